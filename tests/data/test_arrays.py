@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.data.arrays import masked_as_missing, plain_array, tensor_as_array
+from lstmkit.data.arrays import masked_as_missing, matrix_as_array, plain_array, tensor_as_array, text_items
 from lstmkit.errors import LstmkitError
 
 
@@ -60,3 +60,20 @@ def test_one_dimensional_texts_of_every_library_are_a_list_of_their_strings():
     frame = arrow_as_frame(pa.table({"text": texts, "n": [1, 2]}))
     assert isinstance(frame, pd.DataFrame) and frame["text"].tolist() == texts
     assert arrow_as_frame(texts) is texts
+
+
+def test_a_matrix_is_its_array_and_one_row_or_column_its_vector():
+    """np.matrix stays 2-D when indexed (m[0], m[:, 0], m.ravel() are 1×N matrices) and holds a vector as
+    one row (np.asmatrix(y) is 1×N): readers got shapes they did not mean ('y has shape (1, 4)')."""
+    y = np.array([3, 1, 4, 1])
+    for m in (np.asmatrix(y), np.asmatrix(y).T):
+        got = matrix_as_array(m)
+        assert type(got) is np.ndarray and got.shape == (4,) and got.tolist() == y.tolist()
+        assert type(plain_array(m)) is np.ndarray and plain_array(m).tolist() == y.tolist()
+    grid = np.asmatrix(np.arange(6.0).reshape(2, 3))
+    assert type(matrix_as_array(grid)) is np.ndarray and matrix_as_array(grid).shape == (2, 3)
+    row = matrix_as_array(np.asmatrix(y), vector=False)              # where 2-D arrays are read: [1, N]
+    assert type(row) is np.ndarray and row.shape == (1, 4)
+    assert matrix_as_array(y) is y
+    texts = np.asmatrix(np.array(["a b", "c"], dtype=object)).T      # a column of texts: was None ('matrix')
+    assert text_items(texts) == ["a b", "c"]

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.nn.classifier import POOLINGS, AttentionPooling, ClassificationLoss, ClassifierNet
+from lstmkit.nn.classifier import POOLINGS, AttentionPooling, ClassificationLoss, ClassifierNet, weighted_targets
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
@@ -63,6 +63,26 @@ def test_loss_binary_is_bce_and_multiclass_is_ce():
     torch.testing.assert_close(ClassificationLoss(3)(multi, ym), F.cross_entropy(multi, ym))
     wm = torch.tensor([1.0, 2.0, 0.5])
     torch.testing.assert_close(ClassificationLoss(3, wm)(multi, ym), F.cross_entropy(multi, ym, weight=wm))
+
+
+def test_example_weights_make_the_loss_their_weighted_mean_times_the_class_weights():
+    """fit's sample_weight: sum(w_i * loss_i) / sum(w_i), as scikit-learn weighs examples; with class
+    weights too, each example weighs its own weight times its class's."""
+    logits, y = torch.tensor([0.3, -1.2, 2.0]), torch.tensor([1, 0, 0])
+    per = F.binary_cross_entropy_with_logits(logits, y.float(), reduction="none")
+    sw = torch.tensor([2.0, 0.0, 1.0])
+    torch.testing.assert_close(ClassificationLoss(2)(logits, weighted_targets(y, sw)), (per * sw).sum() / 3.0)
+    both = sw * torch.tensor([3.0, 1.0, 1.0])                                   # class 1 weighs 3
+    torch.testing.assert_close(ClassificationLoss(2, torch.tensor([1.0, 3.0]))(logits, weighted_targets(y, sw)),
+                               (per * both).sum() / both.sum())
+    multi, ym = torch.randn(4, 3), torch.tensor([0, 2, 1, 2])
+    sm = torch.tensor([1.0, 4.0, 0.5, 0.0])
+    torch.testing.assert_close(ClassificationLoss(3)(multi, weighted_targets(ym, sm)),
+                               (F.cross_entropy(multi, ym, reduction="none") * sm).sum() / sm.sum())
+    ones = weighted_targets(ym, torch.full((4,), 7.0))                          # equal weights: the plain mean
+    torch.testing.assert_close(ClassificationLoss(3)(multi, ones), F.cross_entropy(multi, ym))
+    nothing = ClassificationLoss(3)(multi, weighted_targets(ym, torch.zeros(4)))   # a batch of weight 0: adds 0
+    assert nothing.item() == 0.0
 
 
 def test_max_mean_pooling_is_max_and_mean_side_by_side():

@@ -2,7 +2,8 @@
 
     masked_as_missing(data)     a masked array's masked cells as missing (NaN, or None in text)
     tensor_as_array(data)       a torch tensor on any device, with or without gradients, as numpy
-    plain_array(data)           either of those as its numpy array; anything else as it is
+    matrix_as_array(data)       a numpy matrix as the ndarray it holds (one row or column: its 1-D values)
+    plain_array(data)           any of those as its numpy array; anything else as it is
     text_items(data)            a 1-D array-like of texts (pandas, numpy, pyarrow, an iterator) as a list
     arrow_as_frame(data)        a pyarrow Table or RecordBatch as a pandas DataFrame; anything else as it is
 """
@@ -15,7 +16,7 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["masked_as_missing", "tensor_as_array", "plain_array", "text_items", "arrow_as_frame"]
+__all__ = ["masked_as_missing", "tensor_as_array", "matrix_as_array", "plain_array", "text_items", "arrow_as_frame"]
 
 
 def masked_as_missing(data: Any) -> Any:
@@ -46,12 +47,25 @@ def tensor_as_array(data: Any) -> np.ndarray:
                            "pass a tensor that holds values, e.g. x.to('cpu') of a computed tensor, or a numpy array") from None
 
 
+def matrix_as_array(data: Any, vector: bool = True) -> Any:
+    """A numpy matrix (``np.matrix``, ``np.asmatrix``) as the ndarray it holds, anything else as it is.
+    A matrix is always 2-D, and stays so when indexed (``m[0]`` is a 1×N matrix, ``m.ravel()`` too), so
+    code written for arrays read other shapes than it meant; and it holds a vector as one row
+    (``np.asmatrix(y)`` is 1×N) or one column: with ``vector`` (where 1-D values are read: labels, one
+    series, texts) such a matrix is its 1-D values; a matrix of several rows and columns is its 2-D array."""
+    if not isinstance(data, np.matrix):
+        return data
+    a = np.asarray(data)
+    return a.ravel() if vector and 1 in a.shape else a
+
+
 def plain_array(data: Any) -> Any:
-    """A torch tensor or a masked array as the numpy array it stands for (:func:`tensor_as_array`,
-    :func:`masked_as_missing`); anything else (tables, lists, plain arrays, paths) as it is."""
+    """A torch tensor, a masked array or a numpy matrix (one row or column: a vector) as the numpy
+    array it stands for (:func:`tensor_as_array`, :func:`masked_as_missing`, :func:`matrix_as_array`);
+    anything else (tables, lists, plain arrays, paths) as it is."""
     if hasattr(data, "detach") and hasattr(data, "cpu"):
         data = tensor_as_array(data)
-    return masked_as_missing(data)
+    return masked_as_missing(matrix_as_array(data))
 
 
 def text_items(data: Any) -> list | None:
@@ -64,6 +78,7 @@ def text_items(data: Any) -> list | None:
     arrays were refused where a Series was read.)"""
     if isinstance(data, (str, bytes, bytearray, dict, set, frozenset)) or hasattr(data, "columns"):
         return None
+    data = matrix_as_array(data)                    # np.matrix's [:, 0] is still 2-D
     if isinstance(data, (list, tuple)):
         return list(data)
     if hasattr(data, "to_pylist"):                                  # pyarrow Array, ChunkedArray

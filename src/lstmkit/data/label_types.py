@@ -1,14 +1,19 @@
 """The type of class labels a fit was given, so that predict answers in it (every classifier:
 text and numeric sequences, spoken words).
 
+    label_objects(y)       ``y`` as an object array of its labels (datetime64 as pandas Timestamps)
     y_values(y)            the labels ``y`` holds, its missing ones left out
     whole_if_holed(values) pandas' ints with NaN (``[1.0, nan]``) as ``[1, nan]``
-    label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"`` or None (text); strings among numbers an error
-    label_dtype(y, kind)   the numpy dtype of ``y``'s numbers (``"int8"``, ``"float32"``), for classes_ and predict
+    label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"``, ``"datetime"``, ``"timedelta"`` or None
+                           (text); strings among numbers an error
+    label_dtype(y, kind)   the dtype of ``y``'s values (``"int8"``, ``"float32"``, ``"datetime64[s]"``,
+                           ``"datetime64[ns, Europe/Berlin]"``), for classes_ and predict
+    typed_labels(names, kind, dtype)  class strings as the labels ``fit`` was given: classes_
     FROM_TEXT              a label type -> how a class string reads back as such a label
 """
 from __future__ import annotations
 
+import datetime
 import decimal
 import numbers
 from typing import Any
@@ -18,16 +23,39 @@ import numpy as np
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 
-__all__ = ["FROM_TEXT", "label_type", "label_dtype", "y_values", "whole_if_holed"]
+__all__ = ["FROM_TEXT", "label_type", "label_dtype", "label_objects", "typed_labels", "y_values", "whole_if_holed"]
 
-# predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
-FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal}
+
+def _timestamp(text: str):
+    import pandas as pd
+    return pd.Timestamp(text)       # its str(): '2024-01-01 00:00:00', '... 00:00:00+01:00', to the nanosecond
+
+
+def _timedelta(text: str):
+    import pandas as pd
+    return pd.Timedelta(text)       # its str(): '0 days 01:00:00'
+
+
+# predict's labels from the class strings, for labels fit was given as numbers, booleans or times (y, a frame's column)
+FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal,
+             "datetime": _timestamp, "timedelta": _timedelta}
+
+
+def label_objects(y: Any) -> np.ndarray:
+    """``y`` as an object array of its labels, in its shape: a numpy datetime64 (timedelta64) array's
+    as pandas Timestamps (Timedeltas), NaT as missing: numpy's own object array holds nanosecond
+    times as ints (the labels were ``'1704067200000000000'``, and predict answered ints) and day
+    ones as ``datetime.date``."""
+    if isinstance(y, np.ndarray) and y.dtype.kind in "mM":
+        import pandas as pd
+        return pd.Series(y.ravel()).astype(object).to_numpy().reshape(y.shape)
+    return np.asarray(y, dtype=object)
 
 
 def y_values(y: Any) -> list:
-    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
+    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``, NaT) left out: what a label
     type is judged on."""
-    return [v for v in whole_if_holed(np.asarray(y, dtype=object).ravel().tolist()) if not missing_value(v)]
+    return [v for v in whole_if_holed(label_objects(y).ravel().tolist()) if not missing_value(v)]
 
 
 def whole_if_holed(values: list) -> list:
@@ -44,7 +72,9 @@ def _whole_floats(values: list) -> bool:
 
 
 def label_type(y) -> str | None:
-    """``"int"``, ``"float"``, ``"bool"`` or ``"decimal"`` when ``y``'s labels are all numbers of that kind
+    """``"int"``, ``"float"``, ``"bool"`` or ``"decimal"`` when ``y``'s labels are all numbers of that kind,
+    ``"datetime"`` when all are times (pandas Timestamps, datetime64, ``datetime.datetime``; all with a
+    zone or all without), ``"timedelta"`` when all are durations
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
     training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
@@ -61,6 +91,9 @@ def label_type(y) -> str | None:
         raise LstmkitError(f"the labels mix strings ({text!r}) and {kind} ({other!r}): predict could not answer "
                            f"in the labels' own type", "give every label one type: strings (Python: [str(v) for v "
                            "in y]; pandas: y.astype(str), or df[label].astype(str)) or numbers")
+    times = _time_kind(values)
+    if times is not None:
+        return times
     try:
         kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
@@ -76,17 +109,46 @@ def label_type(y) -> str | None:
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
 
+def _time_kind(values: list) -> str | None:
+    """``"datetime"`` when ``values`` are all times, all with a zone or all without (their order is
+    theirs: naive and zoned times do not compare); ``"timedelta"`` when all are durations; else None
+    (a ``datetime.date`` is no time of day: as its text, as before)."""
+    if not values:
+        return None
+    if all(isinstance(v, datetime.datetime) for v in values):
+        return "datetime" if len({v.tzinfo is None for v in values}) == 1 else None
+    return "timedelta" if all(isinstance(v, datetime.timedelta) for v in values) else None
+
+
 def label_dtype(y, kind: str | None) -> str | None:
     """The numpy dtype of ``y``'s numbers (``"int8"``, ``"uint16"``, ``"float32"``; pandas' nullable and
     Arrow dtypes as the numpy one they hold) when it is of the ``kind`` :func:`label_type` found, so
     classes_ and predict answer in it, as scikit-learn's classifiers do; None otherwise (a list, a
     float y holding ints with NaN: numpy's defaults)."""
     dtype = getattr(y, "dtype", None)
+    if kind == "datetime" and getattr(dtype, "tz", None) is not None:     # pandas' zoned times: numpy has no such dtype
+        return str(dtype)                                                  # 'datetime64[ns, Europe/Berlin]'
     dtype = getattr(dtype, "numpy_dtype", dtype)
     try:
         dtype = np.dtype(dtype) if dtype is not None else None
     except TypeError:                                            # category, torch's dtypes, ...
         return None
-    if dtype is None or dtype.kind not in {"int": "iu", "float": "f"}.get(kind, ""):
+    if dtype is None or dtype.kind not in {"int": "iu", "float": "f", "datetime": "M", "timedelta": "m"}.get(kind, ""):
         return None
     return dtype.name
+
+
+def typed_labels(names: list[str], kind: str | None, dtype: str | None) -> np.ndarray:
+    """The class strings ``names`` as the labels ``fit`` was given (``classes_``): text as it is (an
+    object array), else each read back by ``FROM_TEXT[kind]`` into an array of ``dtype`` (None:
+    numpy's choice); times with a zone (``dtype`` ``'datetime64[ns, Europe/Berlin]'``) as pandas
+    Timestamps in that zone (their strings keep only its offset, ``+01:00``)."""
+    read = FROM_TEXT.get(kind)
+    if read is None:
+        return np.asarray(names, dtype=object)
+    values = [read(n) for n in names]
+    if kind == "datetime" and dtype is not None and "," in dtype:
+        import pandas as pd
+        zone = pd.api.types.pandas_dtype(dtype).tz
+        return np.asarray([v.tz_convert(zone) for v in values], dtype=object)
+    return np.asarray(values, dtype=dtype)

@@ -25,7 +25,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.blocks import valid_mask
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["POOLINGS", "PAIR_PRIME", "pair_rows", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
+__all__ = ["POOLINGS", "PAIR_PRIME", "pair_rows", "ClassifierNet", "AttentionPooling", "ClassificationLoss",
+           "weighted_targets"]
 
 POOLINGS = ("last", "max", "mean", "max-mean", "concat", "attention")
 
@@ -159,8 +160,10 @@ class ClassifierNet(nn.Module):
 class ClassificationLoss(nn.Module):
     """BCE on logits ``[B]`` for two classes, cross-entropy on ``[B, C]`` for more.
 
-    ``target [B]`` holds class indices (int64). ``class_weights [C]`` (optional) weights each
-    example by its class; the loss is the weighted mean in both cases.
+    ``target [B]`` holds class indices (int64), or ``target [B, 2]`` (float) class indices and each
+    example's own weight (scikit-learn's ``sample_weight``: :func:`weighted_targets`).
+    ``class_weights [C]`` (optional) weights each example by its class, times its own weight when
+    it has one; the loss is the weighted mean in every case (a batch of weights 0 adds nothing).
     """
 
     def __init__(self, n_classes: int, class_weights: Tensor | None = None):
@@ -170,6 +173,13 @@ class ClassificationLoss(nn.Module):
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         w = self.class_weights
+        if target.dim() == 2:                                  # [B, 2]: class, the example's weight
+            target, ew = target[:, 0].long(), target[:, 1].to(logits.dtype)
+            if w is not None:
+                ew = ew * w.to(logits.device)[target]
+            losses = (F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), reduction="none")
+                      if self.n_classes == 2 else F.cross_entropy(logits, target, reduction="none"))
+            return (losses * ew).sum() / ew.sum().clamp(min=torch.finfo(ew.dtype).tiny)
         if self.n_classes == 2:
             losses = F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), reduction="none")
             if w is None:
@@ -177,3 +187,9 @@ class ClassificationLoss(nn.Module):
             ew = w.to(logits.device)[target]
             return (losses * ew).sum() / ew.sum()
         return F.cross_entropy(logits, target, weight=None if w is None else w.to(logits.device))
+
+
+def weighted_targets(target: Tensor, weights: Tensor) -> Tensor:
+    """Class indices ``[N]`` with each example's weight ``[N]`` as the ``[N, 2]`` float targets
+    :class:`ClassificationLoss` weighs by (batched as one tensor, as the indices alone are)."""
+    return torch.stack([target.to(torch.float32), weights.to(torch.float32)], dim=1)

@@ -197,5 +197,5 @@ class MemberLoss(nn.Module):
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         if logits.shape[0] == self.members * target.shape[0] != target.shape[0]:
-            target = target.repeat(self.members)
+            target = target.repeat(self.members, *[1] * (target.dim() - 1))     # [B] or [B, 2] (weighted)
         return self.loss(logits, target)

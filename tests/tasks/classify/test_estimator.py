@@ -104,6 +104,36 @@ def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
     assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda d: np.asarray(d, dtype="datetime64[ns]"), "datetime64[ns]"),      # were ints: 1704067200000000000
+    (lambda d: np.asarray(d, dtype="datetime64[D]"), "datetime64[D]"),        # were the strings '2024-01-01'
+    (lambda d: __import__("pandas").Series(__import__("pandas").to_datetime(d)), "own"),      # pandas' unit
+    (lambda d: list(__import__("pandas").to_datetime(d)), object),            # Timestamps, as np.unique holds them
+    (lambda d: __import__("pandas").Series(__import__("pandas").to_datetime(d)).dt.tz_localize("Europe/Berlin"), object),
+    (lambda d: np.asarray(d, dtype="datetime64[D]") - np.datetime64("2024-01-01"), "timedelta64[D]"),
+])
+def test_labels_given_as_times_come_back_as_times_through_a_saved_run(texts, tiny, tmp_path, make, dtype):
+    """Timestamps in y came back from classes_ and predict as their strings ('2024-01-01 00:00:00'),
+    and numpy's nanosecond times as ints: predict(X) == y was False everywhere. They keep y's type now
+    (a zone too), through lstmkit.json (label_type 'datetime', label_dtype)."""
+    import json
+    import pandas as pd
+    x, y = texts(20)
+    given = make(["2024-01-01" if lab == "pos" else "2024-06-30" for lab in y])
+    dtype = given.dtype if dtype == "own" else dtype
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, given, out=tmp_path)
+    assert clf.classes_.dtype == dtype and len(clf.classes_) == 2 and clf.classes_[0] < clf.classes_[1]
+    got = clf.predict(x)
+    assert got.dtype == dtype and (got == np.asarray(given)).mean() == clf.score(x, given) > 0
+    if dtype is object:
+        assert [getattr(c, "tz", None) for c in clf.classes_] == [getattr(given[0], "tz", None)] * 2
+    meta = json.loads((clf.run_dir_ / "lstmkit.json").read_text())
+    assert meta["label_type"] in ("datetime", "timedelta")
+    loaded = TextClassifier.load(clf.run_dir_)
+    assert loaded.classes_.dtype == dtype and pd.Series(loaded.classes_).equals(pd.Series(clf.classes_))
+    assert (loaded.predict(x) == got).all()
+
+
 def test_labels_given_as_decimals_come_back_as_decimals(texts, tiny, tmp_path):
     """y of decimal.Decimal (a database's NUMERIC column) came back from classes_ and predict as the
     strings '0'/'1': predict(X) == y was False everywhere. classes_ holds them as np.unique has them."""
@@ -147,6 +177,51 @@ def test_score_takes_sample_weight_as_scikit_learns_score_does(text_run, texts):
         text_run.score(x, y, sample_weight=w[:-1])
     with pytest.raises(LstmkitError, match=r"^sample_weight holds a negative or missing weight"):
         text_run.score(x, y, sample_weight=np.r_[w[:-1], np.nan])
+
+
+def test_fit_takes_sample_weight_as_scikit_learns_classifiers_do(series, tiny_series, tmp_path):
+    """fit(X, y, sample_weight=w) was 'has no parameter sample_weight — did you mean class_weight?'.
+    Each example's loss weighs w_i (their weighted mean): equal weights train the same model as none
+    (same seed), and heavy weights on one class make it predicted more."""
+    seqs, labels = series(60, unequal=False)
+    X = np.stack([s[:, 0] for s in seqs])
+    y = np.array([int(v == "up") for v in labels])
+    X = X * 0.15 + np.random.default_rng(1).standard_normal(X.shape)       # the classes overlap: weights decide
+    settings = {**tiny_series, "max_epochs": 15, "val_frac": 0, "doctor": False}
+    plain = SequenceClassifier(**settings).fit(X, y)
+    for w in (np.ones(len(y)), np.full(len(y), 3.0), list(np.full(len(y), 0.5))):
+        same = SequenceClassifier(**settings).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(same.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
+    heavy = SequenceClassifier(**settings).fit(X, y, sample_weight=np.where(y == 1, 20.0, 1.0), out=tmp_path)
+    assert (heavy.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
+    assert heavy.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+    assert "sample_weight" not in (heavy.run_dir_ / "lstmkit.json").read_text()    # no setting: an argument of fit
+    assert SequenceClassifier.load(heavy.run_dir_).predict(X).tolist() == heavy.predict(X).tolist()
+
+
+@pytest.mark.parametrize("w, words", [
+    (lambda n: np.ones(n - 1), r"^got 59 sample weights for 60 labelled rows"),
+    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^sample_weight holds a negative or missing weight \(nan at row 60\)"),
+    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^sample_weight holds a negative or missing weight \(-1.0 at row 1\)"),
+    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^sample_weight holds an infinite weight \(inf at row 60\)"),
+    (lambda n: np.zeros(n), r"^sample_weight holds only zeros \(60 rows\)"),
+    (lambda n: ["a"] * n, r"^sample_weight holds values that are not numbers"),
+])
+def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words):
+    seqs, labels = series(60, unequal=False)
+    with pytest.raises(LstmkitError, match=words) as e:
+        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, sample_weight=w(60), out=tmp_path / "runs")
+    assert e.value.hint and not (tmp_path / "runs").exists()
+
+
+def test_sample_weight_on_texts_needs_the_word_scores_off(texts, tiny):
+    """The naive-Bayes tables count texts: a weight cannot scale them, so the pairing is refused by name."""
+    x, y = texts(20)
+    with pytest.raises(LstmkitError, match="naive-Bayes word scores .* count texts unweighted") as e:
+        TextClassifier(max_epochs=1, **tiny).fit(x, y, sample_weight=np.ones(20))
+    assert "word_scores=False" in e.value.hint
+    clf = TextClassifier(max_epochs=1, word_scores=False, **tiny).fit(x, y, sample_weight=np.r_[np.ones(10), np.zeros(10)])
+    assert clf.classes_.tolist() == ["neg", "pos"]
 
 
 def test_unseen_labels_at_evaluate(text_run):

@@ -464,3 +464,25 @@ def test_y_indexed_by_a_long_tables_sample_ids_labels_those_samples():
     assert read_series(df, y=pd.Series(["one", "two", "three"])).labels == ["one", "two", "three"]
     named = pd.Series(["a", "b", "c"], index=[7, 8, 9])                  # not the sample ids: positional
     assert read_series(df, y=named).labels == ["a", "b", "c"]
+
+
+def test_a_numpy_matrix_reads_as_its_array_and_one_row_or_column_of_labels_as_labels(tiny_series, series):
+    """np.asmatrix(y) (1×N) was 'y has shape (1, 3)'; list(np.asmatrix(X)) (rows of 1×T matrices) was
+    read as sequences of one step of T features each, silently (predict on X then refused it);
+    a column of texts as a matrix was 'unsupported data type matrix'."""
+    for y in (np.asmatrix([0, 1, 0]), np.asmatrix([0, 1, 0]).T):
+        assert read_series(np.asmatrix(X), y=y).labels == ["0", "1", "0"]
+    d = read_series(list(np.asmatrix(X)), y=[0, 1, 0])
+    assert [s.shape for s in d.seqs] == [(5, 1)] * 3 and [s.ravel().tolist() for s in d.seqs] == X.tolist()
+    got = read_texts(np.asmatrix(np.array(["good film", "bad film"], dtype=object)).T, y=np.asmatrix(["pos", "neg"]))
+    assert got.texts == ["good film", "bad film"] and got.labels == ["pos", "neg"]
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    seqs, labels = series(16, unequal=False)
+    grid = np.stack([s[:, 0] for s in seqs])                          # [16, 12]
+    y = np.array([int(v == "up") for v in labels])
+    ref = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(grid, y)
+    got = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(list(np.asmatrix(grid)), np.asmatrix(y))
+    assert got.classes_.tolist() == [0, 1] and got.classes_.dtype == y.dtype
+    np.testing.assert_array_equal(got.predict_proba(grid), ref.predict_proba(grid))
+    np.testing.assert_array_equal(ref.predict_proba(np.asmatrix(grid)), ref.predict_proba(grid))
+    assert ref.score(grid, np.asmatrix(y)) == ref.score(grid, y)

@@ -449,3 +449,18 @@ def test_records_ranges_generators_and_pandas_arrays_read_as_their_table_or_list
     pd.testing.assert_frame_equal(steps.predict(range(160)), steps.predict(np.arange(160)))
     with pytest.raises(LstmkitError, match="empty or non-finite cells in column 'y'"):
         plain.predict(pd.array([*values[:-5], None, *values[-4:]], dtype="Float64"))
+
+
+def test_a_numpy_matrix_of_one_row_or_column_is_the_one_series():
+    """np.asmatrix(values) (1×N, how a matrix holds a vector) was read as N series of one step ('no target
+    column given, and the table has 100 numeric columns'); a column (N×1) was the column y0, which
+    predict of a model fitted on the values refused ("target column 'y' not found")."""
+    values = np.sin(np.arange(100) / 4)
+    est = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(values)
+    want = est.predict(values)
+    for m in (np.asmatrix(values), np.asmatrix(values).T):
+        pd.testing.assert_frame_equal(est.predict(m), want)
+        got = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(m)
+        assert got.config_.target == ["y"]
+        pd.testing.assert_frame_equal(got.predict(values), want)
+    assert est.evaluate(np.asmatrix(values))["lstm"] == est.evaluate(values)["lstm"]

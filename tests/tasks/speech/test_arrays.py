@@ -292,3 +292,88 @@ def test_a_frame_of_clips_and_transcripts_evaluates_as_its_pairs(ctc_run, waves)
                                            r"audio, speaker\)") as e:
         ctc_run.evaluate(frame.drop(columns="sentence"), sample_rate=RATE)
     assert "text" in e.value.hint
+
+
+# -- Hugging Face datasets' audio dicts (session 33) ---------------------------------------------
+def _audio_dicts(waves, rate=RATE, path=True):
+    """The clips as a datasets Audio column yields them: float64 samples, their rate and file name."""
+    return [{"array": w.astype(np.float64), "sampling_rate": rate, "path": f"clip{i}.wav" if path else None}
+            for i, w in enumerate(waves)]
+
+
+def test_audio_dicts_transcribe_as_their_wav_files_at_their_own_rate(ctc_run, waves, tmp_path):
+    """ds["audio"] (dicts of array, sampling_rate, path) was 'transcribe takes audio file paths or
+    samples (arrays, tensors), got dict', and one dict alone its keys read as three missing files."""
+    import pandas as pd
+    from lstmkit.tasks.speech.resampling import resample
+    want = ctc_run.predict(_wavs(tmp_path, waves)).tolist()
+    dicts = _audio_dicts(waves)
+    assert ctc_run.predict(dicts).tolist() == want
+    assert ctc_run.predict(pd.Series(dicts)).tolist() == want                  # df["audio"]
+    assert ctc_run.predict(_audio_dicts(waves, path=False)).tolist() == want
+    assert ctc_run.transcribe(dicts[1]) == [want[1]]                           # ds[1]["audio"]: one clip
+    assert ctc_run.predict(dicts, sample_rate=RATE).tolist() == want           # the same rate given: agreed
+    fast = _audio_dicts([resample(w, RATE, 16000) for w in waves], 16000)
+    with pytest.warns(UserWarning, match=r"in-memory clip 0 \(clip0.wav\) and 3 more: resampled from 16000 Hz"):
+        assert ctc_run.predict(fast).tolist() == ctc_run.predict(_wavs(tmp_path, [d["array"] for d in fast],
+                                                                       16000)).tolist()
+    # beside arrays, which still need sample_rate=
+    assert ctc_run.predict([dicts[0], waves[1]], sample_rate=RATE).tolist() == want[:2]
+
+
+def test_audio_dicts_evaluate_and_score_with_their_transcripts(ctc_run, classifier, digits, waves, tmp_path):
+    import pandas as pd
+    want = ctc_run.evaluate(list(zip(_wavs(tmp_path, waves), TEXTS)))
+    dicts = _audio_dicts(waves)
+    assert ctc_run.evaluate(list(zip(dicts, TEXTS)))["examples"] == want["examples"]
+    assert ctc_run.evaluate(pd.DataFrame({"audio": dicts, "sentence": TEXTS}))["examples"] == want["examples"]
+    assert ctc_run.score(dicts, TEXTS) == ctc_run.score(pd.Series(dicts), TEXTS) == -want["wer"]
+    files = sorted(digits.glob("*.wav"))[::6]
+    read = [sf.read(f, dtype="float64") for f in files]
+    got = classifier.predict_proba([{"array": w, "sampling_rate": r, "path": str(f)} for (w, r), f in zip(read, files)])
+    assert np.array_equal(got, classifier.predict_proba([str(f) for f in files]))
+
+
+@pytest.mark.parametrize("given, words, fix", [
+    (lambda d: {"path": d["path"], "sampling_rate": RATE}, "in-memory clip 0 is a dict without 'array' (its keys: "
+     "'path', 'sampling_rate')", "give each dict its 'array'"),
+    (lambda d: {"array": d["array"]}, "in-memory clip 0 is a dict without 'sampling_rate' (its keys: 'array')",
+     "give each dict its 'sampling_rate'"),
+    (lambda d: {"bytes": b"RIFF", "path": "a.wav"}, "is a dict without 'array' (its keys: 'bytes', 'path')",
+     "ds.cast_column('audio', datasets.Audio())"),
+    (lambda d: {**d, "sampling_rate": None}, "the 'sampling_rate' of in-memory clip 0 (clip0.wav) must be a whole "
+     "number of Hz, got None", "the samples' rate"),
+    (lambda d: {**d, "array": np.array(["a", "b"])}, "in-memory clip 0 (clip0.wav) holds <U1 values", "np.float32"),
+])
+def test_a_broken_audio_dict_is_one_error_naming_the_key(ctc_run, waves, given, words, fix):
+    for X in ([given(_audio_dicts(waves)[0])], given(_audio_dicts(waves)[0])):
+        with pytest.raises(LstmkitError) as e:
+            ctc_run.predict(X)
+        assert words.split("in-memory clip 0")[-1] in e.value.message and fix in e.value.hint, (e.value.message,
+                                                                                                e.value.hint)
+    with pytest.raises(LstmkitError) as e:
+        ctc_run.evaluate([(given(_audio_dicts(waves)[0]), "ab")])
+    assert words in e.value.message
+
+
+def test_an_audio_dict_refuses_another_rate_and_training_names_how_to_write_it(ctc_run, tiny, waves):
+    dicts = _audio_dicts(waves)
+    with pytest.raises(LstmkitError, match=r"sample_rate=16000 was given with in-memory clip 0 \(clip0.wav\), whose "
+                                           r"'sampling_rate' is 8000") as e:
+        ctc_run.predict(dicts, sample_rate=16000)
+    assert "carries its own rate" in e.value.hint
+    with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files") as e:
+        SpeechRecognizer(**tiny).fit(dicts, TEXTS)           # was 'audio file not found: {'array': ...'
+    assert "d['sampling_rate']" in e.value.hint
+
+
+def test_a_numpy_matrix_of_clips_and_of_transcripts_reads_as_its_array(ctc_run, waves):
+    """score(X, np.asmatrix(y)) was '4 audio files and 1 labels or transcripts' (list() of a 1×N matrix
+    is one row); a matrix of clips reads as its rows, one clip of one row or column as that clip."""
+    n = min(w.size for w in waves)
+    same = np.stack([w[:n] for w in waves])
+    want = ctc_run.predict(same, sample_rate=RATE).tolist()
+    assert ctc_run.predict(np.asmatrix(same), sample_rate=RATE).tolist() == want
+    assert ctc_run.predict(np.asmatrix(same[1]).T, sample_rate=RATE).tolist() == want[1:2]
+    assert ctc_run.score(np.asmatrix(same), np.asmatrix(TEXTS), sample_rate=RATE) == ctc_run.score(
+        same, TEXTS, sample_rate=RATE)

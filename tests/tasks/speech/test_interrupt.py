@@ -6,6 +6,7 @@ saving (the phases whose code does not depend on the mode in CTC only). The run 
 metrics and history of a run never interrupted."""
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -141,3 +142,45 @@ def test_ctrl_c_while_scoring_says_how_to_resume(data, tmp_path, monkeypatch, ca
     said = float(out.strip().splitlines()[-2].rsplit(", ", 1)[1].removesuffix(" s"))
     epochs = pd.read_csv(run / "history.csv")["seconds"].sum()
     assert said >= round(epochs, 1) and epochs > 0
+
+
+@pytest.mark.parametrize("given", ["numbers in y", "labels from the file names"])
+def test_a_resumed_classify_run_answers_in_the_label_type_it_started_with(given, data, tmp_path, monkeypatch):
+    """A resume fits without y (the pairs given again hold the labels as text, a folder names them):
+    the type of the labels predict answers in is the run's record (preprocessing.label_type), so a run
+    started on numbers in y answers numbers after its resume, and one labelled by file names text."""
+    folder = data["classify"]
+    settings = {**SETTINGS, "mode": "classify", "tensorboard": False, "doctor": False}
+    if given == "numbers in y":
+        files = sorted(str(p) for p in Path(folder).glob("*.wav"))
+        y = np.array([int(Path(f).name.split("_")[0]) for f in files])
+
+        def fit(run):
+            return SpeechRecognizer(**settings).fit(files, y, run_dir=run)
+
+        def resume(run):
+            return SpeechRecognizer.resume(run, data=list(zip(files, map(str, y))))
+    else:
+        settings["label_from_name"] = FLOWS["classify"]["label_from_name"]
+        files = folder
+
+        def fit(run):
+            return SpeechRecognizer(**settings).fit(folder, run_dir=run)
+
+        def resume(run):
+            return SpeechRecognizer.resume(run)
+    want = fit(tmp_path / "straight").predict(files)
+    run = tmp_path / "run"
+    interrupt(monkeypatch, "epoch 2's training", phases_after_the_first_epoch(
+        f"lstmkit.tasks.speech.model:{NETS['classify']}")["epoch 2's training"], fit, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["preprocessing"]["label_type"] == ("int" if given == "numbers in y" else None)
+    resumed = resume(run)
+    for est in (resumed, SpeechRecognizer.load(run)):
+        got = est.predict(files)
+        assert got.tolist() == want.tolist() and got.dtype == want.dtype
+        if given == "numbers in y":
+            assert got.dtype.kind == "i" and est.classes_.tolist() == [0, 1, 2]
+            assert (got == y).mean() == est.score(files, y)
+        else:
+            assert got.dtype == object and est.classes_.tolist() == ["0", "1", "2"]

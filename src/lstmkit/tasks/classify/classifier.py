@@ -15,15 +15,17 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
+from lstmkit.data.label_types import typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
-from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
+from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_dtype, label_type, warn_truncated, warn_unseen_class)
+                                              label_dtype, label_type, sample_weights, warn_truncated,
+                                              warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
@@ -97,9 +99,13 @@ class Classifier(RunEstimator, ABC):
         return ClassifyConfig.from_dict({**params, "series": cls.kind == "series"})
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
+    def fit(self, data, y=None, *, sample_weight=None, val_data=None, test_data=None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any):
         """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
+
+        ``sample_weight`` (one weight per labelled row of ``data``, as scikit-learn's ``fit`` takes it)
+        weighs each training example's loss: the loss is their weighted mean (times ``class_weight``'s
+        when both are given); validation rows are scored unweighted.
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
@@ -118,6 +124,7 @@ class Classifier(RunEstimator, ABC):
             files = {"source": data, "val_source": val_data, "test_source": test_data}
             with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
                 full = self._read(data, cfg, y=y)
+                weights = None if sample_weight is None else self._check_sample_weight(sample_weight, len(full), cfg)
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
                 if val_data is not None:
@@ -132,6 +139,7 @@ class Classifier(RunEstimator, ABC):
                                            "the texts?); or pass a --val file, or --val-frac 0 to hold nothing out")
                     train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
                     train, val = full.subset(train_idx), full.subset(val_idx)
+                    weights = None if weights is None else weights[train_idx]
                     check_classes(train.labels, "the training part after the validation split")
                     if len(val_idx) > len(train_idx):
                         warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows "
@@ -163,10 +171,16 @@ class Classifier(RunEstimator, ABC):
             y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
             counts = torch.bincount(y_train, minlength=len(classes))
             self.majority_ = int(counts.argmax())
-            weights = None
+            if weights is not None:
+                if not weights.sum() > 0:
+                    raise LstmkitError("sample_weight gives every row of the training part weight 0 (its others "
+                                       "went to the validation part)", "give some training rows weight, or pass "
+                                       "val_data or val_frac=0")
+                targets = weighted_targets(y_train, torch.from_numpy(weights))
+            class_weights = None
             if cfg.class_weight == "balanced":
-                weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
-            self.class_weights_ = None if weights is None else weights.tolist()
+                class_weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
+            self.class_weights_ = None if class_weights is None else class_weights.tolist()
             x_train = self._encode(train) if encoded is None else encoded
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
             self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
@@ -178,7 +192,8 @@ class Classifier(RunEstimator, ABC):
             callbacks = (*callbacks, *self._start_weights(cfg))
 
             pad = PAD_ID if self.kind == "text" else 0.0
-            train_batches = self._training_batches(BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True,
+            train_batches = self._training_batches(BucketBatches(x_train, y_train if weights is None else targets,
+                                                                 cfg.train.batch_size, shuffle=True,
                                                                  bucket=cfg.bucket, pad_value=pad))
             val_batches = None
             if val is not None:
@@ -199,11 +214,16 @@ class Classifier(RunEstimator, ABC):
                     m["test"] = self._metrics(self._encode(test), test.labels)
                 return m
 
-            loss_fn = self._loss_fn(ClassificationLoss(len(classes), weights))
+            loss_fn = self._loss_fn(ClassificationLoss(len(classes), class_weights))
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
-                                        data={"data": data if y is None else (data, y), "val_data": val_data,
+                                        data={"data": (data if y is None else (data, y)) if sample_weight is None
+                                              else (data, y, sample_weight), "val_data": val_data,
                                               "test_data": test_data}, tables=tables)
+
+    def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig) -> np.ndarray:
+        """``fit``'s ``sample_weight`` checked (:func:`~.fit_checks.sample_weights`) for ``n`` labelled rows."""
+        return sample_weights(sample_weight, n)
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
@@ -259,10 +279,8 @@ class Classifier(RunEstimator, ABC):
         ``class_names_`` holds the same classes as the strings ``lstmkit.json`` records."""
         if "class_names_" not in vars(self):          # AttributeError: hasattr and scikit-learn read it as unfitted
             raise AttributeError(f"this {type(self).__name__} is not fitted yet, so it has no classes_")
-        read = FROM_TEXT.get(getattr(self, "label_type_", None))
-        if read is None:
-            return np.asarray(self.class_names_, dtype=object)
-        return np.asarray([read(self.class_names_[k]) for k in self.class_order()], dtype=vars(self).get("label_dtype_"))
+        return typed_labels([self.class_names_[k] for k in self.class_order()], getattr(self, "label_type_", None),
+                            vars(self).get("label_dtype_"))
 
     def class_order(self) -> list[int]:
         """The network's outputs (``class_names_``' order) in ``classes_``' order: as they are, but for
@@ -293,13 +311,7 @@ class Classifier(RunEstimator, ABC):
         if sample_weight is None:
             return float(self.evaluate(data, y)["accuracy"])
         d = self._labelled(data, y)
-        w = np.asarray(sample_weight, dtype=float).ravel()
-        if len(w) != len(d):
-            raise LstmkitError(f"got {len(w)} sample weights for {len(d)} labelled rows",
-                               "pass one weight per row that has a label (rows without one are left out)")
-        if not (w >= 0).all() or not w.sum() > 0:
-            raise LstmkitError("sample_weight holds a negative or missing weight, or only zeros",
-                               "pass weights of 0 or more, not all 0")
+        w = sample_weights(sample_weight, len(d))
         index = {c: k for k, c in enumerate(self.class_names_)}
         hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
         return float((w * hit).sum() / w.sum())

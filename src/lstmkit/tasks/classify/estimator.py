@@ -71,6 +71,16 @@ class TextClassifier(Classifier):
     _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
                  "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
 
+    def _check_sample_weight(self, sample_weight, n: int, cfg) -> np.ndarray:
+        """Refused with ``word_scores`` (the default): its naive-Bayes tables count the texts of each
+        class holding a word, which a weight cannot scale without changing what the table means."""
+        if cfg.word_scores:
+            raise LstmkitError("sample_weight weighs the network's loss, and this TextClassifier's naive-Bayes word "
+                               "scores (word_scores=True, the default) count texts unweighted",
+                               "pass word_scores=False to train with sample_weight, or class_weight='balanced' "
+                               "to weigh the classes")
+        return super()._check_sample_weight(sample_weight, n, cfg)
+
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
         self._check_fitted()

@@ -2,7 +2,7 @@
 
     label_cells / labels_from_y            labels given as a label column / as ``y``; None where a label is missing
     labels_given_twice(label)              the error for labels in the data and in ``y`` too
-    given_y(y)                             ``y`` as fit reads it twice: an iterator as its list
+    given_y(y)                             ``y`` as fit reads it twice: an iterator as its list, a 1×N matrix as 1-D
     y_values(y)                            the labels ``y`` holds, for judging their type
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning
     check_classes / check_known_labels     at least two classes; no labels unseen in training
@@ -23,8 +23,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.columns import missing_value
-from lstmkit.data.label_types import whole_if_holed, y_values
+from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
@@ -103,7 +104,7 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
                            f"pass a list or array of {n} labels")
     try:
-        arr = np.asarray(y, dtype=object)
+        arr = label_objects(y)                                # datetime64: Timestamps, not ints
     except ValueError:                                        # ragged nested lists
         raise LstmkitError(f"y is not one label per {what} (its items have different shapes)",
                            f"pass {n} labels as a 1-D list or array") from None
@@ -142,8 +143,9 @@ def _warn_spaces(given: list, labels: list[str | None]) -> None:
 
 def given_y(y: Any) -> Any:
     """``y`` as ``fit`` reads it more than once: a generator or other iterator as the list it yields
-    (it was 'a single generator'), anything else as it is."""
-    return list(y) if isinstance(y, Iterator) else y
+    (it was 'a single generator'), a numpy matrix of one row or column (``np.asmatrix(y)``, 1×N: it
+    was 'y has shape (1, N)') as its 1-D array, anything else as it is."""
+    return list(y) if isinstance(y, Iterator) else matrix_as_array(y)
 
 
 # -- classes and splits ---------------------------------------------------------------------------

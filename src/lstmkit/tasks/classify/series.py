@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import masked_as_missing, tensor_as_array
+from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -396,11 +396,13 @@ def _by_sample_id(y: Any, ids: list[str] | None) -> Any:
 
 def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
     """The sequences ``[T_i, F]`` of an array ``[N, T]`` / ``[N, T, F]`` or a list of ``[T_i]`` /
-    ``[T_i, F]`` (a generator: the list it yields), and whether any had padding: steps at its end
+    ``[T_i, F]`` (a generator: the list it yields; a numpy matrix of one row or column: ``[T_i]``, as
+    ``list(np.asmatrix(X))`` holds them), and whether any had padding: steps at its end
     whose every value is NaN (tslearn pads so; a wide table's empty trailing cells are padding too)
     end the sequence at its last value. A NaN before that is a missing value, an error."""
     if isinstance(data, Iterator):
         data = list(data)
+    data = matrix_as_array(data, vector=False)          # np.matrix [N, T]; its rows index as 1×T matrices
     if not isinstance(data, (list, tuple, np.ndarray)):
         data = _as_array(data)
     if isinstance(data, np.ndarray) and data.dtype != object:
@@ -419,7 +421,7 @@ def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
                                "[[v] for v in values]")
         seqs = []
         for i, s in enumerate(data):
-            a = _as_float(s, f"sequence {i}")
+            a = _as_float(matrix_as_array(s), f"sequence {i}")      # list(np.matrix): rows of 1×T, T steps each
             if a.ndim == 1:
                 a = a[:, None]
             if a.ndim != 2 or a.shape[0] == 0:

@@ -8,7 +8,8 @@
     memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
 
 A clip is a numpy array (any byte order: ``>i2`` as ``<i2``), a torch tensor, a pandas Series of
-numbers (or a DataFrame of one such column), or a list of numbers (``wave.tolist()``, ``list(wave)``;
+numbers (or a DataFrame of one such column), a Hugging Face ``datasets`` audio dict
+(``{"array": samples, "sampling_rate": 16000, "path": ...}``, at its own rate), or a list of numbers (``wave.tolist()``, ``list(wave)``;
 Python ints alone are refused: they do not say their sample width, and no scale is guessed). It gives the samples soundfile reads of
 the same audio written to a WAV file: float samples as they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
 uint8 around 128), a 2-D clip's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
@@ -23,20 +24,23 @@ from __future__ import annotations
 import numbers
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from lstmkit.data.arrays import tensor_as_array
+from lstmkit.data.arrays import matrix_as_array, tensor_as_array
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import TEXT_ALIASES, Utterances
 
-__all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
+__all__ = ["MAX_CHANNELS", "AUDIO_DICT_KEYS", "is_samples", "is_clip", "is_audio_dict", "memory_clip", "batch_rows",
+           "audio_sources", "memory_utterances", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
+# a Hugging Face datasets Audio feature's decoded value: {"array": samples, "sampling_rate": Hz, "path": str | None}
+AUDIO_DICT_KEYS = ("array", "sampling_rate")
 # integer PCM as WAV holds it: (offset, full scale) of each dtype soundfile reads as float
 _PCM = {np.dtype(np.int8): (0, 128), np.dtype(np.int16): (0, 32768), np.dtype(np.int32): (0, 2 ** 31),
         np.dtype(np.uint8): (128, 128)}
@@ -91,6 +95,32 @@ def _number_list(x: Any) -> bool:
     return all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.generic)) for v in x)
 
 
+def is_audio_dict(x: Any, item: bool = True) -> bool:
+    """Whether ``x`` is a Hugging Face ``datasets`` audio dict (``ds[0]["audio"]``): any mapping among
+    clips (an ``item`` of a list, a pair's first), and as ``X`` itself one holding such a dict's keys
+    (``array``, ``sampling_rate``, ``path``; ``bytes`` where the column was not decoded)."""
+    return isinstance(x, Mapping) and (item or any(k in x for k in (*AUDIO_DICT_KEYS, "path", "bytes")))
+
+
+def _audio_dict_clip(d: Mapping, sample_rate: Any, name: str) -> MemoryClip:
+    """An audio dict's ``array`` at its own ``sampling_rate``; a ``sample_rate=`` given beside it must agree."""
+    gone = next((k for k in AUDIO_DICT_KEYS if k not in d), None)
+    if gone is not None:
+        keys = ", ".join(map(repr, list(d)[:6])) or "none"
+        raise LstmkitError(f"{name} is a dict without {gone!r} (its keys: {keys}): an audio dict holds its samples "
+                           "in 'array' and their rate in 'sampling_rate', as a Hugging Face datasets Audio column "
+                           "yields them", "decode the audio column first (ds.cast_column('audio', datasets.Audio()))"
+                           if "bytes" in d else f"give each dict its {gone!r}, or pass the samples as an array "
+                           "with sample_rate=")
+    path = d.get("path")
+    name = f"{name} ({os.path.basename(path)})" if isinstance(path, str) and path else name
+    rate = _check_rate_given(d["sampling_rate"], f"the 'sampling_rate' of {name}")
+    if sample_rate is not None and _check_rate_given(sample_rate) != rate:
+        raise LstmkitError(f"sample_rate={sample_rate!r} was given with {name}, whose 'sampling_rate' is {rate}",
+                           "drop sample_rate= (an audio dict carries its own rate)")
+    return memory_clip(d["array"], rate, name)
+
+
 def _python_ints(x: Any) -> bool:
     """Whether ``x`` is a list (or tuple) of Python ints only: samples with no sample width."""
     return isinstance(x, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in x)
@@ -133,14 +163,14 @@ def _pcm_hint(a: np.ndarray) -> str:
     return floats
 
 
-def _check_rate_given(sample_rate: Any) -> int:
-    if sample_rate is None:
+def _check_rate_given(sample_rate: Any, what: str = "sample_rate") -> int:
+    if sample_rate is None and what == "sample_rate":
         raise LstmkitError("samples in memory need their sample rate: sample_rate= is missing",
                            "pass sample_rate=, e.g. predict(samples, sample_rate=16000)")
     whole_float = isinstance(sample_rate, (float, np.floating)) and float(sample_rate).is_integer()
     if isinstance(sample_rate, (bool, np.bool_)) or not (isinstance(sample_rate, (int, np.integer)) or whole_float):
-        raise LstmkitError(f"sample_rate must be a whole number of Hz, got {sample_rate!r}",
-                           "pass sample_rate=16000, say")
+        raise LstmkitError(f"{what} must be a whole number of Hz, got {sample_rate!r}", "pass sample_rate=16000, say"
+                           if what == "sample_rate" else "set it to the samples' rate in Hz, e.g. 16000")
     return int(sample_rate)              # 16000.0 (librosa's, a frame's cell, 16e3) is 16000
 
 
@@ -152,7 +182,10 @@ def _check_no_rate(sample_rate: Any) -> None:
 
 
 def memory_clip(x: Any, sample_rate: Any, name: str) -> MemoryClip:
-    """One recording in memory (1-D, or 2-D with channels) as the :class:`MemoryClip` its WAV file reads as."""
+    """One recording in memory (1-D, or 2-D with channels; an audio dict at its own rate) as the
+    :class:`MemoryClip` its WAV file reads as."""
+    if is_audio_dict(x):
+        return _audio_dict_clip(x, sample_rate, name)
     rate = _check_rate_given(sample_rate)
     if _number_frame(x):
         cols = ", ".join(map(str, list(x.columns)[:4])) + (", ..." if x.shape[1] > 4 else "")
@@ -225,21 +258,28 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     A generator (or other iterator) and a column of clips are read as the list of what they hold."""
     if isinstance(files, Iterator) or _clips_column(files):     # were read as files ('sample_rate= … with audio files')
         files = list(files)
+    files = matrix_as_array(files)          # np.matrix: its rows 1×N matrices; one row or column: one clip
     rows = batch_rows(files)
     if rows is not None:
         return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]
-    if is_samples(files) or _number_list(files):
+    if is_samples(files) or _number_list(files) or is_audio_dict(files, item=False):
         return [memory_clip(files, sample_rate, "the in-memory clip")]
     if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \
             or not any(is_clip(f) for f in files):
         _check_no_rate(sample_rate)
         return list(_folder_audio_paths(files))
-    _check_rate_given(sample_rate)
+    _check_rate_for(files, sample_rate)
     out: list[str | MemoryClip] = []
     for i, f in enumerate(files):
         out.extend([memory_clip(f, sample_rate, f"in-memory clip {i}")] if is_clip(f)
                    else _folder_audio_paths([f]))
     return out
+
+
+def _check_rate_for(clips: list, sample_rate: Any) -> None:
+    """``sample_rate`` checked before any clip is read where a clip needs it: audio dicts carry their own."""
+    if any(is_clip(c) and not is_audio_dict(c) for c in clips):
+        _check_rate_given(sample_rate)
 
 
 def _clips_column(x: Any) -> bool:
@@ -270,9 +310,9 @@ def _frame_pairs(data: Any) -> Any:
 
 def is_clip(x: Any, item: bool = True) -> bool:
     """Whether ``x``, one clip of a list (the first of an evaluate pair, a score ``X``), is samples
-    in memory: an array, a tensor, a Series, or a list of Python numbers (``item=False``: ``X`` itself,
-    where an array of paths is paths, as :func:`is_samples` says)."""
-    return is_samples(x, item=item) or _number_list(x)
+    in memory: an array, a tensor, a Series, an audio dict, or a list of Python numbers (``item=False``:
+    ``X`` itself, where an array of paths is paths, as :func:`is_samples` says)."""
+    return is_samples(x, item=item) or _number_list(x) or is_audio_dict(x, item)
 
 
 def _pair(p: Any) -> bool:
@@ -289,7 +329,7 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         _check_no_rate(sample_rate)
         return data
-    _check_rate_given(sample_rate)
+    _check_rate_for([p[0] for p in data if _pair(p)], sample_rate)
     paths: list[str | MemoryClip] = []
     for i, p in enumerate(data):
         if not _pair(p):

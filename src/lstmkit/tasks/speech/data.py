@@ -63,9 +63,11 @@ def read_utterances(data: Any, label_from_name: str | None = None, as_trained: s
                                    "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
         held = next((k for k, pair in enumerate(data) if _in_memory(pair[0])), None)
         if held is not None:
+            write = ("soundfile.write('a.wav', d['array'], d['sampling_rate']) of each audio dict d"
+                     if isinstance(data[held][0], Mapping) else "soundfile.write('a.wav', samples, rate)")
             raise LstmkitError(f"utterance {held} holds samples in memory; training reads audio files",
-                               "write the samples to WAV files first (soundfile.write('a.wav', samples, rate)) and pass "
-                               "(path, text) pairs; predict and evaluate take samples with sample_rate=")
+                               f"write the samples to WAV files first ({write}) and pass (path, text) pairs; "
+                               "predict and evaluate take samples with sample_rate=")
         missing = next((pair for pair in data if _is_missing(pair[1])), None)
         if missing is not None:         # str(nan) is 'nan': a transcript of three letters
             raise LstmkitError(f"the transcript of {missing[0]} is missing ({missing[1]!r})",
@@ -156,9 +158,9 @@ def _case_twin(path: str) -> str | None:
 
 
 def _in_memory(x: Any) -> bool:
-    """Whether ``x`` is samples in memory (a numpy array, a torch tensor, a pandas Series, a list of
-    Python numbers), not a path."""
-    return (isinstance(x, (np.ndarray, MemoryClip)) or type(x).__module__.split(".")[0] in ("torch", "pandas")
+    """Whether ``x`` is samples in memory (a numpy array, a torch tensor, a pandas Series, an audio
+    dict, a list of Python numbers), not a path."""
+    return (isinstance(x, (np.ndarray, MemoryClip, Mapping)) or type(x).__module__.split(".")[0] in ("torch", "pandas")
             or isinstance(x, (list, tuple)) and bool(x) and all(isinstance(v, (int, float)) for v in x))
 
 

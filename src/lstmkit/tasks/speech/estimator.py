@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lstmkit.config import python_values
+from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, label_type
@@ -24,7 +25,7 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
+from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_audio_dict, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -538,6 +539,7 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
 def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
+    files, y = matrix_as_array(files), matrix_as_array(y)     # np.matrix: rows of 1×N matrices, list(y) one row
     rows = batch_rows(files)                     # a 2-D array: one clip per row, as scikit-learn's X
     one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
@@ -548,7 +550,8 @@ def _paired(files, y) -> list[tuple[str, str]]:
                            "drop the clips without one (pandas: keep = y.notna(); X[keep], y[keep]), or give "
                            "each clip its label or transcript")
     if one and len(texts) > 1:
-        raise LstmkitError(f"X is one recording (an array of shape {tuple(np.shape(files[0]))}) "
+        what = "an audio dict" if is_audio_dict(files[0]) else f"an array of shape {tuple(np.shape(files[0]))}"
+        raise LstmkitError(f"X is one recording ({what}) "
                            f"and y holds {len(texts)} labels or transcripts",
                            "pass several clips as a list of 1-D arrays, or a 2-D array with one clip per row, "
                            "one label or transcript each")
