@@ -194,3 +194,36 @@ def test_a_run_that_fingerprinted_its_frame_with_the_row_labels_resumes_with_tha
         lstmkit.Forecaster(**QUICK, target="y").fit(changed, run_dir=est.run_dir_, resume=True)
     fitted = lstmkit.Forecaster(**QUICK, target="y").fit(df, run_dir=est.run_dir_, resume=True)
     assert fitted.result_.epochs_run == 3
+
+
+@pytest.mark.parametrize("name", ["SequenceClassifier", "TextClassifier"])
+def test_the_resume_classmethod_takes_the_labels_of_data_given_in_memory(name, tmp_path):
+    """``resume(RUN, data=X)`` had no ``y``: sequences with their labels apart could not be given again
+    (a tuple ``(X, y)`` was read as two sequences), and the hint said only ``--data``."""
+    extra, (X, y) = ({}, (X_SERIES, Y_SERIES)) if name == "SequenceClassifier" else ({"min_freq": 1}, DATA[name][0])
+    cls = getattr(lstmkit, name)
+    est = cls(**QUICK, **extra)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(X, y, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    with pytest.raises(LstmkitError, match=r"trained on in-memory data — .*resume\(RUN, data=X, y=y\)"):
+        cls.resume(est.run_dir_)
+    with pytest.raises(LstmkitError, match=r"the data changed since"):
+        cls.resume(est.run_dir_, data=X, y=np.asarray(y)[::-1])
+    fitted = cls.resume(est.run_dir_, data=X, y=y)
+    assert fitted.result_.epochs_run == 3 and read_meta(est.run_dir_)["status"] == "finished"
+    assert set(fitted.predict(X)) <= set(y)
+
+
+def test_the_speech_resume_classmethod_takes_the_transcripts_of_files_given_in_memory(tmp_path):
+    """Audio files with their transcripts apart (``fit(files, y)``) could not be given to ``resume`` again."""
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 12, seed=0)
+    files, texts = zip(*((str(tmp_path / p), t) for p, t in (line.split(",")
+                                                             for line in manifest.read_text().splitlines()[1:])))
+    tiny = dict(QUICK, n_mels=8, channels=8, subsample=1, batch_size=4)
+    est = lstmkit.SpeechRecognizer(**tiny)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(list(files), list(texts), out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    with pytest.raises(LstmkitError, match=r"resume\(RUN, data=files, y=y\)"):
+        lstmkit.SpeechRecognizer.resume(est.run_dir_)
+    assert lstmkit.SpeechRecognizer.resume(est.run_dir_, data=list(files), y=list(texts)).result_.epochs_run == 3

@@ -241,14 +241,19 @@ class Classifier(RunEstimator, ABC):
         return kinds[meta["kind"]]
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None):
+    def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None, *,
+               y=None, sample_weight=None):
         """Continue an interrupted run from its last checkpoint (same config, same data files; a file
         given is checked to hold the data the run recorded: the run and its data moved; ``init_from``:
-        where the language model it started from is now, checked to hold the same weights)."""
+        where the language model it started from is now, checked to hold the same weights). A run
+        fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
+        and its ``sample_weight``, checked to be the same."""
         meta = cls._unfinished_meta(run_dir)
         est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
-        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
-        return est.fit(source, val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
+        source = cls._resume_source(meta, run_dir, data, "in-memory data",
+                                    "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
+        return est.fit(source, y, sample_weight=sample_weight,
+                       val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
                        test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
                        run_dir=run_dir, resume=True)
 

@@ -204,10 +204,12 @@ class SpeechRecognizer(RunEstimator):
         read_utterances(data, cfg.label_from_name)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
-        """Continue an interrupted run from its last checkpoint (same config, same recordings)."""
-        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory", "pass them again with --data")
-        return est.fit(source, val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+    def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None) -> "SpeechRecognizer":
+        """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
+        fitted on audio files with their labels or transcripts in ``y`` is given both again)."""
+        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
+                                           "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
+        return est.fit(source, y, val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
                        run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
