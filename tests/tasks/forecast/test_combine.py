@@ -1,5 +1,6 @@
 """The network's forecast blended with a baseline, the weight chosen on validation (tasks/forecast/combine.py)."""
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -247,3 +248,12 @@ def test_a_constant_training_part_weighs_the_candidates_by_their_mae():
     assert combination is not None and record["picked"][1] == 0.0          # a baseline alone, before the shrink
     est2, panel2, val2 = _stub(_seasonal(), network_error=0.0)
     assert "validation_mase" in choose_combination(est2, panel2, {}, val2)[1]
+
+
+def test_the_why_line_names_a_small_tolerance_as_it_is_not_as_zero():
+    # 100 independent validation windows: a tolerance of 0.3 %, which "{:.0%}" printed as "over 0% below"
+    est, panel, val = _stub(_seasonal(n=1200), network_error=0.0, val_frac=0.5)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is None and record["tolerance"] < 0.005
+    said = re.search(r"over ([0-9.]+)% below", record["why"])
+    assert said and np.isclose(float(said.group(1)) / 100, record["tolerance"], rtol=0.05)

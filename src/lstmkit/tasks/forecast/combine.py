@@ -228,6 +228,12 @@ def pick(scores: dict[str, tuple[float, str, float]], tolerance: float = TOLERAN
     return best if best[0] * (1 + tolerance) < even[0] else even
 
 
+def _percent(share: float) -> str:
+    """``share`` as a percentage to two significant digits: a long validation part's tolerance
+    (0.27 % at 110 windows) is no "0%"."""
+    return f"{share * 100:.2g}%"
+
+
 def shrink(kind: str, weight: float, windows: float, toward: str) -> dict[str, float]:
     """The picked blend (``weight`` of the network, the rest ``kind``) shrunk toward the even blend
     with ``toward``: it keeps ``windows / (windows + SHRINK)`` of its weights, the even blend the rest.
@@ -272,11 +278,11 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation ({name} {alone:.3f}), over "
-                             f"{tol:.0%} below an even blend with a baseline ({windows:.3g} independent windows)"}
+                             f"{_percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.3f}, the network "
            f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
     if w != 0.5:
-        why += f" (over {tol:.0%} below the even blend: {windows:.3g} independent windows)"
+        why += f" (over {_percent(tol)} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
     mix = shrink(kind, w, windows, toward)
     base = {k: v for k, v in mix.items() if k != "network"}
