@@ -257,3 +257,16 @@ def test_the_why_line_names_a_small_tolerance_as_it_is_not_as_zero():
     assert combination is None and record["tolerance"] < 0.005
     said = re.search(r"over ([0-9.]+)% below", record["why"])
     assert said and np.isclose(float(said.group(1)) / 100, record["tolerance"], rtol=0.05)
+
+
+def test_scores_scaled_tiny_by_a_spike_in_the_training_part_keep_their_digits():
+    # one 1e9 reading among values of ~50 makes the in-sample seasonal naive error, and so every MASE,
+    # about 1e-7: rounded to 3 or 4 decimals, every candidate read "0.000" in the why line and the record
+    y = _seasonal()
+    y[20] = 1e9
+    est, panel, val = _stub(y, network_error=3.0)
+    _, record = choose_combination(est, panel, {}, val)
+    scores = record["validation_mase"]
+    assert 0 < scores["network"] < 1e-5 and len(set(scores.values())) == len(scores)
+    said = re.search(r"network alone ([0-9.e+-]+)", record["why"]) or re.search(r"\(MASE ([0-9.e+-]+)\)", record["why"])
+    assert np.isclose(float(said.group(1).rstrip(",")), scores["network"], rtol=1e-3)

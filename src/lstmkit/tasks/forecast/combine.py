@@ -267,20 +267,21 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
-    # candidates as MASE does whenever MASE exists
+    # candidates as MASE does whenever MASE exists. Scores keep 4 significant digits, not decimals: a spike
+    # in the training part scales every MASE to ~1e-7, and the MAE is in the data's units (1e-9 or 1e12)
     name = "MASE" if np.isfinite(metric(network, "MASE")) else "MAE"
     scores = candidate_scores(network, bases, lambda p: metric(p, name))
     tol, windows = tolerance(n_val, cfg.horizon)
     score, kind, w = pick(scores, tol)
-    record = {f"validation_{name.lower()}": {k: round(v[0], 4) for k, v in scores.items()},
+    record = {f"validation_{name.lower()}": {k: float(f"{v[0]:.4g}") for k, v in scores.items()},
               "tolerance": round(tol, 4), "independent_windows": round(windows, 2)}
     alone = scores["network"][0]
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
-                      "why": f"the network alone scores best on validation ({name} {alone:.3f}), over "
+                      "why": f"the network alone scores best on validation ({name} {alone:.4g}), over "
                              f"{_percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
-    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.3f}, the network "
-           f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
+    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.4g}, the network "
+           f"alone {alone:.4g}, {NAMES[kind]} alone {scores[kind][0]:.4g}")
     if w != 0.5:
         why += f" (over {_percent(tol)} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
