@@ -270,3 +270,19 @@ def test_scores_scaled_tiny_by_a_spike_in_the_training_part_keep_their_digits():
     assert 0 < scores["network"] < 1e-5 and len(set(scores.values())) == len(scores)
     said = re.search(r"network alone ([0-9.e+-]+)", record["why"]) or re.search(r"\(MASE ([0-9.e+-]+)\)", record["why"])
     assert np.isclose(float(said.group(1).rstrip(",")), scores["network"], rtol=1e-3)
+
+
+def test_a_run_with_log_targets_blends_a_falling_ets_trend_floored_at_zero():
+    # a positive count series falling fast: ETS in original units (logs without a season) runs below
+    # zero within the horizon, and the blend of a log run -- whose network forecasts only positive
+    # values -- came out negative
+    y = np.maximum(1.0, 500 - 1.22 * np.arange(400) + np.random.default_rng(7).normal(0, 8, 400))[:, None]
+    ets = ets_forecast(y, np.array([399]), 30, 1, 400)[0]
+    assert ets.min() < -10                                           # the case: the plain trend goes negative
+    network = np.full((30, 1), 2.0)                                  # exp(...) of a log run: positive
+    for log, expected in ((True, 0.1 * network + 0.9 * np.maximum(ets, 0)), (False, 0.1 * network + 0.9 * ets)):
+        est = SimpleNamespace(config_=SimpleNamespace(horizon=30, log=log, deseason=0), season_=1,
+                              output_=SimpleNamespace(kind="point"))
+        est.combination_ = {"baseline": "ets", "weight": 0.1, "shares": {"ets": 0.9}}
+        np.testing.assert_allclose(combine_history(est, network, y), expected)   # a run without logs: as fitted
+    assert (baseline_point("ets", y, np.array([399]), 30, 1, 400, positive=True) >= 0).all()

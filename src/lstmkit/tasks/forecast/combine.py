@@ -55,7 +55,8 @@ they changed no choice at a 10 % tolerance and tripled a run's training, so they
 
 The baseline is computed from the history the forecast starts from: seasonal naive from the last
 season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`; on logs
-when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season) fitted
+when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season; a run
+with logs and no season fits it in original units and floors it at 0, as its series is positive) fitted
 on the points before the first forecast origin -- on the training part when the weight is chosen,
 on training + validation for the test windows, on the whole history the caller passes for
 ``predict`` and for the service's request. The combination lives outside the network graph: the
@@ -98,10 +99,12 @@ GIVEN = "given"      # in the combine record (auto_): true when the call named t
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
-                   n_fit: int, log: bool = False) -> np.ndarray:
+                   n_fit: int, log: bool = False, positive: bool = False) -> np.ndarray:
     """The ``kind`` baseline's forecast ``[O, H, T]`` from each origin of ``values [N, T]``;
     ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``), on their logs with
-    ``log`` (a run that models logs: a multiplicative season) when every value is positive."""
+    ``log`` (a run that models logs: a multiplicative season) when every value is positive, and
+    floored at 0 with ``positive`` (a run that models logs without a season: its series is positive,
+    but a falling trend fitted in original units runs below 0 and took the blend there)."""
     if kind == "seasonal_naive":
         return snaive(values, origins, horizon, season)
     logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
@@ -109,7 +112,8 @@ def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: 
         warnings.simplefilter("ignore")
         if logs:
             return np.exp(ets_forecast(np.log(values), origins, horizon, season, max(2, int(n_fit))))
-        return ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+        out = ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+    return np.maximum(out, 0.0) if positive else out
 
 
 def ets_logs(cfg) -> bool:
@@ -130,11 +134,11 @@ def shares(c: dict[str, Any]) -> dict[str, float]:
 
 
 def _blend_with(c: dict[str, Any], network: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
-                season: int, n_fit: int, log: bool) -> np.ndarray:
+                season: int, n_fit: int, cfg) -> np.ndarray:
     """``network [O, H, T]`` blended by ``c``: the network's weight plus each baseline's share."""
     out = c["weight"] * network
     for kind, share in shares(c).items():
-        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, log)
+        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, ets_logs(cfg), bool(cfg.log))
     return out
 
 
@@ -161,7 +165,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
         origins = r_all[sel] - r.start + cfg.lookback - 1
         n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)
         n_fit = min(n_train + n_val, int(origins.min()) + 1)
-        out[sel] = _blend_with(c, params[sel], panel.values[r], origins, cfg.horizon, est.season_, n_fit, ets_logs(cfg))
+        out[sel] = _blend_with(c, params[sel], panel.values[r], origins, cfg.horizon, est.season_, n_fit, cfg)
     return out
 
 
@@ -183,7 +187,7 @@ def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:
         return params
     n = len(values)
     return _blend_with(c, params[None], values, np.array([n - 1]), est.config_.horizon, est.season_, n,
-                       ets_logs(est.config_))[0]
+                       est.config_)[0]
 
 
 def baseline_history(est) -> tuple[int, str] | None:
@@ -263,7 +267,7 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
-                                  ets_logs(cfg)) for kind in kinds}
+                                  ets_logs(cfg), bool(cfg.log)) for kind in kinds}
     metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
