@@ -50,6 +50,16 @@ def test_a_multiplicative_seasonal_positive_series_gets_logs_and_seasonal_adjust
     assert (cfg.hidden_size, cfg.num_layers) == (16, 1) and "more data per parameter" in auto["hidden_size"]["why"]
 
 
+def test_logs_for_noise_that_grows_with_a_rising_level_do_not_claim_a_multiplicative_season():
+    """Exponential growth with 2 % noise and no season: logs (the swing grows with the level), but the
+    reason read 'multiplicative season' beside 'deseason 0 (weak season ...)' in the same line."""
+    t = np.arange(240)
+    y = np.exp(t / 60) * (1 + 0.02 * np.random.default_rng(0).standard_normal(240))
+    cfg, auto = _choose(y)
+    assert cfg.log is True and cfg.deseason == 0 and "weak season" in auto["deseason"]["why"]
+    assert "multiplicative season" not in auto["log"]["why"] and "the season itself is weak" in auto["log"]["why"]
+
+
 @pytest.mark.parametrize("later", [0.0, -3.0])
 def test_logs_are_not_chosen_when_a_value_after_the_training_part_cannot_take_them(later):
     """A positive multiplicative training part chose logs, and a 0 or a negative value in the test part then

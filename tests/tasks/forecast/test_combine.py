@@ -1,5 +1,6 @@
 """The network's forecast blended with a baseline, the weight chosen on validation (tasks/forecast/combine.py)."""
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -247,3 +248,41 @@ def test_a_constant_training_part_weighs_the_candidates_by_their_mae():
     assert combination is not None and record["picked"][1] == 0.0          # a baseline alone, before the shrink
     est2, panel2, val2 = _stub(_seasonal(), network_error=0.0)
     assert "validation_mase" in choose_combination(est2, panel2, {}, val2)[1]
+
+
+def test_the_why_line_names_a_small_tolerance_as_it_is_not_as_zero():
+    # 100 independent validation windows: a tolerance of 0.3 %, which "{:.0%}" printed as "over 0% below"
+    est, panel, val = _stub(_seasonal(n=1200), network_error=0.0, val_frac=0.5)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is None and record["tolerance"] < 0.005
+    said = re.search(r"over ([0-9.]+)% below", record["why"])
+    assert said and np.isclose(float(said.group(1)) / 100, record["tolerance"], rtol=0.05)
+
+
+def test_scores_scaled_tiny_by_a_spike_in_the_training_part_keep_their_digits():
+    # one 1e9 reading among values of ~50 makes the in-sample seasonal naive error, and so every MASE,
+    # about 1e-7: rounded to 3 or 4 decimals, every candidate read "0.000" in the why line and the record
+    y = _seasonal()
+    y[20] = 1e9
+    est, panel, val = _stub(y, network_error=3.0)
+    _, record = choose_combination(est, panel, {}, val)
+    scores = record["validation_mase"]
+    assert 0 < scores["network"] < 1e-5 and len(set(scores.values())) == len(scores)
+    said = re.search(r"network alone ([0-9.e+-]+)", record["why"]) or re.search(r"\(MASE ([0-9.e+-]+)\)", record["why"])
+    assert np.isclose(float(said.group(1).rstrip(",")), scores["network"], rtol=1e-3)
+
+
+def test_a_run_with_log_targets_blends_a_falling_ets_trend_floored_at_zero():
+    # a positive count series falling fast: ETS in original units (logs without a season) runs below
+    # zero within the horizon, and the blend of a log run -- whose network forecasts only positive
+    # values -- came out negative
+    y = np.maximum(1.0, 500 - 1.22 * np.arange(400) + np.random.default_rng(7).normal(0, 8, 400))[:, None]
+    ets = ets_forecast(y, np.array([399]), 30, 1, 400)[0]
+    assert ets.min() < -10                                           # the case: the plain trend goes negative
+    network = np.full((30, 1), 2.0)                                  # exp(...) of a log run: positive
+    for log, expected in ((True, 0.1 * network + 0.9 * np.maximum(ets, 0)), (False, 0.1 * network + 0.9 * ets)):
+        est = SimpleNamespace(config_=SimpleNamespace(horizon=30, log=log, deseason=0), season_=1,
+                              output_=SimpleNamespace(kind="point"))
+        est.combination_ = {"baseline": "ets", "weight": 0.1, "shares": {"ets": 0.9}}
+        np.testing.assert_allclose(combine_history(est, network, y), expected)   # a run without logs: as fitted
+    assert (baseline_point("ets", y, np.array([399]), 30, 1, 400, positive=True) >= 0).all()

@@ -118,6 +118,22 @@ def test_id_cells_empty_or_made_float_by_pandas():
     assert panel.freq == "h" and panel_season(panel, cfg) == 24
 
 
+def test_one_series_that_skips_steps_keeps_the_season_of_its_grid():
+    """Hourly readings with 3 hours missing, read as they are (a warning, no --fill): the run took
+    season 1 -- no seasonal naive, no seasonal adjustment, lookback 12 instead of 3 days."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.pipeline import panel_season
+    t = pd.date_range("2024-01-01", periods=1000, freq="h")
+    df = pd.DataFrame({"time": t, "y": np.sin(2 * np.pi * np.arange(1000) / 24)}).drop(index=[100, 101, 500])
+    cfg = ForecastConfig(target=["y"], time="time")
+    with pytest.warns(UserWarning, match="skips 3 steps"):
+        panel = read_panel(df, cfg)
+    assert panel.freq is None and panel_season(panel, cfg) == 24
+    weekly = pd.DataFrame({"time": pd.date_range("2000-01-02", periods=300, freq="W"), "y": 1.0}).drop(index=[40])
+    with pytest.warns(UserWarning, match="skips 1 step"):
+        assert panel_season(read_panel(weekly, cfg), cfg) == 52
+
+
 def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
     """``--format wide``: a time column, one column per series, a shared input: read as the long
     panel (id 'series', target 'value'), with the same forecasts from the wide file as from its

@@ -413,3 +413,19 @@ def test_serial_days_joined_with_times_of_day_read_as_one_time():
     assert pd.DatetimeIndex(values).equals(pd.DatetimeIndex(["2024-01-01 13:00", "2024-01-01 13:30:15"]))
     with pytest.raises(LstmkitError, match=r"holds '45292.5 13:00' in data row 1, not a spreadsheet serial day"):
         time_values(pd.Series(["45292.5 13:00", "45293 13:00"]), "date hour", "excel")     # noon and 13:00?
+
+
+@pytest.mark.parametrize("freq, after", [("SMS", ["2007-04-01", "2007-04-15", "2007-05-01"]),
+                                         ("SME", ["2007-04-15", "2007-04-30", "2007-05-15"])])
+def test_semi_monthly_dates_are_a_calendar_step_and_forecast_on_it(freq, after):
+    """Semi-monthly data (the 1st and 15th, or the 15th and the month's end): pandas infers no
+    frequency, the median step of 14-15 days stood in for it, and the forecast's dates left the
+    calendar (2007-03-15 -> 2007-03-29, 04-12, 04-26) without a warning; its season is 24 a year."""
+    from lstmkit import Forecaster
+    times = pd.date_range("2001-01-01", periods=150, freq=freq)
+    assert pd.infer_freq(times) is None and infer_freq(times) == freq
+    df = pd.DataFrame({"date": times, "y": np.sin(np.arange(150) * np.pi / 12) + 5})
+    f = Forecaster(lookback=12, horizon=3, max_epochs=1, ensemble=1, hidden_size=4, num_layers=1,
+                   progress="off", tensorboard=False, doctor=False).fit(df)
+    assert f.season_ == 24
+    assert list(f.predict(df)["date"]) == list(pd.DatetimeIndex(after))

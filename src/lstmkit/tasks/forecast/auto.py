@@ -181,6 +181,9 @@ def choose(cfg, profile: dict[str, Any], train_windows_of) -> tuple[Any, dict[st
         elif p["positive"] and m_data > 1 and p["swing_level_corr"] > MULT_CORR and p["level_ratio"] > 1.2:
             why = (f"positive, multiplicative season: the seasonal swing grows with the level "
                    f"(correlation {p['swing_level_corr']:.2f})")
+            if max(p["strength"], p["strength_log"] or 0) < STRONG_SEASON:    # no season to call multiplicative
+                why = (f"positive, multiplicative: the swing within each cycle of {m_data} grows with the level "
+                       f"(correlation {p['swing_level_corr']:.2f}; the season itself is weak)")
             set_["log"] = _pick(auto, "log", True, why)
         elif p["positive"] and p["spread"] > WIDE_SPREAD:
             set_["log"] = _pick(auto, "log", True, f"positive and spanning a factor {p['spread']:.0f} (> {WIDE_SPREAD:g})")

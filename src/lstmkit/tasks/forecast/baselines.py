@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lstmkit.tasks.forecast.grid import infer_freq
+
 __all__ = [
     "baseline_forecasts",
     "ets_forecast",
@@ -38,6 +40,8 @@ _SEASON_BY_OFFSET: tuple[tuple[type, int], ...] = (
     (pd.offsets.BusinessDay, 5),
     (pd.offsets.Day, 7),
     (pd.offsets.Week, 52),
+    (pd.offsets.SemiMonthBegin, 24),
+    (pd.offsets.SemiMonthEnd, 24),
     (pd.offsets.MonthBegin, 12),
     (pd.offsets.MonthEnd, 12),
     (pd.offsets.BusinessMonthBegin, 12),
@@ -57,7 +61,7 @@ def infer_season(index: pd.DatetimeIndex | None, n: int) -> int:
     """Seasonal period implied by the frequency of ``index``; 1 when unknown.
 
     Hourly → 24, daily → 7, business-daily → 5, weekly → 52, monthly → 12, quarterly → 4,
-    minutely → 60, yearly → 1. A multiple step divides the period when it can ('2h' → 12),
+    minutely → 60, semi-monthly (the 1st and 15th) → 24, yearly → 1. A multiple step divides the period when it can ('2h' → 12),
     otherwise gives 1. A period of at least ``n / 2`` (fewer than two cycles in a series of
     ``n`` points) gives 1.
     """
@@ -228,13 +232,10 @@ def _index_offset(index) -> pd.DateOffset | None:
     if freq is None:
         if len(index) < 3:
             return None
-        with warnings.catch_warnings():
-            # pandas 3 announces that infer_freq will return an offset; to_offset takes either.
-            warnings.simplefilter("ignore")
-            try:
-                freq = pd.infer_freq(index)
-            except (TypeError, ValueError):
-                return None
+        try:
+            freq = infer_freq(index)          # semi-months too, which pandas does not infer
+        except (TypeError, ValueError):
+            return None
     if freq is None:
         return None
     try:

@@ -55,7 +55,8 @@ they changed no choice at a 10 % tolerance and tripled a run's training, so they
 
 The baseline is computed from the history the forecast starts from: seasonal naive from the last
 season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`; on logs
-when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season) fitted
+when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season; a run
+with logs and no season fits it in original units and floors it at 0, as its series is positive) fitted
 on the points before the first forecast origin -- on the training part when the weight is chosen,
 on training + validation for the test windows, on the whole history the caller passes for
 ``predict`` and for the service's request. The combination lives outside the network graph: the
@@ -98,10 +99,12 @@ GIVEN = "given"      # in the combine record (auto_): true when the call named t
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
-                   n_fit: int, log: bool = False) -> np.ndarray:
+                   n_fit: int, log: bool = False, positive: bool = False) -> np.ndarray:
     """The ``kind`` baseline's forecast ``[O, H, T]`` from each origin of ``values [N, T]``;
     ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``), on their logs with
-    ``log`` (a run that models logs: a multiplicative season) when every value is positive."""
+    ``log`` (a run that models logs: a multiplicative season) when every value is positive, and
+    floored at 0 with ``positive`` (a run that models logs without a season: its series is positive,
+    but a falling trend fitted in original units runs below 0 and took the blend there)."""
     if kind == "seasonal_naive":
         return snaive(values, origins, horizon, season)
     logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
@@ -109,7 +112,8 @@ def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: 
         warnings.simplefilter("ignore")
         if logs:
             return np.exp(ets_forecast(np.log(values), origins, horizon, season, max(2, int(n_fit))))
-        return ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+        out = ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+    return np.maximum(out, 0.0) if positive else out
 
 
 def ets_logs(cfg) -> bool:
@@ -130,11 +134,11 @@ def shares(c: dict[str, Any]) -> dict[str, float]:
 
 
 def _blend_with(c: dict[str, Any], network: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
-                season: int, n_fit: int, log: bool) -> np.ndarray:
+                season: int, n_fit: int, cfg) -> np.ndarray:
     """``network [O, H, T]`` blended by ``c``: the network's weight plus each baseline's share."""
     out = c["weight"] * network
     for kind, share in shares(c).items():
-        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, log)
+        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, ets_logs(cfg), bool(cfg.log))
     return out
 
 
@@ -161,7 +165,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
         origins = r_all[sel] - r.start + cfg.lookback - 1
         n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)
         n_fit = min(n_train + n_val, int(origins.min()) + 1)
-        out[sel] = _blend_with(c, params[sel], panel.values[r], origins, cfg.horizon, est.season_, n_fit, ets_logs(cfg))
+        out[sel] = _blend_with(c, params[sel], panel.values[r], origins, cfg.horizon, est.season_, n_fit, cfg)
     return out
 
 
@@ -183,7 +187,7 @@ def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:
         return params
     n = len(values)
     return _blend_with(c, params[None], values, np.array([n - 1]), est.config_.horizon, est.season_, n,
-                       ets_logs(est.config_))[0]
+                       est.config_)[0]
 
 
 def baseline_history(est) -> tuple[int, str] | None:
@@ -228,6 +232,12 @@ def pick(scores: dict[str, tuple[float, str, float]], tolerance: float = TOLERAN
     return best if best[0] * (1 + tolerance) < even[0] else even
 
 
+def _percent(share: float) -> str:
+    """``share`` as a percentage to two significant digits: a long validation part's tolerance
+    (0.27 % at 110 windows) is no "0%"."""
+    return f"{share * 100:.2g}%"
+
+
 def shrink(kind: str, weight: float, windows: float, toward: str) -> dict[str, float]:
     """The picked blend (``weight`` of the network, the rest ``kind``) shrunk toward the even blend
     with ``toward``: it keeps ``windows / (windows + SHRINK)`` of its weights, the even blend the rest.
@@ -257,26 +267,27 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
-                                  ets_logs(cfg)) for kind in kinds}
+                                  ets_logs(cfg), bool(cfg.log)) for kind in kinds}
     metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
-    # candidates as MASE does whenever MASE exists
+    # candidates as MASE does whenever MASE exists. Scores keep 4 significant digits, not decimals: a spike
+    # in the training part scales every MASE to ~1e-7, and the MAE is in the data's units (1e-9 or 1e12)
     name = "MASE" if np.isfinite(metric(network, "MASE")) else "MAE"
     scores = candidate_scores(network, bases, lambda p: metric(p, name))
     tol, windows = tolerance(n_val, cfg.horizon)
     score, kind, w = pick(scores, tol)
-    record = {f"validation_{name.lower()}": {k: round(v[0], 4) for k, v in scores.items()},
+    record = {f"validation_{name.lower()}": {k: float(f"{v[0]:.4g}") for k, v in scores.items()},
               "tolerance": round(tol, 4), "independent_windows": round(windows, 2)}
     alone = scores["network"][0]
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
-                      "why": f"the network alone scores best on validation ({name} {alone:.3f}), over "
-                             f"{tol:.0%} below an even blend with a baseline ({windows:.3g} independent windows)"}
-    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.3f}, the network "
-           f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
+                      "why": f"the network alone scores best on validation ({name} {alone:.4g}), over "
+                             f"{_percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
+    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.4g}, the network "
+           f"alone {alone:.4g}, {NAMES[kind]} alone {scores[kind][0]:.4g}")
     if w != 0.5:
-        why += f" (over {tol:.0%} below the even blend: {windows:.3g} independent windows)"
+        why += f" (over {_percent(tol)} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
     mix = shrink(kind, w, windows, toward)
     base = {k: v for k, v in mix.items() if k != "network"}

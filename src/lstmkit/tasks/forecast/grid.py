@@ -41,6 +41,12 @@ def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | 
     return None, gaps
 
 
+# calendar steps pandas' infer_freq does not recognise: semi-month starts (the 1st and 15th) and
+# ends (the 15th and the month's last day); their steps of 13-17 days read as a typical 14 or 15
+# days, and the forecast's dates drifted off the calendar (2007-03-15 -> 03-29 instead of 04-01)
+_UNINFERRED = ("SMS", "SME")
+
+
 def infer_freq(index: pd.DatetimeIndex) -> str | None:
     # pandas 3.1 warns that infer_freq will return an offset; opt in where the option exists.
     try:
@@ -48,6 +54,12 @@ def infer_freq(index: pd.DatetimeIndex) -> str | None:
             freq = pd.infer_freq(index)
     except pd.errors.OptionError:
         freq = pd.infer_freq(index)
+    if freq is None and len(index) >= 3:
+        try:
+            return next((f for f in _UNINFERRED if pd.date_range(index[0], periods=len(index), freq=f).equals(index)),
+                        None)
+        except (ValueError, OverflowError):       # a grid that would run past 2262
+            return None
     return freq if freq is None or isinstance(freq, str) else freq.freqstr
 
 

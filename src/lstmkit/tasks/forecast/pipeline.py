@@ -31,7 +31,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
-from lstmkit.tasks.forecast.times import check_date_system, check_same_step
+from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
@@ -40,7 +40,7 @@ __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
 
 def panel_season(panel: Panel, cfg) -> int:
     """The seasonal period of a run: ``--season``, else the panel's time frequency (that of its
-    first series with regular steps; 1 when unknown)."""
+    first series with regular steps, or of the grid the first series skips steps of; 1 when unknown)."""
     if cfg.season:
         return cfg.season
     first_time = panel.series_time(0)
@@ -48,6 +48,8 @@ def panel_season(panel: Panel, cfg) -> int:
         return 1
     if panel.freq is not None:                # regular in a later series when the first skips steps
         first_time = pd.DatetimeIndex(first_time, freq=None).to_series().asfreq(panel.freq).index
+    elif (grid := missing_steps(np.asarray(first_time))) is not None:     # every series skips steps (read
+        first_time = pd.DatetimeIndex(grid)   # as they are, with a warning): hourly data is still hourly
     return infer_season(first_time, int(panel.lengths[0]))
 
 
