@@ -14,7 +14,7 @@ from pathlib import Path
 import errno
 import os
 
-__all__ = ["LstmkitError", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
+__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
 
 
 class LstmkitError(Exception):
@@ -33,6 +33,12 @@ class LstmkitError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class BadValue(LstmkitError, ValueError):
+    """A value given to ``fit`` or ``score`` that cannot be used (``sample_weight`` of the wrong length,
+    negative or all 0): a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator
+    checks expect of an argument's bad value."""
 
 
 class ColumnNotFound(LstmkitError):

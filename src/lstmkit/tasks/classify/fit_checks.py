@@ -16,7 +16,7 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame, plain_array
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import text_folders
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -115,19 +115,19 @@ def sample_weights(sample_weight: Any, n: int) -> np.ndarray:
     try:
         w = np.asarray(plain_array(sample_weight), dtype=np.float64)
     except (TypeError, ValueError):
-        raise LstmkitError(f"sample_weight holds values that are not numbers ({str(sample_weight)[:40]})",
+        raise BadValue(f"sample_weight holds values that are not numbers ({str(sample_weight)[:40]})",
                            "pass one number per labelled row") from None
     if w.ndim == 2 and 1 in w.shape:                    # a column [n, 1]
         w = w.ravel()
     if w.ndim != 1 or len(w) != n:
         shown = f"{len(w)} sample weights" if w.ndim == 1 else f"sample weights of shape {w.shape}"
-        raise LstmkitError(f"got {shown} for {n} labelled rows",
+        raise BadValue(f"got {shown} for {n} labelled rows",
                            "pass one weight per row that has a label (rows without one are left out)")
     bad = np.flatnonzero(~(w >= 0) | np.isinf(w))      # NaN fails >= 0 too
     if len(bad):
         kind = "an infinite" if np.isinf(w[bad[0]]) else "a negative or missing"
-        raise LstmkitError(f"sample_weight holds {kind} weight ({w[bad[0]]} at row {bad[0] + 1})",
+        raise BadValue(f"sample_weight holds {kind} weight ({w[bad[0]]} at row {bad[0] + 1})",
                            "pass finite weights of 0 or more, not all 0")
     if not w.sum() > 0:
-        raise LstmkitError(f"sample_weight holds only zeros ({n} rows)", "pass finite weights of 0 or more, not all 0")
+        raise BadValue(f"sample_weight holds only zeros ({n} rows)", "pass finite weights of 0 or more, not all 0")
     return w
