@@ -25,6 +25,7 @@ normalised mean).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -171,6 +172,12 @@ def _dct_matrix(n: int, k: int) -> Tensor:
     return m.float()
 
 
+@functools.cache
+def _inverse_dct(n: int, k: int) -> np.ndarray:
+    """``[k, n]``: the first ``k`` DCT coefficients back to ``n`` log-mel bands (the basis is orthonormal)."""
+    return _dct_matrix(n, k).numpy().T.copy()
+
+
 def voiced_frames(level: np.ndarray) -> np.ndarray:
     """Which frames of one clip are voiced, of their power levels ``[T]`` (nats): within
     ``VOICED_RANGE_DB`` of the loudest and above the log's floor; all of them when fewer than
@@ -197,7 +204,7 @@ class Normalizer:
     def level(self, f: np.ndarray) -> np.ndarray:
         """Each frame's power level ``[T]`` (the log of its mean mel energy) of features ``f [T, F]``:
         an MFCC frame's of the log-mel its coefficients keep (the inverse of the truncated DCT)."""
-        logmel = f @ _dct_matrix(self.mfcc_bands, f.shape[1]).numpy().T if self.mfcc_bands else f
+        logmel = f @ _inverse_dct(self.mfcc_bands, f.shape[1]) if self.mfcc_bands else f
         top = logmel.max(axis=1, keepdims=True)
         return top[:, 0] + np.log(np.exp(logmel - top).mean(axis=1))
 
