@@ -12,8 +12,9 @@ Normalisation: ``voiced`` (the default) subtracts each utterance's mean and divi
 standard deviation per feature (CMVN), both taken over its voiced frames: those whose power level
 (the log of the frame's mean mel energy; of an MFCC frame, that of the log-mel its coefficients
 keep) is within ``VOICED_RANGE_DB`` of the clip's loudest frame and above the ``1e-6`` floor of the
-log (digital silence), so silence around a recording leaves its statistics alone; every frame is normalised with them, the silent ones clipped at ``SILENCE_FLOOR``.
-A clip with fewer than ``MIN_VOICED`` such frames uses all of them. ``utterance`` takes the
+log (digital silence), so silence around a recording leaves its statistics alone; every frame is
+normalised with them, the silent ones clipped at ``SILENCE_FLOOR``. A clip with fewer than
+``MIN_VOICED`` such frames uses all of them. ``utterance`` takes the
 statistics over every frame (runs recorded before ``voiced``: a minute of silence around a clip
 pulled its mean down and its deviation up, and the clip was transcribed as another); ``global``
 uses the training set's mean / std, which are plain lists saved in the run folder; ``none`` leaves
@@ -50,7 +51,7 @@ NORMS = ("voiced", "utterance", "global", "none")
 # a median FSDD clip's loudest frame) and kept -54 dBFS room noise around it (36 dB below).
 VOICED_RANGE_DB = 30.0
 MIN_VOICED = 10                     # frames (100 ms at the usual hop): fewer, and all frames count
-SILENCE_FLOOR = -10.0               # normalised values below this (silence) are clipped to it
+SILENCE_FLOOR = -10.0               # deviations: zeros around a clip lay 20 below its voiced mean
 _LOG_FLOOR = math.log(1e-6)         # log_mel's value of a frame of zeros
 _ABOVE_FLOOR = 0.1                  # nats (0.4 dB) above it: not digital silence
 
@@ -192,7 +193,7 @@ def voiced_frames(level: np.ndarray) -> np.ndarray:
 class Normalizer:
     """Per-utterance (over its voiced frames, or all of them), global (training statistics) or no
     normalisation of ``[T, F]`` features; ``mfcc_bands``: the mel bands of MFCC features (``voiced``
-    reads a frame's level from its ``c0``), None for log-mel."""
+    reads a frame's level from the log-mel they keep), None for log-mel."""
 
     def __init__(self, kind: str = "voiced", mean: Sequence[float] | None = None,
                  std: Sequence[float] | None = None, mfcc_bands: int | None = None):
