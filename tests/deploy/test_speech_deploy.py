@@ -39,7 +39,7 @@ def ctc(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bi(tmp_path_factory):
-    """A bidirectional CTC run with per-utterance normalisation (the defaults), exported."""
+    """A bidirectional CTC run with per-utterance normalisation over every frame, exported."""
     run = tiny_run(tmp_path_factory.mktemp("bi"), mode="ctc", model="bilstm", normalize="utterance", max_epochs=2)
     export_onnx(run)
     return run
@@ -590,10 +590,13 @@ def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, re
         adapter.open_stream("auto", run)
 
 
-def test_utterance_normalisation_is_refused_for_streaming(ctc):
+@pytest.mark.parametrize("norm", ["voiced", "utterance"])
+def test_per_clip_normalisation_is_refused_for_streaming(ctc, norm):
+    """Per-clip statistics (over its voiced frames, the default, or all of them) need the whole clip
+    before the first frame: a stream's answers would change as it grew."""
     adapter = adapter_for(ctc)
-    adapter.config.normalize = "utterance"
-    assert "--normalize global or none" in adapter.state_refusal()
+    adapter.config.normalize = norm
+    assert f"(--normalize {norm}); streaming needs --normalize global or none" in adapter.state_refusal()
 
 
 def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):

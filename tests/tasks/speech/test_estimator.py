@@ -1,6 +1,7 @@
 """SpeechRecognizer end to end on generated tone-speech: CTC, classification, seq2seq, save/load."""
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -165,6 +166,44 @@ def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
     a, b = est._features([str(p) for p in f])[0], back._features([str(p) for p in f])[0]
     for x, y in zip(a, b):
         torch.testing.assert_close(x, y)
+
+
+def test_a_new_run_normalises_each_clip_over_its_voiced_frames_and_hears_it_through_silence(ctc_run, corpus,
+                                                                                           tmp_path):
+    """Real recordings start and end in silence: with every frame's statistics half a second of
+    zeros around a clip changed its features, and the transcript with them."""
+    meta = json.loads((ctc_run.run_dir_ / "lstmkit.json").read_text())
+    assert meta["config"]["normalize"] == "voiced" == meta["preprocessing"]["normalizer"]["kind"]
+    clean = sorted(str(p) for p in (corpus / "wavs").glob("test_*.wav"))[:8]
+    padded = []
+    for k, path in enumerate(clean):
+        wave, rate = sf.read(path, dtype="float32")
+        silence = np.zeros(rate // 2, dtype=np.float32)
+        sf.write(tmp_path / f"padded_{k}.wav", np.concatenate([silence, wave, silence]), rate, subtype="PCM_16")
+        padded.append(str(tmp_path / f"padded_{k}.wav"))
+    assert ctc_run.transcribe(padded) == ctc_run.transcribe(clean)
+    inner = ctc_run.audio_inputs(padded[0])[50:-50]
+    torch.testing.assert_close(inner, ctc_run.audio_inputs(clean[0]), atol=0.5, rtol=0)
+    assert (inner - ctc_run.audio_inputs(clean[0])).abs().median() < 0.1
+
+
+def test_a_run_recorded_before_voiced_normalisation_loads_and_normalises_as_it_did(ctc_run, corpus, tmp_path):
+    """A run saved before ``voiced`` recorded ``normalize: utterance`` and the normaliser state
+    ``{"kind": "utterance", "mean": null, "std": null}``: it reads every frame's statistics, bit
+    for bit, and resuming or cloning it keeps them."""
+    run = tmp_path / "old"
+    shutil.copytree(ctc_run.run_dir_, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"]["normalize"] = "utterance"
+    meta["preprocessing"]["normalizer"] = {"kind": "utterance", "mean": None, "std": None}
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    old = SpeechRecognizer.load(run)
+    assert old.config_.normalize == "utterance" and old.get_params()["normalize"] == "utterance"
+    path = sorted(str(p) for p in (corpus / "wavs").glob("test_*.wav"))[0]
+    raw = old._features([path], normalize=False)[0][0]
+    expected = ((raw - raw.mean(axis=0)) / np.maximum(raw.std(axis=0), 1e-5)).astype(np.float32)
+    np.testing.assert_array_equal(old.audio_inputs(path).numpy(), expected)
+    assert not np.allclose(ctc_run.audio_inputs(path).numpy(), expected)     # a new run's differ
 
 
 def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstmkit.tasks.speech import features
 from lstmkit.tasks.speech.features import (FeatureSpec, Normalizer, _hz_to_mel, frame_count, log_mel,
                                            mel_filterbank, spec_augment)
 
@@ -121,3 +122,57 @@ def test_a_long_wave_in_parts_gives_the_whole_waves_features(monkeypatch, kind):
     np.testing.assert_allclose(parts, whole, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(Normalizer("utterance")(parts), Normalizer("utterance")(whole), rtol=1e-5, atol=1e-5)
     assert not np.allclose(parts[1:], whole[:-1], rtol=1e-5, atol=1e-5)       # the frames are in order, not shifted
+
+
+def _padded(wave: np.ndarray, seconds: float, noise: float = 0.0) -> np.ndarray:
+    """``wave`` with ``seconds`` of silence (zeros, or white noise of std ``noise``) either side: a
+    whole number of 10 ms hops at 8 kHz, so the clip's frames fall on the clean clip's."""
+    pad = (noise * np.random.default_rng(5).standard_normal(int(seconds * 8000))).astype(np.float32)
+    return np.concatenate([pad, wave, pad])
+
+
+@pytest.mark.parametrize("kind", ["logmel", "mfcc"])
+@pytest.mark.parametrize("seconds, noise", [(0.5, 0.0), (60.0, 0.0), (2.0, 0.0005)])
+def test_voiced_normalisation_leaves_silence_around_a_clip_out_of_its_statistics(kind, seconds, noise):
+    """Per-clip statistics over every frame: silence around a clip pulled its mean down and its
+    deviation up (a tiny model's "ab cd" was "aacc" with half a second of zeros around it). Over the
+    voiced frames the clip's own frames normalise as the clean clip's; the few frames whose window
+    holds both the clip and the silence are the difference left."""
+    from speech_data import say
+    spec = FeatureSpec(8000, kind, n_mels=20, n_mfcc=13)
+    wave = say("ab cd", np.random.default_rng(3))
+    clean, padded = log_mel(wave, spec), log_mel(_padded(wave, seconds, noise), spec)
+    k = int(seconds * 100)                                           # the clip's first frame in the padded one
+    bands = 20 if kind == "mfcc" else None
+    for norm, most in (("voiced", 0.1), ("utterance", None)):
+        n = Normalizer(norm, mfcc_bands=bands)
+        gap = np.abs(n(padded)[k: k + len(clean)] - n(clean))
+        if most is None:
+            assert gap.mean() > 0.3                                  # what the old statistics did
+        else:
+            assert gap.mean() < most and np.median(gap) < 0.02
+    out = Normalizer("voiced", mfcc_bands=bands)(padded)
+    assert out.dtype == np.float32 and np.isfinite(out).all() and out.min() >= features.SILENCE_FLOOR
+
+
+def test_a_clip_with_too_few_voiced_frames_is_normalised_over_all_of_them():
+    rng = np.random.default_rng(0)
+    f = np.full((200, 4), np.log(1e-6), dtype=np.float32)
+    f[:150] += rng.normal(0.5, 0.1, (150, 4)).astype(np.float32)    # 150 quiet frames, above the floor
+    f[150:155] = rng.normal(-2.0, 0.5, (5, 4))                       # 5 loud ones (a click), 35 zeros
+    assert features.voiced_frames(Normalizer().level(f)).all()       # under MIN_VOICED voiced: all count
+    np.testing.assert_allclose(Normalizer("voiced")(f), np.maximum(Normalizer("utterance")(f), -10), rtol=1e-5)
+    f[155:165] = rng.normal(-2.0, 0.5, (10, 4))                      # 15 loud ones: they alone
+    voiced = features.voiced_frames(Normalizer().level(f))
+    assert voiced.sum() == 15 and voiced[150:165].all()
+    np.testing.assert_allclose(Normalizer("voiced")(f)[150:165].mean(0), 0, atol=1e-5)
+
+
+def test_a_run_saved_before_voiced_normalisation_normalises_as_it_did():
+    """An old run's normaliser state (``{"kind": "utterance", "mean": null, "std": null}``, no
+    ``mfcc_bands``): every frame's statistics, bit for bit."""
+    rng = np.random.default_rng(1)
+    f = np.concatenate([rng.normal(-4, 2, (60, 20)), np.full((40, 20), np.log(1e-6))]).astype(np.float32)
+    old = Normalizer.from_dict({"kind": "utterance", "mean": None, "std": None})
+    np.testing.assert_array_equal(old(f), ((f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-5)).astype(np.float32))
+    assert Normalizer.from_dict(Normalizer("voiced", mfcc_bands=40).to_dict()).mfcc_bands == 40

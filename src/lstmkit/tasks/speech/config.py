@@ -40,7 +40,9 @@ class SpeechConfig(TaskConfig):
     n_mfcc: int = 13                # cepstral coefficients kept with --features mfcc
     win_ms: float = 25.0            # analysis window in milliseconds
     hop_ms: float = 10.0            # hop between frames in milliseconds
-    normalize: Literal["utterance", "global", "none"] = "utterance"  # utterance (CMVN per clip) |
+    normalize: Literal["voiced", "utterance", "global", "none"] = "voiced"  # voiced (CMVN per clip over its
+                                    # frames within 30 dB of its loudest: silence around it left out) |
+                                    # utterance (CMVN over all its frames: runs recorded before voiced) |
                                     # global (training statistics) | none
     spec_augment: bool = False      # time and frequency masks during training
     freq_masks: int = 2             # SpecAugment: frequency masks per utterance

@@ -326,8 +326,8 @@ class SpeechAdapter(EstimatorAdapter):
         if not recurrent_state_names(self.est.net_):
             return (f"its encoder ({c.model}) reads the utterance in both directions or carries no LSTM/GRU state; "
                     "streaming needs --model lstm or gru")
-        if c.normalize == "utterance":
-            return ("its features are normalised over each whole utterance (--normalize utterance); "
+        if c.normalize in ("voiced", "utterance"):
+            return (f"its features are normalised over each whole utterance (--normalize {c.normalize}); "
                     "streaming needs --normalize global or none")
         return None
 

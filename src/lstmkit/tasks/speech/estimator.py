@@ -120,7 +120,7 @@ class SpeechRecognizer(RunEstimator):
             else:
                 warn_untrained_symbols(train, val)
             lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
-            self.normalizer_ = Normalizer(cfg.normalize)
+            self.normalizer_ = Normalizer(cfg.normalize, mfcc_bands=cfg.n_mels if cfg.features == "mfcc" else None)
             raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
             warn_long_clips(train.paths, dur_tr)
             self.normalizer_.fit(raw_tr)

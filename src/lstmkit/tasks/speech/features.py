@@ -8,9 +8,17 @@
     log-mel      ``log(mel + 1e-6)``                                    -> [T, n_mels]
     MFCC         orthonormal DCT-II of the log-mel, first ``n_mfcc`` coefficients
 
-Normalisation: ``utterance`` subtracts each utterance's mean and divides by its standard
-deviation per feature (CMVN); ``global`` uses the training set's mean / std, which are plain
-lists saved in the run folder; ``none`` leaves the values alone.
+Normalisation: ``voiced`` (the default) subtracts each utterance's mean and divides by its
+standard deviation per feature (CMVN), both taken over its voiced frames: those whose power level
+(the log of the frame's mean mel energy; of an MFCC frame, that of the log-mel its coefficients
+keep) is within ``VOICED_RANGE_DB`` of the clip's loudest frame and above the ``1e-6`` floor of the
+log (digital silence), so silence around a recording leaves its statistics alone; every frame is
+normalised with them, the silent ones clipped at ``SILENCE_FLOOR``. A clip with fewer than
+``MIN_VOICED`` such frames uses all of them. ``utterance`` takes the
+statistics over every frame (runs recorded before ``voiced``: a minute of silence around a clip
+pulled its mean down and its deviation up, and the clip was transcribed as another); ``global``
+uses the training set's mean / std, which are plain lists saved in the run folder; ``none`` leaves
+the values alone.
 
 SpecAugment (Park et al. 2019), training only: ``freq_masks`` bands of up to ``freq_width``
 features and ``time_masks`` spans of up to ``time_width`` of the frames are set to zero (the
@@ -18,6 +26,7 @@ normalised mean).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -33,9 +42,18 @@ from lstmkit.tasks.speech.audio_files import clip_length, read_audio
 from lstmkit.train.progress import track
 
 __all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "read_features", "Normalizer", "spec_augment",
-           "speed_perturb", "FeatureBatches", "NORMS"]
+           "speed_perturb", "FeatureBatches", "NORMS", "voiced_frames", "VOICED_RANGE_DB"]
 
-NORMS = ("utterance", "global", "none")
+NORMS = ("voiced", "utterance", "global", "none")
+
+# Speech's own range: weak consonants lie 20-30 dB below the loudest vowels (FSDD: 95 % of a median
+# clip's frames within 26 dB of its loudest). 50 dB reached the log's 1e-6 floor itself (46 dB below
+# a median FSDD clip's loudest frame) and kept -54 dBFS room noise around it (36 dB below).
+VOICED_RANGE_DB = 30.0
+MIN_VOICED = 10                     # frames (100 ms at the usual hop): fewer, and all frames count
+SILENCE_FLOOR = -10.0               # deviations: zeros around a clip lay 20 below its voiced mean
+_LOG_FLOOR = math.log(1e-6)         # log_mel's value of a frame of zeros
+_ABOVE_FLOOR = 0.1                  # nats (0.4 dB) above it: not digital silence
 
 
 @dataclass
@@ -155,14 +173,41 @@ def _dct_matrix(n: int, k: int) -> Tensor:
     return m.float()
 
 
-class Normalizer:
-    """Per-utterance, global (training statistics) or no normalisation of ``[T, F]`` features."""
+@functools.cache
+def _inverse_dct(n: int, k: int) -> np.ndarray:
+    """``[k, n]``: the first ``k`` DCT coefficients back to ``n`` log-mel bands (the basis is orthonormal)."""
+    return _dct_matrix(n, k).numpy().T.copy()
 
-    def __init__(self, kind: str = "utterance", mean: Sequence[float] | None = None,
-                 std: Sequence[float] | None = None):
+
+def voiced_frames(level: np.ndarray) -> np.ndarray:
+    """Which frames of one clip are voiced, of their power levels ``[T]`` (nats): within
+    ``VOICED_RANGE_DB`` of the loudest and above the log's floor; all of them when fewer than
+    ``MIN_VOICED`` (or the clip's frames, if fewer) are."""
+    if level.size == 0:
+        return np.ones(0, dtype=bool)
+    low = max(float(level.max()) - VOICED_RANGE_DB * math.log(10) / 10, _LOG_FLOOR + _ABOVE_FLOOR)
+    voiced = level > low
+    return voiced if voiced.sum() >= min(MIN_VOICED, level.size) else np.ones(level.size, dtype=bool)
+
+
+class Normalizer:
+    """Per-utterance (over its voiced frames, or all of them), global (training statistics) or no
+    normalisation of ``[T, F]`` features; ``mfcc_bands``: the mel bands of MFCC features (``voiced``
+    reads a frame's level from the log-mel they keep), None for log-mel."""
+
+    def __init__(self, kind: str = "voiced", mean: Sequence[float] | None = None,
+                 std: Sequence[float] | None = None, mfcc_bands: int | None = None):
         self.kind = kind
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float32)
         self.std = None if std is None else np.asarray(std, dtype=np.float32)
+        self.mfcc_bands = mfcc_bands
+
+    def level(self, f: np.ndarray) -> np.ndarray:
+        """Each frame's power level ``[T]`` (the log of its mean mel energy) of features ``f [T, F]``:
+        an MFCC frame's of the log-mel its coefficients keep (the inverse of the truncated DCT)."""
+        logmel = f @ _inverse_dct(self.mfcc_bands, f.shape[1]) if self.mfcc_bands else f
+        top = logmel.max(axis=1, keepdims=True)
+        return top[:, 0] + np.log(np.exp(logmel - top).mean(axis=1))
 
     def fit(self, feats: Sequence[np.ndarray]) -> "Normalizer":
         if self.kind == "global":
@@ -172,6 +217,10 @@ class Normalizer:
         return self
 
     def __call__(self, f: np.ndarray) -> np.ndarray:
+        if self.kind == "voiced":
+            voiced = f[voiced_frames(self.level(f))]
+            out = (f - voiced.mean(axis=0)) / np.maximum(voiced.std(axis=0), 1e-5)
+            return np.maximum(out, SILENCE_FLOOR, dtype=np.float32)
         if self.kind == "utterance":
             return ((f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-5)).astype(np.float32)
         if self.kind == "global":
@@ -180,11 +229,11 @@ class Normalizer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "mean": None if self.mean is None else self.mean.tolist(),
-                "std": None if self.std is None else self.std.tolist()}
+                "std": None if self.std is None else self.std.tolist(), "mfcc_bands": self.mfcc_bands}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Normalizer":
-        return cls(d["kind"], d.get("mean"), d.get("std"))
+        return cls(d["kind"], d.get("mean"), d.get("std"), d.get("mfcc_bands"))
 
 
 def spec_augment(x: Tensor, lengths: Tensor, freq_masks: int = 2, freq_width: int = 8,
