@@ -230,6 +230,29 @@ def test_service_translates_with_beam(app, run):
     assert "/predict" in spec["paths"] and "/stream" not in spec["paths"]
 
 
+def test_service_warns_per_request_naming_the_sentences(app, adapter):
+    """A sentence longer than any trained on, or holding no word the model knows, is named in the
+    answer's ``warnings`` (typed in OpenAPI); a request without one answers as before, without them."""
+    longest = adapter.est.data_summary_["longest_source"]
+    long = " ".join(["dog"] * (longest + 1))
+    assert longest < len(adapter.est.src_tokenizer_.encode(long)) <= adapter.est.source_limit()
+    status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["a dog runs .", long, "鬼龍院 xyzzy"]}))
+    out = json.loads(raw)
+    assert status == 200 and len(out["translations"]) == 3 and len(out["warnings"]) == 2, out
+    assert "longer than any the model was trained on (sentences[1];" in out["warnings"][0]
+    assert "hold no word the model knows (sentences[2]; first '鬼龍院 xyzzy')" in out["warnings"][1]
+    status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["a dog runs .", ""]}))
+    assert status == 200 and b"warnings" not in raw and set(json.loads(raw)) == {"translations", "engine"}
+    # Batched together, each request hears only of its own sentences.
+    requests = [{"sentences": ["a dog runs ."], "beam": 3}, {"sentences": ["xyzzy", "a dog"], "beam": 3}]
+    quiet, noisy = adapter.answer_many(adapter.net, requests)
+    assert "warnings" not in quiet and noisy["warnings"] == adapter.answer(adapter.net, **requests[1])["warnings"]
+    assert "(sentences[0]; first 'xyzzy')" in noisy["warnings"][0]
+    schema = json.loads(app.request("GET", "/openapi.json")[1])["components"]["schemas"]["TranslateResponse"]
+    assert "warnings" in schema["properties"] and "warnings" not in schema["required"]
+    assert "absent when none" in schema["properties"]["warnings"]["description"]
+
+
 @pytest.mark.parametrize("body, where", [
     ({"sentences": []}, ["body", "sentences"]),
     ({}, ["body", "sentences"]),

@@ -231,6 +231,17 @@ def test_the_suggested_fix_works(tmp_path, capsys, cfg, kind, flags):
     assert "run folder:" in out
 
 
+def test_drop_empty_says_how_many_rows_of_which_file_it_dropped(tmp_path, capsys, cfg):
+    """--drop-empty recorded ``dropped_empty`` in lstmkit.json and printed nothing."""
+    data = _bad(tmp_path, "blank_texts")
+    code, out, err = cli(capsys, "classify", "train", "--data", data, "--config", cfg, "--epochs", 1,
+                         "--val-frac", 0.5, "--out", tmp_path / "runs", "--drop-empty")
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "dropped for empty" in line]
+    assert said == [f"warning: 2 of 6 rows in {data} dropped for empty or whitespace-only text (first: line 6), "
+                    "as --drop-empty asks: they are neither trained on nor scored"], err
+
+
 def test_numeric_ragged_rows_then_unequal_length(tmp_path, capsys, cfg, series):
     seqs, labels = series(40)
     p = tmp_path / "S_TRAIN.tsv"

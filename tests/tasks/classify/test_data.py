@@ -62,7 +62,9 @@ def test_empty_texts_counted_or_dropped():
     df = pd.DataFrame({"text": ["a", "  ", None, "b"], "label": ["x", "y", "x", "y"]})
     with pytest.raises(LstmkitError, match=r"2 of 4 rows .* empty or whitespace-only.*row 2.*--drop-empty"):
         read_texts(df)
-    d = read_texts(df, drop_empty=True)
+    with pytest.warns(UserWarning, match=r"^2 of 4 rows of the data dropped for empty or whitespace-only text "
+                                         r"\(first: data row 2\), as --drop-empty asks"):
+        d = read_texts(df, drop_empty=True)
     assert d.texts == ["a", "b"] and d.labels == ["x", "y"] and d.n_dropped == 2
 
 
@@ -265,7 +267,8 @@ def test_arrays():
 
 
 def test_labels_from_y_follow_dropped_texts():
-    d = read_texts(["good", " ", "bad"], y=["p", "n", "n"], drop_empty=True)
+    with pytest.warns(UserWarning, match="1 of 3 rows of the data dropped"):
+        d = read_texts(["good", " ", "bad"], y=["p", "n", "n"], drop_empty=True)
     assert d.texts == ["good", "bad"] and d.labels == ["p", "n"]
     with pytest.raises(LstmkitError, match="3 texts but 2 labels"):
         read_texts(["a", "b", "c"], y=["p", "n"])
@@ -399,7 +402,8 @@ def test_prediction_never_drops_empty_texts():
     """A run trained with --drop-empty predicted 2 rows for 3 (the empty one dropped), so every
     later answer sat beside the wrong row; a prediction now names the empty row instead."""
     texts = ["very good", "", "awful"]
-    assert read_texts(texts, y=["pos", "neg", "neg"], drop_empty=True).texts == ["very good", "awful"]
+    with pytest.warns(UserWarning, match="1 of 3 rows of the data dropped"):
+        assert read_texts(texts, y=["pos", "neg", "neg"], drop_empty=True).texts == ["very good", "awful"]
     with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty .*row 2.*one per input row"):
         read_texts(texts, drop_empty=True, require_label=False)
 

@@ -205,6 +205,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:
             raise LstmkitError(f"every text{where} is empty", "check the --text column")
+        warnings.warn(f"{len(empty)} of {len(texts)} rows{where or ' of the data'} dropped for empty or whitespace-only "
+                      f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as --drop-empty asks: they are "
+                      "neither trained on nor scored", UserWarning, stacklevel=3)
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
     texts = whole_characters(texts)                   # a lone surrogate: U+FFFD, as UTF-8 and BPE take it

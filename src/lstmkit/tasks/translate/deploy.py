@@ -6,8 +6,9 @@ one-step ``decoder.onnx``; beam search runs over them with the same code as over
 model. int8 quantizes every LSTM and Linear layer (torch) or each graph (ONNX Runtime) and
 becomes the run's engine only if BLEU drops by at most 0.3.
 
-The service takes ``{"sentences": ["..."], "beam": 5}`` and answers ``{"translations": [...]}``;
-an empty sentence translates to an empty string. Translation does not stream. Concurrent
+The service takes ``{"sentences": ["..."], "beam": 5}`` and answers ``{"translations": [...]}``,
+with ``"warnings": [...]`` naming the sentences longer than any the model was trained on and those
+holding no word it knows (:meth:`TranslateAdapter.notes`); an empty sentence translates to an empty string. Translation does not stream. Concurrent
 requests are answered together (``answer_many``: one batched beam search per beam width).
 """
 from __future__ import annotations
@@ -23,8 +24,9 @@ from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
-from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
-from lstmkit.tasks.translate.estimator import EVAL_BATCH, VOCAB_FILE, Translator
+from lstmkit.tasks.translate.data import EOS_ID, Pairs, read_pairs, split_pairs
+from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown,
+                                              longer_than_trained)
 from lstmkit.tasks.translate.metrics import corpus_scores
 
 __all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM", "ORT_THREADS"]
@@ -139,7 +141,7 @@ class TranslateAdapter(EstimatorAdapter):
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
         """The service's typed request and response (pydantic, imported here: the serve extra)."""
-        from typing import Annotated
+        from typing import Annotated, Optional
         from pydantic import BaseModel, ConfigDict, Field
 
         Sentence = Annotated[str, Field(max_length=100_000)]
@@ -155,6 +157,9 @@ class TranslateAdapter(EstimatorAdapter):
         class TranslateResponse(BaseModel):
             translations: list[str]
             engine: str
+            warnings: Optional[list[str]] = Field(None, description="what the client should know, naming the "
+                                                  "sentences (sentences[i]): longer than any the model was trained "
+                                                  "on, or holding no word it knows; absent when none")
 
         return TranslateRequest, TranslateResponse
 
@@ -182,7 +187,7 @@ class TranslateAdapter(EstimatorAdapter):
         """A service request -> ``{"translations": [...]}`` (``net``: the torch or ONNX model)."""
         beam = self.est.config_.beam if beam is None else beam
         ids = self.check_request(sentences, beam)
-        return {"translations": self._translations(net, list(sentences), ids, beam)}
+        return {"translations": self._translations(net, list(sentences), ids, beam), **self.notes(sentences, ids)}
 
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sentences
@@ -215,9 +220,19 @@ class TranslateAdapter(EstimatorAdapter):
             start = 0
             for i in members:
                 n = len(requests[i]["sentences"])
-                results[i] = {"translations": out[start:start + n]}
+                results[i] = {"translations": out[start:start + n], **self.notes(requests[i]["sentences"], ids[i])}
                 start += n
         return results
+
+    def notes(self, sentences: list[str], ids: list[list[int]]) -> dict[str, list[str]]:
+        """``{"warnings": [...]}`` naming a request's sentences longer than any the model was trained
+        on and those holding no word it knows (their translations are guesses), or ``{}``."""
+        seqs = [torch.tensor(x or [EOS_ID]) for x in ids]
+        names = [f"sentences[{k}]" for k in range(len(ids))]
+        longest = (getattr(self.est, "data_summary_", None) or {}).get("longest_source")
+        said = [longer_than_trained(seqs, longest, self.est.decode_steps(), names),
+                all_unknown(list(sentences), seqs, names)]
+        return {"warnings": w} if (w := [x for x in said if x]) else {}
 
     def _translations(self, net: nn.Module, sentences: list[str], ids: list[list[int]] | None,
                       beam: int) -> list[str]:

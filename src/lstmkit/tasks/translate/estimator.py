@@ -422,27 +422,53 @@ def _warn_cut(hyps, steps: int) -> None:
 
 
 def _warn_longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int) -> None:
-    """One warning for the source sentences longer than every one the model was trained on
-    (``longest`` tokens; a run that recorded none is not checked): trained on sentences of at most
-    7 words, a 40-word one came back as 13 characters, without a word."""
-    longer = [len(s) for s in seqs if longest and len(s) > longest]
-    if longer:
-        warnings.warn(f"{len(longer)} source sentence(s) longer than any the model was trained on ({max(longer)} "
-                      f"tokens; the longest training source {longest}): it never learned to translate sentences that "
-                      f"long, and writes at most {steps} tokens, so expect them cut short or garbled; split such "
-                      "sentences, or train on longer pairs", UserWarning, stacklevel=3)
+    """One warning for the source sentences longer than every one the model was trained on (see
+    :func:`longer_than_trained`)."""
+    said = longer_than_trained(seqs, longest, steps)
+    if said:
+        warnings.warn(said, UserWarning, stacklevel=3)
 
 
 def _warn_all_unknown(sentences: list[str], seqs: list[torch.Tensor]) -> None:
-    """One warning for the sentences whose every token the source vocabulary lacks ('xyzzy plugh',
-    a script the model never read): the decoder writes from ``<unk>`` alone, a guess ('鬼龍院' came
-    back as 'we'), without a word."""
+    """One warning for the sentences whose every token the source vocabulary lacks (see :func:`all_unknown`)."""
+    said = all_unknown(sentences, seqs)
+    if said:
+        warnings.warn(said, UserWarning, stacklevel=3)
+
+
+def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int,
+                        names: Sequence[str] | None = None) -> str | None:
+    """What the source sentences longer than every one the model was trained on (``longest``
+    tokens; a run that recorded none is not checked) are told, or None: trained on sentences of at
+    most 7 words, a 40-word one came back as 13 characters, without a word. ``names``: what each
+    sentence is called (the service's ``sentences[i]``), named in the message when given."""
+    longer = [k for k, s in enumerate(seqs) if longest and len(s) > longest]
+    if not longer:
+        return None
+    which = f"{_shown([names[k] for k in longer])}; " if names is not None else ""
+    return (f"{len(longer)} source sentence(s) longer than any the model was trained on ({which}"
+            f"{max(len(seqs[k]) for k in longer)} tokens; the longest training source {longest}): it never learned "
+            f"to translate sentences that long, and writes at most {steps} tokens, so expect them cut short or "
+            "garbled; split such sentences, or train on longer pairs")
+
+
+def all_unknown(sentences: list[str], seqs: list[torch.Tensor], names: Sequence[str] | None = None) -> str | None:
+    """What the sentences whose every token the source vocabulary lacks ('xyzzy plugh', a script
+    the model never read) are told, or None: the decoder writes from ``<unk>`` alone, a guess
+    ('鬼龍院' came back as 'we'), without a word. ``names`` as in :func:`longer_than_trained`."""
     unknown = [k for k, (s, ids) in enumerate(zip(sentences, seqs)) if s.strip() and bool((ids == UNK_ID).all())]
-    if unknown:
-        k = unknown[0]
-        warnings.warn(f"{len(unknown)} source sentence(s) hold no word the model knows (first: sentence {k + 1}, "
-                      f"{sentences[k].strip()[:40]!r}): their translations are guesses; pass sentences in the "
-                      "language and script the model was trained on", UserWarning, stacklevel=3)
+    if not unknown:
+        return None
+    first = repr(sentences[unknown[0]].strip()[:40])
+    which = (f"first: sentence {unknown[0] + 1}, {first}" if names is None
+             else f"{_shown([names[k] for k in unknown])}; first {first}")
+    return (f"{len(unknown)} source sentence(s) hold no word the model knows ({which}): their translations are "
+            "guesses; pass sentences in the language and script the model was trained on")
+
+
+def _shown(names: Sequence[str]) -> str:
+    """The first five ``names`` and how many more."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
