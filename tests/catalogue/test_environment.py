@@ -176,7 +176,8 @@ def test_a_run_another_process_is_training_is_neither_loaded_nor_resumed(tmp_pat
 # A run folder on a read-only disk (a container's image, a shared models mount) or another user's:
 # commands that only read it work, and those that write into it by default say so before any work,
 # with the --out that writes elsewhere. backtest and export int8 were an OSError traceback, after the
-# folds or the measurements; export onnx said it after tracing and checking the graph, fixing permissions only.
+# folds or the measurements; export onnx said it after tracing and checking the graph, fixing permissions only;
+# inspect gates said it after recording the gates, and had no --out to name.
 READ_ONLY_RUN = [
     (["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--folds", "2"],
      "cannot write the backtest to {run}/backtest (in {run}): ",
@@ -189,8 +190,10 @@ READ_ONLY_RUN = [
      "pass --out NEW_FOLDER"),
     (["export", "onnx", "--run", "{run}"], "cannot write the ONNX graph to {run}: ",
      "pass --out (Python: out=) a file or folder you can write to"),
-    (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv"], "could not write {run}/plots/gates.png",
-     "fix permissions on {run}/plots"),                 # gates has no --out: they are kept beside the run
+    (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv"], "cannot write the gates files to {run}/plots",
+     "pass --out FOLDER you can write to"),
+    (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "{ro}/gates"],
+     "cannot write the gates files to {ro}/gates (in {ro})", "pass a writable --out folder"),
     # the same --out on a read-only disk: tune's was a traceback, compare's came after every model had trained
     (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1",
       "--out", "{ro}/tune"], "cannot write the study to {ro}/tune (in {ro})", "pass a writable --out folder"),
@@ -208,7 +211,7 @@ def trained_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("argv, problem, fix", READ_ONLY_RUN,
-                         ids=["backtest", "backtest-out", "int8", "int8-out", "onnx", "gates", "tune", "compare"])
+                         ids=["backtest", "backtest-out", "int8", "int8-out", "onnx", "gates", "gates-out", "tune", "compare"])
 def test_a_read_only_run_folder_written_into(argv, problem, fix, trained_run, tmp_path, capsys, monkeypatch):
     import shutil
 
@@ -227,7 +230,7 @@ def test_a_read_only_run_folder_written_into(argv, problem, fix, trained_run, tm
 
 
 def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained_run, tmp_path, capsys, monkeypatch):
-    """predict, evaluate, doctor, a stream, and exports and a backtest written elsewhere (--out)."""
+    """predict, evaluate, doctor, a stream, and exports, a backtest and the gates written elsewhere (--out)."""
     import shutil
 
     import lstmkit
@@ -241,7 +244,8 @@ def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained
                      ["forecast", "evaluate", "--run", run, "--data", d / "sine.csv", "--json"],
                      ["doctor", run],
                      ["forecast", "backtest", "--run", run, "--data", d / "sine.csv", "--folds", "2", "--out", out / "bt"],
-                     ["export", "onnx", "--run", run, "--out", out / "model.onnx"]):
+                     ["export", "onnx", "--run", run, "--out", out / "model.onnx"],
+                     ["inspect", "gates", "--run", run, "--data", d / "sine.csv", "--out", out / "new" / "gates"]):
             code, _, err = run_cli(argv, capsys)
             assert code == 0, (argv, err)
         stream = lstmkit.load(run).stream()
@@ -250,6 +254,8 @@ def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained
             answers = [stream.step(v) for v in sine_frame(n=120)["y"][:20]]
         assert np.isfinite(np.asarray(answers[-1], dtype=float)).all()
     assert (out / "bt" / "backtest.csv").is_file() and (out / "model.onnx").is_file()
+    assert (out / "new" / "gates" / "gates.png").is_file()
+    assert json.loads((out / "new" / "gates" / "gates.json").read_text())["layers"] >= 1
 
 
 @pytest.mark.parametrize("argv, problem", [

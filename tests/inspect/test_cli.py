@@ -44,6 +44,46 @@ def test_inspect_attention_writes_plot(run_and_data, capsys):
     assert "attends most to" in capsys.readouterr().out
 
 
+def test_gates_and_attention_of_a_read_only_run_go_to_out(run_and_data, tmp_path, capsys, monkeypatch):
+    """A deployed model's folder is read-only: --out DIR takes the files (DIR is created), the run
+    is left as it was, and without --out the refusal names --out before any work."""
+    import shutil
+
+    from catalogue_helpers import read_only
+    good, data = run_and_data
+    run, out = tmp_path / "ro" / "run", tmp_path / "out" / "inspect"
+    shutil.copytree(good, run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with read_only(run, monkeypatch):
+        main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "2", "--out", str(out)])
+        said = capsys.readouterr().out
+        main(["inspect", "attention", "--run", str(run), "--data", str(data), "--out", str(out)])
+        with pytest.raises(SystemExit) as e:
+            main(["inspect", "attention", "--run", str(run), "--data", str(data)])
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot write the attention files to {run / 'plots'}") and "pass --out" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["attention.png", "gates.json", "gates.png"]
+    assert json.loads((out / "gates.json").read_text())["window_start"] == 2
+    assert f"wrote {out / 'gates.png'} and {out / 'gates.json'}" in said
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("command", ["gates", "attention"])
+def test_out_that_is_a_file_is_refused_in_one_line(run_and_data, tmp_path, capsys, command):
+    run, data = run_and_data
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me")
+    for out in (taken, taken / "sub"):
+        with pytest.raises(SystemExit) as e:
+            main(["inspect", command, "--run", str(run), "--data", str(data), "--out", str(out)])
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: --out {taken} is a file, not a folder — pass a folder for --out (it is created " \
+                      "when missing)", err
+    assert taken.read_text() == "keep me"
+
+
 def test_window_out_of_range_is_one_line_exit_2(run_and_data, capsys):
     run, data = run_and_data
     with pytest.raises(SystemExit) as e:

@@ -1,7 +1,8 @@
-"""``lstmkit inspect gates | attention --run RUN --data F [--window N]``; ``inspect gates --run RUN
+"""``lstmkit inspect gates | attention --run RUN --data F [--window N] [--out DIR]``; ``inspect gates --run RUN
 --text '…'`` for a text classifier, a language model or a translator (its encoder's gates over the
 source, its decoder's over the translation), ``inspect gates --run RUN --audio clip.wav`` for a
-speech run (its acoustic model's recurrent layer over the recording's frames)."""
+speech run (its acoustic model's recurrent layer over the recording's frames). The files go into the
+run folder, or into ``--out DIR`` (a read-only run folder: a deployed model's)."""
 from __future__ import annotations
 
 import shlex
@@ -13,8 +14,9 @@ import typer
 
 from lstmkit.data.vocab import UNK_ID
 from lstmkit.errors import LstmkitError
+from lstmkit.files import check_writable
 from lstmkit.loading import load
-from lstmkit.runs import read_meta, write_json
+from lstmkit.runs import check_out_folder, read_meta, write_json
 
 __all__ = ["app", "run_window", "text_tokens", "audio_features"]
 
@@ -27,6 +29,7 @@ _TEXT_HELP = ("A text classifier's, language model's or translator's run: the te
               "(quote it; a translator's source sentence).")
 _AUDIO_HELP = "A speech run: the audio file (WAV) whose frames the gates read."
 _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
+_OUT_HELP = "Folder that receives the files instead of the run folder (created when missing)."
 
 
 def run_window(run: Path, data: Path, window: int, command: str = "gates"):
@@ -119,6 +122,21 @@ def _other_way(run: Path, est, command: str) -> str:
     return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 
+def _folders(run: Path, out: Optional[Path], command: str, json: bool = True) -> tuple[Path, Path]:
+    """``(folder of the plots, folder of the JSON)``: RUN/plots and RUN, or --out for both. Refused
+    before the work when they cannot be written (``json``: the JSON is written too): a read-only run
+    folder was said only after the work, and no other place could be named."""
+    if out is not None:
+        check_out_folder(out)                   # a file in the way, a name too long
+        folders, fix = (out, out), "pass a writable --out folder and run the command again"
+    else:
+        folders = (run / "plots", run)
+        fix = f"pass --out FOLDER you can write to (the {command} files go there instead) and run the command again"
+    for folder in dict.fromkeys(folders if json else folders[:1]):
+        check_writable(folder, f"the {command} files", fix)
+    return folders
+
+
 def _inputs(run: Path, data, text, audio, window: int):
     """``(estimator, network input, lengths, where, step names, gates.json's record)`` for the one input given."""
     import torch
@@ -158,9 +176,11 @@ def _echo_stats(stats: dict, part: str = "") -> None:
 def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
                   text: Optional[str] = typer.Option(None, help=_TEXT_HELP),
                   audio: Optional[Path] = typer.Option(None, help=_AUDIO_HELP), window: int = _WINDOW,
-                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
+                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units."),
+                  out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
     """Record i, f, g, o, c for one window (--data), one text (--text) or one recording (--audio):
-    plots/gates.png and gates.json in the run folder (a translator adds plots/decoder_gates.png)."""
+    plots/gates.png and gates.json in the run folder (a translator adds plots/decoder_gates.png),
+    or gates.png and gates.json in --out."""
     from lstmkit.inspect.gates import decoder_gates, gates, plot_gates
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
@@ -172,22 +192,23 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
                            else f"pass one of {' and '.join(given)}, not {several}",
                            f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
     est, x, lengths, where, steps, record = _inputs(run, data, text, audio, window)
+    plots, folder = _folders(run, out, "gates")
     result = gates(est, x, lengths)
     if audio is not None:
         record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
     first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     name = getattr(est.config_, "model", None) or type(est).__name__
-    plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
+    plot_gates(result, plots / "gates.png", top=top, steps=steps,
                title=f"{name}: {'encoder ' if hasattr(est, 'output_tokens') else ''}gates{first} for {where}")
-    decoder, written = None, [run / "plots" / "gates.png"]
+    decoder, written = None, [plots / "gates.png"]
     if text is not None and hasattr(est, "output_tokens"):          # a translator: its decoder writing the output
         out_tokens, out_ids = est.output_tokens(text)
         decoder = decoder_gates(est, x, out_ids)
-        written.append(run / "plots" / "decoder_gates.png")
+        written.append(plots / "decoder_gates.png")
         plot_gates(decoder, written[-1], top=top, steps=out_tokens,
                    title=f"decoder gates writing '{' '.join(out_tokens)[:60]}' for {where}")
         decoder = {"tokens": out_tokens, **_summary(decoder)}
-    write_json(run / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
+    write_json(folder / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
                                     **({"decoder": decoder} if decoder else {})})
     if first:
         typer.echo(f"gates{first} (the others differ by their initial weights)")
@@ -198,18 +219,21 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
     _echo_stats(result["stats"], "encoder " if decoder else "")
     if decoder:
         _echo_stats(decoder["stats"], "decoder ")
-    typer.echo(f"wrote {', '.join(map(str, written))} and {run / 'gates.json'}")
+    typer.echo(f"wrote {', '.join(map(str, written))} and {folder / 'gates.json'}")
 
 
 @app.command("attention")
-def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW):
-    """Attention weights of an lstm-attention model for one window: plots/attention.png."""
+def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+                      out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
+    """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
+    folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, plot_attention
     est, x, start = run_window(run, data, window, "attention")
+    path = _folders(run, out, "attention", json=False)[0] / "attention.png"
     weights = attention(est, x)
-    plot_attention(weights, run / "plots" / "attention.png",
+    plot_attention(weights, path,
                    title=f"{est.config_.model}: attention for the window starting at row {start}")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
     typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({last[t]:.2f})" for t in top))
-    typer.echo(f"wrote {run / 'plots' / 'attention.png'}")
+    typer.echo(f"wrote {path}")
