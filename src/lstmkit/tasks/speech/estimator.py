@@ -19,7 +19,7 @@ from lstmkit.config import python_values
 from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
-from lstmkit.data.label_types import FROM_TEXT, label_type
+from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type, typed_labels
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
@@ -90,13 +90,16 @@ class SpeechRecognizer(RunEstimator):
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         kind = label_type(y)                  # labels given as numbers: predict answers in numbers
+        dtype = label_dtype(y, kind)          # ... of y's dtype (int8, a zone's times)
         if y is not None:
             data = _paired(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             if resume and run_dir is not None and y is None:      # the run's classes keep their order
-                kind = (read_meta(run_dir, TASK).get("preprocessing") or {}).get("label_type")
+                pre = read_meta(run_dir, TASK).get("preprocessing") or {}
+                kind, dtype = pre.get("label_type"), pre.get("label_dtype")
             self.label_type_ = kind if cfg.mode == "classify" else None
+            self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
             utts = read_utterances(data, cfg.label_from_name)
             if val_data is not None:
@@ -235,8 +238,10 @@ class SpeechRecognizer(RunEstimator):
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
         answers as a list of text (samples in memory too)."""
         texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
-        read = self._label_reader()
-        return np.asarray(texts, dtype=object) if read is None else np.asarray([read(t) for t in texts])
+        if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
+            return np.asarray(texts, dtype=object)
+        index = {c: k for k, c in enumerate(self.class_names_)}
+        return self.classes_[[index[t] for t in texts]]
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
@@ -256,13 +261,7 @@ class SpeechRecognizer(RunEstimator):
         order (5 before 10); ``class_names_`` is the list of them as the text ``lstmkit.json`` records."""
         if "class_names_" not in vars(self):       # AttributeError: hasattr and scikit-learn read it as unfitted
             raise AttributeError(f"this {type(self).__name__} is not a fitted classify model, so it has no classes_")
-        read = self._label_reader()
-        return np.asarray(self.class_names_, dtype=object) if read is None else np.asarray(
-            [read(c) for c in self.class_names_])
-
-    def _label_reader(self):
-        """How a class string reads back as the label type ``fit`` was given (``int``, ...), or None (text)."""
-        return FROM_TEXT.get(getattr(self, "label_type_", None)) if self.config_.mode == "classify" else None
+        return typed_labels(self.class_names_, getattr(self, "label_type_", None), vars(self).get("label_dtype_"))
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
@@ -303,6 +302,7 @@ class SpeechRecognizer(RunEstimator):
         if self.config_.mode == "classify":
             self.class_names_ = list(pre["classes"])      # sorted when saved: classes_' order
             self.label_type_ = pre.get("label_type")      # None: text labels (and runs saved before it)
+            self.label_dtype_ = pre.get("label_dtype")    # None: numpy's choice (and runs saved before it)
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -517,6 +517,7 @@ class SpeechRecognizer(RunEstimator):
                                "receptive_field_frames": self.min_frames_}
         if self.config_.mode == "classify":
             pre["classes"], pre["label_type"] = self.class_names_, self.label_type_
+            pre["label_dtype"] = getattr(self, "label_dtype_", None)
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
