@@ -86,6 +86,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),
     (["translate", "run", "--run", "{d}/forecast_run", "--encoding", "bogus"], 2, "unknown encoding 'bogus'"),
+    # a file of blank lines: 'file is empty — supply a file with a header row and data rows' (a table's fix)
+    (["translate", "run", "--run", "{d}/nope", "--data", "{d}/blank.en"], 2, "blank.en — supply one "
+     "sentence per line"),
     (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
      "run folder not found"),
 ]
@@ -94,3 +97,25 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
 @pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
 def test_translate_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from lstmkit.tasks.translate import Translator
+    from translate_data import TINY, make_pairs
+    return Translator(**{**TINY, "max_epochs": 1}).fit(make_pairs(30), out=tmp_path_factory.mktemp("tr_runs")).run_dir_
+
+
+@pytest.mark.parametrize("stdin, needle", [("", "no input on standard input — "),
+                                           ("\n \n\n", "no input on standard input (3 empty lines, no sentence)")])
+def test_run_on_standard_input_without_a_sentence(tiny_run, stdin, needle, tmp_path, capsys, monkeypatch):
+    """Nothing, or only empty lines, to translate: it wrote empty lines and exited 0."""
+    check(["translate", "run", "--run", tiny_run], 2, needle, tmp_path, capsys, stdin=stdin, monkeypatch=monkeypatch)
+
+
+def test_run_keeps_an_empty_line_in_place(tiny_run, capsys, monkeypatch):
+    """An empty input line among sentences is an empty output line: the output stays aligned."""
+    from cli_helpers import run_cli
+    code, out, err = run_cli(["translate", "run", "--run", tiny_run], capsys, stdin="a dog runs .\n\n \nthe cat .\n",
+                             monkeypatch=monkeypatch)
+    assert code == 0 and err == "" and len(out.split("\n")) == 5 and out.split("\n")[1:3] == ["", ""], (out, err)

@@ -29,11 +29,11 @@ def test_classify_predict_with_standard_input_closed(runs, tmp_path, capsys, mon
     check(["classify", "predict", "--run", classify, "--data", "-"], 2, "no input on standard input", tmp_path, capsys)
 
 
-def test_translate_run_with_standard_input_closed_translates_nothing(runs, capsys, monkeypatch):
+def test_translate_run_with_standard_input_closed(runs, tmp_path, capsys, monkeypatch):
+    """Was a TypeError traceback, then nothing written and exit 0; now as classify predict answers."""
     _, _, translate = runs
-    monkeypatch.setattr("sys.stdin", None)          # was a TypeError traceback
-    code, out, err = run_cli(["translate", "run", "--run", translate], capsys)
-    assert (code, out, err) == (0, "", "")
+    monkeypatch.setattr("sys.stdin", None)
+    check(["translate", "run", "--run", translate], 2, "no input on standard input", tmp_path, capsys)
 
 
 def test_an_error_with_standard_error_closed_stays_out_of_standard_output(runs, capsys, monkeypatch):

@@ -207,3 +207,53 @@ def test_join_words_keeps_what_completes_a_character_beside_it(words, want):
     """An emoji cut into pieces (translate's tokens) came back with spaces inside it ('👍 🏽')."""
     from lstmkit.data.vocab import join_words
     assert join_words(words) == want
+
+
+# -- HTML in text (IMDB-style reviews) -------------------------------------------------------------
+_REVIEW = "Rock &amp; roll, &quot;great&quot;, it&#39;s caf&eacute;!<br /><br />Ok<p>The end.</p>"
+
+
+def test_html_references_are_decoded_and_paragraph_tags_are_spaces():
+    assert tokenize_words(_REVIEW, html=True) == ["rock", "roll", "great", "it's", "café", "ok", "the", "end"]
+    assert tokenize_many([_REVIEW, "a &amp; b", "x<P>y<p style=\"a\">z"], html=True) == [
+        tokenize_words(_REVIEW, html=True), ["a", "b"], ["x", "y", "z"]]
+    from lstmkit.data.vocab import tokenize_chars
+    assert "".join(tokenize_chars("R&amp;B<br>&lt;br&gt;", html=True)) == "r&b <br>"     # an escaped tag stays text
+
+
+@pytest.mark.parametrize("text, words, chars", [
+    ("a < b", ["a", "b"], "a < b"),
+    ("x<y and z>w", ["x", "y", "and", "z", "w"], "x<y and z>w"),
+    ("a<p then b>c", ["a", "p", "then", "b", "c"], "a<p then b>c"),
+    ("5 &lt; 6 & 7", ["5", "6", "7"], "5 < 6 & 7"),
+])
+def test_a_less_than_sign_in_prose_is_no_tag(text, words, chars):
+    from lstmkit.data.vocab import tokenize_chars
+    assert tokenize_words(text, html=True) == words
+    assert "".join(tokenize_chars(text, html=True)) == chars
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["&amp;", "&eacute;", "&#39;", "&", "<p>", "</p", "<p a=", ">", "\x00",
+                                          "<br />", "'", " ", "x"]), max_size=10).map("".join), max_size=6))
+def test_many_html_texts_tokenize_as_each_text_alone(texts):
+    assert tokenize_many(texts, html=True) == [tokenize_words(t, html=True) for t in texts]
+
+
+@pytest.mark.parametrize("kind", ["word", "char", "bpe"])
+def test_a_tokenizer_saved_before_html_decoding_reads_references_as_it_was_counted(kind):
+    new = make_tokenizer(kind, min_freq=1).fit([_REVIEW] * 3)
+    state = json.loads(json.dumps(new.to_dict()))
+    assert state["html"] is True
+    again = tokenizer_from_dict(state)
+    assert again.encode(_REVIEW) == new.encode(_REVIEW) and again.to_dict() == new.to_dict()
+    old_state = {k: v for k, v in state.items() if k != "html"}        # a vocab.json from before
+    old = tokenizer_from_dict(old_state)
+    assert "html" not in old_state and old.to_dict()["html"] is False
+    pieces = old.pieces("caf&eacute; &amp;")
+    if kind == "word":
+        assert pieces == ["caf", "eacute", "amp"] and new.pieces("caf&eacute; &amp;") == ["café"]
+    elif kind == "char":
+        assert "".join(pieces) == "caf&eacute; &amp;" and "".join(new.pieces("caf&eacute; &amp;")) == "café &"
+    else:
+        assert "&" in pieces and "&" not in new.pieces("caf&eacute;") and "é" in "".join(new.pieces("caf&eacute;"))

@@ -238,9 +238,11 @@ def test_service_warns_per_request_naming_the_sentences(app, adapter):
     assert longest < len(adapter.est.src_tokenizer_.encode(long)) <= adapter.est.source_limit()
     status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["a dog runs .", long, "鬼龍院 xyzzy"]}))
     out = json.loads(raw)
-    assert status == 200 and len(out["translations"]) == 3 and len(out["warnings"]) == 2, out
+    assert status == 200 and len(out["translations"]) == 3 and len(out["warnings"]) in (2, 3), out
     assert "longer than any the model was trained on (sentences[1];" in out["warnings"][0]
     assert "hold no word the model knows (sentences[2]; first '鬼龍院 xyzzy')" in out["warnings"][1]
+    # the long one's translation may also run to the longest output this model writes, cut there
+    assert all("translation(s) (sentences[1]) reached the longest output" in w for w in out["warnings"][2:]), out
     status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["a dog runs .", ""]}))
     assert status == 200 and b"warnings" not in raw and set(json.loads(raw)) == {"translations", "engine"}
     # Batched together, each request hears only of its own sentences.
@@ -291,6 +293,37 @@ def test_loopback_server(run, call):
     status, out = call({"sentences": ["a dog"], "beam": 99})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
     assert out["detail"][0]["msg"] == "Input should be less than or equal to 50 — send a beam from 1 to 50"
+
+
+@pytest.fixture(scope="module")
+def endless_run(folder):
+    """A run whose model never writes ``<eos>``: a source longer than its targets is translated up to
+    the longest output it writes, and cut there."""
+    from lstmkit.nn.seq2seq import EOS_ID
+    tr = Translator(**{**TINY, "max_epochs": 1, "max_len": 10}).fit(str(folder / "train.csv"), out=folder / "endless")
+    with torch.no_grad():
+        tr.net_.out.bias[EOS_ID] = -1e9
+    tr.save(tr.run_dir_)
+    return tr.run_dir_
+
+
+def test_loopback_server_names_the_translations_cut_at_the_longest_output(endless_run):
+    """``translate`` and ``translate run`` warn of a translation cut at the longest output the model
+    writes; the service's answer said nothing of it."""
+    pytest.importorskip("uvicorn")
+    from loopback import served
+    tr = Translator.load(endless_run)
+    long = "dog " * 10                                   # 10 tokens, more than any target: its output is cut
+    with pytest.warns(UserWarning, match="reached the longest output") as said:
+        tr.translate([long])
+    want = [str(w.message) for w in said if "reached the longest output" in str(w.message)][0]
+    with served(endless_run) as post:
+        status, out = post({"sentences": ["a dog runs .", long, "", long], "beam": 2})
+        assert status == 200 and len(out["translations"]) == 4 and out["translations"][2] == "", out
+        cut = [w for w in out["warnings"] if "reached the longest output" in w]
+        assert cut == [want.replace("1 translation(s)", "2 translation(s) (sentences[1], sentences[3])")], out
+        status, out = post({"sentences": ["a dog runs ."]})
+        assert status == 200 and "warnings" not in out, out
 
 
 def test_served_model_merges_concurrent_requests(run):

@@ -15,6 +15,7 @@ run folder and read back by ``tokenizer_from_dict`` — nothing is pickled.
 from __future__ import annotations
 
 import functools
+import html as _html
 import json
 import re
 import unicodedata
@@ -37,6 +38,10 @@ PAD_ID, UNK_ID = 0, 1
 TOKENIZERS = ("word", "char", "bpe")
 
 _BREAKS = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+# With ``html`` (web text, IMDB-style reviews): paragraph tags break lines too, and character
+# references are decoded ('&amp;' was the word 'amp', 'caf&eacute;' the words 'caf' and 'eacute').
+# Only these tags (a <p> with attributes: name=...): a '<' in prose ('a < b', 'a<p then b>c') is no tag and stays.
+_HTML_BREAKS = re.compile(r"<\s*(?:br\s*/?|/?\s*p(?:\s+[\w:-]+\s*=[^<>\x00]*)?)\s*>", re.IGNORECASE)
 # Scripts written without spaces between words: each character is a token.
 CJK = ("\u3040-\u30ff"            # hiragana, katakana
         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"   # CJK ideographs (+ ext. A, compatibility)
@@ -124,32 +129,38 @@ def normalize_text(text: str, lowercase: bool = True) -> str:
     return text.replace("İ", "i").lower() if lowercase else text
 
 
-def clean_text(text: str, lowercase: bool = True) -> str:
-    """:func:`normalize_text` with HTML line breaks (``<br />``) dropped."""
+def clean_text(text: str, lowercase: bool = True, html: bool = False) -> str:
+    """:func:`normalize_text` with HTML line breaks (``<br />``) made spaces; with ``html`` also
+    ``<p>`` / ``</p>``, and character references decoded (``html.unescape``: ``&amp;`` -> ``&``,
+    ``&eacute;`` -> ``é``, ``&#39;`` -> ``'``) after the tags, so an escaped ``&lt;br&gt;`` stays text."""
+    if html:
+        return normalize_text(_html.unescape(_HTML_BREAKS.sub(" ", text)), lowercase)
     return normalize_text(_BREAKS.sub(" ", text), lowercase)
 
 
-def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, symbols: bool = True) -> list[str]:
+def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, symbols: bool = True,
+                   html: bool = False) -> list[str]:
     """Words of ``text``: punctuation and ``<br />`` removed, CJK, Thai, … split into characters,
-    emoji kept (see :func:`_word_pattern` for ``spaceless`` and ``symbols``).
+    emoji kept (see :func:`_word_pattern` for ``spaceless`` and ``symbols``; :func:`clean_text` for ``html``).
 
     >>> tokenize_words("Don't miss it!<br /><br />10/10 — 好看 👍🏽")
     ["don't", 'miss', 'it', '10', '10', '好', '看', '👍🏽']
     """
-    text = clean_text(text, lowercase)
+    text = clean_text(text, lowercase, html)
     return (_ASCII_WORD if text.isascii() else _word_pattern(spaceless, symbols)).findall(text)
 
 
 def tokenize_many(texts: Sequence[str], lowercase: bool = True, spaceless: bool = True,
-                  symbols: bool = True) -> list[list[str]]:
+                  symbols: bool = True, html: bool = False) -> list[list[str]]:
     """``[tokenize_words(t) for t in texts]``, with the ASCII texts cleaned and cut in one pass over
     them all (joined by a character none of them holds): about 3x faster on many short texts."""
     out: list[list[str] | None] = [None] * len(texts)
-    ascii_idx = [k for k, t in enumerate(texts) if t.isascii() and _SEPARATOR not in t]
+    # with ``html`` a text holding '&' may decode to other characters (é): it takes the full path
+    ascii_idx = [k for k, t in enumerate(texts) if t.isascii() and _SEPARATOR not in t and not (html and "&" in t)]
     if ascii_idx:
         joined = _SEPARATOR.join([texts[k] for k in ascii_idx])
-        if "<" in joined:
-            joined = _BREAKS.sub(" ", joined)          # ASCII is its own NFKC form; <br /> may not cross the separator
+        if "<" in joined:       # ASCII is its own NFKC form; a tag may not cross the separator
+            joined = (_HTML_BREAKS if html else _BREAKS).sub(" ", joined)
         joined = joined.translate(_ASCII_TABLES[lowercase])
         if "'" in joined:
             joined = _LOOSE_APOSTROPHE.sub(" ", joined)
@@ -158,7 +169,7 @@ def tokenize_many(texts: Sequence[str], lowercase: bool = True, spaceless: bool 
     if len(ascii_idx) < len(texts):
         for k, t in enumerate(texts):
             if out[k] is None:
-                out[k] = tokenize_words(t, lowercase, spaceless, symbols)
+                out[k] = tokenize_words(t, lowercase, spaceless, symbols, html)
     return out
 
 
@@ -195,9 +206,9 @@ def end_to_end(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
     return np.fromiter(chain.from_iterable(id_lists), np.int64, int(lengths.sum())), lengths
 
 
-def tokenize_chars(text: str, lowercase: bool = True) -> list[str]:
-    """Characters of ``text`` with runs of white space collapsed to one space."""
-    return list(" ".join(clean_text(text, lowercase).split()))
+def tokenize_chars(text: str, lowercase: bool = True, html: bool = False) -> list[str]:
+    """Characters of ``text`` (:func:`clean_text`) with runs of white space collapsed to one space."""
+    return list(" ".join(clean_text(text, lowercase, html).split()))
 
 
 # -- vocabulary ----------------------------------------------------------------------------------
@@ -253,19 +264,24 @@ class WordTokenizer:
     """Words (see :func:`tokenize_words`) looked up in a :class:`Vocab` built on training text.
 
     A tokenizer saved before Thai, Lao, Khmer and Myanmar went by character and emoji became
-    tokens (no ``spaceless`` / ``symbols`` in its state) cuts text as its vocabulary was counted.
+    tokens (no ``spaceless`` / ``symbols`` in its state) cuts text as its vocabulary was counted;
+    so does one saved before HTML character references were decoded (no ``html``: ``&amp;`` is 'amp').
     """
 
     kind = "word"
 
     def __init__(self, min_freq: int = 1, max_size: int | None = None, lowercase: bool = True,
-                 spaceless: bool = True, symbols: bool = True):
+                 spaceless: bool = True, symbols: bool = True, html: bool = True):
         self.min_freq, self.max_size, self.lowercase = min_freq, max_size, lowercase
-        self.spaceless, self.symbols = spaceless, symbols
+        self.spaceless, self.symbols, self.html = spaceless, symbols, html
         self.vocab: Vocab | None = None
 
+    def clean(self, text: str) -> str:
+        """``text`` as this tokenizer reads it (:func:`clean_text`)."""
+        return clean_text(text, self.lowercase, self.html)
+
     def tokens(self, text: str) -> list[str]:
-        return tokenize_words(text, self.lowercase, self.spaceless, self.symbols)
+        return tokenize_words(text, self.lowercase, self.spaceless, self.symbols, self.html)
 
     def fit(self, texts: Iterable[str]):
         return self.fit_tokens(self.tokens(t) for t in texts)
@@ -277,7 +293,7 @@ class WordTokenizer:
         return self
 
     def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
-        return tokenize_many(texts, self.lowercase, self.spaceless, self.symbols)
+        return tokenize_many(texts, self.lowercase, self.spaceless, self.symbols, self.html)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``; never empty (a text without tokens becomes ``[<unk>]``)."""
@@ -305,13 +321,13 @@ class WordTokenizer:
                 "max_size": self.max_size, **self.rules(), "itos": self.vocab.itos}
 
     def rules(self) -> dict[str, bool]:
-        """How text is cut (:func:`_word_pattern`'s settings), kept in the state."""
-        return {"spaceless": self.spaceless, "symbols": self.symbols}
+        """How text is read and cut (:func:`clean_text`'s and :func:`_word_pattern`'s settings), kept in the state."""
+        return {"spaceless": self.spaceless, "symbols": self.symbols, "html": self.html}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
         tok = cls(d.get("min_freq", 1), d.get("max_size"), d.get("lowercase", True),
-                  d.get("spaceless", False), d.get("symbols", False))
+                  d.get("spaceless", False), d.get("symbols", False), d.get("html", False))
         tok.vocab = Vocab(d["itos"])
         return tok
 
@@ -322,27 +338,32 @@ class CharTokenizer(WordTokenizer):
     kind = "char"
 
     def tokens(self, text: str) -> list[str]:
-        return tokenize_chars(text, self.lowercase)
+        return tokenize_chars(text, self.lowercase, self.html)
 
     def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
         return [self.tokens(t) for t in texts]
 
     def rules(self) -> dict[str, bool]:
-        return {}                   # every character is a token: no word rules to keep
+        return {"html": self.html}          # every character is a token: no word rules to keep
 
 
 class BPETokenizer:
     """Byte-pair-encoding subwords trained on the training text with Hugging Face ``tokenizers``.
 
-    Text is cleaned as for words (NFKC, ``<br />`` removed, lower-cased) and split on white space
-    and punctuation before merges are learnt; ``max_size`` is the target vocabulary size.
+    Text is cleaned as for words (NFKC, ``<br />`` removed, with ``html`` references decoded,
+    lower-cased) and split on white space and punctuation before merges are learnt; ``max_size``
+    is the target vocabulary size. A state without ``html`` (saved before) reads text as it did.
     """
 
     kind = "bpe"
 
-    def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True):
-        self.min_freq, self.max_size, self.lowercase = min_freq, max_size or 8000, lowercase
+    def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True, html: bool = True):
+        self.min_freq, self.max_size, self.lowercase, self.html = min_freq, max_size or 8000, lowercase, html
         self._tok = None
+
+    def clean(self, text: str) -> str:
+        """``text`` as this tokenizer reads it (:func:`clean_text`)."""
+        return clean_text(text, self.lowercase, self.html)
 
     def fit(self, texts: Iterable[str]):
         tk = import_tokenizers()
@@ -350,7 +371,7 @@ class BPETokenizer:
         self.set_pre_tokenizer(tk, tok)
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
                                          special_tokens=[PAD, UNK], show_progress=False)
-        tok.train_from_iterator((clean_text(t, self.lowercase) for t in texts), trainer=trainer)
+        tok.train_from_iterator((self.clean(t) for t in texts), trainer=trainer)
         self._tok = tok
         return self
 
@@ -359,7 +380,7 @@ class BPETokenizer:
         tok.pre_tokenizer = tk.pre_tokenizers.Whitespace()
 
     def encode(self, text: str) -> list[int]:
-        return self._tok.encode(clean_text(text, self.lowercase)).ids or [UNK_ID]
+        return self._tok.encode(self.clean(text)).ids or [UNK_ID]
 
     def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, lengths)``: :meth:`encode` of every text, end to end (:func:`end_to_end`)."""
@@ -367,7 +388,7 @@ class BPETokenizer:
 
     def pieces(self, text: str) -> list[str]:
         """The subword strings of ``text``, one per id of :meth:`encode`."""
-        enc = self._tok.encode(clean_text(text, self.lowercase))
+        enc = self._tok.encode(self.clean(text))
         return list(enc.tokens) or [UNK]
 
     @property
@@ -382,12 +403,12 @@ class BPETokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
-                "max_size": self.max_size, "tokenizer": json.loads(self._tok.to_str())}
+                "max_size": self.max_size, "html": self.html, "tokenizer": json.loads(self._tok.to_str())}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
         tk = import_tokenizers()
-        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True))
+        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False))
         tok._tok = tk.Tokenizer.from_str(json.dumps(d["tokenizer"]))
         return tok
 

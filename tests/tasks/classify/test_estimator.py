@@ -556,3 +556,23 @@ def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series
         warnings.filterwarnings("ignore", ".* occur in the training data too")       # the validation part's repeats
         x, y = texts(40)
         TextClassifier(max_epochs=1, **tiny).fit([*x, "dup text", "dup text"], [*y, "pos", "pos"])   # agreeing: no warning
+
+
+def test_html_in_reviews_is_read_as_text_and_an_old_run_reads_it_as_it_was_trained(tmp_path, tiny):
+    """IMDB-style reviews: '&amp;', '&eacute;', '&#39;' were words of their own ('amp', 'eacute',
+    '39'). A new run decodes them (vocab.json records html: true); a run saved before reads them as
+    its vocabulary was counted."""
+    import hashlib
+    x = [t for k in range(20) for t in (f"caf&eacute; was great &amp; fun<br /><br />it&#39;s good {k}",
+                                        f"awful &quot;film&quot;<p>bad</p> {k}")]
+    y = ["pos", "neg"] * 20
+    run = TextClassifier(max_epochs=1, **tiny).fit(x, y, out=tmp_path).run_dir_
+    state = json.loads((run / "vocab.json").read_text())
+    assert state["html"] is True and {"café", "it's", "film"} <= set(state["itos"])
+    assert not {"amp", "eacute", "39", "quot", "p"} & set(state["itos"])
+    old = {k: v for k, v in state.items() if k != "html"}
+    (run / "vocab.json").write_text(json.dumps(old))
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["vocab.json"] = hashlib.sha256((run / "vocab.json").read_bytes()).hexdigest()
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    assert TextClassifier.load(run).tokenizer_.tokens("caf&eacute; &amp; fun") == ["caf", "eacute", "amp", "fun"]

@@ -234,3 +234,21 @@ def test_a_set_of_lines_is_refused_for_its_order_and_bytes_are_told_to_decode():
         with pytest.raises(LstmkitError, match="bytes") as e:
             read_corpus(given)
         assert ".decode('utf-8')" in e.value.hint
+
+
+@pytest.mark.parametrize("level", ["char", "word", "bpe"])
+def test_html_references_are_decoded_and_a_state_from_before_reads_them_as_counted(level):
+    """Web text: '&amp;' was the word 'amp' (the characters '&', 'a', 'm', 'p', ';'); now it is '&'."""
+    from lstmkit.tasks.lm.stream import encode_piece
+    lines = ["rock &amp; roll caf&eacute;<p>it&#39;s fine</p>", "a caf&eacute; &amp; a bar"] * 5
+    tok = LMTokenizer(level, min_freq=1, max_size=200).fit(lines)
+    assert tok.to_dict()["base"]["html"] is True
+    text = "".join(tok.pieces("caf&eacute; &amp;")).replace("▁", " ")
+    assert "é" in text and "amp" not in text and ";" not in text
+    old_state = tok.to_dict()
+    del old_state["base"]["html"]
+    old = LMTokenizer.from_dict(old_state)
+    assert "amp" in "".join(old.pieces("caf&eacute; &amp;"))
+    if level == "char":         # a stream's message is read as the model's lines were
+        assert encode_piece(tok, "&amp;") == [tok.token_id("&")]
+        assert len(encode_piece(old, "&amp;")) == 5

@@ -47,7 +47,7 @@ from lstmkit.data.table_changes import folder_table, is_rows_table, lines_table,
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
@@ -308,7 +308,7 @@ class LMTokenizer:
         """The tokens of ``text`` as the model sees them (unknown ones included; at BPE level an
         unknown one is its text, as the tokenizer's '<unk>' would not say which)."""
         if self.level == "bpe":
-            clean = clean_text(text, self.lowercase)
+            clean = self.base.clean(text)
             enc = self.base._tok.encode(clean)
             unk = self.itos[UNK_ID]
             return [clean[a:b] if t == unk else t for t, (a, b) in zip(enc.tokens, enc.offsets)]
@@ -317,7 +317,7 @@ class LMTokenizer:
     def encode(self, text: str) -> list[int]:
         """Ids of the tokens of ``text`` (no ``<bos>`` / ``</s>``; empty when it has no token)."""
         if self.level == "bpe":
-            return list(self.base._tok.encode(clean_text(text, self.lowercase)).ids)
+            return list(self.base._tok.encode(self.base.clean(text)).ids)
         return self.base.vocab.encode(self.base.tokens(text))
 
     def token_id(self, token: str) -> int:

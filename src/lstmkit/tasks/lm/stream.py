@@ -25,7 +25,6 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from lstmkit.data.vocab import clean_text
 from lstmkit.deploy.streaming import Stream, stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
@@ -54,7 +53,7 @@ def encode_piece(tok: LMTokenizer, message: Any) -> list[int]:
     if message.strip() == EOS:
         return [tok.eos_id]
     if tok.level == "char":
-        ids = [tok.token_id(" " if c.isspace() else c) for c in clean_text(message, tok.lowercase)]
+        ids = [tok.token_id(" " if c.isspace() else c) for c in tok.base.clean(message)]
     else:
         ids = tok.encode(message) if message.strip() else []
     if not ids:

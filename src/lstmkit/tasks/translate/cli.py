@@ -78,7 +78,9 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
         data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line [standard input]."),
         encoding: str = typer.Option("utf-8", help="Encoding of the input.")):
-    """Translate standard input (or --data FILE): one translation per input line, written as each line arrives."""
+    """Translate standard input (or --data FILE): one translation per input line, written as each line arrives
+    (an empty line gives an empty line, so output lines stay aligned with input lines; input without any
+    sentence is an error)."""
     import codecs
     import io
     from lstmkit.tasks.translate.estimator import Translator
@@ -95,16 +97,16 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
                                                       "sentences, one a line (or pipe them to standard input)"))
         check_not_markup(source)
         check_readable(source, "pass a text file of source sentences, one a line")
-    est = Translator.load(run)
     if source is not None:                    # a file is read whole: its encoding errors name their line
-        from lstmkit.data.textfile import read_text_file, text_lines
-        stream = iter(text_lines(read_text_file(source, encoding)))      # its lines as standard input's
-    else:
+        from lstmkit.tasks.translate.data import read_lines
+        stream = iter(read_lines(source, encoding))      # its lines as standard input's; none with text refused
+    est = Translator.load(run)
+    if source is None:
         stream = sys.stdin
         if hasattr(stream, "buffer"):
             stream = io.TextIOWrapper(*_with_its_encoding(stream.buffer, encoding), errors="strict")
     where = str(source) if source is not None else "standard input"
-    lineno = 0
+    lineno = sentences = 0
     try:
         for line in stream:
             lineno += 1
@@ -112,6 +114,7 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
                 warnings.simplefilter("always", UserWarning)
                 text = line.rstrip("\r\n")
                 out = est.translate([text], beam=beam, alpha=alpha)[0] if text.strip() else ""
+                sentences += bool(text.strip())
             for w in caught:
                 print(f"warning: line {lineno}: {w.message}", file=sys.stderr)
             sys.stdout.write(out + "\n")
@@ -119,6 +122,9 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     except UnicodeError as e:            # UnicodeDecodeError, or utf-16's "stream does not start with BOM"
         raise LstmkitError(f"{where} line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
                            "convert the input to UTF-8 or pass --encoding") from None
+    if not sentences:                    # standard input: a file without one was refused before the model loaded
+        blank = f" ({lineno} empty line{'s' * (lineno > 1)}, no sentence)" if lineno else ""
+        raise LstmkitError(f"no input on standard input{blank}", "pipe source sentences, one a line, or pass --data FILE")
 
 
 def _with_its_encoding(raw, encoding: str):

@@ -7,8 +7,9 @@ model. int8 quantizes every LSTM and Linear layer (torch) or each graph (ONNX Ru
 becomes the run's engine only if BLEU drops by at most 0.3.
 
 The service takes ``{"sentences": ["..."], "beam": 5}`` and answers ``{"translations": [...]}``,
-with ``"warnings": [...]`` naming the sentences longer than any the model was trained on and those
-holding no word it knows (:meth:`TranslateAdapter.notes`); an empty sentence translates to an empty string. Translation does not stream. Concurrent
+with ``"warnings": [...]`` naming the sentences longer than any the model was trained on, those
+holding no word it knows and those whose translation was cut at the longest output the model writes
+(:meth:`TranslateAdapter.notes`); an empty sentence translates to an empty string. Translation does not stream. Concurrent
 requests are answered together (``answer_many``: one batched beam search per beam width).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import EOS_ID, Pairs, read_pairs, split_pairs
-from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown,
+from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown, cut_short,
                                               longer_than_trained)
 from lstmkit.tasks.translate.metrics import corpus_scores
 
@@ -159,7 +160,8 @@ class TranslateAdapter(EstimatorAdapter):
             engine: str
             warnings: Optional[list[str]] = Field(None, description="what the client should know, naming the "
                                                   "sentences (sentences[i]): longer than any the model was trained "
-                                                  "on, or holding no word it knows; absent when none")
+                                                  "on, holding no word it knows, or translated up to the longest "
+                                                  "output the model writes and cut there; absent when none")
 
         return TranslateRequest, TranslateResponse
 
@@ -187,7 +189,8 @@ class TranslateAdapter(EstimatorAdapter):
         """A service request -> ``{"translations": [...]}`` (``net``: the torch or ONNX model)."""
         beam = self.est.config_.beam if beam is None else beam
         ids = self.check_request(sentences, beam)
-        return {"translations": self._translations(net, list(sentences), ids, beam), **self.notes(sentences, ids)}
+        out = self._translated(net, list(sentences), ids, beam)
+        return {"translations": [t for t, _ in out], **self.notes(sentences, ids, [h for _, h in out])}
 
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sentences
@@ -209,7 +212,7 @@ class TranslateAdapter(EstimatorAdapter):
         for beam, members in by_beam.items():
             texts = [s for i in members for s in requests[i]["sentences"]]
             try:
-                out = self._translations(net, texts, [x for i in members for x in ids[i]], beam)
+                out = self._translated(net, texts, [x for i in members for x in ids[i]], beam)
             except LstmkitError:            # answer one by one: the error lands on its own request
                 for i in members:
                     try:
@@ -220,23 +223,32 @@ class TranslateAdapter(EstimatorAdapter):
             start = 0
             for i in members:
                 n = len(requests[i]["sentences"])
-                results[i] = {"translations": out[start:start + n], **self.notes(requests[i]["sentences"], ids[i])}
+                mine = out[start:start + n]
+                results[i] = {"translations": [t for t, _ in mine],
+                              **self.notes(requests[i]["sentences"], ids[i], [h for _, h in mine])}
                 start += n
         return results
 
-    def notes(self, sentences: list[str], ids: list[list[int]]) -> dict[str, list[str]]:
+    def notes(self, sentences: list[str], ids: list[list[int]], hyps=()) -> dict[str, list[str]]:
         """``{"warnings": [...]}`` naming a request's sentences longer than any the model was trained
-        on and those holding no word it knows (their translations are guesses), or ``{}``."""
+        on, those holding no word it knows (their translations are guesses) and those whose
+        hypotheses ``hyps`` were cut at the longest output the model writes (as ``translate`` warns), or ``{}``."""
         seqs = [torch.tensor(x or [EOS_ID]) for x in ids]
         names = [f"sentences[{k}]" for k in range(len(ids))]
         longest = (getattr(self.est, "data_summary_", None) or {}).get("longest_source")
-        said = [longer_than_trained(seqs, longest, self.est.decode_steps(), names),
-                all_unknown(list(sentences), seqs, names)]
+        steps = self.est.decode_steps()
+        said = [longer_than_trained(seqs, longest, steps, names), all_unknown(list(sentences), seqs, names),
+                cut_short(hyps, steps, names)]
         return {"warnings": w} if (w := [x for x in said if x]) else {}
 
     def _translations(self, net: nn.Module, sentences: list[str], ids: list[list[int]] | None,
                       beam: int) -> list[str]:
-        return [t for t, _ in self.est._translate(sentences, beam, None, EVAL_BATCH, net=net, ids=ids)]
+        return [t for t, _ in self._translated(net, sentences, ids, beam)]
+
+    def _translated(self, net: nn.Module, sentences: list[str], ids: list[list[int]] | None,
+                    beam: int) -> list[tuple[str, object]]:
+        """``(translation, hypothesis)`` of each sentence (the hypotheses tell :meth:`notes` which were cut)."""
+        return list(self.est._translate(sentences, beam, None, EVAL_BATCH, net=net, ids=ids))
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up

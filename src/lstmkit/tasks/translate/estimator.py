@@ -412,13 +412,24 @@ class Translator(RunEstimator):
 
 
 def _warn_cut(hyps, steps: int) -> None:
-    """One warning for the translations stopped at the absolute bound ``steps`` without ``<eos>``."""
-    cut = sum(bool(getattr(h, "cut", False)) for h in hyps)
-    if cut:
-        warnings.warn(f"{cut} translation(s) reached the longest output this model writes ({steps} tokens: "
-                      "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
-                      "there; the model may not have learned to end a sentence (train it longer), or raise "
-                      "--max-len-ratio for longer outputs", UserWarning, stacklevel=3)
+    """One warning for the translations stopped at the absolute bound ``steps`` without ``<eos>`` (see :func:`cut_short`)."""
+    said = cut_short(hyps, steps)
+    if said:
+        warnings.warn(said, UserWarning, stacklevel=3)
+
+
+def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | None:
+    """What the translations stopped at the absolute bound ``steps`` without ``<eos>`` (``hyps``:
+    the search's hypotheses, marked ``cut``) are told, or None; ``names`` (the service's
+    ``sentences[i]``) names them."""
+    cut = [k for k, h in enumerate(hyps) if getattr(h, "cut", False)]
+    if not cut:
+        return None
+    which = f" ({_shown([names[k] for k in cut])})" if names is not None else ""
+    return (f"{len(cut)} translation(s){which} reached the longest output this model writes ({steps} tokens: "
+            "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
+            "there; the model may not have learned to end a sentence (train it longer), or raise "
+            "--max-len-ratio for longer outputs")
 
 
 def _warn_longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int) -> None:
