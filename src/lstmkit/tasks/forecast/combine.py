@@ -202,7 +202,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
 
 def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
     """``params [S, H, T]`` (original units) of the steps after each series' end, blended with the
-    run's baseline computed from each series' whole history."""
+    run's baseline computed from each series' history (:func:`combine_history`)."""
     if active_combination(est) is None:
         return params
     return np.stack([combine_history(est, params[s], panel.values[panel.rows(s)])
