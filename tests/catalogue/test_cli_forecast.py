@@ -79,6 +79,11 @@ def d(tmp_path_factory):
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
+    at_zero = df.copy()
+    at_zero.loc[40, "y"] = 0.0                                 # a meter's zero: no log
+    at_zero.to_csv(d / "zero.csv", index=False)
+    at_zero.loc[[90, 100], "y"] = [-2.5, -1.0]
+    at_zero.to_csv(d / "negative.csv", index=False)
     df.iloc[:8].to_csv(d / "short.csv", index=False)
     days = df.assign(time=pd.date_range("2024-01-01", periods=len(df), freq="D"))
     pd.concat([days.assign(id="daily"), df.assign(id="hourly")]).to_csv(d / "two_steps.csv", index=False)
@@ -106,6 +111,7 @@ def d(tmp_path_factory):
     (d / "run_serial").symlink_to(train_once(_train("--dates", "excel", data="serial_hours.csv"), d,
                                              d / "trained_serial"))
     (d / "run_no_time").symlink_to(train_once(_train("--time", "none", data="steps.csv"), d, d / "trained_no_time"))
+    (d / "run_log").symlink_to(train_once(_train("--log"), d, d / "trained_log"))
     return d
 
 
@@ -333,6 +339,16 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--horizon", "6", "--val-size", "2"), 2, "pass --val-size 6 or more (or 0 for no val part)"),
     (_train("--model", "lsmt"), 2, "lsmt"),
     (_train("--fill", "mean"), 2, "mean"),
+    # a run with log targets given a zero or a negative value: was 'series 'series' has 0 at its point 41', the
+    # place in the sorted series, not the file's line
+    (["forecast", "predict", "--run", "{d}/run_log", "--data", "{d}/zero.csv"], 2, "column 'y' holds 0 in line 42: "
+     "the run models log values (--log, given or chosen from the data), which need targets above 0 — fix that cell, "
+     "shift the series above zero, or train with --no-log"),
+    (["forecast", "evaluate", "--run", "{d}/run_log", "--data", "{d}/negative.csv"], 2, "column 'y' holds 0 in line 42 "
+     "and 2 more values at or below 0: the run models log values"),
+    (["forecast", "backtest", "--run", "{d}/run_log", "--data", "{d}/negative.csv", "--folds", "2"], 2,
+     "and 2 more values at or below 0"),
+    (_train("--log", data="zero.csv"), 2, "column 'y' holds 0 in line 42: the run models log values"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     (["forecast", "predict", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     # '~' in quotes or after '=' (--data=~/x.csv) reaches lstmkit as it is: the fix names the home folder

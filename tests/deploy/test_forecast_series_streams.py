@@ -205,13 +205,15 @@ def test_a_blended_run_streams_the_blend_as_predict(tmp_path, baseline, n, every
     assert s.state_dict()["streams"]["a"]["rows"] == df[["y", "temp"]].to_numpy()[-s.extra.keep:].tolist()
 
 
-def test_past_its_history_bound_an_ets_stream_fits_the_newest_values(tmp_path, monkeypatch):
-    from lstmkit.tasks.forecast import streams
+def test_past_its_history_bound_an_ets_stream_fits_the_newest_values(tmp_path):
     from lstmkit.tasks.forecast.baselines import ets_forecast
     est = _fit(tmp_path, combine="ets", max_epochs=1, **BLEND)
-    monkeypatch.setattr(streams, "HISTORY", 14)
+    assert est.combination_["history"] == 1000                          # recorded: max(1000, 4 seasons)
+    est.combination_["history"] = 14                                 # the bound the run records
     df = sine_frame(n=20, period=SEASON, seed=9, noise=0.2)
     got = est.stream(mode="state", engine="torch").run(_obs(df))[-1][:, 0]
+    window = est.stream(mode="window", engine="torch").run(_obs(df))[-1][:, 0]      # predict fits the same 14
+    np.testing.assert_allclose(window, est.predict(df, engine="torch")["y"].to_numpy(), rtol=1e-6, atol=0)
     c, est.combination_ = est.combination_, None
     network = est.stream(mode="state", engine="torch").run(_obs(df))[-1][:, 0]     # the network alone
     est.combination_ = c

@@ -11,9 +11,10 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
-from lstmkit.tasks.forecast.combine import (SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS, baseline_history,
-                                            baseline_point, choose_combination, combine_history, ets_logs, pick,
-                                            shares, shrink, tolerance)
+from lstmkit.tasks.forecast import baselines
+from lstmkit.tasks.forecast.combine import (ETS_HISTORY, SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS,
+                                            baseline_history, baseline_point, choose_combination, combine_history,
+                                            ets_history, ets_logs, pick, shares, shrink, tolerance)
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
@@ -162,6 +163,44 @@ def test_a_blend_of_two_baselines_forecasts_each_by_its_share_and_needs_the_ets_
     est.combination_ = {"baseline": "seasonal_naive", "weight": 0.5}   # saved before shares: one baseline
     np.testing.assert_allclose(combine_history(est, network, y), 0.5 * network + 0.5 * snaive)
     assert baseline_history(est)[0] == 12
+
+
+def test_a_long_history_fits_the_ets_partner_on_its_newest_values_only(monkeypatch):
+    """predict on 200,000 hourly values spent 64 of its 72 s fitting ETS on all of them: the partner
+    is fitted on the newest ets_history values, so its cost stays that of the bound."""
+    fitted = []
+    fit = baselines._ets_params
+    monkeypatch.setattr(baselines, "_ets_params", lambda part, season: fitted.append(len(part)) or fit(part, season))
+    y = _seasonal(3 * ETS_HISTORY)[:, None]
+    est = SimpleNamespace(config_=SimpleNamespace(horizon=6, log=False, deseason=0), season_=12,
+                          output_=SimpleNamespace(kind="point"))
+    est.combination_ = {"baseline": "ets", "weight": 0.5, "shares": {"ets": 0.5}}       # saved before "history"
+    network = np.full((6, 1), 7.0)
+    got = combine_history(est, network, y)
+    assert fitted == [ETS_HISTORY]                                    # was [3000]: the whole history
+    newest = y[-ETS_HISTORY:]
+    np.testing.assert_allclose(got, 0.5 * network + 0.5 * ets_forecast(newest, np.array([ETS_HISTORY - 1]), 6, 12,
+                                                                       ETS_HISTORY)[0])
+    short = y[:ETS_HISTORY]                                           # up to the bound: as before, all of it
+    np.testing.assert_allclose(combine_history(est, network, short),
+                               0.5 * network + 0.5 * ets_forecast(short, np.array([ETS_HISTORY - 1]), 6, 12,
+                                                                  ETS_HISTORY)[0])
+    est.combination_["history"] = 200                                 # the bound the run recorded wins
+    combine_history(est, network, y)
+    assert fitted[-1] == 200
+    assert ets_history(None, 24) == ETS_HISTORY and ets_history(None, 1440) == 4 * 1440   # four seasons at least
+    # windows (the test part's origins): fitted on the newest values before the first origin, filtered on
+    origins = np.array([2499, 2599, 2993])
+    got = baseline_point("ets", y, origins, 6, 12, 2500, history=ETS_HISTORY)
+    part = y[1500:]
+    np.testing.assert_allclose(got, ets_forecast(part, origins - 1500, 6, 12, ETS_HISTORY))
+    assert fitted[-1] == ETS_HISTORY
+
+
+def test_choose_combination_records_the_ets_history():
+    est, panel, val = _stub(_seasonal(), network_error=5.0)
+    combination, _ = choose_combination(est, panel, {}, val)
+    assert "ets" in shares(combination) and combination["history"] == ETS_HISTORY
 
 
 def test_ets_is_fitted_in_logs_for_a_multiplicative_season_only():

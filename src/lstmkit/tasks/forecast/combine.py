@@ -57,13 +57,27 @@ The baseline is computed from the history the forecast starts from: seasonal nai
 season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`; on logs
 when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season; a run
 with logs and no season fits it in original units and floors it at 0, as its series is positive) fitted
-on the points before the first forecast origin -- on the training part when the weight is chosen,
-on training + validation for the test windows, on the whole history the caller passes for
-``predict`` and for the service's request. The combination lives outside the network graph: the
+on the newest points before the first forecast origin -- of the training part when the weight is
+chosen, of training + validation for the test windows, of the history the caller passes for
+``predict`` and for the service's request -- at most :func:`ets_history` of them (``"history"`` in
+the blend's record: ``max(ETS_HISTORY, ETS_SEASONS x season)``, 1,000 values for an hourly or
+daily series; a run saved before it was recorded gets that default). The fit's optimiser reads its
+data thousands of times, so a fit on a whole long history cost what the history's length made it:
+``predict`` on 200,000 hourly values spent 64 of its 72 s (cProfile, 2 shared cores) fitting ETS;
+with the bound the fit's cost no longer grows with the history (the whole command: 51 s -> 12 s
+wall, most of what is left imports and reading), and a history up to the bound forecasts exactly
+as before. Held out (session 34): on ETTh1 and ETTh2 (OT, HUFL, LUFL; horizon 24, 8 origins in
+the standard validation months, each with its 8,600-11,500 values before it) ETS fitted on the
+newest 1,000 scored a mean MASE of 0.784 against 0.887 for ETS fitted on them all (better on 5
+of 6 columns, ETTh1 OT 2.7 % worse; 2,000 and 4,000 values: 0.841, 0.874); on a generated
+200,000-point hourly series the blend's forecast moved by at most 1.0 % of the level, its MAE on
+the held-out day 3.68 -> 3.66.
+The combination lives outside the network graph: the
 exported ONNX / int8 graph is the network, and the blend is applied around it in Python from the
-history given, by every engine alike. A stream keeps that history and refits the baseline at
-every step (:mod:`~lstmkit.tasks.forecast.streams`); online updates refuse such a run
-(``deploy_problem``).
+history given, by every engine alike. A stream keeps that history (the newest :func:`ets_history`
+values for an ETS blend) and refits the baseline at every step
+(:mod:`~lstmkit.tasks.forecast.streams`), so that each step equals ``predict`` on the values fed
+so far; online updates refuse such a run (``deploy_problem``).
 
     choose_combination(est, panel, arrays, val)    ({"baseline", "weight", "shares"} or None, the record)
     active_combination(est)                         the run's blend in force, or None
@@ -71,6 +85,7 @@ every step (:mod:`~lstmkit.tasks.forecast.streams`); online updates refuse such 
     combine_ahead(est, params, panel)                   the blend after each series' end
     combine_history(est, params, values)                the blend after one history's end
     baseline_history(est)                           values a history needs for the baseline, and why
+    ets_history(c, season)                          the newest values ETS is fitted on, at most
 """
 from __future__ import annotations
 
@@ -87,7 +102,8 @@ from lstmkit.tasks.forecast.windows import part_sizes
 
 __all__ = ["BASELINES", "GIVEN", "WEIGHTS", "TOLERANCE", "TOLERANCE_WINDOWS", "SHRINK", "NAMES", "choose_combination",
            "candidate_scores", "pick", "tolerance", "shrink", "shares",
-           "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs"]
+           "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs",
+           "ETS_HISTORY", "ETS_SEASONS", "ets_history"]
 
 BASELINES = ("ets", "seasonal_naive")
 WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the network's share; 1: the network alone, 0: the baseline alone
@@ -96,17 +112,31 @@ TOLERANCE_WINDOWS = 3.0               # ... when validation holds this many inde
 SHRINK = 0.5                          # a blend keeps windows / (windows + SHRINK) of its weights (shrink())
 NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
 GIVEN = "given"      # in the combine record (auto_): true when the call named the baseline, which a resume keeps
+ETS_HISTORY = 1000    # the newest values an ETS partner is fitted on (at least ETS_SEASONS seasons of them)
+ETS_SEASONS = 4
+
+
+def ets_history(c: dict[str, Any] | None, season: int) -> int:
+    """The newest values the ETS partner is fitted on, at most: the blend ``c``'s recorded
+    ``"history"``, else (a run saved before it was recorded, or no blend yet)
+    ``max(ETS_HISTORY, ETS_SEASONS * season)``."""
+    recorded = (c or {}).get("history")
+    return int(recorded) if recorded else max(ETS_HISTORY, ETS_SEASONS * max(int(season), 1))
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
-                   n_fit: int, log: bool = False, positive: bool = False) -> np.ndarray:
+                   n_fit: int, log: bool = False, positive: bool = False, history: int | None = None) -> np.ndarray:
     """The ``kind`` baseline's forecast ``[O, H, T]`` from each origin of ``values [N, T]``;
-    ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``), on their logs with
+    ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``) -- on its newest
+    ``history`` values when that is given and fewer, its state filtered from there -- on their logs with
     ``log`` (a run that models logs: a multiplicative season) when every value is positive, and
     floored at 0 with ``positive`` (a run that models logs without a season: its series is positive,
     but a falling trend fitted in original units runs below 0 and took the blend there)."""
     if kind == "seasonal_naive":
         return snaive(values, origins, horizon, season)
+    start = max(0, int(n_fit) - int(history)) if history else 0
+    if start:                                    # values before the fit part are never read again
+        values, origins, n_fit = values[start:], np.asarray(origins) - start, int(n_fit) - start
     logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -138,7 +168,8 @@ def _blend_with(c: dict[str, Any], network: np.ndarray, values: np.ndarray, orig
     """``network [O, H, T]`` blended by ``c``: the network's weight plus each baseline's share."""
     out = c["weight"] * network
     for kind, share in shares(c).items():
-        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, ets_logs(cfg), bool(cfg.log))
+        out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, ets_logs(cfg), bool(cfg.log),
+                                           ets_history(c, season))
     return out
 
 
@@ -171,7 +202,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
 
 def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
     """``params [S, H, T]`` (original units) of the steps after each series' end, blended with the
-    run's baseline computed from each series' whole history."""
+    run's baseline computed from each series' history (:func:`combine_history`)."""
     if active_combination(est) is None:
         return params
     return np.stack([combine_history(est, params[s], panel.values[panel.rows(s)])
@@ -180,8 +211,9 @@ def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
 
 def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``params [H, T]`` (original units) of the steps after the history ``values [N, T]`` (original
-    units, N >= 2), blended with the run's baseline from that whole history (ETS fitted on all of
-    it); unchanged when the run has no blend. What ``predict`` does on a table of those values."""
+    units, N >= 2), blended with the run's baseline from that history (ETS fitted on its newest
+    :func:`ets_history` values); unchanged when the run has no blend. What ``predict`` does on a
+    table of those values."""
     c = active_combination(est)
     if c is None:
         return params
@@ -266,8 +298,9 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
                                                                        est._series_index(panel)))).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
+    history = ets_history(None, est.season_)
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
-                                  ets_logs(cfg), bool(cfg.log)) for kind in kinds}
+                                  ets_logs(cfg), bool(cfg.log), history) for kind in kinds}
     metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
@@ -292,6 +325,8 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     mix = shrink(kind, w, windows, toward)
     base = {k: v for k, v in mix.items() if k != "network"}
     c = {"baseline": "ets" if "ets" in base else kind, "weight": mix["network"], "shares": base}
+    if "ets" in base:
+        c["history"] = history                 # the newest values ETS is fitted on, whatever its default later
     if mix != {"network": w, kind: 1 - w}:
         why += (f"; shrunk toward the even {NAMES[toward]} blend, keeping {windows:.1f} / ({windows:.1f} + {SHRINK:g}) "
                 f"of it: " + " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items()))

@@ -284,7 +284,7 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     points before the cut); otherwise None and the caller predicts fold by fold."""
     cfg = est.config_
     L = cfg.lookback
-    if active_combination(est) is not None:    # predict fits the baseline on each fold's whole history
+    if active_combination(est) is not None:    # predict fits the baseline on each fold's own history
         return None
     if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
         return None

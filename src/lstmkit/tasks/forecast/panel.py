@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
@@ -159,6 +160,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
     if time_col is None and id_col is None and cfg.format == "long":
         check_totals_row(df, num, targets)
+    if cfg.log:
+        _positive_targets(df, lookup, num, targets, id_col)
 
     # group rows by series (first appearance order), then by time
     codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None
@@ -302,6 +305,23 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                  whole_ids=id_col is not None and _whole_numbers(df[lookup[id_col]]),
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+
+
+def _positive_targets(df: pd.DataFrame, lookup: dict, num: dict, targets: list[str], id_col: str | None) -> None:
+    """A run that models logs (``--log``, given or chosen from the data) reads ``log(y)``: the first
+    target value at or below 0 is an error naming its cell as the file numbers its rows (the check
+    on model units names only its place in the sorted series)."""
+    for c in targets:
+        bad = np.isfinite(num[c]) & (num[c] <= 0)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            series = f" (series {str(df[lookup[id_col]].iloc[pos])!r})" if id_col is not None else ""
+            raise LstmkitError(f"column {c!r} holds {num[c][pos]:g} in {row_place(df[lookup[c]], pos)}{series}"
+                               f"{'' if bad.sum() == 1 else f' and {int(bad.sum()) - 1} more values at or below 0'}: "
+                               "the run models log values (--log, given or chosen from the data), which need "
+                               "targets above 0",
+                               f"fix {'that cell' if bad.sum() == 1 else 'those cells'}, shift the series above zero, "
+                               "or train with --no-log")
 
 
 def _whole_numbers(col: pd.Series) -> bool:

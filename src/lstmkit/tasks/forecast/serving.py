@@ -10,7 +10,8 @@ gives on a table of those rows, computed by the served engine's network:
   least two seasons too (``max(lookback, 2 m)``), and every column the same length, since the
   seasonal indices are estimated from the whole history sent, phase 0 at its first value;
 * a run that blends its network with a baseline (``--combine``) answers the blend, the baseline
-  fitted on the whole history sent (every column the same length): ETS needs two seasons
+  fitted on the history sent (every column the same length; ETS on its newest
+  :func:`~lstmkit.tasks.forecast.combine.ets_history` values): ETS needs two seasons
   (``max(lookback, 2 season)``), seasonal naive one;
 * with ``--log`` every target value must be positive;
 * a run with future covariates (``--future-covariates``) takes their history among the columns

@@ -23,8 +23,9 @@ Per stream it keeps (saved with the state, JSON-able):
   ``"id"`` in the message (``{"id": "s1", "y": 3.2}``); an unknown series is an error. A stream
   keeps the series its first step named: another one is an error (reset it, or open another id).
 * ``rows`` -- the newest values in original units: the lookback (window mode), the trend's reach
-  (seasonal indices), a season (a seasonal-naive blend), or up to :data:`HISTORY` values for an
-  ETS blend, which is fitted on all of them.
+  (seasonal indices), a season (a seasonal-naive blend), or up to the blend's
+  :func:`~lstmkit.tasks.forecast.combine.ets_history` values (1,000 for an hourly run) for an ETS
+  blend, the values ``predict`` fits ETS on.
 * ``total``, ``count`` -- with ``--deseason m``, per phase the sum and number of detrended values:
   the seasonal indices of the whole history follow from them as ``predict`` estimates them
   (:func:`~lstmkit.tasks.forecast.scalers.seasonal_profile`), in ``O(m)`` per step; the phase of
@@ -33,10 +34,9 @@ Per stream it keeps (saved with the state, JSON-able):
 What a step costs (measured on one CPU core shared with other work, hidden 32, lookback 24): state
 mode 0.8 ms (a plain run's fast path: 0.16 ms), window mode 1.9 ms with or without seasonal indices
 (``O(m)`` for them); a seasonal-naive blend adds ``O(horizon)``; an ETS blend refits ETS on the
-whole history at every step, as ``predict`` does: 0.15-0.22 s a step at 140 values, 0.5 s at
-1,000. Refitting less often (every season) would change the answers, so a step stays exact at that
-price. Past :data:`HISTORY` values ETS is fitted on the newest :data:`HISTORY` (a step then equals
-``predict`` on those values for the blend's baseline; the network part is unchanged).
+values it keeps at every step, as ``predict`` fits it on the newest of its history: 0.15-0.22 s a
+step at 140 values, 0.5 s at 1,000. Refitting less often (every season) would change the answers,
+so a step stays exact at that price.
 """
 from __future__ import annotations
 
@@ -48,13 +48,11 @@ import torch
 
 from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.combine import active_combination, combine_history
+from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 
-__all__ = ["SeriesStreams", "SeriesState", "HISTORY", "needs_series_streams"]
-
-HISTORY = 1000        # values an ETS blend's stream keeps (and fits ETS on)
+__all__ = ["SeriesStreams", "SeriesState", "needs_series_streams"]
 
 
 def needs_series_streams(est) -> bool:
@@ -95,7 +93,8 @@ class SeriesStreams:
             self._cov_affine = (est.covariate_scaler_.transform(np.ones((1, est.n_past_)))[0] - zero, zero)
         need = [1, self.L if mode == "window" else 1, len(self.weights) if self.m else 1]
         if self.blend is not None:
-            need.append((history or HISTORY) if self.blend["baseline"] == "ets" else max(1, int(est.season_)))
+            need.append((history or ets_history(self.blend, est.season_)) if self.blend["baseline"] == "ets"
+                        else max(1, int(est.season_)))
         self.keep = max(need)
 
     def header(self) -> dict[str, Any]:
