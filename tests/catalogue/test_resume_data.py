@@ -4,8 +4,9 @@ now the error names what changed, read from the table the run recorded when it s
 appended, rows removed from the end, columns reordered, renamed, added or removed, other values in
 some rows; a renamed --target or --time column too, where the reader said 'not found'), and a run started on a DataFrame in Python, resumed with `--data FILE` holding other
 data, is refused (it trained on that file unchecked). A run from before the tables were recorded
-keeps the old message. `classify train --resume RUN` of a run started in Python with `sample_weight`
-said 'the data changed'; now it names the weights the resume cannot give."""
+keeps the old message. `classify train --resume RUN` of a run started in Python on a file with
+`sample_weight` resumed without the weights, silently (exit 0: the rest of the run trained unweighted);
+now it is refused, naming the weights the resume does not give."""
 import json
 
 import numpy as np
@@ -85,7 +86,8 @@ def test_a_run_started_in_memory_resumed_with_a_file_of_other_data_is_refused(d,
 
 
 def test_a_cli_resume_of_a_run_trained_with_sample_weight_names_the_weights(tmp_path, capsys):
-    """The weights were part of the data's fingerprint: 'the data changed since RUN started'."""
+    """The weights were only in the fingerprint of the data given in memory, which a file given again is
+    not compared with: the resume trained on, unweighted."""
     import lstmkit
     from lstmkit.errors import TrainingInterrupted
     from lstmkit.train.callbacks import Callback
