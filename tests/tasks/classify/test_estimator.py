@@ -217,7 +217,8 @@ def test_the_validation_loss_is_weighted_by_the_held_out_rows_weights(series, ti
     """The validation part split off the data was scored unweighted: early stopping and the restored
     weights followed a loss that ignored sample_weight, where scikit-learn and Keras weigh the
     held-out score. Each epoch's val_loss is now the weighted mean of the held-out rows' losses,
-    over batches of unequal weight (300 held out: two evaluation batches), and the run says so."""
+    over batches of unequal weight (300 held out: two evaluation batches), and the run says so. Here
+    the two losses are lowest at different epochs (weighted: 2, unweighted: 8): the weighted one decides."""
     from lstmkit.tasks.classify.labels import stratified_split
     seqs, labels = series(1500, unequal=False)
     X = np.stack([s[:, 0] for s in seqs]) + np.random.default_rng(2).normal(0, 1.5, (1500, 12))   # the classes overlap
@@ -225,7 +226,7 @@ def test_the_validation_loss_is_weighted_by_the_held_out_rows_weights(series, ti
     rng = np.random.default_rng(3)
     w = np.where(rng.random(1500) < 0.3, 0.0, rng.uniform(0.2, 5.0, 1500))
     w[:600] *= 6.0                                    # unequal totals in the evaluation batches
-    clf = SequenceClassifier(**tiny_series, max_epochs=6, patience=10, val_frac=0.2, doctor=False)
+    clf = SequenceClassifier(**tiny_series, max_epochs=12, patience=20, val_frac=0.2, doctor=False)
     keep = _EachEpochsWeights(lambda: clf.net_)
     clf.fit(X, y, sample_weight=w, out=tmp_path, callbacks=[keep])
     _, val_idx = stratified_split([str(v) for v in y], 0.2, 0)
@@ -242,7 +243,7 @@ def test_the_validation_loss_is_weighted_by_the_held_out_rows_weights(series, ti
     got = [h["val_loss"] for h in clf.result_.history]
     np.testing.assert_allclose(got, weighted, rtol=1e-4)
     assert not np.allclose(got, plain, rtol=1e-2)
-    assert clf.result_.best_epoch == int(np.argmin(weighted)) + 1
+    assert clf.result_.best_epoch == int(np.argmin(weighted)) + 1 != int(np.argmin(plain)) + 1
     record = json.loads((clf.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
     assert record["rows"] == 1500 and record["val_loss"] == "weighted"
     unweighted = SequenceClassifier(**tiny_series, max_epochs=1, doctor=False).fit(
