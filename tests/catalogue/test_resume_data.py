@@ -4,7 +4,9 @@ now the error names what changed, read from the table the run recorded when it s
 appended, rows removed from the end, columns reordered, renamed, added or removed, other values in
 some rows; a renamed --target or --time column too, where the reader said 'not found'), and a run started on a DataFrame in Python, resumed with `--data FILE` holding other
 data, is refused (it trained on that file unchecked). A run from before the tables were recorded
-keeps the old message."""
+keeps the old message. `classify train --resume RUN` of a run started in Python on a file with
+`sample_weight` resumed without the weights, silently (exit 0: the rest of the run trained unweighted);
+now it is refused, naming the weights the resume does not give."""
 import json
 
 import numpy as np
@@ -81,3 +83,26 @@ def test_a_run_started_in_memory_resumed_with_a_file_of_other_data_is_refused(d,
     check(["forecast", "train", "--resume", run, "--data", tmp_path / "other.csv"], 2,
           "started on a DataFrame given in memory as data (to fit() in Python); this resume reads the file", tmp_path,
           capsys, d)
+
+
+def test_a_cli_resume_of_a_run_trained_with_sample_weight_names_the_weights(tmp_path, capsys):
+    """The weights were only in the fingerprint of the data given in memory, which a file given again is
+    not compared with: the resume trained on, unweighted."""
+    import lstmkit
+    from lstmkit.errors import TrainingInterrupted
+    from lstmkit.train.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, trainer, logs) -> None:
+            raise KeyboardInterrupt
+
+    texts = [f"the film {i} was {'good great fine bad awful poor'.split()[i % 6]}" for i in range(40)]
+    pd.DataFrame({"text": texts, "label": ["pos" if i % 6 < 3 else "neg" for i in range(40)]}).to_csv(
+        tmp_path / "reviews.csv", index=False)
+    est = lstmkit.TextClassifier(hidden_size=4, max_epochs=2, min_freq=1, word_scores=False, progress="off",
+                                 tensorboard=False, doctor=False, device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        est.fit(str(tmp_path / "reviews.csv"), sample_weight=np.linspace(1, 2, 40), out=tmp_path / "started",
+                callbacks=[CtrlC()])
+    check(["classify", "train", "--resume", est.run_dir_], 2, "was trained with sample_weight (40 weights), and this "
+          "resume gives none", tmp_path, capsys)

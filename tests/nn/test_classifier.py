@@ -85,6 +85,27 @@ def test_example_weights_make_the_loss_their_weighted_mean_times_the_class_weigh
     assert nothing.item() == 0.0
 
 
+def test_a_batch_weighs_its_examples_weights_in_a_mean_over_batches():
+    """The trainer's validation loss weighs each batch's mean by ``batch_weight``: the examples' total
+    weight (times their classes'), so the mean over batches is the weighted mean over every example;
+    class indices alone weigh their number of rows, as before."""
+    from lstmkit.config import TrainConfig
+    from lstmkit.nn.fcn import MemberLoss
+    from lstmkit.train.trainer import Trainer
+    torch.manual_seed(0)
+    logits, y = torch.randn(7), torch.tensor([1, 0, 0, 1, 1, 0, 1])
+    sw = torch.tensor([2.0, 0.0, 1.0, 5.0, 0.5, 3.0, 1.0])
+    cw = torch.tensor([1.0, 3.0])
+    for loss in (ClassificationLoss(2), ClassificationLoss(2, cw), MemberLoss(ClassificationLoss(2, cw), 3)):
+        whole = loss(logits, weighted_targets(y, sw))
+        halves = [(logits[:3], weighted_targets(y[:3], sw[:3])), (logits[3:], weighted_targets(y[3:], sw[3:]))]
+
+        trainer = Trainer(TrainConfig(device="cpu", progress="off"), loss_fn=loss)
+        assert trainer._evaluate(torch.nn.Identity(), halves) == pytest.approx(whole.item(), rel=1e-6)
+    assert ClassificationLoss(2, cw).batch_weight(weighted_targets(y, sw)) == pytest.approx(float((sw * cw[y]).sum()))
+    assert ClassificationLoss(2, cw).batch_weight(y) == 7.0
+
+
 def test_max_mean_pooling_is_max_and_mean_side_by_side():
     torch.manual_seed(0)
     both = ClassifierNet(3, vocab_size=20, embed_dim=6, hidden_size=5, pooling="max-mean").eval()

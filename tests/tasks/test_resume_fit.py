@@ -227,3 +227,29 @@ def test_the_speech_resume_classmethod_takes_the_transcripts_of_files_given_in_m
     with pytest.raises(LstmkitError, match=r"resume\(RUN, data=files, y=y\)"):
         lstmkit.SpeechRecognizer.resume(est.run_dir_)
     assert lstmkit.SpeechRecognizer.resume(est.run_dir_, data=list(files), y=list(texts)).result_.epochs_run == 3
+
+
+def test_a_resume_with_other_sample_weights_is_refused_naming_them(tmp_path):
+    """Weights other than the run's said only 'the data changed' (their fingerprint was part of the
+    data's): the weights are named, whether other, left out, or given to a run trained without; the
+    same weights, given as a list now, resume."""
+    w = np.linspace(0.5, 2.0, len(Y_SERIES))
+    est = lstmkit.SequenceClassifier(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(X_SERIES, Y_SERIES, sample_weight=w, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    run, cls = est.run_dir_, lstmkit.SequenceClassifier
+    with pytest.raises(LstmkitError, match=r"^sample_weight differs from the one .* was trained with \(24 weights\)") as e:
+        cls.resume(run, data=X_SERIES, y=Y_SERIES, sample_weight=w[::-1])
+    assert e.value.hint.startswith("pass the same weights")
+    with pytest.raises(LstmkitError, match=r"sample_weight differs .* \(24 then, 23 now\)"):
+        cls(**QUICK).fit(X_SERIES[:-1], Y_SERIES[:-1], sample_weight=w[:-1], run_dir=run, resume=True)
+    with pytest.raises(LstmkitError, match=r"was trained with sample_weight \(24 weights\), and this resume gives none"):
+        cls.resume(run, data=X_SERIES, y=Y_SERIES)
+    assert read_meta(run)["status"] == "interrupted"
+    assert cls.resume(run, data=X_SERIES, y=Y_SERIES, sample_weight=list(w)).result_.epochs_run == 3
+
+    plain = lstmkit.SequenceClassifier(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        plain.fit(X_SERIES, Y_SERIES, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    with pytest.raises(LstmkitError, match=r"was trained without sample_weight, and this resume gives 24 weights"):
+        cls.resume(plain.run_dir_, data=X_SERIES, y=Y_SERIES, sample_weight=w)

@@ -188,6 +188,18 @@ class ClassificationLoss(nn.Module):
             return (losses * ew).sum() / ew.sum()
         return F.cross_entropy(logits, target, weight=None if w is None else w.to(logits.device))
 
+    def batch_weight(self, target: Tensor) -> float:
+        """What a batch's loss weighs in a mean over several batches (the trainer's validation loss):
+        its examples' total weight for ``[B, 2]`` targets (each example's weight times its class's),
+        the mean :meth:`forward` took, so the validation loss is the weighted mean over all the
+        held-out rows whatever their batches; its number of rows otherwise, as before."""
+        if target.dim() != 2:
+            return float(target.shape[0])
+        ew = target[:, 1].double()
+        if self.class_weights is not None:
+            ew = ew * self.class_weights.to(ew.device, torch.float64)[target[:, 0].long()]
+        return float(ew.sum())
+
 
 def weighted_targets(target: Tensor, weights: Tensor) -> Tensor:
     """Class indices ``[N]`` with each example's weight ``[N]`` as the ``[N, 2]`` float targets

@@ -199,3 +199,8 @@ class MemberLoss(nn.Module):
         if logits.shape[0] == self.members * target.shape[0] != target.shape[0]:
             target = target.repeat(self.members, *[1] * (target.dim() - 1))     # [B] or [B, 2] (weighted)
         return self.loss(logits, target)
+
+    def batch_weight(self, target: Tensor) -> float:
+        """The wrapped loss's weight of a batch (:meth:`ClassificationLoss.batch_weight`): the trainer's
+        validation batches hold one row per target."""
+        return self.loss.batch_weight(target)

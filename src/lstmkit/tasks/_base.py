@@ -30,6 +30,7 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
+from lstmkit.data.sample_weight import check_same_weights
 from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
                                     check_same_classes, check_same_data, check_same_kind, check_same_memory,
                                     data_hashes, memory_hashes, memory_layouts, table_records)
@@ -237,6 +238,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 # when the data does, and 'was trained with log=True, not False' blamed the settings.
                 # Every rank checks: one refusing alone would leave the others waiting
                 started = self._unfinished_meta(run_dir).get("data") or {}
+                check_same_weights(started, summary, Path(run_dir))    # before the data's, whose fingerprint holds them
                 check_same_data(started, hashes, Path(run_dir), summary, tables)
                 check_same_memory(started, data or {}, prints, Path(run_dir))
                 check_same_kind(started, hashes, prints, data or {}, tables, summary, Path(run_dir))

@@ -288,8 +288,12 @@ class Trainer(ResumeState):
 
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, batches) -> float:
+        """The loss over ``batches``: each batch's mean weighed by its rows, or by what the loss says
+        a batch weighs (``loss_fn.batch_weight(target)``: a classifier's sample weights), so the
+        result is the mean over every row as the loss weighs them, whatever the batches."""
         model.eval()
-        total, count = 0.0, 0
+        total, count = 0.0, 0.0
+        weigh = getattr(self.loss_fn, "batch_weight", None)
         with _autocast(self.config.precision, self.device):
             for xb, yb in batches:
                 bs = _rows(yb)
@@ -297,8 +301,9 @@ class Trainer(ResumeState):
                     continue
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
                 pred = _call(model, xb)
-                total += self.loss_fn(_float(pred), yb).item() * bs
-                count += bs
+                weight = bs if weigh is None else weigh(yb)
+                total += self.loss_fn(_float(pred), yb).item() * weight
+                count += weight
         total, count = dist.all_reduce_sum([total, float(count)], self.device)
         return total / count if count else math.nan
 

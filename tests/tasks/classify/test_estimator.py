@@ -8,6 +8,7 @@ import pytest
 from lstmkit import SequenceClassifier, TextClassifier
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.estimator import load_classifier
+from lstmkit.train.callbacks import Callback
 
 
 
@@ -189,14 +190,86 @@ def test_fit_takes_sample_weight_as_scikit_learns_classifiers_do(series, tiny_se
     X = X * 0.15 + np.random.default_rng(1).standard_normal(X.shape)       # the classes overlap: weights decide
     settings = {**tiny_series, "max_epochs": 15, "val_frac": 0, "doctor": False}
     plain = SequenceClassifier(**settings).fit(X, y)
-    for w in (np.ones(len(y)), np.full(len(y), 3.0), list(np.full(len(y), 0.5))):
+    # np.ones(n)[::-1]: a reversed view was a ValueError from torch ('negative strides are not currently supported')
+    for w in (np.ones(len(y)), np.full(len(y), 3.0), list(np.full(len(y), 0.5)), np.ones(len(y))[::-1]):
         same = SequenceClassifier(**settings).fit(X, y, sample_weight=w)
         np.testing.assert_allclose(same.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
     heavy = SequenceClassifier(**settings).fit(X, y, sample_weight=np.where(y == 1, 20.0, 1.0), out=tmp_path)
     assert (heavy.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
     assert heavy.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
-    assert "sample_weight" not in (heavy.run_dir_ / "lstmkit.json").read_text()    # no setting: an argument of fit
+    meta = json.loads((heavy.run_dir_ / "lstmkit.json").read_text())
+    assert "sample_weight" not in json.dumps(meta["config"])                        # no setting: an argument of fit
+    assert meta["data"]["sample_weight"]["rows"] == 60 and meta["data"]["sample_weight"]["val_loss"] is None
     assert SequenceClassifier.load(heavy.run_dir_).predict(X).tolist() == heavy.predict(X).tolist()
+
+
+class _EachEpochsWeights(Callback):
+    """Keeps the net's weights at the end of every epoch."""
+
+    def __init__(self, net_of):
+        self.net_of, self.states = net_of, []
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        self.states.append({k: v.detach().clone() for k, v in self.net_of().state_dict().items()})
+
+
+def test_the_validation_loss_is_weighted_by_the_held_out_rows_weights(series, tiny_series, tmp_path):
+    """The validation part split off the data was scored unweighted: early stopping and the restored
+    weights followed a loss that ignored sample_weight, where scikit-learn and Keras weigh the
+    held-out score. Each epoch's val_loss is now the weighted mean of the held-out rows' losses,
+    over batches of unequal weight (300 held out: two evaluation batches), and the run says so. Here
+    the two losses are lowest at different epochs (weighted: 2, unweighted: 8): the weighted one decides."""
+    from lstmkit.tasks.classify.labels import stratified_split
+    seqs, labels = series(1500, unequal=False)
+    X = np.stack([s[:, 0] for s in seqs]) + np.random.default_rng(2).normal(0, 1.5, (1500, 12))   # the classes overlap
+    y = np.array([int(v == "up") for v in labels])
+    rng = np.random.default_rng(3)
+    w = np.where(rng.random(1500) < 0.3, 0.0, rng.uniform(0.2, 5.0, 1500))
+    w[:600] *= 6.0                                    # unequal totals in the evaluation batches
+    clf = SequenceClassifier(**tiny_series, max_epochs=12, patience=20, val_frac=0.2, doctor=False)
+    keep = _EachEpochsWeights(lambda: clf.net_)
+    clf.fit(X, y, sample_weight=w, out=tmp_path, callbacks=[keep])
+    _, val_idx = stratified_split([str(v) for v in y], 0.2, 0)
+    assert len(val_idx) == 300
+    Xv, yv, wv = X[val_idx], y[val_idx], w[val_idx]
+    best = clf.net_.state_dict()
+    weighted, plain = [], []
+    for state in keep.states:
+        clf.net_.load_state_dict(state)
+        p = np.clip(clf.predict_proba(Xv)[np.arange(300), yv], 1e-12, 1)
+        weighted.append(float((wv * -np.log(p)).sum() / wv.sum()))
+        plain.append(float(-np.log(p).mean()))
+    clf.net_.load_state_dict(best)
+    got = [h["val_loss"] for h in clf.result_.history]
+    np.testing.assert_allclose(got, weighted, rtol=1e-4)
+    assert not np.allclose(got, plain, rtol=1e-2)
+    assert clf.result_.best_epoch == int(np.argmin(weighted)) + 1 != int(np.argmin(plain)) + 1
+    record = json.loads((clf.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
+    assert record["rows"] == 1500 and record["val_loss"] == "weighted"
+    unweighted = SequenceClassifier(**tiny_series, max_epochs=1, doctor=False).fit(
+        X[:200], y[:200], sample_weight=w[:200], val_data=(X[200:260], y[200:260]), out=tmp_path)
+    assert json.loads((unweighted.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]["val_loss"] \
+        == "unweighted"                               # validation data given apart carries no weights
+
+
+def test_held_out_rows_of_weight_0_alone_are_refused(series, tiny_series, tmp_path):
+    """The weighted validation loss of a validation part whose every weight is 0 is 0/0: named before
+    any run folder, as a training part of weight 0 is."""
+    from lstmkit.tasks.classify.labels import stratified_split
+    seqs, labels = series(40, unequal=False)
+    _, val_idx = stratified_split(labels, 0.2, 0)
+    w = np.ones(40)
+    w[val_idx] = 0.0
+    with pytest.raises(LstmkitError, match=r"^sample_weight gives every row of the validation part weight 0 "
+                                           r"\(8 rows; its others went to the training part\)") as e:
+        SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0.2).fit(seqs, labels, sample_weight=w,
+                                                                          out=tmp_path / "runs")
+    assert "val_data or val_frac=0" in e.value.hint and not (tmp_path / "runs").exists()
+    w = np.zeros(40)
+    w[val_idx] = 1.0
+    with pytest.raises(LstmkitError, match=r"^sample_weight gives every row of the training part weight 0"):
+        SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0.2).fit(seqs, labels, sample_weight=w,
+                                                                          out=tmp_path / "runs")
 
 
 @pytest.mark.parametrize("w, words", [

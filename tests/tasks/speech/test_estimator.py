@@ -264,6 +264,37 @@ def test_a_classify_model_fits_and_scores_files_and_labels_as_scikit_learn_calls
         sklearn.base.clone(est).fit(files[::2], labels[:23])
 
 
+def test_a_classify_model_takes_sample_weight_as_the_other_classifiers_do(digits, tiny, tmp_path):
+    """fit(X, y, sample_weight=w) was 'unexpected keyword argument' for a classify model, which the text
+    and sequence classifiers take: each training example's loss weighs its weight, and so does each
+    held-out one's in the validation loss early stopping follows; a ctc run refuses the weights."""
+    from lstmkit.tasks.speech.data import read_utterances
+    from lstmkit.tasks.speech.estimator import validation_split
+    files = sorted(str(p) for p in digits.glob("*.wav"))
+    labels = [os.path.basename(f)[0] for f in files]
+    settings = {**tiny, "mode": "classify", "max_epochs": 3, "val_frac": 0.25}
+    plain = SpeechRecognizer(**settings).fit(files, labels)
+    same = SpeechRecognizer(**settings).fit(files, labels, sample_weight=np.full(len(files), 2.0))
+    np.testing.assert_allclose(same.predict_proba(files), plain.predict_proba(files), rtol=0, atol=1e-5)
+    w = np.random.default_rng(0).uniform(0.1, 4.0, len(files))
+    est = SpeechRecognizer(**settings).fit(files, labels, sample_weight=w, out=tmp_path)
+    _, val = validation_split(read_utterances(list(zip(files, labels))), est.config_)
+    at = {f: k for k, f in enumerate(files)}
+    wv = w[[at[f] for f in val.paths]]
+    p = est.predict_proba(val.paths)[np.arange(len(val)), [est.class_names_.index(t) for t in val.texts]]
+    best = est.result_.history[est.result_.best_epoch - 1]["val_loss"]
+    assert best == pytest.approx(float((wv * -np.log(p)).sum() / wv.sum()), rel=1e-4)
+    assert best != pytest.approx(float(-np.log(p).mean()), rel=1e-3)
+    record = json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
+    assert record["rows"] == len(files) and record["val_loss"] == "weighted"
+    with pytest.raises(LstmkitError, match=r"^got 47 sample weights for 48 labelled rows"):
+        SpeechRecognizer(**settings).fit(files, labels, sample_weight=w[:-1], out=tmp_path / "runs")
+    with pytest.raises(LstmkitError, match=r"^sample_weight weighs the recordings of a classify run, not of this "
+                                           r"ctc run") as e:
+        SpeechRecognizer(**tiny).fit(files, labels, sample_weight=w, out=tmp_path / "runs")
+    assert "mode='classify'" in e.value.hint and not (tmp_path / "runs").exists()
+
+
 def test_a_ctc_run_has_no_classes_and_no_predict_proba(ctc_run, corpus):
     assert not hasattr(ctc_run, "classes_")
     with pytest.raises(LstmkitError, match="predict_proba answers a classify run, not this ctc run"):

@@ -15,6 +15,7 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
+from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.data.label_types import typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
@@ -24,7 +25,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_dtype, label_type, sample_weights, warn_truncated,
+                                              label_dtype, label_type, warn_truncated,
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
@@ -105,7 +106,10 @@ class Classifier(RunEstimator, ABC):
 
         ``sample_weight`` (one weight per labelled row of ``data``, as scikit-learn's ``fit`` takes it)
         weighs each training example's loss: the loss is their weighted mean (times ``class_weight``'s
-        when both are given); validation rows are scored unweighted.
+        when both are given). The validation loss that early stopping and the restored weights
+        follow is weighted too, by the weights of the rows held out (as scikit-learn's and Keras'
+        held-out scores are; ``val_data`` given apart carries no weights and is scored unweighted);
+        the run records which (``sample_weight`` in its data summary).
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
@@ -125,6 +129,7 @@ class Classifier(RunEstimator, ABC):
             with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
                 full = self._read(data, cfg, y=y)
                 weights = None if sample_weight is None else self._check_sample_weight(sample_weight, len(full), cfg)
+                given_weights, val_weights = weights, None     # val_weights: the held-out rows', split off
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
                 if val_data is not None:
@@ -139,7 +144,8 @@ class Classifier(RunEstimator, ABC):
                                            "the texts?); or pass a --val file, or --val-frac 0 to hold nothing out")
                     train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
                     train, val = full.subset(train_idx), full.subset(val_idx)
-                    weights = None if weights is None else weights[train_idx]
+                    if weights is not None:
+                        weights, val_weights = weights[train_idx], weights[val_idx]
                     check_classes(train.labels, "the training part after the validation split")
                     if len(val_idx) > len(train_idx):
                         warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows "
@@ -172,10 +178,7 @@ class Classifier(RunEstimator, ABC):
             counts = torch.bincount(y_train, minlength=len(classes))
             self.majority_ = int(counts.argmax())
             if weights is not None:
-                if not weights.sum() > 0:
-                    raise LstmkitError("sample_weight gives every row of the training part weight 0 (its others "
-                                       "went to the validation part)", "give some training rows weight, or pass "
-                                       "val_data or val_frac=0")
+                check_parts(weights, val_weights, "pass val_data or val_frac=0")
                 targets = weighted_targets(y_train, torch.from_numpy(weights))
             class_weights = None
             if cfg.class_weight == "balanced":
@@ -184,6 +187,8 @@ class Classifier(RunEstimator, ABC):
             x_train = self._encode(train) if encoded is None else encoded
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
             self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
+            self.data_summary_[WEIGHTS_KEY] = weights_record(    # a resume with other weights is refused by name
+                given_weights, None if val is None else "unweighted" if val_weights is None else "weighted")
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
             self._warn_conflicting(full)
 
@@ -199,7 +204,9 @@ class Classifier(RunEstimator, ABC):
             if val is not None:
                 x_val = self._encode(val)
                 y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
-                val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
+                val_batches = BucketBatches(x_val, y_val if val_weights is None else
+                                            weighted_targets(y_val, torch.from_numpy(val_weights)), EVAL_BATCH,
+                                            pad_value=pad)
 
             def metrics() -> dict[str, Any]:
                 for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
@@ -217,12 +224,13 @@ class Classifier(RunEstimator, ABC):
             loss_fn = self._loss_fn(ClassificationLoss(len(classes), class_weights))
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
+                                        # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
-                                              else (data, y, sample_weight), "val_data": val_data,
+                                              else (data, y, given_weights), "val_data": val_data,
                                               "test_data": test_data}, tables=tables)
 
     def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig) -> np.ndarray:
-        """``fit``'s ``sample_weight`` checked (:func:`~.fit_checks.sample_weights`) for ``n`` labelled rows."""
+        """``fit``'s ``sample_weight`` checked (:func:`~lstmkit.data.sample_weight.sample_weights`) for ``n`` labelled rows."""
         return sample_weights(sample_weight, n)
 
     def check(self, data, y=None, **overrides: Any) -> None:

@@ -1,7 +1,7 @@
 """What a classifier's fit checks, warns about and records besides the weights: the settings one
 kind of input cannot take, the run's data summary (and its warning when ``max_len`` cut sequences),
 a class never predicted on the validation part, the type of the labels ``fit`` was given (so
-``predict`` answers in it), and the sample weights ``fit`` and ``score`` take."""
+``predict`` answers in it). The sample weights ``fit`` and ``score`` take: :mod:`lstmkit.data.sample_weight`."""
 from __future__ import annotations
 
 import os
@@ -13,16 +13,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.data.arrays import arrow_as_frame, plain_array
+from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import text_folders
-from lstmkit.errors import BadValue, LstmkitError
+from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
-           "warn_truncated", "check_val_is_not_test", "sample_weights"]
+           "warn_truncated", "check_val_is_not_test"]
 
 def given_labels(data, y, label: str):
     """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
@@ -106,28 +106,3 @@ def check_val_is_not_test(val_data, test_data) -> None:
                            "weights on the test set, and the test scores would flatter them",
                            "pass --val a file kept apart from the test file, or leave --val out to hold out "
                            "--val-frac of --data")
-
-
-def sample_weights(sample_weight: Any, n: int) -> np.ndarray:
-    """``sample_weight`` as float64 ``[n]``, one weight per labelled row (rows without a label are left
-    out before, so they take none), as scikit-learn's ``fit`` and ``score`` take it: numbers, finite,
-    0 or more, not all 0 (a list, an array, a Series, a tensor, a one-row matrix)."""
-    try:
-        w = np.asarray(plain_array(sample_weight), dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BadValue(f"sample_weight holds values that are not numbers ({str(sample_weight)[:40]})",
-                           "pass one number per labelled row") from None
-    if w.ndim == 2 and 1 in w.shape:                    # a column [n, 1]
-        w = w.ravel()
-    if w.ndim != 1 or len(w) != n:
-        shown = f"{len(w)} sample weights" if w.ndim == 1 else f"sample weights of shape {w.shape}"
-        raise BadValue(f"got {shown} for {n} labelled rows",
-                           "pass one weight per row that has a label (rows without one are left out)")
-    bad = np.flatnonzero(~(w >= 0) | np.isinf(w))      # NaN fails >= 0 too
-    if len(bad):
-        kind = "an infinite" if np.isinf(w[bad[0]]) else "a negative or missing"
-        raise BadValue(f"sample_weight holds {kind} weight ({w[bad[0]]} at row {bad[0] + 1})",
-                           "pass finite weights of 0 or more, not all 0")
-    if not w.sum() > 0:
-        raise BadValue(f"sample_weight holds only zeros ({n} rows)", "pass finite weights of 0 or more, not all 0")
-    return w

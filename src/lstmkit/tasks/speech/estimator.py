@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import time as _time
 import warnings
 from pathlib import Path
@@ -21,7 +22,8 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type, typed_labels
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.classifier import ClassificationLoss
+from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
+from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
@@ -80,15 +82,20 @@ class SpeechRecognizer(RunEstimator):
         label and scores accuracy with :meth:`score`); a recogniser is none."""
         return "classifier" if self.config.mode == "classify" else None
 
-    def fit(self, data, y=None, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
+    def fit(self, data, y=None, *, sample_weight=None, val_data=None, out: str | Path | None = None,
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
         """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
         ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
         A validation part is split off unless ``val_data`` is given (a folder's list files
         give the parts: its ``testing_list.txt`` recordings are never trained on). With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
-        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
+
+        ``sample_weight`` (classify; one weight per recording of ``data``, in the order read: ``X``'s, a
+        manifest's rows) weighs each training example's loss, as the text and sequence classifiers'
+        ``fit`` does: the loss is their weighted mean, and so is the validation loss over a validation
+        part split off ``data`` (``val_data`` given apart is scored unweighted)."""
         kind = label_type(y)                  # labels given as numbers: predict answers in numbers
         dtype = label_dtype(y, kind)          # ... of y's dtype (int8, a zone's times)
         if y is not None:
@@ -101,11 +108,19 @@ class SpeechRecognizer(RunEstimator):
             self.label_type_ = kind if cfg.mode == "classify" else None
             self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
+            if sample_weight is not None and cfg.mode != "classify":
+                raise LstmkitError(f"sample_weight weighs the recordings of a classify run, not of this {cfg.mode} "
+                                   "run", "drop sample_weight, or pass mode='classify' to train a classifier")
             utts = read_utterances(data, cfg.label_from_name)
+            if sample_weight is not None:     # a copy: an Utterances given keeps none
+                utts = dataclasses.replace(utts, weights=sample_weights(sample_weight, len(utts)))
             if val_data is not None:
                 train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
                 train, val = validation_split(utts, cfg)
+            val_weights = val.weights if val_data is None else None
+            if train.weights is not None:
+                check_parts(train.weights, val_weights, "pass val_data")
             read = {"data": utts, **({"val_data": val} if val_data is not None else {})}
             recordings = {role: u.record() for role, u in read.items()}
             if resume and run_dir is not None:
@@ -131,6 +146,10 @@ class SpeechRecognizer(RunEstimator):
             raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
             x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
             y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
+            if train.weights is not None:     # [N, 2]: each example's class and weight
+                y_tr = weighted_targets(torch.tensor(y_tr), torch.from_numpy(train.weights))
+                if val_weights is not None:
+                    y_va = weighted_targets(torch.tensor(y_va), torch.from_numpy(val_weights))
             if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
                 self._check_ctc_lengths(train, x_tr, y_tr)
                 self._check_ctc_lengths(val, x_va, y_va)
@@ -150,7 +169,10 @@ class SpeechRecognizer(RunEstimator):
                 "recordings": recordings,
                 "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None,
                 # config.lm is the path as typed; where it was, absolute, finds it from any other folder
-                **({"lm_run": str(Path(cfg.lm).resolve())} if lm is not None else {})}
+                **({"lm_run": str(Path(cfg.lm).resolve())} if lm is not None else {}),
+                # the weights trained with (a resume with others is refused by name), and how validation weighs
+                **({WEIGHTS_KEY: weights_record(utts.weights, "weighted" if val_weights is not None
+                                                else "unweighted")} if cfg.mode == "classify" else {})}
 
             torch.manual_seed(cfg.train.seed)
             self.net_ = self._build_net()
@@ -207,12 +229,15 @@ class SpeechRecognizer(RunEstimator):
         read_utterances(data, cfg.label_from_name)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None) -> "SpeechRecognizer":
+    def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
+               sample_weight=None) -> "SpeechRecognizer":
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
-        fitted on audio files with their labels or transcripts in ``y`` is given both again)."""
+        fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
+        ``sample_weight``, checked to be the same)."""
         est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
                                            "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
-        return est.fit(source, y, val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+        return est.fit(source, y, sample_weight=sample_weight,
+                       val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
                        run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------

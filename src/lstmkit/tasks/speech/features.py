@@ -276,7 +276,8 @@ def speed_perturb(feats: Tensor, max_change: float, min_frames: int = 1,
 class FeatureBatches(CollatedBatches):
     """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
 
-    ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
+    ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify (``targets``
+    given as a ``[N, 2]`` tensor of ``weighted_targets``: their rows ``[B, 2]``) and
     ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
     and ``speed`` (max relative change, never below ``min_frames``) stretches each utterance."""
 
@@ -291,7 +292,8 @@ class FeatureBatches(CollatedBatches):
         if self.augment:
             x = spec_augment(x, lengths, **self.augment)
         if self.mode == "classify":
-            return Padded((x, lengths)), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
+            return Padded((x, lengths)), (self.targets[idx] if torch.is_tensor(self.targets)
+                                          else torch.tensor([self.targets[i] for i in idx], dtype=torch.long))
         seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
         if self.mode == "ctc":
             return Padded((x, lengths)), pad_batch(seqs)

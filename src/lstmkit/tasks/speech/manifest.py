@@ -40,12 +40,14 @@ class Utterances:
     """Audio files (or in-memory waves) and their transcripts; ``fields`` holds the parts of each
     file name matched by ``--label-from-name`` (e.g. the speaker), ``parts`` each recording's part,
     'train', 'val' or 'test', where a folder's list files give them (Speech Commands'
-    ``validation_list.txt`` / ``testing_list.txt``)."""
+    ``validation_list.txt`` / ``testing_list.txt``); ``weights`` each recording's ``sample_weight``
+    (``[N]``, where ``fit`` was given them), which every part taken keeps with its recordings."""
     paths: list[str]
     texts: list[str]
     fields: list[dict[str, str]] = field(default_factory=list)
     source: str | None = None
     parts: list[str] = field(default_factory=list)
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -74,7 +76,8 @@ class Utterances:
     def subset(self, idx: Sequence[int]) -> "Utterances":
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
                           [self.fields[i] for i in idx] if self.fields else [], self.source,
-                          [self.parts[i] for i in idx] if self.parts else [])
+                          [self.parts[i] for i in idx] if self.parts else [],
+                          None if self.weights is None else self.weights[np.asarray(idx, dtype=np.int64)])
 
     def part(self, name: str) -> "Utterances":
         """The recordings the list files put in part ``name`` ('train': those no list names), without parts."""
