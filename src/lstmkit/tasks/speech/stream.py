@@ -201,21 +201,29 @@ class SpeechStream:
         if s == {"steps": 0}:                            # a stream that has seen nothing yet
             return live
         try:
-            live.steps, live.seen = int(s["steps"]), int(s["seen"])
-            live.samples = np.asarray(s["samples"], np.float32).reshape(-1)
+            live.steps, live.seen, live.last = (_whole(s[k]) for k in ("steps", "seen", "last"))
+            live.ids = [_whole(i) for i in s["ids"]]
+            live.samples = np.asarray(s["samples"], np.float32)
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
-            live.last, live.ids = int(s["last"]), [int(i) for i in s["ids"]]
-            live.loud = bool(s.get("loud", False))      # states saved before it was kept: not warned yet
+            live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
         except (KeyError, TypeError, ValueError):
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
-        ok = (len(live.state) == self._n_states and live.samples.size < self.spec.n_fft + self.spec.hop
+        ok = (len(live.state) == self._n_states and isinstance(live.loud, bool) and live.samples.ndim == 1
+              and live.samples.size < self.spec.n_fft + self.spec.hop
               and len(live.frames) < self._field + self._stride and min(live.steps, live.seen) >= 0
               and all(0 <= i < len(self.adapter.est.symbols_) for i in [live.last, *live.ids])
               and all(np.isfinite(a).all() for a in [live.samples, live.frames, *live.state]))
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+def _whole(value: Any) -> int:
+    """A count or symbol id of a saved state: a JSON whole number (5.0, "5" and true were read as 5 and 1)."""
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
 
 
 def _samples_array(message: Any) -> Any:
