@@ -49,7 +49,8 @@ status (400, 403, 404, 405, 413, 415, 422, 426), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"),
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"; one entry,
+at the first, for errors of one kind at the same place in many list items: "... (and 4,999 more like it) — ..."),
 in the request's words, never a command-line flag (WebSocket: ``{"error": ..., "field": ...}``);
 an answer the model cannot give in finite numbers is an error of the same kind, never a NaN
 token: every body is standard JSON. The model runs in a worker thread, off the event loop (a task that answers requests together: on its batcher's
