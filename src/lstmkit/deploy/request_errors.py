@@ -14,7 +14,8 @@ from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
 __all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "allow_header",
            "validation_detail",
-           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "json_only", "looks_like_json"]
+           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "form_upload", "json_only",
+           "looks_like_json"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -120,6 +121,16 @@ def unsupported_type(kind: str | None, path: str, accepted: list[str], send: lis
     headers = " or ".join(f"Content-Type: {t}" for t in send)
     return (f"{problem} — send {what} with the header {headers} (curl: -H 'Content-Type: {send[0]}'); "
             f"this route takes: {', '.join(accepted)}")
+
+
+def form_upload(kind: str, path: str, accepted: list[str], upload: str) -> str:
+    """The 415 for a multipart form (``curl -F file=@clip.wav``, a browser form) to a route that takes
+    uploads (``upload``: its first upload type) as the body itself; it was told to send
+    ``Content-Type: application/json``. A form is never read: a web page may send one to a service
+    on this machine without the browser asking it first."""
+    return (f"the body is a {kind} form (curl -F, a browser form), which POST {path} does not read — send the "
+            f"file's bytes themselves as the body, with the header Content-Type: {upload} (curl: -T FILE -X POST "
+            f"-H 'Content-Type: {upload}'; Python: Client.upload(path)); this route takes: {', '.join(accepted)}")
 
 
 def json_only(path: str):
