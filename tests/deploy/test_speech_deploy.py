@@ -534,6 +534,27 @@ def test_a_stream_state_taken_over_the_websocket_restores_on_a_new_connection(ct
             assert again.send([0.0] * 10)["step"] == len(range(0, len(wave), 400)) + 1    # as it was
 
 
+def test_a_speech_stream_saves_and_restores_a_file_as_other_streams_do(ctc, tmp_path):
+    """save() / restore() of a forecaster's or language model's stream were an AttributeError here."""
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    adapter = adapter_for(ctc)
+    want = _stream_through(adapter.open_stream("torch", ctc), wave, 400)[-1]
+    first = adapter.open_stream("torch", ctc)
+    _stream_through(first, wave[:1600], 400)
+    assert first.save(tmp_path / "state.json") == tmp_path / "state.json"
+    again = adapter.open_stream("onnx", ctc)
+    again.restore(tmp_path / "state.json")
+    assert again.steps("s") == 4 and _stream_through(again, wave[1600:], 400)[-1] == want
+    (tmp_path / "garbage.json").write_text("{not json")
+    before = again.state_dict()
+    for call, words in ((lambda: first.save(tmp_path / "state.safetensors"), "unknown state file type '.safetensors'"),
+                        (lambda: again.restore(tmp_path / "missing.json"), "not found"),
+                        (lambda: again.restore(tmp_path / "garbage.json"), "not a readable stream state")):
+        with pytest.raises(LstmkitError, match=words):
+            call()
+    assert again.state_dict() == before and not (tmp_path / "state.safetensors").exists()
+
+
 def test_a_chunk_may_be_a_float_array_and_other_arrays_say_how_to_convert(ctc):
     """In Python a chunk of samples is an array: every one, even float32, was 'must be a list of numbers'."""
     adapter = adapter_for(ctc)

@@ -23,6 +23,7 @@ beyond [-1, 1] are read as they are; the first chunk of a stream that holds one 
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.decode import collapse
 from lstmkit.tasks.speech.features import frame_count, log_mel
@@ -67,7 +69,8 @@ class SpeechStream:
     ``"warnings"`` once per stream, for its first chunk whose samples go beyond [-1, 1].
 
     A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``. Bad input
-    raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was."""
+    raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was. The streams'
+    state: ``state_dict()`` / ``load_state_dict(d)``, or a ``.json`` file, ``save(path)`` / ``restore(path)``."""
 
     mode = "state"
 
@@ -195,6 +198,28 @@ class SpeechStream:
             raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
         restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
         self._live.update(restored)
+
+    def save(self, path: str | Path, ids=None) -> Path:
+        """Write every (or the listed) stream's state to a ``.json`` file (atomically), as a forecaster's
+        or language model's stream saves (it was an AttributeError here)."""
+        path = Path(path)
+        if path.suffix != ".json":
+            raise LstmkitError(f"unknown state file type {path.suffix or path.name!r} for a speech stream",
+                               "use .json (a speech stream's state keeps its symbol ids and counts beside its arrays)")
+        write_json(path, self.state_dict(ids))
+        return path
+
+    def restore(self, path: str | Path) -> None:
+        """Read streams saved by :meth:`save` (checked as :meth:`load_state_dict` checks them)."""
+        path = Path(path)
+        if not path.is_file():
+            raise LstmkitError(f"stream state file not found: {path}", "check the path")
+        try:
+            state = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError):
+            raise LstmkitError(f"{path} is not a readable stream state (not JSON)",
+                               "pass a file written by the stream's save()") from None
+        self.load_state_dict(state)
 
     def _restored(self, s: Any) -> _Live:
         live = self._fresh()
