@@ -23,7 +23,6 @@ beyond [-1, 1] are read as they are; the first chunk of a stream that holds one 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import torch
 from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.deploy.stream_state import read_state_file
 from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import write_json
@@ -211,15 +211,7 @@ class SpeechStream:
 
     def restore(self, path: str | Path) -> None:
         """Read streams saved by :meth:`save` (checked as :meth:`load_state_dict` checks them)."""
-        path = Path(path)
-        if not path.is_file():
-            raise LstmkitError(f"stream state file not found: {path}", "check the path")
-        try:
-            state = json.loads(path.read_text())
-        except (ValueError, UnicodeDecodeError):
-            raise LstmkitError(f"{path} is not a readable stream state (not JSON)",
-                               "pass a file written by the stream's save()") from None
-        self.load_state_dict(state)
+        self.load_state_dict(read_state_file(path))
 
     def _restored(self, s: Any) -> _Live:
         live = self._fresh()
