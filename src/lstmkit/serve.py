@@ -10,8 +10,10 @@
 ...     s.send({"units": 412.3})                                  # -> {"step": 1, "forecast": {...}}
 
 HTTP goes through the standard library; streams use ``websockets`` (the ``[serve]`` extra). A
-service that cannot be reached, a 4xx / 5xx answer and a stream's error answer are each one
-:class:`~lstmkit.errors.LstmkitError` naming the URL and the field or problem.
+service that cannot be reached, one that does not answer within ``timeout`` seconds, a server that
+answers what no lstmkit service does (not JSON, not a JSON object), a 4xx / 5xx answer and a
+stream's error answer are each one :class:`~lstmkit.errors.LstmkitError` naming the URL and the
+field or problem.
 """
 from __future__ import annotations
 
@@ -47,7 +49,10 @@ class Client:
 
     def models(self) -> list[dict[str, Any]]:
         """What each served model is: ``name``, ``task``, ``engine``, its columns or classes, ..."""
-        return self._call("GET", "/models")["models"]
+        answer = self._call("GET", "/models")
+        if not isinstance(answer.get("models"), list):
+            raise LstmkitError(f"GET {self.url}/models answered {_snippet(answer)}, no list of models", _NOT_LSTMKIT)
+        return answer["models"]
 
     def model(self, model: str | None = None) -> dict[str, Any]:
         """What one model is (``model=None``: the only one served)."""
@@ -84,17 +89,23 @@ class Client:
                                      headers={"Content-Type": content_type} if content_type else {})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
+                answer = json.loads(resp.read())
         except urllib.error.HTTPError as e:
             problem, fix = _problem(e)
             raise LstmkitError(f"{method} {url} answered {e.code}: {problem}",
                                fix or _HINTS.get(e.code, "fix the request")) from None
+        except TimeoutError:                    # connected, then no answer in time (it said "cannot reach")
+            raise LstmkitError(f"no answer from {method} {url} within {self.timeout:g} s",
+                               "is the service busy? wait longer: Client(url, timeout=120)") from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", None) or e
             raise LstmkitError(f"cannot reach {url} ({reason})",
                                "is the service running? start it with: lstmkit serve --run RUN") from None
-        except json.JSONDecodeError:
-            raise LstmkitError(f"{method} {url} did not answer JSON", "is this an lstmkit service?") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise LstmkitError(f"{method} {url} did not answer JSON", _NOT_LSTMKIT) from None
+        if not isinstance(answer, dict):        # every answer of lstmkit serve is a JSON object
+            raise LstmkitError(f"{method} {url} answered {_snippet(answer)}, not a JSON object", _NOT_LSTMKIT)
+        return answer
 
 
 class ClientStream:
@@ -170,10 +181,17 @@ class ClientStream:
         return answer if isinstance(answer, dict) and "error" in answer else None
 
 
+_NOT_LSTMKIT = "is this an lstmkit service? start one with: lstmkit serve --run RUN"
 _HINTS = {404: "check the model name: Client.models() lists what is served",
           413: "send a smaller body (the service's max_body)",
           415: "send one of the content types named",
           422: "fix the field named"}
+
+
+def _snippet(answer: Any) -> str:
+    """The start of a JSON answer, for an error that shows what came instead of what was expected."""
+    text = json.dumps(answer)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _path(model: str | None, route: str) -> str:

@@ -126,6 +126,11 @@ UPLOAD_CASES = [
     ("json-without-content-type", lambda: body().encode(), None, 415, "content-type: application/json"),
     ("empty-without-content-type", lambda: b"", None, 422, "the body is empty"),
     ("wav-sent-as-json", lambda: _wav(_clip()), "application/json", 415, "header content-type: audio/wav"),
+    # curl -F file=@clip.wav: was told "send the body with the header Content-Type: application/json"
+    ("wav-in-a-curl-form", lambda: b"--x\r\nContent-Disposition: form-data; name=file; filename=clip.wav\r\n"
+     b"Content-Type: audio/wav\r\n\r\n" + _wav(_clip()) + b"\r\n--x--\r\n", "multipart/form-data; boundary=x", 415,
+     "form (curl -f, a browser form), which post /predict does not read \\u2014 send the file's bytes themselves as "
+     "the body, with the header content-type: audio/wav (curl: -t file -x post"),
 ]
 
 

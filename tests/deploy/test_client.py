@@ -87,6 +87,60 @@ def test_connection_refused_names_the_url():
         Client("127.0.0.1:8000")
 
 
+@pytest.fixture
+def other_server():
+    """A loopback HTTP server that is no lstmkit service: ``GET /models`` answers a JSON list, ``GET /x/models``
+    an object without ``models``, and ``POST`` answers after 3 s; yields its URL."""
+    import http.server
+    import json
+    import threading
+    import time
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, value):
+            body = json.dumps(value).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self._answer([1, 2] if self.path == "/models" else {"status": "ok"})
+
+        def do_POST(self):
+            time.sleep(3)
+            self._answer({"ok": 1})
+
+        def log_message(self, *args):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):      # the client left before the late answer
+            pass
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_that_is_no_lstmkit_service_or_answers_late_is_one_error_saying_so(other_server):
+    """models() of another server was a TypeError or KeyError, and an answer later than the timeout
+    was "cannot reach ... is the service running?" of a service that was reached."""
+    from lstmkit.serve import Client
+    c = Client(other_server, timeout=1)
+    with pytest.raises(LstmkitError, match=r"GET .*/models answered \[1, 2\], not a JSON object") as e:
+        c.models()
+    assert "is this an lstmkit service?" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"/x/models answered \{\"status\": \"ok\"\}, no list of models"):
+        Client(other_server + "/x", timeout=1).models()
+    with pytest.raises(LstmkitError, match=r"no answer from POST .*/predict within 1 s") as e:
+        c.predict(texts=["a"])
+    assert "timeout=" in e.value.hint
+
+
 def test_stream_send_returns_the_answer(service, abs_forecaster):
     df = sine_frame(n=6, seed=2)
     obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]

@@ -505,6 +505,56 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
         again.load_state_dict(broken)
 
 
+def test_a_stream_state_taken_over_the_websocket_restores_on_a_new_connection(ctc):
+    """A client that lost its connection mid-utterance could not go on: the state {"op": "state"} gave
+    was refused by {"op": "restore"} ("...['loud'] is a boolean, not a number"). Now it restores, the
+    utterance ends in the transcript of one unbroken stream, and a tampered state is still refused."""
+    from lstmkit.serve import Client
+    from serve_helpers import running_server
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    want = _stream_through(adapter_for(ctc).open_stream("torch", ctc), wave, 400)[-1]
+    half = (len(wave) // 800) * 400
+
+    def sent(stream, part):                                   # the Client's stream takes messages
+        return [stream.send(part[k:k + 400].tolist())["partial"] for k in range(0, len(part), 400)]
+    with running_server("--run", ctc, "--engine", "torch") as (_, port):
+        client = Client(f"http://127.0.0.1:{port}")
+        with client.stream() as first:
+            sent(first, wave[:half])
+            saved = first.state()
+        assert saved["streams"]["this"]["loud"] is False
+        with client.stream() as again:
+            assert again.restore(saved) == half // 400
+            assert sent(again, wave[half:])[-1] == want
+            for key, value in [("loud", "no"), ("steps", 3.0), ("last", True), ("samples", [[0.0]])]:
+                tampered = json.loads(json.dumps(saved))
+                tampered["streams"]["this"][key] = value
+                with pytest.raises(LstmkitError, match="a stream state is malformed"):
+                    again.restore(tampered)
+            assert again.send([0.0] * 10)["step"] == len(range(0, len(wave), 400)) + 1    # as it was
+
+
+def test_a_speech_stream_saves_and_restores_a_file_as_other_streams_do(ctc, tmp_path):
+    """save() / restore() of a forecaster's or language model's stream were an AttributeError here."""
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    adapter = adapter_for(ctc)
+    want = _stream_through(adapter.open_stream("torch", ctc), wave, 400)[-1]
+    first = adapter.open_stream("torch", ctc)
+    _stream_through(first, wave[:1600], 400)
+    assert first.save(tmp_path / "state.json") == tmp_path / "state.json"
+    again = adapter.open_stream("onnx", ctc)
+    again.restore(tmp_path / "state.json")
+    assert again.steps("s") == 4 and _stream_through(again, wave[1600:], 400)[-1] == want
+    (tmp_path / "garbage.json").write_text("{not json")
+    before = again.state_dict()
+    for call, words in ((lambda: first.save(tmp_path / "state.safetensors"), "unknown state file type '.safetensors'"),
+                        (lambda: again.restore(tmp_path / "missing.json"), "not found"),
+                        (lambda: again.restore(tmp_path / "garbage.json"), r"not a readable stream state \(JSONDecode")):
+        with pytest.raises(LstmkitError, match=words):
+            call()
+    assert again.state_dict() == before and not (tmp_path / "state.safetensors").exists()
+
+
 def test_a_chunk_may_be_a_float_array_and_other_arrays_say_how_to_convert(ctc):
     """In Python a chunk of samples is an array: every one, even float32, was 'must be a list of numbers'."""
     adapter = adapter_for(ctc)

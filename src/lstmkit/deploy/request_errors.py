@@ -14,7 +14,8 @@ from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
 __all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "allow_header",
            "validation_detail",
-           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "json_only", "looks_like_json"]
+           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "form_upload", "json_only",
+           "looks_like_json"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -122,6 +123,16 @@ def unsupported_type(kind: str | None, path: str, accepted: list[str], send: lis
             f"this route takes: {', '.join(accepted)}")
 
 
+def form_upload(kind: str, path: str, accepted: list[str], upload: str) -> str:
+    """The 415 for a multipart form (``curl -F file=@clip.wav``, a browser form) to a route that takes
+    uploads (``upload``: its first upload type) as the body itself; it was told to send
+    ``Content-Type: application/json``. A form is never read: a web page may send one to a service
+    on this machine without the browser asking it first."""
+    return (f"the body is a {kind} form (curl -F, a browser form), which POST {path} does not read — send the "
+            f"file's bytes themselves as the body, with the header Content-Type: {upload} (curl: -T FILE -X POST "
+            f"-H 'Content-Type: {upload}'; Python: Client.upload(path)); this route takes: {', '.join(accepted)}")
+
+
 def json_only(path: str):
     """A route dependency: a body without a Content-Type header, or of a type other than JSON, is a
     415 (FastAPI read it as bytes, then told a JSON object sent as text/plain "Input should be a valid
@@ -162,10 +173,26 @@ def allow_header(allow: str) -> str:
 def validation_detail(errors, Request=None) -> list[dict[str, Any]]:
     """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN); each
     ``msg`` is the problem, then `` — `` and what to send instead (the field's range, type, size or
-    description read from ``Request``, the route's request model, when it is known)."""
-    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-             "msg": _whole_body(e, Request) or f"{_message(e)} — {_fix(e, Request)}",
-             "type": str(e.get("type", "value_error"))} for e in errors]
+    description read from ``Request``, the route's request model, when it is known). Errors of one
+    kind at places that differ only in their list positions are one entry, at the first place, that
+    counts the rest (a body of 240,000 strings for numbers was answered with 240,000 entries, 36 MB)."""
+    detail: list[dict[str, Any]] = []
+    alike: dict[tuple, list[int]] = {}          # (type, loc less its positions) -> [its entry, how many more]
+    for e in errors:
+        loc = [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())]
+        kind = str(e.get("type", "value_error"))
+        key = (kind, *("[]" if isinstance(p, int) else p for p in loc))
+        if key in alike:
+            alike[key][1] += 1
+            continue
+        alike[key] = [len(detail), 0]
+        detail.append({"loc": loc, "msg": _whole_body(e, Request) or f"{_message(e)} — {_fix(e, Request)}",
+                       "type": kind})
+    for at, more in alike.values():
+        if more:
+            problem, _, fix = detail[at]["msg"].partition(" — ")
+            detail[at]["msg"] = f"{problem} (and {more:,} more like it) — {fix}"
+    return detail
 
 
 _BODY_TYPES = ("missing", "model_attributes_type", "model_type", "dict_type")
@@ -195,6 +222,8 @@ def _json_kind(value) -> str:
         return "a string"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, dict):
+        return "an object"
     return "a value of another kind"
 
 
@@ -209,6 +238,8 @@ def _message(error: dict) -> str:
     (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
     if _too_large_integer(error):
         return _NUMBER_MESSAGES["less_than_equal"]
+    if error.get("type") == "float_type" and isinstance(error.get("input"), (list, dict)):
+        return f"must be a number, not {_json_kind(error.get('input'))}"
     if error.get("type") in ("less_than_equal", "greater_than_equal") and not _float32_bound(error):
         return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
     return _NUMBER_MESSAGES.get(error.get("type"), str(error.get("msg", "invalid value")))

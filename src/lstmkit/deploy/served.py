@@ -161,7 +161,8 @@ class ServedModel:
         """One text message of stream ``sid`` -> the JSON answer (an error answer names its field)."""
         try:
             msg = json.loads(text, parse_constant=not_json)
-            bad = bad_number(msg)
+            # a restore's state is the stream's own answer, whose flags are booleans: the stream checks its types
+            bad = bad_number(msg, booleans=not (isinstance(msg, dict) and "op" in msg))
         except RecursionError:
             return {"error": "message is nested too deeply — send a flat JSON message "
                              f"({self._what_to_send()})", "field": "message"}
@@ -272,11 +273,12 @@ def json_problem(e: ValueError) -> str:
     return "is not valid JSON (NaN and Infinity are not JSON)"
 
 
-def bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
-    """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean,
-    not finite, or beyond float32 range; None when every number is fine."""
+def bad_number(value: Any, path: tuple = (), booleans: bool = True) -> tuple[tuple, str] | None:
+    """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean (unless
+    ``booleans`` is False: then a boolean is left to the reader), not finite, or beyond float32
+    range; None when every number is fine."""
     if isinstance(value, bool):
-        return path, "is a boolean, not a number"
+        return (path, "is a boolean, not a number") if booleans else None
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return path, "is not a finite number"
@@ -285,7 +287,7 @@ def bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
         return None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
-        bad = bad_number(item, (*path, key))
+        bad = bad_number(item, (*path, key), booleans)
         if bad is not None:
             return bad
     return None

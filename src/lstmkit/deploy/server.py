@@ -49,7 +49,8 @@ status (400, 403, 404, 405, 413, 415, 422, 426), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"),
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"; one entry,
+at the first, for errors of one kind at the same place in many list items: "... (and 4,999 more like it) — ..."),
 in the request's words, never a command-line flag (WebSocket: ``{"error": ..., "field": ...}``);
 an answer the model cannot give in finite numbers is an error of the same kind, never a NaN
 token: every body is standard JSON. The model runs in a worker thread, off the event loop (a task that answers requests together: on its batcher's
@@ -73,8 +74,8 @@ import threading
 from typing import Annotated, Any
 
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, allow_header, json_only,
-                                           json_type, looks_like_json, media_type, no_route, unprocessable,
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, allow_header, form_upload,
+                                           json_only, json_type, looks_like_json, media_type, no_route, unprocessable,
                                            unsupported_type, validated, validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
@@ -314,6 +315,8 @@ class _ModelRoutes:
                     request = validated(Request, body)
                     out = (await m.answer_async(request) if m.batcher is not None
                            else await run_in_threadpool(m.answer, request))
+                elif kind.startswith("multipart/"):   # curl -F: was told to send Content-Type: application/json
+                    raise HTTPException(415, detail=form_upload(kind, path, accepted, m.upload_types[0]))
                 else:                             # no header (was read as JSON), or curl -d's form type
                     told = m.upload_type_of(body)     # the header to send, by the body's first bytes
                     send = ([told] if told else [accepted[0]] if looks_like_json(body)

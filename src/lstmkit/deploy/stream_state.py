@@ -23,7 +23,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["StreamSlot", "SavedStreams"]
+__all__ = ["StreamSlot", "SavedStreams", "read_state_file"]
 
 _FORMAT = "lstmkit-stream"
 
@@ -150,20 +150,25 @@ class SavedStreams:
 
     def restore(self, path: str | Path) -> None:
         """Read streams saved by :meth:`save` (JSON or safetensors; nothing is unpickled)."""
-        path = Path(path)
-        if not path.is_file():
-            raise LstmkitError(f"stream state file not found: {path}", "check the path")
-        try:
-            if path.suffix == ".json":
-                state = json.loads(path.read_text())
-            else:
-                from safetensors import safe_open
-                with safe_open(str(path), framework="numpy") as f:
-                    state = json.loads((f.metadata() or {})["lstmkit_stream"])
-                    for id, rec in state["streams"].items():
-                        k = rec.pop("index")
-                        rec.update({n.split(".", 1)[1]: f.get_tensor(n) for n in f.keys() if n.split(".")[0] == str(k)})
-        except Exception as e:     # JSON, safetensors and key errors: the file is not ours or damaged
-            raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
-                               "pass a file written by Stream.save()") from None
-        self.load_state_dict(state)
+        self.load_state_dict(read_state_file(path))
+
+
+def read_state_file(path: str | Path) -> Any:
+    """The state a stream's ``save`` wrote to ``path`` (``.json``, else safetensors; nothing is
+    unpickled), for its ``load_state_dict``; a missing, damaged or foreign file is one error."""
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"stream state file not found: {path}", "check the path")
+    try:
+        if path.suffix == ".json":
+            return json.loads(path.read_text())
+        from safetensors import safe_open
+        with safe_open(str(path), framework="numpy") as f:
+            state = json.loads((f.metadata() or {})["lstmkit_stream"])
+            for id, rec in state["streams"].items():
+                k = rec.pop("index")
+                rec.update({n.split(".", 1)[1]: f.get_tensor(n) for n in f.keys() if n.split(".")[0] == str(k)})
+        return state
+    except Exception as e:     # JSON, safetensors and key errors: the file is not ours or damaged
+        raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
+                           "pass a file written by Stream.save()") from None

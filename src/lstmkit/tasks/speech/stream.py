@@ -32,8 +32,10 @@ import torch
 from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.deploy.stream_state import read_state_file
 from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.decode import collapse
 from lstmkit.tasks.speech.features import frame_count, log_mel
@@ -67,7 +69,8 @@ class SpeechStream:
     ``"warnings"`` once per stream, for its first chunk whose samples go beyond [-1, 1].
 
     A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``. Bad input
-    raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was."""
+    raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was. The streams'
+    state: ``state_dict()`` / ``load_state_dict(d)``, or a ``.json`` file, ``save(path)`` / ``restore(path)``."""
 
     mode = "state"
 
@@ -196,26 +199,48 @@ class SpeechStream:
         restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
         self._live.update(restored)
 
+    def save(self, path: str | Path, ids=None) -> Path:
+        """Write every (or the listed) stream's state to a ``.json`` file (atomically), as a forecaster's
+        or language model's stream saves (it was an AttributeError here)."""
+        path = Path(path)
+        if path.suffix != ".json":
+            raise LstmkitError(f"unknown state file type {path.suffix or path.name!r} for a speech stream",
+                               "use .json (a speech stream's state keeps its symbol ids and counts beside its arrays)")
+        write_json(path, self.state_dict(ids))
+        return path
+
+    def restore(self, path: str | Path) -> None:
+        """Read streams saved by :meth:`save` (checked as :meth:`load_state_dict` checks them)."""
+        self.load_state_dict(read_state_file(path))
+
     def _restored(self, s: Any) -> _Live:
         live = self._fresh()
         if s == {"steps": 0}:                            # a stream that has seen nothing yet
             return live
         try:
-            live.steps, live.seen = int(s["steps"]), int(s["seen"])
-            live.samples = np.asarray(s["samples"], np.float32).reshape(-1)
+            live.steps, live.seen, live.last = (_whole(s[k]) for k in ("steps", "seen", "last"))
+            live.ids = [_whole(i) for i in s["ids"]]
+            live.samples = np.asarray(s["samples"], np.float32)
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
-            live.last, live.ids = int(s["last"]), [int(i) for i in s["ids"]]
-            live.loud = bool(s.get("loud", False))      # states saved before it was kept: not warned yet
+            live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
         except (KeyError, TypeError, ValueError):
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
-        ok = (len(live.state) == self._n_states and live.samples.size < self.spec.n_fft + self.spec.hop
+        ok = (len(live.state) == self._n_states and isinstance(live.loud, bool) and live.samples.ndim == 1
+              and live.samples.size < self.spec.n_fft + self.spec.hop
               and len(live.frames) < self._field + self._stride and min(live.steps, live.seen) >= 0
               and all(0 <= i < len(self.adapter.est.symbols_) for i in [live.last, *live.ids])
               and all(np.isfinite(a).all() for a in [live.samples, live.frames, *live.state]))
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+def _whole(value: Any) -> int:
+    """A count or symbol id of a saved state: a JSON whole number (5.0, "5" and true were read as 5 and 1)."""
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
 
 
 def _samples_array(message: Any) -> Any:
