@@ -30,7 +30,7 @@ def d(tmp_path_factory):
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n+ $ %,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
-    _public_set_layouts(d, rows)
+    _public_set_layouts(d, rows, good)
     _ucr_downloads(d)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
@@ -74,7 +74,7 @@ def _files_without_lines(d, rows):
     (d / "blank.jsonl").write_text('{"text": "good film", "label": "pos"}\n\n{"text": " ", "label": "neg"}\n')
 
 
-def _public_set_layouts(d, rows):
+def _public_set_layouts(d, rows, good):
     """fastText lines and Zhang et al.'s class-index CSVs (AG News' layout), each with one fault."""
     lines = "".join(f"__label__{l} {t}\n" for t, l in rows)
     (d / "mixed.ft.txt").write_text(lines + "a review with no label\n")
@@ -88,6 +88,10 @@ def _public_set_layouts(d, rows):
     (d / "ag_no_names").mkdir()
     (d / "ag_no_names" / "train.csv").write_text((d / "ag" / "train.csv").read_text().replace('"3"', '"2"'))
     (d / "ag_no_names" / "classes.txt").write_text("\n\n")
+    (d / "hf" / "data").mkdir(parents=True)          # a Hugging Face data set: exported, and as the Hub holds it
+    for part in ("train", "test"):
+        (d / "hf" / f"{part}.jsonl").write_text("".join(f'{{"text": "{t}", "label": "{l}"}}\n' for t, l in rows))
+        (d / "hf" / "data" / f"{part}-00000-of-00001.csv").write_text(good)
     for part, (t, l) in [(p, r) for p in ("train", "test") for r in rows[:4]]:     # the IMDB download's top folder
         (d / "aclImdb" / part / l).mkdir(parents=True, exist_ok=True)
         (d / "aclImdb" / part / l / f"{len(list((d / 'aclImdb' / part / l).iterdir()))}_9.txt").write_text(t)
@@ -137,6 +141,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # was "whose sub-folders (test, train) hold no .txt files — put each class's texts in a sub-folder …"
     (_train(data="aclImdb"), 2, "aclImdb is the top folder of a data set in parts: its sub-folders test/ (neg, pos), "
                                 "train/ (neg, pos) each hold the class folders — pass --data "),
+    # was 'is a folder with no class sub-folders of .txt files'
+    (_train(data="hf"), 2, "hf is a folder of a data set in parts (data/train-00000-of-00001.csv, train.jsonl, "
+     "data/test-00000-of-00001.csv, test.jsonl), not of class folders — join each part's files into one"),
+    (_train(data="hf/data"), 2, "/hf/data/train-00000-of-00001.csv --test "),
+    (_train(data="hf/data"), 2, "hf/data/test-00000-of-00001.csv (to evaluate a run: --data "),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),
