@@ -105,6 +105,10 @@ def _ucr_downloads(d):
     (d / "undeclared.ts").write_text(ts + "1,2,3:up\n3,2,1:down\n1,2,3:sideways\n")
     (d / "gap.ts").write_text(ts + "1,2,3:up\n3,?,1:down\n")
     (d / "ragged.ts").write_text(ts + "1,2,3:up\n3,2:down\n")
+    (d / "GunPoint").mkdir()                     # the UCR archive's folder; the UEA's hold .ts and .arff files too
+    for part in ("TRAIN", "TEST"):
+        (d / "GunPoint" / f"GunPoint_{part}.tsv").write_text("1\t1.0\t2.0\n2\t2.0\t1.0\n")
+        (d / "GunPoint" / f"GunPoint_{part}.ts").write_text(ts + "1,2,3:up\n3,2,1:down\n")
     head = "@relation R\n@attribute t0 numeric\n@attribute t1 numeric\n"
     (d / "regression.arff").write_text(head + "@attribute y numeric\n@data\n1,2,0.5\n")
     (d / "strings.arff").write_text(head + "@attribute note string\n@attribute c {a,b}\n@data\n1,2,'x',a\n")
@@ -210,6 +214,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_series("gap.ts"), 2, "line 6 has a missing value ('?') at step 2"),
     (_series("ragged.ts"), 2, "--unequal-length"),
     (_train(data="gap.ts"), 2, "is a .ts file: numeric series, not texts"),
+    # was 'is a folder, not a table of sequences — pass a UCR .tsv (label first) or .ts, …'
+    (_series("GunPoint"), 2, "GunPoint is a folder of a data set in parts (GunPoint_TRAIN.tsv, GunPoint_TEST.tsv), "
+     "not a table of sequences — pass --data "),
+    (_series("GunPoint"), 2, "GunPoint/GunPoint_TEST.tsv (to evaluate a run: --data "),
     (_series("regression.arff"), 2, "regression file (line 4: its last attribute 'y' is numeric"),
     (_series("strings.arff"), 2, "line 4: attribute 'note' is a string attribute"),
     (_series("sparse.arff"), 2, "line 6 is sparse data"),

@@ -1,7 +1,9 @@
 """A folder that holds a data set in parts: its training, validation and test files side by side.
 
     split_parts(folder, wanted)   the parts a folder's files (or sub-folders) name, as the paths to pass
+    parts_shown(folder, parts)    their names, for an error
     split_parts_fix(parts, ...)   the flags that pass them to a command
+    parts_error(folder, parts, not_what)  a classifier's error: pass the training part, the test part scored
 
 What a download unpacks to: Penn Treebank's ``ptb.train.txt`` / ``ptb.valid.txt`` / ``ptb.test.txt``,
 WikiText's ``wiki.train.tokens`` …, a Hugging Face data set exported as ``train.jsonl`` / ``test.jsonl``
@@ -15,7 +17,9 @@ import re
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["split_parts", "split_parts_fix"]
+from lstmkit.errors import LstmkitError
+
+__all__ = ["split_parts", "parts_shown", "split_parts_fix", "parts_error"]
 
 # the words a file or folder name holds to name a part (as a word of its own: 'ptb.train.txt',
 # 'dev-clean', 'test-00000-of-00001.parquet'; not 'newstest2014' or 'trainer')
@@ -70,3 +74,17 @@ def split_parts_fix(parts: dict[str, list[Path]], val: str | None = "--val", tes
             elif score:
                 later.append(f"the {'validation' if part == 'val' else part} part with {score} {one[part]}")
     return f"pass {' '.join(flags)}" + (f" (and score {' and '.join(later)})" if later else "")
+
+
+def parts_shown(folder: Path, parts: dict[str, list[Path]]) -> str:
+    """The parts' paths inside ``folder`` (three a part at most), comma-separated."""
+    return ", ".join(p.relative_to(folder).as_posix() for paths in parts.values() for p in paths[:3])
+
+
+def parts_error(folder: Path, parts: dict[str, list[Path]], not_what: str) -> LstmkitError:
+    """The error for a classifier's ``--data`` that is a folder of ``parts`` (not ``not_what``): the
+    flags of train, and the file a run is evaluated on."""
+    test = parts.get("test", [])
+    after = f" (to evaluate a run: --data {test[0]})" if len(test) == 1 else ""
+    return LstmkitError(f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not {not_what}",
+                        split_parts_fix(parts) + after)

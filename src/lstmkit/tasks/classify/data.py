@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
-from lstmkit.data.splits import split_parts, split_parts_fix
+from lstmkit.data.splits import parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
@@ -333,11 +333,7 @@ def _check_not_part_files(root: Path) -> None:
     with no class sub-folders of .txt files'."""
     parts = split_parts(root, lambda f: is_table(f) or file_ext(f) in (".txt", ".ft"))
     if parts:
-        names = ", ".join(p.relative_to(root).as_posix() for paths in parts.values() for p in paths[:3])
-        test = parts.get("test", parts.get("val"))
-        after = f" (to evaluate a run: --data {test[0]})" if test and len(test) == 1 else ""
-        raise LstmkitError(f"{root} is a folder of a data set in parts ({names}), not of class folders",
-                           split_parts_fix(parts) + after)
+        raise parts_error(root, parts, "of class folders")
 
 
 def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:

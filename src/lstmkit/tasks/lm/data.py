@@ -44,7 +44,7 @@ from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import folder_text_files, whole_characters
 from lstmkit.data.table_changes import folder_table, is_rows_table, lines_table, texts_table
-from lstmkit.data.splits import split_parts, split_parts_fix
+from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -215,9 +215,8 @@ def _check_one_part(folder: Path) -> None:
     training corpus, the test part trained on and the held-out lines drawn from all of them."""
     parts = split_parts(folder, lambda f: True)
     if parts:
-        names = ", ".join(p.relative_to(folder).as_posix() for paths in parts.values() for p in paths[:3])
         others = " and ".join({"val": "validation", "test": "test"}[p] for p in parts if p != "train")
-        raise LstmkitError(f"{folder} holds a data set in parts ({names}): read as one corpus, its {others} "
+        raise LstmkitError(f"{folder} holds a data set in parts ({parts_shown(folder, parts)}): read as one corpus, its {others} "
                            f"part{'s' if ' and ' in others else ''} would be trained on",
                            split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data"))
 
