@@ -31,6 +31,13 @@ def d(tmp_path_factory):
     (d / "newstest.en.sgm").write_text('<refset setid="newstest" srclang="any">\n<doc docid="1">\n'
                                        + "".join(f'<seg id="{k}">{s}</seg>\n' for k, s in enumerate(src)) + "</doc>\n")
     (d / "folder").mkdir()
+    (d / "iwslt").mkdir()                     # a prepared IWSLT download: a file per part and language
+    for part in ("train", "valid", "test"):
+        (d / "iwslt" / f"{part}.en").write_text("\n".join(src) + "\n")
+        (d / "iwslt" / f"{part}.de").write_text("\n".join(tgt) + "\n")
+    (d / "kaggle").mkdir()
+    for part in ("train", "test"):
+        (d / "kaggle" / f"{part}.tsv").write_text("src\ttgt\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     fake_run(d)
     return d
 
@@ -45,6 +52,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),
     (_train(src="folder"), 2, "is a folder, not a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
+    # was 'is a folder, not a text file — pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file …'
+    (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt is a folder of a data set in parts (train.de, "
+     "train.en, valid.de, valid.en, test.de, test.en), not a file of pairs — pass --src-file "),
+    (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt/valid.en (de to en; swap each pair of files "
+     "for the other direction); score the test part with translate evaluate --run RUN --src-file "),
+    (_train(tgt="kaggle"), 2, "kaggle/train.tsv (and score the test part with translate evaluate --run RUN --data "),
     (_train(tgt="short.de"), 2, "2"),
     (_train(src="empty.en"), 2, "empty"),
     (_train(src="blank.en"), 2, "empty"),

@@ -40,6 +40,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    text_lines)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
+from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -113,7 +114,30 @@ def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     check_not_markup(path)
+    if path.is_dir():
+        _check_not_parts(path)
     check_readable(path, hint)
+
+
+def _check_not_parts(folder: Path) -> None:
+    """An error naming the files to pass when ``folder`` holds a data set's parts: IWSLT's or
+    Multi30k's ``train.de`` / ``train.en`` / ``valid.de`` / … (each part a file per language), or a
+    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'."""
+    parts = split_parts(folder, lambda f: True)
+    if not parts:
+        return
+    problem = f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not a file of pairs"
+    langs = [sorted(paths, key=lambda f: f.suffix) for paths in parts.values()]
+    if all(len(ps) == 2 and ps[0].suffix != ps[1].suffix and [f.suffix for f in ps] == [f.suffix for f in langs[0]]
+           for ps in langs):
+        (a, b), flags = langs[0], {"train": "pass --src-file {} --tgt-file {}", "val": "--val-src-file {} --val-tgt-file {}"}
+        given = " ".join(flags[p].format(*ps) for p, ps in zip(parts, langs) if p in flags)
+        test = dict(zip(parts, langs)).get("test")
+        score = f"; score the test part with translate evaluate --run RUN --src-file {test[0]} --ref-file {test[1]}" \
+            if test else ""
+        raise LstmkitError(problem, f"{given} ({a.suffix[1:]} to {b.suffix[1:]}; swap each pair of files for the other "
+                                    f"direction){score}")
+    raise LstmkitError(problem, split_parts_fix(parts, test=None, score="translate evaluate --run RUN --data"))
 
 
 def _read_table(path: Path, src: str, tgt: str, encoding: str
