@@ -27,6 +27,9 @@ def d(tmp_path_factory):
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
+    (d / "commas.csv").write_text("text,label\n" + "".join(f"{t}, really,{l}\n" for t, l in rows))    # an unquoted comma
+    (d / "comma_later.csv").write_text(good.replace("great plot,", '"great\nplot",', 1) + "\nok, really,pos\n")
+    (d / "comma_at_end.csv").write_text(good.replace("bad film,neg\n", "bad film,neg,\n", 1))
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n+ $ %,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
@@ -142,6 +145,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
     (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
+    # read with the first cells as row names: the texts were ' really', silently
+    (_train(data="commas.csv"), 2, "commas.csv line 2 has 3 cells, its header 2 (text, label): an unquoted ',' in a "
+     "text? (the row: 'good film, really,pos') — put a cell that holds the ',' in double quotes"),
+    # was pandas' 'Error tokenizing data. C error: Expected 2 fields in line 43, saw 3', counting a quoted cell's lines
+    (_train(data="comma_later.csv"), 2, "comma_later.csv line 44 has 3 cells, its header 2 (text, label)"),
+    (_train(data="comma_at_end.csv"), 2, "comma_at_end.csv line 3 ends in ',': 3 cells, its header 2 — remove the ','"),
     # was "whose sub-folders (test, train) hold no .txt files — put each class's texts in a sub-folder …"
     (_train(data="aclImdb"), 2, "aclImdb is the top folder of a data set in parts: its sub-folders test/ (neg, pos), "
                                 "train/ (neg, pos) each hold the class folders — pass --data "),
