@@ -298,21 +298,24 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
         start = reader.line_num + 1
 
 
-def _without_row_names(df: pd.DataFrame, read, text: str, path: str | Path, sep: str, quoting: bool,
-                       first_line: int) -> pd.DataFrame:
+def without_row_names(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
     """``df`` read again when pandas took its first cells for row names (its implicit index: the first
     data row had more cells than the header), which put each cell under the column after its own:
     R's ``write.table`` row names 1 … n are dropped (pandas read the rest rightly); a separator at
-    every line's end is read as nothing; else it was an unquoted separator in a text, an error
-    (:func:`check_row_widths`: ``good film, really,pos`` was read as the text ' really')."""
+    every line's end is read as nothing (``reread(index_col=False)``); else it was an unquoted
+    separator in a text: ``wide_rows()`` raises the error (:func:`check_row_widths`;
+    ``good film, really,pos`` was read as the text ' really')."""
     import pandas as pd
+    if isinstance(df.index, pd.RangeIndex) and df.index.start == 0:          # no row names
+        return df
     if [str(v) for v in df.index] == [str(k) for k in range(1, len(df) + 1)]:
         return df.reset_index(drop=True)
-    if df.shape[1] and (df.iloc[:, -1] == "").all():
+    last = df.iloc[:, -1] if df.shape[1] else None
+    if last is not None and (last.isna() | (last.astype(str).str.strip() == "")).all():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)    # 'a loss of data': the empty cells
-            return read(index_col=False)
-    check_row_widths(text, path, sep, quoting, first_line)
+            return reread(index_col=False)
+    wide_rows()
     return df
 
 
@@ -332,9 +335,7 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
                            quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, **options)
 
     try:
-        df = read()
-        if not isinstance(df.index, pd.RangeIndex):
-            df = _without_row_names(df, read, text, path, sep, quoting, first_line)
+        df = without_row_names(read(), read, lambda: check_row_widths(text, path, sep, quoting, first_line))
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
             check_run_on_quotes(text, path, sep, first_line)
