@@ -35,7 +35,7 @@ from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
                                    check_row_widths, header_cells, header_separator, may_group_thousands, parse_table,
-                                   read_text_file, renamed_columns, separator_line, unique_names, without_row_names)
+                                   read_text_file, renamed_columns, separator_line, unique_names, without_implicit_index)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -165,7 +165,7 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
             header_row = None
             df = read(encoding)
         if header_row == 0:                  # a cell more than the header: not the row names pandas takes it for
-            df = without_row_names(df, partial(read, encoding), partial(_wide_rows, path, encoding, sep,
+            df = without_implicit_index(df, partial(read, encoding), partial(_wide_rows, path, encoding, sep,
                                                                          quoting != csv.QUOTE_NONE))
         if header_row == 0 and quoting == csv.QUOTE_NONE:        # a program's quoted header line over literal data
             df.columns = unquoted_names(df.columns)

@@ -8,6 +8,8 @@
                                        TSV's quote marks quote: :mod:`lstmkit.data.quoting`)
     separator_line(text)               Excel's ``sep=;`` line, comment lines and a sheet's title above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
+    check_row_widths(text, path, sep)  a row with more cells than the header: an error naming its file line
+    without_implicit_index(df, ...)    pandas' row names from a first data row one cell wider: undone, or that error
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text (these
                                        and the lines below to check_strings: :mod:`lstmkit.data.columns`)
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_stdin_text", "text_lines", "parse_table", "file_ext",
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
-           "without_row_numbers",
+           "without_row_numbers", "check_row_widths", "without_implicit_index",
            "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "may_group_thousands", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -298,7 +300,7 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
         start = reader.line_num + 1
 
 
-def without_row_names(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
+def without_implicit_index(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
     """``df`` read again when pandas took its first cells for row names (its implicit index: the first
     data row had more cells than the header), which put each cell under the column after its own:
     R's ``write.table`` row names 1 … n are dropped (pandas read the rest rightly); a separator at
@@ -335,7 +337,7 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
                            quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, **options)
 
     try:
-        df = without_row_names(read(), read, lambda: check_row_widths(text, path, sep, quoting, first_line))
+        df = without_implicit_index(read(), read, lambda: check_row_widths(text, path, sep, quoting, first_line))
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
             check_run_on_quotes(text, path, sep, first_line)
