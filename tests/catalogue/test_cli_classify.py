@@ -27,10 +27,13 @@ def d(tmp_path_factory):
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
+    (d / "commas.csv").write_text("text,label\n" + "".join(f"{t}, really,{l}\n" for t, l in rows))    # an unquoted comma
+    (d / "comma_later.csv").write_text(good.replace("great plot,", '"great\nplot",', 1) + "\nok, really,pos\n")
+    (d / "comma_at_end.csv").write_text(good.replace("bad film,neg\n", "bad film,neg,\n", 1))
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n+ $ %,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
-    _public_set_layouts(d, rows)
+    _public_set_layouts(d, rows, good)
     _ucr_downloads(d)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
@@ -74,7 +77,7 @@ def _files_without_lines(d, rows):
     (d / "blank.jsonl").write_text('{"text": "good film", "label": "pos"}\n\n{"text": " ", "label": "neg"}\n')
 
 
-def _public_set_layouts(d, rows):
+def _public_set_layouts(d, rows, good):
     """fastText lines and Zhang et al.'s class-index CSVs (AG News' layout), each with one fault."""
     lines = "".join(f"__label__{l} {t}\n" for t, l in rows)
     (d / "mixed.ft.txt").write_text(lines + "a review with no label\n")
@@ -88,6 +91,10 @@ def _public_set_layouts(d, rows):
     (d / "ag_no_names").mkdir()
     (d / "ag_no_names" / "train.csv").write_text((d / "ag" / "train.csv").read_text().replace('"3"', '"2"'))
     (d / "ag_no_names" / "classes.txt").write_text("\n\n")
+    (d / "hf" / "data").mkdir(parents=True)          # a Hugging Face data set: exported, and as the Hub holds it
+    for part in ("train", "test"):
+        (d / "hf" / f"{part}.jsonl").write_text("".join(f'{{"text": "{t}", "label": "{l}"}}\n' for t, l in rows))
+        (d / "hf" / "data" / f"{part}-00000-of-00001.csv").write_text(good)
     for part, (t, l) in [(p, r) for p in ("train", "test") for r in rows[:4]]:     # the IMDB download's top folder
         (d / "aclImdb" / part / l).mkdir(parents=True, exist_ok=True)
         (d / "aclImdb" / part / l / f"{len(list((d / 'aclImdb' / part / l).iterdir()))}_9.txt").write_text(t)
@@ -101,6 +108,10 @@ def _ucr_downloads(d):
     (d / "undeclared.ts").write_text(ts + "1,2,3:up\n3,2,1:down\n1,2,3:sideways\n")
     (d / "gap.ts").write_text(ts + "1,2,3:up\n3,?,1:down\n")
     (d / "ragged.ts").write_text(ts + "1,2,3:up\n3,2:down\n")
+    (d / "GunPoint").mkdir()                     # the UCR archive's folder; the UEA's hold .ts and .arff files too
+    for part in ("TRAIN", "TEST"):
+        (d / "GunPoint" / f"GunPoint_{part}.tsv").write_text("1\t1.0\t2.0\n2\t2.0\t1.0\n")
+        (d / "GunPoint" / f"GunPoint_{part}.ts").write_text(ts + "1,2,3:up\n3,2,1:down\n")
     head = "@relation R\n@attribute t0 numeric\n@attribute t1 numeric\n"
     (d / "regression.arff").write_text(head + "@attribute y numeric\n@data\n1,2,0.5\n")
     (d / "strings.arff").write_text(head + "@attribute note string\n@attribute c {a,b}\n@data\n1,2,'x',a\n")
@@ -134,9 +145,20 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
     (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
+    # read with the first cells as row names: the texts were ' really', silently
+    (_train(data="commas.csv"), 2, "commas.csv line 2 has 3 cells, its header 2 (text, label): an unquoted ',' in a "
+     "text? (the row: 'good film, really,pos') — put a cell that holds the ',' in double quotes"),
+    # was pandas' 'Error tokenizing data. C error: Expected 2 fields in line 43, saw 3', counting a quoted cell's lines
+    (_train(data="comma_later.csv"), 2, "comma_later.csv line 44 has 3 cells, its header 2 (text, label)"),
+    (_train(data="comma_at_end.csv"), 2, "comma_at_end.csv line 3 ends in ',': 3 cells, its header 2 — remove the ','"),
     # was "whose sub-folders (test, train) hold no .txt files — put each class's texts in a sub-folder …"
     (_train(data="aclImdb"), 2, "aclImdb is the top folder of a data set in parts: its sub-folders test/ (neg, pos), "
                                 "train/ (neg, pos) each hold the class folders — pass --data "),
+    # was 'is a folder with no class sub-folders of .txt files'
+    (_train(data="hf"), 2, "hf is a folder of a data set in parts (data/train-00000-of-00001.csv, train.jsonl, "
+     "data/test-00000-of-00001.csv, test.jsonl), not of class folders — join each part's files into one"),
+    (_train(data="hf/data"), 2, "/hf/data/train-00000-of-00001.csv --test "),
+    (_train(data="hf/data"), 2, "hf/data/test-00000-of-00001.csv (to evaluate a run: --data "),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),
@@ -201,6 +223,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_series("gap.ts"), 2, "line 6 has a missing value ('?') at step 2"),
     (_series("ragged.ts"), 2, "--unequal-length"),
     (_train(data="gap.ts"), 2, "is a .ts file: numeric series, not texts"),
+    # was 'is a folder, not a table of sequences — pass a UCR .tsv (label first) or .ts, …'
+    (_series("GunPoint"), 2, "GunPoint is a folder of a data set in parts (GunPoint_TRAIN.tsv, GunPoint_TEST.tsv), "
+     "not a table of sequences — pass --data "),
+    (_series("GunPoint"), 2, "GunPoint/GunPoint_TEST.tsv (to evaluate a run: --data "),
     (_series("regression.arff"), 2, "regression file (line 4: its last attribute 'y' is numeric"),
     (_series("strings.arff"), 2, "line 4: attribute 'note' is a string attribute"),
     (_series("sparse.arff"), 2, "line 6 is sparse data"),

@@ -25,6 +25,9 @@ def d(tmp_path_factory):
     (d / "tables" / "a.csv").write_text("text\nabc\n")
     (d / "blank_texts" / "sub").mkdir(parents=True)                 # .txt files of blank lines only
     (d / "blank_texts" / "sub" / "a.txt").write_text("\n\n")
+    (d / "ptb").mkdir()                                             # Penn Treebank's download: three parts
+    for part in ("train", "valid", "test"):
+        (d / "ptb" / f"ptb.{part}.txt").write_text("abcdefghij\n" * 20)
     (d / "no_words.txt").write_text("!!! ???\n+ $ :-)\n" * 20)
     (d / "reviews.csv").write_text("id,review\n" + "".join(f"{i},abcdefghij\n" for i in range(20)))
     fake_run(d)
@@ -41,6 +44,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # a folder is read as its .txt files (was 'is a folder, not a text file' whatever it held)
     (_train(data="folder"), 2, "folder is a folder with no .txt files — pass a folder of .txt files (sub-folders are read"),
     (_train(data="tables"), 2, "tables is a folder with no .txt files (it holds .csv files)"),
+    # every part was read as training text, the test part trained on and the held-out lines drawn from all
+    (_train(data="ptb"), 2, "ptb holds a data set in parts (ptb.train.txt, ptb.valid.txt, ptb.test.txt): read as one "
+     "corpus, its validation and test parts would be trained on — pass --data "),
+    (_train(data="ptb"), 2, "ptb/ptb.valid.txt (and score the test part with lm evaluate --run RUN --data "),
     (_train(data="blank_texts"), 2, "blank_texts is empty — supply text"),
     (_train("--text-column", "text", data="tables"), 2, "--text-column 'text' needs a table, but"),
     (_train(data="empty.txt"), 2, "is empty"),

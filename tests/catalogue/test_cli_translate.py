@@ -24,6 +24,8 @@ def d(tmp_path_factory):
     (d / "pairs_nohead.csv").write_text("".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
     (d / "other_names.tsv").write_text("source\ttarget\nthe dog\tder Hund\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
+    (d / "no_tab.tsv").write_text("en\tde\n" + "".join(f"{s}{' ' if k == 5 else chr(9)}{t}\n"      # a space typed
+                                                      for k, (s, t) in enumerate(zip(src, tgt))))
     (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
     (d / "memory.tmx").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><body>\n'
                                   + "".join(f'<tu><tuv xml:lang="en"><seg>{s}</seg></tuv><tuv xml:lang="de"><seg>{t}'
@@ -31,6 +33,13 @@ def d(tmp_path_factory):
     (d / "newstest.en.sgm").write_text('<refset setid="newstest" srclang="any">\n<doc docid="1">\n'
                                        + "".join(f'<seg id="{k}">{s}</seg>\n' for k, s in enumerate(src)) + "</doc>\n")
     (d / "folder").mkdir()
+    (d / "iwslt").mkdir()                     # a prepared IWSLT download: a file per part and language
+    for part in ("train", "valid", "test"):
+        (d / "iwslt" / f"{part}.en").write_text("\n".join(src) + "\n")
+        (d / "iwslt" / f"{part}.de").write_text("\n".join(tgt) + "\n")
+    (d / "kaggle").mkdir()
+    for part in ("train", "test"):
+        (d / "kaggle" / f"{part}.tsv").write_text("src\ttgt\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     fake_run(d)
     return d
 
@@ -45,6 +54,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),
     (_train(src="folder"), 2, "is a folder, not a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
+    # was 'is a folder, not a text file — pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file …'
+    (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt is a folder of a data set in parts (train.de, "
+     "train.en, valid.de, valid.en, test.de, test.en), not a file of pairs — pass --src-file "),
+    (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt/valid.en (de to en; swap each pair of files "
+     "for the other direction); score the test part with translate evaluate --run RUN --src-file "),
+    (_train(tgt="kaggle"), 2, "kaggle/train.tsv (and score the test part with translate evaluate --run RUN --data "),
     (_train(tgt="short.de"), 2, "2"),
     (_train(src="empty.en"), 2, "empty"),
     (_train(src="blank.en"), 2, "empty"),
@@ -63,6 +78,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "to both (its columns: source, target)"),
     (["translate", "train", "--data", "{d}/nope.tsv", "--src", "en", "--tgt", "de", "--out", "{out}"], 2,
      "not found"),
+    # was '1 pair(s) have an empty side (first at line 7) — fill them in or pass --drop-empty to skip them'
+    (["translate", "train", "--data", "{d}/no_tab.tsv", "--src", "en", "--tgt", "de", *TRAIN[6:]], 2,
+     "no_tab.tsv line 7 holds no tab: the source and its target read as one cell ('a cat sits eine katze sitzt') — "
+     "put a tab between the sentence and its translation"),
     (["translate", "train", "--data", "{d}/pairs_nohead.csv", "--out", "{out}"], 2,
      "first line reads as data, not as column names"),
     # its first line read as column names: the fix was "pass --src with one of: dog, Hund" only

@@ -294,3 +294,17 @@ def test_a_big_semicolon_file_is_read_as_text_again_only_where_its_dots_may_grou
     assert df.attrs["dot_groups"] == {"price": (2000, "1.032")}
     assert df["reading"].iloc[0] == 12.5 and df["ratio"].iloc[1] == 0.101
     assert texts == [[1]]                          # the price column alone, not reading and ratio
+
+
+def test_a_comma_at_every_line_end_leaves_the_columns_where_they_are(tmp_path):
+    """pandas took each row's first cell for its name (its implicit index): the times were read
+    as the values and the values as nothing ('time 0 appears more than once')."""
+    (tmp_path / "ended.csv").write_text("time,y\n2024-01-01,1,\n2024-01-02,2,\n")
+    df = read_frame(tmp_path / "ended.csv")
+    assert list(df["time"]) == ["2024-01-01", "2024-01-02"] and list(df["y"]) == [1, 2]
+    (tmp_path / "r.csv").write_text('"time","y"\n"1","2024-01-01",1\n"2","2024-01-02",2\n')     # R's write.table
+    assert list(read_frame(tmp_path / "r.csv")["time"]) == ["2024-01-01", "2024-01-02"]
+    assert list(read_frame(tmp_path / "r.csv").index) == [0, 1]
+    (tmp_path / "wide.csv").write_text("time,y\n2024-01-01,1,5\n2024-01-02,2,6\n")
+    with pytest.raises(LstmkitError, match=r"wide.csv line 2 has 3 cells, its header 2 \(time, y\)"):
+        read_frame(tmp_path / "wide.csv")

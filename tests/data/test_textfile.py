@@ -436,3 +436,16 @@ def test_a_row_of_a_frame_in_memory_is_placed_by_its_index_label_too():
     assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=pd.Index([10, 20], dtype="int64")), 1) == "data row 2 (index 20)"
     assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=["a", "b"]), 0) == "data row 1 (index 'a')"
     assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=[0, 0]), 1) == "data row 2"     # pd.concat's repeated labels
+
+
+def test_a_cell_more_than_the_header_on_every_line_is_no_row_name():
+    """pandas took the first cells for row names (its implicit index) when the first data row had
+    one cell more than the header: an unquoted comma read 'good film, really' as the text ' really'."""
+    from lstmkit.data.textfile import parse_table
+    with pytest.raises(LstmkitError, match=r"t.csv line 2 has 3 cells, its header 2 \(text, label\): an unquoted ','"):
+        parse_table("text,label\ngood film, really,pos\nbad film, sadly,neg\n", "t.csv", ",")
+    ended = parse_table("text,label\ngood film,pos,\nbad film,neg,\n", "t.csv", ",")      # a comma at every line's end
+    assert ended.to_dict("list") == {"text": ["good film", "bad film"], "label": ["pos", "neg"]}
+    named = parse_table('"text","label"\n"1","good film","pos"\n"2","bad film","neg"\n', "t.csv", ",")   # R's write.table
+    assert named.to_dict("list") == {"text": ["good film", "bad film"], "label": ["pos", "neg"]}
+    assert list(named.index) == [0, 1]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from functools import partial
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -33,8 +34,8 @@ from lstmkit.data.compressed import compression, open_data, read_data
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
-                                   header_cells, header_separator, may_group_thousands, parse_table, read_text_file,
-                                   renamed_columns, separator_line, unique_names)
+                                   check_row_widths, header_cells, header_separator, may_group_thousands, parse_table,
+                                   read_text_file, renamed_columns, separator_line, unique_names, without_implicit_index)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -117,6 +118,7 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         return _read_excel(path, cells_as_written)
     if ext in PARQUET:
         return _read_parquet(path)
+    sep, quoting = None, csv.QUOTE_MINIMAL             # a CSV's, once read from its head
     try:
         if ext in _JSON:
             check_text(_head(path), path)
@@ -162,6 +164,9 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row == 0:                  # a cell more than the header: not the row names pandas takes it for
+            df = without_implicit_index(df, partial(read, encoding), partial(_wide_rows, path, encoding, sep,
+                                                                         quoting != csv.QUOTE_NONE))
         if header_row == 0 and quoting == csv.QUOTE_NONE:        # a program's quoted header line over literal data
             df.columns = unquoted_names(df.columns)
         if header_row == 0 and sep is not None and renamed_columns(df.columns):
@@ -195,6 +200,8 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
     except (ValueError, OSError, csv.Error, ImportError) as e:
         # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
+        if isinstance(e, pd.errors.ParserError) and "Expected" in str(e) and sep is not None:
+            _wide_rows(path, encoding, sep, quoting != csv.QUOTE_NONE)
         kind = "JSON" if ext in _JSON else "CSV"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if isinstance(e, UnicodeDecodeError):      # cp1252 read last; else the encoding its byte-order mark named
@@ -211,6 +218,12 @@ def _quotes_are_text(path: Path, encoding: str | None) -> bool:
     (:func:`lstmkit.data.quoting.tsv_quoting`), judged on its whole text."""
     text, _, first_line = separator_line(_whole_text(path, encoding))
     return not tsv_quoting(text, path, first_line)
+
+
+def _wide_rows(path: Path, encoding: str | None, sep: str, quoting: bool) -> None:
+    """:func:`~lstmkit.data.textfile.check_row_widths` over the file's text (past Excel's ``sep=`` line)."""
+    text, _, first_line = separator_line(_whole_text(path, encoding))
+    check_row_widths(text, path, sep, quoting, first_line)
 
 
 def _whole_text(path: Path, encoding: str | None = None) -> str:

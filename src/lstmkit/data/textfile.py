@@ -8,6 +8,8 @@
                                        TSV's quote marks quote: :mod:`lstmkit.data.quoting`)
     separator_line(text)               Excel's ``sep=;`` line, comment lines and a sheet's title above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
+    check_row_widths(text, path, sep)  a row with more cells than the header: an error naming its file line
+    without_implicit_index(df, ...)    pandas' row names from a first data row one cell wider: undone, or that error
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text (these
                                        and the lines below to check_strings: :mod:`lstmkit.data.columns`)
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_stdin_text", "text_lines", "parse_table", "file_ext",
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
-           "without_row_numbers",
+           "without_row_numbers", "check_row_widths", "without_implicit_index",
            "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "may_group_thousands", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -274,6 +276,51 @@ def renamed_columns(columns) -> bool:
     return any(re.fullmatch(r".*\.\d+", n) and n.rsplit(".", 1)[0] in names for n in names)
 
 
+def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first_line: int = 1) -> None:
+    """The error for the first row of ``text`` with more cells than its header: pandas named it by
+    its own count ('Expected 2 fields in line 4, saw 3'), which misses the lines a quoted cell runs
+    over; here the file's line, the cells and the fix (an unquoted separator inside a text)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    header, start = None, 1
+    for row in reader:
+        if row and header is None:
+            header = row
+        elif row and len(row) > len(header):
+            mark = "tab" if sep == "\t" else repr(sep)
+            if not "".join(row[len(header):]).strip():
+                raise LstmkitError(f"{path} line {first_line - 1 + start} ends in {mark}: {len(row)} cells, its "
+                                   f"header {len(header)}", f"remove the {mark} at the end of that line")
+            shown = sep.join(row)
+            raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
+                               f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): an "
+                               f"unquoted {mark} in a text? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
+                               "remove the tab inside the text, or the extra cells" if sep == "\t" else
+                               f"put a cell that holds the {mark} in double quotes (\"good film{sep} really\"), or drop "
+                               "the extra cells")
+        start = reader.line_num + 1
+
+
+def without_implicit_index(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
+    """``df`` read again when pandas took its first cells for row names (its implicit index: the first
+    data row had more cells than the header), which put each cell under the column after its own:
+    R's ``write.table`` row names 1 … n are dropped (pandas read the rest rightly); a separator at
+    every line's end is read as nothing (``reread(index_col=False)``); else it was an unquoted
+    separator in a text: ``wide_rows()`` raises the error (:func:`check_row_widths`;
+    ``good film, really,pos`` was read as the text ' really')."""
+    import pandas as pd
+    if isinstance(df.index, pd.RangeIndex) and df.index.start == 0:          # no row names
+        return df
+    if [str(v) for v in df.index] == [str(k) for k in range(1, len(df) + 1)]:
+        return df.reset_index(drop=True)
+    last = df.iloc[:, -1] if df.shape[1] else None
+    if last is not None and (last.isna() | (last.astype(str).str.strip() == "")).all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)    # 'a loss of data': the empty cells
+            return reread(index_col=False)
+    wide_rows()
+    return df
+
+
 def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = None,
                 first_line: int = 1) -> pd.DataFrame:
     """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
@@ -285,12 +332,17 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
     import pandas as pd
     if quoting is None:
         quoting = sep != "\t" or tsv_quoting(text, path, first_line)
+    def read(**options) -> pd.DataFrame:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                           quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, **options)
+
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+        df = without_implicit_index(read(), read, lambda: check_row_widths(text, path, sep, quoting, first_line))
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
             check_run_on_quotes(text, path, sep, first_line)
+        if "Expected" in str(e) and "fields" in str(e):
+            check_row_widths(text, path, sep, quoting, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     header = header_cells(text, sep, quoting) if renamed_columns(df.columns) else []

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
+from lstmkit.data.splits import parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
@@ -292,6 +293,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     if not _class_folders(root):
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
         _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
+        _check_not_part_files(root)
         raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
                            f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
                            "put each class's texts in a sub-folder named by the class, one .txt file per text, "
@@ -322,6 +324,16 @@ def _check_not_splits(root: Path, splits: list[str]) -> None:
         fix = f"pass one of them as --data ({' or '.join(str(root / s) for s in splits[:4])})"
     raise LstmkitError(f"{root} is the top folder of a data set in parts: its sub-folders {shown} each hold the "
                        "class folders", fix)
+
+
+def _check_not_part_files(root: Path) -> None:
+    """An error naming the files to pass when ``root`` holds a data set's parts as tables (a
+    Hugging Face data set exported as ``train.jsonl`` / ``test.jsonl`` or fetched as
+    ``data/train-00000-of-00001.parquet``, Kaggle's ``train.csv`` / ``test.csv``): it was 'a folder
+    with no class sub-folders of .txt files'."""
+    parts = split_parts(root, lambda f: is_table(f) or file_ext(f) in (".txt", ".ft"))
+    if parts:
+        raise parts_error(root, parts, "of class folders")
 
 
 def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:

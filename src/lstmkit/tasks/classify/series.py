@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
+from lstmkit.data.splits import parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -85,6 +86,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         source = str(path.resolve())
         if path_exists(path) and path.is_dir():      # path_exists: a text too long to be a path is no folder
+            _check_not_parts(path)
             raise LstmkitError(f"{path} is a folder, not a table of sequences",
                                "pass a UCR .tsv (label first) or .ts, or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
@@ -493,3 +495,13 @@ def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> 
     raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
                        f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)}){note}",
                        "pass --unequal-length if they are meant to differ, else fix the ragged rows")
+
+
+def _check_not_parts(folder: Path) -> None:
+    """An error naming the files to pass when ``folder`` is a download's folder of a data set's
+    parts (the UCR archive's ``GunPoint/GunPoint_TRAIN.tsv`` and ``GunPoint_TEST.tsv``; the UEA
+    archive's ``_TRAIN.ts`` and ``_TRAIN.arff`` side by side: one format's files are named)."""
+    for ext in (".tsv", ".ts", ".arff", ".csv", *PARQUET, *SHEETS, ".txt"):
+        parts = split_parts(folder, lambda f: _ext(f) == ext)
+        if parts:
+            raise parts_error(folder, parts, "a table of sequences")

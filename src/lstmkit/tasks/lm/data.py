@@ -44,6 +44,7 @@ from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import folder_text_files, whole_characters
 from lstmkit.data.table_changes import folder_table, is_rows_table, lines_table, texts_table
+from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -192,6 +193,8 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
     if text_column is not None:
         raise LstmkitError(f"--text-column {text_column!r} needs a table, but {folder} is a folder of text files",
                            "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+    if what == "--data":
+        _check_one_part(folder)
     files = folder_text_files(folder)
     if not files:
         others = sorted({f.suffix.lower() or f.name for f in folder.rglob("*") if f.is_file()})[:5]
@@ -204,6 +207,18 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
         lines += own
         texts.append("\n".join(ln.strip() for ln in own))
     return lines, folder_table([f.relative_to(folder).as_posix() for f in files], texts)
+
+
+def _check_one_part(folder: Path) -> None:
+    """An error when ``folder`` holds a data set in parts (Penn Treebank's ``ptb.train.txt``,
+    ``ptb.valid.txt``, ``ptb.test.txt``; WikiText's ``wiki.*.tokens``): every file was read as the
+    training corpus, the test part trained on and the held-out lines drawn from all of them."""
+    parts = split_parts(folder, lambda f: True)
+    if parts:
+        others = " and ".join({"val": "validation", "test": "test"}[p] for p in parts if p != "train")
+        raise LstmkitError(f"{folder} holds a data set in parts ({parts_shown(folder, parts)}): read as one corpus, its {others} "
+                           f"part{'s' if ' and ' in others else ''} would be trained on",
+                           split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data"))
 
 
 def _class_index_lines(path: Path, encoding: str) -> list[str]:

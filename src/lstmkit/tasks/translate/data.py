@@ -40,6 +40,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    text_lines)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
+from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -113,7 +114,30 @@ def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     check_not_markup(path)
+    if path.is_dir():
+        _check_not_parts(path)
     check_readable(path, hint)
+
+
+def _check_not_parts(folder: Path) -> None:
+    """An error naming the files to pass when ``folder`` holds a data set's parts: IWSLT's or
+    Multi30k's ``train.de`` / ``train.en`` / ``valid.de`` / … (each part a file per language), or a
+    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'."""
+    parts = split_parts(folder, lambda f: True)
+    if not parts:
+        return
+    problem = f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not a file of pairs"
+    langs = [sorted(paths, key=lambda f: f.suffix) for paths in parts.values()]
+    if all(len(ps) == 2 and ps[0].suffix != ps[1].suffix and [f.suffix for f in ps] == [f.suffix for f in langs[0]]
+           for ps in langs):
+        (a, b), flags = langs[0], {"train": "pass --src-file {} --tgt-file {}", "val": "--val-src-file {} --val-tgt-file {}"}
+        given = " ".join(flags[p].format(*ps) for p, ps in zip(parts, langs) if p in flags)
+        test = dict(zip(parts, langs)).get("test")
+        score = f"; score the test part with translate evaluate --run RUN --src-file {test[0]} --ref-file {test[1]}" \
+            if test else ""
+        raise LstmkitError(problem, f"{given} ({a.suffix[1:]} to {b.suffix[1:]}; swap each pair of files for the other "
+                                    f"direction){score}")
+    raise LstmkitError(problem, split_parts_fix(parts, test=None, score="translate evaluate --run RUN --data"))
 
 
 def _read_table(path: Path, src: str, tgt: str, encoding: str
@@ -170,6 +194,21 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
         df = parse_table(text, path, sep, first_line=first_line)
         place = partial(row_place, df)
     return df, place
+
+
+def _check_separated(path: Path, df: pd.DataFrame, i: int, encoding: str) -> None:
+    """An error when pair ``i`` (one with an empty side) is a line of the text table ``path`` that
+    holds no separator: a space typed for the tab, the source and its target read as one source
+    ('have an empty side … or pass --drop-empty', which dropped the pair)."""
+    sep, at = df.attrs.get("sep"), re.fullmatch(r"line (\d+)", row_place(df, i))
+    if sep is None or at is None:
+        return
+    lines = text_lines(read_text_file(path, encoding))
+    line = lines[int(at[1]) - 1] if int(at[1]) <= len(lines) else sep
+    if sep not in line and line.strip():
+        mark = "tab" if sep == "\t" else repr(sep)
+        raise LstmkitError(f"{path} line {at[1]} holds no {mark}: the source and its target read as one cell "
+                           f"({line.strip()[:60]!r})", f"put a {mark} between the sentence and its translation")
 
 
 def _two_columns(data: Any) -> bool:
@@ -305,6 +344,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         where, place = "the pairs", _row
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
+        if "data" in tables:
+            _check_separated(Path(data), tables["data"], empty[0], encoding)
         raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {place(empty[0])})",
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")

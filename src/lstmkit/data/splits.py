@@ -1,0 +1,90 @@
+"""A folder that holds a data set in parts: its training, validation and test files side by side.
+
+    split_parts(folder, wanted)   the parts a folder's files (or sub-folders) name, as the paths to pass
+    parts_shown(folder, parts)    their names, for an error
+    split_parts_fix(parts, ...)   the flags that pass them to a command
+    parts_error(folder, parts, not_what)  a classifier's error: pass the training part, the test part scored
+
+What a download unpacks to: Penn Treebank's ``ptb.train.txt`` / ``ptb.valid.txt`` / ``ptb.test.txt``,
+WikiText's ``wiki.train.tokens`` …, a Hugging Face data set exported as ``train.jsonl`` / ``test.jsonl``
+or fetched as ``data/train-00000-of-00001.parquet``, Kaggle's ``train.csv`` / ``test.csv``. Read as one
+corpus or table, the test part is trained on (a language model read every file of a folder); so
+a command that reads a folder says which file to pass with which flag instead.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["split_parts", "parts_shown", "split_parts_fix", "parts_error"]
+
+# the words a file or folder name holds to name a part (as a word of its own: 'ptb.train.txt',
+# 'dev-clean', 'test-00000-of-00001.parquet'; not 'newstest2014' or 'trainer')
+_PART_WORDS = {"train": {"train", "training"}, "val": {"valid", "validation", "val", "dev"},
+               "test": {"test", "testing"}}
+_ORDER = ("train", "val", "test")
+
+
+def _part(name: str) -> str | None:
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+    named = [p for p in _ORDER if words & _PART_WORDS[p]]
+    return named[0] if len(named) == 1 else None
+
+
+def split_parts(folder: Path, wanted: Callable[[Path], bool]) -> dict[str, list[Path]]:
+    """The parts (``"train"``, ``"val"``, ``"test"``) that the files under ``folder`` for which
+    ``wanted`` holds name, each as the paths to pass: the file, or the top-most sub-folder whose
+    name names the part (``corpus/train/``); empty unless they name at least two parts, one of
+    them the training part (two files with 'test' in their names are no split). Hidden files
+    and folders are left out."""
+    parts: dict[str, list[Path]] = {}
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder).parts
+        if any(p.startswith(".") for p in rel) or not f.is_file() or not wanted(f):
+            continue
+        for k, name in enumerate(rel):
+            part = _part(name)
+            if part is not None:
+                top = folder.joinpath(*rel[:k + 1])
+                if top not in parts.setdefault(part, []):
+                    parts[part].append(top)
+                break
+    return {p: parts[p] for p in _ORDER if p in parts} if "train" in parts and len(parts) > 1 else {}
+
+
+def split_parts_fix(parts: dict[str, list[Path]], val: str | None = "--val", test: str | None = "--test",
+                    score: str = "") -> str:
+    """How to pass ``parts`` (:func:`split_parts`): ``--data`` the training part, ``val`` / ``test``
+    the flags for the others (None: the command has none; ``score``: the command that scores that
+    part instead, e.g. ``'lm evaluate --run RUN --data'``). A part in several files (shards) is named as such."""
+    if any(len(paths) > 1 for paths in parts.values()):
+        shown = "; ".join(f"{p}: {', '.join(x.name for x in paths[:3])}{', …' if len(paths) > 3 else ''}"
+                          for p, paths in parts.items())
+        return f"join each part's files into one ({shown}), then pass the training part as --data"
+    one = {p: paths[0] for p, paths in parts.items()}
+    flags = [f"--data {one['train']}"]
+    later = []
+    for part, flag in (("val", val), ("test", test)):
+        if part in one:
+            if flag:
+                flags.append(f"{flag} {one[part]}")
+            elif score:
+                later.append(f"the {'validation' if part == 'val' else part} part with {score} {one[part]}")
+    return f"pass {' '.join(flags)}" + (f" (and score {' and '.join(later)})" if later else "")
+
+
+def parts_shown(folder: Path, parts: dict[str, list[Path]]) -> str:
+    """The parts' paths inside ``folder`` (three a part at most), comma-separated."""
+    return ", ".join(p.relative_to(folder).as_posix() for paths in parts.values() for p in paths[:3])
+
+
+def parts_error(folder: Path, parts: dict[str, list[Path]], not_what: str) -> LstmkitError:
+    """The error for a classifier's ``--data`` that is a folder of ``parts`` (not ``not_what``): the
+    flags of train, and the file a run is evaluated on."""
+    test = parts.get("test", [])
+    after = f" (to evaluate a run: --data {test[0]})" if len(test) == 1 else ""
+    return LstmkitError(f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not {not_what}",
+                        split_parts_fix(parts) + after)
