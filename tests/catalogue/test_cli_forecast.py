@@ -97,6 +97,7 @@ def d(tmp_path_factory):
     (d / "empty.csv").write_text("")
     (d / "header_only.csv").write_text("time,y\n")
     (d / "garbage.parquet").write_bytes(b"not parquet at all")
+    (d / "logger.dat").write_text((d / "sine.csv").read_text())       # a logger's CSV text under its own name
     (d / "undecodable.csv").write_bytes(b"time,y\n2024-01-01,1\n2024-01-02,\x81\x8d\n")   # neither UTF-8 nor Windows-1252
     (d / "folder.csv").mkdir()
     _spreadsheet_files(d, df)
@@ -371,6 +372,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="no_data.tsf"), 2, "has no @data line"),
     (_train(data="empty.tsf"), 2, "file is empty"),
     (_train(data="nope.tsf"), 2, "file not found"),
+    # was "unknown file type '.dat' — use one of: .csv, ... (or convert the file to CSV)", which it is
+    (_train(data="logger.dat"), 2, "logger.dat holds CSV text — rename it logger.csv"),
     (_train(data="series.ts"), 2, ".ndjson, .tsf (.gz, .bz2, .xz, .zst or .zip too) (or convert the file to CSV)"),
     (_train(data="monash_text.zip"), 2, "text.zip line 9: value 5 is '12kg', not a number"),    # its line, inside
     # was "could not be read as dates: found '1500-01-01' -- use ISO dates", which it is (or a traceback for 1500)
