@@ -76,6 +76,11 @@ def d(tmp_path_factory):
     dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
     dots["y"] = "€ " + dots["y"]                               # in euros: read as 1.032 by the '$1,234' rule
     dots.to_csv(d / "euro_dots.csv", sep=";", index=False)
+    metered = df.copy().astype({"y": object})
+    metered["y"] = [f"{v:.2f} kWh" if k % 2 else f"{1000 * v:.0f} Wh" for k, v in enumerate(df["y"])]
+    metered.to_csv(d / "two_units.csv", index=False)               # a meter's export, switched between units
+    metered["y"] = [f"{v / 1000:.2f}k" if k > 100 else f"{v:.0f}" for k, v in enumerate(1000 * df["y"])]
+    metered.to_csv(d / "short_numbers.csv", index=False)           # a dashboard's 9.4k beside 9400
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -97,6 +102,7 @@ def d(tmp_path_factory):
     (d / "empty.csv").write_text("")
     (d / "header_only.csv").write_text("time,y\n")
     (d / "garbage.parquet").write_bytes(b"not parquet at all")
+    (d / "logger.dat").write_text((d / "sine.csv").read_text())       # a logger's CSV text under its own name
     (d / "undecodable.csv").write_bytes(b"time,y\n2024-01-01,1\n2024-01-02,\x81\x8d\n")   # neither UTF-8 nor Windows-1252
     (d / "folder.csv").mkdir()
     _spreadsheet_files(d, df)
@@ -256,6 +262,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
      "number"),
+    # were 'column 'y' is not numeric: found '10006 Wh' in line 2 — choose numeric columns ..., or clean those cells'
+    (_train(data="two_units.csv"), 2, "column 'y' mixes units: '10006 Wh' in line 2, '10.25 kWh' in line 3 — convert "
+     "the column to one unit"),
+    (_train(data="short_numbers.csv"), 2, "column 'y' mixes short numbers ('11.02k' in line 103: 11020?) with numbers "
+     "written in full ('10006' in line 2) — write every number in full (11020), without 'k'"),
     (_train(data="subtotals.csv"), 2, "time column 'time' holds 'Subtotal' in line 32 (2 such rows): a summary row, "
      "not a step of the series — delete the summary rows (totals, subtotals, averages) from the data"),  # was 'use ISO'
     # was 'could not be read as dates: found 'time' — use ISO dates such as 2024-01-31 ..., or fix that cell'
@@ -377,6 +388,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="no_data.tsf"), 2, "has no @data line"),
     (_train(data="empty.tsf"), 2, "file is empty"),
     (_train(data="nope.tsf"), 2, "file not found"),
+    # was "unknown file type '.dat' — use one of: .csv, ... (or convert the file to CSV)", which it is
+    (_train(data="logger.dat"), 2, "logger.dat holds CSV text — rename it logger.csv"),
     (_train(data="series.ts"), 2, ".ndjson, .tsf (.gz, .bz2, .xz, .zst or .zip too) (or convert the file to CSV)"),
     (_train(data="monash_text.zip"), 2, "text.zip line 9: value 5 is '12kg', not a number"),    # its line, inside
     # was "could not be read as dates: found '1500-01-01' -- use ISO dates", which it is (or a traceback for 1500)
@@ -399,7 +412,8 @@ def test_forecast_bad_input(argv, code, needle, d, tmp_path, capsys):
 
 @pytest.mark.parametrize("data, first", [
     ("ymd.csv", lambda row: row.startswith("2024-04-30,")),   # yyyymmdd integers are dates: the day after row 120
-    ("int_time.csv", lambda row: int(row.split(",")[0]) > 833),   # other integers are steps, not 1970 dates
+    # other integers are steps, not 1970 dates, and go on by their own step: 0, 7, ..., 833 then 840 (was 834)
+    ("int_time.csv", lambda row: row.startswith("840,")),
 ], ids=["yyyymmdd", "steps"])
 def test_integer_time_columns(data, first, d, tmp_path, capsys):
     out = tmp_path / "runs"

@@ -21,11 +21,12 @@ FRAME = pd.DataFrame({"text": ["a good film", "a bad film", "so good"], "label":
 
 def _write(df: pd.DataFrame, path):
     {".csv": lambda: df.to_csv(path, index=False), ".tsv": lambda: df.to_csv(path, sep="\t", index=False),
-     ".xlsx": lambda: df.to_excel(path, index=False), ".parquet": lambda: df.to_parquet(path)}[path.suffix]()
+     ".xlsx": lambda: df.to_excel(path, index=False), ".parquet": lambda: df.to_parquet(path),
+     ".feather": lambda: df.to_feather(path)}[path.suffix]()
     return path
 
 
-@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet", ".feather"])     # .feather was 'unknown file type'
 def test_a_workbook_and_a_parquet_file_read_as_the_csv_reads(tmp_path, ext):
     """The same cells, as text; a whole-number column with an empty cell stays whole (``"3"``, not
     ``"3.0"``: a label column of numbers keeps its classes) and the empty cell is ``""``."""
@@ -259,7 +260,8 @@ def test_a_json_file_that_holds_no_table_names_its_line_or_its_keys(tmp_path):
         read_table(tmp_path / "nested.json")
 
 
-@pytest.mark.parametrize("ext, kind", [(".parquet", "a Parquet file"), (".xlsx", "an Excel workbook")])
+@pytest.mark.parametrize("ext, kind", [(".parquet", "a Parquet file"), (".xlsx", "an Excel workbook"),
+                                       (".feather", "a Feather file")])
 def test_a_csv_under_a_binary_tables_name_is_named(tmp_path, ext, kind):
     """It was 'Parquet magic bytes not found in footer' / 'File is not a zip file'."""
     _write(FRAME, tmp_path / "t.csv").rename(tmp_path / f"t{ext}")
@@ -269,6 +271,25 @@ def test_a_csv_under_a_binary_tables_name_is_named(tmp_path, ext, kind):
         for read in (read_frame, read_table):
             with pytest.raises(LstmkitError, match=words):
                 read(tmp_path / name)
+
+
+def test_a_table_under_an_unknown_name_is_named_by_what_it_holds(tmp_path):
+    """A logger's .dat of CSV text, an export without an extension: 'unknown file type — use one of
+    ... (or convert the file to CSV)', which it is; a Feather file under a .csv name: 'NUL bytes'."""
+    _write(FRAME, tmp_path / "t.csv").rename(tmp_path / "log.dat")
+    FRAME.to_csv(tmp_path / "export", sep="\t", index=False)
+    for name, words in (("log.dat", "unknown file type '.dat': .*log.dat holds CSV text — rename it log.csv"),
+                        ("export", "unknown file type '\\(no extension\\)': .*export holds TSV text — rename it "
+                                   "export.tsv")):
+        with pytest.raises(LstmkitError, match=words):
+            read_frame(tmp_path / name)
+    (tmp_path / "settings.dat").write_text('[{"a": 1, "b": 2}]')                  # not a table's text: as before
+    with pytest.raises(LstmkitError, match=r"unknown file type '.dat'.*— use one of: .*\(or convert the file to CSV\)"):
+        read_frame(tmp_path / "settings.dat")
+    FRAME.to_feather(tmp_path / "f.csv")
+    with pytest.raises(LstmkitError, match="f.csv is not a text file: it is a Feather \\(Arrow\\) file — rename it "
+                                           "f.feather"):
+        read_frame(tmp_path / "f.csv")
 
 
 def test_a_big_semicolon_file_is_read_as_text_again_only_where_its_dots_may_group_thousands(tmp_path, monkeypatch):

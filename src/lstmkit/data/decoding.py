@@ -43,6 +43,7 @@ def bom_encoding(head: bytes) -> str | None:
 # the first bytes of the binary files a table is most often saved as under a text file's name:
 # what the file is, and how to have it read; PAR1 only with binary bytes after it ('PAR1,PAR2' is a header)
 _MAGIC = ((re.compile(rb"PAR1"), "a Parquet file", "rename it {stem}.parquet"),
+          (re.compile(rb"ARROW1\x00"), "a Feather (Arrow) file", "rename it {stem}.feather"),
           (re.compile(rb"PK\x03\x04"), "a zip archive (as an .xlsx workbook is)",
            "rename it {stem}.xlsx if it is a workbook, else unzip it"),
           (re.compile(rb"\x1f\x8b"), "gzip-compressed", "rename it {name}.gz"),

@@ -39,10 +39,11 @@ from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, c
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["read_frame", "read_table", "is_table", "SHEETS", "PARQUET"]
+__all__ = ["read_frame", "read_table", "is_table", "SHEETS", "PARQUET", "FEATHER"]
 
 SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
+FEATHER = {".feather", ".arrow"}     # Arrow's IPC file (pandas' to_feather, R's arrow::write_feather)
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
@@ -50,9 +51,10 @@ _DOT_ROWS = 1000                     # rows whose text is read first to rule out
 
 
 def is_table(path: Path) -> bool:
-    """Whether ``path`` names a CSV / TSV / JSONL file (optionally compressed), a workbook or a Parquet file."""
+    """Whether ``path`` names a CSV / TSV / JSONL file (optionally compressed), a workbook, a Parquet
+    or a Feather file."""
     ext = file_ext(path)
-    return ext in TABLE_SEP or ext in JSONL or ext in SHEETS or ext in PARQUET
+    return ext in TABLE_SEP or ext in JSONL or ext in SHEETS or ext in PARQUET or ext in FEATHER
 
 
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
@@ -67,7 +69,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
                            "or a folder of class folders")
-    if ext in SHEETS or ext in PARQUET:
+    if ext in SHEETS or ext in PARQUET or ext in FEATHER:
         df = read_frame(path, cells_as_written=True)
         if len(df) == 0:
             raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
@@ -97,7 +99,8 @@ def _columns_of_lists(df: pd.DataFrame) -> list:
 
 def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
-    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
+    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.feather``
+    (``.arrow``), ``.json`` (records or
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``, ``.bz2``, ``.xz``, a
     ``.zip`` of one file: :mod:`lstmkit.data.compressed`). ``cells_as_written``: a workbook's text
     cells ``None``, ``NA``, ``null`` stay texts (a class named None), only empty cells are missing."""
@@ -110,14 +113,20 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
     if ext == ".xls":
         raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
                            "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
-    if ext not in _CSV_LIKE and ext not in PARQUET and ext not in SHEETS and ext not in _JSON:
-        known = ", ".join([*_CSV_LIKE, *sorted(PARQUET), *sorted(SHEETS), *_JSON])
+    if ext not in _CSV_LIKE and ext not in PARQUET and ext not in FEATHER and ext not in SHEETS and ext not in _JSON:
+        known = ", ".join([*_CSV_LIKE, *sorted(PARQUET), *sorted(FEATHER), *sorted(SHEETS), *_JSON])
+        suffix = _text_table_suffix(path)
+        if suffix is not None:             # a logger's .dat, an export without an extension: a table's text
+            raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path} holds "
+                               f"{suffix[1:].upper()} text", f"rename it {path.name.split('.')[0]}{suffix}")
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            f"use one of: {known} (or convert the file to CSV)")
     if ext in SHEETS:
         return _read_excel(path, cells_as_written)
     if ext in PARQUET:
-        return _read_parquet(path)
+        return _read_columnar(path, pd.read_parquet, "a Parquet file")
+    if ext in FEATHER:
+        return _read_columnar(path, pd.read_feather, "a Feather file")
     sep, quoting = None, csv.QUOTE_MINIMAL             # a CSV's, once read from its head
     try:
         if ext in _JSON:
@@ -311,15 +320,16 @@ def _head(path: Path, raw: bool = False) -> bytes:
         return f.read(_HEAD)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_columnar(path: Path, reader, kind: str) -> pd.DataFrame:
+    """A Parquet or Feather file (``kind``) read by ``reader`` (pandas', through pyarrow)."""
     try:
-        df = pd.read_parquet(path)
+        df = reader(path)
     except ImportError:
         raise _engine_missing(path, "pyarrow") from None
     except Exception as e:                 # pyarrow's ArrowInvalid, OSError: no common base
-        _check_binary(path, "a Parquet file")
+        _check_binary(path, kind)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid Parquet file") from None
+        raise LstmkitError(f"could not read {path}: {reason}", f"check that it is a valid {kind[2:]}") from None
     if df.index.equals(pd.RangeIndex(len(df))):       # not an index pandas stored: rows counted from 1
         df.attrs.update(first_line=1, row_unit="row")
     return df
@@ -328,16 +338,26 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _check_binary(path: Path, kind: str) -> None:
     """An :class:`LstmkitError` when ``path``, which did not read as ``kind``, is text (a CSV saved
     under a workbook's or a Parquet file's name): its name is what is wrong."""
+    suffix = _text_table_suffix(path)
+    if suffix is not None:
+        raise LstmkitError(f"{path} is {suffix[1:].upper()} text, not {kind}",
+                           f"rename it {path.name.split('.')[0]}{suffix}")
+
+
+def _text_table_suffix(path: Path) -> str | None:
+    """``".csv"`` or ``".tsv"`` when the file ``path`` is a table's text (its first line a header
+    with commas, semicolons, tabs or pipes; not JSON); else None (a binary file, one line of words)."""
+    if not path.is_file():
+        return None
     head = _head(path, raw=True)
     encoding = bom_encoding(head)
     if b"\x00" in head and encoding is None:
-        return
+        return None
     text = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")[:4096]
-    sep = header_separator(text.split("\n", 1)[0], None) if "\ufffd" not in text else None
-    if sep is not None:                    # a table's header line: a CSV / TSV
-        suffix = ".tsv" if sep == "\t" else ".csv"
-        raise LstmkitError(f"{path} is {suffix[1:].upper()} text, not {kind}",
-                           f"rename it {path.name.split('.')[0]}{suffix}")
+    if "\ufffd" in text or text.lstrip()[:1] in ("[", "{"):
+        return None
+    sep = header_separator(text.split("\n", 1)[0], None)
+    return None if sep is None else ".tsv" if sep == "\t" else ".csv"
 
 
 def _engine_missing(path: Path, package: str) -> LstmkitError:

@@ -268,6 +268,20 @@ def test_a_loaded_forecaster_fitted_again_records_no_choices_it_did_not_make(tmp
     assert recorded["measured"] != first.auto_["measured"]           # measured on the new data, not the old
 
 
+@pytest.mark.parametrize("scaler", ["standard", "minmax", "mase"])
+def test_a_constant_series_forecasts_its_level_in_any_units(scaler):
+    """A flat 2e-6 was forecast as 2e-6 + the network's offset from 0 in units of 1 (-3e-4 after 30
+    epochs: 170 times its level, negative), as its scale fell back to 1: now its own size."""
+    quick = dict(horizon=2, lookback=6, hidden_size=4, max_epochs=1, ensemble=1, combine="none", log=False,
+                 deseason=0, seed=0, progress="off", tensorboard=False, doctor=False, device="cpu", scaler=scaler)
+    df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=60, freq="D"), "y": 5.0})
+    base = Forecaster(**quick).fit(df, time="time", target="y").predict(df)["y"].to_numpy()
+    for unit in (1e-6, 1e6):
+        moved = df.assign(y=df.y * unit)
+        got = Forecaster(**quick).fit(moved, time="time", target="y").predict(moved)["y"].to_numpy()
+        np.testing.assert_allclose(got / unit, base, rtol=1e-5)
+
+
 @pytest.mark.parametrize("unit", [1e-15, 1e15])
 def test_a_series_in_tiny_or_huge_units_forecasts_as_in_ordinary_ones(unit):
     """Scaling is relative: the same series in other units gives the same forecast in those units

@@ -280,9 +280,12 @@ def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     assert p.past[:, 0].tolist() == [10.5, -3.0, 0.5, 7.0]
     with pytest.warns(UserWarning, match=r"column 'y' holds formatted numbers \('1,234'\): read as 1234"):
         assert prepare(pd.DataFrame({"y": ["1,234", "1,000,000"]}), target="y").values[:, 0].tolist() == [1234.0, 1e6]
-    for cell in ("1 234", "1,23", "5 apples", "$"):
+    for cell in ("1 234", "1,23", "$"):
         with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in data row 2")):
             prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
+    with pytest.raises(LstmkitError, match=re.escape("column 'y' mixes numbers with a unit ('5 apples' in data row 2) "
+                                                     "and without ('$1,000' in data row 1)")):
+        prepare(pd.DataFrame({"y": ["$1,000", "5 apples"]}), target="y")
     # a typographic minus (U+2212), as Swedish spreadsheets and web tables write it: was 'not numeric'
     with pytest.warns(UserWarning, match="column 'y' holds formatted numbers \\('\u22120.5'\\): read as -0.5"):
         assert prepare(pd.DataFrame({"y": ["\u22120.5", "2", "\u2212$1,000"]}), target="y").values[:, 0].tolist() == [
@@ -677,6 +680,35 @@ def test_percentages_beside_plain_numbers_are_named(tmp_path):
         read_panel(tmp_path / "eu.csv", ForecastConfig(target=["y"], time="date"))
     with pytest.warns(UserWarning, match="formatted numbers"):
         assert numeric_column(pd.Series(["11%", "10%"]), "y").tolist() == [11.0, 10.0]
+
+
+def test_numbers_with_a_unit_read_as_the_numbers_and_mixed_units_are_named(tmp_path):
+    """A meter's export ('12.5 kWh', '21 °C') was 'not numeric — choose numeric columns'."""
+    with pytest.warns(UserWarning, match=r"column 'y' holds numbers with a unit \('10.5 kWh'\): read as 10.5, in kWh"):
+        values = numeric_column(pd.Series(["10.5 kWh", "1,200 kWh", None, "-3kWh"]), "y")
+    assert values.fillna(0).tolist() == [10.5, 1200, 0, -3]
+    for cells, read in ((["21 °C", "-4°C"], [21.0, -4.0]), (["80 km/h", "5 km/h"], [80.0, 5.0]),
+                        (["1e3 m³", "2 m³"], [1000.0, 2.0])):
+        with pytest.warns(UserWarning, match="with a unit"):
+            assert numeric_column(pd.Series(cells), "y").tolist() == read
+    days = pd.date_range("2024-01-01", periods=3, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": days, "y": ["0,5 kWh", "12,25 kWh", "1.001,5 kWh"]}).to_csv(tmp_path / "eu.csv", sep=";",
+                                                                                     index=False)
+    with pytest.warns(UserWarning, match="with a unit"):
+        assert read_panel(tmp_path / "eu.csv", ForecastConfig(target=["y"], time="date")).values[:, 0].tolist() == [
+            0.5, 12.25, 1001.5]
+    with pytest.raises(LstmkitError, match=r"column 'y' mixes units: '12 Wh' in data row 1, '3 kWh' in data row 2 — "
+                       "convert the column to one unit"):
+        numeric_column(pd.Series(["12 Wh", "3 kWh"]), "y")
+    with pytest.raises(LstmkitError, match=r"mixes short numbers \('9.4k' in data row 2: 9400\?\) with numbers "
+                       r"written in full \('9350' in data row 1\) — write every number in full \(9400\)"):
+        numeric_column(pd.Series(["9350", "9.4k"]), "y")
+    with pytest.raises(LstmkitError, match=r"mixes numbers with a unit \('3 kWh' in data row 2\) and without "
+                       r"\('12' in data row 1\): is 12 in kWh\?"):
+        numeric_column(pd.Series(["12", "3 kWh"]), "y")
+    for cells in (["5 Jan", "6 Jan"], ["12,5kg", "3"], ["kWh", "12"]):       # a date, a comma file's decimal, a header
+        with pytest.raises(LstmkitError, match="is not numeric"):
+            numeric_column(pd.Series(cells), "y")
 
 
 def test_a_date_column_of_spreadsheet_serial_numbers_is_warned_about():

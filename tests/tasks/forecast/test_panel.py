@@ -554,11 +554,12 @@ def test_panel_scalers_per_series_and_json_round_trip():
     s = PanelScaler("mase").fit_one("a", y).fit_one("flat", np.ones((5, 1)))
     loc, scale = s.get("a")
     assert loc[0] == pytest.approx(3.0) and scale[0] == pytest.approx((2 + 1 + 4) / 3)
-    assert s.get("flat")[1][0] == 1.0                                    # constant: scale 1, not 0
+    assert s.get("flat")[1][0] == 1.0                                    # constant: its size, not 0
     for kind in ("minmax", "standard", "mase"):                         # tiny units keep their own scale
         tiny = PanelScaler(kind).fit_one("a", y * 1e-15).fit_one("flat", np.full((5, 1), 0.1))
         assert tiny.get("a")[1][0] == pytest.approx(PanelScaler(kind).fit_one("a", y).get("a")[1][0] * 1e-15)
-        assert tiny.get("flat")[1][0] == 1.0                             # 0.1's rounding is not a scale
+        assert tiny.get("flat")[1][0] == 0.1                             # 0.1's rounding is not a scale
+        assert PanelScaler(kind).fit_one("zero", np.zeros((5, 1))).get("zero")[1][0] == 1.0
     m = PanelScaler.from_dict(json.loads(json.dumps(PanelScaler("minmax").fit_one("a", y).to_dict())))
     assert m.get("a")[0][0] == 1.0 and m.get("a")[1][0] == 5.0
     with pytest.raises(LstmkitError, match="unknown scaler kind"):

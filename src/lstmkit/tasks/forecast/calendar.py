@@ -69,9 +69,12 @@ def calendar_features(times, calendar, zone: str | None = None) -> np.ndarray:
 
 
 def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:
-    """The ``horizon`` time stamps after ``last`` (datetime: by ``freq`` or the typical step; int: +1)."""
+    """The ``horizon`` time stamps after ``last`` (datetime: by ``freq`` or the typical step; int: by
+    the typical step of the integer ``history``, else 1: steps numbered 0, 7, 14 go on at 21, not 15)."""
     if isinstance(last, (np.integer, int)):
-        return np.arange(int(last) + 1, int(last) + 1 + horizon, dtype=np.int64)
+        steps = np.diff(np.asarray(history, dtype=np.int64)) if history is not None and len(history) > 1 else []
+        step = max(int(np.median(steps)), 1) if len(steps) else 1
+        return np.arange(1, horizon + 1, dtype=np.int64) * step + int(last)
     last = pd.Timestamp(last)
     try:
         if freq is not None:

@@ -47,7 +47,7 @@ def report(est) -> None:
 train = add_train_command(
     app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster", report,
     doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
-    files={"data": "CSV, TSV, JSON(L), Excel, Parquet or .tsf (Monash archive) file with the series "
+    files={"data": "CSV, TSV, JSON(L), Excel, Parquet, Feather or .tsf (Monash archive) file with the series "
                    "(or 'data:' in --config)."},
     required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
     resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)))

@@ -214,6 +214,14 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                 warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
                               f"without currency signs, thousands separators and % signs", UserWarning, stacklevel=2)
                 out[bad], bad[:] = formatted, False
+        if bad.any():                          # a meter's export: 12.5 kWh, 21 °C
+            measured = _unit_numbers(text, bad, sep, name, col)
+            if measured is not None:
+                values, unit = measured
+                cell = str(text[values.index[0]])
+                warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:g}, "
+                              f"in {unit}; forecasts are in {unit} too", UserWarning, stacklevel=2)
+                out[values.index], bad[values.index] = values, False
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             cell = str(text.iloc[pos])
@@ -301,6 +309,50 @@ def _check_one_scale(text: pd.Series, formatted_cells: pd.Series, formatted: pd.
             f"column {name!r} mixes percentages ({text.iloc[p]!r} in {row_place(col, p)}) with plain numbers "
             f"({text.iloc[q]!r} in {row_place(col, q)}): is {text.iloc[p]} {value / 100:g} or {value:g}?",
             "format the column one way: every cell as a percentage, or every cell as a plain number")
+
+
+# a number with a unit after it (12.5 kWh, 21°C, 3 m³, 80 km/h, 5.2 mg/dL): the number as a spreadsheet
+# formats it, the unit letters (and °, µ, ², ³, /, ·), with at least one letter or a degree sign
+_WITH_UNIT = (r"(?P<num>[^\s].*?)\s*"
+              r"(?P<unit>(?=[^\d\s]*[^\W\d_°])(?:[^\W\d_]|[°µ²³/·])+(?:\s(?:[^\W\d_]|[°µ²³/·])+)?)")
+
+
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MAGNITUDES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9}     # 9.4k: 9400, not a unit
+
+
+def _unit_numbers(text: pd.Series, bad: pd.Series, sep: str | None, name: str,
+                  col: pd.Series) -> tuple[pd.Series, str] | None:
+    """The cells ``bad`` of ``text`` that are numbers with a unit (:data:`_WITH_UNIT`), read as
+    the numbers, and the unit; None when none is. An :class:`LstmkitError` when two units are
+    mixed (kWh beside Wh) or numbers with a unit beside plain ones (9.4k beside 9400: a scale the
+    plain ones may not be in)."""
+    parts = text[bad].str.extract(f"^{_WITH_UNIT}$")
+    number = pd.to_numeric(parts["num"].astype(object), errors="coerce").astype(np.float64)
+    number = number.where(number.notna(), formatted_numbers(parts["num"].fillna(""), sep))
+    read = number.notna() & ~parts["unit"].str.fullmatch(_MONTH, case=False, na=False)    # 5 Jan is a date
+    if not read.any():
+        return None
+    units, place = parts["unit"][read], lambda k: row_place(col, int(text.index.get_loc(k)))
+    first = units.index[0]
+    other = units.index[units != units.iloc[0]]
+    if len(other):
+        raise LstmkitError(f"column {name!r} mixes units: {text[first]!r} in {place(first)}, {text[other[0]]!r} "
+                           f"in {place(other[0])}", "convert the column to one unit (and name it in the "
+                           "column's name), or split it into a column per unit")
+    plain = text.notna() & ~bad
+    if plain.any():
+        k, unit = plain.index[plain.to_numpy()][0], str(units.iloc[0])
+        if unit in _MAGNITUDES:               # 9.4k beside 9400: a dashboard's short numbers
+            full = f"{number[first] * _MAGNITUDES[unit]:g}"
+            raise LstmkitError(f"column {name!r} mixes short numbers ({text[first]!r} in {place(first)}: {full}?) "
+                               f"with numbers written in full ({text[k]!r} in {place(k)})",
+                               f"write every number in full ({full}), without {unit!r}")
+        raise LstmkitError(f"column {name!r} mixes numbers with a unit ({text[first]!r} in {place(first)}) and "
+                           f"without ({text[k]!r} in {place(k)}): is {text[k]} in {units.iloc[0]}?",
+                           f"write every cell of the column one way: each number with its unit, or none (the "
+                           f"unit in the column's name)")
+    return number[read].astype(np.float64), str(units.iloc[0])
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})

@@ -28,8 +28,8 @@ class PanelScaler:
     (mean, and the series' MASE scale: the mean absolute change over ``lag`` steps, the
     in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
     the metric, the same for every series whatever its level) or ``none``.
-    A constant series (its scale 0, or below 1e-12 of its largest magnitude: rounding) gets
-    scale 1; a series of tiny values (say 1e-15 A) keeps its own. ``to_dict`` is plain JSON keyed by series id.
+    A constant series (its scale 0, or below 1e-12 of its largest magnitude: rounding) is scaled
+    by that magnitude (an all-zero one by 1); a series of tiny values (say 1e-15 A) keeps its own. ``to_dict`` is plain JSON keyed by series id.
     Each series also keeps the range of its scaled train part (``lo``, ``hi``; runs saved before
     have none), so that a window far outside it can be told (:meth:`far_outside`).
     """
@@ -59,7 +59,10 @@ class PanelScaler:
         else:
             loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
         size = np.nanmax(np.abs(t), axis=0, initial=0.0) if t.size else np.zeros(t.shape[1])
-        scale = np.where(np.isfinite(scale) & (scale > 1e-12 * size) & (scale > 0), scale, 1.0)
+        constant = ~(np.isfinite(scale) & (scale > 1e-12 * size) & (scale > 0))
+        # a constant series by its own size, as any other is: the network's small offset from 0 is then a
+        # share of its level (a flat 2e-6 was forecast as 2e-6 + 0.0003, in units of 1); an all-zero one by 1
+        scale = np.where(constant, np.where(size > 0, size, 1.0) if self.kind != "none" else 1.0, scale)
         self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
         z = (t - loc) / scale
         if np.isfinite(z).any(0).all():

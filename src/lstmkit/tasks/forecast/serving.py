@@ -350,7 +350,7 @@ def _forecast_times(adapter, t: np.ndarray | None, info: dict) -> list[str | int
         return None
     H = adapter.cfg.horizon
     if not np.issubdtype(t.dtype, np.datetime64):
-        return [int(v) for v in future_times(t[-1], None, H)]
+        return [int(v) for v in future_times(t[-1], None, H, t)]
     import pandas as pd
     freq = _run(adapter).get("freq")
     if freq is None and len(t) >= 3:
