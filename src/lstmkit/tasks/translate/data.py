@@ -196,16 +196,17 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
     return df, place
 
 
-def _check_separated(path: Path, df: pd.DataFrame, i: int, encoding: str) -> None:
+def _check_separated(path: Path, df: pd.DataFrame, i: int, encoding: str, cell: str) -> None:
     """An error when pair ``i`` (one with an empty side) is a line of the text table ``path`` that
-    holds no separator: a space typed for the tab, the source and its target read as one source
-    ('have an empty side … or pass --drop-empty', which dropped the pair)."""
+    holds no separator and is the ``cell`` read: a space typed for the tab, the source and its target
+    read as one source ('have an empty side … or pass --drop-empty', which dropped the pair); a
+    quoted cell running over several lines, whose first line holds none, is no such line."""
     sep, at = df.attrs.get("sep"), re.fullmatch(r"line (\d+)", row_place(df, i))
     if sep is None or at is None:
         return
     lines = text_lines(read_text_file(path, encoding))
     line = lines[int(at[1]) - 1] if int(at[1]) <= len(lines) else sep
-    if sep not in line and line.strip():
+    if sep not in line and line.strip() and line.strip() == cell.strip():
         mark = "tab" if sep == "\t" else repr(sep)
         raise LstmkitError(f"{path} line {at[1]} holds no {mark}: the source and its target read as one cell "
                            f"({line.strip()[:60]!r})", f"put a {mark} between the sentence and its translation")
@@ -345,7 +346,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
         if "data" in tables:
-            _check_separated(Path(data), tables["data"], empty[0], encoding)
+            _check_separated(Path(data), tables["data"], empty[0], encoding, s[empty[0]] or t[empty[0]])
         raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {place(empty[0])})",
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
