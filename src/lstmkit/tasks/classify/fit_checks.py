@@ -24,6 +24,7 @@ from lstmkit.tasks.classify.config import ClassifyConfig
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
            "warn_truncated", "check_val_is_not_test"]
 
+
 def given_labels(data, y, label: str):
     """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
     ``label`` column (its dtype is the user's type, as ``y``'s is), else None (a file's cells are text)."""

@@ -276,7 +276,7 @@ class Translator(RunEstimator):
         steps = self.decode_steps()
         hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
                           self.config_.length_penalty, self.config_.max_len_ratio, steps)[0]
-        _warn_cut([hyp], steps)
+        _warn(cut_short([hyp], steps))
         return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
 
     def _fit_tokenizers(self, pairs: Pairs, progress: str) -> tuple[list[list[int]], list[list[int]]]:
@@ -350,13 +350,13 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         steps = self.decode_steps()
-        _warn_longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps)
-        _warn_all_unknown(sentences, seqs)
+        _warn(longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
+        _warn(all_unknown(sentences, seqs))
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
-        _warn_cut([h for _, h in results], steps)
+        _warn(cut_short([h for _, h in results], steps))
         return results
 
     def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
@@ -411,9 +411,9 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-def _warn_cut(hyps, steps: int) -> None:
-    """One warning for the translations stopped at the absolute bound ``steps`` without ``<eos>`` (see :func:`cut_short`)."""
-    said = cut_short(hyps, steps)
+def _warn(said: str | None) -> None:
+    """One warning of what a check (:func:`cut_short`, :func:`longer_than_trained`,
+    :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did."""
     if said:
         warnings.warn(said, UserWarning, stacklevel=3)
 
@@ -430,21 +430,6 @@ def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | Non
             "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
             "there; the model may not have learned to end a sentence (train it longer), or raise "
             "--max-len-ratio for longer outputs")
-
-
-def _warn_longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int) -> None:
-    """One warning for the source sentences longer than every one the model was trained on (see
-    :func:`longer_than_trained`)."""
-    said = longer_than_trained(seqs, longest, steps)
-    if said:
-        warnings.warn(said, UserWarning, stacklevel=3)
-
-
-def _warn_all_unknown(sentences: list[str], seqs: list[torch.Tensor]) -> None:
-    """One warning for the sentences whose every token the source vocabulary lacks (see :func:`all_unknown`)."""
-    said = all_unknown(sentences, seqs)
-    if said:
-        warnings.warn(said, UserWarning, stacklevel=3)
 
 
 def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int,
