@@ -364,6 +364,25 @@ def test_irregular_gaps_warn_not_fail():
     assert s.freq == "ME"
 
 
+def test_steps_that_vary_without_a_gap_warn_for_dates_and_integer_times():
+    steps = np.random.default_rng(0).integers(1, 4, 59)                   # 1-3 at random: median 2, no gap
+    ticks = np.r_[0, np.cumsum(steps)]
+    y = np.sin(np.arange(60) / 5)
+    with pytest.warns(UserWarning, match=r"time column 't' steps vary from 1 to 3 \(median 2; \d+ of 59 steps differ "
+                                         r"from it\): the model treats rows as equal steps and dates its forecasts 2 "
+                                         r"apart from the last time — resample to a regular grid \(pandas: "
+                                         rf"df.set_index\('t'\).reindex\(range\(0, {ticks[-1] + 1}, 1\)\)"):
+        prepare(pd.DataFrame({"t": ticks, "y": y}), "y", time="t")
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(ticks, unit="D")
+    with pytest.warns(UserWarning, match=r"steps vary from 1 day to 3 days \(median 2 days; .*resample\('1D'\)"):
+        s = prepare(pd.DataFrame({"t": days, "y": y}), "y", time="t")
+    assert s.freq is None
+    with warnings.catch_warnings():                                       # equal steps, and months: no warning
+        warnings.simplefilter("error")
+        prepare(pd.DataFrame({"t": np.arange(60) * 7, "y": y}), "y", time="t")
+        prepare(pd.DataFrame({"t": pd.date_range("2001-01-01", periods=60, freq="MS"), "y": y}), "y", time="t")
+
+
 def test_missing_steps_finds_the_grid():
     days = pd.date_range("2024-01-01", periods=20, freq="D").to_numpy()
     assert missing_steps(days) is None                                       # nothing missing
