@@ -264,6 +264,20 @@ def test_yes_no_columns_read_as_one_and_zero():
         prepare(df.assign(promo=["yes", "maybe", "no", "no", "no", "no"]), target="y", features="promo")
 
 
+def test_true_false_columns_warn_as_yes_no_text_does():
+    """A column of True/False (as a CSV's True/False cells, a workbook's or a Parquet file's booleans
+    read) is read as 1 and 0 with the warning yes/no text gets, and is no candidate for the implied target."""
+    df = pd.DataFrame({"y": np.arange(6.0), "promo": [True, False, True, True, False, True]})
+    with pytest.warns(UserWarning, match="column 'promo' holds True/False: read as 1 and 0"):
+        p = prepare(df, target="y", features="promo")
+    assert p.past[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    with pytest.warns(UserWarning, match="column 'y' holds True/False: read as 1 and 0"):
+        p = prepare(df.assign(y=df["promo"].astype("boolean")), target="y")
+    assert p.values[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    from lstmkit.tasks.forecast.estimator import implied_target
+    assert implied_target(df, Forecaster().config)[0] == ["y"]          # as with promo="yes"/"no"
+
+
 def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     """Currency signs, thousands separators, % signs and accountants' parentheses, as a
     spreadsheet exports them, are numbers; a cell that is not one keeps the error."""
