@@ -96,6 +96,8 @@ def d(tmp_path_factory):
     badtime = df.copy().astype({"time": object})
     badtime.loc[9, "time"] = "not a date"
     badtime.to_csv(d / "badtime.csv", index=False)
+    df.assign(time=np.arange(len(df)) * 0.1).to_csv(d / "elapsed.csv", index=False)   # a logger's elapsed seconds
+    df.assign(time=np.arange(len(df)) * 0.1 + 2.5).to_csv(d / "elapsed_from.csv", index=False)
     notime = df.copy().astype({"time": object})
     notime.loc[2, "time"] = None
     notime.to_csv(d / "notime.csv", index=False)
@@ -313,6 +315,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),
     # was 'holds numbers (e.g. 45292.0416667), not dates — write dates such as 2024-01-31, or leave out --time'
     (_train(data="serial_hours.csv"), 2, "(45292.0416667 is 2024-01-01 01:00), pass --dates excel"),
+    # was 'holds numbers (e.g. 0.1), not dates — write dates such as 2024-01-31, or leave out --time'
+    (_train(data="elapsed.csv"), 2, "time column 'time' holds numbers (e.g. 0.1), not dates: elapsed time in steps of "
+     "0.1? — number the steps with whole numbers, which read as time steps (pandas: df['time'] = (df['time'] / "
+     "0.1).round().astype(int))"),
+    (_train(data="elapsed_from.csv"), 2, "(pandas: df['time'] = ((df['time'] - 2.5) / 0.1).round().astype(int))"),
     (_train("--dates", "excel"), 2, "holds dates already (e.g. '2024-01-01 00:00:00'), not spreadsheet serial day "
      "numbers — leave out --dates excel"),
     (_train("--dates", "excel", data="ymd.csv"), 2, "holds dates already (e.g. '20240101')"),
