@@ -92,6 +92,8 @@ def d(tmp_path_factory):
     df.iloc[:8].to_csv(d / "short.csv", index=False)
     days = df.assign(time=pd.date_range("2024-01-01", periods=len(df), freq="D"))
     pd.concat([days.assign(id="daily"), df.assign(id="hourly")]).to_csv(d / "two_steps.csv", index=False)
+    pd.concat([df.assign(time=np.arange(len(df)), id="a"), df.assign(time=7 * np.arange(len(df)), id="b")]).to_csv(
+        d / "two_int_steps.csv", index=False)                  # integer times stepping 1 and 7
     df.iloc[:3].to_csv(d / "three.csv", index=False)
     badtime = df.copy().astype({"time": object})
     badtime.loc[9, "time"] = "not a date"
@@ -289,6 +291,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "a thousands separator"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
+    (_train("--id", "id", data="two_int_steps.csv"), 2, "the series step by different steps in time column 'time': "
+     "series 'b' by 7, series 'a' by 1 (1 of 2 series differ from 'a')"),
     (_train(data="short.csv"), 2, "need at least"),
     (_train("--lookback", "1", "--horizon", "1", data="three.csv"), 2, "need at least 4 for lookback 1 + horizon 1 with "
      "70/15/15 splits — supply at least 4 rows"),                    # not 'shorten --lookback': it is 1 already

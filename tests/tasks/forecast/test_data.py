@@ -391,6 +391,8 @@ def test_steps_that_vary_without_a_gap_warn_for_dates_and_integer_times():
     with pytest.warns(UserWarning, match=r"steps vary from 1 day to 3 days \(median 2 days; .*resample\('1D'\)"):
         s = prepare(pd.DataFrame({"t": days, "y": y}), "y", time="t")
     assert s.freq is None
+    with pytest.warns(UserWarning, match=r"time column 't' has 1 irregular gaps \(steps longer than the typical 2\)"):
+        prepare(pd.DataFrame({"t": [0, 2, 4, 6, 8, 18, 20, 23, 25], "y": np.arange(9.0)}), "y", time="t")
     with warnings.catch_warnings():                                       # equal steps, and months: no warning
         warnings.simplefilter("error")
         prepare(pd.DataFrame({"t": np.arange(60) * 7, "y": y}), "y", time="t")

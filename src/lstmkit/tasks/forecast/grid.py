@@ -195,7 +195,8 @@ def _mean_step(freq: str) -> float | None:
 
 
 def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name: str | None) -> None:
-    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns], end to end,
+    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns] or int64 time
+    steps, end to end,
     ``lengths`` each) step by other frequencies: one model reads every row as one step, and the run
     keeps one frequency, so an hourly series beside daily ones got daily seasons and forecasts dated
     a day apart. Each series' usual step is its median one (gaps and 28-31 day months are no
@@ -216,13 +217,16 @@ def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name:
     if len(other):
         k = int(other[0])
         what = f"time column {name!r}" if name else "the time index"
+        dated = np.issubdtype(times.dtype, np.datetime64)
+        say = _step_name if dated else (lambda v: f"{v:g}")
         raise LstmkitError(
-            f"the series step by different frequencies in {what}: series {ids[k]!r} by "
-            f"{_step_name(usual[k])}, series {ids[first]!r} by {_step_name(usual[first])} ({len(other)} of "
+            f"the series step by different {'frequencies' if dated else 'steps'} in {what}: series {ids[k]!r} by "
+            f"{say(usual[k])}, series {ids[first]!r} by {say(usual[first])} ({len(other)} of "
             f"{len(lengths)} series differ from {ids[first]!r}): one model reads each row as one step, so the "
             "seasons, lags and forecast times of one of them would be wrong",
             "train one run per frequency (split the table by it), or resample every series to one frequency "
-            "(pandas: df.set_index('time').groupby('id').resample('D').mean())")
+            "(pandas: df.set_index('time').groupby('id').resample('D').mean())" if dated else
+            "train one run per step (split the table by it), or number every series' times by one step")
 
 
 def _step_name(ns: float) -> str:

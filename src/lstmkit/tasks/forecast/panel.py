@@ -289,7 +289,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
     values, past_a, fut_a = cat(parts_y, len(targets)), cat(parts_p, len(past)), cat(parts_f, len(fut))
     tt = np.concatenate(parts_t) if parts_t else None
-    if freq is not None:
+    if freq is not None or (tt is not None and not np.issubdtype(tt.dtype, np.datetime64)):   # integer steps too
         check_one_step(tt, lengths, out_ids, time_col)
     zone = clock_zone(time_info, run)
     if calendar and zone is not None and run is not None and not run.get("time_zone"):
