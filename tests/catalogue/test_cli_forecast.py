@@ -92,10 +92,14 @@ def d(tmp_path_factory):
     df.iloc[:8].to_csv(d / "short.csv", index=False)
     days = df.assign(time=pd.date_range("2024-01-01", periods=len(df), freq="D"))
     pd.concat([days.assign(id="daily"), df.assign(id="hourly")]).to_csv(d / "two_steps.csv", index=False)
+    pd.concat([df.assign(time=np.arange(len(df)), id="a"), df.assign(time=7 * np.arange(len(df)), id="b")]).to_csv(
+        d / "two_int_steps.csv", index=False)                  # integer times stepping 1 and 7
     df.iloc[:3].to_csv(d / "three.csv", index=False)
     badtime = df.copy().astype({"time": object})
     badtime.loc[9, "time"] = "not a date"
     badtime.to_csv(d / "badtime.csv", index=False)
+    df.assign(time=np.arange(len(df)) * 0.1).to_csv(d / "elapsed.csv", index=False)   # a logger's elapsed seconds
+    df.assign(time=np.arange(len(df)) * 0.1 + 2.5).to_csv(d / "elapsed_from.csv", index=False)
     notime = df.copy().astype({"time": object})
     notime.loc[2, "time"] = None
     notime.to_csv(d / "notime.csv", index=False)
@@ -287,6 +291,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "a thousands separator"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
+    (_train("--id", "id", data="two_int_steps.csv"), 2, "the series step by different steps in time column 'time': "
+     "series 'b' by 7, series 'a' by 1 (1 of 2 series differ from 'a')"),
     (_train(data="short.csv"), 2, "need at least"),
     (_train("--lookback", "1", "--horizon", "1", data="three.csv"), 2, "need at least 4 for lookback 1 + horizon 1 with "
      "70/15/15 splits — supply at least 4 rows"),                    # not 'shorten --lookback': it is 1 already
@@ -313,6 +319,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),
     # was 'holds numbers (e.g. 45292.0416667), not dates — write dates such as 2024-01-31, or leave out --time'
     (_train(data="serial_hours.csv"), 2, "(45292.0416667 is 2024-01-01 01:00), pass --dates excel"),
+    # was 'holds numbers (e.g. 0.1), not dates — write dates such as 2024-01-31, or leave out --time'
+    (_train(data="elapsed.csv"), 2, "time column 'time' holds numbers (e.g. 0.1), not dates: elapsed time in steps of "
+     "0.1? — number the steps with whole numbers, which read as time steps (pandas: df['time'] = (df['time'] / "
+     "0.1).round().astype(int))"),
+    (_train(data="elapsed_from.csv"), 2, "(pandas: df['time'] = ((df['time'] - 2.5) / 0.1).round().astype(int))"),
     (_train("--dates", "excel"), 2, "holds dates already (e.g. '2024-01-01 00:00:00'), not spreadsheet serial day "
      "numbers — leave out --dates excel"),
     (_train("--dates", "excel", data="ymd.csv"), 2, "holds dates already (e.g. '20240101')"),

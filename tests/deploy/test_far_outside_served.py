@@ -73,3 +73,15 @@ def test_a_series_stream_names_its_series_in_the_warning(tmp_path):
     assert s.step_noted({"id": "s1", "y": 13.0, "temp": 0.1})[1] == []
     _, notes = s.step_noted({"id": "s1", "y": -500.0, "temp": 0.1})
     assert len(notes) == 1 and "the last 2 values streamed of series 's1' (-500 .. 13)" in notes[0]
+
+
+def test_a_history_of_zeros_is_answered_zero_as_predict_forecasts_it(client, abs_forecaster):
+    """A target 0 throughout the history sent (an item that never sold) forecasts 0, not the
+    network's output for it, in the service's answer as in ``predict``."""
+    zeros = {"y": [0.0] * 24, "temp": _history(abs_forecaster)["temp"]}
+    status, out = client.post_json({"instances": [zeros, _history(abs_forecaster)]})
+    assert status == 200, out
+    assert out["predictions"][0]["y"] == [0.0] * 3 and all(v != 0 for v in out["predictions"][1]["y"])
+    with pytest.warns(UserWarning, match="the series has only zeros in its history: forecast 0"):
+        got = abs_forecaster.predict(sine_frame(n=24, seed=3).assign(y=0.0), engine="torch")
+    assert got["y"].tolist() == [0.0] * 3

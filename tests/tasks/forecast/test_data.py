@@ -264,6 +264,20 @@ def test_yes_no_columns_read_as_one_and_zero():
         prepare(df.assign(promo=["yes", "maybe", "no", "no", "no", "no"]), target="y", features="promo")
 
 
+def test_true_false_columns_warn_as_yes_no_text_does():
+    """A column of True/False (as a CSV's True/False cells, a workbook's or a Parquet file's booleans
+    read) is read as 1 and 0 with the warning yes/no text gets, and is no candidate for the implied target."""
+    df = pd.DataFrame({"y": np.arange(6.0), "promo": [True, False, True, True, False, True]})
+    with pytest.warns(UserWarning, match="column 'promo' holds True/False: read as 1 and 0"):
+        p = prepare(df, target="y", features="promo")
+    assert p.past[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    with pytest.warns(UserWarning, match="column 'y' holds True/False: read as 1 and 0"):
+        p = prepare(df.assign(y=df["promo"].astype("boolean")), target="y")
+    assert p.values[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    from lstmkit.tasks.forecast.estimator import implied_target
+    assert implied_target(df, Forecaster().config)[0] == ["y"]          # as with promo="yes"/"no"
+
+
 def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     """Currency signs, thousands separators, % signs and accountants' parentheses, as a
     spreadsheet exports them, are numbers; a cell that is not one keeps the error."""
@@ -362,6 +376,27 @@ def test_irregular_gaps_warn_not_fail():
         warnings.simplefilter("error")
         s = prepare(months, "y", time="t")
     assert s.freq == "ME"
+
+
+def test_steps_that_vary_without_a_gap_warn_for_dates_and_integer_times():
+    steps = np.random.default_rng(0).integers(1, 4, 59)                   # 1-3 at random: median 2, no gap
+    ticks = np.r_[0, np.cumsum(steps)]
+    y = np.sin(np.arange(60) / 5)
+    with pytest.warns(UserWarning, match=r"time column 't' steps vary from 1 to 3 \(median 2; \d+ of 59 steps differ "
+                                         r"from it\): the model treats rows as equal steps and dates its forecasts 2 "
+                                         r"apart from the last time — resample to a regular grid \(pandas: "
+                                         rf"df.set_index\('t'\).reindex\(range\(0, {ticks[-1] + 1}, 1\)\)"):
+        prepare(pd.DataFrame({"t": ticks, "y": y}), "y", time="t")
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(ticks, unit="D")
+    with pytest.warns(UserWarning, match=r"steps vary from 1 day to 3 days \(median 2 days; .*resample\('1D'\)"):
+        s = prepare(pd.DataFrame({"t": days, "y": y}), "y", time="t")
+    assert s.freq is None
+    with pytest.warns(UserWarning, match=r"time column 't' has 1 irregular gaps \(steps longer than the typical 2\)"):
+        prepare(pd.DataFrame({"t": [0, 2, 4, 6, 8, 18, 20, 23, 25], "y": np.arange(9.0)}), "y", time="t")
+    with warnings.catch_warnings():                                       # equal steps, and months: no warning
+        warnings.simplefilter("error")
+        prepare(pd.DataFrame({"t": np.arange(60) * 7, "y": y}), "y", time="t")
+        prepare(pd.DataFrame({"t": pd.date_range("2001-01-01", periods=60, freq="MS"), "y": y}), "y", time="t")
 
 
 def test_missing_steps_finds_the_grid():

@@ -11,8 +11,9 @@ from cli_helpers import assert_user_error, run_cli
 from lstmkit import Forecaster
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features
+from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.panel import read_panel
-from lstmkit.tasks.forecast.windows import PanelBatches, split_panel
+from lstmkit.tasks.forecast.windows import PanelBatches, min_points, split_panel
 from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
@@ -52,6 +53,30 @@ def test_a_frame_indexed_by_series_and_date_is_the_panel_of_its_series():
         pd.testing.assert_frame_equal(est.predict(indexed), named.predict(df))
     with pytest.raises(LstmkitError, match=r"time column 'store' could not be read as dates"):
         Forecaster(**settings).fit(df.set_index(["store", "time"]), time="store")   # the user's word stands
+
+
+def test_a_series_that_never_left_zero_forecasts_zero_and_the_others_as_before():
+    """An intermittent-demand item with no sales forecast the network's offset from 0 (0.05, say)
+    where naive gives 0: a target whose whole history is 0 forecasts 0, with one warning; the other
+    series' forecasts are the ones they get without it."""
+    df = panel_frame(lengths=(60, 72, 60))
+    df.loc[df["store"] == "s1", "y"] = 0.0                                      # an item that never sold
+    settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 8})
+    for extra in ({}, {"quantiles": [0.1, 0.5, 0.9]}, {"likelihood": "gaussian"}):
+        est = Forecaster(**settings, **extra).fit(df, target="y", time="time", id="store")
+        with pytest.warns(UserWarning, match=r"series 's1' has only zeros in its history: forecast 0, as naive"):
+            got = est.predict(df)
+        assert (got[got["store"] == "s1"].filter(like="y").to_numpy() == 0).all(), extra
+        pd.testing.assert_frame_equal(got[got["store"] != "s1"].reset_index(drop=True),
+                                      est.predict(df[df["store"] != "s1"]))
+        panel = est._read_for_use(df, need=min_points(est.config_))            # the test windows score 0 too
+        per_series = panel_metrics(est, panel, est._panel_arrays(panel), split_panel(panel, est.config_)["test"])[1]
+        assert per_series.query("id == 's1' and model == @est.config_.model")["MAE"].tolist() == [0.0]
+        assert all(np.isfinite(v) for v in est.evaluate(df)[est.config_.model].values())   # CRPS of a point mass too
+    flat = pd.DataFrame({"y": np.zeros(40)})                                   # one series, no time: the one-window lane
+    est = Forecaster(**settings).fit(flat, target="y")
+    with pytest.warns(UserWarning, match="the series has only zeros in its history: forecast 0"):
+        assert (est.predict(flat)["y"] == 0).all()
 
 
 def test_panel_windows_match_slices_of_each_series():

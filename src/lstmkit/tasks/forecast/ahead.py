@@ -5,11 +5,14 @@ as one frame of ``horizon`` rows per series. Mixed into
 :class:`~lstmkit.tasks.forecast.pipeline.PanelPipeline`, whose scaling it uses."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.baselines import zero_histories
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import combine_ahead
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
@@ -86,12 +89,12 @@ class AheadForecast:
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
+        params = self._ahead_params(params, panel.ids, loc, scale, ahead_season)
         if getattr(self, "combination_", None):           # blended in original units (combine.py)
-            params = combine_ahead(self, self._ahead_params(params, panel.ids, loc, scale, ahead_season), panel)
+            params = combine_ahead(self, params, panel)
             self._check_finite(params, panel.ids)
-            return self._forecast_frame(panel.shown_ids(), params, t_out)
-        return self._forecast_frame(panel.shown_ids(), self._ahead_params(params, panel.ids, loc, scale, ahead_season),
-                                    t_out)
+        zero = zero_histories(panel.values, starts, ends)
+        return self._forecast_frame(panel.shown_ids(), self._zero_histories(params, zero, panel.shown_ids()), t_out)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
@@ -109,6 +112,28 @@ class AheadForecast:
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         self._check_finite(params, ids)
         return params
+
+    def _zero_histories(self, params: np.ndarray, zero: np.ndarray, ids=None) -> np.ndarray:
+        """``params [n, H, T(, P)]`` (original units) with 0 forecast for each target whose whole
+        history is 0 (``zero [n, T]``, :func:`~lstmkit.tasks.forecast.baselines.zero_histories`):
+        naive's forecast, not the network's offset from 0 (0.05, say); a likelihood's scale 0 too.
+        ``ids``: one warning naming them (the forecast after the end; not for evaluation windows)."""
+        if not zero.any():
+            return params
+        out = params.copy()
+        k, j = np.nonzero(zero)
+        if self.output_.kind in ("point", "quantile"):
+            out[k, :, j] = 0.0
+        else:
+            out[k, :, j, :2] = 0.0                   # loc and scale; a Student-t keeps its degrees of freedom
+        if ids is not None:
+            rows = np.flatnonzero(zero.any(1))
+            who = (f"series {ids[rows[0]]!r} has only zeros in its history" if len(rows) == 1 else
+                   f"{len(rows)} series have only zeros in their history (e.g. {ids[rows[0]]!r})")
+            who = "the series has only zeros in its history" if len(zero) == 1 else who
+            warnings.warn(f"{who}: forecast 0, as naive forecasts it, not the network's offset from 0",
+                          UserWarning, stacklevel=4)
+        return out
 
     @staticmethod
     def _check_finite(params: np.ndarray, ids) -> None:

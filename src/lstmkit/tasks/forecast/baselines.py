@@ -29,6 +29,7 @@ __all__ = [
     "infer_season",
     "naive_forecast",
     "seasonal_naive_forecast",
+    "zero_histories",
 ]
 
 # Period of the dominant cycle for one step of each offset family (checked with isinstance, so
@@ -80,6 +81,15 @@ def naive_forecast(series, origins, horizon: int) -> np.ndarray:
     """ŷ_{t+k} = y_t for every step: [N, T] -> [len(origins), horizon, T]."""
     y, t, horizon = _check_inputs(series, origins, horizon)
     return np.repeat(y[t][:, None, :], horizon, axis=1)
+
+
+def zero_histories(values: np.ndarray, starts, ends) -> np.ndarray:
+    """``[n, T]``: whether the history ``values[starts[k]:ends[k]]`` (rows of ``values [N, T]``) of
+    each target is 0 throughout -- an intermittent-demand item that never sold, whose forecast is 0
+    (naive's, and every baseline's) rather than the network's small offset from 0."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    nonzero = np.concatenate([np.zeros((1, values.shape[1]), dtype=np.int64), np.cumsum(values != 0, axis=0)])
+    return (nonzero[ends] == nonzero[starts]) & (ends > starts)[:, None]
 
 
 def seasonal_naive_forecast(series, origins, horizon: int, season: int) -> np.ndarray:

@@ -182,7 +182,12 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     grouped = col.attrs.get("dot_groups", {}).get(name)
     if grouped is not None:                     # 1.032 beside 976 in a semicolon file
         raise dot_two_ways(name, grouped[1], row_place(col, grouped[0]))
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+    if pd.api.types.is_bool_dtype(col):        # True / False cells (a CSV's, a workbook's): as yes / no text
+        if not yes_no:
+            raise LstmkitError(f"column {name!r} holds True/False, not numbers", "choose a column of numbers")
+        warnings.warn(f"column {name!r} holds True/False: read as 1 and 0", UserWarning, stacklevel=2)
+        out = col.astype(np.float64)
+    elif pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
         out = _float_of_integers(col, name, col) if pd.api.types.is_integer_dtype(col) else col.astype(np.float64)

@@ -196,7 +196,7 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     sid = "series"
     if sid not in est.panel_scaler_.params:
         return None
-    a = a[-L:]                                                # every step below is row by row
+    whole, a = a, a[-L:]                                      # every step below is row by row
     loc, scale = est.panel_scaler_.get(sid)
     y = (a[:, :T] - loc) / scale
     say_far_outside(est.panel_scaler_, [sid], y[None], a[None, :, :T], est._original_units, False)   # no seasons here
@@ -218,7 +218,8 @@ def one_window(est, data, net) -> pd.DataFrame | None:
                 params = est._engine_run(net)(x, None, None)
         params = params.numpy()
     params = params.astype(np.float64)
-    point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))[0]   # [H, T]
+    point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))
+    point = est._zero_histories(point, (whole[:, :T] == 0).all(0)[None], [sid])[0]                          # [H, T]
     return _point_frame(cfg.target, point)
 
 

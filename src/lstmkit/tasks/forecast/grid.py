@@ -23,22 +23,51 @@ __all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", 
            "check_one_step", "warn_missing_steps"]
 
 
-def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
-    """Inferred frequency (None when irregular) and the number of gaps in ``index``."""
-    if index is None or len(index) < 3:
+def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) -> tuple[str | None, int]:
+    """Inferred frequency (None when irregular, or for integer steps) and the number of gaps in
+    ``times`` (dates, or int64 time steps), with one warning when the steps are not equal: steps
+    longer than 1.5x the median are gaps; without any, steps that vary by 1.5x or more (1 to 3
+    at random) are irregular -- the model reads each row as one step either way, and dates the
+    forecast one median step after the last time. Months (28-31 days) vary less and are regular."""
+    if times is None or len(times) < 3:
         return None, 0
-    freq = infer_freq(index)
-    if freq is not None:
-        return freq, 0
-    steps = np.diff(index.asi8)
+    dated = np.issubdtype(np.asarray(times).dtype, np.datetime64)
+    if dated:
+        index = pd.DatetimeIndex(times).as_unit("ns")
+        freq = infer_freq(index)
+        if freq is not None:
+            return freq, 0
+        ticks = index.asi8
+    else:
+        ticks = np.asarray(times, dtype=np.int64)
+    steps = np.diff(ticks)
     typical = float(np.median(steps))
+    say = _step_name if dated else (lambda v: f"{v:g}")
+    where = f"time column {name!r}" if name else "the time index"
     # 1.5x the median step: calendar months (28-31 days) are not gaps, a skipped step is.
     gaps = int((steps > 1.5 * typical).sum())
     if gaps:
-        where = f"time column {name!r}" if name else "the time index"
         warnings.warn(f"{where} has {gaps} irregular gaps (steps longer than the typical "
-                      f"{pd.Timedelta(int(typical), unit=index.unit)}); windows will span them", UserWarning, stacklevel=3)
+                      f"{pd.Timedelta(int(typical)) if dated else say(typical)}); windows will span them",
+                      UserWarning, stacklevel=3)
+    elif steps.max() >= 1.5 * steps.min():
+        lo = int(steps.min())
+        grid = (f"df.set_index({name or 'time'!r}).resample({_offset(lo)!r}).mean()" if dated else
+                f"df.set_index({name or 'time'!r}).reindex(range({ticks[0]}, {ticks[-1] + 1}, {lo}))"
+                f".rename_axis({name or 'time'!r})")
+        warnings.warn(f"{where} steps vary from {say(lo)} to {say(int(steps.max()))} (median {say(typical)}; "
+                      f"{int((steps != typical).sum())} of {len(steps)} steps differ from it): the model treats rows "
+                      f"as equal steps and dates its forecasts {say(typical)} apart from the last time — resample "
+                      f"to a regular grid (pandas: {grid}) and train with --fill interpolate, or pass --time none "
+                      "to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
     return None, gaps
+
+
+def _offset(ns: int) -> str:
+    """A step of ``ns`` nanoseconds as a pandas frequency (``D``, ``6h``, ``90s``)."""
+    if ns % _DAY == 0:                  # '1D', not pandas' '24h'
+        return f"{ns // _DAY}D"
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(ns)).freqstr
 
 
 # calendar steps pandas' infer_freq does not recognise: semi-month starts (the 1st and 15th) and
@@ -166,7 +195,8 @@ def _mean_step(freq: str) -> float | None:
 
 
 def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name: str | None) -> None:
-    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns], end to end,
+    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns] or int64 time
+    steps, end to end,
     ``lengths`` each) step by other frequencies: one model reads every row as one step, and the run
     keeps one frequency, so an hourly series beside daily ones got daily seasons and forecasts dated
     a day apart. Each series' usual step is its median one (gaps and 28-31 day months are no
@@ -187,13 +217,16 @@ def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name:
     if len(other):
         k = int(other[0])
         what = f"time column {name!r}" if name else "the time index"
+        dated = np.issubdtype(times.dtype, np.datetime64)
+        say = _step_name if dated else (lambda v: f"{v:g}")
         raise LstmkitError(
-            f"the series step by different frequencies in {what}: series {ids[k]!r} by "
-            f"{_step_name(usual[k])}, series {ids[first]!r} by {_step_name(usual[first])} ({len(other)} of "
+            f"the series step by different {'frequencies' if dated else 'steps'} in {what}: series {ids[k]!r} by "
+            f"{say(usual[k])}, series {ids[first]!r} by {say(usual[first])} ({len(other)} of "
             f"{len(lengths)} series differ from {ids[first]!r}): one model reads each row as one step, so the "
             "seasons, lags and forecast times of one of them would be wrong",
             "train one run per frequency (split the table by it), or resample every series to one frequency "
-            "(pandas: df.set_index('time').groupby('id').resample('D').mean())")
+            "(pandas: df.set_index('time').groupby('id').resample('D').mean())" if dated else
+            "train one run per step (split the table by it), or number every series' times by one step")
 
 
 def _step_name(ns: float) -> str:

@@ -251,10 +251,11 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         parts_i.append(unobserved if unobserved is not None else np.zeros(m, dtype=bool))
         if ts_ is not None:
             parts_t.append(ts_)
-            if freq is None and np.issubdtype(ts_.dtype, np.datetime64) and m >= 3:
-                freq = _infer_freq(pd.DatetimeIndex(ts_))
+            dated = np.issubdtype(ts_.dtype, np.datetime64)
+            if freq is None and m >= 3 and (dated or id_col is None):
+                freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
-                    regularity(pd.DatetimeIndex(ts_), time_col)
+                    regularity(ts_, time_col)                            # or vary (integer steps too)
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
@@ -288,7 +289,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
     values, past_a, fut_a = cat(parts_y, len(targets)), cat(parts_p, len(past)), cat(parts_f, len(fut))
     tt = np.concatenate(parts_t) if parts_t else None
-    if freq is not None:
+    if freq is not None or (tt is not None and not np.issubdtype(tt.dtype, np.datetime64)):   # integer steps too
         check_one_step(tt, lengths, out_ids, time_col)
     zone = clock_zone(time_info, run)
     if calendar and zone is not None and run is not None and not run.get("time_zone"):

@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.baselines import infer_season
+from lstmkit.tasks.forecast.baselines import infer_season, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table
@@ -282,7 +282,12 @@ class PanelPipeline(AheadForecast):
         if arrays["season"] is not None:                                       # the indices at the targets
             loc = loc + arrays["season"][(rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)]
         params = self._original_units(unscale(self.output_.kind, params, loc, scale))
-        return combine_windows(self, params, arrays.get("panel"), rows, series)
+        params = combine_windows(self, params, arrays.get("panel"), rows, series)
+        panel = arrays.get("panel")
+        if panel is None or not len(params):
+            return params
+        # a window whose series was 0 up to its origin forecasts 0, as after the series' end (ahead.py)
+        return self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
 
     @property
     def n_features_in_(self) -> int:

@@ -175,8 +175,11 @@ def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels) 
     out: dict[str, float] = {"wQL": wql}
     if kind == "gaussian":
         from scipy import stats
-        z = (y - params[..., 0]) / params[..., 1]
-        crps = params[..., 1] * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / math.sqrt(math.pi))
+        sc = params[..., 1]
+        mass = sc == 0                      # a series that never left 0 forecasts all its mass at 0 (ahead.py)
+        z = (y - params[..., 0]) / np.where(mass, 1.0, sc)
+        crps = np.where(mass, np.abs(y - params[..., 0]),
+                        sc * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / math.sqrt(math.pi)))
         out["CRPS"] = float(crps.mean())
     elif kind == "studentt":
         g = quantiles_of(kind, params, _GRID)

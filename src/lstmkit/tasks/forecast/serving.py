@@ -228,6 +228,8 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
                              "send values in the units and range of the training data")
     if active_combination(est) is not None:                                  # as predict: around the network
         params = np.stack([combine_history(est, p, h) for p, h in zip(params, prepared["histories"])])
+    # a target 0 throughout its history forecasts 0, as predict's does
+    params = est._zero_histories(params, np.stack([(h == 0).all(0) & (len(h) > 0) for h in prepared["histories"]]))
     out = est.output_
     point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}

@@ -446,9 +446,31 @@ def _fractions(col: pd.Series, name: str) -> LstmkitError:
     k = int((col != col.round()).to_numpy().argmax())
     cell = float(col.iloc[k])
     hint = _serial_hint(col, "dates and times", at=cell)
-    return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                        f"{hint}; else write dates such as 2024-01-31, or leave out --time" if hint
-                        else "write dates such as 2024-01-31, or leave out --time")
+    if hint:
+        return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
+                            f"{hint}; else write dates such as 2024-01-31, or leave out --time")
+    step = _one_step(col)
+    if step is None:
+        return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
+                            "write dates such as 2024-01-31, or leave out --time")
+    lo = float(col.min())
+    shifted = f"(df[{name!r}] - {lo:.12g})" if lo else f"df[{name!r}]"
+    return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates: elapsed time in steps of "
+                        f"{step:.12g}?", f"number the steps with whole numbers, which read as time steps (pandas: "
+                        f"df[{name!r}] = ({shifted} / {step:.12g}).round().astype(int)), or leave out --time to read "
+                        "the rows in file order")
+
+
+def _one_step(col: pd.Series) -> float | None:
+    """The step every value of a float column lies a whole number of from its least (0.0, 0.1,
+    0.2, ... written in floating point: 0.30000000000000004), or None."""
+    v = np.unique(col.to_numpy(dtype=np.float64))
+    steps = np.diff(v)
+    if len(steps) == 0 or not np.isfinite(v).all():
+        return None
+    step = float(steps.min())
+    k = (v - v[0]) / step
+    return step if np.allclose(k, k.round(), rtol=0, atol=1e-6) else None
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
