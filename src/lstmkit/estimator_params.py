@@ -60,13 +60,16 @@ class EstimatorParams:
         (data refused after the classes were read, a network built but refused by the trainer, an
         error while training) leaves the estimator as it was: the model fitted before, or
         unfitted. Without it ``predict`` answered from an untrained network, or from new classes
-        over old weights. Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
+        over old weights. The network is built and trained in float32 whatever torch's default
+        dtype (:func:`~lstmkit.nn.dtype.float32_default`). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
+        from lstmkit.nn.dtype import float32_default      # torch: only once something trains
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
-            yield
+            with float32_default():        # a float32 network under torch.set_default_dtype(torch.float64) too
+                yield
         except TrainingInterrupted:
             raise
         except BaseException:
