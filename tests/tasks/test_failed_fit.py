@@ -135,3 +135,20 @@ def test_a_float64_default_dtype_still_fits_and_loads_a_float32_model(name, tmp_
     if X is not None:
         loaded.predict(X)
         est.predict(X)
+
+
+@pytest.mark.parametrize("context", ["no_grad", "inference_mode"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_fit_inside_no_grad_or_inference_mode_still_trains(name, context, tmp_path):
+    """A fit called inside the caller's ``torch.no_grad()`` or ``torch.inference_mode()`` (left
+    open around an evaluation cell) failed with torch's 'element 0 of tensors does not require grad
+    and does not have a grad_fn'. It trains as anywhere else, and the caller's mode is left on."""
+    import torch
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
+    args, X = _data(name, tmp_path)
+    with getattr(torch, context)():
+        est.fit(*args)
+        assert not torch.is_grad_enabled()
+        if X is not None:
+            est.predict(X)
+    assert est.result_.epochs_run == 1
