@@ -60,13 +60,20 @@ class EstimatorParams:
         (data refused after the classes were read, a network built but refused by the trainer, an
         error while training) leaves the estimator as it was: the model fitted before, or
         unfitted. Without it ``predict`` answered from an untrained network, or from new classes
-        over old weights. Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
+        over old weights. The network is built and trained in float32 whatever torch's default
+        dtype (:func:`~lstmkit.nn.dtype.float32_default`), with gradients on inside a caller's
+        ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
+        import torch                                       # only once something trains
+        from lstmkit.nn.dtype import float32_default
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
-            yield
+            # a float32 network under torch.set_default_dtype(torch.float64) too; gradients inside the
+            # caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of tensors does not require grad')
+            with float32_default(), torch.inference_mode(False), torch.enable_grad():
+                yield
         except TrainingInterrupted:
             raise
         except BaseException:

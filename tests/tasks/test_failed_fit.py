@@ -107,3 +107,48 @@ def test_a_warning_of_fit_still_points_at_the_callers_line():
     with pytest.warns(UserWarning, match="holds out") as record:
         lstmkit.TextClassifier(**QUICK, min_freq=1, val_frac=0.6).fit(x, y)
     assert [w.filename for w in record if "holds out" in str(w.message)] == [__file__]
+
+
+@pytest.fixture
+def float64_default():
+    """torch's default dtype float64 for the test, as a notebook sets it for its own numerics."""
+    import torch
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_float64_default_dtype_still_fits_and_loads_a_float32_model(name, tmp_path, float64_default):
+    """Under ``torch.set_default_dtype(torch.float64)`` SequenceClassifier and Forecaster failed in
+    fit, and their saved runs in predict after ``lstmkit.load``, with torch's 'LSTM: Expected input
+    dtype torch.float64, got torch.float32'; the other tasks trained a float64 network and saved it
+    at twice the size. The model is float32 under either default, and the default is left as it was."""
+    import torch
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
+    args, X = _data(name, tmp_path)
+    est.fit(*args, out=tmp_path / "runs")
+    assert {p.dtype for p in est.net_.parameters()} == {torch.float32}
+    assert torch.get_default_dtype() == torch.float64
+    loaded = lstmkit.load(est.run_dir_)
+    assert {p.dtype for p in loaded.net_.parameters()} == {torch.float32}
+    if X is not None:
+        loaded.predict(X)
+        est.predict(X)
+
+
+@pytest.mark.parametrize("context", ["no_grad", "inference_mode"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_fit_inside_no_grad_or_inference_mode_still_trains(name, context, tmp_path):
+    """A fit called inside the caller's ``torch.no_grad()`` or ``torch.inference_mode()`` (left
+    open around an evaluation cell) failed with torch's 'element 0 of tensors does not require grad
+    and does not have a grad_fn'. It trains as anywhere else, and the caller's mode is left on."""
+    import torch
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
+    args, X = _data(name, tmp_path)
+    with getattr(torch, context)():
+        est.fit(*args)
+        assert not torch.is_grad_enabled()
+        if X is not None:
+            est.predict(X)
+    assert est.result_.epochs_run == 1

@@ -421,7 +421,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     @classmethod
     def load(cls, path: str | Path):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
-        is unpickled). A missing or malformed entry is one error naming the folder."""
+        is unpickled). A missing or malformed entry is one error naming the folder. The network is
+        float32 whatever torch's default dtype."""
+        from lstmkit.nn.dtype import float32_default     # torch: only once a network is built
         meta, weights = read_run(path, cls.TASK)
         path = Path(path)
         cls._check_run(meta, path)
@@ -429,7 +431,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
+            with float32_default():       # the float32 network that was saved, under a float64 default too
+                est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None

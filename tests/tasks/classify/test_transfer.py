@@ -67,6 +67,7 @@ def test_init_from_copies_weights_and_vocabulary_and_takes_the_lm_sizes(lm_run, 
     assert torch.equal(after["encoder.weight_hh_l1"], lm_w["encoder.weight_hh_l1"])
     assert not torch.equal(after["head.weight"], watch.start["head.weight"])
     assert all(p.requires_grad for p in clf.net_.parameters())        # left trainable for later use
+    assert not hasattr(clf, "lm_start_")           # the LM's weights, copied, are not kept beside (nor pickled)
     meta = json.loads((clf.run_dir_ / "lstmkit.json").read_text())
     rec = meta["preprocessing"]["init_from"]
     assert rec["run"] == str(lm_run.resolve()) and rec["fingerprint"] == file_sha256(lm_run / WEIGHTS_FILE)[:16]

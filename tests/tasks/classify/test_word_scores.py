@@ -142,6 +142,25 @@ def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts
     assert report["max_abs_diff"] < report["tolerance"]
 
 
+def test_the_table_reaches_a_network_rebuilt_at_the_vectors_width(texts, tmp_path):
+    """A vectors file of another width than ``embed_dim`` (GloVe's 100 against the default) rebuilds
+    the network at its width: the table had been copied into the first network, and the model
+    trained and answered with an all-zero table, without a word. The table is not kept beside the
+    network afterwards (``word_scores_``: up to LARGE_TABLE, twice in memory and in a pickle)."""
+    x, y = texts(60, seed=5)
+    words = sorted({w for t in x for w in t.split()})
+    rng = np.random.default_rng(0)
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("".join(f"{w} {' '.join(f'{v:.3f}' for v in rng.normal(size=6))}\n" for w in words))
+    clf = TextClassifier(word_scores=True, vectors=str(vectors), embed_dim=8, score_pairs=0, max_epochs=1, min_freq=1,
+                         val_frac=0, **QUIET).fit(x, y)
+    assert clf.config_.embed_dim == 6
+    ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
+    expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size, 0)
+    assert expected.abs().sum() > 0 and torch.equal(clf.net_.word_scores, expected)
+    assert not hasattr(clf, "word_scores_")
+
+
 def test_the_mix_and_its_bias_are_the_ones_with_the_lowest_validation_loss(texts):
     """Each pair of weights gets its own best class bias; the pair with the lowest validation loss
     is kept, its bias folded into the head's (divided by the LSTM's weight): the net then answers

@@ -263,20 +263,32 @@ class TextClassifier(Classifier):
         return {"vocab_size": self.tokenizer_.vocab_size}
 
     def _start_weights(self, cfg) -> list:
+        """The network's starting weights: a language model's (``init_from``) or a vectors file's,
+        then the word-score table, copied once the network has its final shape (a vectors file of
+        another width rebuilds it: the table copied before was lost with the first network, and
+        ``word_scores=True`` trained with an all-zero table, without a word). What was copied is not
+        kept beside the network (``lm_start_``: the LM's every weight; ``word_scores_``: up to
+        :data:`LARGE_TABLE`), nor pickled with the fitted model."""
+        callbacks = []
+        if cfg.init_from:
+            copy_weights(self.net_, self.lm_start_)
+            del self.lm_start_
+            net, decay = self.net_, cfg.lr_layer_decay
+            net.param_groups = lambda lr: discriminative_groups(net, lr, decay)    # read by the trainer
+            callbacks = [GradualUnfreezing(net, cfg.unfreeze_epochs)]
+        elif cfg.vectors:
+            self._start_vectors(cfg)
         if cfg.word_scores:
             with torch.no_grad():
                 self.net_.word_scores.copy_(self.word_scores_)
                 self.net_.mix.copy_(torch.tensor([1.0, 0.0]))    # the LSTM trains alone; see _after_training
-        if cfg.init_from:
-            copy_weights(self.net_, self.lm_start_)
-            net, decay = self.net_, cfg.lr_layer_decay
-            net.param_groups = lambda lr: discriminative_groups(net, lr, decay)    # read by the trainer
-            return [GradualUnfreezing(net, cfg.unfreeze_epochs)]
-        if not cfg.vectors:
-            return []
+            del self.word_scores_
+        return callbacks
+
+    def _start_vectors(self, cfg) -> None:
+        """The embedding from ``cfg.vectors``; the file decides its width (the net is rebuilt at it)."""
         vectors, n_found = load_vectors(cfg.vectors, self.tokenizer_.vocab, seed=cfg.train.seed)
         if vectors.shape[1] != cfg.embed_dim:
-            # The file decides the embedding width; rebuild the net at that width.
             self.config_.embed_dim = int(vectors.shape[1])
             torch.manual_seed(cfg.train.seed)
             self.net_ = self._build_net()
@@ -284,7 +296,6 @@ class TextClassifier(Classifier):
         with torch.no_grad():
             self.net_.embedding.weight.copy_(vectors)
         self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
-        return []
 
     def _preprocessing_meta(self) -> dict[str, Any]:
         return {"tokenizer": self.tokenizer_.kind, "vocab_file": VOCAB_FILE, "vocab_size": self.tokenizer_.vocab_size,
