@@ -224,7 +224,7 @@ WORDED = [
     ("restore-steps-bool", "steps true is not a count", 'with the S that {"op": "state"} returned'),
     ("restore-mode-null", "mode null, this stream 'state'", "same model and mode"),
     ("restore-not-a-state", "not an lstmkit stream state", 'with the S that {"op": "state"} returned'),
-    ("restore-c-missing", "malformed", 'with the S that {"op": "state"} returned'),
+    ("restore-c-missing", "stream 'this' in the state is malformed", 'with the S that {"op": "state"} returned'),
     ("op-null", "unknown op null", "send one of: reset, state, restore"),
 ]
 

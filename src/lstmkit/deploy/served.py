@@ -237,13 +237,13 @@ class ServedModel:
         if op == "restore":
             state = msg.get("state")
             if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                return {"error": "restore needs a stream state — send {\"op\": \"restore\", \"state\": S} with "
-                                 "the S that {\"op\": \"state\"} returned", "field": "state"}
+                return {"error": f"restore needs a stream state — {_RESTORE}", "field": "state"}
             try:
                 stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
-            except LstmkitError as e:          # its fix in Python's words ("state_dict()") told in the op's
-                if names_python_call(e.hint):
-                    raise LstmkitError(e.message, _RESTORE) from None
+            except LstmkitError as e:          # its fix in Python's words ("state_dict()") told in the op's,
+                # and the stream by the name {"op": "state"} gave it (it was the connection's own 'ws-1')
+                e.message = e.message.replace(f"stream {sid!r}", "stream 'this'")
+                e.hint = _RESTORE if names_python_call(e.hint) else e.hint
                 raise
             return {"restored": True, "step": stream.steps(sid)}
         raise AssertionError(op)               # every op of OP_FIELDS is answered above
