@@ -13,7 +13,8 @@ HTTP goes through the standard library; streams use ``websockets`` (the ``[serve
 service that cannot be reached, one that does not answer within ``timeout`` seconds, a server that
 answers what no lstmkit service does (not JSON, not a JSON object), a 4xx / 5xx answer and a
 stream's error answer are each one :class:`~lstmkit.errors.LstmkitError` naming the URL and the
-field or problem.
+field or problem. A 404 the service did not give (its own names the unknown model or path, "problem —
+fix") says the URL may not be the service's, e.g. a reverse proxy's without its path prefix.
 """
 from __future__ import annotations
 
@@ -81,7 +82,13 @@ class Client:
     def stream(self, model: str | None = None, open_timeout: float = 10.0) -> "ClientStream":
         """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``."""
         ws_url = "ws" + self.url[4:] + _path(model, "/stream")
-        return ClientStream(ws_url, self.timeout, _seconds(open_timeout, "open_timeout"))
+        return ClientStream(ws_url, self.timeout, _seconds(open_timeout, "open_timeout"), self._not_service())
+
+    def _not_service(self) -> str:
+        """The fix for a 404 the lstmkit service did not give (another server, or a reverse proxy's
+        URL without its path prefix): the service answers an unknown model with its own problem."""
+        return (f"is {self.url} the lstmkit service? behind a reverse proxy, give its path prefix too "
+                "(Client('https://HOST/PREFIX')); the service answers GET /health with {\"status\": \"ok\"}")
 
     def _call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
         url = self.url + path
@@ -92,6 +99,9 @@ class Client:
                 answer = json.loads(resp.read())
         except urllib.error.HTTPError as e:
             problem, fix = _problem(e)
+            if e.code == 404 and fix is None:   # the service's 404 says "problem — fix" (an unknown model named)
+                raise LstmkitError(f"{method} {url} answered 404 ({problem}), not as the lstmkit service answers",
+                                   self._not_service()) from None
             raise LstmkitError(f"{method} {url} answered {e.code}: {problem}",
                                fix or _HINTS.get(e.code, "fix the request")) from None
         except TimeoutError:                    # connected, then no answer in time (it said "cannot reach")
@@ -111,7 +121,7 @@ class Client:
 class ClientStream:
     """One WebSocket ``/stream`` connection: :meth:`send` a message, get its answer."""
 
-    def __init__(self, url: str, timeout: float, open_timeout: float):
+    def __init__(self, url: str, timeout: float, open_timeout: float, not_service: str | None = None):
         try:
             from websockets.sync.client import connect
         except ImportError:
@@ -121,6 +131,10 @@ class ClientStream:
             self._ws = connect(url, open_timeout=open_timeout, max_size=None)
             self._ws.__enter__()                # websockets wants its context; close() ends it
         except Exception as e:                  # refused, handshake rejected, timed out
+            if getattr(getattr(e, "response", None), "status_code", None) == 404:
+                # the service accepts every WebSocket path, and answers one it does not stream with why
+                raise LstmkitError(f"cannot open a stream at {url}: its server answered HTTP 404, which the lstmkit "
+                                   "service never does to a WebSocket", not_service or _NOT_LSTMKIT) from None
             raise LstmkitError(f"cannot open a stream at {url} ({type(e).__name__}: {e})",
                                "is the service running, and does this model stream? see GET /models") from None
 

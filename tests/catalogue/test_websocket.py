@@ -62,6 +62,17 @@ def send(text):
     return build
 
 
+def after(n, text):
+    """``text`` sent after ``n`` good steps: a refused op leaves those steps (a reset would start at 1)."""
+    def build(ws):
+        for _ in range(n):
+            ws.send_text(GOOD)
+            ws.receive_json()
+        ws.send_text(text)
+        return n
+    return build
+
+
 # (id, mode, message builder, words in the error)
 CASES = [
     ("binary-frame", "state", send(b"\x00\x01binary"), "text frames"),
@@ -91,6 +102,12 @@ CASES = [
     ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
+    ("op-null", "state", send('{"op": null}'), "unknown op null"),
+    # an op's other fields were dropped: {"op": "reset", "y": 3.0} reset and lost the observation
+    ("op-reset-with-an-observation", "state", after(2, '{"op": "reset", "y": 3.0}'), "takes no other field, not 'y'"),
+    ("op-state-with-a-field", "state", after(2, '{"op": "state", "ids": ["a"]}'), "not 'ids'"),
+    ("op-restore-with-a-field", "state", after(2, '{"op": "restore", "state": {}, "steps": 3}'),
+     'takes only "state", not \'steps\''),
     ("restore-no-state", "state", send('{"op": "restore"}'), "restore needs"),
     ("restore-state-a-list", "state", send('{"op": "restore", "state": [1]}'), "restore needs"),
     ("restore-two-streams", "state", send('{"op": "restore", "state": {"streams": {"a": {}, "b": {}}}}'),
@@ -99,6 +116,8 @@ CASES = [
     ("restore-steps-text", "state", restore(lambda st: _rec(st).update(steps="5")), "steps"),
     # a state's booleans are the stream's to check (a speech state's own "loud" was refused as "not a number")
     ("restore-steps-bool", "state", restore(lambda st: _rec(st).update(steps=True)), "steps true is not a count"),
+    ("restore-mode-null", "state", restore(lambda st: st.update(mode=None)), "mode null"),
+    ("restore-not-a-state", "state", send('{"op": "restore", "state": {"streams": {"a": {}}}}'), "not an lstmkit stream state"),
     ("restore-h-nan", "state", restore(lambda st: _nan_first(st, "h")), "not valid json"),
     ("restore-h-string-nan", "state", restore(lambda st: _rec(st)["h"][0][0].__setitem__(0, "nan")), "h"),
     ("restore-c-1e39", "state", restore(lambda st: _rec(st)["c"][0][0].__setitem__(0, 1e39)), "float32"),
@@ -121,6 +140,7 @@ def test_bad_message(clients, mode, build, words):
         err = ws.receive_json()                           # strict JSON: never a bare NaN
         assert "error" in err and "forecast" not in err, err
         assert words.lower() in err["error"].lower() or words == err.get("field"), err
+        assert "()" not in err["error"], err              # a JSON client is told ops and fields, not Python's methods
         assert_problem_and_fix(err["error"])
         ws.send_text(GOOD)
         assert ws.receive_json()["step"] == done + 1      # still usable; the bad message changed nothing
@@ -196,3 +216,41 @@ def test_too_many_streams_is_a_close_frame(clients):
     finally:
         for ws in open_:
             ws.close()
+
+
+# A JSON client's values in JSON's words, and a restore's fix in the ops' words (it was told "steps True is not a
+# count", "unknown op None" and "pass what Stream.state_dict() or save() wrote")
+WORDED = [
+    ("restore-steps-bool", "steps true is not a count", 'with the S that {"op": "state"} returned'),
+    ("restore-mode-null", "mode null, this stream 'state'", "same model and mode"),
+    ("restore-not-a-state", "not an lstmkit stream state", 'with the S that {"op": "state"} returned'),
+    ("restore-c-missing", "stream 'this' in the state is malformed", 'with the S that {"op": "state"} returned'),
+    ("op-null", "unknown op null", "send one of: reset, state, restore"),
+]
+
+
+@pytest.mark.parametrize("case, problem, fix", WORDED, ids=[w[0] for w in WORDED])
+def test_a_json_client_is_told_json_values_and_ops(clients, case, problem, fix):
+    mode, build = next(c[1:3] for c in CASES if c[0] == case)
+    ws = clients[mode].websocket()
+    try:
+        build(ws)
+        said = ws.receive_json()["error"]
+        assert problem in said and said.endswith(fix), said       # case-sensitive: true, not True
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("op, extra", [('"reset"', '"y": 3.0'), ('"state"', '"x": 1'),
+                                       ('"restore"', '"state": {}, "audio": [0.1]')])
+def test_an_op_with_a_field_it_does_not_take_names_it_and_changes_nothing(clients, op, extra):
+    ws = clients["state"].websocket()
+    try:
+        before = _state_of(ws, 2)
+        ws.send_text("{" + f'"op": {op}, {extra}' + "}")
+        err = ws.receive_json()
+        assert err["field"] == extra.split(", ")[-1].split(":")[0].strip('"') and "error" in err, err
+        ws.send_text(json.dumps({"op": "state"}))
+        assert ws.receive_json()["state"] == before               # not reset, nothing read
+    finally:
+        ws.close()

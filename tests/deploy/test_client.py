@@ -218,3 +218,51 @@ def test_stream_message_json_cannot_carry_leaves_the_stream_usable(service):
         with pytest.raises(LstmkitError, match="the message holds a set"):
             s.send({"y": {1.0}, "temp": 0.0})
         assert s.send({"y": 0.5, "temp": 0.0})["step"] == 1
+
+
+@pytest.fixture
+def not_found_server():
+    """A loopback HTTP server that answers every path 404: an HTML page (nginx), or FastAPI's own JSON."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"          # a WebSocket client reads no HTTP/1.0 answer
+
+        def _not_found(self):
+            html = not self.path.startswith("/fastapi")
+            body = b"<html><body>404 Not Found</body></html>" if html else b'{"detail": "Not Found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html" if html else "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _not_found
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("prefix", ["", "/fastapi"])
+def test_a_404_from_what_is_not_the_service_is_not_told_to_check_the_model_name(not_found_server, prefix, service):
+    """A 404 from another server (a reverse proxy's URL without its prefix) was "check the model name"; the
+    service's own 404 for an unknown model still names it and its fix."""
+    from lstmkit.serve import Client
+    c = Client(not_found_server + prefix, timeout=5)
+    for call in (lambda: c.predict(model="sales", instances=[]), lambda: c.model("sales"), c.models):
+        with pytest.raises(LstmkitError, match=r"answered 404 \(Not Found\), not as the lstmkit service answers") as e:
+            call()
+        assert "model name" not in e.value.hint and "path prefix" in e.value.hint and c.url in e.value.hint
+    with pytest.raises(LstmkitError, match=r"answered HTTP 404, which the lstmkit service never does") as e:
+        c.stream(model="sales", open_timeout=5)
+    assert "path prefix" in e.value.hint
+    with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope'") as e:   # the service's own
+        service.predict(model="nope", texts=["x"])
+    assert e.value.hint.startswith("use one this service serves")

@@ -497,7 +497,7 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
     assert stream.steps("s") == 0 and stream.step({"audio": [0.0] * 10}, "s")["partial"] == ""
     with pytest.raises(LstmkitError, match="other weights"):
         again.load_state_dict({**saved, "fingerprint": "0" * 16})
-    with pytest.raises(LstmkitError, match="must be the object state_dict"):     # was "other weights"
+    with pytest.raises(LstmkitError, match="not a speech stream.s state"):     # was "other weights"
         again.load_state_dict({"streams": saved["streams"]})
     broken = json.loads(json.dumps(saved))
     broken["streams"]["s"]["frames"] = [[0.0] * 5]
@@ -657,3 +657,30 @@ def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):
     manifest.rename(tmp_path / "moved.csv")
     with pytest.raises(LstmkitError, match="cannot check an int8 model .*no recordings with transcripts"):
         export_int8(run, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
+
+
+def test_an_op_carrying_audio_is_refused_naming_it_and_a_restore_is_told_the_ops_words(ctc):
+    """``{"op": "reset", "audio": [...]}`` reset the stream and dropped the audio; a restore of a malformed
+    state was told "restore the object state_dict() returned", Python's words, over the WebSocket."""
+    from websockets.sync.client import connect
+    from serve_helpers import running_server
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    with running_server("--run", ctc, "--engine", "torch") as (_, port), \
+            connect(f"ws://127.0.0.1:{port}/stream") as ws:
+        def said(message):
+            ws.send(json.dumps(message))
+            return json.loads(ws.recv())
+        first = said(wave[:800].tolist())
+        saved = said({"op": "state"})["state"]
+        err = said({"op": "reset", "audio": wave[800:1600].tolist()})
+        assert err["field"] == "audio" and "takes no other field, not 'audio'" in err["error"], err
+        assert said({"op": "state"})["state"] == saved                      # not reset, the audio not read
+        assert said(wave[800:1600].tolist())["step"] == first["step"] + 1
+        tampered = json.loads(json.dumps(saved))
+        tampered["streams"]["this"]["steps"] = True
+        err = said({"op": "restore", "state": tampered})
+        assert err["field"] == "state" and err["error"] == ('a stream state is malformed — send {"op": "restore", '
+                                                            '"state": S} with the S that {"op": "state"} returned'), err
+    python = adapter_for(ctc).open_stream("torch", ctc)                   # Python is told the method
+    with pytest.raises(LstmkitError, match=r"restore the object state_dict\(\) returned"):
+        python.load_state_dict(tampered)

@@ -62,6 +62,9 @@ seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,7 +80,7 @@ from lstmkit.data.arrays import plain_array
 from lstmkit.errors import LstmkitError
 
 __all__ = ["DeployAdapter", "EstimatorAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row",
-           "observation_mapping"]
+           "observation_mapping", "shown", "json_wording", "names_python_call"]
 
 
 def observation_mapping(obs: Any) -> dict | None:
@@ -110,12 +113,12 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
         row = [obs[c] for c in columns]
         bad = next((c for c in columns if not _numbers_only([obs[c]])), None)
         if bad is not None:                      # the column named: the service's error names it as the field
-            raise LstmkitError(f"observation values must be numbers, got {_shown(obs[bad])} in column {bad!r}",
+            raise LstmkitError(f"observation values must be numbers, got {shown(obs[bad])} in column {bad!r}",
                                f"send {len(columns)} numbers: {', '.join(columns)}")
     else:
         row = obs
     if not _numbers_only(row):                   # np.asarray would take True as 1.0, "1.0" as 1.0
-        raise LstmkitError(f"observation values must be numbers, got {_shown(row)}",
+        raise LstmkitError(f"observation values must be numbers, got {shown(row)}",
                            f"send {len(columns)} numbers: {', '.join(columns)}")
     try:
         a = np.asarray(row, dtype=np.float64).reshape(1, -1)
@@ -123,7 +126,7 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
         raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
                            "send numbers the model can hold") from None
     except (TypeError, ValueError):
-        raise LstmkitError(f"observation values must be numbers, got {_shown(row)}",
+        raise LstmkitError(f"observation values must be numbers, got {shown(row)}",
                            f"send {len(columns)} numbers: {', '.join(columns)}") from None
     if a.shape[1] != len(columns):
         raise LstmkitError(f"Expected {len(columns)} values per observation ({', '.join(columns)}), "
@@ -136,9 +139,32 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
     return a
 
 
-def _shown(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` on one line, cut to ``limit`` characters (an error message is one line)."""
-    text = " ".join(repr(value).split())
+_JSON_CLIENT = contextvars.ContextVar("lstmkit_json_client", default=False)
+
+
+@contextlib.contextmanager
+def json_wording():
+    """Within it, :func:`shown` words a client's values as JSON: the service answering a JSON
+    message (a ``/stream`` message) sets it; Python callers of the same code get Python's words."""
+    token = _JSON_CLIENT.set(True)
+    try:
+        yield
+    finally:
+        _JSON_CLIENT.reset(token)
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value a caller sent, as an error message shows it: as JSON (``true``, ``null``, ``[1, 2]``)
+    to a JSON client (within :func:`json_wording`; it was told "steps True is not a count"), else
+    ``repr(value)``; text is quoted as ``repr`` quotes it either way. One line, cut to ``limit``
+    characters (an error message is one line)."""
+    text = None
+    if _JSON_CLIENT.get() and not isinstance(value, str):
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):          # not a value JSON holds (a numpy array): Python's words
+            pass
+    text = " ".join((repr(value) if text is None else text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -158,6 +184,15 @@ _CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")              # --time, --date
 def names_cli_flag(text: str | None) -> bool:
     """Whether ``text`` (an error's hint) names a command-line flag: a fix for the CLI, not for a request."""
     return bool(text) and _CLI_FLAG.search(text) is not None
+
+
+_PYTHON_CALL = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\(\)")       # state_dict(), Stream.save(): Python's words
+
+
+def names_python_call(text: str | None) -> bool:
+    """Whether ``text`` (an error's hint) names a Python method (``state_dict()``): a fix for a
+    Python caller, not for a JSON client, whose words are the service's (``{"op": "state"}``)."""
+    return bool(text) and _PYTHON_CALL.search(text) is not None
 
 
 class BadRequest(LstmkitError):

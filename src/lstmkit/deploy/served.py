@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.deploy.adapter import BadRequest, names_cli_flag
+from lstmkit.deploy.adapter import BadRequest, json_wording, names_cli_flag, names_python_call, shown
 from lstmkit.deploy.batching import RequestBatcher
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.deploy.streaming import make_stream
@@ -40,6 +40,9 @@ F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
 JSON_TYPES = ("application/json",)             # and any type ending "+json"; no header is none (a 415)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# the fields each /stream op takes: any other is refused, not dropped ({"op": "reset", "audio": [...]} lost the audio)
+OP_FIELDS = {"reset": ("op",), "state": ("op",), "restore": ("op", "state")}
+_RESTORE = 'send {"op": "restore", "state": S} with the S that {"op": "state"} returned'
 
 
 def named_runs(runs) -> dict[str, Path]:
@@ -176,7 +179,7 @@ class ServedModel:
                    else "send finite JSON numbers within ±3.4e38 (fill or drop the missing values)")
             return {"error": f"message{where} {problem} — {fix}", "field": self._field_of(msg, path)}
         try:
-            with self._lock:
+            with self._lock, json_wording():                  # a client's values shown as JSON (true, null)
                 if isinstance(msg, dict) and "op" in msg:
                     return self._operation(msg, sid)
                 if self.task_stream:
@@ -212,6 +215,15 @@ class ServedModel:
 
     def _operation(self, msg: dict, sid: str) -> dict[str, Any]:
         op, stream = msg["op"], self.stream
+        if not isinstance(op, str) or op not in OP_FIELDS:
+            return {"error": f"unknown op {shown(op)} — send one of: {', '.join(OP_FIELDS)}", "field": "op"}
+        extra = [k for k in msg if k not in OP_FIELDS[op]]
+        if extra:                              # refused whole: the stream is as it was
+            takes = " and ".join(f'"{k}"' for k in OP_FIELDS[op][1:])
+            form = "{" + ", ".join(['"op": "' + op + '"', *(f'"{k}": ...' for k in OP_FIELDS[op][1:])]) + "}"
+            return {"error": f'the op "{op}" takes {("only " + takes) if takes else "no other field"}, '
+                             f"not {shown(extra[0])} (nothing was done) — send {form} alone, and what else it held "
+                             "as a message of its own", "field": extra[0]}
         if op == "reset":
             stream.reset(sid)
             return {"reset": True}
@@ -225,11 +237,16 @@ class ServedModel:
         if op == "restore":
             state = msg.get("state")
             if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                return {"error": "restore needs a stream state — send {\"op\": \"restore\", \"state\": S} with "
-                                 "the S that {\"op\": \"state\"} returned", "field": "state"}
-            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+                return {"error": f"restore needs a stream state — {_RESTORE}", "field": "state"}
+            try:
+                stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+            except LstmkitError as e:          # its fix in Python's words ("state_dict()") told in the op's,
+                # and the stream by the name {"op": "state"} gave it (it was the connection's own 'ws-1')
+                e.message = e.message.replace(f"stream {sid!r}", "stream 'this'")
+                e.hint = _RESTORE if names_python_call(e.hint) else e.hint
+                raise
             return {"restored": True, "step": stream.steps(sid)}
-        return {"error": f"unknown op {op!r} — send one of: reset, state, restore", "field": "op"}
+        raise AssertionError(op)               # every op of OP_FIELDS is answered above
 
     def end_stream(self, sid: str) -> None:
         with self._lock:

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from lstmkit.deploy.adapter import shown
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
@@ -79,7 +80,7 @@ class SavedStreams:
         header = self._header()
         for key in ("mode", "input_size", "state", "window", "extra"):
             if state.get(key) != header.get(key):
-                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header.get(key)!r}",
+                raise LstmkitError(f"stream state has {key} {shown(state.get(key))}, this stream {shown(header.get(key))}",
                                    "restore state into a stream of the same model and mode")
         if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
             raise LstmkitError("this stream state belongs to other model weights",
@@ -93,13 +94,14 @@ class SavedStreams:
             try:
                 slots[str(id)] = self._slot_from(rec)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
+                raise LstmkitError(f"stream {id!r} in the state is malformed ({e})",
+                                   "take the state again with state_dict() or save()") from None
         self._slots.update(slots)
 
     def _slot_from(self, rec: dict[str, Any]) -> StreamSlot:
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
-            raise ValueError(f"steps {steps!r} is not a count")
+            raise ValueError(f"steps {shown(steps)} is not a count")
         slot = StreamSlot(steps=steps)
         if self.extra is not None and steps:
             slot.aux = self.extra.restore(rec, steps)

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row
+from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row, shown
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
@@ -153,7 +153,7 @@ class SeriesStreams:
         if isinstance(x_t, dict) and "id" in x_t:
             named, x_t = x_t["id"], {k: v for k, v in x_t.items() if k != "id"}
             if not isinstance(named, (str, int)) or isinstance(named, bool):
-                raise LstmkitError(f"the message's id must name a series, got {named!r}",
+                raise LstmkitError(f"the message's id must name a series, got {shown(named)}",
                                    "send the series id as text, e.g. {\"id\": \"s1\", ...}")
             named = str(named)
         if aux is not None and named is not None and named != aux.series:

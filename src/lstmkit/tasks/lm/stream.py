@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.streaming import Stream, stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
@@ -174,20 +175,20 @@ class LMStream(Stream):
         if isinstance(state, dict) and state.get("format") == header["format"]:
             for key in ("task", "level", "vocab_size"):
                 if state.get(key) != header[key]:
-                    raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header[key]!r}",
+                    raise LstmkitError(f"stream state has {key} {shown(state.get(key))}, this stream {shown(header[key])}",
                                        "restore state into a stream of the same language model")
         super().load_state_dict(state)
 
     def _slot_from(self, rec: dict[str, Any]) -> _Slot:
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
-            raise ValueError(f"steps {steps!r} is not a count")
+            raise ValueError(f"steps {shown(steps)} is not a count")
         if set(rec) == {"steps"}:
             return self._completed(self._new_slot(steps))
         last = np.asarray(rec["last"]).reshape(-1)     # an int (JSON) or a [1] array (safetensors)
         if last.shape != (1,) or last.dtype.kind not in "iuf" or last[0] != int(last[0]) \
                 or not 0 < int(last[0]) < self.tokenizer.vocab_size:
-            raise ValueError(f"last token {rec['last']!r} is not a token id")
+            raise ValueError(f"last token {shown(rec['last'])} is not a token id")
         with np.errstate(over="ignore"):              # beyond float32 becomes inf, refused below
             before = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
         if any(b.shape != z.shape for b, z in zip(before, self._zero)):

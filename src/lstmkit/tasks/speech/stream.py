@@ -193,7 +193,8 @@ class SpeechStream:
         """Restore streams saved by :meth:`state_dict` (all checked before any is replaced)."""
         if not isinstance(d, dict) or not isinstance(d.get("streams"), dict) or "fingerprint" not in d:
             # without a fingerprint it was told "saved from other weights — start the streams afresh"
-            raise LstmkitError("a stream state must be the object state_dict() returned", "save it with state_dict()")
+            raise LstmkitError("not a speech stream's state (it holds its \"streams\" and the weights' \"fingerprint\")",
+                               "pass the object state_dict() returned")
         if d.get("fingerprint") != self.fingerprint:
             raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
         restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
