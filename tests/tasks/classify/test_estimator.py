@@ -85,6 +85,38 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
 
 
+def test_labels_scored_in_another_type_than_predict_answers_are_refused(texts, tiny):
+    """score(X, ['1', '0']) of a model fitted on y = [1, 0] was 1.0: the strings were matched to the
+    classes as text, where predict(X) == y is all False (scikit-learn's accuracy_score refuses the mix);
+    numbers scored against string classes likewise. The error names the type and the conversion, for
+    texts, numeric sequences, and a DataFrame's label column."""
+    import pandas as pd
+    x, y = texts(20)
+    ints = [int(lab == "pos") for lab in y]
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, ints)
+    assert clf.score(x, ints) == clf.score(x, np.array(ints, dtype=np.int8)) == np.mean(clf.predict(x) == ints)
+    for given in ([str(v) for v in ints], np.array(ints).astype(str), pd.Series(ints).astype("string")):
+        with pytest.raises(LstmkitError, match=r"^y holds strings \('[01]'\) but the model was fitted on integers: "
+                                               r"predict answers integers, which never equal a string — ") as e:
+            clf.score(x, given)
+        assert "[int(v) for v in y]" in e.value.hint and "y.astype(int)" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"^y holds strings"):
+        clf.evaluate(x, [str(v) for v in ints])
+    with pytest.raises(LstmkitError, match=r"^the data's 'label' column holds strings \('[01]'\)"):
+        clf.evaluate(pd.DataFrame({"text": x, "label": [str(v) for v in ints]}))
+    named = TextClassifier(max_epochs=1, **tiny).fit(x, [str(v) for v in ints])        # string classes '0', '1'
+    assert named.score(x, [str(v) for v in ints]) == np.mean(named.predict(x) == np.array([str(v) for v in ints]))
+    with pytest.raises(LstmkitError, match=r"^y holds integers \([01]\) but the model's classes are strings \('0', '1'\): "
+                                           r"predict answers strings, which never equal integers — ") as e:
+        named.score(x, ints)
+    assert "[str(v) for v in y]" in e.value.hint
+    wide = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1)))
+    series = SequenceClassifier(max_epochs=1, hidden_size=8, progress="off", tensorboard=False).fit(wide, [1, 0] * 10)
+    assert 0 <= series.score(wide, [1, 0] * 10) <= 1
+    with pytest.raises(LstmkitError, match=r"^y holds strings \('1'\) but the model was fitted on integers"):
+        series.score(wide, ["1", "0"] * 10)
+
+
 @pytest.mark.parametrize("make, dtype", [
     (lambda v: np.asarray(v, dtype=np.int8), "int8"),
     (lambda v: np.asarray(v, dtype=np.uint16), "uint16"),
