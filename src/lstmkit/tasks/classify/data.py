@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
-from lstmkit.data.splits import parts_error, split_parts
+from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
@@ -316,6 +316,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     folder without them is an error naming what it holds (it was 'unknown file type')."""
     texts, labels = [], []
     if not _class_folders(root):
+        check_not_saved_dataset(root)
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
         _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         _check_not_part_files(root)

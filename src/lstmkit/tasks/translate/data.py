@@ -40,7 +40,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    table_column, text_lines, unseparated_line)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
-from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
+from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -122,7 +122,10 @@ def _check_file(path: Path, hint: str) -> None:
 def _check_not_parts(folder: Path) -> None:
     """An error naming the files to pass when ``folder`` holds a data set's parts: IWSLT's or
     Multi30k's ``train.de`` / ``train.en`` / ``valid.de`` / … (each part a file per language), or a
-    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'."""
+    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'; a Hugging
+    Face ``save_to_disk`` folder: the export to do."""
+    check_not_saved_dataset(folder, lambda parts: split_parts_fix(parts, test=None,
+                                                                 score="translate evaluate --run RUN --data"))
     parts = split_parts(folder, lambda f: True)
     if not parts:
         return
