@@ -665,16 +665,17 @@ def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series
 
 def test_html_in_reviews_is_read_as_text_and_an_old_run_reads_it_as_it_was_trained(tmp_path, tiny):
     """IMDB-style reviews: '&amp;', '&eacute;', '&#39;' were words of their own ('amp', 'eacute',
-    '39'). A new run decodes them (vocab.json records html: true); a run saved before reads them as
-    its vocabulary was counted."""
+    '39'), and so were inline tags ('<i>': 'i'). A new run decodes them and drops those (vocab.json
+    records html: 2); a run saved before reads them as its vocabulary was counted."""
     import hashlib
-    x = [t for k in range(20) for t in (f"caf&eacute; was great &amp; fun<br /><br />it&#39;s good {k}",
+    x = [t for k in range(20) for t in (f"caf&eacute; was <i>great</i> &amp; fun<br /><br />it&#39;s good {k}",
                                         f"awful &quot;film&quot;<p>bad</p> {k}")]
     y = ["pos", "neg"] * 20
     run = TextClassifier(max_epochs=1, **tiny).fit(x, y, out=tmp_path).run_dir_
     state = json.loads((run / "vocab.json").read_text())
-    assert state["html"] is True and {"café", "it's", "film"} <= set(state["itos"])
-    assert not {"amp", "eacute", "39", "quot", "p"} & set(state["itos"])
+    assert state["html"] == 2 and {"café", "it's", "film"} <= set(state["itos"])
+    assert not {"amp", "eacute", "39", "quot", "p", "i"} & set(state["itos"])        # '<i>' was the word 'i'
+    assert TextClassifier.load(run).tokenizer_.tokens("<em>so</em> &amp;") == ["so"]
     old = {k: v for k, v in state.items() if k != "html"}
     (run / "vocab.json").write_text(json.dumps(old))
     meta = json.loads((run / "lstmkit.json").read_text())
