@@ -161,16 +161,14 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="hf"), 2, "hf is a folder of a data set in parts (data/train-00000-of-00001.csv, train.jsonl, "
      "data/test-00000-of-00001.csv, test.jsonl), not of class folders — join each part's files into one"),
     (_train(data="hf/data"), 2, "/hf/data/train-00000-of-00001.csv --test "),
+    (_train(data="hf/data"), 2, "hf/data/test-00000-of-00001.csv (to evaluate a run: --data "),
     # was 'a data set in parts — pass --data hf_saved/train', which then held 'no class sub-folders'
     (_train(data="hf_saved"), 2, "hf_saved is a Hugging Face data set saved with save_to_disk (a DatasetDict of train, "
      "test): its .arrow files are a cache, not a table lstmkit reads — export it to JSON lines (Python: ds = datasets."
      "load_from_disk("),
-    (_train(data="hf_saved"), 2, "ds['train'].to_json('train.jsonl'); ds['test'].to_json('test.jsonl'); or to_csv for "
-     "CSV), then pass --data train.jsonl --test test.jsonl"),
     (_train(data="hf_saved/train"), 2, "(one Dataset): its .arrow files are a cache, not a table lstmkit reads — export "
      "it to JSON lines (Python: ds = datasets.load_from_disk("),
-    (_series(data="hf_saved"), 2, "hf_saved is a Hugging Face data set saved with save_to_disk"),
-    (_train(data="hf/data"), 2, "hf/data/test-00000-of-00001.csv (to evaluate a run: --data "),
+    (_series(data="hf_saved"), 2, "then pass --data train.jsonl --test test.jsonl"),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),
