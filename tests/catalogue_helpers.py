@@ -67,6 +67,13 @@ def common_files(d: Path) -> None:
     (d / "not_yaml.yaml").write_text("a: [1, 2\n")
     (d / "train_not_a_block.yaml").write_text("train: 5\n")         # a traceback once
     (d / "a_file").write_text("x\n")
+    (d / "hf_saved").mkdir()                    # a Hugging Face DatasetDict as save_to_disk writes it
+    (d / "hf_saved" / "dataset_dict.json").write_text('{"splits": ["train", "test"]}')
+    for part in ("train", "test"):
+        (d / "hf_saved" / part).mkdir()
+        (d / "hf_saved" / part / "data-00000-of-00001.arrow").write_bytes(b"\xff\xff\xff\xff" + bytes(60))
+        (d / "hf_saved" / part / "state.json").write_text('{"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}')
+        (d / "hf_saved" / part / "dataset_info.json").write_text("{}")
 
 
 def train_once(argv, d: Path, out: Path) -> Path:

@@ -30,6 +30,7 @@ def d(tmp_path_factory):
     (d / "commas.csv").write_text("text,label\n" + "".join(f"{t}, really,{l}\n" for t, l in rows))    # an unquoted comma
     (d / "comma_later.csv").write_text(good.replace("great plot,", '"great\nplot",', 1) + "\nok, really,pos\n")
     (d / "comma_at_end.csv").write_text(good.replace("bad film,neg\n", "bad film,neg,\n", 1))
+    (d / "no_comma.csv").write_text(good.replace("bad film,neg\n", "bad film neg\n", 1))      # a space for the comma
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n+ $ %,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
@@ -151,6 +152,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # was pandas' 'Error tokenizing data. C error: Expected 2 fields in line 43, saw 3', counting a quoted cell's lines
     (_train(data="comma_later.csv"), 2, "comma_later.csv line 44 has 3 cells, its header 2 (text, label)"),
     (_train(data="comma_at_end.csv"), 2, "comma_at_end.csv line 3 ends in ',': 3 cells, its header 2 — remove the ','"),
+    (_train(data="no_comma.csv"), 2, "no_comma.csv line 3 holds no ',': its text and its label read as one text ('bad "
+     "film neg', ending in the label 'neg'), and the row has no label — put a ',' between the text and its label"),
     # was "whose sub-folders (test, train) hold no .txt files — put each class's texts in a sub-folder …"
     (_train(data="aclImdb"), 2, "aclImdb is the top folder of a data set in parts: its sub-folders test/ (neg, pos), "
                                 "train/ (neg, pos) each hold the class folders — pass --data "),
@@ -159,6 +162,13 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "data/test-00000-of-00001.csv, test.jsonl), not of class folders — join each part's files into one"),
     (_train(data="hf/data"), 2, "/hf/data/train-00000-of-00001.csv --test "),
     (_train(data="hf/data"), 2, "hf/data/test-00000-of-00001.csv (to evaluate a run: --data "),
+    # was 'a data set in parts — pass --data hf_saved/train', which then held 'no class sub-folders'
+    (_train(data="hf_saved"), 2, "hf_saved is a Hugging Face data set saved with save_to_disk (a DatasetDict of train, "
+     "test): its .arrow files are a cache, not a table lstmkit reads — export it to JSON lines (Python: ds = datasets."
+     "load_from_disk("),
+    (_train(data="hf_saved/train"), 2, "(one Dataset): its .arrow files are a cache, not a table lstmkit reads — export "
+     "it to JSON lines (Python: ds = datasets.load_from_disk("),
+    (_series(data="hf_saved"), 2, "then pass --data train.jsonl --test test.jsonl"),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),

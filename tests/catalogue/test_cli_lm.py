@@ -44,6 +44,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # a folder is read as its .txt files (was 'is a folder, not a text file' whatever it held)
     (_train(data="folder"), 2, "folder is a folder with no .txt files — pass a folder of .txt files (sub-folders are read"),
     (_train(data="tables"), 2, "tables is a folder with no .txt files (it holds .csv files)"),
+    (_train(data="hf_saved"), 2, "hf_saved is a Hugging Face data set saved with save_to_disk (a DatasetDict of train, "
+     "test)"),
+    (_train(data="hf_saved"), 2, "then pass --data train.jsonl (and score the test part with lm evaluate --run RUN "
+     "--data test.jsonl)"),
     # every part was read as training text, the test part trained on and the held-out lines drawn from all
     (_train(data="ptb"), 2, "ptb holds a data set in parts (ptb.train.txt, ptb.valid.txt, ptb.test.txt): read as one "
      "corpus, its validation and test parts would be trained on — pass --data "),

@@ -55,6 +55,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(src="folder"), 2, "is a folder, not a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
     # was 'is a folder, not a text file — pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file …'
+    (["translate", "train", "--data", "{d}/hf_saved", *TRAIN[6:]], 2, "hf_saved is a Hugging Face data set saved with "
+     "save_to_disk (a DatasetDict of train, test): its .arrow files are a cache, not a table lstmkit reads — export it "
+     "to JSON lines"),
     (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt is a folder of a data set in parts (train.de, "
      "train.en, valid.de, valid.en, test.de, test.en), not a file of pairs — pass --src-file "),
     (["translate", "train", "--data", "{d}/iwslt", *TRAIN[6:]], 2, "iwslt/valid.en (de to en; swap each pair of files "

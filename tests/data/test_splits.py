@@ -1,5 +1,8 @@
 """Folders of a data set's parts: which names name a part, and which folders are no split."""
-from lstmkit.data.splits import split_parts, split_parts_fix
+import pytest
+
+from lstmkit.data.splits import check_not_saved_dataset, split_parts, split_parts_fix
+from lstmkit.errors import LstmkitError
 
 
 def _folder(tmp_path, *names):
@@ -32,3 +35,27 @@ def test_shards_are_to_be_joined(tmp_path):
     fix = split_parts_fix(split_parts(d, lambda f: True))
     assert fix.startswith("join each part's files into one (train: train-00000-of-00002.parquet, "
                           "train-00001-of-00002.parquet; test: test-00000-of-00001.parquet)")
+
+
+def test_a_hugging_face_save_to_disk_folder_is_named_with_the_export_to_do(tmp_path):
+    """A DatasetDict or one Dataset as save_to_disk writes them (.arrow files, state.json): the
+    commands read the top folder as a data set in parts and told to pass train/, which held 'no class
+    sub-folders'; now one error names the to_json export and the files to pass after it."""
+    saved = tmp_path / "imdb"
+    for part in ("train", "test", "unsupervised"):
+        (saved / part).mkdir(parents=True)
+        (saved / part / "data-00000-of-00001.arrow").write_bytes(bytes(64))
+        (saved / part / "state.json").write_text("{}")
+    check_not_saved_dataset(saved)                                    # no dataset_dict.json yet: not one
+    (saved / "dataset_dict.json").write_text('{"splits": ["train", "test", "unsupervised"]}')
+    with pytest.raises(LstmkitError, match=r"imdb is a Hugging Face data set saved with save_to_disk \(a DatasetDict "
+                                           r"of train, test, unsupervised\)") as e:
+        check_not_saved_dataset(saved)
+    assert "ds['unsupervised'].to_json('unsupervised.jsonl')" in e.value.hint
+    assert e.value.hint.endswith("then pass --data train.jsonl --test test.jsonl")
+    (saved / "dataset_dict.json").write_text("not json")               # its list unreadable: the split folders
+    with pytest.raises(LstmkitError, match=r"a DatasetDict of test, train, unsupervised"):
+        check_not_saved_dataset(saved)
+    with pytest.raises(LstmkitError, match=r"train is a Hugging Face data set .*\(one Dataset\)") as e:
+        check_not_saved_dataset(saved / "train")
+    assert "ds.to_json('train.jsonl')" in e.value.hint and e.value.hint.endswith("then pass --data train.jsonl")

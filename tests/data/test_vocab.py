@@ -233,18 +233,46 @@ def test_a_less_than_sign_in_prose_is_no_tag(text, words, chars):
     assert "".join(tokenize_chars(text, html=True)) == chars
 
 
+_TAGGED = "<i>Alien</i> is <EM>great</em>, <b>truly</b> <strong>a</strong> <u>must</u>: <span class=\"s\">see</span> <spoiler>it</spoiler>"
+
+
+def test_inline_formatting_tags_are_dropped_under_the_new_html_value_only():
+    """'<i>Alien</i>' was the words 'i', 'alien', 'i' (and '<em>' 'em'): under html HTML_INLINE (every
+    tokenizer fitted now) inline formatting tags are dropped; html True, recorded by runs saved
+    before, keeps them as words, so such a run tokenises as its vocabulary was counted."""
+    from lstmkit.data.vocab import HTML_INLINE, tokenize_chars
+    words = ["alien", "is", "great", "truly", "a", "must", "see", "it"]
+    assert tokenize_words(_TAGGED, html=HTML_INLINE) == words
+    assert tokenize_many([_TAGGED, "un<b>believ</b>able", "a<i>b"], html=HTML_INLINE) == [words, ["unbelievable"], ["ab"]]
+    assert tokenize_words(_TAGGED, html=True)[:4] == ["i", "alien", "i", "is"]          # as html: true read it
+    assert tokenize_many([_TAGGED], html=True) == [tokenize_words(_TAGGED, html=True)]
+    assert "".join(tokenize_chars("<i>A</i> &lt;b&gt;", html=HTML_INLINE)) == "a <b>"     # an escaped tag stays text
+    assert tokenize_words("<img src=x> <br> <bold> <ins>", html=HTML_INLINE) == ["img", "src", "x", "bold", "ins"]
+    tok = make_tokenizer("word", min_freq=1).fit([_TAGGED])
+    assert "i" not in tok.vocab.itos and tokenizer_from_dict({**tok.to_dict(), "html": True}).pieces("<i>x</i>") == [
+        "i", "x", "i"]
+
+
+@pytest.mark.parametrize("text", ["a < b", "x <i and i> y", "c<b and b>d", "1 <u 2 and u> 3", "a <em or em> b"])
+def test_a_less_than_sign_beside_a_tag_name_in_prose_is_no_inline_tag(text):
+    from lstmkit.data.vocab import HTML_INLINE
+    assert tokenize_words(text, html=HTML_INLINE) == tokenize_words(text, html=True)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(["&amp;", "&eacute;", "&#39;", "&", "<p>", "</p", "<p a=", ">", "\x00",
-                                          "<br />", "'", " ", "x"]), max_size=10).map("".join), max_size=6))
+                                          "<br />", "'", " ", "x", "<i>", "</b", "<span a=", "em>"]), max_size=10).map("".join),
+                max_size=6))
 def test_many_html_texts_tokenize_as_each_text_alone(texts):
     assert tokenize_many(texts, html=True) == [tokenize_words(t, html=True) for t in texts]
+    assert tokenize_many(texts, html=2) == [tokenize_words(t, html=2) for t in texts]
 
 
 @pytest.mark.parametrize("kind", ["word", "char", "bpe"])
 def test_a_tokenizer_saved_before_html_decoding_reads_references_as_it_was_counted(kind):
     new = make_tokenizer(kind, min_freq=1).fit([_REVIEW] * 3)
     state = json.loads(json.dumps(new.to_dict()))
-    assert state["html"] is True
+    assert state["html"] == 2                                              # HTML_INLINE: inline tags dropped too
     again = tokenizer_from_dict(state)
     assert again.encode(_REVIEW) == new.encode(_REVIEW) and again.to_dict() == new.to_dict()
     old_state = {k: v for k, v in state.items() if k != "html"}        # a vocab.json from before

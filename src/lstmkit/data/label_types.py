@@ -10,6 +10,7 @@ text and numeric sequences, spoken words).
                            ``"datetime64[ns, Europe/Berlin]"``), for classes_ and predict
     typed_labels(names, kind, dtype)  class strings as the labels ``fit`` was given: classes_
     FROM_TEXT              a label type -> how a class string reads back as such a label
+    check_scored_labels(y, kind, classes, where)  score/evaluate's labels of the type predict answers in
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import numpy as np
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 
-__all__ = ["FROM_TEXT", "label_type", "label_dtype", "label_objects", "typed_labels", "y_values", "whole_if_holed"]
+__all__ = ["FROM_TEXT", "check_scored_labels", "label_type", "label_dtype", "label_objects", "typed_labels", "y_values", "whole_if_holed"]
 
 
 def _timestamp(text: str):
@@ -152,3 +153,52 @@ def typed_labels(names: list[str], kind: str | None, dtype: str | None) -> np.nd
         zone = pd.api.types.pandas_dtype(dtype).tz
         return np.asarray([v.tz_convert(zone) for v in values], dtype=object)
     return np.asarray(values, dtype=dtype)
+
+
+# how labels given as strings read as a label type fit recorded, for the fix an error names
+_AS_KIND = {"int": ("integers", "[int(v) for v in y]", "y.astype(int)"),
+            "float": ("floats", "[float(v) for v in y]", "y.astype(float)"),
+            "bool": ("booleans", "[v == 'True' for v in y]", "y == 'True'"),
+            "decimal": ("decimals", "[decimal.Decimal(v) for v in y]", "y.map(decimal.Decimal)"),
+            "datetime": ("times", "[pd.Timestamp(v) for v in y]", "pd.to_datetime(y)"),
+            "timedelta": ("durations", "[pd.Timedelta(v) for v in y]", "pd.to_timedelta(y)")}
+
+
+def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y") -> None:
+    """An error when the labels ``y`` that score or evaluate compare predict with are text where
+    predict answers numbers, booleans or times (``kind``, as :func:`label_type` recorded at fit), or
+    numbers, booleans or times where it answers text (``kind`` None; ``classes``, the class strings,
+    for the message): scored by their text, ``'1'`` counted as the class ``1`` (accuracy 1.0 where
+    ``predict(X) == y`` is all False); scikit-learn's ``accuracy_score`` refuses them so. ``where``:
+    what holds the labels (``y``, a DataFrame's label column). Labels of the right family but another
+    type (``1.0`` for ``1``) are left to the unseen-label check; ``y`` None, one value or ragged, to
+    the readers."""
+    if y is None or isinstance(y, (str, bytes)) or np.ndim(y) == 0:
+        return
+    try:
+        values = y_values(y)
+    except (ValueError, TypeError):                     # ragged, or not one label each: labels_from_y says so
+        return
+    text = next((v for v in values if isinstance(v, str)), None)
+    if kind is not None and text is not None:
+        words, python, arrays = _AS_KIND[kind]
+        raise LstmkitError(f"{where} holds strings ({text!r}) but the model was fitted on {words}: predict answers "
+                           f"{words}, which never equal a string", f"pass the labels as {words}, as fit had them "
+                           f"(Python: {python}; numpy or pandas: {arrays})")
+    found = _typed(values)
+    if kind is None and text is None and found is not None:
+        shown = ", ".join(repr(c) for c in classes[:4]) + (", ..." if len(classes) > 4 else "")
+        words = _AS_KIND[found][0]
+        raise LstmkitError(f"{where} holds {words} ({values[0]!r}) but the model's classes are strings ({shown}): "
+                           f"predict answers strings, which never equal {words}", "pass the labels as strings "
+                           "(Python: [str(v) for v in y]; numpy or pandas: y.astype(str)), or refit on them as "
+                           f"{words} to have predict answer {words}")
+
+
+def _typed(values: list) -> str | None:
+    """The label type of ``values`` when predict answers such labels in it (numbers, booleans, times);
+    None for text, or mixed labels (fit gave them back as text, as :func:`label_type` judges them)."""
+    try:
+        return label_type(values)
+    except LstmkitError:
+        return None

@@ -4,6 +4,7 @@
     parts_shown(folder, parts)    their names, for an error
     split_parts_fix(parts, ...)   the flags that pass them to a command
     parts_error(folder, parts, not_what)  a classifier's error: pass the training part, the test part scored
+    check_not_saved_dataset(folder, fix)  a Hugging Face ``save_to_disk`` folder: an error naming the export to do
 
 What a download unpacks to: Penn Treebank's ``ptb.train.txt`` / ``ptb.valid.txt`` / ``ptb.test.txt``,
 WikiText's ``wiki.train.tokens`` …, a Hugging Face data set exported as ``train.jsonl`` / ``test.jsonl``
@@ -13,13 +14,14 @@ a command that reads a folder says which file to pass with which flag instead.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Callable
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["split_parts", "parts_shown", "split_parts_fix", "parts_error"]
+__all__ = ["split_parts", "parts_shown", "split_parts_fix", "parts_error", "check_not_saved_dataset"]
 
 # the words a file or folder name holds to name a part (as a word of its own: 'ptb.train.txt',
 # 'dev-clean', 'test-00000-of-00001.parquet'; not 'newstest2014' or 'trainer')
@@ -88,3 +90,33 @@ def parts_error(folder: Path, parts: dict[str, list[Path]], not_what: str) -> Ls
     after = f" (to evaluate a run: --data {test[0]})" if len(test) == 1 else ""
     return LstmkitError(f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not {not_what}",
                         split_parts_fix(parts) + after)
+
+
+def check_not_saved_dataset(folder: Path, fix: Callable[[dict[str, list[Path]]], str] = split_parts_fix) -> None:
+    """An error when ``folder`` is a Hugging Face data set as ``save_to_disk`` writes it: a
+    ``DatasetDict``'s ``dataset_dict.json`` with a sub-folder per split, or one split's ``.arrow``
+    files beside its ``state.json``. Arrow's files hold the rows in a cache format, no table a
+    command reads: it was told to pass ``train/`` as --data, which then held 'no class sub-folders'.
+    The fix names the export to JSON lines (``to_json``) and then how to pass the files written
+    (``fix(parts)``, the parts as :func:`split_parts` has them; a command's own flags)."""
+    listed = folder / "dataset_dict.json"
+    if listed.is_file():
+        try:
+            splits = [str(n) for n in json.loads(listed.read_text(encoding="utf-8"))["splits"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            splits = sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file())
+        what = f"a DatasetDict of {', '.join(splits) or 'no splits'}"
+        export = "; ".join(f"ds[{n!r}].to_json({n + '.jsonl'!r})" for n in splits)
+    elif (folder / "state.json").is_file() and any(folder.glob("*.arrow")):
+        splits, what = [folder.name], "one Dataset"
+        export = f"ds.to_json({folder.name + '.jsonl'!r})"
+    else:
+        return
+    parts: dict[str, list[Path]] = {}
+    for n in splits:
+        parts.setdefault(_part(n) or ("train" if len(splits) == 1 else n), []).append(Path(n + ".jsonl"))
+    known = {p: paths for p, paths in parts.items() if p in _ORDER}
+    then = fix(known) if "train" in known else f"pass the part to train on as --data ({', '.join(n + '.jsonl' for n in splits)})"
+    raise LstmkitError(f"{folder} is a Hugging Face data set saved with save_to_disk ({what}): its .arrow files are "
+                       "a cache, not a table lstmkit reads", f"export it to JSON lines (Python: ds = datasets."
+                       f"load_from_disk({str(folder)!r}); {export}; or to_csv for CSV), then {then}")

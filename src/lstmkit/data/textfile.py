@@ -11,6 +11,8 @@
     check_row_widths(text, path, sep)  a row with more cells than the header: an error naming its file line
     without_implicit_index(df, ...)    pandas' row names from a first data row one cell wider: undone, or that error
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
+    unseparated_line(lines, df, i, cell)  row ``i``'s file line when it holds no separator (its cells read as one)
+    separator_name(sep)                "tab" or the separator quoted, for a message
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text (these
                                        and the lines below to check_strings: :mod:`lstmkit.data.columns`)
     check_unique_columns(df, where)    a frame's columns each named once
@@ -286,7 +288,7 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
         if row and header is None:
             header = row
         elif row and len(row) > len(header):
-            mark = "tab" if sep == "\t" else repr(sep)
+            mark = separator_name(sep)
             if not "".join(row[len(header):]).strip():
                 raise LstmkitError(f"{path} line {first_line - 1 + start} ends in {mark}: {len(row)} cells, its "
                                    f"header {len(header)}", f"remove the {mark} at the end of that line")
@@ -360,6 +362,24 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
     if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
         df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), first_line) if not ln.strip("\r")]
     return df
+
+
+def separator_name(sep: str) -> str:
+    """A table's separator as a message names it: ``"tab"``, else quoted (``"','"``)."""
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def unseparated_line(lines: list[str], df: pd.DataFrame, i: int, cell: str) -> int | None:
+    """The file line of data row ``i`` of ``df``, a CSV / TSV :func:`parse_table` read from the file of
+    ``lines``, when that line holds no separator and is the ``cell`` read: a space typed for the tab or
+    comma, the row's cells read as one (a source and its target, a text and its label) and the others
+    left empty; None otherwise (another kind of table, or a quoted cell running over several lines,
+    whose first line holds none)."""
+    sep, at = df.attrs.get("sep"), re.fullmatch(r"line (\d+)", row_place(df, i))
+    if sep is None or at is None or int(at[1]) > len(lines):
+        return None
+    line = lines[int(at[1]) - 1]
+    return int(at[1]) if sep not in line and line.strip() and line.strip() == cell.strip() else None
 
 
 def row_place(df: pd.DataFrame, i: int) -> str:

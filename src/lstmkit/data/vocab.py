@@ -30,7 +30,7 @@ from lstmkit.errors import LstmkitError
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "import_tokenizers", "CJK", "SPACELESS", "mark_class", "symbol_class",
+    "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -42,6 +42,12 @@ _BREAKS = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 # references are decoded ('&amp;' was the word 'amp', 'caf&eacute;' the words 'caf' and 'eacute').
 # Only these tags (a <p> with attributes: name=...): a '<' in prose ('a < b', 'a<p then b>c') is no tag and stays.
 _HTML_BREAKS = re.compile(r"<\s*(?:br\s*/?|/?\s*p(?:\s+[\w:-]+\s*=[^<>\x00]*)?)\s*>", re.IGNORECASE)
+# ``html`` as recorded in vocab.json: False (saved before), True (the tags and references above), or
+# HTML_INLINE (every tokenizer fitted now): inline formatting tags dropped too, '<i>Alien</i>' read
+# as 'Alien' (the tags were the words 'i' and 'em'); a run saved with True reads text as it was counted.
+HTML_INLINE = 2
+_HTML_INLINE = re.compile(r"<\s*/?\s*(?:i|b|em|strong|u|span|spoiler)(?:\s+[\w:-]+\s*=[^<>\x00]*)?\s*>",
+                          re.IGNORECASE)
 # Scripts written without spaces between words: each character is a token.
 CJK = ("\u3040-\u30ff"            # hiragana, katakana
         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"   # CJK ideographs (+ ext. A, compatibility)
@@ -129,17 +135,24 @@ def normalize_text(text: str, lowercase: bool = True) -> str:
     return text.replace("İ", "i").lower() if lowercase else text
 
 
-def clean_text(text: str, lowercase: bool = True, html: bool = False) -> str:
+def clean_text(text: str, lowercase: bool = True, html: bool | int = False) -> str:
     """:func:`normalize_text` with HTML line breaks (``<br />``) made spaces; with ``html`` also
     ``<p>`` / ``</p>``, and character references decoded (``html.unescape``: ``&amp;`` -> ``&``,
-    ``&eacute;`` -> ``é``, ``&#39;`` -> ``'``) after the tags, so an escaped ``&lt;br&gt;`` stays text."""
+    ``&eacute;`` -> ``é``, ``&#39;`` -> ``'``) after the tags, so an escaped ``&lt;br&gt;`` stays text;
+    with ``html`` :data:`HTML_INLINE` inline formatting tags (``<i>``, ``</em>``, ``<b>``, ``<strong>``,
+    ``<u>``, ``<span …>``, ``<spoiler>``) dropped first (a ``'<'`` in prose, ``a < b``, stays)."""
     if html:
-        return normalize_text(_html.unescape(_HTML_BREAKS.sub(" ", text)), lowercase)
+        return normalize_text(_html.unescape(_HTML_BREAKS.sub(" ", _inline_dropped(text, html))), lowercase)
     return normalize_text(_BREAKS.sub(" ", text), lowercase)
 
 
+def _inline_dropped(text: str, html: bool | int) -> str:
+    """``text`` without inline formatting tags when ``html`` asks for it (:data:`HTML_INLINE`)."""
+    return _HTML_INLINE.sub("", text) if html >= HTML_INLINE and "<" in text else text
+
+
 def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, symbols: bool = True,
-                   html: bool = False) -> list[str]:
+                   html: bool | int = False) -> list[str]:
     """Words of ``text``: punctuation and ``<br />`` removed, CJK, Thai, … split into characters,
     emoji kept (see :func:`_word_pattern` for ``spaceless`` and ``symbols``; :func:`clean_text` for ``html``).
 
@@ -151,7 +164,7 @@ def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, sy
 
 
 def tokenize_many(texts: Sequence[str], lowercase: bool = True, spaceless: bool = True,
-                  symbols: bool = True, html: bool = False) -> list[list[str]]:
+                  symbols: bool = True, html: bool | int = False) -> list[list[str]]:
     """``[tokenize_words(t) for t in texts]``, with the ASCII texts cleaned and cut in one pass over
     them all (joined by a character none of them holds): about 3x faster on many short texts."""
     out: list[list[str] | None] = [None] * len(texts)
@@ -160,7 +173,7 @@ def tokenize_many(texts: Sequence[str], lowercase: bool = True, spaceless: bool 
     if ascii_idx:
         joined = _SEPARATOR.join([texts[k] for k in ascii_idx])
         if "<" in joined:       # ASCII is its own NFKC form; a tag may not cross the separator
-            joined = (_HTML_BREAKS if html else _BREAKS).sub(" ", joined)
+            joined = (_HTML_BREAKS if html else _BREAKS).sub(" ", _inline_dropped(joined, html))
         joined = joined.translate(_ASCII_TABLES[lowercase])
         if "'" in joined:
             joined = _LOOSE_APOSTROPHE.sub(" ", joined)
@@ -206,7 +219,7 @@ def end_to_end(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
     return np.fromiter(chain.from_iterable(id_lists), np.int64, int(lengths.sum())), lengths
 
 
-def tokenize_chars(text: str, lowercase: bool = True, html: bool = False) -> list[str]:
+def tokenize_chars(text: str, lowercase: bool = True, html: bool | int = False) -> list[str]:
     """Characters of ``text`` (:func:`clean_text`) with runs of white space collapsed to one space."""
     return list(" ".join(clean_text(text, lowercase, html).split()))
 
@@ -271,7 +284,7 @@ class WordTokenizer:
     kind = "word"
 
     def __init__(self, min_freq: int = 1, max_size: int | None = None, lowercase: bool = True,
-                 spaceless: bool = True, symbols: bool = True, html: bool = True):
+                 spaceless: bool = True, symbols: bool = True, html: bool | int = HTML_INLINE):
         self.min_freq, self.max_size, self.lowercase = min_freq, max_size, lowercase
         self.spaceless, self.symbols, self.html = spaceless, symbols, html
         self.vocab: Vocab | None = None
@@ -320,7 +333,7 @@ class WordTokenizer:
         return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
                 "max_size": self.max_size, **self.rules(), "itos": self.vocab.itos}
 
-    def rules(self) -> dict[str, bool]:
+    def rules(self) -> dict[str, bool | int]:
         """How text is read and cut (:func:`clean_text`'s and :func:`_word_pattern`'s settings), kept in the state."""
         return {"spaceless": self.spaceless, "symbols": self.symbols, "html": self.html}
 
@@ -343,7 +356,7 @@ class CharTokenizer(WordTokenizer):
     def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
         return [self.tokens(t) for t in texts]
 
-    def rules(self) -> dict[str, bool]:
+    def rules(self) -> dict[str, bool | int]:
         return {"html": self.html}          # every character is a token: no word rules to keep
 
 
@@ -357,7 +370,8 @@ class BPETokenizer:
 
     kind = "bpe"
 
-    def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True, html: bool = True):
+    def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True,
+                 html: bool | int = HTML_INLINE):
         self.min_freq, self.max_size, self.lowercase, self.html = min_freq, max_size or 8000, lowercase, html
         self._tok = None
 

@@ -319,6 +319,32 @@ def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
     assert d.ids == ["a", "c"] and d.labels == ["up", "down"]       # c: its one label serves its rows
 
 
+@pytest.mark.parametrize("sep, mark", [(",", "','"), ("\t", "tab")])
+def test_a_row_whose_separator_is_missing_is_named_so(tmp_path, sep, mark):
+    """A text and its label with a space for the separator ('good film pos') read as one text
+    without a label: it was left out with 'has no label (empty, NA, …)'. Ending in a known label, the
+    line is an error naming the missing separator; the one row without a label, the warning asks
+    whether its separator is missing; a quoted text over two lines is no such line."""
+    f = tmp_path / ("reviews.csv" if sep == "," else "reviews.tsv")
+    rows = ["good film", "pos"], ["bad film", "neg"], ["great plot", "very good"], ["awful acting", "neg"]
+    head = f"text{sep}label\n" + "".join(f"{t}{sep}{lab}\n" for t, lab in rows)
+    f.write_text(head + "seen it twice very good\nok\n")
+    with pytest.raises(LstmkitError, match=rf"line 6 holds no {mark}: its text and its label read as one text "
+                                           r"\('seen it twice very good', ending in the label 'very good'\)") as e:
+        read_texts(f)
+    assert e.value.hint == f"put a {mark} between the text and its label, as on the other lines"
+    f.write_text(head + "seen it twice\n")
+    with pytest.warns(UserWarning, match=rf"first: line 6, which holds no {mark}: is its separator missing\?\)"):
+        assert read_texts(f).texts == [t for t, _ in rows]
+    f.write_text(head + "seen it twice\nok\n")                    # two rows without: unlabelled rows, as before
+    with pytest.warns(UserWarning, match=r"first: line 6\): left out"):
+        read_texts(f)
+    if sep == ",":                                                   # a quoted text's first line holds no comma
+        f.write_text(head + '"it was\nneg",\n')
+        with pytest.warns(UserWarning, match=r"first: line 6\): left out"):
+            read_texts(f)
+
+
 @pytest.mark.parametrize("mark", ["NA", "N/A", "", "NaN", "nan", "#N/A"])
 def test_rows_without_a_label_are_left_out_with_one_warning(tmp_path, mark):
     """A label cell of NA, N/A, NaN or nothing was a class of its own ('NA': trained and predicted)

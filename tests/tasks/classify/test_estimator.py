@@ -85,6 +85,38 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
 
 
+def test_labels_scored_in_another_type_than_predict_answers_are_refused(texts, tiny):
+    """score(X, ['1', '0']) of a model fitted on y = [1, 0] was 1.0: the strings were matched to the
+    classes as text, where predict(X) == y is all False (scikit-learn's accuracy_score refuses the mix);
+    numbers scored against string classes likewise. The error names the type and the conversion, for
+    texts, numeric sequences, and a DataFrame's label column."""
+    import pandas as pd
+    x, y = texts(20)
+    ints = [int(lab == "pos") for lab in y]
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, ints)
+    assert clf.score(x, ints) == clf.score(x, np.array(ints, dtype=np.int8)) == np.mean(clf.predict(x) == ints)
+    for given in ([str(v) for v in ints], np.array(ints).astype(str), pd.Series(ints).astype("string")):
+        with pytest.raises(LstmkitError, match=r"^y holds strings \('[01]'\) but the model was fitted on integers: "
+                                               r"predict answers integers, which never equal a string — ") as e:
+            clf.score(x, given)
+        assert "[int(v) for v in y]" in e.value.hint and "y.astype(int)" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"^y holds strings"):
+        clf.evaluate(x, [str(v) for v in ints])
+    with pytest.raises(LstmkitError, match=r"^the data's 'label' column holds strings \('[01]'\)"):
+        clf.evaluate(pd.DataFrame({"text": x, "label": [str(v) for v in ints]}))
+    named = TextClassifier(max_epochs=1, **tiny).fit(x, [str(v) for v in ints])        # string classes '0', '1'
+    assert named.score(x, [str(v) for v in ints]) == np.mean(named.predict(x) == np.array([str(v) for v in ints]))
+    with pytest.raises(LstmkitError, match=r"^y holds integers \([01]\) but the model's classes are strings \('0', '1'\): "
+                                           r"predict answers strings, which never equal integers — ") as e:
+        named.score(x, ints)
+    assert "[str(v) for v in y]" in e.value.hint
+    wide = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1)))
+    series = SequenceClassifier(max_epochs=1, hidden_size=8, progress="off", tensorboard=False).fit(wide, [1, 0] * 10)
+    assert 0 <= series.score(wide, [1, 0] * 10) <= 1
+    with pytest.raises(LstmkitError, match=r"^y holds strings \('1'\) but the model was fitted on integers"):
+        series.score(wide, ["1", "0"] * 10)
+
+
 @pytest.mark.parametrize("make, dtype", [
     (lambda v: np.asarray(v, dtype=np.int8), "int8"),
     (lambda v: np.asarray(v, dtype=np.uint16), "uint16"),
@@ -633,16 +665,17 @@ def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series
 
 def test_html_in_reviews_is_read_as_text_and_an_old_run_reads_it_as_it_was_trained(tmp_path, tiny):
     """IMDB-style reviews: '&amp;', '&eacute;', '&#39;' were words of their own ('amp', 'eacute',
-    '39'). A new run decodes them (vocab.json records html: true); a run saved before reads them as
-    its vocabulary was counted."""
+    '39'), and so were inline tags ('<i>': 'i'). A new run decodes them and drops those (vocab.json
+    records html: 2); a run saved before reads them as its vocabulary was counted."""
     import hashlib
-    x = [t for k in range(20) for t in (f"caf&eacute; was great &amp; fun<br /><br />it&#39;s good {k}",
+    x = [t for k in range(20) for t in (f"caf&eacute; was <i>great</i> &amp; fun<br /><br />it&#39;s good {k}",
                                         f"awful &quot;film&quot;<p>bad</p> {k}")]
     y = ["pos", "neg"] * 20
     run = TextClassifier(max_epochs=1, **tiny).fit(x, y, out=tmp_path).run_dir_
     state = json.loads((run / "vocab.json").read_text())
-    assert state["html"] is True and {"café", "it's", "film"} <= set(state["itos"])
-    assert not {"amp", "eacute", "39", "quot", "p"} & set(state["itos"])
+    assert state["html"] == 2 and {"café", "it's", "film"} <= set(state["itos"])
+    assert not {"amp", "eacute", "39", "quot", "p", "i"} & set(state["itos"])        # '<i>' was the word 'i'
+    assert TextClassifier.load(run).tokenizer_.tokens("<em>so</em> &amp;") == ["so"]
     old = {k: v for k, v in state.items() if k != "html"}
     (run / "vocab.json").write_text(json.dumps(old))
     meta = json.loads((run / "lstmkit.json").read_text())

@@ -425,6 +425,10 @@ def test_a_classifier_fitted_on_numeric_labels_answers_in_them(digits, tiny, tmp
     np.testing.assert_array_equal(again.predict(paths), pred)
     texts = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(paths, [str(v) for v in y])
     assert texts.classes_.tolist() == ["0", "10", "15", "5"]          # text labels: as text, as before
+    with pytest.raises(LstmkitError, match=r"^y holds strings \('0'\) but the model was fitted on integers"):
+        est.score(paths, [str(v) for v in y])                # was scored by the text: '5' as the class 5
+    with pytest.raises(LstmkitError, match=r"^y holds integers \(0\) but the model's classes are strings"):
+        texts.score(paths, y)
     small = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(paths, np.array(y, dtype=np.int8))
     for est in (small, SpeechRecognizer.load(small.save(tmp_path / "int8"))):     # y's dtype, as the text classifier's
         assert est.classes_.dtype == np.int8 and est.predict(paths).dtype == np.int8

@@ -16,7 +16,7 @@ from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
-from lstmkit.data.label_types import typed_labels
+from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
@@ -332,6 +332,9 @@ class Classifier(RunEstimator, ABC):
     def _labelled(self, data, y):
         """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""
         self._check_fitted()
+        y = given_y(y)                        # read twice: for the labels' type, and as the labels
+        check_scored_labels(given_labels(data, y, self.config_.label), getattr(self, "label_type_", None),
+                            self.class_names_, "y" if y is not None else f"the data's {self.config_.label!r} column")
         # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
         # predict on the training column's name failed, and a save wrote them)
         with self._frame_columns(data):

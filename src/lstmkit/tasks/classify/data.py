@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
-from lstmkit.data.splits import parts_error, split_parts
+from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import decode_text, file_ext, is_number, read_text_file, row_place, text_lines
+from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_file, row_place, separator_name,
+                                   text_lines, unseparated_line)
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
@@ -65,6 +66,29 @@ class TextData:
     def subset(self, idx) -> "TextData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         return TextData([self.texts[i] for i in idx], labels, self.source)
+
+
+def _missing_separator(path: Path, df: pd.DataFrame, texts: list[str], labels: list[str | None], encoding: str) -> str:
+    """A row of the text table ``path`` without a label whose line holds no separator (``good film pos``:
+    a space typed for the comma, the text and its label read as one text): an error when its text
+    ends in a label of the other rows; else, when it is the one row without a label, what the warning
+    that leaves it out says of it (``""``: no such row)."""
+    missing = [i for i, v in enumerate(labels) if v is None]
+    if not missing or df.attrs.get("sep") is None:
+        return ""
+    known = sorted({v for v in labels if v is not None}, key=len, reverse=True)     # 'very good' before 'good'
+    lines, mark = text_lines(read_text_file(path, encoding)), separator_name(df.attrs["sep"])
+    for i in missing[:20]:                            # the first few: a file of unlabelled rows is no typo
+        at = unseparated_line(lines, df, i, texts[i])
+        text = texts[i].strip()
+        label = next((k for k in known if text.endswith(k) and text[:-len(k)][-1:].isspace()), None) if at else None
+        if label is not None:
+            raise LstmkitError(f"{path} line {at} holds no {mark}: its text and its label read as one text "
+                               f"({text[:60]!r}, ending in the label {label!r}), and the row has no label",
+                               f"put a {mark} between the text and its label, as on the other lines")
+    if len(missing) == 1 and unseparated_line(lines, df, missing[0], texts[missing[0]]) is not None:
+        return f", which holds no {mark}: is its separator missing?"
+    return ""
 
 
 def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
@@ -185,7 +209,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             labels = None
         place = partial(row_place, df)
         if labels is not None:
-            rows = labelled_rows(labels, where, df)
+            note = _missing_separator(Path(data), df, texts, labels, encoding) if where else ""
+            rows = labelled_rows(labels, where, df, note=note)
             texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
     if not texts:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
@@ -291,6 +316,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     folder without them is an error naming what it holds (it was 'unknown file type')."""
     texts, labels = [], []
     if not _class_folders(root):
+        check_not_saved_dataset(root)
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
         _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         _check_not_part_files(root)

@@ -58,11 +58,12 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
 
 
 def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | None, what: str = "row",
-                  rows: Sequence[int] | None = None) -> list[int]:
+                  rows: Sequence[int] | None = None, note: str = "") -> list[int]:
     """The indices of the rows (or samples: ``what``) that have a label. Those without one (None)
     are left out with one warning naming how many and where the first is (``df``: the table read,
     for its file line; ``rows``: each item's first data row, when items are not rows; ``df=None``:
-    the labels came as ``y``, the place is the position in ``y``); when none has a label, an error."""
+    the labels came as ``y``, the place is the position in ``y``; ``note``: what more the warning says
+    of that first one); when none has a label, an error."""
     missing = [i for i, v in enumerate(labels) if v is None]
     keep = [i for i, v in enumerate(labels) if v is not None]
     if not missing:
@@ -75,7 +76,7 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
                            else f"pass a label for each {what} in y")
     first = f"y[{missing[0]}]" if df is None else row_place(df, missing[0] if rows is None else rows[missing[0]])
     warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({words}; "
-                  f"first: {first}): left out; fill in {'their labels' if plural else 'its label'} "
+                  f"first: {first}{note}): left out; fill in {'their labels' if plural else 'its label'} "
                   f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
     return keep
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
-from lstmkit.data.splits import parts_error, split_parts
+from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -500,7 +500,9 @@ def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> 
 def _check_not_parts(folder: Path) -> None:
     """An error naming the files to pass when ``folder`` is a download's folder of a data set's
     parts (the UCR archive's ``GunPoint/GunPoint_TRAIN.tsv`` and ``GunPoint_TEST.tsv``; the UEA
-    archive's ``_TRAIN.ts`` and ``_TRAIN.arff`` side by side: one format's files are named)."""
+    archive's ``_TRAIN.ts`` and ``_TRAIN.arff`` side by side: one format's files are named; a Hugging
+    Face ``save_to_disk`` folder: the export to do)."""
+    check_not_saved_dataset(folder)
     for ext in (".tsv", ".ts", ".arff", ".csv", *PARQUET, *SHEETS, ".txt"):
         parts = split_parts(folder, lambda f: _ext(f) == ext)
         if parts:

@@ -44,7 +44,7 @@ from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import folder_text_files, whole_characters
 from lstmkit.data.table_changes import folder_table, is_rows_table, lines_table, texts_table
-from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
+from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -212,7 +212,9 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
 def _check_one_part(folder: Path) -> None:
     """An error when ``folder`` holds a data set in parts (Penn Treebank's ``ptb.train.txt``,
     ``ptb.valid.txt``, ``ptb.test.txt``; WikiText's ``wiki.*.tokens``): every file was read as the
-    training corpus, the test part trained on and the held-out lines drawn from all of them."""
+    training corpus, the test part trained on and the held-out lines drawn from all of them; a Hugging
+    Face ``save_to_disk`` folder: the export to do."""
+    check_not_saved_dataset(folder, lambda parts: split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data"))
     parts = split_parts(folder, lambda f: True)
     if parts:
         others = " and ".join({"val": "validation", "test": "test"}[p] for p in parts if p != "train")

@@ -20,7 +20,7 @@ from lstmkit.config import python_values
 from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
-from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type, typed_labels
+from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -317,6 +317,9 @@ class SpeechRecognizer(RunEstimator):
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
         ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
+        self._check_fitted()
+        if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
+            check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)
         m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
         return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 

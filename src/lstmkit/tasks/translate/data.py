@@ -36,11 +36,11 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
-                                   parse_table, read_text_file, row_place, separator_line, table_column,
-                                   text_lines)
+                                   parse_table, read_text_file, row_place, separator_line, separator_name,
+                                   table_column, text_lines, unseparated_line)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
-from lstmkit.data.splits import parts_shown, split_parts, split_parts_fix
+from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -122,7 +122,10 @@ def _check_file(path: Path, hint: str) -> None:
 def _check_not_parts(folder: Path) -> None:
     """An error naming the files to pass when ``folder`` holds a data set's parts: IWSLT's or
     Multi30k's ``train.de`` / ``train.en`` / ``valid.de`` / … (each part a file per language), or a
-    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'."""
+    table per part (``train.tsv`` / ``test.tsv``); it was 'is a folder, not a text file'; a Hugging
+    Face ``save_to_disk`` folder: the export to do."""
+    check_not_saved_dataset(folder, lambda parts: split_parts_fix(parts, test=None,
+                                                                 score="translate evaluate --run RUN --data"))
     parts = split_parts(folder, lambda f: True)
     if not parts:
         return
@@ -199,17 +202,15 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
 def _check_separated(path: Path, df: pd.DataFrame, i: int, encoding: str, cell: str) -> None:
     """An error when pair ``i`` (one with an empty side) is a line of the text table ``path`` that
     holds no separator and is the ``cell`` read: a space typed for the tab, the source and its target
-    read as one source ('have an empty side … or pass --drop-empty', which dropped the pair); a
-    quoted cell running over several lines, whose first line holds none, is no such line."""
-    sep, at = df.attrs.get("sep"), re.fullmatch(r"line (\d+)", row_place(df, i))
-    if sep is None or at is None:
+    read as one source ('have an empty side … or pass --drop-empty', which dropped the pair)."""
+    if df.attrs.get("sep") is None:
         return
     lines = text_lines(read_text_file(path, encoding))
-    line = lines[int(at[1]) - 1] if int(at[1]) <= len(lines) else sep
-    if sep not in line and line.strip() and line.strip() == cell.strip():
-        mark = "tab" if sep == "\t" else repr(sep)
-        raise LstmkitError(f"{path} line {at[1]} holds no {mark}: the source and its target read as one cell "
-                           f"({line.strip()[:60]!r})", f"put a {mark} between the sentence and its translation")
+    at = unseparated_line(lines, df, i, cell)
+    if at is not None:
+        mark = separator_name(df.attrs["sep"])
+        raise LstmkitError(f"{path} line {at} holds no {mark}: the source and its target read as one cell "
+                           f"({lines[at - 1].strip()[:60]!r})", f"put a {mark} between the sentence and its translation")
 
 
 def _two_columns(data: Any) -> bool:
