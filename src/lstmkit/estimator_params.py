@@ -19,7 +19,28 @@ from typing import Any, Iterator
 from lstmkit.config import TrainConfig, flatten_config
 from lstmkit.errors import TrainingInterrupted
 
-__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc"]
+__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "float32_default"]
+
+
+@contextlib.contextmanager
+def float32_default() -> Iterator[None]:
+    """Run the block with torch's default dtype float32, the caller's restored afterwards (untouched
+    where it is float32 already, so threads predicting side by side never see it set). Under
+    ``torch.set_default_dtype(torch.float64)`` (a notebook's, for its own numerics) a network built
+    in a fit or a load took float64 parameters while the data came as float32 arrays:
+    ``SequenceClassifier`` and ``Forecaster`` failed with torch's 'LSTM: Expected input dtype
+    torch.float64, got torch.float32', and the other tasks trained and saved a float64 network.
+    Every fit (:meth:`EstimatorParams._fit_or_unchanged`) and ``RunEstimator.load`` run in it."""
+    import torch                                       # only once something builds a network
+    before = torch.get_default_dtype()
+    if before == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 class EstimatorParams:
@@ -61,12 +82,11 @@ class EstimatorParams:
         error while training) leaves the estimator as it was: the model fitted before, or
         unfitted. Without it ``predict`` answered from an untrained network, or from new classes
         over old weights. The network is built and trained in float32 whatever torch's default
-        dtype (:func:`~lstmkit.nn.dtype.float32_default`), with gradients on inside a caller's
+        dtype (:func:`float32_default`), with gradients on inside a caller's
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
         import torch                                       # only once something trains
-        from lstmkit.nn.dtype import float32_default
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:

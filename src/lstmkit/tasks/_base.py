@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, float32_default, parameters_doc
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -423,7 +423,6 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 whatever torch's default dtype."""
-        from lstmkit.nn.dtype import float32_default     # torch: only once a network is built
         meta, weights = read_run(path, cls.TASK)
         path = Path(path)
         cls._check_run(meta, path)
