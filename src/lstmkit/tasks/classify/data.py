@@ -78,6 +78,7 @@ def _missing_separator(path: Path, df: pd.DataFrame, texts: list[str], labels: l
         return ""
     known = sorted({v for v in labels if v is not None}, key=len, reverse=True)     # 'very good' before 'good'
     lines, mark = text_lines(read_text_file(path, encoding)), separator_name(df.attrs["sep"])
+    at = None
     for i in missing[:20]:                            # the first few: a file of unlabelled rows is no typo
         at = unseparated_line(lines, df, i, texts[i])
         text = texts[i].strip()
@@ -86,9 +87,7 @@ def _missing_separator(path: Path, df: pd.DataFrame, texts: list[str], labels: l
             raise LstmkitError(f"{path} line {at} holds no {mark}: its text and its label read as one text "
                                f"({text[:60]!r}, ending in the label {label!r}), and the row has no label",
                                f"put a {mark} between the text and its label, as on the other lines")
-    if len(missing) == 1 and unseparated_line(lines, df, missing[0], texts[missing[0]]) is not None:
-        return f", which holds no {mark}: is its separator missing?"
-    return ""
+    return f", which holds no {mark}: is its separator missing?" if len(missing) == 1 and at is not None else ""
 
 
 def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
