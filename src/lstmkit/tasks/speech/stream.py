@@ -27,7 +27,8 @@ a stream's first chunk declares its samples' rate. Each chunk is then resampled 
 filter the CLI resamples a file with), the resampler's held input part of the stream's state;
 ``end(id)`` (``{"op": "end"}``) resamples what it still holds (the filter's reach past the last
 sample) and answers the utterance's transcript, which equals the greedy transcript of the whole
-recording resampled at once. A stream that ends starts its next utterance afresh at the rate declared.
+recording resampled at once. A stream that ends starts its next utterance afresh at the rate declared;
+reset forgets the rate too.
 """
 from __future__ import annotations
 
