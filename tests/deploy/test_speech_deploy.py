@@ -532,6 +532,8 @@ def test_a_stream_state_taken_over_the_websocket_restores_on_a_new_connection(ct
                 with pytest.raises(LstmkitError, match="a stream state is malformed"):
                     again.restore(tampered)
             assert again.send([0.0] * 10)["step"] == len(range(0, len(wave), 400)) + 1    # as it was
+            assert again.end()["seconds"] == round((len(wave) + 10) / RATE, 4)          # the Client's speech ops
+            assert again.start(16000) == {"rate": 16000, "model_rate": RATE}
 
 
 def test_a_speech_stream_saves_and_restores_a_file_as_other_streams_do(ctc, tmp_path):
