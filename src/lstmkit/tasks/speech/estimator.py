@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time as _time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,7 +28,8 @@ from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_audio_dict, is_clip, memory_utterances
+from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
+                                         memory_utterances)
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -300,28 +302,57 @@ class SpeechRecognizer(RunEstimator):
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
         of a folder with a ``testing_list.txt``, its recordings only (the official test part).
-        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
+        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`).
+        A classify run refuses labels of another type than predict answers (``'1'`` for the class ``1``),
+        in pairs, a dict or a DataFrame, as the text and sequence classifiers do."""
         self._check_fitted()
+        data = list(data) if isinstance(data, Iterator) else data       # read twice: labels, then clips
+        self._check_label_types(*given_labels(data))
+        return self._evaluate(data, label_from_name, beam, lm, sample_rate)
+
+    def _evaluate(self, data, label_from_name: str | None = None, beam: int | None = None,
+                  lm: str | Path | None | bool = None, sample_rate: int | None = None,
+                  sample_weight=None) -> dict[str, Any]:
+        """:meth:`evaluate` after its labels' check; with ``sample_weight`` (classify), the accuracy
+        weighted by it as ``weighted_accuracy`` too."""
         data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
         self._check_references(utts)                 # unknown labels fail before any work
+        weights = None if sample_weight is None else sample_weights(sample_weight, len(utts))
         fusion = self._pick_lm(lm, beam)
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths)
+        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths, weights=weights)
 
-    def score(self, X, y=None, *, sample_rate: int | None = None) -> float:
+    def score(self, X, y=None, *, sample_rate: int | None = None, sample_weight=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
-        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
+        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each. ``sample_weight``
+        (classify; one weight per recording scored, in the order read) weighs each recording's hit, as
+        ``accuracy_score`` does and the text and sequence classifiers' ``score``."""
         self._check_fitted()
-        if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
-            check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)
-        m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
-        return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
+        mode = self.config_.mode
+        if sample_weight is not None and mode != "classify":
+            raise LstmkitError(f"sample_weight weighs the recordings of a classify run's score, not of this {mode} "
+                               "run's word error rate", "drop sample_weight (a word error rate counts the words "
+                               "of every recording alike)")
+        if y is None:
+            X = list(X) if isinstance(X, Iterator) else X
+            self._check_label_types(*given_labels(X))
+        else:                                      # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
+            self._check_label_types(y, "y")
+        m = self._evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate, sample_weight=sample_weight)
+        if mode != "classify":
+            return -float(m["wer"])
+        return float(m["weighted_accuracy"] if sample_weight is not None else m["accuracy"])
+
+    def _check_label_types(self, labels, where: str) -> None:
+        """A classify run: labels scored against predict's answers are of its type (check_scored_labels)."""
+        if self.config_.mode == "classify":
+            check_scored_labels(labels, getattr(self, "label_type_", None), self.class_names_, where or "the labels")
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
@@ -511,12 +542,15 @@ class SpeechRecognizer(RunEstimator):
         return texts
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,
-               names: Sequence[str] | None = None) -> dict[str, Any]:
+               names: Sequence[str] | None = None, weights: np.ndarray | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":
             m = label_metrics(self.class_names_, texts, hyps)
+            if weights is not None:                # each recording's hit weighed, as accuracy_score does
+                hit = np.array([h == t for h, t in zip(hyps, texts)], dtype=np.float64)
+                m["weighted_accuracy"] = float((weights * hit).sum() / weights.sum())
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})
