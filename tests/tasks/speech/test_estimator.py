@@ -473,6 +473,25 @@ def test_evaluate_refuses_labels_of_another_type_than_predict_answers_as_score_d
     assert texts.evaluate(iter(zip(paths, map(str, y))))["accuracy"] == texts.score(paths, [str(v) for v in y])
 
 
+def test_a_run_fitted_on_pairs_of_numbers_answers_numbers_and_evaluates_on_those_pairs(typed, tiny):
+    """fit on (clip, label) pairs, a {path: label} dict or a DataFrame read the labels as text, so predict
+    answered '0' and evaluate on the very pairs it was fitted on was refused ('holds integers but the
+    model's classes are strings'). Their labels are now typed as fit(X, y)'s are."""
+    import pandas as pd
+    paths, y, numbers, _ = typed
+    settings = {**tiny, "mode": "classify", "max_epochs": 1}
+    for data in (list(zip(paths, y)), iter(list(zip(paths, y))), dict(zip(paths, y)),
+                 pd.DataFrame({"path": paths, "text": np.array(y, dtype=np.int16)})):
+        est = SpeechRecognizer(**settings).fit(data)
+        assert est.classes_.tolist() == numbers.classes_.tolist() and isinstance(est.classes_[0], np.integer)
+        pred = est.predict(paths)
+        assert est.evaluate(list(zip(paths, y)))["accuracy"] == pytest.approx(np.mean(pred == np.array(y)))
+        assert est.score(paths, y) == pytest.approx(np.mean(pred == np.array(y)))
+    assert est.classes_.dtype == np.int16                     # the DataFrame column's dtype, as y's would be
+    texts = SpeechRecognizer(**settings).fit(list(zip(paths, map(str, y))))
+    assert all(isinstance(c, str) for c in texts.classes_)   # text labels stay text
+
+
 def test_a_classify_score_takes_sample_weight_as_the_other_classifiers_do(typed, ctc_run, corpus):
     """score(X, y, sample_weight=w) was 'unexpected keyword argument', where the text and sequence
     classifiers' score weighs each row's hit as accuracy_score does; bad weights are the same BadValue

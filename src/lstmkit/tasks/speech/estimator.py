@@ -97,16 +97,26 @@ class SpeechRecognizer(RunEstimator):
         ``sample_weight`` (classify; one weight per recording of ``data``, in the order read: ``X``'s, a
         manifest's rows) weighs each training example's loss, as the text and sequence classifiers'
         ``fit`` does: the loss is their weighted mean, and so is the validation loss over a validation
-        part split off ``data`` (``val_data`` given apart is scored unweighted)."""
+        part split off ``data`` (``val_data`` given apart is scored unweighted).
+
+        A classify run's labels given as numbers, booleans or times -- in ``y``, or in ``(clip, label)``
+        pairs, a ``{path: label}`` dict or a DataFrame's text column -- come back from ``classes_`` and
+        ``predict`` as such, in their dtype; strings (and labels read from files) as strings."""
         kind = label_type(y)                  # labels given as numbers: predict answers in numbers
         dtype = label_dtype(y, kind)          # ... of y's dtype (int8, a zone's times)
         if y is not None:
             data = _paired(data, y)
+        elif isinstance(data, Iterator):      # read twice: the labels as typed, then the recordings
+            data = list(data)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             if resume and run_dir is not None and y is None:      # the run's classes keep their order
                 pre = read_meta(run_dir, TASK).get("preprocessing") or {}
                 kind, dtype = pre.get("label_type"), pre.get("label_dtype")
+            elif y is None and cfg.mode == "classify":            # (clip, label) pairs, a {path: label} dict, a
+                given = given_labels(data)[0]                      # DataFrame: their labels as typed, as fit(X, y)'s
+                kind = label_type(given)
+                dtype = label_dtype(given, kind)
             self.label_type_ = kind if cfg.mode == "classify" else None
             self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
