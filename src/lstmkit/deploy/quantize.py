@@ -42,7 +42,7 @@ from torch import nn
 
 from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, load_quantized, quantize_torch,
                                        quantized_tensors, swap_recurrent)
-from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, around_graph, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
@@ -130,7 +130,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         os.chmod(tmp, new_folder_mode())    # mkdtemp's 0700: a service run by another user could not read the run
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
                                   "speed_unit": getattr(adapter, "speed_unit", "windows"),
-                                  "threads": torch.get_num_threads(), "fp32": {}}
+                                  "threads": torch.get_num_threads(), **around_graph(adapter), "fp32": {}}
         log("float32: measuring speed")
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
                           **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),

@@ -1,5 +1,6 @@
 """Many series, covariates, probabilistic output, strategies, backtesting (issue 8)."""
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -478,6 +479,28 @@ def test_cli_train_many_series_reports_skips_and_predicts(panel_csv, tmp_path, c
     code, out, err = run_cli(["forecast", "backtest", "--run", run, "--data", panel_csv, "--folds", "2"], capsys)
     assert code == 0, err
     assert "mean over 2 folds" in out and (run / "backtest" / "backtest.csv").exists()
+
+
+def test_many_series_whose_steps_vary_are_one_warning_in_cli_and_python(tmp_path, capsys):
+    parts = []
+    for k in range(5):                       # three of five series step 1-3 days at random (median 2), two by 2
+        steps = np.random.default_rng(k).integers(1, 4, 79) if k < 3 else np.full(79, 2)
+        parts.append(pd.DataFrame({"store": f"s{k}", "time": pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            np.r_[0, np.cumsum(steps)], unit="D"), "y": np.sin(np.arange(80) / 4 + k)}))
+    df = pd.concat(parts, ignore_index=True)
+    df.to_csv(tmp_path / "uneven.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "uneven.csv", "--id", "store", "--time", "time",
+                              "--target", "y", "--lookback", "8", "--horizon", "2", "--out", tmp_path / "runs",
+                              *CLI_QUICK], capsys)
+    assert code == 0, err
+    assert (err.count("warning: time column 'time' steps unevenly in 3 of 5 series ('s0': 1 day to 3 days, median 2 "
+                      "days; 's1'") == 1), err
+    with warnings.catch_warnings(record=True) as caught:       # Python: the table read for the choices says nothing
+        warnings.simplefilter("always")
+        Forecaster(lookback=8, horizon=2, max_epochs=1, **QUICK).fit(df, target="y", time="time", id="store",
+                                                                     out=tmp_path / "py")
+    said = [str(w.message) for w in caught if "steps unevenly" in str(w.message)]
+    assert len(said) == 1 and "in 3 of 5 series" in said[0], said
 
 
 def test_cli_m4_format(tmp_path, capsys):

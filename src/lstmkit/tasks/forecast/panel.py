@@ -34,6 +34,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
+from lstmkit.tasks.forecast.grid import uneven_steps, warn_uneven_steps
 from lstmkit.tasks.forecast.integer_times import CLOCK_TIME
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
                                            missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
@@ -212,6 +213,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     n_filled, pos = 0, 0
     freq = None
     missing: list[tuple[str, int, Any]] = []      # (series, steps missing from its grid, the first one)
+    uneven: list[tuple[str, Any]] = []             # (series, how its steps are uneven) of a table with ids
     for a, b in zip(bounds[:-1], bounds[1:]):
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
@@ -256,11 +258,15 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
                     regularity(ts_, time_col)                            # or vary (integer steps too)
+            if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
+                uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
         warn_missing_steps(missing, time_col, id_col, cfg.fill)
+    if uneven:
+        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide")
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
         raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
