@@ -323,22 +323,6 @@ def test_validation_data_given_with_weights_weighs_its_loss_and_its_accuracy(ser
         **tiny_series, max_epochs=1, doctor=False).fit(X[:250], y[:250], val_data=(Xv, yv)).metrics_["val"]
 
 
-@pytest.mark.parametrize("w, words", [
-    (lambda n: np.ones(n - 1), r"^got 19 weights in val_data\[2\] for 20 labelled rows"),
-    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^val_data\[2\] holds a negative or missing weight \(nan at row 20\)"),
-    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^val_data\[2\] holds an infinite weight \(inf at row 20\)"),
-    (lambda n: np.zeros(n), r"^val_data\[2\] holds only zeros \(20 rows\)"),
-    (lambda n: ["a"] * n, r"^val_data\[2\] holds values that are not numbers"),
-])
-def test_bad_validation_weights_are_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words):
-    from lstmkit.errors import BadValue
-    seqs, labels = series(60, unequal=False)
-    with pytest.raises(BadValue, match=words) as e:
-        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs[:40], labels[:40], out=tmp_path / "runs",
-                                                             val_data=(seqs[40:], labels[40:], w(20)))
-    assert e.value.hint and not (tmp_path / "runs").exists()
-
-
 def test_text_validation_weights_weigh_the_word_score_mix_too(texts, tiny):
     """With word scores on (the default), training weights stay refused (the naive-Bayes tables count
     texts), but validation weights are taken: the mix of word scores is fitted on the validation part,
@@ -388,17 +372,25 @@ def test_held_out_rows_of_weight_0_alone_are_refused(series, tiny_series, tmp_pa
 
 
 @pytest.mark.parametrize("w, words", [
-    (lambda n: np.ones(n - 1), r"^got 59 sample weights for 60 labelled rows"),
-    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^sample_weight holds a negative or missing weight \(nan at row 60\)"),
-    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^sample_weight holds a negative or missing weight \(-1.0 at row 1\)"),
-    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^sample_weight holds an infinite weight \(inf at row 60\)"),
-    (lambda n: np.zeros(n), r"^sample_weight holds only zeros \(60 rows\)"),
-    (lambda n: ["a"] * n, r"^sample_weight holds values that are not numbers"),
+    (lambda n: np.ones(n - 1), r"^got {less} {named} for {n} labelled rows"),
+    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^{what} holds a negative or missing weight \(nan at row {n}\)"),
+    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^{what} holds a negative or missing weight \(-1.0 at row 1\)"),
+    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^{what} holds an infinite weight \(inf at row {n}\)"),
+    (lambda n: np.zeros(n), r"^{what} holds only zeros \({n} rows\)"),
+    (lambda n: ["a"] * n, r"^{what} holds values that are not numbers"),
 ])
-def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words):
+@pytest.mark.parametrize("given", ["sample_weight", "val_data"])
+def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words, given):
+    """fit's sample_weight, and the weights of val_data=(X, y, w) (which fit did not take), checked alike."""
+    from lstmkit.errors import BadValue
     seqs, labels = series(60, unequal=False)
-    with pytest.raises(LstmkitError, match=words) as e:
-        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, sample_weight=w(60), out=tmp_path / "runs")
+    if given == "sample_weight":
+        n, what, named, args = 60, "sample_weight", "sample weights", dict(sample_weight=w(60))
+    else:
+        n, what, named = 20, r"val_data\[2\]", r"weights in val_data\[2\]"
+        seqs, labels, args = seqs[:40], labels[:40], dict(val_data=(seqs[40:], labels[40:], w(20)))
+    with pytest.raises(BadValue, match=words.format(less=n - 1, n=n, what=what, named=named)) as e:
+        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, out=tmp_path / "runs", **args)
     assert e.value.hint and not (tmp_path / "runs").exists()
 
 
