@@ -181,7 +181,7 @@ class SpeechRecognizer(RunEstimator):
             self._lm = lm
 
             def metrics() -> dict[str, Any]:
-                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)}
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -511,12 +511,12 @@ class SpeechRecognizer(RunEstimator):
         return texts
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,
-               names: Sequence[str] | None = None) -> dict[str, Any]:
+               names: Sequence[str] | None = None, weights: np.ndarray | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
-        if self.config_.mode == "classify":
-            m = label_metrics(self.class_names_, texts, hyps)
+        if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
+            m = label_metrics(self.class_names_, texts, hyps, weights)
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})
