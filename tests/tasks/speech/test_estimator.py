@@ -287,6 +287,10 @@ def test_a_classify_model_takes_sample_weight_as_the_other_classifiers_do(digits
     assert best != pytest.approx(float(-np.log(p).mean()), rel=1e-3)
     record = json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
     assert record["rows"] == len(files) and record["val_loss"] == "weighted"
+    # and so are the validation metrics (their accuracy was each recording's hit counted once)
+    hit = est.predict(val.paths) == np.array(val.texts)
+    assert est.metrics_["val"]["weighted"] and est.metrics_["val"]["accuracy"] == pytest.approx((wv * hit).sum() / wv.sum())
+    assert "weighted" not in plain.metrics_["val"]
     with pytest.raises(LstmkitError, match=r"^got 47 sample weights for 48 labelled rows"):
         SpeechRecognizer(**settings).fit(files, labels, sample_weight=w[:-1], out=tmp_path / "runs")
     with pytest.raises(LstmkitError, match=r"^sample_weight weighs the recordings of a classify run, not of this "

@@ -15,7 +15,7 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
-from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
+from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
@@ -108,8 +108,10 @@ class Classifier(RunEstimator, ABC):
         weighs each training example's loss: the loss is their weighted mean (times ``class_weight``'s
         when both are given). The validation loss that early stopping and the restored weights
         follow is weighted too, by the weights of the rows held out (as scikit-learn's and Keras'
-        held-out scores are; ``val_data`` given apart carries no weights and is scored unweighted);
-        the run records which (``sample_weight`` in its data summary).
+        held-out scores are), and so are the validation metrics (accuracy, macro-F1, ROC-AUC).
+        ``val_data`` given apart is scored unweighted, or weighted by the third item of
+        ``val_data=(X, y, w)`` (one weight per labelled row, checked as ``sample_weight`` is; with or
+        without ``sample_weight``); the run records which (``sample_weight`` in its data summary).
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
@@ -126,15 +128,20 @@ class Classifier(RunEstimator, ABC):
             check_kind(cfg, self.kind)
             check_val_is_not_test(val_data, test_data)
             files = {"source": data, "val_source": val_data, "test_source": test_data}
+            val_part, val_given = weighted_part(val_data)       # val_data=(X, y, w): its weights apart
             with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
                 full = self._read(data, cfg, y=y)
                 weights = None if sample_weight is None else self._check_sample_weight(sample_weight, len(full), cfg)
-                given_weights, val_weights = weights, None     # val_weights: the held-out rows', split off
+                # val_weights: the held-out rows', split off, or those given with val_data
+                given_weights, val_weights, given_val_weights = weights, None, None
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
                 if val_data is not None:
-                    train, val = full, self._read_part(val_data, cfg, "val_data")
+                    train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)
+                    if val_given is not None:
+                        val_weights = given_val_weights = self._check_sample_weight(
+                            val_given, len(val), cfg, "val_data[2]")
                 elif cfg.val_frac == 0:
                     train, val = full, None
                 else:
@@ -188,7 +195,8 @@ class Classifier(RunEstimator, ABC):
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
             self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
             self.data_summary_[WEIGHTS_KEY] = weights_record(    # a resume with other weights is refused by name
-                given_weights, None if val is None else "unweighted" if val_weights is None else "weighted")
+                given_weights, None if val is None else "unweighted" if val_weights is None else "weighted",
+                given_val_weights)
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
             self._warn_conflicting(full)
 
@@ -213,8 +221,8 @@ class Classifier(RunEstimator, ABC):
                                    (test, "the test data")):
                     if part is not None:                # said with the scores it flatters
                         self._warn_overlap(train, part, what)
-                self._after_training(*((x_val, y_val) if val is not None else ([], None)))
-                m = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
                 warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
                 if test is not None:
@@ -226,12 +234,15 @@ class Classifier(RunEstimator, ABC):
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
-                                              else (data, y, given_weights), "val_data": val_data,
+                                              else (data, y, given_weights),
+                                              "val_data": val_data if given_val_weights is None
+                                              else (*val_part, given_val_weights),
                                               "test_data": test_data}, tables=tables)
 
-    def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig) -> np.ndarray:
-        """``fit``'s ``sample_weight`` checked (:func:`~lstmkit.data.sample_weight.sample_weights`) for ``n`` labelled rows."""
-        return sample_weights(sample_weight, n)
+    def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig, what: str = "sample_weight") -> np.ndarray:
+        """``fit``'s ``sample_weight`` (or, ``what``, the weights of ``val_data=(X, y, w)``) checked
+        (:func:`~lstmkit.data.sample_weight.sample_weights`) for ``n`` labelled rows."""
+        return sample_weights(sample_weight, n, what)
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
@@ -364,8 +375,9 @@ class Classifier(RunEstimator, ABC):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
-        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held out)."""
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
+        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held
+        out; ``weights``: its rows' weights, when it has them)."""
 
     @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
@@ -382,10 +394,10 @@ class Classifier(RunEstimator, ABC):
                 out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
         return out
 
-    def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
+    def _metrics(self, seqs: list[torch.Tensor], labels: list[str], weights: np.ndarray | None = None) -> dict[str, Any]:
         index = {c: k for k, c in enumerate(self.class_names_)}
         return classification_metrics([index[v] for v in labels], self._proba(seqs), self.class_names_,
-                                      majority=self.majority_)
+                                      majority=self.majority_, sample_weight=weights)
 
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.confusion import plot_confusion

@@ -71,15 +71,17 @@ class TextClassifier(Classifier):
     _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
                  "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
 
-    def _check_sample_weight(self, sample_weight, n: int, cfg) -> np.ndarray:
+    def _check_sample_weight(self, sample_weight, n: int, cfg, what: str = "sample_weight") -> np.ndarray:
         """Refused with ``word_scores`` (the default): its naive-Bayes tables count the texts of each
-        class holding a word, which a weight cannot scale without changing what the table means."""
-        if cfg.word_scores:
+        class holding a word, which a weight cannot scale without changing what the table means.
+        The weights of ``val_data=(X, y, w)`` are taken (the mix of the word scores is fitted on the
+        validation part, weighted by them as its loss is)."""
+        if cfg.word_scores and what == "sample_weight":
             raise LstmkitError("sample_weight weighs the network's loss, and this TextClassifier's naive-Bayes word "
                                "scores (word_scores=True, the default) count texts unweighted",
                                "pass word_scores=False to train with sample_weight, or class_weight='balanced' "
                                "to weigh the classes")
-        return super()._check_sample_weight(sample_weight, n, cfg)
+        return super()._check_sample_weight(sample_weight, n, cfg, what)
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
@@ -188,12 +190,13 @@ class TextClassifier(Classifier):
                       f"frequent word is seen {top} times): the model sees little of the texts; lower --min-freq",
                       UserWarning, stacklevel=4)
 
-    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
         the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part, each pair with
         the class bias that is best for it (:func:`fit_bias`; the word scores carry no class prior,
         so on skewed classes a mix without one would rather drop the words than lose the prior).
-        The loss is weighted as training's was (``class_weight``). Fitted after training, on texts
+        The loss is weighted as training's was (``class_weight``), and by the validation rows' own
+        weights when they have them (``weights``: early stopping's loss weighs them). Fitted after training, on texts
         the table was not counted on, so the table's in-sample confidence does not leak into the
         LSTM's training. With nothing held out (``val_frac=0``) there is nothing honest to fit on:
         the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so. The bias goes into the
@@ -215,14 +218,15 @@ class TextClassifier(Classifier):
                 order.append(idx)
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
+        rows = None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float64))[order]
         weights = None if self.class_weights_ is None else torch.tensor(self.class_weights_)
         grid = torch.tensor(MIX_WEIGHTS, dtype=torch.float64)
         biases, losses = [], []
         for part in grid.split(41):                                     # [G, N, K] at a time, G <= 41
             z = part[:, 0, None, None] * logits.double() + part[:, 1, None, None] * scores.double()
-            b = fit_biases(z, y, weights)
+            b = fit_biases(z, y, weights, rows=rows)
             biases.append(b)
-            losses.append(mix_losses(z + b[:, None, :], y, weights))
+            losses.append(mix_losses(z + b[:, None, :], y, weights, rows=rows))
         k = int(torch.cat(losses).argmin())
         best, bias = MIX_WEIGHTS[k], torch.cat(biases)[k].float()
         with torch.no_grad():

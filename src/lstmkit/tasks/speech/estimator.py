@@ -193,7 +193,7 @@ class SpeechRecognizer(RunEstimator):
             self._lm = lm
 
             def metrics() -> dict[str, Any]:
-                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)}
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -323,8 +323,8 @@ class SpeechRecognizer(RunEstimator):
     def _evaluate(self, data, label_from_name: str | None = None, beam: int | None = None,
                   lm: str | Path | None | bool = None, sample_rate: int | None = None,
                   sample_weight=None) -> dict[str, Any]:
-        """:meth:`evaluate` after its labels' check; with ``sample_weight`` (classify), the accuracy
-        weighted by it as ``weighted_accuracy`` too."""
+        """:meth:`evaluate` after its labels' check; with ``sample_weight`` (classify), the accuracy,
+        F1 and per-class scores weighed by it (``"weighted": true``), as scikit-learn's metrics do."""
         data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
@@ -357,7 +357,7 @@ class SpeechRecognizer(RunEstimator):
         m = self._evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate, sample_weight=sample_weight)
         if mode != "classify":
             return -float(m["wer"])
-        return float(m["weighted_accuracy"] if sample_weight is not None else m["accuracy"])
+        return float(m["accuracy"])                # weighed by sample_weight when given
 
     def _check_label_types(self, labels, where: str) -> None:
         """A classify run: labels scored against predict's answers are of its type (check_scored_labels)."""
@@ -556,11 +556,8 @@ class SpeechRecognizer(RunEstimator):
         t0 = _time.perf_counter() if t0 is None else t0
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
-        if self.config_.mode == "classify":
-            m = label_metrics(self.class_names_, texts, hyps)
-            if weights is not None:                # each recording's hit weighed, as accuracy_score does
-                hit = np.array([h == t for h, t in zip(hyps, texts)], dtype=np.float64)
-                m["weighted_accuracy"] = float((weights * hit).sum() / weights.sum())
+        if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
+            m = label_metrics(self.class_names_, texts, hyps, weights)
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})

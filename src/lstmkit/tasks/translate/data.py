@@ -15,6 +15,7 @@ names the file, the line and the fix.
 from __future__ import annotations
 
 import functools
+import html as _html
 import json
 import os
 import re
@@ -457,19 +458,28 @@ class SideTokenizer:
     A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
     ``word`` keeps a word's combining marks in it (``marks``: 'हिन्दी' is one token); a tokenizer
     saved before (no ``marks`` in its state) cuts at them, as its vocabulary was counted.
+    Both kinds decode HTML character references first (``html``: IWSLT/TED-style corpora ship
+    ``&amp;``, ``&#39;``, ``&quot;`` escaped; ``&amp;`` was the tokens '&', 'amp', ';' and came back
+    in translations as '& amp;'); a tokenizer saved before (no ``html`` in its state) reads them as
+    it was counted. Tags are left as written: markup is part of what a sentence may translate.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True, marks: bool = True):
+                 char_split: bool = True, marks: bool = True, html: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
-        self.char_split, self.marks = char_split, marks
+        self.char_split, self.marks, self.html = char_split, marks, html
         self.vocab: Vocab | None = None
         self._bpe = None
 
     def _clean(self, text: str) -> str:
-        return normalize_text(text, self.lowercase)
+        return normalize_text(self.unescape(text), self.lowercase)
+
+    def unescape(self, text: str) -> str:
+        """``text`` with its HTML character references decoded when this tokenizer reads them so
+        (``html``): what a reference is compared as against the translations it decodes to."""
+        return _html.unescape(text) if self.html and "&" in text else text
 
     def pieces(self, text: str) -> list[str]:
         """Token strings of ``text`` (before the vocabulary lookup)."""
@@ -538,7 +548,7 @@ class SideTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split, "marks": self.marks}
+             "char_split": self.char_split, "marks": self.marks, "html": self.html}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -548,7 +558,7 @@ class SideTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False), d.get("marks", False))
+                  d.get("char_split", False), d.get("marks", False), d.get("html", False))
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:

@@ -372,17 +372,29 @@ class Translator(RunEstimator):
             if w not in truncated:
                 warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
-        scores = corpus_scores(hyps, pairs.tgt)
+        refs, unescaped = self.references(pairs.tgt)
+        scores = corpus_scores(hyps, refs)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
+        if unescaped:
+            scores["references_unescaped"] = unescaped
         if out_file is not None:
-            write_sentences(out_file, pairs.src, hyps, pairs.tgt)
+            write_sentences(out_file, pairs.src, hyps, refs)
             scores["sentences_file"] = str(out_file)
         return scores
+
+    def references(self, refs: Sequence[str]) -> tuple[list[str], int]:
+        """``(refs as scored, how many were changed)``: with a target tokenizer that decodes HTML
+        character references (``html``), the translations hold '&' where an escaped reference holds
+        '&amp;', so the references are unescaped too and BLEU compares like with like; a run saved
+        before (no ``html``) scores them as written."""
+        out = [self.tgt_tokenizer_.unescape(r) for r in refs]
+        return out, sum(a != b for a, b in zip(out, refs))
 
     def _plots(self, run_dir: Path, val: Pairs) -> None:
         from lstmkit.inspect.plots import plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
-        write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1), val.tgt)
+        write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1),
+                        self.references(val.tgt)[0])
         if self.net_.attn is not None:
             sentence = val.src[0]
             src, out, w = self.attention(sentence)
