@@ -37,8 +37,9 @@ class LstmkitError(Exception):
 
 class BadValue(LstmkitError, ValueError):
     """A value given to ``fit`` or ``score`` that cannot be used (``sample_weight`` of the wrong length,
-    negative or all 0): a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator
-    checks expect of an argument's bad value."""
+    negative or all 0), or data with no rows given to ``fit``, ``predict``, ``predict_proba`` or
+    ``score``: a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator checks
+    expect of an argument's bad value (``check_array``'s 'Found array with 0 sample(s)')."""
 
 
 class ColumnNotFound(LstmkitError):

@@ -38,7 +38,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
@@ -181,7 +181,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                   " (a set has no order to answer in: a list)" if isinstance(data, (set, frozenset))
                                   else ""))
         if len(df) == 0:
-            raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+            raise BadValue(f"the data{where} has no rows", "supply at least one row")
         if not require_label:
             _warn_blank_lines(df, where)
         names = [str(c) for c in df.columns]
@@ -212,7 +212,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             rows = labelled_rows(labels, where, df, note=note)
             texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
     if not texts:
-        raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
+        raise BadValue(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
         if labels is not None:
             raise labels_given_twice(label, own)

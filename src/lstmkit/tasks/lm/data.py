@@ -50,7 +50,7 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
                                 make_tokenizer, tokenizer_from_dict)
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -140,7 +140,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     if not kept:
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
                    f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
-        raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
+        raise BadValue(problem, "supply text, one sentence or paragraph per line")
     if plain:
         table = lines_table(stripped)           # a plain text's lines, as they train: a resume compares them
     report = {"read": len(lines), "blank": len(lines) - len(kept)}

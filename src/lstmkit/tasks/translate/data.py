@@ -41,7 +41,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -356,7 +356,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:
-        raise LstmkitError(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
+        raise BadValue(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
                            "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
