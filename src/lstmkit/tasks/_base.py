@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.estimator_params import EstimatorParams, estimator_signature, float32_default, parameters_doc
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, cpu_float32, parameters_doc
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -422,7 +422,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def load(cls, path: str | Path):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
-        float32 whatever torch's default dtype."""
+        float32 on the CPU whatever torch's default dtype and device."""
         meta, weights = read_run(path, cls.TASK)
         path = Path(path)
         cls._check_run(meta, path)
@@ -430,7 +430,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            with float32_default():       # the float32 network that was saved, under a float64 default too
+            with cpu_float32():       # the float32 CPU network that was saved, under a float64 or meta default too
                 est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",

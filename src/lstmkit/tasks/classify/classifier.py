@@ -18,6 +18,7 @@ from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
+from lstmkit.estimator_params import cpu_float32
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.tasks._base import RunEstimator
@@ -268,13 +269,14 @@ class Classifier(RunEstimator, ABC):
     # -- using a fitted model --------------------------------------------------------------
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
-        self._check_fitted()
-        with self._frame_columns(data, "the texts" if self.kind == "text" else None):
-            d = self._read(data, self.config_, require_label=False)
-        d = self._check_like_training(d, "the data")
-        self._say_far_outside(d)
-        proba, order = self._proba(self._encode(d)), self.class_order()
-        return proba if order == sorted(order) else proba[:, order]
+        with cpu_float32():
+            self._check_fitted()
+            with self._frame_columns(data, "the texts" if self.kind == "text" else None):
+                d = self._read(data, self.config_, require_label=False)
+            d = self._check_like_training(d, "the data")
+            self._say_far_outside(d)
+            proba, order = self._proba(self._encode(d)), self.class_order()
+            return proba if order == sorted(order) else proba[:, order]
 
     def read(self, data, require_label: bool = False):
         """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
@@ -314,20 +316,22 @@ class Classifier(RunEstimator, ABC):
         Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
         :meth:`fit`). Labels that training never saw are an error.
         """
-        d = self._labelled(data, y)
-        return self._metrics(self._encode(d), d.labels)
+        with cpu_float32():
+            d = self._labelled(data, y)
+            return self._metrics(self._encode(d), d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
         """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
         ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
         weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
-        if sample_weight is None:
-            return float(self.evaluate(data, y)["accuracy"])
-        d = self._labelled(data, y)
-        w = sample_weights(sample_weight, len(d))
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
-        return float((w * hit).sum() / w.sum())
+        with cpu_float32():
+            if sample_weight is None:
+                return float(self.evaluate(data, y)["accuracy"])
+            d = self._labelled(data, y)
+            w = sample_weights(sample_weight, len(d))
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
+            return float((w * hit).sum() / w.sum())
 
     def _labelled(self, data, y):
         """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""

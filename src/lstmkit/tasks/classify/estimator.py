@@ -24,6 +24,7 @@ from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
+from lstmkit.estimator_params import cpu_float32
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -83,15 +84,16 @@ class TextClassifier(Classifier):
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
-        self._check_fitted()
-        if self.config_.pooling != "attention":
-            raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
-                               "train with --pooling attention to get the token-weight view")
-        tokens, ids = self.token_inputs(text)
-        with torch.no_grad():
-            logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
-        p = self._proba([torch.tensor(ids)])[0]
-        return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
+        with cpu_float32():
+            self._check_fitted()
+            if self.config_.pooling != "attention":
+                raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
+                                   "train with --pooling attention to get the token-weight view")
+            tokens, ids = self.token_inputs(text)
+            with torch.no_grad():
+                logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
+            p = self._proba([torch.tensor(ids)])[0]
+            return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""

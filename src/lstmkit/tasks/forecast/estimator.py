@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import flatten_config as _flatten
+from lstmkit.estimator_params import cpu_float32
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
@@ -203,26 +204,29 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         Returns one row per future step: ``step``, the timestamp (when the data has a time
         column) and one column per target.
         """
-        self._check_fitted()
-        problem = self.deploy_problem()
-        if problem is not None:
-            if engine not in ("auto", "torch"):
-                raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
-                                   "drop --engine or pass --engine torch")
-            return self._forecast_ahead(data)
-        net = engine_net_cached(self, engine)
-        self._check_array_width(data)               # before the one-window lane, which reads columns by name
-        fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
-        return fast if fast is not None else self._forecast_ahead(data, net=net)
+        with cpu_float32():
+            self._check_fitted()
+            problem = self.deploy_problem()
+            if problem is not None:
+                if engine not in ("auto", "torch"):
+                    raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
+                                       "drop --engine or pass --engine torch")
+                return self._forecast_ahead(data)
+            net = engine_net_cached(self, engine)
+            self._check_array_width(data)               # before the one-window lane, which reads columns by name
+            fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
+            return fast if fast is not None else self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
 
         ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
         """
-        self._check_fitted()
-        panel = self._read_for_use(data, need=min_points(self.config_))
-        return panel_metrics(self, panel, self._panel_arrays(panel), split_panel(panel, self.config_)["test"])[0]["metrics"]
+        with cpu_float32():
+            self._check_fitted()
+            panel = self._read_for_use(data, need=min_points(self.config_))
+            test = split_panel(panel, self.config_)["test"]
+            return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]["metrics"]
 
     def score(self, data) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
@@ -243,21 +247,22 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         observed point within its series) ``, "ids": [n]}`` (series of each window) and, for
         probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
         """
-        self._check_fitted()
-        cfg = self.config_
-        panel = self._read_for_use(data, need=min_points(cfg))
-        arrays = self._panel_arrays(panel)
-        rows, series = split_panel(panel, cfg)["test"]
-        params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
-        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
-        s = series.numpy()
-        out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
-               "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
-               "ids": np.asarray(panel.ids, dtype=object)[s]}
-        if self.output_.kind != "point":
-            out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
-            out["levels"] = list(self.output_.levels)
-        return out
+        with cpu_float32():
+            self._check_fitted()
+            cfg = self.config_
+            panel = self._read_for_use(data, need=min_points(cfg))
+            arrays = self._panel_arrays(panel)
+            rows, series = split_panel(panel, cfg)["test"]
+            params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
+            tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
+            s = series.numpy()
+            out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
+                   "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
+                   "ids": np.asarray(panel.ids, dtype=object)[s]}
+            if self.output_.kind != "point":
+                out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
+                out["levels"] = list(self.output_.levels)
+            return out
 
     def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
                  out: str | Path | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -269,28 +274,30 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``; ``log`` is told
         before each model is trained.
         """
-        from lstmkit.tasks.forecast.backtest import backtest
-        model = self
-        if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
-                self.config.time is None or not self.config.target):     # chosen from the data, as fit chooses them
-            data, model = _read_once(data), copy.copy(self)
-            model.config = cfg = copy.deepcopy(self.config)
-            if cfg.time is None:
-                cfg.time = implied_time(data, cfg)[0]
-            if not cfg.target:
-                cfg.target = implied_target(data, cfg)[0]
-        return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
+        with cpu_float32():
+            from lstmkit.tasks.forecast.backtest import backtest
+            model = self
+            if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
+                    self.config.time is None or not self.config.target):     # chosen from the data, as fit chooses them
+                data, model = _read_once(data), copy.copy(self)
+                model.config = cfg = copy.deepcopy(self.config)
+                if cfg.time is None:
+                    cfg.time = implied_time(data, cfg)[0]
+                if not cfg.target:
+                    cfg.target = implied_target(data, cfg)[0]
+            return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        from lstmkit.deploy.online import fine_tune
-        from lstmkit.deploy.registry import adapter_class
-        self.check_deployable("update")
-        self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
-        self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
-        return self
+        with cpu_float32():
+            from lstmkit.deploy.online import fine_tune
+            from lstmkit.deploy.registry import adapter_class
+            self.check_deployable("update")
+            self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
+            self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
+            return self
 
     # -- persistence (the rest is RunEstimator's) --------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:

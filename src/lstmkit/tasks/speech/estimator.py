@@ -21,6 +21,7 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
+from lstmkit.estimator_params import cpu_float32
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -249,11 +250,12 @@ class SpeechRecognizer(RunEstimator):
         2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
-        self._check_fitted()
-        paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
-        feats, _, notes = self._features(paths)
-        report_notes(notes)
-        return self._decode(feats, beam, fusion, names=paths)
+        with cpu_float32():
+            self._check_fitted()
+            paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            return self._decode(feats, beam, fusion, names=paths)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
@@ -262,22 +264,24 @@ class SpeechRecognizer(RunEstimator):
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
         answers as a list of text (samples in memory too)."""
-        texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
-        if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
-            return np.asarray(texts, dtype=object)
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        return self.classes_[[index[t] for t in texts]]
+        with cpu_float32():
+            texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
+            if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
+                return np.asarray(texts, dtype=object)
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            return self.classes_[[index[t] for t in texts]]
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
         :meth:`transcribe` reads them), columns in ``classes_``' order."""
-        self._check_fitted()
-        if self.config_.mode != "classify":
-            raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
-                               "call predict (transcribe) for its text")
-        feats, _, notes = self._features(audio_sources(files, sample_rate))
-        report_notes(notes)
-        return np.stack(self._outputs(feats)).astype(np.float64)
+        with cpu_float32():
+            self._check_fitted()
+            if self.config_.mode != "classify":
+                raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
+                                   "call predict (transcribe) for its text")
+            feats, _, notes = self._features(audio_sources(files, sample_rate))
+            report_notes(notes)
+            return np.stack(self._outputs(feats)).astype(np.float64)
 
     @property
     def classes_(self) -> np.ndarray:
@@ -290,10 +294,11 @@ class SpeechRecognizer(RunEstimator):
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
-        self._check_fitted()       # one file: read_audio names a folder as one
-        feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
-        report_notes(notes)
-        return feats[0]
+        with cpu_float32():
+            self._check_fitted()       # one file: read_audio names a folder as one
+            feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
+            report_notes(notes)
+            return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
@@ -301,27 +306,29 @@ class SpeechRecognizer(RunEstimator):
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
         of a folder with a ``testing_list.txt``, its recordings only (the official test part).
         ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
-        self._check_fitted()
-        data = memory_utterances(data, sample_rate)
-        check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
-        utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
-        self._check_references(utts)                 # unknown labels fail before any work
-        fusion = self._pick_lm(lm, beam)
-        t0 = _time.perf_counter()
-        feats, durations, notes = self._features(utts.paths)
-        report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths)
+        with cpu_float32():
+            self._check_fitted()
+            data = memory_utterances(data, sample_rate)
+            check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
+            utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
+            self._check_references(utts)                 # unknown labels fail before any work
+            fusion = self._pick_lm(lm, beam)
+            t0 = _time.perf_counter()
+            feats, durations, notes = self._features(utts.paths)
+            report_notes(notes)
+            return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths)
 
     def score(self, X, y=None, *, sample_rate: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
         ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
-        self._check_fitted()
-        if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
-            check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)
-        m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
-        return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
+        with cpu_float32():
+            self._check_fitted()
+            if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
+                check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)
+            m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
+            return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:

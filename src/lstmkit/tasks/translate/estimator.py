@@ -25,6 +25,7 @@ from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
+from lstmkit.estimator_params import cpu_float32
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
@@ -191,35 +192,39 @@ class Translator(RunEstimator):
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                   batch_size: int = EVAL_BATCH) -> list[str]:
         """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
-        return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
+        with cpu_float32():
+            return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
 
     def predict(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                 batch_size: int = EVAL_BATCH) -> np.ndarray:
         """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``),
         as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
         for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
-        return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
+        with cpu_float32():
+            return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
 
     def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
         ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``."""
-        self._check_fitted()
-        data = _with_targets(data, y, "references")
-        if data is None and (src_file is None or ref_file is None):
-            raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
-                               "no src_file with ref_file" if ref_file is not None else "no data given"),
-                               "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
-        with self._frame_columns(data):
-            pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                               drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
-        result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
-        return result
+        with cpu_float32():
+            self._check_fitted()
+            data = _with_targets(data, y, "references")
+            if data is None and (src_file is None or ref_file is None):
+                raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
+                                   "no src_file with ref_file" if ref_file is not None else "no data given"),
+                                   "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
+            with self._frame_columns(data):
+                pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
+                                   drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
+            result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
+            return result
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
         100) on ``data``, or on source sentences ``data`` with their references ``y``."""
-        return float(self.evaluate(data, y, beam=beam)["bleu"])
+        with cpu_float32():
+            return float(self.evaluate(data, y, beam=beam)["bleu"])
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -228,11 +233,12 @@ class Translator(RunEstimator):
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
-        self._check_fitted()
-        if self.net_.attn is None:
-            raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
-        out, hyp = self._hypothesis(sentence, beam)
-        return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
+        with cpu_float32():
+            self._check_fitted()
+            if self.net_.attn is None:
+                raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
+            out, hyp = self._hypothesis(sentence, beam)
+            return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``)."""
@@ -245,8 +251,9 @@ class Translator(RunEstimator):
     def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
         """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
         ending at ``<eos>`` when the search produced one."""
-        pieces, hyp = self._hypothesis(text, beam)
-        return pieces, list(hyp.ids)
+        with cpu_float32():
+            pieces, hyp = self._hypothesis(text, beam)
+            return pieces, list(hyp.ids)
 
     def decode_steps(self) -> int:
         """The most tokens any translation may have, whatever the source length: ``ceil(max_len_ratio
