@@ -18,9 +18,9 @@ import threading
 from typing import Any, Iterator
 
 from lstmkit.config import TrainConfig, flatten_config
-from lstmkit.errors import TrainingInterrupted
+from lstmkit.errors import TrainingInterrupted, caller_wording
 
-__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "cpu_float32"]
+__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
 
 class _Float32Default:
@@ -84,6 +84,17 @@ def cpu_float32() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def public_call() -> Iterator[None]:
+    """The body of an estimator's public method (``fit``, ``load``, ``predict``, ...): hints name
+    options as a Python caller passes them (``lookback=24``, not ``--lookback 24``; the CLI's own
+    calls keep its flags: :func:`~lstmkit.errors.caller_wording`), and torch's defaults are pinned
+    (:func:`cpu_float32`). A ``with`` block at the top of each, not a wrapper, so a warning's
+    ``stacklevel`` still reaches the caller."""
+    with caller_wording(python=True), cpu_float32():
+        yield
+
+
 class EstimatorParams:
     """``get_params``, ``set_params``, ``__sklearn_clone__`` and ``__repr__`` for an estimator with
     a ``config`` object, ``parameter_names()``, ``default_config()`` and ``_resolve_config``."""
@@ -113,7 +124,8 @@ class EstimatorParams:
         """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
         error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
         and the settings it learned with in ``config_``, until the next ``fit``."""
-        self.config = self._resolve_config(self.config, params)
+        with caller_wording(python=True):
+            self.config = self._resolve_config(self.config, params)
         return self
 
     @contextlib.contextmanager
@@ -134,7 +146,7 @@ class EstimatorParams:
             # a float32 CPU network under torch.set_default_dtype(torch.float64) or set_default_device('meta') too;
             # gradients inside the caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of
             # tensors does not require grad')
-            with cpu_float32(), torch.inference_mode(False), torch.enable_grad():
+            with public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
         except TrainingInterrupted:
             raise

@@ -44,7 +44,7 @@ def test_a_refit_refused_keeps_the_model_fitted_before():
     before = clf.predict_proba(x)
     more = ["so-so film" if i % 3 == 0 else t for i, t in enumerate(x)]
     labels = ["meh" if i % 3 == 0 else c for i, c in enumerate(y)]
-    with pytest.raises(LstmkitError, match="min-freq"):
+    with pytest.raises(LstmkitError, match="min_freq="):
         clf.fit(more, labels, min_freq=10**6)
     assert list(clf.classes_) == ["neg", "pos"]
     np.testing.assert_array_equal(clf.predict_proba(x), before)

@@ -25,7 +25,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import BadValue, LstmkitError
+from lstmkit.errors import BadValue, LstmkitError, opt
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -494,7 +494,7 @@ def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> 
     k = next(i for i, n in enumerate(lengths) if n != first)
     raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
                        f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)}){note}",
-                       "pass --unequal-length if they are meant to differ, else fix the ragged rows")
+                       f"pass {opt('unequal_length', True)} if they are meant to differ, else fix the ragged rows")
 
 
 def _check_not_parts(folder: Path) -> None:

@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 
 from lstmkit.config import flatten_config as _flatten
-from lstmkit.estimator_params import cpu_float32
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
@@ -126,9 +126,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
-        cfg = self._resolve_config(self.config, overrides)
-        cfg, table, _ = self._with_auto(cfg, data)
-        read_panel(table, cfg, need=min_points(cfg))
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            cfg, table, _ = self._with_auto(cfg, data)
+            read_panel(table, cfg, need=min_points(cfg))
 
     def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any, dict[str, Any]]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
@@ -171,28 +172,30 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
         ``tensorboard``, ``doctor``; any other setting that differs from the run's is an error.
         """
-        meta = cls._unfinished_meta(run_dir)
-        saved = _flatten(meta["config"])
-        for key, value in overrides.items():
-            if value is None or key in RunEstimator._RESUME_FREE:
-                continue
-            if key not in saved:
-                raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
-            value = _column_name(value) if key in ("time", "id") else value
-            if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
-                raise LstmkitError(
-                    f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
-                    f"must keep its settings (the checkpoint is for that model)",
-                    f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
-        # the settings chosen from the data are chosen again (same data, same choice): left unset as the
-        # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = _chosen_from_data(meta)
-        free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
-        est = cls(**{**saved, **chosen, **free})
-        est.auto_ = meta.get("auto") or {}
-        est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
-        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
-        return est.fit(source, run_dir=run_dir, resume=True)
+        with public_call():
+            meta = cls._unfinished_meta(run_dir)
+            saved = _flatten(meta["config"])
+            for key, value in overrides.items():
+                if value is None or key in RunEstimator._RESUME_FREE:
+                    continue
+                if key not in saved:
+                    raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
+                value = _column_name(value) if key in ("time", "id") else value
+                if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
+                    raise LstmkitError(
+                        f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
+                        f"must keep its settings (the checkpoint is for that model)",
+                        f"drop {opt(key)} to resume, or start a new run "
+                        + worded("without --resume", "with fit(...)"))
+            # the settings chosen from the data are chosen again (same data, same choice): left unset as the
+            # original call left them, so that the choices made after training (--combine) see the same call
+            chosen = _chosen_from_data(meta)
+            free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
+            est = cls(**{**saved, **chosen, **free})
+            est.auto_ = meta.get("auto") or {}
+            est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
+            source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
+            return est.fit(source, run_dir=run_dir, resume=True)
 
     # -- using a fitted model -----------------------------------------------------------
     def predict(self, data, engine: str = "auto") -> pd.DataFrame:
@@ -204,13 +207,13 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         Returns one row per future step: ``step``, the timestamp (when the data has a time
         column) and one column per target.
         """
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             problem = self.deploy_problem()
             if problem is not None:
                 if engine not in ("auto", "torch"):
                     raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
-                                       "drop --engine or pass --engine torch")
+                                       f"drop {opt('engine')} or pass {opt('engine', 'torch')}")
                 return self._forecast_ahead(data)
             net = engine_net_cached(self, engine)
             self._check_array_width(data)               # before the one-window lane, which reads columns by name
@@ -222,7 +225,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
         ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
         """
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             panel = self._read_for_use(data, need=min_points(self.config_))
             test = split_panel(panel, self.config_)["test"]
@@ -247,7 +250,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         observed point within its series) ``, "ids": [n]}`` (series of each window) and, for
         probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
         """
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             cfg = self.config_
             panel = self._read_for_use(data, need=min_points(cfg))
@@ -274,7 +277,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``; ``log`` is told
         before each model is trained.
         """
-        with cpu_float32():
+        with public_call():
             from lstmkit.tasks.forecast.backtest import backtest
             model = self
             if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
@@ -291,7 +294,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        with cpu_float32():
+        with public_call():
             from lstmkit.deploy.online import fine_tune
             from lstmkit.deploy.registry import adapter_class
             self.check_deployable("update")
@@ -436,11 +439,12 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
-                       f"name the series to forecast: --target {(numeric or rest)[0]} (several comma-separated; "
-                       f"inputs that are not forecast go to --features)" + (
+                       f"name the series to forecast: {opt('target', (numeric or rest)[0])} "
+                       f"({worded('several comma-separated', 'several: a list')}; inputs that are not forecast go to "
+                       f"{opt('features')})" + (
                            "; for many series side by side, one model over them all reads the table long: "
-                           "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
-                           if len(numeric) > 3 else ""))
+                           f"df.melt(id_vars=[time], var_name='series'), then {opt('id', 'series')}"
+                           f"{worded(' ', ', ')}{opt('target', 'value')}" if len(numeric) > 3 else ""))
 
 
 def _names_given(key: str, v):

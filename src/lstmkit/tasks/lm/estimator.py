@@ -26,8 +26,8 @@ from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
-from lstmkit.estimator_params import cpu_float32
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
@@ -162,25 +162,27 @@ class LanguageModel(RunEstimator):
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights)."""
-        est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
-                                           init_from)
-        return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
-                       resume=True)
+        with public_call():
+            est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
+                                               init_from)
+            return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
+                           resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:
         """Per-token perplexity of ``texts`` (a string, a list of lines or a DataFrame's ``text``
         column; each line is one sequence ending in ``</s>``). An item that is not a string is an
         error (it was skipped, so the number described less text than given)."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             with self._frame_columns(texts, "the texts"):
                 lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
@@ -200,7 +202,7 @@ class LanguageModel(RunEstimator):
         ``texts``: one string or a list (tuple, array, pandas Series) of them. A text with no token
         the tokenizer keeps is an error naming it. :meth:`perplexity` is one number over all the
         texts; :meth:`sample` writes new text."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             if isinstance(texts, str):
                 texts = [texts]
@@ -224,7 +226,7 @@ class LanguageModel(RunEstimator):
         """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
         at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
         trained on, else ``text``)."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
             column = text_column if text_column is not None else self.config_.text_column if table else None
@@ -252,11 +254,12 @@ class LanguageModel(RunEstimator):
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
-        self._check_fitted()
-        if not isinstance(text, str) or not text.strip():
-            raise LstmkitError("the text is empty", "pass some words with --text")
-        tok, text = self.tokenizer_, whole_characters([text], "text")[0]
-        return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
+        with public_call():
+            self._check_fitted()
+            if not isinstance(text, str) or not text.strip():
+                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            tok, text = self.tokenizer_, whole_characters([text], "text")[0]
+            return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
                top_k: int | None = None, seed: int | None = None) -> str:
@@ -268,7 +271,7 @@ class LanguageModel(RunEstimator):
         k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). The same ``seed`` gives the same text.
         """
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
                 {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()

@@ -21,7 +21,7 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
-from lstmkit.estimator_params import cpu_float32
+from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -225,9 +225,10 @@ class SpeechRecognizer(RunEstimator):
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a
         search calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, data)
-        read_utterances(data, cfg.label_from_name)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            _validate(cfg, data)
+            read_utterances(data, cfg.label_from_name)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
@@ -235,11 +236,12 @@ class SpeechRecognizer(RunEstimator):
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
         ``sample_weight``, checked to be the same)."""
-        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
-                                           "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
-        return est.fit(source, y, sample_weight=sample_weight,
-                       val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
-                       run_dir=run_dir, resume=True)
+        with public_call():
+            est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
+                                               "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
+            return est.fit(source, y, sample_weight=sample_weight,
+                           val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+                           run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
@@ -250,7 +252,7 @@ class SpeechRecognizer(RunEstimator):
         2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
             feats, _, notes = self._features(paths)
@@ -264,7 +266,7 @@ class SpeechRecognizer(RunEstimator):
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
         answers as a list of text (samples in memory too)."""
-        with cpu_float32():
+        with public_call():
             texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
             if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
                 return np.asarray(texts, dtype=object)
@@ -274,7 +276,7 @@ class SpeechRecognizer(RunEstimator):
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
         :meth:`transcribe` reads them), columns in ``classes_``' order."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             if self.config_.mode != "classify":
                 raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
@@ -294,7 +296,7 @@ class SpeechRecognizer(RunEstimator):
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()       # one file: read_audio names a folder as one
             feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
             report_notes(notes)
@@ -306,7 +308,7 @@ class SpeechRecognizer(RunEstimator):
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
         of a folder with a ``testing_list.txt``, its recordings only (the official test part).
         ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             data = memory_utterances(data, sample_rate)
             check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
@@ -323,7 +325,7 @@ class SpeechRecognizer(RunEstimator):
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
         ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
-        with cpu_float32():
+        with public_call():
             self._check_fitted()
             if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
                 check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)

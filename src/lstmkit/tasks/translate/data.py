@@ -149,8 +149,8 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
     file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
     and the table read (:func:`pair_table`)."""
     df, place = _pair_frame(path, src, tgt, encoding)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place, df)
+    return (column_strings(table_column(df, src, "source", f" in {path}", "src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "tgt")), place, df)
 
 
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
@@ -322,8 +322,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
-        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
-                column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
+        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "src")),
+                column_strings(table_column(data, tgt, "target", " in the DataFrame", "tgt")))
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
         s, t = (column_strings(text_items(side)) for side in data)
