@@ -23,7 +23,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import literal_help
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, caller_wording
 from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
@@ -183,7 +183,7 @@ def _std_streams() -> None:
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
     _SAID.clear()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), caller_wording(python=False):    # hints name flags, in the estimators it calls too
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
         # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's

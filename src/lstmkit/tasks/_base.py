@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
-from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.estimator_params import EstimatorParams, estimator_signature, float32_default, parameters_doc
+from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, public_call
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -61,7 +61,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config=None, **overrides: Any):
-        self.config = self._resolve_config(config, overrides)
+        with caller_wording(python=True):          # a bad setting's hint names the keyword, not the CLI's flag
+            self.config = self._resolve_config(config, overrides)
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -422,22 +423,22 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def load(cls, path: str | Path):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
-        float32 whatever torch's default dtype."""
-        meta, weights = read_run(path, cls.TASK)
-        path = Path(path)
-        cls._check_run(meta, path)
-        quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
-        try:
-            est = cls._restored(meta)
-            est._load_state(path, meta)
-            with float32_default():       # the float32 network that was saved, under a float64 default too
+        float32 on the CPU whatever torch's default dtype and device."""
+        with public_call():       # the float32 CPU network that was saved, under a float64 or meta default too
+            meta, weights = read_run(path, cls.TASK)
+            path = Path(path)
+            cls._check_run(meta, path)
+            quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
+            try:
+                est = cls._restored(meta)
+                est._load_state(path, meta)
                 est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(path, weights, quantized)
-        est.run_id_ = meta.get(RUN_ID_KEY)
-        return est
+            except (KeyError, TypeError, ValueError, OSError) as e:
+                raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
+                                   "the run folder was edited or damaged; retrain the model") from None
+            est._attach_weights(path, weights, quantized)
+            est.run_id_ = meta.get(RUN_ID_KEY)
+            return est
 
     @classmethod
     def _check_run(cls, meta: dict[str, Any], path: Path) -> None:

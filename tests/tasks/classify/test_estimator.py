@@ -410,7 +410,7 @@ def test_unseen_labels_at_evaluate(text_run):
 
 
 def test_attention_needs_attention_pooling(text_run):
-    with pytest.raises(LstmkitError, match="--pooling attention"):
+    with pytest.raises(LstmkitError, match="pooling='attention'"):
         text_run.attention("great")
 
 
@@ -600,8 +600,8 @@ def test_a_min_freq_above_every_words_count_is_refused_before_training(texts, ti
     """--min-freq 1000 on a small file kept no word: every text read as <unk>, and training went on to
     chance accuracy without a word."""
     x, y = texts(40)
-    with pytest.raises(LstmkitError, match=r"--min-freq 1000 keeps no word of the training texts \(the most "
-                                           r"frequent is seen \d+ times\).*pass --min-freq [12]"):
+    with pytest.raises(LstmkitError, match=r"min_freq=1000 keeps no word of the training texts \(the most "
+                                           r"frequent is seen \d+ times\).*pass min_freq=[12]"):
         TextClassifier(max_epochs=1, **{**tiny, "min_freq": 1000}).fit(x, y, out=tmp_path)
     assert not list(tmp_path.iterdir())                           # no run folder begun
 

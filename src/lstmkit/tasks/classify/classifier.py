@@ -18,7 +18,8 @@ from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.errors import ColumnNotFound, LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
@@ -147,8 +148,9 @@ class Classifier(RunEstimator, ABC):
                 else:
                     if len(classes) == len(full):               # a split would leave nothing to validate on
                         raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): "
-                                           f"nothing to validate on", "check the label column (--label: does it hold "
-                                           "the texts?); or pass a --val file, or --val-frac 0 to hold nothing out")
+                                           f"nothing to validate on", f"check the label column ({opt('label')}: does "
+                                           f"it hold the texts?); or pass {worded('a --val file', 'val_data')}, or "
+                                           f"{opt('val_frac', 0)} to hold nothing out")
                     train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
                     train, val = full.subset(train_idx), full.subset(val_idx)
                     if weights is not None:
@@ -247,9 +249,10 @@ class Classifier(RunEstimator, ABC):
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        check_kind(cfg, self.kind)
-        check_classes(self._read(data, cfg, y=y).labels)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            check_kind(cfg, self.kind)
+            check_classes(self._read(data, cfg, y=y).labels)
 
     @staticmethod
     def class_for(meta: dict[str, Any], path) -> type:
@@ -267,25 +270,27 @@ class Classifier(RunEstimator, ABC):
         where the language model it started from is now, checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
         and its ``sample_weight``, checked to be the same."""
-        meta = cls._unfinished_meta(run_dir)
-        est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
-        source = cls._resume_source(meta, run_dir, data, "in-memory data",
-                                    "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
-        return est.fit(source, y, sample_weight=sample_weight,
-                       val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
-                       test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
-                       run_dir=run_dir, resume=True)
+        with public_call():
+            meta = cls._unfinished_meta(run_dir)
+            est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
+            source = cls._resume_source(meta, run_dir, data, "in-memory data",
+                                        "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
+            return est.fit(source, y, sample_weight=sample_weight,
+                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
+                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
+                           run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
-        self._check_fitted()
-        with self._frame_columns(data, "the texts" if self.kind == "text" else None):
-            d = self._read(data, self.config_, require_label=False)
-        d = self._check_like_training(d, "the data")
-        self._say_far_outside(d)
-        proba, order = self._proba(self._encode(d)), self.class_order()
-        return proba if order == sorted(order) else proba[:, order]
+        with public_call():
+            self._check_fitted()
+            with self._frame_columns(data, "the texts" if self.kind == "text" else None):
+                d = self._read(data, self.config_, require_label=False)
+            d = self._check_like_training(d, "the data")
+            self._say_far_outside(d)
+            proba, order = self._proba(self._encode(d)), self.class_order()
+            return proba if order == sorted(order) else proba[:, order]
 
     def read(self, data, require_label: bool = False):
         """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
@@ -325,20 +330,22 @@ class Classifier(RunEstimator, ABC):
         Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
         :meth:`fit`). Labels that training never saw are an error.
         """
-        d = self._labelled(data, y)
-        return self._metrics(self._encode(d), d.labels)
+        with public_call():
+            d = self._labelled(data, y)
+            return self._metrics(self._encode(d), d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
         """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
         ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
         weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
-        if sample_weight is None:
-            return float(self.evaluate(data, y)["accuracy"])
-        d = self._labelled(data, y)
-        w = sample_weights(sample_weight, len(d))
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
-        return float((w * hit).sum() / w.sum())
+        with public_call():
+            if sample_weight is None:
+                return float(self.evaluate(data, y)["accuracy"])
+            d = self._labelled(data, y)
+            w = sample_weights(sample_weight, len(d))
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
+            return float((w * hit).sum() / w.sum())
 
     def _labelled(self, data, y):
         """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""

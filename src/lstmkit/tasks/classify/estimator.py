@@ -24,7 +24,8 @@ from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
@@ -85,25 +86,27 @@ class TextClassifier(Classifier):
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
-        self._check_fitted()
-        if self.config_.pooling != "attention":
-            raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
-                               "train with --pooling attention to get the token-weight view")
-        tokens, ids = self.token_inputs(text)
-        with torch.no_grad():
-            logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
-        p = self._proba([torch.tensor(ids)])[0]
-        return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
+        with public_call():
+            self._check_fitted()
+            if self.config_.pooling != "attention":
+                raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
+                                   f"train with {opt('pooling', 'attention')} to get the token-weight view")
+            tokens, ids = self.token_inputs(text)
+            with torch.no_grad():
+                logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
+            p = self._proba([torch.tensor(ids)])[0]
+            return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""
-        self._check_fitted()
-        if not isinstance(text, str) or not text.strip():
-            raise LstmkitError("the text is empty", "pass some words with --text")
-        text = whole_characters([text], "text")[0]
-        cfg = self.config_
-        ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
-        return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
+        with public_call():
+            self._check_fitted()
+            if not isinstance(text, str) or not text.strip():
+                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            text = whole_characters([text], "text")[0]
+            cfg = self.config_
+            ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
+            return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
         """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
@@ -180,11 +183,12 @@ class TextClassifier(Classifier):
             example = next((t for t in train.texts if t.strip()), "")
             raise LstmkitError(f"the training texts hold no word (letters, digits or emoji) for the word tokenizer: "
                                f"punctuation only (e.g. {example[:30]!r})",
-                               "pass --tokenizer char (each character a token), or check the --text column")
+                               f"pass {opt('tokenizer', 'char')} (each character a token), or check the "
+                               f"{opt('text')} column")
         if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
-            raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
-                               f"is seen {top} times): every text would read as unknown words",
-                               f"pass --min-freq {min(2, max(top, 1))} (rarer words become unknown)")
+            raise LstmkitError(f"{opt('min_freq', cfg.min_freq)} keeps no word of the training texts (the most "
+                               f"frequent is seen {top} times): every text would read as unknown words",
+                               f"pass {opt('min_freq', min(2, max(top, 1)))} (rarer words become unknown)")
         what = f"--min-freq {cfg.min_freq}" + (f", --max-size {cfg.max_size}" if cfg.max_size else "")
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
                       f"frequent word is seen {top} times): the model sees little of the texts; lower --min-freq",

@@ -46,7 +46,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     """
     log = log or (lambda message: None)
     folds, step = python_values({"folds": folds, "step": step}).values()     # a grid's np.int64 as an int
-    require_positive_int("folds", folds, "--folds")
+    require_positive_int("folds", folds)
     if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
     given = hasattr(model, "net_")                   # a fitted model is used as it is, unless refit
@@ -57,7 +57,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         cfg.horizon = 1 if cfg.horizon is None else cfg.horizon
     H = cfg.horizon
     if step is not None:
-        require_positive_int("step", step, "--step")
+        require_positive_int("step", step)
     step = H if step is None else int(step)
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)

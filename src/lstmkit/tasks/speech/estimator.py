@@ -22,6 +22,7 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
+from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -236,9 +237,10 @@ class SpeechRecognizer(RunEstimator):
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a
         search calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, data)
-        read_utterances(data, cfg.label_from_name)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            _validate(cfg, data)
+            read_utterances(data, cfg.label_from_name)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
@@ -246,11 +248,12 @@ class SpeechRecognizer(RunEstimator):
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
         ``sample_weight``, checked to be the same)."""
-        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
-                                           "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
-        return est.fit(source, y, sample_weight=sample_weight,
-                       val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
-                       run_dir=run_dir, resume=True)
+        with public_call():
+            est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
+                                               "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
+            return est.fit(source, y, sample_weight=sample_weight,
+                           val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+                           run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
@@ -261,11 +264,12 @@ class SpeechRecognizer(RunEstimator):
         2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
-        self._check_fitted()
-        paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
-        feats, _, notes = self._features(paths)
-        report_notes(notes)
-        return self._decode(feats, beam, fusion, names=paths)
+        with public_call():
+            self._check_fitted()
+            paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            return self._decode(feats, beam, fusion, names=paths)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
@@ -274,22 +278,24 @@ class SpeechRecognizer(RunEstimator):
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
         answers as a list of text (samples in memory too)."""
-        texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
-        if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
-            return np.asarray(texts, dtype=object)
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        return self.classes_[[index[t] for t in texts]]
+        with public_call():
+            texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
+            if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
+                return np.asarray(texts, dtype=object)
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            return self.classes_[[index[t] for t in texts]]
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
         :meth:`transcribe` reads them), columns in ``classes_``' order."""
-        self._check_fitted()
-        if self.config_.mode != "classify":
-            raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
-                               "call predict (transcribe) for its text")
-        feats, _, notes = self._features(audio_sources(files, sample_rate))
-        report_notes(notes)
-        return np.stack(self._outputs(feats)).astype(np.float64)
+        with public_call():
+            self._check_fitted()
+            if self.config_.mode != "classify":
+                raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
+                                   "call predict (transcribe) for its text")
+            feats, _, notes = self._features(audio_sources(files, sample_rate))
+            report_notes(notes)
+            return np.stack(self._outputs(feats)).astype(np.float64)
 
     @property
     def classes_(self) -> np.ndarray:
@@ -302,10 +308,11 @@ class SpeechRecognizer(RunEstimator):
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
-        self._check_fitted()       # one file: read_audio names a folder as one
-        feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
-        report_notes(notes)
-        return feats[0]
+        with public_call():
+            self._check_fitted()       # one file: read_audio names a folder as one
+            feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
+            report_notes(notes)
+            return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
@@ -315,10 +322,11 @@ class SpeechRecognizer(RunEstimator):
         ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`).
         A classify run refuses labels of another type than predict answers (``'1'`` for the class ``1``),
         in pairs, a dict or a DataFrame, as the text and sequence classifiers do."""
-        self._check_fitted()
-        data = list(data) if isinstance(data, Iterator) else data       # read twice: labels, then clips
-        self._check_label_types(*given_labels(data))
-        return self._evaluate(data, label_from_name, beam, lm, sample_rate)
+        with public_call():
+            self._check_fitted()
+            data = list(data) if isinstance(data, Iterator) else data       # read twice: labels, then clips
+            self._check_label_types(*given_labels(data))
+            return self._evaluate(data, label_from_name, beam, lm, sample_rate)
 
     def _evaluate(self, data, label_from_name: str | None = None, beam: int | None = None,
                   lm: str | Path | None | bool = None, sample_rate: int | None = None,
@@ -343,21 +351,22 @@ class SpeechRecognizer(RunEstimator):
         ``sample_rate`` Hz) with their labels or transcripts ``y``, one each. ``sample_weight``
         (classify; one weight per recording scored, in the order read) weighs each recording's hit, as
         ``accuracy_score`` does and the text and sequence classifiers' ``score``."""
-        self._check_fitted()
-        mode = self.config_.mode
-        if sample_weight is not None and mode != "classify":
-            raise LstmkitError(f"sample_weight weighs the recordings of a classify run's score, not of this {mode} "
-                               "run's word error rate", "drop sample_weight (a word error rate counts the words "
-                               "of every recording alike)")
-        if y is None:
-            X = list(X) if isinstance(X, Iterator) else X
-            self._check_label_types(*given_labels(X))
-        else:                                      # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
-            self._check_label_types(y, "y")
-        m = self._evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate, sample_weight=sample_weight)
-        if mode != "classify":
-            return -float(m["wer"])
-        return float(m["accuracy"])                # weighed by sample_weight when given
+        with public_call():
+            self._check_fitted()
+            mode = self.config_.mode
+            if sample_weight is not None and mode != "classify":
+                raise LstmkitError(f"sample_weight weighs the recordings of a classify run's score, not of this {mode} "
+                                   "run's word error rate", "drop sample_weight (a word error rate counts the words "
+                                   "of every recording alike)")
+            if y is None:
+                X = list(X) if isinstance(X, Iterator) else X
+                self._check_label_types(*given_labels(X))
+            else:                                      # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
+                self._check_label_types(y, "y")
+            m = self._evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate, sample_weight=sample_weight)
+            if mode != "classify":
+                return -float(m["wer"])
+            return float(m["accuracy"])                # weighed by sample_weight when given
 
     def _check_label_types(self, labels, where: str) -> None:
         """A classify run: labels scored against predict's answers are of its type (check_scored_labels)."""

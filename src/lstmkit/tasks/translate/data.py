@@ -42,7 +42,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -150,8 +150,8 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
     file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
     and the table read (:func:`pair_table`)."""
     df, place = _pair_frame(path, src, tgt, encoding)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place, df)
+    return (column_strings(table_column(df, src, "source", f" in {path}", "src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "tgt")), place, df)
 
 
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
@@ -323,8 +323,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
-        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
-                column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
+        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "src")),
+                column_strings(table_column(data, tgt, "target", " in the DataFrame", "tgt")))
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
         s, t = (column_strings(text_items(side)) for side in data)
@@ -357,7 +357,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:
-        raise LstmkitError(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
+        raise BadValue(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
                            "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
