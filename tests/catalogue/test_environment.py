@@ -74,6 +74,46 @@ def test_disk_full_at_a_checkpoint_keeps_the_last_one_and_resume_finishes(tmp_pa
     assert resumed.keys() == whole.keys() and all(resumed[k].equal(whole[k]) for k in whole)
 
 
+def test_disk_full_writing_a_plot_after_training_resumes_from_the_checkpoint(tmp_path, capsys, csv, monkeypatch):
+    """A write that failed after the last epoch (a plot, the weights) said 'run the command again',
+    which trains anew, and left the run 'training'; the checkpoint holds every epoch: the run is
+    marked interrupted and the line names its --resume, which saves what a whole run saves."""
+    out = tmp_path / "runs"
+    _fail_nth_replace(monkeypatch, "loss.png", 1)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
+    run = _run_folder(out)
+    _one_env_line(code, err, "could not write", "loss.png", "no space left on device",
+                  f"then continue with: lstmkit forecast train --resume {run} (its checkpoint holds every epoch)")
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0 and json.loads((run / "lstmkit.json").read_text())["status"] == "finished", err
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "whole"], capsys)
+    whole = _run_folder(tmp_path / "whole")
+    assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+
+
+def test_a_file_size_limit_names_the_limit_not_free_space(tmp_path, csv):
+    """Under a file size limit (``ulimit -f``, a scheduler's job limit) a checkpoint larger than it
+    fails with EFBIG: the fix said 'free space or fix permissions', which changes nothing."""
+    import resource
+    import subprocess
+    import sys
+    limit = 12 * 1024                          # lstmkit.json fits; the first checkpoint (about 30 kB) does not
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "forecast", "train", "--data", str(csv), *FLAGS,
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limited)
+    run = _run_folder(tmp_path / "runs")
+    _one_env_line(proc.returncode, proc.stderr, "could not write checkpoint", "(file too large)",
+                  f"raise the file size limit this command runs under ({limit} bytes; `ulimit -f`")
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+
+
 def test_read_only_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
     out = tmp_path / "runs"
     _fail_nth_replace(monkeypatch, "last.safetensors", 1, errno.EROFS)
