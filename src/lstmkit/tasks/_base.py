@@ -29,7 +29,7 @@ from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, oth
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
-from lstmkit.run_resume import ResumeChecks
+from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 from lstmkit.data.sample_weight import check_same_weights
 from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
                                     check_same_classes, check_same_data, check_same_kind, check_same_memory,
@@ -227,6 +227,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
+        self._started_version = None                         # set by a resume of a run another version began
         summary = getattr(self, "data_summary_", None)
         if not isinstance(summary, dict) or (run_dir is None and out is None):
             summary = None                                   # no run folder keeps it
@@ -505,6 +506,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             meta["training"] = training
         if getattr(self, "_call_settings", None):
             meta[CALL_KEY] = self._call_settings
+        if getattr(self, "_started_version", None):         # resumed by this version, begun by another
+            meta[STARTED_KEY] = self._started_version
         write_json(run_dir / META_FILE, meta)
 
     def _training_meta(self) -> dict[str, Any] | None:
