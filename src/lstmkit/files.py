@@ -104,10 +104,10 @@ def check_writable(path: str | Path, what: str,
 
 def write_fix(e: BaseException, folder: str | Path) -> str:
     """The start of the fix for a write into ``folder`` that failed with ``e``: free space or fix
-    permissions; for a file too large (EFBIG) what limits it, which no free space helps: the file
+    permissions; for a file too large (EFBIG, or an :class:`EnvironmentProblem` for one) what limits it, which no free space helps: the file
     size limit the process runs under (``ulimit -f``), or else the file system's own."""
-    if getattr(e, "errno", None) != errno.EFBIG:
-        return f"free space or fix permissions on {folder}"
+    if getattr(e, "errno", None) != errno.EFBIG and os_reason(e) != os.strerror(errno.EFBIG).lower():   # an
+        return f"free space or fix permissions on {folder}"      # EnvironmentProblem keeps the OS's reason only
     try:
         import resource
         limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]

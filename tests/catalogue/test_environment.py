@@ -317,3 +317,41 @@ def test_a_read_only_working_folder_and_the_default_out(argv, problem, trained_r
         line = check([a.format(d=d) for a in argv], 1, problem.format(ro=ro), tmp_path, capsys, d)
     assert "pass a writable --out folder" in line.partition(" — ")[2], line
     assert not any(ro.iterdir())
+
+
+# The ONNX exporter writing its graph into a full disk (or past a file size limit): export onnx said the
+# model 'does not export to ONNX (the exporter cannot trace it: OSError)', exit 2; export int8 dropped
+# its onnx backend as refused and wrote a run without it. Both are exit 1 naming the disk, nothing written.
+@pytest.mark.parametrize("argv, problem", [
+    (["export", "onnx", "--run", "{run}", "--out", "{tmp}/g.onnx"], "could not write {tmp}/g.onnx (no space left on device)"),
+    (["export", "int8", "--run", "{run}", "--out", "{tmp}/int8"],
+     "could not write the int8 run {tmp}/int8 (no space left on device); nothing was written"),
+], ids=["onnx", "int8"])
+def test_a_full_disk_under_the_onnx_exporter_is_the_environment(argv, problem, trained_run, tmp_path, capsys,
+                                                                monkeypatch):
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(torch.onnx, "export", full)
+    run = trained_run[1]
+    code, _, err = run_cli([str(a).format(run=run, tmp=tmp_path) for a in argv], capsys)
+    _one_env_line(code, err, problem.format(tmp=tmp_path), f"free space or fix permissions on {tmp_path}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_int8_run_whose_onnx_backend_was_refused_keeps_no_float_graph_folder(trained_run, tmp_path, capsys,
+                                                                               monkeypatch):
+    """A graph the exporter refused left the int8 run's hidden '.float' folder (its float graphs) in it."""
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    def untraceable(*a, **k):
+        raise RuntimeError("an op ONNX lacks")
+    monkeypatch.setattr(torch.onnx, "export", untraceable)
+    code, _, err = run_cli(["export", "int8", "--run", trained_run[1], "--out", tmp_path / "int8"], capsys)
+    assert code == 0, err
+    assert "onnx" in json.loads((tmp_path / "int8" / "export_report.json").read_text())["refused"]
+    assert sorted(p.name for p in (tmp_path / "int8").iterdir()) == [
+        "export_report.json", "lstmkit.json", "model.safetensors"]
