@@ -46,7 +46,7 @@ from typing import Any, Callable
 import yaml
 
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted
 from lstmkit.run_lock import folder_lock
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder
@@ -422,6 +422,10 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
             raise _storage_problem(storage, e) from None
 
 
+# what SQLite says when its file cannot be written: a full disk, a file size limit (a disk I/O error), read-only
+_UNWRITABLE = ("disk i/o error", "database or disk is full", "readonly database")
+
+
 def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
     """The one line for a storage that cannot be opened, or that failed under a search."""
     reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
@@ -430,6 +434,13 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
                             f"{_SQLITE_TIMEOUT_S} s ({reason})",
                             "run fewer workers on one SQLite file, or give them a server database "
                             "(--storage postgresql://...); the same command continues the study")
+    if any(words in reason.lower() for words in _UNWRITABLE):     # SQLite's words for the disk, not the URL
+        where = (f"on {Path(storage.split(':///', 1)[1]).parent or '.'}" if storage.startswith("sqlite:///")
+                 else "on the database's disk")
+        return EnvironmentProblem(f"could not write the study storage {storage!r} ({reason}): a full disk, a file "
+                                  "size limit (`ulimit -f`) or a folder that cannot be written",
+                                  f"free space or fix permissions {where}, then run the same command again (the "
+                                  "study continues from its last trial)")
     return LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
                         "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
                         "(or leave --storage out: OUT/study.db)")

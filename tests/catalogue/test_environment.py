@@ -114,6 +114,24 @@ def test_a_file_size_limit_names_the_limit_not_free_space(tmp_path, csv):
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
 
 
+def test_a_study_storage_past_the_file_size_limit_is_the_environment(tmp_path, csv):
+    """SQLite's 'disk I/O error' (a file size limit; 'database or disk is full' on a full disk) said
+    'cannot open the study storage — pass an SQLAlchemy URL that can be opened', exit 2."""
+    import resource
+    import subprocess
+    import sys
+
+    def limited():                      # the new study's tables need more than this
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    out = tmp_path / "tune"
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "tune", "forecast", "--data", str(csv), "--target", "y",
+                           "--time", "time", "--trials", "1", "--epochs", "1", "--device", "cpu", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    _one_env_line(proc.returncode, proc.stderr, f"could not write the study storage 'sqlite:///{out}/study.db'",
+                  "a file size limit (`ulimit -f`)", f"free space or fix permissions on {out}, then run the same "
+                  "command again")
+
+
 def test_read_only_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
     out = tmp_path / "runs"
     _fail_nth_replace(monkeypatch, "last.safetensors", 1, errno.EROFS)
