@@ -8,6 +8,7 @@
     check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
     check_writable(path, ...)   an error, before any work, when no file can be made where ``path`` would be
     write_fix(e, folder)        how to get past a failed write: free space, permissions, or the file size limit
+    remove_left_temps(folder)   the temporary files of atomic writes a killed process left (kill -9, the OOM killer)
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -15,10 +16,12 @@ target is either the old file or the new one, with the mode a plain ``open()`` w
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,8 @@ from typing import Any
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
-           "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix"]
+           "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
+           "remove_left_temps"]
 
 
 def path_exists(path: str | Path) -> bool:
@@ -118,6 +122,21 @@ def write_fix(e: BaseException, folder: str | Path) -> str:
         return (f"raise the file size limit this command runs under ({limit} bytes; `ulimit -f` in the shell, "
                 "the job's file size limit in a scheduler)")
     return f"write {folder} on another file system: this one takes no file this large"
+
+
+# what atomic_write (and the checkpoint's own write) names its temporary file: .NAME.XXXXXXXX.tmp (mkstemp's 8)
+_TEMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+
+
+def remove_left_temps(folder: str | Path) -> None:
+    """Remove, anywhere under ``folder``, the temporary files atomic writes leave when their process
+    is killed at once (``kill -9``, the OOM killer, a scheduler's hard stop): no Python code runs to
+    remove them, and a checkpoint's is as large as the checkpoint. For a folder this process holds
+    (a run it resumes, under its training lock): no other process is writing into it."""
+    for path in Path(folder).rglob(".*.tmp"):
+        if _TEMP_NAME.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _umask() -> int:

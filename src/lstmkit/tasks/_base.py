@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, float32_default, parameters_doc
+from lstmkit.files import remove_left_temps
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -265,6 +266,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if layouts:
                 summary[LAYOUT_KEY] = layouts
         lock = training_lock(self.run_dir_) if writes else None
+        if writes and resume:            # held now: what a killed process's atomic writes left there is no one's
+            remove_left_temps(self.run_dir_)
         try:
             with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop
                 self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
