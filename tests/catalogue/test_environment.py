@@ -74,16 +74,20 @@ def test_disk_full_at_a_checkpoint_keeps_the_last_one_and_resume_finishes(tmp_pa
     assert resumed.keys() == whole.keys() and all(resumed[k].equal(whole[k]) for k in whole)
 
 
-def test_disk_full_writing_a_plot_after_training_resumes_from_the_checkpoint(tmp_path, capsys, csv, monkeypatch):
-    """A write that failed after the last epoch (a plot, the weights) said 'run the command again',
-    which trains anew, and left the run 'training'; the checkpoint holds every epoch: the run is
-    marked interrupted and the line names its --resume, which saves what a whole run saves."""
+@pytest.mark.parametrize("name, nth, note", [("loss.png", 1, " (its checkpoint holds every epoch)"),
+                                              ("history.csv", 2, "")], ids=["plot", "history"])
+def test_disk_full_writing_a_plot_or_the_history_resumes_from_the_checkpoint(name, nth, note, tmp_path, capsys, csv,
+                                                                             monkeypatch):
+    """A write that failed after the last epoch (a plot, the weights) or in the loop (history.csv,
+    epoch 2's) said 'run the command again', which trains anew, and left the run 'training'; the
+    checkpoint holds the epochs: the run is marked interrupted and the line names its --resume,
+    which saves what a whole run saves."""
     out = tmp_path / "runs"
-    _fail_nth_replace(monkeypatch, "loss.png", 1)
+    _fail_nth_replace(monkeypatch, name, nth)
     code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
     run = _run_folder(out)
-    _one_env_line(code, err, "could not write", "loss.png", "no space left on device",
-                  f"then continue with: lstmkit forecast train --resume {run} (its checkpoint holds every epoch)")
+    _one_env_line(code, err, "could not write", name, "no space left on device",
+                  f"then continue with: lstmkit forecast train --resume {run}{note}")
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     monkeypatch.undo()

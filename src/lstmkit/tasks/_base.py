@@ -290,9 +290,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         try:
             trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
-        except EnvironmentProblem:           # a checkpoint that could not be written: its line says how to resume
-            self._mark_stopped(writes)
-            raise
+        except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
+            raise self._stopped_by(e, writes, "") from None
         except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
@@ -319,23 +318,24 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 self._write_meta(self.run_dir_, status="interrupted")
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
         except EnvironmentProblem as e:     # a full disk, a file size limit: every epoch is in the checkpoint
-            self._mark_stopped(writes)
-            again = ", then run the command again"
-            if not writes or not (e.hint or "").endswith(again):
-                raise
-            raise EnvironmentProblem(e.message, f"{e.hint.removesuffix(again)}, then continue with: lstmkit "
-                                     f"{self.TASK} train --resume {self.run_dir_} (its checkpoint holds every "
-                                     "epoch)", reason=e.reason) from None
+            raise self._stopped_by(e, writes, " (its checkpoint holds every epoch)") from None
 
-    def _mark_stopped(self, writes: bool) -> None:
-        """After an :class:`EnvironmentProblem` in training or saving, the run marked ``interrupted``
-        (resumable), as Ctrl-C marks it, where ``lstmkit.json`` can still be written: it said
-        ``training`` with no process training it."""
-        if writes:
-            try:
-                self._write_meta(self.run_dir_, status="interrupted")
-            except LstmkitError:             # the same full disk: 'training' stays, as resumable
-                pass
+    def _stopped_by(self, e: EnvironmentProblem, writes: bool, note: str) -> EnvironmentProblem:
+        """After ``e`` in training or saving: the run marked ``interrupted`` (resumable), as Ctrl-C
+        marks it, where ``lstmkit.json`` can still be written (it said ``training`` with no process
+        training it), and ``e`` with a file's 'run the command again', which trains anew, made the
+        run's ``--resume`` (``note`` added)."""
+        if not writes:
+            return e
+        try:
+            self._write_meta(self.run_dir_, status="interrupted")
+        except LstmkitError:                 # the same full disk: 'training' stays, as resumable
+            pass
+        again = ", then run the command again"
+        if not (e.hint or "").endswith(again):
+            return e
+        return EnvironmentProblem(e.message, f"{e.hint.removesuffix(again)}, then continue with: lstmkit {self.TASK} "
+                                  f"train --resume {self.run_dir_}{note}", reason=e.reason)
 
     # -- fitted state --------------------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
