@@ -6,19 +6,22 @@ message from ``str(err)``. :class:`TrainingInterrupted` (Ctrl-C during training,
 here too, so that the CLI can catch it without importing the trainer (and torch).
 :class:`EnvironmentProblem` is the machine's fault, not the input's (disk full, read-only folder,
 permission denied, out of memory): one line too, saying what is intact and how to continue, exit 1.
+:func:`terminate_as_interrupt` makes SIGTERM one more Ctrl-C (the whole command's, and a fit's in Python).
 """
 from __future__ import annotations
-
-from pathlib import Path
-from typing import Any, Iterator
 
 import contextlib
 import contextvars
 import errno
 import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
-           "missing_path_fix", "caller_wording", "flag", "opt", "worded"]
+           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
+           "interrupts_end_the_process"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -154,3 +157,32 @@ class TrainingInterrupted(Exception):
         super().__init__(f"training interrupted after epoch {epoch}" if epoch else
                          "training interrupted during the first epoch")
         self.run_dir, self.epoch = run_dir, epoch
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is Ctrl-C: a
+    KeyboardInterrupt, so a fit marks its run interrupted and says how to resume it, and any other
+    command undoes its half-made outputs and says ``interrupted`` (the default action ended Python
+    at once: no message, a run still marked 'training', an export's temporary folder left behind)."""
+    if threading.current_thread() is not threading.main_thread():      # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def interrupts_end_the_process() -> None:
+    """Ctrl-C and SIGTERM end the process at once again, as the shell's default does: called once an
+    interrupt is being reported (a second one, while the message was printed or Python's exit hooks
+    ran, printed a traceback after it). The run is marked already."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

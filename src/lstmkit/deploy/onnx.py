@@ -225,7 +225,7 @@ def _traced(export) -> None:
     """Run a ``torch.onnx.export`` call; the tracer's or exporter's failure becomes a ShapeRefusal."""
     try:
         export()
-    except LstmkitError:
+    except (LstmkitError, OSError):     # writing the graph failed (a full disk, a file size limit): said as such
         raise
     except Exception as e:     # torch's tracer / exporter errors (an op ONNX lacks, a data-dependent shape)
         raise ShapeRefusal(f"the exporter cannot trace it: {type(e).__name__}",

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from cli_helpers import assert_user_error, run_cli
+from interrupt_helpers import ctrl_c_on_call
 from lstmkit import Forecaster
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features
@@ -870,3 +871,20 @@ def test_cli_backtest_json_is_the_only_standard_output_while_fold_models_train(p
     assert code == 0, err
     assert json.loads(out)["settings"]["refit"] is True
     assert err.count("epoch 1/1") == 2 and "fold 2/2: training" in err
+
+
+def test_cli_backtest_interrupted_in_a_fold_model_says_so_not_how_to_resume_a_run(panel_csv, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """A fold's model keeps no run folder: Ctrl-C or SIGTERM in its training said 'Continue with:
+    lstmkit <task> train', a command that does not exist and a run there is none of."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 8\nnum_layers: 1\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 2\n  progress: off\n  device: cpu\n  doctor: false\n"
+                   "  tensorboard: false\n")
+    ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:Trainer._train_epoch", 3)      # fold 2's first epoch
+    code, _, err = run_cli(["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2",
+                            "--refit", "--out", tmp_path / "bt"], capsys)
+    assert code == 130 and err.splitlines()[-1] == (
+        "interrupted while training fold 2/2's model; no fold model is kept, nothing was written — run the "
+        "command again"), err
+    assert not (tmp_path / "bt").exists()
