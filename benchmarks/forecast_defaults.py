@@ -295,8 +295,9 @@ def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
     then the account of what was tried (``forecast_defaults_account.md``)."""
     lines = [SECTION, "",
              "`python benchmarks/forecast_defaults.py --cut all` (one CPU thread): `Forecaster(horizon=H)` with every "
-             "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
-             "sktime 1.2.0. Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
+             "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15, "
+             "sktime 1.2.0 and pmdarima 2.1.1 (Taylor's half-hourly demand, added in session 35; the daily season of "
+             "sub-hourly steps was chosen on its validation cut, its test cut scored once after). Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
              "step; MASE in original units beside the baselines on the same points (ETS: damped Holt-Winters "
              "fitted on train + validation). LSTM is the run's forecast: the network's, its blend with ETS or "
              "seasonal naive, or the baseline alone, as chosen on the validation windows "
