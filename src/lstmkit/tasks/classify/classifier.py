@@ -276,8 +276,8 @@ class Classifier(RunEstimator, ABC):
             source = cls._resume_source(meta, run_dir, data, "in-memory data",
                                         "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
             return est.fit(source, y, sample_weight=sample_weight,
-                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
-                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
+                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val", "val_data"),
+                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test", "test_data"),
                            run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
