@@ -251,7 +251,7 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if self.config_.level not in ("char", "word"):
             raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
-                               "train the language model with --level char or --level word")
+                               f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
         return LMScorer(self.net_, self.tokenizer_)
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
