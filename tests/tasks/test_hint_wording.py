@@ -66,6 +66,10 @@ PYTHON = [
      "pass val_frac=0.1, val_data, or 0 to hold nothing out, say"),
     (lambda: lstmkit.SequenceClassifier(**QUICK).fit(RAGGED, ["a", "b"] * 5),
      "pass unequal_length=True if they are meant to differ, else fix the ragged rows"),
+    (lambda: lstmkit.TextClassifier(**QUICK, drop_empty=True).fit(["", " "] * 10, ["a", "b"] * 10),
+     "check the text= column"),
+    (lambda: lstmkit.Forecaster(**QUICK).fit(pd.DataFrame({"y": ["1", "-", "3"] * 30})),
+     "write 0 where it means zero, or leave the cell empty and train with fill='ffill' (or 'interpolate', 'zero')"),
     (lambda: lstmkit.SequenceClassifier(**QUICK).fit(np.zeros((10, 5)), ["a"] * 10),
      "a classifier needs examples of at least two classes; check the labels (y, or the label= column)"),
 ]
