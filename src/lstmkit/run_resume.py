@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.config import flatten_config
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
@@ -61,7 +61,8 @@ class ResumeChecks:
         """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
         meta = read_meta(run_dir, cls.TASK)
         if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+            raise LstmkitError(f"{run_dir} already finished training",
+                               f"start a new run instead of {opt('resume', True)}")
         check_not_training(run_dir, "--resume")
         return meta
 
@@ -84,13 +85,15 @@ class ResumeChecks:
         return source
 
     @staticmethod
-    def _resume_file(meta: dict[str, Any], run_dir, key: str, given, flag: str):
+    def _resume_file(meta: dict[str, Any], run_dir, key: str, given, flag: str, keyword: str | None = None):
         """The file a resumed run reads as ``key`` of its data summary (``source``, ``val_source``,
         ``files.src_file``): the one ``given`` (training then checks its SHA-256 against the one
         recorded), else the one recorded, which must still be there: a run moved with its data to
         another folder or machine was 'file not found: OLD PATH — check the path', and the fix
         (its new place) was not said. A file given where the run started without one (``--val`` for a
-        run that split its validation part from ``--data``) is an error: it would change the training."""
+        run that split its validation part from ``--data``) is an error: it would change the training.
+        ``flag`` names the file on the command line, ``keyword`` (else the flag's words) in ``resume()``."""
+        named = worded(flag, (keyword or flag.lstrip("-").replace("-", "_")) + "=")
         recorded: Any = meta.get("data") or {}
         for part in key.split("."):
             recorded = recorded.get(part) if isinstance(recorded, dict) else None
@@ -98,12 +101,12 @@ class ResumeChecks:
             # None recorded: not given, or given in memory ("source" None: in memory), which
             # check_same_memory compares when training starts
             if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
-                _refuse_file_for(meta, run_dir, key, flag)
+                _refuse_file_for(meta, run_dir, key, flag, named)
             return given
         if isinstance(recorded, str) and not path_exists(recorded):
             raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
-                               "or deleted)", f"pass its new place with {flag} (--resume checks it holds the same "
-                               "data), or start a new run without --resume")
+                               "or deleted)", f"pass its new place with {named} ({worded('--resume', 'resume')} "
+                               f"checks it holds the same data), or start a new run without {opt('resume', True)}")
         return recorded
 
     @staticmethod
@@ -119,7 +122,7 @@ class ResumeChecks:
         named = config.get("init_from")
         if given is not None and not (isinstance(named, str) and named):
             raise LstmkitError(f"--init-from does not apply with --resume: {run_dir} did not start from another run",
-                               "drop --init-from to resume, or start a new run without --resume")
+                               f"drop {opt('init_from')} to resume, or start a new run without {opt('resume', True)}")
         if given is not None:
             return {**config, "init_from": _given_start(meta, run_dir, str(given), named)}
         if not isinstance(named, str) or not named:
@@ -131,11 +134,12 @@ class ResumeChecks:
                 if want is not None and weights_fingerprint(place) != want:
                     raise LstmkitError(f"{run_dir} fine-tunes the language model that was at {was}; {place} holds "
                                        "other weights", f"put that run back at {was} (or pass its new place with "
-                                       "--init-from) to resume, or start a new run without --resume")
+                                       f"{opt('init_from')}) to resume, or start a new run without {opt('resume', True)}")
                 return {**config, "init_from": str(Path(place).resolve())}
         raise LstmkitError(f"{run_dir} fine-tunes the language model at {was}, which is not there any more (moved, "
-                           "renamed or deleted)", f"pass its new place with --init-from (--resume checks it holds "
-                           f"the same weights), put it back at {was}, or start a new run without --resume")
+                           "renamed or deleted)", f"pass its new place with {opt('init_from')} "
+                           f"({worded('--resume', 'resume')} checks it holds the same weights), put it back at {was}, "
+                           f"or start a new run without {opt('resume', True)}")
 
 
 def _started_version(meta: dict[str, Any], run_dir) -> str | None:
@@ -167,11 +171,11 @@ def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
     if want is not None and got != want:
         raise LstmkitError(f"--init-from {place} is not the run {run_dir} started from: it was at {was} with "
                            f"weights fingerprint {want}, {place} holds {got}", f"pass the folder that run moved to, "
-                           "or start a new run without --resume")
+                           f"or start a new run without {opt('resume', True)}")
     return str(Path(place).resolve())
 
 
-def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str) -> None:
+def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str, named: str) -> None:
     """The error for a file given to resume as ``key`` (``val_source``, ``test_source``) where the run
     recorded none: it started without that data, or with it given in memory (its fingerprint
     recorded under the fit argument's name, ``val`` or ``val_data``): that run was told it 'started
@@ -181,11 +185,11 @@ def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str) -> None
     role = next((r for r in memory if r == part or r.startswith(part + "_")), None)
     if role is None:
         raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
-                           f"drop {flag} to resume, or start a new run without --resume")
+                           f"drop {named} to resume, or start a new run without {opt('resume', True)}")
     what = {"val": "validation", "test": "test"}.get(part, part)
     raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} was started with its {what} data given in "
                        f"memory (to fit() in Python), not as a file", f"resume in Python with the same data: "
-                       f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without --resume")
+                       f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without {opt('resume', True)}")
 
 
 def _start_record(meta: dict[str, Any]) -> dict[str, Any]:

@@ -494,7 +494,7 @@ def test_a_class_index_csvs_classes_txt_changed_since_the_run_started_is_refused
     names.write_text("neg\npositive\n")
     e = _resume_refused(resume, r"classes\.txt names class 2 'positive' where .* started with 'pos' —")
     assert e.hint.endswith("restore " + str(names) + " as it was (['neg', 'pos'], one a line), or start a new run "
-                           "without --resume")
+                           "without resume=True")          # a Python caller: the keyword, not --resume
     names.write_text("neg\n")
     _resume_refused(resume, r"classes\.txt names 1 class where .* started with 2: no class 2 'pos' any more")
     names.unlink()

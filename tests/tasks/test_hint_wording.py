@@ -14,6 +14,8 @@ from lstmkit.errors import LstmkitError, caller_wording, opt, worded
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cli_helpers import run_cli  # noqa: E402
 from estimator_data import QUICK, labelled_texts  # noqa: E402
+from speech_data import write_manifest  # noqa: E402
+from translate_data import make_pairs  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402  (autouse: one torch thread)
 
 
@@ -64,6 +66,10 @@ PYTHON = [
      "pass val_frac=0.1, val_data, or 0 to hold nothing out, say"),
     (lambda: lstmkit.SequenceClassifier(**QUICK).fit(RAGGED, ["a", "b"] * 5),
      "pass unequal_length=True if they are meant to differ, else fix the ragged rows"),
+    (lambda: lstmkit.TextClassifier(**QUICK, drop_empty=True).fit(["", " "] * 10, ["a", "b"] * 10),
+     "check the text= column"),
+    (lambda: lstmkit.Forecaster(**QUICK).fit(pd.DataFrame({"y": ["1", "-", "3"] * 30})),
+     "write 0 where it means zero, or leave the cell empty and train with fill='ffill' (or 'interpolate', 'zero')"),
     (lambda: lstmkit.SequenceClassifier(**QUICK).fit(np.zeros((10, 5)), ["a"] * 10),
      "a classifier needs examples of at least two classes; check the labels (y, or the label= column)"),
 ]
@@ -89,3 +95,69 @@ def test_the_command_line_reads_flags(tmp_path, capsys):
     assert code == 2 and err.strip().endswith("— shorten --lookback (or --horizon) or supply more data"), err
     code, _, err = run_cli(["forecast", "train", "--data", data, "--target", "y", "--lookback", "0"], capsys)
     assert code == 2 and err.strip().endswith("— pass --lookback 1 or more"), err
+
+
+
+# -- the translate, language-model and speech estimators ---------------------------------------------------
+PAIRS = [("the red dog", "der rote Hund"), ("a cat", " ")] * 5
+# (what a Python caller does, the hint it reads); the command line reads --drop-empty, --val, --subsample 2, ...
+PYTHON_SEQ = [
+    (lambda: lstmkit.Translator(**QUICK).fit(PAIRS), "fill them in or pass drop_empty=True to skip them"),
+    (lambda: lstmkit.Translator(**QUICK).fit(5), "pass data=FILE or src_file=/tgt_file="),
+    (lambda: lstmkit.Translator(**QUICK).fit(), "pass data=TABLE, or both src_file= and tgt_file="),
+    (lambda: lstmkit.Translator(**QUICK).fit(src_file="a.txt"), "pass both (line-aligned files), or a table with data="),
+    (lambda: lstmkit.LanguageModel(**QUICK).fit(["one line of text"]),
+     "supply at least 2 lines (better: hundreds), one line of at least 1,000 characters, or a validation file with val="),
+    (lambda: lstmkit.LanguageModel(max_size=2), "pass max_size=20000, say"),
+    (lambda: lstmkit.LanguageModel(**QUICK, level="word").fit(["!!! ...", "?? ,,"] * 5),
+     "pass level='char' (each character a token) or level='bpe'"),
+    (lambda: lstmkit.SpeechRecognizer(subsample=9), "pass subsample=2, say"),
+    (lambda: lstmkit.SpeechRecognizer(win_ms=10, hop_ms=20), "use win_ms=25, hop_ms=10, say"),
+    (lambda: lstmkit.SpeechRecognizer(sample_rate=100), "pass sample_rate=16000 (or 8000 for telephone audio), or leave it out"),
+]
+
+
+@pytest.mark.parametrize("call, hint", PYTHON_SEQ, ids=[h[:40] for _, h in PYTHON_SEQ])
+def test_the_sequence_estimators_hints_name_keywords(call, hint):
+    assert _hint(call) == hint
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A Translator, a LanguageModel (its run folder finished) and a SpeechRecognizer fitted on tiny data."""
+    tmp = tmp_path_factory.mktemp("fitted")
+    manifest = write_manifest(tmp, 12, seed=0)
+    return {"Translator": lstmkit.Translator(**QUICK).fit(make_pairs(30)),
+            "LanguageModel": lstmkit.LanguageModel(**QUICK).fit(["the red dog runs", "the big cat sits"] * 15,
+                                                                run_dir=tmp / "lm"),
+            "SpeechRecognizer": lstmkit.SpeechRecognizer(**QUICK, n_mels=20, channels=8).fit(manifest),
+            "lm_run": tmp / "lm", "wav": tmp / pd.read_csv(manifest)["path"][0]}
+
+
+def test_a_fitted_sequence_models_hints_name_keywords(fitted, tmp_path):
+    tr, lm, sr = fitted["Translator"], fitted["LanguageModel"], fitted["SpeechRecognizer"]
+    assert _hint(lambda: tr.translate(["the red dog"], beam=0)) == "pass beam=5, say (1 = greedy)"
+    assert _hint(lambda: tr.predict(["the red dog"], alpha=-1)) == \
+        "pass alpha=1.0, say (0 ranks by the sum of log-probabilities)"
+    assert _hint(lambda: lm.sample(n_tokens=0)) == "pass n_tokens=200, say"          # the CLI's --n
+    assert _hint(lambda: lm.sample(top_k=0)) == "pass top_k=10, say"
+    assert _hint(lambda: lm.sample(temperature=0)) == "pass temperature=0.8, say (lower is more conservative)"
+    assert _hint(lambda: lstmkit.LanguageModel.resume(fitted["lm_run"])) == "start a new run instead of resume=True"
+    assert _hint(lambda: sr.transcribe([fitted["wav"]], beam=0)) == "pass beam=4, say (1 = greedy)"
+    cp1252 = tmp_path / "caf\u00e9.txt"
+    cp1252.write_bytes("caf\u00e9 au lait\n".encode("cp1252") * 20)
+    assert _hint(lambda: lm.evaluate(cp1252)).startswith("pass encoding='cp1252' (every byte reads as Windows-1252")
+
+
+def test_the_command_line_reads_the_sequence_tasks_flags(tmp_path, capsys):
+    """The same hints as the CLI gives them: flags (the catalogue pins more)."""
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("src\ttgt\n" + "the red dog\tder rote Hund\na cat\t \n" * 5)
+    code, _, err = run_cli(["translate", "train", "--data", pairs, "--epochs", "1", "--out", tmp_path / "t"], capsys)
+    assert code == 2 and err.strip().endswith("— fill them in or pass --drop-empty to skip them"), err
+    one = tmp_path / "one.txt"
+    one.write_text("one line of text\n")
+    code, _, err = run_cli(["lm", "train", "--data", one, "--epochs", "1", "--out", tmp_path / "l"], capsys)
+    assert code == 2 and err.strip().endswith("or a validation file with --val"), err
+    code, _, err = run_cli(["speech", "train", "--data", one, "--subsample", "9", "--out", tmp_path / "s"], capsys)
+    assert code == 2 and err.strip().endswith("— pass --subsample 2, say"), err

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Ragged", "Padded", "BucketBatches", "CollatedBatches",
            "decoder_targets"]
@@ -180,7 +180,7 @@ class BucketBatches:
                  generator: torch.Generator | None = None, pad_value: float = 0):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise LstmkitError(f"`batch_size` must be a positive integer, got {batch_size!r}",
-                               "pass --batch-size 32, say")
+                               f"pass {opt('batch_size', 32)}, say")
         if y is not None and len(y) != len(seqs):
             raise LstmkitError(f"`seqs` and `y` must have the same length, got {len(seqs)} and {len(y)}",
                                "pass one target per sequence")

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 from lstmkit.data.compressed import data_name, read_data
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
@@ -95,7 +95,7 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
     if "16" not in encoding and "32" not in encoding:
-        check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
+        check_text(raw[:8192], path, f"pass {opt('encoding', 'utf-16')} if it is UTF-16 text")
     elif not utf8 and bom_encoding(raw[:4]) is None:
         _check_wide(raw, path, encoding)
     if not utf8:
@@ -103,12 +103,12 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     try:
         return raw.decode(codec)
     except LookupError:
-        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
+        raise LstmkitError(f"unknown encoding {encoding!r}",
+                           f"pass {opt('encoding', 'utf-8')}, latin-1, cp1252, …") from None
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                           _encoding_fix(raw) if utf8 else "pass --encoding with the file's real encoding "
-                           "(e.g. --encoding latin-1) or convert it to UTF-8") from None
+                           _encoding_fix(raw) if utf8 else _real_encoding()) from None
 
 
 def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
@@ -123,7 +123,7 @@ def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
     except UnicodeDecodeError:
         return
     raise LstmkitError(f"{path} is not {encoding} text: it has line breaks but no NUL byte (a {encoding} line end "
-                       "holds one), and it reads as UTF-8", "pass --encoding utf-8 (the default), or the file's "
+                       "holds one), and it reads as UTF-8", f"pass {opt('encoding', 'utf-8')} (the default), or the file's "
                        "real encoding")
 
 
@@ -147,14 +147,20 @@ def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> Non
 _ONE_BYTE = {"iso8859-1", "cp1252", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp437", "cp850"}
 
 
+def _real_encoding() -> str:
+    """The fix for bytes the encoding asked for cannot read, in the caller's words."""
+    return (f"pass {opt('encoding')} with the file's real encoding (e.g. {opt('encoding', 'latin-1')}) or convert "
+            "it to UTF-8")
+
+
 def _encoding_fix(raw: bytes) -> str:
     """The hint for a file that is not UTF-8: Windows-1252 (what a spreadsheet on Windows saves)
     when every byte reads in it, where latin-1 would turn its curly quotes into control characters."""
     try:
         raw.decode("cp1252")
     except UnicodeDecodeError:
-        return "pass --encoding with the file's real encoding (e.g. --encoding latin-1) or convert it to UTF-8"
-    return ("pass --encoding cp1252 (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
+        return _real_encoding()
+    return (f"pass {opt('encoding', 'cp1252')} (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
             "or the file's real encoding, or convert it to UTF-8")
 
 

@@ -22,7 +22,7 @@ from lstmkit.data.fingerprint import fingerprint
 from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
                                         table_records)
 from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "text_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
@@ -116,11 +116,12 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
                 what = f"{path} is not the folder" if given == path else f"{given} is not {path}, the folder"
                 raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on (a .txt file "
                                    "in it was added, removed, renamed or edited)", "a resumed run must train on the "
-                                   "same data: restore that folder's files, or start a new run without --resume")
+                                   "same data: restore that folder's files, or start a new run without "
+                                   f"{opt('resume', True)}")
             what = f"{path} is not the file" if given == path else f"{given} is not {path}, the file"
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
-                               "that file, or start a new run without --resume")
+                               f"that file, or start a new run without {opt('resume', True)}")
 
 
 def check_changed_tables(recorded: dict[str, Any], files: dict[str, Any], read_table: Callable[[Path], Any],
@@ -178,7 +179,7 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
             raise LstmkitError(f"{run_dir} started on {kind} given in memory as {argument} (to fit() in Python); "
                                f"this resume reads the file {_named(summary).get(role)} instead, {why}",
                                f"resume in Python with the same data (fit({argument}=THAT_DATA, resume=True)), "
-                               "or start a new run without --resume")
+                               f"or start a new run without {opt('resume', True)}")
         if role in files and role not in now and argument in prints:          # a file then, memory now
             record = records.get(role)
             if isinstance(record, dict) and (prints[argument] == record.get("print")
@@ -337,7 +338,7 @@ def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> 
     before, after, file = was.get("names"), now.get("names"), now["file"]
     restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
                f"({brief_names(before) if before else 'its class names'}, one a line), or start a new run "
-               "without --resume")
+               f"without {opt('resume', True)}")
     named = f"it named the classes {brief_names(before)}" if before else "it named its classes"
     if "unreadable" in now or after == []:          # the read's own error told neither the change nor the fix
         why = "" if after == [] else f": {now['unreadable'].removeprefix(file + ' ')}"
@@ -345,7 +346,7 @@ def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> 
             broken = "is empty" if after == [] else "cannot be read" + why
             return (f"{file} is there since {run_dir} started without it (on the class indices as labels), and it "
                     f"{broken.removeprefix('is ')}", f"a resumed run must train on the classes it started with: move "
-                    f"{file} away, or start a new run without --resume")
+                    f"{file} away, or start a new run without {opt('resume', True)}")
         broken = "is empty" if after == [] else "cannot be read"
         return f"{file} {broken} since {run_dir} started{why}{'; ' if why else ': '}{named}", restore
     if "sha256" in was or "sha256" in now:            # over a thousand names: their digests alone
@@ -353,10 +354,10 @@ def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> 
             return None
         return (f"{file} names other classes than when {run_dir} started (their SHA-256 differ)",
                 f"a resumed run must train on the classes it started with: restore {file}, or start a new run "
-                "without --resume")
+                f"without {opt('resume', True)}")
     if before == after:
         return None
-    start_new = "or start a new run without --resume"
+    start_new = f"or start a new run without {opt('resume', True)}"
     if before is None:
         return (f"{file} names the classes {brief_names(after)} since {run_dir} started without it (on the class "
                 "indices as labels)", f"a resumed run must train on the classes it started with: move {file} away, "

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
+from lstmkit.errors import opt
 
 __all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "aligned_lines_table", "folder_table",
            "is_rows_table", "same_table",
@@ -179,7 +180,7 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
     if was is None or was_types is None or rows < 0 or "blocks" not in record:
         return None
     now = [str(c) for c in frame.columns]
-    restore = "restore that file, or start a new run without --resume"
+    restore = f"restore that file, or start a new run without {opt('resume', True)}"
     if now != was:
         return _column_change(record, frame, subject, run_dir, now)
     one, many = _UNITS[record["unit"]][:2] if "unit" in record else ("row", "rows")
@@ -192,7 +193,7 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
                  f"{run_dir} started")
         return (f"{subject} has {grown} (its first {rows} {many} are as they were)", f"a resumed run must train on "
                 f"the data it started on: to resume, restore the file as it was (its first {rows} {many}; keep the "
-                "longer one apart); to train on the longer data, start a new run without --resume")
+                f"longer one apart); to train on the longer data, start a new run without {opt('resume', True)}")
     kept = _rows_kept(record, typed)
     if now_rows < rows:
         as_were = f"; its first {kept} {many} are as they were" if kept else ""
@@ -258,7 +259,8 @@ def _column_change(record, frame, subject: str, run_dir, now: list[str]) -> tupl
     one renamed, added or removed (its rows as they were where that is proved)."""
     was, digest = record["columns"], record["print"]
     names = dict(zip(now, frame.columns))
-    fix = "a resumed run must train on the data it started on: restore that file, or start a new run without --resume"
+    fix = ("a resumed run must train on the data it started on: restore that file, or start a new run without "
+           f"{opt('resume', True)}")
     if sorted(now) == sorted(was) and len(set(now)) == len(now):
         same = " (its rows are as they were)" if fingerprint(frame[[names[c] for c in was]]) == digest else ""
         return (f"{subject} has its columns in another order than when {run_dir} started ({brief_names(was)} then, "
@@ -271,7 +273,7 @@ def _column_change(record, frame, subject: str, run_dir, now: list[str]) -> tupl
             shown = ", ".join(f"{b!r} was {a!r}" for a, b in renamed[:8])
             return (f"{subject} has {_plural(len(renamed), 'column')} renamed since {run_dir} started: {shown} "
                     "(its values are as they were)", "a resumed run must train on the data it started on: "
-                    "rename them back, or start a new run without --resume")
+                    f"rename them back, or start a new run without {opt('resume', True)}")
     parts = []
     if new:
         kept = not gone and fingerprint(frame[[names[c] for c in was]]) == digest

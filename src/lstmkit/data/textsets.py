@@ -40,7 +40,7 @@ from pathlib import Path
 from lstmkit.data.columns import is_number
 from lstmkit.data.compressed import open_data
 from lstmkit.data.decoding import file_ext, read_text_file, text_lines
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "is_class_index_csv", "class_index_csv",
            "class_names"]
@@ -166,7 +166,8 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
         if len(distinct) > 20 and len(distinct) > len(indices) // 2:
             raise LstmkitError(f"{path} has no header line and its first column holds {len(distinct)} different "
                                f"numbers in {len(indices)} rows: row ids, not class indices",
-                               "add a header line naming the columns (e.g. id,text,label) and pass --text and --label")
+                               "add a header line naming the columns (e.g. id,text,label) and pass "
+                               f"{opt('text')} and {opt('label')}")
         shown = ", ".join(map(str, distinct[:4])) + (", …" if len(distinct) > 4 else "")
         warnings.warn(f"no {CLASSES_FILE} beside {path}: its class indices ({shown}) are the labels; put the "
                       f"set's {CLASSES_FILE} (one class name a line, the first for index 1) beside it to name them",

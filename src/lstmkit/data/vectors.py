@@ -12,7 +12,7 @@ import torch
 
 from lstmkit.data.compressed import open_data
 from lstmkit.data.vocab import PAD_ID, Vocab
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError, missing_path_fix, opt
 
 __all__ = ["load_vectors"]
 
@@ -28,7 +28,7 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     """
     path = Path(path)
     if not path.is_file():
-        raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, "check the --vectors path"))
+        raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, f"check the {opt('vectors')} path"))
     found: dict[int, np.ndarray] = {}
     dim = None
     try:

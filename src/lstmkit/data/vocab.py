@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
@@ -242,10 +242,11 @@ class Vocab:
         """Count tokens; keep those seen at least ``min_freq`` times, at most ``max_size`` ids
         in total (specials included)."""
         if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise LstmkitError(f"`min_freq` must be a positive integer, got {min_freq!r}", "pass --min-freq 1 or more")
+            raise LstmkitError(f"`min_freq` must be a positive integer, got {min_freq!r}",
+                               f"pass {opt('min_freq', 1)} or more")
         if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 3):
             raise LstmkitError(f"`max_size` must be an integer of at least 3, got {max_size!r}",
-                               "pass --max-size 20000, say")
+                               f"pass {opt('max_size', 20000)}, say")
         counts: Counter[str] = Counter()
         for tokens in token_lists:
             counts.update(tokens)
@@ -445,7 +446,7 @@ def import_tokenizers():
         import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
     except ImportError:
         raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
-                           "pip install tokenizers, or use --tokenizer word") from None
+                           f"pip install tokenizers, or use {opt('tokenizer', 'word')}") from None
     return tokenizers
 
 

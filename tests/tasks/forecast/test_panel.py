@@ -791,7 +791,7 @@ def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
     # named as the frame numbers its rows (was "series 's1' has 0 at its point 41", its place in the sorted series)
     with pytest.raises(LstmkitError, match=r"column 'y' holds 0 in data row 201 \(series 's1'\): the run models") as e:
         Forecaster(lookback=24, horizon=6, log=True, **QUICK).fit(df, id="id", time="t", target="y")
-    assert "train with --no-log" in e.value.hint           # was 'drop --log': wrong for logs chosen from the data
+    assert "train with log=False" in e.value.hint          # was 'drop --log': wrong for logs chosen from the data
     with pytest.raises(LstmkitError, match="cannot be combined with the gaussian likelihood"):
         Forecaster(lookback=24, horizon=6, log=True, likelihood="gaussian", **QUICK).fit(
             _growth_frame(), id="id", time="t", target="y")

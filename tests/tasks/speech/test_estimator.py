@@ -310,7 +310,7 @@ def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, t
     est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}"})
     with pytest.raises(LstmkitError, match="every one of the 48 recordings has a label of its own") as err:
         est.fit(digits, out=tmp_path / "runs")
-    assert "--label-from-name" in err.value.hint and not (tmp_path / "runs").exists()
+    assert "check label_from_name= " in err.value.hint and not (tmp_path / "runs").exists()
 
 
 def test_a_validation_label_without_training_recordings_is_warned_of(digits, tiny, tmp_path):

@@ -274,10 +274,11 @@ class Classifier(RunEstimator, ABC):
             meta = cls._unfinished_meta(run_dir)
             est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
             source = cls._resume_source(meta, run_dir, data, "in-memory data",
-                                        "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
+                                        worded("pass the data again with --data (in Python: resume(RUN, data=X, "
+                                               "y=y))", "pass the data again: resume(RUN, data=X, y=y)"))
             return est.fit(source, y, sample_weight=sample_weight,
-                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
-                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
+                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val", "val_data"),
+                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test", "test_data"),
                            run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
@@ -470,7 +471,7 @@ class Classifier(RunEstimator, ABC):
             return self._read(data, copy.copy(cfg))    # saved as its text column: predict on the training file failed)
         except ColumnNotFound as e:          # its fix was 'pass --text with one of: …', which training lacks
             raise LstmkitError(e.message, f"name the columns of the {'validation' if name == 'val_data' else 'test'} "
-                               "data as the training data's: the column settings (--text, --label, …) apply to every "
+                               f"data as the training data's: the column settings ({opt('text')}, {opt('label')}, …) apply to every "
                                f"file (its columns: {', '.join(e.columns) or 'none'})") from None
 
     def _check_like_training(self, d, what: str):

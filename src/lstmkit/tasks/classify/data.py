@@ -203,7 +203,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = _as_strings(_column(df, text, "text", where))
         if y is None and label is not None and label == text and require_label:
             raise LstmkitError(f"the text and the label column are the same column, {text!r}: each text would be "
-                               "its own class", "pass the column of class names as --label (and the texts' as --text)")
+                               "its own class", f"pass the column of class names as {opt('label')} (and the texts' as {opt('text')})")
         if y is None and label is not None and (require_label or label in names):
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
@@ -232,7 +232,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:
-            raise LstmkitError(f"every text{where} is empty", "check the --text column")
+            raise LstmkitError(f"every text{where} is empty", f"check the {opt('text')} column")
         warnings.warn(f"{len(empty)} of {len(texts)} rows{where or ' of the data'} dropped for empty or whitespace-only "
                       f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as --drop-empty asks: they are "
                       "neither trained on nor scored", UserWarning, stacklevel=3)

@@ -16,7 +16,7 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import text_folders
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -38,14 +38,14 @@ def given_labels(data, y, label: str):
 def check_kind(cfg: ClassifyConfig, kind: str) -> None:
     """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
     if cfg.vectors and kind != "text":
-        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+        raise LstmkitError("word vectors apply to text only", f"drop {opt('vectors')} for numeric sequences")
     if cfg.init_from and kind != "text":
-        raise LstmkitError("--init-from (a language model) applies to text only", "drop --init-from for numeric sequences")
+        raise LstmkitError("--init-from (a language model) applies to text only", f"drop {opt('init_from')} for numeric sequences")
     if cfg.init_from and cfg.vectors:
         raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
     if cfg.model in FCN_MODELS and kind != "series":
         raise LstmkitError(f"{cfg.model} classifies numeric series only",
-                           "use --model bilstm (or lstm, gru, ...) for text")
+                           f"use {opt('model', 'bilstm')} (or lstm, gru, ...) for text")
 
 
 def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig) -> None:
@@ -105,5 +105,6 @@ def check_val_is_not_test(val_data, test_data) -> None:
     if len(paths) == 2 and os.path.samefile(*paths):
         raise LstmkitError(f"--val and --test are the same file ({val_data}): early stopping would choose the "
                            "weights on the test set, and the test scores would flatter them",
-                           "pass --val a file kept apart from the test file, or leave --val out to hold out "
-                           "--val-frac of --data")
+                           worded("pass --val a file kept apart from the test file, or leave --val out to hold out "
+                                  "--val-frac of --data", "pass val_data= a file kept apart from the test file, or "
+                                  "leave val_data out to hold out val_frac of the data"))

@@ -20,7 +20,7 @@ from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
@@ -321,6 +321,6 @@ def _training_features(d: SeriesData, trained: list[str], what: str) -> SeriesDa
     if missing:
         raise LstmkitError(f"{what} has no feature column {missing[0]!r} (the model was trained on "
                            f"{', '.join(trained[:8])}; the data has {', '.join(d.feature_names[:8])})",
-                           "pass data with the training features, or name them with --features")
+                           f"pass data with the training features, or name them with {opt('features')}")
     order = [d.feature_names.index(n) for n in trained]
     return dataclasses.replace(d, seqs=[s[:, order] for s in d.seqs], feature_names=list(trained))

@@ -28,7 +28,7 @@ from lstmkit.data.arrays import arrow_as_frame, plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
-from lstmkit.errors import BadValue, LstmkitError
+from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
@@ -193,7 +193,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         out = _float_of_integers(col, name, col) if pd.api.types.is_integer_dtype(col) else col.astype(np.float64)
     elif pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.PeriodDtype):
         raise LstmkitError(f"column {name!r} holds dates, not numbers",
-                           f"pass it as the time column (--time {name}) instead")
+                           f"pass it as the time column ({opt('time', name)}) instead")
     else:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
@@ -248,7 +248,8 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} ({what}; "
                     f"{_cells(int(bad.sum()), 'non-numeric')})",
                     ("fix the formula, or " if cell.startswith("#") else "write 0 where it means zero, or ") +
-                    "leave the cell empty and train with --fill ffill|interpolate|zero")
+                    "leave the cell empty and train with " + worded("--fill ffill|interpolate|zero",
+                                                                   "fill='ffill' (or 'interpolate', 'zero')"))
             raise LstmkitError(
                 f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
                 f"({_cells(int(bad.sum()), 'non-numeric')})",

@@ -194,7 +194,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             est = cls(**{**saved, **chosen, **free})
             est.auto_ = meta.get("auto") or {}
             est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
-            source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
+            source = cls._resume_source(meta, run_dir, data, "in-memory data",
+                                        worded("pass the data again with --data", "pass the data again: resume(RUN, data=...)"))
             return est.fit(source, run_dir=run_dir, resume=True)
 
     # -- using a fitted model -----------------------------------------------------------
@@ -403,7 +404,7 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     found = date_columns(data, skip)
     if len(found) > 1:
         raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
-                           f"time column was named", f"name the one the series runs along: --time {found[0]}")
+                           f"time column was named", f"name the one the series runs along: {opt('time', found[0])}")
     if not found:
         pair = period_columns([c for c in data.columns if c not in skip])
         if pair is None:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
@@ -329,7 +329,7 @@ def _positive_targets(df: pd.DataFrame, lookup: dict, num: dict, targets: list[s
                                "the run models log values (--log, given or chosen from the data), which need "
                                "targets above 0",
                                f"fix {'that cell' if bad.sum() == 1 else 'those cells'}, shift the series above zero, "
-                               "or train with --no-log")
+                               f"or train with {worded('--no-log', 'log=False')}")
 
 
 def _whole_numbers(col: pd.Series) -> bool:

@@ -18,7 +18,7 @@ import torch
 
 from lstmkit.data.arrays import plain_array
 from lstmkit.data.scaling import Scaler
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season, zero_histories
@@ -185,8 +185,9 @@ class PanelPipeline(AheadForecast):
                 row -= int(panel.starts[s])
             raise LstmkitError(f"--log needs positive targets, but series {panel.ids[s]!r} has "
                                f"{values[bad][0]:g} at its point {row + 1}",
-                               "a run with log targets (--log, given or chosen from the data) takes positive "
-                               "series only: shift the series above zero, or train with --no-log")
+                               f"a run with log targets ({worded('--log', 'log=True')}, given or chosen from the data) "
+                               "takes positive series only: shift the series above zero, or train with "
+                               f"{worded('--no-log', 'log=False')}")
         with np.errstate(invalid="ignore"):
             return np.log(values)
 

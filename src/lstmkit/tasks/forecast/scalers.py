@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.data.ranges import far_outside, far_outside_words, reach
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
@@ -215,7 +215,7 @@ def check_season_measured(train_sizes, ids, m: int) -> None:
     if short.all():
         raise LstmkitError(f"--deseason {m} needs {need} training points of a series to measure its seasonal "
                            f"indices, and the training part has {int(train.max())}: nothing would be adjusted",
-                           "pass the season length of the data (or leave --deseason out to choose it from the data)")
+                           f"pass the season length of the data (or leave {opt('deseason')} out to choose it from the data)")
     if short.any():
         warnings.warn(f"{int(short.sum())} of {len(short)} series have fewer than {need} training points (e.g. "
                       f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): --deseason {m} leaves them unadjusted",

@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from lstmkit.config import (Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["LMConfig", "LEVELS"]
 
@@ -56,7 +56,7 @@ class LMConfig(TaskConfig):
         check_types(self)
         if self.max_size is not None and self.max_size < 3:
             raise LstmkitError(f"`max_size` must be an integer of at least 3, got {self.max_size!r}",
-                               "pass --max-size 20000, say")
+                               f"pass {opt('max_size', 20000)}, say")
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
         check_range(self, "val_frac", 0, 1, "0.1", low_open=True, high_open=True)
 

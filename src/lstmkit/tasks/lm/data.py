@@ -50,7 +50,7 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
                                 make_tokenizer, tokenizer_from_dict)
-from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -97,12 +97,12 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         if not path_exists(path):
             text = str(data)                     # a text given as the path: its start; a path: whole
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
-            raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {what} path" + (
+            raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {_option(what)} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
         if path.is_dir():                                        # a folder of .txt files: a row a file on resume
             lines, table = _folder_lines(path, encoding, what, text_column)
         else:
-            check_readable(path, f"pass a text file or a folder of .txt files with {what}")
+            check_readable(path, f"pass a text file or a folder of .txt files with {_option(what)}")
             lines, table, plain = _file_lines(path, encoding, text_column)
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
@@ -182,9 +182,15 @@ def _file_lines(path: Path, encoding: str, text_column: str | None) -> tuple[lis
         return [" ".join(s.split()) for s in column_strings(col)], table, False
     if text_column is not None:
         raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
-                           "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+                           f"drop {opt('text_column')}, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
     lines, labelled = _plain_lines(path, encoding)
     return lines, texts_table(lines) if labelled else None, not labelled    # a fastText file's texts as rows
+
+
+def _option(what: str) -> str:
+    """``what`` (read_corpus's name of the data) in the caller's words: ``--data`` / ``--val`` are
+    ``data=`` / ``val=`` from Python (:meth:`LanguageModel.fit`'s keywords); anything else as it is."""
+    return opt(what[2:]) if what in ("--data", "--val") else what
 
 
 def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column: str | None = None):
@@ -193,7 +199,7 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
     compares (:func:`~lstmkit.data.table_changes.folder_table`: a row a file)."""
     if text_column is not None:
         raise LstmkitError(f"--text-column {text_column!r} needs a table, but {folder} is a folder of text files",
-                           "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+                           f"drop {opt('text_column')}, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
     if what == "--data":
         _check_one_part(folder)
     files = folder_text_files(folder)
@@ -201,7 +207,7 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
         others = sorted({f.suffix.lower() or f.name for f in folder.rglob("*") if f.is_file()})[:5]
         raise LstmkitError(f"{folder} is a folder with no .txt files" + (f" (it holds {', '.join(others)} files)"
                                                                          if others else ""),
-                           f"pass a folder of .txt files (sub-folders are read too), or one text file with {what}")
+                           f"pass a folder of .txt files (sub-folders are read too), or one text file with {_option(what)}")
     lines, texts = [], []
     for f in files:
         own, _ = _plain_lines(f, encoding)
@@ -289,11 +295,11 @@ class LMTokenizer:
         if len(self.itos) <= 4 and self.level == "word" and not any(map(base.tokens, lines)):
             # it was 'no word occurs at least 2 times — lower --min-freq': none occurs at all
             raise LstmkitError("the text holds no word (letters, digits or emoji): punctuation only",
-                               "pass --level char (each character a token) or --level bpe")
+                               f"pass {opt('level', 'char')} (each character a token) or {opt('level', 'bpe')}")
         if len(self.itos) <= 4:
             unit = {"char": "character", "word": "word", "bpe": "subword"}[self.level]
             raise LstmkitError(f"the vocabulary is empty: no {unit} occurs at least {self.min_freq} times",
-                               "supply more text or lower --min-freq")
+                               f"supply more text or lower {opt('min_freq')}")
         return self
 
     def _set_base(self, base) -> None:
@@ -359,7 +365,7 @@ def split_lines(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndar
     if n < 2:
         raise LstmkitError(f"the corpus holds {n} line of text: too little to hold out a validation part",
                            f"supply at least 2 lines (better: hundreds), one line of at least {ONE_LINE_MIN:,} "
-                           "characters, or a validation file with --val")
+                           f"characters, or a validation file with {opt('val')}")
     order = np.random.default_rng(seed).permutation(n)
     n_val = min(n - 1, max(1, round(n * val_frac)))
     return np.sort(order[n_val:]), np.sort(order[:n_val])

@@ -27,7 +27,7 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
@@ -172,7 +172,9 @@ class LanguageModel(RunEstimator):
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights)."""
         with public_call():
-            est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
+            est, source, d = cls._resume_start(run_dir, data, "lines given in memory",
+                                               worded("pass the text again with --data",
+                                                      "pass the text again: resume(RUN, data=TEXT)"),
                                                init_from)
             return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
                            resume=True)
@@ -249,7 +251,7 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if self.config_.level not in ("char", "word"):
             raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
-                               "train the language model with --level char or --level word")
+                               f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
         return LMScorer(self.net_, self.tokenizer_)
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
@@ -276,15 +278,17 @@ class LanguageModel(RunEstimator):
             n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
                 {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()
             if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
-                raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
+                raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}",
+                                   worded("pass --n 200, say", "pass n_tokens=200, say"))
             if n_tokens is not None and n_tokens > MAX_SAMPLE:     # drawn one by one and held in memory: hours
                 raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
-                                   "pass a smaller --n (run the command again for more text)")
+                                   worded("pass a smaller --n (run the command again for more text)",
+                                          "pass a smaller n_tokens (call sample again for more text)"))
             if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
                 raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
-                                   "pass --temperature 0.8, say (lower is more conservative)")
+                                   f"pass {opt('temperature', 0.8)}, say (lower is more conservative)")
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-                raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
+                raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
             if seed is not None:
                 check_seed(seed)
             if not isinstance(prefix, str):

@@ -25,7 +25,7 @@ from torch import nn
 
 from lstmkit.data.vocab import extend_tokenizer
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.runs import read_meta
 from lstmkit.tasks.lm.data import LMTokenizer
 
@@ -47,7 +47,7 @@ def start_settings(run: str | Path) -> dict[str, Any]:
     cfg = meta.get("config") or {}
     if cfg.get("level") == "bpe":
         raise LstmkitError(f"--init-from {run} is a BPE language model; fine-tuning starts from word or char "
-                           "level only", "train the general language model with --level word")
+                           "level only", f"train the general language model with {opt('level', 'word')}")
     return {k: cfg[k] for k in ARCHITECTURE if k in cfg}
 
 
@@ -57,7 +57,7 @@ def check_start(run: str | Path, want: dict[str, Any], given: dict[str, Any]) ->
         if key in given and given[key] != value:
             flag = "--" + key.replace("_", "-")
             raise LstmkitError(f"{flag} {given[key]} does not fit --init-from {run}: it has {key.replace('_', ' ')} "
-                               f"{value}", f"drop {flag} (a fine-tuned model keeps the architecture it starts from)")
+                               f"{value}", f"drop {opt(key)} (a fine-tuned model keeps the architecture it starts from)")
 
 
 def extended_tokenizer(start: LMTokenizer, lines: Sequence[str], min_freq: int,
@@ -91,7 +91,7 @@ def copy_start(net: nn.Module, start_net: nn.Module, start: LMTokenizer, new: LM
         for name, value in theirs.items():
             if name not in own:
                 raise LstmkitError(f"the language model to start from has {name}, this one has not",
-                                   "leave the architecture to --init-from")
+                                   f"leave the architecture to {opt('init_from')}")
             mine = own[name]
             if name not in VOCAB_TENSORS and mine.shape == value.shape:
                 mine.copy_(value)
@@ -100,7 +100,7 @@ def copy_start(net: nn.Module, start_net: nn.Module, start: LMTokenizer, new: LM
                 mine[fresh] = value[2:n_words].mean(dim=0).to(mine.dtype)
             else:
                 raise LstmkitError(f"the language model to start from has {name} {list(value.shape)}, "
-                                   f"this one {list(mine.shape)}", "leave the architecture to --init-from")
+                                   f"this one {list(mine.shape)}", f"leave the architecture to {opt('init_from')}")
 
 
 def start_record(run: str | Path, start: LMTokenizer, added: int) -> dict[str, Any]:

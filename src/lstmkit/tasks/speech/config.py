@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
                             check_positive, check_range, check_types, train_field)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
 
@@ -25,7 +25,7 @@ def check_hop(rate: int, hop_ms: float) -> None:
     """The frame hop must hold at least one sample at ``rate``."""
     if int(round(rate * hop_ms / 1000)) < 1:
         raise LstmkitError(f"a hop of {hop_ms} ms is under one sample at {rate} Hz",
-                           f"pass --hop-ms {1000 / rate:.3g} or more (10 is usual)")
+                           f"pass {opt('hop_ms', f'{1000 / rate:.3g}', written=True)} or more (10 is usual)")
 
 
 @dataclass
@@ -74,7 +74,7 @@ class SpeechConfig(TaskConfig):
         check_non_negative(self, "freq_masks", "freq_width", "time_masks")
         if isinstance(self.subsample, bool) or not isinstance(self.subsample, int) or not 0 <= self.subsample <= 4:
             raise LstmkitError(f"`subsample` must be 0 to 4 conv layers, got {self.subsample!r}",
-                               "pass --subsample 2, say")
+                               f"pass {opt('subsample', 2)}, say")
         check_types(self)
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
         check_range(self, "speed_perturb", 0, 0.5, "0.1 (0.9x-1.1x), or 0 to turn it off", high_open=True)
@@ -85,15 +85,15 @@ class SpeechConfig(TaskConfig):
         check_range(self, "length_bonus", -math.inf, math.inf, "1.0")
         if not 0 < self.hop_ms <= self.win_ms:
             raise LstmkitError(f"hop ({self.hop_ms} ms) must be positive and at most the window ({self.win_ms} ms)",
-                               "use --win-ms 25 --hop-ms 10, say")
+                               f"use {opt('win_ms', 25)}{worded(' ', ', ')}{opt('hop_ms', 10)}, say")
         check_range(self, "win_ms", 0, math.inf, "25", low_open=True)
         if self.sample_rate is not None:
             if self.sample_rate < MIN_RATE:
                 raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
-                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+                                   f"pass {opt('sample_rate', 16000)} (or 8000 for telephone audio), or leave it out")
             if self.sample_rate > MAX_RATE:         # 8 kHz audio upsampled 250,000x: memory, not a model
                 raise LstmkitError(f"`sample_rate` must be at most {MAX_RATE:,} Hz, got {self.sample_rate:,}",
-                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+                                   f"pass {opt('sample_rate', 16000)} (or 8000 for telephone audio), or leave it out")
             check_hop(self.sample_rate, self.hop_ms)
         if self.max_len_ratio is not None:
             check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",

@@ -31,8 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances
+from lstmkit.errors import LstmkitError, opt
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern
 
 __all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA", "MLS_TRANSCRIPTS"]
 
@@ -63,7 +63,7 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
         return None
     if pattern:
         raise LstmkitError(f"{data} is a {kind} folder: its transcripts are the texts, and --label-from-name "
-                           f"{pattern!r} reads texts from file names", "drop --label-from-name (label_from_name=None)")
+                           f"{pattern!r} reads texts from file names", drop_pattern())
     return read()
 
 
@@ -342,7 +342,7 @@ class _Collected:
                                f"{'s' if n > 1 else ''} of the missing recording{'s' if n > 1 else ''}")
         if not self.paths:
             raise LstmkitError(f"{source}'s {lines_are} no transcript lines",
-                               "point --data at a corpus folder whose transcripts hold '<id> <text>' lines")
+                               f"point {opt('data')} at a corpus folder whose transcripts hold '<id> <text>' lines")
 
     def utterances(self, source: Path) -> Utterances:
         parts = _subset_parts(source, self.subsets) if any(self.subsets) else []

@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample, MemoryClip)
 from lstmkit.tasks.speech.corpora import corpus_recordings, corpus_utterances
 from lstmkit.tasks.speech.folders import folder_recordings, read_folder
-from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_manifest
+from lstmkit.tasks.speech.manifest import Utterances, drop_pattern, manifest_utterances, name_pattern, read_manifest
 
 __all__ = ["Utterances", "read_utterances", "read_validation", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
            "read_manifest", "read_folder", "folder_recordings", "name_pattern", "read_audio", "AudioNote", "loud_peak",
@@ -123,7 +123,7 @@ def check_pattern_applies(pattern: str | None, *data: Any) -> None:
     if pattern and not any(isinstance(d, (str, os.PathLike)) and Path(d).is_dir() for d in data):
         shown = next((str(d) for d in data if isinstance(d, (str, os.PathLike))), "the data given")
         raise LstmkitError(f"--label-from-name applies to a folder of recordings; {shown} is not one, and its "
-                           "transcripts are the ones it lists", "drop --label-from-name (label_from_name=None)")
+                           "transcripts are the ones it lists", drop_pattern())
 
 
 def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
@@ -199,8 +199,11 @@ def check_no_shared_utterances(train: Utterances, val: Utterances) -> None:
     if shared:
         raise LstmkitError(f"{len(shared)} of the {len(val)} validation utterances are in the training data too "
                            f"(first: {shared[0]}): they would be trained on and scored",
-                           "pass --val a folder or file the training data does not hold (LibriSpeech: --data "
-                           "train-clean-100/ --val dev-clean/, or the top folder alone: its subsets give the split)")
+                           worded("pass --val a folder or file the training data does not hold (LibriSpeech: --data "
+                                  "train-clean-100/ --val dev-clean/, or the top folder alone: its subsets give the split)",
+                                  "pass val_data= a folder or file the training data does not hold (LibriSpeech: "
+                                  "data='train-clean-100/', val_data='dev-clean/', or the top folder alone: its "
+                                  "subsets give the split)"))
 
 
 def _shared_paths(train: Utterances, other: Utterances) -> list[str]:

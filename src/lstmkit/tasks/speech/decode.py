@@ -33,7 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.scoring import TokenScorer
 from lstmkit.train.progress import track
 
@@ -110,7 +110,7 @@ class LMFusion:
         self.level = getattr(scorer, "level", "char")
         if self.level not in ("char", "word"):
             raise LstmkitError(f"a {self.level!r}-level language model cannot be fused with a character decoder",
-                               "train the LM with --level char or --level word")
+                               f"train the LM with {opt('level', 'char')} or {opt('level', 'word')}")
         self.vocab = list(scorer.vocab)
         self.index = {t: i for i, t in enumerate(self.vocab)}
         self.unk = next((t for t in ("<unk>", "<UNK>") if t in self.index), None)

@@ -23,7 +23,7 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
@@ -232,7 +232,7 @@ class SpeechRecognizer(RunEstimator):
                     "is not the one")
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on ({why})",
                                "a resumed run must train on the data it started on: restore them, or start a new "
-                               "run without --resume")
+                               f"run without {opt('resume', True)}")
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a
@@ -250,9 +250,11 @@ class SpeechRecognizer(RunEstimator):
         ``sample_weight``, checked to be the same)."""
         with public_call():
             est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
-                                               "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
+                                               worded("pass them again with --data (in Python: resume(RUN, data=files, "
+                                                      "y=y))", "pass them again: resume(RUN, data=files, y=y)"))
             return est.fit(source, y, sample_weight=sample_weight,
-                           val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+                           val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val",
+                                                     "val_data"),
                            run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
@@ -431,7 +433,7 @@ class SpeechRecognizer(RunEstimator):
             have = self._out_frames(len(x))
             if have < need:
                 raise LstmkitError(f"{p} is too short for its transcript: {have} output frames for {need} symbols",
-                                   "lower --subsample, or check the transcript")
+                                   f"lower {opt('subsample')}, or check the transcript")
 
     # -- internals: model ------------------------------------------------------------------
     def _build_net(self):
@@ -466,10 +468,11 @@ class SpeechRecognizer(RunEstimator):
         a beam or a language model this mode cannot use is refused, as 'train' refuses them."""
         mode = self.config_.mode
         if beam is not None and mode == "classify":       # silently ignored before: one label needs no beam
-            raise LstmkitError("--beam applies to a ctc or seq2seq run, not to this classify run", "drop --beam")
+            raise LstmkitError("--beam applies to a ctc or seq2seq run, not to this classify run",
+                               worded("drop --beam", "leave beam out"))
         if lm not in (None, False) and mode != "ctc":     # silently decoded without it before
             raise LstmkitError(f"--lm fuses a language model into a ctc run, not into this {mode} run",
-                               "drop --lm")
+                               worded("drop --lm", "leave lm out"))
         if mode != "ctc" or lm is False:
             return None
         if lm is not None:
@@ -479,7 +482,8 @@ class SpeechRecognizer(RunEstimator):
                 self._lm = self._lm_fusion(self._own_lm())
             except LstmkitError as e:
                 raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
-                                   "pass --lm RUN (Python: lm=RUN) for another one, or --no-lm (lm=False)") from None
+                                   worded("pass --lm RUN (Python: lm=RUN) for another one, or --no-lm (lm=False)",
+                                          "pass lm=RUN for another one, or lm=False")) from None
         return getattr(self, "_lm", None)
 
     def _own_lm(self) -> str:
@@ -541,7 +545,8 @@ class SpeechRecognizer(RunEstimator):
         :meth:`decode_steps` without ending."""
         beam = self.config_.beam if beam is None else python_values({"beam": beam})["beam"]     # np.int64: an int
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
+                               f"pass {opt('beam', 4)}, say (1 = greedy)")
         self._beam = beam
         outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
@@ -647,6 +652,8 @@ def _validate(cfg: SpeechConfig, *data) -> None:
     pattern against the ``data`` it is to read."""
     check_pattern_applies(cfg.label_from_name, *data)
     if cfg.features == "mfcc" and cfg.n_mfcc > cfg.n_mels:
-        raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})", "lower --n-mfcc or raise --n-mels")
+        raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})",
+                           f"lower {opt('n_mfcc')} or raise {opt('n_mels')}")
     if cfg.lm is not None and cfg.mode != "ctc":
-        raise LstmkitError(f"--lm works with --mode ctc, not {cfg.mode}", "drop --lm or use --mode ctc")
+        raise LstmkitError(f"--lm works with --mode ctc, not {cfg.mode}",
+                           worded("drop --lm", "leave lm out") + f" or use {opt('mode', 'ctc')}")

@@ -24,8 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, name_pattern
+from lstmkit.errors import LstmkitError, opt
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, name_pattern
 
 __all__ = ["read_folder", "folder_recordings", "LIST_FILES"]
 
@@ -104,8 +104,11 @@ def _no_audio(layout: _Layout) -> LstmkitError:
     deep = (f"; {sum(layout.deeper.values())} sit deeper, not read ({_shown(list(layout.deeper), 2)})"
             if layout.deeper else "")
     return LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}{subs}{deep}",
-                        "point --data at the folder that holds the recordings (or their class folders, one per "
+                        f"point {opt('data')} at the folder that holds the recordings (or their class folders, one per "
                         f"label; a LibriSpeech or LJSpeech folder as downloaded), {_CONVERT}")
+
+
+_EXAMPLE = "'{label}_{speaker}_{take}'"       # a --label-from-name pattern, quoted for the shell and Python
 
 
 def _check_one_layout(layout: _Layout) -> None:
@@ -117,7 +120,7 @@ def _check_one_layout(layout: _Layout) -> None:
                            f"{n}): labels come either from the folders' names or from file names "
                            "(--label-from-name), not both",
                            f"move the {len(layout.files)} file(s) at the top into their class folders, or list the "
-                           "recordings in a manifest CSV (path,text) and pass it as --data")
+                           f"recordings in a manifest CSV (path,text) and pass it as {opt('data')}")
 
 
 def _say_left_out(layout: _Layout) -> None:
@@ -149,14 +152,14 @@ def read_folder(folder: str | Path, pattern: str | None = None, as_trained: str 
         if pattern:
             raise LstmkitError(f"{folder}'s recordings are in class folders ({_shown([f'{d}/' for d in layout.classes])}): "
                                f"each one's label is its folder's name, and --label-from-name {pattern!r} reads "
-                               "labels from file names", "drop --label-from-name (label_from_name=None)")
+                               "labels from file names", drop_pattern())
         return _class_utterances(layout)
     if not layout.files:
         raise _no_audio(layout)
     pattern = pattern or as_trained
     if not pattern:
         raise LstmkitError(f"{folder} is a folder of audio files but no --label-from-name pattern was given",
-                           "pass e.g. --label-from-name '{label}_{speaker}_{take}', put each label's recordings in "
+                           f"pass e.g. {opt('label_from_name', _EXAMPLE, written=True)}, put each label's recordings in "
                            "a folder of that name, or pass a manifest CSV (path,text)")
     rx = name_pattern(pattern)
     paths, texts, fields = [], [], []

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["fit_classes", "class_indices", "label_metrics", "class_probabilities"]
@@ -21,11 +21,11 @@ def fit_classes(texts: Sequence[str]) -> list[str]:
     classes = [str(c) for c in np.unique(np.asarray(list(texts), dtype=object))]
     if len(classes) < 2:
         raise LstmkitError(f"classification needs at least two labels, found only {classes[0]!r}",
-                           "check --label-from-name or the manifest's text column")
+                           f"check {opt('label_from_name')} or the manifest's text column")
     if len(classes) == len(texts):      # '{label}' alone takes the whole name: no label repeats
         raise LstmkitError(f"every one of the {len(texts)} recordings has a label of its own "
                            f"(e.g. {texts[0]!r}): no class has two examples to learn from",
-                           "check --label-from-name (e.g. '{label}_{speaker}_{take}' takes the part before "
+                           f"check {opt('label_from_name')} (e.g. '{{label}}_{{speaker}}_{{take}}' takes the part before "
                            "the first '_') or the manifest's text column")
     return classes
 

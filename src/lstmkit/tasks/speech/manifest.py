@@ -25,9 +25,10 @@ import numpy as np
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
-from lstmkit.errors import BadValue, LstmkitError
+from lstmkit.errors import BadValue, LstmkitError, opt, worded
 
-__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern"]
+__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern",
+           "drop_pattern"]
 
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
 # what libsndfile (soundfile) reads that corpora ship: AIFF (Apple), CAF, W64, RF64, AU (Sun), NIST SPHERE (LDC)
@@ -106,7 +107,8 @@ class Utterances:
         if not len(kept):
             raise LstmkitError(f"every recording of {self.source}, given to validate on, is held out for testing "
                                "(its test-* subsets, or testing_list.txt): validating on them tunes on the test set",
-                               "point --val at a dev-* subset's folder (or a folder of validation recordings)")
+                               f"point {worded('--val', 'val_data=')} at a dev-* subset's folder (or a folder of "
+                               "validation recordings)")
         kept.parts = []
         return kept
 
@@ -139,7 +141,8 @@ def read_manifest(path: str | Path) -> Utterances:
     path = Path(path)
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise LstmkitError(f"{path} is an audio file, not a manifest",
-                           "pass a CSV with columns path,text, or a folder (of class folders, or with --label-from-name)")
+                           "pass a CSV with columns path,text, or a folder (of class folders, or with "
+                           f"{opt('label_from_name')})")
     if file_ext(path) in SHEETS or file_ext(path) in PARQUET:      # read as every task reads a table
         sheet = read_table(path)
         rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
@@ -248,6 +251,11 @@ def _resolve(p: str, base: Path) -> Path:
         if not Path(p).is_absolute() and alt.exists():
             return alt
     return full
+
+
+def drop_pattern() -> str:
+    """The fix for a ``label_from_name`` pattern given where it cannot apply, in the caller's words."""
+    return worded("drop --label-from-name (label_from_name=None)", "pass label_from_name=None")
 
 
 def name_pattern(pattern: str) -> re.Pattern:

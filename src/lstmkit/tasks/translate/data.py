@@ -42,7 +42,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -94,8 +94,8 @@ def check_not_markup(path: Path) -> None:
     kind = MARKUP.get(file_ext(path))
     if kind is not None:
         raise LstmkitError(f"{path} is {kind} file, which translate does not read",
-                           "convert it to sentence pairs: a TSV of source<TAB>target lines (--data) or two "
-                           "line-aligned text files (--src-file/--tgt-file); OPUS offers each corpus as two "
+                           f"convert it to sentence pairs: a TSV of source<TAB>target lines ({opt('data')}) or two "
+                           f"line-aligned text files ({opt('src_file')}/{opt('tgt_file')}); OPUS offers each corpus as two "
                            "line-aligned files ('Moses' format) beside its TMX")
 
 
@@ -134,11 +134,14 @@ def _check_not_parts(folder: Path) -> None:
     langs = [sorted(paths, key=lambda f: f.suffix) for paths in parts.values()]
     if all(len(ps) == 2 and ps[0].suffix != ps[1].suffix and [f.suffix for f in ps] == [f.suffix for f in langs[0]]
            for ps in langs):
-        (a, b), flags = langs[0], {"train": "pass --src-file {} --tgt-file {}", "val": "--val-src-file {} --val-tgt-file {}"}
-        given = " ".join(flags[p].format(*ps) for p, ps in zip(parts, langs) if p in flags)
+        (a, b), sides = langs[0], {"train": ("src_file", "tgt_file"), "val": ("val_src_file", "val_tgt_file")}
+        sep = worded(" ", ", ")                   # --src-file A --tgt-file B; src_file='A', tgt_file='B'
+        given = sep.join(("pass " if p == "train" else "") + f"{opt(sides[p][0], str(ps[0]))}{sep}"
+                         f"{opt(sides[p][1], str(ps[1]))}" for p, ps in zip(parts, langs) if p in sides)
         test = dict(zip(parts, langs)).get("test")
-        score = f"; score the test part with translate evaluate --run RUN --src-file {test[0]} --ref-file {test[1]}" \
-            if test else ""
+        score = "; score the test part with " + worded(f"translate evaluate --run RUN --src-file {test[0]} --ref-file "
+                                                       f"{test[1]}", f"evaluate(src_file={str(test[0])!r}, "
+                                                       f"ref_file={str(test[1])!r})") if test else ""
         raise LstmkitError(problem, f"{given} ({a.suffix[1:]} to {b.suffix[1:]}; swap each pair of files for the other "
                                     f"direction){score}")
     raise LstmkitError(problem, split_parts_fix(parts, test=None, score="translate evaluate --run RUN --data"))
@@ -175,7 +178,7 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
     are part of its sentences unless they quote its cells by CSV rules
     (:func:`lstmkit.data.quoting.tsv_quoting`).
     """
-    _check_file(path, "pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file and --tgt-file")
+    _check_file(path, f"pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or {opt('src_file')} and {opt('tgt_file')}")
     ext = file_ext(path)
     if ext in JSONL or ext in SHEETS or ext in PARQUET:
         df = read_table(path, encoding)
@@ -192,7 +195,7 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
                 return pd.DataFrame({"src": s, "tgt": t}, dtype=object), lambda i: f"line {i + first_line}"
             if not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:     # a word list's first pair, or names
                 raise LstmkitError(f"source column 'src' not found in {path}: its first line {header[:60]!r} is "
-                                   f"read as column names", f"pass --src and --tgt with one of: "
+                                   f"read as column names", f"pass {opt('src')} and {opt('tgt')} with one of: "
                                    f"{', '.join(c.strip() for c in names)}; or, if that line is a pair, add a header "
                                    f"line 'src<TAB>tgt' above it")
         df = parse_table(text, path, sep, first_line=first_line)
@@ -265,7 +268,7 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     if short is not None:
         raise LstmkitError(f"line {short + first_line} of {path} has no tab: {lines[short][:60]!r}",
                            "write one pair per line, source<TAB>target (or name the columns of a header "
-                           "line with --src and --tgt)")
+                           f"line with {opt('src')} and {opt('tgt')})")
     extra = max(len(f) for f in fields) - 2
     if _numbered(fields):           # Tatoeba's sentence-pair export: id, sentence, id, sentence
         warnings.warn(f"{path} has no src/tgt header and its first and third fields are numbers (Tatoeba's "
@@ -304,10 +307,13 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                                "(source, target) pairs")
     if data is None:
         if src_file is None and tgt_file is None:
-            raise LstmkitError("no data given", f"pass {table} TABLE, or both {sources} and {targets}")
+            raise LstmkitError("no data given", worded(f"pass {table} TABLE, or both {sources} and {targets}",
+                                                       f"pass {_keyword(table)}=TABLE, or both {_keyword(sources)}= "
+                                                       f"and {_keyword(targets)}="))
         if src_file is None or tgt_file is None:
             given, missing = (sources, targets) if tgt_file is None else (targets, sources)
-            raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
+            raise LstmkitError(f"{given} without {missing}",
+                               f"pass both (line-aligned files), or a table with {worded(table, _keyword(table) + '=')}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
         tables = {"src_file": aligned_lines_table(s), "tgt_file": aligned_lines_table(t)}
         # A final empty line is what many editors leave; it is not a sentence.
@@ -340,7 +346,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         except (TypeError, ValueError):
             raise LstmkitError(f"data must be a path, a DataFrame, a list of (source, target) pairs or (sources, "
                                f"targets), not {_described(data if items is None else items)}",
-                               "pass --data FILE or --src-file/--tgt-file" + (
+                               worded("pass --data FILE or --src-file/--tgt-file",
+                                      f"pass {_keyword(table)}=FILE or {_keyword(sources)}=/{_keyword(targets)}=") + (
                                    " (a dict of sentences: list(d.items()); of columns: pd.DataFrame(d))"
                                    if isinstance(data, dict) else "")) from None
         s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
@@ -350,7 +357,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         if "data" in tables:
             _check_separated(Path(data), tables["data"], empty[0], encoding, s[empty[0]] or t[empty[0]])
         raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {place(empty[0])})",
-                           "fill them in or pass --drop-empty to skip them" if droppable else
+                           f"fill them in or pass {opt('drop_empty', True)} to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
     s, t = whole_characters(s, "source sentences"), whole_characters(t, "target sentences")   # lone surrogates: U+FFFD
@@ -388,7 +395,7 @@ def clean_pairs(pairs: Pairs, src_lens: Sequence[int], tgt_lens: Sequence[int], 
     out = Pairs([pairs.src[i] for i in keep], [pairs.tgt[i] for i in keep], report)
     if not out.src:
         raise LstmkitError(f"no pair is left after dropping {report['too_long']} longer than {max_len} tokens",
-                           "raise --max-len")
+                           f"raise {opt('max_len')}")
     report["kept"] = len(out)
     return out, keep
 
@@ -517,7 +524,7 @@ class SideTokenizer:
     def _check_size(self, size: int) -> "SideTokenizer":
         if size <= len(SPECIALS):
             raise LstmkitError(f"the vocabulary is empty: no token occurs at least {self.min_freq} times",
-                               "supply more text or lower --min-freq")
+                               f"supply more text or lower {opt('min_freq')}")
         return self
 
     @property

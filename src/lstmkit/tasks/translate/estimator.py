@@ -26,7 +26,7 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, worded
+from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
@@ -108,7 +108,7 @@ class Translator(RunEstimator):
                                          cfg.drop_empty, flags=("--val", "--val-src-file", "--val-tgt-file"))
                     except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which training lacks
                         raise LstmkitError(e.message, "name the columns of the validation table as the training "
-                                           f"table's: --src and --tgt apply to both (its columns: "
+                                           f"table's: {opt('src')} and {opt('tgt')} apply to both (its columns: "
                                            f"{', '.join(e.columns)})") from None
             else:
                 tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
@@ -185,7 +185,7 @@ class Translator(RunEstimator):
             unknown = sorted(set(given) - set(RESUME_FILES))
             if unknown:
                 raise TypeError(f"Translator.resume() got an unexpected keyword argument {unknown[0]!r}")
-            paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag)
+            paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag, k)
                      for k, flag in RESUME_FILES.items()}
             est = cls._from_config(meta["config"])
             return est.fit(paths.pop("data"), **paths, run_dir=run_dir, resume=True)
@@ -351,10 +351,11 @@ class Translator(RunEstimator):
         beam = cfg.beam if beam is None else beam
         alpha = cfg.length_penalty if alpha is None else alpha
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 5, say (1 = greedy)")
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
+                               f"pass {opt('beam', 5)}, say (1 = greedy)")
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
             raise LstmkitError(f"the length penalty (--alpha) must be a number >= 0, got {alpha!r}",
-                               "pass --alpha 1.0, say (0 ranks by the sum of log-probabilities)")
+                               f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
         net = (self.net_ if net is None else net).eval()
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
