@@ -54,6 +54,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--src", "en"), 2, "--src names a column of a --data table"),
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),
     (_train(src="folder"), 2, "is a folder, not a text file"),
+    # was 'pairs.parquet is not a text file: it is a Parquet file — rename it pairs.parquet' (its own name)
+    (_train(src="pairs.parquet"), 2, "pairs.parquet is a Parquet file, where a text file is read — pass a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
     # was 'is a folder, not a text file — pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file …'
     (["translate", "train", "--data", "{d}/hf_saved", *TRAIN[6:]], 2, "hf_saved is a Hugging Face data set saved with "

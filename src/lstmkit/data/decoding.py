@@ -68,8 +68,12 @@ def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
         member = _zip_member_name(head)
         if member is not None and not member.startswith(_WORKBOOK_PARTS):
             found = (f"a zip archive (of {member})", "rename it {name}.zip (a .zip of one data file is read as it is)")
-        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
-                           found[1].format(stem=name.split(".")[0], name=name))
+        how = found[1].format(stem=name.split(".")[0], name=name)
+        if how.startswith(f"rename it {name}") and not how.startswith(f"rename it {name}."):   # named so already
+            raise LstmkitError(f"{path} is {found[0]}, where a text file is read",    # was 'rename it t.parquet'
+                               "pass a text file (UTF-8: a CSV/TSV, or one item a line), or pass this one where a "
+                               "table is read (--data)")
+        raise LstmkitError(f"{path} is not a text file: it is {found[0]}", how)
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
