@@ -219,6 +219,7 @@ def _tsf_train(*flags, data):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.csv"), 2, "file not found"),
+    (["forecast", "predict", "--run", "{d}/run", "--data="], 2, "--data is empty"),     # was '. is a directory'
     (_train(data="folder.csv"), 2, "directory"),
     (_train(data="empty.csv"), 2, "empty"),
     (_train(data="header_only.csv"), 2, "no rows"),
