@@ -206,7 +206,7 @@ def _check_no_empty_path(argv: list[str]) -> None:
         if arg == "--":
             return
         if _PATH_OPTION.fullmatch(name) and ((eq and not value.strip()) or
-                                             (not eq and k + 1 < len(argv) and not argv[k + 1].strip())):
+                                             (not eq and k + 1 < len(argv) and not str(argv[k + 1]).strip())):
             raise LstmkitError(f"{name} is empty", f"pass a file or folder to {name} (a shell variable that is not "
                                f"set expands to nothing: check it, e.g. echo \"$DATA\")")
 
