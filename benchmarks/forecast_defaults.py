@@ -19,9 +19,10 @@ defaults``); ``--cut earlier`` drops the early cut's test part as well, ``--cut 
 development data); ``--cut both`` runs validation then test, ``--cut all`` earliest to test.
 Prints one JSON line per series and a summary line.
 
-Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots) and sktime's shipped CSVs
-(airline, lynx, seatbelts, shampoo, US change): ``pip install -e '.[bench]'`` (sktime 1.2.0, installed with
-``--no-deps`` where its pandas pin would downgrade pandas: only its data files are read).
+Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots), sktime's shipped CSVs
+(airline, lynx, seatbelts, shampoo, US change) and pmdarima's half-hourly Taylor demand:
+``pip install -e '.[bench]'`` (sktime 1.2.0 and pmdarima 2.1.1, installed with ``--no-deps`` where their
+pins would downgrade pandas or numpy: only their data files are read).
 
     OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut earliest|earlier|early|validation|test|both|all] [--series airline,nile]
 """
@@ -127,6 +128,22 @@ def load_sunspots() -> pd.Series:
     return _yearly(d["SUNACTIVITY"], int(d["YEAR"].iloc[0]))
 
 
+def load_taylor() -> pd.Series:
+    """Half-hourly electricity demand in England and Wales, Monday 2000-06-05 to Sunday 2000-08-27
+    (Taylor 2003; 4,032 values in MW), as pmdarima's wheel ships it: the array literal in its
+    ``datasets/taylor.py``, read with ``ast`` (pmdarima itself is never imported)."""
+    import ast
+    import importlib.util
+    spec = importlib.util.find_spec("pmdarima")
+    if spec is None:
+        raise SystemExit("pmdarima is not installed: pip install 'pmdarima==2.1.1' --no-deps (the bench extra)")
+    tree = ast.parse((Path(spec.submodule_search_locations[0]) / "datasets" / "taylor.py").read_text())
+    values = next(ast.literal_eval(node.args[0]) for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "array")
+    return pd.Series(np.asarray(values, dtype=float),
+                     index=pd.date_range("2000-06-05", periods=len(values), freq="30min"))
+
+
 # name -> (loader, season, horizon); the season is the one the time column implies
 SUITE = {
     "airline": (load_airline, 12, 12),       # monthly, multiplicative season, trend
@@ -140,6 +157,7 @@ SUITE = {
     "nile": (load_nile, 1, 5),               # yearly, level shift
     "lynx": (load_lynx, 1, 5),               # yearly, ~10-year cycle, spikes
     "sunspots": (load_sunspots, 1, 5),       # yearly, ~11-year cycle, zeros
+    "taylor": (load_taylor, 48, 48),         # half-hourly electricity demand, daily and weekly cycles
 }
 
 
@@ -277,8 +295,9 @@ def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
     then the account of what was tried (``forecast_defaults_account.md``)."""
     lines = [SECTION, "",
              "`python benchmarks/forecast_defaults.py --cut all` (one CPU thread): `Forecaster(horizon=H)` with every "
-             "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
-             "sktime 1.2.0. Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
+             "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15, "
+             "sktime 1.2.0 and pmdarima 2.1.1 (Taylor's half-hourly demand, added in session 35; the daily season of "
+             "sub-hourly steps was chosen on its validation cut, its test cut scored once after). Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
              "step; MASE in original units beside the baselines on the same points (ETS: damped Holt-Winters "
              "fitted on train + validation). LSTM is the run's forecast: the network's, its blend with ETS or "
              "seasonal naive, or the baseline alone, as chosen on the validation windows "

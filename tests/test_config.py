@@ -156,7 +156,7 @@ def test_list_settings_take_an_array_or_index_and_a_wrong_value_is_shown_short()
     assert cfg.quantiles == [0.1, 0.5, 0.9] and type(cfg.quantiles[0]) is float
     json.dumps(cfg.to_dict())
     with pytest.raises(LstmkitError, match=r"^`text` must be text, got 0 a good text 1 a good text .{20,40}\.\.\. — "
-                                           r"check --text") as err:
+                                           r"check text=$") as err:
         lstmkit.TextClassifier(text=pd.Series(["a good text"] * 500))
     assert len(str(err.value)) < 200
 

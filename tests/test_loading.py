@@ -63,7 +63,7 @@ def test_any_seed_fit_accepts_saves_and_loads_and_a_larger_one_is_refused_at_fit
     est = lstmkit.Forecaster(**{**FAST, "max_epochs": 1, "seed": 2**32 - 1, "ensemble": 2})
     est.fit(sine_frame(), target="y", time="time", out=tmp_path / "runs")
     assert lstmkit.load(est.run_dir_).config_.train.seed == 2**32 - 1
-    refused = "`seed` must be a whole number from 0 to 4294967295, got 4294967296 — pass --seed 42, say"
+    refused = "`seed` must be a whole number from 0 to 4294967295, got 4294967296 — pass seed=42, say"   # Python's words
     for attempt in (lambda: lstmkit.Forecaster(seed=2**32), lambda: est.set_params(seed=2**32),
                     lambda: est.fit(sine_frame(), target="y", time="time", seed=2**32, out=tmp_path / "more")):
         with pytest.raises(LstmkitError) as e:

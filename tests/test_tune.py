@@ -203,6 +203,39 @@ def test_an_out_folder_a_file_blocks_is_one_line(tmp_path, capsys, files):
     assert code == 2 and err.count("\n") == 1 and "taken is a file, not a folder" in err
 
 
+@pytest.mark.parametrize("change, flag, needle", [
+    (("--epochs", "3"), "--epochs", "was run with max_epochs=2, not 3"),
+    (("--data", "{other}"), "--data", "was run with data='{data}', not '{other}'"),
+], ids=["epochs", "data"])
+def test_a_study_continued_with_other_fixed_settings_is_refused(change, flag, needle, tmp_path, capsys, files):
+    """The same --out with another --data or --epochs continued the study: trials on other data or
+    budgets were ranked together, and best.yaml paired the old trials' best with the new settings."""
+    import os
+    import shutil
+    data = files[0]
+    other = tmp_path / "other.csv"
+    shutil.copy(data, other)
+    out = tmp_path / "study"
+    args = _search(files, out)
+    code, _, err = run_cli([*args, "--trials", "1"], capsys)
+    assert code == 0, err
+    k = args.index(change[0])
+    changed = [*args[:k + 1], change[1].format(other=other), *args[k + 2:], "--trials", "2"]
+    code, _, err = run_cli(changed, capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert needle.format(data=data, other=other) in err and f"continue it with the {flag} it began with" in err
+    assert len(pd.read_csv(out / "trials.csv")) == 1
+    here = os.getcwd()                        # the same file named from its folder: the same study, continued
+    os.chdir(data.parent)
+    try:
+        code, _, err = run_cli([*args[:args.index("--data") + 1], data.name, *args[args.index("--data") + 2:],
+                                "--trials", "2", "--device", "cpu"], capsys)
+    finally:
+        os.chdir(here)
+    assert code == 0, err
+    assert len(pd.read_csv(out / "trials.csv")) == 2
+
+
 def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp_path, capsys, files, monkeypatch):
     """The interrupted trial escaped as a failed trial counted in --trials (with optuna's traceback),
     and the rerun's sampler, seeded again, proposed the first trials' settings again."""

@@ -13,9 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import signal
 import sys
-import threading
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -23,7 +21,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import literal_help
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
 from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
@@ -183,7 +181,7 @@ def _std_streams() -> None:
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
     _SAID.clear()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), caller_wording(python=False):    # hints name flags, in the estimators it calls too
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
         # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's
@@ -228,7 +226,7 @@ def _main(argv: list[str] | None) -> None:
         print(f"error: out of memory — {_SMALLER}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        _second_ctrl_c_quits()
+        interrupts_end_the_process()
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except typer.Exit as e:
@@ -248,14 +246,6 @@ def _main(argv: list[str] | None) -> None:
 
 
 _SMALLER = "use a smaller model (--hidden-size, --num-layers) or --batch-size, or free memory"
-
-
-def _second_ctrl_c_quits() -> None:
-    """Once an interrupt is being reported, Ctrl-C ends the process at once, as the shell's default
-    does: a second one, while the message was printed or Python's exit ran torch's exit hooks (they
-    import modules), printed a traceback after the resume line. The run is marked already."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _allocation_failed(e: BaseException) -> str | None:
@@ -294,7 +284,7 @@ def _interrupted(e: Exception) -> bool:
     train = sys.modules.get("lstmkit.train")          # not imported: nothing trained, nothing to resume
     if train is None or not isinstance(e, train.TrainingInterrupted):
         return False
-    _second_ctrl_c_quits()
+    interrupts_end_the_process()
     where = f" --resume {e.run_dir}" if e.run_dir else ""
     from lstmkit.train.checkpoint import CHECKPOINT_FILE
     saved = e.run_dir is not None and (Path(e.run_dir) / "checkpoints" / CHECKPOINT_FILE).is_file()

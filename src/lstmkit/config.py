@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
 
 __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
@@ -32,11 +32,6 @@ __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "At
 Encoder = Literal["lstm", "gru", "bilstm", "bigru", "lstm-attention", "cnn-lstm", "lstm-fcn", "transformer", "tcn"]
 Pooling = Literal["last", "max", "mean", "max-mean", "concat", "attention"]
 Attention = Literal["bahdanau", "dot", "general", "none"]
-
-
-def flag(name: str) -> str:
-    """The command-line flag of a config key: ``hidden_size`` -> ``--hidden-size``."""
-    return "--" + name.replace("_", "-")
 
 
 @dataclass
@@ -192,7 +187,7 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
         return
     if origin is list:
         if not isinstance(value, list):
-            raise LstmkitError(f"`{name}` must be a list, got {_shown(value)}", f"pass {flag(name)} a,b,c")
+            raise LstmkitError(f"`{name}` must be a list, got {_shown(value)}", f"pass {opt(name, ['a', 'b', 'c'])}")
         for item in value:
             _check_value(name, item, args[0])
         return
@@ -203,7 +198,7 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
     if not ok:
         what = {bool: "true or false", int: "an integer", float: "a number", str: "text"}[tp]
         raise LstmkitError(f"`{name}` must be {what}, got {_shown(value)}",
-                           f"check {flag(name)} (or '{name}:' in the config file)")
+                           worded(f"check {flag(name)} (or '{name}:' in the config file)", f"check {opt(name)}"))
 
 
 # Upper bounds of fields whose size alone builds a model no one trains: 100,000 recurrent layers
@@ -217,10 +212,10 @@ def check_positive(cfg, *names: str) -> None:
     for name in names:
         value = getattr(cfg, name)
         if value is not None or type(None) not in typing.get_args(field_types(type(cfg))[name]):
-            require_positive_int(name, value, flag(name))
+            require_positive_int(name, value)
             top = UPPER_BOUNDS.get(name)
             if top is not None and value > top:
-                raise LstmkitError(f"`{name}` must be at most {top}, got {value}", f"pass {flag(name)} {top} or fewer")
+                raise LstmkitError(f"`{name}` must be at most {top}, got {value}", f"pass {opt(name, top)} or fewer")
 
 
 def check_non_negative(cfg, *names: str) -> None:
@@ -228,12 +223,13 @@ def check_non_negative(cfg, *names: str) -> None:
     for name in names:
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise LstmkitError(f"`{name}` must be a whole number >= 0, got {v!r}", f"pass {flag(name)} 0 or more")
+            raise LstmkitError(f"`{name}` must be a whole number >= 0, got {v!r}", f"pass {opt(name, 0)} or more")
 
 
 def check_range(cfg, name: str, low: float, high: float, example: str, *, low_open: bool = False,
                 high_open: bool = False) -> None:
-    """A number within [low, high] (either end open on request), with an example in the hint."""
+    """A number within [low, high] (either end open on request), with an example in the hint (the
+    value, then any words about it: ``"0.1 (or 0 to hold nothing out)"``)."""
     v = getattr(cfg, name)
     ok = (not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
           and (v > low if low_open else v >= low) and (v < high if high_open else v <= high))
@@ -242,7 +238,9 @@ def check_range(cfg, name: str, low: float, high: float, example: str, *, low_op
             what = "positive" if low_open and low == 0 else f">= {low:g}" if not low_open else f"> {low:g}"
         else:
             what = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise LstmkitError(f"`{name}` must be {what}, got {v!r}", f"pass {flag(name)} {example}, say")
+        value, _, words = example.partition(" ")
+        raise LstmkitError(f"`{name}` must be {what}, got {v!r}",
+                           f"pass {opt(name, value, written=True)}{' ' * bool(words)}{words}, say")
 
 
 MAX_SEED = 2**32 - 1        # numpy's and torch's generators both take 0 .. 2**32 - 1 everywhere
@@ -253,13 +251,14 @@ def check_seed(seed: Any, name: str = "seed") -> None:
     on very large numbers)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise LstmkitError(f"`{name}` must be a whole number from 0 to {MAX_SEED}, got {seed!r}",
-                           f"pass {flag(name)} 42, say")
+                           f"pass {opt(name, 42)}, say")
 
 
-def require_positive_int(name: str, value: Any, flag: str) -> None:
-    """A clear error unless ``value`` is an int >= 1 (bools are not counts)."""
+def require_positive_int(name: str, value: Any) -> None:
+    """A clear error unless ``value`` is an int >= 1 (bools are not counts); the hint names the
+    setting ``name`` in the caller's words (:func:`~lstmkit.errors.opt`)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {value!r}", f"pass {flag} 1 or more")
+        raise LstmkitError(f"`{name}` must be a positive integer, got {value!r}", f"pass {opt(name, 1)} or more")
 
 
 # -- keyword parameters and YAML -----------------------------------------------------------------

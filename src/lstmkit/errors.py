@@ -6,15 +6,74 @@ message from ``str(err)``. :class:`TrainingInterrupted` (Ctrl-C during training,
 here too, so that the CLI can catch it without importing the trainer (and torch).
 :class:`EnvironmentProblem` is the machine's fault, not the input's (disk full, read-only folder,
 permission denied, out of memory): one line too, saying what is intact and how to continue, exit 1.
+:func:`terminate_as_interrupt` makes SIGTERM one more Ctrl-C (the whole command's, and a fit's in Python).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
+import contextlib
+import contextvars
 import errno
 import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any, Iterator
 
-__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
+__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
+           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
+           "interrupts_end_the_process"]
+
+
+# Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
+# line (``--lookback 24``); None, nobody said (the command line's words, as the catalogue pins them).
+_PYTHON_CALLER: contextvars.ContextVar[bool | None] = contextvars.ContextVar("lstmkit_python_caller", default=None)
+_SWITCH = object()          # opt()'s value left out: the option alone
+
+
+@contextlib.contextmanager
+def caller_wording(python: bool) -> Iterator[None]:
+    """Hints raised inside the block name options as this caller passes them (:func:`opt`,
+    :func:`worded`): keyword arguments for Python (the estimators' public methods open it), flags
+    for the command line (the CLI's ``main``). The outermost block decides, so the estimators the
+    CLI calls keep its flags. The hint of a fit from Python said '— pass --lookback 24', a flag a
+    Python caller cannot pass."""
+    if _PYTHON_CALLER.get() is not None:
+        yield
+        return
+    token = _PYTHON_CALLER.set(python)
+    try:
+        yield
+    finally:
+        _PYTHON_CALLER.reset(token)
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a config key: ``hidden_size`` -> ``--hidden-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
+    """The option ``name`` (a config field, ``min_freq``) in the caller's words (:func:`caller_wording`):
+
+    >>> opt("min_freq", 2), opt("pooling", "attention"), opt("drop_empty", True), opt("label")
+    ('--min-freq 2', '--pooling attention', '--drop-empty', '--label')
+    >>> with caller_wording(python=True):
+    ...     opt("min_freq", 2), opt("pooling", "attention"), opt("drop_empty", True), opt("label")
+    ('min_freq=2', "pooling='attention'", 'drop_empty=True', 'label=')
+
+    ``True`` is a switch (the flag alone on the command line); a list is comma-separated there.
+    ``written``: ``value`` is text to show as it is, in both (``"1e-3"``: ``--lr 1e-3``, ``lr=1e-3``)."""
+    if _PYTHON_CALLER.get():
+        return f"{name}=" + ("" if value is _SWITCH else value if written else repr(value))
+    if value is _SWITCH or value is True:
+        return flag(name)
+    return f"{flag(name)} {','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}"
+
+
+def worded(cli: str, python: str) -> str:
+    """``cli`` or ``python``, the same fix in the caller's words where :func:`opt` cannot say it (a
+    command to run, a class to use): ``worded("add --series", "use SequenceClassifier")``."""
+    return python if _PYTHON_CALLER.get() else cli
 
 
 class LstmkitError(Exception):
@@ -37,8 +96,9 @@ class LstmkitError(Exception):
 
 class BadValue(LstmkitError, ValueError):
     """A value given to ``fit`` or ``score`` that cannot be used (``sample_weight`` of the wrong length,
-    negative or all 0): a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator
-    checks expect of an argument's bad value."""
+    negative or all 0), or data with no rows given to ``fit``, ``predict``, ``predict_proba`` or
+    ``score``: a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator checks
+    expect of an argument's bad value (``check_array``'s 'Found array with 0 sample(s)')."""
 
 
 class ColumnNotFound(LstmkitError):
@@ -105,3 +165,32 @@ class TrainingInterrupted(Exception):
         super().__init__(f"training interrupted after epoch {epoch}" if epoch else
                          "training interrupted during the first epoch")
         self.run_dir, self.epoch = run_dir, epoch
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is Ctrl-C: a
+    KeyboardInterrupt, so a fit marks its run interrupted and says how to resume it, and any other
+    command undoes its half-made outputs and says ``interrupted`` (the default action ended Python
+    at once: no message, a run still marked 'training', an export's temporary folder left behind)."""
+    if threading.current_thread() is not threading.main_thread():      # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def interrupts_end_the_process() -> None:
+    """Ctrl-C and SIGTERM end the process at once again, as the shell's default does: called once an
+    interrupt is being reported (a second one, while the message was printed or Python's exit hooks
+    ran, printed a traceback after it). The run is marked already."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

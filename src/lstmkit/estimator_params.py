@@ -14,33 +14,85 @@ import contextlib
 import copy
 import dataclasses
 import inspect
+import threading
 from typing import Any, Iterator
 
 from lstmkit.config import TrainConfig, flatten_config
-from lstmkit.errors import TrainingInterrupted
+from lstmkit.errors import TrainingInterrupted, caller_wording
 
-__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "float32_default"]
+__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+
+
+class _Float32Default:
+    """torch's default dtype float32 while any block of :func:`cpu_float32` runs, in any thread.
+
+    The default dtype is the process's, not a thread's: two fits under a float64 default, each
+    swapping it to float32 and back, raced (the first to finish set float64 back while the other still
+    built its network, which came out float64, or the caller was left float32). One count of the
+    blocks open, under a lock: the first sets float32 and records the caller's dtype, the last one
+    out restores it; a block opened while the default is float32 already changes nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0                       # blocks open, in every thread
+        self._caller = None                  # the dtype to restore when the last closes; None: untouched
+
+    def __enter__(self) -> None:
+        import torch
+        with self._lock:
+            self._open += 1
+            if torch.get_default_dtype() != torch.float32:     # a caller's float64 (or set again meanwhile)
+                if self._caller is None:
+                    self._caller = torch.get_default_dtype()
+                torch.set_default_dtype(torch.float32)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+        with self._lock:
+            self._open -= 1
+            if self._open == 0 and self._caller is not None:
+                torch.set_default_dtype(self._caller)
+                self._caller = None
+
+
+_FLOAT32 = _Float32Default()
 
 
 @contextlib.contextmanager
-def float32_default() -> Iterator[None]:
-    """Run the block with torch's default dtype float32, the caller's restored afterwards (untouched
-    where it is float32 already, so threads predicting side by side never see it set). Under
-    ``torch.set_default_dtype(torch.float64)`` (a notebook's, for its own numerics) a network built
-    in a fit or a load took float64 parameters while the data came as float32 arrays:
+def cpu_float32() -> Iterator[None]:
+    """Run the block with torch's defaults pinned to what lstmkit builds and runs on: float32 tensors
+    on the CPU, the caller's defaults restored afterwards (untouched where they are those already,
+    so threads predicting side by side never see them set).
+
+    Under ``torch.set_default_dtype(torch.float64)`` (a notebook's, for its own numerics) a network
+    built in a fit or a load took float64 parameters while the data came as float32 arrays:
     ``SequenceClassifier`` and ``Forecaster`` failed with torch's 'LSTM: Expected input dtype
-    torch.float64, got torch.float32', and the other tasks trained and saved a float64 network.
-    Every fit (:meth:`EstimatorParams._fit_or_unchanged`) and ``RunEstimator.load`` run in it."""
+    torch.float64, got torch.float32', and the other tasks trained and saved a float64 network. The
+    dtype is the process's: concurrent blocks share one float32 spell (:class:`_Float32Default`).
+
+    Under ``torch.set_default_device('meta')`` (or ``'cuda'``) every tensor made without a device
+    went there: a fit failed inside torch ('Cannot copy out of meta tensor', 'Tensor.item() cannot
+    be called on meta tensors'), a load built its network there. The default device is the thread's
+    (torch keeps it per thread), so the block pins it with ``torch.device('cpu')``, only where it is
+    not the CPU already (that mode makes every torch call slower). A fit still trains on its
+    ``device`` setting, moving the network there itself.
+
+    Every fit (:meth:`EstimatorParams._fit_or_unchanged`), ``RunEstimator.load``, and the public
+    methods that run a fitted network (``predict``, ``predict_proba``, ``score``, ...) run in it."""
     import torch                                       # only once something builds a network
-    before = torch.get_default_dtype()
-    if before == torch.float32:
+    with _FLOAT32, (torch.device("cpu") if torch.get_default_device().type != "cpu" else contextlib.nullcontext()):
         yield
-        return
-    torch.set_default_dtype(torch.float32)
-    try:
+
+
+@contextlib.contextmanager
+def public_call() -> Iterator[None]:
+    """The body of an estimator's public method (``fit``, ``load``, ``predict``, ...): hints name
+    options as a Python caller passes them (``lookback=24``, not ``--lookback 24``; the CLI's own
+    calls keep its flags: :func:`~lstmkit.errors.caller_wording`), and torch's defaults are pinned
+    (:func:`cpu_float32`). A ``with`` block at the top of each, not a wrapper, so a warning's
+    ``stacklevel`` still reaches the caller."""
+    with caller_wording(python=True), cpu_float32():
         yield
-    finally:
-        torch.set_default_dtype(before)
 
 
 class EstimatorParams:
@@ -72,7 +124,8 @@ class EstimatorParams:
         """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
         error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
         and the settings it learned with in ``config_``, until the next ``fit``."""
-        self.config = self._resolve_config(self.config, params)
+        with caller_wording(python=True):
+            self.config = self._resolve_config(self.config, params)
         return self
 
     @contextlib.contextmanager
@@ -81,8 +134,8 @@ class EstimatorParams:
         (data refused after the classes were read, a network built but refused by the trainer, an
         error while training) leaves the estimator as it was: the model fitted before, or
         unfitted. Without it ``predict`` answered from an untrained network, or from new classes
-        over old weights. The network is built and trained in float32 whatever torch's default
-        dtype (:func:`float32_default`), with gradients on inside a caller's
+        over old weights. The network is built in float32 on the CPU whatever torch's default
+        dtype and device (:func:`cpu_float32`), with gradients on inside a caller's
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
@@ -90,9 +143,10 @@ class EstimatorParams:
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
-            # a float32 network under torch.set_default_dtype(torch.float64) too; gradients inside the
-            # caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of tensors does not require grad')
-            with float32_default(), torch.inference_mode(False), torch.enable_grad():
+            # a float32 CPU network under torch.set_default_dtype(torch.float64) or set_default_device('meta') too;
+            # gradients inside the caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of
+            # tensors does not require grad')
+            with public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
         except TrainingInterrupted:
             raise

@@ -7,6 +7,8 @@
     check_name_length(path)     an error naming a part of ``path`` longer than the file system allows
     check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
     check_writable(path, ...)   an error, before any work, when no file can be made where ``path`` would be
+    write_fix(e, folder)        how to get past a failed write: free space, permissions, or the file size limit
+    remove_left_temps(folder)   the temporary files of atomic writes a killed process left (kill -9, the OOM killer)
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -14,10 +16,12 @@ target is either the old file or the new one, with the mode a plain ``open()`` w
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,8 @@ from typing import Any
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
-           "check_name_length", "check_out_path", "check_writable", "new_folder_mode"]
+           "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
+           "remove_left_temps"]
 
 
 def path_exists(path: str | Path) -> bool:
@@ -101,6 +106,39 @@ def check_writable(path: str | Path, what: str,
                                  reason=os_reason(e)) from None
 
 
+def write_fix(e: BaseException, folder: str | Path) -> str:
+    """The start of the fix for a write into ``folder`` that failed with ``e``: free space or fix
+    permissions; for a file too large (EFBIG, or an :class:`EnvironmentProblem` for one) what limits it, which no free space helps: the file
+    size limit the process runs under (``ulimit -f``), or else the file system's own."""
+    if getattr(e, "errno", None) != errno.EFBIG and os_reason(e) != os.strerror(errno.EFBIG).lower():   # an
+        return f"free space or fix permissions on {folder}"      # EnvironmentProblem keeps the OS's reason only
+    try:
+        import resource
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        limited = limit != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):              # Windows: no such limit
+        limited = False
+    if limited:
+        return (f"raise the file size limit this command runs under ({limit} bytes; `ulimit -f` in the shell, "
+                "the job's file size limit in a scheduler)")
+    return f"write {folder} on another file system: this one takes no file this large"
+
+
+# what atomic_write (and the checkpoint's own write) names its temporary file: .NAME.XXXXXXXX.tmp (mkstemp's 8)
+_TEMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+
+
+def remove_left_temps(folder: str | Path) -> None:
+    """Remove, anywhere under ``folder``, the temporary files atomic writes leave when their process
+    is killed at once (``kill -9``, the OOM killer, a scheduler's hard stop): no Python code runs to
+    remove them, and a checkpoint's is as large as the checkpoint. For a folder this process holds
+    (a run it resumes, under its training lock): no other process is writing into it."""
+    for path in Path(folder).rglob(".*.tmp"):
+        if _TEMP_NAME.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 def _umask() -> int:
     try:
         with open("/proc/self/status") as f:          # Linux: read it without changing it
@@ -155,7 +193,7 @@ def atomic_write(path: str | Path, write) -> None:
         if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
             raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
-                                     f"free space or fix permissions on {path.parent}, then run the command again",
+                                     f"{write_fix(e, path.parent)}, then run the command again",
                                      reason=os_reason(e)) from None
         raise
 

@@ -9,6 +9,11 @@ same one line and exit 130 (the command's own handling comes first). Not covered
 start (before ``lstmkit`` is imported) and the interpreter's teardown after the command's last
 output, where no Python code runs: a Ctrl-C there ends the process by the signal, the work done.
 
+SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is taken as Ctrl-C for the whole
+command, not only while a model trains: an export, a backtest or a comparison killed so said
+``interrupted`` (exit 130) and removed its half-made outputs, where they ended silently (status
+-15) and left an export's temporary folder behind.
+
 Exit 130 is made sure at the very end: a KeyboardInterrupt that left code run by ``exec`` (a
 dataclass's generated ``__init__`` while a module is imported) marks the interpreter, which then
 ends itself by SIGINT after the exit code was set (status -2, not 130), however it was caught.
@@ -17,9 +22,9 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
-import threading
+
+from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt
 
 __all__ = ["main"]
 
@@ -30,8 +35,9 @@ _ending: list[bool] = []         # [True] once the command exits as interrupted
 def main(argv: list[str] | None = None) -> None:
     atexit.register(_exit_interrupted)          # registered first: runs after every other exit hook
     try:
-        from lstmkit.cli import main as run_cli     # typer and the task CLIs: a few hundred ms
-        run_cli(argv)
+        with terminate_as_interrupt():
+            from lstmkit.cli import main as run_cli     # typer and the task CLIs: a few hundred ms
+            run_cli(argv)
     except KeyboardInterrupt:
         interrupted()
     except SystemExit as e:
@@ -42,8 +48,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def interrupted() -> None:
     """One line, exit 130; a second Ctrl-C while saying so ends the process as the shell's default does."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    interrupts_end_the_process()
     _ending.append(True)
     print("interrupted", file=sys.stderr)
     sys.exit(_EXIT_CODE)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,11 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
+from lstmkit.version import __version__
 
-__all__ = ["ResumeChecks"]
+__all__ = ["ResumeChecks", "STARTED_KEY"]
+
+STARTED_KEY = "started_lstmkit_version"      # lstmkit.json: the version a run resumed by another began with
 
 
 class ResumeChecks:
@@ -49,6 +53,7 @@ class ResumeChecks:
                 raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
                                    "must keep its settings (the checkpoint continues that training)",
                                    f"resume with {name}.resume(RUN), or start a new run without resume")
+        self._started_version = _started_version(meta, run_dir)
         return meta
 
     @classmethod
@@ -131,6 +136,19 @@ class ResumeChecks:
         raise LstmkitError(f"{run_dir} fine-tunes the language model at {was}, which is not there any more (moved, "
                            "renamed or deleted)", f"pass its new place with --init-from (--resume checks it holds "
                            f"the same weights), put it back at {was}, or start a new run without --resume")
+
+
+def _started_version(meta: dict[str, Any], run_dir) -> str | None:
+    """The lstmkit version ``meta``'s run began with, where it is not this one (None where it is):
+    a warning, once, for a run this version continues, whose epochs then come from two versions'
+    code (a resume is bit-identical only within one), recorded as :data:`STARTED_KEY` at its save."""
+    first, last = meta.get(STARTED_KEY), meta.get("lstmkit_version")
+    if isinstance(last, str) and last != __version__:
+        warnings.warn(f"{run_dir} was trained so far by lstmkit {last}; this is {__version__}, which continues it: "
+                      f"the run may differ from one trained whole by either version (its lstmkit.json will say "
+                      f"{STARTED_KEY} {first or last})", UserWarning, stacklevel=3)
+    first = first or last
+    return first if isinstance(first, str) and first != __version__ else None
 
 
 def _is_run(place: str) -> bool:

@@ -170,6 +170,14 @@ class ClientStream:
         """Continue from a :meth:`state`; returns the step count restored."""
         return self.send({"op": "restore", "state": state})["step"]
 
+    def start(self, rate: int) -> dict[str, Any]:
+        """A speech stream: declare that the chunks sent next come at ``rate`` Hz (before the first)."""
+        return self.send({"op": "start", "rate": rate})
+
+    def end(self) -> dict[str, Any]:
+        """A speech stream: end the utterance; returns ``{"transcript", "seconds"}`` of all of it."""
+        return self.send({"op": "end"})
+
     def close(self) -> None:
         self._ws.close()
 

@@ -35,6 +35,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import re
 import sys
 import time
@@ -46,9 +47,9 @@ from typing import Any, Callable
 import yaml
 
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted
 from lstmkit.run_lock import folder_lock
-from lstmkit.files import check_writable
+from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
@@ -139,7 +140,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
         with _storage_errors(storage):
-            _check_continues(optuna, study, task, space, storage)
+            _check_continues(optuna, study, task, space, storage, _fixed(flat_base))
     except LstmkitError:
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
@@ -324,6 +325,27 @@ def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
 _SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
 _LOST = "worker_lost"         # trials.csv's mark of a trial whose worker died (failed by the heartbeat)
+_FIXED = "fixed"              # user attribute of a study: the settings every trial shares (see _fixed)
+# how a trial shows and where it runs, not what it learns: a worker may set them its own way
+_FREE = frozenset({"device", "progress", "tensorboard", "doctor"})
+_FLAGS = {"data": "--data", "max_epochs": "--epochs", "target": "--target", "time": "--time"}   # the rest: --config
+
+
+def _fixed(flat_base: dict[str, Any]) -> dict[str, Any]:
+    """The settings every trial of a study shares, as the study records them (plain JSON; data given
+    in memory by its type only): the data file by its absolute path (``sales.csv`` and
+    ``./sales.csv`` are one file), less :data:`_FREE`."""
+    fixed = {}
+    for key, value in flat_base.items():
+        if key in _FREE:
+            continue
+        if key == "data" and isinstance(value, (str, Path)):
+            value = os.path.abspath(value)
+        try:
+            fixed[key] = json_safe(value)
+        except TypeError:                    # a DataFrame, an array: not recorded by value
+            fixed[key] = f"<{type(value).__name__}>"
+    return fixed
 _HEARTBEAT_S = 10             # a running trial's worker says it is alive this often (optuna's heartbeat);
 _GRACE_S = 60                 # silent this long, its trial is lost (a killed worker): failed, not counted
 _SQLITE_TIMEOUT_S = 120       # how long a worker waits for another's write to an SQLite study
@@ -422,6 +444,10 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
             raise _storage_problem(storage, e) from None
 
 
+# what SQLite says when its file cannot be written: a full disk, a file size limit (a disk I/O error), read-only
+_UNWRITABLE = ("disk i/o error", "database or disk is full", "readonly database")
+
+
 def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
     """The one line for a storage that cannot be opened, or that failed under a search."""
     reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
@@ -430,6 +456,13 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
                             f"{_SQLITE_TIMEOUT_S} s ({reason})",
                             "run fewer workers on one SQLite file, or give them a server database "
                             "(--storage postgresql://...); the same command continues the study")
+    if any(words in reason.lower() for words in _UNWRITABLE):     # SQLite's words for the disk, not the URL
+        where = (f"on {Path(storage.split(':///', 1)[1]).parent or '.'}" if storage.startswith("sqlite:///")
+                 else "on the database's disk")
+        return EnvironmentProblem(f"could not write the study storage {storage!r} ({reason}): a full disk, a file "
+                                  "size limit (`ulimit -f`) or a folder that cannot be written",
+                                  f"free space or fix permissions {where}, then run the same command again (the "
+                                  "study continues from its last trial)")
     return LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
                         "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
                         "(or leave --storage out: OUT/study.db)")
@@ -446,15 +479,27 @@ def _storage_errors(storage: str):
         raise _storage_problem(storage, e) from None
 
 
-def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str) -> None:
-    """Refuse to continue a study of another task, or one whose trials drew a setting from a range
+def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str,
+                     fixed: dict[str, Any] | None = None) -> None:
+    """Refuse to continue a study of another task, one whose trials drew a setting from a range
     this space cannot continue (optuna raised a traceback in the first trial: a categorical
-    setting's choices changed, an int range became a float one, a log scale a linear one);
-    a new study records its task."""
+    setting's choices changed, an int range became a float one, a log scale a linear one), or one
+    run with other ``fixed`` settings (:func:`_fixed`: another --data, --epochs or --config value,
+    whose trials' losses do not compare with the study's: they were mixed in, and best.yaml named
+    the old trials' best with the new settings); a new study records its task and fixed settings."""
     recorded = study.user_attrs.get("task")
     if recorded not in (None, task):
         raise LstmkitError(f"the study {study.study_name!r} in {storage} tunes {recorded}, not {task}",
                            f"name another study for {task} (--study {task}) or pass another --out")
+    before = study.user_attrs.get(_FIXED)
+    if isinstance(before, dict) and fixed is not None and before != fixed:
+        key = next(k for k in sorted(set(before) | set(fixed)) if before.get(k) != fixed.get(k))
+        raise LstmkitError(f"the study {study.study_name!r} in {storage} was run with {key}={before.get(key)!r}, "
+                           f"not {fixed.get(key)!r}: its trials' losses compare only under the same fixed settings",
+                           f"continue it with the {_FLAGS.get(key, key + ' in --config')} it began with, or start a "
+                           "new study (--study NAME or another --out)")
+    if before is None and fixed is not None:
+        study.set_user_attr(_FIXED, fixed)
     drawn = {}
     for trial in study.get_trials(deepcopy=False):
         drawn.update(trial.distributions)

@@ -133,3 +133,22 @@ def test_the_intact_copy_resumes(trained, tmp_path, capsys):
     _unfinished(run)
     code, out, err = run_cli(["forecast", "train", "--resume", run], capsys)
     assert code == 0, err
+
+
+def test_a_resume_removes_the_temporary_files_a_killed_process_left(trained, tmp_path, capsys):
+    """kill -9 (the OOM killer, a scheduler's hard stop) while a checkpoint or plot was written left
+    its temporary file, as large as the checkpoint, in the run for good: the resume, holding the run,
+    removes them (and nothing else)."""
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run)
+    _unfinished(run)
+    left = [run / "checkpoints" / ".last.safetensors.k2_9xq1a.tmp", run / "plots" / ".loss.png.Ab3dE5g7.tmp",
+            run / ".lstmkit.json.zz8y7x6w.tmp"]
+    kept = [run / "notes.tmp", run / "plots" / ".mine.tmp"]                 # not an atomic write's name
+    for path in left + kept:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"\0" * 1000)
+    code, out, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0, err
+    assert [p for p in left if p.exists()] == [] and all(p.exists() for p in kept)

@@ -219,6 +219,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--test", "{d}/other_names.csv"), 2, "name the columns of the test data as the training data's"),
     (_train("--encoding", "klingon"), 2, "klingon"),
     (_series("ragged.tsv"), 2, "--unequal-length"),
+    # the command line's words for the hints a Python caller reads as keywords (unequal_length=True, min_freq=2)
+    (_series("ragged.tsv"), 2, "— pass --unequal-length if they are meant to differ, else fix the ragged rows"),
+    (_train("--val-frac", "1.5"), 2, "— pass --val-frac 0.1, a --val file, or 0 to hold nothing out, say"),
+    (_train("--min-freq", "100000"), 2, "— pass --min-freq 2 (rarer words become unknown)"),
     (_series("series_big.tsv"), 2, "sequence 4 of"),
     (_series("series_nan.tsv"), 2, "series_nan.tsv line 1: value 2 is infinite ('inf')"),     # was 'sequence 1 of'
     (_series("series_underscore.tsv"), 2, "line 1: value 2 is not a number ('1_000')"),        # float() read 1000

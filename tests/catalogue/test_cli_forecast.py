@@ -303,6 +303,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--id", "id", data="two_int_steps.csv"), 2, "the series step by different steps in time column 'time': "
      "series 'b' by 7, series 'a' by 1 (1 of 2 series differ from 'a')"),
     (_train(data="short.csv"), 2, "need at least"),
+    # the command line's words for the hints a Python caller reads as keywords (lookback=, horizon=)
+    (_train(data="short.csv"), 2, "— shorten --lookback (or --horizon) or supply more data"),
+    (_train("--lookback", "0"), 2, "`lookback` must be a positive integer, got 0 — pass --lookback 1 or more"),
+    (_train("--dropout", "1.5"), 2, "— pass --dropout 0.2, say"),
     (_train("--lookback", "1", "--horizon", "1", data="three.csv"), 2, "need at least 4 for lookback 1 + horizon 1 with "
      "70/15/15 splits — supply at least 4 rows"),                    # not 'shorten --lookback': it is 1 already
     (_train(data="big.csv"), 2, "holds 1e+300 in line 52, beyond the float32 range"),

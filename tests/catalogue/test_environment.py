@@ -74,6 +74,68 @@ def test_disk_full_at_a_checkpoint_keeps_the_last_one_and_resume_finishes(tmp_pa
     assert resumed.keys() == whole.keys() and all(resumed[k].equal(whole[k]) for k in whole)
 
 
+@pytest.mark.parametrize("name, nth, note", [("loss.png", 1, " (its checkpoint holds every epoch)"),
+                                              ("history.csv", 2, "")], ids=["plot", "history"])
+def test_disk_full_writing_a_plot_or_the_history_resumes_from_the_checkpoint(name, nth, note, tmp_path, capsys, csv,
+                                                                             monkeypatch):
+    """A write that failed after the last epoch (a plot, the weights) or in the loop (history.csv,
+    epoch 2's) said 'run the command again', which trains anew, and left the run 'training'; the
+    checkpoint holds the epochs: the run is marked interrupted and the line names its --resume,
+    which saves what a whole run saves."""
+    out = tmp_path / "runs"
+    _fail_nth_replace(monkeypatch, name, nth)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
+    run = _run_folder(out)
+    _one_env_line(code, err, "could not write", name, "no space left on device",
+                  f"then continue with: lstmkit forecast train --resume {run}{note}")
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0 and json.loads((run / "lstmkit.json").read_text())["status"] == "finished", err
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "whole"], capsys)
+    whole = _run_folder(tmp_path / "whole")
+    assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+
+
+def test_a_file_size_limit_names_the_limit_not_free_space(tmp_path, csv):
+    """Under a file size limit (``ulimit -f``, a scheduler's job limit) a checkpoint larger than it
+    fails with EFBIG: the fix said 'free space or fix permissions', which changes nothing."""
+    import resource
+    import subprocess
+    import sys
+    limit = 12 * 1024                          # lstmkit.json fits; the first checkpoint (about 30 kB) does not
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "forecast", "train", "--data", str(csv), *FLAGS,
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limited)
+    run = _run_folder(tmp_path / "runs")
+    _one_env_line(proc.returncode, proc.stderr, "could not write checkpoint", "(file too large)",
+                  f"raise the file size limit this command runs under ({limit} bytes; `ulimit -f`")
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+
+
+def test_a_study_storage_past_the_file_size_limit_is_the_environment(tmp_path, csv):
+    """SQLite's 'disk I/O error' (a file size limit; 'database or disk is full' on a full disk) said
+    'cannot open the study storage — pass an SQLAlchemy URL that can be opened', exit 2."""
+    import resource
+    import subprocess
+    import sys
+
+    def limited():                      # the new study's tables need more than this
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    out = tmp_path / "tune"
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "tune", "forecast", "--data", str(csv), "--target", "y",
+                           "--time", "time", "--trials", "1", "--epochs", "1", "--device", "cpu", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    _one_env_line(proc.returncode, proc.stderr, f"could not write the study storage 'sqlite:///{out}/study.db'",
+                  "a file size limit (`ulimit -f`)", f"free space or fix permissions on {out}, then run the same "
+                  "command again")
+
+
 def test_read_only_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
     out = tmp_path / "runs"
     _fail_nth_replace(monkeypatch, "last.safetensors", 1, errno.EROFS)
@@ -277,3 +339,41 @@ def test_a_read_only_working_folder_and_the_default_out(argv, problem, trained_r
         line = check([a.format(d=d) for a in argv], 1, problem.format(ro=ro), tmp_path, capsys, d)
     assert "pass a writable --out folder" in line.partition(" — ")[2], line
     assert not any(ro.iterdir())
+
+
+# The ONNX exporter writing its graph into a full disk (or past a file size limit): export onnx said the
+# model 'does not export to ONNX (the exporter cannot trace it: OSError)', exit 2; export int8 dropped
+# its onnx backend as refused and wrote a run without it. Both are exit 1 naming the disk, nothing written.
+@pytest.mark.parametrize("argv, problem", [
+    (["export", "onnx", "--run", "{run}", "--out", "{tmp}/g.onnx"], "could not write {tmp}/g.onnx (no space left on device)"),
+    (["export", "int8", "--run", "{run}", "--out", "{tmp}/int8"],
+     "could not write the int8 run {tmp}/int8 (no space left on device); nothing was written"),
+], ids=["onnx", "int8"])
+def test_a_full_disk_under_the_onnx_exporter_is_the_environment(argv, problem, trained_run, tmp_path, capsys,
+                                                                monkeypatch):
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(torch.onnx, "export", full)
+    run = trained_run[1]
+    code, _, err = run_cli([str(a).format(run=run, tmp=tmp_path) for a in argv], capsys)
+    _one_env_line(code, err, problem.format(tmp=tmp_path), f"free space or fix permissions on {tmp_path}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_int8_run_whose_onnx_backend_was_refused_keeps_no_float_graph_folder(trained_run, tmp_path, capsys,
+                                                                               monkeypatch):
+    """A graph the exporter refused left the int8 run's hidden '.float' folder (its float graphs) in it."""
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    def untraceable(*a, **k):
+        raise RuntimeError("an op ONNX lacks")
+    monkeypatch.setattr(torch.onnx, "export", untraceable)
+    code, _, err = run_cli(["export", "int8", "--run", trained_run[1], "--out", tmp_path / "int8"], capsys)
+    assert code == 0, err
+    assert "onnx" in json.loads((tmp_path / "int8" / "export_report.json").read_text())["refused"]
+    assert sorted(p.name for p in (tmp_path / "int8").iterdir()) == [
+        "export_report.json", "lstmkit.json", "model.safetensors"]

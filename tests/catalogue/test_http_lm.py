@@ -73,3 +73,26 @@ def test_good_lm_requests_still_answer(lm_client):
     assert got == 200 and out["tokens"] == [8, 4] and len(out["perplexity"]) == 2
     got, answer = lm_client.request("POST", "/predict", '{"prefix": "", "max_tokens": 3, "seed": 0}')
     assert got == 200 and strict_json(answer)["drawn"] <= 3
+
+
+@pytest.mark.parametrize("pending, words", [(7, "pending 7 is not text"), ("&" * 300, "at most 256 characters")])
+def test_a_restored_stream_holding_bad_pending_text_is_refused_and_changes_nothing(lm_client, pending, words):
+    """The text a stream holds for its next message (the start of a character reference split across
+    messages) travels in its state: a restore holding other than text of at most 256 characters is
+    refused naming it, and the stream goes on holding what it held."""
+    ws = lm_client.websocket("/stream")
+    try:
+        ws.send_text(json.dumps("the &am"))
+        assert ws.receive_json()["pending"] == "&am"
+        ws.send_text(json.dumps({"op": "state"}))
+        state = ws.receive_json()["state"]
+        next(iter(state["streams"].values()))["pending"] = pending
+        ws.send_text(json.dumps({"op": "restore", "state": state}))
+        said = ws.receive_json()                             # strict JSON
+        assert words in said["error"] and "malformed" in said["error"]
+        assert_problem_and_fix(said["error"])
+        ws.send_text(json.dumps("p;"))
+        answer = ws.receive_json()
+        assert answer["step"] == 5 and "pending" not in answer
+    finally:
+        ws.close()

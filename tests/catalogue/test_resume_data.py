@@ -106,3 +106,26 @@ def test_a_cli_resume_of_a_run_trained_with_sample_weight_names_the_weights(tmp_
                 callbacks=[CtrlC()])
     check(["classify", "train", "--resume", est.run_dir_], 2, "was trained with sample_weight (40 weights), and this "
           "resume gives none", tmp_path, capsys)
+
+
+def test_a_cli_resume_of_a_run_validated_on_weighted_data_names_the_weights(tmp_path, capsys):
+    """val_data=(X, y, w) given in Python weighs the validation loss early stopping follows; a resume
+    from the command line holds no such data, and would have split a validation part off the file."""
+    import lstmkit
+    from lstmkit.errors import TrainingInterrupted
+    from lstmkit.train.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, trainer, logs) -> None:
+            raise KeyboardInterrupt
+
+    texts = [f"the film {i} was {'good great fine bad awful poor'.split()[i % 6]}" for i in range(40)]
+    labels = ["pos" if i % 6 < 3 else "neg" for i in range(40)]
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(tmp_path / "reviews.csv", index=False)
+    est = lstmkit.TextClassifier(hidden_size=4, max_epochs=2, min_freq=1, progress="off", tensorboard=False,
+                                 doctor=False, device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        est.fit(str(tmp_path / "reviews.csv"), val_data=(texts[:12], labels[:12], np.linspace(1, 2, 12)),
+                out=tmp_path / "started", callbacks=[CtrlC()])
+    check(["classify", "train", "--resume", est.run_dir_], 2, "was trained with weights in val_data (12), and this "
+          "resume gives none", tmp_path, capsys)

@@ -79,6 +79,24 @@ def test_a_flag_equal_to_the_recorded_value_resumes(d, tmp_path, capsys):
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
 
 
+def test_a_run_begun_by_another_lstmkit_version_resumes_with_a_warning_and_says_so(d, tmp_path, capsys):
+    """The version a run recorded was never read: a resume by another version mixed two versions'
+    training without a word, and lstmkit.json then named only the newer one."""
+    from cli_helpers import run_cli
+    from lstmkit.version import __version__
+    run = tmp_path / "classify"
+    shutil.copytree(d / "classify", run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "lstmkit_version": "0.0.1"}))
+    code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
+    assert code == 0, err
+    assert (f"warning: {run} was trained so far by lstmkit 0.0.1; this is {__version__}, which continues it: the run "
+            "may differ from one trained whole by either version") in err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert (meta["status"], meta["lstmkit_version"], meta["started_lstmkit_version"]) == ("finished", __version__,
+                                                                                          "0.0.1")
+
+
 # the flag that names each task's training file, and that file in {d}
 MOVED = {"lm": [("--data", "corpus.txt")], "classify": [("--data", "reviews.csv")],
          "translate": [("--src-file", "a.en"), ("--tgt-file", "a.de")]}

@@ -107,6 +107,13 @@ LOADS = [
      "rows"),
     ("window-missing-with-steps", "window", lambda st: _a(st).pop("window") and st, "no window rows"),
     ("window-text", "window", lambda st: _a(st)["window"][0].__setitem__(0, "x") or st, "malformed"),
+    # the per-target "ever nonzero" flags (a stream of zeros forecasts 0): true/false, one per target
+    ("nonzero-text", "state", lambda st: _a(st).update(nonzero=["x"]) or st,
+     r"malformed \(nonzero flags \['x'\], expected 1 of true/false\)"),
+    ("nonzero-two", "state", lambda st: _a(st).update(nonzero=[2]) or st, "nonzero flags"),
+    ("nonzero-null", "window", lambda st: _a(st).update(nonzero=None) or st, "nonzero flags"),
+    ("nonzero-two-targets", "window", lambda st: _a(st).update(nonzero=[True, False]) or st,
+     r"nonzero flags \[True, False\], expected 1"),
 ]
 
 

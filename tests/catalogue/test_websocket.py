@@ -103,6 +103,8 @@ CASES = [
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
     ("op-null", "state", send('{"op": null}'), "unknown op null"),
+    # start and end are a speech stream's ops (its audio's rate): a forecaster's stream takes neither
+    ("op-start-on-a-forecast-stream", "state", send('{"op": "start", "rate": 8000}'), "send one of: reset, state, restore"),
     # an op's other fields were dropped: {"op": "reset", "y": 3.0} reset and lost the observation
     ("op-reset-with-an-observation", "state", after(2, '{"op": "reset", "y": 3.0}'), "takes no other field, not 'y'"),
     ("op-state-with-a-field", "state", after(2, '{"op": "state", "ids": ["a"]}'), "not 'ids'"),

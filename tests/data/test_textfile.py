@@ -181,11 +181,11 @@ def test_a_frame_with_numbered_columns_is_named_as_such():
     with pytest.raises(LstmkitError, match=r"source column 'src' not found in the DataFrame: its columns are numbered "
                                            r"\(0, 1\), not named — pass --src with the number of the column "
                                            r"\(--src 0\), or name the columns \(pandas: df.columns = \['src', ...\]\)"):
-        table_column(df, "src", "source", " in the DataFrame", "--src")
+        table_column(df, "src", "source", " in the DataFrame", "src")
     assert table_column(df, "1", "target", " in the DataFrame").tolist() == ["a dog", "a cat"]
     stacked = df.set_axis(pd.MultiIndex.from_tuples([("de", "text"), ("en", "text")]), axis=1)   # a groupby's
     with pytest.raises(LstmkitError, match=r"the columns in the DataFrame have 2 levels .*df.droplevel\(0, axis=1\)"):
-        table_column(stacked, "src", "source", " in the DataFrame", "--src")
+        table_column(stacked, "src", "source", " in the DataFrame", "src")
     numbers = pd.DataFrame([[1.5, 2.5]], columns=pd.Index([10, 20]))         # a sheet's first row of data
     with pytest.raises(LstmkitError, match="first line reads as data"):
         table_column(numbers, "text", "text", " in x")

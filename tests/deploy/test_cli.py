@@ -145,3 +145,31 @@ def test_export_onnx_with_data_says_data_is_for_int8(run):
 def test_the_int8_summary_says_larger_when_the_file_grew():
     from lstmkit.deploy.cli import size_change
     assert (size_change(1.784), size_change(0.65), size_change(1.0)) == ("1.78x smaller", "1.54x larger", "1.00x smaller")
+
+
+# the child: SIGTERM to itself once int8 export has made its temporary folder and quantizes, then the CLI
+_SIGTERM_IN_INT8 = """
+import os, signal, sys
+import lstmkit.deploy.quantize as quantize
+real = quantize.quantize_torch
+def quantize_torch(net):
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(10**7): pass
+    return real(net)
+quantize.quantize_torch = quantize_torch
+sys.argv = ["lstmkit", "export", "int8", "--run", {run!r}, "--backend", "torch"]
+from lstmkit.launch import main
+main()
+"""
+
+
+def test_sigterm_in_an_export_is_ctrl_c_one_line_and_no_half_made_folder(run):
+    """SIGTERM (kill, a scheduler's stop) was an interrupt only while a model trained: elsewhere the
+    default action ended Python at once, status -15, no message, and int8's hidden temporary folder
+    (.run-int8.XXXX) was left beside the run."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", _SIGTERM_IN_INT8.format(run=str(run))], capture_output=True,
+                          text=True, timeout=300)
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
+    assert sorted(p.name for p in run.parent.iterdir()) == ["run"]

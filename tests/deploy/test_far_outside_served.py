@@ -85,3 +85,10 @@ def test_a_history_of_zeros_is_answered_zero_as_predict_forecasts_it(client, abs
     with pytest.warns(UserWarning, match="the series has only zeros in its history: forecast 0"):
         got = abs_forecaster.predict(sine_frame(n=24, seed=3).assign(y=0.0), engine="torch")
     assert got["y"].tolist() == [0.0] * 3
+    ws = client.websocket()                               # the /stream WebSocket: zeros so far answer 0 too
+    for temp in zeros["temp"][:3]:
+        ws.send_text(json.dumps({"y": 0.0, "temp": temp}))
+        assert ws.receive_json()["forecast"]["y"] == [0.0] * 3
+    ws.send_text(json.dumps({"y": 10.0, "temp": 0.5}))
+    assert all(v != 0 for v in ws.receive_json()["forecast"]["y"])
+    ws.close()

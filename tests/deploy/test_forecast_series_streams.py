@@ -281,3 +281,33 @@ def test_a_stream_that_names_no_series_says_the_id_is_the_streams_and_names_the_
     finally:
         ws.close()
         c.close()
+
+
+# -- a history of zeros -------------------------------------------------------------------------
+def test_a_series_stream_of_zeros_forecasts_zero_as_predict_and_old_states_restore(quantile_run, panel_run):
+    """predict forecasts 0 (every quantile) for a target 0 throughout its history; the stream keeps
+    per target whether a value was ever nonzero (``nonzero`` in its state) and answers the same."""
+    est, L = quantile_run, quantile_run.config_.lookback
+    zeros = sine_frame(n=L, period=SEASON).assign(y=0.0)
+    with pytest.warns(UserWarning, match="the series has only zeros in its history"):
+        want = est.predict(zeros, engine="torch")
+    for mode in ("window", "state"):
+        s = est.stream(mode=mode, engine="torch")
+        answers = s.run(_obs(zeros), id="a")
+        assert all((a["forecast"] == 0).all() and (a["quantiles"] == 0).all() for a in answers), mode
+        np.testing.assert_array_equal(answers[-1]["forecast"][:, 0], want["y"].to_numpy())
+        state = s.state_dict()
+        assert state["streams"]["a"]["nonzero"] == [0]
+        t = est.stream(mode=mode, engine="torch")
+        t.load_state_dict(json.loads(json.dumps(state)))
+        assert (t.step({"y": 0.0, "temp": 0.1}, id="a")["forecast"] == 0).all()
+        assert (t.step({"y": 0.5, "temp": 0.1}, id="a")["forecast"] != 0).all()
+        del state["streams"]["a"]["nonzero"]              # saved before the flag: read from the rows kept
+        t.load_state_dict(state)
+        kept = len(state["streams"]["a"]["rows"])
+        answer = t.step({"y": 0.0, "temp": 0.1}, id="a")["forecast"]
+        assert (answer == 0).all() == (kept == L), (mode, kept)       # all L values kept: still only zeros
+    s = panel_run.stream(mode="window", engine="torch")                # many series: its own flag each
+    a = s.run([{"id": "s1", "y": 0.0, "temp": t} for t in zeros["temp"]], id="one")
+    b = s.run([{"id": "s2", "y": 6.0 + v, "temp": t} for v, t in zip(np.sin(np.arange(L)), zeros["temp"])], id="two")
+    assert (a[-1] == 0).all() and (b[-1] != 0).all()

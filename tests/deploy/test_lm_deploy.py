@@ -367,6 +367,60 @@ def test_word_stream_reads_words(word_lm):
         s.step("!!")
 
 
+def test_a_character_reference_split_across_messages_is_read_as_one(char_lm, word_lm, monkeypatch):
+    """'&am' then 'p;' were read as they came: the characters '&', 'a', 'm' (the word 'am') then 'p', ';',
+    where the text they split reads '&' (the tokenizer decodes references). The tail that may still
+    become a reference is held for the next message (a word model: its word), '</s>' reads it as written."""
+    char = adapter_for(char_lm.run_dir_)
+    whole = char.open_stream("torch").run(["the &amp; caf&eacute; cat", "</s>"])
+    s = char.open_stream("torch")
+    got = s.run(["the &am", "p; caf&", "eacu", "te; cat", "</s>"])
+    assert [a.get("pending") for a in got] == ["&am", "&", "&eacu", None, None]
+    assert got[2]["tokens"] == [] and got[2]["logprob"] == 0.0 and got[2]["next"] == got[1]["next"]
+    assert sum((a["tokens"] for a in got), []) == sum((a["tokens"] for a in whole), [])
+    assert "a" not in got[0]["tokens"][-1:] and got[1]["tokens"][0] == char_lm.tokenizer_.itos[
+        char_lm.tokenizer_.token_id("&")]
+    assert sum(a["logprob"] for a in got) == pytest.approx(sum(a["logprob"] for a in whole), abs=1e-5)
+    assert s.steps() == sum(len(a["tokens"]) for a in whole)
+    # what is held at the end of the line is read as written
+    t = char.open_stream("torch")
+    t.step("the cat &am")
+    read = [char_lm.tokenizer_.itos[char_lm.tokenizer_.token_id(c)] for c in "&am"]      # '&' unknown: <unk>
+    assert t.step("</s>")["tokens"] == [*read, "</s>"] and t.steps() == 12
+    # a word model holds the word the reference is in
+    w = adapter_for(word_lm.run_dir_).open_stream("torch")
+    said = w.run(["the big caf&eacu", "te; dog", "&", "</s>"])
+    once = adapter_for(word_lm.run_dir_).open_stream("torch").step("the big caf&eacute; dog")
+    assert [a["tokens"] for a in said] == [["the", "big"], once["tokens"][2:], [], ["</s>"]]
+    assert said[1]["logprob"] + said[0]["logprob"] == pytest.approx(once["logprob"], abs=1e-5)
+    assert word_lm.tokenizer_.base.tokens("caf&eacute;") == ["café"]
+    assert said[0]["pending"] == "caf&eacu" and said[2]["pending"] == "&"
+    with pytest.raises(LstmkitError, match="no token"):
+        w.step("!!")
+    # a model saved before references were decoded (no html) reads each message as it comes
+    old = char.open_stream("torch")
+    monkeypatch.setattr(old.tokenizer.base, "html", False)
+    assert old.step("&am")["tokens"] == read and "pending" not in old.step("x")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".safetensors"])
+def test_the_text_a_stream_holds_is_saved_and_restored_with_it(char_lm, tmp_path, suffix):
+    adapter = adapter_for(char_lm.run_dir_)
+    s = adapter.open_stream("torch")
+    s.step("the caf&eacu", id="a")
+    s.step("&", id="b")                                       # held whole: no token read yet
+    assert s.state_dict()["streams"]["a"]["pending"] == "&eacu" and s.state_dict()["streams"]["b"]["pending"] == "&"
+    t = adapter.open_stream("torch")
+    t.restore(s.save(tmp_path / f"state{suffix}"))
+    saved = s.state_dict()
+    for sid in ("a", "b"):
+        assert t.step("te; cat", id=sid) == s.step("te; cat", id=sid)
+    assert "pending" not in s.state_dict()["streams"]["a"]
+    for bad in (7, "&" * 300):                              # held text is text, at most MAX_HELD characters
+        with pytest.raises(LstmkitError, match="malformed"):
+            t.load_state_dict({**saved, "streams": {"a": {**saved["streams"]["a"], "pending": bad}}})
+
+
 # -- through the HTTP service ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lm_client(char_lm):
@@ -413,6 +467,13 @@ def test_websocket_streams_tokens_through_the_service(char_lm):
         assert ws.receive_json() == {"reset": True}
         ws.send_text(json.dumps("t"))
         assert ws.receive_json()["logprob"] == pytest.approx(expected[0]["logprob"], abs=1e-5)
+        # a character reference split across two messages is read once it is whole
+        ws.send_text(json.dumps(" &am"))
+        held = ws.receive_json()
+        assert held["tokens"] == [" "] and held["pending"] == "&am" and held["step"] == 2
+        ws.send_text(json.dumps({"text": "p;"}))
+        done = ws.receive_json()
+        assert "pending" not in done and done["step"] == 3 and len(done["tokens"]) == 1
     finally:
         ws.close()
 

@@ -131,3 +131,23 @@ def test_gru_exports_h_only_and_streams_from_onnx(tmp_path):
     onnx_stream = est.stream(engine="onnx")
     assert onnx_stream.mode == "state"
     np.testing.assert_allclose(np.array(onnx_stream.run(obs)), np.array(torch_steps), atol=1e-4)
+
+
+def test_a_history_of_zeros_forecasts_zero_under_onnx_and_the_report_says_the_graph_alone_does_not(
+        onnx_run, abs_forecaster):
+    """The graph reads one scaled window and cannot tell a history of zeros: the rule is applied
+    around it (predict, the stream), and onnx.json lists it among what the graph alone lacks."""
+    report = json.loads((onnx_run / "onnx.json").read_text())
+    assert any(n.startswith("a target 0 throughout the history given forecasts 0") for n in report["around_graph"])
+    assert report["around_graph"][0].startswith("per-series scaling")
+    est = Forecaster.load(onnx_run)
+    zeros = sine_frame(n=24, seed=3).assign(y=0.0)
+    with pytest.warns(UserWarning, match="only zeros in its history"):
+        assert (est.predict(zeros, engine="onnx")["y"] == 0).all()
+    s = est.stream(engine="onnx")
+    answers = s.run([{"y": 0.0, "temp": t} for t in zeros["temp"]])
+    assert all((a == 0).all() for a in answers)
+    adapter = ForecastAdapter(est)                                                 # the graph alone: not 0
+    y = load_runner(onnx_run).run(adapter.encode_rows(zeros[adapter.columns].to_numpy())[None],
+                                  [np.zeros((2, 1, 16), np.float32)] * 2)[0]
+    assert (adapter.decode(y[0]) != 0).all()

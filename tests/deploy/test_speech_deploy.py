@@ -532,6 +532,8 @@ def test_a_stream_state_taken_over_the_websocket_restores_on_a_new_connection(ct
                 with pytest.raises(LstmkitError, match="a stream state is malformed"):
                     again.restore(tampered)
             assert again.send([0.0] * 10)["step"] == len(range(0, len(wave), 400)) + 1    # as it was
+            assert again.end()["seconds"] == round((len(wave) + 10) / RATE, 4)          # the Client's speech ops
+            assert again.start(16000) == {"rate": 16000, "model_rate": RATE}
 
 
 def test_a_speech_stream_saves_and_restores_a_file_as_other_streams_do(ctc, tmp_path):
@@ -684,3 +686,130 @@ def test_an_op_carrying_audio_is_refused_naming_it_and_a_restore_is_told_the_ops
     python = adapter_for(ctc).open_stream("torch", ctc)                   # Python is told the method
     with pytest.raises(LstmkitError, match=r"restore the object state_dict\(\) returned"):
         python.load_state_dict(tampered)
+
+
+# -- streaming audio at another rate ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """A 16 kHz CTC run (trained on the 8 kHz corpus upsampled): 8 kHz audio is upsampled for it."""
+    return tiny_run(tmp_path_factory.mktemp("wide"), mode="ctc", n=24, max_epochs=4, sample_rate=16000)
+
+
+def _logged(stream):
+    """``stream`` whose network outputs (log-probabilities ``[T', V]`` per call) are kept in a list."""
+    seen, run = [], stream._run
+
+    def kept(x, state):
+        y, state = run(x, state)
+        seen.append(y[0])
+        return y, state
+    stream._run = kept
+    return seen
+
+
+@pytest.mark.parametrize("which, rate, engine", [("wide", 8000, "torch"), ("ctc", 44100, "onnx"), ("ctc", 16000, "torch")])
+def test_a_stream_started_at_another_rate_ends_in_what_predict_gives_the_whole_recording(which, rate, engine, request):
+    """The stream took samples at the model's rate only. A client now declares its rate first
+    ({"op": "start", "rate": R}, start(R)); chunks of random sizes are resampled as they come, the resampler's
+    state travels with the stream's (restored here mid-utterance into a new stream), and end() hears the
+    resampler's tail: the network's outputs are those of the whole recording resampled at once, and the
+    transcript is what transcribe gives the recording at its rate."""
+    from lstmkit.tasks.speech.resampling import resample
+    run = request.getfixturevalue(which)
+    adapter = adapter_for(run)
+    model_rate = adapter.spec.rate
+    wave = tone_clip("ab dc", seed=3, rate=rate)                   # the client's recording, at its own rate
+    want = adapter.est.transcribe([wave], sample_rate=rate, beam=1, lm=False)[0]
+    whole = adapter.outputs(adapter.net, [adapter.features(resample(wave, rate, model_rate))])[0]
+    first = adapter.open_stream("torch", run)
+    assert first.start(rate, "x") == {"rate": rate, "model_rate": model_rate}
+    logs, partials, rng, k, stream = [_logged(first)], [], np.random.default_rng(rate), 0, first
+    while k < wave.size:
+        size = int(rng.integers(1, 3000))
+        partials.append(stream.step(wave[k:k + size], "x")["partial"])
+        k += size
+        if stream is first and k > wave.size // 2:                  # the state as JSON, into another stream
+            saved = json.loads(json.dumps(first.state_dict(["x"])))
+            assert saved["streams"]["x"]["rate"] == rate and saved["streams"]["x"]["resampler"]["held"]
+            stream = adapter.open_stream(engine, run)
+            stream.load_state_dict(saved)
+            logs.append(_logged(stream))
+    answer = stream.end("x")
+    assert answer == {"transcript": want, "seconds": round(wave.size / rate, 4)}
+    assert len(want) > 1 or which == "wide"             # the 16 kHz run is barely trained: its outputs tell
+    assert all(want.startswith(p) for p in partials)
+    np.testing.assert_allclose(np.concatenate([y for log in logs for y in log]), whole, rtol=0, atol=1e-4)
+    assert stream.steps("x") == 0 and stream.state_dict()["streams"]["x"]["rate"] == rate    # the next utterance
+
+
+def test_the_websocket_starts_a_stream_at_the_clients_rate_and_its_state_goes_on_over_a_new_connection(ctc):
+    """{"op": "start", "rate": R} before the first chunk, {"op": "end"} after the last: what a client that
+    records at 16 kHz sends an 8 kHz model; the state {"op": "state"} gave, resampler included, restores on
+    a new connection; a bad start is refused naming its field, the stream as it was."""
+    from lstmkit.deploy.server import create_app
+    from lstmkit.tasks.speech.resampling import resample
+    wave = resample(sf.read(_wavs(ctc, 1)[0], dtype="float32")[0], RATE, 16000)
+    want = adapter_for(ctc).est.transcribe([wave], sample_rate=16000, beam=1, lm=False)[0]
+    client = Client(create_app(ctc, engine="torch"))
+
+    def said(ws, message):
+        ws.send_text(json.dumps(message))
+        return ws.receive_json()
+    chunks = [wave[k:k + 777].tolist() for k in range(0, wave.size, 777)]
+    try:
+        ws = client.websocket()
+        assert said(ws, {"op": "start", "rate": 16000.0}) == {"rate": 16000, "model_rate": RATE}
+        for chunk in chunks[:len(chunks) // 2]:
+            answer = said(ws, chunk)
+        assert answer["seconds"] == round(len(chunks) // 2 * 777 / 16000, 4)
+        err = said(ws, {"op": "start", "rate": 8000})
+        assert err["field"] == "op" and "has begun at 16000 Hz" in err["error"], err
+        saved = said(ws, {"op": "state"})["state"]
+        ws.close()
+        ws = client.websocket()
+        assert said(ws, {"op": "restore", "state": saved})["step"] == len(chunks) // 2
+        for chunk in chunks[len(chunks) // 2:]:
+            said(ws, chunk)
+        assert said(ws, {"op": "end"}) == {"transcript": want, "seconds": round(wave.size / 16000, 4)}
+        for bad, field, words in [({"op": "start", "rate": 500}, "rate", "from 1000 to 768000, got 500"),
+                                  ({"op": "start", "rate": True}, "rate", "got true"),
+                                  ({"op": "start", "rate": "8k"}, "rate", "got '8k'"),
+                                  ({"op": "start"}, "rate", 'the op "start" needs "rate"'),
+                                  ({"op": "start", "rate": 8000, "audio": [0.0]}, "audio", 'takes only "rate"'),
+                                  ({"op": "end", "rate": 8000}, "rate", "takes no other field"),
+                                  ({"op": "stop"}, "op", "send one of: reset, state, restore, start, end")]:
+            err = said(ws, bad)
+            assert err["field"] == field and words in err["error"] and " — " in err["error"], (bad, err)
+        assert said(ws, {"op": "state"})["state"]["streams"]["this"]["rate"] == 16000     # as the end left it
+        ws.close()
+    finally:
+        client.close()
+
+
+def test_a_state_saved_before_streams_had_a_rate_restores_and_a_broken_resampler_is_refused(ctc):
+    """A state without "rate" (saved before it was kept) goes on at the model's rate, as it did; a
+    resampler's state whose counts no resampler holds is a malformed state, the streams as they were."""
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    want = _stream_through(adapter.open_stream("torch", ctc), wave, 400)[-1]
+    stream = adapter.open_stream("torch", ctc)
+    _stream_through(stream, wave[:1600], 400)
+    old = json.loads(json.dumps(stream.state_dict(["s"])))
+    assert old["streams"]["s"].pop("rate") == RATE and "resampler" not in old["streams"]["s"]
+    again = adapter.open_stream("torch", ctc)
+    again.load_state_dict(old)
+    assert _stream_through(again, wave[1600:], 400)[-1] == want
+    stream.start(22050, "r")
+    stream.step(np.zeros(3000, np.float32), "r")
+    good = json.loads(json.dumps(stream.state_dict(["r"])))
+    for edit in [lambda r: r["resampler"].update(done=r["resampler"]["done"] + 1),
+                 lambda r: r["resampler"].update(held=r["resampler"]["held"][1:]),
+                 lambda r: r["resampler"].update(start=1.5), lambda r: r.pop("resampler"),
+                 lambda r: r.update(rate=RATE), lambda r: r.update(rate=10 ** 9), lambda r: r.update(rate="22050")]:
+        broken = json.loads(json.dumps(good))
+        edit(broken["streams"]["r"])
+        with pytest.raises(LstmkitError, match="a stream state is malformed"):
+            again.load_state_dict(broken)
+    assert again.steps("r") == 0
+    again.load_state_dict(good)
+    assert again.state_dict(["r"]) == stream.state_dict(["r"])

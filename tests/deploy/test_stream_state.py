@@ -57,3 +57,35 @@ def test_the_fast_step_checks_its_answer_too(abs_forecaster, monkeypatch):
     with pytest.raises(LstmkitError, match="not finite"):
         s.step(_obs(1)[0], id="a")
     assert s.state_dict() == before
+
+
+def _zeros(n):
+    return [{"y": 0.0, "temp": o["temp"]} for o in _obs(n)]
+
+
+@pytest.mark.parametrize("which, mode", [("abs", "state"), ("abs", "window"), ("rel", "window")])
+def test_a_stream_of_zeros_forecasts_zero_as_predict_and_keeps_its_flag_in_its_state(
+        which, mode, abs_forecaster, rel_forecaster):
+    """A series 0 throughout its history forecasts 0 in predict; a plain run's stream (the fast step,
+    the general state path, a window) fed only zeros forecast the network's offset from 0 instead.
+    It keeps per target whether a value was ever nonzero, through save and restore."""
+    est = abs_forecaster if which == "abs" else rel_forecaster
+    L = est.config_.lookback
+    s = est.stream(mode=mode, engine="torch")
+    answers = s.run(_zeros(L), id="a")
+    assert all((a == 0).all() for a in answers)
+    with pytest.warns(UserWarning, match="the series has only zeros in its history: forecast 0"):
+        want = est.predict(sine_frame(n=L, seed=4).assign(y=0.0), engine="torch")
+    np.testing.assert_array_equal(answers[-1][:, 0], want["y"].to_numpy())
+    t = est.stream(mode=mode, engine="torch")
+    t.load_state_dict(s.state_dict())
+    assert s.state_dict()["streams"]["a"]["nonzero"] == [False]
+    assert (t.step(_zeros(1)[0], id="a") == 0).all()                 # still only zeros
+    y = t.step(_obs(1)[0], id="a")
+    assert (y != 0).all()                                            # a value: the network's answer
+    assert (t.step(_zeros(1)[0], id="a") != 0).all()                 # ever nonzero: zeros after it are not 0
+    old = s.state_dict()
+    del old["streams"]["a"]["nonzero"]                               # a state saved before the flag
+    u = est.stream(mode=mode, engine="torch")
+    u.load_state_dict(old)
+    assert (u.step(_zeros(1)[0], id="a") != 0).all()                 # answers as it did when saved

@@ -11,11 +11,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.train.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from speech_data import write_manifest  # noqa: E402
-from translate_data import make_pairs  # noqa: E402
+from estimator_data import EXTRA, NAMES, QUICK, fit_data, labelled_texts  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402  (autouse: one torch thread)
-
-QUICK = dict(hidden_size=8, max_epochs=1, progress="off", tensorboard=False, doctor=False, seed=0)
 
 
 class Fails(Callback):
@@ -25,44 +22,12 @@ class Fails(Callback):
         raise RuntimeError("out of memory")
 
 
-def _texts(n: int = 40) -> tuple[list[str], list[str]]:
-    words = {"pos": "good great fine", "neg": "bad awful poor"}
-    labels = ["pos" if i % 2 else "neg" for i in range(n)]
-    return [f"the film {i} was {words[c].split()[i % 3]}" for i, c in enumerate(labels)], labels
-
-
-def _data(name: str, tmp_path: Path):
-    """Small data each estimator fits on: (args of fit, what predict takes)."""
-    if name == "Forecaster":
-        y = np.sin(np.arange(80) / 4)
-        return (y,), y
-    if name == "TextClassifier":
-        x, y = _texts()
-        return (x, y), x
-    if name == "SequenceClassifier":
-        rng = np.random.default_rng(0)
-        y = np.array(["up", "down"] * 10)
-        X = np.stack([np.linspace(0, 1 if c == "up" else -1, 12) + rng.normal(0, 0.05, 12) for c in y])
-        return (X, y), X
-    if name == "Translator":
-        pairs = make_pairs(30)
-        return (pairs,), [s for s, _ in pairs[:3]]
-    if name == "LanguageModel":
-        lines = ["the red dog runs", "the big cat sits"] * 15
-        return (lines,), lines
-    return (write_manifest(tmp_path, 12, seed=0),), None
-
-
-NAMES = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer"]
-EXTRA = {"TextClassifier": {"min_freq": 1}, "SpeechRecognizer": {"n_mels": 20, "channels": 8}}
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_a_fit_that_fails_leaves_an_unfitted_estimator_unfitted(name, tmp_path):
     """A fit that failed once the network was built left that untrained network behind: predict
     then answered from random weights, without a word, as though the fit had worked."""
     est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
-    args, _ = _data(name, tmp_path)
+    args, _ = fit_data(name, tmp_path)
     with pytest.raises(RuntimeError, match="out of memory"):
         est.fit(*args, callbacks=[Fails()])
     assert not hasattr(est, "net_")
@@ -74,12 +39,12 @@ def test_a_fit_that_fails_leaves_an_unfitted_estimator_unfitted(name, tmp_path):
 def test_a_refit_refused_keeps_the_model_fitted_before():
     """A refit on three classes, refused after its classes were read, left the new classes over
     the old two-class network: predict_proba raised numpy's 'shape mismatch' from inside."""
-    x, y = _texts()
+    x, y = labelled_texts()
     clf = lstmkit.TextClassifier(**QUICK, min_freq=1).fit(x, y)
     before = clf.predict_proba(x)
     more = ["so-so film" if i % 3 == 0 else t for i, t in enumerate(x)]
     labels = ["meh" if i % 3 == 0 else c for i, c in enumerate(y)]
-    with pytest.raises(LstmkitError, match="min-freq"):
+    with pytest.raises(LstmkitError, match="min_freq="):
         clf.fit(more, labels, min_freq=10**6)
     assert list(clf.classes_) == ["neg", "pos"]
     np.testing.assert_array_equal(clf.predict_proba(x), before)
@@ -103,7 +68,7 @@ def test_ctrl_c_keeps_the_partly_trained_model_for_resume(tmp_path):
 def test_a_warning_of_fit_still_points_at_the_callers_line():
     """Making fit all-or-nothing must not move where its warnings point (a notebook filters and
     shows them by the caller's file and line)."""
-    x, y = _texts()
+    x, y = labelled_texts()
     with pytest.warns(UserWarning, match="holds out") as record:
         lstmkit.TextClassifier(**QUICK, min_freq=1, val_frac=0.6).fit(x, y)
     assert [w.filename for w in record if "holds out" in str(w.message)] == [__file__]
@@ -126,7 +91,7 @@ def test_a_float64_default_dtype_still_fits_and_loads_a_float32_model(name, tmp_
     at twice the size. The model is float32 under either default, and the default is left as it was."""
     import torch
     est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
-    args, X = _data(name, tmp_path)
+    args, X = fit_data(name, tmp_path)
     est.fit(*args, out=tmp_path / "runs")
     assert {p.dtype for p in est.net_.parameters()} == {torch.float32}
     assert torch.get_default_dtype() == torch.float64
@@ -145,7 +110,7 @@ def test_a_fit_inside_no_grad_or_inference_mode_still_trains(name, context, tmp_
     and does not have a grad_fn'. It trains as anywhere else, and the caller's mode is left on."""
     import torch
     est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
-    args, X = _data(name, tmp_path)
+    args, X = fit_data(name, tmp_path)
     with getattr(torch, context)():
         est.fit(*args)
         assert not torch.is_grad_enabled()

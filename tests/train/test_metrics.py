@@ -52,3 +52,23 @@ def test_the_report_lines_up_wide_characters():
     from rich.cells import cell_len
     ends = {cell_len(line[:line.index(f"{1.0:9.4f}")]) for line in lines[1:]}
     assert len(ends) == 1 and ends == {cell_len(lines[0][:lines[0].index("precision")])}
+
+
+def test_sample_weight_weighs_every_score_and_leaves_the_counts():
+    """The validation metrics of a weighted validation part were unweighted: its accuracy said one
+    thing and its weighted loss (what early stopping followed) another."""
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+    y = np.array([0, 0, 1, 1, 1, 0])
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.45, 0.55]])
+    w = np.array([1.0, 0.0, 2.0, 0.5, 1.0, 3.0])
+    m = classification_metrics(y, proba, ["a", "b"], majority=1, sample_weight=w)
+    pred = proba.argmax(1)
+    assert m["weighted"] and m["accuracy"] == pytest.approx(accuracy_score(y, pred, sample_weight=w))
+    assert m["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro", sample_weight=w))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, proba[:, 1], sample_weight=w))
+    assert m["majority_baseline_accuracy"] == pytest.approx(w[y == 1].sum() / w.sum())
+    assert m["n"] == 6 and [c["support"] for c in m["per_class"].values()] == [3, 3]
+    assert sum(map(sum, m["confusion"]["matrix"])) == 6
+    assert "weighted" not in classification_metrics(y, proba, ["a", "b"])
+    # one class of weight 0 alone left: no ROC curve
+    assert math.isnan(classification_metrics(y, proba, ["a", "b"], sample_weight=np.where(y == 1, 1.0, 0.0))["roc_auc"])

@@ -18,7 +18,7 @@ import math
 import numbers
 from typing import TYPE_CHECKING
 
-from lstmkit.errors import ColumnNotFound, LstmkitError
+from lstmkit.errors import ColumnNotFound, LstmkitError, opt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,21 +39,22 @@ def closest_name(name: str, names: list[str]) -> str | None:
 
 
 
-def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str | None = None) -> pd.Series:
-    """Column ``name`` of ``df``; a missing one is an error listing the columns (fix: ``flag``)."""
+def table_column(df: pd.DataFrame, name: str, role: str, where: str, option: str | None = None) -> pd.Series:
+    """Column ``name`` of ``df``; a missing one is an error listing the columns (fix: the setting
+    ``option`` that names it, ``role`` by default, in the caller's words: :func:`~lstmkit.errors.opt`)."""
     lookup = {str(c): c for c in df.columns}
     if name not in lookup:
-        flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
+        option = option or role
         close = closest_name(name, list(lookup))
         guess = f" (did you mean {close!r}?)" if close else ""
-        names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        names = f"pass {opt(option)} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
         check_flat_columns(df, where)
         if not close and _numbered(df):
-            example = f"{flag} 0" if flag.startswith("--") else f"{flag}='0'"       # the CLI's flag, or Python's
             shown = ", ".join(list(lookup)[:6]) + (", …" if len(lookup) > 6 else "")
             raise LstmkitError(f"{role} column {name!r} not found{where}: its columns are numbered ({shown}), "
                                "not named",
-                               f"pass {flag} with the number of the column ({example}), or name the columns "
+                               f"pass {opt(option)} with the number of the column ({opt(option, '0')}), or name "
+                               f"the columns "
                                f"(pandas: df.columns = [{name!r}, ...])")
         if not close and looks_like_data(list(lookup)):
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "

@@ -179,6 +179,8 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
         values = y_values(y)
     except (ValueError, TypeError):                     # ragged, or not one label each: labels_from_y says so
         return
+    if not values:                                      # no rows: the reader says so (a ValueError, as scikit-learn's)
+        return
     text = next((v for v in values if isinstance(v, str)), None)
     if kind is not None and text is not None:
         words, python, arrays = _AS_KIND[kind]

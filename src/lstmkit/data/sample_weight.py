@@ -16,35 +16,45 @@ from lstmkit.data.arrays import plain_array
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.errors import BadValue, LstmkitError
 
-__all__ = ["WEIGHTS_KEY", "sample_weights", "check_parts", "weights_record", "check_same_weights"]
+__all__ = ["WEIGHTS_KEY", "sample_weights", "weighted_part", "check_parts", "weights_record", "check_same_weights"]
 
 #: The data summary's record of the weights a run trained with (None: it trained without).
 WEIGHTS_KEY = "sample_weight"
 
 
-def sample_weights(sample_weight: Any, n: int) -> np.ndarray:
+def sample_weights(sample_weight: Any, n: int, what: str = "sample_weight") -> np.ndarray:
     """``sample_weight`` as float64 ``[n]``, one weight per labelled row (rows without a label are left
     out before, so they take none), as scikit-learn's ``fit`` and ``score`` take it: numbers, finite,
-    0 or more, not all 0 (a list, an array, a Series, a tensor, a one-row matrix), in an array of its own."""
+    0 or more, not all 0 (a list, an array, a Series, a tensor, a one-row matrix), in an array of its own.
+    ``what`` names the weights in an error (``"val_data[2]"``: the third item of ``fit``'s
+    ``val_data=(X, y, w)``)."""
     try:
         w = np.array(plain_array(sample_weight), dtype=np.float64)     # a copy: a reversed view (w[::-1]) is no tensor
     except (TypeError, ValueError):
-        raise BadValue(f"sample_weight holds values that are not numbers ({str(sample_weight)[:40]})",
+        raise BadValue(f"{what} holds values that are not numbers ({str(sample_weight)[:40]})",
                        "pass one number per labelled row") from None
     if w.ndim == 2 and 1 in w.shape:                    # a column [n, 1]
         w = w.ravel()
     if w.ndim != 1 or len(w) != n:
-        shown = f"{len(w)} sample weights" if w.ndim == 1 else f"sample weights of shape {w.shape}"
+        named = "sample weights" if what == "sample_weight" else f"weights in {what}"
+        shown = f"{len(w)} {named}" if w.ndim == 1 else f"{named} of shape {w.shape}"
         raise BadValue(f"got {shown} for {n} labelled rows",
                        "pass one weight per row that has a label (rows without one are left out)")
     bad = np.flatnonzero(~(w >= 0) | np.isinf(w))      # NaN fails >= 0 too
     if len(bad):
         kind = "an infinite" if np.isinf(w[bad[0]]) else "a negative or missing"
-        raise BadValue(f"sample_weight holds {kind} weight ({w[bad[0]]} at row {bad[0] + 1})",
+        raise BadValue(f"{what} holds {kind} weight ({w[bad[0]]} at row {bad[0] + 1})",
                        "pass finite weights of 0 or more, not all 0")
     if not w.sum() > 0:
-        raise BadValue(f"sample_weight holds only zeros ({n} rows)", "pass finite weights of 0 or more, not all 0")
+        raise BadValue(f"{what} holds only zeros ({n} rows)", "pass finite weights of 0 or more, not all 0")
     return w
+
+
+def weighted_part(data: Any) -> tuple[Any, Any]:
+    """``(data, weights)``: ``val_data=(X, y, w)`` as ``((X, y), w)``, anything else as ``(data, None)``."""
+    if isinstance(data, tuple) and len(data) == 3:
+        return data[:2], data[2]
+    return data, None
 
 
 def check_parts(train: np.ndarray, val: np.ndarray | None, apart: str) -> None:
@@ -59,15 +69,23 @@ def check_parts(train: np.ndarray, val: np.ndarray | None, apart: str) -> None:
                                f"others went to the {other} part)", f"give some {part} rows weight, or {apart}")
 
 
-def weights_record(weights: np.ndarray | None, val_loss: str | None) -> dict[str, Any] | None:
+def weights_record(weights: np.ndarray | None, val_loss: str | None,
+                   val_weights: np.ndarray | None = None) -> dict[str, Any] | None:
     """What a run records of the weights it trains with (None: it trains without): their number, their
-    fingerprint (a resume given others is refused by name) and how its validation loss is reckoned
-    (``val_loss``: ``"weighted"`` by the held-out rows' weights, ``"unweighted"`` for validation data
-    given apart, which carries none, or None when nothing is held out and the weighted training loss
-    decides)."""
-    if weights is None:
+    fingerprint (a resume given others is refused by name) and how its validation loss and accuracy
+    are reckoned (``val_loss``: ``"weighted"`` by the held-out rows' weights or by the weights given
+    with validation data apart (``val_data=(X, y, w)``: ``val_weights``, recorded as ``val_rows`` and
+    ``val_sha256``), ``"unweighted"`` for validation data given apart without weights, or None when
+    nothing is held out and the weighted training loss decides). Weights given with the validation
+    data alone record ``rows`` and ``sha256`` None: training is unweighted."""
+    if weights is None and val_weights is None:
         return None
-    return {"rows": len(weights), "sha256": fingerprint(np.asarray(weights, dtype=np.float64)), "val_loss": val_loss}
+    record = {"rows": None if weights is None else len(weights),
+              "sha256": None if weights is None else fingerprint(np.asarray(weights, dtype=np.float64)),
+              "val_loss": val_loss}
+    if val_weights is not None:
+        record.update(val_rows=len(val_weights), val_sha256=fingerprint(np.asarray(val_weights, dtype=np.float64)))
+    return record
 
 
 def check_same_weights(started: dict[str, Any], summary: dict[str, Any], run_dir: Path) -> None:
@@ -78,6 +96,15 @@ def check_same_weights(started: dict[str, Any], summary: dict[str, Any], run_dir
     if WEIGHTS_KEY not in started or WEIGHTS_KEY not in summary:
         return
     was, now = started[WEIGHTS_KEY], summary[WEIGHTS_KEY]
+    val_was, val_now = (was or {}).get("val_sha256"), (now or {}).get("val_sha256")
+    if val_was != val_now:
+        said = (f"{run_dir} was trained with val_data unweighted, and this resume gives {now['val_rows']} weights "
+                "with it" if val_was is None else f"{run_dir} was trained with weights in val_data ({was['val_rows']}), "
+                "and this resume gives none" if val_now is None else
+                f"val_data's weights differ from those {run_dir} was trained with")
+        raise LstmkitError(said, "pass val_data as the run started with it (val_data=(X, y, w) or (X, y)), or start "
+                           "a new run without resume")
+    was, now = (None if rec is None or rec.get("sha256") is None else rec for rec in (was, now))
     if was is None and now is None:
         return
     again = "pass the same weights (in Python: resume(RUN, data=X, y=y, sample_weight=w))"

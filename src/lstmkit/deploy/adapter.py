@@ -29,7 +29,11 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           stream), ``stream_json(answer)`` (a step's ``/stream`` message fields),
                           ``slow_steps`` (True: the service runs stream steps off its event loop),
                           ``far_outside_notes(rows)`` (a step's warnings from the scaled rows
-                          it read: the service's ``/stream`` ``warnings``, the stream's UserWarning)
+                          it read: the service's ``/stream`` ``warnings``, the stream's UserWarning),
+                          ``stream_mark()`` (a plain stream's ``streaming.StreamMark``: what it
+                          remembers of the values so far beside the state, e.g. a forecaster's
+                          "ever nonzero"), ``around_graph`` (what lstmkit applies around the
+                          exported graph, listed in ``onnx.json`` and ``export_report.json``)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the

@@ -39,7 +39,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import check_out_path, check_writable
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 
-__all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
+__all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
            "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
@@ -123,6 +123,13 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
                            "the graph goes into the run itself)")
 
 
+def around_graph(adapter) -> dict[str, list[str]]:
+    """``{"around_graph": [...]}``: what lstmkit applies around the adapter's graph (its
+    ``around_graph`` hook), which the graph run on its own gives none of; ``{}`` without the hook."""
+    notes = getattr(adapter, "around_graph", None)
+    return {"around_graph": list(notes)} if notes else {}
+
+
 def extra_inputs(adapter, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
     """The adapter's graph inputs beside ``x`` and the state (e.g. ``{"lengths": [B]}``), or none."""
     hook = getattr(adapter, "extra_inputs", None)
@@ -151,6 +158,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
         if traced is not None:
             report["traced"] = type(traced).__name__
+        report.update(around_graph(adapter))
 
     atomic_write(path, write)
     return report
@@ -217,7 +225,7 @@ def _traced(export) -> None:
     """Run a ``torch.onnx.export`` call; the tracer's or exporter's failure becomes a ShapeRefusal."""
     try:
         export()
-    except LstmkitError:
+    except (LstmkitError, OSError):     # writing the graph failed (a full disk, a file size limit): said as such
         raise
     except Exception as e:     # torch's tracer / exporter errors (an op ONNX lacks, a data-dependent shape)
         raise ShapeRefusal(f"the exporter cannot trace it: {type(e).__name__}",

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import read_meta
 
 __all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
@@ -263,6 +263,7 @@ def engine_net(adapter, engine: str = "auto", run: str | Path | None = None) -> 
         return adapter.net
     if run is None:
         raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
-                           "save the model, then run 'lstmkit export onnx --run RUN'")
+                           worded("save the model, then run 'lstmkit export onnx --run RUN'",
+                                  "save the model, then export its graph: model.save(folder); model.export('onnx')"))
     hook = getattr(adapter, "onnx_net", None)
     return hook(Path(run)) if hook is not None else OnnxNet(load_runner(run))

@@ -42,11 +42,11 @@ from torch import nn
 
 from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, load_quantized, quantize_torch,
                                        quantized_tensors, swap_recurrent)
-from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, around_graph, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.files import check_writable, new_folder_mode
+from lstmkit.files import check_writable, new_folder_mode, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 
@@ -130,7 +130,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         os.chmod(tmp, new_folder_mode())    # mkdtemp's 0700: a service run by another user could not read the run
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
                                   "speed_unit": getattr(adapter, "speed_unit", "windows"),
-                                  "threads": torch.get_num_threads(), "fp32": {}}
+                                  "threads": torch.get_num_threads(), **around_graph(adapter), "fp32": {}}
         log("float32: measuring speed")
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
                           **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
@@ -147,6 +147,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                                        "layers": sorted(_quantized_modules(q)),
                                        "quantized_engine": torch.backends.quantized.engine,
                                        **_score(q, fp32, adapter, x_batch, x_one, data, min_seconds)}
+            except EnvironmentProblem:
+                raise
             except LstmkitError as e:
                 refusals["torch"] = str(e)
         if "torch" not in candidates:        # Forecaster.load still needs torch weights: keep fp32
@@ -158,6 +160,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 log("int8 (onnx): exporting, quantizing, measuring speed and quality")
                 candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
                                                     min_seconds)
+            except EnvironmentProblem:      # a full disk, a file size limit: no backend's refusal (it was one)
+                raise
             except LstmkitError as e:
                 refusals["onnx"] = str(e)
         if not candidates:
@@ -198,8 +202,13 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
             raise LstmkitError(f"{target} was written by another command while this export ran (two exports of "
                                f"{run.name} at once?); it is left as it is and nothing else was written",
                                "pass --out NEW_FOLDER (runs are never overwritten)") from None
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError) or (isinstance(e, EnvironmentProblem) and str(tmp) in str(e)):   # named by the
+            # temporary folder, gone now
+            raise EnvironmentProblem(f"could not write the int8 run {target} ({os_reason(e)}); nothing was written",
+                                     f"{write_fix(e, target.parent)}, then run the command again",
+                                     reason=os_reason(e)) from None
         raise
     return target
 
@@ -260,15 +269,19 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     import logging
     floats = tmp / ".float"
     floats.mkdir()
-    graphs = getattr(adapter, "export_graphs", None)
-    if graphs is not None:
-        graphs(floats, "", TOLERANCE)
-        files = list(adapter.onnx_files)
-    else:
-        files = ["model.onnx"]
-        write_onnx(adapter, floats / files[0], fingerprint="")
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "consider pre-processing"
     own = getattr(adapter, "onnx_net", None)         # how the task answers with its graphs (several, or sorted)
+    try:
+        graphs = getattr(adapter, "export_graphs", None)
+        if graphs is not None:
+            graphs(floats, "", TOLERANCE)
+            files = list(adapter.onnx_files)
+        else:
+            files = ["model.onnx"]
+            write_onnx(adapter, floats / files[0], fingerprint="")
+    except BaseException:            # a graph that does not export (a refusal) left .float in the int8 run
+        shutil.rmtree(floats, ignore_errors=True)
+        raise
     try:
         for per_channel in (True, False):            # per tensor where ORT's per-channel graph does not run
             for name in files:
@@ -278,6 +291,8 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
             net = own(tmp) if own is not None else OnnxNet(OnnxRunner(tmp / files[0]))
             if not per_channel or _runs(net, adapter, x_one):
                 break
+    except OSError:          # writing the quantized graph failed (a full disk, a file size limit): said as such
+        raise
     except Exception as e:   # onnxruntime raises plain Exceptions for unsupported graphs
         raise LstmkitError(f"ONNX Runtime could not quantize this graph ({str(e).splitlines()[0][:200]})",
                            "use the torch backend") from None

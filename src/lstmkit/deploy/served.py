@@ -40,7 +40,8 @@ F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
 JSON_TYPES = ("application/json",)             # and any type ending "+json"; no header is none (a 415)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# the fields each /stream op takes: any other is refused, not dropped ({"op": "reset", "audio": [...]} lost the audio)
+# the fields each /stream op takes: any other is refused, not dropped ({"op": "reset", "audio": [...]} lost the audio);
+# a task's stream may add ops of its own (``ops``, the same shape: speech's start and end), called as its methods
 OP_FIELDS = {"reset": ("op",), "state": ("op",), "restore": ("op", "state")}
 _RESTORE = 'send {"op": "restore", "state": S} with the S that {"op": "state"} returned'
 
@@ -195,7 +196,7 @@ class ServedModel:
             if loc:
                 return {"error": said, "field": str(loc[0])}
             if isinstance(msg, dict) and "op" in msg:          # a restore's state (it said "observation")
-                return {"error": said, "field": "state"}
+                return {"error": said, "field": "state" if msg["op"] == "restore" else "op"}
             fallback = "message" if self.task_stream else "observation"
             return {"error": said, "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
 
@@ -205,8 +206,8 @@ class ServedModel:
         return "an observation, {" + ", ".join(f'"{c}": number' for c in self.columns) + "}"
 
     def _field_of(self, msg: Any, path: tuple) -> str:
-        if isinstance(msg, dict) and "op" in msg:
-            return "state"
+        if isinstance(msg, dict) and "op" in msg:              # a restore's state, a start's rate
+            return str(path[0]) if path else "op"
         if isinstance(msg, dict) and path and path[0] in self.columns:
             return path[0]
         if isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(self.columns):
@@ -215,15 +216,21 @@ class ServedModel:
 
     def _operation(self, msg: dict, sid: str) -> dict[str, Any]:
         op, stream = msg["op"], self.stream
-        if not isinstance(op, str) or op not in OP_FIELDS:
-            return {"error": f"unknown op {shown(op)} — send one of: {', '.join(OP_FIELDS)}", "field": "op"}
-        extra = [k for k in msg if k not in OP_FIELDS[op]]
+        fields = {**OP_FIELDS, **getattr(stream, "ops", {})}      # the ops this model's stream takes
+        if not isinstance(op, str) or op not in fields:
+            return {"error": f"unknown op {shown(op)} — send one of: {', '.join(fields)}", "field": "op"}
+        extra = [k for k in msg if k not in fields[op]]
+        takes = " and ".join(f'"{k}"' for k in fields[op][1:])
+        form = "{" + ", ".join(['"op": "' + op + '"', *(f'"{k}": ...' for k in fields[op][1:])]) + "}"
         if extra:                              # refused whole: the stream is as it was
-            takes = " and ".join(f'"{k}"' for k in OP_FIELDS[op][1:])
-            form = "{" + ", ".join(['"op": "' + op + '"', *(f'"{k}": ...' for k in OP_FIELDS[op][1:])]) + "}"
             return {"error": f'the op "{op}" takes {("only " + takes) if takes else "no other field"}, '
                              f"not {shown(extra[0])} (nothing was done) — send {form} alone, and what else it held "
                              "as a message of its own", "field": extra[0]}
+        if op not in OP_FIELDS:                # the stream's own op: its method, given the op's fields
+            missing = [k for k in fields[op][1:] if k not in msg]
+            if missing:
+                return {"error": f'the op "{op}" needs {takes} (nothing was done) — send {form}', "field": missing[0]}
+            return getattr(stream, op)(**{k: msg[k] for k in fields[op][1:]}, id=sid)
         if op == "reset":
             stream.reset(sid)
             return {"reset": True}

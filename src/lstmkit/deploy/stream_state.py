@@ -38,6 +38,7 @@ class StreamSlot:
     window: np.ndarray | None = None                          # window mode: [n <= window, I]
     live: Any = None              # the fast step's own state; when set, `state` is stale
     aux: Any = None               # a StreamExtra's own data
+    mark: Any = None              # a plain stream's StreamMark (JSON-able)
 
 
 class SavedStreams:
@@ -63,6 +64,8 @@ class SavedStreams:
         return self.extra.arrays(slot.aux) if self.extra is not None and slot.aux is not None else {}
 
     def _fields(self, slot: StreamSlot) -> dict[str, Any]:
+        if getattr(self, "mark", None) is not None and slot.mark is not None:
+            return self.mark.fields(slot.mark)
         return self.extra.fields(slot.aux) if self.extra is not None and slot.aux is not None else {}
 
     def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
@@ -105,6 +108,8 @@ class SavedStreams:
         slot = StreamSlot(steps=steps)
         if self.extra is not None and steps:
             slot.aux = self.extra.restore(rec, steps)
+        if getattr(self, "mark", None) is not None and steps:     # a state saved before marks: their default
+            slot.mark = self.mark.restore(rec, steps)
         if self.mode == "state":
             with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
                 slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]

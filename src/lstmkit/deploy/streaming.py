@@ -31,6 +31,11 @@ A model whose streamed input is not one numeric row per step (a language model: 
 message; a CTC speech model: an audio chunk) brings its own stream object through the adapter's
 ``open_stream(engine, run)`` hook; :func:`stream_for` returns either kind.
 
+A plain stream (no :class:`StreamExtra`) may carry a task's :class:`StreamMark` (``adapter.stream_mark()``):
+a small JSON-able memo of the observations so far that changes the answer (a forecaster: which
+targets have ever been nonzero, so a stream of zeros forecasts 0 as ``predict`` does), saved with
+the state; a state saved before the task had one restores the mark's default.
+
 What a stream keeps per id, and its saving and restoring (``state_dict`` / ``load_state_dict``,
 ``save`` / ``restore``), are :mod:`lstmkit.deploy.stream_state` (:class:`Stream`'s base class).
 """
@@ -50,7 +55,7 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StreamExtra", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
+__all__ = ["Stream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
 
 MODES = ("auto", "state", "window")
 
@@ -113,6 +118,24 @@ class StreamExtra(Protocol):
         a malformed record is a ValueError, KeyError or TypeError."""
 
 
+class StreamMark(Protocol):
+    """What a task remembers of a plain stream's observations besides the network's state, and how
+    it changes the answer (see the module docstring). A mark is JSON-able; None before the first step."""
+
+    def seen(self, x_t: Any, mark: Any) -> Any:
+        """The mark once observation ``x_t`` (as sent; already checked by the encoder) is in."""
+
+    def answer(self, answer: Any, mark: Any) -> Any:
+        """The decoded answer as the mark changes it."""
+
+    def fields(self, mark: Any) -> dict[str, Any]:
+        """The mark as a saved stream's fields (JSON-able)."""
+
+    def restore(self, rec: dict[str, Any], steps: int) -> Any:
+        """The mark from a saved stream's record; its default when the record has none (saved
+        before the task kept it). A malformed one is a ValueError."""
+
+
 class Stream(SavedStreams):
     """Step a model through observations, one stream id at a time.
 
@@ -133,16 +156,19 @@ class Stream(SavedStreams):
             that cannot read fewer rows) instead of reading the rows there are.
         watch: the scaled rows ``[k, I]`` a step's answer read (state mode: the observation;
             window mode: the window) -> the step's warnings (a forecaster's ``far_outside_notes``).
+        mark: the task's :class:`StreamMark` of a plain stream (unused with ``extra``).
     """
 
     extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
     watch: Callable[[np.ndarray], list[str]] | None = None
+    mark: StreamMark | None = None
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
                  max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None,
-                 whole_window: bool = False, watch: Callable[[np.ndarray], list[str]] | None = None):
+                 whole_window: bool = False, watch: Callable[[np.ndarray], list[str]] | None = None,
+                 mark: StreamMark | None = None):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -160,6 +186,7 @@ class Stream(SavedStreams):
                        for _ in self.state_names] if mode == "state" else []
         self._fast = fast if mode == "state" and extra is None else None
         self.extra, self.whole_window, self.watch = extra, whole_window, watch
+        self.mark = mark if extra is None else None
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
@@ -186,6 +213,7 @@ class Stream(SavedStreams):
             live = slot.live
             y, live = fast.step(x, live if live is not None else fast.live(slot.state))
             _check_finite_answer(y)                              # the slot stays as it was
+            y = self._marked(x_t, slot, y)
             slot.live = live
             slot.steps += 1
             return y, self._notes(x.numpy())
@@ -195,16 +223,24 @@ class Stream(SavedStreams):
             if slot.live is not None:                            # the fast path ran this slot before
                 slot.state, slot.live = fast.arrays(slot.live), None
             y, state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
-            answer = _check_finite_answer(self.decode(y[0]))
+            answer = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
             slot.state = state
             seen = row[None]
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
             y, _ = self.core(self._filled(w[-self.window:])[None], [])
-            answer = _check_finite_answer(self.decode(y[0]))
+            answer = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
             slot.window = seen = w[-self.window:]
         slot.steps += 1
         return answer, self._notes(seen)
+
+    def _marked(self, x_t: Any, slot: StreamSlot, answer: Any) -> Any:
+        """``answer`` as the task's :attr:`mark` changes it once ``x_t`` is in; the slot keeps the
+        new mark (the step's answer is good by now, and the slot's other state follows)."""
+        if self.mark is None:
+            return answer
+        slot.mark = self.mark.seen(x_t, slot.mark)
+        return self.mark.answer(answer, slot.mark)
 
     def _notes(self, seen: np.ndarray) -> list[str]:
         """What :attr:`watch` says of the scaled rows ``seen [k, I]`` the step's answer read."""
@@ -315,7 +351,8 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
                   state_shape=adapter.state_shape if mode == "state" else None,
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
                   fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)),
-                  watch=None if extra else getattr(adapter, "far_outside_notes", None))
+                  watch=None if extra else getattr(adapter, "far_outside_notes", None),
+                  mark=None if extra or not hasattr(adapter, "stream_mark") else adapter.stream_mark())
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
-from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.estimator_params import EstimatorParams, estimator_signature, float32_default, parameters_doc
+from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, public_call
+from lstmkit.files import remove_left_temps
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
-from lstmkit.run_resume import ResumeChecks
+from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 from lstmkit.data.sample_weight import check_same_weights
 from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
                                     check_same_classes, check_same_data, check_same_kind, check_same_memory,
@@ -61,7 +62,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config=None, **overrides: Any):
-        self.config = self._resolve_config(config, overrides)
+        with caller_wording(python=True):          # a bad setting's hint names the keyword, not the CLI's flag
+            self.config = self._resolve_config(config, overrides)
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -227,6 +229,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
+        self._started_version = None                         # set by a resume of a run another version began
         summary = getattr(self, "data_summary_", None)
         if not isinstance(summary, dict) or (run_dir is None and out is None):
             summary = None                                   # no run folder keeps it
@@ -264,6 +267,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if layouts:
                 summary[LAYOUT_KEY] = layouts
         lock = training_lock(self.run_dir_) if writes else None
+        if writes and resume:            # held now: what a killed process's atomic writes left there is no one's
+            remove_left_temps(self.run_dir_)
         try:
             with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop
                 self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
@@ -286,6 +291,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         try:
             trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
+        except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
+            raise self._stopped_by(e, writes, "") from None
         except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
@@ -311,6 +318,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
+        except EnvironmentProblem as e:     # a full disk, a file size limit: every epoch is in the checkpoint
+            raise self._stopped_by(e, writes, " (its checkpoint holds every epoch)") from None
+
+    def _stopped_by(self, e: EnvironmentProblem, writes: bool, note: str) -> EnvironmentProblem:
+        """After ``e`` in training or saving: the run marked ``interrupted`` (resumable), as Ctrl-C
+        marks it, where ``lstmkit.json`` can still be written (it said ``training`` with no process
+        training it), and ``e`` with a file's 'run the command again', which trains anew, made the
+        run's ``--resume`` (``note`` added)."""
+        if not writes:
+            return e
+        try:
+            self._write_meta(self.run_dir_, status="interrupted")
+        except LstmkitError:                 # the same full disk: 'training' stays, as resumable
+            pass
+        again = ", then run the command again"
+        if not (e.hint or "").endswith(again):
+            return e
+        return EnvironmentProblem(e.message, f"{e.hint.removesuffix(again)}, then continue with: lstmkit {self.TASK} "
+                                  f"train --resume {self.run_dir_}{note}", reason=e.reason)
 
     # -- fitted state --------------------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
@@ -422,26 +448,27 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def load(cls, path: str | Path):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
-        float32 whatever torch's default dtype."""
-        meta, weights = read_run(path, cls.TASK)
-        path = Path(path)
-        cls._check_run(meta, path)
-        quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
-        try:
+        float32 on the CPU whatever torch's default dtype and device."""
+        with public_call():       # the float32 CPU network that was saved, under a float64 or meta default too
+            meta, weights = read_run(path, cls.TASK)
+            path = Path(path)
+            cls._check_run(meta, path)
+            quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
             try:
-                est = cls._restored(meta)
-            except LstmkitError as e:       # its fix named a train flag ('pass --lookback 1 or more') to predict
-                raise LstmkitError(f"{path / META_FILE} holds a config that does not load: {e.message} (the file "
-                                   "was edited or damaged)", "restore the run folder or retrain the model") from None
-            est._load_state(path, meta)
-            with float32_default():       # the float32 network that was saved, under a float64 default too
+                try:
+                    est = cls._restored(meta)
+                except LstmkitError as e:       # its fix named a train flag ('pass --lookback 1 or more') to predict
+                    raise LstmkitError(f"{path / META_FILE} holds a config that does not load: {e.message} (the "
+                                       "file was edited or damaged)", "restore the run folder or retrain the model"
+                                       ) from None
+                est._load_state(path, meta)
                 est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(path, weights, quantized)
-        est.run_id_ = meta.get(RUN_ID_KEY)
-        return est
+            except (KeyError, TypeError, ValueError, OSError) as e:
+                raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
+                                   "the run folder was edited or damaged; retrain the model") from None
+            est._attach_weights(path, weights, quantized)
+            est.run_id_ = meta.get(RUN_ID_KEY)
+            return est
 
     @classmethod
     def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
@@ -488,6 +515,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             meta["training"] = training
         if getattr(self, "_call_settings", None):
             meta[CALL_KEY] = self._call_settings
+        if getattr(self, "_started_version", None):         # resumed by this version, begun by another
+            meta[STARTED_KEY] = self._started_version
         write_json(run_dir / META_FILE, meta)
 
     def _training_meta(self) -> dict[str, Any] | None:

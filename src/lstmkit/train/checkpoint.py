@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.files import write_fix
 from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
@@ -131,12 +132,12 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
     except (OSError, ValueError, KeyError, TypeError):
         task = run.name.split("-", 1)[0] or "<task>"
     if intact is None:
-        kept, how = "no checkpoint was saved yet", f"free space or fix permissions on {folder}, then train again"
+        kept, how = "no checkpoint was saved yet", f"{write_fix(e, folder)}, then train again"
     else:
         where = (f" (epoch {intact['epoch']}, step {intact['global_step']})"
                  if isinstance(intact.get("epoch"), int) and isinstance(intact.get("global_step"), int) else "")
         kept = f"the last good checkpoint {folder / CHECKPOINT_FILE}{where} is intact"
-        how = f"free space or fix permissions on {folder}, then continue with: lstmkit {task} train --resume {run}"
+        how = f"{write_fix(e, folder)}, then continue with: lstmkit {task} train --resume {run}"
     return EnvironmentProblem(f"could not write checkpoint {path} ({os_reason(e)}); {kept}", how)
 
 

@@ -8,12 +8,9 @@ it back, and keeps the NaN guard's in-memory fallback taken at the same points.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import random
-import signal
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, terminate_as_interrupt
 from lstmkit.train import distributed as dist
 from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
                                       save_checkpoint, write_readable_state)
@@ -107,25 +104,6 @@ class ResumeState:
         if self.doctor is not None and state.get("doctor"):
             self.doctor.load_state_dict(state["doctor"])
         return {"tensors": rng, "python": state["rng"]} if state["pos"] else None
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt():
-    """While training, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) ends the run
-    as Ctrl-C does: the run is marked interrupted and the command says how to resume it (the
-    default action ended Python at once: no message, the run still marked 'training')."""
-    if threading.current_thread() is not threading.main_thread():      # only the main thread may set handlers
-        yield
-        return
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:

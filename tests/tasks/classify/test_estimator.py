@@ -284,6 +284,73 @@ def test_the_validation_loss_is_weighted_by_the_held_out_rows_weights(series, ti
         == "unweighted"                               # validation data given apart carries no weights
 
 
+def test_validation_data_given_with_weights_weighs_its_loss_and_its_accuracy(series, tiny_series, tmp_path):
+    """fit(..., val_data=(X, y, w)) was refused ('holds no labels'/an unknown data type), so validation
+    data given apart was always scored unweighted; and the validation metrics (accuracy, macro-F1)
+    were unweighted even for a part split off weighted data. Each epoch's val_loss is now the weighted
+    mean over the given rows, the metrics weigh them, and the run records the weights."""
+    from sklearn.metrics import accuracy_score, f1_score
+    seqs, labels = series(400, unequal=False)
+    X = np.stack([s[:, 0] for s in seqs]) + np.random.default_rng(2).normal(0, 1.5, (400, 12))   # the classes overlap
+    y = np.array([int(v == "up") for v in labels])
+    wv = np.where(np.random.default_rng(3).random(150) < 0.3, 0.0, np.random.default_rng(4).uniform(0.2, 5.0, 150))
+    Xv, yv = X[250:], y[250:]
+    clf = SequenceClassifier(**tiny_series, max_epochs=4, patience=20, doctor=False)
+    keep = _EachEpochsWeights(lambda: clf.net_)
+    clf.fit(X[:250], y[:250], val_data=(Xv, yv, list(wv)), out=tmp_path, callbacks=[keep])
+    best = clf.net_.state_dict()
+    weighted = []
+    for state in keep.states:
+        clf.net_.load_state_dict(state)
+        p = np.clip(clf.predict_proba(Xv)[np.arange(150), yv], 1e-12, 1)
+        weighted.append(float((wv * -np.log(p)).sum() / wv.sum()))
+    clf.net_.load_state_dict(best)
+    np.testing.assert_allclose([h["val_loss"] for h in clf.result_.history], weighted, rtol=1e-4)
+    m = clf.metrics_["val"]
+    pred = clf.predict(Xv)
+    assert m["weighted"] and m["accuracy"] == pytest.approx(accuracy_score(yv, pred, sample_weight=wv))
+    assert m["macro_f1"] == pytest.approx(f1_score(yv, pred, average="macro", sample_weight=wv))
+    assert m["n"] == 150 and sum(c["support"] for c in m["per_class"].values()) == 150
+    record = json.loads((clf.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
+    assert record["rows"] is None and record["val_loss"] == "weighted" and record["val_rows"] == 150
+    # with training weights too; the part split off weighted data is scored weighted as well
+    both = SequenceClassifier(**tiny_series, max_epochs=1, doctor=False).fit(
+        X[:250], y[:250], sample_weight=np.ones(250), val_data=(Xv, yv, wv))
+    assert both.data_summary_["sample_weight"]["rows"] == 250 and both.metrics_["val"]["weighted"]
+    split = SequenceClassifier(**tiny_series, max_epochs=1, doctor=False, val_frac=0.2).fit(
+        X, y, sample_weight=np.r_[wv, wv, wv[:100]])
+    assert split.metrics_["val"]["weighted"] and "weighted" not in SequenceClassifier(
+        **tiny_series, max_epochs=1, doctor=False).fit(X[:250], y[:250], val_data=(Xv, yv)).metrics_["val"]
+
+
+def test_text_validation_weights_weigh_the_word_score_mix_too(texts, tiny):
+    """With word scores on (the default), training weights stay refused (the naive-Bayes tables count
+    texts), but validation weights are taken: the mix of word scores is fitted on the validation part,
+    weighted as early stopping's loss is (weights of 1 fit the mix fitted without them)."""
+    x, y = texts(80, seed=3)
+    xv, yv = texts(30, seed=4)
+    plain = TextClassifier(max_epochs=2, **tiny).fit(x, y, val_data=(xv, yv))
+    ones = TextClassifier(max_epochs=2, **tiny).fit(x, y, val_data=(xv, yv, np.ones(30)))
+    assert ones.data_summary_["word_score_mix"] == plain.data_summary_["word_score_mix"]
+    assert ones.data_summary_["word_score_bias"] == plain.data_summary_["word_score_bias"]
+    assert ones.metrics_["val"]["accuracy"] == plain.metrics_["val"]["accuracy"] and ones.metrics_["val"]["weighted"]
+
+
+def test_a_resume_given_other_validation_weights_is_refused_by_name(tmp_path):
+    from lstmkit.data.sample_weight import check_same_weights, weights_record
+    w, v = np.ones(5), np.arange(1.0, 4.0)
+    was = {"sample_weight": weights_record(w, "weighted", v)}
+    check_same_weights(was, {"sample_weight": weights_record(w, "weighted", v.copy())}, tmp_path)
+    for now, said in ((weights_record(w, "unweighted"), r"was trained with weights in val_data \(3\), and this "
+                       "resume gives none"),
+                      (weights_record(w, "weighted", v[::-1]), "val_data's weights differ from those"),
+                      (weights_record(None, "weighted", v), "sample_weight \\(5 weights\\), and this resume gives none")):
+        with pytest.raises(LstmkitError, match=said):
+            check_same_weights(was, {"sample_weight": now}, tmp_path)
+    with pytest.raises(LstmkitError, match="was trained with val_data unweighted, and this resume gives 3 weights"):
+        check_same_weights({"sample_weight": None}, {"sample_weight": weights_record(None, "weighted", v)}, tmp_path)
+
+
 def test_held_out_rows_of_weight_0_alone_are_refused(series, tiny_series, tmp_path):
     """The weighted validation loss of a validation part whose every weight is 0 is 0/0: named before
     any run folder, as a training part of weight 0 is."""
@@ -305,17 +372,25 @@ def test_held_out_rows_of_weight_0_alone_are_refused(series, tiny_series, tmp_pa
 
 
 @pytest.mark.parametrize("w, words", [
-    (lambda n: np.ones(n - 1), r"^got 59 sample weights for 60 labelled rows"),
-    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^sample_weight holds a negative or missing weight \(nan at row 60\)"),
-    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^sample_weight holds a negative or missing weight \(-1.0 at row 1\)"),
-    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^sample_weight holds an infinite weight \(inf at row 60\)"),
-    (lambda n: np.zeros(n), r"^sample_weight holds only zeros \(60 rows\)"),
-    (lambda n: ["a"] * n, r"^sample_weight holds values that are not numbers"),
+    (lambda n: np.ones(n - 1), r"^got {less} {named} for {n} labelled rows"),
+    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^{what} holds a negative or missing weight \(nan at row {n}\)"),
+    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^{what} holds a negative or missing weight \(-1.0 at row 1\)"),
+    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^{what} holds an infinite weight \(inf at row {n}\)"),
+    (lambda n: np.zeros(n), r"^{what} holds only zeros \({n} rows\)"),
+    (lambda n: ["a"] * n, r"^{what} holds values that are not numbers"),
 ])
-def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words):
+@pytest.mark.parametrize("given", ["sample_weight", "val_data"])
+def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words, given):
+    """fit's sample_weight, and the weights of val_data=(X, y, w) (which fit did not take), checked alike."""
+    from lstmkit.errors import BadValue
     seqs, labels = series(60, unequal=False)
-    with pytest.raises(LstmkitError, match=words) as e:
-        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, sample_weight=w(60), out=tmp_path / "runs")
+    if given == "sample_weight":
+        n, what, named, args = 60, "sample_weight", "sample weights", dict(sample_weight=w(60))
+    else:
+        n, what, named = 20, r"val_data\[2\]", r"weights in val_data\[2\]"
+        seqs, labels, args = seqs[:40], labels[:40], dict(val_data=(seqs[40:], labels[40:], w(20)))
+    with pytest.raises(BadValue, match=words.format(less=n - 1, n=n, what=what, named=named)) as e:
+        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, out=tmp_path / "runs", **args)
     assert e.value.hint and not (tmp_path / "runs").exists()
 
 
@@ -335,7 +410,7 @@ def test_unseen_labels_at_evaluate(text_run):
 
 
 def test_attention_needs_attention_pooling(text_run):
-    with pytest.raises(LstmkitError, match="--pooling attention"):
+    with pytest.raises(LstmkitError, match="pooling='attention'"):
         text_run.attention("great")
 
 
@@ -525,8 +600,8 @@ def test_a_min_freq_above_every_words_count_is_refused_before_training(texts, ti
     """--min-freq 1000 on a small file kept no word: every text read as <unk>, and training went on to
     chance accuracy without a word."""
     x, y = texts(40)
-    with pytest.raises(LstmkitError, match=r"--min-freq 1000 keeps no word of the training texts \(the most "
-                                           r"frequent is seen \d+ times\).*pass --min-freq [12]"):
+    with pytest.raises(LstmkitError, match=r"min_freq=1000 keeps no word of the training texts \(the most "
+                                           r"frequent is seen \d+ times\).*pass min_freq=[12]"):
         TextClassifier(max_epochs=1, **{**tiny, "min_freq": 1000}).fit(x, y, out=tmp_path)
     assert not list(tmp_path.iterdir())                           # no run folder begun
 

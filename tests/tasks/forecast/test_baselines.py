@@ -55,6 +55,18 @@ def test_infer_season_from_frequency(freq, season):
     assert infer_season(pd.DatetimeIndex(list(index)), n=400) == season
 
 
+@pytest.mark.parametrize(
+    "freq, n, season",
+    [("30min", 400, 48), ("15min", 400, 96), ("5min", 1000, 288), ("min", 3000, 1440), ("10min", 400, 144),
+     ("min", 2000, 60),      # fewer than two days: the hour, as before
+     ("30min", 90, 2), ("7min", 3000, 1), ("s", 400, 60)],
+)
+def test_infer_season_sub_hourly_goes_by_the_day(freq, n, season):
+    index = pd.date_range("2020-01-01", periods=n, freq=freq)
+    assert infer_season(index, n=n) == season
+    assert infer_season(pd.DatetimeIndex(list(index)), n=n) == season
+
+
 def test_infer_season_unknown_or_too_long():
     assert infer_season(None, n=100) == 1
     irregular = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-11"])

@@ -399,6 +399,66 @@ def test_steps_that_vary_without_a_gap_warn_for_dates_and_integer_times():
         prepare(pd.DataFrame({"t": pd.date_range("2001-01-01", periods=60, freq="MS"), "y": y}), "y", time="t")
 
 
+def _uneven_table(n_series=6, uneven=4, dated=False):
+    """A long table of ``n_series`` series whose first ``uneven`` step 1-3 at random (median 2), the
+    others by 2."""
+    parts = []
+    for k in range(n_series):
+        steps = np.random.default_rng(k).integers(1, 4, 59) if k < uneven else np.full(59, 2)
+        ticks = np.r_[0, np.cumsum(steps)]
+        t = pd.Timestamp("2024-01-01") + pd.to_timedelta(ticks, unit="D") if dated else ticks
+        parts.append(pd.DataFrame({"id": f"s{k}", "t": t, "y": np.sin(np.arange(60) / 5 + k)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _said(df, **cfg):
+    """The messages of the warnings reading ``df`` gives."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_panel(df, ForecastConfig(target=["y"], time="t", horizon=1, **cfg))
+    return [str(w.message) for w in caught]
+
+
+def test_many_series_whose_steps_vary_warn_once_naming_a_few():
+    # integer times: four of six series step 1-3 at random; one warning for the table, three named, one counted
+    (line,) = _said(_uneven_table(), id="id")
+    assert re.match(r"time column 't' steps unevenly in 4 of 6 series \('s0': 1 to 3, median 2; 's1': 1 to 3, "
+                    r"median 2; 's2': 1 to 3, median 2; and 1 more\): the model treats rows as equal steps", line), line
+    assert "'s3'" not in line and "'s4'" not in line
+    assert ("df.set_index('t').groupby('id').apply(lambda g: g.reindex(range(g.index[0], g.index[-1] + 1, 1)))"
+            ".reset_index()") in line and "--time none" in line
+    (line,) = _said(_uneven_table(dated=True), id="id")                  # dates: named as days, resampled daily
+    assert line.startswith("time column 't' steps unevenly in 4 of 6 series ('s0': 1 day to 3 days, median 2 days;")
+    assert "df.set_index('t').groupby('id').resample('1D').mean().reset_index()" in line
+    (line,) = _said(_uneven_table(n_series=2, uneven=2), id="id")
+    assert "in each of the 2 series ('s0': 1 to 3, median 2; 's1': 1 to 3, median 2)" in line
+    gaps = _uneven_table(n_series=3, uneven=0)
+    gaps.loc[gaps["id"] == "s1", "t"] += np.r_[np.zeros(30, int), np.full(30, 5)]    # one jump of 7 in 2s: no grid
+    (line,) = _said(gaps, id="id")
+    assert "in 1 of 3 series ('s1': 1 gap over 1.5x its median 2)" in line
+    assert _said(_uneven_table(uneven=0), id="id") == []                 # even steps: nothing said
+
+
+def test_a_wide_table_whose_steps_vary_warns_once_and_resamples_its_time_column():
+    ticks = _uneven_table(n_series=1, uneven=1)["t"].to_numpy()
+    wide = pd.DataFrame({"t": ticks, "a": np.arange(60.0), "b": np.arange(60.0) ** 0.5})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_panel(wide, ForecastConfig(time="t", format="wide", horizon=1))
+    (line,) = [str(w.message) for w in caught]
+    assert "steps unevenly in each of the 2 series ('a': 1 to 3, median 2; 'b': 1 to 3, median 2)" in line
+    assert f"df.set_index('t').reindex(range(0, {ticks[-1] + 1}, 1)).rename_axis('t')" in line
+
+
+def test_a_trading_calendar_is_even_steps_for_one_series_and_many():
+    # weekdays with 11 holidays a year: Friday to Monday is no gap (one series said '58 irregular gaps')
+    days = pd.bdate_range("2024-01-01", "2024-12-31").delete(np.arange(5, 262, 24))
+    y = np.arange(len(days), dtype=float)
+    assert _said(pd.DataFrame({"t": days, "y": y})) == []
+    assert _said(pd.DataFrame({"t": np.r_[days, days], "id": np.repeat(["a", "b"], len(days)), "y": np.r_[y, y]}),
+                 id="id") == []
+
+
 def test_missing_steps_finds_the_grid():
     days = pd.date_range("2024-01-01", periods=20, freq="D").to_numpy()
     assert missing_steps(days) is None                                       # nothing missing

@@ -37,6 +37,32 @@ def test_fit_writes_a_complete_run_folder(fitted):
     assert meta["forecast_format"] == 2 and meta["model"]["class"] == "ForecastNet"
 
 
+def test_metrics_json_says_what_each_baseline_row_is_and_none_reads_a_point_it_is_scored_on(fitted, monkeypatch):
+    """The reference rows are scored on the test windows, as the model: ETS is fitted on the points
+    before the first test origin (training + validation), naive and seasonal naive read each origin's
+    past; metrics.json says so. The doctor's comparison is on the validation windows, against naive
+    and seasonal naive from the same origins."""
+    report = json.loads((fitted.run_dir_ / "metrics.json").read_text())
+    rows = report["baselines"]
+    assert rows["part"].startswith("test: every origin of the test windows, as the model")
+    assert rows["naive"] == "the last value at each origin"
+    assert rows["seasonal_naive"].startswith("the value one season (24 steps) before each step")
+    assert "fitted once per series on its training and validation parts (the points before its first test " \
+           "origin)" in rows["ets"]
+    assert set(report["metrics"]) == {"lstm", "naive", "seasonal_naive", "ets"}
+    import lstmkit.tasks.forecast.evaluation as evaluation
+    seen = []
+    real = evaluation.ets_forecast
+    monkeypatch.setattr(evaluation, "ets_forecast", lambda vals, origins, H, m, n_fit: seen.append(
+        (origins.min(), n_fit)) or real(vals, origins, H, m, n_fit))
+    fitted.evaluate(sine_frame())
+    assert seen == [(336 + 72 - 1, 336 + 72)]          # the fit part ends at the first origin: no point scored
+    doctor = json.loads((fitted.run_dir_ / "doctor.json").read_text())
+    compared = doctor["evidence"]["baselines"]
+    assert compared["part"] == "validation" and set(compared["scores"]) == {"naive", "seasonal_naive"}
+    assert compared["points"] == (72 - 3 + 1) * 3                # every validation window, as the model's
+
+
 def test_a_format_1_single_series_run_fails_with_one_line_naming_its_format(fitted, tmp_path):
     import shutil
     run = tmp_path / "old"

@@ -190,14 +190,14 @@ def test_data_that_is_one_series_needs_no_target(kind):
 
 def test_data_of_several_columns_still_needs_a_named_target():
     with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 numeric columns: 'a', 'b' "
-                                           r".*--target a"):
+                                           r".*target='a' \(several: a list; .* go to features=\)"):
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
 
 
 def test_an_array_of_several_columns_names_them_and_one_of_more_dimensions_is_refused():
     """Both were 'no target column given — pass --target COLUMN', which named no column an
     array has, and hid that a 3-D array cannot be a table at all."""
-    with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns: 'y0', 'y1' .*--target y0"):
+    with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns: 'y0', 'y1' .*target='y0'"):
         Forecaster(**TINY).check(np.zeros((100, 2)))
     assert Forecaster(**TINY).check(np.random.default_rng(0).normal(size=(100, 2)), target="y1") is None
     with pytest.raises(LstmkitError, match=r"Expected a 1-D or 2-D array, got shape \(5, 40, 2\)"):
@@ -214,11 +214,12 @@ def test_the_one_numeric_column_besides_named_inputs_is_the_target():
     assert est.auto_["target"] == {"value": "y", "why": "the table's one column of numbers ('note', 'shop', 'promo': text)"}
     assert Forecaster(**{**TINY, "horizon": 3}).fit(frame, features="temp").config_.target == ["y"]
     with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns besides the time: 'y', 'temp' "
-                                           r".*--target y"):
+                                           r".*target='y'"):
         Forecaster(**TINY).fit(frame)
     wide = pd.DataFrame(np.ones((30, 5)), columns=[f"shop{k}" for k in range(5)])
-    with pytest.raises(LstmkitError, match=r"5 numeric columns: 'shop0', .* --target shop0 .*many series side by side"
-                                           r".*df.melt\(id_vars=\[time\], var_name='series'\), then --id series"):
+    with pytest.raises(LstmkitError, match=r"5 numeric columns: 'shop0', .* target='shop0' .*many series side by side"
+                                           r".*df.melt\(id_vars=\[time\], var_name='series'\), then id='series', "
+                                           r"target='value'$"):
         Forecaster(**TINY).fit(wide)
 
 

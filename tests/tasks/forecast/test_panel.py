@@ -1,5 +1,6 @@
 """Many series, covariates, probabilistic output, strategies, backtesting (issue 8)."""
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 from cli_helpers import assert_user_error, run_cli
+from interrupt_helpers import ctrl_c_on_call
 from lstmkit import Forecaster
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features
@@ -480,6 +482,28 @@ def test_cli_train_many_series_reports_skips_and_predicts(panel_csv, tmp_path, c
     assert "mean over 2 folds" in out and (run / "backtest" / "backtest.csv").exists()
 
 
+def test_many_series_whose_steps_vary_are_one_warning_in_cli_and_python(tmp_path, capsys):
+    parts = []
+    for k in range(5):                       # three of five series step 1-3 days at random (median 2), two by 2
+        steps = np.random.default_rng(k).integers(1, 4, 79) if k < 3 else np.full(79, 2)
+        parts.append(pd.DataFrame({"store": f"s{k}", "time": pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            np.r_[0, np.cumsum(steps)], unit="D"), "y": np.sin(np.arange(80) / 4 + k)}))
+    df = pd.concat(parts, ignore_index=True)
+    df.to_csv(tmp_path / "uneven.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "uneven.csv", "--id", "store", "--time", "time",
+                              "--target", "y", "--lookback", "8", "--horizon", "2", "--out", tmp_path / "runs",
+                              *CLI_QUICK], capsys)
+    assert code == 0, err
+    assert (err.count("warning: time column 'time' steps unevenly in 3 of 5 series ('s0': 1 day to 3 days, median 2 "
+                      "days; 's1'") == 1), err
+    with warnings.catch_warnings(record=True) as caught:       # Python: the table read for the choices says nothing
+        warnings.simplefilter("always")
+        Forecaster(lookback=8, horizon=2, max_epochs=1, **QUICK).fit(df, target="y", time="time", id="store",
+                                                                     out=tmp_path / "py")
+    said = [str(w.message) for w in caught if "steps unevenly" in str(w.message)]
+    assert len(said) == 1 and "in 3 of 5 series" in said[0], said
+
+
 def test_cli_m4_format(tmp_path, capsys):
     rng = np.random.default_rng(0)
     rows = []
@@ -847,3 +871,20 @@ def test_cli_backtest_json_is_the_only_standard_output_while_fold_models_train(p
     assert code == 0, err
     assert json.loads(out)["settings"]["refit"] is True
     assert err.count("epoch 1/1") == 2 and "fold 2/2: training" in err
+
+
+def test_cli_backtest_interrupted_in_a_fold_model_says_so_not_how_to_resume_a_run(panel_csv, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """A fold's model keeps no run folder: Ctrl-C or SIGTERM in its training said 'Continue with:
+    lstmkit <task> train', a command that does not exist and a run there is none of."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 8\nnum_layers: 1\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 2\n  progress: off\n  device: cpu\n  doctor: false\n"
+                   "  tensorboard: false\n")
+    ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:Trainer._train_epoch", 3)      # fold 2's first epoch
+    code, _, err = run_cli(["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2",
+                            "--refit", "--out", tmp_path / "bt"], capsys)
+    assert code == 130 and err.splitlines()[-1] == (
+        "interrupted while training fold 2/2's model; no fold model is kept, nothing was written — run the "
+        "command again"), err
+    assert not (tmp_path / "bt").exists()

@@ -287,6 +287,10 @@ def test_a_classify_model_takes_sample_weight_as_the_other_classifiers_do(digits
     assert best != pytest.approx(float(-np.log(p).mean()), rel=1e-3)
     record = json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["sample_weight"]
     assert record["rows"] == len(files) and record["val_loss"] == "weighted"
+    # and so are the validation metrics (their accuracy was each recording's hit counted once)
+    hit = est.predict(val.paths) == np.array(val.texts)
+    assert est.metrics_["val"]["weighted"] and est.metrics_["val"]["accuracy"] == pytest.approx((wv * hit).sum() / wv.sum())
+    assert "weighted" not in plain.metrics_["val"]
     with pytest.raises(LstmkitError, match=r"^got 47 sample weights for 48 labelled rows"):
         SpeechRecognizer(**settings).fit(files, labels, sample_weight=w[:-1], out=tmp_path / "runs")
     with pytest.raises(LstmkitError, match=r"^sample_weight weighs the recordings of a classify run, not of this "
@@ -432,3 +436,88 @@ def test_a_classifier_fitted_on_numeric_labels_answers_in_them(digits, tiny, tmp
     small = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(paths, np.array(y, dtype=np.int8))
     for est in (small, SpeechRecognizer.load(small.save(tmp_path / "int8"))):     # y's dtype, as the text classifier's
         assert est.classes_.dtype == np.int8 and est.predict(paths).dtype == np.int8
+
+
+@pytest.fixture(scope="module")
+def typed(digits, tiny):
+    """``(paths, y, numbers, texts)``: one classify run fitted on numbers in ``y``, one on their text."""
+    paths = sorted(str(p) for p in digits.glob("*.wav"))
+    y = [int(os.path.basename(p)[0]) for p in paths]
+    settings = {**tiny, "mode": "classify", "max_epochs": 1}
+    return (paths, y, SpeechRecognizer(**settings).fit(paths, y),
+            SpeechRecognizer(**settings).fit(paths, [str(v) for v in y]))
+
+
+def test_evaluate_refuses_labels_of_another_type_than_predict_answers_as_score_does(typed):
+    """evaluate on (clip, label) pairs, a {path: label} dict or a DataFrame scored '0' as the class 0 of a
+    run fitted on numbers (predict answers 0, never '0'), and 0 as the class '0' of one fitted on text;
+    score(X, y) refused them, as the text and sequence classifiers' evaluate and score do. Now evaluate,
+    and score given such data without y, refuse them too; labels of the right type are scored as before."""
+    import pandas as pd
+    paths, y, numbers, texts = typed
+    waves = [sf.read(p, dtype="float32")[0] for p in paths[:4]]
+    for labels, est, said in [([str(v) for v in y], numbers, r"holds strings \('0'\) but the model was fitted on "
+                               r"integers: predict answers integers, which never equal a string — "),
+                              (y, texts, r"holds integers \(0\) but the model's classes are strings \('0', '1', "
+                               r"'2', '3'\): predict answers strings, which never equal integers — ")]:
+        for data, where in [(list(zip(paths, labels)), r"^data \(its \(clip, label\) pairs\) "),
+                            (iter(list(zip(paths, labels))), r"^data \(its \(clip, label\) pairs\) "),
+                            (dict(zip(paths, labels)), r"^data \(a \{path: label\} dict\) "),
+                            (pd.DataFrame({"path": paths, "text": labels}), r"^the DataFrame's 'text' column "),
+                            (pd.DataFrame({"audio": waves, "sentence": labels[:4]}), r"^the DataFrame's 'sentence' column ")]:
+            for call in (lambda: est.evaluate(data, sample_rate=RATE if "audio" in getattr(data, "columns", ())
+                                              else None),
+                         lambda: est.score(data, sample_rate=RATE if "audio" in getattr(data, "columns", ()) else None)):
+                if isinstance(data, type(iter([]))):
+                    data = iter(list(zip(paths, labels)))
+                with pytest.raises(LstmkitError, match=where + said):
+                    call()
+    right = numbers.evaluate(list(zip(paths, y)))
+    assert right["accuracy"] == numbers.score(paths, y) == np.mean(numbers.predict(paths) == np.array(y))
+    assert texts.evaluate(iter(zip(paths, map(str, y))))["accuracy"] == texts.score(paths, [str(v) for v in y])
+
+
+def test_a_run_fitted_on_pairs_of_numbers_answers_numbers_and_evaluates_on_those_pairs(typed, tiny):
+    """fit on (clip, label) pairs, a {path: label} dict or a DataFrame read the labels as text, so predict
+    answered '0' and evaluate on the very pairs it was fitted on was refused ('holds integers but the
+    model's classes are strings'). Their labels are now typed as fit(X, y)'s are."""
+    import pandas as pd
+    paths, y, numbers, _ = typed
+    settings = {**tiny, "mode": "classify", "max_epochs": 1}
+    for data in (list(zip(paths, y)), iter(list(zip(paths, y))), dict(zip(paths, y)),
+                 pd.DataFrame({"path": paths, "text": np.array(y, dtype=np.int16)})):
+        est = SpeechRecognizer(**settings).fit(data)
+        assert est.classes_.tolist() == numbers.classes_.tolist() and isinstance(est.classes_[0], np.integer)
+        pred = est.predict(paths)
+        assert est.evaluate(list(zip(paths, y)))["accuracy"] == pytest.approx(np.mean(pred == np.array(y)))
+        assert est.score(paths, y) == pytest.approx(np.mean(pred == np.array(y)))
+    assert est.classes_.dtype == np.int16                     # the DataFrame column's dtype, as y's would be
+    texts = SpeechRecognizer(**settings).fit(list(zip(paths, map(str, y))))
+    assert all(isinstance(c, str) for c in texts.classes_)   # text labels stay text
+
+
+def test_a_classify_score_takes_sample_weight_as_the_other_classifiers_do(typed, ctc_run, corpus):
+    """score(X, y, sample_weight=w) was 'unexpected keyword argument', where the text and sequence
+    classifiers' score weighs each row's hit as accuracy_score does; bad weights are the same BadValue
+    (a ValueError) fit's are, and a ctc run's word error rate refuses them as its fit does."""
+    from sklearn.metrics import accuracy_score
+    from lstmkit.errors import BadValue
+    paths, y, numbers, _ = typed
+    pred = numbers.predict(paths)
+    w = np.where(pred == np.array(y), 1.0, 5.0) * np.random.default_rng(0).uniform(0.5, 2.0, len(paths))
+    want = accuracy_score(y, pred, sample_weight=w)
+    assert want != pytest.approx(accuracy_score(y, pred))              # the weights change the score
+    assert numbers.score(paths, y, sample_weight=w) == pytest.approx(want, abs=1e-12)
+    assert numbers.score(list(zip(paths, y)), sample_weight=list(w)) == pytest.approx(want, abs=1e-12)
+    assert numbers.score(paths, y, sample_weight=np.full(len(paths), 3.0)) == numbers.score(paths, y)
+    for bad, said in [(w[:-1], r"^got 47 sample weights for 48 labelled rows"),
+                      (np.r_[-1.0, w[1:]], r"^sample_weight holds a negative or missing weight \(-1.0 at row 1\)"),
+                      (np.zeros(len(paths)), r"^sample_weight holds only zeros"),
+                      (["a"] * len(paths), r"^sample_weight holds values that are not numbers")]:
+        with pytest.raises(BadValue, match=said) as e:
+            numbers.score(paths, y, sample_weight=bad)
+        assert isinstance(e.value, ValueError) and e.value.hint
+    test = sorted(str(p) for p in (corpus / "wavs").glob("test_*.wav"))[:3]
+    with pytest.raises(LstmkitError, match=r"^sample_weight weighs the recordings of a classify run's score, not of "
+                                           r"this ctc run's word error rate"):
+        ctc_run.score(test, ["a"] * 3, sample_weight=[1.0, 1.0, 1.0])

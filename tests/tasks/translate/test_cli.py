@@ -120,6 +120,19 @@ def test_evaluate(capsys, run, files, tmp_path):
                          "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / "s.tsv")
     assert code == 0, err
     assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
+    assert "unescaped" not in out
+
+
+def test_evaluate_says_escaped_references_were_unescaped(capsys, run, files, tmp_path):
+    """An IWSLT-style reference file ('&#39;', '&amp;') was scored as written against translations
+    the model writes with the characters themselves, and nothing said so."""
+    de = (files / "test.de").read_text().splitlines()
+    (tmp_path / "test.de").write_text("\n".join(t[:-1] + " &amp; don&#39;t." for t in de[:3]) + "\n"
+                                      + "\n".join(de[3:]) + "\n")
+    code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
+                         "--ref-file", tmp_path / "test.de", "--beam", "1")
+    assert code == 0, err
+    assert "3 reference(s) held HTML character references (&amp;, &#39;): unescaped before scoring" in out
 
 
 def test_evaluate_says_what_each_warning_is(capsys, run, files, tmp_path):

@@ -372,3 +372,22 @@ def test_pairs_in_a_pyarrow_table_or_two_pyarrow_arrays():
     for given in (pa.table({"src": src, "tgt": tgt, "id": [1, 2]}), (pa.array(src), pa.chunked_array([tgt]))):
         pairs = read_pairs(given)
         assert (pairs.src, pairs.tgt) == (src, tgt)
+
+
+@pytest.mark.parametrize("kind", ["word", "bpe"])
+def test_html_character_references_are_decoded_on_both_sides_and_an_old_state_keeps_them(kind):
+    """IWSLT/TED-style corpora ship '&amp;', '&#39;', '&quot;' escaped: the word tokenizer cut '&amp;'
+    into '&', 'amp', ';' (and decoded it back as '& amp;'), BPE learnt 'amp' pieces."""
+    texts = ["Tom &amp; Jerry don&#39;t run.", "She said &quot;hello&quot; &amp; left.", "A &lt;b&gt; tag."] * 4
+    tok = SideTokenizer(kind, min_freq=1, max_size=200).fit(texts)
+    pieces = {p for t in texts for p in tok.pieces(t)}
+    assert not any(w in p for p in pieces for w in ("amp", "quot", "#39", "&lt"))
+    assert tok.decode(tok.encode(texts[0])) == "Tom & Jerry don't run."
+    assert tok.encode("Tom & Jerry") == tok.encode("Tom &amp; Jerry")
+    assert tok.to_dict()["html"] is True and SideTokenizer.from_dict(tok.to_dict()).encode(texts[1]) == tok.encode(texts[1])
+    assert tok.unescape("a &amp; b &#39;c&#39;") == "a & b 'c'"
+    # a state saved before (no 'html') reads the references as its vocabulary was counted
+    old = SideTokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "html"})
+    assert not old.html and old.unescape("a &amp; b") == "a &amp; b"
+    if kind == "word":
+        assert old.pieces("Tom &amp; Jerry") == ["Tom", "&", "amp", ";", "Jerry"]

@@ -343,3 +343,28 @@ def test_sentences_of_words_the_model_never_read_are_said_once(fitted, pairs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted.translate([known, known + " xyzzy", ""], beam=1)       # a known word, or nothing: no warning
+
+
+def test_escaped_training_text_gives_no_entity_tokens_and_escaped_references_are_scored_unescaped(
+        fitted, pairs, tiny, tmp_path):
+    """A TED-style corpus escapes '&' as '&amp;': its vocabulary held 'amp' and ';', its translations
+    wrote '& amp;', and an escaped reference ('don&#39;t') was scored against the model's "don't"."""
+    data = [(s.replace(" the ", " the &amp; "), t.replace(" der ", " der &amp; ")) for s, t in pairs(80, seed=4)]
+    tr = Translator(**{**tiny, "max_epochs": 1}).fit(data, out=tmp_path)
+    for tok in (tr.src_tokenizer_, tr.tgt_tokenizer_):
+        assert "&" in tok.vocab.stoi and not {"amp", ";", "&amp;"} & set(tok.vocab.stoi)
+    state = json.loads((tr.run_dir_ / "vocab.json").read_text())
+    assert state["src"]["html"] is state["tgt"]["html"] is True
+    # references escaped as the corpus ships them score as the same references written plainly
+    plain = [(s, t[:-1] + " don't.") for s, t in pairs(6, seed=7)]
+    escaped = [(s, t.replace("'", "&#39;")) for s, t in plain]
+    said, want = fitted.evaluate(escaped, out_file=tmp_path / "s.tsv"), fitted.evaluate(plain)
+    assert (said["bleu"], said["chrf"]) == (want["bleu"], want["chrf"]) and said["references_unescaped"] == 6
+    assert "references_unescaped" not in want
+    assert "&#39;" not in (tmp_path / "s.tsv").read_text()
+    # a model saved before (no 'html' in vocab.json) scores its references as written
+    fitted.tgt_tokenizer_.html = False
+    try:
+        assert fitted.evaluate(escaped)["chrf"] != want["chrf"]
+    finally:
+        fitted.tgt_tokenizer_.html = True

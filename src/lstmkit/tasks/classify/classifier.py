@@ -15,10 +15,11 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
-from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
+from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.errors import ColumnNotFound, LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
@@ -108,8 +109,10 @@ class Classifier(RunEstimator, ABC):
         weighs each training example's loss: the loss is their weighted mean (times ``class_weight``'s
         when both are given). The validation loss that early stopping and the restored weights
         follow is weighted too, by the weights of the rows held out (as scikit-learn's and Keras'
-        held-out scores are; ``val_data`` given apart carries no weights and is scored unweighted);
-        the run records which (``sample_weight`` in its data summary).
+        held-out scores are), and so are the validation metrics (accuracy, macro-F1, ROC-AUC).
+        ``val_data`` given apart is scored unweighted, or weighted by the third item of
+        ``val_data=(X, y, w)`` (one weight per labelled row, checked as ``sample_weight`` is; with or
+        without ``sample_weight``); the run records which (``sample_weight`` in its data summary).
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
@@ -126,22 +129,28 @@ class Classifier(RunEstimator, ABC):
             check_kind(cfg, self.kind)
             check_val_is_not_test(val_data, test_data)
             files = {"source": data, "val_source": val_data, "test_source": test_data}
+            val_part, val_given = weighted_part(val_data)       # val_data=(X, y, w): its weights apart
             with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
                 full = self._read(data, cfg, y=y)
                 weights = None if sample_weight is None else self._check_sample_weight(sample_weight, len(full), cfg)
-                given_weights, val_weights = weights, None     # val_weights: the held-out rows', split off
+                # val_weights: the held-out rows', split off, or those given with val_data
+                given_weights, val_weights, given_val_weights = weights, None, None
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
                 if val_data is not None:
-                    train, val = full, self._read_part(val_data, cfg, "val_data")
+                    train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)
+                    if val_given is not None:
+                        val_weights = given_val_weights = self._check_sample_weight(
+                            val_given, len(val), cfg, "val_data[2]")
                 elif cfg.val_frac == 0:
                     train, val = full, None
                 else:
                     if len(classes) == len(full):               # a split would leave nothing to validate on
                         raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): "
-                                           f"nothing to validate on", "check the label column (--label: does it hold "
-                                           "the texts?); or pass a --val file, or --val-frac 0 to hold nothing out")
+                                           f"nothing to validate on", f"check the label column ({opt('label')}: does "
+                                           f"it hold the texts?); or pass {worded('a --val file', 'val_data')}, or "
+                                           f"{opt('val_frac', 0)} to hold nothing out")
                     train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
                     train, val = full.subset(train_idx), full.subset(val_idx)
                     if weights is not None:
@@ -188,7 +197,8 @@ class Classifier(RunEstimator, ABC):
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
             self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
             self.data_summary_[WEIGHTS_KEY] = weights_record(    # a resume with other weights is refused by name
-                given_weights, None if val is None else "unweighted" if val_weights is None else "weighted")
+                given_weights, None if val is None else "unweighted" if val_weights is None else "weighted",
+                given_val_weights)
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
             self._warn_conflicting(full)
 
@@ -213,8 +223,8 @@ class Classifier(RunEstimator, ABC):
                                    (test, "the test data")):
                     if part is not None:                # said with the scores it flatters
                         self._warn_overlap(train, part, what)
-                self._after_training(*((x_val, y_val) if val is not None else ([], None)))
-                m = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
                 warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
                 if test is not None:
@@ -226,19 +236,23 @@ class Classifier(RunEstimator, ABC):
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
-                                              else (data, y, given_weights), "val_data": val_data,
+                                              else (data, y, given_weights),
+                                              "val_data": val_data if given_val_weights is None
+                                              else (*val_part, given_val_weights),
                                               "test_data": test_data}, tables=tables)
 
-    def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig) -> np.ndarray:
-        """``fit``'s ``sample_weight`` checked (:func:`~lstmkit.data.sample_weight.sample_weights`) for ``n`` labelled rows."""
-        return sample_weights(sample_weight, n)
+    def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig, what: str = "sample_weight") -> np.ndarray:
+        """``fit``'s ``sample_weight`` (or, ``what``, the weights of ``val_data=(X, y, w)``) checked
+        (:func:`~lstmkit.data.sample_weight.sample_weights`) for ``n`` labelled rows."""
+        return sample_weights(sample_weight, n, what)
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        check_kind(cfg, self.kind)
-        check_classes(self._read(data, cfg, y=y).labels)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            check_kind(cfg, self.kind)
+            check_classes(self._read(data, cfg, y=y).labels)
 
     @staticmethod
     def class_for(meta: dict[str, Any], path) -> type:
@@ -256,25 +270,27 @@ class Classifier(RunEstimator, ABC):
         where the language model it started from is now, checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
         and its ``sample_weight``, checked to be the same."""
-        meta = cls._unfinished_meta(run_dir)
-        est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
-        source = cls._resume_source(meta, run_dir, data, "in-memory data",
-                                    "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
-        return est.fit(source, y, sample_weight=sample_weight,
-                       val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
-                       test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
-                       run_dir=run_dir, resume=True)
+        with public_call():
+            meta = cls._unfinished_meta(run_dir)
+            est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
+            source = cls._resume_source(meta, run_dir, data, "in-memory data",
+                                        "pass the data again with --data (in Python: resume(RUN, data=X, y=y))")
+            return est.fit(source, y, sample_weight=sample_weight,
+                           val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
+                           test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
+                           run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
-        self._check_fitted()
-        with self._frame_columns(data, "the texts" if self.kind == "text" else None):
-            d = self._read(data, self.config_, require_label=False)
-        d = self._check_like_training(d, "the data")
-        self._say_far_outside(d)
-        proba, order = self._proba(self._encode(d)), self.class_order()
-        return proba if order == sorted(order) else proba[:, order]
+        with public_call():
+            self._check_fitted()
+            with self._frame_columns(data, "the texts" if self.kind == "text" else None):
+                d = self._read(data, self.config_, require_label=False)
+            d = self._check_like_training(d, "the data")
+            self._say_far_outside(d)
+            proba, order = self._proba(self._encode(d)), self.class_order()
+            return proba if order == sorted(order) else proba[:, order]
 
     def read(self, data, require_label: bool = False):
         """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
@@ -314,20 +330,22 @@ class Classifier(RunEstimator, ABC):
         Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
         :meth:`fit`). Labels that training never saw are an error.
         """
-        d = self._labelled(data, y)
-        return self._metrics(self._encode(d), d.labels)
+        with public_call():
+            d = self._labelled(data, y)
+            return self._metrics(self._encode(d), d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
         """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
         ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
         weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
-        if sample_weight is None:
-            return float(self.evaluate(data, y)["accuracy"])
-        d = self._labelled(data, y)
-        w = sample_weights(sample_weight, len(d))
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
-        return float((w * hit).sum() / w.sum())
+        with public_call():
+            if sample_weight is None:
+                return float(self.evaluate(data, y)["accuracy"])
+            d = self._labelled(data, y)
+            w = sample_weights(sample_weight, len(d))
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
+            return float((w * hit).sum() / w.sum())
 
     def _labelled(self, data, y):
         """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""
@@ -364,8 +382,9 @@ class Classifier(RunEstimator, ABC):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
-        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held out)."""
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
+        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held
+        out; ``weights``: its rows' weights, when it has them)."""
 
     @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
@@ -382,10 +401,10 @@ class Classifier(RunEstimator, ABC):
                 out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
         return out
 
-    def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
+    def _metrics(self, seqs: list[torch.Tensor], labels: list[str], weights: np.ndarray | None = None) -> dict[str, Any]:
         index = {c: k for k, c in enumerate(self.class_names_)}
         return classification_metrics([index[v] for v in labels], self._proba(seqs), self.class_names_,
-                                      majority=self.majority_)
+                                      majority=self.majority_, sample_weight=weights)
 
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.confusion import plot_confusion

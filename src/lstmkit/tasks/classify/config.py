@@ -6,7 +6,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
 
@@ -106,7 +106,8 @@ class ClassifyConfig(TaskConfig):
         if self.augment != "none" and not self.series:
             raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
                                "drop --augment (or train on numeric series with --series)")
-        check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)
+        check_range(self, "val_frac", 0, 1, f"0.1, {worded('a --val file', 'val_data')}, or 0 to hold nothing out",
+                    high_open=True)
 
 
 # Settings one kind of classifier reads and the other ignores, and settings that only act beside

@@ -38,7 +38,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
@@ -159,7 +159,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts, labels, where = list(data), None, ""
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
-                           "add --series to classify numeric sequences (in Python: SequenceClassifier)")
+                           worded("add --series to classify numeric sequences (in Python: SequenceClassifier)",
+                                  "use SequenceClassifier to classify numeric sequences"))
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
         own = f"the {LABEL_PREFIX} marks of {data}"
@@ -181,7 +182,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                   " (a set has no order to answer in: a list)" if isinstance(data, (set, frozenset))
                                   else ""))
         if len(df) == 0:
-            raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+            raise BadValue(f"the data{where} has no rows", "supply at least one row")
         if not require_label:
             _warn_blank_lines(df, where)
         names = [str(c) for c in df.columns]
@@ -192,7 +193,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
                                                                    for c in names):    # a repeated name: "0.5.1"
             raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
-                               "to classify numeric sequences add --series (in Python: SequenceClassifier)")
+                               worded("to classify numeric sequences add --series (in Python: SequenceClassifier)",
+                                      "to classify numeric sequences use SequenceClassifier"))
         if y is not None and label is not None and label != text and label in names:
             raise labels_given_twice(label)
         if y is None and require_label and (text, label) == ("text", "label"):
@@ -212,7 +214,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             rows = labelled_rows(labels, where, df, note=note)
             texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
     if not texts:
-        raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
+        raise BadValue(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
         if labels is not None:
             raise labels_given_twice(label, own)
@@ -223,8 +225,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
                            f"(first: {place((rows or range(len(texts)))[empty[0]])})",
-                           "remove them, or pass --drop-empty to skip them" if require_label and droppable else
-                           "remove or fill them: the run was trained without --drop-empty, and scores every row"
+                           f"remove them, or pass {opt('drop_empty', True)} to skip them" if require_label and droppable
+                           else f"remove or fill them: the run was trained without {opt('drop_empty', True)}, and "
+                           "scores every row"
                            if require_label else "remove or fill them: the predictions are one per input row, in order")
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]

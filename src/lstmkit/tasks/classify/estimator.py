@@ -24,7 +24,8 @@ from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta, read_state_file
@@ -71,37 +72,41 @@ class TextClassifier(Classifier):
     _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
                  "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
 
-    def _check_sample_weight(self, sample_weight, n: int, cfg) -> np.ndarray:
+    def _check_sample_weight(self, sample_weight, n: int, cfg, what: str = "sample_weight") -> np.ndarray:
         """Refused with ``word_scores`` (the default): its naive-Bayes tables count the texts of each
-        class holding a word, which a weight cannot scale without changing what the table means."""
-        if cfg.word_scores:
+        class holding a word, which a weight cannot scale without changing what the table means.
+        The weights of ``val_data=(X, y, w)`` are taken (the mix of the word scores is fitted on the
+        validation part, weighted by them as its loss is)."""
+        if cfg.word_scores and what == "sample_weight":
             raise LstmkitError("sample_weight weighs the network's loss, and this TextClassifier's naive-Bayes word "
                                "scores (word_scores=True, the default) count texts unweighted",
                                "pass word_scores=False to train with sample_weight, or class_weight='balanced' "
                                "to weigh the classes")
-        return super()._check_sample_weight(sample_weight, n, cfg)
+        return super()._check_sample_weight(sample_weight, n, cfg, what)
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
-        self._check_fitted()
-        if self.config_.pooling != "attention":
-            raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
-                               "train with --pooling attention to get the token-weight view")
-        tokens, ids = self.token_inputs(text)
-        with torch.no_grad():
-            logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
-        p = self._proba([torch.tensor(ids)])[0]
-        return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
+        with public_call():
+            self._check_fitted()
+            if self.config_.pooling != "attention":
+                raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
+                                   f"train with {opt('pooling', 'attention')} to get the token-weight view")
+            tokens, ids = self.token_inputs(text)
+            with torch.no_grad():
+                logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
+            p = self._proba([torch.tensor(ids)])[0]
+            return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""
-        self._check_fitted()
-        if not isinstance(text, str) or not text.strip():
-            raise LstmkitError("the text is empty", "pass some words with --text")
-        text = whole_characters([text], "text")[0]
-        cfg = self.config_
-        ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
-        return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
+        with public_call():
+            self._check_fitted()
+            if not isinstance(text, str) or not text.strip():
+                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            text = whole_characters([text], "text")[0]
+            cfg = self.config_
+            ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
+            return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
         """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
@@ -178,22 +183,24 @@ class TextClassifier(Classifier):
             example = next((t for t in train.texts if t.strip()), "")
             raise LstmkitError(f"the training texts hold no word (letters, digits or emoji) for the word tokenizer: "
                                f"punctuation only (e.g. {example[:30]!r})",
-                               "pass --tokenizer char (each character a token), or check the --text column")
+                               f"pass {opt('tokenizer', 'char')} (each character a token), or check the "
+                               f"{opt('text')} column")
         if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
-            raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
-                               f"is seen {top} times): every text would read as unknown words",
-                               f"pass --min-freq {min(2, max(top, 1))} (rarer words become unknown)")
+            raise LstmkitError(f"{opt('min_freq', cfg.min_freq)} keeps no word of the training texts (the most "
+                               f"frequent is seen {top} times): every text would read as unknown words",
+                               f"pass {opt('min_freq', min(2, max(top, 1)))} (rarer words become unknown)")
         what = f"--min-freq {cfg.min_freq}" + (f", --max-size {cfg.max_size}" if cfg.max_size else "")
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
                       f"frequent word is seen {top} times): the model sees little of the texts; lower --min-freq",
                       UserWarning, stacklevel=4)
 
-    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
         the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part, each pair with
         the class bias that is best for it (:func:`fit_bias`; the word scores carry no class prior,
         so on skewed classes a mix without one would rather drop the words than lose the prior).
-        The loss is weighted as training's was (``class_weight``). Fitted after training, on texts
+        The loss is weighted as training's was (``class_weight``), and by the validation rows' own
+        weights when they have them (``weights``: early stopping's loss weighs them). Fitted after training, on texts
         the table was not counted on, so the table's in-sample confidence does not leak into the
         LSTM's training. With nothing held out (``val_frac=0``) there is nothing honest to fit on:
         the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so. The bias goes into the
@@ -215,14 +222,15 @@ class TextClassifier(Classifier):
                 order.append(idx)
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
+        rows = None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float64))[order]
         weights = None if self.class_weights_ is None else torch.tensor(self.class_weights_)
         grid = torch.tensor(MIX_WEIGHTS, dtype=torch.float64)
         biases, losses = [], []
         for part in grid.split(41):                                     # [G, N, K] at a time, G <= 41
             z = part[:, 0, None, None] * logits.double() + part[:, 1, None, None] * scores.double()
-            b = fit_biases(z, y, weights)
+            b = fit_biases(z, y, weights, rows=rows)
             biases.append(b)
-            losses.append(mix_losses(z + b[:, None, :], y, weights))
+            losses.append(mix_losses(z + b[:, None, :], y, weights, rows=rows))
         k = int(torch.cat(losses).argmin())
         best, bias = MIX_WEIGHTS[k], torch.cat(biases)[k].float()
         with torch.no_grad():

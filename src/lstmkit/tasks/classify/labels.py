@@ -28,7 +28,7 @@ from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
            "check_known_labels",
@@ -155,7 +155,8 @@ def check_classes(labels: Sequence[str], where: str = "the training data") -> li
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise LstmkitError(f"only one class ({classes[0]!r}) in {where}" if classes else f"no labels in {where}",
-                           "a classifier needs examples of at least two classes; check the --label column")
+                           "a classifier needs examples of at least two classes; check the "
+                           + worded("--label column", "labels (y, or the label= column)"))
     return classes
 
 

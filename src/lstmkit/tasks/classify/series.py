@@ -25,7 +25,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError, opt
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -129,7 +129,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out.labels = labels_from_y(_by_sample_id(y, out.ids), len(out.seqs), "sequence")
         out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
-        raise LstmkitError("the data holds no sequences", "supply at least one sequence")
+        raise BadValue("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
     _check_lengths([len(s) for s in out.seqs], unequal_length,
                    " (the array's NaN at the end of a sequence are read as padding)" if padded else "")
@@ -170,7 +170,7 @@ def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> p
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
                       require_label: bool, where: str) -> SeriesData:
     if len(df) == 0:
-        raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+        raise BadValue(f"the data{where} has no rows", "supply at least one row")
     df = without_row_numbers(df)           # it would be a feature (long) or the first step of every series (wide)
     present = [str(c) for c in df.columns]
     ids = _wide_ids(df, sample, label) if time not in present and not features else None
@@ -499,7 +499,7 @@ def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> 
     k = next(i for i, n in enumerate(lengths) if n != first)
     raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
                        f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)}){note}",
-                       "pass --unequal-length if they are meant to differ, else fix the ragged rows")
+                       f"pass {opt('unequal_length', True)} if they are meant to differ, else fix the ragged rows")
 
 
 def _check_not_parts(folder: Path) -> None:

@@ -49,6 +49,7 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
@@ -293,7 +294,9 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
         return cfg, {}
     from lstmkit.tasks.forecast.panel import read_panel
-    panel = read_panel(data, cfg, need=None)
+    with warnings.catch_warnings():      # a look at the data: the fit reads it again, and says what it finds once
+        warnings.simplefilter("ignore")
+        panel = read_panel(data, cfg, need=None)
     if cfg.id is not None or cfg.format != "long":
         out, auto = _fixed(cfg, "many series: the fixed defaults; the choice from the data measures one series")
         out, auto = _fitting_lookback(out, auto, panel)

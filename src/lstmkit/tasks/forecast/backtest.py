@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import python_values, require_positive_int
@@ -46,7 +46,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     """
     log = log or (lambda message: None)
     folds, step = python_values({"folds": folds, "step": step}).values()     # a grid's np.int64 as an int
-    require_positive_int("folds", folds, "--folds")
+    require_positive_int("folds", folds)
     if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
     given = hasattr(model, "net_")                   # a fitted model is used as it is, unless refit
@@ -57,7 +57,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         cfg.horizon = 1 if cfg.horizon is None else cfg.horizon
     H = cfg.horizon
     if step is not None:
-        require_positive_int("step", step, "--step")
+        require_positive_int("step", step)
     step = H if step is None else int(step)
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)
@@ -72,7 +72,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     fixed = model if given else None
     if fixed is None and not refit:
         log(f"training one model on the history before the first of {folds} cutoffs")
-        fixed = _train(type(model), cfg, _history(frame, ser, cuts[0], targets, 0))
+        fixed = _train(type(model), cfg, _history(frame, ser, cuts[0], targets, 0), "the fixed model")
     batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     if batched is not None:
         forecasts, present, seasons = batched, np.ones(cuts.shape, bool), np.full(folds, fixed.season_)
@@ -82,7 +82,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         for k in range(folds):
             if refit:
                 log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
-            est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0))
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
+                                                 f"fold {k + 1}/{folds}'s model")
             by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
             present[k] = [sid in by_id for sid in ser.sids]
             for j in np.flatnonzero(present[k]):
@@ -266,17 +267,23 @@ def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.D
     return out.reset_index(drop=True)
 
 
-def _train(estimator: type, cfg, history: pd.DataFrame):
+def _train(estimator: type, cfg, history: pd.DataFrame, what: str):
     """A model of class ``estimator`` with the settings ``cfg`` trained on ``history`` with no test
     part (the fold is the test): one series split by fractions keeps its validation fraction,
-    otherwise the validation part is as set."""
+    otherwise the validation part is as set. Ctrl-C or SIGTERM is a KeyboardInterrupt saying
+    ``what`` was training: a fold's model keeps no run folder, there is nothing to resume (the
+    CLI said 'Continue with: lstmkit <task> train')."""
     from lstmkit.tasks.forecast.windows import uses_fractions
     cfg = copy.deepcopy(cfg)
     if uses_fractions(cfg):
         cfg.test_frac = 0.0
     else:
         cfg.test_size = 0
-    return estimator(cfg).fit(history)
+    try:
+        return estimator(cfg).fit(history)
+    except TrainingInterrupted:
+        raise KeyboardInterrupt(f"while training {what}; no fold model is kept, nothing was written — run "
+                                "the command again") from None
 
 
 def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:

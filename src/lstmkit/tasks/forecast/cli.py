@@ -117,9 +117,13 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
     import contextlib
     # --json: standard output is the JSON alone; the fold models' epoch lines go to standard error
-    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-        result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
-                              log=lambda message: typer.echo(message, err=True))
+    try:
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
+                                  log=lambda message: typer.echo(message, err=True))
+    except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
+        print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
+        sys.exit(130)
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(result, indent=2))

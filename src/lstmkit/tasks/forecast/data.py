@@ -28,7 +28,7 @@ from lstmkit.data.arrays import arrow_as_frame, plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
@@ -64,7 +64,7 @@ def load_table(data: Any) -> pd.DataFrame:
                            "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array" + (
                                " (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else ""))
     if len(df) == 0 or df.shape[1] == 0:
-        raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
+        raise BadValue("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
     return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
 

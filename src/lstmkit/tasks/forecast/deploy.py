@@ -47,7 +47,7 @@ from lstmkit.tasks.forecast.graphs import HorizonGraph, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.scalers import far_outside_note
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
-from lstmkit.tasks.forecast.streams import SeriesStreams, needs_series_streams
+from lstmkit.tasks.forecast.streams import SeriesStreams, ZeroHistory, needs_series_streams
 
 __all__ = ["Adapter", "ForecastAdapter"]
 
@@ -128,6 +128,20 @@ class ForecastAdapter:
         if self.embedding:
             extra["series"] = torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)
         return extra
+
+    @property
+    def around_graph(self) -> list[str]:
+        """What lstmkit applies around the exported graph, in every engine's ``predict``, ``evaluate``,
+        service and stream, and the graph run on its own (onnxruntime by hand) does not: the graph
+        reads one scaled window, so it cannot tell a history of zeros, nor its series' scale."""
+        c = self.cfg
+        return ["per-series scaling: the graph reads scaled windows and answers in scaled units",
+                *(["logs: the graph reads and answers log values"] if c.log else []),
+                *(["seasonal indices, estimated from the whole history given"] if c.deseason else []),
+                *([f"the blend with {blend['baseline']} (weight {blend['weight']:.4g}), refitted on the history "
+                   "given"] if (blend := active_combination(self.est)) else []),
+                *([] if c.log else ["a target 0 throughout the history given forecasts 0 (as naive), not the "
+                                    "graph's answer"])]
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The run's graph as the net ``predict`` and the service call (with the series index)."""
@@ -215,6 +229,11 @@ class ForecastAdapter:
         an embedding, seasonal indices, quantiles, a blend: :mod:`lstmkit.tasks.forecast.streams`);
         None for a plain run (:meth:`encode_row` and :meth:`decode` then suffice)."""
         return SeriesStreams(self, mode) if needs_series_streams(self.est) else None
+
+    def stream_mark(self) -> ZeroHistory:
+        """A plain run's stream keeps per target whether it was ever nonzero: a stream of zeros
+        forecasts 0, as ``predict`` does (the other runs' :class:`SeriesStreams` keep it themselves)."""
+        return ZeroHistory(self)
 
     def stream_json(self, answer) -> dict[str, Any]:
         """One stream step's answer -> the WebSocket message's fields: ``{"forecast": {target: [h]}}``,

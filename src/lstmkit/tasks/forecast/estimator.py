@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from lstmkit.config import flatten_config as _flatten
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
@@ -125,9 +126,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
-        cfg = self._resolve_config(self.config, overrides)
-        cfg, table, _ = self._with_auto(cfg, data)
-        read_panel(table, cfg, need=min_points(cfg))
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            cfg, table, _ = self._with_auto(cfg, data)
+            read_panel(table, cfg, need=min_points(cfg))
 
     def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any, dict[str, Any]]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
@@ -170,28 +172,30 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
         ``tensorboard``, ``doctor``; any other setting that differs from the run's is an error.
         """
-        meta = cls._unfinished_meta(run_dir)
-        saved = _flatten(meta["config"])
-        for key, value in overrides.items():
-            if value is None or key in RunEstimator._RESUME_FREE:
-                continue
-            if key not in saved:
-                raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
-            value = _column_name(value) if key in ("time", "id") else value
-            if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
-                raise LstmkitError(
-                    f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
-                    f"must keep its settings (the checkpoint is for that model)",
-                    f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
-        # the settings chosen from the data are chosen again (same data, same choice): left unset as the
-        # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = _chosen_from_data(meta)
-        free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
-        est = cls(**{**saved, **chosen, **free})
-        est.auto_ = meta.get("auto") or {}
-        est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
-        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
-        return est.fit(source, run_dir=run_dir, resume=True)
+        with public_call():
+            meta = cls._unfinished_meta(run_dir)
+            saved = _flatten(meta["config"])
+            for key, value in overrides.items():
+                if value is None or key in RunEstimator._RESUME_FREE:
+                    continue
+                if key not in saved:
+                    raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
+                value = _column_name(value) if key in ("time", "id") else value
+                if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
+                    raise LstmkitError(
+                        f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
+                        f"must keep its settings (the checkpoint is for that model)",
+                        f"drop {opt(key)} to resume, or start a new run "
+                        + worded("without --resume", "with fit(...)"))
+            # the settings chosen from the data are chosen again (same data, same choice): left unset as the
+            # original call left them, so that the choices made after training (--combine) see the same call
+            chosen = _chosen_from_data(meta)
+            free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
+            est = cls(**{**saved, **chosen, **free})
+            est.auto_ = meta.get("auto") or {}
+            est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
+            source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
+            return est.fit(source, run_dir=run_dir, resume=True)
 
     # -- using a fitted model -----------------------------------------------------------
     def predict(self, data, engine: str = "auto") -> pd.DataFrame:
@@ -203,26 +207,29 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         Returns one row per future step: ``step``, the timestamp (when the data has a time
         column) and one column per target.
         """
-        self._check_fitted()
-        problem = self.deploy_problem()
-        if problem is not None:
-            if engine not in ("auto", "torch"):
-                raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
-                                   "drop --engine or pass --engine torch")
-            return self._forecast_ahead(data)
-        net = engine_net_cached(self, engine)
-        self._check_array_width(data)               # before the one-window lane, which reads columns by name
-        fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
-        return fast if fast is not None else self._forecast_ahead(data, net=net)
+        with public_call():
+            self._check_fitted()
+            problem = self.deploy_problem()
+            if problem is not None:
+                if engine not in ("auto", "torch"):
+                    raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
+                                       f"drop {opt('engine')} or pass {opt('engine', 'torch')}")
+                return self._forecast_ahead(data)
+            net = engine_net_cached(self, engine)
+            self._check_array_width(data)               # before the one-window lane, which reads columns by name
+            fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
+            return fast if fast is not None else self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
 
         ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
         """
-        self._check_fitted()
-        panel = self._read_for_use(data, need=min_points(self.config_))
-        return panel_metrics(self, panel, self._panel_arrays(panel), split_panel(panel, self.config_)["test"])[0]["metrics"]
+        with public_call():
+            self._check_fitted()
+            panel = self._read_for_use(data, need=min_points(self.config_))
+            test = split_panel(panel, self.config_)["test"]
+            return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]["metrics"]
 
     def score(self, data) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
@@ -243,21 +250,22 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         observed point within its series) ``, "ids": [n]}`` (series of each window) and, for
         probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
         """
-        self._check_fitted()
-        cfg = self.config_
-        panel = self._read_for_use(data, need=min_points(cfg))
-        arrays = self._panel_arrays(panel)
-        rows, series = split_panel(panel, cfg)["test"]
-        params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
-        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
-        s = series.numpy()
-        out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
-               "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
-               "ids": np.asarray(panel.ids, dtype=object)[s]}
-        if self.output_.kind != "point":
-            out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
-            out["levels"] = list(self.output_.levels)
-        return out
+        with public_call():
+            self._check_fitted()
+            cfg = self.config_
+            panel = self._read_for_use(data, need=min_points(cfg))
+            arrays = self._panel_arrays(panel)
+            rows, series = split_panel(panel, cfg)["test"]
+            params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
+            tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
+            s = series.numpy()
+            out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
+                   "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
+                   "ids": np.asarray(panel.ids, dtype=object)[s]}
+            if self.output_.kind != "point":
+                out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
+                out["levels"] = list(self.output_.levels)
+            return out
 
     def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
                  out: str | Path | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -269,28 +277,30 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``; ``log`` is told
         before each model is trained.
         """
-        from lstmkit.tasks.forecast.backtest import backtest
-        model = self
-        if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
-                self.config.time is None or not self.config.target):     # chosen from the data, as fit chooses them
-            data, model = _read_once(data), copy.copy(self)
-            model.config = cfg = copy.deepcopy(self.config)
-            if cfg.time is None:
-                cfg.time = implied_time(data, cfg)[0]
-            if not cfg.target:
-                cfg.target = implied_target(data, cfg)[0]
-        return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
+        with public_call():
+            from lstmkit.tasks.forecast.backtest import backtest
+            model = self
+            if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
+                    self.config.time is None or not self.config.target):     # chosen from the data, as fit chooses them
+                data, model = _read_once(data), copy.copy(self)
+                model.config = cfg = copy.deepcopy(self.config)
+                if cfg.time is None:
+                    cfg.time = implied_time(data, cfg)[0]
+                if not cfg.target:
+                    cfg.target = implied_target(data, cfg)[0]
+            return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        from lstmkit.deploy.online import fine_tune
-        from lstmkit.deploy.registry import adapter_class
-        self.check_deployable("update")
-        self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
-        self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
-        return self
+        with public_call():
+            from lstmkit.deploy.online import fine_tune
+            from lstmkit.deploy.registry import adapter_class
+            self.check_deployable("update")
+            self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
+            self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
+            return self
 
     # -- persistence (the rest is RunEstimator's) --------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
@@ -429,11 +439,12 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
-                       f"name the series to forecast: --target {(numeric or rest)[0]} (several comma-separated; "
-                       f"inputs that are not forecast go to --features)" + (
+                       f"name the series to forecast: {opt('target', (numeric or rest)[0])} "
+                       f"({worded('several comma-separated', 'several: a list')}; inputs that are not forecast go to "
+                       f"{opt('features')})" + (
                            "; for many series side by side, one model over them all reads the table long: "
-                           "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
-                           if len(numeric) > 3 else ""))
+                           f"df.melt(id_vars=[time], var_name='series'), then {opt('id', 'series')}"
+                           f"{worded(' ', ', ')}{opt('target', 'value')}" if len(numeric) > 3 else ""))
 
 
 def _names_given(key: str, v):

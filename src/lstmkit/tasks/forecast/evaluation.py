@@ -20,7 +20,7 @@ from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -34,6 +34,7 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
+    base["baselines"] = baseline_rows(est.season_, ets)
     per_series, params, y_true = _scores(est, panel, arrays, test, ets)
     agg = {}
     for name, g in per_series.groupby("model", sort=False):
@@ -44,6 +45,24 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
             est.output_.kind, params, y_true, est.output_.levels))
     points = int(per_series.loc[per_series["model"] == cfg.model, "points"].sum())
     return {**base, "metrics": agg, "test_points": points}, per_series
+
+
+def baseline_rows(season: int, ets: bool) -> dict[str, str]:
+    """What each baseline row of ``metrics.json`` is (its ``baselines`` record): every row is scored
+    on the test windows, from the same origins and on the same points as the model, and reads no
+    point it is scored on."""
+    rows = {"part": "test: every origin of the test windows, as the model (its lookback reads the points "
+                    "before each origin, validation ones among them)",
+            "naive": "the last value at each origin",
+            "seasonal_naive": (f"the value one season ({season} steps) before each step, from each origin (the naive "
+                               "forecast where a series holds less than a season before its first origin)") if season > 1 else
+                              "the naive forecast (no season)"}
+    if ets:
+        rows["ets"] = ("damped additive Holt-Winters, seasonal from two seasons of fit on: parameters fitted once per "
+                       "series on its training and validation parts (the points before its first test origin), then "
+                       "run on with those parameters to each origin, so a forecast reads the points up to its origin "
+                       "only, as the model's does")
+    return rows
 
 
 _UNDEFINED = {"MASE": "its training part repeats itself exactly", "MAPE": "every actual value is 0"}

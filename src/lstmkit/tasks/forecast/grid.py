@@ -1,7 +1,9 @@
 """Time grids: the step a series' times keep, the steps it skips, and the checks on them
 (:mod:`lstmkit.tasks.forecast.times` reads the time stamps and re-exports these).
 
-    regularity / infer_freq   the inferred frequency and the number of gaps
+    regularity / infer_freq   the inferred frequency and the number of gaps (one series' warning)
+    uneven_steps(times)       how one series' steps are uneven (gaps, or 1 to 3 at random; None: even)
+    warn_uneven_steps(...)    one warning for the series of a table whose steps are uneven
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,48 +22,125 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+__all__ = ["regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
            "check_one_step", "warn_missing_steps"]
+
+
+@dataclass(frozen=True)
+class Uneven:
+    """How one series' steps are uneven (:func:`uneven_steps`): ``gaps`` steps longer than 1.5x the
+    median ``typical``; the smallest and largest steps ``lo`` / ``hi`` and how many of the ``n``
+    steps differ from the median; the first and last time as ticks (ns, or integer steps)."""
+
+    gaps: int
+    lo: int
+    hi: int
+    typical: float
+    differ: int
+    n: int
+    first: int
+    last: int
+    dated: bool
+
+    def say(self, v: float) -> str:
+        return _step_name(v) if self.dated else f"{v:g}"
+
+    def typical_name(self) -> str:
+        return str(pd.Timedelta(int(self.typical))) if self.dated else self.say(self.typical)
+
+
+def uneven_steps(times: pd.DatetimeIndex | np.ndarray | None) -> Uneven | None:
+    """How the steps of one series' sorted ``times`` (dates, or int64 time steps) are uneven, or
+    None when they are even: fewer than 3 times, steps within 1.5x of one another (months' 28-31
+    days, quarters, years), a frequency pandas infers (business days), or a trading calendar's
+    weekdays with its few holidays. Otherwise steps longer than 1.5x the median are gaps; without
+    any, steps that vary by 1.5x or more (1 to 3 at random) are irregular."""
+    if times is None or len(times) < 3:
+        return None
+    dated = np.issubdtype(np.asarray(times).dtype, np.datetime64)
+    ticks = pd.DatetimeIndex(times).as_unit("ns").asi8 if dated else np.asarray(times, dtype=np.int64)
+    steps = np.diff(ticks)
+    lo, hi = int(steps.min()), int(steps.max())
+    if hi < 1.5 * lo:
+        return None
+    if dated:
+        index = pd.DatetimeIndex(times).as_unit("ns")
+        if _trading_days(index) or infer_freq(index) is not None:
+            return None
+    typical = float(np.median(steps))
+    return Uneven(gaps=int((steps > 1.5 * typical).sum()), lo=lo, hi=hi, typical=typical,
+                  differ=int((steps != typical).sum()), n=len(steps), first=int(ticks[0]), last=int(ticks[-1]),
+                  dated=dated)
 
 
 def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) -> tuple[str | None, int]:
     """Inferred frequency (None when irregular, or for integer steps) and the number of gaps in
-    ``times`` (dates, or int64 time steps), with one warning when the steps are not equal: steps
-    longer than 1.5x the median are gaps; without any, steps that vary by 1.5x or more (1 to 3
-    at random) are irregular -- the model reads each row as one step either way, and dates the
-    forecast one median step after the last time. Months (28-31 days) vary less and are regular."""
+    ``times`` (dates, or int64 time steps), with one warning when the steps are not equal
+    (:func:`uneven_steps`) -- the model reads each row as one step either way, and dates the
+    forecast one median step after the last time."""
     if times is None or len(times) < 3:
         return None, 0
-    dated = np.issubdtype(np.asarray(times).dtype, np.datetime64)
-    if dated:
-        index = pd.DatetimeIndex(times).as_unit("ns")
-        freq = infer_freq(index)
+    if np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        freq = infer_freq(pd.DatetimeIndex(times).as_unit("ns"))
         if freq is not None:
             return freq, 0
-        ticks = index.asi8
-    else:
-        ticks = np.asarray(times, dtype=np.int64)
-    steps = np.diff(ticks)
-    typical = float(np.median(steps))
-    say = _step_name if dated else (lambda v: f"{v:g}")
+    u = uneven_steps(times)
+    if u is None:
+        return None, 0
     where = f"time column {name!r}" if name else "the time index"
-    # 1.5x the median step: calendar months (28-31 days) are not gaps, a skipped step is.
-    gaps = int((steps > 1.5 * typical).sum())
-    if gaps:
-        warnings.warn(f"{where} has {gaps} irregular gaps (steps longer than the typical "
-                      f"{pd.Timedelta(int(typical)) if dated else say(typical)}); windows will span them",
-                      UserWarning, stacklevel=3)
-    elif steps.max() >= 1.5 * steps.min():
-        lo = int(steps.min())
-        grid = (f"df.set_index({name or 'time'!r}).resample({_offset(lo)!r}).mean()" if dated else
-                f"df.set_index({name or 'time'!r}).reindex(range({ticks[0]}, {ticks[-1] + 1}, {lo}))"
-                f".rename_axis({name or 'time'!r})")
-        warnings.warn(f"{where} steps vary from {say(lo)} to {say(int(steps.max()))} (median {say(typical)}; "
-                      f"{int((steps != typical).sum())} of {len(steps)} steps differ from it): the model treats rows "
-                      f"as equal steps and dates its forecasts {say(typical)} apart from the last time — resample "
+    if u.gaps:
+        warnings.warn(f"{where} has {u.gaps} irregular gaps (steps longer than the typical {u.typical_name()}); "
+                      "windows will span them", UserWarning, stacklevel=3)
+    else:
+        column = name or "time"
+        grid = (f"df.set_index({column!r}).resample({_offset(u.lo)!r}).mean()" if u.dated else
+                f"df.set_index({column!r}).reindex(range({u.first}, {u.last + 1}, {u.lo})).rename_axis({column!r})")
+        warnings.warn(f"{where} steps vary from {u.say(u.lo)} to {u.say(u.hi)} (median {u.say(u.typical)}; "
+                      f"{u.differ} of {u.n} steps differ from it): the model treats rows "
+                      f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — resample "
                       f"to a regular grid (pandas: {grid}) and train with --fill interpolate, or pass --time none "
                       "to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
-    return None, gaps
+    return None, u.gaps
+
+
+def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str | None, id_col: str,
+                      shared_times: bool = False) -> None:
+    """One warning for the series of a table whose steps are uneven (``(series, Uneven)`` each, of
+    ``n_series`` series read), naming a few of them and how many more: the model reads each row as
+    one step, so windows span gaps and vary in length of time, and dates each forecast one median
+    step after its series' last time. ``shared_times``: every series steps by one time column (a
+    wide table), resampled as one."""
+    where = f"time column {name!r}" if name else "the time index"
+    column = name or "time"
+    named = [f"{sid!r}: {_uneven_words(u)}" for sid, u in uneven[:_NAMED]]
+    more = [f"and {len(uneven) - _NAMED} more"] if len(uneven) > _NAMED else []
+    share = f"each of the {n_series} series" if len(uneven) == n_series and n_series > 1 else \
+        f"{len(uneven)} of {n_series} series" if n_series > 1 else "its one series"
+    lo = min(u.lo for _, u in uneven)
+    dated = uneven[0][1].dated
+    if shared_times:
+        grid = (f"df.set_index({column!r}).resample({_offset(lo)!r}).mean()" if dated else
+                f"df.set_index({column!r}).reindex(range({min(u.first for _, u in uneven)}, "
+                f"{max(u.last for _, u in uneven) + 1}, {lo})).rename_axis({column!r})")
+    else:
+        grid = (f"df.set_index({column!r}).groupby({id_col!r}).resample({_offset(lo)!r}).mean().reset_index()"
+                if dated else
+                f"df.set_index({column!r}).groupby({id_col!r}).apply(lambda g: g.reindex(range(g.index[0], "
+                f"g.index[-1] + 1, {lo}))).reset_index()")
+    warnings.warn(f"{where} steps unevenly in {share} ({'; '.join(named + more)}): the model treats rows as equal "
+                  "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
+                  f"time — resample every series to a regular grid (pandas: {grid}) and train with --fill interpolate, "
+                  "or pass --time none to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
+
+
+_NAMED = 3          # series a table's uneven-step warning names; the rest are counted
+
+
+def _uneven_words(u: Uneven) -> str:
+    """One series' uneven steps in a few words: ``2 gaps over 1.5x its median 2``, ``1 to 3, median 2``."""
+    if u.gaps:
+        return f"{u.gaps} gap{'s' * (u.gaps != 1)} over 1.5x its median {u.say(u.typical)}"
+    return f"{u.say(u.lo)} to {u.say(u.hi)}, median {u.say(u.typical)}"
 
 
 def _offset(ns: int) -> str:
@@ -124,11 +204,11 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
             grid = np.arange(ticks[0], ticks[-1] + 1, typical, dtype=np.int64)
         else:
             index = pd.DatetimeIndex(times)
-            weekdays = typical == _DAY and (index.day_of_week < 5).all() and (index.normalize() == index).all()
+            weekdays = typical == _DAY and _weekdays(index)
+            if weekdays and _trading_days(index):
+                return None               # a trading calendar: its days are the steps, holidays none of them
             grid = (pd.bdate_range(index[0], index[-1]) if weekdays
                     else pd.date_range(index[0], index[-1], freq=pd.Timedelta(typical, unit="ns"))).as_unit("ns").to_numpy()
-            if weekdays and len(grid) - n <= _HOLIDAYS * len(grid):
-                return None               # a trading calendar: its days are the steps, holidays none of them
     elif dated:
         index = pd.DatetimeIndex(times)
         for freq in _CALENDAR_GRIDS:
@@ -139,6 +219,20 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     if grid is None or len(grid) == n or len(grid) > 2 * n:
         return None
     return grid
+
+
+def _weekdays(index: pd.DatetimeIndex) -> bool:
+    """Whether every time is midnight of a weekday."""
+    return bool((index.day_of_week < 5).all() and (index.normalize() == index).all())
+
+
+def _trading_days(index: pd.DatetimeIndex) -> bool:
+    """Whether ``index`` is a trading calendar: weekdays (midnight) with at most 4.5 % of the
+    business days between its first and last missing, as an exchange's holidays."""
+    if not len(index) or not _weekdays(index):
+        return False
+    days = len(pd.bdate_range(index[0], index[-1]))
+    return days - len(index) <= _HOLIDAYS * days
 
 
 # zones of the common daylight-saving rules (EU, UK, US, Australia): a local time one of them shows twice

@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
+from lstmkit.tasks.forecast.grid import uneven_steps, warn_uneven_steps
 from lstmkit.tasks.forecast.integer_times import CLOCK_TIME
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
                                            missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
@@ -212,6 +213,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     n_filled, pos = 0, 0
     freq = None
     missing: list[tuple[str, int, Any]] = []      # (series, steps missing from its grid, the first one)
+    uneven: list[tuple[str, Any]] = []             # (series, how its steps are uneven) of a table with ids
     for a, b in zip(bounds[:-1], bounds[1:]):
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
@@ -256,34 +258,39 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
                     regularity(ts_, time_col)                            # or vary (integer steps too)
+            if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
+                uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
         warn_missing_steps(missing, time_col, id_col, cfg.fill)
+    if uneven:
+        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide")
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
         raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
                            f"no row has a value in every target column ({', '.join(map(repr, targets))})",
-                           "choose --target columns that hold numbers")
+                           f"choose {opt('target')} columns that hold numbers")
     if skipped and cfg.strict and need is not None:
         s = skipped[0]
         raise LstmkitError(
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
-            short_fix or "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
+            short_fix or f"drop {opt('strict', True)} to skip short series with a report, or shorten "
+                         f"{opt('lookback')} / {opt('horizon')}")
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
         split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
                  + " splits") if uses_fractions(cfg) else "its val/test parts"
         raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
                            f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
-                           short_fix or ("shorten --lookback (or --horizon) or supply more data"
+                           short_fix or (f"shorten {opt('lookback')} (or {opt('horizon')}) or supply more data"
                                          if max(cfg.lookback, cfg.horizon) > 1 else f"supply at least {need} rows"))
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
-                           short_fix or "shorten --lookback or --horizon, or supply longer series")
+                           short_fix or f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
 
     cal_names = calendar_names(calendar)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))

@@ -18,7 +18,7 @@ import torch
 
 from lstmkit.data.arrays import plain_array
 from lstmkit.data.scaling import Scaler
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season, zero_histories
@@ -83,7 +83,8 @@ class PanelPipeline(AheadForecast):
         arrays = self._panel_arrays(panel, profiles)
         splits = split_panel(panel, cfg)
         if len(splits["train"][0]) == 0:
-            raise LstmkitError("no training windows", "shorten --lookback or --horizon, or supply longer series")
+            raise LstmkitError("no training windows",
+                               f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
         self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}

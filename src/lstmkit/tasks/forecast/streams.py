@@ -26,6 +26,12 @@ Per stream it keeps (saved with the state, JSON-able):
   (seasonal indices), a season (a seasonal-naive blend), or up to the blend's
   :func:`~lstmkit.tasks.forecast.combine.ets_history` values (1,000 for an hourly run) for an ETS
   blend, the values ``predict`` fits ETS on.
+* ``nonzero`` -- per target, whether any value fed so far was not 0: a target 0 throughout the
+  stream forecasts 0 (a distribution all its mass there), as ``predict`` forecasts a history of
+  zeros (:meth:`~lstmkit.tasks.forecast.ahead.AheadForecast._zero_histories`). A state saved
+  before streams kept it reads it from the rows it kept, and as nonzero when values it no longer
+  keeps came first (the answer it gave then). A plain run's stream keeps the same flags through
+  :class:`ZeroHistory`, the :class:`~lstmkit.deploy.streaming.StreamMark` its adapter gives.
 * ``total``, ``count`` -- with ``--deseason m``, per phase the sum and number of detrended values:
   the seasonal indices of the whole history follow from them as ``predict`` estimates them
   (:func:`~lstmkit.tasks.forecast.scalers.seasonal_profile`), in ``O(m)`` per step; the phase of
@@ -52,7 +58,7 @@ from lstmkit.tasks.forecast.combine import active_combination, combine_history, 
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 
-__all__ = ["SeriesStreams", "SeriesState", "needs_series_streams"]
+__all__ = ["SeriesStreams", "SeriesState", "ZeroHistory", "needs_series_streams"]
 
 
 def needs_series_streams(est) -> bool:
@@ -69,8 +75,52 @@ class SeriesState:
 
     series: str
     rows: np.ndarray                    # [k, C] the newest values, original units (float64)
+    nonzero: np.ndarray | None = None   # [T] bool: a value fed so far was not 0 (None: none fed)
     total: np.ndarray | None = None     # [m, T] per phase, the sum of the detrended values (--deseason)
     count: np.ndarray | None = None     # [m, T] and their number (int64)
+
+
+def _nonzero_restored(rec: dict[str, Any], rows: np.ndarray, steps: int, T: int) -> np.ndarray:
+    """A saved stream's per-target "ever nonzero" flags ``[T]``; a state saved before streams kept
+    them: nonzero where the ``rows`` kept hold a value other than 0, or where earlier values are no
+    longer kept (``steps`` beyond them: the network's answer, as the stream gave it then)."""
+    if "nonzero" in rec:
+        flags = np.asarray(rec["nonzero"])
+        if flags.shape != (T,) or not np.isin(flags, (0, 1)).all():
+            raise ValueError(f"nonzero flags {flags.tolist()!r}, expected {T} of true/false")
+        return flags.astype(bool)
+    return (rows[:, :T] != 0).any(0) | (steps > len(rows))
+
+
+class ZeroHistory:
+    """A plain forecaster's :class:`~lstmkit.deploy.streaming.StreamMark`: per target whether any
+    value streamed so far was not 0; a target 0 throughout forecasts 0, as ``predict`` does."""
+
+    def __init__(self, adapter):
+        self.est, self.columns, self.T = adapter.est, list(adapter.columns), len(adapter.cfg.target)
+
+    def seen(self, x_t: Any, mark: list[bool] | None) -> list[bool]:
+        if mark is not None and all(mark):                 # once nonzero, always: nothing to read
+            return mark
+        if (type(x_t) is float or type(x_t) is int) and len(self.columns) == 1:
+            now = [x_t != 0]
+        else:
+            now = (observation_row(x_t, self.columns)[0, :self.T] != 0).tolist()
+        return now if mark is None else [a or b for a, b in zip(mark, now)]
+
+    def answer(self, answer: np.ndarray, mark: list[bool]) -> np.ndarray:
+        if all(mark):
+            return answer
+        return self.est._zero_histories(np.asarray(answer)[None], ~np.asarray(mark)[None])[0]
+
+    def fields(self, mark: list[bool]) -> dict[str, Any]:
+        return {"nonzero": list(mark)}
+
+    def restore(self, rec: dict[str, Any], steps: int) -> list[bool]:
+        """No rows are kept by a plain stream: a state saved before the flags reads as nonzero."""
+        if "nonzero" not in rec:
+            return [True] * self.T
+        return _nonzero_restored(rec, np.zeros((0, self.T)), steps, self.T).tolist()
 
 
 class SeriesStreams:
@@ -107,7 +157,8 @@ class SeriesStreams:
         row = observation_row(obs, self.columns)                               # [1, C]; --log: _inputs refuses
         n = steps + 1
         rows = row if aux is None else np.concatenate([aux.rows, row])[-self.keep:]
-        state = SeriesState(sid, rows)
+        nonzero = row[0, :self.T] != 0
+        state = SeriesState(sid, rows, nonzero if aux is None else aux.nonzero | nonzero)
         profile = None
         if self.m:
             state.total, state.count = self._sums(aux, rows, n)
@@ -128,6 +179,8 @@ class SeriesStreams:
                                "send values in the range the model was trained on")
         if self.blend is not None:
             params = self._blended(params, state.rows[:, :self.T])
+        if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
+            params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
         point = self.output.point(torch.from_numpy(params)).numpy()            # [H, T]
         if self.output.kind == "point":
             return point, state
@@ -213,7 +266,7 @@ class SeriesStreams:
 
     # -- saving --------------------------------------------------------------------------------
     def arrays(self, aux: SeriesState) -> dict[str, np.ndarray]:
-        out = {"rows": aux.rows}
+        out = {"rows": aux.rows, "nonzero": aux.nonzero.astype(np.uint8)}
         if self.m:
             out.update(total=aux.total, count=aux.count)
         return out
@@ -232,7 +285,7 @@ class SeriesStreams:
             self.est.model_units_rows(rows)
         except LstmkitError as e:
             raise ValueError(e.message) from None
-        state = SeriesState(series, rows)
+        state = SeriesState(series, rows, _nonzero_restored(rec, rows, steps, self.T))
         if self.m:
             total = np.asarray(rec["total"], dtype=np.float64).reshape(self.m, self.T)
             count = np.asarray(rec["count"], dtype=np.float64).reshape(self.m, self.T)

@@ -50,7 +50,7 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
                                 make_tokenizer, tokenizer_from_dict)
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -106,7 +106,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             lines, table, plain = _file_lines(path, encoding, text_column)
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
-        table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
+        with caller_wording(python=True):          # only Python passes a DataFrame: text_column=, not --text-column
+            table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", "text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
         source = f"the {part}DataFrame given"
     elif isinstance(data, (set, frozenset)):      # its order is string hashing's: another each process
@@ -140,7 +141,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     if not kept:
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
                    f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
-        raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
+        raise BadValue(problem, "supply text, one sentence or paragraph per line")
     if plain:
         table = lines_table(stripped)           # a plain text's lines, as they train: a resume compares them
     report = {"read": len(lines), "blank": len(lines) - len(kept)}
@@ -177,7 +178,7 @@ def _file_lines(path: Path, encoding: str, text_column: str | None) -> tuple[lis
         return lines, texts_table(lines), False              # its texts as rows: a resume compares them
     if is_table(path):
         table = read_table(path, encoding)
-        col = table_column(table, text_column or "text", "text", f" in {path}", flag="--text-column")
+        col = table_column(table, text_column or "text", "text", f" in {path}", "text_column")
         return [" ".join(s.split()) for s in column_strings(col)], table, False
     if text_column is not None:
         raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",

@@ -26,7 +26,8 @@ from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
-from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write, read_state_file
 from lstmkit.tasks.lm.config import LMConfig
@@ -161,32 +162,35 @@ class LanguageModel(RunEstimator):
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights)."""
-        est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
-                                           init_from)
-        return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
-                       resume=True)
+        with public_call():
+            est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
+                                               init_from)
+            return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
+                           resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:
         """Per-token perplexity of ``texts`` (a string, a list of lines or a DataFrame's ``text``
         column; each line is one sequence ending in ``</s>``). An item that is not a string is an
         error (it was skipped, so the number described less text than given)."""
-        self._check_fitted()
-        with self._frame_columns(texts, "the texts"):
-            lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
-        ids = self._encode_lines([ln for ln in lines if ln.strip()])
-        if not ids:
-            raise LstmkitError("the text holds no token to score", "pass some words or characters")
-        nats, n = self._nll(ids)
-        return math.exp(nats / n)
+        with public_call():
+            self._check_fitted()
+            with self._frame_columns(texts, "the texts"):
+                lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+            ids = self._encode_lines([ln for ln in lines if ln.strip()])
+            if not ids:
+                raise LstmkitError("the text holds no token to score", "pass some words or characters")
+            nats, n = self._nll(ids)
+            return math.exp(nats / n)
 
     def predict(self, texts: str | Sequence[str]) -> dict[str, list]:
         """What the model says of each text, as the service answers ``{"texts": [...]}``: each text
@@ -198,38 +202,40 @@ class LanguageModel(RunEstimator):
         ``texts``: one string or a list (tuple, array, pandas Series) of them. A text with no token
         the tokenizer keeps is an error naming it. :meth:`perplexity` is one number over all the
         texts; :meth:`sample` writes new text."""
-        self._check_fitted()
-        if isinstance(texts, str):
-            texts = [texts]
-        elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
-            raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
-                               "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
-        texts = items if (items := text_items(texts)) is not None else list(texts)     # pyarrow arrays: their strings
-        check_strings(texts, "text", "pass the texts as strings",
-                      missing="drop them first (pandas: s.dropna()): each text given is scored")
-        texts = whole_characters(texts)                     # a lone surrogate: U+FFFD, as BPE takes it
-        id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
-        empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
-        if empty is not None:
-            raise LstmkitError(f"text {empty} of the list holds no token to score ({texts[empty][:40]!r})",
-                               "drop it, or pass words or characters in the language the model was trained on")
-        logprobs, counts = [-v for v in self._line_nll(id_lines)], [len(ids) + 1 for ids in id_lines]
-        return {"logprobs": logprobs, "tokens": counts,
-                "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
+        with public_call():
+            self._check_fitted()
+            if isinstance(texts, str):
+                texts = [texts]
+            elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
+                raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
+                                   "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
+            texts = items if (items := text_items(texts)) is not None else list(texts)   # pyarrow arrays: their strings
+            check_strings(texts, "text", "pass the texts as strings",
+                          missing="drop them first (pandas: s.dropna()): each text given is scored")
+            texts = whole_characters(texts)                     # a lone surrogate: U+FFFD, as BPE takes it
+            id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
+            empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
+            if empty is not None:
+                raise LstmkitError(f"text {empty} of the list holds no token to score ({texts[empty][:40]!r})",
+                                   "drop it, or pass words or characters in the language the model was trained on")
+            logprobs, counts = [-v for v in self._line_nll(id_lines)], [len(ids) + 1 for ids in id_lines]
+            return {"logprobs": logprobs, "tokens": counts,
+                    "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
 
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
         """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
         at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
         trained on, else ``text``)."""
-        self._check_fitted()
-        table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
-        column = text_column if text_column is not None else self.config_.text_column if table else None
-        corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)
-        ids = self._encode_lines(corpus.lines)
-        if not ids:
-            raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",
-                               "pass text in the language and script the model was trained on")
-        return self._metrics(ids)
+        with public_call():
+            self._check_fitted()
+            table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
+            column = text_column if text_column is not None else self.config_.text_column if table else None
+            corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)
+            ids = self._encode_lines(corpus.lines)
+            if not ids:
+                raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",
+                                   "pass text in the language and script the model was trained on")
+            return self._metrics(ids)
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: the mean log-likelihood per token (nats, minus
@@ -248,11 +254,12 @@ class LanguageModel(RunEstimator):
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
-        self._check_fitted()
-        if not isinstance(text, str) or not text.strip():
-            raise LstmkitError("the text is empty", "pass some words with --text")
-        tok, text = self.tokenizer_, whole_characters([text], "text")[0]
-        return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
+        with public_call():
+            self._check_fitted()
+            if not isinstance(text, str) or not text.strip():
+                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            tok, text = self.tokenizer_, whole_characters([text], "text")[0]
+            return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
                top_k: int | None = None, seed: int | None = None) -> str:
@@ -264,27 +271,29 @@ class LanguageModel(RunEstimator):
         k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). The same ``seed`` gives the same text.
         """
-        self._check_fitted()
-        n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
-            {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()
-        if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
-            raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
-        if n_tokens is not None and n_tokens > MAX_SAMPLE:     # drawn one by one and held in memory: hours
-            raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
-                               "pass a smaller --n (run the command again for more text)")
-        if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
-            raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
-                               "pass --temperature 0.8, say (lower is more conservative)")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-            raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
-        if seed is not None:
-            check_seed(seed)
-        if not isinstance(prefix, str):
-            raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}", 'pass prefix="the ", say ("" for none)')
-        prefix = whole_characters([prefix], "prefix")[0]
-        self._warn_unknown(prefix)
-        text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
-        return text
+        with public_call():
+            self._check_fitted()
+            n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
+                {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()
+            if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
+                raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
+            if n_tokens is not None and n_tokens > MAX_SAMPLE:     # drawn one by one and held in memory: hours
+                raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
+                                   "pass a smaller --n (run the command again for more text)")
+            if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
+                raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
+                                   "pass --temperature 0.8, say (lower is more conservative)")
+            if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+                raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
+            if seed is not None:
+                check_seed(seed)
+            if not isinstance(prefix, str):
+                raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}",
+                                   'pass prefix="the ", say ("" for none)')
+            prefix = whole_characters([prefix], "prefix")[0]
+            self._warn_unknown(prefix)
+            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
+            return text
 
     # -- internals -------------------------------------------------------------------------
     def _warn_unknown(self, prefix: str) -> None:

@@ -12,6 +12,13 @@ model is; at char level each white-space character is one space). ``"</s>"`` alo
 line. The answer gives the tokens read, ``logprob`` (the natural log-probability of those tokens
 after everything the stream read before) and ``next``, the ``top_k`` most likely next tokens.
 
+A model that decodes HTML character references (``html`` in its vocab.json: every one trained
+now) reads a reference split across messages as one: a message ending in what may be the start of
+one (``"caf&eacu"``, ``"&am"``) holds that tail (a word-level model: the word it is in) back until
+the next message completes it, or ``"</s>"`` reads it as written; the answer names what it holds
+(``"pending"``), and a message held whole answers no tokens. Read alone, ``"&am"`` + ``"p;"`` were
+the words 'am' and 'p' (the characters '&', 'a', 'm', 'p', ';') where the text they split reads '&'.
+
 The stream carries each id's ``(h, c)`` (GRU: ``h``), so a step costs its tokens' steps only.
 :meth:`LMStream.state_dict` keeps, per stream, the state *before* its last token and that
 token (``last``, ``<bos>``'s id on a fresh line): the next-token distribution is recomputed
@@ -19,6 +26,7 @@ from them on restore, so a saved state is small and exactly what stepping gives.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -31,14 +39,54 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
 
-__all__ = ["LMStream", "encode_piece", "top_tokens", "MAX_PIECE"]
+__all__ = ["LMStream", "encode_piece", "top_tokens", "MAX_PIECE", "MAX_HELD"]
 
 MAX_PIECE = 10_000              # characters per message
+MAX_HELD = 256                  # characters a stream holds back for its next message, at most
+# what may still become a character reference with more text after it: '&', '&am', '&#3', '&#x2'
+_REFERENCE_START = re.compile(r"&(?:#[xX]?[0-9a-fA-F]{0,8}|[A-Za-z][A-Za-z0-9]{0,40})?\Z")
 
 
 def encode_piece(tok: LMTokenizer, message: Any) -> list[int]:
     """Token ids of one stream message (see the module docstring); anything else is an
     LstmkitError saying what to send."""
+    message = piece_text(message)
+    if message.strip() == EOS:
+        return [tok.eos_id]
+    ids = text_ids(tok, message)
+    if not ids:
+        raise _no_token(message)
+    return ids
+
+
+def _no_token(message: str) -> LstmkitError:
+    return LstmkitError(f"the message's 'text' holds no token ({message!r})",
+                        "send a character, a word or more text; \"</s>\" ends the line")
+
+
+def text_ids(tok: LMTokenizer, text: str) -> list[int]:
+    """Token ids of ``text`` as the model reads it (at char level each white-space character a space)."""
+    if tok.level == "char":
+        return [tok.token_id(" " if c.isspace() else c) for c in tok.base.clean(text)]
+    return tok.encode(text) if text.strip() else []
+
+
+def held_from(tok: LMTokenizer, text: str) -> int:
+    """Where the tail of ``text`` that the next message may turn into a character reference starts
+    (``len(text)``: none): the reference's start at char level, the start of its word otherwise;
+    none for a model that reads references as written (no ``html``) or a tail over :data:`MAX_HELD`."""
+    found = _REFERENCE_START.search(text) if getattr(tok.base, "html", False) and "&" in text else None
+    if found is None:
+        return len(text)
+    start = found.start()
+    if tok.level != "char":
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    return start if len(text) - start <= MAX_HELD else len(text)
+
+
+def piece_text(message: Any) -> str:
+    """The text of one stream message, checked (see the module docstring)."""
     if isinstance(message, dict):
         extra = sorted(set(message) - {"text"})
         if extra or "text" not in message:
@@ -51,16 +99,7 @@ def encode_piece(tok: LMTokenizer, message: Any) -> list[int]:
     if len(message) > MAX_PIECE:
         raise LstmkitError(f"the message's 'text' has {len(message)} characters; at most {MAX_PIECE}",
                            "send the text in smaller pieces")
-    if message.strip() == EOS:
-        return [tok.eos_id]
-    if tok.level == "char":
-        ids = [tok.token_id(" " if c.isspace() else c) for c in tok.base.clean(message)]
-    else:
-        ids = tok.encode(message) if message.strip() else []
-    if not ids:
-        raise LstmkitError(f"the message's 'text' holds no token ({message!r})",
-                           "send a character, a word or more text; \"</s>\" ends the line")
-    return ids
+    return message
 
 
 def top_tokens(tok: LMTokenizer, logp: np.ndarray, k: int) -> list[dict[str, Any]]:
@@ -80,6 +119,7 @@ class _Slot:
     last: int                          # the last token read (<bos> on a fresh line)
     after: list[np.ndarray] | None = None     # state after it (None until computed)
     logp: np.ndarray | None = None            # log P(next token) [V] after it
+    pending: str = ""                         # text held for the next message (a reference's start)
 
 
 class LMStream(Stream):
@@ -119,7 +159,7 @@ class LMStream(Stream):
     def step(self, message: Any, id: str = "default") -> dict[str, Any]:
         """Feed one text piece to stream ``id`` (created on first use); bad input raises an
         LstmkitError and leaves the stream as it was."""
-        ids = encode_piece(self.tokenizer, message)
+        text, tok = piece_text(message), self.tokenizer
         id = stream_id(id)
         slot = self._slots.get(id)
         if slot is None:
@@ -127,23 +167,40 @@ class LMStream(Stream):
                 raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
             slot = self._new_slot(0)
         slot = self._completed(slot)
+        ends = text.strip() == EOS
+        if ends:                                                # what was held is read as written
+            ids, hold = [*text_ids(tok, slot.pending), tok.eos_id], ""
+        else:
+            whole = slot.pending + text
+            cut = held_from(tok, whole)
+            ids, hold = text_ids(tok, whole[:cut]), whole[cut:]
+            if not ids and not hold and not slot.pending:
+                raise _no_token(text)
+        if not ids:                                             # held whole (or completing text of no token)
+            self._slots[id] = _Slot(slot.steps, slot.before, slot.last, slot.after, slot.logp, hold)
+            return {"tokens": [], "logprob": 0.0, "next": top_tokens(tok, slot.logp, self.top_k),
+                    **({"pending": hold} if hold else {})}
         logprob = float(slot.logp[ids[0]])
-        if ids == [self.tokenizer.eos_id]:                      # the line ends; the next starts afresh
+        if ends:                                                # the line ends; the next starts afresh
+            if len(ids) > 1:                                    # the held text's tokens before it
+                logits, _ = self.graph(np.asarray([ids[:-1]], np.int64), slot.after)
+                lp = _log_softmax(logits[0])
+                logprob += float(lp[np.arange(len(ids) - 1), ids[1:]].sum())
             fresh = self._fresh
-            new = _Slot(slot.steps + 1, fresh.before, fresh.last, fresh.after, fresh.logp)
+            new = _Slot(slot.steps + len(ids), fresh.before, fresh.last, fresh.after, fresh.logp)
         else:
             before = slot.after
             if len(ids) > 1:                                    # all but the last token in one call
                 logits, before = self.graph(np.asarray([ids[:-1]], np.int64), slot.after)
                 lp = _log_softmax(logits[0])                    # [k-1, V]
                 logprob += float(lp[np.arange(len(ids) - 1), ids[1:]].sum())
-            new = self._completed(_Slot(slot.steps + len(ids), list(before), ids[-1]))
+            new = self._completed(_Slot(slot.steps + len(ids), list(before), ids[-1], pending=hold))
         if not (np.isfinite(logprob) and np.isfinite(new.logp).all()):
             raise LstmkitError("the model's output is not finite for this text; the stream is as it was before it",
                                "reset the stream")
         self._slots[id] = new
-        return {"tokens": [self.tokenizer.itos[i] for i in ids], "logprob": logprob,
-                "next": top_tokens(self.tokenizer, new.logp, self.top_k)}
+        return {"tokens": [tok.itos[i] for i in ids], "logprob": logprob,
+                "next": top_tokens(tok, new.logp, self.top_k), **({"pending": hold} if hold else {})}
 
     def log_probs(self, id: str = "default") -> np.ndarray:
         """``log P(next token)`` over every id ``[V]`` for stream ``id`` (a fresh line when unknown)."""
@@ -168,6 +225,9 @@ class LMStream(Stream):
     def _arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
         return {"last": np.asarray(slot.last, dtype=np.int64), **dict(zip(self.state_names, slot.before))}
 
+    def _fields(self, slot: _Slot) -> dict[str, Any]:
+        return {"pending": slot.pending} if slot.pending else {}
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore streams from :meth:`state_dict` output (others are left as they are); a stream
         saved before its first message (``{"steps": 0}``) restores as a fresh line."""
@@ -183,8 +243,13 @@ class LMStream(Stream):
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
-        if set(rec) == {"steps"}:
-            return self._completed(self._new_slot(steps))
+        pending = rec.get("pending", "")
+        if not isinstance(pending, str) or len(pending) > MAX_HELD:
+            raise ValueError(f"pending {shown(pending)[:40]} is not text of at most {MAX_HELD} characters")
+        if set(rec) - {"pending"} == {"steps"}:
+            slot = self._completed(self._new_slot(steps))
+            slot.pending = pending
+            return slot
         last = np.asarray(rec["last"]).reshape(-1)     # an int (JSON) or a [1] array (safetensors)
         if last.shape != (1,) or last.dtype.kind not in "iuf" or last[0] != int(last[0]) \
                 or not 0 < int(last[0]) < self.tokenizer.vocab_size:
@@ -195,7 +260,7 @@ class LMStream(Stream):
             raise ValueError(f"state shape {before[0].shape}, expected {self._zero[0].shape}")
         if not all(np.isfinite(b).all() for b in before):
             raise ValueError("values that are not finite float32 numbers")
-        return self._completed(_Slot(steps, before, int(last[0])))
+        return self._completed(_Slot(steps, before, int(last[0]), pending=pending))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import TEXT_ALIASES, Utterances
 
 __all__ = ["MAX_CHANNELS", "AUDIO_DICT_KEYS", "is_samples", "is_clip", "is_audio_dict", "memory_clip", "batch_rows",
-           "audio_sources", "memory_utterances", "MemoryClip"]
+           "audio_sources", "memory_utterances", "given_labels", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
 # a Hugging Face datasets Audio feature's decoded value: {"array": samples, "sampling_rate": Hz, "path": str | None}
@@ -306,6 +306,23 @@ def _frame_pairs(data: Any) -> Any:
         raise LstmkitError(f"column {clips[0]!r} of the DataFrame holds clips and no column holds their text "
                            f"(found: {', '.join(names)})", "name the transcripts' (or labels') column 'text'")
     return list(zip(data[clips[0]], data[data.columns[names.index(text)]]))
+
+
+def given_labels(data: Any) -> tuple[Any, str]:
+    """The labels (or transcripts) evaluate's ``data`` holds as the caller typed them, and what holds
+    them, for :func:`~lstmkit.data.label_types.check_scored_labels`: a DataFrame's text column, the
+    second items of ``(clip, label)`` pairs, a ``{path: label}`` dict's values; ``(None, "")`` for
+    anything else (files and folders, whose cells are text). An iterator is listed first by the caller."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        names = [str(c) for c in data.columns]
+        text = next((c for c in ("text", *TEXT_ALIASES) if c in names), None)
+        return (None, "") if text is None else (data[data.columns[names.index(text)]], f"the DataFrame's {text!r} column")
+    if isinstance(data, Mapping):
+        return list(data.values()), "data (a {path: label} dict)"
+    if isinstance(data, (list, tuple)) and data and all(_pair(p) for p in data):
+        return [p[1] for p in data], "data (its (clip, label) pairs)"
+    return None, ""
 
 
 def is_clip(x: Any, item: bool = True) -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample, MemoryClip)
@@ -56,7 +56,7 @@ def read_utterances(data: Any, label_from_name: str | None = None, as_trained: s
         out = data
     elif isinstance(data, (list, tuple)):
         if not data:
-            raise LstmkitError("no utterances given (empty list)", "pass (path, text) pairs")
+            raise BadValue("no utterances given (empty list)", "pass (path, text) pairs")
         for k, pair in enumerate(data):
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
@@ -257,7 +257,7 @@ def audio_paths(files) -> list[str]:
                            f"{type(bad[0]).__name__} {str(bad[0])[:40]!r}",
                            "pass a list of paths, e.g. ['a.wav'], or of 1-D sample arrays with sample_rate=")
     if not files:
-        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+        raise BadValue("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
     files = [p for f in files for p in _matched(f)]
     check_files_exist([str(f) for f in files], listed=False)
     return [p for f in files for p in (_folder_audio(f) if Path(f).is_dir() else [str(f)])]

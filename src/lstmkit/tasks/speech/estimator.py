@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time as _time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,13 +22,15 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
+from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_audio_dict, is_clip, memory_utterances
+from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
+                                         memory_utterances)
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -95,16 +98,26 @@ class SpeechRecognizer(RunEstimator):
         ``sample_weight`` (classify; one weight per recording of ``data``, in the order read: ``X``'s, a
         manifest's rows) weighs each training example's loss, as the text and sequence classifiers'
         ``fit`` does: the loss is their weighted mean, and so is the validation loss over a validation
-        part split off ``data`` (``val_data`` given apart is scored unweighted)."""
+        part split off ``data`` (``val_data`` given apart is scored unweighted).
+
+        A classify run's labels given as numbers, booleans or times -- in ``y``, or in ``(clip, label)``
+        pairs, a ``{path: label}`` dict or a DataFrame's text column -- come back from ``classes_`` and
+        ``predict`` as such, in their dtype; strings (and labels read from files) as strings."""
         kind = label_type(y)                  # labels given as numbers: predict answers in numbers
         dtype = label_dtype(y, kind)          # ... of y's dtype (int8, a zone's times)
         if y is not None:
             data = _paired(data, y)
+        elif isinstance(data, Iterator):      # read twice: the labels as typed, then the recordings
+            data = list(data)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             if resume and run_dir is not None and y is None:      # the run's classes keep their order
                 pre = read_meta(run_dir, TASK).get("preprocessing") or {}
                 kind, dtype = pre.get("label_type"), pre.get("label_dtype")
+            elif y is None and cfg.mode == "classify":            # (clip, label) pairs, a {path: label} dict, a
+                given = given_labels(data)[0]                      # DataFrame: their labels as typed, as fit(X, y)'s
+                kind = label_type(given)
+                dtype = label_dtype(given, kind)
             self.label_type_ = kind if cfg.mode == "classify" else None
             self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
@@ -181,7 +194,7 @@ class SpeechRecognizer(RunEstimator):
             self._lm = lm
 
             def metrics() -> dict[str, Any]:
-                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)}
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -224,9 +237,10 @@ class SpeechRecognizer(RunEstimator):
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a
         search calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, data)
-        read_utterances(data, cfg.label_from_name)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            _validate(cfg, data)
+            read_utterances(data, cfg.label_from_name)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
@@ -234,11 +248,12 @@ class SpeechRecognizer(RunEstimator):
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
         ``sample_weight``, checked to be the same)."""
-        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
-                                           "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
-        return est.fit(source, y, sample_weight=sample_weight,
-                       val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
-                       run_dir=run_dir, resume=True)
+        with public_call():
+            est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
+                                               "pass them again with --data (in Python: resume(RUN, data=files, y=y))")
+            return est.fit(source, y, sample_weight=sample_weight,
+                           val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
+                           run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
@@ -249,11 +264,12 @@ class SpeechRecognizer(RunEstimator):
         2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
-        self._check_fitted()
-        paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
-        feats, _, notes = self._features(paths)
-        report_notes(notes)
-        return self._decode(feats, beam, fusion, names=paths)
+        with public_call():
+            self._check_fitted()
+            paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            return self._decode(feats, beam, fusion, names=paths)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
@@ -262,22 +278,24 @@ class SpeechRecognizer(RunEstimator):
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
         answers as a list of text (samples in memory too)."""
-        texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
-        if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
-            return np.asarray(texts, dtype=object)
-        index = {c: k for k, c in enumerate(self.class_names_)}
-        return self.classes_[[index[t] for t in texts]]
+        with public_call():
+            texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
+            if self.config_.mode != "classify" or getattr(self, "label_type_", None) is None:
+                return np.asarray(texts, dtype=object)
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            return self.classes_[[index[t] for t in texts]]
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
         :meth:`transcribe` reads them), columns in ``classes_``' order."""
-        self._check_fitted()
-        if self.config_.mode != "classify":
-            raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
-                               "call predict (transcribe) for its text")
-        feats, _, notes = self._features(audio_sources(files, sample_rate))
-        report_notes(notes)
-        return np.stack(self._outputs(feats)).astype(np.float64)
+        with public_call():
+            self._check_fitted()
+            if self.config_.mode != "classify":
+                raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
+                                   "call predict (transcribe) for its text")
+            feats, _, notes = self._features(audio_sources(files, sample_rate))
+            report_notes(notes)
+            return np.stack(self._outputs(feats)).astype(np.float64)
 
     @property
     def classes_(self) -> np.ndarray:
@@ -290,38 +308,70 @@ class SpeechRecognizer(RunEstimator):
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
-        self._check_fitted()       # one file: read_audio names a folder as one
-        feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
-        report_notes(notes)
-        return feats[0]
+        with public_call():
+            self._check_fitted()       # one file: read_audio names a folder as one
+            feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
+            report_notes(notes)
+            return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
         of a folder with a ``testing_list.txt``, its recordings only (the official test part).
-        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
-        self._check_fitted()
+        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`).
+        A classify run refuses labels of another type than predict answers (``'1'`` for the class ``1``),
+        in pairs, a dict or a DataFrame, as the text and sequence classifiers do."""
+        with public_call():
+            self._check_fitted()
+            data = list(data) if isinstance(data, Iterator) else data       # read twice: labels, then clips
+            self._check_label_types(*given_labels(data))
+            return self._evaluate(data, label_from_name, beam, lm, sample_rate)
+
+    def _evaluate(self, data, label_from_name: str | None = None, beam: int | None = None,
+                  lm: str | Path | None | bool = None, sample_rate: int | None = None,
+                  sample_weight=None) -> dict[str, Any]:
+        """:meth:`evaluate` after its labels' check; with ``sample_weight`` (classify), the accuracy,
+        F1 and per-class scores weighed by it (``"weighted": true``), as scikit-learn's metrics do."""
         data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
         self._check_references(utts)                 # unknown labels fail before any work
+        weights = None if sample_weight is None else sample_weights(sample_weight, len(utts))
         fusion = self._pick_lm(lm, beam)
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths)
+        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths, weights=weights)
 
-    def score(self, X, y=None, *, sample_rate: int | None = None) -> float:
+    def score(self, X, y=None, *, sample_rate: int | None = None, sample_weight=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
-        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
-        self._check_fitted()
-        if self.config_.mode == "classify":        # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
-            check_scored_labels(y, getattr(self, "label_type_", None), self.class_names_)
-        m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
-        return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
+        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each. ``sample_weight``
+        (classify; one weight per recording scored, in the order read) weighs each recording's hit, as
+        ``accuracy_score`` does and the text and sequence classifiers' ``score``."""
+        with public_call():
+            self._check_fitted()
+            mode = self.config_.mode
+            if sample_weight is not None and mode != "classify":
+                raise LstmkitError(f"sample_weight weighs the recordings of a classify run's score, not of this {mode} "
+                                   "run's word error rate", "drop sample_weight (a word error rate counts the words "
+                                   "of every recording alike)")
+            if y is None:
+                X = list(X) if isinstance(X, Iterator) else X
+                self._check_label_types(*given_labels(X))
+            else:                                      # '1' scored as the class 1 (fit given y as numbers), or 1 as '1'
+                self._check_label_types(y, "y")
+            m = self._evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate, sample_weight=sample_weight)
+            if mode != "classify":
+                return -float(m["wer"])
+            return float(m["accuracy"])                # weighed by sample_weight when given
+
+    def _check_label_types(self, labels, where: str) -> None:
+        """A classify run: labels scored against predict's answers are of its type (check_scored_labels)."""
+        if self.config_.mode == "classify":
+            check_scored_labels(labels, getattr(self, "label_type_", None), self.class_names_, where or "the labels")
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
@@ -511,12 +561,12 @@ class SpeechRecognizer(RunEstimator):
         return texts
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,
-               names: Sequence[str] | None = None) -> dict[str, Any]:
+               names: Sequence[str] | None = None, weights: np.ndarray | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
-        if self.config_.mode == "classify":
-            m = label_metrics(self.class_names_, texts, hyps)
+        if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
+            m = label_metrics(self.class_names_, texts, hyps, weights)
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})

@@ -40,13 +40,15 @@ def class_indices(classes: Sequence[str], paths: Sequence[str], texts: Sequence[
     return [index[t] for t in texts]
 
 
-def label_metrics(classes: Sequence[str], texts: Sequence[str], hyps: Sequence[str]) -> dict[str, Any]:
+def label_metrics(classes: Sequence[str], texts: Sequence[str], hyps: Sequence[str],
+                  weights: np.ndarray | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class scores and the confusion matrix of the predicted labels ``hyps``
-    against ``texts`` (one label each, no probabilities: no ROC-AUC)."""
+    against ``texts`` (one label each, no probabilities: no ROC-AUC); ``weights``: each recording's
+    sample weight (a validation part split off weighted data), which the scores weigh."""
     index = {c: k for k, c in enumerate(classes)}
     proba = np.zeros((len(hyps), len(classes)))
     proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
-    m = classification_metrics([index[t] for t in texts], proba, list(classes))
+    m = classification_metrics([index[t] for t in texts], proba, list(classes), sample_weight=weights)
     m.pop("roc_auc", None)
     return m
 

@@ -25,7 +25,7 @@ import numpy as np
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import BadValue, LstmkitError
 
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern"]
 
@@ -152,7 +152,7 @@ def manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Pat
                          source: str | None = None) -> Utterances:
     """The utterances of a manifest's rows (header names to cells); relative paths against ``base``."""
     if not rows:
-        raise LstmkitError(f"{where} is empty (no rows)", "add one 'path,text' row per recording")
+        raise BadValue(f"{where} is empty (no rows)", "add one 'path,text' row per recording")
     text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
     if "path" not in header or text_col is None:
         raise LstmkitError(f"{where} needs the columns path,text (found: {', '.join(header) or 'none'})",
@@ -168,7 +168,7 @@ def manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Pat
         paths.append(str(_resolve(p, base)))
         texts.append((row.get(text_col) or "").strip())
     if not paths:
-        raise LstmkitError(f"{where} is empty (no rows with a path)", "add one 'path,text' row per recording")
+        raise BadValue(f"{where} is empty (no rows with a path)", "add one 'path,text' row per recording")
     keep = _each_recording_once(paths, texts, where)
     return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], source)
 

@@ -3,6 +3,8 @@
     resample(wave, src, dst)          -> scipy ``resample_poly`` from ``src`` to ``dst`` Hz (float32)
     r = BlockResampler(src, dst)      -> r(block) per block read, then r.flush(): the pieces of
                                          ``resample(whole, src, dst)``, in order
+    BlockResampler(src, dst, eager=True)  every output sample a block settles, at once (a stream's chunk)
+    r.state() / BlockResampler.restored(src, dst, state, eager)   what it holds between blocks, as data
 
 A long recording is read in blocks (:func:`~lstmkit.tasks.speech.audio_files.read_audio`): the whole file
 at its own rate is never held, only the wave at the model's rate. Each output sample of
@@ -13,7 +15,9 @@ of a part and the whole's coincide.
 """
 from __future__ import annotations
 
+import copy
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -37,10 +41,14 @@ def resample(wave: np.ndarray, src: int, dst: int) -> np.ndarray:
 
 class BlockResampler:
     """``resample(x, src, dst)`` of a 1-D float32 ``x`` handed over in blocks of any size: call it
-    with each block (it returns the output ready so far, maybe empty), then :meth:`flush` once."""
+    with each block (it returns the output ready so far, maybe empty), then :meth:`flush` once.
 
-    def __init__(self, src: int, dst: int):
-        self.src, self.dst = src, dst
+    A file's blocks are resampled ``step`` input samples at a time (whole steps only: the fewest
+    calls); ``eager`` returns every output sample the input given so far settles (all but the
+    filter's reach), so a stream's chunk is answered from the audio it brings."""
+
+    def __init__(self, src: int, dst: int, eager: bool = False):
+        self.src, self.dst, self.eager = src, dst, eager
         self.up, self.down = _factors(src, dst)
         reach = -(-10 * max(self.up, self.down) // self.up) + 1        # input samples an output reads either side
         self.margin = -(-reach // self.down) * self.down               # a multiple of down: parts stay on the grid
@@ -55,13 +63,14 @@ class BlockResampler:
             return block
         self._held.append(block)
         self._end += block.size
-        if self._end - self._done < self.step + self.margin:
+        least = self.down if self.eager else self.step          # the fewest input samples a part takes
+        if self._end - self._done < least + self.margin:
             return np.zeros(0, dtype=np.float32)
         x = np.concatenate(self._held)
         out = []
-        while self._end - self._done >= self.step + self.margin:
-            out.append(self._part(x, self._done + self.step + self.margin, self.step * self.up // self.down))
-            self._done += self.step
+        while (n := min(self.step, (self._end - self._done - self.margin) // self.down * self.down)) >= least:
+            out.append(self._part(x, self._done + n + self.margin, n * self.up // self.down))
+            self._done += n
         keep = self._done - self.margin - self._start if self._done > self.margin else 0
         self._held, self._start = [x[keep:]], self._start + keep
         return np.concatenate(out)
@@ -72,6 +81,33 @@ class BlockResampler:
             return np.zeros(0, dtype=np.float32)
         total = -(-self._end * self.up // self.down)
         return self._part(np.concatenate(self._held), self._end, total - self._done * self.up // self.down)
+
+    def state(self) -> dict[str, Any]:
+        """What it holds between blocks: the input kept (``held``, float32) and its counts."""
+        held = np.concatenate(self._held) if self._held else np.zeros(0, np.float32)
+        return {"held": held, "start": self._start, "end": self._end, "done": self._done}
+
+    @classmethod
+    def restored(cls, src: int, dst: int, state: dict[str, Any], eager: bool = False) -> "BlockResampler":
+        """A resampler going on from :meth:`state`; counts that no resampler holds are a ValueError."""
+        r = cls(src, dst, eager)
+        held = np.asarray(state["held"], dtype=np.float32)
+        start, end, done = (state[k] for k in ("start", "end", "done"))
+        if not all(type(v) is int for v in (start, end, done)):
+            raise ValueError("the resampler's counts are not whole numbers")
+        least = r.down if eager else r.step
+        if not (held.ndim == 1 and held.size == end - start and 0 <= start <= done <= end
+                and done % r.down == 0 and start == max(0, done - r.margin) and end - done < least + r.margin
+                and np.isfinite(held).all()):
+            raise ValueError("the resampler's counts do not fit together")
+        r._held, r._start, r._end, r._done = [held], start, end, done
+        return r
+
+    def copy(self) -> "BlockResampler":
+        """An independent resampler in the same state (the blocks it holds are never changed in place)."""
+        twin = copy.copy(self)
+        twin._held = list(self._held)
+        return twin
 
     def _part(self, x: np.ndarray, end: int, count: int) -> np.ndarray:
         """``count`` output samples from input ``self._done`` on, computed from input up to ``end``."""

@@ -20,6 +20,15 @@ A chunk is a list of samples at the model's rate (JSON), ``{"audio": [...]}``, o
 1-D float array; an integer or multi-channel array is refused with the conversion to make. Samples
 beyond [-1, 1] are read as they are; the first chunk of a stream that holds one answers with the
 ``warnings`` the HTTP service gives a loud recording (:func:`~lstmkit.tasks.speech.audio.warned`).
+
+Audio at another rate: ``start(rate, id)`` (``{"op": "start", "rate": 8000}`` on ``/stream``) before
+a stream's first chunk declares its samples' rate. Each chunk is then resampled as it comes
+(:class:`~lstmkit.tasks.speech.resampling.BlockResampler`, eager: scipy's ``resample_poly``, the
+filter the CLI resamples a file with), the resampler's held input part of the stream's state;
+``end(id)`` (``{"op": "end"}``) resamples what it still holds (the filter's reach past the last
+sample) and answers the utterance's transcript, which equals the greedy transcript of the whole
+recording resampled at once. A stream that ends starts its next utterance afresh at the rate declared;
+reset forgets the rate too.
 """
 from __future__ import annotations
 
@@ -30,6 +39,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.arrays import tensor_as_array
+from lstmkit.deploy.adapter import BadRequest, shown
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import read_state_file
@@ -37,8 +47,10 @@ from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
+from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.decode import collapse
 from lstmkit.tasks.speech.features import frame_count, log_mel
+from lstmkit.tasks.speech.resampling import BlockResampler
 
 __all__ = ["SpeechStream", "MAX_CHUNK_SECONDS"]
 
@@ -48,31 +60,40 @@ MAX_CHUNK_SECONDS = 10.0
 class _Live:
     """One stream's carried state (see the module docstring)."""
 
-    def __init__(self, n_features: int, state: list[np.ndarray]):
+    def __init__(self, n_features: int, state: list[np.ndarray], rate: int, model_rate: int):
+        self.rate = rate                 # the rate the stream's chunks come at (declared by start)
+        self.resampler = BlockResampler(rate, model_rate, eager=True) if rate != model_rate else None
         self.samples = np.zeros(0, np.float32)
         self.frames = np.zeros((0, n_features), np.float32)
         self.state = state
         self.last = 0
         self.ids: list[int] = []
         self.steps = 0
-        self.seen = 0                    # samples received
+        self.seen = 0                    # samples received (at ``rate``)
         self.loud = False                # a sample beyond [-1, 1] has come (and been warned of)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "seen": self.seen, "samples": self.samples.tolist(),
-                "frames": self.frames.tolist(), "state": [s.tolist() for s in self.state],
-                "last": self.last, "ids": list(self.ids), "loud": self.loud}
+        out = {"steps": self.steps, "seen": self.seen, "samples": self.samples.tolist(),
+               "frames": self.frames.tolist(), "state": [s.tolist() for s in self.state],
+               "last": self.last, "ids": list(self.ids), "loud": self.loud, "rate": self.rate}
+        if self.resampler is not None:
+            held = self.resampler.state()
+            out["resampler"] = {**held, "held": held["held"].tolist()}
+        return out
 
 
 class SpeechStream:
     """``step(chunk, id)`` -> ``{"partial": transcript so far, "seconds": audio so far}``, with
     ``"warnings"`` once per stream, for its first chunk whose samples go beyond [-1, 1].
 
-    A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``. Bad input
+    A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``; ``start(rate, id)``
+    first declares another rate, ``end(id)`` ends the utterance (see the module docstring). Bad input
     raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was. The streams'
     state: ``state_dict()`` / ``load_state_dict(d)``, or a ``.json`` file, ``save(path)`` / ``restore(path)``."""
 
     mode = "state"
+    # the /stream ops of its own, with the fields each takes (deploy.served.OP_FIELDS has the others)
+    ops = {"start": ("op", "rate"), "end": ("op",)}
 
     def __init__(self, adapter, engine: str = "auto", run: str | Path | None = None,
                  max_streams: int | None = None):
@@ -99,17 +120,70 @@ class SpeechStream:
         self.max_streams = max_streams           # bound on open stream ids (None: unbounded)
 
     # -- the stream -------------------------------------------------------------------------
-    def _fresh(self) -> _Live:
-        return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)])
+    def _fresh(self, rate: int | None = None) -> _Live:
+        return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)],
+                     self.spec.rate if rate is None else rate, self.spec.rate)
 
-    def step(self, message: Any, id: str = "default") -> dict[str, Any]:
-        chunk, id = self._chunk(message), stream_id(id)      # 3 and "3" are one stream, None the default
+    def _check_room(self) -> None:
+        if self.max_streams is not None and len(self._live) >= self.max_streams:
+            raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+
+    def start(self, rate: Any, id: str = "default") -> dict[str, Any]:
+        """Declare that stream ``id``'s chunks come at ``rate`` Hz (before its first chunk, or after
+        :meth:`end`); each is resampled to the model's rate as it comes. -> ``{"rate", "model_rate"}``."""
+        rate, id = _stream_rate(rate), stream_id(id)
+        live = self._live.get(id)
+        if live is not None and live.seen:
+            raise LstmkitError(f"stream {id!r} has begun at {live.rate} Hz ({live.steps} chunks): a rate is "
+                               "declared before the first chunk", "end the utterance first (end, or reset to drop "
+                               "it), then start again")
+        if live is None:
+            self._check_room()
+        self._live[id] = self._fresh(rate)
+        return {"rate": rate, "model_rate": self.spec.rate}
+
+    def end(self, id: str = "default") -> dict[str, Any]:
+        """End stream ``id``'s utterance: the audio its resampler still holds is heard, and the
+        transcript answered, ``{"transcript", "seconds"}``; the next chunk starts a new utterance
+        at the rate declared (a stream that never began ends as an empty transcript)."""
+        id = stream_id(id)
         live = self._live.get(id)
         if live is None:
-            if self.max_streams is not None and len(self._live) >= self.max_streams:
-                raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            return {"transcript": "", "seconds": 0.0}
+        if live.resampler is not None:
+            heard = self._heard(live, live.resampler.copy().flush())
+            live.samples, live.frames, live.state, live.last, live.ids = heard
+        answer = {"transcript": self.adapter.est.symbols_.decode(live.ids), "seconds": round(live.seen / live.rate, 4)}
+        if live.rate == self.spec.rate:
+            del self._live[id]
+        else:
+            self._live[id] = self._fresh(live.rate)
+        return answer
+
+    def step(self, message: Any, id: str = "default") -> dict[str, Any]:
+        id = stream_id(id)                                    # 3 and "3" are one stream, None the default
+        live = self._live.get(id)
+        chunk = self._chunk(message, self.spec.rate if live is None else live.rate)
+        if live is None:
+            self._check_room()
             live = self._fresh()
-        samples = np.concatenate([live.samples, chunk])
+        resampler = live.resampler.copy() if live.resampler is not None else None
+        heard = self._heard(live, resampler(chunk) if resampler is not None else chunk)
+        # the new state replaces the old only now: a failure above leaves the stream as it was
+        live.samples, live.frames, live.state, live.last, live.ids = heard
+        live.resampler = resampler
+        live.steps += 1
+        live.seen += chunk.size
+        peak = float(np.abs(chunk).max())
+        first_loud, live.loud = peak > 1.0 and not live.loud, live.loud or peak > 1.0
+        self._live[id] = live
+        answer = {"partial": self.adapter.est.symbols_.decode(live.ids), "seconds": round(live.seen / live.rate, 4)}
+        return warned(answer, f"stream {id!r} chunk {live.steps}", peak if first_loud else None)
+
+    def _heard(self, live: _Live, audio: np.ndarray) -> tuple:
+        """``(samples, frames, state, last, ids)`` of ``live`` after ``audio`` at the model's rate
+        (``live`` itself unchanged)."""
+        samples = np.concatenate([live.samples, audio])
         n = frame_count(samples.size, self.spec)
         frames = live.frames
         if n:
@@ -123,15 +197,7 @@ class SpeechStream:
             path = log_probs[0].argmax(axis=-1).tolist()
             ids = ids + collapse(path, last)
             last, frames = path[-1], frames[m * self._stride:]
-        # the new state replaces the old only now: a failure above leaves the stream as it was
-        live.samples, live.frames, live.state, live.last, live.ids = samples, frames, state, last, ids
-        live.steps += 1
-        live.seen += chunk.size
-        peak = float(np.abs(chunk).max())
-        first_loud, live.loud = peak > 1.0 and not live.loud, live.loud or peak > 1.0
-        self._live[id] = live
-        answer = {"partial": self.adapter.est.symbols_.decode(ids), "seconds": round(live.seen / self.spec.rate, 4)}
-        return warned(answer, f"stream {id!r} chunk {live.steps}", peak if first_loud else None)
+        return samples, frames, state, last, ids
 
     def _run(self, x: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Features ``[1, L, F]`` from ``state`` -> (log-probabilities ``[1, T', V]``, new state)."""
@@ -144,7 +210,8 @@ class SpeechStream:
         out = out if isinstance(out, tuple) else (out,)
         return y.numpy(), [s.numpy() for s in out]
 
-    def _chunk(self, message: Any) -> np.ndarray:
+    def _chunk(self, message: Any, rate: int) -> np.ndarray:
+        """A chunk's samples (float32) at ``rate`` Hz, checked."""
         if isinstance(message, dict):
             if set(message) != {"audio"}:
                 raise LstmkitError(f"a chunk object takes only 'audio', got {sorted(message)!r}",
@@ -156,12 +223,12 @@ class SpeechStream:
         elif not isinstance(message, (list, tuple)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in message):
             raise LstmkitError("a chunk must be a list of numbers (audio samples)",
-                               f"send samples at {self.spec.rate} Hz: [0.01, -0.02, ...] or {{\"audio\": [...]}}")
+                               f"send samples at {rate} Hz: [0.01, -0.02, ...] or {{\"audio\": [...]}}")
         if not len(message):
             raise LstmkitError("the chunk is empty", "send at least one sample")
-        if len(message) > MAX_CHUNK_SECONDS * self.spec.rate:
+        if len(message) > MAX_CHUNK_SECONDS * rate:
             raise LstmkitError(f"the chunk holds {len(message)} samples, over {MAX_CHUNK_SECONDS:g} s at "
-                               f"{self.spec.rate} Hz", "send shorter chunks")
+                               f"{rate} Hz", "send shorter chunks")
         try:
             chunk = np.asarray(message, dtype=np.float64)
         except OverflowError:
@@ -219,13 +286,19 @@ class SpeechStream:
         if s == {"steps": 0}:                            # a stream that has seen nothing yet
             return live
         try:
+            rate = _whole(s.get("rate", self.spec.rate))     # states saved before rates: the model's
+            if not MIN_RATE <= rate <= MAX_RATE or (rate == self.spec.rate and s.get("resampler") is not None):
+                raise ValueError(f"rate {rate}")
+            live = self._fresh(rate)
+            if live.resampler is not None:
+                live.resampler = BlockResampler.restored(rate, self.spec.rate, s["resampler"], eager=True)
             live.steps, live.seen, live.last = (_whole(s[k]) for k in ("steps", "seen", "last"))
             live.ids = [_whole(i) for i in s["ids"]]
             live.samples = np.asarray(s["samples"], np.float32)
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
             live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
         ok = (len(live.state) == self._n_states and isinstance(live.loud, bool) and live.samples.ndim == 1
               and live.samples.size < self.spec.n_fft + self.spec.hop
@@ -235,6 +308,18 @@ class SpeechStream:
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+def _stream_rate(rate: Any) -> int:
+    """A declared sample rate: a whole number of Hz (16000.0 is 16000) that holds speech and a recorder
+    writes; else an LstmkitError naming the field (``rate``, for the service)."""
+    whole = isinstance(rate, (int, np.integer, float, np.floating)) and not isinstance(rate, (bool, np.bool_)) \
+        and np.isfinite(rate) and float(rate).is_integer()
+    if not whole or not MIN_RATE <= rate <= MAX_RATE:
+        raise BadRequest(["rate"], f"a stream's rate must be a whole number of Hz from {MIN_RATE} to {MAX_RATE}, got "
+                           f"{shown(rate.item() if isinstance(rate, np.generic) else rate)}",
+                           "declare the rate the samples were recorded at, in Hz (8000, 16000, 44100, ...)")
+    return int(rate)
 
 
 def _whole(value: Any) -> int:

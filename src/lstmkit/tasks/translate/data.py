@@ -15,6 +15,7 @@ names the file, the line and the fix.
 from __future__ import annotations
 
 import functools
+import html as _html
 import json
 import os
 import re
@@ -41,7 +42,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -168,8 +169,8 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
     file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
     and the table read (:func:`pair_table`)."""
     df, place = _pair_frame(path, src, tgt, encoding)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place, df)
+    return (column_strings(table_column(df, src, "source", f" in {path}", "src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "tgt")), place, df)
 
 
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
@@ -341,8 +342,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
-        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
-                column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
+        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "src")),
+                column_strings(table_column(data, tgt, "target", " in the DataFrame", "tgt")))
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
         s, t = (column_strings(text_items(side)) for side in data)
@@ -375,7 +376,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:
-        raise LstmkitError(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
+        raise BadValue(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
                            "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
@@ -476,19 +477,28 @@ class SideTokenizer:
     A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
     ``word`` keeps a word's combining marks in it (``marks``: 'हिन्दी' is one token); a tokenizer
     saved before (no ``marks`` in its state) cuts at them, as its vocabulary was counted.
+    Both kinds decode HTML character references first (``html``: IWSLT/TED-style corpora ship
+    ``&amp;``, ``&#39;``, ``&quot;`` escaped; ``&amp;`` was the tokens '&', 'amp', ';' and came back
+    in translations as '& amp;'); a tokenizer saved before (no ``html`` in its state) reads them as
+    it was counted. Tags are left as written: markup is part of what a sentence may translate.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True, marks: bool = True):
+                 char_split: bool = True, marks: bool = True, html: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
-        self.char_split, self.marks = char_split, marks
+        self.char_split, self.marks, self.html = char_split, marks, html
         self.vocab: Vocab | None = None
         self._bpe = None
 
     def _clean(self, text: str) -> str:
-        return normalize_text(text, self.lowercase)
+        return normalize_text(self.unescape(text), self.lowercase)
+
+    def unescape(self, text: str) -> str:
+        """``text`` with its HTML character references decoded when this tokenizer reads them so
+        (``html``): what a reference is compared as against the translations it decodes to."""
+        return _html.unescape(text) if self.html and "&" in text else text
 
     def pieces(self, text: str) -> list[str]:
         """Token strings of ``text`` (before the vocabulary lookup)."""
@@ -557,7 +567,7 @@ class SideTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split, "marks": self.marks}
+             "char_split": self.char_split, "marks": self.marks, "html": self.html}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -567,7 +577,7 @@ class SideTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False), d.get("marks", False))
+                  d.get("char_split", False), d.get("marks", False), d.get("html", False))
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:

@@ -25,7 +25,8 @@ from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
-from lstmkit.errors import ColumnNotFound, LstmkitError
+from lstmkit.estimator_params import public_call
+from lstmkit.errors import ColumnNotFound, LstmkitError, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
@@ -165,8 +166,9 @@ class Translator(RunEstimator):
     def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
         """Check the settings and read the pairs as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
-        cfg = self._resolve_config(self.config, overrides)
-        read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
+        with public_call():
+            cfg = self._resolve_config(self.config, overrides)
+            read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
     def resume(cls, run_dir: str | Path, **given: str | Path | None) -> "Translator":
@@ -174,52 +176,57 @@ class Translator(RunEstimator):
         vocabularies; the result equals an uninterrupted run's. ``given`` (``data``, ``src_file``,
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names a file's new place (the
         run and its data moved): it must hold the data the run recorded (their SHA-256 are compared)."""
-        meta = cls._unfinished_meta(run_dir)
-        files = meta.get("data", {}).get("files")
-        if not files or (files.get("data") is None and files.get("src_file") is None):
-            raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
-                               "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
-        unknown = sorted(set(given) - set(RESUME_FILES))
-        if unknown:
-            raise TypeError(f"Translator.resume() got an unexpected keyword argument {unknown[0]!r}")
-        paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag)
-                 for k, flag in RESUME_FILES.items()}
-        est = cls._from_config(meta["config"])
-        return est.fit(paths.pop("data"), **paths, run_dir=run_dir, resume=True)
+        with public_call():
+            meta = cls._unfinished_meta(run_dir)
+            files = meta.get("data", {}).get("files")
+            if not files or (files.get("data") is None and files.get("src_file") is None):
+                raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
+                                   "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
+            unknown = sorted(set(given) - set(RESUME_FILES))
+            if unknown:
+                raise TypeError(f"Translator.resume() got an unexpected keyword argument {unknown[0]!r}")
+            paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag)
+                     for k, flag in RESUME_FILES.items()}
+            est = cls._from_config(meta["config"])
+            return est.fit(paths.pop("data"), **paths, run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                   batch_size: int = EVAL_BATCH) -> list[str]:
         """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
-        return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
+        with public_call():
+            return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
 
     def predict(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                 batch_size: int = EVAL_BATCH) -> np.ndarray:
         """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``),
         as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
         for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
-        return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
+        with public_call():
+            return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
 
     def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
         ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``."""
-        self._check_fitted()
-        data = _with_targets(data, y, "references")
-        if data is None and (src_file is None or ref_file is None):
-            raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
-                               "no src_file with ref_file" if ref_file is not None else "no data given"),
-                               "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
-        with self._frame_columns(data):
-            pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                               drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
-        result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
-        return result
+        with public_call():
+            self._check_fitted()
+            data = _with_targets(data, y, "references")
+            if data is None and (src_file is None or ref_file is None):
+                raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
+                                   "no src_file with ref_file" if ref_file is not None else "no data given"),
+                                   "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
+            with self._frame_columns(data):
+                pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
+                                   drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
+            result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
+            return result
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
         100) on ``data``, or on source sentences ``data`` with their references ``y``."""
-        return float(self.evaluate(data, y, beam=beam)["bleu"])
+        with public_call():
+            return float(self.evaluate(data, y, beam=beam)["bleu"])
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -228,25 +235,28 @@ class Translator(RunEstimator):
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
-        self._check_fitted()
-        if self.net_.attn is None:
-            raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
-        out, hyp = self._hypothesis(sentence, beam)
-        return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
+        with public_call():
+            self._check_fitted()
+            if self.net_.attn is None:
+                raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
+            out, hyp = self._hypothesis(sentence, beam)
+            return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``)."""
-        self._check_fitted()
-        if not isinstance(text, str) or not text.strip():
-            raise LstmkitError("the text is empty", "pass a source sentence with --text")
-        ids = self._src_ids(text)
-        return self.src_tokenizer_.id_to_piece(ids), ids
+        with public_call():
+            self._check_fitted()
+            if not isinstance(text, str) or not text.strip():
+                raise LstmkitError("the text is empty", worded("pass a source sentence with --text", "pass a source sentence"))
+            ids = self._src_ids(text)
+            return self.src_tokenizer_.id_to_piece(ids), ids
 
     def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
         """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
         ending at ``<eos>`` when the search produced one."""
-        pieces, hyp = self._hypothesis(text, beam)
-        return pieces, list(hyp.ids)
+        with public_call():
+            pieces, hyp = self._hypothesis(text, beam)
+            return pieces, list(hyp.ids)
 
     def decode_steps(self) -> int:
         """The most tokens any translation may have, whatever the source length: ``ceil(max_len_ratio
@@ -372,17 +382,29 @@ class Translator(RunEstimator):
             if w not in truncated:
                 warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
-        scores = corpus_scores(hyps, pairs.tgt)
+        refs, unescaped = self.references(pairs.tgt)
+        scores = corpus_scores(hyps, refs)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
+        if unescaped:
+            scores["references_unescaped"] = unescaped
         if out_file is not None:
-            write_sentences(out_file, pairs.src, hyps, pairs.tgt)
+            write_sentences(out_file, pairs.src, hyps, refs)
             scores["sentences_file"] = str(out_file)
         return scores
+
+    def references(self, refs: Sequence[str]) -> tuple[list[str], int]:
+        """``(refs as scored, how many were changed)``: with a target tokenizer that decodes HTML
+        character references (``html``), the translations hold '&' where an escaped reference holds
+        '&amp;', so the references are unescaped too and BLEU compares like with like; a run saved
+        before (no ``html``) scores them as written."""
+        out = [self.tgt_tokenizer_.unescape(r) for r in refs]
+        return out, sum(a != b for a, b in zip(out, refs))
 
     def _plots(self, run_dir: Path, val: Pairs) -> None:
         from lstmkit.inspect.plots import plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
-        write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1), val.tgt)
+        write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1),
+                        self.references(val.tgt)[0])
         if self.net_.attn is not None:
             sentence = val.src[0]
             src, out, w = self.attention(sentence)

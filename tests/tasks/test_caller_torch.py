@@ -1,0 +1,129 @@
+"""torch's process and thread defaults a caller may have set (``set_default_device``,
+``set_default_dtype``) do not reach the estimators: they build and run a float32 network on the CPU
+(:func:`lstmkit.estimator_params.cpu_float32`), and leave the caller's defaults as they were."""
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.estimator_params import cpu_float32
+from lstmkit.train.callbacks import Callback
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from estimator_data import EXTRA, NAMES, QUICK, fit_data  # noqa: E402
+from one_thread import one_thread_per_package  # noqa: F401,E402  (autouse: one torch thread)
+
+
+@pytest.fixture
+def default_device():
+    """``torch.set_default_device(device)`` for the test (the thread's), unset after it."""
+    yield torch.set_default_device
+    torch.set_default_device(None)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_meta_default_device_still_fits_predicts_and_loads_on_the_cpu(name, tmp_path, default_device):
+    """Under ``torch.set_default_device('meta')`` (a notebook's, to size a model without memory)
+    every fit failed inside torch ('Cannot copy out of meta tensor', 'Tensor.item() cannot be called
+    on meta tensors', 'aten::bincount ... Meta kernel'), and a loaded model's predict too."""
+    args, X = fit_data(name, tmp_path)
+    default_device("meta")
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args, out=tmp_path / "runs")
+    loaded = lstmkit.load(est.run_dir_)
+    for model in (est, loaded):
+        assert {p.device.type for p in model.net_.parameters()} == {"cpu"}
+        if X is not None:
+            assert len(model.predict(X)) > 0
+    assert torch.get_default_device().type == "meta"
+    assert torch.empty(1).device.type == "meta"
+
+
+def test_the_device_is_pinned_only_where_the_caller_moved_it(default_device):
+    """The CPU pin is a torch function mode, which slows every torch call: none where the default
+    is the CPU already (threads predicting side by side), one where the caller set another."""
+    from torch.overrides import _get_current_function_mode_stack
+    with cpu_float32():
+        assert _get_current_function_mode_stack() == []
+    default_device("meta")
+    with cpu_float32():
+        assert torch.empty(1).device.type == "cpu"
+    assert torch.empty(1).device.type == "meta"
+
+
+@pytest.fixture
+def float64_default():
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+def test_overlapping_blocks_in_two_threads_keep_float32_until_the_last_ends(float64_default):
+    """The default dtype is the process's: the first block out set the caller's float64 back while
+    the other thread's block still ran (it saw float32 on entry and left it alone), and built its
+    network in float64."""
+    first_in, second_in, first_out, seen = threading.Event(), threading.Event(), threading.Event(), []
+
+    def second():
+        first_in.wait()
+        with cpu_float32():
+            second_in.set()
+            first_out.wait()
+            seen.append(torch.get_default_dtype())
+
+    t = threading.Thread(target=second)
+    t.start()
+    with cpu_float32():
+        first_in.set()
+        second_in.wait()
+    first_out.set()
+    t.join()
+    assert seen == [torch.float32]
+    assert torch.get_default_dtype() == torch.float64
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "SequenceClassifier", "LanguageModel"])
+def test_two_threads_fitting_under_a_float64_default_both_train_float32(name, tmp_path, float64_default):
+    """Two fits side by side under ``torch.set_default_dtype(torch.float64)``: the first to finish set
+    float64 back while the second had yet to build its network, which came out float64 (the
+    forecaster and the sequence classifier then failed with torch's 'Expected input dtype
+    torch.float64'). Here the second fit starts while the first trains, and builds its network only
+    once the first fit has returned."""
+    args, _ = fit_data(name, tmp_path)
+    first_in, second_in, first_done, errors = threading.Event(), threading.Event(), threading.Event(), []
+
+    class WaitForTheSecond(Callback):
+        def on_train_begin(self, trainer) -> None:
+            first_in.set()
+            assert second_in.wait(60)
+
+    first = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
+    second = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
+    build = second._build_net
+
+    def build_late(*a, **k):         # inside the second fit's block, before its network exists
+        second_in.set()
+        assert first_done.wait(60)
+        return build(*a, **k)
+    second._build_net = build_late
+
+    def fit_second():
+        try:
+            assert first_in.wait(60)
+            second.fit(*args)
+        except BaseException as e:   # noqa: BLE001 (reported by the main thread)
+            errors.append(e)
+
+    t = threading.Thread(target=fit_second)
+    t.start()
+    try:
+        first.fit(*args, callbacks=[WaitForTheSecond()])
+    finally:
+        first_done.set()
+        t.join()
+    assert errors == []
+    for est in (first, second):
+        assert {p.dtype for p in est.net_.parameters()} == {torch.float32}
+    assert torch.get_default_dtype() == torch.float64
