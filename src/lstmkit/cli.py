@@ -191,8 +191,27 @@ def main(argv: list[str] | None = None) -> None:
         _main(argv)
 
 
+# options that name a file or a folder: given '' (an unset shell variable, --data "$DATA"), each was read
+# as the working folder: `lm evaluate --data ""` scored every .txt under it, `classify predict` read it as a
+# folder of class folders, `forecast predict` said '. is a directory'
+_PATH_OPTION = re.compile(r"--(data|run|out|val|test|config|lm|init-from|[a-z-]+-file)")
+
+
+def _check_no_empty_path(argv: list[str]) -> None:
+    """An :class:`LstmkitError` for the first file or folder option given an empty value."""
+    for k, arg in enumerate(argv):
+        name, eq, value = str(arg).partition("=")
+        if arg == "--":
+            return
+        if _PATH_OPTION.fullmatch(name) and ((eq and not value.strip()) or
+                                             (not eq and k + 1 < len(argv) and not str(argv[k + 1]).strip())):
+            raise LstmkitError(f"{name} is empty", f"pass a file or folder to {name} (a shell variable that is not "
+                               f"set expands to nothing: check it, e.g. echo \"$DATA\")")
+
+
 def _main(argv: list[str] | None) -> None:
     try:
+        _check_no_empty_path(argv if argv is not None else sys.argv[1:])
         code = literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
         # typer turns Ctrl-C inside a command into Exit(130), and an Exit into a returned code
         # without standalone_mode: dropped, Ctrl-C while predicting or evaluating ended with 0

@@ -134,6 +134,14 @@ def missing_path_fix(path: str | Path, fix: str) -> str:
     expands only unquoted and not after ``=`` (``--data=~/x.csv``), the path with the home folder."""
     text = str(path)
     home = os.path.expanduser(text) if text.startswith("~") else text
+    if home == text and os.path.islink(text):      # a dangling or looping link: 'check the path' said nothing
+        try:
+            os.stat(text)
+            return fix
+        except OSError as e:
+            what = "a loop of links" if e.errno == errno.ELOOP else "a path that does not exist"
+        return (f"it is a symbolic link to {os.readlink(text)!r}, {what}: point it at the file or folder meant, "
+                "or pass that path itself")
     if home == text:
         return fix
     return f"the shell expands '~' only outside quotes and not after '=': pass {home}"

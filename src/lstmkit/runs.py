@@ -43,7 +43,7 @@ __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
-    "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -242,6 +242,20 @@ def read_metrics(run: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def read_state_file(run: str | Path, name: str) -> Any:
+    """The JSON state file ``name`` (a vocabulary) of the run folder ``run``. A missing one (a file
+    deleted, a folder copied in part) or one that is not JSON is an :class:`LstmkitError` naming it;
+    it was 'a missing or malformed lstmkit.json or state file ([Errno 2] …)'."""
+    path = Path(run) / name
+    if not path.is_file():
+        raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
+                           "copied in part)", f"copy the whole run folder again, or retrain the model")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
+
+
 def read_weight_bytes(path: str | Path) -> bytes:
     """The bytes of a weights file; a missing or unreadable one is one clear error."""
     path = Path(path)
@@ -316,6 +330,9 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
             kind = "null" if meta[section] is None else type(meta[section]).__name__
             raise LstmkitError(f"{meta_path}: \"{section}\" is {kind}, not an object "
                                "(the file was edited or damaged)", "restore the run folder or retrain the model")
+    if not isinstance(meta["task"], str):
+        raise LstmkitError(f"{meta_path}: \"task\" is {meta['task']!r}, not a task name (the file was edited or "
+                           "damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "

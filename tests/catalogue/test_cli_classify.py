@@ -132,6 +132,8 @@ def _series(data, *flags):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.csv"), 2, "not found"),
+    (["classify", "predict", "--run", "{d}/nope", "--data", ""], 2, "--data is empty"),   # was the run's error, then
+    (["classify", "predict", "--run", "", "--data", "{d}/nope.csv"], 2, "--run is empty"),  # the working folder read
     (_train(data="empty.csv"), 2, "empty"),
     (_train(data="header_only.csv"), 2, "header_only.csv"),
     (_train(data="one_class.csv"), 2, "only one class"),

@@ -109,6 +109,9 @@ def d(tmp_path_factory):
     (d / "logger.dat").write_text((d / "sine.csv").read_text())       # a logger's CSV text under its own name
     (d / "undecodable.csv").write_bytes(b"time,y\n2024-01-01,1\n2024-01-02,\x81\x8d\n")   # neither UTF-8 nor Windows-1252
     (d / "folder.csv").mkdir()
+    (d / "loop_a.csv").symlink_to(d / "loop_b.csv")        # links that loop, or lead nowhere: 'check the path'
+    (d / "loop_b.csv").symlink_to(d / "loop_a.csv")
+    (d / "run_gone").symlink_to(d / "trained_elsewhere")
     _spreadsheet_files(d, df)
     _tsf_files(d, df["y"].to_numpy())
     with zipfile.ZipFile(d / "monash_text.zip", "w") as z:           # as the Monash archive ships a .tsf
@@ -219,7 +222,13 @@ def _tsf_train(*flags, data):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.csv"), 2, "file not found"),
+    (["forecast", "predict", "--run", "{d}/run", "--data="], 2, "--data is empty"),     # was '. is a directory'
     (_train(data="folder.csv"), 2, "directory"),
+    (_train(data="loop_a.csv"), 2, "loop_a.csv — it is a symbolic link to '"),
+    (_train(data="loop_a.csv"), 2, "loop_b.csv', a loop of links: point it at the file or folder meant"),
+    (["forecast", "predict", "--run", "{d}/run_gone", "--data", "{d}/nope.csv"], 2, "run folder not found: "),
+    (["forecast", "predict", "--run", "{d}/run_gone", "--data", "{d}/nope.csv"], 2, "trained_elsewhere', a path "
+     "that does not exist"),
     (_train(data="empty.csv"), 2, "empty"),
     (_train(data="header_only.csv"), 2, "no rows"),
     (_train(data="garbage.parquet"), 2, "garbage.parquet"),

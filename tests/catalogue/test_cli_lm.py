@@ -41,6 +41,8 @@ def _train(*flags, data="corpus.txt"):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.txt"), 2, "file not found"),
+    # an unset shell variable (--data "$CORPUS"): every .txt under the working folder was scored
+    (["lm", "evaluate", "--run", "{d}/run", "--data", ""], 2, "--data is empty — pass a file or folder to --data"),
     # a folder is read as its .txt files (was 'is a folder, not a text file' whatever it held)
     (_train(data="folder"), 2, "folder is a folder with no .txt files — pass a folder of .txt files (sub-folders are read"),
     (_train(data="tables"), 2, "tables is a folder with no .txt files (it holds .csv files)"),

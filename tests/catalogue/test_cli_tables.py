@@ -68,6 +68,13 @@ def d(tmp_path_factory):
     with zipfile.ZipFile(d / "key_twice.zip", "w") as z:
         z.writestr("__MACOSX/._key_twice.jsonl", b"\0\0")
         z.write(d / "key_twice.jsonl", "data/key_twice.jsonl")
+    # UTF-8 cut short inside its last character (a download stopped mid-way): 'not valid utf-8 — pass --encoding
+    # cp1252' (a table was read so, warned), every é then read as Ã©
+    for name, text in [("cut_days.csv", "time,y,note\n" + "".join(f"2024-01-{k:02d},{k},café\n" for k in range(1, 29))),
+                       ("cut_reviews.csv", "text,label\n" + "très bon,pos\nmauvais café,neg\n" * 10),
+                       ("cut_corpus.txt", "le café est très bon\n" * 20),
+                       ("cut_pairs.tsv", "src\ttgt\n" + "the café\tdas Café\n" * 20)]:
+        (d / name).write_bytes(text.encode()[:text.encode().rfind("é".encode()) + 1])
     (d / "plain").mkdir()
     (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
     (d / "classes" / "pos" / "a.md").write_text("good film")
@@ -101,6 +108,11 @@ CASES = [
     (_on(CLASSIFY, "zipped.csv"), "zipped.csv is not a text file: it is a zip archive (of reviews.csv) — rename it "
                                   "zipped.csv.zip"),
     (_on(FORECAST, "monash.zip"), "monash.zip holds 2 data files (a.tsf, b.tsf)"),
+    (_on(FORECAST, "cut_days.csv"), "cut_days.csv ends in the middle of a character (line 29: its last byte c3 begins "
+                                    "a UTF-8 character): the file is cut short"),
+    (_on(CLASSIFY, "cut_reviews.csv"), "cut_reviews.csv ends in the middle of a character (line 21"),
+    (_on(LM, "cut_corpus.txt"), "cut_corpus.txt ends in the middle of a character (line 20"),
+    (_on(TRANSLATE, "cut_pairs.tsv"), "cut_pairs.tsv ends in the middle of a character (line 21"),
     (_on(FORECAST, "bad_line.jsonl.bz2"), "bad_line.jsonl.bz2 line 6 is not valid JSON"),
     (_on(CLASSIFY, "key_twice.zip"), "key_twice.zip line 2 names the key 'label' twice in one object"),
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'

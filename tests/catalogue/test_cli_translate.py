@@ -27,6 +27,7 @@ def d(tmp_path_factory):
     (d / "no_tab.tsv").write_text("en\tde\n" + "".join(f"{s}{' ' if k == 5 else chr(9)}{t}\n"      # a space typed
                                                       for k, (s, t) in enumerate(zip(src, tgt))))
     (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
+    __import__("pandas").DataFrame({"src": src, "tgt": tgt}).to_parquet(d / "pairs.parquet")
     (d / "memory.tmx").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><body>\n'
                                   + "".join(f'<tu><tuv xml:lang="en"><seg>{s}</seg></tuv><tuv xml:lang="de"><seg>{t}'
                                             f'</seg></tuv></tu>\n' for s, t in zip(src, tgt)) + "</body></tmx>\n")
@@ -53,6 +54,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--src", "en"), 2, "--src names a column of a --data table"),
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),
     (_train(src="folder"), 2, "is a folder, not a text file"),
+    # was 'pairs.parquet is not a text file: it is a Parquet file — rename it pairs.parquet' (its own name)
+    (_train(src="pairs.parquet"), 2, "pairs.parquet is a Parquet file, where a text file is read — pass a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
     # was 'is a folder, not a text file — pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file …'
     (["translate", "train", "--data", "{d}/hf_saved", *TRAIN[6:]], 2, "hf_saved is a Hugging Face data set saved with "
@@ -113,6 +116,13 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "sentence per line"),
     (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
      "run folder not found"),
+    # a table of pairs where sources are read: each TSV line was translated whole (source and target as one
+    # sentence); a Parquet file was 'not a text file: it is a Parquet file — rename it pairs.parquet'
+    (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.tsv"], 2, "pairs.tsv is a table of "
+     "source<TAB>target pairs (line 1: 'en\\tde'); translate run reads source sentences, one a line, from text — "
+     "score its pairs with 'lstmkit translate evaluate --data"),
+    (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.parquet"], 2, "pairs.parquet is a Parquet "
+     "file; translate run reads source sentences"),
 ]
 
 
@@ -141,3 +151,22 @@ def test_run_keeps_an_empty_line_in_place(tiny_run, capsys, monkeypatch):
     code, out, err = run_cli(["translate", "run", "--run", tiny_run], capsys, stdin="a dog runs .\n\n \nthe cat .\n",
                              monkeypatch=monkeypatch)
     assert code == 0 and err == "" and len(out.split("\n")) == 5 and out.split("\n")[1:3] == ["", ""], (out, err)
+
+
+def test_evaluate_reads_files_in_the_encoding_given(tiny_run, d, tmp_path, capsys):
+    """`translate evaluate` told a Latin-1 file to 'pass --encoding cp1252', and had no --encoding."""
+    from cli_helpers import run_cli
+    files = ["--src-file", d / "latin1.en", "--ref-file", d / "a.de"]
+    check(["translate", "evaluate", "--run", tiny_run, *files], 2, "latin1.en line 2 is not valid utf-8",
+          tmp_path, capsys)
+    code, out, err = run_cli(["translate", "evaluate", "--run", tiny_run, *files, "--encoding", "latin-1"], capsys)
+    assert code == 0 and "(40 sentences" in out, err
+
+
+def test_a_run_without_its_vocabulary_names_it(tiny_run, tmp_path, capsys, monkeypatch):
+    """Was 'has a missing or malformed lstmkit.json or state file ([Errno 2] No such file …)'."""
+    import shutil
+    run = tmp_path / "copied"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("vocab.json"))
+    check(["translate", "run", "--run", run], 2, "copied has no vocab.json: the run folder is incomplete",
+          tmp_path, capsys, stdin="a dog\n", monkeypatch=monkeypatch)

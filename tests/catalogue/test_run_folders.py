@@ -76,7 +76,9 @@ def _remove(name):
 
 
 CASES = [
-    (meta_edit("config.lookback", "twelve"), "lookback"),
+    # a config value the file was edited to: named as the file's, not with train's fix ('pass --lookback 1 or more')
+    (meta_edit("config.lookback", "twelve"), "lstmkit.json holds a config that does not load: `lookback`"),
+    (meta_edit("config.model", "nope"), "lstmkit.json holds a config that does not load: unknown model 'nope'"),
     (meta_edit("config.lookback", -12), "lookback"),
     (meta_edit("config.lookback", 0), "lookback"),
     (meta_edit("config.lookback", 1.5), "lookback"),
@@ -109,6 +111,7 @@ CASES = [
     (meta_edit("preprocessing.panel_scaler", _DELETE), "panel_scaler"),
     (meta_edit("task", "classify"), "'classify' run"),
     (meta_edit("task", _DELETE), "not an lstmkit metadata file"),
+    (meta_edit("task", ["forecast"]), "\"task\" is ['forecast'], not a task name"),   # was "a '['forecast']' run"
     (meta_edit("format_version", "1"), "format_version '1'"),
     (meta_edit("format_version", True), "format_version True"),
     (meta_edit("format_version", -1), "format_version -1"),

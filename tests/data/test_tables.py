@@ -329,3 +329,68 @@ def test_a_comma_at_every_line_end_leaves_the_columns_where_they_are(tmp_path):
     (tmp_path / "wide.csv").write_text("time,y\n2024-01-01,1,5\n2024-01-02,2,6\n")
     with pytest.raises(LstmkitError, match=r"wide.csv line 2 has 3 cells, its header 2 \(time, y\)"):
         read_frame(tmp_path / "wide.csv")
+
+
+def _in_thread(fn, *args):
+    """``fn(*args)`` run in a daemon thread, joined for at most 30 s: (finished, result or error)."""
+    import threading
+    box = {}
+
+    def run():
+        try:
+            box["out"] = fn(*args)
+        except Exception as e:          # noqa: BLE001 -- handed back to the test
+            box["out"] = e
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(30)
+    return not t.is_alive(), box.get("out")
+
+
+def test_a_named_pipe_is_read_once_by_every_table_reader(tmp_path):
+    """A named pipe ``series.csv``: the reader opened it for its head, then again for the whole, and
+    the second open waited for a writer for ever (`forecast predict --data fifo.csv` hung)."""
+    import os
+    import threading
+    csv = "time,y\n" + "".join(f"2024-01-{k:02d},{k}\n" for k in range(1, 21))
+    for reader in (load_table, read_frame, read_table):
+        pipe = tmp_path / f"{reader.__name__}.csv"
+        os.mkfifo(pipe)
+        threading.Thread(target=lambda p=pipe: p.write_text(csv), daemon=True).start()
+        finished, df = _in_thread(reader, pipe)
+        assert finished, f"{reader.__name__} waited on the pipe for ever"
+        assert list(df["y"].astype(int)) == list(range(1, 21)), df
+
+
+@pytest.mark.parametrize("reader", [load_table, read_texts, read_series])
+def test_a_pipe_without_a_name_is_read_by_its_content(reader):
+    """``--data <(zcat f.csv.gz)`` is ``/dev/fd/63``: 'unknown file type (no extension)' for every table task."""
+    import os
+    import threading
+    tables = {load_table: "time,y\n2024-01-01,1\n2024-01-02,2\n",
+              read_texts: "text,label\ngood film,pos\nbad film,neg\n",
+              read_series: "sample,t,x,label\n" + "".join(f"{s},{t},{t * s}.5,{'ab'[s % 2]}\n"
+                                                        for s in range(4) for t in range(3))}
+    r, w = os.pipe()
+    threading.Thread(target=lambda: (os.write(w, tables[reader].encode()), os.close(w)), daemon=True).start()
+    try:
+        finished, out = _in_thread(reader, f"/dev/fd/{r}")
+    finally:
+        os.close(r)
+    assert finished and not isinstance(out, Exception), out
+    assert len(out) in (2, 4)
+
+
+def test_a_row_read_from_a_pipe_is_placed_on_its_line():
+    """A message naming a row's line reads the file again: the pipe's copy was gone by then ('file not
+    found: /tmp/lstmkit-pipe-…/63.csv' for `forecast predict --data <(…)` with a bad cell)."""
+    import os
+    import threading
+    r, w = os.pipe()
+    threading.Thread(target=lambda: (os.write(w, b"time,y\n2024-01-01,1\n2024-01-02,abc\n"), os.close(w)),
+                     daemon=True).start()
+    try:
+        finished, df = _in_thread(read_frame, f"/dev/fd/{r}")
+    finally:
+        os.close(r)
+    assert finished and row_place(df, 1) == "line 3"

@@ -449,3 +449,17 @@ def test_a_cell_more_than_the_header_on_every_line_is_no_row_name():
     named = parse_table('"text","label"\n"1","good film","pos"\n"2","bad film","neg"\n', "t.csv", ",")   # R's write.table
     assert named.to_dict("list") == {"text": ["good film", "bad film"], "label": ["pos", "neg"]}
     assert list(named.index) == [0, 1]
+
+
+def test_utf8_cut_inside_its_last_character_is_told_as_cut_short(tmp_path):
+    """It was 'not valid utf-8 — pass --encoding cp1252', which read every é as Ã©; one byte 0xE9 after
+    plain ASCII (Windows-1252's é ending a file without a line end) keeps the encoding's advice."""
+    from lstmkit.data.decoding import decode_text
+    cut = "très bon\ncafé\n".encode()[:-2]                     # é's second byte lost
+    with pytest.raises(LstmkitError, match=r"^x.txt ends in the middle of a character \(line 2: its last byte c3 "
+                                           r"begins a UTF-8 character\): the file is cut short"):
+        decode_text(cut, "x.txt")
+    with pytest.raises(LstmkitError, match=r"line 2: its last bytes e2 80 begin"):
+        decode_text("ok\nquote”".encode()[:-1], "x.txt")          # two of ”'s three bytes, after plain ASCII
+    with pytest.raises(LstmkitError, match=r"x.txt line 2 is not valid utf-8 \(byte 0xe9\) — pass --encoding cp1252"):
+        decode_text("bon\ncafé".encode("cp1252"), "x.txt")

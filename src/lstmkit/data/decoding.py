@@ -3,6 +3,7 @@
     bom_encoding(head)                 the encoding a byte-order mark names (UTF-8, UTF-16, UTF-32)
     check_text(head, path)             a binary file (Parquet, a workbook, zip, gzip, bzip2, xz, zstandard) named as such
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
+    check_not_cut(raw, path)           UTF-8 that ends inside a character refused: a file cut short
     check_readable(path, fix)          a folder, a device or a socket refused; a file or a pipe passes
     read_text_file(path, encoding)     a whole file, decompressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``, a ``.zip``
                                        of one file)
@@ -26,7 +27,7 @@ from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
-__all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
+__all__ = ["bom_encoding", "check_text", "check_not_cut", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
            "text_lines", "file_ext", "whole_characters"]
 
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
@@ -67,8 +68,12 @@ def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
         member = _zip_member_name(head)
         if member is not None and not member.startswith(_WORKBOOK_PARTS):
             found = (f"a zip archive (of {member})", "rename it {name}.zip (a .zip of one data file is read as it is)")
-        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
-                           found[1].format(stem=name.split(".")[0], name=name))
+        how = found[1].format(stem=name.split(".")[0], name=name)
+        if how.startswith(f"rename it {name}") and not how.startswith(f"rename it {name}."):   # named so already
+            raise LstmkitError(f"{path} is {found[0]}, where a text file is read",    # was 'rename it t.parquet'
+                               "pass a text file (UTF-8: a CSV/TSV, or one item a line), or pass this one where a "
+                               "table is read (--data)")
+        raise LstmkitError(f"{path} is not a text file: it is {found[0]}", how)
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
@@ -106,9 +111,33 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         raise LstmkitError(f"unknown encoding {encoding!r}",
                            f"pass {opt('encoding', 'utf-8')}, latin-1, cp1252, …") from None
     except UnicodeDecodeError as e:
+        if utf8:
+            check_not_cut(raw, path)
         line = raw[:e.start].count(b"\n") + 1
         raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
                            _encoding_fix(raw) if utf8 else _real_encoding()) from None
+
+
+def check_not_cut(raw: bytes, path: str | Path) -> None:
+    """An :class:`LstmkitError` when ``raw``, UTF-8 text, ends inside a character: a file cut short
+    (a download or a copy stopped mid-way). It was 'line N is not valid utf-8 — pass --encoding
+    cp1252', which read the whole file as mojibake (and a table was read so with a warning). Said
+    only when the cut is plain: the last character's bytes are more than its lead byte, or UTF-8's
+    own characters come before it (one byte 0xE9 after plain ASCII is as likely Windows-1252's é
+    ending a file without a line end)."""
+    try:
+        raw.decode("utf-8")
+        return
+    except UnicodeDecodeError as e:
+        if e.reason != "unexpected end of data":
+            return
+        start = e.start
+    if len(raw) - start < 2 and raw[:start].isascii():
+        return
+    line, n = raw[:start].count(b"\n") + 1, len(raw) - start
+    raise LstmkitError(f"{path} ends in the middle of a character (line {line}: its last byte{'s' * (n > 1)} "
+                       f"{raw[start:].hex(' ')} begin{'s' * (n == 1)} a UTF-8 character): the file is cut short",
+                       "copy or download the file again whole, or delete its incomplete last line")
 
 
 def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:

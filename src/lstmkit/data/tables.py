@@ -4,6 +4,7 @@
     read_table(path, encoding)    the same files as a DataFrame of strings (empty cells ``""``):
                                   the texts, labels and sentence pairs of classify, translate and lm
     is_table(path)                whether ``path`` names a file :func:`read_table` reads
+    pipe_as_file(path)            a pipe (``<(zcat f.csv.gz)``, a named pipe) read once, as a file of its bytes
 
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
@@ -21,16 +22,20 @@ missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are ea
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import shutil
+import tempfile
 import warnings
 from functools import partial
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
 
 from lstmkit.data.compressed import compression, open_data, read_data
+from lstmkit.data.decoding import check_not_cut
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
@@ -39,7 +44,7 @@ from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, c
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["read_frame", "read_table", "is_table", "SHEETS", "PARQUET", "FEATHER"]
+__all__ = ["read_frame", "read_table", "is_table", "pipe_as_file", "is_pipe", "SHEETS", "PARQUET", "FEATHER"]
 
 SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
@@ -57,6 +62,39 @@ def is_table(path: Path) -> bool:
     return ext in TABLE_SEP or ext in JSONL or ext in SHEETS or ext in PARQUET or ext in FEATHER
 
 
+def is_pipe(path: Path) -> bool:
+    """Whether ``path`` is a pipe (a named one, ``<(…)``'s ``/dev/fd/63``, a piped ``/dev/stdin``)
+    or standard input's file under its ``/dev`` name, which has no extension to read it by."""
+    return path_exists(path) and (path.is_fifo() or (path.parts[:2] == ("/", "dev") and not file_ext(path)
+                                                     and path.is_file()))
+
+
+@contextmanager
+def pipe_as_file(path: Path):
+    """The pipe ``path`` (:func:`is_pipe`) as a temporary file of its bytes, read once, under its own
+    name, or as ``.csv`` / ``.tsv`` / ``.parquet`` when it has no extension and its content is one.
+    The readers open a file several times (its head, then the whole): a named pipe's second open
+    waited for a writer for ever, and ``--data <(zcat f.csv.gz)`` (``/dev/fd/63``) was 'unknown file
+    type'. An error raised while the copy is read names the pipe, not the copy. The copy stays until
+    the process ends: a message about a row reads its file again for the row's line."""
+    tmp = tempfile.mkdtemp(prefix="lstmkit-pipe-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    copy = Path(tmp) / path.name
+    with open(path, "rb") as source, open(copy, "wb") as target:
+        shutil.copyfileobj(source, target)
+    if not file_ext(copy):
+        with open(copy, "rb") as f:
+            suffix = ".parquet" if f.read(4) == b"PAR1" else _text_table_suffix(copy)
+        if suffix is not None:
+            copy = copy.rename(copy.with_name(copy.name + suffix))
+    try:
+        yield copy
+    except LstmkitError as e:
+        e.message, e.hint = (None if t is None else t.replace(str(copy), str(path)) for t in (e.message, e.hint))
+        e.args = (e.message,)
+        raise
+
+
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV / TSV / JSONL file (optionally compressed), a workbook's first sheet or a Parquet file as
     a DataFrame of strings (a missing cell ``""``; a whole number as ``"3"``, not ``"3.0"``), at
@@ -64,6 +102,9 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     marks are text unless they are a writer's quoting (:func:`lstmkit.data.quoting.tsv_quoting`:
     each quoted cell closed right before a tab or the line end and needing its quotes, or in a
     column quoted throughout; where both readings make whole tables, one row per line, warned)."""
+    if is_pipe(Path(path)):
+        with pipe_as_file(Path(path)) as copy:
+            return read_table(copy, encoding)
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
@@ -109,6 +150,9 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")
+    if is_pipe(path):
+        with pipe_as_file(path) as copy:
+            return read_frame(copy, cells_as_written)
     ext = file_ext(path)
     if ext == ".xls":
         raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
@@ -166,6 +210,8 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         except UnicodeDecodeError as e:
             if encoding is not None:
                 raise
+            if e.reason == "unexpected end of data":     # cut short, not Windows-1252: read as it, silently wrong
+                check_not_cut(read_data(path), path)
             encoding = "cp1252"     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
             df = read(encoding)
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "

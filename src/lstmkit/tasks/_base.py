@@ -455,7 +455,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             cls._check_run(meta, path)
             quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
             try:
-                est = cls._restored(meta)
+                try:
+                    est = cls._restored(meta)
+                except LstmkitError as e:       # its fix named a train flag ('pass --lookback 1 or more') to predict
+                    raise LstmkitError(f"{path / META_FILE} holds a config that does not load: {e.message} (the "
+                                       "file was edited or damaged)", "restore the run folder or retrain the model"
+                                       ) from None
                 est._load_state(path, meta)
                 est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
             except (KeyError, TypeError, ValueError, OSError) as e:

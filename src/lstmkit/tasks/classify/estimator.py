@@ -28,7 +28,7 @@ from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.runs import atomic_write, read_meta
+from lstmkit.runs import atomic_write, read_meta, read_state_file
 from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
@@ -316,13 +316,11 @@ class TextClassifier(Classifier):
 
     def _load_state(self, run_dir: Path, meta) -> None:
         self.init_from_ = meta.get("preprocessing", {}).get("init_from")
-        p = run_dir / VOCAB_FILE
-        if not p.is_file():
-            raise LstmkitError(f"{run_dir} has no {VOCAB_FILE}", "the run folder is incomplete; retrain the model")
+        state = read_state_file(run_dir, VOCAB_FILE)
         try:
-            self.tokenizer_ = tokenizer_from_dict(json.loads(p.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise LstmkitError(f"{p} is corrupt", "retrain the model") from None
+            self.tokenizer_ = tokenizer_from_dict(state)
+        except (KeyError, TypeError):
+            raise LstmkitError(f"{run_dir / VOCAB_FILE} is corrupt", "restore the run folder or retrain the model") from None
 
 
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:

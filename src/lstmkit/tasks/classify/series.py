@@ -18,7 +18,7 @@ import pandas as pd
 from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
-from lstmkit.data.tables import PARQUET, SHEETS, read_table
+from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals, dot_groups, dot_two_ways
 from lstmkit.data.textfile import file_ext as _ext
@@ -84,6 +84,11 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     table = None                             # the long or wide table read, when the data is one
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
+        if is_pipe(path):                    # read once, as a file of its bytes: '<(…)' was 'unknown file type'
+            with pipe_as_file(path) as copy:
+                out = read_series(copy, y, label, sample, time, features, unequal_length, encoding, require_label)
+            out.source = str(path)
+            return out
         source = str(path.resolve())
         if path_exists(path) and path.is_dir():      # path_exists: a text too long to be a path is no folder
             _check_not_parts(path)

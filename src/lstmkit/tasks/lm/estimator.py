@@ -29,7 +29,7 @@ from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import atomic_write
+from lstmkit.runs import atomic_write, read_state_file
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
                                   read_corpus, split_corpus, warn_shared_lines)
@@ -363,7 +363,7 @@ class LanguageModel(RunEstimator):
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
-        self.tokenizer_ = LMTokenizer.from_dict(json.loads((run_dir / VOCAB_FILE).read_text(encoding="utf-8")))
+        self.tokenizer_ = LMTokenizer.from_dict(read_state_file(run_dir, VOCAB_FILE))
 
     def _write_state(self, run_dir: Path) -> None:
         state = self.tokenizer_.to_dict()

@@ -95,15 +95,16 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     source = None if data is None or str(data) == "-" else Path(data)
     if source is not None:
         from lstmkit.data.textfile import check_readable
-        from lstmkit.tasks.translate.data import check_not_markup
+        from lstmkit.tasks.translate.data import check_not_markup, check_sources, read_lines
         if not source.exists():
             raise LstmkitError(f"{source} not found", missing_path_fix(source, "pass a text file of source "
                                                       "sentences, one a line (or pipe them to standard input)"))
         check_not_markup(source)
+        check_sources(source)
         check_readable(source, "pass a text file of source sentences, one a line")
-    if source is not None:                    # a file is read whole: its encoding errors name their line
-        from lstmkit.tasks.translate.data import read_lines
-        stream = iter(read_lines(source, encoding))      # its lines as standard input's; none with text refused
+        lines = read_lines(source, encoding)         # a file is read whole: its encoding errors name their line
+        check_sources(source, lines)
+        stream = iter(lines)                         # its lines as standard input's; none with text refused
     est = Translator.load(run)
     if source is None:
         stream = sys.stdin
@@ -153,6 +154,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
                                                             "Parquet) instead of the two files."),
              src: Optional[str] = typer.Option(None, help="Source column of --data [as in training]."),
              tgt: Optional[str] = typer.Option(None, help="Reference column of --data [as in training]."),
+             encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [as in training]."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
@@ -172,6 +174,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         _no_columns(list(columns), "--src-file and --ref-file")
     for side, column in columns.items():
         setattr(est.config_, side, column)
+    if encoding:                  # a file's 'not valid utf-8' error says to pass --encoding: evaluate had none
+        est.config_.encoding = encoding
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)

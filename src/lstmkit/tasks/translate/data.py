@@ -35,7 +35,7 @@ from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
-from lstmkit.data.tables import PARQUET, SHEETS, read_table
+from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
@@ -47,7 +47,7 @@ from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
-           "check_not_markup", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
+           "check_not_markup", "check_sources", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
            "SideTokenizer", "detokenize", "SPACELESS", "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -97,6 +97,25 @@ def check_not_markup(path: Path) -> None:
                            f"convert it to sentence pairs: a TSV of source<TAB>target lines ({opt('data')}) or two "
                            f"line-aligned text files ({opt('src_file')}/{opt('tgt_file')}); OPUS offers each corpus as two "
                            "line-aligned files ('Moses' format) beside its TMX")
+
+
+def check_sources(path: Path, lines: list[str] | None = None) -> None:
+    """Refuse a table of sentence pairs given where source sentences, one a line, are read
+    (``translate run --data``): a workbook, Parquet, Feather or JSON file from its name (it was 'not a
+    text file: it is a Parquet file — rename it t.parquet', its own name; a JSON file's lines were
+    translated as sentences), and, once its ``lines`` are read, a text file each of whose lines holds
+    a tab (a TSV of pairs: each pair was translated whole, source and target as one sentence)."""
+    ext = file_ext(path)
+    kind = ("a workbook" if ext in SHEETS else "a Parquet file" if ext in PARQUET else "a Feather file"
+            if ext in FEATHER else "a JSON file" if ext in JSONL else None)
+    alone = "save its source column as a text file, one sentence a line"
+    said = [(k, ln) for k, ln in enumerate(lines or [], 1) if ln.strip()]
+    if kind is None and said and all("\t" in ln for _, ln in said):
+        kind = f"a table of source<TAB>target pairs (line {said[0][0]}: {said[0][1].strip()[:60]!r})"
+        alone = f"pass its sources alone (cut -f1 {path} > sources.txt)"
+    if kind is not None:
+        raise LstmkitError(f"{path} is {kind}; translate run reads source sentences, one a line, from text",
+                           f"score its pairs with 'lstmkit translate evaluate --data {path}', or {alone}")
 
 
 # what ends a line for str.splitlines (and for editors): inside a sentence, a space

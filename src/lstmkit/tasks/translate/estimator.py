@@ -30,7 +30,7 @@ from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
-from lstmkit.runs import atomic_write, path_exists
+from lstmkit.runs import atomic_write, path_exists, read_state_file
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
@@ -418,7 +418,7 @@ class Translator(RunEstimator):
                        cfg.tie_embeddings, cfg.teacher_forcing)
 
     def _read_vocab(self, run_dir: Path) -> None:
-        state = json.loads((Path(run_dir) / VOCAB_FILE).read_text(encoding="utf-8"))
+        state = read_state_file(run_dir, VOCAB_FILE)
         self.src_tokenizer_ = SideTokenizer.from_dict(state["src"])
         self.tgt_tokenizer_ = SideTokenizer.from_dict(state["tgt"])
 
