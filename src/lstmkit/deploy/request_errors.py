@@ -12,8 +12,8 @@ from typing import Any
 
 from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
-__all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "allow_header",
-           "validation_detail",
+__all__ = ["BodyLimit", "HeadAsGet", "PlainBodies", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method",
+           "allow_header", "validation_detail",
            "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "form_upload", "json_only",
            "looks_like_json"]
 
@@ -63,16 +63,39 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send):
-        body = json.dumps({"detail": f"request body larger than {self.limit} bytes — send less per request "
-                                     "(fewer instances or texts, a shorter recording), or start the service with a "
-                                     "larger body limit (GET /models shows it: limits.max_body_bytes)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, f"request body larger than {self.limit} bytes — send less per request "
+                                 "(fewer instances or texts, a shorter recording), or start the service with a "
+                                 "larger body limit (GET /models shows it: limits.max_body_bytes)")
 
 
 class _TooLarge(Exception):
     pass
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    """An ASGI middleware's own JSON answer ``{"detail": ...}``."""
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class PlainBodies:
+    """ASGI middleware: a 415 for a request body sent with a ``Content-Encoding`` (gzip, br, ...).
+    The service reads bodies as they are: a gzipped JSON body was a 400 "not UTF-8 text", a
+    gzipped WAV a 422 of unreadable audio, and a plain body labelled gzip was read without a word."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            coding = dict(scope.get("headers") or []).get(b"content-encoding", b"").decode("latin-1").strip()
+            if coding and coding.lower() != "identity":
+                return await _answer(send, 415, f"the request body has Content-Encoding {coding!r}, which this "
+                                                "service does not read — send the body uncompressed, without a "
+                                                "Content-Encoding header")
+        return await self.app(scope, receive, send)
 
 
 class HeadAsGet:

@@ -74,9 +74,9 @@ import threading
 from typing import Annotated, Any
 
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, allow_header, form_upload,
-                                           json_only, json_type, looks_like_json, media_type, no_route, unprocessable,
-                                           unsupported_type, validated, validation_detail, wrong_method)
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, PlainBodies, allow_header,
+                                           form_upload, json_only, json_type, looks_like_json, media_type, no_route,
+                                           unprocessable, unsupported_type, validated, validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
@@ -229,7 +229,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.websocket("/models/{name}/stream")(no_model_stream)
     app.websocket("/{path:path}")(no_stream_route)      # last: every other WebSocket path
     _document_schemas(app, extra_schemas)
-    app = HeadAsGet(BodyLimit(app, max_body) if max_body else app)
+    app = HeadAsGet(PlainBodies(BodyLimit(app, max_body) if max_body else app))
     return with_cors(app, origins) if origins else app
 
 
