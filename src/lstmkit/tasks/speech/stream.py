@@ -262,6 +262,11 @@ class SpeechStream:
             # without a fingerprint it was told "saved from other weights — start the streams afresh"
             raise LstmkitError("not a speech stream's state (it holds its \"streams\" and the weights' \"fingerprint\")",
                                "pass the object state_dict() returned")
+        if d.get("task") != "speech":          # a forecaster's or lm's state was "saved from other weights"
+            whose = (f"a task {shown(d['task'])} stream's" if "task" in d else "a forecaster's or sequence classifier's"
+                     if d.get("format") == "lstmkit-stream" else "another model's")
+            raise LstmkitError(f"this stream state is {whose}, not a speech stream's",
+                               "restore the object a speech stream's state_dict() returned")
         if d.get("fingerprint") != self.fingerprint:
             raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
         restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
