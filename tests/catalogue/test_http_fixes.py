@@ -189,6 +189,19 @@ REFUSALS = [
     ("http-post-to-a-stream", "POST", "/models/lm/stream", b"{}", "application/json", 426, "WebSocket client"),
 ]
 
+# (case, path, body, content type, loc): a JSON body giving a key twice in one object, a 422 at it; the last was
+# read without a word ({"texts": ["a"], "texts": ["b"]} answered for ["b"] alone)
+KEYS_TWICE = [
+    ("texts-twice", "/models/text/predict", '{"texts": ["a good film"], "texts": ["hated it"]}', "application/json",
+     ["texts"]),
+    ("column-twice-in-an-instance", "/models/series/predict",
+     '{"instances": [{"id": "s0", "y": [1.0], "temp": [0.5], "y": [2.0]}]}', "application/json", ["instances", 0, "y"]),
+    ("beam-twice", "/models/tr/predict", '{"sentences": ["a dog ."], "beam": 1, "beam": 5}', "application/json",
+     ["beam"]),
+    ("audio-twice-by-hand", "/models/speech/predict", '{"audio": [[0.1]], "audio": [[0.2]]}', "application/json",
+     ["audio"]),                                               # the upload route reads its JSON by hand
+]
+
 # (case, path, body, content type, Content-Encoding): a 415 naming the encoding. The service reads bodies as they
 # are: a gzipped JSON body was a 400 "not UTF-8 text", a gzipped upload "not valid JSON (NaN and Infinity ...)", and
 # a plain body labelled gzip (or br) was read without a word
@@ -234,6 +247,10 @@ STREAMS = [
     ("stream-column-missing", "series", '{"id": "s0", "y": 1.0}', "temp"),
     ("stream-column-unknown", "series", '{"id": "s0", "y": 1.0, "temp": 0.5, "tmep": 1}', "observation"),
     ("stream-unknown-op", "series", '{"op": "launch"}', "op"),
+    # a key given twice: the last was read ({"op": "reset", "op": "state"} answered the state, untold)
+    ("stream-key-twice", "series", '{"id": "s0", "y": 1.0, "y": 2.0, "temp": 0.5}', "y"),
+    ("stream-op-twice", "series", '{"op": "reset", "op": "state"}', "op"),
+    ("stream-lm-text-twice", "lm", '{"text": "a", "text": "b"}', "text"),
     # an lm reads text: a boolean or a number beyond float32 was told "send a number in its place" (field "message")
     ("stream-lm-a-boolean", "lm", "true", "text"),
     ("stream-lm-text-a-boolean", "lm", '{"text": false}', "text"),
@@ -304,6 +321,15 @@ def test_every_closed_stream_is_told_why_and_others_go_on(client, case, path, me
     other.send_text(step)
     assert other.receive_json()["step"] == 2                  # its state untouched
     other.close()
+
+
+@pytest.mark.parametrize("case,path,body,content_type,loc", KEYS_TWICE, ids=[c[0] for c in KEYS_TWICE])
+def test_a_key_given_twice_is_a_422_at_it(client, case, path, body, content_type, loc):
+    status, raw = client.request("POST", path, body, content_type)
+    assert status == 422, raw[:300]
+    (detail,) = strict_json(raw)["detail"]
+    assert detail["loc"] == ["body", *loc] and f"the key {loc[-1]!r} twice" in detail["msg"], detail
+    assert_problem_and_fix(detail["msg"])
 
 
 @pytest.mark.parametrize("case,path,body,content_type,coding", ENCODED, ids=[c[0] for c in ENCODED])

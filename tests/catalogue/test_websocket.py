@@ -101,6 +101,9 @@ CASES = [
     # was "not valid JSON (NaN and Infinity are not JSON)": it is JSON, with more digits than Python reads
     ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
+    # a key given twice was read as its last value, without a word
+    ("key-twice", "state", send('{"y": 1.0, "temp": 0.5, "y": 2.0}'), "the key 'y' twice"),
+    ("op-twice", "state", after(2, '{"op": "state", "op": "reset"}'), "the key 'op' twice"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
     ("op-null", "state", send('{"op": null}'), "unknown op null"),
     # start and end are a speech stream's ops (its audio's rate): a forecaster's stream takes neither

@@ -10,12 +10,12 @@ import functools
 import json
 from typing import Any
 
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, KeyTwice, json_problem, read_json
 
 __all__ = ["BodyLimit", "HeadAsGet", "PlainBodies", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method",
            "allow_header", "validation_detail",
            "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "form_upload", "json_only",
-           "looks_like_json"]
+           "looks_like_json", "strict_json_route"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -423,9 +423,11 @@ def validated(Request, body: bytes) -> dict[str, Any]:
     if not body.strip():                       # as FastAPI's JSON routes tell an empty body
         raise HTTPException(422, detail=validation_detail([{"loc": ("body",), "type": "missing"}], Request))
     try:
-        data = json.loads(body, parse_constant=not_json)
+        data = read_json(body)
     except RecursionError:
         raise HTTPException(400, detail=UNREADABLE_BODY) from None
+    except KeyTwice as e:
+        raise key_twice(e) from None
     except ValueError as e:
         raise HTTPException(422, detail=[{"loc": ["body"], "msg": f"the body {json_problem(e)} — send the body as "
                                           "JSON, numbers finite and within ±3.4e38", "type": "json_invalid"}]) from None
@@ -434,3 +436,35 @@ def validated(Request, body: bytes) -> dict[str, Any]:
     except ValidationError as e:
         detail = validation_detail(e.errors(), Request)
         raise HTTPException(422, detail=[{**d, "loc": ["body", *d["loc"]]} for d in detail]) from None
+
+
+def key_twice(e: KeyTwice):
+    """The 422 of a body whose JSON gives a key twice in one object, at the key."""
+    from fastapi import HTTPException
+    return HTTPException(422, detail=[{"loc": ["body", *e.path], "msg": f"the body {e} — send each field once "
+                                       "(a JSON reader keeps only the last)", "type": "value_error"}])
+
+
+def strict_json_route():
+    """FastAPI's route class whose requests read a JSON body with :func:`~lstmkit.deploy.served.read_json`
+    (NaN and Infinity left to the request's checks): a key given twice is a 422 at it (FastAPI kept the last)."""
+    from fastapi.routing import APIRoute
+    from starlette.requests import Request
+
+    class _Request(Request):
+        async def json(self):
+            if not hasattr(self, "_json"):
+                try:
+                    self._json = read_json(await self.body(), strict=False)
+                except KeyTwice as e:
+                    raise key_twice(e) from None
+            return self._json
+
+    class StrictJsonRoute(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def route(request):
+                return await handler(_Request(request.scope, request.receive))
+            return route
+    return StrictJsonRoute

@@ -166,7 +166,7 @@ class ServedModel:
     def stream_message(self, text: str, sid: str) -> dict[str, Any]:
         """One text message of stream ``sid`` -> the JSON answer (an error answer names its field)."""
         try:
-            msg = json.loads(text, parse_constant=not_json)
+            msg = read_json(text)
             # a restore's state is the stream's own answer, whose flags are booleans: the stream checks its types;
             # a stream that reads text (an lm's) says what to send in place of a number (was "send a number")
             op = isinstance(msg, dict) and "op" in msg
@@ -174,6 +174,8 @@ class ServedModel:
         except RecursionError:
             return {"error": "message is nested too deeply — send a flat JSON message "
                              f"({self._what_to_send()})", "field": "message"}
+        except KeyTwice as e:
+            return {"error": f"message {e} — send each field once", "field": str(e.path[-1])}
         except ValueError as e:               # JSONDecodeError is one
             return {"error": f"message {json_problem(e)} — send each message as JSON "
                              f"({self._what_to_send()})", "field": "message"}
@@ -291,6 +293,55 @@ def _is_json(body: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
     return True
+
+
+class _Twice(dict):
+    """A parsed JSON object that held key ``twice`` more than once (``json.loads`` keeps the last)."""
+
+    twice: str = ""
+
+
+def read_json(text: str | bytes, strict: bool = True) -> Any:
+    """``json.loads`` as the service reads a body or a message: NaN and Infinity refused (``strict``;
+    False leaves them to the request's checks), and a key given twice in one object a
+    :class:`KeyTwice` naming where (JSON readers keep the last value silently: a client's
+    ``{"texts": ["a"], "texts": ["b"]}`` was answered for ``["b"]`` alone)."""
+    found = False
+
+    def pairs(items: list) -> dict:
+        nonlocal found
+        d = dict(items)
+        if len(d) == len(items):
+            return d
+        found, seen, out = True, set(), _Twice(d)
+        out.twice = next(k for k, _ in items if k in seen or seen.add(k))
+        return out
+
+    data = json.loads(text, object_pairs_hook=pairs, **({"parse_constant": not_json} if strict else {}))
+    if found:
+        raise KeyTwice(_twice_at(data))
+    return data
+
+
+class KeyTwice(ValueError):
+    """A JSON object with a key given twice; ``path`` leads to the key (the last item)."""
+
+    def __init__(self, path: tuple):
+        self.path = path
+        where = "".join(f"[{p!r}]" for p in path[:-1])
+        super().__init__(f"holds the key {path[-1]!r} twice in one object{' at ' + where if where else ''}")
+
+
+def _twice_at(value: Any, path: tuple = ()) -> tuple | None:
+    if isinstance(value, _Twice):
+        return (*path, value.twice)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, (dict, list)):
+            found = _twice_at(item, (*path, key))
+            if found is not None:
+                return found
+    return None
 
 
 def not_json(name: str):

@@ -76,7 +76,8 @@ from typing import Annotated, Any
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
 from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, PlainBodies, allow_header,
                                            form_upload, json_only, json_type, looks_like_json, media_type, no_route,
-                                           unprocessable, unsupported_type, validated, validation_detail, wrong_method)
+                                           strict_json_route, unprocessable, unsupported_type, validated,
+                                           validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
@@ -125,6 +126,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         what = (", ".join(f"{m.name} ({m.adapter.task})" for m in models.values())
                 + ": POST /models/{name}/predict, WebSocket /models/{name}/stream")
     app = FastAPI(title="lstmkit", version=__version__, description=what)
+    app.router.route_class = strict_json_route()      # a JSON body's key given twice: a 422 (FastAPI kept the last)
     app.state.open_streams = 0
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
