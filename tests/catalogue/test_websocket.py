@@ -259,3 +259,30 @@ def test_an_op_with_a_field_it_does_not_take_names_it_and_changes_nothing(client
         assert ws.receive_json()["state"] == before               # not reset, nothing read
     finally:
         ws.close()
+
+
+def test_a_client_that_leaves_before_its_answer_is_no_failure(clients, caplog):
+    """A client gone before its answer (closed mid-message) was logged as the stream failing, with a traceback,
+    and sent "internal error"; it ends the stream quietly, and the count of open streams goes back."""
+    import asyncio
+    import logging
+    c = clients["state"]
+    inbox = asyncio.Queue()
+    for event in ({"type": "websocket.connect"}, {"type": "websocket.receive", "text": GOOD}):
+        inbox.put_nowait(event)
+    sent = []
+
+    async def send(message):
+        sent.append(message["type"])
+        if message["type"] == "websocket.send":
+            raise OSError("the client has gone")             # as a server's send to a closed connection fails
+
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/stream", "raw_path": b"/stream",
+             "query_string": b"", "root_path": "", "headers": [], "subprotocols": [], "client": ("127.0.0.1", 50002),
+             "server": ("127.0.0.1", 80)}
+    with caplog.at_level(logging.WARNING, logger="lstmkit"):
+        c.run(c.app(scope, inbox.get, send))
+    assert sent == ["websocket.accept", "websocket.send"], sent     # no "internal error", no close attempted
+    assert not [r for r in caplog.records if "failed" in r.getMessage()], caplog.text
+    status, raw = c.request("GET", "/model")
+    assert status == 200 and json.loads(raw)["open_streams"] == 0

@@ -333,6 +333,7 @@ class _ModelRoutes:
         from fastapi import WebSocket
         from starlette.concurrency import run_in_threadpool
         app, m = self.app, self.m
+        client_left = _client_left()
 
         async def stream_ws(ws: WebSocket):
             await ws.accept()
@@ -361,6 +362,8 @@ class _ModelRoutes:
                     else:                           # a numeric step is cheaper than a thread hop
                         answer = m.stream_message(message["text"], sid)
                     await ws.send_text(json.dumps(answer, allow_nan=False))
+            except client_left:                  # the client left before its answer: no fault of the service's
+                pass                              # (was logged as a failure, with a traceback, and "answered")
             except Exception:                     # a bug, not bad input: log it, close properly
                 _log.exception("WebSocket stream %s of %s failed", sid, m.name)
                 try:
@@ -373,6 +376,17 @@ class _ModelRoutes:
                 m.open_streams -= 1
                 m.end_stream(sid)
         return stream_ws
+
+
+def _client_left() -> tuple[type[BaseException], ...]:
+    """What sending to a WebSocket whose client has gone raises: starlette's WebSocketDisconnect, or (older
+    starlette) the server's own, uvicorn's ClientDisconnected."""
+    from starlette.websockets import WebSocketDisconnect
+    try:
+        from uvicorn.protocols.utils import ClientDisconnected
+    except ImportError:
+        return (WebSocketDisconnect,)
+    return WebSocketDisconnect, ClientDisconnected
 
 
 async def _refuse_stream(ws, why: str, field: str = "model") -> None:
