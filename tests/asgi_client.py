@@ -30,6 +30,7 @@ class Client:
                        content_type: str | None = "application/json",
                        headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         body = body or b""
+        path, _, query = path.partition("?")
         pending = [{"type": "http.request", "body": body, "more_body": False}]
         sent: list[dict[str, Any]] = []
 
@@ -43,7 +44,7 @@ class Client:
             sent.append(message)
 
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
                  "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
                  "headers": [(b"host", b"test"), (b"content-length", str(len(body)).encode()),
                              *([(b"content-type", content_type.encode())] if content_type is not None else []),

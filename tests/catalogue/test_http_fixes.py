@@ -202,6 +202,15 @@ KEYS_TWICE = [
      ["audio"]),                                               # the upload route reads its JSON by hand
 ]
 
+# (case, path with a query, body, content type, the parameter named): every field is in the body, and a query
+# parameter was dropped without a word (POST /predict?beam=5 answered with the default beam)
+QUERIES = [
+    ("beam-in-the-query", "/models/tr/predict?beam=5", '{"sentences": ["a dog ."]}', "application/json", "beam"),
+    ("model-in-the-query", "/models/text/predict?model=text&debug", '{"texts": ["a"]}', "application/json", "model"),
+    ("rate-in-an-upload-query", "/models/speech/predict?sample_rate=16000", wav_bytes(), "audio/wav", "sample_rate"),
+    ("a-blank-parameter", "/models/lm/predict?verbose", '{"texts": ["a"]}', "application/json", "verbose"),
+]
+
 # (case, path, body, content type, Content-Encoding): a 415 naming the encoding. The service reads bodies as they
 # are: a gzipped JSON body was a 400 "not UTF-8 text", a gzipped upload "not valid JSON (NaN and Infinity ...)", and
 # a plain body labelled gzip (or br) was read without a word
@@ -330,6 +339,16 @@ def test_a_key_given_twice_is_a_422_at_it(client, case, path, body, content_type
     (detail,) = strict_json(raw)["detail"]
     assert detail["loc"] == ["body", *loc] and f"the key {loc[-1]!r} twice" in detail["msg"], detail
     assert_problem_and_fix(detail["msg"])
+
+
+@pytest.mark.parametrize("case,path,body,content_type,name", QUERIES, ids=[c[0] for c in QUERIES])
+def test_a_query_parameter_on_a_predict_is_a_422_naming_it(client, case, path, body, content_type, name):
+    status, raw = client.request("POST", path, body, content_type)
+    assert status == 422, raw[:300]
+    (detail,) = strict_json(raw)["detail"]
+    assert detail["loc"] == ["query", name] and "in the JSON body" in detail["msg"], detail
+    assert_problem_and_fix(detail["msg"])
+    assert client.request("GET", "/models?verbose=1")[0] == 200          # a GET's query: harmless, as before
 
 
 @pytest.mark.parametrize("case,path,body,content_type,coding", ENCODED, ids=[c[0] for c in ENCODED])

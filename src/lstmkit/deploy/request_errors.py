@@ -9,6 +9,7 @@ may hold NaN, which is not JSON). ``HEAD`` is answered as ``GET`` is, without th
 import functools
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from lstmkit.deploy.served import F32_MAX, JSON_TYPES, KeyTwice, json_problem, read_json
 
@@ -72,7 +73,7 @@ class _TooLarge(Exception):
     pass
 
 
-async def _answer(send, status: int, detail: str) -> None:
+async def _answer(send, status: int, detail: Any) -> None:
     """An ASGI middleware's own JSON answer ``{"detail": ...}``."""
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
@@ -81,9 +82,10 @@ async def _answer(send, status: int, detail: str) -> None:
 
 
 class PlainBodies:
-    """ASGI middleware: a 415 for a request body sent with a ``Content-Encoding`` (gzip, br, ...).
-    The service reads bodies as they are: a gzipped JSON body was a 400 "not UTF-8 text", a
-    gzipped WAV a 422 of unreadable audio, and a plain body labelled gzip was read without a word."""
+    """ASGI middleware for requests that carry a body (POST, PUT, ...): one sent with a ``Content-Encoding``
+    (gzip, br, ...) is a 415, and one with query parameters a 422 naming the first. The service reads bodies
+    as they are: a gzipped JSON body was a 400 "not UTF-8 text", a plain body labelled gzip was read without
+    a word; and every request field is in the body: ``POST /predict?beam=5`` was answered with the default beam."""
 
     def __init__(self, app):
         self.app = app
@@ -95,6 +97,13 @@ class PlainBodies:
                 return await _answer(send, 415, f"the request body has Content-Encoding {coding!r}, which this "
                                                 "service does not read — send the body uncompressed, without a "
                                                 "Content-Encoding header")
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            if query:
+                name = query[0][0]
+                return await _answer(send, 422, [{
+                    "loc": ["query", name], "type": "value_error",
+                    "msg": f"{scope['method']} {scope['path']} reads no query parameters, got {name!r} — send every "
+                           f"field in the JSON body (e.g. {{..., {json.dumps(name)}: ...}}), and nothing after '?'"}])
         return await self.app(scope, receive, send)
 
 
