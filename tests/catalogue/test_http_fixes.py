@@ -459,3 +459,24 @@ def test_an_lm_stream_tells_a_number_or_boolean_to_be_text(client, message):
         assert ws.receive_json()["step"] == 1                    # nothing read
     finally:
         ws.close()
+
+
+@pytest.mark.parametrize("model, first", [("lm", '"the"'), ("speech", json.dumps([0.1] * 300))])
+def test_a_task_streams_state_with_a_field_it_does_not_hold_is_refused_naming_it(client, model, first):
+    """A hand-edited state's misspelt or foreign field was passed over without a word (its value's default read
+    in its place); it is named, and the stream goes on as it was."""
+    ws = client.websocket(f"/models/{model}/stream")
+    try:
+        ws.send_text(first)
+        assert ws.receive_json()["step"]
+        ws.send_text('{"op": "state"}')
+        state = ws.receive_json()["state"]
+        state["streams"]["this"]["pendng"] = "&am"
+        ws.send_text(json.dumps({"op": "restore", "state": state}))
+        err = ws.receive_json()
+        assert err["field"] == "state" and "unknown field 'pendng'" in err["error"], err
+        assert_problem_and_fix(err["error"])
+        ws.send_text('{"op": "state"}')
+        assert "pendng" not in ws.receive_json()["state"]["streams"]["this"]
+    finally:
+        ws.close()

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import shown
+from lstmkit.deploy.stream_state import unknown_field
 from lstmkit.deploy.streaming import Stream, stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
@@ -245,6 +246,7 @@ class LMStream(Stream):
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
+        unknown_field(rec, ["steps", "pending", "last", *self.state_names])
         pending = rec.get("pending", "")
         if not isinstance(pending, str) or len(pending) > MAX_HELD:
             raise ValueError(f"pending {shown(pending)[:40]} is not text of at most {MAX_HELD} characters")
