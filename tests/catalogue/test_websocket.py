@@ -128,7 +128,8 @@ CASES = [
     ("restore-c-1e39", "state", restore(lambda st: _rec(st)["c"][0][0].__setitem__(0, 1e39)), "float32"),
     ("restore-c-missing", "state", restore(lambda st: _rec(st).pop("c")), "malformed"),
     # a misspelt field was passed over: "nonzro" restored as a state saved before the flags (every target nonzero)
-    ("restore-nonzero-misspelt", "state", restore(lambda st: _rec(st).update(nonzro=[False])), "unknown field 'nonzro'"),
+    ("restore-nonzero-misspelt", "state", restore(lambda st: _rec(st).update(nonzro=[False])),
+     "unknown field 'nonzro'"),
     ("restore-window-field-in-state-mode", "state", restore(lambda st: _rec(st).update(window=[[1.0, 0.5]])),
      "unknown field 'window'"),
     ("restore-h-wrong-shape", "state", restore(lambda st: _rec(st).update(h=[[1.0]])), "h"),

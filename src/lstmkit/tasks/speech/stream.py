@@ -306,7 +306,8 @@ class SpeechStream:
             live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             said = f" ({e})" if str(e).startswith("unknown field") else ""
-            raise LstmkitError(f"a stream state is malformed{said}", "restore the object state_dict() returned") from None
+            raise LstmkitError(f"a stream state is malformed{said}",
+                               "restore the object state_dict() returned") from None
         ok = (len(live.state) == self._n_states and isinstance(live.loud, bool) and live.samples.ndim == 1
               and live.samples.size < self.spec.n_fft + self.spec.hop
               and len(live.frames) < self._field + self._stride and min(live.steps, live.seen) >= 0
