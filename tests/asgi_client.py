@@ -27,8 +27,10 @@ class Client:
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
     async def arequest(self, method: str, path: str, body: bytes | None = None,
-                       content_type: str | None = "application/json") -> tuple[int, bytes]:
+                       content_type: str | None = "application/json",
+                       headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         body = body or b""
+        path, _, query = path.partition("?")
         pending = [{"type": "http.request", "body": body, "more_body": False}]
         sent: list[dict[str, Any]] = []
 
@@ -42,10 +44,11 @@ class Client:
             sent.append(message)
 
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
                  "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
                  "headers": [(b"host", b"test"), (b"content-length", str(len(body)).encode()),
-                             *([(b"content-type", content_type.encode())] if content_type is not None else [])]}
+                             *([(b"content-type", content_type.encode())] if content_type is not None else []),
+                             *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items())]}
         try:
             await self.app(scope, receive, send)
         except Exception:                                # what uvicorn turns into a 500
@@ -55,9 +58,11 @@ class Client:
         return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
     def request(self, method: str, path: str, body: bytes | str | None = None,
-                content_type: str | None = "application/json") -> tuple[int, bytes]:
-        """``content_type`` None: no Content-Type header (as a client that sets none sends)."""
-        return self.run(self.arequest(method, path, body.encode() if isinstance(body, str) else body, content_type))
+                content_type: str | None = "application/json",
+                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """``content_type`` None: no Content-Type header (as a client that sets none sends); ``headers``: others."""
+        return self.run(self.arequest(method, path, body.encode() if isinstance(body, str) else body, content_type,
+                                      headers))
 
     def post_json(self, body, path: str = "/predict") -> tuple[int, Any]:
         """POST ``body`` (a JSON value, or raw JSON text) -> ``(status, parsed answer)``."""

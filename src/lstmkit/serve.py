@@ -185,14 +185,29 @@ class ClientStream:
         from websockets.exceptions import ConnectionClosed
         try:
             self._ws.send(text)
-            return json.loads(self._ws.recv(timeout=self.timeout))
+            raw = self._ws.recv(timeout=self.timeout)
         except ConnectionClosed as e:
             last = self._last_word()            # the service's reason, sent before it closed
             if last is not None:
                 return last
             raise LstmkitError(f"the stream at {self.url} was closed ({e})", "open a new stream") from None
         except TimeoutError:
-            raise LstmkitError(f"no answer from {self.url} within {self.timeout} s", "is the service busy?") from None
+            # its late answer would be taken for the next message's, and every answer after one behind
+            self._ws.close()
+            raise LstmkitError(f"no answer from {self.url} within {self.timeout} s; the stream was closed (a late "
+                               "answer would have been taken for the next message's)",
+                               "open a new stream (with a larger timeout if the service is busy), and restore a "
+                               "state saved before with restore()") from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            answer = None
+            problem = f"not JSON ({raw[:40]!r})"
+        else:
+            problem = f"not a JSON object ({_snippet(answer)})"
+        if not isinstance(answer, dict):
+            raise LstmkitError(f"the stream at {self.url} answered {problem}", _NOT_LSTMKIT)
+        return answer
 
 
     def _last_word(self) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ message of the form
 command-line ``--flag``, which means nothing to an HTTP client. Before, a refusal raised by code the
 CLI shares (reading time stamps, audio files) reached the client without its fix, and many
 adapters' refusals had none ("field required", "the series is empty")."""
+import gzip
 import json
 
 import numpy as np
@@ -188,6 +189,41 @@ REFUSALS = [
     ("http-post-to-a-stream", "POST", "/models/lm/stream", b"{}", "application/json", 426, "WebSocket client"),
 ]
 
+# (case, path, body, content type, loc): a JSON body giving a key twice in one object, a 422 at it; the last was
+# read without a word ({"texts": ["a"], "texts": ["b"]} answered for ["b"] alone)
+KEYS_TWICE = [
+    ("texts-twice", "/models/text/predict", '{"texts": ["a good film"], "texts": ["hated it"]}', "application/json",
+     ["texts"]),
+    ("column-twice-in-an-instance", "/models/series/predict",
+     '{"instances": [{"id": "s0", "y": [1.0], "temp": [0.5], "y": [2.0]}]}', "application/json", ["instances", 0, "y"]),
+    ("beam-twice", "/models/tr/predict", '{"sentences": ["a dog ."], "beam": 1, "beam": 5}', "application/json",
+     ["beam"]),
+    ("audio-twice-by-hand", "/models/speech/predict", '{"audio": [[0.1]], "audio": [[0.2]]}', "application/json",
+     ["audio"]),                                               # the upload route reads its JSON by hand
+]
+
+# (case, path with a query, body, content type, the parameter named): every field is in the body, and a query
+# parameter was dropped without a word (POST /predict?beam=5 answered with the default beam)
+QUERIES = [
+    ("beam-in-the-query", "/models/tr/predict?beam=5", '{"sentences": ["a dog ."]}', "application/json", "beam"),
+    ("model-in-the-query", "/models/text/predict?model=text&debug", '{"texts": ["a"]}', "application/json", "model"),
+    ("rate-in-an-upload-query", "/models/speech/predict?sample_rate=16000", wav_bytes(), "audio/wav", "sample_rate"),
+    ("a-blank-parameter", "/models/lm/predict?verbose", '{"texts": ["a"]}', "application/json", "verbose"),
+]
+
+# (case, path, body, content type, Content-Encoding): a 415 naming the encoding. The service reads bodies as they
+# are: a gzipped JSON body was a 400 "not UTF-8 text", a gzipped upload "not valid JSON (NaN and Infinity ...)", and
+# a plain body labelled gzip (or br) was read without a word
+ENCODED = [
+    ("json-gzipped", "/models/text/predict", gzip.compress(b'{"texts": ["a good film"]}'), "application/json", "gzip"),
+    ("json-labelled-gzip", "/models/text/predict", b'{"texts": ["a good film"]}', "application/json", "gzip"),
+    ("json-labelled-br", "/models/tr/predict", b'{"sentences": ["a dog ."]}', "application/json", "br"),
+    ("upload-gzipped", "/models/speech/predict", gzip.compress(wav_bytes()), "audio/wav", "gzip"),
+    ("upload-json-gzipped", "/models/speech/predict", gzip.compress(b'{"audio": [[0.1]]}'), "application/json",
+     "GZIP"),
+    ("upload-deflate", "/models/speech/predict", wav_bytes(), "audio/wav", "deflate"),
+]
+
 # (case, path, content type): an empty body, a 422 at ``body`` saying so (was "Field required — send the value")
 EMPTY_BODIES = [
     ("empty-json", "/models/text/predict", "application/json"),
@@ -220,6 +256,14 @@ STREAMS = [
     ("stream-column-missing", "series", '{"id": "s0", "y": 1.0}', "temp"),
     ("stream-column-unknown", "series", '{"id": "s0", "y": 1.0, "temp": 0.5, "tmep": 1}', "observation"),
     ("stream-unknown-op", "series", '{"op": "launch"}', "op"),
+    # a key given twice: the last was read ({"op": "reset", "op": "state"} answered the state, untold)
+    ("stream-key-twice", "series", '{"id": "s0", "y": 1.0, "y": 2.0, "temp": 0.5}', "y"),
+    ("stream-op-twice", "series", '{"op": "reset", "op": "state"}', "op"),
+    ("stream-lm-text-twice", "lm", '{"text": "a", "text": "b"}', "text"),
+    # an lm reads text: a boolean or a number beyond float32 was told "send a number in its place" (field "message")
+    ("stream-lm-a-boolean", "lm", "true", "text"),
+    ("stream-lm-text-a-boolean", "lm", '{"text": false}', "text"),
+    ("stream-lm-text-beyond-float32", "lm", '{"text": 1e39}', "text"),
     ("stream-restore-nothing", "series", '{"op": "restore"}', "state"),
     ("stream-restore-malformed", "series",
      '{"op": "restore", "state": {"format": "x", "streams": {"this": {"steps": -5}}}}', "state"),
@@ -288,6 +332,37 @@ def test_every_closed_stream_is_told_why_and_others_go_on(client, case, path, me
     other.close()
 
 
+@pytest.mark.parametrize("case,path,body,content_type,loc", KEYS_TWICE, ids=[c[0] for c in KEYS_TWICE])
+def test_a_key_given_twice_is_a_422_at_it(client, case, path, body, content_type, loc):
+    status, raw = client.request("POST", path, body, content_type)
+    assert status == 422, raw[:300]
+    (detail,) = strict_json(raw)["detail"]
+    assert detail["loc"] == ["body", *loc] and f"the key {loc[-1]!r} twice" in detail["msg"], detail
+    assert_problem_and_fix(detail["msg"])
+
+
+@pytest.mark.parametrize("case,path,body,content_type,name", QUERIES, ids=[c[0] for c in QUERIES])
+def test_a_query_parameter_on_a_predict_is_a_422_naming_it(client, case, path, body, content_type, name):
+    status, raw = client.request("POST", path, body, content_type)
+    assert status == 422, raw[:300]
+    (detail,) = strict_json(raw)["detail"]
+    assert detail["loc"] == ["query", name] and "in the JSON body" in detail["msg"], detail
+    assert_problem_and_fix(detail["msg"])
+    assert client.request("GET", "/models?verbose=1")[0] == 200          # a GET's query: harmless, as before
+
+
+@pytest.mark.parametrize("case,path,body,content_type,coding", ENCODED, ids=[c[0] for c in ENCODED])
+def test_a_body_with_a_content_encoding_is_a_415_naming_it(client, case, path, body, content_type, coding):
+    status, raw = client.request("POST", path, body, content_type, headers={"Content-Encoding": coding})
+    assert status == 415, raw[:300]
+    detail = strict_json(raw)["detail"]
+    assert f"Content-Encoding {coding!r}" in detail and "send the body uncompressed" in detail, detail
+    assert_problem_and_fix(detail)
+    plain = client.request("POST", path, body if not body.startswith(b"\x1f\x8b") else gzip.decompress(body),
+                           content_type, headers={"Content-Encoding": "identity"})
+    assert plain[0] != 415, plain                              # identity: the body as it is, read
+
+
 @pytest.mark.parametrize("case,path,content_type", EMPTY_BODIES, ids=[c[0] for c in EMPTY_BODIES])
 def test_an_empty_body_is_named(client, case, path, content_type):
     status, raw = client.request("POST", path, b"", content_type)
@@ -313,3 +388,95 @@ def test_every_refusal_before_the_fields_names_the_problem_and_the_fix(client, c
     assert isinstance(detail, str), detail
     assert_problem_and_fix(detail)
     assert fix in detail.partition(" — ")[2], detail
+
+
+def test_a_json_body_in_utf_16_is_read_not_told_to_be_an_mp3(client):
+    """JSON allows UTF-16: its byte-order mark (FF FE) reads as an MP3 frame's sync, and the speech service
+    answered a 415 "the body is an upload (audio/mpeg, by its first bytes)"; it is read as the JSON it is."""
+    body = json.dumps({"audio": [_clip()]}).encode("utf-16")
+    assert body[:2] == b"\xff\xfe"
+    status, raw = client.request("POST", "/models/speech/predict", body, "application/json")
+    assert status == 200, raw[:300]
+    assert "transcript" in strict_json(raw)["predictions"][0]
+    status, raw = client.request("POST", "/models/speech/predict", body, None)    # no Content-Type: never "audio/mpeg"
+    assert status == 415 and "Content-Type: audio/mpeg" not in strict_json(raw)["detail"], raw[:300]
+
+
+def test_a_speech_stream_names_itself_as_the_state_op_does(client):
+    """A speech stream's own errors and warnings named the connection's internal id ("stream 'ws-3' has
+    begun at 8000 Hz", "stream 'ws-3' chunk 2: float samples reach 2"); they say 'this', as a restore's do."""
+    ws = client.websocket("/models/speech/stream")
+    try:
+        ws.send_text(json.dumps([0.5] * 100))
+        assert ws.receive_json()["step"] == 1
+        ws.send_text(json.dumps([2.0] * 100))
+        (warning,) = ws.receive_json()["warnings"]
+        assert warning.startswith("stream 'this' chunk 2: float samples reach 2"), warning
+        ws.send_text(json.dumps({"op": "start", "rate": 16000}))
+        err = ws.receive_json()
+        assert err["error"].startswith("stream 'this' has begun at 8000 Hz (2 chunks)") and err["field"] == "op", err
+        assert "ws-" not in err["error"]
+        assert_problem_and_fix(err["error"])
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("other", ["series", "lm"])
+def test_another_tasks_state_restored_into_a_speech_stream_is_named(client, other):
+    """A forecaster's or lm's state restored into a speech stream was "saved from other weights — start the
+    streams afresh"; it is named for what it is, and the speech stream goes on as it was."""
+    ws = client.websocket(f"/models/{other}/stream")
+    ws.send_text('{"id": "s0", "y": 1.0, "temp": 0.5}' if other == "series" else '"the"')
+    assert ws.receive_json()["step"]
+    ws.send_text('{"op": "state"}')
+    state = ws.receive_json()["state"]
+    ws.close()
+    speech = client.websocket("/models/speech/stream")
+    try:
+        speech.send_text(json.dumps([0.1] * 100))
+        assert speech.receive_json()["step"] == 1
+        speech.send_text(json.dumps({"op": "restore", "state": state}))
+        err = speech.receive_json()
+        assert err["field"] == "state" and "not a speech stream's" in err["error"], err
+        assert ("task 'lm'" if other == "lm" else "a forecaster's") in err["error"], err
+        assert_problem_and_fix(err["error"])
+        speech.send_text(json.dumps([0.1] * 100))
+        assert speech.receive_json()["step"] == 2
+    finally:
+        speech.close()
+
+
+@pytest.mark.parametrize("message", ["true", '{"text": false}', '{"text": 1e39}', "[1, 1e39]"])
+def test_an_lm_stream_tells_a_number_or_boolean_to_be_text(client, message):
+    """An lm's stream reads text: a boolean, or a number beyond float32, was told "is a boolean, not a number —
+    send a number in its place" (or "send finite JSON numbers"); it is told to send text."""
+    ws = client.websocket("/models/lm/stream")
+    try:
+        ws.send_text(message)
+        err = ws.receive_json()
+        assert err["field"] == "text" and "must be text" in err["error"] and "number" not in err["error"], err
+        ws.send_text('"a"')
+        assert ws.receive_json()["step"] == 1                    # nothing read
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("model, first", [("lm", '"the"'), ("speech", json.dumps([0.1] * 300))])
+def test_a_task_streams_state_with_a_field_it_does_not_hold_is_refused_naming_it(client, model, first):
+    """A hand-edited state's misspelt or foreign field was passed over without a word (its value's default read
+    in its place); it is named, and the stream goes on as it was."""
+    ws = client.websocket(f"/models/{model}/stream")
+    try:
+        ws.send_text(first)
+        assert ws.receive_json()["step"]
+        ws.send_text('{"op": "state"}')
+        state = ws.receive_json()["state"]
+        state["streams"]["this"]["pendng"] = "&am"
+        ws.send_text(json.dumps({"op": "restore", "state": state}))
+        err = ws.receive_json()
+        assert err["field"] == "state" and "unknown field 'pendng'" in err["error"], err
+        assert_problem_and_fix(err["error"])
+        ws.send_text('{"op": "state"}')
+        assert "pendng" not in ws.receive_json()["state"]["streams"]["this"]
+    finally:
+        ws.close()

@@ -75,7 +75,13 @@ def test_good_lm_requests_still_answer(lm_client):
     assert got == 200 and strict_json(answer)["drawn"] <= 3
 
 
-@pytest.mark.parametrize("pending, words", [(7, "pending 7 is not text"), ("&" * 300, "at most 256 characters")])
+@pytest.mark.parametrize("pending, words", [
+    (7, "pending 7 is not text"), ("&" * 300, "at most 256 characters"),
+    # text no message leaves held was read as the next message's first tokens: 'hello' + 'p;' gave 7 tokens
+    ("hello", "pending 'hello' is not the start of a character reference"),
+    ("&" + "a" * 60, "is not the start of a character reference"),           # no entity name is that long
+    ("&amp; ", "is not the start of a character reference"),                 # a whole reference and a space
+])
 def test_a_restored_stream_holding_bad_pending_text_is_refused_and_changes_nothing(lm_client, pending, words):
     """The text a stream holds for its next message (the start of a character reference split across
     messages) travels in its state: a restore holding other than text of at most 256 characters is

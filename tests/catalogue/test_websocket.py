@@ -101,6 +101,9 @@ CASES = [
     # was "not valid JSON (NaN and Infinity are not JSON)": it is JSON, with more digits than Python reads
     ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
+    # a key given twice was read as its last value, without a word
+    ("key-twice", "state", send('{"y": 1.0, "temp": 0.5, "y": 2.0}'), "the key 'y' twice"),
+    ("op-twice", "state", after(2, '{"op": "state", "op": "reset"}'), "the key 'op' twice"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
     ("op-null", "state", send('{"op": null}'), "unknown op null"),
     # start and end are a speech stream's ops (its audio's rate): a forecaster's stream takes neither
@@ -124,6 +127,11 @@ CASES = [
     ("restore-h-string-nan", "state", restore(lambda st: _rec(st)["h"][0][0].__setitem__(0, "nan")), "h"),
     ("restore-c-1e39", "state", restore(lambda st: _rec(st)["c"][0][0].__setitem__(0, 1e39)), "float32"),
     ("restore-c-missing", "state", restore(lambda st: _rec(st).pop("c")), "malformed"),
+    # a misspelt field was passed over: "nonzro" restored as a state saved before the flags (every target nonzero)
+    ("restore-nonzero-misspelt", "state", restore(lambda st: _rec(st).update(nonzro=[False])),
+     "unknown field 'nonzro'"),
+    ("restore-window-field-in-state-mode", "state", restore(lambda st: _rec(st).update(window=[[1.0, 0.5]])),
+     "unknown field 'window'"),
     ("restore-h-wrong-shape", "state", restore(lambda st: _rec(st).update(h=[[1.0]])), "h"),
     ("restore-other-weights", "state", restore(lambda st: st.update(fingerprint="0" * 64)), "other model weights"),
     ("restore-window-short", "window", restore(lambda st: _rec(st).update(window=_rec(st)["window"][:7]), n=30),
@@ -256,3 +264,30 @@ def test_an_op_with_a_field_it_does_not_take_names_it_and_changes_nothing(client
         assert ws.receive_json()["state"] == before               # not reset, nothing read
     finally:
         ws.close()
+
+
+def test_a_client_that_leaves_before_its_answer_is_no_failure(clients, caplog):
+    """A client gone before its answer (closed mid-message) was logged as the stream failing, with a traceback,
+    and sent "internal error"; it ends the stream quietly, and the count of open streams goes back."""
+    import asyncio
+    import logging
+    c = clients["state"]
+    inbox = asyncio.Queue()
+    for event in ({"type": "websocket.connect"}, {"type": "websocket.receive", "text": GOOD}):
+        inbox.put_nowait(event)
+    sent = []
+
+    async def send(message):
+        sent.append(message["type"])
+        if message["type"] == "websocket.send":
+            raise OSError("the client has gone")             # as a server's send to a closed connection fails
+
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/stream", "raw_path": b"/stream",
+             "query_string": b"", "root_path": "", "headers": [], "subprotocols": [], "client": ("127.0.0.1", 50002),
+             "server": ("127.0.0.1", 80)}
+    with caplog.at_level(logging.WARNING, logger="lstmkit"):
+        c.run(c.app(scope, inbox.get, send))
+    assert sent == ["websocket.accept", "websocket.send"], sent     # no "internal error", no close attempted
+    assert not [r for r in caplog.records if "failed" in r.getMessage()], caplog.text
+    status, raw = c.request("GET", "/model")
+    assert status == 200 and json.loads(raw)["open_streams"] == 0

@@ -1,4 +1,5 @@
 """``lstmkit.serve.Client`` against a real ``lstmkit serve`` on a loopback port."""
+import json
 import socket
 
 import numpy as np
@@ -266,3 +267,56 @@ def test_a_404_from_what_is_not_the_service_is_not_told_to_check_the_model_name(
     with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope'") as e:   # the service's own
         service.predict(model="nope", texts=["x"])
     assert e.value.hint.startswith("use one this service serves")
+
+
+@pytest.fixture
+def odd_stream_server():
+    """A WebSocket server on a loopback port that answers as no lstmkit service does: its answer to a message
+    "slow" comes late (after 1 s), to "text" not JSON, to "list" a JSON list, to "error" a JSON string holding the
+    word; any other message is answered {"echo": message} at once."""
+    import threading
+    import time
+    from websockets.sync.server import serve
+
+    from websockets.exceptions import ConnectionClosed
+
+    def handler(ws):
+        try:
+            for message in ws:
+                said = json.loads(message)
+                if said == "slow":
+                    time.sleep(1.0)
+                ws.send({"text": "hello", "list": "[1, 2]", "error": '"an error"'}.get(said, json.dumps({"echo": said})))
+        except ConnectionClosed:                # the client left before the late answer
+            pass
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+        server.shutdown()
+
+
+def test_a_stream_that_timed_out_is_closed_not_answered_with_the_late_answer(odd_stream_server):
+    """A message not answered within ``timeout`` left its late answer waiting: the next message was answered
+    with it ({"echo": "slow"} for "next"), every later answer one message behind. The stream is closed."""
+    from lstmkit.serve import Client
+    with Client(odd_stream_server, timeout=0.3).stream() as s:
+        assert s.send("first") == {"echo": "first"}
+        with pytest.raises(LstmkitError, match=r"no answer from .* within 0.3 s.*closed") as e:
+            s.send("slow")
+        assert "open a new stream" in e.value.hint
+        with pytest.raises(LstmkitError, match="closed") as e:
+            s.send("next")                                       # never the late {"echo": "slow"}
+        assert "open a new stream" in e.value.hint
+
+
+@pytest.mark.parametrize("message, said", [("text", "not JSON"), ("list", "not a JSON object"),
+                                           ("error", "not a JSON object")])
+def test_a_stream_answer_no_lstmkit_service_gives_is_one_error(odd_stream_server, message, said):
+    """A stream's answer that is not JSON raised json's own JSONDecodeError, and a JSON string holding 'error'
+    a TypeError (the answer was indexed as an object)."""
+    from lstmkit.serve import Client
+    with Client(odd_stream_server).stream() as s:
+        with pytest.raises(LstmkitError, match=said) as e:
+            s.send(message)
+        assert "lstmkit service" in e.value.hint

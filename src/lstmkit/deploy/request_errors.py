@@ -9,13 +9,14 @@ may hold NaN, which is not JSON). ``HEAD`` is answered as ``GET`` is, without th
 import functools
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, KeyTwice, json_problem, read_json
 
-__all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "allow_header",
-           "validation_detail",
+__all__ = ["BodyLimit", "HeadAsGet", "PlainBodies", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method",
+           "allow_header", "validation_detail",
            "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "form_upload", "json_only",
-           "looks_like_json"]
+           "looks_like_json", "strict_json_route"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -63,16 +64,47 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send):
-        body = json.dumps({"detail": f"request body larger than {self.limit} bytes — send less per request "
-                                     "(fewer instances or texts, a shorter recording), or start the service with a "
-                                     "larger body limit (GET /models shows it: limits.max_body_bytes)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, f"request body larger than {self.limit} bytes — send less per request "
+                                 "(fewer instances or texts, a shorter recording), or start the service with a "
+                                 "larger body limit (GET /models shows it: limits.max_body_bytes)")
 
 
 class _TooLarge(Exception):
     pass
+
+
+async def _answer(send, status: int, detail: Any) -> None:
+    """An ASGI middleware's own JSON answer ``{"detail": ...}``."""
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class PlainBodies:
+    """ASGI middleware for requests that carry a body (POST, PUT, ...): one sent with a ``Content-Encoding``
+    (gzip, br, ...) is a 415, and one with query parameters a 422 naming the first. The service reads bodies
+    as they are: a gzipped JSON body was a 400 "not UTF-8 text", a plain body labelled gzip was read without
+    a word; and every request field is in the body: ``POST /predict?beam=5`` was answered with the default beam."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            coding = dict(scope.get("headers") or []).get(b"content-encoding", b"").decode("latin-1").strip()
+            if coding and coding.lower() != "identity":
+                return await _answer(send, 415, f"the request body has Content-Encoding {coding!r}, which this "
+                                                "service does not read — send the body uncompressed, without a "
+                                                "Content-Encoding header")
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            if query:
+                name = query[0][0]
+                return await _answer(send, 422, [{
+                    "loc": ["query", name], "type": "value_error",
+                    "msg": f"{scope['method']} {scope['path']} reads no query parameters, got {name!r} — send every "
+                           f"field in the JSON body (e.g. {{..., {json.dumps(name)}: ...}}), and nothing after '?'"}])
+        return await self.app(scope, receive, send)
 
 
 class HeadAsGet:
@@ -400,9 +432,11 @@ def validated(Request, body: bytes) -> dict[str, Any]:
     if not body.strip():                       # as FastAPI's JSON routes tell an empty body
         raise HTTPException(422, detail=validation_detail([{"loc": ("body",), "type": "missing"}], Request))
     try:
-        data = json.loads(body, parse_constant=not_json)
+        data = read_json(body)
     except RecursionError:
         raise HTTPException(400, detail=UNREADABLE_BODY) from None
+    except KeyTwice as e:
+        raise key_twice(e) from None
     except ValueError as e:
         raise HTTPException(422, detail=[{"loc": ["body"], "msg": f"the body {json_problem(e)} — send the body as "
                                           "JSON, numbers finite and within ±3.4e38", "type": "json_invalid"}]) from None
@@ -411,3 +445,35 @@ def validated(Request, body: bytes) -> dict[str, Any]:
     except ValidationError as e:
         detail = validation_detail(e.errors(), Request)
         raise HTTPException(422, detail=[{**d, "loc": ["body", *d["loc"]]} for d in detail]) from None
+
+
+def key_twice(e: KeyTwice):
+    """The 422 of a body whose JSON gives a key twice in one object, at the key."""
+    from fastapi import HTTPException
+    return HTTPException(422, detail=[{"loc": ["body", *e.path], "msg": f"the body {e} — send each field once "
+                                       "(a JSON reader keeps only the last)", "type": "value_error"}])
+
+
+def strict_json_route():
+    """FastAPI's route class whose requests read a JSON body with :func:`~lstmkit.deploy.served.read_json`
+    (NaN and Infinity left to the request's checks): a key given twice is a 422 at it (FastAPI kept the last)."""
+    from fastapi.routing import APIRoute
+    from starlette.requests import Request
+
+    class _Request(Request):
+        async def json(self):
+            if not hasattr(self, "_json"):
+                try:
+                    self._json = read_json(await self.body(), strict=False)
+                except KeyTwice as e:
+                    raise key_twice(e) from None
+            return self._json
+
+    class StrictJsonRoute(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def route(request):
+                return await handler(_Request(request.scope, request.receive))
+            return route
+    return StrictJsonRoute

@@ -135,6 +135,8 @@ class ServedModel:
         reads (or the task tells none). Only a 415's fix uses it: a body is never read by a guess."""
         told = getattr(self.adapter, "upload_type", None)
         kind = told(body[:64]) if told is not None and body else None
+        if kind in self.upload_types and _is_json(body):    # UTF-16 JSON's BOM (FF FE) reads as an MP3 frame's sync
+            return None
         return kind if kind in self.upload_types else None
 
     def accepted_types(self) -> list[str]:
@@ -164,12 +166,16 @@ class ServedModel:
     def stream_message(self, text: str, sid: str) -> dict[str, Any]:
         """One text message of stream ``sid`` -> the JSON answer (an error answer names its field)."""
         try:
-            msg = json.loads(text, parse_constant=not_json)
-            # a restore's state is the stream's own answer, whose flags are booleans: the stream checks its types
-            bad = bad_number(msg, booleans=not (isinstance(msg, dict) and "op" in msg))
+            msg = read_json(text)
+            # a restore's state is the stream's own answer, whose flags are booleans: the stream checks its types;
+            # a stream that reads text (an lm's) says what to send in place of a number (was "send a number")
+            op = isinstance(msg, dict) and "op" in msg
+            bad = bad_number(msg, booleans=not op) if op or getattr(self.stream, "reads_numbers", True) else None
         except RecursionError:
             return {"error": "message is nested too deeply — send a flat JSON message "
                              f"({self._what_to_send()})", "field": "message"}
+        except KeyTwice as e:
+            return {"error": f"message {e} — send each field once", "field": str(e.path[-1])}
         except ValueError as e:               # JSONDecodeError is one
             return {"error": f"message {json_problem(e)} — send each message as JSON "
                              f"({self._what_to_send()})", "field": "message"}
@@ -185,6 +191,8 @@ class ServedModel:
                     return self._operation(msg, sid)
                 if self.task_stream:
                     answer = self.stream.step(msg, sid)        # the task's JSON answer
+                    if answer.get("warnings"):                 # "stream 'this' chunk 2: ..." (was 'ws-0')
+                        answer = {**answer, "warnings": [_this(w, sid) for w in answer["warnings"]]}
                     return {"step": self.stream.steps(sid), **answer}
                 y, notes = self.stream.step_noted(msg, sid)     # a non-finite answer is its LstmkitError
                 fields = getattr(self.adapter, "stream_json", None)    # the task's own answer fields
@@ -192,7 +200,8 @@ class ServedModel:
                         **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)}),
                         **({"warnings": notes} if notes else {})}
         except LstmkitError as e:
-            loc, said = getattr(e, "loc", None), request_message(e)
+            # the stream by the name {"op": "state"} gives it: the connection's own id ('ws-1') means nothing
+            loc, said = getattr(e, "loc", None), _this(request_message(e), sid)
             if loc:
                 return {"error": said, "field": str(loc[0])}
             if isinstance(msg, dict) and "op" in msg:          # a restore's state (it said "observation")
@@ -247,9 +256,7 @@ class ServedModel:
                 return {"error": f"restore needs a stream state — {_RESTORE}", "field": "state"}
             try:
                 stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
-            except LstmkitError as e:          # its fix in Python's words ("state_dict()") told in the op's,
-                # and the stream by the name {"op": "state"} gave it (it was the connection's own 'ws-1')
-                e.message = e.message.replace(f"stream {sid!r}", "stream 'this'")
+            except LstmkitError as e:          # its fix in Python's words ("state_dict()") told in the op's
                 e.hint = _RESTORE if names_python_call(e.hint) else e.hint
                 raise
             return {"restored": True, "step": stream.steps(sid)}
@@ -272,6 +279,69 @@ def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> 
         Request, Response = (type(f"{tag}_{c.__name__}", (c,), {"__module__": c.__module__}) if c is not None else None
                              for c in (Request, Response))
     return Request, Response
+
+
+def _this(text: str, sid: str) -> str:
+    """``text`` with stream ``sid`` (a connection's own id) named as ``{"op": "state"}`` names it: 'this'."""
+    return text.replace(f"stream {sid!r}", "stream 'this'")
+
+
+def _is_json(body: bytes) -> bool:
+    """Whether ``body`` is a JSON text (in any encoding JSON allows: UTF-8, -16 or -32)."""
+    try:
+        json.loads(body, parse_constant=not_json)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+class _Twice(dict):
+    """A parsed JSON object that held key ``twice`` more than once (``json.loads`` keeps the last)."""
+
+    twice: str = ""
+
+
+def read_json(text: str | bytes, strict: bool = True) -> Any:
+    """``json.loads`` as the service reads a body or a message: NaN and Infinity refused (``strict``;
+    False leaves them to the request's checks), and a key given twice in one object a
+    :class:`KeyTwice` naming where (JSON readers keep the last value silently: a client's
+    ``{"texts": ["a"], "texts": ["b"]}`` was answered for ``["b"]`` alone)."""
+    found = False
+
+    def pairs(items: list) -> dict:
+        nonlocal found
+        d = dict(items)
+        if len(d) == len(items):
+            return d
+        found, seen, out = True, set(), _Twice(d)
+        out.twice = next(k for k, _ in items if k in seen or seen.add(k))
+        return out
+
+    data = json.loads(text, object_pairs_hook=pairs, **({"parse_constant": not_json} if strict else {}))
+    if found:
+        raise KeyTwice(_twice_at(data))
+    return data
+
+
+class KeyTwice(ValueError):
+    """A JSON object with a key given twice; ``path`` leads to the key (the last item)."""
+
+    def __init__(self, path: tuple):
+        self.path = path
+        where = "".join(f"[{p!r}]" for p in path[:-1])
+        super().__init__(f"holds the key {path[-1]!r} twice in one object{' at ' + where if where else ''}")
+
+
+def _twice_at(value: Any, path: tuple = ()) -> tuple | None:
+    if isinstance(value, _Twice):
+        return (*path, value.twice)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, (dict, list)):
+            found = _twice_at(item, (*path, key))
+            if found is not None:
+                return found
+    return None
 
 
 def not_json(name: str):

@@ -74,9 +74,10 @@ import threading
 from typing import Annotated, Any
 
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, allow_header, form_upload,
-                                           json_only, json_type, looks_like_json, media_type, no_route, unprocessable,
-                                           unsupported_type, validated, validation_detail, wrong_method)
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, PlainBodies, allow_header,
+                                           form_upload, json_only, json_type, looks_like_json, media_type, no_route,
+                                           strict_json_route, unprocessable, unsupported_type, validated,
+                                           validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
@@ -125,6 +126,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         what = (", ".join(f"{m.name} ({m.adapter.task})" for m in models.values())
                 + ": POST /models/{name}/predict, WebSocket /models/{name}/stream")
     app = FastAPI(title="lstmkit", version=__version__, description=what)
+    app.router.route_class = strict_json_route()      # a JSON body's key given twice: a 422 (FastAPI kept the last)
     app.state.open_streams = 0
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
@@ -229,7 +231,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.websocket("/models/{name}/stream")(no_model_stream)
     app.websocket("/{path:path}")(no_stream_route)      # last: every other WebSocket path
     _document_schemas(app, extra_schemas)
-    app = HeadAsGet(BodyLimit(app, max_body) if max_body else app)
+    app = HeadAsGet(PlainBodies(BodyLimit(app, max_body) if max_body else app))
     return with_cors(app, origins) if origins else app
 
 
@@ -331,6 +333,7 @@ class _ModelRoutes:
         from fastapi import WebSocket
         from starlette.concurrency import run_in_threadpool
         app, m = self.app, self.m
+        client_left = _client_left()
 
         async def stream_ws(ws: WebSocket):
             await ws.accept()
@@ -359,6 +362,8 @@ class _ModelRoutes:
                     else:                           # a numeric step is cheaper than a thread hop
                         answer = m.stream_message(message["text"], sid)
                     await ws.send_text(json.dumps(answer, allow_nan=False))
+            except client_left:                  # the client left before its answer: no fault of the service's
+                pass                              # (was logged as a failure, with a traceback, and "answered")
             except Exception:                     # a bug, not bad input: log it, close properly
                 _log.exception("WebSocket stream %s of %s failed", sid, m.name)
                 try:
@@ -371,6 +376,17 @@ class _ModelRoutes:
                 m.open_streams -= 1
                 m.end_stream(sid)
         return stream_ws
+
+
+def _client_left() -> tuple[type[BaseException], ...]:
+    """What sending to a WebSocket whose client has gone raises: starlette's WebSocketDisconnect, or (older
+    starlette) the server's own, uvicorn's ClientDisconnected."""
+    from starlette.websockets import WebSocketDisconnect
+    try:
+        from uvicorn.protocols.utils import ClientDisconnected
+    except ImportError:
+        return (WebSocketDisconnect,)
+    return WebSocketDisconnect, ClientDisconnected
 
 
 async def _refuse_stream(ws, why: str, field: str = "model") -> None:

@@ -24,7 +24,7 @@ from lstmkit.deploy.adapter import shown
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["StreamSlot", "SavedStreams", "read_state_file"]
+__all__ = ["StreamSlot", "SavedStreams", "read_state_file", "unknown_field"]
 
 _FORMAT = "lstmkit-stream"
 
@@ -105,6 +105,10 @@ class SavedStreams:
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
+        if self.extra is None:          # a misspelt "nonzero" read as a state saved before the flags, untold
+            mark = getattr(self, "mark", None)
+            unknown_field(rec, ["steps", *(self.state_names if self.mode == "state" else ["window"]),
+                                *(mark.keys if mark is not None else [])])
         slot = StreamSlot(steps=steps)
         if self.extra is not None and steps:
             slot.aux = self.extra.restore(rec, steps)
@@ -158,6 +162,14 @@ class SavedStreams:
     def restore(self, path: str | Path) -> None:
         """Read streams saved by :meth:`save` (JSON or safetensors; nothing is unpickled)."""
         self.load_state_dict(read_state_file(path))
+
+
+def unknown_field(rec: dict[str, Any], known: list[str]) -> None:
+    """A ValueError naming the first field of a saved stream's record ``rec`` that is none of ``known``
+    (a hand-edited state's misspelt field was passed over, its value's default read in its place)."""
+    unknown = [k for k in rec if k not in known]
+    if unknown:
+        raise ValueError(f"unknown field {shown(unknown[0])}; a stream's state holds {', '.join(known)}")
 
 
 def read_state_file(path: str | Path) -> Any:

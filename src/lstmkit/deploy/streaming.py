@@ -122,6 +122,8 @@ class StreamMark(Protocol):
     """What a task remembers of a plain stream's observations besides the network's state, and how
     it changes the answer (see the module docstring). A mark is JSON-able; None before the first step."""
 
+    keys: tuple[str, ...]          # the names :meth:`fields` gives (a saved stream's other names are refused)
+
     def seen(self, x_t: Any, mark: Any) -> Any:
         """The mark once observation ``x_t`` (as sent; already checked by the encoder) is in."""
 

@@ -96,6 +96,8 @@ class ZeroHistory:
     """A plain forecaster's :class:`~lstmkit.deploy.streaming.StreamMark`: per target whether any
     value streamed so far was not 0; a target 0 throughout forecasts 0, as ``predict`` does."""
 
+    keys = ("nonzero",)
+
     def __init__(self, adapter):
         self.est, self.columns, self.T = adapter.est, list(adapter.columns), len(adapter.cfg.target)
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import shown
+from lstmkit.deploy.stream_state import unknown_field
 from lstmkit.deploy.streaming import Stream, stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
@@ -140,6 +141,8 @@ class LMStream(Stream):
         max_streams: bound on open stream ids (None: unbounded).
     """
 
+    reads_numbers = False          # a message is text: the service leaves a boolean or number in it to step()
+
     def __init__(self, graph: StepGraph, tokenizer: LMTokenizer, zero_state: Sequence[np.ndarray],
                  state_names: Sequence[str], top_k: int = 5, fingerprint: str | None = None,
                  max_streams: int | None = None):
@@ -243,9 +246,13 @@ class LMStream(Stream):
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
+        unknown_field(rec, ["steps", "pending", "last", *self.state_names])
         pending = rec.get("pending", "")
         if not isinstance(pending, str) or len(pending) > MAX_HELD:
             raise ValueError(f"pending {shown(pending)[:40]} is not text of at most {MAX_HELD} characters")
+        if pending and held_from(self.tokenizer, pending) != 0:      # read as tokens by the next message
+            raise ValueError(f"pending {shown(pending)[:40]} is not the start of a character reference this "
+                             "model's stream holds back ('&', '&am', '&#3', or at word level the word it is in)")
         if set(rec) - {"pending"} == {"steps"}:
             slot = self._completed(self._new_slot(steps))
             slot.pending = pending

@@ -42,7 +42,7 @@ from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.adapter import BadRequest, shown
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.deploy.stream_state import read_state_file
+from lstmkit.deploy.stream_state import read_state_file, unknown_field
 from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import write_json
@@ -262,6 +262,11 @@ class SpeechStream:
             # without a fingerprint it was told "saved from other weights — start the streams afresh"
             raise LstmkitError("not a speech stream's state (it holds its \"streams\" and the weights' \"fingerprint\")",
                                "pass the object state_dict() returned")
+        if d.get("task") != "speech":          # a forecaster's or lm's state was "saved from other weights"
+            whose = (f"a task {shown(d['task'])} stream's" if "task" in d else "a forecaster's or sequence classifier's"
+                     if d.get("format") == "lstmkit-stream" else "another model's")
+            raise LstmkitError(f"this stream state is {whose}, not a speech stream's",
+                               "restore the object a speech stream's state_dict() returned")
         if d.get("fingerprint") != self.fingerprint:
             raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
         restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
@@ -286,6 +291,7 @@ class SpeechStream:
         if s == {"steps": 0}:                            # a stream that has seen nothing yet
             return live
         try:
+            unknown_field(s, list(_FIELDS))
             rate = _whole(s.get("rate", self.spec.rate))     # states saved before rates: the model's
             if not MIN_RATE <= rate <= MAX_RATE or (rate == self.spec.rate and s.get("resampler") is not None):
                 raise ValueError(f"rate {rate}")
@@ -298,8 +304,10 @@ class SpeechStream:
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
             live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            said = f" ({e})" if str(e).startswith("unknown field") else ""
+            raise LstmkitError(f"a stream state is malformed{said}",
+                               "restore the object state_dict() returned") from None
         ok = (len(live.state) == self._n_states and isinstance(live.loud, bool) and live.samples.ndim == 1
               and live.samples.size < self.spec.n_fft + self.spec.hop
               and len(live.frames) < self._field + self._stride and min(live.steps, live.seen) >= 0
@@ -308,6 +316,10 @@ class SpeechStream:
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+# what a stream's saved state holds (_Live.to_dict)
+_FIELDS = ("steps", "seen", "samples", "frames", "state", "last", "ids", "loud", "rate", "resampler")
 
 
 def _stream_rate(rate: Any) -> int:
