@@ -519,3 +519,20 @@ def test_a_dataframe_of_sequences_in_its_cells_is_sktimes_nested_layout(tiny_ser
     with pytest.raises(LstmkitError, match=r"data row 1 holds sequences of different lengths in its columns "
                                            r"\('wave': 3, 'noise': 4\)"):
         read_series(pd.DataFrame({"wave": [np.arange(3.0)], "noise": [np.arange(4.0)]}), y=[0])
+
+
+def test_a_long_table_from_pyarrow_or_polars_reads_as_its_dataframe(tiny, texts):
+    """A long pyarrow Table (``pq.read_table``) was read as its array of cells (a raw ValueError), a polars
+    one too ('could not convert string to float'); a polars DataFrame or Series of texts was
+    'unsupported data type'."""
+    import pyarrow as pa
+    from table_data import polars_like
+    long = pd.DataFrame([{"sample": i, "t": t, "v": float(i + t), "label": "ab"[i % 2]} for i in range(4) for t in range(5)])
+    want = read_series(long)
+    for given in (pa.Table.from_pandas(long), polars_like(long)[0]):
+        got = read_series(given)
+        assert got.labels == want.labels and all(np.array_equal(a, b) for a, b in zip(got.seqs, want.seqs))
+    x, y = texts(8)
+    frame, column = polars_like(pd.DataFrame({"text": x, "label": y}))
+    assert read_texts(frame).texts == x and read_texts(frame).labels == y
+    assert read_texts(column, require_label=False).texts == x

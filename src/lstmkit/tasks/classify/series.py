@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
+from lstmkit.data.arrays import arrow_as_frame, masked_as_missing, matrix_as_array, tensor_as_array
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
@@ -78,6 +78,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
+    data = arrow_as_frame(data)              # a pyarrow Table, a polars frame: their pandas DataFrame (long or wide)
     padded = False                           # arrays whose trailing NaN steps were padding
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
