@@ -382,15 +382,17 @@ def test_a_numpy_matrix_of_clips_and_of_transcripts_reads_as_its_array(ctc_run, 
 def test_a_column_of_paths_or_clips_as_pyarrow_or_scikit_learn_hands_it_over(classifier, digits, waves):
     """A pyarrow array of paths was 'got StringScalar', an [N, 1] array of paths (a ColumnTransformer's
     output) 'got ndarray', and ``df[["path"]]`` was read as its column's name ('audio file not found:
-    path'); a pyarrow list array or a one-column frame of clips was 'sample_rate= … with audio files'.
-    Each reads as the column it holds, in predict, fit and score alike."""
+    path'); a pyarrow list array or a one-column frame of clips was 'sample_rate= … with audio files';
+    a pyarrow Table or a polars frame or Series of paths alike. Each reads as the column it holds, in
+    predict, fit and score alike."""
     import pandas as pd
     import pyarrow as pa
     files = [str(f) for f in sorted(digits.glob("*.wav"))[::6]]
     labels = classifier.predict(files)
     want = classifier.predict_proba(files)
+    from table_data import polars_like
     for given in (pa.array(files), pa.chunked_array([files[:1], files[1:]]), np.array(files)[:, None],
-                  pd.DataFrame({"path": files})):
+                  pd.DataFrame({"path": files}), pa.table({"path": files}), *polars_like(pd.DataFrame({"path": files}))):
         assert np.array_equal(classifier.predict_proba(given), want)
         assert classifier.score(given, labels) == 1.0
     clips = classifier.predict_proba(waves, sample_rate=RATE)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data.arrays import matrix_as_array, tensor_as_array
+from lstmkit.data.arrays import arrow_as_frame, matrix_as_array, tensor_as_array
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
@@ -252,8 +252,9 @@ def recordings_column(x: Any) -> Any:
     Array or ChunkedArray (of paths or of clips: their list; of numbers: one clip, as its array), a
     ``[N, 1]`` array of paths or clips (a ColumnTransformer's output), a one-column DataFrame of them
     (``df[["path"]]``). These were 'got StringScalar', a batch of N one-sample clips, and the column's
-    name read as a file ('audio file not found: path'). Anything else as it is (a one-column
-    DataFrame of numbers is one clip)."""
+    name read as a file ('audio file not found: path'); a pyarrow Table's or a polars frame's or
+    Series' pandas one alike. Anything else as it is (a one-column DataFrame of numbers is one clip)."""
+    x = arrow_as_frame(x)
     if hasattr(x, "to_pylist") and hasattr(x, "null_count"):         # pyarrow Array, ChunkedArray
         kind = str(x.type)
         return x.to_numpy() if kind.startswith(("int", "uint", "float", "double", "halffloat")) else x.to_pylist()
