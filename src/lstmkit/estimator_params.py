@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from lstmkit.config import TrainConfig, flatten_config
 from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
 
-__all__ = ["EstimatorParams", "WeightRequests", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
 
 class _Float32Default:
@@ -225,6 +225,17 @@ class WeightRequests:
                            f"by, got {value!r}", f"pass set_{method}_request(sample_weight=True)")
         vars(self).setdefault("_weight_requests", {})[method] = value
         return self
+
+
+class LogProba:
+    """``predict_log_proba`` for a classifier with ``predict_proba``, as scikit-learn's classifiers have it:
+    ``cross_val_predict(method="predict_log_proba")`` raised AttributeError."""
+
+    def predict_log_proba(self, *args: Any, **kwargs: Any):
+        """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
+        import numpy as np
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(*args, **kwargs))
 
 
 def estimator_signature(cls) -> inspect.Signature:

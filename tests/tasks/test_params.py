@@ -425,3 +425,15 @@ def test_sklearns_metadata_routing_routes_sample_weight_where_it_is_requested():
     with pytest.raises(BadValue, match="set_fit_request's sample_weight must be True, False, None or the name"):
         est.set_fit_request(sample_weight=3)
     assert not hasattr(lstmkit.Forecaster(), "set_fit_request")             # its fit takes no weights
+
+
+def test_a_classifier_has_predict_log_proba_as_scikit_learns_do():
+    """``cross_val_predict(method="predict_log_proba")`` raised AttributeError: the method was missing."""
+    from sklearn.model_selection import cross_val_predict
+    X, y = _two_speeds(["a", "b"] * 6), np.array(["a", "b"] * 6)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    clf = sklearn.base.clone(est).fit(X, y)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-12)
+    logs = cross_val_predict(est, X, y, cv=2, method="predict_log_proba")
+    assert logs.shape == (12, 2) and np.allclose(np.exp(logs).sum(axis=1), 1)
+    assert callable(lstmkit.TextClassifier().predict_log_proba) and callable(lstmkit.SpeechRecognizer().predict_log_proba)

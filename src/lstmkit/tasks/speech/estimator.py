@@ -22,7 +22,7 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
-from lstmkit.estimator_params import WeightRequests, public_call
+from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -53,7 +53,7 @@ _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq r
 DECODE_FACTOR = 2
 
 
-class SpeechRecognizer(WeightRequests, RunEstimator):
+class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
 
     Hyper-parameters: a :class:`~lstmkit.tasks.speech.config.SpeechConfig` and/or any of its fields
