@@ -1,6 +1,6 @@
 """Small tables the classify, lm and translate resume tests train on (tests/data/test_same_data.py,
 tests/catalogue/test_resume_tables.py), and the labelled series (UCR .tsv, .ts, .arff) and texts
-(fastText, class-index CSV) files that are no tables."""
+(fastText, class-index CSV) files that are no tables; ``polars_like`` a frame as polars holds it."""
 import numpy as np
 import pandas as pd
 
@@ -74,3 +74,39 @@ def write_texts(path, rows):
     else:
         (path.parent / "classes.txt").write_text("neg\npos\n")
         path.write_text("".join(f'"{1 + (label == "pos")}","{text}"\n' for label, text in rows))
+
+
+def polars_like(frame):
+    """A polars DataFrame and Series as lstmkit meets them (polars is no dependency): the real ones
+    where polars is installed, else stand-ins from a module named polars offering what polars does
+    (``to_pandas``, ``to_list``, ``columns``, ``__array__``: read as an array of cells, the misreading)."""
+    try:
+        import polars as pl
+        return pl.from_pandas(frame), pl.Series(frame.columns[0], frame.iloc[:, 0].tolist())
+    except ImportError:
+        pass
+
+    class DataFrame:
+        __module__ = "polars.dataframe.frame"
+        columns = list(frame.columns)
+
+        def to_pandas(self):
+            return frame.copy()
+
+        def __array__(self, dtype=None, copy=None):
+            return frame.to_numpy(dtype=dtype)
+
+    class Series:
+        __module__ = "polars.series.series"
+
+        def to_list(self):
+            return frame.iloc[:, 0].tolist()
+
+        def to_pandas(self):
+            return frame.iloc[:, 0].copy()
+
+        def __iter__(self):
+            return iter(self.to_list())
+
+    return DataFrame(), Series()
+

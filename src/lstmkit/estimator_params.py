@@ -18,9 +18,9 @@ import threading
 from typing import Any, Iterator
 
 from lstmkit.config import TrainConfig, flatten_config
-from lstmkit.errors import TrainingInterrupted, caller_wording
+from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
 
-__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
 
 class _Float32Default:
@@ -156,8 +156,12 @@ class EstimatorParams:
             raise
 
     def __sklearn_clone__(self):
-        """``sklearn.base.clone``: a new, unfitted estimator with a copy of these settings."""
-        return type(self)(copy.deepcopy(self.config))
+        """``sklearn.base.clone``: a new, unfitted estimator with a copy of these settings (and of the
+        ``sample_weight`` requests for scikit-learn's metadata routing, as its clone copies them)."""
+        twin = type(self)(copy.deepcopy(self.config))
+        if "_weight_requests" in vars(self):
+            twin._weight_requests = dict(self._weight_requests)
+        return twin
 
     def __repr__(self) -> str:
         """The settings that differ from the defaults, enough to rebuild the estimator: a setting
@@ -181,6 +185,57 @@ class EstimatorParams:
             shown.update(missing)
         changed = [f"{k}={v!r}" for k, v in params.items() if k in shown]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+
+_UNCHANGED = "$UNCHANGED$"                   # scikit-learn's own value for "leave this request as it is"
+
+
+class WeightRequests:
+    """scikit-learn's metadata routing (``sklearn.set_config(enable_metadata_routing=True)``) for an
+    estimator whose ``fit`` and ``score`` take ``sample_weight``: ``get_metadata_routing`` and the
+    ``set_fit_request`` / ``set_score_request`` a meta-estimator's user calls to have the weights
+    routed. Without them, under routing, a Pipeline's ``score`` was 'unexpected argument(s)
+    {'sample_weight'}' though given none, and ``GridSearchCV.fit(X, y, sample_weight=w)`` could not
+    pass the weights on. As scikit-learn's estimators: a weight given to a meta-estimator but not
+    requested (``None``, the default) is its error naming ``set_fit_request``."""
+
+    def get_metadata_routing(self):
+        """The ``sample_weight`` requests of ``fit`` and ``score`` (scikit-learn's ``MetadataRequest``)."""
+        from sklearn.utils.metadata_routing import MetadataRequest
+        routing = MetadataRequest(owner=type(self).__name__)
+        asked = vars(self).get("_weight_requests", {})
+        for method in ("fit", "score"):
+            getattr(routing, method).add_request(param="sample_weight", alias=asked.get(method))
+        return routing
+
+    def set_fit_request(self, *, sample_weight: Any = _UNCHANGED):
+        """Whether a meta-estimator passes its ``sample_weight`` on to ``fit``: True, False, None (an
+        error if one is given: the default) or the name it goes by there; returns ``self``."""
+        return self._request_weight("fit", sample_weight)
+
+    def set_score_request(self, *, sample_weight: Any = _UNCHANGED):
+        """As :meth:`set_fit_request`, for ``score``."""
+        return self._request_weight("score", sample_weight)
+
+    def _request_weight(self, method: str, value: Any):
+        if isinstance(value, str) and value == _UNCHANGED:
+            return self
+        if not (value is None or isinstance(value, bool) or (isinstance(value, str) and value.isidentifier())):
+            raise BadValue(f"set_{method}_request's sample_weight must be True, False, None or the name the weights go "
+                           f"by, got {value!r}", f"pass set_{method}_request(sample_weight=True)")
+        vars(self).setdefault("_weight_requests", {})[method] = value
+        return self
+
+
+class LogProba:
+    """``predict_log_proba`` for a classifier with ``predict_proba``, as scikit-learn's classifiers have it:
+    ``cross_val_predict(method="predict_log_proba")`` raised AttributeError."""
+
+    def predict_log_proba(self, *args: Any, **kwargs: Any):
+        """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
+        import numpy as np
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(*args, **kwargs))
 
 
 def estimator_signature(cls) -> inspect.Signature:

@@ -77,3 +77,17 @@ def test_a_matrix_is_its_array_and_one_row_or_column_its_vector():
     assert matrix_as_array(y) is y
     texts = np.asmatrix(np.array(["a b", "c"], dtype=object)).T      # a column of texts: was None ('matrix')
     assert text_items(texts) == ["a b", "c"]
+
+
+def test_a_polars_frame_or_series_reads_as_its_pandas_one():
+    """A polars DataFrame was 'unsupported data type DataFrame' (texts), or read as its array of cells
+    (a long table of sequences: 'could not convert string to float'); a polars Series of texts
+    'unsupported data type Series'."""
+    import pandas as pd
+    from lstmkit.data.arrays import arrow_as_frame, text_items
+    from table_data import polars_like
+    frame, series = polars_like(pd.DataFrame({"text": ["a", "b"], "n": [1, 2]}))
+    got = arrow_as_frame(frame)
+    assert isinstance(got, pd.DataFrame) and got["n"].tolist() == [1, 2]
+    assert text_items(series) == ["a", "b"] and isinstance(arrow_as_frame(series), pd.Series)
+    assert text_items(frame) is None                                  # a table: the caller reads its column

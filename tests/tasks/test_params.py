@@ -394,3 +394,46 @@ def test_a_loaded_sequence_classifier_keeps_the_epochs_of_the_call_not_of_its_bu
     assert refit.config_.train.max_epochs == 83                      # 1e4 / (6 × 20)
     given = lstmkit.SequenceClassifier(max_epochs=2, progress="off", tensorboard=False).fit(X, y, out=tmp_path)
     assert "call_settings" not in json.loads((given.run_dir_ / "lstmkit.json").read_text())    # nothing chosen
+
+
+def test_sklearns_metadata_routing_routes_sample_weight_where_it_is_requested():
+    """Under ``sklearn.set_config(enable_metadata_routing=True)`` a Pipeline ending in a classifier failed
+    its ``score`` ('unexpected argument(s) {'sample_weight'}, which are not routed to any object'), given
+    no weights, and ``set_fit_request`` was missing: no search could pass weights on. The requests
+    travel with clone and pickle; unrequested weights are scikit-learn's error naming the fix."""
+    import pickle
+    from sklearn import config_context
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.model_selection import GridSearchCV, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from lstmkit.errors import BadValue
+    X, y = _two_speeds(["a", "b"] * 6), np.array(["a", "b"] * 6)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    with config_context(enable_metadata_routing=True):
+        assert 0 <= make_pipeline(FunctionTransformer(None), est).fit(X, y).score(X, y) <= 1
+        with pytest.raises(UnsetMetadataPassedError, match=r"SequenceClassifier.set_fit_request"):
+            GridSearchCV(est, {"hidden_size": [4]}, cv=2).fit(X, y, sample_weight=np.ones(12))
+        asked = sklearn.base.clone(est.set_fit_request(sample_weight=True).set_score_request(sample_weight="w"))
+        assert pickle.loads(pickle.dumps(asked)).get_metadata_routing().fit.requests == {"sample_weight": True}
+        with pytest.raises(BadValue, match="sample_weight"):            # the weights reach fit, which checks them
+            cross_validate(asked, X, y, cv=2, params={"sample_weight": -np.ones(12), "w": np.ones(12)},
+                           error_score="raise")
+        scores = cross_validate(asked, X, y, cv=2, params={"sample_weight": np.ones(12), "w": np.ones(12)})["test_score"]
+        assert np.isfinite(scores).all()
+    assert repr(asked) == repr(est) and asked.get_params() == est.get_params()
+    with pytest.raises(BadValue, match="set_fit_request's sample_weight must be True, False, None or the name"):
+        est.set_fit_request(sample_weight=3)
+    assert not hasattr(lstmkit.Forecaster(), "set_fit_request")             # its fit takes no weights
+
+
+def test_a_classifier_has_predict_log_proba_as_scikit_learns_do():
+    """``cross_val_predict(method="predict_log_proba")`` raised AttributeError: the method was missing."""
+    from sklearn.model_selection import cross_val_predict
+    X, y = _two_speeds(["a", "b"] * 6), np.array(["a", "b"] * 6)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    clf = sklearn.base.clone(est).fit(X, y)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-12)
+    logs = cross_val_predict(est, X, y, cv=2, method="predict_log_proba")
+    assert logs.shape == (12, 2) and np.allclose(np.exp(logs).sum(axis=1), 1)
+    assert callable(lstmkit.TextClassifier().predict_log_proba) and callable(lstmkit.SpeechRecognizer().predict_log_proba)

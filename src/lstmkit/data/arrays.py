@@ -5,7 +5,7 @@
     matrix_as_array(data)       a numpy matrix as the ndarray it holds (one row or column: its 1-D values)
     plain_array(data)           any of those as its numpy array; anything else as it is
     text_items(data)            a 1-D array-like of texts (pandas, numpy, pyarrow, an iterator) as a list
-    arrow_as_frame(data)        a pyarrow Table or RecordBatch as a pandas DataFrame; anything else as it is
+    arrow_as_frame(data)        a pyarrow Table or RecordBatch, a polars DataFrame or Series, as pandas'; anything else as it is
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def plain_array(data: Any) -> Any:
 def text_items(data: Any) -> list | None:
     """The items of a one-dimensional array-like of texts, as a list: a list or tuple, a numpy array
     (1-D, or one column ``[N, 1]``), a pandas Series, Index, Categorical or extension array
-    (``string[pyarrow]``), a pyarrow Array or ChunkedArray (nulls as None), a generator or other
+    (``string[pyarrow]``), a pyarrow Array or ChunkedArray or a polars Series (nulls as None), a generator or other
     iterator. Missing cells stay missing (None, NaN, ``pd.NA``) for the caller to name. None for
     anything else (a string or path, a table, a dict, a set, a 2-D array): the caller says what it
     takes. (pyarrow's arrays iterate as Arrow scalars, and pandas' Index, Categorical and extension
@@ -83,6 +83,8 @@ def text_items(data: Any) -> list | None:
         return list(data)
     if hasattr(data, "to_pylist"):                                  # pyarrow Array, ChunkedArray
         return data.to_pylist()
+    if _polars(data) and hasattr(data, "to_list"):                   # a polars Series (nulls as None)
+        return data.to_list()
     if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 1:
         data = data[:, 0]                           # one column of texts: scikit-learn's ColumnTransformer's output
     if hasattr(data, "tolist") and getattr(data, "ndim", 1) == 1:    # numpy, pandas
@@ -90,9 +92,16 @@ def text_items(data: Any) -> list | None:
     return list(data) if isinstance(data, Iterator) else None
 
 
+def _polars(data: Any) -> bool:
+    """Whether ``data`` is a polars object (a DataFrame, Series): polars is no dependency, never imported."""
+    return type(data).__module__.partition(".")[0] == "polars"
+
+
 def arrow_as_frame(data: Any) -> Any:
-    """A pyarrow Table or RecordBatch (``pq.read_table``) as a pandas DataFrame, read by its columns
-    as a DataFrame is (its ``columns`` are Arrow arrays, not names); anything else as it is."""
-    if hasattr(data, "column_names") and hasattr(data, "to_pandas"):
+    """A pyarrow Table or RecordBatch (``pq.read_table``) or a polars DataFrame as a pandas DataFrame,
+    read by its columns as a DataFrame is (a Table's ``columns`` are Arrow arrays, not names; a polars
+    frame was 'unsupported data type DataFrame', or read as its array of cells), a polars Series as a
+    pandas Series; anything else as it is."""
+    if (hasattr(data, "column_names") or _polars(data)) and hasattr(data, "to_pandas"):
         return data.to_pandas()
     return data

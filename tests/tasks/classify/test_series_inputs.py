@@ -486,3 +486,53 @@ def test_a_numpy_matrix_reads_as_its_array_and_one_row_or_column_of_labels_as_la
     np.testing.assert_array_equal(got.predict_proba(grid), ref.predict_proba(grid))
     np.testing.assert_array_equal(ref.predict_proba(np.asmatrix(grid)), ref.predict_proba(grid))
     assert ref.score(grid, np.asmatrix(y)) == ref.score(grid, y)
+
+
+def test_a_column_of_sequences_in_a_series_or_a_pyarrow_array_reads_as_their_list():
+    """``df["signal"]`` holding one array per sample, and a pyarrow list array (``pa.array(rows)``),
+    were a raw ValueError ('The truth value of an array with more than one element is ambiguous')."""
+    import pyarrow as pa
+    rows = [np.arange(3.0), np.arange(5.0)]
+    want = [r[:, None] for r in rows]
+    for data in (pd.Series(rows), pd.Series([r.tolist() for r in rows]), pa.array([r.tolist() for r in rows]),
+                 pa.chunked_array([[rows[0].tolist()], [rows[1].tolist()]]), np.array(rows, dtype=object)):
+        got = read_series(data, y=[0, 1], unequal_length=True).seqs
+        assert len(got) == 2 and all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_a_dataframe_of_sequences_in_its_cells_is_sktimes_nested_layout(tiny_series):
+    """sktime's ``nested_univ`` DataFrame (one row per sample, one column per feature, a Series in each
+    cell) was 'neither long nor wide (column 'dim_0' holds text: ...)'. Its columns are the features,
+    named (found by name at predict), a label column beside them the labels."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    y = np.array(["up", "down"] * 6)
+    X = np.stack([np.stack([np.linspace(0, 1 if c == "up" else -1, 10), rng.normal(0, 1, 10)], 1) for c in y])
+    nested = pd.DataFrame({"wave": [pd.Series(r[:, 0]) for r in X], "noise": [pd.Series(r[:, 1]) for r in X]})
+    d = read_series(nested, y=y)
+    assert d.feature_names == ["wave", "noise"] and all(np.array_equal(a, b) for a, b in zip(d.seqs, X))
+    assert read_series(nested.assign(label=y)).labels == y.tolist()
+    est = SequenceClassifier(model="lstm", **tiny_series, max_epochs=1, val_frac=0)
+    clf = est.fit(nested, y)
+    assert clf.feature_names_in_.tolist() == ["wave", "noise"]
+    assert np.allclose(clf.predict_proba(nested[["noise", "wave"]]), clf.predict_proba(X))
+    with pytest.raises(LstmkitError, match=r"data row 1 holds sequences of different lengths in its columns "
+                                           r"\('wave': 3, 'noise': 4\)"):
+        read_series(pd.DataFrame({"wave": [np.arange(3.0)], "noise": [np.arange(4.0)]}), y=[0])
+
+
+def test_a_long_table_from_pyarrow_or_polars_reads_as_its_dataframe(tiny, texts):
+    """A long pyarrow Table (``pq.read_table``) was read as its array of cells (a raw ValueError), a polars
+    one too ('could not convert string to float'); a polars DataFrame or Series of texts was
+    'unsupported data type'."""
+    import pyarrow as pa
+    from table_data import polars_like
+    long = pd.DataFrame([{"sample": i, "t": t, "v": float(i + t), "label": "ab"[i % 2]} for i in range(4) for t in range(5)])
+    want = read_series(long)
+    for given in (pa.Table.from_pandas(long), polars_like(long)[0]):
+        got = read_series(given)
+        assert got.labels == want.labels and all(np.array_equal(a, b) for a, b in zip(got.seqs, want.seqs))
+    x, y = texts(8)
+    frame, column = polars_like(pd.DataFrame({"text": x, "label": y}))
+    assert read_texts(frame).texts == x and read_texts(frame).labels == y
+    assert read_texts(column, require_label=False).texts == x

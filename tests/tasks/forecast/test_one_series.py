@@ -465,3 +465,34 @@ def test_a_numpy_matrix_of_one_row_or_column_is_the_one_series():
         assert got.config_.target == ["y"]
         pd.testing.assert_frame_equal(got.predict(values), want)
     assert est.evaluate(np.asmatrix(values))["lstm"] == est.evaluate(values)["lstm"]
+
+
+def test_a_one_column_array_is_the_one_series_of_a_model_fitted_on_its_values():
+    """``values.reshape(-1, 1)`` (scikit-learn's X of one feature), ``[[v] for v in values]`` or a tensor
+    column was the column ``y0``, which predict of a model fitted on the 1-D values (or a named
+    Series) refused: "target column 'y' not found — available columns: y0"."""
+    import torch
+    values = np.sin(np.arange(100) / 4)
+    for fitted_on in (values, pd.Series(values, name="units")):
+        est = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(fitted_on)
+        want = est.predict(values)
+        for data in (values[:, None], values[:, None].astype(">f8"), [[v] for v in values], torch.tensor(values)[:, None]):
+            pd.testing.assert_frame_equal(est.predict(data), want)
+        assert est.evaluate(values[:, None])["lstm"] == est.evaluate(values)["lstm"]
+        with pytest.raises(LstmkitError, match="the array has 2 columns, the model was trained on one of 1|"
+                                               "target column 'units' not found — available columns: y0, y1"):
+            est.predict(np.c_[values, values])
+
+
+def test_a_pyarrow_array_or_chunked_array_reads_as_its_series():
+    """``pa.array(values)`` and a ChunkedArray (a Table's column, ``table["y"]``) were 'unsupported data
+    type DoubleArray', while the Table itself and an Arrow-backed Series read."""
+    import pyarrow as pa
+    values = np.sin(np.arange(100) / 4)
+    est = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, name="units"))
+    want = est.predict(values)
+    for data in (pa.array(values), pa.chunked_array([values[:50], values[50:]])):
+        pd.testing.assert_frame_equal(est.predict(data), want)
+        got = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(data)
+        assert got.config_.target == ["y"]
+        pd.testing.assert_frame_equal(got.predict(values), Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(values).predict(values))

@@ -377,3 +377,27 @@ def test_a_numpy_matrix_of_clips_and_of_transcripts_reads_as_its_array(ctc_run, 
     assert ctc_run.predict(np.asmatrix(same[1]).T, sample_rate=RATE).tolist() == want[1:2]
     assert ctc_run.score(np.asmatrix(same), np.asmatrix(TEXTS), sample_rate=RATE) == ctc_run.score(
         same, TEXTS, sample_rate=RATE)
+
+
+def test_a_column_of_paths_or_clips_as_pyarrow_or_scikit_learn_hands_it_over(classifier, digits, waves):
+    """A pyarrow array of paths was 'got StringScalar', an [N, 1] array of paths (a ColumnTransformer's
+    output) 'got ndarray', and ``df[["path"]]`` was read as its column's name ('audio file not found:
+    path'); a pyarrow list array or a one-column frame of clips was 'sample_rate= … with audio files';
+    a pyarrow Table or a polars frame or Series of paths alike. Each reads as the column it holds, in
+    predict, fit and score alike."""
+    import pandas as pd
+    import pyarrow as pa
+    files = [str(f) for f in sorted(digits.glob("*.wav"))[::6]]
+    labels = classifier.predict(files)
+    want = classifier.predict_proba(files)
+    from table_data import polars_like
+    for given in (pa.array(files), pa.chunked_array([files[:1], files[1:]]), np.array(files)[:, None],
+                  pd.DataFrame({"path": files}), pa.table({"path": files}), *polars_like(pd.DataFrame({"path": files}))):
+        assert np.array_equal(classifier.predict_proba(given), want)
+        assert classifier.score(given, labels) == 1.0
+    clips = classifier.predict_proba(waves, sample_rate=RATE)
+    for given in (pa.array([w.tolist() for w in waves]), pd.DataFrame({"audio": waves})):
+        assert np.allclose(classifier.predict_proba(given, sample_rate=RATE), clips)
+    assert np.allclose(classifier.predict_proba(pa.array(waves[0]), sample_rate=RATE), clips[:1])   # numbers: one clip
+    refit = SpeechRecognizer(**classifier.get_params())
+    assert refit.set_params(max_epochs=1, label_from_name=None).fit(pd.DataFrame({"path": files}), labels).classes_.tolist() == sorted(set(labels))

@@ -18,7 +18,7 @@ from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.estimator_params import public_call
+from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.tasks._base import RunEstimator
@@ -44,7 +44,7 @@ def _other_kind_keys(kind: str) -> tuple[str, ...]:
     return {"text": SERIES_ONLY, "series": TEXT_ONLY}.get(kind, ())
 
 
-class Classifier(RunEstimator, ABC):
+class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     """What text and numeric-sequence classifiers share: fit, predict, evaluate, resume, load and
     the run folder. The subclasses (:mod:`lstmkit.tasks.classify.estimator`) say how data is read
     and turned into tensors."""

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import masked_as_missing, matrix_as_array, tensor_as_array
+from lstmkit.data.arrays import arrow_as_frame, masked_as_missing, matrix_as_array, tensor_as_array
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
@@ -67,17 +67,18 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     """Numeric sequences from UCR TSV (label first; also a CSV with no header), a ``.ts`` file
     (sktime / aeon: ``:`` between dimensions, the label last), a long CSV /
     DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
-    columns besides the label; read so when it has neither a sample nor a time column), or
-    arrays with ``y``.
+    columns besides the label; read so when it has neither a sample nor a time column), a nested one
+    (a sequence in each cell, one column per feature: sktime's ``nested_univ``), or arrays with ``y``.
 
-    Arrays: ``[N, T]`` (univariate), ``[N, T, F]`` (NaN steps at the end: padding), or a list of
-    ``[T_i]`` / ``[T_i, F]``. ``y`` is one label per sequence, by position, or a Series indexed by a
+    Arrays: ``[N, T]`` (univariate), ``[N, T, F]`` (NaN steps at the end: padding), or a list (a
+    pandas Series, a pyarrow list array) of ``[T_i]`` / ``[T_i, F]``. ``y`` is one label per sequence, by position, or a Series indexed by a
     table's sample ids.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
+    data = arrow_as_frame(data)              # a pyarrow Table, a polars frame: their pandas DataFrame (long or wide)
     padded = False                           # arrays whose trailing NaN steps were padding
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
@@ -117,8 +118,10 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     elif isinstance(data, pd.DataFrame):
         check_unique_columns(data, " of the DataFrame")
         table = data
-        out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
-                                require_label, "")
+        out = _series_from_nested(data, label, features, require_label)
+        if out is None:
+            out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
+                                    require_label, "")
     else:
         seqs, padded = _series_from_arrays(data)
         out = SeriesData(seqs, None, [])
@@ -344,6 +347,37 @@ def _check_thousand_dots(df: pd.DataFrame, cols: list[pd.Series], names: list, w
             raise dot_two_ways(text[j][0], found[1], row_place(df, i) + where)
 
 
+def _is_sequence_cell(v: Any) -> bool:
+    """Whether a table cell holds a whole sequence: a pandas Series, a 1-D array or tensor, a list."""
+    return isinstance(v, (list, tuple)) or (getattr(v, "ndim", None) == 1 and not isinstance(v, (str, bytes)))
+
+
+def _series_from_nested(df: pd.DataFrame, label: str, features: Sequence[str],
+                        require_label: bool) -> SeriesData | None:
+    """One series per row of a DataFrame whose cells hold whole sequences, one column per feature
+    (sktime's ``nested_univ`` layout: a Series in each cell; or ``df["signal"]`` of arrays), the
+    ``label`` column beside them; None when the table is not so (long or wide, read as those).
+    These were 'neither long nor wide (column 'dim_0' holds text: ...)'. A row's features of
+    different lengths are an error; NaN at the end of one are padding, as in an array."""
+    names = [c for c in df.columns if str(c) != label and (not features or str(c) in features)]
+    if len(df) == 0 or not names or not all(
+            df[c].dtype == object and all(_is_sequence_cell(v) for v in df[c]) for c in names):
+        return None
+    rows = []
+    for i in range(len(df)):
+        steps = [_as_float(df[c].iloc[i], f"column {str(c)!r} of {row_place(df, i)}").ravel() for c in names]
+        if len({len(a) for a in steps}) > 1:
+            raise LstmkitError(f"{row_place(df, i)} holds sequences of different lengths in its columns "
+                               f"({', '.join(f'{str(c)!r}: {len(a)}' for c, a in zip(names, steps))})",
+                               "give each of a sample's features the same steps, or drop the columns that differ")
+        rows.append(np.stack(steps, axis=1))                        # [T_i, F]
+    seqs, _ = _series_from_arrays(rows)
+    has_label = any(str(c) == label for c in df.columns)
+    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], "", require_label) if has_label else None
+    out = SeriesData(seqs, labels, [str(c) for c in names])
+    return out if labels is None else out.subset(labelled_rows(labels, "", df))
+
+
 def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str,
                       ids: str | None = None) -> SeriesData | str:
     """One series per row, its steps the columns besides ``label`` (and the ``ids`` column, which
@@ -422,7 +456,7 @@ def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
             raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
         seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
-        if data and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step
+        if len(data) and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step
             raise LstmkitError(f"the sequences are a flat list of {len(data)} numbers, not a list of sequences",
                                "one sequence: pass [values] (a list holding it); sequences of one step each: "
                                "[[v] for v in values]")

@@ -45,7 +45,7 @@ def load_table(data: Any) -> pd.DataFrame:
     compressed: ``.tsf.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one ``.tsf``: the long table of its series),
     a DataFrame (copied), a pandas Series, or a numpy array / list / torch tensor: 1-D becomes column ``"y"``, 2-D
     columns ``"y0", "y1", …`` (a masked array's masked cells are missing values), a pyarrow Table
-    (its DataFrame), a list of records (``df.to_dict("records")``: their table), a range, a
+    (its DataFrame), a pyarrow Array or ChunkedArray (its Series), a list of records (``df.to_dict("records")``: their table), a range, a
     generator or a pandas array (``pd.array(values)``: the list of its values).
     """
     data = plain_data(data)
@@ -71,9 +71,11 @@ def load_table(data: Any) -> pd.DataFrame:
 
 def plain_data(data: Any) -> Any:
     """In-memory ``data`` as the DataFrame, Series or list it stands for: a pyarrow Table's frame,
-    a list of records' table (it was one column of dicts), a range's or a generator's list (read
+    a pyarrow Array's or ChunkedArray's Series (they were 'unsupported data type'), a list of records' table (it was one column of dicts), a range's or a generator's list (read
     once: the readers after go over it again), a pandas array's Series; anything else as it is."""
     data = arrow_as_frame(data)
+    if hasattr(data, "to_pandas") and hasattr(data, "null_count"):      # a pyarrow Array or ChunkedArray: one column
+        data = data.to_pandas()
     if isinstance(data, (range, Iterator)):
         data = list(data)
     elif isinstance(data, pd.api.extensions.ExtensionArray):

@@ -24,7 +24,7 @@ from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
-from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -351,13 +351,17 @@ class PanelPipeline(AheadForecast):
         """A bare series (a pandas Series, a 1-D array or list of values) as the target of a model
         whose one input is its one target, whatever its name: a model fitted on ``df["units"]``
         refused ``df["units"].to_numpy()``, a list or a renamed Series ("target column 'units' not
-        found — available columns: y"), one fitted on an array a named Series. Tables as they are."""
+        found — available columns: y"), one fitted on an array a named Series; a one-column array
+        (``y.reshape(-1, 1)``, ``[[v] for v in y]``) is the series too (it was the column ``y0``, not
+        found in a model fitted on a 1-D series). Tables as they are."""
         names = list(self.input_names_)
         if len(names) != 1 or self.config_.id is not None:
             return data
-        data = plain_array(data)                     # a tensor or masked array as its numpy array
+        data = plain_array(plain_data(data))         # a tensor or masked array as its numpy array, pyarrow's as pandas'
         if isinstance(data, pd.Series):
             return data if data.name == names[0] else data.rename(names[0])
+        if _array_width(data) == 1 and np.ndim(data) == 2:      # one column [N, 1], as scikit-learn's X holds one
+            return pd.Series(np.asarray(data)[:, 0], name=names[0])
         flat = (isinstance(data, np.ndarray) and data.ndim == 1) or (
             isinstance(data, (list, tuple)) and not any(isinstance(v, (list, tuple, np.ndarray)) for v in data))
         return pd.Series(np.asarray(data), name=names[0]) if flat and names[0] != "y" else data

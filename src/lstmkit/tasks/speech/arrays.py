@@ -5,6 +5,7 @@
     memory_clip(x, sample_rate, name)      -> a :class:`~.audio_files.MemoryClip`, checked
     batch_rows(x)                          a 2-D array's rows as clips (scikit-learn's X), else None
     audio_sources(files, sample_rate)      predict's input: paths (a folder: its audio files) and clips
+    recordings_column(x)                   X given as a pyarrow array, an [N, 1] array or a one-column DataFrame: its column
     memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
 
 A clip is a numpy array (any byte order: ``>i2`` as ``<i2``), a torch tensor, a pandas Series of
@@ -29,14 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data.arrays import matrix_as_array, tensor_as_array
+from lstmkit.data.arrays import arrow_as_frame, matrix_as_array, tensor_as_array
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import TEXT_ALIASES, Utterances
 
 __all__ = ["MAX_CHANNELS", "AUDIO_DICT_KEYS", "is_samples", "is_clip", "is_audio_dict", "memory_clip", "batch_rows",
-           "audio_sources", "memory_utterances", "given_labels", "MemoryClip"]
+           "audio_sources", "memory_utterances", "given_labels", "recordings_column", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
 # a Hugging Face datasets Audio feature's decoded value: {"array": samples, "sampling_rate": Hz, "path": str | None}
@@ -246,6 +247,27 @@ def batch_rows(x: Any) -> list | None:
     return [x[i] for i in range(rows)]
 
 
+def recordings_column(x: Any) -> Any:
+    """``X`` as the column of recordings it holds, as scikit-learn's tools hand one over: a pyarrow
+    Array or ChunkedArray (of paths or of clips: their list; of numbers: one clip, as its array), a
+    ``[N, 1]`` array of paths or clips (a ColumnTransformer's output), a one-column DataFrame of them
+    (``df[["path"]]``). These were 'got StringScalar', a batch of N one-sample clips, and the column's
+    name read as a file ('audio file not found: path'); a pyarrow Table's or a polars frame's or
+    Series' pandas one alike. Anything else as it is (a one-column DataFrame of numbers is one clip)."""
+    x = arrow_as_frame(x)
+    if hasattr(x, "to_pylist") and hasattr(x, "null_count"):         # pyarrow Array, ChunkedArray
+        kind = str(x.type)
+        return x.to_numpy() if kind.startswith(("int", "uint", "float", "double", "halffloat")) else x.to_pylist()
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(x, pd.DataFrame) and x.shape[1] == 1 and _series(x) is None:
+        column = x.iloc[:, 0]
+        if _clips_column(column) or (len(column) and all(isinstance(v, (str, os.PathLike)) for v in column)):
+            return column
+    if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == 1 and (x.dtype == object or x.dtype.kind in "US"):
+        return x[:, 0]
+    return x
+
+
 def _folder_audio_paths(files: list[str]) -> list[str]:
     from lstmkit.tasks.speech.data import audio_paths
     return audio_paths(files)
@@ -256,6 +278,7 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
     list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs).
     A generator (or other iterator) and a column of clips are read as the list of what they hold."""
+    files = recordings_column(files)
     if isinstance(files, Iterator) or _clips_column(files):     # were read as files ('sample_rate= … with audio files')
         files = list(files)
     files = matrix_as_array(files)          # np.matrix: its rows 1×N matrices; one row or column: one clip

@@ -22,7 +22,7 @@ from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
-from lstmkit.estimator_params import public_call
+from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -30,7 +30,7 @@ from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
-                                         memory_utterances)
+                                         memory_utterances, recordings_column)
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -53,7 +53,7 @@ _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq r
 DECODE_FACTOR = 2
 
 
-class SpeechRecognizer(RunEstimator):
+class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
 
     Hyper-parameters: a :class:`~lstmkit.tasks.speech.config.SpeechConfig` and/or any of its fields
@@ -626,6 +626,7 @@ def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
     files, y = matrix_as_array(files), matrix_as_array(y)     # np.matrix: rows of 1×N matrices, list(y) one row
+    files = recordings_column(files)             # pyarrow's, an [N, 1] column, df[["path"]]: the column
     rows = batch_rows(files)                     # a 2-D array: one clip per row, as scikit-learn's X
     one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
