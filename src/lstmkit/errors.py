@@ -30,21 +30,24 @@ _PYTHON_CALLER: contextvars.ContextVar[bool | None] = contextvars.ContextVar("ls
 _SWITCH = object()          # opt()'s value left out: the option alone
 
 
-@contextlib.contextmanager
-def caller_wording(python: bool) -> Iterator[None]:
+class caller_wording:
     """Hints raised inside the block name options as this caller passes them (:func:`opt`,
     :func:`worded`): keyword arguments for Python (the estimators' public methods open it), flags
     for the command line (the CLI's ``main``). The outermost block decides, so the estimators the
     CLI calls keep its flags. The hint of a fit from Python said '— pass --lookback 24', a flag a
-    Python caller cannot pass."""
-    if _PYTHON_CALLER.get() is not None:
-        yield
-        return
-    token = _PYTHON_CALLER.set(python)
-    try:
-        yield
-    finally:
-        _PYTHON_CALLER.reset(token)
+    Python caller cannot pass. (A class: every public method opens one, a generator costs more.)"""
+
+    __slots__ = ("python", "_token")
+
+    def __init__(self, python: bool) -> None:
+        self.python = python
+
+    def __enter__(self) -> None:
+        self._token = None if _PYTHON_CALLER.get() is not None else _PYTHON_CALLER.set(self.python)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _PYTHON_CALLER.reset(self._token)
 
 
 def flag(name: str) -> str:

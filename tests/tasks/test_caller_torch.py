@@ -127,3 +127,23 @@ def test_two_threads_fitting_under_a_float64_default_both_train_float32(name, tm
     for est in (first, second):
         assert {p.dtype for p in est.net_.parameters()} == {torch.float32}
     assert torch.get_default_dtype() == torch.float64
+
+
+def test_public_call_blocks_nest_and_unwind_after_an_error():
+    """A block inside another changes nothing (the outer one pins); an error leaves the count as it
+    was, so the next block pins again and the caller's defaults come back."""
+    from lstmkit.estimator_params import public_call
+    from lstmkit.errors import opt
+    torch.set_default_dtype(torch.float64)
+    try:
+        with pytest.raises(ValueError):
+            with public_call():
+                with public_call():
+                    assert torch.get_default_dtype() == torch.float32 and opt("lookback", 3) == "lookback=3"
+                    raise ValueError("inside")
+        assert torch.get_default_dtype() == torch.float64 and opt("lookback", 3) == "--lookback 3"
+        with public_call():
+            assert torch.get_default_dtype() == torch.float32
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
