@@ -58,8 +58,7 @@ class _Float32Default:
 _FLOAT32 = _Float32Default()
 
 
-@contextlib.contextmanager
-def cpu_float32() -> Iterator[None]:
+class cpu_float32:
     """Run the block with torch's defaults pinned to what lstmkit builds and runs on: float32 tensors
     on the CPU, the caller's defaults restored afterwards (untouched where they are those already,
     so threads predicting side by side never see them set).
@@ -79,8 +78,25 @@ def cpu_float32() -> Iterator[None]:
 
     Every fit (:meth:`EstimatorParams._fit_or_unchanged`), ``RunEstimator.load``, and the public
     methods that run a fitted network (``predict``, ``predict_proba``, ``score``, ...) run in it."""
-    with _FLOAT32, (_cpu_pin() or contextlib.nullcontext()):
-        yield
+
+    __slots__ = ("_device",)
+
+    def __enter__(self) -> None:
+        _FLOAT32.__enter__()
+        try:
+            self._device = _cpu_pin()
+            if self._device is not None:
+                self._device.__enter__()
+        except BaseException:
+            _FLOAT32.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._device is not None:
+                self._device.__exit__(None, None, None)
+        finally:
+            _FLOAT32.__exit__(None, None, None)
 
 
 def _cpu_pin():
@@ -109,39 +125,30 @@ class public_call:
     window takes ~0.5 ms, of which two nested generator blocks asking ``get_default_device`` took
     ~20 us; this one takes ~2 us."""
 
-    __slots__ = ("_outer", "_wording", "_device")
+    __slots__ = ("_opened",)
 
     def __enter__(self) -> None:
         depth = getattr(_PUBLIC, "depth", 0)
-        self._outer = not depth
-        if self._outer:
-            self._wording = caller_wording(python=True)
-            self._wording.__enter__()
+        self._opened = None
+        if not depth:
+            wording, pin = caller_wording(python=True), cpu_float32()
+            wording.__enter__()
             try:
-                _FLOAT32.__enter__()
-                try:
-                    self._device = _cpu_pin()
-                    if self._device is not None:
-                        self._device.__enter__()
-                except BaseException:
-                    _FLOAT32.__exit__(None, None, None)
-                    raise
+                pin.__enter__()
             except BaseException:
-                self._wording.__exit__(None, None, None)
+                wording.__exit__(None, None, None)
                 raise
+            self._opened = (wording, pin)
         _PUBLIC.depth = depth + 1
 
     def __exit__(self, *exc: object) -> None:
         _PUBLIC.depth -= 1
-        if self._outer:
+        if self._opened is not None:
+            wording, pin = self._opened
             try:
-                if self._device is not None:
-                    self._device.__exit__(None, None, None)
+                pin.__exit__(None, None, None)
             finally:
-                try:
-                    _FLOAT32.__exit__(None, None, None)
-                finally:
-                    self._wording.__exit__(None, None, None)
+                wording.__exit__(None, None, None)
 
 
 class EstimatorParams:

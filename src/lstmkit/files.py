@@ -124,7 +124,7 @@ def write_fix(e: BaseException, folder: str | Path) -> str:
     return f"write {folder} on another file system: this one takes no file this large"
 
 
-# what atomic_write (and the checkpoint's own write) names its temporary file: .NAME.XXXXXXXX.tmp (mkstemp's 8)
+# what atomic_write (and the checkpoint's own write) names its temporary file: ".NAME." + mkstemp's 8 random characters + ".tmp"
 _TEMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 
 
