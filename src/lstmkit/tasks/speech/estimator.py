@@ -389,11 +389,13 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     # -- internals: data -------------------------------------------------------------------
     @property
     def spec_(self) -> FeatureSpec:
+        """The fitted model's audio features (rate, kind, mel bands, window and hop), as it reads every clip."""
         c = self.config_
         return FeatureSpec(c.sample_rate, c.features, c.n_mels, c.n_mfcc, c.win_ms, c.hop_ms)
 
     @property
     def min_frames_(self) -> int:
+        """The fewest feature frames a clip must have for the fitted model's subsampling to leave one."""
         return receptive_field(self.config_.subsample) if self.config_.subsample else 1
 
     def _out_frames(self, frames: int) -> int:
