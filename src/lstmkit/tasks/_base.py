@@ -129,11 +129,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return flatten_config(config)
 
     @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> "RunEstimator":
+    def _from_config(cls, config: dict[str, Any]) -> Self:
         return cls(**cls._params_from_config(config))
 
     @classmethod
-    def _restored(cls, meta: dict[str, Any]) -> "RunEstimator":
+    def _restored(cls, meta: dict[str, Any]) -> Self:
         """The start of ``load()``: an estimator with the run's config (less its ``progress``: the
         training session's display, ``off`` in a script, is not a later session's) and data summary."""
         est = cls._from_config(meta["config"])

@@ -377,7 +377,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                f"load it with {other}.load")
 
     @classmethod
-    def _restored(cls, meta: dict[str, Any]) -> "Classifier":
+    def _restored(cls, meta: dict[str, Any]) -> Self:
         est = super()._restored(meta)
         est.class_names_ = list(meta["classes"])
         est.majority_ = meta.get("majority")
