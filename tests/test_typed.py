@@ -75,6 +75,11 @@ assert_type(m.evaluate("sales.csv"), dict[str, Any])
 assert_type(lstmkit.load("runs/x").export("int8"), Path)
 assert_type(lstmkit.__version__, str)
 lstmkit.Forcaster  # type: ignore[attr-defined]
+import lstmkit.deploy
+from lstmkit.deploy import Stream, serve
+assert_type(lstmkit.deploy.Stream, type[Stream])
+lstmkit.deploy.Strem  # type: ignore[attr-defined]
+serve("runs/x", port="8000")  # type: ignore[arg-type]
 
 x = torch.zeros(2, 5, 8)
 lstm = LSTM(input_size=8, hidden_size=32, num_layers=2, bidirectional=True)
