@@ -212,7 +212,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
                         plots: Callable[[Path], None] | None = None,
                         evidence: Callable[[Any], dict[str, Any]] | None = None, data: dict[str, Any] | None = None,
-                        tables: dict[str, Any] | None = None):
+                        tables: dict[str, Any] | None = None) -> Self:
         """Train ``self.net_`` the one way every task does, after its data and network are ready.
 
         1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
