@@ -163,6 +163,7 @@ class EstimatorParams:
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
     _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
     _INPUT_TAGS: dict[str, bool] = {}        # scikit-learn's InputTags where they differ (X: texts, [N, T, F], ...)
+    _PARAMETER_TYPES: dict[str, str] = {}    # what the constructor takes where it converts it to the config's type
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
@@ -309,6 +310,7 @@ def estimator_signature(cls) -> inspect.Signature:
     for name, hint in hints.items():
         if typing.get_origin(hint) is list and typing.get_args(hint) == (str,):
             types[name] = f"{types[name]} | str"          # config.check_types splits the text at its commas
+    types.update(cls._PARAMETER_TYPES)
     train_names = {f.name for f in dataclasses.fields(TrainConfig)}
     params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                 annotation=f"{cls.CONFIG.__name__} | None")]

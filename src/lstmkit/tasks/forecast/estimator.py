@@ -76,6 +76,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
+    # columns named as fit names them (_build_config): a DataFrame's integer columns, a time of two columns
+    _PARAMETER_TYPES = {"target": "list[str] | str | int", "features": "list[str] | str | int",
+                        "time": "str | int | list[str] | None", "id": "str | int | None"}
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
     # scoring recorded the choice, and its resume chooses again
