@@ -31,6 +31,8 @@ from lstmkit import *
 from lstmkit import (LSTM, Forecaster, LanguageModel, LSTMCell, SequenceClassifier, SpeechRecognizer, TextClassifier,
                      Translator, load)
 from lstmkit.deploy.streaming import StepStream
+from lstmkit.tasks.lm.stream import LMStream
+from lstmkit.tasks.speech.stream import SpeechStream
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.lm.scorer import LMScorer, ScorerState
 
@@ -47,6 +49,10 @@ assert_type(f.export("onnx"), Path)
 s = f.stream()
 assert_type(s, StepStream)
 assert_type(s.save("state.json"), Path)
+
+
+def every_tasks_stream_is_a_step_stream(a: lstmkit.deploy.Stream, b: LMStream, c: SpeechStream) -> list[StepStream]:
+    return [a, b, c]
 
 lm = LanguageModel(level="char", hidden_size=256, num_layers=2).fit("corpus.txt", out="runs")
 assert_type(lm, LanguageModel)
