@@ -32,6 +32,7 @@ from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
 if TYPE_CHECKING:
+    from lstmkit.deploy.streaming import Stream
     from lstmkit.tasks.classify.estimator import TextClassifier
     from lstmkit.tasks.classify.series_estimator import SequenceClassifier
 
@@ -55,6 +56,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     TASK = TASK
     CONFIG = ClassifyConfig
+
+    if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
+        def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
+
     _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
     kind = ""                               # "text" | "series"
     _ESTIMATOR_TYPE = "classifier"          # for scikit-learn: cross_val_score stratifies, scores accuracy
