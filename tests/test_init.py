@@ -73,3 +73,77 @@ def test_the_help_of_a_command_mounted_by_name_loads_no_torch(command):
     loaded = _modules_loaded_by(f"from lstmkit.cli import main\ntry:\n    main({command.split() + ['--help']!r})\n"
                                 "except SystemExit:\n    pass")
     assert not {m for m in loaded if m.split(".")[0] in ("torch", "pandas")}
+
+
+# -- the public surface as tools see it: star import, docstrings, type checkers --------------------------
+ROOMS = ("classify", "forecast", "lm", "speech", "translate")
+
+
+def test_star_import_binds_exactly_the_public_names():
+    space: dict = {}
+    exec("from lstmkit import *", space)
+    assert sorted(k for k in space if k != "__builtins__") == sorted(lstmkit.__all__)
+
+
+def _type_checking_imports(path: Path) -> dict[str, str]:
+    """name -> module of each ``from module import name`` under ``if TYPE_CHECKING:`` in ``path``."""
+    import ast
+    found = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom):
+                    found.update({a.asname or a.name: stmt.module for a in stmt.names})
+    return found
+
+
+@pytest.mark.parametrize("package", ["lstmkit", "lstmkit.deploy", *(f"lstmkit.tasks.{room}" for room in ROOMS)])
+def test_type_checkers_read_each_public_name_from_the_module_that_defines_it(package):
+    """A type checker does not run the lazy ``__getattr__``: it reads the imports under ``if
+    TYPE_CHECKING:``. Four of the six estimators were imported there from their room's package,
+    whose names only its ``__getattr__`` gives: to mypy and IDEs they were Any, every method unchecked."""
+    import importlib
+    module = importlib.import_module(package)
+    read = _type_checking_imports(Path(module.__file__))
+    for name in module.__all__:
+        value = getattr(module, name)
+        if getattr(value, "__module__", package) == package:   # its own: __version__, a room's load, deploy's wrappers
+            continue
+        assert name in read, (package, name)
+        home = importlib.import_module(read[name])
+        assert name in vars(home) and vars(home)[name] is getattr(module, name), (package, name, read[name])
+
+
+def _public_members(cls: type) -> dict[str, object]:
+    """The public methods and properties ``cls`` has from lstmkit (torch.nn.Module's own left out)."""
+    members = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("lstmkit"):
+            members.update({k: v for k, v in vars(klass).items() if not k.startswith("_")
+                            and (callable(v) or isinstance(v, (property, classmethod, staticmethod)))})
+    return members
+
+
+@pytest.mark.parametrize("name", [n for n in lstmkit.__all__ if n != "__version__"])
+def test_every_public_name_and_method_says_what_it_does(name):
+    import inspect
+    value = getattr(lstmkit, name)
+    assert inspect.getdoc(value), name
+    assert not value.__module__.split(".")[-1].startswith("_")         # imported from a public module too
+    if not inspect.isclass(value):
+        return
+    undocumented = [k for k, v in _public_members(value).items()
+                    if not (getattr(v, "fget", None) or getattr(v, "__func__", None) or v).__doc__]
+    assert not undocumented, f"{name}: {undocumented}"     # LSTM.forward showed torch's 'Define the computation ...'
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
+                                  "SpeechRecognizer"])
+def test_help_shows_an_estimators_description_unindented(name):
+    """The generated Parameters section was appended to the class's indented docstring: help()
+    then printed the whole description indented under its first line."""
+    import inspect
+    doc = inspect.getdoc(getattr(lstmkit, name))
+    body = doc.split("\n\n")[1]
+    assert not body.startswith(" "), body[:80]
+    assert "\nParameters (fields of" in doc

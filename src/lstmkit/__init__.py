@@ -6,18 +6,20 @@ stay fast: ``lstmkit.Forecaster`` loads the forecasting room, ``lstmkit.LSTM`` o
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.version import __version__
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:      # what type checkers and IDEs read: each name from the module that defines it
+    from lstmkit import serve
     from lstmkit.loading import load
     from lstmkit.nn.lstm import LSTM, LSTMCell
-    from lstmkit.tasks.classify import SequenceClassifier, TextClassifier
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
     from lstmkit.tasks.forecast.estimator import Forecaster
-    from lstmkit.tasks.lm import LanguageModel
-    from lstmkit.tasks.speech import SpeechRecognizer
-    from lstmkit.tasks.translate import Translator
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    from lstmkit.tasks.speech.estimator import SpeechRecognizer
+    from lstmkit.tasks.translate.estimator import Translator
 
 __all__ = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer", "LSTM", "LSTMCell", "load", "__version__"]
 
@@ -38,15 +40,18 @@ _HOMES = {
 _SUBMODULES = {"serve"}            # lstmkit.serve (the service's client), imported on first use
 
 
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"lstmkit.{name}")
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'lstmkit' has no attribute '{name}'")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value           # later lookups skip __getattr__
-    return value
+# hidden from type checkers, which read the imports above: a misspelt name is their error, as it is
+# an AttributeError here (a module __getattr__ would make every name valid to them, typed Any)
+if not TYPE_CHECKING:
+    def __getattr__(name: str) -> Any:
+        if name in _SUBMODULES:
+            return importlib.import_module(f"lstmkit.{name}")
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'lstmkit' has no attribute '{name}'")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value           # later lookups skip __getattr__
+        return value
 
 
 def __dir__() -> list[str]:

@@ -15,10 +15,15 @@ import copy
 import dataclasses
 import inspect
 import threading
-from typing import Any, Iterator
+import typing
+from typing import TYPE_CHECKING, Any, Iterator, Self
 
-from lstmkit.config import TrainConfig, flatten_config
+from lstmkit.config import TrainConfig, field_types, flatten_config
 from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sklearn.utils.metadata_routing import MetadataRequest
 
 __all__ = ["EstimatorParams", "WeightRequests", "LogProba", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
@@ -158,6 +163,7 @@ class EstimatorParams:
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
     _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
     _INPUT_TAGS: dict[str, bool] = {}        # scikit-learn's InputTags where they differ (X: texts, [N, T, F], ...)
+    _PARAMETER_TYPES: dict[str, str] = {}    # what the constructor takes where it converts it to the config's type
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
@@ -176,7 +182,7 @@ class EstimatorParams:
         flat = flatten_config(self.config.to_dict())
         return {name: flat[name] for name in self.parameter_names()}
 
-    def set_params(self, **params: Any):
+    def set_params(self, **params: Any) -> Self:
         """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
         error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
         and the settings it learned with in ``config_``, until the next ``fit``."""
@@ -255,7 +261,7 @@ class WeightRequests:
     pass the weights on. As scikit-learn's estimators: a weight given to a meta-estimator but not
     requested (``None``, the default) is its error naming ``set_fit_request``."""
 
-    def get_metadata_routing(self):
+    def get_metadata_routing(self) -> MetadataRequest:
         """The ``sample_weight`` requests of ``fit`` and ``score`` (scikit-learn's ``MetadataRequest``)."""
         from sklearn.utils.metadata_routing import MetadataRequest
         routing = MetadataRequest(owner=type(self).__name__)
@@ -264,16 +270,16 @@ class WeightRequests:
             getattr(routing, method).add_request(param="sample_weight", alias=asked.get(method))
         return routing
 
-    def set_fit_request(self, *, sample_weight: Any = _UNCHANGED):
+    def set_fit_request(self, *, sample_weight: bool | str | None = _UNCHANGED) -> Self:
         """Whether a meta-estimator passes its ``sample_weight`` on to ``fit``: True, False, None (an
         error if one is given: the default) or the name it goes by there; returns ``self``."""
         return self._request_weight("fit", sample_weight)
 
-    def set_score_request(self, *, sample_weight: Any = _UNCHANGED):
+    def set_score_request(self, *, sample_weight: bool | str | None = _UNCHANGED) -> Self:
         """As :meth:`set_fit_request`, for ``score``."""
         return self._request_weight("score", sample_weight)
 
-    def _request_weight(self, method: str, value: Any):
+    def _request_weight(self, method: str, value: Any) -> Self:
         if isinstance(value, str) and value == _UNCHANGED:
             return self
         if not (value is None or isinstance(value, bool) or (isinstance(value, str) and value.isidentifier())):
@@ -287,7 +293,7 @@ class LogProba:
     """``predict_log_proba`` for a classifier with ``predict_proba``, as scikit-learn's classifiers have it:
     ``cross_val_predict(method="predict_log_proba")`` raised AttributeError."""
 
-    def predict_log_proba(self, *args: Any, **kwargs: Any):
+    def predict_log_proba(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
         import numpy as np
         with np.errstate(divide="ignore"):
@@ -295,10 +301,16 @@ class LogProba:
 
 
 def estimator_signature(cls) -> inspect.Signature:
-    """``cls(config=None, *, every parameter=its default)``: what ``inspect.signature`` and IDEs show."""
+    """``cls(config=None, *, every parameter=its default)``: what ``inspect.signature`` and IDEs show,
+    each annotated with what it takes (a list of names takes comma-separated text too: ``target="a,b"``)."""
     config = cls.default_config()
     train = config.train
     types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
+    hints = {**field_types(TrainConfig), **field_types(cls.CONFIG)}
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is list and typing.get_args(hint) == (str,):
+            types[name] = f"{types[name]} | str"          # config.check_types splits the text at its commas
+    types.update(cls._PARAMETER_TYPES)
     train_names = {f.name for f in dataclasses.fields(TrainConfig)}
     params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                 annotation=f"{cls.CONFIG.__name__} | None")]

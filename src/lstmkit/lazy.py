@@ -7,12 +7,13 @@ A room's package imports nothing heavy, so ``lstmkit.tasks.<task>.config`` and t
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["lazy_room"]
 
 
-def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callable[[str], Any], Callable]:
+def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callable[[str], Any], Callable[[str | Path], Any]]:
     """``(__getattr__, load)`` for the room ``package``.
 
     ``homes`` maps each public name to the room's module that defines it (``{"Translator":
@@ -21,12 +22,12 @@ def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callabl
     """
     home, _, path = loader.partition(":")
 
-    def __getattr__(name: str):
+    def __getattr__(name: str) -> Any:
         if name in homes:
             return getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
-    def load(run):
+    def load(run: str | Path) -> Any:
         target: Any = importlib.import_module(f"{package}.{home}")
         for part in path.split("."):
             target = getattr(target, part)

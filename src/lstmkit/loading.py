@@ -9,17 +9,25 @@ import importlib
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
+
+if TYPE_CHECKING:
+    from lstmkit.tasks._base import RunEstimator
 
 __all__ = ["load", "task_room"]
 
 _TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def load(run: str | Path):
-    """Load a run folder written by any lstmkit task; returns the fitted estimator."""
+def load(run: str | Path) -> RunEstimator:
+    """Load a run folder written by any lstmkit task; returns the fitted estimator of its task
+    (``Forecaster.load(run)`` and the like give the class to a type checker too).
+
+    Raises :class:`~lstmkit.errors.LstmkitError` when ``run`` is no run folder, is damaged, or was
+    written by a task this version does not know."""
     task = read_meta(run)["task"]
     room = task_room(task)
     if room is None or not callable(getattr(room, "load", None)):

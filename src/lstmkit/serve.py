@@ -179,6 +179,7 @@ class ClientStream:
         return self.send({"op": "end"})
 
     def close(self) -> None:
+        """Close the connection (the service forgets this stream); ``with c.stream(...)`` closes it on leaving."""
         self._ws.close()
 
     def _exchange(self, text: str) -> dict[str, Any]:

@@ -357,6 +357,12 @@ def test_a_none_id_is_the_default_stream_as_in_every_task(char_lm):
     assert s.step("e", None)["logprob"] == pytest.approx(whole.run(["t", "h", "e"])[-1]["logprob"], abs=1e-6)
 
 
+def test_an_lm_streams_repr_names_its_streams(char_lm):
+    s = char_lm.stream()                   # was <lstmkit.tasks.lm.stream.LMStream object at 0x...>
+    s.step("t", id="a")
+    assert repr(s) == "LMStream(mode='state', streams=1)"
+
+
 def test_word_stream_reads_words(word_lm):
     s = adapter_for(word_lm.run_dir_).open_stream("onnx", top_k=2)
     expected, _ = _teacher_forced(word_lm, "the big dog zebra")

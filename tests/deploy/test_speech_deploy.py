@@ -472,6 +472,13 @@ def test_streamed_chunks_end_in_the_whole_utterance_greedy_transcript(ctc, engin
         assert stream.steps(str(sid)) == len(partials)
 
 
+def test_a_speech_streams_repr_names_its_engine_and_streams(ctc):
+    stream = adapter_for(ctc).open_stream("torch", ctc, max_streams=2)     # was <... SpeechStream object at 0x...>
+    assert repr(stream) == "SpeechStream(engine='torch', streams=0, max_streams=2)"
+    stream.step([0.0] * 400, "s")
+    assert repr(stream) == "SpeechStream(engine='torch', streams=1, max_streams=2)"
+
+
 def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
     adapter = adapter_for(ctc)
     wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]

@@ -64,6 +64,17 @@ def test_streams_are_independent_and_reset(abs_forecaster):
     assert s.ids == []
 
 
+def test_repr_names_the_mode_and_the_streams_open(abs_forecaster, rel_forecaster):
+    """It was ``<lstmkit.deploy.streaming.Stream object at 0x...>``."""
+    s = abs_forecaster.stream(engine="torch", max_streams=4)
+    assert repr(s) == "Stream(mode='state', streams=0, max_streams=4)"
+    obs, _ = _history(abs_forecaster, n=2)
+    s.run(obs, id="a")
+    assert repr(s) == "Stream(mode='state', streams=1, max_streams=4)"
+    window = rel_forecaster.stream(engine="torch")
+    assert repr(window) == f"Stream(mode='window', window={rel_forecaster.config_.lookback}, streams=0)"
+
+
 def test_a_none_id_is_the_default_stream(abs_forecaster):
     """``step(x, id=None)`` opened a stream named "None" beside the default one."""
     s = abs_forecaster.stream()

@@ -24,6 +24,25 @@ def test_get_params_are_the_constructors_and_rebuild_the_estimator(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_the_signature_says_a_list_of_names_takes_comma_separated_text(name):
+    """``target: 'list[str]'`` was shown for a setting that takes ``target="a,b"`` too."""
+    cls = getattr(lstmkit, name)
+    params = inspect.signature(cls).parameters
+    listed = [p for p in params.values() if str(p.annotation).startswith("list[str]")]
+    for p in listed:
+        assert p.annotation.startswith("list[str] | str"), p
+        assert cls(**{p.name: "a, b"}).get_params()[p.name] == ["a", "b"]
+    if name in ("Forecaster", "SequenceClassifier"):
+        assert params["features"].annotation.startswith("list[str] | str")
+    if name == "Forecaster":              # a DataFrame's integer column, a time of two columns: as fit takes them
+        assert params["target"].annotation == "list[str] | str | int"
+        assert params["time"].annotation == "str | int | list[str] | None"
+        assert params["id"].annotation == "str | int | None"
+        got = cls(target=1, time=["Date", "Time"], id=0).get_params()
+        assert (got["target"], got["time"], got["id"]) == (["1"], "Date,Time", "0")
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_repr_names_what_differs_from_the_defaults(name):
     cls = getattr(lstmkit, name)
     assert repr(cls()) == f"{name}()"

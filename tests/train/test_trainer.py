@@ -67,6 +67,13 @@ def test_loss_falls_and_history_has_every_column():
     assert all(h["grad_norm"] > 0 for h in r.history)
 
 
+def test_repr_is_one_line_naming_history_and_doctor_by_their_size():
+    _, r = _fit(_cfg(max_epochs=8))
+    text = repr(r)            # it printed the history and the doctor's statistics whole: 17 kB for 20 epochs
+    assert text.startswith(f"TrainResult(epochs_run=8, best_epoch={r.best_epoch}, ") and "history=[8 epochs]" in text
+    assert f"doctor=[{len(r.doctor['findings'])} findings]" in text and len(text) < 250
+
+
 def test_same_seed_same_result_different_seed_different():
     _, a = _fit(_cfg(seed=3))
     _, b = _fit(_cfg(seed=3))

@@ -8,6 +8,16 @@ websockets). One service serves several runs under their names (:func:`serve`); 
 is :class:`lstmkit.serve.Client`.
 """
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:      # what type checkers and IDEs read: each name from the module that defines it
+    from lstmkit.deploy.adapter import DeployAdapter
+    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.onnx_engine import OnnxRunner
+    from lstmkit.deploy.quantize import export_int8
+    from lstmkit.deploy.registry import adapter_for, supported_tasks
+    from lstmkit.deploy.server import create_app, serve
+    from lstmkit.deploy.streaming import Stream
 
 __all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "serve", "DeployAdapter",
            "adapter_for", "supported_tasks"]
@@ -18,19 +28,20 @@ _HOMES = {"DeployAdapter": "adapter", "export_onnx": "onnx", "OnnxRunner": "onnx
           "adapter_for": "registry", "supported_tasks": "registry", "Stream": "streaming"}
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# hidden from type checkers, which read the imports above (a module __getattr__ makes every name valid to
+# them, typed Any); create_app and serve are the server's own to them, with its parameters
+if not TYPE_CHECKING:
+    def __getattr__(name: str):
+        if name in _HOMES:
+            return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+    def create_app(*args, **kwargs):
+        """See :func:`lstmkit.deploy.server.create_app` (imported on use: needs the serve extra)."""
+        from lstmkit.deploy.server import create_app as _create_app
+        return _create_app(*args, **kwargs)
 
-def create_app(*args, **kwargs):
-    """See :func:`lstmkit.deploy.server.create_app` (imported on use: needs the serve extra)."""
-    from lstmkit.deploy.server import create_app as _create_app
-    return _create_app(*args, **kwargs)
-
-
-def serve(*args, **kwargs):
-    """See :func:`lstmkit.deploy.server.serve`."""
-    from lstmkit.deploy.server import serve as _serve
-    return _serve(*args, **kwargs)
+    def serve(*args, **kwargs):
+        """See :func:`lstmkit.deploy.server.serve`."""
+        from lstmkit.deploy.server import serve as _serve
+        return _serve(*args, **kwargs)

@@ -88,6 +88,7 @@ class OnnxRunner:
         return self._single
 
     def zero_state(self, batch: int) -> list[np.ndarray]:
+        """The graph's initial state for ``batch`` sequences: zeros, one ``[layers, batch, hidden]`` array per state input."""
         return [np.zeros((s[0], batch, s[2]), np.float32) for s in self._state_shapes]
 
     def _zeros(self, batch: int) -> list[np.ndarray]:

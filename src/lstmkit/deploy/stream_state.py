@@ -47,6 +47,12 @@ class SavedStreams:
     ``extra``, its slots by id (``_slots``) and its fast step (``_fast``, whose live state is turned
     back into arrays before saving)."""
 
+    def __repr__(self) -> str:
+        """The mode, the stream ids open and the bound on them: ``Stream(mode='state', streams=2)``."""
+        shown_window = f", window={self.window}" if self.mode == "window" else ""
+        bound = f", max_streams={self.max_streams}" if self.max_streams is not None else ""
+        return f"{type(self).__name__}(mode={self.mode!r}{shown_window}, streams={len(self._slots)}{bound})"
+
     def _header(self) -> dict[str, Any]:
         return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
                 "input_size": self.input_size, "state": list(self.state_names), "window": self.window,

@@ -55,7 +55,7 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
+__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
 
 MODES = ("auto", "state", "window")
 
@@ -84,6 +84,32 @@ class TorchCore:
             return out.numpy(), []
         y, *st = out
         return y.numpy(), [s.numpy() for s in st]
+
+
+class StepStream(Protocol):
+    """What every model's ``stream()`` gives (:class:`Stream`, a task's own: lm's ``LMStream``, speech's
+    ``SpeechStream``): one step per call, each stream id carrying its own state, which can be saved."""
+
+    def step(self, x_t: Any, id: str = "default") -> Any:
+        """Feed one observation (a task's own stream: one message) to stream ``id``; its answer."""
+
+    def reset(self, id: str | None = None) -> None:
+        """Forget stream ``id``, or every stream."""
+
+    def steps(self, id: str = "default") -> int:
+        """How many steps stream ``id`` has taken (0 for one not open)."""
+
+    def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """The streams' state as data (``ids``: only those)."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore streams from :meth:`state_dict`'s data."""
+
+    def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
+        """Write the streams' state to a ``.json`` file; returns its path."""
+
+    def restore(self, path: str | Path) -> None:
+        """Restore streams from a file :meth:`save` wrote."""
 
 
 class StreamExtra(Protocol):
@@ -297,9 +323,11 @@ class Stream(SavedStreams):
 
     @property
     def ids(self) -> list[str]:
+        """The ids of the streams open, in the order they were opened."""
         return list(self._slots)
 
     def steps(self, id: str = "default") -> int:
+        """How many steps stream ``id`` has taken (0 for one not open)."""
         slot = self._slots.get(stream_id(id))
         return slot.steps if slot else 0
 
@@ -358,7 +386,7 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
-               max_streams: int | None = None):
+               max_streams: int | None = None) -> StepStream:
     """The stream of any task's model: the task's own object (``adapter.open_stream(engine, run,
     max_streams)``, whose ``step(message, id)`` answers JSON) or a :class:`Stream` (:func:`make_stream`)."""
     max_streams = python_values({"max_streams": max_streams})["max_streams"]        # a grid's np.int64: an int

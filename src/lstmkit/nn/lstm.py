@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Literal, overload
 
 import torch
 import torch.nn.functional as F
@@ -126,6 +127,7 @@ class LSTM(FusedKernels, nn.Module):
         init_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
+        """The sizes, then the arguments that differ from their defaults (torch.nn.LSTM's repr)."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -181,6 +183,24 @@ class LSTM(FusedKernels, nn.Module):
         return lengths.long()
 
     # ---------------------------------------------------------------------------- forward
+    # what type checkers read: the gates come back only with record_gates=True, so
+    # ``out, (h, c) = lstm.forward(x)`` is two values to them as it is at run time
+    @overload
+    def forward(self, x: Tensor, state: State | None = None, lengths: Tensor | Sequence[int] | None = None,
+                record_gates: Literal[False] = False) -> tuple[Tensor, State]: ...
+
+    @overload
+    def forward(self, x: Tensor, state: State | None, lengths: Tensor | Sequence[int] | None,
+                record_gates: Literal[True]) -> tuple[Tensor, State, dict[str, Tensor]]: ...
+
+    @overload
+    def forward(self, x: Tensor, state: State | None = None, lengths: Tensor | Sequence[int] | None = None, *,
+                record_gates: Literal[True]) -> tuple[Tensor, State, dict[str, Tensor]]: ...
+
+    @overload
+    def forward(self, x: Tensor, state: State | None = None, lengths: Tensor | Sequence[int] | None = None,
+                record_gates: bool = False) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]: ...
+
     def forward(
         self,
         x: Tensor,
@@ -188,6 +208,9 @@ class LSTM(FusedKernels, nn.Module):
         lengths: Tensor | Sequence[int] | None = None,
         record_gates: bool = False,
     ) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]:
+        """``(out, (h_n, c_n))`` of the sequence ``x``, plus ``gates`` with ``record_gates=True``:
+        shapes in the class docstring (Inputs, Outputs). Raises ``ValueError`` for an input or
+        state of the wrong shape and for ``lengths`` outside [1, T]."""
         if fp32_under_autocast(x):
             with torch.autocast("cpu", enabled=False):
                 return self.forward(x.float(), float_state(state), lengths, record_gates)

@@ -88,6 +88,7 @@ class LSTMCell(nn.Module):
         init_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
+        """The sizes, and ``bias=False`` where so (torch.nn.LSTMCell's repr)."""
         s = f"{self.input_size}, {self.hidden_size}"
         return s if self.bias else s + ", bias=False"
 
@@ -106,6 +107,8 @@ class LSTMCell(nn.Module):
         return h, c
 
     def forward(self, x_t: Tensor, state: State | None = None) -> State:
+        """One step: ``x_t`` [B, I] and ``state`` ``(h, c)``, each [B, H] (zeros if omitted), give
+        the next ``(h, c)``. Raises ``ValueError`` for an input or state of the wrong shape."""
         h, c = self._prepare(x_t, state)
         return _VF.lstm_cell(
             x_t, (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh

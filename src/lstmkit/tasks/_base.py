@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import os
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
@@ -37,6 +38,9 @@ from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_K
                                     data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
+
+if TYPE_CHECKING:
+    from lstmkit.deploy.streaming import StepStream
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -65,11 +69,21 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         with caller_wording(python=True):          # a bad setting's hint names the keyword, not the CLI's flag
             self.config = self._resolve_config(config, overrides)
 
+    if TYPE_CHECKING:
+        # every task's estimator has these, each with its own arguments and answer: declared for type checkers
+        # only (never run), so that what lstmkit.load() returns, a RunEstimator, has them there too
+        def fit(self, *args: Any, **kwargs: Any) -> Self: ...
+        def predict(self, *args: Any, **kwargs: Any) -> Any: ...
+        def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
+        def score(self, *args: Any, **kwargs: Any) -> float: ...
+
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
         if cls.CONFIG is not None and "__init__" not in cls.__dict__:
             cls.__signature__ = estimator_signature(cls)
-            cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + parameters_doc(cls)
+            # cleaned first: the class's lines are indented, the section's are not, and help() would
+            # show the description indented under its first line
+            cls.__doc__ = inspect.cleandoc(cls.__doc__ or "") + "\n\n" + parameters_doc(cls)
 
     # -- hyper-parameters -----------------------------------------------------------------------
     @classmethod
@@ -115,11 +129,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return flatten_config(config)
 
     @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> "RunEstimator":
+    def _from_config(cls, config: dict[str, Any]) -> Self:
         return cls(**cls._params_from_config(config))
 
     @classmethod
-    def _restored(cls, meta: dict[str, Any]) -> "RunEstimator":
+    def _restored(cls, meta: dict[str, Any]) -> Self:
         """The start of ``load()``: an estimator with the run's config (less its ``progress``: the
         training session's display, ``off`` in a script, is not a later session's) and data summary."""
         est = cls._from_config(meta["config"])
@@ -198,7 +212,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
                         plots: Callable[[Path], None] | None = None,
                         evidence: Callable[[Any], dict[str, Any]] | None = None, data: dict[str, Any] | None = None,
-                        tables: dict[str, Any] | None = None):
+                        tables: dict[str, Any] | None = None) -> Self:
         """Train ``self.net_`` the one way every task does, after its data and network are ready.
 
         1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
@@ -379,7 +393,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.deploy.quantize import export_int8
         return export_int8(run, out, data=data)
 
-    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
+    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> StepStream:
         """A stream over this model, one step per call: ``s.step(x, id)``, ``reset``,
         ``state_dict``/``load_state_dict``, ``save``/``restore`` where the task has them.
 
@@ -445,7 +459,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """JSON files beside the weights (vocabularies, scalers); none by default."""
 
     @classmethod
-    def load(cls, path: str | Path):
+    def load(cls, path: str | Path) -> Self:
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 on the CPU whatever torch's default dtype and device."""

@@ -50,6 +50,11 @@ def test_word_scorer_interface(word_lm):
     assert sc.score(s, "dog") == pytest.approx(float(sc.log_probs(s)[sc.vocab.index("dog")]))
 
 
+def test_repr_names_the_level_and_the_vocabulary_size(word_lm):
+    sc = word_lm.scorer()                  # was <lstmkit.tasks.lm.scorer.LMScorer object at 0x...>
+    assert repr(sc) == f"LMScorer(level='word', vocab={len(sc.vocab)})"
+
+
 def test_scorer_caches_states_and_log_probs(word_lm, monkeypatch):
     sc = word_lm.scorer()
     s = sc.advance(sc.initial(), "the")

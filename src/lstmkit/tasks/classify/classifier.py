@@ -7,7 +7,7 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Self
 
 import numpy as np
 import torch
@@ -31,6 +31,11 @@ from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
+if TYPE_CHECKING:
+    from lstmkit.deploy.streaming import Stream
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+
 __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
@@ -51,6 +56,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     TASK = TASK
     CONFIG = ClassifyConfig
+
+    if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
+        def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
+
     _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
     kind = ""                               # "text" | "series"
     _ESTIMATOR_TYPE = "classifier"          # for scikit-learn: cross_val_score stratifies, scores accuracy
@@ -102,7 +111,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, y=None, *, sample_weight=None, val_data=None, test_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any):
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> Self:
         """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
 
         ``sample_weight`` (one weight per labelled row of ``data``, as scikit-learn's ``fit`` takes it)
@@ -264,12 +273,13 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None, *,
-               y=None, sample_weight=None):
+               y=None, sample_weight=None) -> TextClassifier | SequenceClassifier:
         """Continue an interrupted run from its last checkpoint (same config, same data files; a file
         given is checked to hold the data the run recorded: the run and its data moved; ``init_from``:
         where the language model it started from is now, checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
-        and its ``sample_weight``, checked to be the same."""
+        and its ``sample_weight``, checked to be the same. Returns the fitted classifier of the class
+        that wrote the run, as :func:`~lstmkit.tasks.classify.load_classifier` does."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
             est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
@@ -372,7 +382,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                f"load it with {other}.load")
 
     @classmethod
-    def _restored(cls, meta: dict[str, Any]) -> "Classifier":
+    def _restored(cls, meta: dict[str, Any]) -> Self:
         est = super()._restored(meta)
         est.class_names_ = list(meta["classes"])
         est.majority_ = meta.get("majority")

@@ -11,7 +11,7 @@ import copy
 import numbers
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from lstmkit.tasks.forecast.integer_times import period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.windows import min_points, split_panel
+
+if TYPE_CHECKING:
+    from lstmkit.deploy.streaming import Stream
 
 __all__ = ["Forecaster"]
 
@@ -76,10 +79,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
+    # columns named as fit names them (_build_config): a DataFrame's integer columns, a time of two columns
+    _PARAMETER_TYPES = {"target": "list[str] | str | int", "features": "list[str] | str | int",
+                        "time": "str | int | list[str] | None", "id": "str | int | None"}
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
     # scoring recorded the choice, and its resume chooses again
     _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine"}
+
+    if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
+        def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:

@@ -81,6 +81,8 @@ class DeploySurface:
         return None
 
     def check_deployable(self, what: str) -> None:
+        """Refuse ``what`` (``export``, ``stream``, ``update``, ...) with an LstmkitError naming why
+        when this run cannot be deployed so (:meth:`deploy_problem`); returns None when it can."""
         use = "stream" if what.startswith("stream") else "update" if what.startswith("update") else "export"
         problem = self.deploy_problem(use)
         if problem is None:

@@ -14,7 +14,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import pandas as pd
 import torch
@@ -37,6 +37,9 @@ from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, ext
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
+
+if TYPE_CHECKING:
+    from lstmkit.tasks.lm.stream import LMStream
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE", "MAX_SAMPLE"]
 
@@ -79,6 +82,9 @@ class LanguageModel(RunEstimator):
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # texts, one per line
     CONFIG = LMConfig
+
+    if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
+        def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> LMStream: ...
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):

@@ -71,6 +71,10 @@ class _CachingScorer(ABC):
         self._index = {t: k for k, t in enumerate(self.vocab)}
         self._ids_t = torch.tensor(self.ids)
 
+    def __repr__(self) -> str:
+        """The tokenizer's level and the size of ``vocab``: ``LMScorer(level='char', vocab=42)``."""
+        return f"{type(self).__name__}(level={self.level!r}, vocab={len(self.vocab)})"
+
     # -- the interface ------------------------------------------------------------------
     def initial(self) -> ScorerState:
         """The state after ``<bos>`` (the same object every call, so its cache is shared)."""

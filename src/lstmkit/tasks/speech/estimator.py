@@ -12,7 +12,7 @@ import time as _time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
@@ -43,6 +43,9 @@ from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, 
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 
+if TYPE_CHECKING:
+    from lstmkit.tasks.speech.stream import SpeechStream
+
 __all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR"]
 
 TASK = "speech"
@@ -71,6 +74,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     TASK = TASK
     CONFIG = SpeechConfig
+
+    if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
+        def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> SpeechStream: ...
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:
@@ -389,11 +395,13 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     # -- internals: data -------------------------------------------------------------------
     @property
     def spec_(self) -> FeatureSpec:
+        """The fitted model's audio features (rate, kind, mel bands, window and hop), as it reads every clip."""
         c = self.config_
         return FeatureSpec(c.sample_rate, c.features, c.n_mels, c.n_mfcc, c.win_ms, c.hop_ms)
 
     @property
     def min_frames_(self) -> int:
+        """The fewest feature frames a clip must have for the fitted model's subsampling to leave one."""
         return receptive_field(self.config_.subsample) if self.config_.subsample else 1
 
     def _out_frames(self, frames: int) -> int:

@@ -119,6 +119,11 @@ class SpeechStream:
         self._live: dict[str, _Live] = {}
         self.max_streams = max_streams           # bound on open stream ids (None: unbounded)
 
+    def __repr__(self) -> str:
+        """The engine, the stream ids open and the bound on them: ``SpeechStream(engine='torch', streams=1)``."""
+        bound = f", max_streams={self.max_streams}" if self.max_streams is not None else ""
+        return f"{type(self).__name__}(engine={self.engine!r}, streams={len(self._live)}{bound})"
+
     # -- the stream -------------------------------------------------------------------------
     def _fresh(self, rate: int | None = None) -> _Live:
         return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)],
