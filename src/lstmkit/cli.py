@@ -10,10 +10,12 @@ name and imported when run (:func:`_mount_lazily`).
 """
 from __future__ import annotations
 
+import codecs
 import importlib
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -178,8 +180,49 @@ def _std_streams() -> None:
         setattr(sys, name, stream)
 
 
+_STDOUT_ERRORS = "lstmkit.stdout"     # the error handler standard output is given (_stdout_writes_any_text)
+_ESCAPED: list[str] = []              # the first character standard output's encoding had no byte for
+
+
+def _escape_unwritable(e: UnicodeError) -> tuple[str | bytes, int]:
+    """Standard output's encoding error handler: a path's bytes that are not UTF-8 (held as lone
+    surrogates) written back as they were given; a character the encoding lacks as a Python
+    escape (``\\u2014``), said once on standard error."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    if all("\udc80" <= c <= "\udcff" for c in e.object[e.start:e.end]):
+        return codecs.lookup_error("surrogateescape")(e)
+    if not _ESCAPED:
+        char = e.object[e.start]
+        _ESCAPED.append(char)
+        encoding = getattr(sys.stdout, "encoding", None) or e.encoding     # cp1252's codec calls itself charmap
+        print(f"warning: standard output's encoding ({encoding}) has no U+{ord(char):04X} {unicodedata.name(char, '')}"
+              f": written as {char.encode('ascii', 'backslashreplace').decode()}, as every such character; set "
+              f"PYTHONIOENCODING=utf-8 (or PYTHONUTF8=1) to write them as they are", file=sys.stderr, flush=True)
+    return codecs.backslashreplace_errors(e)
+
+
+codecs.register_error(_STDOUT_ERRORS, _escape_unwritable)
+
+
+def _stdout_writes_any_text() -> None:
+    """Standard output in an encoding without a character to write (PYTHONIOENCODING=ascii, a
+    Windows console's cp1252 redirected to a file, a C locale) writes it as a Python escape and
+    says so once, as Python's own standard error does: the doctor's ``—`` after ``lm train``, a
+    help text's ``…``, compare's table and a translation in Chinese were each a UnicodeEncodeError
+    traceback (after the training, for the report)."""
+    _ESCAPED.clear()
+    stdout = sys.stdout
+    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+        try:
+            stdout.reconfigure(errors=_STDOUT_ERRORS)
+        except (OSError, ValueError):       # a stream that cannot change it: left as it is
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
+    _stdout_writes_any_text()
     _SAID.clear()
     with warnings.catch_warnings(), caller_wording(python=False):    # hints name flags, in the estimators it calls too
         warnings.showwarning = _one_line_warning
