@@ -23,6 +23,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import literal_help
+from lstmkit.cli_train import reader_may_leave
 from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
 from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
@@ -94,7 +95,8 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
          epochs: int = typer.Option(100, help="Maximum epochs (early stopping ends sooner).")):
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
     from lstmkit.tasks.forecast.demo import run_demo
-    forecast_report(run_demo(out=out, max_epochs=epochs))
+    with reader_may_leave():
+        forecast_report(run_demo(out=out, max_epochs=epochs))
 
 
 @app.command(name="doctor")
@@ -128,8 +130,10 @@ def tune_cmd(
 ):
     """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
     from lstmkit.tune import tune_command
-    tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
-                 timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed, device=device)
+    with reader_may_leave():           # `| head -1` stopped the study at its second trial, without best.yaml
+        tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
+                     timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed,
+                     device=device)
 
 
 def _task_of(run_dir: Path | None) -> str:
