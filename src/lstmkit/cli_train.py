@@ -141,16 +141,17 @@ class _ReaderMayLeave:
 
 @contextlib.contextmanager
 def reader_may_leave():
-    """Around a command whose work is its files (train, tune, compare, backtest, update): a reader
-    of its standard output that leaves (``| head -3``) does not stop the work (:class:`_ReaderMayLeave`).
-    Not around one whose work is its standard output (predict, transcribe): that one stops, as Unix
-    tools do."""
-    real = sys.stdout
-    sys.stdout = _ReaderMayLeave(real)
+    """Around a command whose work is its files (train, tune, compare, backtest, demo): a reader of
+    its standard output or error that leaves (``| head -3``, ``2>&1 | head -3``) does not stop the
+    work (:class:`_ReaderMayLeave`); standard error's: a warning after the reader left ended training
+    with exit 1 and the run unfinished. Not around one whose work is its standard output (predict,
+    transcribe): that one stops, as Unix tools do."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(out), _ReaderMayLeave(err)
     try:
         yield
     finally:
-        sys.stdout = real
+        sys.stdout, sys.stderr = out, err
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:

@@ -212,12 +212,27 @@ def test_a_reader_that_leaves_does_not_stop_training(tmp_path, capsys, csv, monk
     assert json.loads((_run_folder(tmp_path / "runs") / "lstmkit.json").read_text())["status"] == "finished"
 
 
-def _reader_gone(monkeypatch) -> None:
-    """Standard output a pipe whose reader has left (`| head -1`): writing raises BrokenPipeError."""
+def _reader_gone(monkeypatch, *streams: str) -> None:
+    """Standard output (and ``streams``) a pipe whose reader has left (`| head -1`, `2>&1 | head -1`):
+    writing raises BrokenPipeError."""
     import io
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(open(write_end, "wb"), line_buffering=True))
+    for name in ("stdout", *streams):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        monkeypatch.setattr(f"sys.{name}", io.TextIOWrapper(open(write_end, "wb"), line_buffering=True))
+
+
+def test_a_reader_of_standard_error_too_that_leaves_does_not_stop_training(tmp_path, capsys, monkeypatch):
+    """`train … 2>&1 | head -1`: a warning written after the reader left ended training with exit 1,
+    no word and the run unfinished (status training)."""
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    (tmp_path / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    _reader_gone(monkeypatch, "stderr")                 # its validation part repeats training texts: a warning
+    code, _, _ = run_cli(["classify", "train", "--data", tmp_path / "reviews.csv", "--hidden-size", "4", "--embed-dim",
+                          "4", "--min-freq", "1", "--epochs", "2", "--progress", "log", "--no-tensorboard", "--device",
+                          "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 0
+    assert json.loads((_run_folder(tmp_path / "runs") / "lstmkit.json").read_text())["status"] == "finished"
 
 
 def test_a_reader_that_leaves_does_not_stop_a_study(tmp_path, capsys, csv, monkeypatch):
