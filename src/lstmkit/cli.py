@@ -10,10 +10,12 @@ name and imported when run (:func:`_mount_lazily`).
 """
 from __future__ import annotations
 
+import codecs
 import importlib
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -21,6 +23,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import literal_help
+from lstmkit.cli_train import reader_may_leave
 from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
 from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
@@ -92,7 +95,8 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
          epochs: int = typer.Option(100, help="Maximum epochs (early stopping ends sooner).")):
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
     from lstmkit.tasks.forecast.demo import run_demo
-    forecast_report(run_demo(out=out, max_epochs=epochs))
+    with reader_may_leave():
+        forecast_report(run_demo(out=out, max_epochs=epochs))
 
 
 @app.command(name="doctor")
@@ -126,8 +130,10 @@ def tune_cmd(
 ):
     """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
     from lstmkit.tune import tune_command
-    tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
-                 timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed, device=device)
+    with reader_may_leave():           # `| head -1` stopped the study at its second trial, without best.yaml
+        tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
+                     timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed,
+                     device=device)
 
 
 def _task_of(run_dir: Path | None) -> str:
@@ -178,8 +184,49 @@ def _std_streams() -> None:
         setattr(sys, name, stream)
 
 
+_STDOUT_ERRORS = "lstmkit.stdout"     # the error handler standard output is given (_stdout_writes_any_text)
+_ESCAPED: list[str] = []              # the first character standard output's encoding had no byte for
+
+
+def _escape_unwritable(e: UnicodeError) -> tuple[str | bytes, int]:
+    """Standard output's encoding error handler: a path's bytes that are not UTF-8 (held as lone
+    surrogates) written back as they were given; a character the encoding lacks as a Python
+    escape (``\\u2014``), said once on standard error."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    if all("\udc80" <= c <= "\udcff" for c in e.object[e.start:e.end]):
+        return codecs.lookup_error("surrogateescape")(e)
+    if not _ESCAPED:
+        char = e.object[e.start]
+        _ESCAPED.append(char)
+        encoding = getattr(sys.stdout, "encoding", None) or e.encoding     # cp1252's codec calls itself charmap
+        print(f"warning: standard output's encoding ({encoding}) has no U+{ord(char):04X} {unicodedata.name(char, '')}"
+              f": written as {char.encode('ascii', 'backslashreplace').decode()}, as every such character; set "
+              f"PYTHONIOENCODING=utf-8 (or PYTHONUTF8=1) to write them as they are", file=sys.stderr, flush=True)
+    return codecs.backslashreplace_errors(e)
+
+
+codecs.register_error(_STDOUT_ERRORS, _escape_unwritable)
+
+
+def _stdout_writes_any_text() -> None:
+    """Standard output in an encoding without a character to write (PYTHONIOENCODING=ascii, a
+    Windows console's cp1252 redirected to a file, a C locale) writes it as a Python escape and
+    says so once, as Python's own standard error does: the doctor's ``—`` after ``lm train``, a
+    help text's ``…``, compare's table and a translation in Chinese were each a UnicodeEncodeError
+    traceback (after the training, for the report)."""
+    _ESCAPED.clear()
+    stdout = sys.stdout
+    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+        try:
+            stdout.reconfigure(errors=_STDOUT_ERRORS)
+        except (OSError, ValueError):       # a stream that cannot change it: left as it is
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
+    _stdout_writes_any_text()
     _SAID.clear()
     with warnings.catch_warnings(), caller_wording(python=False):    # hints name flags, in the estimators it calls too
         warnings.showwarning = _one_line_warning

@@ -25,7 +25,7 @@ from lstmkit.config import TrainConfig, flag, flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 
-__all__ = ["add_train_command", "check_resume_flags", "echo_run_end", "task_app"]
+__all__ = ["add_train_command", "check_resume_flags", "echo_run_end", "reader_may_leave", "task_app"]
 
 
 def task_app(help: str) -> typer.Typer:
@@ -79,7 +79,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                     and (Path(resume) / META_FILE).is_file()):
                 raise LstmkitError(f"--out does not apply with --resume: {resume} is continued where it is, "
                                    f"not in {out}", "drop --out to resume, or start a new run without --resume")
-            with _reader_may_leave():
+            with reader_may_leave():
                 report(resume_run(cls, resume, given_str, flags))
             return
         if config is not None:
@@ -97,7 +97,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                                "is the validation part", "drop --val-frac (or the validation file)")
         if check is not None:
             check(flatten_config(flags), settings)
-        with _reader_may_leave():
+        with reader_may_leave():
             report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
@@ -140,13 +140,18 @@ class _ReaderMayLeave:
 
 
 @contextlib.contextmanager
-def _reader_may_leave():
-    real = sys.stdout
-    sys.stdout = _ReaderMayLeave(real)
+def reader_may_leave():
+    """Around a command whose work is its files (train, tune, compare, backtest, demo): a reader of
+    its standard output or error that leaves (``| head -3``, ``2>&1 | head -3``) does not stop the
+    work (:class:`_ReaderMayLeave`); standard error's: a warning after the reader left ended training
+    with exit 1 and the run unfinished. Not around one whose work is its standard output (predict,
+    transcribe): that one stops, as Unix tools do."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(out), _ReaderMayLeave(err)
     try:
         yield
     finally:
-        sys.stdout = real
+        sys.stdout, sys.stderr = out, err
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import typer
 
+from lstmkit.cli_train import reader_may_leave
 from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
@@ -366,8 +367,9 @@ def compare_command(
         raise LstmkitError("no data given", "pass --data FILE")
     _check_task_options(task, {k: v for k, v in options.items() if v is not None})
     try:
-        compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
-                log=typer.echo, **{k: v for k, v in options.items() if v is not None})
+        with reader_may_leave():          # `| head -1` stopped it after the first model, nothing written
+            compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
+                    log=typer.echo, **{k: v for k, v in options.items() if v is not None})
     except KeyboardInterrupt as e:        # one line saying what was lost (typer would drop the message)
         print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
         sys.exit(130)

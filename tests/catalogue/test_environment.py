@@ -212,6 +212,65 @@ def test_a_reader_that_leaves_does_not_stop_training(tmp_path, capsys, csv, monk
     assert json.loads((_run_folder(tmp_path / "runs") / "lstmkit.json").read_text())["status"] == "finished"
 
 
+def _reader_gone(monkeypatch, *streams: str) -> None:
+    """Standard output (and ``streams``) a pipe whose reader has left (`| head -1`, `2>&1 | head -1`):
+    writing raises BrokenPipeError."""
+    import io
+    for name in ("stdout", *streams):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        monkeypatch.setattr(f"sys.{name}", io.TextIOWrapper(open(write_end, "wb"), line_buffering=True))
+
+
+def test_a_reader_of_standard_error_too_that_leaves_does_not_stop_training(tmp_path, capsys, monkeypatch):
+    """`train … 2>&1 | head -1`: a warning written after the reader left ended training with exit 1,
+    no word and the run unfinished (status training)."""
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    (tmp_path / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    _reader_gone(monkeypatch, "stderr")                 # its validation part repeats training texts: a warning
+    code, _, _ = run_cli(["classify", "train", "--data", tmp_path / "reviews.csv", "--hidden-size", "4", "--embed-dim",
+                          "4", "--min-freq", "1", "--epochs", "2", "--progress", "log", "--no-tensorboard", "--device",
+                          "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 0
+    assert json.loads((_run_folder(tmp_path / "runs") / "lstmkit.json").read_text())["status"] == "finished"
+
+
+def test_a_reader_that_leaves_does_not_stop_a_study(tmp_path, capsys, csv, monkeypatch):
+    """`tune … | head -1` ended the study at its first trial's line: exit 1, no word, no best.yaml."""
+    (tmp_path / "space.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\n")
+    (tmp_path / "base.yaml").write_text("lookback: 12\nnum_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  doctor: false\n")
+    _reader_gone(monkeypatch)
+    code, _, err = run_cli(["tune", "forecast", "--data", csv, "--target", "y", "--time", "time", "--config",
+                            tmp_path / "base.yaml", "--space", tmp_path / "space.yaml", "--trials", "2", "--epochs", "1",
+                            "--seed", "0", "--out", tmp_path / "tune"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert (tmp_path / "tune" / "best.yaml").is_file()
+    assert len((tmp_path / "tune" / "trials.csv").read_text().splitlines()) == 3          # a header, 2 trials
+
+
+def test_a_reader_that_leaves_does_not_stop_a_comparison(tmp_path, capsys, csv, monkeypatch):
+    """`compare … | head -1` ended it after the first model: exit 1, no word, nothing written."""
+    _reader_gone(monkeypatch)
+    code, _, err = run_cli(["compare", "--data", csv, "--target", "y", "--time", "time", "--lookback", "12",
+                            "--models", "lstm,gru", "--seeds", "1", "--epochs", "1", "--ensemble", "1", "--hidden-size",
+                            "4", "--layers", "1", "--device", "cpu", "--out", tmp_path / "cmp"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    (folder,) = (tmp_path / "cmp").iterdir()
+    assert {"lstm", "gru"} <= set((folder / "compare.md").read_text().split())
+
+
+def test_a_reader_that_leaves_does_not_stop_a_backtest(tmp_path, capsys, csv, monkeypatch):
+    """`backtest --refit … | head -1` ended at the first fold's second epoch line: exit 1, no word, no backtest.csv."""
+    (tmp_path / "bt.yaml").write_text("target: y\ntime: time\nlookback: 12\nhidden_size: 4\nnum_layers: 1\nensemble: 1\n"
+                                      "train:\n  max_epochs: 2\n  progress: log\n  device: cpu\n  doctor: false\n"
+                                      "  tensorboard: false\n")
+    _reader_gone(monkeypatch)
+    code, _, err = run_cli(["forecast", "backtest", "--config", tmp_path / "bt.yaml", "--data", csv, "--folds", "2",
+                            "--refit", "--out", tmp_path / "bt"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert (tmp_path / "bt" / "backtest.csv").is_file()
+
+
 def test_a_run_another_process_is_training_is_neither_loaded_nor_resumed(tmp_path, capsys, csv, monkeypatch):
     """`predict` while `train` still writes the run said "continue it with --resume", and that
     resume trained the same run twice at once; both wait now (exit 1), and the resume goes on later."""

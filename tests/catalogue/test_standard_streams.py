@@ -1,6 +1,11 @@
 """The catalogue's environment cases for standard input, output and error: a stream the shell
 closed (``<&-``, ``2>&-``) or bytes on standard input outside the run's encoding. One error line
 (or the right answer), never a traceback, and never an error line in the data on standard output."""
+import io
+import os
+import subprocess
+import sys
+
 import pytest
 
 from catalogue_helpers import check, train_once
@@ -53,3 +58,71 @@ def test_standard_input_is_read_in_the_runs_encoding(runs, tmp_path, capsys, mon
     code_utf8, out_utf8, _ = run_cli(["classify", "predict", "--run", classify, "--data", "-"], capsys,
                                      stdin="très bon film\n", monkeypatch=monkeypatch)
     assert code == code_utf8 == 0 and out == out_utf8, err           # --encoding was ignored: 'tr\udce8s'
+
+
+# standard output in an encoding without every character: PYTHONIOENCODING=ascii, a Windows console's
+# cp1252 redirected to a file. Each such character is written as a Python escape, said once on stderr.
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lm")
+    (d / "lm.txt").write_text("the dog runs . a cat sleeps .\n" * 20)
+    return train_once(["lm", "train", "--data", "{d}/lm.txt", "--level", "char", "--embed-dim", "4", "--hidden-size",
+                       "4", "--epochs", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu",
+                       "--out", "{out}"], d, d / "runs")
+
+
+def _stdout_in(encoding: str, monkeypatch) -> io.BytesIO:
+    """Standard output as Python opens it in ``encoding`` (strict); returns the bytes it receives."""
+    raw = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding=encoding, write_through=True))
+    return raw
+
+
+def _one_escape_warning(err: str, encoding: str) -> None:
+    said = [line for line in err.splitlines() if "standard output's encoding" in line]
+    assert len(said) == 1 and said[0].startswith(f"warning: standard output's encoding ({encoding})"), err
+    assert "PYTHONIOENCODING=utf-8" in said[0] and "Traceback" not in err, err
+
+
+def test_a_training_report_in_ascii_writes_its_dash_escaped(tmp_path, capsys, monkeypatch):
+    """lm train's doctor line (``—``) was a UnicodeEncodeError traceback once the model was trained."""
+    (tmp_path / "lm.txt").write_text("the dog runs . a cat sleeps .\n" * 20)
+    raw = _stdout_in("ascii", monkeypatch)
+    code, _, err = run_cli(["lm", "train", "--data", tmp_path / "lm.txt", "--level", "char", "--embed-dim", "4",
+                            "--hidden-size", "4", "--epochs", "1", "--progress", "log", "--no-tensorboard",
+                            "--device", "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    doctor = next(line for line in raw.getvalue().splitlines() if line.startswith(b"doctor: "))
+    assert b" \\u2014 not enough to judge" in doctor
+    _one_escape_warning(err, "ascii")
+
+
+def test_a_sample_in_cp1252_writes_what_cp1252_lacks_escaped(lm, capsys, monkeypatch):
+    raw = _stdout_in("cp1252", monkeypatch)
+    code, _, err = run_cli(["lm", "sample", "--run", lm, "--prefix", "好 café", "--n", "3", "--seed", "1"], capsys)
+    assert code == 0, err
+    assert raw.getvalue().startswith("\\u597d café".encode("cp1252")), raw.getvalue()     # é is cp1252's
+    _one_escape_warning(err, "cp1252")
+
+
+def test_help_in_ascii_is_written(tmp_path):
+    """typer's help (rich) held '…': a traceback under PYTHONIOENCODING=ascii."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "100"}
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "lm", "train", "--help"], capture_output=True, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.isascii() and b"Usage: lstmkit lm train" in proc.stdout and b"\\u2026" in proc.stdout
+    _one_escape_warning(proc.stderr.decode(), "ascii")
+
+
+def test_a_path_not_utf8_is_written_as_its_bytes_under_pythonioencoding_utf8(runs, tmp_path, capsys, monkeypatch):
+    """PYTHONIOENCODING=utf-8 (strict: what the warning above advises) and an --out folder whose name is
+    not UTF-8: 'wrote ... to' was a UnicodeEncodeError traceback, the table already written."""
+    d, classify, _ = runs
+    folder = tmp_path / "caf\udce9"                 # b"caf\xe9": a Latin-1 name, as Python holds it
+    folder.mkdir()
+    raw = _stdout_in("utf-8", monkeypatch)
+    code, _, err = run_cli(["classify", "predict", "--run", classify, "--data", d / "reviews.csv",
+                            "--out", folder / "p.csv"], capsys)
+    assert code == 0 and err == "", err
+    assert raw.getvalue() == b"wrote 40 rows to " + os.fsencode(folder / "p.csv") + b"\n"

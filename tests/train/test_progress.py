@@ -13,6 +13,12 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.fixture(autouse=True)
+def _a_terminal_that_redraws(monkeypatch):
+    """A terminal here is one that can redraw a line, whatever TERM the tests run under (a CI's may be dumb)."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
 def _live_threads() -> list:
     """rich's refresh threads still running a second after being told to stop (a bar never stopped
     refreshes until the process ends)."""
@@ -67,3 +73,18 @@ def test_ctrl_c_mid_job_stops_the_bar():
 def test_a_bad_mode_is_named():
     with pytest.raises(ValueError, match="progress must be"):
         list(track(range(2), 2, "x", "loud"))
+
+
+@pytest.mark.parametrize("term", ["dumb", "unknown"])
+def test_a_dumb_terminal_gets_log_lines_not_a_bar(term, monkeypatch):
+    """TERM=dumb (Emacs' shell, some CI consoles): rich draws a bar only when it stops, so a job showed
+    nothing while it ran (a transient bar: nothing at all), and a training nothing until its end."""
+    from lstmkit.train.callbacks import ProgressDisplay
+    monkeypatch.setenv("TERM", term)
+    out = Terminal()
+    list(track(range(4), 4, "decoding", stream=out, every=0))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("decoding: 1/4 batches"), out.getvalue()
+    assert ProgressDisplay("auto", stream=Terminal()).mode == "log"
+    monkeypatch.setenv("TERM", "xterm")
+    assert ProgressDisplay("auto", stream=Terminal()).mode == "bar"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.runs import atomic_write
+from lstmkit.train.progress import shows_a_bar
 
 __all__ = ["Callback", "EarlyStopping", "ProgressDisplay", "HistoryCSV", "TensorBoardLogger"]
 
@@ -64,7 +65,8 @@ def _fmt(v: float | None) -> str:
 class ProgressDisplay(Callback):
     """A live bar (epoch, loss, val loss, lr, ETA) on a terminal; one log line per epoch elsewhere.
 
-    ``mode``: ``auto`` picks ``bar`` when stdout is a terminal, else ``log``; ``off`` prints nothing.
+    ``mode``: ``auto`` picks ``bar`` when stdout is a terminal that can redraw a line, else ``log``
+    (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing.
     """
 
     def __init__(self, mode: str = "auto", stream=None):
@@ -72,7 +74,7 @@ class ProgressDisplay(Callback):
             raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
         self.stream = stream or sys.stdout
         if mode == "auto":
-            mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "log"
+            mode = "bar" if shows_a_bar(self.stream) else "log"
         self.mode = mode
         self._bar = None
         self._last_refresh = 0.0

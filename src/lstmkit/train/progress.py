@@ -7,7 +7,8 @@ error (standard output carries the job's results: a CSV, transcripts):
   finished command prints only its results); stopped cleanly on Ctrl-C;
 * ``log``: a line every ``every`` seconds (``translating: 400/1000 batches, 12s, ETA 18s``), so a
   job run under nohup or a scheduler shows it is alive while a quick one prints nothing;
-* ``auto`` (the default): ``bar`` when standard error is a terminal, else ``log``; ``off``: nothing.
+* ``auto`` (the default): ``bar`` when standard error is a terminal that can redraw a line, else
+  ``log`` (:func:`shows_a_bar`); ``off``: nothing.
 
 A job of one batch (a served request, a single sentence) shows nothing in any mode.
 
@@ -15,11 +16,12 @@ Training's own display is :class:`lstmkit.train.callbacks.ProgressDisplay` (the 
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Iterable, Iterator, TypeVar
 
-__all__ = ["track", "LOG_EVERY_S"]
+__all__ = ["track", "shows_a_bar", "LOG_EVERY_S"]
 
 T = TypeVar("T")
 
@@ -33,13 +35,24 @@ def track(items: Iterable[T], total: int | None, what: str, mode: str = "auto", 
         raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
     stream = sys.stderr if stream is None else stream
     if mode == "auto":
-        mode = "bar" if getattr(stream, "isatty", lambda: False)() else "log"
+        mode = "bar" if shows_a_bar(stream) else "log"
     if mode == "off" or (total is not None and total <= 1):     # one batch (a served request): nothing to show
         yield from items
     elif mode == "bar":
         yield from _bar(items, total, what, stream, unit)
     else:
         yield from _log(items, total, what, stream, unit, LOG_EVERY_S if every is None else every)
+
+
+def shows_a_bar(stream) -> bool:
+    """``auto``'s choice for ``stream``: a live bar on a terminal, log lines elsewhere (a pipe, a file,
+    ``nohup``, a scheduler's log) and on a terminal that cannot redraw a line (``TERM=dumb``: Emacs'
+    shell, some CI consoles), where rich draws a bar only when it stops: a training showed nothing
+    until its end, a transient bar nothing at all. Not rich's own ``is_terminal``: it takes
+    ``FORCE_COLOR`` (set in CI for colours) as a terminal, and a bar would redraw into the log."""
+    if not getattr(stream, "isatty", lambda: False)():
+        return False
+    return os.environ.get("TERM", "").lower() not in {"dumb", "unknown"}      # rich's dumb terminals
 
 
 def _bar(items, total, what, stream, unit) -> Iterator:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_train import add_train_command, echo_run_end, task_app
+from lstmkit.cli_train import add_train_command, echo_run_end, reader_may_leave, task_app
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
@@ -118,7 +118,7 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     import contextlib
     # --json: standard output is the JSON alone; the fold models' epoch lines go to standard error
     try:
-        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        with reader_may_leave(), contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
             result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
                                   log=lambda message: typer.echo(message, err=True))
     except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
