@@ -134,11 +134,18 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
 
 def baseline_remedies(est, panel) -> list[str]:
     """What to try when the model loses to a naive forecast, most likely first: seasonal adjustment,
-    log targets, a longer lookback, more data per parameter (each one only where it applies)."""
+    log targets, a longer lookback, more data per parameter (each one only where it applies). Seasonal
+    adjustment or log targets that the data measured unlikely (a weak season, an additive swing) come last."""
     cfg, m = est.config_, est.season_
-    out = []
+    out, weak = [], None
     if not cfg.deseason and m > 1:
-        out.append(f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)")
+        adjust = f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)"
+        chosen = (getattr(est, "auto_", None) or {}).get("deseason", {})
+        if chosen.get("value") == 0 and str(chosen.get("why", "")).startswith("weak season"):
+            weak = adjust.replace(")", f"; this series' season measured weak, {chosen['why'].split(': ', 1)[-1]}, so "
+                                           "less likely)", 1)
+        else:
+            out.append(adjust)
     values = panel.values[np.isfinite(panel.values)]
     log = None
     if not cfg.log and values.size and values.min() > 0:
@@ -158,6 +165,8 @@ def baseline_remedies(est, panel) -> list[str]:
                    f"{params:,} parameters)")
     if log:                                # measured additive: the last thing to try
         out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))
+    if weak:                               # measured weak: a season was looked for and not found
+        out.append(weak)
     return out
 
 
