@@ -496,3 +496,25 @@ def test_a_pyarrow_array_or_chunked_array_reads_as_its_series():
         got = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(data)
         assert got.config_.target == ["y"]
         pd.testing.assert_frame_equal(got.predict(values), Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(values).predict(values))
+
+
+def test_mape_of_intermittent_demand_says_it_left_out_the_zero_actuals(tmp_path):
+    """Intermittent demand (about 80 % zeros): MAPE scored the few non-zero test points, and the table
+    showed its number as if it were every point's percentage error, without a word."""
+    import warnings
+    rng = np.random.default_rng(1)
+    df = sine_frame().assign(y=np.where(rng.random(480) < 0.2, rng.poisson(4, 480) + 1, 0).astype(float))
+    with pytest.warns(UserWarning, match="MAPE leaves out the"):          # train's test metrics say it too
+        est, _ = _fit(tmp_path, frame=df, horizon=3)
+    zeros = int((est.test_forecasts(df)["actual"] == 0).sum())
+    assert 100 < zeros < 210
+    with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {zeros} of 210 test points whose actual value is 0 "
+                                         rf"\(a percentage of 0 is undefined\): it is the mean over the other "
+                                         rf"{210 - zeros}; compare MAE, sMAPE or MASE$"):
+        m = est.evaluate(df)
+    assert np.isfinite(m["lstm"]["MAPE"])
+    per = pd.read_csv(next(tmp_path.glob("*/metrics_per_series.csv")))
+    assert set(per["MAPE_points"]) == {210 - zeros} and set(per["points"]) == {210}
+    with warnings.catch_warnings():                                        # no zero actual: no such warning
+        warnings.filterwarnings("error", message="MAPE leaves out")
+        _fit(horizon=3)[0].evaluate(sine_frame())

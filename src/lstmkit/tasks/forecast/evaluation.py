@@ -2,7 +2,8 @@
 
 Every series is scored on its own test windows (rolling origins, stride 1) in original units;
 ``metrics.json`` holds the mean over series of each series' metric (for one series: its
-metrics), and ``metrics_per_series.csv`` the per-series rows. The same scoring on the
+metrics), and ``metrics_per_series.csv`` the per-series rows (``points``: the points scored;
+``MAPE_points``: those of them MAPE divides by, whose actual value is not 0). The same scoring on the
 validation windows tells the training doctor whether the model beats naive and seasonal naive
 (:func:`baseline_comparison`).
 """
@@ -16,7 +17,7 @@ import pandas as pd
 import torch
 
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
@@ -40,6 +41,7 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(per_series[per_series["model"] == cfg.model])
+    _say_zeros_left_out(per_series[per_series["model"] == cfg.model])
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(
             est.output_.kind, params, y_true, est.output_.levels))
@@ -80,6 +82,19 @@ def _say_undefined(rows: pd.DataFrame) -> None:
                           UserWarning, stacklevel=4)
 
 
+def _say_zeros_left_out(rows: pd.DataFrame) -> None:
+    """A warning when MAPE left out test points whose actual value is 0 (intermittent demand: most of
+    them) from the series it is defined on: the table shows a number, which alone reads as the
+    percentage error of every point."""
+    import warnings
+    scored = rows[rows["MAPE_points"] > 0]
+    left, points = int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum())
+    if left:
+        warnings.warn(f"MAPE leaves out the {left:,} of {points:,} test points whose actual value is 0 (a percentage "
+                      f"of 0 is undefined): it is the mean over the other {points - left:,}; compare MAE, sMAPE or "
+                      f"MASE", UserWarning, stacklevel=4)
+
+
 def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
     units; with the model's parameters and the actual values at the observed points ``[k, T]``."""
@@ -110,9 +125,12 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
                 warnings.simplefilter("ignore")
                 preds["ets"] = ets_forecast(vals, origins, H, est.season_, n_train + n_val)
         keep = observed[sel]
+        actual = y_true[sel][keep]                                              # [k, T]
+        divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
         for name, p in preds.items():
-            m = forecast_metrics(y_true[sel][keep], p[keep], vals[:max(n_train, 2)], season=est.season_)
-            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size)})
+            m = forecast_metrics(actual, p[keep], vals[:max(n_train, 2)], season=est.season_)
+            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size),
+                            "MAPE_points": divided})
     return pd.DataFrame(records), params[observed], y_true[observed]
 
 
