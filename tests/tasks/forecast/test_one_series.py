@@ -518,3 +518,23 @@ def test_mape_of_intermittent_demand_says_it_left_out_the_zero_actuals(tmp_path)
     with warnings.catch_warnings():                                        # no zero actual: no such warning
         warnings.filterwarnings("error", message="MAPE leaves out")
         _fit(horizon=3)[0].evaluate(sine_frame())
+
+
+def test_a_training_part_that_never_moves_is_named():
+    """A product launched after the training part (0 until 75 % of the series): every training window
+    was the same, the network learned nothing, and the run said nothing of it (the doctor then advised
+    training longer)."""
+    import warnings
+    df = sine_frame()
+    df.loc[:359, "y"] = 0.0
+    with pytest.warns(UserWarning, match=r"^the training part is 0 throughout its 336 points: every training window "
+                                         r"is the same, so the network has nothing to learn from it — train on "
+                                         r"history in which the series moves"):
+        _fit(frame=df, horizon=3)
+    many = pd.concat([df.assign(s="a"), df.assign(s="b", y=df["y"] + 5)])
+    with pytest.warns(UserWarning, match=r"^every series' training part \(e.g. 'a''s\) is 0 throughout"):
+        Forecaster(**TINY, horizon=3, val_size=72, test_size=72).fit(many, target="y", time="time", id="s")
+    many.loc[many["s"] == "b", "y"] = sine_frame(seed=1)["y"].to_numpy()       # one series moves: the model learns
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*throughout")
+        Forecaster(**TINY, horizon=3, val_size=72, test_size=72).fit(many, target="y", time="time", id="s")
