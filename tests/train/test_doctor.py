@@ -377,6 +377,20 @@ def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
                                       f"12 (< 0.5), so less likely)")
 
 
+def test_a_seed_ensemble_counts_the_parameters_of_one_seed():
+    """A median of 15 seeds of 1,489 parameters each, each trained on every window, was "22,335
+    parameters for 253 training samples": a model 15 times the size any seed learns with."""
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8, "ensemble": 3}, max_epochs=1, relative=False, deseason=0,
+                   log=False).fit(_random_walk(), target="y", time="time")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    one = sum(p.numel() for p in f.net_.members[0].parameters())
+    assert 3 * one == f.result_.doctor["model"]["parameters"]
+    assert finding["evidence"][1].startswith(f"the model is 3 seeds of {one:,} parameters each, each trained on ")
+    assert finding["evidence"][1].endswith(" samples per epoch")
+    (smaller,) = [r for r in finding["remedies"] if r.startswith("more data per parameter")]
+    assert smaller.endswith(f"--hidden-size 4 (now 8, 3 seeds of {one:,} parameters each)")
+
+
 def test_a_model_that_beats_the_baselines_gets_no_such_finding():
     rng = np.random.default_rng(0)
     t = np.arange(400)            # no time column: season 1, seasonal naive is naive

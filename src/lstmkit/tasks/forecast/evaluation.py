@@ -145,9 +145,15 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     names = [est.config_.model, "naive", "seasonal_naive"]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
+    members = getattr(est.net_, "members", None)         # a seed ensemble: each member trains on every window
+    sizes = {"members": len(members), "member_parameters": _parameters(members[0])} if members is not None else {}
     return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
-            "model": score[names[0]], "scores": {n: score[n] for n in names[1:]},
+            "model": score[names[0]], "scores": {n: score[n] for n in names[1:]}, **sizes,
             "remedies": baseline_remedies(est, panel)}
+
+
+def _parameters(net) -> int:
+    return sum(p.numel() for p in net.parameters())
 
 
 def baseline_remedies(est, panel) -> list[str]:
@@ -176,11 +182,13 @@ def baseline_remedies(est, panel) -> list[str]:
     longer = min(2 * cfg.lookback, room)
     if longer > cfg.lookback:
         out.append(f"a longer lookback: --lookback {longer} (now {cfg.lookback})")
-    params = sum(p.numel() for p in est.net_.parameters())
+    members = getattr(est.net_, "members", None)
+    params = (f"{len(members)} seeds of {_parameters(members[0]):,} parameters each" if members is not None else
+              f"{_parameters(est.net_):,} parameters")
     smaller = max(4, cfg.hidden_size // 2)
     if smaller < cfg.hidden_size:
         out.append(f"more data per parameter: a smaller model, --hidden-size {smaller} (now {cfg.hidden_size}, "
-                   f"{params:,} parameters)")
+                   f"{params})")
     if log:                                # measured additive: the last thing to try
         out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))
     if weak:                               # measured weak: a season was looked for and not found
