@@ -510,11 +510,18 @@ def test_mape_of_intermittent_demand_says_it_left_out_the_zero_actuals(tmp_path)
     assert 100 < zeros < 210
     with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {zeros} of 210 test points whose actual value is 0 "
                                          rf"\(a percentage of 0 is undefined\): it is the mean over the other "
-                                         rf"{210 - zeros}; compare MAE, sMAPE or MASE$"):
+                                         rf"{210 - zeros}; compare MAE or MASE \(sMAPE scores each of those points 200 "
+                                         rf"unless its forecast is exactly 0\)$"):
         m = est.evaluate(df)
     assert np.isfinite(m["lstm"]["MAPE"])
     per = pd.read_csv(next(tmp_path.glob("*/metrics_per_series.csv")))
     assert set(per["MAPE_points"]) == {210 - zeros} and set(per["points"]) == {210}
+    folds = df["y"].to_numpy()[-12:].reshape(4, 3)                        # a backtest's folds say it too
+    folds = folds[(folds != 0).any(1)]
+    assert 0 < (folds == 0).sum() < folds.size
+    with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {(folds == 0).sum()} of {folds.size} backtest points "
+                                         rf"whose actual value is 0"):
+        est.backtest(df, folds=4)
     with warnings.catch_warnings():                                        # no zero actual: no such warning
         warnings.filterwarnings("error", message="MAPE leaves out")
         _fit(horizon=3)[0].evaluate(sine_frame())

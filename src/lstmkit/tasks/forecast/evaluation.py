@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
@@ -41,7 +41,8 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(per_series[per_series["model"] == cfg.model])
-    _say_zeros_left_out(per_series[per_series["model"] == cfg.model])
+    scored = per_series[(per_series["model"] == cfg.model) & (per_series["MAPE_points"] > 0)]
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(
             est.output_.kind, params, y_true, est.output_.levels))
@@ -80,19 +81,6 @@ def _say_undefined(rows: pd.DataFrame) -> None:
             warnings.warn(f"{metric} is undefined for {int(bad.sum())} of {len(rows)} series (e.g. "
                           f"{rows['id'].iloc[int(np.argmax(bad))]!r}: {why}); its mean is over the other series",
                           UserWarning, stacklevel=4)
-
-
-def _say_zeros_left_out(rows: pd.DataFrame) -> None:
-    """A warning when MAPE left out test points whose actual value is 0 (intermittent demand: most of
-    them) from the series it is defined on: the table shows a number, which alone reads as the
-    percentage error of every point."""
-    import warnings
-    scored = rows[rows["MAPE_points"] > 0]
-    left, points = int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum())
-    if left:
-        warnings.warn(f"MAPE leaves out the {left:,} of {points:,} test points whose actual value is 0 (a percentage "
-                      f"of 0 is undefined): it is the mean over the other {points - left:,}; compare MAE, sMAPE or "
-                      f"MASE", UserWarning, stacklevel=4)
 
 
 def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
