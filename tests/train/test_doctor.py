@@ -360,6 +360,37 @@ def test_remedies_already_in_use_are_not_offered():
         "a longer lookback", f"until the model wins, use {finding['numbers']['best_baseline']}"]
 
 
+def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
+    """A series with no season (intermittent demand, a random walk) whose deseason was chosen 0 from
+    the data ("weak season: strength 0.03") was told to try --deseason first, ahead of every remedy
+    that could help."""
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8}, max_epochs=1, relative=False, log=False).fit(
+        _random_walk(), target="y", time="time")
+    assert f.auto_["deseason"]["value"] == 0 and f.auto_["deseason"]["why"].startswith("weak season")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    assert [r.split(":")[0] for r in finding["remedies"]] == [
+        "log targets", "a longer lookback", "more data per parameter", "seasonal adjustment",
+        "until the model wins, use naive"]
+    strength = f.auto_["measured"]["strength"]
+    assert finding["remedies"][3] == (f"seasonal adjustment: --deseason 12 (the network then learns what the season "
+                                      f"leaves; this series' season measured weak, strength {strength:.2f} at period "
+                                      f"12 (< 0.5), so less likely)")
+
+
+def test_a_seed_ensemble_counts_the_parameters_of_one_seed():
+    """A median of 15 seeds of 1,489 parameters each, each trained on every window, was "22,335
+    parameters for 253 training samples": a model 15 times the size any seed learns with."""
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8, "ensemble": 3}, max_epochs=1, relative=False, deseason=0,
+                   log=False).fit(_random_walk(), target="y", time="time")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    one = sum(p.numel() for p in f.net_.members[0].parameters())
+    assert 3 * one == f.result_.doctor["model"]["parameters"]
+    assert finding["evidence"][1].startswith(f"the model is 3 seeds of {one:,} parameters each, each trained on ")
+    assert finding["evidence"][1].endswith(" samples per epoch")
+    (smaller,) = [r for r in finding["remedies"] if r.startswith("more data per parameter")]
+    assert smaller.endswith(f"--hidden-size 4 (now 8, 3 seeds of {one:,} parameters each)")
+
+
 def test_a_model_that_beats_the_baselines_gets_no_such_finding():
     rng = np.random.default_rng(0)
     t = np.arange(400)            # no time column: season 1, seasonal naive is naive

@@ -241,7 +241,9 @@ class Doctor:
              "model": 1.31, "scores": {"naive": 1.02, "seasonal_naive": 0.97},
              "remedies": ["...", ...]}          # the task's, most likely first
 
-        A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
+        and, for a model of several networks trained side by side on the same samples (a seed
+        ensemble), ``"members"`` and ``"member_parameters"`` (one network's): its data per parameter
+        is that of one member, not of their sum. A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
         """
         return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
                         "events": self.events,

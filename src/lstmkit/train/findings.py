@@ -266,7 +266,10 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
                 f"(lower is better; all baselines: {others})"]
     rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
     params = getattr(d, "n_parameters", None)
-    if params and rows:
+    if cmp.get("members") and cmp.get("member_parameters") and rows:     # a seed ensemble: each member sees every sample
+        evidence.append(f"the model is {cmp['members']} seeds of {cmp['member_parameters']:,} parameters each, each "
+                        f"trained on {int(rows):,} samples per epoch")
+    elif params and rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
     remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []),
                 f"until the model wins, use {best}: it is the better model on this data"]

@@ -496,3 +496,52 @@ def test_a_pyarrow_array_or_chunked_array_reads_as_its_series():
         got = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(data)
         assert got.config_.target == ["y"]
         pd.testing.assert_frame_equal(got.predict(values), Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(values).predict(values))
+
+
+def test_mape_of_intermittent_demand_says_it_left_out_the_zero_actuals(tmp_path):
+    """Intermittent demand (about 80 % zeros): MAPE scored the few non-zero test points, and the table
+    showed its number as if it were every point's percentage error, without a word."""
+    import warnings
+    rng = np.random.default_rng(1)
+    df = sine_frame().assign(y=np.where(rng.random(480) < 0.2, rng.poisson(4, 480) + 1, 0).astype(float))
+    with pytest.warns(UserWarning, match="MAPE leaves out the"):          # train's test metrics say it too
+        est, _ = _fit(tmp_path, frame=df, horizon=3)
+    zeros = int((est.test_forecasts(df)["actual"] == 0).sum())
+    assert 100 < zeros < 210
+    with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {zeros} of 210 test points whose actual value is 0 "
+                                         rf"\(a percentage of 0 is undefined\): it is the mean over the other "
+                                         rf"{210 - zeros}; compare MAE or MASE \(sMAPE scores each of those points 200 "
+                                         rf"unless its forecast is exactly 0\)$"):
+        m = est.evaluate(df)
+    assert np.isfinite(m["lstm"]["MAPE"])
+    per = pd.read_csv(next(tmp_path.glob("*/metrics_per_series.csv")))
+    assert set(per["MAPE_points"]) == {210 - zeros} and set(per["points"]) == {210}
+    folds = df["y"].to_numpy()[-12:].reshape(4, 3)                        # a backtest's folds say it too
+    folds = folds[(folds != 0).any(1)]
+    assert 0 < (folds == 0).sum() < folds.size
+    with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {(folds == 0).sum()} of {folds.size} backtest points "
+                                         rf"whose actual value is 0"):
+        est.backtest(df, folds=4)
+    with warnings.catch_warnings():                                        # no zero actual: no such warning
+        warnings.filterwarnings("error", message="MAPE leaves out")
+        _fit(horizon=3)[0].evaluate(sine_frame())
+
+
+def test_a_training_part_that_never_moves_is_named():
+    """A product launched after the training part (0 until 75 % of the series): every training window
+    was the same, the network learned nothing, and the run said nothing of it (the doctor then advised
+    training longer)."""
+    import warnings
+    df = sine_frame()
+    df.loc[:359, "y"] = 0.0
+    with pytest.warns(UserWarning, match=r"^the training part is 0 throughout its 336 points: every training window "
+                                         r"is the same, so the network has nothing to learn from it — train on "
+                                         r"history in which the series moves"):
+        _fit(frame=df, horizon=3)
+    many = pd.concat([df.assign(s="a"), df.assign(s="b", y=df["y"] + 5)])
+    with pytest.warns(UserWarning, match=r"^every series' training part \(e.g. 'a''s\) is 0 throughout"):
+        Forecaster(**TINY, horizon=3, val_size=72, test_size=72).fit(many, target="y", time="time", id="s")
+    many.loc[many["s"] == "b", "y"] = sine_frame(seed=1)["y"].to_numpy()       # one series moves: the model learns
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*throughout")
+        Forecaster(**TINY, horizon=3, val_size=72, test_size=72).fit(many, target="y", time="time", id="s")

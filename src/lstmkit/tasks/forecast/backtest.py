@@ -28,7 +28,7 @@ from lstmkit.config import python_values, require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 
@@ -211,6 +211,9 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
             seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
         scale[pick] = _mase_scales(ser, ser.starts[s[pick]], c[pick], season)
     model_fc = forecasts[f, s] if len(f) else naive
+    nonzero = mape_points(actual, axis=1)                                 # [R, H, T], as metric_rows
+    defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape)   # the rows MAPE scores
+    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4)
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}

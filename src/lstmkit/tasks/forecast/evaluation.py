@@ -2,7 +2,8 @@
 
 Every series is scored on its own test windows (rolling origins, stride 1) in original units;
 ``metrics.json`` holds the mean over series of each series' metric (for one series: its
-metrics), and ``metrics_per_series.csv`` the per-series rows. The same scoring on the
+metrics), and ``metrics_per_series.csv`` the per-series rows (``points``: the points scored;
+``MAPE_points``: those of them MAPE divides by, whose actual value is not 0). The same scoring on the
 validation windows tells the training doctor whether the model beats naive and seasonal naive
 (:func:`baseline_comparison`).
 """
@@ -16,7 +17,7 @@ import pandas as pd
 import torch
 
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
@@ -40,6 +41,8 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(per_series[per_series["model"] == cfg.model])
+    scored = per_series[(per_series["model"] == cfg.model) & (per_series["MAPE_points"] > 0)]
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(
             est.output_.kind, params, y_true, est.output_.levels))
@@ -110,9 +113,12 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
                 warnings.simplefilter("ignore")
                 preds["ets"] = ets_forecast(vals, origins, H, est.season_, n_train + n_val)
         keep = observed[sel]
+        actual = y_true[sel][keep]                                              # [k, T]
+        divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
         for name, p in preds.items():
-            m = forecast_metrics(y_true[sel][keep], p[keep], vals[:max(n_train, 2)], season=est.season_)
-            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size)})
+            m = forecast_metrics(actual, p[keep], vals[:max(n_train, 2)], season=est.season_)
+            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size),
+                            "MAPE_points": divided})
     return pd.DataFrame(records), params[observed], y_true[observed]
 
 
@@ -127,18 +133,31 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     names = [est.config_.model, "naive", "seasonal_naive"]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
+    members = getattr(est.net_, "members", None)         # a seed ensemble: each member trains on every window
+    sizes = {"members": len(members), "member_parameters": _parameters(members[0])} if members is not None else {}
     return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
-            "model": score[names[0]], "scores": {n: score[n] for n in names[1:]},
+            "model": score[names[0]], "scores": {n: score[n] for n in names[1:]}, **sizes,
             "remedies": baseline_remedies(est, panel)}
+
+
+def _parameters(net) -> int:
+    return sum(p.numel() for p in net.parameters())
 
 
 def baseline_remedies(est, panel) -> list[str]:
     """What to try when the model loses to a naive forecast, most likely first: seasonal adjustment,
-    log targets, a longer lookback, more data per parameter (each one only where it applies)."""
+    log targets, a longer lookback, more data per parameter (each one only where it applies). Seasonal
+    adjustment or log targets that the data measured unlikely (a weak season, an additive swing) come last."""
     cfg, m = est.config_, est.season_
-    out = []
+    out, weak = [], None
     if not cfg.deseason and m > 1:
-        out.append(f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)")
+        adjust = f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)"
+        chosen = (getattr(est, "auto_", None) or {}).get("deseason", {})
+        if chosen.get("value") == 0 and str(chosen.get("why", "")).startswith("weak season"):
+            weak = adjust.replace(")", f"; this series' season measured weak, {chosen['why'].split(': ', 1)[-1]}, so "
+                                           "less likely)", 1)
+        else:
+            out.append(adjust)
     values = panel.values[np.isfinite(panel.values)]
     log = None
     if not cfg.log and values.size and values.min() > 0:
@@ -151,13 +170,17 @@ def baseline_remedies(est, panel) -> list[str]:
     longer = min(2 * cfg.lookback, room)
     if longer > cfg.lookback:
         out.append(f"a longer lookback: --lookback {longer} (now {cfg.lookback})")
-    params = sum(p.numel() for p in est.net_.parameters())
+    members = getattr(est.net_, "members", None)
+    params = (f"{len(members)} seeds of {_parameters(members[0]):,} parameters each" if members is not None else
+              f"{_parameters(est.net_):,} parameters")
     smaller = max(4, cfg.hidden_size // 2)
     if smaller < cfg.hidden_size:
         out.append(f"more data per parameter: a smaller model, --hidden-size {smaller} (now {cfg.hidden_size}, "
-                   f"{params:,} parameters)")
+                   f"{params})")
     if log:                                # measured additive: the last thing to try
         out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))
+    if weak:                               # measured weak: a season was looked for and not found
+        out.append(weak)
     return out
 
 

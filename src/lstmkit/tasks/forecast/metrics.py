@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 __all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points",
-           "mase_scale"]
+           "mase_scale", "say_zeros_left_out"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -72,6 +72,18 @@ def mape_points(y_true: np.ndarray, axis: int) -> np.ndarray:
     mean |y| along ``axis`` (a generated sin(2πt/m)·t is 1e-14 where it should be 0: MAPE 1e13)."""
     a = np.abs(y_true)
     return a > ZERO_SCALE * a.mean(axis=axis, keepdims=True)
+
+
+def say_zeros_left_out(left: int, points: int, part: str, stacklevel: int) -> None:
+    """A warning when MAPE left out ``left`` of ``points`` points (of the series it is defined on)
+    whose actual value is 0 -- intermittent demand: most of them --, as a number in a table alone
+    reads as the percentage error of every point."""
+    if left:
+        import warnings
+        warnings.warn(f"MAPE leaves out the {left:,} of {points:,} {part} points whose actual value is 0 (a percentage "
+                      f"of 0 is undefined): it is the mean over the other {points - left:,}; compare MAE or MASE (sMAPE "
+                      f"scores each of those points 200 unless its forecast is exactly 0)", UserWarning,
+                      stacklevel=stacklevel + 1)
 
 
 def mase_scale(y_train, season: int = 1) -> np.ndarray:

@@ -53,6 +53,30 @@ def panel_season(panel: Panel, cfg) -> int:
     return infer_season(first_time, int(panel.lengths[0]))
 
 
+def _say_flat_training(panel: Panel, cfg) -> None:
+    """A warning when the training part of every series is one value throughout (a product before its
+    launch, a sensor stuck before the validation part): every training window is the same, so the
+    network learns nothing, and the doctor and the test metrics judge a model that never saw the
+    series move."""
+    example = None
+    for s in range(len(panel.ids)):
+        train = panel.values[panel.rows(s)][:part_sizes(int(panel.lengths[s]), cfg)[0]]
+        if not np.isfinite(train).any():
+            continue
+        if (np.nanmax(train, 0) > np.nanmin(train, 0)).any():
+            return
+        example = example or (s, len(train), float(np.nanmin(train)))
+    if example is None:
+        return
+    import warnings
+    s, n, value = example
+    which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
+    warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
+                  f"network has nothing to learn from it — train on history in which the series moves (a product "
+                  f"launch: from the launch on), or give the training part more of it with a smaller --val-frac "
+                  f"and --test-frac", UserWarning, stacklevel=4)
+
+
 class PanelPipeline(AheadForecast):
     """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster);
     the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
@@ -100,6 +124,7 @@ class PanelPipeline(AheadForecast):
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "
                           f"e.g. {panel.skipped[0]['id']!r}; listed in the data summary and metrics.json",
                           UserWarning, stacklevel=3)
+        _say_flat_training(panel, cfg)
         torch.manual_seed(cfg.train.seed)
         self.output_ = make_output(cfg)
         self.net_ = self._build_net(cfg, len(panel.ids))
