@@ -194,15 +194,18 @@ class EstimatorParams:
         dtype and device (:func:`cpu_float32`), with gradients on inside a caller's
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
+        The process's random generators are the fit's (:func:`~lstmkit.random_state.held_random`):
+        fits in two threads take turns, and the caller's generator states come back afterwards.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
         import torch                                       # only once something trains
+        from lstmkit.random_state import held_random
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
             # a float32 CPU network under torch.set_default_dtype(torch.float64) or set_default_device('meta') too;
             # gradients inside the caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of
             # tensors does not require grad')
-            with public_call(), torch.inference_mode(False), torch.enable_grad():
+            with held_random(), public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
         except TrainingInterrupted:
             raise
