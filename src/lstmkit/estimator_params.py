@@ -14,6 +14,8 @@ import contextlib
 import copy
 import dataclasses
 import inspect
+import os
+import sys
 import threading
 from typing import Any, Iterator
 
@@ -111,6 +113,14 @@ def _cpu_pin():
 
 
 _PUBLIC = threading.local()          # public_call blocks open in this thread
+_FORK_HOOK: list[bool] = []         # [True] once a forked child's one-thread setting is registered
+
+
+def _one_torch_thread_after_fork() -> None:
+    """In a process forked after a model ran in its parent: torch on one thread (see :class:`public_call`)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
 
 
 class public_call:
@@ -119,6 +129,12 @@ class public_call:
     calls keep its flags: :func:`~lstmkit.errors.caller_wording`), and torch's defaults are pinned
     (:func:`cpu_float32`). A ``with`` block at the top of each, not a wrapper, so a warning's
     ``stacklevel`` still reaches the caller.
+
+    A process forked after a model ran here (``multiprocessing``'s ``fork``, Linux's default before
+    Python 3.14, ``os.fork``) runs torch on one thread: GNU OpenMP's worker threads do not survive a
+    fork, and the child's first torch call on more threads waited for them forever (a ``Pool``'s
+    ``predict`` hung). The setting is the child's (``torch.set_num_threads(1)``, as torch's own
+    DataLoader workers run); the parent keeps its own.
 
     A class, not a generator, and a block inside another in the same thread (``predict`` calling a
     public method) changes nothing, the outer one having set both: ``Forecaster.predict`` of one
@@ -131,6 +147,9 @@ class public_call:
         depth = getattr(_PUBLIC, "depth", 0)
         self._opened = None
         if not depth:
+            if not _FORK_HOOK:
+                _FORK_HOOK.append(True)
+                os.register_at_fork(after_in_child=_one_torch_thread_after_fork)
             wording, pin = caller_wording(python=True), cpu_float32()
             wording.__enter__()
             try:

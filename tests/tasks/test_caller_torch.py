@@ -1,6 +1,7 @@
 """torch's process and thread defaults a caller may have set (``set_default_device``,
 ``set_default_dtype``) do not reach the estimators: they build and run a float32 network on the CPU
 (:func:`lstmkit.estimator_params.cpu_float32`), and leave the caller's defaults as they were."""
+import multiprocessing
 import random
 import sys
 import threading
@@ -8,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -196,3 +198,32 @@ def test_public_call_blocks_nest_and_unwind_after_an_error():
         assert torch.get_default_dtype() == torch.float64
     finally:
         torch.set_default_dtype(torch.float32)
+
+
+def _predict_into(est, x, answers) -> None:
+    answers.put((est.predict(x), torch.get_num_threads()))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
+def test_a_process_forked_after_a_model_ran_on_two_threads_predicts_instead_of_hanging(tmp_path):
+    """GNU OpenMP's worker threads do not survive a fork: a child forked after torch ran on two
+    threads (``multiprocessing``'s ``fork``, a ``Pool``) waited for them forever in its first
+    ``predict``. The child runs torch on one thread and answers as the parent does; the parent
+    keeps its two."""
+    args, x = fit_data("Forecaster", tmp_path)
+    est = lstmkit.Forecaster(**QUICK).fit(*args)
+    torch.set_num_threads(2)                               # the one_thread fixture sets it back
+    want = est.predict(x)
+    with torch.no_grad():                                  # OpenMP's team of two is up
+        torch.nn.LSTM(8, 32, 2)(torch.randn(64, 64, 8))
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_predict_into, args=(est, x, answers))
+    child.start()
+    try:
+        got, threads = answers.get(timeout=60)
+    finally:
+        child.kill()
+        child.join()
+    pd.testing.assert_frame_equal(got, want)
+    assert threads == 1 and torch.get_num_threads() == 2
