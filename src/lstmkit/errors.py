@@ -175,8 +175,14 @@ def terminate_as_interrupt():
     """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is Ctrl-C: a
     KeyboardInterrupt, so a fit marks its run interrupted and says how to resume it, and any other
     command undoes its half-made outputs and says ``interrupted`` (the default action ended Python
-    at once: no message, a run still marked 'training', an export's temporary folder left behind)."""
+    at once: no message, a run still marked 'training', an export's temporary folder left behind).
+    Only where SIGTERM has its default action: a handler the caller set (a service's graceful
+    shutdown) or an ignored SIGTERM stays as it is (a fit called from such a program raised
+    TrainingInterrupted, and the program's own handler never ran)."""
     if threading.current_thread() is not threading.main_thread():      # only the main thread may set handlers
+        yield
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield
         return
 

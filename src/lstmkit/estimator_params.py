@@ -14,6 +14,8 @@ import contextlib
 import copy
 import dataclasses
 import inspect
+import os
+import sys
 import threading
 import typing
 from typing import TYPE_CHECKING, Any, Iterator, Self
@@ -116,6 +118,14 @@ def _cpu_pin():
 
 
 _PUBLIC = threading.local()          # public_call blocks open in this thread
+_FORK_HOOK: list[bool] = []         # [True] once a forked child's one-thread setting is registered
+
+
+def _one_torch_thread_after_fork() -> None:
+    """In a process forked after a model ran in its parent: torch on one thread (see :class:`public_call`)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
 
 
 class public_call:
@@ -124,6 +134,12 @@ class public_call:
     calls keep its flags: :func:`~lstmkit.errors.caller_wording`), and torch's defaults are pinned
     (:func:`cpu_float32`). A ``with`` block at the top of each, not a wrapper, so a warning's
     ``stacklevel`` still reaches the caller.
+
+    A process forked after a model ran here (``multiprocessing``'s ``fork``, Linux's default before
+    Python 3.14, ``os.fork``) runs torch on one thread: GNU OpenMP's worker threads do not survive a
+    fork, and the child's first torch call on more threads waited for them forever (a ``Pool``'s
+    ``predict`` hung). The setting is the child's (``torch.set_num_threads(1)``, as torch's own
+    DataLoader workers run); the parent keeps its own.
 
     A class, not a generator, and a block inside another in the same thread (``predict`` calling a
     public method) changes nothing, the outer one having set both: ``Forecaster.predict`` of one
@@ -136,6 +152,9 @@ class public_call:
         depth = getattr(_PUBLIC, "depth", 0)
         self._opened = None
         if not depth:
+            if not _FORK_HOOK:
+                _FORK_HOOK.append(True)
+                os.register_at_fork(after_in_child=_one_torch_thread_after_fork)
             wording, pin = caller_wording(python=True), cpu_float32()
             wording.__enter__()
             try:
@@ -200,15 +219,18 @@ class EstimatorParams:
         dtype and device (:func:`cpu_float32`), with gradients on inside a caller's
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
+        The process's random generators are the fit's (:func:`~lstmkit.random_state.held_random`):
+        fits in two threads take turns, and the caller's generator states come back afterwards.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
         import torch                                       # only once something trains
+        from lstmkit.random_state import held_random
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
             # a float32 CPU network under torch.set_default_dtype(torch.float64) or set_default_device('meta') too;
             # gradients inside the caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of
             # tensors does not require grad')
-            with public_call(), torch.inference_mode(False), torch.enable_grad():
+            with held_random(), public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
         except TrainingInterrupted:
             raise

@@ -1,10 +1,15 @@
 """torch's process and thread defaults a caller may have set (``set_default_device``,
 ``set_default_dtype``) do not reach the estimators: they build and run a float32 network on the CPU
 (:func:`lstmkit.estimator_params.cpu_float32`), and leave the caller's defaults as they were."""
+import multiprocessing
+import random
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -89,29 +94,34 @@ def test_two_threads_fitting_under_a_float64_default_both_train_float32(name, tm
     """Two fits side by side under ``torch.set_default_dtype(torch.float64)``: the first to finish set
     float64 back while the second had yet to build its network, which came out float64 (the
     forecaster and the sequence classifier then failed with torch's 'Expected input dtype
-    torch.float64'). Here the second fit starts while the first trains, and builds its network only
-    once the first fit has returned."""
+    torch.float64'). Fits in threads now take turns (:func:`lstmkit.random_state.held_random`):
+    the second, called while the first trains, builds its network once the first has trained, and
+    both are float32."""
     args, _ = fit_data(name, tmp_path)
-    first_in, second_in, first_done, errors = threading.Event(), threading.Event(), threading.Event(), []
+    first_in, second_calls, first_trained, errors, built_after = (threading.Event(), threading.Event(),
+                                                                 threading.Event(), [], [])
 
     class WaitForTheSecond(Callback):
         def on_train_begin(self, trainer) -> None:
             first_in.set()
-            assert second_in.wait(60)
+            assert second_calls.wait(60)
+
+        def on_train_end(self, trainer) -> None:
+            first_trained.set()
 
     first = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
     second = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {}))
     build = second._build_net
 
-    def build_late(*a, **k):         # inside the second fit's block, before its network exists
-        second_in.set()
-        assert first_done.wait(60)
+    def build_noted(*a, **k):
+        built_after.append(first_trained.is_set())
         return build(*a, **k)
-    second._build_net = build_late
+    second._build_net = build_noted
 
     def fit_second():
         try:
             assert first_in.wait(60)
+            second_calls.set()
             second.fit(*args)
         except BaseException as e:   # noqa: BLE001 (reported by the main thread)
             errors.append(e)
@@ -121,12 +131,53 @@ def test_two_threads_fitting_under_a_float64_default_both_train_float32(name, tm
     try:
         first.fit(*args, callbacks=[WaitForTheSecond()])
     finally:
-        first_done.set()
+        second_calls.set()
         t.join()
     assert errors == []
+    assert built_after and all(built_after)
     for est in (first, second):
         assert {p.dtype for p in est.net_.parameters()} == {torch.float32}
     assert torch.get_default_dtype() == torch.float64
+
+
+def _generators() -> tuple:
+    return torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_save_and_load_give_the_callers_random_generators_back(name, tmp_path):
+    """A fit seeds torch's generator with its ``seed``: after it, a script's ``torch.rand`` went on
+    from the fit's seed, not its own (every ``torch.manual_seed(s)`` run drew the same numbers after
+    a fit), and a load drew first weights from it. Both leave torch's, numpy's and Python's
+    generators as the caller had them."""
+    args, _ = fit_data(name, tmp_path)
+    torch.manual_seed(1234), np.random.seed(1234), random.seed(1234)
+    before = _generators()
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    after_fit = _generators()
+    type(est).load(est.save(tmp_path / "saved"))
+    for after in (after_fit, _generators()):
+        assert torch.equal(after[0], before[0])
+        assert np.array_equal(after[1], before[1]) and after[2] == before[2]
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier"])
+def test_fits_in_two_threads_train_the_model_each_trains_alone(name, tmp_path):
+    """torch's generator is the process's: two fits side by side each drew from the generator the
+    other was seeding and drawing from (shuffles, dropout masks), and neither trained the model
+    the same fit trains alone. They take turns now, and both equal it."""
+    args, _ = fit_data(name, tmp_path)
+    params = {**QUICK, **EXTRA.get(name, {}), "max_epochs": 3, "dropout": 0.3, "num_layers": 2}
+
+    def weights(_=None):
+        return getattr(lstmkit, name)(**params).fit(*args).net_.state_dict()
+
+    alone = weights()
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(weights, range(2)))
+    for state in together:
+        for key, value in alone.items():
+            assert torch.equal(state[key], value), key
 
 
 def test_public_call_blocks_nest_and_unwind_after_an_error():
@@ -147,3 +198,32 @@ def test_public_call_blocks_nest_and_unwind_after_an_error():
         assert torch.get_default_dtype() == torch.float64
     finally:
         torch.set_default_dtype(torch.float32)
+
+
+def _predict_into(est, x, answers) -> None:
+    answers.put((est.predict(x), torch.get_num_threads()))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
+def test_a_process_forked_after_a_model_ran_on_two_threads_predicts_instead_of_hanging(tmp_path):
+    """GNU OpenMP's worker threads do not survive a fork: a child forked after torch ran on two
+    threads (``multiprocessing``'s ``fork``, a ``Pool``) waited for them forever in its first
+    ``predict``. The child runs torch on one thread and answers as the parent does; the parent
+    keeps its two."""
+    args, x = fit_data("Forecaster", tmp_path)
+    est = lstmkit.Forecaster(**QUICK).fit(*args)
+    torch.set_num_threads(2)                               # the one_thread fixture sets it back
+    want = est.predict(x)
+    with torch.no_grad():                                  # OpenMP's team of two is up
+        torch.nn.LSTM(8, 32, 2)(torch.randn(64, 64, 8))
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_predict_into, args=(est, x, answers))
+    child.start()
+    try:
+        got, threads = answers.get(timeout=60)
+    finally:
+        child.kill()
+        child.join()
+    pd.testing.assert_frame_equal(got, want)
+    assert threads == 1 and torch.get_num_threads() == 2

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from cli_helpers import run_cli
@@ -21,6 +22,21 @@ def test_sigterm_is_an_interrupt_only_while_training():
         except KeyboardInterrupt:
             raised = True
     assert raised and signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_sigterm_handler_the_caller_set_stays_in_charge_while_training():
+    """A program with its own SIGTERM handler (a service's graceful shutdown) that trains a model:
+    SIGTERM during the fit raised KeyboardInterrupt, and the program's handler never ran."""
+    heard = []
+    before = signal.signal(signal.SIGTERM, lambda *_: heard.append("handler"))
+    try:
+        with terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+    except KeyboardInterrupt:
+        pytest.fail("SIGTERM was an interrupt, not the caller's handler")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert heard == ["handler"]
 
 
 def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path, capsys):

@@ -21,6 +21,7 @@ import torch
 
 from lstmkit.config import TrainConfig, python_values
 from lstmkit.errors import LstmkitError
+from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
 
 __all__ = ["fine_tune", "fine_tune_config"]
@@ -56,7 +57,8 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     before = holdout_loss(net, trainer.loss_fn, data.holdout)
     t0 = time.perf_counter()
     try:
-        result = trainer.fit(net, data.train, restore_best=False)
+        with held_random():             # fits in other threads take turns; the caller's generators come back
+            result = trainer.fit(net, data.train, restore_best=False)
     except BaseException:
         net.load_state_dict(before_state)
         raise

@@ -7,6 +7,7 @@ net's own ``forward`` runs unchanged, so the graph cannot drift from what ``pred
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 import torch
@@ -20,15 +21,30 @@ __all__ = ["StatefulNet", "EncoderTap", "lstm_single_step", "recurrent_state_nam
 
 
 class EncoderTap(nn.Module):
-    """Stands in for an encoder: runs it from ``state_in`` and keeps the final ``state_out``."""
+    """Stands in for an encoder: runs it from ``state_in`` and keeps the final ``state_out``.
+
+    Both are the calling thread's own: threads stepping one graph (a model's streams, the
+    service's request threads) each run from the state they passed. As attributes of the shared
+    tap, a thread's encoder ran from the state another thread had set meanwhile."""
 
     def __init__(self, encoder: nn.Module):
         super().__init__()
         self.inner = encoder
         self.bidirectional = encoder.bidirectional
         self.output_size = encoder.output_size
-        self.state_in: Any = None
-        self.state_out: Any = None
+        self._calls = threading.local()
+
+    state_in = property(lambda self: getattr(self._calls, "state_in", None),
+                        lambda self, value: setattr(self._calls, "state_in", value))
+    state_out = property(lambda self: getattr(self._calls, "state_out", None),
+                         lambda self, value: setattr(self._calls, "state_out", value))
+
+    def __getstate__(self) -> dict[str, Any]:          # copy.deepcopy, pickle: a thread-local does not copy
+        return {k: v for k, v in self.__dict__.items() if k != "_calls"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._calls = threading.local()
 
     def forward(self, x, state=None, lengths=None):
         if x.shape[1] == 1 and lengths is None and not self.training and _is_lstm(self.inner):

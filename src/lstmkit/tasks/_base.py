@@ -26,6 +26,7 @@ from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, public_call
 from lstmkit.files import remove_left_temps
+from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -463,7 +464,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 on the CPU whatever torch's default dtype and device."""
-        with public_call():       # the float32 CPU network that was saved, under a float64 or meta default too
+        # the float32 CPU network that was saved, under a float64 or meta default too; the first weights it
+        # draws (then overwritten) leave the caller's random generators as they were
+        with public_call(), held_random(wait=False):
             meta, weights = read_run(path, cls.TASK)
             path = Path(path)
             cls._check_run(meta, path)

@@ -9,22 +9,21 @@ it back, and keeps the NaN guard's in-memory fallback taken at the same points.
 from __future__ import annotations
 
 import copy
-import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from lstmkit.errors import LstmkitError, terminate_as_interrupt
+from lstmkit.random_state import py_rng_state, torch_rng_tensors
 from lstmkit.train import distributed as dist
 from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
                                       save_checkpoint, write_readable_state)
 
-__all__ = ["Position", "ResumeState", "set_rng_state", "terminate_as_interrupt"]
+__all__ = ["Position", "ResumeState", "terminate_as_interrupt"]
 
 
 @dataclass
@@ -61,11 +60,11 @@ class ResumeState:
                  "doctor": self.doctor.state_dict() if self.doctor is not None else None,
                  "model": {"class": type(model).__name__,
                            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
-                 "rng": _py_rng_state()}
+                 "rng": py_rng_state()}
         def committed() -> None:            # the epochs a resume continues from, before last.json is written
             self._saved_epochs = w.epoch
         save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
-                        best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state,
+                        best_state=self._best_state, rng_tensors=torch_rng_tensors(), state=state,
                         committed=committed)
 
     def _restore(self) -> dict[str, Any] | None:
@@ -116,34 +115,6 @@ def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:
         f"checkpoint {where} was written for another model ({saved.get('class')}: {diff} is "
         f"{there.get(diff, 'absent')} there, {here.get(diff, 'absent')} here)",
         "resume with the settings the run was started with, or start a new run")
-
-
-def _py_rng_state() -> dict[str, Any]:
-    version, state, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"python": [version, list(state), gauss],
-            "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
-
-
-def _torch_rng_tensors() -> dict[str, torch.Tensor]:
-    out = {"rng.torch": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        for i, s in enumerate(torch.cuda.get_rng_state_all()):
-            out[f"rng.cuda.{i}"] = s
-    return out
-
-
-def set_rng_state(saved: dict[str, Any]) -> None:
-    tensors, py = saved["tensors"], saved["python"]
-    torch.set_rng_state(tensors["rng.torch"])
-    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith("rng.cuda.")),
-                                       key=lambda k: int(k.rsplit(".", 1)[1]))]
-    if cuda and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(cuda)
-    version, state, gauss = py["python"]
-    random.setstate((version, tuple(state), gauss))
-    kind, keys, pos, has_gauss, cached = py["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:

@@ -32,12 +32,13 @@ from torch import nn
 
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.random_state import set_rng_state
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
                                      TensorBoardLogger)
 from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
-from lstmkit.train.resume import Position, ResumeState, set_rng_state, terminate_as_interrupt
+from lstmkit.train.resume import Position, ResumeState, terminate_as_interrupt
 from lstmkit.train.settings import PRECISIONS, check_train_config, make_loss, resolve_device
 
 __all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss", "PRECISIONS"]

@@ -1,0 +1,43 @@
+"""random_state.held_random: the process's random generators held by a block, the caller's given back."""
+import threading
+
+import torch
+
+from lstmkit.random_state import held_random
+
+
+def test_the_outermost_block_gives_the_callers_generator_back_and_an_inner_one_does_not():
+    torch.manual_seed(5)
+    want = torch.get_rng_state()
+    with held_random():
+        torch.manual_seed(1)
+        with held_random():                  # a load inside a fit (init_from): the fit's draws go on from it
+            torch.manual_seed(2)
+        inner = torch.rand(1)
+    assert torch.equal(torch.get_rng_state(), want)
+    torch.manual_seed(2)
+    assert torch.equal(inner, torch.rand(1))
+
+
+def test_a_block_that_does_not_wait_runs_while_another_thread_holds_the_generators():
+    """A load while a fit trains in another thread runs at once (it does not wait minutes for the
+    fit), and the fit gives back the generator state the caller had before it."""
+    holding, loaded, in_time = threading.Event(), threading.Event(), []
+    torch.manual_seed(5)
+    caller = torch.get_rng_state()
+
+    def fit():
+        with held_random():
+            torch.manual_seed(1)
+            holding.set()
+            in_time.append(loaded.wait(10))
+
+    t = threading.Thread(target=fit)
+    t.start()
+    assert holding.wait(30)
+    with held_random(wait=False):
+        torch.rand(3)
+    loaded.set()
+    t.join()
+    assert in_time == [True]
+    assert torch.equal(torch.get_rng_state(), caller)
