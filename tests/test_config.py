@@ -155,6 +155,11 @@ def test_list_settings_take_an_array_or_index_and_a_wrong_value_is_shown_short()
     cfg = lstmkit.Forecaster(quantiles=np.array([0.1, 0.5, 0.9])).config
     assert cfg.quantiles == [0.1, 0.5, 0.9] and type(cfg.quantiles[0]) is float
     json.dumps(cfg.to_dict())
+    # comma text, as the signature says a list setting takes: the numbers of a list of numbers were left
+    # as texts ('`quantiles` must be a number, got '0.1'')
+    assert lstmkit.Forecaster(quantiles="0.1, 0.5,0.9").config.quantiles == [0.1, 0.5, 0.9]
+    with pytest.raises(LstmkitError, match=r"^`quantiles` must be a number, got 'half'"):
+        lstmkit.Forecaster(quantiles="0.1,half").config
     with pytest.raises(LstmkitError, match=r"^`text` must be text, got 0 a good text 1 a good text .{20,40}\.\.\. — "
                                            r"check text=$") as err:
         lstmkit.TextClassifier(text=pd.Series(["a good text"] * 500))

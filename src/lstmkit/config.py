@@ -153,13 +153,30 @@ def check_types(cfg, skip: tuple[str, ...] = ()) -> None:
                                    "pass the trainer settings as a 'train:' mapping or as keywords")
             continue
         value = getattr(cfg, f.name)
-        if typing.get_origin(hints[f.name]) is list and isinstance(value, str):
-            value = [s.strip() for s in value.split(",") if s.strip()]
+        listed = _list_type(hints[f.name])
+        if listed is not None and isinstance(value, str):          # comma text: quantiles="0.1,0.9", target="a,b"
+            value = [_text_item(s.strip(), listed) for s in value.split(",") if s.strip()]
             setattr(cfg, f.name, value)
-        elif isinstance(value, tuple) or (typing.get_origin(hints[f.name]) is list and _one_d_array(value)):
+        elif isinstance(value, tuple) or (listed is not None and _one_d_array(value)):
             value = value.tolist() if _one_d_array(value) else list(value)     # df.columns[1:], np.array([0.1, 0.9])
             setattr(cfg, f.name, value)
         _check_value(f.name, value, hints[f.name])
+
+
+def _list_type(tp: Any) -> Any:
+    """The item type of a ``list[X]`` or ``list[X] | None`` field, else None."""
+    if type(None) in typing.get_args(tp):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    return typing.get_args(tp)[0] if typing.get_origin(tp) is list else None
+
+
+def _text_item(text: str, tp: Any) -> Any:
+    """One item of a comma list given as text, as the number a ``list[float]`` / ``list[int]`` field
+    holds when it reads as one (else the text, which the type check then names)."""
+    try:
+        return float(text) if tp is float else int(text) if tp is int else text
+    except ValueError:
+        return text
 
 
 def _one_d_array(value: Any) -> bool:

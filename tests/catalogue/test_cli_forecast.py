@@ -434,6 +434,24 @@ def test_forecast_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
 
 
+@pytest.mark.parametrize("stdin, needle", [
+    ("", "standard input is empty"), (b"\x1f\x8b\x08\x00", "standard input is not a valid gzip file"),
+    ("just words\n", "standard input holds no table lstmkit can read")])
+def test_forecast_on_standard_input_without_a_table(stdin, needle, d, tmp_path, capsys, monkeypatch):
+    """``--data -`` reads the table from standard input (it was 'file not found: -'); what is piped in
+    that is no table is named as standard input."""
+    check([*TRAIN[:3], "-", *TRAIN[4:]], 2, needle, tmp_path, capsys, d, stdin=stdin, monkeypatch=monkeypatch)
+
+
+def test_forecast_trains_on_a_gzipped_table_piped_in(d, tmp_path, capsys, monkeypatch):
+    """``gzip -c sine.csv | lstmkit forecast train --data - ...``: the stream is decompressed, then read as its CSV."""
+    import gzip
+    argv = [str(a).format(d=d, out=tmp_path / "runs") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
+    code, out, err = run_cli(argv, capsys, stdin=gzip.compress((d / "sine.csv").read_bytes()), monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+
+
 @pytest.mark.parametrize("data, first", [
     ("ymd.csv", lambda row: row.startswith("2024-04-30,")),   # yyyymmdd integers are dates: the day after row 120
     # other integers are steps, not 1970 dates, and go on by their own step: 0, 7, ..., 833 then 840 (was 834)

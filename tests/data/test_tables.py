@@ -394,3 +394,51 @@ def test_a_row_read_from_a_pipe_is_placed_on_its_line():
     finally:
         os.close(r)
     assert finished and row_place(df, 1) == "line 3"
+
+
+def _stdin_of(monkeypatch, data: bytes, tty: bool = False):
+    """Standard input holding ``data`` (a terminal when ``tty``), as ``cat f | lstmkit ... --data -`` gives it."""
+    import io
+    import sys
+
+    class Stdin(io.TextIOWrapper):
+        def isatty(self):
+            return tty
+    monkeypatch.setattr(sys, "stdin", Stdin(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("pack", ["plain", "gzip", "bz2", "xz", "zip", "parquet", "jsonl"])
+def test_a_table_on_standard_input_is_read_by_its_content(pack, tmp_path, monkeypatch):
+    """``--data -`` was 'file not found: -' for forecasting (classify, translate and lm read it), and a
+    compressed stream through a pipe (``gzip -c f.csv | ... --data /dev/stdin``) was 'unknown file type'."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+    df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=5, freq="D").astype(str), "y": [1, 2, 3, 4, 5]})
+    text = df.to_csv(index=False).encode()
+    if pack == "zip":
+        with zipfile.ZipFile(tmp_path / "t.zip", "w") as z:
+            z.writestr("series.csv", text)
+    data = {"plain": lambda: text, "gzip": lambda: gzip.compress(text), "bz2": lambda: bz2.compress(text),
+            "xz": lambda: lzma.compress(text), "zip": lambda: (tmp_path / "t.zip").read_bytes(),
+            "parquet": lambda: df.to_parquet(), "jsonl": lambda: df.to_json(orient="records", lines=True).encode()}[pack]()
+    _stdin_of(monkeypatch, data)
+    out = read_frame("-")
+    assert list(out["y"].astype(int)) == [1, 2, 3, 4, 5]
+    assert str(out["time"].iloc[-1]).startswith("2024-01-05")
+
+
+@pytest.mark.parametrize("data, tty, needle", [
+    (b"", True, "nothing is piped into it"),
+    (b"", False, "standard input is empty"),
+    (b"\x1f\x8b\x08\x00\x00\x00", False, "standard input is not a valid gzip file"),
+    (b"hello\n", False, "standard input holds no table lstmkit can read"),
+])
+def test_standard_input_without_a_table_is_one_error_naming_it(data, tty, needle, monkeypatch):
+    """A terminal (nothing piped in) is refused rather than waited on; an empty, cut-short or foreign
+    stream is named as standard input, not as the temporary copy it was read into."""
+    _stdin_of(monkeypatch, data, tty)
+    with pytest.raises(LstmkitError, match=needle) as e:
+        read_frame("-")
+    assert "lstmkit-pipe-" not in str(e.value) + str(e.value.hint)

@@ -35,7 +35,7 @@ def test_export_int8_writes_a_new_run(forecast_run, tmp_path):
     assert lstmkit.load(target).predict(sine_frame(n=30)).shape[0] == 3
 
 
-def test_export_refuses_bad_formats_and_unsaved_models(forecast_run):
+def test_export_refuses_bad_formats_and_unsaved_models(forecast_run, tmp_path):
     est = lstmkit.load(forecast_run)
     with pytest.raises(LstmkitError, match="unknown export format 'tflite'"):
         est.export("tflite")
@@ -43,6 +43,10 @@ def test_export_refuses_bad_formats_and_unsaved_models(forecast_run):
     with pytest.raises(LstmkitError, match="not saved yet") as e:
         est.export("onnx")
     assert "save it first" in str(e.value)
+    pytest.importorskip("onnxruntime")
+    # as the message says: save, then export (save left the model without its folder: 'not saved yet' again)
+    saved = est.save(tmp_path / "saved")
+    assert est.export("onnx") == saved / "model.onnx" and (saved / "model.onnx").is_file()
 
 
 def test_text_classifier_exports_and_says_why_it_does_not_stream(tmp_path):

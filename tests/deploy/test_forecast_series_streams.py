@@ -108,6 +108,11 @@ def test_deseason_state_survives_json_and_bad_input_changes_nothing(deseason_run
     broken["streams"]["a"]["count"][0][0] += 1                           # sums that count another history
     with pytest.raises(LstmkitError, match="malformed .*seasonal sums"):
         est.stream(engine="torch").load_state_dict(broken)
+    misspelt = json.loads(json.dumps(before))
+    misspelt["streams"]["a"]["nonzro"] = misspelt["streams"]["a"].pop("nonzero")   # was read as a state before flags
+    with pytest.raises(LstmkitError, match="malformed .*unknown field 'nonzro'; a stream's state holds steps, "
+                                           "window, series, rows, nonzero, total, count"):
+        est.stream(engine="torch").load_state_dict(misspelt)
 
 
 # -- quantiles ------------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def plain_array(data: Any) -> Any:
     """A torch tensor, a masked array or a numpy matrix (one row or column: a vector) as the numpy
     array it stands for (:func:`tensor_as_array`, :func:`masked_as_missing`, :func:`matrix_as_array`);
     anything else (tables, lists, plain arrays, paths) as it is."""
-    if hasattr(data, "detach") and hasattr(data, "cpu"):
+    kind = type(data)               # asked of the type: a DataFrame's own getattr looks for a column of the name
+    if hasattr(kind, "detach") and hasattr(kind, "cpu"):
         data = tensor_as_array(data)
     return masked_as_missing(matrix_as_array(data))
 

@@ -4,7 +4,8 @@
     read_table(path, encoding)    the same files as a DataFrame of strings (empty cells ``""``):
                                   the texts, labels and sentence pairs of classify, translate and lm
     is_table(path)                whether ``path`` names a file :func:`read_table` reads
-    pipe_as_file(path)            a pipe (``<(zcat f.csv.gz)``, a named pipe) read once, as a file of its bytes
+    pipe_as_file(path)            a pipe (``<(zcat f.csv.gz)``, a named pipe, ``-`` for standard input) read
+                                  once, as a file of its bytes (compressed bytes decompressed)
 
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
@@ -25,7 +26,10 @@ from __future__ import annotations
 import atexit
 import csv
 import io
+import json
+import re
 import shutil
+import sys
 import tempfile
 import warnings
 from functools import partial
@@ -44,7 +48,7 @@ from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, c
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["read_frame", "read_table", "is_table", "pipe_as_file", "is_pipe", "SHEETS", "PARQUET", "FEATHER"]
+__all__ = ["read_frame", "read_table", "is_table", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
 
 SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
@@ -64,8 +68,9 @@ def is_table(path: Path) -> bool:
 
 def is_pipe(path: Path) -> bool:
     """Whether ``path`` is a pipe (a named one, ``<(…)``'s ``/dev/fd/63``, a piped ``/dev/stdin``)
-    or standard input's file under its ``/dev`` name, which has no extension to read it by."""
-    return path_exists(path) and (path.is_fifo() or (path.parts[:2] == ("/", "dev") and not file_ext(path)
+    or standard input's file under its ``/dev`` name, which has no extension to read it by; or ``-``,
+    standard input itself (:func:`is_stdin`)."""
+    return is_stdin(path) or path_exists(path) and (path.is_fifo() or (path.parts[:2] == ("/", "dev") and not file_ext(path)
                                                      and path.is_file()))
 
 
@@ -77,22 +82,94 @@ def pipe_as_file(path: Path):
     waited for a writer for ever, and ``--data <(zcat f.csv.gz)`` (``/dev/fd/63``) was 'unknown file
     type'. An error raised while the copy is read names the pipe, not the copy. The copy stays until
     the process ends: a message about a row reads its file again for the row's line."""
+    stdin = is_stdin(path)
+    shown = "standard input" if stdin else str(path)
     tmp = tempfile.mkdtemp(prefix="lstmkit-pipe-")
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    copy = Path(tmp) / path.name
-    with open(path, "rb") as source, open(copy, "wb") as target:
+    copy = Path(tmp) / ("stdin" if stdin else path.name)
+    with (_stdin_bytes() if stdin else open(path, "rb")) as source, open(copy, "wb") as target:
         shutil.copyfileobj(source, target)
-    if not file_ext(copy):
-        with open(copy, "rb") as f:
-            suffix = ".parquet" if f.read(4) == b"PAR1" else _text_table_suffix(copy)
-        if suffix is not None:
-            copy = copy.rename(copy.with_name(copy.name + suffix))
+    named = re.compile(re.escape(tmp) + r"/[^\s:;,()'\"]*")     # the copy under any of the names it takes
     try:
+        if copy.stat().st_size == 0:
+            raise LstmkitError(f"{shown} is empty: nothing was read from it",
+                               "supply a table with a header row and data rows")
+        if not file_ext(copy):
+            copy = _typed_copy(copy)
+            if not file_ext(copy):
+                raise LstmkitError(f"{shown} holds no table lstmkit can read: not CSV or TSV text with a header "
+                                   "row, JSON, Parquet, Feather or a workbook, nor one of those compressed",
+                                   "pipe a CSV file with a header row, or pass the file's path")
         yield copy
     except LstmkitError as e:
-        e.message, e.hint = (None if t is None else t.replace(str(copy), str(path)) for t in (e.message, e.hint))
+        e.message, e.hint = (None if t is None else named.sub(shown, t) for t in (e.message, e.hint))
         e.args = (e.message,)
         raise
+
+
+def is_stdin(path: str | Path) -> bool:
+    """Whether ``path`` is ``-``, the command line's name for standard input."""
+    return str(path) == "-"
+
+
+@contextmanager
+def _stdin_bytes():
+    """Standard input's bytes (``--data -``); a terminal there (nothing piped in) is an error, not a wait."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or stream.closed or sys.stdin.isatty():
+        raise LstmkitError("--data - reads the table from standard input, but nothing is piped into it",
+                           "pipe the table in (cat data.csv | lstmkit ... --data -), or pass the file's path")
+    yield stream
+
+
+# the first bytes of a compressed stream (RFC 1952, bzip2, xz, zstandard, zip): a pipe's copy has no suffix to say it
+_MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"),
+          (b"PK\x03\x04", ".zip"))
+
+
+def _typed_copy(copy: Path) -> Path:
+    """A pipe's copy ``copy`` (no extension) renamed for its content: ``.parquet``, ``.csv`` / ``.tsv``
+    text, a workbook's ``.xlsx``; a compressed stream (``gzip -c f.csv |``) is decompressed first,
+    its content then named alike. Unknown content keeps its name (the reader then says what it takes)."""
+    with open(copy, "rb") as f:
+        head = f.read(8)
+    kind = next((k for magic, k in _MAGIC if head.startswith(magic)), "")
+    if kind == ".zip" and _is_workbook(copy):
+        return copy.rename(copy.with_name(copy.name + ".xlsx"))
+    if kind:
+        packed = copy.rename(copy.with_name(copy.name + ".packed" + kind))
+        with open_data(packed) as source, open(copy, "wb") as target:
+            shutil.copyfileobj(source, target)
+        packed.unlink()
+        with open(copy, "rb") as f:
+            head = f.read(8)
+    suffix = (".parquet" if head[:4] == b"PAR1" else ".feather" if head[:6] == b"ARROW1"
+              else _text_table_suffix(copy) or _json_suffix(copy))
+    return copy if suffix is None else copy.rename(copy.with_name(copy.name + suffix))
+
+
+def _json_suffix(path: Path) -> str | None:
+    """``".jsonl"`` when the file ``path`` starts with a line that is one JSON object (JSON Lines),
+    ``".json"`` when it starts with ``[`` or ``{`` otherwise; else None."""
+    text = _head(path, raw=True).decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    if text[:1] == "[":
+        return ".json"
+    if text[:1] != "{":
+        return None
+    try:
+        return ".jsonl" if isinstance(json.loads(text.split("\n", 1)[0]), dict) else ".json"
+    except ValueError:
+        return ".json"
+
+
+def _is_workbook(path: Path) -> bool:
+    """Whether the zip file ``path`` is an Excel workbook (an Office Open XML package with a workbook part)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "xl/workbook.xml" in z.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
@@ -146,6 +223,9 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
     ``.zip`` of one file: :mod:`lstmkit.data.compressed`). ``cells_as_written``: a workbook's text
     cells ``None``, ``NA``, ``null`` stay texts (a class named None), only empty cells are missing."""
     path = Path(path)
+    if is_stdin(path):
+        with pipe_as_file(path) as copy:
+            return read_frame(copy, cells_as_written)
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():

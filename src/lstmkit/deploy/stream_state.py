@@ -111,10 +111,11 @@ class SavedStreams:
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
-        if self.extra is None:          # a misspelt "nonzero" read as a state saved before the flags, untold
-            mark = getattr(self, "mark", None)
-            unknown_field(rec, ["steps", *(self.state_names if self.mode == "state" else ["window"]),
-                                *(mark.keys if mark is not None else [])])
+        # a misspelt "nonzero" was read as a state saved before the flags, a misspelt field of a series'
+        # stream passed over: every field is one the stream writes
+        mark = getattr(self, "mark", None) if self.extra is None else self.extra
+        unknown_field(rec, ["steps", *(self.state_names if self.mode == "state" else ["window"]),
+                            *(mark.keys if mark is not None else [])])
         slot = StreamSlot(steps=steps)
         if self.extra is not None and steps:
             slot.aux = self.extra.restore(rec, steps)

@@ -116,6 +116,8 @@ class StreamExtra(Protocol):
     """What a task adds around the network for each stream (see the module docstring). ``aux`` is
     the extra's own per-stream data (None before a stream's first step); nothing here changes it."""
 
+    keys: tuple[str, ...]          # the names :meth:`arrays` and :meth:`fields` give (others in a saved stream are refused)
+
     def header(self) -> dict[str, Any]:
         """What a saved state must match (e.g. the series and history kept), JSON-able."""
 

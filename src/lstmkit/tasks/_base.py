@@ -454,6 +454,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if getattr(self, "metrics_", None):
             write_json(path / "metrics.json", self.metrics_)
         self._write_meta(path, status="finished")
+        if getattr(self, "run_dir_", None) is None:     # a model fitted in memory now has a run folder: export's,
+            self.run_dir_ = path                         # as the error before saving promises
         return path
 
     def _write_state(self, run_dir: Path) -> None:

@@ -97,6 +97,27 @@ def test_a_short_series_gets_a_shorter_lookback():
     assert "training part has" in auto["lookback"]["why"] or "half of" in auto["lookback"]["why"]
 
 
+@pytest.mark.parametrize("freq, days, lookback, segment", [
+    ("h", 42, 168, 24),         # hourly, six weeks: a week of lookback, read a day per encoder step
+    ("30min", 42, 336, 48),     # half-hourly (Taylor's demand): a week
+    ("h", 10, 72, 0),           # too short to hold two weeks of windows: 3 days, as before
+    ("D", 400, 21, 0),          # daily: the week is the season itself, 3 of them
+])
+def test_steps_shorter_than_a_day_look_back_a_week(freq, days, lookback, segment):
+    """Sub-daily data repeat by the weekday as well as by the hour. With the day as the season the
+    defaults read 3 days, so a Monday's forecast looked back at a weekend. On Taylor's half-hourly demand
+    (benchmarks/forecast_defaults.py, horizon 48) a week of lookback gave MASE 0.251 / 0.164 / 0.194 / 0.199
+    on the earliest / earlier / early / validation cuts, where 3 days gave 0.567 / 0.278 / 0.237 / 0.449."""
+    t = pd.date_range("2024-01-01", pd.Timestamp("2024-01-01") + pd.Timedelta(days=days), freq=freq, inclusive="left")
+    hours = (t - t[0]) / pd.Timedelta("1h")
+    y = 100 + 10 * np.sin(2 * np.pi * hours / 24) + 5 * (t.dayofweek >= 5) + np.random.default_rng(0).normal(0, 1, len(t))
+    cfg = ForecastConfig(target=["y"], time="time", horizon=24)
+    out, auto = auto_defaults(cfg, pd.DataFrame({"time": t, "y": y}))
+    assert (out.lookback, out.segment) == (lookback, segment), auto["lookback"]
+    assert ("a week" in auto["lookback"]["why"]) == (freq != "D" and days > 14)
+    check_config(out)
+
+
 def test_explicit_values_are_untouched_and_nothing_is_read_when_all_are_set():
     cfg, auto = _choose(_multiplicative(), lookback=60, log=False, deseason=0, scaler="minmax")
     assert (cfg.lookback, cfg.log, cfg.deseason, cfg.scaler) == (60, False, 0, "minmax")

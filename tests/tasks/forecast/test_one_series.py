@@ -98,6 +98,22 @@ def test_backtest_of_one_series_with_a_log_model(tmp_path):
     assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2
 
 
+def test_a_backtest_interrupted_while_written_leaves_no_former_summary_beside_its_table(tmp_path, monkeypatch):
+    """backtest.json is written last: an interrupt after the new backtest.csv left the former backtest's
+    json (and plot) beside it, a folder describing two backtests."""
+    est = Forecaster(**{**TINY, "horizon": 3}, target="y", time="time")
+    est.backtest(sine_frame(), folds=2, out=tmp_path)
+    assert (tmp_path / "backtest.json").is_file() and (tmp_path / "plots" / "backtest.png").is_file()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("lstmkit.tasks.forecast.plots.plot_backtest", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.backtest(sine_frame(), folds=3, out=tmp_path)
+    assert sorted(pd.read_csv(tmp_path / "backtest.csv")["fold"].unique()) == [1, 2, 3]     # the new table
+    assert not (tmp_path / "backtest.json").exists() and not (tmp_path / "plots" / "backtest.png").exists()
+
+
 def test_a_series_with_a_date_index_and_too_short_a_series():
     s = pd.Series(sine_frame()["y"].to_numpy(), index=sine_frame()["time"], name="y")
     est = Forecaster(**{**TINY, "horizon": 2}).fit(s, target="y")

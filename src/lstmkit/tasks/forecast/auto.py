@@ -22,7 +22,9 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * ``log``: positive and multiplicative, or spanning more than a factor 20 (spikes, e.g. lynx);
 * ``deseason m``: F >= 0.5 (in the chosen units) and two full seasons in the training part;
 * ``lookback``: 3 seasons (1 or 2 when the training part is short), or 4 horizons (at least 12)
-  without a season; never more than half of what the training part leaves after one horizon;
+  without a season; a week when the season is the day of steps shorter than a day (hourly: 168,
+  half-hourly: 336) and the training part holds two weeks of windows; never more than half of what
+  the training part leaves after one horizon;
 * ``segment``: the season when the lookback is long (>= 96 steps) and a whole number of seasons;
 * ``highway``: the lookback (a linear autoregression beside the network; off for the recursive strategy);
 * ``hidden_size`` / ``num_layers``: one layer of 16 units up to 1,000 training windows, else 2 of 50;
@@ -140,7 +142,10 @@ def _pick(auto: dict, name: str, value: Any, why: str) -> Any:
 def _lookback(cfg, p: dict[str, Any], horizon: int, period: int, windows_room: int) -> tuple[int, str]:
     room = max(1, windows_room // 2)            # at least half of the training part left as windows
     need = max(cfg.highway or 0, 1)              # a given highway reads that many steps
-    if period > 1:
+    week = p.get("week", 0)
+    if period > 1 and week and week % period == 0 and room >= week:
+        value, why = week, f"a week ({week // period} seasons of {period}): steps shorter than a day repeat by the weekday too"
+    elif period > 1:
         k = min(3, room // period)
         if k >= 1:
             value, why = k * period, f"{k} season{'s' * (k > 1)} of {period}"
@@ -311,10 +316,13 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
 
 
 def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
-    from lstmkit.tasks.forecast.pipeline import panel_season
+    from lstmkit.tasks.forecast.pipeline import panel_season, panel_week
     from lstmkit.tasks.forecast.windows import part_sizes
     n_train = part_sizes(int(panel.lengths[0]), cfg)[0]
-    profile = measure(panel.values[:n_train, 0], panel_season(panel, cfg))
+    season = panel_season(panel, cfg)
+    profile = measure(panel.values[:n_train, 0], season)
+    if profile["season"] > 1 and (week := panel_week(panel, profile["season"])):
+        profile["week"] = week
     later = np.flatnonzero(panel.values[n_train:, 0] <= 0)        # NaN compares False
     if len(later):               # a point logs cannot take: a fact of the data, not a score, so no peek at the test
         profile["nonpositive_at"] = int(n_train + later[0] + 1)

@@ -111,9 +111,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            "note": None if refit or not given else
                            "a fixed run model may have trained on points inside the folds; refit avoids that"}}
     if out is not None:
+        # backtest.json is written last, as the mark of a whole backtest: a former one's json and plot go
+        # first, so that an interrupt (Ctrl-C, a full disk) between the files never leaves this backtest's
+        # table beside another's summary or plot
         out = Path(out)
+        for former in (out / "backtest.json", out / "plots" / "backtest.png"):
+            former.unlink(missing_ok=True)
         atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
-        write_json(out / "backtest.json", result)
         first = frame[frame["__id"] == frame["__id"].iloc[0]]
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
@@ -121,6 +125,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             plot_backtest(first[targets[0]].to_numpy(dtype=np.float64), times, plot_folds,
                           out / "plots" / "backtest.png", title=f"{targets[0]}: {folds} backtest folds "
                           f"({'refit' if refit else 'fixed model'})")
+        write_json(out / "backtest.json", result)
         result["out"] = str(out)
     return result
 

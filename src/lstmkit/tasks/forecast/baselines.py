@@ -28,6 +28,7 @@ __all__ = [
     "ets_forecast",
     "infer_season",
     "naive_forecast",
+    "steps_per_day",
     "seasonal_naive_forecast",
     "zero_histories",
 ]
@@ -83,6 +84,16 @@ def infer_season(index: pd.DatetimeIndex | None, n: int) -> int:
         if 2 <= season < n / 2:
             return season
     return 1
+
+
+def steps_per_day(index: pd.DatetimeIndex | None) -> int:
+    """How many steps of ``index``'s frequency make a day when the step is shorter than a day and
+    divides it (hourly 24, half-hourly 48, 1 minute 1440); 0 otherwise (days and longer, unknown)."""
+    offset = _index_offset(index)
+    if not isinstance(offset, pd.offsets.Tick) or offset.nanos <= 0:
+        return 0
+    day = 86_400 * 10 ** 9
+    return day // offset.nanos if offset.nanos < day and day % offset.nanos == 0 else 0
 
 
 def naive_forecast(series, origins, horizon: int) -> np.ndarray:

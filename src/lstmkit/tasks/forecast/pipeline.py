@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.baselines import infer_season, zero_histories
+from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table, plain_data
@@ -35,7 +35,7 @@ from lstmkit.tasks.forecast.times import check_date_system, check_same_step, mis
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
-__all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
+__all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season", "panel_week"]
 
 
 def panel_season(panel: Panel, cfg) -> int:
@@ -43,14 +43,27 @@ def panel_season(panel: Panel, cfg) -> int:
     first series with regular steps, or of the grid the first series skips steps of; 1 when unknown)."""
     if cfg.season:
         return cfg.season
+    first_time = _regular_time(panel)
+    return 1 if first_time is None else infer_season(first_time, int(panel.lengths[0]))
+
+
+def panel_week(panel: Panel, season: int) -> int:
+    """The steps of a week when ``season`` is the day of steps shorter than a day (hourly data: 168,
+    half-hourly: 336), the second season such data repeat by; else 0."""
+    first_time = _regular_time(panel)
+    return 7 * season if season > 1 and first_time is not None and steps_per_day(first_time) == season else 0
+
+
+def _regular_time(panel: Panel) -> pd.DatetimeIndex | None:
+    """The dates of the panel's first series on its regular grid (:func:`panel_season`), or None (no dates)."""
     first_time = panel.series_time(0)
     if not isinstance(first_time, pd.DatetimeIndex):
-        return 1
+        return None
     if panel.freq is not None:                # regular in a later series when the first skips steps
         first_time = pd.DatetimeIndex(first_time, freq=None).to_series().asfreq(panel.freq).index
     elif (grid := missing_steps(np.asarray(first_time))) is not None:     # every series skips steps (read
         first_time = pd.DatetimeIndex(grid)   # as they are, with a warning): hourly data is still hourly
-    return infer_season(first_time, int(panel.lengths[0]))
+    return first_time
 
 
 def _say_flat_training(panel: Panel, cfg) -> None:

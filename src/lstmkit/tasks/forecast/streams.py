@@ -267,6 +267,10 @@ class SeriesStreams:
         return w * params + (1.0 - w) * values[-1]
 
     # -- saving --------------------------------------------------------------------------------
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return ("series", "rows", "nonzero", *(("total", "count") if self.m else ()))
+
     def arrays(self, aux: SeriesState) -> dict[str, np.ndarray]:
         out = {"rows": aux.rows, "nonzero": aux.nonzero.astype(np.uint8)}
         if self.m:
