@@ -37,6 +37,7 @@ from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, ext
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
+from lstmkit.train.memory import built_within_memory
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE", "MAX_SAMPLE"]
 
@@ -147,7 +148,8 @@ class LanguageModel(RunEstimator):
 
             _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
+                                            ("hidden_size", "num_layers", "embed_dim", "max_size"))
             if start is not None:
                 copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
             return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),

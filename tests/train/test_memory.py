@@ -1,0 +1,72 @@
+"""lstmkit.train.memory: a network too large to train is refused from its shapes, before allocating."""
+import types
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError, caller_wording
+from lstmkit.train import memory
+from lstmkit.train.memory import TRAINING_BYTES_PER_PARAMETER, built_within_memory, memory_limit, training_bytes
+
+
+def _builder(cfg, devices):
+    def build():
+        devices.append(torch.empty(0).device.type)        # where this build allocates
+        return nn.LSTM(cfg.embed_dim, cfg.hidden_size, cfg.num_layers)
+    return build
+
+
+def _limit(monkeypatch, total, free=None):
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (total, free, "this machine's memory"))
+
+
+def test_training_bytes_counts_weights_gradients_and_adam():
+    net = nn.Linear(10, 3)                                   # 33 parameters
+    assert training_bytes(net) == 33 * TRAINING_BYTES_PER_PARAMETER == 33 * 4 * 4
+
+
+def test_too_large_is_refused_naming_the_settings_that_size_it(monkeypatch):
+    _limit(monkeypatch, 2**20)
+    cfg, devices = types.SimpleNamespace(embed_dim=8, hidden_size=256, num_layers=2), []
+    with pytest.raises(LstmkitError) as e:
+        built_within_memory(_builder(cfg, devices), "cpu", cfg, ("hidden_size", "num_layers", "embed_dim"))
+    n = sum(p.numel() for p in nn.LSTM(8, 256, 2).parameters())
+    assert e.value.message == (f"the model is too large to train here: about {n:,} parameters need about "
+                               f"{n * 16 / 2**20:.3g} MiB (weights, gradients and Adam's two averages), more than "
+                               "the 1 MiB of this machine's memory")
+    # the embedding's width is a small share of it: no fix
+    assert e.value.hint == "lower --hidden-size (256) or --num-layers (2)"
+    assert set(devices) == {"meta"}                          # never built for real
+    assert (cfg.embed_dim, cfg.hidden_size, cfg.num_layers) == (8, 256, 2)     # the halved probes undone
+
+
+def test_a_python_caller_is_told_keywords(monkeypatch):
+    _limit(monkeypatch, 2**20)
+    cfg = types.SimpleNamespace(embed_dim=8, hidden_size=256, num_layers=1)
+    with caller_wording(python=True), pytest.raises(LstmkitError, match=r"— lower hidden_size \(256\)$"):
+        built_within_memory(_builder(cfg, []), "cpu", cfg, ("hidden_size", "num_layers", "embed_dim"))
+
+
+def test_within_memory_builds_it_with_the_random_state_of_a_build_alone(monkeypatch):
+    _limit(monkeypatch, 2**40, 2**40)
+    cfg, devices = types.SimpleNamespace(embed_dim=3, hidden_size=5, num_layers=1), []
+    torch.manual_seed(0)
+    net = built_within_memory(_builder(cfg, devices), "cpu", cfg, ("hidden_size",))
+    torch.manual_seed(0)
+    alone = nn.LSTM(3, 5, 1)
+    assert devices == ["meta", "cpu"]
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), alone.parameters()))
+
+
+def test_more_than_is_free_is_a_warning(monkeypatch):
+    _limit(monkeypatch, 2**40, 2**10)
+    cfg = types.SimpleNamespace(embed_dim=3, hidden_size=5, num_layers=1)
+    with pytest.warns(UserWarning, match="only 1 KiB of this machine's memory is free now"):
+        built_within_memory(_builder(cfg, []), "cpu", cfg, ("hidden_size",))
+
+
+def test_the_cpu_limit_is_the_least_of_ram_and_ulimit(monkeypatch):
+    monkeypatch.setattr(memory.resource, "getrlimit", lambda what: (2**30, memory.resource.RLIM_INFINITY))
+    total, free, where = memory_limit(torch.device("cpu"))
+    assert (total, where) == (2**30, "the address-space limit (ulimit -v)")
