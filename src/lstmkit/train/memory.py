@@ -19,12 +19,16 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from lstmkit.errors import LstmkitError, flag, worded
 
-__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_within_memory", "memory_limit", "training_bytes"]
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "memory_limit", "training_bytes"]
 
 TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
+_FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
+                    "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                    "xavier_normal_", "sparse_", "dirac_"})
 _UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
@@ -79,10 +83,26 @@ def built_within_memory(build: Callable[[], nn.Module], device: str | torch.devi
 
 
 def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:
-    """``(parameters, training bytes)`` of ``build()`` made on the meta device, the random state kept."""
-    with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        net = build()
+    """``(parameters, training bytes)`` of ``build()`` made on the meta device."""
+    net = built_on_meta(build)
     return sum(p.numel() for p in net.parameters()), training_bytes(net)
+
+
+def built_on_meta(build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` on PyTorch's meta device: its shapes, no memory, no values. Its initialisers are
+    skipped (a meta tensor holds no values to fill): torch's meta ``normal_`` (an embedding's) imports
+    ``torch._dynamo``, 2.4 s of a fit or a load; the random state is left as it was."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"), _NoFills():
+        return build()
+
+
+class _NoFills(TorchFunctionMode):
+    """Inside it, torch's in-place fills (``nn.init.normal_``, ``Tensor.uniform_``) return their tensor as it is."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in _FILLS:
+            return args[0] if args else (kwargs or {}).get("tensor")
+        return func(*args, **(kwargs or {}))
 
 
 def _largest(build: Callable[[], nn.Module], config: Any, sizes: tuple[str, ...], need: int) -> list[str]:
