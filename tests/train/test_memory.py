@@ -9,7 +9,8 @@ from torch import nn
 
 from lstmkit.errors import LstmkitError, caller_wording
 from lstmkit.train import memory
-from lstmkit.train.memory import TRAINING_BYTES_PER_PARAMETER, built_within_memory, memory_limit, training_bytes
+from lstmkit.train.memory import (TRAINING_BYTES_PER_PARAMETER, built_within_memory, check_batch_fits, memory_limit,
+                                  training_bytes)
 
 
 def _builder(cfg, devices):
@@ -84,3 +85,38 @@ def test_a_meta_build_leaves_initialisers_out():
             ".state_dict().items()), 'torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False"]
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 16, batch_first=True, dropout=0.0)
+
+    def forward(self, x, scale):
+        return self.lstm(x)[0] * scale
+
+
+def test_a_batch_whose_activations_exceed_memory_is_refused_with_the_largest_that_fits(monkeypatch):
+    net, x = _Net(), (torch.randn(2, 50, 3), 2.0)
+    state = training_bytes(net)
+    from lstmkit.train.bench import activation_bytes
+    per_example = activation_bytes(net, x) / 2
+    _limit(monkeypatch, int(state + 100.5 * per_example))
+    check_batch_fits(net, x, 100, "cpu", lambda most: f"use {most}")               # fits: nothing said
+    with pytest.raises(LstmkitError, match=r"one training batch of 1,000 examples is too large to train here: "
+                                           r"its activations need about .* — use 100$"):
+        check_batch_fits(net, x, 1000, "cpu", lambda most: f"use {most}")
+    check_batch_fits(net, x, 2, "cpu", lambda most: "")         # no more than measured: not measured again
+
+
+def test_measuring_a_batch_leaves_the_network_and_the_random_state_as_they_were(monkeypatch):
+    _limit(monkeypatch, 2**40)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    torch.manual_seed(0)
+    check_batch_fits(net, (torch.randn(8, 3) * 5 + 3,), 1000, "cpu", str)
+    drawn = torch.rand(3)
+    torch.manual_seed(0)
+    torch.randn(8, 3)
+    assert torch.equal(drawn, torch.rand(3))
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())

@@ -23,7 +23,7 @@ from torch.overrides import TorchFunctionMode
 
 from lstmkit.errors import LstmkitError, flag, worded
 
-__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "memory_limit", "training_bytes"]
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "check_batch_fits", "memory_limit", "training_bytes"]
 
 TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
 _FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
@@ -80,6 +80,35 @@ def built_within_memory(build: Callable[[], nn.Module], device: str | torch.devi
         warnings.warn(f"training this model needs about {_size(need)} of memory and only {_size(free)} of {where} "
                       "is free now: it may swap or be stopped for lack of memory", UserWarning, stacklevel=3)
     return build()
+
+
+def check_batch_fits(net: nn.Module, inputs: tuple, batch: int, device: str | torch.device,
+                     fix: Callable[[int], str]) -> None:
+    """Refuse a training batch of ``batch`` examples whose activations, with the training state of
+    ``net``, need more than ``device``'s memory. ``inputs``: the model's arguments for a few examples
+    (their first dimension), run once in training mode to measure what autograd keeps per example;
+    ``fix(largest)`` says how to get a batch within memory (at most ``largest`` examples), in the
+    caller's words. The random state (dropout's draws) and the buffers (batch norm's statistics) are
+    left as they were."""
+    from lstmkit.train.bench import activation_bytes
+    from lstmkit.train.settings import resolve_device
+    k = int(inputs[0].shape[0])
+    if k == 0 or batch <= k:
+        return
+    kept = {name: b.clone() for name, b in net.named_buffers()}        # batch norm's running statistics
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
+        per_example = activation_bytes(net, inputs) / k
+    with torch.no_grad():
+        for name, b in net.named_buffers():
+            b.copy_(kept[name])
+    total, _, where = memory_limit(resolve_device(device) if isinstance(device, str) else device)
+    state = training_bytes(net)
+    need = state + per_example * batch
+    if need > total:
+        largest = max(1, int((total - state) // per_example)) if total > state else 1
+        raise LstmkitError(f"one training batch of {batch:,} examples is too large to train here: its activations "
+                           f"need about {_size(int(per_example * batch))} ({_size(int(per_example))} an example), "
+                           f"more than the {_size(total)} of {where}", fix(largest))
 
 
 def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:

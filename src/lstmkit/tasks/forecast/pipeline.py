@@ -33,7 +33,7 @@ from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps
 from lstmkit.tasks.forecast.use_warnings import say_left_out
-from lstmkit.train.memory import built_within_memory
+from lstmkit.train.memory import built_within_memory, check_batch_fits
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
@@ -109,6 +109,10 @@ class PanelPipeline(AheadForecast):
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch or None)     # 0: every window
+        two = next(iter(mk("train", 2, False)))[0]                          # the first 2 windows' inputs, no draw
+        check_batch_fits(self.net_, two, min(cfg.train.batch_size, train.n_samples), cfg.train.device,
+                         lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "
+                                      f"({cfg.lookback})")
         tables = {}
 
         def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?
