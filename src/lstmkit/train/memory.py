@@ -23,7 +23,8 @@ from torch.overrides import TorchFunctionMode
 
 from lstmkit.errors import LstmkitError, flag, worded
 
-__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "check_batch_fits", "memory_limit", "training_bytes"]
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "check_batch_fits", "memory_limit",
+           "size_text", "training_bytes"]
 
 TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
 _FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
@@ -73,11 +74,11 @@ def built_within_memory(build: Callable[[], nn.Module], device: str | torch.devi
     total, free, where = memory_limit(dev)
     if need > total:
         named = " or ".join(f"{worded(flag(s), s)} ({getattr(config, s)})" for s in _largest(build, config, sizes, need))
-        raise LstmkitError(f"the model is too large to train here: about {n:,} parameters need about {_size(need)} "
-                           f"(weights, gradients and Adam's two averages), more than the {_size(total)} of {where}",
+        raise LstmkitError(f"the model is too large to train here: about {n:,} parameters need about {size_text(need)} "
+                           f"(weights, gradients and Adam's two averages), more than the {size_text(total)} of {where}",
                            f"lower {named}" if named else "choose a smaller model")
     if free is not None and need > free:
-        warnings.warn(f"training this model needs about {_size(need)} of memory and only {_size(free)} of {where} "
+        warnings.warn(f"training this model needs about {size_text(need)} of memory and only {size_text(free)} of {where} "
                       "is free now: it may swap or be stopped for lack of memory", UserWarning, stacklevel=3)
     return build()
 
@@ -107,8 +108,8 @@ def check_batch_fits(net: nn.Module, inputs: tuple, batch: int, device: str | to
     if need > total:
         largest = max(1, int((total - state) // per_example)) if total > state else 1
         raise LstmkitError(f"one training batch of {batch:,} examples is too large to train here: its activations "
-                           f"need about {_size(int(per_example * batch))} ({_size(int(per_example))} an example), "
-                           f"more than the {_size(total)} of {where}", fix(largest))
+                           f"need about {size_text(int(per_example * batch))} ({size_text(int(per_example))} an example), "
+                           f"more than the {size_text(total)} of {where}", fix(largest))
 
 
 def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:
@@ -151,7 +152,7 @@ def _largest(build: Callable[[], nn.Module], config: Any, sizes: tuple[str, ...]
     return worth or list(saved)
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     """``n`` bytes in the largest binary unit below it, to 3 figures: ``'8.94 TiB'``."""
     unit = next(u for u in ("TiB", "GiB", "MiB", "KiB", "B") if n >= 2 ** (10 * _UNITS[u]) or u == "B")
     return f"{n / 2 ** (10 * _UNITS[unit]):.3g} {unit}"
