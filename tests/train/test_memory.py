@@ -97,16 +97,18 @@ class _Net(nn.Module):
 
 
 def test_a_batch_whose_activations_exceed_memory_is_refused_with_the_largest_that_fits(monkeypatch):
-    net, x = _Net(), (torch.randn(2, 50, 3), 2.0)
-    state = training_bytes(net)
+    """Measured on 2 and 4 examples: what autograd keeps once a batch is not counted per example."""
     from lstmkit.train.bench import activation_bytes
-    per_example = activation_bytes(net, x) / 2
-    _limit(monkeypatch, int(state + 100.5 * per_example))
-    check_batch_fits(net, x, 100, "cpu", lambda most: f"use {most}")               # fits: nothing said
-    with pytest.raises(LstmkitError, match=r"one training batch of 1,000 examples is too large to train here: "
-                                           r"its activations need about .* — use 100$"):
-        check_batch_fits(net, x, 1000, "cpu", lambda most: f"use {most}")
-    check_batch_fits(net, x, 2, "cpu", lambda most: "")         # no more than measured: not measured again
+    net, x = _Net(), torch.randn(4, 50, 3)
+    make = lambda n: (x[:n], 2.0)                                                    # noqa: E731
+    each = (activation_bytes(net, make(4)) - activation_bytes(net, make(2))) / 2
+    fixed = training_bytes(net) + activation_bytes(net, make(2)) - 2 * each
+    _limit(monkeypatch, int(fixed + 100.5 * each))
+    check_batch_fits(net, make, 2, 100, "cpu", lambda most: f"use {most}")          # fits: nothing said
+    with pytest.raises(LstmkitError, match=r"^one training batch of 1,000 examples is too large to train here: "
+                                           r"its activations need about .* an example\), more than .* — use 100$"):
+        check_batch_fits(net, make, 2, 1000, "cpu", lambda most: f"use {most}")
+    check_batch_fits(net, make, 2, 4, "cpu", lambda most: "")        # no more than measured: not measured again
 
 
 def test_measuring_a_batch_leaves_the_network_and_the_random_state_as_they_were(monkeypatch):
@@ -114,7 +116,8 @@ def test_measuring_a_batch_leaves_the_network_and_the_random_state_as_they_were(
     net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
     before = {k: v.clone() for k, v in net.state_dict().items()}
     torch.manual_seed(0)
-    check_batch_fits(net, (torch.randn(8, 3) * 5 + 3,), 1000, "cpu", str)
+    x = torch.randn(8, 3) * 5 + 3
+    check_batch_fits(net, lambda n: (x[:n],), 4, 1000, "cpu", str)
     drawn = torch.rand(3)
     torch.manual_seed(0)
     torch.randn(8, 3)

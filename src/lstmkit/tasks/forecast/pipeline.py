@@ -109,8 +109,8 @@ class PanelPipeline(AheadForecast):
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch or None)     # 0: every window
-        two = next(iter(mk("train", 2, False)))[0]                          # the first 2 windows' inputs, no draw
-        check_batch_fits(self.net_, two, min(cfg.train.batch_size, train.n_samples), cfg.train.device,
+        check_batch_fits(self.net_, lambda n: next(iter(mk("train", n, False)))[0], 2,     # the first windows
+                         min(cfg.train.batch_size, train.n_samples), cfg.train.device,
                          lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "
                                       f"({cfg.lookback})")
         tables = {}
