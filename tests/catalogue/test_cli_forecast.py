@@ -498,6 +498,6 @@ def test_a_batch_whose_activations_exceed_memory_is_refused(d, tmp_path, capsys,
     from lstmkit.train import memory
     monkeypatch.setattr(memory, "memory_limit", lambda device: (64 * 2**10, None, "this machine's memory"))
     line = check(_train("--batch-size", "1000"), 2, "one training batch of", tmp_path, capsys, d)
-    assert re.search(r"of 72 examples is too large to train here: its activations need about [\d.]+ MiB \([\d.]+ "
+    assert re.search(r"of 72 examples is too large to train here: its activations need about [\d.]+ [KM]iB \([\d.]+ "
                      r"KiB an example\), more than the 64 KiB of this machine's memory — pass --batch-size \d+ or "
                      r"less, or a shorter --lookback \(12\)$", line), line
