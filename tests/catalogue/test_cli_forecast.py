@@ -1,5 +1,6 @@
 """Bad-input catalogue, `lstmkit forecast`: one line, the right exit code, nothing left behind."""
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -507,3 +508,14 @@ def test_format_version_as_a_string_is_named(d, tmp_path, capsys):
     line = check(["forecast", "predict", "--run", run, "--data", "{d}/sine.csv"], 2, "format_version '1'",
                  tmp_path, capsys, d)
     assert "newer" not in line
+
+
+def test_a_batch_whose_activations_exceed_memory_is_refused(d, tmp_path, capsys, monkeypatch):
+    """--batch-size 10000000 on a 1,000,000-row series made one batch of every window (35 GiB of
+    activations at --lookback 200): a machine of 64 KiB here, the sine's 72 windows of 12 steps."""
+    from lstmkit.train import memory
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (64 * 2**10, None, "this machine's memory"))
+    line = check(_train("--batch-size", "1000"), 2, "one training batch of", tmp_path, capsys, d)
+    assert re.search(r"of 72 examples is too large to train here: its activations need about [\d.]+ [KM]iB \([\d.]+ "
+                     r"KiB an example\), more than the 64 KiB of this machine's memory — pass --batch-size \d+ or "
+                     r"less, or a shorter --lookback \(12\)$", line), line

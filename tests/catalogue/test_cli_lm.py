@@ -1,5 +1,6 @@
 """Bad-input catalogue, `lstmkit lm`, and the LM scorer's API: one line, the right exit code."""
 import gzip
+import re
 
 import pytest
 
@@ -133,3 +134,13 @@ def test_evaluate_reads_standard_input_as_classify_predict_and_translate_run_do(
         check([*evaluate, "-"], 2, needle, tmp_path, capsys, stdin=stdin, monkeypatch=monkeypatch)
     check([*evaluate, "-", "--text-column", "review"], 2, "--text-column names a column of a --data table; "
           "standard input has none", tmp_path, capsys, stdin=lines, monkeypatch=monkeypatch)
+
+
+def test_a_batch_whose_tokens_exceed_memory_is_refused(d, tmp_path, capsys, monkeypatch):
+    """A 5 MB line read with --level char --max-len 1000000000 is one piece of 5,000,000 tokens, ~160 GiB
+    of activations at the default sizes: a machine of 64 KiB here, a batch of 32 lines of 11 tokens."""
+    from lstmkit.train import memory
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (64 * 2**10, None, "this machine's memory"))
+    line = check(_train(), 2, "one training batch of 352 tokens is too large to train here", tmp_path, capsys, d)
+    assert re.search(r"B a token\), more than the 64 KiB of this machine's memory — pass --max-len \d+ or less, "
+                     r"or a smaller --batch-size \(32\)$", line), line

@@ -140,3 +140,16 @@ def test_stops_at_eos_and_respects_max_length():
         assert len(h.ids) <= n
         assert EOS_ID not in h.ids[:-1]
         assert h.attention.shape == (len(h.ids), src.shape[1])
+
+
+def test_a_beam_beyond_memory_is_refused_before_its_rows_are_made(monkeypatch):
+    """--beam 100000 took 3.5 GB on 45 short pairs of 20 words, ~6 GB a sentence a step on a real
+    vocabulary: refused from the rows' size, naming --beam, before the encoder memory is copied."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.train import memory
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (2**20, None, "this machine's memory"))
+    net, src, src_len = _random_model(0, "bahdanau")
+    assert len(beam_search(net, src, src_len, beam=4)) == len(src)          # a usual beam: as before
+    with pytest.raises(LstmkitError, match=r"^a beam of 100,000 needs about [\d.]+ [MG]iB for \d+ sentence\(s\) at once, "
+                                           r"more than the 1 MiB of this machine's memory — pass --beam \d+ \(5 to 10"):
+        beam_search(net, src, src_len, beam=100_000)

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.data.batching import BucketBatches
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.threads import map_batches
 from lstmkit.nn.zoo import make_encoder
@@ -322,10 +322,11 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
     model.eval()
     B, K, dev = src.shape[0], beam, src.device
     memory, state = model.encode(src, src_len)
+    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(K)   # [B*K]
     if K > 1:
+        _check_beam_fits(model, memory, B, K, int(limit.max()), dev)
         rows = torch.arange(B, device=dev).repeat_interleave(K)            # [B*K] sentence of each row
         memory, state = memory.select(rows), model.reorder(state, rows)
-    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(K)   # [B*K]
     scores = torch.full((B, K), float("-inf"), device=dev)
     scores[:, 0] = 0.0                                                        # one live start per sentence
     finished = torch.zeros(B * K, dtype=torch.bool, device=dev)
@@ -381,6 +382,25 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
                               att_bt[b, :n] if att_bt is not None else None,
                               _cut(ids_bt[b][:n], int(src_len[b]), max_len_ratio, max_steps)))
     return out
+
+
+def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: int, dev: torch.device) -> None:
+    """Refuse a beam whose ``B * K`` rows would not fit ``dev``'s memory, before they are made: each
+    row holds its sentence's encoder memory, the step's logits three times over (logits, log-probabilities,
+    candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
+    3.5 GB; on a real vocabulary, ~6 GB a sentence a step."""
+    from lstmkit.train.memory import memory_limit, size_text
+    parts = (memory.out, memory.prepared, memory.mask)
+    sentence = sum(t.nbytes for t in parts if t is not None) // max(B, 1)
+    out = getattr(model, "out", None)
+    vocab = getattr(out, "out_features", None) or getattr(getattr(model, "tgt_embed", None), "num_embeddings", 0)
+    row = sentence + 12 * vocab + steps * (4 * memory.out.shape[1] + 16)
+    total, _, where = memory_limit(dev)
+    if B * K * row > total:
+        most = max(1, int(total // (B * row)))
+        raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * K * row)} for {B} sentence(s) at once, more "
+                           f"than the {size_text(total)} of {where}",
+                           f"pass {opt('beam', min(most, 50))} (5 to 10 is usual; wider beams rarely translate better)")
 
 
 def decode_workers(net: nn.Module, n: int, batch_size: int, least: int = 16) -> tuple[int, int]:

@@ -110,9 +110,9 @@ def measure_latency_ms(net: nn.Module, x: torch.Tensor, min_reps: int = 5, min_s
     return 1000.0 * statistics.median(times)
 
 
-def activation_bytes(net: nn.Module, x: torch.Tensor) -> int:
+def activation_bytes(net: nn.Module, x: torch.Tensor | tuple) -> int:
     """Bytes of the distinct storages autograd saves for backward in one training-mode forward
-    of ``net`` on ``x``, parameters excluded."""
+    of ``net`` on ``x`` (a tuple: spread over its arguments), parameters excluded."""
     params = {p.untyped_storage().data_ptr() for p in net.parameters()}
     seen: dict[int, int] = {}
 
@@ -126,7 +126,7 @@ def activation_bytes(net: nn.Module, x: torch.Tensor) -> int:
     net.train()
     try:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            net(x)
+            net(*x) if isinstance(x, tuple) else net(x)
     finally:
         net.train(was_training)
     return sum(seen.values())

@@ -30,6 +30,7 @@ from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
+from lstmkit.train.memory import built_within_memory
 
 if TYPE_CHECKING:
     from lstmkit.deploy.streaming import Stream
@@ -212,7 +213,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             self._warn_conflicting(full)
 
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
+                                            ("hidden_size", "num_layers", "embed_dim", "max_size", "ensemble"))
             callbacks = (*callbacks, *self._start_weights(cfg))
 
             pad = PAD_ID if self.kind == "text" else 0.0

@@ -34,6 +34,7 @@ from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUD
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
+from lstmkit.train.memory import built_within_memory
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
            "ENCODER_DEFAULTS"]
@@ -299,7 +300,7 @@ class TextClassifier(Classifier):
         if vectors.shape[1] != cfg.embed_dim:
             self.config_.embed_dim = int(vectors.shape[1])
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg, ("hidden_size", "num_layers"))
         self.data_summary_["vectors_found"] = int(n_found)
         with torch.no_grad():
             self.net_.embedding.weight.copy_(vectors)

@@ -33,6 +33,7 @@ from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps
 from lstmkit.tasks.forecast.use_warnings import say_left_out
+from lstmkit.train.memory import built_within_memory, check_batch_fits
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season", "panel_week"]
@@ -140,11 +141,16 @@ class PanelPipeline(AheadForecast):
         _say_flat_training(panel, cfg)
         torch.manual_seed(cfg.train.seed)
         self.output_ = make_output(cfg)
-        self.net_ = self._build_net(cfg, len(panel.ids))
+        self.net_ = built_within_memory(lambda: self._build_net(cfg, len(panel.ids)), cfg.train.device, cfg,
+                                        ("hidden_size", "num_layers", "ensemble", "highway_hidden"))
         X, Y, Fut = arrays["inputs"], arrays["targets"], arrays["future"]
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch or None)     # 0: every window
+        check_batch_fits(self.net_, lambda n: next(iter(mk("train", n, False)))[0], 2,     # the first windows
+                         min(cfg.train.batch_size, train.n_samples), cfg.train.device,
+                         lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "
+                                      f"({cfg.lookback})")
         tables = {}
 
         def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?

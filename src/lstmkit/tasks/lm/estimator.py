@@ -37,6 +37,7 @@ from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, ext
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
+from lstmkit.train.memory import built_within_memory, check_batch_fits
 
 if TYPE_CHECKING:
     from lstmkit.tasks.lm.stream import LMStream
@@ -57,6 +58,22 @@ def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: i
         x, lengths = pad_batch([inp[i] for i in idx], PAD_ID)
         return Padded((x, lengths)), pad_batch([tgt[i] for i in idx], PAD_ID)[0]
     return CollatedBatches(inp, collate, batch_size, shuffle)
+
+
+def _check_batch_tokens(net, pieces: list[tuple[torch.Tensor, torch.Tensor]], cfg) -> None:
+    """Refuse a batch whose tokens' activations exceed memory, measured on 32 and 64 tokens and counted on the
+    batch of the longest pieces: a 5 MB line read with ``--level char --max-len 1000000000`` is one
+    piece of 5,000,000 tokens, ~170 GB of activations at the default sizes."""
+    if not pieces:
+        return
+    lengths = sorted((len(p[0]) for p in pieces), reverse=True)
+    batch = min(cfg.train.batch_size, len(lengths))
+    tokens = sum(lengths[:batch])
+    longest = max(pieces, key=lambda p: len(p[0]))[0]
+    check_batch_fits(net, lambda n: Padded((longest[None, :n], torch.tensor([n]))), min(32, len(longest) // 2),
+                     tokens, cfg.train.device,
+                     lambda most: f"pass {opt('max_len', max(1, most // batch))} or less, or a smaller "
+                                  f"{opt('batch_size')} ({cfg.train.batch_size})", unit="tokens")
 
 
 MAX_SAMPLE = 1_000_000         # tokens one sample() may draw
@@ -153,9 +170,11 @@ class LanguageModel(RunEstimator):
 
             _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
+                                            ("hidden_size", "num_layers", "embed_dim", "max_size"))
             if start is not None:
                 copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
+            _check_batch_tokens(self.net_, pieces, cfg)
             return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
                                         _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                         out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,

@@ -42,6 +42,7 @@ from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
+from lstmkit.train.memory import built_within_memory
 
 if TYPE_CHECKING:
     from lstmkit.tasks.speech.stream import SpeechStream
@@ -194,7 +195,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                                 else "unweighted")} if cfg.mode == "classify" else {})}
 
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
+                                            ("hidden_size", "num_layers", "embed_dim"))
             augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
                         "time_width": cfg.time_width} if cfg.spec_augment else None)
             self._lm = lm

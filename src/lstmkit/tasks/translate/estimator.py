@@ -35,6 +35,7 @@ from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
+from lstmkit.train.memory import built_within_memory
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
@@ -146,7 +147,8 @@ class Translator(RunEstimator):
                                                      ("val_tgt_file", val_tgt_file))}}
 
             torch.manual_seed(cfg.train.seed)
-            self.net_ = self._build_net()
+            self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
+                                            ("hidden_size", "num_layers", "embed_dim", "max_size"))
             def metrics() -> dict[str, Any]:
                 # said with the scores it flatters; the pairs trained on (after the length filter)
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")

@@ -1,0 +1,179 @@
+"""Whether a network fits in memory for training, told before any of it is allocated.
+
+A network is built first on PyTorch's meta device (shapes, no memory), as :func:`lstmkit.runs.build_checked`
+does for a run's weights; its parameters are counted and training's share of memory estimated:
+the weights, their gradients and Adam's two running averages, four float32 numbers a parameter.
+More than the machine holds (its RAM, a cgroup's or ``ulimit -v``'s limit, or the GPU's memory) is
+refused with the settings that size the network; it was an allocation torch refused (a
+'could not allocate 160 GB' naming no setting), or one the kernel allowed and then killed the process for
+(``--hidden-size 30000``: 14 GB a matrix, each allocation within the RAM, the sum far beyond it).
+More than is free now, but within the machine, is a warning: other programs may give memory back.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from lstmkit.errors import LstmkitError, flag, worded
+
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_within_memory", "check_batch_fits", "memory_limit",
+           "size_text", "training_bytes"]
+
+TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
+_FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
+                    "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                    "xavier_normal_", "sparse_", "dirac_"})
+_UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def training_bytes(net: nn.Module) -> int:
+    """Bytes training ``net`` holds for its parameters (see :data:`TRAINING_BYTES_PER_PARAMETER`) and buffers."""
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() * b.element_size() for b in net.buffers())
+    return params * TRAINING_BYTES_PER_PARAMETER + buffers
+
+
+def memory_limit(device: torch.device) -> tuple[int, int | None, str]:
+    """``(total, free, where)``: the bytes ``device`` holds at most, the bytes free now (None where
+    unknown) and its name for a message. The CPU's total is the least of the RAM, a cgroup limit
+    (a container's) and the address-space limit (``ulimit -v``)."""
+    if device.type == "cuda":
+        free, total = torch.cuda.mem_get_info(device)
+        return int(total), int(free), f"the GPU's memory ({torch.cuda.get_device_name(device)})"
+    totals = [(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory")]
+    for path in _CGROUP_LIMITS:
+        value = _read_number(path)
+        if value is not None:
+            totals.append((value, f"the memory limit of this container ({path})"))
+            break
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        totals.append((soft, "the address-space limit (ulimit -v)"))
+    total, where = min(totals)
+    return total, _available(), where
+
+
+def built_within_memory(build: Callable[[], nn.Module], device: str | torch.device, config: Any,
+                        sizes: tuple[str, ...]) -> nn.Module:
+    """``build()``, after the same build on the meta device shows training it fits ``device``'s memory
+    (``"auto"``: the GPU where there is one). Too large: an :class:`LstmkitError` with the estimate and,
+    as the fix, those of ``sizes`` that matter: the fields of ``config`` (the object ``build`` reads) that
+    size the network (``hidden_size``, ``num_layers``), with their values. The random state is the same
+    after it as without the probe."""
+    n, need = _probe(build)
+    from lstmkit.train.settings import resolve_device
+    dev = resolve_device(device) if isinstance(device, str) else device
+    total, free, where = memory_limit(dev)
+    if need > total:
+        named = " or ".join(f"{worded(flag(s), s)} ({getattr(config, s)})" for s in _largest(build, config, sizes, need))
+        raise LstmkitError(f"the model is too large to train here: about {n:,} parameters need about {size_text(need)} "
+                           f"(weights, gradients and Adam's two averages), more than the {size_text(total)} of {where}",
+                           f"lower {named}" if named else "choose a smaller model")
+    if free is not None and need > free:
+        warnings.warn(f"training this model needs about {size_text(need)} of memory and only {size_text(free)} of {where} "
+                      "is free now: it may swap or be stopped for lack of memory", UserWarning, stacklevel=3)
+    return build()
+
+
+def check_batch_fits(net: nn.Module, make: Callable[[int], tuple], k: int, batch: int, device: str | torch.device,
+                     fix: Callable[[int], str], unit: str = "examples") -> None:
+    """Refuse a training batch of ``batch`` examples (or another ``unit``, ``"tokens"``) whose
+    activations, with the training state of ``net``, need more than ``device``'s memory. ``make(n)``:
+    the model's arguments holding ``n`` of them, run in training mode for ``k`` and ``2 k`` to measure
+    what autograd keeps for each one beside what it keeps once a batch (weights cast or transposed for
+    the step: counted per example, ``--hidden-size 256`` said 588 KiB a token where 36 KiB is its share).
+    ``fix(largest)`` says how to get a batch within memory (at most ``largest`` of them), in the caller's
+    words. The random state (dropout's draws) and the buffers (batch norm's statistics) are left as they were."""
+    from lstmkit.train.bench import activation_bytes
+    from lstmkit.train.settings import resolve_device
+    if k < 1 or batch <= 2 * k:
+        return
+    kept = {name: b.clone() for name, b in net.named_buffers()}        # batch norm's running statistics
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
+        once, twice = activation_bytes(net, make(k)), activation_bytes(net, make(2 * k))
+    with torch.no_grad():
+        for name, b in net.named_buffers():
+            b.copy_(kept[name])
+    each = max(twice - once, 0) / k
+    fixed = max(once - each * k, 0) + training_bytes(net)
+    total, _, where = memory_limit(resolve_device(device) if isinstance(device, str) else device)
+    if each and fixed + each * batch > total:
+        largest = max(1, int((total - fixed) // each)) if total > fixed else 1
+        raise LstmkitError(f"one training batch of {batch:,} {unit} is too large to train here: its activations "
+                           f"need about {size_text(int(each * batch))} ({size_text(int(each))} "
+                           f"a{'n' if unit[0] in 'aeiou' else ''} {unit[:-1]}), "
+                           f"more than the {size_text(total)} of {where}", fix(largest))
+
+
+def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:
+    """``(parameters, training bytes)`` of ``build()`` made on the meta device."""
+    net = built_on_meta(build)
+    return sum(p.numel() for p in net.parameters()), training_bytes(net)
+
+
+def built_on_meta(build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` on PyTorch's meta device: its shapes, no memory, no values. Its initialisers are
+    skipped (a meta tensor holds no values to fill): torch's meta ``normal_`` (an embedding's) imports
+    ``torch._dynamo``, 2.4 s of a fit or a load; the random state is left as it was."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"), _NoFills():
+        return build()
+
+
+class _NoFills(TorchFunctionMode):
+    """Inside it, torch's in-place fills (``nn.init.normal_``, ``Tensor.uniform_``) return their tensor as it is."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in _FILLS:
+            return args[0] if args else (kwargs or {}).get("tensor")
+        return func(*args, **(kwargs or {}))
+
+
+def _largest(build: Callable[[], nn.Module], config: Any, sizes: tuple[str, ...], need: int) -> list[str]:
+    """Those of ``sizes`` above 1 whose halving saves a tenth of ``need`` or more, the most saving first
+    (``--embed-dim 128`` beside ``--hidden-size 100000`` is no fix); all of them above 1 when none does."""
+    saved = {}
+    for name in sizes:
+        value = getattr(config, name, None)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 1:
+            continue
+        setattr(config, name, value // 2)
+        try:
+            saved[name] = need - _probe(build)[1]
+        finally:
+            setattr(config, name, value)
+    worth = sorted((s for s in saved if saved[s] >= need / 10), key=lambda s: -saved[s])
+    return worth or list(saved)
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes in the largest binary unit below it, to 3 figures: ``'8.94 TiB'``."""
+    unit = next(u for u in ("TiB", "GiB", "MiB", "KiB", "B") if n >= 2 ** (10 * _UNITS[u]) or u == "B")
+    return f"{n / 2 ** (10 * _UNITS[unit]):.3g} {unit}"
+
+
+def _read_number(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None        # cgroup v2 says 'max' for no limit
+
+
+def _available() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (Linux), else None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
