@@ -210,7 +210,7 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
     its parameter names and shapes must be those of the weights the run ships, so a damaged
     ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
     stored differently (``exact=False``: int8) must hold at least half as many numbers as it has."""
-    from lstmkit.train.memory import built_on_meta
+    from lstmkit.memory import built_on_meta
 
     probe = built_on_meta(build)
     expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}

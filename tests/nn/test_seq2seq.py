@@ -146,7 +146,7 @@ def test_a_beam_beyond_memory_is_refused_before_its_rows_are_made(monkeypatch):
     """--beam 100000 took 3.5 GB on 45 short pairs of 20 words, ~6 GB a sentence a step on a real
     vocabulary: refused from the rows' size, naming --beam, before the encoder memory is copied."""
     from lstmkit.errors import LstmkitError
-    from lstmkit.train import memory
+    from lstmkit import memory
     monkeypatch.setattr(memory, "memory_limit", lambda device: (2**20, None, "this machine's memory"))
     net, src, src_len = _random_model(0, "bahdanau")
     assert len(beam_search(net, src, src_len, beam=4)) == len(src)          # a usual beam: as before

@@ -1,4 +1,4 @@
-"""lstmkit.train.memory: a network too large to train is refused from its shapes, before allocating."""
+"""lstmkit.train.memory and lstmkit.memory: a network too large to train is refused from its shapes, before allocating."""
 import subprocess
 import sys
 import types
@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from lstmkit.errors import LstmkitError, caller_wording
+from lstmkit import memory as device_memory
 from lstmkit.train import memory
-from lstmkit.train.memory import (TRAINING_BYTES_PER_PARAMETER, built_within_memory, check_batch_fits, memory_limit,
-                                  training_bytes)
+from lstmkit.memory import TRAINING_BYTES_PER_PARAMETER, memory_limit, training_bytes
+from lstmkit.train.memory import built_within_memory, check_batch_fits
 
 
 def _builder(cfg, devices):
@@ -70,7 +71,7 @@ def test_more_than_is_free_is_a_warning(monkeypatch):
 
 
 def test_the_cpu_limit_is_the_least_of_ram_and_ulimit(monkeypatch):
-    monkeypatch.setattr(memory.resource, "getrlimit", lambda what: (2**30, memory.resource.RLIM_INFINITY))
+    monkeypatch.setattr(device_memory.resource, "getrlimit", lambda what: (2**30, device_memory.resource.RLIM_INFINITY))
     total, free, where = memory_limit(torch.device("cpu"))
     assert (total, where) == (2**30, "the address-space limit (ulimit -v)")
 
@@ -78,7 +79,7 @@ def test_the_cpu_limit_is_the_least_of_ram_and_ulimit(monkeypatch):
 def test_a_meta_build_leaves_initialisers_out():
     """torch's meta normal_ (an embedding's initialiser) imported torch._dynamo: 2.4 s of each fit's
     probe and each load's shape check. The shapes are the same."""
-    code = ("import sys, torch; from torch import nn; from lstmkit.train.memory import built_on_meta; "
+    code = ("import sys, torch; from torch import nn; from lstmkit.memory import built_on_meta; "
             "net = built_on_meta(lambda: nn.Sequential(nn.Embedding(50, 4), nn.LSTM(4, 8)));"
             "print(sorted((k, tuple(v.shape), v.device.type) for k, v in net.state_dict().items()) == "
             "sorted((k, tuple(v.shape), 'meta') for k, v in nn.Sequential(nn.Embedding(50, 4), nn.LSTM(4, 8))"

@@ -389,7 +389,7 @@ def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: in
     row holds its sentence's encoder memory, the step's logits three times over (logits, log-probabilities,
     candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
     3.5 GB; on a real vocabulary, ~6 GB a sentence a step."""
-    from lstmkit.train.memory import memory_limit, size_text
+    from lstmkit.memory import memory_limit, size_text
     parts = (memory.out, memory.prepared, memory.mask)
     sentence = sum(t.nbytes for t in parts if t is not None) // max(B, 1)
     out = getattr(model, "out", None)

@@ -1,0 +1,100 @@
+"""What a device holds and what a network needs of it, measured without allocating: the base layer's
+part of the memory checks (a model, batch or beam too large for the machine, refused before it is made).
+
+    memory_limit(device)      (total, free, where): the least of the RAM, a container's and ``ulimit -v``'s
+                              limit, or the GPU's memory
+    built_on_meta(build)      ``build()`` on the meta device, its initialisers skipped (shapes, no memory)
+    training_bytes(net)       what training ``net`` holds: weights, gradients, Adam's two averages
+    size_text(n)              ``'8.94 TiB'``
+
+The checks that build and run networks to measure them are :mod:`lstmkit.train.memory`'s.
+"""
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "memory_limit", "size_text", "training_bytes"]
+
+TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
+_FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
+                    "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                    "xavier_normal_", "sparse_", "dirac_"})
+_UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def training_bytes(net: nn.Module) -> int:
+    """Bytes training ``net`` holds for its parameters (see :data:`TRAINING_BYTES_PER_PARAMETER`) and buffers."""
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() * b.element_size() for b in net.buffers())
+    return params * TRAINING_BYTES_PER_PARAMETER + buffers
+
+
+def memory_limit(device: torch.device) -> tuple[int, int | None, str]:
+    """``(total, free, where)``: the bytes ``device`` holds at most, the bytes free now (None where
+    unknown) and its name for a message. The CPU's total is the least of the RAM, a cgroup limit
+    (a container's) and the address-space limit (``ulimit -v``)."""
+    if device.type == "cuda":
+        free, total = torch.cuda.mem_get_info(device)
+        return int(total), int(free), f"the GPU's memory ({torch.cuda.get_device_name(device)})"
+    totals = [(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory")]
+    for path in _CGROUP_LIMITS:
+        value = _read_number(path)
+        if value is not None:
+            totals.append((value, f"the memory limit of this container ({path})"))
+            break
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        totals.append((soft, "the address-space limit (ulimit -v)"))
+    total, where = min(totals)
+    return total, _available(), where
+
+
+def built_on_meta(build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` on PyTorch's meta device: its shapes, no memory, no values. Its initialisers are
+    skipped (a meta tensor holds no values to fill): torch's meta ``normal_`` (an embedding's) imports
+    ``torch._dynamo``, 2.4 s of a fit or a load; the random state is left as it was."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"), _NoFills():
+        return build()
+
+
+class _NoFills(TorchFunctionMode):
+    """Inside it, torch's in-place fills (``nn.init.normal_``, ``Tensor.uniform_``) return their tensor as it is."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in _FILLS:
+            return args[0] if args else (kwargs or {}).get("tensor")
+        return func(*args, **(kwargs or {}))
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes in the largest binary unit below it, to 3 figures: ``'8.94 TiB'``."""
+    unit = next(u for u in ("TiB", "GiB", "MiB", "KiB", "B") if n >= 2 ** (10 * _UNITS[u]) or u == "B")
+    return f"{n / 2 ** (10 * _UNITS[unit]):.3g} {unit}"
+
+
+def _read_number(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None        # cgroup v2 says 'max' for no limit
+
+
+def _available() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (Linux), else None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
