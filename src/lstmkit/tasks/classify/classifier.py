@@ -34,8 +34,6 @@ from lstmkit.train.memory import built_within_memory
 
 if TYPE_CHECKING:
     from lstmkit.deploy.streaming import Stream
-    from lstmkit.tasks.classify.estimator import TextClassifier
-    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
 
 __all__ = ["Classifier", "TASK"]
 
@@ -275,7 +273,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None, *,
-               y=None, sample_weight=None) -> TextClassifier | SequenceClassifier:
+               y=None, sample_weight=None) -> Classifier:
         """Continue an interrupted run from its last checkpoint (same config, same data files; a file
         given is checked to hold the data the run recorded: the run and its data moved; ``init_from``:
         where the language model it started from is now, checked to hold the same weights). A run
