@@ -130,7 +130,7 @@ _MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"), (b"\
 def _typed_copy(copy: Path) -> Path:
     """A pipe's copy ``copy`` (no extension) renamed for its content: ``.parquet``, ``.csv`` / ``.tsv``
     text, a workbook's ``.xlsx``; a compressed stream (``gzip -c f.csv |``) is decompressed first,
-    its content then named alike. Unknown content keeps its name (the reader then says what it takes)."""
+    its content then named alike. Unknown content keeps its name (:func:`pipe_as_file` then refuses it)."""
     with open(copy, "rb") as f:
         head = f.read(8)
     kind = next((k for magic, k in _MAGIC if head.startswith(magic)), "")
