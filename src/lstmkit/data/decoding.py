@@ -27,7 +27,7 @@ from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
-__all__ = ["bom_encoding", "check_text", "check_not_cut", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
+__all__ = ["bom_encoding", "check_text", "check_not_cut", "magic_suffix", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
            "text_lines", "file_ext", "whole_characters"]
 
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
@@ -42,17 +42,18 @@ def bom_encoding(head: bytes) -> str | None:
 
 
 # the first bytes of the binary files a table is most often saved as under a text file's name:
-# what the file is, and how to have it read; PAR1 only with binary bytes after it ('PAR1,PAR2' is a header)
-_MAGIC = ((re.compile(rb"PAR1"), "a Parquet file", "rename it {stem}.parquet"),
-          (re.compile(rb"ARROW1\x00"), "a Feather (Arrow) file", "rename it {stem}.feather"),
+# what the file is, how to have it read, and the suffix that reads it (magic_suffix: a pipe's copy,
+# which has no name to go by); PAR1 only with binary bytes after it ('PAR1,PAR2' is a header)
+_MAGIC = ((re.compile(rb"PAR1"), "a Parquet file", "rename it {stem}.parquet", ".parquet"),
+          (re.compile(rb"ARROW1\x00"), "a Feather (Arrow) file", "rename it {stem}.feather", ".feather"),
           (re.compile(rb"PK\x03\x04"), "a zip archive (as an .xlsx workbook is)",
-           "rename it {stem}.xlsx if it is a workbook, else unzip it"),
-          (re.compile(rb"\x1f\x8b"), "gzip-compressed", "rename it {name}.gz"),
-          (re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"), "bzip2-compressed", "rename it {name}.bz2"),
-          (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "rename it {name}.xz"),
-          (re.compile(rb"\x28\xb5\x2f\xfd"), "zstandard-compressed", "rename it {name}.zst"),
+           "rename it {stem}.xlsx if it is a workbook, else unzip it", ".zip"),
+          (re.compile(rb"\x1f\x8b"), "gzip-compressed", "rename it {name}.gz", ".gz"),
+          (re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"), "bzip2-compressed", "rename it {name}.bz2", ".bz2"),
+          (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "rename it {name}.xz", ".xz"),
+          (re.compile(rb"\x28\xb5\x2f\xfd"), "zstandard-compressed", "rename it {name}.zst", ".zst"),
           (re.compile(rb"\xd0\xcf\x11\xe0"), "an Excel 97-2003 workbook (.xls)",
-           "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+           "save it as .xlsx (Excel Workbook) or as CSV UTF-8", None))
 # the first member of an Office Open XML workbook or an OpenDocument spreadsheet (a .zip inside)
 _WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/", "docProps/", "xl/", "mimetype", "META-INF/")
 
@@ -62,8 +63,8 @@ def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
     byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
     Parquet file, a workbook, a .zip of a data file or a gzip, bzip2, xz or zstandard file is named,
     with the name that reads it (bzip2 and xz were 'it holds NUL bytes', with no word of what)."""
-    found = next(((what, how) for magic, what, how in _MAGIC if magic.match(head)), None)
-    if found is not None and (b"\x00" in head or not head[:4].isascii() or not head.startswith(b"PAR1")):
+    found = next(((what, how) for magic, what, how, _ in _MAGIC if magic.match(head)), None)
+    if found is not None and _binary(head):
         name = Path(path).name
         member = _zip_member_name(head)
         if member is not None and not member.startswith(_WORKBOOK_PARTS):
@@ -78,6 +79,19 @@ def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
                            "export the data as a UTF-8 CSV/TSV/text file" + (f" ({fix})" if fix else ""))
+
+
+def magic_suffix(head: bytes) -> str | None:
+    """The suffix that reads a file whose first bytes are ``head``, told by its magic number:
+    ``.parquet``, ``.feather``, ``.zip``, ``.gz``, ``.bz2``, ``.xz`` or ``.zst``; None for text and
+    for kinds no reader takes (an ``.xls`` workbook)."""
+    return next((suffix for magic, _, _, suffix in _MAGIC if magic.match(head) and _binary(head)), None)
+
+
+def _binary(head: bytes) -> bool:
+    """Whether ``head``, which starts with one of :data:`_MAGIC`'s numbers, is that binary file: a
+    text table's header may begin ``PAR1`` ('PAR1,PAR2'), a Parquet file's bytes after it are binary."""
+    return b"\x00" in head or not head[:4].isascii() or not head.startswith(b"PAR1")
 
 
 def _zip_member_name(head: bytes) -> str | None:

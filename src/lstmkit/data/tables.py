@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmkit.data.compressed import compression, open_data, read_data
-from lstmkit.data.decoding import check_not_cut
+from lstmkit.data.compressed import COMPRESSIONS, compression, open_data, read_data
+from lstmkit.data.decoding import check_not_cut, magic_suffix
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
@@ -122,29 +122,21 @@ def _stdin_bytes():
     yield stream
 
 
-# the first bytes of a compressed stream (RFC 1952, bzip2, xz, zstandard, zip): a pipe's copy has no suffix to say it
-_MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"),
-          (b"PK\x03\x04", ".zip"))
-
-
 def _typed_copy(copy: Path) -> Path:
-    """A pipe's copy ``copy`` (no extension) renamed for its content: ``.parquet``, ``.csv`` / ``.tsv``
-    text, a workbook's ``.xlsx``; a compressed stream (``gzip -c f.csv |``) is decompressed first,
-    its content then named alike. Unknown content keeps its name (:func:`pipe_as_file` then refuses it)."""
-    with open(copy, "rb") as f:
-        head = f.read(8)
-    kind = next((k for magic, k in _MAGIC if head.startswith(magic)), "")
+    """A pipe's copy ``copy`` (no extension) renamed for its content: ``.parquet``, ``.feather``, a
+    workbook's ``.xlsx``, ``.csv`` / ``.tsv`` text, JSON; a compressed stream (``gzip -c f.csv |``) is
+    decompressed first, its content then named alike. Unknown content keeps its name
+    (:func:`pipe_as_file` then refuses it)."""
+    kind = magic_suffix(_head(copy, raw=True))
     if kind == ".zip" and _is_workbook(copy):
-        return copy.rename(copy.with_name(copy.name + ".xlsx"))
-    if kind:
+        kind = ".xlsx"
+    elif kind in COMPRESSIONS:
         packed = copy.rename(copy.with_name(copy.name + ".packed" + kind))
         with open_data(packed) as source, open(copy, "wb") as target:
             shutil.copyfileobj(source, target)
         packed.unlink()
-        with open(copy, "rb") as f:
-            head = f.read(8)
-    suffix = (".parquet" if head[:4] == b"PAR1" else ".feather" if head[:6] == b"ARROW1"
-              else _text_table_suffix(copy) or _json_suffix(copy))
+        kind = magic_suffix(_head(copy, raw=True))
+    suffix = kind if kind in (".parquet", ".feather", ".xlsx") else _text_table_suffix(copy) or _json_suffix(copy)
     return copy if suffix is None else copy.rename(copy.with_name(copy.name + suffix))
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "ets_forecast",
     "infer_season",
     "naive_forecast",
+    "newest_fit",
     "steps_per_day",
     "seasonal_naive_forecast",
     "zero_histories",
@@ -185,9 +186,7 @@ def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, seaso
     fitted on the newest :func:`ets_fit_points` of ``column[:n_fit]`` and filtered on from there."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    start = max(0, n_fit - ets_fit_points(season))
-    if start:                              # values before the fit part's newest are never read
-        column, origins, n_fit = column[start:], origins - start, n_fit - start
+    column, origins, n_fit = newest_fit(column, origins, n_fit, ets_fit_points(season))
     seasonal = "add" if season > 1 and n_fit >= 2 * season else None
     m = season if seasonal else None
     p = _ets_params(np.ascontiguousarray(column[:n_fit], dtype=np.float64), m)
@@ -239,6 +238,16 @@ def ets_fit_points(season: int) -> int:
     fitted exactly as before; the ETS baseline of a longer one is that of its newest values (the
     blend's partner fitted on the newest 1,000 of ETTh's ~10,000 scored better than on them all)."""
     return max(ETS_FIT_POINTS, 4 * max(int(season), 1))
+
+
+def newest_fit(values: np.ndarray, origins, n_fit: int, keep: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(values, origins, n_fit)`` from the newest ``keep`` values of the fit part ``values[:n_fit]``
+    on (origins and ``n_fit`` counted from there): the values before them are never read again, by
+    the fit or by the state filtered from it. As they are when ``keep`` is None or covers the fit part."""
+    start = max(0, int(n_fit) - int(keep)) if keep else 0
+    if not start:
+        return values, origins, n_fit
+    return values[start:], np.asarray(origins) - start, int(n_fit) - start
 
 
 _ETS_FITS: "collections.OrderedDict[tuple[str, int | None], dict]" = collections.OrderedDict()

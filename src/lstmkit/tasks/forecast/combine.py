@@ -95,7 +95,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.tasks.forecast.baselines import ets_forecast
+from lstmkit.tasks.forecast.baselines import ets_forecast, newest_fit
 from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
@@ -134,9 +134,7 @@ def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: 
     but a falling trend fitted in original units runs below 0 and took the blend there)."""
     if kind == "seasonal_naive":
         return snaive(values, origins, horizon, season)
-    start = max(0, int(n_fit) - int(history)) if history else 0
-    if start:                                    # values before the fit part are never read again
-        values, origins, n_fit = values[start:], np.asarray(origins) - start, int(n_fit) - start
+    values, origins, n_fit = newest_fit(values, origins, n_fit, history)
     logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
