@@ -60,6 +60,19 @@ def test_logs_for_noise_that_grows_with_a_rising_level_do_not_claim_a_multiplica
     assert "multiplicative season" not in auto["log"]["why"] and "the season itself is weak" in auto["log"]["why"]
 
 
+def test_one_spike_in_an_additive_season_is_not_called_multiplicative():
+    """One reading of 100x the level made each cycle's swing 'grow with the level' (correlation
+    0.98): logs were chosen as 'multiplicative'; the spike's spread is the reason they are taken."""
+    y = _additive()
+    y[100] = 100 * y[100]
+    cfg, auto = _choose(y)
+    assert auto["measured"]["swing_level_corr"] < 0.5
+    assert cfg.log is True and "multiplicative" not in auto["log"]["why"] and "spanning a factor" in auto["log"]["why"]
+    y[100] = 3 * _additive()[100]                 # a spike within a factor 20: no logs, an additive season
+    cfg, auto = _choose(y)
+    assert cfg.log is False and "additive" in auto["log"]["why"]
+
+
 @pytest.mark.parametrize("later", [0.0, -3.0])
 def test_logs_are_not_chosen_when_a_value_after_the_training_part_cannot_take_them(later):
     """A positive multiplicative training part chose logs, and a 0 or a negative value in the test part then

@@ -18,7 +18,9 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * season strength ``F = max(0, 1 - Var(remainder) / Var(detrended))`` of a classical
   decomposition at the period ``m`` (from ``--season`` or the time column's frequency);
 * multiplicative: positive, and the seasonal swing of each full cycle grows with its level
-  (correlation > 0.5 over a level that moves by more than 20 %);
+  (correlation > 0.5 over a level that moves by more than 20 %), measured with isolated spikes
+  replaced by the moving median (:func:`~lstmkit.tasks.forecast.baselines.without_spikes`: one
+  spike had made a flat season read as "multiplicative", correlation 0.98);
 * ``log``: positive and multiplicative, or spanning more than a factor 20 (spikes, e.g. lynx);
 * ``deseason m``: F >= 0.5 (in the chosen units) and two full seasons in the training part;
 * ``lookback``: 3 seasons (1 or 2 when the training part is short), or 4 horizons (at least 12)
@@ -57,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.baselines import without_spikes
 
 __all__ = ["AUTO_FIELDS", "FIXED", "EPOCH_WINDOWS", "MANY_WINDOWS", "measure", "choose", "auto_defaults",
            "summary_line"]
@@ -123,7 +126,7 @@ def measure(train: np.ndarray, season: int) -> dict[str, Any]:
     x = x[np.isfinite(x)]
     m = int(season) if season and season > 1 and len(x) >= 2 * season + 1 else 1
     positive = bool(len(x) and x.min() > 0)
-    corr, level_ratio = _swing_level_corr(x, m)
+    corr, level_ratio = _swing_level_corr(without_spikes(x, len(x), m), m)   # one spike is no growing swing
     return {
         "length": int(len(x)), "season": m, "positive": positive,
         "spread": float(x.max() / x.min()) if positive else None,

@@ -9,6 +9,8 @@ is one target), ``origins`` are indices of the last observed point, and the resu
 * ETS (damped additive Holt-Winters), parameters fitted once on ``series[:n_fit]`` (its newest
   :func:`ets_fit_points` values), state filtered causally up to each origin:
   ŷ_{t+k} = l_t + (φ + φ² + … + φ^k)·b_t + s_{t+k-m·⌈k/m⌉}
+  with a season, isolated spikes in the fit part are first replaced by the moving median
+  (:func:`without_spikes`): one wild reading had made ETS wrong for every origin after it
 """
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ __all__ = [
     "ETS_FIT_POINTS",
     "ets_fit_points",
     "ets_forecast",
+    "without_spikes",
+    "SPIKE_MADS",
+    "SPIKE_SHARE",
+    "FENCE",
     "infer_season",
     "naive_forecast",
     "newest_fit",
@@ -187,6 +193,7 @@ def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, seaso
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     column, origins, n_fit = newest_fit(column, origins, n_fit, ets_fit_points(season))
+    column = without_spikes(column, n_fit, season)
     seasonal = "add" if season > 1 and n_fit >= 2 * season else None
     m = season if seasonal else None
     p = _ets_params(np.ascontiguousarray(column[:n_fit], dtype=np.float64), m)
@@ -223,6 +230,45 @@ def _quiet_fit():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+SPIKE_MADS = 10.0     # a value this many robust standard deviations off its moving median is a spike ...
+SPIKE_SHARE = 0.01    # ... while spikes are at most this share of the values (more: a pattern, left as it is)
+FENCE = 3.0           # ... and it lies outside Tukey's far-out fences of the fit part (FENCE x IQR beyond a quartile)
+
+
+def without_spikes(column: np.ndarray, n_fit: int, season: int) -> np.ndarray:
+    """``column`` with the isolated spikes of its fit part ``column[:n_fit]`` replaced by the
+    centred moving median over one season (``season`` steps, one more when even); as it is
+    without a season (``season < 2``), a fit part shorter than two seasons, or no spike.
+
+    A spike is a value more than :data:`SPIKE_MADS` robust standard deviations (1.4826 x the median
+    absolute deviation) of the fit part's residuals from that median, as R's ``tsclean`` cleans a
+    series for ETS, and outside the fit part's far-out fences (:data:`FENCE` interquartile ranges
+    beyond a quartile: a dip of a daily cycle to its usual low is no spike, however sudden); a fit part with more than :data:`SPIKE_SHARE` of such values (regular
+    promotions, intermittent demand) is left alone, as is each value whose window would reach past
+    ``n_fit`` (the newest half season: a new level cannot be told from a spike there), so a forecast
+    from any origin ``>= n_fit - 1`` reads nothing after it. Damped Holt-Winters' least squares fit
+    chases one wild reading: a 5,000 among daily values near 55 (season 7) made its forecasts 14
+    days later MAE 8.5-12.4, seasonal naive's 2.5; cleaned, 1.7."""
+    width = season if season % 2 else season + 1
+    half = width // 2
+    if season < 2 or n_fit < 2 * width:
+        return column
+    fit = np.asarray(column[:n_fit], dtype=np.float64)
+    median = np.median(np.lib.stride_tricks.sliding_window_view(fit, width), axis=1)    # centred at half..n_fit-half-1
+    resid = fit[half:n_fit - half] - median
+    spread = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+    if not spread > 0:
+        return column
+    q1, q3 = np.percentile(fit, [25, 75])
+    values = fit[half:n_fit - half]
+    spike = (np.abs(resid) > SPIKE_MADS * spread) & ((values < q1 - FENCE * (q3 - q1)) | (values > q3 + FENCE * (q3 - q1)))
+    if not spike.any() or spike.sum() > SPIKE_SHARE * len(resid):
+        return column
+    out = np.array(column, dtype=np.float64)
+    out[np.flatnonzero(spike) + half] = median[spike]
+    return out
 
 
 ETS_FIT_POINTS = 10_000   # the newest values of a fit part an ETS fit reads, at most (ets_fit_points)
