@@ -14,7 +14,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Unpack
 
 import pandas as pd
 import torch
@@ -30,7 +30,7 @@ from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write, read_state_file
-from lstmkit.tasks.lm.config import LMConfig
+from lstmkit.tasks.lm.config import LMConfig, LMParams
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
@@ -102,6 +102,9 @@ class LanguageModel(RunEstimator):
 
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> LMStream: ...
+
+    def __init__(self, config: LMConfig | None = None, **params: Unpack[LMParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):

@@ -12,7 +12,7 @@ import time as _time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, Unpack
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
                                          memory_utterances, recordings_column)
-from lstmkit.tasks.speech.config import SpeechConfig, check_hop
+from lstmkit.tasks.speech.config import SpeechConfig, SpeechParams, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
                                        report_notes, warn_long_clips, warn_shared_recordings, warn_untrained_labels,
@@ -78,6 +78,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> SpeechStream: ...
+
+    def __init__(self, config: SpeechConfig | None = None, **params: Unpack[SpeechParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:

@@ -14,12 +14,12 @@ import os
 import time as _time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, Unpack
 
 import numpy as np
 import torch
 
-from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
@@ -78,6 +78,9 @@ class Translator(RunEstimator):
     CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
+    def __init__(self, config: TranslateConfig | None = None, **params: Unpack[TranslateParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
     def fit(self, data=None, y=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None,
             val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
             callbacks=(), **overrides: Any) -> "Translator":
