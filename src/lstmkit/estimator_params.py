@@ -20,12 +20,16 @@ import threading
 import typing
 from typing import TYPE_CHECKING, Any, Iterator, Self
 
+import numpy as np
+
 from lstmkit.config import TrainConfig, field_types, flatten_config
 from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
+from lstmkit.lazy import module_on_use
 
 if TYPE_CHECKING:
-    import numpy as np
-    from sklearn.utils.metadata_routing import MetadataRequest
+    from sklearn.utils import metadata_routing
+else:                      # scikit-learn loads when asked for (get_type_hints reading an annotation too)
+    metadata_routing = module_on_use("sklearn.utils.metadata_routing")
 
 __all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
@@ -282,10 +286,9 @@ class WeightRequests:
     pass the weights on. As scikit-learn's estimators: a weight given to a meta-estimator but not
     requested (``None``, the default) is its error naming ``set_fit_request``."""
 
-    def get_metadata_routing(self) -> MetadataRequest:
+    def get_metadata_routing(self) -> metadata_routing.MetadataRequest:
         """The ``sample_weight`` requests of ``fit`` and ``score`` (scikit-learn's ``MetadataRequest``)."""
-        from sklearn.utils.metadata_routing import MetadataRequest
-        routing = MetadataRequest(owner=type(self).__name__)
+        routing = metadata_routing.MetadataRequest(owner=type(self).__name__)
         asked = vars(self).get("_weight_requests", {})
         for method in ("fit", "score"):
             getattr(routing, method).add_request(param="sample_weight", alias=asked.get(method))
@@ -316,7 +319,6 @@ class LogProba:
 
     def predict_log_proba(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
-        import numpy as np
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(*args, **kwargs))
 

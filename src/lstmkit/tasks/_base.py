@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
 from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
+from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import remove_left_temps
@@ -39,9 +40,6 @@ from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_K
                                     data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
-
-if TYPE_CHECKING:
-    from lstmkit.deploy.streaming import StepStream
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -75,7 +73,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     if TYPE_CHECKING:
         # every task's estimator has these, each with its own arguments and answer: declared for type checkers
-        # only (never run), so that what lstmkit.load() returns, a RunEstimator, has them there too
+        # only (never run), so that a RunEstimator is an lstmkit.Estimator (what lstmkit.load() returns) to them
         def fit(self, *args: Any, **kwargs: Any) -> Self: ...
         def predict(self, *args: Any, **kwargs: Any) -> Any: ...
         def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...

@@ -105,7 +105,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def fit(self, data, target: str | int | list | None = None, time: str | int | list | None = None,
             features: str | int | list | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
-            id: str | int | None = None, **overrides: Any) -> "Forecaster":
+            id: str | int | None = None, **overrides: Any) -> Forecaster:
         """Train on ``data`` (path, DataFrame or array).
 
         ``target`` and ``features`` are column names (a list, or one text with commas); an integer
@@ -175,7 +175,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return cfg, data, {**found, **auto}
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
+    def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> Forecaster:
         """Continue an interrupted or killed run from its last checkpoint (same config, same data).
 
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
@@ -301,7 +301,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
-    def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
+    def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> Forecaster:
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
         with public_call():

@@ -118,7 +118,7 @@ class LanguageModel(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, callbacks=(), **overrides: Any) -> "LanguageModel":
+            resume: bool = False, callbacks=(), **overrides: Any) -> LanguageModel:
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
@@ -195,7 +195,7 @@ class LanguageModel(RunEstimator):
             read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> "LanguageModel":
+    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> LanguageModel:
         """Continue an interrupted run from its last checkpoint (same config, same text files).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights)."""

@@ -96,7 +96,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         return "classifier" if self.config.mode == "classify" else None
 
     def fit(self, data, y=None, *, sample_weight=None, val_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> SpeechRecognizer:
         """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
         ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
         A validation part is split off unless ``val_data`` is given (a folder's list files
@@ -255,7 +255,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
-               sample_weight=None) -> "SpeechRecognizer":
+               sample_weight=None) -> SpeechRecognizer:
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
         ``sample_weight``, checked to be the same)."""

@@ -83,7 +83,7 @@ class Translator(RunEstimator):
 
     def fit(self, data=None, y=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None,
             val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
-            callbacks=(), **overrides: Any) -> "Translator":
+            callbacks=(), **overrides: Any) -> Translator:
         """Train on ``data`` (see the class) or, as scikit-learn's ``fit(X, y)``, on source sentences
         ``data`` with their target sentences ``y``, one each. A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
@@ -176,7 +176,7 @@ class Translator(RunEstimator):
             read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> "Translator":
+    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> Translator:
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
         vocabularies; the result equals an uninterrupted run's. ``given`` (``data``, ``src_file``,
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names a file's new place (the
