@@ -3,15 +3,22 @@ lstmkit's own annotations, and a user's script written from the README's Python 
 against them with mypy (the dev extra pins it; skipped where it is not installed)."""
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import typing
 import zipfile
 from pathlib import Path
 
 import pytest
+
+import lstmkit
+import lstmkit.deploy
+from lstmkit.tasks.forecast.config import ForecastParams
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -28,14 +35,25 @@ import torch
 
 import lstmkit
 from lstmkit import *
-from lstmkit import (LSTM, Forecaster, LanguageModel, LSTMCell, SequenceClassifier, SpeechRecognizer, TextClassifier,
-                     Translator, load)
+from lstmkit import (LSTM, Estimator, Forecaster, LanguageModel, LSTMCell, SequenceClassifier, SpeechRecognizer,
+                     TextClassifier, Translator, load)
 from lstmkit.deploy.streaming import StepStream
 from lstmkit.tasks.lm.stream import LMStream
 from lstmkit.tasks.speech.stream import SpeechStream
-from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.lm.scorer import LMScorer, ScorerState
 from lstmkit.tasks.classify.classifier import Classifier
+
+# the constructors' keyword parameters, typed (PEP 692): a misspelt name or a wrong type is the checker's error
+Forecaster(lokback=60)  # type: ignore[call-arg]
+Forecaster(lookback="60")  # type: ignore[arg-type]
+Forecaster(model="lsmt")  # type: ignore[arg-type]
+SequenceClassifier(tokenizer="char")  # type: ignore[call-arg]
+TextClassifier(augment="scale-warp")  # type: ignore[call-arg]
+Forecaster(target="a,b", quantiles=[0.1, 0.9], progress=False, train={"lr": 0.1}, lr=1)
+TextClassifier(init_from="runs/lm", train=None)
+Translator(attention="dot", beam=5)
+SpeechRecognizer(mode="classify", hidden_size=64)
+LanguageModel(level="word", max_epochs=2).set_params(level="bpe")
 
 f = Forecaster(lookback=60, horizon=12, max_epochs=50).fit("sales.csv", target="units", time="date", out="runs")
 assert_type(f, Forecaster)
@@ -51,6 +69,11 @@ s = f.stream()
 assert_type(s, lstmkit.deploy.Stream)
 assert_type(s.step_noted(412.3), tuple[Any, list[str]])
 assert_type(s.save("state.json"), Path)
+
+
+def every_estimator_is_an_estimator(a: Forecaster, b: TextClassifier, c: SequenceClassifier, d: Translator,
+                                     e: LanguageModel, g: SpeechRecognizer) -> list[Estimator]:
+    return [a, b, c, d, e, g]
 
 
 def every_tasks_stream_is_a_step_stream(a: lstmkit.deploy.Stream, b: LMStream, c: SpeechStream) -> list[StepStream]:
@@ -80,7 +103,7 @@ assert_type(SpeechRecognizer.load("runs/asr").stream(), SpeechStream)
 assert_type(tc.stream(), lstmkit.deploy.Stream)
 
 m = load("runs/x")
-assert_type(m, RunEstimator)
+assert_type(m, Estimator)
 assert_type(m.stream(), StepStream)
 m.predict("sales.csv")
 assert_type(m.evaluate("sales.csv"), dict[str, Any])
@@ -139,3 +162,96 @@ def test_a_users_script_type_checks_against_the_annotations(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", "cache",
                           "--no-error-summary", "user.py"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# -- the annotations at run time: what typing.get_type_hints (pydantic, typer, sphinx-autodoc) and inspect.signature read
+PUBLIC_MODULES = ["lstmkit", "lstmkit.serve", "lstmkit.deploy", "lstmkit.nn"]
+
+
+def _own(obj) -> bool:
+    return getattr(obj, "__module__", "").partition(".")[0] == "lstmkit"
+
+
+def _named_classes(hint, found: set) -> None:
+    """The lstmkit classes a resolved hint names, however deep (``list[StepStream] | None``, ``Unpack[ForecastParams]``)."""
+    if isinstance(hint, type) and _own(hint):
+        found.add(hint)
+    for arg in typing.get_args(hint):
+        _named_classes(arg, found)
+
+
+def _public_api() -> dict[str, object]:
+    """Every public class and function of PUBLIC_MODULES (their ``__all__``), every public method of those
+    classes (``__init__`` too; inherited ones from lstmkit's own bases), and so on for every lstmkit class
+    their resolved annotations name (``Estimator``, ``StepStream``, ``ForecastParams``, ``ForecastConfig``, ...)."""
+    todo = [getattr(importlib.import_module(m), name) for m in PUBLIC_MODULES
+            for name in importlib.import_module(m).__all__ if name != "__version__"]
+    seen: dict[str, object] = {}
+    while todo:
+        obj = todo.pop()
+        if not callable(obj) or f"{obj.__module__}.{obj.__qualname__}" in seen:
+            continue
+        seen[f"{obj.__module__}.{obj.__qualname__}"] = obj
+        targets = [obj]
+        if isinstance(obj, type):
+            for name in dir(obj):
+                if name.startswith("_") and name != "__init__":
+                    continue
+                raw = inspect.getattr_static(obj, name)
+                raw = raw.fget if isinstance(raw, property) else getattr(raw, "__func__", raw)
+                if inspect.isfunction(raw) and _own(raw):
+                    seen[f"{obj.__module__}.{obj.__qualname__}.{name}"] = raw
+                    targets.append(raw)
+        named: set = set()
+        for target in targets:
+            try:
+                hints = typing.get_type_hints(target)
+            except Exception:             # noqa: BLE001 (the test names it)
+                continue
+            for hint in hints.values():
+                _named_classes(hint, named)
+        todo += sorted(named, key=lambda c: c.__qualname__)
+    return seen
+
+
+def test_get_type_hints_resolves_every_public_annotation():
+    """``typing.get_type_hints`` raised NameError on 13 public methods (a name imported for type checkers
+    only: ``Forecaster.stream``'s StepStream, ``predict_log_proba``'s np, ``get_metadata_routing``'s
+    MetadataRequest, ``lstmkit.load``'s RunEstimator); it resolves every one, without importing torch or
+    scikit-learn where the annotating module does not (module_on_use)."""
+    failures = {}
+    api = _public_api()
+    for name, obj in api.items():
+        try:
+            typing.get_type_hints(obj)
+        except Exception as e:            # noqa: BLE001
+            failures[name] = repr(e)
+    assert not failures, failures
+    assert len(api) > 200                 # the walk reaches the estimators' methods and the types they name
+    for name in ("lstmkit.loading.Estimator", "lstmkit.deploy.step_stream.StepStream",
+                 "lstmkit.tasks.forecast.config.ForecastParams", "lstmkit.tasks.classify.config.SequenceClassifierParams"):
+        assert name in api
+    hints = typing.get_type_hints(lstmkit.load)
+    assert hints["return"] is lstmkit.Estimator
+    assert typing.get_type_hints(lstmkit.Forecaster.__init__)["params"] == typing.Unpack[ForecastParams]
+
+
+def test_every_public_callable_has_a_readable_signature_and_help():
+    """``inspect.signature`` and ``help()`` on each public callable show its own parameters:
+    ``lstmkit.deploy.serve`` and ``create_app`` were wrappers reading ``(*args, **kwargs)``."""
+    import pydoc
+    for name, obj in _public_api().items():
+        if typing.is_typeddict(obj) or getattr(obj, "_is_protocol", False):     # types to annotate with, not to call
+            continue
+        sig = inspect.signature(obj)
+        kinds = [p.kind for p in sig.parameters.values()]
+        assert kinds != [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD] or name.endswith(
+            ("fit", "predict", "evaluate", "score", "predict_log_proba")), f"{name}{sig}"
+        assert "'\"" not in str(sig) and "\"'" not in str(sig), f"{name}{sig}"     # a quoted name quoted again
+    assert str(inspect.signature(lstmkit.deploy.serve)).startswith("(runs, host: str = '127.0.0.1', port: int = 8000")
+    for name in lstmkit.__all__[:-1]:
+        shown = pydoc.render_doc(getattr(lstmkit, name), renderer=pydoc.plaintext)
+        assert name in shown
+    forecaster = pydoc.render_doc(lstmkit.Forecaster, renderer=pydoc.plaintext)
+    assert "Forecaster(config: 'ForecastConfig | None' = None, *, target: 'list[str] | str | int' = []" in forecaster
+    assert "lookback = None  -- past steps the model sees" in forecaster

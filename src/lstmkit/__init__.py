@@ -12,7 +12,7 @@ from lstmkit.version import __version__
 
 if TYPE_CHECKING:      # what type checkers and IDEs read: each name from the module that defines it
     from lstmkit import serve
-    from lstmkit.loading import load
+    from lstmkit.loading import Estimator, load
     from lstmkit.nn.lstm import LSTM, LSTMCell
     from lstmkit.tasks.classify.estimator import TextClassifier
     from lstmkit.tasks.classify.series_estimator import SequenceClassifier
@@ -21,7 +21,8 @@ if TYPE_CHECKING:      # what type checkers and IDEs read: each name from the mo
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     from lstmkit.tasks.translate.estimator import Translator
 
-__all__ = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer", "LSTM", "LSTMCell", "load", "__version__"]
+__all__ = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer", "LSTM", "LSTMCell", "Estimator", "load",
+           "__version__"]
 
 # public name -> the module that defines it
 _HOMES = {
@@ -33,6 +34,7 @@ _HOMES = {
     "SpeechRecognizer": "lstmkit.tasks.speech",
     "LSTM": "lstmkit.nn.lstm",
     "LSTMCell": "lstmkit.nn.lstm",
+    "Estimator": "lstmkit.loading",
     "load": "lstmkit.loading",
 }
 

@@ -16,13 +16,13 @@ import math
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import yaml
 
 from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
 
-__all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
+__all__ = ["TrainConfig", "TrainParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
            "python_values"]
@@ -81,6 +81,36 @@ class TrainConfig:
         if self.clip_norm is not None:
             check_range(self, "clip_norm", 0, math.inf, "1.0 (or none)", low_open=True)
 
+
+class TrainParams(TypedDict, total=False):
+    """The trainer's keyword parameters of every estimator (``Forecaster(lr=1e-3, max_epochs=50)``), each
+    with what it takes, for type checkers and IDEs: a task's ``<Task>Params`` adds its own, and its
+    estimator's ``__init__`` takes them as ``**params: Unpack[<Task>Params]`` (PEP 692), so a misspelt
+    name is a type checker's error too. The defaults are :class:`TrainConfig`'s (and the task's
+    ``train_field``); ``inspect.signature`` shows both (:func:`lstmkit.estimator_params.estimator_signature`).
+    ``tests/tasks/test_params.py`` keeps the keys equal to the fields."""
+
+    max_epochs: int
+    max_minutes: float | None
+    batch_size: int
+    lr: float
+    weight_decay: float
+    loss: Literal["mse", "mae", "huber", "auto"]
+    clip_norm: float | None
+    lr_schedule: Literal["plateau", "cosine"]
+    lr_factor: float
+    lr_patience: int
+    patience: int
+    min_delta: float
+    seed: int
+    device: str
+    progress: Literal["auto", "bar", "log", "off"] | bool
+    tensorboard: bool
+    precision: Literal["fp32", "bf16"]
+    nan_retries: int
+    checkpoint_every: int
+    doctor: bool
+    train: dict[str, Any] | TrainConfig | None      # the settings above as one block (flat ones win: split_train_params)
 
 def train_field(**defaults: Any) -> Any:
     """The ``train`` field of a task config, with the task's own trainer defaults:

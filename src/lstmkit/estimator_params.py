@@ -20,14 +20,18 @@ import threading
 import typing
 from typing import TYPE_CHECKING, Any, Iterator, Self
 
+import numpy as np
+
 from lstmkit.config import TrainConfig, field_types, flatten_config
 from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
+from lstmkit.lazy import module_on_use
 
 if TYPE_CHECKING:
-    import numpy as np
-    from sklearn.utils.metadata_routing import MetadataRequest
+    from sklearn.utils import metadata_routing
+else:                      # scikit-learn loads when asked for (get_type_hints reading an annotation too)
+    metadata_routing = module_on_use("sklearn.utils.metadata_routing")
 
-__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
 
 
 class _Float32Default:
@@ -182,7 +186,6 @@ class EstimatorParams:
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
     _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
     _INPUT_TAGS: dict[str, bool] = {}        # scikit-learn's InputTags where they differ (X: texts, [N, T, F], ...)
-    _PARAMETER_TYPES: dict[str, str] = {}    # what the constructor takes where it converts it to the config's type
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
@@ -283,10 +286,9 @@ class WeightRequests:
     pass the weights on. As scikit-learn's estimators: a weight given to a meta-estimator but not
     requested (``None``, the default) is its error naming ``set_fit_request``."""
 
-    def get_metadata_routing(self) -> MetadataRequest:
+    def get_metadata_routing(self) -> metadata_routing.MetadataRequest:
         """The ``sample_weight`` requests of ``fit`` and ``score`` (scikit-learn's ``MetadataRequest``)."""
-        from sklearn.utils.metadata_routing import MetadataRequest
-        routing = MetadataRequest(owner=type(self).__name__)
+        routing = metadata_routing.MetadataRequest(owner=type(self).__name__)
         asked = vars(self).get("_weight_requests", {})
         for method in ("fit", "score"):
             getattr(routing, method).add_request(param="sample_weight", alias=asked.get(method))
@@ -317,14 +319,35 @@ class LogProba:
 
     def predict_log_proba(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
-        import numpy as np
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(*args, **kwargs))
 
 
+def params_dict(cls) -> type | None:
+    """The TypedDict of the keyword parameters ``cls.__init__`` takes as ``**params: Unpack[...]``
+    (PEP 692: what type checkers and IDEs check and complete, ``ForecastParams``), else None."""
+    init = cls.__init__
+    var_kw = [p.name for p in inspect.signature(init).parameters.values() if p.kind is p.VAR_KEYWORD]
+    try:
+        hint = typing.get_type_hints(init).get(var_kw[0]) if var_kw else None
+    except Exception:                       # noqa: BLE001 (a subclass's annotation that does not resolve)
+        return None
+    if typing.get_origin(hint) is not typing.Unpack:
+        return None
+    return typing.get_args(hint)[0]
+
+
+def _written(annotation: Any) -> str:
+    """An annotation as its source text (a TypedDict holds each as a ForwardRef under ``from __future__ import annotations``)."""
+    if isinstance(annotation, typing.ForwardRef):
+        return annotation.__forward_arg__
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+
 def estimator_signature(cls) -> inspect.Signature:
     """``cls(config=None, *, every parameter=its default)``: what ``inspect.signature`` and IDEs show,
-    each annotated with what it takes (a list of names takes comma-separated text too: ``target="a,b"``)."""
+    each annotated with what it takes: as its ``**params`` TypedDict (:func:`params_dict`) writes it,
+    else the config field's type (a list of names takes comma-separated text too: ``target="a,b"``)."""
     config = cls.default_config()
     train = config.train
     types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
@@ -332,7 +355,9 @@ def estimator_signature(cls) -> inspect.Signature:
     for name, hint in hints.items():
         if typing.get_origin(hint) is list and typing.get_args(hint) == (str,):
             types[name] = f"{types[name]} | str"          # config.check_types splits the text at its commas
-    types.update(cls._PARAMETER_TYPES)
+    typed = params_dict(cls)
+    if typed is not None:
+        types.update({name: _written(a) for name, a in typed.__annotations__.items()})
     train_names = {f.name for f in dataclasses.fields(TrainConfig)}
     params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                 annotation=f"{cls.CONFIG.__name__} | None")]

@@ -7,10 +7,11 @@ A room's package imports nothing heavy, so ``lstmkit.tasks.<task>.config`` and t
 from __future__ import annotations
 
 import importlib
+import types
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["lazy_room"]
+__all__ = ["lazy_room", "module_on_use"]
 
 
 def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callable[[str], Any], Callable[[str | Path], Any]]:
@@ -37,3 +38,22 @@ def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callabl
                     f"(what :func:`lstmkit.load` calls).")
     load.__module__ = package
     return __getattr__, load
+
+
+class _ModuleOnUse(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def module_on_use(name: str) -> types.ModuleType:
+    """The module ``name``, imported when one of its attributes is first read: an annotation naming
+    a type of a module that is slow to import (``metadata_routing.MetadataRequest``: scikit-learn
+    takes about a second) resolves when ``typing.get_type_hints`` reads it (pydantic, typer,
+    sphinx-autodoc), not when the annotating module loads. Type checkers read the real import::
+
+        if TYPE_CHECKING:
+            from sklearn.utils import metadata_routing
+        else:
+            metadata_routing = module_on_use("sklearn.utils.metadata_routing")
+    """
+    return _ModuleOnUse(name)

@@ -1,7 +1,8 @@
 """``lstmkit.load(run)``: open any finished run folder with the estimator of its task.
 
 A run's task names its room, ``lstmkit.tasks.<task>``, found by name: nothing here imports a
-task. Each room's package provides ``load(run) -> estimator``.
+task. Each room's package provides ``load(run) -> estimator``. What every task's estimator does,
+whichever it is, is :class:`Estimator` (``lstmkit.Estimator``): the type ``load`` returns.
 """
 from __future__ import annotations
 
@@ -9,22 +10,56 @@ import importlib
 import re
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, Self, runtime_checkable
 
+from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
-if TYPE_CHECKING:
-    from lstmkit.tasks._base import RunEstimator
+__all__ = ["Estimator", "load", "task_room"]
 
-__all__ = ["load", "task_room"]
+
+@runtime_checkable
+class Estimator(Protocol):
+    """What every task's estimator does (``Forecaster``, ``TextClassifier``, ``SequenceClassifier``,
+    ``Translator``, ``LanguageModel``, ``SpeechRecognizer``), so what :func:`load` gives: annotate
+    with it (``model: lstmkit.Estimator = lstmkit.load(run)``) and ``isinstance`` it for a task's own
+    methods (``isinstance(model, lstmkit.Forecaster)``). A protocol: each estimator is one without
+    naming it, each with its own arguments to ``fit``, ``predict``, ``evaluate`` and ``score``."""
+
+    def fit(self, *args: Any, **kwargs: Any) -> Self:
+        """Train on the data given; returns the estimator."""
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        """The task's answers (forecasts, labels, translations, ...)."""
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The task's metrics on labelled data."""
+
+    def score(self, *args: Any, **kwargs: Any) -> float:
+        """scikit-learn's score: greater is better."""
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the fitted model as a run folder; returns its path."""
+
+    def export(self, format: str = "onnx", out: str | Path | None = None, *, data: Any = None) -> Path:
+        """An ONNX or int8 file of the fitted model; returns its path."""
+
+    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> StepStream:
+        """One step per call, a state per stream id (:mod:`lstmkit.deploy.streaming`)."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every hyper-parameter with its value, as the constructor takes them."""
+
+    def set_params(self, **params: Any) -> Self:
+        """Change hyper-parameters; returns the estimator."""
 
 _TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def load(run: str | Path) -> RunEstimator:
-    """Load a run folder written by any lstmkit task; returns the fitted estimator of its task
-    (``Forecaster.load(run)`` and the like give the class to a type checker too).
+def load(run: str | Path) -> Estimator:
+    """Load a run folder written by any lstmkit task; returns the fitted estimator of its task, an
+    :class:`Estimator` to a type checker (``Forecaster.load(run)`` and the like give the class).
 
     Raises :class:`~lstmkit.errors.LstmkitError` when ``run`` is no run folder, is damaged, or was
     written by a task this version does not know."""

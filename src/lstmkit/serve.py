@@ -79,7 +79,7 @@ class Client:
             raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "pass the path of a WAV file") from None
         return self._call("POST", _path(model, "/predict"), body, content_type)
 
-    def stream(self, model: str | None = None, open_timeout: float = 10.0) -> "ClientStream":
+    def stream(self, model: str | None = None, open_timeout: float = 10.0) -> ClientStream:
         """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``."""
         ws_url = "ws" + self.url[4:] + _path(model, "/stream")
         return ClientStream(ws_url, self.timeout, _seconds(open_timeout, "open_timeout"), self._not_service())
@@ -138,7 +138,7 @@ class ClientStream:
             raise LstmkitError(f"cannot open a stream at {url} ({type(e).__name__}: {e})",
                                "is the service running, and does this model stream? see GET /models") from None
 
-    def __enter__(self) -> "ClientStream":
+    def __enter__(self) -> ClientStream:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,5 +1,6 @@
 """The scikit-learn protocol of every estimator: get_params, set_params, clone and repr."""
 import inspect
+import typing
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import sklearn.base
 
 import lstmkit
 from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import params_dict
 
 NAMES = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer"]
 
@@ -21,6 +23,25 @@ def test_get_params_are_the_constructors_and_rebuild_the_estimator(name):
     assert params["hidden_size"] == 16 and params["lr"] == 0.01
     assert cls(**params).config == est.config
     assert est.get_params(deep=False) == params
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_typed_parameters_are_the_constructors(name):
+    """``__init__`` took ``**overrides: Any``: mypy passed ``Forecaster(lokback=60)`` and IDEs completed no
+    name. Each estimator's takes ``**params: Unpack[<Task>Params]`` (tests/test_typed.py: the checker's
+    errors); its keys are the parameters (and ``train``, their block), and the signature shows their types."""
+    cls = getattr(lstmkit, name)
+    hint = typing.get_type_hints(cls.__init__)["params"]
+    assert typing.get_origin(hint) is typing.Unpack
+    (typed,) = typing.get_args(hint)
+    assert typed is params_dict(cls) and typing.is_typeddict(typed) and not typed.__required_keys__
+    assert set(typed.__annotations__) == {*cls.parameter_names(), "train"}
+    shown = {n: p.annotation for n, p in inspect.signature(cls).parameters.items() if n != "config"}
+    assert shown == {n: getattr(a, "__forward_arg__", a) for n, a in typed.__annotations__.items() if n != "train"}
+    assert set(typing.get_type_hints(typed)) == set(typed.__annotations__)       # every one resolves
+    with pytest.raises(LstmkitError, match=f"{name} has no parameter 'hiden_size' — did you mean 'hidden_size'"):
+        cls(hiden_size=8)                 # still refused at run time, where no type checker looked
+    assert sklearn.base.clone(cls(hidden_size=16)).get_params()["hidden_size"] == 16
 
 
 @pytest.mark.parametrize("name", NAMES)

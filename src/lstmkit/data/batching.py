@@ -100,7 +100,7 @@ class Ragged(Sequence):
     def __iter__(self) -> Iterator[Tensor]:
         return iter(self.values.split(self.lengths.tolist()))
 
-    def truncate(self, max_len: int | None, keep: str = "head") -> "Ragged":
+    def truncate(self, max_len: int | None, keep: str = "head") -> Ragged:
         """Every sequence as :func:`truncate` leaves it (``cut_from`` keeps the lengths before)."""
         _check_mode(keep)
         if max_len is None or len(self) == 0 or int(self.lengths.max()) <= max_len:

@@ -238,7 +238,7 @@ class Vocab:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], min_freq: int = 1,
-              max_size: int | None = None) -> "Vocab":
+              max_size: int | None = None) -> Vocab:
         """Count tokens; keep those seen at least ``min_freq`` times, at most ``max_size`` ids
         in total (specials included)."""
         if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:

@@ -23,25 +23,18 @@ __all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "
            "adapter_for", "supported_tasks"]
 
 # each name's module, imported on first use (PEP 562): they import torch, and `lstmkit export --help`
-# and `lstmkit serve --help` (lstmkit.deploy.cli, inside this package) took seconds for it
+# and `lstmkit serve --help` (lstmkit.deploy.cli, inside this package) took seconds for it; the server's
+# functions need the serve extra only when called (so inspect.signature, help() and get_type_hints read
+# their own parameters, not a wrapper's *args, **kwargs)
 _HOMES = {"DeployAdapter": "adapter", "export_onnx": "onnx", "OnnxRunner": "onnx_engine", "export_int8": "quantize",
-          "adapter_for": "registry", "supported_tasks": "registry", "Stream": "streaming"}
+          "adapter_for": "registry", "supported_tasks": "registry", "Stream": "streaming", "create_app": "server",
+          "serve": "server"}
 
 
 # hidden from type checkers, which read the imports above (a module __getattr__ makes every name valid to
-# them, typed Any); create_app and serve are the server's own to them, with its parameters
+# them, typed Any)
 if not TYPE_CHECKING:
     def __getattr__(name: str):
         if name in _HOMES:
             return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    def create_app(*args, **kwargs):
-        """See :func:`lstmkit.deploy.server.create_app` (imported on use: needs the serve extra)."""
-        from lstmkit.deploy.server import create_app as _create_app
-        return _create_app(*args, **kwargs)
-
-    def serve(*args, **kwargs):
-        """See :func:`lstmkit.deploy.server.serve`."""
-        from lstmkit.deploy.server import serve as _serve
-        return _serve(*args, **kwargs)

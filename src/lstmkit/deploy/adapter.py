@@ -209,7 +209,7 @@ class BadRequest(LstmkitError):
         self.loc = list(loc)
 
     @classmethod
-    def of(cls, loc: list, e: LstmkitError, fix: str, message: str | None = None) -> "BadRequest":
+    def of(cls, loc: list, e: LstmkitError, fix: str, message: str | None = None) -> BadRequest:
         """``e``, raised by code the CLI shares (reading dates, audio), as a request's refusal at
         ``loc``: its message (or ``message``), and its hint unless that was written for the command
         line (it names a ``--flag``); ``fix`` then, the service's words (the field to send)."""
@@ -333,7 +333,7 @@ class DeployAdapter(Protocol):
         the engines: ``registry.adapter_class(task)(self)``)."""
 
     @classmethod
-    def load(cls, run: str | Path) -> "DeployAdapter":
+    def load(cls, run: str | Path) -> DeployAdapter:
         """The adapter around a finished run folder."""
 
     # -- the model --------------------------------------------------------------------------

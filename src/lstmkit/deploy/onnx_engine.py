@@ -77,7 +77,7 @@ class OnnxRunner:
                            "keep the state instead: stream.save(path) or state_dict(), restored on a new "
                            "model.stream(...); a model's save(folder) and load(folder); or use engine='torch'")
 
-    def single_thread(self) -> "OnnxRunner":
+    def single_thread(self) -> OnnxRunner:
         """This graph in a session of one intra-op thread (this runner when it is one; made once):
         a batch-1 call of a small graph is a few thousand multiply-adds, less than handing half
         of it to a second thread costs (the tutorial forecaster: 0.27 ms on one, 0.31 ms on two)."""

@@ -50,6 +50,7 @@ import torch
 
 from lstmkit.config import python_values
 from lstmkit.deploy.adapter import FastStep
+from lstmkit.deploy.step_stream import StepStream
 from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
@@ -84,32 +85,6 @@ class TorchCore:
             return out.numpy(), []
         y, *st = out
         return y.numpy(), [s.numpy() for s in st]
-
-
-class StepStream(Protocol):
-    """What every model's ``stream()`` gives (:class:`Stream`, a task's own: lm's ``LMStream``, speech's
-    ``SpeechStream``): one step per call, each stream id carrying its own state, which can be saved."""
-
-    def step(self, x_t: Any, id: str = "default") -> Any:
-        """Feed one observation (a task's own stream: one message) to stream ``id``; its answer."""
-
-    def reset(self, id: str | None = None) -> None:
-        """Forget stream ``id``, or every stream."""
-
-    def steps(self, id: str = "default") -> int:
-        """How many steps stream ``id`` has taken (0 for one not open)."""
-
-    def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
-        """The streams' state as data (``ids``: only those)."""
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore streams from :meth:`state_dict`'s data."""
-
-    def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
-        """Write the streams' state to a ``.json`` file; returns its path."""
-
-    def restore(self, path: str | Path) -> None:
-        """Restore streams from a file :meth:`save` wrote."""
 
 
 class StreamExtra(Protocol):

@@ -103,7 +103,7 @@ class Memory:
     def __init__(self, out: Tensor, prepared: Tensor | None, mask: Tensor):
         self.out, self.prepared, self.mask = out, prepared, mask                 # [B, S, E], [B, S, *], [B, S]
 
-    def select(self, idx: Tensor) -> "Memory":
+    def select(self, idx: Tensor) -> Memory:
         return Memory(self.out[idx], None if self.prepared is None else self.prepared[idx], self.mask[idx])
 
 

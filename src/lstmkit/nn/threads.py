@@ -54,7 +54,7 @@ class one_thread:
     def __init__(self, on: bool = True):
         self._fns = _openmp() if on else ()
 
-    def __enter__(self) -> "one_thread":
+    def __enter__(self) -> one_thread:
         # torch sets a thread's OpenMP count on its first use: asked first; already one: nothing to set
         self._before = [get() for get, _ in self._fns] if self._fns and torch.get_num_threads() > 1 else ()
         for _, set_ in self._fns[:len(self._before)]:

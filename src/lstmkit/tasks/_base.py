@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
-from lstmkit.config import TrainConfig, flatten_config, split_train_params
+from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
+from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
-from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, public_call
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
@@ -39,9 +40,6 @@ from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_K
                                     data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
-
-if TYPE_CHECKING:
-    from lstmkit.deploy.streaming import StepStream
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -59,20 +57,23 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     unknown name is an error naming the estimator. Each subclass gets a signature and a
     ``Parameters`` section generated from its config, so ``help()`` and ``inspect.signature``
     list every parameter with its default; ``get_params``, ``set_params``, ``sklearn.base.clone``
-    and ``repr`` follow scikit-learn (:class:`~lstmkit.estimator_params.EstimatorParams`).
+    and ``repr`` follow scikit-learn (:class:`~lstmkit.estimator_params.EstimatorParams`). A task's
+    estimator types its parameters for type checkers and IDEs with an ``__init__`` that passes them on,
+    ``def __init__(self, config: ForecastConfig | None = None, **params: Unpack[ForecastParams])``
+    (PEP 692; the TypedDict beside the config, whose annotations the signature shows too).
     """
 
     TASK: str = ""
     CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
-    def __init__(self, config=None, **overrides: Any):
+    def __init__(self, config: TaskConfig | None = None, **overrides: Any) -> None:
         with caller_wording(python=True):          # a bad setting's hint names the keyword, not the CLI's flag
             self.config = self._resolve_config(config, overrides)
 
     if TYPE_CHECKING:
         # every task's estimator has these, each with its own arguments and answer: declared for type checkers
-        # only (never run), so that what lstmkit.load() returns, a RunEstimator, has them there too
+        # only (never run), so that a RunEstimator is an lstmkit.Estimator (what lstmkit.load() returns) to them
         def fit(self, *args: Any, **kwargs: Any) -> Self: ...
         def predict(self, *args: Any, **kwargs: Any) -> Any: ...
         def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
@@ -80,7 +81,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
-        if cls.CONFIG is not None and "__init__" not in cls.__dict__:
+        # a task's own __init__ only types its parameters (``**params: Unpack[<Task>Params]``, which the
+        # signature's annotations come from); another one's parameters are its own
+        if cls.CONFIG is not None and ("__init__" not in cls.__dict__ or params_dict(cls) is not None):
             cls.__signature__ = estimator_signature(cls)
             # cleaned first: the class's lines are indented, the section's are not, and help() would
             # show the description indented under its first line

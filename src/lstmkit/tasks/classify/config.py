@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lstmkit.errors import LstmkitError, worded
-from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
-                            train_field)
+from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
+                            check_types, train_field)
 
-__all__ = ["ClassifyConfig", "Model", "SERIES_ONLY", "TEXT_ONLY", "NEEDS", "check_given"]
+__all__ = ["ClassifyConfig", "ClassifyParams", "TextClassifierParams", "SequenceClassifierParams", "Model", "SERIES_ONLY",
+           "TEXT_ONLY", "NEEDS", "check_given"]
 
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
@@ -108,6 +109,61 @@ class ClassifyConfig(TaskConfig):
                                "drop --augment (or train on numeric series with --series)")
         check_range(self, "val_frac", 0, 1, f"0.1, {worded('a --val file', 'val_data')}, or 0 to hold nothing out",
                     high_open=True)
+
+
+class ClassifyParams(TrainParams, total=False):
+    """What both classifiers take, with :class:`~lstmkit.config.TrainParams`'s (see there; defaults:
+    :class:`ClassifyConfig`'s): ``TextClassifierParams`` and ``SequenceClassifierParams`` add their own."""
+
+    label: str
+    max_len: int | None
+    truncate: Literal["head", "tail", "both"]
+    embed_dim: int
+    model: Model
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    pooling: Pooling
+    class_weight: Literal["balanced", "none"] | None
+    val_frac: float
+    bucket: bool
+    encoding: str
+
+
+class TextClassifierParams(ClassifyParams, total=False):
+    """``TextClassifier``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`ClassifyConfig`'s; a field added there is added here)."""
+
+    text: str
+    tokenizer: Literal["word", "char", "bpe"]
+    lowercase: bool
+    min_freq: int
+    max_size: int | None
+    vectors: str | None
+    freeze_vectors: bool
+    init_from: str | None
+    unfreeze_epochs: int
+    lr_layer_decay: float
+    word_dropout: float
+    word_scores: bool
+    score_pairs: int
+    drop_empty: bool
+
+
+class SequenceClassifierParams(ClassifyParams, total=False):
+    """``SequenceClassifier``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`ClassifyConfig`'s; a field added there is added here)."""
+
+    sample: str
+    time: str
+    features: list[str] | str
+    unequal_length: bool
+    scaler: Literal["minmax", "standard", "none"]
+    budget: float | None
+    ensemble: int
+    crop: float
+    crops: int
+    augment: Literal["none", "scale-warp", "scale-warp-2x"]
 
 
 # Settings one kind of classifier reads and the other ignores, and settings that only act beside

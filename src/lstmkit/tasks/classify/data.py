@@ -63,7 +63,7 @@ class TextData:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, idx) -> "TextData":
+    def subset(self, idx) -> TextData:
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         return TextData([self.texts[i] for i in idx], labels, self.source)
 

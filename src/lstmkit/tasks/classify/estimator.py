@@ -14,7 +14,7 @@ import warnings
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Unpack
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_di
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
-from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
 from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
@@ -72,6 +72,9 @@ class TextClassifier(Classifier):
     # naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
     _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
                  "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
+
+    def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[TextClassifierParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
     def _check_sample_weight(self, sample_weight, n: int, cfg, what: str = "sample_weight") -> np.ndarray:
         """Refused with ``word_scores`` (the default): its naive-Bayes tables count the texts of each

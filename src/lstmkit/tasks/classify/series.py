@@ -54,7 +54,7 @@ class SeriesData:
     def __len__(self) -> int:
         return len(self.seqs)
 
-    def subset(self, idx) -> "SeriesData":
+    def subset(self, idx) -> SeriesData:
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         ids = None if self.ids is None else [self.ids[i] for i in idx]
         return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name,

@@ -11,7 +11,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Unpack
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
-from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.config import ClassifyConfig, SequenceClassifierParams
 from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
@@ -92,6 +92,9 @@ class SequenceClassifier(Classifier):
                  "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
                  "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
                  "augment": "scale-warp"}
+
+    def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[SequenceClassifierParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):

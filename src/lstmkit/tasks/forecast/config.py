@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstmkit.config import (Encoder, TaskConfig, TrainConfig, check_non_negative, check_positive, check_range,
+from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_non_negative, check_positive, check_range,
                             check_types)
 
-__all__ = ["ForecastConfig"]
+__all__ = ["ForecastConfig", "ForecastParams"]
 
 
 @dataclass
@@ -103,3 +103,50 @@ class ForecastConfig(TaskConfig):
         check_types(self, skip=("highway", "segment", "deseason", "samples_per_epoch", "val_size", "test_size",
                                 "fill", "scaler", "format", "val_frac", "test_frac"))
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
+
+
+class ForecastParams(TrainParams, total=False):
+    """``Forecaster``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`ForecastConfig`'s; a field added there is added here)."""
+
+    # columns named as fit names them (the estimator's _build_config): a DataFrame's integer columns, a
+    # time of two columns
+    target: list[str] | str | int
+    time: str | int | list[str] | None
+    features: list[str] | str | int
+    lookback: int | None
+    horizon: int | None
+    model: Encoder
+    head: Literal["linear", "mlp"]
+    hidden_size: int | None
+    num_layers: int | None
+    dropout: float
+    relative: bool
+    scaler: Literal["minmax", "standard", "mase", "none"] | None
+    val_frac: float
+    test_frac: float
+    season: int | None
+    fill: Literal["ffill", "interpolate", "zero"] | None
+    dates: Literal["day-first", "month-first", "excel", "excel1904"] | None
+    time_zone: str | None
+    id: str | int | None
+    format: Literal["long", "wide", "m4"]
+    past_covariates: list[str] | str
+    future_covariates: list[str] | str
+    calendar: list[str] | str
+    id_embedding: int
+    strategy: Literal["direct", "recursive", "seq2seq"]
+    quantiles: list[float] | str
+    likelihood: Literal["gaussian", "studentt"] | None
+    strict: bool
+    val_size: int | None
+    test_size: int | None
+    ets: bool | None
+    samples_per_epoch: int | None
+    log: bool | None
+    highway: int | None
+    highway_hidden: int
+    segment: int | None
+    deseason: int | None
+    ensemble: int | None
+    combine: Literal["none", "ets", "seasonal_naive"] | None

@@ -69,7 +69,7 @@ class ForecastAdapter:
         self._reach: dict = {}                                   # series -> PanelScaler.reach, for streams
 
     @classmethod
-    def load(cls, run: str | Path) -> "ForecastAdapter":
+    def load(cls, run: str | Path) -> ForecastAdapter:
         return cls(Forecaster.load(run))
 
     @property

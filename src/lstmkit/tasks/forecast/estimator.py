@@ -11,7 +11,7 @@ import copy
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
-from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.config import ForecastConfig, ForecastParams
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
@@ -79,9 +79,6 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
-    # columns named as fit names them (_build_config): a DataFrame's integer columns, a time of two columns
-    _PARAMETER_TYPES = {"target": "list[str] | str | int", "features": "list[str] | str | int",
-                        "time": "str | int | list[str] | None", "id": "str | int | None"}
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
     # scoring recorded the choice, and its resume chooses again
@@ -89,6 +86,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
+
+    def __init__(self, config: ForecastConfig | None = None, **params: Unpack[ForecastParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
@@ -105,7 +105,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def fit(self, data, target: str | int | list | None = None, time: str | int | list | None = None,
             features: str | int | list | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
-            id: str | int | None = None, **overrides: Any) -> "Forecaster":
+            id: str | int | None = None, **overrides: Any) -> Forecaster:
         """Train on ``data`` (path, DataFrame or array).
 
         ``target`` and ``features`` are column names (a list, or one text with commas); an integer
@@ -175,7 +175,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return cfg, data, {**found, **auto}
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
+    def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> Forecaster:
         """Continue an interrupted or killed run from its last checkpoint (same config, same data).
 
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
@@ -301,7 +301,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
-    def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
+    def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> Forecaster:
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
         with public_call():

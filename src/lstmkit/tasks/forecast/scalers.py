@@ -41,7 +41,7 @@ class PanelScaler:
         self.params: dict[str, tuple[list[float], list[float]]] = {}
         self.ranges: dict[str, tuple[list[float], list[float]]] = {}
 
-    def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> "PanelScaler":
+    def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> PanelScaler:
         """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
         seasonal adjustment, which the ``mase`` scale is measured on (as the metric measures it)."""
         t = np.asarray(train, dtype=np.float64)
@@ -101,7 +101,7 @@ class PanelScaler:
                            for k, v in self.params.items()}}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
+    def from_dict(cls, d: dict[str, Any]) -> PanelScaler:
         s = cls(d["kind"], d.get("lag", 1))
         s.params = {k: (_numbers(v["loc"], f"loc of series {k!r}", 0), _numbers(v["scale"], f"scale of series {k!r}",
                                                                              1e-300))

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import (Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_positive, check_range, check_types,
                             train_field)
 from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["LMConfig", "LEVELS"]
+__all__ = ["LMConfig", "LMParams", "LEVELS"]
 
 Level = Literal["char", "word", "bpe"]
 LEVELS = get_args(Level)
@@ -67,3 +67,25 @@ class LMConfig(TaskConfig):
         if self.max_size is not None:
             return self.max_size
         return {"char": None, "word": 30000, "bpe": 8000}.get(self.level)
+
+
+class LMParams(TrainParams, total=False):
+    """``LanguageModel``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`LMConfig`'s; a field added there is added here)."""
+
+    level: Level
+    lowercase: bool
+    min_freq: int | None
+    max_size: int | None
+    max_len: int
+    val_frac: float
+    embed_dim: int
+    model: Encoder
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    tie_weights: bool
+    encoding: str
+    text_column: str | None
+    init_from: str | None
+    max_tokens: int | None

@@ -72,7 +72,7 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.lines)
 
-    def subset(self, idx) -> "Corpus":
+    def subset(self, idx) -> Corpus:
         return Corpus([self.lines[i] for i in idx], self.source, dict(self.report))
 
 
@@ -286,7 +286,7 @@ class LMTokenizer:
         self.base = None
 
     # -- fitting and state ----------------------------------------------------------------
-    def fit(self, lines: Sequence[str]) -> "LMTokenizer":
+    def fit(self, lines: Sequence[str]) -> LMTokenizer:
         if self.level == "bpe":
             base = _MetaspaceBPE(self.min_freq, self.max_size or 8000, self.lowercase)
         else:
@@ -314,7 +314,7 @@ class LMTokenizer:
                 "base": self.base.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LMTokenizer":
+    def from_dict(cls, d: dict[str, Any]) -> LMTokenizer:
         base_state = d["base"]
         tok = cls(d["level"], base_state.get("min_freq", 1), base_state.get("max_size"),
                   base_state.get("lowercase", True))

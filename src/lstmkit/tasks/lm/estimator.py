@@ -14,7 +14,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Unpack
 
 import pandas as pd
 import torch
@@ -30,7 +30,7 @@ from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write, read_state_file
-from lstmkit.tasks.lm.config import LMConfig
+from lstmkit.tasks.lm.config import LMConfig, LMParams
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
@@ -103,6 +103,9 @@ class LanguageModel(RunEstimator):
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> LMStream: ...
 
+    def __init__(self, config: LMConfig | None = None, **params: Unpack[LMParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
         """With ``init_from`` given to the constructor, the architecture settings left out come
@@ -115,7 +118,7 @@ class LanguageModel(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, callbacks=(), **overrides: Any) -> "LanguageModel":
+            resume: bool = False, callbacks=(), **overrides: Any) -> LanguageModel:
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
@@ -192,7 +195,7 @@ class LanguageModel(RunEstimator):
             read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> "LanguageModel":
+    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> LanguageModel:
         """Continue an interrupted run from its last checkpoint (same config, same text files).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights)."""

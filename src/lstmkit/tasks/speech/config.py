@@ -6,11 +6,12 @@ import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
+from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, TrainParams, check_non_negative,
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
+__all__ = ["SpeechConfig", "SpeechParams", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given",
+           "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
@@ -98,6 +99,43 @@ class SpeechConfig(TaskConfig):
         if self.max_len_ratio is not None:
             check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",
                         low_open=True)
+
+
+class SpeechParams(TrainParams, total=False):
+    """``SpeechRecognizer``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`SpeechConfig`'s; a field added there is added here)."""
+
+    mode: Mode
+    label_from_name: str | None
+    sample_rate: int | None
+    features: Literal["logmel", "mfcc"]
+    n_mels: int
+    n_mfcc: int
+    win_ms: float
+    hop_ms: float
+    normalize: Literal["voiced", "utterance", "global", "none"]
+    spec_augment: bool
+    freq_masks: int
+    freq_width: int
+    time_masks: int
+    time_width: float
+    speed_perturb: float
+    subsample: int
+    channels: int
+    model: Encoder
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    pooling: Pooling
+    embed_dim: int
+    attention: Attention
+    label_smoothing: float
+    max_len_ratio: float | None
+    beam: int
+    lm: str | None
+    lm_weight: float
+    length_bonus: float
+    val_frac: float
 
 
 # Settings that act in some modes only, and settings that act beside another one only: given where

@@ -291,7 +291,7 @@ class Symbols:
         self.index = {c: i + 1 for i, c in enumerate(self.chars)}
 
     @classmethod
-    def fit(cls, texts: Sequence[str]) -> "Symbols":
+    def fit(cls, texts: Sequence[str]) -> Symbols:
         counts = Counter(c for t in texts for c in t)
         return cls(sorted(counts))
 
@@ -323,5 +323,5 @@ class Symbols:
         return {"blank": 0, "chars": self.chars}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Symbols":
+    def from_dict(cls, d: dict[str, Any]) -> Symbols:
         return cls(d["chars"])

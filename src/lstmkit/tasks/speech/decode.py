@@ -166,7 +166,7 @@ class _Prefix:
         self.parent, self.last = parent, last
         self.children: weakref.WeakValueDictionary | None = None
 
-    def extend(self, symbol: int) -> "_Prefix":
+    def extend(self, symbol: int) -> _Prefix:
         if self.children is None:
             self.children = weakref.WeakValueDictionary()
         child = self.children.get(symbol)

@@ -12,7 +12,7 @@ import time as _time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, Unpack
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
                                          memory_utterances, recordings_column)
-from lstmkit.tasks.speech.config import SpeechConfig, check_hop
+from lstmkit.tasks.speech.config import SpeechConfig, SpeechParams, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
                                        report_notes, warn_long_clips, warn_shared_recordings, warn_untrained_labels,
@@ -79,6 +79,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> SpeechStream: ...
 
+    def __init__(self, config: SpeechConfig | None = None, **params: Unpack[SpeechParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:
         if params.get("lm") is not None:
@@ -93,7 +96,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         return "classifier" if self.config.mode == "classify" else None
 
     def fit(self, data, y=None, *, sample_weight=None, val_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> SpeechRecognizer:
         """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
         ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
         A validation part is split off unless ``val_data`` is given (a folder's list files
@@ -252,7 +255,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
-               sample_weight=None) -> "SpeechRecognizer":
+               sample_weight=None) -> SpeechRecognizer:
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
         ``sample_weight``, checked to be the same)."""

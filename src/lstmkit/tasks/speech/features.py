@@ -209,7 +209,7 @@ class Normalizer:
         top = logmel.max(axis=1, keepdims=True)
         return top[:, 0] + np.log(np.exp(logmel - top).mean(axis=1))
 
-    def fit(self, feats: Sequence[np.ndarray]) -> "Normalizer":
+    def fit(self, feats: Sequence[np.ndarray]) -> Normalizer:
         if self.kind == "global":
             allf = np.concatenate(list(feats), axis=0).astype(np.float64)
             self.mean = allf.mean(axis=0).astype(np.float32)
@@ -232,7 +232,7 @@ class Normalizer:
                 "std": None if self.std is None else self.std.tolist(), "mfcc_bands": self.mfcc_bands}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Normalizer":
+    def from_dict(cls, d: dict[str, Any]) -> Normalizer:
         return cls(d["kind"], d.get("mean"), d.get("std"), d.get("mfcc_bands"))
 
 

@@ -74,27 +74,27 @@ class Utterances:
             h.update(f"{where}\0{text}\0{part}\0{size}{sample}\n".encode("utf-8", "surrogateescape"))
         return {"count": len(self.paths), "sha256": h.hexdigest(), **({"audio": SAMPLED} if audio else {})}
 
-    def subset(self, idx: Sequence[int]) -> "Utterances":
+    def subset(self, idx: Sequence[int]) -> Utterances:
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
                           [self.fields[i] for i in idx] if self.fields else [], self.source,
                           [self.parts[i] for i in idx] if self.parts else [],
                           None if self.weights is None else self.weights[np.asarray(idx, dtype=np.int64)])
 
-    def part(self, name: str) -> "Utterances":
+    def part(self, name: str) -> Utterances:
         """The recordings the list files put in part ``name`` ('train': those no list names), without parts."""
         out = self.subset([k for k, p in enumerate(self.parts) if p == name])
         out.parts = []
         return out
 
-    def training_part(self) -> "Utterances":
+    def training_part(self) -> Utterances:
         """The recordings no list file holds out for validation or testing: all of them without lists."""
         return self.part("train") if self.parts else self
 
-    def test_part(self) -> "Utterances":
+    def test_part(self) -> Utterances:
         """The recordings a ``testing_list.txt`` holds out, which evaluation scores: all of them without one."""
         return self.part("test") if "test" in self.parts else self
 
-    def validation_part(self) -> "Utterances":
+    def validation_part(self) -> Utterances:
         """What data given to validate on (``--val``) stands for: its 'val' part where its parts give one
         (a LibriSpeech top folder's dev-* subsets, a ``validation_list.txt``), else all but its 'test'
         part; all of it without parts. Refused when every recording is held out for testing: tuning on

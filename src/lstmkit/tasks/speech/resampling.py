@@ -88,7 +88,7 @@ class BlockResampler:
         return {"held": held, "start": self._start, "end": self._end, "done": self._done}
 
     @classmethod
-    def restored(cls, src: int, dst: int, state: dict[str, Any], eager: bool = False) -> "BlockResampler":
+    def restored(cls, src: int, dst: int, state: dict[str, Any], eager: bool = False) -> BlockResampler:
         """A resampler going on from :meth:`state`; counts that no resampler holds are a ValueError."""
         r = cls(src, dst, eager)
         held = np.asarray(state["held"], dtype=np.float32)
@@ -103,7 +103,7 @@ class BlockResampler:
         r._held, r._start, r._end, r._done = [held], start, end, done
         return r
 
-    def copy(self) -> "BlockResampler":
+    def copy(self) -> BlockResampler:
         """An independent resampler in the same state (the blocks it holds are never changed in place)."""
         twin = copy.copy(self)
         twin._held = list(self._held)

@@ -5,10 +5,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
-                            train_field)
+from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
+                            check_types, train_field)
 
-__all__ = ["TranslateConfig"]
+__all__ = ["TranslateConfig", "TranslateParams"]
 
 
 
@@ -53,3 +53,34 @@ class TranslateConfig(TaskConfig):
         check_range(self, "val_frac", 0, 1, "0.05", low_open=True, high_open=True)
         check_range(self, "length_penalty", 0, math.inf, "1.0")
         check_range(self, "max_len_ratio", 0, math.inf, "2.0", low_open=True)
+
+
+class TranslateParams(TrainParams, total=False):
+    """``Translator``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`TranslateConfig`'s; a field added there is added here)."""
+
+    src: str
+    tgt: str
+    tokenizer: Literal["word", "bpe"]
+    shared_vocab: bool
+    lowercase: bool
+    min_freq: int
+    max_size: int | None
+    max_len: int | None
+    dedup: bool
+    drop_empty: bool
+    val_frac: float
+    embed_dim: int
+    model: Encoder
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    attention: Attention
+    input_feed: bool
+    tie_embeddings: bool
+    teacher_forcing: float
+    label_smoothing: float
+    beam: int
+    length_penalty: float
+    max_len_ratio: float
+    encoding: str

@@ -68,7 +68,7 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.src)
 
-    def subset(self, idx) -> "Pairs":
+    def subset(self, idx) -> Pairs:
         return Pairs([self.src[i] for i in idx], [self.tgt[i] for i in idx], dict(self.report))
 
 
@@ -516,7 +516,7 @@ class SideTokenizer:
             return _marked_words(self.char_split).findall(text)
         return (_WORD_OR_CHAR if self.char_split else _WORD).findall(text)
 
-    def fit(self, texts: Iterable[str]) -> "SideTokenizer":
+    def fit(self, texts: Iterable[str]) -> SideTokenizer:
         if self.kind != "bpe":
             return self.fit_pieces(self.pieces(t) for t in texts)
         tk = import_tokenizers()
@@ -529,7 +529,7 @@ class SideTokenizer:
         self._bpe = tok
         return self._check_size(tok.get_vocab_size())
 
-    def fit_pieces(self, piece_lists: Iterable[Sequence[str]]) -> "SideTokenizer":
+    def fit_pieces(self, piece_lists: Iterable[Sequence[str]]) -> SideTokenizer:
         """A ``word`` tokenizer's :meth:`fit` on texts already cut (:meth:`pieces`): a caller that
         encodes the same texts (``vocab.encode(pieces)``) cuts them once."""
         counts = Counter(chain.from_iterable(piece_lists))
@@ -540,7 +540,7 @@ class SideTokenizer:
         self.vocab = Vocab(SPECIALS + kept)
         return self._check_size(len(self.vocab))
 
-    def _check_size(self, size: int) -> "SideTokenizer":
+    def _check_size(self, size: int) -> SideTokenizer:
         if size <= len(SPECIALS):
             raise LstmkitError(f"the vocabulary is empty: no token occurs at least {self.min_freq} times",
                                f"supply more text or lower {opt('min_freq')}")
@@ -582,7 +582,7 @@ class SideTokenizer:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
+    def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
                   d.get("char_split", False), d.get("marks", False), d.get("html", False))
         if tok.kind == "bpe":

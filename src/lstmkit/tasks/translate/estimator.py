@@ -14,12 +14,12 @@ import os
 import time as _time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, Unpack
 
 import numpy as np
 import torch
 
-from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
@@ -78,9 +78,12 @@ class Translator(RunEstimator):
     CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
+    def __init__(self, config: TranslateConfig | None = None, **params: Unpack[TranslateParams]) -> None:
+        super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
     def fit(self, data=None, y=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None,
             val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
-            callbacks=(), **overrides: Any) -> "Translator":
+            callbacks=(), **overrides: Any) -> Translator:
         """Train on ``data`` (see the class) or, as scikit-learn's ``fit(X, y)``, on source sentences
         ``data`` with their target sentences ``y``, one each. A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
@@ -173,7 +176,7 @@ class Translator(RunEstimator):
             read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> "Translator":
+    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> Translator:
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
         vocabularies; the result equals an uninterrupted run's. ``given`` (``data``, ``src_file``,
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names a file's new place (the
