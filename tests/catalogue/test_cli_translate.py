@@ -170,3 +170,17 @@ def test_a_run_without_its_vocabulary_names_it(tiny_run, tmp_path, capsys, monke
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("vocab.json"))
     check(["translate", "run", "--run", run], 2, "copied has no vocab.json: the run folder is incomplete",
           tmp_path, capsys, stdin="a dog\n", monkeypatch=monkeypatch)
+
+
+def test_a_beam_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """`translate train --beam 100000` trained to the end (hours on a real corpus) and was refused only
+    when metrics() searched the validation part with it: now the same estimate on the validation part's
+    longest batch refuses it before the first epoch (a machine of 1 MiB here), naming --beam."""
+    import re
+
+    from lstmkit import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (2**20, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained before the beam was checked"))
+    line = check(_train("--beam", "100000"), 2, "a beam of 100,000 needs about", tmp_path, capsys, d)
+    assert re.search(r"more than the 1 MiB of this machine's memory — pass --beam \d+ \(5 to 10 is usual", line), line

@@ -27,7 +27,7 @@ from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write, path_exists, read_state_file
@@ -149,6 +149,9 @@ class Translator(RunEstimator):
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim", "max_size"))
+            # the beam metrics() searches the validation part with, refused now rather than after training
+            check_beam_before(self.net_, x_va, EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
+
             def metrics() -> dict[str, Any]:
                 # said with the scores it flatters; the pairs trained on (after the length filter)
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
