@@ -93,3 +93,17 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
 @pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
 def test_speech_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
+
+
+def test_a_seq2seq_beam_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """A seq2seq run searched its validation part with --beam only after training: a beam beyond memory
+    (a machine of 8 MiB here) is refused before the first epoch, as translate's is."""
+    import re
+
+    from lstmkit import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (8 * 2**20, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained before the beam was checked"))
+    line = check(_train("--mode", "seq2seq", "--beam", "100000"), 2, "a beam of 100,000 needs about", tmp_path,
+                 capsys, d)
+    assert re.search(r"more than the 8 MiB of this machine's memory — pass --beam \d+ \(5 to 10 is usual", line), line

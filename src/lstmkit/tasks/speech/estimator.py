@@ -26,7 +26,7 @@ from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
-from lstmkit.nn.seq2seq import decode_batches, sequence_loss
+from lstmkit.nn.seq2seq import check_beam_before, decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
@@ -197,6 +197,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim"))
+            if cfg.mode == "seq2seq":     # the beam metrics() searches the validation part with, refused now
+                check_beam_before(self.net_, x_va, _EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
             augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
                         "time_width": cfg.time_width} if cfg.spec_augment else None)
             self._lm = lm
