@@ -105,7 +105,9 @@ def batch_fix(most: int, longest: int, shorter: Callable[[int | None], str]) -> 
     sequences, e.g. ``a smaller --max-len (400)``), or ``shorter(most)`` alone (e.g. ``pass --max-len
     4000 or less``) when even one sequence of the longest is beyond memory."""
     fits = most // max(longest, 1)
-    return f"pass {opt('batch_size', fits)} or less, or {shorter(None)}" if fits else shorter(most)
+    if not fits:
+        return shorter(most)
+    return f"pass {opt('batch_size', fits)}{' or less' if fits > 1 else ''}, or {shorter(None)}"
 
 
 def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:
