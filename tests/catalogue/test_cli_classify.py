@@ -307,7 +307,8 @@ def test_the_config_knows_the_trainers_losses():
 def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
     """classify had no batch check: a --batch-size whose activations exceed memory ended in torch's
     out-of-memory traceback, or swapped. Measured on the longest text's first tokens and counted on
-    the batch it is padded in (a machine of 2 MiB here; 16 MiB for the series), for texts and for --series, naming the flag."""
+    the batch it is padded in (a machine of 2 MiB here; 16 MiB for the series), for texts and for --series,
+    naming the flag."""
     import re
 
     from lstmkit.train import memory
@@ -328,5 +329,5 @@ def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, m
     line = check(["classify", "train", "--series", "--data", tmp_path / "long.tsv", "--hidden-size", "4", "--epochs",
                   "1", "--progress", "off", "--out", "{out}", "--batch-size", "20"], 2,
                  "one training batch of 10,000 time steps is too large to train here", tmp_path, capsys, d)
-    assert re.search(r"B a time step\), more than the 16 MiB of this machine's memory — pass --batch-size \d+ or less, "
-                     r"or a smaller --max-len \(none\)$", line), line
+    assert re.search(r"B a time step\), more than the 16 MiB of this machine's memory — pass --batch-size \d+ or "
+                     r"less, or a smaller --max-len \(none\)$", line), line

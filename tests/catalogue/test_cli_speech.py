@@ -121,8 +121,8 @@ def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, m
     monkeypatch.setattr(memory, "memory_limit", lambda device: (3 * 2**19, None, "this machine's memory"))
     line = check(_train("--batch-size", "1000"), 2, "one training batch of 310 frames is too large to train here",
                  tmp_path, capsys, d)
-    assert re.search(r"B a frame\), more than the 1.5 MiB of this machine's memory — pass --batch-size \d+ or less, or "
-                     r"split long recordings into clips of one utterance$", line), line
+    assert re.search(r"B a frame\), more than the 1.5 MiB of this machine's memory — pass --batch-size \d+ or less, "
+                     r"or split long recordings into clips of one utterance$", line), line
     monkeypatch.setattr(memory, "memory_limit", lambda device: (int(1.2 * 2**20), None, "this machine's memory"))
     line = check(_train("--batch-size", "1000"), 2, "one training batch of 310 frames", tmp_path, capsys, d)
     assert re.search(r"— split recordings longer than 0.\d+ s into clips of one utterance \(the longest is 0.62 s\)$",

@@ -77,12 +77,13 @@ def check_batch_fits(net: nn.Module, make: Callable[[int], tuple], k: int, batch
                            f"more than the {size_text(total)} of {where}", fix(largest))
 
 
-def check_sequence_batch(net: nn.Module, seqs: Sequence[torch.Tensor] | Any, batch_size: int, device: str | torch.device,
-                         fix: Callable[[int, int], str], unit: str = "tokens", padded: bool = True,
-                         make: Callable[[int], tuple] | None = None) -> None:
-    """:func:`check_batch_fits` for a batch of variable-length sequences: the batch the longest of
-    ``seqs`` falls in, ``batch_size`` of them (a list of tensors or a :class:`~lstmkit.data.batching.Ragged`; ``padded``: all padded to the longest, as a bucket
-    holding it is; else the longest ``batch_size`` lengths summed, as a packed batch holds them),
+def check_sequence_batch(net: nn.Module, seqs: Sequence[torch.Tensor] | Any, batch_size: int,
+                         device: str | torch.device, fix: Callable[[int, int], str], unit: str = "tokens",
+                         padded: bool = True, make: Callable[[int], tuple] | None = None) -> None:
+    """:func:`check_batch_fits` for a batch of variable-length sequences (``seqs``: a list of tensors
+    or a :class:`~lstmkit.data.batching.Ragged`): the batch the longest falls in, ``batch_size`` of
+    them (``padded``: all padded to the longest, as a bucket holding it is; else the longest
+    ``batch_size`` lengths summed, as a packed batch holds them),
     measured on the longest's first 32 and 64 steps alone (``make(n)``: the model's arguments holding
     ``n`` steps; by default ``Padded((longest[None, :n], [n]))``), so that the measure itself stays
     small whatever the length. ``fix(most, longest)``: how to get a batch within ``most`` steps when
@@ -98,6 +99,7 @@ def check_sequence_batch(net: nn.Module, seqs: Sequence[torch.Tensor] | Any, bat
     longest = seqs[int(each.argmax())]
     make = make or (lambda n: Padded((longest[None, :n], torch.tensor([n]))))
     check_batch_fits(net, make, min(32, lengths[0] // 2), steps, device, lambda most: fix(most, lengths[0]), unit)
+
 
 def batch_fix(most: int, longest: int, shorter: Callable[[int | None], str]) -> str:
     """:func:`check_sequence_batch`'s fix for a batch padded to its longest sequence (``longest``

@@ -229,9 +229,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             return
         make = None
         if cfg.mode == "seq2seq":
-            text = torch.tensor(max(targets, key=len), dtype=torch.long)
-            x = max(feats, key=len)
-            make = lambda n: Padded((x[None, :n], torch.tensor([n]), decoder_targets([text], BOS_ID, EOS_ID)[0]))  # noqa: E731
+            x, tgt_in = max(feats, key=len), decoder_targets([torch.tensor(max(targets, key=len))], BOS_ID, EOS_ID)[0]
+            make = lambda n: Padded((x[None, :n], torch.tensor([n]), tgt_in))  # noqa: E731
         seconds = lambda frames: f"{frames * cfg.hop_ms / 1000:.3g} s"  # noqa: E731
         check_sequence_batch(self.net_, feats, cfg.train.batch_size, cfg.train.device,
                              lambda most, longest: batch_fix(most, longest, lambda m: (
