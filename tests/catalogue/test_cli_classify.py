@@ -302,3 +302,32 @@ def test_the_config_knows_the_trainers_losses():
     from lstmkit.config import TrainConfig
     from lstmkit.train.settings import LOSSES
     assert set(typing.get_args(typing.get_type_hints(TrainConfig)["loss"])) == {*LOSSES, "auto"}
+
+
+def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """classify had no batch check: a --batch-size whose activations exceed memory ended in torch's
+    out-of-memory traceback, or swapped. Measured on the longest text's first tokens and counted on
+    the batch it is padded in (a machine of 2 MiB here; 16 MiB for the series), for texts and for --series,
+    naming the flag."""
+    import re
+
+    from lstmkit.train import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (2 * 2**20, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained a batch beyond memory"))
+    words = ["good", "bad", "film", "plot", "acting", "great", "awful"]
+    (tmp_path / "long.csv").write_text("text,label\n" + "".join(
+        f"{' '.join(words[(k + j) % 7] for j in range(60))},{'pos' if k % 7 % 2 else 'neg'}\n" for k in range(40)))
+    line = check([*TRAIN[:3], tmp_path / "long.csv", *TRAIN[4:], "--batch-size", "40"], 2,
+                 "one training batch of 2,160 tokens is too large to train here", tmp_path, capsys, d)
+    assert re.search(r"B a token\), more than the 2 MiB of this machine's memory — pass --batch-size \d+ or less, "
+                     r"or a smaller --max-len \(400\)$", line), line
+    rng = np.random.default_rng(0)
+    (tmp_path / "long.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(
+        f"{v:.3f}" for v in rng.standard_normal(500)) + "\n" for k in range(20)))
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (16 * 2**20, None, "this machine's memory"))
+    line = check(["classify", "train", "--series", "--data", tmp_path / "long.tsv", "--hidden-size", "4", "--epochs",
+                  "1", "--progress", "off", "--out", "{out}", "--batch-size", "20"], 2,
+                 "one training batch of 10,000 time steps is too large to train here", tmp_path, capsys, d)
+    assert re.search(r"B a time step\), more than the 16 MiB of this machine's memory — pass --batch-size \d+ or "
+                     r"less, or a smaller --max-len \(none\)$", line), line

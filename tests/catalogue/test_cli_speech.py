@@ -93,3 +93,37 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
 @pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
 def test_speech_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
+
+
+def test_a_seq2seq_beam_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """A seq2seq run searched its validation part with --beam only after training: a beam beyond memory
+    (a machine of 8 MiB here) is refused before the first epoch, as translate's is."""
+    import re
+
+    from lstmkit import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (8 * 2**20, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained before the beam was checked"))
+    line = check(_train("--mode", "seq2seq", "--beam", "100000"), 2, "a beam of 100,000 needs about", tmp_path,
+                 capsys, d)
+    assert re.search(r"more than the 8 MiB of this machine's memory — pass --beam \d+ \(5 to 10 is usual", line), line
+
+
+def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """speech had no batch check: a batch (or one 30-minute recording, 180,000 frames) whose activations
+    exceed memory ended in torch's out-of-memory traceback, or swapped. Measured on the longest
+    recording's first frames and counted on the batch padded to it (machines of 1.5 and 1.2 MiB here)."""
+    import re
+
+    from lstmkit.train import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained a batch beyond memory"))
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (3 * 2**19, None, "this machine's memory"))
+    line = check(_train("--batch-size", "1000"), 2, "one training batch of 310 frames is too large to train here",
+                 tmp_path, capsys, d)
+    assert re.search(r"B a frame\), more than the 1.5 MiB of this machine's memory — pass --batch-size \d+ or less, "
+                     r"or split long recordings into clips of one utterance$", line), line
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (int(1.2 * 2**20), None, "this machine's memory"))
+    line = check(_train("--batch-size", "1000"), 2, "one training batch of 310 frames", tmp_path, capsys, d)
+    assert re.search(r"— split recordings longer than 0.\d+ s into clips of one utterance \(the longest is 0.62 s\)$",
+                     line), line

@@ -170,3 +170,36 @@ def test_a_run_without_its_vocabulary_names_it(tiny_run, tmp_path, capsys, monke
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("vocab.json"))
     check(["translate", "run", "--run", run], 2, "copied has no vocab.json: the run folder is incomplete",
           tmp_path, capsys, stdin="a dog\n", monkeypatch=monkeypatch)
+
+
+def test_a_beam_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """`translate train --beam 100000` trained to the end (hours on a real corpus) and was refused only
+    when metrics() searched the validation part with it: now the same estimate on the validation part's
+    longest batch refuses it before the first epoch (a machine of 1 MiB here), naming --beam."""
+    import re
+
+    from lstmkit import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (2**20, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained before the beam was checked"))
+    line = check(_train("--beam", "100000"), 2, "a beam of 100,000 needs about", tmp_path, capsys, d)
+    assert re.search(r"more than the 1 MiB of this machine's memory — pass --beam \d+ \(5 to 10 is usual", line), line
+
+
+def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, monkeypatch):
+    """translate had no batch check: a --batch-size whose activations exceed memory ended in torch's
+    out-of-memory traceback, or swapped. Measured on copies of the longest pair (a machine of 256 KiB here)."""
+    import re
+
+    from lstmkit.train import memory
+    from lstmkit.train.trainer import Trainer
+    monkeypatch.setattr(memory, "memory_limit", lambda device: (256 * 2**10, None, "this machine's memory"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("trained a batch beyond memory"))
+    from translate_data import make_pairs
+    pairs = make_pairs(300, seed=1, max_len=12)
+    (tmp_path / "p.en").write_text("".join(s + "\n" for s, _ in pairs))
+    (tmp_path / "p.de").write_text("".join(t + "\n" for _, t in pairs))
+    line = check(["translate", "train", "--src-file", tmp_path / "p.en", "--tgt-file", tmp_path / "p.de", *TRAIN[6:],
+                  "--batch-size", "1000", "--beam", "1"], 2, "one training batch of ", tmp_path, capsys, d)
+    assert re.search(r"of \d{3} pairs is too large to train here: .*B a pair\), more than the 256 KiB of this "
+                     r"machine's memory — pass --batch-size \d+ or less, or a smaller --max-len \(50\)$", line), line

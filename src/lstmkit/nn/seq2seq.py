@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.data.batching import BucketBatches
+from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.threads import map_batches
@@ -53,7 +53,7 @@ from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["ATTENTIONS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "AdditiveAttention", "LuongAttention", "Seq2Seq",
            "Memory", "sequence_loss", "start_tokens", "Hypothesis", "greedy_search", "beam_search", "max_lengths",
-           "length_penalty", "decode_workers", "decode_batches"]
+           "length_penalty", "decode_workers", "decode_batches", "check_beam_before"]
 
 ATTENTIONS = ("bahdanau", "dot", "general", "none")
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3      # the reserved ids of every Seq2Seq vocabulary
@@ -401,6 +401,27 @@ def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: in
         raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * K * row)} for {B} sentence(s) at once, more "
                            f"than the {size_text(total)} of {where}",
                            f"pass {opt('beam', min(most, 50))} (5 to 10 is usual; wider beams rarely translate better)")
+
+
+def check_beam_before(model: nn.Module, seqs: Sequence[Tensor], batch_size: int, beam: int, max_len_ratio: float,
+                      max_steps: int | None) -> None:
+    """Refuse ``beam`` for ``seqs`` (source ids or features) before a search: :func:`beam_search`'s own
+    check (:func:`_check_beam_fits`) on the batch :func:`decode_batches` would make of the longest
+    ``batch_size`` of them, encoded by ``model`` (on its device, in eval mode; its mode is given back).
+    Training calls it before its first epoch: ``translate train --beam 100000`` was refused only
+    after training, when the validation part was searched with it."""
+    if beam <= 1 or not seqs:
+        return
+    longest = sorted(seqs, key=len, reverse=True)[:batch_size]
+    src, src_len = pad_batch(longest, PAD_ID)
+    dev = next(model.parameters()).device
+    was = model.training
+    try:
+        with torch.no_grad():
+            memory, _ = model.eval().encode(src.to(dev), src_len.to(dev))
+    finally:
+        model.train(was)
+    _check_beam_fits(model, memory, len(longest), beam, int(max_lengths(src_len, max_len_ratio, max_steps).max()), dev)
 
 
 def decode_workers(net: nn.Module, n: int, batch_size: int, least: int = 16) -> tuple[int, int]:

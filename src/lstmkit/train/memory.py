@@ -13,15 +13,15 @@ What a device holds, the meta build and the byte counts are the base layer's :mo
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
 
-from lstmkit.errors import LstmkitError, flag, worded
+from lstmkit.errors import LstmkitError, flag, opt, worded
 from lstmkit.memory import built_on_meta, memory_limit, size_text, training_bytes
 
-__all__ = ["built_within_memory", "check_batch_fits"]
+__all__ = ["batch_fix", "built_within_memory", "check_batch_fits", "check_sequence_batch"]
 
 
 def built_within_memory(build: Callable[[], nn.Module], device: str | torch.device, config: Any,
@@ -76,6 +76,40 @@ def check_batch_fits(net: nn.Module, make: Callable[[int], tuple], k: int, batch
                            f"a{'n' if unit[0] in 'aeiou' else ''} {unit[:-1]}), "
                            f"more than the {size_text(total)} of {where}", fix(largest))
 
+
+def check_sequence_batch(net: nn.Module, seqs: Sequence[torch.Tensor] | Any, batch_size: int,
+                         device: str | torch.device, fix: Callable[[int, int], str], unit: str = "tokens",
+                         padded: bool = True, make: Callable[[int], tuple] | None = None) -> None:
+    """:func:`check_batch_fits` for a batch of variable-length sequences (``seqs``: a list of tensors
+    or a :class:`~lstmkit.data.batching.Ragged`): the batch the longest falls in, ``batch_size`` of
+    them (``padded``: all padded to the longest, as a bucket holding it is; else the longest
+    ``batch_size`` lengths summed, as a packed batch holds them),
+    measured on the longest's first 32 and 64 steps alone (``make(n)``: the model's arguments holding
+    ``n`` steps; by default ``Padded((longest[None, :n], [n]))``), so that the measure itself stays
+    small whatever the length. ``fix(most, longest)``: how to get a batch within ``most`` steps when
+    the longest sequence has ``longest``."""
+    from lstmkit.data.batching import Padded
+    if not seqs:
+        return
+    each = seqs.lengths if isinstance(getattr(seqs, "lengths", None), torch.Tensor) else \
+        torch.tensor([len(s) for s in seqs])              # a Ragged's, without a tensor per sequence
+    batch = min(batch_size, len(each))
+    lengths = each.topk(batch).values.tolist()
+    steps = batch * lengths[0] if padded else sum(lengths)
+    longest = seqs[int(each.argmax())]
+    make = make or (lambda n: Padded((longest[None, :n], torch.tensor([n]))))
+    check_batch_fits(net, make, min(32, lengths[0] // 2), steps, device, lambda most: fix(most, lengths[0]), unit)
+
+
+def batch_fix(most: int, longest: int, shorter: Callable[[int | None], str]) -> str:
+    """:func:`check_sequence_batch`'s fix for a batch padded to its longest sequence (``longest``
+    steps) within ``most`` steps: ``pass --batch-size N or less, or {shorter(None)}`` (what shortens
+    sequences, e.g. ``a smaller --max-len (400)``), or ``shorter(most)`` alone (e.g. ``pass --max-len
+    4000 or less``) when even one sequence of the longest is beyond memory."""
+    fits = most // max(longest, 1)
+    if not fits:
+        return shorter(most)
+    return f"pass {opt('batch_size', fits)}{' or less' if fits > 1 else ''}, or {shorter(None)}"
 
 
 def _probe(build: Callable[[], nn.Module]) -> tuple[int, int]:

@@ -561,3 +561,21 @@ def test_a_training_part_that_never_moves_is_named():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*throughout")
         Forecaster(**TINY, horizon=3, val_size=72, test_size=72).fit(many, target="y", time="time", id="s")
+
+
+def test_the_plot_reuses_the_test_forecasts_the_metrics_made(tmp_path, monkeypatch):
+    """The one-series plot forecast every test window again after the metrics had (150,000 windows:
+    36 s more): the test windows are forecast once, and the plot shows those forecasts, as before."""
+    from lstmkit.inspect import plots
+    made, drawn = [], {}
+    forecast = Forecaster._forecast_windows
+
+    def counted(self, arrays, rows, *args, **kw):
+        made.append(len(rows))
+        return forecast(self, arrays, rows, *args, **kw)
+    monkeypatch.setattr(Forecaster, "_forecast_windows", counted)
+    monkeypatch.setattr(plots, "plot_forecast", lambda *a, **kw: drawn.update(preds=a[4]))
+    est, df = _fit(tmp_path, horizon=3, test_size=40)
+    assert made.count(38) == 1, made                       # the 38 test windows: once
+    again = est.test_forecasts(df)
+    np.testing.assert_allclose(drawn["preds"]["lstm"], again["forecast"][:, 0, 0], rtol=1e-6)

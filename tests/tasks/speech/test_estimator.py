@@ -381,8 +381,31 @@ def test_an_unsegmented_recording_among_short_clips_is_warned_of(tmp_path, tiny)
     sf.write(tmp_path / "long.wav", 0.01 * np.random.default_rng(0).standard_normal(70 * RATE), RATE)
     with open(tmp_path / "train.csv", "a") as f:
         f.write("long.wav,ab\n")
-    with pytest.warns(UserWarning, match=r"long.wav is 1.2 min long, \d+x the median training clip \(0.\d s\)"):
+    with pytest.warns(UserWarning, match=r"long.wav is 1.2 min long, \d+x the median training clip \(0.\d s\): it "
+                                         r"is read as one sequence of 6,997 frames.*training pads the clips batched"):
         SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(tmp_path / "train.csv", val_data=tmp_path / "train.csv")
+
+
+def test_a_recording_over_a_minute_is_warned_of_in_training_evaluation_and_transcription(tmp_path, tiny, ctc_run):
+    """A 30-minute recording was read as one sequence without a word (180,000 frames; training's CTC
+    over all of them) unless clips 10x shorter sat beside it: any recording over a minute is now
+    told, with its length and frames and the fix, wherever it is read (the service refuses one)."""
+    import warnings
+    wave = 0.01 * np.random.default_rng(0).standard_normal(70 * RATE)
+    sf.write(tmp_path / "long.wav", wave, RATE)
+    sf.write(tmp_path / "long2.wav", wave[: 65 * RATE], RATE)
+    (tmp_path / "long.csv").write_text("path,text\nlong.wav,ab\nlong2.wav,ba\n")
+    told = r"long.wav is 1.2 min long \(and 1 more recording\(s\) over a minute\): it is read as one sequence of " \
+           r"6,997 frames, and memory and time grow with its length; split long recordings into clips of one utterance"
+    with pytest.warns(UserWarning, match=told):
+        ctc_run.evaluate(tmp_path / "long.csv")
+    with pytest.warns(UserWarning, match=told.replace(r" \(and 1 more recording\(s\) over a minute\)", "")):
+        ctc_run.transcribe([tmp_path / "long.wav"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ctc_run.transcribe([wave[: 50 * RATE]], sample_rate=RATE)        # 50 s: nothing said
+    with pytest.warns(UserWarning, match=told):           # long beside long: no ratio to the median, still told
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(tmp_path / "long.csv", val_data=tmp_path / "long.csv")
 
 
 def test_recognising_many_clips_shows_progress_and_the_same_metrics(ctc_run, corpus, monkeypatch, capsys):

@@ -30,7 +30,7 @@ from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
-from lstmkit.train.memory import built_within_memory
+from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
     from lstmkit.deploy.streaming import Stream
@@ -214,6 +214,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim", "max_size", "ensemble"))
             callbacks = (*callbacks, *self._start_weights(cfg))
+            check_sequence_batch(self.net_, x_train, cfg.train.batch_size, cfg.train.device,
+                                 lambda most, longest: batch_fix(most, longest, lambda m: (
+                                     f"a smaller {opt('max_len')} ({cfg.max_len or 'none'})" if m is None
+                                     else f"pass {opt('max_len', m)} or less")),
+                                 "tokens" if self.kind == "text" else "time steps")
 
             pad = PAD_ID if self.kind == "text" else 0.0
             train_batches = self._training_batches(BucketBatches(x_train, y_train if weights is None else targets,

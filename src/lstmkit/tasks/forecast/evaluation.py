@@ -26,7 +26,9 @@ __all__ = ["panel_metrics", "baseline_rows", "baseline_comparison", "baseline_re
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
 
-def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """``(metrics.json's record, the per-series table)`` of the test windows ``test`` (rows, series);
+    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`."""
     cfg = est.config_
     rows, series = test
     base = {"horizon": cfg.horizon, "season": est.season_, "series": len(panel.ids), "targets": cfg.target,
@@ -36,7 +38,7 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
     base["baselines"] = baseline_rows(est.season_, ets)
-    per_series, params, y_true = _scores(est, panel, arrays, test, ets)
+    per_series, params, y_true = _scores(est, panel, arrays, test, ets, kept)
     agg = {}
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
@@ -84,12 +86,16 @@ def _say_undefined(rows: pd.DataFrame) -> None:
                           UserWarning, stacklevel=4)
 
 
-def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _scores(est, panel, arrays, windows, ets: bool,
+            kept: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
-    units; with the model's parameters and the actual values at the observed points ``[k, T]``."""
+    units; with the model's parameters and the actual values at the observed points ``[k, T]``
+    (``kept``: given every window's parameters, as ``kept["test_params"]``)."""
     cfg = est.config_
     rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    if kept is not None:
+        kept["test_params"] = params
     point = est.output_.point(torch.from_numpy(params)).numpy()           # [n, H, T]
     H, L = cfg.horizon, cfg.lookback
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
@@ -185,7 +191,10 @@ def baseline_remedies(est, panel) -> list[str]:
     return out
 
 
-def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
+def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
+    """The loss curve and the test forecasts' plot; ``params``: the test windows' forecasts as
+    :func:`panel_metrics` made them (``kept``), reused rather than made again (150,000 windows of one
+    series took 36 s more), else made here."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
     plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
@@ -194,24 +203,27 @@ def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
         return
     cfg = est.config_
     if len(panel.ids) == 1:
-        return _one_step_plot(est, run_dir, panel, arrays, test)
+        return _one_step_plot(est, run_dir, panel, arrays, test, params)
     shown = []
     for s in np.unique(series.numpy())[:4]:                              # up to 4 series
         sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
-        params = est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel))[0]
+        last = (params[sel] if params is not None else
+                est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel)))[0]
         r = panel.rows(int(s))
         origin = int(rows[sel][0]) - r.start + cfg.lookback - 1
         shown.append({"id": panel.ids[int(s)], "values": panel.values[r][:, 0], "origin": origin,
-                      "times": panel.series_time(int(s)), "params": params})
+                      "times": panel.series_time(int(s)), "params": last})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})")
 
 
-def _one_step_plot(est, run_dir: Path, panel, arrays, test) -> None:
-    """One series: every test origin's first forecast step beside the baselines', over the test part."""
+def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
+    """One series: every test origin's first forecast step beside the baselines', over the test part
+    (``params``: the test windows' forecasts, when made already)."""
     from lstmkit.inspect.plots import plot_forecast
     cfg, (rows, series) = est.config_, test
-    params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    if params is None:
+        params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
     origins = rows.numpy() + cfg.lookback - 1                            # last observed point
     vals = panel.values
     preds = {cfg.model: est.output_.point(torch.from_numpy(params)).numpy(),

@@ -37,7 +37,7 @@ from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, ext
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
-from lstmkit.train.memory import built_within_memory, check_batch_fits
+from lstmkit.train.memory import built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
     from lstmkit.tasks.lm.stream import LMStream
@@ -64,16 +64,10 @@ def _check_batch_tokens(net, pieces: list[tuple[torch.Tensor, torch.Tensor]], cf
     """Refuse a batch whose tokens' activations exceed memory, measured on 32 and 64 tokens and counted on the
     batch of the longest pieces: a 5 MB line read with ``--level char --max-len 1000000000`` is one
     piece of 5,000,000 tokens, ~170 GB of activations at the default sizes."""
-    if not pieces:
-        return
-    lengths = sorted((len(p[0]) for p in pieces), reverse=True)
-    batch = min(cfg.train.batch_size, len(lengths))
-    tokens = sum(lengths[:batch])
-    longest = max(pieces, key=lambda p: len(p[0]))[0]
-    check_batch_fits(net, lambda n: Padded((longest[None, :n], torch.tensor([n]))), min(32, len(longest) // 2),
-                     tokens, cfg.train.device,
-                     lambda most: f"pass {opt('max_len', max(1, most // batch))} or less, or a smaller "
-                                  f"{opt('batch_size')} ({cfg.train.batch_size})", unit="tokens")
+    batch = min(cfg.train.batch_size, len(pieces))
+    check_sequence_batch(net, [p[0] for p in pieces], cfg.train.batch_size, cfg.train.device,
+                         lambda most, _: f"pass {opt('max_len', max(1, most // batch))} or less, or a smaller "
+                                         f"{opt('batch_size')} ({cfg.train.batch_size})", padded=False)
 
 
 MAX_SAMPLE = 1_000_000         # tokens one sample() may draw

@@ -232,18 +232,29 @@ def warn_tested_on_training(train: Utterances, test: Utterances) -> None:
                       "out of --data", UserWarning, stacklevel=3)
 
 
-def warn_long_clips(paths: Sequence[str], durations: Sequence[float]) -> None:
-    """One warning when a training clip runs over a minute and 10x the median clip: an unsegmented
-    recording. Each clip batched with it is padded to its length (a 60-minute one beside eight
-    short ones took 4.6 GB at hidden size 4, a 3-hour one would take the machine), and one text
-    over minutes of audio teaches little."""
-    k = int(np.argmax(durations)) if len(durations) else 0
-    median = float(np.median(durations)) if len(durations) else 0.0
-    if len(durations) and durations[k] > 60 and durations[k] > 10 * median:
-        warnings.warn(f"{Path(paths[k]).name} is {durations[k] / 60:.1f} min long, {durations[k] / median:.0f}x the "
-                      f"median training clip ({median:.1f} s): training pads the clips batched with it to its "
-                      "length, and memory grows with it; split long recordings into clips of one utterance "
-                      "(under 30 s, as speech corpora hold them)", UserWarning, stacklevel=3)
+LONG_SECONDS = 60.0      # a recording longer is one unsegmented sequence: warned of (the service refuses it)
+
+
+def warn_long_clips(paths: Sequence[str], durations: Sequence[float], frames: Sequence[int],
+                    median: float | None = None) -> None:
+    """One warning when recordings run over :data:`LONG_SECONDS`, naming the longest, its length and
+    frames: each is read as one sequence (a 30-minute one: 180,000 frames, which training's CTC aligns
+    its transcript over), and memory and time grow with it; training, evaluation and transcription
+    alike. ``median`` (training: the median training clip, s): the longest's ratio to it when 10x or
+    more, as each clip batched with it is padded to its length (a 60-minute one beside eight short ones
+    took 4.6 GB at hidden size 4)."""
+    long = [k for k, d in enumerate(durations) if d > LONG_SECONDS]
+    if not long:
+        return
+    k = max(long, key=lambda i: durations[i])
+    padded = median is not None and 0 < median and durations[k] > 10 * median
+    more = f" (and {len(long) - 1} more recording(s) over a minute)" if len(long) > 1 else ""
+    warnings.warn(f"{Path(paths[k]).name} is {durations[k] / 60:.1f} min long"
+                  + (f", {durations[k] / median:.0f}x the median training clip ({median:.1f} s)" if padded else "")
+                  + f"{more}: it is read as one sequence of {frames[k]:,} frames, and memory and time grow with its "
+                  "length" + ("; training pads the clips batched with it to its length" if padded else "")
+                  + "; split long recordings into clips of one utterance (under 30 s, as speech corpora hold them)",
+                  UserWarning, stacklevel=4)
 
 
 def audio_paths(files) -> list[str]:

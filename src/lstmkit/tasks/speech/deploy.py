@@ -46,7 +46,7 @@ from lstmkit.tasks.speech.audio import AUDIO_TYPES, UPLOAD_NAME, upload_type
 from lstmkit.tasks.speech.audio_files import clip_length
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, cut_warning, validation_split
-from lstmkit.tasks.speech.data import read_utterances, read_validation
+from lstmkit.tasks.speech.data import LONG_SECONDS, read_utterances, read_validation
 from lstmkit.tasks.speech.features import frame_count, log_mel
 from lstmkit.tasks.speech.graph import AcousticGraph
 
@@ -54,7 +54,7 @@ __all__ = ["Adapter", "SpeechAdapter", "AcousticGraph", "WER_LIMIT", "ACCURACY_L
 
 WER_LIMIT = 0.005                # int8 may add at most 0.5 WER points to become the engine
 ACCURACY_LIMIT = 0.005           # ... or lose at most 0.5 accuracy points (classify mode)
-MAX_SECONDS = 60.0               # the longest recording one request may hold
+MAX_SECONDS = LONG_SECONDS       # the longest recording one request may hold (60 s; longer is warned of elsewhere)
 _BATCH = 32
 
 

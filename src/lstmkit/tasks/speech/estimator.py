@@ -19,14 +19,14 @@ import torch
 
 from lstmkit.config import python_values
 from lstmkit.data.arrays import matrix_as_array
-from lstmkit.data.batching import BucketBatches
+from lstmkit.data.batching import BucketBatches, Padded, decoder_targets
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
-from lstmkit.nn.seq2seq import decode_batches, sequence_loss
+from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
@@ -42,7 +42,7 @@ from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
-from lstmkit.train.memory import built_within_memory
+from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
     from lstmkit.tasks.speech.stream import SpeechStream
@@ -162,8 +162,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 warn_untrained_symbols(train, val)
             lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
             self.normalizer_ = Normalizer(cfg.normalize, mfcc_bands=cfg.n_mels if cfg.features == "mfcc" else None)
-            raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
-            warn_long_clips(train.paths, dur_tr)
+            raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress,
+                                                   training=True)
             self.normalizer_.fit(raw_tr)
             x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
             raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
@@ -200,6 +200,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim"))
+            if cfg.mode == "seq2seq":     # the beam metrics() searches the validation part with, refused now
+                check_beam_before(self.net_, x_va, _EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
+            self._check_batch_frames(x_tr, y_tr)
             augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
                         "time_width": cfg.time_width} if cfg.spec_augment else None)
             self._lm = lm
@@ -218,6 +221,25 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
                 plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
                 data={"data": data, "val_data": val_data})
+
+    def _check_batch_frames(self, feats: list[torch.Tensor], targets) -> None:
+        """Refuse a training batch whose activations exceed memory: the batch the longest recording
+        falls in, padded to its frames, measured on its first 32 and 64 frames (with the longest
+        transcript, seq2seq); a 30-minute recording is 180,000 frames."""
+        cfg = self.config_
+        longest = max((len(f) for f in feats), default=0)
+        if longest // 2 < self.min_frames_:          # clips too short to measure apart: nothing to fear
+            return
+        make = None
+        if cfg.mode == "seq2seq":
+            x, tgt_in = max(feats, key=len), decoder_targets([torch.tensor(max(targets, key=len))], BOS_ID, EOS_ID)[0]
+            make = lambda n: Padded((x[None, :n], torch.tensor([n]), tgt_in))  # noqa: E731
+        seconds = lambda frames: f"{frames * cfg.hop_ms / 1000:.3g} s"  # noqa: E731
+        check_sequence_batch(self.net_, feats, cfg.train.batch_size, cfg.train.device,
+                             lambda most, longest: batch_fix(most, longest, lambda m: (
+                                 "split long recordings into clips of one utterance" if m is None else
+                                 f"split recordings longer than {seconds(m)} into clips of one utterance (the "
+                                 f"longest is {seconds(longest)})")), "frames", make=make)
 
     def _check_same_recordings(self, read: dict[str, Any], now: dict[str, dict], given: dict[str, Any],
                                run_dir: Path) -> None:
@@ -414,9 +436,14 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             frames = (frames - 3) // 2 + 1
         return frames
 
-    def _features(self, paths: Sequence[str], normalize: bool = True, progress: str | None = None):
-        """Features ``[T, F]`` per file (normalised unless told not to), durations (s), notes; ``progress``: fit's."""
+    def _features(self, paths: Sequence[str], normalize: bool = True, progress: str | None = None,
+                  training: bool = False):
+        """Features ``[T, F]`` per file (normalised unless told not to), durations (s), notes; ``progress``: fit's.
+        Recordings over a minute are warned of (:func:`warn_long_clips`; ``training``: with their
+        ratio to the median clip)."""
         feats, durations, notes = read_features(paths, self.spec_, self.min_frames_, progress or self._progress)
+        warn_long_clips(paths, durations, [len(f) for f in feats],
+                        float(np.median(durations)) if training and durations else None)
         return ([torch.from_numpy(self.normalizer_(f)) for f in feats] if normalize else feats), durations, notes
 
     def _fit_targets(self, texts: Sequence[str]) -> None:

@@ -27,7 +27,7 @@ from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write, path_exists, read_state_file
@@ -35,7 +35,7 @@ from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
-from lstmkit.train.memory import built_within_memory
+from lstmkit.train.memory import built_within_memory, check_batch_fits
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
@@ -57,6 +57,21 @@ def _pair_batches(src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: 
         tgt_in, tgt_out = decoder_targets([tgt[i] for i in idx], BOS_ID, EOS_ID, PAD_ID)
         return Padded((x, src_len, tgt_in)), tgt_out
     return CollatedBatches(src, collate, batch_size, shuffle)
+
+
+def _check_batch_pairs(net: Seq2Seq, src: list[torch.Tensor], tgt: list[torch.Tensor], cfg: TranslateConfig) -> None:
+    """Refuse a training batch whose activations exceed memory, measured on 2 and 4 copies of the
+    longest source beside the longest target (the batch they fall in is padded to them)."""
+    if not src:
+        return
+    longest_src, longest_tgt = max(src, key=len), max(tgt, key=len)
+
+    def make(n: int) -> Padded:
+        x, src_len = pad_batch([longest_src] * n, PAD_ID)
+        return Padded((x, src_len, decoder_targets([longest_tgt] * n, BOS_ID, EOS_ID, PAD_ID)[0]))
+    check_batch_fits(net, make, 2, min(cfg.train.batch_size, len(src)), cfg.train.device,
+                     lambda most: f"pass {opt('batch_size', most)} or less, or a smaller {opt('max_len')} "
+                                  f"({cfg.max_len or 'none'})", unit="pairs")
 
 
 class Translator(RunEstimator):
@@ -152,6 +167,10 @@ class Translator(RunEstimator):
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim", "max_size"))
+            # the beam metrics() searches the validation part with, refused now rather than after training
+            check_beam_before(self.net_, x_va, EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
+            _check_batch_pairs(self.net_, x_tr, y_tr, cfg)
+
             def metrics() -> dict[str, Any]:
                 # said with the scores it flatters; the pairs trained on (after the length filter)
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
