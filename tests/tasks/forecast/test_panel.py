@@ -183,7 +183,7 @@ def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
     for bad, words in ((wide.assign(note="x"), "'note' holds text"), (wide.assign(series=1.0), "a column 'series'")):
         with pytest.raises(LstmkitError, match=words):
             Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(bad, features="temp")
-    with pytest.raises(LstmkitError, match="--format wide forecasts every column.* drop --target"):
+    with pytest.raises(LstmkitError, match="format='wide' forecasts every column.* drop target= and id="):
         Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
