@@ -284,3 +284,60 @@ def test_a_python_caller_is_told_keywords_not_flags(keyword, call, hint, hint_fi
 def test_the_command_line_is_told_the_same_fixes_as_flags(argv, hint, hint_files, capsys):
     code, _, err = run_cli([*argv, *FIT, "--out", hint_files / "runs"], capsys)
     assert code == 2 and err.strip().endswith(f" — {hint}"), err
+
+
+# -- a guard: no new hint that hard-codes a flag --------------------------------------------------------
+# 'pass --x', 'use --x', 'drop --x', ... in a string of the package outside the command-line modules, a
+# docstring and worded()'s command-line words: a Python caller would read a flag. Write opt() or worded()
+# instead. What is left, and why (path under src/lstmkit, the words):
+FLAG_HINTS_LEFT = {
+    # only the command line says these: `lstmkit bench`, `compare`, `tune`, `serve`, a train command's
+    # --config / --resume handling, or the option checks of flags given on the command line
+    ("tasks/__init__.py", "pass --data"), ("tasks/classify/bench.py", "pass --data"),
+    ("tasks/forecast/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
+    ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
+    ("tasks/classify/config.py", "add --series"), ("tasks/speech/config.py", "use --mode"),
+    ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
+    ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
+    ("tune.py", "pass --space"), ("tune.py", "pass --trials"),
+    ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
+    ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
+    ("run_lock.py", "with --resume"), ("run_resume.py", "with --resume"), ("runs.py", "use --resume"),
+    # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
+    # say the Python keyword beside the flag already
+    ("deploy/online.py", "pass --epochs"), ("deploy/online.py", "pass --lr"),
+    ("deploy/onnx.py", "pass --out"), ("deploy/quantize.py", "pass --out"),
+    ("inspect/attention.py", "train with --model"), ("inspect/gates.py", "with --mode"),
+}
+_FLAG_HINT = re.compile(r"\b(pass|use|drop|add|lower|raise|leave out|train with|train it with|name them|with)\s+"
+                        r"(e\.g\.\s+)?--[a-z][a-z-]*")
+
+
+def _flag_hints(path: Path) -> list[str]:
+    """The flag hints in ``path``'s strings, leaving out docstrings and worded()'s first argument."""
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body and \
+                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            skip.add(id(body[0].value))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "worded" and node.args:
+            skip.update(id(n) for n in ast.walk(node.args[0]))
+    return [m.group(0) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+            for m in _FLAG_HINT.finditer(node.value)]
+
+
+def test_no_hint_outside_the_command_line_hard_codes_a_flag():
+    root = Path(lstmkit.__file__).parent
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "cli.py" or rel.startswith("cli_") or rel.endswith("/cli.py"):
+            continue
+        found.update((rel, words) for words in _flag_hints(path))
+    new = sorted(found - FLAG_HINTS_LEFT)
+    assert not new, f"hints that name a flag to Python callers too (write opt() or worded()): {new}"
+    assert not FLAG_HINTS_LEFT - found, f"allowed but gone (drop them from the list): {sorted(FLAG_HINTS_LEFT - found)}"

@@ -24,8 +24,8 @@ from lstmkit.deploy.registry import adapter_class, weights_fingerprint
 from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import read_meta
 
-__all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner", "no_saved_graph",
-           "graph_files", "resolve_engine", "engine_net"]
+__all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
+           "no_saved_graph", "graph_files", "resolve_engine", "engine_net"]
 
 ONNX_FILE = "model.onnx"
 ENGINES = ("auto", "torch", "onnx")

@@ -51,7 +51,8 @@ def _train_longer(d: Doctor, cfg) -> list[str]:
     if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= min(losses[:-1]):
         return []
     more = max(2 * limit, 20)
-    return [f"train longer: {worded(f'--epochs {more}', opt('max_epochs', more))} (training stopped at its limit of {limit} epoch"
+    return [f"train longer: {worded(f'--epochs {more}', opt('max_epochs', more))} (training stopped at its limit "
+            f"of {limit} epoch"
             f"{'s' if limit != 1 else ''} with the validation loss still falling)"]
 
 
@@ -174,8 +175,8 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     if d.plain_rnn:
         remedies.append(f"replace the plain RNN with a gated cell: {opt('model', 'lstm')} or gru")
     remedies += ["use fewer recurrent layers (or residual connections between them)",
-                 f"shorten the sequences ({opt('lookback')} of a forecaster, {opt('max_len')} of a classifier) or summarise them "
-                 "first (cnn-lstm, attention)"]
+                 f"shorten the sequences ({opt('lookback')} of a forecaster, {opt('max_len')} of a classifier) or "
+                 "summarise them first (cnn-lstm, attention)"]
     if cfg.lr <= HIGH_LR:
         remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
     remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")

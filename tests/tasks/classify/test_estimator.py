@@ -468,7 +468,8 @@ def test_val_frac_outside_zero_one(frac, series, tiny_series):
 def test_a_validation_part_larger_than_the_training_part_is_said(texts, tiny):
     x, y = texts(40)
     x = [f"{t} {k}" for k, t in enumerate(x)]
-    with pytest.warns(UserWarning, match=r"^val_frac=0.9 holds out 36 of 40 rows for validation and trains on 4.*pass val_frac=0.1 to 0.2$"):
+    with pytest.warns(UserWarning, match=r"^val_frac=0.9 holds out 36 of 40 rows for validation and trains on 4.*"
+                                         r"pass val_frac=0.1 to 0.2$"):
         TextClassifier(max_epochs=1, val_frac=0.9, **tiny).fit(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -131,7 +131,8 @@ def test_concat_pooling_is_last_max_and_mean():
 def test_bad_starts_are_one_clear_error(lm_run, data, tmp_path):
     with pytest.raises(LstmkitError, match="run folder not found"):
         TextClassifier(init_from=str(tmp_path / "nope"))
-    with pytest.raises(LstmkitError, match=r"hidden_size=64 does not fit init_from='.*': the language model has hidden size 12 — drop hidden_size= \(.*takes its hidden_size=12\)"):
+    with pytest.raises(LstmkitError, match=r"hidden_size=64 does not fit init_from='.*': the language model has "
+                                           r"hidden size 12 — drop hidden_size= \(.*takes its hidden_size=12\)"):
         TextClassifier(init_from=str(lm_run), hidden_size=64)
     with pytest.raises(LstmkitError, match="model='bilstm' does not fit"):
         TextClassifier(init_from=str(lm_run), model="bilstm")

@@ -109,7 +109,8 @@ def _string_attribute(lines: list[str], where: str) -> LstmkitError:
                   and line.split()[0].lower() == "@attribute" and line.split()[-1].lower() == "string"), None)
     what = f"line {found[0]}: attribute {found[1]!r} is" if found else "has"
     return LstmkitError(f"{where}{what} a string attribute: text, not a series",
-                        worded("classify texts without --series (from a table)", "classify texts with TextClassifier (from a table)")
+                        worded("classify texts without --series (from a table)",
+                               "classify texts with TextClassifier (from a table)")
                         + f"; a series is {_LAYOUT}")
 
 

@@ -165,7 +165,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                         weights, val_weights = weights[train_idx], weights[val_idx]
                     check_classes(train.labels, "the training part after the validation split")
                     if len(val_idx) > len(train_idx):
-                        warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(val_idx)} of {len(full)} rows "
+                        warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(val_idx)} of "
+                                      f"{len(full)} rows "
                                       f"for validation and trains on {len(train_idx)}: the model learns from the "
                                       f"smaller part; pass {opt('val_frac', 0.1)} to 0.2", UserWarning, stacklevel=2)
                 test = None

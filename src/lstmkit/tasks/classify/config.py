@@ -105,7 +105,8 @@ class ClassifyConfig(TaskConfig):
                                f"drop {opt('crop')} (or use {opt('model', 'lstm-fcn-ds')})")
         if self.augment != "none" and not self.series:
             raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
-                               f"drop {opt('augment')} (or train on numeric series with {worded('--series', 'SequenceClassifier')})")
+                               f"drop {opt('augment')} (or train on numeric series with "
+                               f"{worded('--series', 'SequenceClassifier')})")
         check_range(self, "val_frac", 0, 1, f"0.1, {worded('a --val file', 'val_data')}, or 0 to hold nothing out",
                     high_open=True)
 

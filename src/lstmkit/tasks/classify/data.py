@@ -234,7 +234,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if not keep:
             raise LstmkitError(f"every text{where} is empty", f"check the {opt('text')} column")
         warnings.warn(f"{len(empty)} of {len(texts)} rows{where or ' of the data'} dropped for empty or whitespace-only "
-                      f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as {opt('drop_empty', True)} asks: they are "
+                      f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as {opt('drop_empty', True)} asks: "
+                      "they are "
                       "neither trained on nor scored", UserWarning, stacklevel=3)
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
@@ -299,7 +300,8 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
     if cells[label].nunique() >= cells[text].nunique() or cells[label].nunique() > max(2, len(df) // 2):
         return None                                      # not a column of classes: say which column is missing
     warnings.warn(f"no {'text' if text != 'text' else 'label'} column{where}: reading column {text!r} as the texts "
-                  f"and {label!r} as the labels ({why}); pass {opt('text')} and {opt('label')} to choose", UserWarning, stacklevel=3)
+                  f"and {label!r} as the labels ({why}); pass {opt('text')} and {opt('label')} to choose", UserWarning,
+                  stacklevel=3)
     return text, label
 
 

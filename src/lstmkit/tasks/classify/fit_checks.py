@@ -40,7 +40,8 @@ def check_kind(cfg: ClassifyConfig, kind: str) -> None:
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", f"drop {opt('vectors')} for numeric sequences")
     if cfg.init_from and kind != "text":
-        raise LstmkitError(f"{opt('init_from')} (a language model) applies to text only", f"drop {opt('init_from')} for numeric sequences")
+        raise LstmkitError(f"{opt('init_from')} (a language model) applies to text only",
+                           f"drop {opt('init_from')} for numeric sequences")
     if cfg.init_from and cfg.vectors:
         raise LstmkitError(f"{opt('vectors')} and {opt('init_from')} both initialise the embedding", "pass only one of them")
     if cfg.model in FCN_MODELS and kind != "series":

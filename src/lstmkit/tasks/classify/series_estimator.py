@@ -230,7 +230,8 @@ class SequenceClassifier(Classifier):
         cfg.train.max_epochs = epochs                                      # recorded in lstmkit.json
         width = math.floor(cfg.crop * self.steps_ + 0.5)
         if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
-            warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "
+            warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} "
+                          f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
                           f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=4)
 

@@ -125,7 +125,8 @@ def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, i
     if flag("timeStamps"):
         raise LstmkitError(f"{where}has time-stamped values (@timeStamps true, line {tags['timestamps'][1]}), "
                            "which lstmkit does not read from a .ts file",
-                           f"write the series as a long table (sample, t, values…, label) and pass {opt('sample')} and {opt('time')}")
+                           f"write the series as a long table (sample, t, values…, label) and pass {opt('sample')} and "
+                           f"{opt('time')}")
     labelled = flag("classLabel")
     if labelled is None:
         raise LstmkitError(f"{where}has no @classLabel line in its header", "add '@classLabel true' and the classes "

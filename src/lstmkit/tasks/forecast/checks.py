@@ -56,8 +56,8 @@ def check_config(cfg) -> None:
         raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", f"pass {opt('dropout', 0.2)}, say")
     t = cfg.train
     if t.max_epochs < 1 or t.batch_size < 1:
-        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1", worded("pass --epochs N with N >= 1",
-                                                                                   "pass max_epochs=N and batch_size=N with N >= 1"))
+        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1",
+                           worded("pass --epochs N with N >= 1", "pass max_epochs=N and batch_size=N with N >= 1"))
     if not t.lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {t.lr}", f"pass {opt('lr', '1e-3', written=True)}, say")
     if cfg.fill is not None and cfg.fill not in FILL_MODES:
@@ -137,8 +137,8 @@ def _check_output_and_strategy(cfg) -> None:
         raise LstmkitError(f"{opt('ensemble', e)} cannot be combined with the {cfg.likelihood} likelihood (the median of "
                            "distribution parameters is no distribution's)", f"use {opt('quantiles')}, or {opt('ensemble', 1)}")
     if cfg.log and cfg.likelihood is not None:
-        raise LstmkitError(f"{opt('log', True)} cannot be combined with the {cfg.likelihood} likelihood (its scale parameter has "
-                           "no meaning after exp)",
+        raise LstmkitError(f"{opt('log', True)} cannot be combined with the {cfg.likelihood} likelihood (its scale "
+                           "parameter has no meaning after exp)",
                            f"use {opt('quantiles')} with {opt('log', True)}, or drop {opt('log', True)}")
 
 
@@ -164,8 +164,8 @@ def _check_shape_options(cfg) -> None:
     sg = cfg.segment
     if sg is not None and (not _whole(sg) or (sg and cfg.lookback is not None and cfg.lookback % sg)):
         raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
-                           f"pass {opt('segment', 24)} with {opt('lookback', 168)} for hourly data, say, or 0 to read one step at a "
-                           "time")
+                           f"pass {opt('segment', 24)} with {opt('lookback', 168)} for hourly data, say, or 0 to read one "
+                           "step at a time")
     if sg and cfg.strategy == "recursive":
         raise LstmkitError(f"{opt('segment')} cannot be combined with the recursive strategy (it feeds the encoder one "
                            "step at a time)", f"use {opt('strategy', 'direct')} or seq2seq with {opt('segment')}")

@@ -99,7 +99,8 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) ->
                       f"{u.differ} of {u.n} steps differ from it): the model treats rows "
                       f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — resample "
                       f"to a regular grid (pandas: {grid}) and train with {opt('fill', 'interpolate')}, or pass "
-                      f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
+                      f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
+                      stacklevel=3)
     return None, u.gaps
 
 
@@ -130,7 +131,8 @@ def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str
     warnings.warn(f"{where} steps unevenly in {share} ({'; '.join(named + more)}): the model treats rows as equal "
                   "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
                   f"time — resample every series to a regular grid (pandas: {grid}) and train with "
-                  f"{opt('fill', 'interpolate')}, or pass {worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
+                  f"{opt('fill', 'interpolate')}, or pass {worded('--time none', 'time=None')} to read the rows as equal steps "
+                  "knowingly", UserWarning, stacklevel=3)
 
 
 _NAMED = 3          # series a table's uneven-step warning names; the rest are counted

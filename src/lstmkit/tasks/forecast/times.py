@@ -412,7 +412,8 @@ def _serial_text(col: pd.Series) -> pd.Series:
 
 def _dates_already(name: str, cell, dates: str) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds dates already (e.g. {str(cell)!r}), not spreadsheet serial "
-                        f"day numbers", f"leave out {worded(f'--dates {dates} (dates={dates!r} in Python)', opt('dates', dates))} "
+                        f"day numbers",
+                        f"leave out {worded(f'--dates {dates} (dates={dates!r} in Python)', opt('dates', dates))} "
                         "when training: dates "
                         "read as they are; a run trained with it reads serial days in predict and evaluate too: give "
                         "them as its training data had them, or train a run on the dates")

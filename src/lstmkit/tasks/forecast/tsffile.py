@@ -383,7 +383,8 @@ def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
     if cfg.horizon is None and info["horizon"] is not None:
         cfg.horizon, line = info["horizon"]
         found["horizon"] = {"value": cfg.horizon, "why": f"the .tsf file's @horizon (line {line})"}
-        warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass {worded('--horizon (horizon=)', opt('horizon'))} to "
+        warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass "
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to "
                       "forecast another number of steps", UserWarning, stacklevel=4)
     elif info["horizon"] is not None and cfg.horizon != info["horizon"][0]:
         value, line = info["horizon"]

@@ -129,8 +129,9 @@ class LanguageModel(RunEstimator):
             full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
             if held is not None:
                 train = full
-                warn_shared_lines(train.lines, held.lines, "validation", f", and early stopping trusts it; pass {opt('val')} with text kept out of training (or "
-                                  f"leave {opt('val')} out to hold out a share of the lines)")
+                warn_shared_lines(train.lines, held.lines, "validation",
+                                  f", and early stopping trusts it; pass {opt('val')} with text kept out of training "
+                                  f"(or leave {opt('val')} out to hold out a share of the lines)")
             else:
                 train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 

@@ -220,7 +220,8 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
     if shared:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
-                      f"them; pass {worded('--val', 'val_data=')} with recordings kept out of training", UserWarning, stacklevel=3)
+                      f"them; pass {worded('--val', 'val_data=')} with recordings kept out of training", UserWarning,
+                      stacklevel=3)
 
 
 def warn_tested_on_training(train: Utterances, test: Utterances) -> None:

@@ -115,7 +115,8 @@ class Translator(RunEstimator):
                 tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
                 train, val = full.subset(tr_idx), full.subset(va_idx)
                 if len(va_idx) > len(tr_idx):
-                    warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(va_idx)} of {len(full)} pairs for "
+                    warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(va_idx)} of "
+                                  f"{len(full)} pairs for "
                                   f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
                                   f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=2)
 
