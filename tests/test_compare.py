@@ -278,7 +278,7 @@ def test_a_model_that_fails_is_a_row_saying_why_and_the_others_are_compared(seri
                     log=lines.append, **TINY)
     assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
     row = table.set_index("model").loc["gru"]
-    assert row["failed"] == "training stopped: the loss became non-finite — lower the learning rate (lr=)"
+    assert row["failed"] == "training stopped: the loss became non-finite — lower the learning rate (--lr)"
     assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
     assert not any("gru seed 43" in line for line in lines)
     md = (table.attrs["out"] / "compare.md").read_text()

@@ -345,11 +345,12 @@ def test_a_model_that_loses_to_naive_gets_the_finding_with_remedies_in_order(tmp
     assert [r.split(":")[0] for r in finding["remedies"]] == [
         "seasonal adjustment", "log targets", "a longer lookback", "more data per parameter",
         "until the model wins, use naive"]
-    assert "--deseason 12" in finding["remedies"][0] and "--log" in finding["remedies"][1]
-    assert "--lookback 48 (now 24)" in finding["remedies"][2] and "--hidden-size 4" in finding["remedies"][3]
+    # in the words of the fit's caller (Python here), which the run's doctor.json keeps
+    assert "deseason=12" in finding["remedies"][0] and "log=True" in finding["remedies"][1]
+    assert "lookback=48 (now 24)" in finding["remedies"][2] and "hidden_size=4" in finding["remedies"][3]
     code, out, _ = _cli(["doctor", str(f.run_dir_)], capsys)
     assert code == 0 and "the model does not beat the best baseline (naive)" in out
-    assert "1. seasonal adjustment: --deseason 12" in out and "2. log targets: --log" in out
+    assert "1. seasonal adjustment: deseason=12" in out and "2. log targets: log=True" in out
 
 
 def test_remedies_already_in_use_are_not_offered():
