@@ -1,6 +1,7 @@
 """A hint names an option in the caller's words (:func:`lstmkit.errors.opt`): a keyword argument
 (``lookback=1``) to a Python caller of the estimators, a flag (``--lookback 1``) on the command line.
 From Python the hints said '— pass --lookback 1 or more', a flag no Python caller can pass."""
+import re
 import sys
 from pathlib import Path
 
@@ -161,3 +162,182 @@ def test_the_command_line_reads_the_sequence_tasks_flags(tmp_path, capsys):
     assert code == 2 and err.strip().endswith("or a validation file with --val"), err
     code, _, err = run_cli(["speech", "train", "--data", one, "--subsample", "9", "--out", tmp_path / "s"], capsys)
     assert code == 2 and err.strip().endswith("— pass --subsample 2, say"), err
+
+
+# -- the forecast and classify hints that named flags to Python callers -----------------------------------
+# Each case: (what a Python caller does, the hint it reads, the keyword it names; the command line's
+# arguments for the same mistake, the hint it reads there). From Python these said '--ensemble 1',
+# '--fill ffill|interpolate|zero', '--features', '--data X --test Y': flags a Python caller cannot pass.
+HOURS = pd.date_range("2024-01-01", periods=80, freq="h")
+TIMED = pd.DataFrame({"time": HOURS, "y": SINE})
+GAP = TIMED.assign(y=np.where(np.arange(80) == 40, np.nan, SINE))
+AMBIGUOUS = pd.DataFrame({"time": [f"{d:02d}/{m:02d}/2020" for m in range(1, 6) for d in range(1, 13)],
+                          "y": SINE[:60]})
+LONG = pd.DataFrame({"sample": np.repeat(np.arange(6), 5), "t": np.tile(np.arange(5), 6), "f": ["x"] + ["1"] * 29,
+                     "label": np.repeat(["a", "b"], 15)})
+NEITHER = pd.DataFrame({"a": ["x", "y"] * 5, "b": ["u", "v"] * 5})
+FIT = ["--epochs", "1", "--progress", "off"]
+CONVERTED = [
+    ("ensemble", lambda d: lstmkit.Forecaster(**QUICK, ensemble=3, likelihood="gaussian").fit(SINE),
+     "use quantiles=, or ensemble=1",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--ensemble", "3", "--likelihood", "gaussian"],
+     "use --quantiles, or --ensemble 1"),
+    ("log", lambda d: lstmkit.Forecaster(**QUICK, log=True, likelihood="gaussian").fit(SINE),
+     "use quantiles= with log=True, or drop log=True",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--log", "--likelihood", "gaussian"],
+     "use --quantiles with --log, or drop --log"),
+    ("strategy", lambda d: lstmkit.Forecaster(**QUICK, strategy="recursive", model="bilstm").fit(SINE),
+     "use model='lstm' or gru, or strategy='direct'",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--strategy", "recursive", "--model", "bilstm"],
+     "use --model lstm or gru, or --strategy direct"),
+    ("highway", lambda d: lstmkit.Forecaster(**QUICK, highway=0, highway_hidden=8).fit(SINE),
+     "add highway=24, say, or drop highway_hidden=",          # was '--highway None' on the command line too
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--highway", "0", "--highway-hidden", "8"],
+     "add --highway 24, say, or drop --highway-hidden"),
+    ("val_size", lambda d: lstmkit.Forecaster(**QUICK, val_size=1, horizon=3).fit(SINE),
+     "pass val_size=3 or more (or 0 for no val part)",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--val-size", "1", "--horizon", "3"],
+     "pass --val-size 3 or more (or 0 for no val part)"),
+    ("target", lambda d: lstmkit.Forecaster(**QUICK, format="wide").fit(TIMED, target="y"),
+     "drop target= and id= (the table is read as id 'series', target 'value'), or drop the columns not to "
+     "forecast from the table",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--format", "wide"],
+     "drop --target and --id (the table is read as id 'series', target 'value'), or drop the columns not to "
+     "forecast from the table"),
+    ("time", lambda d: lstmkit.Forecaster(**QUICK, calendar=["hour"]).fit(SINE),
+     "pass time=COLUMN holding dates (e.g. 2024-01-31 12:00)",
+     ["forecast", "train", "--data", "plain.csv", "--target", "y", "--calendar", "hour"],
+     "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)"),
+    ("future_covariates",
+     lambda d: lstmkit.Forecaster(**QUICK, future_covariates=["y"]).fit(TIMED, target="y", time="time"),
+     "drop it from future_covariates= (its past is already an input)",
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--future-covariates", "y"],
+     "drop it from --future-covariates (its past is already an input)"),
+    ("fill", lambda d: lstmkit.Forecaster(**QUICK).fit(GAP, target="y", time="time"),
+     "clean the data, or train with fill='ffill' (or 'interpolate', 'zero') (its runs repair them at prediction too)",
+     ["forecast", "train", "--data", "gap.csv", "--target", "y", "--time", "time"],
+     "clean the data, or train with --fill ffill|interpolate|zero (its runs repair them at prediction too)"),
+    ("dates", lambda d: lstmkit.Forecaster(**QUICK).fit(AMBIGUOUS, target="y", time="time"),
+     "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only, or pass dates='day-first' "
+     "(or month-first)",
+     ["forecast", "train", "--data", "amb.csv", "--target", "y", "--time", "time"],
+     "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only, or pass --dates day-first "
+     "(or month-first)"),
+    ("folds", lambda d: lstmkit.Forecaster(**QUICK, lookback=4).backtest(SINE, folds=100),
+     "use fewer folds=, a smaller step=, or longer series", None, None),
+    ("ensemble", lambda d: lstmkit.SequenceClassifier(ensemble=3, model="lstm"),
+     "drop ensemble= (or use model='lstm-fcn-ds')",
+     ["classify", "train", "--series", "--data", "long.csv", "--ensemble", "3", "--model", "lstm"],
+     "drop --ensemble (or use --model lstm-fcn-ds)"),
+    ("crop", lambda d: lstmkit.SequenceClassifier(crop=0.5, model="lstm"),
+     "drop crop= (or use model='lstm-fcn-ds')",
+     ["classify", "train", "--series", "--data", "long.csv", "--crop", "0.5", "--model", "lstm"],
+     "drop --crop (or use --model lstm-fcn-ds)"),
+    ("features", lambda d: lstmkit.SequenceClassifier(**QUICK, sample="sample", time="t").fit(LONG),
+     "fill them, or pass features= with numeric columns only",
+     ["classify", "train", "--series", "--data", "long.csv", "--sample", "sample", "--time", "t"],
+     "fill them, or pass --features with numeric columns only"),
+    ("sample", lambda d: lstmkit.SequenceClassifier(**QUICK).fit(NEITHER),
+     "long: one row per step, pass sample= and time= with two of its columns (a, b); wide: one row per sample, its "
+     "steps in numeric columns, pass label= with its label column",
+     ["classify", "train", "--series", "--data", "neither.csv"],
+     "long: one row per step, pass --sample and --time with two of its columns (a, b); wide: one row per sample, its "
+     "steps in numeric columns, pass --label with its label column"),
+    ("test_data", lambda d: lstmkit.TextClassifier(**QUICK).fit(str(d / "top")),
+     "fit on '{d}/top/train' with test_data='{d}/top/test' to train and score on the test part (to evaluate a "
+     "fitted model: evaluate('{d}/top/test'))",
+     ["classify", "train", "--data", "top"],
+     "pass --data top/train --test top/test to train and score on the test part (to evaluate a run: --data top/test)"),
+    ("label", lambda d: lstmkit.TextClassifier(**QUICK).fit(labelled_texts()[0]),
+     "pass the labels as y, or use a table with a label column (label='NAME')", None, None),
+]
+
+
+@pytest.fixture
+def hint_files(tmp_path, monkeypatch):
+    """The cases' data as files, in the working folder (the command line's paths are relative)."""
+    TIMED.to_csv(tmp_path / "sine.csv", index=False)
+    pd.DataFrame({"y": SINE}).to_csv(tmp_path / "plain.csv", index=False)
+    GAP.to_csv(tmp_path / "gap.csv", index=False)
+    AMBIGUOUS.to_csv(tmp_path / "amb.csv", index=False)
+    LONG.to_csv(tmp_path / "long.csv", index=False)
+    NEITHER.to_csv(tmp_path / "neither.csv", index=False)
+    for part in ("train", "test"):
+        for c in ("pos", "neg"):
+            (tmp_path / "top" / part / c).mkdir(parents=True)
+            (tmp_path / "top" / part / c / "a.txt").write_text(f"a {c} text\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("keyword, call, hint", [c[:3] for c in CONVERTED], ids=[c[0] for c in CONVERTED])
+def test_a_python_caller_is_told_keywords_not_flags(keyword, call, hint, hint_files):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")           # the series' steps, a tiny fit's: not what is asked here
+        said = _hint(lambda: call(hint_files))
+    assert said == hint.format(d=hint_files)
+    assert not re.search(r"(?<![\w-])--[a-z]", said) and f"{keyword}=" in said
+
+
+@pytest.mark.parametrize("argv, hint", [c[3:] for c in CONVERTED if c[3]], ids=[c[0] for c in CONVERTED if c[3]])
+def test_the_command_line_is_told_the_same_fixes_as_flags(argv, hint, hint_files, capsys):
+    code, _, err = run_cli([*argv, *FIT, "--out", hint_files / "runs"], capsys)
+    assert code == 2 and err.strip().endswith(f" — {hint}"), err
+
+
+# -- a guard: no new hint that hard-codes a flag --------------------------------------------------------
+# 'pass --x', 'use --x', 'drop --x', ... in a string of the package outside the command-line modules, a
+# docstring and worded()'s command-line words: a Python caller would read a flag. Write opt() or worded()
+# instead. What is left, and why (path under src/lstmkit, the words):
+FLAG_HINTS_LEFT = {
+    # only the command line says these: `lstmkit bench`, `compare`, `tune`, `serve`, a train command's
+    # --config / --resume handling, or the option checks of flags given on the command line
+    ("tasks/__init__.py", "pass --data"), ("tasks/classify/bench.py", "pass --data"),
+    ("tasks/forecast/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
+    ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
+    ("tasks/classify/config.py", "add --series"), ("tasks/speech/config.py", "use --mode"),
+    ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
+    ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
+    ("tune.py", "pass --space"), ("tune.py", "pass --trials"),
+    ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
+    ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
+    ("run_lock.py", "with --resume"), ("run_resume.py", "with --resume"), ("runs.py", "use --resume"),
+    # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
+    # say the Python keyword beside the flag already
+    ("deploy/online.py", "pass --epochs"), ("deploy/online.py", "pass --lr"),
+    ("deploy/onnx.py", "pass --out"), ("deploy/quantize.py", "pass --out"),
+    ("inspect/attention.py", "train with --model"), ("inspect/gates.py", "with --mode"),
+}
+_FLAG_HINT = re.compile(r"\b(pass|use|drop|add|lower|raise|leave out|train with|train it with|name them|with)\s+"
+                        r"(e\.g\.\s+)?--[a-z][a-z-]*")
+
+
+def _flag_hints(path: Path) -> list[str]:
+    """The flag hints in ``path``'s strings, leaving out docstrings and worded()'s first argument."""
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body and \
+                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            skip.add(id(body[0].value))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "worded" and node.args:
+            skip.update(id(n) for n in ast.walk(node.args[0]))
+    return [m.group(0) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+            for m in _FLAG_HINT.finditer(node.value)]
+
+
+def test_no_hint_outside_the_command_line_hard_codes_a_flag():
+    root = Path(lstmkit.__file__).parent
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "cli.py" or rel.startswith("cli_") or rel.endswith("/cli.py"):
+            continue
+        found.update((rel, words) for words in _flag_hints(path))
+    new = sorted(found - FLAG_HINTS_LEFT)
+    assert not new, f"hints that name a flag to Python callers too (write opt() or worded()): {new}"
+    assert not FLAG_HINTS_LEFT - found, f"allowed but gone (drop them from the list): {sorted(FLAG_HINTS_LEFT - found)}"

@@ -345,18 +345,19 @@ def test_a_model_that_loses_to_naive_gets_the_finding_with_remedies_in_order(tmp
     assert [r.split(":")[0] for r in finding["remedies"]] == [
         "seasonal adjustment", "log targets", "a longer lookback", "more data per parameter",
         "until the model wins, use naive"]
-    assert "--deseason 12" in finding["remedies"][0] and "--log" in finding["remedies"][1]
-    assert "--lookback 48 (now 24)" in finding["remedies"][2] and "--hidden-size 4" in finding["remedies"][3]
+    # in the words of the fit's caller (Python here), which the run's doctor.json keeps
+    assert "deseason=12" in finding["remedies"][0] and "log=True" in finding["remedies"][1]
+    assert "lookback=48 (now 24)" in finding["remedies"][2] and "hidden_size=4" in finding["remedies"][3]
     code, out, _ = _cli(["doctor", str(f.run_dir_)], capsys)
     assert code == 0 and "the model does not beat the best baseline (naive)" in out
-    assert "1. seasonal adjustment: --deseason 12" in out and "2. log targets: --log" in out
+    assert "1. seasonal adjustment: deseason=12" in out and "2. log targets: log=True" in out
 
 
 def test_remedies_already_in_use_are_not_offered():
     f = Forecaster(**{**FAST_FORECAST, "hidden_size": 4}, max_epochs=1, relative=False, deseason=12,
                    log=True).fit(_random_walk(), target="y", time="time")
     (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
-    assert [r.split(":")[0] for r in finding["remedies"]] == [      # no --deseason, --log, --hidden-size 2
+    assert [r.split(":")[0] for r in finding["remedies"]] == [      # no deseason=, log=, hidden_size=2
         "a longer lookback", f"until the model wins, use {finding['numbers']['best_baseline']}"]
 
 
@@ -372,7 +373,7 @@ def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
         "log targets", "a longer lookback", "more data per parameter", "seasonal adjustment",
         "until the model wins, use naive"]
     strength = f.auto_["measured"]["strength"]
-    assert finding["remedies"][3] == (f"seasonal adjustment: --deseason 12 (the network then learns what the season "
+    assert finding["remedies"][3] == (f"seasonal adjustment: deseason=12 (the network then learns what the season "
                                       f"leaves; this series' season measured weak, strength {strength:.2f} at period "
                                       f"12 (< 0.5), so less likely)")
 
@@ -388,7 +389,7 @@ def test_a_seed_ensemble_counts_the_parameters_of_one_seed():
     assert finding["evidence"][1].startswith(f"the model is 3 seeds of {one:,} parameters each, each trained on ")
     assert finding["evidence"][1].endswith(" samples per epoch")
     (smaller,) = [r for r in finding["remedies"] if r.startswith("more data per parameter")]
-    assert smaller.endswith(f"--hidden-size 4 (now 8, 3 seeds of {one:,} parameters each)")
+    assert smaller.endswith(f"hidden_size=4 (now 8, 3 seeds of {one:,} parameters each)")
 
 
 def test_a_model_that_beats_the_baselines_gets_no_such_finding():

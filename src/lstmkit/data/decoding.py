@@ -182,8 +182,9 @@ def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> Non
         return
     sample = next(c for c in text if ord(c) > 127)
     garbled = sample.encode("utf-8").decode(encoding, "replace")
-    warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and --encoding "
-                  f"{encoding} reads each of them as two or three characters ({garbled!r}); pass --encoding utf-8 "
+    warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and "
+                  f"{opt('encoding', encoding)} reads each of them as two or three characters ({garbled!r}); pass "
+                  f"{opt('encoding', 'utf-8')} "
                   "(the default) unless the file really is in that encoding", UserWarning, stacklevel=4)
 
 

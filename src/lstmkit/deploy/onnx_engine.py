@@ -25,7 +25,7 @@ from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import read_meta
 
 __all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
-           "graph_files", "resolve_engine", "engine_net"]
+           "no_saved_graph", "graph_files", "resolve_engine", "engine_net"]
 
 ONNX_FILE = "model.onnx"
 ENGINES = ("auto", "torch", "onnx")
@@ -243,6 +243,13 @@ def _has_fresh_onnx(run: Path) -> bool:
         return False
 
 
+def no_saved_graph() -> LstmkitError:
+    """The error for the ONNX engine asked of a model with no saved run, in the caller's words."""
+    return LstmkitError("the ONNX engine needs a saved run with an exported graph",
+                        worded("save the model, then run 'lstmkit export onnx --run RUN'",
+                               "save the model, then export its graph: model.save(folder); model.export('onnx')"))
+
+
 def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str | None = None) -> str:
     """``torch`` or ``onnx``. ``auto``: the engine an int8 export chose (``preferred``), else ONNX
     when the run holds its graphs exported from its current weights, else torch."""
@@ -263,8 +270,6 @@ def engine_net(adapter, engine: str = "auto", run: str | Path | None = None) -> 
     if chosen == "torch":
         return adapter.net
     if run is None:
-        raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
-                           worded("save the model, then run 'lstmkit export onnx --run RUN'",
-                                  "save the model, then export its graph: model.save(folder); model.export('onnx')"))
+        raise no_saved_graph()
     hook = getattr(adapter, "onnx_net", None)
     return hook(Path(run)) if hook is not None else OnnxNet(load_runner(run))

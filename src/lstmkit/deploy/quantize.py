@@ -45,7 +45,7 @@ from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, loa
 from lstmkit.deploy.onnx import TOLERANCE, around_graph, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason
 from lstmkit.files import check_writable, new_folder_mode, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
@@ -117,7 +117,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     judge = getattr(adapter, "quality_refusal", None)
     if before is None and judge is not None:       # no int8 model could be judged: say so before any work
         raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
-                           "pass --data with the test examples the quality is judged on; nothing was written")
+                           f"pass {opt('data')} with the test examples the quality is judged on; nothing was written")
 
     check_out_folder(target.parent)
     try:

@@ -381,21 +381,22 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         (a new run folder, default ``RUN-int8``, with its measurements; ``data`` for the test
         metrics). The same as ``lstmkit export onnx|int8 --run RUN``; returns the path written (the
         graph file; the folder holding the graphs for a task with several, e.g. translate)."""
-        if format not in _EXPORT_FORMATS:
-            raise LstmkitError(f"unknown export format {format!r}", f"use one of: {', '.join(_EXPORT_FORMATS)}")
-        self._deploy_adapter("export")
-        run = getattr(self, "run_dir_", None)
-        if run is None:
-            raise LstmkitError(f"this {type(self).__name__} is not saved yet (export reads its run folder)",
-                               f"save it first: model.save(folder), then model.export({format!r})")
-        if format == "onnx":
-            if data is not None:      # the ONNX check uses fresh random inputs, never data: say so
-                raise LstmkitError("data applies to export('int8') only (its test metrics)",
-                                   "drop data for export('onnx'): the graph is checked on random inputs")
-            from lstmkit.deploy.onnx import export_onnx
-            return export_onnx(run, out)
-        from lstmkit.deploy.quantize import export_int8
-        return export_int8(run, out, data=data)
+        with public_call():           # its refusals name data=, as export() takes it
+            if format not in _EXPORT_FORMATS:
+                raise LstmkitError(f"unknown export format {format!r}", f"use one of: {', '.join(_EXPORT_FORMATS)}")
+            self._deploy_adapter("export")
+            run = getattr(self, "run_dir_", None)
+            if run is None:
+                raise LstmkitError(f"this {type(self).__name__} is not saved yet (export reads its run folder)",
+                                   f"save it first: model.save(folder), then model.export({format!r})")
+            if format == "onnx":
+                if data is not None:      # the ONNX check uses fresh random inputs, never data: say so
+                    raise LstmkitError("data applies to export('int8') only (its test metrics)",
+                                       "drop data for export('onnx'): the graph is checked on random inputs")
+                from lstmkit.deploy.onnx import export_onnx
+                return export_onnx(run, out)
+            from lstmkit.deploy.quantize import export_int8
+            return export_int8(run, out, data=data)
 
     def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> StepStream:
         """A stream over this model, one step per call: ``s.step(x, id)``, ``reset``,

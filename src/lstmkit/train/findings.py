@@ -10,6 +10,8 @@ import math
 import statistics
 from typing import Any, Protocol
 
+from lstmkit.errors import opt, worded
+
 
 class Doctor(Protocol):
     """What the judges read of a :class:`lstmkit.train.doctor.Doctor` (which imports this module,
@@ -48,7 +50,9 @@ def _train_longer(d: Doctor, cfg) -> list[str]:
     limit = getattr(cfg, "max_epochs", None)
     if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= min(losses[:-1]):
         return []
-    return [f"train longer: --epochs {max(2 * limit, 20)} (training stopped at its limit of {limit} epoch"
+    more = max(2 * limit, 20)
+    return [f"train longer: {worded(f'--epochs {more}', opt('max_epochs', more))} (training stopped at its limit "
+            f"of {limit} epoch"
             f"{'s' if limit != 1 else ''} with the validation loss still falling)"]
 
 
@@ -119,7 +123,7 @@ def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
             best = min(best, loss)
     if not evidence:
         return None
-    remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): --lr {cfg.lr / 10:g}",
+    remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): {opt('lr', f'{cfg.lr / 10:g}', written=True)}",
                 "keep gradient clipping on and tighten it (clip_norm 1.0 or 0.5)",
                 "scale the inputs and targets (scaler minmax or standard) and look for extreme values",
                 "use a gated cell (LSTM/GRU) and fewer layers"]
@@ -167,12 +171,12 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     remedies = []
     if cfg.lr > HIGH_LR:       # the steps themselves saturate the gates: the first thing to change
         remedies.append(f"lower the learning rate (now {cfg.lr:g}, far above Adam's usual 0.001: steps this "
-                        "large pin the gates at their limits, where no gradient flows): --lr 0.001")
+                        f"large pin the gates at their limits, where no gradient flows): {opt('lr', '0.001', written=True)}")
     if d.plain_rnn:
-        remedies.append("replace the plain RNN with a gated cell: --model lstm or gru")
+        remedies.append(f"replace the plain RNN with a gated cell: {opt('model', 'lstm')} or gru")
     remedies += ["use fewer recurrent layers (or residual connections between them)",
-                 "shorten the sequences (--lookback of a forecaster, --max-len of a classifier) or summarise them "
-                 "first (cnn-lstm, attention)"]
+                 f"shorten the sequences ({opt('lookback')} of a forecaster, {opt('max_len')} of a classifier) or "
+                 "summarise them first (cnn-lstm, attention)"]
     if cfg.lr <= HIGH_LR:
         remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
     remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")

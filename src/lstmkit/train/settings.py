@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.train import distributed as dist
 
 __all__ = ["LOSSES", "PRECISIONS", "LR_SCHEDULES", "resolve_device", "make_loss", "check_train_config"]
@@ -33,7 +33,7 @@ def resolve_device(name: str) -> torch.device:
     except RuntimeError:
         raise LstmkitError(f"unknown device {name!r}", "use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LstmkitError("device 'cuda' requested but no CUDA GPU is available", "use --device cpu or auto")
+        raise LstmkitError("device 'cuda' requested but no CUDA GPU is available", f"use {opt('device', 'cpu')} or auto")
     if dev.type == "cuda" and dev.index is None and dist.is_distributed():
         dev = torch.device(f"cuda:{dist.local_rank()}")
     return dev
@@ -55,7 +55,7 @@ def check_train_config(cfg: TrainConfig) -> None:
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                or not math.isfinite(budget) or budget <= 0):
         raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
-                           "pass --max-minutes with a positive number of minutes, or leave it out")
+                           f"pass {opt('max_minutes')} with a positive number of minutes, or leave it out")
     for name in ("nan_retries", "checkpoint_every"):
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
 from lstmkit.random_state import set_rng_state
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
@@ -106,7 +106,7 @@ class Trainer(ResumeState):
         dist.setup(config.device)
         device = resolve_device(config.device)
         if config.precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise LstmkitError("this GPU does not support bf16", "use --precision fp32")
+            raise LstmkitError("this GPU does not support bf16", f"use {opt('precision', 'fp32')}")
         return device
 
     # -- the loop ------------------------------------------------------------------------
@@ -266,7 +266,7 @@ class Trainer(ResumeState):
             self._write_doctor(f"the loss became {monitor} at epoch {logs['epoch']}")
             raise LstmkitError(
                 f"the loss became {monitor} at epoch {logs['epoch']}",
-                "check the data for NaN or extreme values, or lower the learning rate (--lr)")
+                f"check the data for NaN or extreme values, or lower the learning rate ({opt('lr')})")
         if self.config.lr_schedule == "plateau":
             scheduler.step(monitor)
         else:
@@ -343,7 +343,7 @@ class Trainer(ResumeState):
             msg = (f"training stopped: the loss or gradients became non-finite {w.nan_used} times "
                    f"(last at epoch {epoch + 1}, step {w.global_step + 1}; nan_retries is {cfg.nan_retries})")
             self._write_doctor(msg)
-            raise LstmkitError(msg, "lower the learning rate (--lr), keep clipping on, and check the data "
+            raise LstmkitError(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the data "
                                     "for NaN or extreme values")
 
     def _write_doctor(self, stopped: str | None, evidence: dict[str, Any] | None = None) -> dict[str, Any] | None:

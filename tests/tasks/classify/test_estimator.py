@@ -468,7 +468,8 @@ def test_val_frac_outside_zero_one(frac, series, tiny_series):
 def test_a_validation_part_larger_than_the_training_part_is_said(texts, tiny):
     x, y = texts(40)
     x = [f"{t} {k}" for k, t in enumerate(x)]
-    with pytest.warns(UserWarning, match=r"--val-frac 0.9 holds out 36 of 40 rows for validation and trains on 4"):
+    with pytest.warns(UserWarning, match=r"^val_frac=0.9 holds out 36 of 40 rows for validation and trains on 4.*"
+                                         r"pass val_frac=0.1 to 0.2$"):
         TextClassifier(max_epochs=1, val_frac=0.9, **tiny).fit(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -610,7 +611,7 @@ def test_a_vocabulary_that_misses_most_words_is_said(tiny):
     x = [" ".join(f"w{k}x{j}" for j in range(10)) + " common" for k in range(100)]   # 10 words seen once, 1 kept
     y = ["a", "b"] * 50
     with pytest.warns(UserWarning, match=r"91% of the training texts' words are unknown to the vocabulary "
-                                         r"\(--min-freq 2, --max-size \d+; the most frequent word is seen 90 times\)"):
+                                         r"\(min_freq=2, max_size=\d+; the most frequent word is seen 90 times\).*lower min_freq=$"):
         TextClassifier(max_epochs=1, **{**tiny, "min_freq": 2}).fit(x, y)
 
 

@@ -79,7 +79,8 @@ def test_val_and_test_data_as_x_y_pairs():
 def test_a_crop_window_shorter_than_the_first_convolution_is_said(series, tiny_series):
     import warnings
     seqs, labels = series(20, unequal=False)                         # 12 steps each
-    with pytest.warns(UserWarning, match=r"--crop 0.3 reads windows of 4 steps of the 12-step series: too short"):
+    with pytest.warns(UserWarning, match=r"^crop=0.3 reads windows of 4 steps of the 12-step series: too short.*"
+                                         r"pass crop=0.8 to 0.9$"):
         SequenceClassifier(max_epochs=1, crop=0.3, **tiny_series).fit(seqs, labels)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

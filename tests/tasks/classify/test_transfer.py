@@ -131,24 +131,25 @@ def test_concat_pooling_is_last_max_and_mean():
 def test_bad_starts_are_one_clear_error(lm_run, data, tmp_path):
     with pytest.raises(LstmkitError, match="run folder not found"):
         TextClassifier(init_from=str(tmp_path / "nope"))
-    with pytest.raises(LstmkitError, match="--hidden-size 64 does not fit --init-from .* hidden size 12"):
+    with pytest.raises(LstmkitError, match=r"hidden_size=64 does not fit init_from='.*': the language model has "
+                                           r"hidden size 12 — drop hidden_size= \(.*takes its hidden_size=12\)"):
         TextClassifier(init_from=str(lm_run), hidden_size=64)
-    with pytest.raises(LstmkitError, match="--model bilstm does not fit"):
+    with pytest.raises(LstmkitError, match="model='bilstm' does not fit"):
         TextClassifier(init_from=str(lm_run), model="bilstm")
     # init_from given to fit() with the classifier's own sizes: the shapes do not fit
-    with pytest.raises(LstmkitError, match="--embed-dim 64 does not fit .*pass init_from to TextClassifier"):
+    with pytest.raises(LstmkitError, match="embed_dim=64 does not fit .*pass init_from to TextClassifier.*or embed_dim=8"):
         TextClassifier(**QUIET).fit(*data, init_from=str(lm_run))
     foreign = TextClassifier(max_epochs=1, embed_dim=4, hidden_size=4, min_freq=1, **QUIET).fit(*data, out=tmp_path)
     with pytest.raises(LstmkitError, match="is a 'classify' run, not a language model"):
         TextClassifier(init_from=str(foreign.run_dir_))
     gru = _lm(data[0], tmp_path / "gru", model="gru")
-    with pytest.raises(LstmkitError, match="'gru' language model.*--model lstm"):
+    with pytest.raises(LstmkitError, match="'gru' language model.*train the language model with model='lstm'"):
         TextClassifier(init_from=str(gru))
     char = _lm(data[0], tmp_path / "char", level="char")
-    with pytest.raises(LstmkitError, match="--tokenizer word does not fit .* tokenizer char"):
+    with pytest.raises(LstmkitError, match="tokenizer='word' does not fit .* tokenizer char"):
         TextClassifier(init_from=str(char), tokenizer="word")
     assert read_lm(char).level == "char" and TextClassifier(init_from=str(char)).config.tokenizer == "char"
-    with pytest.raises(LstmkitError, match="--vectors and --init-from"):
+    with pytest.raises(LstmkitError, match="vectors= and init_from= both"):
         TextClassifier(init_from=str(lm_run), vectors="glove.txt", **QUIET).fit(*data)
 
 

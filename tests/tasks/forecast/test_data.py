@@ -187,7 +187,7 @@ def test_target_and_feature_forms(frame):
     s = prepare(frame, target=["temp"], features=["sales", "temp"])
     assert s.past_names == ["sales"]  # targets are inputs already
     np.testing.assert_array_equal(s.values[:, 0], [10, 11, 12, 13, 14, 15])
-    with pytest.raises(LstmkitError, match="--target names 'sales' twice"):   # was a torch shape traceback
+    with pytest.raises(LstmkitError, match="target= names 'sales' twice"):   # was a torch shape traceback
         Forecaster(max_epochs=1).fit(frame, target="sales,sales")
 
 

@@ -131,9 +131,9 @@ def _changing_offsets(n: int = 72) -> pd.DataFrame:
 def test_offsets_that_change_name_no_zone_a_warning_says_so_and_time_zone_gives_one(tmp_path):
     df = _changing_offsets()
     with pytest.warns(UserWarning, match=r"writes UTC offsets that change \(\+01:00, \+02:00: daylight saving\).*"
-                                         r"pass --time-zone"):
+                                         r"pass time_zone= with the zone they were written in \(e.g. 'Europe/Berlin'\)"):
         est = Forecaster(**TINY, calendar=["hour"]).fit(df, target="y", time="date")
-    with pytest.warns(UserWarning, match="pass --time-zone"):            # said at predict too
+    with pytest.warns(UserWarning, match="pass time_zone="):            # said at predict too
         got = est.predict(df)["date"]
     assert got.dt.tz is None and got.iloc[0] == pd.Timestamp("2024-03-31 11:00")        # 13:00 in Berlin, as UTC
     est = Forecaster(**TINY, calendar=["hour"], time_zone="Europe/Berlin").fit(df, target="y", time="date",

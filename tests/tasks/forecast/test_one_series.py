@@ -320,7 +320,7 @@ def test_a_table_of_two_date_columns_must_name_its_time():
 def test_repeated_times_with_no_id_column_suggest_naming_one():
     """Two series stacked in one file with no --id: the error says so (before: 'duplicate (id, time) pair')."""
     a, b = sine_frame(n=160)[["time", "y"]], sine_frame(n=160, seed=1)[["time", "y"]]
-    with pytest.raises(LstmkitError, match=r"appears more than once in column 'time'.*--id"):
+    with pytest.raises(LstmkitError, match=r"appears more than once in column 'time'.*apart with id=;"):
         Forecaster(**{**TINY, "horizon": 3}).fit(pd.concat([a, b]), target="y")
 
 

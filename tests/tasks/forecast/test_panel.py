@@ -183,7 +183,7 @@ def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
     for bad, words in ((wide.assign(note="x"), "'note' holds text"), (wide.assign(series=1.0), "a column 'series'")):
         with pytest.raises(LstmkitError, match=words):
             Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(bad, features="temp")
-    with pytest.raises(LstmkitError, match="--format wide forecasts every column.* drop --target"):
+    with pytest.raises(LstmkitError, match="format='wide' forecasts every column.* drop target= and id="):
         Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
@@ -694,7 +694,8 @@ def test_mlp_highway_starts_at_zero_learns_the_shape_and_round_trips(tmp_path):
 
 @pytest.mark.parametrize("kw,msg", [({"highway": 48, "highway_hidden": -1}, "whole number >= 0"),
                                     ({"highway": 48, "highway_hidden": 2.5}, "whole number >= 0"),
-                                    ({"highway_hidden": 16}, "needs --highway")])
+                                    ({"highway_hidden": 16}, "^highway_hidden= needs highway= .* — add highway=48, say, or "
+                                                                  "drop highway_hidden=$")])
 def test_mlp_highway_bad_values(kw, msg):
     with pytest.raises(LstmkitError, match=msg):
         Forecaster(lookback=48, horizon=24, **kw, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")

@@ -265,7 +265,7 @@ def test_a_given_horizon_wins_over_the_file_and_the_difference_is_warned(files):
 
 
 def test_missing_values_go_as_empty_cells_do(files):
-    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'value' of series 'S2'.*--fill"):
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'value' of series 'S2'.*train with fill='ffill'"):
         Forecaster(horizon=2, **QUICK).fit(str(files / "gaps.tsf"))
     est = Forecaster(horizon=2, fill="interpolate", **QUICK).fit(str(files / "gaps.tsf"))
     assert est.data_summary_["n_filled"] == 1
@@ -273,7 +273,7 @@ def test_missing_values_go_as_empty_cells_do(files):
 
 def test_format_wide_or_m4_does_not_apply(files):
     for fmt in ("wide", "m4"):
-        with pytest.raises(LstmkitError, match=f"--format {fmt} does not apply to shops.tsf"):
+        with pytest.raises(LstmkitError, match=f"format='{fmt}' does not apply to shops.tsf.* — drop format=$"):
             Forecaster(format=fmt, **QUICK).fit(str(files / "shops.tsf"))
 
 

@@ -263,8 +263,8 @@ def test_training_text_mostly_below_min_freq_is_warned_of(tiny, sentences, recwa
     """A column of numbers or a small word corpus trained a model of <unk> without a word: the
     report showed only the validation <unk> share, and perplexity counted each <unk> as right."""
     lines = [f"n{k} n{k + 1000} the" for k in range(40)]             # two of three words seen once
-    with pytest.warns(UserWarning, match=r"67% of the training tokens are <unk> \(rarer than --min-freq 2\).*"
-                                         r"lower --min-freq .*--level char"):
+    with pytest.warns(UserWarning, match=r"67% of the training tokens are <unk> \(rarer than min_freq=2\).*"
+                                         r"lower min_freq= .*level='char'"):
         LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(lines, val=["the n1"])
     LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(sentences(40))
     assert not [w for w in recwarn if "<unk>" in str(w.message)]            # a corpus of repeated words: none

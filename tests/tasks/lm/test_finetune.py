@@ -83,9 +83,9 @@ def test_a_classifier_starts_from_the_fine_tuned_model(tuned):
 
 
 def test_bad_starts_are_one_clear_error(start, tmp_path, sentences):
-    with pytest.raises(LstmkitError, match="--hidden-size 64 does not fit --init-from"):
+    with pytest.raises(LstmkitError, match="hidden_size=64 does not fit init_from="):
         LanguageModel(init_from=str(start.run_dir_), hidden_size=64)
-    with pytest.raises(LstmkitError, match="--level char does not fit"):
+    with pytest.raises(LstmkitError, match="level='char' does not fit"):
         LanguageModel(init_from=str(start.run_dir_), level="char")
     with pytest.raises(LstmkitError):
         LanguageModel(init_from=str(tmp_path / "nope"))

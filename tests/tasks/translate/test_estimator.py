@@ -118,7 +118,7 @@ def test_attention_none_bpe_tied_and_shared(pairs, tiny, tmp_path):
     again = Translator.load(tr.run_dir_)
     assert again.net_.out.weight is again.net_.tgt_embed.weight
     assert again.translate(["the dog runs."], beam=2) == tr.translate(["the dog runs."], beam=2)
-    with pytest.raises(LstmkitError, match="attention none"):
+    with pytest.raises(LstmkitError, match="^this model was trained with attention='none' — "):
         tr.attention("the dog")
 
 
@@ -221,7 +221,8 @@ def test_a_length_penalty_outside_the_config_range_is_refused(fitted, alpha, cap
 
 def test_a_validation_part_larger_than_the_training_part_is_said(pairs, tiny):
     from lstmkit import Translator
-    with pytest.warns(UserWarning, match=r"--val-frac 0.8 holds out 48 of 60 pairs for validation and trains on 12"):
+    with pytest.warns(UserWarning, match=r"^val_frac=0.8 holds out 48 of 60 pairs for validation and trains on 12.*"
+                                         r"pass val_frac=0.05 to 0.1$"):
         Translator(**{**tiny, "max_epochs": 1, "val_frac": 0.8, "min_freq": 1}).fit(pairs(60, seed=1))
 
 

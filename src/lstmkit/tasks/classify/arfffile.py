@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmkit.data.textfile import read_text_file, text_lines
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.tasks.classify.tsfile import trim_padding
 
 __all__ = ["read_arff", "parse_arff"]
@@ -109,7 +109,9 @@ def _string_attribute(lines: list[str], where: str) -> LstmkitError:
                   and line.split()[0].lower() == "@attribute" and line.split()[-1].lower() == "string"), None)
     what = f"line {found[0]}: attribute {found[1]!r} is" if found else "has"
     return LstmkitError(f"{where}{what} a string attribute: text, not a series",
-                        f"classify texts without --series (from a table); a series is {_LAYOUT}")
+                        worded("classify texts without --series (from a table)",
+                               "classify texts with TextClassifier (from a table)")
+                        + f"; a series is {_LAYOUT}")
 
 
 def _bad_row(lines: list[str], head: int, rows: list[int], where: str, error: Exception) -> LstmkitError:

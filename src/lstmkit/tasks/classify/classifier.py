@@ -165,9 +165,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                         weights, val_weights = weights[train_idx], weights[val_idx]
                     check_classes(train.labels, "the training part after the validation split")
                     if len(val_idx) > len(train_idx):
-                        warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows "
+                        warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(val_idx)} of "
+                                      f"{len(full)} rows "
                                       f"for validation and trains on {len(train_idx)}: the model learns from the "
-                                      "smaller part; pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
+                                      f"smaller part; pass {opt('val_frac', 0.1)} to 0.2", UserWarning, stacklevel=2)
                 test = None
                 if test_data is not None:
                     test = self._read_part(test_data, cfg, "test_data")

@@ -6,7 +6,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
                             check_types, train_field)
 
@@ -85,7 +85,7 @@ class ClassifyConfig(TaskConfig):
         check_types(self)
         if self.series and self.word_scores:
             raise LstmkitError("word_scores needs texts; numeric sequences have no words",
-                               "drop --word-scores (or train on texts)")
+                               f"drop {opt('word_scores', True)} (or train on texts)")
         if self.class_weight == "none":
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
@@ -98,15 +98,16 @@ class ClassifyConfig(TaskConfig):
         check_range(self, "ensemble", 1, math.inf, "4 (or 1 for a single net)")
         if self.ensemble > 1 and self.model != "lstm-fcn-ds":
             raise LstmkitError(f"ensemble applies to lstm-fcn-ds only, not {self.model}",
-                               "drop --ensemble (or use --model lstm-fcn-ds)")
+                               f"drop {opt('ensemble')} (or use {opt('model', 'lstm-fcn-ds')})")
         check_range(self, "crop", 0, 1, "0.9 (or 1 to read whole series)", low_open=True)
         check_range(self, "crops", 1, math.inf, "5")
         if self.crop < 1 and self.model != "lstm-fcn-ds":
             raise LstmkitError(f"crop applies to lstm-fcn-ds only, not {self.model}",
-                               "drop --crop (or use --model lstm-fcn-ds)")
+                               f"drop {opt('crop')} (or use {opt('model', 'lstm-fcn-ds')})")
         if self.augment != "none" and not self.series:
             raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
-                               "drop --augment (or train on numeric series with --series)")
+                               f"drop {opt('augment')} (or train on numeric series with "
+                               f"{worded('--series', 'SequenceClassifier')})")
         check_range(self, "val_frac", 0, 1, f"0.1, {worded('a --val file', 'val_data')}, or 0 to hold nothing out",
                     high_open=True)
 

@@ -234,7 +234,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if not keep:
             raise LstmkitError(f"every text{where} is empty", f"check the {opt('text')} column")
         warnings.warn(f"{len(empty)} of {len(texts)} rows{where or ' of the data'} dropped for empty or whitespace-only "
-                      f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as --drop-empty asks: they are "
+                      f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as {opt('drop_empty', True)} asks: "
+                      "they are "
                       "neither trained on nor scored", UserWarning, stacklevel=3)
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
@@ -299,7 +300,8 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
     if cells[label].nunique() >= cells[text].nunique() or cells[label].nunique() > max(2, len(df) // 2):
         return None                                      # not a column of classes: say which column is missing
     warnings.warn(f"no {'text' if text != 'text' else 'label'} column{where}: reading column {text!r} as the texts "
-                  f"and {label!r} as the labels ({why}); pass --text and --label to choose", UserWarning, stacklevel=3)
+                  f"and {label!r} as the labels ({why}); pass {opt('text')} and {opt('label')} to choose", UserWarning,
+                  stacklevel=3)
     return text, label
 
 
@@ -346,10 +348,12 @@ def _check_not_splits(root: Path, splits: list[str]) -> None:
     test = next((s for s in splits if s.lower() in _TEST), None)
     shown = ", ".join(f"{s}/ ({', '.join(c.name for c in _class_folders(root / s)[:4])})" for s in splits[:4])
     if train and test:
-        fix = (f"pass --data {root / train} --test {root / test} to train and score on the test part (to evaluate "
-               f"a run: --data {root / test})")
+        fix = worded(f"pass --data {root / train} --test {root / test} to train and score on the test part (to "
+                     f"evaluate a run: --data {root / test})",
+                     f"fit on {str(root / train)!r} with test_data={str(root / test)!r} to train and score on the test "
+                     f"part (to evaluate a fitted model: evaluate({str(root / test)!r}))")
     else:
-        fix = f"pass one of them as --data ({' or '.join(str(root / s) for s in splits[:4])})"
+        fix = f"pass one of them as {opt('data')} ({' or '.join(str(root / s) for s in splits[:4])})"
     raise LstmkitError(f"{root} is the top folder of a data set in parts: its sub-folders {shown} each hold the "
                        "class folders", fix)
 

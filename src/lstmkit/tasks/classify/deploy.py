@@ -32,7 +32,7 @@ from lstmkit.data.ranges import reach, read_range
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.runs import read_meta
 from lstmkit.tasks.classify.classifier import Classifier
@@ -151,7 +151,7 @@ class ClassifyAdapter(EstimatorAdapter):
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: accuracy holds within 0.5 points)."""
         if not before or not after:
-            return "no test data to check the accuracy (pass --data with labelled examples)"
+            return f"no test data to check the accuracy (pass {opt('data')} with labelled examples)"
         drop = before["accuracy"] - after["accuracy"]
         if drop > ACCURACY_LIMIT + 1e-12:
             return (f"accuracy fell {100 * drop:.2f} points ({before['accuracy']:.4f} -> {after['accuracy']:.4f}; "
@@ -167,7 +167,7 @@ class ClassifyAdapter(EstimatorAdapter):
         if self.est.config_.model in FCN_MODELS:
             return (f"{self.est.config_.model} (LSTM-FCN) reads the whole series at once: its LSTM runs across the "
                     "features of the full series and its convolutions look ahead; streaming needs a one-directional "
-                    "LSTM/GRU with pooling 'last' (--model lstm --pooling last)")
+                    f"LSTM/GRU with pooling 'last' ({opt('model', 'lstm')}{worded(' ', ', ')}{opt('pooling', 'last')})")
         if self.est.config_.pooling != "last":
             return f"it pools over every step ({self.est.config_.pooling!r}); streaming needs pooling 'last'"
         if not recurrent_state_names(self.net) or getattr(self.est, "quantization_", None):

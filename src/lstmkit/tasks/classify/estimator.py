@@ -115,8 +115,9 @@ class TextClassifier(Classifier):
     def write_attention(self, text: str, path: str | Path) -> Path:
         """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
         from lstmkit.tasks.classify.view import write_attention
-        tokens, weights, label, p = self.attention(text)
-        return write_attention(tokens, weights, path, title=f"predicted {label!r} (p = {p:.3f})")
+        with public_call():
+            tokens, weights, label, p = self.attention(text)
+            return write_attention(tokens, weights, path, title=f"predicted {label!r} (p = {p:.3f})")
 
     def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> TextData:
         d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y,
@@ -125,7 +126,8 @@ class TextClassifier(Classifier):
             cfg.text, cfg.label = d.columns
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels",
-                               "use a table with a label column (--label NAME), or in Python pass the labels as y")
+                               worded("use a table with a label column (--label NAME), or in Python pass the labels as y",
+                                      "pass the labels as y, or use a table with a label column (label='NAME')"))
         return d
 
     def _table_reader(self, cfg) -> Callable[[Path], Any]:
@@ -143,7 +145,7 @@ class TextClassifier(Classifier):
             if not want <= given:               # a saved run gives every setting: no LM to read
                 lm = lm_settings(overrides["init_from"])
                 check_settings(overrides["init_from"], {k: lm[k] for k in want & given}, overrides,
-                               "drop {flag} (a classifier started from a language model takes its {flag} {value})")
+                               "drop {flag} (a classifier started from a language model takes its {setting})")
                 start.update({k: v for k, v in lm.items() if k not in given})
             config = super()._resolve_config(None, start)
         return super()._resolve_config(config, overrides)
@@ -153,7 +155,7 @@ class TextClassifier(Classifier):
             self.lm_start_ = read_lm(cfg.init_from)
             check_settings(cfg.init_from, self.lm_start_.settings, cfg.to_dict(),
                            "pass init_from to TextClassifier(...) itself (it then takes the LM's settings), "
-                           "or {flag} {value}")
+                           "or {setting}")
             self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)
             self.init_from_ = {**self.lm_start_.record(), "vocab": self.lm_start_.tokenizer.vocab_size,
                                "words_added": self.tokenizer_.vocab_size - self.lm_start_.tokenizer.vocab_size}
@@ -193,9 +195,10 @@ class TextClassifier(Classifier):
             raise LstmkitError(f"{opt('min_freq', cfg.min_freq)} keeps no word of the training texts (the most "
                                f"frequent is seen {top} times): every text would read as unknown words",
                                f"pass {opt('min_freq', min(2, max(top, 1)))} (rarer words become unknown)")
-        what = f"--min-freq {cfg.min_freq}" + (f", --max-size {cfg.max_size}" if cfg.max_size else "")
+        what = opt("min_freq", cfg.min_freq) + (f", {opt('max_size', cfg.max_size)}" if cfg.max_size else "")
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
-                      f"frequent word is seen {top} times): the model sees little of the texts; lower --min-freq",
+                      f"frequent word is seen {top} times): the model sees little of the texts; lower "
+                      f"{opt('min_freq')}",
                       UserWarning, stacklevel=4)
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
@@ -346,5 +349,5 @@ def _warn_table_size(vocab_size: int, pairs: int, n_classes: int) -> None:
         room = LARGE_TABLE // (4 * columns) - vocab_size          # the pair rows that would fit
         fits = 1 << (room.bit_length() - 1) if room > 0 else 0
         warnings.warn(f"the word-score table takes {size / 2**20:,.0f} MB ({vocab_size + pairs:,} word and word-pair "
-                      f"rows x {columns} classes), in memory and in model.safetensors; pass --score-pairs {fits} "
+                      f"rows x {columns} classes), in memory and in model.safetensors; pass {opt('score_pairs', fits)} "
                       f"(or 0: words only) for one within {LARGE_TABLE // 2**20} MB", UserWarning, stacklevel=4)

@@ -40,9 +40,10 @@ def check_kind(cfg: ClassifyConfig, kind: str) -> None:
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", f"drop {opt('vectors')} for numeric sequences")
     if cfg.init_from and kind != "text":
-        raise LstmkitError("--init-from (a language model) applies to text only", f"drop {opt('init_from')} for numeric sequences")
+        raise LstmkitError(f"{opt('init_from')} (a language model) applies to text only",
+                           f"drop {opt('init_from')} for numeric sequences")
     if cfg.init_from and cfg.vectors:
-        raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
+        raise LstmkitError(f"{opt('vectors')} and {opt('init_from')} both initialise the embedding", "pass only one of them")
     if cfg.model in FCN_MODELS and kind != "series":
         raise LstmkitError(f"{cfg.model} classifies numeric series only",
                            f"use {opt('model', 'bilstm')} (or lstm, gru, ...) for text")
@@ -59,8 +60,8 @@ def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: Cla
     c, total = missed[0], sum(counts.values())
     share = counts.get(c, 0) / total if total else 1.0
     skewed = share < 0.5 / len(counts) and cfg.class_weight is None        # under half its even share
-    fix = ("with classes this skewed, weigh them: --class-weight balanced" if skewed
-           else "more examples of it, or more epochs (--patience), may help")
+    fix = (f"with classes this skewed, weigh them: {opt('class_weight', 'balanced')}" if skewed
+           else f"more examples of it, or more epochs ({opt('patience')}), may help")
     share = f" ({share:.1%} of the rows)"
     warnings.warn(f"class {c!r}{share} was never predicted on the validation part (recall 0 of "
                   f"{m['per_class'][c]['support']}){f'; {len(missed) - 1} more such classes' if len(missed) > 1 else ''}: "
@@ -76,7 +77,7 @@ def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
     warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
-                  f"pass --max-len with a larger number (or none) to read more", stacklevel=3)
+                  f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=3)
 
 
 def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:

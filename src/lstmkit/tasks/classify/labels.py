@@ -28,7 +28,7 @@ from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
            "check_known_labels",
@@ -72,7 +72,7 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
     words = _NO_LABEL_WORDS if df is not None else _NO_Y_WORDS
     if not keep:
         raise LstmkitError(f"no {what}{where} has a label ({words} in every label {'cell' if df is not None else 'of y'})",
-                           "fill in the labels, or name the column that holds them with --label" if df is not None
+                           f"fill in the labels, or name the column that holds them with {opt('label')}" if df is not None
                            else f"pass a label for each {what} in y")
     first = f"y[{missing[0]}]" if df is None else row_place(df, missing[0] if rows is None else rows[missing[0]])
     warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({words}; "
@@ -210,7 +210,7 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
     a warning. Returns sorted ``(train_idx, val_idx)``."""
     if not 0.0 < val_frac < 1.0:
         raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
-                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
+                           f"pass {opt('val_frac', 0.1)}, say, {worded('a --val file', 'val_data')}, or 0 to hold nothing out")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     val, alone = [], []

@@ -183,8 +183,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
             return wide
         shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
-                           f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
-                           f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
+                           f"long: one row per step, pass {opt('sample')} and {opt('time')} with two of its columns ({shown}); "
+                           f"wide: one row per sample, its steps in numeric columns, pass {opt('label')} with its label "
+                           "column")
     df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
@@ -207,7 +208,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         if bad.size:
             raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "
                                f"(first: {row_place(df, bad[0])}, {str(col.iloc[bad[0]])[:20]!r})",
-                               "fill them, or pass --features with numeric columns only")
+                               f"fill them, or pass {opt('features')} with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
     t, *other = _time_orders(df, t_col, time, where)
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None

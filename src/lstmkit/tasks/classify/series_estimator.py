@@ -20,7 +20,7 @@ from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
@@ -138,8 +138,10 @@ class SequenceClassifier(Classifier):
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:
-            raise LstmkitError("the data has no labels", "use a file with labels (a --label column, or UCR's label "
-                                                         "first), or in Python pass the labels as y")
+            raise LstmkitError("the data has no labels",
+                               worded("use a file with labels (a --label column, or UCR's label first), or in Python "
+                                      "pass the labels as y", "pass the labels as y, or use a file with labels (a "
+                                      "label= column, or UCR's label first)"))
         return d
 
     @property
@@ -183,8 +185,8 @@ class SequenceClassifier(Classifier):
             warnings.warn(f"{what}: {int(off.sum())} of {len(lengths)} sequences are not {self.steps_} steps long as "
                           f"the training sequences were (lengths {lengths.min()}-{lengths.max()}): the model's LSTM "
                           f"reads their first {self.steps_} steps, zero-padded when shorter, so its answers on them "
-                          "may be off; train with sequences of the lengths you will classify (--unequal-length "
-                          "when they differ)", UserWarning, stacklevel=3)
+                          "may be off; train with sequences of the lengths you will classify "
+                          f"({opt('unequal_length', True)} when they differ)", UserWarning, stacklevel=3)
         return d
 
     def _warn_overlap(self, train: SeriesData, part: SeriesData, what: str) -> None:
@@ -231,9 +233,10 @@ class SequenceClassifier(Classifier):
         cfg.train.max_epochs = epochs                                      # recorded in lstmkit.json
         width = math.floor(cfg.crop * self.steps_ + 0.5)
         if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
-            warnings.warn(f"--crop {cfg.crop:g} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "
+            warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} "
+                          f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
-                          f"{MIN_WINDOW}); pass --crop 0.8 to 0.9", UserWarning, stacklevel=4)
+                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=4)
 
     def _encode(self, d: SeriesData) -> Ragged | list:
         """The scaled series (truncated), end to end: batched without a tensor per series."""

@@ -34,7 +34,7 @@ from torch import nn
 
 from lstmkit.data.vocab import extend_tokenizer, tokenizer_from_dict
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import WEIGHTS_FILE, read_meta, read_run
 from lstmkit.train.callbacks import Callback
 
@@ -77,15 +77,17 @@ def lm_settings(run: str | Path, meta: dict[str, Any] | None = None) -> dict[str
     transformer LM or a BPE one are each one :class:`LstmkitError` naming the fix."""
     meta = read_meta(run) if meta is None else meta
     if meta.get("task") != LM_TASK:
-        raise LstmkitError(f"--init-from {run} is a '{meta.get('task')}' run, not a language model",
-                           "pass a run folder from 'lstmkit lm train --level word'")
+        raise LstmkitError(f"{opt('init_from', str(run))} is a '{meta.get('task')}' run, not a language model",
+                           worded("pass a run folder from 'lstmkit lm train --level word'",
+                                  "pass the run folder of a LanguageModel(level='word')"))
     cfg = meta.get("config") or {}
     if cfg.get("model") != "lstm":
-        raise LstmkitError(f"--init-from {run} is a {cfg.get('model')!r} language model; a classifier starts "
-                           "only from an LSTM one", "train the language model with --model lstm")
+        raise LstmkitError(f"{opt('init_from', str(run))} is a {cfg.get('model')!r} language model; a classifier "
+                           "starts only from an LSTM one", f"train the language model with {opt('model', 'lstm')}")
     if cfg.get("level") not in _LEVELS:
-        raise LstmkitError(f"--init-from {run} is a {cfg.get('level')}-level language model; a classifier "
-                           "starts from word or char level only", "train the language model with --level word")
+        raise LstmkitError(f"{opt('init_from', str(run))} is a {cfg.get('level')}-level language model; a "
+                           "classifier starts from word or char level only",
+                           f"train the language model with {opt('level', 'word')}")
     return {"embed_dim": cfg.get("embed_dim"), "hidden_size": cfg.get("hidden_size"),
             "num_layers": cfg.get("num_layers"), "tokenizer": cfg["level"], "model": "lstm"}
 
@@ -94,9 +96,9 @@ def check_settings(run: str | Path, want: dict[str, Any], current: dict[str, Any
     """An error naming the first setting in ``current`` that differs from the LM's (``want``)."""
     for key, value in want.items():
         if current.get(key) != value:
-            flag = "--" + key.replace("_", "-")
-            raise LstmkitError(f"{flag} {current.get(key)} does not fit --init-from {run}: the language model "
-                               f"has {key.replace('_', ' ')} {value}", hint.format(flag=flag, value=value))
+            raise LstmkitError(f"{opt(key, current.get(key))} does not fit {opt('init_from', str(run))}: the "
+                               f"language model has {key.replace('_', ' ')} {value}",
+                               hint.format(flag=opt(key), setting=opt(key, value)))
 
 
 def read_lm(run: str | Path) -> LMStart:

@@ -34,7 +34,7 @@ import numpy as np
 from lstmkit.data.columns import parses_as_float
 from lstmkit.data.tagged import header_tags
 from lstmkit.data.textfile import read_text_file, text_lines
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["read_ts", "parse_ts", "trim_padding"]
 
@@ -125,7 +125,8 @@ def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, i
     if flag("timeStamps"):
         raise LstmkitError(f"{where}has time-stamped values (@timeStamps true, line {tags['timestamps'][1]}), "
                            "which lstmkit does not read from a .ts file",
-                           "write the series as a long table (sample, t, values…, label) and pass --sample and --time")
+                           f"write the series as a long table (sample, t, values…, label) and pass {opt('sample')} and "
+                           f"{opt('time')}")
     labelled = flag("classLabel")
     if labelled is None:
         raise LstmkitError(f"{where}has no @classLabel line in its header", "add '@classLabel true' and the classes "

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import atomic_write
 
 __all__ = ["attention_html", "plot_attention", "write_attention"]
@@ -76,5 +76,5 @@ def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str |
         plot_attention(tokens, weights, path, title)
     else:
         raise LstmkitError(f"cannot write the attention view as {suffix or '(no extension)'!r}",
-                           "pass --out view.html or --out view.png")
+                           worded("pass --out view.html or --out view.png", "pass a path ending .html or .png"))
     return path

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import LstmkitError, TrainingInterrupted, opt, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import python_values, require_positive_int
@@ -48,7 +48,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     folds, step = python_values({"folds": folds, "step": step}).values()     # a grid's np.int64 as an int
     require_positive_int("folds", folds)
     if model is None:
-        raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
+        raise LstmkitError("nothing to backtest", worded("pass a run folder (--run) or settings (--config)",
+                                                          "pass a Forecaster: fitted, or one to fit on each fold"))
     given = hasattr(model, "net_")                   # a fitted model is used as it is, unless refit
     cfg = model.config_ if given else copy.deepcopy(model.config)
     if not given:                                    # a .tsf file's columns, horizon and frequency, as fit takes them
@@ -65,7 +66,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
-                           f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
+                           f"and step {step}", f"use fewer {opt('folds')}, a smaller {opt('step')}, or longer series")
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
         check_writable(out, "the backtest")

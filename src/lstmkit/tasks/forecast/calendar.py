@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "future_times"]
 
@@ -84,5 +84,5 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
         return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
-                           "train with a smaller --horizon, or read the rows as steps (drop the time column from the "
-                           "table, and --time)") from None
+                           f"train with a smaller {opt('horizon')}, or read the rows as steps (drop the time column from the "
+                           f"table, and {opt('time')})") from None

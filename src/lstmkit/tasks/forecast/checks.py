@@ -6,7 +6,7 @@ for list settings (``quantiles``, ``calendar``, covariates) into lists.
 """
 from __future__ import annotations
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.blocks import HEADS
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks.forecast.model import STRATEGIES
@@ -31,7 +31,7 @@ def check_config(cfg) -> None:
         if v is None:                     # chosen from the data (the horizon: a .tsf file's @horizon, else 1)
             continue
         if not _whole(v, 1):
-            raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")
+            raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {opt(name, 1)} or more")
     if cfg.model not in ENCODERS:
         raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
     if cfg.head not in HEADS:
@@ -40,24 +40,26 @@ def check_config(cfg) -> None:
         raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
     if cfg.format == "wide":            # read long: the column names become the series ids
         if cfg.target not in ([], ["value"]) or cfg.id not in (None, "series"):
-            raise LstmkitError("--format wide forecasts every column besides the time (and inputs) as a series",
-                               "drop --target and --id (the table is read as id 'series', target 'value'), or "
+            raise LstmkitError(f"{opt('format', 'wide')} forecasts every column besides the time (and inputs) as a series",
+                               f"drop {opt('target')} and {opt('id')} (the table is read as id 'series', target 'value'), or "
                                "drop the columns not to forecast from the table")
         cfg.id = "series"
     if cfg.format in ("m4", "wide") and not cfg.target:
         cfg.target = ["value"]
     if not cfg.target:
-        raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")
+        raise LstmkitError("no target column given", worded("pass --target COLUMN (or several, comma-separated)",
+                                                                 "pass target='COLUMN' (or several, a list)"))
     twice = next((t for k, t in enumerate(cfg.target) if t in cfg.target[:k]), None)
     if twice is not None:
-        raise LstmkitError(f"--target names {twice!r} twice", "name each target column once")
+        raise LstmkitError(f"{opt('target')} names {twice!r} twice", "name each target column once")
     if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", f"pass {opt('dropout', 0.2)}, say")
     t = cfg.train
     if t.max_epochs < 1 or t.batch_size < 1:
-        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1", "pass --epochs N with N >= 1")
+        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1",
+                           worded("pass --epochs N with N >= 1", "pass max_epochs=N and batch_size=N with N >= 1"))
     if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
+        raise LstmkitError(f"`lr` must be positive, got {t.lr}", f"pass {opt('lr', '1e-3', written=True)}, say")
     if cfg.fill is not None and cfg.fill not in FILL_MODES:
         raise LstmkitError(f"unknown fill mode {cfg.fill!r}", f"use one of: {', '.join(FILL_MODES)}")
     if cfg.scaler is not None and cfg.scaler not in SCALERS:
@@ -79,10 +81,10 @@ def _check_split(cfg) -> None:
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and not _whole(v):
-            raise LstmkitError(f"`{key}` must be a whole number >= 0, got {v!r}", f"pass --{key.replace('_', '-')} 24, say")
+            raise LstmkitError(f"`{key}` must be a whole number >= 0, got {v!r}", f"pass {opt(key, 24)}, say")
     if cfg.samples_per_epoch is not None and not _whole(cfg.samples_per_epoch):
         raise LstmkitError(f"`samples_per_epoch` must be a whole number >= 0, got {cfg.samples_per_epoch!r}",
-                           "pass --samples-per-epoch 20000, say, or 0 to use every window")
+                           f"pass {opt('samples_per_epoch', 20000)}, say, or 0 to use every window")
 
 
 def check_part_sizes(cfg) -> None:
@@ -92,10 +94,9 @@ def check_part_sizes(cfg) -> None:
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and 0 < v < cfg.horizon:
-            flag = "--" + key.replace("_", "-")
-            raise LstmkitError(f"{flag} {v} is shorter than --horizon {cfg.horizon}: a window belongs to the part "
-                               f"that holds all its {cfg.horizon} targets, so the {key[:-5]} part would hold none",
-                               f"pass {flag} {cfg.horizon} or more (or 0 for no {key[:-5]} part)")
+            raise LstmkitError(f"{opt(key, v)} is shorter than {opt('horizon', cfg.horizon)}: a window belongs to the "
+                               f"part that holds all its {cfg.horizon} targets, so the {key[:-5]} part would hold none",
+                               f"pass {opt(key, cfg.horizon)} or more (or 0 for no {key[:-5]} part)")
 
 
 def _check_inputs(cfg) -> None:
@@ -112,7 +113,7 @@ def _check_inputs(cfg) -> None:
             setattr(cfg, key, [s.strip() for s in v.split(",") if s.strip()])
     if not _whole(cfg.id_embedding):
         raise LstmkitError(f"`id_embedding` must be a whole number >= 0, got {cfg.id_embedding!r}",
-                           "pass --id-embedding 8, say (0 turns it off)")
+                           f"pass {opt('id_embedding', 8)}, say (0 turns it off)")
 
 
 def _check_output_and_strategy(cfg) -> None:
@@ -123,46 +124,48 @@ def _check_output_and_strategy(cfg) -> None:
         raise LstmkitError(f"unknown strategy {cfg.strategy!r}", f"use one of: {', '.join(STRATEGIES)}")
     if cfg.strategy != "direct" and cfg.model not in RECURRENT:
         raise LstmkitError(f"the {cfg.strategy} strategy needs a recurrent encoder, not {cfg.model!r}",
-                           "use --model lstm or gru, or --strategy direct")
+                           f"use {opt('model', 'lstm')} or gru, or {opt('strategy', 'direct')}")
     if cfg.strategy == "recursive" and (cfg.past_covariates or cfg.features):
         raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
                            "in the future steps it feeds back)",
-                           "use --strategy direct or seq2seq, or pass them as --future-covariates")
+                           f"use {opt('strategy', 'direct')} or seq2seq, or pass them as {opt('future_covariates')}")
     e = cfg.ensemble
     if e is not None and not _whole(e, 1):
         raise LstmkitError(f"`ensemble` must be a positive whole number of seeds, got {e!r}",
-                           "pass --ensemble 5, say, or 1 for one model")
+                           f"pass {opt('ensemble', 5)}, say, or 1 for one model")
     if e is not None and e > 1 and cfg.likelihood is not None:
-        raise LstmkitError(f"--ensemble {e} cannot be combined with the {cfg.likelihood} likelihood (the median of "
-                           "distribution parameters is no distribution's)", "use --quantiles, or --ensemble 1")
+        raise LstmkitError(f"{opt('ensemble', e)} cannot be combined with the {cfg.likelihood} likelihood (the median of "
+                           "distribution parameters is no distribution's)", f"use {opt('quantiles')}, or {opt('ensemble', 1)}")
     if cfg.log and cfg.likelihood is not None:
-        raise LstmkitError(f"--log cannot be combined with the {cfg.likelihood} likelihood (its scale parameter has "
-                           "no meaning after exp)", "use --quantiles with --log, or drop --log")
+        raise LstmkitError(f"{opt('log', True)} cannot be combined with the {cfg.likelihood} likelihood (its scale "
+                           "parameter has no meaning after exp)",
+                           f"use {opt('quantiles')} with {opt('log', True)}, or drop {opt('log', True)}")
 
 
 def _check_shape_options(cfg) -> None:
     if cfg.highway is not None and (not _whole(cfg.highway) or (cfg.lookback is not None and cfg.highway > cfg.lookback)):
         raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
-                           f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
+                           f"pass {opt('highway', cfg.lookback)} (the whole window), a season such as 24, or 0 to turn it off")
     if cfg.highway and cfg.strategy == "recursive":
-        raise LstmkitError("--highway cannot be combined with the recursive strategy (the roll-out feeds back "
+        raise LstmkitError(f"{opt('highway')} cannot be combined with the recursive strategy (the roll-out feeds back "
                            "forecasts that would lack the highway's part)",
-                           "use --strategy direct or seq2seq with --highway")
+                           f"use {opt('strategy', 'direct')} or seq2seq with {opt('highway')}")
     d = cfg.deseason
     if d is not None and (not _whole(d) or d == 1):
         raise LstmkitError(f"`deseason` must be a season length >= 2 (or 0 for off), got {d!r}",
-                           "pass --deseason 24 for hourly data with a daily cycle, 7 for daily data, say")
+                           f"pass {opt('deseason', 24)} for hourly data with a daily cycle, 7 for daily data, say")
     hh = cfg.highway_hidden
     if not _whole(hh):
         raise LstmkitError(f"`highway_hidden` must be a whole number >= 0, got {hh!r}",
-                           "pass --highway-hidden 256, say, or 0 for the linear highway")
+                           f"pass {opt('highway_hidden', 256)}, say, or 0 for the linear highway")
     if hh and cfg.highway is not None and not cfg.highway:
-        raise LstmkitError("--highway-hidden needs --highway (the window the MLP reads)",
-                           f"add --highway {cfg.lookback}, say, or drop --highway-hidden")
+        raise LstmkitError(f"{opt('highway_hidden')} needs {opt('highway')} (the window the MLP reads)",
+                           f"add {opt('highway', cfg.lookback or 24)}, say, or drop {opt('highway_hidden')}")
     sg = cfg.segment
     if sg is not None and (not _whole(sg) or (sg and cfg.lookback is not None and cfg.lookback % sg)):
         raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
-                           "pass --segment 24 with --lookback 168 for hourly data, say, or 0 to read one step at a time")
+                           f"pass {opt('segment', 24)} with {opt('lookback', 168)} for hourly data, say, or 0 to read one "
+                           "step at a time")
     if sg and cfg.strategy == "recursive":
-        raise LstmkitError("--segment cannot be combined with the recursive strategy (it feeds the encoder one "
-                           "step at a time)", "use --strategy direct or seq2seq with --segment")
+        raise LstmkitError(f"{opt('segment')} cannot be combined with the recursive strategy (it feeds the encoder one "
+                           "step at a time)", f"use {opt('strategy', 'direct')} or seq2seq with {opt('segment')}")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import blank_rows
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import integer_dates, period_time
 from lstmkit.tasks.forecast.times import date_columns
@@ -36,13 +36,13 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
     DatetimeIndex) gets that index as its time column; so does a table whose date index bears
     the named time column's name (``df.set_index(time)``) or none, when it has no such column."""
     if cfg.format != "long" and is_tsf(data):
-        raise LstmkitError(f"--format {cfg.format} does not apply to {Path(data).name}: a .tsf file is read as the "
-                           "long table of its series", "drop --format")
+        raise LstmkitError(f"{opt('format', cfg.format)} does not apply to {Path(data).name}: a .tsf file is read as "
+                           "the long table of its series", f"drop {opt('format')}")
     if cfg.format == "m4":
         if not isinstance(data, (str, bytes)) and not hasattr(data, "__fspath__"):
             if isinstance(data, pd.DataFrame) and {"id", "t", "value"} <= set(map(str, data.columns)):
                 return data, "id", "t", list(cfg.target) or ["value"]
-            raise LstmkitError("--format m4 reads a file path", "pass the path of an M4 *-train.csv file")
+            raise LstmkitError(f"{opt('format', 'm4')} reads a file path", "pass the path of an M4 *-train.csv file")
         from lstmkit.tasks.forecast.m4 import read_m4_wide
         return read_m4_wide(data), "id", "t", list(cfg.target) or ["value"]
     if cfg.format not in ("long", "wide"):
@@ -52,7 +52,7 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
         time = str(df.index.name) if df.index.name is not None else "time"
         if time in map(str, df.columns):
             raise LstmkitError(f"the table's date index and a column are both named {time!r}",
-                               "pass --time COLUMN to say which one holds the time")
+                               f"pass {opt('time', 'COLUMN', written=True)} to say which one holds the time")
         df = df.rename_axis(time).reset_index()
     elif _time_in_index(df, time):              # df.set_index(time): what resample and index_col give
         df = df.rename_axis(time).reset_index()
@@ -146,21 +146,21 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
         return df, idc, time, [value]
     for name in (idc, value):
         if name in names:
-            raise LstmkitError(f"--format wide names its series column {idc!r} and its values {value!r}, "
+            raise LstmkitError(f"{opt('format', 'wide')} names its series column {idc!r} and its values {value!r}, "
                                f"and the table has a column {name!r} already", "rename that column")
     lookup = {str(c): c for c in df.columns}
     shared = [c for c in (*cfg.past_covariates, *cfg.features, *cfg.future_covariates) if c in lookup]
     keep = [lookup[c] for c in ([time] if time is not None else []) + shared]
     series = [c for c in df.columns if c not in keep]
     if not series:
-        raise LstmkitError("--format wide found no series columns besides the time and inputs",
+        raise LstmkitError(f"{opt('format', 'wide')} found no series columns besides the time and inputs",
                            "give a table with a time column and one column per series")
     for c in (*series, *(lookup[s] for s in shared)):     # checked on the file's rows, which name a bad cell
         if numbers_or_none(df[c]) is None:
             if c in series and not any_number(df[c]):
-                raise LstmkitError(f"--format wide reads every column besides the time as a series, and {c!r} "
+                raise LstmkitError(f"{opt('format', 'wide')} reads every column besides the time as a series, and {c!r} "
                                    f"holds text (e.g. {str(df[c].dropna().iloc[0])[:30]!r})",
-                                   "drop it from the table, or pass it as an input (--features) if it is one")
+                                   f"drop it from the table, or pass it as an input ({opt('features')}) if it is one")
             numeric_column(df[c], str(c))          # raises: the cell, its line (sheet row) in the file, the fix
     if time is None:
         df = df.assign(t=np.arange(len(df)))

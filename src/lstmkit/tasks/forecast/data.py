@@ -167,9 +167,9 @@ def one_role_each(id_col: str | None, time_col: str | None, values: dict[str, li
         if other is not None:
             raise LstmkitError(f"column {col!r} is the {role} column and {'the' if other == 'time' else 'a'} {other}"
                                f"{' column' if other == 'time' else ''}",
-                               f"give each its own column: --{role} names the column that "
+                               f"give each its own column: {opt(role)} names the column that "
                                f"{'tells the series apart' if role == 'id' else 'orders the rows'}, "
-                               f"--target the values to forecast, --features other inputs")
+                               f"{opt('target')} the values to forecast, {opt('features')} other inputs")
 
 
 def _preview(lookup: dict[str, Any], limit: int = 30) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.errors import opt
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
@@ -158,7 +159,7 @@ def baseline_remedies(est, panel) -> list[str]:
     cfg, m = est.config_, est.season_
     out, weak = [], None
     if not cfg.deseason and m > 1:
-        adjust = f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)"
+        adjust = f"seasonal adjustment: {opt('deseason', m)} (the network then learns what the season leaves)"
         chosen = (getattr(est, "auto_", None) or {}).get("deseason", {})
         if chosen.get("value") == 0 and str(chosen.get("why", "")).startswith("weak season"):
             weak = adjust.replace(")", f"; this series' season measured weak, {chosen['why'].split(': ', 1)[-1]}, so "
@@ -168,7 +169,7 @@ def baseline_remedies(est, panel) -> list[str]:
     values = panel.values[np.isfinite(panel.values)]
     log = None
     if not cfg.log and values.size and values.min() > 0:
-        log = "log targets: --log (a season or trend that grows with the level becomes additive)"
+        log = f"log targets: {opt('log', True)} (a season or trend that grows with the level becomes additive)"
     measured = (getattr(est, "auto_", None) or {}).get("log", {})
     if log and not (measured.get("value") is False and str(measured.get("why", "")).startswith("additive")):
         out.append(log)                    # the swing was not measured additive: likely, so early
@@ -176,13 +177,13 @@ def baseline_remedies(est, panel) -> list[str]:
     room = min(part_sizes(int(n), cfg)[0] - cfg.horizon for n in panel.lengths)    # the longest lookback that fits
     longer = min(2 * cfg.lookback, room)
     if longer > cfg.lookback:
-        out.append(f"a longer lookback: --lookback {longer} (now {cfg.lookback})")
+        out.append(f"a longer lookback: {opt('lookback', longer)} (now {cfg.lookback})")
     members = getattr(est.net_, "members", None)
     params = (f"{len(members)} seeds of {_parameters(members[0]):,} parameters each" if members is not None else
               f"{_parameters(est.net_):,} parameters")
     smaller = max(4, cfg.hidden_size // 2)
     if smaller < cfg.hidden_size:
-        out.append(f"more data per parameter: a smaller model, --hidden-size {smaller} (now {cfg.hidden_size}, "
+        out.append(f"more data per parameter: a smaller model, {opt('hidden_size', smaller)} (now {cfg.hidden_size}, "
                    f"{params})")
     if log:                                # measured additive: the last thing to try
         out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))

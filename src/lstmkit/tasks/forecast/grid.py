@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
            "check_one_step", "warn_missing_steps"]
@@ -98,8 +98,9 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) ->
         warnings.warn(f"{where} steps vary from {u.say(u.lo)} to {u.say(u.hi)} (median {u.say(u.typical)}; "
                       f"{u.differ} of {u.n} steps differ from it): the model treats rows "
                       f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — resample "
-                      f"to a regular grid (pandas: {grid}) and train with --fill interpolate, or pass --time none "
-                      "to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
+                      f"to a regular grid (pandas: {grid}) and train with {opt('fill', 'interpolate')}, or pass "
+                      f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
+                      stacklevel=3)
     return None, u.gaps
 
 
@@ -129,8 +130,9 @@ def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str
                 f"g.index[-1] + 1, {lo}))).reset_index()")
     warnings.warn(f"{where} steps unevenly in {share} ({'; '.join(named + more)}): the model treats rows as equal "
                   "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
-                  f"time — resample every series to a regular grid (pandas: {grid}) and train with --fill interpolate, "
-                  "or pass --time none to read the rows as equal steps knowingly", UserWarning, stacklevel=3)
+                  f"time — resample every series to a regular grid (pandas: {grid}) and train with "
+                  f"{opt('fill', 'interpolate')}, or pass {worded('--time none', 'time=None')} to read the rows as equal steps "
+                  "knowingly", UserWarning, stacklevel=3)
 
 
 _NAMED = 3          # series a table's uneven-step warning names; the rest are counted
@@ -346,10 +348,10 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     if zone is not None:           # a local clock's skipped hour, not a missing row
         head += (f" (local time skips that hour when clocks go forward, as in {zone}: times in UTC or with their "
                  f"UTC offset skip none, and so do local times read with the zone they were written in, "
-                 f"--time-zone {zone} (Python: time_zone={zone!r}), say)")
+                 f"{worded(f'--time-zone {zone} (Python: time_zone={zone!r})', opt('time_zone', zone))}, say)")
     if fill is not None:
         warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
     else:
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
-                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
+                      f"missing steps with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "
                       f"nothing happened)", UserWarning, stacklevel=3)

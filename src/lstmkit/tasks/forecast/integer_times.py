@@ -118,7 +118,7 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
     reader parses as it parses one column (the order of day and month included). An
     :class:`~lstmkit.errors.LstmkitError` names a column that is missing or holds other than whole
     years / periods 1..12 (1..4), or times of day."""
-    from lstmkit.errors import LstmkitError
+    from lstmkit.errors import LstmkitError, opt
     year_name, part_name = (s.strip() for s in spec.split(",", 1))
     per_year = PERIOD_PARTS.get(part_name.lower())
     cols = {str(c): c for c in df.columns}
@@ -134,7 +134,7 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
         if bad.any():
             raise LstmkitError(f"time column {name!r} holds {df[cols[name]][bad].tolist()[0]!r}, not a "
                                f"{'year' if name == year_name else part_name.lower()} ({lo}-{hi})",
-                               "fix that cell, or pass one date column as --time")
+                               f"fix that cell, or pass one date column as {opt('time')}")
     month = part if per_year == 12 else 3 * part - 2
     return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}).astype("int64"))
 
@@ -145,7 +145,7 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
     into one text; empty where either is empty, or blank (the time reader names such rows). Dates
     that carry a time of day of their own, the two columns named in the other order, a second column
     that holds other than times of day, and ``24:00`` are an :class:`~lstmkit.errors.LstmkitError`."""
-    from lstmkit.errors import LstmkitError
+    from lstmkit.errors import LstmkitError, opt, worded
     date_name, clock_name = (s.strip() for s in spec.split(",", 1))
     if pd.api.types.is_datetime64_any_dtype(day):
         timed = day.notna() & (day != day.dt.normalize())
@@ -156,10 +156,11 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
         if _clock_texts(day) and not _clock_texts(clock):
             raise LstmkitError(f"the two time columns are named in the wrong order: {date_name!r} holds times of day "
                                f"(e.g. {day[timed].iloc[0]!r}) and {clock_name!r} the dates",
-                               f"name the date column first: --time {clock_name},{date_name} "
-                               f"(time=[{clock_name!r}, {date_name!r}] in Python)")
+                               "name the date column first: "
+                               + worded(f"--time {clock_name},{date_name} (time=[{clock_name!r}, {date_name!r}] in "
+                                        "Python)", opt("time", [clock_name, date_name])))
         raise LstmkitError(f"time column {date_name!r} (of {spec!r}) holds times of day already "
-                           f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as --time {date_name}")
+                           f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as {opt('time', date_name)}")
     fractions = _day_fractions(clock)
     text = (clock.astype("string") if fractions is None else fractions).str.strip()
     text = text.mask(text == "")                                    # a blank cell is an empty one
@@ -172,7 +173,7 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
             example = clock[bad].iloc[0] if bad.any() else clock.dropna().iloc[0]
         raise LstmkitError(f"a two-column time is a date and a time-of-day column (or a year and a month or quarter "
                            f"column), and {clock_name!r} (of {spec!r}) holds {str(example)!r}, not a time of day such "
-                           f"as 13:05", "name them --time Date,Time (or year,month), or pass one date column")
+                           f"as 13:05", f"name them {opt('time', ['Date', 'Time'])} (or year,month), or pass one date column")
     late = text.str.fullmatch(r"24:00(:00(\.0+)?)?").fillna(False)
     if late.any():
         from lstmkit.data.textfile import row_place

@@ -140,12 +140,12 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if set(fut) & set(targets):
         raise LstmkitError(f"{sorted(set(fut) & set(targets))[0]!r} is a target and a future covariate: its future "
                            "values are what is forecast, so they cannot be inputs",
-                           "drop it from --future-covariates (its past is already an input)")
+                           f"drop it from {opt('future_covariates')} (its past is already an input)")
     one_role_each(id_col, time_col, {"target": targets, "feature": past, "future covariate": fut})
     both = set(past) & set(fut)
     if both:
         raise LstmkitError(f"column {sorted(both)[0]!r} is both a past and a future covariate",
-                           "list each covariate once: --past-covariates or --future-covariates")
+                           f"list each covariate once: {opt('past_covariates')} or {opt('future_covariates')}")
     calendar = parse_calendar(cfg.calendar)
 
     n = len(df)
@@ -156,8 +156,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     else:
         times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
-        raise LstmkitError("--calendar needs dates in the time column",
-                           "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
+        raise LstmkitError(f"{opt('calendar')} needs dates in the time column",
+                           f"pass {opt('time', 'COLUMN', written=True)} holding dates (e.g. 2024-01-31 12:00)")
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
     if time_col is None and id_col is None and cfg.format == "long":
         check_totals_row(df, num, targets)
@@ -185,7 +185,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"local time shows that hour twice when clocks go back (as in {zone})",
-                    f"name the zone they were written in, --time-zone {zone} (Python: time_zone={zone!r}), say: its "
+                    f"name the zone they were written in, "
+                    f"{worded(f'--time-zone {zone} (Python: time_zone={zone!r})', opt('time_zone', zone))}, say: its "
                     f"clock's repeated hour is read in file order; or write the times with their UTC offset "
                     f"({when}+01:00, say) or in UTC, which read once each")
             clock = _clock_column(df, time_col)
@@ -193,11 +194,12 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"it holds the dates, column {clock!r} the times of day",
-                    f"pass both as the time, --time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}]): "
+                    "pass both as the time, " + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
+                                                        opt("time", [time_col, clock])) + ": "
                     "they are read as one time stamp")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
-                "if the table holds several series, name the column that tells them apart with --id; else "
+                f"if the table holds several series, name the column that tells them apart with {opt('id')}; else "
                 "aggregate the duplicates first (e.g. groupby(time).mean())")
     for c in num:
         num[c] = num[c][order]
@@ -326,7 +328,7 @@ def _positive_targets(df: pd.DataFrame, lookup: dict, num: dict, targets: list[s
             series = f" (series {str(df[lookup[id_col]].iloc[pos])!r})" if id_col is not None else ""
             raise LstmkitError(f"column {c!r} holds {num[c][pos]:g} in {row_place(df[lookup[c]], pos)}{series}"
                                f"{'' if bad.sum() == 1 else f' and {int(bad.sum()) - 1} more values at or below 0'}: "
-                               "the run models log values (--log, given or chosen from the data), which need "
+                               f"the run models log values ({opt('log', True)}, given or chosen from the data), which need "
                                "targets above 0",
                                f"fix {'that cell' if bad.sum() == 1 else 'those cells'}, shift the series above zero, "
                                f"or train with {worded('--no-log', 'log=False')}")
@@ -358,8 +360,9 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
         j = int(np.flatnonzero(bad.any(0))[0])
         where = f"column {names[j]!r}" + ("" if wide else f" of series {sid!r}")
         raise LstmkitError(f"empty or non-finite cells in {where} ({int(bad[:, j].sum())} of {len(a)} rows)",
-                           "clean the data, or train with --fill ffill|interpolate|zero (its runs repair them "
-                           "at prediction too)")
+                           "clean the data, or train with " + worded("--fill ffill|interpolate|zero",
+                                                                     "fill='ffill' (or 'interpolate', 'zero')")
+                           + " (its runs repair them at prediction too)")
     df = pd.DataFrame(a)
     if df.isna().all().any():
         j = int(np.flatnonzero(df.isna().all().to_numpy())[0])

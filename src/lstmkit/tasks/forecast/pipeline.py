@@ -87,8 +87,8 @@ def _say_flat_training(panel: Panel, cfg) -> None:
     which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
     warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
-                  f"launch: from the launch on), or give the training part more of it with a smaller --val-frac "
-                  f"and --test-frac", UserWarning, stacklevel=4)
+                  f"launch: from the launch on), or give the training part more of it with a smaller {opt('val_frac')} "
+                  f"and {opt('test_frac')}", UserWarning, stacklevel=4)
 
 
 class PanelPipeline(AheadForecast):
@@ -227,7 +227,7 @@ class PanelPipeline(AheadForecast):
             if s is None:
                 s = int(np.searchsorted(panel.starts, row, side="right") - 1)
                 row -= int(panel.starts[s])
-            raise LstmkitError(f"--log needs positive targets, but series {panel.ids[s]!r} has "
+            raise LstmkitError(f"{opt('log', True)} needs positive targets, but series {panel.ids[s]!r} has "
                                f"{values[bad][0]:g} at its point {row + 1}",
                                f"a run with log targets ({worded('--log', 'log=True')}, given or chosen from the data) "
                                "takes positive series only: shift the series above zero, or train with "

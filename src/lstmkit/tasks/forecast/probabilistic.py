@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball"]
 
@@ -41,11 +41,13 @@ def check_quantiles(qs) -> list[float]:
         try:
             qs = [float(s) for s in qs.split(",") if s.strip()]
         except ValueError:
-            raise LstmkitError(f"quantiles must be numbers, got {qs!r}", "pass e.g. --quantiles 0.1,0.5,0.9") from None
+            raise LstmkitError(f"quantiles must be numbers, got {qs!r}",
+                               f"pass e.g. {opt('quantiles', [0.1, 0.5, 0.9])}") from None
     try:
         qs = [float(q) for q in qs]
     except (TypeError, ValueError):
-        raise LstmkitError(f"quantiles must be numbers, got {qs!r}", "pass e.g. --quantiles 0.1,0.5,0.9") from None
+        raise LstmkitError(f"quantiles must be numbers, got {qs!r}",
+                           f"pass e.g. {opt('quantiles', [0.1, 0.5, 0.9])}") from None
     bad = [q for q in qs if not 0.0 < q < 1.0]
     if bad:
         raise LstmkitError(f"quantiles must lie strictly between 0 and 1, got {bad[0]:g}",

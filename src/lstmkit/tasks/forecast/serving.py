@@ -301,7 +301,7 @@ def _joined_time(data: Any, pair: tuple[str, str] | None, spec: str) -> Any:
         sent.attrs.update(first_line=0, row_unit="item")         # a cell is named by its index in the lists
         t = period_time(sent, spec)
     except LstmkitError as e:       # the reader's fix names CLI flags (--time Date,Time): the JSON fields instead
-        hint = e.hint if e.hint and "--time" not in e.hint else f"send {fields}, or {joined}"
+        hint = e.hint if e.hint and "--time" not in e.hint and "time=" not in e.hint else f"send {fields}, or {joined}"
         raise refuse(e.message, hint) from None
     stamps = [v.isoformat() if isinstance(v, pd.Timestamp) else ("" if pd.isna(v) else str(v)) for v in t]
     return {**{k: v for k, v in data.items() if k not in pair}, "time": stamps}
@@ -375,9 +375,9 @@ _SERIAL_FIX = ('send "time" as spreadsheet serial days, as the run was trained o
 def _time_problem(message: str) -> str:
     """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
     field sent, not a table's time column, and the run's order of day and month, not its flag."""
-    message = re.sub(r"\(--dates excel(1904)?\)", "(the run reads spreadsheet serial days)", message)
+    message = re.sub(r"\((--dates |dates=')excel(1904)?'?\)", "(the run reads spreadsheet serial days)", message)
     return (message.replace("time column 'time' ", "the \"time\" field ")
-            .replace("the run's --dates", "the run's date order"))
+            .replace("the run's --dates", "the run's date order").replace("the run's dates=", "the run's date order"))
 
 
 def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:

@@ -48,7 +48,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.forecast.data import SUMMARY_WORDS
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, warn_missing_steps)
@@ -127,7 +127,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
                            "they would be read as today, and a series that passes midnight out of order",
-                           "write the date with each time (2024-01-31 13:00), or leave out --time to read "
+                           f"write the date with each time (2024-01-31 13:00), or leave out {opt('time')} to read "
                            "the rows in file order")
     if len(text) == 0:
         return pd.Series(pd.to_datetime(text), index=col.index)
@@ -305,8 +305,9 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     if times.attrs.get("offsets_change") and utc_from:
         warnings.warn(f"time column {name!r} writes UTC offsets that change ({', '.join(utc_from[:5])}: daylight "
                       "saving), which name no time zone, so forecast times and calendar features are in UTC; "
-                      "pass --time-zone with the zone they were written in (e.g. Europe/Berlin; time_zone= in "
-                      "Python) to have them on its local clock", UserWarning, stacklevel=3)
+                      + worded("pass --time-zone with the zone they were written in (e.g. Europe/Berlin; time_zone= in Python)",
+                               "pass time_zone= with the zone they were written in (e.g. 'Europe/Berlin')")
+                      + " to have them on its local clock", UserWarning, stacklevel=3)
     if times.attrs.get("dates"):
         info["dates"] = times.attrs["dates"]
     if zone:                              # forecasts are given in it (in_zone); the run remembers it
@@ -342,8 +343,8 @@ def check_date_system(dates: str | None, found: str | None) -> None:
                        else ("1900", "serial day 1 is 1900-01-01"))
         shift = "early" if found == "excel1904" else "late"
         raise LstmkitError(f"the workbook counts its serial days in the {system} date system ({day}), not the one "
-                           f"--dates {dates} reads: its dates would be 4 years and a day {shift}",
-                           f"pass --dates {found} (dates={found!r} in Python)")
+                           f"{opt('dates', dates)} reads: its dates would be 4 years and a day {shift}",
+                           worded(f"pass --dates {found} (dates={found!r} in Python)", f"pass {opt('dates', found)}"))
 
 
 def _serial_days(col: pd.Series, name: str, dates: str = "excel") -> pd.Series:
@@ -377,13 +378,13 @@ def _serial_days(col: pd.Series, name: str, dates: str = "excel") -> pd.Series:
     outside = ((days < 0) | (days >= last + 1)).to_numpy() | no_date
     if outside.any():
         k = int(outside.argmax())
-        fix = f"fix that cell, or leave out --dates {dates} if the column holds no serial dates"
+        fix = f"fix that cell, or leave out {opt('dates', dates)} if the column holds no serial dates"
         if days.iloc[k] < 0:
             why = f"serial days count from {'0 (1904-01-01)' if shift else '1 (1900-01-01)'}"
         elif day[k] == 0:
             why = "serial day 0 is no date (Excel shows 1900-01-00): a time of day alone"
-            fix = ("give each time its date (45292.5 is 2024-01-01 12:00; a date column beside it: --time date,time), "
-                   f"or leave out --dates {dates}")
+            fix = (f"give each time its date (45292.5 is 2024-01-01 12:00; a date column beside it: "
+                   f"{opt('time', ['date', 'time'])}), or leave out {opt('dates', dates)}")
         elif day[k] == _LEAP_BUG:
             why = "serial day 60 is 1900-02-29 in Excel, a day that never was (its 1900 leap-year bug)"
             fix = fix.replace("fix that cell", "fix that cell (59 is 1900-02-28, 61 is 1900-03-01)")
@@ -411,15 +412,17 @@ def _serial_text(col: pd.Series) -> pd.Series:
 
 def _dates_already(name: str, cell, dates: str) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds dates already (e.g. {str(cell)!r}), not spreadsheet serial "
-                        f"day numbers", f"leave out --dates {dates} (dates={dates!r} in Python) when training: dates "
+                        f"day numbers",
+                        f"leave out {worded(f'--dates {dates} (dates={dates!r} in Python)', opt('dates', dates))} "
+                        "when training: dates "
                         "read as they are; a run trained with it reads serial days in predict and evaluate too: give "
                         "them as its training data had them, or train a run on the dates")
 
 
 def _no_serial_day(col: pd.Series, name: str, k: int, dates: str) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds {str(col.iloc[k]).strip()!r} in {row_place(col, k)}, not a "
-                        f"spreadsheet serial day number (--dates {dates})",
-                        f"fix that cell, or leave out --dates {dates} if the column holds no serial dates")
+                        f"spreadsheet serial day number ({opt('dates', dates)})",
+                        f"fix that cell, or leave out {opt('dates', dates)} if the column holds no serial dates")
 
 
 def _serial_hint(col: pd.Series, what: str, at: float | None = None) -> str:
@@ -434,10 +437,13 @@ def _serial_hint(col: pd.Series, what: str, at: float | None = None) -> str:
     at = lo if at is None else at
     when = pd.Timestamp(_serial_days(pd.Series([at], dtype=np.float64), "", system).iloc[0])
     python = f"dates={system!r} in Python"
+    other = ""
     if col.attrs.get("date1904") is None:      # a CSV's numbers: either system's
         python += "; --dates excel1904 if the sheet uses the 1904 date system"
+        other = f"; {opt('dates', 'excel1904')} if the sheet uses the 1904 date system"
     shown = f"{when:%Y-%m-%d %H:%M}" if at % 1 else f"{when:%Y-%m-%d}"
-    return f"if they are a spreadsheet's serial {what} ({at:.12g} is {shown}), pass --dates {system} ({python})"
+    return (f"if they are a spreadsheet's serial {what} ({at:.12g} is {shown}), pass "
+            + worded(f"--dates {system} ({python})", opt("dates", system) + other))
 
 
 def _fractions(col: pd.Series, name: str) -> LstmkitError:
@@ -448,16 +454,16 @@ def _fractions(col: pd.Series, name: str) -> LstmkitError:
     hint = _serial_hint(col, "dates and times", at=cell)
     if hint:
         return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                            f"{hint}; else write dates such as 2024-01-31, or leave out --time")
+                            f"{hint}; else write dates such as 2024-01-31, or leave out {opt('time')}")
     step = _one_step(col)
     if step is None:
         return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                            "write dates such as 2024-01-31, or leave out --time")
+                            f"write dates such as 2024-01-31, or leave out {opt('time')}")
     lo = float(col.min())
     shifted = f"(df[{name!r}] - {lo:.12g})" if lo else f"df[{name!r}]"
     return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates: elapsed time in steps of "
                         f"{step:.12g}?", f"number the steps with whole numbers, which read as time steps (pandas: "
-                        f"df[{name!r}] = ({shifted} / {step:.12g}).round().astype(int)), or leave out --time to read "
+                        f"df[{name!r}] = ({shifted} / {step:.12g}).round().astype(int)), or leave out {opt('time')} to read "
                         "the rows in file order")
 
 
@@ -542,7 +548,7 @@ _YEARS = (1678, 2261)                  # whole years within datetime64[ns] (1677
 def _beyond(name: str, cell) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds a date outside the years lstmkit computes in ({_YEARS[0]} to "
                         f"{_YEARS[1]}): the first is {str(cell)!r}", "drop the time column from the table, and "
-                        "--time, to read its rows in file order, one step each (a regular series, e.g. annual from "
+                        f"{opt('time')}, to read its rows in file order, one step each (a regular series, e.g. annual from "
                         "1500, forecasts the same), or shift the dates into that range")
 
 
@@ -581,7 +587,7 @@ def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str
     why = "both have regular steps" if regular else "neither has regular steps"
     raise LstmkitError(f"time column {name!r} is ambiguous: {text[k]!r} reads as {a:%d %B %Y} (month first) "
                        f"or {b:%d %B %Y} (day first), every date fits both orders and {why}",
-                       f"{_ISO_HINT}, or pass --dates day-first (or month-first)")
+                       f"{_ISO_HINT}, or pass {opt('dates', 'day-first')} (or month-first)")
 
 
 def _regular(times: pd.Series) -> bool:
@@ -605,8 +611,8 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None)
     against = {"day-first": month_first, "month-first": day_first}.get(dates)
     if against is not None and against.any():
         other = "month-first" if dates == "day-first" else "day-first"
-        return LstmkitError(f"time column {name!r} does not read {dates} (the run's --dates): found "
-                            f"{text[int(against.argmax())]!r}", f"{_ISO_HINT}, or pass --dates {other}")
+        return LstmkitError(f"time column {name!r} does not read {dates} (the run's {opt('dates')}): found "
+                            f"{text[int(against.argmax())]!r}", f"{_ISO_HINT}, or pass {opt('dates', other)}")
     if day_first.any() and month_first.any():
         a, b = text[int(day_first.argmax())], text[int(month_first.argmax())]
         return LstmkitError(f"time column {name!r} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
@@ -687,4 +693,4 @@ def _integer_time(col: pd.Series, name: str) -> pd.Series:
     hint = _serial_hint(col, "dates")
     raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]}), not dates",
                        "write dates such as 2024-01-31, 20240131 (yyyymmdd) or Unix times (seconds since "
-                       f"1970), or leave out --time{'; ' + hint if hint else ''}")
+                       f"1970), or leave out {opt('time')}{'; ' + hint if hint else ''}")

@@ -48,7 +48,7 @@ import pandas as pd
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import check_text, file_ext, text_lines
 from lstmkit.data.tagged import header_tags
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.tsf_times import frequency_step, point_times
@@ -246,7 +246,7 @@ def _checked(values: np.ndarray, text: str, where: str, head: dict[str, Any]) ->
         j = next(j for j, c in enumerate(text.split(",")) if c.strip() == "?")
         raise LstmkitError(f"{where}: value {j + 1} is '?' (missing), but the header says @missing false "
                            f"(line {head['missing'][1]})", "write '@missing true' if the file has missing values "
-                           "(training then needs --fill for gaps inside a series), or supply the value")
+                           f"(training then needs {opt('fill')} for gaps inside a series), or supply the value")
     if gaps == len(values):
         raise LstmkitError(f"{where}: every value of the series is '?'", "drop the line or supply its values")
     big = np.flatnonzero(np.abs(values) > _F32_MAX)
@@ -368,8 +368,8 @@ def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
         return None
     name = Path(info["file"]).name
     if cfg.format != "long":
-        raise LstmkitError(f"--format {cfg.format} does not apply to {name}: a .tsf file is read as the long table "
-                           "of its series", "drop --format")
+        raise LstmkitError(f"{opt('format', cfg.format)} does not apply to {name}: a .tsf file is read as the long "
+                           "table of its series", f"drop {opt('format')}")
     found: dict[str, dict[str, Any]] = {}
     if cfg.id is None and info["id"] is not None:
         cfg.id = info["id"]
@@ -383,13 +383,14 @@ def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
     if cfg.horizon is None and info["horizon"] is not None:
         cfg.horizon, line = info["horizon"]
         found["horizon"] = {"value": cfg.horizon, "why": f"the .tsf file's @horizon (line {line})"}
-        warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass --horizon (horizon=) to "
+        warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass "
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to "
                       "forecast another number of steps", UserWarning, stacklevel=4)
     elif info["horizon"] is not None and cfg.horizon != info["horizon"][0]:
         value, line = info["horizon"]
         warnings.warn(f"horizon {cfg.horizon} differs from {name}'s @horizon {value} (line {line}), the horizon the "
-                      f"archive's benchmarks score at: scores will not compare with theirs; drop --horizon "
-                      f"(horizon=) to forecast {value} steps", UserWarning, stacklevel=4)
+                      f"archive's benchmarks score at: scores will not compare with theirs; drop "
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast {value} steps", UserWarning, stacklevel=4)
     if cfg.season is None and cfg.time is None and info["season"] > 1:
         cfg.season = info["season"]
         found["season"] = {"value": cfg.season, "why": f"the .tsf file's @frequency {info['frequency'][0]} "

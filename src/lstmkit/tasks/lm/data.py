@@ -50,7 +50,7 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
                                 make_tokenizer, tokenizer_from_dict)
-from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt
+from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -181,10 +181,15 @@ def _file_lines(path: Path, encoding: str, text_column: str | None) -> tuple[lis
         col = table_column(table, text_column or "text", "text", f" in {path}", "text_column")
         return [" ".join(s.split()) for s in column_strings(col)], table, False
     if text_column is not None:
-        raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
+        raise LstmkitError(f"{_column_option(text_column)} needs a table, but {path} is plain text",
                            f"drop {opt('text_column')}, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
     lines, labelled = _plain_lines(path, encoding)
     return lines, texts_table(lines) if labelled else None, not labelled    # a fastText file's texts as rows
+
+
+def _column_option(text_column: str) -> str:
+    """``text_column`` as the caller gave it: ``--text-column 'body'``, ``text_column='body'``."""
+    return worded(f"--text-column {text_column!r}", opt("text_column", text_column))
 
 
 def _option(what: str) -> str:
@@ -198,7 +203,7 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
     order of their paths: :func:`~lstmkit.data.decoding.folder_text_files`), and the table a resume
     compares (:func:`~lstmkit.data.table_changes.folder_table`: a row a file)."""
     if text_column is not None:
-        raise LstmkitError(f"--text-column {text_column!r} needs a table, but {folder} is a folder of text files",
+        raise LstmkitError(f"{_column_option(text_column)} needs a table, but {folder} is a folder of text files",
                            f"drop {opt('text_column')}, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
     if what == "--data":
         _check_one_part(folder)

@@ -45,10 +45,10 @@ from torch import nn
 
 from lstmkit.data.batching import pad_batch
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_corpus
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.graph import time_major_net
@@ -110,7 +110,7 @@ class LMAdapter(EstimatorAdapter):
         refusal = self.state_refusal()
         if refusal:
             raise LstmkitError(f"this language model has no step graph: {refusal}",
-                               "train it with --model lstm or --model gru to export or stream it")
+                               f"train it with {opt('model', 'lstm')} or {opt('model', 'gru')} to export or stream it")
         return StatefulNet(self.net, self.state_names).eval()
 
     def export_net(self) -> nn.Module | None:
@@ -152,7 +152,7 @@ class LMAdapter(EstimatorAdapter):
         id_lines = [ids for ids in (self.tokenizer.encode(ln) for ln in lines) if ids]
         if not id_lines:
             raise LstmkitError("the validation text holds no token the tokenizer keeps",
-                               "pass --data with text in the model's language")
+                               f"pass {opt('data')} with text in the model's language")
         # A line of thousands of tokens (a one-line corpus's held-out end) is read in pieces, each
         # from a fresh state (the graph takes none): scored whole it would not fit. fp32 and int8
         # read the same pieces, so their perplexities compare.
@@ -184,7 +184,7 @@ class LMAdapter(EstimatorAdapter):
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: perplexity within +1 %)."""
         if not before or not after:
-            return "no validation text to check the perplexity (pass --data with text)"
+            return f"no validation text to check the perplexity (pass {opt('data')} with text)"
         rise = after["perplexity"] / before["perplexity"] - 1.0
         if not rise <= PERPLEXITY_LIMIT + 1e-12:
             return (f"perplexity rose {100 * rise:.2f} % ({before['perplexity']:.4f} -> {after['perplexity']:.4f}; "
@@ -222,7 +222,7 @@ class LMAdapter(EstimatorAdapter):
         when a graph of these weights is there, else torch. Both answer the same, cached alike."""
         if self.tokenizer.level not in ("char", "word"):
             raise LstmkitError(f"a {self.tokenizer.level}-level model has no streaming scorer for decoders",
-                               "train the language model with --level char or --level word")
+                               f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
         if self._engine(engine) == "torch":
             return LMScorer(self.est.net_, self.tokenizer)
         runner = load_runner(self.run)
@@ -232,8 +232,7 @@ class LMAdapter(EstimatorAdapter):
         run = run if run is not None else self.run
         chosen = resolve_engine(run, engine, self.preferred_engine)
         if chosen == "onnx" and run is None:
-            raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
-                               "save the model, then run 'lstmkit export onnx --run RUN'")
+            raise no_saved_graph()
         return chosen
 
     # -- streaming --------------------------------------------------------------------------

@@ -126,8 +126,9 @@ class LanguageModel(RunEstimator):
             full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
             if held is not None:
                 train = full
-                warn_shared_lines(train.lines, held.lines, "validation", ", and early stopping trusts it; pass --val "
-                                  "with text kept out of training (or leave --val out to hold out a share of the lines)")
+                warn_shared_lines(train.lines, held.lines, "validation",
+                                  f", and early stopping trusts it; pass {opt('val')} with text kept out of training "
+                                  f"(or leave {opt('val')} out to hold out a share of the lines)")
             else:
                 train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
@@ -407,8 +408,10 @@ def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
     """One warning when most training tokens fell below ``min_freq`` (a small corpus at word level,
     a column of numbers): the model would learn to predict ``<unk>`` and its perplexity flatter it."""
     if rate > _UNK_WARN:
-        fix = "lower --min-freq (1 keeps every token)" + (", or train with --level char" if cfg.level != "char" else "")
-        warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than --min-freq {cfg.resolved_min_freq()}): "
+        fix = f"lower {opt('min_freq')} (1 keeps every token)" + (f", or train with {opt('level', 'char')}"
+                                                                  if cfg.level != "char" else "")
+        warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than "
+                      f"{opt('min_freq', cfg.resolved_min_freq())}): "
                       f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
                       UserWarning, stacklevel=3)
 

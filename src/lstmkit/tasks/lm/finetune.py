@@ -25,7 +25,7 @@ from torch import nn
 
 from lstmkit.data.vocab import extend_tokenizer
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import read_meta
 from lstmkit.tasks.lm.data import LMTokenizer
 
@@ -42,11 +42,11 @@ def start_settings(run: str | Path) -> dict[str, Any]:
     folder, another task's run or a BPE model (its merges cannot take new words) is one error."""
     meta = read_meta(run)
     if meta.get("task") != "lm":
-        raise LstmkitError(f"--init-from {run} is a '{meta.get('task')}' run, not a language model",
-                           "pass a run folder from 'lstmkit lm train'")
+        raise LstmkitError(f"{opt('init_from', str(run))} is a '{meta.get('task')}' run, not a language model",
+                           worded("pass a run folder from 'lstmkit lm train'", "pass the run folder of a LanguageModel"))
     cfg = meta.get("config") or {}
     if cfg.get("level") == "bpe":
-        raise LstmkitError(f"--init-from {run} is a BPE language model; fine-tuning starts from word or char "
+        raise LstmkitError(f"{opt('init_from', str(run))} is a BPE language model; fine-tuning starts from word or char "
                            "level only", f"train the general language model with {opt('level', 'word')}")
     return {k: cfg[k] for k in ARCHITECTURE if k in cfg}
 
@@ -55,8 +55,8 @@ def check_start(run: str | Path, want: dict[str, Any], given: dict[str, Any]) ->
     """An error naming the first setting in ``given`` that differs from the start run's (``want``)."""
     for key, value in want.items():
         if key in given and given[key] != value:
-            flag = "--" + key.replace("_", "-")
-            raise LstmkitError(f"{flag} {given[key]} does not fit --init-from {run}: it has {key.replace('_', ' ')} "
+            raise LstmkitError(f"{opt(key, given[key])} does not fit {opt('init_from', str(run))}: it has "
+                               f"{key.replace('_', ' ')} "
                                f"{value}", f"drop {opt(key)} (a fine-tuned model keeps the architecture it starts from)")
 
 

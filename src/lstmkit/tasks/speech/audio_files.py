@@ -29,7 +29,7 @@ import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS
 from lstmkit.data.textfile import file_ext
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.ogg import ogg_cut
@@ -302,7 +302,8 @@ def _unreadable(source: Path | bytes, path: str, e: Exception, opened: bool) -> 
         kind = "unreadable or corrupt" if source.suffix.lower() in AUDIO_SUFFIXES else "not a WAV file"
     table = not isinstance(source, bytes) and file_ext(source) in (".csv", ".tsv", *SHEETS, *PARQUET)
     return LstmkitError(f"{path} is {kind} ({reason})",
-                        "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
+                        worded("a manifest is --data of 'speech evaluate' or 'speech train', not audio",
+                               "a manifest is the data of fit or evaluate, not audio") if table else
                         "pass WAV (PCM or float), FLAC, OGG/Opus, MP3 or AIFF files, or convert it "
                         "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError, opt
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, pattern_option
 
 __all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA", "MLS_TRANSCRIPTS"]
 
@@ -62,8 +62,8 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
     else:
         return None
     if pattern:
-        raise LstmkitError(f"{data} is a {kind} folder: its transcripts are the texts, and --label-from-name "
-                           f"{pattern!r} reads texts from file names", drop_pattern())
+        raise LstmkitError(f"{data} is a {kind} folder: its transcripts are the texts, and "
+                           f"{pattern_option(pattern)} reads texts from file names", drop_pattern())
     return read()
 
 

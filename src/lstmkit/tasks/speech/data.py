@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, worded
+from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample, MemoryClip)
@@ -122,7 +122,7 @@ def check_pattern_applies(pattern: str | None, *data: Any) -> None:
     manifest's (or pairs') texts are the transcripts, and the pattern was ignored without a word."""
     if pattern and not any(isinstance(d, (str, os.PathLike)) and Path(d).is_dir() for d in data):
         shown = next((str(d) for d in data if isinstance(d, (str, os.PathLike))), "the data given")
-        raise LstmkitError(f"--label-from-name applies to a folder of recordings; {shown} is not one, and its "
+        raise LstmkitError(f"{opt('label_from_name')} applies to a folder of recordings; {shown} is not one, and its "
                            "transcripts are the ones it lists", drop_pattern())
 
 
@@ -174,7 +174,8 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
     if unseen:
         warnings.warn(f"{len(unseen)} label(s) of the validation part have no training recording "
                       f"({', '.join(map(repr, unseen[:5]))}): the model cannot learn them and scores 0 on them; "
-                      "give each label several recordings (or pass --val with labels of the training data)",
+                      f"give each label several recordings (or pass {worded('--val', 'val_data=')} with labels of the training "
+                      "data)",
                       UserWarning, stacklevel=3)
 
 
@@ -219,7 +220,8 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
     if shared:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
-                      "them; pass --val with recordings kept out of training", UserWarning, stacklevel=3)
+                      f"them; pass {worded('--val', 'val_data=')} with recordings kept out of training", UserWarning,
+                      stacklevel=3)
 
 
 def warn_tested_on_training(train: Utterances, test: Utterances) -> None:

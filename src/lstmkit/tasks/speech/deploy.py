@@ -39,7 +39,7 @@ from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx_engine import ONNX_FILE
 from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech import serving
 from lstmkit.tasks.speech.audio import AUDIO_TYPES, UPLOAD_NAME, upload_type
@@ -301,7 +301,7 @@ class SpeechAdapter(EstimatorAdapter):
         """Why an int8 model may not become the engine (None: WER rose at most 0.5 points, or
         accuracy fell at most 0.5 points)."""
         if not before or not after:
-            return "no recordings with transcripts to check the quality (pass --data MANIFEST.csv)"
+            return f"no recordings with transcripts to check the quality (pass {opt('data', 'MANIFEST.csv', written=True)})"
         name, key, sign, limit = (("WER", "wer", 1, WER_LIMIT) if "wer" in before
                                   else ("accuracy", "accuracy", -1, ACCURACY_LIMIT))
         worse = sign * (after[key] - before[key])                    # points lost, as a share
@@ -325,10 +325,10 @@ class SpeechAdapter(EstimatorAdapter):
             return "a seq2seq model attends over the whole utterance before it writes"
         if not recurrent_state_names(self.est.net_):
             return (f"its encoder ({c.model}) reads the utterance in both directions or carries no LSTM/GRU state; "
-                    "streaming needs --model lstm or gru")
+                    f"streaming needs {opt('model', 'lstm')} or gru")
         if c.normalize in ("voiced", "utterance"):
-            return (f"its features are normalised over each whole utterance (--normalize {c.normalize}); "
-                    "streaming needs --normalize global or none")
+            return (f"its features are normalised over each whole utterance ({opt('normalize', c.normalize)}); "
+                    f"streaming needs {opt('normalize', 'global')} or none")
         return None
 
     def open_stream(self, engine: str = "auto", run: str | Path | None = None, max_streams: int | None = None):

@@ -508,10 +508,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         a beam or a language model this mode cannot use is refused, as 'train' refuses them."""
         mode = self.config_.mode
         if beam is not None and mode == "classify":       # silently ignored before: one label needs no beam
-            raise LstmkitError("--beam applies to a ctc or seq2seq run, not to this classify run",
+            raise LstmkitError(f"{opt('beam')} applies to a ctc or seq2seq run, not to this classify run",
                                worded("drop --beam", "leave beam out"))
         if lm not in (None, False) and mode != "ctc":     # silently decoded without it before
-            raise LstmkitError(f"--lm fuses a language model into a ctc run, not into this {mode} run",
+            raise LstmkitError(f"{opt('lm')} fuses a language model into a ctc run, not into this {mode} run",
                                worded("drop --lm", "leave lm out"))
         if mode != "ctc" or lm is False:
             return None
@@ -696,5 +696,5 @@ def _validate(cfg: SpeechConfig, *data) -> None:
         raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})",
                            f"lower {opt('n_mfcc')} or raise {opt('n_mels')}")
     if cfg.lm is not None and cfg.mode != "ctc":
-        raise LstmkitError(f"--lm works with --mode ctc, not {cfg.mode}",
+        raise LstmkitError(f"{opt('lm')} works with {opt('mode', 'ctc')}, not {cfg.mode}",
                            worded("drop --lm", "leave lm out") + f" or use {opt('mode', 'ctc')}")

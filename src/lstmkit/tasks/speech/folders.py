@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError, opt
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, name_pattern
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, name_pattern, pattern_option
 
 __all__ = ["read_folder", "folder_recordings", "LIST_FILES"]
 
@@ -118,7 +118,7 @@ def _check_one_layout(layout: _Layout) -> None:
         raise LstmkitError(f"{layout.root} holds audio files both itself ({_shown([p.name for p in layout.files], 2)}: "
                            f"{len(layout.files)}) and in class folders ({_shown([f'{d}/' for d in layout.classes])}: "
                            f"{n}): labels come either from the folders' names or from file names "
-                           "(--label-from-name), not both",
+                           f"({opt('label_from_name')}), not both",
                            f"move the {len(layout.files)} file(s) at the top into their class folders, or list the "
                            f"recordings in a manifest CSV (path,text) and pass it as {opt('data')}")
 
@@ -151,14 +151,14 @@ def read_folder(folder: str | Path, pattern: str | None = None, as_trained: str 
     if layout.classes:
         if pattern:
             raise LstmkitError(f"{folder}'s recordings are in class folders ({_shown([f'{d}/' for d in layout.classes])}): "
-                               f"each one's label is its folder's name, and --label-from-name {pattern!r} reads "
+                               f"each one's label is its folder's name, and {pattern_option(pattern)} reads "
                                "labels from file names", drop_pattern())
         return _class_utterances(layout)
     if not layout.files:
         raise _no_audio(layout)
     pattern = pattern or as_trained
     if not pattern:
-        raise LstmkitError(f"{folder} is a folder of audio files but no --label-from-name pattern was given",
+        raise LstmkitError(f"{folder} is a folder of audio files but no {opt('label_from_name')} pattern was given",
                            f"pass e.g. {opt('label_from_name', _EXAMPLE, written=True)}, put each label's recordings in "
                            "a folder of that name, or pass a manifest CSV (path,text)")
     rx = name_pattern(pattern)
@@ -166,7 +166,7 @@ def read_folder(folder: str | Path, pattern: str | None = None, as_trained: str 
     for f in layout.files:
         m = rx.match(f.stem)
         if m is None:
-            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
+            raise LstmkitError(f"file name {f.name} does not match {pattern_option(pattern)}",
                                "rename the file or fix the pattern")
         paths.append(str(f))
         texts.append(m.group("label"))

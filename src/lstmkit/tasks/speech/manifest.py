@@ -28,7 +28,7 @@ from lstmkit.data.textfile import file_ext, header_separator, separator_line, un
 from lstmkit.errors import BadValue, LstmkitError, opt, worded
 
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern",
-           "drop_pattern"]
+           "drop_pattern", "pattern_option"]
 
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
 # what libsndfile (soundfile) reads that corpora ship: AIFF (Apple), CAF, W64, RF64, AU (Sun), NIST SPHERE (LDC)
@@ -258,20 +258,26 @@ def drop_pattern() -> str:
     return worded("drop --label-from-name (label_from_name=None)", "pass label_from_name=None")
 
 
+def pattern_option(pattern: str) -> str:
+    """A ``label_from_name`` pattern as the caller gave it: ``--label-from-name '{label}_{take}'``
+    on the command line, ``label_from_name='{label}_{take}'`` in Python."""
+    return worded(f"--label-from-name {pattern!r}", opt("label_from_name", pattern))
+
+
 def name_pattern(pattern: str) -> re.Pattern:
     """``'{label}_{speaker}_{take}'`` -> a regex over file stems with one named group per field."""
     parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
     names = [p[1:-1] for p in parts if p.startswith("{")]
     if "label" not in names:
-        raise LstmkitError(f"--label-from-name {pattern!r} has no {{label}} field",
+        raise LstmkitError(f"{pattern_option(pattern)} has no {{label}} field",
                            "use e.g. '{label}_{speaker}_{take}'")
     if len(set(names)) != len(names):
-        raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
+        raise LstmkitError(f"{pattern_option(pattern)} repeats a field", "name each field once")
     if re.search(r"\}\{", pattern):         # '{label}{take}' read 'yes01' as label 'y', take 'es01'
-        raise LstmkitError(f"--label-from-name {pattern!r} puts two fields side by side: where one ends is anyone's guess",
+        raise LstmkitError(f"{pattern_option(pattern)} puts two fields side by side: where one ends is anyone's guess",
                            "put the separator of the file names between them, e.g. '{label}_{take}'")
     if Path(pattern).suffix.lower() in AUDIO_SUFFIXES:      # matched against stems: no name would match
-        raise LstmkitError(f"--label-from-name {pattern!r} ends in {Path(pattern).suffix!r}, but it is matched "
+        raise LstmkitError(f"{pattern_option(pattern)} ends in {Path(pattern).suffix!r}, but it is matched "
                            "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
     rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(rx + r"\Z")

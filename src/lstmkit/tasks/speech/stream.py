@@ -40,7 +40,7 @@ import torch
 
 from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.adapter import BadRequest, shown
-from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import read_state_file, unknown_field
 from lstmkit.deploy.streaming import stream_id
@@ -111,8 +111,7 @@ class SpeechStream:
         self._field, self._stride = adapter.min_frames, 2 ** subsample
         if self.engine == "onnx":
             if run is None:
-                raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
-                                   "save the model, then run 'lstmkit export onnx --run RUN'")
+                raise no_saved_graph()
             self._runner = load_runner(run)
         else:
             self._graph = adapter.net

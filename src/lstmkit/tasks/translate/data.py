@@ -297,7 +297,7 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
         return [f[1] for f in fields], [f[3] for f in fields]
     warnings.warn(f"{path} has no src/tgt header: read as pairs without a header, the first field of each "
                   f"line the source and the second the target" + (f" ({extra} more field(s) left out)" if extra else "")
-                  + "; name the columns of a header line with --src and --tgt", UserWarning, stacklevel=2)
+                  + f"; name the columns of a header line with {opt('src')} and {opt('tgt')}", UserWarning, stacklevel=2)
     return [f[0] for f in fields], [f[1] for f in fields]
 
 

@@ -23,7 +23,7 @@ from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import EOS_ID, Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown, cut_short,
@@ -127,7 +127,7 @@ class TranslateAdapter(EstimatorAdapter):
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: BLEU holds within 0.3)."""
         if not before or not after:
-            return "no validation or test pairs to check BLEU (pass --data with a table of source and target)"
+            return f"no validation or test pairs to check BLEU (pass {opt('data')} with a table of source and target)"
         drop = before["bleu"] - after["bleu"]
         if drop > BLEU_LIMIT + 1e-9:
             return f"BLEU fell {drop:.2f} ({before['bleu']:.2f} -> {after['bleu']:.2f}; limit {BLEU_LIMIT})"

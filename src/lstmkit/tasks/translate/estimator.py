@@ -133,9 +133,10 @@ class Translator(RunEstimator):
                 tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
                 train, val = full.subset(tr_idx), full.subset(va_idx)
                 if len(va_idx) > len(tr_idx):
-                    warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(va_idx)} of {len(full)} pairs for "
+                    warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(va_idx)} of "
+                                  f"{len(full)} pairs for "
                                   f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
-                                  "pass --val-frac 0.05 to 0.1", UserWarning, stacklevel=2)
+                                  f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=2)
 
             self.config_ = cfg
             if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
@@ -262,7 +263,7 @@ class Translator(RunEstimator):
         with public_call():
             self._check_fitted()
             if self.net_.attn is None:
-                raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
+                raise LstmkitError(f"this model was trained with {opt('attention', 'none')}", "it has no attention to show")
             out, hyp = self._hypothesis(sentence, beam)
             return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
 
@@ -378,7 +379,7 @@ class Translator(RunEstimator):
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
                                f"pass {opt('beam', 5)}, say (1 = greedy)")
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
-            raise LstmkitError(f"the length penalty (--alpha) must be a number >= 0, got {alpha!r}",
+            raise LstmkitError(f"the length penalty ({opt('alpha')}) must be a number >= 0, got {alpha!r}",
                                f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
         net = (self.net_ if net is None else net).eval()
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
@@ -474,9 +475,9 @@ def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | Non
         return None
     which = f" ({_shown([names[k] for k in cut])})" if names is not None else ""
     return (f"{len(cut)} translation(s){which} reached the longest output this model writes ({steps} tokens: "
-            "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
+            f"{opt('max_len_ratio')} times its longest training target, plus 2) without ending and were cut "
             "there; the model may not have learned to end a sentence (train it longer), or raise "
-            "--max-len-ratio for longer outputs")
+            f"{opt('max_len_ratio')} for longer outputs")
 
 
 def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int,
