@@ -41,3 +41,23 @@ def test_a_block_that_does_not_wait_runs_while_another_thread_holds_the_generato
     t.join()
     assert in_time == [True]
     assert torch.equal(torch.get_rng_state(), caller)
+
+
+def test_the_same_seeded_fit_in_two_fresh_processes_writes_the_same_bytes(tmp_path):
+    """README, 'Same seed, same numbers': nothing a run computes follows string hashing (sets of words,
+    labels or characters) or the process, so two processes under other PYTHONHASHSEED train the same bits."""
+    import os
+    import subprocess
+    import sys
+    rows = [f"{w} {v} film,{lab}" for k in range(40) for w, v, lab in
+            [(("good", "fine", "great")[k % 3], ("a", "the")[k % 2], "pos"), (("bad", "dull", "poor")[k % 3], "a", "neg")]]
+    (tmp_path / "t.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
+    code = ("import sys; from lstmkit import TextClassifier; TextClassifier(max_epochs=2, embed_dim=8, hidden_size=8, "
+            "seed=3, progress='off', tensorboard=False, doctor=False).fit(sys.argv[1], run_dir=sys.argv[2])")
+    got = []
+    for hashing in ("1", "2"):
+        run = tmp_path / f"run{hashing}"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.csv"), str(run)], check=True, timeout=300,
+                       env={**os.environ, "PYTHONHASHSEED": hashing, "OMP_NUM_THREADS": "1"})
+        got.append((run / "model.safetensors").read_bytes())
+    assert got[0] == got[1]

@@ -118,6 +118,45 @@ def test_a_crash_while_writing_leaves_the_previous_checkpoint_whole(tmp_path, mo
     ck.parse_checkpoint(before, folder / "last.safetensors")
 
 
+class _Threads:
+    """torch on ``n`` threads inside the block (the process's setting: given back after)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.before)
+
+
+def test_a_resume_on_another_thread_count_warns_once_naming_the_count_that_gives_the_same_bits(tmp_path, recwarn):
+    # torch's sums split over 2 threads round otherwise than over 1: such a resume went on silently,
+    # where the run was promised to continue bit-identically
+    with _Threads(1), pytest.raises(TrainingInterrupted):
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(9)]).fit(_model(), _batches())
+    assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["trained_on"] == \
+        {"device": "cpu", "threads": 1, "processes": 1}
+    with _Threads(2), pytest.warns(UserWarning) as said, pytest.raises(TrainingInterrupted):
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(17)]).fit(_model(), _batches(), resume=True)
+    [line] = [str(w.message) for w in said if "bit for bit" in str(w.message)]
+    assert line == (f"{tmp_path} trained so far with threads 1 (here 2): the resumed run matches a run never "
+                    "interrupted only to float rounding, not bit for bit — resume on 1 torch thread "
+                    "(OMP_NUM_THREADS=1, or torch.set_num_threads(1) in Python) for the same bits")
+    recwarn.clear()
+    with _Threads(1):                    # the run's first part is what its next resume is compared with
+        Trainer(_cfg(), run_dir=tmp_path).fit(_model(), _batches(), resume=True)
+    assert not [w for w in recwarn if "bit for bit" in str(w.message)]
+    with _Threads(1), pytest.raises(TrainingInterrupted):      # the same count: nothing to say
+        Trainer(_cfg(), run_dir=tmp_path / "b", callbacks=[_KillAt(9)]).fit(_model(), _batches())
+    recwarn.clear()
+    with _Threads(1):
+        res = Trainer(_cfg(), run_dir=tmp_path / "b").fit(_model(), _batches(), resume=True)
+    assert not [w for w in recwarn if "bit for bit" in str(w.message)] and res.threads == 1
+
+
 def test_resume_with_another_model_or_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
     Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(hidden=8), _batches())
     with pytest.raises(LstmkitError, match=r"another model \(Sequential: 0.bias is \[8\] there, \[16\] here\)"):

@@ -53,6 +53,7 @@ def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path
     assert meta["status"] == "finished" and meta["training"]["epochs_run"] == 8
     # where it trained: device auto takes a GPU where there is one ("cuda:0 (NVIDIA H200)")
     assert meta["training"]["device"].split(":")[0] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert meta["training"]["threads"] == torch.get_num_threads()     # a sum over 2 threads rounds otherwise than over 1
 
 
 def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(tmp_path):

@@ -551,4 +551,4 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
                 "out_of_time": getattr(result, "out_of_time", False),
                 "seconds": float(sum(h.get("seconds", 0.0) for h in result.history)),
-                "device": getattr(result, "device", None)}
+                "device": getattr(result, "device", None), "threads": getattr(result, "threads", None)}

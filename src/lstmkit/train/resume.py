@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from lstmkit.random_state import py_rng_state, torch_rng_tensors
 from lstmkit.train import distributed as dist
 from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
                                       save_checkpoint, write_readable_state)
+from lstmkit.train.settings import device_label
 
 __all__ = ["Position", "ResumeState", "terminate_as_interrupt"]
 
@@ -60,7 +62,7 @@ class ResumeState:
                  "doctor": self.doctor.state_dict() if self.doctor is not None else None,
                  "model": {"class": type(model).__name__,
                            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
-                 "rng": py_rng_state()}
+                 "rng": py_rng_state(), "trained_on": self._first_on or _trained_on(self.device)}
         def committed() -> None:            # the epochs a resume continues from, before last.json is written
             self._saved_epochs = w.epoch
         save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
@@ -102,7 +104,34 @@ class ResumeState:
                                 stopped=state["stopped"], nan_used=state["nan_used"], acc=state["acc"])
         if self.doctor is not None and state.get("doctor"):
             self.doctor.load_state_dict(state["doctor"])
+        was = state.get("trained_on")
+        if isinstance(was, dict):          # kept: a run resumed elsewhere is told so once, not again at its next resume
+            self._first_on = was
+            if self.is_main:
+                _say_other_arithmetic(self.run_dir, was, _trained_on(self.device))
         return {"tensors": rng, "python": state["rng"]} if state["pos"] else None
+
+
+def _trained_on(device: torch.device) -> dict[str, Any]:
+    """What a run's float arithmetic depends on besides its settings and data: the device, torch's CPU
+    threads (a sum split over 2 threads rounds otherwise than over 1) and the DDP processes."""
+    return {"device": device_label(device), "threads": torch.get_num_threads(), "processes": dist.world_size()}
+
+
+def _say_other_arithmetic(run_dir: Path, was: dict[str, Any], now: dict[str, Any]) -> None:
+    """One warning when a resume runs where the checkpoint's training did not (``was``: its
+    :func:`_trained_on`, as the run's first part recorded it): the run goes on, equal to one never
+    interrupted only to float rounding, not bit for bit."""
+    fixes = {"threads": lambda n: f"{n} torch thread{'s' * (n != 1)} (OMP_NUM_THREADS={n}, or torch.set_num_threads({n}) "
+                                  "in Python)",
+             "device": lambda d: f"the device {d}", "processes": lambda n: f"{n} processes (torchrun --nproc-per-node {n})"}
+    changed = [k for k in fixes if k in was and was[k] != now[k]]
+    if not changed:
+        return
+    what = ", ".join(f"{k} {was[k]} (here {now[k]})" for k in changed)
+    fix = " and ".join(fixes[k](was[k]) for k in changed)
+    warnings.warn(f"{run_dir} trained so far with {what}: the resumed run matches a run never interrupted only to "
+                  f"float rounding, not bit for bit — resume on {fix} for the same bits", UserWarning, stacklevel=2)
 
 
 def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:

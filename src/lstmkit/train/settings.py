@@ -14,7 +14,7 @@ from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.train import distributed as dist
 
-__all__ = ["LOSSES", "PRECISIONS", "LR_SCHEDULES", "resolve_device", "make_loss", "check_train_config"]
+__all__ = ["LOSSES", "PRECISIONS", "LR_SCHEDULES", "resolve_device", "device_label", "make_loss", "check_train_config"]
 
 LOSSES: dict[str, Callable[[], nn.Module]] = {
     "mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss,
@@ -38,6 +38,14 @@ def resolve_device(name: str) -> torch.device:
         dev = torch.device(f"cuda:{dist.local_rank()}")
     return dev
 
+
+
+def device_label(device: torch.device) -> str:
+    """``cpu``, or the GPU's index and name (``cuda:0 (NVIDIA H200)``): what ``lstmkit.json`` records."""
+    if device.type != "cuda":
+        return device.type
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 def make_loss(name: str) -> nn.Module:
     if name not in LOSSES:

@@ -39,7 +39,7 @@ from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, Progre
                                      TensorBoardLogger)
 from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
 from lstmkit.train.resume import Position, ResumeState, terminate_as_interrupt
-from lstmkit.train.settings import PRECISIONS, check_train_config, make_loss, resolve_device
+from lstmkit.train.settings import PRECISIONS, check_train_config, device_label, make_loss, resolve_device
 
 __all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss", "PRECISIONS"]
 
@@ -53,6 +53,7 @@ class TrainResult:
     epochs_run: int = 0
     doctor: dict[str, Any] | None = None    # the doctor's report (findings, events, stats)
     device: str = "cpu"             # where it trained: "cpu", or e.g. "cuda:0 (NVIDIA H200)"
+    threads: int = 1                # torch's CPU threads: the same run on another count rounds otherwise
 
     def __repr__(self) -> str:
         """The outcome on one line, ``history`` and ``doctor`` by their size: the generated repr printed
@@ -61,7 +62,7 @@ class TrainResult:
         doctor = "None" if self.doctor is None else f"[{len(self.doctor.get('findings', []))} findings]"
         return (f"TrainResult(epochs_run={self.epochs_run}, best_epoch={self.best_epoch}, "
                 f"best_val_loss={self.best_val_loss:.6g}, stopped_early={self.stopped_early}, "
-                f"out_of_time={self.out_of_time}, device={self.device!r}, history=[{len(self.history)} epochs], "
+                f"out_of_time={self.out_of_time}, device={self.device!r}, threads={self.threads}, history=[{len(self.history)} epochs], "
                 f"doctor={doctor})")
 
 
@@ -135,6 +136,7 @@ class Trainer(ResumeState):
         self._out_of_budget = False
         self._best_state: dict[str, torch.Tensor] | None = None
         self._where = Position()
+        self._first_on: dict[str, Any] | None = None    # where a resumed run's first part trained
         if self.doctor is not None:
             self.doctor.bind(model)
         resume_rng = self._restore() if resume else None
@@ -183,7 +185,7 @@ class Trainer(ResumeState):
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
                            best_val_loss=stopper.best, stopped_early=w.stopped and not self._out_of_budget,
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
-                           device=device_label(self.device))
+                           device=device_label(self.device), threads=torch.get_num_threads())
 
     def _train_epoch(self, step_model, model, optimizer, params, batches, epoch, resume_rng) -> dict[str, Any]:
         cfg, w, doc = self.config, self._where, self.doctor
@@ -358,14 +360,6 @@ class Trainer(ResumeState):
 def _num(x: float) -> float | str:
     """Non-finite numbers as text ('nan', 'inf'): doctor.json stays strict JSON."""
     return x if math.isfinite(x) else str(x)
-
-
-def device_label(device: torch.device) -> str:
-    """``cpu``, or the GPU's index and name (``cuda:0 (NVIDIA H200)``): what ``lstmkit.json`` records."""
-    if device.type != "cuda":
-        return device.type
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 
 def _autocast(precision: str, device: torch.device):
