@@ -96,6 +96,11 @@ assert_type(tc.predict_log_proba(["a fine film"]), np.ndarray)
 assert_type(tc.set_fit_request(sample_weight=True), TextClassifier)
 assert_type(TextClassifier.load("runs/x"), TextClassifier)
 assert_type(SequenceClassifier().fit([[0.0, 1.0], [1.0, 0.0]], ["a", "b"]), SequenceClassifier)
+assert_type(TextClassifier.resume("runs/x", progress="off", tensorboard=False), Classifier)
+TextClassifier.resume("runs/x", progres="off")  # type: ignore[call-arg]
+LanguageModel.resume("runs/x", progress="quiet")  # type: ignore[arg-type]
+assert_type(Translator.resume("runs/x", src_file="a.en", doctor=None), Translator)
+assert_type(SpeechRecognizer.resume("runs/x", device="cpu"), SpeechRecognizer)
 assert_type(SequenceClassifier.resume("runs/x"), Classifier)   # the class that wrote the run: a TextClassifier or a SequenceClassifier
 assert_type(Translator().fit("pairs.tsv", out="runs").translate(["hallo welt"]), list[str])
 assert_type(SpeechRecognizer(mode="ctc").fit("train.csv", out="runs").transcribe(["a.wav"]), list[str])

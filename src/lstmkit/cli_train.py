@@ -60,8 +60,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
 
     def default_resume(cls, run, paths, flags):
-        moved = check_resume_flags(run, flags)
-        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()}, **moved)
+        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()}, **check_resume_flags(run, flags))
 
     fit = fit or default_fit
     resume_run = resume or default_resume   # the command's own keyword ``resume`` is the --resume folder
@@ -169,30 +168,35 @@ def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str
                                f"did you mean {close[0]!r}?" if close else f"the settings: {', '.join(known)}")
 
 
-def check_resume_flags(run: Path, flags: dict[str, Any]) -> dict[str, str]:
+def check_resume_flags(run: Path, flags: dict[str, Any]) -> dict[str, Any]:
     """``train --resume RUN`` continues RUN with the settings its ``lstmkit.json`` recorded (the
     checkpoint is for that model): a flag that differs from them is an error (one equal to them
-    is fine). A finished or missing run is left to the resume itself to refuse. Returns the flags
-    that name where something the run started from is now (``--init-from``: the run a fine-tuning
-    started from moved), as ``resume()`` keywords: the resume checks that place holds the same start."""
+    is fine). A finished or missing run is left to the resume itself to refuse. Returns, as
+    ``resume()`` keywords, the flags that name where something the run started from is now
+    (``--init-from``: the run a fine-tuning started from moved; the resume checks that place holds
+    the same start) and those of how the run shows and runs (``--progress``, ``--no-tensorboard``,
+    ``--no-doctor``, ``--device``: ``ResumeChecks._RESUME_FREE``), which the resume applies: a
+    resume in a log file or CI turns the progress bar off."""
+    from lstmkit.run_resume import ResumeChecks
     given = flatten_config(flags)
-    moved = {key: str(given.pop(key)) for key in _NEW_PLACES if given.get(key) is not None}
+    passed: dict[str, Any] = {key: str(given.pop(key)) for key in _NEW_PLACES if given.get(key) is not None}
+    passed.update({key: given.pop(key) for key in sorted(ResumeChecks._RESUME_FREE) if key in given})
     if not given:
-        return moved
+        return passed
     from lstmkit.runs import read_meta
     try:
         meta = read_meta(run)
     except LstmkitError:
-        return moved
+        return passed
     if meta.get("status") == "finished":
-        return moved
+        return passed
     saved = flatten_config(meta.get("config") or {})
     for key, value in given.items():
         if key not in saved or saved[key] != value:
             raise LstmkitError(f"{run} was trained with {key}={saved.get(key)!r}; --resume continues it with its "
                                f"recorded settings, so {flag(key)} {value!r} would be ignored",
                                f"drop {flag(key)} to resume, or start a new run without --resume")
-    return moved
+    return passed
 
 
 # settings that name a place, not a value: given with --resume, where that thing is now

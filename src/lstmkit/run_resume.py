@@ -8,6 +8,8 @@
     _resume_file(...)             any file a resumed run reads: the one given, else the one it recorded, still there
     _resume_init_from(meta, run, given)  the run a resumed fine-tuning starts from: the place given (``--init-from``),
                                   else its recorded place; either checked by its weights
+    _shown(shown)                 a resumed estimator with the settings of how its run shows (``progress=``, ...)
+    ResumeShown                   those keywords of every task's ``resume()``, typed
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError, opt, worded
@@ -24,9 +26,18 @@ from lstmkit.run_lock import check_not_training
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 from lstmkit.version import __version__
 
-__all__ = ["ResumeChecks", "STARTED_KEY"]
+__all__ = ["ResumeChecks", "ResumeShown", "STARTED_KEY"]
 
 STARTED_KEY = "started_lstmkit_version"      # lstmkit.json: the version a run resumed by another began with
+
+
+class ResumeShown(TypedDict, total=False):
+    """The keywords of every task's ``resume()`` that change how the run shows and runs, not what it
+    computes (:attr:`ResumeChecks._RESUME_FREE`); None (or left out): as the run recorded."""
+    progress: Literal["auto", "bar", "log", "off"] | bool | None
+    tensorboard: bool | None
+    doctor: bool | None
+    device: str | None
 
 
 class ResumeChecks:
@@ -55,6 +66,18 @@ class ResumeChecks:
                                    f"resume with {name}.resume(RUN), or start a new run without resume")
         self._started_version = _started_version(meta, run_dir)
         return meta
+
+    def _shown(self, shown: dict[str, Any]):
+        """This estimator (the one a ``resume()`` rebuilt from its run's config) with ``shown``, the
+        settings of how the run shows and runs (:data:`_RESUME_FREE`: ``progress``, ``tensorboard``,
+        ``doctor``, ``device``; None: as recorded), checked as ``set_params`` checks them: a resume in
+        a log file or CI turns the progress bar off. Any other keyword is a ``TypeError``, as Python's
+        own for a keyword a function does not take. Returns the estimator."""
+        for key in shown:
+            if key not in ResumeChecks._RESUME_FREE:
+                raise TypeError(f"{type(self).__name__}.resume() got an unexpected keyword argument {key!r}")
+        given = {key: value for key, value in shown.items() if value is not None}
+        return self.set_params(**given) if given else self
 
     @classmethod
     def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:

@@ -292,3 +292,55 @@ def test_a_resume_given_its_frame_reordered_or_retyped_names_the_cause(change, n
         TextClassifier.resume(est.run_dir_, other)
     assert needle in str(e.value) and e.value.hint.startswith(fix)
     assert (est.run_dir_ / "lstmkit.json").read_bytes() == before
+
+
+# how a run shows and runs, not what it computes (ResumeChecks._RESUME_FREE): a resume may change them
+SHOWN = {"progress": "bar", "tensorboard": True, "doctor": True}
+
+
+def _begun_at_a_terminal(run):
+    """The run as begun at a terminal, with the defaults: a progress bar, TensorBoard and the doctor."""
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"]["train"].update(SHOWN)
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    return meta["config"]
+
+
+@pytest.mark.parametrize("task", sorted(TRAIN))
+def test_a_resume_in_a_log_file_turns_the_progress_bar_and_tensorboard_off(task, d, tmp_path, capsys):
+    """A job killed at a terminal, resumed in a log file or CI: `--progress off` (and `--no-tensorboard`,
+    `--no-doctor`) was refused as 'would be ignored' but by `forecast train`; they change how the run is
+    shown, not what it computes, and the resume applies them. Every other setting stays as recorded."""
+    from cli_helpers import run_cli
+    run = tmp_path / "interrupted"
+    shutil.copytree(d / task, run)
+    before = _begun_at_a_terminal(run)
+    code, _, err = run_cli([task, "train", "--resume", run, "--progress", "off", "--no-tensorboard", "--no-doctor"],
+                           capsys)
+    assert code == 0, err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished"
+    assert {**meta["config"], "train": {**meta["config"]["train"], **SHOWN}} == before
+    assert (meta["config"]["train"]["progress"], meta["config"]["train"]["tensorboard"]) == ("off", False)
+    assert not (run / "tb").exists() and not (run / "doctor.json").exists()     # as given, not as recorded
+
+
+def test_a_resume_in_python_takes_the_same_settings(d, tmp_path):
+    from lstmkit.tasks.classify import TextClassifier
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    from lstmkit.tasks.translate.estimator import Translator
+    for task, cls in (("classify", TextClassifier), ("lm", LanguageModel), ("translate", Translator)):
+        run = tmp_path / task
+        shutil.copytree(d / task, run)
+        before = _begun_at_a_terminal(run)
+        est = cls.resume(run, progress="off", tensorboard=False, doctor=None)      # None: as recorded
+        assert (est.config_.train.progress, est.config_.train.tensorboard, est.config_.train.doctor) == ("off", False,
+                                                                                                        True)
+        assert not (run / "tb").exists() and (run / "doctor.json").exists()
+        meta = json.loads((run / "lstmkit.json").read_text())
+        assert meta["status"] == "finished" and {**meta["config"], "train": {**meta["config"]["train"], **SHOWN}} == before
+    run = tmp_path / "lm_lr"
+    shutil.copytree(d / "lm", run)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lr'"):     # what it computes: not given here
+        LanguageModel.resume(run, lr=0.5)
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "training"

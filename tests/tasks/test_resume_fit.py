@@ -51,6 +51,21 @@ def test_resume_with_other_settings_is_refused_and_the_same_settings_continue(na
         getattr(lstmkit, name)(**QUICK, **extra).fit(*args, run_dir=run, resume=True)
 
 
+@pytest.mark.parametrize("name", ["TextClassifier", "LanguageModel"])
+def test_resume_changes_how_the_run_shows_not_what_it_learns(name, tmp_path):
+    """resume() took no progress=, tensorboard=, doctor= (Forecaster.resume alone did): a run begun
+    quiet could not be watched when resumed, nor a run begun at a terminal be resumed in a log file."""
+    run = _interrupted(name, tmp_path)
+    before = read_meta(run)["config"]
+    (data, *labels), _ = DATA[name]
+    est = getattr(lstmkit, name).resume(run, data, progress="log", doctor=True, **({"y": labels[0]} if labels else {}))
+    assert est.result_.epochs_run == 3 and (run / "doctor.json").exists()
+    after = read_meta(run)
+    assert after["status"] == "finished" and (after["config"]["train"]["progress"], after["config"]["train"]["doctor"]) \
+        == ("log", True)
+    assert {**after["config"], "train": {**after["config"]["train"], "progress": "off", "doctor": False}} == before
+
+
 def test_resume_needs_the_folder_of_the_run(tmp_path):
     """Without run_dir it was a ValueError; with out= a new empty folder, then 'not an lstmkit run folder'."""
     (y,), _ = DATA["Forecaster"]

@@ -7,7 +7,7 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Self
+from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ from lstmkit.data.vocab import PAD_ID
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
+from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
@@ -279,16 +280,17 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None, *,
-               y=None, sample_weight=None) -> Classifier:
+               y=None, sample_weight=None, **shown: Unpack[ResumeShown]) -> Classifier:
         """Continue an interrupted run from its last checkpoint (same config, same data files; a file
         given is checked to hold the data the run recorded: the run and its data moved; ``init_from``:
         where the language model it started from is now, checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
-        and its ``sample_weight``, checked to be the same. Returns the fitted classifier of the class
-        that wrote the run, as :func:`~lstmkit.tasks.classify.load_classifier` does."""
+        and its ``sample_weight``, checked to be the same. ``progress``, ``tensorboard``, ``doctor`` and
+        ``device`` may change how the run shows and runs (None: as recorded). Returns the fitted
+        classifier of the class that wrote the run, as :func:`~lstmkit.tasks.classify.load_classifier` does."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
-            est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))
+            est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir, init_from))._shown(shown)
             source = cls._resume_source(meta, run_dir, data, "in-memory data",
                                         worded("pass the data again with --data (in Python: resume(RUN, data=X, "
                                                "y=y))", "pass the data again: resume(RUN, data=X, y=y)"))

@@ -28,6 +28,7 @@ from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write, read_state_file
 from lstmkit.tasks.lm.config import LMConfig, LMParams
@@ -190,17 +191,19 @@ class LanguageModel(RunEstimator):
             read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> LanguageModel:
+    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None,
+               **shown: Unpack[ResumeShown]) -> LanguageModel:
         """Continue an interrupted run from its last checkpoint (same config, same text files).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
-        hold the same weights)."""
+        hold the same weights). ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change
+        how the run shows and runs (None: as recorded)."""
         with public_call():
             est, source, d = cls._resume_start(run_dir, data, "lines given in memory",
                                                worded("pass the text again with --data",
                                                       "pass the text again: resume(RUN, data=TEXT)"),
                                                init_from)
-            return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
-                           resume=True)
+            return est._shown(shown).fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"),
+                                         run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:

@@ -28,6 +28,7 @@ from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights,
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
+from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
                                          memory_utterances, recordings_column)
@@ -277,15 +278,16 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
-               sample_weight=None) -> SpeechRecognizer:
+               sample_weight=None, **shown: Unpack[ResumeShown]) -> SpeechRecognizer:
         """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
         fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
-        ``sample_weight``, checked to be the same)."""
+        ``sample_weight``, checked to be the same). ``progress``, ``tensorboard``, ``doctor`` and
+        ``device`` may change how the run shows and runs (None: as recorded)."""
         with public_call():
             est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
                                                worded("pass them again with --data (in Python: resume(RUN, data=files, "
                                                       "y=y))", "pass them again: resume(RUN, data=files, y=y)"))
-            return est.fit(source, y, sample_weight=sample_weight,
+            return est._shown(shown).fit(source, y, sample_weight=sample_weight,
                            val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val",
                                                      "val_data"),
                            run_dir=run_dir, resume=True)

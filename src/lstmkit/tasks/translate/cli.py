@@ -60,8 +60,8 @@ def _format(title: str, m: dict) -> str:
 def _resume(cls, run: Path, files: dict, flags: dict):
     """Continue ``run`` on the files it recorded, or on those given: their new place (the run and
     its data moved), checked to hold the same data."""
-    check_resume_flags(run, flags)
-    return cls.resume(run, **{"val_data" if k == "val" else k: v for k, v in files.items() if v is not None})
+    shown = check_resume_flags(run, flags)
+    return cls.resume(run, **{"val_data" if k == "val" else k: v for k, v in files.items() if v is not None}, **shown)
 
 
 train = add_train_command(

@@ -28,6 +28,7 @@ from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
+from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write, path_exists, read_state_file
@@ -196,23 +197,27 @@ class Translator(RunEstimator):
             read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> Translator:
+    def resume(cls, run_dir: str | Path, *, data: str | Path | None = None, src_file: str | Path | None = None,
+               tgt_file: str | Path | None = None, val_data: str | Path | None = None,
+               val_src_file: str | Path | None = None, val_tgt_file: str | Path | None = None,
+               **shown: Unpack[ResumeShown]) -> Translator:
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
-        vocabularies; the result equals an uninterrupted run's. ``given`` (``data``, ``src_file``,
-        ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names a file's new place (the
-        run and its data moved): it must hold the data the run recorded (their SHA-256 are compared)."""
+        vocabularies; the result equals an uninterrupted run's. A file given (``data``, ``src_file``,
+        ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names its new place (the
+        run and its data moved): it must hold the data the run recorded (their SHA-256 are compared).
+        ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change how the run shows and runs
+        (None: as recorded)."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
             files = meta.get("data", {}).get("files")
             if not files or (files.get("data") is None and files.get("src_file") is None):
                 raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
                                    "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
-            unknown = sorted(set(given) - set(RESUME_FILES))
-            if unknown:
-                raise TypeError(f"Translator.resume() got an unexpected keyword argument {unknown[0]!r}")
+            est = cls._from_config(meta["config"])._shown(shown)
+            given = {"data": data, "src_file": src_file, "tgt_file": tgt_file, "val_data": val_data,
+                     "val_src_file": val_src_file, "val_tgt_file": val_tgt_file}
             paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag, k)
                      for k, flag in RESUME_FILES.items()}
-            est = cls._from_config(meta["config"])
             return est.fit(paths.pop("data"), **paths, run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
