@@ -7,8 +7,9 @@ and Python's ``random``. Read, set, and held by a fit for its length.
     held_random(wait=True)    ``with``: the generators are this block's; the caller's states come back after it
 
 A fit seeds torch's generator (``seed``) and draws its shuffles, dropout masks and first weights
-from it; loading a model draws first weights too (overwritten by the saved ones). The generators
-are the process's, not the thread's, so:
+from it; loading a model draws nothing (its network is built with zeros where a fit draws, then
+filled with the saved weights: :func:`lstmkit.memory.built_without_draws`), so a load beside a fit
+does not shift it. The generators are the process's, not the thread's, so:
 
 * the caller's states are given back when the block ends: after ``fit`` a script's
   ``torch.rand`` went on from the fit's seed, whatever seed the script had set (each of its
