@@ -271,6 +271,19 @@ def test_a_reader_that_leaves_does_not_stop_a_backtest(tmp_path, capsys, csv, mo
     assert (tmp_path / "bt" / "backtest.csv").is_file()
 
 
+def test_a_reader_that_leaves_does_not_stop_the_demo(tmp_path, capsys, monkeypatch):
+    """`lstmkit demo 2>&1 | head -1`: the demo trains and writes its run whether or not its reader
+    stays. A network of 4 units and one epoch: the demo's own takes a minute or more."""
+    import lstmkit.tasks.forecast.demo as demo
+    monkeypatch.setattr(demo, "FIXED", {**demo.FIXED, "hidden_size": 4, "num_layers": 1, "device": "cpu",
+                                        "tensorboard": False, "doctor": False})
+    _reader_gone(monkeypatch, "stderr")
+    code, _, err = run_cli(["demo", "--epochs", "1", "--out", tmp_path / "runs"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    run = _run_folder(tmp_path / "runs")
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished" and (run / "metrics.json").is_file()
+
+
 def test_a_run_another_process_is_training_is_neither_loaded_nor_resumed(tmp_path, capsys, csv, monkeypatch):
     """`predict` while `train` still writes the run said "continue it with --resume", and that
     resume trained the same run twice at once; both wait now (exit 1), and the resume goes on later."""
