@@ -115,10 +115,8 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if out is None:
         from lstmkit.runs import new_run_dir
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
-    import contextlib
-    # --json: standard output is the JSON alone; the fold models' epoch lines go to standard error
     try:
-        with reader_may_leave(), contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        with reader_may_leave():                # the fold models' epoch lines are on standard error, as training's
             result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
                                   log=lambda message: typer.echo(message, err=True))
     except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
