@@ -142,10 +142,12 @@ def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
 
 
 def test_cli_runs(series_csv, tmp_path, capsys):
+    """The table and where it went on standard output (`> table.md`); each trial's line on standard error."""
     main(["compare", "--data", str(series_csv), "--target", "y", "--models", "gru", "--seeds", "1",
           "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--layers", "1", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "| gru |" in out and "compare-forecast-" in out
+    assert "[1/1]" in err and "[1/1]" not in out and "| gru |" not in err
 
 
 def test_summarise_and_markdown():
@@ -287,10 +289,15 @@ def test_a_model_that_fails_is_a_row_saying_why_and_the_others_are_compared(seri
 
 
 def test_when_every_model_fails_the_first_error_is_the_answer(series_csv, tmp_path, capsys):
-    from catalogue_helpers import check
-    check(["compare", "--data", series_csv, "--target", "y", "--models", "gru,lstm", "--seeds", "1",
-           "--epochs", "2", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--lr", "1e30",
-           "--device", "cpu", "--out", "{out}"], 2, "non-finite", tmp_path, capsys)
+    """Each trial's line (progress, on standard error), then the first model's error as the one error line."""
+    from cli_helpers import assert_user_error, run_cli
+    code, out, err = run_cli(["compare", "--data", series_csv, "--target", "y", "--models", "gru,lstm", "--seeds",
+                              "1", "--epochs", "2", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1",
+                              "--lr", "1e30", "--device", "cpu", "--out", tmp_path / "out"], capsys)
+    lines = err.strip().splitlines()
+    assert [line.split(":")[0].strip() for line in lines[:-1]] == ["gru seed 42", "lstm seed 42"], err
+    assert_user_error(code, lines[-1], "non-finite")
+    assert out == "" and not (tmp_path / "out").exists()
 
 
 def test_classify_bench_warns_when_the_test_texts_are_training_texts(texts_csv):
@@ -317,8 +324,9 @@ def test_ctrl_c_in_a_trial_says_what_is_lost_not_how_to_resume_a_run(series_csv,
     code, _, err = run_cli(["compare", "--data", series_csv, "--target", "y", "--models", "lstm,gru", "--seeds", "1",
                             "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--device",
                             "cpu", "--out", tmp_path / "runs"], capsys)
-    assert code == 130 and err.count("\n") == 1, err
-    assert err.startswith("interrupted after 1 of 2 trials; the table is written when every trial has run")
+    lines = err.strip().splitlines()                    # the first trial's line, then one line
+    assert code == 130 and len(lines) == 2 and lines[0].startswith("[1/2]"), err
+    assert lines[1].startswith("interrupted after 1 of 2 trials; the table is written when every trial has run")
     assert "Continue with" not in err and not (tmp_path / "runs").exists()
 
 

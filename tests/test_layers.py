@@ -31,7 +31,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
 LAYERS = [
     ("base", ["lstmkit.errors", "lstmkit.config", "lstmkit.cli_config", "lstmkit.cli_train", "lstmkit.table_out", "lstmkit.runs",
               "lstmkit.run_lock", "lstmkit.run_reuse", "lstmkit.run_resume", "lstmkit.files", "lstmkit.version",
-              "lstmkit.lazy", "lstmkit.estimator_params", "lstmkit.not_fitted", "lstmkit.random_state", "lstmkit.memory"]),
+              "lstmkit.lazy", "lstmkit.estimator_params", "lstmkit.not_fitted", "lstmkit.random_state", "lstmkit.memory", "lstmkit.stderr_lines"]),
     ("blocks", ["lstmkit.nn", "lstmkit.data"]),
     ("train", ["lstmkit.train"]),
     ("engines", ["lstmkit.inspect", "lstmkit.deploy"]),

@@ -72,3 +72,46 @@ def test_any_seed_fit_accepts_saves_and_loads_and_a_larger_one_is_refused_at_fit
             attempt()
         assert str(e.value) == refused
     assert not (tmp_path / "more").exists()
+
+
+def test_a_load_while_another_thread_fits_draws_nothing_from_the_fits_generators(tmp_path):
+    """A fit holds the process's random generators (random_state.held_random); a load in another
+    thread runs at once beside it. Its network's first weights (then overwritten by the run's) were
+    drawn from those generators, and its meta-device probe set them back to what they were when it
+    began: either way the fit drew other numbers, and trained another model than the same seeded
+    fit alone. Now the load leaves them exactly as they are."""
+    import random
+    import threading
+
+    import numpy as np
+    import torch
+
+    from lstmkit.random_state import held_random
+
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 4
+    texts, labels = zip(*rows)
+    runs = [lstmkit.Forecaster(**{**FAST, "max_epochs": 1, "ensemble": 2}).fit(
+                sine_frame(), target="y", time="time", out=tmp_path / "f").run_dir_,
+            lstmkit.TextClassifier(hidden_size=4, embed_dim=4, min_freq=1, max_epochs=1, progress="off",
+                                   tensorboard=False, doctor=False, device="cpu").fit(
+                list(texts), list(labels), out=tmp_path / "c").run_dir_]
+    holding, done = threading.Event(), threading.Event()
+
+    def fit():                      # what a fit in another thread does: holds the generators while it trains
+        with held_random():
+            holding.set()
+            done.wait(60)
+
+    other = threading.Thread(target=fit)
+    other.start()
+    try:
+        assert holding.wait(30)
+        for run in runs:
+            torch.manual_seed(7), np.random.seed(7), random.seed(7)
+            lstmkit.load(run)
+            assert torch.equal(torch.get_rng_state(), torch.manual_seed(7).get_state()), run
+            assert np.random.randint(1 << 30) == np.random.RandomState(7).randint(1 << 30), run
+            assert random.random() == random.Random(7).random(), run
+    finally:
+        done.set()
+        other.join()

@@ -61,3 +61,39 @@ def test_the_same_seeded_fit_in_two_fresh_processes_writes_the_same_bytes(tmp_pa
                        env={**os.environ, "PYTHONHASHSEED": hashing, "OMP_NUM_THREADS": "1"})
         got.append((run / "model.safetensors").read_bytes())
     assert got[0] == got[1]
+
+
+def test_a_lent_block_lets_another_thread_take_the_generators_and_gives_this_threads_states_back():
+    """A fit's callback that waited on a fit in another thread waited for ever: that fit waited for
+    the generators this thread held. Lent, the other fit runs, and this thread's draws go on after
+    the block as if it had not run."""
+    from lstmkit.random_state import lent_random
+    finished = []
+
+    def other_fit():
+        with held_random():
+            torch.manual_seed(9)
+            torch.rand(5)
+        finished.append(True)
+
+    with held_random():
+        torch.manual_seed(1)
+        torch.rand(1)
+        with lent_random():
+            other = threading.Thread(target=other_fit)
+            other.start()
+            other.join(30)
+            with held_random():             # this thread's own fit in the block: as one outside any
+                torch.manual_seed(3)
+        after = torch.rand(2)
+    torch.manual_seed(1)
+    assert finished == [True] and torch.equal(after, torch.rand(3)[1:])
+
+
+def test_a_lent_block_outside_a_held_one_changes_nothing():
+    from lstmkit.random_state import lent_random
+    torch.manual_seed(4)
+    with lent_random():
+        got = torch.rand(1)
+    torch.manual_seed(4)
+    assert torch.equal(got, torch.rand(1))

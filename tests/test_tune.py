@@ -32,6 +32,11 @@ def files(tmp_path):
     return data, space, base
 
 
+def _after_progress(err):
+    """Standard error's lines after the study's progress lines (its trials, what it searches)."""
+    return [line for line in err.splitlines() if not line.startswith(("trial ", "not searched", "the study "))]
+
+
 def _search(files, out):
     """``lstmkit tune forecast`` args over the tiny series of ``files``, 2 epochs a trial, --trials left out."""
     data, space, base = files
@@ -45,7 +50,8 @@ def test_tune_writes_best_config_trials_and_plot_and_resumes(tmp_path, capsys, f
     args = _search(files, out)
     code, stdout, err = run_cli([*args, "--trials", "3"], capsys)
     assert code == 0, err
-    assert stdout.count("trial ") >= 3 and "best val_loss" in stdout
+    assert err.count("trial ") >= 3 and "best val_loss" in stdout
+    assert not [line for line in stdout.splitlines() if line.startswith("trial ")]      # progress: standard error
     assert len(pd.read_csv(out / "trials.csv")) == 3
     assert (out / "history.png").stat().st_size > 1000 and (out / "study.db").is_file()
     # the same command with more trials continues the stored study instead of starting over
@@ -125,7 +131,7 @@ def test_settings_fixed_in_the_config_are_not_searched(tmp_path, capsys, files):
     code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
                                  "--epochs", "1", "--trials", "2", "--seed", "0", "--out", out], capsys)
     assert code == 0, err
-    assert "not searched (fixed): num_layers (1), lookback (12); searched: hidden_size, dropout, lr, batch_size" in stdout
+    assert "not searched (fixed): num_layers (1), lookback (12); searched: hidden_size, dropout, lr, batch_size" in err
     trials = pd.read_csv(out / "trials.csv")
     assert not any(c.endswith(("num_layers", "lookback")) for c in trials.columns)
     assert any(c.endswith("hidden_size") for c in trials.columns)
@@ -148,7 +154,7 @@ def test_tune_classify_comes_from_its_room(tmp_path, capsys):
     code, stdout, err = run_cli(["tune", "classify", "--data", data, "--config", base, "--space", space,
                                  "--epochs", "2", "--trials", "2", "--seed", "0", "--out", out], capsys)
     assert code == 0, err
-    assert stdout.count("trial ") >= 2 and "best val_loss" in stdout
+    assert err.count("trial ") >= 2 and "best val_loss" in stdout
     assert len(pd.read_csv(out / "trials.csv")) == 2
     best = yaml.safe_load((out / "best.yaml").read_text())
     assert best["hidden_size"] in (4, 8) and best["pooling"] in ("max", "mean") and best["embed_dim"] == 8
@@ -253,8 +259,9 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
 
     monkeypatch.setattr(Forecaster, "fit", cut_in_the_second_trial)
     code, stdout, err = run_cli(args, capsys)
-    assert code == 130 and err.strip().startswith("interrupted; the study is saved in")    # one line
-    assert err.count("\n") == 1 and "run the same command again to continue" in err
+    said = _after_progress(err)                      # the first trial's line, then one line
+    assert code == 130 and len(said) == 1 and said[0].startswith("interrupted; the study is saved in"), err
+    assert "run the same command again to continue" in said[0]
     monkeypatch.setattr(Forecaster, "fit", real_fit)
     code, stdout, err = run_cli(args, capsys)
     assert code == 0, err
@@ -297,16 +304,16 @@ def test_ctrl_c_while_the_outputs_are_written_says_what_is_intact(where, when, n
     with monkeypatch.context() as m:
         calls = ctrl_c_on_call(m, where, 1, when)
         code, stdout, err = run_cli([*args, "--trials", "2"], capsys)
-    assert calls and code == 130 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert calls and code == 130 and len(_after_progress(err)) == 1 and "Traceback" not in err, err
     said = ", ".join(f"{name} {'new' if name in new else 'as before'}" for name in OUTPUTS)
-    assert err == (f"interrupted while writing the outputs in {out} ({said}); the study is saved in "
-                   f"sqlite:///{out / 'study.db'} — run the same command again to write them all\n")
+    assert _after_progress(err) == [f"interrupted while writing the outputs in {out} ({said}); the study is saved in "
+                                    f"sqlite:///{out / 'study.db'} — run the same command again to write them all"]
     assert not half_written(out)
     for name in OUTPUTS:                       # each file whole: this run's, or the one before
         assert ((out / name).read_bytes() == before[name]) == (name not in new), name
     assert len(pd.read_csv(out / "trials.csv")) == (2 if "trials.csv" in new else 1)
     code, stdout, err = run_cli([*args, "--trials", "2"], capsys)
-    assert code == 0 and "already holds 2 trials" in stdout, (stdout, err)       # and writes them
+    assert code == 0 and "already holds 2 trials" in err, (stdout, err)       # and writes them
     assert len(pd.read_csv(out / "trials.csv")) == 2 and "best of 2 completed trials" in (out / "best.yaml").read_text()
 
 

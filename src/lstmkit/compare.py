@@ -74,12 +74,14 @@ def register_task(name: str, factory: Callable[..., TaskBench]) -> None:
 # ------------------------------------------------------------------------------- compare
 def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int = 3, epochs: int = 30,
             out: str | Path | None = "runs", seed: int = 42, log: Callable[[str], None] | None = print,
-            warmup: bool = True, **options: Any) -> pd.DataFrame:
+            warmup: bool = True, show: Callable[[str], None] | None = None, **options: Any) -> pd.DataFrame:
     """Train every model with ``seeds`` seeds (``seed``, ``seed + 1``, ...) and return one row per
     model (then the task's reference rows). With ``out``, a folder ``out/compare-<task>-<stamp>``
     receives compare.csv, compare.md, compare.png and trials.json (every single run); its path is
     in ``table.attrs["out"]``. ``warmup`` first trains the first model for one epoch and discards
-    it, so that one-time start-up costs do not count against it."""
+    it, so that one-time start-up costs do not count against it. ``log`` gets a line per trial as it
+    ends, ``show`` the table and where it was written (``log`` when None; the CLI's ``log`` writes
+    to standard error, its ``show`` to standard output)."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
     models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
@@ -143,10 +145,11 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         folder = new_run_dir(out, f"compare-{task}")
         _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False))
         table.attrs["out"] = folder
-    if log:
-        log("\n" + to_markdown(table, bench.metrics))
+    show = show or log
+    if show:
+        show("\n" + to_markdown(table, bench.metrics))
         if out is not None:
-            log(f"\nwritten to {table.attrs['out']}")
+            show(f"\nwritten to {table.attrs['out']}")
     return table
 
 
@@ -369,7 +372,8 @@ def compare_command(
     try:
         with reader_may_leave():          # `| head -1` stopped it after the first model, nothing written
             compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
-                    log=typer.echo, **{k: v for k, v in options.items() if v is not None})
+                    log=lambda line: typer.echo(line, err=True), show=typer.echo,
+                    **{k: v for k, v in options.items() if v is not None})
     except KeyboardInterrupt as e:        # one line saying what was lost (typer would drop the message)
         print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
         sys.exit(130)

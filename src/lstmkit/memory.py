@@ -4,6 +4,7 @@ part of the memory checks (a model, batch or beam too large for the machine, ref
     memory_limit(device)      (total, free, where): the least of the RAM, a container's and ``ulimit -v``'s
                               limit, or the GPU's memory
     built_on_meta(build)      ``build()`` on the meta device, its initialisers skipped (shapes, no memory)
+    built_without_draws(build)  ``build()`` with its random initialisers zeros: a network whose weights come next
     training_bytes(net)       what training ``net`` holds: weights, gradients, Adam's two averages
     size_text(n)              ``'8.94 TiB'``
 
@@ -20,12 +21,15 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "memory_limit", "size_text", "training_bytes"]
+__all__ = ["TRAINING_BYTES_PER_PARAMETER", "built_on_meta", "built_without_draws", "memory_limit", "size_text", "training_bytes"]
 
 TRAINING_BYTES_PER_PARAMETER = 16        # float32 weight, gradient, Adam's exp_avg and exp_avg_sq
 _FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "zeros_", "ones_", "eye_",
                     "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
                     "xavier_normal_", "sparse_", "dirac_"})
+_DRAWS = frozenset({"normal_", "uniform_", "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_",
+                    "xavier_uniform_", "xavier_normal_", "sparse_", "random_", "bernoulli_", "exponential_",
+                    "geometric_", "log_normal_", "cauchy_"})
 _UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
@@ -60,8 +64,19 @@ def memory_limit(device: torch.device) -> tuple[int, int | None, str]:
 def built_on_meta(build: Callable[[], nn.Module]) -> nn.Module:
     """``build()`` on PyTorch's meta device: its shapes, no memory, no values. Its initialisers are
     skipped (a meta tensor holds no values to fill): torch's meta ``normal_`` (an embedding's) imports
-    ``torch._dynamo``, 2.4 s of a fit or a load; the random state is left as it was."""
-    with torch.random.fork_rng(devices=[]), torch.device("meta"), _NoFills():
+    ``torch._dynamo``, 2.4 s of a fit or a load. Nothing is drawn from the random generators, and they
+    are not saved and set back either: a load runs this while another thread's fit draws from them
+    (:mod:`lstmkit.random_state`), and setting them back rewound that fit's draws."""
+    with torch.device("meta"), _NoFills():
+        return build()
+
+
+def built_without_draws(build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` with its random initialisers (``nn.init.normal_``, ``Tensor.uniform_``, ...) filling
+    zeros: the network a load fills with the run's weights next. Its first weights drawn from the
+    process's generators (then overwritten) shifted the draws of a fit in another thread, which gave
+    another model than the same seeded fit alone (:mod:`lstmkit.random_state`)."""
+    with _ZeroDraws():
         return build()
 
 
@@ -71,6 +86,17 @@ class _NoFills(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if getattr(func, "__name__", "") in _FILLS:
             return args[0] if args else (kwargs or {}).get("tensor")
+        return func(*args, **(kwargs or {}))
+
+
+class _ZeroDraws(TorchFunctionMode):
+    """Inside it, torch's random in-place fills zero their tensor instead of drawing."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in _DRAWS:
+            tensor = args[0] if args else (kwargs or {})["tensor"]
+            with torch.no_grad():
+                return tensor.zero_()
         return func(*args, **(kwargs or {}))
 
 

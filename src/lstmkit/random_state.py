@@ -5,10 +5,12 @@ and Python's ``random``. Read, set, and held by a fit for its length.
     py_rng_state()            numpy's and Python's, JSON-able (a checkpoint's JSON)
     set_rng_state(saved)      all of them from ``{"tensors": ..., "python": ...}``
     held_random(wait=True)    ``with``: the generators are this block's; the caller's states come back after it
+    lent_random()             ``with``, inside a held block: lent to other threads (a fit's callback), then back
 
 A fit seeds torch's generator (``seed``) and draws its shuffles, dropout masks and first weights
-from it; loading a model draws first weights too (overwritten by the saved ones). The generators
-are the process's, not the thread's, so:
+from it; loading a model draws nothing (its network is built with zeros where a fit draws, then
+filled with the saved weights: :func:`lstmkit.memory.built_without_draws`), so a load beside a fit
+does not shift it. The generators are the process's, not the thread's, so:
 
 * the caller's states are given back when the block ends: after ``fit`` a script's
   ``torch.rand`` went on from the fit's seed, whatever seed the script had set (each of its
@@ -16,7 +18,10 @@ are the process's, not the thread's, so:
 * fits in threads of one process take turns (the block holds a process-wide lock): side by side,
   each drew from the generator the other was seeding and drawing from, and neither trained the
   model it trains alone (2 forecasters fitted in two threads: both differed from the same fit alone).
-  Processes train side by side (``multiprocessing``, ``joblib``'s default ``loky``).
+  Processes train side by side (``multiprocessing``, ``joblib``'s default ``loky``);
+* a fit's callbacks run with the generators lent (:func:`lent_random`): a callback that waited on
+  a fit in another thread waited for ever (that fit waited for the generators the callback's fit
+  held), and one that fitted another estimator reseeded the generator the fit went on drawing from.
 """
 from __future__ import annotations
 
@@ -28,10 +33,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["torch_rng_tensors", "py_rng_state", "set_rng_state", "held_random"]
+__all__ = ["torch_rng_tensors", "py_rng_state", "set_rng_state", "held_random", "lent_random"]
 
 _HELD = threading.RLock()            # held by the thread whose block owns the generators
-_DEPTH = threading.local()           # blocks this thread has open (the outermost gives the states back)
+_DEPTH = threading.local()           # blocks this thread has open (n; the outermost gives the states back) and
+                                     # how many of them hold the lock (held)
 
 
 def py_rng_state() -> dict[str, Any]:
@@ -76,13 +82,40 @@ def held_random(wait: bool = True) -> Iterator[None]:
     depth = getattr(_DEPTH, "n", 0)
     saved = {"tensors": torch_rng_tensors(), "python": py_rng_state()} if held and depth == 0 else None
     _DEPTH.n = depth + 1
+    _DEPTH.held = getattr(_DEPTH, "held", 0) + held
     try:
         yield
     finally:
         _DEPTH.n = depth
+        _DEPTH.held -= held
         try:
             if saved is not None:
                 set_rng_state(saved)
         finally:
             if held:
                 _HELD.release()
+
+
+@contextlib.contextmanager
+def lent_random() -> Iterator[None]:
+    """Inside this thread's :func:`held_random` blocks (a fit), lend the generators for this block (the
+    fit's callback, someone else's code): other threads' fits may take them meanwhile, and this
+    thread's own fits and loads in the block run as they would outside any. When it ends this
+    thread holds them again (waiting while another thread's fit has them) with the states it had,
+    so the fit draws what it would have drawn without the block. Outside a held block: nothing."""
+    times = getattr(_DEPTH, "held", 0)
+    if not times:
+        yield
+        return
+    mine = {"tensors": torch_rng_tensors(), "python": py_rng_state()}
+    depth = _DEPTH.n
+    _DEPTH.n = _DEPTH.held = 0
+    for _ in range(times):
+        _HELD.release()
+    try:
+        yield
+    finally:
+        for _ in range(times):
+            _HELD.acquire()
+        _DEPTH.n, _DEPTH.held = depth, times
+        set_rng_state(mine)

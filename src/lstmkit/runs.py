@@ -209,8 +209,9 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
     """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
     its parameter names and shapes must be those of the weights the run ships, so a damaged
     ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
-    stored differently (``exact=False``: int8) must hold at least half as many numbers as it has."""
-    from lstmkit.memory import built_on_meta
+    stored differently (``exact=False``: int8) must hold at least half as many numbers as it has.
+    The network is built without drawing from the random generators (its weights are the run's)."""
+    from lstmkit.memory import built_on_meta, built_without_draws
 
     probe = built_on_meta(build)
     expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
@@ -221,14 +222,14 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
             raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} (the metadata "
                                f"asks for {n_expected:,} numbers, the weights hold {n_got:,})",
                                "the two files come from different runs, or one was edited; retrain the model")
-        return build()
+        return built_without_draws(build)
     if expected != got:
         key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
         raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
                            f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
                            f"{_shape(got.get(key))})",
                            "the two files come from different runs, or one was edited; retrain the model")
-    return build()
+    return built_without_draws(build)
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:

@@ -618,7 +618,7 @@ def tune_command(
     try:
         result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
                       out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
-                      log=lambda line: print(line, flush=True))
+                      log=lambda line: print(line, file=sys.stderr, flush=True))   # progress; the result below
     except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
         print(str(e) or "interrupted", file=sys.stderr, flush=True)
         sys.exit(130)

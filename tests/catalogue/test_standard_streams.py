@@ -86,16 +86,21 @@ def _one_escape_warning(err: str, encoding: str) -> None:
 
 
 def test_a_training_report_in_ascii_writes_its_dash_escaped(tmp_path, capsys, monkeypatch):
-    """lm train's doctor line (``—``) was a UnicodeEncodeError traceback once the model was trained."""
+    """lm train's doctor line (``—``) was a UnicodeEncodeError traceback once the model was trained.
+    It is on standard error now, with the epoch lines, which Python opens with escapes for what its
+    encoding lacks; the report on standard output is written whole."""
     (tmp_path / "lm.txt").write_text("the dog runs . a cat sleeps .\n" * 20)
     raw = _stdout_in("ascii", monkeypatch)
-    code, _, err = run_cli(["lm", "train", "--data", tmp_path / "lm.txt", "--level", "char", "--embed-dim", "4",
-                            "--hidden-size", "4", "--epochs", "1", "--progress", "log", "--no-tensorboard",
-                            "--device", "cpu", "--out", tmp_path / "runs"], capsys)
-    assert code == 0, err
-    doctor = next(line for line in raw.getvalue().splitlines() if line.startswith(b"doctor: "))
-    assert b" \\u2014 not enough to judge" in doctor
-    _one_escape_warning(err, "ascii")
+    raw_err = io.BytesIO()
+    monkeypatch.setattr("sys.stderr", io.TextIOWrapper(raw_err, encoding="ascii", errors="backslashreplace",
+                                                       write_through=True))
+    code, _, _ = run_cli(["lm", "train", "--data", tmp_path / "lm.txt", "--level", "char", "--embed-dim", "4",
+                          "--hidden-size", "4", "--epochs", "1", "--progress", "log", "--no-tensorboard",
+                          "--device", "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, raw_err.getvalue()
+    doctor = next(line for line in raw_err.getvalue().splitlines() if line.startswith(b"doctor: "))
+    assert b" \\u2014 not enough to judge" in doctor and b"Traceback" not in raw_err.getvalue()
+    assert raw.getvalue().splitlines()[-1].startswith(b"run folder: ")
 
 
 def test_a_sample_in_cp1252_writes_what_cp1252_lacks_escaped(lm, capsys, monkeypatch):
@@ -126,3 +131,17 @@ def test_a_path_not_utf8_is_written_as_its_bytes_under_pythonioencoding_utf8(run
                             "--out", folder / "p.csv"], capsys)
     assert code == 0 and err == "", err
     assert raw.getvalue() == b"wrote 40 rows to " + os.fsencode(folder / "p.csv") + b"\n"
+
+
+@pytest.mark.parametrize("progress", ["log", "bar"])
+def test_training_progress_is_on_standard_error_and_the_report_on_standard_output(runs, tmp_path, capsys, progress):
+    """`train ... > out.txt` or `| jq` read the report alone: the epoch lines (or bar) and the doctor's
+    summary were on standard output, between the results."""
+    d, _, _ = runs
+    code, out, err = run_cli(["classify", "train", "--data", d / "reviews.csv", "--hidden-size", "4", "--embed-dim",
+                              "4", "--min-freq", "1", "--epochs", "2", "--progress", progress, "--no-tensorboard",
+                              "--device", "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "epoch 2/2" in err and "doctor:" in err
+    assert "epoch 2/2" not in out and "doctor:" not in out and "ETA" not in out
+    assert "Validation metrics" in out and out.rstrip().splitlines()[-1].startswith("run folder: ")

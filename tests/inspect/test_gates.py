@@ -206,3 +206,43 @@ def test_the_cell_state_panel_names_as_many_units_as_it_draws(tmp_path, monkeypa
     plot_gates(result, tmp_path / "g.png", top=2)
     assert [t for t in titles if "cell state" in t] == ["layer 0: cell state c, all 3 units",
                                                         "layer 0: cell state c, 2 most active units"]
+
+
+def test_a_thread_calling_the_model_while_another_records_its_gates_runs_on_and_is_not_recorded():
+    """gates() captures the LSTM's input with a hook on the shared module: another thread's call
+    meanwhile (a predict) ended in its private _Captured exception, and its input could be the one
+    recorded. Both threads are held inside the model at once here."""
+    import threading
+
+    from lstmkit.nn.zoo import make_encoder
+    torch.manual_seed(0)
+    enc = make_encoder("lstm-attention", 3, 8, 1, 0.0).eval()
+    lstm = next(m for m in enc.modules() if isinstance(m, LSTM))
+    mine, theirs = torch.randn(1, 5, 3), torch.randn(2, 7, 3)
+    alone = gates(enc, mine)["gates"]
+    want = enc(theirs)[0]
+    both_in, arrived = threading.Barrier(2, timeout=30), set()
+
+    def meet(_module, _args, _kwargs):                  # runs before gates()' hook: each thread's first call waits
+        if threading.get_ident() not in arrived:
+            arrived.add(threading.get_ident())
+            both_in.wait()
+
+    handle = lstm.register_forward_pre_hook(meet, with_kwargs=True)
+    got: dict[str, object] = {}
+
+    def run(name, call):
+        try:
+            got[name] = call()
+        except BaseException as e:        # noqa: BLE001  (the assertion below names it)
+            got[name] = e
+
+    threads = [threading.Thread(target=run, args=("gates", lambda: gates(enc, mine)["gates"])),
+               threading.Thread(target=run, args=("call", lambda: enc(theirs)[0]))]
+    try:
+        [t.start() for t in threads]
+        [t.join(60) for t in threads]
+    finally:
+        handle.remove()
+    assert torch.is_tensor(got["call"]) and torch.allclose(got["call"], want), got["call"]
+    assert all(torch.equal(got["gates"][k], alone[k]) for k in alone), got["gates"]

@@ -431,3 +431,34 @@ def test_save_and_load_need_a_path_an_empty_one_is_not_the_working_folder(tmp_pa
     with pytest.raises(LstmkitError, match="loading needs a run folder's path"):
         read_meta(path, "line")
     assert read_meta(".", "line")["status"] == "finished"
+
+
+def test_a_fit_callback_may_fit_other_models_here_or_in_a_thread_it_waits_for_and_the_fit_is_unchanged(tmp_path):
+    """A callback that waited on a fit in another thread hung for ever (that fit waited for the random
+    generators the first fit held), and one that fitted another model in its own thread reseeded the
+    generator the first fit went on drawing from: it trained another model."""
+    import threading
+
+    import numpy as np
+
+    from forecast_data import FAST, sine_frame
+    from lstmkit import Forecaster
+    frame = sine_frame(n=160)
+    settings = {**FAST, "lookback": 12, "hidden_size": 4, "max_epochs": 2, "doctor": False, "seed": 5}
+
+    def fit(callbacks=()):
+        return Forecaster(**settings).fit(frame, target="y", time="time", out=None, callbacks=callbacks)
+
+    finished = []
+
+    class Nested(Callback):
+        def on_epoch_end(self, trainer, logs):
+            other = threading.Thread(target=lambda: finished.append(fit() is not None), daemon=True)
+            other.start()
+            other.join(60)
+            finished.append(fit(callbacks=[Callback()]).predict(frame) is not None)
+
+    alone = fit().predict(frame)
+    nested = fit(callbacks=[Nested()]).predict(frame)
+    assert finished == [True, True] * 2
+    assert np.array_equal(alone["y"].to_numpy(), nested["y"].to_numpy())

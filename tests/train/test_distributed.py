@@ -34,7 +34,7 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path, capsys):
                            "-m", "lstmkit", *flags, "--out", str(tmp_path / "ddp")],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("run folder:") == 1 and proc.stdout.count("epoch 3/3") == 1   # rank 0 speaks
+    assert proc.stdout.count("run folder:") == 1 and proc.stderr.count("epoch 3/3") == 1   # rank 0 speaks
     (run,) = (tmp_path / "ddp").iterdir()                                                  # rank 0 writes
     for name in ("lstmkit.json", "model.safetensors", "history.csv", "metrics.json", "doctor.json",
                  "plots/loss.png", "plots/forecast.png", "checkpoints/last.safetensors"):

@@ -61,7 +61,7 @@ def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(
     traceback after the resume line. Once the interrupt is reported, Ctrl-C ends the process."""
     proc = _lm_train_signalled_in_epoch_2(tmp_path, 50, signal.SIGINT,
                                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    said = proc.stderr.readline()
+    said = next(line for line in proc.stderr if not line.startswith("epoch "))     # the epoch lines it had begun
     for _ in range(20):                 # Ctrl-C again and again while the process exits
         if proc.poll() is not None:
             break
@@ -76,7 +76,8 @@ def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(
 
 def _lm_train_signalled_in_epoch_2(tmp_path, epochs: int, sig, **popen) -> subprocess.Popen:
     """``lstmkit lm train`` of a tiny char LM in a subprocess (``epochs``, patience as long), sent
-    ``sig`` once epoch 2 starts; returns the process, its stdout read up to that line."""
+    ``sig`` once epoch 2 starts; returns the process, its standard error (where the epoch lines are)
+    read up to that line."""
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
     cmd = [sys.executable, "-m", "lstmkit", "lm", "train", "--data", str(corpus), "--level", "char",
@@ -84,7 +85,7 @@ def _lm_train_signalled_in_epoch_2(tmp_path, epochs: int, sig, **popen) -> subpr
            "--progress", "log", "--device", "cpu", "--out", str(tmp_path / "runs")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"}, **popen)
-    for line in proc.stdout:
+    for line in proc.stderr:
         if line.startswith("epoch 2/"):
             proc.send_signal(sig)
             break

@@ -23,11 +23,14 @@ The sessions over the written graphs and the engine choice (:class:`OnnxRunner`,
 """
 from __future__ import annotations
 
+import contextlib
+import re
+import sys
 import time
 import warnings
 from os import PathLike
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -38,6 +41,7 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.files import check_out_path, check_writable
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
+from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
            "check_against_torch", "ShapeRefusal"]
@@ -175,8 +179,7 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
 
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
-        with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
-            warnings.simplefilter("ignore")
+        with _torch_notes_hushed():
             _traced(lambda: torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
                                               output_names=list(outputs), dynamic_axes=dynamic_axes,
                                               opset_version=OPSET, dynamo=False))
@@ -254,12 +257,39 @@ def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) ->
     for n in names:
         axes[f"{n}0"] = {1: "batch"}
         axes[f"{n}n"] = {1: "batch"}
-    with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
-        warnings.simplefilter("ignore")
+    with _torch_notes_hushed():
         torch.onnx.export(graph, (x, *extras.values(), *state), path,
                           input_names=["x", *extras, *(f"{n}0" for n in names)],
                           output_names=["y", *(f"{n}n" for n in names)], dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
+
+
+# What torch says of every export of these graphs, in Python and in C++ (straight to standard error):
+# harmless here, as each graph is run against PyTorch on another batch size and length before it is kept
+_KNOWN_PY = ("You are using the legacy TorchScript-based ONNX export",     # dynamo=False: the exporter we chose
+             "The feature will be removed",                                # the same deprecation, from its helpers
+             "Exporting a model to ONNX with a batch_size other than 1",   # an LSTM with lengths: checked after
+             "Constant folding - Only steps=1 can be constant folded")     # a reversed slice (bilstm) left as it is
+_KNOWN_CPP = re.compile(r"Warning: The shape inference of prim::(PackPadded|PadPacked) type is missing")
+
+
+@contextlib.contextmanager
+def _torch_notes_hushed() -> Iterator[None]:
+    """Around ``torch.onnx.export``: torch's known notes on it kept from the user's terminal (the
+    tracer's notes on shapes frozen into the graph, the legacy exporter's deprecation, the C++
+    shape-inference warnings on a classifier's packed sequences: ``_KNOWN_PY``, ``_KNOWN_CPP``),
+    any other warning shown as ever (a warning, a line on standard error)."""
+    caught: list[str] = []
+    try:
+        with warnings.catch_warnings(), c_stderr_lines(descriptor=True) as caught:
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            for start in _KNOWN_PY:
+                warnings.filterwarnings("ignore", message=re.escape(start))
+            yield
+    finally:
+        unknown = [line for line in caught if not _KNOWN_CPP.search(line)]
+        if unknown and sys.stderr is not None:
+            print("\n".join(unknown), file=sys.stderr, flush=True)
 
 
 def _zero_state(adapter, batch: int) -> list[torch.Tensor]:

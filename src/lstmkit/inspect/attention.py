@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.attention import SelfAttention
+from lstmkit.nn.blocks import evaluating
 
 __all__ = ["attention", "plot_attention"]
 
@@ -31,17 +32,13 @@ def attention(model: Any, x, lengths=None) -> Tensor:
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
     if x.dim() == 2:
         x = x.unsqueeze(0)
-    was_training = net.training
-    net.eval()
-    layer.record = True
+    layer.record = True                        # this thread's (nn.attention): threads may record side by side
     try:
-        with torch.no_grad():
+        with torch.no_grad(), evaluating(net):
             net(x) if lengths is None else net(x, lengths=lengths)
         return layer.last_weights
     finally:
         layer.record = False
-        layer.last_weights = None
-        net.train(was_training)
 
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:

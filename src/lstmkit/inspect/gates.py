@@ -6,7 +6,8 @@
 The model may be an :class:`~lstmkit.nn.lstm.LSTM`, any module containing one (a zoo encoder,
 a ``ForecastNet``) or a fitted estimator (anything with ``net_``). The LSTM is fed exactly what
 it receives inside the model (after ``ForecastNet``'s relative transform, a convolution
-front-end, ...): a forward pre-hook captures its input, then
+front-end, ...): a forward pre-hook captures its input (the calling thread's alone: threads
+recording or predicting with one model at once each run their own), then
 ``LSTM.forward(..., record_gates=True)`` runs the gate equations on it. In an encoder-decoder
 (:class:`~lstmkit.nn.seq2seq.Seq2Seq`: translation, speech's seq2seq mode) ``gates`` records the
 encoder's LSTM over the source and :func:`decoder_gates` the decoder's over an output.
@@ -22,6 +23,7 @@ over every valid (sample, step, unit) value:
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.blocks import valid_mask
+from lstmkit.nn.blocks import evaluating, valid_mask
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
 from lstmkit.nn.zoo import find_lstm
@@ -75,14 +77,9 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
-            _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
-    finally:
-        net.train(was_training)
+    with torch.no_grad(), evaluating(net):
+        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
+        _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
     members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
     members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
     return _result(recorded, lstm, lstm_lengths, members)
@@ -116,11 +113,11 @@ def decoder_gates(model: Any, src, output: list[int], src_len=None) -> dict[str,
     src_len = torch.tensor([src.shape[1]]) if src_len is None else torch.as_tensor(src_len).reshape(1)
     y_in = torch.tensor([[BOS_ID, *output[:-1]]])                              # [1, T]
     captured: list[tuple] = []
-    handle = net.decoder.register_forward_pre_hook(lambda _m, args: captured.append(args))
-    was_training = net.training
-    net.eval()
+    caller = threading.get_ident()          # the hook is the shared module's: other threads' steps are theirs
+    handle = net.decoder.register_forward_pre_hook(
+        lambda _m, args: captured.append(args) if threading.get_ident() == caller else None)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), evaluating(net):
             memory, state = net.encode(src, src_len)
             for t in range(y_in.shape[1]):
                 _, state, _ = net.step(y_in[:, t], state, memory)
@@ -129,7 +126,6 @@ def decoder_gates(model: Any, src, output: list[int], src_len=None) -> dict[str,
             _, _, recorded = net.decoder(x, captured[0][1], record_gates=True)
     finally:
         handle.remove()
-        net.train(was_training)
     return _result(recorded, net.decoder, None, 1)
 
 
@@ -156,8 +152,11 @@ def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
     if net is lstm:
         return x, None, lengths
     captured: dict[str, Any] = {}
+    caller = threading.get_ident()
 
     def hook(_module, args, kwargs):
+        if threading.get_ident() != caller:     # the module is shared: another thread's call (a predict) runs on
+            return None
         names = ("x", "state", "lengths")
         captured.update(zip(names, args))
         captured.update({k: v for k, v in kwargs.items() if k in names})

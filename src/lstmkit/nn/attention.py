@@ -7,7 +7,9 @@ residual connection and layer norm, as used by the ``lstm-attention`` zoo entry:
     out = LayerNorm(h + Dropout(a))                                  # [B, T, D]
 
 Set ``record = True`` to keep the attention weights of the last call in ``last_weights``
-(``[B, heads, T_query, T_key]``), which ``lstmkit inspect attention`` plots.
+(``[B, heads, T_query, T_key]``), which ``lstmkit inspect attention`` plots. Both are the calling
+thread's own: two threads recording one model at once each get the weights of their own input,
+and a thread predicting meanwhile neither records nor pays for the weights.
 
 Under ONNX export (the TorchScript tracer) the attention runs through :func:`attend`, plain
 matmul / softmax ops over ``nn.MultiheadAttention``'s own parameters: torch's attention, traced,
@@ -17,6 +19,8 @@ Training and eager inference keep ``nn.MultiheadAttention`` itself (the same num
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +28,16 @@ from torch import Tensor, nn
 from lstmkit.nn.blocks import exporting, valid_mask, zero_padding
 
 __all__ = ["SelfAttention", "attend", "causal_mask", "pick_heads"]
+
+
+_CALLS = threading.local()       # this thread's recording layers -> their last weights (None before a call)
+
+
+def _recording() -> "weakref.WeakKeyDictionary[SelfAttention, Tensor | None]":
+    layers = getattr(_CALLS, "layers", None)
+    if layers is None:
+        layers = _CALLS.layers = weakref.WeakKeyDictionary()
+    return layers
 
 
 def causal_mask(steps: int, device=None) -> Tensor:
@@ -79,8 +93,25 @@ class SelfAttention(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.causal = causal
         self.num_heads = num_heads
-        self.record = False
-        self.last_weights: Tensor | None = None
+
+    @property
+    def record(self) -> bool:
+        """Whether this thread's calls keep their attention weights in ``last_weights``. The calling
+        thread's own: as attributes of the shared layer, a thread recording read the weights of
+        another thread's input, or None once the other had finished."""
+        return self in _recording()
+
+    @record.setter
+    def record(self, on: bool) -> None:
+        if on:
+            _recording().setdefault(self, None)
+        else:
+            _recording().pop(self, None)
+
+    @property
+    def last_weights(self) -> Tensor | None:
+        """The attention weights ``[B, heads, T, T]`` of this thread's last call while recording."""
+        return _recording().get(self)
 
     def extra_repr(self) -> str:
         return f"causal={self.causal}"
@@ -93,8 +124,10 @@ class SelfAttention(nn.Module):
             pad = ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)  # [B, T] True = padding
         if exporting():
             return zero_padding(self.norm(x + attend(self.attn, x, mask, pad)), lengths)
+        recording = _recording()
+        record = self in recording
         a, w = self.attn(x, x, x, attn_mask=mask, key_padding_mask=pad,
-                         need_weights=self.record, average_attn_weights=False)
-        if self.record:
-            self.last_weights = w.detach()                                  # [B, heads, T, T]
+                         need_weights=record, average_attn_weights=False)
+        if record:
+            recording[self] = w.detach()                                    # [B, heads, T, T]
         return zero_padding(self.norm(x + self.dropout(a)), lengths)

@@ -5,7 +5,9 @@ Everything is batch-first: sequences are ``[B, T, C]``; ``lengths`` is ``[B]`` i
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +15,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["HEADS", "exporting", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
+__all__ = ["HEADS", "exporting", "evaluating", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
            "PositionalEncoding", "TemporalBlock", "make_head"]
 
 HEADS = ("linear", "mlp")
@@ -23,6 +25,22 @@ MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
 def exporting() -> bool:
     """True while a module is traced for ONNX export (``torch.onnx.export(dynamo=False)``)."""
     return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+@contextlib.contextmanager
+def evaluating(net: nn.Module) -> Iterator[nn.Module]:
+    """``net`` in eval mode for the block, and in training mode again after it only if it was. A net
+    already in eval mode (a fitted or loaded estimator's) is left alone: the mode is the shared
+    module's, and one thread's block putting it back into training mode ran another thread's
+    call meanwhile with dropout on."""
+    training = net.training
+    if training:
+        net.eval()
+    try:
+        yield net
+    finally:
+        if training:
+            net.train()
 
 
 def conv1d(conv: nn.Conv1d, x: Tensor, norm: nn.BatchNorm1d | None = None) -> Tensor:

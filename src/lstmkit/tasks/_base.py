@@ -470,8 +470,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 on the CPU whatever torch's default dtype and device."""
-        # the float32 CPU network that was saved, under a float64 or meta default too; the first weights it
-        # draws (then overwritten) leave the caller's random generators as they were
+        # the float32 CPU network that was saved, under a float64 or meta default too; it draws nothing from
+        # the random generators (a fit in another thread may be drawing from them: runs.build_checked)
         with public_call(), held_random(wait=False):
             meta, weights = read_run(path, cls.TASK)
             path = Path(path)

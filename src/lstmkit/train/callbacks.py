@@ -65,14 +65,18 @@ def _fmt(v: float | None) -> str:
 class ProgressDisplay(Callback):
     """A live bar (epoch, loss, val loss, lr, ETA) on a terminal; one log line per epoch elsewhere.
 
-    ``mode``: ``auto`` picks ``bar`` when stdout is a terminal that can redraw a line, else ``log``
+    On standard error (``stream``, by default), as every progress and log line: standard output
+    carries a command's results (its report, tables, JSON), which ``train ... > out.txt`` or
+    ``| jq`` read without the epoch lines between them.
+
+    ``mode``: ``auto`` picks ``bar`` when the stream is a terminal that can redraw a line, else ``log``
     (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing.
     """
 
     def __init__(self, mode: str = "auto", stream=None):
         if mode not in {"auto", "bar", "log", "off"}:
             raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
-        self.stream = stream or sys.stdout
+        self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if shows_a_bar(self.stream) else "log"
         self.mode = mode

@@ -32,7 +32,7 @@ from torch import nn
 
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
-from lstmkit.random_state import set_rng_state
+from lstmkit.random_state import lent_random, set_rng_state
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
@@ -83,7 +83,8 @@ class Trainer(ResumeState):
         self.loss_fn = loss_fn or make_loss(config.loss)
         self.is_main = dist.is_main()
         self.progress = ProgressDisplay(config.progress if self.is_main else "off")
-        self.callbacks: list[Callback] = [self.progress, *callbacks]
+        # the ones given from outside (a user's, tuning's pruner) run with the random generators lent
+        self.callbacks: list[Callback] = [self.progress, *(_Lent(cb) for cb in callbacks)]
         if self.run_dir is not None and self.is_main:
             self.callbacks.append(HistoryCSV(self.run_dir / "history.csv"))
             if config.tensorboard:
@@ -386,6 +387,35 @@ def _rows(y) -> int:
     if isinstance(y, (tuple, list)):
         return _rows(y[0])
     return int(y.shape[0]) if torch.is_tensor(y) and y.dim() > 0 else 1
+
+
+class _Lent(Callback):
+    """A callback given to the trainer from outside, its events run with the process's random
+    generators lent (:func:`lstmkit.random_state.lent_random`): a user's callback may fit or load
+    another model, or wait on another thread's fit, without a deadlock or a shift in this fit's draws.
+    Events the callback does not define (``Callback``'s own no-ops) are not called."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def _run(self, name: str, *args) -> None:
+        method = getattr(self.inner, name, None)
+        if method is None or getattr(type(self.inner), name, None) is getattr(Callback, name):
+            return
+        with lent_random():
+            method(*args)
+
+    def on_train_begin(self, trainer) -> None:
+        self._run("on_train_begin", trainer)
+
+    def on_batch_end(self, trainer, batch: int, n_batches: int, loss) -> None:
+        self._run("on_batch_end", trainer, batch, n_batches, loss)
+
+    def on_epoch_end(self, trainer, logs: dict[str, Any]) -> None:
+        self._run("on_epoch_end", trainer, logs)
+
+    def on_train_end(self, trainer) -> None:
+        self._run("on_train_end", trainer)
 
 
 def _call(model: nn.Module, inputs):

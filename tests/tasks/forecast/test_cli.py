@@ -195,7 +195,7 @@ def test_ctrl_c_checkpoints_and_resume_matches_an_uninterrupted_run(tmp_path):
     proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "a")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    for line in proc.stdout:                       # wait until two epochs are done
+    for line in proc.stderr:                       # wait until two epochs are done (progress: standard error)
         if line.startswith("epoch 2/6"):
             proc.send_signal(signal.SIGINT)
             break

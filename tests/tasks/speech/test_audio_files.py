@@ -234,7 +234,7 @@ def test_another_c_librarys_line_while_an_mp3_is_read_is_printed_not_taken_for_t
     macOS), and file descriptor 2 (elsewhere, and forced here)."""
     import ctypes
     import os
-    from lstmkit.tasks.speech import stderr_lines
+    from lstmkit import stderr_lines
     if catch == "descriptor 2":
         monkeypatch.setattr(stderr_lines, "_stdio", False)          # as where the stream is no variable
     line = b"2026-12-04 03:40:00 [I:onnxruntime:, inference_session.cc:1520] session ready\n"

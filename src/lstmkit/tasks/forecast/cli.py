@@ -95,7 +95,6 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Rolling-origin evaluation: per-fold and mean metrics, backtest.csv/json and plots/backtest.png."""
     from lstmkit.tasks.forecast.estimator import Forecaster
-    from lstmkit.tasks.forecast.metrics import format_table
     if (run is None) == (config is None):
         raise LstmkitError("pass exactly one of --run and --config", "--run RUN backtests a trained model; "
                            "--config C trains with those settings")
@@ -115,15 +114,21 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if out is None:
         from lstmkit.runs import new_run_dir
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
-    import contextlib
-    # --json: standard output is the JSON alone; the fold models' epoch lines go to standard error
-    try:
-        with reader_may_leave(), contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+    # the fold models' epoch lines are on standard error, as training's; the files are the work, so a
+    # reader that leaves (`| head -1`) stops neither the folds nor the command, before or after them
+    with reader_may_leave():
+        try:
             result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
                                   log=lambda message: typer.echo(message, err=True))
-    except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
-        print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
-        sys.exit(130)
+        except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
+            print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
+            sys.exit(130)
+        _echo_backtest(result, folds, out, as_json)
+
+
+def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
+    """``backtest``'s results on standard output: its JSON, or each fold's table and their mean."""
+    from lstmkit.tasks.forecast.metrics import format_table
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(result, indent=2))

@@ -35,7 +35,7 @@ from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.ogg import ogg_cut
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames, unheaded_frames
-from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
+from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
@@ -342,7 +342,7 @@ _MPG123_LINE = re.compile(r"(?:Note|Warning|Error|Big trouble)\b|\[[^\]]*\.c:[^\
 @contextmanager
 def _decoder_lines(source: Path | bytes) -> Iterator[list[str]]:
     """The lines libmpg123 prints on standard error while ``source`` is opened and read, caught into
-    the list yielded (filled when the block ends) instead of printed (:func:`.stderr_lines.c_stderr_lines`):
+    the list yielded (filled when the block ends) instead of printed (:func:`lstmkit.stderr_lines.c_stderr_lines`):
     a file named .mp3 that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its
     one error, a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
     lines: list[str] = []

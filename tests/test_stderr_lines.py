@@ -1,12 +1,12 @@
 """What C code prints on standard error while an MP3 decodes is caught, and only that where the C
-library's stderr stream can be set; elsewhere file descriptor 2 as a whole."""
+library's stderr stream can be set; elsewhere, or asked to (torch's C++ warnings), file descriptor 2 as a whole."""
 import ctypes
 import os
 
 import pytest
 
-from lstmkit.tasks.speech import stderr_lines
-from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
+from lstmkit import stderr_lines
+from lstmkit.stderr_lines import c_stderr_lines
 
 stdio = stderr_lines._c_stderr()
 

@@ -1,6 +1,7 @@
 """What a C library prints on standard error while it works, caught instead of printed.
 
     with c_stderr_lines() as lines: ...      the lines C code printed to ``stderr`` in the block (filled at its end)
+    with c_stderr_lines(descriptor=True) ...  the lines anything wrote on file descriptor 2 (C++'s ``std::cerr``)
 
 libmpg123 (libsndfile's MP3 decoder) prints notes on damaged frames with ``fprintf(stderr, ...)``, and
 libsndfile gives no way to make it quiet. Catching them by pointing file descriptor 2 at a file took
@@ -9,6 +10,10 @@ meanwhile was lost, and counted as the decoder's. Where the C library's ``stderr
 variable that can be set (glibc, macOS), that stream alone is pointed at the file: Python's own
 standard error (``sys.stderr``, logging, warnings), which writes to the descriptor, goes on as it was.
 Elsewhere (musl's ``stderr`` is a constant, Windows) descriptor 2 is redirected as before.
+
+C++'s ``std::cerr`` (torch's C++ warnings: the ONNX exporter's) writes to the stream it was given at
+start-up, not to the variable: ``descriptor=True`` catches file descriptor 2 as a whole, what Python
+and other threads write there in the block too (the caller prints again the lines it does not know).
 """
 from __future__ import annotations
 
@@ -55,13 +60,13 @@ def _libc_name() -> str:
 
 
 @contextmanager
-def c_stderr_lines() -> Iterator[list[str]]:
-    """The non-blank lines C code prints to ``stderr`` inside the block, in the list yielded (filled
-    when the block ends), none of them printed."""
+def c_stderr_lines(descriptor: bool = False) -> Iterator[list[str]]:
+    """The non-blank lines C code prints to ``stderr`` inside the block (``descriptor``: anything
+    writes on file descriptor 2), in the list yielded (filled when the block ends), none of them printed."""
     lines: list[str] = []
     with _ONE_AT_A_TIME, tempfile.TemporaryFile() as caught:
         try:
-            with _stream_to(caught) if _c_stderr() else _descriptor_to(caught):
+            with _stream_to(caught) if _c_stderr() and not descriptor else _descriptor_to(caught):
                 yield lines
         finally:
             caught.seek(0)
