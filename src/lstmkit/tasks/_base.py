@@ -309,6 +309,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
             raise self._stopped_by(e, writes, "") from None
         except (TrainingInterrupted, KeyboardInterrupt) as e:
+            # the model trained so far, kept (a notebook's interrupted cell goes on with it), answers as a
+            # fitted one does: it was left in training mode (dropout on; a seed ensemble's predict failed
+            # with pandas' 'All arrays must be of the same length') and on the training device
+            self.net_.to("cpu").eval()
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
