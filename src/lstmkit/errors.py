@@ -162,11 +162,12 @@ def os_reason(e: BaseException) -> str:
 
 
 class TrainingInterrupted(Exception):
-    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
+    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes.
+    ``then``: what the caller can do next, after the message (an estimator's fit says it)."""
 
-    def __init__(self, run_dir: Path | None, epoch: int):
-        super().__init__(f"training interrupted after epoch {epoch}" if epoch else
-                         "training interrupted during the first epoch")
+    def __init__(self, run_dir: Path | None, epoch: int, then: str = ""):
+        super().__init__((f"training interrupted after epoch {epoch}" if epoch else
+                          "training interrupted during the first epoch") + (f"; {then}" if then else ""))
         self.run_dir, self.epoch = run_dir, epoch
 
 
