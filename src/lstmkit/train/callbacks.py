@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.runs import atomic_write
-from lstmkit.train.progress import shows_a_bar
+from lstmkit.train.progress import chosen_mode
 
 __all__ = ["Callback", "EarlyStopping", "ProgressDisplay", "HistoryCSV", "TensorBoardLogger"]
 
@@ -66,16 +66,13 @@ class ProgressDisplay(Callback):
     """A live bar (epoch, loss, val loss, lr, ETA) on a terminal; one log line per epoch elsewhere.
 
     ``mode``: ``auto`` picks ``bar`` when stdout is a terminal that can redraw a line, else ``log``
-    (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing.
+    (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing; ``bar`` in a Jupyter notebook
+    without ipywidgets is ``log`` (:func:`lstmkit.train.progress.chosen_mode`).
     """
 
     def __init__(self, mode: str = "auto", stream=None):
-        if mode not in {"auto", "bar", "log", "off"}:
-            raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
         self.stream = stream or sys.stdout
-        if mode == "auto":
-            mode = "bar" if shows_a_bar(self.stream) else "log"
-        self.mode = mode
+        self.mode = chosen_mode(mode, self.stream)
         self._bar = None
         self._last_refresh = 0.0
 
