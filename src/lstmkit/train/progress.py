@@ -30,6 +30,7 @@ __all__ = ["track", "shows_a_bar", "chosen_mode", "LOG_EVERY_S"]
 T = TypeVar("T")
 
 LOG_EVERY_S = 10.0        # a log line at most this often: a job under ten seconds stays quiet
+_TOLD_NO_WIDGETS: list[bool] = []     # [True] once progress='bar' was said to need ipywidgets in a notebook
 
 
 def track(items: Iterable[T], total: int | None, what: str, mode: str = "auto", stream=None,
@@ -58,7 +59,7 @@ def shows_a_bar(stream) -> bool:
 
 def chosen_mode(mode: str, stream) -> str:
     """What ``mode`` shows on ``stream``: ``auto`` as :func:`shows_a_bar` chooses, and ``bar`` as ``log``
-    in a Jupyter notebook without ipywidgets, with one warning: rich draws a notebook's bar as a
+    in a Jupyter notebook without ipywidgets, with one warning a session: rich draws a notebook's bar as a
     widget, and without ipywidgets it warned 'install "ipywidgets" for Jupyter support' (from its own
     file, ``rich/live.py``) and showed nothing while the job ran. A bad ``mode`` is a ValueError."""
     if mode not in {"auto", "bar", "log", "off"}:
@@ -66,6 +67,9 @@ def chosen_mode(mode: str, stream) -> str:
     if mode == "auto":
         return "bar" if shows_a_bar(stream) else "log"
     if mode == "bar" and _notebook_without_widgets(stream):
+        if _TOLD_NO_WIDGETS:
+            return "log"
+        _TOLD_NO_WIDGETS.append(True)        # once a session: each fit and predict said it again
         warnings.warn("progress='bar' in a Jupyter notebook needs ipywidgets, which is not installed: progress is "
                       "shown as log lines instead — pip install ipywidgets for a live bar", UserWarning, stacklevel=3)
         return "log"
