@@ -1,5 +1,4 @@
-"""What every test shares: the process's Ctrl-C handler as each test found it (the CLI, run in-process,
-hands Ctrl-C back to the default action once it reports an interrupt, as a process about to exit)."""
+"""What every test shares: the process's Ctrl-C handler as each test found it (a test may set its own)."""
 import signal
 
 import pytest

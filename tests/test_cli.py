@@ -168,6 +168,26 @@ def test_ctrl_c_in_a_command_that_is_not_training_exits_130_with_one_line(argv, 
     assert code == 130 and err.strip() == "interrupted" and "Traceback" not in err
 
 
+def test_ctrl_c_in_the_cli_run_in_process_leaves_the_callers_handlers(capsys, monkeypatch):
+    """A notebook cell's lstmkit.cli.main([...]) interrupted (the kernel's interrupt is SIGINT) handed Ctrl-C
+    and SIGTERM to their default actions, as the command's own process does before it exits: the cell
+    went on, and a second interrupt in it ended the kernel (at a Python prompt, Python)."""
+    import signal
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("lstmkit.tasks.forecast.estimator.Forecaster.load", interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)          # the kernel's (the conftest puts it back)
+    term = signal.signal(signal.SIGTERM, lambda *_: None)              # a program's own
+    try:
+        code, _, err = run_cli(["forecast", "predict", "--run", "r", "--data", "x.csv"], capsys)
+        assert code == 130 and err.strip() == "interrupted"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, term)
+
+
 def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
     """typer turns a KeyboardInterrupt into Exit(130) and, without standalone mode, returns it: it ended 0."""
     import lstmkit.tune

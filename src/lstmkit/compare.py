@@ -242,7 +242,7 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
 def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
     import numpy as np
 
-    from lstmkit.inspect.plots import plt, save_figure
+    from lstmkit.inspect.plots import save_figure, subplots
 
     trained = table[table["params"].notna()]
     # the first metric any model has a number for: MASE of a series that never changes is NaN for every
@@ -252,7 +252,7 @@ def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_b
     refs = table[table["params"].isna() & (table["failed"].isna() if "failed" in table else True)]
     names = trained["model"].tolist()
     pos = np.arange(len(names))
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    fig, axes = subplots(2, 2, figsize=(11, 7))
     ax = axes[0, 0]
     ax.bar(pos, trained[f"{headline}_mean"], yerr=trained[f"{headline}_std"], capsize=4, color="tab:blue")
     for k, (_, r) in enumerate(refs.iterrows()):

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
-           "interrupts_end_the_process"]
+           "interrupts_end_the_process", "the_command_runs"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -162,11 +162,12 @@ def os_reason(e: BaseException) -> str:
 
 
 class TrainingInterrupted(Exception):
-    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
+    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes.
+    ``then``: what the caller can do next, after the message (an estimator's fit says it)."""
 
-    def __init__(self, run_dir: Path | None, epoch: int):
-        super().__init__(f"training interrupted after epoch {epoch}" if epoch else
-                         "training interrupted during the first epoch")
+    def __init__(self, run_dir: Path | None, epoch: int, then: str = ""):
+        super().__init__((f"training interrupted after epoch {epoch}" if epoch else
+                          "training interrupted during the first epoch") + (f"; {then}" if then else ""))
         self.run_dir, self.epoch = run_dir, epoch
 
 
@@ -196,10 +197,22 @@ def terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+_COMMAND: list[bool] = []      # [True] in the ``lstmkit`` command's own process (:func:`lstmkit.launch.main`)
+
+
+def the_command_runs() -> None:
+    """Mark this process as the ``lstmkit`` command's, which ends once it reported an interrupt
+    (:func:`interrupts_end_the_process`); called by its entry point, :func:`lstmkit.launch.main`."""
+    _COMMAND.append(True)
+
+
 def interrupts_end_the_process() -> None:
     """Ctrl-C and SIGTERM end the process at once again, as the shell's default does: called once an
     interrupt is being reported (a second one, while the message was printed or Python's exit hooks
-    ran, printed a traceback after it). The run is marked already."""
-    if threading.current_thread() is threading.main_thread():
+    ran, printed a traceback after it). The run is marked already. Only in the ``lstmkit`` command's
+    own process (:func:`the_command_runs`): a program that runs the CLI in-process goes on after it
+    and keeps its handlers (a notebook cell's interrupted ``lstmkit.cli.main([...])`` left SIGINT's
+    default action: a second interrupt in that cell ended the kernel)."""
+    if _COMMAND and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -24,7 +24,7 @@ import atexit
 import os
 import sys
 
-from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt
+from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
 
 __all__ = ["main"]
 
@@ -33,6 +33,7 @@ _ending: list[bool] = []         # [True] once the command exits as interrupted
 
 
 def main(argv: list[str] | None = None) -> None:
+    the_command_runs()                          # an interrupt ends this process (lstmkit.cli.main alone: a caller's)
     atexit.register(_exit_interrupted)          # registered first: runs after every other exit hook
     try:
         with terminate_as_interrupt():

@@ -572,11 +572,10 @@ def _plain(obj):
 def _plot_history(study, path: Path) -> None:
     import optuna
 
-    from lstmkit.inspect.plots import pyplot
-    plt = pyplot()
+    from lstmkit.inspect.plots import subplots
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     if done:
         ax.scatter([t.number for t in done], [t.value for t in done], s=18, label="completed trial")
         best, xs, ys = math.inf, [], []
@@ -598,7 +597,6 @@ def _plot_history(study, path: Path) -> None:
         ax.legend()
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
 
 
 # -- the command ------------------------------------------------------------------------------

@@ -175,6 +175,33 @@ def test_sigterm_stops_cleanly(server):
     assert "Traceback" not in proc.stderr.read()
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_called_where_an_event_loop_runs_serves_and_stops(abs_forecaster, stop):
+    """A notebook cell runs inside ipykernel's event loop: ``serve(run)`` printed 'serving … on …',
+    then failed ('cannot be called from a running event loop': uvicorn starts its own with asyncio.run).
+    The cell here is a coroutine run as ipykernel runs one (no asyncio.run: its Ctrl-C handler is not
+    the kernel's); the kernel's interrupt is SIGINT."""
+    cell = ("import asyncio, sys\nfrom lstmkit.deploy import serve\n"
+            "async def cell():\n    serve(sys.argv[1], port=0, engine='torch')\n"
+            "try:\n    asyncio.new_event_loop().run_until_complete(cell())\n"
+            "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    proc = subprocess.Popen([sys.executable, "-c", cell, str(abs_forecaster.run_dir_)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:] if proc.poll() is not None else line
+        port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        assert _request(port, "GET", "/health") == (200, {"status": "ok"})
+        proc.send_signal(stop)
+        assert proc.wait(timeout=20) == 0
+        assert proc.stdout.read() == ("interrupted\n" if stop == signal.SIGINT else "stopped\n")
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 # -- in process (tests/asgi_client.py); the bad-input cases are tests/catalogue/test_http.py, test_websocket.py
 @pytest.fixture(scope="module")
 def client(abs_forecaster):

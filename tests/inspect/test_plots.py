@@ -3,12 +3,12 @@ import warnings
 
 import pytest
 
-from lstmkit.inspect.plots import plot_history, pyplot, save_figure
+from lstmkit.inspect.plots import plot_history, save_figure, subplots
 
 
 def test_characters_the_font_lacks_are_one_warning_naming_them(tmp_path):
     """A label in Chinese or an emoji: matplotlib warned once per character, in words no user can act on."""
-    fig, ax = pyplot().subplots()
+    fig, ax = subplots()
     ax.set_title("\ue000\ue001 \ue000")                # private-use characters: no font has them
     ax.set_xlabel("positive")
     with warnings.catch_warnings(record=True) as caught:
@@ -60,3 +60,22 @@ def test_a_translations_attention_plot_in_characters_the_font_lacks_is_one_warni
         plot_attention(["a", "b"], ["\ue000", "\ue001"], [[0.5, 0.5], [0.2, 0.8]], tmp_path / "attention.png")
     messages = [str(w.message) for w in caught]
     assert len(messages) == 1 and "the plot's font has no \ue000 \ue001, drawn as empty boxes" in messages[0], messages
+
+
+def test_plotting_leaves_the_programs_backend_and_figures_alone(tmp_path):
+    """In a notebook (``%matplotlib inline``) the first plot a fit drew called ``matplotlib.use("Agg")``:
+    the session's backend switched for good, and the user's own ``plt.show()`` after the fit showed
+    nothing; every figure also went through pyplot's registry."""
+    import subprocess
+    import sys
+    probe = ("import warnings, matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt; "
+             "mine = plt.figure(); "
+             "from lstmkit.inspect.plots import plot_history; "
+             "warnings.simplefilter('error'); "
+             "[plot_history([{'epoch': 1, 'train_loss': 0.5, 'val_loss': 0.6}], sys.argv[1]) for _ in range(25)]; "
+             "print(matplotlib.get_backend(), plt.get_fignums())")
+    done = subprocess.run([sys.executable, "-c", "import sys; " + probe, str(tmp_path / "loss.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg", "[1]"]
+    assert (tmp_path / "loss.png").stat().st_size > 0

@@ -1,6 +1,7 @@
 """Progress of the jobs that are not training (lstmkit.train.progress.track)."""
 import io
 import threading
+import warnings
 
 import pytest
 
@@ -88,3 +89,25 @@ def test_a_dumb_terminal_gets_log_lines_not_a_bar(term, monkeypatch):
     assert ProgressDisplay("auto", stream=Terminal()).mode == "log"
     monkeypatch.setenv("TERM", "xterm")
     assert ProgressDisplay("auto", stream=Terminal()).mode == "bar"
+
+
+def test_a_bar_in_a_notebook_without_ipywidgets_is_log_lines_with_one_warning(monkeypatch):
+    """rich draws a Jupyter notebook's bar as a widget: without ipywidgets, progress='bar' warned 'install
+    "ipywidgets" for Jupyter support' from rich's own file and showed nothing while the job ran."""
+    import sys
+
+    import rich.console
+    from lstmkit.train.callbacks import ProgressDisplay
+    monkeypatch.setattr(rich.console, "_is_jupyter", lambda: True)        # what rich sees in a notebook's kernel
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)                  # not installed
+    monkeypatch.setattr(progress, "_TOLD_NO_WIDGETS", [])
+    out = io.StringIO()                                                   # ipykernel's stdout is no terminal
+    with pytest.warns(UserWarning, match=r"needs ipywidgets.*shown as log lines instead — pip install ipywidgets"):
+        assert ProgressDisplay("bar", stream=out).mode == "log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                    # said once a session, not by every job
+        list(track(range(3), 3, "decoding", "bar", stream=out, every=0))
+    assert out.getvalue().count("decoding:") == 3
+    assert ProgressDisplay("auto", stream=out).mode == "log"              # auto: log lines, as before, no warning
+    monkeypatch.setattr(rich.console, "_is_jupyter", lambda: False)
+    assert ProgressDisplay("bar", stream=out).mode == "bar"               # elsewhere the bar is the bar

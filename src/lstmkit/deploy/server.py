@@ -62,6 +62,7 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
 # inside create_app at run time.
+import asyncio
 import errno
 import gc
 import itertools
@@ -475,24 +476,66 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
         print(f"warning: listening on {host}, reachable from other machines; there is no authentication",
               file=sys.stderr)
     what = str(next(iter(named.values()))) if len(named) == 1 else ", ".join(f"{k}={v}" for k, v in named.items())
-    print(f"serving {what} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
     server = uvicorn.Server(config)
-    # Everything loaded so far (torch, the models, the web stack) lives as long as the service:
-    # kept out of the garbage collector's scans, the first full collection under load is not a
-    # pause of hundreds of milliseconds for every request in flight (translate, 16 clients).
-    gc.collect()
-    gc.freeze()
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler that was there
+        # before; one that asks the server to stop makes SIGTERM, the normal way to stop a service,
+        # exit 0. Set before the 'serving' line: a SIGTERM right after it (before uvicorn's handler) met
+        # the command's, whose KeyboardInterrupt, raised in the collection below, was lost (the service
+        # went on).
+        previous = signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     try:
-        if threading.current_thread() is threading.main_thread():
-            # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler that was
-            # there before; a no-op one makes SIGTERM, the normal way to stop a service, exit 0.
-            previous = signal.signal(signal.SIGTERM, lambda *_: None)
-            try:
+        print(f"serving {what} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
+        # Everything loaded so far (torch, the models, the web stack) lives as long as the service:
+        # kept out of the garbage collector's scans, the first full collection under load is not a
+        # pause of hundreds of milliseconds for every request in flight (translate, 16 clients).
+        gc.collect()
+        gc.freeze()
+        try:
+            if _loop_running():
+                _run_beside_loop(server, sock)
+            else:
                 server.run(sockets=[sock])
-            finally:
-                signal.signal(signal.SIGTERM, previous)
-        else:
-            server.run(sockets=[sock])
+        finally:
+            gc.unfreeze()                          # serve() called from Python: collect as before
     finally:
-        gc.unfreeze()                          # serve() called from Python: collect as before
+        if main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     print("stopped", flush=True)
+
+
+def _loop_running() -> bool:
+    """Whether an asyncio event loop runs in this thread: a Jupyter notebook's cell, an async program."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_beside_loop(server, sock: socket.socket) -> None:
+    """``server`` run in a thread of its own while this thread waits, as :func:`serve` runs it
+    elsewhere: uvicorn starts its loop with ``asyncio.run``, which a thread already running one
+    refuses ('cannot be called from a running event loop': a notebook cell's ``serve(run)`` said
+    'serving … on …', then failed). Ctrl-C (a notebook's interrupt) stops the service gracefully
+    and is raised again once it stopped; SIGTERM stops it as elsewhere (:func:`serve`'s handler)."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as e:            # raised again in the caller's thread
+            failed.append(e)
+
+    thread = threading.Thread(target=run, name="lstmkit-serve", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join()
+        raise
+    if failed:
+        raise failed[0]

@@ -43,10 +43,10 @@ def attention(model: Any, x, lengths=None) -> Tensor:
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key)."""
-    from lstmkit.inspect.plots import plt, save_figure
+    from lstmkit.inspect.plots import save_figure, subplots
 
     heads = weights.shape[1]
-    fig, axes = plt.subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
+    fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
     for h in range(heads):
         ax = axes[0, h]
         im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")

@@ -13,11 +13,11 @@ MAX_TICKS = 40          # class names on a side; more are every k-th class (the 
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
-    from lstmkit.inspect.plots import plt, save_figure
+    from lstmkit.inspect.plots import save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(classes)
-    fig, ax = plt.subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
+    fig, ax = subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     # at most MAX_TICKS names a side: 300 classes' names were drawn over each other, none readable
     step = -(-n // MAX_TICKS)

@@ -215,13 +215,13 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
     steps (a text's tokens) on the x axis when there are at most 40."""
-    from lstmkit.inspect.plots import plt, save_figure
-    from matplotlib.ticker import MaxNLocator          # after pyplot(), which imports matplotlib quietly
+    from lstmkit.inspect.plots import save_figure, subplots
 
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())
     rows = rec["i"].shape[0]
-    fig, axes = plt.subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False)
+    fig, axes = subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False)
+    from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for k in range(rows):
         label = f"layer {k // D}" + (" (reverse)" if k % D else "")
         for j, name in enumerate(GATES[:4]):

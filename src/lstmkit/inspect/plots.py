@@ -1,8 +1,14 @@
-"""Plots written into run folders (matplotlib, headless).
+"""Plots written into run folders (matplotlib, off screen).
 
 matplotlib is imported on the first plot, not with this module (it costs ~0.2 s, and most
-commands never plot). Plotting code elsewhere takes ``pyplot()`` (or ``plt`` from here, which is
-the same module) and writes its figure with ``save_figure``.
+commands never plot). Plotting code elsewhere takes its figure from ``subplots()`` and writes it
+with ``save_figure``.
+
+The figures are matplotlib's object-oriented ``Figure`` on an Agg canvas of their own, never
+pyplot's: ``matplotlib.use("Agg")`` on the first plot switched a notebook's backend (``%matplotlib
+inline``) for the rest of the session, and the user's own ``plt.show()`` after a fit showed
+nothing; pyplot also keeps each figure until it is closed (one a failed write left open counted
+towards its 'More than 20 figures' warning).
 """
 from __future__ import annotations
 
@@ -16,12 +22,12 @@ import numpy as np
 
 from lstmkit.runs import atomic_write
 
-__all__ = ["plot_history", "plot_forecast", "save_figure", "pyplot"]
+__all__ = ["plot_history", "plot_forecast", "save_figure", "subplots", "colormap"]
 
 
 @functools.cache
-def pyplot():
-    """``matplotlib.pyplot`` on the headless Agg backend, imported on first use.
+def _matplotlib():
+    """``matplotlib``, imported on first use, its backend left as the program set it.
 
     With a home whose config folder cannot be written (read-only, a service account's
     ``/nonexistent``) matplotlib works from a temporary folder, as it should, and logged two
@@ -35,11 +41,7 @@ def pyplot():
         import matplotlib
     finally:
         log.removeFilter(_temporary_folder_notice)
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return matplotlib
 
 
 def _temporary_folder_notice(record) -> bool:
@@ -48,14 +50,25 @@ def _temporary_folder_notice(record) -> bool:
                                            "%s is not a writable directory"))
 
 
-def __getattr__(name: str):
-    if name == "plt":               # ``from lstmkit.inspect.plots import plt``
-        return pyplot()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any):
+    """``(figure, axes)`` as ``plt.subplots`` gives them (``kwargs``: ``squeeze``, ``sharex``, …), on
+    an Agg canvas of the figure's own (``fig.canvas.get_renderer()`` works) outside pyplot: no
+    backend is chosen or switched, and no figure is kept once ``save_figure`` wrote it."""
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def colormap(name: str):
+    """matplotlib's colormap ``name`` (``plt.get_cmap`` without pyplot)."""
+    return _matplotlib().colormaps[name]
 
 
 def save_figure(fig, path: Path, tight: bool = False) -> None:
-    """Write ``fig`` as a PNG to ``path`` atomically, then close it. Characters the font lacks
+    """Write ``fig`` as a PNG to ``path`` atomically. Characters the font lacks
     (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
     ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each.
     ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
@@ -65,7 +78,6 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
         if tight:
             fig.tight_layout()
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
-    pyplot().close(fig)
     missing = []
     for w in caught:
         glyph = _MISSING_GLYPH.match(str(w.message))
@@ -86,7 +98,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     """Train and validation loss per epoch (log scale; linear when a loss is 0 or below, as on a
     constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked."""
     epochs = [h["epoch"] for h in history]
-    fig, ax = pyplot().subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     train = [h["train_loss"] for h in history]
     ax.plot(epochs, train, label="train")
     val = [h["val_loss"] for h in history]
@@ -108,7 +120,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
                   title: str, ylabel: str) -> None:
     """History, test actuals and one-step-ahead-of-origin forecasts of each model."""
-    fig, ax = pyplot().subplots(figsize=(10, 4.5))
+    fig, ax = subplots(figsize=(10, 4.5))
     ax.plot(x_hist, y_hist, color="0.55", lw=1, label="history")
     ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}

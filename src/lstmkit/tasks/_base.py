@@ -312,16 +312,21 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
             raise self._stopped_by(e, writes, "") from None
         except (TrainingInterrupted, KeyboardInterrupt) as e:
+            # the model trained so far, kept (a notebook's interrupted cell goes on with it), answers as a
+            # fitted one does: it was left in training mode (dropout on; a seed ensemble's predict failed
+            # with pandas' 'All arrays must be of the same length') and on the training device
+            self.net_.to("cpu").eval()
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
-            if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
-                # restore) or its close (the doctor's evidence): the epochs the checkpoint holds, which a resume
-                # that has not read it yet does not know (it said 'during the first epoch')
-                from lstmkit.train.checkpoint import checkpoint_epochs
-                epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
-                          else len(trainer.history) if trainer is not None else 0)
-                raise TrainingInterrupted(self.run_dir_, epochs) from None
-            raise
+            if isinstance(e, TrainingInterrupted):
+                raise TrainingInterrupted(e.run_dir, e.epoch, self._after_interrupt()) from None
+            # outside the loop: the trainer's set-up (TensorBoard, the restore) or its close (the doctor's
+            # evidence): the epochs the checkpoint holds, which a resume that has not read it yet does not
+            # know (it said 'during the first epoch')
+            from lstmkit.train.checkpoint import checkpoint_epochs
+            epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
+                      else len(trainer.history) if trainer is not None else 0)
+            raise TrainingInterrupted(self.run_dir_, epochs, self._after_interrupt()) from None
         # this session's time, and a resumed run's epochs trained before it (the checkpoint's history holds their times)
         earlier = sum(h.get("seconds", 0.0) for h in self.result_.history[:trainer.start_epoch])
         self.train_seconds_ = earlier + time.perf_counter() - t0
@@ -335,9 +340,17 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         except KeyboardInterrupt:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
-            raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
+            raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run, self._after_interrupt()) from None
         except EnvironmentProblem as e:     # a full disk, a file size limit: every epoch is in the checkpoint
             raise self._stopped_by(e, writes, " (its checkpoint holds every epoch)") from None
+
+    def _after_interrupt(self) -> str:
+        """What a Python caller can do after Ctrl-C stopped a fit (the message said only 'training
+        interrupted after epoch 3'; a notebook cell shows it as the last line of the traceback)."""
+        kept = "the model trained so far is kept (predict answers with it)"
+        if self.run_dir_ is None:
+            return f"{kept}; fit(..., out=FOLDER) keeps a checkpoint that a later resume continues from"
+        return f"{kept}; {type(self).__name__}.resume({str(self.run_dir_)!r}) continues the run"
 
     def _stopped_by(self, e: EnvironmentProblem, writes: bool, note: str) -> EnvironmentProblem:
         """After ``e`` in training or saving: the run marked ``interrupted`` (resumable), as Ctrl-C

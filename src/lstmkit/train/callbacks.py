@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.runs import atomic_write
-from lstmkit.train.progress import shows_a_bar
+from lstmkit.train.progress import chosen_mode
 
 __all__ = ["Callback", "EarlyStopping", "ProgressDisplay", "HistoryCSV", "TensorBoardLogger"]
 
@@ -70,16 +70,13 @@ class ProgressDisplay(Callback):
     ``| jq`` read without the epoch lines between them.
 
     ``mode``: ``auto`` picks ``bar`` when the stream is a terminal that can redraw a line, else ``log``
-    (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing.
+    (:func:`lstmkit.train.progress.shows_a_bar`); ``off`` prints nothing; ``bar`` in a Jupyter notebook
+    without ipywidgets is ``log`` (:func:`lstmkit.train.progress.chosen_mode`).
     """
 
     def __init__(self, mode: str = "auto", stream=None):
-        if mode not in {"auto", "bar", "log", "off"}:
-            raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
         self.stream = stream or sys.stderr
-        if mode == "auto":
-            mode = "bar" if shows_a_bar(self.stream) else "log"
-        self.mode = mode
+        self.mode = chosen_mode(mode, self.stream)
         self._bar = None
         self._last_refresh = 0.0
 

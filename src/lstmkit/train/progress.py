@@ -10,6 +10,9 @@ error (standard output carries the job's results: a CSV, transcripts):
 * ``auto`` (the default): ``bar`` when standard error is a terminal that can redraw a line, else
   ``log`` (:func:`shows_a_bar`); ``off``: nothing.
 
+In a Jupyter notebook rich draws its bar as a widget, through ipywidgets; without ipywidgets ``bar``
+is ``log``, with one warning saying so (:func:`chosen_mode`).
+
 A job of one batch (a served request, a single sentence) shows nothing in any mode.
 
 Training's own display is :class:`lstmkit.train.callbacks.ProgressDisplay` (the same modes).
@@ -19,23 +22,22 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from typing import Iterable, Iterator, TypeVar
 
-__all__ = ["track", "shows_a_bar", "LOG_EVERY_S"]
+__all__ = ["track", "shows_a_bar", "chosen_mode", "LOG_EVERY_S"]
 
 T = TypeVar("T")
 
 LOG_EVERY_S = 10.0        # a log line at most this often: a job under ten seconds stays quiet
+_TOLD_NO_WIDGETS: list[bool] = []     # [True] once progress='bar' was said to need ipywidgets in a notebook
 
 
 def track(items: Iterable[T], total: int | None, what: str, mode: str = "auto", stream=None,
           unit: str = "batches", every: float | None = None) -> Iterator[T]:
     """``items``, one by one, with progress shown as ``mode`` says (see the module docstring)."""
-    if mode not in {"auto", "bar", "log", "off"}:
-        raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
     stream = sys.stderr if stream is None else stream
-    if mode == "auto":
-        mode = "bar" if shows_a_bar(stream) else "log"
+    mode = chosen_mode(mode, stream)
     if mode == "off" or (total is not None and total <= 1):     # one batch (a served request): nothing to show
         yield from items
     elif mode == "bar":
@@ -53,6 +55,37 @@ def shows_a_bar(stream) -> bool:
     if not getattr(stream, "isatty", lambda: False)():
         return False
     return os.environ.get("TERM", "").lower() not in {"dumb", "unknown"}      # rich's dumb terminals
+
+
+def chosen_mode(mode: str, stream) -> str:
+    """What ``mode`` shows on ``stream``: ``auto`` as :func:`shows_a_bar` chooses, and ``bar`` as ``log``
+    in a Jupyter notebook without ipywidgets, with one warning a session: rich draws a notebook's bar as a
+    widget, and without ipywidgets it warned 'install "ipywidgets" for Jupyter support' (from its own
+    file, ``rich/live.py``) and showed nothing while the job ran. A bad ``mode`` is a ValueError."""
+    if mode not in {"auto", "bar", "log", "off"}:
+        raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
+    if mode == "auto":
+        return "bar" if shows_a_bar(stream) else "log"
+    if mode == "bar" and _notebook_without_widgets(stream):
+        if _TOLD_NO_WIDGETS:
+            return "log"
+        _TOLD_NO_WIDGETS.append(True)        # once a session: each fit and predict said it again
+        warnings.warn("progress='bar' in a Jupyter notebook needs ipywidgets, which is not installed: progress is "
+                      "shown as log lines instead — pip install ipywidgets for a live bar", UserWarning, stacklevel=3)
+        return "log"
+    return mode
+
+
+def _notebook_without_widgets(stream) -> bool:
+    """Whether rich would draw on ``stream`` in a Jupyter notebook (its own test), where ipywidgets is missing."""
+    from rich.console import Console
+    if not Console(file=stream).is_jupyter:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return True
+    return False
 
 
 def _bar(items, total, what, stream, unit) -> Iterator:

@@ -41,14 +41,14 @@ def attention_html(tokens: Sequence[str], weights: Sequence[float], title: str =
 def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, title: str = "",
                    per_line: int = 14) -> None:
     """The coloured-token view as a PNG, ``per_line`` tokens a row."""
-    from lstmkit.inspect.plots import plt, save_figure
+    from lstmkit.inspect.plots import colormap, save_figure, subplots
     shades = _shades(weights)
     rows = max(1, -(-len(tokens) // per_line))
-    fig, ax = plt.subplots(figsize=(12, 0.9 + 0.42 * rows))
+    fig, ax = subplots(figsize=(12, 0.9 + 0.42 * rows))
     ax.set_xlim(0, 1)
     ax.set_ylim(rows, -0.4)
     ax.axis("off")
-    cmap = plt.get_cmap("Reds")
+    cmap = colormap("Reds")
     renderer = fig.canvas.get_renderer()
     x, row = 0.0, 0
     for k, (tok, s) in enumerate(zip(tokens, shades)):

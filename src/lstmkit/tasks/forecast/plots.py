@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstmkit.inspect.plots import pyplot, save_figure
+from lstmkit.inspect.plots import save_figure, subplots
 
 __all__ = ["plot_panel_forecast", "plot_backtest"]
 
@@ -26,7 +26,7 @@ def _intervals(output, params: np.ndarray):
 
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str) -> None:
     """One panel per series: history, actuals and the forecast from one origin, intervals shaded."""
-    fig, axes = pyplot().subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
+    fig, axes = subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
     for ax, item in zip(axes[:, 0], shown):
         v, o = item["values"], item["origin"]
         x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
@@ -47,7 +47,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
 
 def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
     """A series with each fold's cutoff marked and its forecast drawn after it."""
-    fig, ax = pyplot().subplots(figsize=(10, 4))
+    fig, ax = subplots(figsize=(10, 4))
     x = np.asarray(times) if times is not None else np.arange(len(values))
     first = min(f["origin"] for f in folds)
     start = max(0, first - 3 * len(folds[0]["forecast"]))

@@ -74,8 +74,8 @@ def format_recognition(m: dict[str, Any]) -> str:
 
 def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float) -> None:
     """Log-mel features ``[T, F]`` against time."""
-    from lstmkit.inspect.plots import plt, save_figure
-    fig, ax = plt.subplots(figsize=(8, 3))
+    from lstmkit.inspect.plots import save_figure, subplots
+    fig, ax = subplots(figsize=(8, 3))
     extent = (0, feats.shape[0] * hop_ms / 1000, 0, feats.shape[1])
     im = ax.imshow(feats.T, origin="lower", aspect="auto", extent=extent, cmap="magma")
     ax.set_xlabel("seconds")
@@ -88,10 +88,10 @@ def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float) -
 def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path, title: str,
                         frame_ms: float) -> None:
     """Per-frame posteriors ``exp(log_probs [T, V])``: one line per symbol that ever exceeds 0.1."""
-    from lstmkit.inspect.plots import plt, save_figure
+    from lstmkit.inspect.plots import save_figure, subplots
     probs = np.exp(log_probs)
     t = np.arange(probs.shape[0]) * frame_ms / 1000
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = subplots(figsize=(8, 3))
     for k in range(probs.shape[1]):
         if probs[:, k].max() < 0.1:
             continue

@@ -78,10 +78,9 @@ def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], 
 def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights, path: str | Path,
                    title: str = "") -> Path:
     """Heat map of ``weights [len(tgt_tokens), len(src_tokens)]``: target rows, source columns."""
-    from lstmkit.inspect.plots import pyplot, save_figure
-    plt = pyplot()
+    from lstmkit.inspect.plots import save_figure, subplots
     w = np.asarray(weights, dtype=float)
-    fig, ax = plt.subplots(figsize=(max(4, 0.45 * len(src_tokens) + 2), max(3, 0.4 * len(tgt_tokens) + 1.5)))
+    fig, ax = subplots(figsize=(max(4, 0.45 * len(src_tokens) + 2), max(3, 0.4 * len(tgt_tokens) + 1.5)))
     ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right")
     ax.set_yticks(range(len(tgt_tokens)), tgt_tokens)
