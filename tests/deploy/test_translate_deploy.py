@@ -314,8 +314,9 @@ def test_loopback_server_names_the_translations_cut_at_the_longest_output(endles
     from loopback import served
     tr = Translator.load(endless_run)
     long = "dog " * 10                                   # 10 tokens, more than any target: its output is cut
-    with pytest.warns(UserWarning, match="reached the longest output") as said:
-        tr.translate([long])
+    from lstmkit.errors import caller_wording
+    with pytest.warns(UserWarning, match="reached the longest output") as said, caller_wording(python=False):
+        tr.translate([long])                             # in the command line's words, as the service says it
     want = [str(w.message) for w in said if "reached the longest output" in str(w.message)][0]
     with served(endless_run) as post:
         status, out = post({"sentences": ["a dog runs .", long, "", long], "beam": 2})

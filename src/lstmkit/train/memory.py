@@ -61,11 +61,19 @@ def check_batch_fits(net: nn.Module, make: Callable[[int], tuple], k: int, batch
     if k < 1 or batch <= 2 * k:
         return
     kept = {name: b.clone() for name, b in net.named_buffers()}        # batch norm's running statistics
-    with torch.random.fork_rng(devices=[]), torch.enable_grad():
-        once, twice = activation_bytes(net, make(k)), activation_bytes(net, make(2 * k))
-    with torch.no_grad():
-        for name, b in net.named_buffers():
-            b.copy_(kept[name])
+    try:
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            once, twice = activation_bytes(net, make(k)), activation_bytes(net, make(2 * k))
+    except (ValueError, RuntimeError) as e:
+        if isinstance(e, LstmkitError):
+            raise
+        # the probe is not a batch the model can take (batch norm over one value a channel: one
+        # 1-step sequence of a 3-step series, LSTM-FCN): nothing measured, training says the rest
+        return
+    finally:
+        with torch.no_grad():
+            for name, b in net.named_buffers():
+                b.copy_(kept[name])
     each = max(twice - once, 0) / k
     fixed = max(once - each * k, 0) + training_bytes(net)
     total, _, where = memory_limit(resolve_device(device) if isinstance(device, str) else device)

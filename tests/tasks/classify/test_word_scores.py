@@ -216,7 +216,7 @@ def test_a_rare_class_is_found_with_balanced_weights_and_named_without():
     m = clf.evaluate(pd.DataFrame({"text": test_x, "label": test_y}))
     assert m["per_class"]["rare"]["recall"] > 0.9 and m["macro_f1"] > 0.9, m["per_class"]
     with pytest.warns(UserWarning, match=r"class 'rare' \(2\.\d% of the rows\) was never predicted on the "
-                                         r"validation part .* --class-weight balanced"):
+                                         r"validation part .* class_weight='balanced'"):
         TextClassifier(word_scores=False, **{**fast, "max_epochs": 1}).fit(x, y)
 
 

@@ -65,8 +65,8 @@ def baseline_rows(season: int, ets: bool) -> dict[str, str]:
                               "the naive forecast (no season)"}
     if ets:
         rows["ets"] = ("damped additive Holt-Winters, seasonal from two seasons of fit on: parameters fitted once per "
-                       "series on its training and validation parts (the points before its first test origin; with a season, "
-                       "isolated far-out spikes there replaced by the moving median over one season), then "
+                       "series on its training and validation parts (the points before its first test origin), isolated "
+                       "far-out spikes there replaced by the moving median over one season when there is a season, then "
                        "run on with those parameters to each origin, so a forecast reads the points up to its origin "
                        "only, as the model's does")
     return rows
