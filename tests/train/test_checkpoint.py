@@ -157,6 +157,35 @@ def test_a_resume_on_another_thread_count_warns_once_naming_the_count_that_gives
     assert not [w for w in recwarn if "bit for bit" in str(w.message)] and res.threads == 1
 
 
+def test_a_checkpoint_saved_before_trained_on_was_recorded_resumes_bit_identically_and_records_it_then(
+        tmp_path, monkeypatch, recwarn):
+    # a run interrupted under lstmkit 12f78864 (the last release) has no "trained_on" in its checkpoint:
+    # its resume goes on as before (no KeyError, no warning: nothing to compare with, the same bits), and its
+    # next checkpoint records where the resume trains
+    import lstmkit.train.resume as rs
+    real = rs.save_checkpoint
+
+    def old_writer(folder, *, state, **kwargs):
+        real(folder, state={k: v for k, v in state.items() if k != "trained_on"}, **kwargs)
+
+    with _Threads(1):
+        Trainer(_cfg(), run_dir=tmp_path / "ref").fit(m := _model(), _batches())    # never interrupted
+        want = _weights(m)
+        with monkeypatch.context() as p, pytest.raises(TrainingInterrupted):
+            p.setattr(rs, "save_checkpoint", old_writer)
+            Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(9)]).fit(_model(), _batches())
+    assert "trained_on" not in json.loads((tmp_path / "checkpoints" / "last.json").read_text())
+    recwarn.clear()
+    with _Threads(1), pytest.raises(TrainingInterrupted):
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(17)]).fit(_model(), _batches(), resume=True)
+    assert not [w for w in recwarn if "bit for bit" in str(w.message)]
+    assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["trained_on"] == \
+        {"device": "cpu", "threads": 1, "processes": 1}
+    with _Threads(1):
+        Trainer(_cfg(), run_dir=tmp_path).fit(resumed := _model(seed=123), _batches(), resume=True)
+    assert all(torch.equal(a, b) for a, b in zip(_weights(resumed), want))
+
+
 def test_resume_with_another_model_or_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
     Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(hidden=8), _batches())
     with pytest.raises(LstmkitError, match=r"another model \(Sequential: 0.bias is \[8\] there, \[16\] here\)"):
