@@ -84,4 +84,7 @@ def test_text_classification_by_hand_equals_predict(tmp_path):
     assert report["signature"]["inputs"] == [{"name": "x", "dtype": "int64", "shape": ["batch", "steps"]},
                                              {"name": "lengths", "dtype": "int64", "shape": ["batch"]}]
     assert report["signature"]["outputs"] == [{"name": "y", "dtype": "float32", "shape": ["batch"]}]
+    ids, answer = report["around_graph"]        # what the example does around the graph, written down
+    assert "vocab.json's itos" in ids and "cut to 400 (both)" in ids
+    assert answer == "probabilities: sigmoid(y), that of classes[1] (lstmkit.json's classes)"
     _graph_checks(tmp_path / "c" / "model.onnx")

@@ -83,7 +83,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
                                    "several graphs into a folder)",
                                    "pass a folder for --out (it is created when missing)")
             path.mkdir(parents=True, exist_ok=True)
-            report = graphs(path, weights_fingerprint(run), tolerance)
+            report = {**graphs(path, weights_fingerprint(run), tolerance), **around_graph(adapter)}
         else:
             path = Path(out) if out is not None else run / ONNX_FILE
             if path.is_dir():                                # a folder: the graph goes in it, by its usual name
