@@ -100,6 +100,16 @@ def test_onnx_padded_batch_equals_each_alone_and_torch(which, request):
         np.testing.assert_allclose(batch[b, :n], ref[b, :n].numpy(), atol=1e-4)
 
 
+def test_onnx_report_says_the_frames_out_and_what_lstmkit_does_around_the_graph(bi):
+    report = json.loads((bi / "onnx.json").read_text())
+    # the exporter named the frames after subsampling LogSoftmaxy_dim_1; the symbols are a fixed size
+    batch, frames, symbols = report["signature"]["outputs"][0]["shape"]
+    assert (batch, frames) == ("batch", "y_steps") and isinstance(symbols, int)
+    features, decoding = report["around_graph"]
+    assert features.startswith(f"features: the audio as mono {RATE} Hz") and "normalised 'utterance'" in features
+    assert decoding.startswith("decoding: CTC")
+
+
 def test_ctc_decoding_over_onnx_equals_the_estimator(ctc):
     adapter, onnx = adapter_for(ctc), OnnxNet(load_runner(ctc))
     wavs = _wavs(ctc, 8)

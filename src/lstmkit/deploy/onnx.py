@@ -44,7 +44,7 @@ from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, wr
 from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
-           "check_against_torch", "ShapeRefusal"]
+           "graph_signature", "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
 OPSET = 17
@@ -83,7 +83,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
                                    "several graphs into a folder)",
                                    "pass a folder for --out (it is created when missing)")
             path.mkdir(parents=True, exist_ok=True)
-            report = graphs(path, weights_fingerprint(run), tolerance)
+            report = {**graphs(path, weights_fingerprint(run), tolerance), **around_graph(adapter)}
         else:
             path = Path(out) if out is not None else run / ONNX_FILE
             if path.is_dir():                                # a folder: the graph goes in it, by its usual name
@@ -153,16 +153,22 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
         _traced(lambda: _torch_export(graph if traced is None else traced, adapter, names, tmp))
+        _checked(lambda: _settle_output_dims(tmp, adapter), tolerance)
+        notes = around_graph(adapter)
         set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
-                           "lstmkit_state": ",".join(names)})
+                           "lstmkit_state": ",".join(names),
+                           **({"lstmkit_window": str(adapter.window)} if adapter.window else {}),
+                           **({"lstmkit_around_graph": "; ".join(notes["around_graph"])} if notes else {})},
+                     doc=_doc(adapter.task, adapter.window, notes))
         diff = _checked(lambda: check_against_torch(OnnxRunner(tmp, quiet=True), graph, adapter), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
-                       "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
+                       "dynamic_axes": ["batch", "steps"], **({"window": adapter.window} if adapter.window else {}),
+                       "signature": graph_signature(tmp), "max_abs_diff": diff, "tolerance": tolerance,
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
         if traced is not None:
             report["traced"] = type(traced).__name__
-        report.update(around_graph(adapter))
+        report.update(notes)
 
     atomic_write(path, write)
     return report
@@ -183,10 +189,11 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
             _traced(lambda: torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
                                               output_names=list(outputs), dynamic_axes=dynamic_axes,
                                               opset_version=OPSET, dynamo=False))
-        set_metadata(tmp, metadata)
+        set_metadata(tmp, metadata, doc=_doc(metadata.get("lstmkit_task", ""), None, {}))
         diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp, quiet=True), graph, fresh), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
-                       "inputs": list(example), "outputs": list(outputs), "max_abs_diff": diff,
+                       "inputs": list(example), "outputs": list(outputs), "signature": graph_signature(tmp),
+                       "max_abs_diff": diff,
                        "tolerance": tolerance, "seconds": round(time.perf_counter() - t0, 3)})
 
     atomic_write(path, write)
@@ -299,16 +306,70 @@ def _zero_state(adapter, batch: int) -> list[torch.Tensor]:
     return [torch.zeros(layers, batch, hidden) for _ in adapter.state_names]
 
 
-def set_metadata(path: str, props: dict[str, str]) -> None:
+def set_metadata(path: str, props: dict[str, str], doc: str | None = None) -> None:
     """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``), replacing
-    entries of the same key."""
+    entries of the same key; ``doc``: the model's ``doc_string`` too."""
     import onnx
     model = onnx.load(path)
     entries = {p.key: p for p in model.metadata_props}
     for k, v in props.items():
         entry = entries.get(k) or model.metadata_props.add()
         entry.key, entry.value = k, v
+    if doc is not None:
+        model.doc_string = doc
     onnx.save(model, path)
+
+
+def _doc(task: str, window: int | None, notes: dict[str, list[str]]) -> str:
+    """The graph's ``doc_string``: what it is, and where its inputs' meaning is written down."""
+    from lstmkit.version import __version__
+    return (f"lstmkit {__version__} {task} graph. Inputs and outputs: onnx.json beside it (int8: export_report.json); "
+            "scaling, vocabulary and labels: lstmkit.json and vocab.json."
+            + (f" x holds the last {window} steps." if window else "")
+            + (" Around the graph: " + "; ".join(notes["around_graph"]) + "." if notes else ""))
+
+
+def graph_signature(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """``{"inputs": [...], "outputs": [...]}`` of an ONNX file, each ``{"name", "dtype", "shape"}``
+    (numpy's dtype name; a dimension's size, or its name where it is dynamic): what a caller
+    without lstmkit feeds the graph and reads from it."""
+    import onnx
+    graph = onnx.load(str(path), load_external_data=False).graph
+
+    def one(v) -> dict[str, Any]:
+        t = v.type.tensor_type
+        return {"name": v.name, "dtype": onnx.helper.tensor_dtype_to_np_dtype(t.elem_type).name,
+                "shape": [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim]}
+
+    stored = {i.name for i in graph.initializer}
+    return {"inputs": [one(v) for v in graph.input if v.name not in stored], "outputs": [one(v) for v in graph.output]}
+
+
+def _settle_output_dims(path: str, adapter) -> float:
+    """Give the exporter's made-up output dimensions (``Gathery_dim_1``) their meaning: a size where
+    the graph answers the same size for every batch and length (a forecast's horizon and targets),
+    ``steps`` where it is the input's length, ``y_steps`` where it changes with it otherwise (a speech
+    graph's frames after subsampling). Run on two batch sizes and lengths; returns 0.0 (for :func:`_checked`)."""
+    import onnx
+    runner = OnnxRunner(path, quiet=True)
+    steps = adapter.example_inputs(1).shape[1]
+    runs = []
+    for batch, length in ((2, steps), (3, 2 * steps + 1)):
+        x = adapter.example_inputs(batch, length)
+        y, state = runner.run(x.numpy(), None, **{k: v.numpy() for k, v in extra_inputs(adapter, x).items()})
+        runs.append((length, [np.shape(a) for a in (y, *state)]))
+    model = onnx.load(path)
+    for k, out in enumerate(model.graph.output):
+        for j, d in enumerate(out.type.tensor_type.shape.dim):
+            if d.HasField("dim_value") or d.dim_param in ("batch", "steps"):
+                continue
+            (s1, shapes1), (s2, shapes2) = runs
+            if shapes1[k][j] == shapes2[k][j]:
+                d.dim_value = int(shapes1[k][j])
+            else:                 # the input's length, or one that follows it (speech's frames after subsampling)
+                d.dim_param = "steps" if (shapes1[k][j], shapes2[k][j]) == (s1, s2) else f"{out.name}_steps"
+    onnx.save(model, path)
+    return 0.0
 
 
 def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> float:

@@ -42,7 +42,7 @@ from torch import nn
 
 from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, load_quantized, quantize_torch,
                                        quantized_tensors, swap_recurrent)
-from lstmkit.deploy.onnx import TOLERANCE, around_graph, set_metadata, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason
@@ -303,7 +303,8 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     if not ops:
         raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
     return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
-            "per_channel": per_channel, **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
+            "per_channel": per_channel, "graphs": {name: graph_signature(tmp / name) for name in files},
+            **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
 
 
 def _runs(net, adapter, x_one) -> bool:

@@ -77,6 +77,22 @@ class ClassifyAdapter(EstimatorAdapter):
 
     state_names: tuple[str, ...] = ()        # the exported graph carries none (see stream_graph)
 
+    @property
+    def around_graph(self) -> list[str]:
+        """What ``predict`` applies around the exported graph, which the graph run on its own (ONNX
+        Runtime by hand, ``examples/onnx_by_hand.py``) does not: the words as ids or the values
+        scaled before it, the logits as probabilities after it (in ``onnx.json``)."""
+        c = self.est.config_
+        read = ("ids: each text's words (lstmkit.data.vocab: NFKC, lower-cased as vocab.json says, letters, digits "
+                "and inner apostrophes; other scripts split further) as their index in vocab.json's itos (unknown: "
+                f"1), cut to {c.max_len} ({c.truncate}), padded with 0; lengths: each text's count"
+                if self.kind == "text" else
+                "scaling: every feature by lstmkit.json's preprocessing.scaler (standard: (x - mean) / scale; "
+                "minmax: x * scale + min; none: as it is); lengths: each sequence's steps")
+        answer = ("probabilities: sigmoid(y), that of classes[1] (lstmkit.json's classes)" if len(self.classes) == 2
+                  else "probabilities: softmax(y) over lstmkit.json's classes")
+        return [read, answer]
+
     def onnx_net(self, run: Path) -> nn.Module:
         """The net under the ONNX engine: ``run``'s graph over length-sorted groups of rows (each
         cut to its longest length, the steps torch's packed sequences compute; see

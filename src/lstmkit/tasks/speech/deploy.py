@@ -92,6 +92,22 @@ class SpeechAdapter(EstimatorAdapter):
         return self._net.eval()
 
     @property
+    def around_graph(self) -> list[str]:
+        """What lstmkit applies around the exported graph(s) (``onnx.json``): the audio's features before,
+        the decoding after; the settings are lstmkit.json's ``config``, the symbols its ``preprocessing``."""
+        c = self.config
+        features = (f"features: the audio as mono {c.sample_rate} Hz, {c.features} frames (lstmkit.tasks.speech."
+                    f"features: Hann window {c.win_ms:g} ms, hop {c.hop_ms:g} ms, n_fft the next power of two, "
+                    "|STFT|^2 uncentred, HTK-mel filters Slaney-normalised, log(mel + 1e-6)), normalised "
+                    f"'{c.normalize}'; lengths: each clip's frames (at least {self.min_frames})")
+        answer = {"ctc": f"decoding: CTC over y's per-frame log-probabilities (blank and chars: lstmkit.json's "
+                         f"preprocessing.symbols), prefix beam {c.beam}" + (" with the run's language model"
+                                                                             if c.lm else ""),
+                  "seq2seq": f"decoding: beam search ({c.beam}) over the encoder and one-step decoder graphs"}
+        return [features, answer.get(self.mode, "labels: y scores the run's classes (lstmkit.json; "
+                                                "lstmkit.tasks.speech.labels)")]
+
+    @property
     def state_names(self) -> tuple[str, ...]:
         """``("h", "c")`` for a one-directional LSTM CTC model (its graph carries the state), else ()."""
         return recurrent_state_names(self.est.net_) if self.mode == "ctc" else ()

@@ -24,7 +24,7 @@ from torch import nn
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError, opt
-from lstmkit.nn.seq2seq import beam_search
+from lstmkit.nn.seq2seq import BOS_ID, beam_search
 from lstmkit.tasks.translate.data import EOS_ID, Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown, cut_short,
                                               longer_than_trained)
@@ -56,6 +56,18 @@ class TranslateAdapter(EstimatorAdapter):
     @property
     def state_shape(self) -> tuple[int, int]:
         return self.net.num_layers, self.net.hidden_size
+
+    @property
+    def around_graph(self) -> list[str]:
+        """What lstmkit applies around the two graphs (``onnx.json``): the words as ids before the
+        encoder, the beam search that drives the decoder one step a call."""
+        c = self.est.config_
+        return [f"ids: each sentence's {c.tokenizer} tokens (lstmkit.tasks.translate.data) as their index in "
+                "vocab.json's src itos (unknown: 1), padded with 0; src_len: each sentence's count",
+                f"decoding: beam search (beam {c.beam}, length penalty {c.length_penalty:g}, at most ceil("
+                f"{c.max_len_ratio:g} x source length) + 2 tokens) from y_prev = {BOS_ID} (<bos>) to {EOS_ID} (<eos>), "
+                "decoder.onnx fed back its h_next, c_next and the encoder's memory, mask and keys; the words: "
+                "vocab.json's tgt itos"]
 
     def stateful(self) -> nn.Module:
         raise LstmkitError("a translator exports an encoder and a one-step decoder graph, not one stateful graph",

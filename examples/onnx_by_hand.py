@@ -1,0 +1,122 @@
+"""lstmkit's answers from its exported graphs with ONNX Runtime and numpy alone: no lstmkit, no torch.
+
+What a run folder holds after ``lstmkit export onnx --run RUN``:
+
+* ``model.onnx`` -- the network (inputs and outputs named in ``onnx.json``),
+* ``onnx.json`` -- the export's report: ``signature`` (each input's and output's name, dtype and shape),
+  ``window`` (a forecaster's steps per window), ``around_graph`` (what lstmkit applies around the graph);
+  an int8 run (``lstmkit export int8``) has ``export_report.json`` instead, with ``around_graph``,
+* ``lstmkit.json`` -- the settings and what training fitted (scaling parameters, class names),
+* ``vocab.json`` -- a text model's vocabulary (``itos``: the token of each id).
+
+Two cases are shown, each the same as ``lstmkit.load(RUN).predict`` to float rounding:
+
+* :func:`forecast`: a forecaster of one or more series, no logs, no seasonal indices and no blend
+  (``around_graph`` names only the per-series scaling and the all-zero rule; anything else is
+  Python-only and :func:`forecast` refuses it),
+* :func:`classify_texts`: a word-level text classifier on plain ASCII text (other text: lstmkit's
+  tokenizer also splits CJK scripts into characters, keeps emoji, drops HTML tags).
+
+Run ``python examples/onnx_by_hand.py RUN`` with a forecast run and the last values of a series as
+further arguments, or a text classification run and texts.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+PAD_ID, UNK_ID = 0, 1                            # vocab.json's itos[0] and itos[1]: <pad>, <unk>
+ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+def _read(run: Path, name: str) -> dict:
+    return json.loads((run / name).read_text(encoding="utf-8"))
+
+
+def _report(run: Path) -> dict:
+    """The export's report: ``onnx.json`` (``lstmkit export onnx``), or an int8 run's ``export_report.json``
+    (``lstmkit export int8``, its graph ``model.onnx``)."""
+    if (run / "onnx.json").is_file():
+        return _read(run, "onnx.json")
+    return {"file": "model.onnx", **_read(run, "export_report.json")}
+
+
+def forecast(run: str | Path, history: np.ndarray, series: str | None = None) -> np.ndarray:
+    """``[horizon, targets]``: the forecast after ``history`` (``[n]`` or ``[n, targets]``, oldest first,
+    at least ``lookback`` values) of ``series`` (an id of ``lstmkit.json``'s ``series_ids``; the only
+    one when None)."""
+    run = Path(run)
+    meta, report = _read(run, "lstmkit.json"), _report(run)
+    cfg, pre = meta["config"], meta["preprocessing"]
+    plain = {"per-series scaling", "a target 0 throughout"}
+    extra = [n for n in report.get("around_graph", []) if not any(n.startswith(p) for p in plain)]
+    if extra or cfg["features"] or cfg["past_covariates"] or cfg["future_covariates"] or cfg["calendar"] \
+            or cfg["id_embedding"] or cfg["quantiles"] or cfg["likelihood"]:
+        raise SystemExit(f"{run}: more than a scaled window (around the graph: {extra}); use lstmkit for it")
+    scaler = pre["panel_scaler"]
+    sid = series if series is not None else pre["series_ids"][0]
+    loc = np.asarray(scaler["series"][sid]["loc"])          # [targets]
+    scale = np.asarray(scaler["series"][sid]["scale"])      # [targets]
+    y = np.asarray(history, dtype=np.float64).reshape(len(history), -1)
+    if not y.any():                                         # a target 0 throughout: lstmkit forecasts 0
+        return np.zeros((cfg["horizon"], y.shape[1]))
+    window = ((y[-cfg["lookback"]:] - loc) / scale).astype(np.float32)[None]       # [1, lookback, targets]
+    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+    out = session.run(["y"], {"x": window})[0][0]           # [horizon, targets], scaled
+    return out * scale + loc
+
+
+def _cut(row: list[int], max_len: int | None, keep: str) -> list[int]:
+    """A text longer than ``max_len`` ids as lstmkit cuts it (``truncate``: head, tail or both ends)."""
+    if max_len is None or len(row) <= max_len:
+        return row
+    if keep == "head":
+        return row[:max_len]
+    if keep == "tail":
+        return row[len(row) - max_len:]
+    head = (max_len + 1) // 2
+    return row[:head] + row[len(row) - (max_len - head):]
+
+
+def classify_texts(run: str | Path, texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """``(labels, probabilities [len(texts), classes])`` of plain ASCII ``texts``."""
+    run = Path(run)
+    meta, report = _read(run, "lstmkit.json"), _report(run)
+    vocab = _read(run, meta["preprocessing"]["vocab_file"])
+    if meta["kind"] != "text" or vocab["kind"] != "word":
+        raise SystemExit(f"{run}: not a word-level text classifier")
+    stoi = {t: i for i, t in enumerate(vocab["itos"])}
+    ids = []
+    for text in texts:
+        text = unicodedata.normalize("NFKC", text)
+        words = ASCII_WORD.findall(text.lower() if vocab["lowercase"] else text)
+        row = [stoi.get(w, UNK_ID) for w in words] or [UNK_ID]    # an empty text reads one <unk>
+        ids.append(_cut(row, meta["config"]["max_len"], meta["config"]["truncate"]))
+    x = np.full((len(ids), max(map(len, ids))), PAD_ID, dtype=np.int64)
+    for i, row in enumerate(ids):
+        x[i, :len(row)] = row
+    lengths = np.asarray([len(r) for r in ids], dtype=np.int64)
+    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+    logits = session.run(["y"], {"x": x, "lengths": lengths})[0]
+    if logits.ndim == 1:                                    # two classes: the logit of classes[1]
+        p1 = 1 / (1 + np.exp(-logits.astype(np.float64)))
+        probs = np.stack([1 - p1, p1], 1)
+    else:
+        z = logits.astype(np.float64) - logits.max(1, keepdims=True)
+        probs = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    classes = meta["classes"]
+    return [classes[k] for k in probs.argmax(1)], probs
+
+
+if __name__ == "__main__":
+    run_dir = Path(sys.argv[1])
+    if _read(run_dir, "lstmkit.json")["task"] == "forecast":
+        print(forecast(run_dir, np.asarray([float(v) for v in sys.argv[2:]])))
+    else:
+        print(classify_texts(run_dir, sys.argv[2:]))
