@@ -91,11 +91,16 @@ def test_the_service_and_streams_floor_as_predict(run):
             assert (last["quantiles"] >= 0).all() == (sid == "a")
 
 
-def test_a_plain_one_series_stream_and_the_one_window_lane_floor_too():
+def test_a_plain_one_series_stream_the_one_window_lane_and_the_onnx_engine_floor_too(tmp_path):
     est = pushed_down(Forecaster(**QUICK).fit(counts()[["y"]], target="y"))
     assert (est.predict(counts()[["y"]])["y"] == 0).all()                 # the one-window lane
     answers = est.stream(engine="torch").run([{"y": v} for v in counts()["y"][-12:]])
     assert all((a == 0).all() for a in answers)
+    assert any("floor at 0" in note for note in adapter_class("forecast")(est).around_graph)
+    est.save(tmp_path / "run")
+    est.export("onnx")
+    onnx = Forecaster.load(tmp_path / "run")
+    assert (onnx.predict(counts(), engine="onnx")["y"] == 0).all()
 
 
 def test_a_run_saved_before_the_floor_answers_as_it_did(run, tmp_path):
