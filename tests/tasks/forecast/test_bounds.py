@@ -125,3 +125,15 @@ def test_cli_predict_floors_a_count_series(run, tmp_path, capsys):
     assert code == 0, err
     got = pd.read_csv(tmp_path / "f.csv")
     assert (_values(got[got["item"] != "neg"]) >= 0).all() and (_values(got[got["item"] == "neg"]) < 0).all()
+
+
+def test_a_backtest_scores_the_floored_forecasts(run, monkeypatch):
+    """Actuals >= 0: the floor can only lower each absolute error; here the network's answers far
+    below 0 become 0, the backtest's MAE that of forecasting 0."""
+    est, _ = run
+    data = panel()[lambda d: d["item"] != "neg"]
+    floored = est.backtest(data, folds=2)["aggregate"][est.config_.model]
+    monkeypatch.setattr(est, "bounds_", None)
+    raw = est.backtest(data, folds=2)["aggregate"][est.config_.model]
+    assert floored["MAE"] < raw["MAE"] and floored["MASE"] < raw["MASE"]
+    assert floored["MAE"] <= data["y"].max()                     # forecasting 0 misses by at most the largest value
