@@ -10,6 +10,7 @@ import torch
 from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
+from lstmkit.tasks.forecast.bounds import bounds_record, floor_mask, floor_values
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 QUICK = dict(lookback=8, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
@@ -137,3 +138,15 @@ def test_a_backtest_scores_the_floored_forecasts(run, monkeypatch):
     raw = est.backtest(data, folds=2)["aggregate"][est.config_.model]
     assert floored["MAE"] < raw["MAE"] and floored["MASE"] < raw["MASE"]
     assert floored["MAE"] <= data["y"].max()                     # forecasting 0 misses by at most the largest value
+
+
+def test_the_record_floors_each_series_and_target_an_unseen_series_only_where_none_went_below():
+    values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
+    record = bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"])
+    assert record["targets"] == {"x": {"unbounded": []}, "z": {"unbounded": ["a"]}}
+    mask = floor_mask(record, ["a", "b", "new"], ["x", "z"], {"a", "b"})
+    assert mask.tolist() == [[True, False], [True, True], [True, False]]
+    assert not floor_mask(None, ["a"], ["x", "z"], {"a"}).any()                   # a run saved before: no floor
+    q = np.array([[[[-3.0, -1.0, 2.0]], [[-2.0, -0.5, -0.1]]]])                  # [1, H=2, T=1, Q=3]
+    floored = floor_values(q, np.array([[True]]))
+    assert floored.tolist() == [[[[0.0, 0.0, 2.0]], [[0.0, 0.0, 0.0]]]] and (np.diff(floored, axis=-1) >= 0).all()

@@ -140,7 +140,7 @@ class AheadForecast:
 
     def _floor_mask(self, ids) -> np.ndarray:
         """``[n, T]``: the targets of series ``ids`` floored at 0 (:mod:`~lstmkit.tasks.forecast.bounds`)."""
-        return floor_mask(getattr(self, "bounds_", None), ids, self.config_.target, self.series_ids_)
+        return floor_mask(getattr(self, "bounds_", None), ids, self.config_.target, self.panel_scaler_.params)
 
     def _floored(self, params: np.ndarray, ids) -> np.ndarray:
         """Original-unit ``params [n, H, T(, P)]`` of series ``ids`` with the floor at 0 applied."""

@@ -37,12 +37,11 @@ def bounds_record(values: np.ndarray, starts, ends, ids, targets) -> dict[str, A
 
 def floor_mask(record: dict[str, Any] | None, ids, targets, known) -> np.ndarray:
     """``[n, T]``: whether series ``ids[k]``'s target ``j`` is floored; all False without a record
-    (a run saved before bounds). An id not in ``known`` (the training series): floored where no
-    training series of that target went below 0."""
+    (a run saved before bounds). An id not in ``known`` (the training series, a set or a dict keyed
+    by them): floored where no training series of that target went below 0."""
     mask = np.zeros((len(ids), len(targets)), dtype=bool)
     if not record:
         return mask
-    known = set(known)
     for j, name in enumerate(targets):
         entry = record["targets"].get(name)
         if entry is None:
