@@ -65,11 +65,12 @@ def _zeros(n):
 
 @pytest.mark.parametrize("which, mode", [("abs", "state"), ("abs", "window"), ("rel", "window")])
 def test_a_stream_of_zeros_forecasts_zero_as_predict_and_keeps_its_flag_in_its_state(
-        which, mode, abs_forecaster, rel_forecaster):
+        which, mode, abs_forecaster, rel_forecaster, monkeypatch):
     """A series 0 throughout its history forecasts 0 in predict; a plain run's stream (the fast step,
     the general state path, a window) fed only zeros forecast the network's offset from 0 instead.
     It keeps per target whether a value was ever nonzero, through save and restore."""
     est = abs_forecaster if which == "abs" else rel_forecaster
+    monkeypatch.setattr(est, "bounds_", None)       # the network's own answer after zeros (the floor: test_bounds)
     L = est.config_.lookback
     s = est.stream(mode=mode, engine="torch")
     answers = s.run(_zeros(L), id="a")

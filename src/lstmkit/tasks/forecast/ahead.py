@@ -13,6 +13,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.baselines import zero_histories
+from lstmkit.tasks.forecast.bounds import floor_mask, floor_params, floor_values
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import combine_ahead
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
@@ -94,7 +95,9 @@ class AheadForecast:
             params = combine_ahead(self, params, panel)
             self._check_finite(params, panel.ids)
         zero = zero_histories(panel.values, starts, ends)
-        return self._forecast_frame(panel.shown_ids(), self._zero_histories(params, zero, panel.shown_ids()), t_out)
+        floor = self._floor_mask(panel.ids)
+        params = floor_params(self.output_.kind, self._zero_histories(params, zero, panel.shown_ids()), floor)
+        return self._forecast_frame(panel.shown_ids(), params, t_out, floor)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
@@ -135,6 +138,19 @@ class AheadForecast:
                           UserWarning, stacklevel=4)
         return out
 
+    def _floor_mask(self, ids) -> np.ndarray:
+        """``[n, T]``: the targets of series ``ids`` floored at 0 (:mod:`~lstmkit.tasks.forecast.bounds`)."""
+        return floor_mask(getattr(self, "bounds_", None), ids, self.config_.target, self.panel_scaler_.params)
+
+    def _floored(self, params: np.ndarray, ids) -> np.ndarray:
+        """Original-unit ``params [n, H, T(, P)]`` of series ``ids`` with the floor at 0 applied."""
+        return floor_params(self.output_.kind, params, self._floor_mask(ids))
+
+    def _quantiles(self, params: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """``[n, H, T, Q]`` quantiles of floored ``params``, each floored where ``floor [n, T]``
+        (a likelihood's lower quantiles can lie below its floored location)."""
+        return floor_values(quantiles_of(self.output_.kind, params, self.output_.levels), floor)
+
     @staticmethod
     def _check_finite(params: np.ndarray, ids) -> None:
         """One error naming the first series ``ids[s]`` whose forecast ``params[s]`` is not finite."""
@@ -144,7 +160,7 @@ class AheadForecast:
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
 
-    def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
+    def _forecast_frame(self, ids, params: np.ndarray, times, floor: np.ndarray) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
         S, H = len(ids), cfg.horizon
         frame = {}
@@ -163,7 +179,7 @@ class AheadForecast:
         for j, name in enumerate(cfg.target):
             frame[name] = point[:, :, j].reshape(-1)
         if out.kind != "point":
-            q = quantiles_of(out.kind, params, out.levels)                      # [S, H, T, Q]
+            q = self._quantiles(params, floor)                                  # [S, H, T, Q]
             for j, name in enumerate(cfg.target):
                 for k, level in enumerate(out.levels):
                     frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)

@@ -39,6 +39,7 @@ from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast import serving
+from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -141,7 +142,8 @@ class ForecastAdapter:
                 *([f"the blend with {blend['baseline']} (weight {blend['weight']:.4g}), refitted on the history "
                    "given"] if (blend := active_combination(self.est)) else []),
                 *([] if c.log else ["a target 0 throughout the history given forecasts 0 (as naive), not the "
-                                    "graph's answer"])]
+                                    "graph's answer"]),
+                *around_note(getattr(self.est, "bounds_", None))]
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The run's graph as the net ``predict`` and the service call (with the series index)."""

@@ -32,7 +32,6 @@ from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
-from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
 from lstmkit.tasks.forecast.integer_times import period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
@@ -273,7 +272,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                    "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
                    "ids": np.asarray(panel.ids, dtype=object)[s]}
             if self.output_.kind != "point":
-                out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
+                out["quantiles"] = self._quantiles(params, self._floor_mask([panel.ids[k] for k in s]))
                 out["levels"] = list(self.output_.levels)
             return out
 

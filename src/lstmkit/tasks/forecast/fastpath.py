@@ -219,7 +219,7 @@ def one_window(est, data, net) -> pd.DataFrame | None:
         params = params.numpy()
     params = params.astype(np.float64)
     point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))
-    point = est._zero_histories(point, (whole[:, :T] == 0).all(0)[None], [sid])[0]                          # [H, T]
+    point = est._floored(est._zero_histories(point, (whole[:, :T] == 0).all(0)[None], [sid]), [sid])[0]      # [H, T]
     return _point_frame(cfg.target, point)
 
 

@@ -21,6 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
+from lstmkit.tasks.forecast.bounds import bounds_record
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
@@ -113,6 +114,9 @@ class PanelPipeline(AheadForecast):
         self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
+        # a target never below 0 in a series' data forecasts no less than 0 (bounds.py)
+        self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + panel.lengths, self.series_ids_,
+                                     cfg.target)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
         if profiles is not None:
@@ -333,7 +337,8 @@ class PanelPipeline(AheadForecast):
         if panel is None or not len(params):
             return params
         # a window whose series was 0 up to its origin forecasts 0, as after the series' end (ahead.py)
-        return self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
+        params = self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
+        return self._floored(params, [panel.ids[k] for k in s])            # a target never below 0: floored (bounds.py)
 
     @property
     def n_features_in_(self) -> int:
@@ -418,6 +423,7 @@ class PanelPipeline(AheadForecast):
                 "panel_scaler": self.panel_scaler_.to_dict(),
                 "covariate_scaler": self.covariate_scaler_.to_dict() if self.covariate_scaler_ is not None else None,
                 "series_ids": list(self.series_ids_),
+                **({"bounds": self.bounds_} if getattr(self, "bounds_", None) else {}),
             },
             "model": {"class": "ForecastNet", "n_targets": len(cfg.target), "n_past": self.n_past_,
                       "n_future": self.n_future_, "n_series": len(self.series_ids_), "output": self.output_.kind,
@@ -432,6 +438,7 @@ class PanelPipeline(AheadForecast):
         self.panel_scaler_ = PanelScaler.from_dict(pre["panel_scaler"])
         self.covariate_scaler_ = Scaler.from_dict(pre["covariate_scaler"]) if pre.get("covariate_scaler") else None
         self.series_ids_ = list(pre["series_ids"])
+        self.bounds_ = pre.get("bounds")            # a run saved before the floor at 0 has none: not floored
         self.n_past_, self.n_future_ = shapes["n_past"], shapes["n_future"]
         self.input_names_ = list(shapes.get("inputs") or cfg.target)
         self.season_ = meta["season"]

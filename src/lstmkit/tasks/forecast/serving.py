@@ -44,7 +44,6 @@ from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
                                           time_values)
-from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import far_outside_note
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer", "answer_many"]
@@ -170,10 +169,11 @@ def answer_many(adapter, net, requests: list[dict[str, Any]]) -> list[dict[str, 
 def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The network's inputs of one request's instances, scaled as ``predict`` scales them."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales, series, histories, futures, notes, times = [], [], [], [], [], [], [], []
+    xs, locs, scales, series, histories, futures, notes, times, ids = [], [], [], [], [], [], [], [], []
     named = {"id", "future", "time"} & set(_named_fields(adapter))
     for i, inst in enumerate(instances):
         sid = _series(adapter, i, inst)
+        ids.append(est.series_ids_[0] if sid is None else sid)
         rows = _rows(adapter, i, {k: v for k, v in inst.items() if k not in named})
         t, info = _times(adapter, i, inst, len(rows), notes)
         times.append(_forecast_times(adapter, t, info))
@@ -190,7 +190,7 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
         futures.append(w.get("future"))
         notes.extend(_far_outside(adapter, i, sid, w["x"], rows))
     return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures,
-            "notes": notes, "times": times}
+            "notes": notes, "times": times, "ids": ids}
 
 
 def _far_outside(adapter, i: int, sid, x: np.ndarray, rows: np.ndarray) -> list[str]:
@@ -230,11 +230,13 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
         params = np.stack([combine_history(est, p, h) for p, h in zip(params, prepared["histories"])])
     # a target 0 throughout its history forecasts 0, as predict's does
     params = est._zero_histories(params, np.stack([(h == 0).all(0) & (len(h) > 0) for h in prepared["histories"]]))
+    floor = est._floor_mask(prepared["ids"])                                  # a target never below 0: floored
+    params = est._floored(params, prepared["ids"])
     out = est.output_
     point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}
     if out.kind != "point":
-        q = quantiles_of(out.kind, params, out.levels)                       # [B, H, T, Q]
+        q = est._quantiles(params, floor)                                    # [B, H, T, Q]
         answer["quantiles"] = [{f"{level:g}": adapter.to_json(qi[:, :, k]) for k, level in enumerate(out.levels)}
                                for qi in q]
         answer["levels"] = [float(level) for level in out.levels]

@@ -55,7 +55,6 @@ import torch
 from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row, shown
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
-from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 
 __all__ = ["SeriesStreams", "SeriesState", "ZeroHistory", "needs_series_streams"]
@@ -111,9 +110,10 @@ class ZeroHistory:
         return now if mark is None else [a or b for a, b in zip(mark, now)]
 
     def answer(self, answer: np.ndarray, mark: list[bool]) -> np.ndarray:
-        if all(mark):
-            return answer
-        return self.est._zero_histories(np.asarray(answer)[None], ~np.asarray(mark)[None])[0]
+        out = np.asarray(answer)[None]
+        if not all(mark):
+            out = self.est._zero_histories(out, ~np.asarray(mark)[None])
+        return self.est._floored(out, self.est.series_ids_[:1])[0]         # a target never below 0: floored
 
     def fields(self, mark: list[bool]) -> dict[str, Any]:
         return {"nonzero": list(mark)}
@@ -183,11 +183,13 @@ class SeriesStreams:
             params = self._blended(params, state.rows[:, :self.T])
         if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
             params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
+        floor = self.est._floor_mask([self.series[state.series]])             # a target never below 0: floored
+        params = self.est._floored(params[None], [self.series[state.series]])[0]
         point = self.output.point(torch.from_numpy(params)).numpy()            # [H, T]
         if self.output.kind == "point":
             return point, state
         levels = [float(v) for v in self.output.levels]
-        return {"forecast": point, "quantiles": quantiles_of(self.output.kind, params[None], levels)[0],
+        return {"forecast": point, "quantiles": self.est._quantiles(params[None], floor)[0],
                 "levels": levels}, state
 
     def notes(self, x: np.ndarray, pending) -> list[str]:
