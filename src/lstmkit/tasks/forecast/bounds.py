@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["RULE", "bounds_record", "floor_mask", "floor_params", "floor_values", "around_note"]
 
-RULE = "a target never below 0 in the data a series was fitted on forecasts no less than 0 for that series"
+RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
 
 
 def bounds_record(values: np.ndarray, starts, ends, ids, targets) -> dict[str, Any]:

@@ -114,9 +114,10 @@ class PanelPipeline(AheadForecast):
         self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
-        # a target never below 0 in a series' data forecasts no less than 0 (bounds.py)
-        self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + panel.lengths, self.series_ids_,
-                                     cfg.target)
+        # a target never below 0 in a series' training part forecasts no less than 0 (bounds.py); the
+        # validation and test parts are not read for it, as no other choice reads them
+        trained = np.array([part_sizes(int(n), cfg)[0] for n in panel.lengths], dtype=np.int64)
+        self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + trained, self.series_ids_, cfg.target)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
         if profiles is not None:
