@@ -22,7 +22,7 @@ import yaml
 
 from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
 
-__all__ = ["TrainConfig", "TrainParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
+__all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
            "python_values"]
@@ -111,6 +111,18 @@ class TrainParams(TypedDict, total=False):
     checkpoint_every: int
     doctor: bool
     train: dict[str, Any] | TrainConfig | None      # the settings above as one block (flat ones win: split_train_params)
+
+
+class EncoderParams(TypedDict, total=False):
+    """The recurrent text encoder's keyword parameters that :class:`~lstmkit.tasks.lm.config.LMParams`
+    and :class:`~lstmkit.tasks.translate.config.TranslateParams` share (each config has these fields)."""
+
+    embed_dim: int
+    model: Encoder
+    hidden_size: int
+    num_layers: int
+    dropout: float
+
 
 def train_field(**defaults: Any) -> Any:
     """The ``train`` field of a task config, with the task's own trainer defaults:

@@ -54,6 +54,7 @@ import torch
 
 from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row, shown
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.bounds import floor_params
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 
@@ -184,7 +185,7 @@ class SeriesStreams:
         if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
             params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
         floor = self.est._floor_mask([self.series[state.series]])             # a target never below 0: floored
-        params = self.est._floored(params[None], [self.series[state.series]])[0]
+        params = floor_params(self.output.kind, params[None], floor)[0]
         point = self.output.point(torch.from_numpy(params)).numpy()            # [H, T]
         if self.output.kind == "point":
             return point, state

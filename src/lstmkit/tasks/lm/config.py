@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_positive, check_range, check_types,
-                            train_field)
+from lstmkit.config import (Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
+                            check_types, train_field)
 from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["LMConfig", "LMParams", "LEVELS"]
@@ -69,9 +69,9 @@ class LMConfig(TaskConfig):
         return {"char": None, "word": 30000, "bpe": 8000}.get(self.level)
 
 
-class LMParams(TrainParams, total=False):
+class LMParams(TrainParams, EncoderParams, total=False):
     """``LanguageModel``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
-    (defaults: :class:`LMConfig`'s; a field added there is added here)."""
+    and :class:`~lstmkit.config.EncoderParams` (defaults: :class:`LMConfig`'s; a field added there is added here)."""
 
     level: Level
     lowercase: bool
@@ -79,11 +79,6 @@ class LMParams(TrainParams, total=False):
     max_size: int | None
     max_len: int
     val_frac: float
-    embed_dim: int
-    model: Encoder
-    hidden_size: int
-    num_layers: int
-    dropout: float
     tie_weights: bool
     encoding: str
     text_column: str | None

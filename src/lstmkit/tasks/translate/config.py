@@ -5,8 +5,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Attention, Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive,
+                            check_range, check_types, train_field)
 
 __all__ = ["TranslateConfig", "TranslateParams"]
 
@@ -55,9 +55,10 @@ class TranslateConfig(TaskConfig):
         check_range(self, "max_len_ratio", 0, math.inf, "2.0", low_open=True)
 
 
-class TranslateParams(TrainParams, total=False):
+class TranslateParams(TrainParams, EncoderParams, total=False):
     """``Translator``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
-    (defaults: :class:`TranslateConfig`'s; a field added there is added here)."""
+    and :class:`~lstmkit.config.EncoderParams` (defaults: :class:`TranslateConfig`'s; a field added there is
+    added here)."""
 
     src: str
     tgt: str
@@ -70,11 +71,6 @@ class TranslateParams(TrainParams, total=False):
     dedup: bool
     drop_empty: bool
     val_frac: float
-    embed_dim: int
-    model: Encoder
-    hidden_size: int
-    num_layers: int
-    dropout: float
     attention: Attention
     input_feed: bool
     tie_embeddings: bool
