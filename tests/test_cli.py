@@ -127,6 +127,25 @@ def test_help_shows_the_bracketed_defaults(argv, shown, capsys, monkeypatch):
     assert shown in out, out
 
 
+def test_help_reads_in_an_80_column_terminal(capsys, monkeypatch):
+    """typer's rich options table gave every column its longest entry's width, so at 80 columns
+    ``forecast train --help`` (40 options) had its help texts in an 18-character column, 443 lines
+    long; and a group cut each command's summary to '...'. Now: lines within 80 columns, help
+    texts wrapped at least 40 wide, and a group's summaries whole."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(["forecast", "train", "--help"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines if not line.startswith("  --")) <= 80, out   # a name may run over
+    continued = [line.strip() for line in lines if line.startswith(" " * 20) and line.strip()]
+    assert continued and max(map(len, continued)) >= 40, out
+    assert "--lookback" in out and "--relative / --no-relative" in out, out
+    code, out, err = run_cli(["--help"], capsys)
+    assert code == 0, err
+    listed = out.split("Commands:")[1]
+    assert "..." not in listed and "speed and memory" in listed, out          # compare's summary, whole
+
+
 @pytest.mark.parametrize("failure, said", [
     (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
                   "tried to allocate 160000000000 bytes. Error code 12 (Cannot allocate memory)"),

@@ -22,7 +22,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import literal_help
+from lstmkit.cli_config import plain_help
 from lstmkit.cli_train import reader_may_leave
 from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
 from lstmkit.files import path_exists
@@ -53,7 +53,7 @@ def lazy_command(name: str):
         single = typer.Typer(add_completion=False)
         single.command(name=name, help=obj.__doc__)(obj)
         obj = single
-    return literal_help(typer.main.get_command(obj))
+    return plain_help(typer.main.get_command(obj))
 
 
 def _mount_lazily(name: str, target: str, summary: str) -> None:
@@ -259,7 +259,7 @@ def _check_no_empty_path(argv: list[str]) -> None:
 def _main(argv: list[str] | None) -> None:
     try:
         _check_no_empty_path(argv if argv is not None else sys.argv[1:])
-        code = literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
+        code = plain_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
         # typer turns Ctrl-C inside a command into Exit(130), and an Exit into a returned code
         # without standalone_mode: dropped, Ctrl-C while predicting or evaluating ended with 0
         if type(code) is int and code:

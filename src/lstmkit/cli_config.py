@@ -34,7 +34,7 @@ import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
 
-__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "literal_help",
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "plain_help",
            "progress_option"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
@@ -216,17 +216,17 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
     return params
 
 
-def literal_help(command: Any) -> Any:
-    """``command`` (a click command built by typer) and every command under it, with each help
-    text escaped for rich: typer reads help as rich markup, where a default written
-    ``[as trained]`` is a style tag and vanishes from ``--help``."""
-    if getattr(command, "rich_markup_mode", None) == "rich":
-        from rich.markup import escape
-        if command.help:
-            command.help = escape(command.help)
-        for param in command.params:
-            if getattr(param, "help", None):
-                param.help = escape(param.help)
+def plain_help(command: Any) -> Any:
+    """``command`` (a click command built by typer) and every command under it, set to print
+    ``--help`` and usage errors in click's plain layout instead of typer's rich panels. A rich
+    options table gives every column the width of its longest entry (``--no-relative,--absolute``,
+    ``[lstm|gru|bilstm|...]``), so with 40 options the help text was left an 18-character column at
+    80 terminal columns (443 lines for ``forecast train``) and 31 at 120; the plain layout keeps
+    the help at column 30 (194 lines). Help texts are then also printed literally: a default
+    written ``[as trained]`` is no rich style tag to vanish."""
+    command.rich_markup_mode = None
     for sub in (getattr(command, "commands", None) or {}).values():
-        literal_help(sub)
+        if not sub.short_help and sub.help:      # a group lists each command's first paragraph, wrapped,
+            sub.short_help = " ".join(sub.help.split("\n\n")[0].split())   # not cut to a line with "..."
+        plain_help(sub)
     return command
