@@ -9,16 +9,18 @@ What a run folder holds after ``lstmkit export onnx --run RUN``:
 * ``lstmkit.json`` -- the settings and what training fitted (scaling parameters, class names),
 * ``vocab.json`` -- a text model's vocabulary (``itos``: the token of each id).
 
-Two cases are shown, each the same as ``lstmkit.load(RUN).predict`` to float rounding:
+Three cases are shown, each the same as lstmkit's own answer to float rounding:
 
 * :func:`forecast`: a forecaster of one or more series, no logs, no seasonal indices and no blend
   (``around_graph`` names only the per-series scaling, the all-zero rule and the floor at 0; anything else is
   Python-only and :func:`forecast` refuses it),
 * :func:`classify_texts`: a word-level text classifier on plain ASCII text (other text: lstmkit's
-  tokenizer also splits CJK scripts into characters, keeps emoji, drops HTML tags).
+  tokenizer also splits CJK scripts into characters, keeps emoji, drops HTML tags),
+* :func:`lm_log_prob`: a character-level language model's log-probability of a line of plain ASCII
+  text (``LanguageModel.perplexity([text])`` is ``exp(-log_prob / (len(text) + 1))``).
 
 Run ``python examples/onnx_by_hand.py RUN`` with a forecast run and the last values of a series as
-further arguments, or a text classification run and texts.
+further arguments, a text classification run and texts, or a character-level language model run and a line.
 """
 from __future__ import annotations
 
@@ -121,9 +123,33 @@ def classify_texts(run: str | Path, texts: list[str]) -> tuple[list[str], np.nda
     return [classes[k] for k in probs.argmax(1)], probs
 
 
+def lm_log_prob(run: str | Path, text: str) -> float:
+    """The natural-log probability a character-level language model gives the line ``text`` (plain
+    ASCII), its end (``</s>``) included: ``around_graph`` in ``onnx.json`` says how."""
+    run = Path(run)
+    report, vocab = _report(run), _read(run, "vocab.json")
+    if vocab["level"] != "char":
+        raise SystemExit(f"{run}: not a character-level language model")
+    base, specials = vocab["base"], vocab["specials"]
+    stoi = {t: i for i, t in enumerate(base["itos"])}
+    text = unicodedata.normalize("NFKC", text)
+    ids = [specials["bos"], *(stoi.get(ch, UNK_ID) for ch in (text.lower() if base["lowercase"] else text))]
+    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+    state = {i.name: np.zeros((i.shape[0], 1, i.shape[2]), np.float32)       # h0 (and c0): zeros [L, 1, H]
+             for i in session.get_inputs() if i.name != "x"}
+    y = session.run(["y"], {"x": np.asarray([ids], np.int64), **state})[0][0].astype(np.float64)   # [T, V]
+    log_probs = y - y.max(1, keepdims=True)
+    log_probs -= np.log(np.exp(log_probs).sum(1, keepdims=True))
+    targets = [*ids[1:], specials["eos"]]                   # step t predicts token t + 1; the last, </s>
+    return float(log_probs[np.arange(len(targets)), targets].sum())
+
+
 if __name__ == "__main__":
     run_dir = Path(sys.argv[1])
-    if _read(run_dir, "lstmkit.json")["task"] == "forecast":
+    task = _read(run_dir, "lstmkit.json")["task"]
+    if task == "forecast":
         print(forecast(run_dir, np.asarray([float(v) for v in sys.argv[2:]])))
+    elif task == "lm":
+        print(lm_log_prob(run_dir, " ".join(sys.argv[2:])))
     else:
         print(classify_texts(run_dir, sys.argv[2:]))

@@ -88,3 +88,21 @@ def test_text_classification_by_hand_equals_predict(tmp_path):
     assert "vocab.json's itos" in ids and "cut to 400 (both)" in ids
     assert answer == "probabilities: sigmoid(y), that of classes[1] (lstmkit.json's classes)"
     _graph_checks(tmp_path / "c" / "model.onnx")
+
+
+@pytest.mark.parametrize("model, state", [("lstm", "h0 = c0 = 0 ([2, batch, 8])"), ("gru", "h0 = 0 ([2, batch, 8])")])
+def test_language_model_by_hand_equals_its_perplexity(tmp_path, model, state):
+    lines = [f"the {a} dog {b}" for a in ("red", "big", "old") for b in ("runs", "sits", "sleeps")] * 8
+    (tmp_path / "t.txt").write_text("\n".join(lines) + "\n")
+    lm = lstmkit.LanguageModel(**QUICK, level="char", model=model, num_layers=2, embed_dim=16).fit(
+        str(tmp_path / "t.txt"), out=tmp_path / "runs")
+    lm.export("onnx")
+    run = lm.run_dir_
+    read, answer = json.loads((run / "onnx.json").read_text())["around_graph"]   # what the example follows
+    specials = json.loads((run / "vocab.json").read_text())["specials"]
+    assert "base.itos" in read and f"after <bos> ({specials['bos']}" in read and state in read
+    assert answer.startswith("log-probabilities: log_softmax(y)") and f"</s> ({specials['eos']})" in answer
+    for text in ("the old dog sits", "The Red Dog!"):            # '!' is unknown: <unk>
+        got = _example().lm_log_prob(run, text)
+        assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
+    _graph_checks(run / "model.onnx")

@@ -49,7 +49,7 @@ from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, res
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, opt
-from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_corpus
+from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split_corpus
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
@@ -119,6 +119,21 @@ class LMAdapter(EstimatorAdapter):
         :meth:`stateful` like any graph), else None (the stateful net itself)."""
         self.stateful()                          # refuses a model without a step graph
         return time_major_net(self.net)
+
+    @property
+    def around_graph(self) -> list[str]:
+        """What lstmkit applies around the exported step graph (``onnx.json``), which the graph run
+        on its own gives none of: the text as ids before it, the logits as log-probabilities after."""
+        t, c = self.tokenizer, self.est.config_
+        zero = " = ".join(f"{n}0" for n in self.state_names) + " = 0"
+        carry = ", ".join(f"{n}n" for n in self.state_names)
+        read = (f"ids: each line's tokens ({t.level} level: lstmkit.tasks.lm.data.LMTokenizer) as their index in "
+                f"vocab.json's base.itos (unknown: {UNK_ID}), after <bos> ({t.bos_id}, vocab.json's specials), "
+                f"from {zero} ([{c.num_layers}, batch, {c.hidden_size}]); {carry} carry a line on to its next piece")
+        answer = (f"log-probabilities: log_softmax(y) over the ids (<pad> and <bos> never predicted: logit "
+                  f"{NEVER_LOGIT:g}); a line scores the sum over its tokens and </s> ({t.eos_id}), each read at "
+                  "the step before it")
+        return [read, answer]
 
     def zero_state(self, batch: int = 1) -> list[np.ndarray]:
         """The state before ``<bos>``: zeros ``[L, batch, H]`` per state name."""
