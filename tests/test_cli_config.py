@@ -193,3 +193,39 @@ def test_none_is_a_value_where_the_choices_hold_it():
     assert choose("none") == "none"
     number, _ = _parser(float, optional=True)
     assert number("none") is _NONE and number("2.5") == 2.5
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_run_folder_is_a_config_of_the_settings_it_recorded(task, recorded, capsys, tmp_path):
+    """``train --config RUN`` (or RUN/lstmkit.json) trains with the settings RUN recorded; its
+    other keys (format_version, data, ...) were 'unknown setting' errors. Flags still win."""
+    config = TASKS[task]().to_dict()
+    config["train"]["seed"], config["train"]["patience"] = 1234, 3
+    run = tmp_path / "old-run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "lstmkit_version": "0.1.0", "task": task,
+                                                  "status": "finished", "config": config, "data": {"rows": 9}}))
+    assert recorded(capsys, task, "--config", run) == config
+    again = recorded(capsys, task, "--config", run / "lstmkit.json", "--epochs", "2")
+    assert again["train"]["max_epochs"] == 2 and again["train"]["seed"] == 1234
+    other = next(t for t in TASKS if t != task)
+    code, _, err = run_cli([other, "train", "--data", tmp_path / "data.csv", "--config", run], capsys)
+    assert code == 2 and f"is a {task} run: its settings are not {other}'s" in err, err
+
+
+def test_a_forecast_run_trained_again_from_its_folder_has_the_same_weights(capsys, tmp_path):
+    import numpy as np
+    import pandas as pd
+    t = np.arange(120)
+    pd.DataFrame({"y": 5 + np.sin(t / 3) + np.random.default_rng(0).normal(0, 0.1, 120)}).to_csv(tmp_path / "s.csv",
+                                                                                                 index=False)
+    runs = []
+    for out, more in (("a", ["--horizon", "2", "--epochs", "2", "--hidden-size", "8"]), ("b", [])):
+        config = ["--config", runs[0]] if runs else []
+        code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "s.csv", *more, *config, "--out",
+                                tmp_path / out, "--no-tensorboard", "--no-doctor", "--progress", "off"], capsys)
+        assert code == 0, err
+        runs.append(next((tmp_path / out).iterdir()))
+    recorded = [json.loads((r / "lstmkit.json").read_text())["config"] for r in runs]
+    assert recorded[0] == recorded[1] and recorded[1]["horizon"] == 2 and recorded[1]["hidden_size"] == 8
+    assert (runs[0] / "model.safetensors").read_bytes() == (runs[1] / "model.safetensors").read_bytes()

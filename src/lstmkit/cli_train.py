@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from lstmkit.cli_config import _DEFAULT_OUT, config_options, resolve_params
-from lstmkit.config import TrainConfig, flag, flatten_config, load_yaml
+from lstmkit.config import TrainConfig, config_source, flag, flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 
@@ -157,7 +157,11 @@ def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str
     """A ``--config`` key that names no setting of the command (its config's and the trainer's
     fields, the estimator's parameters, a data file) is an error naming the file (the estimator's
     own refusal names only its class)."""
-    raw = load_yaml(config)
+    raw, task = config_source(config)
+    command_task = config_cls.__module__.split(".")[2]          # lstmkit.tasks.<task>.config
+    if task is not None and task != command_task:
+        raise LstmkitError(f"--config {config} is a {task} run: its settings are not {command_task}'s",
+                           f"pass a {command_task} run or a YAML file of {command_task} settings")
     keys = [k for k in raw if k != "train"] + (list(raw["train"]) if isinstance(raw.get("train"), dict) else [])
     fields = [f.name for c in (config_cls, TrainConfig) for f in dataclasses.fields(c) if f.name != "train"]
     known = list(dict.fromkeys([*fields, *cls.parameter_names(), *files]))

@@ -22,7 +22,7 @@ import yaml
 
 from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
 
-__all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
+__all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
            "python_values"]
@@ -358,8 +358,20 @@ def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def load_yaml(path: str | Path, option: str = "--config", what: str = "config file") -> dict[str, Any]:
     """Read a YAML config file into a plain dict (validated later by ``from_dict``); ``option`` and
-    ``what`` name it in the errors (``tune --space``'s search space said "check the --config path")."""
+    ``what`` name it in the errors (``tune --space``'s search space said "check the --config path").
+    A ``--config`` that is a run folder, or a run's ``lstmkit.json``, gives the settings that run
+    recorded (its ``config``: :func:`config_source`)."""
+    return config_source(path, option, what)[0]
+
+
+def config_source(path: str | Path, option: str = "--config", what: str = "config file"
+                  ) -> tuple[dict[str, Any], str | None]:
+    """``(settings, task)`` of a ``--config``: a YAML file's mapping and None, or, for a run folder
+    or its ``lstmkit.json`` (JSON is YAML), the ``config`` the run recorded, automatic choices
+    fixed, and the run's task: ``train --config RUN`` trains as RUN did (on ``--data``, flags win)."""
     p = Path(path)
+    if option == "--config" and p.is_dir() and (p / "lstmkit.json").is_file():
+        p = p / "lstmkit.json"
     if not p.is_file():
         raise LstmkitError(f"{what} not found: {p}", missing_path_fix(p, f"check the {option} path"))
     try:
@@ -370,7 +382,10 @@ def load_yaml(path: str | Path, option: str = "--config", what: str = "config fi
     if not isinstance(data, dict):
         raise LstmkitError(f"{what} {p} must hold a mapping of keys to values",
                            "write it as 'key: value' lines")
-    return data
+    if option == "--config" and {"format_version", "task", "config"} <= data.keys() and isinstance(
+            data["config"], dict):
+        return dict(data["config"]), str(data["task"])
+    return data, None
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
