@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Callable, Unpack
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.estimator_params import public_call
@@ -268,11 +267,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
             tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             s = series.numpy()
-            out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
+            limits = self._window_limits(panel, s)
+            out = {"actual": panel.values[tgt], "forecast": self._point(params, limits),
                    "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
                    "ids": np.asarray(panel.ids, dtype=object)[s]}
             if self.output_.kind != "point":
-                out["quantiles"] = self._quantiles(params, self._floor_mask([panel.ids[k] for k in s]))
+                out["quantiles"] = self._quantiles(params, limits)
                 out["levels"] = list(self.output_.levels)
             return out
 
