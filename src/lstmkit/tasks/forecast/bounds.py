@@ -138,25 +138,27 @@ def bounds_record(values: np.ndarray, starts, ends, ids, targets, text: str = "a
                         for j, name in enumerate(targets)}}
 
 
-def check_inside(values: np.ndarray, text: str, series_of, where, targets) -> None:
-    """One error when values ``[N, T]`` lie outside given bounds ``text``: how many, and the first
-    (``series_of(row)`` its series' words, ``where(row)`` its time); nothing for ``auto`` / ``none``."""
+def check_inside(columns: dict[str, np.ndarray], text: str, place) -> None:
+    """One error when a target column's values (``columns``: name -> values) lie outside given bounds
+    ``text``: the first cell (``place(name, pos)``: where it is in the file) and how many more, over
+    every column; nothing for ``auto`` / ``none``. A missing value is neither in nor out."""
     given = given_bounds(text)
     if given is None:
         return
     low, high = (-np.inf if given[0] is None else given[0]), (np.inf if given[1] is None else given[1])
-    with np.errstate(invalid="ignore"):
-        out = (values < low) | (values > high)                                 # NaN: neither
-    if not out.any():
+    outside = {c: np.flatnonzero((v < low) | (v > high)) for c, v in columns.items()}    # NaN compares False
+    n = sum(len(k) for k in outside.values())
+    if not n:
         return
-    row, j = (int(v[0]) for v in np.nonzero(out))
-    name = targets[j]
+    c = next(c for c, k in outside.items() if len(k))
+    pos = int(outside[c][0])
     shown = worded(f"--bounds {text}", f"bounds=({given[0]!r}, {given[1]!r})")
-    raise LstmkitError(f"{int(out.sum())} value(s) of the data lie outside {shown} (the first: {name} = "
-                       f"{values[row, j]:g}{series_of(row)}{where(row)})",
-                       worded(f"fix those values, or widen --bounds (or drop it: the floor at 0 is then chosen "
-                              "from the data)", "fix those values, or widen bounds= (or drop it: the floor at 0 "
-                              "is then chosen from the data)"))
+    auto = worded("--bounds auto", "bounds='auto'")
+    raise LstmkitError(f"column {c!r} holds {columns[c][pos]:g} in {place(c, pos)}"
+                       f"{'' if n == 1 else f' and {n - 1} more values'} outside {shown}, which the data fit "
+                       "reads must lie within",
+                       f"fix {'that cell' if n == 1 else 'those cells'}, or widen the bounds, or drop them "
+                       f"({auto}: a floor at 0 where the data never goes below)")
 
 
 def limits_of(record: dict[str, Any] | None, ids, targets, known) -> Limits:

@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.bounds import Limits, bounds_record, check_inside
+from lstmkit.tasks.forecast.bounds import Limits, bounds_record
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
@@ -92,24 +92,6 @@ def _say_flat_training(panel: Panel, cfg) -> None:
                   f"and {opt('test_frac')}", UserWarning, stacklevel=4)
 
 
-def _series_where(panel, row: int) -> int:
-    return int(np.searchsorted(panel.starts, row, side="right") - 1)
-
-
-def _series_words(panel, cfg, row: int) -> str:
-    """`` in series 'a'`` of the panel's row ``row`` (nothing for a single series without an id)."""
-    s = _series_where(panel, row)
-    return f" in series {panel.shown_ids()[s]!r}" if len(panel.ids) > 1 or cfg.id is not None else ""
-
-
-def _time_words(panel, row: int) -> str:
-    """`` at 2020-01-05 00:00:00`` of the panel's row ``row`` (its place in the series without times)."""
-    if panel.times is None:
-        return f" at step {row - int(panel.starts[_series_where(panel, row)]) + 1} of the series"
-    t = panel.times[row]
-    return f" at {pd.Timestamp(t) if np.issubdtype(np.asarray(t).dtype, np.datetime64) else t}"
-
-
 class PanelPipeline(AheadForecast):
     """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster);
     the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
@@ -124,7 +106,7 @@ class PanelPipeline(AheadForecast):
         started = getattr(self, "_resumed_data_", None) if resume else None
         legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
         with self._reading_resumed(run_dir if resume else None, {"source": source}, load_table):
-            panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)     # a --target renamed: told so
+            panel = read_panel(data, cfg, need=min_points(cfg), run=legacy, bounds=cfg.bounds)  # a --target renamed: told so
         check_date_system(cfg.dates, panel.time_info.get("dates"))     # a workbook's serial days, the other system
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
@@ -132,11 +114,9 @@ class PanelPipeline(AheadForecast):
         self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
-        # given bounds hold for all the data; without them a target never below 0 in a series' training
-        # part forecasts no less than 0 (bounds.py): the validation and test parts are not read for that
-        # choice, as no other choice reads them
-        check_inside(panel.values, cfg.bounds, lambda row: _series_words(panel, cfg, row),
-                     lambda row: _time_words(panel, row), cfg.target)
+        # given bounds hold for all the data (read_panel); without them a target never below 0 in a series'
+        # training part forecasts no less than 0 (bounds.py): the validation and test parts are not read
+        # for that choice, as no other choice reads them
         trained = np.array([part_sizes(int(n), cfg)[0] for n in panel.lengths], dtype=np.int64)
         self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + trained, self.series_ids_, cfg.target,
                                      cfg.bounds)
