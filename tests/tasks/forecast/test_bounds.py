@@ -204,15 +204,20 @@ def test_a_percentage_forecasts_above_100_without_bounds_and_within_0_100_with_t
     assert backtest < est.backtest(percent(), folds=2)["aggregate"][est.config_.model]["MAE"]
 
 
+def _cli_trained(data, target, bounds, tmp_path, capsys) -> dict:
+    """``lstmkit.json`` of ``lstmkit forecast train --bounds BOUNDS`` on ``data``, quickly."""
+    code, _, err = run_cli(["forecast", "train", "--data", data, "--target", target, "--time", "time",
+                            "--lookback", "8", "--horizon", "3", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
+                            "--ensemble", "1", "--progress", "off", "--device", "cpu", "--bounds", bounds,
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    return json.loads((next((tmp_path / "runs").iterdir()) / "lstmkit.json").read_text())
+
+
 def test_cli_train_records_the_bounds_given_and_predict_applies_them(capped, tmp_path, capsys):
     _, path = capped
     percent().to_csv(tmp_path / "p.csv", index=False)
-    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "p.csv", "--target", "util", "--time", "time",
-                            "--lookback", "8", "--horizon", "3", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
-                            "--ensemble", "1", "--progress", "off", "--device", "cpu", "--bounds", ",100",
-                            "--out", tmp_path / "runs"], capsys)
-    assert code == 0, err
-    meta = json.loads((next((tmp_path / "runs").iterdir()) / "lstmkit.json").read_text())
+    meta = _cli_trained(tmp_path / "p.csv", "util", ",100", tmp_path, capsys)
     assert meta["config"]["bounds"] == ",100" and meta["preprocessing"]["bounds"]["ceiling"] == 100
     assert meta["preprocessing"]["bounds"]["floor"] is None and "given" in meta["preprocessing"]["bounds"]["rule"]
     code, _, err = run_cli(["forecast", "predict", "--run", path, "--data", tmp_path / "p.csv",
@@ -228,12 +233,7 @@ def test_bounds_none_turns_the_floor_at_0_off(tmp_path, capsys):
     assert est.bounds_["floor"] is None and est.bounds_["ceiling"] is None
     assert not any("floor" in n or "bounds" in n for n in adapter_class("forecast")(est).around_graph)
     counts().to_csv(tmp_path / "c.csv", index=False)
-    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "c.csv", "--target", "y", "--time", "time",
-                            "--lookback", "8", "--horizon", "3", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
-                            "--ensemble", "1", "--progress", "off", "--device", "cpu", "--bounds", "none",
-                            "--out", tmp_path / "runs"], capsys)
-    assert code == 0, err
-    meta = json.loads((next((tmp_path / "runs").iterdir()) / "lstmkit.json").read_text())
+    meta = _cli_trained(tmp_path / "c.csv", "y", "none", tmp_path, capsys)
     assert meta["config"]["bounds"] == "none" and meta["preprocessing"]["bounds"]["floor"] is None
 
 
