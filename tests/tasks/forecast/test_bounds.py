@@ -247,9 +247,10 @@ def test_bounds_none_turns_the_floor_at_0_off(tmp_path, capsys):
 ])
 def test_bad_bounds_are_one_error_before_training(bounds, words):
     from lstmkit.errors import LstmkitError
-    with pytest.raises(LstmkitError) as info:
-        Forecaster(**QUICK, bounds=bounds).fit(percent(), target="util", time="time")
-    assert words in str(info.value), str(info.value)
+    for call in ("fit", "check"):                              # check: the errors fit would give, without training
+        with pytest.raises(LstmkitError) as info:
+            getattr(Forecaster(**QUICK, bounds=bounds), call)(percent(), target="util", time="time")
+        assert words in str(info.value), str(info.value)
 
 
 def test_the_onnx_engine_and_the_example_keep_the_bounds_through_save_load_and_export(tmp_path):

@@ -136,7 +136,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             cfg, table, _ = self._with_auto(cfg, data)
-            read_panel(table, cfg, need=min_points(cfg))
+            read_panel(table, cfg, need=min_points(cfg), bounds=cfg.bounds)
 
     def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any, dict[str, Any]]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
