@@ -56,12 +56,13 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     One pipeline for one series and for many (a single series is a panel of one): every option
     -- ``deseason``, ``log``, ``highway``, ``segment``, the ``mase`` scaler, covariates
     (``features`` / ``past_covariates``, ``future_covariates``, ``calendar``), probabilistic output
-    (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies -- works
-    the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
+    (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies, the
+    ``bounds`` forecasts keep to (``(0, 100)``, ``(0, None)``, ``"auto"``: a floor at 0 for a target never
+    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
     ``val_frac`` / ``test_frac``; many: one horizon each, or ``val_size`` / ``test_size``).
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
-    ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
+    ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``, ``bounds_``,
     ``input_names_`` (model input columns), ``n_features_in_`` / ``feature_names_in_`` (the columns
     it reads per step: targets, past and future covariates; not time, id or calendar features; an
     array's are ``y`` or ``y0``, ``y1``, ..., read by position), ``result_`` (training history), ``metrics_`` (test
