@@ -292,8 +292,8 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
         return None, {"value": "none", "weight": 1.0, "why": "no validation windows to weigh a combination on"}
     vals = panel.values[panel.rows(0)]
     n_train, n_val, _ = part_sizes(int(panel.lengths[0]), cfg)
-    network = est._point(est._forecast_windows(arrays, rows, series, est._series_index(panel)),
-                         est._window_limits(panel, series))
+    network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
+                                                                       est._series_index(panel)))).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     history = ets_history(None, est.season_)
