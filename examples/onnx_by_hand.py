@@ -12,7 +12,8 @@ What a run folder holds after ``lstmkit export onnx --run RUN``:
 Three cases are shown, each the same as lstmkit's own answer to float rounding:
 
 * :func:`forecast`: a forecaster of one or more series, no logs, no seasonal indices and no blend
-  (``around_graph`` names only the per-series scaling, the all-zero rule and the floor at 0; anything else is
+  (``around_graph`` names only the per-series scaling, the all-zero rule and the bounds (the floor at 0,
+  or those given with ``--bounds``); anything else is
   Python-only and :func:`forecast` refuses it),
 * :func:`classify_texts`: a word-level text classifier on plain ASCII text (other text: lstmkit's
   tokenizer also splits CJK scripts into characters, keeps emoji, drops HTML tags),
@@ -56,7 +57,7 @@ def forecast(run: str | Path, history: np.ndarray, series: str | None = None) ->
     run = Path(run)
     meta, report = _read(run, "lstmkit.json"), _report(run)
     cfg, pre = meta["config"], meta["preprocessing"]
-    plain = {"per-series scaling", "a target 0 throughout", "the floor at 0"}
+    plain = {"per-series scaling", "a target 0 throughout", "the floor at 0", "the bounds"}
     extra = [n for n in report.get("around_graph", []) if not any(n.startswith(p) for p in plain)]
     if extra or cfg["features"] or cfg["past_covariates"] or cfg["future_covariates"] or cfg["calendar"] \
             or cfg["id_embedding"] or cfg["quantiles"] or cfg["likelihood"]:
@@ -67,17 +68,18 @@ def forecast(run: str | Path, history: np.ndarray, series: str | None = None) ->
     scale = np.asarray(scaler["series"][sid]["scale"])      # [targets]
     y = np.asarray(history, dtype=np.float64).reshape(len(history), -1)
     if not y.any():                                         # a target 0 throughout: lstmkit forecasts 0
-        return np.zeros((cfg["horizon"], y.shape[1]))
-    window = ((y[-cfg["lookback"]:] - loc) / scale).astype(np.float32)[None]       # [1, lookback, targets]
-    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
-    out = session.run(["y"], {"x": window})[0][0]           # [horizon, targets], scaled
-    out = out * scale + loc
-    bounds = pre.get("bounds")                              # a target never below 0 in training: floored at 0
+        out = np.zeros((cfg["horizon"], y.shape[1]))
+    else:
+        window = ((y[-cfg["lookback"]:] - loc) / scale).astype(np.float32)[None]   # [1, lookback, targets]
+        session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+        out = session.run(["y"], {"x": window})[0][0] * scale + loc                 # [horizon, targets]
+    bounds = pre.get("bounds")           # the floor at 0 of a target never below 0 in training, or --bounds LOW,HIGH
     if bounds:
+        low, high = bounds.get("floor"), bounds.get("ceiling")
         for j, name in enumerate(cfg["target"]):
             entry = bounds["targets"].get(name)
             if entry is not None and sid not in entry["unbounded"]:
-                out[:, j] = np.maximum(out[:, j], 0.0)
+                out[:, j] = np.clip(out[:, j], -np.inf if low is None else low, np.inf if high is None else high)
     return out
 
 

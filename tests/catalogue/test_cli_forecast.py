@@ -385,6 +385,18 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "backtest", "--run", "{d}/run_log", "--data", "{d}/negative.csv", "--folds", "2"], 2,
      "and 2 more values at or below 0"),
     (_train("--log", data="zero.csv"), 2, "column 'y' holds 0 in line 42: the run models log values"),
+    # --bounds LOW,HIGH: two finite numbers, low below high, either side empty; or auto / none
+    (_train("--bounds", "100,0"), 2, "the low bound must lie below the high one, got 100,0 — pass --bounds 0,100"),
+    (_train("--bounds", "5,5"), 2, "the low bound must lie below the high one, got 5,5 — pass two different numbers"),
+    (_train("--bounds", "0,inf"), 2, "bounds must be finite numbers, got inf — leave the side empty for no bound there"),
+    (_train("--bounds", ","), 2, "bounds with neither side bound nothing — pass --bounds none for no bounds"),
+    (_train("--bounds", "0-100"), 2, "bounds must be LOW,HIGH, auto or none, got '0-100' — pass --bounds LOW,HIGH "
+     "(either side may be empty: 0, or ,100)"),
+    (_train("--bounds", "0,ten"), 2, "bounds must be two numbers LOW,HIGH, got 'ten' in them"),
+    # the data fit reads outside the bounds given: the first cell as the file numbers it, and how many more
+    (_train("--bounds", "0,10"), 2, "column 'y' holds 10.0063 in line 2 and 59 more values outside --bounds 0,10, "
+     "which the data fit reads must lie within — fix those cells, or widen the bounds"),
+    (_train("--bounds", "10,"), 2, "values outside --bounds 10,, which the data fit reads must lie within"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     (["forecast", "predict", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     # '~' in quotes or after '=' (--data=~/x.csv) reaches lstmkit as it is: the fix names the home folder

@@ -10,7 +10,7 @@ import torch
 from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
-from lstmkit.tasks.forecast.bounds import bounds_record, floor_mask, floor_values
+from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 QUICK = dict(lookback=8, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
@@ -144,9 +144,183 @@ def test_the_record_floors_each_series_and_target_an_unseen_series_only_where_no
     values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
     record = bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"])
     assert record["targets"] == {"x": {"unbounded": []}, "z": {"unbounded": ["a"]}}
-    mask = floor_mask(record, ["a", "b", "new"], ["x", "z"], {"a", "b"})
-    assert mask.tolist() == [[True, False], [True, True], [True, False]]
-    assert not floor_mask(None, ["a"], ["x", "z"], {"a"}).any()                   # a run saved before: no floor
+    lim = limits_of(record, ["a", "b", "new"], ["x", "z"], {"a", "b"})
+    assert (lim.low == 0).tolist() == [[True, False], [True, True], [True, False]] and np.isinf(lim.high).all()
+    assert not limits_of(None, ["a"], ["x", "z"], {"a"}).any()                    # a run saved before: no floor
     q = np.array([[[[-3.0, -1.0, 2.0]], [[-2.0, -0.5, -0.1]]]])                  # [1, H=2, T=1, Q=3]
-    floored = floor_values(q, np.array([[True]]))
+    floored = clip_values(q, limits_of(record, ["a"], ["x"], {"a"}))
     assert floored.tolist() == [[[[0.0, 0.0, 2.0]], [[0.0, 0.0, 0.0]]]] and (np.diff(floored, axis=-1) >= 0).all()
+
+
+# -- bounds given (--bounds LOW,HIGH, bounds=(low, high)) and the censored distribution -------------------------
+def percent(n=80, seed=0):
+    """A utilisation in percent near its cap of 100 (never above it)."""
+    y = np.clip(97 + np.random.default_rng(seed).normal(0, 2, n), 0, 100)
+    return pd.DataFrame({"time": pd.date_range("2020-01-01", periods=n, freq="D"), "util": y})
+
+
+def pushed_up(est):
+    """The network made to answer far above its data, as :func:`pushed_down` below it."""
+    last = [m for m in est.net_.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.bias += 20.0
+    return est
+
+
+def _util(frame):
+    return frame.filter(regex=r"^util(_q|$)").to_numpy()
+
+
+@pytest.fixture(scope="module", params=[{}, {"quantiles": [0.1, 0.5, 0.9]}, {"likelihood": "gaussian"}],
+                ids=["point", "quantile", "gaussian"])
+def capped(request, tmp_path_factory):
+    """A run over a percentage near 100 given bounds=(0, 100), its network pushed above 100, saved."""
+    est = pushed_up(Forecaster(**QUICK, bounds=(0, 100), **request.param).fit(percent(), target="util", time="time"))
+    return est, est.save(tmp_path_factory.mktemp("capped") / "run")
+
+
+def test_a_percentage_forecasts_above_100_without_bounds_and_within_0_100_with_them(capped, monkeypatch):
+    est, path = capped
+    assert est.config_.bounds == "0,100"
+    record = json.loads((path / "lstmkit.json").read_text())
+    assert record["config"]["bounds"] == "0,100"
+    assert (record["preprocessing"]["bounds"]["floor"], record["preprocessing"]["bounds"]["ceiling"]) == (0, 100)
+    for model in (est, Forecaster.load(path)):                 # a loaded run keeps its bounds
+        got = _util(model.predict(percent()))
+        assert got.max() == 100 and got.min() >= 0
+        tf = model.test_forecasts(percent())
+        assert tf["forecast"].max() <= 100 and tf.get("quantiles", tf["forecast"]).max() <= 100
+    ad = adapter_class("forecast")(est)
+    answer = ad.answer(est.net_, [{"util": percent()["util"].tolist()[-20:]}])
+    assert max(answer["predictions"][0]["util"]) <= 100
+    assert all(max(lv["util"]) <= 100 for lv in answer.get("quantiles", [{}])[0].values())
+    last = est.stream(engine="torch").run([{"util": v} for v in percent()["util"][-12:]])[-1]
+    assert np.asarray(last["forecast"] if isinstance(last, dict) else last).max() <= 100
+    capped_mae = est.evaluate(percent())[est.config_.model]["MAE"]
+    backtest = est.backtest(percent(), folds=2)["aggregate"][est.config_.model]["MAE"]
+    monkeypatch.setattr(est, "bounds_", {**est.bounds_, "ceiling": None})   # the automatic floor alone: no cap
+    assert _util(est.predict(percent())).max() > 100           # what a percentage forecast without bounds gives
+    assert capped_mae < est.evaluate(percent())[est.config_.model]["MAE"]
+    assert backtest < est.backtest(percent(), folds=2)["aggregate"][est.config_.model]["MAE"]
+
+
+def _cli_trained(data, target, bounds, tmp_path, capsys) -> dict:
+    """``lstmkit.json`` of ``lstmkit forecast train --bounds BOUNDS`` on ``data``, quickly."""
+    code, _, err = run_cli(["forecast", "train", "--data", data, "--target", target, "--time", "time",
+                            "--lookback", "8", "--horizon", "3", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
+                            "--ensemble", "1", "--progress", "off", "--device", "cpu", "--bounds", bounds,
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    return json.loads((next((tmp_path / "runs").iterdir()) / "lstmkit.json").read_text())
+
+
+def test_cli_train_records_the_bounds_given_and_predict_applies_them(capped, tmp_path, capsys):
+    _, path = capped
+    percent().to_csv(tmp_path / "p.csv", index=False)
+    meta = _cli_trained(tmp_path / "p.csv", "util", ",100", tmp_path, capsys)
+    assert meta["config"]["bounds"] == ",100" and meta["preprocessing"]["bounds"]["ceiling"] == 100
+    assert meta["preprocessing"]["bounds"]["floor"] is None and "given" in meta["preprocessing"]["bounds"]["rule"]
+    code, _, err = run_cli(["forecast", "predict", "--run", path, "--data", tmp_path / "p.csv",
+                            "--out", tmp_path / "f.csv"], capsys)
+    assert code == 0, err
+    got = _util(pd.read_csv(tmp_path / "f.csv"))
+    assert got.max() == 100 and got.min() >= 0
+
+
+def test_bounds_none_turns_the_floor_at_0_off(tmp_path, capsys):
+    est = pushed_down(Forecaster(**QUICK, bounds="none").fit(counts(), target="y", time="time"))
+    assert (est.predict(counts())["y"] < 0).all()                  # a count series left as the network answers
+    assert est.bounds_["floor"] is None and est.bounds_["ceiling"] is None
+    assert not any("floor" in n or "bounds" in n for n in adapter_class("forecast")(est).around_graph)
+    counts().to_csv(tmp_path / "c.csv", index=False)
+    meta = _cli_trained(tmp_path / "c.csv", "y", "none", tmp_path, capsys)
+    assert meta["config"]["bounds"] == "none" and meta["preprocessing"]["bounds"]["floor"] is None
+
+
+@pytest.mark.parametrize("bounds, words", [
+    ((100, 0), "the low bound must lie below the high one, got 100,0 — pass bounds=(0, 100)"),
+    ((0, float("inf")), "bounds must be finite numbers, got inf — pass None for no bound on that side"),
+    ((None, None), "bounds with neither side bound nothing — pass bounds='none'"),
+    ("0-100", "bounds must be LOW,HIGH, auto or none, got '0-100' — pass bounds=(low, high)"),
+    ((0, 50), "column 'util' holds 9"),
+    ((0, 50), "and 79 more values outside bounds=(0.0, 50.0), which the data fit reads must lie within — fix those cells"),
+])
+def test_bad_bounds_are_one_error_before_training(bounds, words):
+    from lstmkit.errors import LstmkitError
+    for call in ("fit", "check"):                              # check: the errors fit would give, without training
+        with pytest.raises(LstmkitError) as info:
+            getattr(Forecaster(**QUICK, bounds=bounds), call)(percent(), target="util", time="time")
+        assert words in str(info.value), str(info.value)
+
+
+def test_the_onnx_engine_and_the_example_keep_the_bounds_through_save_load_and_export(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    est = pushed_up(Forecaster(**QUICK, bounds=(0, 100)).fit(percent()[["util"]], target="util"))
+    path = est.save(tmp_path / "run")
+    est.export("onnx")
+    onnx = json.loads((path / "onnx.json").read_text())
+    assert any(n.startswith("the bounds: given") for n in onnx["around_graph"])
+    loaded = Forecaster.load(path)
+    torch_answer = loaded.predict(percent()[["util"]], engine="torch")["util"].to_numpy()
+    assert (torch_answer == 100).all()
+    np.testing.assert_allclose(loaded.predict(percent()[["util"]], engine="onnx")["util"], torch_answer)
+    spec = importlib.util.spec_from_file_location(
+        "onnx_by_hand", Path(__file__).resolve().parents[3] / "examples" / "onnx_by_hand.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    np.testing.assert_allclose(example.forecast(path, percent()["util"].to_numpy())[:, 0], torch_answer)
+
+
+def _loc_down_scale_up(est):
+    """A Gaussian's location pushed far below 0 and its spread widened: its censored distribution at 0
+    holds nearly all the mass, while the location floored at 0 with that spread would not."""
+    head = est.net_.head if isinstance(est.net_.head, torch.nn.Linear) else \
+        [m for m in est.net_.head.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        head.bias[0::2] -= 20.0
+        head.bias[1::2] += 2.0
+    return est
+
+
+def test_a_gaussian_near_0_is_its_censored_distribution_in_quantiles_and_in_its_scores():
+    est = _loc_down_scale_up(Forecaster(**QUICK, likelihood="gaussian", highway=0).fit(
+        counts(200), target="y", time="time"))
+    got = est.predict(counts(200))
+    assert (got.filter(like="y_q").to_numpy() == 0).all() and (got["y"] == 0).all()   # not 0 plus the spread
+    tf = est.test_forecasts(counts(200))
+    actual = tf["actual"][..., 0]
+    assert (tf["quantiles"] == 0).all()
+    scores = est.evaluate(counts(200))[est.config_.model]
+    np.testing.assert_allclose(scores["CRPS"], np.abs(actual).mean(), rtol=1e-4)   # all the mass at 0: |y|
+    assert scores["coverage_80"] == pytest.approx((actual == 0).mean())           # the interval shown: [0, 0]
+
+
+def test_censored_quantiles_are_the_clipped_ones_monotone_within_bounds_and_the_point_their_median():
+    from lstmkit.tasks.forecast.bounds import Limits
+    from lstmkit.tasks.forecast.probabilistic import quantiles_of
+    rng = np.random.default_rng(0)
+    est = Forecaster(**QUICK, likelihood="studentt", quantiles=[0.05, 0.25, 0.5, 0.75, 0.95], highway=0).fit(
+        counts(), target="y", time="time")
+    params = np.stack([rng.normal(0, 3, (50, 3, 1)), rng.uniform(0.1, 4, (50, 3, 1)), rng.uniform(2.5, 9, (50, 3, 1))], -1)
+    limits = Limits(np.zeros((50, 1)), np.full((50, 1), 2.0))
+    q = est._quantiles(params, limits)                                       # [50, 3, 1, 5]
+    np.testing.assert_array_equal(q, np.clip(quantiles_of("studentt", params, est.output_.levels), 0, 2))
+    assert (np.diff(q, axis=-1) >= 0).all() and q.min() >= 0 and q.max() <= 2
+    assert (q == 0).any() and (q == 2).any() and ((q > 0) & (q < 2)).any()
+    np.testing.assert_allclose(est._point(params, limits), q[..., 2])
+
+
+@pytest.mark.parametrize("loc, scale, low, high, y", [(-1, 2, 0, np.inf, 0.0), (-1, 2, 0, np.inf, 1.5),
+                                                     (95, 10, 0, 100, 100), (95, 10, 0, 100, 80), (0.3, 0.5, 0, 1, 1.2)])
+def test_the_censored_gaussian_crps_is_the_sampled_one(loc, scale, low, high, y):
+    from lstmkit.tasks.forecast.probabilistic import censored_normal_crps
+    rng = np.random.default_rng(0)
+    x, x2 = (np.clip(rng.normal(loc, scale, 1_000_000), low, high) for _ in range(2))
+    sampled = np.abs(x - y).mean() - 0.5 * np.abs(x - x2).mean()
+    exact = censored_normal_crps(*(np.array(v, float) for v in (y, loc, scale, low, high)))
+    assert exact == pytest.approx(sampled, abs=3e-3 * scale)
+    unbounded = censored_normal_crps(*(np.array(v, float) for v in (y, loc, scale, -np.inf, np.inf)))
+    z = (y - loc) / scale
+    from scipy import stats
+    assert unbounded == pytest.approx(scale * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi)))

@@ -13,7 +13,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.baselines import zero_histories
-from lstmkit.tasks.forecast.bounds import floor_mask, floor_params, floor_values
+from lstmkit.tasks.forecast.bounds import Limits, bound_params, clip_values, limits_of
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import combine_ahead
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
@@ -95,9 +95,9 @@ class AheadForecast:
             params = combine_ahead(self, params, panel)
             self._check_finite(params, panel.ids)
         zero = zero_histories(panel.values, starts, ends)
-        floor = self._floor_mask(panel.ids)
-        params = floor_params(self.output_.kind, self._zero_histories(params, zero, panel.shown_ids()), floor)
-        return self._forecast_frame(panel.shown_ids(), params, t_out, floor)
+        limits = self._limits(panel.ids)
+        params = bound_params(self.output_.kind, self._zero_histories(params, zero, panel.shown_ids()), limits)
+        return self._forecast_frame(panel.shown_ids(), params, t_out, limits)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
@@ -138,18 +138,24 @@ class AheadForecast:
                           UserWarning, stacklevel=4)
         return out
 
-    def _floor_mask(self, ids) -> np.ndarray:
-        """``[n, T]``: the targets of series ``ids`` floored at 0 (:mod:`~lstmkit.tasks.forecast.bounds`)."""
-        return floor_mask(getattr(self, "bounds_", None), ids, self.config_.target, self.panel_scaler_.params)
+    def _limits(self, ids) -> Limits:
+        """The bounds of series ``ids``' targets (:mod:`~lstmkit.tasks.forecast.bounds`)."""
+        return limits_of(getattr(self, "bounds_", None), ids, self.config_.target, self.panel_scaler_.params)
 
-    def _floored(self, params: np.ndarray, ids) -> np.ndarray:
-        """Original-unit ``params [n, H, T(, P)]`` of series ``ids`` with the floor at 0 applied."""
-        return floor_params(self.output_.kind, params, self._floor_mask(ids))
+    def _bounded(self, params: np.ndarray, ids) -> np.ndarray:
+        """Original-unit ``params [n, H, T(, P)]`` of series ``ids`` within their bounds (a
+        likelihood's as they are: its censored distribution is read by :meth:`_point`, :meth:`_quantiles`)."""
+        return bound_params(self.output_.kind, params, self._limits(ids))
 
-    def _quantiles(self, params: np.ndarray, floor: np.ndarray) -> np.ndarray:
-        """``[n, H, T, Q]`` quantiles of floored ``params``, each floored where ``floor [n, T]``
-        (a likelihood's lower quantiles can lie below its floored location)."""
-        return floor_values(quantiles_of(self.output_.kind, params, self.output_.levels), floor)
+    def _point(self, params: np.ndarray, limits: Limits) -> np.ndarray:
+        """``[n, H, T]`` point forecasts of ``params`` within ``limits``: a likelihood's is its censored
+        distribution's median, the location clipped."""
+        return clip_values(self.output_.point(torch.from_numpy(params)).numpy(), limits)
+
+    def _quantiles(self, params: np.ndarray, limits: Limits) -> np.ndarray:
+        """``[n, H, T, Q]`` quantiles of ``params`` within ``limits``: each clipped, the quantile of the
+        censored distribution (clipping is monotone, so they do not cross)."""
+        return clip_values(quantiles_of(self.output_.kind, params, self.output_.levels), limits)
 
     @staticmethod
     def _check_finite(params: np.ndarray, ids) -> None:
@@ -160,7 +166,7 @@ class AheadForecast:
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
 
-    def _forecast_frame(self, ids, params: np.ndarray, times, floor: np.ndarray) -> pd.DataFrame:
+    def _forecast_frame(self, ids, params: np.ndarray, times, limits: Limits) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
         S, H = len(ids), cfg.horizon
         frame = {}
@@ -175,11 +181,11 @@ class AheadForecast:
         # a time, id or target column named "step" keeps its name (the horizon's step wrote over it)
         frame["step" if "step" not in frame and "step" not in cfg.target else "horizon_step"] = \
             np.tile(np.arange(1, H + 1), S)
-        point = out.point(torch.from_numpy(params)).numpy()                   # [S, H, T]
+        point = self._point(params, limits)                                   # [S, H, T]
         for j, name in enumerate(cfg.target):
             frame[name] = point[:, :, j].reshape(-1)
         if out.kind != "point":
-            q = self._quantiles(params, floor)                                  # [S, H, T, Q]
+            q = self._quantiles(params, limits)                                 # [S, H, T, Q]
             for j, name in enumerate(cfg.target):
                 for k, level in enumerate(out.levels):
                     frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)

@@ -1,79 +1,209 @@
-"""The floor at 0 of a target that never went below 0: sales, counts, demand, rainfall.
+"""The bounds a forecast keeps to: the floor at 0 of a target that never went below 0 (sales,
+counts, demand, rainfall), or the bounds the user gives (``--bounds 0,100``: a percentage).
 
-A target whose every training value in a series is >= 0 forecasts no less than 0 for that series:
-its point forecast, every quantile and a likelihood's location are ``max(·, 0)``, around the
-network in every engine (``predict``, ``evaluate``, backtest, the service, streams, ONNX), as
-the rule that a history of zeros forecasts 0 is. A series with any negative training value is
-left as the network answers; a series unseen in training is floored where no training series
-of that target went below 0. Only a floor: nothing bounds a forecast from above.
+``bounds`` (``ForecastConfig.bounds``, text) is one of
 
-The record (``lstmkit.json``, ``preprocessing.bounds``) names the floor, the rule and, per target,
-the series left unbounded, so a loaded run floors as the fitted one did; a run saved without it
-is not floored. Flooring ``max(ŷ, 0)`` never moves a forecast away from an actual >= 0, so it
-never raises an absolute error, MASE included; ``max`` is monotone, so quantiles that did not
-cross still do not (those below 0 meet at 0).
+* ``auto`` (the default): a target whose every training value in a series is >= 0 forecasts no
+  less than 0 for that series; a series with any negative training value is left as the network
+  answers; a series unseen in training is floored where no training series of that target went
+  below 0. Never an upper bound: a series between 0.2 and 0.5 need not be capped at 1.
+* ``LOW,HIGH``: every forecast of every series and target lies in [LOW, HIGH]; either side may be
+  empty (``0,``: a floor, ``,100``: a ceiling). The data ``fit`` reads must lie inside them.
+* ``none``: no bounds at all, not even the automatic floor.
+
+Bounded, a forecast's point, every quantile and interval end is clipped into the bounds, around
+the network in every engine (``predict``, ``evaluate``, backtest, the service, streams, ONNX), as
+the rule that a history of zeros forecasts 0 is. A likelihood's parameters stay as the network
+gives them: the forecast is the censored distribution (the mass outside the bounds at the bound),
+whose quantiles are the distribution's clipped (clipping is monotone), whose median is the clipped
+location, and whose CRPS and interval coverage ``evaluate`` reports
+(:func:`~lstmkit.tasks.forecast.probabilistic.probabilistic_metrics`). Quantiles that did not cross
+still do not (those beyond a bound meet at it). Clipping never moves a forecast away from an actual
+inside the bounds, so it never raises an absolute error, MASE included.
+
+The record (``lstmkit.json``, ``preprocessing.bounds``: ``floor``, ``ceiling``, the rule and, per
+target, the series left unbounded) makes a loaded run clip as the fitted one did; a run saved
+without it is not bounded.
 """
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["RULE", "bounds_record", "floor_mask", "floor_params", "floor_values", "around_note"]
+from lstmkit.errors import LstmkitError, worded
+
+__all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "check_inside", "limits_of",
+           "clip_values", "bound_params", "around_note"]
 
 RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
+_HOW = "pass --bounds LOW,HIGH (either side may be empty: 0, or ,100), --bounds auto or --bounds none"
+_HOW_PY = "pass bounds=(low, high) (None for an open side: (0, None)), bounds='auto' or bounds='none'"
 
 
-def bounds_record(values: np.ndarray, starts, ends, ids, targets) -> dict[str, Any]:
-    """``{"floor": 0.0, "rule": ..., "targets": {name: {"unbounded": [ids]}}}`` of training rows
-    ``values [N, T]`` (series ``ids``, rows ``starts[k]:ends[k]``); a missing value is no evidence."""
+class Limits(NamedTuple):
+    """``low``, ``high`` ``[n, T]``: the bounds of each series' targets, -inf / inf where none."""
+    low: np.ndarray
+    high: np.ndarray
+
+    def any(self) -> bool:
+        return bool(np.isfinite(self.low).any() or np.isfinite(self.high).any())
+
+    def take(self, index) -> "Limits":
+        """The limits of rows ``index`` (series of windows, say)."""
+        return Limits(self.low[index], self.high[index])
+
+
+def _number(text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise LstmkitError(f"bounds must be two numbers LOW,HIGH, got {text!r} in them",
+                           worded(_HOW, _HOW_PY)) from None
+
+
+def _text(v: float | None) -> str:
+    return "" if v is None else f"{int(v)}" if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+
+
+def check_bounds(value: Any) -> str:
+    """``"auto"``, ``"none"`` or ``"LOW,HIGH"`` (a side empty) of what the user gave: that text, a
+    pair ``(low, high)`` with None for an open side, or None (``auto``); anything else, a side not
+    finite, or LOW >= HIGH is an :class:`LstmkitError`."""
+    if value is None:
+        return "auto"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("auto", "none"):
+            return word
+        if value.count(",") != 1:
+            raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", worded(_HOW, _HOW_PY))
+        low, high = (_number(s) for s in value.split(","))
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            low, high = (None if v is None else float(v) for v in value)
+        except (TypeError, ValueError):
+            raise LstmkitError(f"bounds must be two numbers (low, high), got {value!r}", worded(_HOW, _HOW_PY)) from None
+    else:
+        raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", worded(_HOW, _HOW_PY))
+    if low is None and high is None:
+        raise LstmkitError("bounds with neither side bound nothing",
+                           worded("pass --bounds none for no bounds, or --bounds 0, for a floor at 0",
+                                  "pass bounds='none' for no bounds, or bounds=(0, None) for a floor at 0"))
+    bad = [v for v in (low, high) if v is not None and not math.isfinite(v)]
+    if bad:
+        raise LstmkitError(f"bounds must be finite numbers, got {bad[0]}",
+                           worded("leave the side empty for no bound there: --bounds 0, or --bounds ,100",
+                                  "pass None for no bound on that side: bounds=(0, None)"))
+    if low is not None and high is not None and not low < high:
+        raise LstmkitError(f"the low bound must lie below the high one, got {_text(low)},{_text(high)}",
+                           worded(f"pass --bounds {_text(min(low, high))},{_text(max(low, high))}"
+                                  if low != high else "pass two different numbers, e.g. --bounds 0,100",
+                                  f"pass bounds=({_text(min(low, high))}, {_text(max(low, high))})"
+                                  if low != high else "pass two different numbers, e.g. bounds=(0, 100)"))
+    return f"{_text(low)},{_text(high)}"
+
+
+def given_bounds(text: str) -> tuple[float | None, float | None] | None:
+    """``(low, high)`` of a checked ``LOW,HIGH``; None for ``auto`` and ``none``."""
+    if text in ("auto", "none"):
+        return None
+    low, high = (s.strip() for s in text.split(","))
+    return (float(low) if low else None), (float(high) if high else None)
+
+
+def bounds_record(values: np.ndarray, starts, ends, ids, targets, text: str = "auto") -> dict[str, Any]:
+    """The record of training rows ``values [N, T]`` (series ``ids``, rows ``starts[k]:ends[k]``)
+    under ``bounds`` ``text``: ``{"floor", "ceiling", "rule", "targets": {name: {"unbounded": [ids]}}}``.
+    ``auto``: a floor at 0 for each series and target without a negative value (a missing value is no
+    evidence); given bounds or ``none``: the same for every series and target."""
+    every = {name: {"unbounded": []} for name in targets}
+    if text == "none":
+        return {"floor": None, "ceiling": None, "rule": "none: forecasts are left as the network answers (--bounds none)",
+                "targets": every}
+    given = given_bounds(text)
+    if given is not None:
+        return {"floor": given[0], "ceiling": given[1],
+                "rule": f"given: every forecast, quantile and interval end lies within {text} (--bounds {text})",
+                "targets": every}
     negative = np.concatenate([np.zeros((1, values.shape[1]), np.int64), np.cumsum(values < 0, axis=0)])
     starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
     below = negative[ends] > negative[starts]                                  # [S, T]
-    return {"floor": 0.0, "rule": RULE,
+    return {"floor": 0.0, "ceiling": None, "rule": RULE,
             "targets": {name: {"unbounded": [ids[k] for k in np.flatnonzero(below[:, j])]}
                         for j, name in enumerate(targets)}}
 
 
-def floor_mask(record: dict[str, Any] | None, ids, targets, known) -> np.ndarray:
-    """``[n, T]``: whether series ``ids[k]``'s target ``j`` is floored; all False without a record
-    (a run saved before bounds). An id not in ``known`` (the training series, a set or a dict keyed
-    by them): floored where no training series of that target went below 0."""
-    mask = np.zeros((len(ids), len(targets)), dtype=bool)
+def check_inside(columns: dict[str, np.ndarray], text: str, place) -> None:
+    """One error when a target column's values (``columns``: name -> values) lie outside given bounds
+    ``text``: the first cell (``place(name, pos)``: where it is in the file) and how many more, over
+    every column; nothing for ``auto`` / ``none``. A missing value is neither in nor out."""
+    given = given_bounds(text)
+    if given is None:
+        return
+    low, high = (-np.inf if given[0] is None else given[0]), (np.inf if given[1] is None else given[1])
+    outside = {c: np.flatnonzero((v < low) | (v > high)) for c, v in columns.items()}    # NaN compares False
+    n = sum(len(k) for k in outside.values())
+    if not n:
+        return
+    c = next(c for c, k in outside.items() if len(k))
+    pos = int(outside[c][0])
+    shown = worded(f"--bounds {text}", f"bounds=({given[0]!r}, {given[1]!r})")
+    auto = worded("--bounds auto", "bounds='auto'")
+    raise LstmkitError(f"column {c!r} holds {columns[c][pos]:g} in {place(c, pos)}"
+                       f"{'' if n == 1 else f' and {n - 1} more values'} outside {shown}, which the data fit "
+                       "reads must lie within",
+                       f"fix {'that cell' if n == 1 else 'those cells'}, or widen the bounds, or drop them "
+                       f"({auto}: a floor at 0 where the data never goes below)")
+
+
+def limits_of(record: dict[str, Any] | None, ids, targets, known) -> Limits:
+    """The :class:`Limits` of series ``ids`` (open without a record: a run saved before bounds). An id
+    not in ``known`` (the training series, a set or a dict keyed by them) is bounded where no
+    training series of that target was left unbounded."""
+    low, high = np.full((len(ids), len(targets)), -np.inf), np.full((len(ids), len(targets)), np.inf)
     if not record:
-        return mask
+        return Limits(low, high)
+    floor, ceiling = record.get("floor"), record.get("ceiling")
     for j, name in enumerate(targets):
         entry = record["targets"].get(name)
         if entry is None:
             continue
         off = set(entry["unbounded"])
-        mask[:, j] = [sid not in off and (sid in known or not off) for sid in ids]
-    return mask
+        on = np.array([sid not in off and (sid in known or not off) for sid in ids], dtype=bool)
+        if floor is not None:
+            low[on, j] = floor
+        if ceiling is not None:
+            high[on, j] = ceiling
+    return Limits(low, high)
 
 
-def floor_values(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``values [n, H, T(, Q)]`` (points or quantiles, original units) floored at 0 where ``mask [n, T]``."""
-    if not mask.any():
+def clip_values(values: np.ndarray, limits: Limits) -> np.ndarray:
+    """``values [n, H, T(, Q)]`` (points or quantiles, original units) clipped into ``limits``."""
+    if not limits.any():
         return values
-    m = mask[:, None, :, None] if values.ndim == 4 else mask[:, None, :]
-    return np.where(m & (values < 0), 0.0, values)
+    low, high = limits.low[:, None], limits.high[:, None]                     # [n, 1, T]
+    if values.ndim == 4:
+        low, high = low[..., None], high[..., None]
+    return np.clip(values, low, high)
 
 
-def floor_params(kind: str, params: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Original-unit parameters ``[n, H, T(, P)]`` with the floor where ``mask [n, T]``: points and
-    quantiles themselves; a likelihood's location (its point forecast; its quantiles are floored
-    where they are read, :func:`floor_values`)."""
-    if not mask.any():
-        return params
-    if kind in ("point", "quantile"):
-        return floor_values(params, mask)
-    out = params.copy()
-    out[..., 0] = floor_values(params[..., 0], mask)
-    return out
+def bound_params(kind: str, params: np.ndarray, limits: Limits) -> np.ndarray:
+    """Original-unit parameters ``[n, H, T(, P)]`` within ``limits``: points and quantiles clipped;
+    a likelihood's as they are (its censored distribution's point and quantiles are clipped where
+    they are read: ``AheadForecast._point`` / ``_quantiles``)."""
+    return clip_values(params, limits) if kind in ("point", "quantile") else params
 
 
 def around_note(record: dict[str, Any] | None) -> list[str]:
-    """The ``around_graph`` line of a run with a floor (none without a record, or nothing floored)."""
-    if not record:
+    """The ``around_graph`` line of a run with bounds (none without a record, or nothing bounded)."""
+    if not record or (record.get("floor") is None and record.get("ceiling") is None):
         return []
-    return [f"the floor at 0: {RULE} (forecasts and quantiles below 0 answer 0; the graph's own answer can be below)"]
+    if record.get("ceiling") is None and record["floor"] == 0.0 and record["rule"] == RULE:
+        return [f"the floor at 0: {RULE} (forecasts and quantiles below 0 answer 0; the graph's own answer can be below)"]
+    return [f"the bounds: {record['rule']} (forecasts and quantiles outside them answer the bound; the graph's own "
+            "answer can lie outside)"]

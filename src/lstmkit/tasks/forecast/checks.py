@@ -2,13 +2,14 @@
 
 ``check_config(cfg)`` runs before any data is read or any network is built (the network only
 raises ``ValueError`` for programming errors). It also normalises comma-separated strings given
-for list settings (``quantiles``, ``calendar``, covariates) into lists.
+for list settings (``quantiles``, ``calendar``, covariates) into lists, and ``bounds`` into its text.
 """
 from __future__ import annotations
 
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.blocks import HEADS
 from lstmkit.nn.zoo import ENCODERS
+from lstmkit.tasks.forecast.bounds import check_bounds
 from lstmkit.tasks.forecast.model import STRATEGIES
 from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 
@@ -118,6 +119,7 @@ def _check_inputs(cfg) -> None:
 
 def _check_output_and_strategy(cfg) -> None:
     cfg.quantiles = check_quantiles(cfg.quantiles)
+    cfg.bounds = check_bounds(cfg.bounds)
     if cfg.likelihood is not None and cfg.likelihood not in LIKELIHOODS:
         raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}", f"use one of: {', '.join(LIKELIHOODS)}")
     if cfg.strategy not in STRATEGIES:

@@ -67,6 +67,10 @@ class ForecastConfig(TaskConfig):
     strategy: Literal["direct", "recursive", "seq2seq"] = "direct"  # direct | recursive | seq2seq
     quantiles: list[float] = field(default_factory=list)  # e.g. 0.1,0.5,0.9: pinball loss (none: point forecasts)
     likelihood: Literal["gaussian", "studentt"] | None = None  # None | gaussian | studentt (negative log-likelihood)
+    bounds: str = "auto"            # LOW,HIGH: every forecast, quantile and interval end of every target clipped
+                                    # into them (a percentage: 0,100; either side may be empty: 0, or ,100); the
+                                    # data fit reads must lie inside. auto: a floor at 0 for a series whose
+                                    # training part is never below 0. none: no bounds, not even that floor
     strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
     val_size: int | None = None     # points per series for val / test (instead of the fractions; many
                                     # series without them: one horizon each)
@@ -101,7 +105,7 @@ class ForecastConfig(TaskConfig):
         # checked by tasks/forecast/checks.py (against the lookback, the data, each other), with messages of
         # their own
         check_types(self, skip=("highway", "segment", "deseason", "samples_per_epoch", "val_size", "test_size",
-                                "fill", "scaler", "format", "val_frac", "test_frac"))
+                                "fill", "scaler", "format", "val_frac", "test_frac", "bounds"))
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
 
 
@@ -138,6 +142,7 @@ class ForecastParams(TrainParams, total=False):
     strategy: Literal["direct", "recursive", "seq2seq"]
     quantiles: list[float] | str
     likelihood: Literal["gaussian", "studentt"] | None
+    bounds: str | tuple[float | None, float | None] | list[float | None] | None
     strict: bool
     val_size: int | None
     test_size: int | None

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Callable, Unpack
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.estimator_params import public_call
@@ -57,12 +56,13 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     One pipeline for one series and for many (a single series is a panel of one): every option
     -- ``deseason``, ``log``, ``highway``, ``segment``, the ``mase`` scaler, covariates
     (``features`` / ``past_covariates``, ``future_covariates``, ``calendar``), probabilistic output
-    (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies -- works
-    the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
+    (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies, the
+    ``bounds`` forecasts keep to (``(0, 100)``, ``(0, None)``, ``"auto"``: a floor at 0 for a target never
+    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
     ``val_frac`` / ``test_frac``; many: one horizon each, or ``val_size`` / ``test_size``).
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
-    ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
+    ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``, ``bounds_``,
     ``input_names_`` (model input columns), ``n_features_in_`` / ``feature_names_in_`` (the columns
     it reads per step: targets, past and future covariates; not time, id or calendar features; an
     array's are ``y`` or ``y0``, ``y1``, ..., read by position), ``result_`` (training history), ``metrics_`` (test
@@ -137,7 +137,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             cfg, table, _ = self._with_auto(cfg, data)
-            read_panel(table, cfg, need=min_points(cfg))
+            read_panel(table, cfg, need=min_points(cfg), bounds=cfg.bounds)
 
     def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any, dict[str, Any]]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
@@ -268,11 +268,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
             tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             s = series.numpy()
-            out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
+            limits = self._window_limits(panel, s)
+            out = {"actual": panel.values[tgt], "forecast": self._point(params, limits),
                    "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
                    "ids": np.asarray(panel.ids, dtype=object)[s]}
             if self.output_.kind != "point":
-                out["quantiles"] = self._quantiles(params, self._floor_mask([panel.ids[k] for k in s]))
+                out["quantiles"] = self._quantiles(params, limits)
                 out["levels"] = list(self.output_.levels)
             return out
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.errors import opt
+from lstmkit.tasks.forecast.bounds import Limits
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
@@ -39,7 +39,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
     base["baselines"] = baseline_rows(est.season_, ets)
-    per_series, params, y_true = _scores(est, panel, arrays, test, ets, kept)
+    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
     agg = {}
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
@@ -47,8 +47,8 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     scored = per_series[(per_series["model"] == cfg.model) & (per_series["MAPE_points"] > 0)]
     say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
     if est.output_.kind != "point":
-        agg[cfg.model].update(probabilistic_metrics(
-            est.output_.kind, params, y_true, est.output_.levels))
+        agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
+            est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
     points = int(per_series.loc[per_series["model"] == cfg.model, "points"].sum())
     return {**base, "metrics": agg, "test_points": points}, per_series
 
@@ -88,16 +88,17 @@ def _say_undefined(rows: pd.DataFrame) -> None:
 
 
 def _scores(est, panel, arrays, windows, ets: bool,
-            kept: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+            kept: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
-    units; with the model's parameters and the actual values at the observed points ``[k, T]``
+    units; with the model's parameters, the actual values and the bounds at the observed points ``[k, T]``
     (``kept``: given every window's parameters, as ``kept["test_params"]``)."""
     cfg = est.config_
     rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
     if kept is not None:
         kept["test_params"] = params
-    point = est.output_.point(torch.from_numpy(params)).numpy()           # [n, H, T]
+    limits = est._window_limits(panel, series)
+    point = est._point(params, limits)                                      # [n, H, T], within the bounds
     H, L = cfg.horizon, cfg.lookback
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
     y_true = panel.values[tgt]                                              # [n, H, T]
@@ -127,7 +128,8 @@ def _scores(est, panel, arrays, windows, ets: bool,
             m = forecast_metrics(actual, p[keep], vals[:max(n_train, 2)], season=est.season_)
             records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size),
                             "MAPE_points": divided})
-    return pd.DataFrame(records), params[observed], y_true[observed]
+    within = [np.broadcast_to(b[:, None], y_true.shape)[observed] for b in limits]   # [k, T] each
+    return pd.DataFrame(records), params[observed], y_true[observed], Limits(*within)
 
 
 def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
@@ -137,7 +139,7 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     try if the model does not win, most likely first. None without validation windows."""
     if len(val[0]) == 0:
         return None
-    per_series, _, y_true = _scores(est, panel, arrays, val, ets=False)
+    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=False)
     names = [est.config_.model, "naive", "seasonal_naive"]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
@@ -213,7 +215,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
         r = panel.rows(int(s))
         origin = int(rows[sel][0]) - r.start + cfg.lookback - 1
         shown.append({"id": panel.ids[int(s)], "values": panel.values[r][:, 0], "origin": origin,
-                      "times": panel.series_time(int(s)), "params": last})
+                      "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})")
 
@@ -227,7 +229,7 @@ def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray |
         params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
     origins = rows.numpy() + cfg.lookback - 1                            # last observed point
     vals = panel.values
-    preds = {cfg.model: est.output_.point(torch.from_numpy(params)).numpy(),
+    preds = {cfg.model: est._point(params, est._window_limits(panel, series)),
              "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
     times = panel.series_time(0)
     x = times if times is not None else np.arange(len(vals))

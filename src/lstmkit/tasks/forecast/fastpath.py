@@ -219,7 +219,7 @@ def one_window(est, data, net) -> pd.DataFrame | None:
         params = params.numpy()
     params = params.astype(np.float64)
     point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))
-    point = est._floored(est._zero_histories(point, (whole[:, :T] == 0).all(0)[None], [sid]), [sid])[0]      # [H, T]
+    point = est._bounded(est._zero_histories(point, (whole[:, :T] == 0).all(0)[None], [sid]), [sid])[0]      # [H, T]
     return _point_frame(cfg.target, point)
 
 
@@ -308,4 +308,5 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
     if bad.any():                                                        # the first such fold's error
         est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
-    return est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
+    return est._point(params.reshape(K * S, *params.shape[2:]), est._window_limits(panel, np.tile(np.arange(S), K))
+                      ).reshape(K, S, cfg.horizon, -1)                   # [K, S, H, T]

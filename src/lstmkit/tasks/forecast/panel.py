@@ -31,6 +31,7 @@ import pandas as pd
 
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.tasks.forecast.bounds import check_inside
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
@@ -117,10 +118,12 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
     return None
 
 
-def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None) -> Panel:
+def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None,
+               bounds: str = "auto") -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
-    features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`).
+    features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
+    ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -163,6 +166,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         check_totals_row(df, num, targets)
     if cfg.log:
         _positive_targets(df, lookup, num, targets, id_col)
+    check_inside({c: num[c] for c in targets}, bounds, lambda c, pos: _cell_place(df, lookup, c, pos, id_col))
 
     # group rows by series (first appearance order), then by time
     codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None
@@ -325,13 +329,18 @@ def _positive_targets(df: pd.DataFrame, lookup: dict, num: dict, targets: list[s
         bad = np.isfinite(num[c]) & (num[c] <= 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            series = f" (series {str(df[lookup[id_col]].iloc[pos])!r})" if id_col is not None else ""
-            raise LstmkitError(f"column {c!r} holds {num[c][pos]:g} in {row_place(df[lookup[c]], pos)}{series}"
+            raise LstmkitError(f"column {c!r} holds {num[c][pos]:g} in {_cell_place(df, lookup, c, pos, id_col)}"
                                f"{'' if bad.sum() == 1 else f' and {int(bad.sum()) - 1} more values at or below 0'}: "
                                f"the run models log values ({opt('log', True)}, given or chosen from the data), which need "
                                "targets above 0",
                                f"fix {'that cell' if bad.sum() == 1 else 'those cells'}, shift the series above zero, "
                                f"or train with {worded('--no-log', 'log=False')}")
+
+
+def _cell_place(df: pd.DataFrame, lookup: dict, c: str, pos: int, id_col: str | None) -> str:
+    """Where row ``pos`` of column ``c`` is, as the file numbers its rows: ``line 42 (series 'a')``."""
+    series = f" (series {str(df[lookup[id_col]].iloc[pos])!r})" if id_col is not None else ""
+    return f"{row_place(df[lookup[c]], pos)}{series}"
 
 
 def _whole_numbers(col: pd.Series) -> bool:

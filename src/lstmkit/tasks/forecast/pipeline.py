@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.bounds import bounds_record
+from lstmkit.tasks.forecast.bounds import Limits, bounds_record
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
@@ -106,7 +106,7 @@ class PanelPipeline(AheadForecast):
         started = getattr(self, "_resumed_data_", None) if resume else None
         legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
         with self._reading_resumed(run_dir if resume else None, {"source": source}, load_table):
-            panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)     # a --target renamed: told so
+            panel = read_panel(data, cfg, need=min_points(cfg), run=legacy, bounds=cfg.bounds)  # a --target renamed: told so
         check_date_system(cfg.dates, panel.time_info.get("dates"))     # a workbook's serial days, the other system
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
@@ -114,10 +114,12 @@ class PanelPipeline(AheadForecast):
         self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
-        # a target never below 0 in a series' training part forecasts no less than 0 (bounds.py); the
-        # validation and test parts are not read for it, as no other choice reads them
+        # given bounds hold for all the data (read_panel); without them a target never below 0 in a series'
+        # training part forecasts no less than 0 (bounds.py): the validation and test parts are not read
+        # for that choice, as no other choice reads them
         trained = np.array([part_sizes(int(n), cfg)[0] for n in panel.lengths], dtype=np.int64)
-        self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + trained, self.series_ids_, cfg.target)
+        self.bounds_ = bounds_record(panel.values, panel.starts, panel.starts + trained, self.series_ids_, cfg.target,
+                                     cfg.bounds)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
         if profiles is not None:
@@ -316,6 +318,10 @@ class PanelPipeline(AheadForecast):
         return torch.tensor([known.get(sid, unseen) for sid in panel.ids], dtype=torch.long)
 
     # -- forecasting ------------------------------------------------------------------------
+    def _window_limits(self, panel: Panel, series) -> Limits:
+        """The bounds of the windows of series ``series`` (indices into ``panel``)."""
+        return self._limits([panel.ids[k] for k in np.asarray(series)])
+
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
         in :meth:`_forecast_ahead`."""
@@ -339,7 +345,7 @@ class PanelPipeline(AheadForecast):
             return params
         # a window whose series was 0 up to its origin forecasts 0, as after the series' end (ahead.py)
         params = self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
-        return self._floored(params, [panel.ids[k] for k in s])            # a target never below 0: floored (bounds.py)
+        return self._bounded(params, [panel.ids[k] for k in s])            # within the run's bounds (bounds.py)
 
     @property
     def n_features_in_(self) -> int:

@@ -7,17 +7,19 @@ import numpy as np
 import torch
 
 from lstmkit.inspect.plots import save_figure, subplots
+from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
 __all__ = ["plot_panel_forecast", "plot_backtest"]
 
 
-def _intervals(output, params: np.ndarray):
-    """Point [H] and central intervals [(lo [H], hi [H], nominal)] of the first target."""
+def _intervals(output, params: np.ndarray, limits: Limits):
+    """Point [H] and central intervals [(lo [H], hi [H], nominal)] of the first target, within its
+    series' bounds ``limits`` ([1, T])."""
     from lstmkit.tasks.forecast.probabilistic import quantiles_of
-    point = output.point(torch.from_numpy(params)).numpy()[:, 0]
+    point = clip_values(output.point(torch.from_numpy(params)).numpy()[None], limits)[0, :, 0]
     if output.kind == "point":
         return point, []
-    q = quantiles_of(output.kind, params, output.levels)[:, 0]           # [H, Q]
+    q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, 0]     # [H, Q]
     lv = output.levels
     bands = [(q[:, k], q[:, len(lv) - 1 - k], lv[len(lv) - 1 - k] - lv[k])
              for k in range(len(lv) // 2) if lv[k] < 0.5]
@@ -33,7 +35,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
         start = max(0, o + 1 - 4 * horizon)
         ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
         ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
-        point, bands = _intervals(output, item["params"])
+        point, bands = _intervals(output, item["params"], item["limits"])
         xf = x[o + 1:o + 1 + horizon]
         for lo, hi, nominal in bands:
             ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=f"{100 * nominal:.0f}% interval")

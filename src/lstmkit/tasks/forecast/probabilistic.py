@@ -13,6 +13,8 @@ An :class:`Output` turns the network's raw numbers ``[..., P]`` into forecast pa
 Metrics (original units): coverage of each central interval (q, 1 - q), the weighted quantile
 loss wQL = mean_q 2 Σ ρ_q(y, ŷ_q) / Σ |y| and the CRPS, exact for the Gaussian and otherwise
 approximated by 2 · mean_q ρ_q over a grid of 99 levels (for quantile models: over their levels).
+Within a run's bounds they score what the user is shown: clipped quantiles, and a likelihood's
+censored distribution (a Gaussian's CRPS still exact: :func:`censored_normal_crps`).
 """
 from __future__ import annotations
 
@@ -165,26 +167,46 @@ def quantiles_of(kind: str, params: np.ndarray, levels) -> np.ndarray:
     return loc + sc * stats.t.ppf(levels, params[..., 2:3])
 
 
-def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels) -> dict[str, float]:
-    """Coverage of each central interval, wQL and CRPS of original-unit ``params`` against ``y``.
+def censored_normal_crps(y: np.ndarray, loc: np.ndarray, scale: np.ndarray, low: np.ndarray,
+                         high: np.ndarray) -> np.ndarray:
+    """The CRPS of ``y`` under N(loc, scale) censored to [low, high] (the mass beyond a bound at it;
+    -inf / inf: no bound there; scale 0: all the mass at the clipped loc), elementwise, in closed form
+    (Jordan, Krüger and Lerch 2019, scoringRules' ``crps_cnorm``); unbounded, the Gaussian's own."""
+    from scipy import stats
+    mass = scale == 0
+    sc = np.where(mass, 1.0, scale)
+    z, lo, hi = (y - loc) / sc, (low - loc) / sc, (high - loc) / sc
+    c = np.clip(z, lo, hi)
+    below, above = stats.norm.cdf(lo), stats.norm.sf(hi)                       # the mass at each bound
+    with np.errstate(invalid="ignore"):                                         # inf x 0 at an open side: 0
+        ends = (np.where(np.isfinite(hi), hi * above ** 2 - 2 * stats.norm.pdf(hi) * above, 0.0)
+                - np.where(np.isfinite(lo), lo * below ** 2 + 2 * stats.norm.pdf(lo) * below, 0.0))
+    crps = (np.abs(z - c) + ends + c * (2 * stats.norm.cdf(c) - 1) + 2 * stats.norm.pdf(c)
+            - (stats.norm.cdf(hi * math.sqrt(2)) - stats.norm.cdf(lo * math.sqrt(2))) / math.sqrt(math.pi))
+    return np.where(mass, np.abs(y - np.clip(loc, low, high)), sc * crps)
+
+
+def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels, low: np.ndarray | None = None,
+                          high: np.ndarray | None = None) -> dict[str, float]:
+    """Coverage of each central interval, wQL and CRPS of original-unit ``params`` against ``y``,
+    of the forecast the user is shown: within bounds ``low`` / ``high`` (arrays like ``y``, -inf / inf
+    where none; None: unbounded) its quantiles are clipped, and a likelihood is its censored
+    distribution (:mod:`~lstmkit.tasks.forecast.bounds`).
     wQL is NaN when every actual value is 0 (its weight, sum |y|, is 0: nothing to divide by)."""
     levels = list(levels)
-    q = quantiles_of(kind, params, levels)                              # [..., T, Q]
+    low = np.broadcast_to(-np.inf if low is None else low, y.shape)[..., None]     # [..., T, 1]
+    high = np.broadcast_to(np.inf if high is None else high, y.shape)[..., None]
+    q = np.clip(quantiles_of(kind, params, levels), low, high)                    # [..., T, Q]
     lv = np.asarray(levels)
     loss = pinball(q, y[..., None], lv)                                 # [..., T, Q]
     denom = float(np.abs(y).sum())
     wql = float(np.mean(2 * loss.reshape(-1, len(levels)).sum(0) / denom)) if denom > 0 else math.nan
     out: dict[str, float] = {"wQL": wql}
     if kind == "gaussian":
-        from scipy import stats
-        sc = params[..., 1]
-        mass = sc == 0                      # a series that never left 0 forecasts all its mass at 0 (ahead.py)
-        z = (y - params[..., 0]) / np.where(mass, 1.0, sc)
-        crps = np.where(mass, np.abs(y - params[..., 0]),
-                        sc * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / math.sqrt(math.pi)))
-        out["CRPS"] = float(crps.mean())
+        # a series that never left 0 forecasts all its mass at 0 (scale 0, ahead.py)
+        out["CRPS"] = float(censored_normal_crps(y, params[..., 0], params[..., 1], low[..., 0], high[..., 0]).mean())
     elif kind == "studentt":
-        g = quantiles_of(kind, params, _GRID)
+        g = np.clip(quantiles_of(kind, params, _GRID), low, high)
         out["CRPS"] = float((2 * pinball(g, y[..., None], _GRID)).mean())
     else:
         out["CRPS"] = float((2 * loss).mean())

@@ -40,7 +40,7 @@ import torch
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.bounds import floor_params
+from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
@@ -231,13 +231,13 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
         params = np.stack([combine_history(est, p, h) for p, h in zip(params, prepared["histories"])])
     # a target 0 throughout its history forecasts 0, as predict's does
     params = est._zero_histories(params, np.stack([(h == 0).all(0) & (len(h) > 0) for h in prepared["histories"]]))
-    floor = est._floor_mask(prepared["ids"])                                  # a target never below 0: floored
-    params = floor_params(est.output_.kind, params, floor)
+    limits = est._limits(prepared["ids"])                                    # within the run's bounds
+    params = bound_params(est.output_.kind, params, limits)
     out = est.output_
-    point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
+    point = est._point(params, limits)                                       # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}
     if out.kind != "point":
-        q = est._quantiles(params, floor)                                    # [B, H, T, Q]
+        q = est._quantiles(params, limits)                                   # [B, H, T, Q]
         answer["quantiles"] = [{f"{level:g}": adapter.to_json(qi[:, :, k]) for k, level in enumerate(out.levels)}
                                for qi in q]
         answer["levels"] = [float(level) for level in out.levels]

@@ -50,11 +50,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import torch
 
 from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row, shown
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.bounds import floor_params
+from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 
@@ -114,7 +113,7 @@ class ZeroHistory:
         out = np.asarray(answer)[None]
         if not all(mark):
             out = self.est._zero_histories(out, ~np.asarray(mark)[None])
-        return self.est._floored(out, self.est.series_ids_[:1])[0]         # a target never below 0: floored
+        return self.est._bounded(out, self.est.series_ids_[:1])[0]         # within the run's bounds (point runs)
 
     def fields(self, mark: list[bool]) -> dict[str, Any]:
         return {"nonzero": list(mark)}
@@ -184,13 +183,13 @@ class SeriesStreams:
             params = self._blended(params, state.rows[:, :self.T])
         if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
             params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
-        floor = self.est._floor_mask([self.series[state.series]])             # a target never below 0: floored
-        params = floor_params(self.output.kind, params[None], floor)[0]
-        point = self.output.point(torch.from_numpy(params)).numpy()            # [H, T]
+        limits = self.est._limits([self.series[state.series]])                # within the run's bounds
+        params = bound_params(self.output.kind, params[None], limits)[0]
+        point = self.est._point(params[None], limits)[0]                       # [H, T]
         if self.output.kind == "point":
             return point, state
         levels = [float(v) for v in self.output.levels]
-        return {"forecast": point, "quantiles": self.est._quantiles(params[None], floor)[0],
+        return {"forecast": point, "quantiles": self.est._quantiles(params[None], limits)[0],
                 "levels": levels}, state
 
     def notes(self, x: np.ndarray, pending) -> list[str]:

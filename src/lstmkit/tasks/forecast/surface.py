@@ -218,7 +218,7 @@ class DeploySurface:
         panel = self._read_for_use(source, need=min_points(cfg))
         rows, series = split_panel(panel, cfg)["test"]
         params = self._forecast_windows(self._panel_arrays(panel), rows, series, self._series_index(panel), net=net)
-        point = self.output_.point(torch.from_numpy(params)).numpy()
+        point = self._point(params, self._window_limits(panel, series))
         out = []
         for s in range(len(panel.ids)):
             mine = (series == s).numpy()
