@@ -274,11 +274,12 @@ class LanguageModel(RunEstimator):
     def scorer(self) -> LMScorer:
         """A streaming scorer for shallow fusion (``vocab``, ``level``, ``initial``, ``log_probs``,
         ``advance``; see :mod:`lstmkit.tasks.lm.scorer`). Char and word level only."""
-        self._check_fitted()
-        if self.config_.level not in ("char", "word"):
-            raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
-                               f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
-        return LMScorer(self.net_, self.tokenizer_)
+        with public_call():         # its hints name keywords (level='char'); the CLI's fusion keeps its flags
+            self._check_fitted()
+            if self.config_.level not in ("char", "word"):
+                raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
+                                   f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
+            return LMScorer(self.net_, self.tokenizer_)
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
