@@ -14,7 +14,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Iterable, Self, Sequence, Unpack
 
 import pandas as pd
 import torch
@@ -101,6 +101,9 @@ class LanguageModel(RunEstimator):
     def __init__(self, config: LMConfig | None = None, **params: Unpack[LMParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
+    if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
+        def set_params(self, **params: Unpack[LMParams]) -> Self: ...
+
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
         """With ``init_from`` given to the constructor, the architecture settings left out come
@@ -113,7 +116,7 @@ class LanguageModel(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, callbacks=(), **overrides: Any) -> LanguageModel:
+            resume: bool = False, callbacks=(), **overrides: Unpack[LMParams]) -> LanguageModel:
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
