@@ -221,18 +221,20 @@ def _stdout_writes_any_text() -> Iterator[None]:
     lstmkit's for the rest of the process, its own prints escaped where they raised before."""
     _ESCAPED.clear()
     stdout, changed = sys.stdout, False
-    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+    reconfigure = getattr(stdout, "reconfigure", None)
+    if getattr(stdout, "errors", None) == "strict" and reconfigure is not None:
         try:
-            stdout.reconfigure(errors=_STDOUT_ERRORS)
+            reconfigure(errors=_STDOUT_ERRORS)
             changed = True
         except (OSError, ValueError):       # a stream that cannot change it: left as it is
             pass
     try:
         yield
     finally:
-        if changed and getattr(stdout, "errors", None) == _STDOUT_ERRORS:     # not set otherwise meanwhile
+        # given back unless the stream's handler was set otherwise meanwhile
+        if changed and reconfigure is not None and getattr(stdout, "errors", None) == _STDOUT_ERRORS:
             try:
-                stdout.reconfigure(errors="strict")     # flushes first: what was written, written escaped
+                reconfigure(errors="strict")     # flushes first: what was written, written escaped
             except (OSError, ValueError):   # closed meanwhile, or a write that cannot be flushed (a reader gone)
                 pass
 

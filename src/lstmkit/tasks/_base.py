@@ -371,7 +371,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     def _resume_call(self) -> str:
         """How to continue this estimator's run, in the caller's words (:func:`~lstmkit.runs.resume_call`)."""
-        return resume_call(self.run_dir_, self.TASK, getattr(self, "kind", None))
+        return resume_call(str(self.run_dir_), self.TASK, getattr(self, "kind", None))
 
     # -- fitted state --------------------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:

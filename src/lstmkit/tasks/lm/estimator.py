@@ -122,7 +122,7 @@ class LanguageModel(RunEstimator):
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
                                        partial(corpus_table, encoding=cfg.encoding, text_column=cfg.text_column)):
                 read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)

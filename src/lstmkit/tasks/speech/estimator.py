@@ -124,7 +124,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         elif isinstance(data, Iterator):      # read twice: the labels as typed, then the recordings
             data = list(data)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             if resume and run_dir is not None and y is None:      # the run's classes keep their order
                 pre = read_meta(run_dir, TASK).get("preprocessing") or {}
                 kind, dtype = pre.get("label_type"), pre.get("label_dtype")

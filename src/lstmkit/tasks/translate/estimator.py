@@ -111,7 +111,7 @@ class Translator(RunEstimator):
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         data = _with_targets(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
             # a resume whose read fails on a file changed since (a column renamed, lines appended to one
             # of two files) is told what changed in it
