@@ -54,6 +54,28 @@ TextClassifier(init_from="runs/lm", train=None)
 Translator(attention="dot", beam=5)
 SpeechRecognizer(mode="classify", hidden_size=64)
 LanguageModel(level="word", max_epochs=2).set_params(level="bpe")
+# fit's settings for this fit and set_params take the constructor's keywords, typed the same (they were Any)
+Forecaster().fit("sales.csv", lokback=3)  # type: ignore[call-arg]
+Forecaster().fit("sales.csv", target="units", lookback="3")  # type: ignore[arg-type]
+Forecaster().set_params(lokback=3)  # type: ignore[call-arg]
+Forecaster().set_params(model="lsmt")  # type: ignore[arg-type]
+TextClassifier().fit("reviews.csv", augment="scale-warp")  # type: ignore[call-arg]
+TextClassifier().set_params(augment="scale-warp")  # type: ignore[call-arg]
+SequenceClassifier().fit([[0.0, 1.0]], ["a"], tokenizer="char")  # type: ignore[call-arg]
+SequenceClassifier().set_params(tokenizer="char")  # type: ignore[call-arg]
+LanguageModel().fit("corpus.txt", levle="char")  # type: ignore[call-arg]
+LanguageModel().set_params(level="chars")  # type: ignore[arg-type]
+Translator().fit("pairs.tsv", bem=5)  # type: ignore[call-arg]
+Translator().set_params(bem=5)  # type: ignore[call-arg]
+SpeechRecognizer().fit("train.csv", mode="ctx")  # type: ignore[arg-type]
+SpeechRecognizer().set_params(mod="ctc")  # type: ignore[call-arg]
+assert_type(Forecaster().fit("sales.csv", target="units", time="date", id="store", features="price", lookback=3,
+                             lr=1e-3, train={"patience": 2}), Forecaster)
+assert_type(TextClassifier().fit("reviews.csv", min_freq=2, max_epochs=3), TextClassifier)
+assert_type(SequenceClassifier().fit([[0.0, 1.0]], ["a"], model="lstm", augment="none"), SequenceClassifier)
+assert_type(SequenceClassifier().set_params(model="gru"), SequenceClassifier)
+Translator().fit("pairs.tsv", beam=5, embed_dim=32)
+SpeechRecognizer().fit("train.csv", mode="ctc", hidden_size=64).set_params(n_mels=40)
 
 f = Forecaster(lookback=60, horizon=12, max_epochs=50).fit("sales.csv", target="units", time="date", out="runs")
 assert_type(f, Forecaster)

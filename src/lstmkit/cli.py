@@ -11,6 +11,7 @@ name and imported when run (:func:`_mount_lazily`).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import importlib
 import os
 import re
@@ -18,7 +19,7 @@ import sys
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 
@@ -209,26 +210,40 @@ def _escape_unwritable(e: UnicodeError) -> tuple[str | bytes, int]:
 codecs.register_error(_STDOUT_ERRORS, _escape_unwritable)
 
 
-def _stdout_writes_any_text() -> None:
-    """Standard output in an encoding without a character to write (PYTHONIOENCODING=ascii, a
-    Windows console's cp1252 redirected to a file, a C locale) writes it as a Python escape and
+@contextlib.contextmanager
+def _stdout_writes_any_text() -> Iterator[None]:
+    """In the block, standard output in an encoding without a character to write (PYTHONIOENCODING=ascii,
+    a Windows console's cp1252 redirected to a file, a C locale) writes it as a Python escape and
     says so once, as Python's own standard error does: the doctor's ``—`` after ``lm train``, a
     help text's ``…``, compare's table and a translation in Chinese were each a UnicodeEncodeError
-    traceback (after the training, for the report)."""
+    traceback (after the training, for the report). The stream's own handler comes back when the
+    block ends: a program running the CLI in-process (a notebook, a test: ``main([...])``) kept
+    lstmkit's for the rest of the process, its own prints escaped where they raised before."""
     _ESCAPED.clear()
-    stdout = sys.stdout
-    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+    stdout, changed = sys.stdout, False
+    reconfigure = getattr(stdout, "reconfigure", None)
+    if getattr(stdout, "errors", None) == "strict" and reconfigure is not None:
         try:
-            stdout.reconfigure(errors=_STDOUT_ERRORS)
+            reconfigure(errors=_STDOUT_ERRORS)
+            changed = True
         except (OSError, ValueError):       # a stream that cannot change it: left as it is
             pass
+    try:
+        yield
+    finally:
+        # given back unless the stream's handler was set otherwise meanwhile
+        if changed and reconfigure is not None and getattr(stdout, "errors", None) == _STDOUT_ERRORS:
+            try:
+                reconfigure(errors="strict")     # flushes first: what was written, written escaped
+            except (OSError, ValueError):   # closed meanwhile, or a write that cannot be flushed (a reader gone)
+                pass
 
 
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
-    _stdout_writes_any_text()
     _SAID.clear()
-    with warnings.catch_warnings(), caller_wording(python=False):    # hints name flags, in the estimators it calls too
+    # hints name flags, in the estimators it calls too
+    with _stdout_writes_any_text(), warnings.catch_warnings(), caller_wording(python=False):
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
         # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's

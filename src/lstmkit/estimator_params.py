@@ -204,13 +204,19 @@ class EstimatorParams:
         flat = flatten_config(self.config.to_dict())
         return {name: flat[name] for name in self.parameter_names()}
 
-    def set_params(self, **params: Any) -> Self:
-        """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
-        error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
-        and the settings it learned with in ``config_``, until the next ``fit``."""
-        with caller_wording(python=True):
-            self.config = self._resolve_config(self.config, params)
-        return self
+    if TYPE_CHECKING:
+        # any arguments, to a type checker (``*args`` with ``**params``): each estimator narrows them to its
+        # constructor's keywords (``**params: Unpack[ForecastParams]``), which a base typed ``**params: Any``
+        # alone refuses as an incompatible override
+        def set_params(self, *args: Any, **params: Any) -> Self: ...
+    else:
+        def set_params(self, **params: Any) -> Self:
+            """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
+            error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
+            and the settings it learned with in ``config_``, until the next ``fit``."""
+            with caller_wording(python=True):
+                self.config = self._resolve_config(self.config, params)
+            return self
 
     @contextlib.contextmanager
     def _fit_or_unchanged(self) -> Iterator[None]:

@@ -51,8 +51,9 @@ class Estimator(Protocol):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Every hyper-parameter with its value, as the constructor takes them."""
 
-    def set_params(self, **params: Any) -> Self:
-        """Change hyper-parameters; returns the estimator."""
+    def set_params(self, *args: Any, **params: Any) -> Self:
+        """Change hyper-parameters (keyword arguments: each estimator types its own, which ``*args`` lets
+        it do for type checkers); returns the estimator."""
 
 _TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 

@@ -15,7 +15,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from lstmkit.errors import EnvironmentProblem
+from lstmkit.errors import EnvironmentProblem, worded
 
 __all__ = ["training_lock", "check_not_training", "folder_lock"]
 
@@ -38,7 +38,7 @@ def training_lock(run: str | Path) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise _in_training(run, "--resume") from None
+        raise _in_training(run, worded("--resume", "this fit")) from None
     except OSError:               # a file system without locks (some network mounts): unguarded, as before
         pass
     return fd
@@ -84,5 +84,6 @@ def folder_lock(folder: str | Path):
 
 def _in_training(run: str | Path, action: str) -> EnvironmentProblem:
     return EnvironmentProblem(f"{run} is being trained by another process right now; {action} has to wait",
-                              "run the command again once that training ends (its lstmkit.json then says "
-                              "\"finished\"), or stop it (Ctrl-C) and continue it with --resume")
+                              worded("run the command again", "try again") + " once that training ends (its "
+                              "lstmkit.json then says \"finished\"), or stop it (Ctrl-C) and continue it with "
+                              + worded("--resume", "resume()"))

@@ -86,7 +86,7 @@ class ResumeChecks:
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training",
                                f"start a new run instead of {opt('resume', True)}")
-        check_not_training(run_dir, "--resume")
+        check_not_training(run_dir, worded("--resume", "resume"))
         return meta
 
     @classmethod
@@ -144,7 +144,8 @@ class ResumeChecks:
         config = dict(meta.get("config") or {})
         named = config.get("init_from")
         if given is not None and not (isinstance(named, str) and named):
-            raise LstmkitError(f"--init-from does not apply with --resume: {run_dir} did not start from another run",
+            apply = worded("--init-from does not apply with --resume", "init_from= does not apply with resume()")
+            raise LstmkitError(f"{apply}: {run_dir} did not start from another run",
                                f"drop {opt('init_from')} to resume, or start a new run without {opt('resume', True)}")
         if given is not None:
             return {**config, "init_from": _given_start(meta, run_dir, str(given), named)}
@@ -206,12 +207,13 @@ def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str, named: 
     part = key.rpartition(".")[2].removesuffix("_source")
     memory = (meta.get("data") or {}).get(MEMORY_KEY) or {}
     role = next((r for r in memory if r == part or r.startswith(part + "_")), None)
+    apply = worded(f"{flag} does not apply with --resume", f"{named} does not apply with resume()")
     if role is None:
-        raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
+        raise LstmkitError(f"{apply}: {run_dir} started without it",
                            f"drop {named} to resume, or start a new run without {opt('resume', True)}")
     what = {"val": "validation", "test": "test"}.get(part, part)
-    raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} was started with its {what} data given in "
-                       f"memory (to fit() in Python), not as a file", f"resume in Python with the same data: "
+    raise LstmkitError(f"{apply}: {run_dir} was started with its {what} data given in memory (to fit() in "
+                       "Python), not as a file", f"resume in Python with the same data: "
                        f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without {opt('resume', True)}")
 
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
                            path_exists, to_json)
 from lstmkit.run_lock import check_not_training
@@ -44,6 +44,7 @@ __all__ = [
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
     "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
+    "resume_call",
 ]
 
 FORMAT_VERSION = 1
@@ -260,7 +261,8 @@ def read_weight_bytes(path: str | Path) -> bytes:
     """The bytes of a weights file; a missing or unreadable one is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
+        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or "
+                           + worded("use --resume", "resume it with resume(RUN)"))
     try:
         return path.read_bytes()
     except MemoryError:
@@ -350,6 +352,20 @@ def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:
     return sorted(p for p in entries if (p / META_FILE).is_file())
 
 
+# a task's estimator, for the Python words of a resume (a classifier's by its run's "kind")
+_ESTIMATORS = {"forecast": "Forecaster", "lm": "LanguageModel", "translate": "Translator", "speech": "SpeechRecognizer",
+               "classify": "TextClassifier", "classify/series": "SequenceClassifier"}
+
+
+def resume_call(run: str | Path, task: str, kind: str | None = None) -> str:
+    """How to continue the unfinished run ``run`` of ``task`` in the caller's words (:func:`worded`):
+    ``lstmkit forecast train --resume RUN`` on the command line, ``Forecaster.resume('RUN')`` in Python
+    (``kind``: a classifier run's, "text" or "series"). From Python the hints named the command's flag."""
+    name = _ESTIMATORS.get(f"{task}/{kind}", _ESTIMATORS.get(task))
+    python = f"{name}.resume({str(run)!r})" if name else f"the estimator's resume({str(run)!r})"
+    return worded(f"lstmkit {task} train --resume {run}", python)
+
+
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
     meta = read_meta(run, task)
@@ -360,7 +376,7 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     if status != "finished":
         check_not_training(run, "loading it")
         raise LstmkitError(f"{run} holds an unfinished run (status: {status})",
-                           f"continue it with lstmkit {meta['task']} train --resume {run}")
+                           f"continue it with {resume_call(run, meta['task'], meta.get('kind'))}")
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)

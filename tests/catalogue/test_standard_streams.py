@@ -111,6 +111,24 @@ def test_a_sample_in_cp1252_writes_what_cp1252_lacks_escaped(lm, capsys, monkeyp
     _one_escape_warning(err, "cp1252")
 
 
+def test_an_in_process_command_gives_standard_output_its_error_handler_back(lm, capsys, monkeypatch):
+    """``lstmkit.cli.main([...])`` run in-process (a notebook, a test) left standard output with its own
+    error handler for the rest of the process: the program's own print of a character its encoding
+    lacks wrote an escape, where it raised before. It escapes while the command runs, on an error's
+    exit too, and the stream's 'strict' comes back when it returns."""
+    raw = _stdout_in("cp1252", monkeypatch)
+    code, _, err = run_cli(["lm", "sample", "--run", lm, "--prefix", "好", "--n", "2", "--seed", "1"], capsys)
+    assert code == 0 and raw.getvalue().startswith(b"\\u597d"), err
+    assert sys.stdout.errors == "strict"
+    code, _, err = run_cli(["lm", "sample", "--run", lm, "--n", "0"], capsys)
+    assert code == 2 and sys.stdout.errors == "strict", err
+    with pytest.raises(UnicodeEncodeError):
+        print("好")
+    sys.stdout.reconfigure(errors="replace")          # the caller's own handler is left as it is
+    run_cli(["lm", "sample", "--run", lm, "--prefix", "好", "--n", "2", "--seed", "1"], capsys)
+    assert sys.stdout.errors == "replace"
+
+
 def test_help_in_a_narrow_encoding_is_written(tmp_path):
     """Help holding what the terminal's encoding lacks (rich's '…' once; translate's 'Chinese,
     Thai…') was a traceback under PYTHONIOENCODING=ascii. (Under ascii, click now writes UTF-8,

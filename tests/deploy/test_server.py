@@ -175,6 +175,26 @@ def test_sigterm_stops_cleanly(server):
     assert "Traceback" not in proc.stderr.read()
 
 
+def _serve_in_a_program_then(program: str, run, stop) -> str:
+    """Run ``program`` (``sys.argv[1]``: ``run``), which serves; once it answers /health, send it ``stop``.
+    It must end with 0, no traceback; returns what it wrote after the 'serving' line."""
+    proc = subprocess.Popen([sys.executable, "-c", program, str(run)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:] if proc.poll() is not None else line
+        port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        assert _request(port, "GET", "/health") == (200, {"status": "ok"})
+        proc.send_signal(stop)
+        assert proc.wait(timeout=20) == 0
+        assert "Traceback" not in proc.stderr.read()
+        return proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_called_where_an_event_loop_runs_serves_and_stops(abs_forecaster, stop):
     """A notebook cell runs inside ipykernel's event loop: ``serve(run)`` printed 'serving … on …',
@@ -185,21 +205,28 @@ def test_serve_called_where_an_event_loop_runs_serves_and_stops(abs_forecaster, 
             "async def cell():\n    serve(sys.argv[1], port=0, engine='torch')\n"
             "try:\n    asyncio.new_event_loop().run_until_complete(cell())\n"
             "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
-    proc = subprocess.Popen([sys.executable, "-c", cell, str(abs_forecaster.run_dir_)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    try:
-        line = proc.stdout.readline()
-        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:] if proc.poll() is not None else line
-        port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        assert _request(port, "GET", "/health") == (200, {"status": "ok"})
-        proc.send_signal(stop)
-        assert proc.wait(timeout=20) == 0
-        assert proc.stdout.read() == ("interrupted\n" if stop == signal.SIGINT else "stopped\n")
-        assert "Traceback" not in proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+    said = _serve_in_a_program_then(cell, abs_forecaster.run_dir_, stop)
+    assert said == ("interrupted\n" if stop == signal.SIGINT else "stopped\n")
+
+
+@pytest.mark.parametrize("loop", ["asyncio.run", "add_signal_handler"])
+def test_one_ctrl_c_stops_serve_called_from_asyncio_run(abs_forecaster, loop):
+    """A program's ``asyncio.run(main())`` whose main() calls serve(): asyncio.run answers Ctrl-C by asking
+    its loop to cancel the task, and the loop waited on the service, which went on until a second
+    Ctrl-C (with loop.add_signal_handler(SIGINT, ...) too). One stops it now: the service shuts down,
+    KeyboardInterrupt reaches the program, and asyncio's handler is back."""
+    program = ("import asyncio, signal, sys\nfrom lstmkit.deploy import serve\n"
+               "async def main():\n"
+               + ("    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, lambda: print('loop', flush=True))\n"
+                  if loop == "add_signal_handler" else "") +
+               "    before = signal.getsignal(signal.SIGINT)\n"
+               "    try:\n        serve(sys.argv[1], port=0, engine='torch')\n"
+               "    finally:\n        print('restored' if signal.getsignal(signal.SIGINT) is before else 'changed', flush=True)\n"
+               "try:\n    asyncio.run(main())\n"
+               "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    said = _serve_in_a_program_then(program, abs_forecaster.run_dir_, signal.SIGINT)
+    # a handler set with add_signal_handler hears of the Ctrl-C once, when the loop runs again
+    assert said.split() == ["restored", *(["loop"] if loop == "add_signal_handler" else []), "interrupted"]
 
 
 # -- in process (tests/asgi_client.py); the bad-input cases are tests/catalogue/test_http.py, test_websocket.py

@@ -292,7 +292,7 @@ def test_the_command_line_is_told_the_same_fixes_as_flags(argv, hint, hint_files
 # instead. What is left, and why (path under src/lstmkit, the words):
 FLAG_HINTS_LEFT = {
     # only the command line says these: `lstmkit bench`, `compare`, `tune`, `serve`, a train command's
-    # --config / --resume handling, or the option checks of flags given on the command line
+    # --config handling, or the option checks of flags given on the command line
     ("tasks/__init__.py", "pass --data"), ("tasks/classify/bench.py", "pass --data"),
     ("tasks/forecast/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
     ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
@@ -302,15 +302,16 @@ FLAG_HINTS_LEFT = {
     ("tune.py", "pass --space"), ("tune.py", "pass --trials"),
     ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
-    ("run_lock.py", "with --resume"), ("run_resume.py", "with --resume"), ("runs.py", "use --resume"),
     # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
     # say the Python keyword beside the flag already
     ("deploy/online.py", "pass --epochs"), ("deploy/online.py", "pass --lr"),
     ("deploy/onnx.py", "pass --out"), ("deploy/quantize.py", "pass --out"),
     ("inspect/attention.py", "train with --model"), ("inspect/gates.py", "with --mode"),
 }
+# ... and a command that continues a run (`lstmkit TASK train --resume RUN`), which a Python caller reads as
+# ``Forecaster.resume('RUN')`` (:func:`lstmkit.runs.resume_call`)
 _FLAG_HINT = re.compile(r"\b(pass|use|drop|add|lower|raise|leave out|train with|train it with|name them|with)\s+"
-                        r"(e\.g\.\s+)?--[a-z][a-z-]*")
+                        r"(e\.g\.\s+)?--[a-z][a-z-]*|\btrain --resume\b")
 
 
 def _flag_hints(path: Path) -> list[str]:
@@ -341,3 +342,87 @@ def test_no_hint_outside_the_command_line_hard_codes_a_flag():
     new = sorted(found - FLAG_HINTS_LEFT)
     assert not new, f"hints that name a flag to Python callers too (write opt() or worded()): {new}"
     assert not FLAG_HINTS_LEFT - found, f"allowed but gone (drop them from the list): {sorted(FLAG_HINTS_LEFT - found)}"
+
+
+# -- continuing a run, the doctor's remedies and the scorer: Python callers read the Python way --------------
+# From Python these said 'continue with: lstmkit forecast train --resume RUN', '--resume has to wait ...
+# continue it with --resume', 'turn gradient clipping on (clip_norm: 1.0)' and, from scorer(), '--level char'.
+def _fail_replace_onto(monkeypatch, name: str, nth: int) -> None:
+    """os.replace onto a file called ``name`` fails (disk full) from its ``nth`` call on."""
+    import errno
+    import os
+    real, calls = os.replace, {"n": 0}
+
+    def replace(src, dst, *a, **k):
+        if os.path.basename(str(dst)) == name:
+            calls["n"] += 1
+            if calls["n"] >= nth:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real(src, dst, *a, **k)
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("name, nth", [("last.safetensors", 2), ("history.csv", 2)], ids=["checkpoint", "history"])
+def test_a_failed_write_in_a_python_fit_names_resume(name, nth, tmp_path, monkeypatch):
+    _fail_replace_onto(monkeypatch, name, nth)
+    est = lstmkit.Forecaster(**{**QUICK, "max_epochs": 2}, lookback=4)
+    with pytest.raises(LstmkitError) as info:
+        est.fit(SINE, run_dir=tmp_path / "run")
+    assert info.value.hint.endswith(f", then continue with: Forecaster.resume({str(tmp_path / 'run')!r})"), info.value
+    assert "--" not in info.value.hint
+
+
+def test_an_unfinished_run_names_resume_to_a_python_caller(fitted, tmp_path):
+    import fcntl
+    import json
+    import os
+    import shutil
+    run = tmp_path / "lm"
+    shutil.copytree(fitted["lm_run"], run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    assert _hint(lambda: lstmkit.LanguageModel.load(run)) == f"continue it with LanguageModel.resume({str(run)!r})"
+    assert _hint(lambda: lstmkit.load(run)) == f"continue it with LanguageModel.resume({str(run)!r})"
+    other = os.open(run, os.O_RDONLY)                 # another process training the run
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(LstmkitError) as info:
+            lstmkit.LanguageModel.resume(run)
+    finally:
+        os.close(other)
+    assert info.value.message.endswith("resume has to wait") and info.value.hint == (
+        "try again once that training ends (its lstmkit.json then says \"finished\"), or stop it (Ctrl-C) and "
+        "continue it with resume()")
+
+
+def test_the_resume_call_in_each_callers_words():
+    from lstmkit.runs import resume_call
+    assert resume_call("runs/a", "classify", "series") == "lstmkit classify train --resume runs/a"
+    with caller_wording(python=True):
+        assert [resume_call("runs/a", task, kind) for task, kind in
+                [("forecast", None), ("classify", "text"), ("classify", "series"), ("lm", None)]] == [
+            "Forecaster.resume('runs/a')", "TextClassifier.resume('runs/a')", "SequenceClassifier.resume('runs/a')",
+            "LanguageModel.resume('runs/a')"]
+
+
+def test_the_doctors_remedies_name_keywords_to_python():
+    from types import SimpleNamespace
+
+    from lstmkit.train.findings import _exploding, _slow
+    epoch = {"epoch": 1, "train_loss": 1.0, "grad_norm_max": 5e3, "grad_norm_max_step": 3, "grad_norm_median": 1.0,
+             "data_seconds": 0.0, "compute_seconds": 1.0, "steps": 30, "mean_batch": 32, "padding_share": 0.9}
+    doc = SimpleNamespace(events=[], epochs=[epoch])
+    cfg = SimpleNamespace(lr=1e-3, clip_norm=None, batch_size=32)
+    with caller_wording(python=True):
+        said = _exploding(doc, cfg)["remedies"] + _slow(doc, cfg)["remedies"]
+    assert {"turn gradient clipping on (clip_norm=1.0); it is off in this run",
+            "lower the learning rate (now 0.001; try 0.0001): lr=0.0001",
+            "keep gradient clipping on and tighten it (clip_norm=1.0 or 0.5)",
+            "scale the inputs and targets (scaler='minmax' or standard) and look for extreme values",
+            "bucket sequences by length (bucket=True) or cap them (max_len=)"} <= set(said), said
+    assert not any(re.search(r"(?<![\w-])--[a-z]", r) for r in said)
+
+
+def test_an_lm_scorer_names_keywords(tmp_path):
+    lm = lstmkit.LanguageModel(**QUICK, level="bpe").fit(["the red dog runs", "the big cat sits"] * 15)
+    assert _hint(lm.scorer) == "train the language model with level='char' or level='word'"

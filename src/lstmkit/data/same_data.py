@@ -197,7 +197,7 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
                 why = "which is not the table read from that file (their fingerprints differ)"
             raise LstmkitError(f"{run_dir} started on the file {path}; this resume gives a {_kind(given[argument])} "
                                f"in memory as {argument} instead, {why}", "resume from that file (resume(RUN) given "
-                               "no data reads it again, as `train --resume RUN` does), or start a new run without "
+                               "no data reads it again, as the command line's resume does), or start a new run without "
                                "resume")
 
 

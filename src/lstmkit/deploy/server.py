@@ -63,7 +63,9 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
 # inside create_app at run time.
 import asyncio
+import contextlib
 import errno
+import functools
 import gc
 import itertools
 import json
@@ -72,7 +74,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterator
 
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
 from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, PlainBodies, allow_header,
@@ -519,7 +521,8 @@ def _run_beside_loop(server, sock: socket.socket) -> None:
     elsewhere: uvicorn starts its loop with ``asyncio.run``, which a thread already running one
     refuses ('cannot be called from a running event loop': a notebook cell's ``serve(run)`` said
     'serving … on …', then failed). Ctrl-C (a notebook's interrupt) stops the service gracefully
-    and is raised again once it stopped; SIGTERM stops it as elsewhere (:func:`serve`'s handler)."""
+    and is raised again once it stopped; SIGTERM stops it as elsewhere (:func:`serve`'s handler).
+    The first Ctrl-C does, where the loop's own SIGINT handling is asyncio's (:func:`_ctrl_c_raises`)."""
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -531,11 +534,33 @@ def _run_beside_loop(server, sock: socket.socket) -> None:
     thread = threading.Thread(target=run, name="lstmkit-serve", daemon=True)
     thread.start()
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        with _ctrl_c_raises():
+            while thread.is_alive():
+                thread.join(0.2)
     except KeyboardInterrupt:
         server.should_exit = True
         thread.join()
         raise
     if failed:
         raise failed[0]
+
+
+@contextlib.contextmanager
+def _ctrl_c_raises() -> Iterator[None]:
+    """In the block, Ctrl-C (SIGINT) is Python's KeyboardInterrupt where the handler set was asyncio's,
+    the caller's handler back afterwards. ``asyncio.run`` (and ``loop.add_signal_handler``) answer
+    SIGINT through the event loop, which :func:`serve` blocks while the service runs beside it: the
+    first Ctrl-C of a program whose ``asyncio.run(main())`` called serve() only asked the loop to
+    cancel its task, later, and the service went on until a second one. A handler of the caller's
+    own, an ignored SIGINT or its default action are left as they are, as in any thread but the main one."""
+    handler = signal.getsignal(signal.SIGINT)
+    func = handler.func if isinstance(handler, functools.partial) else handler     # asyncio.run's is a partial
+    mine = threading.current_thread() is threading.main_thread() and \
+        (getattr(func, "__module__", None) or "").startswith("asyncio")
+    if mine:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if mine:
+            signal.signal(signal.SIGINT, handler)

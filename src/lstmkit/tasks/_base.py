@@ -31,7 +31,7 @@ from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_metrics, read_run, save_tensors, write_json)
+                          new_run_dir, read_metrics, read_run, resume_call, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 from lstmkit.data.sample_weight import check_same_weights
@@ -350,7 +350,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         kept = "the model trained so far is kept (predict answers with it)"
         if self.run_dir_ is None:
             return f"{kept}; fit(..., out=FOLDER) keeps a checkpoint that a later resume continues from"
-        return f"{kept}; {type(self).__name__}.resume({str(self.run_dir_)!r}) continues the run"
+        return f"{kept}; {self._resume_call()} continues the run"
 
     def _stopped_by(self, e: EnvironmentProblem, writes: bool, note: str) -> EnvironmentProblem:
         """After ``e`` in training or saving: the run marked ``interrupted`` (resumable), as Ctrl-C
@@ -366,8 +366,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         again = ", then run the command again"
         if not (e.hint or "").endswith(again):
             return e
-        return EnvironmentProblem(e.message, f"{e.hint.removesuffix(again)}, then continue with: lstmkit {self.TASK} "
-                                  f"train --resume {self.run_dir_}{note}", reason=e.reason)
+        return EnvironmentProblem(e.message, f"{e.hint.removesuffix(again)}, then continue with: "
+                                  f"{self._resume_call()}{note}", reason=e.reason)
+
+    def _resume_call(self) -> str:
+        """How to continue this estimator's run, in the caller's words (:func:`~lstmkit.runs.resume_call`)."""
+        return resume_call(str(self.run_dir_), self.TASK, getattr(self, "kind", None))
 
     # -- fitted state --------------------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:

@@ -25,7 +25,7 @@ from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import write_fix
-from lstmkit.runs import new_file_mode, write_json
+from lstmkit.runs import new_file_mode, resume_call, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
            "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
@@ -128,16 +128,17 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
     """One line: what failed, which checkpoint is intact, how to continue (exit 1)."""
     run = folder.parent
     try:
-        task = json.loads((run / "lstmkit.json").read_text())["task"]
-    except (OSError, ValueError, KeyError, TypeError):
-        task = run.name.split("-", 1)[0] or "<task>"
+        meta = json.loads((run / "lstmkit.json").read_text())
+        task, kind = meta["task"], meta.get("kind")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        task, kind = run.name.split("-", 1)[0] or "<task>", None
     if intact is None:
         kept, how = "no checkpoint was saved yet", f"{write_fix(e, folder)}, then train again"
     else:
         where = (f" (epoch {intact['epoch']}, step {intact['global_step']})"
                  if isinstance(intact.get("epoch"), int) and isinstance(intact.get("global_step"), int) else "")
         kept = f"the last good checkpoint {folder / CHECKPOINT_FILE}{where} is intact"
-        how = f"{write_fix(e, folder)}, then continue with: lstmkit {task} train --resume {run}"
+        how = f"{write_fix(e, folder)}, then continue with: {resume_call(run, task, kind)}"
     return EnvironmentProblem(f"could not write checkpoint {path} ({os_reason(e)}); {kept}", how)
 
 

@@ -302,16 +302,16 @@ def format_report(report: dict[str, Any]) -> str:
 def read_report(run: str | Path) -> dict[str, Any]:
     """``doctor.json`` of a run folder (a clear error if it has none)."""
     run = Path(run)
-    from lstmkit.runs import read_meta
+    from lstmkit.runs import read_meta, resume_call
     meta = read_meta(run)
     path = run / DOCTOR_FILE
     if not path.is_file() and meta.get("status") == "training":     # the doctor writes when training stops
         raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training (or was killed)",
                            f"the report is written when training ends; continue a killed run with "
-                           f"lstmkit {meta['task']} train --resume {run}")
+                           f"{resume_call(run, meta['task'], meta.get('kind'))}")
     if not path.is_file() and meta.get("status") == "interrupted":   # it said "trained with the doctor off"
         raise LstmkitError(f"{run} has no {DOCTOR_FILE}: its training was interrupted, and the report is written "
-                           "when training ends", f"continue it with lstmkit {meta['task']} train --resume {run}")
+                           "when training ends", f"continue it with {resume_call(run, meta['task'], meta.get('kind'))}")
     source = (meta.get("quantization") or {}).get("source_run")
     if not path.is_file() and isinstance(source, str):           # `export int8` trains nothing: no report of its own
         raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`); its training, and the doctor's report "

@@ -124,11 +124,11 @@ def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
     if not evidence:
         return None
     remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): {opt('lr', f'{cfg.lr / 10:g}', written=True)}",
-                "keep gradient clipping on and tighten it (clip_norm 1.0 or 0.5)",
-                "scale the inputs and targets (scaler minmax or standard) and look for extreme values",
+                f"keep gradient clipping on and tighten it ({opt('clip_norm', 1.0)} or 0.5)",
+                f"scale the inputs and targets ({opt('scaler', 'minmax')} or standard) and look for extreme values",
                 "use a gated cell (LSTM/GRU) and fewer layers"]
     if cfg.clip_norm is None:
-        remedies.insert(0, "turn gradient clipping on (clip_norm: 1.0); it is off in this run")
+        remedies.insert(0, f"turn gradient clipping on ({opt('clip_norm', 1.0)}); it is off in this run")
     return {"kind": "exploding_gradients", "title": "exploding gradients", "evidence": evidence,
             "numbers": numbers, "remedies": remedies}
 
@@ -213,7 +213,7 @@ def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
     if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
         remedies.append(f"add dropout (now {getattr(d, 'dropout', 0.0):g}; try 0.2-0.5)")
     if not cfg.weight_decay:
-        remedies.append("add weight decay (weight_decay: 1e-4)")
+        remedies.append(f"add weight decay ({opt('weight_decay', '1e-4', written=True)})")
     remedies += ["keep early stopping on with a small patience (the best epoch's weights are kept)",
                  "get more training data or augment it"]
     if not any(r.startswith("use a smaller model") for r in remedies):
@@ -246,7 +246,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
     if pads and statistics.median(pads) > PADDING_SHARE:
         evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
         numbers["padding_share"] = statistics.median(pads)
-        remedies.append("bucket sequences by length (bucket: true) or cap them (max_len)")
+        remedies.append(f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})")
     if not evidence:
         return None
     if share > DATA_SHARE:

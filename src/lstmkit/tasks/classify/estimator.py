@@ -14,7 +14,7 @@ import warnings
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
 
 import numpy as np
 import torch
@@ -75,6 +75,14 @@ class TextClassifier(Classifier):
 
     def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[TextClassifierParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
+    if TYPE_CHECKING:   # Classifier.fit runs; its settings for one fit are this kind's keywords, typed (narrower
+        # than the base's Any: the override a checker refuses, meant)
+        def fit(self, data, y=None, *, sample_weight=None, val_data=None, test_data=None,  # type: ignore[override]
+                out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
+                **overrides: Unpack[TextClassifierParams]) -> Self: ...
+
+        def set_params(self, **params: Unpack[TextClassifierParams]) -> Self: ...
 
     def _check_sample_weight(self, sample_weight, n: int, cfg, what: str = "sample_weight") -> np.ndarray:
         """Refused with ``word_scores`` (the default): its naive-Bayes tables count the texts of each

@@ -11,7 +11,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
 
 import numpy as np
 import torch
@@ -95,6 +95,14 @@ class SequenceClassifier(Classifier):
 
     def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[SequenceClassifierParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
+
+    if TYPE_CHECKING:   # Classifier.fit runs; its settings for one fit are this kind's keywords, typed (narrower
+        # than the base's Any: the override a checker refuses, meant)
+        def fit(self, data, y=None, *, sample_weight=None, val_data=None, test_data=None,  # type: ignore[override]
+                out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
+                **overrides: Unpack[SequenceClassifierParams]) -> Self: ...
+
+        def set_params(self, **params: Unpack[SequenceClassifierParams]) -> Self: ...
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):

@@ -109,15 +109,10 @@ class ForecastConfig(TaskConfig):
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
 
 
-class ForecastParams(TrainParams, total=False):
-    """``Forecaster``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
-    (defaults: :class:`ForecastConfig`'s; a field added there is added here)."""
+class ForecastFitParams(TrainParams, total=False):
+    """The settings ``Forecaster.fit`` takes for one fit (``**overrides``): :class:`ForecastParams` but the
+    columns, which it names as arguments of its own (``target``, ``time``, ``features``, ``id``)."""
 
-    # columns named as fit names them (the estimator's _build_config): a DataFrame's integer columns, a
-    # time of two columns
-    target: list[str] | str | int
-    time: str | int | list[str] | None
-    features: list[str] | str | int
     lookback: int | None
     horizon: int | None
     model: Encoder
@@ -133,7 +128,6 @@ class ForecastParams(TrainParams, total=False):
     fill: Literal["ffill", "interpolate", "zero"] | None
     dates: Literal["day-first", "month-first", "excel", "excel1904"] | None
     time_zone: str | None
-    id: str | int | None
     format: Literal["long", "wide", "m4"]
     past_covariates: list[str] | str
     future_covariates: list[str] | str
@@ -155,3 +149,15 @@ class ForecastParams(TrainParams, total=False):
     deseason: int | None
     ensemble: int | None
     combine: Literal["none", "ets", "seasonal_naive"] | None
+
+
+class ForecastParams(ForecastFitParams, total=False):
+    """``Forecaster``'s keyword parameters with what each takes, beside :class:`~lstmkit.config.TrainParams`
+    (defaults: :class:`ForecastConfig`'s; a field added there is added here)."""
+
+    # columns named as fit names them (the estimator's _build_config): a DataFrame's integer columns, a
+    # time of two columns
+    target: list[str] | str | int
+    time: str | int | list[str] | None
+    features: list[str] | str | int
+    id: str | int | None

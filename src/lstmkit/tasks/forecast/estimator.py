@@ -11,7 +11,7 @@ import copy
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
-from lstmkit.tasks.forecast.config import ForecastConfig, ForecastParams
+from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, ForecastParams
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
@@ -89,6 +89,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def __init__(self, config: ForecastConfig | None = None, **params: Unpack[ForecastParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
+    if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
+        def set_params(self, **params: Unpack[ForecastParams]) -> Self: ...
+
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
         params = {k: _column_name(_names_given(k, v)) if k in ("target", "features", "time", "id") else v
@@ -104,7 +107,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def fit(self, data, target: str | int | list | None = None, time: str | int | list | None = None,
             features: str | int | list | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
-            id: str | int | None = None, **overrides: Any) -> Forecaster:
+            id: str | int | None = None, **overrides: Unpack[ForecastFitParams]) -> Forecaster:
         """Train on ``data`` (path, DataFrame or array).
 
         ``target`` and ``features`` are column names (a list, or one text with commas); an integer

@@ -14,7 +14,7 @@ import math
 import warnings
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Iterable, Self, Sequence, Unpack
 
 import pandas as pd
 import torch
@@ -101,6 +101,9 @@ class LanguageModel(RunEstimator):
     def __init__(self, config: LMConfig | None = None, **params: Unpack[LMParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
+    if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
+        def set_params(self, **params: Unpack[LMParams]) -> Self: ...
+
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
         """With ``init_from`` given to the constructor, the architecture settings left out come
@@ -113,13 +116,13 @@ class LanguageModel(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, callbacks=(), **overrides: Any) -> LanguageModel:
+            resume: bool = False, callbacks=(), **overrides: Unpack[LMParams]) -> LanguageModel:
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
                                        partial(corpus_table, encoding=cfg.encoding, text_column=cfg.text_column)):
                 read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
@@ -274,11 +277,12 @@ class LanguageModel(RunEstimator):
     def scorer(self) -> LMScorer:
         """A streaming scorer for shallow fusion (``vocab``, ``level``, ``initial``, ``log_probs``,
         ``advance``; see :mod:`lstmkit.tasks.lm.scorer`). Char and word level only."""
-        self._check_fitted()
-        if self.config_.level not in ("char", "word"):
-            raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
-                               f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
-        return LMScorer(self.net_, self.tokenizer_)
+        with public_call():         # its hints name keywords (level='char'); the CLI's fusion keeps its flags
+            self._check_fitted()
+            if self.config_.level not in ("char", "word"):
+                raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
+                                   f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
+            return LMScorer(self.net_, self.tokenizer_)
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""

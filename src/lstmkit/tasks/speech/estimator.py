@@ -12,7 +12,7 @@ import time as _time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Self, Sequence, Unpack
 
 import numpy as np
 import torch
@@ -83,6 +83,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     def __init__(self, config: SpeechConfig | None = None, **params: Unpack[SpeechParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
+    if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
+        def set_params(self, **params: Unpack[SpeechParams]) -> Self: ...
+
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:
         if params.get("lm") is not None:
@@ -97,7 +100,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         return "classifier" if self.config.mode == "classify" else None
 
     def fit(self, data, y=None, *, sample_weight=None, val_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any) -> SpeechRecognizer:
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Unpack[SpeechParams]) -> SpeechRecognizer:
         """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
         ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
         A validation part is split off unless ``val_data`` is given (a folder's list files
@@ -121,7 +124,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         elif isinstance(data, Iterator):      # read twice: the labels as typed, then the recordings
             data = list(data)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             if resume and run_dir is not None and y is None:      # the run's classes keep their order
                 pre = read_meta(run_dir, TASK).get("preprocessing") or {}
                 kind, dtype = pre.get("label_type"), pre.get("label_dtype")

@@ -14,7 +14,7 @@ import os
 import time as _time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Unpack
 
 import numpy as np
 import torch
@@ -97,9 +97,12 @@ class Translator(RunEstimator):
     def __init__(self, config: TranslateConfig | None = None, **params: Unpack[TranslateParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)
 
+    if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
+        def set_params(self, **params: Unpack[TranslateParams]) -> Self: ...
+
     def fit(self, data=None, y=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None,
             val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
-            callbacks=(), **overrides: Any) -> Translator:
+            callbacks=(), **overrides: Unpack[TranslateParams]) -> Translator:
         """Train on ``data`` (see the class) or, as scikit-learn's ``fit(X, y)``, on source sentences
         ``data`` with their target sentences ``y``, one each. A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
@@ -108,7 +111,7 @@ class Translator(RunEstimator):
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         data = _with_targets(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
-            cfg = self._resolve_config(self.config, overrides)
+            cfg = self._resolve_config(self.config, dict(overrides))
             given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
             # a resume whose read fails on a file changed since (a column renamed, lines appended to one
             # of two files) is told what changed in it
