@@ -38,8 +38,12 @@ __all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "c
            "clip_values", "bound_params", "around_note"]
 
 RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
-_HOW = "pass --bounds LOW,HIGH (either side may be empty: 0, or ,100), --bounds auto or --bounds none"
-_HOW_PY = "pass bounds=(low, high) (None for an open side: (0, None)), bounds='auto' or bounds='none'"
+
+
+def _how() -> str:
+    """How to give bounds, in the caller's words."""
+    return worded("pass --bounds LOW,HIGH (either side may be empty: 0, or ,100), --bounds auto or --bounds none",
+                  "pass bounds=(low, high) (None for an open side: (0, None)), bounds='auto' or bounds='none'")
 
 
 class Limits(NamedTuple):
@@ -63,7 +67,7 @@ def _number(text: str) -> float | None:
         return float(text)
     except ValueError:
         raise LstmkitError(f"bounds must be two numbers LOW,HIGH, got {text!r} in them",
-                           worded(_HOW, _HOW_PY)) from None
+                           _how()) from None
 
 
 def _text(v: float | None) -> str:
@@ -81,15 +85,15 @@ def check_bounds(value: Any) -> str:
         if word in ("auto", "none"):
             return word
         if value.count(",") != 1:
-            raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", worded(_HOW, _HOW_PY))
+            raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", _how())
         low, high = (_number(s) for s in value.split(","))
     elif isinstance(value, (tuple, list)) and len(value) == 2:
         try:
             low, high = (None if v is None else float(v) for v in value)
         except (TypeError, ValueError):
-            raise LstmkitError(f"bounds must be two numbers (low, high), got {value!r}", worded(_HOW, _HOW_PY)) from None
+            raise LstmkitError(f"bounds must be two numbers (low, high), got {value!r}", _how()) from None
     else:
-        raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", worded(_HOW, _HOW_PY))
+        raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", _how())
     if low is None and high is None:
         raise LstmkitError("bounds with neither side bound nothing",
                            worded("pass --bounds none for no bounds, or --bounds 0, for a floor at 0",
