@@ -112,3 +112,56 @@ def test_a_claim_that_drifts_fails():
         test_the_readme_states_the_default_the_code_has(words, (0.2, 0.1), code)
     with pytest.raises(AssertionError, match="no longer says"):
         test_the_readme_states_the_default_the_code_has("(80/10/10 by default)", stated, code)
+
+
+def attribute(dotted: str):
+    """The object a dotted name such as ``lstmkit.serve.Client.upload`` names."""
+    import importlib
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(dotted)
+
+
+# (what the README's prose shows, the callable it names, a keyword it passes: None when it passes none)
+PYTHON_NAMES = [
+    ("`Forecaster.resume('runs/forecast-…')`", "lstmkit.Forecaster.resume", None),
+    ("`fit(..., resume=True)`", "lstmkit.Forecaster.fit", "resume"),
+    ("# a folder holding another run: refused, or save(…, overwrite=True)", "lstmkit.Forecaster.save", "overwrite"),
+    ("`lstmkit.deploy.serve(run)`", "lstmkit.deploy.serve", None),
+    ('`lstmkit.cli.main(["forecast", "train", ...])`', "lstmkit.cli.main", None),
+    ("`lstmkit.inspect.gates`", "lstmkit.inspect.gates", None),
+    ("`lstmkit.inspect.attention`", "lstmkit.inspect.attention", None),
+    ("`lstmkit.errors.TrainingInterrupted`", "lstmkit.errors.TrainingInterrupted", None),
+    ('`lstmkit.serve.Client("http://127.0.0.1:8000")` with `.models()`', "lstmkit.serve.Client.models", None),
+    ('`.predict(model="reviews", texts=[…])`', "lstmkit.serve.Client.predict", "model"),
+    ('`.upload("hello.wav", model="asr")`', "lstmkit.serve.Client.upload", "model"),
+    ('`with c.stream(model="sales") as s:', "lstmkit.serve.Client.stream", "model"),
+    ("`create_app(..., cors_origins=[...])`", "lstmkit.deploy.server.create_app", "cors_origins"),
+    ("(`step_noted(x)` returns `(answer, warnings)`)", "lstmkit.deploy.streaming.Stream.step_noted", None),
+    ("`f.test_forecasts(df)` returns every test window's actuals and forecasts", "lstmkit.Forecaster.test_forecasts", None),
+    ("`lstmkit.tasks.forecast.config.ForecastParams`", "lstmkit.tasks.forecast.config.ForecastParams", None),
+    ("`fit(X, y, sample_weight=w)`", "lstmkit.TextClassifier.fit", "sample_weight"),
+    ("`val_data=(X, y, w)`", "lstmkit.TextClassifier.fit", "val_data"),
+    ("`score(files, y, sample_weight=w)`", "lstmkit.SpeechRecognizer.score", "sample_weight"),
+    ("with `sample_rate=`", "lstmkit.SpeechRecognizer.predict", "sample_rate"),
+    ("Each classifier has `predict_log_proba` too", "lstmkit.SequenceClassifier.predict_log_proba", None),
+    ("`SpeechRecognizer(mode=\"ctc\").fit(\"train.csv\", out=\"runs\").transcribe([\"a.wav\"])`",
+     "lstmkit.SpeechRecognizer.transcribe", None),
+    ("`lstmkit.load(run).export(\"onnx\")`", "lstmkit.Estimator.export", None),
+]
+
+
+@pytest.mark.parametrize("words, dotted, keyword", PYTHON_NAMES, ids=[n[1] for n in PYTHON_NAMES])
+def test_the_python_the_readme_prose_names_exists(words, dotted, keyword):
+    import inspect
+    assert words in prose(), f"README.md no longer says {words!r}: update PYTHON_NAMES in tests/test_readme_claims.py"
+    obj = attribute(dotted)
+    if keyword is not None:
+        assert keyword in inspect.signature(obj).parameters, f"README.md shows {words}; {dotted} takes no {keyword}="
