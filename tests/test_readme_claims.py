@@ -25,6 +25,10 @@ def prose(name: str = "README.md") -> str:
     return re.sub(r"\s+", " ", (ROOT / name).read_text(encoding="utf-8"))
 
 
+def project_file(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
 def cli_default(command: str, option: str):
     """The default of ``--option`` of ``lstmkit COMMAND``."""
     cmd, _, path = resolve(command.split())
@@ -50,6 +54,9 @@ def forecast_constant(module: str, name: str):
 
 # (the README's words, the value they state, the code's value)
 CLAIMS = [
+    ("Needs Python ≥ 3.11", ">=3.11", lambda: re.search(r'requires-python = "(.*?)"', project_file("pyproject.toml"))[1]),
+    ("CI installs the exact versions in `constraints.txt` (CPU build of torch 2.13.0)", "2.13.0",
+     lambda: re.search(r"^torch==(\S+)", project_file("constraints.txt"), flags=re.M)[1]),
     ("splits the series in time (70/15/15 by default)", (0.15, 0.15),
      lambda: (ForecastConfig().val_frac, ForecastConfig().test_frac)),
     ("`--strategy`): `direct` (default)", "direct", lambda: ForecastConfig().strategy),
