@@ -3,6 +3,9 @@ README's own words (which must still be there, whitespace aside) with the value 
 value the code has: a default changed in a config dataclass, a CLI option or a module constant fails
 here, naming the sentence to update. tests/test_readme.py checks that the flags exist;
 tests/test_readme_python.py runs the Python examples."""
+import importlib
+import inspect
+import pkgutil
 import re
 import typing
 from pathlib import Path
@@ -48,7 +51,6 @@ def field_choices(config, name: str) -> set[str]:
 
 
 def forecast_constant(module: str, name: str):
-    import importlib
     return getattr(importlib.import_module(f"lstmkit.tasks.forecast.{module}"), name)
 
 
@@ -121,21 +123,6 @@ def test_a_claim_that_drifts_fails():
         test_the_readme_states_the_default_the_code_has("(80/10/10 by default)", stated, code)
 
 
-def attribute(dotted: str):
-    """The object a dotted name such as ``lstmkit.serve.Client.upload`` names."""
-    import importlib
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for name in parts[i:]:
-            obj = getattr(obj, name)
-        return obj
-    raise ImportError(dotted)
-
-
 # (what the README's prose shows, the callable it names, a keyword it passes: None when it passes none)
 PYTHON_NAMES = [
     ("`Forecaster.resume('runs/forecast-…')`", "lstmkit.Forecaster.resume", None),
@@ -167,8 +154,14 @@ PYTHON_NAMES = [
 
 @pytest.mark.parametrize("words, dotted, keyword", PYTHON_NAMES, ids=[n[1] for n in PYTHON_NAMES])
 def test_the_python_the_readme_prose_names_exists(words, dotted, keyword):
-    import inspect
     assert words in prose(), f"README.md no longer says {words!r}: update PYTHON_NAMES in tests/test_readme_claims.py"
-    obj = attribute(dotted)
+    obj = pkgutil.resolve_name(dotted)
     if keyword is not None:
         assert keyword in inspect.signature(obj).parameters, f"README.md shows {words}; {dotted} takes no {keyword}="
+
+
+def test_a_python_name_that_drifts_fails():
+    with pytest.raises(AttributeError):
+        test_the_python_the_readme_prose_names_exists("with `sample_rate=`", "lstmkit.SpeechRecognizer.predikt", None)
+    with pytest.raises(AssertionError, match="takes no rate="):
+        test_the_python_the_readme_prose_names_exists("with `sample_rate=`", "lstmkit.SpeechRecognizer.predict", "rate")
