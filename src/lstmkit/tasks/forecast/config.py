@@ -33,7 +33,7 @@ class ForecastConfig(TaskConfig):
     horizon: int | None = None      # future steps predicted at once (direct multi-output); None: a .tsf
                                     # file's @horizon, else 1
     model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
-                                    # | cnn-lstm | transformer | tcn
+                                    # | cnn-lstm | lstm-fcn | transformer | tcn
     head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
     hidden_size: int | None = None  # hidden units per recurrent layer; None: chosen (16 on small data, else 50)
     num_layers: int | None = None   # recurrent layers; None: chosen (1 on small data, else 2)
