@@ -22,7 +22,7 @@ from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "baseline_rows", "baseline_comparison", "baseline_remedies", "baseline_instead", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -142,9 +142,8 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     default up to 20 series) on the validation windows ``val`` (rows, series), for the training
     doctor: MASE in original units, mean over the series that have one (as in metrics.json; MAE when
     no series has: constant training parts), with the remedies to try if the model does not win,
-    most likely first, and what to use instead of each baseline that beats it (``instead``). ETS is
-    fitted on each series' training part only; nothing reads a test point. None without validation
-    windows."""
+    most likely first. ETS is fitted on each series' training part only; nothing reads a test point.
+    None without validation windows."""
     if len(val[0]) == 0:
         return None
     ets = _with_ets(est.config_, panel)
@@ -156,30 +155,8 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     sizes = {"members": len(members), "member_parameters": _parameters(members[0])} if members is not None else {}
     return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
             "model": score[names[0]], "scores": {n: score[n] for n in names[1:]}, **sizes,
-            "remedies": baseline_remedies(est, panel), "instead": baseline_instead(est, panel)}
+            "remedies": baseline_remedies(est, panel)}
 
-
-def baseline_instead(est, panel) -> dict[str, str]:
-    """What to use instead of each baseline that may beat the network, in the caller's words: a
-    blend (``combine``), whose weight validation chooses (0: the baseline alone), for a run that can
-    blend (one series, point forecasts); a baseline with no blend is not offered here."""
-    from lstmkit.tasks.forecast.combine import BASELINES, NAMES     # combine.py imports this module
-    cfg = est.config_
-    if len(panel.ids) > 1 or est.output_.kind != "point":
-        return {}
-    out = {}
-    for kind in BASELINES:
-        name = NAMES[kind]
-        if cfg.combine == kind:
-            out[kind] = (f"this run already blends with {name} ({opt('combine', kind)}), the weight chosen on "
-                         "validation after training: its forecasts and test metrics are the blend's")
-            continue
-        out[kind] = (f"blend with {name}: {opt('combine', kind)} (the network's weight is chosen on validation "
-                     f"after training, 0 included: {name} alone)")
-        if cfg.combine is None:
-            out[kind] += ("; left unset, as in this run, a blend is chosen on validation after training "
-                          "(lstmkit.json's auto.combine)")
-    return out
 
 
 def _parameters(net) -> int:

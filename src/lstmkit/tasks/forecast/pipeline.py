@@ -24,7 +24,7 @@ from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import bounds_record
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
-from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
+from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
@@ -169,7 +169,8 @@ class PanelPipeline(AheadForecast):
         def evidence(net):       # for the doctor: does the model beat the baselines on validation? scaled targets?
             net.to("cpu").eval()
             unscaled = {} if cfg.scaler != "none" else scaling_evidence("targets", _largest_trained(panel, cfg))
-            return {"baselines": baseline_comparison(self, panel, arrays, splits["val"]), **unscaled}
+            cmp = baseline_comparison(self, panel, arrays, splits["val"])
+            return {"baselines": cmp and {**cmp, "instead": baseline_instead(self, panel)}, **unscaled}
 
         def metrics():
             self._choose_combination(panel, arrays, splits["val"])
