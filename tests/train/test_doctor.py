@@ -85,7 +85,7 @@ def _kinds(result):
 
 
 def test_healthy_run_has_no_findings():
-    r = Trainer(_cfg()).fit(_mlp(), Batches(*_linear_data(), shuffle=True), Batches(*_linear_data(48, 1)))
+    r = Trainer(_cfg(max_epochs=30, patience=3)).fit(_mlp(), Batches(*_linear_data(), shuffle=True), Batches(*_linear_data(48, 1)))
     assert _kinds(r) == []
     assert format_report(r.doctor).splitlines()[0] == "doctor: 0 findings — training looked healthy"
     assert r.doctor["unjudged"] == []
@@ -99,7 +99,7 @@ def test_healthy_run_has_no_findings():
 def test_a_run_too_short_to_judge_is_not_called_healthy(epochs, with_val, unjudged):
     """One epoch showed no problem, but overfitting needs 4 epochs of validation loss and a loss
     that does not fall 3 epochs: the report says what it could not judge instead of 'healthy'."""
-    r = Trainer(_cfg(max_epochs=epochs)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
+    r = Trainer(_cfg(max_epochs=epochs, lr=1e-4)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),   # barely moving
                                              Batches(*_linear_data(48, 1)) if with_val else None)
     assert _kinds(r) == [] and r.doctor["unjudged"] == unjudged
     head = format_report(r.doctor).splitlines()[0]
@@ -160,7 +160,7 @@ def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
 
 
 def test_sleeping_data_loader_is_slow_training_and_nothing_else():
-    r = Trainer(_cfg(max_epochs=4)).fit(_mlp(), Batches(*_linear_data(), shuffle=True, sleep=0.05),
+    r = Trainer(_cfg(max_epochs=4, lr=1e-4)).fit(_mlp(), Batches(*_linear_data(), shuffle=True, sleep=0.05),
                                         Batches(*_linear_data(48, 1)))
     assert _kinds(r) == ["slow_training"]
     (f,) = r.doctor["findings"]
@@ -298,7 +298,8 @@ def test_a_plain_tuple_is_not_read_as_padded_whatever_its_shapes():
 
 FAST_FORECAST = dict(lookback=24, hidden_size=16, num_layers=1, batch_size=32, lr=5e-3, progress="off",
                      tensorboard=False, device="cpu",
-                     segment=0, highway=0, scaler="minmax", ensemble=1)   # the former defaults, not chosen from the data
+                     segment=0, highway=0, scaler="minmax", ensemble=1,   # the former defaults, not chosen from the data
+                     ets=False)     # beside naive and seasonal naive alone: ETS's own tests are below
 
 
 def _panel(k=6, n=160, seed=0):
@@ -436,7 +437,7 @@ def test_the_trainer_hands_the_evidence_of_the_best_weights_to_the_doctor(tmp_pa
         seen.append({k: v.clone() for k, v in model.state_dict().items()})
         return {"baselines": {"metric": "MAE", "model": 3.0, "scores": {"mean": 1.0}, "remedies": ["try this"]}}
 
-    r = Trainer(_cfg(), run_dir=tmp_path).fit(model := _mlp(), Batches(*_linear_data(), shuffle=True),
+    r = Trainer(_cfg(lr=1e-4), run_dir=tmp_path).fit(model := _mlp(), Batches(*_linear_data(), shuffle=True),
                                               Batches(*_linear_data(48, 1)), evidence=evidence)
     (weights,) = seen                                      # once, after the best epoch's weights came back
     assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
@@ -486,3 +487,130 @@ def test_saturated_gates_of_a_model_that_learned_are_no_finding():
         return [f["kind"] for f in d.report(TrainConfig())["findings"]]
     assert judged(0.1) == []                                    # learned: the gates are no evidence
     assert judged(0.9) == ["vanishing_gradients"]               # the loss stuck near its start: they are
+
+
+# -- advice taken literally: each planted problem named, with the option and value that helps ------
+def _report(train, val, evidence=None, **cfg):
+    return _epochs_from(train, val).report(TrainConfig(**cfg), evidence=evidence)
+
+
+def test_a_learning_rate_far_too_high_whose_train_loss_jumps_is_told_to_lower_it():
+    """A forecaster at lr 0.1 (100x) scored a validation MASE of 0.83-0.88 against 0.76 at 0.001 and
+    got no finding: its gates far from saturation, its train loss rising a third late in training."""
+    train, val = [0.78, 0.35, 0.19, 0.10, 0.09, 0.068, 0.045, 0.059], [0.79, 0.27, 0.12, 0.12, 0.12, 0.14, 0.11, 0.12]
+    (f,) = _report(train, val, lr=0.1)["findings"]
+    assert f["kind"] == "high_learning_rate" and f["numbers"]["rise_epoch"] == 8
+    assert f["remedies"] == ["lower the learning rate: --lr 0.001 (now 0.1)"]
+    assert _report(train, val, lr=1e-3)["findings"] == []          # the same curve at Adam's usual rate: noise
+
+
+def test_training_cut_off_while_validation_still_falls_is_undertrained():
+    """Two epochs of a forecaster (validation loss 0.139 -> 0.124) had no finding; trained for 20 as
+    told, its validation MASE went from 0.86 to 0.75."""
+    (f,) = _report([0.106, 0.082], [0.139, 0.124], max_epochs=2)["findings"]
+    assert f["kind"] == "undertrained"
+    assert f["remedies"][0].startswith("train longer: --epochs 20 (training stopped at its limit of 2 epochs")
+    assert _report([0.106, 0.082], [0.139, 0.124], max_epochs=30)["findings"] == []      # early-stopped, not cut off
+    assert _report([0.1, 0.09, 0.08], [0.139, 0.124, 0.1235], max_epochs=3)["findings"] == []   # levelled off
+
+
+def test_clipped_gradients_growing_from_a_tiny_start_are_no_explosion():
+    """A classifier's first-epoch gradient norms (median 0.13) grew to 21 as it grew confident,
+    clipped at 1 and its loss never jumping: "exploding gradients, lower the learning rate" was a
+    false alarm. Unclipped, the same growth is still one."""
+    d = _epochs_from([0.7, 0.5, 0.4, 0.3], [0.7, 0.5, 0.45, 0.44])
+    d.epochs[0]["grad_norm_median"], d.epochs[-1]["grad_norm_max"] = 0.13, 21.0
+    kinds = lambda clip: [f["kind"] for f in d.report(TrainConfig(clip_norm=clip))["findings"]]   # noqa: E731
+    assert kinds(1.0) == [] and kinds(None) == ["exploding_gradients"]
+
+
+def test_overfitting_remedies_name_the_option_and_the_value():
+    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]
+    val = [1.0, 0.8, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    (f,) = _report(train, val, patience=100)["findings"]
+    assert f["kind"] == "overfitting"
+    assert "add dropout: --dropout 0.3 (now 0; 0.2-0.5 is usual)" in f["remedies"]
+    assert "add weight decay: --weight-decay 1e-4" in f["remedies"]
+    assert f["remedies"][-1].startswith("stop sooner: --patience 5 (now 100; the best epoch's weights are kept")
+    assert not any(r.startswith("stop sooner") for r in _report(train, val, patience=5)["findings"][0]["remedies"])
+
+
+def test_a_task_reading_unscaled_values_leads_with_scaling_them():
+    """A forecaster of values near 1e6 with --scaler none was told to lower the learning rate first
+    (validation MASE 0.77 -> 0.89 when done); scaling, offered third as "(scaler minmax or standard)",
+    gave 0.76. A task without a scaler (texts) is offered none."""
+    from lstmkit.train.findings import scaling_evidence
+    train, val = [1.0, 0.8, 12.0, 0.7], [1.0, 0.8, 0.9, 0.7]                # a loss spike: exploding
+    (f,) = _report(train, val, scaling_evidence("targets", 1.2e6))["findings"]
+    assert f["kind"] == "exploding_gradients"
+    assert f["remedies"][0].startswith("scale the targets: --scaler standard (now none: the training targets reach 1.2e+06")
+    (f,) = _report(train, val)["findings"]
+    assert f["remedies"][0].startswith("lower the learning rate") and not any("scaler" in r for r in f["remedies"])
+
+
+def _trend_season(n=240, scale=1.0, seed=0):
+    """A monthly trend with a season and a little noise: ETS's home ground."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = scale * (10 + 0.02 * t + 2 * np.sin(2 * np.pi * t / 12) + 0.3 * rng.standard_normal(n))
+    return pd.DataFrame({"time": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+
+
+def test_a_forecaster_reading_huge_unscaled_targets_is_told_to_scale_them():
+    f = Forecaster(**{**FAST_FORECAST, "scaler": "none"}, max_epochs=3, deseason=0, log=False).fit(
+        _trend_season(scale=1e6), target="y", time="time")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "exploding_gradients"]
+    assert finding["remedies"][0].startswith("scale the targets: scaler='standard' (now none: the training targets reach")
+
+
+def test_a_sequence_classifier_reading_huge_unscaled_features_is_told_to_scale_them():
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 96)
+    X = 1e5 * (rng.normal(0, 1, (96, 20, 1)) + np.where(y == 1, 0.5, -0.5)[:, None, None])
+    f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=4, scaler="none", progress="off",
+                           tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "vanishing_gradients"]
+    assert finding["remedies"][0].startswith("scale the features: scaler='standard' (now none: the training features reach")
+
+
+def test_the_forecast_doctor_scores_ets_on_validation_and_names_the_blend_to_use():
+    """The doctor compared the network with naive and seasonal naive only; the test metrics' ETS row
+    beat it (0.58 against 0.60) unsaid. ETS now scores on the validation windows too, fitted on the
+    training part: the finding names it and the option that uses it."""
+    fast = {**FAST_FORECAST, "hidden_size": 2, "ets": None}
+    f = Forecaster(**fast, max_epochs=2, deseason=0, log=False).fit(_trend_season(), target="y", time="time")
+    cmp = f.result_.doctor["evidence"]["baselines"]
+    assert set(cmp["scores"]) == {"naive", "seasonal_naive", "ets"}
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    assert finding["numbers"]["best_baseline"] == "ets"
+    assert finding["remedies"][-1].startswith("blend with ETS: combine='ets' (the network's weight is chosen on "
+                                              "validation after training, 0 included: ETS alone)")
+    # never a test point: a test part ten times larger leaves every validation score as it was
+    data = _trend_season()
+    data.loc[data.index[-36:], "y"] *= 10
+    g = Forecaster(**fast, max_epochs=2, deseason=0, log=False).fit(data, target="y", time="time")
+    assert g.result_.doctor["evidence"]["baselines"] == cmp
+    assert g.metrics_["metrics"]["ets"] != f.metrics_["metrics"]["ets"]     # the test rows did read it
+
+
+def test_a_healthy_forecaster_that_beats_ets_has_no_finding():
+    rng = np.random.default_rng(0)
+    t = np.arange(400)            # no time column: season 1; ETS is damped Holt, no season
+    data = pd.DataFrame({"y": 10 + np.sin(2 * np.pi * t / 17.3) + 0.05 * rng.standard_normal(400)})
+    f = Forecaster(**{**FAST_FORECAST, "ets": None}, max_epochs=60, patience=2, horizon=6, deseason=0, log=False).fit(
+        data, target="y")
+    report = f.result_.doctor
+    assert report["findings"] == [], format_report(report)
+    cmp = report["evidence"]["baselines"]
+    assert "ets" in cmp["scores"] and cmp["model"] < min(cmp["scores"].values())
+
+
+def test_a_healthy_sequence_classifier_has_no_finding():
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 96)
+    X = rng.normal(0, 1, (96, 20, 1)) + np.where(y == 1, 0.5, -0.5)[:, None, None]
+    f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=30, patience=2, lr=3e-3,
+                           progress="off", tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
+    assert f.result_.doctor["findings"] == [], format_report(f.result_.doctor)

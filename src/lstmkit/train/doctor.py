@@ -10,7 +10,11 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
   norms far above normal, or the loss blowing up;
 - ``vanishing_gradients``: first-layer gradients orders of magnitude below the last layer's,
   saturated gates, or a loss that stays flat from the start (not learning);
+- ``high_learning_rate``: a learning rate far above Adam's usual (over 0.03) whose steps overshoot:
+  an epoch's train loss 20% above the best before it;
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
+- ``undertrained``: training ran out of epochs (``max_epochs``) with the validation loss of its
+  last epoch 2% below every one before it;
 - ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding
   (measured only on inputs that declare their lengths: :class:`~lstmkit.data.batching.Padded`);
 - ``loses_to_baseline``: the trained model is no better than the best simple baseline on
@@ -19,7 +23,10 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
   :meth:`Doctor.report`), with remedies ranked for its own case.
 
 Each finding carries the evidence (epochs and numbers) and remedies ranked for the case (the
-judges: :mod:`lstmkit.train.findings`). The report goes to ``doctor.json`` in the run folder;
+judges: :mod:`lstmkit.train.findings`), each naming the option and value to try where one is known. A
+task that reads values unscaled (``scaler`` none) says so with ``evidence={"unscaled": ...}``
+(:func:`~lstmkit.train.findings.scaling_evidence`): scaling them then leads the remedies of an
+exploding or vanishing finding. The report goes to ``doctor.json`` in the run folder;
 ``lstmkit doctor RUN`` prints it again.
 """
 from __future__ import annotations

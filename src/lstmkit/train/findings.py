@@ -22,9 +22,10 @@ class Doctor(Protocol):
     plain_rnn: bool                     # the model holds a plain (Elman) RNN
     start_losses: list[float]           # the first (up to 5) finite training losses
 
-__all__ = ["FINDINGS", "judge", "unjudged"]
+__all__ = ["FINDINGS", "judge", "unjudged", "scaling_evidence"]
 
-FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training", "loses_to_baseline")
+FINDINGS = ("exploding_gradients", "vanishing_gradients", "high_learning_rate", "overfitting", "undertrained",
+            "slow_training", "loses_to_baseline")
 
 EXPLODE_NORM = 1e3           # a pre-clip global gradient norm above this is an explosion ...
 EXPLODE_FACTOR = 100.0       # ... as is one 100x the first epoch's median
@@ -40,6 +41,8 @@ DATA_SHARE = 0.5             # waiting for data more than half of the step time
 TINY_BATCH = 8
 PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
+UNSTABLE_RISE = 0.2          # with such a rate, a train loss 20% above its best before: the steps overshoot
+STILL_FALLING = 0.02         # the last epoch's validation loss 2% below every one before it: not done learning
 
 
 def _train_longer(d: Doctor, cfg) -> list[str]:
@@ -64,18 +67,30 @@ def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[s
         found = _loses_to_baseline(d, baselines, cfg)
         if found:
             findings.append(found)
-    exploding = _exploding(d, cfg)
+    exploding = _exploding(d, cfg, evidence)
     if exploding:
         findings.append(exploding)
     else:       # an explosion also stops learning; it is the cause to report
-        vanishing = _vanishing(d, cfg)
+        vanishing = _vanishing(d, cfg, evidence)
         if vanishing:
             findings.append(vanishing)
-    for one in (_overfitting, _slow):
-        found = one(d, cfg)
-        if found:
+        elif (unstable := _unstable(d, cfg)):      # gates pinned by the same steps: the vanishing finding says it
+            findings.append(unstable)
+    sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate") for f in findings)
+    for one in (_overfitting, _undertrained, _slow):
+        found = one(d, cfg) if one is not _undertrained or not sick else None   # a loss falling back from a blow-up
+        if found:                                                               # asks for no more epochs
             findings.append(found)
     return findings
+
+
+def scaling_evidence(what: str, largest: float | None = None) -> dict[str, str]:
+    """A task's evidence (``Doctor.report(evidence=...)``) that its run reads ``what`` (``"targets"``,
+    ``"features"``) unscaled (``scaler`` none): an exploding or vanishing finding then leads with
+    scaling them, the likely cause, rather than a learning rate that only slows the damage."""
+    size = f": the training {what} reach {largest:.3g}" if largest is not None and math.isfinite(largest) else ""
+    return {"unscaled": f"scale the {what}: {opt('scaler', 'standard')} (now none{size}; the network reads them "
+                        "as they are, and values far from ±1 blow up the gradients or pin the gates)"}
 
 
 def unjudged(d: Doctor) -> list[str]:
@@ -96,7 +111,7 @@ def _g(x: float | None) -> str:
     return "-" if x is None else f"{x:.3g}"
 
 
-def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
+def _exploding(d: Doctor, cfg, given: dict[str, Any] | None = None) -> dict[str, Any] | None:
     evidence, numbers = [], {}
     if d.events:
         where = ", ".join(f"epoch {e['epoch']} step {e['step']}" for e in d.events[:5])
@@ -106,8 +121,12 @@ def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
     peak = max(d.epochs, key=lambda e: e["grad_norm_max"] or 0.0, default=None)
     base = next((e["grad_norm_median"] for e in d.epochs if e["grad_norm_median"]), None)
     if peak and peak["grad_norm_max"]:
+        # 100x the first epoch's median counts only without clipping: clipped, such a norm is one bounded step
+        # (a classifier's tiny first-epoch gradients, 0.13, grew to 21 as it grew confident, clipped at 1, its loss
+        # never jumping: no explosion); clipped or not, a loss spike is the finding's own evidence
         big = peak["grad_norm_max"] > EXPLODE_NORM or (
-            base is not None and peak["grad_norm_max"] > EXPLODE_FACTOR * base and peak["grad_norm_max"] > 10)
+            cfg.clip_norm is None and base is not None and peak["grad_norm_max"] > EXPLODE_FACTOR * base
+            and peak["grad_norm_max"] > 10)
         if big:
             evidence.append(f"gradient norm (before clipping) reached {_g(peak['grad_norm_max'])} at epoch "
                             f"{peak['epoch']} (step {peak['grad_norm_max_step']}); the first epoch's median was {_g(base)}")
@@ -123,17 +142,21 @@ def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
             best = min(best, loss)
     if not evidence:
         return None
-    remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): {opt('lr', f'{cfg.lr / 10:g}', written=True)}",
-                f"keep gradient clipping on and tighten it ({opt('clip_norm', 1.0)} or 0.5)",
-                f"scale the inputs and targets ({opt('scaler', 'minmax')} or standard) and look for extreme values",
+    unscaled = (given or {}).get("unscaled")
+    tighter = 0.5 if cfg.clip_norm is not None and cfg.clip_norm <= 1.0 else 1.0
+    remedies = [*([unscaled] if unscaled else []),
+                f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): {opt('lr', f'{cfg.lr / 10:g}', written=True)}",
+                f"turn gradient clipping on: {opt('clip_norm', 1.0)} (it is off in this run)" if cfg.clip_norm is None else
+                f"tighten gradient clipping: {opt('clip_norm', tighter)} (now {cfg.clip_norm:g})",
+                "look for extreme values in the inputs and targets",
                 "use a gated cell (LSTM/GRU) and fewer layers"]
-    if cfg.clip_norm is None:
-        remedies.insert(0, f"turn gradient clipping on ({opt('clip_norm', 1.0)}); it is off in this run")
+    if cfg.clip_norm is None and not unscaled:       # no clipping at all: the first thing to change
+        remedies.insert(0, remedies.pop(1))
     return {"kind": "exploding_gradients", "title": "exploding gradients", "evidence": evidence,
             "numbers": numbers, "remedies": remedies}
 
 
-def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
+def _vanishing(d: Doctor, cfg, given: dict[str, Any] | None = None) -> dict[str, Any] | None:
     evidence, numbers = [], {}
     layers = list(getattr(d, "groups", {}))
     ratios = []
@@ -168,7 +191,8 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
             numbers["flat_loss"] = min(losses) / start
     if not evidence:
         return None
-    remedies = []
+    unscaled = (given or {}).get("unscaled")
+    remedies = [unscaled] if unscaled else []      # raw values far from ±1 pin the gates from the first step
     if cfg.lr > HIGH_LR:       # the steps themselves saturate the gates: the first thing to change
         remedies.append(f"lower the learning rate (now {cfg.lr:g}, far above Adam's usual 0.001: steps this "
                         f"large pin the gates at their limits, where no gradient flows): {opt('lr', '0.001', written=True)}")
@@ -177,11 +201,51 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     remedies += ["use fewer recurrent layers (or residual connections between them)",
                  f"shorten the sequences ({opt('lookback')} of a forecaster, {opt('max_len')} of a classifier) or "
                  "summarise them first (cnn-lstm, attention)"]
-    if cfg.lr <= HIGH_LR:
+    if cfg.lr <= HIGH_LR and not unscaled:
         remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
     remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")
     return {"kind": "vanishing_gradients", "title": "vanishing gradients / not learning",
             "evidence": evidence, "numbers": numbers, "remedies": remedies}
+
+
+def _unstable(d: Doctor, cfg) -> dict[str, Any] | None:
+    """A learning rate far above Adam's usual (:data:`HIGH_LR`) whose steps overshoot: an epoch's
+    train loss :data:`UNSTABLE_RISE` above the best before it. (A forecaster at ``lr`` 0.1 scored a
+    validation MASE of 0.83-0.88 against 0.76 at 0.001 with no finding at all: its train loss rose
+    by a third late in training, its gates far from saturation.)"""
+    if cfg.lr <= HIGH_LR:
+        return None
+    best, where = math.inf, 0
+    for e in d.epochs:
+        loss = e["train_loss"]
+        if not math.isfinite(loss):
+            continue
+        if math.isfinite(best) and loss > (1 + UNSTABLE_RISE) * best:
+            return {"kind": "high_learning_rate", "title": "learning rate too high: the steps overshoot",
+                    "evidence": [f"the learning rate is {cfg.lr:g}, {cfg.lr / 1e-3:.0f}x Adam's usual 0.001 (lstmkit's "
+                                 "tasks train at 0.001-0.004)",
+                                 f"train loss rose to {_g(loss)} at epoch {e['epoch']}, {loss / best - 1:.0%} above its "
+                                 f"best before ({_g(best)} at epoch {where})"],
+                    "numbers": {"lr": cfg.lr, "rise_epoch": e["epoch"], "rise": loss / best - 1},
+                    "remedies": [f"lower the learning rate: {opt('lr', '0.001', written=True)} (now {cfg.lr:g})"]}
+        if loss < best:
+            best, where = loss, e["epoch"]
+    return None
+
+
+def _undertrained(d: Doctor, cfg) -> dict[str, Any] | None:
+    """Training ran out of epochs (``max_epochs``) while the validation loss still fell: its last
+    epoch :data:`STILL_FALLING` below every one before it. (Two epochs of a forecaster or a classifier
+    had no finding: one and two epochs were "too few to judge", while the loss was falling fast.)"""
+    losses = [e["val_loss"] for e in d.epochs if math.isfinite(e["val_loss"])]
+    limit = getattr(cfg, "max_epochs", None)
+    if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= (1 - STILL_FALLING) * min(losses[:-1]):
+        return None
+    return {"kind": "undertrained", "title": "training stopped while the validation loss was still falling",
+            "evidence": [f"validation loss {_g(losses[-1])} at the last epoch ({len(d.epochs)}, the limit), "
+                         f"{1 - losses[-1] / min(losses[:-1]):.1%} below the best before it ({_g(min(losses[:-1]))})"],
+            "numbers": {"epochs": len(d.epochs), "last_val_loss": losses[-1], "best_before": min(losses[:-1])},
+            "remedies": _train_longer(d, cfg)}
 
 
 def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
@@ -211,13 +275,15 @@ def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples")
         remedies.append("use a smaller model (fewer hidden units or layers) or more training data")
     if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
-        remedies.append(f"add dropout (now {getattr(d, 'dropout', 0.0):g}; try 0.2-0.5)")
+        remedies.append(f"add dropout: {opt('dropout', 0.3)} (now {getattr(d, 'dropout', 0.0):g}; 0.2-0.5 is usual)")
     if not cfg.weight_decay:
-        remedies.append(f"add weight decay ({opt('weight_decay', '1e-4', written=True)})")
-    remedies += ["keep early stopping on with a small patience (the best epoch's weights are kept)",
-                 "get more training data or augment it"]
+        remedies.append(f"add weight decay: {opt('weight_decay', '1e-4', written=True)}")
+    remedies.append("get more training data or augment it")
     if not any(r.startswith("use a smaller model") for r in remedies):
         remedies.append("use a smaller model (fewer hidden units or layers)")
+    if cfg.patience > OVERFIT_EPOCHS + 2:      # the best epoch's weights are kept either way: it saves time only
+        remedies.append(f"stop sooner: {opt('patience', OVERFIT_EPOCHS + 2)} (now {cfg.patience}; the best epoch's "
+                        "weights are kept either way, so this saves training time, not validation loss)")
     return {"kind": "overfitting", "title": "overfitting", "evidence": evidence,
             "numbers": {"best_epoch": best["epoch"], "best_val_loss": best["val_loss"],
                         "last_val_loss": last["val_loss"]}, "remedies": remedies}
@@ -275,8 +341,8 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
                         f"trained on {int(rows):,} samples per epoch")
     elif params and rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
-    remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []),
-                f"until the model wins, use {best}: it is the better model on this data"]
+    instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
+    remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []), instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat the best baseline ({best})",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}

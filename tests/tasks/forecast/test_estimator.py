@@ -40,8 +40,8 @@ def test_fit_writes_a_complete_run_folder(fitted):
 def test_metrics_json_says_what_each_baseline_row_is_and_none_reads_a_point_it_is_scored_on(fitted, monkeypatch):
     """The reference rows are scored on the test windows, as the model: ETS is fitted on the points
     before the first test origin (training + validation), naive and seasonal naive read each origin's
-    past; metrics.json says so. The doctor's comparison is on the validation windows, against naive
-    and seasonal naive from the same origins."""
+    past; metrics.json says so. The doctor's comparison is on the validation windows, against naive,
+    seasonal naive and ETS (fitted on the training part) from the same origins."""
     report = json.loads((fitted.run_dir_ / "metrics.json").read_text())
     rows = report["baselines"]
     assert rows["part"].startswith("test: every origin of the test windows, as the model")
@@ -59,7 +59,7 @@ def test_metrics_json_says_what_each_baseline_row_is_and_none_reads_a_point_it_i
     assert seen == [(336 + 72 - 1, 336 + 72)]          # the fit part ends at the first origin: no point scored
     doctor = json.loads((fitted.run_dir_ / "doctor.json").read_text())
     compared = doctor["evidence"]["baselines"]
-    assert compared["part"] == "validation" and set(compared["scores"]) == {"naive", "seasonal_naive"}
+    assert compared["part"] == "validation" and set(compared["scores"]) == {"naive", "seasonal_naive", "ets"}
     assert compared["points"] == (72 - 3 + 1) * 3                # every validation window, as the model's
 
 

@@ -250,12 +250,18 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             loss_fn = self._loss_fn(ClassificationLoss(len(classes), class_weights))
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
+                                        evidence=self._doctor_evidence(),
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
                                               else (data, y, given_weights),
                                               "val_data": val_data if given_val_weights is None
                                               else (*val_part, given_val_weights),
                                               "test_data": test_data}, tables=tables)
+
+    def _doctor_evidence(self) -> Callable[[Any], dict[str, Any]] | None:
+        """What the training doctor is told beside what it watches (``Trainer.fit``'s ``evidence``):
+        nothing here; numeric sequences say when they are read unscaled."""
+        return None
 
     def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig, what: str = "sample_weight") -> np.ndarray:
         """``fit``'s ``sample_weight`` (or, ``what``, the weights of ``val_data=(X, y, w)``) checked

@@ -28,6 +28,7 @@ from lstmkit.tasks.classify.config import ClassifyConfig, SequenceClassifierPara
 from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
+from lstmkit.train.findings import scaling_evidence
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
 
@@ -245,6 +246,14 @@ class SequenceClassifier(Classifier):
                           f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
                           f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=4)
+
+    def _doctor_evidence(self) -> Callable[[Any], dict[str, Any]] | None:
+        """Features read unscaled (``scaler`` none), with the largest of them, for the doctor."""
+        if self.config_.scaler != "none":
+            return None
+        r = read_range(getattr(self, "value_range_", None), self.scaler_.n_columns_)
+        largest = float(np.max(np.abs(np.concatenate(r)))) if r is not None else None
+        return lambda net: scaling_evidence("features", largest)
 
     def _encode(self, d: SeriesData) -> Ragged | list:
         """The scaled series (truncated), end to end: batched without a tensor per series."""

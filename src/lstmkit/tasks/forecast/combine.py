@@ -86,6 +86,7 @@ so far; online updates refuse such a run (``deploy_problem``).
     combine_history(est, params, values)                the blend after one history's end
     baseline_history(est)                           values a history needs for the baseline, and why
     ets_history(c, season)                          the newest values ETS is fitted on, at most
+    baseline_instead(est, panel)                    the doctor's remedy when a baseline beats the network
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit.errors import opt
 from lstmkit.tasks.forecast.baselines import ets_forecast, newest_fit
 from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
@@ -103,7 +105,7 @@ from lstmkit.tasks.forecast.windows import part_sizes
 __all__ = ["BASELINES", "GIVEN", "WEIGHTS", "TOLERANCE", "TOLERANCE_WINDOWS", "SHRINK", "NAMES", "choose_combination",
            "candidate_scores", "pick", "tolerance", "shrink", "shares",
            "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs",
-           "ETS_HISTORY", "ETS_SEASONS", "ets_history"]
+           "ETS_HISTORY", "ETS_SEASONS", "ets_history", "baseline_instead"]
 
 BASELINES = ("ets", "seasonal_naive")
 WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the network's share; 1: the network alone, 0: the baseline alone
@@ -330,3 +332,25 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
                 f"of it: " + " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items()))
     return c, {"value": c["baseline"], "weight": c["weight"], "shares": base, "picked": [kind, w], "why": why,
                **record}
+
+
+def baseline_instead(est, panel) -> dict[str, str]:
+    """What to use instead of each baseline that may beat the network, in the caller's words: a
+    blend (``combine``), whose weight validation chooses (0: the baseline alone), for a run that can
+    blend (one series, point forecasts); a baseline with no blend is not offered here."""
+    cfg = est.config_
+    if len(panel.ids) > 1 or est.output_.kind != "point":
+        return {}
+    out = {}
+    for kind in BASELINES:
+        name = NAMES[kind]
+        if cfg.combine == kind:
+            out[kind] = (f"this run already blends with {name} ({opt('combine', kind)}), the weight chosen on "
+                         "validation after training: its forecasts and test metrics are the blend's")
+            continue
+        out[kind] = (f"blend with {name}: {opt('combine', kind)} (the network's weight is chosen on validation "
+                     f"after training, 0 included: {name} alone)")
+        if cfg.combine is None:
+            out[kind] += ("; left unset, as in this run, a blend is chosen on validation after training "
+                          "(lstmkit.json's auto.combine)")
+    return out

@@ -37,7 +37,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
             "skipped": list(panel.skipped), "strategy": cfg.strategy}
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
-    ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
+    ets = _with_ets(cfg, panel)
     base["baselines"] = baseline_rows(est.season_, ets)
     per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
     agg = {}
@@ -70,6 +70,11 @@ def baseline_rows(season: int, ets: bool) -> dict[str, str]:
                        "run on with those parameters to each origin, so a forecast reads the points up to its origin "
                        "only, as the model's does")
     return rows
+
+
+def _with_ets(cfg, panel) -> bool:
+    """Whether the ETS baseline is scored: ``cfg.ets``, else for up to :data:`ETS_AUTO_MAX` series."""
+    return cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
 
 
 _UNDEFINED = {"MASE": "its training part repeats itself exactly", "MAPE": "every actual value is 0"}
@@ -120,7 +125,9 @@ def _scores(est, panel, arrays, windows, ets: bool,
             import warnings
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                preds["ets"] = ets_forecast(vals, origins, H, est.season_, n_train + n_val)
+                # fitted on the points before the first origin, at most training + validation: the
+                # validation windows' ETS (the doctor's) never reads a validation point into its fit
+                preds["ets"] = ets_forecast(vals, origins, H, est.season_, min(n_train + n_val, int(origins.min()) + 1))
         keep = observed[sel]
         actual = y_true[sel][keep]                                              # [k, T]
         divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
@@ -133,14 +140,17 @@ def _scores(est, panel, arrays, windows, ets: bool,
 
 
 def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
-    """The model beside naive and seasonal naive on the validation windows ``val`` (rows,
-    series), for the training doctor: MASE in original units, mean over the series that have one
-    (as in metrics.json; MAE when no series has: constant training parts), with the remedies to
-    try if the model does not win, most likely first. None without validation windows."""
+    """The model beside naive, seasonal naive and ETS (where the test metrics score it: ``ets``, by
+    default up to 20 series) on the validation windows ``val`` (rows, series), for the training
+    doctor: MASE in original units, mean over the series that have one (as in metrics.json; MAE when
+    no series has: constant training parts), with the remedies to try if the model does not win,
+    most likely first. ETS is fitted on each series' training part only; nothing reads a test point.
+    None without validation windows."""
     if len(val[0]) == 0:
         return None
-    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=False)
-    names = [est.config_.model, "naive", "seasonal_naive"]
+    ets = _with_ets(est.config_, panel)
+    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=ets)
+    names = [est.config_.model, "naive", "seasonal_naive", *(["ets"] if ets else [])]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
     members = getattr(est.net_, "members", None)         # a seed ensemble: each member trains on every window
@@ -148,6 +158,7 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
             "model": score[names[0]], "scores": {n: score[n] for n in names[1:]}, **sizes,
             "remedies": baseline_remedies(est, panel)}
+
 
 
 def _parameters(net) -> int:

@@ -24,7 +24,7 @@ from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
-from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
+from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
@@ -34,6 +34,7 @@ from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps
 from lstmkit.tasks.forecast.use_warnings import say_left_out
+from lstmkit.train.findings import scaling_evidence
 from lstmkit.train.memory import built_within_memory, check_batch_fits
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
@@ -90,6 +91,13 @@ def _say_flat_training(panel: Panel, cfg) -> None:
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
                   f"launch: from the launch on), or give the training part more of it with a smaller {opt('val_frac')} "
                   f"and {opt('test_frac')}", UserWarning, stacklevel=4)
+
+
+def _largest_trained(panel: Panel, cfg) -> float | None:
+    """The largest absolute target value of the series' training parts (None: none finite)."""
+    parts = [panel.values[panel.rows(s)][:part_sizes(int(panel.lengths[s]), cfg)[0]] for s in range(len(panel.ids))]
+    values = np.abs(np.concatenate(parts))
+    return float(np.nanmax(values)) if np.isfinite(values).any() else None
 
 
 class PanelPipeline(AheadForecast):
@@ -160,9 +168,11 @@ class PanelPipeline(AheadForecast):
                                       f"({cfg.lookback})")
         tables = {}
 
-        def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?
+        def evidence(net):       # for the doctor: does the model beat the baselines on validation? scaled targets?
             net.to("cpu").eval()
-            return {"baselines": baseline_comparison(self, panel, arrays, splits["val"])}
+            unscaled = {} if cfg.scaler != "none" else scaling_evidence("targets", _largest_trained(panel, cfg))
+            cmp = baseline_comparison(self, panel, arrays, splits["val"])
+            return {"baselines": cmp and {**cmp, "instead": baseline_instead(self, panel)}, **unscaled}
 
         def metrics():
             self._choose_combination(panel, arrays, splits["val"])
