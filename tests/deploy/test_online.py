@@ -208,3 +208,14 @@ def test_an_update_on_data_far_outside_the_training_range_warns(abs_forecaster):
                                          r"[\d.e+]+\) lie [\d.e+]+ times the width of its training range .* so the "
                                          r"updated model may be far off"):
         Forecaster.load(abs_forecaster.run_dir_).update(new, epochs=1)
+
+
+def test_an_update_on_fewer_rows_than_a_window_names_the_rows_it_needs(abs_forecaster):
+    """Was: 'series too short for one window … — shorten the lookback or horizon', a fix a trained
+    run cannot take, and a count one short of what the held-out windows need."""
+    est = Forecaster.load(abs_forecaster.run_dir_)          # lookback 24, horizon 3, holdout 0.2
+    for n in (10, 29):
+        with pytest.raises(LstmkitError, match=rf"^too little new data for an update: {n} rows, need at least 30 — "):
+            est.update(_newer(sine_frame(n=n)))
+    est.update(_newer(sine_frame(n=30)), epochs=1)
+    assert est.last_update_["train_windows"] == 1 and est.last_update_["rows"] == 30

@@ -24,6 +24,7 @@ It is the one place where the deploy features touch the Forecaster's internals.
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 from pathlib import Path
 from typing import Any
@@ -317,18 +318,16 @@ class ForecastAdapter:
         lies inside the held-out points. Scaled with the fitted scalers."""
         cfg, est = self.cfg, self.est
         panel = est.one_series(new_data)
-        X, Y = est.model_windows(panel)
-        n = len(X)
-        rows = n + cfg.lookback + cfg.horizon - 1
-        n_val = max(1, round(n * holdout))
-        n_train = n - n_val - (cfg.horizon - 1)
-        if n_train < 1:
-            need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
+        rows = int(panel.lengths[0])
+        n_val, n_train = _update_split(rows, cfg.lookback, cfg.horizon, holdout)
+        if n_train < 1:                   # before the windows are cut: fewer rows than one was the windows' own error
+            need = next(r for r in itertools.count(rows) if _update_split(r, cfg.lookback, cfg.horizon, holdout)[1] >= 1)
             raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
                                f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
+        X, Y = est.model_windows(panel)
         times = panel.times
         if times is not None and len(times):
-            _check_newer(times, n - n_val + cfg.lookback, _newest_read(est))
+            _check_newer(times, len(X) - n_val + cfg.lookback, _newest_read(est))
         z = torch.cat([X[0, :, :len(cfg.target)], Y[0], Y[1:, -1]]).numpy()    # every row as the network reads it
         note = far_outside_note(est.panel_scaler_, panel.ids[0], z, panel.values, est._original_units, False,
                                 subject=f"the update data's {len(z)} values", answer="the updated model")
@@ -342,6 +341,15 @@ class ForecastAdapter:
 
     def updated(self) -> None:
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+
+
+def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tuple[int, int]:
+    """``(held-out, training)`` windows of an update on ``rows`` rows: the newest ``holdout`` of
+    its windows (one at least) held out, and the ``horizon - 1`` before them left out, so no
+    training target lies among the held-out points."""
+    n = max(0, rows - lookback - horizon + 1)
+    n_val = max(1, round(n * holdout))
+    return n_val, n - n_val - (horizon - 1)
 
 
 def _newest_read(est) -> tuple[str | int, str] | None:
