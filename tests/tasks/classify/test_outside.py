@@ -146,3 +146,21 @@ def test_texts_of_words_the_model_never_read_are_warned_of(reviews, tmp_path, ca
     (tmp_path / "new.txt").write_text("zxq qwv blorp\n")
     code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "new.txt"], capsys)
     assert code == 0 and out.startswith("label,probability\n") and err.startswith("warning: 1 of 1 texts hold no word the model knows") and err.count("\n") == 1
+
+
+def test_the_service_answers_with_a_warning_naming_texts_of_unknown_words(reviews):
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(reviews.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"texts": ["the film was good", "zxq qwv blorp"]})
+        assert status == 200 and len(out["predictions"]) == 2, out
+        assert out["warnings"] == [
+            "1 of 2 texts hold no word the model knows (first: texts[1], 'zxq qwv blorp'; 43% of all their words are "
+            "unknown to its vocabulary): their labels are guesses; pass texts in the language and domain the model "
+            "was trained on, or retrain it on texts like these"]
+        status, out = c.post_json({"texts": ["the film was good"]})
+        assert status == 200 and "warnings" not in out
+    finally:
+        c.close()
