@@ -126,6 +126,8 @@ def d(tmp_path_factory):
                                              d / "trained_serial"))
     (d / "run_no_time").symlink_to(train_once(_train("--time", "none", data="steps.csv"), d, d / "trained_no_time"))
     (d / "run_log").symlink_to(train_once(_train("--log"), d, d / "trained_log"))
+    (d / "run_updatable").symlink_to(train_once(_train("--deseason", "0", "--combine", "none", "--no-log"), d,
+                                                d / "trained_updatable"))
     return d
 
 
@@ -413,6 +415,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     (["forecast", "update", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "not found"),
+    # last month's file again: the update would be fine-tuned and judged on points the model has read
+    (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/sine.csv"], 2,
+     "the update data ends 2024-01-05T23:00:00, not after 2024-01-05T23:00:00, the newest point the model has read "
+     "(its training data)"),
     (["forecast", "bogus"], 2, "no such command"),
     # the Monash archive's .tsf files: a header its data contradicts, a malformed line, named by line
     (_train(data="fields.tsf"), 2, "line 9 has 3 ':' before its values, but the header declares 2 attributes"),

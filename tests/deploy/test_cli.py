@@ -2,6 +2,7 @@
 import json
 import shutil
 
+import pandas as pd
 import pytest
 
 from forecast_data import sine_frame
@@ -47,7 +48,8 @@ def test_export_int8_writes_a_new_run_with_a_report(run, capsys):
 
 def test_update_writes_a_new_version_and_leaves_the_old(run, tmp_path, capsys):
     csv = tmp_path / "new.csv"
-    sine_frame(n=150, seed=5).to_csv(csv, index=False)
+    new = sine_frame(n=150, seed=5)
+    new.assign(time=new["time"] + pd.Timedelta(hours=480)).to_csv(csv, index=False)     # after the training data
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     code, out, _ = run_cli(["forecast", "update", "--run", run, "--data", csv, "--out", tmp_path / "versions",
                             "--epochs", "2"], capsys)

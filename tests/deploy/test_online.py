@@ -1,7 +1,9 @@
 import csv
 import json
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -14,6 +16,11 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
 
 
+def _newer(df):
+    """Rows after the fixtures' training data (480 hours from 2024-01-01): what an update reads."""
+    return df.assign(time=df["time"] + pd.Timedelta(hours=480))
+
+
 def _weights(est):
     return {k: v.clone() for k, v in est.net_.state_dict().items()}
 
@@ -21,7 +28,7 @@ def _weights(est):
 def test_update_improves_on_new_data_and_is_saved_as_a_new_version(abs_forecaster, tmp_path):
     est = Forecaster.load(abs_forecaster.run_dir_)
     before = _weights(est)
-    new = sine_frame(n=200, seed=11, trend=0.002)
+    new = _newer(sine_frame(n=200, seed=11, trend=0.002))
     est.update(new, epochs=5, lr=5e-3)
     r = est.last_update_
     assert r["accepted"] and r["val_loss_after"] < r["val_loss_before"] and r["nan_skips"] == 0
@@ -37,7 +44,7 @@ def test_update_that_hurts_is_rolled_back(abs_forecaster):
     est = Forecaster.load(abs_forecaster.run_dir_)
     before = _weights(est)
     noise = np.random.default_rng(0).standard_normal(200) * 5 + 10
-    df = sine_frame(n=200, seed=12)
+    df = _newer(sine_frame(n=200, seed=12))
     df["y"] = noise                                  # nothing to learn: a huge lr only hurts
     est.update(df, epochs=3, lr=1.0)
     assert not est.last_update_["accepted"]
@@ -161,3 +168,54 @@ def test_numpy_numbers_update_as_pythons_and_settings_of_no_number_are_named():
                            ({"epochs": np.float64(2.0)}, "`epochs` must be a positive integer")]:
         with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
             fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
+
+
+def test_an_update_must_read_points_newer_than_the_model_has_read(abs_forecaster, tmp_path):
+    """Next month's data: training records the newest time it read (``data.end``), each update its
+    own (``end``); data ending no later (last month's file again, a file out of order) was
+    fine-tuned on and judged on points the model had read, and kept, without a word."""
+    est = Forecaster.load(abs_forecaster.run_dir_)
+    assert est.data_summary_["end"] == "2024-01-20T23:00:00"                 # sine_frame(): 480 hours
+    before = _weights(est)
+    with pytest.raises(LstmkitError, match=r"^the update data ends 2024-01-09T07:00:00, not after 2024-01-20T23:00:00, "
+                                           r"the newest point the model has read \(its training data\)"):
+        est.update(sine_frame(n=200, seed=11))
+    assert all(torch.equal(before[k], v) for k, v in est.net_.state_dict().items()) and not est.lineage_
+    new = _newer(sine_frame(n=200, seed=11))
+    est.update(new, epochs=1)
+    assert est.last_update_["end"] == "2024-01-29T07:00:00"
+    again = Forecaster.load(est.save(tmp_path / "v2"))
+    with pytest.raises(LstmkitError, match=r"not after 2024-01-29T07:00:00, the newest point the model has read "
+                                           r"\(update 1's data\).* — pass rows newer than 2024-01-29T07:00:00"):
+        again.update(new)
+    # overlapping the training data is fine while the held-out points are new; else a warning
+    overlap = sine_frame(n=600, seed=11).iloc[400:]                          # 80 hours read, 120 new
+    again_old = Forecaster.load(abs_forecaster.run_dir_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again_old.update(overlap, epochs=1)
+    with pytest.warns(UserWarning, match=r"^the update's held-out points start 2024-01-20T19:00:00, not after "
+                                         r"2024-01-20T23:00:00, the newest point the model has read"):
+        Forecaster.load(abs_forecaster.run_dir_).update(sine_frame(n=490, seed=11).iloc[400:], epochs=1)   # 10 new
+
+
+def test_an_update_on_data_far_outside_the_training_range_warns(abs_forecaster):
+    """A new file in other units (thousands, a percent read as a number): the update fine-tuned on
+    it and was kept without a word, where predict warns of such a window."""
+    new = _newer(sine_frame(n=200, seed=11))
+    new["y"] *= 1000
+    with pytest.warns(UserWarning, match=r"^the update data's 200 values of series 'series' \([\d.e+]+ \.\. "
+                                         r"[\d.e+]+\) lie [\d.e+]+ times the width of its training range .* so the "
+                                         r"updated model may be far off"):
+        Forecaster.load(abs_forecaster.run_dir_).update(new, epochs=1)
+
+
+def test_an_update_on_fewer_rows_than_a_window_names_the_rows_it_needs(abs_forecaster):
+    """Was: 'series too short for one window … — shorten the lookback or horizon', a fix a trained
+    run cannot take, and a count one short of what the held-out windows need."""
+    est = Forecaster.load(abs_forecaster.run_dir_)          # lookback 24, horizon 3, holdout 0.2
+    for n in (10, 29):
+        with pytest.raises(LstmkitError, match=rf"^too little new data for an update: {n} rows, need at least 30 — "):
+            est.update(_newer(sine_frame(n=n)))
+    est.update(_newer(sine_frame(n=30)), epochs=1)
+    assert est.last_update_["train_windows"] == 1 and est.last_update_["rows"] == 30

@@ -119,3 +119,48 @@ def test_the_service_answers_with_warnings_naming_the_series(clf):
         ws.close()
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def reviews(tmp_path_factory, tiny, texts):
+    """A word-level text classifier on short reviews (its vocabulary: the reviews' words)."""
+    x, y = texts(40)
+    return lstmkit.TextClassifier(**tiny, max_epochs=1).fit(x, y, out=tmp_path_factory.mktemp("reviews"))
+
+
+def test_texts_of_words_the_model_never_read_are_warned_of(reviews, tmp_path, capsys):
+    """A new file in another language or domain: the labels are the network's answer to unknown
+    tokens alone, given without a word before. predict, predict_proba and evaluate say so."""
+    _quiet(reviews.predict, ["the film was good", "awful plot"])                 # known words: quiet
+    new = ["zxq qwv blorp", "the film was good", "frobnicate glarb"]
+    with pytest.warns(UserWarning, match=r"^2 of 3 texts hold no word the model knows \(first: text 1, 'zxq qwv "
+                                         r"blorp'; 56% of all their words are unknown to its vocabulary\): their "
+                                         r"labels are guesses; pass texts in the language and domain") as got:
+        reviews.predict_proba(new)
+    assert len(got) == 1
+    with pytest.warns(UserWarning, match=r"^75% of the texts' words are unknown to the model's vocabulary: it reads "
+                                         r"little of them"):
+        reviews.predict(["good zxq qwv blorp", "bad glarb frob plugh"])        # each text knows one word of four
+    with pytest.warns(UserWarning, match="2 of 2 texts hold no word the model knows"):
+        reviews.evaluate(["zxq qwv", "blorp"], ["neg", "pos"])
+    (tmp_path / "new.txt").write_text("zxq qwv blorp\n")
+    code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "new.txt"], capsys)
+    assert code == 0 and out.startswith("label,probability\n") and err.startswith("warning: 1 of 1 texts hold no word the model knows") and err.count("\n") == 1
+
+
+def test_the_service_answers_with_a_warning_naming_texts_of_unknown_words(reviews):
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(reviews.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"texts": ["the film was good", "zxq qwv blorp"]})
+        assert status == 200 and len(out["predictions"]) == 2, out
+        assert out["warnings"] == [
+            "1 of 2 texts hold no word the model knows (first: texts[1], 'zxq qwv blorp'; 43% of all their words are "
+            "unknown to its vocabulary): their labels are guesses; pass texts in the language and domain the model "
+            "was trained on, or retrain it on texts like these"]
+        status, out = c.post_json({"texts": ["the film was good"]})
+        assert status == 200 and "warnings" not in out
+    finally:
+        c.close()

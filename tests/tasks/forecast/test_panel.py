@@ -239,6 +239,21 @@ def test_global_model_learns_every_series_and_reports_the_skipped(global_run):
     assert (f.run_dir_ / "plots" / "forecast.png").stat().st_size > 0
 
 
+def test_ids_written_in_another_case_are_named_with_the_trained_id(global_run):
+    """Next month's file writes the store ids in capitals: each is a series the run never saw (its
+    learned embedding and scaling unused), which the warning said without the likely cause."""
+    f, df = global_run
+    shouted = df[df["store"] != "s3"].assign(store=df["store"].str.upper())
+    with pytest.warns(UserWarning, match=r"^3 series not in the training data \(e\.g\. 'S0'; the run knows 's0', 's1', "
+                                         r"'s2'\): forecast with their own history's scaling; 3 of them differ "
+                                         r"from a trained id only in case or spaces \(e\.g\. 'S0' for 's0'\): write the "
+                                         r"ids as the training data did"):
+        f.predict(shouted)
+    with pytest.warns(UserWarning) as said:
+        f.predict(df.assign(store=df["store"].replace({"s0": "new"})))
+    assert [str(w.message).endswith("history's scaling") for w in said if "not in the training" in str(w.message)] == [True]
+
+
 def test_global_predict_one_forecast_per_series_in_each_series_units(global_run):
     f, df = global_run
     with pytest.warns(UserWarning) as said:            # the short series is forecast too, and is named as rough

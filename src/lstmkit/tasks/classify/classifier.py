@@ -314,7 +314,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 d = self._read(data, self.config_, require_label=False)
             d = self._check_like_training(d, "the data")
             self._say_far_outside(d)
-            proba, order = self._proba(self._encode(d)), self.class_order()
+            seqs = self._encode(d)
+            self._say_unknown(d, seqs)
+            proba, order = self._proba(seqs), self.class_order()
             return proba if order == sorted(order) else proba[:, order]
 
     def read(self, data, require_label: bool = False):
@@ -357,7 +359,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         """
         with public_call():
             d = self._labelled(data, y)
-            return self._metrics(self._encode(d), d.labels)
+            seqs = self._encode(d)
+            self._say_unknown(d, seqs)
+            return self._metrics(seqs, d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
         """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
@@ -505,6 +509,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     def _say_far_outside(self, d) -> None:
         """Warn when data to predict lies far outside what training read (numeric series)."""
+
+    def _say_unknown(self, d, seqs) -> None:
+        """Warn when data to predict or evaluate is mostly made of what the model never read (texts:
+        words its vocabulary lacks); ``seqs`` is ``d`` encoded."""
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

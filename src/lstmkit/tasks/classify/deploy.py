@@ -287,17 +287,18 @@ class ClassifyAdapter(EstimatorAdapter):
             predictions: list[Prediction]
             warnings: Optional[list[str]] = Field(
                 None, description="what predict would warn about, per series: e.g. one far outside the training "
-                                  "range (the network extrapolates)")
+                                  "range (the network extrapolates); of texts: those holding no word the model knows")
             engine: str
 
         return ClassifyRequest, ClassifyResponse
 
     def answer(self, net: nn.Module, texts: list[str] | None = None, series: list | None = None) -> dict[str, Any]:
         """A service request -> ``{"predictions": [{"label", "probabilities"}, ...]}``."""
-        out = self._predictions(net, [self.encode_request(texts, series)])[0]
+        encoded = self.encode_request(texts, series)
+        out = self._predictions(net, [encoded])[0]
         if isinstance(out, LstmkitError):
             raise out
-        return self._noted(out, series)
+        return self._noted(out, series, texts, encoded)
 
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sequences of
@@ -311,8 +312,9 @@ class ClassifyAdapter(EstimatorAdapter):
                 taken.append(i)
             except LstmkitError as e:
                 results[i] = e
-        for i, out in zip(taken, self._predictions(net, seqs) if seqs else []):
-            results[i] = out if isinstance(out, LstmkitError) else self._noted(out, requests[i].get("series"))
+        for i, encoded, out in zip(taken, seqs, self._predictions(net, seqs) if seqs else []):
+            results[i] = out if isinstance(out, LstmkitError) else self._noted(
+                out, requests[i].get("series"), requests[i].get("texts"), encoded)
         return results
 
     def _predictions(self, net: nn.Module,
@@ -336,10 +338,16 @@ class ClassifyAdapter(EstimatorAdapter):
                        else {"predictions": [self.to_json(row) for row in rows]})
         return out
 
-    def _noted(self, answer: dict[str, Any], series: list | None) -> dict[str, Any]:
-        """``answer`` with ``predict``'s far-outside warnings of the request's ``series`` (as sent,
-        checked by :meth:`encode_request`), one per series far outside the training range."""
-        if series is None or self.kind == "text":
+    def _noted(self, answer: dict[str, Any], series: list | None, texts: list[str] | None = None,
+               encoded: Ragged | list[torch.Tensor] | None = None) -> dict[str, Any]:
+        """``answer`` with ``predict``'s warnings: of the request's ``series`` (as sent, checked by
+        :meth:`encode_request`), one per series far outside the training range; of its ``texts``
+        (``encoded``: their ids), those holding no word the model knows."""
+        if self.kind == "text":
+            note = (self.est.unknown_words_note(texts, encoded, lambda k: f"texts[{k}]")
+                    if texts and isinstance(encoded, Ragged) else None)
+            return {**answer, "warnings": [note]} if note else answer
+        if series is None:
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
         notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)

@@ -42,6 +42,9 @@ __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "V
 VOCAB_FILE = "vocab.json"
 
 
+UNKNOWN_SHARE = 0.5      # texts to predict whose words are unknown at least this often are warned of
+
+
 class TextClassifier(Classifier):
     """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
 
@@ -253,6 +256,33 @@ class TextClassifier(Classifier):
             net.head.bias += bias / best[0]
         self.data_summary_["word_score_mix"] = list(best)
         self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
+
+    def _say_unknown(self, d: TextData, seqs: Ragged) -> None:
+        note = self.unknown_words_note(d.texts, seqs)
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
+
+    def unknown_words_note(self, texts: list[str], seqs: Ragged,
+                           name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
+        """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
+        the vocabulary knows (their labels come from nothing the model learned; the first named by
+        ``name(k)``), or half their words or more unknown (new vocabulary, another language or domain:
+        the model reads little of them). BPE splits every text into known pieces: nothing to tell."""
+        if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
+            return None
+        unknown = seqs.values == UNK_ID
+        share = float(unknown.float().mean())
+        counts = torch.zeros(len(seqs), dtype=torch.long).index_add_(
+            0, torch.repeat_interleave(torch.arange(len(seqs)), seqs.lengths), unknown.long())
+        none_known = [k for k in torch.nonzero(counts == seqs.lengths).flatten().tolist() if texts[k].strip()]
+        if not none_known and share < UNKNOWN_SHARE:
+            return None
+        first = f"first: {name(none_known[0])}, {texts[none_known[0]].strip()[:40]!r}; " if none_known else ""
+        what = (f"{len(none_known):,} of {len(seqs):,} texts hold no word the model knows ({first}{share:.0%} of all "
+                "their words are unknown to its vocabulary): their labels are guesses" if none_known else
+                f"{share:.0%} of the texts' words are unknown to the model's vocabulary: it reads little of them")
+        return (f"{what}; pass texts in the language and domain the model was trained on, or retrain it on texts "
+                "like these")
 
     def _warn_overlap(self, train: TextData, part: TextData, what: str) -> None:
         warn_repeated_texts(train.texts, part.texts, what)

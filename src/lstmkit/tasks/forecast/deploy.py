@@ -24,6 +24,8 @@ It is the one place where the deploy features touch the Forecaster's internals.
 from __future__ import annotations
 
 import functools
+import itertools
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from lstmkit.tasks.forecast.graphs import HorizonGraph, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.scalers import far_outside_note
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
+from lstmkit.tasks.forecast.times import time_text
 from lstmkit.tasks.forecast.streams import SeriesStreams, ZeroHistory, needs_series_streams
 
 __all__ = ["Adapter", "ForecastAdapter"]
@@ -313,23 +316,71 @@ class ForecastAdapter:
         """The newest windows (those whose targets are the last points of ``new_data``) are held
         out; training windows stop ``horizon - 1`` windows before them, so no training target
         lies inside the held-out points. Scaled with the fitted scalers."""
-        cfg = self.cfg
-        X, Y = self.est.model_windows(new_data)
-        n = len(X)
-        rows = n + cfg.lookback + cfg.horizon - 1
-        n_val = max(1, round(n * holdout))
-        n_train = n - n_val - (cfg.horizon - 1)
-        if n_train < 1:
-            need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
+        cfg, est = self.cfg, self.est
+        panel = est.one_series(new_data)
+        rows = int(panel.lengths[0])
+        n_val, n_train = _update_split(rows, cfg.lookback, cfg.horizon, holdout)
+        if n_train < 1:                   # before the windows are cut: fewer rows than one was the windows' own error
+            need = next(r for r in itertools.count(rows) if _update_split(r, cfg.lookback, cfg.horizon, holdout)[1] >= 1)
             raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
                                f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
+        X, Y = est.model_windows(panel)
+        times = panel.times
+        if times is not None and len(times):
+            _check_newer(times, len(X) - n_val + cfg.lookback, _newest_read(est))
+        z = torch.cat([X[0, :, :len(cfg.target)], Y[0], Y[1:, -1]]).numpy()    # every row as the network reads it
+        note = far_outside_note(est.panel_scaler_, panel.ids[0], z, panel.values, est._original_units, False,
+                                subject=f"the update data's {len(z)} values", answer="the updated model")
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=4)
+        end = {} if times is None or not len(times) else {"end": time_text(times[-1])}
         return UpdateData(train=WindowBatches(X[:n_train], Y[:n_train], batch_size=batch_size, shuffle=True),
                           holdout=[(X[-n_val:], Y[-n_val:])],
                           report={"units": "scaled", "rows": int(rows),
-                                  "train_windows": int(n_train), "val_windows": int(n_val)})
+                                  "train_windows": int(n_train), "val_windows": int(n_val), **end})
 
     def updated(self) -> None:
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+
+
+def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tuple[int, int]:
+    """``(held-out, training)`` windows of an update on ``rows`` rows: the newest ``holdout`` of
+    its windows (one at least) held out, and the ``horizon - 1`` before them left out, so no
+    training target lies among the held-out points."""
+    n = max(0, rows - lookback - horizon + 1)
+    n_val = max(1, round(n * holdout))
+    return n_val, n - n_val - (horizon - 1)
+
+
+def _newest_read(est) -> tuple[str | int, str] | None:
+    """The newest time the model has read, and where: its last update's data or its training data
+    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times)."""
+    for i, update in enumerate(reversed(getattr(est, "lineage_", None) or [])):
+        if update.get("end") is not None:
+            return update["end"], f"update {len(est.lineage_) - i}'s data"
+    end = (getattr(est, "data_summary_", None) or {}).get("end")
+    return None if end is None else (end, "its training data")
+
+
+def _check_newer(times: np.ndarray, first_held: int, newest: tuple[str | int, str] | None) -> None:
+    """An update's data must end after the newest point the model has read (an error: it would be
+    fine-tuned, and judged, on points it has read already); a warning when its held-out points,
+    from row ``first_held`` on, start at or before it (the verdict reads some of those points)."""
+    if newest is None:
+        return
+    seen, where = newest
+    last = np.datetime64(seen) if isinstance(seen, str) else seen
+    if isinstance(last, np.datetime64) != np.issubdtype(times.dtype, np.datetime64):
+        return                                        # dates against step numbers: nothing to compare
+    if times[-1] <= last:
+        raise LstmkitError(f"the update data ends {time_text(times[-1])}, not after {seen}, the newest point the "
+                           f"model has read ({where}): it would be fine-tuned and judged on points it has read already",
+                           f"pass rows newer than {seen} (the data that arrived since), or train a new model on "
+                           "this data")
+    if times[first_held] <= last:
+        warnings.warn(f"the update's held-out points start {time_text(times[first_held])}, not after {seen}, the "
+                      f"newest point the model has read ({where}): the verdict reads points it has read already; "
+                      "pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
 
 
 Adapter = ForecastAdapter          # what lstmkit.deploy.registry looks up

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
            "check_one_step", "warn_missing_steps"]
 
 
@@ -334,6 +334,12 @@ def _step_name(ns: float) -> str:
     return f"{ns:.4g} nanoseconds"
 
 
+def time_text(t) -> str | int:
+    """One time of a panel's ``times`` as messages and run files write it: a date as ISO 8601
+    (``2024-05-29T00:00:00``), a step number as the number; ``np.datetime64`` / ``int`` read it back."""
+    return pd.Timestamp(t).isoformat() if isinstance(t, np.datetime64) else int(t)
+
+
 def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
                        fill: str | None) -> None:
     """One warning for every series with steps missing from its regular grid: filled (``fill``),
@@ -341,7 +347,7 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     sid, k, first = missing[0]
     total = sum(k for _, k, _ in missing)
     where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
-    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
+    first = time_text(first)
     head = (f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, "
             f"the first {first}")
     zone = daylight_saving_gap(np.datetime64(first)) if total == 1 and isinstance(first, str) else None

@@ -38,7 +38,8 @@ from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_c
 from lstmkit.tasks.forecast.grid import uneven_steps, warn_uneven_steps
 from lstmkit.tasks.forecast.integer_times import CLOCK_TIME
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
-                                           missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
+                                           missing_steps, reading_zone, regularity, time_text, time_values,
+                                           warn_missing_steps)
 
 __all__ = ["Panel", "read_panel"]
 
@@ -178,7 +179,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         dup = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
         if dup.any():
             k = int(np.flatnonzero(dup)[0])
-            when = pd.Timestamp(times[k]).isoformat() if np.issubdtype(times.dtype, np.datetime64) else int(times[k])
+            when = time_text(times[k])
             if id_col is not None:
                 raise LstmkitError(
                     f"duplicate (id, time) pair: series {ids_sorted[codes[k]]!r}, time {when} appears more than once "

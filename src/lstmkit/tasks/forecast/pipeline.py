@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
-from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps
+from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, time_text
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
 from lstmkit.train.memory import built_within_memory, check_batch_fits
@@ -148,6 +148,8 @@ class PanelPipeline(AheadForecast):
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
+            if panel.times is not None and len(panel.times):   # an update must read newer points (deploy.py)
+                self.data_summary_["end"] = time_text(panel.times[-1])
         if panel.skipped:
             import warnings
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "

@@ -124,10 +124,11 @@ def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to
 
 
 def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool,
-                     subject: str | None = None) -> str | None:
+                     subject: str | None = None, answer: str = "the forecast") -> str | None:
     """What :func:`say_far_outside` says of series ``sid``'s values ``z [n, T]`` (scaled) and ``raw
     [n, T]`` (original units), or None when they lie within reach of its train range. ``subject``
-    names the values (default "the last n values"; a service answer adds which instance or step)."""
+    names the values (default "the last n values"; a service answer adds which instance or step),
+    ``answer`` what may be far off."""
     found = scaler.far_outside(sid, z)
     if found is None:
         return None
@@ -137,7 +138,7 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
     n, low, high = len(z), np.nanmin(raw[:, j]), np.nanmax(raw[:, j])
     seen = f"{low:.4g}" if n == 1 else f"{low:.4g} .. {high:.4g}"
     return far_outside_words(f"{subject or f'the last {n} values'} of series {sid!r} ({seen})", n > 1, dist,
-                             f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", "the forecast")
+                             f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", answer)
 
 
 def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:

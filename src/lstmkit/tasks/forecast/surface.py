@@ -22,8 +22,9 @@ names what stands in the way of streaming and updates.
                                window (and ``future``) the network reads and how to bring its output
                                back (what ``predict`` computes on that history)
 ``original_params(p, ...)``    scaled network outputs -> original-unit parameters
+``one_series(data)``           ``data`` read as ``predict`` reads it, one series (a Panel)
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
-``model_windows(data)``        ``(X [n, L, C], Y [n, H, T])`` scaled windows of it, in time order
+``model_windows(panel)``       ``(X [n, L, C], Y [n, H, T])`` scaled windows of ``one_series``, in time order
 ``test_forecast(net, data)``   ``(y_true, point forecast, y_train)`` of the test part by ``net``
 =============================  ==================================================================
 """
@@ -189,20 +190,25 @@ class DeploySurface:
         return self._original_units(unscale(self.output_.kind, np.asarray(params, np.float64), loc,
                                             np.asarray(scale)[:, None]))
 
-    def model_inputs(self, data) -> np.ndarray:
-        """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
+    def one_series(self, data):
+        """``data`` read as ``predict`` reads it (a Panel), holding one series (an error otherwise)."""
         self._check_fitted()
         panel = self._read_for_use(data)
         if len(panel.ids) != 1:
             raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
                                "pass the rows of one series")
-        return self._panel_arrays(panel)["inputs"].numpy()
+        return panel
 
-    def model_windows(self, data) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(X [n, L, C], Y [n, H, T])``: every scaled window of ``data``'s one series, oldest first."""
+    def model_inputs(self, data) -> np.ndarray:
+        """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
+        return self._panel_arrays(self.one_series(data))["inputs"].numpy()
+
+    def model_windows(self, panel) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(X [n, L, C], Y [n, H, T])``: every scaled window of the one series of ``panel``
+        (:meth:`one_series`), oldest first."""
         from lstmkit.data.windows import make_windows
         cfg = self.config_
-        x = torch.from_numpy(self.model_inputs(data))
+        x = self._panel_arrays(panel)["inputs"]
         return make_windows(x, x[:, :len(cfg.target)], cfg.lookback, cfg.horizon)
 
     def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:

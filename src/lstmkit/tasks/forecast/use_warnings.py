@@ -40,6 +40,16 @@ def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
     known = set(trained)
     unseen = [sid for sid in panel.ids if sid not in known]
     if unseen and len(trained) > 1:
+        folded = {_folded(sid): sid for sid in trained}
+        alike = [(sid, folded[_folded(sid)]) for sid in unseen if _folded(sid) in folded]
+        also = (f"; {len(alike)} of them differ from a trained id only in case or spaces (e.g. {alike[0][0]!r} for "
+                f"{alike[0][1]!r}): write the ids as the training data did to forecast with what the run learned "
+                "of them") if alike else ""
         warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
                       f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
-                      f"their own history's scaling", UserWarning, stacklevel=4)
+                      f"their own history's scaling{also}", UserWarning, stacklevel=4)
+
+
+def _folded(sid: str) -> str:
+    """An id as a person reads it: case and spaces aside (' Store A' and 'store a' alike)."""
+    return " ".join(sid.split()).casefold()
