@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,11 +334,23 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not isinstance(meta["task"], str):
         raise LstmkitError(f"{meta_path}: \"task\" is {meta['task']!r}, not a task name (the file was edited or "
                            "damaged)", "restore the run folder or retrain the model")
+    if task is not None and meta["task"] != task and not _known_task(meta["task"]):
+        # a stranger's run: "use 'lstmkit weather ...'" named a command that does not exist, and a name
+        # with a line break or a terminal escape in it was printed as it was
+        raise LstmkitError(f"{run} is a {meta['task']!r} run, a task this version of lstmkit does not know "
+                           "(a newer lstmkit or another program wrote it, or the file was edited)",
+                           f"upgrade lstmkit (pip install -U lstmkit), or pass a {task} run")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
                            "run of any task)")
     return meta
+
+
+def _known_task(name: str) -> bool:
+    """Whether this lstmkit has the task ``name``: a room ``lstmkit/tasks/<name>/`` (looked up on
+    disk; nothing is imported)."""
+    return bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and (Path(__file__).parent / "tasks" / name).is_dir()
 
 
 def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:

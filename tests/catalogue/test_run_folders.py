@@ -111,6 +111,11 @@ CASES = [
     (meta_edit("preprocessing.panel_scaler", _DELETE), "panel_scaler"),
     (meta_edit("task", "classify"), "'classify' run"),
     (meta_edit("task", _DELETE), "not an lstmkit metadata file"),
+    # a stranger's run of a task this lstmkit has not: was "use 'lstmkit weather ...'", a command that is not
+    # there; a name with a line break or a terminal escape was printed as it was (three lines, red text)
+    (meta_edit("task", "weather"), "is a 'weather' run, a task this version of lstmkit does not know"),
+    (meta_edit("task", "wea\nther\x1b[31m"), "is a 'wea\\nther\\x1b[31m' run, a task this version"),
+    (meta_edit("task", "../../etc"), "is a '../../etc' run, a task this version of lstmkit does not know"),
     (meta_edit("task", ["forecast"]), "\"task\" is ['forecast'], not a task name"),   # was "a '['forecast']' run"
     (meta_edit("format_version", "1"), "format_version '1'"),
     (meta_edit("format_version", True), "format_version True"),
