@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
                            path_exists, to_json)
 from lstmkit.run_lock import check_not_training
@@ -299,10 +299,15 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not path_exists(run):
+        blocker = file_in_the_way(run)                  # a path into an archive: run.zip/forecast-2025...
+        if blocker is not None and _archive_kind(blocker):
+            raise _an_archive(blocker)
         raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
     if not run.is_dir():
         if run.name in RUN_FILES and (run.parent / META_FILE).is_file():      # a path copied from a file browser
             raise LstmkitError(f"{run} is a file of a run folder, not the folder", f"pass its folder: {run.parent}")
+        if _archive_kind(run):                    # a run shipped as a zip or tar file: 'a file, not a run folder'
+            raise _an_archive(run)
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
     if not meta_path.is_file():
@@ -345,6 +350,40 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
                            "run of any task)")
     return meta
+
+
+def _archive_kind(path: Path) -> str | None:
+    """"zip" for a zip file holding an ``lstmkit.json`` (not a spreadsheet's), "tar" for a tar file
+    (compressed or not, whatever its name), else None."""
+    import tarfile
+    try:
+        return "zip" if _zipped_meta(path) is not None else "tar" if tarfile.is_tarfile(path) else None
+    except (OSError, EOFError, ValueError):
+        return None
+
+
+def _zipped_meta(path: Path) -> str | None:
+    """The name of the first ``lstmkit.json`` in the zip file ``path`` (its files are named in the
+    zip's directory: nothing is unpacked), None for no zip file or none in it."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return min((n for n in z.namelist() if n == META_FILE or n.endswith("/" + META_FILE)), default=None)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return None
+
+
+def _an_archive(path: Path) -> LstmkitError:
+    """The error for a run folder packed in the archive ``path``: how to unpack it, and the folder
+    inside to pass (a zip's: a tar is not read to the end to find it)."""
+    import shlex
+    kind, meta = _archive_kind(path), _zipped_meta(path)
+    inside = f"/{meta[:-len(META_FILE)].rstrip('/')}" if meta and meta != META_FILE else ""
+    quoted = shlex.quote(str(path))
+    unpack = f"unzip {quoted} -d DIR" if kind == "zip" else f"mkdir DIR && tar -xf {quoted} -C DIR"
+    return LstmkitError(f"{path} is a {kind} archive, not a run folder: lstmkit reads a run folder unpacked",
+                        f"unpack it ({worded(unpack, f'shutil.unpack_archive({str(path)!r}, DIR)')}), then pass "
+                        f"DIR{inside}, the folder that holds {META_FILE}")
 
 
 def _known_task(name: str) -> bool:

@@ -299,3 +299,29 @@ def test_export_onnx_of_a_run_whose_name_is_not_utf8(trained, tmp_path, capsys):
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     check(["export", "onnx", "--run", run], 2, "has a name that is not UTF-8 text", tmp_path, capsys)
     assert not (run / "model.onnx").exists()
+
+
+# a run shipped as an archive (a release asset, a model zoo's download): was "RUN.zip is a file, not a run
+# folder — pass the folder printed by 'train'", and a path into it "run folder not found"
+@pytest.mark.parametrize("fmt, into, needle", [
+    ("zip", "", "run.zip is a zip archive, not a run folder: lstmkit reads a run folder unpacked"),
+    ("zip", "/run", "run.zip is a zip archive, not a run folder"),
+    ("gztar", "", "run.tar.gz is a tar archive, not a run folder"),
+], ids=["zip", "a-path-into-the-zip", "tar.gz"])
+def test_a_run_folder_in_an_archive(fmt, into, needle, trained, tmp_path, capsys):
+    d, good = trained
+    shutil.copytree(good, tmp_path / "packed" / "run", ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    archive = shutil.make_archive(str(tmp_path / "run"), fmt, tmp_path / "packed")
+    line = check(["forecast", "predict", "--run", archive + into, "--data", d / "sine.csv"], 2, needle, tmp_path, capsys)
+    fix = line.partition(" — ")[2]
+    assert (f"unzip {archive} -d DIR), then pass DIR/run, the folder that holds lstmkit.json" in fix if fmt == "zip"
+            else f"tar -xf {archive} -C DIR), then pass DIR, the folder" in fix), line
+
+
+def test_a_zip_file_without_a_run_is_still_a_file(trained, tmp_path, capsys):
+    import zipfile
+    d, _ = trained
+    with zipfile.ZipFile(tmp_path / "sheet.xlsx", "w") as z:         # a spreadsheet is a zip file too
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    check(["forecast", "predict", "--run", tmp_path / "sheet.xlsx", "--data", d / "sine.csv"], 2,
+          "sheet.xlsx is a file, not a run folder", tmp_path, capsys)
