@@ -248,6 +248,7 @@ def read_state_file(run: str | Path, name: str) -> Any:
     deleted, a folder copied in part) or one that is not JSON is an :class:`LstmkitError` naming it;
     it was 'a missing or malformed lstmkit.json or state file ([Errno 2] …)'."""
     path = Path(run) / name
+    _check_not_special(path)
     if not path.is_file():
         raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
                            "copied in part)", f"copy the whole run folder again, or retrain the model")
@@ -257,9 +258,20 @@ def read_state_file(run: str | Path, name: str) -> Any:
         raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
 
 
+def _check_not_special(path: Path) -> None:
+    """An error for a run's file that is there but no regular file: a folder, a device or a pipe (a
+    stranger's run linking ``model.safetensors`` to /dev/zero) - never opened (a pipe would wait, a
+    device never end). It was 'weights file missing: the run did not finish; retrain or use --resume'."""
+    if path_exists(path) and not path.is_file():
+        kind = "a folder" if path.is_dir() else "a device, a pipe or a socket"
+        raise LstmkitError(f"{path} is {kind}, not a file: the run folder is damaged, or not a run lstmkit wrote",
+                           "copy the whole run folder again from where it was trained, or retrain the model")
+
+
 def read_weight_bytes(path: str | Path) -> bytes:
     """The bytes of a weights file; a missing or unreadable one is one clear error."""
     path = Path(path)
+    _check_not_special(path)
     if not path.is_file():
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
     try:

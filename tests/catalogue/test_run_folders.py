@@ -75,6 +75,21 @@ def _remove(name):
     return damage
 
 
+def _not_a_file(name, kind):
+    """``name`` replaced by a link to /dev/zero, a named pipe or a folder (a stranger's run): a pipe
+    would wait for a writer, a device never end; was 'weights file missing: ... use --resume'."""
+    def damage(run):
+        import os
+        (run / name).unlink()
+        if kind == "device":
+            (run / name).symlink_to("/dev/zero")
+        elif kind == "pipe":
+            os.mkfifo(run / name)
+        else:
+            (run / name).mkdir()
+    return damage
+
+
 CASES = [
     # a config value the file was edited to: named as the file's, not with train's fix ('pass --lookback 1 or more')
     (meta_edit("config.lookback", "twelve"), "lstmkit.json holds a config that does not load: `lookback`"),
@@ -132,6 +147,9 @@ CASES = [
     (meta_text(b"\xff\xfe\x00garbage"), "not valid JSON"),
     (_remove("lstmkit.json"), "not an lstmkit run folder"),
     (_remove("model.safetensors"), "model.safetensors"),
+    (_not_a_file("model.safetensors", "device"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "pipe"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "folder"), "model.safetensors is a folder, not a file"),
     (weights(lambda b: b[: len(b) // 2]), "model.safetensors"),
     (weights(lambda b: b""), "model.safetensors"),
     (weights(_flip), "model.safetensors"),
