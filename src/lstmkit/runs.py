@@ -149,12 +149,23 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
     path = Path(run) / name
     if want is None or (data is None and not path.is_file()):
         return
-    got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    try:
+        got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    except OSError as e:
+        raise _unreadable(path, e) from None
     if got != want:
         raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
                            "damaged or copied from another run after training",
                            "restore the run's own file from a backup (or copy the whole run folder again); "
                            "else retrain the model")
+
+
+def _unreadable(path: Path, e: OSError) -> EnvironmentProblem:
+    """The error for a run's file this process cannot read: another user's run copied with its
+    owner-only modes (a PermissionError traceback from ``lstmkit.json`` or ``vocab.json``)."""
+    return EnvironmentProblem(f"cannot read {path} ({os_reason(e)})",
+                              f"make the run folder readable to this user (its owner: chmod -R a+rX {path.parent}), "
+                              "then run the command again", reason=os_reason(e))
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -256,6 +267,8 @@ def read_state_file(run: str | Path, name: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
+    except OSError as e:
+        raise _unreadable(path, e) from None
 
 
 def _check_not_special(path: Path) -> None:
@@ -279,7 +292,7 @@ def read_weight_bytes(path: str | Path) -> bytes:
     except MemoryError:
         raise _out_of_memory(path) from None
     except OSError as e:
-        raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "check the file's permissions") from None
+        raise _unreadable(path, e) from None
 
 
 def load_tensors(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
@@ -333,6 +346,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise LstmkitError(f"{meta_path} is corrupt (not valid JSON)", "retrain the model") from None
+    except OSError as e:
+        raise _unreadable(meta_path, e) from None
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
         raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
     version = meta["format_version"]

@@ -343,3 +343,28 @@ def test_a_zip_file_without_a_run_is_still_a_file(trained, tmp_path, capsys):
         z.writestr("xl/workbook.xml", "<workbook/>")
     check(["forecast", "predict", "--run", tmp_path / "sheet.xlsx", "--data", d / "sine.csv"], 2,
           "sheet.xlsx is a file, not a run folder", tmp_path, capsys)
+
+
+# another user's run copied with its owner-only modes (0600 files): lstmkit.json and vocab.json were a
+# PermissionError traceback, the weights exit 2 ('check the file's permissions'). Modes stop no root, so
+# the read is refused as the kernel would refuse it.
+@pytest.mark.parametrize("name", ["lstmkit.json", "model.safetensors", "vocab.json"])
+def test_a_run_file_this_user_cannot_read(name, two_classifiers, tmp_path, capsys, monkeypatch):
+    import builtins
+    import errno
+    import io
+    import os
+    d, (first, _) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(first, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    real = io.open
+
+    def refuse(file, *a, **k):
+        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(run / name):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+        return real(file, *a, **k)
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(io, "open", refuse)
+    line = check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 1,
+                 f"cannot read {run / name} (permission denied)", tmp_path, capsys)
+    assert f"make the run folder readable to this user (its owner: chmod -R a+rX {run})" in line, line
