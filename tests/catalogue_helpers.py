@@ -177,6 +177,16 @@ def read_only(folder: Path, monkeypatch):
             os.chmod(p, modes[p])
 
 
+@contextlib.contextmanager
+def read_only_mount(folder: Path, monkeypatch):
+    """``folder`` on a read-only file system while the block runs, for any user, root too: every write
+    under it fails with EROFS (:func:`read_only` is a permission error for an ordinary user)."""
+    folder = Path(folder).resolve()
+    with monkeypatch.context() as m:
+        _refuse_writes_under(folder, m)
+        yield folder
+
+
 def _refuse_writes_under(folder: Path, m) -> None:
     """``os`` and ``open`` calls that would make, change, rename or remove an entry under ``folder``
     fail with EROFS (a read-only file system), as the kernel's would on a read-only mount."""

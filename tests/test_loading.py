@@ -43,6 +43,18 @@ def test_load_refuses_a_task_that_names_no_room(tmp_path, task, said):
         lstmkit.load(tmp_path)
 
 
+@pytest.mark.parametrize("load", ["lstmkit.load", "serve"])
+def test_a_task_name_with_a_line_break_is_shown_escaped(tmp_path, load):
+    """A stranger's lstmkit.json names the task: a line break or a terminal escape in it was printed
+    as it was, making the one-line error several lines (and colouring the terminal)."""
+    from lstmkit.deploy.registry import adapter_for
+    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "we\nather\x1b[31m",
+                                           "status": "finished"})
+    with pytest.raises(LstmkitError) as e:
+        (lstmkit.load if load == "lstmkit.load" else adapter_for)(tmp_path)
+    assert "'we\\nather\\x1b[31m' run" in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
 def test_every_room_provides_load():
     from lstmkit.loading import task_room
     for task in ["forecast", "classify", "translate", "lm", "speech"]:

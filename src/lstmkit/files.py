@@ -7,7 +7,7 @@
     check_name_length(path)     an error naming a part of ``path`` longer than the file system allows
     check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
     check_writable(path, ...)   an error, before any work, when no file can be made where ``path`` would be
-    write_fix(e, folder)        how to get past a failed write: free space, permissions, or the file size limit
+    write_fix(e, folder)        how to get past a failed write: free space, permissions, another file system, or the file size limit
     remove_left_temps(folder)   the temporary files of atomic writes a killed process left (kill -9, the OOM killer)
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
@@ -108,8 +108,12 @@ def check_writable(path: str | Path, what: str,
 
 def write_fix(e: BaseException, folder: str | Path) -> str:
     """The start of the fix for a write into ``folder`` that failed with ``e``: free space or fix
-    permissions; for a file too large (EFBIG, or an :class:`EnvironmentProblem` for one) what limits it, which no free space helps: the file
+    permissions; for a read-only file system (EROFS) another folder; for a file too large (EFBIG, or an :class:`EnvironmentProblem` for one) what limits it, which no free space helps: the file
     size limit the process runs under (``ulimit -f``), or else the file system's own."""
+    if getattr(e, "errno", None) == errno.EROFS or os_reason(e) == os.strerror(errno.EROFS).lower():
+        # a read-only mount (a container's image, a shared models folder): no space freed nor chmod helps
+        shown = Path.cwd() if Path(folder) == Path(".") else folder
+        return f"write to a folder on a writable file system ({shown} is on a read-only one)"
     if getattr(e, "errno", None) != errno.EFBIG and os_reason(e) != os.strerror(errno.EFBIG).lower():   # an
         return f"free space or fix permissions on {folder}"      # EnvironmentProblem keeps the OS's reason only
     try:

@@ -67,7 +67,7 @@ def load(run: str | Path) -> Estimator:
     task = read_meta(run)["task"]
     room = task_room(task)
     if room is None or not callable(getattr(room, "load", None)):
-        raise LstmkitError(f"{run} is a '{task}' run, which this version of lstmkit cannot load",
+        raise LstmkitError(f"{run} is a {task!r} run, which this version of lstmkit cannot load",
                            "upgrade lstmkit")
     return room.load(run)
 

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypedDict
 
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError, opt, worded
-from lstmkit.files import path_exists, to_json
+from lstmkit.files import check_writable, path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 from lstmkit.version import __version__
@@ -81,12 +81,17 @@ class ResumeChecks:
 
     @classmethod
     def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
-        """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
+        """``lstmkit.json`` of a run that may be resumed (a finished one, one being trained or one in a
+        folder no file can be written to is an error)."""
         meta = read_meta(run_dir, cls.TASK)
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training",
                                f"start a new run instead of {opt('resume', True)}")
         check_not_training(run_dir, worded("--resume", "resume"))
+        # a run folder on a read-only mount (a container's image, another user's folder): said before any
+        # work; TensorBoard's writer thread failed first, an OSError traceback after the data was read
+        check_writable(run_dir, "the resumed run's checkpoints and history",
+                       f"copy the run folder where you can write (cp -r {run_dir} COPY) and resume the copy")
         return meta
 
     @classmethod

@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,12 +150,23 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
     path = Path(run) / name
     if want is None or (data is None and not path.is_file()):
         return
-    got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    try:
+        got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    except OSError as e:
+        raise _unreadable(path, e) from None
     if got != want:
         raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
                            "damaged or copied from another run after training",
                            "restore the run's own file from a backup (or copy the whole run folder again); "
                            "else retrain the model")
+
+
+def _unreadable(path: Path, e: OSError) -> EnvironmentProblem:
+    """The error for a run's file this process cannot read: another user's run copied with its
+    owner-only modes (a PermissionError traceback from ``lstmkit.json`` or ``vocab.json``)."""
+    return EnvironmentProblem(f"cannot read {path} ({os_reason(e)})",
+                              f"make the run folder readable to this user (its owner: chmod -R a+rX {path.parent}), "
+                              "then run the command again", reason=os_reason(e))
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -248,6 +260,7 @@ def read_state_file(run: str | Path, name: str) -> Any:
     deleted, a folder copied in part) or one that is not JSON is an :class:`LstmkitError` naming it;
     it was 'a missing or malformed lstmkit.json or state file ([Errno 2] …)'."""
     path = Path(run) / name
+    _check_not_special(path)
     if not path.is_file():
         raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
                            "copied in part)", f"copy the whole run folder again, or retrain the model")
@@ -255,11 +268,24 @@ def read_state_file(run: str | Path, name: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
+    except OSError as e:
+        raise _unreadable(path, e) from None
+
+
+def _check_not_special(path: Path) -> None:
+    """An error for a run's file that is there but no regular file: a folder, a device or a pipe (a
+    stranger's run linking ``model.safetensors`` to /dev/zero) - never opened (a pipe would wait, a
+    device never end). It was 'weights file missing: the run did not finish; retrain or use --resume'."""
+    if path_exists(path) and not path.is_file():
+        kind = "a folder" if path.is_dir() else "a device, a pipe or a socket"
+        raise LstmkitError(f"{path} is {kind}, not a file: the run folder is damaged, or not a run lstmkit wrote",
+                           "copy the whole run folder again from where it was trained, or retrain the model")
 
 
 def read_weight_bytes(path: str | Path) -> bytes:
     """The bytes of a weights file; a missing or unreadable one is one clear error."""
     path = Path(path)
+    _check_not_special(path)
     if not path.is_file():
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or "
                            + worded("use --resume", "resume it with resume(RUN)"))
@@ -268,7 +294,7 @@ def read_weight_bytes(path: str | Path) -> bytes:
     except MemoryError:
         raise _out_of_memory(path) from None
     except OSError as e:
-        raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "check the file's permissions") from None
+        raise _unreadable(path, e) from None
 
 
 def load_tensors(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
@@ -300,10 +326,15 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not path_exists(run):
+        blocker = file_in_the_way(run)                  # a path into an archive: run.zip/forecast-2025...
+        if blocker is not None and _archive_kind(blocker):
+            raise _an_archive(blocker)
         raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
     if not run.is_dir():
         if run.name in RUN_FILES and (run.parent / META_FILE).is_file():      # a path copied from a file browser
             raise LstmkitError(f"{run} is a file of a run folder, not the folder", f"pass its folder: {run.parent}")
+        if _archive_kind(run):                    # a run shipped as a zip or tar file: 'a file, not a run folder'
+            raise _an_archive(run)
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
     if not meta_path.is_file():
@@ -317,6 +348,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise LstmkitError(f"{meta_path} is corrupt (not valid JSON)", "retrain the model") from None
+    except OSError as e:
+        raise _unreadable(meta_path, e) from None
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
         raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
     version = meta["format_version"]
@@ -335,11 +368,57 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not isinstance(meta["task"], str):
         raise LstmkitError(f"{meta_path}: \"task\" is {meta['task']!r}, not a task name (the file was edited or "
                            "damaged)", "restore the run folder or retrain the model")
+    if task is not None and meta["task"] != task and not _known_task(meta["task"]):
+        # a stranger's run: "use 'lstmkit weather ...'" named a command that does not exist, and a name
+        # with a line break or a terminal escape in it was printed as it was
+        raise LstmkitError(f"{run} is a {meta['task']!r} run, a task this version of lstmkit does not know "
+                           "(a newer lstmkit or another program wrote it, or the file was edited)",
+                           f"upgrade lstmkit (pip install -U lstmkit), or pass a {task} run")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
                            "run of any task)")
     return meta
+
+
+def _archive_kind(path: Path) -> str | None:
+    """"zip" for a zip file holding an ``lstmkit.json`` (not a spreadsheet's), "tar" for a tar file
+    (compressed or not, whatever its name), else None."""
+    import tarfile
+    try:
+        return "zip" if _zipped_meta(path) is not None else "tar" if tarfile.is_tarfile(path) else None
+    except (OSError, EOFError, ValueError):
+        return None
+
+
+def _zipped_meta(path: Path) -> str | None:
+    """The name of the first ``lstmkit.json`` in the zip file ``path`` (its files are named in the
+    zip's directory: nothing is unpacked), None for no zip file or none in it."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return min((n for n in z.namelist() if n == META_FILE or n.endswith("/" + META_FILE)), default=None)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return None
+
+
+def _an_archive(path: Path) -> LstmkitError:
+    """The error for a run folder packed in the archive ``path``: how to unpack it, and the folder
+    inside to pass (a zip's: a tar is not read to the end to find it)."""
+    import shlex
+    kind, meta = _archive_kind(path), _zipped_meta(path)
+    inside = f"/{meta[:-len(META_FILE)].rstrip('/')}" if meta and meta != META_FILE else ""
+    quoted = shlex.quote(str(path))
+    unpack = f"unzip {quoted} -d DIR" if kind == "zip" else f"mkdir DIR && tar -xf {quoted} -C DIR"
+    return LstmkitError(f"{path} is a {kind} archive, not a run folder: lstmkit reads a run folder unpacked",
+                        f"unpack it ({worded(unpack, f'shutil.unpack_archive({str(path)!r}, DIR)')}), then pass "
+                        f"DIR{inside}, the folder that holds {META_FILE}")
+
+
+def _known_task(name: str) -> bool:
+    """Whether this lstmkit has the task ``name``: a room ``lstmkit/tasks/<name>/`` (looked up on
+    disk; nothing is imported)."""
+    return bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and (Path(__file__).parent / "tasks" / name).is_dir()
 
 
 def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:

@@ -393,6 +393,54 @@ def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained
     assert json.loads((out / "new" / "gates" / "gates.json").read_text())["layers"] >= 1
 
 
+def test_writing_into_a_read_only_mount_names_another_folder_not_free_space(trained_run, tmp_path, capsys,
+                                                                            monkeypatch):
+    """A table written into a read-only working folder (a container's), and a model saved back into its
+    read-only run: the fix was 'free space or fix permissions', neither of which a read-only mount takes."""
+    import shutil
+
+    from catalogue_helpers import check, read_only_mount
+    from lstmkit import Forecaster
+    from lstmkit.errors import EnvironmentProblem
+    d, good = trained_run
+    ro = tmp_path / "ro"
+    shutil.copytree(good, ro / "run", ignore=shutil.ignore_patterns("tb"))
+    monkeypatch.chdir(ro)
+    with read_only_mount(ro, monkeypatch):
+        line = check(["forecast", "predict", "--run", ro / "run", "--data", d / "sine.csv", "--out", "f.csv"], 1,
+                     "could not write f.csv (read-only file system)", tmp_path, capsys, d)
+        assert line.endswith(f"— write to a folder on a writable file system ({ro} is on a read-only one), then run "
+                             "the command again"), line
+        model = Forecaster.load(ro / "run")
+        with pytest.raises(EnvironmentProblem, match=r"write to a folder on a writable file system \(.*/ro/run is on "
+                                                     r"a read-only one\)") as e:
+            model.save(ro / "run")
+    assert "free space" not in str(e.value)
+
+
+@pytest.mark.parametrize("how", ["cli", "python"])
+def test_resuming_a_read_only_run_folder(how, trained_run, tmp_path, capsys, monkeypatch):
+    """A run interrupted on another machine and shipped read-only: --resume writes into it, so it is
+    refused before any work, naming the copy to resume (TensorBoard's writer thread failed first: an
+    OSError traceback, after the training data had been read)."""
+    from catalogue_helpers import check, interrupted, read_only
+    from lstmkit import Forecaster
+    from lstmkit.errors import EnvironmentProblem
+    _, good = trained_run
+    run = interrupted(good, tmp_path / "ro" / "run")
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with read_only(run, monkeypatch):
+        if how == "cli":
+            line = check(["forecast", "train", "--resume", run, "--tensorboard"], 1,
+                         f"cannot write the resumed run's checkpoints and history to {run}: ", tmp_path, capsys)
+        else:
+            with pytest.raises(EnvironmentProblem) as e:
+                Forecaster.resume(run, tensorboard=True)
+            line = str(e.value)
+    assert f"copy the run folder where you can write (cp -r {run} COPY) and resume the copy" in line, line
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
 @pytest.mark.parametrize("argv, problem", [
     (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1"],
      "cannot write the study to runs/tune-forecast (in {ro})"),

@@ -75,6 +75,21 @@ def _remove(name):
     return damage
 
 
+def _not_a_file(name, kind):
+    """``name`` replaced by a link to /dev/zero, a named pipe or a folder (a stranger's run): a pipe
+    would wait for a writer, a device never end; was 'weights file missing: ... use --resume'."""
+    def damage(run):
+        import os
+        (run / name).unlink()
+        if kind == "device":
+            (run / name).symlink_to("/dev/zero")
+        elif kind == "pipe":
+            os.mkfifo(run / name)
+        else:
+            (run / name).mkdir()
+    return damage
+
+
 CASES = [
     # a config value the file was edited to: named as the file's, not with train's fix ('pass --lookback 1 or more')
     (meta_edit("config.lookback", "twelve"), "lstmkit.json holds a config that does not load: `lookback`"),
@@ -111,6 +126,11 @@ CASES = [
     (meta_edit("preprocessing.panel_scaler", _DELETE), "panel_scaler"),
     (meta_edit("task", "classify"), "'classify' run"),
     (meta_edit("task", _DELETE), "not an lstmkit metadata file"),
+    # a stranger's run of a task this lstmkit has not: was "use 'lstmkit weather ...'", a command that is not
+    # there; a name with a line break or a terminal escape was printed as it was (three lines, red text)
+    (meta_edit("task", "weather"), "is a 'weather' run, a task this version of lstmkit does not know"),
+    (meta_edit("task", "wea\nther\x1b[31m"), "is a 'wea\\nther\\x1b[31m' run, a task this version"),
+    (meta_edit("task", "../../etc"), "is a '../../etc' run, a task this version of lstmkit does not know"),
     (meta_edit("task", ["forecast"]), "\"task\" is ['forecast'], not a task name"),   # was "a '['forecast']' run"
     (meta_edit("format_version", "1"), "format_version '1'"),
     (meta_edit("format_version", True), "format_version True"),
@@ -127,6 +147,9 @@ CASES = [
     (meta_text(b"\xff\xfe\x00garbage"), "not valid JSON"),
     (_remove("lstmkit.json"), "not an lstmkit run folder"),
     (_remove("model.safetensors"), "model.safetensors"),
+    (_not_a_file("model.safetensors", "device"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "pipe"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "folder"), "model.safetensors is a folder, not a file"),
     (weights(lambda b: b[: len(b) // 2]), "model.safetensors"),
     (weights(lambda b: b""), "model.safetensors"),
     (weights(_flip), "model.safetensors"),
@@ -294,3 +317,54 @@ def test_export_onnx_of_a_run_whose_name_is_not_utf8(trained, tmp_path, capsys):
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     check(["export", "onnx", "--run", run], 2, "has a name that is not UTF-8 text", tmp_path, capsys)
     assert not (run / "model.onnx").exists()
+
+
+# a run shipped as an archive (a release asset, a model zoo's download): was "RUN.zip is a file, not a run
+# folder — pass the folder printed by 'train'", and a path into it "run folder not found"
+@pytest.mark.parametrize("fmt, into, needle", [
+    ("zip", "", "run.zip is a zip archive, not a run folder: lstmkit reads a run folder unpacked"),
+    ("zip", "/run", "run.zip is a zip archive, not a run folder"),
+    ("gztar", "", "run.tar.gz is a tar archive, not a run folder"),
+], ids=["zip", "a-path-into-the-zip", "tar.gz"])
+def test_a_run_folder_in_an_archive(fmt, into, needle, trained, tmp_path, capsys):
+    d, good = trained
+    shutil.copytree(good, tmp_path / "packed" / "run", ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    archive = shutil.make_archive(str(tmp_path / "run"), fmt, tmp_path / "packed")
+    line = check(["forecast", "predict", "--run", archive + into, "--data", d / "sine.csv"], 2, needle, tmp_path, capsys)
+    fix = line.partition(" — ")[2]
+    assert (f"unzip {archive} -d DIR), then pass DIR/run, the folder that holds lstmkit.json" in fix if fmt == "zip"
+            else f"tar -xf {archive} -C DIR), then pass DIR, the folder" in fix), line
+
+
+def test_a_zip_file_without_a_run_is_still_a_file(trained, tmp_path, capsys):
+    import zipfile
+    d, _ = trained
+    with zipfile.ZipFile(tmp_path / "sheet.xlsx", "w") as z:         # a spreadsheet is a zip file too
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    check(["forecast", "predict", "--run", tmp_path / "sheet.xlsx", "--data", d / "sine.csv"], 2,
+          "sheet.xlsx is a file, not a run folder", tmp_path, capsys)
+
+
+# another user's run copied with its owner-only modes (0600 files): lstmkit.json and vocab.json were a
+# PermissionError traceback, the weights exit 2 ('check the file's permissions'). Modes stop no root, so
+# the read is refused as the kernel would refuse it.
+@pytest.mark.parametrize("name", ["lstmkit.json", "model.safetensors", "vocab.json"])
+def test_a_run_file_this_user_cannot_read(name, two_classifiers, tmp_path, capsys, monkeypatch):
+    import builtins
+    import errno
+    import io
+    import os
+    d, (first, _) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(first, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    real = io.open
+
+    def refuse(file, *a, **k):
+        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(run / name):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+        return real(file, *a, **k)
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(io, "open", refuse)
+    line = check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 1,
+                 f"cannot read {run / name} (permission denied)", tmp_path, capsys)
+    assert f"make the run folder readable to this user (its owner: chmod -R a+rX {run})" in line, line

@@ -61,6 +61,42 @@ def test_predict_of_a_run_without_a_graph_never_starts_onnx_runtime(rel_forecast
     assert len(Forecaster.load(run).predict(str(csv))) == 2
 
 
+def test_a_read_only_cache_prints_no_telemetry_warning(onnx_run, tmp_path):
+    """Where ONNX Runtime cannot keep its telemetry id (a read-only home or file system: a container),
+    every process that made a session printed "Failed to persist telemetry device ID" on standard
+    error: an export, a predict with the ONNX engine. /proc takes no new folder, even from root."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "XDG_CACHE_HOME": "/proc/lstmkit-no-cache", "PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    code = ("import lstmkit, sys; from lstmkit.deploy import export_onnx; export_onnx(sys.argv[1], sys.argv[2]); "
+            "lstmkit.load(sys.argv[1]).predict(sys.argv[3], engine='onnx')")
+    csv = tmp_path / "s.csv"
+    sine_frame(n=200, seed=3).to_csv(csv, index=False)
+    done = subprocess.run([sys.executable, "-c", code, str(onnx_run), str(tmp_path / "m.onnx"), str(csv)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "telemetry" not in done.stderr, done.stderr
+    assert (tmp_path / "m.onnx").is_file()
+
+
+@pytest.mark.parametrize("cache, user, expected", [("writable", None, None), ("/proc/lstmkit-no-cache", None, "1"),
+                                                   ("/proc/lstmkit-no-cache", "0", "0")])
+def test_telemetry_is_turned_off_only_where_its_id_cannot_be_kept(cache, user, expected, tmp_path, monkeypatch):
+    import sys
+
+    from lstmkit.deploy.onnx_engine import _no_telemetry_where_unwritable
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path) if cache == "writable" else cache)
+    monkeypatch.delitem(sys.modules, "onnxruntime", raising=False)      # as before ONNX Runtime's first import
+    if user is None:
+        monkeypatch.delenv("ORT_DISABLE_TELEMETRY", raising=False)
+    else:
+        monkeypatch.setenv("ORT_DISABLE_TELEMETRY", user)
+    _no_telemetry_where_unwritable()
+    assert __import__("os").environ.get("ORT_DISABLE_TELEMETRY") == expected
+    assert not any(tmp_path.iterdir())                  # the probe left nothing in the user's cache
+
+
 def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
     run = rel_forecaster.run_dir_
     with pytest.raises(LstmkitError, match="export onnx"):

@@ -13,6 +13,8 @@ public ONNX names stay importable from there; the service looks :func:`engine_ne
 """
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -22,6 +24,7 @@ from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
 from lstmkit.errors import LstmkitError, worded
+from lstmkit.files import check_writable
 from lstmkit.runs import read_meta
 
 __all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
@@ -32,7 +35,9 @@ ENGINES = ("auto", "torch", "onnx")
 
 
 def require_onnx() -> None:
-    """An LstmkitError naming the extra to install when onnx or onnxruntime is missing."""
+    """An LstmkitError naming the extra to install when onnx or onnxruntime is missing; ONNX Runtime's
+    telemetry quiet where its id cannot be kept (:func:`_no_telemetry_where_unwritable`)."""
+    _no_telemetry_where_unwritable()
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -41,11 +46,26 @@ def require_onnx() -> None:
                            "pip install 'lstmkit[export]'") from None
 
 
+def _no_telemetry_where_unwritable() -> None:
+    """Before ONNX Runtime is first imported: where its telemetry id cannot be written (a read-only
+    home, a container's read-only file system), ``ORT_DISABLE_TELEMETRY=1``, as a user may set it. It
+    printed "Failed to persist telemetry device ID" on standard error for every process that made a
+    session: every predict of a read-only deployment. A value the user set is kept."""
+    if "onnxruntime" in sys.modules or "ORT_DISABLE_TELEMETRY" in os.environ:
+        return
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    try:
+        check_writable(Path(cache) / "Microsoft" / "DeveloperTools" / ".onnxruntime", "ONNX Runtime's telemetry id")
+    except LstmkitError:
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+
 class OnnxRunner:
     """An ONNX Runtime session over an lstmkit graph: ``run(x, state) -> (y, state)`` on numpy."""
 
     def __init__(self, path: str | Path, threads: int | None = None, quiet: bool = False,
                  config: dict[str, str] | None = None):
+        _no_telemetry_where_unwritable()
         import onnxruntime as ort
         self.path, self.config, self.threads = path, config, threads or torch.get_num_threads()
         self._single: OnnxRunner | None = None

@@ -37,7 +37,7 @@ def adapter_class(task: str) -> type:
             if e.name not in (name, f"{_TASKS_PACKAGE}.{task}"):
                 raise
     if module is None:
-        raise LstmkitError(f"deployment does not support '{task}' runs yet",
+        raise LstmkitError(f"deployment does not support {task!r} runs yet",
                            f"supported tasks: {', '.join(supported_tasks()) or 'none'}")
     cls = getattr(module, ADAPTER_ATTRIBUTE, None)
     if cls is None:
