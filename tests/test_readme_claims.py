@@ -62,6 +62,7 @@ CLAIMS = [
     ("splits the series in time (70/15/15 by default)", (0.15, 0.15),
      lambda: (ForecastConfig().val_frac, ForecastConfig().test_frac)),
     ("`--strategy`): `direct` (default)", "direct", lambda: ForecastConfig().strategy),
+    ("(`--bounds auto`, the default)", "auto", lambda: ForecastConfig().bounds),
     ("K rolling origins `step` points apart (default: the horizon)", None,
      lambda: cli_default("forecast backtest", "--step")),
     ("per series (ETS too for up to 20 series, or with `--ets`)", 20, lambda: forecast_constant("evaluation", "ETS_AUTO_MAX")),
