@@ -35,8 +35,10 @@ class ForecastConfig(TaskConfig):
     model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
                                     # | cnn-lstm | lstm-fcn | transformer | tcn
     head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
-    hidden_size: int | None = None  # hidden units per recurrent layer; none: chosen (16 on small data, else 50)
-    num_layers: int | None = None   # recurrent layers; none: chosen (1 on small data, else 2)
+    hidden_size: int | None = None  # hidden units per recurrent layer; none: chosen (16 up to 1,000
+                                    # training windows, else 50)
+    num_layers: int | None = None   # recurrent layers; none: chosen (1 up to 1,000 training
+                                    # windows, else 2)
     dropout: float = 0.2            # between recurrent layers and before the head
     relative: bool = True           # model the change from each window's last value (trends)
     scaler: Literal["minmax", "standard", "mase", "none"] | None = None  # minmax | standard | mase | none, per
@@ -92,7 +94,7 @@ class ForecastConfig(TaskConfig):
                                     # (classical decomposition, after --log) before the network; 0: off;
                                     # none: chosen (the season when its strength is 0.5 or more)
     ensemble: int | None = None     # train this many seeds and forecast their median; none: chosen
-                                    # (15 on small data, else 1)
+                                    # (15 up to 2,000 training windows of point forecasts, else 1)
     combine: Literal["none", "ets", "seasonal_naive"] | None = None  # none | ets | seasonal_naive: the
                                     # forecast w x network + (1 - w) x this baseline, w chosen on validation
                                     # (lstmkit.tasks.forecast.combine); not given: chosen on validation (the

@@ -57,7 +57,7 @@ class SpeechConfig(TaskConfig):
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 2             # encoder layers
     dropout: float = 0.2            # between layers and before the output layer
-    pooling: Pooling = "mean"       # classify: last | max | mean | max-mean | attention
+    pooling: Pooling = "mean"       # classify: last | max | mean | max-mean | concat | attention
     embed_dim: int = 128            # classify front-end / seq2seq decoder embedding width
     attention: Attention = "bahdanau"  # seq2seq: bahdanau | dot | general | none
     label_smoothing: float = 0.1    # seq2seq: share of the target probability spread over the alphabet
