@@ -1,5 +1,6 @@
 """The root ``lstmkit`` command: usage errors are one line on stderr and exit 2, never a traceback."""
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,17 +115,45 @@ def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, caps
 
 
 @pytest.mark.parametrize("argv, shown", [
-    (["export", "int8", "--help"], "[the run's own test part]"),
-    (["translate", "run", "--help"], "[as trained, 5]"),
-    (["classify", "predict", "--help"], "[as in training]"),
-    (["tune", "--help"], "[the task's, in tasks/<task>/bench.py]"),
+    (["export", "int8", "--help"], "[default: the run's own test part]"),
+    (["translate", "run", "--help"], "[default: as trained, 5]"),
+    (["classify", "predict", "--help"], "[default: as in training]"),
+    (["tune", "--help"], "[default: the task's, in tasks/<task>/bench.py]"),
 ])
 def test_help_shows_the_bracketed_defaults(argv, shown, capsys, monkeypatch):
     """A default written ``[as trained]`` in a help text is printed, not read as rich markup and dropped."""
     monkeypatch.setenv("COLUMNS", "250")
     code, out, err = run_cli(argv, capsys)
     assert code == 0, err
-    assert shown in out, out
+    assert shown in " ".join(out.split()), out
+
+
+HELP_COMMANDS = [[t, "train"] for t in ("forecast", "classify", "translate", "lm", "speech")] + [
+    ["forecast", c] for c in ("predict", "evaluate", "backtest", "update")] + [
+    ["classify", c] for c in ("predict", "evaluate", "attention")] + [
+    ["translate", "run"], ["translate", "evaluate"], ["lm", "sample"], ["lm", "evaluate"], ["speech", "transcribe"],
+    ["speech", "evaluate"], ["serve"], ["export", "onnx"], ["export", "int8"], ["compare"], ["tune"],
+    ["inspect", "gates"], ["inspect", "attention"], ["doctor"], ["demo"]]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_help_has_one_metavar_style_and_one_default_style(command, capsys, monkeypatch):
+    """Every option's value is named as typer names its own (``<int>``, ``<path>``, ``<a|b>``):
+    the generated train flags said ``INTEGER`` / ``TEXT,...`` / ``[a|b]`` beside typer's ``<int>``,
+    and serve said ``RUN``. Every default reads ``[default: ...]``, not ``[auto]`` / ``(default: x)``."""
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, err = run_cli([*command, "--help"], capsys)
+    assert code == 0, err
+    options = out.split("Options:")[1]
+    for line in options.splitlines():
+        if not line.startswith("  -"):
+            continue
+        names = re.split(r"\s{2,}", line.strip())[0]
+        metavars = [w for w in names.split() if not w.startswith("-") and w != "/"]
+        assert all(re.fullmatch(r"<[^<>\s]+>", m) for m in metavars), line
+    assert "(default:" not in out
+    bracketed = re.findall(r"(?:^|\s)\[([^\[\]]*)\]", options)          # (not holidays[:CC])
+    assert all(b.startswith(("default:", "required")) for b in bracketed), bracketed
 
 
 def test_help_reads_in_an_80_column_terminal(capsys, monkeypatch):

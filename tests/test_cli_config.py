@@ -8,6 +8,7 @@ over ~200 flags takes seconds.
 """
 import dataclasses
 import json
+import re
 import typing
 from typing import Literal
 
@@ -139,7 +140,40 @@ def test_help_lists_every_flag_with_its_help(task, capsys, monkeypatch):
         assert f"--{dash}" in out, f.name
         first_words = " ".join(field_help(TrainConfig if section else TASKS[task])[f.name].split()[:3])
         assert first_words in " ".join(out.split()), (f.name, first_words)
-    assert "(default: )" not in " ".join(out.split())     # an empty list shows as none, not as nothing
+    assert "[default: ]" not in " ".join(out.split())     # an empty list shows no default, not an empty one
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_train_help_fits_80_columns_and_speaks_cli(task, capsys, monkeypatch):
+    """At 80 columns no option line runs over (``--model [lstm|gru|...|tcn]`` did: its metavar is
+    now ``<model>``, the help lists the choices); a default shows once, as click shows one
+    (``[default: ...]``, not also ``(default: ...)``); and the help speaks the command line's words:
+    ``none`` and ``--flag`` / ``--no-flag``, not Python's None / True / False."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli([task, "train", "--help"], capsys)
+    assert code == 0, err
+    assert [line for line in out.splitlines() if len(line) > 80] == []
+    assert "(default:" not in out
+    assert re.findall(r"\b(?:None|True|False)\b", out) == []
+    model = next(line for line in out.splitlines() if line.startswith("  --model "))
+    assert model.split()[1] == "<model>"
+    helps = " ".join(out.split())
+    assert all(name in helps for name in ("lstm-attention", "cnn-lstm", "transformer", "tcn"))   # the choices
+
+
+def test_a_default_typed_as_none_is_shown_only_where_none_means_it(capsys, monkeypatch):
+    """``--scaler none`` is "no scaling" while the default (unset) is "chosen", so the help shows no
+    ``[default: none]`` there; ``--lookback none`` is the default, shown; an unset ``--ets/--no-ets``
+    shows none either (the flag has no ``none``)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, err = run_cli(["forecast", "train", "--help"], capsys)
+    blocks = re.split(r"\n(?=  -)", out.split("Options:")[1])          # an option and its wrapped help
+    lines = {block.split()[0]: " ".join(block.split()) for block in blocks if block.strip()}
+    assert "[default:" not in lines["--scaler"] and "not given: chosen (standard)" in lines["--scaler"]
+    assert "[default:" not in lines["--combine"] and "[default:" not in lines["--ets"]
+    assert lines["--lookback"].endswith("[default: none]")
+    assert lines["--relative"].endswith("[default: relative]") and lines["--strict"].endswith("[default: no-strict]")
+    assert "--dropout <float>" in lines["--dropout"] and "--fill <ffill|interpolate|zero|none>" in lines["--fill"]
 
 
 def test_the_command_params_are_the_config_keys():

@@ -119,15 +119,15 @@ def tune_cmd(
     target: Optional[str] = typer.Option(None, help="Target column(s) (forecast)."),
     time: Optional[str] = typer.Option(None, help="Time column (forecast)."),
     config: Optional[Path] = typer.Option(None, help="YAML with the fixed settings every trial shares."),
-    space: Optional[Path] = typer.Option(None, help="YAML search space [the task's, in tasks/<task>/bench.py]."),
+    space: Optional[Path] = typer.Option(None, help="YAML search space.  [default: the task's, in tasks/<task>/bench.py]"),
     trials: int = typer.Option(30, help="Trials in the whole study (all workers together)."),
     timeout: Optional[str] = typer.Option(None, help="Stop this worker after 90s, 30m, 2h ..."),
     epochs: Optional[int] = typer.Option(None, help="Maximum epochs per trial."),
-    out: Optional[Path] = typer.Option(None, help="Folder for study.db, best.yaml, trials.csv, history.png [runs/tune-<task>]."),
-    storage: Optional[str] = typer.Option(None, help="Optuna storage URL shared by workers [sqlite:///<out>/study.db]."),
-    study: Optional[str] = typer.Option(None, help="Study name [the task]."),
+    out: Optional[Path] = typer.Option(None, help="Folder for study.db, best.yaml, trials.csv, history.png.  [default: runs/tune-<task>]"),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage URL shared by workers.  [default: sqlite:///<out>/study.db]"),
+    study: Optional[str] = typer.Option(None, help="Study name.  [default: the task]"),
     seed: Optional[int] = typer.Option(None, help="Sampler seed (repeatable proposals)."),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda.  [default: auto]"),
 ):
     """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
     from lstmkit.tune import tune_command

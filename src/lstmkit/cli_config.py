@@ -5,7 +5,10 @@ config and of its nested :class:`~lstmkit.config.TrainConfig`:
 
 - the flag is the field name with dashes (``hidden_size`` -> ``--hidden-size``);
 - the help is the field's trailing comment in the source (continued on comment-only lines
-  indented past the field), followed by the task's default;
+  indented past the field), followed by the task's default as click shows one (``[default: 0.2]``;
+  none where ``none`` typed would mean something else, the comment says what unset means);
+- metavars are typer's (``<int>``, ``<str,...>``, ``<int|none>``, ``<a|b>``), as on every other
+  command; a choice list that would push the option line past 80 columns is ``<name>``;
 - ``bool`` fields are ``--x/--no-x``; ``list`` fields take comma-separated values; optional
   fields (``int | None``) also take ``none``; ``Literal[...]`` fields list their choices;
 - :data:`ALIASES` keeps a few older spellings (``--epochs`` for ``--max-epochs``, ``--layers``
@@ -24,6 +27,7 @@ import dataclasses
 import functools
 import inspect
 import io
+import re
 import textwrap
 import tokenize
 import typing
@@ -40,6 +44,7 @@ __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "Op
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
 _NONE = object()            # "none" on the command line: the value None, not "not given"
+_HELP_WIDTH = 80                    # columns an option line of --help must fit in
 _DEFAULT_OUT = Path("runs")         # --out when none is given (--resume refuses any other but the run's own folder)
 
 
@@ -98,24 +103,45 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> Option
         tp = next(a for a in typing.get_args(tp) if a is not type(None))
     if f.name not in field_help(cls):
         raise TypeError(f"{cls.__name__}.{f.name} has no comment: every config field needs its help")
-    shown = ("none" if default is None or default == [] else ",".join(map(str, default)) if isinstance(default, list)
-             else default)
-    help_text = f"{field_help(cls)[f.name]} (default: {'on' if shown is True else 'off' if shown is False else shown})"
+    help_text = field_help(cls)[f.name]
     if tp is bool:
         decls = [f"{flag(f.name)}/--no-{f.name.replace('_', '-')}", *ALIASES.get(f.name, ())]
-        option = typer.Option(None, *decls, help=help_text, show_default=False)
+        shown = None if default is None else flag(f.name if default else f"no_{f.name}")[2:]
+        option = typer.Option(None, *decls, help=_with_default(help_text, shown), show_default=False)
         annotation: Any = Optional[bool]
     else:
-        parse, metavar = _parser(tp, optional)
         decls = [flag(f.name), *ALIASES.get(f.name, ())]
-        option = typer.Option(None, *decls, help=help_text, show_default=False, parser=parse, metavar=metavar)
+        parse, metavar = _parser(tp, optional)
+        if len(f"  {', '.join(decls)} {metavar}") > _HELP_WIDTH:     # too long a list of choices: its
+            metavar = f"<{f.name.replace('_', '-')}>"                # name, and the choices in the help
+            choices = typing.get_args(tp)
+            if not any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", help_text) for c in choices):
+                help_text += f" ({' | '.join(choices)})"      # a comment that names some names the valid ones
+        option = typer.Option(None, *decls, help=_with_default(help_text, _shown_default(tp, optional, default)),
+                              show_default=False, parser=parse, metavar=metavar)
         annotation = Optional[Any]
     return OptionSpec(f.name, section, inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
                                                          default=option, annotation=annotation))
 
 
+def _shown_default(tp: Any, optional: bool, default: Any) -> str | None:
+    """The default as typed on the command line, or None where no value typed means the same (an
+    unset field whose ``none`` is a value of its own, or an empty list): the help says what then."""
+    if isinstance(default, list):
+        return ",".join(map(str, default)) or None
+    if default is None:
+        return "none" if optional and not (typing.get_origin(tp) is Literal and "none" in typing.get_args(tp)) else None
+    return str(default)
+
+
+def _with_default(help_text: str, shown: str | None) -> str:
+    """``help_text`` with the default the way click shows one (``[default: 0.2]``)."""
+    return help_text if shown is None else f"{help_text}  [default: {shown}]"
+
+
 def _parser(tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
-    """The function that turns the option's text into the field's value, and its metavar."""
+    """The function that turns the option's text into the field's value, and its metavar in typer's
+    style (``<int>``, ``<float,...>``, ``<int|none>``, ``<a|b|c>``), as typer shows its own options."""
     origin = typing.get_origin(tp)
     if origin is list:
         item, item_metavar = _scalar(typing.get_args(tp)[0])
@@ -124,15 +150,15 @@ def _parser(tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
     else:
         parse, metavar = _scalar(tp)
     if not optional or (origin is Literal and "none" in typing.get_args(tp)):
-        return parse, metavar         # "none" is one of its values (e.g. --scaler none), not "unset"
-    return (lambda s: _NONE if s.strip().lower() == "none" else parse(s)), f"{metavar}|none"
+        return parse, f"<{metavar}>"  # "none" is one of its values (e.g. --scaler none), not "unset"
+    return (lambda s: _NONE if s.strip().lower() == "none" else parse(s)), f"<{metavar}|none>"
 
 
 def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
     if typing.get_origin(tp) is Literal:
-        return str, "[" + "|".join(map(str, typing.get_args(tp))) + "]"
+        return str, "|".join(map(str, typing.get_args(tp)))
     if tp is str:
-        return str, "TEXT"
+        return str, "str"
     kind = {int: "an integer", float: "a number"}[tp]
 
     def parse(s: str):
@@ -140,7 +166,7 @@ def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
             return tp(s)
         except ValueError:
             raise typer.BadParameter(f"{s!r} is not {kind}") from None
-    return parse, {int: "INTEGER", float: "FLOAT"}[tp]
+    return parse, tp.__name__
 
 
 def _run_options() -> dict[str, tuple[Any, Any]]:

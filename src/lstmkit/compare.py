@@ -319,37 +319,38 @@ def compare_command(
     time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column; classify --series: time-step column of a long CSV."),
     features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
     id_col: Optional[str] = typer.Option(None, "--id", help="forecast: series id column (many series, one model each run)."),
-    data_format: Optional[str] = typer.Option(None, "--format", help="forecast: long, wide (a column per series) or m4 [long]."),
-    lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
-    horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [a .tsf file's @horizon, else 1]."),
+    data_format: Optional[str] = typer.Option(None, "--format", help="forecast: long, wide (a column per series) or m4.  [default: long]"),
+    lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen.  [default: chosen from the training data: 3 seasons, or 4 horizons]"),
+    horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted.  [default: a .tsf file's @horizon, else 1]"),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells and missing dates (ffill, interpolate, zero)."),
     ensemble: Optional[int] = typer.Option(None, help="forecast: seeds each run trains, its forecast their median "
-                                           "[chosen from the data: 15 when at most 2,000 training windows, else 1]; "
-                                           "classify --series: nets side by side (lstm-fcn-ds only) [1]."),
+                                           "(by default chosen from the data: 15 when at most 2,000 training windows, "
+                                           "else 1); classify --series: nets side by side (lstm-fcn-ds only; by "
+                                           "default 1)."),
     test: Optional[Path] = typer.Option(None, help="classify, translate, lm, speech: test file or folder (a folder's "
-                                        "test part) [classify: a stratified 20% of --data; translate, lm: 10% of "
-                                        "the pairs / lines; speech: --data's own test part, else 20%]."),
-    text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
-    label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
+                                        "test part).  [default: classify: a stratified 20% of --data; translate, lm: "
+                                        "10% of the pairs / lines; speech: --data's own test part, else 20%]"),
+    text: Optional[str] = typer.Option(None, help="classify: text column.  [default: text]"),
+    label: Optional[str] = typer.Option(None, help="classify: label column.  [default: label]"),
     series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),
     unequal_length: bool = typer.Option(False, "--unequal-length",
                                         help="classify --series: sequences of different lengths are allowed."),
     max_len: Optional[int] = typer.Option(None, help="classify, translate: longest sequence kept."),
-    src: Optional[str] = typer.Option(None, help="translate: source column [src]."),
-    tgt: Optional[str] = typer.Option(None, help="translate: target column [tgt]."),
+    src: Optional[str] = typer.Option(None, help="translate: source column.  [default: src]"),
+    tgt: Optional[str] = typer.Option(None, help="translate: target column.  [default: tgt]"),
     src_file: Optional[Path] = typer.Option(None, help="translate: source sentences, one a line (with --tgt-file)."),
     tgt_file: Optional[Path] = typer.Option(None, help="translate: target sentences, line-aligned."),
     test_src_file: Optional[Path] = typer.Option(None, help="translate: test source sentences."),
     test_tgt_file: Optional[Path] = typer.Option(None, help="translate: test reference sentences."),
-    hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model [the task's default; forecast: "
-                                              "chosen from the data, 16 up to 1,000 training windows, else 50]."),
-    layers: Optional[int] = typer.Option(None, help="Layers of every model [the task's default; forecast: chosen "
-                                         "from the data, 1 up to 1,000 training windows, else 2]."),
-    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
-    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
-    patience: Optional[int] = typer.Option(None, help="Early-stopping patience [7]."),
-    device: Optional[str] = typer.Option(None, help="Training device: auto, cpu, cuda [auto]."),
-    threads: Optional[int] = typer.Option(None, help="CPU threads for torch [torch's default]."),
+    hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model.  [default: the task's; forecast: "
+                                              "chosen from the data, 16 up to 1,000 training windows, else 50]"),
+    layers: Optional[int] = typer.Option(None, help="Layers of every model.  [default: the task's; forecast: chosen "
+                                         "from the data, 1 up to 1,000 training windows, else 2]"),
+    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size.  [default: the task's]"),
+    lr: Optional[float] = typer.Option(None, help="Adam learning rate.  [default: the task's]"),
+    patience: Optional[int] = typer.Option(None, help="Early-stopping patience.  [default: the task's]"),
+    device: Optional[str] = typer.Option(None, help="Training device: auto, cpu, cuda.  [default: auto]"),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for torch.  [default: torch's default]"),
     out: Path = typer.Option(Path("runs"), help="Folder that receives compare-<task>-<stamp>/."),
 ):
     """Train several zoo models under one budget; table of accuracy, speed and memory."""

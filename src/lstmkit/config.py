@@ -43,7 +43,7 @@ class TrainConfig:
     batch_size: int = 32            # examples per mini-batch
     lr: float = 1e-3                # Adam learning rate
     weight_decay: float = 0.0       # Adam weight decay (L2 penalty)
-    loss: Literal["mse", "mae", "huber", "auto"] = "mse"   # the trainer's LOSSES; auto: the task's own loss
+    loss: Literal["mse", "mae", "huber", "auto"] = "mse"   # mse | mae | huber; auto: the task's own loss
     clip_norm: float | None = 1.0   # max global gradient norm; none disables clipping
     lr_schedule: Literal["plateau", "cosine"] = "plateau"  # plateau (ReduceLROnPlateau on the val loss) |
                                     # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise;

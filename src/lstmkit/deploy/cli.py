@@ -35,9 +35,9 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
 
 @export_app.command("int8")
 def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'train'."),
-                        out: Optional[Path] = typer.Option(None, help="New run folder [RUN-int8]."),
+                        out: Optional[Path] = typer.Option(None, help="New run folder.  [default: RUN-int8]"),
                         data: Optional[Path] = typer.Option(None, help="Data for the test metrics, which decide "
-                                                            "whether int8 may be the engine [the run's own test part]."),
+                                                            "whether int8 may be the engine.  [default: the run's own test part]"),
                         backend: str = typer.Option("auto", help="torch, onnx, or auto (measure both, keep the faster).")):
     """Dynamic int8 quantization into a new run folder, with export_report.json."""
     from lstmkit.deploy.quantize import REPORT_FILE, export_int8
@@ -66,14 +66,14 @@ def size_change(ratio: float) -> str:
     return f"{ratio:.2f}x smaller" if ratio >= 1 else f"{1 / ratio:.2f}x larger"
 
 
-def serve_command(run: List[str] = typer.Option(..., metavar="RUN", help="Run folder to serve; repeat for several runs, each "
+def serve_command(run: List[str] = typer.Option(..., metavar="<run>", help="Run folder to serve; repeat for several runs, each "
                                                 "served under its folder's name (or NAME=PATH)."),
-                  host: str = typer.Option("127.0.0.1", help="Interface to listen on (localhost by default)."),
+                  host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
                   port: int = typer.Option(8000, help="TCP port (0: any free port)."),
                   engine: str = typer.Option("auto", help="torch, onnx, or auto."),
                   max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
                   max_streams: int = typer.Option(64, help="Most WebSocket streams open at once."),
-                  cors_origin: List[str] = typer.Option([], metavar="ORIGIN", help="Let web pages of this origin "
+                  cors_origin: List[str] = typer.Option([], metavar="<origin>", help="Let web pages of this origin "
                                                          "call the service (http://localhost:3000, or * for any); "
                                                          "repeat for several.")):
     """HTTP service: POST /models/NAME/predict, WebSocket /models/NAME/stream, GET /health, /models,

@@ -92,8 +92,8 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
 @app.command()
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: str = typer.Option(..., help="File as in training (labels optional), or - for stdin lines."),
-            encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
-            text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
+            encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as in training]"),
+            text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx)."),
             progress: str = progress_option()):
@@ -118,9 +118,9 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Labelled file in the training format."),
-             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
-             text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
-             label: Optional[str] = typer.Option(None, help="Label column of this file [as in training]."),
+             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as in training]"),
+             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
+             label: Optional[str] = typer.Option(None, help="Label column of this file.  [default: as in training]"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes) on labelled data."""

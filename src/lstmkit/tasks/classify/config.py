@@ -28,13 +28,13 @@ class ClassifyConfig(TaskConfig):
                                     # table with no 'label': the column besides the texts
     sample: str = "sample"          # long-format numeric CSV: the sample id column
     time: str = "t"                 # long-format numeric CSV: the time-step column (numbers or date-times)
-    features: list[str] = field(default_factory=list)   # long format: feature columns (none: every other column)
+    features: list[str] = field(default_factory=list)   # long format: feature columns (not given: every other column)
     unequal_length: bool = False    # numeric sequences of different lengths are allowed
     tokenizer: Literal["word", "char", "bpe"] = "word"  # word | char | bpe
     lowercase: bool = True          # lower-case texts before tokenizing
     min_freq: int = 2               # rarer tokens become <unk>
     max_size: int | None = 25000    # vocabulary size cap, specials included (BPE: target size)
-    max_len: int | None = 400       # longer sequences are truncated; None keeps everything
+    max_len: int | None = 400       # longer sequences are truncated; none keeps everything
     truncate: Literal["head", "tail", "both"] = "both"  # head | tail | both (first and last halves)
     vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
     freeze_vectors: bool = False    # keep the pre-trained vectors fixed while training
@@ -45,8 +45,10 @@ class ClassifyConfig(TaskConfig):
     lr_layer_decay: float = 1.5     # init_from: each lower layer's learning rate is the one above's / this
                                     # (ULMFiT: 2.6; 1.5 did better on MR's validation cut)
     embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
-    model: Model = "bilstm"         # encoder from lstmkit.nn.zoo, or lstm-fcn-ds (numeric: LSTM-FCN, an LSTM
-                                    # over the dimension-shuffled series beside 3 conv blocks; the --series default)
+    model: Model = "bilstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
+                                    # | cnn-lstm | lstm-fcn | transformer | tcn; or lstm-fcn-ds (numeric: LSTM-FCN,
+                                    # an LSTM over the dimension-shuffled series beside 3 conv blocks; the --series
+                                    # default)
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 1             # encoder layers
     dropout: float = 0.3            # after the embedding, between layers, before the head
@@ -58,7 +60,7 @@ class ClassifyConfig(TaskConfig):
     score_pairs: int = 262144       # word_scores: hashed rows for neighbouring word pairs (bigrams); 0: words only
     pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | concat (last, max,
                                     # mean) | attention
-    class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
+    class_weight: Literal["balanced", "none"] | None = None  # none | balanced (inverse class frequency)
     scaler: Literal["minmax", "standard", "none"] = "standard"  # numeric features: standard | minmax | none
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing

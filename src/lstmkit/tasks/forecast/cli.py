@@ -87,11 +87,11 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
 @app.command()
 def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose model is backtested."),
              config: Optional[Path] = typer.Option(None, help="YAML settings to train with (instead of --run)."),
-             data: Optional[Path] = typer.Option(None, help="Series to backtest on (default: the run's data)."),
+             data: Optional[Path] = typer.Option(None, help="Series to backtest on.  [default: the run's data]"),
              folds: int = typer.Option(3, help="Number of rolling origins."),
-             step: Optional[int] = typer.Option(None, help="Points between origins (default: the horizon)."),
+             step: Optional[int] = typer.Option(None, help="Points between origins.  [default: the horizon]"),
              refit: bool = typer.Option(False, "--refit/--fixed", help="Retrain per fold, or keep one fixed model."),
-             out: Optional[Path] = typer.Option(None, help="Output folder (default: RUN/backtest or runs/backtest-<time>)."),
+             out: Optional[Path] = typer.Option(None, help="Output folder.  [default: RUN/backtest or runs/backtest-<time>]"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Rolling-origin evaluation: per-fold and mean metrics, backtest.csv/json and plots/backtest.png."""
     from lstmkit.tasks.forecast.estimator import Forecaster
@@ -147,9 +147,9 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
 @app.command()
 def update(run: Path = typer.Option(..., help="Run folder to start from (left untouched)."),
            data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + horizon rows."),
-           out: Optional[Path] = typer.Option(None, help="Folder that receives the new run [beside RUN]."),
+           out: Optional[Path] = typer.Option(None, help="Folder that receives the new run.  [default: beside RUN]"),
            epochs: int = typer.Option(5, help="Fine-tuning epochs over the new windows."),
-           lr: Optional[float] = typer.Option(None, help="Learning rate [a tenth of the training one]."),
+           lr: Optional[float] = typer.Option(None, help="Learning rate.  [default: a tenth of the training one]"),
            holdout: float = typer.Option(0.2, help="Fraction of the newest windows that judges the update.")):
     """Fine-tune on recent data into a NEW run folder; rolled back if the newest points get worse."""
     from lstmkit.runs import new_run_dir, write_json

@@ -23,38 +23,40 @@ class ForecastConfig(TaskConfig):
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
     it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1."""
 
-    target: list[str] = field(default_factory=list)  # target column(s), comma-separated; none: the table's one
+    target: list[str] = field(default_factory=list)  # target column(s), comma-separated; not given: the table's one
                                     # column of numbers besides time, id and the inputs named
     time: str | None = None         # time column (parsed, sorted; duplicates are an error);
                                     # none: the table's one date column, if it has one
     features: list[str] = field(default_factory=list)  # extra input columns, comma-separated
-    lookback: int | None = None     # past steps the model sees; None: chosen from the training data
+    lookback: int | None = None     # past steps the model sees; none: chosen from the training data
                                     # (3 seasons, or 4 horizons without one; shorter for short series)
-    horizon: int | None = None      # future steps predicted at once (direct multi-output); None: a .tsf
+    horizon: int | None = None      # future steps predicted at once (direct multi-output); none: a .tsf
                                     # file's @horizon, else 1
     model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
                                     # | cnn-lstm | lstm-fcn | transformer | tcn
     head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
-    hidden_size: int | None = None  # hidden units per recurrent layer; None: chosen (16 on small data, else 50)
-    num_layers: int | None = None   # recurrent layers; None: chosen (1 on small data, else 2)
+    hidden_size: int | None = None  # hidden units per recurrent layer; none: chosen (16 up to 1,000
+                                    # training windows, else 50)
+    num_layers: int | None = None   # recurrent layers; none: chosen (1 up to 1,000 training
+                                    # windows, else 2)
     dropout: float = 0.2            # between recurrent layers and before the head
     relative: bool = True           # model the change from each window's last value (trends)
     scaler: Literal["minmax", "standard", "mase", "none"] | None = None  # minmax | standard | mase | none, per
-                                    # series, on its training part only; None: chosen (standard)
+                                    # series, on its training part only; not given: chosen (standard)
     val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
     test_frac: float = 0.15         # one series: the fraction of it for the test metrics
-    season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
-    fill: Literal["ffill", "interpolate", "zero"] | None = None  # None (NaN is an error) | ffill | interpolate
+    season: int | None = None       # seasonal period for baselines and MASE; none: inferred
+    fill: Literal["ffill", "interpolate", "zero"] | None = None  # none (NaN is an error) | ffill | interpolate
                                     # | zero: repairs empty cells, and rows for steps missing from a regular
                                     # time grid (inserted, then filled); without it, those are read as they are
     dates: Literal["day-first", "month-first", "excel", "excel1904"] | None = None  # day-first | month-first:
                                     # how dates such as 01/02/2020 read; excel: the time column holds a
                                     # spreadsheet's serial days (45292.5: 2024-01-01 12:00); excel1904: those of
-                                    # the 1904 date system (43830.5); None: the order every date fits (or the one
+                                    # the 1904 date system (43830.5); none: the order every date fits (or the one
                                     # with regular steps); kept in the run for predict
     time_zone: str | None = None    # the IANA zone of the times (Europe/Berlin): times without an offset read
                                     # as its local clock, times with one converted to it; forecasts and calendar
-                                    # features in it. None: the data's own (a tz-aware column, one offset), if any
+                                    # features in it. none: the data's own (a tz-aware column, one offset), if any
     # -- many series, covariates, probabilistic output, strategies: for one series as for many --
     id: str | None = None           # series id column: one global model over every series
     format: Literal["long", "wide", "m4"] = "long"  # long (rows of id, time, values) | wide (a time column and
@@ -65,8 +67,8 @@ class ForecastConfig(TaskConfig):
     calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]
     id_embedding: int = 0           # width of a learned per-series embedding (0: none)
     strategy: Literal["direct", "recursive", "seq2seq"] = "direct"  # direct | recursive | seq2seq
-    quantiles: list[float] = field(default_factory=list)  # e.g. 0.1,0.5,0.9: pinball loss (none: point forecasts)
-    likelihood: Literal["gaussian", "studentt"] | None = None  # None | gaussian | studentt (negative log-likelihood)
+    quantiles: list[float] = field(default_factory=list)  # e.g. 0.1,0.5,0.9: pinball loss (not given: point forecasts)
+    likelihood: Literal["gaussian", "studentt"] | None = None  # none | gaussian | studentt (negative log-likelihood)
     bounds: str = "auto"            # LOW,HIGH: every forecast, quantile and interval end of every target clipped
                                     # into them (a percentage: 0,100; either side may be empty: 0, or ,100); the
                                     # data fit reads must lie inside. auto: a floor at 0 for a series whose
@@ -75,27 +77,27 @@ class ForecastConfig(TaskConfig):
     val_size: int | None = None     # points per series for val / test (instead of the fractions; many
                                     # series without them: one horizon each)
     test_size: int | None = None    # points per series for the test part (instead of test_frac)
-    ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
-    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); 0: every window; None:
+    ets: bool | None = None         # ETS baseline per series; not given: only for up to 20 series
+    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); 0: every window; none:
                                     # chosen (51,200 when training has more than 102,400 windows, else every one)
     log: bool | None = None         # model log(y) (multiplicative seasonality, errors relative
-                                    # to the level, as sMAPE counts them); targets must be > 0; None:
+                                    # to the level, as sMAPE counts them); targets must be > 0; not given:
                                     # chosen (positive data with a multiplicative season or wide spread)
     highway: int | None = None      # LSTNet's autoregressive highway: a linear map from the last N scaled
                                     # values of each window straight to the horizon, added to the network's
-                                    # forecast (strong seasonality: N = lookback); 0: off; None: chosen
+                                    # forecast (strong seasonality: N = lookback); 0: off; none: chosen
     highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
     segment: int | None = None      # the encoder reads the window this many steps at a time
-                                    # (SegRNN; must divide the lookback); 0: one step at a time; None:
+                                    # (SegRNN; must divide the lookback); 0: one step at a time; none:
                                     # chosen (one season per step for lookbacks of 96 or more)
     deseason: int | None = None     # remove each series' seasonal indices of this period
                                     # (classical decomposition, after --log) before the network; 0: off;
-                                    # None: chosen (the season when its strength is 0.5 or more)
-    ensemble: int | None = None     # train this many seeds and forecast their median; None: chosen
-                                    # (15 on small data, else 1)
+                                    # none: chosen (the season when its strength is 0.5 or more)
+    ensemble: int | None = None     # train this many seeds and forecast their median; none: chosen
+                                    # (15 up to 2,000 training windows of point forecasts, else 1)
     combine: Literal["none", "ets", "seasonal_naive"] | None = None  # none | ets | seasonal_naive: the
                                     # forecast w x network + (1 - w) x this baseline, w chosen on validation
-                                    # (lstmkit.tasks.forecast.combine); None: chosen on validation (the
+                                    # (lstmkit.tasks.forecast.combine); not given: chosen on validation (the
                                     # network alone unless a combination scores better)
     train: TrainConfig = field(default_factory=TrainConfig)
 

@@ -64,8 +64,8 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
              data: Path = typer.Option(..., help="Text file, one sentence per line, a table or a folder of .txt "
                                                  "files as in training; - for standard input's lines."),
-             text_column: Optional[str] = typer.Option(None, help="Text column of a --data table [as trained, text]."),
-             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as trained, utf-8]."),
+             text_column: Optional[str] = typer.Option(None, help="Text column of a --data table.  [default: as trained, text]"),
+             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as trained, utf-8]"),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):

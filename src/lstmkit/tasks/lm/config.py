@@ -27,8 +27,8 @@ class LMConfig(TaskConfig):
 
     level: Level = "char"           # char | word | bpe (tokenizers from lstmkit.data.vocab)
     lowercase: bool = True          # as the tokenizers clean text: NFKC, <br /> dropped, lower-cased
-    min_freq: int | None = None     # rarer tokens become <unk>; None -> 1 for char, 2 for word / bpe
-    max_size: int | None = None     # vocabulary cap (BPE: target size); None -> none for char,
+    min_freq: int | None = None     # rarer tokens become <unk>; none: 1 for char, 2 for word / bpe
+    max_size: int | None = None     # vocabulary cap (BPE: target size); none: no cap for char,
                                     # 30000 for word, 8000 for bpe
     max_len: int = 256              # tokens per training sequence: longer lines are cut into pieces
                                     # (truncated back-propagation through time, state not carried)
@@ -43,12 +43,12 @@ class LMConfig(TaskConfig):
                                     # added when hidden_size != embed_dim)
     encoding: str = "utf-8"         # text encoding of the files
     text_column: str | None = None  # a .csv / .tsv / .jsonl (.gz too) corpus: the column of texts
-                                    # (None -> text); each row is one sequence, other columns ignored
+                                    # (none: text); each row is one sequence, other columns ignored
     init_from: str | None = None    # fine-tune an 'lstmkit lm' run (word or char level) on this text:
                                     # its weights, its vocabulary plus the text's words it lacks, and its
                                     # architecture (level, sizes, encoder, tied weights)
     max_tokens: int | None = None   # train on a seeded random share of the lines holding about this
-                                    # many words (None: every line), e.g. 3000000 of a large corpus
+                                    # many words (none: every line), e.g. 3000000 of a large corpus
     train: TrainConfig = train_field(max_epochs=20, batch_size=32, lr=2e-3, loss="auto", patience=3, lr_patience=1)
 
     def __post_init__(self) -> None:

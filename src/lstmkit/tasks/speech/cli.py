@@ -63,8 +63,8 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
                files: List[Path] = typer.Argument(..., help="Audio files (WAV, FLAC, ...), or folders: every audio "
                                                    "file in them and their sub-folders (a LibriSpeech folder: in its "
                                                    "chapter folders)."),
-               beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
-               lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
+               beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
+               lm: Optional[Path] = typer.Option(None, help="Language-model run folder.  [default: as trained]"),
                no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
                progress: str = progress_option()):
     """Print one line per file: the file name, a tab, and its transcript (or label)."""
@@ -84,9 +84,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
                                                  "recordings only, if it has one), LibriSpeech or MLS folder (its test "
                                                  "subsets only, if it has them), LJSpeech folder or metadata.csv, "
                                                  "or folder (--label-from-name)."),
-             label_from_name: Optional[str] = typer.Option(None, help="Pattern for folder data [as trained]."),
-             beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
-             lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
+             label_from_name: Optional[str] = typer.Option(None, help="Pattern for folder data.  [default: as trained]"),
+             beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
+             lm: Optional[Path] = typer.Option(None, help="Language-model run folder.  [default: as trained]"),
              no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):

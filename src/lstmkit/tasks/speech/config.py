@@ -35,7 +35,7 @@ class SpeechConfig(TaskConfig):
 
     mode: Mode = "ctc"              # ctc (characters) | classify (one label per clip) | seq2seq (attention)
     label_from_name: str | None = None   # folder data: '{label}_{speaker}_{take}' names the text in file names
-    sample_rate: int | None = None  # model rate; None -> the training files' most common rate
+    sample_rate: int | None = None  # model rate; none: the training files' most common rate
     features: Literal["logmel", "mfcc"] = "logmel"  # logmel | mfcc
     n_mels: int = 40                # mel bands
     n_mfcc: int = 13                # cepstral coefficients kept with --features mfcc
@@ -57,11 +57,11 @@ class SpeechConfig(TaskConfig):
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 2             # encoder layers
     dropout: float = 0.2            # between layers and before the output layer
-    pooling: Pooling = "mean"       # classify: last | max | mean | max-mean | attention
+    pooling: Pooling = "mean"       # classify: last | max | mean | max-mean | concat | attention
     embed_dim: int = 128            # classify front-end / seq2seq decoder embedding width
     attention: Attention = "bahdanau"  # seq2seq: bahdanau | dot | general | none
     label_smoothing: float = 0.1    # seq2seq: share of the target probability spread over the alphabet
-    max_len_ratio: float | None = None   # seq2seq: output chars per input frame, at most; None -> from data
+    max_len_ratio: float | None = None   # seq2seq: output chars per input frame, at most; none: from data
     beam: int = 4                   # decoding beam (1: greedy)
     lm: str | None = None           # language-model run folder for shallow fusion (ctc)
     lm_weight: float = 0.5          # alpha: weight of log P_lm

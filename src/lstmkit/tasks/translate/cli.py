@@ -78,9 +78,9 @@ train = add_train_command(
 
 @app.command()
 def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
-        beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained, 5]."),
-        alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
-        data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line [standard input]."),
+        beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained, 5]"),
+        alpha: Optional[float] = typer.Option(None, help="Length penalty alpha.  [default: 1.0]"),
+        data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line.  [default: standard input]"),
         encoding: str = typer.Option("utf-8", help="Encoding of the input.")):
     """Translate standard input (or --data FILE): one translation per input line, written as each line arrives
     (an empty line gives an empty line, so output lines stay aligned with input lines; input without any
@@ -152,10 +152,10 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              ref_file: Optional[Path] = typer.Option(None, help="Reference translations, line-aligned."),
              data: Optional[Path] = typer.Option(None, help="Or a table of pairs as in training (CSV/TSV/JSONL/XLSX/"
                                                             "Parquet) instead of the two files."),
-             src: Optional[str] = typer.Option(None, help="Source column of --data [as in training]."),
-             tgt: Optional[str] = typer.Option(None, help="Reference column of --data [as in training]."),
-             encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [as in training]."),
-             beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
+             src: Optional[str] = typer.Option(None, help="Source column of --data.  [default: as in training]"),
+             tgt: Optional[str] = typer.Option(None, help="Reference column of --data.  [default: as in training]"),
+             encoding: Optional[str] = typer.Option(None, help="Text encoding of the files.  [default: as in training]"),
+             beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
