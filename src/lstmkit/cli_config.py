@@ -171,7 +171,8 @@ def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
 
 def _run_options() -> dict[str, tuple[Any, Any]]:
     """The options every task's ``train`` command shares: name -> (annotation, typer option)."""
-    return {"config": (Optional[Path], typer.Option(None, help="YAML file with any of these settings; flags win.")),
+    return {"config": (Optional[Path], typer.Option(None, help="YAML file with any of these settings, or a run "
+                                                            "folder (the settings it recorded); flags win.")),
             "out": (Path, typer.Option(_DEFAULT_OUT, help="Folder that receives the run folder.")),
             "resume": (Optional[Path], typer.Option(None, help="Continue an interrupted run folder "
                                                                 "(same data, same settings)."))}
