@@ -88,6 +88,9 @@ def d(tmp_path_factory):
     at_zero = df.copy()
     at_zero.loc[40, "y"] = 0.0                                 # a meter's zero: no log
     at_zero.to_csv(d / "zero.csv", index=False)
+    newer = df.assign(time=df["time"] + pd.Timedelta(days=5))       # the next days, one value far above
+    newer.loc[30, "y"] = 80.0
+    newer.to_csv(d / "newer_above.csv", index=False)
     at_zero.loc[[90, 100], "y"] = [-2.5, -1.0]
     at_zero.to_csv(d / "negative.csv", index=False)
     df.iloc[:8].to_csv(d / "short.csv", index=False)
@@ -128,6 +131,8 @@ def d(tmp_path_factory):
     (d / "run_log").symlink_to(train_once(_train("--log"), d, d / "trained_log"))
     (d / "run_updatable").symlink_to(train_once(_train("--deseason", "0", "--combine", "none", "--no-log"), d,
                                                 d / "trained_updatable"))
+    (d / "run_bounded").symlink_to(train_once(_train("--deseason", "0", "--combine", "none", "--no-log", "--bounds",
+                                                     "-50,50"), d, d / "trained_bounded"))
     return d
 
 
@@ -419,6 +424,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/sine.csv"], 2,
      "the update data ends 2024-01-05T23:00:00, not after 2024-01-05T23:00:00, the newest point the model has read "
      "(its training data)"),
+    # an update's data outside the bounds the run was given: refused as fit refuses it, before any training
+    (["forecast", "update", "--run", "{d}/run_bounded", "--data", "{d}/newer_above.csv"], 2,
+     "column 'y' holds 80 in line 32 outside the run's bounds --bounds -50,50, which the data an update reads must lie "
+     "within — fix that cell, or train a new run with wider bounds or --bounds auto"),
     (["forecast", "bogus"], 2, "no such command"),
     # the Monash archive's .tsf files: a header its data contradicts, a malformed line, named by line
     (_train(data="fields.tsf"), 2, "line 9 has 3 ':' before its values, but the header declares 2 attributes"),

@@ -99,6 +99,7 @@ CASES = [
     ("column-short", "dated", _dated(y=[0.5] * 3), ["instances", 0, "y"]),
     # forecast, many series
     ("series-unknown", "series", _series(id="s9"), ["instances", 0, "id"]),
+    ("series-id-case", "series", _series(id=" S0"), ["instances", 0, "id"]),   # told: the trained id 's0'
     ("series-none", "series", {"instances": [{"y": [0.5] * LOOKBACK, "temp": [0.1] * LOOKBACK}]},
      ["instances", 0, "id"]),
     ("series-column-missing", "series", _series(temp=None), ["instances", 0, "temp"]),
@@ -252,6 +253,7 @@ STREAMS = [
     ("stream-a-string-in-a-column", "series", '{"id": "s0", "y": "1.0", "temp": 0.5}', "y"),
     ("stream-null-in-a-column", "series", '{"id": "s0", "y": 1.0, "temp": null}', "temp"),
     ("stream-unknown-series", "series", '{"id": "s9", "y": 1.0, "temp": 0.5}', "id"),
+    ("stream-series-id-case", "series", '{"id": "S0", "y": 1.0, "temp": 0.5}', "id"),
     ("stream-no-series", "series", '{"y": 1.0, "temp": 0.5}', "id"),
     ("stream-column-missing", "series", '{"id": "s0", "y": 1.0}', "temp"),
     ("stream-column-unknown", "series", '{"id": "s0", "y": 1.0, "temp": 0.5, "tmep": 1}', "observation"),

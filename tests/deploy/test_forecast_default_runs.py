@@ -264,6 +264,10 @@ def test_served_many_series_name_their_series(server, panel_run):
     status, out = call_json(server, "/models/panel/predict", {"instances": [{"id": "s9", **_instance(parts[0])}]})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
     assert "unknown series 's9'" in out["detail"][0]["msg"]
+    status, out = call_json(server, "/models/panel/predict", {"instances": [{"id": "S0 ", **_instance(parts[0])}]})
+    assert status == 422 and out["detail"][0]["msg"].startswith(       # as predict's warning names it
+        "unknown series 'S0 '; it differs from the trained id 's0' only in case or spaces; this model was trained on 3")
+    assert "write the id as the training data did: 's0'" in out["detail"][0]["msg"]
     status, out = call_json(server, "/models/panel/predict", {"instances": [_instance(parts[0])]})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
 

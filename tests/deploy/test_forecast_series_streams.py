@@ -182,6 +182,10 @@ def test_a_message_names_its_series_and_an_unknown_one_changes_nothing(panel_run
         s.step({"id": "s9", "y": 1.0, "temp": 0.0}, id="ws-1")
     with pytest.raises(LstmkitError, match="unknown series 'other'"):
         s.step(_obs(part)[0], id="other")
+    with pytest.raises(LstmkitError) as info:                          # a trained id written otherwise: named
+        s.step({"id": " S2", "y": 1.0, "temp": 0.0}, id="ws-1")
+    assert ("unknown series ' S2'; it differs from the trained id 's2' only in case or spaces; this model was "
+            "trained on 3 series") in str(info.value) and "write the id as the training data did: 's2'" in str(info.value)
     with pytest.raises(LstmkitError, match="stream 'ws-0' follows series 's2', not 's0'"):
         s.step({"id": "s0", "y": 1.0, "temp": 0.0}, id="ws-0")
     assert s.state_dict() == before

@@ -324,3 +324,33 @@ def test_the_censored_gaussian_crps_is_the_sampled_one(loc, scale, low, high, y)
     z = (y - loc) / scale
     from scipy import stats
     assert unbounded == pytest.approx(scale * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi)))
+
+
+def _later(frame, start="2020-03-21"):
+    """``frame`` moved to the days after the training data's (an update reads only newer points)."""
+    return frame.assign(time=pd.date_range(start, periods=len(frame), freq="D"))
+
+
+def test_an_update_refuses_data_outside_the_bounds_given_before_training_and_the_floor_refuses_nothing(tmp_path,
+                                                                                                      capsys):
+    from lstmkit.errors import LstmkitError
+    est = Forecaster(**QUICK, bounds=(0, 100), deseason=0).fit(percent(), target="util", time="time")
+    path = est.save(tmp_path / "run")
+    above = _later(percent(seed=1)).assign(util=lambda f: f["util"] + 5)          # a percentage above 100
+    before = {k: v.clone() for k, v in est.net_.state_dict().items()}
+    with pytest.raises(LstmkitError) as info:
+        est.update(above, epochs=1)
+    assert "column 'util' holds 10" in str(info.value)
+    assert "outside the run's bounds bounds=(0.0, 100.0), which the data an update reads must lie within — fix " \
+           "those cells, or train a new run with wider bounds" in str(info.value), str(info.value)
+    assert all(torch.equal(before[k], v) for k, v in est.net_.state_dict().items())   # refused before training
+    above.to_csv(tmp_path / "above.csv", index=False)
+    code, _, err = run_cli(["forecast", "update", "--run", path, "--data", tmp_path / "above.csv", "--epochs", "1"],
+                           capsys)
+    assert code == 2 and "outside the run's bounds --bounds 0,100, which the data an update reads" in err, err
+    inside = _later(percent(seed=1))
+    assert "accepted" in Forecaster.load(path).update(inside, epochs=1).last_update_          # inside: updated
+    floored = Forecaster(**QUICK, deseason=0).fit(counts(), target="y", time="time")      # auto: a floor at 0
+    assert floored.bounds_["floor"] == 0.0
+    floored.update(_later(counts(seed=4, negative=True)), epochs=1)                  # below the floor: not refused
+    assert "accepted" in floored.last_update_

@@ -34,7 +34,7 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
 
-__all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "check_inside", "limits_of",
+__all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "recorded_bounds", "check_inside", "limits_of",
            "clip_values", "bound_params", "around_note"]
 
 RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
@@ -142,10 +142,19 @@ def bounds_record(values: np.ndarray, starts, ends, ids, targets, text: str = "a
                         for j, name in enumerate(targets)}}
 
 
-def check_inside(columns: dict[str, np.ndarray], text: str, place) -> None:
+def recorded_bounds(record: dict[str, Any] | None) -> str:
+    """The ``bounds`` text of a run's record (:func:`bounds_record`): ``LOW,HIGH`` where the user
+    gave them, else ``auto`` (the automatic floor, ``none``, or a run saved without a record)."""
+    if not record or not str(record.get("rule", "")).startswith("given"):
+        return "auto"
+    return check_bounds((record.get("floor"), record.get("ceiling")))
+
+
+def check_inside(columns: dict[str, np.ndarray], text: str, place, fitting: bool = True) -> None:
     """One error when a target column's values (``columns``: name -> values) lie outside given bounds
     ``text``: the first cell (``place(name, pos)``: where it is in the file) and how many more, over
-    every column; nothing for ``auto`` / ``none``. A missing value is neither in nor out."""
+    every column; nothing for ``auto`` / ``none``. A missing value is neither in nor out. ``fitting``
+    False: the data of an update of a fitted run, whose bounds are its own."""
     given = given_bounds(text)
     if given is None:
         return
@@ -158,11 +167,14 @@ def check_inside(columns: dict[str, np.ndarray], text: str, place) -> None:
     pos = int(outside[c][0])
     shown = worded(f"--bounds {text}", f"bounds=({given[0]!r}, {given[1]!r})")
     auto = worded("--bounds auto", "bounds='auto'")
+    cells = "that cell" if n == 1 else "those cells"
+    where = (f"{shown}, which the data fit reads must lie within" if fitting else
+             f"the run's bounds {shown}, which the data an update reads must lie within")
     raise LstmkitError(f"column {c!r} holds {columns[c][pos]:g} in {place(c, pos)}"
-                       f"{'' if n == 1 else f' and {n - 1} more values'} outside {shown}, which the data fit "
-                       "reads must lie within",
-                       f"fix {'that cell' if n == 1 else 'those cells'}, or widen the bounds, or drop them "
-                       f"({auto}: a floor at 0 where the data never goes below)")
+                       f"{'' if n == 1 else f' and {n - 1} more values'} outside {where}",
+                       f"fix {cells}, or widen the bounds, or drop them ({auto}: a floor at 0 where the data never "
+                       "goes below)" if fitting else
+                       f"fix {cells}, or train a new run with wider bounds or {auto} on data holding these values")
 
 
 def limits_of(record: dict[str, Any] | None, ids, targets, known) -> Limits:

@@ -317,7 +317,7 @@ class ForecastAdapter:
         out; training windows stop ``horizon - 1`` windows before them, so no training target
         lies inside the held-out points. Scaled with the fitted scalers."""
         cfg, est = self.cfg, self.est
-        panel = est.one_series(new_data)
+        panel = est.one_series(new_data, bounded=True)      # outside the bounds the user gave: refused, as fit does
         rows = int(panel.lengths[0])
         n_val, n_train = _update_split(rows, cfg.lookback, cfg.horizon, holdout)
         if n_train < 1:                   # before the windows are cut: fewer rows than one was the windows' own error

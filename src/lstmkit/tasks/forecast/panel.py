@@ -120,11 +120,12 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
 
 
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None,
-               bounds: str = "auto") -> Panel:
+               bounds: str = "auto", fitting: bool = True) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
     features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
-    ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check).
+    ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check;
+    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -167,7 +168,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         check_totals_row(df, num, targets)
     if cfg.log:
         _positive_targets(df, lookup, num, targets, id_col)
-    check_inside({c: num[c] for c in targets}, bounds, lambda c, pos: _cell_place(df, lookup, c, pos, id_col))
+    check_inside({c: num[c] for c in targets}, bounds, lambda c, pos: _cell_place(df, lookup, c, pos, id_col),
+                 fitting=fitting)
 
     # group rows by series (first appearance order), then by time
     codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None

@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.bounds import Limits, bounds_record
+from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, choose_combination, combine_windows
@@ -400,9 +400,11 @@ class PanelPipeline(AheadForecast):
                                f"pass an array of {trained} column{'s' * (trained != 1)} in the training order, "
                                "or a table naming the columns")
 
-    def _read_for_use(self, data, need: int | None = None) -> Panel:
+    def _read_for_use(self, data, need: int | None = None, bounded: bool = False) -> Panel:
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
-        when its rows step by another frequency than the training data's."""
+        when its rows step by another frequency than the training data's; ``bounded`` (an update,
+        which trains on it): also when a target value lies outside the bounds the user gave the run
+        (its record, ``bounds_``; the automatic floor refuses nothing)."""
         cfg = self.config_
         self._check_array_width(data)
         if ((getattr(self, "auto_", None) or {}).get("time") or {}).get(FROM_INDEX):
@@ -410,7 +412,9 @@ class PanelPipeline(AheadForecast):
         panel = read_panel(self._as_own_series(data), cfg, need=need,
                            short_fix=f"supply at least {need} rows per series (the run's lookback {cfg.lookback} "
                            f"and horizon {cfg.horizon} are fixed when it is trained)",
-                           run=getattr(self, "data_summary_", None) or {})
+                           run=getattr(self, "data_summary_", None) or {},
+                           bounds=recorded_bounds(getattr(self, "bounds_", None)) if bounded else "auto",
+                           fitting=False)
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         say_left_out(panel.skipped, need)
         return panel

@@ -46,6 +46,7 @@ from lstmkit.tasks.forecast.combine import active_combination, baseline_history,
 from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
                                           time_values)
 from lstmkit.tasks.forecast.scalers import far_outside_note
+from lstmkit.tasks.forecast.use_warnings import unknown_series
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer", "answer_many"]
 
@@ -438,9 +439,10 @@ def _series(adapter, i: int, inst: dict) -> str | None:
     known = adapter.est.series_ids_
     sid = inst.get("id")
     if sid not in known:
-        raise BadRequest(["instances", i, "id"], f"unknown series {sid!r}; this model was trained on {len(known)} "
-                         f"series ({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})",
-                         "name one of the series the model was trained on")
+        trained, alike = unknown_series(sid, known)
+        raise BadRequest(["instances", i, "id"], f"unknown series {sid!r}; {trained}",
+                         f"write the id as the training data did: {alike!r}" if alike
+                         else "name one of the series the model was trained on")
     return sid
 
 

@@ -56,6 +56,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
+from lstmkit.tasks.forecast.use_warnings import unknown_series
 
 __all__ = ["SeriesStreams", "SeriesState", "ZeroHistory", "needs_series_streams"]
 
@@ -218,14 +219,13 @@ class SeriesStreams:
                                "reset it first, or stream that series under another id")
         sid = named if named is not None else aux.series if aux is not None else id
         if sid not in self.series:
-            known = list(self.series)
-            trained = (f"this model was trained on {len(known)} series "
-                       f"({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})")
+            trained, alike = unknown_series(sid, list(self.series))
             if named is None:         # the stream's own id (the service's 'ws-3', which no client chose)
                 raise BadRequest(["id"], f"unknown series {sid!r} (the stream's id: the message names no series "
                                  f"in \"id\"); {trained}", "send {\"id\": SERIES, ...} in the stream's first "
                                  "message (in Python, or stream under the series' id: s.step(x, id=SERIES))")
             raise BadRequest(["id"], f"unknown series {sid!r}; {trained}",
+                             f"write the id as the training data did: {alike!r}" if alike else
                              "name one of them in the message, {\"id\": SERIES, ...}, or as the stream id")
         return sid, x_t
 

@@ -190,10 +190,11 @@ class DeploySurface:
         return self._original_units(unscale(self.output_.kind, np.asarray(params, np.float64), loc,
                                             np.asarray(scale)[:, None]))
 
-    def one_series(self, data):
-        """``data`` read as ``predict`` reads it (a Panel), holding one series (an error otherwise)."""
+    def one_series(self, data, bounded: bool = False):
+        """``data`` read as ``predict`` reads it (a Panel), holding one series (an error otherwise);
+        ``bounded``: its targets inside the bounds the user gave the run (an update's data)."""
         self._check_fitted()
-        panel = self._read_for_use(data)
+        panel = self._read_for_use(data, bounded=bounded)
         if len(panel.ids) != 1:
             raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
                                "pass the rows of one series")
