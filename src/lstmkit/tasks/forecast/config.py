@@ -23,6 +23,8 @@ class ForecastConfig(TaskConfig):
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
     it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1."""
 
+    LENGTH_OPTION = "lookback"          # the doctor's "shorten the sequences" remedy
+
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated; none: the table's one
                                     # column of numbers besides time, id and the inputs named
     time: str | None = None         # time column (parsed, sorted; duplicates are an error);
