@@ -682,3 +682,24 @@ def test_a_validation_loss_falling_slowly_but_steadily_at_the_limit_is_undertrai
     assert _report(wobble, wobble, max_epochs=5)["findings"] == []
     cosine_tail = [0.720, 0.7100, 0.70995, 0.70992, 0.70990]          # a schedule's near-zero last steps
     assert _report(cosine_tail, cosine_tail, max_epochs=5)["findings"] == []
+
+
+def test_the_padding_remedy_names_only_the_run_s_own_task_s_options():
+    """A language model's or a translator's run mostly padding was told "--bucket", which only the
+    classifier has; a speech run, "--max-len", which it has not."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+    from lstmkit.tasks.lm.config import LMConfig
+    from lstmkit.tasks.speech.config import SpeechConfig
+
+    def report(task_config):
+        d = _epochs_from([1.0, 0.9, 0.8], [1.0, 0.9, 0.85])
+        d.task_config = task_config
+        for e in d.epochs:
+            e["padding_share"] = 0.6
+        return d.report(TrainConfig())
+    remedies = lambda task_config: report(task_config)["findings"][0]["remedies"]    # noqa: E731
+    assert remedies(ClassifyConfig()) == ["bucket sequences by length (--bucket) or cap their length (--max-len)"]
+    assert remedies(LMConfig()) == ["cap their length (--max-len)"]
+    assert remedies(SpeechConfig()) == []
+    assert "what to try" not in format_report(report(SpeechConfig()))       # no empty list announced
+    assert remedies(None) == ["bucket sequences by length (--bucket) or cap them (--max-len)"]    # no task

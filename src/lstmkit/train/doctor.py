@@ -294,7 +294,8 @@ def format_report(report: dict[str, Any]) -> str:
     for f in findings:
         lines.append(f"  {f['title']}:")
         lines += [f"    - {e}" for e in f["evidence"]]
-        lines.append("    what to try, most likely first:")
+        if f["remedies"]:           # a task with no option for it (speech's padding) is offered none
+            lines.append("    what to try, most likely first:")
         lines += [f"      {k}. {r}" for k, r in enumerate(f["remedies"], 1)]
     cmp = report.get("evidence", {}).get("baselines")
     if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:

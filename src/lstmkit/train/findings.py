@@ -245,6 +245,18 @@ def _smaller_model(d: Doctor) -> str:
     return "use a smaller model (fewer hidden units or layers) or more training data"
 
 
+def _less_padding(d: Doctor) -> list[str]:
+    """Bucketing by length and capping the length, with the options the run's task has of them
+    (``bucket``, its ``LENGTH_OPTION``); none of a task that has neither."""
+    task = getattr(d, "task_config", None)
+    if task is None:                                    # a model trained outside a task: BucketBatches' words
+        return [f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})"]
+    length = _task_value(d, "LENGTH_OPTION")
+    ways = [*([f"bucket sequences by length ({opt('bucket', True)})"] if hasattr(task, "bucket") else []),
+            *([f"cap their length ({opt(length)})"] if length else [])]
+    return [" or ".join(ways)] if ways else []
+
+
 def _unstable(d: Doctor, cfg) -> dict[str, Any] | None:
     """A learning rate far above Adam's usual (:data:`HIGH_LR`) whose steps overshoot: an epoch's
     train loss :data:`UNSTABLE_RISE` above the best before it. (A forecaster at ``lr`` 0.1 scored a
@@ -361,7 +373,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
     if pads and statistics.median(pads) > PADDING_SHARE:
         evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
         numbers["padding_share"] = statistics.median(pads)
-        remedies.append(f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})")
+        remedies += _less_padding(d)
     if not evidence:
         return None
     if share > DATA_SHARE:
