@@ -23,8 +23,6 @@ class ForecastConfig(TaskConfig):
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
     it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1."""
 
-    LENGTH_OPTION = "lookback"          # the doctor's "shorten the sequences" remedy
-
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated; none: the table's one
                                     # column of numbers besides time, id and the inputs named
     time: str | None = None         # time column (parsed, sorted; duplicates are an error);
@@ -109,6 +107,8 @@ class ForecastConfig(TaskConfig):
         check_types(self, skip=("highway", "segment", "deseason", "samples_per_epoch", "val_size", "test_size",
                                 "fill", "scaler", "format", "val_frac", "test_frac", "bounds"))
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
+
+    LENGTH_OPTION = "lookback"          # the doctor's "shorten the sequences" remedy
 
 
 class ForecastFitParams(TrainParams, total=False):
