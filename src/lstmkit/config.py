@@ -16,7 +16,7 @@ import math
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict
 
 import yaml
 
@@ -136,6 +136,9 @@ class TaskConfig:
     keys are an error listing the known ones."""
 
     train: TrainConfig
+    # the option that shortens the sequences the network reads (the doctor's remedy for vanishing
+    # gradients names it); None: the task has none
+    LENGTH_OPTION: ClassVar[str | None] = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

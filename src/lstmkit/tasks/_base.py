@@ -307,7 +307,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         t0 = time.perf_counter()
         trainer = None
         try:
-            trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
+            trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn,
+                              task_config=getattr(self, "config_", None) or self.config)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
         except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
             raise self._stopped_by(e, writes, "") from None

@@ -14,7 +14,8 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
   an epoch's train loss 20% above the best before it;
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
 - ``undertrained``: training ran out of epochs (``max_epochs``) with the validation loss of its
-  last epoch 2% below every one before it;
+  last epoch 2% below every one before it, or falling steadily (each of the last 3 epochs below the
+  one before, 0.5% in all);
 - ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding
   (measured only on inputs that declare their lengths: :class:`~lstmkit.data.batching.Padded`);
 - ``loses_to_baseline``: the trained model is no better than the best simple baseline on
@@ -69,8 +70,9 @@ def _layer_of(name: str) -> str:
 class Doctor:
     """Collects training statistics; the trainer calls it, :meth:`report` judges them."""
 
-    def __init__(self, sample_every: int = SAMPLE_EVERY):
+    def __init__(self, sample_every: int = SAMPLE_EVERY, task_config: Any = None):
         self.sample_every = sample_every
+        self.task_config = task_config      # the task's config (its LENGTH_OPTION, hidden_size), when a task trains
         self.epochs: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.start_losses: list[float] = []
@@ -292,7 +294,8 @@ def format_report(report: dict[str, Any]) -> str:
     for f in findings:
         lines.append(f"  {f['title']}:")
         lines += [f"    - {e}" for e in f["evidence"]]
-        lines.append("    what to try, most likely first:")
+        if f["remedies"]:           # a task with no option for it (speech's padding) is offered none
+            lines.append("    what to try, most likely first:")
         lines += [f"      {k}. {r}" for k, r in enumerate(f["remedies"], 1)]
     cmp = report.get("evidence", {}).get("baselines")
     if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:

@@ -43,6 +43,8 @@ PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
 UNSTABLE_RISE = 0.2          # with such a rate, a train loss 20% above its best before: the steps overshoot
 STILL_FALLING = 0.02         # the last epoch's validation loss 2% below every one before it: not done learning
+STEADY_EPOCHS = 3            # ... or each of the last 3 epochs below the one before ...
+STEADY_FALL = 0.005          # ... by 0.5% in all (a cosine schedule's last, near-zero steps fall less)
 
 
 def _train_longer(d: Doctor, cfg) -> list[str]:
@@ -77,9 +79,12 @@ def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[s
         elif (unstable := _unstable(d, cfg)):      # gates pinned by the same steps: the vanishing finding says it
             findings.append(unstable)
     sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate") for f in findings)
+    # a loss falling back from a blow-up asks for no more epochs; a model losing to a baseline whose
+    # finding leads with "train longer" (the same falling loss at the limit) is not told it twice
+    told = any(f["remedies"][:1] == _train_longer(d, cfg) for f in findings if f["kind"] == "loses_to_baseline")
     for one in (_overfitting, _undertrained, _slow):
-        found = one(d, cfg) if one is not _undertrained or not sick else None   # a loss falling back from a blow-up
-        if found:                                                               # asks for no more epochs
+        found = one(d, cfg) if one is not _undertrained or not (sick or told) else None
+        if found:
             findings.append(found)
     return findings
 
@@ -198,14 +203,58 @@ def _vanishing(d: Doctor, cfg, given: dict[str, Any] | None = None) -> dict[str,
                         f"large pin the gates at their limits, where no gradient flows): {opt('lr', '0.001', written=True)}")
     if d.plain_rnn:
         remedies.append(f"replace the plain RNN with a gated cell: {opt('model', 'lstm')} or gru")
-    remedies += ["use fewer recurrent layers (or residual connections between them)",
-                 f"shorten the sequences ({opt('lookback')} of a forecaster, {opt('max_len')} of a classifier) or "
-                 "summarise them first (cnn-lstm, attention)"]
+    remedies.append("use fewer recurrent layers (or residual connections between them)")
+    shorter = _shorter_sequences(d)
+    if shorter:
+        remedies.append(shorter)
     if cfg.lr <= HIGH_LR and not unscaled:
         remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
     remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")
     return {"kind": "vanishing_gradients", "title": "vanishing gradients / not learning",
             "evidence": evidence, "numbers": numbers, "remedies": remedies}
+
+
+def _task_value(d: Doctor, name: str) -> Any:
+    """The option ``name`` of the run's task config (None where no task trains, or it has none)."""
+    return getattr(getattr(d, "task_config", None), name, None)
+
+
+def _shorter_sequences(d: Doctor) -> str | None:
+    """"shorten the sequences" with the run's own task's option (``LENGTH_OPTION`` of its config:
+    ``lookback`` of a forecaster, ``max_len`` of a classifier, a language model, a translator), half
+    its value where it is set; no option for a model trained outside a task; None for a task that has
+    no such option (speech)."""
+    if getattr(d, "task_config", None) is None:         # a model trained outside a task: no option to name
+        return "shorten the sequences or summarise them first (cnn-lstm, attention)"
+    option = _task_value(d, "LENGTH_OPTION")
+    if not option:
+        return None
+    now = _task_value(d, option)
+    how = (f"{opt(option, max(1, now // 2))} (now {now})" if isinstance(now, int) and not isinstance(now, bool)
+           and now > 1 else opt(option))
+    return f"shorten the sequences: {how}, or summarise them first (cnn-lstm, attention)"
+
+
+def _smaller_model(d: Doctor) -> str:
+    """"use a smaller model" for a model with more parameters than samples: half the hidden size
+    where the task's is known (an LSTM's parameters grow with its square: about a quarter as many)."""
+    hidden = _task_value(d, "hidden_size")
+    if isinstance(hidden, int) and not isinstance(hidden, bool) and hidden > 1:
+        return (f"use a smaller model: {opt('hidden_size', hidden // 2)} (now {hidden}; about a quarter of the "
+                "parameters) or fewer layers, or more training data")
+    return "use a smaller model (fewer hidden units or layers) or more training data"
+
+
+def _less_padding(d: Doctor) -> list[str]:
+    """Bucketing by length and capping the length, with the options the run's task has of them
+    (``bucket``, its ``LENGTH_OPTION``); none of a task that has neither."""
+    task = getattr(d, "task_config", None)
+    if task is None:                                    # a model trained outside a task: BucketBatches' words
+        return [f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})"]
+    length = _task_value(d, "LENGTH_OPTION")
+    ways = [*([f"bucket sequences by length ({opt('bucket', True)})"] if hasattr(task, "bucket") else []),
+            *([f"cap their length ({opt(length)})"] if length else [])]
+    return [" or ".join(ways)] if ways else []
 
 
 def _unstable(d: Doctor, cfg) -> dict[str, Any] | None:
@@ -235,16 +284,28 @@ def _unstable(d: Doctor, cfg) -> dict[str, Any] | None:
 
 def _undertrained(d: Doctor, cfg) -> dict[str, Any] | None:
     """Training ran out of epochs (``max_epochs``) while the validation loss still fell: its last
-    epoch :data:`STILL_FALLING` below every one before it. (Two epochs of a forecaster or a classifier
-    had no finding: one and two epochs were "too few to judge", while the loss was falling fast.)"""
+    epoch :data:`STILL_FALLING` below every one before it, or each of its last :data:`STEADY_EPOCHS`
+    epochs below the one before (:data:`STEADY_FALL` in all). (Two epochs of a forecaster or a
+    classifier had no finding: one and two epochs were "too few to judge", while the loss was falling
+    fast; a sequence classifier whose loss fell 0.3 % an epoch went from 0.710 to 0.568 given 20.)"""
     losses = [e["val_loss"] for e in d.epochs if math.isfinite(e["val_loss"])]
     limit = getattr(cfg, "max_epochs", None)
-    if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= (1 - STILL_FALLING) * min(losses[:-1]):
+    if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= min(losses[:-1]):
         return None
+    best_before = min(losses[:-1])
+    tail = losses[-STEADY_EPOCHS - 1:]
+    steady = (len(tail) == STEADY_EPOCHS + 1 and all(b < a - (getattr(cfg, "min_delta", 0.0) or 0.0) for a, b in zip(tail, tail[1:]))
+              and tail[-1] <= (1 - STEADY_FALL) * tail[0])
+    if losses[-1] >= (1 - STILL_FALLING) * best_before and not steady:
+        return None
+    evidence = [f"validation loss {_g(losses[-1])} at the last epoch ({len(d.epochs)}, the limit), "
+                f"{1 - losses[-1] / best_before:.1%} below the best before it ({_g(best_before)})"]
+    if steady:
+        evidence.append(f"each of the last {STEADY_EPOCHS} epochs improved on the one before "
+                        f"({' -> '.join(_g(v) for v in tail)})")
     return {"kind": "undertrained", "title": "training stopped while the validation loss was still falling",
-            "evidence": [f"validation loss {_g(losses[-1])} at the last epoch ({len(d.epochs)}, the limit), "
-                         f"{1 - losses[-1] / min(losses[:-1]):.1%} below the best before it ({_g(min(losses[:-1]))})"],
-            "numbers": {"epochs": len(d.epochs), "last_val_loss": losses[-1], "best_before": min(losses[:-1])},
+            "evidence": evidence,
+            "numbers": {"epochs": len(d.epochs), "last_val_loss": losses[-1], "best_before": best_before},
             "remedies": _train_longer(d, cfg)}
 
 
@@ -273,7 +334,7 @@ def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
     params = getattr(d, "n_parameters", None)
     if params and rows and params > 10 * rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples")
-        remedies.append("use a smaller model (fewer hidden units or layers) or more training data")
+        remedies.append(_smaller_model(d))
     if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
         remedies.append(f"add dropout: {opt('dropout', 0.3)} (now {getattr(d, 'dropout', 0.0):g}; 0.2-0.5 is usual)")
     if not cfg.weight_decay:
@@ -312,7 +373,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
     if pads and statistics.median(pads) > PADDING_SHARE:
         evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
         numbers["padding_share"] = statistics.median(pads)
-        remedies.append(f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})")
+        remedies += _less_padding(d)
     if not evidence:
         return None
     if share > DATA_SHARE:

@@ -76,7 +76,7 @@ class Trainer(ResumeState):
     """
 
     def __init__(self, config: TrainConfig, run_dir: Path | None = None,
-                 callbacks: Iterable[Callback] = (), loss_fn: Callable | None = None):
+                 callbacks: Iterable[Callback] = (), loss_fn: Callable | None = None, task_config: Any = None):
         self.device = self.check_config(config, loss_fn)
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -89,7 +89,8 @@ class Trainer(ResumeState):
             self.callbacks.append(HistoryCSV(self.run_dir / "history.csv"))
             if config.tensorboard:
                 self.callbacks.append(TensorBoardLogger(self.run_dir / "tb"))
-        self.doctor = Doctor() if config.doctor else None
+        # the task's config (when a task trains): the doctor's remedies name its own options
+        self.doctor = Doctor(task_config=task_config) if config.doctor else None
         self.history: list[dict[str, Any]] = []
         self.start_epoch = 0
         self.lr = config.lr

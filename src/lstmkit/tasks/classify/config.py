@@ -21,6 +21,8 @@ Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
 class ClassifyConfig(TaskConfig):
     """Everything that defines a sequence-classification run (text or numeric sequences)."""
 
+    LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+
     series: bool = False            # numeric sequences (linear front-end) instead of text
     text: str = "text"              # text column (CSV / TSV / JSONL); a two-column table with no 'text':
                                     # the column of longer cells (said in a warning)

@@ -110,6 +110,8 @@ class ForecastConfig(TaskConfig):
                                 "fill", "scaler", "format", "val_frac", "test_frac", "bounds"))
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
 
+    LENGTH_OPTION = "lookback"          # the doctor's "shorten the sequences" remedy
+
 
 class ForecastFitParams(TrainParams, total=False):
     """The settings ``Forecaster.fit`` takes for one fit (``**overrides``): :class:`ForecastParams` but the

@@ -25,6 +25,8 @@ LEVELS = get_args(Level)
 class LMConfig(TaskConfig):
     """A next-token LSTM language model over lines of text (one sentence or utterance per line)."""
 
+    LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+
     level: Level = "char"           # char | word | bpe (tokenizers from lstmkit.data.vocab)
     lowercase: bool = True          # as the tokenizers clean text: NFKC, <br /> dropped, lower-cased
     min_freq: int | None = None     # rarer tokens become <unk>; none: 1 for char, 2 for word / bpe

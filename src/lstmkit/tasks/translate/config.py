@@ -16,6 +16,8 @@ __all__ = ["TranslateConfig", "TranslateParams"]
 class TranslateConfig(TaskConfig):
     """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
 
+    LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+
     src: str = "src"                # source column of a CSV/TSV (e.g. en)
     tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
     tokenizer: Literal["word", "bpe"] = "word"  # word (punctuation kept; Chinese, Thai…: characters) | bpe, per side
