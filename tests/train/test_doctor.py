@@ -415,6 +415,10 @@ def test_the_baseline_judge_reads_only_finite_numbers():
     assert judged({"metric": "MAE", "model": nan, "scores": {"naive": 1.0}}) == []
     assert judged({"metric": "MAE", "model": 2.0, "scores": {"naive": None}}) == []
     assert d.report(TrainConfig())["evidence"] == {}
+    # ETS within 5 % of the model is a tie (the demo: 0.292 against ETS's 0.286); beyond it, or any naive, a loss
+    assert judged({"metric": "MASE", "model": 0.292, "scores": {"naive": 0.35, "ets": 0.286}}) == []
+    assert judged({"metric": "MASE", "model": 0.31, "scores": {"naive": 0.35, "ets": 0.286}}) == ["loses_to_baseline"]
+    assert judged({"metric": "MASE", "model": 0.36, "scores": {"naive": 0.35, "ets": 0.345}}) == ["loses_to_baseline"]
 
 
 def test_train_longer_leads_only_when_training_ran_out_of_epochs_still_improving():

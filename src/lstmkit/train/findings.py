@@ -43,6 +43,10 @@ PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
 UNSTABLE_RISE = 0.2          # with such a rate, a train loss 20% above its best before: the steps overshoot
 STILL_FALLING = 0.02         # the last epoch's validation loss 2% below every one before it: not done learning
+# a fitted ETS within 5 % of the model is a tie, not a loss (issue 19's bar): on the demo's CO2 the network
+# scored a validation MASE of 0.292 to ETS's 0.286 and a test MASE of 0.259 to its 0.278 -- a finding that
+# said "does not beat ETS" beside a table where it did. Naive baselines are a bar the model must clear.
+BASELINE_TIE = {"ets": 1.05}
 STEADY_EPOCHS = 3            # ... or each of the last 3 epochs below the one before ...
 STEADY_FALL = 0.005          # ... by 0.5% in all (a cosine schedule's last, near-zero steps fall less)
 
@@ -387,9 +391,10 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     model = cmp.get("model")
     if not scores or model is None or not math.isfinite(model):
         return None
-    best = min(scores, key=scores.get)
-    if model < scores[best]:
+    lost = [k for k in scores if model >= scores[k] * BASELINE_TIE.get(k, 1.0)]
+    if not lost:
         return None
+    best = min(lost, key=scores.get)
     metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
     where = f"{cmp['points']:,} {part} points" if cmp.get("points") else f"the {part} data"
     others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
