@@ -419,6 +419,10 @@ def test_the_baseline_judge_reads_only_finite_numbers():
     assert judged({"metric": "MASE", "model": 0.292, "scores": {"naive": 0.35, "ets": 0.286}}) == []
     assert judged({"metric": "MASE", "model": 0.31, "scores": {"naive": 0.35, "ets": 0.286}}) == ["loses_to_baseline"]
     assert judged({"metric": "MASE", "model": 0.36, "scores": {"naive": 0.35, "ets": 0.345}}) == ["loses_to_baseline"]
+    (lost,) = d.report(TrainConfig(), evidence={"baselines": {"metric": "MASE", "model": 0.36,
+                                                              "scores": {"naive": 0.35, "ets": 0.345}}})["findings"]
+    assert lost["title"] == "the model does not beat naive" and lost["numbers"]["best_baseline"] == "naive"
+    assert lost["evidence"][1] == "ets scores lower, 0.345, but within 5% of the model: a tie, not a loss"
 
 
 def test_train_longer_leads_only_when_training_ran_out_of_epochs_still_improving():

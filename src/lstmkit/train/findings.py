@@ -398,8 +398,13 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
     where = f"{cmp['points']:,} {part} points" if cmp.get("points") else f"the {part} data"
     others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
-    evidence = [f"{metric} on {where}: the model {_g(model)}, the best baseline ({best}) {_g(scores[best])} "
+    lowest = min(scores, key=scores.get)
+    named = f"the best baseline ({best})" if best == lowest else best        # a tie scores lower: not "the best"
+    evidence = [f"{metric} on {where}: the model {_g(model)}, {named} {_g(scores[best])} "
                 f"(lower is better; all baselines: {others})"]
+    if best != lowest:
+        evidence.append(f"{lowest} scores lower, {_g(scores[lowest])}, but within "
+                        f"{BASELINE_TIE[lowest] - 1:.0%} of the model: a tie, not a loss")
     rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
     params = getattr(d, "n_parameters", None)
     if cmp.get("members") and cmp.get("member_parameters") and rows:     # a seed ensemble: each member sees every sample
@@ -409,6 +414,6 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
     instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
     remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []), instead]
-    return {"kind": "loses_to_baseline", "title": f"the model does not beat the best baseline ({best})",
+    return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
