@@ -158,10 +158,9 @@ def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str
     fields, the estimator's parameters, a data file) is an error naming the file (the estimator's
     own refusal names only its class)."""
     raw, task = config_source(config)
-    command_task = config_cls.__module__.split(".")[2]          # lstmkit.tasks.<task>.config
-    if task is not None and task != command_task:
-        raise LstmkitError(f"--config {config} is a {task} run: its settings are not {command_task}'s",
-                           f"pass a {command_task} run or a YAML file of {command_task} settings")
+    if task is not None and task != cls.TASK:
+        raise LstmkitError(f"--config {config} is a {task} run: its settings are not {cls.TASK}'s",
+                           f"pass a {cls.TASK} run or a YAML file of {cls.TASK} settings")
     keys = [k for k in raw if k != "train"] + (list(raw["train"]) if isinstance(raw.get("train"), dict) else [])
     fields = [f.name for c in (config_cls, TrainConfig) for f in dataclasses.fields(c) if f.name != "train"]
     known = list(dict.fromkeys([*fields, *cls.parameter_names(), *files]))

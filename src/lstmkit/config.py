@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, TypedDict
 import yaml
 
 from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
+from lstmkit.runs import META_FILE
 
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
@@ -373,8 +374,8 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
     or its ``lstmkit.json`` (JSON is YAML), the ``config`` the run recorded, automatic choices
     fixed, and the run's task: ``train --config RUN`` trains as RUN did (on ``--data``, flags win)."""
     p = Path(path)
-    if option == "--config" and p.is_dir() and (p / "lstmkit.json").is_file():
-        p = p / "lstmkit.json"
+    if option == "--config" and p.is_dir() and (p / META_FILE).is_file():
+        p = p / META_FILE
     if not p.is_file():
         raise LstmkitError(f"{what} not found: {p}", missing_path_fix(p, f"check the {option} path"))
     try:

@@ -25,7 +25,7 @@ from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import write_fix
-from lstmkit.runs import new_file_mode, resume_call, write_json
+from lstmkit.runs import META_FILE, new_file_mode, resume_call, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
            "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
@@ -128,7 +128,7 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
     """One line: what failed, which checkpoint is intact, how to continue (exit 1)."""
     run = folder.parent
     try:
-        meta = json.loads((run / "lstmkit.json").read_text())
+        meta = json.loads((run / META_FILE).read_text())
         task, kind = meta["task"], meta.get("kind")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         task, kind = run.name.split("-", 1)[0] or "<task>", None
