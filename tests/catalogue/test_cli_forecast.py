@@ -428,6 +428,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "update", "--run", "{d}/run_bounded", "--data", "{d}/newer_above.csv"], 2,
      "column 'y' holds 80 in line 32 outside the run's bounds --bounds -50,50, which the data an update reads must lie "
      "within — fix that cell, or train a new run with wider bounds or --bounds auto"),
+    # a run with log targets updates (it was refused: "update supports single-series point-forecast runs without
+    # ... --log"), and its update data is checked as predict's is, then for newer points
+    (["forecast", "update", "--run", "{d}/run_log", "--data", "{d}/zero.csv"], 2, "column 'y' holds 0 in line 42: "
+     "the run models log values"),
+    (["forecast", "update", "--run", "{d}/run_log", "--data", "{d}/sine.csv"], 2, "the update data ends "
+     "2024-01-05T23:00:00, not after 2024-01-05T23:00:00"),
     (["forecast", "bogus"], 2, "no such command"),
     # the Monash archive's .tsf files: a header its data contradicts, a malformed line, named by line
     (_train(data="fields.tsf"), 2, "line 9 has 3 ':' before its values, but the header declares 2 attributes"),

@@ -1,13 +1,14 @@
 """Deployment of a run that blends its network with a baseline (``--combine``, issue 19's default on
 seasonal series): the ONNX / int8 graph is the network, and the blend is applied around it in
 Python from the history given -- by predict, by the int8 quality gate and by the service alike.
-Online updates refuse such a run; streaming keeps the history the baseline is refit on
+An online update fine-tunes the network and keeps the blend; streaming keeps the history the baseline is refit on
 (tests/deploy/test_forecast_series_streams.py)."""
 import http.client
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -58,14 +59,16 @@ def _ets_blend(est, network: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w * network + (1 - w) * base
 
 
-def test_a_blended_run_exports_streams_and_only_updates_refuse_it(blended):
+def test_a_blended_run_exports_streams_and_updates(blended):
     assert blended.deploy_problem() is None and blended.deploy_problem("export") is None
     assert blended.deploy_problem("stream") is None and ForecastAdapter(blended).streams is True
     assert ForecastAdapter(blended).slow_steps is True          # each step refits ETS: off the event loop
-    assert "refit on the whole history" in blended.deploy_problem("update")
-    with pytest.raises(LstmkitError, match="update supports .*it blends") as e:
-        blended.update(_frame())
-    assert "\n" not in str(e.value.message) and "--combine" in str(e.value.message)
+    assert blended.deploy_problem("update") is None          # refused before: "it blends ... (--combine)"
+    est = Forecaster.load(blended.run_dir_)
+    new = _frame(n=80, seed=3)
+    est.update(new.assign(time=new["time"] + pd.Timedelta(hours=150)), epochs=2, lr=1e-2)
+    assert est.combination_ == blended.combination_           # the blend chosen on validation stays
+    assert np.isfinite([est.last_update_["val_loss_before"], est.last_update_["val_loss_after"]]).all()
 
 
 def test_predict_through_onnx_equals_torchs_blend(blended):

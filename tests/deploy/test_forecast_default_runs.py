@@ -161,9 +161,14 @@ def test_deseason_runs_refuse_carrying_state_in_one_line(default_run):
     assert default_run.stream().mode == "window"
 
 
-def test_update_still_refuses_these_runs(default_run):
-    with pytest.raises(LstmkitError, match="update supports .*this run cannot"):
-        default_run.update(_frame())
+def test_update_fine_tunes_these_runs_too(default_run, quantile_run):
+    # refused before ("update supports single-series point-forecast runs without --deseason, ..."); the
+    # whole behaviour is in tests/deploy/test_forecast_update_any_run.py
+    for run in (default_run, quantile_run):
+        est = Forecaster.load(run.run_dir_)
+        new = _frame(n=80, seed=4)
+        est.update(new.assign(time=new["time"] + pd.Timedelta(hours=168)), epochs=1)
+        assert est.last_update_["val_windows"] > 0
 
 
 # -- the service ---------------------------------------------------------------------------------

@@ -177,12 +177,18 @@ def test_python_export_and_client(seq2seq, server):
     np.testing.assert_allclose(out["predictions"][0]["y"], est.predict(part, engine="torch")["y"], rtol=1e-5, atol=1e-6)
 
 
-def test_streaming_and_updates_still_refuse_in_one_line(recursive, direct_future):
+def test_streaming_still_refuses_in_one_line_and_updates_read_the_covariates_over_the_horizon(
+        recursive, direct_future, tmp_path):
     with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it uses the recursive strategy") as e:
         recursive[0].stream()
     assert "\n" not in e.value.message
-    with pytest.raises(LstmkitError, match="update supports .*it reads future covariates"):
-        direct_future[0].update(_series())
+    est = Forecaster.load(direct_future[0].run_dir_)      # refused before: "it reads future covariates"
+    new = _series(n=80, seed=5)
+    est.update(new.assign(time=new["time"] + pd.Timedelta(hours=160)), epochs=2, lr=5e-3)
+    r = est.last_update_
+    assert np.isfinite(r["val_loss_before"]) and r["train_windows"] > 0
+    ahead = _with_future(_series(n=80, seed=5))
+    assert np.isfinite(est.predict(ahead)["y"]).all()
 
 
 # -- the service ---------------------------------------------------------------------------------

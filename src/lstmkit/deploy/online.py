@@ -3,7 +3,7 @@
 Works on any task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdapter`). The task cuts the
 new data into training batches and the newest examples (``holdout``); the model trains
 ``epochs`` epochs on the former through the :class:`~lstmkit.train.Trainer` (the run's
-clipping, loss, NaN guard, precision and seeding; a constant, small learning rate, a tenth of
+clipping, loss -- the adapter's ``loss_fn`` when it has one --, NaN guard, precision and seeding; a constant, small learning rate, a tenth of
 the training one by default; no early stopping) and keeps the new weights only if the loss on
 the held-out newest examples went down. The task's preprocessing is kept as fitted: the update
 adapts the network, not the units.
@@ -52,7 +52,8 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
 
     net = adapter.net
     home = next(net.parameters()).device
-    trainer = Trainer(fine_tune_config(base, lr, epochs, seed), run_dir=run_dir)
+    trainer = Trainer(fine_tune_config(base, lr, epochs, seed), run_dir=run_dir,
+                      loss_fn=getattr(adapter, "loss_fn", None))      # the task's own (a seed ensemble's, say)
     before_state = copy.deepcopy(net.state_dict())
     before = holdout_loss(net, trainer.loss_fn, data.holdout)
     t0 = time.perf_counter()
@@ -71,7 +72,7 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     else:
         net.load_state_dict(before_state)
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
-            "loss": base.loss, **data.report, "epochs": epochs, "lr": lr,
+            "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,
             "nan_skips": sum(h.get("nan_skips", 0) for h in result.history),
             "seconds": round(time.perf_counter() - t0, 3), "source": _source(new_data),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

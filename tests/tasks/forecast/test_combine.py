@@ -251,7 +251,7 @@ def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_i
     assert meta["combination"] == c and meta["config"]["combine"] == c["baseline"]
     assert meta["auto"]["combine"]["weight"] == c["weight"]
     assert est.deploy_problem() is None and est.deploy_problem("stream") is None   # exported and streamed
-    assert "blends" in est.deploy_problem("update")                                    # not fine-tuned
+    assert est.deploy_problem("update") is None       # fine-tuned too: the blend stays around the network
     forecast = est.predict(df)["y"].to_numpy()
     est.combination_ = None                                          # the network alone
     network = est.predict(df)["y"].to_numpy()

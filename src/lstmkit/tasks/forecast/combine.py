@@ -77,7 +77,7 @@ exported ONNX / int8 graph is the network, and the blend is applied around it in
 history given, by every engine alike. A stream keeps that history (the newest :func:`ets_history`
 values for an ETS blend) and refits the baseline at every step
 (:mod:`~lstmkit.tasks.forecast.streams`), so that each step equals ``predict`` on the values fed
-so far; online updates refuse such a run (``deploy_problem``).
+so far; an online update fine-tunes the network and keeps the blend as chosen.
 
     choose_combination(est, panel, arrays, val)    ({"baseline", "weight", "shares"} or None, the record)
     active_combination(est)                         the run's blend in force, or None

@@ -34,7 +34,6 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
@@ -43,14 +42,15 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
-from lstmkit.tasks.forecast.ensemble import SeedEnsemble
+from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.export_graph import ForecastGraph, ForecastOnnxNet
 from lstmkit.tasks.forecast.graphs import HorizonGraph, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
-from lstmkit.tasks.forecast.scalers import far_outside_note
+from lstmkit.tasks.forecast.scalers import far_outside_note, seasonal_profile, trend_weights
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
 from lstmkit.tasks.forecast.times import time_text
+from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches
 from lstmkit.tasks.forecast.streams import SeriesStreams, ZeroHistory, needs_series_streams
 
 __all__ = ["Adapter", "ForecastAdapter"]
@@ -308,39 +308,135 @@ class ForecastAdapter:
     def train_config(self) -> TrainConfig:
         return self.cfg.train
 
+    @property
+    def loss_fn(self):
+        """The loss the run was trained with: its output's (squared error, pinball, a likelihood's),
+        over every member of a seed ensemble."""
+        k = self.cfg.ensemble or 1
+        return ensemble_loss(self.est.output_.loss, k) if k > 1 else self.est.output_.loss
+
+    @property
+    def loss_name(self) -> str:
+        """What :attr:`loss_fn` is, as the update report names it."""
+        kind = self.est.output_.kind
+        return self.cfg.train.loss if kind == "point" else "pinball" if kind == "quantile" else f"{kind} NLL"
+
     def check_updatable(self) -> None:
         if getattr(self.est, "quantization_", None):
             raise LstmkitError("an int8 model cannot be fine-tuned", "update the original float run, then export again")
 
     def update_data(self, new_data, holdout: float, batch_size: int) -> UpdateData:
-        """The newest windows (those whose targets are the last points of ``new_data``) are held
-        out; training windows stop ``horizon - 1`` windows before them, so no training target
-        lies inside the held-out points. Scaled with the fitted scalers."""
+        """Windows of every series of ``new_data`` the model was trained on, cut as training cuts
+        them (:class:`~lstmkit.tasks.forecast.windows.PanelBatches`: covariates over the horizon, the
+        series index of an embedding) and scaled with the fitted scalers; logs as trained, and seasonal
+        indices measured as ``predict`` measures them, on the series' own rows (those before its
+        held-out points). Per series, the newest windows (those whose targets are its last points) are
+        held out; its training windows stop ``horizon - 1`` windows before them, so no training
+        target lies inside the held-out points."""
         cfg, est = self.cfg, self.est
-        panel = est.one_series(new_data, bounded=True)      # outside the bounds the user gave: refused, as fit does
-        rows = int(panel.lengths[0])
-        n_val, n_train = _update_split(rows, cfg.lookback, cfg.horizon, holdout)
-        if n_train < 1:                   # before the windows are cut: fewer rows than one was the windows' own error
-            need = next(r for r in itertools.count(rows) if _update_split(r, cfg.lookback, cfg.horizon, holdout)[1] >= 1)
-            raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
-                               f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
-        X, Y = est.model_windows(panel)
-        times = panel.times
-        if times is not None and len(times):
-            _check_newer(times, len(X) - n_val + cfg.lookback, _newest_read(est))
-        z = torch.cat([X[0, :, :len(cfg.target)], Y[0], Y[1:, -1]]).numpy()    # every row as the network reads it
-        note = far_outside_note(est.panel_scaler_, panel.ids[0], z, panel.values, est._original_units, False,
-                                subject=f"the update data's {len(z)} values", answer="the updated model")
-        if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=4)
-        end = {} if times is None or not len(times) else {"end": time_text(times[-1])}
-        return UpdateData(train=WindowBatches(X[:n_train], Y[:n_train], batch_size=batch_size, shuffle=True),
-                          holdout=[(X[-n_val:], Y[-n_val:])],
-                          report={"units": "scaled", "rows": int(rows),
-                                  "train_windows": int(n_train), "val_windows": int(n_val), **end})
+        L, H = cfg.lookback, cfg.horizon
+        panel = est._read_for_use(new_data, bounded=True)   # outside the bounds the user gave: refused, as fit does
+        index = _model_series(est, panel)
+        cuts = {s: _update_split(int(panel.lengths[s]), L, H, holdout) for s in index}
+        short = [s for s in index if cuts[s][1] < 1]
+        if len(short) == len(index):      # before the windows are cut: fewer rows than one was the windows' own error
+            longest = max(short, key=lambda s: int(panel.lengths[s]))
+            rows = int(panel.lengths[longest])
+            need = next(r for r in itertools.count(rows) if _update_split(r, L, H, holdout)[1] >= 1)
+            of = "" if len(est.series_ids_) == 1 else f" of any series (the longest, {panel.ids[longest]!r})"
+            raise LstmkitError(f"too little new data for an update: {rows} rows{of}, need at least {need}",
+                               f"pass more rows (lookback {L} + horizon {H} + held-out points)")
+        if short:
+            warnings.warn(f"{len(short)} series have too few rows for an update (e.g. {panel.ids[short[0]]!r}: "
+                          f"{int(panel.lengths[short[0]])}) and are left out of it; pass more rows of them",
+                          UserWarning, stacklevel=4)
+            index = {s: k for s, k in index.items() if s not in short}
+        first_held = {s: int(panel.lengths[s]) - H + 1 - cuts[s][0] for s in index}   # its first held-out point
+        arrays = est._panel_arrays(panel, _update_profiles(est, panel, first_held))
+        parts = {"train": ([], []), "holdout": ([], [])}
+        for s, k in index.items():
+            n_val, n_train = cuts[s]
+            start, n_windows = int(panel.starts[s]), int(panel.lengths[s]) - L - H + 1
+            for part, offsets in (("train", np.arange(n_train)), ("holdout", np.arange(n_windows - n_val, n_windows))):
+                parts[part][0].append(offsets + start)
+                parts[part][1].append(np.full(len(offsets), k))
+        batches = {part: PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"],
+                                      torch.from_numpy(np.concatenate(r).astype(np.int64)),
+                                      torch.from_numpy(np.concatenate(e).astype(np.int64)), L, H,
+                                      batch_size if part == "train" else EVAL_BATCH, part == "train")
+                   for part, (r, e) in parts.items()}
+        end = _check_newer(panel, first_held, _newest_read(est))
+        self._say_far_outside(panel, arrays, index)
+        return UpdateData(train=batches["train"], holdout=batches["holdout"],
+                          report={"units": "scaled", "rows": int(sum(panel.lengths[s] for s in index)),
+                                  **({"series": len(index)} if len(est.series_ids_) > 1 else {}),
+                                  "train_windows": batches["train"].n_samples,
+                                  "val_windows": batches["holdout"].n_samples, **end})
+
+    def _say_far_outside(self, panel, arrays, index) -> None:
+        """One warning for the first series whose update values lie far outside its training range
+        (another unit), as ``predict`` warns of it; how many more, if any."""
+        est, notes = self.est, []
+        for s in index:
+            r = panel.rows(s)
+            note = far_outside_note(est.panel_scaler_, panel.ids[s], arrays["targets"][r].numpy(), panel.values[r],
+                                    est._original_units, bool(self.cfg.deseason),
+                                    subject=f"the update data's {int(panel.lengths[s])} values",
+                                    answer="the updated model")
+            if note is not None:
+                notes.append(note)
+        if notes:
+            more = f" (and {len(notes) - 1} more series)" if len(notes) > 1 else ""
+            warnings.warn(notes[0] + more, UserWarning, stacklevel=5)
 
     def updated(self) -> None:
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+
+
+def _model_series(est, panel) -> dict[int, int]:
+    """``{panel series: the model's series index}`` of the update data's series the model was trained
+    on; series new to it are left out with a warning (their scaler would come from these very rows,
+    and an embedding has no row for them), and data holding none of its series is an error."""
+    if len(est.series_ids_) == 1 and est.config_.id is None:
+        return {0: 0}                                   # one series, read without an id column
+    known = {sid: k for k, sid in enumerate(est.series_ids_)}
+    index = {s: known[sid] for s, sid in enumerate(panel.ids) if sid in known}
+    new = [sid for sid in panel.ids if sid not in known]
+    if not index:
+        raise LstmkitError(f"the update data holds none of the {len(known)} series the model was trained on "
+                           f"({_some(est.series_ids_)}); it holds {_some(panel.ids)}",
+                           "pass new rows of the model's series (the same ids), or train a new model on this data")
+    if new:
+        warnings.warn(f"{len(new)} series of the update data are new to the model ({_some(new)}): left out of the "
+                      "update (predict still forecasts them from their own history); train a new model to learn them",
+                      UserWarning, stacklevel=5)
+    return index
+
+
+def _some(ids, n: int = 3) -> str:
+    shown = ", ".join(repr(i) for i in list(ids)[:n])
+    return shown + (f" and {len(ids) - n} more" if len(ids) > n else "")
+
+
+def _update_profiles(est, panel, first_held: dict[int, int]) -> list[np.ndarray] | None:
+    """Seasonal indices ``[m, T]`` of each series of ``panel`` (``--deseason m``; None when off),
+    measured as ``predict`` measures them, on the series' own rows: those before its held-out
+    points, so the verdict reads none of its own points through them. Too few such rows to measure
+    every phase's index (one season's moving average, then a season) is an error."""
+    m = est.config_.deseason
+    if not m:
+        return None
+    need = len(trend_weights(m)) + m - 1
+    out = []
+    for s in range(len(panel.ids)):
+        n = first_held.get(s, int(panel.lengths[s]))
+        if s in first_held and n < need:
+            raise LstmkitError(f"too little new data for an update of a run with seasonal indices (--deseason {m}): "
+                               f"series {panel.ids[s]!r} has {n} rows before its held-out points, and measuring "
+                               f"the index of every phase takes {need}",
+                               f"pass at least {need + int(panel.lengths[s]) - n} rows of it")
+        out.append(seasonal_profile(est._model_units(panel.values[panel.rows(s)][:n], panel, s), m))
+    return out
 
 
 def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tuple[int, int]:
@@ -362,25 +458,36 @@ def _newest_read(est) -> tuple[str | int, str] | None:
     return None if end is None else (end, "its training data")
 
 
-def _check_newer(times: np.ndarray, first_held: int, newest: tuple[str | int, str] | None) -> None:
-    """An update's data must end after the newest point the model has read (an error: it would be
-    fine-tuned, and judged, on points it has read already); a warning when its held-out points,
-    from row ``first_held`` on, start at or before it (the verdict reads some of those points)."""
+def _check_newer(panel, first_held: dict[int, int], newest: tuple[str | int, str] | None) -> dict[str, str]:
+    """``{"end": the newest time of the update data}`` (``{}`` without times). The data must end after
+    the newest point the model has read (an error: it would be fine-tuned, and judged, on points it
+    has read already); a warning when a series' held-out points, from its row ``first_held[s]`` on,
+    start at or before it (the verdict reads some of those points)."""
+    if panel.times is None or not len(panel.times):
+        return {}
+    times = {s: panel.times[panel.rows(s)] for s in first_held}
+    newest_row = max(t[-1] for t in times.values())
+    end = {"end": time_text(newest_row)}
     if newest is None:
-        return
+        return end
     seen, where = newest
     last = np.datetime64(seen) if isinstance(seen, str) else seen
-    if isinstance(last, np.datetime64) != np.issubdtype(times.dtype, np.datetime64):
-        return                                        # dates against step numbers: nothing to compare
-    if times[-1] <= last:
-        raise LstmkitError(f"the update data ends {time_text(times[-1])}, not after {seen}, the newest point the "
+    if isinstance(last, np.datetime64) != np.issubdtype(panel.times.dtype, np.datetime64):
+        return end                                    # dates against step numbers: nothing to compare
+    if newest_row <= last:
+        raise LstmkitError(f"the update data ends {time_text(newest_row)}, not after {seen}, the newest point the "
                            f"model has read ({where}): it would be fine-tuned and judged on points it has read already",
                            f"pass rows newer than {seen} (the data that arrived since), or train a new model on "
                            "this data")
-    if times[first_held] <= last:
-        warnings.warn(f"the update's held-out points start {time_text(times[first_held])}, not after {seen}, the "
-                      f"newest point the model has read ({where}): the verdict reads points it has read already; "
-                      "pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
+    early = [s for s, t in times.items() if t[first_held[s]] <= last]
+    if early:
+        s = early[0]
+        which = "" if len(panel.ids) == 1 else f"series {panel.ids[s]!r}'s " + (
+            f"(and {len(early) - 1} more series') " if len(early) > 1 else "")
+        warnings.warn(f"the update's {which}held-out points start {time_text(times[s][first_held[s]])}, not after "
+                      f"{seen}, the newest point the model has read ({where}): the verdict reads points it has read "
+                      "already; pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
+    return end
 
 
 Adapter = ForecastAdapter          # what lstmkit.deploy.registry looks up

@@ -310,7 +310,6 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             from lstmkit.deploy.online import fine_tune
             from lstmkit.deploy.registry import adapter_class
-            self.check_deployable("update")
             self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
             self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
             return self

@@ -148,8 +148,8 @@ class PanelPipeline(AheadForecast):
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
-            if panel.times is not None and len(panel.times):   # an update must read newer points (deploy.py)
-                self.data_summary_["end"] = time_text(panel.times[-1])
+        if panel.times is not None and len(panel.times):   # an update must read newer points (deploy.py)
+            self.data_summary_["end"] = time_text(panel.times[panel.starts + panel.lengths - 1].max())
         if panel.skipped:
             import warnings
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "

@@ -8,11 +8,12 @@ history given (``--combine``). A seed ensemble is one graph running every member
 median. Every run exports and serves: a recursive roll-out, a seq2seq decoder and the future
 covariates over the horizon are in the graph too (its ``future`` input, built by
 :meth:`history_window` from the values and time stamps a request sends); :meth:`deploy_problem`
-names what stands in the way of streaming and updates.
+names what stands in the way of streaming (every run fine-tunes: an update cuts its windows as
+training cuts them, :mod:`lstmkit.tasks.forecast.deploy`).
 
 =============================  ==================================================================
-``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
-                               streamed (``stream``) or fine-tuned (``update``)
+``deploy_problem(use)``        None, or why this run cannot be streamed (``stream``); None for
+                               ``export`` (served) and ``update`` (fine-tuned): every run can
 ``check_deployable(what)``     the same as one LstmkitError line
 ``input_names_``               model input columns: targets, then covariates (``features``)
 ``input_affine()``             ``(scale, offset) [C]``: model input row = row in model units * scale + offset
@@ -24,7 +25,6 @@ names what stands in the way of streaming and updates.
 ``original_params(p, ...)``    scaled network outputs -> original-unit parameters
 ``one_series(data)``           ``data`` read as ``predict`` reads it, one series (a Panel)
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
-``model_windows(panel)``       ``(X [n, L, C], Y [n, H, T])`` scaled windows of ``one_series``, in time order
 ``test_forecast(net, data)``   ``(y_true, point forecast, y_train)`` of the test part by ``net``
 =============================  ==================================================================
 """
@@ -55,31 +55,13 @@ class DeploySurface:
         at a time (``stream``) or fine-tuned (``update``); None when it can."""
         self._check_fitted()
         cfg = self.config_
-        if use == "export":     # every forecaster exports: the graph is the network, the rest stays in Python
-            return None
+        if use in ("export", "update"):   # every forecaster exports (the graph is the network, the rest stays in
+            return None                   # Python) and fine-tunes (its windows cut as training cuts them, deploy.py)
         if cfg.strategy != "direct":         # a roll-out or a decoder per forecast: no state to carry on
             return f"it uses the {cfg.strategy} strategy"
         if self.n_future_:                   # one observation has no values over the horizon
             return "it reads future covariates or calendar features over the horizon"
-        if use == "stream":                  # a stream keeps what it needs per series (streams.py)
-            return None
-        if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
-            with_ = " and ".join(NAMES[k] for k in shares(blend))
-            return (f"it blends the network's forecast with {with_} (--combine), refit on the whole history of "
-                    "each forecast")
-        if len(self.series_ids_) != 1:    # an update fine-tunes on one series' new rows
-            return f"it was trained on {len(self.series_ids_)} series"
-        if cfg.deseason:          # the indices of a forecast come from the whole history it is given
-            return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
-        if self.output_.kind != "point":
-            return "it forecasts quantiles or a distribution"
-        if cfg.id_embedding:                 # its graph takes the series index beside the state
-            return "it has a series embedding (--id-embedding)"
-        if cfg.log:
-            return "it models log values (--log)"
-        if (cfg.ensemble or 1) > 1:
-            return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
-        return None
+        return None                          # a stream keeps what it needs per series (streams.py)
 
     def check_deployable(self, what: str) -> None:
         """Refuse ``what`` (``export``, ``stream``, ``update``, ...) with an LstmkitError naming why
@@ -90,9 +72,8 @@ class DeploySurface:
             return
         if use == "export":
             raise LstmkitError(f"{what} cannot use this run: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = ("single-series point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"
-                if use == "update" else "direct-strategy runs without inputs over the horizon")
-        raise LstmkitError(f"{what} supports {kind}; this run cannot: {problem}",
+        raise LstmkitError(f"{what} supports direct-strategy runs without inputs over the horizon; this run cannot: "
+                           f"{problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
@@ -203,14 +184,6 @@ class DeploySurface:
     def model_inputs(self, data) -> np.ndarray:
         """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
         return self._panel_arrays(self.one_series(data))["inputs"].numpy()
-
-    def model_windows(self, panel) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(X [n, L, C], Y [n, H, T])``: every scaled window of the one series of ``panel``
-        (:meth:`one_series`), oldest first."""
-        from lstmkit.data.windows import make_windows
-        cfg = self.config_
-        x = self._panel_arrays(panel)["inputs"]
-        return make_windows(x, x[:, :len(cfg.target)], cfg.lookback, cfg.horizon)
 
     def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
         """Per series: ``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of its
