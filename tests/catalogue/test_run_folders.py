@@ -135,7 +135,11 @@ CASES = [
     (meta_edit("format_version", "1"), "format_version '1'"),
     (meta_edit("format_version", True), "format_version True"),
     (meta_edit("format_version", -1), "format_version -1"),
-    (meta_edit("format_version", 99), "newer lstmkit"),
+    (meta_edit("format_version", 99), "(run format 99); this is lstmkit"),
+    # a newer lstmkit's run of the same format number was read as this version reads it, without a word
+    (meta_edit("lstmkit_version", "9.0.0"), "was written by lstmkit 9.0.0 (run format 1); this is lstmkit"),
+    (meta_edit("lstmkit_version", "0.1.0x"), "lstmkit_version '0.1.0x', not a version number"),
+    (meta_edit("lstmkit_version", 2), "lstmkit_version 2, not a version number"),
     (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
     (meta_edit("status", "training"), "lstmkit forecast train --resume"),
     (meta_edit("status", _DELETE), '"status" is None'),                  # was 'an unfinished run: --resume it'
@@ -172,6 +176,49 @@ def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
     d, good = trained
     run = tmp_path / "run"
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
+    assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+
+
+def _versions(run, written, format_version=1, **config):
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"].update(config)
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "lstmkit_version": written,
+                                                  "format_version": format_version}))
+
+
+NEWER = [["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv"],
+         ["forecast", "evaluate", "--run", "{run}", "--data", "{d}/sine.csv"],
+         ["forecast", "train", "--resume", "{run}"],
+         ["forecast", "train", "--config", "{run}", "--data", "{d}/sine.csv", "--out", "{out}"],
+         ["serve", "--run", "{run}"],
+         ["export", "onnx", "--run", "{run}"],
+         ["doctor", "{run}"]]
+
+
+@pytest.mark.parametrize("argv", NEWER, ids=lambda a: " ".join(a[:2]))
+def test_a_run_of_a_newer_lstmkit_names_both_versions_and_the_upgrade(argv, trained, tmp_path, capsys):
+    """A run written by a later lstmkit (its format number the same) was read as this version reads it:
+    a setting this one lacks was 'a config that does not load (the file was edited or damaged)', and
+    predict, resume, serve and --config went on. Every command that reads the run says so, one line."""
+    from lstmkit.version import __version__
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    _versions(run, "0.9.0", new_setting=3)
+    line = check([a.format(run=run, d=d, out="{out}") for a in argv], 2, f"{run} was written by lstmkit 0.9.0 "
+                 f"(run format 1); this is lstmkit {__version__}, which reads runs of its own version or older",
+                 tmp_path, capsys, d)
+    assert line.endswith("upgrade lstmkit (pip install -U 'lstmkit>=0.9.0') to use this run"), line
+
+
+@pytest.mark.parametrize("written", ["0.0.1", "0.1.0.dev3", "0.1", None])
+def test_a_run_of_an_older_or_this_lstmkit_predicts(written, trained, tmp_path, capsys):
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    _versions(run, written)
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
     assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
 
