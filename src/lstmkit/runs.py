@@ -273,6 +273,44 @@ def read_state_file(run: str | Path, name: str) -> Any:
         raise _unreadable(path, e) from None
 
 
+def _check_links(run: Path) -> None:
+    """An error for a symbolic link among the files and folders lstmkit reads in the run folder ``run``
+    (:data:`RUN_FILES`, :data:`RUN_FOLDERS` and what they hold) that leads out of it: a stranger's run
+    linking ``model.safetensors`` or ``vocab.json`` to a file of this machine had it read, hashed and
+    used without a word. A link that stays inside (``checkpoints`` to a folder beside them) is read as
+    the file it names; the run folder's own path may hold links (``runs/latest``)."""
+    try:
+        home = run.resolve()
+        links = [p for p in _read_paths(run) if p.is_symlink()]
+    except OSError:                   # a folder this user cannot list: the readers name it
+        return
+    import shlex
+    fix = ("copy the run with the files its links name in their place ("
+           + worded(f"cp -rL {shlex.quote(str(run))} NEWRUN", f"shutil.copytree({str(run)!r}, NEWRUN)")
+           + ") and pass the copy, or retrain the model")
+    for link in links:
+        try:
+            inside = link.resolve(strict=False).is_relative_to(home)
+        except (OSError, RuntimeError):         # a loop of links
+            raise LstmkitError(f"{link} is a symbolic link that leads to no file (a loop of links): the run folder is "
+                               "damaged", "restore the run folder or retrain the model") from None
+        if not inside:
+            raise LstmkitError(f"{link} is a symbolic link to {os.readlink(link)}, outside the run folder: lstmkit "
+                               "reads a run's files from inside its folder only, so a run cannot make it read other "
+                               "files", fix)
+
+
+def _read_paths(run: Path) -> list[Path]:
+    """The files and folders of the run folder ``run`` that lstmkit reads or writes, there or not:
+    :data:`RUN_FILES`, :data:`RUN_FOLDERS` and each folder's entries (listed where the folder is a
+    link too: its link comes first)."""
+    paths = [run / name for name in (*sorted(RUN_FILES), *RUN_FOLDERS)]
+    for name in RUN_FOLDERS:
+        if (run / name).is_dir():
+            paths += sorted((run / name).iterdir())
+    return paths
+
+
 def _check_not_special(path: Path) -> None:
     """An error for a run's file that is there but no regular file: a folder, a device or a pipe (a
     stranger's run linking ``model.safetensors`` to /dev/zero) - never opened (a pipe would wait, a
@@ -337,6 +375,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         if _archive_kind(run):                    # a run shipped as a zip or tar file: 'a file, not a run folder'
             raise _an_archive(run)
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
+    _check_links(run)
     meta_path = run / META_FILE
     if not meta_path.is_file():
         inside = _runs_inside(run)

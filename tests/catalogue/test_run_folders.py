@@ -69,6 +69,23 @@ def _nan_weights_with_their_hash(run):
     (run / "lstmkit.json").write_text(json.dumps(meta))
 
 
+def _linked_out(name):
+    """``name`` moved out of the run folder and linked back (a stranger's run whose link names a file of
+    this machine: it was read, hashed and used without a word)."""
+    def damage(run):
+        away = run.parent / "elsewhere"
+        away.mkdir()
+        (run / name).rename(away / name)
+        (run / name).symlink_to(away / name)
+    return damage
+
+
+def _link_loop(run):
+    (run / "model.safetensors").unlink()
+    (run / "model.safetensors").symlink_to("loop")
+    (run / "loop").symlink_to("model.safetensors")
+
+
 def _remove(name):
     def damage(run):
         (run / name).unlink()
@@ -151,9 +168,13 @@ CASES = [
     (meta_text(b"\xff\xfe\x00garbage"), "not valid JSON"),
     (_remove("lstmkit.json"), "not an lstmkit run folder"),
     (_remove("model.safetensors"), "model.safetensors"),
-    (_not_a_file("model.safetensors", "device"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "device"), "model.safetensors is a symbolic link to /dev/zero, outside the run"),
     (_not_a_file("model.safetensors", "pipe"), "model.safetensors is a device, a pipe or a socket, not a file"),
     (_not_a_file("model.safetensors", "folder"), "model.safetensors is a folder, not a file"),
+    (_linked_out("model.safetensors"), "model.safetensors is a symbolic link to "),
+    (_linked_out("lstmkit.json"), "lstmkit.json is a symbolic link to "),
+    (_linked_out("metrics.json"), "metrics.json is a symbolic link to "),
+    (_link_loop, "model.safetensors is a symbolic link that leads to no file (a loop of links)"),
     (weights(lambda b: b[: len(b) // 2]), "model.safetensors"),
     (weights(lambda b: b""), "model.safetensors"),
     (weights(_flip), "model.safetensors"),
@@ -221,6 +242,34 @@ def test_a_run_of_an_older_or_this_lstmkit_predicts(written, trained, tmp_path, 
     _versions(run, written)
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
     assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+
+
+def test_links_that_stay_inside_the_run_folder_are_read(trained, tmp_path, capsys):
+    """A link inside the run (its weights under another name, a checkpoints folder beside them) and a
+    link to the run folder itself (runs/latest) are not refused; one leading out of it is, in a folder
+    of the run too, with the copy that follows the links: that copy predicts."""
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run)
+    (run / "model.safetensors").rename(run / "weights-v1.safetensors")
+    (run / "model.safetensors").symlink_to("weights-v1.safetensors")
+    (run / "checkpoints").rename(run / "ckpt")
+    (run / "checkpoints").symlink_to(run / "ckpt")
+    (tmp_path / "latest").symlink_to(run)
+    for folder in (run, tmp_path / "latest"):
+        code, out, err = run_cli(["forecast", "predict", "--run", folder, "--data", d / "sine.csv"], capsys)
+        assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+    (tmp_path / "away").mkdir()
+    (run / "ckpt" / "last.json").rename(tmp_path / "away" / "last.json")
+    (run / "ckpt" / "last.json").symlink_to(tmp_path / "away" / "last.json")
+    line = check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 2,
+                 f"{run}/checkpoints/last.json is a symbolic link to {tmp_path}/away/last.json, outside the run folder",
+                 tmp_path, capsys)
+    assert f"(cp -rL {run} NEWRUN)" in line
+    shutil.copytree(run, tmp_path / "copy")                    # what cp -rL does: the files, not the links
+    code, _, err = run_cli(["forecast", "predict", "--run", tmp_path / "copy", "--data", d / "sine.csv"], capsys)
+    assert code == 0, err
 
 
 # an --out that is one of a run folder's own files: `predict --out RUN/lstmkit.json` wrote the
