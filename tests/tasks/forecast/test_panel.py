@@ -558,6 +558,10 @@ def test_cli_m4_format(tmp_path, capsys):
                               "--horizon", "4", "--season", "1", "--out", tmp_path / "runs", *CLI_QUICK], capsys)
     assert code == 0, err
     assert "3 series" in out
+    run = next((tmp_path / "runs").iterdir())
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", path], capsys)
+    assert code == 0 and len(out.splitlines()) == 1 + 3 * 4, err
+    assert "before the newest data" not in err             # each series' steps count from its own start
 
 
 BAD = [

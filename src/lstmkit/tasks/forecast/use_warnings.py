@@ -60,9 +60,10 @@ def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
 def say_stale(ids: list, last, ahead: list) -> None:
     """A warning naming the series of a many-series forecast whose whole horizon lies at or before the
     newest series' end: ``last[s]`` is series ``s``'s last time, ``ahead[s]`` its forecast's times
-    (None: the data has no time column; both as the forecast writes them). A store that closed two years
-    ago was forecast the steps after its own end, long past, among the others' next steps, without a word.
-    The example is the series that ends first."""
+    (None: the data has no time column; both as the forecast writes them): dates, which every series
+    shares, not step numbers, which may count each series from its own start (an M4 file's). A store
+    that closed two years ago was forecast the steps after its own end, long past, among the others'
+    next steps, without a word. The example is the series that ends first."""
     stale = [s for s in range(len(ids)) if ahead[s] is not None and len(ahead[s])]
     if len(ids) < 2 or not stale:
         return
