@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, TypedDict
 import yaml
 
 from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
-from lstmkit.runs import META_FILE
+from lstmkit.runs import META_FILE, check_written_by
 
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
@@ -388,6 +388,7 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
                            "write it as 'key: value' lines")
     if option == "--config" and {"format_version", "task", "config"} <= data.keys() and isinstance(
             data["config"], dict):
+        check_written_by(data, p)              # a newer lstmkit's settings: 'unknown setting' named no version
         return dict(data["config"]), str(data["task"])
     return data, None
 

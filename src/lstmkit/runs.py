@@ -36,6 +36,7 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, o
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
                            path_exists, to_json)
 from lstmkit.run_lock import check_not_training
+from lstmkit.version import __version__, newer_than_this, release_of
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +46,7 @@ __all__ = [
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
     "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
-    "resume_call",
+    "resume_call", "check_written_by",
 ]
 
 FORMAT_VERSION = 1
@@ -272,6 +273,44 @@ def read_state_file(run: str | Path, name: str) -> Any:
         raise _unreadable(path, e) from None
 
 
+def _check_links(run: Path) -> None:
+    """An error for a symbolic link among the files and folders lstmkit reads in the run folder ``run``
+    (:data:`RUN_FILES`, :data:`RUN_FOLDERS` and what they hold) that leads out of it: a stranger's run
+    linking ``model.safetensors`` or ``vocab.json`` to a file of this machine had it read, hashed and
+    used without a word. A link that stays inside (``checkpoints`` to a folder beside them) is read as
+    the file it names; the run folder's own path may hold links (``runs/latest``)."""
+    try:
+        home = run.resolve()
+        links = [p for p in _read_paths(run) if p.is_symlink()]
+    except OSError:                   # a folder this user cannot list: the readers name it
+        return
+    import shlex
+    fix = ("copy the run with the files its links name in their place ("
+           + worded(f"cp -rL {shlex.quote(str(run))} NEWRUN", f"shutil.copytree({str(run)!r}, NEWRUN)")
+           + ") and pass the copy, or retrain the model")
+    for link in links:
+        try:
+            inside = link.resolve(strict=False).is_relative_to(home)
+        except (OSError, RuntimeError):         # a loop of links
+            raise LstmkitError(f"{link} is a symbolic link that leads to no file (a loop of links): the run folder is "
+                               "damaged", "restore the run folder or retrain the model") from None
+        if not inside:
+            raise LstmkitError(f"{link} is a symbolic link to {os.readlink(link)}, outside the run folder: lstmkit "
+                               "reads a run's files from inside its folder only, so a run cannot make it read other "
+                               "files", fix)
+
+
+def _read_paths(run: Path) -> list[Path]:
+    """The files and folders of the run folder ``run`` that lstmkit reads or writes, there or not:
+    :data:`RUN_FILES`, :data:`RUN_FOLDERS` and each folder's entries (listed where the folder is a
+    link too: its link comes first)."""
+    paths = [run / name for name in (*sorted(RUN_FILES), *RUN_FOLDERS)]
+    for name in RUN_FOLDERS:
+        if (run / name).is_dir():
+            paths += sorted((run / name).iterdir())
+    return paths
+
+
 def _check_not_special(path: Path) -> None:
     """An error for a run's file that is there but no regular file: a folder, a device or a pipe (a
     stranger's run linking ``model.safetensors`` to /dev/zero) - never opened (a pipe would wait, a
@@ -336,6 +375,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         if _archive_kind(run):                    # a run shipped as a zip or tar file: 'a file, not a run folder'
             raise _an_archive(run)
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
+    _check_links(run)
     meta_path = run / META_FILE
     if not meta_path.is_file():
         inside = _runs_inside(run)
@@ -352,14 +392,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise _unreadable(meta_path, e) from None
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
         raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
-    version = meta["format_version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise LstmkitError(f"{meta_path} has format_version {version!r}, not a positive integer (damaged)",
-                           f"restore the file or set \"format_version\": {FORMAT_VERSION}; else retrain the model")
-    if version > FORMAT_VERSION:
-        raise LstmkitError(
-            f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
-            "upgrade lstmkit: pip install -U lstmkit")
+    check_written_by(meta, meta_path)
     for section in ("config", "preprocessing", "model", "data"):      # null too: every writer writes an object
         if section in meta and not isinstance(meta[section], dict):
             kind = "null" if meta[section] is None else type(meta[section]).__name__
@@ -379,6 +412,28 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
                            "run of any task)")
     return meta
+
+
+def check_written_by(meta: dict[str, Any], meta_path: Path) -> None:
+    """An error for the run ``meta`` (read from ``meta_path``) when this lstmkit must not read it: its
+    ``format_version`` damaged or newer than :data:`FORMAT_VERSION`, or its ``lstmkit_version`` damaged
+    or a later release than this one's (a run written before versions were recorded has none). A newer
+    lstmkit's run was read without a word where its format number had not changed: a setting this one
+    does not know was 'a config that does not load (the file was edited or damaged)', and one it knows
+    but means otherwise was used as this version means it. Older versions' runs load."""
+    version, written = meta["format_version"], meta.get("lstmkit_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LstmkitError(f"{meta_path} has format_version {version!r}, not a positive integer (damaged)",
+                           f"restore the file or set \"format_version\": {FORMAT_VERSION}; else retrain the model")
+    if written is not None and release_of(written) is None:
+        raise LstmkitError(f"{meta_path} has lstmkit_version {written!r}, not a version number (damaged)",
+                           f"restore the file or set \"lstmkit_version\": \"{__version__}\"; else retrain the model")
+    if version > FORMAT_VERSION or (written is not None and newer_than_this(written)):
+        by = f"lstmkit {written}" if written is not None else "a newer lstmkit"
+        at_least = f"'lstmkit>={written}'" if written is not None and newer_than_this(written) else "lstmkit"
+        raise LstmkitError(f"{meta_path.parent} was written by {by} (run format {version}); this is lstmkit "
+                           f"{__version__}, which reads runs of its own version or older (run format {FORMAT_VERSION} "
+                           "at most)", f"upgrade lstmkit (pip install -U {at_least}) to use this run")
 
 
 def _archive_kind(path: Path) -> str | None:

@@ -69,6 +69,23 @@ def _nan_weights_with_their_hash(run):
     (run / "lstmkit.json").write_text(json.dumps(meta))
 
 
+def _linked_out(name):
+    """``name`` moved out of the run folder and linked back (a stranger's run whose link names a file of
+    this machine: it was read, hashed and used without a word)."""
+    def damage(run):
+        away = run.parent / "elsewhere"
+        away.mkdir()
+        (run / name).rename(away / name)
+        (run / name).symlink_to(away / name)
+    return damage
+
+
+def _link_loop(run):
+    (run / "model.safetensors").unlink()
+    (run / "model.safetensors").symlink_to("loop")
+    (run / "loop").symlink_to("model.safetensors")
+
+
 def _remove(name):
     def damage(run):
         (run / name).unlink()
@@ -135,7 +152,11 @@ CASES = [
     (meta_edit("format_version", "1"), "format_version '1'"),
     (meta_edit("format_version", True), "format_version True"),
     (meta_edit("format_version", -1), "format_version -1"),
-    (meta_edit("format_version", 99), "newer lstmkit"),
+    (meta_edit("format_version", 99), "(run format 99); this is lstmkit"),
+    # a newer lstmkit's run of the same format number was read as this version reads it, without a word
+    (meta_edit("lstmkit_version", "9.0.0"), "was written by lstmkit 9.0.0 (run format 1); this is lstmkit"),
+    (meta_edit("lstmkit_version", "0.1.0x"), "lstmkit_version '0.1.0x', not a version number"),
+    (meta_edit("lstmkit_version", 2), "lstmkit_version 2, not a version number"),
     (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
     (meta_edit("status", "training"), "lstmkit forecast train --resume"),
     (meta_edit("status", _DELETE), '"status" is None'),                  # was 'an unfinished run: --resume it'
@@ -147,9 +168,13 @@ CASES = [
     (meta_text(b"\xff\xfe\x00garbage"), "not valid JSON"),
     (_remove("lstmkit.json"), "not an lstmkit run folder"),
     (_remove("model.safetensors"), "model.safetensors"),
-    (_not_a_file("model.safetensors", "device"), "model.safetensors is a device, a pipe or a socket, not a file"),
+    (_not_a_file("model.safetensors", "device"), "model.safetensors is a symbolic link to /dev/zero, outside the run"),
     (_not_a_file("model.safetensors", "pipe"), "model.safetensors is a device, a pipe or a socket, not a file"),
     (_not_a_file("model.safetensors", "folder"), "model.safetensors is a folder, not a file"),
+    (_linked_out("model.safetensors"), "model.safetensors is a symbolic link to "),
+    (_linked_out("lstmkit.json"), "lstmkit.json is a symbolic link to "),
+    (_linked_out("metrics.json"), "metrics.json is a symbolic link to "),
+    (_link_loop, "model.safetensors is a symbolic link that leads to no file (a loop of links)"),
     (weights(lambda b: b[: len(b) // 2]), "model.safetensors"),
     (weights(lambda b: b""), "model.safetensors"),
     (weights(_flip), "model.safetensors"),
@@ -174,6 +199,77 @@ def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
     assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+
+
+def _versions(run, written, format_version=1, **config):
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"].update(config)
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "lstmkit_version": written,
+                                                  "format_version": format_version}))
+
+
+NEWER = [["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv"],
+         ["forecast", "evaluate", "--run", "{run}", "--data", "{d}/sine.csv"],
+         ["forecast", "train", "--resume", "{run}"],
+         ["forecast", "train", "--config", "{run}", "--data", "{d}/sine.csv", "--out", "{out}"],
+         ["serve", "--run", "{run}"],
+         ["export", "onnx", "--run", "{run}"],
+         ["doctor", "{run}"]]
+
+
+@pytest.mark.parametrize("argv", NEWER, ids=lambda a: " ".join(a[:2]))
+def test_a_run_of_a_newer_lstmkit_names_both_versions_and_the_upgrade(argv, trained, tmp_path, capsys):
+    """A run written by a later lstmkit (its format number the same) was read as this version reads it:
+    a setting this one lacks was 'a config that does not load (the file was edited or damaged)', and
+    predict, resume, serve and --config went on. Every command that reads the run says so, one line."""
+    from lstmkit.version import __version__
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    _versions(run, "0.9.0", new_setting=3)
+    line = check([a.format(run=run, d=d, out="{out}") for a in argv], 2, f"{run} was written by lstmkit 0.9.0 "
+                 f"(run format 1); this is lstmkit {__version__}, which reads runs of its own version or older",
+                 tmp_path, capsys, d)
+    assert line.endswith("upgrade lstmkit (pip install -U 'lstmkit>=0.9.0') to use this run"), line
+
+
+@pytest.mark.parametrize("written", ["0.0.1", "0.1.0.dev3", "0.1", None])
+def test_a_run_of_an_older_or_this_lstmkit_predicts(written, trained, tmp_path, capsys):
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    _versions(run, written)
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
+    assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+
+
+def test_links_that_stay_inside_the_run_folder_are_read(trained, tmp_path, capsys):
+    """A link inside the run (its weights under another name, a checkpoints folder beside them) and a
+    link to the run folder itself (runs/latest) are not refused; one leading out of it is, in a folder
+    of the run too, with the copy that follows the links: that copy predicts."""
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run)
+    (run / "model.safetensors").rename(run / "weights-v1.safetensors")
+    (run / "model.safetensors").symlink_to("weights-v1.safetensors")
+    (run / "checkpoints").rename(run / "ckpt")
+    (run / "checkpoints").symlink_to(run / "ckpt")
+    (tmp_path / "latest").symlink_to(run)
+    for folder in (run, tmp_path / "latest"):
+        code, out, err = run_cli(["forecast", "predict", "--run", folder, "--data", d / "sine.csv"], capsys)
+        assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+    (tmp_path / "away").mkdir()
+    (run / "ckpt" / "last.json").rename(tmp_path / "away" / "last.json")
+    (run / "ckpt" / "last.json").symlink_to(tmp_path / "away" / "last.json")
+    line = check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 2,
+                 f"{run}/checkpoints/last.json is a symbolic link to {tmp_path}/away/last.json, outside the run folder",
+                 tmp_path, capsys)
+    assert f"(cp -rL {run} NEWRUN)" in line
+    shutil.copytree(run, tmp_path / "copy")                    # what cp -rL does: the files, not the links
+    code, _, err = run_cli(["forecast", "predict", "--run", tmp_path / "copy", "--data", d / "sine.csv"], capsys)
+    assert code == 0, err
 
 
 # an --out that is one of a run folder's own files: `predict --out RUN/lstmkit.json` wrote the

@@ -273,6 +273,29 @@ def test_global_predict_one_forecast_per_series_in_each_series_units(global_run)
     assert np.allclose(again["y"], pred["y"])
 
 
+def test_a_series_that_ended_long_before_the_others_is_named_with_its_last_time(global_run):
+    """A store that stopped long ago was forecast the steps after its own end, times the table is long
+    past, among the others' next steps, without a word; series that end together, or a step or two apart
+    (less than the horizon of 4), are forecast without one."""
+    f, df = global_run
+    df = df[df["store"] != "s3"]
+    aligned = pd.concat([g.assign(time=g["time"] - g["time"].max() + df["time"].max()) for _, g in df.groupby("store")])
+    ragged = aligned[~((aligned["store"] == "s0") & (aligned["time"] > aligned["time"].max() - pd.Timedelta(hours=3)))]
+    for data in (aligned, ragged):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            f.predict(data)
+        assert not [w for w in said if "before the newest data" in str(w.message)]
+    stopped = aligned[~((aligned["store"] == "s1") & (aligned["time"] > aligned["time"].max() - pd.Timedelta(days=2)))]
+    with pytest.warns(UserWarning, match=r"^1 series ends a horizon or more before the newest data \('s1': last time "
+                                         r"2024-01-08T23:00:00, while 's0' runs to 2024-01-10T23:00:00\): its forecast "
+                                         r"is the 4 steps after its own end, all at or before 2024-01-10T23:00:00; send "
+                                         r"its recent rows, or leave it out of the data$") as said:
+        pred = f.predict(stopped)
+    assert said[0].filename == __file__                       # the caller's line
+    assert pred.groupby("store")["time"].max()["s1"] == pd.Timestamp("2024-01-09 03:00")    # forecast as before
+
+
 def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_run):
     """A series with no target value had no forecast row, and one too short for evaluate no metric, without a word."""
     f, df = global_run
@@ -490,6 +513,8 @@ def test_cli_train_many_series_reports_skips_and_predicts(panel_csv, tmp_path, c
     assert metrics["skipped"][0]["id"] == "s2"
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", panel_csv], capsys)
     assert code == 0, err
+    assert ("warning: 2 series end a horizon or more before the newest data (e.g. 's2': last time 2024-01-01T14:00:00, "
+            "while 's1' runs to 2024-01-06T19:00:00): their forecasts are the 3 steps after their own end") in err
     pred = pd.read_csv(pd.io.common.StringIO(out))
     assert list(pred.columns) == ["store", "time", "step", "y", "y_q0.1", "y_q0.5", "y_q0.9"] and len(pred) == 9
     code, out, err = run_cli(["forecast", "backtest", "--run", run, "--data", panel_csv, "--folds", "2"], capsys)
@@ -533,6 +558,10 @@ def test_cli_m4_format(tmp_path, capsys):
                               "--horizon", "4", "--season", "1", "--out", tmp_path / "runs", *CLI_QUICK], capsys)
     assert code == 0, err
     assert "3 series" in out
+    run = next((tmp_path / "runs").iterdir())
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", path], capsys)
+    assert code == 0 and len(out.splitlines()) == 1 + 3 * 4, err
+    assert "before the newest data" not in err             # each series' steps count from its own start
 
 
 BAD = [

@@ -23,7 +23,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.probabilistic import quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import say_far_outside
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone
-from lstmkit.tasks.forecast.use_warnings import say_rough
+from lstmkit.tasks.forecast.use_warnings import say_rough, say_stale
 from lstmkit.tasks.forecast.windows import EVAL_BATCH
 
 __all__ = ["AheadForecast"]
@@ -84,6 +84,8 @@ class AheadForecast:
         zone = forecast_zone(panel.time_info, getattr(self, "data_summary_", None) or {})
         t_out = [in_zone(t, panel.time_info, zone) if t is not None else None for t in t_out]
         say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
+        if panel.is_datetime:        # step numbers may count each series from its own start (M4's): not compared
+            say_stale(panel.shown_ids(), in_zone(panel.times[ends - 1], panel.time_info, zone), t_out)
         say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
                         self._original_units, bool(profiles))
         emb = self._series_index(panel)

@@ -2,6 +2,7 @@
 
     say_left_out(skipped, need)        series left out: no target value, or too short to use
     say_rough(panel, lookback, ids)    series shorter than the lookback, or unknown to the run
+    say_stale(ids, last, ahead)        series that end a horizon or more before the newest one
     alike_ids(unseen, trained)         the trained id each unknown one differs from only in case or spaces
     unknown_series(sid, trained)       the service's words for an unknown series id (its alike trained id)
 
@@ -16,9 +17,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pandas as pd
+
+from lstmkit.tasks.forecast.grid import time_text
 from lstmkit.tasks.forecast.panel import Panel
 
-__all__ = ["say_left_out", "say_rough", "alike_ids", "unknown_series"]
+__all__ = ["say_left_out", "say_rough", "say_stale", "alike_ids", "unknown_series"]
 
 
 def say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
@@ -51,6 +55,34 @@ def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
         warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
                       f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
                       f"their own history's scaling{also}", UserWarning, stacklevel=4)
+
+
+def say_stale(ids: list, last, ahead: list) -> None:
+    """A warning naming the series of a many-series forecast whose whole horizon lies at or before the
+    newest series' end: ``last[s]`` is series ``s``'s last time, ``ahead[s]`` its forecast's times
+    (None: the data has no time column; both as the forecast writes them): dates, which every series
+    shares, not step numbers, which may count each series from its own start (an M4 file's). A store
+    that closed two years ago was forecast the steps after its own end, long past, among the others'
+    next steps, without a word. The example is the series that ends first."""
+    stale = [s for s in range(len(ids)) if ahead[s] is not None and len(ahead[s])]
+    if len(ids) < 2 or not stale:
+        return
+    newest = max(stale, key=lambda s: last[s])
+    stale = [s for s in stale if ahead[s][-1] <= last[newest]]
+    if not stale:
+        return
+    first, one = min(stale, key=lambda s: last[s]), len(stale) == 1
+    warnings.warn(f"{len(stale)} series {'ends' if one else 'end'} a horizon or more before the newest data "
+                  f"({'' if one else 'e.g. '}{ids[first]!r}: last time {_shown(last[first])}, while {ids[newest]!r} runs "
+                  f"to {_shown(last[newest])}): {'its forecast is' if one else 'their forecasts are'} the "
+                  f"{len(ahead[first])} steps after {'its' if one else 'their'} own end, all at or before "
+                  f"{_shown(last[newest])}; send {'its' if one else 'their'} recent rows, or leave "
+                  f"{'it' if one else 'them'} out of the data", UserWarning, stacklevel=4)
+
+
+def _shown(t) -> str | int:
+    """A time of a forecast as a message writes it: ISO 8601 (with its zone's offset), a step as its number."""
+    return t.isoformat() if isinstance(t, pd.Timestamp) else time_text(t)
 
 
 def alike_ids(unseen: list, trained: list[str]) -> list[tuple[str, str]]:
