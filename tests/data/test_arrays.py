@@ -91,3 +91,33 @@ def test_a_polars_frame_or_series_reads_as_its_pandas_one():
     assert isinstance(got, pd.DataFrame) and got["n"].tolist() == [1, 2]
     assert text_items(series) == ["a", "b"] and isinstance(arrow_as_frame(series), pd.Series)
     assert text_items(frame) is None                                  # a table: the caller reads its column
+
+
+def test_a_structured_array_reads_as_the_frame_of_its_fields():
+    """A structured or record array (np.genfromtxt(..., names=True), df.to_records()) was read as one
+    column of its records: the forecaster's target 'not numeric: found (112.0,)', a sequence
+    classifier's 'got shape (50,)'."""
+    import pandas as pd
+    from lstmkit.data.arrays import arrow_as_frame
+    rec = np.zeros(3, dtype=[("date", "M8[D]"), ("sales", "f8")])
+    rec["date"], rec["sales"] = np.arange("2024-01-01", "2024-01-04", dtype="M8[D]"), [1.5, 2.5, 3.5]
+    for given in (rec, rec.view(np.recarray)):
+        got = arrow_as_frame(given)
+        assert isinstance(got, pd.DataFrame) and list(got.columns) == ["date", "sales"]
+        assert got["sales"].tolist() == [1.5, 2.5, 3.5] and got["date"].dtype.kind == "M"
+    masked = arrow_as_frame(np.ma.masked_array(rec, mask=[(0, 0), (0, 1), (0, 0)]))
+    np.testing.assert_array_equal(masked["sales"], [1.5, np.nan, 3.5])      # not the 2.5 under the mask
+    plain = np.arange(3.0)
+    assert arrow_as_frame(plain) is plain
+
+
+def test_a_structured_field_of_arrays_is_an_error_naming_the_array_to_pass():
+    from lstmkit.data.arrays import arrow_as_frame
+    rec = np.zeros(4, dtype=[("signal", "f8", (150,)), ("label", "i8")])
+    with pytest.raises(LstmkitError, match=r"the structured array's field 'signal' holds an array of shape \(150,\) "
+                                           r"per record, not one value — pass that field's own array, "
+                                           r"x\['signal'\] \(shape \(4, 150\)\)"):
+        arrow_as_frame(rec)
+    with pytest.raises(LstmkitError, match=r"the structured array has shape \(2, 2\), not one record per row — "
+                                           r"pass a 1-D structured array \(x.ravel\(\)\)"):
+        arrow_as_frame(np.zeros((2, 2), dtype=[("a", "f8")]))

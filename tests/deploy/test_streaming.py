@@ -225,3 +225,23 @@ def test_an_observation_in_a_torch_tensor_streams_as_its_numbers(abs_forecaster)
     np.testing.assert_array_equal(np.array(got), np.array(want))
     with pytest.raises(LstmkitError, match="observation values must be numbers"):
         abs_forecaster.stream().step(torch.tensor([True, False]))
+
+
+def test_decimal_fraction_and_object_array_observations_stream_as_their_numbers(abs_forecaster):
+    """A pyarrow decimal column's cell (``Decimal('5.10')``, which fit reads as a number), a Fraction
+    and an object array of numbers (``df.to_numpy()`` of a frame with a text column) were 'observation
+    values must be numbers, got Decimal('5.10')'; an object array holding text still is not numbers."""
+    import decimal
+    import fractions
+    import pandas as pd
+    import pyarrow as pa
+    rows = sine_frame(n=6, seed=4)[["y", "temp"]].round(2)
+    want = abs_forecaster.stream().run(rows.to_dict("records"))
+    exact = rows.astype(pd.ArrowDtype(pa.decimal128(12, 2)))
+    assert isinstance(exact.iloc[0]["y"], decimal.Decimal)
+    for given in ([exact.iloc[k] for k in range(len(rows))],
+                  [[fractions.Fraction(str(v)) for v in r] for r in rows.to_numpy()],
+                  [r.astype(object) for r in rows.to_numpy()]):
+        np.testing.assert_allclose(np.array(abs_forecaster.stream().run(given)), np.array(want), rtol=1e-6)
+    with pytest.raises(LstmkitError, match="observation values must be numbers"):
+        abs_forecaster.stream().step(np.array([1.0, "x"], dtype=object))

@@ -5,7 +5,8 @@
     matrix_as_array(data)       a numpy matrix as the ndarray it holds (one row or column: its 1-D values)
     plain_array(data)           any of those as its numpy array; anything else as it is
     text_items(data)            a 1-D array-like of texts (pandas, numpy, pyarrow, an iterator) as a list
-    arrow_as_frame(data)        a pyarrow Table or RecordBatch, a polars DataFrame or Series, as pandas'; anything else as it is
+    arrow_as_frame(data)        a pyarrow Table or RecordBatch, a polars DataFrame or Series, a numpy structured
+                                (record) array, as pandas'; anything else as it is
 """
 from __future__ import annotations
 
@@ -102,7 +103,31 @@ def arrow_as_frame(data: Any) -> Any:
     """A pyarrow Table or RecordBatch (``pq.read_table``) or a polars DataFrame as a pandas DataFrame,
     read by its columns as a DataFrame is (a Table's ``columns`` are Arrow arrays, not names; a polars
     frame was 'unsupported data type DataFrame', or read as its array of cells), a polars Series as a
-    pandas Series; anything else as it is."""
+    pandas Series; a numpy structured or record array (``np.genfromtxt(..., names=True)``, ``df.to_records()``)
+    as the DataFrame of its fields, as pandas reads it (each record was read as one cell, ``'(112.0,)'``: 'not
+    numeric', or an array of shape ``(N,)`` for sequences). A field holding an array per record
+    (``('x', 'f8', (150,))``) is an error naming the field and the array to pass; anything else as it is."""
     if (hasattr(data, "column_names") or _polars(data)) and hasattr(data, "to_pandas"):
         return data.to_pandas()
+    if isinstance(data, np.ndarray) and data.dtype.names is not None:
+        return _records_frame(data)
     return data
+
+
+def _records_frame(data: np.ndarray) -> Any:
+    """A structured array's fields as the columns of a DataFrame (a masked one's masked cells missing)."""
+    import pandas as pd
+    fields = data.dtype.fields or {}
+    for name in data.dtype.names or ():
+        shape = fields[name][0].shape
+        if shape:
+            raise LstmkitError(f"the structured array's field {name!r} holds an array of shape {shape} per record, "
+                               f"not one value", f"pass that field's own array, x[{name!r}] (shape {(len(data), *shape)})")
+    if data.ndim != 1:
+        raise LstmkitError(f"the structured array has shape {data.shape}, not one record per row",
+                           "pass a 1-D structured array (x.ravel()), or pd.DataFrame(x.ravel())")
+    if np.ma.isMaskedArray(data):
+        mask = np.ma.getmaskarray(data)
+        return pd.DataFrame({n: masked_as_missing(np.ma.masked_array(np.ma.getdata(data)[n], mask=mask[n]))
+                             for n in data.dtype.names or ()})
+    return pd.DataFrame(data)

@@ -2,6 +2,7 @@
 one that two columns share refused), its cells as text, and what a file carries besides its data.
 
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    texts_column(df, name, role)       a frame handed to predict as its texts: column ``name``, or its one column
     check_unique_columns(df, where)    a frame's columns each named once
     check_flat_columns(df, where)      a frame's columns of one level (not a groupby's several)
     check_strings(items, what, fix)    texts given in Python: each one a string (missing_value(v): None, NaN, pd.NA)
@@ -23,7 +24,7 @@ from lstmkit.errors import ColumnNotFound, LstmkitError, opt
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["table_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
+__all__ = ["table_column", "texts_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
            "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
 
 
@@ -65,6 +66,28 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, option: str
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]
+
+
+def texts_column(df: pd.DataFrame, name: str, role: str) -> pd.Series:
+    """The texts of a DataFrame handed over as ``X`` (``df[["text"]]``, as scikit-learn's
+    ColumnTransformer hands a column on; a polars or pyarrow table's frame): its column ``name``
+    (the model's ``role`` column), else its one column, with a warning naming it, as a text
+    classifier reads one; a frame of several columns without ``name`` is an error naming them and
+    the column to pass."""
+    import warnings
+    check_flat_columns(df, " of the DataFrame")
+    names = [str(c) for c in df.columns]
+    if name in names:
+        return table_column(df, name, role, " of the DataFrame")
+    if len(names) == 1:
+        warnings.warn(f"no column {name!r} in the DataFrame (the model's {role} column): reading its one column "
+                      f"{names[0]!r} as the texts", UserWarning, stacklevel=4)
+        return df.iloc[:, 0]
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "") if names else "none"
+    close = closest_name(name, names)
+    pick = close or (names[0] if names else name)
+    raise LstmkitError(f"the DataFrame has no column {name!r} (the model's {role} column) to read the texts from; "
+                       f"its columns: {shown}", f"pass the column of texts, e.g. df[{pick!r}]")
 
 
 def check_flat_columns(df: pd.DataFrame, where: str = "") -> None:

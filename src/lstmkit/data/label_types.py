@@ -170,8 +170,10 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
     numbers, booleans or times where it answers text (``kind`` None; ``classes``, the class strings,
     for the message): scored by their text, ``'1'`` counted as the class ``1`` (accuracy 1.0 where
     ``predict(X) == y`` is all False); scikit-learn's ``accuracy_score`` refuses them so. ``where``:
-    what holds the labels (``y``, a DataFrame's label column). Labels of the right family but another
-    type (``1.0`` for ``1``) are left to the unseen-label check; ``y`` None, one value or ragged, to
+    what holds the labels (``y``, a DataFrame's label column). Whole floats for a model fitted on
+    integers (a column pandas made float: ``1.0`` for ``1``) are an error naming ``y.astype(int)`` (the
+    unseen-label check said "label '1.0' is not one of the model's classes — the classes are: 0, 1");
+    other labels of the right family but another type are left to that check; ``y`` None, one value or ragged, to
     the readers."""
     if y is None or isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         return
@@ -188,6 +190,12 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
                            f"{words}, which never equal a string", f"pass the labels as {words}, as fit had them "
                            f"(Python: {python}; numpy or pandas: {arrays})")
     found = _typed(values)
+    if kind == "int" and found == "float" and _whole_floats(values):   # a column pandas made float (a NaN dropped)
+        words, python, arrays = _AS_KIND[kind]
+        raise LstmkitError(f"{where} holds floats ({values[0]!r}) but the model was fitted on integers: its labels "
+                           f"are read as written, and {str(values[0])!r} is no class (they are "
+                           f"{', '.join(classes[:4])}{', ...' if len(classes) > 4 else ''})",
+                           f"pass the labels as integers, as fit had them (Python: {python}; numpy or pandas: {arrays})")
     if kind is None and text is None and found is not None:
         shown = ", ".join(repr(c) for c in classes[:4]) + (", ..." if len(classes) > 4 else "")
         words = _AS_KIND[found][0]

@@ -68,7 +68,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import decimal
 import json
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,12 +176,20 @@ def shown(value: Any, limit: int = 80) -> str:
 
 def _numbers_only(row: Any) -> bool:
     """True when ``row`` is a number, a flat list/tuple of numbers or a numeric array (no booleans,
-    no text, no nested lists)."""
+    no text, no nested lists). A number is any real one: numpy's, a ``Decimal`` (a pyarrow decimal
+    column's cell, as ``fit`` reads it) or a ``Fraction``; an object array (``df.to_numpy()`` of a
+    frame with a text column) of them too. These were 'observation values must be numbers, got
+    Decimal('5.1')'."""
     if isinstance(row, np.ndarray):
-        return row.dtype.kind in "iuf"
+        return row.dtype.kind in "iuf" or (row.dtype.kind == "O" and row.ndim <= 1
+                                            and all(_real(v) for v in row.ravel().tolist()))
     items = row if isinstance(row, (list, tuple)) else [row]
-    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-               for v in items)
+    return all(_real(v) for v in items)
+
+
+def _real(v: Any) -> bool:
+    """Whether ``v`` is one real number (not a boolean, whose True np.asarray reads as 1.0)."""
+    return isinstance(v, (numbers.Real, decimal.Decimal)) and not isinstance(v, (bool, np.bool_))
 
 
 _CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")              # --time, --dates: the command line's words

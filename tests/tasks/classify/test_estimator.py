@@ -102,6 +102,15 @@ def test_labels_scored_in_another_type_than_predict_answers_are_refused(texts, t
         assert "[int(v) for v in y]" in e.value.hint and "y.astype(int)" in e.value.hint
     with pytest.raises(LstmkitError, match=r"^y holds strings"):
         clf.evaluate(x, [str(v) for v in ints])
+    # whole floats (a label column pandas made float once a NaN row was dropped) were "label '1.0' of text 0 is
+    # not one of the model's classes — the classes are: 0, 1": the conversion is named
+    for given in (np.array(ints, dtype=float), pd.Series(ints, dtype="Float64"), pd.Series(ints, dtype="float32[pyarrow]")):
+        with pytest.raises(LstmkitError, match=r"^y holds floats \([01]\.0\) but the model was fitted on integers: its "
+                                               r"labels are read as written, and '[01]\.0' is no class \(they are 0, 1\) "
+                                               r"— pass the labels as integers, as fit had them .*y\.astype\(int\)"):
+            clf.score(x, given)
+    with pytest.raises(LstmkitError, match=r"^the data's 'label' column holds floats \([01]\.0\)"):
+        clf.evaluate(pd.DataFrame({"text": x, "label": np.array(ints, dtype=float)}))
     with pytest.raises(LstmkitError, match=r"^the data's 'label' column holds strings \('[01]'\)"):
         clf.evaluate(pd.DataFrame({"text": x, "label": [str(v) for v in ints]}))
     named = TextClassifier(max_epochs=1, **tiny).fit(x, [str(v) for v in ints])        # string classes '0', '1'

@@ -118,6 +118,17 @@ def test_masked_cells_are_missing_values_and_a_tensor_is_its_array():
         pd.testing.assert_frame_equal(load_table(tensor), load_table(want), check_dtype=False)
 
 
+def test_a_structured_array_is_the_table_of_its_fields(frame):
+    """np.genfromtxt(..., names=True) or df.to_records(index=False) gives a structured array: each
+    record was read as one cell of a column 'y', "column 'y' is not numeric: found '(…, 1.5, …)'"."""
+    records = frame.to_records(index=False)
+    pd.testing.assert_frame_equal(load_table(records), load_table(frame))
+    plain = read_panel(load_table(frame), ForecastConfig(target=["sales"], time="date"))
+    got = read_panel(load_table(records.view(np.ndarray)), ForecastConfig(target=["sales"], time="date"))
+    np.testing.assert_array_equal(got.times, plain.times)
+    np.testing.assert_array_equal(got.values, plain.values)
+
+
 def test_columns_of_several_levels_are_one_error_asking_to_flatten_them(frame):
     """groupby().agg(['mean', 'max']) gives columns of two levels: the error was "target column
     'sales' not found, available columns: ('x', 'date'), ...", whose fix names no way to name one."""

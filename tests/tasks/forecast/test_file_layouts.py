@@ -210,6 +210,8 @@ def test_integer_ids_come_back_as_integers_in_python():
     got = f.predict(frame)
     assert got["id"].dtype == np.int64 and got["id"].unique().tolist() == [1, 2, 3]
     assert f.predict(frame.astype({"id": float}))["id"].dtype == np.int64      # a column pandas made float
+    for kind in ("category", pd.CategoricalDtype([1, 2, 3, 4]), "Int64", "int64[pyarrow]"):   # were texts ('1') as category
+        assert f.predict(frame.astype({"id": kind}))["id"].tolist() == got["id"].tolist(), kind
     named = f.predict(frame.assign(id=frame["id"].map({1: "1", 2: "2", 3: "3"})))
     assert named["id"].tolist()[0] == "1"                                      # texts stay texts
 

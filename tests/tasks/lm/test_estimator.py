@@ -40,8 +40,15 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
         pattern_lm.predict(["abc", "  "])
     with pytest.raises(LstmkitError, match=r"text 1 of the list is missing \(None\)"):
         pattern_lm.predict(["abc", None])
-    with pytest.raises(LstmkitError, match=r"got DataFrame — .*df\['text'\]"):
-        pattern_lm.predict(pd.DataFrame({"text": texts}))
+    # a DataFrame was refused ('got DataFrame — … df['text']', even one holding 'text', as evaluate reads it):
+    # its column of texts, or its one column (df[["review"]], as scikit-learn's ColumnTransformer hands it on)
+    assert pattern_lm.predict(pd.DataFrame({"n": [1, 2, 3], "text": texts})) == out
+    with pytest.warns(UserWarning, match=r"no column 'text' in the DataFrame \(the model's text column\): reading "
+                                         r"its one column 'review' as the texts"):
+        assert pattern_lm.predict(pd.DataFrame({"review": texts})) == out
+    with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'text' .*; its columns: review, n — pass "
+                                           r"the column of texts, e.g. df\['review'\]"):
+        pattern_lm.predict(pd.DataFrame({"review": texts, "n": [1, 2, 3]}))
     with pytest.raises(LstmkitError, match="got set — "):          # no order to answer in
         pattern_lm.predict(set(texts))
     with pytest.raises(LstmkitError, match="not fitted"):

@@ -75,13 +75,29 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
         fitted.translate(None)
-    # iterated, a DataFrame gives its column names and a dict its keys: 'src' was translated without a word;
-    # a set has no order to answer in
-    with pytest.raises(LstmkitError, match=r"got DataFrame — .*\(a DataFrame: its column, df\['src'\]\)"):
-        fitted.translate(pd.DataFrame({"src": src}))
+    # iterated, a dict gives its keys: 'src' was translated without a word; a set has no order to answer in
     for given in ({"src": src}, set(src)):
         with pytest.raises(LstmkitError, match=f"got {type(given).__name__} — "):
             fitted.translate(given)
+
+
+def test_a_dataframe_is_its_source_column_or_its_one_column(fitted, pairs):
+    """A DataFrame was refused ('got DataFrame — … df['src']', even one holding 'src'), where a text
+    classifier reads one: df[["en"]] is how scikit-learn's ColumnTransformer hands a column on, and a
+    polars or pyarrow table is a frame too."""
+    import pandas as pd
+    import pyarrow as pa
+    src = [s for s, _ in pairs(3, seed=5)]
+    want = fitted.translate(src, beam=1)
+    assert fitted.translate(pd.DataFrame({"n": [1, 2, 3], "src": src}), beam=1) == want
+    assert fitted.translate(pa.table({"src": src}), beam=1) == want
+    with pytest.warns(UserWarning, match=r"no column 'src' in the DataFrame \(the model's source column\): reading "
+                                         r"its one column 'en' as the texts"):
+        assert list(fitted.predict(pd.DataFrame({"en": src}), beam=1)) == want
+    with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'src' \(the model's source column\) to read "
+                                           r"the texts from; its columns: en, de — pass the column of texts, e.g. "
+                                           r"df\['en'\]"):
+        fitted.translate(pd.DataFrame({"en": src, "de": src}))
 
 
 def test_evaluate_names_its_own_arguments(fitted, tmp_path):

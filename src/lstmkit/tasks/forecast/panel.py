@@ -348,7 +348,10 @@ def _cell_place(df: pd.DataFrame, lookup: dict, c: str, pos: int, id_col: str | 
 
 def _whole_numbers(col: pd.Series) -> bool:
     """Whether an id column holds whole numbers: integers, or floats of whole values (a column
-    pandas made float); not yes/no values."""
+    pandas made float); not yes/no values. A categorical column by its categories (``astype("category")``
+    of store numbers: its ids were given back as texts, '1')."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = pd.Series(col.cat.categories)
     if pd.api.types.is_bool_dtype(col):
         return False
     if pd.api.types.is_integer_dtype(col):

@@ -22,7 +22,8 @@ import torch
 from lstmkit.config import check_seed, python_values
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
-from lstmkit.data.arrays import text_items
+from lstmkit.data.arrays import arrow_as_frame, text_items
+from lstmkit.data.columns import texts_column
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
@@ -230,16 +231,20 @@ class LanguageModel(RunEstimator):
             {"logprobs": [log P(text) in nats, </s> included], "tokens": [tokens scored per text],
              "perplexity": [per-token perplexity per text]}
 
-        ``texts``: one string or a list (tuple, array, pandas Series) of them. A text with no token
+        ``texts``: one string or a list (tuple, array, pandas Series) of them, or a DataFrame: its
+        column of texts (``text_column``'s, else ``text``), or its one column (a warning names it). A text with no token
         the tokenizer keeps is an error naming it. :meth:`perplexity` is one number over all the
         texts; :meth:`sample` writes new text."""
         with public_call():
             self._check_fitted()
+            texts = arrow_as_frame(texts)           # a pyarrow Table, a polars frame: their pandas DataFrame
             if isinstance(texts, str):
                 texts = [texts]
-            elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
+            elif isinstance(texts, pd.DataFrame):   # its column of texts (the one trained on), or its one column
+                texts = texts_column(texts, self.config_.text_column or "text", "text")
+            elif isinstance(texts, (bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
                 raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
-                                   "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
+                                   "pass e.g. ['the old dog sleeps']")
             texts = items if (items := text_items(texts)) is not None else list(texts)   # pyarrow arrays: their strings
             check_strings(texts, "text", "pass the texts as strings",
                           missing="drop them first (pandas: s.dropna()): each text given is scored")

@@ -21,9 +21,10 @@ import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
-from lstmkit.data.arrays import text_items
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
+from lstmkit.data.columns import texts_column
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
@@ -526,14 +527,18 @@ def _shown(names: Sequence[str]) -> str:
 def _sentence_list(sentences, column: str = "src") -> list[str]:
     """One sentence, or a list, tuple, array (numpy, pandas, pyarrow; a [N, 1] column), pandas Series
     (read in order, whatever its index) or other iterable of them, as a list; anything else, or an item that is not a string, is an error.
-    A DataFrame or a dict (iterated, their column names or keys: translated without a word) and a
-    set (no order to answer in) are refused, the fix naming the source ``column``."""
+    A DataFrame (a pyarrow or polars table too) is its source ``column``, or its one column
+    (``df[["en"]]``: they were refused, iterated they gave the column names); a dict (iterated, its
+    keys: translated without a word) and a set (no order to answer in) are refused."""
     if isinstance(sentences, str):
         return [sentences]
+    sentences = arrow_as_frame(sentences)    # a pyarrow Table, a polars frame: their pandas DataFrame
+    if hasattr(sentences, "columns") and hasattr(sentences, "iloc"):        # a pandas DataFrame
+        sentences = texts_column(sentences, column, "source")
     if (sentences is None or isinstance(sentences, (bytes, int, float, dict, set, frozenset))
             or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
-                           f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
+                           "pass e.g. ['A man is riding a bike.']")
     items = text_items(sentences)
     if items is None and not isinstance(sentences, np.ndarray):
         items = list(sentences)             # any other iterable (a range of texts, a dict's values)
