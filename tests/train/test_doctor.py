@@ -711,3 +711,57 @@ def test_the_padding_remedy_names_only_the_run_s_own_task_s_options():
     assert remedies(SpeechConfig()) == []
     assert "what to try" not in format_report(report(SpeechConfig()))       # no empty list announced
     assert remedies(None) == ["bucket sequences by length (--bucket) or cap them (--max-len)"]    # no task
+
+
+def test_a_loss_near_zero_still_creeping_down_at_the_limit_is_not_undertrained():
+    """A text classifier at validation accuracy 1.0 (its validation loss 0.000664 -> 0.000494 over the
+    last epochs, from 0.69 at the start) was told "train longer: --epochs 60": more epochs change nothing."""
+    val = [0.69, 0.2, 0.01, 0.000664, 0.000596, 0.000503, 0.000494]
+    assert _report(val, val, max_epochs=7)["findings"] == []
+    d = _epochs_from(val, val)
+    d.start_losses = [0.69]
+    assert d.report(TrainConfig(max_epochs=7))["findings"] == []
+    falling = [0.69, 0.2, 0.1, 0.05, 0.045, 0.04, 0.03]                # still gaining 1.4 % of the start
+    assert [f["kind"] for f in _report(falling, falling, max_epochs=7)["findings"]] == ["undertrained"]
+
+
+def test_the_shorten_remedy_reads_the_lengths_the_gates_saw():
+    """A text classifier of 11-word reviews at lr 1 (its gates pinned) was told "shorten the
+    sequences: --max-len 200 (now 400)", which cuts nothing: the sequences the gate samples read are
+    what to halve, and a few dozen steps are not why gradients vanish."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+
+    def shorten(steps, task_config):
+        d = _epochs_from([1.1, 1.0, 0.9], [1.1, 1.0, 0.9])
+        d.start_losses, d.plain_rnn, d.task_config = [1.2, 1.1], False, task_config
+        for e in d.epochs:
+            e["saturated_gates"], e["sequence_steps"] = 0.71, steps
+        (f,) = d.report(TrainConfig())["findings"]
+        return [r for r in f["remedies"] if r.startswith("shorten the sequences")]
+    assert shorten(11, ClassifyConfig()) == []
+    assert shorten(11, None) == []
+    assert shorten(300, ClassifyConfig()) == [
+        "shorten the sequences: --max-len 150 (now 400; the sequences sampled reach 300 steps), or summarise them "
+        "first (cnn-lstm, attention)"]
+    assert shorten(300, ClassifyConfig(max_len=None)) == [
+        "shorten the sequences: --max-len 150 (the sequences sampled reach 300 steps), or summarise them first "
+        "(cnn-lstm, attention)"]
+
+
+def test_the_gate_sample_records_the_longest_sequence_it_read():
+    from lstmkit.nn.lstm import LSTM
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = LSTM(1, 4, batch_first=True)
+
+        def forward(self, x, lengths=None):
+            return self.lstm(x, lengths=lengths)[0]
+
+    d = Doctor()
+    net = Net()
+    d.bind(net)
+    d.sample_gates(net, (torch.zeros(3, 9, 1), torch.tensor([9, 4, 2])))
+    d.end_epoch({"epoch": 1, "train_loss": 1.0, "val_loss": 1.0, "lr": 1e-3})
+    assert d.epochs[0]["sequence_steps"] == 9

@@ -3,7 +3,7 @@
 The trainer feeds a :class:`Doctor` cheap numbers on every step (loss, global gradient norm,
 seconds spent waiting for data vs computing) and richer ones on a few sampled steps (gradient
 norm per layer, update/weight ratio per layer, padding share) and at the end of epochs 1-20 and every 10th after (share of
-saturated LSTM gates, measured with ``record_gates`` on a small batch). At the end
+saturated LSTM gates and the longest sequence they read, measured with ``record_gates`` on a small batch). At the end
 :meth:`Doctor.report` turns them into findings:
 
 - ``exploding_gradients``: non-finite loss or gradients (the NaN guard stepped in), gradient
@@ -15,7 +15,8 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
 - ``undertrained``: training ran out of epochs (``max_epochs``) with the validation loss of its
   last epoch 2% below every one before it, or falling steadily (each of the last 3 epochs below the
-  one before, 0.5% in all);
+  one before, 0.5% in all), its last epoch's gain at least 0.1% of the loss at the start (a loss
+  near 0, a classifier already right on every validation row, has nothing left to gain);
 - ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding
   (measured only on inputs that declare their lengths: :class:`~lstmkit.data.batching.Padded`);
 - ``loses_to_baseline``: the trained model is no better than the best simple baseline on
@@ -97,7 +98,7 @@ class Doctor:
     def _fresh_epoch() -> dict[str, Any]:
         return {"steps": 0, "rows": 0, "data_s": 0.0, "compute_s": 0.0, "loss_max": -math.inf,
                 "norms": [], "norm_max": 0.0, "norm_max_step": None, "layer_norms": {},
-                "update_ratios": {}, "padding": [], "saturation": None}
+                "update_ratios": {}, "padding": [], "saturation": None, "sequence_steps": None}
 
     # -- per step (cheap) -----------------------------------------------------------------
     def wants_detail(self, global_step: int, pos: int) -> bool:
@@ -185,9 +186,10 @@ class Doctor:
                     continue
                 x, lengths = seen[id(m)]
                 _, _, gates = m(x, lengths=lengths, record_gates=True)
-                valid = None
+                valid, T = None, gates["i"].shape[2]
+                longest = int(torch.as_tensor(lengths).max()) if lengths is not None and T else T
+                self._cur["sequence_steps"] = max(self._cur["sequence_steps"] or 0, longest)
                 if lengths is not None:
-                    T = gates["i"].shape[2]
                     valid = (torch.arange(T, device=x.device)[None, :] < torch.as_tensor(lengths, device=x.device)[:, None])
                 for name in ("i", "o", "g"):
                     v = gates[name].float()                         # [L*D, B, T, H]
@@ -219,7 +221,8 @@ class Doctor:
             "loss_max": c["loss_max"] if math.isfinite(c["loss_max"]) else None,
             "layer_grad_norms": {k: med(v) for k, v in c["layer_norms"].items()},
             "update_ratios": {k: med(v) for k, v in c["update_ratios"].items()},
-            "saturated_gates": c["saturation"], "padding_share": med(c["padding"]),
+            "saturated_gates": c["saturation"], "sequence_steps": c["sequence_steps"],
+            "padding_share": med(c["padding"]),
             "data_seconds": c["data_s"], "compute_seconds": c["compute_s"],
         })
         self._cur = self._fresh_epoch()
