@@ -626,6 +626,8 @@ def test_a_healthy_sequence_classifier_has_no_finding():
     f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=30, patience=2, lr=3e-3,
                            progress="off", tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
     assert f.result_.doctor["findings"] == [], format_report(f.result_.doctor)
+    cmp = f.result_.doctor["evidence"]["baselines"]          # beside the class prior, and well below it
+    assert cmp["metric"] == "log loss" and cmp["model"] < 0.8 * cmp["scores"]["class_prior"]
 
 
 # -- remedies in the run's own task's options --------------------------------------------------------
@@ -765,3 +767,67 @@ def test_the_gate_sample_records_the_longest_sequence_it_read():
     d.sample_gates(net, (torch.zeros(3, 9, 1), torch.tensor([9, 4, 2])))
     d.end_epoch({"epoch": 1, "train_loss": 1.0, "val_loss": 1.0, "lr": 1e-3})
     assert d.epochs[0]["sequence_steps"] == 9
+
+
+def test_a_learning_rate_far_too_low_whose_loss_does_not_move_is_told_to_raise_it():
+    """A text classifier at lr 1e-6 kept its validation loss at 0.6810 for 6 epochs (30 steps, at
+    chance) and was told "training looked healthy"."""
+    val = [0.6810245, 0.6810225, 0.6810207, 0.6810197, 0.6810189, 0.6810182]
+    train = [0.700, 0.687, 0.689, 0.693, 0.686, 0.685]
+    (f,) = _report(train, val, lr=1e-6, max_epochs=6)["findings"]
+    assert f["kind"] == "low_learning_rate" and f["numbers"]["lr"] == 1e-6
+    assert f["remedies"] == ["raise the learning rate: --lr 0.001 (now 1e-06)"]
+    assert "validation loss 0.681 after epoch 1, best 0.681 after 6 epochs: 0.001% lower" in f["evidence"][1]
+    assert _report(train, val, lr=1e-3, max_epochs=6)["findings"] == []     # Adam's usual rate: no such finding
+    moving = [0.69, 0.6, 0.5, 0.45, 0.42, 0.41]
+    assert _report(moving, moving, lr=1e-5, max_epochs=30)["findings"] == []  # low, but it learns: a fine-tune's
+
+
+def test_a_classifier_is_compared_with_the_class_prior():
+    """Labels shuffled against the inputs: the classifier knew nothing the class frequencies do not, and
+    the doctor said "training looked healthy" (no baseline was compared on classify runs)."""
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (120, 12, 1))
+    y = np.where(rng.random(120) < 0.8, "a", "b")
+    f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=8, patience=2, lr=1e-2,
+                           progress="off", tensorboard=False, device="cpu").fit(X, y)
+    report = f.result_.doctor
+    (found,) = [g for g in report["findings"] if g["kind"] == "loses_to_baseline"]
+    assert found["numbers"]["best_baseline"] == "class_prior" and found["numbers"]["metric"] == "log loss"
+    assert found["remedies"][-1].startswith("until the model wins, predict the majority class ('a', 78% of the training rows)")
+    cmp = report["evidence"]["baselines"]          # 0.499 to 0.502: early stopping picked its luckiest epoch
+    assert cmp["points"] == 30 and cmp["model"] >= 0.98 * cmp["scores"]["class_prior"]
+    assert found["evidence"][1] == "the model is within 2% of class_prior: it learned next to nothing beyond it"
+
+
+def test_the_class_prior_is_weighed_as_the_loss_weighs_rows():
+    from lstmkit.tasks.classify.classifier import prior_comparison
+    y_train, y_val = np.array([0, 0, 0, 1]), np.array([0, 1])
+    proba = np.array([[0.9, 0.1], [0.2, 0.8]])
+    cmp = prior_comparison(proba, y_val, None, y_train, None, None, ["a", "b"])
+    assert cmp["model"] == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2)
+    assert cmp["scores"]["class_prior"] == pytest.approx(-(np.log(0.75) + np.log(0.25)) / 2)
+    balanced = prior_comparison(proba, y_val, None, y_train, None, np.array([4 / 6, 2.0]), ["a", "b"])
+    # balanced class weights: the best constant answer is 50/50; the rows weigh 2/3 and 2
+    assert balanced["scores"]["class_prior"] == pytest.approx(np.log(2))
+    assert balanced["model"] == pytest.approx(-(4 / 6 * np.log(0.9) + 2 * np.log(0.8)) / (4 / 6 + 2))
+    weighted = prior_comparison(proba, y_val, np.array([1.0, 0.0]), y_train, np.array([1, 1, 1, 3.0]), None,
+                                ["a", "b"])
+    assert weighted["scores"]["class_prior"] == pytest.approx(-np.log(0.5))        # only row 0 counts
+    assert prior_comparison(proba, y_val, np.zeros(2), y_train, None, None, ["a", "b"]) is None
+
+
+def test_a_classifier_right_more_often_than_the_majority_class_is_ahead_of_the_prior():
+    """A text classifier at lr 1e-6 scored validation accuracy 1.0 at a log loss of 0.690 (the class
+    prior's 0.693) and was told it "does not beat the best baseline (class_prior)"."""
+    from lstmkit.tasks.classify.classifier import prior_comparison
+    y = np.array([0, 1, 0, 1])
+    timid = prior_comparison(np.array([[0.51, 0.49], [0.49, 0.51]] * 2), y, None, y, None, None, ["a", "b"])
+    assert timid["ahead"] == "accuracy 1, the majority class's 0.5"
+    d = _epochs_from([0.7, 0.69, 0.69], [0.69, 0.69, 0.69])
+    assert d.report(TrainConfig(), evidence={"baselines": timid})["findings"] == []
+    lost = prior_comparison(np.array([[0.51, 0.49]] * 4), y, None, y, None, None, ["a", "b"])
+    assert "ahead" not in lost
+    assert [f["kind"] for f in d.report(TrainConfig(), evidence={"baselines": lost})["findings"]] == [
+        "loses_to_baseline"]

@@ -12,6 +12,8 @@ saturated LSTM gates and the longest sequence they read, measured with ``record_
   saturated gates, or a loss that stays flat from the start (not learning);
 - ``high_learning_rate``: a learning rate far above Adam's usual (over 0.03) whose steps overshoot:
   an epoch's train loss 20% above the best before it;
+- ``low_learning_rate``: a learning rate far below Adam's usual (under 1e-4) whose loss did not move
+  (its best epoch within 1% of the first: validation loss, else training loss);
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
 - ``undertrained``: training ran out of epochs (``max_epochs``) with the validation loss of its
   last epoch 2% below every one before it, or falling steadily (each of the last 3 epochs below the
@@ -255,7 +257,9 @@ class Doctor:
 
         and, for a model of several networks trained side by side on the same samples (a seed
         ensemble), ``"members"`` and ``"member_parameters"`` (one network's): its data per parameter
-        is that of one member, not of their sum. A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
+        is that of one member, not of their sum; ``"ahead"``, what the model wins on by another measure,
+        in words (a classifier's accuracy above the majority class's), where losing on this one is no
+        finding. A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
         """
         return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
                         "events": self.events,

@@ -24,7 +24,8 @@ class Doctor(Protocol):
 
 __all__ = ["FINDINGS", "judge", "unjudged", "scaling_evidence"]
 
-FINDINGS = ("exploding_gradients", "vanishing_gradients", "high_learning_rate", "overfitting", "undertrained",
+FINDINGS = ("exploding_gradients", "vanishing_gradients", "high_learning_rate", "low_learning_rate", "overfitting",
+            "undertrained",
             "slow_training", "loses_to_baseline")
 
 EXPLODE_NORM = 1e3           # a pre-clip global gradient norm above this is an explosion ...
@@ -41,12 +42,16 @@ DATA_SHARE = 0.5             # waiting for data more than half of the step time
 TINY_BATCH = 8
 PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
+LOW_LR = 1e-4               # a rate this far below Adam's usual (10x) whose loss does not move is too low to learn
+STILL_LOSS = 0.01            # ... its validation (else train) loss moving less than 1% from the first epoch
 UNSTABLE_RISE = 0.2          # with such a rate, a train loss 20% above its best before: the steps overshoot
 STILL_FALLING = 0.02         # the last epoch's validation loss 2% below every one before it: not done learning
 # a fitted ETS within 5 % of the model is a tie, not a loss (issue 19's bar): on the demo's CO2 the network
 # scored a validation MASE of 0.292 to ETS's 0.286 and a test MASE of 0.259 to its 0.278 -- a finding that
 # said "does not beat ETS" beside a table where it did. Naive baselines are a bar the model must clear.
-BASELINE_TIE = {"ets": 1.05}
+# A class prior (a classifier's baseline) is a bar to clear by 2 %: a classifier of labels shuffled against its
+# inputs scored a validation log loss of 0.499 to the prior's 0.502, early stopping having picked its luckiest epoch.
+BASELINE_TIE = {"ets": 1.05, "class_prior": 0.98}
 STEADY_EPOCHS = 3            # ... or each of the last 3 epochs below the one before ...
 STEADY_FALL = 0.005          # ... by 0.5% in all (a cosine schedule's last, near-zero steps fall less)
 # ... and its last epoch's gain at least 0.1% of the loss at the start: a text classifier at validation accuracy
@@ -93,13 +98,15 @@ def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[s
     exploding = _exploding(d, cfg, evidence)
     if exploding:
         findings.append(exploding)
+    elif (sluggish := _too_slow_to_learn(d, cfg)):     # a loss that does not move for this reason: the cause
+        findings.append(sluggish)
     else:       # an explosion also stops learning; it is the cause to report
         vanishing = _vanishing(d, cfg, evidence)
         if vanishing:
             findings.append(vanishing)
         elif (unstable := _unstable(d, cfg)):      # gates pinned by the same steps: the vanishing finding says it
             findings.append(unstable)
-    sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate") for f in findings)
+    sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate", "low_learning_rate") for f in findings)
     # a loss falling back from a blow-up asks for no more epochs; a model losing to a baseline whose
     # finding leads with "train longer" (the same falling loss at the limit) is not told it twice
     told = any(f["remedies"][:1] == _train_longer(d, cfg) for f in findings if f["kind"] == "loses_to_baseline")
@@ -313,6 +320,32 @@ def _unstable(d: Doctor, cfg) -> dict[str, Any] | None:
     return None
 
 
+def _too_slow_to_learn(d: Doctor, cfg) -> dict[str, Any] | None:
+    """A learning rate far below Adam's usual (:data:`LOW_LR`) whose loss did not move: the best
+    epoch's validation loss (else training loss) within :data:`STILL_LOSS` of the first epoch's. (A
+    text classifier at ``lr`` 1e-6 kept its validation loss at 0.6810 for 6 epochs, at chance, and
+    was told "training looked healthy": too few steps for the flat-loss judge, and its first epoch
+    below the class prior's 0.693 by its initial weights' luck.)"""
+    if cfg.lr >= LOW_LR:
+        return None
+    for key, name in (("val_loss", "validation"), ("train_loss", "train")):
+        losses = [(e[key], e["epoch"]) for e in d.epochs if math.isfinite(e[key])]
+        if len(losses) >= 2:
+            break
+    else:
+        return None
+    first, best = losses[0][0], min(v for v, _ in losses)
+    if first <= 0 or best < (1 - STILL_LOSS) * first:
+        return None
+    return {"kind": "low_learning_rate", "title": "learning rate too low: the loss did not move",
+            "evidence": [f"the learning rate is {cfg.lr:g}, {1e-3 / cfg.lr:.0f}x below Adam's usual 0.001 (lstmkit's "
+                         "tasks train at 0.001-0.004)",
+                         f"{name} loss {_g(first)} after epoch {losses[0][1]}, best {_g(best)} after {len(losses)} "
+                         f"epochs: {1 - best / first:.3%} lower"],
+            "numbers": {"lr": cfg.lr, "first_loss": first, "best_loss": best},
+            "remedies": [f"raise the learning rate: {opt('lr', '0.001', written=True)} (now {cfg.lr:g})"]}
+
+
 def _undertrained(d: Doctor, cfg) -> dict[str, Any] | None:
     """Training ran out of epochs (``max_epochs``) while the validation loss still fell: its last
     epoch :data:`STILL_FALLING` below every one before it, or each of its last :data:`STEADY_EPOCHS`
@@ -415,7 +448,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
 def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, Any] | None:
     scores = {k: float(v) for k, v in cmp.get("scores", {}).items() if v is not None and math.isfinite(v)}
     model = cmp.get("model")
-    if not scores or model is None or not math.isfinite(model):
+    if not scores or model is None or not math.isfinite(model) or cmp.get("ahead"):
         return None
     lost = [k for k in scores if model >= scores[k] * BASELINE_TIE.get(k, 1.0)]
     if not lost:
@@ -431,6 +464,9 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     if best != lowest:
         evidence.append(f"{lowest} scores lower, {_g(scores[lowest])}, but within "
                         f"{BASELINE_TIE[lowest] - 1:.0%} of the model: a tie, not a loss")
+    if model < scores[best]:            # a bar to clear by a margin, cleared by less
+        evidence.append(f"the model is within {1 - BASELINE_TIE[best]:.0%} of {best}: it learned next to nothing "
+                        "beyond it")
     rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
     params = getattr(d, "n_parameters", None)
     if cmp.get("members") and cmp.get("member_parameters") and rows:     # a seed ensemble: each member sees every sample
@@ -439,7 +475,9 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     elif params and rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
     instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
-    remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []), instead]
+    slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
+             f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
+    remedies = [*slow, *_train_longer(d, cfg), *cmp.get("remedies", []), instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
