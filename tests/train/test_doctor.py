@@ -141,6 +141,19 @@ def test_gates_pinned_by_a_huge_learning_rate_are_told_to_lower_it():
     assert not any("raise the learning rate" in x for x in f["remedies"])
 
 
+def test_gates_pinned_by_a_huge_learning_rate_are_not_told_to_train_longer():
+    """A word language model at lr 3, its gates 100 % saturated and its validation loss falling back
+    from 4.27 to 2.14 at the limit, was told "lower the learning rate" and "train longer: --epochs 20"."""
+    val = [3.0, 4.4, 4.27, 2.14]
+    d = _epochs_from(val, val)
+    d.start_losses, d.plain_rnn = [3.1], False
+    for e in d.epochs:
+        e["saturated_gates"] = 1.0
+    assert [f["kind"] for f in d.report(TrainConfig(lr=3.0, max_epochs=4))["findings"]] == ["vanishing_gradients"]
+    assert [f["kind"] for f in d.report(TrainConfig(lr=1e-3, max_epochs=4))["findings"]] == [
+        "vanishing_gradients", "undertrained"]
+
+
 def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(50, 10, 3, generator=g), torch.randn(50, 1, generator=g)

@@ -106,7 +106,10 @@ def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[s
             findings.append(vanishing)
         elif (unstable := _unstable(d, cfg)):      # gates pinned by the same steps: the vanishing finding says it
             findings.append(unstable)
-    sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate", "low_learning_rate") for f in findings)
+    # a loss falling back from gates pinned by steps far too large asks for a lower rate, not more epochs (a word
+    # language model at lr 3 was told both "lower the learning rate" and "train longer: --epochs 20")
+    sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate", "low_learning_rate")
+               or f["kind"] == "vanishing_gradients" and cfg.lr > HIGH_LR for f in findings)
     # a loss falling back from a blow-up asks for no more epochs; a model losing to a baseline whose
     # finding leads with "train longer" (the same falling loss at the limit) is not told it twice
     told = any(f["remedies"][:1] == _train_longer(d, cfg) for f in findings if f["kind"] == "loses_to_baseline")
