@@ -251,7 +251,7 @@ class Doctor:
         kept in the report. Its ``"baselines"`` entry compares the model with simple baselines
         on the same held-out data, errors in the same units (lower is better)::
 
-            {"part": "validation", "metric": "MASE", "points": 480,
+            {"part": "validation", "metric": "MASE", "points": 480,     # "unit": what points counts (default "points")
              "model": 1.31, "scores": {"naive": 1.02, "seasonal_naive": 0.97},
              "remedies": ["...", ...]}          # the task's, most likely first
 

@@ -458,7 +458,7 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
         return None
     best = min(lost, key=scores.get)
     metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
-    where = f"{cmp['points']:,} {part} points" if cmp.get("points") else f"the {part} data"
+    where = f"{cmp['points']:,} {part} {cmp.get('unit', 'points')}" if cmp.get("points") else f"the {part} data"
     others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
     lowest = min(scores, key=scores.get)
     named = f"the best baseline ({best})" if best == lowest else best        # a tie scores lower: not "the best"
@@ -480,7 +480,9 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
     slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
              f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
-    remedies = [*slow, *_train_longer(d, cfg), *cmp.get("remedies", []), instead]
+    longer = _train_longer(d, cfg)          # the task's own "train longer" said once
+    remedies = [*slow, *longer, *(r for r in cmp.get("remedies", []) if not (longer and r.startswith("train longer"))),
+                instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}

@@ -77,7 +77,7 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
     # right more often than the majority class: it tells the classes apart, however timid its probabilities
     # (a classifier at lr 1e-6 scored accuracy 1.0 at a log loss of 0.690, the prior's 0.693)
     ahead = {"ahead": f"accuracy {hits:.3g}, the majority class's {majority:.3g}"} if hits > majority else {}
-    return {**ahead, "part": "validation", "metric": "log loss", "points": len(y_val),
+    return {**ahead, "part": "validation", "metric": "log loss", "unit": "rows", "points": len(y_val),
             "model": log_loss(proba[np.arange(len(y_val)), y_val]), "scores": {"class_prior": log_loss(prior[y_val])},
             "remedies": ["check that each label belongs to its row: a label column shifted or shuffled against the "
                          "inputs teaches nothing"],

@@ -91,7 +91,7 @@ def unigram_comparison(model: float, train_ids: list[list[int]], val_ids: list[l
     seen, held = counts(train_ids), counts(val_ids)
     p = (seen + 1) / (seen.sum() + vocab_size)
     unigram = float(-(held * np.log(p)).sum() / held.sum())
-    return {"part": "validation", "metric": "cross-entropy per token (nats)", "points": int(held.sum()),
+    return {"part": "validation", "metric": "cross-entropy per token (nats)", "unit": "tokens", "points": int(held.sum()),
             "model": model, "scores": {"unigram": unigram},
             "remedies": [f"model characters: {opt('level', 'char')} (now {level}; a word-level model needs far more "
                          "text than a character-level one to learn which word follows which)"]
