@@ -594,9 +594,8 @@ def test_a_sequence_classifier_reading_huge_unscaled_features_is_told_to_scale_t
                            tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
     (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "vanishing_gradients"]
     assert finding["remedies"][0].startswith("scale the features: scaler='standard' (now none: the training features reach")
-    # the remedy names the classifier's own length option, not a forecaster's
-    assert any(r.startswith("shorten the sequences: max_len=") for r in finding["remedies"])
-    assert not any("lookback" in r for r in finding["remedies"])
+    # series of 20 steps: no "shorten the sequences" (the classifier's own max_len, never a forecaster's lookback)
+    assert not any(r.startswith("shorten the sequences") or "lookback" in r for r in finding["remedies"])
 
 
 def test_the_forecast_doctor_scores_ets_on_validation_and_names_the_blend_to_use():
@@ -844,3 +843,32 @@ def test_a_classifier_right_more_often_than_the_majority_class_is_ahead_of_the_p
     assert "ahead" not in lost
     assert [f["kind"] for f in d.report(TrainConfig(), evidence={"baselines": lost})["findings"]] == [
         "loses_to_baseline"]
+
+
+def test_a_run_that_blew_up_and_loses_to_a_baseline_is_not_told_to_train_longer():
+    """A forecaster at lr 1 (its gradient norm 4.4e6) losing to ETS was told "1. train longer:
+    --epochs 20" above the exploding finding's "lower the learning rate"."""
+    train, val = [1.0, 0.5, 8.0, 0.6], [1.0, 0.9, 0.8, 0.7]
+    cmp = {"part": "validation", "metric": "MASE", "model": 4.89, "scores": {"ets": 0.676}}
+    sick = _report(train, val, evidence={"baselines": cmp}, lr=1.0, max_epochs=4)["findings"]
+    assert [f["kind"] for f in sick] == ["loses_to_baseline", "exploding_gradients"]
+    assert not any(r.startswith("train longer") for f in sick for r in f["remedies"])
+    healthy = _report([1.0, 0.8, 0.7, 0.6], val, evidence={"baselines": cmp}, max_epochs=4)["findings"]
+    assert healthy[0]["remedies"][0].startswith("train longer")       # still falling, nothing blew up
+
+
+def test_an_overfitting_seed_ensemble_counts_the_parameters_of_one_seed():
+    """The default forecaster, 15 seeds of 2,296 parameters, was told "the model has 34,440 parameters
+    for 197 training samples" by its overfitting finding (its baseline finding said 15 seeds of 2,296)."""
+    train, val = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], [1.0, 0.8, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    d = _epochs_from(train, val)
+    d.n_parameters = 34_440
+    for e in d.epochs:
+        e["mean_batch"], e["steps"] = 197 / 7, 7
+    cmp = {"model": 0.5, "scores": {"naive": 0.9}, "members": 15, "member_parameters": 2_296}
+    (f,) = d.report(TrainConfig(), evidence={"baselines": cmp})["findings"]
+    assert f["kind"] == "overfitting"
+    assert "the model is 15 seeds of 2,296 parameters each, each trained on 197 samples" in f["evidence"]
+    few = {**cmp, "member_parameters": 1_000}                    # each seed has fewer than 10x its samples
+    (f,) = d.report(TrainConfig(), evidence={"baselines": few})["findings"]
+    assert not any("parameters" in e for e in f["evidence"])

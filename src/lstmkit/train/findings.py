@@ -89,32 +89,33 @@ def _train_longer(d: Doctor, cfg) -> list[str]:
 
 def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every finding on the run ``d`` watched (trained with ``cfg``), possibly none."""
-    findings = []
-    baselines = (evidence or {}).get("baselines")
-    if baselines:
-        found = _loses_to_baseline(d, baselines, cfg)
-        if found:
-            findings.append(found)
+    causes = []
     exploding = _exploding(d, cfg, evidence)
     if exploding:
-        findings.append(exploding)
+        causes.append(exploding)
     elif (sluggish := _too_slow_to_learn(d, cfg)):     # a loss that does not move for this reason: the cause
-        findings.append(sluggish)
+        causes.append(sluggish)
     else:       # an explosion also stops learning; it is the cause to report
         vanishing = _vanishing(d, cfg, evidence)
         if vanishing:
-            findings.append(vanishing)
+            causes.append(vanishing)
         elif (unstable := _unstable(d, cfg)):      # gates pinned by the same steps: the vanishing finding says it
-            findings.append(unstable)
-    # a loss falling back from gates pinned by steps far too large asks for a lower rate, not more epochs (a word
-    # language model at lr 3 was told both "lower the learning rate" and "train longer: --epochs 20")
+            causes.append(unstable)
+    # a loss falling back from a blow-up asks for no more epochs, nor one falling back from gates pinned by steps
+    # far too large (a word language model at lr 3 was told both "lower the learning rate" and "train longer:
+    # --epochs 20"; a forecaster at lr 1 losing to ETS, "train longer" before "lower the learning rate")
     sick = any(f["kind"] in ("exploding_gradients", "high_learning_rate", "low_learning_rate")
-               or f["kind"] == "vanishing_gradients" and cfg.lr > HIGH_LR for f in findings)
-    # a loss falling back from a blow-up asks for no more epochs; a model losing to a baseline whose
-    # finding leads with "train longer" (the same falling loss at the limit) is not told it twice
-    told = any(f["remedies"][:1] == _train_longer(d, cfg) for f in findings if f["kind"] == "loses_to_baseline")
+               or f["kind"] == "vanishing_gradients" and cfg.lr > HIGH_LR for f in causes)
+    baselines = (evidence or {}).get("baselines")
+    lost = _loses_to_baseline(d, baselines, cfg, longer=not sick) if baselines else None
+    findings = [*([lost] if lost else []), *causes]
+    # a model losing to a baseline whose finding says "train longer" (the same falling loss at the limit) is
+    # not told it twice
+    told = lost is not None and any(r in lost["remedies"] for r in _train_longer(d, cfg))
     for one in (_overfitting, _undertrained, _slow):
-        found = one(d, cfg) if one is not _undertrained or not (sick or told) else None
+        if one is _undertrained and (sick or told):
+            continue
+        found = _overfitting(d, cfg, evidence) if one is _overfitting else one(d, cfg)
         if found:
             findings.append(found)
     return findings
@@ -375,7 +376,17 @@ def _undertrained(d: Doctor, cfg) -> dict[str, Any] | None:
             "remedies": _train_longer(d, cfg)}
 
 
-def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
+def _one_network(d: Doctor, given: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    """The parameters of one network and how many were trained side by side on the same samples (a
+    seed ensemble's ``members``, from the task's baseline evidence); the model's parameters and None
+    for a single network."""
+    cmp = (given or {}).get("baselines") or {}
+    if cmp.get("members") and cmp.get("member_parameters"):
+        return int(cmp["member_parameters"]), int(cmp["members"])
+    return getattr(d, "n_parameters", None), None
+
+
+def _overfitting(d: Doctor, cfg, given: dict[str, Any] | None = None) -> dict[str, Any] | None:
     eps = [e for e in d.epochs if math.isfinite(e["val_loss"]) and math.isfinite(e["train_loss"])]
     if len(eps) < OVERFIT_EPOCHS + 1:
         return None
@@ -397,9 +408,10 @@ def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
                 f"{_g(best['train_loss'])} to {_g(last['train_loss'])}",
                 f"{len(worse)} epochs after the best were more than {OVERFIT_MARGIN:.0%} worse on validation"]
     remedies = []
-    params = getattr(d, "n_parameters", None)
+    params, members = _one_network(d, given)      # a seed ensemble's members each fit every sample: one's count
     if params and rows and params > 10 * rows:
-        evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples")
+        evidence.append(f"the model is {members} seeds of {params:,} parameters each, each trained on {int(rows):,} "
+                        "samples" if members else f"the model has {params:,} parameters for {int(rows):,} training samples")
         remedies.append(_smaller_model(d))
     if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
         remedies.append(f"add dropout: {opt('dropout', 0.3)} (now {getattr(d, 'dropout', 0.0):g}; 0.2-0.5 is usual)")
@@ -448,7 +460,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
             "remedies": remedies}
 
 
-def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, Any] | None:
+def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = True) -> dict[str, Any] | None:
     scores = {k: float(v) for k, v in cmp.get("scores", {}).items() if v is not None and math.isfinite(v)}
     model = cmp.get("model")
     if not scores or model is None or not math.isfinite(model) or cmp.get("ahead"):
@@ -480,8 +492,8 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
     slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
              f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
-    longer = _train_longer(d, cfg)          # the task's own "train longer" said once
-    remedies = [*slow, *longer, *(r for r in cmp.get("remedies", []) if not (longer and r.startswith("train longer"))),
+    longer_ = _train_longer(d, cfg) if longer else []     # the task's own "train longer" said once
+    remedies = [*slow, *longer_, *(r for r in cmp.get("remedies", []) if not (longer_ and r.startswith("train longer"))),
                 instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
