@@ -872,3 +872,15 @@ def test_an_overfitting_seed_ensemble_counts_the_parameters_of_one_seed():
     few = {**cmp, "member_parameters": 1_000}                    # each seed has fewer than 10x its samples
     (f,) = d.report(TrainConfig(), evidence={"baselines": few})["findings"]
     assert not any("parameters" in e for e in f["evidence"])
+
+
+def test_a_score_higher_is_better_is_judged_the_right_way_round():
+    """A translator's BLEU beside the source copied: the judge read every baseline score as an error."""
+    cmp = {"part": "validation", "metric": "BLEU", "higher_is_better": True, "scores": {"copy_source": 1.4}}
+    d = _epochs_from([1.0, 0.9, 0.8], [1.0, 0.9, 0.85])
+    (f,) = d.report(TrainConfig(), evidence={"baselines": {**cmp, "model": 0.0}})["findings"]
+    assert f["evidence"][0] == ("BLEU on the validation data: the model 0, the best baseline (copy_source) 1.4 "
+                                "(higher is better; all baselines: copy_source 1.4)")
+    won = d.report(TrainConfig(), evidence={"baselines": {**cmp, "model": 30.0}})
+    assert won["findings"] == []
+    assert "validation BLEU: the model 30, the best baseline (copy_source) 1.4" in format_report(won)

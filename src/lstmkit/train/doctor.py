@@ -259,7 +259,8 @@ class Doctor:
         ensemble), ``"members"`` and ``"member_parameters"`` (one network's): its data per parameter
         is that of one member, not of their sum; ``"ahead"``, what the model wins on by another measure,
         in words (a classifier's accuracy above the majority class's), where losing on this one is no
-        finding. A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
+        finding; ``"higher_is_better"``, true for a score (a translator's BLEU) rather than an error. A model
+        whose error is not below the best baseline's (score not above) is a ``loses_to_baseline`` finding.
         """
         return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
                         "events": self.events,
@@ -308,7 +309,7 @@ def format_report(report: dict[str, Any]) -> str:
     if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:
         scores = {k: v for k, v in cmp.get("scores", {}).items() if v is not None}
         if scores:
-            best = min(scores, key=scores.get)
+            best = (max if cmp.get("higher_is_better") else min)(scores, key=scores.get)
             lines.append(f"  {cmp.get('part', 'held-out')} {cmp.get('metric', 'error')}: the model "
                          f"{cmp['model']:.3g}, the best baseline ({best}) {scores[best]:.3g}")
     if report.get("stopped"):

@@ -465,21 +465,24 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
     model = cmp.get("model")
     if not scores or model is None or not math.isfinite(model) or cmp.get("ahead"):
         return None
-    lost = [k for k in scores if model >= scores[k] * BASELINE_TIE.get(k, 1.0)]
+    up = bool(cmp.get("higher_is_better"))          # a score (BLEU), not an error
+    rank = (lambda v: -v) if up else (lambda v: v)  # best first
+    lost = [k for k in scores if (model <= scores[k] / BASELINE_TIE.get(k, 1.0) if up
+                                  else model >= scores[k] * BASELINE_TIE.get(k, 1.0))]
     if not lost:
         return None
-    best = min(lost, key=scores.get)
+    best = min(lost, key=lambda k: rank(scores[k]))
     metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
     where = f"{cmp['points']:,} {part} {cmp.get('unit', 'points')}" if cmp.get("points") else f"the {part} data"
-    others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
-    lowest = min(scores, key=scores.get)
+    others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: rank(kv[1])))
+    lowest = min(scores, key=lambda k: rank(scores[k]))
     named = f"the best baseline ({best})" if best == lowest else best        # a tie scores lower: not "the best"
     evidence = [f"{metric} on {where}: the model {_g(model)}, {named} {_g(scores[best])} "
-                f"(lower is better; all baselines: {others})"]
+                f"({'higher' if up else 'lower'} is better; all baselines: {others})"]
     if best != lowest:
-        evidence.append(f"{lowest} scores lower, {_g(scores[lowest])}, but within "
+        evidence.append(f"{lowest} scores {'higher' if up else 'lower'}, {_g(scores[lowest])}, but within "
                         f"{BASELINE_TIE[lowest] - 1:.0%} of the model: a tie, not a loss")
-    if model < scores[best]:            # a bar to clear by a margin, cleared by less
+    if rank(model) < rank(scores[best]):            # a bar to clear by a margin, cleared by less
         evidence.append(f"the model is within {1 - BASELINE_TIE[best]:.0%} of {best}: it learned next to nothing "
                         "beyond it")
     rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
