@@ -489,13 +489,20 @@ def test_gates_are_sampled_on_the_first_20_epochs_then_every_10th():
 def test_a_flat_loss_alone_is_a_finding_only_after_enough_steps():
     """A text classifier trained for 3 short epochs (36 steps) was told 'vanishing gradients' for a
     loss that had hardly begun to fall; a flat loss with no other sign waits for 100 steps."""
+    def judged(steps_per_epoch):
+        d = _epochs_from([1.0, 0.99, 0.98], [1.0, 0.99, 0.985])
+        d.start_losses, d.plain_rnn = [1.0], False
+        for e in d.epochs:
+            e["steps"] = steps_per_epoch
+        return d.report(TrainConfig(max_epochs=30))
+    assert judged(6)["findings"] == []                        # 18 steps
+    many = judged(34)
+    assert [f["kind"] for f in many["findings"]] == ["vanishing_gradients"]     # 102 steps, the loss as it was
+    assert "flat_loss" in many["findings"][0]["numbers"]
+    # at a rate far too low, the rate is the cause, said at once: no wait for 100 steps
     few = Trainer(_cfg(lr=1e-7, max_epochs=3)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
                                                    Batches(*_linear_data(48, 1)))
-    assert _kinds(few) == []                              # 18 steps
-    many = Trainer(_cfg(lr=1e-7, max_epochs=17)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
-                                                     Batches(*_linear_data(48, 1)))
-    assert _kinds(many) == ["vanishing_gradients"]        # 102 steps, the loss as it was
-    assert "flat_loss" in many.doctor["findings"][0]["numbers"]
+    assert _kinds(few) == ["low_learning_rate"]
 
 
 def test_saturated_gates_of_a_model_that_learned_are_no_finding():
