@@ -141,6 +141,19 @@ def test_gates_pinned_by_a_huge_learning_rate_are_told_to_lower_it():
     assert not any("raise the learning rate" in x for x in f["remedies"])
 
 
+def test_gates_pinned_by_a_huge_learning_rate_are_not_told_to_train_longer():
+    """A word language model at lr 3, its gates 100 % saturated and its validation loss falling back
+    from 4.27 to 2.14 at the limit, was told "lower the learning rate" and "train longer: --epochs 20"."""
+    val = [3.0, 4.4, 4.27, 2.14]
+    d = _epochs_from(val, val)
+    d.start_losses, d.plain_rnn = [3.1], False
+    for e in d.epochs:
+        e["saturated_gates"] = 1.0
+    assert [f["kind"] for f in d.report(TrainConfig(lr=3.0, max_epochs=4))["findings"]] == ["vanishing_gradients"]
+    assert [f["kind"] for f in d.report(TrainConfig(lr=1e-3, max_epochs=4))["findings"]] == [
+        "vanishing_gradients", "undertrained"]
+
+
 def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(50, 10, 3, generator=g), torch.randn(50, 1, generator=g)
@@ -476,13 +489,20 @@ def test_gates_are_sampled_on_the_first_20_epochs_then_every_10th():
 def test_a_flat_loss_alone_is_a_finding_only_after_enough_steps():
     """A text classifier trained for 3 short epochs (36 steps) was told 'vanishing gradients' for a
     loss that had hardly begun to fall; a flat loss with no other sign waits for 100 steps."""
+    def judged(steps_per_epoch):
+        d = _epochs_from([1.0, 0.99, 0.98], [1.0, 0.99, 0.985])
+        d.start_losses, d.plain_rnn = [1.0], False
+        for e in d.epochs:
+            e["steps"] = steps_per_epoch
+        return d.report(TrainConfig(max_epochs=30))
+    assert judged(6)["findings"] == []                        # 18 steps
+    many = judged(34)
+    assert [f["kind"] for f in many["findings"]] == ["vanishing_gradients"]     # 102 steps, the loss as it was
+    assert "flat_loss" in many["findings"][0]["numbers"]
+    # at a rate far too low, the rate is the cause, said at once: no wait for 100 steps
     few = Trainer(_cfg(lr=1e-7, max_epochs=3)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
                                                    Batches(*_linear_data(48, 1)))
-    assert _kinds(few) == []                              # 18 steps
-    many = Trainer(_cfg(lr=1e-7, max_epochs=17)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
-                                                     Batches(*_linear_data(48, 1)))
-    assert _kinds(many) == ["vanishing_gradients"]        # 102 steps, the loss as it was
-    assert "flat_loss" in many.doctor["findings"][0]["numbers"]
+    assert _kinds(few) == ["low_learning_rate"]
 
 
 def test_saturated_gates_of_a_model_that_learned_are_no_finding():
@@ -581,9 +601,8 @@ def test_a_sequence_classifier_reading_huge_unscaled_features_is_told_to_scale_t
                            tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
     (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "vanishing_gradients"]
     assert finding["remedies"][0].startswith("scale the features: scaler='standard' (now none: the training features reach")
-    # the remedy names the classifier's own length option, not a forecaster's
-    assert any(r.startswith("shorten the sequences: max_len=") for r in finding["remedies"])
-    assert not any("lookback" in r for r in finding["remedies"])
+    # series of 20 steps: no "shorten the sequences" (the classifier's own max_len, never a forecaster's lookback)
+    assert not any(r.startswith("shorten the sequences") or "lookback" in r for r in finding["remedies"])
 
 
 def test_the_forecast_doctor_scores_ets_on_validation_and_names_the_blend_to_use():
@@ -626,6 +645,8 @@ def test_a_healthy_sequence_classifier_has_no_finding():
     f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=30, patience=2, lr=3e-3,
                            progress="off", tensorboard=False, device="cpu").fit(X, np.where(y == 1, "a", "b"))
     assert f.result_.doctor["findings"] == [], format_report(f.result_.doctor)
+    cmp = f.result_.doctor["evidence"]["baselines"]          # beside the class prior, and well below it
+    assert cmp["metric"] == "log loss" and cmp["model"] < 0.8 * cmp["scores"]["class_prior"]
 
 
 # -- remedies in the run's own task's options --------------------------------------------------------
@@ -711,3 +732,162 @@ def test_the_padding_remedy_names_only_the_run_s_own_task_s_options():
     assert remedies(SpeechConfig()) == []
     assert "what to try" not in format_report(report(SpeechConfig()))       # no empty list announced
     assert remedies(None) == ["bucket sequences by length (--bucket) or cap them (--max-len)"]    # no task
+
+
+def test_a_loss_near_zero_still_creeping_down_at_the_limit_is_not_undertrained():
+    """A text classifier at validation accuracy 1.0 (its validation loss 0.000664 -> 0.000494 over the
+    last epochs, from 0.69 at the start) was told "train longer: --epochs 60": more epochs change nothing."""
+    val = [0.69, 0.2, 0.01, 0.000664, 0.000596, 0.000503, 0.000494]
+    assert _report(val, val, max_epochs=7)["findings"] == []
+    d = _epochs_from(val, val)
+    d.start_losses = [0.69]
+    assert d.report(TrainConfig(max_epochs=7))["findings"] == []
+    falling = [0.69, 0.2, 0.1, 0.05, 0.045, 0.04, 0.03]                # still gaining 1.4 % of the start
+    assert [f["kind"] for f in _report(falling, falling, max_epochs=7)["findings"]] == ["undertrained"]
+
+
+def test_the_shorten_remedy_reads_the_lengths_the_gates_saw():
+    """A text classifier of 11-word reviews at lr 1 (its gates pinned) was told "shorten the
+    sequences: --max-len 200 (now 400)", which cuts nothing: the sequences the gate samples read are
+    what to halve, and a few dozen steps are not why gradients vanish."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+
+    def shorten(steps, task_config):
+        d = _epochs_from([1.1, 1.0, 0.9], [1.1, 1.0, 0.9])
+        d.start_losses, d.plain_rnn, d.task_config = [1.2, 1.1], False, task_config
+        for e in d.epochs:
+            e["saturated_gates"], e["sequence_steps"] = 0.71, steps
+        (f,) = d.report(TrainConfig())["findings"]
+        return [r for r in f["remedies"] if r.startswith("shorten the sequences")]
+    assert shorten(11, ClassifyConfig()) == []
+    assert shorten(11, None) == []
+    assert shorten(300, ClassifyConfig()) == [
+        "shorten the sequences: --max-len 150 (now 400; the sequences sampled reach 300 steps), or summarise them "
+        "first (cnn-lstm, attention)"]
+    assert shorten(300, ClassifyConfig(max_len=None)) == [
+        "shorten the sequences: --max-len 150 (the sequences sampled reach 300 steps), or summarise them first "
+        "(cnn-lstm, attention)"]
+
+
+def test_the_gate_sample_records_the_longest_sequence_it_read():
+    from lstmkit.nn.lstm import LSTM
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = LSTM(1, 4, batch_first=True)
+
+        def forward(self, x, lengths=None):
+            return self.lstm(x, lengths=lengths)[0]
+
+    d = Doctor()
+    net = Net()
+    d.bind(net)
+    d.sample_gates(net, (torch.zeros(3, 9, 1), torch.tensor([9, 4, 2])))
+    d.end_epoch({"epoch": 1, "train_loss": 1.0, "val_loss": 1.0, "lr": 1e-3})
+    assert d.epochs[0]["sequence_steps"] == 9
+
+
+def test_a_learning_rate_far_too_low_whose_loss_does_not_move_is_told_to_raise_it():
+    """A text classifier at lr 1e-6 kept its validation loss at 0.6810 for 6 epochs (30 steps, at
+    chance) and was told "training looked healthy"."""
+    val = [0.6810245, 0.6810225, 0.6810207, 0.6810197, 0.6810189, 0.6810182]
+    train = [0.700, 0.687, 0.689, 0.693, 0.686, 0.685]
+    (f,) = _report(train, val, lr=1e-6, max_epochs=6)["findings"]
+    assert f["kind"] == "low_learning_rate" and f["numbers"]["lr"] == 1e-6
+    assert f["remedies"] == ["raise the learning rate: --lr 0.001 (now 1e-06)"]
+    assert "validation loss 0.681 after epoch 1, best 0.681 after 6 epochs: 0.001% lower" in f["evidence"][1]
+    assert _report(train, val, lr=1e-3, max_epochs=6)["findings"] == []     # Adam's usual rate: no such finding
+    moving = [0.69, 0.6, 0.5, 0.45, 0.42, 0.41]
+    assert _report(moving, moving, lr=1e-5, max_epochs=30)["findings"] == []  # low, but it learns: a fine-tune's
+
+
+def test_a_classifier_is_compared_with_the_class_prior():
+    """Labels shuffled against the inputs: the classifier knew nothing the class frequencies do not, and
+    the doctor said "training looked healthy" (no baseline was compared on classify runs)."""
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (120, 12, 1))
+    y = np.where(rng.random(120) < 0.8, "a", "b")
+    f = SequenceClassifier(model="lstm", hidden_size=8, val_frac=0.25, max_epochs=8, patience=2, lr=1e-2,
+                           progress="off", tensorboard=False, device="cpu").fit(X, y)
+    report = f.result_.doctor
+    (found,) = [g for g in report["findings"] if g["kind"] == "loses_to_baseline"]
+    assert found["numbers"]["best_baseline"] == "class_prior" and found["numbers"]["metric"] == "log loss"
+    assert found["remedies"][-1].startswith("until the model wins, predict the majority class ('a', 78% of the training rows)")
+    cmp = report["evidence"]["baselines"]          # 0.499 to 0.502: early stopping picked its luckiest epoch
+    assert cmp["points"] == 30 and cmp["model"] >= 0.98 * cmp["scores"]["class_prior"]
+    assert found["evidence"][1] == "the model is within 2% of class_prior: it learned next to nothing beyond it"
+
+
+def test_the_class_prior_is_weighed_as_the_loss_weighs_rows():
+    from lstmkit.tasks.classify.classifier import prior_comparison
+    y_train, y_val = np.array([0, 0, 0, 1]), np.array([0, 1])
+    proba = np.array([[0.9, 0.1], [0.2, 0.8]])
+    cmp = prior_comparison(proba, y_val, None, y_train, None, None, ["a", "b"])
+    assert cmp["model"] == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2)
+    assert cmp["scores"]["class_prior"] == pytest.approx(-(np.log(0.75) + np.log(0.25)) / 2)
+    balanced = prior_comparison(proba, y_val, None, y_train, None, np.array([4 / 6, 2.0]), ["a", "b"])
+    # balanced class weights: the best constant answer is 50/50; the rows weigh 2/3 and 2
+    assert balanced["scores"]["class_prior"] == pytest.approx(np.log(2))
+    assert balanced["model"] == pytest.approx(-(4 / 6 * np.log(0.9) + 2 * np.log(0.8)) / (4 / 6 + 2))
+    weighted = prior_comparison(proba, y_val, np.array([1.0, 0.0]), y_train, np.array([1, 1, 1, 3.0]), None,
+                                ["a", "b"])
+    assert weighted["scores"]["class_prior"] == pytest.approx(-np.log(0.5))        # only row 0 counts
+    assert prior_comparison(proba, y_val, np.zeros(2), y_train, None, None, ["a", "b"]) is None
+
+
+def test_a_classifier_right_more_often_than_the_majority_class_is_ahead_of_the_prior():
+    """A text classifier at lr 1e-6 scored validation accuracy 1.0 at a log loss of 0.690 (the class
+    prior's 0.693) and was told it "does not beat the best baseline (class_prior)"."""
+    from lstmkit.tasks.classify.classifier import prior_comparison
+    y = np.array([0, 1, 0, 1])
+    timid = prior_comparison(np.array([[0.51, 0.49], [0.49, 0.51]] * 2), y, None, y, None, None, ["a", "b"])
+    assert timid["ahead"] == "accuracy 1, the majority class's 0.5"
+    d = _epochs_from([0.7, 0.69, 0.69], [0.69, 0.69, 0.69])
+    assert d.report(TrainConfig(), evidence={"baselines": timid})["findings"] == []
+    lost = prior_comparison(np.array([[0.51, 0.49]] * 4), y, None, y, None, None, ["a", "b"])
+    assert "ahead" not in lost
+    assert [f["kind"] for f in d.report(TrainConfig(), evidence={"baselines": lost})["findings"]] == [
+        "loses_to_baseline"]
+
+
+def test_a_run_that_blew_up_and_loses_to_a_baseline_is_not_told_to_train_longer():
+    """A forecaster at lr 1 (its gradient norm 4.4e6) losing to ETS was told "1. train longer:
+    --epochs 20" above the exploding finding's "lower the learning rate"."""
+    train, val = [1.0, 0.5, 8.0, 0.6], [1.0, 0.9, 0.8, 0.7]
+    cmp = {"part": "validation", "metric": "MASE", "model": 4.89, "scores": {"ets": 0.676}}
+    sick = _report(train, val, evidence={"baselines": cmp}, lr=1.0, max_epochs=4)["findings"]
+    assert [f["kind"] for f in sick] == ["loses_to_baseline", "exploding_gradients"]
+    assert not any(r.startswith("train longer") for f in sick for r in f["remedies"])
+    healthy = _report([1.0, 0.8, 0.7, 0.6], val, evidence={"baselines": cmp}, max_epochs=4)["findings"]
+    assert healthy[0]["remedies"][0].startswith("train longer")       # still falling, nothing blew up
+
+
+def test_an_overfitting_seed_ensemble_counts_the_parameters_of_one_seed():
+    """The default forecaster, 15 seeds of 2,296 parameters, was told "the model has 34,440 parameters
+    for 197 training samples" by its overfitting finding (its baseline finding said 15 seeds of 2,296)."""
+    train, val = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], [1.0, 0.8, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    d = _epochs_from(train, val)
+    d.n_parameters = 34_440
+    for e in d.epochs:
+        e["mean_batch"], e["steps"] = 197 / 7, 7
+    cmp = {"model": 0.5, "scores": {"naive": 0.9}, "members": 15, "member_parameters": 2_296}
+    (f,) = d.report(TrainConfig(), evidence={"baselines": cmp})["findings"]
+    assert f["kind"] == "overfitting"
+    assert "the model is 15 seeds of 2,296 parameters each, each trained on 197 samples" in f["evidence"]
+    few = {**cmp, "member_parameters": 1_000}                    # each seed has fewer than 10x its samples
+    (f,) = d.report(TrainConfig(), evidence={"baselines": few})["findings"]
+    assert not any("parameters" in e for e in f["evidence"])
+
+
+def test_a_score_higher_is_better_is_judged_the_right_way_round():
+    """A translator's BLEU beside the source copied: the judge read every baseline score as an error."""
+    cmp = {"part": "validation", "metric": "BLEU", "higher_is_better": True, "scores": {"copy_source": 1.4}}
+    d = _epochs_from([1.0, 0.9, 0.8], [1.0, 0.9, 0.85])
+    (f,) = d.report(TrainConfig(), evidence={"baselines": {**cmp, "model": 0.0}})["findings"]
+    assert f["evidence"][0] == ("BLEU on the validation data: the model 0, the best baseline (copy_source) 1.4 "
+                                "(higher is better; all baselines: copy_source 1.4)")
+    won = d.report(TrainConfig(), evidence={"baselines": {**cmp, "model": 30.0}})
+    assert won["findings"] == []
+    assert "validation BLEU: the model 30, the best baseline (copy_source) 1.4" in format_report(won)

@@ -3,7 +3,7 @@
 The trainer feeds a :class:`Doctor` cheap numbers on every step (loss, global gradient norm,
 seconds spent waiting for data vs computing) and richer ones on a few sampled steps (gradient
 norm per layer, update/weight ratio per layer, padding share) and at the end of epochs 1-20 and every 10th after (share of
-saturated LSTM gates, measured with ``record_gates`` on a small batch). At the end
+saturated LSTM gates and the longest sequence they read, measured with ``record_gates`` on a small batch). At the end
 :meth:`Doctor.report` turns them into findings:
 
 - ``exploding_gradients``: non-finite loss or gradients (the NaN guard stepped in), gradient
@@ -12,10 +12,13 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
   saturated gates, or a loss that stays flat from the start (not learning);
 - ``high_learning_rate``: a learning rate far above Adam's usual (over 0.03) whose steps overshoot:
   an epoch's train loss 20% above the best before it;
+- ``low_learning_rate``: a learning rate far below Adam's usual (under 1e-4) whose loss did not move
+  (its best epoch within 1% of the first: validation loss, else training loss);
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
 - ``undertrained``: training ran out of epochs (``max_epochs``) with the validation loss of its
   last epoch 2% below every one before it, or falling steadily (each of the last 3 epochs below the
-  one before, 0.5% in all);
+  one before, 0.5% in all), its last epoch's gain at least 0.1% of the loss at the start (a loss
+  near 0, a classifier already right on every validation row, has nothing left to gain);
 - ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding
   (measured only on inputs that declare their lengths: :class:`~lstmkit.data.batching.Padded`);
 - ``loses_to_baseline``: the trained model is no better than the best simple baseline on
@@ -97,7 +100,7 @@ class Doctor:
     def _fresh_epoch() -> dict[str, Any]:
         return {"steps": 0, "rows": 0, "data_s": 0.0, "compute_s": 0.0, "loss_max": -math.inf,
                 "norms": [], "norm_max": 0.0, "norm_max_step": None, "layer_norms": {},
-                "update_ratios": {}, "padding": [], "saturation": None}
+                "update_ratios": {}, "padding": [], "saturation": None, "sequence_steps": None}
 
     # -- per step (cheap) -----------------------------------------------------------------
     def wants_detail(self, global_step: int, pos: int) -> bool:
@@ -185,9 +188,10 @@ class Doctor:
                     continue
                 x, lengths = seen[id(m)]
                 _, _, gates = m(x, lengths=lengths, record_gates=True)
-                valid = None
+                valid, T = None, gates["i"].shape[2]
+                longest = int(torch.as_tensor(lengths).max()) if lengths is not None and T else T
+                self._cur["sequence_steps"] = max(self._cur["sequence_steps"] or 0, longest)
                 if lengths is not None:
-                    T = gates["i"].shape[2]
                     valid = (torch.arange(T, device=x.device)[None, :] < torch.as_tensor(lengths, device=x.device)[:, None])
                 for name in ("i", "o", "g"):
                     v = gates[name].float()                         # [L*D, B, T, H]
@@ -219,7 +223,8 @@ class Doctor:
             "loss_max": c["loss_max"] if math.isfinite(c["loss_max"]) else None,
             "layer_grad_norms": {k: med(v) for k, v in c["layer_norms"].items()},
             "update_ratios": {k: med(v) for k, v in c["update_ratios"].items()},
-            "saturated_gates": c["saturation"], "padding_share": med(c["padding"]),
+            "saturated_gates": c["saturation"], "sequence_steps": c["sequence_steps"],
+            "padding_share": med(c["padding"]),
             "data_seconds": c["data_s"], "compute_seconds": c["compute_s"],
         })
         self._cur = self._fresh_epoch()
@@ -246,13 +251,16 @@ class Doctor:
         kept in the report. Its ``"baselines"`` entry compares the model with simple baselines
         on the same held-out data, errors in the same units (lower is better)::
 
-            {"part": "validation", "metric": "MASE", "points": 480,
+            {"part": "validation", "metric": "MASE", "points": 480,     # "unit": what points counts (default "points")
              "model": 1.31, "scores": {"naive": 1.02, "seasonal_naive": 0.97},
              "remedies": ["...", ...]}          # the task's, most likely first
 
         and, for a model of several networks trained side by side on the same samples (a seed
         ensemble), ``"members"`` and ``"member_parameters"`` (one network's): its data per parameter
-        is that of one member, not of their sum. A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
+        is that of one member, not of their sum; ``"ahead"``, what the model wins on by another measure,
+        in words (a classifier's accuracy above the majority class's), where losing on this one is no
+        finding; ``"higher_is_better"``, true for a score (a translator's BLEU) rather than an error. A model
+        whose error is not below the best baseline's (score not above) is a ``loses_to_baseline`` finding.
         """
         return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
                         "events": self.events,
@@ -301,7 +309,7 @@ def format_report(report: dict[str, Any]) -> str:
     if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:
         scores = {k: v for k, v in cmp.get("scores", {}).items() if v is not None}
         if scores:
-            best = min(scores, key=scores.get)
+            best = (max if cmp.get("higher_is_better") else min)(scores, key=scores.get)
             lines.append(f"  {cmp.get('part', 'held-out')} {cmp.get('metric', 'error')}: the model "
                          f"{cmp['model']:.3g}, the best baseline ({best}) {scores[best]:.3g}")
     if report.get("stopped"):

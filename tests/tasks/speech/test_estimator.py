@@ -546,3 +546,27 @@ def test_a_classify_score_takes_sample_weight_as_the_other_classifiers_do(typed,
     with pytest.raises(LstmkitError, match=r"^sample_weight weighs the recordings of a classify run's score, not of "
                                            r"this ctc run's word error rate"):
         ctc_run.score(test, ["a"] * 3, sample_weight=[1.0, 1.0, 1.0])
+
+
+def test_the_doctor_compares_a_recogniser_with_an_empty_transcript(corpus, tiny):
+    """A CTC model two epochs in emits only blanks (validation WER 1.0, what saying nothing scores) and
+    the doctor compared it with nothing; trained on, it beats the empty transcript."""
+    from lstmkit.train.doctor import format_report
+    early = SpeechRecognizer(**{**tiny, "doctor": True, "max_epochs": 2}).fit(corpus / "manifest.csv")
+    (lost,) = early.result_.doctor["findings"]
+    assert lost["kind"] == "loses_to_baseline" and lost["numbers"]["best_baseline"] == "empty_transcript"
+    assert lost["evidence"][0].startswith("WER on 18 validation words: the model 1, the best baseline "
+                                          "(empty_transcript) 1")
+    assert lost["remedies"][0].startswith("train longer: max_epochs=20")
+    assert sum(r.startswith("train longer") for r in lost["remedies"]) == 1     # the task's own said once
+    trained = SpeechRecognizer(**{**tiny, "doctor": True, "max_epochs": 15}).fit(corpus / "manifest.csv")
+    assert trained.result_.doctor["findings"] == []
+    assert "validation WER: the model 0, the best baseline (empty_transcript) 1" in format_report(
+        trained.result_.doctor)
+
+
+def test_the_empty_transcript_scores_every_word_deleted():
+    from lstmkit.tasks.speech.estimator import silence_comparison
+    cmp = silence_comparison(0.4, ["ab cd", "a"], "ctc", 5)
+    assert cmp["scores"] == {"empty_transcript": 1.0} and cmp["points"] == 3
+    assert cmp["remedies"][0].startswith("train longer: --epochs 20 (now 5; a CTC model emits only blanks")

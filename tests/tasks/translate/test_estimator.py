@@ -385,3 +385,20 @@ def test_escaped_training_text_gives_no_entity_tokens_and_escaped_references_are
         assert fitted.evaluate(escaped)["chrf"] != want["chrf"]
     finally:
         fitted.tgt_tokenizer_.html = True
+
+
+def test_the_doctor_compares_a_translator_with_the_source_copied():
+    """A translator one epoch in wrote nothing of the references (validation BLEU 0, the source copied
+    as it is 1.4) and the doctor compared it with nothing; trained on, it beats the copy."""
+    from lstmkit.train.doctor import format_report
+    from translate_data import TINY, make_pairs
+    early = Translator(**{**TINY, "doctor": True, "max_epochs": 1}).fit(make_pairs(300))
+    (lost,) = early.result_.doctor["findings"]
+    assert lost["kind"] == "loses_to_baseline" and lost["numbers"]["best_baseline"] == "copy_source"
+    assert lost["evidence"][0].startswith("BLEU on 15 validation sentences: the model 0, the best baseline "
+                                          "(copy_source) 1.4 (higher is better")
+    assert lost["remedies"][0].startswith("train longer: max_epochs=20 (now 1;")
+    trained = Translator(**{**TINY, "doctor": True, "max_epochs": 10}).fit(make_pairs(300))
+    assert trained.result_.doctor["findings"] == []
+    assert "validation BLEU: the model 85.9, the best baseline (copy_source) 1.4" in format_report(
+        trained.result_.doctor)

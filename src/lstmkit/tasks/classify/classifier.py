@@ -49,6 +49,43 @@ def _other_kind_keys(kind: str) -> tuple[str, ...]:
     return {"text": SERIES_ONLY, "series": TEXT_ONLY}.get(kind, ())
 
 
+def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarray | None, y_train: np.ndarray,
+                     train_weights: np.ndarray | None, class_weights: np.ndarray | None,
+                     classes: list[str]) -> dict[str, Any] | None:
+    """The doctor's baseline comparison of a classifier (:meth:`~lstmkit.train.doctor.Doctor.report`):
+    the log loss on the validation rows ``y_val`` (class indices) of the model's probabilities ``proba``
+    and of the class prior, the one answer for every row that fits the training labels best (their
+    frequencies, weighed as the loss weighs them: sample and class weights), both weighed as the
+    training loss weighs a row. A model whose loss is not below the prior's learned nothing the class
+    frequencies do not say (labels shuffled against the texts; a learning rate far too low), unless
+    its accuracy is above the majority class's (``"ahead"``). None when the validation rows weigh
+    nothing."""
+    n = proba.shape[1]
+    cw = np.ones(n) if class_weights is None else np.asarray(class_weights, dtype=float)
+    tw = np.ones(len(y_train)) if train_weights is None else np.asarray(train_weights, dtype=float)
+    mass = np.bincount(y_train, weights=tw * cw[y_train], minlength=n)
+    vw = (np.ones(len(y_val)) if val_weights is None else np.asarray(val_weights, dtype=float)) * cw[y_val]
+    if not mass.sum() > 0 or not vw.sum() > 0:
+        return None
+    prior = mass / mass.sum()
+
+    def log_loss(p: np.ndarray) -> float:
+        return float(np.sum(vw * -np.log(np.clip(p, 1e-12, 1.0))) / vw.sum())
+    top = int(np.argmax(np.bincount(y_train, minlength=n)))
+    rows = np.ones(len(y_val)) if val_weights is None else np.asarray(val_weights, dtype=float)
+    hits, majority = (float(np.average(a, weights=rows)) for a in (proba.argmax(axis=1) == y_val, y_val == top))
+    # right more often than the majority class: it tells the classes apart, however timid its probabilities
+    # (a classifier at lr 1e-6 scored accuracy 1.0 at a log loss of 0.690, the prior's 0.693)
+    ahead = {"ahead": f"accuracy {hits:.3g}, the majority class's {majority:.3g}"} if hits > majority else {}
+    return {**ahead, "part": "validation", "metric": "log loss", "unit": "rows", "points": len(y_val),
+            "model": log_loss(proba[np.arange(len(y_val)), y_val]), "scores": {"class_prior": log_loss(prior[y_val])},
+            "remedies": ["check that each label belongs to its row: a label column shifted or shuffled against the "
+                         "inputs teaches nothing"],
+            "instead": {"class_prior": f"until the model wins, predict the majority class ({classes[top]!r}, "
+                                       f"{np.mean(y_train == top):.0%} of the training rows): the model adds nothing "
+                                       "to it on this data"}}
+
+
 class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     """What text and numeric-sequence classifiers share: fit, predict, evaluate, resume, load and
     the run folder. The subclasses (:mod:`lstmkit.tasks.classify.estimator`) say how data is read
@@ -250,7 +287,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             loss_fn = self._loss_fn(ClassificationLoss(len(classes), class_weights))
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
-                                        evidence=self._doctor_evidence(),
+                                        evidence=self._with_prior(
+                                            self._doctor_evidence(), None if val is None else (
+                                                x_val, y_val, val_weights, y_train, weights, class_weights)),
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
                                               else (data, y, given_weights),
@@ -262,6 +301,21 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         """What the training doctor is told beside what it watches (``Trainer.fit``'s ``evidence``):
         nothing here; numeric sequences say when they are read unscaled."""
         return None
+
+    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None,
+                    parts: tuple | None) -> Callable[[Any], dict[str, Any]] | None:
+        """``extra`` (the kind's own evidence) and, with a validation part, the model's log loss on
+        it beside the class prior's (:func:`prior_comparison`): a model no better than the class
+        frequencies is the doctor's ``loses_to_baseline``."""
+        if parts is None:
+            return extra
+        x_val, y_val, val_weights, y_train, weights, class_weights = parts
+
+        def evidence(net) -> dict[str, Any]:
+            cmp = prior_comparison(self._proba(x_val), y_val.numpy(), val_weights, y_train.numpy(), weights,
+                                   None if class_weights is None else class_weights.numpy(), self.class_names_)
+            return {**(extra(net) if extra is not None else {}), **({"baselines": cmp} if cmp else {})}
+        return evidence
 
     def _check_sample_weight(self, sample_weight, n: int, cfg: ClassifyConfig, what: str = "sample_weight") -> np.ndarray:
         """``fit``'s ``sample_weight`` (or, ``what``, the weights of ``val_data=(X, y, w)``) checked

@@ -13,9 +13,11 @@ import json
 import math
 import warnings
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Self, Sequence, Unpack
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -73,6 +75,30 @@ def _check_batch_tokens(net, pieces: list[tuple[torch.Tensor, torch.Tensor]], cf
 
 
 MAX_SAMPLE = 1_000_000         # tokens one sample() may draw
+
+
+def unigram_comparison(model: float, train_ids: list[list[int]], val_ids: list[list[int]], vocab_size: int,
+                       eos_id: int, level: str) -> dict[str, Any]:
+    """The doctor's baseline comparison of a language model (:meth:`~lstmkit.train.doctor.Doctor.report`):
+    its validation cross-entropy per token (``model``, nats, ``</s>`` included) beside the unigram's,
+    every token predicted by its frequency among the training targets whatever came before it
+    (add-one smoothed, so a token the training text lacks costs a finite amount). A model no better
+    than the unigram has learned nothing of the order of the tokens."""
+    def counts(lines: list[list[int]]) -> np.ndarray:
+        ids = np.fromiter(chain.from_iterable(lines), np.int64, sum(map(len, lines)))
+        c = np.bincount(ids, minlength=vocab_size).astype(float)
+        c[eos_id] += len(lines)                         # each line's end is a target too
+        return c
+    seen, held = counts(train_ids), counts(val_ids)
+    p = (seen + 1) / (seen.sum() + vocab_size)
+    unigram = float(-(held * np.log(p)).sum() / held.sum())
+    return {"part": "validation", "metric": "cross-entropy per token (nats)", "unit": "tokens", "points": int(held.sum()),
+            "model": model, "scores": {"unigram": unigram},
+            "remedies": [f"model characters: {opt('level', 'char')} (now {level}; a word-level model needs far more "
+                         "text than a character-level one to learn which word follows which)"]
+            if level != "char" else ["train on more text: the model has not learned which token follows which"],
+            "instead": {"unigram": "until the model wins, its samples are no better than tokens drawn by their "
+                                   "frequency: it has learned nothing of their order"}}
 
 
 class LanguageModel(RunEstimator):
@@ -178,10 +204,20 @@ class LanguageModel(RunEstimator):
             if start is not None:
                 copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
             _check_batch_tokens(self.net_, pieces, cfg)
+            scored: dict[str, Any] = {}         # the trained model's validation metrics, measured once
+
+            def val_metrics() -> dict[str, Any]:
+                if "val" not in scored:
+                    scored["val"] = self._metrics(val_ids)
+                return scored["val"]
+
+            def evidence(net) -> dict[str, Any]:
+                return {"baselines": unigram_comparison(val_metrics()["cross_entropy"], train_ids, val_ids,
+                                                        tok.vocab_size, tok.eos_id, cfg.level)}
             return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
                                         _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                         out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
-                                        metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots,
+                                        evidence=evidence, metrics=lambda: {"val": val_metrics()}, plots=self._plots,
                                         data={"data": data, "val": val},
                                         tables={role: part.table for role, part in (("source", read),
                                                                                     ("val_source", held))

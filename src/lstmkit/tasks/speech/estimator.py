@@ -211,8 +211,18 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                         "time_width": cfg.time_width} if cfg.spec_augment else None)
             self._lm = lm
 
+            scored: dict[str, Any] = {}         # the trained model's greedy validation scores, decoded once
+
+            def greedy() -> dict[str, Any]:
+                if "val" not in scored:
+                    scored["val"] = self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)
+                return scored["val"]
+
+            def evidence(net) -> dict[str, Any]:
+                return {"baselines": silence_comparison(greedy()["wer"], val.texts, cfg.mode, cfg.train.max_epochs)}
+
             def metrics() -> dict[str, Any]:
-                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)}
+                m = {"val": greedy()}
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -223,6 +233,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                           cfg.speed_perturb, self.min_frames_),
                 FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
+                evidence=evidence if cfg.mode != "classify" else None,
                 plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
                 data={"data": data, "val_data": val_data})
 
@@ -649,6 +660,21 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
+
+
+def silence_comparison(model_wer: float, texts: Sequence[str], mode: str, epochs: int) -> dict[str, Any]:
+    """The doctor's baseline comparison of a recogniser (:meth:`~lstmkit.train.doctor.Doctor.report`):
+    its greedy validation WER (``model_wer``) beside an empty transcript's for every clip (every word
+    deleted: 1 where each reference has words), the answer of a CTC model that emits only blanks. A
+    model no better than saying nothing has learned no word of its transcripts."""
+    more = max(2 * epochs, 20)
+    why = ("a CTC model emits only blanks for its first epochs, until it finds where the characters are"
+           if mode == "ctc" else "a decoder first learns to end every transcript at once")
+    return {"part": "validation", "metric": "WER", "points": int(sum(len(t.split()) for t in texts)), "unit": "words",
+            "model": model_wer, "scores": {"empty_transcript": recognition_metrics(list(texts), [""] * len(texts))["wer"]},
+            "remedies": [f"train longer: {worded(f'--epochs {more}', opt('max_epochs', more))} (now {epochs}; {why})",
+                         "check that each transcript belongs to its recording"],
+            "instead": {"empty_transcript": "until the model wins, its transcripts are worth no more than none"}}
 
 
 def cut_warning(names: Sequence[str], steps: int | None) -> str:

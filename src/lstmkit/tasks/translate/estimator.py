@@ -76,6 +76,22 @@ def _check_batch_pairs(net: Seq2Seq, src: list[torch.Tensor], tgt: list[torch.Te
                                   f"({cfg.max_len or 'none'})", unit="pairs")
 
 
+def copy_comparison(model_bleu: float, sources: Sequence[str], refs: Sequence[str], epochs: int) -> dict[str, Any]:
+    """The doctor's baseline comparison of a translator (:meth:`~lstmkit.train.doctor.Doctor.report`):
+    its greedy validation BLEU (``model_bleu``) beside the BLEU of each source sentence copied as its
+    translation (names, numbers and punctuation a pair of languages share). A model no better than
+    the copy has learned no word of the target language's."""
+    return {"part": "validation", "metric": "BLEU", "points": len(refs), "unit": "sentences", "higher_is_better": True,
+            "model": model_bleu, "scores": {"copy_source": corpus_scores(list(sources), list(refs))["bleu"]},
+            "remedies": [f"train longer: {worded(f'--epochs {max(2 * epochs, 20)}', opt('max_epochs', max(2 * epochs, 20)))} "
+                         f"(now {epochs}; a translator writes the target's commonest words before it learns which "
+                         "word translates which)",
+                         "check that each target line translates its source line (files of pairs out of step "
+                         "teach nothing)"],
+            "instead": {"copy_source": "until the model wins, its translations are worth no more than the "
+                                       "untranslated source"}}
+
+
 class Translator(RunEstimator):
     """LSTM encoder-decoder with attention and beam search.
 
@@ -177,10 +193,21 @@ class Translator(RunEstimator):
             check_beam_before(self.net_, x_va, EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
             _check_batch_pairs(self.net_, x_tr, y_tr, cfg)
 
+            scored: dict[str, Any] = {}         # the trained model's greedy validation scores, translated once
+
+            def greedy() -> dict[str, Any]:
+                if "val" not in scored:
+                    scored["val"] = self._score(val, beam=1)
+                return scored["val"]
+
+            def evidence(net) -> dict[str, Any]:
+                return {"baselines": copy_comparison(greedy()["bleu"], val.src, self.references(val.tgt)[0],
+                                                     cfg.train.max_epochs)}
+
             def metrics() -> dict[str, Any]:
                 # said with the scores it flatters; the pairs trained on (after the length filter)
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
-                m = {"val": self._score(val, beam=1)}
+                m = {"val": greedy()}
                 if cfg.beam > 1:
                     m["val_beam"] = self._score(val, beam=cfg.beam)
                 return m
@@ -188,7 +215,7 @@ class Translator(RunEstimator):
             return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
                                         _pair_batches(x_va, y_va, EVAL_BATCH, False),
                                         loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
-                                        resume=resume, callbacks=callbacks, metrics=metrics,
+                                        resume=resume, callbacks=callbacks, metrics=metrics, evidence=evidence,
                                         plots=lambda folder: self._plots(folder, val),
                                         data={"data": data, "val_data": val_data},
                                         tables=_summary_tables(full, val if given_val else None))
