@@ -79,3 +79,39 @@ def test_plotting_leaves_the_programs_backend_and_figures_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["svg", "[1]"]
     assert (tmp_path / "loss.png").stat().st_size > 0
+
+
+def _drawn_history(history, tmp_path, monkeypatch, best_epoch=1):
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: seen.append(fig.axes[0]))
+    plot_history(history, tmp_path / "loss.png", best_epoch=best_epoch)
+    return seen[0]
+
+
+def test_a_one_epoch_runs_loss_is_a_dot_on_epoch_1(tmp_path, monkeypatch):
+    """`--epochs 1`: the loss lines of one point each were drawn as nothing (an empty plot, a legend of
+    lines not there) over an axis of epochs 0.96, 0.98, 1.00, 1.02, 1.04."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.5, "val_loss": 0.6}], tmp_path, monkeypatch)
+    lines = [line for line in ax.get_lines() if line.get_label() in ("train", "validation")]
+    assert len(lines) == 2 and all(line.get_marker() == "o" for line in lines)
+    assert list(ax.get_xticks()) == [1]
+    many = _drawn_history([{"epoch": k, "train_loss": 1 / k, "val_loss": 1 / k} for k in range(1, 81)],
+                          tmp_path, monkeypatch)
+    assert all(line.get_marker() in (None, "None", "") for line in many.get_lines())
+    assert all(float(t).is_integer() for t in many.get_xticks())
+
+
+def test_epochs_whose_loss_is_not_finite_are_named_in_the_title(tmp_path, monkeypatch):
+    """A NaN epoch is a gap in the line, and a run whose every loss was NaN an empty plot titled
+    'Training curves': neither said why."""
+    nan = float("nan")
+    history = [{"epoch": k, "train_loss": nan if k in (3, 4) else 1 / k, "val_loss": nan if k == 4 else 1 / k}
+               for k in range(1, 8)]
+    title = _drawn_history(history, tmp_path, monkeypatch).get_title()
+    assert "train loss not finite at epochs 3, 4" in title and "validation loss not finite at epoch 4" in title
+    everything = [{"epoch": k, "train_loss": nan, "val_loss": nan} for k in (1, 2, 3)]
+    title = _drawn_history(everything, tmp_path, monkeypatch, best_epoch=0).get_title()
+    assert title == "Training curves\n(train loss not finite at all 3 epochs)"       # no validation: not named
+    fine = [{"epoch": 1, "train_loss": 0.5, "val_loss": nan}]
+    assert _drawn_history(fine, tmp_path, monkeypatch).get_title() == "Training curves"

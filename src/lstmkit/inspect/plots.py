@@ -96,25 +96,50 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
     """Train and validation loss per epoch (log scale; linear when a loss is 0 or below, as on a
-    constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked."""
+    constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked.
+    Up to :data:`MARKED_EPOCHS` epochs each is a dot (a 1-epoch run's line of one point was drawn as
+    nothing, an empty plot) and named on the axis (0.96, 0.98, 1.00 … for one epoch); epochs whose loss
+    is not finite, which the line skips, are named in the title."""
     epochs = [h["epoch"] for h in history]
     fig, ax = subplots(figsize=(7, 4))
+    marker = dict(marker="o", ms=3) if len(epochs) <= MARKED_EPOCHS else {}
     train = [h["train_loss"] for h in history]
-    ax.plot(epochs, train, label="train")
+    ax.plot(epochs, train, label="train", **marker)
     val = [h["val_loss"] for h in history]
-    if not all(np.isnan(v) for v in val):
-        ax.plot(epochs, val, label="validation")
+    has_val = not all(np.isnan(v) for v in val)
+    if has_val:
+        ax.plot(epochs, val, label="validation", **marker)
     if best_epoch and best_epoch > 0:
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
     shown = np.asarray(train + val, dtype=float)
     shown = shown[np.isfinite(shown)]
     ax.set_yscale("log" if shown.size and (shown > 0).all() else "linear")
+    if len(epochs) <= MARKED_EPOCHS:
+        ax.set_xticks(epochs)
+    else:
+        from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
-    ax.set_title("Training curves")
+    gaps = [f"{name} loss not finite at {_epochs_named(epochs, losses)}"
+            for name, losses in (("train", train), ("validation", val if has_val else []))
+            if not np.isfinite(np.asarray(losses, dtype=float)).all()]
+    ax.set_title("Training curves" + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
+
+
+MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
+
+
+def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
+    """'epoch 3', 'epochs 3, 4' or 'all 3 epochs', at most five named, of the losses not finite."""
+    bad = [e for e, v in zip(epochs, losses) if not np.isfinite(v)]
+    if len(bad) == len(epochs):
+        return f"all {len(bad)} epochs" if len(bad) > 1 else f"epoch {bad[0]}, the only one"
+    named = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"epoch{'s' if len(bad) > 1 else ''} {named}"
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
