@@ -115,3 +115,26 @@ def test_epochs_whose_loss_is_not_finite_are_named_in_the_title(tmp_path, monkey
     assert title == "Training curves\n(train loss not finite at all 3 epochs)"       # no validation: not named
     fine = [{"epoch": 1, "train_loss": 0.5, "val_loss": nan}]
     assert _drawn_history(fine, tmp_path, monkeypatch).get_title() == "Training curves"
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".PDF", b"%PDF")])
+def test_a_plot_is_written_in_the_format_its_name_says(suffix, magic, tmp_path):
+    """Every plot was PNG whatever its name: ``plot_attention(w, "attention.svg")`` wrote PNG bytes
+    into a file no SVG viewer or LaTeX document could open."""
+    import torch
+
+    from lstmkit.inspect.attention import plot_attention
+    path = tmp_path / f"attention{suffix}"
+    plot_attention(torch.full((1, 1, 3, 3), 1 / 3), path)
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["attention.jpgg", "attention"])
+def test_a_plot_named_with_another_suffix_is_refused_and_nothing_written(name, tmp_path):
+    import torch
+
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.attention import plot_attention
+    with pytest.raises(LstmkitError, match=r"cannot write a plot as .* — name the file \.png, \.svg or \.pdf"):
+        plot_attention(torch.full((1, 1, 3, 3), 1 / 3), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

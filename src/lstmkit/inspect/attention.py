@@ -43,8 +43,9 @@ def attention(model: Any, x, lengths=None) -> Tensor:
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key)."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
+    figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads = weights.shape[1]
     fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
     for h in range(heads):

@@ -215,8 +215,9 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
     steps (a text's tokens) on the x axis when there are at most 40."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
+    figure_format(path)                         # a suffix no plot can have: said before a large plot is drawn
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())
     rows = rec["i"].shape[0]

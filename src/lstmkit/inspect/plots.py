@@ -20,9 +20,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from lstmkit.errors import BadValue
 from lstmkit.runs import atomic_write
 
-__all__ = ["plot_history", "plot_forecast", "save_figure", "subplots", "colormap"]
+__all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "FORMATS"]
 
 
 @functools.cache
@@ -67,17 +68,33 @@ def colormap(name: str):
     return _matplotlib().colormaps[name]
 
 
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}     # a plot's file suffix -> matplotlib's format
+
+
+def figure_format(path: str | Path) -> str:
+    """matplotlib's format for a plot written to ``path``, by its suffix (``.png``, ``.svg``, ``.pdf``).
+    Any other suffix is refused: every plot was written as PNG whatever the name, so ``attention.svg``
+    held PNG bytes no SVG viewer or LaTeX document could open."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise BadValue(f"cannot write a plot as {suffix or '(no extension)'!r} ({path})",
+                       "name the file .png, .svg or .pdf")
+    return FORMATS[suffix]
+
+
 def save_figure(fig, path: Path, tight: bool = False) -> None:
-    """Write ``fig`` as a PNG to ``path`` atomically. Characters the font lacks
+    """Write ``fig`` to ``path`` atomically, as PNG, SVG or PDF by its suffix (:func:`figure_format`;
+    another is refused, nothing written). Characters the font lacks
     (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
     ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each.
     ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
     attention plot let one such line through before the warning)."""
+    kind = figure_format(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         if tight:
             fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=110, bbox_inches="tight"))
     missing = []
     for w in caught:
         glyph = _MISSING_GLYPH.match(str(w.message))
