@@ -160,10 +160,11 @@ def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
-                  title: str, ylabel: str) -> None:
-    """History, test actuals and one-step-ahead-of-origin forecasts of each model."""
+                  title: str, ylabel: str, history: str = "history") -> None:
+    """History (the points before the test ones shown, named ``history``), test actuals and
+    one-step-ahead-of-origin forecasts of each model."""
     fig, ax = subplots(figsize=(10, 4.5))
-    ax.plot(x_hist, y_hist, color="0.55", lw=1, label="history")
+    ax.plot(x_hist, y_hist, color="0.55", lw=1, label=history)
     ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
     for k, (name, yhat) in enumerate(forecasts.items()):
