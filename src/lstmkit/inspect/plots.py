@@ -51,14 +51,17 @@ def _temporary_folder_notice(record) -> bool:
                                            "%s is not a writable directory"))
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any):
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             layout: str | None = None, **kwargs: Any):
     """``(figure, axes)`` as ``plt.subplots`` gives them (``kwargs``: ``squeeze``, ``sharex``, …), on
     an Agg canvas of the figure's own (``fig.canvas.get_renderer()`` works) outside pyplot: no
-    backend is chosen or switched, and no figure is kept once ``save_figure`` wrote it."""
+    backend is chosen or switched, and no figure is kept once ``save_figure`` wrote it. ``layout``:
+    matplotlib's (``"constrained"``: laid out as it is written, suptitle and colorbars included;
+    ``save_figure`` without ``tight`` then)."""
     _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout=layout)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
