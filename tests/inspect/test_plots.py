@@ -138,3 +138,27 @@ def test_a_plot_named_with_another_suffix_is_refused_and_nothing_written(name, t
     with pytest.raises(LstmkitError, match=r"cannot write a plot as .* — name the file \.png, \.svg or \.pdf"):
         plot_attention(torch.full((1, 1, 3, 3), 1 / 3), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["nonsense", "svg"])
+def test_an_mplbackend_matplotlib_does_not_know_is_one_warning_and_the_plot_is_drawn(backend, tmp_path):
+    """MPLBACKEND=nonsense (a typo, 'inline'): `import matplotlib` raised 'Key backend: 'nonsense' is not a
+    valid value for backend', and a training ended in that traceback after its epochs, its run folder
+    left without the model. A name matplotlib knows is its backend, as before."""
+    import os
+    import subprocess
+    import sys
+    probe = ("import os, sys, warnings; warnings.simplefilter('always'); "
+             "from lstmkit.inspect.plots import plot_history; "
+             "plot_history([{'epoch': 1, 'train_loss': 0.5, 'val_loss': 0.6}], sys.argv[1]); "
+             "import matplotlib; print(matplotlib.rcParams._get_backend_or_none(), os.environ['MPLBACKEND'])")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "loss.png")], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": backend}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    if backend == "svg":
+        assert done.stdout.split() == ["svg", "svg"] and done.stderr == ""
+    else:
+        assert done.stdout.split() == ["None", "nonsense"]           # matplotlib's own choice; the variable kept
+        assert "MPLBACKEND='nonsense' names no backend matplotlib knows" in done.stderr
+        assert done.stderr.count("UserWarning") == 1 and "Traceback" not in done.stderr

@@ -13,7 +13,9 @@ towards its 'More than 20 figures' warning).
 from __future__ import annotations
 
 import functools
+import os
 import re
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,14 +36,29 @@ def _matplotlib():
     ``/nonexistent``) matplotlib works from a temporary folder, as it should, and logged two
     lines about it on every plotting command ('mkdir -p failed …', 'Matplotlib created a
     temporary cache directory …'): advice to a matplotlib user, which an lstmkit user never
-    asked for; those two are dropped."""
+    asked for; those two are dropped.
+
+    ``MPLBACKEND`` naming no backend matplotlib knows (a typo, ``inline``) made ``import matplotlib``
+    raise: a training ended in that traceback after its epochs, the run folder left without its
+    model. lstmkit's figures are drawn off screen and need no backend: such a name is one warning,
+    and matplotlib is imported without it (a name it knows is set as matplotlib sets it)."""
     import logging
     log = logging.getLogger("matplotlib")
     log.addFilter(_temporary_folder_notice)
+    backend = None if "matplotlib" in sys.modules else os.environ.pop("MPLBACKEND", None)
     try:
         import matplotlib
     finally:
         log.removeFilter(_temporary_folder_notice)
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
+    if backend:
+        try:
+            matplotlib.rcParams["backend"] = backend
+        except ValueError:
+            warnings.warn(f"MPLBACKEND={backend!r} names no backend matplotlib knows: lstmkit's plots, drawn off "
+                          "screen, do without one; correct or unset it for matplotlib's own windows "
+                          "(e.g. MPLBACKEND=Agg)", UserWarning, stacklevel=3)
     return matplotlib
 
 
