@@ -15,15 +15,14 @@ MAX_NAME = 30           # characters of a class name on an axis; a longer one ke
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted): row shares as colours, counts written
     in the cells up to 20 classes (a colour bar beyond), long class names shortened (:func:`_short`)."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    from lstmkit.inspect.plots import every_kth, save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(classes)
     fig, ax = subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     # at most MAX_TICKS names a side: 300 classes' names were drawn over each other, none readable
-    step = -(-n // MAX_TICKS)
-    ticks, names = range(0, n, step), [_short(str(c)) for c in list(classes)[::step]]
+    ticks, names = every_kth([_short(str(c)) for c in classes], MAX_TICKS)
     # names of 80 characters took most of the figure, the matrix a corner of it, and two of them
     # side by side (unrotated: 4 classes or fewer) ran into each other
     slant = n > 4 or max(map(len, names), default=0) > 8

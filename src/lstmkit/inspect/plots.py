@@ -25,7 +25,8 @@ import numpy as np
 from lstmkit.errors import BadValue
 from lstmkit.runs import atomic_write
 
-__all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "FORMATS"]
+__all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
+           "FORMATS"]
 
 
 @functools.cache
@@ -81,6 +82,13 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | N
     fig = Figure(figsize=figsize, layout=layout)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def every_kth(names: Sequence[str], most: int) -> tuple[range, list[str]]:
+    """``(positions, names)`` of every k-th of ``names``, k the least that names at most ``most``: the
+    ticks of an axis of many classes or tokens (all of them were drawn over one another, none readable)."""
+    step = max(1, -(-len(names) // most))
+    return range(0, len(names), step), list(names)[::step]
 
 
 def colormap(name: str):
