@@ -421,3 +421,20 @@ def test_a_space_of_usable_values_still_runs(tmp_path, capsys, files):
     trials = pd.read_csv(out / "trials.csv")
     assert list(trials["state"]) == ["COMPLETE", "COMPLETE"]
     assert set(trials["params_model"]) <= {"lstm", "gru"} and (out / "best.yaml").is_file()
+
+
+def test_a_one_trial_studys_history_numbers_its_trial_zero(tmp_path, monkeypatch):
+    """One trial (--trials 1, or the first of a study looked at early): the trial axis read -0.04, -0.02,
+    0.00, 0.02, 0.04 around the one dot."""
+    import optuna
+
+    import lstmkit.inspect.plots as plots
+    from lstmkit import tune as tune_module
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
+    study = optuna.create_study(study_name="one")
+    study.add_trial(optuna.trial.create_trial(value=0.5, params={}, distributions={}))
+    tune_module._plot_history(study, tmp_path / "history.png")
+    ax = seen[0]
+    low, high = ax.get_xlim()
+    assert [t for t in ax.get_xticks() if low <= t <= high] == [0]

@@ -572,7 +572,7 @@ def _plain(obj):
 def _plot_history(study, path: Path) -> None:
     import optuna
 
-    from lstmkit.inspect.plots import subplots
+    from lstmkit.inspect.plots import save_figure, subplots
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = subplots(figsize=(7, 4))
@@ -589,14 +589,15 @@ def _plot_history(study, path: Path) -> None:
                    marker="x", color="0.5", s=18, label="pruned (last epoch reported)")
     if done and all(t.value > 0 for t in done):
         ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04
     ax.set_xlabel("trial")
     ax.set_ylabel("validation loss")
     ax.set_title(f"Optimisation history: {study.study_name}")
     ax.grid(alpha=0.3)
     if done or pruned:
         ax.legend()
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    save_figure(fig, path, tight=True)
 
 
 # -- the command ------------------------------------------------------------------------------

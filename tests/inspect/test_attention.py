@@ -58,3 +58,15 @@ def test_a_thread_predicting_while_another_records_neither_records_nor_is_record
     assert seen == {"record": False, "weights": None}
     assert layer.record and layer.last_weights is None              # this thread's recording: nothing ran here yet
     layer.record = False
+
+
+def test_a_one_step_windows_attention_is_drawn_on_whole_numbered_steps(tmp_path, monkeypatch):
+    """lookback 1: the heatmap's axes read -0.4, -0.2, 0.0, 0.2, 0.4 for the one step 0."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.attention import plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
+    plot_attention(torch.ones(1, 1, 1, 1), tmp_path / "attention.png")
+    ax = seen[0]
+    for ticks, limits in ((ax.get_yticks(), ax.get_ylim()), (ax.get_xticks(), ax.get_xlim())):
+        assert [t for t in ticks if min(limits) <= t <= max(limits)] == [0]

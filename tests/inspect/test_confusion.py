@@ -21,3 +21,35 @@ def test_many_classes_name_every_kth_class_so_the_names_can_be_read(tmp_path, mo
     assert names == classes[::8] and [t.get_text() for t in ax.get_yticklabels()] == names      # 38 names a side
     plot_confusion([[3, 1], [0, 4]], ["neg", "pos"], tmp_path / "c.png", "t")
     assert [t.get_text() for t in seen[1].get_xticklabels()] == ["neg", "pos"]
+
+
+def _axes(monkeypatch):
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes))
+    return seen
+
+
+def test_long_class_names_keep_their_start_and_end_and_are_slanted(tmp_path, monkeypatch):
+    """Names of 80 characters took most of the figure (the matrix in a corner), and 2 classes' names,
+    written level, ran into each other under the matrix."""
+    seen = _axes(monkeypatch)
+    names = ["customer complaint about the billing of the last quarter's invoices, refund asked",
+             "customer complaint about the billing of the last quarter's invoices, refund given"]
+    plot_confusion([[3, 1], [0, 4]], names, tmp_path / "confusion.png", "t")
+    ax = seen[0][0]
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert shown == ["customer complaint…fund asked", "customer complaint…fund given"]
+    assert all(len(s) <= 30 for s in shown) and [t.get_text() for t in ax.get_yticklabels()] == shown
+    assert all(t.get_rotation() == 45 for t in ax.get_xticklabels())
+    plot_confusion([[3, 1], [0, 4]], ["neg", "pos"], tmp_path / "c.png", "t")
+    assert [(t.get_text(), t.get_rotation()) for t in seen[1][0].get_xticklabels()] == [("neg", 0), ("pos", 0)]
+
+
+def test_a_matrix_without_counts_in_its_cells_has_a_colour_scale(tmp_path, monkeypatch):
+    """Over 20 classes no count is written: the colours were the only reading, with no scale for them."""
+    seen = _axes(monkeypatch)
+    plot_confusion(np.eye(21, dtype=int), [f"c{k}" for k in range(21)], tmp_path / "confusion.png", "t")
+    plot_confusion(np.eye(20, dtype=int), [f"c{k}" for k in range(20)], tmp_path / "confusion.png", "t")
+    assert [len(axes) for axes in seen] == [2, 1]
+    assert seen[0][1].get_ylabel() == "share of the true class's samples"

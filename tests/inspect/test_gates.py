@@ -246,3 +246,42 @@ def test_a_thread_calling_the_model_while_another_records_its_gates_runs_on_and_
         handle.remove()
     assert torch.is_tensor(got["call"]) and torch.allclose(got["call"], want), got["call"]
     assert all(torch.equal(got["gates"][k], alone[k]) for k in alone), got["gates"]
+
+
+def _drawn(monkeypatch):
+    import lstmkit.inspect.plots as plots
+    figures = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (save(fig, path, **kw), figures.append(fig)))
+    return figures
+
+
+def test_a_one_step_inputs_gates_are_drawn_on_whole_numbered_axes_and_its_cell_states_as_dots(tmp_path, monkeypatch):
+    """A 1-token text: the cell-state panel's lines of one point each were drawn as nothing (only the
+    legend), its units picked as the first ones (every std 0), and a 1-unit layer's axes read
+    -0.4, -0.2, 0.0, 0.2, 0.4 for unit 0 and step 0."""
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    lstm = LSTM(2, 4)
+    with torch.no_grad():
+        lstm.bias_ih_l0[8:12] = torch.tensor([0.0, 0.0, 3.0, -3.0])      # g: units 2 and 3 hold the largest |c|
+    plot_gates(gates(lstm, torch.zeros(1, 2)), tmp_path / "g.png", top=2)
+    cell = next(ax for ax in figures[0].axes if "cell state" in ax.get_title())
+    assert [line.get_marker() for line in cell.get_lines()] == ["o", "o"]
+    assert sorted(line.get_label() for line in cell.get_lines()) == ["unit 2", "unit 3"]
+    plot_gates(gates(LSTM(2, 1), torch.randn(1, 2)), tmp_path / "g.png")
+    heat = figures[1].axes[0]
+    for ticks, limits in ((heat.get_yticks(), heat.get_ylim()), (heat.get_xticks(), heat.get_xlim())):
+        assert [t for t in ticks if min(limits) <= t <= max(limits)] == [0]
+
+
+def test_the_title_of_a_three_layer_bidirectional_plot_is_above_the_first_rows_titles(tmp_path, monkeypatch):
+    """tight_layout put the suptitle over the first row's titles once there were six rows."""
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    plot_gates(gates(LSTM(2, 6, num_layers=3, bidirectional=True), torch.randn(50, 2)), tmp_path / "g.png",
+               title="lstm: gates for the window starting at row 0")
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    top_titles = max(ax.title.get_window_extent(renderer).y1 for ax in fig.axes if ax.get_title())
+    assert fig.get_suptitle() and fig._suptitle.get_window_extent(renderer).y0 >= top_titles

@@ -79,3 +79,86 @@ def test_plotting_leaves_the_programs_backend_and_figures_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["svg", "[1]"]
     assert (tmp_path / "loss.png").stat().st_size > 0
+
+
+def _drawn_history(history, tmp_path, monkeypatch, best_epoch=1):
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: seen.append(fig.axes[0]))
+    plot_history(history, tmp_path / "loss.png", best_epoch=best_epoch)
+    return seen[0]
+
+
+def test_a_one_epoch_runs_loss_is_a_dot_on_epoch_1(tmp_path, monkeypatch):
+    """`--epochs 1`: the loss lines of one point each were drawn as nothing (an empty plot, a legend of
+    lines not there) over an axis of epochs 0.96, 0.98, 1.00, 1.02, 1.04."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.5, "val_loss": 0.6}], tmp_path, monkeypatch)
+    lines = [line for line in ax.get_lines() if line.get_label() in ("train", "validation")]
+    assert len(lines) == 2 and all(line.get_marker() == "o" for line in lines)
+    assert list(ax.get_xticks()) == [1]
+    many = _drawn_history([{"epoch": k, "train_loss": 1 / k, "val_loss": 1 / k} for k in range(1, 81)],
+                          tmp_path, monkeypatch)
+    assert all(line.get_marker() in (None, "None", "") for line in many.get_lines())
+    assert all(float(t).is_integer() for t in many.get_xticks())
+
+
+def test_epochs_whose_loss_is_not_finite_are_named_in_the_title(tmp_path, monkeypatch):
+    """A NaN epoch is a gap in the line, and a run whose every loss was NaN an empty plot titled
+    'Training curves': neither said why."""
+    nan = float("nan")
+    history = [{"epoch": k, "train_loss": nan if k in (3, 4) else 1 / k, "val_loss": nan if k == 4 else 1 / k}
+               for k in range(1, 8)]
+    title = _drawn_history(history, tmp_path, monkeypatch).get_title()
+    assert "train loss not finite at epochs 3, 4" in title and "validation loss not finite at epoch 4" in title
+    everything = [{"epoch": k, "train_loss": nan, "val_loss": nan} for k in (1, 2, 3)]
+    title = _drawn_history(everything, tmp_path, monkeypatch, best_epoch=0).get_title()
+    assert title == "Training curves\n(train loss not finite at all 3 epochs)"       # no validation: not named
+    fine = [{"epoch": 1, "train_loss": 0.5, "val_loss": nan}]
+    assert _drawn_history(fine, tmp_path, monkeypatch).get_title() == "Training curves"
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".PDF", b"%PDF")])
+def test_a_plot_is_written_in_the_format_its_name_says(suffix, magic, tmp_path):
+    """Every plot was PNG whatever its name: ``plot_attention(w, "attention.svg")`` wrote PNG bytes
+    into a file no SVG viewer or LaTeX document could open."""
+    import torch
+
+    from lstmkit.inspect.attention import plot_attention
+    path = tmp_path / f"attention{suffix}"
+    plot_attention(torch.full((1, 1, 3, 3), 1 / 3), path)
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["attention.jpgg", "attention"])
+def test_a_plot_named_with_another_suffix_is_refused_and_nothing_written(name, tmp_path):
+    import torch
+
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.attention import plot_attention
+    with pytest.raises(LstmkitError, match=r"cannot write a plot as .* — name the file \.png, \.svg or \.pdf"):
+        plot_attention(torch.full((1, 1, 3, 3), 1 / 3), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["nonsense", "svg"])
+def test_an_mplbackend_matplotlib_does_not_know_is_one_warning_and_the_plot_is_drawn(backend, tmp_path):
+    """MPLBACKEND=nonsense (a typo, 'inline'): `import matplotlib` raised 'Key backend: 'nonsense' is not a
+    valid value for backend', and a training ended in that traceback after its epochs, its run folder
+    left without the model. A name matplotlib knows is its backend, as before."""
+    import os
+    import subprocess
+    import sys
+    probe = ("import os, sys, warnings; warnings.simplefilter('always'); "
+             "from lstmkit.inspect.plots import plot_history; "
+             "plot_history([{'epoch': 1, 'train_loss': 0.5, 'val_loss': 0.6}], sys.argv[1]); "
+             "import matplotlib; print(matplotlib.rcParams._get_backend_or_none(), os.environ['MPLBACKEND'])")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "loss.png")], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": backend}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    if backend == "svg":
+        assert done.stdout.split() == ["svg", "svg"] and done.stderr == ""
+    else:
+        assert done.stdout.split() == ["None", "nonsense"]           # matplotlib's own choice; the variable kept
+        assert "MPLBACKEND='nonsense' names no backend matplotlib knows" in done.stderr
+        assert done.stderr.count("UserWarning") == 1 and "Traceback" not in done.stderr

@@ -42,17 +42,22 @@ def attention(model: Any, x, lengths=None) -> Tensor:
 
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
-    """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key)."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key), steps
+    numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …)."""
+    from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
+    figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads = weights.shape[1]
     fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
+    from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for h in range(heads):
         ax = axes[0, h]
         im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")
         ax.set_title(f"head {h}")
         ax.set_xlabel("key step (attended to)")
         ax.set_ylabel("query step")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
         fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         fig.suptitle(title)

@@ -9,27 +9,43 @@ import numpy as np
 __all__ = ["plot_confusion"]
 
 MAX_TICKS = 40          # class names on a side; more are every k-th class (the matrix is in metrics.json)
+MAX_NAME = 30           # characters of a class name on an axis; a longer one keeps its start and end
 
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
-    """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    """Confusion matrix (rows: true class, columns: predicted): row shares as colours, counts written
+    in the cells up to 20 classes (a colour bar beyond), long class names shortened (:func:`_short`)."""
+    from lstmkit.inspect.plots import every_kth, save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(classes)
     fig, ax = subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     # at most MAX_TICKS names a side: 300 classes' names were drawn over each other, none readable
-    step = -(-n // MAX_TICKS)
-    ticks, names = range(0, n, step), list(classes)[::step]
-    ax.set_xticks(ticks, labels=names, rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
+    ticks, names = every_kth([_short(str(c)) for c in classes], MAX_TICKS)
+    # names of 80 characters took most of the figure, the matrix a corner of it, and two of them
+    # side by side (unrotated: 4 classes or fewer) ran into each other
+    slant = n > 4 or max(map(len, names), default=0) > 8
+    ax.set_xticks(ticks, labels=names, rotation=45 if slant else 0, ha="right" if slant else "center",
+                  rotation_mode="anchor" if slant else "default")
     ax.set_yticks(ticks, labels=names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    if n <= 20:
+    if n > 20:                  # no counts in the cells: the colours' scale says what they are
+        fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's samples")
+    else:
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
                         color="white" if share[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
     save_figure(fig, Path(path))
+
+
+def _short(name: str) -> str:
+    """``name`` in at most :data:`MAX_NAME` characters: its start and its end around '…' (names that
+    differ at either end, 'customer complaint about billing (…)', stay told apart)."""
+    if len(name) <= MAX_NAME:
+        return name
+    head = (MAX_NAME - 1) * 2 // 3
+    return f"{name[:head].rstrip()}…{name[head - MAX_NAME + 1:].lstrip()}"

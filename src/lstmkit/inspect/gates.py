@@ -206,21 +206,27 @@ def gate_statistics(recorded: dict[str, Tensor], num_layers: int, num_directions
 
 
 def most_active_units(c: Tensor, top: int = 5) -> list[int]:
-    """Units whose cell state moves most over time: ``c [T, H]`` -> indices by std, largest first."""
-    return torch.argsort(c.double().std(dim=0, unbiased=False), descending=True)[:top].tolist()
+    """Units whose cell state moves most over time: ``c [T, H]`` -> indices by std, largest first;
+    of one step (a 1-token text: every std 0, the first units came out, whatever they held), by |c|."""
+    c = c.double()
+    return torch.argsort(c.std(dim=0, unbiased=False) if len(c) > 1 else c.abs().sum(0), descending=True)[:top].tolist()
 
 
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
                title: str | None = None, steps: list[str] | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
-    steps (a text's tokens) on the x axis when there are at most 40."""
-    from lstmkit.inspect.plots import save_figure, subplots
+    steps (a text's tokens) on the x axis when there are at most 40. Units and steps are whole
+    numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each point
+    of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as nothing)."""
+    from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
+    figure_format(path)                         # a suffix no plot can have: said before a large plot is drawn
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())
     rows = rec["i"].shape[0]
-    fig, axes = subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False)
+    # constrained: tight_layout left the suptitle over the first row's titles from 3 rows (a 2-layer bilstm's) on
+    fig, axes = subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False, layout="constrained")
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for k in range(rows):
         label = f"layer {k // D}" + (" (reverse)" if k % D else "")
@@ -233,12 +239,13 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             axes[k, j].set_xlabel("time step")
             _name_steps(axes[k, j], steps, n_valid)
             axes[k, j].set_ylabel("unit")
-            axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True))
+            axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             fig.colorbar(im, ax=axes[k, j], fraction=0.046)
         c = rec["c"][k, sample, :n_valid]                                      # [T, H]
         ax = axes[k, 4]
+        dots = dict(marker="o", ms=2.5) if n_valid <= NAMED_STEPS else {}
         for unit in most_active_units(c, top):
-            ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}")
+            ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}", **dots)
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
         ax.set_title(f"{label}: cell state c, " + (f"{shown} most active units" if shown < c.shape[1]
                                                    else f"all {shown} unit{'s' if shown > 1 else ''}"))
@@ -248,11 +255,17 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    save_figure(fig, Path(path), tight=True)
+    save_figure(fig, Path(path))
+
+
+NAMED_STEPS = 40            # up to this many steps: a text's tokens named on the axis, a trajectory's points dotted
 
 
 def _name_steps(ax, steps: list[str] | None, n: int) -> None:
-    if steps is not None and 0 < n <= 40:
+    if steps is not None and 0 < n <= NAMED_STEPS:
         ax.set_xticks(range(n))
         ax.set_xticklabels(steps[:n], rotation=90, fontsize=7)
         ax.set_xlabel("token")
+    else:
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))

@@ -13,16 +13,20 @@ towards its 'More than 20 figures' warning).
 from __future__ import annotations
 
 import functools
+import os
 import re
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from lstmkit.errors import BadValue
 from lstmkit.runs import atomic_write
 
-__all__ = ["plot_history", "plot_forecast", "save_figure", "subplots", "colormap"]
+__all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
+           "FORMATS"]
 
 
 @functools.cache
@@ -33,14 +37,29 @@ def _matplotlib():
     ``/nonexistent``) matplotlib works from a temporary folder, as it should, and logged two
     lines about it on every plotting command ('mkdir -p failed …', 'Matplotlib created a
     temporary cache directory …'): advice to a matplotlib user, which an lstmkit user never
-    asked for; those two are dropped."""
+    asked for; those two are dropped.
+
+    ``MPLBACKEND`` naming no backend matplotlib knows (a typo, ``inline``) made ``import matplotlib``
+    raise: a training ended in that traceback after its epochs, the run folder left without its
+    model. lstmkit's figures are drawn off screen and need no backend: such a name is one warning,
+    and matplotlib is imported without it (a name it knows is set as matplotlib sets it)."""
     import logging
     log = logging.getLogger("matplotlib")
     log.addFilter(_temporary_folder_notice)
+    backend = None if "matplotlib" in sys.modules else os.environ.pop("MPLBACKEND", None)
     try:
         import matplotlib
     finally:
         log.removeFilter(_temporary_folder_notice)
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
+    if backend:
+        try:
+            matplotlib.rcParams["backend"] = backend
+        except ValueError:
+            warnings.warn(f"MPLBACKEND={backend!r} names no backend matplotlib knows: lstmkit's plots, drawn off "
+                          "screen, do without one; correct or unset it for matplotlib's own windows "
+                          "(e.g. MPLBACKEND=Agg)", UserWarning, stacklevel=3)
     return matplotlib
 
 
@@ -50,16 +69,26 @@ def _temporary_folder_notice(record) -> bool:
                                            "%s is not a writable directory"))
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any):
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             layout: str | None = None, **kwargs: Any):
     """``(figure, axes)`` as ``plt.subplots`` gives them (``kwargs``: ``squeeze``, ``sharex``, …), on
     an Agg canvas of the figure's own (``fig.canvas.get_renderer()`` works) outside pyplot: no
-    backend is chosen or switched, and no figure is kept once ``save_figure`` wrote it."""
+    backend is chosen or switched, and no figure is kept once ``save_figure`` wrote it. ``layout``:
+    matplotlib's (``"constrained"``: laid out as it is written, suptitle and colorbars included;
+    ``save_figure`` without ``tight`` then)."""
     _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout=layout)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def every_kth(names: Sequence[str], most: int) -> tuple[range, list[str]]:
+    """``(positions, names)`` of every k-th of ``names``, k the least that names at most ``most``: the
+    ticks of an axis of many classes or tokens (all of them were drawn over one another, none readable)."""
+    step = max(1, -(-len(names) // most))
+    return range(0, len(names), step), list(names)[::step]
 
 
 def colormap(name: str):
@@ -67,17 +96,33 @@ def colormap(name: str):
     return _matplotlib().colormaps[name]
 
 
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}     # a plot's file suffix -> matplotlib's format
+
+
+def figure_format(path: str | Path) -> str:
+    """matplotlib's format for a plot written to ``path``, by its suffix (``.png``, ``.svg``, ``.pdf``).
+    Any other suffix is refused: every plot was written as PNG whatever the name, so ``attention.svg``
+    held PNG bytes no SVG viewer or LaTeX document could open."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise BadValue(f"cannot write a plot as {suffix or '(no extension)'!r} ({path})",
+                       "name the file .png, .svg or .pdf")
+    return FORMATS[suffix]
+
+
 def save_figure(fig, path: Path, tight: bool = False) -> None:
-    """Write ``fig`` as a PNG to ``path`` atomically. Characters the font lacks
+    """Write ``fig`` to ``path`` atomically, as PNG, SVG or PDF by its suffix (:func:`figure_format`;
+    another is refused, nothing written). Characters the font lacks
     (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
     ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each.
     ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
     attention plot let one such line through before the warning)."""
+    kind = figure_format(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         if tight:
             fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=110, bbox_inches="tight"))
     missing = []
     for w in caught:
         glyph = _MISSING_GLYPH.match(str(w.message))
@@ -96,32 +141,58 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
     """Train and validation loss per epoch (log scale; linear when a loss is 0 or below, as on a
-    constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked."""
+    constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked.
+    Up to :data:`MARKED_EPOCHS` epochs each is a dot (a 1-epoch run's line of one point was drawn as
+    nothing, an empty plot) and named on the axis (0.96, 0.98, 1.00 … for one epoch); epochs whose loss
+    is not finite, which the line skips, are named in the title."""
     epochs = [h["epoch"] for h in history]
     fig, ax = subplots(figsize=(7, 4))
+    marker = dict(marker="o", ms=3) if len(epochs) <= MARKED_EPOCHS else {}
     train = [h["train_loss"] for h in history]
-    ax.plot(epochs, train, label="train")
+    ax.plot(epochs, train, label="train", **marker)
     val = [h["val_loss"] for h in history]
-    if not all(np.isnan(v) for v in val):
-        ax.plot(epochs, val, label="validation")
+    has_val = not all(np.isnan(v) for v in val)
+    if has_val:
+        ax.plot(epochs, val, label="validation", **marker)
     if best_epoch and best_epoch > 0:
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
     shown = np.asarray(train + val, dtype=float)
     shown = shown[np.isfinite(shown)]
     ax.set_yscale("log" if shown.size and (shown > 0).all() else "linear")
+    if len(epochs) <= MARKED_EPOCHS:
+        ax.set_xticks(epochs)
+    else:
+        from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
-    ax.set_title("Training curves")
+    gaps = [f"{name} loss not finite at {_epochs_named(epochs, losses)}"
+            for name, losses in (("train", train), ("validation", val if has_val else []))
+            if not np.isfinite(np.asarray(losses, dtype=float)).all()]
+    ax.set_title("Training curves" + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
 
 
+MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
+
+
+def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
+    """'epoch 3', 'epochs 3, 4' or 'all 3 epochs', at most five named, of the losses not finite."""
+    bad = [e for e, v in zip(epochs, losses) if not np.isfinite(v)]
+    if len(bad) == len(epochs):
+        return f"all {len(bad)} epochs" if len(bad) > 1 else f"epoch {bad[0]}, the only one"
+    named = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"epoch{'s' if len(bad) > 1 else ''} {named}"
+
+
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
-                  title: str, ylabel: str) -> None:
-    """History, test actuals and one-step-ahead-of-origin forecasts of each model."""
+                  title: str, ylabel: str, history: str = "history") -> None:
+    """History (the points before the test ones shown, named ``history``), test actuals and
+    one-step-ahead-of-origin forecasts of each model."""
     fig, ax = subplots(figsize=(10, 4.5))
-    ax.plot(x_hist, y_hist, color="0.55", lw=1, label="history")
+    ax.plot(x_hist, y_hist, color="0.55", lw=1, label=history)
     ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
     for k, (name, yhat) in enumerate(forecasts.items()):

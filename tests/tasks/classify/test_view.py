@@ -17,3 +17,11 @@ def test_write_html_and_png(tmp_path):
     assert write_attention(["a"] * 20, [0.05] * 20, tmp_path / "v.png").stat().st_size > 1000
     with pytest.raises(LstmkitError):
         write_attention(["a"], [1.0], tmp_path / "v.txt")
+
+
+def test_the_view_is_a_vector_plot_for_svg_and_pdf_and_other_names_are_refused_naming_them(tmp_path):
+    """A plot's .svg and .pdf are written as such (they were refused, the view offering only .png)."""
+    assert write_attention(["a", "b"], [0.5, 0.5], tmp_path / "v.svg").read_bytes().startswith(b"<?xml")
+    assert write_attention(["a", "b"], [0.5, 0.5], tmp_path / "v.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(LstmkitError, match=r"view\.png \(\.svg, \.pdf\)"):
+        write_attention(["a"], [1.0], tmp_path / "v.txt")

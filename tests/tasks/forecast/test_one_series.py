@@ -579,3 +579,26 @@ def test_the_plot_reuses_the_test_forecasts_the_metrics_made(tmp_path, monkeypat
     assert made.count(38) == 1, made                       # the 38 test windows: once
     again = est.test_forecasts(df)
     np.testing.assert_allclose(drawn["preds"]["lstm"], again["forecast"][:, 0, 0], rtol=1e-6)
+
+
+def test_the_plot_of_a_long_test_part_shows_its_last_points_and_says_so(tmp_path, monkeypatch):
+    """30,000 test points were drawn in a 10-inch plot: the model's and the baselines' lines over one
+    another, one colour's band, titled 'one step ahead on the test part' as if it could be read."""
+    from lstmkit.inspect import plots
+    from lstmkit.tasks.forecast import evaluation
+    drawn = []
+    monkeypatch.setattr(plots, "plot_forecast", lambda *a, **kw: drawn.append((a, kw)))
+    monkeypatch.setattr(evaluation, "PLOTTED_POINTS", 10)
+    est, df = _fit(tmp_path, test_size=40)
+    (x_hist, y_hist, x_test, y_test, preds, _), kw = drawn[0]
+    assert len(x_test) == len(y_test) == 10 and all(len(v) == 10 for v in preds.values())
+    assert len(x_hist) == 10 and x_hist[-1] < x_test[0]
+    assert kw["title"] == "y: one step ahead on the last 10 of 40 test points"
+    assert kw["history"] == "earlier points"                 # test points too: not the training history
+    again = est.test_forecasts(df)
+    np.testing.assert_allclose(preds["lstm"], again["forecast"][-10:, 0, 0], rtol=1e-6)      # the last ones
+    np.testing.assert_array_equal(pd.to_datetime(x_test), pd.to_datetime(df["time"].to_numpy()[-10:]))
+    monkeypatch.setattr(evaluation, "PLOTTED_POINTS", 1000)
+    _fit(tmp_path, test_size=40)
+    assert drawn[1][1]["title"] == "y: one step ahead on the test part" and len(drawn[1][0][2]) == 40
+    assert drawn[1][1]["history"] == "history"

@@ -933,3 +933,16 @@ def test_cli_backtest_interrupted_in_a_fold_model_says_so_not_how_to_resume_a_ru
         "interrupted while training fold 2/2's model; no fold model is kept, nothing was written — run the "
         "command again"), err
     assert not (tmp_path / "bt").exists()
+
+
+def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, monkeypatch):
+    """500 series: the plot drew 4 of them, titled 'y: last test forecast (direct)' as if it were all."""
+    from lstmkit.tasks.forecast import plots
+    titles = []
+    monkeypatch.setattr(plots, "plot_panel_forecast", lambda shown, *a, title: titles.append(
+        (title, [s["id"] for s in shown])))
+    settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 4})
+    Forecaster(**settings).fit(panel_frame(lengths=(60,) * 6), target="y", time="time", id="store", out=tmp_path)
+    Forecaster(**settings).fit(panel_frame(lengths=(60,) * 4), target="y", time="time", id="store", out=tmp_path)
+    assert titles == [("y: last test forecast (direct), the first 4 of 6 series", ["s0", "s1", "s2", "s3"]),
+                      ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])]

@@ -1,4 +1,5 @@
 """BLEU / chrF through sacrebleu, the per-sentence file, the attention plot."""
+import numpy as np
 import pytest
 
 from lstmkit.errors import LstmkitError
@@ -56,3 +57,22 @@ def test_ctrl_c_while_the_attention_plot_is_written_leaves_no_half_written_png(t
     with pytest.raises(KeyboardInterrupt):
         plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "plots" / "a.png")
     assert list((tmp_path / "plots").iterdir()) == []
+
+
+def test_the_attention_plot_of_a_long_sentence_is_of_a_bounded_size_and_names_every_kth_token(tmp_path, monkeypatch):
+    """A 300-token sentence's plot was 137 × 121 inches (15,059 × 13,353 pixels): about 2 minutes and
+    10 GB of memory to draw at the end of a training, its 300 names a side drawn as they came."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
+    src, tgt = [f"s{k}" for k in range(300)], [f"t{k}" for k in range(280)]
+    plot_attention(src, tgt, np.full((280, 300), 1 / 300), tmp_path / "attention.png")
+    fig = seen[0]
+    width, height = fig.get_size_inches()
+    assert width <= 20 and height <= 16
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == src[::8]          # 38 names
+    assert [t.get_text() for t in ax.get_yticklabels()] == tgt[::7]          # 40 names
+    plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "a.png")
+    assert [t.get_text() for t in seen[1].axes[0].get_xticklabels()] == ["x", "y"]
+    assert tuple(seen[1].get_size_inches()) == (4, 3)

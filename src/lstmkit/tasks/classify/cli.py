@@ -135,8 +135,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
 @app.command()
 def attention(run: Path = typer.Option(..., help="Run folder of a text model trained with --pooling attention."),
               text: str = typer.Option(..., help="The text to colour (quote it)."),
-              out: Path = typer.Option(Path("attention.html"), help="Output .html or .png.")):
-    """Colour each word of a text by its attention weight (HTML or PNG)."""
+              out: Path = typer.Option(Path("attention.html"), help="Output .html, or a plot: .png, .svg, .pdf.")):
+    """Colour each word of a text by its attention weight (HTML, or a PNG, SVG or PDF plot)."""
     from lstmkit.tasks.classify.estimator import load_classifier
     est = load_classifier(run)
     if est.kind != "text":

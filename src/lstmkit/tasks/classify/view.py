@@ -2,7 +2,7 @@
 
     attention_html(tokens, weights, title)        a self-contained HTML snippet/page
     plot_attention(tokens, weights, path, title)  the same as a PNG (matplotlib)
-    write_attention(tokens, weights, path, title) .html or .png by the file's suffix
+    write_attention(tokens, weights, path, title) .html or .png (.svg, .pdf) by the file's suffix
 
 ``lstmkit classify attention --run RUN --text "…"`` (and ``lstmkit inspect attention``) call these.
 """
@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
+from lstmkit.inspect.plots import FORMATS
 from lstmkit.runs import atomic_write
 
 __all__ = ["attention_html", "plot_attention", "write_attention"]
@@ -64,7 +65,7 @@ def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, 
 
 
 def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str | Path, title: str = "") -> Path:
-    """Write the view to ``path``: HTML for ``.html``/``.htm``, PNG for ``.png``."""
+    """Write the view to ``path``: HTML for ``.html``/``.htm``, a plot for ``.png``, ``.svg`` or ``.pdf``."""
     path = Path(path)
     if len(tokens) != len(weights):
         raise ValueError(f"Expected one weight per token, got {len(weights)} weights for {len(tokens)} tokens")
@@ -72,9 +73,10 @@ def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str |
     if suffix in (".html", ".htm"):
         page = attention_html(tokens, weights, title)
         atomic_write(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
-    elif suffix == ".png":
+    elif suffix in FORMATS:
         plot_attention(tokens, weights, path, title)
     else:
         raise LstmkitError(f"cannot write the attention view as {suffix or '(no extension)'!r}",
-                           worded("pass --out view.html or --out view.png", "pass a path ending .html or .png"))
+                           worded("pass --out view.html or --out view.png (.svg, .pdf)",
+                                  "pass a path ending .html or .png (.svg, .pdf)"))
     return path

@@ -218,8 +218,8 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     cfg = est.config_
     if len(panel.ids) == 1:
         return _one_step_plot(est, run_dir, panel, arrays, test, params)
-    shown = []
-    for s in np.unique(series.numpy())[:4]:                              # up to 4 series
+    shown, tested = [], np.unique(series.numpy())
+    for s in tested[:4]:                                                 # up to 4 series
         sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
         last = (params[sel] if params is not None else
                 est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel)))[0]
@@ -228,7 +228,8 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
         shown.append({"id": panel.ids[int(s)], "values": panel.values[r][:, 0], "origin": origin,
                       "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
-                        title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})")
+                        title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})"
+                        + (f", the first {len(shown)} of {len(tested):,} series" if len(tested) > len(shown) else ""))
 
 
 def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
@@ -244,12 +245,22 @@ def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray |
              "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
     times = panel.series_time(0)
     x = times if times is not None else np.arange(len(vals))
-    first = origins[0] + 1
-    hist_from = max(0, first - max(len(origins), cfg.lookback))         # as much history as test
+    # the last PLOTTED_POINTS test points at most: 30,000 of them drew the lines over one another, one
+    # colour's band where the model's line could not be told from the baselines'
+    keep = slice(max(0, len(origins) - PLOTTED_POINTS), None)
+    shown = origins[keep]
+    first = shown[0] + 1
+    hist_from = max(0, first - min(max(len(shown), cfg.lookback), PLOTTED_POINTS))   # as much history as test
     name = cfg.target[0]
-    plot_forecast(x[hist_from:first], vals[hist_from:first, 0], x[origins + 1], vals[origins + 1, 0],
-                  {k: v[:, 0, 0] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
-                  title=f"{name}: one step ahead on the test part", ylabel=name)
+    part = ("the test part" if len(shown) == len(origins)
+            else f"the last {len(shown):,} of {len(origins):,} test points")
+    plot_forecast(x[hist_from:first], vals[hist_from:first, 0], x[shown + 1], vals[shown + 1, 0],
+                  {k: v[keep, 0, 0] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
+                  title=f"{name}: one step ahead on {part}", ylabel=name,
+                  history="history" if len(shown) == len(origins) else "earlier points")
+
+
+PLOTTED_POINTS = 1000       # test points a one-series forecast plot shows at most (the last ones)
 
 
 def snaive(vals: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
 __all__ = ["plot_panel_forecast", "plot_backtest"]
 
+NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend (matplotlib's 10 colours)
+
 
 def _intervals(output, params: np.ndarray, limits: Limits):
     """Point [H] and central intervals [(lo [H], hi [H], nominal)] of the first target, within its
@@ -48,16 +50,21 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
 
 
 def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
-    """A series with each fold's cutoff marked and its forecast drawn after it."""
+    """A series with each fold's cutoff marked and its forecast drawn after it; up to
+    :data:`NAMED_FOLDS` folds each is named in the legend, more are one entry (50 folds' legend ran
+    off the plot's foot, in 10 colours named 5 times over, and tight_layout warned it could not fit)."""
     fig, ax = subplots(figsize=(10, 4))
     x = np.asarray(times) if times is not None else np.arange(len(values))
     first = min(f["origin"] for f in folds)
     start = max(0, first - 3 * len(folds[0]["forecast"]))
     ax.plot(x[start:], values[start:], color="black", lw=1, label="actual")
+    named = len(folds) <= NAMED_FOLDS
     for k, f in enumerate(folds):
         o, fc = f["origin"], f["forecast"]
         ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
-        ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=f"fold {f['fold']}")
+        label = (f"fold {f['fold']}" if named else None if k else
+                 f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
+        ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
