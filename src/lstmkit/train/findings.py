@@ -391,7 +391,9 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, An
     model = cmp.get("model")
     if not scores or model is None or not math.isfinite(model):
         return None
-    lost = [k for k in scores if model >= scores[k] * BASELINE_TIE.get(k, 1.0)]
+    # an error of 0 loses to nothing: an all-zero series forecast 0, as naive does, was "does not beat the best
+    # baseline (naive): the model 0, naive 0" with five remedies, "train longer" first
+    lost = [k for k in scores if model > 0 and model >= scores[k] * BASELINE_TIE.get(k, 1.0)]
     if not lost:
         return None
     best = min(lost, key=scores.get)
