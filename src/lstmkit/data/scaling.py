@@ -20,7 +20,7 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Scaler", "SCALER_KINDS", "CONSTANT_SHARE", "spread_or_size"]
+__all__ = ["Scaler", "SCALER_KINDS", "CONSTANT_SHARE", "spread_or_size", "constant_columns"]
 
 SCALER_KINDS = ("minmax", "standard", "none")
 CONSTANT_SHARE = 1e-12      # a spread below this share of a column's largest magnitude is rounding: constant
@@ -153,6 +153,13 @@ def spread_or_size(spread: np.ndarray, size: np.ndarray) -> np.ndarray:
     spread, size = np.asarray(spread, dtype=np.float64), np.asarray(size, dtype=np.float64)
     constant = ~(np.isfinite(spread) & (spread > CONSTANT_SHARE * size) & (spread > 0))
     return np.where(constant, np.where(size > 0, size, 1.0), spread)
+
+
+def constant_columns(array: np.ndarray) -> np.ndarray:
+    """Per column of ``array [N, C]``, whether it is constant as :func:`spread_or_size` reads it: its
+    values spread over at most :data:`CONSTANT_SHARE` of its largest magnitude (0 for one value throughout)."""
+    a = np.asarray(array, dtype=np.float64)
+    return np.ptp(a, axis=0) <= CONSTANT_SHARE * np.abs(a).max(0)
 
 
 def _sklearn_scaler(kind: str):
