@@ -80,8 +80,9 @@ def test_a_crop_window_shorter_than_the_first_convolution_is_said(series, tiny_s
     import warnings
     seqs, labels = series(20, unequal=False)                         # 12 steps each
     with pytest.warns(UserWarning, match=r"^crop=0.3 reads windows of 4 steps of the 12-step series: too short.*"
-                                         r"pass crop=0.8 to 0.9$"):
+                                         r"pass crop=0.8 to 0.9$") as caught:
         SequenceClassifier(max_epochs=1, crop=0.3, **tiny_series).fit(seqs, labels)
+    assert [w.filename for w in caught if "crop=" in str(w.message)] == [__file__]     # was 'sys': one frame too far
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceClassifier(max_epochs=1, crop=0.7, **tiny_series).fit(seqs, labels)     # 8 steps: the kernel

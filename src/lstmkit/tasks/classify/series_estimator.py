@@ -246,7 +246,7 @@ class SequenceClassifier(Classifier):
             warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} "
                           f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
-                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=4)
+                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=3)
 
     def _doctor_evidence(self) -> Callable[[Any], dict[str, Any]] | None:
         """Features read unscaled (``scaler`` none), with the largest of them, for the doctor."""
