@@ -83,3 +83,26 @@ def test_errors(data):
         Scaler.from_dict({"kind": "robust"})
     with pytest.raises(LstmkitError, match="missing 'scale'"):
         Scaler.from_dict({k: v for k, v in s.to_dict().items() if k != "scale"})
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard"])
+def test_tiny_values_that_move_keep_their_own_spread(kind):
+    # sklearn's minmax took a range below 2.2e-15 for constant and divided by 1: readings of 1e-16 all scaled to ~0
+    x = np.random.default_rng(0).normal(size=(300, 1)) * 1e-16
+    s = Scaler(kind).fit(x)
+    z = s.transform(x)
+    assert z.max() - z.min() > 0.9                       # minmax spans [0, 1], standard about ±3
+    r = Scaler.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert np.array_equal(r.transform(x), z)
+    np.testing.assert_allclose(r.inverse_transform(z), x, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard"])
+def test_constant_by_rounding_scales_by_its_size(kind):
+    # sklearn's standard took a variance within its error bound for constant and divided by 1: 1e30 + 1e15 * noise
+    # centred to inputs of ±1e15, which saturate every gate; below 1e-12 of its size a column reads as constant
+    x = 1e30 + np.random.default_rng(0).normal(size=(3000, 1)) * 1e15
+    z = Scaler(kind).fit(x).transform(x)
+    assert np.abs(z).max() < 1e-12
+    flat = Scaler(kind).fit(np.full((5, 1), 2e-6))
+    assert flat.transform(np.array([[4e-6]])).item() == pytest.approx(1.0)   # a step of its own size: 1

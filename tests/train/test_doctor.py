@@ -419,6 +419,15 @@ def test_a_model_that_beats_the_baselines_gets_no_such_finding():
     assert format_report(report).splitlines()[-1].startswith("  validation MASE: the model")
 
 
+def test_an_all_zero_series_forecast_exactly_is_no_loss_to_naive():
+    """A series 0 throughout forecasts 0, as naive does: MAE 0 against 0 was "the model does not beat
+    the best baseline (naive)", its remedies "train longer" and "use naive"."""
+    f = Forecaster(**FAST_FORECAST, max_epochs=1).fit(pd.DataFrame({"y": np.zeros(200)}), target="y")
+    cmp = f.result_.doctor["evidence"]["baselines"]
+    assert cmp["model"] == 0 and cmp["scores"]["naive"] == 0
+    assert "loses_to_baseline" not in [x["kind"] for x in f.result_.doctor["findings"]]
+
+
 def test_the_baseline_judge_reads_only_finite_numbers():
     d = _epochs_from([1.0, 0.9], [1.0, 0.9])
     judged = lambda cmp: [x["kind"] for x in d.report(TrainConfig(), evidence={"baselines": cmp})["findings"]]
@@ -427,6 +436,7 @@ def test_the_baseline_judge_reads_only_finite_numbers():
     assert judged({"metric": "MAE", "model": 0.5, "scores": {"naive": 1.0}}) == []
     assert judged({"metric": "MAE", "model": nan, "scores": {"naive": 1.0}}) == []
     assert judged({"metric": "MAE", "model": 2.0, "scores": {"naive": None}}) == []
+    assert judged({"metric": "MAE", "model": 0.0, "scores": {"naive": 0.0, "ets": 0.0}}) == []   # a perfect tie
     assert d.report(TrainConfig())["evidence"] == {}
     # ETS within 5 % of the model is a tie (the demo: 0.292 against ETS's 0.286); beyond it, or any naive, a loss
     assert judged({"metric": "MASE", "model": 0.292, "scores": {"naive": 0.35, "ets": 0.286}}) == []

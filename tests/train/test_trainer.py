@@ -1,6 +1,7 @@
 import io
 import json
 import math
+import re
 import time
 
 import pytest
@@ -229,6 +230,32 @@ def test_progress_log_lines_and_bar():
     t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))
     out = bar.getvalue()
     assert "epoch 2/2" in out and "loss" in out and "val" in out
+
+
+def test_progress_log_lines_within_a_long_epoch(monkeypatch):
+    # an epoch of long sequences ran an hour before its first line; a line within it gives the run's ETA
+    clock = iter(range(0, 10_000, 30))                   # every reading of the clock 30 s after the last
+    monkeypatch.setattr("lstmkit.train.callbacks.time.perf_counter", lambda: float(next(clock)))
+    log = io.StringIO()
+    t = Trainer(_cfg(max_epochs=2, progress="log"))
+    t.progress.stream = log
+    t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))           # 6 batches an epoch
+    lines = log.getvalue().splitlines()
+    within = [x for x in lines if "  batch " in x]
+    assert within[0].startswith("epoch 1/2  batch 1/6  loss ") and within[-1].startswith("epoch 2/2  batch 6/6  ")
+    for line in within:                 # the ETA: this epoch's batches left and the next epoch's, at this pace
+        m = re.fullmatch(r"epoch (\d)/2  batch (\d)/6  loss \S+  (\d+)s  ETA <= (\d+)s", line)
+        epoch, batch, elapsed, eta = map(int, m.groups())
+        assert eta == round(elapsed / batch * ((6 - batch) + (2 - epoch) * 6)), line
+    assert lines.index(within[-1]) < [k for k, x in enumerate(lines) if x.startswith("epoch 2/2  loss ")][0]
+
+
+def test_progress_log_quiet_within_short_epochs():
+    log = io.StringIO()
+    t = Trainer(_cfg(max_epochs=2, progress="log"))
+    t.progress.stream = log
+    t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))
+    assert "batch" not in log.getvalue()
 
 
 def test_early_stopping_counts_patience():

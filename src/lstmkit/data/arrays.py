@@ -7,6 +7,7 @@
     text_items(data)            a 1-D array-like of texts (pandas, numpy, pyarrow, an iterator) as a list
     arrow_as_frame(data)        a pyarrow Table or RecordBatch, a polars DataFrame or Series, a numpy structured
                                 (record) array, as pandas'; anything else as it is
+    lost_integer(ints, floats)  the first integer its float64 moved by more than a millionth of their range, or None
 """
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["masked_as_missing", "tensor_as_array", "matrix_as_array", "plain_array", "text_items", "arrow_as_frame"]
+__all__ = ["masked_as_missing", "tensor_as_array", "matrix_as_array", "plain_array", "text_items", "arrow_as_frame",
+           "lost_integer", "EXACT_INT", "INT_TOLERANCE"]
+
+EXACT_INT = 2 ** 53          # integers beyond this lose their last digits as float64
+INT_TOLERANCE = 1e-6         # share of the integers' range that rounding to float64 may move a value
 
 
 def masked_as_missing(data: Any) -> Any:
@@ -131,3 +136,17 @@ def _records_frame(data: np.ndarray) -> Any:
         return pd.DataFrame({n: masked_as_missing(np.ma.masked_array(np.ma.getdata(data)[n], mask=mask[n]))
                              for n in data.dtype.names or ()})
     return pd.DataFrame(data)
+
+
+def lost_integer(ints: np.ndarray, floats: np.ndarray) -> int | None:
+    """The flat position of the first of the integers ``ints`` (a numpy integer array) that their float64
+    ``floats`` moved by more than :data:`INT_TOLERANCE` of the integers' range, or None: values such as
+    2**62 + t differ only in digits a float64 does not keep, and would read as one constant."""
+    big = np.flatnonzero(np.abs(floats.ravel()) > EXACT_INT)
+    if len(big) == 0:
+        return None
+    flat = ints.ravel()
+    moved = np.array([abs(int(floats.flat[k]) - int(flat[k])) for k in big])       # exact, in Python ints
+    if moved.max() <= INT_TOLERANCE * (int(flat.max()) - int(flat.min())):
+        return None
+    return int(big[np.argmax(moved > 0)])

@@ -5,6 +5,12 @@
 ``[n, horizon, C]`` forecasts — and the math runs in float64. The fitted state is plain data:
 ``to_dict()`` gives a JSON-able dict and ``Scaler.from_dict`` rebuilds the same scaler without
 unpickling anything.
+
+A column is constant when its spread is 0 or below :data:`CONSTANT_SHARE` of its largest magnitude
+(rounding), and is then divided by that magnitude (an all-zero one by 1): :func:`spread_or_size`, which
+the forecaster's per-series scaler shares. scikit-learn's own rule divided such a column by 1 and
+took more for constant: a range below 2.2e-15 (a sensor's 1e-16 readings, min-max scaled, all
+read as 0) or a variance within its error bound (``1e30 + 1e15 * x`` standardised: inputs of ±1e15).
 """
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Scaler", "SCALER_KINDS"]
+__all__ = ["Scaler", "SCALER_KINDS", "CONSTANT_SHARE", "spread_or_size", "constant_columns"]
 
 SCALER_KINDS = ("minmax", "standard", "none")
+CONSTANT_SHARE = 1e-12      # a spread below this share of a column's largest magnitude is rounding: constant
 
 # Fitted sklearn attributes that make up each scaler's state, as stored in to_dict().
 _STATE = {
@@ -30,7 +37,7 @@ class Scaler:
     """Scale each of ``C`` columns: ``kind`` is ``"minmax"`` (to [0, 1]), ``"standard"``
     (zero mean, unit variance) or ``"none"``.
 
-    Constant columns map to a finite value (sklearn treats a zero range / variance as 1).
+    Constant columns map to a finite value (divided by their magnitude: :func:`spread_or_size`).
 
     >>> s = Scaler("minmax").fit(np.array([[0.0], [10.0]]))
     >>> s.transform(np.array([[5.0]])).tolist()
@@ -57,7 +64,18 @@ class Scaler:
         self.n_columns_ = a.shape[1]
         if self._sk is not None:
             self._sk.fit(a)
+            self._own_spread(a)
         return self
+
+    def _own_spread(self, a: np.ndarray) -> None:
+        """Replace scikit-learn's constant-column rule (divide by 1) with :func:`spread_or_size`'s."""
+        size = np.abs(a).max(0)
+        if self.kind == "standard":
+            self._sk.scale_ = spread_or_size(np.sqrt(self._sk.var_), size)
+        else:
+            low, high = self._sk.feature_range
+            self._sk.scale_ = (high - low) / spread_or_size(self._sk.data_range_, size)
+            self._sk.min_ = low - self._sk.data_min_ * self._sk.scale_
 
     def transform(self, array: np.ndarray) -> np.ndarray:
         """Scale ``array [..., C]``; returns a new float64 array of the same shape."""
@@ -125,6 +143,23 @@ class Scaler:
     def __repr__(self) -> str:
         fitted = "" if self.n_columns_ is None else f", n_columns={self.n_columns_}"
         return f"Scaler({self.kind!r}{fitted})"
+
+
+def spread_or_size(spread: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Per column, what to divide by: its ``spread`` (range, standard deviation, MASE scale), or for a
+    constant column -- its spread 0, not finite or at most :data:`CONSTANT_SHARE` of ``size``, its largest
+    magnitude -- that magnitude (1 for an all-zero column): a flat 2e-6 then scales to 1 as a flat 7
+    does, and a column of tiny values (1e-16 A) that does move keeps its own spread."""
+    spread, size = np.asarray(spread, dtype=np.float64), np.asarray(size, dtype=np.float64)
+    constant = ~(np.isfinite(spread) & (spread > CONSTANT_SHARE * size) & (spread > 0))
+    return np.where(constant, np.where(size > 0, size, 1.0), spread)
+
+
+def constant_columns(array: np.ndarray) -> np.ndarray:
+    """Per column of ``array [N, C]``, whether it is constant as :func:`spread_or_size` reads it: its
+    values spread over at most :data:`CONSTANT_SHARE` of its largest magnitude (0 for one value throughout)."""
+    a = np.asarray(array, dtype=np.float64)
+    return np.ptp(a, axis=0) <= CONSTANT_SHARE * np.abs(a).max(0)
 
 
 def _sklearn_scaler(kind: str):

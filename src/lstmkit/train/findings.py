@@ -467,8 +467,10 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
         return None
     up = bool(cmp.get("higher_is_better"))          # a score (BLEU), not an error
     rank = (lambda v: -v) if up else (lambda v: v)  # best first
+    # an error of 0 loses to nothing: an all-zero series forecast 0, as naive does, was "does not beat the best
+    # baseline (naive): the model 0, naive 0" with five remedies, "train longer" first
     lost = [k for k in scores if (model <= scores[k] / BASELINE_TIE.get(k, 1.0) if up
-                                  else model >= scores[k] * BASELINE_TIE.get(k, 1.0))]
+                                  else model > 0 and model >= scores[k] * BASELINE_TIE.get(k, 1.0))]
     if not lost:
         return None
     best = min(lost, key=lambda k: rank(scores[k]))

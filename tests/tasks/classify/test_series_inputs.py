@@ -62,6 +62,21 @@ def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
         read_series(data, y=[0, 1])
 
 
+def test_integers_beyond_float64_digits_are_an_error_not_one_constant():
+    """int64 sequences near 2**62 that differ in their last digits all read as 2**62: every sequence the
+    same, a warning of equal sequences with different labels and a model at chance."""
+    big = (2 ** 62 + np.array([[0, 50, 99], [7, 60, 90]])).astype(np.int64)
+    with pytest.raises(LstmkitError, match=r"^the array holds integers too large to tell apart as numbers: "
+                                           r"4611686018427387954 reads as 4611686018427387904 .* — subtract a common "
+                                           r"offset first \(e\.g\. X - 4611686018427387904\)"):
+        read_series(big, y=[0, 1])
+    with pytest.raises(LstmkitError, match=r"^sequence 0 holds integers too large"):
+        read_series([big[0], big[1].astype(np.uint64)], y=[0, 1])
+    wide = (2 ** 62 + np.array([[0, 2 ** 40], [2 ** 41, 2 ** 42]])).astype(np.int64)      # rounding within a millionth
+    assert read_series(wide, y=[0, 1]).seqs[1][1, 0] == float(2 ** 62 + 2 ** 42)
+    assert read_series(big - 2 ** 62, y=[0, 1]).seqs[0].ravel().tolist() == [0.0, 50.0, 99.0]
+
+
 def test_y_labels_a_dataframe_or_a_file_without_labels(tmp_path):
     """``fit(df, y)`` as in scikit-learn: y was ignored and the error asked for a label column."""
     d = read_series(pd.DataFrame(X), y=["a", "b", "a"])

@@ -80,8 +80,9 @@ def test_a_crop_window_shorter_than_the_first_convolution_is_said(series, tiny_s
     import warnings
     seqs, labels = series(20, unequal=False)                         # 12 steps each
     with pytest.warns(UserWarning, match=r"^crop=0.3 reads windows of 4 steps of the 12-step series: too short.*"
-                                         r"pass crop=0.8 to 0.9$"):
+                                         r"pass crop=0.8 to 0.9$") as caught:
         SequenceClassifier(max_epochs=1, crop=0.3, **tiny_series).fit(seqs, labels)
+    assert [w.filename for w in caught if "crop=" in str(w.message)] == [__file__]     # was 'sys': one frame too far
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceClassifier(max_epochs=1, crop=0.7, **tiny_series).fit(seqs, labels)     # 8 steps: the kernel
@@ -107,3 +108,23 @@ def test_a_tables_features_are_found_by_name_not_by_column_order():
                                            r"the data has z, b\) — pass data with the training features"):
         est.predict(long.rename(columns={"a": "z"}))
     assert len(est.predict(np.stack([a, np.zeros_like(a)], -1))) == 16          # arrays: by position, as before
+
+
+def test_a_feature_constant_throughout_training_is_said_once_by_name():
+    """1e30 + 1e15 * x differs only in float64's last digits and scaled to a constant silently; a
+    feature of one value throughout was trained on without a word."""
+    import warnings
+    seqs, labels = make_series(12)
+    x = np.stack(seqs)[:, :, None]
+    both = np.concatenate([x, np.full_like(x, 7.0)], axis=2)                        # x0 moves, x1 is 7 throughout
+    with pytest.warns(UserWarning, match=r"^feature 'x1' \(7\) is constant throughout the training data .* — leave it "
+                                         r"out of the features") as caught:
+        SequenceClassifier(**QUICK).fit(both, labels)
+    (said,) = [w for w in caught if "constant" in str(w.message)]
+    assert said.filename == __file__                                                 # at the caller's fit
+    with pytest.warns(UserWarning, match=r"^the sequences' one feature 'x0' \(1e\+30\) is constant .* subtract their "
+                                         r"common offset first$"):
+        SequenceClassifier(**QUICK).fit(1e30 + 1e15 * x, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceClassifier(**QUICK).fit(1e-16 * x, labels)                          # tiny values that move: no word

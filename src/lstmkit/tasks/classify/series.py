@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import arrow_as_frame, masked_as_missing, matrix_as_array, tensor_as_array
+from lstmkit.data.arrays import arrow_as_frame, lost_integer, masked_as_missing, matrix_as_array, tensor_as_array
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
@@ -510,10 +510,16 @@ def _as_float(values: Any, what: str) -> np.ndarray:
         a = np.asarray(masked_as_missing(values))
         if np.iscomplexobj(a):
             raise TypeError("complex")
-        return a.astype(np.float64)
+        out = a.astype(np.float64)
     except (TypeError, ValueError) as e:
         found = "complex numbers" if str(e) == "complex" else f"values that are not numbers ({str(e)[:60]})"
         raise LstmkitError(f"{what} holds {found}", "pass numbers only: one sequence of real values per item") from None
+    lost = lost_integer(a, out) if a.dtype.kind in "iu" else None
+    if lost is not None:                # 2**62 + t read as one constant, every sequence the same
+        raise LstmkitError(f"{what} holds integers too large to tell apart as numbers: {a.flat[lost]} reads as "
+                           f"{int(out.flat[lost])} (floating point keeps about 16 digits, and the values differ only "
+                           "beyond them)", f"subtract a common offset first (e.g. X - {a.min()}), or classify the differences")
+    return out
 
 
 def _check_finite(seqs: list[np.ndarray], where: str) -> None:

@@ -19,7 +19,7 @@ import torch
 from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
 from lstmkit.data.ranges import range_state, read_range
-from lstmkit.data.scaling import Scaler
+from lstmkit.data.scaling import Scaler, constant_columns
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
@@ -233,6 +233,7 @@ class SequenceClassifier(Classifier):
         self.scaler_ = Scaler(cfg.scaler).fit(values)
         self.value_range_ = range_state(values)                             # predict warns far outside it
         self.feature_names_ = list(train.feature_names)
+        _warn_constant_features(values, self.feature_names_)
         self.step_names_ = train.step_names                                # a wide table's step columns
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
@@ -245,7 +246,7 @@ class SequenceClassifier(Classifier):
             warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} "
                           f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
-                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=4)
+                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=3)
 
     def _doctor_evidence(self) -> Callable[[Any], dict[str, Any]] | None:
         """Features read unscaled (``scaler`` none), with the largest of them, for the doctor."""
@@ -347,3 +348,24 @@ def _training_features(d: SeriesData, trained: list[str], what: str) -> SeriesDa
                            f"pass data with the training features, or name them with {opt('features')}")
     order = [d.feature_names.index(n) for n in trained]
     return dataclasses.replace(d, seqs=[s[:, order] for s in d.seqs], feature_names=list(trained))
+
+
+def _warn_constant_features(values: np.ndarray, names: list[str]) -> None:
+    """One warning naming the features that hold one value throughout the training sequences, or values
+    within 1e-12 of their size (``1e30 + 1e15 * x``: float64 keeps their differences in its last digits
+    only, and scaling reads them as constant): the model can learn nothing from them."""
+    flat = np.flatnonzero(constant_columns(values))
+    if not len(flat):
+        return
+    named = ", ".join(f"{names[j] if j < len(names) else j!r} ({values[0, j]:g})" for j in flat[:3])
+    named += f" and {len(flat) - 3} more" if len(flat) > 3 else ""
+    one = len(flat) == 1
+    whole = len(flat) == values.shape[1]
+    subject = (("the sequences' one feature" if one else "every feature of the sequences") if whole
+               else f"feature{'' if one else 's'}")
+    fix = ("check the data, or if its values differ only in their last digits (1e30 + 1e15 * x) subtract their "
+           "common offset first" if whole else "leave it out of the features, or if its values differ only in their "
+           "last digits (1e30 + 1e15 * x) subtract their common offset first")
+    warnings.warn(f"{subject} {named} {'is' if one else 'are'} constant throughout the training data (one value, or "
+                  f"values within 1e-12 of {'its' if one else 'their'} size): the model learns nothing from "
+                  f"{'it' if one else 'them'} — {fix}", UserWarning, stacklevel=4)

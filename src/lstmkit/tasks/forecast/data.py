@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import arrow_as_frame, plain_array
+from lstmkit.data.arrays import EXACT_INT, INT_TOLERANCE, arrow_as_frame, plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
@@ -454,8 +454,6 @@ def _within_float32(out: pd.Series, name: str, col: pd.Series) -> pd.Series:
 
 
 _INTEGER = r"[+-]?\d+"                 # a cell of digits only
-EXACT_INT = 2 ** 53          # integers beyond this lose their last digits as float64
-INT_TOLERANCE = 1e-6         # share of a column's range that rounding to float64 may move a value
 
 
 def _float_of_integers(ints: pd.Series, name: str, col: pd.Series) -> pd.Series:

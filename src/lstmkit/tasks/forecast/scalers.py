@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.data.ranges import far_outside, far_outside_words, reach
+from lstmkit.data.scaling import spread_or_size
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.checks import SCALERS
 
@@ -29,7 +30,7 @@ class PanelScaler:
     in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
     the metric, the same for every series whatever its level) or ``none``.
     A constant series (its scale 0, or below 1e-12 of its largest magnitude: rounding) is scaled
-    by that magnitude (an all-zero one by 1); a series of tiny values (say 1e-15 A) keeps its own. ``to_dict`` is plain JSON keyed by series id.
+    by that magnitude (an all-zero one by 1); a series of tiny values (say 1e-15 A) keeps its own (:func:`~lstmkit.data.scaling.spread_or_size`). ``to_dict`` is plain JSON keyed by series id.
     Each series also keeps the range of its scaled train part (``lo``, ``hi``; runs saved before
     have none), so that a window far outside it can be told (:meth:`far_outside`).
     """
@@ -59,10 +60,9 @@ class PanelScaler:
         else:
             loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
         size = np.nanmax(np.abs(t), axis=0, initial=0.0) if t.size else np.zeros(t.shape[1])
-        constant = ~(np.isfinite(scale) & (scale > 1e-12 * size) & (scale > 0))
         # a constant series by its own size, as any other is: the network's small offset from 0 is then a
         # share of its level (a flat 2e-6 was forecast as 2e-6 + 0.0003, in units of 1); an all-zero one by 1
-        scale = np.where(constant, np.where(size > 0, size, 1.0) if self.kind != "none" else 1.0, scale)
+        scale = spread_or_size(scale, size) if self.kind != "none" else np.ones(t.shape[1])
         self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
         z = (t - loc) / scale
         if np.isfinite(z).any(0).all():
