@@ -341,3 +341,41 @@ def test_a_headline_metric_no_model_has_plots_the_next_one(tmp_path, monkeypatch
                     warmup=False, **TINY)
     assert table["MASE_mean"].isna().all() and table["MAE_mean"].notna().all()
     assert titles == ["test MAE (mean ± std over seeds, lower is better; MASE is undefined here (NaN for every model))"]
+
+
+def test_a_seed_whose_test_outputs_are_not_finite_fails_its_model_row(series_csv, tmp_path, monkeypatch):
+    """A transformer at --lr 50 trained to a finite loss, then forecast inf (its log target overflowed):
+    its MASE was NaN, its row `nan ± nan` beside the other models, not marked failed, and its other
+    seed's score lost in the mean."""
+    bench = TASKS["forecast"]
+    real_run = bench.run
+
+    def run(self, model, seed, epochs):
+        trial = real_run(self, model, seed, epochs)
+        if model == "gru":
+            trial.metrics = {k: float("nan") for k in trial.metrics}
+        return trial
+
+    monkeypatch.setattr(bench, "run", run)
+    lines = []
+    table = compare("forecast", series_csv, models="gru,lstm", seeds=2, epochs=1, out=tmp_path / "runs",
+                    log=lines.append, warmup=False, **TINY)
+    assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
+    why = table.set_index("model").loc["gru", "failed"]
+    assert why.startswith("seed 42: every test metric is NaN or infinite (MASE nan, MAE nan, RMSE nan, sMAPE nan)")
+    assert why.endswith("the training diverged) — pass a lower --lr, say")
+    assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
+    md = (table.attrs["out"] / "compare.md").read_text()
+    assert "| gru | — | failed: seed 42: every test metric is NaN" in md and "nan ± nan" not in md
+    csv = pd.read_csv(table.attrs["out"] / "compare.csv")
+    assert csv.set_index("model").loc["gru", "failed"] == why
+
+
+def test_a_metric_undefined_for_the_data_alone_is_no_failure():
+    """A series that never changes has no MASE (NaN for every model) but a finite MAE: a result."""
+    from lstmkit.compare import _check_finite
+    trial = Trial("lstm", 0, 10, {"MASE": float("nan"), "MAE": 0.5}, 1.0, 1, 1.0, 1.0, 1.0, 1.0)
+    _check_finite(trial, ("MASE", "MAE"))
+    trial.metrics["MAE"] = float("inf")
+    with pytest.raises(LstmkitError, match="every test metric is NaN or infinite"):
+        _check_finite(trial, ("MASE", "MAE"))

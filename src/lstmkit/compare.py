@@ -30,6 +30,7 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 import warnings
@@ -118,6 +119,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             t0 = time.perf_counter()
             try:
                 trial = bench.run(model, seed + k, epochs)
+                _check_finite(trial, bench.metrics)
             except TrainingInterrupted:
                 raise KeyboardInterrupt(_LOST.format(len(trials), total)) from None
             except trial_errors as e:
@@ -156,6 +158,18 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
 # Ctrl-C in a trial: nothing of a comparison is kept to resume (it said "Continue with: lstmkit <task> train")
 _LOST = ("after {} of {} trials; the table is written when every trial has run — run the command again "
          "(fewer --models or --seeds take less time)")
+
+
+def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
+    """A trial whose every test metric is NaN or infinite failed: its outputs on the test part were not
+    finite (weights that overflowed). Its row read `nan ± nan`, hiding the other seeds, and not failed,
+    where a loss that diverged in training is."""
+    values = [trial.metrics.get(m) for m in metrics]
+    if not all(v is None or not math.isfinite(v) for v in values):
+        return
+    shown = ", ".join(f"{m} {v}" for m, v in zip(metrics, values))
+    raise LstmkitError(f"seed {trial.seed}: every test metric is NaN or infinite ({shown}): its outputs on the "
+                       "test part are not finite (the training diverged)", "pass a lower --lr, say")
 
 
 def _reason(error: BaseException) -> str:
