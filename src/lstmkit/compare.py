@@ -52,7 +52,7 @@ if TYPE_CHECKING:        # numpy, pandas and torch load where they are used: `ls
 
     from lstmkit.train.bench import TaskBench, Trial
 
-__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "compare_command"]
+__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "seed_noise", "compare_command"]
 
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
 
@@ -150,6 +150,9 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     show = show or log
     if show:
         show("\n" + to_markdown(table, bench.metrics))
+        note = seed_noise(table, bench.metrics, getattr(bench, "higher_is_better", False))
+        if note:
+            show("\n" + note)
         if out is not None:
             show(f"\nwritten to {table.attrs['out']}")
     return table
@@ -232,6 +235,34 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: bool = False) -> str | None:
+    """Which models the seeds cannot tell from the best on the headline metric (the first one any
+    model has a number for): those whose mean differs from the best's by less than two standard errors
+    of the difference over the seeds. The table showed means ± std and left the reader to judge,
+    where 0.629 ± 0.034 against 0.649 ± 0.014 over 2 seeds reads as a ranking."""
+    import numpy as np
+    trained = table[table["params"].notna()] if "params" in table else table.iloc[:0]
+    head = next((m for m in metrics if trained[f"{m}_mean"].notna().any()), None) if len(trained) else None
+    if head is None:
+        return None
+    rows = trained[trained[f"{head}_mean"].notna()]
+    if len(rows) < 2:
+        return None
+    best = rows.loc[rows[f"{head}_mean"].idxmax() if higher_is_better else rows[f"{head}_mean"].idxmin()]
+    shown = lambda r: f"{r['model']} ({_fmt(r[f'{head}_mean'])} ± {_fmt(r[f'{head}_std'])})"  # noqa: E731
+    if (rows["seeds"] < 2).any():
+        return (f"{best['model']} has the best {head}, but a model trained with one seed has no spread to tell its "
+                "difference from seed noise: pass --seeds 3 or more")
+    within = [r for _, r in rows.iterrows() if r["model"] != best["model"]
+              and abs(r[f"{head}_mean"] - best[f"{head}_mean"])
+              < 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]
+    if not within:
+        return (f"{shown(best)} has the best {head}; every other model's difference from it is over two standard "
+                "errors of the seeds.")
+    return (f"{shown(best)} has the best {head}; within seed noise of it (a difference under two standard errors "
+            f"of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart.")
+
+
 def _fmt(v: float) -> str:
     import pandas as pd
     if v is None or pd.isna(v):
@@ -244,7 +275,8 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
     atomic_write(folder / "compare.csv", lambda tmp: table.to_csv(tmp, index=False))
     lines = [f"# lstmkit compare: {settings['task']}", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items() if k != "task"]
-    lines += ["", to_markdown(table, metrics), "",
+    note = seed_noise(table, metrics, higher_is_better)
+    lines += ["", to_markdown(table, metrics), "", *([note, ""] if note else []),
               "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
               "in one training batch (parameters excluded).", ""]
