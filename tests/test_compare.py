@@ -363,7 +363,7 @@ def test_a_seed_whose_test_outputs_are_not_finite_fails_its_model_row(series_csv
     assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
     why = table.set_index("model").loc["gru", "failed"]
     assert why.startswith("seed 42: every test metric is NaN or infinite (MASE nan, MAE nan, RMSE nan, sMAPE nan)")
-    assert why.endswith("the training diverged) — pass a lower --lr, say")
+    assert why.endswith("the training diverged) — lower the learning rate, e.g. --lr 1e-4")
     assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
     md = (table.attrs["out"] / "compare.md").read_text()
     assert "| gru | — | failed: seed 42: every test metric is NaN" in md and "nan ± nan" not in md

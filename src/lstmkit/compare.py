@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 import typer
 
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
@@ -172,7 +172,8 @@ def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
         return
     shown = ", ".join(f"{m} {v}" for m, v in zip(metrics, values))
     raise LstmkitError(f"seed {trial.seed}: every test metric is NaN or infinite ({shown}): its outputs on the "
-                       "test part are not finite (the training diverged)", "pass a lower --lr, say")
+                       "test part are not finite (the training diverged)",
+                       f"lower the learning rate, e.g. {opt('lr', '1e-4', written=True)}")
 
 
 def _reason(error: BaseException) -> str:
