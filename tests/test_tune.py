@@ -375,6 +375,20 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
     assert not (tmp_path / "tune #1 ").exists()
 
 
+def _refused_space(task, space, needle, tmp_path, capsys):
+    """``lstmkit tune TASK --space`` over tiny data, refused with one line holding ``needle``: that line."""
+    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
+    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
+    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
+    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
+            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
+    (tmp_path / "space.yaml").write_text(space)
+    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
+                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    return err
+
+
 @pytest.mark.parametrize("task, space, needle", [
     ("forecast", "model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model 'bogus'"),
     ("forecast", "scaler: [standard, nope]\n",
@@ -386,15 +400,7 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
 ])
 def test_a_value_no_trial_can_use_is_one_line_before_the_study_opens(task, space, needle, tmp_path, capsys):
     """Each trial that drew it failed with its own line, and the study kept the failures."""
-    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
-    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
-    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
-    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
-            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
-    (tmp_path / "space.yaml").write_text(space)
-    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
-                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
-    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    _refused_space(task, space, needle, tmp_path, capsys)
     assert not (tmp_path / "s").exists()
 
 
@@ -435,15 +441,7 @@ def test_a_space_drawing_what_the_validation_loss_rests_on_is_refused(task, spac
     """Trials are ranked by their validation loss: `loss: [mse, mae]`, `scaler: [standard, minmax]`, a
     horizon, a vocabulary's min_freq or the validation split drawn by the search made the smallest
     number win (MAE under MSE, a shorter horizon, more <unk>), not the best model."""
-    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
-    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
-    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
-    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
-            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
-    (tmp_path / "space.yaml").write_text(space)
-    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
-                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
-    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    err = _refused_space(task, space, needle, tmp_path, capsys)
     assert "remove" in err and "set it in --config" in err
     assert not (tmp_path / "s").exists()
 
