@@ -414,3 +414,13 @@ def test_compare_md_and_the_shown_table_say_what_seed_noise_cannot_tell(series_c
     assert note and note.split(" (")[0] in ("lstm", "gru")
     assert any(note in line for line in shown)
     assert note in (table.attrs["out"] / "compare.md").read_text()
+
+
+def test_trials_json_names_each_forecast_trials_blend(series_csv, tmp_path):
+    """`combine` is chosen per fit on validation: one seed's score was the network alone, another's a
+    blend with ETS (airline: transformer seed 42 'ets', seed 43 'none'), and trials.json said neither."""
+    import json
+    table = compare("forecast", series_csv, models="lstm", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                    warmup=False, **TINY)
+    (trial,) = json.loads((table.attrs["out"] / "trials.json").read_text())["trials"]
+    assert trial["extra"]["combine"] in ("none", "ets", "seasonal_naive")

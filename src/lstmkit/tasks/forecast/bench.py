@@ -65,7 +65,9 @@ class ForecastBench(ZooBench):
         make = lambda b: torch.rand(b, cfg.lookback, n_inputs, generator=gen)  # noqa: E731
         return make_trial(model, seed, net, history, summary["windows"]["train"], make(1), make(256),
                           make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          # chosen per fit on validation, so per model and seed: which rows are the network
+                          # alone and which a blend with a baseline (trials.json named neither)
+                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
