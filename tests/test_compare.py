@@ -403,6 +403,9 @@ def test_the_models_seed_noise_cannot_tell_from_the_best_are_named():
     one = seed_noise(_noise_table({"a": (0.80,), "b": (0.60,)}), ("MASE",))
     assert one.startswith("b has the best MASE, but a model trained with one seed has no spread")
     assert seed_noise(_noise_table({"a": (0.80, 0.81)}), ("MASE",)) is None      # one model: nothing to tell
+    tie = seed_noise(_noise_table({"a": (1.0, 1.0), "b": (1.0, 1.0), "c": (0.9, 0.9)}), ("MASE",), True)
+    assert tie.startswith("a (1 ± 0) has the best MASE; within seed noise of it") and "b (1 ± 0)" in tie
+    assert "c (" not in tie                        # 0.9 every seed: told apart from 1.0 every seed
 
 
 def test_compare_md_and_the_shown_table_say_what_seed_noise_cannot_tell(series_csv, tmp_path):

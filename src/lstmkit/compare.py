@@ -238,8 +238,8 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
 
 def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: bool = False) -> str | None:
     """Which models the seeds cannot tell from the best on the headline metric (the first one any
-    model has a number for): those whose mean differs from the best's by less than two standard errors
-    of the difference over the seeds. The table showed means ± std and left the reader to judge,
+    model has a number for): those whose mean differs from the best's by at most two standard errors
+    of the difference over the seeds (a tie too, when neither varies). The table showed means ± std and left the reader to judge,
     where 0.629 ± 0.034 against 0.649 ± 0.014 over 2 seeds reads as a ranking."""
     import numpy as np
     trained = table[table["params"].notna()] if "params" in table else table.iloc[:0]
@@ -255,13 +255,13 @@ def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: 
         return (f"{best['model']} has the best {head}, but a model trained with one seed has no spread to tell its "
                 "difference from seed noise: pass --seeds 3 or more")
     within = [r for _, r in rows.iterrows() if r["model"] != best["model"]
-              and abs(r[f"{head}_mean"] - best[f"{head}_mean"])
-              < 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]
+              and abs(r[f"{head}_mean"] - best[f"{head}_mean"])       # a tie (1 ± 0 beside 1 ± 0) is one
+              <= 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]
     if not within:
         return (f"{shown(best)} has the best {head}; every other model's difference from it is over two standard "
                 "errors of the seeds.")
-    return (f"{shown(best)} has the best {head}; within seed noise of it (a difference under two standard errors "
-            f"of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart.")
+    return (f"{shown(best)} has the best {head}; within seed noise of it (a difference of at most two standard "
+            f"errors of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart.")
 
 
 def _fmt(v: float) -> str:
