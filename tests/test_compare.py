@@ -341,3 +341,89 @@ def test_a_headline_metric_no_model_has_plots_the_next_one(tmp_path, monkeypatch
                     warmup=False, **TINY)
     assert table["MASE_mean"].isna().all() and table["MAE_mean"].notna().all()
     assert titles == ["test MAE (mean ± std over seeds, lower is better; MASE is undefined here (NaN for every model))"]
+
+
+def test_a_seed_whose_test_outputs_are_not_finite_fails_its_model_row(series_csv, tmp_path, monkeypatch):
+    """A transformer at --lr 50 trained to a finite loss, then forecast inf (its log target overflowed):
+    its MASE was NaN, its row `nan ± nan` beside the other models, not marked failed, and its other
+    seed's score lost in the mean."""
+    bench = TASKS["forecast"]
+    real_run = bench.run
+
+    def run(self, model, seed, epochs):
+        trial = real_run(self, model, seed, epochs)
+        if model == "gru":
+            trial.metrics = {k: float("nan") for k in trial.metrics}
+        return trial
+
+    monkeypatch.setattr(bench, "run", run)
+    lines = []
+    table = compare("forecast", series_csv, models="gru,lstm", seeds=2, epochs=1, out=tmp_path / "runs",
+                    log=lines.append, warmup=False, **TINY)
+    assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
+    why = table.set_index("model").loc["gru", "failed"]
+    assert why.startswith("seed 42: every test metric is NaN or infinite (MASE nan, MAE nan, RMSE nan, sMAPE nan)")
+    assert why.endswith("the training diverged) — lower the learning rate, e.g. --lr 1e-4")
+    assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
+    md = (table.attrs["out"] / "compare.md").read_text()
+    assert "| gru | — | failed: seed 42: every test metric is NaN" in md and "nan ± nan" not in md
+    csv = pd.read_csv(table.attrs["out"] / "compare.csv")
+    assert csv.set_index("model").loc["gru", "failed"] == why
+
+
+def test_a_metric_undefined_for_the_data_alone_is_no_failure():
+    """A series that never changes has no MASE (NaN for every model) but a finite MAE: a result."""
+    from lstmkit.compare import _check_finite
+    trial = Trial("lstm", 0, 10, {"MASE": float("nan"), "MAE": 0.5}, 1.0, 1, 1.0, 1.0, 1.0, 1.0)
+    _check_finite(trial, ("MASE", "MAE"))
+    trial.metrics["MAE"] = float("inf")
+    with pytest.raises(LstmkitError, match="every test metric is NaN or infinite"):
+        _check_finite(trial, ("MASE", "MAE"))
+
+
+def _noise_table(values: dict[str, tuple[float, ...]], refs=None):
+    trials = [Trial(m, s, 10, {"MASE": v, "MAE": 1.0}, 1.0, 2, 100.0, 0.1, 1.0, 0.5)
+              for m, vs in values.items() for s, v in enumerate(vs)]
+    return summarise(trials, ("MASE", "MAE"), refs)
+
+
+def test_the_models_seed_noise_cannot_tell_from_the_best_are_named():
+    """The table gave means ± std and no word on which differences the seeds can tell apart: lstm
+    0.629 ± 0.034 against gru 0.649 ± 0.014 over 2 seeds read as lstm winning."""
+    from lstmkit.compare import seed_noise
+    table = _noise_table({"lstm": (0.605, 0.653), "gru": (0.639, 0.659), "tcn": (0.90, 0.91)},
+                         {"ets": {"MASE": 0.1, "MAE": 0.1}})               # a reference row is no model
+    note = seed_noise(table, ("MASE", "MAE"))
+    assert note.startswith("lstm (0.629 ± 0.0339) has the best MASE; within seed noise of it")
+    assert "gru (0.649 ± 0.0141)" in note and "tcn" not in note and "ets" not in note
+    clear = seed_noise(_noise_table({"lstm": (0.60, 0.61), "tcn": (0.90, 0.91)}), ("MASE", "MAE"))
+    assert clear.endswith("every other model's difference from it is over two standard errors of the seeds.")
+    higher = seed_noise(_noise_table({"a": (0.80, 0.81), "b": (0.60, 0.61)}), ("MASE",), higher_is_better=True)
+    assert higher.startswith("a (0.805")
+    one = seed_noise(_noise_table({"a": (0.80,), "b": (0.60,)}), ("MASE",))
+    assert one.startswith("b has the best MASE, but a model trained with one seed has no spread")
+    assert seed_noise(_noise_table({"a": (0.80, 0.81)}), ("MASE",)) is None      # one model: nothing to tell
+    tie = seed_noise(_noise_table({"a": (1.0, 1.0), "b": (1.0, 1.0), "c": (0.9, 0.9)}), ("MASE",), True)
+    assert tie.startswith("a (1 ± 0) has the best MASE; within seed noise of it") and "b (1 ± 0)" in tie
+    assert "c (" not in tie                        # 0.9 every seed: told apart from 1.0 every seed
+
+
+def test_compare_md_and_the_shown_table_say_what_seed_noise_cannot_tell(series_csv, tmp_path):
+    shown = []
+    table = compare("forecast", series_csv, models="lstm,gru", seeds=2, epochs=1, out=tmp_path / "runs",
+                    log=None, show=shown.append, warmup=False, **TINY)
+    from lstmkit.compare import seed_noise
+    note = seed_noise(table, TASKS["forecast"].metrics)
+    assert note and note.split(" (")[0] in ("lstm", "gru")
+    assert any(note in line for line in shown)
+    assert note in (table.attrs["out"] / "compare.md").read_text()
+
+
+def test_trials_json_names_each_forecast_trials_blend(series_csv, tmp_path):
+    """`combine` is chosen per fit on validation: one seed's score was the network alone, another's a
+    blend with ETS (airline: transformer seed 42 'ets', seed 43 'none'), and trials.json said neither."""
+    import json
+    table = compare("forecast", series_csv, models="lstm", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                    warmup=False, **TINY)
+    (trial,) = json.loads((table.attrs["out"] / "trials.json").read_text())["trials"]
+    assert trial["extra"]["combine"] in ("none", "ets", "seasonal_naive")

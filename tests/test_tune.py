@@ -375,6 +375,20 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
     assert not (tmp_path / "tune #1 ").exists()
 
 
+def _refused_space(task, space, needle, tmp_path, capsys):
+    """``lstmkit tune TASK --space`` over tiny data, refused with one line holding ``needle``: that line."""
+    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
+    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
+    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
+    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
+            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
+    (tmp_path / "space.yaml").write_text(space)
+    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
+                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    return err
+
+
 @pytest.mark.parametrize("task, space, needle", [
     ("forecast", "model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model 'bogus'"),
     ("forecast", "scaler: [standard, nope]\n",
@@ -386,15 +400,7 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
 ])
 def test_a_value_no_trial_can_use_is_one_line_before_the_study_opens(task, space, needle, tmp_path, capsys):
     """Each trial that drew it failed with its own line, and the study kept the failures."""
-    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
-    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
-    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
-    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
-            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
-    (tmp_path / "space.yaml").write_text(space)
-    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
-                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
-    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    _refused_space(task, space, needle, tmp_path, capsys)
     assert not (tmp_path / "s").exists()
 
 
@@ -411,7 +417,7 @@ def test_a_value_another_entry_makes_usable_is_left_to_the_trials():
 
 def test_a_space_of_usable_values_still_runs(tmp_path, capsys, files):
     data, space, base = files
-    space.write_text("model: [lstm, gru]\nscaler: [standard, minmax]\ndropout: {type: float, low: 0.0, high: 0.5}\n"
+    space.write_text("model: [lstm, gru]\nhead: [linear, mlp]\ndropout: {type: float, low: 0.0, high: 0.5}\n"
                      "hidden_size: {type: int, low: 4, high: 8}\nprecision: [fp32]\n")
     out = tmp_path / "study"
     code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time",
@@ -438,3 +444,68 @@ def test_a_one_trial_studys_history_numbers_its_trial_zero(tmp_path, monkeypatch
     ax = seen[0]
     low, high = ax.get_xlim()
     assert [t for t in ax.get_xticks() if low <= t <= high] == [0]
+
+
+@pytest.mark.parametrize("task, space, needle", [
+    ("forecast", "scaler: [standard, minmax]\n", "'scaler' changes the units the validation loss is measured in"),
+    ("forecast", "horizon: [1, 6]\n", "'horizon' changes how many steps each validation window is scored over"),
+    ("forecast", "loss: [mse, mae]\n", "'loss' changes the loss the validation loss is"),
+    ("lm", "min_freq: [1, 5]\n", "'min_freq' changes the vocabulary whose tokens"),
+    ("classify", "seed: [0, 1]\n", "'seed' changes the seed that draws which examples are the validation part"),
+    ("classify", "val_frac: [0.1, 0.3]\n", "'val_frac' changes which examples are the validation part"),
+])
+def test_a_space_drawing_what_the_validation_loss_rests_on_is_refused(task, space, needle, tmp_path, capsys):
+    """Trials are ranked by their validation loss: `loss: [mse, mae]`, `scaler: [standard, minmax]`, a
+    horizon, a vocabulary's min_freq or the validation split drawn by the search made the smallest
+    number win (MAE under MSE, a shorter horizon, more <unk>), not the best model."""
+    err = _refused_space(task, space, needle, tmp_path, capsys)
+    assert "remove" in err and "set it in --config" in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_no_default_space_draws_what_the_validation_loss_rests_on():
+    """Translation's default space drew label_smoothing, which is part of its validation loss: the
+    search favoured no smoothing, whatever the translations' quality."""
+    for task in TASKS:
+        plug = TASKS[task]
+        assert not set(plug.default_space) & set(plug.shared), task
+        assert set(plug.shared) <= plug.config_keys(), task          # every name a setting of the task
+    assert "label_smoothing" in TASKS["translate"].shared and "loss" in TASKS["speech"].shared
+
+
+def test_a_study_whose_data_file_changed_at_the_same_path_is_refused(tmp_path, capsys, files):
+    """The same --data path with other contents (a value corrected, a month appended) continued the study:
+    its new trials' losses were ranked with the old ones', and best.yaml could name a trial on the old data."""
+    import optuna
+    data = files[0]
+    out = tmp_path / "study"
+    args = _search(files, out)
+    code, _, err = run_cli([*args, "--trials", "1"], capsys)
+    assert code == 0, err
+    kept = data.read_bytes()
+    frame = pd.read_csv(data)
+    frame.loc[len(frame) - 1, "y"] += 1.0                            # one value corrected
+    frame.to_csv(data, index=False)
+    code, out_text, err = run_cli([*args, "--trials", "2"], capsys)
+    assert code == 2 and out_text == "" and err.count("\n") == 1, err
+    assert "the --data file of the study 'forecast'" in err and "holds other contents than when the study began" in err
+    assert "restore the file to continue the study, or start a new one" in err
+    assert len(pd.read_csv(out / "trials.csv")) == 1
+    data.write_bytes(kept)                                           # as it was: the study continues
+    code, _, err = run_cli([*args, "--trials", "2"], capsys)
+    assert code == 0, err
+    assert len(pd.read_csv(out / "trials.csv")) == 2
+    study = optuna.load_study(study_name="forecast", storage=f"sqlite:///{out / 'study.db'}")
+    from lstmkit.runs import file_sha256
+    assert study.user_attrs["data_sha256"] == {"data": file_sha256(data)}
+
+
+def test_a_study_begun_before_the_data_was_recorded_records_it_and_continues(tmp_path):
+    import optuna
+    from lstmkit.tune import _check_continues
+    _stored_study(tmp_path)
+    study = optuna.load_study(study_name="forecast", storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}")
+    _check_continues(optuna, study, "forecast", {}, "s", None, {"data": "ab" * 32})
+    assert study.user_attrs["data_sha256"] == {"data": "ab" * 32}
+    with pytest.raises(LstmkitError, match="holds other contents than when the study began"):
+        _check_continues(optuna, study, "forecast", {}, "s", None, {"data": "cd" * 32})

@@ -30,6 +30,7 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 import warnings
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 import typer
 
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
@@ -51,7 +52,7 @@ if TYPE_CHECKING:        # numpy, pandas and torch load where they are used: `ls
 
     from lstmkit.train.bench import TaskBench, Trial
 
-__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "compare_command"]
+__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "seed_noise", "compare_command"]
 
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
 
@@ -118,6 +119,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             t0 = time.perf_counter()
             try:
                 trial = bench.run(model, seed + k, epochs)
+                _check_finite(trial, bench.metrics)
             except TrainingInterrupted:
                 raise KeyboardInterrupt(_LOST.format(len(trials), total)) from None
             except trial_errors as e:
@@ -148,6 +150,9 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     show = show or log
     if show:
         show("\n" + to_markdown(table, bench.metrics))
+        note = seed_noise(table, bench.metrics, getattr(bench, "higher_is_better", False))
+        if note:
+            show("\n" + note)
         if out is not None:
             show(f"\nwritten to {table.attrs['out']}")
     return table
@@ -156,6 +161,19 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
 # Ctrl-C in a trial: nothing of a comparison is kept to resume (it said "Continue with: lstmkit <task> train")
 _LOST = ("after {} of {} trials; the table is written when every trial has run — run the command again "
          "(fewer --models or --seeds take less time)")
+
+
+def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
+    """A trial whose every test metric is NaN or infinite failed: its outputs on the test part were not
+    finite (weights that overflowed). Its row read `nan ± nan`, hiding the other seeds, and not failed,
+    where a loss that diverged in training is."""
+    values = [trial.metrics.get(m) for m in metrics]
+    if not all(v is None or not math.isfinite(v) for v in values):
+        return
+    shown = ", ".join(f"{m} {v}" for m, v in zip(metrics, values))
+    raise LstmkitError(f"seed {trial.seed}: every test metric is NaN or infinite ({shown}): its outputs on the "
+                       "test part are not finite (the training diverged)",
+                       f"lower the learning rate, e.g. {opt('lr', '1e-4', written=True)}")
 
 
 def _reason(error: BaseException) -> str:
@@ -218,6 +236,34 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: bool = False) -> str | None:
+    """Which models the seeds cannot tell from the best on the headline metric (the first one any
+    model has a number for): those whose mean differs from the best's by at most two standard errors
+    of the difference over the seeds (a tie too, when neither varies). The table showed means ± std and left the reader to judge,
+    where 0.629 ± 0.034 against 0.649 ± 0.014 over 2 seeds reads as a ranking."""
+    import numpy as np
+    trained = table[table["params"].notna()] if "params" in table else table.iloc[:0]
+    head = next((m for m in metrics if trained[f"{m}_mean"].notna().any()), None) if len(trained) else None
+    if head is None:
+        return None
+    rows = trained[trained[f"{head}_mean"].notna()]
+    if len(rows) < 2:
+        return None
+    best = rows.loc[rows[f"{head}_mean"].idxmax() if higher_is_better else rows[f"{head}_mean"].idxmin()]
+    shown = lambda r: f"{r['model']} ({_fmt(r[f'{head}_mean'])} ± {_fmt(r[f'{head}_std'])})"  # noqa: E731
+    if (rows["seeds"] < 2).any():
+        return (f"{best['model']} has the best {head}, but a model trained with one seed has no spread to tell its "
+                "difference from seed noise: pass --seeds 3 or more")
+    within = [r for _, r in rows.iterrows() if r["model"] != best["model"]
+              and abs(r[f"{head}_mean"] - best[f"{head}_mean"])       # a tie (1 ± 0 beside 1 ± 0) is one
+              <= 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]
+    if not within:
+        return (f"{shown(best)} has the best {head}; every other model's difference from it is over two standard "
+                "errors of the seeds.")
+    return (f"{shown(best)} has the best {head}; within seed noise of it (a difference of at most two standard "
+            f"errors of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart.")
+
+
 def _fmt(v: float) -> str:
     import pandas as pd
     if v is None or pd.isna(v):
@@ -230,7 +276,8 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
     atomic_write(folder / "compare.csv", lambda tmp: table.to_csv(tmp, index=False))
     lines = [f"# lstmkit compare: {settings['task']}", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items() if k != "task"]
-    lines += ["", to_markdown(table, metrics), "",
+    note = seed_noise(table, metrics, higher_is_better)
+    lines += ["", to_markdown(table, metrics), "", *([note, ""] if note else []),
               "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
               "in one training batch (parameters excluded).", ""]

@@ -69,18 +69,26 @@ class TaskTuning:
     ``settings(params)``: check flat settings as the task's config does, reading no data.
     ``run_trial(params, epoch_callback) -> float``: train with flat ``params``, calling
     ``epoch_callback`` (a trainer Callback) each epoch; return the validation loss to minimise.
+    ``shared``: the settings every trial of a study must share, each with what it changes in the
+    validation loss (its units, the loss itself, the examples it is a mean over): a search space
+    drawing one is refused (:func:`_check_comparable`).
     """
     default_space: dict[str, Any]
     config_keys: Callable[[], set[str]]
     check: Callable[[dict[str, Any]], None]
     settings: Callable[[dict[str, Any]], None]
     run_trial: Callable[[dict[str, Any], Callback], float]
+    shared: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 TASKS = RoomRegistry("bench", lambda room: TaskTuning(room.SEARCH_SPACE, room.tune_keys, room.tune_check,
-                                                      room.tune_settings, room.tune_trial))
+                                                      room.tune_settings, room.tune_trial,
+                                                      {**_SHARED, **getattr(room, "TUNE_SHARED", {})}))
 """Task -> :class:`TaskTuning`, from ``SEARCH_SPACE``, ``tune_keys``, ``tune_check``,
-``tune_settings`` and ``tune_trial`` in ``tasks/<task>/bench.py``."""
+``tune_settings``, ``tune_trial`` and ``TUNE_SHARED`` in ``tasks/<task>/bench.py``."""
+
+# what every task's validation loss rests on (a room's TUNE_SHARED adds its own)
+_SHARED = {"loss": "the loss the validation loss is"}
 
 
 # -- the search -------------------------------------------------------------------------------
@@ -128,6 +136,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     plug.check({**flat_base, **quiet})
     _check_trainer({**flat_base, **quiet}, space)
     _check_values(plug.settings, {**flat_base, **quiet}, space)
+    _check_comparable(space, plug.shared)
 
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -140,7 +149,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
         with _storage_errors(storage):
-            _check_continues(optuna, study, task, space, storage, _fixed(flat_base))
+            _check_continues(optuna, study, task, space, storage, _fixed(flat_base), _data_digests(flat_base))
     except LstmkitError:
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
@@ -262,6 +271,21 @@ def _unfixed(space: dict[str, Any], fixed: dict[str, Any], own_space: bool, log)
     return left
 
 
+def _check_comparable(space: dict[str, Any], shared: dict[str, str]) -> None:
+    """Refuse a search space that draws a setting the trials' validation losses rest on: trials
+    are ranked by that loss, and one measured in other units, by another loss or over other
+    examples is a smaller number without being a better model (translation's label smoothing,
+    searched by default, is part of its validation loss: the search favoured none, whatever BLEU said)."""
+    drawn = [k for k in space if k in shared]
+    if drawn:
+        key = drawn[0]
+        raise LstmkitError(f"search space: {key!r} changes {shared[key]}, so trials with other values have "
+                           "validation losses that do not compare (the smallest would win, not the best model)",
+                           f"remove {key!r} from the search space and set it in --config; to choose it, run a "
+                           "study per value (--study NAME) and compare their best models by a validation metric "
+                           "that does not depend on it")
+
+
 def _check_trainer(flat: dict[str, Any], space: dict[str, Any]) -> None:
     """The trainer settings every trial shares (those the space does not draw), checked as the trainer
     checks them: a `--device tpu` or `precision: fp8` failed every trial, one by one, and left a study
@@ -326,6 +350,7 @@ _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM
 _SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
 _LOST = "worker_lost"         # trials.csv's mark of a trial whose worker died (failed by the heartbeat)
 _FIXED = "fixed"              # user attribute of a study: the settings every trial shares (see _fixed)
+_DATA = "data_sha256"         # ... the SHA-256 of its data files, by setting (see _data_digests)
 # how a trial shows and where it runs, not what it learns: a worker may set them its own way
 _FREE = frozenset({"device", "progress", "tensorboard", "doctor"})
 _FLAGS = {"data": "--data", "max_epochs": "--epochs", "target": "--target", "time": "--time"}   # the rest: --config
@@ -480,13 +505,15 @@ def _storage_errors(storage: str):
 
 
 def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str,
-                     fixed: dict[str, Any] | None = None) -> None:
+                     fixed: dict[str, Any] | None = None, digests: dict[str, str] | None = None) -> None:
     """Refuse to continue a study of another task, one whose trials drew a setting from a range
     this space cannot continue (optuna raised a traceback in the first trial: a categorical
     setting's choices changed, an int range became a float one, a log scale a linear one), or one
     run with other ``fixed`` settings (:func:`_fixed`: another --data, --epochs or --config value,
     whose trials' losses do not compare with the study's: they were mixed in, and best.yaml named
-    the old trials' best with the new settings); a new study records its task and fixed settings."""
+    the old trials' best with the new settings), or one whose data file, at the same path, holds
+    other contents now (``digests``: :func:`_data_digests`; a series with a month appended was tuned
+    on as the same study); a new study records its task, fixed settings and data files' SHA-256."""
     recorded = study.user_attrs.get("task")
     if recorded not in (None, task):
         raise LstmkitError(f"the study {study.study_name!r} in {storage} tunes {recorded}, not {task}",
@@ -500,6 +527,7 @@ def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]],
                            "new study (--study NAME or another --out)")
     if before is None and fixed is not None:
         study.set_user_attr(_FIXED, fixed)
+    _check_same_data(study, storage, digests)
     drawn = {}
     for trial in study.get_trials(deepcopy=False):
         drawn.update(trial.distributions)
@@ -515,6 +543,43 @@ def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]],
                                    "(--study NAME or another --out)") from None
     if recorded is None:
         study.set_user_attr("task", task)
+
+
+def _data_digests(flat_base: dict[str, Any]) -> dict[str, str]:
+    """The SHA-256 of each data file the trials read (``data``, a validation file, translate's line
+    files), by setting; folders are not hashed (a class-folder corpus: its path alone is compared)."""
+    from lstmkit.runs import file_sha256
+    digests = {}
+    for key, value in flat_base.items():
+        if key in _FREE or not isinstance(value, (str, Path)):
+            continue
+        try:
+            if Path(value).is_file():
+                digests[key] = file_sha256(value)
+        except OSError:                  # a value too long to be a path: no file
+            continue
+    return digests
+
+
+def _check_same_data(study, storage: str, digests: dict[str, str] | None) -> None:
+    """Refuse a study whose data file holds other contents than it did when the study began (same
+    path, so :func:`_fixed` cannot tell); a study that recorded none records them now."""
+    if digests is None:
+        return
+    before = study.user_attrs.get(_DATA)
+    if not isinstance(before, dict):
+        if digests:
+            study.set_user_attr(_DATA, digests)
+        return
+    changed = [k for k in sorted(set(before) & set(digests)) if before[k] != digests[k]]
+    if changed:
+        key = changed[0]
+        named = _FLAGS.get(key, f"{key} (--config)")
+        raise LstmkitError(f"the {named} file of the study {study.study_name!r} in {storage} holds other contents "
+                           f"than when the study began (SHA-256 {before[key][:12]}… then, {digests[key][:12]}… now): "
+                           "its trials' losses do not compare with trials on this data",
+                           "restore the file to continue the study, or start a new one for this data (--study NAME "
+                           "or another --out)")
 
 
 def _short(v: Any) -> str:

@@ -57,6 +57,7 @@ def d(tmp_path_factory):
     (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
     (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
     (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
+    (d / "loss_searched.yaml").write_text("loss: [mse, mae]\n")
     for name, (text, _) in UNUSABLE_VALUES.items():
         (d / f"{name}.yaml").write_text(text)
     (d / "other_task").mkdir()                                      # a study of another task in --out's study.db
@@ -124,6 +125,8 @@ CASES = [
     # --config fixing every setting of the default space (each was drawn anyway)
     ([*TUNE[:TUNE.index("--config")], "--config", "{d}/all_fixed.yaml", "--trials", "1", "--out", "{out}"], 2,
      "the fixed settings set every setting the default search space draws"),
+    # a setting the validation loss rests on, searched: trials ranked by losses that do not compare (MAE under MSE)
+    (_replace(TUNE, "--space", "{d}/loss_searched.yaml"), 2, "search space: 'loss' changes the loss the validation loss is"),
     # a missing --space file said "config file not found — check the --config path"
     (_replace(TUNE, "--space", "{d}/nope.yaml"), 2, "search space file not found"),
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'

@@ -24,7 +24,8 @@ from torch import nn
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "measure_latency_ms", "activation_bytes", "make_trial",
-           "check_zoo_models", "describe_source", "int_range", "float_range", "choice"]
+           "check_zoo_models", "describe_source", "int_range", "float_range", "choice", "VALIDATION_PART",
+           "SEEDED_SPLIT", "TOKENS"]
 
 QUIET = {"progress": "off", "tensorboard": False}      # what every bench run passes to its estimator
 
@@ -93,6 +94,13 @@ def float_range(low: float, high: float, log: bool = False) -> dict[str, Any]:
 def choice(*values: Any) -> dict[str, Any]:
     """A search-space entry: one of ``values``."""
     return {"type": "categorical", "choices": list(values)}
+
+
+# what a setting changes in the validation loss tune ranks trials by: a room's TUNE_SHARED names its settings
+# with these (or its own words), and a search space drawing one is refused (lstmkit.tune._check_comparable)
+VALIDATION_PART = "which examples are the validation part the loss is a mean over"
+SEEDED_SPLIT = "the seed that draws which examples are the validation part"
+TOKENS = "the vocabulary whose tokens the validation loss is a mean over (more <unk>, a smaller loss)"
 
 
 def measure_latency_ms(net: nn.Module, x: torch.Tensor, min_reps: int = 5, min_seconds: float = 0.2) -> float:

@@ -15,10 +15,10 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.classify.config import SERIES_ONLY
 from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
-                                 make_trial)
+from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
+                                 float_range, int_range, make_trial)
 
-__all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+__all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
 
 
@@ -83,6 +83,8 @@ SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(16, 256, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
     "lr": float_range(1e-4, 1e-2, log=True), "pooling": choice("max", "mean", "max-mean", "attention"),
     "batch_size": choice(16, 32, 64)}
+TUNE_SHARED = {"label": "what is predicted", "class_weight": "how the validation loss weighs each class",
+               "seed": SEEDED_SPLIT, "val_frac": VALIDATION_PART, "drop_empty": VALIDATION_PART}
 
 
 _TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series", *SERIES_ONLY),   # either kind's

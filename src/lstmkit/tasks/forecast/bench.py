@@ -13,11 +13,11 @@ from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster
-from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
-                                 make_trial)
+from lstmkit.train.bench import (QUIET, VALIDATION_PART, Trial, ZooBench, choice, describe_source, float_range,
+                                 int_range, make_trial)
 from lstmkit.train.callbacks import Callback
 
-__all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+__all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
 
 
@@ -65,7 +65,9 @@ class ForecastBench(ZooBench):
         make = lambda b: torch.rand(b, cfg.lookback, n_inputs, generator=gen)  # noqa: E731
         return make_trial(model, seed, net, history, summary["windows"]["train"], make(1), make(256),
                           make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          # chosen per fit on validation, so per model and seed: which rows are the network
+                          # alone and which a blend with a baseline (trials.json named neither)
+                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
@@ -81,6 +83,12 @@ BENCH = ForecastBench
 SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(16, 128, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.5),
     "lr": float_range(1e-4, 1e-2, log=True), "lookback": choice(24, 48, 96), "batch_size": choice(16, 32, 64, 128)}
+
+_UNITS = "the units the validation loss is measured in (the network's scaled, adjusted target)"
+TUNE_SHARED = {"target": "what is forecast", "horizon": "how many steps each validation window is scored over",
+               "likelihood": "the loss the validation loss is", "quantiles": "the loss the validation loss is",
+               "scaler": _UNITS, "log": _UNITS, "deseason": _UNITS, "season": _UNITS, "relative": _UNITS,
+               **dict.fromkeys(("val_frac", "val_size", "test_frac", "test_size", "fill", "strict"), VALIDATION_PART)}
 
 
 def tune_keys() -> set[str]:

@@ -15,10 +15,10 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.lm.data import read_corpus, split_lines, warn_shared_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
 from lstmkit.tasks.lm.model import LanguageModelNet
-from lstmkit.train.bench import (QUIET, Trial, ZooBench, check_zoo_models, choice, describe_source, float_range,
-                                 int_range, make_trial)
+from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, check_zoo_models,
+                                 choice, describe_source, float_range, int_range, make_trial)
 
-__all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+__all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
 
 
@@ -71,6 +71,8 @@ BENCH = LanguageModelBench
 SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(64, 512, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.5),
     "lr": float_range(3e-4, 1e-2, log=True), "embed_dim": choice(64, 128, 256), "tie_weights": choice(False, True)}
+TUNE_SHARED = {**dict.fromkeys(("level", "lowercase", "min_freq", "max_size"), TOKENS), "seed": SEEDED_SPLIT,
+               "val_frac": VALIDATION_PART}
 
 
 _TUNE = TuneHooks(LanguageModel, files=("val",))

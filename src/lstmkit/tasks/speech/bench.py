@@ -17,10 +17,10 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.speech.data import read_utterances, warn_tested_on_training
 from lstmkit.tasks.speech.estimator import SpeechRecognizer
-from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
-                                 make_trial)
+from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
+                                 float_range, int_range, make_trial)
 
-__all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+__all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
 
 
@@ -96,6 +96,9 @@ BENCH = SpeechBench
 SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(64, 384, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.4),
     "lr": float_range(3e-4, 1e-2, log=True), "subsample": int_range(0, 2), "channels": choice(64, 128, 256)}
+TUNE_SHARED = {"mode": "what is predicted (and the loss)", "label_from_name": "what is predicted",
+               "label_smoothing": "the loss the validation loss is (label smoothing is part of it)",
+               "seed": SEEDED_SPLIT, "val_frac": VALIDATION_PART}
 
 
 _TUNE = TuneHooks(SpeechRecognizer, files=("val_data",))

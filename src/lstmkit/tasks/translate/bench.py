@@ -15,10 +15,10 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs, warn_repeated_pairs
 from lstmkit.tasks.translate.estimator import Translator
-from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
-                                 make_trial)
+from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, choice,
+                                 describe_source, float_range, int_range, make_trial)
 
-__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings", "deploy_speed"]
 
 
@@ -101,8 +101,13 @@ BENCH = TranslateBench
 # -- tune ---------------------------------------------------------------------------------------
 SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(64, 512, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
-    "lr": float_range(1e-4, 3e-3, log=True), "attention": choice("bahdanau", "general", "dot"),
-    "label_smoothing": float_range(0.0, 0.2)}
+    "lr": float_range(1e-4, 3e-3, log=True), "attention": choice("bahdanau", "general", "dot")}
+# label smoothing is part of the validation loss (its uniform share costs about log(vocabulary) a token): the
+# default space searched it, and the smallest loss, near none, won every study
+TUNE_SHARED = {"label_smoothing": "the loss the validation loss is (label smoothing is part of it)",
+               **dict.fromkeys(("tokenizer", "shared_vocab", "lowercase", "min_freq", "max_size"), TOKENS),
+               "seed": SEEDED_SPLIT, "val_frac": VALIDATION_PART, "dedup": VALIDATION_PART,
+               "drop_empty": VALIDATION_PART}
 
 
 _TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
