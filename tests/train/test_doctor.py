@@ -359,7 +359,7 @@ def test_a_model_that_loses_to_naive_gets_the_finding_with_remedies_in_order(tmp
     assert finding["evidence"][0].startswith(f"MASE on {report['evidence']['baselines']['points']} validation points")
     assert [r.split(":")[0] for r in finding["remedies"]] == [
         "seasonal adjustment", "log targets", "a longer lookback", "more data per parameter",
-        "until the model wins, use naive"]
+        "train longer", "until the model wins, use naive"]
     # in the words of the fit's caller (Python here), which the run's doctor.json keeps
     assert "deseason=12" in finding["remedies"][0] and "log=True" in finding["remedies"][1]
     assert "lookback=48 (now 24)" in finding["remedies"][2] and "hidden_size=4" in finding["remedies"][3]
@@ -373,7 +373,7 @@ def test_remedies_already_in_use_are_not_offered():
                    log=True).fit(_random_walk(), target="y", time="time")
     (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
     assert [r.split(":")[0] for r in finding["remedies"]] == [      # no deseason=, log=, hidden_size=2
-        "a longer lookback", f"until the model wins, use {finding['numbers']['best_baseline']}"]
+        "a longer lookback", "train longer", f"until the model wins, use {finding['numbers']['best_baseline']}"]
 
 
 def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
@@ -386,7 +386,7 @@ def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
     (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
     assert [r.split(":")[0] for r in finding["remedies"]] == [
         "log targets", "a longer lookback", "more data per parameter", "seasonal adjustment",
-        "until the model wins, use naive"]
+        "train longer", "until the model wins, use naive"]
     strength = f.auto_["measured"]["strength"]
     assert finding["remedies"][3] == (f"seasonal adjustment: deseason=12 (the network then learns what the season "
                                       f"leaves; this series' season measured weak, strength {strength:.2f} at period "
@@ -458,7 +458,13 @@ def test_train_longer_leads_only_when_training_ran_out_of_epochs_still_improving
                                                           "limit of 3 epochs")
     assert first([1.0, 0.9, 0.95], max_epochs=3).startswith("a longer lookback")        # the best was earlier
     assert first([1.0, 0.9, 0.8], max_epochs=30).startswith("a longer lookback")       # stopped before its limit
-    assert first([1.0], max_epochs=1).startswith("a longer lookback")                  # one epoch: no trend to read
+    # one epoch, its limit: no trend to read, and one pass over the data is the likeliest cause (a language
+    # model trained one epoch and losing to the unigram was told "train on more text" alone)
+    last = lambda val, **kw: _epochs_from([1.0] * len(val), val).report(   # noqa: E731
+        TrainConfig(**kw), evidence={"baselines": cmp})["findings"][0]["remedies"][-2]
+    assert first([1.0], max_epochs=1).startswith("a longer lookback")       # the task's likeliest cause first,
+    assert last([1.0], max_epochs=1) == "train longer: --epochs 20 (training stopped after its only epoch, its limit)"
+    assert first([1.0], max_epochs=20).startswith("a longer lookback")                 # stopped early after one
     assert first([3.0 - 0.01 * k for k in range(60)], max_epochs=60).startswith("train longer: --epochs 120")
 
 

@@ -74,10 +74,21 @@ def _falling_at_limit(d: Doctor, cfg) -> list[float] | None:
     return losses
 
 
+def _only_epoch(d: Doctor, cfg) -> bool:
+    """A run of one epoch, its limit: one pass over the data, no fall to judge by. More epochs is a
+    remedy then, though not the likeliest one (a language model trained one epoch and losing to the
+    unigram was told "train on more text" alone; a forecaster losing to naive on a random walk
+    needs none)."""
+    return getattr(cfg, "max_epochs", None) == 1 and len(d.epochs) == 1
+
+
 def _train_longer(d: Doctor, cfg) -> list[str]:
     """'train longer' when training ran out of epochs (``max_epochs``, at least 2) with its last
     epoch better on validation than every one before: the loss was still falling, the first thing
-    to change."""
+    to change; and after a run of one epoch, its limit (:func:`_only_epoch`)."""
+    if _only_epoch(d, cfg):
+        return [f"train longer: {worded('--epochs 20', opt('max_epochs', 20))} (training stopped after its only "
+                "epoch, its limit)"]
     if _falling_at_limit(d, cfg) is None:
         return []
     limit = cfg.max_epochs
@@ -498,8 +509,9 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
     slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
              f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
     longer_ = _train_longer(d, cfg) if longer else []     # the task's own "train longer" said once
-    remedies = [*slow, *longer_, *(r for r in cmp.get("remedies", []) if not (longer_ and r.startswith("train longer"))),
-                instead]
+    first, last = ([], longer_) if _only_epoch(d, cfg) else (longer_, [])      # after one epoch: the task's first
+    remedies = [*slow, *first, *(r for r in cmp.get("remedies", []) if not (longer_ and r.startswith("train longer"))),
+                *last, instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
