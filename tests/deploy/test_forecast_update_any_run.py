@@ -150,3 +150,19 @@ def test_seasonal_indices_need_enough_rows_before_the_held_out_points():
     with warnings.catch_warnings():
         warnings.simplefilter("error")                  # 31 rows: enough, and nothing to warn of
         est.update(_frame(n=31, after=168), epochs=1)
+
+
+def test_series_numbered_by_their_own_steps_update_each_after_its_own_end():
+    """An M4 file's step numbers count each series from its own start: series A's new steps 101-190 were
+    refused as 'the update data ends 190, not after 300', series B's last training step, and a second
+    update was judged against the first one's steps of another series."""
+    def numbered(sid, n, start=1, seed=0):
+        t = np.arange(start, start + n)
+        y = 10 + np.sin(2 * np.pi * t / SEASON) + np.random.default_rng(seed).normal(0, 0.1, n)
+        return pd.DataFrame({"id": sid, "t": t, "y": y})
+    est = Forecaster(**TINY).fit(pd.concat([numbered("A", 100), numbered("B", 300, seed=1)]),
+                                 target="y", time="t", id="id")
+    assert "end" not in est.data_summary_                   # no step of one series dates another's
+    est.update(numbered("B", 90, start=301, seed=2), epochs=1)
+    est.update(numbered("A", 90, start=101, seed=3), epochs=1)     # after B's update, ending at step 390
+    assert [u["series"] for u in est.lineage_] == [1, 1] and "end" not in est.last_update_

@@ -907,3 +907,20 @@ def test_a_score_higher_is_better_is_judged_the_right_way_round():
     won = d.report(TrainConfig(), evidence={"baselines": {**cmp, "model": 30.0}})
     assert won["findings"] == []
     assert "validation BLEU: the model 30, the best baseline (copy_source) 1.4" in format_report(won)
+
+
+def test_a_tasks_own_train_longer_keeps_its_place_after_one_epoch_and_goes_when_the_run_blew_up():
+    """A CTC recogniser trained one epoch and losing to the empty transcript was told "check that each
+    transcript belongs to its recording" first, its task's "train longer (... a CTC model emits only
+    blanks for its first epochs ...)" replaced by a bare one after it; and a run that blew up was still
+    told its task's "train longer", the doctor's own being withheld."""
+    from lstmkit.tasks.speech.estimator import silence_comparison
+    one = silence_comparison(1.0, ["a b", "c d"], "ctc", 1)
+    (f,) = _report([3.2], [3.0], evidence={"baselines": one}, max_epochs=1)["findings"]
+    assert f["remedies"][:2] == one["remedies"]            # the task's, in its order, its reason kept
+    assert sum(r.startswith("train longer") for r in f["remedies"]) == 1
+    sick = _report([1.0, 0.5, 8.0, 0.6], [1.0, 0.9, 0.8, 0.7], lr=1.0, max_epochs=4,
+                   evidence={"baselines": silence_comparison(1.0, ["a b", "c d"], "ctc", 4)})["findings"]
+    assert [f["kind"] for f in sick] == ["loses_to_baseline", "exploding_gradients"]
+    assert not any(r.startswith("train longer") for f in sick for r in f["remedies"])
+    assert sick[0]["remedies"][0] == "check that each transcript belongs to its recording"

@@ -509,9 +509,18 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
     slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
              f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
     longer_ = _train_longer(d, cfg) if longer else []     # the task's own "train longer" said once
+    task = list(cmp.get("remedies", []))
+    own_longer = any(r.startswith("train longer") for r in task)
+    if not longer or (longer_ and not (_only_epoch(d, cfg) and own_longer)):
+        # a run that blew up: no more epochs, the task's neither (a CTC recogniser at lr 5 was told its
+        # "train longer"); a loss still falling at the limit: the doctor's, first, for the task's
+        task = [r for r in task if not r.startswith("train longer")]
+    elif own_longer:
+        # one epoch, and the task names more epochs itself: its own, in its place, with its reason (a
+        # CTC model emits only blanks for its first epochs), not a bare one after its other remedies
+        longer_ = []
     first, last = ([], longer_) if _only_epoch(d, cfg) else (longer_, [])      # after one epoch: the task's first
-    remedies = [*slow, *first, *(r for r in cmp.get("remedies", []) if not (longer_ and r.startswith("train longer"))),
-                *last, instead]
+    remedies = [*slow, *first, *task, *last, instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}

@@ -44,8 +44,9 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
     # its column of texts, or its one column (df[["review"]], as scikit-learn's ColumnTransformer hands it on)
     assert pattern_lm.predict(pd.DataFrame({"n": [1, 2, 3], "text": texts})) == out
     with pytest.warns(UserWarning, match=r"no column 'text' in the DataFrame \(the model's text column\): reading "
-                                         r"its one column 'review' as the texts"):
+                                         r"its one column 'review' as the texts") as said:
         assert pattern_lm.predict(pd.DataFrame({"review": texts})) == out
+    assert [w.filename for w in said if "one column" in str(w.message)] == [__file__]   # the caller's line (was its caller's)
     with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'text' .*; its columns: review, n — pass "
                                            r"the column of texts, e.g. df\['review'\]"):
         pattern_lm.predict(pd.DataFrame({"review": texts, "n": [1, 2, 3]}))

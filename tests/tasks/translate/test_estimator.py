@@ -92,8 +92,11 @@ def test_a_dataframe_is_its_source_column_or_its_one_column(fitted, pairs):
     assert fitted.translate(pd.DataFrame({"n": [1, 2, 3], "src": src}), beam=1) == want
     assert fitted.translate(pa.table({"src": src}), beam=1) == want
     with pytest.warns(UserWarning, match=r"no column 'src' in the DataFrame \(the model's source column\): reading "
-                                         r"its one column 'en' as the texts"):
+                                         r"its one column 'en' as the texts") as said:
         assert list(fitted.predict(pd.DataFrame({"en": src}), beam=1)) == want
+        assert fitted.translate(pd.DataFrame({"en": src}), beam=1) == want
+    # the caller's line, from predict and translate alike (was a line of estimator.py)
+    assert [w.filename for w in said if "one column" in str(w.message)] == [__file__] * 2
     with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'src' \(the model's source column\) to read "
                                            r"the texts from; its columns: en, de — pass the column of texts, e.g. "
                                            r"df\['en'\]"):

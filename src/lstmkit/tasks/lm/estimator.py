@@ -277,7 +277,7 @@ class LanguageModel(RunEstimator):
             if isinstance(texts, str):
                 texts = [texts]
             elif isinstance(texts, pd.DataFrame):   # its column of texts (the one trained on), or its one column
-                texts = texts_column(texts, self.config_.text_column or "text", "text")
+                texts = texts_column(texts, self.config_.text_column or "text", "text", stacklevel=3)
             elif isinstance(texts, (bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
                 raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                    "pass e.g. ['the old dog sleeps']")

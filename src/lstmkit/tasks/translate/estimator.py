@@ -264,7 +264,8 @@ class Translator(RunEstimator):
         as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
         for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
         with public_call():
-            return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
+            # _translate itself (not translate): a warning's stacklevel reaches the caller from either
+            return np.asarray([h for h, _ in self._translate(sentences, beam, alpha, batch_size)], dtype=object)
 
     def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:
@@ -561,7 +562,8 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
         return [sentences]
     sentences = arrow_as_frame(sentences)    # a pyarrow Table, a polars frame: their pandas DataFrame
     if hasattr(sentences, "columns") and hasattr(sentences, "iloc"):        # a pandas DataFrame
-        sentences = texts_column(sentences, column, "source")
+        # its caller's caller's caller: _translate's, whose callers translate and predict are the user's
+        sentences = texts_column(sentences, column, "source", stacklevel=5)
     if (sentences is None or isinstance(sentences, (bytes, int, float, dict, set, frozenset))
             or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
