@@ -427,3 +427,18 @@ def test_trials_json_names_each_forecast_trials_blend(series_csv, tmp_path):
                     warmup=False, **TINY)
     (trial,) = json.loads((table.attrs["out"] / "trials.json").read_text())["trials"]
     assert trial["extra"]["combine"] in ("none", "ets", "seasonal_naive")
+
+
+def test_counts_stay_whole_numbers_beside_reference_and_failed_rows(tmp_path):
+    """params and seeds read 19050.0 and 2.0 in compare.csv: the empty cells of reference rows made
+    the columns floats."""
+    trials = [Trial("m", s, 19050, {"MAE": 1.0}, 1.0, 2, 100.0, 0.1, 1.0, 0.5) for s in (1, 2)]
+    table = summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}}, {"tcn": "diverged"})
+    assert str(table["params"].dtype) == "Int64" and str(table["seeds"].dtype) == "Int64"
+    path = tmp_path / "compare.csv"
+    table.to_csv(path, index=False)
+    lines = path.read_text().splitlines()
+    assert lines[1].startswith("m,19050,2,") and "19050.0" not in lines[1]
+    back = pd.read_csv(path, dtype_backend="numpy_nullable")
+    assert back["params"].tolist()[0] == 19050 and str(back["params"].dtype) == "Int64"
+    assert to_markdown(table, ("MAE",)).count("| m | 19,050 | 1 ± 0 |") == 1
