@@ -270,7 +270,8 @@ def _fmt(v: float) -> str:
     import pandas as pd
     if v is None or pd.isna(v):
         return "nan"
-    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    # past a billion in powers of ten: an overflowed model's MAE ran to 130 digits across the table
+    return f"{v:.3g}" if abs(v) < 1000 or abs(v) >= 1e9 else f"{v:,.0f}"
 
 
 def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tuple[str, ...],
