@@ -55,6 +55,24 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
         LanguageModel().predict(texts)
 
 
+def test_evaluate_and_perplexity_read_a_frames_one_column_as_predict_does(pattern_lm):
+    """predict took df[["review"]]'s one column with a warning; evaluate still asked for text_column=
+    and perplexity to rename the column."""
+    import pandas as pd
+    texts = [PATTERN, "jihgfedcba", "abc"]
+    with pytest.warns(UserWarning, match=r"no column 'text' in the DataFrame .*its one column 'review' as the texts"):
+        assert pattern_lm.evaluate(pd.DataFrame({"review": texts})) == pattern_lm.evaluate(texts)
+    with pytest.warns(UserWarning, match=r"its one column 'review' as the texts"):
+        assert pattern_lm.perplexity(pd.DataFrame({"review": texts})) == pattern_lm.perplexity(texts)
+    assert pattern_lm.evaluate(pd.DataFrame({"n": [1, 2, 3], "text": texts})) == pattern_lm.evaluate(texts)
+    assert pattern_lm.evaluate(pd.DataFrame({"review": texts, "n": [1, 2, 3]}), text_column="review") \
+        == pattern_lm.evaluate(texts)
+    for read in (pattern_lm.evaluate, pattern_lm.perplexity):       # several columns, none named text: which?
+        with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'text' .*; its columns: review, n — "
+                                               r"pass the column of texts, e.g. df\['review'\]"):
+            read(pd.DataFrame({"review": texts, "n": [1, 2, 3]}))
+
+
 def test_random_text_stays_near_the_alphabet_size(tiny, random_lines):
     lm = LanguageModel(level="char", **tiny).fit(random_lines(300, seed=1))
     # 8 equally likely letters; only the end (after exactly 12 letters) can be learnt:
