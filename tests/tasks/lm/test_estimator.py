@@ -235,12 +235,13 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
 
 
 def test_perplexity_of_a_frame_without_the_text_column_is_told_what_python_can_do(pattern_lm):
-    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body"."""
+    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body". A frame of
+    one column is read as its texts (a warning names it), as predict reads one."""
     import pandas as pd
-    frame = pd.DataFrame({"body": ["abcdef", "abc"]})
-    with pytest.raises(LstmkitError, match=r"— the model reads column 'text' \(as it was trained\): rename the "
-                                           r"DataFrame's to it, e.g. df.rename\(columns=\{'body': 'text'\}\), or pass "
-                                           r"the texts alone, df\['body'\] \(its columns: body\)$"):
+    frame = pd.DataFrame({"body": ["abcdef", "abc"], "n": [1, 2]})
+    with pytest.raises(LstmkitError, match=r"^the DataFrame has no column 'text' \(the model's text column\) to read "
+                                           r"the texts from; its columns: body, n — pass the column of texts, e.g. "
+                                           r"df\['body'\]$"):
         pattern_lm.perplexity(frame)
     assert pattern_lm.perplexity(frame["body"]) == pattern_lm.perplexity(["abcdef", "abc"])
 
