@@ -427,3 +427,43 @@ def test_trials_json_names_each_forecast_trials_blend(series_csv, tmp_path):
                     warmup=False, **TINY)
     (trial,) = json.loads((table.attrs["out"] / "trials.json").read_text())["trials"]
     assert trial["extra"]["combine"] in ("none", "ets", "seasonal_naive")
+
+
+def test_counts_stay_whole_numbers_beside_reference_and_failed_rows(tmp_path):
+    """params and seeds read 19050.0 and 2.0 in compare.csv: the empty cells of reference rows made
+    the columns floats."""
+    trials = [Trial("m", s, 19050, {"MAE": 1.0}, 1.0, 2, 100.0, 0.1, 1.0, 0.5) for s in (1, 2)]
+    table = summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}}, {"tcn": "diverged"})
+    assert str(table["params"].dtype) == "Int64" and str(table["seeds"].dtype) == "Int64"
+    path = tmp_path / "compare.csv"
+    table.to_csv(path, index=False)
+    lines = path.read_text().splitlines()
+    assert lines[1].startswith("m,19050,2,") and "19050.0" not in lines[1]
+    back = pd.read_csv(path, dtype_backend="numpy_nullable")
+    assert back["params"].tolist()[0] == 19050 and str(back["params"].dtype) == "Int64"
+    assert to_markdown(table, ("MAE",)).count("| m | 19,050 | 1 ± 0 |") == 1
+
+
+def test_huge_metrics_read_in_powers_of_ten():
+    """An overflowed model's MAE of 1.1e+125 filled its cell with 130 digits and commas."""
+    from lstmkit.compare import _fmt
+    assert (_fmt(1.1015e125), _fmt(12345.6), _fmt(0.25), _fmt(float("inf"))) == ("1.1e+125", "12,346", "0.25", "inf")
+
+
+def test_a_model_whose_outputs_overflow_fails_its_row_without_numpy_warnings(tmp_path, monkeypatch):
+    """A network at --lr 50 whose log-scale outputs overflowed printed a screen of numpy RuntimeWarnings
+    (overflow in exp, in square, invalid value in divide and multiply) before compare's own line."""
+    import warnings
+
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    t = np.arange(160)
+    path = tmp_path / "growing.csv"                       # positive, growing 25-fold: the run models logs
+    pd.DataFrame({"y": np.exp(0.02 * t) * (2 + np.sin(2 * np.pi * t / 12))}).to_csv(path, index=False)
+    real = Forecaster._engine_run
+    monkeypatch.setattr(Forecaster, "_engine_run",
+                        lambda self, net: lambda *a: real(self, net)(*a) * 0 + 1e3)    # exp(1e3 x scale): inf
+    with warnings.catch_warnings(record=True) as caught, \
+            pytest.raises(LstmkitError, match="seed 42: every test metric is NaN or infinite"):
+        warnings.simplefilter("always")
+        compare("forecast", path, models="lstm", seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []

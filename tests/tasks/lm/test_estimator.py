@@ -56,6 +56,24 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
         LanguageModel().predict(texts)
 
 
+def test_evaluate_and_perplexity_read_a_frames_one_column_as_predict_does(pattern_lm):
+    """predict took df[["review"]]'s one column with a warning; evaluate still asked for text_column=
+    and perplexity to rename the column."""
+    import pandas as pd
+    texts = [PATTERN, "jihgfedcba", "abc"]
+    with pytest.warns(UserWarning, match=r"no column 'text' in the DataFrame .*its one column 'review' as the texts"):
+        assert pattern_lm.evaluate(pd.DataFrame({"review": texts})) == pattern_lm.evaluate(texts)
+    with pytest.warns(UserWarning, match=r"its one column 'review' as the texts"):
+        assert pattern_lm.perplexity(pd.DataFrame({"review": texts})) == pattern_lm.perplexity(texts)
+    assert pattern_lm.evaluate(pd.DataFrame({"n": [1, 2, 3], "text": texts})) == pattern_lm.evaluate(texts)
+    assert pattern_lm.evaluate(pd.DataFrame({"review": texts, "n": [1, 2, 3]}), text_column="review") \
+        == pattern_lm.evaluate(texts)
+    for read in (pattern_lm.evaluate, pattern_lm.perplexity):       # several columns, none named text: which?
+        with pytest.raises(LstmkitError, match=r"the DataFrame has no column 'text' .*; its columns: review, n — "
+                                               r"pass the column of texts, e.g. df\['review'\]"):
+            read(pd.DataFrame({"review": texts, "n": [1, 2, 3]}))
+
+
 def test_random_text_stays_near_the_alphabet_size(tiny, random_lines):
     lm = LanguageModel(level="char", **tiny).fit(random_lines(300, seed=1))
     # 8 equally likely letters; only the end (after exactly 12 letters) can be learnt:
@@ -218,12 +236,13 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
 
 
 def test_perplexity_of_a_frame_without_the_text_column_is_told_what_python_can_do(pattern_lm):
-    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body"."""
+    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body". A frame of
+    one column is read as its texts (a warning names it), as predict reads one."""
     import pandas as pd
-    frame = pd.DataFrame({"body": ["abcdef", "abc"]})
-    with pytest.raises(LstmkitError, match=r"— the model reads column 'text' \(as it was trained\): rename the "
-                                           r"DataFrame's to it, e.g. df.rename\(columns=\{'body': 'text'\}\), or pass "
-                                           r"the texts alone, df\['body'\] \(its columns: body\)$"):
+    frame = pd.DataFrame({"body": ["abcdef", "abc"], "n": [1, 2]})
+    with pytest.raises(LstmkitError, match=r"^the DataFrame has no column 'text' \(the model's text column\) to read "
+                                           r"the texts from; its columns: body, n — pass the column of texts, e.g. "
+                                           r"df\['body'\]$"):
         pattern_lm.perplexity(frame)
     assert pattern_lm.perplexity(frame["body"]) == pattern_lm.perplexity(["abcdef", "abc"])
 

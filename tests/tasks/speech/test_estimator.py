@@ -565,6 +565,21 @@ def test_the_doctor_compares_a_recogniser_with_an_empty_transcript(corpus, tiny)
         trained.result_.doctor)
 
 
+def test_the_doctor_compares_a_speech_classifier_with_the_class_prior(digits, tiny):
+    """In classify mode the doctor compared with no baseline (the text and sequence classifiers' class
+    prior was theirs alone): labels drawn at random against the clips taught nothing and it said nothing."""
+    files = sorted(str(p) for p in digits.glob("*.wav"))
+    labels = np.where(np.random.default_rng(2).random(len(files)) < 0.8, "a", "b")       # no link to the audio
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "doctor": True, "max_epochs": 3, "val_frac": 0.25}).fit(
+        files, labels)
+    cmp = est.result_.doctor["evidence"]["baselines"]
+    assert cmp["metric"] == "log loss" and cmp["part"] == "validation" and cmp["points"] == 12
+    assert set(cmp["scores"]) == {"class_prior"}
+    (lost,) = [f for f in est.result_.doctor["findings"] if f["kind"] == "loses_to_baseline"]
+    assert lost["numbers"]["best_baseline"] == "class_prior"
+    assert lost["remedies"][-1].startswith("until the model wins, predict the majority class ('a'")
+
+
 def test_the_empty_transcript_scores_every_word_deleted():
     from lstmkit.tasks.speech.estimator import silence_comparison
     cmp = silence_comparison(0.4, ["ab cd", "a"], "ctc", 5)

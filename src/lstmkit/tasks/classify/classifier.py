@@ -29,6 +29,7 @@ from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, gi
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               label_dtype, label_type, warn_truncated,
                                               warn_unseen_class)
+from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
@@ -47,43 +48,6 @@ _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left a
 def _other_kind_keys(kind: str) -> tuple[str, ...]:
     """The settings that only the other kind of classifier reads."""
     return {"text": SERIES_ONLY, "series": TEXT_ONLY}.get(kind, ())
-
-
-def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarray | None, y_train: np.ndarray,
-                     train_weights: np.ndarray | None, class_weights: np.ndarray | None,
-                     classes: list[str]) -> dict[str, Any] | None:
-    """The doctor's baseline comparison of a classifier (:meth:`~lstmkit.train.doctor.Doctor.report`):
-    the log loss on the validation rows ``y_val`` (class indices) of the model's probabilities ``proba``
-    and of the class prior, the one answer for every row that fits the training labels best (their
-    frequencies, weighed as the loss weighs them: sample and class weights), both weighed as the
-    training loss weighs a row. A model whose loss is not below the prior's learned nothing the class
-    frequencies do not say (labels shuffled against the texts; a learning rate far too low), unless
-    its accuracy is above the majority class's (``"ahead"``). None when the validation rows weigh
-    nothing."""
-    n = proba.shape[1]
-    cw = np.ones(n) if class_weights is None else np.asarray(class_weights, dtype=float)
-    tw = np.ones(len(y_train)) if train_weights is None else np.asarray(train_weights, dtype=float)
-    mass = np.bincount(y_train, weights=tw * cw[y_train], minlength=n)
-    vw = (np.ones(len(y_val)) if val_weights is None else np.asarray(val_weights, dtype=float)) * cw[y_val]
-    if not mass.sum() > 0 or not vw.sum() > 0:
-        return None
-    prior = mass / mass.sum()
-
-    def log_loss(p: np.ndarray) -> float:
-        return float(np.sum(vw * -np.log(np.clip(p, 1e-12, 1.0))) / vw.sum())
-    top = int(np.argmax(np.bincount(y_train, minlength=n)))
-    rows = np.ones(len(y_val)) if val_weights is None else np.asarray(val_weights, dtype=float)
-    hits, majority = (float(np.average(a, weights=rows)) for a in (proba.argmax(axis=1) == y_val, y_val == top))
-    # right more often than the majority class: it tells the classes apart, however timid its probabilities
-    # (a classifier at lr 1e-6 scored accuracy 1.0 at a log loss of 0.690, the prior's 0.693)
-    ahead = {"ahead": f"accuracy {hits:.3g}, the majority class's {majority:.3g}"} if hits > majority else {}
-    return {**ahead, "part": "validation", "metric": "log loss", "unit": "rows", "points": len(y_val),
-            "model": log_loss(proba[np.arange(len(y_val)), y_val]), "scores": {"class_prior": log_loss(prior[y_val])},
-            "remedies": ["check that each label belongs to its row: a label column shifted or shuffled against the "
-                         "inputs teaches nothing"],
-            "instead": {"class_prior": f"until the model wins, predict the majority class ({classes[top]!r}, "
-                                       f"{np.mean(y_train == top):.0%} of the training rows): the model adds nothing "
-                                       "to it on this data"}}
 
 
 class Classifier(LogProba, WeightRequests, RunEstimator, ABC):

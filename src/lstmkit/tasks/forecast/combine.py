@@ -154,7 +154,8 @@ def ets_logs(cfg) -> bool:
 
 
 def _blend(network: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
-    return weight * network + (1.0 - weight) * base
+    with np.errstate(over="ignore", invalid="ignore"):     # an overflowed network (inf x 0): NaN, said once later
+        return weight * network + (1.0 - weight) * base
 
 
 def shares(c: dict[str, Any]) -> dict[str, float]:

@@ -46,19 +46,22 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
         raise ValueError(f"Expected season to be a positive integer, got {season!r}")
 
-    abs_err = np.abs(true - pred)  # [P, T]
-    mae = float(abs_err.mean())
-    rmse = float(np.sqrt(np.mean(abs_err**2)))
+    # forecasts that overflowed (inf, huge) give inf or NaN metrics, which the callers report once; numpy's
+    # overflow and inf - inf warnings before that message were a screen of noise
+    with np.errstate(over="ignore", invalid="ignore"):
+        abs_err = np.abs(true - pred)  # [P, T]
+        mae = float(abs_err.mean())
+        rmse = float(np.sqrt(np.mean(abs_err**2)))
 
-    nonzero = mape_points(true, axis=0)
-    mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
+        nonzero = mape_points(true, axis=0)
+        mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
 
-    denom = np.abs(true) + np.abs(pred)
-    smape_terms = np.divide(2.0 * abs_err, denom, out=np.zeros_like(abs_err), where=denom != 0)
-    smape = float(100.0 * smape_terms.mean())
+        denom = np.abs(true) + np.abs(pred)
+        smape_terms = np.divide(2.0 * abs_err, denom, out=np.zeros_like(abs_err), where=denom != 0)
+        smape = float(100.0 * smape_terms.mean())
 
     scale = mase_scale(train, season)  # [T]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mase = float(np.mean(abs_err.mean(axis=0) / scale))
 
     return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}

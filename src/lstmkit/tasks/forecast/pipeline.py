@@ -288,8 +288,12 @@ class PanelPipeline(AheadForecast):
         return self._without_season(v, profiles[s] if profiles else None), v
 
     def _original_units(self, params: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact)."""
-        return np.exp(params) if self.config_.log else params
+        """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact). Outputs
+        that overflow come back inf, and the caller says so once; numpy's overflow warnings are silenced."""
+        if not self.config_.log:
+            return params
+        with np.errstate(over="ignore"):
+            return np.exp(params)
 
     def _series_scale(self, panel: Panel, profiles=None) -> tuple[np.ndarray, np.ndarray]:
         """``loc, scale [S, T]`` of each series (a series unseen in training: from its own history)."""

@@ -144,15 +144,17 @@ def make_output(cfg) -> Output:
 
 # -- numpy side (original units) ------------------------------------------------------------------
 def unscale(kind: str, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Per-target affine inverse of scaled parameters ``[..., T(, P)]``."""
-    if kind == "point":
-        return params * scale + loc
-    if kind == "quantile":
-        return params * scale[..., None] + loc[..., None]
-    out = params.copy()
-    out[..., 0] = params[..., 0] * scale + loc
-    out[..., 1] = params[..., 1] * scale
-    return out
+    """Per-target affine inverse of scaled parameters ``[..., T(, P)]``. Outputs that overflow come back
+    inf or NaN, and the caller says so once; numpy's overflow warnings are silenced."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if kind == "point":
+            return params * scale + loc
+        if kind == "quantile":
+            return params * scale[..., None] + loc[..., None]
+        out = params.copy()
+        out[..., 0] = params[..., 0] * scale + loc
+        out[..., 1] = params[..., 1] * scale
+        return out
 
 
 def quantiles_of(kind: str, params: np.ndarray, levels) -> np.ndarray:

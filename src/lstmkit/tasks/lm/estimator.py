@@ -252,8 +252,10 @@ class LanguageModel(RunEstimator):
         error (it was skipped, so the number described less text than given)."""
         with public_call():
             self._check_fitted()
-            with self._frame_columns(texts, "the texts"):
-                lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+            texts = arrow_as_frame(texts)           # a pyarrow Table, a polars frame: their pandas DataFrame
+            if isinstance(texts, pd.DataFrame):     # as predict reads one: its column of texts, or its one column
+                texts = texts_column(texts, self.config_.text_column or "text", "text").to_frame("text")
+            lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
             ids = self._encode_lines([ln for ln in lines if ln.strip()])
             if not ids:
                 raise LstmkitError("the text holds no token to score", "pass some words or characters")
@@ -297,9 +299,13 @@ class LanguageModel(RunEstimator):
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
         """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
         at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
-        trained on, else ``text``)."""
+        trained on, else ``text``); a DataFrame without that column and ``text_column`` not given:
+        its one column, a warning naming it, as :meth:`predict` reads one."""
         with public_call():
             self._check_fitted()
+            data = arrow_as_frame(data)
+            if isinstance(data, pd.DataFrame) and text_column is None:   # it asked for text_column= of one column
+                data, text_column = texts_column(data, self.config_.text_column or "text", "text").to_frame("text"), "text"
             table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
             column = text_column if text_column is not None else self.config_.text_column if table else None
             corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)

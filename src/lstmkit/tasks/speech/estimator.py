@@ -43,6 +43,7 @@ from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
+from lstmkit.train.findings import prior_comparison
 from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
             x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
             y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
+            classes_tr, classes_va = y_tr, y_va       # classify: class indices, before weights join them
             if train.weights is not None:     # [N, 2]: each example's class and weight
                 y_tr = weighted_targets(torch.tensor(y_tr), torch.from_numpy(train.weights))
                 if val_weights is not None:
@@ -219,6 +221,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 return scored["val"]
 
             def evidence(net) -> dict[str, Any]:
+                if cfg.mode == "classify":       # the class prior, as a text classifier's doctor compares with
+                    cmp = prior_comparison(np.stack(self._outputs(x_va)), np.asarray(classes_va), val_weights,
+                                           np.asarray(classes_tr), train.weights, None, self.class_names_)
+                    return {"baselines": cmp} if cmp else {}
                 return {"baselines": silence_comparison(greedy()["wer"], val.texts, cfg.mode, cfg.train.max_epochs)}
 
             def metrics() -> dict[str, Any]:
@@ -233,7 +239,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                           cfg.speed_perturb, self.min_frames_),
                 FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
-                evidence=evidence if cfg.mode != "classify" else None,
+                evidence=evidence,
                 plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
                 data={"data": data, "val_data": val_data})
 
