@@ -4,6 +4,7 @@ series embedding, and quantiles fine-tune as they were trained -- their windows 
 training's own batches, their own loss. Before, each was refused ("update supports single-series
 point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"), so the
 run ``forecast train`` makes with its defaults on a monthly sales series could not be updated."""
+import json
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cli_helpers import run_cli
 from forecast_data import FAST, sine_frame
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -129,6 +131,24 @@ def test_a_series_too_short_for_an_update_is_left_out_and_all_too_short_is_refus
                                            r"\(the longest, 's1'\), need at least"):
         est.update(_newer_panel([1], n=30))
 
+
+
+def test_the_cli_and_update_json_say_which_of_the_models_series_were_updated(panel, tmp_path, capsys):
+    """A many-series update named only its held-out windows: a user could not tell that one of the
+    model's series had too few rows, one was new and one had no rows at all, none of them updated."""
+    trained, _ = panel
+    new = pd.concat([_newer_panel([2]), _newer_panel([0], n=30), _frame(n=90, seed=7, after=100).assign(id="s9")])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, out, _ = run_cli(["forecast", "update", "--run", trained.run_dir_, "--data", tmp_path / "new.csv",
+                                "--epochs", "1", "--out", tmp_path / "v"], capsys)
+    assert code == 0, out
+    assert ("1 of the model's 3 series updated; left out: 1 new to the model ('s9'), 1 with too few rows ('s0'), "
+            "1 without rows in the data") in out
+    report = json.loads(next((tmp_path / "v").glob("*/update.json")).read_text())
+    assert report["series"] == 1 and report["model_series"] == 3
+    assert report["left_out"] == {"new": ["s9"], "too_short": ["s0"]}
 
 def test_a_quantile_run_updates_with_its_pinball_loss(tmp_path):
     est = Forecaster(**TINY, quantiles=[0.1, 0.5, 0.9]).fit(_frame(), target="y", time="time", features="temp")
