@@ -150,6 +150,19 @@ def test_the_cli_and_update_json_say_which_of_the_models_series_were_updated(pan
     assert report["series"] == 1 and report["model_series"] == 3
     assert report["left_out"] == {"new": ["s9"], "too_short": ["s0"]}
 
+
+def test_a_kept_update_writes_no_test_metrics_of_the_weights_before_it(panel, tmp_path):
+    """The updated run's metrics.json was the parent's, copied: test metrics of weights it no
+    longer has, which est.metrics_ and anything listing runs read as the updated model's."""
+    trained, _ = panel
+    assert (trained.run_dir_ / "metrics.json").exists()
+    est = Forecaster.load(trained.run_dir_).update(_newer_panel([0, 1, 2]), epochs=2, lr=5e-3)
+    assert est.last_update_["accepted"] and est.metrics_ is None
+    assert not (est.save(tmp_path / "v2") / "metrics.json").exists()
+    kept = Forecaster.load(trained.run_dir_)
+    kept.update(_newer_panel([0, 1, 2]), epochs=3, lr=5.0)        # far too large a step: rolled back
+    assert not kept.last_update_["accepted"] and kept.metrics_ == trained.metrics_
+
 def test_a_quantile_run_updates_with_its_pinball_loss(tmp_path):
     est = Forecaster(**TINY, quantiles=[0.1, 0.5, 0.9]).fit(_frame(), target="y", time="time", features="temp")
     est.update(_frame(n=120, seed=1, after=168), epochs=2, lr=5e-3)

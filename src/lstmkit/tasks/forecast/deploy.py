@@ -393,7 +393,8 @@ class ForecastAdapter:
             warnings.warn(notes[0] + more, UserWarning, stacklevel=5)
 
     def updated(self) -> None:
-        self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+        self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
+        self.est.metrics_ = None     # nor its test metrics: the updated run writes no metrics.json of them
 
 
 def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:
