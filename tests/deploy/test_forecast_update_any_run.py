@@ -130,6 +130,9 @@ def test_a_series_too_short_for_an_update_is_left_out_and_all_too_short_is_refus
     with pytest.raises(LstmkitError, match=r"too little new data for an update: 30 rows of any series "
                                            r"\(the longest, 's1'\), need at least"):
         est.update(_newer_panel([1], n=30))
+    with pytest.raises(LstmkitError, match=r"need at least 144 — pass more rows \(lookback 24 \+ horizon 4 \+ "
+                                           r"held-out points\), or a smaller holdout \(holdout=0.2\)$"):
+        est.update(_newer_panel([0, 1], n=80), holdout=0.97)   # 80 rows suffice, but 0.97 holds out nearly all
 
 
 

@@ -38,7 +38,7 @@ from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
@@ -344,8 +344,10 @@ class ForecastAdapter:
             rows = int(panel.lengths[longest])
             need = next(r for r in itertools.count(rows) if _update_split(r, L, H, holdout)[1] >= 1)
             of = "" if len(est.series_ids_) == 1 else f" of any series (the longest, {panel.ids[longest]!r})"
+            fits = [f for f in (0.2, 0.1, 0.05) if f < holdout and _update_split(rows, L, H, f)[1] >= 1]
+            smaller = f", or a smaller holdout ({opt('holdout', fits[0])})" if fits else ""   # the holdout took them
             raise LstmkitError(f"too little new data for an update: {rows} rows{of}, need at least {need}",
-                               f"pass more rows (lookback {L} + horizon {H} + held-out points)")
+                               f"pass more rows (lookback {L} + horizon {H} + held-out points){smaller}")
         left_out = {"new": list(new), "too_short": [panel.ids[s] for s in short]}   # the report's, by id
         if short:
             warnings.warn(f"{len(short)} series have too few rows for an update (e.g. {panel.ids[short[0]]!r}: "
