@@ -69,6 +69,21 @@ def test_an_update_that_hurts_restores_every_member_bit_for_bit(defaults):
     assert all(torch.equal(before[k], v) for k, v in est.net_.state_dict().items())
 
 
+
+def test_a_rolled_back_update_may_be_retried_on_the_same_data():
+    """A rolled-back update leaves the weights as they were, yet its ``end`` counted as read: the
+    retry with a smaller learning rate on the same file was refused ("not after ..., the newest point
+    the model has read (update 1's data)"). A kept update's end still refuses the data again."""
+    est = Forecaster(**TINY).fit(_frame(), target="y", time="time", features="temp")
+    new = _frame(n=120, seed=1, after=168)
+    est.update(new, epochs=3, lr=5.0)                     # far too large a step: rolled back
+    assert not est.last_update_["accepted"]
+    est.update(new, epochs=3, lr=5e-3)
+    assert est.last_update_["accepted"] and len(est.lineage_) == 2
+    with pytest.raises(LstmkitError, match=r"not after 2024-01-12T23:00:00, the newest point the model has read "
+                                           r"\(update 2's data\)"):
+        est.update(new, epochs=1)
+
 def test_an_in_memory_model_predicts_with_its_updated_weights():
     """A model fitted from a DataFrame (no run folder): predict's engine cache keyed on the run's
     files must not keep answering with the weights from before the update."""

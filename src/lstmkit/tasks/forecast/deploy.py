@@ -456,10 +456,11 @@ def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tup
 
 
 def _newest_read(est) -> tuple[str | int, str] | None:
-    """The newest time the model has read, and where: its last update's data or its training data
-    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times)."""
+    """The newest time the model has read, and where: its last kept update's data or its training data
+    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times). A
+    rolled-back update left the weights as they were, so its data is not read: a retry may pass it again."""
     for i, update in enumerate(reversed(getattr(est, "lineage_", None) or [])):
-        if update.get("end") is not None:
+        if update.get("end") is not None and update.get("accepted"):
             return update["end"], f"update {len(est.lineage_) - i}'s data"
     end = (getattr(est, "data_summary_", None) or {}).get("end")
     return None if end is None else (end, "its training data")
