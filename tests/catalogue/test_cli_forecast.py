@@ -424,6 +424,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/sine.csv"], 2,
      "the update data ends 2024-01-05T23:00:00, not after 2024-01-05T23:00:00, the newest point the model has read "
      "(its training data)"),
+    # enough rows, but a holdout that takes nearly every window: the fix names a smaller one too
+    (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/newer_above.csv", "--holdout", "0.999"], 2,
+     "held-out points), or a smaller holdout (--holdout 0.2)"),
     # an update's data outside the bounds the run was given: refused as fit refuses it, before any training
     (["forecast", "update", "--run", "{d}/run_bounded", "--data", "{d}/newer_above.csv"], 2,
      "column 'y' holds 80 in line 32 outside the run's bounds --bounds -50,50, which the data an update reads must lie "

@@ -4,6 +4,7 @@ series embedding, and quantiles fine-tune as they were trained -- their windows 
 training's own batches, their own loss. Before, each was refused ("update supports single-series
 point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"), so the
 run ``forecast train`` makes with its defaults on a monthly sales series could not be updated."""
+import json
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cli_helpers import run_cli
 from forecast_data import FAST, sine_frame
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -66,6 +68,21 @@ def test_an_update_that_hurts_restores_every_member_bit_for_bit(defaults):
     assert not est.last_update_["accepted"]
     assert all(torch.equal(before[k], v) for k, v in est.net_.state_dict().items())
 
+
+
+def test_a_rolled_back_update_may_be_retried_on_the_same_data():
+    """A rolled-back update leaves the weights as they were, yet its ``end`` counted as read: the
+    retry with a smaller learning rate on the same file was refused ("not after ..., the newest point
+    the model has read (update 1's data)"). A kept update's end still refuses the data again."""
+    est = Forecaster(**TINY).fit(_frame(), target="y", time="time", features="temp")
+    new = _frame(n=120, seed=1, after=168)
+    est.update(new, epochs=3, lr=5.0)                     # far too large a step: rolled back
+    assert not est.last_update_["accepted"]
+    est.update(new, epochs=3, lr=5e-3)
+    assert est.last_update_["accepted"] and len(est.lineage_) == 2
+    with pytest.raises(LstmkitError, match=r"not after 2024-01-12T23:00:00, the newest point the model has read "
+                                           r"\(update 2's data\)"):
+        est.update(new, epochs=1)
 
 def test_an_in_memory_model_predicts_with_its_updated_weights():
     """A model fitted from a DataFrame (no run folder): predict's engine cache keyed on the run's
@@ -128,7 +145,41 @@ def test_a_series_too_short_for_an_update_is_left_out_and_all_too_short_is_refus
     with pytest.raises(LstmkitError, match=r"too little new data for an update: 30 rows of any series "
                                            r"\(the longest, 's1'\), need at least"):
         est.update(_newer_panel([1], n=30))
+    with pytest.raises(LstmkitError, match=r"need at least 144 — pass more rows \(lookback 24 \+ horizon 4 \+ "
+                                           r"held-out points\), or a smaller holdout \(holdout=0.2\)$"):
+        est.update(_newer_panel([0, 1], n=80), holdout=0.97)   # 80 rows suffice, but 0.97 holds out nearly all
 
+
+
+def test_the_cli_and_update_json_say_which_of_the_models_series_were_updated(panel, tmp_path, capsys):
+    """A many-series update named only its held-out windows: a user could not tell that one of the
+    model's series had too few rows, one was new and one had no rows at all, none of them updated."""
+    trained, _ = panel
+    new = pd.concat([_newer_panel([2]), _newer_panel([0], n=30), _frame(n=90, seed=7, after=100).assign(id="s9")])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, out, _ = run_cli(["forecast", "update", "--run", trained.run_dir_, "--data", tmp_path / "new.csv",
+                                "--epochs", "1", "--out", tmp_path / "v"], capsys)
+    assert code == 0, out
+    assert ("1 of the model's 3 series updated; left out: 1 new to the model ('s9'), 1 with too few rows ('s0'), "
+            "1 without rows in the data") in out
+    report = json.loads(next((tmp_path / "v").glob("*/update.json")).read_text())
+    assert report["series"] == 1 and report["model_series"] == 3
+    assert report["left_out"] == {"new": ["s9"], "too_short": ["s0"]}
+
+
+def test_a_kept_update_writes_no_test_metrics_of_the_weights_before_it(panel, tmp_path):
+    """The updated run's metrics.json was the parent's, copied: test metrics of weights it no
+    longer has, which est.metrics_ and anything listing runs read as the updated model's."""
+    trained, _ = panel
+    assert (trained.run_dir_ / "metrics.json").exists()
+    est = Forecaster.load(trained.run_dir_).update(_newer_panel([0, 1, 2]), epochs=2, lr=5e-3)
+    assert est.last_update_["accepted"] and est.metrics_ is None
+    assert not (est.save(tmp_path / "v2") / "metrics.json").exists()
+    kept = Forecaster.load(trained.run_dir_)
+    kept.update(_newer_panel([0, 1, 2]), epochs=3, lr=5.0)        # far too large a step: rolled back
+    assert not kept.last_update_["accepted"] and kept.metrics_ == trained.metrics_
 
 def test_a_quantile_run_updates_with_its_pinball_loss(tmp_path):
     est = Forecaster(**TINY, quantiles=[0.1, 0.5, 0.9]).fit(_frame(), target="y", time="time", features="temp")

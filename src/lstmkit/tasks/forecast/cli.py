@@ -161,7 +161,22 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
     verdict = "kept" if r["accepted"] else "rolled back (weights unchanged)"
     typer.echo(f"update {verdict}: {r['loss']} on the newest {r['val_windows']} windows "
                f"{r['val_loss_before']:.4g} -> {r['val_loss_after']:.4g}")
+    if "series" in r:                                    # many series: which took part
+        typer.echo(_series_line(r))
     typer.echo(f"run folder: {new}")
+
+
+def _series_line(r: dict) -> str:
+    """``2 of the model's 3 series updated; left out: 1 new to the model ('s9'), 1 with too few rows
+    ('s1'), 1 without rows in the data`` -- an update's series, from its report."""
+    from lstmkit.tasks.forecast.deploy import some_ids
+    left = r.get("left_out", {})
+    parts = [f"{len(left[k])} {why} ({some_ids(left[k])})" for k, why in
+             (("new", "new to the model"), ("too_short", "with too few rows")) if left.get(k)]
+    absent = r["model_series"] - r["series"] - len(left.get("too_short", []))
+    parts += [f"{absent} without rows in the data"] if absent else []
+    return f"{r['series']} of the model's {r['model_series']} series updated" + (
+        "; left out: " + ", ".join(parts) if parts else "")
 
 
 __all__ = ["app", "report"]

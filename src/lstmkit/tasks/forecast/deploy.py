@@ -38,7 +38,7 @@ from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
@@ -336,7 +336,7 @@ class ForecastAdapter:
         cfg, est = self.cfg, self.est
         L, H = cfg.lookback, cfg.horizon
         panel = est._read_for_use(new_data, bounded=True)   # outside the bounds the user gave: refused, as fit does
-        index = _model_series(est, panel)
+        index, new = _model_series(est, panel)
         cuts = {s: _update_split(int(panel.lengths[s]), L, H, holdout) for s in index}
         short = [s for s in index if cuts[s][1] < 1]
         if len(short) == len(index):      # before the windows are cut: fewer rows than one was the windows' own error
@@ -344,8 +344,11 @@ class ForecastAdapter:
             rows = int(panel.lengths[longest])
             need = next(r for r in itertools.count(rows) if _update_split(r, L, H, holdout)[1] >= 1)
             of = "" if len(est.series_ids_) == 1 else f" of any series (the longest, {panel.ids[longest]!r})"
+            fits = [f for f in (0.2, 0.1, 0.05) if f < holdout and _update_split(rows, L, H, f)[1] >= 1]
+            smaller = f", or a smaller holdout ({opt('holdout', fits[0])})" if fits else ""   # the holdout took them
             raise LstmkitError(f"too little new data for an update: {rows} rows{of}, need at least {need}",
-                               f"pass more rows (lookback {L} + horizon {H} + held-out points)")
+                               f"pass more rows (lookback {L} + horizon {H} + held-out points){smaller}")
+        left_out = {"new": list(new), "too_short": [panel.ids[s] for s in short]}   # the report's, by id
         if short:
             warnings.warn(f"{len(short)} series have too few rows for an update (e.g. {panel.ids[short[0]]!r}: "
                           f"{int(panel.lengths[short[0]])}) and are left out of it; pass more rows of them",
@@ -372,7 +375,9 @@ class ForecastAdapter:
         self._say_far_outside(panel, arrays, index)
         return UpdateData(train=batches["train"], holdout=batches["holdout"],
                           report={"units": "scaled", "rows": int(sum(panel.lengths[s] for s in index)),
-                                  **({"series": len(index)} if len(est.series_ids_) > 1 else {}),
+                                  **({"series": len(index), "model_series": len(est.series_ids_),
+                                      "left_out": {k: v for k, v in left_out.items() if v}}
+                                     if len(est.series_ids_) > 1 else {}),
                                   "train_windows": batches["train"].n_samples,
                                   "val_windows": batches["holdout"].n_samples, **end})
 
@@ -393,30 +398,32 @@ class ForecastAdapter:
             warnings.warn(notes[0] + more, UserWarning, stacklevel=5)
 
     def updated(self) -> None:
-        self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+        self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
+        self.est.metrics_ = None     # nor its test metrics: the updated run writes no metrics.json of them
 
 
-def _model_series(est, panel) -> dict[int, int]:
-    """``{panel series: the model's series index}`` of the update data's series the model was trained
-    on; series new to it are left out with a warning (their scaler would come from these very rows,
-    and an embedding has no row for them), and data holding none of its series is an error."""
+def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:
+    """``({panel series: the model's series index}, ids new to the model)``: the update data's series
+    the model was trained on, and those left out with a warning (their scaler would come from these
+    very rows, and an embedding has no row for them); data holding none of its series is an error."""
     if len(est.series_ids_) == 1 and est.config_.id is None:
-        return {0: 0}                                   # one series, read without an id column
+        return {0: 0}, []                               # one series, read without an id column
     known = {sid: k for k, sid in enumerate(est.series_ids_)}
     index = {s: known[sid] for s, sid in enumerate(panel.ids) if sid in known}
     new = [sid for sid in panel.ids if sid not in known]
     if not index:
         raise LstmkitError(f"the update data holds none of the {len(known)} series the model was trained on "
-                           f"({_some(est.series_ids_)}); it holds {_some(panel.ids)}",
+                           f"({some_ids(est.series_ids_)}); it holds {some_ids(panel.ids)}",
                            "pass new rows of the model's series (the same ids), or train a new model on this data")
     if new:
-        warnings.warn(f"{len(new)} series of the update data are new to the model ({_some(new)}): left out of the "
+        warnings.warn(f"{len(new)} series of the update data are new to the model ({some_ids(new)}): left out of the "
                       "update (predict still forecasts them from their own history); train a new model to learn them",
                       UserWarning, stacklevel=5)
-    return index
+    return index, new
 
 
-def _some(ids, n: int = 3) -> str:
+def some_ids(ids, n: int = 3) -> str:
+    """The first ``n`` of ``ids`` quoted, and how many more: ``'a', 'b', 'c' and 2 more``."""
     shown = ", ".join(repr(i) for i in list(ids)[:n])
     return shown + (f" and {len(ids) - n} more" if len(ids) > n else "")
 
@@ -452,10 +459,11 @@ def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tup
 
 
 def _newest_read(est) -> tuple[str | int, str] | None:
-    """The newest time the model has read, and where: its last update's data or its training data
-    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times)."""
+    """The newest time the model has read, and where: its last kept update's data or its training data
+    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times). A
+    rolled-back update left the weights as they were, so its data is not read: a retry may pass it again."""
     for i, update in enumerate(reversed(getattr(est, "lineage_", None) or [])):
-        if update.get("end") is not None:
+        if update.get("end") is not None and update.get("accepted"):
             return update["end"], f"update {len(est.lineage_) - i}'s data"
     end = (getattr(est, "data_summary_", None) or {}).get("end")
     return None if end is None else (end, "its training data")
