@@ -11,7 +11,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
-from lstmkit.tasks.forecast import baselines
+from lstmkit.tasks.forecast import baselines, combine
 from lstmkit.tasks.forecast.combine import (ETS_HISTORY, SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS,
                                             baseline_history, baseline_point, choose_combination, combine_history,
                                             ets_history, ets_logs, pick, shares, shrink, tolerance)
@@ -325,3 +325,23 @@ def test_a_run_with_log_targets_blends_a_falling_ets_trend_floored_at_zero():
         est.combination_ = {"baseline": "ets", "weight": 0.1, "shares": {"ets": 0.9}}
         np.testing.assert_allclose(combine_history(est, network, y), expected)   # a run without logs: as fitted
     assert (baseline_point("ets", y, np.array([399]), 30, 1, 400, positive=True) >= 0).all()
+
+
+def test_a_diverged_network_is_kept_out_of_the_blend_and_the_baseline_alone_forecasts():
+    """A transformer at lr 50 forecast inf on validation: 0 x inf made the ETS-alone candidate NaN, so
+    validation picked "the network alone (MAE inf)" and every forecast was n/a; with a finite but
+    absurd score (MASE 4.7e33) the pick, ETS alone, was shrunk back to 0.8 % network."""
+    import warnings
+    n = 200
+    t = np.arange(n)
+    df = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=n, freq="MS"),
+                       "y": (50 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = Forecaster(target="y", time="date", model="transformer", lr=50, log=True, max_epochs=5, ensemble=1,
+                         progress="off", tensorboard=False, device="cpu", seed=0).fit(df)
+    assert est.combination_ == {**est.combination_, "weight": 0.0, "shares": {"ets": 1.0}}
+    assert est.auto_["combine"]["why"].endswith("it diverged, and none of it is kept")
+    assert np.isfinite(list(est.metrics_["metrics"]["transformer"].values())).all()
+    assert np.isfinite(est.predict(df)["y"]).all()
+    assert combine._blend(np.full(3, np.inf), np.ones(3), 0.0).tolist() == [1.0, 1.0, 1.0]

@@ -96,6 +96,18 @@ def test_a_constant_training_part_leaves_mase_undefined_and_the_table_says_why()
     assert lines[-1].startswith("MASE n/a: the training part repeats itself exactly") and len(lines) == 4
 
 
+def test_a_model_that_forecast_no_finite_number_is_told_so_not_what_the_data_leaves_undefined():
+    """A transformer diverged at --lr 50 forecast NaN: its row of n/a read "MASE n/a: the training part
+    repeats itself exactly" and "MAPE n/a: every actual value is 0", both false of the data."""
+    nan = float("nan")
+    rows = {"transformer": dict.fromkeys(("MAE", "RMSE", "MAPE", "sMAPE", "MASE"), nan),
+            "naive": {"MAE": 15.6, "RMSE": 17.1, "MAPE": 6.64, "sMAPE": 6.62, "MASE": 1.29}}
+    *lines, note = format_table(rows).splitlines()
+    assert lines[1].split() == ["transformer", "n/a", "n/a", "n/a", "n/a", "n/a"]
+    assert note.startswith("transformer n/a: its forecasts are not finite numbers") and "lower learning rate" in note
+    assert "MASE n/a" not in format_table(rows) and "MAPE n/a" not in format_table(rows)
+
+
 def test_the_probabilistic_line_says_n_a_and_why_for_an_undefined_wql():
     line, note = format_probabilistic({"coverage_80": 1.0, "CRPS": 0.1854, "wQL": float("nan")}).splitlines()
     assert line == "probabilistic: coverage_80 1, CRPS 0.1854, wQL n/a"

@@ -115,7 +115,9 @@ class AheadForecast:
         """Original-unit parameters of scaled network outputs (``params`` of series ``ids``, ``loc, scale [S, T]``,
         ``ahead_season [S, H, T]``), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
-        self._check_finite(params, ids)
+        c = getattr(self, "combination_", None)
+        if not (c and c.get("weight") == 0):     # a blend that reads none of the network: its result is checked
+            self._check_finite(params, ids)
         return params
 
     def _zero_histories(self, params: np.ndarray, zero: np.ndarray, ids=None) -> np.ndarray:

@@ -38,7 +38,10 @@ A blend, once picked, is then shrunk toward the even ETS blend (toward the even 
 given baseline when ``--combine`` names one) by the same evidence: it keeps ``windows / (windows +
 SHRINK)`` of its weights (:func:`shrink`, ``SHRINK`` 0.5: two thirds at one window, 93 % at seven),
 so a seasonal naive partner picked on one or two validation windows is hedged with ETS; the network
-alone, which had to beat the even blend by the tolerance, is left alone. (Session 11, developed the
+alone, which had to beat the even blend by the tolerance, is left alone, and so is the baseline alone
+picked over a network that diverged (its validation score over ``DIVERGED`` times the baseline's, or
+not finite: a blend weight of 0 reads none of the network, so its inf or NaN forecasts do not
+matter). (Session 11, developed the
 same way: on the early cut both targets met for the first time -- shampoo 1.010x -> 0.994x seasonal
 naive --, the validation cut unchanged in counts, and on two further development cuts made for
 that session (``--cut earlier``, ``earliest``) no count lost and one gained, elec_equip 1.46x ->
@@ -112,6 +115,7 @@ WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the network's share; 1: the network alo
 TOLERANCE = 0.10                      # how much lower another candidate must score to beat the even blend ...
 TOLERANCE_WINDOWS = 3.0               # ... when validation holds this many independent windows (tolerance())
 SHRINK = 0.5                          # a blend keeps windows / (windows + SHRINK) of its weights (shrink())
+DIVERGED = 100.0                      # a network scoring over this many times the baseline picked alone: not shrunk in
 NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
 GIVEN = "given"      # in the combine record (auto_): true when the call named the baseline, which a resume keeps
 ETS_HISTORY = 1000    # the newest values an ETS partner is fitted on (at least ETS_SEASONS seasons of them)
@@ -154,7 +158,12 @@ def ets_logs(cfg) -> bool:
 
 
 def _blend(network: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
-    with np.errstate(over="ignore", invalid="ignore"):     # an overflowed network (inf x 0): NaN, said once later
+    """``weight`` of ``network`` and the rest ``base``; a weight of 0 is the baseline alone, whatever the
+    network forecast (an overflowed network's inf x 0 made the baseline alone NaN, and validation then
+    picked the network alone: "the network alone scores best on validation (MAE inf)")."""
+    if weight == 0:
+        return np.asarray(base, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):     # an overflowed network: inf or NaN, said once later
         return weight * network + (1.0 - weight) * base
 
 
@@ -167,7 +176,7 @@ def shares(c: dict[str, Any]) -> dict[str, float]:
 def _blend_with(c: dict[str, Any], network: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
                 season: int, n_fit: int, cfg) -> np.ndarray:
     """``network [O, H, T]`` blended by ``c``: the network's weight plus each baseline's share."""
-    out = c["weight"] * network
+    out = c["weight"] * network if c["weight"] else np.zeros(np.shape(network))    # weight 0: the network not read
     for kind, share in shares(c).items():
         out = out + share * baseline_point(kind, values, origins, horizon, season, n_fit, ets_logs(cfg), bool(cfg.log),
                                            ets_history(c, season))
@@ -323,12 +332,17 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     if w != 0.5:
         why += f" (over {_percent(tol)} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
-    mix = shrink(kind, w, windows, toward)
+    # a network that diverged (a transformer at --lr 50 scored validation MASE 4.7e33 to ETS's 0.001) is not
+    # shrunk back into the blend it lost to: 0.8 % of it cost the test MASE 10 % over ETS alone
+    diverged = w == 0 and not alone <= DIVERGED * scores[kind][0]
+    mix = {"network": 0.0, kind: 1.0} if diverged else shrink(kind, w, windows, toward)
     base = {k: v for k, v in mix.items() if k != "network"}
     c = {"baseline": "ets" if "ets" in base else kind, "weight": mix["network"], "shares": base}
     if "ets" in base:
         c["history"] = history                 # the newest values ETS is fitted on, whatever its default later
-    if mix != {"network": w, kind: 1 - w}:
+    if diverged:
+        why += f"; the network alone scores over {DIVERGED:g} x {NAMES[kind]}: it diverged, and none of it is kept"
+    elif mix != {"network": w, kind: 1 - w}:
         why += (f"; shrunk toward the even {NAMES[toward]} blend, keeping {windows:.1f} / ({windows:.1f} + {SHRINK:g}) "
                 f"of it: " + " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items()))
     return c, {"value": c["baseline"], "weight": c["weight"], "shares": base, "picked": [kind, w], "why": why,

@@ -120,10 +120,19 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
         return "  ".join(cells).rstrip()
 
     table = "\n".join(render(row) for row in [header, *body])
-    if any(m.get("MASE") is not None and not np.isfinite(m["MASE"]) for m in rows.values()):
+    # a model whose MAE is n/a forecast no finite number: its other n/a cells say that, not what the data
+    # leaves undefined (a network diverged at --lr 50 read "the training part repeats itself exactly" and
+    # "every actual value is 0" under a row of n/a)
+    broken = [str(name) for name, m in rows.items() if m.get("MAE") is not None and not np.isfinite(m["MAE"])]
+    fine = [m for name, m in rows.items() if str(name) not in broken]
+    if broken:
+        table += (f"\n{', '.join(broken)} n/a: {'its' if len(broken) == 1 else 'their'} forecasts are not finite "
+                  "numbers (the network's outputs overflowed or are NaN): see the doctor's findings, and train again "
+                  "with a lower learning rate")
+    if any(m.get("MASE") is not None and not np.isfinite(m["MASE"]) for m in fine):
         table += ("\nMASE n/a: the training part repeats itself exactly (its in-sample seasonal naive "
                   "error is 0, nothing to scale by); compare MAE instead")
-    if any(m.get("MAPE") is not None and not np.isfinite(m["MAPE"]) for m in rows.values()):
+    if any(m.get("MAPE") is not None and not np.isfinite(m["MAPE"]) for m in fine):
         table += "\nMAPE n/a: every actual value is 0 (a percentage of 0 is undefined); compare MAE or sMAPE instead"
     return table
 
