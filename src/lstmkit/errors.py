@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
-           "interrupts_end_the_process", "the_command_runs"]
+           "interrupts_end_the_process", "the_command_runs", "first_of"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -71,6 +71,13 @@ def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
     if value is _SWITCH or value is True:
         return flag(name)
     return f"{flag(name)} {','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}"
+
+
+def first_of(items, n: int = 5, show=str) -> str:
+    """The first ``n`` of ``items``, each written by ``show``, and how many more: ``a, b, c and 2 more``
+    (what a message names of a long list: clips, columns, epochs, series)."""
+    items = list(items)
+    return ", ".join(show(i) for i in items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
 def worded(cli: str, python: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import BadValue
+from lstmkit.errors import BadValue, first_of
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
@@ -183,7 +183,7 @@ def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
     bad = [e for e, v in zip(epochs, losses) if not np.isfinite(v)]
     if len(bad) == len(epochs):
         return f"all {len(bad)} epochs" if len(bad) > 1 else f"epoch {bad[0]}, the only one"
-    named = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    named = first_of(bad)
     return f"epoch{'s' if len(bad) > 1 else ''} {named}"
 
 

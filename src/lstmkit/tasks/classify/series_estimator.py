@@ -20,7 +20,7 @@ from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler, constant_columns
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
@@ -357,8 +357,7 @@ def _warn_constant_features(values: np.ndarray, names: list[str]) -> None:
     flat = np.flatnonzero(constant_columns(values))
     if not len(flat):
         return
-    named = ", ".join(f"{names[j] if j < len(names) else j!r} ({values[0, j]:g})" for j in flat[:3])
-    named += f" and {len(flat) - 3} more" if len(flat) > 3 else ""
+    named = first_of(flat, 3, lambda j: f"{names[j] if j < len(names) else j!r} ({values[0, j]:g})")
     one = len(flat) == 1
     whole = len(flat) == values.shape[1]
     subject = (("the sequences' one feature" if one else "every feature of the sequences") if whole

@@ -10,7 +10,7 @@ import typer
 from lstmkit.cli_train import add_train_command, echo_run_end, reader_may_leave, task_app
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, first_of
 from lstmkit.tasks.forecast.config import ForecastConfig
 
 app = task_app("Time-series forecasting: train, predict, evaluate.")
@@ -169,9 +169,8 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
 def _series_line(r: dict) -> str:
     """``2 of the model's 3 series updated; left out: 1 new to the model ('s9'), 1 with too few rows
     ('s1'), 1 without rows in the data`` -- an update's series, from its report."""
-    from lstmkit.tasks.forecast.deploy import some_ids
     left = r.get("left_out", {})
-    parts = [f"{len(left[k])} {why} ({some_ids(left[k])})" for k, why in
+    parts = [f"{len(left[k])} {why} ({first_of(left[k], 3, repr)})" for k, why in
              (("new", "new to the model"), ("too_short", "with too few rows")) if left.get(k)]
     absent = r["model_series"] - r["series"] - len(left.get("too_short", []))
     parts += [f"{absent} without rows in the data"] if absent else []

@@ -38,7 +38,7 @@ from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
@@ -413,19 +413,13 @@ def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:
     new = [sid for sid in panel.ids if sid not in known]
     if not index:
         raise LstmkitError(f"the update data holds none of the {len(known)} series the model was trained on "
-                           f"({some_ids(est.series_ids_)}); it holds {some_ids(panel.ids)}",
+                           f"({first_of(est.series_ids_, 3, repr)}); it holds {first_of(panel.ids, 3, repr)}",
                            "pass new rows of the model's series (the same ids), or train a new model on this data")
     if new:
-        warnings.warn(f"{len(new)} series of the update data are new to the model ({some_ids(new)}): left out of the "
+        warnings.warn(f"{len(new)} series of the update data are new to the model ({first_of(new, 3, repr)}): left out of the "
                       "update (predict still forecasts them from their own history); train a new model to learn them",
                       UserWarning, stacklevel=5)
     return index, new
-
-
-def some_ids(ids, n: int = 3) -> str:
-    """The first ``n`` of ``ids`` quoted, and how many more: ``'a', 'b', 'c' and 2 more``."""
-    shown = ", ".join(repr(i) for i in list(ids)[:n])
-    return shown + (f" and {len(ids) - n} more" if len(ids) > n else "")
 
 
 def _update_profiles(est, panel, first_held: dict[int, int]) -> list[np.ndarray] | None:

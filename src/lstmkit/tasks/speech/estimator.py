@@ -23,7 +23,7 @@ from lstmkit.data.batching import BucketBatches, Padded, decoder_targets
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
@@ -686,7 +686,7 @@ def silence_comparison(model_wer: float, texts: Sequence[str], mode: str, epochs
 def cut_warning(names: Sequence[str], steps: int | None) -> str:
     """What a seq2seq decode stopped at :meth:`SpeechRecognizer.decode_steps` without ending is told:
     the clips (the first five, and how many more), the bound, why and the fix."""
-    shown = ", ".join(map(str, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    shown = first_of(names)
     return (f"{len(names)} transcript(s) reached the longest this model writes ({steps} characters: "
             f"{DECODE_FACTOR} times its longest training transcript, plus 2) without ending and were cut there: "
             f"{shown}; the model may not have learned to end a transcript (train it longer), or the recordings are "

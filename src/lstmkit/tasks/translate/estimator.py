@@ -27,7 +27,7 @@ from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.columns import texts_column
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
+from lstmkit.errors import ColumnNotFound, LstmkitError, first_of, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
@@ -510,7 +510,7 @@ def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | Non
     cut = [k for k, h in enumerate(hyps) if getattr(h, "cut", False)]
     if not cut:
         return None
-    which = f" ({_shown([names[k] for k in cut])})" if names is not None else ""
+    which = f" ({first_of([names[k] for k in cut])})" if names is not None else ""
     return (f"{len(cut)} translation(s){which} reached the longest output this model writes ({steps} tokens: "
             f"{opt('max_len_ratio')} times its longest training target, plus 2) without ending and were cut "
             "there; the model may not have learned to end a sentence (train it longer), or raise "
@@ -526,7 +526,7 @@ def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: in
     longer = [k for k, s in enumerate(seqs) if longest and len(s) > longest]
     if not longer:
         return None
-    which = f"{_shown([names[k] for k in longer])}; " if names is not None else ""
+    which = f"{first_of([names[k] for k in longer])}; " if names is not None else ""
     return (f"{len(longer)} source sentence(s) longer than any the model was trained on ({which}"
             f"{max(len(seqs[k]) for k in longer)} tokens; the longest training source {longest}): it never learned "
             f"to translate sentences that long, and writes at most {steps} tokens, so expect them cut short or "
@@ -542,14 +542,11 @@ def all_unknown(sentences: list[str], seqs: list[torch.Tensor], names: Sequence[
         return None
     first = repr(sentences[unknown[0]].strip()[:40])
     which = (f"first: sentence {unknown[0] + 1}, {first}" if names is None
-             else f"{_shown([names[k] for k in unknown])}; first {first}")
+             else f"{first_of([names[k] for k in unknown])}; first {first}")
     return (f"{len(unknown)} source sentence(s) hold no word the model knows ({which}): their translations are "
             "guesses; pass sentences in the language and script the model was trained on")
 
 
-def _shown(names: Sequence[str]) -> str:
-    """The first five ``names`` and how many more."""
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
