@@ -1,6 +1,7 @@
 """``lstmkit compare`` on a tiny generated series: 2 models, 2 seeds, 2 epochs."""
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import numpy as np
@@ -307,11 +308,69 @@ def test_classify_bench_warns_when_the_test_texts_are_training_texts(texts_csv):
     assert len(bench.test.texts) == 60
 
 
-def test_ctrl_c_in_a_trial_says_what_is_lost_not_how_to_resume_a_run(series_csv, tmp_path, capsys, monkeypatch):
-    """Ctrl-C in a trial said "no checkpoint yet (resuming starts from the beginning). Continue with:
-    lstmkit <task> train": a comparison keeps no run to resume."""
+def test_ctrl_c_before_a_trial_ends_says_what_is_lost(series_csv, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the first trial: nothing to keep, nothing written. (It said "no checkpoint yet (resuming
+    starts from the beginning). Continue with: lstmkit <task> train": a comparison is no run.)"""
     from cli_helpers import run_cli
     from lstmkit.errors import TrainingInterrupted
+    monkeypatch.setattr(TASKS["forecast"], "run", lambda self, model, seed, epochs: (_ for _ in ()).throw(
+        TrainingInterrupted(None, 1)))
+    code, _, err = run_cli(["compare", "--data", series_csv, "--target", "y", "--models", "lstm,gru", "--seeds", "1",
+                            "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--device",
+                            "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 130 and err.strip() == ("interrupted after 0 of 2 trials; the table is written when every trial "
+                                           "has run — run the command again (fewer --models or --seeds take less time)")
+    assert not (tmp_path / "runs").exists()
+
+
+RESUMABLE = ["--target", "y", "--models", "lstm,gru", "--seeds", "2", "--epochs", "2", "--lookback", "8",
+             "--hidden-size", "4", "--layers", "1", "--batch-size", "16", "--ensemble", "1", "--device", "cpu"]
+
+
+def test_an_interrupted_comparison_resumes_where_it_stopped(series_csv, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the third of four trials lost the two finished ones ("run the command again"): a comparison
+    is a long job. Its finished trials are kept in its folder as each ends; `compare --resume FOLDER` runs
+    the other two with the settings it began with, and the table equals an uninterrupted comparison's."""
+    from cli_helpers import run_cli
+    from lstmkit.errors import TrainingInterrupted
+    bench = TASKS["forecast"]
+    real_run = bench.run
+    ran = []
+
+    def run(self, model, seed, epochs):
+        if (model, seed) == ("gru", 42) and not any(r[0] == "gru" for r in ran) and interrupt:
+            raise TrainingInterrupted(None, 1)
+        ran.append((model, seed, epochs))
+        return real_run(self, model, seed, epochs)
+
+    monkeypatch.setattr(bench, "run", run)
+    interrupt = True
+    code, _, err = run_cli(["compare", "--data", series_csv, *RESUMABLE, "--out", tmp_path / "runs"], capsys)
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == (f"interrupted after 2 of 4 trials; the 2 finished are kept in {folder} — "
+                                            f"continue with: lstmkit compare --resume {folder}")
+    assert [p.name for p in folder.iterdir()] == ["trials.json"]
+    interrupt, ran[:] = False, []
+    code, out, err = run_cli(["compare", "--resume", folder], capsys)
+    assert code == 0, err
+    assert ran == [("gru", 42, 1), ("gru", 42, 2), ("gru", 43, 2)]       # the warm-up, then only what was left
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("[3/4]             gru seed 42") and lines[1].startswith("[4/4]             gru seed 43")
+    assert f"written to {folder}" in out
+    resumed = pd.read_csv(folder / "compare.csv")
+    code, _, _ = run_cli(["compare", "--data", series_csv, *RESUMABLE, "--out", tmp_path / "whole"], capsys)
+    whole = pd.read_csv(next((tmp_path / "whole").iterdir()) / "compare.csv")
+    cols = ["model", "seeds", "params", "MASE_mean", "MASE_std", "MAE_mean", "epochs_mean"]
+    pd.testing.assert_frame_equal(resumed[cols], whole[cols])
+    record = json.loads((folder / "trials.json").read_text())
+    assert record["state"] == "complete" and record["settings"]["resumed"] == 1
+    code, _, err = run_cli(["compare", "--resume", folder], capsys)           # finished: nothing to resume
+    assert code == 2 and "has finished: its table is" in err
+
+
+def test_a_resumed_comparison_refuses_a_data_file_that_changed(series_csv, tmp_path, monkeypatch):
+    """The finished trials were measured on the file as it was: a month appended would mix two tables in one."""
     bench = TASKS["forecast"]
     real_run = bench.run
 
@@ -320,14 +379,47 @@ def test_ctrl_c_in_a_trial_says_what_is_lost_not_how_to_resume_a_run(series_csv,
             raise TrainingInterrupted(None, 1)
         return real_run(self, model, seed, epochs)
 
+    from lstmkit.compare import resume_compare
+    from lstmkit.errors import TrainingInterrupted
     monkeypatch.setattr(bench, "run", run)
-    code, _, err = run_cli(["compare", "--data", series_csv, "--target", "y", "--models", "lstm,gru", "--seeds", "1",
-                            "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--device",
-                            "cpu", "--out", tmp_path / "runs"], capsys)
-    lines = err.strip().splitlines()                    # the first trial's line, then one line
-    assert code == 130 and len(lines) == 2 and lines[0].startswith("[1/2]"), err
-    assert lines[1].startswith("interrupted after 1 of 2 trials; the table is written when every trial has run")
-    assert "Continue with" not in err and not (tmp_path / "runs").exists()
+    with pytest.raises(KeyboardInterrupt, match="the 1 finished is kept in"):
+        compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                warmup=False, **TINY)
+    (folder,) = (tmp_path / "runs").iterdir()
+    with open(series_csv, "a") as f:
+        f.write("0.5\n")
+    with pytest.raises(LstmkitError, match="holds other contents than when the comparison in"):
+        resume_compare(folder, log=None)
+
+
+def test_a_comparison_given_a_frame_resumes_with_the_same_frame_given_again(series_csv, tmp_path, monkeypatch):
+    """A DataFrame is not saved with the trials: resume_compare asks for it again and checks it is the same."""
+    from lstmkit.compare import resume_compare
+    from lstmkit.errors import TrainingInterrupted
+    bench = TASKS["forecast"]
+    real_run = bench.run
+    interrupt = [True]
+
+    def run(self, model, seed, epochs):
+        if model == "gru" and interrupt[0]:
+            raise TrainingInterrupted(None, 1)
+        return real_run(self, model, seed, epochs)
+
+    monkeypatch.setattr(bench, "run", run)
+    frame = pd.read_csv(series_csv)
+    with pytest.raises(KeyboardInterrupt):
+        compare("forecast", frame, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                warmup=False, **TINY)
+    (folder,) = (tmp_path / "runs").iterdir()
+    interrupt[0] = False
+    with pytest.raises(LstmkitError, match=r"was given data in memory \(a DataFrame\), which is not saved"):
+        resume_compare(folder, log=None)
+    with pytest.raises(LstmkitError, match="is not the DataFrame the comparison"):
+        resume_compare(folder, data=frame.iloc[:-1], log=None)
+    with pytest.raises(LstmkitError, match="lookback: a resumed comparison keeps what it began with"):
+        resume_compare(folder, data=frame, lookback=4, log=None)
+    table = resume_compare(folder, data=frame, log=None)
+    assert table[table["params"].notna()]["model"].tolist() == ["lstm", "gru"]
 
 
 def test_a_headline_metric_no_model_has_plots_the_next_one(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import warnings
@@ -52,7 +53,7 @@ if TYPE_CHECKING:        # numpy, pandas and torch load where they are used: `ls
 
     from lstmkit.train.bench import TaskBench, Trial
 
-__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "seed_noise", "compare_command"]
+__all__ = ["TASKS", "register_task", "compare", "resume_compare", "summarise", "to_markdown", "seed_noise", "compare_command"]
 
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
 
@@ -78,11 +79,13 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             warmup: bool = True, show: Callable[[str], None] | None = None, **options: Any) -> pd.DataFrame:
     """Train every model with ``seeds`` seeds (``seed``, ``seed + 1``, ...) and return one row per
     model (then the task's reference rows). With ``out``, a folder ``out/compare-<task>-<stamp>``
-    receives compare.csv, compare.md, compare.png and trials.json (every single run); its path is
-    in ``table.attrs["out"]``. ``warmup`` first trains the first model for one epoch and discards
-    it, so that one-time start-up costs do not count against it. ``log`` gets a line per trial as it
-    ends, ``show`` the table and where it was written (``log`` when None; the CLI's ``log`` writes
-    to standard error, its ``show`` to standard output)."""
+    receives trials.json (every single run), written as each trial ends, then compare.csv,
+    compare.md and compare.png; its path is in ``table.attrs["out"]``. A comparison interrupted
+    (Ctrl-C) keeps its finished trials there: :func:`resume_compare` runs the rest. ``warmup``
+    first trains the first model for one epoch and discards it, so that one-time start-up costs do
+    not count against it. ``log`` gets a line per trial as it ends, ``show`` the table and where it
+    was written (``log`` when None; the CLI's ``log`` writes to standard error, its ``show`` to
+    standard output)."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
     models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
@@ -100,52 +103,93 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     if out is not None:
         check_out_folder(out)
         check_writable(out, "the comparison")     # before the models train, not after
+    plan = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed, "warmup": warmup}
+    given = _given(data, options)                  # read before the bench: a file changed while it trains
     bench = TASKS[task](data, **options)
     bench.check_models(models)
+    progress = _Progress(plan, given, out=out)
+    return _run(bench, progress, log, show)
+
+
+def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], None] | None = print,
+                   show: Callable[[str], None] | None = None, **options: Any) -> pd.DataFrame:
+    """Run the trials an interrupted comparison in ``folder`` (``compare-<task>-<stamp>``) has not run,
+    with the settings it began with, and write its table there. ``data`` and ``options``: only what it
+    was given in memory (a DataFrame), to give again; files are read from where they were, and a file
+    whose content changed is refused (the finished trials were measured on the old one)."""
+    folder = Path(folder)
+    record = _read_progress(folder)
+    check_writable(folder, "the comparison")     # before the models train, not after
+    plan = record["plan"]
+    if plan["task"] not in TASKS:
+        raise LstmkitError(f"{folder} compares the task {plan['task']!r}, which this lstmkit has not",
+                           f"available: {', '.join(TASKS)}")
+    data, options = _given_again(record["given"], folder, data, options)
+    bench = TASKS[plan["task"]](data, **options)
+    bench.check_models(plan["models"])
+    progress = _Progress(plan, record["given"], folder=folder, record=record)
+    return _run(bench, progress, log, show)
+
+
+def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,
+         show: Callable[[str], None] | None) -> pd.DataFrame:
+    """Train the trials ``progress`` has not, keeping each as it ends; then the table and its files."""
+    plan = progress.plan
+    models, seeds, epochs, seed = plan["models"], plan["seeds"], plan["epochs"], plan["seed"]
+    trials, failed = progress.trials, progress.failed   # those a resumed comparison kept: not run again
+    done = {(t.model, t.seed) for t in trials}
+    todo = [(m, seed + k) for m in models if m not in failed for k in range(seeds) if (m, seed + k) not in done]
     trial_errors = _trial_errors()
-    if warmup:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
+    total = len(trials) + len(todo)
+    if plan["warmup"] and todo:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
         try:
-            bench.run(models[0], seed, 1)
+            bench.run(todo[0][0], seed, 1)
         except trial_errors:
             pass     # its own trial says why
         except TrainingInterrupted:
-            raise KeyboardInterrupt(_LOST.format(0, len(models) * seeds)) from None
-    trials: list[Trial] = []
-    failed: dict[str, str] = {}          # model -> why its trial failed; its other seeds are not run
-    first_error = None
-    total, started = len(models) * seeds, time.perf_counter()
-    for model in models:
-        for k in range(seeds):
-            t0 = time.perf_counter()
-            try:
-                trial = bench.run(model, seed + k, epochs)
-                _check_finite(trial, bench.metrics)
-            except TrainingInterrupted:
-                raise KeyboardInterrupt(_LOST.format(len(trials), total)) from None
-            except trial_errors as e:
-                failed[model], first_error = _reason(e), first_error or e
-                total -= seeds - k
-                if log:
-                    log(f"{model:>15s} seed {seed + k}: failed, so its other seeds are skipped: {failed[model]}")
-                break
-            trials.append(trial)
+            raise KeyboardInterrupt(progress.lost(total)) from None
+    first_error, ran, started = None, 0, time.perf_counter()
+    for i, (model, s) in enumerate(todo):
+        if model in failed:                  # an earlier seed of it failed: its other seeds are not run
+            continue
+        total = len(trials) + sum(1 for m, _ in todo[i:] if m not in failed)
+        t0 = time.perf_counter()
+        try:
+            trial = bench.run(model, s, epochs)
+            _check_finite(trial, bench.metrics)
+        except TrainingInterrupted:
+            raise KeyboardInterrupt(progress.lost(total)) from None
+        except trial_errors as e:
+            failed[model], first_error = _reason(e), first_error or e
+            progress.save(bench)
             if log:
-                head, done = bench.metrics[0], len(trials)
-                left = (time.perf_counter() - started) / done * (total - done)     # the mean trial so far
-                log(f"[{done}/{total}] {model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
-                    f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
-                    f"with testing and timing" + (f"; ETA {left:.0f} s" if done < total else ""))
+                log(f"{model:>15s} seed {s}: failed, so its other seeds are skipped: {failed[model]}")
+            continue
+        trials.append(trial)
+        ran += 1
+        progress.save(bench)
+        if log:
+            head, count = bench.metrics[0], len(trials)
+            left = (time.perf_counter() - started) / ran * (total - count)     # the mean trial run so far
+            log(f"[{count}/{total}] {model:>15s} seed {s}: {head} {trial.metrics[head]:.4g}, "
+                f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
+                f"with testing and timing" + (f"; ETA {left:.0f} s" if count < total else ""))
     import torch
     if not trials:                       # nothing to compare: the first model's error is the answer
-        raise first_error
-    table = summarise(trials, bench.metrics, bench.reference_rows(), failed)
-    settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
-                **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                **({"failed": failed} if failed else {})}
+        progress.discard()
+        raise first_error or LstmkitError(f"every model of the comparison failed ({'; '.join(f'{m}: {w}' for m, w in failed.items())})",
+                                          "start a new comparison with other settings")
+    references = bench.reference_rows() or progress.references
+    table = summarise(trials, bench.metrics, references, failed)
+    settings = {**{k: v for k, v in plan.items() if k != "warmup"}, **progress.described, **bench.describe(),
+                "torch": torch.__version__, "threads": torch.get_num_threads(),
+                **({"failed": failed} if failed else {}),
+                **({"resumed": progress.resumed} if progress.resumed else {})}
     table.attrs["settings"] = settings
-    if out is not None:
-        folder = new_run_dir(out, f"compare-{task}")
-        _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False))
+    if progress.folder is not None or progress.out is not None:
+        folder = progress.make_folder()
+        _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False),
+               progress.kept_record(bench, references))
         table.attrs["out"] = folder
     show = show or log
     if show:
@@ -153,14 +197,163 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         note = seed_noise(table, bench.metrics, getattr(bench, "higher_is_better", False))
         if note:
             show("\n" + note)
-        if out is not None:
+        if progress.folder is not None:
             show(f"\nwritten to {table.attrs['out']}")
     return table
 
 
-# Ctrl-C in a trial: nothing of a comparison is kept to resume (it said "Continue with: lstmkit <task> train")
+# Ctrl-C before a trial ended, or with no --out: nothing of the comparison is kept to resume
 _LOST = ("after {} of {} trials; the table is written when every trial has run — run the command again "
          "(fewer --models or --seeds take less time)")
+_PROGRESS = "trials.json"      # a comparison's trials, written as each ends: what --resume continues
+_PATH_KEYS = frozenset({"data", "test", "val", "src_file", "tgt_file", "test_src_file", "test_tgt_file"})
+
+
+class _Progress:
+    """The trials of one comparison, kept in its folder's trials.json as each ends (state
+    ``running``), so an interrupted comparison can be resumed; the folder is made when the first
+    trial ends (nothing to keep before)."""
+
+    def __init__(self, plan: dict[str, Any], given: dict[str, Any], out: str | Path | None = None,
+                 folder: Path | None = None, record: dict[str, Any] | None = None) -> None:
+        from lstmkit.train.bench import Trial
+        self.plan, self.given, self.out, self.folder = plan, given, out, folder
+        record = record or {}
+        self.trials = [Trial(**t) for t in record.get("trials", [])]
+        self.failed: dict[str, str] = dict(record.get("failed") or {})
+        self.references: dict[str, dict[str, float]] = record.get("references") or {}
+        self.described: dict[str, Any] = record.get("described") or {}
+        self.resumed = int(record.get("resumed", 0)) + 1 if record else 0
+        self._made = False                 # this process made the folder (a failed comparison removes it)
+
+    def make_folder(self) -> Path:
+        if self.folder is None:
+            assert self.out is not None
+            self.folder, self._made = new_run_dir(self.out, f"compare-{self.plan['task']}"), True
+        return self.folder
+
+    def kept_record(self, bench: TaskBench, references: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+        return {"plan": self.plan, "given": self.given, "trials": [asdict(t) for t in self.trials],
+                "failed": self.failed, "references": references or bench.reference_rows() or self.references,
+                "described": {**self.described, **bench.describe()}, "resumed": self.resumed}
+
+    def save(self, bench: TaskBench) -> None:
+        if (self.folder is None and self.out is None) or not self.trials:   # compare(out=None), or nothing to keep yet
+            return
+        write_json(self.make_folder() / _PROGRESS, {"state": "running", **self.kept_record(bench)})
+
+    def discard(self) -> None:
+        """Every trial failed: a folder this process made holds no trial to keep."""
+        if self._made and self.folder is not None:
+            import shutil
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def lost(self, total: int) -> str:
+        """What Ctrl-C leaves: the trials kept and how to continue, or what is lost."""
+        n = len(self.trials)
+        if self.folder is None or not n:
+            return _LOST.format(n, total)
+        return (f"after {n} of {total} trials; {'the 1 finished is' if n == 1 else f'the {n} finished are'} kept in "
+                f"{self.folder} — continue with: lstmkit compare --resume {self.folder}")
+
+
+def _given(data: Any, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a comparison was given, as its resume finds it again: a file or folder by its absolute path
+    (a file with its SHA-256), a plain value as it is, data in memory by its fingerprint."""
+    from lstmkit.data.fingerprint import fingerprint
+    from lstmkit.files import json_safe
+    from lstmkit.runs import file_sha256
+    given: dict[str, dict[str, Any]] = {}
+    for key, value in {"data": data, **options}.items():
+        if isinstance(value, Path) or (isinstance(value, str) and key in _PATH_KEYS):
+            path = os.path.abspath(value)
+            given[key] = {"path": path, **({"sha256": file_sha256(path)} if os.path.isfile(path) else {})}
+        elif _plain(value):
+            given[key] = {"value": json_safe(value)}
+        else:
+            given[key] = {"memory": fingerprint(value), "kind": type(value).__name__}
+    return given
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and _plain(v) for k, v in value.items())
+
+
+def _given_again(given: dict[str, dict[str, Any]], folder: Path, data: Any,
+                 options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The data and options of a comparison to resume: its files, checked unchanged, its values, and
+    what it was given in memory, given again (``data``, ``options``) and checked by fingerprint."""
+    from lstmkit.data.fingerprint import fingerprint
+    from lstmkit.runs import file_sha256
+    again = {"data": data, **options}
+    extra = [k for k, v in again.items() if v is not None and "memory" not in given.get(k, {})]
+    if extra:
+        raise LstmkitError(f"{extra[0]}: a resumed comparison keeps what it began with and reads its files from where "
+                           "they were; only data it was given in memory is given again",
+                           f"leave {extra[0]} out, or start a new comparison with compare()")
+    values: dict[str, Any] = {}
+    for key, entry in given.items():
+        name = "data" if key == "data" else f"the {key} option's data"
+        if "path" in entry:
+            path = entry["path"]
+            if not os.path.exists(path):
+                raise LstmkitError(f"{path}, {name} of the comparison in {folder}, is gone",
+                                   "put it back at that path, or start a new comparison")
+            if "sha256" in entry and file_sha256(path) != entry["sha256"]:
+                raise LstmkitError(f"{path} holds other contents than when the comparison in {folder} began: its "
+                                   "finished trials were measured on what it held then",
+                                   "put the file back as it was, or start a new comparison")
+            values[key] = path
+        elif "memory" in entry:
+            here = again.get(key)
+            if here is None:
+                raise LstmkitError(f"the comparison in {folder} was given {name} in memory (a {entry.get('kind')}), "
+                                   "which is not saved", f"give it again: lstmkit.compare.resume_compare("
+                                                         f"{str(folder)!r}, {key}=...)")
+            if entry["memory"] is not None and fingerprint(here) != entry["memory"]:
+                raise LstmkitError(f"the {type(here).__name__} given as {key} is not the {entry.get('kind')} the comparison "
+                                   f"in {folder} began with: its finished trials were measured on that one",
+                                   "give the same data, or start a new comparison with compare()")
+            values[key] = here
+        else:
+            values[key] = entry.get("value")
+    return values.pop("data", None), values
+
+
+def _read_progress(folder: Path) -> dict[str, Any]:
+    """The record of an interrupted comparison in ``folder``; one error for anything else."""
+    import json
+    what = "the compare-<task>-<stamp> folder an interrupted comparison wrote"
+    if not folder.is_dir():
+        raise LstmkitError(f"{folder} is not a folder" if folder.exists() else f"{folder} does not exist",
+                           f"pass {what}")
+    path = folder / _PROGRESS
+    if not path.is_file():
+        raise LstmkitError(f"{folder} holds no {_PROGRESS}: it is not a comparison's folder (one interrupted before "
+                           "its first trial ended keeps nothing)", f"pass {what}, or start a new comparison")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LstmkitError(f"{path} cannot be read as JSON ({e})",
+                           "start a new comparison") from None
+    if isinstance(record, dict) and (record.get("state") == "complete" or ("settings" in record and "plan" not in record)):
+        raise LstmkitError(f"the comparison in {folder} has finished: its table is {folder / 'compare.md'}",
+                           "start a new one")
+    plan = record.get("plan") if isinstance(record, dict) else None
+    if not (isinstance(plan, dict) and isinstance(record.get("given"), dict) and isinstance(record.get("trials"), list)
+            and isinstance(plan.get("task"), str) and isinstance(plan.get("models"), list)
+            and all(isinstance(plan.get(k), int) for k in ("seeds", "epochs", "seed"))):
+        raise LstmkitError(f"{path} is not the record of an interrupted comparison", f"pass {what}")
+    from lstmkit.train.bench import Trial
+    try:
+        [Trial(**t) for t in record["trials"]]
+    except TypeError:                    # not a mapping, or other fields
+        raise LstmkitError(f"{path} holds a trial that is not one lstmkit records", f"pass {what}") from None
+    return record
 
 
 def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
@@ -275,7 +468,7 @@ def _fmt(v: float) -> str:
 
 
 def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tuple[str, ...],
-           settings: dict[str, Any], higher_is_better: bool = False) -> None:
+           settings: dict[str, Any], higher_is_better: bool = False, record: dict[str, Any] | None = None) -> None:
     atomic_write(folder / "compare.csv", lambda tmp: table.to_csv(tmp, index=False))
     lines = [f"# lstmkit compare: {settings['task']}", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items() if k != "task"]
@@ -285,7 +478,9 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
               "in one training batch (parameters excluded).", ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
-    write_json(folder / "trials.json", {"settings": settings, "trials": [asdict(t) for t in trials]})
+    # the trials with what a resume read (plan, given): complete, so it is not resumed
+    write_json(folder / _PROGRESS, {**(record or {}), "state": "complete", "settings": settings,
+                                    "trials": [asdict(t) for t in trials]})
     _plot(table, metrics, folder / "compare.png", higher_is_better)
 
 
@@ -357,6 +552,7 @@ def _check_task_options(task: str, given: dict[str, Any]) -> None:
 
 
 def compare_command(
+    ctx: typer.Context,
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
     data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV, Excel, JSON or Parquet; classify: "
                                         "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
@@ -402,8 +598,19 @@ def compare_command(
     device: Optional[str] = typer.Option(None, help="Training device: auto, cpu, cuda.  [default: auto]"),
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch.  [default: torch's default]"),
     out: Path = typer.Option(Path("runs"), help="Folder that receives compare-<task>-<stamp>/."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted comparison in this "
+                                          "compare-<task>-<stamp> folder: the trials it has not run, with the "
+                                          "settings it began with (no other option but --threads)."),
 ):
     """Train several zoo models under one budget; table of accuracy, speed and memory."""
+    if resume is not None:
+        # by the source's name: typer's context is not click's own (its ParameterSource another enum)
+        given = [p for p in ctx.command.params if p.name and p.name not in ("resume", "threads")
+                 and getattr(ctx.get_parameter_source(p.name), "name", None) in ("COMMANDLINE", "ENVIRONMENT")]
+        if given:
+            name = given[0].opts[0]
+            raise LstmkitError(f"{name} with --resume: a resumed comparison keeps the settings it began with",
+                               f"leave {name} out (start a new comparison to change it)")
     if threads is not None:
         if threads < 1:
             raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
@@ -417,11 +624,14 @@ def compare_command(
                "unequal_length": unequal_length or None, "max_len": max_len,
                "src": src, "tgt": tgt, "src_file": src_file, "tgt_file": tgt_file,
                "test_src_file": test_src_file, "test_tgt_file": test_tgt_file}
-    if data is None and task != "translate":
+    if data is None and task != "translate" and resume is None:
         raise LstmkitError("no data given", "pass --data FILE")
     _check_task_options(task, {k: v for k, v in options.items() if v is not None})
     try:
         with reader_may_leave():          # `| head -1` stopped it after the first model, nothing written
+            if resume is not None:
+                resume_compare(resume, log=lambda line: typer.echo(line, err=True), show=typer.echo)
+                return
             compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
                     log=lambda line: typer.echo(line, err=True), show=typer.echo,
                     **{k: v for k, v in options.items() if v is not None})

@@ -84,6 +84,7 @@ def d(tmp_path_factory):
         run = d / name
         run.mkdir()
         (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": status}))
+    _interrupted_comparisons(d)
     no_report = fake_run(d)
     corrupt = d / "corrupt_report_run"
     shutil.copytree(no_report, corrupt)
@@ -91,7 +92,39 @@ def d(tmp_path_factory):
     return d
 
 
+def _interrupted_comparisons(d):
+    """Folders `compare --resume` is given: an interrupted comparison's trials.json, read from other data or
+    damaged, a finished one's."""
+    from lstmkit.runs import file_sha256
+    plan = {"task": "forecast", "models": ["lstm"], "seeds": 2, "epochs": 1, "seed": 42, "warmup": False}
+    sine = {"path": str(d / "sine.csv"), "sha256": file_sha256(d / "sine.csv")}
+    records = {"changed_data": {"data": {**sine, "sha256": "0" * 64}},
+               "gone_data": {"data": {"path": str(d / "gone.csv")}},
+               "memory_data": {"data": {"memory": "0" * 64, "kind": "DataFrame"}}}
+    for name, given in records.items():
+        (d / name).mkdir()
+        (d / name / "trials.json").write_text(json.dumps({"state": "running", "plan": plan, "given": given,
+                                                          "trials": [], "failed": {}}))
+    (d / "finished").mkdir()
+    (d / "finished" / "trials.json").write_text(json.dumps({"settings": {"task": "forecast"}, "trials": []}))
+    (d / "torn").mkdir()
+    (d / "torn" / "trials.json").write_text('{"state": "running", "plan": {"ta')
+    (d / "foreign").mkdir()
+    (d / "foreign" / "trials.json").write_text('[1, 2]')
+
+
 CASES = [
+    # compare --resume: a folder that holds no interrupted comparison, or whose data changed
+    (["compare", "--resume", "{d}/a_file"], 2, "a_file is not a folder"),
+    (["compare", "--resume", "{d}/nowhere"], 2, "nowhere does not exist"),
+    (["compare", "--resume", "{d}/other_task"], 2, "holds no trials.json: it is not a comparison's folder"),
+    (["compare", "--resume", "{d}/finished"], 2, "has finished: its table is"),
+    (["compare", "--resume", "{d}/torn"], 2, "cannot be read as JSON"),
+    (["compare", "--resume", "{d}/foreign"], 2, "is not the record of an interrupted comparison"),
+    (["compare", "--resume", "{d}/changed_data"], 2, "holds other contents than when the comparison in"),
+    (["compare", "--resume", "{d}/gone_data"], 2, "gone.csv, data of the comparison in"),
+    (["compare", "--resume", "{d}/memory_data"], 2, "was given data in memory (a DataFrame), which is not saved"),
+    (["compare", "--resume", "{d}/changed_data", "--seeds", "3"], 2, "--seeds with --resume: a resumed comparison"),
     # compare
     (_replace(COMPARE, "--models", "lstm,bogus"), 2, "unknown model: bogus"),
     (_replace(COMPARE, "--models", " , "), 2, "no models given"),

@@ -299,6 +299,7 @@ FLAG_HINTS_LEFT = {
     ("tasks/classify/config.py", "add --series"), ("tasks/speech/config.py", "use --mode"),
     ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
     ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
+    ("compare.py", "with --resume"),
     ("tune.py", "pass --space"), ("tune.py", "pass --trials"),
     ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
