@@ -918,21 +918,49 @@ def test_cli_backtest_json_is_the_only_standard_output_while_fold_models_train(p
     assert err.count("epoch 1/1") == 2 and "fold 2/2: training" in err
 
 
-def test_cli_backtest_interrupted_in_a_fold_model_says_so_not_how_to_resume_a_run(panel_csv, tmp_path, capsys,
-                                                                                   monkeypatch):
-    """A fold's model keeps no run folder: Ctrl-C or SIGTERM in its training said 'Continue with:
-    lstmkit <task> train', a command that does not exist and a run there is none of."""
+def test_cli_backtest_interrupted_in_a_fold_model_keeps_the_folds_before_and_continues(panel_csv, tmp_path, capsys,
+                                                                                       monkeypatch):
+    """A refit backtest trains a model a fold: Ctrl-C or SIGTERM in fold 2's training lost fold 1 ('no fold
+    model is kept, nothing was written — run the command again'). Fold 1's forecasts are kept in --out as it
+    ends; the same command with that --out trains fold 2 alone, and the result is the uninterrupted one's.
+    (It once said 'Continue with: lstmkit <task> train', a command that does not exist.)"""
     cfg = tmp_path / "c.yaml"
     cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 8\nnum_layers: 1\n"
-                   "ensemble: 1\ntrain:\n  max_epochs: 2\n  progress: off\n  device: cpu\n  doctor: false\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 2\n  progress: log\n  device: cpu\n  doctor: false\n"
                    "  tensorboard: false\n")
-    ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:Trainer._train_epoch", 3)      # fold 2's first epoch
-    code, _, err = run_cli(["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2",
-                            "--refit", "--out", tmp_path / "bt"], capsys)
+    argv = ["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2", "--refit", "--json"]
+    bt = tmp_path / "bt"
+    with monkeypatch.context() as m:
+        ctrl_c_on_call(m, "lstmkit.train.trainer:Trainer._train_epoch", 3)      # fold 2's first epoch
+        code, _, err = run_cli([*argv, "--out", bt], capsys)
     assert code == 130 and err.splitlines()[-1] == (
-        "interrupted while training fold 2/2's model; no fold model is kept, nothing was written — run the "
-        "command again"), err
-    assert not (tmp_path / "bt").exists()
+        f"interrupted while training fold 2/2's model; fold 1's forecasts are kept in {bt / 'backtest.folds.json'} — "
+        f"run the same command with --out {bt} to continue from fold 2"), err
+    code, out, err = run_cli([*argv, "--out", bt], capsys)
+    assert code == 0, err
+    assert f"fold 1/2: its forecasts kept from the interrupted backtest in {bt}" in err
+    assert "fold 1/2: training" not in err and "fold 2/2: training" in err and err.count("epoch 1/2") == 1
+    assert not (bt / "backtest.folds.json").exists()               # whole now: nothing left to continue
+    code, whole, err = run_cli([*argv, "--out", tmp_path / "whole"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["folds"] == json.loads(whole)["folds"]
+
+
+def test_a_backtest_with_other_settings_does_not_reuse_kept_folds(panel_csv, tmp_path):
+    """Kept folds rest on the settings, the data, the folds and the step: another backtest into the same --out
+    trains its own, with a warning."""
+    from lstmkit.tasks.forecast.backtest import KEPT_FOLDS
+    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
+                    ensemble=1, max_epochs=1, progress="off", device="cpu", doctor=False, tensorboard=False)
+    bt = tmp_path / "bt"
+    bt.mkdir()
+    (bt / KEPT_FOLDS).write_text(json.dumps({"key": "another", "folds": {"0": {"forecasts": [], "present": [],
+                                                                             "season": 1}}}))
+    lines = []
+    with pytest.warns(UserWarning, match="holds the folds of another backtest"):
+        Forecaster(**settings).backtest(str(panel_csv), folds=2, refit=True, out=bt, log=lines.append)
+    assert not any("kept from the interrupted backtest" in line for line in lines)
+    assert (bt / "backtest.json").is_file() and not (bt / KEPT_FOLDS).exists()
 
 
 def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, monkeypatch):

@@ -80,16 +80,24 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     else:
         forecasts = np.full((folds, len(ser.sids), H, len(targets)), np.nan)       # [K, S, H, T]
         present, seasons = np.zeros(cuts.shape, bool), np.zeros(folds, np.int64)
+        # a refit backtest trains a model a fold: each fold's forecasts are kept in `out` as it ends, and the
+        # same backtest (settings, data, folds, step) run again with that `out` continues after them
+        kept = _Kept(out, cfg, frame, folds, step) if refit and out is not None else None
         for k in range(folds):
+            if kept is not None and kept.restore(k, forecasts, present, seasons):
+                log(f"fold {k + 1}/{folds}: its forecasts kept from the interrupted backtest in {kept.path.parent}")
+                continue
             if refit:
                 log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
             est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
-                                                 f"fold {k + 1}/{folds}'s model")
+                                                 f"fold {k + 1}/{folds}'s model", kept.after(k) if kept else None)
             by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
             present[k] = [sid in by_id for sid in ser.sids]
             for j in np.flatnonzero(present[k]):
                 forecasts[k, j] = by_id[ser.sids[j]]
             seasons[k] = est.season_
+            if kept is not None:
+                kept.save(k, forecasts[k], present[k], int(seasons[k]))
     present &= cuts >= 2
     means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
@@ -127,6 +135,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                           out / "plots" / "backtest.png", title=f"{targets[0]}: {folds} backtest folds "
                           f"({'refit' if refit else 'fixed model'})")
         write_json(out / "backtest.json", result)
+        (out / KEPT_FOLDS).unlink(missing_ok=True)          # the backtest is whole: nothing to continue
         result["out"] = str(out)
     return result
 
@@ -276,12 +285,75 @@ def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.D
     return out.reset_index(drop=True)
 
 
-def _train(estimator: type, cfg, history: pd.DataFrame, what: str):
+KEPT_FOLDS = "backtest.folds.json"     # a refit backtest's finished folds, kept as each ends
+
+
+class _Kept:
+    """The finished folds of a refit backtest in ``out``, kept as each ends (their forecasts, which
+    series they cover, their season), under a key of everything they rest on: the settings, the data
+    as read, the folds and the step. The same backtest run again with that ``out`` continues after
+    them; a file of another backtest is set aside with a warning."""
+
+    def __init__(self, out: str | Path, cfg, frame: pd.DataFrame, folds: int, step: int) -> None:
+        import hashlib
+        import json
+
+        from lstmkit.data.fingerprint import fingerprint
+        from lstmkit.files import to_json
+        self.path = Path(out) / KEPT_FOLDS
+        self.key = hashlib.sha256(to_json({"config": cfg.to_dict(), "data": fingerprint(frame), "folds": folds,
+                                           "step": step}, sort_keys=True).encode()).hexdigest()
+        self.folds: dict[str, dict[str, Any]] = {}
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError, ValueError):
+            record = None
+        if isinstance(record, dict) and record.get("key") == self.key and isinstance(record.get("folds"), dict):
+            self.folds = record["folds"]
+        else:
+            import warnings
+            warnings.warn(f"{self.path} holds the folds of another backtest (other settings, data, folds or step): "
+                          "they are not reused, and this backtest's folds replace them", UserWarning, stacklevel=4)
+
+    def restore(self, k: int, forecasts: np.ndarray, present: np.ndarray, seasons: np.ndarray) -> bool:
+        """Fold ``k``'s kept results into the arrays; False when it is not kept (or not readable)."""
+        fold = self.folds.get(str(k))
+        try:
+            values = np.asarray(fold["forecasts"], dtype=np.float64)      # type: ignore[index]
+            covered = np.asarray(fold["present"], dtype=bool)             # type: ignore[index]
+            season = int(fold["season"])                                  # type: ignore[index]
+        except (TypeError, KeyError, ValueError):
+            return False
+        if values.shape != forecasts[k].shape or covered.shape != present[k].shape:
+            return False
+        forecasts[k], present[k], seasons[k] = values, covered, season
+        return True
+
+    def save(self, k: int, forecasts: np.ndarray, present: np.ndarray, season: int) -> None:
+        self.folds[str(k)] = {"forecasts": forecasts.tolist(), "present": present.tolist(), "season": season}
+        write_json(self.path, {"key": self.key, "folds": self.folds})
+
+    def after(self, k: int) -> str | None:
+        """What Ctrl-C in fold ``k``'s training leaves, when folds before it are kept."""
+        if not self.folds:
+            return None
+        done = sorted(int(f) + 1 for f in self.folds)
+        said = f"fold {done[0]}'s forecasts are" if len(done) == 1 else \
+            f"the forecasts of folds {', '.join(map(str, done))} are"
+        out = self.path.parent
+        return (f"{said} kept in {self.path} — " +
+                worded(f"run the same command with --out {out} to continue from fold {k + 1}",
+                       f"backtest(..., out={str(out)!r}) again continues from fold {k + 1}"))
+
+
+def _train(estimator: type, cfg, history: pd.DataFrame, what: str, kept: str | None = None):
     """A model of class ``estimator`` with the settings ``cfg`` trained on ``history`` with no test
     part (the fold is the test): one series split by fractions keeps its validation fraction,
     otherwise the validation part is as set. Ctrl-C or SIGTERM is a KeyboardInterrupt saying
-    ``what`` was training: a fold's model keeps no run folder, there is nothing to resume (the
-    CLI said 'Continue with: lstmkit <task> train')."""
+    ``what`` was training: a fold's model keeps no run folder (the CLI said 'Continue with:
+    lstmkit <task> train'); ``kept`` says what folds before it are kept, and how to go on."""
     from lstmkit.tasks.forecast.windows import uses_fractions
     cfg = copy.deepcopy(cfg)
     if uses_fractions(cfg):
@@ -291,8 +363,8 @@ def _train(estimator: type, cfg, history: pd.DataFrame, what: str):
     try:
         return estimator(cfg).fit(history)
     except TrainingInterrupted:
-        raise KeyboardInterrupt(f"while training {what}; no fold model is kept, nothing was written — run "
-                                "the command again") from None
+        raise KeyboardInterrupt(f"while training {what}; " + (kept or "no fold model is kept, nothing was "
+                                                               "written — run the command again")) from None
 
 
 def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:
