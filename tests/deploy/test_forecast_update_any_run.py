@@ -5,6 +5,7 @@ training's own batches, their own loss. Before, each was refused ("update suppor
 point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"), so the
 run ``forecast train`` makes with its defaults on a monthly sales series could not be updated."""
 import json
+import re
 import warnings
 
 import numpy as np
@@ -217,3 +218,16 @@ def test_series_numbered_by_their_own_steps_update_each_after_its_own_end():
     est.update(numbered("B", 90, start=301, seed=2), epochs=1)
     est.update(numbered("A", 90, start=101, seed=3), epochs=1)     # after B's update, ending at step 390
     assert [u["series"] for u in est.lineage_] == [1, 1] and "end" not in est.last_update_
+
+
+def test_an_update_of_a_zoned_run_says_its_times_as_the_file_wrote_them(tmp_path):
+    """Times written with an offset are read in UTC: 'the update data ends 2024-01-07T15:00:00' named
+    a time the user's file (…T00:00:00+09:00) never wrote, unlabelled."""
+    df = _frame()
+    df["time"] = (df["time"].dt.tz_localize("Asia/Tokyo")).map(lambda t: t.isoformat())
+    est = Forecaster(**TINY).fit(df, target="y", time="time", features="temp", run_dir=tmp_path / "run")
+    assert est.data_summary_["time_zone"] == "UTC+09:00"
+    last = df["time"].iloc[-1]
+    assert last.endswith("+09:00")
+    with pytest.raises(LstmkitError, match="^" + re.escape(f"the update data ends {last}, not after {last}, the newest")):
+        est.update(df)

@@ -371,7 +371,8 @@ class ForecastAdapter:
         # step numbers of many series may count each from its own start (an M4 file's): series A's new steps
         # 121-180 were refused as 'not after 400', series B's last training step; dates, all series share
         per_series_steps = len(est.series_ids_) > 1 and not panel.is_datetime
-        end = {} if per_series_steps else _check_newer(panel, first_held, _newest_read(est))
+        end = {} if per_series_steps else _check_newer(panel, first_held, _newest_read(est),
+                                                       getattr(est, "data_summary_", None) or {})
         self._say_far_outside(panel, arrays, index)
         return UpdateData(train=batches["train"], holdout=batches["holdout"],
                           report={"units": "scaled", "rows": int(sum(panel.lengths[s] for s in index)),
@@ -463,13 +464,16 @@ def _newest_read(est) -> tuple[str | int, str] | None:
     return None if end is None else (end, "its training data")
 
 
-def _check_newer(panel, first_held: dict[int, int], newest: tuple[str | int, str] | None) -> dict[str, str]:
+def _check_newer(panel, first_held: dict[int, int], newest: tuple[str | int, str] | None,
+                 run: dict[str, Any] | None = None) -> dict[str, str]:
     """``{"end": the newest time of the update data}`` (``{}`` without times). The data must end after
     the newest point the model has read (an error: it would be fine-tuned, and judged, on points it
     has read already); a warning when a series' held-out points, from its row ``first_held[s]`` on,
-    start at or before it (the verdict reads some of those points)."""
+    start at or before it (the verdict reads some of those points). Times are said on the clock of
+    the run's data (``run``, its data summary): its UTC offset written, as the file wrote them."""
     if panel.times is None or not len(panel.times):
         return {}
+    shown = functools.partial(_on_its_clock, run=run or {})
     times = {s: panel.times[panel.rows(s)] for s in first_held}
     newest_row = max(t[-1] for t in times.values())
     end = {"end": time_text(newest_row)}
@@ -480,19 +484,30 @@ def _check_newer(panel, first_held: dict[int, int], newest: tuple[str | int, str
     if isinstance(last, np.datetime64) != np.issubdtype(panel.times.dtype, np.datetime64):
         return end                                    # dates against step numbers: nothing to compare
     if newest_row <= last:
-        raise LstmkitError(f"the update data ends {time_text(newest_row)}, not after {seen}, the newest point the "
+        raise LstmkitError(f"the update data ends {shown(newest_row)}, not after {shown(last)}, the newest point the "
                            f"model has read ({where}): it would be fine-tuned and judged on points it has read already",
-                           f"pass rows newer than {seen} (the data that arrived since), or train a new model on "
+                           f"pass rows newer than {shown(last)} (the data that arrived since), or train a new model on "
                            "this data")
     early = [s for s, t in times.items() if t[first_held[s]] <= last]
     if early:
         s = early[0]
         which = "" if len(panel.ids) == 1 else f"series {panel.ids[s]!r}'s " + (
             f"(and {len(early) - 1} more series') " if len(early) > 1 else "")
-        warnings.warn(f"the update's {which}held-out points start {time_text(times[s][first_held[s]])}, not after "
-                      f"{seen}, the newest point the model has read ({where}): the verdict reads points it has read "
-                      "already; pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
+        warnings.warn(f"the update's {which}held-out points start {shown(times[s][first_held[s]])}, not after "
+                      f"{shown(last)}, the newest point the model has read ({where}): the verdict reads points it has "
+                      "read already; pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
     return end
+
+
+def _on_its_clock(t, run: dict[str, Any]) -> str | int:
+    """A panel time as a message says it: a date of data read in UTC (times written with an offset) on
+    the zone's clock with its offset (``2024-03-31T03:00:00+02:00``; it read ``2024-03-31T01:00:00``, a
+    time the user's file never wrote); local dates, step numbers and a run without a zone as they are."""
+    zone = run.get("time_zone")
+    if zone and run.get("time_clock") == "utc" and isinstance(t, np.datetime64):
+        import pandas as pd
+        return pd.Timestamp(t).tz_localize("UTC").tz_convert(zone).isoformat()
+    return time_text(t)
 
 
 Adapter = ForecastAdapter          # what lstmkit.deploy.registry looks up
