@@ -369,6 +369,26 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(series_csv, tmp_path
     assert code == 2 and "has finished: its table is" in err
 
 
+def test_ctrl_c_outside_training_keeps_the_finished_trials_too(series_csv, tmp_path, monkeypatch):
+    """Ctrl-C while a trial is timed or its trials.json written is a bare KeyboardInterrupt, not the
+    trainer's: the command said `interrupted` alone, not what was kept."""
+    bench = TASKS["forecast"]
+    real_run = bench.run
+
+    def run(self, model, seed, epochs):
+        if model == "gru":
+            raise KeyboardInterrupt
+        return real_run(self, model, seed, epochs)
+
+    monkeypatch.setattr(bench, "run", run)
+    with pytest.raises(KeyboardInterrupt) as e:
+        compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                warmup=False, **TINY)
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert str(e.value) == (f"after 1 of 2 trials; the 1 finished is kept in {folder} — continue with: "
+                            f"lstmkit compare --resume {folder}")
+
+
 def test_a_resumed_comparison_refuses_a_data_file_that_changed(series_csv, tmp_path, monkeypatch):
     """The finished trials were measured on the file as it was: a month appended would mix two tables in one."""
     bench = TASKS["forecast"]

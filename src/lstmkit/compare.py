@@ -135,30 +135,68 @@ def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | Non
          show: Callable[[str], None] | None) -> pd.DataFrame:
     """Train the trials ``progress`` has not, keeping each as it ends; then the table and its files."""
     plan = progress.plan
-    models, seeds, epochs, seed = plan["models"], plan["seeds"], plan["epochs"], plan["seed"]
     trials, failed = progress.trials, progress.failed   # those a resumed comparison kept: not run again
     done = {(t.model, t.seed) for t in trials}
-    todo = [(m, seed + k) for m in models if m not in failed for k in range(seeds) if (m, seed + k) not in done]
+    todo = [(m, plan["seed"] + k) for m in plan["models"] if m not in failed for k in range(plan["seeds"])
+            if (m, plan["seed"] + k) not in done]
     trial_errors = _trial_errors()
-    total = len(trials) + len(todo)
+    state = {"total": len(trials) + len(todo)}
+    try:       # Ctrl-C in training (TrainingInterrupted) or between (timing, saving): what is kept, and how to go on
+        first_error = _run_trials(bench, progress, todo, trial_errors, state, log)
+    except (TrainingInterrupted, KeyboardInterrupt):
+        raise KeyboardInterrupt(progress.lost(state["total"])) from None
+    import torch
+    if not trials:                       # nothing to compare: the first model's error is the answer
+        progress.discard()
+        raise first_error or LstmkitError(f"every model of the comparison failed ({'; '.join(f'{m}: {w}' for m, w in failed.items())})",
+                                          "start a new comparison with other settings")
+    references = bench.reference_rows() or progress.references
+    table = summarise(trials, bench.metrics, references, failed)
+    settings = {**{k: v for k, v in plan.items() if k != "warmup"}, **progress.described, **bench.describe(),
+                "torch": torch.__version__, "threads": torch.get_num_threads(),
+                **({"failed": failed} if failed else {}),
+                **({"resumed": progress.resumed} if progress.resumed else {})}
+    table.attrs["settings"] = settings
+    if progress.folder is not None or progress.out is not None:
+        folder = progress.make_folder()
+        try:
+            _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False),
+                   progress.kept_record(bench, references))
+        except KeyboardInterrupt:        # trials.json, marked complete, is written last
+            raise KeyboardInterrupt(f"while writing the table; the {len(trials)} trials are kept in {folder} — "
+                                    f"continue with: lstmkit compare --resume {folder}") from None
+        table.attrs["out"] = folder
+    show = show or log
+    if show:
+        show("\n" + to_markdown(table, bench.metrics))
+        note = seed_noise(table, bench.metrics, getattr(bench, "higher_is_better", False))
+        if note:
+            show("\n" + note)
+        if progress.folder is not None:
+            show(f"\nwritten to {table.attrs['out']}")
+    return table
+
+
+def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int]],
+                trial_errors: tuple[type[BaseException], ...], state: dict[str, int],
+                log: Callable[[str], None] | None) -> BaseException | None:
+    """Run the ``todo`` trials (model, seed) after a warm-up, keeping each as it ends (``progress``);
+    ``state["total"]`` follows the trials the comparison will have. Returns the first trial error."""
+    plan, trials, failed = progress.plan, progress.trials, progress.failed
     if plan["warmup"] and todo:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
         try:
-            bench.run(todo[0][0], seed, 1)
+            bench.run(todo[0][0], plan["seed"], 1)
         except trial_errors:
             pass     # its own trial says why
-        except TrainingInterrupted:
-            raise KeyboardInterrupt(progress.lost(total)) from None
     first_error, ran, started = None, 0, time.perf_counter()
     for i, (model, s) in enumerate(todo):
         if model in failed:                  # an earlier seed of it failed: its other seeds are not run
             continue
-        total = len(trials) + sum(1 for m, _ in todo[i:] if m not in failed)
+        total = state["total"] = len(trials) + sum(1 for m, _ in todo[i:] if m not in failed)
         t0 = time.perf_counter()
         try:
-            trial = bench.run(model, s, epochs)
+            trial = bench.run(model, s, plan["epochs"])
             _check_finite(trial, bench.metrics)
-        except TrainingInterrupted:
-            raise KeyboardInterrupt(progress.lost(total)) from None
         except trial_errors as e:
             failed[model], first_error = _reason(e), first_error or e
             progress.save(bench)
@@ -174,32 +212,8 @@ def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | Non
             log(f"[{count}/{total}] {model:>15s} seed {s}: {head} {trial.metrics[head]:.4g}, "
                 f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
                 f"with testing and timing" + (f"; ETA {left:.0f} s" if count < total else ""))
-    import torch
-    if not trials:                       # nothing to compare: the first model's error is the answer
-        progress.discard()
-        raise first_error or LstmkitError(f"every model of the comparison failed ({'; '.join(f'{m}: {w}' for m, w in failed.items())})",
-                                          "start a new comparison with other settings")
-    references = bench.reference_rows() or progress.references
-    table = summarise(trials, bench.metrics, references, failed)
-    settings = {**{k: v for k, v in plan.items() if k != "warmup"}, **progress.described, **bench.describe(),
-                "torch": torch.__version__, "threads": torch.get_num_threads(),
-                **({"failed": failed} if failed else {}),
-                **({"resumed": progress.resumed} if progress.resumed else {})}
-    table.attrs["settings"] = settings
-    if progress.folder is not None or progress.out is not None:
-        folder = progress.make_folder()
-        _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False),
-               progress.kept_record(bench, references))
-        table.attrs["out"] = folder
-    show = show or log
-    if show:
-        show("\n" + to_markdown(table, bench.metrics))
-        note = seed_noise(table, bench.metrics, getattr(bench, "higher_is_better", False))
-        if note:
-            show("\n" + note)
-        if progress.folder is not None:
-            show(f"\nwritten to {table.attrs['out']}")
-    return table
+    state["total"] = len(trials)
+    return first_error
 
 
 # Ctrl-C before a trial ended, or with no --out: nothing of the comparison is kept to resume
@@ -478,10 +492,10 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
               "in one training batch (parameters excluded).", ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
-    # the trials with what a resume read (plan, given): complete, so it is not resumed
+    _plot(table, metrics, folder / "compare.png", higher_is_better)
+    # the trials with what a resume read (plan, given), last: complete once every file is written
     write_json(folder / _PROGRESS, {**(record or {}), "state": "complete", "settings": settings,
                                     "trials": [asdict(t) for t in trials]})
-    _plot(table, metrics, folder / "compare.png", higher_is_better)
 
 
 def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
