@@ -974,3 +974,23 @@ def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, 
     Forecaster(**settings).fit(panel_frame(lengths=(60,) * 4), target="y", time="time", id="store", out=tmp_path)
     assert titles == [("y: last test forecast (direct), the first 4 of 6 series", ["s0", "s1", "s2", "s3"]),
                       ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])]
+
+
+def test_ctrl_c_in_a_folds_forecast_says_what_is_kept_too(panel_csv, tmp_path, monkeypatch):
+    """Ctrl-C while fold 2 forecasts (not in its training) is a bare KeyboardInterrupt: it said `interrupted`
+    alone, with fold 1 kept."""
+    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
+                    ensemble=1, max_epochs=1, progress="off", device="cpu", doctor=False, tensorboard=False)
+    calls = []
+    real = Forecaster.predict
+
+    def predict(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Forecaster, "predict", predict)
+    with pytest.raises(KeyboardInterrupt) as e:
+        Forecaster(**settings).backtest(str(panel_csv), folds=2, refit=True, out=tmp_path / "bt")
+    assert str(e.value).startswith(f"in fold 2/2; fold 1's forecasts are kept in {tmp_path / 'bt' / 'backtest.folds.json'}")

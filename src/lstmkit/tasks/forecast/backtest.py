@@ -89,9 +89,17 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                 continue
             if refit:
                 log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
-            est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
-                                                 f"fold {k + 1}/{folds}'s model", kept.after(k) if kept else None)
-            by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
+            after = kept.after(k) if kept else None
+            try:
+                est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
+                                                     f"fold {k + 1}/{folds}'s model", after)
+                by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_,
+                                            id_col)
+            except KeyboardInterrupt as e:   # outside training (its forecasts, a fold's data): what is kept too
+                if str(e):
+                    raise
+                raise KeyboardInterrupt(f"in fold {k + 1}/{folds}; " + (after or "no fold is kept, nothing was "
+                                                                          "written — run the command again")) from None
             present[k] = [sid in by_id for sid in ser.sids]
             for j in np.flatnonzero(present[k]):
                 forecasts[k, j] = by_id[ser.sids[j]]
