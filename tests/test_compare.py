@@ -412,6 +412,32 @@ def test_a_resumed_comparison_refuses_a_data_file_that_changed(series_csv, tmp_p
         resume_compare(folder, log=None)
 
 
+def test_a_comparison_running_in_another_process_is_not_resumed_beside_it(series_csv, tmp_path, monkeypatch):
+    """`compare --resume` in a second terminal while the first still ran: both wrote its trials.json in turn."""
+    import fcntl
+    import os
+
+    from lstmkit.compare import resume_compare
+    from lstmkit.errors import EnvironmentProblem, TrainingInterrupted
+    bench = TASKS["forecast"]
+    real_run = bench.run
+    monkeypatch.setattr(bench, "run", lambda self, model, seed, epochs: real_run(self, model, seed, epochs)
+                        if model == "lstm" else (_ for _ in ()).throw(TrainingInterrupted(None, 1)))
+    with pytest.raises(KeyboardInterrupt):
+        compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                warmup=False, **TINY)
+    (folder,) = (tmp_path / "runs").iterdir()
+    fd = os.open(folder, os.O_RDONLY)          # the other process's hold (a lock of another open file)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(EnvironmentProblem, match="is running in another process right now"):
+            resume_compare(folder, log=None)
+    finally:
+        os.close(fd)
+    with pytest.raises(KeyboardInterrupt):     # free again: it resumes (and gru is cut again)
+        resume_compare(folder, log=None)
+
+
 def test_a_comparison_given_a_frame_resumes_with_the_same_frame_given_again(series_csv, tmp_path, monkeypatch):
     """A DataFrame is not saved with the trials: resume_compare asks for it again and checks it is the same."""
     from lstmkit.compare import resume_compare

@@ -124,16 +124,29 @@ def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], No
     if plan["task"] not in TASKS:
         raise LstmkitError(f"{folder} compares the task {plan['task']!r}, which this lstmkit has not",
                            f"available: {', '.join(TASKS)}")
-    data, options = _given_again(record["given"], folder, data, options)
-    bench = TASKS[plan["task"]](data, **options)
-    bench.check_models(plan["models"])
     progress = _Progress(plan, record["given"], folder=folder, record=record)
+    progress.hold()
+    try:
+        data, options = _given_again(record["given"], folder, data, options)
+        bench = TASKS[plan["task"]](data, **options)
+        bench.check_models(plan["models"])
+    except BaseException:
+        progress.release()
+        raise
     return _run(bench, progress, log, show)
 
 
 def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,
          show: Callable[[str], None] | None) -> pd.DataFrame:
     """Train the trials ``progress`` has not, keeping each as it ends; then the table and its files."""
+    try:
+        return _compared(bench, progress, log, show)
+    finally:
+        progress.release()
+
+
+def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,
+              show: Callable[[str], None] | None) -> pd.DataFrame:
     plan = progress.plan
     trials, failed = progress.trials, progress.failed   # those a resumed comparison kept: not run again
     done = {(t.model, t.seed) for t in trials}
@@ -244,7 +257,24 @@ class _Progress:
         if self.folder is None:
             assert self.out is not None
             self.folder, self._made = new_run_dir(self.out, f"compare-{self.plan['task']}"), True
+            self.hold()
         return self.folder
+
+    def hold(self) -> None:
+        """Hold the folder while this process compares into it: a second `--resume` of it (the first still
+        running in another terminal) wrote its trials.json in turn; released however the process ends."""
+        from lstmkit.errors import EnvironmentProblem
+        from lstmkit.run_lock import training_lock
+        assert self.folder is not None
+        busy = EnvironmentProblem(f"the comparison in {self.folder} is running in another process right now",
+                                  "let it finish, or stop it (Ctrl-C) and run: lstmkit compare --resume "
+                                  f"{self.folder}")
+        self._lock = training_lock(self.folder, busy)
+
+    def release(self) -> None:
+        fd, self._lock = getattr(self, "_lock", None), None
+        if fd is not None:
+            os.close(fd)
 
     def kept_record(self, bench: TaskBench, references: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
         return {"plan": self.plan, "given": self.given, "trials": [asdict(t) for t in self.trials],

@@ -20,11 +20,12 @@ from lstmkit.errors import EnvironmentProblem, worded
 __all__ = ["training_lock", "check_not_training", "folder_lock"]
 
 
-def training_lock(run: str | Path) -> int | None:
+def training_lock(run: str | Path, busy: EnvironmentProblem | None = None) -> int | None:
     """Hold ``run`` as trained by this process: an advisory lock on the folder, which the system
     releases when the process ends, however it ends (Ctrl-C, ``kill -9``, a crash). Returns the
     descriptor to close when training is over (None where there are no such locks: Windows). A
-    run another process is training is an error: two trainers wrote one run's files in turn."""
+    run another process is training is an error (``busy``, else one naming the run's --resume):
+    two trainers wrote one run's files in turn."""
     try:
         import fcntl
     except ImportError:
@@ -38,7 +39,7 @@ def training_lock(run: str | Path) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise _in_training(run, worded("--resume", "this fit")) from None
+        raise (busy or _in_training(run, worded("--resume", "this fit"))) from None
     except OSError:               # a file system without locks (some network mounts): unguarded, as before
         pass
     return fd
