@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numbers
 
+import torch
 from torch import Tensor
 
-__all__ = ["check_positive_int", "check_bool", "check_dropout", "check_shape"]
+__all__ = ["check_positive_int", "check_bool", "check_dropout", "check_pair", "check_state"]
 
 
 def check_positive_int(name: str, value: object) -> None:
@@ -30,6 +31,25 @@ def check_dropout(dropout: object) -> None:
         raise ValueError(f"`dropout` must be a number in [0, 1], got {dropout!r}")
 
 
-def check_shape(what: str, tensor: Tensor, expected: tuple[int, ...]) -> None:
+def check_pair(what: str, state: object) -> None:
+    """``state`` a tuple or list of two (``(h, c)``); ``what`` names the pair, e.g. ``"LSTM: Expected
+    state as a pair (h0, c0)"``."""
+    if isinstance(state, (tuple, list)) and len(state) == 2:
+        return
+    got = type(state).__name__ + (f" of {len(state)}" if isinstance(state, (tuple, list)) else "")
+    raise ValueError(f"{what}, got a {got}")
+
+
+def check_state(what: str, tensor: object, expected: tuple[int, ...], like: Tensor) -> None:
+    """A state tensor of shape ``expected``, on the device of the input ``like`` and, outside
+    autocast, of its dtype: a float64 state (``torch.from_numpy`` of numpy's default zeros) beside
+    a float32 input failed deep in the kernel ("get_mkldnn_dtype: unsupported data type", "mat1
+    and mat2 must have the same dtype"), a numpy array in its argument parsing."""
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"Expected {what} as a torch.Tensor, got {type(tensor).__name__}")
     if tuple(tensor.shape) != expected:
         raise ValueError(f"Expected {what} of shape {list(expected)}, got {list(tensor.shape)}")
+    if tensor.dtype != like.dtype and not torch._C._is_any_autocast_enabled():
+        raise ValueError(f"Expected {what} of dtype {like.dtype} (the input's), got {tensor.dtype}")
+    if tensor.device != like.device:
+        raise ValueError(f"Expected {what} on {like.device} (the input's device), got {tensor.device}")

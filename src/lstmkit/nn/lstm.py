@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
-from lstmkit.nn.checks import check_bool, check_dropout, check_positive_int, check_shape
+from lstmkit.nn.checks import check_bool, check_dropout, check_pair, check_positive_int, check_state
 from lstmkit.nn.lstm_cell import GATE_NAMES, LSTMCell, State, init_uniform, lstm_cell_step
 from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
 
@@ -150,6 +150,8 @@ class LSTM(FusedKernels, nn.Module):
             raise ValueError(
                 f"LSTM: Expected input feature size {self.input_size}, got {x.size(-1)}"
             )
+        if x.size(1 if self.batch_first else 0) == 0:
+            raise ValueError("LSTM: Expected at least one time step, got an input of 0 steps")
         dtype = self.weight_ih_l0.dtype
         if x.dtype != dtype and not torch._C._is_any_autocast_enabled():
             raise ValueError(f"LSTM: Expected input dtype {dtype}, got {x.dtype}")
@@ -159,11 +161,10 @@ class LSTM(FusedKernels, nn.Module):
         if state is None:
             zeros = torch.zeros(expected, dtype=x.dtype, device=x.device)
             return zeros, zeros
-        if not isinstance(state, (tuple, list)) or len(state) != 2:
-            raise ValueError(f"LSTM: Expected state as a pair (h0, c0), got {type(state).__name__}")
+        check_pair("LSTM: Expected state as a pair (h0, c0)", state)
         h0, c0 = state
-        check_shape("LSTM state h0", h0, expected)
-        check_shape("LSTM state c0", c0, expected)
+        check_state("LSTM state h0", h0, expected, x)
+        check_state("LSTM state c0", c0, expected, x)
         return h0, c0
 
     @staticmethod
