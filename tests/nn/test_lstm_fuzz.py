@@ -263,3 +263,22 @@ def test_float32_padded_kernel_equals_torch_packed(cfg, training):
     ref_out, (ref_h, ref_c) = _ref_forward(ref, x, state, cfg["lengths"])
     for a, b in ((out, ref_out), (h, ref_h), (c, ref_c)):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@FUZZ
+@given(cfg=configs())
+def test_swapped_for_torchs_own_layer_answers_the_same(cfg):
+    """``swap_recurrent`` (the int8 path and the exported classifier's graph) puts torch's own LSTM
+    in place of lstmkit's: with every setting, ``bias=False`` (its copy failed on the missing bias
+    keys), ``batch_first=False`` (its copy read the time axis as the batch), float64 (its copy was
+    float32) and eval mode (its copy ran dropout between layers) among them."""
+    from lstmkit.deploy.int8_torch import TorchRNN, swap_recurrent
+    ours, _ = _pair(cfg, torch_first=False)
+    swapped = swap_recurrent(torch.nn.Sequential(ours))[0]
+    assert isinstance(swapped, TorchRNN)
+    x, state = _inputs(cfg)
+    for lengths in (None, cfg["lengths"]):
+        out, (h, c) = ours(x, state, lengths=lengths)
+        got, (gh, gc) = swapped(x, state, lengths=lengths)
+        for a, b in ((got, out), (gh, h), (gc, c)):
+            _close(a, b)
