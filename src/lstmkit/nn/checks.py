@@ -3,11 +3,12 @@ ValueError naming the argument, as torch's own modules raise."""
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_positive_int", "check_bool", "check_dropout", "check_pair", "check_state"]
+__all__ = ["check_positive_int", "check_bool", "check_dropout", "check_lengths", "check_pair", "check_state"]
 
 
 def check_positive_int(name: str, value: object) -> None:
@@ -53,3 +54,18 @@ def check_state(what: str, tensor: object, expected: tuple[int, ...], like: Tens
         raise ValueError(f"Expected {what} of dtype {like.dtype} (the input's), got {tensor.dtype}")
     if tensor.device != like.device:
         raise ValueError(f"Expected {what} on {like.device} (the input's device), got {tensor.device}")
+
+
+def check_lengths(owner: str, lengths: Tensor | Sequence[int], batch: int, steps: int) -> Tensor:
+    """``lengths`` as ``[batch]`` int64 on the CPU, each in ``[1, steps]``; else a ValueError that
+    ``owner`` (``"LSTM"``, ``"GRU"``) begins. The zoo's encoders all check them so: a GRU given one
+    length for two rows answered one row, given 2.7 read 2 steps, without a word."""
+    lengths = torch.as_tensor(lengths, device="cpu")
+    if lengths.dim() != 1 or lengths.numel() != batch:
+        raise ValueError(f"{owner}: Expected lengths of shape [{batch}], got {list(lengths.shape)}")
+    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+        raise ValueError(f"{owner}: Expected integer lengths, got {lengths.dtype}")
+    if lengths.numel() and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
+        raise ValueError(f"{owner}: Expected lengths in [1, {steps}], got min {int(lengths.min())}, "
+                         f"max {int(lengths.max())}")
+    return lengths.long()

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
-from lstmkit.nn.checks import check_bool, check_dropout, check_pair, check_positive_int, check_state
+from lstmkit.nn.checks import check_bool, check_dropout, check_lengths, check_pair, check_positive_int, check_state
 from lstmkit.nn.lstm_cell import GATE_NAMES, LSTMCell, State, init_uniform, lstm_cell_step
 from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
 
@@ -167,21 +167,6 @@ class LSTM(FusedKernels, nn.Module):
         check_state("LSTM state c0", c0, expected, x)
         return h0, c0
 
-    @staticmethod
-    def _check_lengths(lengths: Tensor | Sequence[int], batch: int, steps: int) -> Tensor:
-        lengths = torch.as_tensor(lengths, device="cpu")
-        if lengths.dim() != 1 or lengths.numel() != batch:
-            raise ValueError(
-                f"LSTM: Expected lengths of shape [{batch}], got {list(lengths.shape)}"
-            )
-        if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
-            raise ValueError(f"LSTM: Expected integer lengths, got {lengths.dtype}")
-        if int(lengths.min()) < 1 or int(lengths.max()) > steps:
-            raise ValueError(
-                f"LSTM: Expected lengths in [1, {steps}], got min {int(lengths.min())}, "
-                f"max {int(lengths.max())}"
-            )
-        return lengths.long()
 
     # ---------------------------------------------------------------------------- forward
     # what type checkers read: the gates come back only with record_gates=True, so
@@ -219,7 +204,7 @@ class LSTM(FusedKernels, nn.Module):
         batch, steps = (x.size(0), x.size(1)) if self.batch_first else (x.size(1), x.size(0))
         hx = self._initial_state(x, state, batch)
         if lengths is not None:
-            lengths = self._check_lengths(lengths, batch, steps)
+            lengths = check_lengths("LSTM", lengths, batch, steps)
         if record_gates:
             return self._forward_gates(x, hx, lengths)
         if lengths is None and steps == 1 and self._cell_loop_applies(x):
