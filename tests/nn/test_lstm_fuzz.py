@@ -5,7 +5,6 @@ copied both ways; and the paths inside lstmkit's LSTM against each other: the fu
 recorded gate equations, and ``step`` carried over a sequence."""
 from __future__ import annotations
 
-import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
