@@ -23,3 +23,8 @@ def test_recorded_weights_respect_causality_and_padding():
     assert w[0].triu(1).abs().max() == 0                                    # no attention to the future
     assert w[1, :, :, 3:].abs().max() == 0                                  # nor to padding
     assert out[1, 3:].abs().max() == 0
+    # padded steps attend to nothing either: torch answers their queries too (rows summing to 1,
+    # drawn as attention of steps the sequence does not have)
+    assert w[1, :, 3:].abs().max() == 0
+    attn(x[1:, :3])                                                         # the sequence alone
+    torch.testing.assert_close(w[1, :, :3, :3], attn.last_weights[0])

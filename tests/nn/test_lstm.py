@@ -340,6 +340,41 @@ def test_forward_shape_errors():
         model(torch.randn(2, 5, 3, dtype=torch.float64))
 
 
+F64_STATE = (torch.zeros(2, 2, 4, dtype=torch.float64), torch.zeros(2, 2, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("call,match", [
+    # a float64 state (torch.from_numpy of numpy's zeros) beside float32: the kernel's
+    # "get_mkldnn_dtype: unsupported data type" / "mat1 and mat2 must have the same dtype"
+    (lambda m, x: m(x, F64_STATE), r"state h0 of dtype torch.float32 \(the input's\), got torch.float64"),
+    (lambda m, x: m(x, F64_STATE, lengths=[5, 3]), "state h0 of dtype torch.float32"),
+    (lambda m, x: m(x, F64_STATE, record_gates=True), "state h0 of dtype torch.float32"),
+    (lambda m, x: m(x[:, :1], F64_STATE), "state h0 of dtype torch.float32"),
+    (lambda m, x: m.step(x[:, 0], F64_STATE), "state h0 of dtype torch.float32"),
+    (lambda m, x: m(x, (F64_STATE[0].float(), F64_STATE[1])), "state c0 of dtype torch.float32"),
+    (lambda m, x: m(x, tuple(s.numpy() for s in F64_STATE)), "state h0 as a torch.Tensor, got ndarray"),
+    (lambda m, x: m(x, (F64_STATE[0].float(),)), r"as a pair \(h0, c0\), got a tuple of 1"),
+    # no steps: the gate path's "stack expects a non-empty TensorList"
+    (lambda m, x: m(x[:, :0], record_gates=True), "at least one time step, got an input of 0 steps"),
+    (lambda m, x: m(x[:, :0]), "at least one time step"),
+], ids=["fused", "lengths", "gates", "one-step", "step", "c0", "numpy", "one-tensor", "no-steps-gates", "no-steps"])
+def test_a_state_of_another_dtype_or_kind_and_an_empty_input_are_named(call, match):
+    model, x = LSTM(3, 4, num_layers=2), torch.randn(2, 5, 3)
+    with pytest.raises(ValueError, match=match):
+        call(model, x)
+
+
+def test_cell_input_and_state_of_another_dtype_or_kind_are_named():
+    cell, x = LSTMCell(3, 4), torch.randn(2, 3)
+    for call in (cell, cell.forward_with_gates):
+        with pytest.raises(ValueError, match="Expected x_t of dtype torch.float32, got torch.float64"):
+            call(x.double())
+        with pytest.raises(ValueError, match=r"state h of dtype torch.float32 \(the input's\), got torch.float64"):
+            call(x, (torch.zeros(2, 4, dtype=torch.float64), torch.zeros(2, 4)))
+        with pytest.raises(ValueError, match=r"state as a pair \(h, c\), got a Tensor"):
+            call(x, torch.zeros(2, 4))       # unpacked along its rows: "state h of shape [2, 4], got [4]"
+
+
 def test_dropout_applies_in_training_on_gate_path_only():
     ours, ref = _pair(3, 6, num_layers=3, dropout=0.5)
     x = torch.randn(4, 5, 3, dtype=torch.float64)

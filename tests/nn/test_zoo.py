@@ -122,3 +122,15 @@ def test_count_parameters_keras_biases():
     enc = make_encoder("bilstm", 3, 5, 2, 0.0)
     # two layers x two directions, each with a redundant 4H bias vector
     assert count_parameters(enc) - count_parameters(enc, keras_biases=True) == 2 * 2 * 4 * 5
+
+
+@pytest.mark.parametrize("lengths,match", [
+    ([5], r"Expected lengths of shape \[2\], got \[1\]"),       # a GRU answered one row of the two
+    ([2.7, 5], "Expected integer lengths"),                      # a GRU read 2 steps of the first
+    ([0, 5], r"Expected lengths in \[1, 5\], got min 0"),         # a transformer's row of no keys
+    ([6, 5], r"Expected lengths in \[1, 5\], got min 5, max 6"),  # a TCN took it without a word
+])
+@pytest.mark.parametrize("name", NAMES)
+def test_every_encoder_names_lengths_outside_the_shared_contract(name, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        _encoder(name)(_x(b=2, t=5), lengths=torch.tensor(lengths))

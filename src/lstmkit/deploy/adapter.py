@@ -32,7 +32,9 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           it read: the service's ``/stream`` ``warnings``, the stream's UserWarning),
                           ``stream_mark()`` (a plain stream's ``streaming.StreamMark``: what it
                           remembers of the values so far beside the state, e.g. a forecaster's
-                          "ever nonzero"), ``around_graph`` (what lstmkit applies around the
+                          "ever nonzero"), ``stream_step_refusal(steps)`` (an LstmkitError
+                          when a stream that has taken ``steps`` steps may take no more, else
+                          None: a classifier's ``max_len``), ``around_graph`` (what lstmkit applies around the
                           exported graph, listed in ``onnx.json`` and ``export_report.json``)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the

@@ -30,27 +30,34 @@ class TorchRNN(nn.Module):
     """A ``torch.nn.LSTM`` / ``GRU`` behind lstmkit's ``forward(x, state=None, lengths=None)``.
 
     ``quantize_dynamic`` only recognises torch's own recurrent classes, so lstmkit's layers
-    (same ``state_dict`` keys) are copied into one of these first."""
+    (same ``state_dict`` keys) are copied into one of these first, with their settings: ``bias``
+    (a bias-free layer's copy failed on the missing bias keys), ``batch_first`` (a time-major
+    layer's copy read its time axis as the batch), its weights' dtype and device (a float64
+    layer's copy was float32) and its mode (a copy in eval mode ran dropout between layers)."""
 
     def __init__(self, layer: nn.Module):
         super().__init__()
         kind = nn.LSTM if isinstance(layer, _lstm_class()) else nn.GRU
         self.kind = "lstm" if kind is nn.LSTM else "gru"
-        self.rnn = kind(layer.input_size, layer.hidden_size, layer.num_layers, batch_first=True,
-                        dropout=float(layer.dropout), bidirectional=layer.bidirectional)
-        self.rnn.load_state_dict(layer.state_dict())
+        self.rnn = kind(layer.input_size, layer.hidden_size, layer.num_layers, bias=layer.bias,
+                        batch_first=layer.batch_first, dropout=float(layer.dropout),
+                        bidirectional=layer.bidirectional)
+        first = next(layer.parameters())
+        self.rnn.to(device=first.device, dtype=first.dtype).load_state_dict(layer.state_dict())
         self.bidirectional = layer.bidirectional
         self.num_layers, self.hidden_size = layer.num_layers, layer.hidden_size
         self.output_size = getattr(layer, "output_size", layer.hidden_size * (2 if layer.bidirectional else 1))
         self.causal = not layer.bidirectional
+        self.train(layer.training)           # a swapped net in eval mode keeps dropout off between layers
 
     def forward(self, x, state=None, lengths=None):
         if lengths is None:
             return self.rnn(x, state)
-        packed = nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True,
+        first = self.rnn.batch_first
+        packed = nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=first,
                                                    enforce_sorted=False)
         out, state = self.rnn(packed, state)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=first, total_length=x.shape[1 if first else 0])
         return out, state
 
 

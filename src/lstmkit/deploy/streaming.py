@@ -162,18 +162,22 @@ class Stream(SavedStreams):
         watch: the scaled rows ``[k, I]`` a step's answer read (state mode: the observation;
             window mode: the window) -> the step's warnings (a forecaster's ``far_outside_notes``).
         mark: the task's :class:`StreamMark` of a plain stream (unused with ``extra``).
+        step_refusal: ``steps -> LstmkitError | None``: why a stream that has taken ``steps`` steps
+            may take no more (a classifier's ``max_len``: ``predict`` cuts a longer series); the
+            step is refused naming the stream, which stays as it was.
     """
 
     extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
     watch: Callable[[np.ndarray], list[str]] | None = None
     mark: StreamMark | None = None
+    step_refusal: Callable[[int], LstmkitError | None] | None = None
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
                  max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None,
                  whole_window: bool = False, watch: Callable[[np.ndarray], list[str]] | None = None,
-                 mark: StreamMark | None = None):
+                 mark: StreamMark | None = None, step_refusal: Callable[[int], LstmkitError | None] | None = None):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -192,6 +196,7 @@ class Stream(SavedStreams):
         self._fast = fast if mode == "state" and extra is None else None
         self.extra, self.whole_window, self.watch = extra, whole_window, watch
         self.mark = mark if extra is None else None
+        self.step_refusal = step_refusal
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
@@ -207,6 +212,11 @@ class Stream(SavedStreams):
         """:meth:`step`, with its warnings as a list of text instead (``[]``: none): the service's
         ``/stream`` message carries them in its ``warnings`` field."""
         id = stream_id(id)
+        if self.step_refusal is not None:
+            slot = self._slots.get(id)
+            refusal = self.step_refusal(slot.steps if slot is not None else 0)
+            if refusal is not None:
+                raise LstmkitError(f"stream {id!r}: {refusal.message}", refusal.hint)
         if self.extra is not None:
             return self._extra_step(x_t, id)
         fast = self._fast
@@ -359,7 +369,8 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
                   fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)),
                   watch=None if extra else getattr(adapter, "far_outside_notes", None),
-                  mark=None if extra or not hasattr(adapter, "stream_mark") else adapter.stream_mark())
+                  mark=None if extra or not hasattr(adapter, "stream_mark") else adapter.stream_mark(),
+                  step_refusal=getattr(adapter, "stream_step_refusal", None))
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

@@ -21,7 +21,8 @@ __all__ = ["attention", "plot_attention"]
 def attention(model: Any, x, lengths=None) -> Tensor:
     """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
     :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
-    for the model input ``x`` ``[B, T, F]`` or ``[T, F]``."""
+    for the model input ``x`` ``[B, T, F]`` or ``[T, F]``; with ``lengths``, zero in the rows and
+    columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets)."""
     net = getattr(model, "net_", model)
     layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
     if layer is None:

@@ -7,7 +7,8 @@ residual connection and layer norm, as used by the ``lstm-attention`` zoo entry:
     out = LayerNorm(h + Dropout(a))                                  # [B, T, D]
 
 Set ``record = True`` to keep the attention weights of the last call in ``last_weights``
-(``[B, heads, T_query, T_key]``), which ``lstmkit inspect attention`` plots. Both are the calling
+(``[B, heads, T_query, T_key]``; zero in the rows and columns past each sequence's length),
+which ``lstmkit inspect attention`` plots. Both are the calling
 thread's own: two threads recording one model at once each get the weights of their own input,
 and a thread predicting meanwhile neither records nor pays for the weights.
 
@@ -129,5 +130,8 @@ class SelfAttention(nn.Module):
         a, w = self.attn(x, x, x, attn_mask=mask, key_padding_mask=pad,
                          need_weights=record, average_attn_weights=False)
         if record:
-            recording[self] = w.detach()                                    # [B, heads, T, T]
+            w = w.detach()                                                  # [B, heads, T, T]
+            # a padded step's own row is zero, as the outputs (and the gates recorded) are there:
+            # torch answers its query too, a row summing to 1 that a plot showed as attention
+            recording[self] = w if pad is None else w.masked_fill(pad[:, None, :, None], 0.0)
         return zero_padding(self.norm(x + self.dropout(a)), lengths)

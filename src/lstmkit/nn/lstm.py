@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
-from lstmkit.nn.checks import check_bool, check_dropout, check_positive_int, check_shape
+from lstmkit.nn.checks import check_bool, check_dropout, check_lengths, check_pair, check_positive_int, check_state
 from lstmkit.nn.lstm_cell import GATE_NAMES, LSTMCell, State, init_uniform, lstm_cell_step
 from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
 
@@ -150,6 +150,8 @@ class LSTM(FusedKernels, nn.Module):
             raise ValueError(
                 f"LSTM: Expected input feature size {self.input_size}, got {x.size(-1)}"
             )
+        if x.size(1 if self.batch_first else 0) == 0:
+            raise ValueError("LSTM: Expected at least one time step, got an input of 0 steps")
         dtype = self.weight_ih_l0.dtype
         if x.dtype != dtype and not torch._C._is_any_autocast_enabled():
             raise ValueError(f"LSTM: Expected input dtype {dtype}, got {x.dtype}")
@@ -159,28 +161,12 @@ class LSTM(FusedKernels, nn.Module):
         if state is None:
             zeros = torch.zeros(expected, dtype=x.dtype, device=x.device)
             return zeros, zeros
-        if not isinstance(state, (tuple, list)) or len(state) != 2:
-            raise ValueError(f"LSTM: Expected state as a pair (h0, c0), got {type(state).__name__}")
+        check_pair("LSTM: Expected state as a pair (h0, c0)", state)
         h0, c0 = state
-        check_shape("LSTM state h0", h0, expected)
-        check_shape("LSTM state c0", c0, expected)
+        check_state("LSTM state h0", h0, expected, x)
+        check_state("LSTM state c0", c0, expected, x)
         return h0, c0
 
-    @staticmethod
-    def _check_lengths(lengths: Tensor | Sequence[int], batch: int, steps: int) -> Tensor:
-        lengths = torch.as_tensor(lengths, device="cpu")
-        if lengths.dim() != 1 or lengths.numel() != batch:
-            raise ValueError(
-                f"LSTM: Expected lengths of shape [{batch}], got {list(lengths.shape)}"
-            )
-        if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
-            raise ValueError(f"LSTM: Expected integer lengths, got {lengths.dtype}")
-        if int(lengths.min()) < 1 or int(lengths.max()) > steps:
-            raise ValueError(
-                f"LSTM: Expected lengths in [1, {steps}], got min {int(lengths.min())}, "
-                f"max {int(lengths.max())}"
-            )
-        return lengths.long()
 
     # ---------------------------------------------------------------------------- forward
     # what type checkers read: the gates come back only with record_gates=True, so
@@ -218,7 +204,7 @@ class LSTM(FusedKernels, nn.Module):
         batch, steps = (x.size(0), x.size(1)) if self.batch_first else (x.size(1), x.size(0))
         hx = self._initial_state(x, state, batch)
         if lengths is not None:
-            lengths = self._check_lengths(lengths, batch, steps)
+            lengths = check_lengths("LSTM", lengths, batch, steps)
         if record_gates:
             return self._forward_gates(x, hx, lengths)
         if lengths is None and steps == 1 and self._cell_loop_applies(x):

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
-from lstmkit.nn.checks import check_bool, check_positive_int, check_shape
+from lstmkit.nn.checks import check_bool, check_pair, check_positive_int, check_state
 
 __all__ = ["LSTMCell", "lstm_cell_step", "init_uniform", "GATE_NAMES", "State"]
 
@@ -97,13 +97,17 @@ class LSTMCell(nn.Module):
             raise ValueError(
                 f"LSTMCell: Expected x_t of shape [B, {self.input_size}], got {list(x_t.shape)}"
             )
+        dtype = self.weight_ih.dtype
+        if x_t.dtype != dtype and not torch._C._is_any_autocast_enabled():
+            raise ValueError(f"LSTMCell: Expected x_t of dtype {dtype}, got {x_t.dtype}")
         expected = (x_t.size(0), self.hidden_size)
         if state is None:
             zeros = x_t.new_zeros(expected)
             return zeros, zeros
+        check_pair("LSTMCell: Expected state as a pair (h, c)", state)
         h, c = state
-        check_shape("LSTMCell state h", h, expected)
-        check_shape("LSTMCell state c", c, expected)
+        check_state("LSTMCell state h", h, expected, x_t)
+        check_state("LSTMCell state c", c, expected, x_t)
         return h, c
 
     def forward(self, x_t: Tensor, state: State | None = None) -> State:

@@ -6,8 +6,8 @@
 Every encoder has ``output_size`` (D), ``bidirectional`` and ``causal`` (out[:, t] depends on
 x[:, :t+1] only, so out[:, -1] summarises a window without peeking). ``state`` is the recurrent
 state where there is one ((h, c) for LSTMs, h for GRUs) and None otherwise. With ``lengths``
-([B] ints in [1, T]) outputs at valid steps equal those of each sequence run alone and outputs
-past a length are zero.
+([B] ints in [1, T]; other lengths are a ValueError naming them, in every encoder) outputs at
+valid steps equal those of each sequence run alone and outputs past a length are zero.
 
 =================  ==========================================================  ======
 name               what                                                        causal
@@ -34,6 +34,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.attention import SelfAttention, attend, causal_mask, pick_heads
 from lstmkit.nn.blocks import (CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, exporting, valid_mask,
                                zero_padding)
+from lstmkit.nn.checks import check_lengths
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
@@ -53,6 +54,8 @@ class GRU(nn.GRU):
     def forward(self, x, state=None, lengths=None):
         if lengths is None:
             return super().forward(x, state)
+        if not exporting():
+            lengths = check_lengths("GRU", lengths, x.shape[0], x.shape[1])
         packed = nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True,
                                                    enforce_sorted=False)
         out, h = super().forward(packed, state)
@@ -167,6 +170,8 @@ class TransformerEncoder(nn.Module):
 
     def forward(self, x: Tensor, state=None, lengths=None):
         steps = x.shape[1]
+        if lengths is not None and not exporting():
+            check_lengths("TransformerEncoder", lengths, x.shape[0], steps)
         h = self.positions(self.proj(x))                               # [B, T, H]
         mask = causal_mask(steps, x.device) if self.causal else None
         pad = None if lengths is None else ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)
@@ -212,6 +217,8 @@ class TCN(nn.Module):
     def forward(self, x: Tensor, state=None, lengths=None):
         # Causal convolutions never read past t, so padding after a length cannot reach the
         # valid steps; zeroing the outputs there keeps the shared contract.
+        if lengths is not None and not exporting():
+            check_lengths("TCN", lengths, x.shape[0], x.shape[1])
         return zero_padding(self.blocks(x), lengths), None
 
 

@@ -278,6 +278,31 @@ def test_numeric_stream_equals_predict_on_each_prefix(series_run, series):
         stream.step([1.0, 2.0], id="a")
 
 
+@pytest.fixture(scope="module")
+def short_clf(tmp_path_factory, series, tiny_series):
+    """A streaming numeric classifier that reads at most 6 steps of a series (max_len)."""
+    seqs, labels = series(40, seed=0)
+    return SequenceClassifier(**tiny_series, model="lstm", pooling="last", max_epochs=1, unequal_length=True,
+                              max_len=6, truncate="both").fit(seqs, labels, out=tmp_path_factory.mktemp("short"))
+
+
+def test_numeric_stream_stops_at_max_len_where_predict_cuts_the_series(short_clf, series):
+    """Past ``max_len`` steps ``predict`` reads the series' first 3 and last 3: the stream read on and
+    answered what ``predict`` never gives, without a word; it now refuses the step, as it was."""
+    seq = series(1, seed=7)[0][0]
+    assert len(seq) > 7
+    stream = short_clf.stream()
+    answers = stream.run([float(v) for v in seq[:6, 0]], id="a")
+    np.testing.assert_allclose(np.stack(answers), short_clf.predict_proba([seq[:t + 1] for t in range(6)]), atol=1e-5)
+    state = stream.state_dict()
+    with pytest.raises(LstmkitError, match=r"stream 'a': it has read 6 steps, the most this model reads \(max_len=6\): "
+                                           r"predict reads a longer series as its first 3 and last 3 steps.*reset"):
+        stream.step(float(seq[6, 0]), id="a")
+    assert stream.steps("a") == 6 and stream.state_dict() == state        # JSON-able: the stream as it was
+    stream.reset("a")
+    np.testing.assert_allclose(stream.step(float(seq[0, 0]), id="a"), answers[0])
+
+
 def test_stream_refused_for_text_models(text_run, text_app):
     from lstmkit.deploy.streaming import make_stream
     with pytest.raises(LstmkitError, match="cannot stream: a text classifier"):

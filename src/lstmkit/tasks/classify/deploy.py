@@ -13,7 +13,8 @@ so a padded batch answers as each sequence alone. The service takes ``{"texts": 
 
 A numeric classifier that reads left to right (a one-directional LSTM / GRU, ``pooling="last"``)
 also streams: one step in, the label and probabilities of the sequence so far out (exactly
-``predict`` on the prefix), with the torch engine carrying ``(h, c)``
+``predict`` on the prefix; a step past ``max_len`` is refused, as ``predict`` cuts a longer
+series to its first and / or last steps), with the torch engine carrying ``(h, c)``
 (:func:`lstmkit.deploy.streaming.make_stream`, WebSocket ``/stream``); a step far outside the
 training range is warned of there too (:meth:`ClassifyAdapter.far_outside_notes`).
 """
@@ -37,6 +38,7 @@ from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.runs import read_meta
 from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.estimator import TASK, VOCAB_FILE
+from lstmkit.tasks.classify.fit_checks import kept_part
 
 __all__ = ["Adapter", "ClassifyAdapter", "ACCURACY_LIMIT"]
 
@@ -189,6 +191,18 @@ class ClassifyAdapter(EstimatorAdapter):
         if not recurrent_state_names(self.net) or getattr(self.est, "quantization_", None):
             return "its encoder is not a one-directional float LSTM/GRU"
         return None
+
+    def stream_step_refusal(self, steps: int) -> LstmkitError | None:
+        """Why a stream that has read ``steps`` steps may read no more (None: it may): ``predict``
+        reads a series longer than ``max_len`` cut to its first and / or last steps, which no state
+        carried step by step gives (the stream read on, and answered what ``predict`` does not)."""
+        n = self.est.config_.max_len
+        if n is None or steps < n:
+            return None
+        return LstmkitError(f"it has read {n} steps, the most this model reads (max_len={n}): predict reads a longer "
+                            f"series as its {kept_part(n, self.est.config_.truncate)} steps, which a stream cannot",
+                            "reset the stream to classify a new series from its start; to stream longer series, train "
+                            "with " + worded("a larger --max-len (or --max-len none)", "a larger max_len (or max_len=None)"))
 
     def fast_step(self):
         return None

@@ -68,12 +68,18 @@ def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: Cla
                   f"{fix}", stacklevel=3)
 
 
+def kept_part(max_len: int, keep: str) -> str:
+    """What ``truncate`` keeps of a sequence longer than ``max_len``: ``"first 5 and last 5"``."""
+    return {"head": f"first {max_len}", "tail": f"last {max_len}",
+            "both": f"first {(max_len + 1) // 2} and last {max_len // 2}"}[keep]
+
+
 def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     """One warning when ``max_len`` cut training sequences: how many, and what of them is read."""
     if not cut["count"]:
         return
-    n, keep = cfg.max_len, cfg.truncate
-    kept = {"head": f"first {n}", "tail": f"last {n}", "both": f"first {(n + 1) // 2} and last {n // 2}"}[keep]
+    n = cfg.max_len
+    kept = kept_part(n, cfg.truncate)
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
     warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
