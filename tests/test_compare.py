@@ -605,3 +605,19 @@ def test_a_model_whose_outputs_overflow_fails_its_row_without_numpy_warnings(tmp
         warnings.simplefilter("always")
         compare("forecast", path, models="lstm", seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
     assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_each_trial_shows_its_training_as_progress_asks_and_no_doctor_report(series_csv, tmp_path, capsys):
+    """A trial of many minutes showed nothing until its line: `--progress` shows each trial's training (a bar on
+    a terminal by default; `log` its epoch lines), and the doctor, whose advice on a trial went nowhere, is off
+    (shown, it printed a report after every trial)."""
+    from cli_helpers import run_cli
+    argv = ["compare", "--data", series_csv, "--target", "y", "--models", "lstm,gru", "--seeds", "1", "--epochs", "2",
+            "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--device", "cpu"]
+    code, _, err = run_cli([*argv, "--progress", "log", "--out", tmp_path / "a"], capsys)
+    assert code == 0, err
+    assert err.count("epoch 1/2") == 2 and err.count("epoch 2/2") == 2 and "doctor" not in err, err
+    code, _, err = run_cli([*argv, "--out", tmp_path / "b"], capsys)          # not a terminal: the trial lines
+    assert code == 0 and "epoch 1/2" not in err and len(err.strip().splitlines()) == 2, err
+    code, _, err = run_cli([*argv, "--progress", "loud", "--out", tmp_path / "c"], capsys)
+    assert code == 2 and "unknown progress display 'loud' — use one of: auto, bar, log, off" in err

@@ -76,7 +76,8 @@ def register_task(name: str, factory: Callable[..., TaskBench]) -> None:
 # ------------------------------------------------------------------------------- compare
 def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int = 3, epochs: int = 30,
             out: str | Path | None = "runs", seed: int = 42, log: Callable[[str], None] | None = print,
-            warmup: bool = True, show: Callable[[str], None] | None = None, **options: Any) -> pd.DataFrame:
+            warmup: bool = True, show: Callable[[str], None] | None = None, progress: str = "auto",
+            **options: Any) -> pd.DataFrame:
     """Train every model with ``seeds`` seeds (``seed``, ``seed + 1``, ...) and return one row per
     model (then the task's reference rows). With ``out``, a folder ``out/compare-<task>-<stamp>``
     receives trials.json (every single run), written as each trial ends, then compare.csv,
@@ -85,7 +86,9 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     first trains the first model for one epoch and discards it, so that one-time start-up costs do
     not count against it. ``log`` gets a line per trial as it ends, ``show`` the table and where it
     was written (``log`` when None; the CLI's ``log`` writes to standard error, its ``show`` to
-    standard output)."""
+    standard output). ``progress``: each trial's training display on standard error: ``auto``, a bar
+    on a terminal and nothing between the trial lines elsewhere; ``bar``, ``log`` (a line every 10 s)
+    or ``off``."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
     models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
@@ -103,20 +106,23 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     if out is not None:
         check_out_folder(out)
         check_writable(out, "the comparison")     # before the models train, not after
+    progress_display = _check_progress(progress)
     plan = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed, "warmup": warmup}
     given = _given(data, options)                  # read before the bench: a file changed while it trains
     bench = TASKS[task](data, **options)
     bench.check_models(models)
     progress = _Progress(plan, given, out=out)
-    return _run(bench, progress, log, show)
+    return _run(bench, progress, log, show, _trial_progress(progress_display))
 
 
 def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], None] | None = print,
-                   show: Callable[[str], None] | None = None, **options: Any) -> pd.DataFrame:
+                   show: Callable[[str], None] | None = None, progress: str = "auto", **options: Any) -> pd.DataFrame:
     """Run the trials an interrupted comparison in ``folder`` (``compare-<task>-<stamp>``) has not run,
     with the settings it began with, and write its table there. ``data`` and ``options``: only what it
     was given in memory (a DataFrame), to give again; files are read from where they were, and a file
-    whose content changed is refused (the finished trials were measured on the old one)."""
+    whose content changed is refused (the finished trials were measured on the old one). ``progress``:
+    as :func:`compare`'s (how it shows, not what it computes)."""
+    display = _trial_progress(_check_progress(progress))
     folder = Path(folder)
     record = _read_progress(folder)
     check_writable(folder, "the comparison")     # before the models train, not after
@@ -133,20 +139,38 @@ def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], No
     except BaseException:
         progress.release()
         raise
-    return _run(bench, progress, log, show)
+    return _run(bench, progress, log, show, display)
+
+
+def _check_progress(progress: str) -> str:
+    if progress not in _DISPLAYS:
+        raise LstmkitError(f"unknown progress display {progress!r}", f"use one of: {', '.join(_DISPLAYS)}")
+    return progress
+
+
+def _trial_progress(progress: str) -> str:
+    """Each trial's training display: ``auto`` is a bar on a terminal and none elsewhere, where the
+    trial lines are the log (a line every 10 s of each trial's training among them read as noise)."""
+    if progress != "auto":
+        return progress
+    return "bar" if sys.stderr.isatty() else "off"
+
+
+_DISPLAYS = ("auto", "bar", "log", "off")
 
 
 def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,
-         show: Callable[[str], None] | None) -> pd.DataFrame:
-    """Train the trials ``progress`` has not, keeping each as it ends; then the table and its files."""
+         show: Callable[[str], None] | None, display: str = "off") -> pd.DataFrame:
+    """Train the trials ``progress`` has not, keeping each as it ends, each shown as ``display`` says;
+    then the table and its files."""
     try:
-        return _compared(bench, progress, log, show)
+        return _compared(bench, progress, log, show, display)
     finally:
         progress.release()
 
 
 def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,
-              show: Callable[[str], None] | None) -> pd.DataFrame:
+              show: Callable[[str], None] | None, display: str) -> pd.DataFrame:
     plan = progress.plan
     trials, failed = progress.trials, progress.failed   # those a resumed comparison kept: not run again
     done = {(t.model, t.seed) for t in trials}
@@ -155,7 +179,7 @@ def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] 
     trial_errors = _trial_errors()
     state = {"total": len(trials) + len(todo)}
     try:       # Ctrl-C in training (TrainingInterrupted) or between (timing, saving): what is kept, and how to go on
-        first_error = _run_trials(bench, progress, todo, trial_errors, state, log)
+        first_error = _run_trials(bench, progress, todo, trial_errors, state, log, display)
     except (TrainingInterrupted, KeyboardInterrupt):
         raise KeyboardInterrupt(progress.lost(state["total"])) from None
     import torch
@@ -192,7 +216,7 @@ def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] 
 
 def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int]],
                 trial_errors: tuple[type[BaseException], ...], state: dict[str, int],
-                log: Callable[[str], None] | None) -> BaseException | None:
+                log: Callable[[str], None] | None, display: str = "off") -> BaseException | None:
     """Run the ``todo`` trials (model, seed) after a warm-up, keeping each as it ends (``progress``);
     ``state["total"]`` follows the trials the comparison will have. Returns the first trial error."""
     plan, trials, failed = progress.plan, progress.trials, progress.failed
@@ -201,6 +225,7 @@ def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int
             bench.run(todo[0][0], plan["seed"], 1)
         except trial_errors:
             pass     # its own trial says why
+    setattr(bench, "progress", display)      # the trials' training shown (the warm-up's is not); see trial_shown
     first_error, ran, started = None, 0, time.perf_counter()
     for i, (model, s) in enumerate(todo):
         if model in failed:                  # an earlier seed of it failed: its other seeds are not run
@@ -644,12 +669,14 @@ def compare_command(
     out: Path = typer.Option(Path("runs"), help="Folder that receives compare-<task>-<stamp>/."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted comparison in this "
                                           "compare-<task>-<stamp> folder: the trials it has not run, with the "
-                                          "settings it began with (no other option but --threads)."),
+                                          "settings it began with (no other option but --threads and --progress)."),
+    progress: str = typer.Option("auto", help="Each trial's training on standard error: auto (a bar on a terminal, "
+                                 "else the trial lines alone), bar, log (a line every 10 s) or off."),
 ):
     """Train several zoo models under one budget; table of accuracy, speed and memory."""
     if resume is not None:
         # by the source's name: typer's context is not click's own (its ParameterSource another enum)
-        given = [p for p in ctx.command.params if p.name and p.name not in ("resume", "threads")
+        given = [p for p in ctx.command.params if p.name and p.name not in ("resume", "threads", "progress")
                  and getattr(ctx.get_parameter_source(p.name), "name", None) in ("COMMANDLINE", "ENVIRONMENT")]
         if given:
             name = given[0].opts[0]
@@ -674,10 +701,10 @@ def compare_command(
     try:
         with reader_may_leave():          # `| head -1` stopped it after the first model, nothing written
             if resume is not None:
-                resume_compare(resume, log=lambda line: typer.echo(line, err=True), show=typer.echo)
+                resume_compare(resume, log=lambda line: typer.echo(line, err=True), show=typer.echo, progress=progress)
                 return
             compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
-                    log=lambda line: typer.echo(line, err=True), show=typer.echo,
+                    log=lambda line: typer.echo(line, err=True), show=typer.echo, progress=progress,
                     **{k: v for k, v in options.items() if v is not None})
     except KeyboardInterrupt as e:        # one line saying what was lost (typer would drop the message)
         print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)

@@ -23,11 +23,19 @@ from torch import nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "measure_latency_ms", "activation_bytes", "make_trial",
+__all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "trial_shown", "measure_latency_ms", "activation_bytes", "make_trial",
            "check_zoo_models", "describe_source", "int_range", "float_range", "choice", "VALIDATION_PART",
            "SEEDED_SPLIT", "TOKENS"]
 
 QUIET = {"progress": "off", "tensorboard": False}      # what every bench run passes to its estimator
+
+
+def trial_shown(bench: Any) -> dict[str, Any]:
+    """What a bench's trial estimator is shown with: :data:`QUIET`, but the progress its comparison asks
+    for (``bench.progress``, which ``compare`` sets: a bar on a terminal; a trial of many minutes showed
+    nothing until its line), and no doctor: its advice on each trial went nowhere (shown, it printed a
+    report after every trial), and its hooks were timed as the model's training (its metrics are the same)."""
+    return {**QUIET, "doctor": False, "progress": getattr(bench, "progress", "off")}
 
 
 @dataclass
@@ -69,6 +77,7 @@ class ZooBench:
 
     higher_is_better = False
     describe_: dict[str, Any] = {}
+    progress = "off"                   # each trial's training display (compare sets it)
 
     def check_models(self, models: list[str]) -> None:
         check_zoo_models(models)

@@ -15,8 +15,8 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.classify.config import SERIES_ONLY
 from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
-                                 float_range, int_range, make_trial)
+from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
+                                 float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -52,7 +52,7 @@ class ClassifyBench(ZooBench):
         self._reference: dict[str, dict[str, float]] = {}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = self.cls(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est = self.cls(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **trial_shown(self)})
         tr = self.train
         est.fit(tr.texts if est.kind == "text" else tr.seqs, y=tr.labels)
         check_known_labels(self.test.labels, est.class_names_)

@@ -14,7 +14,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train.bench import (QUIET, VALIDATION_PART, Trial, ZooBench, choice, describe_source, float_range,
-                                 int_range, make_trial)
+                                 int_range, make_trial, trial_shown)
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
@@ -47,7 +47,7 @@ class ForecastBench(ZooBench):
                                                                      if v is not None})
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **trial_shown(self)})
         est.fit(self.frame, **self.columns)
         cfg, summary, history = est.config_, est.data_summary_, est.result_.history
         # the columns the first fit found (as `forecast train`: a table's one date column is its time,

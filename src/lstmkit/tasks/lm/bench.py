@@ -15,8 +15,8 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.lm.data import read_corpus, split_lines, warn_shared_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
 from lstmkit.tasks.lm.model import LanguageModelNet
-from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, check_zoo_models,
-                                 choice, describe_source, float_range, int_range, make_trial)
+from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, check_zoo_models,
+                                 choice, describe_source, float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -53,7 +53,7 @@ class LanguageModelBench(ZooBench):
             LanguageModelNet(4, 4, 4, 1, m)
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = LanguageModel(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est = LanguageModel(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **trial_shown(self)})
         est.fit(self.train.lines)
         m = est.evaluate(self.test.lines)
         summary, vocab = est.data_summary_, est.tokenizer_.vocab_size

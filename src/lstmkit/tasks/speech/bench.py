@@ -17,8 +17,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.speech.data import read_utterances, warn_tested_on_training
 from lstmkit.tasks.speech.estimator import SpeechRecognizer
-from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
-                                 float_range, int_range, make_trial)
+from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
+                                 float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -74,7 +74,8 @@ class SpeechBench(ZooBench):
                           "test_recordings": len(self.test.paths), **self.options}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = SpeechRecognizer(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est = SpeechRecognizer(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs,
+                                  **trial_shown(self)})
         est.fit(self.train)
         m = est.evaluate(self.test, beam=None if self.mode == "classify" else 1, lm=False)
         cfg, summary = est.config_, est.data_summary_

@@ -15,8 +15,8 @@ from lstmkit.tasks import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs, warn_repeated_pairs
 from lstmkit.tasks.translate.estimator import Translator
-from lstmkit.train.bench import (QUIET, SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, choice,
-                                 describe_source, float_range, int_range, make_trial)
+from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, choice,
+                                 describe_source, float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings", "deploy_speed"]
@@ -78,7 +78,7 @@ class TranslateBench(ZooBench):
                           "scored_pairs": len(self.test.src), "decoding": f"beam {self.options['beam']}", **self.options}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **trial_shown(self)})
         est.fit(list(zip(self.train.src, self.train.tgt)), val_data=list(zip(self.val.src, self.val.tgt)))
         beam = self.options["beam"]
         scores = est._score(self.test, beam)
