@@ -621,3 +621,23 @@ def test_each_trial_shows_its_training_as_progress_asks_and_no_doctor_report(ser
     assert code == 0 and "epoch 1/2" not in err and len(err.strip().splitlines()) == 2, err
     code, _, err = run_cli([*argv, "--progress", "loud", "--out", tmp_path / "c"], capsys)
     assert code == 2 and "unknown progress display 'loud' — use one of: auto, bar, log, off" in err
+
+
+def test_compare_classify_majority_row_is_scored_as_the_models_are(tmp_path):
+    """The majority row's macro-F1 was 2p / (1 + p) / c over all c classes; the models' is the mean over the
+    classes the test part holds or they predict (scikit-learn's): a test file without one class gave 0.25 for 0.375."""
+    from sklearn.metrics import accuracy_score, f1_score
+    rng = np.random.default_rng(0)
+    words = {"pos": "great", "neg": "awful", "mid": "fine"}
+
+    def texts(labels):
+        return pd.DataFrame({"text": [f"{words[y]} film {rng.integers(9)}" for y in labels], "label": labels})
+    texts(["pos"] * 18 + ["neg"] * 12 + ["mid"] * 10).to_csv(tmp_path / "train.csv", index=False)
+    test = texts(["pos"] * 6 + ["neg"] * 4)                                # no 'mid' in the test file
+    test.to_csv(tmp_path / "test.csv", index=False)
+    table = compare("classify", tmp_path / "train.csv", models=["gru"], seeds=1, epochs=1, out=None, log=None,
+                    warmup=False, test=tmp_path / "test.csv", **TINY_CLS)
+    majority = table.set_index("model").loc["majority"]
+    always = ["pos"] * len(test)
+    assert majority["accuracy_mean"] == pytest.approx(accuracy_score(test["label"], always))
+    assert majority["macro_f1_mean"] == pytest.approx(f1_score(test["label"], always, average="macro"))   # 0.375

@@ -851,6 +851,11 @@ def test_the_class_prior_is_weighed_as_the_loss_weighs_rows():
                                 ["a", "b"])
     assert weighted["scores"]["class_prior"] == pytest.approx(-np.log(0.5))        # only row 0 counts
     assert prior_comparison(proba, y_val, np.zeros(2), y_train, None, None, ["a", "b"]) is None
+    # the majority class by training weight, as DummyClassifier('most_frequent') fits it: 'b' (5 of 8), not 'a'
+    heavy = prior_comparison(np.array([[0.6, 0.4], [0.6, 0.4]]), y_val, None, y_train, np.array([1, 1, 1, 5.0]),
+                             None, ["a", "b"])
+    assert heavy["instead"]["class_prior"].startswith("until the model wins, predict the majority class ('b', 62% "
+                                                      "of the training weight)")
 
 
 def test_a_classifier_right_more_often_than_the_majority_class_is_ahead_of_the_prior():

@@ -167,7 +167,7 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
 
     def log_loss(p: np.ndarray) -> float:
         return float(np.sum(vw * -np.log(np.clip(p, 1e-12, 1.0))) / vw.sum())
-    top = int(np.argmax(np.bincount(y_train, minlength=n)))
+    top = int(np.argmax(np.bincount(y_train, weights=tw, minlength=n)))     # the majority by sample weight, as fit's
     rows = np.ones(len(y_val)) if val_weights is None else np.asarray(val_weights, dtype=float)
     hits, majority = (float(np.average(a, weights=rows)) for a in (proba.argmax(axis=1) == y_val, y_val == top))
     # right more often than the majority class: it tells the classes apart, however timid its probabilities
@@ -178,7 +178,8 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
             "remedies": ["check that each label belongs to its row: a label column shifted or shuffled against the "
                          "inputs teaches nothing"],
             "instead": {"class_prior": f"until the model wins, predict the majority class ({classes[top]!r}, "
-                                       f"{np.mean(y_train == top):.0%} of the training rows): the model adds nothing "
+                                       f"{np.average(y_train == top, weights=tw):.0%} of the training "
+                                       f"{'rows' if train_weights is None else 'weight'}): the model adds nothing "
                                        "to it on this data"}}
 
 

@@ -244,6 +244,26 @@ def test_fit_takes_sample_weight_as_scikit_learns_classifiers_do(series, tiny_se
     assert SequenceClassifier.load(heavy.run_dir_).predict(X).tolist() == heavy.predict(X).tolist()
 
 
+def test_the_majority_baseline_with_sample_weight_is_scikit_learns_most_frequent_dummy(series, tiny_series):
+    """The baseline was the class of the most training rows, scored weighted: with 40 'up' rows of weight
+    5 beside 60 'down' rows of weight 1 it answered 'down', right on 0.23 of the held-out weight, where
+    DummyClassifier('most_frequent') fitted with the weights answers 'up', right on 0.77."""
+    from sklearn.dummy import DummyClassifier
+    from lstmkit.tasks.classify.labels import stratified_split
+    seqs, labels = series(100, unequal=False)
+    X = np.stack([s[:, 0] for s in seqs])
+    y = np.array(["up"] * 40 + ["down"] * 60)
+    w = np.where(y == "up", 5.0, 1.0)
+    clf = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0.3, doctor=False).fit(X, y, sample_weight=w)
+    tr, va = stratified_split(list(y), 0.3, 0)
+    dummy = DummyClassifier(strategy="most_frequent").fit(X[tr], y[tr], sample_weight=w[tr])
+    assert clf.class_names_[clf.majority_] == dummy.predict(X[:1])[0] == "up"
+    assert clf.metrics_["val"]["majority_baseline_accuracy"] == pytest.approx(
+        dummy.score(X[va], y[va], sample_weight=w[va]))
+    plain = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0.3, doctor=False).fit(X, y)
+    assert plain.class_names_[plain.majority_] == "down"                     # no weights: the commonest row's
+
+
 class _EachEpochsWeights(Callback):
     """Keeps the net's weights at the end of every epoch."""
 

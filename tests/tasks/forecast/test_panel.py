@@ -994,3 +994,33 @@ def test_ctrl_c_in_a_folds_forecast_says_what_is_kept_too(panel_csv, tmp_path, m
     with pytest.raises(KeyboardInterrupt) as e:
         Forecaster(**settings).backtest(str(panel_csv), folds=2, refit=True, out=tmp_path / "bt")
     assert str(e.value).startswith(f"in fold 2/2; fold 1's forecasts are kept in {tmp_path / 'bt' / 'backtest.folds.json'}")
+
+
+def test_a_series_whose_forecast_is_not_finite_leaves_every_row_not_the_model_alone(global_run, monkeypatch):
+    """The means over series skipped a non-finite forecast's metrics for the model only: its row was the mean
+    over 2 series beside baselines over 3, and the warnings said 's1' repeats its training part and is all 0."""
+    f, df = global_run
+    df = df[df["store"] != "s3"]
+    forecast = f._forecast_windows
+
+    def overflowing(arrays, rows, series, *a, **k):          # the network's output overflows for s1 alone
+        params = forecast(arrays, rows, series, *a, **k).copy()
+        params[series.numpy() == 1] = np.inf
+        return params
+
+    monkeypatch.setattr(f, "_forecast_windows", overflowing)
+    panel = f._read_for_use(df, need=min_points(f.config_))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        record, per_series = panel_metrics(f, panel, f._panel_arrays(panel), split_panel(panel, f.config_)["test"])
+    said = [str(w.message) for w in said]
+    assert "the lstm forecasts of 1 of 3 series are not finite numbers ('s1': the network's outputs overflowed or " \
+           "are NaN); every row of the test metrics is the mean over the other 2 series: check those series' " \
+           "values, or train again with a lower learning rate" in said
+    assert not any("undefined" in w for w in said)                              # no repeated part, no zeros
+    others = per_series[per_series["id"] != "s1"]
+    for model, row in record["metrics"].items():
+        expected = others[others["model"] == model]
+        assert row["MAE"] == pytest.approx(expected["MAE"].mean()) and row["MASE"] == pytest.approx(expected["MASE"].mean())
+    assert record["test_points"] == others.loc[others["model"] == "lstm", "points"].sum()
+    assert not np.isfinite(per_series.loc[(per_series["id"] == "s1") & (per_series["model"] == "lstm"), "MAE"]).any()

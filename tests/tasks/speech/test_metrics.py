@@ -16,6 +16,24 @@ def test_wer_and_cer_known_values():
     assert "WER 0.5000" in format_recognition(m)
 
 
+def test_references_are_scored_with_words_one_space_apart_as_the_model_writes_them():
+    """A reference typed with a double space (or one at an end) is the transcript the model writes
+    with one: the decoder cannot write two spaces, so CER counted an error no model could avoid."""
+    import jiwer
+    from lstmkit.tasks.speech.data import Symbols
+    sym = Symbols([" ", "o", "t", "w"])
+    written = sym.decode([2, 1, 0, 1, 3, 0, 0, 1])              # 'o', ' ', blank, ' ', 't', ... ' ': 'o t'
+    assert written == "o t"
+    m = recognition_metrics(["o  t", " two  words "], [written, "two words"])
+    assert m["cer"] == 0.0 and m["wer"] == 0.0 and m["sentence_accuracy"] == 1.0
+    refs, hyps = ["a  b c", "", "ab  ", "x y"], ["a b  d", "q r", "", "  x y"]
+    m = recognition_metrics(refs, hyps)
+    one = lambda ts: [" ".join(t.split()) for t in ts]          # noqa: E731  the reference's spacing, by jiwer
+    assert m["cer"] == pytest.approx(jiwer.cer(one(refs), one(hyps)))
+    assert m["wer"] == pytest.approx(jiwer.wer(one(refs), one(hyps)))
+    assert m["cer"] == pytest.approx((1 + 3 + 2) / (5 + 0 + 2 + 3))   # c->d; 'q r' inserted; 'ab' deleted
+
+
 def test_plots_are_written(tmp_path):
     rng = np.random.default_rng(0)
     plot_spectrogram(rng.standard_normal((50, 20)), tmp_path / "s.png", "x", 10.0)

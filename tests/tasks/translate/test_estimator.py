@@ -365,6 +365,25 @@ def test_sentences_of_words_the_model_never_read_are_said_once(fitted, pairs):
         fitted.translate([known, known + " xyzzy", ""], beam=1)       # a known word, or nothing: no warning
 
 
+def test_references_are_scored_in_the_unicode_form_the_translations_are_written_in(fitted, pairs, tmp_path):
+    """Every sentence is read NFKC-normalised, so a model writes '...' and one 'é' where a reference holds
+    '…' and 'e' + a combining accent (subtitles, text saved on a Mac): those reference words were misses no
+    translation could avoid (a word-for-word right 'Ein Mann… läuft' scored BLEU 9.7, not 100)."""
+    import sacrebleu
+    from lstmkit.tasks.translate.metrics import corpus_scores
+    plain = [(s, t[:-1] + " café ...") for s, t in pairs(6, seed=7)]
+    odd = [(s, t.replace("é", "e\u0301").replace("...", "\u2026")) for s, t in plain]
+    assert [t for _, t in odd] != [t for _, t in plain]
+    said, want = fitted.evaluate(odd, out_file=tmp_path / "s.tsv"), fitted.evaluate(plain)
+    assert (said["bleu"], said["chrf"]) == (want["bleu"], want["chrf"]) and said["references_normalised"] == 6
+    assert "references_normalised" not in want and "references_unescaped" not in said
+    assert "\u2026" not in (tmp_path / "s.tsv").read_text()
+    refs = [t for _, t in odd]                       # the translations a model that writes them right gives
+    right = [fitted.tgt_tokenizer_.written(r) for r in refs]
+    assert corpus_scores(right, fitted.references(refs)[0])["bleu"] == 100.0
+    assert sacrebleu.corpus_bleu(right, [refs]).score < 60                     # scored against them as written
+
+
 def test_escaped_training_text_gives_no_entity_tokens_and_escaped_references_are_scored_unescaped(
         fitted, pairs, tiny, tmp_path):
     """A TED-style corpus escapes '&' as '&amp;': its vocabulary held 'amp' and ';', its translations

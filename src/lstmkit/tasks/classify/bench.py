@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from lstmkit.errors import LstmkitError
@@ -17,6 +18,7 @@ from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
                                  float_range, int_range, make_trial, trial_shown)
+from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -57,9 +59,13 @@ class ClassifyBench(ZooBench):
         est.fit(tr.texts if est.kind == "text" else tr.seqs, y=tr.labels)
         check_known_labels(self.test.labels, est.class_names_)
         m = est._metrics(est._encode(self.test), self.test.labels)
-        if not self._reference:
-            p, c = m["majority_baseline_accuracy"], len(est.class_names_)
-            self._reference = {"majority": {"accuracy": p, "macro_f1": 2 * p / (1 + p) / c}}
+        if not self._reference:      # scored as the model is: 2p / (1 + p) / c, over every class, was not the
+            # model's macro-F1, whose mean is over the classes the test part holds or the model predicts
+            index = {c: k for k, c in enumerate(est.class_names_)}
+            always = np.zeros((len(self.test.labels), len(est.class_names_)))
+            always[:, est.majority_] = 1.0
+            ref = classification_metrics([index[v] for v in self.test.labels], always, est.class_names_)
+            self._reference = {"majority": {"accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"]}}
         net, cfg = est.net_.to("cpu").eval(), est.config_
         steps = max(1, round(est.data_summary_["train_length"]["mean"]))
         gen = torch.Generator().manual_seed(0)

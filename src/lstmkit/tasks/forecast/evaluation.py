@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import opt
+from lstmkit.errors import first_of, opt
 from lstmkit.tasks.forecast.bounds import Limits
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -40,16 +40,17 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     ets = _with_ets(cfg, panel)
     base["baselines"] = baseline_rows(est.season_, ets)
     per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
+    compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg = {}
-    for name, g in per_series.groupby("model", sort=False):
+    for name, g in compared.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
-    _say_undefined(per_series[per_series["model"] == cfg.model])
-    scored = per_series[(per_series["model"] == cfg.model) & (per_series["MAPE_points"] > 0)]
+    _say_undefined(compared[compared["model"] == cfg.model])
+    scored = compared[(compared["model"] == cfg.model) & (compared["MAPE_points"] > 0)]
     say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
-    points = int(per_series.loc[per_series["model"] == cfg.model, "points"].sum())
+    points = int(compared.loc[compared["model"] == cfg.model, "points"].sum())
     return {**base, "metrics": agg, "test_points": points}, per_series
 
 
@@ -75,6 +76,26 @@ def baseline_rows(season: int, ets: bool) -> dict[str, str]:
 def _with_ets(cfg, panel) -> bool:
     """Whether the ETS baseline is scored: ``cfg.ets``, else for up to :data:`ETS_AUTO_MAX` series."""
     return cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
+
+
+def finite_forecasts(per_series: pd.DataFrame, model: str, part: str, stacklevel: int) -> pd.DataFrame:
+    """The rows of ``per_series`` (every model's per-series metrics) of the series whose forecast by
+    ``model`` is finite, with one warning naming those left out; all of them when none or every one is
+    (the table then says the model's row is n/a, :func:`~lstmkit.tasks.forecast.metrics.format_table`).
+    The means over series skipped a non-finite forecast's metrics for the model alone: its row was the
+    mean over fewer series than the baselines' beside it, and the series were said to repeat their
+    training part and hold only zeros (MASE inf, MAPE NaN)."""
+    import warnings
+    mine = per_series[per_series["model"] == model]
+    broken = mine.loc[~np.isfinite(mine["MAE"].to_numpy(dtype=float)), "id"].tolist()
+    if not broken or len(broken) == len(mine):
+        return per_series
+    warnings.warn(f"the {model} forecasts of {len(broken)} of {len(mine)} series are not finite numbers "
+                  f"({first_of(broken, show=lambda i: repr(str(i)))}: the network's outputs overflowed or are NaN); "
+                  f"every row of the {part} metrics is the mean over the other {len(mine) - len(broken)} series: "
+                  "check those series' values, or train again with a lower learning rate", UserWarning,
+                  stacklevel=stacklevel + 1)
+    return per_series[~per_series["id"].isin(broken)]
 
 
 _UNDEFINED = {"MASE": "its training part repeats itself exactly", "MAPE": "every actual value is 0"}
@@ -150,6 +171,7 @@ def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
         return None
     ets = _with_ets(est.config_, panel)
     per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=ets)
+    per_series = finite_forecasts(per_series, est.config_.model, "validation", stacklevel=3)
     names = [est.config_.model, "naive", "seasonal_naive", *(["ets"] if ets else [])]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}

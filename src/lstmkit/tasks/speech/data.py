@@ -33,6 +33,7 @@ from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rat
                                               promised_seconds, read_audio, report_notes, resample, MemoryClip)
 from lstmkit.tasks.speech.corpora import corpus_recordings, corpus_utterances
 from lstmkit.tasks.speech.folders import folder_recordings, read_folder
+from lstmkit.tasks.speech.metrics import one_space
 from lstmkit.tasks.speech.manifest import Utterances, drop_pattern, manifest_utterances, name_pattern, read_manifest
 
 __all__ = ["Utterances", "read_utterances", "read_validation", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
@@ -330,7 +331,7 @@ class Symbols:
         """The text of ``ids`` (blanks left out), words one space apart, none at either end: a CTC model
         writes a space, a blank, a space ... through a pause, so a clip of silence came out as a run of
         spaces and a minute of it before a word as hundreds (jiwer's scores strip them; the transcript did not)."""
-        return " ".join(w for w in "".join(self.chars[i - 1] for i in ids if i > 0).split(" ") if w)
+        return one_space("".join(self.chars[i - 1] for i in ids if i > 0))
 
     def to_dict(self) -> dict[str, Any]:
         return {"blank": 0, "chars": self.chars}

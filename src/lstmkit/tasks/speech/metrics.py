@@ -19,20 +19,31 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["recognition_metrics", "check_references", "format_recognition", "plot_spectrogram",
+__all__ = ["recognition_metrics", "one_space", "check_references", "format_recognition", "plot_spectrogram",
            "plot_ctc_posteriors"]
 
 
+def one_space(text: str) -> str:
+    """``text``'s words one space apart, none at either end: how every transcript the model writes
+    reads (:meth:`~lstmkit.tasks.speech.data.Symbols.decode`), and so how references are scored."""
+    return " ".join(w for w in text.split(" ") if w)
+
+
 def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, Any]:
-    """Corpus WER and CER with their error counts, and the share of exactly right utterances."""
+    """Corpus WER and CER with their error counts, and the share of exactly right utterances.
+
+    References and hypotheses are scored with their words one space apart (:func:`one_space`), as
+    the model writes them: a reference's double space ('two  words', as transcripts typed by hand
+    hold) was a character error the model could never avoid (CER 0.1 for an exact 'two words')."""
     import jiwer
     if len(refs) != len(hyps):
         raise ValueError(f"Expected as many hypotheses as references, got {len(hyps)} and {len(refs)}")
     if not refs:
         raise ValueError("Expected at least one utterance, got 0")
-    # jiwer rejects empty references; those utterances count through their hypothesis length only
-    words = jiwer.process_words(list(refs), [h if h.strip() else "" for h in hyps])
-    chars = jiwer.process_characters(list(refs), list(hyps))
+    refs, hyps = [one_space(r) for r in refs], [one_space(h) for h in hyps]
+    # an empty reference (or hypothesis) counts through the other's length only
+    words = jiwer.process_words(refs, hyps)
+    chars = jiwer.process_characters(refs, hyps)
     return {"n": len(refs), "wer": float(words.wer), "cer": float(chars.cer),
             "word_errors": {"substitutions": words.substitutions, "deletions": words.deletions,
                             "insertions": words.insertions,

@@ -54,6 +54,10 @@ def _format(title: str, m: dict) -> str:
     if m.get("references_unescaped"):
         said += (f"\n  {m['references_unescaped']} reference(s) held HTML character references (&amp;, &#39;): "
                  "unescaped before scoring, as the model reads and writes them")
+    if m.get("references_normalised"):
+        said += (f"\n  {m['references_normalised']} reference(s) held characters the model writes in another form "
+                 "('…' as '...', '，' as ',', a decomposed 'é' as one character: Unicode NFKC): scored in that form, "
+                 "as the model reads and writes them")
     return said
 
 

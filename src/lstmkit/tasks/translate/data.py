@@ -507,6 +507,13 @@ class SideTokenizer:
         (``html``): what a reference is compared as against the translations it decodes to."""
         return _html.unescape(text) if self.html and "&" in text else text
 
+    def written(self, text: str) -> str:
+        """``text`` in the form this tokenizer's decoded text takes, case kept: character references
+        decoded (``html``) and Unicode-normalised as :meth:`_clean` reads every sentence (NFKC: '…' as
+        '...', a full-width '，' as ',', a decomposed 'é' as one character; soft hyphens dropped), what a
+        reference is scored as against the translations."""
+        return normalize_text(self.unescape(text), lowercase=False)
+
     def pieces(self, text: str) -> list[str]:
         """Token strings of ``text`` (before the vocabulary lookup)."""
         if self.kind == "bpe":
