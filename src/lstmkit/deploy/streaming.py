@@ -192,15 +192,23 @@ class Stream(SavedStreams):
         self._fast = fast if mode == "state" and extra is None else None
         self.extra, self.whole_window, self.watch = extra, whole_window, watch
         self.mark = mark if extra is None else None
+        self._warned: set[str] = set()        # the stream ids whose step has warned (once each, until reset)
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
         """Feed one observation to stream ``id`` (created on first use); return its answer. What
         the task would warn about (a forecaster: values far outside the training range) is a
-        UserWarning, as ``predict`` gives it."""
+        UserWarning, as ``predict`` gives it, once per stream id until it is reset: the text names
+        the values, so each step of a stream that stays outside was a warning of its own, printed
+        every step and kept in the caller's ``__warningregistry__`` (memory growing with the
+        steps). :meth:`step_noted` returns every step's."""
         answer, notes = self.step_noted(x_t, id)
-        for note in notes:
-            warnings.warn(note, UserWarning, stacklevel=2)
+        key = stream_id(id)
+        if notes and key not in self._warned:
+            self._warned.add(key)
+            for note in notes:
+                warnings.warn(f"{note} (stream {key!r} warns of this once, until it is reset; step_noted() "
+                              "returns every step's warnings)", UserWarning, stacklevel=2)
         return answer
 
     def step_noted(self, x_t: Any, id: str = "default") -> tuple[Any, list[str]]:
@@ -295,8 +303,10 @@ class Stream(SavedStreams):
         """Forget stream ``id`` (its next step starts from a zero state), or every stream."""
         if id is None:
             self._slots.clear()
+            self._warned.clear()
         else:
             self._slots.pop(str(id), None)
+            self._warned.discard(str(id))
 
     @property
     def ids(self) -> list[str]:

@@ -156,6 +156,7 @@ class LMStream(Stream):
         self.state_shape = (self._zero[0].shape[0], self._zero[0].shape[2])
         self.fingerprint, self.max_streams = fingerprint, max_streams
         self._slots: dict[str, _Slot] = {}
+        self._warned: set[str] = set()                          # Stream.reset's (an lm's step warns of nothing)
         self._fresh = self._completed(self._new_slot(0))        # the line start, computed once
 
     # -- stepping ----------------------------------------------------------------------------
