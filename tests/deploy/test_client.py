@@ -181,6 +181,29 @@ def test_one_model_needs_no_name(single):
         assert s.send({"y": 1.0, "temp": 0.5})["step"] == 1
 
 
+def test_a_stream_dropped_unclosed_is_closed_and_frees_its_place(single):
+    """``c.stream().send(x)`` in a loop, never closed: each connection and the thread websockets reads it
+    with lived until the program ended, and the service held one of its --max-streams for each (then
+    refused every client). Dropped, a stream closes as a dropped file does, with a ResourceWarning."""
+    import gc
+    import threading
+    import time
+    import warnings
+    threads = threading.active_count()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(5):
+            assert single.stream().send({"y": 1.0, "temp": 0.5})["step"] == 1
+        gc.collect()
+    deadline = time.monotonic() + 10
+    while single.model()["open_streams"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert single.model()["open_streams"] == 0                  # was 5: the service's places, held
+    assert threading.active_count() <= threads
+    assert [w.category for w in caught] == [ResourceWarning] * 5
+    assert "unclosed stream ws://" in str(caught[0].message)
+
+
 def _nested(depth):
     value = []
     for _ in range(depth):
