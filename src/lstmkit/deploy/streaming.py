@@ -56,7 +56,8 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
+__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
+           "too_many_streams", "MODES"]
 
 MODES = ("auto", "state", "window")
 
@@ -297,7 +298,7 @@ class Stream(SavedStreams):
 
     def _check_room(self) -> None:
         if self.max_streams is not None and len(self._slots) >= self.max_streams:
-            raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            raise too_many_streams(self.max_streams)
 
     def reset(self, id: str | None = None) -> None:
         """Forget stream ``id`` (its next step starts from a zero state), or every stream."""
@@ -317,6 +318,14 @@ class Stream(SavedStreams):
         """How many steps stream ``id`` has taken (0 for one not open)."""
         slot = self._slots.get(stream_id(id))
         return slot.steps if slot else 0
+
+
+def too_many_streams(max_streams: int) -> LstmkitError:
+    """What every task's stream raises for a new stream id over its ``max_streams`` (the open ones unchanged)."""
+    # the fix was "reset() finished streams": reset() without an id forgets every stream, the live ones too
+    return LstmkitError(f"too many open streams ({max_streams}): a new stream id is one over the stream's "
+                        "max_streams", "reset(id) each stream that has finished (reset() forgets them all), or "
+                        "make the stream with a larger max_streams")
 
 
 def _check_finite_answer(y: Any) -> Any:

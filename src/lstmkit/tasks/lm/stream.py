@@ -35,7 +35,7 @@ import torch
 
 from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.stream_state import unknown_field
-from lstmkit.deploy.streaming import Stream, stream_id
+from lstmkit.deploy.streaming import Stream, stream_id, too_many_streams
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
@@ -168,7 +168,7 @@ class LMStream(Stream):
         slot = self._slots.get(id)
         if slot is None:
             if self.max_streams is not None and len(self._slots) >= self.max_streams:
-                raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+                raise too_many_streams(self.max_streams)
             slot = self._new_slot(0)
         slot = self._completed(slot)
         ends = text.strip() == EOS
