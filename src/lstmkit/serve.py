@@ -166,11 +166,15 @@ class ClientStream:
         answer = self._exchange(text)
         if "error" in answer:
             field = answer.get("field")
+            # the service's "problem — fix": its fix leads the hint, as an HTTP answer's does (the message held
+            # both, and the line read "problem — its fix — ours")
+            problem, _, theirs = str(answer["error"]).partition(" — ")
             fix = ("Client.models() lists what is served and what streams" if field in ("model", "path")
                    else "the service closed this stream: open a new one (Client.stream(...)), and restore a state "
                         "saved before with restore()" if answer.get("closed")
                    else "the stream is as it was before this message")
-            raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""), fix)
+            raise LstmkitError(f"{self.url}: {problem}" + (f" (field {field!r})" if field else ""),
+                               f"{theirs}; {fix}" if theirs else fix)
         return answer
 
     def reset(self) -> None:
