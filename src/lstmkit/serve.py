@@ -23,6 +23,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,20 @@ class ClientStream:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # A stream dropped unclosed (``c.stream().send(x)`` in a loop) kept its connection and the thread
+        # websockets reads it with until the program ended: the service held one of its --max-streams for
+        # each, and refused every client once they were spent. Closed as Python closes a dropped file.
+        ws = getattr(self, "_ws", None)             # None: the connection was never opened
+        if ws is None or ws.close_code is not None:
+            return
+        try:
+            ws.close()
+            warnings.warn(f"unclosed stream {self.url}: closed when dropped — close it (or use 'with "
+                          "Client.stream(...) as s:')", ResourceWarning, source=self)
+        except Exception:                           # interpreter shutdown, the connection already gone, or
+            pass                                    # warnings as errors (nothing may raise out of __del__)
+
     def send(self, message: Any) -> dict[str, Any]:
         """Send one message (an observation, a token, an audio chunk: anything JSON) and return
         the answer; an error answer raises an LstmkitError naming its field."""
@@ -151,11 +166,15 @@ class ClientStream:
         answer = self._exchange(text)
         if "error" in answer:
             field = answer.get("field")
+            # the service's "problem — fix": its fix leads the hint, as an HTTP answer's does (the message held
+            # both, and the line read "problem — its fix — ours")
+            problem, _, theirs = str(answer["error"]).partition(" — ")
             fix = ("Client.models() lists what is served and what streams" if field in ("model", "path")
                    else "the service closed this stream: open a new one (Client.stream(...)), and restore a state "
                         "saved before with restore()" if answer.get("closed")
                    else "the stream is as it was before this message")
-            raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""), fix)
+            raise LstmkitError(f"{self.url}: {problem}" + (f" (field {field!r})" if field else ""),
+                               f"{theirs}; {fix}" if theirs else fix)
         return answer
 
     def reset(self) -> None:

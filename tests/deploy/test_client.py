@@ -164,11 +164,13 @@ def test_stream_send_returns_the_answer(service, abs_forecaster):
     with Client(service.url + "/api").stream(model="sales") as v:   # a path that streams nothing: was "HTTP 403"
         with pytest.raises(LstmkitError, match="no WebSocket stream at /api/models/sales/stream") as e:
             v.send(obs[0])
-        assert e.value.hint.startswith("Client.models() lists")
+        assert e.value.hint.endswith("Client.models() lists what is served and what streams")
     with service.stream(model="sales") as w:                           # over --max-body: told, then closed
         with pytest.raises(LstmkitError, match="over this service's limit of 20,000 bytes") as e:
             w.send({**obs[0], "pad": "x" * 30_000})
-        assert e.value.hint.startswith("the service closed this stream: open a new one")   # was 'as it was'
+        assert "; the service closed this stream: open a new one" in e.value.hint   # was 'as it was'
+        assert e.value.hint.startswith("send less per message")           # the service's own fix first
+        assert " — " not in e.value.message
         with pytest.raises(LstmkitError, match="was closed"):
             w.send(obs[0])
 
@@ -179,6 +181,47 @@ def test_one_model_needs_no_name(single):
     assert len(single.predict(instances=[{"y": df["y"].tolist(), "temp": df["temp"].tolist()}])["predictions"]) == 1
     with single.stream() as s:
         assert s.send({"y": 1.0, "temp": 0.5})["step"] == 1
+
+
+def test_a_stream_dropped_unclosed_is_closed_and_frees_its_place(single):
+    """``c.stream().send(x)`` in a loop, never closed: each connection and the thread websockets reads it
+    with lived until the program ended, and the service held one of its --max-streams for each (then
+    refused every client). Dropped, a stream closes as a dropped file does, with a ResourceWarning."""
+    import gc
+    import threading
+    import time
+    import warnings
+    threads = threading.active_count()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(5):
+            assert single.stream().send({"y": 1.0, "temp": 0.5})["step"] == 1
+        gc.collect()
+    deadline = time.monotonic() + 10
+    while single.model()["open_streams"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert single.model()["open_streams"] == 0                  # was 5: the service's places, held
+    assert threading.active_count() <= threads
+    assert [w.category for w in caught] == [ResourceWarning] * 5
+    assert "unclosed stream ws://" in str(caught[0].message)
+
+
+def test_a_stream_over_the_services_limit_says_to_wait_not_to_close_another(abs_forecaster):
+    """At --max-streams, a new stream was told "close one, or try again later — the service closed this
+    stream: open a new one": a client cannot close another's, and the line held two fixes after two dashes."""
+    from lstmkit.serve import Client
+    with running_server("--run", abs_forecaster.run_dir_, "--engine", "torch", "--max-streams", "1") as (_, port):
+        c = Client(f"http://127.0.0.1:{port}")
+        with c.stream() as first:
+            assert first.send({"y": 1.0, "temp": 0.5})["step"] == 1
+            with c.stream() as second:
+                with pytest.raises(LstmkitError, match=r"too many open streams \(limit 1\): every place is taken") as e:
+                    second.send({"y": 1.0, "temp": 0.5})
+        assert " — " not in e.value.message and "close one" not in str(e.value)
+        assert e.value.hint.startswith("try again once a stream has closed, or start the service with a larger "
+                                       "stream limit (GET /models shows it: limits.max_streams)")
+        with c.stream() as third:                                   # the place is free again
+            assert third.send({"y": 1.0, "temp": 0.5})["step"] == 1
 
 
 def _nested(depth):

@@ -64,6 +64,28 @@ def test_stream_message_carries_the_warning_and_the_python_stream_warns(client, 
     assert len(notes) == 1 and np.isfinite(answer).all()
 
 
+def test_a_python_stream_warns_once_per_stream_id_until_reset(abs_forecaster):
+    """A long stream that stays outside the range: each step's text names its value, so each was a
+    warning of its own (printed every step, and a new key in the caller's ``__warningregistry__`` under
+    Python's default filter: memory growing with the steps). One per stream id, until it is reset;
+    ``step_noted`` still gives every step's."""
+    s = abs_forecaster.stream()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(40):
+            s.step({"y": 9000.0 + k, "temp": 0.5}, id="a")
+        s.step({"y": 9000.0, "temp": 0.5}, id="b")                 # another stream warns of its own
+        assert len(s.step_noted({"y": 9100.0, "temp": 0.5}, id="a")[1]) == 1
+        s.reset("a")
+        s.step({"y": 9000.0, "temp": 0.5}, id="a")                 # reset: it warns again
+        s.reset()
+        s.step({"y": 9000.0, "temp": 0.5}, id="b")
+    said = [str(w.message) for w in caught]
+    assert len(said) == 4, said
+    assert "(9000) lies" in said[0] and "stream 'a' warns of this once, until it is reset" in said[0]
+    assert "stream 'b'" in said[1] and "stream 'a'" in said[2] and "stream 'b'" in said[3]
+
+
 def test_a_series_stream_names_its_series_in_the_warning(tmp_path):
     """Many series (the stream extra's path): the series is the one the stream follows."""
     df = pd.concat([sine_frame(n=80, seed=s).assign(id=f"s{s}", y=lambda f, s=s: f["y"] + 3 * s) for s in range(2)])

@@ -57,8 +57,10 @@ def test_max_streams_bounds_every_kind_of_stream(request, name):
     s.step(msg, id="a")
     s.step(msg, id="b")
     s.step(msg, id="a")                              # an open stream steps on
-    with pytest.raises(LstmkitError, match=r"too many open streams \(2\)"):
+    with pytest.raises(LstmkitError, match=r"too many open streams \(2\)") as e:
         s.step(msg, id="c")
+    assert e.value.hint.startswith("reset(id) each stream that has finished")   # was "reset()", which forgets all
+    assert s.steps("a") and s.steps("b")                                       # the open ones as they were
     s.reset("b")
     s.step(msg, id="c")                              # room again once one is reset
 

@@ -341,8 +341,11 @@ class _ModelRoutes:
         async def stream_ws(ws: WebSocket):
             await ws.accept()
             if app.state.open_streams >= app.state.max_streams:
-                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}) — "
-                                          "close one, or try again later", "closed": True})
+                # was "— close one, or try again later": a client cannot close another's
+                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}): every "
+                                          "place is taken — try again once a stream has closed, or start the "
+                                          "service with a larger stream limit (GET /models shows it: "
+                                          "limits.max_streams)", "closed": True})
                 await ws.close(code=1013)
                 return
             app.state.open_streams += 1

@@ -56,7 +56,8 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
+__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
+           "too_many_streams", "MODES"]
 
 MODES = ("auto", "state", "window")
 
@@ -197,15 +198,23 @@ class Stream(SavedStreams):
         self.extra, self.whole_window, self.watch = extra, whole_window, watch
         self.mark = mark if extra is None else None
         self.step_refusal = step_refusal
+        self._warned: set[str] = set()        # the stream ids whose step has warned (once each, until reset)
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
         """Feed one observation to stream ``id`` (created on first use); return its answer. What
         the task would warn about (a forecaster: values far outside the training range) is a
-        UserWarning, as ``predict`` gives it."""
+        UserWarning, as ``predict`` gives it, once per stream id until it is reset: the text names
+        the values, so each step of a stream that stays outside was a warning of its own, printed
+        every step and kept in the caller's ``__warningregistry__`` (memory growing with the
+        steps). :meth:`step_noted` returns every step's."""
         answer, notes = self.step_noted(x_t, id)
-        for note in notes:
-            warnings.warn(note, UserWarning, stacklevel=2)
+        key = stream_id(id)
+        if notes and key not in self._warned:
+            self._warned.add(key)
+            for note in notes:
+                warnings.warn(f"{note} (stream {key!r} warns of this once, until it is reset; step_noted() "
+                              "returns every step's warnings)", UserWarning, stacklevel=2)
         return answer
 
     def step_noted(self, x_t: Any, id: str = "default") -> tuple[Any, list[str]]:
@@ -299,14 +308,16 @@ class Stream(SavedStreams):
 
     def _check_room(self) -> None:
         if self.max_streams is not None and len(self._slots) >= self.max_streams:
-            raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            raise too_many_streams(self.max_streams)
 
     def reset(self, id: str | None = None) -> None:
         """Forget stream ``id`` (its next step starts from a zero state), or every stream."""
         if id is None:
             self._slots.clear()
+            self._warned.clear()
         else:
             self._slots.pop(str(id), None)
+            self._warned.discard(str(id))
 
     @property
     def ids(self) -> list[str]:
@@ -317,6 +328,14 @@ class Stream(SavedStreams):
         """How many steps stream ``id`` has taken (0 for one not open)."""
         slot = self._slots.get(stream_id(id))
         return slot.steps if slot else 0
+
+
+def too_many_streams(max_streams: int) -> LstmkitError:
+    """What every task's stream raises for a new stream id over its ``max_streams`` (the open ones unchanged)."""
+    # the fix was "reset() finished streams": reset() without an id forgets every stream, the live ones too
+    return LstmkitError(f"too many open streams ({max_streams}): a new stream id is one over the stream's "
+                        "max_streams", "reset(id) each stream that has finished (reset() forgets them all), or "
+                        "make the stream with a larger max_streams")
 
 
 def _check_finite_answer(y: Any) -> Any:

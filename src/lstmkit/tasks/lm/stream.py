@@ -35,7 +35,7 @@ import torch
 
 from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.stream_state import unknown_field
-from lstmkit.deploy.streaming import Stream, stream_id
+from lstmkit.deploy.streaming import Stream, stream_id, too_many_streams
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
@@ -156,6 +156,7 @@ class LMStream(Stream):
         self.state_shape = (self._zero[0].shape[0], self._zero[0].shape[2])
         self.fingerprint, self.max_streams = fingerprint, max_streams
         self._slots: dict[str, _Slot] = {}
+        self._warned: set[str] = set()                          # Stream.reset's (an lm's step warns of nothing)
         self._fresh = self._completed(self._new_slot(0))        # the line start, computed once
 
     # -- stepping ----------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class LMStream(Stream):
         slot = self._slots.get(id)
         if slot is None:
             if self.max_streams is not None and len(self._slots) >= self.max_streams:
-                raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+                raise too_many_streams(self.max_streams)
             slot = self._new_slot(0)
         slot = self._completed(slot)
         ends = text.strip() == EOS

@@ -43,7 +43,7 @@ from lstmkit.deploy.adapter import BadRequest, shown
 from lstmkit.deploy.onnx_engine import load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import read_state_file, unknown_field
-from lstmkit.deploy.streaming import stream_id
+from lstmkit.deploy.streaming import stream_id, too_many_streams
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
@@ -130,7 +130,7 @@ class SpeechStream:
 
     def _check_room(self) -> None:
         if self.max_streams is not None and len(self._live) >= self.max_streams:
-            raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            raise too_many_streams(self.max_streams)
 
     def start(self, rate: Any, id: str = "default") -> dict[str, Any]:
         """Declare that stream ``id``'s chunks come at ``rate`` Hz (before its first chunk, or after
