@@ -483,10 +483,63 @@ def test_forecast_on_standard_input_without_a_table(stdin, needle, d, tmp_path, 
 def test_forecast_trains_on_a_gzipped_table_piped_in(d, tmp_path, capsys, monkeypatch):
     """``gzip -c sine.csv | lstmkit forecast train --data - ...``: the stream is decompressed, then read as its CSV."""
     import gzip
-    argv = [str(a).format(d=d, out=tmp_path / "runs") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
     code, out, err = run_cli(argv, capsys, stdin=gzip.compress((d / "sine.csv").read_bytes()), monkeypatch=monkeypatch)
     assert code == 0, err
-    assert len(list((tmp_path / "runs").iterdir())) == 1
+    assert len(list((tmp_path / "trained").iterdir())) == 1
+    (run,) = (tmp_path / "trained").iterdir()
+    # no file a later command could read again: it was recorded as WORKING_FOLDER/-, and a backtest without
+    # --data said 'file not found: /…/- — check the path'
+    summary = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert (summary["source"], summary["piped"]) == (None, {"source": "standard input"})
+    line = check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+                 f"{run} was trained on data piped to standard input, which cannot be read again", tmp_path, capsys, d)
+    assert line.endswith("— pass the data again with --data (its file, or - with it piped in)"), line
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    line = check(["forecast", "train", "--resume", run], 2, "trained on data piped to standard input", tmp_path,
+                 capsys, d)
+    assert line.endswith("(its file, or - with it piped in), or start a new run without --resume"), line
+    code, _, err = run_cli(["forecast", "train", "--resume", run, "--data", d / "sine.csv"], capsys)
+    assert code == 0, err
+
+
+def test_a_named_pipe_is_recorded_as_piped_data(d, tmp_path, capsys):
+    """A named pipe (as `<(zcat f.csv.gz)`'s /dev/fd/63) was recorded by the path it resolves to
+    (/proc/PID/fd/pipe:[N]): a backtest without --data named that path, file not found."""
+    import os
+    import threading
+    pipe = tmp_path / "fifo.csv"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes((d / "sine.csv").read_bytes()))
+    writer.start()
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in [*TRAIN[:3], pipe, *TRAIN[4:]]]
+    code, _, err = run_cli(argv, capsys)
+    writer.join()
+    assert code == 0, err
+    (run,) = (tmp_path / "trained").iterdir()
+    summary = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert (summary["source"], summary["piped"]) == (None, {"source": str(pipe)})
+    check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+          f"{run} was trained on the pipe {pipe}, which cannot be read again", tmp_path, capsys, d)
+
+
+def test_backtest_of_a_run_whose_data_moved_names_the_file_and_the_flag(d, tmp_path, capsys):
+    """A run copied to another machine without its data: `backtest` (which reads the run's data when
+    no --data is given) said 'file not found: OLD PATH — check the path', of a path never typed."""
+    import shutil
+    run = tmp_path / "moved run"
+    shutil.copytree(d / "run", run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["data"]["source"] = "C:\\Users\\ana\\séries\\sine.csv"           # recorded on Windows
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    line = check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+                 f"{run} was trained on C:\\Users\\ana\\séries\\sine.csv, which is not there any more (moved, "
+                 "renamed or deleted)", tmp_path, capsys, d)
+    assert line.endswith("— pass its new place with --data"), line
+    code, text, err = run_cli(["forecast", "backtest", "--run", run, "--folds", "2", "--data", d / "sine.csv",
+                               "--out", tmp_path / "bt"], capsys)
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("data, first", [
