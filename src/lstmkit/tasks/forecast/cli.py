@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from lstmkit.cli_config import config_file_path
 from lstmkit.cli_train import add_train_command, echo_run_end, reader_may_leave, task_app
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
@@ -109,8 +110,8 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         source = data if data is not None else recorded_file(est.data_summary_ or {}, "source", run, "--data")
     else:
         params = load_yaml(config)
-        source = data if data is not None else params.pop("data", None)
-        params.pop("data", None)
+        yaml_data = params.pop("data", None)
+        source = data if data is not None else None if yaml_data is None else config_file_path(yaml_data, config)
         est = Forecaster(**params)
     if source is None:
         raise LstmkitError("no data given", "pass --data FILE.csv")
