@@ -291,6 +291,20 @@ def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["p" * 251 + ".csv", "é" * 125 + ".csv", "日" * 83 + ".csv"])
+def test_a_name_the_file_system_takes_is_written_though_its_temporary_name_is_longer(name, tmp_path):
+    """A name of 242 to 255 bytes passed the length check, but its temporary file (``.NAME.`` + 8
+    characters + ``.tmp``) was longer than 255 bytes: 'could not write … (file name too long) — free
+    space or fix permissions', after the work; an int8 export beside a run of such a name too."""
+    from lstmkit.files import remove_left_temps
+    assert len(name.encode()) >= 242
+    atomic_write(tmp_path / name, lambda tmp: Path(tmp).write_text("x"))
+    assert (tmp_path / name).read_text() == "x" and [p.name for p in tmp_path.iterdir()] == [name]
+    (tmp_path / ("." + name[:60] + ".abcdefgh.tmp")).write_text("left by kill -9")
+    remove_left_temps(tmp_path)                       # a cut name is still one of lstmkit's temporary files
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
 def test_a_file_of_a_run_is_told_its_folder(tmp_path):
     """lstmkit.load('runs/x/model.safetensors') (a path copied from a file browser) was 'pass the
     folder printed by train'; the folder is right there."""

@@ -64,3 +64,16 @@ def test_a_test_file_that_moved_with_the_run_asks_for_data(runs, tmp_path, capsy
     code, text, err = run_cli(["export", "int8", "--run", run, "--data", runs["texts"], "--out", out,
                                "--backend", "torch"], capsys)
     assert code == 0, err
+
+
+def test_a_run_whose_name_nearly_fills_the_file_systems_limit_exports(runs, tmp_path, capsys):
+    """RUN-int8 of a 250-byte RUN is 255 bytes, a name the file system takes; the temporary folder it is
+    made in (``.RUN-int8.`` + 8 characters) was not: 'could not create the int8 run … (file name too
+    long) … in a folder you can write to', after the float model was scored and timed."""
+    import shutil
+    run = tmp_path / ("r" * 250)
+    shutil.copytree(runs["text"], run)
+    code, _, err = run_cli(["export", "int8", "--run", run, "--data", runs["texts"], "--backend", "torch"], capsys)
+    assert code == 0, err
+    assert (tmp_path / ("r" * 250 + "-int8") / "lstmkit.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [run.name, run.name + "-int8"]
