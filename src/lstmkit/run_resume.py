@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from lstmkit.config import flatten_config
+from lstmkit.config import flatten_config, start_record
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import check_writable, path_exists, to_json
 from lstmkit.run_lock import check_not_training
@@ -152,7 +152,7 @@ class ResumeChecks:
             return {**config, "init_from": _given_start(meta, run_dir, str(given), named)}
         if not isinstance(named, str) or not named:
             return config
-        record = _start_record(meta)
+        record = start_record(meta)
         want, was = record.get("fingerprint"), record.get("run") or named
         for place in dict.fromkeys(p for p in (record.get("run"), named) if isinstance(p, str)):
             if _is_run(place):
@@ -219,7 +219,7 @@ def _is_run(place: str) -> bool:
 def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
     """``place`` (``--init-from`` beside ``--resume``), absolute, when it holds the weights the
     fine-tuned run ``run_dir`` started from (a run that recorded no fingerprint: any run)."""
-    record = _start_record(meta)
+    record = start_record(meta)
     want, was = record.get("fingerprint"), record.get("run") or named
     if not _is_run(place):
         raise LstmkitError(f"--init-from {place} is not a run folder (no {META_FILE} and {WEIGHTS_FILE} there)",
@@ -250,16 +250,9 @@ def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str, named: 
                        f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without {opt('resume', True)}")
 
 
-def _start_record(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a fine-tuned run recorded about the run it started from (its place and weights
-    fingerprint): under ``data`` (lm) or ``preprocessing`` (classify); ``{}`` when none."""
-    return next((section["init_from"] for section in (meta.get("data"), meta.get("preprocessing"))
-                 if isinstance(section, dict) and isinstance(section.get("init_from"), dict)), {})
-
-
 def _same_start(meta: dict[str, Any], path: Any) -> bool:
     """Whether the run at ``path`` holds the weights a fine-tuned run (``meta``) started from: the
     same start at another path (it moved), which a resume may name."""
-    want = _start_record(meta).get("fingerprint")
+    want = start_record(meta).get("fingerprint")
     return (want is not None and isinstance(path, str) and (Path(path) / WEIGHTS_FILE).is_file()
             and weights_fingerprint(path) == want)
