@@ -305,6 +305,17 @@ def test_a_name_the_file_system_takes_is_written_though_its_temporary_name_is_lo
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
+def test_a_home_folder_path_from_python_is_told_in_pythons_words(tmp_path, monkeypatch):
+    """``Forecaster.load("~/runs/x")``: no shell is there to expand '~', and the fix said 'the shell expands
+    '~' only outside quotes and not after '=''; on the command line it still does."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(LstmkitError, match="run folder not found: ~/runs/x") as e:
+        Forecaster.load("~/runs/x")
+    assert e.value.hint == f"lstmkit reads '~' as a folder's name, as pathlib does: pass {tmp_path}/runs/x " \
+                           "(os.path.expanduser)"
+
+
 def test_a_file_of_a_run_is_told_its_folder(tmp_path):
     """lstmkit.load('runs/x/model.safetensors') (a path copied from a file browser) was 'pass the
     folder printed by train'; the folder is right there."""

@@ -141,7 +141,8 @@ class EnvironmentProblem(LstmkitError):
 
 def missing_path_fix(path: str | Path, fix: str) -> str:
     """``fix``, the hint for a path that was not found; for one that starts with ``~``, which the shell
-    expands only unquoted and not after ``=`` (``--data=~/x.csv``), the path with the home folder."""
+    expands only unquoted and not after ``=`` (``--data=~/x.csv``) and Python not at all, the path
+    with the home folder."""
     text = str(path)
     home = os.path.expanduser(text) if text.startswith("~") else text
     if home == text and os.path.islink(text):      # a dangling or looping link: 'check the path' said nothing
@@ -154,7 +155,9 @@ def missing_path_fix(path: str | Path, fix: str) -> str:
                 "or pass that path itself")
     if home == text:
         return fix
-    return f"the shell expands '~' only outside quotes and not after '=': pass {home}"
+    # from Python no shell is there to expand it (a fix about quotes read as the wrong one)
+    return worded(f"the shell expands '~' only outside quotes and not after '=': pass {home}",
+                  f"lstmkit reads '~' as a folder's name, as pathlib does: pass {home} (os.path.expanduser)")
 
 
 def os_reason(e: BaseException) -> str:
