@@ -325,3 +325,19 @@ def test_a_file_of_a_run_is_told_its_folder(tmp_path):
             read_run(run / name, "forecast")
         assert e.value.hint == f"pass its folder: {run}"
     assert read_run(run, "forecast")[0]["task"] == "forecast"
+
+
+def test_a_path_with_windows_backslashes_is_told_the_path_with_slashes(tmp_path, monkeypatch):
+    """A config written on Windows (`data: data\\sales.csv`), a path copied from Explorer: 'file not
+    found: data\\sales.csv — check the path', though data/sales.csv was right there."""
+    from lstmkit.data.tables import read_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.csv").write_text("t,y\n1,2\n")
+    with pytest.raises(LstmkitError, match=r"file not found: data\\sales.csv") as e:
+        read_frame("data\\sales.csv")
+    assert e.value.hint == "'\\' separates no folders on this system: pass data/sales.csv"
+    with pytest.raises(LstmkitError, match=r"run folder not found") as e:
+        Forecaster.load("data\\runs\\x")
+    assert e.value.hint != "'\\' separates no folders on this system: pass data/runs/x"     # not there either

@@ -419,6 +419,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    # a path written on Windows: its backslashes name one file here ('check the path', with the file right there)
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}\\sine.csv"], 2,
+     "'\\' separates no folders on this system: pass /"),
     (["forecast", "update", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "not found"),
     # last month's file again: the update would be fine-tuned and judged on points the model has read
     (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/sine.csv"], 2,
