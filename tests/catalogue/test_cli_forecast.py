@@ -23,6 +23,7 @@ def d(tmp_path_factory):
     common_files(d)
     df = sine_frame(n=120)
     df.to_csv(d / "sine.csv", index=False)
+    (d / "header_only.csv").write_text("time,y\r\n")         # a sheet exported before its first row came
     ymd = df.copy()
     ymd["time"] = pd.date_range("2024-01-01", periods=len(df), freq="D").strftime("%Y%m%d").astype(int)
     ymd.to_csv(d / "ymd.csv", index=False)
@@ -419,6 +420,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    # was 'the data has no rows', naming no file (classify's reader names it)
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/header_only.csv"], 2,
+     "header_only.csv has a header but no data rows"),
     # a path written on Windows: its backslashes name one file here ('check the path', with the file right there)
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}\\sine.csv"], 2,
      "'\\' separates no folders on this system: pass /"),
