@@ -23,7 +23,6 @@ def d(tmp_path_factory):
     common_files(d)
     df = sine_frame(n=120)
     df.to_csv(d / "sine.csv", index=False)
-    (d / "header_only.csv").write_text("time,y\r\n")         # a sheet exported before its first row came
     ymd = df.copy()
     ymd["time"] = pd.date_range("2024-01-01", periods=len(df), freq="D").strftime("%Y%m%d").astype(int)
     ymd.to_csv(d / "ymd.csv", index=False)
@@ -239,7 +238,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "predict", "--run", "{d}/run_gone", "--data", "{d}/nope.csv"], 2, "trained_elsewhere', a path "
      "that does not exist"),
     (_train(data="empty.csv"), 2, "empty"),
-    (_train(data="header_only.csv"), 2, "no rows"),
+    (_train(data="header_only.csv"), 2, "header_only.csv has a header but no data rows"),
     (_train(data="garbage.parquet"), 2, "garbage.parquet"),
     (_train(data="text.csv"), 2, "found '12,5kg' in line 7 "),             # data row 6: the header is line 1
     (_train(data="text.xlsx"), 2, "found '12,5kg' in sheet row 7 "),       # as the spreadsheet shows it
