@@ -182,7 +182,7 @@ def recorded_file(summary: dict[str, Any], key: str, run_dir, named: str, resumi
     if recorded is None and isinstance(pipe, str):
         read = "data piped to standard input" if pipe == "standard input" else f"the pipe {pipe}"
         raise LstmkitError(f"{run_dir} was trained on {read}, which cannot be read again",
-                           f"pass the data again with {named}{worded(' (its file, or - with it piped in)', '')}"
+                           f"pass the data again with {named}{worded(' (its file, or a pipe of the same data)', '')}"
                            + new_run)
     if isinstance(recorded, str) and not path_exists(recorded):
         checked = f" ({worded('--resume', 'resume')} checks it holds the same data){new_run}" if resuming else ""

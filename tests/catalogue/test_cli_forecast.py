@@ -500,12 +500,12 @@ def test_forecast_trains_on_a_gzipped_table_piped_in(d, tmp_path, capsys, monkey
     assert (summary["source"], summary["piped"]) == (None, {"source": "standard input"})
     line = check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
                  f"{run} was trained on data piped to standard input, which cannot be read again", tmp_path, capsys, d)
-    assert line.endswith("— pass the data again with --data (its file, or - with it piped in)"), line
+    assert line.endswith("— pass the data again with --data (its file, or a pipe of the same data)"), line
     meta = json.loads((run / "lstmkit.json").read_text())
     (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
     line = check(["forecast", "train", "--resume", run], 2, "trained on data piped to standard input", tmp_path,
                  capsys, d)
-    assert line.endswith("(its file, or - with it piped in), or start a new run without --resume"), line
+    assert line.endswith("(its file, or a pipe of the same data), or start a new run without --resume"), line
     code, _, err = run_cli(["forecast", "train", "--resume", run, "--data", d / "sine.csv"], capsys)
     assert code == 0, err
 
