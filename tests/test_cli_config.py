@@ -263,3 +263,43 @@ def test_a_forecast_run_trained_again_from_its_folder_has_the_same_weights(capsy
     recorded = [json.loads((r / "lstmkit.json").read_text())["config"] for r in runs]
     assert recorded[0] == recorded[1] and recorded[1]["horizon"] == 2 and recorded[1]["hidden_size"] == 8
     assert (runs[0] / "model.safetensors").read_bytes() == (runs[1] / "model.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("task, estimator, key, flag", [
+    ("forecast", "lstmkit.tasks.forecast.estimator.Forecaster", "data", "data"),
+    ("classify", "lstmkit.tasks.classify.estimator.TextClassifier", "test", "test_data"),
+    ("translate", "lstmkit.tasks.translate.estimator.Translator", "tgt_file", "tgt_file"),
+])
+def test_data_paths_in_a_config_file_are_read_as_the_file_means_them(task, estimator, key, flag, monkeypatch,
+                                                                       tmp_path, capsys):
+    """``data: ~/sales.csv`` in a --config file was 'file not found: ~/sales.csv — the shell expands
+    '~' only outside quotes' (no shell reads the file), and ``data: sales.csv`` beside the file was
+    not found unless the command ran in the file's folder. A path found from the working folder is
+    still read there."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(self, *args, **kwargs):
+        seen.append(kwargs.get(flag, args[0] if args and flag == "data" else None))
+        raise Stop
+
+    monkeypatch.setattr(estimator + ".fit", fake_fit)
+    home, configs, work = tmp_path / "home", tmp_path / "configs", tmp_path / "work"
+    for folder in (home, configs, work):
+        folder.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    for place in (home / "in_home.csv", configs / "beside.csv", work / "beside.csv"):
+        place.write_text("x\n")
+    required = {"forecast": "", "classify": "data: d.csv\n", "translate": "src_file: a.en\n"}[task]
+    for written, expected in [("~/in_home.csv", home / "in_home.csv"), ("only_beside.csv", configs / "only_beside.csv"),
+                              ("beside.csv", "beside.csv"),        # found from the working folder: read there
+                              (str(home / "in_home.csv"), home / "in_home.csv"), ("nowhere.csv", "nowhere.csv")]:
+        (configs / "only_beside.csv").write_text("x\n")
+        cfg = configs / "c.yaml"
+        cfg.write_text(f"{required}{key}: {written}\n")
+        with pytest.raises(Stop):
+            run_cli([task, "train", "--config", cfg, "--out", tmp_path / "runs"], capsys)
+        assert str(seen[-1]) == str(expected), written

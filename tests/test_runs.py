@@ -291,6 +291,31 @@ def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["p" * 251 + ".csv", "é" * 125 + ".csv", "日" * 83 + ".csv"])
+def test_a_name_the_file_system_takes_is_written_though_its_temporary_name_is_longer(name, tmp_path):
+    """A name of 242 to 255 bytes passed the length check, but its temporary file (``.NAME.`` + 8
+    characters + ``.tmp``) was longer than 255 bytes: 'could not write … (file name too long) — free
+    space or fix permissions', after the work; an int8 export beside a run of such a name too."""
+    from lstmkit.files import remove_left_temps
+    assert len(name.encode()) >= 242
+    atomic_write(tmp_path / name, lambda tmp: Path(tmp).write_text("x"))
+    assert (tmp_path / name).read_text() == "x" and [p.name for p in tmp_path.iterdir()] == [name]
+    (tmp_path / ("." + name[:60] + ".abcdefgh.tmp")).write_text("left by kill -9")
+    remove_left_temps(tmp_path)                       # a cut name is still one of lstmkit's temporary files
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_home_folder_path_from_python_is_told_in_pythons_words(tmp_path, monkeypatch):
+    """``Forecaster.load("~/runs/x")``: no shell is there to expand '~', and the fix said 'the shell expands
+    '~' only outside quotes and not after '=''; on the command line it still does."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(LstmkitError, match="run folder not found: ~/runs/x") as e:
+        Forecaster.load("~/runs/x")
+    assert e.value.hint == f"lstmkit reads '~' as a folder's name, as pathlib does: pass {tmp_path}/runs/x " \
+                           "(os.path.expanduser)"
+
+
 def test_a_file_of_a_run_is_told_its_folder(tmp_path):
     """lstmkit.load('runs/x/model.safetensors') (a path copied from a file browser) was 'pass the
     folder printed by train'; the folder is right there."""
@@ -300,3 +325,19 @@ def test_a_file_of_a_run_is_told_its_folder(tmp_path):
             read_run(run / name, "forecast")
         assert e.value.hint == f"pass its folder: {run}"
     assert read_run(run, "forecast")[0]["task"] == "forecast"
+
+
+def test_a_path_with_windows_backslashes_is_told_the_path_with_slashes(tmp_path, monkeypatch):
+    """A config written on Windows (`data: data\\sales.csv`), a path copied from Explorer: 'file not
+    found: data\\sales.csv — check the path', though data/sales.csv was right there."""
+    from lstmkit.data.tables import read_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.csv").write_text("t,y\n1,2\n")
+    with pytest.raises(LstmkitError, match=r"file not found: data\\sales.csv") as e:
+        read_frame("data\\sales.csv")
+    assert e.value.hint == "'\\' separates no folders on this system: pass data/sales.csv"
+    with pytest.raises(LstmkitError, match=r"run folder not found") as e:
+        Forecaster.load("data\\runs\\x")
+    assert e.value.hint != "'\\' separates no folders on this system: pass data/runs/x"     # not there either

@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import inspect
 import io
+import os
 import re
 import textwrap
 import tokenize
@@ -37,6 +38,7 @@ from typing import Any, Callable, Literal, Optional
 import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+from lstmkit.files import path_exists
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "plain_help",
            "progress_option"]
@@ -241,6 +243,19 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
         else:
             params[key] = value
     return params
+
+
+def config_file_path(value: Any, config: Path | None) -> str:
+    """A data file's path as a ``--config`` YAML file gives it (``data: sales.csv``): ``~`` expanded,
+    since no shell reads the file ('file not found: ~/sales.csv' said the shell expands it only
+    outside quotes); a relative path found from the working folder read there, as before, and one
+    found only beside the config file read there (``cfg.yaml`` naming ``sales.csv`` beside it said
+    'file not found' unless the command ran in that folder)."""
+    text = os.path.expanduser(str(value))
+    if config is None or os.path.isabs(text) or path_exists(text):
+        return text
+    beside = Path(config).parent / text
+    return str(beside) if path_exists(beside) else text
 
 
 def plain_help(command: Any) -> Any:

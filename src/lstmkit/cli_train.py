@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from lstmkit.cli_config import _DEFAULT_OUT, config_options, resolve_params
+from lstmkit.cli_config import _DEFAULT_OUT, config_file_path, config_options, resolve_params
 from lstmkit.config import TrainConfig, config_source, flag, flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
@@ -85,8 +85,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
             _check_config_keys(config, config_cls, cls, files)
         params = resolve_params(config, flags)
         from_yaml = {k: params.pop(k, None) for k in files}
-        paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None else str(from_yaml[k])
-                 for k in files}
+        paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None
+                 else config_file_path(from_yaml[k], config) for k in files}
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
         settings = flatten_config(params)

@@ -389,8 +389,21 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
     if option == "--config" and {"format_version", "task", "config"} <= data.keys() and isinstance(
             data["config"], dict):
         check_written_by(data, p)              # a newer lstmkit's settings: 'unknown setting' named no version
-        return dict(data["config"]), str(data["task"])
+        config = dict(data["config"])
+        start = start_record(data).get("run")
+        if isinstance(config.get("init_from"), str) and isinstance(start, str) and (Path(start) / META_FILE).is_file():
+            # init_from as typed is relative to the folder that run was trained in: from another one it was
+            # 'run folder not found: lmruns/lm-… — pass the folder printed by train', of a path never typed
+            config["init_from"] = start
+        return config, str(data["task"])
     return data, None
+
+
+def start_record(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a fine-tuned run recorded about the run it started from (its absolute place, ``run``, and
+    weights fingerprint): under ``data`` (lm) or ``preprocessing`` (classify); ``{}`` when none."""
+    return next((section["init_from"] for section in (meta.get("data"), meta.get("preprocessing"))
+                 if isinstance(section, dict) and isinstance(section.get("init_from"), dict)), {})
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -141,7 +141,9 @@ class EnvironmentProblem(LstmkitError):
 
 def missing_path_fix(path: str | Path, fix: str) -> str:
     """``fix``, the hint for a path that was not found; for one that starts with ``~``, which the shell
-    expands only unquoted and not after ``=`` (``--data=~/x.csv``), the path with the home folder."""
+    expands only unquoted and not after ``=`` (``--data=~/x.csv``) and Python not at all, the path
+    with the home folder; for one written with Windows' backslashes (``data\\sales.csv``, which names
+    one file here) where the path with slashes is there, that path."""
     text = str(path)
     home = os.path.expanduser(text) if text.startswith("~") else text
     if home == text and os.path.islink(text):      # a dangling or looping link: 'check the path' said nothing
@@ -152,9 +154,15 @@ def missing_path_fix(path: str | Path, fix: str) -> str:
             what = "a loop of links" if e.errno == errno.ELOOP else "a path that does not exist"
         return (f"it is a symbolic link to {os.readlink(text)!r}, {what}: point it at the file or folder meant, "
                 "or pass that path itself")
+    slashed = text.replace("\\", "/")
+    if home == text and slashed != text and os.sep == "/" and os.path.lexists(slashed):
+        # a Windows path (a config written there, a path copied from Explorer): '\\' is no folder separator here
+        return f"'\\' separates no folders on this system: pass {slashed}"
     if home == text:
         return fix
-    return f"the shell expands '~' only outside quotes and not after '=': pass {home}"
+    # from Python no shell is there to expand it (a fix about quotes read as the wrong one)
+    return worded(f"the shell expands '~' only outside quotes and not after '=': pass {home}",
+                  f"lstmkit reads '~' as a folder's name, as pathlib does: pass {home} (os.path.expanduser)")
 
 
 def os_reason(e: BaseException) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+__all__ = ["atomic_write", "temp_prefix", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps"]
 
@@ -57,11 +57,7 @@ def check_name_length(path: str | Path, what: str | None = None) -> None:
     中), or the whole path longer than ``PATH_MAX``: the OSError that followed was a traceback.
     ``what`` names the option the path came from (``"--out"``), if one did."""
     path = Path(path)
-    folder = next((p for p in path.absolute().parents if path_exists(p)), Path("/"))
-    try:
-        name_max, path_max = os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
-    except (OSError, ValueError, AttributeError):          # no such query (Windows): the usual limits
-        name_max, path_max = 255, 4096
+    name_max, path_max = _name_limits(path)
     where, fix = (f"{what}: ", f" for {what}") if what else ("", "")
     long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
     if long is not None:
@@ -72,6 +68,28 @@ def check_name_length(path: str | Path, what: str | None = None) -> None:
     if size >= path_max:
         raise LstmkitError(f"{where}the path is {size} bytes long; the file system takes at most {path_max - 1}",
                            f"pass a shorter path{fix}")
+
+
+def _name_limits(path: Path) -> tuple[int, int]:
+    """``(NAME_MAX, PATH_MAX)`` of the file system ``path`` is (or would be made) on."""
+    folder = next((p for p in path.absolute().parents if path_exists(p)), Path("/"))
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):          # no such query (Windows): the usual limits
+        return 255, 4096
+
+
+def temp_prefix(path: str | Path) -> str:
+    """``.NAME.``, the prefix of the temporary file or folder made beside ``path`` to be renamed onto
+    it (``tempfile.mkstemp(prefix=..., suffix=".tmp")``: 8 random characters and the suffix follow),
+    NAME cut short (at a character) so that the temporary name fits the file system's limit too: a
+    name of 242 to 255 bytes passed :func:`check_name_length`, and its write failed after the work,
+    'could not write … (file name too long) — free space or fix permissions'."""
+    name = Path(path).name
+    room = _name_limits(Path(path))[0] - len("..") - 8 - len(".tmp")
+    while len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return f".{name}."
 
 
 def check_out_path(path: str | Path, what: str = "--out") -> None:
@@ -184,7 +202,7 @@ def atomic_write(path: str | Path, write) -> None:
         pass                      # named below, with what failed and what is intact
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
         try:
             os.fchmod(fd, new_file_mode())
         finally:

@@ -19,15 +19,16 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from lstmkit.config import flatten_config
+from lstmkit.config import flatten_config, start_record
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import check_writable, path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 from lstmkit.version import __version__
 
-__all__ = ["ResumeChecks", "ResumeShown", "STARTED_KEY"]
+__all__ = ["ResumeChecks", "ResumeShown", "STARTED_KEY", "recorded_file"]
 
+PIPED_KEY = "piped"     # a run's data summary: {role: "standard input" or the pipe's name} (data.same_data.piped)
 STARTED_KEY = "started_lstmkit_version"      # lstmkit.json: the version a run resumed by another began with
 
 
@@ -122,20 +123,15 @@ class ResumeChecks:
         run that split its validation part from ``--data``) is an error: it would change the training.
         ``flag`` names the file on the command line, ``keyword`` (else the flag's words) in ``resume()``."""
         named = worded(flag, (keyword or flag.lstrip("-").replace("-", "_")) + "=")
-        recorded: Any = meta.get("data") or {}
-        for part in key.split("."):
-            recorded = recorded.get(part) if isinstance(recorded, dict) else None
         if given is not None:
+            recorded: Any = _recorded(meta.get("data") or {}, key)
             # None recorded: not given, or given in memory ("source" None: in memory), which
             # check_same_memory compares when training starts
-            if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
+            if (recorded is None and key != "source" and key not in (meta.get("data") or {}).get(PIPED_KEY, {})
+                    and isinstance(given, (str, os.PathLike))):
                 _refuse_file_for(meta, run_dir, key, flag, named)
             return given
-        if isinstance(recorded, str) and not path_exists(recorded):
-            raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
-                               "or deleted)", f"pass its new place with {named} ({worded('--resume', 'resume')} "
-                               f"checks it holds the same data), or start a new run without {opt('resume', True)}")
-        return recorded
+        return recorded_file(meta.get("data") or {}, key, run_dir, named, resuming=True)
 
     @staticmethod
     def _resume_init_from(meta: dict[str, Any], run_dir, given=None) -> dict[str, Any]:
@@ -156,7 +152,7 @@ class ResumeChecks:
             return {**config, "init_from": _given_start(meta, run_dir, str(given), named)}
         if not isinstance(named, str) or not named:
             return config
-        record = _start_record(meta)
+        record = start_record(meta)
         want, was = record.get("fingerprint"), record.get("run") or named
         for place in dict.fromkeys(p for p in (record.get("run"), named) if isinstance(p, str)):
             if _is_run(place):
@@ -169,6 +165,38 @@ class ResumeChecks:
                            "renamed or deleted)", f"pass its new place with {opt('init_from')} "
                            f"({worded('--resume', 'resume')} checks it holds the same weights), put it back at {was}, "
                            f"or start a new run without {opt('resume', True)}")
+
+
+def recorded_file(summary: dict[str, Any], key: str, run_dir, named: str, resuming: bool = False) -> str | None:
+    """The file ``key`` of a run's data summary names (``source``, ``val_source``, ``files.src_file``),
+    for a command given none in its place (``--resume``, ``backtest`` without ``--data``): None where
+    the run recorded none (data given in memory); one error naming the file and ``named``, the option
+    that gives it, where the run read it from standard input or a pipe (nothing to read again:
+    :data:`PIPED_KEY`) or where it is not there any more: a run moved with its data to another folder
+    or machine said 'file not found: OLD PATH — check the path', of a path the user never gave, and
+    not which option gives its new place. ``resuming``: the fix is a resume's
+    (the file given is checked to hold the data recorded; else, a new run)."""
+    recorded = _recorded(summary, key)
+    new_run = f", or start a new run without {opt('resume', True)}" if resuming else ""
+    pipe = (summary.get(PIPED_KEY) or {}).get(key)
+    if recorded is None and isinstance(pipe, str):
+        read = "data piped to standard input" if pipe == "standard input" else f"the pipe {pipe}"
+        raise LstmkitError(f"{run_dir} was trained on {read}, which cannot be read again",
+                           f"pass the data again with {named}{worded(' (its file, or a pipe of the same data)', '')}"
+                           + new_run)
+    if isinstance(recorded, str) and not path_exists(recorded):
+        checked = f" ({worded('--resume', 'resume')} checks it holds the same data){new_run}" if resuming else ""
+        raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
+                           "or deleted)", f"pass its new place with {named}{checked}")
+    return recorded
+
+
+def _recorded(summary: dict[str, Any], key: str) -> Any:
+    """The value at ``key`` (dotted: ``files.src_file``) of a run's data summary (None: not there)."""
+    recorded: Any = summary
+    for part in key.split("."):
+        recorded = recorded.get(part) if isinstance(recorded, dict) else None
+    return recorded
 
 
 def _started_version(meta: dict[str, Any], run_dir) -> str | None:
@@ -191,7 +219,7 @@ def _is_run(place: str) -> bool:
 def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
     """``place`` (``--init-from`` beside ``--resume``), absolute, when it holds the weights the
     fine-tuned run ``run_dir`` started from (a run that recorded no fingerprint: any run)."""
-    record = _start_record(meta)
+    record = start_record(meta)
     want, was = record.get("fingerprint"), record.get("run") or named
     if not _is_run(place):
         raise LstmkitError(f"--init-from {place} is not a run folder (no {META_FILE} and {WEIGHTS_FILE} there)",
@@ -222,16 +250,9 @@ def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str, named: 
                        f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without {opt('resume', True)}")
 
 
-def _start_record(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a fine-tuned run recorded about the run it started from (its place and weights
-    fingerprint): under ``data`` (lm) or ``preprocessing`` (classify); ``{}`` when none."""
-    return next((section["init_from"] for section in (meta.get("data"), meta.get("preprocessing"))
-                 if isinstance(section, dict) and isinstance(section.get("init_from"), dict)), {})
-
-
 def _same_start(meta: dict[str, Any], path: Any) -> bool:
     """Whether the run at ``path`` holds the weights a fine-tuned run (``meta``) started from: the
     same start at another path (it moved), which a resume may name."""
-    want = _start_record(meta).get("fingerprint")
+    want = start_record(meta).get("fingerprint")
     return (want is not None and isinstance(path, str) and (Path(path) / WEIGHTS_FILE).is_file()
             and weights_fingerprint(path) == want)

@@ -238,7 +238,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "predict", "--run", "{d}/run_gone", "--data", "{d}/nope.csv"], 2, "trained_elsewhere', a path "
      "that does not exist"),
     (_train(data="empty.csv"), 2, "empty"),
-    (_train(data="header_only.csv"), 2, "no rows"),
+    (_train(data="header_only.csv"), 2, "header_only.csv has a header but no data rows"),
     (_train(data="garbage.parquet"), 2, "garbage.parquet"),
     (_train(data="text.csv"), 2, "found '12,5kg' in line 7 "),             # data row 6: the header is line 1
     (_train(data="text.xlsx"), 2, "found '12,5kg' in sheet row 7 "),       # as the spreadsheet shows it
@@ -419,6 +419,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    # was 'the data has no rows', naming no file (classify's reader names it)
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/header_only.csv"], 2,
+     "header_only.csv has a header but no data rows"),
+    # a path written on Windows: its backslashes name one file here ('check the path', with the file right there)
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}\\sine.csv"], 2,
+     "'\\' separates no folders on this system: pass /"),
     (["forecast", "update", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "not found"),
     # last month's file again: the update would be fine-tuned and judged on points the model has read
     (["forecast", "update", "--run", "{d}/run_updatable", "--data", "{d}/sine.csv"], 2,
@@ -483,10 +489,63 @@ def test_forecast_on_standard_input_without_a_table(stdin, needle, d, tmp_path, 
 def test_forecast_trains_on_a_gzipped_table_piped_in(d, tmp_path, capsys, monkeypatch):
     """``gzip -c sine.csv | lstmkit forecast train --data - ...``: the stream is decompressed, then read as its CSV."""
     import gzip
-    argv = [str(a).format(d=d, out=tmp_path / "runs") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
     code, out, err = run_cli(argv, capsys, stdin=gzip.compress((d / "sine.csv").read_bytes()), monkeypatch=monkeypatch)
     assert code == 0, err
-    assert len(list((tmp_path / "runs").iterdir())) == 1
+    assert len(list((tmp_path / "trained").iterdir())) == 1
+    (run,) = (tmp_path / "trained").iterdir()
+    # no file a later command could read again: it was recorded as WORKING_FOLDER/-, and a backtest without
+    # --data said 'file not found: /…/- — check the path'
+    summary = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert (summary["source"], summary["piped"]) == (None, {"source": "standard input"})
+    line = check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+                 f"{run} was trained on data piped to standard input, which cannot be read again", tmp_path, capsys, d)
+    assert line.endswith("— pass the data again with --data (its file, or a pipe of the same data)"), line
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    line = check(["forecast", "train", "--resume", run], 2, "trained on data piped to standard input", tmp_path,
+                 capsys, d)
+    assert line.endswith("(its file, or a pipe of the same data), or start a new run without --resume"), line
+    code, _, err = run_cli(["forecast", "train", "--resume", run, "--data", d / "sine.csv"], capsys)
+    assert code == 0, err
+
+
+def test_a_named_pipe_is_recorded_as_piped_data(d, tmp_path, capsys):
+    """A named pipe (as `<(zcat f.csv.gz)`'s /dev/fd/63) was recorded by the path it resolves to
+    (/proc/PID/fd/pipe:[N]): a backtest without --data named that path, file not found."""
+    import os
+    import threading
+    pipe = tmp_path / "fifo.csv"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes((d / "sine.csv").read_bytes()))
+    writer.start()
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in [*TRAIN[:3], pipe, *TRAIN[4:]]]
+    code, _, err = run_cli(argv, capsys)
+    writer.join()
+    assert code == 0, err
+    (run,) = (tmp_path / "trained").iterdir()
+    summary = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert (summary["source"], summary["piped"]) == (None, {"source": str(pipe)})
+    check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+          f"{run} was trained on the pipe {pipe}, which cannot be read again", tmp_path, capsys, d)
+
+
+def test_backtest_of_a_run_whose_data_moved_names_the_file_and_the_flag(d, tmp_path, capsys):
+    """A run copied to another machine without its data: `backtest` (which reads the run's data when
+    no --data is given) said 'file not found: OLD PATH — check the path', of a path never typed."""
+    import shutil
+    run = tmp_path / "moved run"
+    shutil.copytree(d / "run", run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["data"]["source"] = "C:\\Users\\ana\\séries\\sine.csv"           # recorded on Windows
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    line = check(["forecast", "backtest", "--run", run, "--folds", "2", "--out", tmp_path / "bt"], 2,
+                 f"{run} was trained on C:\\Users\\ana\\séries\\sine.csv, which is not there any more (moved, "
+                 "renamed or deleted)", tmp_path, capsys, d)
+    assert line.endswith("— pass its new place with --data"), line
+    code, text, err = run_cli(["forecast", "backtest", "--run", run, "--folds", "2", "--data", d / "sine.csv",
+                               "--out", tmp_path / "bt"], capsys)
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("data, first", [

@@ -170,6 +170,20 @@ def test_a_finetuning_resumes_from_another_folder(finetuned, d, tmp_path, capsys
     assert meta["status"] == "finished" and meta["config"]["init_from"] == str((home / "start").resolve())
 
 
+def test_a_finetunings_settings_train_again_from_another_folder(finetuned, d, tmp_path, capsys, monkeypatch):
+    """`train --config RUN` of a fine-tuning took its config.init_from 'start' as typed, relative to
+    the folder that run was trained in: from another folder, 'run folder not found: start — pass the
+    folder printed by train', of a path never typed; the start is taken from where the run recorded it."""
+    from cli_helpers import run_cli
+    home, run = finetuned
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["lm", "train", "--config", run, "--data", d / "corpus.txt", "--epochs", "1",
+                            "--progress", "off", "--out", tmp_path / "again"], capsys)
+    assert code == 0, err
+    (again,) = (tmp_path / "again").iterdir()
+    assert json.loads((again / "lstmkit.json").read_text())["config"]["init_from"] == str((home / "start").resolve())
+
+
 @pytest.mark.parametrize("change, needle", [
     ("moved", "fine-tunes the language model at {start}, which is not there any more"),
     ("other", "fine-tunes the language model that was at {start}; {start} holds other weights"),

@@ -43,3 +43,37 @@ def test_data_with_the_runs_columns_is_read(runs, tmp_path, capsys):
                               "--out", tmp_path / "int8", "--backend", "torch"], capsys)
     assert code == 0, err
     assert "accuracy" in out and (tmp_path / "int8" / "lstmkit.json").is_file()
+
+
+def test_a_test_file_that_moved_with_the_run_asks_for_data(runs, tmp_path, capsys):
+    """A run copied to another machine without its --test file: the int8 check said 'file not found:
+    OLD PATH — check the path' of a path `export int8` was never given; it asks for --data, as lm's,
+    speech's and translate's runs do."""
+    import json
+    import shutil
+    run = tmp_path / "copied run"
+    shutil.copytree(runs["text"], run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["data"]["test_source"] = str(tmp_path / "gone" / "test.csv")
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    out = tmp_path / "int8"
+    code, _, err = run_cli(["export", "int8", "--run", run, "--out", out], capsys)
+    assert_user_error(code, err, "cannot check an int8 model of copied run: no test data to check the accuracy",
+                      "pass --data with the test examples")
+    assert not out.exists()
+    code, text, err = run_cli(["export", "int8", "--run", run, "--data", runs["texts"], "--out", out,
+                               "--backend", "torch"], capsys)
+    assert code == 0, err
+
+
+def test_a_run_whose_name_nearly_fills_the_file_systems_limit_exports(runs, tmp_path, capsys):
+    """RUN-int8 of a 250-byte RUN is 255 bytes, a name the file system takes; the temporary folder it is
+    made in (``.RUN-int8.`` + 8 characters) was not: 'could not create the int8 run … (file name too
+    long) … in a folder you can write to', after the float model was scored and timed."""
+    import shutil
+    run = tmp_path / ("r" * 250)
+    shutil.copytree(runs["text"], run)
+    code, _, err = run_cli(["export", "int8", "--run", run, "--data", runs["texts"], "--backend", "torch"], capsys)
+    assert code == 0, err
+    assert (tmp_path / ("r" * 250 + "-int8") / "lstmkit.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [run.name, run.name + "-int8"]

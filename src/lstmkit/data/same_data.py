@@ -19,13 +19,15 @@ from typing import Any, Callable
 
 from lstmkit.data.decoding import folder_text_files
 from lstmkit.data.fingerprint import fingerprint
+from lstmkit.data.tables import is_pipe, is_stdin
 from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
                                         table_records)
 from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
 from lstmkit.errors import LstmkitError, opt
+from lstmkit.run_resume import PIPED_KEY
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "text_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
 
@@ -66,6 +68,27 @@ def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
         elif role in folders and Path(path).is_dir():
             digests[path] = folder_sha256(Path(path))
     return {role: digests[path] for role, path in sorted(_named(summary).items()) if path in digests}
+
+
+def source_path(data: Any) -> str | None:
+    """What a run's data summary records as the file ``data`` was read from (``source``,
+    ``val_source``, ...): its absolute path; None for data given in memory, and for data read from
+    standard input or a pipe (:func:`~lstmkit.data.tables.is_pipe`), which no later command can read
+    again (:func:`piped` records those): ``--data -`` was recorded as ``WORKING_FOLDER/-`` and
+    ``--data <(zcat f.csv.gz)`` as ``/proc/PID/fd/pipe:[N]``, and a backtest or resume without
+    ``--data`` said 'file not found' of a path the user never gave."""
+    if not isinstance(data, (str, os.PathLike)) or is_pipe(Path(data)):
+        return None
+    return str(Path(data).resolve())
+
+
+def piped(**given: Any) -> dict[str, dict[str, str]]:
+    """``{PIPED_KEY: {role: name}}`` for a data summary (empty when nothing was piped): the roles
+    (``source=data``, ...) read from standard input (``"standard input"``) or a pipe (its name as
+    given, ``/dev/fd/63``), whose :func:`source_path` is None."""
+    roles = {role: "standard input" if is_stdin(d) else str(d) for role, d in given.items()
+             if isinstance(d, (str, os.PathLike)) and is_pipe(Path(d))}
+    return {PIPED_KEY: roles} if roles else {}
 
 
 def text_folders(**given: Any) -> dict[str, list[str]]:

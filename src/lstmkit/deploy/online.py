@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from lstmkit.config import TrainConfig, python_values
+from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError
 from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
@@ -74,7 +75,7 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
             "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,
             "nan_skips": sum(h.get("nan_skips", 0) for h in result.history),
-            "seconds": round(time.perf_counter() - t0, 3), "source": _source(new_data),
+            "seconds": round(time.perf_counter() - t0, 3), "source": source_path(new_data), **piped(source=new_data),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
@@ -103,7 +104,3 @@ def holdout_loss(net: torch.nn.Module, loss_fn, batches) -> float:
 def _number(v: Any) -> bool:
     """Whether ``v`` is a real number (a comparison with text or None raised a bare TypeError)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

@@ -46,7 +46,7 @@ from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_me
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason
-from lstmkit.files import check_writable, new_folder_mode, write_fix
+from lstmkit.files import check_writable, new_folder_mode, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 
@@ -122,7 +122,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     check_out_folder(target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)         # as train's --out: created when missing
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(target), dir=target.parent))
     except OSError as e:
         raise EnvironmentProblem(f"could not create the int8 run {target} ({os_reason(e)}); nothing was written",
                                  _WRITABLE_FIX, reason=os_reason(e)) from None

@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.files import write_fix
+from lstmkit.files import temp_prefix, write_fix
 from lstmkit.runs import META_FILE, new_file_mode, resume_call, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
@@ -251,7 +251,7 @@ def _durable_write(path: Path, payload: bytes) -> None:
     """Temp file in the same folder, fsync, rename: the old file stays whole until the rename,
     and the new one is on disk before it replaces the old (a power cut loses neither)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), new_file_mode())       # mkstemp's 0600 -> what the umask allows

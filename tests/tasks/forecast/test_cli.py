@@ -47,7 +47,7 @@ BAD = [
     # (flags, text the one error line must contain)
     (["--data", "{d}/nope.csv", "--target", "y"], "file not found"),
     (["--data", "{d}/empty.csv", "--target", "y"], "empty"),
-    (["--data", "{d}/header_only.csv", "--target", "y"], "no rows"),
+    (["--data", "{d}/header_only.csv", "--target", "y"], "header_only.csv has a header but no data rows"),
     (["--data", "{d}/garbage.parquet", "--target", "y"], "garbage.parquet"),
     (["--data", "{d}/sine.csv", "--target", "sales"], "time, y, temp"),
     (["--data", "{d}/text.csv", "--target", "y", "--time", "time"], "12,5kg"),

@@ -160,7 +160,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(LstmkitError, match="file is empty"):
         load_table(tmp_path / "empty.csv")
     (tmp_path / "header.csv").write_text("a,b\n")
-    with pytest.raises(LstmkitError, match="no rows"):
+    with pytest.raises(LstmkitError, match="header.csv has a header but no data rows"):
         load_table(tmp_path / "header.csv")
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(LstmkitError, match="could not read .*bad.parquet.*valid Parquet"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ import torch
 
 from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
-from lstmkit.data.same_data import text_folders
+from lstmkit.data.same_data import piped, source_path, text_folders
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
@@ -97,13 +96,11 @@ def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> 
             "truncated": {"count": len(cut), "of": len(lengths), "longest": int(cut.max()) if len(cut) else None},
             "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
             "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
-            "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data),
+            "source": source_path(data), "val_source": source_path(val_data), "test_source": source_path(test_data),
+            **piped(source=data, val_source=val_data, test_source=test_data),
             # a folder of class folders of .txt files: a resume compares its .txt files' SHA-256 (same_data.folder_sha256)
             **text_folders(source=data, val_source=val_data, test_source=test_data)}
 
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
 
 def check_val_is_not_test(val_data, test_data) -> None:
     """An error when ``val_data`` and ``test_data`` are one file: early stopping (and a text model's

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from lstmkit.cli_config import config_file_path
 from lstmkit.cli_train import add_train_command, echo_run_end, reader_may_leave, task_app
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
@@ -94,6 +95,7 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
              out: Optional[Path] = typer.Option(None, help="Output folder.  [default: RUN/backtest or runs/backtest-<time>]"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Rolling-origin evaluation: per-fold and mean metrics, backtest.csv/json and plots/backtest.png."""
+    from lstmkit.run_resume import recorded_file
     from lstmkit.tasks.forecast.estimator import Forecaster
     if (run is None) == (config is None):
         raise LstmkitError("pass exactly one of --run and --config", "--run RUN backtests a trained model; "
@@ -103,11 +105,13 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         check_out_folder(out)                  # a file in the way, a name too long: before the folds train
     if run is not None:
         est = Forecaster.load(run)
-        source = data if data is not None else est.data_summary_.get("source")
+        # the run's own data file, which must still be there (a run copied to another machine said
+        # 'file not found: OLD PATH — check the path', and not that --data gives its new place)
+        source = data if data is not None else recorded_file(est.data_summary_ or {}, "source", run, "--data")
     else:
         params = load_yaml(config)
-        source = data if data is not None else params.pop("data", None)
-        params.pop("data", None)
+        yaml_data = params.pop("data", None)
+        source = data if data is not None else None if yaml_data is None else config_file_path(yaml_data, config)
         est = Forecaster(**params)
     if source is None:
         raise LstmkitError("no data given", "pass --data FILE.csv")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import EXACT_INT, INT_TOLERANCE, arrow_as_frame, plain_array
-from lstmkit.data.tables import read_frame
+from lstmkit.data.tables import is_stdin, read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
 from lstmkit.errors import BadValue, LstmkitError, opt, worded
@@ -64,8 +64,11 @@ def load_table(data: Any) -> pd.DataFrame:
                            "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array" + (
                                " (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else ""))
     if len(df) == 0 or df.shape[1] == 0:
+        if df.shape[1] and isinstance(data, (str, os.PathLike)):    # a header alone: named as classify's reader does
+            raise BadValue(f"{'standard input' if is_stdin(data) else data} has a header but no data rows",
+                           "supply at least one data row")
         raise BadValue("the data has no rows" if df.shape[1] else "the data has no columns",
-                           "supply a table with a header row and at least one data row")
+                       "supply a table with a header row and at least one data row")
     return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
 
 

@@ -18,6 +18,7 @@ import torch
 
 from lstmkit.data.arrays import plain_array
 from lstmkit.data.scaling import Scaler
+from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
@@ -138,7 +139,7 @@ class PanelPipeline(AheadForecast):
         if len(splits["train"][0]) == 0:
             raise LstmkitError("no training windows",
                                f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
-        self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
+        self.data_summary_ = {**panel.summary(), "source": source_path(source), **piped(source=source),
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
         width = _array_width(source)

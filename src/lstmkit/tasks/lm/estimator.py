@@ -27,7 +27,7 @@ from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import texts_column
 from lstmkit.data.decoding import whole_characters
-from lstmkit.data.same_data import text_folders
+from lstmkit.data.same_data import piped, source_path, text_folders
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
@@ -192,7 +192,7 @@ class LanguageModel(RunEstimator):
                 "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
                 "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
                 "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
-                "source": _source(data), "val_source": _source(val),
+                "source": source_path(data), "val_source": source_path(val), **piped(source=data, val_source=val),
                 # a folder of .txt files: its resume compares the files' SHA-256 (data.same_data.folder_sha256)
                 **text_folders(source=data, val_source=val),
                 "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
@@ -473,7 +473,3 @@ def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
 def _unk_rate(id_lines: list[list[int]]) -> float:
     n = sum(len(ids) for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

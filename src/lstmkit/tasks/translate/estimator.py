@@ -25,11 +25,12 @@ from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.columns import texts_column
+from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, first_of, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
-from lstmkit.run_resume import ResumeShown
+from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write, path_exists, read_state_file
@@ -169,6 +170,8 @@ class Translator(RunEstimator):
             train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
             x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
             x_va, y_va = self._pair_tensors(*self._token_ids(val, cfg.train.progress))
+            files = (("data", data), ("src_file", src_file), ("tgt_file", tgt_file), ("val_data", val_data),
+                     ("val_src_file", val_src_file), ("val_tgt_file", val_tgt_file))
             self.data_summary_ = {
                 "pairs": full.report.get("read", len(full)), "dropped_empty": full.report.get("empty", 0),
                 "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
@@ -181,10 +184,10 @@ class Translator(RunEstimator):
                 "characters": {side: tok.kind == "word" and tok.char_split and written_without_spaces(texts)
                                for side, tok, texts in (("src", self.src_tokenizer_, train.src),
                                                         ("tgt", self.tgt_tokenizer_, train.tgt))},
-                "source": _source(data if data is not None else src_file), "target": _source(tgt_file),
-                "files": {k: _source(v) for k, v in (("data", data), ("src_file", src_file), ("tgt_file", tgt_file),
-                                                     ("val_data", val_data), ("val_src_file", val_src_file),
-                                                     ("val_tgt_file", val_tgt_file))}}
+                "source": source_path(data if data is not None else src_file), "target": source_path(tgt_file),
+                "files": {k: source_path(v) for k, v in files},
+                **piped(source=data if data is not None else src_file, target=tgt_file,
+                        **{f"files.{k}": v for k, v in files})}
 
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
@@ -241,7 +244,8 @@ class Translator(RunEstimator):
         with public_call():
             meta = cls._unfinished_meta(run_dir)
             files = meta.get("data", {}).get("files")
-            if not files or (files.get("data") is None and files.get("src_file") is None):
+            piped_in = meta.get("data", {}).get(PIPED_KEY)       # piped data: the file it needs is named below
+            if not piped_in and (not files or (files.get("data") is None and files.get("src_file") is None)):
                 raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
                                    "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
             est = cls._from_config(meta["config"])._shown(shown)
@@ -627,7 +631,3 @@ def _summary_tables(train: Pairs, val: Pairs | None) -> dict[str, Any]:
         if key in train.tables:
             out[role] = train.tables[key]
     return out
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
