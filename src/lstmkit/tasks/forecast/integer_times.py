@@ -1,6 +1,7 @@
 """Integer time columns that are dates: years, ``yyyymm`` months, ``yyyymmdd`` (20240131), Unix times.
 
     integer_dates(col)    the column as naive (UTC) dates, or None when its integers are steps
+    whole_floats(col)     a float column whose every value is whole as int64 (statsmodels' years, 1871.0), else as it is
 
 Years are distinct whole numbers from 1000 to 2999, mostly one apart (a yearly series' year
 column: 1871, 1872, ...; read as January 1st); ``yyyymm`` months likewise (202001, 202002, ...;
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS",
+__all__ = ["integer_dates", "whole_floats", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS",
            "is_period_pair", "joined_time_name", "CLOCK_TIME"]
 
 
@@ -45,6 +46,18 @@ def integer_dates(col: pd.Series) -> pd.Series | None:
             out.attrs["unix"] = unit
             return out
     return None
+
+
+def whole_floats(col: pd.Series) -> pd.Series:
+    """``col`` as int64 when it is a float column whose every value is a whole number within float64's
+    exact integers (a table of floats writes its years so: statsmodels' nile, sunspots, elnino and
+    macrodata ``1871.0``; a column pandas made float); any other column as it is."""
+    if not pd.api.types.is_float_dtype(col) or not len(col):
+        return col
+    v = col.to_numpy(dtype=np.float64)
+    if not (np.abs(v) <= 2.0 ** 53).all() or not (v == np.round(v)).all():      # NaN fails both
+        return col
+    return col.astype(np.int64)
 
 
 def _consecutive(col: pd.Series) -> bool:
