@@ -630,3 +630,16 @@ def test_a_3d_array_with_fewer_steps_than_features_is_said_to_be_read_as_n_t_f(s
          f"{shape[2]} features each, fewer steps than features; aeon's and sktime's 3-D arrays (numpy3D) are "
          f"[N, channels, T], {shape[2]} steps of {shape[1]} channel{'s' * (shape[1] > 1)}: if yours is, pass "
          "X.transpose(0, 2, 1)"] if warned else [])
+
+
+def test_a_wide_table_whose_labels_are_named_target_is_told_the_label_flag_to_pass(tmp_path):
+    """scikit-learn's load_digits(as_frame=True).frame (pixel_0_0 … pixel_7_7, target): the error
+    listed eight pixel columns and asked for 'its label column' without naming the one it has."""
+    df = pd.DataFrame(np.arange(12.0).reshape(3, 4), columns=[f"pixel_{k}" for k in range(4)]).assign(target=[0, 1, 0])
+    df.to_csv(tmp_path / "digits.csv", index=False)
+    with pytest.raises(LstmkitError, match=r"nor wide \(no label column 'label'\) .* pass --label with its label column "
+                       r"\(--label target: its column 'target', as scikit-learn's as_frame and UCR's CSVs name it\)$"):
+        read_series(tmp_path / "digits.csv")
+    assert read_series(tmp_path / "digits.csv", label="target").labels == ["0", "1", "0"]
+    with pytest.raises(LstmkitError, match=r"pass --label with its label column$"):
+        read_series(df.drop(columns="target").assign(tag=["a", "b", "a"]))

@@ -195,10 +195,12 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         if isinstance(wide, SeriesData):
             return wide
         shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
+        named = next((c for c in present if c.strip().lower() in LABEL_NAMES), None) if label not in present else None
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
                            f"long: one row per step, pass {opt('sample')} and {opt('time')} with two of its columns ({shown}); "
                            f"wide: one row per sample, its steps in numeric columns, pass {opt('label')} with its label "
-                           "column")
+                           "column" + (f" ({_named_opt('label', named)}: its column {named!r}, as scikit-learn's "
+                                       "as_frame and UCR's CSVs name it)" if named else ""))
     df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
@@ -389,6 +391,7 @@ def _time_orders(df: pd.DataFrame, col: pd.Series, name: str, where: str) -> lis
 
 
 ID_NAMES = {"id", "sample", "sample_id", "name", "key", "case", "subject"}
+LABEL_NAMES = {"target", "class", "classes", "y", "labels", "category", "activity"}   # a label column's other names
 
 
 def _wide_ids(df: pd.DataFrame, sample: str, label: str) -> str | None:
