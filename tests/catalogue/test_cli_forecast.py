@@ -214,6 +214,9 @@ def _tsf_files(d, y):
     for name, text in files.items():
         (d / name).write_text(text)
     (d / "empty.tsf").write_text("")
+    months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    pd.DataFrame(20 + np.arange(96.0).reshape(8, 12) % 7, columns=months).assign(YEAR=np.arange(1950.0, 1958.0))[
+        ["YEAR", *months]].to_csv(d / "grid.csv", index=False)          # statsmodels' elnino: a year per row
     (d / "series.ts").write_text("@problemName x\n@data\n1,2,3:a\n")      # sktime's classification format
 
 
@@ -222,7 +225,7 @@ def _train(*flags, data="sine.csv"):
 
 
 def _tsf_train(*flags, data):
-    """``train`` on a .tsf file, which names its own target and time columns."""
+    """``train`` naming no target (a .tsf file names its own target and time columns; a table may imply them)."""
     argv = with_data(TRAIN, data, *flags)
     k = argv.index("--target")
     return argv[:k] + argv[k + 4:]
@@ -469,6 +472,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/unequal.tsf"], 2, "@equallength true"),
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/text.tsf"], 2, "'12kg', not a number"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/missing_false.tsf"], 2, "@missing false"),
+    # was '12 numeric columns besides the time … --target JAN; for many series side by side … --id series'
+    (_tsf_train(data="grid.csv"), 2, "a row per 'YEAR' and its 12 months in columns ('JAN' … 'DEC'): one monthly "
+     "series laid out as a grid, not 12 series — make it one column of values, a row per month: "
+     "df.melt(id_vars=['YEAR'], var_name='month') (the months may stay names), then --time YEAR,month --target value"),
 ]
 
 

@@ -393,6 +393,22 @@ def test_a_season_measured_weak_is_the_last_remedy_not_the_first():
                                       f"12 (< 0.5), so less likely)")
 
 
+def test_log_targets_over_a_narrow_range_are_a_late_remedy_not_an_early_one():
+    """A positive series without a season spanning a factor 1.1 (Longley's employment) chose no logs
+    ("positive, spanning a factor 1.1 only"), yet the doctor offered --log second, as likely, where a
+    log is nearly a straight line and changes nothing."""
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8}, max_epochs=1, relative=False, deseason=0).fit(
+        _random_walk()[["y"]], target="y")
+    why = f.auto_["log"]["why"]
+    assert f.auto_["log"]["value"] is False and why.startswith("positive, spanning a factor") and why.endswith(" only")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    assert [r.split(":")[0] for r in finding["remedies"]] == [
+        "a longer lookback", "more data per parameter", "log targets", "train longer", "until the model wins, use naive"]
+    assert finding["remedies"][2] == (f"log targets: log=True (a season or trend that grows with the level becomes "
+                                      f"additive; this series spans {why.split('spanning ')[1]}, over which a log is "
+                                      "nearly linear, so less likely)")
+
+
 def test_a_seed_ensemble_counts_the_parameters_of_one_seed():
     """A median of 15 seeds of 1,489 parameters each, each trained on every window, was "22,335
     parameters for 253 training samples": a model 15 times the size any seed learns with."""

@@ -551,3 +551,95 @@ def test_a_long_table_from_pyarrow_or_polars_reads_as_its_dataframe(tiny, texts)
     frame, column = polars_like(pd.DataFrame({"text": x, "label": y}))
     assert read_texts(frame).texts == x and read_texts(frame).labels == y
     assert read_texts(column, require_label=False).texts == x
+
+
+def _long_frame():
+    """Three samples of 3-5 steps, two features, labelled: the long layout under other names."""
+    lengths, rows = (4, 3, 5), []
+    for k, n in enumerate(lengths):
+        rows += [(k, t, float(10 * k + t), float(-t), "ab"[k % 2]) for t in range(n)]
+    return pd.DataFrame(rows, columns=["case", "step", "x", "y", "label"])
+
+
+@pytest.mark.parametrize("names, how", [
+    (["case", "step"], "file"),                    # a user's own long table, not named sample / t
+    (["id", "time"], "file"),
+    (["level_0", "level_1"], "file"),              # pandas' reset_index of a frame indexed by (sample, step)
+    ([None, None], "index file"),                  # its to_csv with the index: 'Unnamed: 0', 'Unnamed: 1'
+    ([None, None], "multiindex"),                  # sktime's pd-multiindex frame given to fit
+    (["instances", "timepoints"], "multiindex"),
+])
+def test_a_long_table_under_other_column_names_reads_as_long_not_as_one_sample_per_row(tmp_path, names, how):
+    """Such tables were read as wide ones without a word: each row a sample whose 'steps' were the
+    sample id, the step number and the features (4,000 one-row 'samples' of BasicMotions scored
+    0.97 on a test file so written, the ids giving the classes away)."""
+    df = _long_frame()
+    df.columns = [*names, "x", "y", "label"] if names[0] else ["a", "b", "x", "y", "label"]
+    if how == "file":
+        df.to_csv(tmp_path / "long.csv", index=False)
+        data = tmp_path / "long.csv"
+    elif how == "index file":
+        df.set_index(["a", "b"]).rename_axis([None, None]).to_csv(tmp_path / "long.csv")
+        data = tmp_path / "long.csv"
+    else:
+        data = df.set_index(list(df.columns[:2])).rename_axis(names)
+    with pytest.warns(UserWarning, match=r"read as a long table, one row per step, column '.+' naming the samples "
+                      r"and '.+' numbering their steps \(3 samples of 3-5 steps"):
+        d = read_series(data, unequal_length=True)
+    assert [s[:, 0].tolist() for s in d.seqs] == [[0, 1, 2, 3], [10, 11, 12], [20, 21, 22, 23, 24]]
+    assert d.feature_names == ["x", "y"] and d.labels == ["a", "b", "a"]
+    if how == "multiindex":                        # y by position, as sktime gives it
+        assert read_series(data.drop(columns="label"), y=["p", "q", "p"], unequal_length=True).labels == ["p", "q", "p"]
+
+
+def test_a_wide_table_or_a_long_one_that_breaks_the_layout_is_not_read_as_long(tmp_path):
+    """No pair of columns laying out samples and their steps: read as it was."""
+    wide = pd.DataFrame({"s1": [0.0, 0, 1, 1], "s2": [1.0, 2, 3, 4], "s3": [5.0, 6, 7, 8], "label": list("aabb")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [len(s) for s in read_series(wide).seqs] == [3] * 4          # s2 never starts again: no step column
+        mixed = _long_frame().assign(label=list("ab") * 6)                  # a label that changes within a sample
+        assert len(read_series(mixed.drop(columns=["case"]).astype({"step": float})).seqs) == 12
+
+
+def test_the_columns_a_long_layout_implies_are_kept_for_predict(tmp_path, tiny_series):
+    from lstmkit import SequenceClassifier
+    df = pd.concat([_long_frame().assign(case=lambda d, k=k: d.case + 3 * k) for k in range(4)], ignore_index=True)
+    df["x"], df["label"] = df.x + 100 * (df.case // 3), np.where(df.case % 2, "b", "a")
+    df.to_csv(tmp_path / "long.csv", index=False)
+    with pytest.warns(UserWarning, match="read as a long table"):
+        clf = SequenceClassifier(max_epochs=1, unequal_length=True, val_frac=0, **tiny_series).fit(tmp_path / "long.csv")
+    assert (clf.config_.sample, clf.config_.time) == ("case", "step")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(clf.predict(tmp_path / "long.csv")) == 12
+
+
+@pytest.mark.parametrize("shape, warned", [((5, 2, 30), True), ((5, 1, 24), True), ((5, 30, 2), False),
+                                           ((5, 4, 4), False)])
+def test_a_3d_array_with_fewer_steps_than_features_is_said_to_be_read_as_n_t_f(shape, warned):
+    """aeon's and sktime's numpy3D is [N, channels, T]: BasicMotions' (40, 6, 100) was read as 6
+    steps of 100 features, ItalyPowerDemand's (67, 1, 24) as one step of 24, without a word."""
+    X3 = np.random.default_rng(0).standard_normal(shape)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        d = read_series(X3, y=["a", "b", "a", "b", "a"])
+    assert [len(s) for s in d.seqs] == [shape[1]] * 5
+    assert [m for w in said for m in [str(w.message)] if "X.transpose(0, 2, 1)" in m] == (
+        [f"the array of shape {shape} is read as [N, T, F]: 5 sequences of {shape[1]} step{'s' * (shape[1] > 1)} with "
+         f"{shape[2]} features each, fewer steps than features; aeon's and sktime's 3-D arrays (numpy3D) are "
+         f"[N, channels, T], {shape[2]} steps of {shape[1]} channel{'s' * (shape[1] > 1)}: if yours is, pass "
+         "X.transpose(0, 2, 1)"] if warned else [])
+
+
+def test_a_wide_table_whose_labels_are_named_target_is_told_the_label_flag_to_pass(tmp_path):
+    """scikit-learn's load_digits(as_frame=True).frame (pixel_0_0 … pixel_7_7, target): the error
+    listed eight pixel columns and asked for 'its label column' without naming the one it has."""
+    df = pd.DataFrame(np.arange(12.0).reshape(3, 4), columns=[f"pixel_{k}" for k in range(4)]).assign(target=[0, 1, 0])
+    df.to_csv(tmp_path / "digits.csv", index=False)
+    with pytest.raises(LstmkitError, match=r"nor wide \(no label column 'label'\) .* pass --label with its label column "
+                       r"\(--label target: its column 'target', as scikit-learn's as_frame and UCR's CSVs name it\)$"):
+        read_series(tmp_path / "digits.csv")
+    assert read_series(tmp_path / "digits.csv", label="target").labels == ["0", "1", "0"]
+    with pytest.raises(LstmkitError, match=r"pass --label with its label column$"):
+        read_series(df.drop(columns="target").assign(tag=["a", "b", "a"]))

@@ -125,3 +125,25 @@ def test_train_evaluate_and_predict_from_ts_files_as_from_the_tsv(tmp_path, caps
     (tmp_path / "R_TEST.tsv").write_text("".join(f"{lab}\t" + "\t".join(f"{v:.6f}" for v in s[:, 0]) + "\n"
                                                  for s, lab in zip(seqs[16:], labels[16:])))
     scored_alike(tmp_path, capsys, train, test, tmp_path / "R_TEST.tsv")
+
+
+def test_a_ts_file_whose_header_says_equal_length_false_trains_without_the_flag(tmp_path, series, tiny_series):
+    """aeon and sktime write '@equalLength false' over JapaneseVowels and PLAID: such a file was
+    refused ('sequences have different lengths … pass --unequal-length'), though its header says
+    they differ; one whose header says 'true' (or nothing) still is, a ragged line being a broken file."""
+    from lstmkit import SequenceClassifier
+    seqs, labels = series(12)                                  # lengths 8-20
+    head = "@problemName R\n@univariate true\n@equalLength false\n@classLabel true down up\n"
+    declared = _ts(tmp_path / "R_TRAIN.ts", seqs, labels, head)
+    assert [len(s) for s in read_series(declared).seqs] == [len(s) for s in seqs]
+    for said in ("@equalLength true\n", ""):
+        other = tmp_path / "other.ts"
+        other.write_text(declared.read_text().replace("@equalLength false\n", said))
+        with pytest.raises(LstmkitError, match="different lengths"):
+            read_series(other)
+    clf = SequenceClassifier(max_epochs=1, **tiny_series).fit(declared, out=tmp_path / "runs")
+    assert clf.config_.unequal_length and not clf.get_params()["unequal_length"]     # chosen from the file
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the training lengths differed: no 'not 20 steps long' warning
+        assert len(clf.predict(declared)) == 12
+    assert type(clf).load(clf.run_dir_).config_.unequal_length

@@ -269,6 +269,29 @@ def test_a_combined_run_loads_with_its_blend(combined):
     assert np.allclose(again.predict(df)["y"].to_numpy(), est.predict(df)["y"].to_numpy())
 
 
+def test_a_blended_runs_metrics_table_says_its_model_row_is_the_blend(combined, capsys, tmp_path):
+    """The row is named after the network (uschange's 'lstm' row was 0.991 x ETS, read as the
+    network tying ETS): the train report and evaluate say it is the blend, and its shares."""
+    from lstmkit.tasks.forecast.cli import report
+    from cli_helpers import run_cli
+    est, df = combined
+    c = est.combination_
+    words = " + ".join(f"{v:.3g} x {combine.NAMES[k] if k in combine.NAMES else k}"
+                       for k, v in {"network": c["weight"], **shares(c)}.items())
+    note = f"(the lstm row is the blend chosen on validation, {words}: lstmkit.json's auto.combine says why)"
+    report(est)
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index(note) - 1].startswith("ets ")                   # right under the table
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, shown, _ = run_cli(["forecast", "evaluate", "--run", str(est.run_dir_), "--data", str(tmp_path / "d.csv")],
+                             capsys)
+    assert code == 0 and shown.splitlines()[-1] == note
+    est.combination_ = None
+    report(est)
+    assert "blend chosen" not in capsys.readouterr().out
+    est.combination_ = c
+
+
 def test_combine_none_keeps_the_network_alone():
     df = _monthly(_seasonal(96))
     est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, combine="none", progress="off",

@@ -242,6 +242,38 @@ def test_year_and_month_columns_are_the_time(tmp_path):
         read_panel(df.assign(Month=t % 12 + 2), ForecastConfig(target=["Sales"], time="Year,Month"))
 
 
+def test_a_year_by_month_grid_is_named_as_one_monthly_series_and_its_melt_trains(tmp_path):
+    """statsmodels' elnino (YEAR, JAN … DEC) was '12 numeric columns … --target JAN; for many series
+    side by side … df.melt(…, var_name='series'), then --id series': twelve series, not one monthly
+    one. The melt the error names keeps the months as names, which the year,month time reads."""
+    import calendar
+    years = np.arange(1950.0, 1957.0)                 # floats, as statsmodels keeps them
+    t = np.arange(12 * len(years))
+    values = (20 + 3 * np.sin(2 * np.pi * t / 12) + 0.01 * t).reshape(len(years), 12)
+    months = [calendar.month_abbr[k].upper() for k in range(1, 13)]
+    grid = pd.DataFrame(values, columns=months).assign(YEAR=years)[["YEAR", *months]]
+    with pytest.raises(LstmkitError, match=r"a row per 'YEAR' and its 12 months in columns \('JAN' … 'DEC'\): one "
+                       r"monthly series laid out as a grid, not 12 series — make it one column of values, a row per "
+                       r"month: df.melt\(id_vars=\['YEAR'\], var_name='month'\) \(the months may stay names\), then "
+                       r"time=\['YEAR', 'month'\], target='value'"):
+        Forecaster(horizon=2, max_epochs=1).check(grid)
+    quarters = pd.DataFrame({"year": [2000, 2001, 2002], "Q1": [1.0, 2, 3], "Q2": [1.0, 2, 3], "Q3": [1.0, 2, 3],
+                             "Q4": [1.0, 2, 3]})
+    with pytest.raises(LstmkitError, match=r"its 4 quarters in columns \('Q1' … 'Q4'\): one quarterly series"):
+        Forecaster(horizon=2, max_epochs=1).check(quarters)
+    grid.melt(id_vars=["YEAR"], var_name="month").to_csv(tmp_path / "long.csv", index=False)
+    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4, ensemble=1).fit(tmp_path / "long.csv",
+                                                                           time="YEAR,month", target="value")
+    assert est.season_ == 12 and est.data_summary_["rows"] == 84
+    cfg = ForecastConfig(target=["v"], time="year,quarter")
+    named = read_panel(pd.DataFrame({"year": [2000] * 4 + [2001] * 4, "quarter": ["Q1", "q2", "Q3", "Q4"] * 2,
+                                     "v": np.arange(8.0)}), cfg)
+    assert named.freq.startswith("QS")
+    with pytest.raises(LstmkitError, match=r"time column 'month' holds 'Smarch', not a month \(1-12\)"):
+        read_panel(pd.DataFrame({"year": [2000, 2000], "month": ["JAN", "Smarch"], "v": [1.0, 2.0]}),
+                   ForecastConfig(target=["v"], time="year,month"))
+
+
 def test_missing_column_lists_existing(frame):
     with pytest.raises(LstmkitError) as e:
         prepare(frame, target="revenue")

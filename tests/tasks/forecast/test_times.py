@@ -177,6 +177,20 @@ def test_a_year_column_is_a_time_column():
     assert time_values(pd.Series([201913, 201914, 201915]), "t")[0].dtype == np.int64          # no month 13
 
 
+def test_a_year_column_of_whole_floats_is_a_time_column_too(tmp_path):
+    """statsmodels keeps its years as floats (nile's, sunspots', macrodata's 1871.0): written to a CSV
+    they were 'the table has 2 numeric columns: 'year', 'volume' — --target year', the hint naming the
+    years as the series to forecast, though --time year read them as years."""
+    from lstmkit.tasks.forecast.estimator import implied_time
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    years = pd.Series([1871.0, 1872.0, 1873.0, 1875.0, 1876.0])
+    frame = pd.DataFrame({"year": years, "volume": [1120.0, 1160, 963, 1210, 1160]})
+    assert date_columns(frame) == ["year"] and implied_time(frame, ForecastConfig())[0] == "year"
+    assert pd.DatetimeIndex(time_values(years, "year")[0]).year.tolist() == [1871, 1872, 1873, 1875, 1876]
+    for not_years in ([1871.5, 1872.0, 1873.0], [1871.0, None, 1873.0], [1e300, 1e300 + 1e290, 2e300]):
+        assert date_columns(pd.DataFrame({"t": not_years, "v": [1.0, 2, 3]})) == []
+
+
 def test_times_of_day_without_dates_are_an_error():
     """'00:00', '01:00', ... were read as today's hours: the dates changed with the day the file was
     read, and an hourly series that passes midnight was sorted out of order."""

@@ -28,10 +28,10 @@ class ClassifyConfig(TaskConfig):
                                     # the column of longer cells (said in a warning)
     label: str = "label"            # label column; labels are kept as the user's strings; a two-column
                                     # table with no 'label': the column besides the texts
-    sample: str = "sample"          # long-format numeric CSV: the sample id column
+    sample: str = "sample"          # long-format numeric CSV: the sample id column (neither it nor the time column there: the two that lay out samples and steps, warned)
     time: str = "t"                 # long-format numeric CSV: the time-step column (numbers or date-times)
     features: list[str] = field(default_factory=list)   # long format: feature columns (not given: every other column)
-    unequal_length: bool = False    # numeric sequences of different lengths are allowed
+    unequal_length: bool = False    # numeric sequences of different lengths are allowed (a .ts file's '@equalLength false' allows them)
     tokenizer: Literal["word", "char", "bpe"] = "word"  # word | char | bpe
     lowercase: bool = True          # lower-case texts before tokenizing
     min_freq: int = 2               # rarer tokens become <unk>

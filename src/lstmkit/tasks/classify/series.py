@@ -25,7 +25,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import BadValue, LstmkitError, opt
+from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -50,6 +50,8 @@ class SeriesData:
     # rows (table_changes.rows_table): a resume compares it
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     step_names: list[str] | None = None  # a wide table's step columns, in its order (else None)
+    columns: tuple[str, str] | None = None   # (sample, time) a long table's layout implied (no such columns named)
+    unequal: bool = False               # the file declares unequal lengths (a .ts file's '@equalLength false')
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -58,7 +60,7 @@ class SeriesData:
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         ids = None if self.ids is None else [self.ids[i] for i in idx]
         return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name,
-                          step_names=self.step_names)
+                          step_names=self.step_names, columns=self.columns, unequal=self.unequal)
 
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
@@ -103,9 +105,15 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out, table = SeriesData(seqs, labels, ["value"]), rows_table(labels, seqs, "series")
         elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
-            seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, require_label)
+            if _ext(path) == ".ts":
+                seqs, labels, equal = read_ts(path, encoding, require_label)
+                unequal_length = unequal_length or equal is False    # the header says they differ: no broken file
+            else:
+                seqs, labels = read_arff(path, encoding, require_label)
+                equal = None
             n = seqs[0].shape[1]
-            out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)])
+            out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)],
+                             unequal=equal is False)
             table = rows_table(labels, seqs, "series")
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
             table = read_table(path, encoding)
@@ -120,7 +128,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         table = data
         out = _series_from_nested(data, label, features, require_label)
         if out is None:
-            out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
+            out = _series_from_long(_index_as_columns(data, (sample, time), label), label, sample, time, features,
                                     require_label, "")
     else:
         seqs, padded = _series_from_arrays(data)
@@ -163,8 +171,10 @@ def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> p
             if table is not None:
                 return table
             seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
-        elif _ext(path) in (".ts", ".arff"):
-            seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, True)
+        elif _ext(path) == ".ts":
+            seqs, labels, _ = read_ts(path, encoding, True)
+        elif _ext(path) == ".arff":
+            seqs, labels = read_arff(path, encoding, True)
         else:
             return read_table(path, encoding) if _ext(path) in SHEETS or _ext(path) in PARQUET else None
     return rows_table(labels, seqs, "series")
@@ -176,16 +186,21 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise BadValue(f"the data{where} has no rows", "supply at least one row")
     df = without_row_numbers(df)           # it would be a feature (long) or the first step of every series (wide)
     present = [str(c) for c in df.columns]
+    found = None if sample in present or time in present else _long_columns(df, label, (sample, time), where)
+    if found is not None:                  # a long table under other names: pandas' index, 'id, time'
+        sample, time = found
     ids = _wide_ids(df, sample, label) if time not in present and not features else None
     if ids is not None or (sample not in present and time not in present and not features):
         wide = _series_from_wide(df, label, require_label, where, ids)
         if isinstance(wide, SeriesData):
             return wide
         shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
+        named = next((c for c in present if c.strip().lower() in LABEL_NAMES), None) if label not in present else None
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
                            f"long: one row per step, pass {opt('sample')} and {opt('time')} with two of its columns ({shown}); "
                            f"wide: one row per sample, its steps in numeric columns, pass {opt('label')} with its label "
-                           "column")
+                           "column" + (f" ({_named_opt('label', named)}: its column {named!r}, as scikit-learn's "
+                                       "as_frame and UCR's CSVs name it)" if named else ""))
     df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
@@ -240,17 +255,83 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(ls.pop() if ls else None)
             firsts.append(int(rows.min()))
-    out = SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+    out = SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids,
+                     columns=found)
     return out if labels_all is None else out.subset(labelled_rows(labels, where, df, "sample", firsts))
 
 
-def _index_as_columns(df: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+def _long_columns(df: pd.DataFrame, label: str, asked: tuple[str, str], where: str) -> tuple[str, str] | None:
+    """``(sample, time)``: the columns of a table with neither the ``sample`` nor the ``time`` column
+    asked for that still lays out one row per step, said in a warning; None when it does not. Such
+    a table is pandas' ``to_csv`` of a frame indexed by (sample, step) (sktime's ``pd-multiindex``:
+    ``Unnamed: 0, Unnamed: 1``; ``level_0, level_1`` after ``reset_index``) or a user's ``id, time,
+    x, label``: it was read as a wide table, each row a sample whose steps were the id, the step
+    number and the features. The sample column is the first whose every value fills one block of
+    consecutive rows (at least two rows a sample on average), the time column the first other one
+    of numbers that rise within every block and start again in a later one; a label column, if
+    any, must be the same within each block."""
+    names = [c for c in df.columns if str(c) != label]
+    n = len(df)
+    if len(names) < 3 or n < 4:
+        return None
+    labels = next((df[c] for c in df.columns if str(c) == label), None)
+    cells = df[names].to_numpy()
+    changes = (cells[1:] != cells[:-1]).sum(axis=0)          # at least the blocks' count less 1: a cheap first look
+    for s in [c for c, k in zip(names, changes) if k < n // 2]:  # (a wide table of 1,500 steps took 4 s without it)
+        keys = pd.Series(_as_strings(df[s])).str.strip().to_numpy()
+        starts = np.r_[True, keys[1:] != keys[:-1]]             # a block begins where the value changes
+        blocks = int(starts.sum())
+        if not 2 <= blocks <= n // 2 or blocks != len(set(keys)) or "" in set(keys):
+            continue
+        block = np.cumsum(starts) - 1
+        if labels is not None and (pd.Series(_as_strings(labels)).groupby(block).nunique() > 1).any():
+            continue
+        for t in names:
+            if t is s:
+                continue
+            steps = pd.to_numeric(df[t], errors="coerce").to_numpy(dtype=np.float64)
+            if np.isnan(steps).any():
+                continue
+            rises = np.diff(steps) > 0
+            inside = ~starts[1:]                                  # consecutive rows of one block
+            if rises[inside].all() and not rises[~inside].all():
+                lengths = np.bincount(block)
+                warnings.warn(f"no {asked[0]!r} or {asked[1]!r} column{where}: read as a long table, one row per step, "
+                              f"column {str(s)!r} naming the samples and {str(t)!r} numbering their steps "
+                              f"({blocks} samples of {_span(lengths)} steps; pandas' to_csv writes a frame indexed "
+                              f"by sample and step so); pass {_named_opt('sample', s)} and {_named_opt('time', t)} "
+                              "to choose the columns yourself", UserWarning, stacklevel=4)
+                return str(s), str(t)
+    return None
+
+
+def _span(lengths: np.ndarray) -> str:
+    lo, hi = int(lengths.min()), int(lengths.max())
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _named_opt(name: str, column: Any) -> str:
+    """The option choosing ``column`` by its name, as the caller writes it (a name with a space quoted for a shell)."""
+    import shlex
+    return worded(f"{opt(name)} {shlex.quote(str(column))}", opt(name, str(column)))
+
+
+def _index_as_columns(df: pd.DataFrame, names: tuple[str, str], label: str) -> pd.DataFrame:
     """A long frame whose sample or time column (``names``) is its index (``df.set_index(["sample",
     "t"])``, a groupby's) with its index as columns again; read as it was, its rows were a wide
     table's (a sample of one step each) or its sample column was missing. Any other frame as it is."""
     levels = [str(n) for n in df.index.names if n is not None]
     if any(n in names for n in levels) and not set(levels) & {str(c) for c in df.columns}:
         return df.reset_index()
+    if df.index.nlevels == 2 and not set(levels) & {str(c) for c in df.columns}:
+        # sktime's pd-multiindex (sample, step), its levels unnamed or named otherwise: the long table
+        # when they lay one out (it was read as a wide table, a sample of one step each); else as it was
+        flat = df.reset_index()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")        # said when the table is read
+            found = _long_columns(flat, label, names, "")
+        if found == tuple(str(c) for c in flat.columns[:2]):
+            return flat
     return df
 
 
@@ -312,6 +393,7 @@ def _time_orders(df: pd.DataFrame, col: pd.Series, name: str, where: str) -> lis
 
 
 ID_NAMES = {"id", "sample", "sample_id", "name", "key", "case", "subject"}
+LABEL_NAMES = {"target", "class", "classes", "y", "labels", "category", "activity"}   # a label column's other names
 
 
 def _wide_ids(df: pd.DataFrame, sample: str, label: str) -> str | None:
@@ -455,6 +537,12 @@ def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
                                "pass a 2-D array (univariate) or 3-D array (multivariate)")
         if data.shape[1] == 0 and data.shape[0]:
             raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
+        if 0 < data.shape[1] < data.shape[2]:       # aeon's and sktime's [N, channels, T]: read with channels as steps
+            n, t, f = data.shape
+            warnings.warn(f"the array of shape {data.shape} is read as [N, T, F]: {n} sequences of {t} "
+                          f"step{'s' * (t != 1)} with {f} features each, fewer steps than features; aeon's and "
+                          f"sktime's 3-D arrays (numpy3D) are [N, channels, T], {f} steps of {t} channel"
+                          f"{'s' * (t != 1)}: if yours is, pass X.transpose(0, 2, 1)", UserWarning, stacklevel=4)
         seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
         if len(data) and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step

@@ -146,6 +146,8 @@ class SequenceClassifier(Classifier):
     def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> SeriesData:
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
                         cfg.encoding, require_label=require_label)
+        if d.columns is not None:       # a long table's layout named them: kept for the other parts and predict
+            cfg.sample, cfg.time = d.columns
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels",
                                worded("use a file with labels (a --label column, or UCR's label first), or in Python "
@@ -229,6 +231,9 @@ class SequenceClassifier(Classifier):
         return [sequence_note(subject(found[0][0]), found[0], lo, hi, names, len(found) - 1, back)] if found else []
 
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
+        if train.unequal and not cfg.unequal_length:    # a .ts file's '@equalLength false': its lengths differ by design
+            self._chose_from_data(unequal_length=cfg.unequal_length)
+            cfg.unequal_length = True                   # recorded: predict reads other lengths without a warning
         values = np.concatenate(train.seqs, axis=0)                        # [sum T_i, F]
         self.scaler_ = Scaler(cfg.scaler).fit(values)
         self.value_range_ = range_state(values)                             # predict warns far outside it

@@ -10,7 +10,8 @@ marks a missing value and ``#`` starts a comment line::
     @data
     -0.65,-0.64,-0.63,…:2
 
-    read_ts(path, encoding, require_label)   each series as [T_i, F] and its label, as the UCR .tsv reader gives them
+    read_ts(path, encoding, require_label)   each series as [T_i, F] and its label, as the UCR .tsv reader gives them,
+                                             and what the header's @equalLength says (None without one)
     parse_ts(lines, where)                   the same from a file's lines
     trim_padding(steps, where)               a series without its padding ('?' steps at its end), as the .arff reader uses too
 
@@ -41,21 +42,23 @@ __all__ = ["read_ts", "parse_ts", "trim_padding"]
 _LAYOUT = "one series a line after @data: each dimension's values separated by ',', dimensions by ':', the class last"
 
 
-def read_ts(path: Path, encoding: str = "utf-8", require_label: bool = True) -> tuple[list[np.ndarray], list[str] | None]:
-    """The series (``[T_i, F]``, float64) of a ``.ts`` file and their labels (None for a file of
-    ``@classLabel false``, refused when ``require_label``)."""
-    seqs, labels = parse_ts(text_lines(read_text_file(path, encoding)), f"{path} ")
+def read_ts(path: Path, encoding: str = "utf-8", require_label: bool = True
+            ) -> tuple[list[np.ndarray], list[str] | None, bool | None]:
+    """The series (``[T_i, F]``, float64) of a ``.ts`` file, their labels (None for a file of
+    ``@classLabel false``, refused when ``require_label``) and its ``@equalLength`` (None when the
+    header has none: aeon and sktime write ``false`` for JapaneseVowels, PLAID, …)."""
+    seqs, labels, equal = parse_ts(text_lines(read_text_file(path, encoding)), f"{path} ")
     if labels is None and require_label:
         raise LstmkitError(f"{path} has no class labels (@classLabel false)",
                            "train and evaluate on a file with '@classLabel true' and its classes; "
                            "predict reads this one")
-    return seqs, labels
+    return seqs, labels, equal
 
 
-def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
-    """The series and labels of a ``.ts`` file's ``lines`` (line 1 first); ``where`` (the file's
-    name and a space) begins every message."""
-    classes, dims, dims_from, start = _header(lines, where)
+def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], list[str] | None, bool | None]:
+    """The series, labels and ``@equalLength`` of a ``.ts`` file's ``lines`` (line 1 first); ``where``
+    (the file's name and a space) begins every message."""
+    classes, dims, dims_from, start, equal = _header(lines, where)
     seqs, labels, padded = [], [], []
     for lineno, line in enumerate(lines[start:], start + 1):
         line = line.strip()
@@ -85,7 +88,7 @@ def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], l
         raise LstmkitError(f"{where}holds no series after @data (line {start})", _LAYOUT)
     if padded:
         _warn_padding(padded, where)
-    return seqs, (labels if classes is not None else None)
+    return seqs, (labels if classes is not None else None), equal
 
 
 def _warn_padding(lines: list[int], where: str) -> None:
@@ -101,9 +104,9 @@ def _shown(classes: Sequence[str]) -> str:
     return ", ".join(classes[:8]) + (", …" if len(classes) > 8 else "")
 
 
-def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, int | None, str, int]:
-    """``(classes, dimensions, whence the dimensions, the @data line)``: classes None for
-    ``@classLabel false``, dimensions None when the first series decides."""
+def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, int | None, str, int, bool | None]:
+    """``(classes, dimensions, whence the dimensions, the @data line, @equalLength)``: classes None for
+    ``@classLabel false``, dimensions None when the first series decides, @equalLength None when absent."""
     found, data_line = header_tags(
         lines, where, "a .ts file lists its header tags (@problemName …, @classLabel true a b …), then @data, "
         "then the series", "put @data on the line after the header tags, the series below it")
@@ -144,7 +147,7 @@ def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, i
         dims, dims_from = 1, f"@univariate true (line {tags['univariate'][1]}) says"
     else:
         dims, dims_from = None, ""
-    return (tuple(values[1:]) if labelled else None), dims, dims_from, data_line
+    return (tuple(values[1:]) if labelled else None), dims, dims_from, data_line, flag("equalLength")
 
 
 def _steps(fields: Sequence[str], where: str) -> np.ndarray:

@@ -34,6 +34,7 @@ def report(est) -> None:
     typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "
                f"season {m['season']}{many}):")
     typer.echo(format_table(m["metrics"]))
+    _say_blend(est, m["metrics"])
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
@@ -83,6 +84,15 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(to_json(metrics, indent=2))
     else:
         typer.echo(format_table(metrics))
+        _say_blend(est, metrics)
+
+
+def _say_blend(est, metrics: dict) -> None:
+    """Under a metrics table whose model row is a blend with a baseline: say so, and its shares."""
+    from lstmkit.tasks.forecast.combine import blend_note
+    note = blend_note(est)
+    if note and est.config_.model in metrics:
+        typer.echo(note)
 
 
 @app.command()

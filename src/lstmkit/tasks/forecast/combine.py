@@ -344,9 +344,25 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
         why += f"; the network alone scores over {DIVERGED:g} x {NAMES[kind]}: it diverged, and none of it is kept"
     elif mix != {"network": w, kind: 1 - w}:
         why += (f"; shrunk toward the even {NAMES[toward]} blend, keeping {windows:.1f} / ({windows:.1f} + {SHRINK:g}) "
-                f"of it: " + " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items()))
+                f"of it: " + mix_words(mix))
     return c, {"value": c["baseline"], "weight": c["weight"], "shares": base, "picked": [kind, w], "why": why,
                **record}
+
+
+def mix_words(mix: dict[str, float]) -> str:
+    """A blend's shares in words: ``0.744 x network + 0.244 x seasonal naive + 0.0111 x ETS``."""
+    return " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items())
+
+
+def blend_note(est) -> str | None:
+    """The line under a test metrics table whose model row is a blend (named after the network,
+    it was read as the network's score where uschange's row was 0.991 x ETS); None for the network alone."""
+    c = active_combination(est)
+    if c is None:
+        return None
+    mix = {"network": c["weight"], **shares(c)}
+    return (f"(the {est.config_.model} row is the blend chosen on validation, {mix_words(mix)}: lstmkit.json's "
+            "auto.combine says why)")
 
 
 def baseline_instead(est, panel) -> dict[str, str]:

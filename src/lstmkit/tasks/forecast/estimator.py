@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.surface import DeploySurface
-from lstmkit.tasks.forecast.integer_times import period_columns, period_time
+from lstmkit.tasks.forecast.integer_times import month_number, period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.windows import min_points, split_panel
@@ -449,6 +449,13 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
         return numeric, {"target": {"value": numeric[0], "why": f"the table's one column of numbers ({text}: text)"}}
     shown = ", ".join(map(repr, (numeric or rest)[:8])) + (", ..." if len(numeric or rest) > 8 else "")
     besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
+    part = _period_grid(numeric)
+    if part is not None and cfg.time and "," not in str(cfg.time) and not cfg.id:
+        raise LstmkitError(f"no target column given, and the table has a row per {cfg.time!r} and its {len(numeric)} "
+                           f"{part}s in columns ({numeric[0]!r} … {numeric[-1]!r}): one {part}ly series laid out as "
+                           f"a grid, not {len(numeric)} series", "make it one column of values, a row per "
+                           f"{part}: df.melt(id_vars=[{str(cfg.time)!r}], var_name='{part}') (the {part}s may stay "
+                           f"names), then {opt('time', [str(cfg.time), part])}{worded(' ', ', ')}{opt('target', 'value')}")
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
                        f"name the series to forecast: {opt('target', (numeric or rest)[0])} "
@@ -457,6 +464,16 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            f"df.melt(id_vars=[time], var_name='series'), then {opt('id', 'series')}"
                            f"{worded(' ', ', ')}{opt('target', 'value')}" if len(numeric) > 3 else ""))
+
+
+def _period_grid(columns: list) -> str | None:
+    """``"month"`` when ``columns`` are the twelve months by name in calendar order (``JAN`` … ``DEC``:
+    statsmodels' elnino, a statistics office's year-by-month table), ``"quarter"`` for ``Q1`` … ``Q4``;
+    else None."""
+    names = [str(c).strip() for c in columns]
+    if len(names) == 12 and [month_number(c) for c in names] == list(range(1, 13)):
+        return "month"
+    return "quarter" if [c.upper() for c in names] == ["Q1", "Q2", "Q3", "Q4"] else None
 
 
 def _names_given(key: str, v):

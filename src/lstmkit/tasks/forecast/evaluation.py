@@ -190,7 +190,8 @@ def _parameters(net) -> int:
 def baseline_remedies(est, panel) -> list[str]:
     """What to try when the model loses to a naive forecast, most likely first: seasonal adjustment,
     log targets, a longer lookback, more data per parameter (each one only where it applies). Seasonal
-    adjustment or log targets that the data measured unlikely (a weak season, an additive swing) come last."""
+    adjustment or log targets that the data measured unlikely (a weak season, an additive swing, a range
+    of a factor 1.1 over which a log is nearly linear) come last."""
     cfg, m = est.config_, est.season_
     out, weak = [], None
     if not cfg.deseason and m > 1:
@@ -206,8 +207,13 @@ def baseline_remedies(est, panel) -> list[str]:
     if not cfg.log and values.size and values.min() > 0:
         log = f"log targets: {opt('log', True)} (a season or trend that grows with the level becomes additive)"
     measured = (getattr(est, "auto_", None) or {}).get("log", {})
-    if log and not (measured.get("value") is False and str(measured.get("why", "")).startswith("additive")):
-        out.append(log)                    # the swing was not measured additive: likely, so early
+    why = str(measured.get("why", "")) if measured.get("value") is False else ""
+    # measured unlikely: an additive swing, or a range so narrow (Longley's 1.1) that a log is nearly linear over it
+    unlikely = ("this series' swing measured additive" if why.startswith("additive") else
+                f"this series spans {why.split('spanning ', 1)[1]}, over which a log is nearly linear"
+                if why.startswith("positive, spanning a factor") else None)
+    if log and unlikely is None:
+        out.append(log)                    # not measured unlikely: likely, so early
         log = None
     room = min(part_sizes(int(n), cfg)[0] - cfg.horizon for n in panel.lengths)    # the longest lookback that fits
     longer = min(2 * cfg.lookback, room)
@@ -220,8 +226,8 @@ def baseline_remedies(est, panel) -> list[str]:
     if smaller < cfg.hidden_size:
         out.append(f"more data per parameter: a smaller model, {opt('hidden_size', smaller)} (now {cfg.hidden_size}, "
                    f"{params})")
-    if log:                                # measured additive: the last thing to try
-        out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))
+    if log:                                # measured unlikely: the last thing to try
+        out.append(log.replace(")", f"; {unlikely}, so less likely)", 1))
     if weak:                               # measured weak: a season was looked for and not found
         out.append(weak)
     return out

@@ -1,6 +1,7 @@
 """Integer time columns that are dates: years, ``yyyymm`` months, ``yyyymmdd`` (20240131), Unix times.
 
     integer_dates(col)    the column as naive (UTC) dates, or None when its integers are steps
+    whole_floats(col)     a float column whose every value is whole as int64 (statsmodels' years, 1871.0), else as it is
 
 Years are distinct whole numbers from 1000 to 2999, mostly one apart (a yearly series' year
 column: 1871, 1872, ...; read as January 1st); ``yyyymm`` months likewise (202001, 202002, ...;
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS",
+__all__ = ["integer_dates", "whole_floats", "month_number", "period_numbers", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS",
            "is_period_pair", "joined_time_name", "CLOCK_TIME"]
 
 
@@ -45,6 +46,18 @@ def integer_dates(col: pd.Series) -> pd.Series | None:
             out.attrs["unix"] = unit
             return out
     return None
+
+
+def whole_floats(col: pd.Series) -> pd.Series:
+    """``col`` as int64 when it is a float column whose every value is a whole number within float64's
+    exact integers (a table of floats writes its years so: statsmodels' nile, sunspots, elnino and
+    macrodata ``1871.0``; a column pandas made float); any other column as it is."""
+    if not pd.api.types.is_float_dtype(col) or not len(col):
+        return col
+    v = col.to_numpy(dtype=np.float64)
+    if not (np.abs(v) <= 2.0 ** 53).all() or not (v == np.round(v)).all():      # NaN fails both
+        return col
+    return col.astype(np.int64)
 
 
 def _consecutive(col: pd.Series) -> bool:
@@ -128,7 +141,8 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
                                f"{', '.join(list(cols)[:30])}")
     if per_year is None:
         return _date_and_clock(df[cols[year_name]], df[cols[part_name]], spec)
-    year, part = (pd.to_numeric(df[cols[n]], errors="coerce") for n in (year_name, part_name))
+    year = pd.to_numeric(df[cols[year_name]], errors="coerce")
+    part = period_numbers(df[cols[part_name]], per_year)
     for name, v, lo, hi in ((year_name, year, 1000, 2999), (part_name, part, 1, per_year)):
         bad = v.isna() | (v != v.round()) | (v < lo) | (v > hi)
         if bad.any():
@@ -137,6 +151,28 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
                                f"fix that cell, or pass one date column as {opt('time')}")
     month = part if per_year == 12 else 3 * part - 2
     return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}).astype("int64"))
+
+
+def month_number(name: object) -> int | None:
+    """A month's number from its name in English, any case, whole or cut to three letters or more
+    (``JAN``, ``Sept``, ``december``: the columns of a year-by-month table, melted); else None."""
+    import calendar
+    text = str(name).strip().lower().rstrip(".")
+    if len(text) < 3:
+        return None
+    return next((k for k in range(1, 13) if calendar.month_name[k].lower().startswith(text)), None)
+
+
+def period_numbers(col: pd.Series, per_year: int) -> pd.Series:
+    """A month or quarter column as numbers: its numbers, or month names (``JAN``, ``January``) and
+    quarters written ``Q1`` to ``Q4`` as theirs; a cell that is neither is NaN (the caller names it)."""
+    num = pd.to_numeric(col, errors="coerce")
+    text = col[num.isna() & col.notna()].astype(str).str.strip()
+    if len(text):
+        names = text.map(month_number) if per_year == 12 else text.str.upper().str.extract(r"^Q([1-4])$")[0]
+        num = num.astype(float)
+        num[text.index] = pd.to_numeric(names, errors="coerce").to_numpy(dtype=float)
+    return num
 
 
 def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:

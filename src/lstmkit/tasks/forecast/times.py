@@ -52,7 +52,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.tasks.forecast.data import SUMMARY_WORDS
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, time_text, warn_missing_steps)
-from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
+from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates, whole_floats
 from lstmkit.tasks.forecast.zones import (TwiceInSeries, check_zone, clock_zone, forecast_zone, in_zone, localized,
                                           reading_zone, zone_name)
 
@@ -102,8 +102,8 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
-        if (col == col.round()).all():
-            return _in_zone_given(_integer_time(col.astype(np.int64), name), name, zone, groups)
+        if pd.api.types.is_integer_dtype(whole_floats(col)):
+            return _in_zone_given(_integer_time(whole_floats(col), name), name, zone, groups)
         raise _fractions(col, name)
     if pd.api.types.is_datetime64_any_dtype(col):
         col = _arrow_dates_as_datetimes(col)
@@ -662,7 +662,7 @@ def calendar_labels(text: pd.Series) -> pd.Series | None:
 
 def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
     """The columns of ``df`` besides ``skip`` that hold dates: datetime columns, integer columns
-    of ``yyyymmdd`` dates or Unix times, and text columns whose every cell (up to 200 distinct ones are tried)
+    (or float columns of whole numbers) of years, ``yyyymmdd`` dates or Unix times, and text columns whose every cell (up to 200 distinct ones are tried)
     has a year or a d/m/y shape and reads as a date. Which dates, and in which order of day and
     month, is :func:`parse_time`'s to say when the column is read."""
     found = []
@@ -670,8 +670,8 @@ def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
         if not isinstance(name, str) or name in skip:
             continue
         col = df[name]
-        if pd.api.types.is_datetime64_any_dtype(col) or integer_dates(col) is not None:
-            found.append(name)
+        if pd.api.types.is_datetime64_any_dtype(col) or integer_dates(whole_floats(col)) is not None:
+            found.append(name)            # years written 1871.0 too, as the time reader reads them
         elif (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and col.notna().any():
             cells = pd.Series(col.dropna().astype(str).str.strip().unique()[:200])
             if not cells.str.contains(_DATE_LIKE).all():
