@@ -75,7 +75,7 @@ def test_a_tsf_file_reads_and_is_known_by_its_inner_name(tmp_path, kind):
 def test_a_zip_members_name_decides_the_type(tmp_path):
     packed = _zip(tmp_path / "download.zip", "Train.ts", TS.encode())      # no .ts in the archive's name
     assert data_name(packed) == "Train.ts" and file_ext(packed) == ".ts"
-    seqs, labels = read_ts(packed)
+    seqs, labels, _ = read_ts(packed)
     assert labels == ["a", "b"] and seqs[1].ravel().tolist() == [4, 5, 6]
 
 
