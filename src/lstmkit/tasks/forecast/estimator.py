@@ -76,6 +76,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     data are left unset (chosen again).
     """
 
+    _ANSWERS = ("predict(data), its forecasts of the steps ahead (quantiles=[0.1, 0.5, 0.9] trains interval "
+                "forecasts), scored by evaluate(data)")
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
