@@ -143,3 +143,18 @@ def test_every_estimator_has_its_training_history_after_fit_and_after_load(tmp_p
         lstmkit.load(copy).history_
     for name in NAMES:
         assert not hasattr(getattr(lstmkit, name)(), "history_")
+
+
+def test_a_forecasters_score_and_evaluate_refuse_y_naming_the_table_to_pass(tmp_path):
+    """``score(X, y)``, as scikit-learn and every other task call it, was a TypeError ('takes 2 positional
+    arguments but 3 were given'); scikit-learn's ``y=None`` is taken."""
+    from forecast_data import FAST, sine_frame
+    df = sine_frame(n=200)
+    model = lstmkit.Forecaster(**{**FAST, "max_epochs": 1}).fit(df, target="y", time="time")
+    assert model.score(df, None) == model.score(df)
+    for method in ("score", "evaluate"):
+        with pytest.raises(LstmkitError) as e:
+            getattr(model, method)(df.drop(columns="y"), df["y"])
+        assert str(e.value) == (f"Forecaster.{method}(data) reads the target from the data, so it takes no y (a "
+                                f"classifier's {method}(X, y) does) — pass one table holding the target column 'y': "
+                                f"{method}(X.assign(y=y))")
