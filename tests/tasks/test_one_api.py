@@ -158,3 +158,18 @@ def test_a_forecasters_score_and_evaluate_refuse_y_naming_the_table_to_pass(tmp_
         assert str(e.value) == (f"Forecaster.{method}(data) reads the target from the data, so it takes no y (a "
                                 f"classifier's {method}(X, y) does) — pass one table holding the target column 'y': "
                                 f"{method}(X.assign(y=y))")
+
+
+def test_another_tasks_run_names_its_estimator_to_a_python_caller(tmp_path):
+    """``Translator.load(lm_run)`` from Python was told "use 'lstmkit lm ...' with this run": the command to type."""
+    from lstmkit.runs import read_meta
+    train, _ = _lines(tmp_path)
+    run = _lm().fit(str(train), out=tmp_path / "runs").run_dir_
+    for call in (lambda: lstmkit.Translator.load(run), lambda: lstmkit.Forecaster.resume(run)):
+        with pytest.raises(LstmkitError, match="is a 'lm' run, not a '") as e:
+            call()
+        assert e.value.hint == ("use LanguageModel with it (LanguageModel.load(run), LanguageModel.resume(run)); "
+                                "lstmkit.load(run) opens a run of any task")
+    with pytest.raises(LstmkitError) as e:                  # the command line keeps its words
+        read_meta(run, "translate")
+    assert e.value.hint == "use 'lstmkit lm ...' with this run (in Python, lstmkit.load(run) opens a run of any task)"
