@@ -128,6 +128,14 @@ assert_type(Translator().fit("pairs.tsv", out="runs").translate(["hallo welt"]),
 assert_type(SpeechRecognizer(mode="ctc").fit("train.csv", out="runs").transcribe(["a.wav"]), list[str])
 assert_type(SpeechRecognizer.load("runs/asr").stream(), SpeechStream)
 assert_type(tc.stream(), lstmkit.deploy.Stream)
+# one name for one idea across the tasks: val_data=, resume(RUN, data), score(data=...)
+assert_type(LanguageModel().fit("corpus.txt", val_data="held.txt"), LanguageModel)
+assert_type(LanguageModel.resume("runs/x", val_data="held.txt"), LanguageModel)
+assert_type(Translator.resume("runs/x", "pairs.tsv", "val.tsv"), Translator)
+assert_type(SpeechRecognizer.load("runs/asr").score(data="test.csv"), float)
+# another task's method is still no attribute to a type checker (at run time: lstmkit.errors.NotThisTask)
+Translator().predict_proba(["hallo"])  # type: ignore[attr-defined]
+TextClassifier().update(["good"])  # type: ignore[attr-defined]
 
 m = load("runs/x")
 assert_type(m, Estimator)

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
+__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of"]
 
@@ -109,6 +109,13 @@ class BadValue(LstmkitError, ValueError):
     negative or all 0), or data with no rows given to ``fit``, ``predict``, ``predict_proba`` or
     ``score``: a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator checks
     expect of an argument's bad value (``check_array``'s 'Found array with 0 sample(s)')."""
+
+
+class NotThisTask(LstmkitError, AttributeError):
+    """A method one task's estimator has, asked of another's (``update`` of a ``TextClassifier``,
+    ``predict_proba`` of a ``Translator``): one line naming whose it is and what this estimator answers
+    with instead. An ``AttributeError`` too, so ``hasattr`` stays False (scikit-learn reads
+    ``hasattr(est, "predict_proba")`` as whether an estimator gives probabilities)."""
 
 
 class ColumnNotFound(LstmkitError):

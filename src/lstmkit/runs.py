@@ -409,8 +409,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            f"upgrade lstmkit (pip install -U lstmkit), or pass a {task} run")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
-                           f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
-                           "run of any task)")
+                           worded(f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens "
+                                  "a run of any task)", _other_tasks_estimator(meta)))
     return meta
 
 
@@ -489,6 +489,13 @@ def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:
 # a task's estimator, for the Python words of a resume (a classifier's by its run's "kind")
 _ESTIMATORS = {"forecast": "Forecaster", "lm": "LanguageModel", "translate": "Translator", "speech": "SpeechRecognizer",
                "classify": "TextClassifier", "classify/series": "SequenceClassifier"}
+
+
+def _other_tasks_estimator(meta: dict[str, Any]) -> str:
+    """A Python caller's fix for another task's run: its task's estimator (it was told the command to type)."""
+    name = _ESTIMATORS.get(f"{meta['task']}/{meta.get('kind')}", _ESTIMATORS.get(meta["task"]))
+    anyone = "lstmkit.load(run) opens a run of any task"
+    return f"use {name} with it ({name}.load(run), {name}.resume(run)); {anyone}" if name else anyone
 
 
 def resume_call(run: str | Path, task: str, kind: str | None = None) -> str:

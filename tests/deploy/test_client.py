@@ -71,6 +71,8 @@ def test_errors_name_the_url_and_the_field(service, tmp_path):
     with pytest.raises(LstmkitError, match="answered 415: Content-Type 'audio/wav' is not a type") as e:
         service.upload(wav, model="reviews")                        # a classifier reads JSON only (was a 422)
     assert e.value.hint.startswith("send the request as JSON with the header Content-Type: application/json")
+    # a recording sent to a model that is no speech model: says so, not only to send JSON
+    assert e.value.hint.endswith("; a recording is read by a speech model alone (GET /models names each model's task)")
 
 
 def test_connection_refused_names_the_url():

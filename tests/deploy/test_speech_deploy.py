@@ -21,6 +21,7 @@ from lstmkit.deploy.onnx_engine import OnnxNet, load_runner  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_class, adapter_for, supported_tasks  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.tasks.speech.estimator import SpeechRecognizer  # noqa: E402
 from lstmkit.tasks.speech.audio_files import read_audio  # noqa: E402
 from lstmkit.tasks.speech.decode import lm_scorer  # noqa: E402
 from lstmkit.tasks.speech.deploy import SpeechAdapter  # noqa: E402
@@ -657,6 +658,19 @@ def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, re
     assert needle in adapter.state_refusal() and not adapter.metadata()["streams"] and not adapter.streams
     with pytest.raises(LstmkitError, match=f"cannot stream: .*{needle}"):
         adapter.open_stream("auto", run)
+
+
+@pytest.mark.parametrize("which", ["bi", "digits"])
+def test_a_python_streams_refusal_names_predict_and_the_services_its_route(which, request):
+    """``stream()`` in Python said 'transcribe whole recordings with POST /predict instead': the service's
+    route, to a caller holding the model; the service's own refusal keeps it."""
+    run = request.getfixturevalue(which)
+    with pytest.raises(LstmkitError, match="cannot stream") as e:
+        SpeechRecognizer.load(run).stream()
+    assert e.value.hint == "pass whole recordings to predict(files) instead"
+    with pytest.raises(LstmkitError, match="cannot stream") as e:
+        adapter_for(run).open_stream("auto", run)
+    assert "POST /predict" in e.value.hint
 
 
 @pytest.mark.parametrize("norm", ["voiced", "utterance"])

@@ -108,7 +108,7 @@ PYTHON_SEQ = [
     (lambda: lstmkit.Translator(**QUICK).fit(), "pass data=TABLE, or both src_file= and tgt_file="),
     (lambda: lstmkit.Translator(**QUICK).fit(src_file="a.txt"), "pass both (line-aligned files), or a table with data="),
     (lambda: lstmkit.LanguageModel(**QUICK).fit(["one line of text"]),
-     "supply at least 2 lines (better: hundreds), one line of at least 1,000 characters, or a validation file with val="),
+     "supply at least 2 lines (better: hundreds), one line of at least 1,000 characters, or a validation file with val_data="),
     (lambda: lstmkit.LanguageModel(max_size=2), "pass max_size=20000, say"),
     (lambda: lstmkit.LanguageModel(**QUICK, level="word").fit(["!!! ...", "?? ,,"] * 5),
      "pass level='char' (each character a token) or level='bpe'"),

@@ -175,8 +175,10 @@ def json_only(path: str):
         kind = media_type(request.headers.get("content-type"))
         if json_type(kind) or not await request.body():
             return
-        raise HTTPException(415, detail=unsupported_type(kind or None, path, ["application/json"],
-                                                         ["application/json"], "the request as JSON"))
+        detail = unsupported_type(kind or None, path, ["application/json"], ["application/json"], "the request as JSON")
+        if kind.startswith("audio/"):         # Client.upload(wav, model=...) to a model that is no speech model
+            detail += "; a recording is read by a speech model alone (GET /models names each model's task)"
+        raise HTTPException(415, detail=detail)
     return Depends(check)
 
 

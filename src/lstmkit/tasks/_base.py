@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
 from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
-from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, caller_wording, os_reason
+from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import remove_left_temps
 from lstmkit.random_state import held_random
@@ -44,6 +44,14 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+_CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
+# methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
+_OTHER_TASKS_METHODS = {"update": "a Forecaster's method (it fine-tunes a forecaster on new rows)",
+                        "backtest": "a Forecaster's method (rolling-origin evaluation of a series)",
+                        "predict_proba": _CLASSIFIERS, "predict_log_proba": _CLASSIFIERS,
+                        "translate": "a Translator's method", "transcribe": "a SpeechRecognizer's method",
+                        "sample": "a LanguageModel's method", "perplexity": "a LanguageModel's method",
+                        "scorer": "a LanguageModel's method"}
 CALL_KEY = "call_settings"   # lstmkit.json: settings fit chose from the data, with the call's values
 
 
@@ -65,6 +73,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     TASK: str = ""
     CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
+    _ANSWERS: str = "predict(data)"        # what this estimator answers with: the fix of another task's method
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config: TaskConfig | None = None, **overrides: Any) -> None:
@@ -78,6 +87,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         def predict(self, *args: Any, **kwargs: Any) -> Any: ...
         def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
         def score(self, *args: Any, **kwargs: Any) -> float: ...
+
+    if not TYPE_CHECKING:       # hidden from type checkers: to them every attribute would be valid, typed Any
+        def __getattr__(self, name: str) -> Any:
+            """Another task's method (``update`` of a classifier, ``predict_proba`` of a translator): one
+            :class:`~lstmkit.errors.NotThisTask` naming whose it is and what this estimator answers with
+            (it was Python's bare ``AttributeError``); an ``AttributeError`` too, so ``hasattr`` stays False.
+            Called only when the attribute is not found; any other name is the plain ``AttributeError``, and a
+            property's (``classes_`` of an unfitted model) its own message, which Python would replace by this one's."""
+            owner = _OTHER_TASKS_METHODS.get(name)
+            if owner is None:
+                if hasattr(type(self), name):   # a property that raised AttributeError (an unfitted classes_): its own
+                    return object.__getattribute__(self, name)
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+            cls = type(self).__name__
+            if name == "update":
+                fix = f"fit(new_data) trains a new {cls}; {cls}.resume(run) continues an unfinished run"
+            else:
+                fix = f"a {cls} answers with {self._ANSWERS}"
+            raise NotThisTask(f"{cls} has no {name}(): it is {owner}", fix)
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -114,6 +142,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         known = cls.parameter_names()
         for name in overrides:
             if name not in known and name != "train":
+                if name == "val" and "val_data" in inspect.signature(cls.fit).parameters:
+                    # the command line's --val (and a LanguageModel's older val=): every fit names it val_data=
+                    raise LstmkitError(f"{cls.__name__} has no parameter 'val'",
+                                       "pass the validation data to fit() as val_data=")
                 close = difflib.get_close_matches(name, known, 1)
                 raise LstmkitError(f"{cls.__name__} has no parameter {name!r}",
                                    f"did you mean {close[0]!r}?" if close else f"its parameters: {', '.join(known)}")
@@ -375,6 +407,22 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return resume_call(str(self.run_dir_), self.TASK, getattr(self, "kind", None))
 
     # -- fitted state --------------------------------------------------------------------------
+    @property
+    def history_(self):
+        """Each epoch's ``train_loss``, ``val_loss``, ``lr``, ... as a pandas DataFrame, one row an epoch
+        (``history.csv``'s columns): this session's fit, else the run folder's ``history.csv`` (a loaded model).
+        An ``AttributeError`` before ``fit`` or for a run saved without one (``save()`` writes none)."""
+        import pandas as pd
+        from lstmkit.train.callbacks import HistoryCSV
+        result = vars(self).get("result_")
+        if result is not None:               # as history.csv holds it: its columns, in its order
+            return pd.DataFrame(result.history).reindex(columns=HistoryCSV.COLUMNS)
+        run = vars(self).get("run_dir_")
+        if run is not None and (Path(run) / "history.csv").is_file():
+            return pd.read_csv(Path(run) / "history.csv")
+        where = "is not fitted yet" if run is None else f"was loaded from {run}, which holds no history.csv"
+        raise AttributeError(f"this {type(self).__name__} {where}, so it has no history_")
+
     def __sklearn_is_fitted__(self) -> bool:
         """Whether ``fit`` or ``load`` gave this estimator a network: the test :meth:`_check_fitted`
         makes, so ``sklearn.utils.validation.check_is_fitted`` and ``predict`` answer alike (without
@@ -428,8 +476,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         answers a dict. ``engine``: ``torch``, ``onnx`` or ``auto`` (as in ``predict``).
         """
         from lstmkit.deploy.streaming import stream_for
-        adapter = self._deploy_adapter("stream")
-        return stream_for(adapter, mode, engine, getattr(self, "run_dir_", None), max_streams)
+        with public_call():           # a refusal's fix names predict(...), not the service's POST /predict
+            adapter = self._deploy_adapter("stream")
+            return stream_for(adapter, mode, engine, getattr(self, "run_dir_", None), max_streams)
 
     def _deploy_adapter(self, what: str):
         """The room's deploy adapter around this model (the registry refuses a task without one)."""

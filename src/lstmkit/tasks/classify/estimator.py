@@ -69,6 +69,7 @@ class TextClassifier(Classifier):
     """
 
     kind = "text"
+    _ANSWERS = "predict(texts), their labels, and predict_proba(texts), their probabilities"
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # X: texts, one per row
     # Chosen on MR's validation cut (benchmarks/mr.py; short texts, 10k sentences): a small network,
     # whole-token dropout and longer training with patience beat the generic settings by ~2 points;

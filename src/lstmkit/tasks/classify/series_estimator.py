@@ -87,6 +87,7 @@ class SequenceClassifier(Classifier):
 
     kind = "series"
     _REPR_LEADS = ("model",)                # LSTM-FCN or a zoo encoder: each family has its own defaults
+    _ANSWERS = "predict(X), the sequences' labels, and predict_proba(X), their probabilities"
     _INPUT_TAGS = {"three_d_array": True}   # X: [N, T] or [N, T, F]
     _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
                  "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,

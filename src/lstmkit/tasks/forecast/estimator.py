@@ -76,6 +76,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     data are left unset (chosen again).
     """
 
+    _ANSWERS = ("predict(data), its forecasts of the steps ahead (quantiles=[0.1, 0.5, 0.9] trains interval "
+                "forecasts), scored by evaluate(data)")
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
@@ -232,22 +234,28 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
             return fast if fast is not None else self._forecast_ahead(data, net=net)
 
-    def evaluate(self, data) -> dict[str, dict[str, float]]:
+    def evaluate(self, data, y=None) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
 
-        ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
+        ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`). The target
+        is read from ``data``: ``y`` (every other task's labels or references) is refused, naming the fix.
         """
         with public_call():
             self._check_fitted()
+            _no_y(y, "evaluate", self.config_.target[0])
             panel = self._read_for_use(data, need=min_points(self.config_))
             test = split_panel(panel, self.config_)["test"]
             return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]["metrics"]
 
-    def score(self, data) -> float:
+    def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
         ``data`` (split as in training; :meth:`evaluate`'s ``[model]["MASE"]``). Scale-free, so each
         series of a panel counts alike; -1 is as far off as the one-step seasonal naive forecast is
-        on the training part. The target comes from ``data``: there is no ``y``."""
+        on the training part. The target comes from ``data``: a ``y`` given is refused (scikit-learn's
+        ``None`` is taken), as :meth:`evaluate` refuses it."""
+        with public_call():
+            self._check_fitted()
+            _no_y(y, "score", self.config_.target[0])
         mase = self.evaluate(data)[self.config_.model]["MASE"]
         if mase is None or not np.isfinite(mase):
             raise LstmkitError("the model's MASE is undefined on this data: a series' training part repeats itself "
@@ -474,6 +482,17 @@ def _period_grid(columns: list) -> str | None:
     if len(names) == 12 and [month_number(c) for c in names] == list(range(1, 13)):
         return "month"
     return "quarter" if [c.upper() for c in names] == ["Q1", "Q2", "Q3", "Q4"] else None
+
+
+def _no_y(y, method: str, target: str) -> None:
+    """Refuse ``y`` given to ``evaluate`` or ``score`` (a classifier's labels, scikit-learn's ``score(X, y)``): a
+    forecaster reads its target (column ``target``) from the data, as its ``fit`` does (it was a TypeError,
+    'takes 2 positional arguments but 3 were given')."""
+    if y is not None:
+        use = f"X.assign({target}=y)" if target.isidentifier() else f"X.assign(**{{{target!r}: y}})"
+        raise LstmkitError(f"Forecaster.{method}(data) reads the target from the data, so it takes no y (a "
+                           f"classifier's {method}(X, y) does)", f"pass one table holding the target column "
+                           f"{target!r}: {method}({use})")
 
 
 def _names_given(key: str, v):

@@ -370,7 +370,7 @@ def split_lines(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndar
     if n < 2:
         raise LstmkitError(f"the corpus holds {n} line of text: too little to hold out a validation part",
                            f"supply at least 2 lines (better: hundreds), one line of at least {ONE_LINE_MIN:,} "
-                           f"characters, or a validation file with {opt('val')}")
+                           f"characters, or a validation file with {worded('--val', 'val_data=')}")
     order = np.random.default_rng(seed).permutation(n)
     n_val = min(n - 1, max(1, round(n * val_frac)))
     return np.sort(order[n_val:]), np.sort(order[:n_val])

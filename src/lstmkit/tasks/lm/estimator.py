@@ -118,6 +118,8 @@ class LanguageModel(RunEstimator):
     ``metrics_`` (held-out perplexity), ``data_summary_``, ``run_dir_``, ``train_seconds_``.
     """
 
+    _ANSWERS = ("predict(texts), each text's log-probability, perplexity(texts), sample() and scorer() "
+                "(next-token log-probabilities)")
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # texts, one per line
     CONFIG = LMConfig
@@ -142,12 +144,13 @@ class LanguageModel(RunEstimator):
         return super()._resolve_config(config, overrides)
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
+    def fit(self, data, val=None, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
             resume: bool = False, callbacks=(), **overrides: Unpack[LMParams]) -> LanguageModel:
-        """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
-        seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
+        """Train on ``data`` (a text file or a list of lines). Without ``val_data`` (file or lines; ``val``,
+        its older name, still works) a seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        val = _one_validation(val, val_data, "fit")
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, dict(overrides))
             with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
@@ -158,8 +161,8 @@ class LanguageModel(RunEstimator):
             if held is not None:
                 train = full
                 warn_shared_lines(train.lines, held.lines, "validation",
-                                  f", and early stopping trusts it; pass {opt('val')} with text kept out of training "
-                                  f"(or leave {opt('val')} out to hold out a share of the lines)")
+                                  f", and early stopping trusts it; pass {worded('--val', 'val_data=')} with text kept out of "
+                                  f"training (or leave it out to hold out a share of the lines)")
             else:
                 train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
@@ -231,18 +234,21 @@ class LanguageModel(RunEstimator):
             read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None,
+    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None, *, val_data=None,
                **shown: Unpack[ResumeShown]) -> LanguageModel:
-        """Continue an interrupted run from its last checkpoint (same config, same text files).
+        """Continue an interrupted run from its last checkpoint (same config, same text files;
+        ``val_data`` or its older name ``val``: the validation text's new place, when it moved).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
         hold the same weights). ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change
         how the run shows and runs (None: as recorded)."""
+        val = _one_validation(val, val_data, "resume")
         with public_call():
             est, source, d = cls._resume_start(run_dir, data, "lines given in memory",
                                                worded("pass the text again with --data",
                                                       "pass the text again: resume(RUN, data=TEXT)"),
                                                init_from)
-            return est._shown(shown).fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"),
+            return est._shown(shown).fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val",
+                                                                  "val_data"),
                                          run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
@@ -473,3 +479,12 @@ def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
 def _unk_rate(id_lines: list[list[int]]) -> float:
     n = sum(len(ids) for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
+
+
+def _one_validation(val, val_data, method: str):
+    """The validation text given to ``fit`` or ``resume``: ``val_data=``, as every task's estimator names it,
+    or ``val=``, its older name here (the command line's ``--val``); both at once are refused."""
+    if val is not None and val_data is not None:
+        raise LstmkitError(f"{method}() got both val and val_data, two names of the same validation text",
+                           "pass it once, as val_data= (val= is its older name)")
+    return val if val_data is None else val_data

@@ -75,6 +75,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     ``normalizer_``, ``net_``, ``result_``, ``metrics_``, ``data_summary_``, ``run_dir_``.
     """
 
+    _ANSWERS = ("predict(files) or transcribe(files), their transcripts (a mode='classify' model's labels, with "
+                "predict_proba(files))")
     TASK = TASK
     CONFIG = SpeechConfig
 
@@ -401,15 +403,23 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths, weights=weights)
 
-    def score(self, X, y=None, *, sample_rate: int | None = None, sample_weight=None) -> float:
+    def score(self, data=None, y=None, *, sample_rate: int | None = None, sample_weight=None, X=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
-        error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
+        error rate (ctc, seq2seq) of :meth:`evaluate` on ``data``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
         ``sample_rate`` Hz) with their labels or transcripts ``y``, one each. ``sample_weight``
         (classify; one weight per recording scored, in the order read) weighs each recording's hit, as
-        ``accuracy_score`` does and the text and sequence classifiers' ``score``."""
+        ``accuracy_score`` does and the text and sequence classifiers' ``score``. ``X=``, the first
+        argument's older name, still works (``data=``, as every estimator's ``score`` and ``evaluate`` name it)."""
         with public_call():
             self._check_fitted()
+            if X is not None and data is not None:
+                raise LstmkitError("score() got both data and X, two names of the data to score",
+                                   "pass it once, as data= (X= is its older name) or first")
+            X = data if X is None else X
+            if X is None:
+                raise LstmkitError("score() needs the data to score", "pass it first: model.score(data) or "
+                                   "model.score(files, y)")
             mode = self.config_.mode
             if sample_weight is not None and mode != "classify":
                 raise LstmkitError(f"sample_weight weighs the recordings of a classify run's score, not of this {mode} "

@@ -44,7 +44,7 @@ from lstmkit.deploy.onnx_engine import load_runner, no_saved_graph, resolve_engi
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import read_state_file, unknown_field
 from lstmkit.deploy.streaming import stream_id, too_many_streams
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
@@ -100,7 +100,8 @@ class SpeechStream:
         why = adapter.state_refusal()
         if why is not None:
             raise LstmkitError(f"this speech model cannot stream: {why}",
-                               "transcribe whole recordings with POST /predict instead")
+                               worded("transcribe whole recordings with POST /predict instead",
+                                      "pass whole recordings to predict(files) instead"))
         self.adapter, self.spec = adapter, adapter.spec
         self.engine = resolve_engine(run, engine, adapter.preferred_engine)
         self.fingerprint = weights_fingerprint(run) if run is not None else ""

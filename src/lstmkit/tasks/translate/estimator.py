@@ -107,6 +107,7 @@ class Translator(RunEstimator):
     ``metrics_`` (validation BLEU/chrF, greedy and beam), ``data_summary_``, ``run_dir_``.
     """
 
+    _ANSWERS = "predict(sentences) or translate(sentences), their translations, scored by evaluate(data)"
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # sentences (or their pairs)
     CONFIG = TranslateConfig
@@ -231,8 +232,8 @@ class Translator(RunEstimator):
             read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, *, data: str | Path | None = None, src_file: str | Path | None = None,
-               tgt_file: str | Path | None = None, val_data: str | Path | None = None,
+    def resume(cls, run_dir: str | Path, data: str | Path | None = None, val_data: str | Path | None = None, *,
+               src_file: str | Path | None = None, tgt_file: str | Path | None = None,
                val_src_file: str | Path | None = None, val_tgt_file: str | Path | None = None,
                **shown: Unpack[ResumeShown]) -> Translator:
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
@@ -240,7 +241,7 @@ class Translator(RunEstimator):
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names its new place (the
         run and its data moved): it must hold the data the run recorded (their SHA-256 are compared).
         ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change how the run shows and runs
-        (None: as recorded)."""
+        (None: as recorded). ``data`` and ``val_data`` may be given first, as every task's ``resume`` takes them."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
             files = meta.get("data", {}).get("files")
