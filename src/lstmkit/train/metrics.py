@@ -3,7 +3,7 @@
 
     accuracy  = share of correct predictions
     macro-F1  = mean over classes of F1_c = 2 P_c R_c / (P_c + R_c)
-    P_c, R_c  = precision and recall of class c (0 when undefined)
+    P_c, R_c  = precision and recall of class c (0 when undefined; the text report shows "-")
     ROC-AUC   = area under the ROC curve of P(positive class), two classes only
     majority  = accuracy of always predicting the most frequent training class (the baseline)
 """
