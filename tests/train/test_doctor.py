@@ -945,3 +945,27 @@ def test_a_tasks_own_train_longer_keeps_its_place_after_one_epoch_and_goes_when_
     assert [f["kind"] for f in sick] == ["loses_to_baseline", "exploding_gradients"]
     assert not any(r.startswith("train longer") for f in sick for r in f["remedies"])
     assert sick[0]["remedies"][0] == "check that each transcript belongs to its recording"
+
+
+def _epochs_of(rows, val):
+    """A run whose epochs each trained on ``rows`` samples (one step), with these validation losses."""
+    d = Doctor()
+    for k, v in enumerate(val, 1):
+        d.step(k, 1.0, 1.0, 0.0, 0.01, rows)
+        d.end_epoch({"epoch": k, "train_loss": 1.0, "val_loss": v, "lr": 1e-3})
+    return d
+
+
+def test_a_loss_to_the_baseline_on_a_handful_of_rows_asks_for_more_data_first():
+    """Six texts (4 to train on, 2 to validate) lost to the class prior and were told "check that each
+    label belongs to its row" first: on so few the loss is the data's size, not shuffled labels."""
+    cmp = {"metric": "log loss", "model": 0.70, "scores": {"class_prior": 0.69}, "points": 2,
+           "part": "validation", "unit": "rows", "remedies": ["check that each label belongs to its row: ..."]}
+    remedies = lambda rows, **kw: _epochs_of(rows, [0.7, 0.71, 0.72]).report(   # noqa: E731
+        TrainConfig(max_epochs=30), evidence={"baselines": {**cmp, **kw}})["findings"][0]["remedies"]
+    assert remedies(4)[:2] == ["more data: 4 training samples per epoch are too few for a network to learn from "
+                               "(hundreds at least), and 2 validation rows too few to tell it from class_prior",
+                               "check that each label belongs to its row: ..."]
+    assert not any(r.startswith("more data:") for r in remedies(500))                  # enough to learn from
+    assert not any(r.startswith("more data:") for r in remedies(64, points=5000))      # a few drawn from many
+    assert not any(r.startswith("more data:") for r in remedies(4, points=None))       # held-out size unknown

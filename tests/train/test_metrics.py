@@ -72,3 +72,19 @@ def test_sample_weight_weighs_every_score_and_leaves_the_counts():
     assert "weighted" not in classification_metrics(y, proba, ["a", "b"])
     # one class of weight 0 alone left: no ROC curve
     assert math.isnan(classification_metrics(y, proba, ["a", "b"], sample_weight=np.where(y == 1, 1.0, 0.0))["roc_auc"])
+
+
+def test_the_report_shows_a_score_with_nothing_to_divide_by_as_a_dash():
+    """A class whose one example went to training has no validation example and was never predicted:
+    its row read "precision 0.0000 recall 0.0000 f1 0.0000 support 0", a failure on examples never shown."""
+    m = classification_metrics([0, 1, 1], np.eye(3)[[0, 1, 0]], ["neg", "pos", "rare"])
+    rows = {line.split()[0]: line.split()[1:] for line in format_report(m).splitlines()[2:]}
+    assert rows["rare"] == ["-", "-", "-", "0"]
+    assert rows["pos"] == ["1.0000", "0.5000", "0.6667", "2"]
+    m = classification_metrics([0, 0, 1], np.eye(3)[[0, 0, 0]], ["neg", "pos", "rare"])
+    rows = {line.split()[0]: line.split()[1:] for line in format_report(m).splitlines()[2:]}
+    assert rows["pos"] == ["-", "0.0000", "0.0000", "1"]                 # never predicted: recall 0 is a score
+    m = classification_metrics([0, 1], np.eye(3)[[2, 1]], ["neg", "pos", "rare"])
+    rows = {line.split()[0]: line.split()[1:] for line in format_report(m).splitlines()[2:]}
+    assert rows["rare"] == ["0.0000", "-", "0.0000", "0"]                # predicted, never true
+    assert m["per_class"]["rare"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}   # the JSON as before

@@ -55,6 +55,7 @@ STILL_FALLING = 0.02         # the last epoch's validation loss 2% below every o
 # A class prior (a classifier's baseline) is a bar to clear by 2 %: a classifier of labels shuffled against its
 # inputs scored a validation log loss of 0.499 to the prior's 0.502, early stopping having picked its luckiest epoch.
 BASELINE_TIE = {"ets": 1.05, "class_prior": 0.98}
+TINY_DATA = 100              # fewer training samples per epoch than this: too few to learn from, or to judge by
 STEADY_EPOCHS = 3            # ... or each of the last 3 epochs below the one before ...
 STEADY_FALL = 0.005          # ... by 0.5% in all (a cosine schedule's last, near-zero steps fall less)
 # ... and its last epoch's gain at least 0.1% of the loss at the start: a text classifier at validation accuracy
@@ -547,6 +548,12 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
                         f"trained on {int(rows):,} samples per epoch")
     elif params and rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
+    # 4 training texts and 2 validation rows were told "check that each label belongs to its row" first: on so
+    # few a loss to the baseline is the data's size, and its score a coin's toss, not a sign of shuffled labels
+    held = cmp.get("points") or 0                   # (few of both: not a few windows drawn from many)
+    tiny = ([f"more data: {int(rows):,} training samples per epoch are too few for a network to learn from "
+             f"(hundreds at least), and {where} too few to tell it from {best}"]
+            if 0 < rows < TINY_DATA and 0 < held < TINY_DATA else [])
     instead = (cmp.get("instead") or {}).get(best) or f"until the model wins, use {best}: it is the better model on this data"
     slow = ([f"raise the learning rate (now {cfg.lr:g}, far below Adam's usual 0.001: steps this small barely move "
              f"the weights): {opt('lr', '0.001', written=True)}"] if cfg is not None and cfg.lr < LOW_LR else [])
@@ -562,7 +569,7 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
         # CTC model emits only blanks for its first epochs), not a bare one after its other remedies
         longer_ = []
     first, last = ([], longer_) if _only_epoch(d, cfg) else (longer_, [])      # after one epoch: the task's first
-    remedies = [*slow, *first, *task, *last, instead]
+    remedies = [*slow, *first, *tiny, *task, *last, instead]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}

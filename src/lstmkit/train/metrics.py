@@ -3,7 +3,7 @@
 
     accuracy  = share of correct predictions
     macro-F1  = mean over classes of F1_c = 2 P_c R_c / (P_c + R_c)
-    P_c, R_c  = precision and recall of class c (0 when undefined)
+    P_c, R_c  = precision and recall of class c (0 when undefined; the text report shows "-")
     ROC-AUC   = area under the ROC curve of P(positive class), two classes only
     majority  = accuracy of always predicting the most frequent training class (the baseline)
 """
@@ -70,7 +70,12 @@ def format_report(m: dict[str, Any]) -> str:
     from rich.cells import cell_len           # a terminal's columns: 中 and 🙂 take two, a combining accent none
     width = max(cell_len("class"), *(cell_len(c) for c in m["per_class"]))
     lines.append(f"{'class'.ljust(width)}  precision  recall      f1  support")
-    for c, s in m["per_class"].items():
-        lines.append(f"{c}{' ' * (width - cell_len(c))}  {s['precision']:9.4f}  {s['recall']:6.4f}  {s['f1']:6.4f}  "
-                     f"{s['support']:7d}")
+    # a score with nothing to divide by is '-', not the 0 metrics.json keeps for it: a class whose one example went
+    # to training read "precision 0.0000 recall 0.0000 f1 0.0000 support 0", a failure on examples never shown
+    predicted = np.asarray(m["confusion"]["matrix"]).sum(axis=0) if "confusion" in m else None
+    for k, (c, s) in enumerate(m["per_class"].items()):
+        shown = predicted is None or predicted[k] > 0
+        cells = (f"{s['precision']:9.4f}" if shown else f"{'-':>9}", f"{s['recall']:6.4f}" if s["support"] else f"{'-':>6}",
+                 f"{s['f1']:6.4f}" if shown or s["support"] else f"{'-':>6}")
+        lines.append(f"{c}{' ' * (width - cell_len(c))}  {'  '.join(cells)}  {s['support']:7d}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,12 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     import json
     metrics = json.loads(out)
     assert set(metrics) == {"lstm", "naive", "seasonal_naive", "ets"}
+    # the table says what its numbers rest on, as train's does (it printed the rows alone: a short file's test
+    # part of a point or two read as a measurement)
+    code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv], capsys)
+    points = json.loads((Path(run) / "metrics.json").read_text())["test_points"]
+    assert code == 0 and out.splitlines()[0] == (f"Test metrics, original units ({points} points, horizon 4, "
+                                                 f"season 24):"), err
     # a folder that is not a run, through the CLI
     code, out, err = run_cli(["forecast", "predict", "--run", tmp_path, "--data", csv], capsys)
     assert code == 2 and "not an lstmkit run folder" in err

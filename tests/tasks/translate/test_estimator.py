@@ -424,3 +424,23 @@ def test_the_doctor_compares_a_translator_with_the_source_copied():
     assert trained.result_.doctor["findings"] == []
     assert "validation BLEU: the model 85.9, the best baseline (copy_source) 1.4" in format_report(
         trained.result_.doctor)
+
+
+def test_a_vocabulary_that_leaves_most_words_unknown_is_said(tiny):
+    """A first try on a few dozen real sentence pairs: the default min_freq 2 kept a third of the
+    words, <unk> was the commonest target token, and the model translated every sentence as
+    '<unk> <unk> …' without a word said. Now a warning names the share and the fix."""
+    from lstmkit import Translator
+    rng = np.random.default_rng(0)
+    words = [f"w{k}" for k in range(400)]                  # most words seen once in 40 pairs
+    data = [(" ".join(rng.choice(words, 5)) + " .", " ".join(rng.choice(words, 5)).upper() + " .") for _ in range(40)]
+    params = {**tiny, "max_epochs": 1, "min_freq": 2}
+    with pytest.warns(UserWarning, match=r"^\d+% of the targets' and \d+% of the sources' training words are <unk> "
+                                         r"\(min_freq=2 keeps the words seen 2 times or more in 38 training pairs\): "
+                                         r"the model learns to write <unk> .*; pass min_freq=1, or train on more pairs$"):
+        Translator(**params).fit(data)
+    with pytest.warns(UserWarning, match=r"training words are <unk> \(max_size=10\).*raise it, or train on more pairs$"):
+        Translator(**{**params, "min_freq": 1, "max_size": 10}).fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # every word kept: nothing to say
+        Translator(**{**params, "min_freq": 1}).fit(data)

@@ -30,9 +30,7 @@ def report(est) -> None:
     if (getattr(est, "data_summary_", None) or {}).get("time_note"):
         typer.echo(est.data_summary_["time_note"])
     m = est.metrics_
-    many = f", {m['series']} series, mean over series" if "series" in m else ""
-    typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "
-               f"season {m['season']}{many}):")
+    typer.echo(f"\n{_scored_on(m)}")
     typer.echo(format_table(m["metrics"]))
     _say_blend(est, m["metrics"])
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
@@ -70,21 +68,32 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     echo_or_write_table(df, out)
 
 
+def _scored_on(m: dict) -> str:
+    """The line above a metrics table: what its numbers were scored on (``metrics.json``'s record)."""
+    many = f", {m['series']} series, mean over series" if m.get("series", 1) > 1 else ""
+    n = m["test_points"]
+    return (f"Test metrics, original units ({n} point{'s' if n != 1 else ''}, horizon {m['horizon']}, "
+            f"season {m['season']}{many}):")
+
+
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Series to evaluate on (its test part; any file train reads)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Metrics on the test part of the data, beside the baselines."""
+    from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
     from lstmkit.tasks.forecast.metrics import format_table
     est = Forecaster.load(run)
-    metrics = est.evaluate(str(data))
+    with public_call():
+        scored = est._evaluated(str(data))
     if as_json:
         from lstmkit.runs import to_json
-        typer.echo(to_json(metrics, indent=2))
-    else:
-        typer.echo(format_table(metrics))
-        _say_blend(est, metrics)
+        typer.echo(to_json(scored["metrics"], indent=2))
+    else:   # how many points the numbers rest on, as train's table says (a short file's test part: 1 point)
+        typer.echo(_scored_on(scored))
+        typer.echo(format_table(scored["metrics"]))
+        _say_blend(est, scored["metrics"])
 
 
 def _say_blend(est, metrics: dict) -> None:

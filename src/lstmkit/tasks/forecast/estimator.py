@@ -243,9 +243,15 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             self._check_fitted()
             _no_y(y, "evaluate", self.config_.target[0])
-            panel = self._read_for_use(data, need=min_points(self.config_))
-            test = split_panel(panel, self.config_)["test"]
-            return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]["metrics"]
+            return self._evaluated(data)["metrics"]
+
+    def _evaluated(self, data) -> dict[str, Any]:
+        """:meth:`evaluate`'s whole record, as ``metrics.json`` keeps it: the metrics and what they
+        were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says."""
+        self._check_fitted()
+        panel = self._read_for_use(data, need=min_points(self.config_))
+        test = split_panel(panel, self.config_)["test"]
+        return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
