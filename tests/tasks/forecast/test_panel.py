@@ -1024,3 +1024,32 @@ def test_a_series_whose_forecast_is_not_finite_leaves_every_row_not_the_model_al
         assert row["MAE"] == pytest.approx(expected["MAE"].mean()) and row["MASE"] == pytest.approx(expected["MASE"].mean())
     assert record["test_points"] == others.loc[others["model"] == "lstm", "points"].sum()
     assert not np.isfinite(per_series.loc[(per_series["id"] == "s1") & (per_series["model"] == "lstm"), "MAE"]).any()
+
+
+def test_kept_folds_are_reused_under_another_progress_display(panel_csv, tmp_path):
+    """A backtest begun at a terminal and run again in a log: how the folds' training shows is not what
+    they computed, so its kept folds are reused (they were set aside as another backtest's)."""
+    from lstmkit.tasks.forecast.backtest import KEPT_FOLDS
+    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
+                    ensemble=1, max_epochs=1, device="cpu", tensorboard=False)
+    bt, lines = tmp_path / "bt", []
+    calls = []
+    real = Forecaster.predict
+
+    def predict(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(Forecaster, "predict", predict)
+        with pytest.raises(KeyboardInterrupt):
+            Forecaster(**settings, progress="off", doctor=False).backtest(str(panel_csv), folds=2, refit=True, out=bt)
+    assert (bt / KEPT_FOLDS).is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)          # not "the folds of another backtest"
+        warnings.filterwarnings("ignore", message="(?!.*folds of another backtest)")
+        Forecaster(**settings, progress="log", doctor=True).backtest(str(panel_csv), folds=2, refit=True, out=bt,
+                                                                    log=lines.append)
+    assert any("fold 1/2: its forecasts kept from the interrupted backtest" in line for line in lines)

@@ -294,6 +294,7 @@ def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.D
 
 
 KEPT_FOLDS = "backtest.folds.json"     # a refit backtest's finished folds, kept as each ends
+_SHOWN = ("progress", "tensorboard", "doctor")
 
 
 class _Kept:
@@ -309,7 +310,10 @@ class _Kept:
         from lstmkit.data.fingerprint import fingerprint
         from lstmkit.files import to_json
         self.path = Path(out) / KEPT_FOLDS
-        self.key = hashlib.sha256(to_json({"config": cfg.to_dict(), "data": fingerprint(frame), "folds": folds,
+        settings = cfg.to_dict()
+        for shown in _SHOWN:     # how the folds' training shows, not what it computes: a resume may change them
+            settings["train"].pop(shown, None)
+        self.key = hashlib.sha256(to_json({"config": settings, "data": fingerprint(frame), "folds": folds,
                                            "step": step}, sort_keys=True).encode()).hexdigest()
         self.folds: dict[str, dict[str, Any]] = {}
         try:
