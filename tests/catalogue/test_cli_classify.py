@@ -331,3 +331,41 @@ def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, m
                  "one training batch of 10,000 time steps is too large to train here", tmp_path, capsys, d)
     assert re.search(r"B a time step\), more than the 16 MiB of this machine's memory — pass --batch-size \d+ or "
                      r"less, or a smaller --max-len \(none\)$", line), line
+
+
+def _piped_run_resumes_only_with_data(task: str, run, data, tmp_path, capsys, d) -> None:
+    """A run trained on ``--data -`` records no file (``data.source`` null, ``data.piped``): its resume
+    asks for ``--data``, and resumes with it."""
+    import json
+    summary = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert (summary["source"], summary["piped"]) == (None, {"source": "standard input"})
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    check([task, "train", "--resume", run], 2, "trained on data piped to standard input", tmp_path, capsys, d)
+    code, _, err = run_cli([task, "train", "--resume", run, "--data", data], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("name, sep", [("reviews.csv", ","), ("reviews.tsv", "\t"), ("reviews.jsonl", None)])
+def test_classify_trains_on_a_table_piped_in(name, sep, d, tmp_path, capsys, monkeypatch):
+    """``cat reviews.csv | lstmkit classify train --data -``: it was ''-' is not a file … pass a list of
+    them, e.g. ['-']', Python's words; CSV, TSV and JSON Lines are told from the content."""
+    import pandas as pd
+    table = pd.read_csv(d / "reviews.csv")
+    piped = (table.to_json(orient="records", lines=True) if sep is None else table.to_csv(sep=sep, index=False))
+    (tmp_path / name).write_text(piped)
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in [*TRAIN[:3], "-", *TRAIN[4:]]]
+    code, _, err = run_cli(argv, capsys, stdin=piped, monkeypatch=monkeypatch)
+    assert code == 0, err
+    (run,) = (tmp_path / "trained").iterdir()
+    _piped_run_resumes_only_with_data("classify", run, tmp_path / name, tmp_path, capsys, d)
+
+
+@pytest.mark.parametrize("stdin, needle", [
+    ("", "standard input is empty"),
+    ("__label__pos good film\n__label__neg bad film\n" * 5, "standard input holds no table lstmkit can read")])
+def test_classify_on_standard_input_without_a_table(stdin, needle, d, tmp_path, capsys, monkeypatch):
+    """What is piped in that is no table (a fastText file, whose format only its name tells) is one
+    error naming standard input and the fix."""
+    check([*TRAIN[:3], "-", *TRAIN[4:]], 2, needle, tmp_path, capsys, d, stdin=stdin, monkeypatch=monkeypatch)
+

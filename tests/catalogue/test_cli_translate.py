@@ -203,3 +203,31 @@ def test_a_batch_beyond_memory_is_refused_before_training(d, tmp_path, capsys, m
                   "--batch-size", "1000", "--beam", "1"], 2, "one training batch of ", tmp_path, capsys, d)
     assert re.search(r"of \d{3} pairs is too large to train here: .*B a pair\), more than the 256 KiB of this "
                      r"machine's memory — pass --batch-size \d+ or less, or a smaller --max-len \(50\)$", line), line
+
+
+def test_translate_trains_on_a_pair_table_piped_in(d, tmp_path, capsys, monkeypatch):
+    """``cat pairs.tsv | lstmkit translate train --data - --src en --tgt de``: it was 'file not found: -'.
+    The run records no file (data.source null, data.piped): its resume asks for --data."""
+    import json
+    from cli_helpers import run_cli
+    argv = [str(a).format(d=d, out=tmp_path / "trained") for a in ["translate", "train", "--data", "-", "--src", "en",
+                                                                    "--tgt", "de", *TRAIN[6:]]]
+    code, _, err = run_cli(argv, capsys, stdin=(d / "pairs.tsv").read_text(), monkeypatch=monkeypatch)
+    assert code == 0, err
+    (run,) = (tmp_path / "trained").iterdir()
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert (meta["data"]["source"], meta["data"]["piped"]["source"]) == (None, "standard input")
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    check(["translate", "train", "--resume", run], 2, "trained on data piped to standard input", tmp_path, capsys, d)
+    code, _, err = run_cli(["translate", "train", "--resume", str(run), "--data", str(d / "pairs.tsv")], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("stdin, needle", [("", "standard input is empty"),
+                                           ("dog\tHund\ncat\tKatze\n" * 20, "source column 'src' not found in standard "
+                                                                             "input: its first line 'dog\\tHund'")])
+def test_translate_on_standard_input_without_a_pair_table(stdin, needle, d, tmp_path, capsys, monkeypatch):
+    """Nothing piped, or pairs without a header line (a file's name would tell a headerless word list;
+    piped content has none): one error naming standard input and the fix."""
+    check(["translate", "train", "--data", "-", *TRAIN[6:]], 2, needle, tmp_path, capsys, d, stdin=stdin,
+          monkeypatch=monkeypatch)

@@ -29,7 +29,7 @@ import pandas as pd
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
-from lstmkit.data.tables import is_table
+from lstmkit.data.tables import is_pipe, is_table, pipe_as_file
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -133,6 +133,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     later answer); its fix names ``--drop-empty`` only where the caller offers it (``droppable``:
     not a fitted model's evaluation, which reads the run's setting).
     """
+    if isinstance(data, (str, os.PathLike)) and is_pipe(Path(data)):    # '--data -', '<(…)': read once, as a file of
+        with pipe_as_file(Path(data)) as copy:                              # its bytes (was 'pass a list, e.g. ['-']')
+            out = read_texts(copy, text, label, encoding, drop_empty, require_label, y, droppable)
+        out.source = None                  # nothing a later command could read again (same_data.piped records it)
+        return out
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "

@@ -35,7 +35,7 @@ from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
-from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, read_table
+from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pipe_as_file, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
@@ -344,6 +344,10 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
             raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
                                "the files must be line-aligned: one translation per source line")
         where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
+    elif isinstance(data, (str, Path)) and is_pipe(Path(data)):    # '--data -', '<(…)': read once, as a file of its
+        with pipe_as_file(Path(data)) as copy:                      # bytes (was 'file not found: -')
+            s, t, place, df = _read_table(copy, src, tgt, encoding)
+        where, tables = "standard input" if is_stdin(data) else str(data), {"data": df}
     elif isinstance(data, (str, Path)):
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
