@@ -509,3 +509,33 @@ def test_a_study_begun_before_the_data_was_recorded_records_it_and_continues(tmp
     assert study.user_attrs["data_sha256"] == {"data": "ab" * 32}
     with pytest.raises(LstmkitError, match="holds other contents than when the study began"):
         _check_continues(optuna, study, "forecast", {}, "s", None, {"data": "cd" * 32})
+
+
+def test_each_trial_shows_its_training_as_progress_asks_and_no_doctor_report(tmp_path, capsys, files):
+    """A trial of many minutes showed nothing until its line: `--progress` shows each trial's training (log lines
+    on a terminal by default, which several workers on one terminal share whole; `log` its epoch lines), and the
+    doctor, whose report on a trial went nowhere but between the trial lines, is off."""
+    data, _, _ = files
+    base = tmp_path / "doctor.yaml"
+    base.write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n")       # the doctor left at its default
+    args = [a if a != files[2] else base for a in _search(files, tmp_path / "a")]
+    code, _, err = run_cli([*args, "--trials", "2", "--progress", "log"], capsys)
+    assert code == 0, err
+    assert err.count("epoch 1/2") == 2 and err.count("epoch 2/2") == 2 and "doctor" not in err.lower(), err
+    args = [a if a != files[2] else base for a in _search(files, tmp_path / "b")]
+    code, _, err = run_cli([*args, "--trials", "2"], capsys)                  # not a terminal: the trial lines
+    assert code == 0 and "epoch" not in err and err.count("trial ") == 2 and _after_progress(err) == [], err
+    code, _, err = run_cli([*_search(files, tmp_path / "c"), "--trials", "2", "--progress", "loud"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "unknown progress display 'loud' — use one of: auto, bar, log, off" in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_tune_progress_auto_is_log_lines_on_a_terminal(tmp_path, capsys, files, monkeypatch):
+    """Several workers on one terminal: their bars, each redrawing its line, would garble each other; auto shows
+    each trial's epochs as whole log lines there instead."""
+    import sys
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, _, err = run_cli([*_search(files, tmp_path / "a"), "--trials", "1"], capsys)
+    assert code == 0 and err.count("epoch 1/2") == 1 and err.count("epoch 2/2") == 1, err
+    assert "\r" not in err and "\x1b" not in err, err

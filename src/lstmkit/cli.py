@@ -128,13 +128,16 @@ def tune_cmd(
     study: Optional[str] = typer.Option(None, help="Study name.  [default: the task]"),
     seed: Optional[int] = typer.Option(None, help="Sampler seed (repeatable proposals)."),
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda.  [default: auto]"),
+    progress: str = typer.Option("auto", help="Each trial's training on standard error: auto (log lines on a "
+                                 "terminal, which several workers share whole; else the trial lines alone), "
+                                 "bar, log or off."),
 ):
     """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
     from lstmkit.tune import tune_command
     with reader_may_leave():           # `| head -1` stopped the study at its second trial, without best.yaml
         tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
                      timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed,
-                     device=device)
+                     device=device, progress=progress)
 
 
 def _task_of(run_dir: Path | None) -> str:

@@ -47,6 +47,7 @@ from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
+from lstmkit.train.progress import trial_display
 
 if TYPE_CHECKING:        # numpy, pandas and torch load where they are used: `lstmkit compare --help` took seconds
     import pandas as pd
@@ -106,13 +107,13 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     if out is not None:
         check_out_folder(out)
         check_writable(out, "the comparison")     # before the models train, not after
-    progress_display = _check_progress(progress)
+    display = trial_display(progress)
     plan = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed, "warmup": warmup}
     given = _given(data, options)                  # read before the bench: a file changed while it trains
     bench = TASKS[task](data, **options)
     bench.check_models(models)
     progress = _Progress(plan, given, out=out)
-    return _run(bench, progress, log, show, _trial_progress(progress_display))
+    return _run(bench, progress, log, show, display)
 
 
 def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], None] | None = print,
@@ -122,7 +123,7 @@ def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], No
     was given in memory (a DataFrame), to give again; files are read from where they were, and a file
     whose content changed is refused (the finished trials were measured on the old one). ``progress``:
     as :func:`compare`'s (how it shows, not what it computes)."""
-    display = _trial_progress(_check_progress(progress))
+    display = trial_display(progress)
     folder = Path(folder)
     record = _read_progress(folder)
     check_writable(folder, "the comparison")     # before the models train, not after
@@ -140,23 +141,6 @@ def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], No
         progress.release()
         raise
     return _run(bench, progress, log, show, display)
-
-
-def _check_progress(progress: str) -> str:
-    if progress not in _DISPLAYS:
-        raise LstmkitError(f"unknown progress display {progress!r}", f"use one of: {', '.join(_DISPLAYS)}")
-    return progress
-
-
-def _trial_progress(progress: str) -> str:
-    """Each trial's training display: ``auto`` is a bar on a terminal and none elsewhere, where the
-    trial lines are the log (a line every 10 s of each trial's training among them read as noise)."""
-    if progress != "auto":
-        return progress
-    return "bar" if sys.stderr.isatty() else "off"
-
-
-_DISPLAYS = ("auto", "bar", "log", "off")
 
 
 def _run(bench: TaskBench, progress: _Progress, log: Callable[[str], None] | None,

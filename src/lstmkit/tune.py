@@ -53,6 +53,7 @@ from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
+from lstmkit.train.progress import trial_display
 from lstmkit.tune_space import describe_range, distribution, parse_space, suggest
 
 __all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]
@@ -118,21 +119,26 @@ class _Pruning(Callback):
 
 def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | None = None,
          space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
-         study_name: str | None = None, seed: int | None = None, log=print) -> dict[str, Any]:
-    """Run (or continue) a study; returns ``{"best_value", "best_params", "best_config", "out", ...}``."""
+         study_name: str | None = None, seed: int | None = None, log=print, progress: str = "auto") -> dict[str, Any]:
+    """Run (or continue) a study; returns ``{"best_value", "best_params", "best_config", "out", ...}``.
+    ``progress``: each trial's training display on standard error: ``auto``, log lines (one per epoch)
+    on a terminal, where several workers' lines interleave whole (their bars redrawn over each other
+    garbled), and nothing between the trial lines elsewhere; ``bar``, ``log`` or ``off``."""
     if task not in TASKS:
         raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
     if seed is not None:
         check_seed(seed)
+    display = trial_display(progress, on_a_terminal="log")
     plug = TASKS[task]
     own_space = space is not None
     space = parse_space(space if own_space else plug.default_space, plug.config_keys())
     base = {k: v for k, v in base.items() if v is not None}
     flat_base = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
     space = _unfixed(space, flat_base, own_space, log)
-    quiet = {"progress": "off", "tensorboard": False}
+    # no doctor: its report on each trial went nowhere but standard error, between the trial lines
+    quiet = {"progress": display, "tensorboard": False, "doctor": False}
     plug.check({**flat_base, **quiet})
     _check_trainer({**flat_base, **quiet}, space)
     _check_values(plug.settings, {**flat_base, **quiet}, space)
@@ -672,6 +678,7 @@ def tune_command(
     config: Path | None = None, space: Path | None = None, trials: int = 30,
     timeout: str | None = None, epochs: int | None = None, out: Path | None = None,
     storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
+    progress: str = "auto",
 ) -> None:
     base = load_yaml(config) if config else {}
     base = merge(base, {"data": str(data) if data else None, "target": target, "time": time,
@@ -682,6 +689,7 @@ def tune_command(
     try:
         result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
                       out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
+                      progress=progress,
                       log=lambda line: print(line, file=sys.stderr, flush=True))   # progress; the result below
     except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
         print(str(e) or "interrupted", file=sys.stderr, flush=True)

@@ -147,6 +147,7 @@ CASES = [
     (_replace(TUNE, "--trials", "0"), 2, "`trials` must be a positive integer"),
     (["tune", "juggling", "--data", "{d}/sine.csv", "--out", "{out}"], 2, "tuning is not available for task"),
     ([*TUNE, "--timeout", "0"], 2, "cannot read timeout"),
+    ([*TUNE, "--progress", "loud"], 2, "unknown progress display 'loud' — use one of: auto, bar, log, off"),
     (_replace(TUNE, "--epochs", "0"), 2, "max_epochs"),
     (_replace(TUNE, "--data", "{d}/nope.csv"), 2, "not found"),
     (_replace(TUNE, "--space", "{d}/unknown_setting.yaml"), 2, "search space: unknown setting 'hiden_size'"),

@@ -25,7 +25,7 @@ import time
 import warnings
 from typing import Iterable, Iterator, TypeVar
 
-__all__ = ["track", "shows_a_bar", "chosen_mode", "LOG_EVERY_S"]
+__all__ = ["track", "shows_a_bar", "chosen_mode", "trial_display", "TRIAL_DISPLAYS", "LOG_EVERY_S"]
 
 T = TypeVar("T")
 
@@ -74,6 +74,22 @@ def chosen_mode(mode: str, stream) -> str:
                       "shown as log lines instead — pip install ipywidgets for a live bar", UserWarning, stacklevel=3)
         return "log"
     return mode
+
+
+TRIAL_DISPLAYS = ("auto", "bar", "log", "off")
+
+
+def trial_display(progress: str, on_a_terminal: str = "bar") -> str:
+    """Each trial's training display in ``lstmkit compare`` and ``lstmkit tune`` (``--progress``): a
+    display not in :data:`TRIAL_DISPLAYS` is one error line; ``auto`` is ``on_a_terminal`` when standard
+    error is a terminal and ``off`` elsewhere, where the trial lines are the log (a line every 10 s of
+    each trial's training among them read as noise). The others are as they are."""
+    from lstmkit.errors import LstmkitError
+    if progress not in TRIAL_DISPLAYS:
+        raise LstmkitError(f"unknown progress display {progress!r}", f"use one of: {', '.join(TRIAL_DISPLAYS)}")
+    if progress != "auto":
+        return progress
+    return on_a_terminal if sys.stderr.isatty() else "off"
 
 
 def _notebook_without_widgets(stream) -> bool:
