@@ -976,21 +976,24 @@ def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, 
                       ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])]
 
 
-def test_ctrl_c_in_a_folds_forecast_says_what_is_kept_too(panel_csv, tmp_path, monkeypatch):
-    """Ctrl-C while fold 2 forecasts (not in its training) is a bare KeyboardInterrupt: it said `interrupted`
-    alone, with fold 1 kept."""
-    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
-                    ensemble=1, max_epochs=1, progress="off", device="cpu", doctor=False, tensorboard=False)
-    calls = []
-    real = Forecaster.predict
+def _ctrl_c_in_the_second_predict():
+    """``Forecaster.predict`` that is Ctrl-C on its second call (fold 2's forecast in a refit backtest)."""
+    calls, real = [], Forecaster.predict
 
     def predict(self, *a, **k):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(self, *a, **k)
+    return predict
 
-    monkeypatch.setattr(Forecaster, "predict", predict)
+
+def test_ctrl_c_in_a_folds_forecast_says_what_is_kept_too(panel_csv, tmp_path, monkeypatch):
+    """Ctrl-C while fold 2 forecasts (not in its training) is a bare KeyboardInterrupt: it said `interrupted`
+    alone, with fold 1 kept."""
+    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
+                    ensemble=1, max_epochs=1, progress="off", device="cpu", doctor=False, tensorboard=False)
+    monkeypatch.setattr(Forecaster, "predict", _ctrl_c_in_the_second_predict())
     with pytest.raises(KeyboardInterrupt) as e:
         Forecaster(**settings).backtest(str(panel_csv), folds=2, refit=True, out=tmp_path / "bt")
     assert str(e.value).startswith(f"in fold 2/2; fold 1's forecasts are kept in {tmp_path / 'bt' / 'backtest.folds.json'}")
@@ -1033,17 +1036,8 @@ def test_kept_folds_are_reused_under_another_progress_display(panel_csv, tmp_pat
     settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
                     ensemble=1, max_epochs=1, device="cpu", tensorboard=False)
     bt, lines = tmp_path / "bt", []
-    calls = []
-    real = Forecaster.predict
-
-    def predict(self, *a, **k):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(self, *a, **k)
-
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(Forecaster, "predict", predict)
+        m.setattr(Forecaster, "predict", _ctrl_c_in_the_second_predict())
         with pytest.raises(KeyboardInterrupt):
             Forecaster(**settings, progress="off", doctor=False).backtest(str(panel_csv), folds=2, refit=True, out=bt)
     assert (bt / KEPT_FOLDS).is_file()
