@@ -161,14 +161,12 @@ def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] 
     todo = [(m, plan["seed"] + k) for m in plan["models"] if m not in failed for k in range(plan["seeds"])
             if (m, plan["seed"] + k) not in done]
     trial_errors = _trial_errors()
-    state = {"total": len(trials) + len(todo)}
     try:       # Ctrl-C in training (TrainingInterrupted) or between (timing, saving): what is kept, and how to go on
-        first_error = _run_trials(bench, progress, todo, trial_errors, state, log, display)
+        first_error = _run_trials(bench, progress, todo, trial_errors, log, display)
     except (TrainingInterrupted, KeyboardInterrupt):
-        raise KeyboardInterrupt(progress.lost(state["total"])) from None
+        raise KeyboardInterrupt(progress.lost()) from None
     import torch
-    if not trials:                       # nothing to compare: the first model's error is the answer
-        progress.discard()
+    if not trials:                       # nothing to compare (and nothing was written): the first model's error is the answer
         raise first_error or LstmkitError(f"every model of the comparison failed ({'; '.join(f'{m}: {w}' for m, w in failed.items())})",
                                           "start a new comparison with other settings")
     references = bench.reference_rows() or progress.references
@@ -199,10 +197,10 @@ def _compared(bench: TaskBench, progress: _Progress, log: Callable[[str], None] 
 
 
 def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int]],
-                trial_errors: tuple[type[BaseException], ...], state: dict[str, int],
-                log: Callable[[str], None] | None, display: str = "off") -> BaseException | None:
-    """Run the ``todo`` trials (model, seed) after a warm-up, keeping each as it ends (``progress``);
-    ``state["total"]`` follows the trials the comparison will have. Returns the first trial error."""
+                trial_errors: tuple[type[BaseException], ...], log: Callable[[str], None] | None,
+                display: str = "off") -> BaseException | None:
+    """Run the ``todo`` trials (model, seed) after a warm-up, keeping each as it ends (``progress``).
+    Returns the first trial error."""
     plan, trials, failed = progress.plan, progress.trials, progress.failed
     if plan["warmup"] and todo:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
         try:
@@ -211,10 +209,10 @@ def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int
             pass     # its own trial says why
     setattr(bench, "progress", display)      # the trials' training shown (the warm-up's is not); see trial_shown
     first_error, ran, started = None, 0, time.perf_counter()
-    for i, (model, s) in enumerate(todo):
+    for model, s in todo:
         if model in failed:                  # an earlier seed of it failed: its other seeds are not run
             continue
-        total = state["total"] = len(trials) + sum(1 for m, _ in todo[i:] if m not in failed)
+        total = progress.total()
         t0 = time.perf_counter()
         try:
             trial = bench.run(model, s, plan["epochs"])
@@ -234,7 +232,6 @@ def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int
             log(f"[{count}/{total}] {model:>15s} seed {s}: {head} {trial.metrics[head]:.4g}, "
                 f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
                 f"with testing and timing" + (f"; ETA {left:.0f} s" if count < total else ""))
-    state["total"] = len(trials)
     return first_error
 
 
@@ -260,12 +257,11 @@ class _Progress:
         self.references: dict[str, dict[str, float]] = record.get("references") or {}
         self.described: dict[str, Any] = record.get("described") or {}
         self.resumed = int(record.get("resumed", 0)) + 1 if record else 0
-        self._made = False                 # this process made the folder (a failed comparison removes it)
 
     def make_folder(self) -> Path:
         if self.folder is None:
             assert self.out is not None
-            self.folder, self._made = new_run_dir(self.out, f"compare-{self.plan['task']}"), True
+            self.folder = new_run_dir(self.out, f"compare-{self.plan['task']}")
             self.hold()
         return self.folder
 
@@ -295,15 +291,15 @@ class _Progress:
             return
         write_json(self.make_folder() / _PROGRESS, {"state": "running", **self.kept_record(bench)})
 
-    def discard(self) -> None:
-        """Every trial failed: a folder this process made holds no trial to keep."""
-        if self._made and self.folder is not None:
-            import shutil
-            shutil.rmtree(self.folder, ignore_errors=True)
+    def total(self) -> int:
+        """The trials the comparison will have: every seed of each model, but the trials kept of a
+        model that failed (its other seeds are not run)."""
+        seeds = self.plan["seeds"]
+        return sum(sum(t.model == m for t in self.trials) if m in self.failed else seeds for m in self.plan["models"])
 
-    def lost(self, total: int) -> str:
+    def lost(self) -> str:
         """What Ctrl-C leaves: the trials kept and how to continue, or what is lost."""
-        n = len(self.trials)
+        n, total = len(self.trials), self.total()
         if self.folder is None or not n:
             return _LOST.format(n, total)
         return (f"after {n} of {total} trials; {'the 1 finished is' if n == 1 else f'the {n} finished are'} kept in "

@@ -53,7 +53,7 @@ from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
-from lstmkit.train.progress import trial_display
+from lstmkit.train.progress import trial_display, trial_settings
 from lstmkit.tune_space import describe_range, distribution, parse_space, suggest
 
 __all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]
@@ -137,8 +137,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     base = {k: v for k, v in base.items() if v is not None}
     flat_base = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
     space = _unfixed(space, flat_base, own_space, log)
-    # no doctor: its report on each trial went nowhere but standard error, between the trial lines
-    quiet = {"progress": display, "tensorboard": False, "doctor": False}
+    quiet = trial_settings(display)
     plug.check({**flat_base, **quiet})
     _check_trainer({**flat_base, **quiet}, space)
     _check_values(plug.settings, {**flat_base, **quiet}, space)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.train.progress import trial_settings
 
 __all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "trial_shown", "measure_latency_ms", "activation_bytes", "make_trial",
            "check_zoo_models", "describe_source", "int_range", "float_range", "choice", "VALIDATION_PART",
@@ -31,11 +32,10 @@ QUIET = {"progress": "off", "tensorboard": False}      # what every bench run pa
 
 
 def trial_shown(bench: Any) -> dict[str, Any]:
-    """What a bench's trial estimator is shown with: :data:`QUIET`, but the progress its comparison asks
-    for (``bench.progress``, which ``compare`` sets: a bar on a terminal; a trial of many minutes showed
-    nothing until its line), and no doctor: its advice on each trial went nowhere (shown, it printed a
-    report after every trial), and its hooks were timed as the model's training (its metrics are the same)."""
-    return {**QUIET, "doctor": False, "progress": getattr(bench, "progress", "off")}
+    """What a bench's trial estimator is shown with: :func:`~lstmkit.train.progress.trial_settings` with the
+    progress its comparison asks for (``bench.progress``, which ``compare`` sets: a trial of many minutes
+    showed nothing until its line)."""
+    return trial_settings(getattr(bench, "progress", "off"))
 
 
 @dataclass

@@ -23,9 +23,9 @@ import os
 import sys
 import time
 import warnings
-from typing import Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
-__all__ = ["track", "shows_a_bar", "chosen_mode", "trial_display", "TRIAL_DISPLAYS", "LOG_EVERY_S"]
+__all__ = ["track", "shows_a_bar", "chosen_mode", "trial_display", "trial_settings", "TRIAL_DISPLAYS", "LOG_EVERY_S"]
 
 T = TypeVar("T")
 
@@ -90,6 +90,13 @@ def trial_display(progress: str, on_a_terminal: str = "bar") -> str:
     if progress != "auto":
         return progress
     return on_a_terminal if sys.stderr.isatty() else "off"
+
+
+def trial_settings(progress: str = "off") -> dict[str, Any]:
+    """What a compare or tune trial's estimator is shown with: training as ``progress`` says (a display
+    :func:`trial_display` chose), no TensorBoard, and no doctor: its report on each trial went nowhere but
+    standard error, between the trial lines, and its hooks were timed as training (metrics are the same)."""
+    return {"progress": progress, "tensorboard": False, "doctor": False}
 
 
 def _notebook_without_widgets(stream) -> bool:

@@ -15,6 +15,9 @@ over folds. Written to ``backtest.csv`` / ``backtest.json`` and ``plots/backtest
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError, TrainingInterrupted, opt, worded
-from lstmkit.files import check_writable
+from lstmkit.data.fingerprint import fingerprint
+from lstmkit.files import check_writable, to_json
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import python_values, require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
@@ -304,11 +308,6 @@ class _Kept:
     them; a file of another backtest is set aside with a warning."""
 
     def __init__(self, out: str | Path, cfg, frame: pd.DataFrame, folds: int, step: int) -> None:
-        import hashlib
-        import json
-
-        from lstmkit.data.fingerprint import fingerprint
-        from lstmkit.files import to_json
         self.path = Path(out) / KEPT_FOLDS
         settings = cfg.to_dict()
         for shown in _SHOWN:     # how the folds' training shows, not what it computes: a resume may change them
@@ -325,7 +324,6 @@ class _Kept:
         if isinstance(record, dict) and record.get("key") == self.key and isinstance(record.get("folds"), dict):
             self.folds = record["folds"]
         else:
-            import warnings
             warnings.warn(f"{self.path} holds the folds of another backtest (other settings, data, folds or step): "
                           "they are not reused, and this backtest's folds replace them", UserWarning, stacklevel=4)
 
