@@ -564,6 +564,48 @@ def test_cli_m4_format(tmp_path, capsys):
     assert "before the newest data" not in err             # each series' steps count from its own start
 
 
+def _m4_file(path, lengths, season=12):
+    """An M4 wide file of seasonal series at ``path`` (ragged rows, quoted cells, as the competition's)."""
+    rng = np.random.default_rng(1)
+    width = max(lengths) + 1
+    rows = []
+    for k, n in enumerate(lengths):
+        t = np.arange(n)
+        vals = 100 + 10 * k + 20 * np.sin(2 * np.pi * t / season) + rng.standard_normal(n)
+        rows.append(",".join([f'"M{k + 1}"'] + [f'"{v:.2f}"' for v in vals]))
+    header = ",".join(f'"V{j}"' for j in range(1, width + 1))
+    path.write_text("\n".join([header] + [r + "," * (width - 1 - r.count(",")) for r in rows]) + "\n")
+    return path
+
+
+def test_m4_file_name_gives_season_and_horizon(tmp_path, capsys):
+    # An M4 file's columns hold no time: its name is what says the series are monthly. Without it a
+    # Monthly file ran at season 1 (seasonal naive = naive, MASE scaled by the last month) and horizon 1.
+    path = _m4_file(tmp_path / "Monthly-train.csv", (130, 140, 150))
+    code, out, err = run_cli(["forecast", "train", "--data", path, "--format", "m4", "--lookback", "24",
+                              "--out", tmp_path / "runs", *CLI_QUICK], capsys)
+    assert code == 0, err
+    assert "horizon 18: the M4 competition's for the monthly file Monthly-train.csv" in err, err
+    assert "horizon 18, season 12" in out, out
+    run = next((tmp_path / "runs").iterdir())
+    fitted = Forecaster.load(run)
+    assert fitted.config_.season == 12 and fitted.config_.horizon == 18
+    # A horizon of one's own is kept, with a word that scores will not compare with the competition's.
+    with pytest.warns(UserWarning, match="differs from the M4 competition's 18"):
+        f = Forecaster(format="m4", horizon=6, lookback=24, max_epochs=1, **QUICK).fit(path, out=tmp_path / "own")
+    assert f.config_.season == 12 and f.config_.horizon == 6
+    # So is a season of one's own; a file named otherwise says nothing and keeps the defaults.
+    with pytest.warns(UserWarning, match="differs from the M4"):
+        f = Forecaster(format="m4", season=6, horizon=4, lookback=24, max_epochs=1, **QUICK).fit(path,
+                                                                                                 out=tmp_path / "s")
+    assert f.config_.season == 6
+    other = _m4_file(tmp_path / "mine.csv", (130, 140, 150))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        f = Forecaster(format="m4", lookback=24, max_epochs=1, **QUICK).fit(other, out=tmp_path / "mine")
+    assert f.config_.season is None and f.config_.horizon == 1          # unset: measured from times, of which none
+
+
 BAD = [
     # (flags, words of the one error line)
     (["--id", "store", "--time", "time", "--target", "y", "--quantiles", "0.1,1.2"], "strictly between 0 and 1"),

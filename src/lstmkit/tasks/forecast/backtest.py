@@ -32,6 +32,7 @@ from lstmkit.config import python_values, require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
+from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
@@ -59,6 +60,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if not given:                                    # a .tsf file's columns, horizon and frequency, as fit takes them
         data = load_table(data) if cfg.format == "long" and is_tsf(data) else data
         tsf_settings(cfg, data)
+        if cfg.format == "m4":
+            m4_settings(cfg, data)
         cfg.horizon = 1 if cfg.horizon is None else cfg.horizon
     H = cfg.horizon
     if step is not None:

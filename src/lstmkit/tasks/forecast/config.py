@@ -61,7 +61,8 @@ class ForecastConfig(TaskConfig):
     id: str | None = None           # series id column: one global model over every series
     format: Literal["long", "wide", "m4"] = "long"  # long (rows of id, time, values) | wide (a time column and
                                     # one column per series: id 'series', target 'value') | m4 (M4's files: a row
-                                    # per series, id then ragged values)
+                                    # per series, id then ragged values; a file named Hourly-…,
+                                    # Monthly-… gives the competition's season and horizon)
     past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
     future_covariates: list[str] = field(default_factory=list)  # known through the horizon too
     calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]

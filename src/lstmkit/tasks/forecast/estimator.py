@@ -33,6 +33,7 @@ from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.surface import DeploySurface
 from lstmkit.tasks.forecast.integer_times import month_number, period_columns, period_time
+from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.windows import min_points, split_panel
@@ -170,6 +171,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 if not cfg.target and cfg.format == "long":
                     cfg.target, named = implied_target(data, cfg)
                     found = {**found, **named}
+        elif cfg.format == "m4":
+            found = m4_settings(cfg, data)             # the file's name gives its season and horizon
         if cfg.horizon is None:
             cfg.horizon = 1
         check_config(cfg)

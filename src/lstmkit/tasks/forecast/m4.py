@@ -24,16 +24,17 @@ of order ``m``, detrended ratios averaged by position in the cycle, normalised t
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["M4_SEASON", "M4_HORIZON", "read_m4_wide", "read_m4_test", "smape", "mase", "mase_scale",
+__all__ = ["M4_SEASON", "M4_HORIZON", "m4_frequency", "m4_settings", "read_m4_wide", "read_m4_test", "smape", "mase", "mase_scale",
            "seasonality_test", "seasonal_indices", "naive2", "m4_scores"]
 
 #: Seasonal period used by the competition for Naive2 and the MASE scale.
@@ -43,6 +44,45 @@ M4_HORIZON = {"yearly": 6, "quarterly": 8, "monthly": 18, "weekly": 13, "daily":
 
 
 # -- reading ---------------------------------------------------------------------------------
+def m4_frequency(path) -> str | None:
+    """The M4 frequency a file's name begins with (``Hourly-train.csv`` → ``"hourly"``), or None: a
+    table in memory, or a file named otherwise."""
+    if not isinstance(path, (str, Path)):
+        return None
+    stem = Path(path).name.lower()
+    return next((freq for freq in M4_SEASON if stem.startswith(freq)), None)
+
+
+def m4_settings(cfg, data) -> dict[str, dict[str, Any]]:
+    """Fill the season and horizon of ``cfg`` (``format="m4"``, in place) that the user left unset
+    from the frequency the M4 file's name gives (``Hourly-train.csv``: season 24, horizon 48, the
+    competition's; :data:`M4_SEASON`, :data:`M4_HORIZON`). The file's columns hold no time, so
+    nothing else says how the series repeat: without this an hourly file ran at season 1, its
+    seasonal naive the naive forecast and its MASE scaled by the last hour. The horizon is said in a
+    warning, as is a set horizon that differs from the competition's. Returns the record of those
+    choices (``{"season": {"value": 24, "why": …}}``); empty for a file named otherwise."""
+    freq = m4_frequency(data)
+    if freq is None:
+        return {}
+    name, found = Path(data).name, {}
+    if cfg.season is None and M4_SEASON[freq] > 1:
+        cfg.season = M4_SEASON[freq]
+        found["season"] = {"value": cfg.season, "why": f"the M4 {freq} file {name}: the competition's season"}
+    horizon = M4_HORIZON[freq]
+    if cfg.horizon is None:
+        cfg.horizon = horizon
+        found["horizon"] = {"value": horizon, "why": f"the M4 {freq} file {name}: the competition's horizon"}
+        warnings.warn(f"horizon {horizon}: the M4 competition's for the {freq} file {name}; pass "
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast another number of steps",
+                      UserWarning, stacklevel=4)
+    elif cfg.horizon != horizon:
+        warnings.warn(f"horizon {cfg.horizon} differs from the M4 competition's {horizon} for the {freq} file "
+                      f"{name}: scores will not compare with the competition's; drop "
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast {horizon} steps",
+                      UserWarning, stacklevel=4)
+    return found
+
+
 def read_m4_wide(path: str | Path) -> pd.DataFrame:
     """Read an M4 wide CSV (id, then ragged values) into long format.
 
