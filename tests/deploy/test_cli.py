@@ -86,7 +86,8 @@ def test_serve_names_host_not_port_for_an_address_it_cannot_listen_on(run, host,
 
 @pytest.mark.parametrize("flags, needle", [(["--port", "99999"], "--port"), (["--port", "-1"], "--port"),
                                            (["--max-body", "0"], "--max-body"), (["--max-body", "-5"], "--max-body"),
-                                           (["--max-streams", "0"], "--max-streams")])
+                                           (["--max-streams", "0"], "--max-streams"),
+                                           (["--stream-idle", "-1"], "--stream-idle")])
 def test_serve_refuses_impossible_limits_before_loading(flags, needle, tmp_path, capsys):
     """An impossible port or limit is one line naming the flag and its range, before any run is
     read (the run here does not even exist) and before anything listens."""

@@ -3,9 +3,11 @@ import http.client
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -22,8 +24,17 @@ MAX_BODY, MAX_STREAMS = 20_000, 2
 
 @pytest.fixture(scope="module")
 def server(abs_forecaster):
-    cmd = [sys.executable, "-m", "lstmkit", "serve", "--run", str(abs_forecaster.run_dir_), "--port", "0",
-           "--engine", "torch", "--max-body", str(MAX_BODY), "--max-streams", str(MAX_STREAMS)]
+    proc, port = _serve(abs_forecaster, "--max-body", str(MAX_BODY), "--max-streams", str(MAX_STREAMS))
+    yield proc, port
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _serve(forecaster, *flags):
+    """``lstmkit serve`` of ``forecaster``'s run with ``flags`` in a subprocess: (process, port)."""
+    cmd = [sys.executable, "-m", "lstmkit", "serve", "--run", str(forecaster.run_dir_), "--port", "0",
+           "--engine", "torch", *flags]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     line = proc.stdout.readline()           # "serving RUN on http://127.0.0.1:PORT ..."
@@ -31,10 +42,7 @@ def server(abs_forecaster):
         proc.kill()
         pytest.fail(f"server did not start: {line!r} {proc.stderr.read()[-2000:]}")
     port = int(line.split("http://127.0.0.1:")[1].split()[0])
-    yield proc, port
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
+    return proc, port
 
 
 def _request(port, method, path, body=None, raw=None):
@@ -166,6 +174,43 @@ def test_the_real_server_says_why_it_refuses(server):
     resp = conn.getresponse()
     assert resp.status == 415 and "Content-Type: application/json" in json.loads(resp.read())["detail"]
     conn.close()
+
+
+def test_an_idle_stream_gives_its_place_to_a_new_one(abs_forecaster):
+    """A client that leaves without closing (or never sends) held its place for ever: with every place
+    taken, each new stream was refused until the service restarted. One idle for --stream-idle seconds
+    now gives its place, and is told why; a stream with a recent message keeps its own."""
+    from websockets.exceptions import ConnectionClosed
+    proc, port = _serve(abs_forecaster, "--max-streams", "1", "--stream-idle", "2")
+    url = f"ws://127.0.0.1:{port}/stream"
+    obs = {"y": 0.5, "temp": 0.1}
+    try:
+        with ws_client.connect(url, open_timeout=10) as a:
+            a.send(json.dumps(obs))
+            assert json.loads(a.recv(timeout=10))["step"] == 1
+            with ws_client.connect(url, open_timeout=10) as b:          # a had a message just now: b is refused
+                refused = json.loads(b.recv(timeout=10))
+                assert refused["closed"] and "every place is taken by a stream that had a message in the last 2 s" \
+                    in refused["error"], refused
+            time.sleep(2.5)
+            with ws_client.connect(url, open_timeout=10) as c:          # a is idle now: c takes its place
+                told = json.loads(a.recv(timeout=10))
+                assert told["closed"] and re.match(r"this stream had no message for \d+ s \(the service's limit "
+                                                   r"is 2 s\)", told["error"]), told
+                with pytest.raises(ConnectionClosed):
+                    a.recv(timeout=10)
+                assert a.close_code == 1001
+                c.send(json.dumps(obs))
+                assert json.loads(c.recv(timeout=10))["step"] == 1          # a stream of its own, from nothing
+                status, info = _request(port, "GET", "/model")
+                assert info["open_streams"] == 1 and info["limits"]["stream_idle_s"] == 2, info
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def test_sigterm_stops_cleanly(server):

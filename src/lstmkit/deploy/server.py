@@ -57,7 +57,9 @@ token: every body is standard JSON. The model runs in a worker thread, off the e
 thread, awaited by the handler; any other: in the server's thread pool). A body over
 ``max_body`` bytes is a 413, a WebSocket message over it an error message, then the close code 1009 (message too
 big; uvicorn closes a message over four times the limit without one); at most ``max_streams`` WebSockets are open at
-once (others are told so, then closed with code 1013).
+once. A new one when every place is taken takes the place of the stream idle longest, if that one has had no message
+for ``stream_idle`` seconds (it is told so, then closed with code 1001: a client that left without closing, or
+never sends, cannot hold a place for ever); otherwise the new one is told so, then closed with code 1013.
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
@@ -74,6 +76,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from typing import Annotated, Any, Iterator
 
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
@@ -84,10 +87,11 @@ from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit,
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
-__all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
+__all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "STREAM_IDLE", "MAX_INSTANCES"]
 
 MAX_BODY = 1_000_000          # bytes per request body / WebSocket message
 MAX_STREAMS = 64              # open WebSocket streams at once
+STREAM_IDLE = 300             # seconds without a message after which a stream may give its place to a new one
 MAX_INSTANCES = 1024          # instances per /predict request
 
 _log = logging.getLogger(__name__)
@@ -102,11 +106,13 @@ def _require_serve():
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
-               max_instances: int = MAX_INSTANCES, cors_origins=None):
+               max_instances: int = MAX_INSTANCES, cors_origins=None, stream_idle: float = STREAM_IDLE):
     """The FastAPI app serving finished runs (see the module docstring for the endpoints).
 
     ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``;
-    ``cors_origins``: the origins (``"http://localhost:3000"``, ``"*"``) whose web pages may call it."""
+    ``cors_origins``: the origins (``"http://localhost:3000"``, ``"*"``) whose web pages may call it;
+    ``stream_idle``: seconds without a message after which a stream gives its place to a new one when
+    every place is taken (0: never)."""
     origins = allowed_origins(cors_origins)
     _require_serve()
     from fastapi import FastAPI, HTTPException, WebSocket
@@ -118,7 +124,8 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 
     from lstmkit.version import __version__
 
-    limits = {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}
+    limits = {"max_body_bytes": max_body, "max_streams": max_streams, "stream_idle_s": stream_idle,
+              "max_instances": max_instances}
     models = {name: ServedModel(name, run, engine, limits) for name, run in named_runs(runs).items()}
     only = next(iter(models.values())) if len(models) == 1 else None
     Finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-F32_MAX, le=F32_MAX)]
@@ -131,8 +138,10 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app = FastAPI(title="lstmkit", version=__version__, description=what)
     app.router.route_class = strict_json_route()      # a JSON body's key given twice: a 422 (FastAPI kept the last)
     app.state.open_streams = 0
+    app.state.streams = {}                    # stream id -> _OpenStream, in the order they opened
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
+    app.state.stream_idle = stream_idle
     app.state.max_body = max_body
     extra_schemas: list = []                  # request models read by hand (uploads): listed in /docs
     request_models: dict[str, Any] = {}       # path -> its request model: a 422 says what to send instead
@@ -338,24 +347,36 @@ class _ModelRoutes:
         app, m = self.app, self.m
         client_left = _client_left()
 
+        def release(sid: str) -> None:
+            """Give back the place of stream ``sid`` (once: its handler's end and an eviction both call it)."""
+            if app.state.streams.pop(sid, None) is not None:
+                app.state.open_streams -= 1
+                m.open_streams -= 1
+                m.end_stream(sid)
+
         async def stream_ws(ws: WebSocket):
             await ws.accept()
-            if app.state.open_streams >= app.state.max_streams:
+            if app.state.open_streams >= app.state.max_streams and not await _evict_idle(app):
                 # was "— close one, or try again later": a client cannot close another's
+                idle = app.state.stream_idle
                 await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}): every "
-                                          "place is taken — try again once a stream has closed, or start the "
+                                          "place is taken" + (f" by a stream that had a message in the last "
+                                                              f"{idle:g} s" if idle else "") +
+                                          " — try again once a stream has closed, or start the "
                                           "service with a larger stream limit (GET /models shows it: "
                                           "limits.max_streams)", "closed": True})
                 await ws.close(code=1013)
                 return
+            sid = f"ws-{next(app.state.stream_ids)}"
+            here = app.state.streams[sid] = _OpenStream(ws, release, sid)
             app.state.open_streams += 1
             m.open_streams += 1
-            sid = f"ws-{next(app.state.stream_ids)}"
             try:
                 while True:
                     message = await ws.receive()
-                    if message["type"] == "websocket.disconnect":
+                    if message["type"] == "websocket.disconnect" or here.evicted:
                         break
+                    here.busy = True
                     too_big = _too_big(message, app.state.max_body)
                     if too_big:                     # uvicorn closed it with 1009 and no word to the client
                         await ws.send_text(json.dumps({"error": too_big, "field": "message", "closed": True}))
@@ -367,6 +388,9 @@ class _ModelRoutes:
                         answer = await run_in_threadpool(m.stream_message, message["text"], sid)
                     else:                           # a numeric step is cheaper than a thread hop
                         answer = m.stream_message(message["text"], sid)
+                    here.busy, here.last = False, time.monotonic()
+                    if here.evicted:                # closed for a new stream while this step ran (cannot, not busy)
+                        break
                     await ws.send_text(json.dumps(answer, allow_nan=False))
             except client_left:                  # the client left before its answer: no fault of the service's
                 pass                              # (was logged as a failure, with a traceback, and "answered")
@@ -378,10 +402,42 @@ class _ModelRoutes:
                 except Exception:
                     pass
             finally:
-                app.state.open_streams -= 1
-                m.open_streams -= 1
-                m.end_stream(sid)
+                release(sid)
         return stream_ws
+
+
+class _OpenStream:
+    """One open WebSocket stream: when it last had a message, and whether a step of it is running."""
+
+    def __init__(self, ws, release, sid: str):
+        self.ws, self.release, self.sid = ws, release, sid
+        self.last, self.busy, self.evicted = time.monotonic(), False, False
+
+
+async def _evict_idle(app) -> bool:
+    """Close the stream idle longest, if it has had no message for ``app.state.stream_idle`` seconds and
+    no step of it is running, to give its place to a new stream; whether one was closed."""
+    idle = app.state.stream_idle
+    waiting = [s for s in app.state.streams.values() if not s.busy]
+    if not idle or not waiting:
+        return False
+    oldest = min(waiting, key=lambda s: s.last)
+    quiet = time.monotonic() - oldest.last
+    if quiet < idle:
+        return False
+    oldest.evicted = True
+    oldest.release(oldest.sid)                # the place is free now, before the awaits below
+    try:
+        await oldest.ws.send_text(json.dumps({
+            "error": f"this stream had no message for {quiet:.0f} s (the service's limit is {idle:g} s) and every "
+                     f"place ({app.state.max_streams}) was taken, so it was closed for a new stream — reconnect to "
+                     "go on: the new stream starts from nothing (to carry the state over, send {\"op\": \"state\"} "
+                     "now and then, and {\"op\": \"restore\", \"state\": S} on the new stream)",
+            "closed": True}))
+        await oldest.ws.close(code=1001)
+    except Exception:                         # the client had gone already: its place is free all the same
+        pass
+    return True
 
 
 def _client_left() -> tuple[type[BaseException], ...]:
@@ -439,11 +495,12 @@ def _document_schemas(app, schemas: list) -> None:
     app.openapi = openapi
 
 
-def _check_limits(port: int, max_body: int, max_streams: int) -> None:
+def _check_limits(port: int, max_body: int, max_streams: int, stream_idle: int = STREAM_IDLE) -> None:
     """The service's port and limits, checked before any run is loaded."""
     for name, value, low, high, example in (("port", port, 0, 65535, "8000 (or 0 for any free port)"),
                                             ("max-body", max_body, 1, None, "1000000"),
-                                            ("max-streams", max_streams, 1, None, "64")):
+                                            ("max-streams", max_streams, 1, None, "64"),
+                                            ("stream-idle", stream_idle, 0, None, "300 (or 0: never)")):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"of at least {low}"
             raise LstmkitError(f"--{name} must be a whole number {span}, got {value!r}", f"pass --{name} {example}")
@@ -451,16 +508,16 @@ def _check_limits(port: int, max_body: int, max_streams: int) -> None:
 
 def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
           max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning",
-          cors_origins=None) -> None:
+          cors_origins=None, stream_idle: int = STREAM_IDLE) -> None:
     """Serve ``runs`` (one run folder, a list of them, each a path or ``NAME=PATH``, or a dict
     ``{name: run}``) until SIGTERM / Ctrl-C, to web pages of ``cors_origins`` too (see
     :func:`create_app`). Prints one line with the address once listening."""
-    _check_limits(port, max_body, max_streams)
+    _check_limits(port, max_body, max_streams, stream_idle)
     origins = allowed_origins(cors_origins)
     _require_serve()
     import uvicorn
     named = named_runs(runs)
-    app = create_app(named, engine, max_body, max_streams, cors_origins=origins)
+    app = create_app(named, engine, max_body, max_streams, cors_origins=origins, stream_idle=stream_idle)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
