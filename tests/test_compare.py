@@ -641,3 +641,24 @@ def test_compare_classify_majority_row_is_scored_as_the_models_are(tmp_path):
     always = ["pos"] * len(test)
     assert majority["accuracy_mean"] == pytest.approx(accuracy_score(test["label"], always))
     assert majority["macro_f1_mean"] == pytest.approx(f1_score(test["label"], always, average="macro"))   # 0.375
+
+
+def test_a_resumed_comparison_refuses_a_data_folder_that_changed(tmp_path):
+    """A folder of recordings was checked by its path alone: recordings added before the resume would
+    have mixed two corpora in one table."""
+    from lstmkit.compare import _given, _given_again
+    data = tmp_path / "recordings"
+    (data / "train").mkdir(parents=True)
+    for k in range(3):
+        (data / "train" / f"{k}.wav").write_bytes(bytes(100 + k))
+    given = _given(str(data), {"test": None})
+    assert given["data"]["files"] == 3
+    assert _given_again(given, tmp_path / "cmp", None, {}) == (str(data), {"test": None})    # unchanged: as it was
+    (data / "train" / "3.wav").write_bytes(bytes(10))
+    with pytest.raises(LstmkitError, match=r"holds other files than when the comparison began \(3 files then, 4 now\)"):
+        _given_again(given, tmp_path / "cmp", None, {})
+    (data / "train" / "3.wav").unlink()
+    (data / "train" / "0.wav").write_bytes(bytes(7))                                      # rewritten in place
+    with pytest.raises(LstmkitError, match=r"\(3 files, one or more of them rewritten since\)") as e:
+        _given_again(given, tmp_path / "cmp", None, {})
+    assert e.value.hint == "put the folder back as it was, or start a new comparison"

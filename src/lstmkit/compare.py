@@ -308,7 +308,8 @@ class _Progress:
 
 def _given(data: Any, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What a comparison was given, as its resume finds it again: a file or folder by its absolute path
-    (a file with its SHA-256), a plain value as it is, data in memory by its fingerprint."""
+    (a file with its SHA-256, a folder with the fingerprint of its listing, :func:`_listing`), a plain
+    value as it is, data in memory by its fingerprint."""
     from lstmkit.data.fingerprint import fingerprint
     from lstmkit.files import json_safe
     from lstmkit.runs import file_sha256
@@ -316,12 +317,34 @@ def _given(data: Any, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for key, value in {"data": data, **options}.items():
         if isinstance(value, Path) or (isinstance(value, str) and key in _PATH_KEYS):
             path = os.path.abspath(value)
-            given[key] = {"path": path, **({"sha256": file_sha256(path)} if os.path.isfile(path) else {})}
+            given[key] = {"path": path, **({"sha256": file_sha256(path)} if os.path.isfile(path) else
+                                           _listing(path) if os.path.isdir(path) else {})}
         elif _plain(value):
             given[key] = {"value": json_safe(value)}
         else:
             given[key] = {"memory": fingerprint(value), "kind": type(value).__name__}
     return given
+
+
+def _listing(folder: str) -> dict[str, Any]:
+    """A data folder's files and the fingerprint of their names, sizes and modification times (its
+    recordings, its split files): ``{"files": n, "listing": sha256}``. Reading every byte of a corpus of
+    recordings would cost minutes at each start and resume; a file added, removed, rewritten or
+    touched changes the listing."""
+    import hashlib
+    digest, files = hashlib.sha256(), 0
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:                    # a link to nothing: its name alone
+                st = None
+            digest.update(f"{os.path.relpath(path, folder)}\0{st.st_size if st else -1}\0"
+                          f"{st.st_mtime_ns if st else -1}\n".encode("utf-8", "surrogateescape"))
+            files += 1
+    return {"files": files, "listing": digest.hexdigest()}
 
 
 def _plain(value: Any) -> bool:
@@ -356,6 +379,12 @@ def _given_again(given: dict[str, dict[str, Any]], folder: Path, data: Any,
                 raise LstmkitError(f"{path} holds other contents than when the comparison in {folder} began: its "
                                    "finished trials were measured on what it held then",
                                    "put the file back as it was, or start a new comparison")
+            if "listing" in entry and (now := _listing(path))["listing"] != entry["listing"]:
+                count = (f"{entry['files']:,} files then, {now['files']:,} now" if now["files"] != entry["files"]
+                         else f"{now['files']:,} files, one or more of them rewritten since")
+                raise LstmkitError(f"the folder {path}, {name} of the comparison in {folder}, holds other files than "
+                                   f"when the comparison began ({count}): its finished trials were measured on what "
+                                   "it held then", "put the folder back as it was, or start a new comparison")
             values[key] = path
         elif "memory" in entry:
             here = again.get(key)
