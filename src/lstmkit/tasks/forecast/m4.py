@@ -34,8 +34,8 @@ import pandas as pd
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["M4_SEASON", "M4_HORIZON", "m4_frequency", "m4_settings", "read_m4_wide", "read_m4_test", "smape", "mase", "mase_scale",
-           "seasonality_test", "seasonal_indices", "naive2", "m4_scores"]
+__all__ = ["M4_SEASON", "M4_HORIZON", "m4_frequency", "m4_settings", "read_m4_wide", "read_m4_test", "smape", "mase",
+           "mase_scale", "seasonality_test", "seasonal_indices", "naive2", "m4_scores"]
 
 #: Seasonal period used by the competition for Naive2 and the MASE scale.
 M4_SEASON = {"yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 1, "daily": 1, "hourly": 24}
