@@ -474,3 +474,35 @@ def test_a_wide_frames_missing_cells_of_pandas_nullable_dtypes_are_empty_cells_n
     frame.iloc[1, 1] = pd.NA
     with pytest.raises(LstmkitError, match="data row 2 has an empty cell in column '1' before its last value"):
         read_series(frame, unequal_length=True)
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_a_table_without_a_header_line_reads_its_first_line_as_data(tmp_path, sep):
+    """A headerless file of texts (or of texts and labels) lost its first line as column names:
+    predict answered one row fewer than the file has, each answer beside the next text's line,
+    and training left the first example out."""
+    texts = ["the plot is thin but the acting is wonderful .", "a dull, lifeless film .",
+             "one of the best films of the year .", "i wanted my money back ."]
+    labels = ["pos", "neg", "pos", "neg"]
+    one, two = tmp_path / f"new{sep == ',' and '.csv' or '.tsv'}", tmp_path / f"train{sep == ',' and '.csv' or '.tsv'}"
+    pd.DataFrame({"t": texts}).to_csv(one, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match="has no header line .* is a text.*column 1 the texts"):
+        d = read_texts(one, text="review", require_label=False)
+    assert d.texts == texts and d.labels is None
+    pd.DataFrame({"l": labels, "t": texts}).to_csv(two, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match=r"is a label and a text\): read as data, column 1 the labels and column 2 the "
+                                         r"texts; add a header line \(label,text\)"):
+        d = read_texts(two)
+    assert d.texts == texts and d.labels == labels
+    pd.DataFrame({"t": texts, "l": labels}).to_csv(two, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match="is a text and its label"):
+        assert read_texts(two).texts == texts
+    with pytest.warns(UserWarning, match="has no header line"):
+        assert read_texts(two, require_label=False).texts == texts        # predict reads the texts of such a file
+    # a header line stays one: a name of a few words above longer texts, a text column's name and a label's
+    pd.DataFrame({"Customer review text": texts}).to_csv(one, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="reading its one column 'Customer review text'"):
+        assert read_texts(one, require_label=False).texts == texts
+    pd.DataFrame({"review text": texts, "sentiment": labels}).to_csv(two, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="column 'review text' as the texts and 'sentiment' as the labels"):
+        assert read_texts(two).texts == texts

@@ -177,7 +177,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         df = rows_table(labels, texts, "text")
     else:
         if isinstance(data, (str, os.PathLike)):
-            df, where = _read_table(Path(data), encoding), f" in {data}"
+            df, where = _file_table(Path(data), encoding, text, label), f" in {data}"
         elif isinstance(data, pd.DataFrame):
             df, where = data, ""
         else:
@@ -263,8 +263,53 @@ def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
         elif is_class_index_csv(path):
             read = class_index_csv(path, encoding)
         else:
-            return _read_table(path, encoding)
+            return _file_table(path, encoding)
     return rows_table(read.labels, read.texts, "text") if read is not None else None
+
+
+def _file_table(path: Path, encoding: str, text: str = "text", label: str | None = "label") -> pd.DataFrame:
+    """The table of the file ``path``, a CSV or TSV without a header line read as one
+    (:func:`_first_line_as_data`)."""
+    return _first_line_as_data(_read_table(path, encoding), path, text, label)
+
+
+def _first_line_as_data(df: pd.DataFrame, path: Path, text: str, label: str | None) -> pd.DataFrame:
+    """``df`` (a CSV or TSV file's) with its column names as its first data row when they are one:
+    one column named by a sentence (a file of texts, one a line: predict answered one row fewer, each
+    answer beside the text after its own), or two, one named by one of its own cells (a class) and
+    the other by a text (the first labelled text was left out of training). Its columns are then
+    named ``text`` (and ``label``), as read, in one warning; else ``df`` as it is."""
+    names = [str(c) for c in df.columns]
+    if df.attrs.get("sep") is None or text in names or label in names or len(names) > 2:
+        return df
+    cells = [df.iloc[:, k].astype(str).str.strip() for k in range(len(names))]
+    if len(names) == 1:
+        if not _reads_as_text(names[0], cells[0]):
+            return df
+        columns, said = [text], "a text"
+    else:
+        labelled = [k for k in (0, 1) if names[k].strip() in set(cells[k])
+                    and cells[k].nunique() <= max(2, len(df) // 2) and len(names[1 - k].split()) >= 2]
+        if len(labelled) != 1 or label is None:
+            return df
+        columns = [label, text] if labelled[0] == 0 else [text, label]
+        said = f"a {'label and a text' if labelled[0] == 0 else 'text and its label'}"
+    out = pd.concat([pd.DataFrame([names], columns=df.columns), df], ignore_index=True)
+    out.columns = columns
+    out.attrs = {**df.attrs, "first_line": df.attrs.get("first_line", 2) - 1}
+    shown = " and ".join(f"column {k + 1} the {'texts' if c == text else 'labels'}" for k, c in enumerate(columns))
+    warnings.warn(f"{path} has no header line (its first line, {', '.join(names)[:50]!r}, is {said}): read as data, "
+                  f"{shown}; add a header line ({','.join(columns)}) to name them", UserWarning, stacklevel=4)
+    return out
+
+
+def _reads_as_text(name: str, cells: pd.Series) -> bool:
+    """Whether the column name ``name`` is one of the texts below it rather than a name: three words or
+    more, and a sentence's end mark, over 40 characters or at least half the words of the median text
+    ('Customer review text' above reviews stays a name)."""
+    words = len(name.split())
+    return words >= 3 and (name.rstrip()[-1:] in ".!?\"')…" or len(name) > 40
+                           or words >= cells.str.split().str.len().median() / 2)
 
 
 def _read_lines(path: Path, encoding: str, require_label: bool):
