@@ -391,3 +391,37 @@ def test_html_character_references_are_decoded_on_both_sides_and_an_old_state_ke
     assert not old.html and old.unescape("a &amp; b") == "a &amp; b"
     if kind == "word":
         assert old.pieces("Tom &amp; Jerry") == ["Tom", "&", "amp", ";", "Jerry"]
+
+
+def test_hugging_face_translation_records_read_by_their_languages(tmp_path):
+    """{"translation": {"en": …, "fr": …}}, as a Hugging Face translation set exports to JSON lines or
+    Parquet (a struct column) or hands over as to_pandas(): 'source column 'en' not found — pass --src
+    with one of: id, translation'."""
+    import json
+    import pandas as pd
+    from lstmkit.errors import ColumnNotFound
+    rows = [{"id": "0", "translation": {"fr": "Va !", "en": "Go."}},
+            {"id": "1", "translation": {"en": "Hi.", "fr": "Salut !"}}]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    pd.DataFrame(rows).to_parquet(tmp_path / "train.parquet")
+    for data in (tmp_path / "train.jsonl", tmp_path / "train.parquet", pd.DataFrame(rows)):
+        p = read_pairs(data, src="en", tgt="fr")
+        assert p.src == ["Go.", "Hi."] and p.tgt == ["Va !", "Salut !"]
+        assert read_pairs(data, src="fr", tgt="en").src == ["Va !", "Salut !"]
+    with pytest.raises(ColumnNotFound, match=r"column 'translation' in .*train\.jsonl holds each pair as a record of "
+                                             r"languages \({'fr': …, 'en': …}, Hugging Face's translation layout\).* — "
+                                             r"pass --src fr --tgt en \(fr to en; swap them"):
+        read_pairs(tmp_path / "train.jsonl")
+
+
+def test_a_table_with_neither_column_names_both_options(tmp_path):
+    """'source column 'src' not found — pass --src with one of: en, fr', and once --src was passed the
+    same error for --tgt."""
+    from lstmkit.errors import ColumnNotFound
+    (tmp_path / "p.csv").write_text("en,fr\nGo.,Va !\nHi.,Salut !\n")
+    with pytest.raises(ColumnNotFound, match=r"no source column 'src' nor target column 'tgt' in .*p\.csv \(its "
+                                             r"columns: en, fr\) — name the source and the target column, e\.g\. "
+                                             r"--src en --tgt fr \(en to fr; swap them"):
+        read_pairs(tmp_path / "p.csv")
+    with pytest.raises(ColumnNotFound, match=r"target column 'tgt' not found .* pass --tgt with one of: en, fr"):
+        read_pairs(tmp_path / "p.csv", src="en")             # one of them found: the other's error, as before

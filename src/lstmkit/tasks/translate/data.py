@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
+from lstmkit.data.columns import closest_name, looks_like_data
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
@@ -42,7 +43,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -172,8 +173,53 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
     file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
     and the table read (:func:`pair_table`)."""
     df, place = _pair_frame(path, src, tgt, encoding)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "tgt")), place, df)
+    s, t = _pair_columns(df, src, tgt, f" in {path}")
+    return s, t, place, df
+
+
+def _pair_columns(df: pd.DataFrame, src: str, tgt: str, where: str) -> tuple[list[str], list[str]]:
+    """The source and target sentences of the table ``df`` (its columns ``src`` and ``tgt``, or keys of a
+    column of records: :func:`_languages`). Neither column there, the columns names, not data: one error
+    naming both options (it named ``--src`` alone, and the next try was the same error for ``--tgt``)."""
+    df = _languages(df, src, tgt, where)
+    names = [str(c) for c in df.columns]
+    if src not in names and tgt not in names and len(names) >= 2 and not looks_like_data(names) \
+            and not closest_name(src, names) and not closest_name(tgt, names) and not isinstance(df.columns, pd.RangeIndex):
+        raise ColumnNotFound(f"no source column {src!r} nor target column {tgt!r}{where} (its columns: "
+                             f"{', '.join(names[:8])}{', …' if len(names) > 8 else ''})",
+                             f"name the source and the target column, e.g. {opt('src', names[0])} "
+                             f"{opt('tgt', names[1])} ({names[0]} to {names[1]}; swap them for the other direction)",
+                             names, src)
+    return (column_strings(table_column(df, src, "source", where, "src")),
+            column_strings(table_column(df, tgt, "target", where, "tgt")))
+
+
+def _languages(df: pd.DataFrame, src: str, tgt: str, where: str) -> pd.DataFrame:
+    """``df`` with the keys of a column of records as columns of their own, where ``src`` or ``tgt``
+    is not a column: Hugging Face's translation data sets ({"translation": {"en": …, "fr": …}}, exported by
+    ``to_json``, a Parquet struct column, ``to_pandas()``), whose sentences were 'not found' under the
+    languages' names. A record that lacks a key gives an empty sentence there. With no column named,
+    which language is the source is not said: an error naming them."""
+    names = [str(c) for c in df.columns]
+    if src in names and tgt in names:
+        return df
+    nested = [c for c in df.columns if df[c].dtype == object and df[c].map(lambda v: isinstance(v, dict)).any()]
+    if not nested:
+        return df
+    out = df
+    for c in nested:
+        flat = pd.DataFrame([v if isinstance(v, dict) else {} for v in df[c]], index=df.index)
+        flat = flat[[k for k in flat.columns if str(k) not in names]]
+        out = out.join(flat)
+        keys = [str(k) for k in flat.columns]
+        if (src, tgt) == DEFAULT_COLUMNS and src not in keys and tgt not in keys and len(keys) >= 2:
+            shown = ", ".join(f"{k!r}: …" for k in keys[:4]) + (", …" if len(keys) > 4 else "")
+            raise ColumnNotFound(f"column {str(c)!r}{where} holds each pair as a record of languages ({{{shown}}}, "
+                                 "Hugging Face's translation layout) and which one is the source is not said",
+                                 f"pass {opt('src', keys[0])} {opt('tgt', keys[1])} ({keys[0]} to {keys[1]}; swap "
+                                 "them for the other direction)", keys, src)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
@@ -352,8 +398,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
-        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "src")),
-                column_strings(table_column(data, tgt, "target", " in the DataFrame", "tgt")))
+        s, t = _pair_columns(data, src, tgt, " in the DataFrame")
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
         s, t = (column_strings(text_items(side)) for side in data)
