@@ -96,8 +96,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "train", "--data", "{d}/hf.jsonl", "--out", "{out}"], 2, "hf.jsonl holds each pair as a "
      "record of languages ({'en': …, 'de': …}, Hugging Face's translation layout) and which one is the source is not said — pass --src en --tgt de"),
     # the fix named --src alone; with it passed, the same error for --tgt
-    (["translate", "train", "--data", "{d}/en_de.csv", "--out", "{out}"], 2, "en_de.csv (its columns: en, de) — "
-     "name the source and the target column, e.g. --src en --tgt de"),
+    (["translate", "train", "--data", "{d}/en_de.csv", "--out", "{out}"], 2, "en_de.csv — pass --src and --tgt "
+     "with two of its columns: en, de (e.g. --src en --tgt de: en to de)"),
     # its first line read as column names: the fix was "pass --src with one of: dog, Hund" only
     (["translate", "train", "--data", "{d}/words.txt", "--out", "{out}"], 2, "add a header line 'src<TAB>tgt'"),
     (_train("--attention", "luong"), 2, "luong"),

@@ -506,3 +506,22 @@ def test_a_table_without_a_header_line_reads_its_first_line_as_data(tmp_path, se
     pd.DataFrame({"review text": texts, "sentiment": labels}).to_csv(two, sep=sep, index=False)
     with pytest.warns(UserWarning, match="column 'review text' as the texts and 'sentiment' as the labels"):
         assert read_texts(two).texts == texts
+
+
+def test_a_fasttext_file_under_another_name_is_read_as_one(tmp_path):
+    """The fastText tutorial splits cooking.stackexchange.txt into cooking.train and cooking.valid:
+    'unknown file type .train — use .csv, .tsv, .jsonl …, .xlsx or .parquet, or a folder of class
+    folders', which named no layout the file is in."""
+    (tmp_path / "cooking.train").write_text("__label__baking how do i rise bread ?\n__label__tea why is my tea bitter ?\n")
+    d = read_texts(tmp_path / "cooking.train")
+    assert d.texts == ["how do i rise bread ?", "why is my tea bitter ?"] and d.labels == ["baking", "tea"]
+    assert read_texts(tmp_path / "cooking.train", require_label=False).texts == d.texts
+    from lstmkit.tasks.classify.data import text_table
+    assert len(text_table(tmp_path / "cooking.train")) == 2               # as a resume reads it again
+    (tmp_path / "notes.dat").write_text("how do i rise bread\n")
+    with pytest.raises(LstmkitError, match=r"unknown file type '\.dat': .*notes\.dat — classify reads a table .*, a "
+                                           r"fastText file \(__label__NAME text, one a line\), a folder of class folders"):
+        read_texts(tmp_path / "notes.dat")
+    (tmp_path / "log.dat").write_text("text,label\ngood,pos\n")          # a table's text: the name to give it
+    with pytest.raises(LstmkitError, match=r"log\.dat holds CSV text — rename it log\.csv"):
+        read_texts(tmp_path / "log.dat")

@@ -419,9 +419,9 @@ def test_a_table_with_neither_column_names_both_options(tmp_path):
     same error for --tgt."""
     from lstmkit.errors import ColumnNotFound
     (tmp_path / "p.csv").write_text("en,fr\nGo.,Va !\nHi.,Salut !\n")
-    with pytest.raises(ColumnNotFound, match=r"no source column 'src' nor target column 'tgt' in .*p\.csv \(its "
-                                             r"columns: en, fr\) — name the source and the target column, e\.g\. "
-                                             r"--src en --tgt fr \(en to fr; swap them"):
+    with pytest.raises(ColumnNotFound, match=r"no source column 'src' nor target column 'tgt' in .*p\.csv — pass "
+                                             r"--src and --tgt with two of its columns: en, fr \(e\.g\. --src en --tgt "
+                                             r"fr: en to fr\)"):
         read_pairs(tmp_path / "p.csv")
     with pytest.raises(ColumnNotFound, match=r"target column 'tgt' not found .* pass --tgt with one of: en, fr"):
         read_pairs(tmp_path / "p.csv", src="en")             # one of them found: the other's error, as before

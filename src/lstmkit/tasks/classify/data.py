@@ -29,7 +29,7 @@ import pandas as pd
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
-from lstmkit.data.tables import is_pipe, is_table, pipe_as_file
+from lstmkit.data.tables import is_pipe, is_table, pipe_as_file, unknown_type
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -37,7 +37,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
                                    text_lines, unseparated_line)
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
+from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
 from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
@@ -166,7 +166,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
                            worded("add --series to classify numeric sequences (in Python: SequenceClassifier)",
                                   "use SequenceClassifier to classify numeric sequences"))
-    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
+    elif isinstance(data, (str, os.PathLike)) and _lines_file(Path(data)):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
         own = f"the {LABEL_PREFIX} marks of {data}"
         df = rows_table(labels, texts, "text")        # a fastText file's texts as rows: a resume compares them
@@ -177,6 +177,10 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         df = rows_table(labels, texts, "text")
     else:
         if isinstance(data, (str, os.PathLike)):
+            if not is_table(Path(data)) and Path(data).is_file():
+                raise unknown_type(Path(data), "classify reads a table (.csv, .tsv, .jsonl, .xlsx or .parquet, "
+                                   f"compressed too), a fastText file ({LABEL_PREFIX}NAME text, one a line), a folder of "
+                                   "class folders of .txt files, or for predict a .txt file of one text a line")
             df, where = _file_table(Path(data), encoding, text, label), f" in {data}"
         elif isinstance(data, pd.DataFrame):
             df, where = data, ""
@@ -258,7 +262,7 @@ def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if file_ext(path) in (".txt", ".ft"):
+        if _lines_file(path):
             read = fasttext_lines(read_text_file(path, encoding), f" in {path}")
         elif is_class_index_csv(path):
             read = class_index_csv(path, encoding)
@@ -310,6 +314,14 @@ def _reads_as_text(name: str, cells: pd.Series) -> bool:
     words = len(name.split())
     return words >= 3 and (name.rstrip()[-1:] in ".!?\"')…" or len(name) > 40
                            or words >= cells.str.split().str.len().median() / 2)
+
+
+def _lines_file(path: Path) -> bool:
+    """Whether the file ``path`` is read line by line: a ``.txt`` or ``.ft`` file, or a fastText
+    file under a name that does not tell its type (``cooking.train``: 'unknown file type .train')."""
+    ext = file_ext(path)
+    return ext in (".txt", ".ft") or (not is_table(path) and ext not in (".ts", ".arff") and path.is_file()
+                                      and starts_with_label(path))
 
 
 def _read_lines(path: Path, encoding: str, require_label: bool):

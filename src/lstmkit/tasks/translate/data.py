@@ -185,11 +185,10 @@ def _pair_columns(df: pd.DataFrame, src: str, tgt: str, where: str) -> tuple[lis
     names = [str(c) for c in df.columns]
     if src not in names and tgt not in names and len(names) >= 2 and not looks_like_data(names) \
             and not closest_name(src, names) and not closest_name(tgt, names) and not isinstance(df.columns, pd.RangeIndex):
-        raise ColumnNotFound(f"no source column {src!r} nor target column {tgt!r}{where} (its columns: "
-                             f"{', '.join(names[:8])}{', …' if len(names) > 8 else ''})",
-                             f"name the source and the target column, e.g. {opt('src', names[0])} "
-                             f"{opt('tgt', names[1])} ({names[0]} to {names[1]}; swap them for the other direction)",
-                             names, src)
+        raise ColumnNotFound(f"no source column {src!r} nor target column {tgt!r}{where}",
+                             f"pass {opt('src')} and {opt('tgt')} with two of its columns: {', '.join(names[:8])}"
+                             f"{', …' if len(names) > 8 else ''} (e.g. {opt('src', names[0])} {opt('tgt', names[1])}: "
+                             f"{names[0]} to {names[1]})", names, src)
     return (column_strings(table_column(df, src, "source", where, "src")),
             column_strings(table_column(df, tgt, "target", where, "tgt")))
 
