@@ -525,3 +525,27 @@ def test_a_fasttext_file_under_another_name_is_read_as_one(tmp_path):
     (tmp_path / "log.dat").write_text("text,label\ngood,pos\n")          # a table's text: the name to give it
     with pytest.raises(LstmkitError, match=r"log\.dat holds CSV text — rename it log\.csv"):
         read_texts(tmp_path / "log.dat")
+
+
+def test_a_class_folder_without_txt_files_beside_the_others_is_an_error(tmp_path):
+    """A class whose texts were saved as .text (or sat one folder deeper) was left out without a word:
+    the model trained on the other classes."""
+    for label, suffix in (("pos", ".txt"), ("neg", ".txt"), ("neutral", ".text")):
+        (tmp_path / "reviews" / label).mkdir(parents=True)
+        for k in range(3):
+            (tmp_path / "reviews" / label / f"{k}{suffix}").write_text(f"a {label} film {k}")
+    (tmp_path / "reviews" / ".ipynb_checkpoints").mkdir()                 # hidden and empty folders: no class
+    (tmp_path / "reviews" / "empty").mkdir()
+    with pytest.raises(LstmkitError, match=r"reviews/neutral holds no \.txt file \(3 entries: 0\.text, 1\.text, "
+                                           r"2\.text\), beside the class folders neg, pos: its class would be left out "
+                                           r"— give its texts the suffix \.txt"):
+        read_texts(tmp_path / "reviews")
+    for k in range(3):
+        (tmp_path / "reviews" / "neutral" / f"{k}.text").rename(tmp_path / "reviews" / "neutral" / f"{k}.txt")
+    assert sorted(set(read_texts(tmp_path / "reviews").labels)) == ["neg", "neutral", "pos"]
+    for label in ("a", "b"):                 # 20 Newsgroups: files without a suffix; the fix renames them
+        (tmp_path / "news" / label).mkdir(parents=True)
+        (tmp_path / "news" / label / "49960").write_text("From: someone")
+    with pytest.raises(LstmkitError, match=r"hold no \.txt files — .*\(files without a suffix, as 20 Newsgroups' .*"
+                                           r"for f in \*/\*; do mv \"\$f\" \"\$f\.txt\"; done\)"):
+        read_texts(tmp_path / "news")

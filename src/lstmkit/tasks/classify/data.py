@@ -377,6 +377,22 @@ def _text_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
 
 
+def _check_no_class_left_out(root: Path, classes: list[Path]) -> None:
+    """An error naming a sub-folder of ``root`` beside the class folders ``classes`` that holds no
+    text file but other things (``neutral/`` of ``.text`` or ``.md`` files, or of sub-folders): its
+    class was left out without a word, and the model trained on the others."""
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP | {"__MACOSX"}
+                      and not p.name.startswith(".") and p not in classes):
+        held = sorted(f.name for f in sub.iterdir() if not f.name.startswith("."))
+        if held:
+            raise LstmkitError(f"{sub} holds no .txt file ({len(held)} entr{'y' if len(held) == 1 else 'ies'}: "
+                               f"{', '.join(held[:3])}{', …' if len(held) > 3 else ''}), beside the class folders "
+                               f"{', '.join(c.name for c in classes[:4])}{', …' if len(classes) > 4 else ''}: its class "
+                               "would be left out",
+                               "give its texts the suffix .txt, one text a file, directly inside it (or move the folder "
+                               f"out of {root})")
+
+
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     """The texts of a folder of class folders of ``.txt`` files, each labelled by its folder; a
     folder without them is an error naming what it holds (it was 'unknown file type')."""
@@ -386,10 +402,13 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
         _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         _check_not_part_files(root)
+        bare = any(f.is_file() and not f.suffix and not f.name.startswith(".") for s in subs for f in (root / s).iterdir())
         raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
                            f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
                            "put each class's texts in a sub-folder named by the class, one .txt file per text, "
-                           "or pass a CSV/TSV/JSONL file")
+                           "or pass a CSV/TSV/JSONL file" + (f" (files without a suffix, as 20 Newsgroups' or scikit-learn's "
+                           f"load_files layout: cd {root} && for f in */*; do mv \"$f\" \"$f.txt\"; done)" if bare else ""))
+    _check_no_class_left_out(root, _class_folders(root))
     for folder in _class_folders(root):
         for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))
