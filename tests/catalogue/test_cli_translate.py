@@ -17,6 +17,7 @@ def d(tmp_path_factory):
     (d / "a.en").write_text("\n".join(src) + "\n")
     (d / "a.de").write_text("\n".join(tgt) + "\n")
     (d / "short.de").write_text("x\ny\n")
+    (d / "cr.en").write_text("\n".join(src).replace("a cat sits", "a cat\rsits", 1) + "\n", newline="")   # a stray CR
     (d / "empty.en").write_text("")
     (d / "blank.en").write_text("\n \n\n")
     (d / "latin1.en").write_bytes(b"ok\ncaf\xe9\n" + b"x\n" * 38)
@@ -69,6 +70,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "for the other direction); score the test part with translate evaluate --run RUN --src-file "),
     (_train(tgt="kaggle"), 2, "kaggle/train.tsv (and score the test part with translate evaluate --run RUN --data "),
     (_train(tgt="short.de"), 2, "2"),
+    # was 'cr.en has 41 lines but a.de has 40', both 40 by wc -l
+    (_train(src="cr.en"), 2, "cr.en holds a carriage return (\\r) inside its line 2 ('a cat\\rsits'), which ends a "
+     "line here (as in an old Mac file) but not for wc -l or paste: read so, it has 41 lines and "),
     (_train(src="empty.en"), 2, "empty"),
     (_train(src="blank.en"), 2, "empty"),
     (_train(src="latin1.en"), 2, "not valid utf-8"),

@@ -425,3 +425,18 @@ def test_a_table_with_neither_column_names_both_options(tmp_path):
         read_pairs(tmp_path / "p.csv")
     with pytest.raises(ColumnNotFound, match=r"target column 'tgt' not found .* pass --tgt with one of: en, fr"):
         read_pairs(tmp_path / "p.csv", src="en")             # one of them found: the other's error, as before
+
+
+def test_a_carriage_return_inside_a_line_is_named_when_the_files_differ_in_lines(tmp_path):
+    """'a.en has 4 lines but a.de has 3', where wc -l counts 3 in each: a lone CR inside a sentence
+    ends a line as an old Mac file's do (a stray \\r of a copy and paste, common in crawled corpora)."""
+    (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat\rsits\r\nwait\r\n")
+    (tmp_path / "a.de").write_text("ein Hund läuft\ndie Katze sitzt\nwarte\n")
+    for files in (("a.en", "a.de"), ("a.de", "a.en")):
+        with pytest.raises(LstmkitError, match=r"a\.en holds a carriage return \(\\r\) inside its line 2 \('the cat\\rsits"
+                                               r"'\), which ends a line here \(as in an old Mac file\) but not for wc -l "
+                                               r"or paste: read so, it has 4 lines and .*a\.de 3 — replace each such "
+                                               r"\\r with a space: sed -i"):
+            read_pairs(src_file=tmp_path / files[0], tgt_file=tmp_path / files[1])
+    (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat sits\r\nwait\r\n")       # CR LF line ends: aligned
+    assert read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de").src[1] == "the cat sits"

@@ -346,6 +346,28 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     return [f[0] for f in fields], [f[1] for f in fields]
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _check_no_lone_returns(files: tuple[Any, Any], counts: tuple[int, int], encoding: str) -> None:
+    """An error naming a carriage return inside a line of one of two line-aligned ``files`` (whose
+    ``counts`` of lines differ), where that file also ends its lines with line feeds: read as a line's
+    end (an old Mac file's), it made one line more than ``wc -l`` and ``paste`` count, and the error
+    was 'a.en has 301 lines but a.fr has 300', which both are by ``wc -l``."""
+    for path, n in zip(files, counts):
+        text = decode_text(read_data(Path(path)), Path(path), encoding)
+        lone = _LONE_CR.search(text)
+        if lone is None or "\n" not in text:
+            continue
+        line = text.count("\n", 0, lone.start()) + 1
+        shown = text[text.rfind("\n", 0, lone.start()) + 1:].split("\n", 1)[0].removesuffix("\r")[:60]
+        other, m = next((p, c) for p, c in zip(files, counts) if p is not path)
+        raise LstmkitError(f"{path} holds a carriage return (\\r) inside its line {line} ({shown!r}), which ends a "
+                           f"line here (as in an old Mac file) but not for wc -l or paste: read so, it has {n} lines "
+                           f"and {other} {m}",
+                           f"replace each such \\r with a space: sed -i 's/\\r\\(.\\)/ \\1/g' {path}")
+
+
 def _numbered(fields: list[list[str]]) -> bool:
     """Whether every line is ``number, text, number, text`` (a blank line aside)."""
     lines = [f for f in fields if f != ["", ""]]
@@ -386,6 +408,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         while t and not t[-1].strip() and len(t) > len(s):
             t.pop()
         if len(s) != len(t):
+            _check_no_lone_returns((src_file, tgt_file), (len(s), len(t)), encoding)
             raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
                                "the files must be line-aligned: one translation per source line")
         where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
