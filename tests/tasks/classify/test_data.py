@@ -503,6 +503,10 @@ def test_a_table_without_a_header_line_reads_its_first_line_as_data(tmp_path, se
     pd.DataFrame({"Customer review text": texts}).to_csv(one, sep=sep, index=False)
     with pytest.warns(UserWarning, match="reading its one column 'Customer review text'"):
         assert read_texts(one, require_label=False).texts == texts
+    question = "How would you describe your experience with the film overall?"      # a survey export's column
+    pd.DataFrame({question: texts}).to_csv(one, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="reading its one column 'How would you"):
+        assert read_texts(one, require_label=False).texts == texts
     pd.DataFrame({"review text": texts, "sentiment": labels}).to_csv(two, sep=sep, index=False)
     with pytest.warns(UserWarning, match="column 'review text' as the texts and 'sentiment' as the labels"):
         assert read_texts(two).texts == texts

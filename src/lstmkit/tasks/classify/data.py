@@ -310,10 +310,12 @@ def _first_line_as_data(df: pd.DataFrame, path: Path, text: str, label: str | No
 def _reads_as_text(name: str, cells: pd.Series) -> bool:
     """Whether the column name ``name`` is one of the texts below it rather than a name: three words or
     more, and a sentence's end mark, over 40 characters or at least half the words of the median text
-    ('Customer review text' above reviews stays a name)."""
-    words = len(name.split())
-    return words >= 3 and (name.rstrip()[-1:] in ".!?\"')…" or len(name) > 40
-                           or words >= cells.str.split().str.len().median() / 2)
+    ('Customer review text' above reviews stays a name). A name ending in '?' or ':' is a question
+    (a survey export's column, 'What did you think of the film?') unless most texts below end so too."""
+    words, end = len(name.split()), name.rstrip()[-1:]
+    if end and end in "?:" and (cells.str.rstrip().str[-1:] == end).mean() < 0.5:
+        return False
+    return words >= 3 and (end in ".!?\"')…" or len(name) > 40 or words >= cells.str.split().str.len().median() / 2)
 
 
 def _lines_file(path: Path) -> bool:
