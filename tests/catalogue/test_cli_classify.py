@@ -99,6 +99,10 @@ def _public_set_layouts(d, rows, good):
     for part, (t, l) in [(p, r) for p in ("train", "test") for r in rows[:4]]:     # the IMDB download's top folder
         (d / "aclImdb" / part / l).mkdir(parents=True, exist_ok=True)
         (d / "aclImdb" / part / l / f"{len(list((d / 'aclImdb' / part / l).iterdir()))}_9.txt").write_text(t)
+    for label, suffix in (("pos", ".txt"), ("neg", ".txt"), ("neutral", ".md")):   # one class saved under another suffix
+        (d / "three_classes" / label).mkdir(parents=True)
+        (d / "three_classes" / label / f"0{suffix}").write_text(f"a {label} film")
+    (d / "notes.dat").write_text("a good film\n")
 
 
 def _ucr_downloads(d):
@@ -148,6 +152,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
     (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
+    # the class 'neutral' (its texts .md files) was left out without a word, the model trained on the two others
+    (_train(data="three_classes"), 2, "three_classes/neutral holds no .txt file (1 entry: 0.md), beside the class "
+     "folders neg, pos: its class would be left out — give its texts the suffix .txt"),
+    # was 'use .csv, .tsv, .jsonl …, .xlsx or .parquet, or a folder of class folders': no word of fastText's .txt
+    (_train(data="notes.dat"), 2, "notes.dat — classify reads a table (.csv, .tsv, .jsonl, .xlsx or .parquet, "
+     "compressed too), a fastText file (__label__NAME text, one a line)"),
     # read with the first cells as row names: the texts were ' really', silently
     (_train(data="commas.csv"), 2, "commas.csv line 2 has 3 cells, its header 2 (text, label): an unquoted ',' in a "
      "text? (the row: 'good film, really,pos') — put a cell that holds the ',' in double quotes"),

@@ -48,7 +48,7 @@ from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, c
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["read_frame", "read_table", "is_table", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
+__all__ = ["read_frame", "read_table", "is_table", "unknown_type", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
 
 SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
@@ -176,9 +176,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
             return read_table(copy, encoding)
     ext = file_ext(path)
     if not is_table(path):
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
-                           "or a folder of class folders")
+        raise unknown_type(path, "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
+                                 "or a folder of class folders")
     if ext in SHEETS or ext in PARQUET or ext in FEATHER:
         df = read_frame(path, cells_as_written=True)
         if len(df) == 0:
@@ -231,12 +230,7 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
                            "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
     if ext not in _CSV_LIKE and ext not in PARQUET and ext not in FEATHER and ext not in SHEETS and ext not in _JSON:
         known = ", ".join([*_CSV_LIKE, *sorted(PARQUET), *sorted(FEATHER), *sorted(SHEETS), *_JSON])
-        suffix = _text_table_suffix(path)
-        if suffix is not None:             # a logger's .dat, an export without an extension: a table's text
-            raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path} holds "
-                               f"{suffix[1:].upper()} text", f"rename it {path.name.split('.')[0]}{suffix}")
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           f"use one of: {known} (or convert the file to CSV)")
+        raise unknown_type(path, f"use one of: {known} (or convert the file to CSV)")
     if ext in SHEETS:
         return _read_excel(path, cells_as_written)
     if ext in PARQUET:
@@ -460,6 +454,17 @@ def _check_binary(path: Path, kind: str) -> None:
     if suffix is not None:
         raise LstmkitError(f"{path} is {suffix[1:].upper()} text, not {kind}",
                            f"rename it {path.name.split('.')[0]}{suffix}")
+
+
+def unknown_type(path: Path, fix: str) -> LstmkitError:
+    """The error for ``path``, a file whose name tells no type a reader takes: the suffix to rename it
+    to where it holds a table's text (a logger's ``.dat``, an export without an extension), else ``fix``."""
+    ext = file_ext(path)
+    suffix = _text_table_suffix(path)
+    if suffix is not None:
+        return LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path} holds {suffix[1:].upper()} text",
+                            f"rename it {path.name.split('.')[0]}{suffix}")
+    return LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}", fix)
 
 
 def _text_table_suffix(path: Path) -> str | None:

@@ -2,6 +2,7 @@
 
     fasttext_lines(text, where, labels)    a fastText file's lines, ``__label__NAME text``; None when no
                                            line carries a label (a plain file of one text a line)
+    starts_with_label(path)                whether a file's first line with text starts with ``__label__``
     is_class_index_csv(path)               whether a ``.csv`` starts like Zhang et al.'s: no header, a
                                            class index, then text fields
     class_index_csv(path, encoding, labels)  such a file's texts (its text fields joined) and labels
@@ -42,8 +43,8 @@ from lstmkit.data.compressed import open_data
 from lstmkit.data.decoding import file_ext, read_text_file, text_lines
 from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "is_class_index_csv", "class_index_csv",
-           "class_names"]
+__all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "starts_with_label", "is_class_index_csv",
+           "class_index_csv", "class_names"]
 
 LABEL_PREFIX = "__label__"
 CLASSES_FILE = "classes.txt"
@@ -96,6 +97,19 @@ def fasttext_lines(text: str, where: str, labels: bool = True) -> LabelledLines 
         names.append(found[0])
         numbers.append(k)
     return LabelledLines(texts, names if labels else None, numbers)
+
+
+def starts_with_label(path: Path) -> bool:
+    """Whether the file ``path``'s first line with text starts with ``__label__``: a fastText file
+    under a name that does not say so (the fastText tutorial splits ``cooking.stackexchange.txt``
+    into ``cooking.train`` and ``cooking.valid``)."""
+    try:
+        with open_data(path) as f:
+            head = f.read(_HEAD)
+    except (OSError, EOFError, LstmkitError):
+        return False                     # the reader names what is wrong with the file
+    first = next((ln for ln in head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines() if ln.strip()), "")
+    return first.lstrip().startswith(LABEL_PREFIX)
 
 
 # -- class-index CSV (Zhang et al. 2015) ----------------------------------------------------------

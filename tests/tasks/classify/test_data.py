@@ -474,3 +474,82 @@ def test_a_wide_frames_missing_cells_of_pandas_nullable_dtypes_are_empty_cells_n
     frame.iloc[1, 1] = pd.NA
     with pytest.raises(LstmkitError, match="data row 2 has an empty cell in column '1' before its last value"):
         read_series(frame, unequal_length=True)
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_a_table_without_a_header_line_reads_its_first_line_as_data(tmp_path, sep):
+    """A headerless file of texts (or of texts and labels) lost its first line as column names:
+    predict answered one row fewer than the file has, each answer beside the next text's line,
+    and training left the first example out."""
+    texts = ["the plot is thin but the acting is wonderful .", "a dull, lifeless film .",
+             "one of the best films of the year .", "i wanted my money back ."]
+    labels = ["pos", "neg", "pos", "neg"]
+    one, two = tmp_path / f"new{sep == ',' and '.csv' or '.tsv'}", tmp_path / f"train{sep == ',' and '.csv' or '.tsv'}"
+    pd.DataFrame({"t": texts}).to_csv(one, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match="has no header line .* is a text.*column 1 the texts"):
+        d = read_texts(one, text="review", require_label=False)
+    assert d.texts == texts and d.labels is None
+    pd.DataFrame({"l": labels, "t": texts}).to_csv(two, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match=r"is a label and a text\): read as data, column 1 the labels and column 2 the "
+                                         r"texts; add a header line \(label,text\)"):
+        d = read_texts(two)
+    assert d.texts == texts and d.labels == labels
+    pd.DataFrame({"t": texts, "l": labels}).to_csv(two, sep=sep, header=False, index=False)
+    with pytest.warns(UserWarning, match="is a text and its label"):
+        assert read_texts(two).texts == texts
+    with pytest.warns(UserWarning, match="has no header line"):
+        assert read_texts(two, require_label=False).texts == texts        # predict reads the texts of such a file
+    # a header line stays one: a name of a few words above longer texts, a text column's name and a label's
+    pd.DataFrame({"Customer review text": texts}).to_csv(one, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="reading its one column 'Customer review text'"):
+        assert read_texts(one, require_label=False).texts == texts
+    question = "How would you describe your experience with the film overall?"      # a survey export's column
+    pd.DataFrame({question: texts}).to_csv(one, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="reading its one column 'How would you"):
+        assert read_texts(one, require_label=False).texts == texts
+    pd.DataFrame({"review text": texts, "sentiment": labels}).to_csv(two, sep=sep, index=False)
+    with pytest.warns(UserWarning, match="column 'review text' as the texts and 'sentiment' as the labels"):
+        assert read_texts(two).texts == texts
+
+
+def test_a_fasttext_file_under_another_name_is_read_as_one(tmp_path):
+    """The fastText tutorial splits cooking.stackexchange.txt into cooking.train and cooking.valid:
+    'unknown file type .train — use .csv, .tsv, .jsonl …, .xlsx or .parquet, or a folder of class
+    folders', which named no layout the file is in."""
+    (tmp_path / "cooking.train").write_text("__label__baking how do i rise bread ?\n__label__tea why is my tea bitter ?\n")
+    d = read_texts(tmp_path / "cooking.train")
+    assert d.texts == ["how do i rise bread ?", "why is my tea bitter ?"] and d.labels == ["baking", "tea"]
+    assert read_texts(tmp_path / "cooking.train", require_label=False).texts == d.texts
+    from lstmkit.tasks.classify.data import text_table
+    assert len(text_table(tmp_path / "cooking.train")) == 2               # as a resume reads it again
+    (tmp_path / "notes.dat").write_text("how do i rise bread\n")
+    with pytest.raises(LstmkitError, match=r"unknown file type '\.dat': .*notes\.dat — classify reads a table .*, a "
+                                           r"fastText file \(__label__NAME text, one a line\), a folder of class folders"):
+        read_texts(tmp_path / "notes.dat")
+    (tmp_path / "log.dat").write_text("text,label\ngood,pos\n")          # a table's text: the name to give it
+    with pytest.raises(LstmkitError, match=r"log\.dat holds CSV text — rename it log\.csv"):
+        read_texts(tmp_path / "log.dat")
+
+
+def test_a_class_folder_without_txt_files_beside_the_others_is_an_error(tmp_path):
+    """A class whose texts were saved as .text (or sat one folder deeper) was left out without a word:
+    the model trained on the other classes."""
+    for label, suffix in (("pos", ".txt"), ("neg", ".txt"), ("neutral", ".text")):
+        (tmp_path / "reviews" / label).mkdir(parents=True)
+        for k in range(3):
+            (tmp_path / "reviews" / label / f"{k}{suffix}").write_text(f"a {label} film {k}")
+    (tmp_path / "reviews" / ".ipynb_checkpoints").mkdir()                 # hidden and empty folders: no class
+    (tmp_path / "reviews" / "empty").mkdir()
+    with pytest.raises(LstmkitError, match=r"reviews/neutral holds no \.txt file \(3 entries: 0\.text, 1\.text, "
+                                           r"2\.text\), beside the class folders neg, pos: its class would be left out "
+                                           r"— give its texts the suffix \.txt"):
+        read_texts(tmp_path / "reviews")
+    for k in range(3):
+        (tmp_path / "reviews" / "neutral" / f"{k}.text").rename(tmp_path / "reviews" / "neutral" / f"{k}.txt")
+    assert sorted(set(read_texts(tmp_path / "reviews").labels)) == ["neg", "neutral", "pos"]
+    for label in ("a", "b"):                 # 20 Newsgroups: files without a suffix; the fix renames them
+        (tmp_path / "news" / label).mkdir(parents=True)
+        (tmp_path / "news" / label / "49960").write_text("From: someone")
+    with pytest.raises(LstmkitError, match=r"hold no \.txt files — .*\(files without a suffix, as 20 Newsgroups' .*"
+                                           r"for f in \*/\*; do mv \"\$f\" \"\$f\.txt\"; done\)"):
+        read_texts(tmp_path / "news")

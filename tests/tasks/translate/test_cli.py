@@ -167,7 +167,8 @@ def test_evaluate_reads_a_table_as_training_does(capsys, run, files, tmp_path):
     assert {k: v for k, v in json.loads(out).items() if "second" not in k} == \
         {k: v for k, v in json.loads(want).items() if "second" not in k}
     code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--data", tmp_path / "test.xlsx")
-    assert_user_error(code, err, "source column 'src' not found", "--src with one of: en, de")
+    assert_user_error(code, err, "no source column 'src' nor target column 'tgt'", "--src and --tgt with two of its "
+                      "columns: en, de")
     code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en", "--src", "en",
                        "--ref-file", files / "test.de")
     assert_user_error(code, err, "--src names a column of a --data table", "drop --src")

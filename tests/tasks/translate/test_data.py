@@ -391,3 +391,52 @@ def test_html_character_references_are_decoded_on_both_sides_and_an_old_state_ke
     assert not old.html and old.unescape("a &amp; b") == "a &amp; b"
     if kind == "word":
         assert old.pieces("Tom &amp; Jerry") == ["Tom", "&", "amp", ";", "Jerry"]
+
+
+def test_hugging_face_translation_records_read_by_their_languages(tmp_path):
+    """{"translation": {"en": …, "fr": …}}, as a Hugging Face translation set exports to JSON lines or
+    Parquet (a struct column) or hands over as to_pandas(): 'source column 'en' not found — pass --src
+    with one of: id, translation'."""
+    import json
+    import pandas as pd
+    from lstmkit.errors import ColumnNotFound
+    rows = [{"id": "0", "translation": {"fr": "Va !", "en": "Go."}},
+            {"id": "1", "translation": {"en": "Hi.", "fr": "Salut !"}}]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    pd.DataFrame(rows).to_parquet(tmp_path / "train.parquet")
+    for data in (tmp_path / "train.jsonl", tmp_path / "train.parquet", pd.DataFrame(rows)):
+        p = read_pairs(data, src="en", tgt="fr")
+        assert p.src == ["Go.", "Hi."] and p.tgt == ["Va !", "Salut !"]
+        assert read_pairs(data, src="fr", tgt="en").src == ["Va !", "Salut !"]
+    with pytest.raises(ColumnNotFound, match=r"column 'translation' in .*train\.jsonl holds each pair as a record of "
+                                             r"languages \({'fr': …, 'en': …}, Hugging Face's translation layout\).* — "
+                                             r"pass --src fr --tgt en \(fr to en; swap them"):
+        read_pairs(tmp_path / "train.jsonl")
+
+
+def test_a_table_with_neither_column_names_both_options(tmp_path):
+    """'source column 'src' not found — pass --src with one of: en, fr', and once --src was passed the
+    same error for --tgt."""
+    from lstmkit.errors import ColumnNotFound
+    (tmp_path / "p.csv").write_text("en,fr\nGo.,Va !\nHi.,Salut !\n")
+    with pytest.raises(ColumnNotFound, match=r"no source column 'src' nor target column 'tgt' in .*p\.csv — pass "
+                                             r"--src and --tgt with two of its columns: en, fr \(e\.g\. --src en --tgt "
+                                             r"fr: en to fr\)"):
+        read_pairs(tmp_path / "p.csv")
+    with pytest.raises(ColumnNotFound, match=r"target column 'tgt' not found .* pass --tgt with one of: en, fr"):
+        read_pairs(tmp_path / "p.csv", src="en")             # one of them found: the other's error, as before
+
+
+def test_a_carriage_return_inside_a_line_is_named_when_the_files_differ_in_lines(tmp_path):
+    """'a.en has 4 lines but a.de has 3', where wc -l counts 3 in each: a lone CR inside a sentence
+    ends a line as an old Mac file's do (a stray \\r of a copy and paste, common in crawled corpora)."""
+    (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat\rsits\r\nwait\r\n")
+    (tmp_path / "a.de").write_text("ein Hund läuft\ndie Katze sitzt\nwarte\n")
+    for files in (("a.en", "a.de"), ("a.de", "a.en")):
+        with pytest.raises(LstmkitError, match=r"a\.en holds a carriage return \(\\r\) inside its line 2 \('the cat\\rsits"
+                                               r"'\), which ends a line here \(as in an old Mac file\) but not for wc -l "
+                                               r"or paste: read so, it has 4 lines and .*a\.de 3 — replace each such "
+                                               r"\\r with a space: sed -i"):
+            read_pairs(src_file=tmp_path / files[0], tgt_file=tmp_path / files[1])
+    (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat sits\r\nwait\r\n")       # CR LF line ends: aligned
+    assert read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de").src[1] == "the cat sits"

@@ -162,7 +162,8 @@ def test_evaluate_on_a_frame_without_the_models_columns_is_told_to_rename_them(f
     """evaluate takes no column names; its fix was the command line's 'pass --src with one of: en, de'."""
     import pandas as pd
     frame = pd.DataFrame(pairs(3, seed=4), columns=["en", "de"])
-    with pytest.raises(LstmkitError, match=r"source column 'src' not found in the DataFrame — the model reads column "
+    with pytest.raises(LstmkitError, match=r"no source column 'src' nor target column 'tgt' in the DataFrame — the "
+                                           r"model reads column "
                                            r"'src' \(as it was trained\): rename .*df.rename\(columns=\{'COLUMN': "
                                            r"'src'\}\) \(its columns: en, de\)$"):
         fitted.evaluate(frame)

@@ -29,7 +29,7 @@ import pandas as pd
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
-from lstmkit.data.tables import is_pipe, is_table, pipe_as_file
+from lstmkit.data.tables import is_pipe, is_table, pipe_as_file, unknown_type
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -37,7 +37,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
                                    text_lines, unseparated_line)
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
+from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
 from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
@@ -166,7 +166,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
                            worded("add --series to classify numeric sequences (in Python: SequenceClassifier)",
                                   "use SequenceClassifier to classify numeric sequences"))
-    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
+    elif isinstance(data, (str, os.PathLike)) and _lines_file(Path(data)):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
         own = f"the {LABEL_PREFIX} marks of {data}"
         df = rows_table(labels, texts, "text")        # a fastText file's texts as rows: a resume compares them
@@ -177,7 +177,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         df = rows_table(labels, texts, "text")
     else:
         if isinstance(data, (str, os.PathLike)):
-            df, where = _read_table(Path(data), encoding), f" in {data}"
+            if not is_table(Path(data)) and Path(data).is_file():
+                raise unknown_type(Path(data), "classify reads a table (.csv, .tsv, .jsonl, .xlsx or .parquet, "
+                                   f"compressed too), a fastText file ({LABEL_PREFIX}NAME text, one a line), a folder of "
+                                   "class folders of .txt files, or for predict a .txt file of one text a line")
+            df, where = _file_table(Path(data), encoding, text, label), f" in {data}"
         elif isinstance(data, pd.DataFrame):
             df, where = data, ""
         else:
@@ -258,13 +262,68 @@ def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if file_ext(path) in (".txt", ".ft"):
+        if _lines_file(path):
             read = fasttext_lines(read_text_file(path, encoding), f" in {path}")
         elif is_class_index_csv(path):
             read = class_index_csv(path, encoding)
         else:
-            return _read_table(path, encoding)
+            return _file_table(path, encoding)
     return rows_table(read.labels, read.texts, "text") if read is not None else None
+
+
+def _file_table(path: Path, encoding: str, text: str = "text", label: str | None = "label") -> pd.DataFrame:
+    """The table of the file ``path``, a CSV or TSV without a header line read as one
+    (:func:`_first_line_as_data`)."""
+    return _first_line_as_data(_read_table(path, encoding), path, text, label)
+
+
+def _first_line_as_data(df: pd.DataFrame, path: Path, text: str, label: str | None) -> pd.DataFrame:
+    """``df`` (a CSV or TSV file's) with its column names as its first data row when they are one:
+    one column named by a sentence (a file of texts, one a line: predict answered one row fewer, each
+    answer beside the text after its own), or two, one named by one of its own cells (a class) and
+    the other by a text (the first labelled text was left out of training). Its columns are then
+    named ``text`` (and ``label``), as read, in one warning; else ``df`` as it is."""
+    names = [str(c) for c in df.columns]
+    if df.attrs.get("sep") is None or text in names or label in names or len(names) > 2:
+        return df
+    cells = [df.iloc[:, k].astype(str).str.strip() for k in range(len(names))]
+    if len(names) == 1:
+        if not _reads_as_text(names[0], cells[0]):
+            return df
+        columns, said = [text], "a text"
+    else:
+        labelled = [k for k in (0, 1) if names[k].strip() in set(cells[k])
+                    and cells[k].nunique() <= max(2, len(df) // 2) and len(names[1 - k].split()) >= 2]
+        if len(labelled) != 1 or label is None:
+            return df
+        columns = [label, text] if labelled[0] == 0 else [text, label]
+        said = f"a {'label and a text' if labelled[0] == 0 else 'text and its label'}"
+    out = pd.concat([pd.DataFrame([names], columns=df.columns), df], ignore_index=True)
+    out.columns = columns
+    out.attrs = {**df.attrs, "first_line": df.attrs.get("first_line", 2) - 1}
+    shown = " and ".join(f"column {k + 1} the {'texts' if c == text else 'labels'}" for k, c in enumerate(columns))
+    warnings.warn(f"{path} has no header line (its first line, {', '.join(names)[:50]!r}, is {said}): read as data, "
+                  f"{shown}; add a header line ({','.join(columns)}) to name them", UserWarning, stacklevel=4)
+    return out
+
+
+def _reads_as_text(name: str, cells: pd.Series) -> bool:
+    """Whether the column name ``name`` is one of the texts below it rather than a name: three words or
+    more, and a sentence's end mark, over 40 characters or at least half the words of the median text
+    ('Customer review text' above reviews stays a name). A name ending in '?' or ':' is a question
+    (a survey export's column, 'What did you think of the film?') unless most texts below end so too."""
+    words, end = len(name.split()), name.rstrip()[-1:]
+    if end and end in "?:" and (cells.str.rstrip().str[-1:] == end).mean() < 0.5:
+        return False
+    return words >= 3 and (end in ".!?\"')…" or len(name) > 40 or words >= cells.str.split().str.len().median() / 2)
+
+
+def _lines_file(path: Path) -> bool:
+    """Whether the file ``path`` is read line by line: a ``.txt`` or ``.ft`` file, or a fastText
+    file under a name that does not tell its type (``cooking.train``: 'unknown file type .train')."""
+    ext = file_ext(path)
+    return ext in (".txt", ".ft") or (not is_table(path) and ext not in (".ts", ".arff") and path.is_file()
+                                      and starts_with_label(path))
 
 
 def _read_lines(path: Path, encoding: str, require_label: bool):
@@ -320,6 +379,22 @@ def _text_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
 
 
+def _check_no_class_left_out(root: Path, classes: list[Path]) -> None:
+    """An error naming a sub-folder of ``root`` beside the class folders ``classes`` that holds no
+    text file but other things (``neutral/`` of ``.text`` or ``.md`` files, or of sub-folders): its
+    class was left out without a word, and the model trained on the others."""
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP | {"__MACOSX"}
+                      and not p.name.startswith(".") and p not in classes):
+        held = sorted(f.name for f in sub.iterdir() if not f.name.startswith("."))
+        if held:
+            raise LstmkitError(f"{sub} holds no .txt file ({len(held)} entr{'y' if len(held) == 1 else 'ies'}: "
+                               f"{', '.join(held[:3])}{', …' if len(held) > 3 else ''}), beside the class folders "
+                               f"{', '.join(c.name for c in classes[:4])}{', …' if len(classes) > 4 else ''}: its class "
+                               "would be left out",
+                               "give its texts the suffix .txt, one text a file, directly inside it (or move the folder "
+                               f"out of {root})")
+
+
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     """The texts of a folder of class folders of ``.txt`` files, each labelled by its folder; a
     folder without them is an error naming what it holds (it was 'unknown file type')."""
@@ -329,10 +404,13 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
         _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         _check_not_part_files(root)
+        bare = any(f.is_file() and not f.suffix and not f.name.startswith(".") for s in subs for f in (root / s).iterdir())
         raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
                            f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
                            "put each class's texts in a sub-folder named by the class, one .txt file per text, "
-                           "or pass a CSV/TSV/JSONL file")
+                           "or pass a CSV/TSV/JSONL file" + (f" (files without a suffix, as 20 Newsgroups' or scikit-learn's "
+                           f"load_files layout: cd {root} && for f in */*; do mv \"$f\" \"$f.txt\"; done)" if bare else ""))
+    _check_no_class_left_out(root, _class_folders(root))
     for folder in _class_folders(root):
         for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))

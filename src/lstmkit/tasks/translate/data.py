@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
+from lstmkit.data.columns import closest_name, looks_like_data
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
@@ -42,7 +43,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
                                 normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -172,8 +173,52 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
     file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
     and the table read (:func:`pair_table`)."""
     df, place = _pair_frame(path, src, tgt, encoding)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "tgt")), place, df)
+    s, t = _pair_columns(df, src, tgt, f" in {path}")
+    return s, t, place, df
+
+
+def _pair_columns(df: pd.DataFrame, src: str, tgt: str, where: str) -> tuple[list[str], list[str]]:
+    """The source and target sentences of the table ``df`` (its columns ``src`` and ``tgt``, or keys of a
+    column of records: :func:`_languages`). Neither column there, the columns names, not data: one error
+    naming both options (it named ``--src`` alone, and the next try was the same error for ``--tgt``)."""
+    df = _languages(df, src, tgt, where)
+    names = [str(c) for c in df.columns]
+    if src not in names and tgt not in names and len(names) >= 2 and not looks_like_data(names) \
+            and not closest_name(src, names) and not closest_name(tgt, names) and not isinstance(df.columns, pd.RangeIndex):
+        raise ColumnNotFound(f"no source column {src!r} nor target column {tgt!r}{where}",
+                             f"pass {opt('src')} and {opt('tgt')} with two of its columns: {', '.join(names[:8])}"
+                             f"{', …' if len(names) > 8 else ''} (e.g. {opt('src', names[0])} {opt('tgt', names[1])}: "
+                             f"{names[0]} to {names[1]})", names, src)
+    return (column_strings(table_column(df, src, "source", where, "src")),
+            column_strings(table_column(df, tgt, "target", where, "tgt")))
+
+
+def _languages(df: pd.DataFrame, src: str, tgt: str, where: str) -> pd.DataFrame:
+    """``df`` with the keys of a column of records as columns of their own, where ``src`` or ``tgt``
+    is not a column: Hugging Face's translation data sets ({"translation": {"en": …, "fr": …}}, exported by
+    ``to_json``, a Parquet struct column, ``to_pandas()``), whose sentences were 'not found' under the
+    languages' names. A record that lacks a key gives an empty sentence there. With no column named,
+    which language is the source is not said: an error naming them."""
+    names = [str(c) for c in df.columns]
+    if src in names and tgt in names:
+        return df
+    nested = [c for c in df.columns if df[c].dtype == object and df[c].map(lambda v: isinstance(v, dict)).any()]
+    if not nested:
+        return df
+    out = df
+    for c in nested:
+        flat = pd.DataFrame([v if isinstance(v, dict) else {} for v in df[c]], index=df.index)
+        flat = flat[[k for k in flat.columns if str(k) not in names]]
+        out = out.join(flat)
+        keys = [str(k) for k in flat.columns]
+        if (src, tgt) == DEFAULT_COLUMNS and src not in keys and tgt not in keys and len(keys) >= 2:
+            shown = ", ".join(f"{k!r}: …" for k in keys[:4]) + (", …" if len(keys) > 4 else "")
+            raise ColumnNotFound(f"column {str(c)!r}{where} holds each pair as a record of languages ({{{shown}}}, "
+                                 "Hugging Face's translation layout) and which one is the source is not said",
+                                 f"pass {opt('src', keys[0])} {opt('tgt', keys[1])} ({keys[0]} to {keys[1]}; swap "
+                                 "them for the other direction)", keys, src)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
@@ -301,6 +346,28 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     return [f[0] for f in fields], [f[1] for f in fields]
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _check_no_lone_returns(files: tuple[Any, Any], counts: tuple[int, int], encoding: str) -> None:
+    """An error naming a carriage return inside a line of one of two line-aligned ``files`` (whose
+    ``counts`` of lines differ), where that file also ends its lines with line feeds: read as a line's
+    end (an old Mac file's), it made one line more than ``wc -l`` and ``paste`` count, and the error
+    was 'a.en has 301 lines but a.fr has 300', which both are by ``wc -l``."""
+    for path, n in zip(files, counts):
+        text = decode_text(read_data(Path(path)), Path(path), encoding)
+        lone = _LONE_CR.search(text)
+        if lone is None or "\n" not in text:
+            continue
+        line = text.count("\n", 0, lone.start()) + 1
+        shown = text[text.rfind("\n", 0, lone.start()) + 1:].split("\n", 1)[0].removesuffix("\r")[:60]
+        other, m = next((p, c) for p, c in zip(files, counts) if p is not path)
+        raise LstmkitError(f"{path} holds a carriage return (\\r) inside its line {line} ({shown!r}), which ends a "
+                           f"line here (as in an old Mac file) but not for wc -l or paste: read so, it has {n} lines "
+                           f"and {other} {m}",
+                           f"replace each such \\r with a space: sed -i 's/\\r\\(.\\)/ \\1/g' {path}")
+
+
 def _numbered(fields: list[list[str]]) -> bool:
     """Whether every line is ``number, text, number, text`` (a blank line aside)."""
     lines = [f for f in fields if f != ["", ""]]
@@ -341,6 +408,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         while t and not t[-1].strip() and len(t) > len(s):
             t.pop()
         if len(s) != len(t):
+            _check_no_lone_returns((src_file, tgt_file), (len(s), len(t)), encoding)
             raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
                                "the files must be line-aligned: one translation per source line")
         where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
@@ -352,8 +420,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, place, df = _read_table(Path(data), src, tgt, encoding)
         where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
-        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "src")),
-                column_strings(table_column(data, tgt, "target", " in the DataFrame", "tgt")))
+        s, t = _pair_columns(data, src, tgt, " in the DataFrame")
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
         s, t = (column_strings(text_items(side)) for side in data)
