@@ -293,6 +293,14 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
                 raise LstmkitError(f"{path} line {first_line - 1 + start} ends in {mark}: {len(row)} cells, its "
                                    f"header {len(header)}", f"remove the {mark} at the end of that line")
             shown = sep.join(row)
+            split = _decimal_comma_split(row) if sep == "," else None
+            if split is not None:                # 266,0 in a comma file: a spreadsheet's number, cut in two
+                raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
+                                   f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): "
+                                   f"numbers with decimal commas, such as {split.replace('.', ',')!r}, in a file "
+                                   f"separated by commas? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
+                                   "save it separated by semicolons (a spreadsheet's CSV in a decimal-comma locale is; "
+                                   f"its decimal commas then read), or write the numbers with a decimal point ({split})")
             raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
                                f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): an "
                                f"unquoted {mark} in a text? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
@@ -300,6 +308,17 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
                                f"put a cell that holds the {mark} in double quotes (\"good film{sep} really\"), or drop "
                                "the extra cells")
         start = reader.line_num + 1
+
+
+def _decimal_comma_split(row: list[str]) -> str | None:
+    """The number a row of a comma-separated file with a cell too many was cut from (``266,0`` read as
+    the cells 266 and 0: ``"266.0"``) when its cells are numbers and dates only (no letters) and two
+    adjacent ones are digits; else None (a text's unquoted comma)."""
+    cells = [c.strip() for c in row]
+    if not all(re.fullmatch(r"[-+\u2212]?[\d\s.:/+-]*", c) for c in cells):
+        return None
+    return next((f"{a}.{b}" for a, b in zip(cells, cells[1:])
+                 if re.fullmatch(r"[-+\u2212]?\d+", a) and re.fullmatch(r"\d+", b)), None)
 
 
 def without_implicit_index(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
