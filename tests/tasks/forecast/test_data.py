@@ -924,6 +924,9 @@ def test_a_spreadsheets_dash_and_formula_errors_are_named():
         numeric_column(pd.Series(["–", "2"]), "y")
     with pytest.raises(LstmkitError, match=r"found 'n\.a\.' .* — choose numeric columns"):
         numeric_column(pd.Series(["1", "n.a."]), "y")
+    for cell in ("#NV", "#WERT!", "#VALEUR!", "#¡VALOR!", "#N/D"):     # a German, French, Spanish sheet's: were
+        with pytest.raises(LstmkitError, match=rf"found '{re.escape(cell)}' in data row 2 \(a formula's error"):
+            numeric_column(pd.Series(["1", cell, "3"]), "y")          # '... — choose numeric columns'
 
 
 def test_a_header_of_two_rows_is_named(tmp_path):

@@ -360,8 +360,11 @@ def _unit_numbers(text: pd.Series, bad: pd.Series, sep: str | None, name: str,
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
-# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already)
-_SHEET_ERRORS = r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA)"
+# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already), and
+# what a German, French, Spanish, Italian or Dutch one shows (#NV, #WERT!, #VALEUR!, #¡VALOR!, #N/D, #WAARDE!, …)
+_SHEET_ERRORS = (r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA"
+                 r"|NV|WERT!|BEZUG!|ZAHL!|ÜBERLAUF!|VALEUR!|NOMBRE!|NOM\?|NUL!|N/D|¡VALOR!|¡REF!|¿NOMBRE\?|¡NUM!"
+                 r"|¡NULO!|¡DIV/0!|VALORE!|RIF!|NOME\?|NULLO!|N/B|WAARDE!|VERW!|NAAM\?|GETAL!|LEEG!)")
 _DASHES = {"-", "--", "\u2013", "\u2014"}           # an accountant's dash: nothing, or zero
 
 
