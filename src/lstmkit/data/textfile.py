@@ -281,7 +281,8 @@ def renamed_columns(columns) -> bool:
 def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first_line: int = 1) -> None:
     """The error for the first row of ``text`` with more cells than its header: pandas named it by
     its own count ('Expected 2 fields in line 4, saw 3'), which misses the lines a quoted cell runs
-    over; here the file's line, the cells and the fix (an unquoted separator inside a text)."""
+    over; here the file's line, the cells and the fix (an unquoted separator inside a text, or decimal
+    commas in a comma-separated file: :func:`_decimal_comma_split`)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     header, start = None, 1
     for row in reader:
@@ -293,17 +294,16 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
                 raise LstmkitError(f"{path} line {first_line - 1 + start} ends in {mark}: {len(row)} cells, its "
                                    f"header {len(header)}", f"remove the {mark} at the end of that line")
             shown = sep.join(row)
+            wide = (f"{path} line {first_line - 1 + start} has {len(row)} cells, its header {len(header)} "
+                    f"({', '.join(header[:6])}{', …' if len(header) > 6 else ''})")
+            shown = f"(the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})"
             split = _decimal_comma_split(row) if sep == "," else None
             if split is not None:                # 266,0 in a comma file: a spreadsheet's number, cut in two
-                raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
-                                   f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): "
-                                   f"numbers with decimal commas, such as {split.replace('.', ',')!r}, in a file "
-                                   f"separated by commas? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
-                                   "save it separated by semicolons (a spreadsheet's CSV in a decimal-comma locale is; "
-                                   f"its decimal commas then read), or write the numbers with a decimal point ({split})")
-            raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
-                               f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): an "
-                               f"unquoted {mark} in a text? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
+                raise LstmkitError(f"{wide}: numbers with decimal commas, such as {split.replace('.', ',')!r}, in a "
+                                   f"file separated by commas? {shown}", "save it separated by semicolons (a "
+                                   "spreadsheet's CSV in a decimal-comma locale is; its decimal commas then read), or "
+                                   f"write the numbers with a decimal point ({split})")
+            raise LstmkitError(f"{wide}: an unquoted {mark} in a text? {shown}",
                                "remove the tab inside the text, or the extra cells" if sep == "\t" else
                                f"put a cell that holds the {mark} in double quotes (\"good film{sep} really\"), or drop "
                                "the extra cells")
