@@ -8,6 +8,7 @@ one that two columns share refused), its cells as text, and what a file carries 
     check_strings(items, what, fix)    texts given in Python: each one a string (missing_value(v): None, NaN, pd.NA)
     closest_name(name, names)          the column a misspelt name most likely meant
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
+    trailing_blank_rows(df)            how many such rows end the table
     without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
     summary_cell(df, k)                the cell that makes row ``k`` a spreadsheet's summary row (Total, Average, …)
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["table_column", "texts_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
-           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data",
+           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "trailing_blank_rows", "without_row_numbers", "looks_like_data",
            "summary_cell", "SUMMARY_WORDS", "SUBTOTAL_LABEL", "SUMMARY_ROWS"]
 
 
@@ -233,6 +234,14 @@ def blank_rows(df: pd.DataFrame):
         empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
         mask[maybe[empty.all(axis=1).to_numpy()]] = True
     return mask
+
+
+def trailing_blank_rows(df: pd.DataFrame) -> int:
+    """How many of the last rows of ``df`` are empty in every cell (:func:`blank_rows`): the ``,,,``
+    lines a spreadsheet writes under its data for rows it once formatted."""
+    import numpy as np
+    blank = blank_rows(df) if len(df) and len(df.columns) else np.zeros(0, dtype=bool)
+    return len(blank) - int(np.flatnonzero(~blank)[-1]) - 1 if (~blank).any() else len(blank)
 
 
 def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:

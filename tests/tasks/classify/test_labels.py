@@ -85,3 +85,22 @@ def test_a_summary_word_as_a_text_or_a_class_of_several_rows_is_data(tmp_path):
     (tmp_path / "classes.csv").write_text("text,label\n" + "".join(f"text {k},{'Total' if k % 2 else 'Part'}\n"
                                                                     for k in range(10)))
     assert read_texts(tmp_path / "classes.csv").labels.count("Total") == 5
+
+
+def test_a_spreadsheets_empty_rows_under_the_data_are_no_rows(tmp_path, recwarn):
+    """Excel's ',,,' lines under the data: a wide table of series was 'line 12 has no values — remove
+    the row', a table of texts warned that they had no label and asked to fill it in."""
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.classify.series import read_series
+    rows = "".join(f"{'A' if k % 2 else 'B'},{k},{k + 1},{k + 2}\n" for k in range(10))
+    (tmp_path / "series.csv").write_text("class,t1,t2,t3\n" + rows + ",,,\n,,,\n")
+    assert len(read_series(tmp_path / "series.csv", label="class").seqs) == 10
+    (tmp_path / "gap.csv").write_text("class,t1,t2,t3\n" + rows + ",,,\n" + rows)      # one inside: as it was
+    with pytest.raises(LstmkitError, match=r"line 12 in .*gap.csv has no values"):
+        read_series(tmp_path / "gap.csv", label="class")
+    (tmp_path / "texts.csv").write_text("text,label\n" + "".join(f"text {k},{'pos' if k % 2 else 'neg'}\n"
+                                                                  for k in range(10)) + ",\n,\n")
+    assert len(read_texts(tmp_path / "texts.csv").texts) == 10 and not recwarn.list
+    (tmp_path / "unlabelled.csv").write_text("text,label\ntext a,pos\ntext b,\ntext c,neg\n,\n")
+    with pytest.warns(UserWarning, match=r"1 of 4 rows in .*unlabelled.csv has no label .*first: line 3"):
+        assert read_texts(tmp_path / "unlabelled.csv").texts == ["text a", "text c"]

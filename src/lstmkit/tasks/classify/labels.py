@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
-from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell
+from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell, trailing_blank_rows
 from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
@@ -64,12 +64,15 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
     are left out with one warning naming how many and where the first is (``df``: the table read,
     for its file line; ``rows``: each item's first data row, when items are not rows; ``df=None``:
     the labels came as ``y``, the place is the position in ``y``; ``note``: what more the warning says
-    of that first one); when none has a label, an error. A table's summary row is an error
-    (:func:`_check_summary_row`)."""
+    of that first one); when none has a label, an error. A table's empty rows at its end are left
+    out without a word; its summary row is an error (:func:`_check_summary_row`)."""
     if df is not None and rows is None and len(df) == len(labels):
         _check_summary_row(labels, df, where)
     missing = [i for i, v in enumerate(labels) if v is None]
     keep = [i for i, v in enumerate(labels) if v is not None]
+    if missing and keep and df is not None and rows is None and len(df) == len(labels):
+        end = len(labels) - trailing_blank_rows(df)     # a spreadsheet's ",," lines under the data: no row of it
+        missing = [i for i in missing if i < end]
     if not missing:
         return keep
     n, plural = len(missing), len(missing) > 1
