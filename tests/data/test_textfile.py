@@ -461,6 +461,11 @@ def test_decimal_commas_in_a_comma_separated_file_are_named(tmp_path):
                        r"'2024-01,266,0,266'\) — save it separated by semicolons \(.*\), or write the numbers with a "
                        r"decimal point \(266.0\)$"):
         read_frame(tmp_path / "s.csv")
+    (tmp_path / "k.csv").write_text("month,sales\n2024-01,1,266\n2024-02,145\n")        # 1,266: a thousand?
+    with pytest.raises(LstmkitError, match=r"numbers with commas \(thousands separators or decimal commas\), such as "
+                       r"'1,266', in a file separated by commas\? .* — save it separated by semicolons \(.*\), or write "
+                       r"the numbers with a decimal point and no thousands separators$"):
+        read_frame(tmp_path / "k.csv")
     (tmp_path / "t.csv").write_text("text,label\ngood film, 10,pos\nbad film, 2,neg\n")     # a text's comma: as it was
     with pytest.raises(LstmkitError, match=r"an unquoted ',' in a text\?"):
         read_frame(tmp_path / "t.csv")

@@ -299,10 +299,12 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
             shown = f"(the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})"
             split = _decimal_comma_split(row) if sep == "," else None
             if split is not None:                # 266,0 in a comma file: a spreadsheet's number, cut in two
-                raise LstmkitError(f"{wide}: numbers with decimal commas, such as {split.replace('.', ',')!r}, in a "
-                                   f"file separated by commas? {shown}", "save it separated by semicolons (a "
-                                   "spreadsheet's CSV in a decimal-comma locale is; its decimal commas then read), or "
-                                   f"write the numbers with a decimal point ({split})")
+                cell, grouped = split.replace(".", ","), bool(re.fullmatch(r".*\.\d{3}", split))
+                what = "commas (thousands separators or decimal commas)" if grouped else "decimal commas"
+                raise LstmkitError(f"{wide}: numbers with {what}, such as {cell!r}, in a file separated by commas? "
+                                   f"{shown}", "save it separated by semicolons (a spreadsheet's CSV in a decimal-comma "
+                                   "locale is; its decimal commas then read), or write the numbers with a decimal "
+                                   + ("point and no thousands separators" if grouped else f"point ({split})"))
             raise LstmkitError(f"{wide}: an unquoted {mark} in a text? {shown}",
                                "remove the tab inside the text, or the extra cells" if sep == "\t" else
                                f"put a cell that holds the {mark} in double quotes (\"good film{sep} really\"), or drop "
