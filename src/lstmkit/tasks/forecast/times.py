@@ -114,8 +114,8 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
-    summary = np.flatnonzero((text.str.fullmatch(SUMMARY_WORDS, case=False)      # a pivot table's "1991 Total" too
-                              | text.str.fullmatch(SUBTOTAL_LABEL, case=False)).to_numpy())
+    summary = np.flatnonzero(text.str.fullmatch(f"{SUMMARY_WORDS}|{SUBTOTAL_LABEL}",     # a pivot table's
+                                                case=False).to_numpy())                # "1991 Total" too
     if len(summary) > 1 or (len(summary) == 1 and 0 < summary[0] < len(text) - 1):    # one at an end: _unreadable
         raise LstmkitError(f"time column {name!r} holds {text[summary[0]]!r} in {row_place(col, int(summary[0]))} "
                            f"({len(summary)} such row{'s' * (len(summary) > 1)}): a summary row, not a step of the "
