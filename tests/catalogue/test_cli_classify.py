@@ -44,6 +44,9 @@ def d(tmp_path_factory):
                                               for k in range(20)))
     (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
     (d / "series_underscore.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t1_000\t3.0\n" for k in range(20)))
+    (d / "with_total.csv").write_text(good + "Total,40\n")             # a sheet's count under the texts
+    (d / "series_average.csv").write_text("label,t1,t2,t3\n" + "".join(f"{'up' if k % 2 else 'down'},{k},{k + 1},{k % 3}\n"
+                                                                       for k in range(20)) + "Average,9.5,10.5,0.95\n")
     (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
     long = "".join(f"{k};{t};{rng.standard_normal():.4f};{'up' if k % 2 else 'down'}\n".replace(".", ",")
                    for k in range(20) for t in range(6))
@@ -187,6 +190,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # was read as 1.040 beside 980, silently
     (_series("long_dots.csv"), 2, "column 'value' holds numbers that read two ways: '1.040' in line 6 in "),
     (_series("wide_dots.csv"), 2, "column 't3' holds numbers that read two ways: '1.000' in line 2 in "),
+    # were trained and scored as a class of one example (its F1 of 0 in the macro-F1), silently
+    (_train(data="with_total.csv"), 2, "error: line 42 in "),
+    (_train(data="with_total.csv"), 2, "with_total.csv looks like a summary row (Total), not data: its "
+     "label '40' would be trained and scored as a class of one example — delete that row (and any other summary rows)"),
+    (_series("series_average.csv"), 2, "error: line 22 in "),
+    (_series("series_average.csv"), 2, "series_average.csv looks like a summary row (Average), not data"),
     (_train("--tokenizer", "sentencepiece"), 2, "sentencepiece"),
     # a setting of the other kind (texts vs --series) would be ignored without a word
     (_train("--sample", "id"), 2, "--sample applies to numeric series (--series) only"),

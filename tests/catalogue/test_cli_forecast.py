@@ -59,6 +59,13 @@ def d(tmp_path_factory):
     subtotals = df.copy().astype({"time": object})
     subtotals.loc[[30, 70], "time"] = "Subtotal"                # a sheet's summary rows among the dated ones
     subtotals.to_csv(d / "subtotals.csv", index=False)
+    subtotals.loc[[30, 70], "time"] = ["2024-01-02 Total", "2024-01-03 Total"]     # a pivot table's, by day
+    subtotals.to_csv(d / "pivot_subtotals.csv", index=False)
+    (d / "decimal_commas.csv").write_text("time,y\n" + "".join(f"{t},{v:.2f}\n".replace(".", ",")
+                                                                for t, v in zip(df["time"], df["y"])))
+    (d / "noted.csv").write_text(df.to_csv(index=False) + "\nSource: sine generator\n* provisional\n")
+    wide = df[["time"]].assign(North=(100 * df["y"]).round(1), South=(70 * df["temp"] + 500).round(1))
+    wide.assign(Total=wide["North"] + wide["South"]).to_csv(d / "wide_total.csv", index=False)
     marks = df.copy().astype({"y": object})
     marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
     marks.to_csv(d / "formula_error.csv", index=False)
@@ -293,6 +300,19 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "written in full ('10006' in line 2) — write every number in full (11020), without 'k'"),
     (_train(data="subtotals.csv"), 2, "time column 'time' holds 'Subtotal' in line 32 (2 such rows): a summary row, "
      "not a step of the series — delete the summary rows (totals, subtotals, averages) from the data"),  # was 'use ISO'
+    # was "could not be read as dates: found '2024-01-02 Total' — use ISO dates such as ...", naming no line
+    (_train(data="pivot_subtotals.csv"), 2, "time column 'time' holds '2024-01-02 Total' in line 32 (2 such rows): a "
+     "summary row, not a step of the series — delete the summary rows"),
+    # was "could not be read as dates: found 'Source: sine generator' — use ISO dates ..., or fix that cell"
+    (_train(data="noted.csv"), 2, "time column 'time' could not be read as dates: its last 2 rows (from line 123) "
+     "hold 'Source: sine generator', '* provisional', every row above them a date — delete those rows"),
+    # was "... an unquoted ',' in a text? — put a cell that holds the ',' in double quotes ("good film, really")"
+    (_train(data="decimal_commas.csv"), 2, "decimal_commas.csv line 2 has 3 cells, its header 2 (time, y): numbers with "
+     "decimal commas, such as '10,01', in a file separated by commas?"),
+    # the sum of North and South was trained, forecast and scored as a third series, silently
+    (_train("--format", "wide", "--target", "value", data="wide_total.csv"), 2, "column 'Total' of the wide table is "
+     "the total of the other series (North, South) in every row: a spreadsheet's total column, not a series; --format "
+     "wide would train, forecast and score it as one — delete that column from the table"),
     # was 'could not be read as dates: found 'time' — use ISO dates such as 2024-01-31 ..., or fix that cell'
     (_train(data="joined.csv"), 2, "time column 'time' holds its own name 'time' in line 62 (1 such row): the header "
      "line repeated (files joined with their headers?) — delete the repeated header lines"),

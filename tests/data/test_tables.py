@@ -442,3 +442,18 @@ def test_standard_input_without_a_table_is_one_error_naming_it(data, tty, needle
     with pytest.raises(LstmkitError, match=needle) as e:
         read_frame("-")
     assert "lstmkit-pipe-" not in str(e.value) + str(e.value.hint)
+
+
+def test_an_old_mac_files_lone_cr_line_ends_read_as_lines(tmp_path):
+    """Excel's "CSV (Macintosh)" ends its lines with a lone CR: the whole file was one header line, so
+    a comma in a semicolon file's text made it comma-separated and Python's csv module raised
+    'new-line character seen in unquoted field' (a traceback for classify, 'could not read' for
+    forecast)."""
+    (tmp_path / "texts.csv").write_bytes(b"text;label\rgood film;pos\rbad, sadly;neg\rgreat plot;pos\r")
+    assert read_table(tmp_path / "texts.csv").to_dict("list") == {"text": ["good film", "bad, sadly", "great plot"],
+                                                                  "label": ["pos", "neg", "pos"]}
+    assert read_texts(tmp_path / "texts.csv").labels == ["pos", "neg", "pos"]
+    (tmp_path / "sales.csv").write_bytes(b"Monat;Umsatz\r01.01.2024;266,5\r01.02.2024;145,9\r01.03.2024;183,1\r")
+    frame = read_frame(tmp_path / "sales.csv")
+    assert list(frame.columns) == ["Monat", "Umsatz"] and frame["Umsatz"].tolist() == [266.5, 145.9, 183.1]
+    assert row_place(frame, 2) == "line 4"

@@ -451,6 +451,26 @@ def test_a_cell_more_than_the_header_on_every_line_is_no_row_name():
     assert list(named.index) == [0, 1]
 
 
+def test_decimal_commas_in_a_comma_separated_file_are_named(tmp_path):
+    """A spreadsheet's numbers with decimal commas saved comma-separated ('2024-01,266,0'): was 'an
+    unquoted ',' in a text? — put a cell that holds the ',' in double quotes ("good film, really")'."""
+    from lstmkit.data.tables import read_frame
+    (tmp_path / "s.csv").write_text("month,sales,units\n2024-01,266,0,266\n2024-02,145,9,145\n")
+    with pytest.raises(LstmkitError, match=r"s.csv line 2 has 4 cells, its header 3 \(month, sales, units\): numbers "
+                       r"with decimal commas, such as '266,0', in a file separated by commas\? \(the row: "
+                       r"'2024-01,266,0,266'\) — save it separated by semicolons \(.*\), or write the numbers with a "
+                       r"decimal point \(266.0\)$"):
+        read_frame(tmp_path / "s.csv")
+    (tmp_path / "k.csv").write_text("month,sales\n2024-01,1,266\n2024-02,145\n")        # 1,266: a thousand?
+    with pytest.raises(LstmkitError, match=r"numbers with commas \(thousands separators or decimal commas\), such as "
+                       r"'1,266', in a file separated by commas\? .* — save it separated by semicolons \(.*\), or write "
+                       r"the numbers with a decimal point and no thousands separators$"):
+        read_frame(tmp_path / "k.csv")
+    (tmp_path / "t.csv").write_text("text,label\ngood film, 10,pos\nbad film, 2,neg\n")     # a text's comma: as it was
+    with pytest.raises(LstmkitError, match=r"an unquoted ',' in a text\?"):
+        read_frame(tmp_path / "t.csv")
+
+
 def test_utf8_cut_inside_its_last_character_is_told_as_cut_short(tmp_path):
     """It was 'not valid utf-8 — pass --encoding cp1252', which read every é as Ã©; one byte 0xE9 after
     plain ASCII (Windows-1252's é ending a file without a line end) keeps the encoding's advice."""

@@ -8,7 +8,9 @@ one that two columns share refused), its cells as text, and what a file carries 
     check_strings(items, what, fix)    texts given in Python: each one a string (missing_value(v): None, NaN, pd.NA)
     closest_name(name, names)          the column a misspelt name most likely meant
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
+    trailing_blank_rows(df)            how many such rows end the table
     without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
+    summary_cell(df, k)                the cell that makes row ``k`` a spreadsheet's summary row (Total, Average, …)
 
 :mod:`lstmkit.data.textfile` (which reads the files) re-exports these.
 """
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["table_column", "texts_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
-           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
+           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "trailing_blank_rows", "without_row_numbers", "looks_like_data",
+           "summary_cell", "SUMMARY_WORDS", "SUBTOTAL_LABEL", "SUMMARY_ROWS"]
 
 
 def closest_name(name: str, names: list[str]) -> str | None:
@@ -233,6 +236,14 @@ def blank_rows(df: pd.DataFrame):
     return mask
 
 
+def trailing_blank_rows(df: pd.DataFrame) -> int:
+    """How many of the last rows of ``df`` are empty in every cell (:func:`blank_rows`): the ``,,,``
+    lines a spreadsheet writes under its data for rows it once formatted."""
+    import numpy as np
+    blank = blank_rows(df) if len(df) and len(df.columns) else np.zeros(0, dtype=bool)
+    return len(blank) - int(np.flatnonzero(~blank)[-1]) - 1 if (~blank).any() else len(blank)
+
+
 def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
     the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
@@ -245,3 +256,25 @@ def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
     num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
     rows = np.arange(len(df), dtype=np.float64)
     return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
+
+
+# a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)
+SUMMARY_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
+                 r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
+SUMMARY_WORDS = rf"({SUMMARY_WORDS}):?"
+# a pivot table's subtotal row, its label the group's with a total word: "1991 Total", "Store A Total", "Total
+# 1991", LibreOffice's "Total Result", German Excel's "1991 Ergebnis" and "Gesamtergebnis"
+SUBTOTAL_LABEL = (r"(?:.*\s)?(?:(?:grand|sub)\s*)?(?:totals?|summe|gesamt|totaal|totalt|totale)(?:\s.*)?|"
+                  r"(?:.*\s)?(?:gesamt)?ergebnis(?:\s.*)?")
+SUMMARY_ROWS = 4                      # the last rows of a table looked at for a summary row
+
+
+def summary_cell(df: pd.DataFrame, k: int) -> str | None:
+    """The text of row ``k`` of ``df`` that makes it a spreadsheet's summary row: a cell reading
+    Total, Sum, Average, … (:data:`SUMMARY_WORDS`) found once in its column (a label at the end,
+    not a category's value); None when no cell does."""
+    import re
+    row = df.iloc[k]
+    return next((str(v).strip() for c, v in zip(range(df.shape[1]), row.tolist()) if isinstance(v, str)
+                 and re.fullmatch(SUMMARY_WORDS, v.strip(), flags=re.IGNORECASE)
+                 and (df.iloc[:, c] == v).sum() == 1), None)

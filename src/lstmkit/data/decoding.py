@@ -9,6 +9,7 @@
                                        of one file)
     read_stdin_text(encoding)          standard input, decoded as a file is
     text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
+    mac_line_ends(text)                an old Mac file's lone CR line ends (Excel's "CSV (Macintosh)") as line feeds
     file_ext(path)                     the type a name gives, past a compression suffix (a ``.zip``'s member's)
     whole_characters(texts, what)      texts with a lone UTF-16 surrogate (JSON's cut emoji) as U+FFFD, said once
 
@@ -28,7 +29,7 @@ from lstmkit.errors import LstmkitError, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "check_not_cut", "magic_suffix", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
-           "text_lines", "file_ext", "whole_characters"]
+           "text_lines", "mac_line_ends", "file_ext", "whole_characters"]
 
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -237,10 +238,18 @@ def read_text_file(path: Path, encoding: str = "utf-8") -> str:
         raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
                            "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
     raw = read_data(path)
-    text = decode_text(raw, path, encoding)
+    text = mac_line_ends(decode_text(raw, path, encoding))
     if not text.strip():
         raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
     return text
+
+
+def mac_line_ends(text: str) -> str:
+    r"""``text`` with its line ends as ``\n`` when every one is a lone ``\r``: a file saved as Excel's
+    "CSV (Macintosh)" (or by a classic Mac OS program). A table's reader split it at ``\n`` only: its
+    whole text was one header line (a comma in a semicolon file's text made it comma-separated) and
+    Python's csv module stopped at the first ``\r`` ('new-line character seen in unquoted field')."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def read_stdin_text(encoding: str = "utf-8") -> str:

@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from lstmkit.data.compressed import COMPRESSIONS, compression, open_data, read_data
-from lstmkit.data.decoding import check_not_cut, magic_suffix
+from lstmkit.data.decoding import check_not_cut, mac_line_ends, magic_suffix
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
@@ -252,8 +252,8 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         head = _head(path)
         check_text(head, path)
         encoding = bom_encoding(head)
-        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"),
-                                                 path)
+        rest, named, first_line = separator_line(
+            mac_line_ends(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")), path)
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"
@@ -350,7 +350,7 @@ def _wide_rows(path: Path, encoding: str | None, sep: str, quoting: bool) -> Non
 def _whole_text(path: Path, encoding: str | None = None) -> str:
     """The text of ``path`` (decompressed), a byte outside ``encoding`` (default UTF-8) replaced:
     for reading a file's layout, not its values."""
-    return read_data(path).decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    return mac_line_ends(read_data(path).decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
 
 
 def _header_is_data(names) -> bool:

@@ -281,7 +281,8 @@ def renamed_columns(columns) -> bool:
 def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first_line: int = 1) -> None:
     """The error for the first row of ``text`` with more cells than its header: pandas named it by
     its own count ('Expected 2 fields in line 4, saw 3'), which misses the lines a quoted cell runs
-    over; here the file's line, the cells and the fix (an unquoted separator inside a text)."""
+    over; here the file's line, the cells and the fix (an unquoted separator inside a text, or decimal
+    commas in a comma-separated file: :func:`_decimal_comma_split`)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     header, start = None, 1
     for row in reader:
@@ -293,13 +294,33 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
                 raise LstmkitError(f"{path} line {first_line - 1 + start} ends in {mark}: {len(row)} cells, its "
                                    f"header {len(header)}", f"remove the {mark} at the end of that line")
             shown = sep.join(row)
-            raise LstmkitError(f"{path} line {first_line - 1 + start} has {len(row)} cells, its header "
-                               f"{len(header)} ({', '.join(header[:6])}{', …' if len(header) > 6 else ''}): an "
-                               f"unquoted {mark} in a text? (the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})",
+            wide = (f"{path} line {first_line - 1 + start} has {len(row)} cells, its header {len(header)} "
+                    f"({', '.join(header[:6])}{', …' if len(header) > 6 else ''})")
+            shown = f"(the row: {shown[:60] + ('…' if len(shown) > 60 else '')!r})"
+            split = _decimal_comma_split(row) if sep == "," else None
+            if split is not None:                # 266,0 in a comma file: a spreadsheet's number, cut in two
+                cell, grouped = split.replace(".", ","), bool(re.fullmatch(r".*\.\d{3}", split))
+                what = "commas (thousands separators or decimal commas)" if grouped else "decimal commas"
+                raise LstmkitError(f"{wide}: numbers with {what}, such as {cell!r}, in a file separated by commas? "
+                                   f"{shown}", "save it separated by semicolons (a spreadsheet's CSV in a decimal-comma "
+                                   "locale is; its decimal commas then read), or write the numbers with a decimal "
+                                   + ("point and no thousands separators" if grouped else f"point ({split})"))
+            raise LstmkitError(f"{wide}: an unquoted {mark} in a text? {shown}",
                                "remove the tab inside the text, or the extra cells" if sep == "\t" else
                                f"put a cell that holds the {mark} in double quotes (\"good film{sep} really\"), or drop "
                                "the extra cells")
         start = reader.line_num + 1
+
+
+def _decimal_comma_split(row: list[str]) -> str | None:
+    """The number a row of a comma-separated file with a cell too many was cut from (``266,0`` read as
+    the cells 266 and 0: ``"266.0"``) when its cells are numbers and dates only (no letters) and two
+    adjacent ones are digits; else None (a text's unquoted comma)."""
+    cells = [c.strip() for c in row]
+    if not all(re.fullmatch(r"[-+\u2212]?[\d\s.:/+-]*", c) for c in cells):
+        return None
+    return next((f"{a}.{b}" for a, b in zip(cells, cells[1:])
+                 if re.fullmatch(r"[-+\u2212]?\d+", a) and re.fullmatch(r"\d+", b)), None)
 
 
 def without_implicit_index(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:

@@ -56,3 +56,51 @@ def test_a_class_of_one_example_stays_in_training_with_a_warning():
     with pytest.warns(UserWarning, match=r"1 class with one example \('lone'\): kept for training.*add examples of it"):
         tr, va = stratified_split(labels, 0.2, seed=0)
     assert 20 in tr and len(va) == 4
+
+
+# -- a spreadsheet's summary row under the data ------------------------------------------------
+def test_a_summary_row_under_a_table_of_texts_or_series_is_refused(tmp_path):
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.classify.series import read_series
+    texts = [f"text {k}" for k in range(12)]
+    (tmp_path / "texts.csv").write_text("text,label\n" + "".join(f"{t},{'pos' if k % 2 else 'neg'}\n"
+                                                                  for k, t in enumerate(texts)) + "Total,12\n,\n")
+    # was read as the text 'Total' of a class '12', trained and scored (its F1 of 0 in the macro-F1), silently
+    with pytest.raises(LstmkitError, match=r"^line 14 in .*texts.csv looks like a summary row \(Total\), not data: its "
+                       r"label '12' would be trained and scored as a class of one example — delete that row"):
+        read_texts(tmp_path / "texts.csv")
+    rows = "".join(f"{'A' if k % 2 else 'B'},{k},{k + 1},{k + 2}\n" for k in range(10))
+    (tmp_path / "series.csv").write_text("class,t1,t2,t3\n" + rows + "Average,4.5,5.5,6.5\n")
+    with pytest.raises(LstmkitError, match=r"^line 12 in .*series.csv looks like a summary row \(Average\), not data: "
+                       r"its label 'Average' would be"):
+        read_series(tmp_path / "series.csv", label="class")
+
+
+def test_a_summary_word_as_a_text_or_a_class_of_several_rows_is_data(tmp_path):
+    from lstmkit.tasks.classify.data import read_texts
+    # a review reading "Average" among others of its class, a class named "Total" of several rows: data
+    (tmp_path / "texts.csv").write_text("text,label\n" + "".join(f"text {k},{'pos' if k % 2 else 'neg'}\n"
+                                                                  for k in range(10)) + "Average,neg\n")
+    assert read_texts(tmp_path / "texts.csv").texts[-1] == "Average"
+    (tmp_path / "classes.csv").write_text("text,label\n" + "".join(f"text {k},{'Total' if k % 2 else 'Part'}\n"
+                                                                    for k in range(10)))
+    assert read_texts(tmp_path / "classes.csv").labels.count("Total") == 5
+
+
+def test_a_spreadsheets_empty_rows_under_the_data_are_no_rows(tmp_path, recwarn):
+    """Excel's ',,,' lines under the data: a wide table of series was 'line 12 has no values — remove
+    the row', a table of texts warned that they had no label and asked to fill it in."""
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.classify.series import read_series
+    rows = "".join(f"{'A' if k % 2 else 'B'},{k},{k + 1},{k + 2}\n" for k in range(10))
+    (tmp_path / "series.csv").write_text("class,t1,t2,t3\n" + rows + ",,,\n,,,\n")
+    assert len(read_series(tmp_path / "series.csv", label="class").seqs) == 10
+    (tmp_path / "gap.csv").write_text("class,t1,t2,t3\n" + rows + ",,,\n" + rows)      # one inside: as it was
+    with pytest.raises(LstmkitError, match=r"line 12 in .*gap.csv has no values"):
+        read_series(tmp_path / "gap.csv", label="class")
+    (tmp_path / "texts.csv").write_text("text,label\n" + "".join(f"text {k},{'pos' if k % 2 else 'neg'}\n"
+                                                                  for k in range(10)) + ",\n,\n")
+    assert len(read_texts(tmp_path / "texts.csv").texts) == 10 and not recwarn.list
+    (tmp_path / "unlabelled.csv").write_text("text,label\ntext a,pos\ntext b,\ntext c,neg\n,\n")
+    with pytest.warns(UserWarning, match=r"1 of 4 rows in .*unlabelled.csv has no label .*first: line 3"):
+        assert read_texts(tmp_path / "unlabelled.csv").texts == ["text a", "text c"]

@@ -873,6 +873,33 @@ def test_subtotal_rows_among_dated_rows_are_named(tmp_path):
         read_panel(tmp_path / "months.csv", ForecastConfig(target=["sales"], time="date"))
 
 
+def test_a_pivot_tables_subtotal_rows_are_named(tmp_path):
+    """A pivot table's '1991 Total' after each year's months, its 'Grand Total' at the end: was
+    'could not be read as dates: found '1991 Total' — use ISO dates', naming no line."""
+    months = pd.date_range("1991-01-01", periods=36, freq="MS")
+    lines = [f"{t:%Y-%m},{k}\n" + (f"{t.year} Total,{k}\n" if t.month == 12 else "") for k, t in enumerate(months)]
+    (tmp_path / "pivot.csv").write_text("Month,Sales\n" + "".join(lines) + "Grand Total,630\n")
+    with pytest.raises(LstmkitError, match=r"time column 'Month' holds '1991 Total' in line 14 \(4 such rows\): a "
+                       r"summary row, not a step of the series — delete the summary rows"):
+        read_panel(tmp_path / "pivot.csv", ForecastConfig(target=["Sales"], time="Month"))
+
+
+def test_notes_under_the_data_are_named_with_their_lines(tmp_path):
+    """A source line and a footnote under the data: was 'could not be read as dates: found
+    'Source: …' — use ISO dates such as 2024-01-31 …, or fix that cell', naming no line."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D")
+    (tmp_path / "noted.csv").write_text("date,sales\n" + "".join(f"{t:%Y-%m-%d},{k}\n" for k, t in enumerate(days))
+                                        + "\nSource: shop tills\n* provisional\n")
+    with pytest.raises(LstmkitError, match=r"time column 'date' could not be read as dates: its last 2 rows \(from line "
+                       r"23\) hold 'Source: shop tills', '\* provisional', every row above them a date — delete those "
+                       r"rows \(notes or totals under the data\?\)"):
+        read_panel(tmp_path / "noted.csv", ForecastConfig(target=["sales"], time="date"))
+    (tmp_path / "typo.csv").write_text("date,sales\n" + "".join(f"{t:%Y-%m-%d},{k}\n" for k, t in enumerate(days))
+                                       .replace("2024-01-05", "2024-01-?5"))
+    with pytest.raises(LstmkitError, match=r"found '2024-01-\?5' in line 6 — use ISO dates"):
+        read_panel(tmp_path / "typo.csv", ForecastConfig(target=["sales"], time="date"))
+
+
 def test_a_header_line_repeated_in_the_data_is_named(tmp_path):
     """Two exports joined with their headers: 'could not be read as dates: found 'date' — use ISO
     dates' and 'not numeric: found 'sales' ... choose numeric columns'."""
@@ -897,6 +924,9 @@ def test_a_spreadsheets_dash_and_formula_errors_are_named():
         numeric_column(pd.Series(["–", "2"]), "y")
     with pytest.raises(LstmkitError, match=r"found 'n\.a\.' .* — choose numeric columns"):
         numeric_column(pd.Series(["1", "n.a."]), "y")
+    for cell in ("#NV", "#WERT!", "#VALEUR!", "#¡VALOR!", "#N/D"):     # a German, French, Spanish sheet's: were
+        with pytest.raises(LstmkitError, match=rf"found '{re.escape(cell)}' in data row 2 \(a formula's error"):
+            numeric_column(pd.Series(["1", cell, "3"]), "y")          # '... — choose numeric columns'
 
 
 def test_a_header_of_two_rows_is_named(tmp_path):

@@ -287,3 +287,23 @@ def test_24_00_is_named_with_its_fix():
     with pytest.raises(LstmkitError, match=r"'Time' holds '24:00' \(data row 1\), the end of a day.* write it as "
                        r"00:00 of the next day"):
         read_panel(_with_time(cells), ForecastConfig(target=["Value"], time="Date,Time"))
+
+
+# -- a wide table's total column ------------------------------------------------------------------
+@pytest.mark.parametrize("name, of", [("Total", "total"), ("Average", "average")])
+def test_a_wide_tables_total_or_average_column_is_refused(tmp_path, name, of):
+    """A sheet's 'Total' column beside its series, a sum of rounded values (to a thousandth): was
+    read as a series of its own, trained, forecast and scored (its scale in the mean), silently."""
+    y = sine_frame(n=40)["y"]
+    north, south = (1000 * y).round(1), (700 * y[::-1].to_numpy()).round(1)
+    total = (north + south) * (1.0004 if of == "total" else 0.5)
+    frame = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=40, freq="MS").strftime("%Y-%m"),
+                          "North": north, "South": south, name: total.round(0)})
+    frame.to_csv(tmp_path / "sheet.csv", index=False)
+    cfg = ForecastConfig(format="wide", time="month")
+    with pytest.raises(LstmkitError, match=rf"column '{name}' of the wide table is the {of} of the other series \(North, "
+                       rf"South\) in every row: a spreadsheet's {of} column, not a series; --format wide would train, "
+                       r"forecast and score it as one — delete that column from the table"):
+        read_panel(tmp_path / "sheet.csv", cfg)
+    frame[name] = (300 * y + 5).round(1)             # a third series of its own: read
+    assert read_panel(frame, cfg).ids == ["North", "South", name]

@@ -210,6 +210,20 @@ def test_data_of_several_columns_still_needs_a_named_target():
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
 
 
+def test_a_units_row_under_the_header_is_named_when_no_target_is_given(tmp_path):
+    """A sheet's units under its names ('thousand shares' over 'volume'): was 'no target column
+    given, and the table has 2 columns: 'date', 'volume' — name the series to forecast: --target date' (the
+    units row's 'yyyy-mm-dd' kept 'date' from being found as the time column)."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    (tmp_path / "units.csv").write_text("date,volume\nyyyy-mm-dd,thousand shares\n" + "".join(f"{t:%Y-%m-%d},{k}.5\n"
+                                                                                    for k, t in enumerate(days)))
+    with pytest.raises(LstmkitError, match=r"^no target column given, and no column holds only numbers: the first row "
+                       r"under the header \(line 2\) holds 'thousand shares' over 'volume', whose other cells are "
+                       r"numbers: a second header row \(units\?\) — make the header one row of names \(volume "
+                       r"\(thousand shares\) in one cell\) and delete the row under it$"):
+        Forecaster(**TINY).check(tmp_path / "units.csv")
+
+
 def test_an_array_of_several_columns_names_them_and_one_of_more_dimensions_is_refused():
     """Both were 'no target column given — pass --target COLUMN', which named no column an
     array has, and hid that a 3-D array cannot be a table at all."""

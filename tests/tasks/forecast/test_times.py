@@ -244,9 +244,10 @@ def test_month_day_labels_are_not_months():
 
 def test_a_total_row_under_the_dates_is_named_as_such():
     days = pd.date_range("2024-01-01", periods=5, freq="D").strftime("%Y-%m-%d").tolist()
-    with pytest.raises(LstmkitError, match=r"its last row holds 'Total', every other row a date — delete that row"):
+    with pytest.raises(LstmkitError, match=r"its last row \(data row 6\) holds 'Total', every other row a date — "
+                       r"delete that row"):
         parse_time(pd.Series([*days, "Total"]), "date")
-    with pytest.raises(LstmkitError, match=r"found 'soon' — use ISO dates"):
+    with pytest.raises(LstmkitError, match=r"found 'soon' in data row 3 — use ISO dates"):
         parse_time(pd.Series([*days[:2], "soon", *days[2:]]), "date")
 
 

@@ -4,7 +4,8 @@
     labels_given_twice(label)              the error for labels in the data and in ``y`` too
     given_y(y)                             ``y`` as fit reads it twice: an iterator as its list, a 1×N matrix as 1-D
     y_values(y)                            the labels ``y`` holds, for judging their type
-    labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning
+    labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning; a
+                                           spreadsheet's summary row (Total, Average) at the end refused
     check_classes / check_known_labels     at least two classes; no labels unseen in training
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
-from lstmkit.data.columns import missing_value
+from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell, trailing_blank_rows
 from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
@@ -63,9 +64,15 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
     are left out with one warning naming how many and where the first is (``df``: the table read,
     for its file line; ``rows``: each item's first data row, when items are not rows; ``df=None``:
     the labels came as ``y``, the place is the position in ``y``; ``note``: what more the warning says
-    of that first one); when none has a label, an error."""
+    of that first one); when none has a label, an error. A table's empty rows at its end are left
+    out without a word; its summary row is an error (:func:`_check_summary_row`)."""
+    if df is not None and rows is None and len(df) == len(labels):
+        _check_summary_row(labels, df, where)
     missing = [i for i, v in enumerate(labels) if v is None]
     keep = [i for i, v in enumerate(labels) if v is not None]
+    if missing and keep and df is not None and rows is None and len(df) == len(labels):
+        end = len(labels) - trailing_blank_rows(df)     # a spreadsheet's ",," lines under the data: no row of it
+        missing = [i for i in missing if i < end]
     if not missing:
         return keep
     n, plural = len(missing), len(missing) > 1
@@ -79,6 +86,25 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
                   f"first: {first}{note}): left out; fill in {'their labels' if plural else 'its label'} "
                   f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
     return keep
+
+
+def _check_summary_row(labels: Sequence[str | None], df: pd.DataFrame, where: str) -> None:
+    """An :class:`LstmkitError` when one of the last rows of the table ``df`` (one row per item) is a
+    spreadsheet's summary row: a cell reading Total, Average, … once in its column
+    (:func:`~lstmkit.data.columns.summary_cell`) and a label no other row has (``Average`` under
+    a sheet of samples, ``Total,200`` under texts). It was trained and scored as a class of one."""
+    filled = np.flatnonzero(~blank_rows(df))
+    counts: Counter | None = None
+    for k in filled[-SUMMARY_ROWS:]:
+        k = int(k)
+        if k < 3 or labels[k] is None:
+            continue
+        counts = counts if counts is not None else Counter(labels)
+        word = summary_cell(df, k) if counts[labels[k]] == 1 else None
+        if word is not None:
+            raise LstmkitError(f"{row_place(df, k)}{where} looks like a summary row ({word}), not data: its label "
+                               f"{labels[k]!r} would be trained and scored as a class of one example",
+                               "delete that row (and any other summary rows) from the data")
 
 
 def labels_given_twice(label: str, own: str = "") -> LstmkitError:

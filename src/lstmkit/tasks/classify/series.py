@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, lost_integer, masked_as_missing, matrix_as_array, tensor_as_array
+from lstmkit.data.columns import trailing_blank_rows
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
@@ -185,6 +186,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     if len(df) == 0:
         raise BadValue(f"the data{where} has no rows", "supply at least one row")
     df = without_row_numbers(df)           # it would be a feature (long) or the first step of every series (wide)
+    df = df.iloc[:len(df) - trailing_blank_rows(df)]      # a spreadsheet's ",,," lines under the data: no sample
     present = [str(c) for c in df.columns]
     found = None if sample in present or time in present else _long_columns(df, label, (sample, time), where)
     if found is not None:                  # a long table under other names: pandas' index, 'id, time'

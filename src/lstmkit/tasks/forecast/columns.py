@@ -162,6 +162,7 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
                                    f"holds text (e.g. {str(df[c].dropna().iloc[0])[:30]!r})",
                                    f"drop it from the table, or pass it as an input ({opt('features')}) if it is one")
             numeric_column(df[c], str(c))          # raises: the cell, its line (sheet row) in the file, the fix
+    _check_total_column(df, series)
     if time is None:
         df = df.assign(t=np.arange(len(df)))
         time, keep = "t", [*keep, "t"]
@@ -170,6 +171,33 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     long.attrs = {k: v for k, v in df.attrs.items() if k == "date1904"}   # its rows are no file's rows (its
                                                                           # cells were checked above)
     return long, idc, time, [value]
+
+
+def _check_total_column(df: pd.DataFrame, series: list) -> None:
+    """An :class:`LstmkitError` when one of a wide table's ``series`` columns (3 or more) is a
+    spreadsheet's total or average of the others: in every row where all of them have a value
+    (at least 3, half of them non-zero), the sum (the mean) of the other columns, to a thousandth
+    (a sheet's total of rounded values). It was trained, forecast and scored as a series of its own."""
+    if len(series) < 3:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # formatted numbers were said when checked
+        values = np.column_stack([numbers_or_none(df[c]).to_numpy(dtype=np.float64) for c in series])
+    values = values[np.isfinite(values).all(axis=1)]
+    if len(values) < 3:
+        return
+    others = values.sum(axis=1, keepdims=True) - values          # each column's others, summed
+    n = len(series)
+    for what, of_others in (("total", others), ("average", others / (n - 1))):
+        match = np.isclose(values, of_others, rtol=1e-3, atol=0).all(axis=0)
+        match &= np.count_nonzero(values, axis=0) >= max(3, len(values) / 2)
+        if match.any():
+            c = series[int(np.flatnonzero(match)[0])]
+            parts = [str(p) for p in series if p is not c]
+            shown = ", ".join(parts[:3]) + (", …" if len(parts) > 3 else "")
+            raise LstmkitError(f"column {str(c)!r} of the wide table is the {what} of the other series ({shown}) in "
+                               f"every row: a spreadsheet's {what} column, not a series; {opt('format', 'wide')} "
+                               "would train, forecast and score it as one", "delete that column from the table")
 
 
 def series_labels(col: pd.Series, name: str) -> pd.Series:

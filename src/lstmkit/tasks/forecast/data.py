@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import EXACT_INT, INT_TOLERANCE, arrow_as_frame, plain_array
+from lstmkit.data.columns import SUMMARY_ROWS, summary_cell
 from lstmkit.data.tables import is_stdin, read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
@@ -32,7 +33,7 @@ from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
-           "check_totals_row", "SUMMARY_WORDS"]
+           "check_totals_row"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -276,11 +277,8 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
     n = int(filled[-1]) + 1 if len(filled) else 0
     if n < 4:
         return
-    for k in filled[-_SUMMARY_ROWS:]:          # Total, then Average: the first summary row is named
-        row = df.iloc[k]
-        word = next((str(v).strip() for c, v in zip(df.columns, row.tolist()) if isinstance(v, str)
-                     and re.fullmatch(SUMMARY_WORDS, v.strip(), flags=re.IGNORECASE)
-                     and (df[c] == v).sum() == 1), None)        # a label once, at the end: not a category's value
+    for k in filled[-SUMMARY_ROWS:]:           # Total, then Average: the first summary row is named
+        word = summary_cell(df, int(k))
         if word is not None and k >= 3:
             raise LstmkitError(f"{'the last row' if k == n - 1 else 'a row near the end'} ({row_place(df, int(k))}) "
                                f"looks like a summary ({word}), not a step of the series: it would be trained as one",
@@ -299,11 +297,6 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
                            "delete that row (and any other summary rows) from the data")
 
 
-# a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)
-SUMMARY_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
-                r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
-SUMMARY_WORDS = rf"({SUMMARY_WORDS}):?"
-_SUMMARY_ROWS = 4                      # the last rows of a table looked at for them
 
 
 def _check_one_scale(text: pd.Series, formatted_cells: pd.Series, formatted: pd.Series, name: str,
@@ -367,8 +360,11 @@ def _unit_numbers(text: pd.Series, bad: pd.Series, sep: str | None, name: str,
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
-# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already)
-_SHEET_ERRORS = r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA)"
+# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already), and
+# what a German, French, Spanish, Italian or Dutch one shows (#NV, #WERT!, #VALEUR!, #¡VALOR!, #N/D, #WAARDE!, …)
+_SHEET_ERRORS = (r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA"
+                 r"|NV|WERT!|BEZUG!|ZAHL!|ÜBERLAUF!|VALEUR!|NOMBRE!|NOM\?|NUL!|N/D|¡VALOR!|¡REF!|¿NOMBRE\?|¡NUM!"
+                 r"|¡NULO!|¡DIV/0!|VALORE!|RIF!|NOME\?|NULLO!|N/B|WAARDE!|VERW!|NAAM\?|GETAL!|LEEG!)")
 _DASHES = {"-", "--", "\u2013", "\u2014"}           # an accountant's dash: nothing, or zero
 
 

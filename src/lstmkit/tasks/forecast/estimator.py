@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.config import flatten_config as _flatten
+from lstmkit.data.textfile import row_place
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
@@ -464,6 +465,8 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     if len(numeric) == 1:
         text = ", ".join(map(repr, [c for c in rest if c != numeric[0]][:4]))
         return numeric, {"target": {"value": numeric[0], "why": f"the table's one column of numbers ({text}: text)"}}
+    if not numeric:
+        _check_second_header(frame, rest)
     shown = ", ".join(map(repr, (numeric or rest)[:8])) + (", ..." if len(numeric or rest) > 8 else "")
     besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
     part = _period_grid(numeric)
@@ -481,6 +484,23 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            f"df.melt(id_vars=[time], var_name='series'), then {opt('id', 'series')}"
                            f"{worded(' ', ', ')}{opt('target', 'value')}" if len(numeric) > 3 else ""))
+
+
+def _check_second_header(frame: pd.DataFrame, columns: list) -> None:
+    """An :class:`LstmkitError` when of ``columns`` (none a column of numbers) some hold numbers under
+    their first row, which holds text: a second header row (units: ``EUR``, ``thousand shares``),
+    with which no column reads as numbers to be the target (it was 'no target column given … --target
+    date', the time column)."""
+    if len(frame) < 3:
+        return
+    under = [c for c in columns if (v := numbers_or_none(frame[c].iloc[1:], yes_no=False)) is not None
+             and v.notna().any() and isinstance(frame[c].iloc[0], str)]
+    if under:
+        cells = ", ".join(f"{str(frame[c].iloc[0])!r} over {str(c)!r}" for c in under[:3])
+        raise LstmkitError(f"no target column given, and no column holds only numbers: the first row under the header "
+                           f"({row_place(frame, 0)}) holds {cells}, whose other cells are numbers: a second header row "
+                           "(units?)", f"make the header one row of names ({str(under[0])} "
+                           f"({str(frame[under[0]].iloc[0]).strip()}) in one cell) and delete the row under it")
 
 
 def _period_grid(columns: list) -> str | None:

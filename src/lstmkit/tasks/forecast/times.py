@@ -47,9 +47,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from lstmkit.data.columns import SUBTOTAL_LABEL, SUMMARY_WORDS
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
-from lstmkit.tasks.forecast.data import SUMMARY_WORDS
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, time_text, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates, whole_floats
@@ -114,7 +114,8 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
-    summary = np.flatnonzero(text.str.fullmatch(SUMMARY_WORDS, case=False).to_numpy())
+    summary = np.flatnonzero(text.str.fullmatch(f"{SUMMARY_WORDS}|{SUBTOTAL_LABEL}",     # a pivot table's
+                                                case=False).to_numpy())                # "1991 Total" too
     if len(summary) > 1 or (len(summary) == 1 and 0 < summary[0] < len(text) - 1):    # one at an end: _unreadable
         raise LstmkitError(f"time column {name!r} holds {text[summary[0]]!r} in {row_place(col, int(summary[0]))} "
                            f"({len(summary)} such row{'s' * (len(summary) > 1)}): a summary row, not a step of the "
@@ -144,11 +145,11 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     utc = bool(offsets.notna().all())
     dm = _day_month(text)
     if not dm[0].notna().any():                         # no d/m/y cell: the order does not matter
-        out, order = _choose(text, dm, _reading(text, dm, False, utc), None, name, None)
+        out, order = _choose(text, dm, _reading(text, dm, False, utc), None, name, None, col)
     else:
         readings = [_reading(text, dm, first, utc) if dates in (None, which) else None
                     for first, which in ((False, "month-first"), (True, "day-first"))]
-        out, order = _choose(text, dm, *readings, name, dates)
+        out, order = _choose(text, dm, *readings, name, dates, col)
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
     if not utc:
@@ -567,12 +568,12 @@ def _in_ns(times: pd.Series, col: pd.Series, name: str) -> np.ndarray:
 
 
 def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str,
-            dates: str | None) -> tuple[pd.Series, str | None]:
+            dates: str | None, col: pd.Series) -> tuple[pd.Series, str | None]:
     """The one reading that fits, or the regular one of two that disagree (and its order, when
-    the two differ); else an error."""
+    the two differ); else an error (``col``: the column as read, whose rows it names)."""
     if month_first is None and day_first is None:
         _check_years(text, name)
-        raise _unreadable(text, dm, name, dates)
+        raise _unreadable(text, dm, name, dates, col)
     if month_first is not None and day_first is not None and month_first.equals(day_first):
         return month_first, None                       # every d/m/y cell has day == month
     if day_first is None:
@@ -600,7 +601,10 @@ def _regular(times: pd.Series) -> bool:
         return False
 
 
-def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None) -> LstmkitError:
+def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None, col: pd.Series) -> LstmkitError:
+    """The error for the time column ``text`` (``col`` as read: its rows' places) that no order of day
+    and month reads: the cell that is no date, and where it is; rows at the end that are no dates
+    under rows that all are (a total, a source line and footnotes under the data) named as such."""
     day_first, month_first = (dm[0] > 12).to_numpy(), (dm[1] > 12).to_numpy()
     neither = day_first & month_first                  # 32/13/2024: no month either way round
     if neither.any():
@@ -621,12 +625,18 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None)
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
     bad = parsed.isna().to_numpy()
-    sample = text[int(np.flatnonzero(bad)[0])] if bad.any() else text[0]
+    first = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+    sample, place = text[first], row_place(col, first)
     if bad.sum() == 1 and len(bad) > 2 and (bad[0] or bad[-1]):       # a spreadsheet's total or note row
         where = "first" if bad[0] else "last"
-        return LstmkitError(f"time column {name!r} could not be read as dates: its {where} row holds {sample!r}, "
-                            f"every other row a date", "delete that row (a total or a note?)")
-    return LstmkitError(f"time column {name!r} could not be read as dates: found {sample!r}",
+        return LstmkitError(f"time column {name!r} could not be read as dates: its {where} row ({place}) holds "
+                            f"{sample!r}, every other row a date", "delete that row (a total or a note?)")
+    n = int(bad.sum())
+    if 1 < n <= max(2, len(bad) // 4) and bad[-n:].all():     # a source line and footnotes under the data
+        return LstmkitError(f"time column {name!r} could not be read as dates: its last {n} rows (from {place}) "
+                            f"hold {sample!r}, {text.iloc[-1]!r}{'' if n == 2 else ', …'}, every row above them "
+                            "a date", "delete those rows (notes or totals under the data?)")
+    return LstmkitError(f"time column {name!r} could not be read as dates: found {sample!r} in {place}",
                         "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell")
 
 
