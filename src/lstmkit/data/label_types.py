@@ -4,6 +4,7 @@ text and numeric sequences, spoken words).
     label_objects(y)       ``y`` as an object array of its labels (datetime64 as pandas Timestamps)
     y_values(y)            the labels ``y`` holds, its missing ones left out
     whole_if_holed(values) pandas' ints with NaN (``[1.0, nan]``) as ``[1, nan]``
+    one_float_each(values) float labels as Python floats: ``1`` and ``1.0`` one label, ``-0.0`` as ``0.0``
     label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"``, ``"datetime"``, ``"timedelta"`` or None
                            (text); strings among numbers an error
     label_dtype(y, kind)   the dtype of ``y``'s values (``"int8"``, ``"float32"``, ``"datetime64[s]"``,
@@ -24,7 +25,8 @@ import numpy as np
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 
-__all__ = ["FROM_TEXT", "check_scored_labels", "label_type", "label_dtype", "label_objects", "typed_labels", "y_values", "whole_if_holed"]
+__all__ = ["FROM_TEXT", "check_scored_labels", "label_type", "label_dtype", "label_objects", "one_float_each", "typed_labels",
+           "y_values", "whole_if_holed"]
 
 
 def _timestamp(text: str):
@@ -66,6 +68,23 @@ def whole_if_holed(values: list) -> list:
     if len(present) < len(values) and _whole_floats(present):
         return [v if missing_value(v) else int(v) for v in values]
     return values
+
+
+def one_float_each(values: list) -> list:
+    """``values`` with each present one a Python float when they are float labels (:func:`label_type`
+    ``"float"``), ``-0.0`` as ``0.0``: one number, one class, as ``np.unique`` and scikit-learn have it
+    (``[1, 1.0, 2]`` were the classes ``'1'`` and ``'1.0'``, and ``classes_`` held ``1.0`` twice; ``-0.0``
+    and ``0.0`` likewise); other labels, or labels :func:`label_type` refuses (its error is fit's), as
+    they are."""
+    if not any(isinstance(v, (float, np.floating)) for v in values):       # no float: nothing to merge
+        return values
+    try:
+        kind = label_type(values)
+    except LstmkitError:
+        return values
+    if kind != "float":
+        return values
+    return [v if missing_value(v) else float(v) + 0.0 for v in values]        # + 0.0: -0.0 is 0.0
 
 
 def _whole_floats(values: list) -> bool:

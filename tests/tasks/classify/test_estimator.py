@@ -146,6 +146,23 @@ def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
     assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
 
 
+@pytest.mark.parametrize("one, other", [(1, 1.0), (-0.0, 0.0)])
+def test_one_number_written_two_ways_is_one_class_as_np_unique_has_it(texts, tiny, one, other):
+    """y = [1, 1.0, 2, ...] (a JSON list, a column of ints and floats) was trained as the classes '1'
+    and '1.0', with a warning that they differ 'in how a number is written', and classes_ held 1.0
+    twice: two columns of predict_proba for one label. -0.0 and 0.0 likewise. np.unique has one."""
+    import pandas as pd
+    x, y = texts(24)
+    given = [(one if i % 4 == 1 else other) if lab == "pos" else 2.5 for i, lab in enumerate(y)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)            # no 'written two ways' warning: they are one number
+        clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, given)
+    assert clf.classes_.tolist() == np.unique(given).tolist() == [other, 2.5]
+    assert clf.predict_proba(x[:2]).shape == (2, 2) and clf.score(x, given) == np.mean(clf.predict(x) == given)
+    frame = pd.DataFrame({"text": x, "label": pd.Series(given, dtype=object)})       # a frame's object column
+    assert TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(frame).classes_.tolist() == [other, 2.5]
+
+
 @pytest.mark.parametrize("make, dtype", [
     (lambda d: np.asarray(d, dtype="datetime64[ns]"), "datetime64[ns]"),      # were ints: 1704067200000000000
     (lambda d: np.asarray(d, dtype="datetime64[D]"), "datetime64[D]"),        # were the strings '2024-01-01'

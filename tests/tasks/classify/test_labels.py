@@ -56,3 +56,23 @@ def test_a_class_of_one_example_stays_in_training_with_a_warning():
     with pytest.warns(UserWarning, match=r"1 class with one example \('lone'\): kept for training.*add examples of it"):
         tr, va = stratified_split(labels, 0.2, seed=0)
     assert 20 in tr and len(va) == 4
+
+
+@pytest.mark.filterwarnings("ignore:one example of each of the 251 classes")      # the seeded repeats say it again
+def test_many_classes_of_few_examples_hold_out_the_share_asked_for():
+    """250 classes of 2 examples at val_frac=0.1 held out one of each: half the rows, each class
+    trained on one example, without a word (the warning for a validation part larger than the
+    training part needs more than half). val_frac of the rows are held out, shared by class size,
+    every class keeps an example for training, and one warning says how many classes have none."""
+    labels = [f"c{i // 2}" for i in range(500)] + ["big"] * 100
+    with pytest.warns(UserWarning, match=r"^one example of each of the 251 classes \(2\.4 examples on average\) would "
+                                         r"hold out 260 of 600 rows, not the --val-frac 0\.1 asked for: 60 are held out, "
+                                         r"so 200 classes have no validation example; pass a --val file"):
+        tr, va = stratified_split(labels, 0.1, seed=0)
+    assert len(va) == 60 and sorted(np.concatenate([tr, va]).tolist()) == list(range(600))
+    assert sum(labels[i] == "big" for i in va) == 10                     # its share: 100 / 600 of 60
+    assert {labels[i] for i in tr} == set(labels)                        # every class still trained on
+    assert stratified_split(labels, 0.1, seed=0)[1].tolist() == va.tolist()
+    assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
+    few = ["a"] * 4 + ["b"] * 4 + ["c"] * 4                              # one of each is at most twice the share: as before
+    assert len(stratified_split(few, 0.1, seed=0)[1]) == 3

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.columns import missing_value
-from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
+from lstmkit.data.label_types import label_objects, one_float_each, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
@@ -45,9 +45,13 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     """The label cells as text, None where a cell holds no label (empty, or a missing-value mark:
     ``NA``, ``N/A``, ``NaN``, ``#N/A``, ``null``); with ``required=False`` (prediction, which reads
     no label) a column with such a cell counts as absent. A frame's float column of whole numbers
-    with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do."""
+    with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do;
+    a column of numbers that one of them is a float in (an object column of ``1`` and ``1.0``) reads each
+    as a float, one number one class (:func:`~lstmkit.data.label_types.one_float_each`)."""
     if pd.api.types.is_float_dtype(col):
         col = pd.Series(whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
+    elif col.dtype == object:
+        col = pd.Series(one_float_each(col.tolist()), index=col.index, name=col.name, dtype=object)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
@@ -96,7 +100,8 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
     :func:`labelled_rows` then leaves those out, as the table readers do. A single value (a
     string is one label, not a list of letters) or a ``y`` of other than one column is an error.
     Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
-    ``"3"``, not ``"3.0"``, as a table's do. A generator or other iterator reads as the list it
+    ``"3"``, not ``"3.0"``, as a table's do; numbers that one of them is a float in read as floats
+    (``1`` and ``1.0`` one class, ``-0.0`` as ``0.0``, as ``np.unique`` has them). A generator or other iterator reads as the list it
     yields (:func:`given_y`); a label of bytes, or of several values (a set, a list), is an error, as
     in a table's label column (``str()`` made ``"b'pos'"`` or ``"{'pos'}"`` of it, and predict
     answered that)."""
@@ -125,7 +130,7 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
                            f"one label", f"pass one label per {what} (a classifier picks one class; for several "
                            "labels each, train one classifier per label)")
-    labels = [None if missing_value(v) else str(v).strip() for v in whole_if_holed(values)]
+    labels = [None if missing_value(v) else str(v).strip() for v in one_float_each(whole_if_holed(values))]
     _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
 
@@ -207,20 +212,33 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
     with two or more examples) goes to validation; a class of one example stays in training, with
-    a warning. Returns sorted ``(train_idx, val_idx)``."""
+    a warning. Where one of every class would hold out more than twice the ``val_frac`` asked for
+    (many classes of a few examples: 250 classes of 2 held out half the rows at ``val_frac=0.1``, and
+    trained each class on one example), ``val_frac`` of the rows are held out, shared among the
+    classes by their sizes (the largest remainders, ties drawn), so some classes have none: one
+    warning says how many. Returns sorted ``(train_idx, val_idx)``."""
     if not 0.0 < val_frac < 1.0:
         raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
                            f"pass {opt('val_frac', 0.1)}, say, {worded('a --val file', 'val_data')}, or 0 to hold nothing out")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
-    val, alone = [], []
-    for c in sorted(set(labels.tolist())):
-        idx = np.flatnonzero(labels == c)
-        if idx.size < 2:
-            alone.append(c)
-            continue
-        k = min(max(1, round(idx.size * val_frac)), idx.size - 1)
-        val.extend(rng.permutation(idx)[:k].tolist())
+    members = {c: np.flatnonzero(labels == c) for c in sorted(set(labels.tolist()))}
+    alone = [c for c, idx in members.items() if idx.size < 2]
+    take = {c: min(max(1, round(idx.size * val_frac)), idx.size - 1) for c, idx in members.items() if idx.size >= 2}
+    asked = math.ceil(labels.size * val_frac)
+    would = sum(take.values())
+    if would > 2 * asked:
+        take = _shared_out(take, {c: members[c].size for c in take}, asked, rng)
+        left = sum(1 for k in take.values() if not k)
+        warnings.warn(f"one example of each of the {len(members)} classes ({labels.size / len(members):.1f} examples "
+                      f"on average) would hold out {would} of {labels.size} rows, not the "
+                      f"{opt('val_frac', f'{val_frac:g}', written=True)} asked for: {asked} are held out, so {left} "
+                      f"class{'es have' if left > 1 else ' has'} no validation example; pass "
+                      f"{worded('a --val file', 'val_data')} to validate on every class", UserWarning, stacklevel=2)
+    val = []
+    for c, k in take.items():
+        if k:
+            val.extend(rng.permutation(members[c])[:k].tolist())
     if alone:
         shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
         warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
@@ -229,3 +247,21 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
     val_idx = np.sort(np.asarray(val, dtype=np.int64))
     train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
     return train_idx, val_idx
+
+
+def _shared_out(take: dict[str, int], sizes: dict[str, int], asked: int, rng: np.random.Generator) -> dict[str, int]:
+    """``asked`` validation examples shared among the classes in proportion to their ``sizes`` (the
+    largest-remainder method; equal remainders in a seeded random order), each class keeping one
+    example for training."""
+    total = sum(sizes.values())
+    names = list(take)
+    quota = [sizes[c] * asked / total for c in names]
+    out = {c: min(math.floor(q), sizes[c] - 1) for c, q in zip(names, quota)}
+    short = asked - sum(out.values())
+    for k in sorted(rng.permutation(len(names)).tolist(), key=lambda k: -(quota[k] % 1)):     # stable: ties drawn
+        if short <= 0:
+            break
+        if out[names[k]] < sizes[names[k]] - 1:
+            out[names[k]] += 1
+            short -= 1
+    return out
