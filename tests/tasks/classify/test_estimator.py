@@ -669,6 +669,24 @@ def test_the_text_column_as_label_is_refused(tmp_path, tiny):
         TextClassifier(max_epochs=1, **tiny).fit(str(path), label="text")
 
 
+@pytest.mark.filterwarnings("ignore:.*occur in the training data with different labels")
+def test_texts_given_as_the_labels_are_said_without_a_validation_split(texts, tiny):
+    """The text and label columns swapped (label= naming the texts) was refused with a validation
+    split ('each of the 20 classes has one example'), but with val_frac=0 or val_data a class per row
+    was trained without a word."""
+    import pandas as pd
+    x, y = texts(20)
+    swapped = pd.DataFrame({"text": y, "label": x})
+    for settings in ({"val_frac": 0}, {"val_data": swapped.iloc[:4]}):
+        with pytest.warns(UserWarning, match=r"^20 of the 20 rows are the only example of their class \(first: '.+'\): "
+                                             r"a class is learnt from several examples; check the label column \(label=: "
+                                             r"does it hold the texts, or ids\?\)"):
+            TextClassifier(max_epochs=1, **tiny).fit(swapped, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, y)               # labels as they should be: no word
+
+
 def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_run, texts, monkeypatch, capsys):
     from lstmkit.train import progress
     x, _ = texts(600, seed=8)                                 # 3 batches of 256

@@ -25,7 +25,7 @@ from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
-                                          warn_label_spellings)
+                                          warn_label_spellings, warn_lone_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               label_dtype, label_type, warn_truncated,
                                               warn_unseen_class)
@@ -147,6 +147,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 given_weights, val_weights, given_val_weights = weights, None, None
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
+                if val_data is not None or cfg.val_frac == 0:       # a split says it of its own
+                    warn_lone_classes(full.labels)
                 if val_data is not None:
                     train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)

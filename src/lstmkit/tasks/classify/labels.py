@@ -7,6 +7,7 @@
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning
     check_classes / check_known_labels     at least two classes; no labels unseen in training
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
+    warn_lone_classes(labels)              most rows the only example of their class (the texts as labels?)
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
 
 Shared by texts (:mod:`lstmkit.tasks.classify.data`) and numeric sequences
@@ -32,7 +33,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
            "check_known_labels",
-           "warn_label_spellings", "stratified_split"]
+           "warn_label_spellings", "warn_lone_classes", "stratified_split"]
 
 
 # a label cell that holds none: empty, or how spreadsheets, R and pandas write a missing value
@@ -183,6 +184,21 @@ def warn_label_spellings(labels: Sequence[str]) -> None:
                   "each is trained as a class of its own: write each class one way if they are one class",
                   UserWarning, stacklevel=3)
 
+
+
+def warn_lone_classes(labels: Sequence[str]) -> None:
+    """One warning when half the rows or more are the only example of their class: the label column
+    holds the texts, or ids (the columns swapped, ``--label`` naming the wrong one). With a
+    validation split that is an error or a warning of its own (:func:`stratified_split`); with
+    ``val_frac=0`` or a validation file given it trained a class per row, never told."""
+    counts = Counter(labels)
+    lone = [c for c, n in counts.items() if n == 1]
+    if not labels or 2 * len(lone) < len(labels):
+        return
+    first = lone[0] if len(lone[0]) <= 40 else lone[0][:39] + "…"
+    warnings.warn(f"{len(lone)} of the {len(labels)} rows are the only example of their class (first: {first!r}): "
+                  f"a class is learnt from several examples; check the label column ({opt('label')}: does it hold "
+                  "the texts, or ids?)", UserWarning, stacklevel=3)
 
 
 def _spelling_key(label: str) -> Any:
