@@ -183,6 +183,9 @@ _AS_KIND = {"int": ("integers", "[int(v) for v in y]", "y.astype(int)"),
             "timedelta": ("durations", "[pd.Timedelta(v) for v in y]", "pd.to_timedelta(y)")}
 
 
+_AS_NUMBER = ("int", "float", "bool")        # label types that one another's values may be meant as
+
+
 def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y") -> None:
     """An error when the labels ``y`` that score or evaluate compare predict with are text where
     predict answers numbers, booleans or times (``kind``, as :func:`label_type` recorded at fit), or
@@ -192,7 +195,9 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
     what holds the labels (``y``, a DataFrame's label column). Whole floats for a model fitted on
     integers (a column pandas made float: ``1.0`` for ``1``) are an error naming ``y.astype(int)`` (the
     unseen-label check said "label '1.0' is not one of the model's classes — the classes are: 0, 1");
-    other labels of the right family but another type are left to that check; ``y`` None, one value or ragged, to
+    other numbers or booleans for a model fitted on another of the three (``[0, 1]`` for ``[False, True]``,
+    integers for floats) likewise (it was that check's "labels not seen in training: '1'"); other labels of
+    the right family but another type are left to that check; ``y`` None, one value or ragged, to
     the readers."""
     if y is None or isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         return
@@ -215,6 +220,13 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
                            f"are read as written, and {str(values[0])!r} is no class (they are "
                            f"{', '.join(classes[:4])}{', ...' if len(classes) > 4 else ''})",
                            f"pass the labels as integers, as fit had them (Python: {python}; numpy or pandas: {arrays})")
+    if kind in _AS_NUMBER and found in _AS_NUMBER and found != kind:     # booleans for 0/1, ints for floats, ...
+        words, python, arrays = _AS_KIND[kind]
+        given = _AS_KIND[found][0]
+        raise LstmkitError(f"{where} holds {given} ({values[0]!r}) but the model was fitted on {words}: predict answers "
+                           f"{words}, and {given} are read as written ({str(values[0])!r} is no class; they are "
+                           f"{', '.join(classes[:4])}{', ...' if len(classes) > 4 else ''})",
+                           f"pass the labels as {words}, as fit had them (Python: {python}; numpy or pandas: {arrays})")
     if kind is None and text is None and found is not None:
         shown = ", ".join(repr(c) for c in classes[:4]) + (", ..." if len(classes) > 4 else "")
         words = _AS_KIND[found][0]

@@ -146,6 +146,27 @@ def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
     assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
 
 
+def test_numbers_scored_against_booleans_or_floats_name_the_conversion(texts, tiny):
+    """A model fitted on True/False scored with 0/1 (or on floats, scored with ints) said "labels not
+    seen in training: '1' (20 rows) — the model knows only: False, True": the labels are there, in
+    another type; the error names it and the conversion, as floats for an integer model do."""
+    x, y = texts(20)
+    flags = [lab == "pos" for lab in y]
+    clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, flags)
+    with pytest.raises(LstmkitError, match=r"^y holds integers \([01]\) but the model was fitted on booleans: predict "
+                                           r"answers booleans, and integers are read as written \('[01]' is no class; "
+                                           r"they are False, True\) — pass the labels as booleans.*y == 'True'"):
+        clf.score(x, [int(v) for v in flags])
+    halves = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, [1.5 if v else 2.0 for v in flags])
+    with pytest.raises(LstmkitError, match=r"^y holds integers \(2\) but the model was fitted on floats: .*"
+                                           r"they are 1\.5, 2\.0\) — pass the labels as floats.*y\.astype\(float\)"):
+        halves.evaluate(x, [2] * 20)
+    ints = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, [int(v) for v in flags])
+    with pytest.raises(LstmkitError, match=r"^y holds booleans \((True|False)\) but the model was fitted on integers"):
+        ints.score(x, flags)
+    assert ints.score(x, [int(v) for v in flags]) == np.mean(ints.predict(x) == [int(v) for v in flags])
+
+
 @pytest.mark.parametrize("one, other", [(1, 1.0), (-0.0, 0.0)])
 def test_one_number_written_two_ways_is_one_class_as_np_unique_has_it(texts, tiny, one, other):
     """y = [1, 1.0, 2, ...] (a JSON list, a column of ints and floats) was trained as the classes '1'
