@@ -639,10 +639,31 @@ def test_a_frame_without_the_models_column_is_told_what_python_can_do(text_run, 
                                            r"df.rename\(columns=\{'txt': 'text'\}\), or pass the texts alone, "
                                            r"df\['txt'\] \(its columns: txt, id\)$"):
         text_run.predict(pd.DataFrame({"txt": x, "id": 1}))
-    with pytest.raises(LstmkitError, match=r"label column 'label' not found — .* e.g. "
-                                           r"df.rename\(columns=\{'COLUMN': 'label'\}\) \(its columns: text, y, id\)$"):
+    # a frame without the label column: its labels may come as y (the fix was to rename a column to 'label': the
+    # text column itself, df.rename(columns={'text': 'label'}), where the texts were the frame's only column)
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — pass the labels as y \(its columns: "
+                                           r"text, y, id\)$"):
         text_run.evaluate(pd.DataFrame({"text": x, "y": y, "id": 1}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — pass the labels as y \(its columns: text\)$"):
+        text_run.score(pd.DataFrame({"text": x}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found \(did you mean 'Label'\?\) — pass the "
+                                           r"labels as y, or rename its 'Label' column to it, df.rename\(columns="
+                                           r"\{'Label': 'label'\}\) \(its columns: text, Label, id\)$"):
+        text_run.evaluate(pd.DataFrame({"text": x, "Label": y, "id": 1}))
     assert len(text_run.predict(pd.DataFrame({"txt": x, "id": 1})["txt"])) == 4      # the fix works
+    assert 0 <= text_run.score(pd.DataFrame({"text": x}), y) <= 1
+
+
+def test_a_wide_frame_of_steps_without_labels_is_told_to_pass_y(series, tiny_series):
+    """A numeric classifier scored on a wide frame of its steps alone was told "the table is neither
+    long nor wide … pass label= with its label column", a setting score and evaluate do not take."""
+    import pandas as pd
+    steps = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1)))
+    clf = SequenceClassifier(max_epochs=1, val_frac=0, **tiny_series).fit(steps.assign(label=[1, 0] * 10))
+    with pytest.raises(LstmkitError, match=r"^label column 'label' not found — pass the labels as y \(its columns: "
+                                           r"0, 1, 2\)$"):
+        clf.score(steps)
+    assert clf.score(steps, [1, 0] * 10) == clf.score(steps.assign(label=[1, 0] * 10))
 
 
 @pytest.mark.parametrize("tokenizer", ["char", "bpe"])

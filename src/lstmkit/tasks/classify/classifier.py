@@ -14,6 +14,7 @@ import torch
 
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
+from lstmkit.data.columns import closest_name
 from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
@@ -407,7 +408,12 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                             self.class_names_, "y" if y is not None else f"the data's {self.config_.label!r} column")
         # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
         # predict on the training column's name failed, and a save wrote them)
-        with self._frame_columns(data):
+        label = self.config_.label
+        with self._frame_columns(data, labels=label if y is None else None):
+            columns = [str(c) for c in getattr(data, "columns", ())]
+            if y is None and self.kind == "series" and hasattr(data, "iloc") and label not in columns:
+                # a wide frame of steps alone was 'neither long nor wide … pass label=', a setting scoring has not
+                raise ColumnNotFound(f"label column {label!r} not found", None, columns, label, closest_name(label, columns))
             d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)
