@@ -76,3 +76,13 @@ def test_many_classes_of_few_examples_hold_out_the_share_asked_for():
     assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
     few = ["a"] * 4 + ["b"] * 4 + ["c"] * 4                              # one of each is at most twice the share: as before
     assert len(stratified_split(few, 0.1, seed=0)[1]) == 3
+
+
+def test_an_unseen_label_among_many_classes_lists_a_few_of_them():
+    """With 250 classes of 50-character names the error listed every one: a line of 15,000 characters."""
+    classes = sorted(f"class {k} with a long and descriptive name, number {k:03d}" for k in range(250))
+    with pytest.raises(LstmkitError) as e:
+        check_known_labels(["brand new"], classes)
+    assert e.value.hint == f"the model knows only: {', '.join(classes[:12])}, … (250 classes); drop or relabel those rows"
+    with pytest.raises(LstmkitError, match=r"knows only: a, b; drop"):
+        check_known_labels(["c"], ["a", "b"])

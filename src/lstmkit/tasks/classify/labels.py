@@ -212,8 +212,12 @@ def _spelling_key(label: str) -> Any:
     return unicodedata.normalize("NFKC", visible).casefold()
 
 
+_SHOWN_CLASSES = 12         # classes an error lists; 250 classes' names made a line of 15,000 characters
+
+
 def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
-    """Labels outside ``classes`` (never seen in training) are an error listing them."""
+    """Labels outside ``classes`` (never seen in training) are an error listing them, and the
+    first :data:`_SHOWN_CLASSES` classes (with their count, when there are more)."""
     known = set(classes)
     unseen = Counter(lbl for lbl in labels if lbl not in known)
     if unseen:
@@ -221,8 +225,9 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
         known_as = {_spelling_key(c): c for c in classes}
         alike = [(k, known_as[_spelling_key(k)]) for k in unseen if _spelling_key(k) in known_as]
         hint = (" (written " + ", ".join(f"{c!r} there, not {k!r}" for k, c in alike[:3]) + ")") if alike else ""
+        listed = ", ".join(classes[:_SHOWN_CLASSES]) + (f", … ({len(classes)} classes)" if len(classes) > _SHOWN_CLASSES else "")
         raise LstmkitError(f"labels not seen in training: {shown}",
-                           f"the model knows only: {', '.join(classes)}{hint}; drop or relabel those rows")
+                           f"the model knows only: {listed}{hint}; drop or relabel those rows")
 
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
