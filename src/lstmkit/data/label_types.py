@@ -114,6 +114,8 @@ def label_type(y) -> str | None:
     times = _time_kind(values)
     if times is not None:
         return times
+    if values and all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return "int"                  # beyond int64 (uint64 ids from 2**63 on) numpy reads them as floats, or objects
     try:
         kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
@@ -167,6 +169,9 @@ def typed_labels(names: list[str], kind: str | None, dtype: str | None) -> np.nd
     if read is None:
         return np.asarray(names, dtype=object)
     values = [read(n) for n in names]
+    if kind == "int" and dtype is None:          # Python's ints beyond int64 (10**30): as objects, never as floats
+        ints = np.asarray(values)
+        return ints if ints.dtype.kind in "iu" else np.asarray(values, dtype=object)
     if kind == "datetime" and dtype is not None and "," in dtype:
         import pandas as pd
         zone = pd.api.types.pandas_dtype(dtype).tz

@@ -167,6 +167,22 @@ def test_numbers_scored_against_booleans_or_floats_name_the_conversion(texts, ti
     assert ints.score(x, [int(v) for v in flags]) == np.mean(ints.predict(x) == [int(v) for v in flags])
 
 
+@pytest.mark.parametrize("given, dtype", [(np.array([2**64 - 1, 7], dtype=np.uint64), "uint64"),   # hashed ids
+                                          ([10**30, 7], "object")])                                # Python's ints
+def test_integer_labels_beyond_int64_come_back_as_the_same_integers(texts, tiny, tmp_path, given, dtype):
+    """uint64 labels from 2**63 on came back from classes_ and predict as float64 (18446744073709551615 as
+    1.8446744073709552e+19, which equals no label of y); Python ints beyond int64 as the strings '7' and
+    '1000…'. Integers they stay, in y's dtype, through a saved run too."""
+    x, y = texts(20)
+    labels = np.array([given[0] if lab == "pos" else given[1] for lab in y], dtype=getattr(given, "dtype", object))
+    clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, labels, out=tmp_path)
+    assert clf.classes_.dtype == dtype and clf.classes_.tolist() == sorted(int(v) for v in given)
+    got = clf.predict(x)
+    assert got.dtype == dtype and all(v in {int(g) for g in given} for v in got.tolist())
+    assert (got == labels).mean() == clf.score(x, labels)
+    assert TextClassifier.load(clf.run_dir_).classes_.tolist() == clf.classes_.tolist()
+
+
 @pytest.mark.parametrize("one, other", [(1, 1.0), (-0.0, 0.0)])
 def test_one_number_written_two_ways_is_one_class_as_np_unique_has_it(texts, tiny, one, other):
     """y = [1, 1.0, 2, ...] (a JSON list, a column of ints and floats) was trained as the classes '1'
