@@ -196,8 +196,9 @@ def test_one_number_written_two_ways_is_one_class_as_np_unique_has_it(texts, tin
         clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, given)
     assert clf.classes_.tolist() == np.unique(given).tolist() == [other, 2.5]
     assert clf.predict_proba(x[:2]).shape == (2, 2) and clf.score(x, given) == np.mean(clf.predict(x) == given)
-    frame = pd.DataFrame({"text": x, "label": pd.Series(given, dtype=object)})       # a frame's object column
-    assert TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(frame).classes_.tolist() == [other, 2.5]
+    for column in (pd.Series(given, dtype=object), pd.Series(given, dtype=float)):       # a frame's column
+        frame = pd.DataFrame({"text": x, "label": column})
+        assert TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(frame).classes_.tolist() == [other, 2.5]
 
 
 @pytest.mark.parametrize("make, dtype", [

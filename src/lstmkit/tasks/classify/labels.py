@@ -49,10 +49,8 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do;
     a column of numbers that one of them is a float in (an object column of ``1`` and ``1.0``) reads each
     as a float, one number one class (:func:`~lstmkit.data.label_types.one_float_each`)."""
-    if pd.api.types.is_float_dtype(col):
-        col = pd.Series(whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
-    elif col.dtype == object:
-        col = pd.Series(one_float_each(col.tolist()), index=col.index, name=col.name, dtype=object)
+    if pd.api.types.is_float_dtype(col) or col.dtype == object:
+        col = pd.Series(one_float_each(whole_if_holed(col.tolist())), index=col.index, name=col.name, dtype=object)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
