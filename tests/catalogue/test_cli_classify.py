@@ -25,6 +25,9 @@ def d(tmp_path_factory):
     (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff" * 50)
     (d / "nolabel.csv").write_text("text,sentiment,source\n" + "".join(f"{t},{l},web\n" for t, l in rows))  # 3 columns
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
+    many = "text,label\n" + "".join(f"review {k} of topic {k % 30},topic number {k % 30:02d}\n" for k in range(90))
+    (d / "many_topics.csv").write_text(many)
+    (d / "new_topic.csv").write_text(many + "a review of something else,topic number 99\n")
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
     (d / "commas.csv").write_text("text,label\n" + "".join(f"{t}, really,{l}\n" for t, l in rows))    # an unquoted comma
@@ -153,6 +156,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="binary.csv"), 2, "binary.csv"),
     (_train(data="nolabel.csv"), 2, "label column 'label' not found"),
     (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
+    # 30 classes' names were all listed, a line as long as all of them (15,000 characters for 250)
+    (_train("--val", "{d}/new_topic.csv", data="many_topics.csv"), 2,
+     "'topic number 99' (1 row) — the model knows only: topic number 00, topic number 01, topic number 02, topic number 03, "
+     "topic number 04, topic number 05, topic number 06, topic number 07, topic number 08, topic number 09, topic number 10, "
+     "topic number 11, … (30 classes); drop"),
     (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
     # the class 'neutral' (its texts .md files) was left out without a word, the model trained on the two others

@@ -53,3 +53,15 @@ def test_a_matrix_without_counts_in_its_cells_has_a_colour_scale(tmp_path, monke
     plot_confusion(np.eye(20, dtype=int), [f"c{k}" for k in range(20)], tmp_path / "confusion.png", "t")
     assert [len(axes) for axes in seen] == [2, 1]
     assert seen[0][1].get_ylabel() == "share of the true class's samples"
+
+
+def test_long_class_names_that_differ_in_their_middle_are_told_apart(tmp_path, monkeypatch):
+    """Names shortened to their start and end read the same when they differ only in the middle
+    (a path of categories): two rows and two columns of one name, which was which unknown."""
+    seen = _axes(monkeypatch)
+    names = ["support / europe / billing / refunds / ticket", "support / europe / shipping / refunds / ticket",
+             "sales"]
+    plot_confusion([[3, 1, 0], [0, 4, 0], [0, 0, 2]], names, tmp_path / "confusion.png", "t")
+    shown = [t.get_text() for t in seen[0][0].get_xticklabels()]
+    assert shown == ["…ope / billing / refunds / ti…", "…ope / shipping / refunds / t…", "sales"]
+    assert all(len(s) <= 30 for s in shown) and [t.get_text() for t in seen[0][0].get_yticklabels()] == shown

@@ -88,3 +88,18 @@ def test_the_report_shows_a_score_with_nothing_to_divide_by_as_a_dash():
     rows = {line.split()[0]: line.split()[1:] for line in format_report(m).splitlines()[2:]}
     assert rows["rare"] == ["0.0000", "-", "0.0000", "0"]                # predicted, never true
     assert m["per_class"]["rare"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}   # the JSON as before
+
+
+def test_many_classes_with_no_example_and_no_prediction_are_counted_not_listed():
+    """200 of 250 classes with no validation example and never predicted were 200 rows of dashes
+    among the 50 with scores; past 5 such classes one line counts them (the metrics keep every class)."""
+    classes = [f"c{k:03d}" for k in range(250)]
+    y = np.arange(0, 250, 5)                                  # 50 classes here, each predicted as itself
+    m = classification_metrics(y, np.eye(250)[y], classes)
+    lines = format_report(m).splitlines()
+    assert len(lines) == 2 + 50 + 1 and lines[-1] == ("(200 more classes with no example here and never predicted: "
+                                                     "not listed; the metrics' per_class, in metrics.json or --json, "
+                                                     "has every class)")
+    assert [line.split()[0] for line in lines[2:-1]] == [classes[k] for k in y] and len(m["per_class"]) == 250
+    few = classification_metrics([0, 1], np.eye(7)[[0, 1]], [f"c{k}" for k in range(7)])      # 5 such rows: listed
+    assert len(format_report(few).splitlines()) == 2 + 7

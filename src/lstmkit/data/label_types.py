@@ -4,6 +4,7 @@ text and numeric sequences, spoken words).
     label_objects(y)       ``y`` as an object array of its labels (datetime64 as pandas Timestamps)
     y_values(y)            the labels ``y`` holds, its missing ones left out
     whole_if_holed(values) pandas' ints with NaN (``[1.0, nan]``) as ``[1, nan]``
+    one_float_each(values) float labels as Python floats: ``1`` and ``1.0`` one label, ``-0.0`` as ``0.0``
     label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"``, ``"datetime"``, ``"timedelta"`` or None
                            (text); strings among numbers an error
     label_dtype(y, kind)   the dtype of ``y``'s values (``"int8"``, ``"float32"``, ``"datetime64[s]"``,
@@ -24,7 +25,8 @@ import numpy as np
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 
-__all__ = ["FROM_TEXT", "check_scored_labels", "label_type", "label_dtype", "label_objects", "typed_labels", "y_values", "whole_if_holed"]
+__all__ = ["FROM_TEXT", "check_scored_labels", "label_type", "label_dtype", "label_objects", "one_float_each", "typed_labels",
+           "y_values", "whole_if_holed"]
 
 
 def _timestamp(text: str):
@@ -68,6 +70,23 @@ def whole_if_holed(values: list) -> list:
     return values
 
 
+def one_float_each(values: list) -> list:
+    """``values`` with each present one a Python float when they are float labels (:func:`label_type`
+    ``"float"``), ``-0.0`` as ``0.0``: one number, one class, as ``np.unique`` and scikit-learn have it
+    (``[1, 1.0, 2]`` were the classes ``'1'`` and ``'1.0'``, and ``classes_`` held ``1.0`` twice; ``-0.0``
+    and ``0.0`` likewise); other labels, or labels :func:`label_type` refuses (its error is fit's), as
+    they are."""
+    if not any(isinstance(v, (float, np.floating)) for v in values):       # no float: nothing to merge
+        return values
+    try:
+        kind = label_type(values)
+    except LstmkitError:
+        return values
+    if kind != "float":
+        return values
+    return [v if missing_value(v) else float(v) + 0.0 for v in values]        # + 0.0: -0.0 is 0.0
+
+
 def _whole_floats(values: list) -> bool:
     return bool(values) and all(isinstance(v, float) and v.is_integer() for v in values)
 
@@ -95,6 +114,8 @@ def label_type(y) -> str | None:
     times = _time_kind(values)
     if times is not None:
         return times
+    if values and all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return "int"                  # beyond int64 (uint64 ids from 2**63 on) numpy reads them as floats, or objects
     try:
         kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
@@ -148,6 +169,9 @@ def typed_labels(names: list[str], kind: str | None, dtype: str | None) -> np.nd
     if read is None:
         return np.asarray(names, dtype=object)
     values = [read(n) for n in names]
+    if kind == "int" and dtype is None:          # Python's ints beyond int64 (10**30): as objects, never as floats
+        ints = np.asarray(values)
+        return ints if ints.dtype.kind in "iu" else np.asarray(values, dtype=object)
     if kind == "datetime" and dtype is not None and "," in dtype:
         import pandas as pd
         zone = pd.api.types.pandas_dtype(dtype).tz
@@ -164,6 +188,9 @@ _AS_KIND = {"int": ("integers", "[int(v) for v in y]", "y.astype(int)"),
             "timedelta": ("durations", "[pd.Timedelta(v) for v in y]", "pd.to_timedelta(y)")}
 
 
+_AS_NUMBER = ("int", "float", "bool")        # label types that one another's values may be meant as
+
+
 def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y") -> None:
     """An error when the labels ``y`` that score or evaluate compare predict with are text where
     predict answers numbers, booleans or times (``kind``, as :func:`label_type` recorded at fit), or
@@ -173,7 +200,9 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
     what holds the labels (``y``, a DataFrame's label column). Whole floats for a model fitted on
     integers (a column pandas made float: ``1.0`` for ``1``) are an error naming ``y.astype(int)`` (the
     unseen-label check said "label '1.0' is not one of the model's classes — the classes are: 0, 1");
-    other labels of the right family but another type are left to that check; ``y`` None, one value or ragged, to
+    other numbers or booleans for a model fitted on another of the three (``[0, 1]`` for ``[False, True]``,
+    integers for floats) likewise (it was that check's "labels not seen in training: '1'"); other labels of
+    the right family but another type are left to that check; ``y`` None, one value or ragged, to
     the readers."""
     if y is None or isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         return
@@ -196,6 +225,13 @@ def check_scored_labels(y, kind: str | None, classes: list[str], where: str = "y
                            f"are read as written, and {str(values[0])!r} is no class (they are "
                            f"{', '.join(classes[:4])}{', ...' if len(classes) > 4 else ''})",
                            f"pass the labels as integers, as fit had them (Python: {python}; numpy or pandas: {arrays})")
+    if kind in _AS_NUMBER and found in _AS_NUMBER and found != kind:     # booleans for 0/1, ints for floats, ...
+        words, python, arrays = _AS_KIND[kind]
+        given = _AS_KIND[found][0]
+        raise LstmkitError(f"{where} holds {given} ({values[0]!r}) but the model was fitted on {words}: predict answers "
+                           f"{words}, and {given} are read as written ({str(values[0])!r} is no class; they are "
+                           f"{', '.join(classes[:4])}{', ...' if len(classes) > 4 else ''})",
+                           f"pass the labels as {words}, as fit had them (Python: {python}; numpy or pandas: {arrays})")
     if kind is None and text is None and found is not None:
         shown = ", ".join(repr(c) for c in classes[:4]) + (", ..." if len(classes) > 4 else "")
         words = _AS_KIND[found][0]

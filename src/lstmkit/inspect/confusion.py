@@ -1,6 +1,7 @@
 """The confusion-matrix plot of a classifier's run folder (``plots/confusion.png``)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -14,7 +15,7 @@ MAX_NAME = 30           # characters of a class name on an axis; a longer one ke
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted): row shares as colours, counts written
-    in the cells up to 20 classes (a colour bar beyond), long class names shortened (:func:`_short`)."""
+    in the cells up to 20 classes (a colour bar beyond), long class names shortened (:func:`_shorts`)."""
     from lstmkit.inspect.plots import every_kth, save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -22,7 +23,7 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
     fig, ax = subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     # at most MAX_TICKS names a side: 300 classes' names were drawn over each other, none readable
-    ticks, names = every_kth([_short(str(c)) for c in classes], MAX_TICKS)
+    ticks, names = every_kth(_shorts([str(c) for c in classes]), MAX_TICKS)
     # names of 80 characters took most of the figure, the matrix a corner of it, and two of them
     # side by side (unrotated: 4 classes or fewer) ran into each other
     slant = n > 4 or max(map(len, names), default=0) > 8
@@ -40,6 +41,23 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
                         color="white" if share[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
     save_figure(fig, Path(path))
+
+
+def _shorts(names: list[str]) -> list[str]:
+    """Each of ``names`` shortened (:func:`_short`); names that read alike so, as they differ only in
+    their middle ('support / EU / billing / … / ticket' and 'support / EU / shipping / … / ticket' were two
+    axis names the same: which row was which?), each show the part from where they differ instead,
+    between '…'."""
+    shown = [_short(n) for n in names]
+    alike: dict[str, list[int]] = {}
+    for k, s in enumerate(shown):
+        alike.setdefault(s, []).append(k)
+    for same in (g for g in alike.values() if len(g) > 1):
+        start = max(0, len(os.path.commonprefix([names[k] for k in same])) - 6)     # a little of what they share
+        for k in same:
+            end = start + MAX_NAME - 2
+            shown[k] = ("…" if start else "") + names[k][start:end] + ("…" if end < len(names[k]) else "")
+    return shown
 
 
 def _short(name: str) -> str:

@@ -196,22 +196,28 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     @staticmethod
     @contextmanager
-    def _frame_columns(data: Any, alone: str | None = None):
+    def _frame_columns(data: Any, alone: str | None = None, labels: str | None = None):
         """Around predict's or evaluate's reading of ``data``: a DataFrame (only Python passes one)
         without a column the model reads is told to rename it, as predict and evaluate take no
         column names (the fix was the command line's 'pass --text with one of: …'); ``alone``
-        (``"the texts"``) adds that the column may be passed by itself."""
+        (``"the texts"``) adds that the column may be passed by itself. ``labels``: the label column
+        a scoring method reads when given no ``y``; a frame without it is told to pass ``y`` (a frame of
+        the texts alone was told to rename its text column to the label's, ``df.rename(columns={'text':
+        'label'})``), or to rename a column of a close name."""
         try:
             yield
         except ColumnNotFound as e:
             if not (hasattr(data, "columns") and hasattr(data, "iloc")) or e.name is None:
                 raise
+            columns = f" (its columns: {', '.join(e.columns) or 'none'})"
+            if labels is not None and e.name == labels:
+                rename = f", or rename its {e.close!r} column to it, df.rename(columns={{{e.close!r}: {e.name!r}}})"
+                raise LstmkitError(e.message, f"pass the labels as y{rename if e.close else ''}" + columns) from None
             other = e.close or (e.columns[0] if len(e.columns) == 1 else "COLUMN")
             rename = f"df.rename(columns={{{other!r}: {e.name!r}}})"
             raise LstmkitError(e.message, f"the model reads column {e.name!r} (as it was trained): rename the "
                                f"DataFrame's to it, e.g. {rename}" + (f", or pass {alone} alone, df[{other!r}]"
-                                                                   if alone else "") +
-                               f" (its columns: {', '.join(e.columns) or 'none'})") from None
+                                                                   if alone else "") + columns) from None
 
     # -- training ------------------------------------------------------------------------------
     @contextmanager

@@ -59,8 +59,12 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
     return out
 
 
+MAX_IDLE_ROWS = 5        # rows of classes with no example and no prediction a report lists; more are counted
+
+
 def format_report(m: dict[str, Any]) -> str:
-    """Plain-text summary: headline numbers, then one line per class."""
+    """Plain-text summary: headline numbers, then one line per class (more than :data:`MAX_IDLE_ROWS`
+    classes with no example and no prediction, rows of dashes alone, counted in one line instead)."""
     head = [f"accuracy {m['accuracy']:.4f}", f"macro-F1 {m['macro_f1']:.4f}"]
     if "roc_auc" in m and not math.isnan(m["roc_auc"]):
         head.append(f"ROC-AUC {m['roc_auc']:.4f}")
@@ -68,14 +72,23 @@ def format_report(m: dict[str, Any]) -> str:
         head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
     lines = [f"{m['n']} examples: " + "  ".join(head)]
     from rich.cells import cell_len           # a terminal's columns: 中 and 🙂 take two, a combining accent none
-    width = max(cell_len("class"), *(cell_len(c) for c in m["per_class"]))
-    lines.append(f"{'class'.ljust(width)}  precision  recall      f1  support")
     # a score with nothing to divide by is '-', not the 0 metrics.json keeps for it: a class whose one example went
     # to training read "precision 0.0000 recall 0.0000 f1 0.0000 support 0", a failure on examples never shown
     predicted = np.asarray(m["confusion"]["matrix"]).sum(axis=0) if "confusion" in m else None
-    for k, (c, s) in enumerate(m["per_class"].items()):
+    # a class with no example here and never predicted is a row of dashes: past a few, one line counts them (200 of
+    # 250 classes of two examples, none held out, were 200 such rows between the ones with scores)
+    idle = {k for k, s in enumerate(m["per_class"].values()) if predicted is not None and not s["support"]
+            and not predicted[k]}
+    idle = idle if len(idle) > MAX_IDLE_ROWS else set()
+    listed = [(k, c, s) for k, (c, s) in enumerate(m["per_class"].items()) if k not in idle]
+    width = max(cell_len("class"), *(cell_len(c) for _, c, _ in listed))
+    lines.append(f"{'class'.ljust(width)}  precision  recall      f1  support")
+    for k, c, s in listed:
         shown = predicted is None or predicted[k] > 0
         cells = (f"{s['precision']:9.4f}" if shown else f"{'-':>9}", f"{s['recall']:6.4f}" if s["support"] else f"{'-':>6}",
                  f"{s['f1']:6.4f}" if shown or s["support"] else f"{'-':>6}")
         lines.append(f"{c}{' ' * (width - cell_len(c))}  {'  '.join(cells)}  {s['support']:7d}")
+    if idle:
+        lines.append(f"({len(idle)} more classes with no example here and never predicted: not listed; the "
+                     "metrics' per_class, in metrics.json or --json, has every class)")
     return "\n".join(lines)

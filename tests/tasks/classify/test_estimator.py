@@ -146,6 +146,61 @@ def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
     assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
 
 
+def test_numbers_scored_against_booleans_or_floats_name_the_conversion(texts, tiny):
+    """A model fitted on True/False scored with 0/1 (or on floats, scored with ints) said "labels not
+    seen in training: '1' (20 rows) — the model knows only: False, True": the labels are there, in
+    another type; the error names it and the conversion, as floats for an integer model do."""
+    x, y = texts(20)
+    flags = [lab == "pos" for lab in y]
+    clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, flags)
+    with pytest.raises(LstmkitError, match=r"^y holds integers \([01]\) but the model was fitted on booleans: predict "
+                                           r"answers booleans, and integers are read as written \('[01]' is no class; "
+                                           r"they are False, True\) — pass the labels as booleans.*y == 'True'"):
+        clf.score(x, [int(v) for v in flags])
+    halves = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, [1.5 if v else 2.0 for v in flags])
+    with pytest.raises(LstmkitError, match=r"^y holds integers \(2\) but the model was fitted on floats: .*"
+                                           r"they are 1\.5, 2\.0\) — pass the labels as floats.*y\.astype\(float\)"):
+        halves.evaluate(x, [2] * 20)
+    ints = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, [int(v) for v in flags])
+    with pytest.raises(LstmkitError, match=r"^y holds booleans \((True|False)\) but the model was fitted on integers"):
+        ints.score(x, flags)
+    assert ints.score(x, [int(v) for v in flags]) == np.mean(ints.predict(x) == [int(v) for v in flags])
+
+
+@pytest.mark.parametrize("given, dtype", [(np.array([2**64 - 1, 7], dtype=np.uint64), "uint64"),   # hashed ids
+                                          ([10**30, 7], "object")])                                # Python's ints
+def test_integer_labels_beyond_int64_come_back_as_the_same_integers(texts, tiny, tmp_path, given, dtype):
+    """uint64 labels from 2**63 on came back from classes_ and predict as float64 (18446744073709551615 as
+    1.8446744073709552e+19, which equals no label of y); Python ints beyond int64 as the strings '7' and
+    '1000…'. Integers they stay, in y's dtype, through a saved run too."""
+    x, y = texts(20)
+    labels = np.array([given[0] if lab == "pos" else given[1] for lab in y], dtype=getattr(given, "dtype", object))
+    clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, labels, out=tmp_path)
+    assert clf.classes_.dtype == dtype and clf.classes_.tolist() == sorted(int(v) for v in given)
+    got = clf.predict(x)
+    assert got.dtype == dtype and all(v in {int(g) for g in given} for v in got.tolist())
+    assert (got == labels).mean() == clf.score(x, labels)
+    assert TextClassifier.load(clf.run_dir_).classes_.tolist() == clf.classes_.tolist()
+
+
+@pytest.mark.parametrize("one, other", [(1, 1.0), (-0.0, 0.0)])
+def test_one_number_written_two_ways_is_one_class_as_np_unique_has_it(texts, tiny, one, other):
+    """y = [1, 1.0, 2, ...] (a JSON list, a column of ints and floats) was trained as the classes '1'
+    and '1.0', with a warning that they differ 'in how a number is written', and classes_ held 1.0
+    twice: two columns of predict_proba for one label. -0.0 and 0.0 likewise. np.unique has one."""
+    import pandas as pd
+    x, y = texts(24)
+    given = [(one if i % 4 == 1 else other) if lab == "pos" else 2.5 for i, lab in enumerate(y)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)            # no 'written two ways' warning: they are one number
+        clf = TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, given)
+    assert clf.classes_.tolist() == np.unique(given).tolist() == [other, 2.5]
+    assert clf.predict_proba(x[:2]).shape == (2, 2) and clf.score(x, given) == np.mean(clf.predict(x) == given)
+    for column in (pd.Series(given, dtype=object), pd.Series(given, dtype=float)):       # a frame's column
+        frame = pd.DataFrame({"text": x, "label": column})
+        assert TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(frame).classes_.tolist() == [other, 2.5]
+
+
 @pytest.mark.parametrize("make, dtype", [
     (lambda d: np.asarray(d, dtype="datetime64[ns]"), "datetime64[ns]"),      # were ints: 1704067200000000000
     (lambda d: np.asarray(d, dtype="datetime64[D]"), "datetime64[D]"),        # were the strings '2024-01-01'
@@ -601,10 +656,31 @@ def test_a_frame_without_the_models_column_is_told_what_python_can_do(text_run, 
                                            r"df.rename\(columns=\{'txt': 'text'\}\), or pass the texts alone, "
                                            r"df\['txt'\] \(its columns: txt, id\)$"):
         text_run.predict(pd.DataFrame({"txt": x, "id": 1}))
-    with pytest.raises(LstmkitError, match=r"label column 'label' not found — .* e.g. "
-                                           r"df.rename\(columns=\{'COLUMN': 'label'\}\) \(its columns: text, y, id\)$"):
+    # a frame without the label column: its labels may come as y (the fix was to rename a column to 'label': the
+    # text column itself, df.rename(columns={'text': 'label'}), where the texts were the frame's only column)
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — pass the labels as y \(its columns: "
+                                           r"text, y, id\)$"):
         text_run.evaluate(pd.DataFrame({"text": x, "y": y, "id": 1}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — pass the labels as y \(its columns: text\)$"):
+        text_run.score(pd.DataFrame({"text": x}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found \(did you mean 'Label'\?\) — pass the "
+                                           r"labels as y, or rename its 'Label' column to it, df.rename\(columns="
+                                           r"\{'Label': 'label'\}\) \(its columns: text, Label, id\)$"):
+        text_run.evaluate(pd.DataFrame({"text": x, "Label": y, "id": 1}))
     assert len(text_run.predict(pd.DataFrame({"txt": x, "id": 1})["txt"])) == 4      # the fix works
+    assert 0 <= text_run.score(pd.DataFrame({"text": x}), y) <= 1
+
+
+def test_a_wide_frame_of_steps_without_labels_is_told_to_pass_y(series, tiny_series):
+    """A numeric classifier scored on a wide frame of its steps alone was told "the table is neither
+    long nor wide … pass label= with its label column", a setting score and evaluate do not take."""
+    import pandas as pd
+    steps = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1)))
+    clf = SequenceClassifier(max_epochs=1, val_frac=0, **tiny_series).fit(steps.assign(label=[1, 0] * 10))
+    with pytest.raises(LstmkitError, match=r"^label column 'label' not found — pass the labels as y \(its columns: "
+                                           r"0, 1, 2\)$"):
+        clf.score(steps)
+    assert clf.score(steps, [1, 0] * 10) == clf.score(steps.assign(label=[1, 0] * 10))
 
 
 @pytest.mark.parametrize("tokenizer", ["char", "bpe"])
@@ -650,6 +726,24 @@ def test_the_text_column_as_label_is_refused(tmp_path, tiny):
     pd.DataFrame({"text": ["good film", "bad film"] * 10, "label": ["pos", "neg"] * 10}).to_csv(path, index=False)
     with pytest.raises(LstmkitError, match="the text and the label column are the same column, 'text'"):
         TextClassifier(max_epochs=1, **tiny).fit(str(path), label="text")
+
+
+@pytest.mark.filterwarnings("ignore:.*occur in the training data with different labels")
+def test_texts_given_as_the_labels_are_said_without_a_validation_split(texts, tiny):
+    """The text and label columns swapped (label= naming the texts) was refused with a validation
+    split ('each of the 20 classes has one example'), but with val_frac=0 or val_data a class per row
+    was trained without a word."""
+    import pandas as pd
+    x, y = texts(20)
+    swapped = pd.DataFrame({"text": y, "label": x})
+    for settings in ({"val_frac": 0}, {"val_data": swapped.iloc[:4]}):
+        with pytest.warns(UserWarning, match=r"^20 of the 20 rows are the only example of their class \(first: '.+'\): "
+                                             r"a class is learnt from several examples; check the label column \(label=: "
+                                             r"does it hold the texts, or ids\?\)"):
+            TextClassifier(max_epochs=1, **tiny).fit(swapped, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TextClassifier(max_epochs=1, val_frac=0, **tiny).fit(x, y)               # labels as they should be: no word
 
 
 def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_run, texts, monkeypatch, capsys):

@@ -104,3 +104,33 @@ def test_a_spreadsheets_empty_rows_under_the_data_are_no_rows(tmp_path, recwarn)
     (tmp_path / "unlabelled.csv").write_text("text,label\ntext a,pos\ntext b,\ntext c,neg\n,\n")
     with pytest.warns(UserWarning, match=r"1 of 4 rows in .*unlabelled.csv has no label .*first: line 3"):
         assert read_texts(tmp_path / "unlabelled.csv").texts == ["text a", "text c"]
+
+
+@pytest.mark.filterwarnings("ignore:one example of each of the 251 classes")      # the seeded repeats say it again
+def test_many_classes_of_few_examples_hold_out_the_share_asked_for():
+    """250 classes of 2 examples at val_frac=0.1 held out one of each: half the rows, each class
+    trained on one example, without a word (the warning for a validation part larger than the
+    training part needs more than half). val_frac of the rows are held out, shared by class size,
+    every class keeps an example for training, and one warning says how many classes have none."""
+    labels = [f"c{i // 2}" for i in range(500)] + ["big"] * 100
+    with pytest.warns(UserWarning, match=r"^one example of each of the 251 classes \(2\.4 examples on average\) would "
+                                         r"hold out 260 of 600 rows, not the --val-frac 0\.1 asked for: 60 are held out, "
+                                         r"so 200 classes have no validation example; pass a --val file"):
+        tr, va = stratified_split(labels, 0.1, seed=0)
+    assert len(va) == 60 and sorted(np.concatenate([tr, va]).tolist()) == list(range(600))
+    assert sum(labels[i] == "big" for i in va) == 10                     # its share: 100 / 600 of 60
+    assert {labels[i] for i in tr} == set(labels)                        # every class still trained on
+    assert stratified_split(labels, 0.1, seed=0)[1].tolist() == va.tolist()
+    assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
+    few = ["a"] * 4 + ["b"] * 4 + ["c"] * 4                              # one of each is at most twice the share: as before
+    assert len(stratified_split(few, 0.1, seed=0)[1]) == 3
+
+
+def test_an_unseen_label_among_many_classes_lists_a_few_of_them():
+    """With 250 classes of 50-character names the error listed every one: a line of 15,000 characters."""
+    classes = sorted(f"class {k} with a long and descriptive name, number {k:03d}" for k in range(250))
+    with pytest.raises(LstmkitError) as e:
+        check_known_labels(["brand new"], classes)
+    assert e.value.hint == f"the model knows only: {', '.join(classes[:12])}, … (250 classes); drop or relabel those rows"
+    with pytest.raises(LstmkitError, match=r"knows only: a, b; drop"):
+        check_known_labels(["c"], ["a", "b"])

@@ -14,6 +14,7 @@ import torch
 
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
+from lstmkit.data.columns import closest_name
 from lstmkit.data.same_data import classes_records
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weighted_part, weights_record
 from lstmkit.data.label_types import check_scored_labels, typed_labels
@@ -25,7 +26,7 @@ from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
-                                          warn_label_spellings)
+                                          warn_label_spellings, warn_lone_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               label_dtype, label_type, warn_truncated,
                                               warn_unseen_class)
@@ -147,6 +148,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 given_weights, val_weights, given_val_weights = weights, None, None
                 classes = check_classes(full.labels)
                 warn_label_spellings(full.labels)
+                if val_data is not None or cfg.val_frac == 0:       # a split says it of its own
+                    warn_lone_classes(full.labels)
                 if val_data is not None:
                     train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)
@@ -405,7 +408,12 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                             self.class_names_, "y" if y is not None else f"the data's {self.config_.label!r} column")
         # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
         # predict on the training column's name failed, and a save wrote them)
-        with self._frame_columns(data):
+        label = self.config_.label
+        with self._frame_columns(data, labels=label if y is None else None):
+            columns = [str(c) for c in getattr(data, "columns", ())]
+            if y is None and self.kind == "series" and hasattr(data, "iloc") and label not in columns:
+                # a wide frame of steps alone was 'neither long nor wide … pass label=', a setting scoring has not
+                raise ColumnNotFound(f"label column {label!r} not found", None, columns, label, closest_name(label, columns))
             d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)

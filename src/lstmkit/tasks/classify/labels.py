@@ -8,6 +8,7 @@
                                            spreadsheet's summary row (Total, Average) at the end refused
     check_classes / check_known_labels     at least two classes; no labels unseen in training
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
+    warn_lone_classes(labels)              most rows the only example of their class (the texts as labels?)
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
 
 Shared by texts (:mod:`lstmkit.tasks.classify.data`) and numeric sequences
@@ -26,14 +27,14 @@ import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell, trailing_blank_rows
-from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
+from lstmkit.data.label_types import label_objects, one_float_each, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
            "check_known_labels",
-           "warn_label_spellings", "stratified_split"]
+           "warn_label_spellings", "warn_lone_classes", "stratified_split"]
 
 
 # a label cell that holds none: empty, or how spreadsheets, R and pandas write a missing value
@@ -46,9 +47,11 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     """The label cells as text, None where a cell holds no label (empty, or a missing-value mark:
     ``NA``, ``N/A``, ``NaN``, ``#N/A``, ``null``); with ``required=False`` (prediction, which reads
     no label) a column with such a cell counts as absent. A frame's float column of whole numbers
-    with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do."""
-    if pd.api.types.is_float_dtype(col):
-        col = pd.Series(whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
+    with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do;
+    a column of numbers that one of them is a float in (an object column of ``1`` and ``1.0``) reads each
+    as a float, one number one class (:func:`~lstmkit.data.label_types.one_float_each`)."""
+    if pd.api.types.is_float_dtype(col) or col.dtype == object:
+        col = pd.Series(one_float_each(whole_if_holed(col.tolist())), index=col.index, name=col.name, dtype=object)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
@@ -122,7 +125,8 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
     :func:`labelled_rows` then leaves those out, as the table readers do. A single value (a
     string is one label, not a list of letters) or a ``y`` of other than one column is an error.
     Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
-    ``"3"``, not ``"3.0"``, as a table's do. A generator or other iterator reads as the list it
+    ``"3"``, not ``"3.0"``, as a table's do; numbers that one of them is a float in read as floats
+    (``1`` and ``1.0`` one class, ``-0.0`` as ``0.0``, as ``np.unique`` has them). A generator or other iterator reads as the list it
     yields (:func:`given_y`); a label of bytes, or of several values (a set, a list), is an error, as
     in a table's label column (``str()`` made ``"b'pos'"`` or ``"{'pos'}"`` of it, and predict
     answered that)."""
@@ -151,7 +155,7 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
                            f"one label", f"pass one label per {what} (a classifier picks one class; for several "
                            "labels each, train one classifier per label)")
-    labels = [None if missing_value(v) else str(v).strip() for v in whole_if_holed(values)]
+    labels = [None if missing_value(v) else str(v).strip() for v in one_float_each(whole_if_holed(values))]
     _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
 
@@ -206,6 +210,21 @@ def warn_label_spellings(labels: Sequence[str]) -> None:
 
 
 
+def warn_lone_classes(labels: Sequence[str]) -> None:
+    """One warning when half the rows or more are the only example of their class: the label column
+    holds the texts, or ids (the columns swapped, ``--label`` naming the wrong one). With a
+    validation split that is an error or a warning of its own (:func:`stratified_split`); with
+    ``val_frac=0`` or a validation file given it trained a class per row, never told."""
+    counts = Counter(labels)
+    lone = [c for c, n in counts.items() if n == 1]
+    if not labels or 2 * len(lone) < len(labels):
+        return
+    first = lone[0] if len(lone[0]) <= 40 else lone[0][:39] + "…"
+    warnings.warn(f"{len(lone)} of the {len(labels)} rows are the only example of their class (first: {first!r}): "
+                  f"a class is learnt from several examples; check the label column ({opt('label')}: does it hold "
+                  "the texts, or ids?)", UserWarning, stacklevel=3)
+
+
 def _spelling_key(label: str) -> Any:
     try:
         number = float(label)
@@ -217,8 +236,12 @@ def _spelling_key(label: str) -> Any:
     return unicodedata.normalize("NFKC", visible).casefold()
 
 
+_SHOWN_CLASSES = 12         # classes an error lists; 250 classes' names made a line of 15,000 characters
+
+
 def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
-    """Labels outside ``classes`` (never seen in training) are an error listing them."""
+    """Labels outside ``classes`` (never seen in training) are an error listing them, and the
+    first :data:`_SHOWN_CLASSES` classes (with their count, when there are more)."""
     known = set(classes)
     unseen = Counter(lbl for lbl in labels if lbl not in known)
     if unseen:
@@ -226,27 +249,41 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
         known_as = {_spelling_key(c): c for c in classes}
         alike = [(k, known_as[_spelling_key(k)]) for k in unseen if _spelling_key(k) in known_as]
         hint = (" (written " + ", ".join(f"{c!r} there, not {k!r}" for k, c in alike[:3]) + ")") if alike else ""
+        listed = ", ".join(classes[:_SHOWN_CLASSES]) + (f", … ({len(classes)} classes)" if len(classes) > _SHOWN_CLASSES else "")
         raise LstmkitError(f"labels not seen in training: {shown}",
-                           f"the model knows only: {', '.join(classes)}{hint}; drop or relabel those rows")
+                           f"the model knows only: {listed}{hint}; drop or relabel those rows")
 
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
     with two or more examples) goes to validation; a class of one example stays in training, with
-    a warning. Returns sorted ``(train_idx, val_idx)``."""
+    a warning. Where one of every class would hold out more than twice the ``val_frac`` asked for
+    (many classes of a few examples: 250 classes of 2 held out half the rows at ``val_frac=0.1``, and
+    trained each class on one example), ``val_frac`` of the rows are held out, shared among the
+    classes by their sizes (the largest remainders, ties drawn), so some classes have none: one
+    warning says how many. Returns sorted ``(train_idx, val_idx)``."""
     if not 0.0 < val_frac < 1.0:
         raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
                            f"pass {opt('val_frac', 0.1)}, say, {worded('a --val file', 'val_data')}, or 0 to hold nothing out")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
-    val, alone = [], []
-    for c in sorted(set(labels.tolist())):
-        idx = np.flatnonzero(labels == c)
-        if idx.size < 2:
-            alone.append(c)
-            continue
-        k = min(max(1, round(idx.size * val_frac)), idx.size - 1)
-        val.extend(rng.permutation(idx)[:k].tolist())
+    members = {c: np.flatnonzero(labels == c) for c in sorted(set(labels.tolist()))}
+    alone = [c for c, idx in members.items() if idx.size < 2]
+    take = {c: min(max(1, round(idx.size * val_frac)), idx.size - 1) for c, idx in members.items() if idx.size >= 2}
+    asked = math.ceil(labels.size * val_frac)
+    would = sum(take.values())
+    if would > 2 * asked:
+        take = _shared_out(take, {c: members[c].size for c in take}, asked, rng)
+        left = sum(1 for k in take.values() if not k)
+        warnings.warn(f"one example of each of the {len(members)} classes ({labels.size / len(members):.1f} examples "
+                      f"on average) would hold out {would} of {labels.size} rows, not the "
+                      f"{opt('val_frac', f'{val_frac:g}', written=True)} asked for: {asked} are held out, so {left} "
+                      f"class{'es have' if left > 1 else ' has'} no validation example; pass "
+                      f"{worded('a --val file', 'val_data')} to validate on every class", UserWarning, stacklevel=2)
+    val = []
+    for c, k in take.items():
+        if k:
+            val.extend(rng.permutation(members[c])[:k].tolist())
     if alone:
         shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
         warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
@@ -255,3 +292,21 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
     val_idx = np.sort(np.asarray(val, dtype=np.int64))
     train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
     return train_idx, val_idx
+
+
+def _shared_out(take: dict[str, int], sizes: dict[str, int], asked: int, rng: np.random.Generator) -> dict[str, int]:
+    """``asked`` validation examples shared among the classes in proportion to their ``sizes`` (the
+    largest-remainder method; equal remainders in a seeded random order), each class keeping one
+    example for training."""
+    total = sum(sizes.values())
+    names = list(take)
+    quota = [sizes[c] * asked / total for c in names]
+    out = {c: min(math.floor(q), sizes[c] - 1) for c, q in zip(names, quota)}
+    short = asked - sum(out.values())
+    for k in sorted(rng.permutation(len(names)).tolist(), key=lambda k: -(quota[k] % 1)):     # stable: ties drawn
+        if short <= 0:
+            break
+        if out[names[k]] < sizes[names[k]] - 1:
+            out[names[k]] += 1
+            short -= 1
+    return out
