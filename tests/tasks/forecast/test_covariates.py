@@ -170,3 +170,27 @@ def test_the_exported_graphs_record_says_which_channels_are_covariates_and_how_t
     notes = adapter_class("forecast")(est).around_graph
     assert ("covariates: x's channels after the target are temp, price, promo, and future's price, promo over the "
             "horizon; temp, price, promo scaled by lstmkit.json's preprocessing.covariate_scaler") in notes
+
+
+def test_the_service_names_a_covariate_far_outside_its_training_range_in_its_answer(planner, tmp_path):
+    """The service's ``warnings`` named a target far outside its range, never a covariate: a price sent
+    in cents was answered without a word, as predict's was."""
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    est, df = planner
+    est.save(tmp_path / "run")
+    g = df[df["store"] == "south"].tail(est.config_.lookback)
+    instance = {"id": "south", **{c: g[c].tolist() for c in ("sales", "temp", "price", "promo")},
+                "future": {"price": [g["price"].iloc[-1]] * H, "promo": [1.0, 0.0, 0.0, 1.0]}}
+    client = Client(create_app(tmp_path / "run", engine="torch"))
+    try:
+        status, out = client.post_json({"instances": [instance]})
+        assert status == 200 and "warnings" not in out, out
+        cents = {**instance, "future": {**instance["future"], "price": [100 * g["price"].iloc[-1]] * H}}
+        status, out = client.post_json({"instances": [instance, cents]})
+    finally:
+        client.close()
+    assert status == 200, out
+    [note] = out["warnings"]
+    assert note.startswith("covariate 'price' of instances[1] (") and "times the width of its training range" in note

@@ -361,7 +361,10 @@ def _covariate_numbers(col: pd.Series, name: str, role: str) -> np.ndarray:
 
 def _categories(col: pd.Series) -> list[str] | None:
     """The labels of a column of text labels that repeat (most of its cells not numbers), in order of
-    first appearance; None for a column of numbers with a few bad cells, or of text that never repeats."""
+    first appearance; None for a column of numbers with a few bad cells, of text that never repeats, or
+    of anything but text (dates: their own error)."""
+    if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return None
     text = col.astype("string").str.strip()
     text = text[text.notna() & (text != "")]
     words = text[pd.to_numeric(text, errors="coerce").isna()]
