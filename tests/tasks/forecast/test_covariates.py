@@ -91,6 +91,10 @@ def test_an_empty_future_covariate_cell_is_named_by_its_column_and_step(planner)
         est.predict(table)
     with pytest.raises(LstmkitError, match=r"cover 2 of the 4 horizon steps"):     # too few rows: as before
         est.predict(with_future(df, steps=2))
+    zeros = with_future(df).fillna({"sales": 0.0, "temp": 20.0})       # a planning sheet's 0 in the empty cells
+    with pytest.raises(LstmkitError, match=r"cover 0 of the 4 horizon steps after its last target value "
+                                           r"\(2024-04-03T00:00:00\)"):   # the rows meant as the horizon's: history
+        est.predict(zeros)
 
 
 def test_the_training_report_says_which_covariates_the_model_reads_and_how(tmp_path, capsys):

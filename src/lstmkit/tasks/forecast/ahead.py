@@ -111,9 +111,10 @@ class AheadForecast:
         rows that start a few steps late) would feed each covariate at another step than its own, and name
         the forecast's steps by the rows' times."""
         names, H = self.config_.future_covariates, self.config_.horizon
-        if len(ahead) < H:
+        if len(ahead) < H:       # the last value's time: rows meant as the horizon's, their target 0, are history
+            when = f" ({time_text(t_hist[-1])})" if t_hist is not None and len(t_hist) else ""
             raise LstmkitError(f"future covariates {', '.join(names)} of series {sid!r} cover {len(ahead)} of the "
-                               f"{H} horizon steps after its last target value",
+                               f"{H} horizon steps after its last target value{when}",
                                f"add {H} rows after each series' last target (target empty, covariates filled)")
         if ahead_t is not None and t_hist is not None and (gone := skipped_ahead(t_hist, ahead_t[:H])) is not None:
             raise LstmkitError(
