@@ -89,6 +89,8 @@ def d(tmp_path_factory):
     metered.to_csv(d / "two_units.csv", index=False)               # a meter's export, switched between units
     metered["y"] = [f"{v / 1000:.2f}k" if k > 100 else f"{v:.0f}" for k, v in enumerate(1000 * df["y"])]
     metered.to_csv(d / "short_numbers.csv", index=False)           # a dashboard's 9.4k beside 9400
+    df.assign(weekday=df["time"].dt.strftime("%a"), kind=[("bogo", "discount", "none")[k % 3] for k in range(len(df))],
+              empty=np.nan).to_csv(d / "labelled.csv", index=False)     # covariates as a planner's sheet holds them
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -255,6 +257,17 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="text.parquet"), 2, "found '12,5kg' in row 6 "),           # was 'row 5' (counted from 0)
     (_train(data="text.jsonl"), 2, "found '12,5kg' in line 6 "),
     (_train(data="gaps.csv"), 2, "--fill"),
+    # were "column 'weekday' is not numeric: found 'Mon' in line 2 (120 non-numeric cells) — choose numeric columns for
+    # the target/features, or clean those cells", and for an empty column '... (120 of 120 rows) — ... train with --fill',
+    # which then said the column 'has no values'
+    (_train("--future-covariates", "weekday", data="labelled.csv"), 2, "covariate column 'weekday' holds categories, "
+     "not numbers: 'Mon', 'Tue', 'Wed', 'Thu' and 1 more (5 distinct values); the network reads numbers — use "
+     "--calendar weekday, made from the time column (known ahead too), and drop 'weekday' from --future-covariates"),
+    (_train("--past-covariates", "kind", data="labelled.csv"), 2, "covariate column 'kind' holds categories, not "
+     "numbers: 'bogo', 'discount', 'none' (3 distinct values); the network reads numbers — give each category a column "
+     "of 0/1 (pd.get_dummies(df, columns=['kind'], dtype=float)) and pass those columns as --past-covariates"),
+    (_train("--features", "temp,empty", "--fill", "ffill", data="labelled.csv"), 2, "covariate column 'empty' is empty "
+     "in all 120 rows — drop it from --features, or fill it with its values"),
     # was 'write numbers with a decimal point, or save the file separated by semicolons so that decimal commas read'
     (_train(data="thousands.csv"), 2, "column 'y' holds numbers that read two ways: '6,003' in line 2 (120 such cells) "
      "is 6003 with a thousands separator, or 6.003 with a decimal comma — write the numbers without thousands "

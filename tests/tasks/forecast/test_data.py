@@ -303,7 +303,8 @@ def test_yes_no_columns_read_as_one_and_zero():
     with pytest.warns(UserWarning, match="column 'promo' holds yes/no: read as 1 and 0"):
         p = prepare(df, target="y", features="promo", fill="ffill")
     assert p.past[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
-    with pytest.raises(LstmkitError, match="column 'promo' is not numeric: found 'yes'"):
+    with pytest.raises(LstmkitError, match="covariate column 'promo' holds categories, not numbers: 'yes', 'maybe', "
+                                           "'no'"):       # a third label: not yes/no, but categories
         prepare(df.assign(promo=["yes", "maybe", "no", "no", "no", "no"]), target="y", features="promo")
 
 
@@ -363,7 +364,7 @@ def test_empty_cells_error_by_default():
     for need in (None, 10):
         with pytest.raises(LstmkitError, match="the target column 'y' has no values — choose --target columns"):
             prepare(pd.DataFrame({"y": [np.nan] * 20, "x": 1.0}), "y", need=need)
-    with pytest.raises(LstmkitError, match="'x' has no values"):
+    with pytest.raises(LstmkitError, match="covariate column 'x' is empty in all 2 rows"):     # --fill cannot fill it
         prepare(pd.DataFrame({"y": [1.0, 2.0], "x": [np.nan, np.nan]}), "y", features="x", fill="ffill")
 
 

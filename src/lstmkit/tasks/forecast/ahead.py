@@ -18,10 +18,11 @@ from lstmkit.tasks.forecast.calendar import calendar_features, future_times, par
 from lstmkit.tasks.forecast.combine import combine_ahead
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.fastpath import frame_of
+from lstmkit.tasks.forecast.grid import skipped_ahead, time_text
 from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.probabilistic import quantiles_of, unscale
-from lstmkit.tasks.forecast.scalers import say_far_outside
+from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone
 from lstmkit.tasks.forecast.use_warnings import say_rough, say_stale
 from lstmkit.tasks.forecast.windows import EVAL_BATCH
@@ -55,6 +56,8 @@ class AheadForecast:
         S = len(panel.ids)
         ahead_season = np.zeros((S, H, len(cfg.target)))
         fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
+        P = self.n_past_
+        raw_ahead = [np.full((H, P + n_user), np.nan)] * S      # the user's covariates over the horizon, as given
         for s in range(S) if self.n_future_ or panel.times is not None or profiles else ():
             sid, r = panel.ids[s], panel.rows(s)
             if profiles:
@@ -63,13 +66,8 @@ class AheadForecast:
             ahead_t = panel.ahead_times[s]
             t_hist = panel.times[r] if panel.times is not None else None
             if n_user:
-                ok = np.isfinite(ahead[:, :n_user]).all(1) if len(ahead) else np.zeros(0, bool)
-                have = int(np.argmin(ok)) if len(ok) and not ok.all() else len(ok)
-                if have < H:
-                    raise LstmkitError(
-                        f"future covariates {', '.join(cfg.future_covariates)} of series {sid!r} cover {have} of the "
-                        f"{H} horizon steps after its last target value",
-                        f"add {H} rows after each series' last target (target empty, covariates filled)")
+                self._check_ahead(sid, ahead[:H, :n_user], t_hist, ahead_t)
+                raw_ahead[s] = np.concatenate([np.full((H, P), np.nan), ahead[:H, :n_user]], 1)
             if t_hist is not None:
                 t_out[s] = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
                     future_times(t_hist[-1], panel.freq, H, t_hist)
@@ -88,6 +86,11 @@ class AheadForecast:
             say_stale(panel.shown_ids(), in_zone(panel.times[ends - 1], panel.time_info, zone), t_out)
         say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
                         self._original_units, bool(profiles))
+        if P + n_user:
+            window = np.concatenate([panel.past[last], panel.future[last][:, :, :n_user]], 2)     # [S, L, P + U]
+            say_covariates_far_outside(getattr(self, "covariate_range_", None),
+                                       self.input_names_[len(cfg.target):len(cfg.target) + P] + list(cfg.future_covariates),
+                                       panel.ids, [np.concatenate([w, a]) for w, a in zip(window, raw_ahead)])
         emb = self._series_index(panel)
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
@@ -100,6 +103,33 @@ class AheadForecast:
         limits = self._limits(panel.ids)
         params = bound_params(self.output_.kind, self._zero_histories(params, zero, panel.shown_ids()), limits)
         return self._forecast_frame(panel.shown_ids(), params, t_out, limits)
+
+    def _check_ahead(self, sid, ahead: np.ndarray, t_hist, ahead_t) -> None:
+        """The future rows of series ``sid`` (``ahead [k, U]``: their user covariates, at most the horizon's;
+        ``ahead_t``: their times, after the history's ``t_hist``) give every covariate at every horizon step,
+        one row a step from the step after the series' end: row k is read as step k, so a row left out (or
+        rows that start a few steps late) would feed each covariate at another step than its own, and name
+        the forecast's steps by the rows' times."""
+        names, H = self.config_.future_covariates, self.config_.horizon
+        if len(ahead) < H:       # the last value's time: rows meant as the horizon's, their target 0, are history
+            when = f" ({time_text(t_hist[-1])})" if t_hist is not None and len(t_hist) else ""
+            raise LstmkitError(f"future covariates {', '.join(names)} of series {sid!r} cover {len(ahead)} of the "
+                               f"{H} horizon steps after its last target value{when}",
+                               f"add {H} rows after each series' last target (target empty, covariates filled)")
+        if ahead_t is not None and t_hist is not None and (gone := skipped_ahead(t_hist, ahead_t[:H])) is not None:
+            raise LstmkitError(
+                f"the future rows of series {sid!r} leave out {len(gone)} step{'s' * (len(gone) > 1)} of the horizon "
+                f"after its last target value ({time_text(t_hist[-1])}): no row for {time_text(gone[0])}; each row is "
+                "read as the next step, so their covariates would be fed at the wrong steps",
+                "add the missing rows: one per step after the last target value, target empty, covariates filled")
+        empty = ~np.isfinite(ahead)
+        if empty.any():
+            k, j = np.argwhere(empty)[0]
+            when = f" ({time_text(ahead_t[k])})" if ahead_t is not None else ""
+            raise LstmkitError(
+                f"future covariate {names[j]!r} of series {sid!r} is empty at horizon step {k + 1} of {H}{when}; "
+                f"{int(empty.any(1).sum())} of the {H} steps lack a covariate value",
+                "fill every future covariate over the horizon: the forecast reads them at each step")
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an

@@ -182,6 +182,13 @@ def _long_frame(data, cfg, run: dict | None = None
     if (np.diff(codes) < 0).any():                                       # not yet contiguous
         order = np.argsort(codes, kind="stable")
         df, codes = df.iloc[order], codes[order]
+    # the rows after a series' last target value are its future rows (the table predict reads, future
+    # covariates filled for the horizon): no fold can score them, as read_panel leaves them to predict
+    known = np.where(df[targets].notna().all(axis=1).to_numpy(), np.arange(len(df)), -1)
+    observed = np.arange(len(df)) <= pd.Series(known).groupby(codes).transform("max").to_numpy()
+    if not observed.all():
+        df = df[observed]
+        codes, uniq = pd.factorize(df["__id"], sort=False)              # a series without values leaves
     return df.reset_index(drop=True), id_col, time_col, targets, codes, uniq, time_info
 
 

@@ -29,6 +29,9 @@ def report(est) -> None:
         typer.echo(chosen)
     if (getattr(est, "data_summary_", None) or {}).get("time_note"):
         typer.echo(est.data_summary_["time_note"])
+    inputs = covariates_line(est)
+    if inputs:
+        typer.echo(inputs)
     m = est.metrics_
     typer.echo(f"\n{_scored_on(m)}")
     typer.echo(format_table(m["metrics"]))
@@ -66,6 +69,27 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     est = Forecaster.load(run)
     df = est.predict(str(data), engine=engine)
     echo_or_write_table(df, out)
+
+
+def covariates_line(est) -> str | None:
+    """What the model reads besides its targets, and how (None when nothing): past-only covariates,
+    future-known ones (which ``predict`` needs over the horizon), the calendar features of the time
+    column, and the covariates' scaling -- a run trained on a covariate it should not read (or
+    without one it should) is seen before anyone forecasts with it."""
+    from lstmkit.tasks.forecast.calendar import parse_calendar
+    cfg = est.config_
+    T, names = len(cfg.target), list(est.input_names_)
+    past, future = names[T:T + est.n_past_], list(cfg.future_covariates)
+    calendar = [name if arg is None else f"{name}:{arg}" for name, arg in parse_calendar(cfg.calendar)]
+    if not (past or future or calendar):
+        return None
+    parts = ([f"past only (known up to each forecast origin): {', '.join(past)}"] if past else []) + (
+        [f"known ahead (predict needs them for the {cfg.horizon} steps after each series' end): {', '.join(future)}"]
+        if future else []) + ([f"calendar features of the times: {', '.join(calendar)}"] if calendar else [])
+    scaler = est.covariate_scaler_
+    how = (f"; covariates scaled {scaler.kind} on the training part, one scaling for every series"
+           if scaler is not None and scaler.kind != "none" else "")
+    return "inputs besides the target: " + "; ".join(parts) + how
 
 
 def _scored_on(m: dict) -> str:
@@ -201,4 +225,4 @@ def _series_line(r: dict) -> str:
         "; left out: " + ", ".join(parts) if parts else "")
 
 
-__all__ = ["app", "report"]
+__all__ = ["app", "report", "covariates_line"]

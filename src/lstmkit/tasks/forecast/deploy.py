@@ -140,6 +140,7 @@ class ForecastAdapter:
         reads one scaled window, so it cannot tell a history of zeros, nor its series' scale."""
         c = self.cfg
         return ["per-series scaling: the graph reads scaled windows and answers in scaled units",
+                *self._covariates_note(),
                 *(["logs: the graph reads and answers log values"] if c.log else []),
                 *(["seasonal indices, estimated from the whole history given"] if c.deseason else []),
                 *([f"the blend with {blend['baseline']} (weight {blend['weight']:.4g}), refitted on the history "
@@ -147,6 +148,22 @@ class ForecastAdapter:
                 *([] if c.log else ["a target 0 throughout the history given forecasts 0 (as naive), not the "
                                     "graph's answer"]),
                 *around_note(getattr(self.est, "bounds_", None))]
+
+    def _covariates_note(self) -> list[str]:
+        """The covariates' part of :attr:`around_graph`: which channels of ``x`` and ``future`` they are,
+        and how they are scaled (none without covariates)."""
+        est, T = self.est, len(self.cfg.target)
+        names = list(est.input_names_)
+        if len(names) <= T:
+            return []
+        user = len(self.cfg.future_covariates)
+        future = names[T + est.n_past_:]
+        return [f"covariates: x's channels after the target{'s' * (T > 1)} are {', '.join(names[T:])}"
+                + (f", and future's {', '.join(future)} over the horizon" if future else "")
+                + (f"; {', '.join(names[T:T + est.n_past_] + future[:user])} scaled by lstmkit.json's "
+                   "preprocessing.covariate_scaler" if est.n_past_ + user else "")
+                + ("; the calendar features made from the times (sin/cos pairs, 0/1 holidays)"
+                   if len(future) > user else "")]
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The run's graph as the net ``predict`` and the service call (with the series index)."""

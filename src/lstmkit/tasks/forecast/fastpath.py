@@ -46,7 +46,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.threads import one_thread
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
-from lstmkit.tasks.forecast.scalers import say_far_outside
+from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
 
 try:
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -201,6 +201,7 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     y = (a[:, :T] - loc) / scale
     say_far_outside(est.panel_scaler_, [sid], y[None], a[None, :, :T], est._original_units, False)   # no seasons here
     if a.shape[1] > T:                                        # past covariates (none over the horizon here)
+        say_covariates_far_outside(getattr(est, "covariate_range_", None), list(est.input_names_[T:]), [sid], [a[:, T:]])
         past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
         y = np.concatenate([y, past, fut], 1)
     x = y[None].astype(np.float32)

@@ -5,6 +5,7 @@
     uneven_steps(times)       how one series' steps are uneven (gaps, or 1 to 3 at random; None: even)
     warn_uneven_steps(...)    one warning for the series of a table whose steps are uneven
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
+    skipped_ahead(history, ahead)   the steps after a series' end that its future rows skip (None: none)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
     warn_missing_steps(...)   one warning for the steps the series skip (filled, or read as they are)
@@ -22,7 +23,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
            "check_one_step", "warn_missing_steps"]
 
 
@@ -221,6 +222,21 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     if grid is None or len(grid) == n or len(grid) > 2 * n:
         return None
     return grid
+
+
+def skipped_ahead(history: np.ndarray, ahead: np.ndarray) -> np.ndarray | None:
+    """The times of the grid a series keeps that its future rows ``ahead`` (sorted, after the
+    ``history`` times) skip from the step after its last time on -- rows that start late, or leave a
+    step out, whose covariates would be read at the wrong horizon steps; None when they skip none or
+    no grid fits (a trading calendar's holidays are no step, as in :func:`missing_steps`)."""
+    if not len(history) or not len(ahead):
+        return None
+    both = np.concatenate([history[-max(3 * len(ahead), 8):], ahead])       # the grid of the series' last rows
+    grid = missing_steps(both)
+    if grid is None:
+        return None
+    gone = grid[(grid > history[-1]) & ~np.isin(grid, ahead)]
+    return gone if len(gone) else None
 
 
 def _weekdays(index: pd.DatetimeIndex) -> bool:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.tasks.forecast.bounds import check_inside
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
@@ -140,6 +140,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if time_col is not None:
         time_col = column_list("time", [time_col], lookup, required=True)[0]     # a name (commas: year,month)
     past = [c for c in column_list("past covariates", cfg.past_covariates, lookup) if c not in targets]
+    n_named_past = len(past)
     past += [c for c in column_list("features", cfg.features, lookup) if c not in targets and c not in past]
     fut = column_list("future covariates", cfg.future_covariates, lookup)
     if set(fut) & set(targets):
@@ -163,7 +164,15 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
         raise LstmkitError(f"{opt('calendar')} needs dates in the time column",
                            f"pass {opt('time', 'COLUMN', written=True)} holding dates (e.g. 2024-01-31 12:00)")
-    num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
+    num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets}
+    roles = {**{c: "past_covariates" for c in past[:n_named_past]}, **{c: "features" for c in past[n_named_past:]},
+             **{c: "future_covariates" for c in fut}}
+    num.update({c: _covariate_numbers(df[lookup[c]], c, role) for c, role in roles.items()})
+    for c, role in roles.items():
+        if len(num[c]) and not np.isfinite(num[c]).any():        # --fill cannot fill it: it said to try
+            raise LstmkitError(f"covariate column {c!r} is empty in all {len(num[c])} rows",
+                               f"drop it from {opt(role)}, or fill it with its values" if run is None else
+                               "fill it with its values: the model was trained reading them")
     if time_col is None and id_col is None and cfg.format == "long":
         check_totals_row(df, num, targets)
     if cfg.log:
@@ -322,6 +331,47 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                  whole_ids=id_col is not None and _whole_numbers(df[lookup[id_col]]),
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+
+
+_WEEKDAYS = {d[:k] for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+             for k in (2, 3, len(d))}
+_MONTHS = {m[:k] for m in ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                           "october", "november", "december") for k in (3, len(m))}
+
+
+def _covariate_numbers(col: pd.Series, name: str, role: str) -> np.ndarray:
+    """A covariate column's numbers (:func:`numeric_column`); a column of labels (a weekday's name, a
+    store's region, a promotion's type) is refused as categories, with how to give them as numbers."""
+    try:
+        return numeric_column(col, name).to_numpy()
+    except LstmkitError:
+        labels = _categories(col)
+        if labels is None:
+            raise
+    lower = {str(v).lower().rstrip(".") for v in labels}
+    made = "weekday" if lower <= _WEEKDAYS else "month" if lower <= _MONTHS else None
+    fix = (f"use {opt('calendar', made)}, made from the time column (known ahead too), and drop {name!r} from "
+           f"{opt(role)}" if made else
+           f"give each category a column of 0/1 (pd.get_dummies(df, columns=[{name!r}], dtype=float)) and pass those "
+           f"columns as {opt(role)}; a label fixed for each series (a store's region) is learned by "
+           f"{opt('id_embedding', 4)} instead")
+    raise LstmkitError(f"covariate column {name!r} holds categories, not numbers: {first_of(labels, 4, repr)} "
+                       f"({len(labels)} distinct values); the network reads numbers", fix) from None
+
+
+def _categories(col: pd.Series) -> list[str] | None:
+    """The labels of a column of text labels that repeat (most of its cells not numbers), in order of
+    first appearance; None for a column of numbers with a few bad cells, of text that never repeats, or
+    of anything but text (dates: their own error)."""
+    if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return None
+    text = col.astype("string").str.strip()
+    text = text[text.notna() & (text != "")]
+    words = text[pd.to_numeric(text, errors="coerce").isna()]
+    if len(words) < 2 or 2 * len(words) < len(text):
+        return None
+    labels = list(pd.unique(words))
+    return labels if 2 * len(labels) <= len(words) else None
 
 
 def _positive_targets(df: pd.DataFrame, lookup: dict, num: dict, targets: list[str], id_col: str | None) -> None:

@@ -17,9 +17,10 @@ import pandas as pd
 import torch
 
 from lstmkit.data.arrays import plain_array
+from lstmkit.data.ranges import range_state
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
@@ -92,6 +93,23 @@ def _say_flat_training(panel: Panel, cfg) -> None:
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
                   f"launch: from the launch on), or give the training part more of it with a smaller {opt('val_frac')} "
                   f"and {opt('test_frac')}", UserWarning, stacklevel=4)
+
+
+def _say_flat_covariates(train: np.ndarray, names: list[str], n_past: int, cfg) -> None:
+    """A warning for the covariates (``train [rows, C]``: past ones, then the user's future ones, on
+    every series' training rows) that hold one value throughout training: the network cannot learn
+    what they do, and reads any other value given later (a price changed after training) far outside
+    what it saw."""
+    flat = [j for j in range(train.shape[1]) if len(train) and np.ptp(train[:, j]) == 0]
+    if not flat:
+        return
+    import warnings
+    j = flat[0]
+    role = "future_covariates" if j >= n_past else "features" if names[j] in cfg.features else "past_covariates"
+    more = f" (and {first_of([names[k] for k in flat[1:]], 3, repr)})" if len(flat) > 1 else ""
+    warnings.warn(f"covariate {names[j]!r}{more} is {train[0, j]:g} in every training row: the model cannot learn what "
+                  "it does, and reads any other value of it, given to predict, as one it never saw — drop it from "
+                  f"{opt(role)}, or train on history in which it varies", UserWarning, stacklevel=5)
 
 
 def _largest_trained(panel: Panel, cfg) -> float | None:
@@ -236,6 +254,8 @@ class PanelPipeline(AheadForecast):
         cov = np.concatenate([panel.past, panel.future[:, :n_user_future]], 1)
         kind = "standard" if cfg.scaler == "mase" else cfg.scaler
         self.covariate_scaler_ = Scaler(kind).fit(cov[rows]) if cov.shape[1] else None
+        self.covariate_range_ = range_state(cov[rows]) if cov.shape[1] else None    # what predict compares with
+        _say_flat_covariates(cov[rows], [*panel.past_names, *cfg.future_covariates], panel.past.shape[1], cfg)
         self.n_past_, self.n_future_ = panel.past.shape[1], panel.future.shape[1]
         self.input_names_ = [*panel.target_names, *panel.past_names, *panel.future_names]   # model input order
 
@@ -452,6 +472,7 @@ class PanelPipeline(AheadForecast):
             "preprocessing": {
                 "panel_scaler": self.panel_scaler_.to_dict(),
                 "covariate_scaler": self.covariate_scaler_.to_dict() if self.covariate_scaler_ is not None else None,
+                **({"covariate_range": self.covariate_range_} if getattr(self, "covariate_range_", None) else {}),
                 "series_ids": list(self.series_ids_),
                 **({"bounds": self.bounds_} if getattr(self, "bounds_", None) else {}),
             },
@@ -467,6 +488,7 @@ class PanelPipeline(AheadForecast):
         self.config_ = cfg
         self.panel_scaler_ = PanelScaler.from_dict(pre["panel_scaler"])
         self.covariate_scaler_ = Scaler.from_dict(pre["covariate_scaler"]) if pre.get("covariate_scaler") else None
+        self.covariate_range_ = pre.get("covariate_range")    # a run saved before it has none: not compared
         self.series_ids_ = list(pre["series_ids"])
         self.bounds_ = pre.get("bounds")            # a run saved before the floor at 0 has none: not floored
         self.n_past_, self.n_future_ = shapes["n_past"], shapes["n_future"]

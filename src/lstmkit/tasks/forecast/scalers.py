@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data.ranges import far_outside, far_outside_words, reach
+from lstmkit.data.ranges import far_outside, far_outside_words, reach, read_range
 from lstmkit.data.scaling import spread_or_size
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
-           "say_far_outside", "far_outside_note"]
+           "say_far_outside", "far_outside_note", "say_covariates_far_outside",
+           "covariates_far_outside_note"]
 
 class PanelScaler:
     """Per-series, per-target affine scaling ``(y - loc) / scale`` fitted on each train part.
@@ -139,6 +140,39 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
     seen = f"{low:.4g}" if n == 1 else f"{low:.4g} .. {high:.4g}"
     return far_outside_words(f"{subject or f'the last {n} values'} of series {sid!r} ({seen})", n > 1, dist,
                              f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", answer)
+
+
+def say_covariates_far_outside(record, names: list[str], ids, values: list[np.ndarray]) -> None:
+    """A warning for the first series ``ids[k]`` whose covariate values ``values[k]`` lie far outside
+    their training range (:func:`covariates_far_outside_note`). A price given in cents to a model
+    trained on prices in units is forecast from without a word otherwise."""
+    for sid, v in zip(ids, values):
+        note = covariates_far_outside_note(record, names, v, f"of series {sid!r}")
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=4)
+            return
+
+
+def covariates_far_outside_note(record, names: list[str], values: np.ndarray, whose: str) -> str | None:
+    """What is said of covariate values ``values [n, C]`` (original units, columns ``names``: past
+    covariates, then the user's future ones; the window's rows and the horizon's, NaN where a row gives
+    none) whose first column far outside its training range ``record`` (the ``range_state`` of every
+    series' training rows) is named, ``whose``: the series or instance they are of; None when every
+    column lies within reach, or without a record (a run saved before it: no check)."""
+    found_range = read_range(record, len(names))
+    if found_range is None or not len(values):
+        return None
+    lo, hi = found_range
+    with warnings.catch_warnings():                  # a column without values here: NaN, no finding
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanmin(values, 0), np.nanmax(values, 0)
+    found = far_outside(lo, hi, low, high)
+    if found is None:
+        return None
+    j, dist = found
+    seen = f"{low[j]:.4g}" if low[j] == high[j] else f"{low[j]:.4g} .. {high[j]:.4g}"
+    return far_outside_words(f"covariate {names[j]!r} {whose} ({seen})", False, dist,
+                             f"its training range ({lo[j]:.4g} .. {hi[j]:.4g})", "the forecast")
 
 
 def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:

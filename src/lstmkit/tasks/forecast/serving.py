@@ -45,7 +45,7 @@ from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
                                           time_values)
-from lstmkit.tasks.forecast.scalers import far_outside_note
+from lstmkit.tasks.forecast.scalers import covariates_far_outside_note, far_outside_note
 from lstmkit.tasks.forecast.use_warnings import unknown_series
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer", "answer_many"]
@@ -179,8 +179,8 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
         rows = _rows(adapter, i, {k: v for k, v in inst.items() if k not in named})
         t, info = _times(adapter, i, inst, len(rows), notes)
         times.append(_forecast_times(adapter, t, info))
-        w = est.history_window(rows, sid, _future(adapter, i, inst), t if cfg.calendar else None,
-                               zone=clock_zone(info, _run(adapter)))
+        given = _future(adapter, i, inst)
+        w = est.history_window(rows, sid, given, t if cfg.calendar else None, zone=clock_zone(info, _run(adapter)))
         histories.append(rows[:, :len(cfg.target)])
         for where, part in ([], w["x"]), (["future"], w.get("future", np.zeros((0, 0)))):
             if not np.isfinite(part).all():                  # columns: the last of the model's inputs for future
@@ -190,19 +190,26 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
                                  "send values in the units and range of the training data")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
         futures.append(w.get("future"))
-        notes.extend(_far_outside(adapter, i, sid, w["x"], rows))
+        notes.extend(_far_outside(adapter, i, sid, w["x"], rows, given))
     return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures,
             "notes": notes, "times": times, "ids": ids}
 
 
-def _far_outside(adapter, i: int, sid, x: np.ndarray, rows: np.ndarray) -> list[str]:
-    """``predict``'s far-outside warning of instance ``i`` (its window ``x [L, C']``, scaled, and
-    history ``rows [n, C]``, original units) as an answer's words: ``[]`` when it lies within reach."""
+def _far_outside(adapter, i: int, sid, x: np.ndarray, rows: np.ndarray, future: np.ndarray | None) -> list[str]:
+    """``predict``'s far-outside warnings of instance ``i`` (its window ``x [L, C']``, scaled, history
+    ``rows [n, C]`` and future covariates ``future [H, U]``, original units) as an answer's words: the
+    target's, the covariates'; ``[]`` when they lie within reach."""
     est, L, T = adapter.est, adapter.cfg.lookback, len(adapter.cfg.target)
     note = far_outside_note(est.panel_scaler_, est.series_ids_[0] if sid is None else sid, x[-L:, :T],
                             rows[-L:, :T], est._original_units, bool(adapter.cfg.deseason),
                             f"instances[{i}]: the last {L} values")
-    return [] if note is None else [note]
+    covariates = rows[-L:, T:]                                   # past, then future covariates: as recorded
+    if future is not None:
+        covariates = np.concatenate([covariates, np.concatenate(
+            [np.full((len(future), est.n_past_), np.nan), future], 1)])
+    cov_note = covariates_far_outside_note(getattr(est, "covariate_range_", None), adapter.columns[T:rows.shape[1]],
+                                           covariates, f"of instances[{i}]")
+    return [n for n in (note, cov_note) if n is not None]
 
 
 def _network(adapter, net, prepared: list[dict[str, Any]]) -> list[np.ndarray]:

@@ -1,0 +1,200 @@
+"""Covariates as a demand planner gives them: a sales table of several stores with prices and promotions
+known ahead, a temperature known only up to today, and the next horizon's rows appended to the history
+(target empty, covariates filled) -- the table predict reads, which the other commands read too."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import run_cli
+from forecast_data import FAST
+from lstmkit.deploy.registry import adapter_class
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+
+H = 4
+TINY = {**FAST, "hidden_size": 8, "max_epochs": 1, "lookback": 14, "horizon": H, "ets": False, "doctor": False}
+
+
+def sales_frame(n=90, stores=("north", "south"), seed=0):
+    """Daily sales per store driven by price and promotion, with the day's temperature."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, store in enumerate(stores):
+        price = 10 + k + 0.1 * rng.standard_normal(n).cumsum()
+        promo = (rng.random(n) < 0.2).astype(float)
+        temp = 15 + 8 * np.sin(np.arange(n) / 9) + rng.standard_normal(n)
+        sales = 60 + 10 * k - 3 * (price - 10) + 20 * promo + 0.5 * temp + rng.standard_normal(n)
+        parts.append(pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D"), "store": store,
+                                   "sales": sales, "price": price, "promo": promo, "temp": temp}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def with_future(df, steps=H, start=1, skip=()):
+    """``df`` and, per store, ``steps`` rows from ``start`` days after its last one (``skip``: days left out),
+    sales and temperature empty, price and promotion filled."""
+    rows = []
+    for store, g in df.groupby("store", sort=False):
+        days = [g["date"].iloc[-1] + pd.Timedelta(days=start + k) for k in range(steps + len(skip))]
+        days = [d for k, d in enumerate(days) if k not in skip]
+        rows.append(pd.DataFrame({"date": days, "store": store, "sales": np.nan, "price": g["price"].iloc[-1],
+                                  "promo": [1.0, 0.0] * (len(days) // 2) + [1.0] * (len(days) % 2), "temp": np.nan}))
+    return pd.concat([df, *rows], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def planner():
+    df = sales_frame()
+    est = Forecaster(**TINY, future_covariates=["price", "promo"], past_covariates=["temp"]).fit(
+        df, target="sales", time="date", id="store")
+    return est, df
+
+
+def test_a_backtest_of_the_table_with_the_horizons_rows_scores_the_observed_folds(planner):
+    """The rows after each store's last sales (the table predict reads) were read as points of the
+    series: the last fold scored forecasts against those empty cells, every model 'n/a' and called
+    not finite (the network's outputs overflowed)."""
+    est, df = planner
+    plain = est.backtest(df, folds=2)
+    ahead = est.backtest(with_future(df), folds=2)
+    assert ahead["folds"] == plain["folds"]
+    assert ahead["aggregate"] == plain["aggregate"]
+    assert all(np.isfinite(r["MAE"]) for r in ahead["folds"])
+
+
+def test_future_rows_that_leave_out_a_step_are_refused_not_read_at_the_wrong_steps(planner):
+    """Row k after a series' end is read as horizon step k: rows that started two days late fed each
+    day's price at the step two days before it and labelled the forecast with the rows' dates; a day left
+    out shifted every covariate after it by one step. Both were forecast without a word."""
+    est, df = planner
+    good = est.predict(with_future(df))
+    assert list(good["date"].iloc[:H]) == list(pd.date_range("2024-03-31", periods=H, freq="D"))
+    with pytest.raises(LstmkitError, match=r"the future rows of series 'north' leave out 2 steps of the horizon after "
+                                           r"its last target value \(2024-03-30T00:00:00\): no row for "
+                                           r"2024-03-31T00:00:00"):
+        est.predict(with_future(df, start=3))
+    with pytest.raises(LstmkitError, match=r"leave out 1 step of the horizon .*no row for 2024-04-02T00:00:00"):
+        est.predict(with_future(df, skip=(2,)))
+    assert est.predict(with_future(df, steps=H + 3)).equals(good)           # rows beyond the horizon: not read
+
+
+def test_an_empty_future_covariate_cell_is_named_by_its_column_and_step(planner):
+    """Was 'future covariates price, promo of series 'north' cover 2 of the 4 horizon steps' for a table
+    with all 4 rows there and one promotion cell left empty."""
+    est, df = planner
+    table = with_future(df)
+    table.loc[(table["store"] == "south") & (table["date"] == "2024-04-02"), "promo"] = np.nan
+    with pytest.raises(LstmkitError, match=r"future covariate 'promo' of series 'south' is empty at horizon step 3 "
+                                           r"of 4 \(2024-04-02T00:00:00\); 1 of the 4 steps lack a covariate value"):
+        est.predict(table)
+    with pytest.raises(LstmkitError, match=r"cover 2 of the 4 horizon steps"):     # too few rows: as before
+        est.predict(with_future(df, steps=2))
+    zeros = with_future(df).fillna({"sales": 0.0, "temp": 20.0})       # a planning sheet's 0 in the empty cells
+    with pytest.raises(LstmkitError, match=r"cover 0 of the 4 horizon steps after its last target value "
+                                           r"\(2024-04-03T00:00:00\)"):   # the rows meant as the horizon's: history
+        est.predict(zeros)
+
+
+def test_the_training_report_says_which_covariates_the_model_reads_and_how(tmp_path, capsys):
+    """The report named none: a covariate passed under the wrong option (a temperature as known ahead,
+    which predict then asks for) was seen only at the first predict."""
+    sales_frame().to_csv(tmp_path / "sales.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "sales.csv", "--id", "store", "--time", "date",
+                              "--target", "sales", "--future-covariates", "price,promo", "--past-covariates", "temp",
+                              "--calendar", "weekday,holidays:US", "--lookback", "14", "--horizon", "4",
+                              "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--ensemble", "1",
+                              "--progress", "off", "--device", "cpu", "--no-doctor", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert ("inputs besides the target: past only (known up to each forecast origin): temp; known ahead (predict "
+            "needs them for the 4 steps after each series' end): price, promo; calendar features of the times: "
+            "weekday, holidays:US; covariates scaled minmax on the training part, one scaling for every series") in out
+    sales_frame().to_csv(tmp_path / "plain.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "plain.csv", "--id", "store", "--time", "date",
+                              "--target", "sales", "--lookback", "14", "--horizon", "4", "--hidden-size", "4",
+                              "--layers", "1", "--epochs", "1", "--ensemble", "1", "--progress", "off", "--device",
+                              "cpu", "--no-doctor", "--out", tmp_path / "runs"], capsys)
+    assert code == 0 and "inputs besides" not in out, err
+
+
+def test_covariates_far_outside_their_training_range_are_warned_of_at_predict(planner, tmp_path):
+    """A price given in cents to a model trained on prices in units: the forecast moved by thousands,
+    and predict said nothing (only the target was compared with its training range)."""
+    est, df = planner
+    est.save(tmp_path / "run")
+    rec = Forecaster.load(tmp_path / "run").covariate_range_           # every series' training rows, recorded
+    train = df.groupby("store").head(90 - 2 * H)                        # the test and validation parts left out
+    assert rec["lo"] == pytest.approx(train[["temp", "price", "promo"]].min().tolist())
+    table = with_future(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(table)                                              # the data trained on: no warning
+    cents = table.assign(price=100 * table["price"])
+    with pytest.warns(UserWarning, match=r"covariate 'price' of series 'north' \(\d+ \.\. \d+\) lies \d+ times the "
+                                         r"width of its training range \(\S+ \.\. \S+\) outside it"):
+        est.predict(cents)
+    ahead = table["sales"].isna()
+    table.loc[ahead, "promo"] = 40.0                                    # over the horizon alone
+    with pytest.warns(UserWarning, match=r"covariate 'promo' of series 'north' \(0 \.\. 40\) lies"):
+        est.predict(table)
+
+
+def test_a_covariate_constant_in_training_is_warned_of_and_an_empty_one_refused():
+    df = sales_frame().assign(vat=0.19, missing=np.nan)
+    with pytest.warns(UserWarning, match=r"covariate 'vat' is 0.19 in every training row: the model cannot learn what "
+                                         r"it does.* drop it from future_covariates="):
+        Forecaster(**TINY, future_covariates=["price", "vat"]).fit(df, target="sales", time="date", id="store")
+    with pytest.raises(LstmkitError, match=r"covariate column 'missing' is empty in all 180 rows — drop it from "
+                                           r"past_covariates=, or fill it"):
+        Forecaster(**TINY, past_covariates=["missing"], fill="ffill").fit(df, target="sales", time="date", id="store")
+
+
+def test_a_covariate_of_labels_is_refused_with_how_to_give_it_as_numbers():
+    """Was "column 'weekday' is not numeric: found 'Mon' … — choose numeric columns for the target/features"."""
+    df = sales_frame()
+    df["weekday"] = df["date"].dt.day_name()
+    with pytest.raises(LstmkitError, match=r"covariate column 'weekday' holds categories, not numbers: 'Monday', "
+                                           r"'Tuesday', .*\(7 distinct values\).* — use calendar='weekday'"):
+        Forecaster(**TINY, future_covariates=["weekday"]).fit(df, target="sales", time="date", id="store")
+    df["region"] = df["store"].map({"north": "N", "south": "S"})
+    with pytest.raises(LstmkitError, match=r"'region' holds categories.*\(pd.get_dummies\(df, columns=\['region'\], "
+                                           r"dtype=float\).* id_embedding=4"):
+        Forecaster(**TINY, past_covariates=["region"]).fit(df, target="sales", time="date", id="store")
+    df["promo"] = df["promo"].map({1.0: "yes", 0.0: "no"})                  # yes/no stays 1 and 0, with its warning
+    with pytest.warns(UserWarning, match="holds yes/no"):
+        assert Forecaster(**TINY, future_covariates=["promo"]).fit(df, target="sales", time="date", id="store")
+
+
+def test_the_exported_graphs_record_says_which_channels_are_covariates_and_how_they_are_scaled(planner):
+    """``around_graph`` listed the per-series scaling of the target alone: a caller running model.onnx
+    without lstmkit had no word of which channels of ``x`` and ``future`` were covariates, nor that
+    they are scaled by the run's covariate scaler."""
+    est, _ = planner
+    notes = adapter_class("forecast")(est).around_graph
+    assert ("covariates: x's channels after the target are temp, price, promo, and future's price, promo over the "
+            "horizon; temp, price, promo scaled by lstmkit.json's preprocessing.covariate_scaler") in notes
+
+
+def test_the_service_names_a_covariate_far_outside_its_training_range_in_its_answer(planner, tmp_path):
+    """The service's ``warnings`` named a target far outside its range, never a covariate: a price sent
+    in cents was answered without a word, as predict's was."""
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    est, df = planner
+    est.save(tmp_path / "run")
+    g = df[df["store"] == "south"].tail(est.config_.lookback)
+    instance = {"id": "south", **{c: g[c].tolist() for c in ("sales", "temp", "price", "promo")},
+                "future": {"price": [g["price"].iloc[-1]] * H, "promo": [1.0, 0.0, 0.0, 1.0]}}
+    client = Client(create_app(tmp_path / "run", engine="torch"))
+    try:
+        status, out = client.post_json({"instances": [instance]})
+        assert status == 200 and "warnings" not in out, out
+        cents = {**instance, "future": {**instance["future"], "price": [100 * g["price"].iloc[-1]] * H}}
+        status, out = client.post_json({"instances": [instance, cents]})
+    finally:
+        client.close()
+    assert status == 200, out
+    [note] = out["warnings"]
+    assert note.startswith("covariate 'price' of instances[1] (") and "times the width of its training range" in note
