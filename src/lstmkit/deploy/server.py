@@ -82,7 +82,7 @@ from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit,
                                            strict_json_route, unprocessable, unsupported_type, validated,
                                            validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, MissingPackage, optional_import
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
 
@@ -94,11 +94,8 @@ _log = logging.getLogger(__name__)
 
 
 def _require_serve():
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        raise LstmkitError("the HTTP service needs fastapi and uvicorn", "pip install 'lstmkit[serve]'") from None
+    for module in ("fastapi", "uvicorn"):
+        optional_import(module, "the HTTP service", "serve")
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
@@ -281,7 +278,7 @@ class _ModelRoutes:
                 try:
                     out = await m.answer_async(req.model_dump(exclude_none=True))
                 except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                    raise _refused(e) from None
                 return JSONResponse(out)
             return predict_together
 
@@ -289,7 +286,7 @@ class _ModelRoutes:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
-                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                raise _refused(e) from None
             return JSONResponse(out)
         return predict
 
@@ -328,7 +325,7 @@ class _ModelRoutes:
                             else [m.upload_types[0], *(["application/json"] if Request is not None else [])])
                     raise HTTPException(415, detail=unsupported_type(kind or None, path, accepted, send))
             except LstmkitError as e:
-                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                raise _refused(e) from None
             return JSONResponse(out)
         return predict
 
@@ -382,6 +379,17 @@ class _ModelRoutes:
                 m.open_streams -= 1
                 m.end_stream(sid)
         return stream_ws
+
+
+def _refused(e: LstmkitError):
+    """The HTTP error for ``e``, raised while answering a request: a 422 naming the field (the
+    request's fault), or, for a package this machine lacks (an audio upload without soundfile), a
+    501 saying what to install where the service runs: it was a 500 with no word, then a 422 that
+    blamed the client's file."""
+    if isinstance(e, MissingPackage):
+        from fastapi import HTTPException
+        return HTTPException(501, detail=f"{e.message} on the server — {e.hint} where the service runs")
+    return unprocessable(getattr(e, "loc", []), request_message(e))
 
 
 def _client_left() -> tuple[type[BaseException], ...]:
