@@ -16,8 +16,10 @@ import contextlib
 import contextvars
 import errno
 import importlib
+import importlib.util
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -178,12 +180,23 @@ def optional_import(module: str, needed_for: str, extra: str | None = None, *, p
     try:
         return importlib.import_module(module)
     except (ImportError, OSError) as e:         # OSError: a wrapper's shared library missing (soundfile's libsndfile)
-        if isinstance(e, ImportError) and e.name == top:
+        if isinstance(e, ImportError) and not _installed(top):
             raise MissingPackage(f"{needed_for} needs the {package} package, which is not installed",
                                  install + (f", or {otherwise}" if otherwise else ""), package) from None
         raise MissingPackage(f"{needed_for} needs the {package} package, which is installed but does not import "
                              f"here ({os_reason(e)})", f"reinstall it: pip install -U --force-reinstall {package}",
                              package) from None
+
+
+def _installed(top: str) -> bool:
+    """Whether the top-level package ``top`` is there to import (``sys.modules[top] = None`` is how a
+    test, or an embedder, says it is not)."""
+    if top in sys.modules:
+        return sys.modules[top] is not None
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def missing_path_fix(path: str | Path, fix: str) -> str:
