@@ -88,7 +88,7 @@ def test_the_onnx_engine_needs_onnxruntime_alone(exported, tmp_path, capsys, mon
     without(monkeypatch, "onnxruntime")
     line = check(["forecast", "predict", "--run", exported, "--data", data, "--engine", "onnx"], 1,
                  "the ONNX engine needs the onnxruntime package, which is not installed", tmp_path, capsys)
-    assert line.endswith(" — " + EXPORT), line
+    assert line.endswith(f" — {EXPORT}, or answer with --engine torch"), line
     code, out, err = run_cli(["forecast", "predict", "--run", exported, "--data", data], capsys)    # auto: torch
     assert code == 0 and out == torch_out, err
 

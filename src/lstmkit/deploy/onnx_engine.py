@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
-from lstmkit.errors import LstmkitError, optional_import, worded
+from lstmkit.errors import LstmkitError, opt, optional_import, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import read_meta
 
@@ -43,13 +43,13 @@ def require_onnx(needed_for: str = "ONNX export") -> None:
     import_onnxruntime(needed_for)
 
 
-def import_onnxruntime(needed_for: str = "the ONNX engine") -> ModuleType:
+def import_onnxruntime(needed_for: str = "the ONNX engine", otherwise: str | None = None) -> ModuleType:
     """The ``onnxruntime`` module, all that running an exported graph needs (a deployment may install
     it without ``onnx``: the ONNX engine was refused there for want of the exporter), or a
-    :class:`~lstmkit.errors.MissingPackage` naming the extra; imported with its telemetry quiet where
-    its id cannot be kept."""
+    :class:`~lstmkit.errors.MissingPackage` naming the extra (``otherwise``: another way out); imported
+    with its telemetry quiet where its id cannot be kept."""
     _no_telemetry_where_unwritable()
-    return optional_import("onnxruntime", needed_for, "export")
+    return optional_import("onnxruntime", needed_for, "export", otherwise=otherwise)
 
 
 def _no_telemetry_where_unwritable() -> None:
@@ -235,7 +235,7 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
     path = run / file
     if not path.is_file():
         raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
-    import_onnxruntime()
+    import_onnxruntime(otherwise=f"answer with {opt('engine', 'torch')}")     # the same numbers, from the weights
     runner = OnnxRunner(path, threads, config=config)
     if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
         raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",
