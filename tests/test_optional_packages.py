@@ -91,3 +91,22 @@ def test_importing_lstmkit_its_cli_and_estimators_imports_no_optional_package():
             f"print(sorted(m for m in {EXTRAS!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_websocket_handshake_to_a_service_without_websockets_is_a_501_naming_it(tmp_path):
+    """uvicorn without a WebSocket library hands the handshake on as plain HTTP: it was the 426 for plain
+    HTTP, 'connect to it with a WebSocket client', said to a client that did."""
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from catalogue_helpers import forecast_run
+    from lstmkit.deploy.server import NO_WEBSOCKETS, create_app
+    client = Client(create_app(forecast_run(tmp_path), engine="torch"))
+    try:
+        status, body = client.request("GET", "/stream", None, None, headers={"Connection": "Upgrade",
+                                                                              "Upgrade": "websocket"})
+        assert status == 501 and body.decode() == '{"detail":"%s"}' % NO_WEBSOCKETS, (status, body)
+        assert "pip install 'lstmkit[serve]' there" in NO_WEBSOCKETS
+        status, body = client.request("GET", "/stream", None, None)          # plain HTTP: as before
+        assert status == 426 and b"connect to it with a WebSocket client" in body, (status, body)
+    finally:
+        client.close()
