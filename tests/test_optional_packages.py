@@ -47,8 +47,9 @@ def test_a_module_that_imports_is_returned():
 
 def test_a_client_stream_without_websockets_is_the_environment(monkeypatch):
     """Was an LstmkitError of exit 2, as if the caller's input were wrong."""
+    from catalogue_helpers import without
     from lstmkit.serve import Client
-    monkeypatch.setitem(sys.modules, "websockets", None)
+    without(monkeypatch, "websockets")
     with pytest.raises(MissingPackage, match=r"^streaming needs the websockets package, which is not installed "
                                              r"— pip install 'lstmkit\[serve\]'$"):
         Client("http://127.0.0.1:9").stream()
@@ -60,12 +61,13 @@ def test_an_audio_upload_to_a_service_without_soundfile_is_a_501_naming_it(tmp_p
     pytest.importorskip("fastapi")
     sf = pytest.importorskip("soundfile")
     from asgi_client import Client
+    from catalogue_helpers import without
     from lstmkit.deploy.server import create_app
     from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip
     run = tiny_run(tmp_path, n=12, max_epochs=1)
     wav = io.BytesIO()
     sf.write(wav, tone_clip("ab"), RATE, format="WAV", subtype="PCM_16")
-    monkeypatch.setitem(sys.modules, "soundfile", None)
+    without(monkeypatch, "soundfile")
     client = Client(create_app(run, engine="torch"))
     try:
         status, body = client.request("POST", "/predict", wav.getvalue(), "audio/wav")

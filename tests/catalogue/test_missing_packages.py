@@ -4,20 +4,11 @@ environment), one line naming the feature, the package and ``pip install 'lstmki
 any work and with nothing left behind; what does not need it works. A package is made missing as an
 uninstalled one is: ``sys.modules[name] = None`` fails its import with ModuleNotFoundError."""
 import shutil
-import sys
 
 import pytest
 
-from catalogue_helpers import check, forecast_run
+from catalogue_helpers import check, forecast_run, without
 from cli_helpers import run_cli
-
-
-def without(monkeypatch, *packages):
-    """``packages`` (and their submodules already imported) as if not installed."""
-    for name in packages:
-        for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
-            monkeypatch.setitem(sys.modules, loaded, None)
-        monkeypatch.setitem(sys.modules, name, None)
 
 
 @pytest.fixture(scope="module")
