@@ -210,3 +210,13 @@ def _refuse_writes_under(folder: Path, m) -> None:
     opening = guard(builtins.open, lambda file, mode="r", *a, **k: any(c in mode for c in "wax+"))
     m.setattr(builtins, "open", opening)
     m.setattr(io, "open", opening)
+
+
+def without(monkeypatch, *packages):
+    """``packages`` as if not installed (their import fails with ModuleNotFoundError), their submodules
+    already imported by other tests too."""
+    import sys
+    for name in packages:
+        for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
+            monkeypatch.setitem(sys.modules, loaded, None)
+        monkeypatch.setitem(sys.modules, name, None)

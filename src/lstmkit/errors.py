@@ -5,7 +5,9 @@ prints one line (problem, then fix) on stderr and exits with code 2. Library use
 message from ``str(err)``. :class:`TrainingInterrupted` (Ctrl-C during training, exit 130) lives
 here too, so that the CLI can catch it without importing the trainer (and torch).
 :class:`EnvironmentProblem` is the machine's fault, not the input's (disk full, read-only folder,
-permission denied, out of memory): one line too, saying what is intact and how to continue, exit 1.
+permission denied, out of memory): one line too, saying what is intact and how to continue, exit 1;
+:class:`MissingPackage`, an optional package a feature needs that is not installed, is one too
+(:func:`optional_import`: the one place that turns a missing module into that line).
 :func:`terminate_as_interrupt` makes SIGTERM one more Ctrl-C (the whole command's, and a fit's in Python).
 """
 from __future__ import annotations
@@ -13,13 +15,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import errno
+import importlib
+import importlib.util
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterator
 
-__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "TrainingInterrupted", "os_reason",
+__all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
+           "optional_import", "TrainingInterrupted", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of"]
 
@@ -144,6 +151,52 @@ class EnvironmentProblem(LstmkitError):
     def __init__(self, message: str, hint: str | None = None, reason: str | None = None):
         super().__init__(message, hint)
         self.reason = reason          # the OS's words ("no space left on device"), when there are some
+
+
+class MissingPackage(EnvironmentProblem):
+    """A package a feature needs is not installed (or does not import here): the environment's
+    fault, not the input's (exit 1). ``package``: its name on PyPI. See :func:`optional_import`."""
+
+    def __init__(self, message: str, hint: str | None = None, package: str = ""):
+        super().__init__(message, hint, reason=f"{package} is not installed")
+        self.package = package
+
+
+def optional_import(module: str, needed_for: str, extra: str | None = None, *, package: str | None = None,
+                    otherwise: str | None = None) -> ModuleType:
+    """The module ``module`` (``"onnxruntime"``, ``"websockets.sync.client"``), imported where it is
+    first needed; where its package is not installed, a :class:`MissingPackage` naming the feature,
+    the package and the pip line -- of lstmkit's ``extra`` that brings it, else of the package:
+    ``optional_import("soundfile", "reading audio files", "speech")`` without soundfile raises
+    "reading audio files needs the soundfile package, which is not installed — pip install 'lstmkit[speech]'".
+
+    ``package``: its name on PyPI when that is not the module's top name; ``otherwise``: another way
+    out, said after the pip line. A package that is installed and fails to import (a shared library
+    missing, as soundfile without libsndfile, one built for another numpy, a version without the
+    submodule) is told with Python's reason: an ImportError traceback from deep inside a command said neither what nor how to fix."""
+    top = module.split(".")[0]
+    package = package or top
+    install = f"pip install 'lstmkit[{extra}]'" if extra else f"pip install {package}"
+    try:
+        return importlib.import_module(module)
+    except (ImportError, OSError) as e:         # OSError: a wrapper's shared library missing (soundfile's libsndfile)
+        if isinstance(e, ImportError) and not _installed(top):
+            raise MissingPackage(f"{needed_for} needs the {package} package, which is not installed",
+                                 install + (f", or {otherwise}" if otherwise else ""), package) from None
+        raise MissingPackage(f"{needed_for} needs the {package} package, which is installed but does not import "
+                             f"here ({os_reason(e)})", f"reinstall it: pip install -U --force-reinstall {package}",
+                             package) from None
+
+
+def _installed(top: str) -> bool:
+    """Whether the top-level package ``top`` is there to import (``sys.modules[top] = None`` is how a
+    test, or an embedder, says it is not)."""
+    if top in sys.modules:
+        return sys.modules[top] is not None
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def missing_path_fix(path: str | Path, fix: str) -> str:

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, optional_import
 
 __all__ = ["Client", "ClientStream"]
 
@@ -123,10 +123,7 @@ class ClientStream:
     """One WebSocket ``/stream`` connection: :meth:`send` a message, get its answer."""
 
     def __init__(self, url: str, timeout: float, open_timeout: float, not_service: str | None = None):
-        try:
-            from websockets.sync.client import connect
-        except ImportError:
-            raise LstmkitError("streaming needs the websockets package", "pip install 'lstmkit[serve]'") from None
+        connect = optional_import("websockets.sync.client", "streaming", "serve", package="websockets").connect
         self.url, self.timeout = url, timeout
         try:
             self._ws = connect(url, open_timeout=open_timeout, max_size=None)

@@ -138,7 +138,7 @@ def test_table_bad_input(argv, needle, d, tmp_path, capsys):
 def test_a_zst_file_without_a_decoder(argv, d, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "zstandard", None)
     monkeypatch.setitem(sys.modules, "compression.zstd", None)
-    line = check(argv, 2, ".csv.zst is zstandard-compressed", tmp_path, capsys, d, monkeypatch=monkeypatch)
+    line = check(argv, 1, ".csv.zst is zstandard-compressed", tmp_path, capsys, d, monkeypatch=monkeypatch)
     assert "install the zstandard package (pip install zstandard) or decompress it (zstd -d " in line
 
 

@@ -33,7 +33,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, MissingPackage
 
 __all__ = ["COMPRESSIONS", "compression", "data_name", "open_data", "read_data", "ARCHIVE_ERRORS", "archive_error"]
 
@@ -102,10 +102,10 @@ def _zstd_open(path: Path) -> BinaryIO:
         try:
             import zstandard
         except ImportError:
-            raise LstmkitError(f"{path} is zstandard-compressed, and this Python (before 3.14) reads that only "
-                               "through the zstandard package, which is not installed",
-                               f"install the zstandard package (pip install zstandard) or decompress it "
-                               f"(zstd -d {path}) and pass the decompressed file") from None
+            raise MissingPackage(f"{path} is zstandard-compressed, and this Python (before 3.14) reads that only "
+                                 "through the zstandard package, which is not installed",
+                                 f"install the zstandard package (pip install zstandard) or decompress it "
+                                 f"(zstd -d {path}) and pass the decompressed file", "zstandard") from None
         new_frame = zstandard.ZstdDecompressor().decompressobj
     return io.BufferedReader(_ZstdFrames(path, new_frame), _CHUNK)
 

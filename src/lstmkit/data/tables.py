@@ -45,7 +45,7 @@ from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
                                    check_row_widths, header_cells, header_separator, may_group_thousands, parse_table,
                                    read_text_file, renamed_columns, separator_line, unique_names, without_implicit_index)
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError, MissingPackage, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["read_frame", "read_table", "is_table", "unknown_type", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
@@ -483,6 +483,6 @@ def _text_table_suffix(path: Path) -> str | None:
     return None if sep is None else ".tsv" if sep == "\t" else ".csv"
 
 
-def _engine_missing(path: Path, package: str) -> LstmkitError:
-    return LstmkitError(f"reading {path.name} needs the {package} package, which is not installed",
-                        f"pip install {package}, or save the table as CSV UTF-8")
+def _engine_missing(path: Path, package: str) -> MissingPackage:
+    return MissingPackage(f"reading {path.name} needs the {package} package, which is not installed",
+                          f"pip install {package}, or save the table as CSV UTF-8", package)

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, optional_import
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
@@ -440,13 +440,10 @@ def _unk_for_empty(ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np
 
 
 def import_tokenizers():
-    """The ``tokenizers`` package (BPE), or an LstmkitError saying how to install it."""
-    try:
-        import tokenizers
-        import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
-    except ImportError:
-        raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
-                           f"pip install tokenizers, or use {opt('tokenizer', 'word')}") from None
+    """The ``tokenizers`` package (BPE), or a MissingPackage saying how to install it."""
+    tokenizers = optional_import("tokenizers", "the BPE tokenizer", otherwise=f"use {opt('tokenizer', 'word')}")
+    for part in ("decoders", "models", "pre_tokenizers", "trainers"):
+        optional_import(f"tokenizers.{part}", "the BPE tokenizer", otherwise=f"use {opt('tokenizer', 'word')}")
     return tokenizers
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 import numpy as np
@@ -23,27 +24,32 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, opt, optional_import, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import read_meta
 
-__all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
+__all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "import_onnxruntime", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
            "no_saved_graph", "graph_files", "resolve_engine", "engine_net"]
 
 ONNX_FILE = "model.onnx"
 ENGINES = ("auto", "torch", "onnx")
 
 
-def require_onnx() -> None:
-    """An LstmkitError naming the extra to install when onnx or onnxruntime is missing; ONNX Runtime's
-    telemetry quiet where its id cannot be kept (:func:`_no_telemetry_where_unwritable`)."""
+def require_onnx(needed_for: str = "ONNX export") -> None:
+    """A :class:`~lstmkit.errors.MissingPackage` naming the extra to install when onnx or onnxruntime
+    is missing (writing a graph needs both); ONNX Runtime's telemetry quiet where its id cannot be kept
+    (:func:`_no_telemetry_where_unwritable`)."""
+    optional_import("onnx", needed_for, "export")
+    import_onnxruntime(needed_for)
+
+
+def import_onnxruntime(needed_for: str = "the ONNX engine", otherwise: str | None = None) -> ModuleType:
+    """The ``onnxruntime`` module, all that running an exported graph needs (a deployment may install
+    it without ``onnx``: the ONNX engine was refused there for want of the exporter), or a
+    :class:`~lstmkit.errors.MissingPackage` naming the extra (``otherwise``: another way out); imported
+    with its telemetry quiet where its id cannot be kept."""
     _no_telemetry_where_unwritable()
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        raise LstmkitError("ONNX export needs the onnx and onnxruntime packages",
-                           "pip install 'lstmkit[export]'") from None
+    return optional_import("onnxruntime", needed_for, "export", otherwise=otherwise)
 
 
 def _no_telemetry_where_unwritable() -> None:
@@ -65,8 +71,7 @@ class OnnxRunner:
 
     def __init__(self, path: str | Path, threads: int | None = None, quiet: bool = False,
                  config: dict[str, str] | None = None):
-        _no_telemetry_where_unwritable()
-        import onnxruntime as ort
+        ort = import_onnxruntime()
         self.path, self.config, self.threads = path, config, threads or torch.get_num_threads()
         self._single: OnnxRunner | None = None
         self._zero_cache: dict[int, list[np.ndarray]] = {}
@@ -230,7 +235,7 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
     path = run / file
     if not path.is_file():
         raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
-    require_onnx()
+    import_onnxruntime(otherwise=f"answer with {opt('engine', 'torch')}")     # the same numbers, from the weights
     runner = OnnxRunner(path, threads, config=config)
     if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
         raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",

@@ -45,7 +45,7 @@ from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, loa
 from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason
 from lstmkit.files import check_writable, new_folder_mode, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
@@ -55,6 +55,7 @@ __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors
 
 REPORT_FILE = "export_report.json"
 _WRITABLE_FIX = "pass --out NEW_FOLDER (Python: out=) in a folder you can write to, and run the command again"
+_ONNX_INT8 = "int8 quantization with ONNX Runtime"
 
 
 def load_estimator(kind: type, run: str | Path):
@@ -106,6 +107,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
     # the default RUN-int8 beside a run on a read-only disk: said before the measurements, not after them
     check_writable(target.parent, f"the int8 run {target.name}", _WRITABLE_FIX)
+    if "torch" not in backends:      # onnx alone: its packages before any work ("no int8 backend could ...")
+        require_onnx(_ONNX_INT8)
     adapter = adapter_for(run)
     fp32 = adapter.net
     batch = batch or getattr(adapter, "speed_batch", 1024)
@@ -156,10 +159,12 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         fingerprint = weights_fingerprint(tmp)
         if "onnx" in backends:
             try:
-                require_onnx()
+                require_onnx(_ONNX_INT8)
                 log("int8 (onnx): exporting, quantizing, measuring speed and quality")
                 candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
                                                     min_seconds)
+            except MissingPackage as e:     # beside torch's: a refusal, as the report and the CLI list it
+                refusals["onnx"] = str(e)
             except EnvironmentProblem:      # a full disk, a file size limit: no backend's refusal (it was one)
                 raise
             except LstmkitError as e:

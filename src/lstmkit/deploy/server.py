@@ -39,13 +39,15 @@ the path's methods. A web page of another origin may call the service when it is
 browser's preflight is answered, and every answer to that origin, errors included, carries
 ``Access-Control-Allow-Origin``; a preflight from any other origin, or to a service started without
 the flag, is a 403 saying which ``--cors-origin`` to start it with. Plain HTTP to a stream's path is
-a 426 saying to connect with a WebSocket client, and a WebSocket to a path that streams nothing is told so in one
+a 426 saying to connect with a WebSocket client (a WebSocket handshake that reaches it as HTTP, the service
+lacking the websockets package, a 501 saying to install it there: ``NO_WEBSOCKETS``, warned of at start
+too), and a WebSocket to a path that streams nothing is told so in one
 ``{"error": ..., "field": "path", "closed": true}`` message, then closed with code 1008 (policy violation):
 an error that ends the stream says ``"closed": true`` (any other leaves the stream as it was).
 
 With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
 several, they are a 404 naming the models, as is any unknown model name. Every refusal, whatever its
-status (400, 403, 404, 405, 413, 415, 422, 426), is "problem — fix".
+status (400, 403, 404, 405, 413, 415, 422, 426, 501), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
@@ -69,6 +71,7 @@ import contextlib
 import errno
 import functools
 import gc
+import importlib.util
 import itertools
 import json
 import logging
@@ -85,7 +88,7 @@ from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit,
                                            strict_json_route, unprocessable, unsupported_type, validated,
                                            validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, MissingPackage, optional_import
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "STREAM_IDLE", "MAX_INSTANCES"]
 
@@ -94,15 +97,15 @@ MAX_STREAMS = 64              # open WebSocket streams at once
 STREAM_IDLE = 300             # seconds without a message after which a stream may give its place to a new one
 MAX_INSTANCES = 1024          # instances per /predict request
 
+NO_WEBSOCKETS = ("this service cannot open WebSocket streams: the websockets package is not installed where it "
+                 "runs — pip install 'lstmkit[serve]' there and start the service again")
+
 _log = logging.getLogger(__name__)
 
 
 def _require_serve():
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        raise LstmkitError("the HTTP service needs fastapi and uvicorn", "pip install 'lstmkit[serve]'") from None
+    for module in ("fastapi", "uvicorn"):
+        optional_import(module, "the HTTP service", "serve")
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
@@ -169,6 +172,10 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         if exc.status_code == 400 and exc.detail == UNPARSED:
             return JSONResponse({"detail": UNREADABLE_BODY}, status_code=400)
         if exc.status_code == 404 and exc.detail == "Not Found" and path in stream_paths:
+            if "websocket" in request.headers.get("upgrade", "").lower():
+                # a WebSocket handshake answered as HTTP: uvicorn found no WebSocket library to take it
+                # (fastapi and uvicorn installed by hand); the 426 told the client to use a WebSocket client
+                return JSONResponse({"detail": NO_WEBSOCKETS}, status_code=501)
             # was "no route GET /stream — send to one of its routes: ..., WebSocket /stream"
             return JSONResponse({"detail": f"{path} is a WebSocket stream, not an HTTP route — connect to it with a "
                                            f"WebSocket client (ws://HOST{path}), one JSON message per step"},
@@ -290,7 +297,7 @@ class _ModelRoutes:
                 try:
                     out = await m.answer_async(req.model_dump(exclude_none=True))
                 except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                    raise _refused(e) from None
                 return JSONResponse(out)
             return predict_together
 
@@ -298,7 +305,7 @@ class _ModelRoutes:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
-                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                raise _refused(e) from None
             return JSONResponse(out)
         return predict
 
@@ -337,7 +344,7 @@ class _ModelRoutes:
                             else [m.upload_types[0], *(["application/json"] if Request is not None else [])])
                     raise HTTPException(415, detail=unsupported_type(kind or None, path, accepted, send))
             except LstmkitError as e:
-                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
+                raise _refused(e) from None
             return JSONResponse(out)
         return predict
 
@@ -440,6 +447,17 @@ async def _evict_idle(app) -> bool:
     return True
 
 
+def _refused(e: LstmkitError):
+    """The HTTP error for ``e``, raised while answering a request: a 422 naming the field (the
+    request's fault), or, for a package this machine lacks (an audio upload without soundfile), a
+    501 saying what to install where the service runs: it was a 500 with no word, then a 422 that
+    blamed the client's file."""
+    if isinstance(e, MissingPackage):
+        from fastapi import HTTPException
+        return HTTPException(501, detail=f"{e.message} on the server — {e.hint} where the service runs")
+    return unprocessable(getattr(e, "loc", []), request_message(e))
+
+
 def _client_left() -> tuple[type[BaseException], ...]:
     """What sending to a WebSocket whose client has gone raises: starlette's WebSocketDisconnect, or (older
     starlette) the server's own, uvicorn's ClientDisconnected."""
@@ -532,6 +550,8 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
                            "pass another --port (or --port 0 for any free one)") from None
     sock.listen(2048)
     bound = sock.getsockname()[1]
+    if not any(importlib.util.find_spec(library) for library in ("websockets", "wsproto")):    # uvicorn's
+        print(f"warning: {NO_WEBSOCKETS.replace(' — ', '; /predict is served — ', 1)}", file=sys.stderr)
     config = uvicorn.Config(app, log_level=log_level, ws_max_size=_ws_read_limit(max_body),
                             timeout_graceful_shutdown=5, access_log=False, lifespan="off")
     if host not in ("127.0.0.1", "localhost", "::1"):

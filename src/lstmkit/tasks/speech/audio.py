@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, MissingPackage
 from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.audio_files import audio_format, loud_warning, read_upload, resample
 
@@ -67,6 +67,8 @@ def upload_samples(body: bytes, content_type: str, rate: int,
         raise BadRequest([], "the upload is empty (0 bytes)", "send the audio file's bytes as the body")
     try:
         wave, _, notes = read_upload(body, rate, UPLOAD_NAME)
+    except MissingPackage:           # the service's machine, not the upload: the service answers 501
+        raise
     except LstmkitError as e:
         raise BadRequest.of([], e, "send a complete audio file") from None
     cut = next((n for n in notes if n.cut), None)

@@ -5,6 +5,7 @@
     read_audio(MemoryClip(...), rate)                      the same of samples in memory (:mod:`.arrays` makes them)
     report_notes(notes)                                    one warning per kind of conversion, loud or cut files
     common_rate(paths)                                     the training files' most common sample rate
+    soundfile()                                            the package that reads the files, or the error naming the extra
     promised_seconds / loud_peak / loud_warning            what a truncated or too-loud file is told by
 
 Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file (or "the upload") and the fix.
@@ -23,13 +24,14 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS
 from lstmkit.data.textfile import file_ext
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, optional_import, worded
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.ogg import ogg_cut
@@ -37,7 +39,7 @@ from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames, unheaded_frames
 from lstmkit.stderr_lines import c_stderr_lines
 
-__all__ = ["read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
+__all__ = ["soundfile", "read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
            "SILENT", "UNHEADED"]
 
@@ -73,6 +75,13 @@ class AudioNote:
     @property
     def conversion(self) -> bool:
         return self.peak is None and not self.cut
+
+
+def soundfile(needed_for: str = "reading audio files") -> ModuleType:
+    """The ``soundfile`` module (libsndfile), which every audio file is read through, or a
+    :class:`~lstmkit.errors.MissingPackage` naming the ``speech`` extra: an install without it
+    ended a speech command with ``ModuleNotFoundError``'s traceback. Samples in memory need none."""
+    return optional_import("soundfile", needed_for, "speech")
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,7 +160,7 @@ def _decoded(source: Path | bytes, name: str, rate: int | None, held: int | None
              power: _Power | None = None) -> tuple[np.ndarray, int, int, int, float]:
     """``(mono wave at rate, the file's rate, channels, frames read, float peak)`` of ``source``, read
     block by block (``held`` frames at most; None: all): its channels mixed, or ``channel`` alone."""
-    import soundfile as sf
+    sf = soundfile()
     sr = None
     try:
         with sf.SoundFile(_opened(source)) as f:
@@ -381,7 +390,7 @@ def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
     """The seconds a WAV's header promises when ``source`` (a path or a file object; ``frames`` read
     at ``rate``) holds less: a copy or download cut short, which libsndfile reads without a word,
     a transcript then fitting half its clip. None for a complete file or a streamed one."""
-    import soundfile as sf
+    sf = soundfile()
     log = sf.info(source).extra_info
     m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", log, re.M)
     if m is None:
@@ -399,7 +408,7 @@ def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
 def never_finished(source: Any) -> bool:
     """Whether a WAV's header says 0 bytes of audio while audio follows it: a recorder that stopped
     (crashed, unplugged) before writing the sizes."""
-    import soundfile as sf
+    sf = soundfile()
     log = sf.info(source).extra_info
     return bool(re.search(r"^data\s*:\s*0\s*$", log, re.M)) and "Unknown chunk marker" in log
 
@@ -424,7 +433,7 @@ def _check_finished(source: Path | bytes, path: str, promised: float | None) -> 
 def loud_peak(wave: np.ndarray, source: Any) -> float | None:
     """The peak of ``wave`` (samples read from ``source``: a path or a file object) when it is a
     float file's and goes beyond [-1, 1]; None otherwise (lossy decoders overshoot a little)."""
-    import soundfile as sf
+    sf = soundfile()
     peak = float(np.abs(wave).max()) if wave.size else 0.0
     return peak if peak > 1.0 and sf.info(source).subtype in _FLOAT_SUBTYPES else None
 
@@ -444,7 +453,7 @@ def loud_warning(peaks: Sequence[tuple[str, float]]) -> str:
 
 def common_rate(paths: Sequence[str]) -> int:
     """The most common sample rate of (the first 200 of) ``paths``; 16 kHz when none can be read."""
-    import soundfile as sf
+    sf = soundfile()
     rates = Counter()
     for p in paths[:200]:
         try:

@@ -32,6 +32,7 @@ from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
                                          memory_utterances, recordings_column)
+from lstmkit.tasks.speech.audio_files import soundfile
 from lstmkit.tasks.speech.config import SpeechConfig, SpeechParams, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -40,7 +41,8 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
-from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
+from lstmkit.tasks.speech.metrics import (check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics,
+                                          word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
@@ -138,6 +140,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.label_type_ = kind if cfg.mode == "classify" else None
             self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
+            _check_packages(cfg)
             if sample_weight is not None and cfg.mode != "classify":
                 raise LstmkitError(f"sample_weight weighs the recordings of a classify run, not of this {cfg.mode} "
                                    "run", "drop sample_weight, or pass mode='classify' to train a classifier")
@@ -296,6 +299,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             _validate(cfg, data)
+            _check_packages(cfg)
             read_utterances(data, cfg.label_from_name)
 
     @classmethod
@@ -392,6 +396,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                   sample_weight=None) -> dict[str, Any]:
         """:meth:`evaluate` after its labels' check; with ``sample_weight`` (classify), the accuracy,
         F1 and per-class scores weighed by it (``"weighted": true``), as scikit-learn's metrics do."""
+        if self.config_.mode != "classify":
+            word_scorer()                              # before the features: scored at the end
         data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
@@ -733,6 +739,15 @@ def _paired(files, y) -> list[tuple[str, str]]:
         raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
                            "pass one label or transcript per file")
     return [(f if is_clip(f) else str(f), str(t)) for f, t in zip(files, texts)]
+
+
+def _check_packages(cfg: SpeechConfig) -> None:
+    """The ``speech`` extra's packages a fit needs, before any work: soundfile, which training's audio
+    files are read through, and jiwer for a recogniser's validation WER, scored after the last epoch
+    (a training without it ran every epoch, then ended in ``ModuleNotFoundError``, its run left ``training``)."""
+    soundfile("training on audio files")
+    if cfg.mode != "classify":
+        word_scorer()
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:

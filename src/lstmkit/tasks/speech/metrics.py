@@ -13,13 +13,14 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, optional_import
 
-__all__ = ["recognition_metrics", "one_space", "check_references", "format_recognition", "plot_spectrogram",
+__all__ = ["word_scorer", "recognition_metrics", "one_space", "check_references", "format_recognition", "plot_spectrogram",
            "plot_ctc_posteriors"]
 
 
@@ -29,13 +30,21 @@ def one_space(text: str) -> str:
     return " ".join(w for w in text.split(" ") if w)
 
 
+def word_scorer() -> ModuleType:
+    """The ``jiwer`` module (word and character error rates), or a :class:`~lstmkit.errors.MissingPackage`
+    naming the ``speech`` extra. A recogniser's ``fit`` asks before training: its validation WER is
+    scored after the last epoch, which ended a training without jiwer with a traceback and a run
+    folder left ``training``."""
+    return optional_import("jiwer", "scoring transcripts (WER, CER)", "speech")
+
+
 def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, Any]:
     """Corpus WER and CER with their error counts, and the share of exactly right utterances.
 
     References and hypotheses are scored with their words one space apart (:func:`one_space`), as
     the model writes them: a reference's double space ('two  words', as transcripts typed by hand
     hold) was a character error the model could never avoid (CER 0.1 for an exact 'two words')."""
-    import jiwer
+    jiwer = word_scorer()
     if len(refs) != len(hyps):
         raise ValueError(f"Expected as many hypotheses as references, got {len(hyps)} and {len(refs)}")
     if not refs:

@@ -44,7 +44,8 @@ def tone_clip(text: str, seconds: float | None = None, seed: int = 0, rate: int 
 
 def write_corpus(folder: str | Path, n: int, seed: int = 0, name: str = "manifest.csv") -> Path:
     """``n`` random one- or two-word clips as WAVs under ``folder/wavs`` and a ``path,text`` manifest."""
-    import soundfile as sf
+    from lstmkit.tasks.speech.audio_files import soundfile
+    sf = soundfile("writing audio files")
     folder, rng = Path(folder), np.random.default_rng(seed)
     (folder / "wavs").mkdir(parents=True, exist_ok=True)
     rows = ["path,text"]

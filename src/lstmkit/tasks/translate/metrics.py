@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, optional_import
 from lstmkit.tasks.translate.data import written_without_spaces
 
 __all__ = ["corpus_scores", "sentence_bleu", "bleu_tokenizer", "write_sentences", "plot_attention"]
@@ -23,11 +23,7 @@ _KANA_THAI_ETC = re.compile(        # spaceless scripts other than Chinese: sacr
 
 
 def _sacrebleu():
-    try:
-        import sacrebleu
-    except ImportError:
-        raise LstmkitError("BLEU and chrF need the 'sacrebleu' package", "pip install sacrebleu") from None
-    return sacrebleu
+    return optional_import("sacrebleu", "BLEU and chrF")
 
 
 def corpus_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, Any]:
