@@ -150,6 +150,19 @@ def test_the_int8_summary_says_larger_when_the_file_grew():
     assert (size_change(1.784), size_change(0.65), size_change(1.0)) == ("1.78x smaller", "1.54x larger", "1.00x smaller")
 
 
+def test_an_int8_engine_slower_than_float_is_said_so():
+    """The export listed "0.37x batch speed <- kept as engine" and nothing more: int8 is taken for speed,
+    and on a CPU without fast int8 kernels (or a model too small for them) it is slower both ways."""
+    from lstmkit.deploy.cli import slower_note
+    report = {"engine": "torch", "chosen": {"speed_ratio_batch": 0.37, "speed_ratio_latency": 0.8, "size_ratio": 3.1}}
+    assert slower_note(report) == ("note: the int8 engine (torch) is slower than the float run on this machine "
+                                   "(0.37x batch speed, 0.80x batch-1 speed): serve the float run where speed "
+                                   "matters; the int8 run is 3.10x smaller")
+    for batch, one in ((1.2, 0.8), (0.9, 1.1), (1.5, 1.5)):              # faster one way at least: nothing to say
+        assert slower_note({"engine": "onnx", "chosen": {"speed_ratio_batch": batch, "speed_ratio_latency": one,
+                                                         "size_ratio": 2.0}}) is None
+
+
 # the child: SIGTERM to itself once int8 export has made its temporary folder and quantizes, then the CLI
 _SIGTERM_IN_INT8 = """
 import os, signal, sys

@@ -58,7 +58,23 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
                    + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")
+    note = slower_note(r)
+    if note:
+        typer.echo(note)
     typer.echo(f"wrote {target}")
+
+
+def slower_note(report: dict) -> str | None:
+    """A line for an int8 engine slower than the float run both in batches and one at a time (a CPU
+    without fast int8 kernels, a model too small for them to pay): it was only "0.37x batch speed <-
+    kept as engine", and int8 is usually taken for speed. None when it is faster either way."""
+    chosen = report.get("chosen") or {}
+    batch, one = chosen.get("speed_ratio_batch"), chosen.get("speed_ratio_latency")
+    if batch is None or one is None or batch >= 1 or one >= 1:
+        return None
+    return (f"note: the int8 engine ({report['engine']}) is slower than the float run on this machine ({batch:.2f}x "
+            f"batch speed, {one:.2f}x batch-1 speed): serve the float run where speed matters; the int8 run is "
+            f"{size_change(chosen['size_ratio'])}")
 
 
 def size_change(ratio: float) -> str:
