@@ -50,6 +50,8 @@ def _train(*flags, src="a.en", tgt="a.de"):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    # --loss was accepted and ignored: the run trained on the task's own loss and recorded the one given
+    (_train("--loss", "mae"), 2, "--loss mae does not apply to translate: it trains on cross-entropy of each target"),
     (_train(src="nope.en"), 2, "file not found"),
     (_train("--src", "en"), 2, "--src names a column of a --data table"),
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),

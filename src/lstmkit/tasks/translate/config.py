@@ -17,6 +17,7 @@ class TranslateConfig(TaskConfig):
     """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
 
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+    OWN_LOSS = "cross-entropy of each target token"
 
     src: str = "src"                # source column of a CSV/TSV (e.g. en)
     tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
