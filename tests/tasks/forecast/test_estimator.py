@@ -392,3 +392,11 @@ def test_a_run_that_recorded_a_point_loss_beside_quantiles_still_loads(tmp_path)
     meta["config"]["train"]["loss"] = "huber"
     meta_file.write_text(json.dumps(meta))
     assert list(Forecaster.load(tmp_path / "run").predict(sine_frame(n=160)).columns[-2:]) == ["y_q0.1", "y_q0.9"]
+
+
+def test_a_blend_with_ets_is_refused_without_the_ets_row_to_read_it_against(tmp_path):
+    # combine='ets', ets=False trained a forecast 98% ETS and scored it beside naive and seasonal naive only
+    with pytest.raises(LstmkitError, match=r"combine='ets' blends the forecast with the ETS baseline, which ets=False "
+                                           r"leaves out of the test metrics") as e:
+        Forecaster(combine="ets", ets=False).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
+    assert e.value.hint.startswith("pass ets=True instead") and not list(tmp_path.iterdir())

@@ -22,7 +22,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
-from lstmkit.tasks.forecast.checks import check_config, check_loss, check_part_sizes
+from lstmkit.tasks.forecast.checks import check_blend, check_config, check_loss, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, ForecastParams
@@ -154,6 +154,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if cfg.format == "long" and cfg.target:
             check_config(cfg)              # before the file is read when the target is named, as the fit did
             check_loss(cfg)
+            check_blend(cfg)
         found = {}
         if cfg.format in ("long", "wide"):
             index_id = implied_index_id(data, cfg) if cfg.format == "long" else {}
@@ -176,6 +177,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         check_config(cfg)
         check_part_sizes(cfg)
         check_loss(cfg)
+        check_blend(cfg)
         cfg, auto = auto_defaults(cfg, data)
         check_config(cfg)
         return cfg, data, {**found, **auto}
