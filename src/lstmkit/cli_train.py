@@ -39,6 +39,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                       fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
                       resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
                       check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+                      schedule: Callable[[dict[str, Any]], str] | None = None,
                       ) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
@@ -53,8 +54,12 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
     ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
     given neither way. ``check(flags, settings)`` (optional) sees the settings given as flags and
-    all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there."""
+    all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there.
+    ``schedule(settings)`` (optional) is the learning-rate schedule a run of those settings uses when
+    they name none (classify ``--series``: cosine); without it the config's trainer default. A
+    ``--lr-factor`` or ``--lr-patience`` flag under the cosine schedule is refused (:func:`check_schedule_flags`)."""
     names = keywords or {}
+    own_schedule = config_cls.__dataclass_fields__["train"].default_factory().lr_schedule
 
     def default_fit(cls, paths, settings, out):
         return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
@@ -94,6 +99,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         if held_out is not None and "val_frac" in flatten_config(flags):    # the file is the validation part
             raise LstmkitError(f"--val-frac applies without a validation file: {flag(held_out)} {paths[held_out]} "
                                "is the validation part", "drop --val-frac (or the validation file)")
+        check_schedule_flags(flatten_config(flags), settings,
+                             schedule(settings) if schedule is not None else own_schedule)
         if check is not None:
             check(flatten_config(flags), settings)
         with reader_may_leave():
@@ -151,6 +158,21 @@ def reader_may_leave():
         yield
     finally:
         sys.stdout, sys.stderr = out, err
+
+
+PLATEAU_ONLY = ("lr_factor", "lr_patience")      # ReduceLROnPlateau's own settings
+
+
+def check_schedule_flags(flags: dict[str, Any], settings: dict[str, Any], default: str) -> None:
+    """``--lr-factor`` and ``--lr-patience`` (given as flags, flat ``flags``) set ReduceLROnPlateau: under
+    the cosine schedule (``settings``' ``lr_schedule``, else ``default``) they changed nothing, without a
+    word, and the run recorded them. Only flags count: a ``--config RUN`` holds every setting."""
+    given = next((name for name in PLATEAU_ONLY if name in flags), None)
+    schedule = settings.get("lr_schedule", default)
+    if given is not None and schedule == "cosine":
+        which = "--lr-schedule cosine" if "lr_schedule" in settings else "the cosine schedule (this run's default)"
+        raise LstmkitError(f"{flag(given)} applies to --lr-schedule plateau, not to {which}, which anneals the "
+                           "learning rate over --epochs", f"drop {flag(given)}, or pass --lr-schedule plateau")
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:

@@ -44,7 +44,10 @@ class TrainConfig:
     batch_size: int = 32            # examples per mini-batch
     lr: float = 1e-3                # Adam learning rate
     weight_decay: float = 0.0       # Adam weight decay (L2 penalty)
-    loss: Literal["mse", "mae", "huber", "auto"] = "mse"   # mse | mae | huber; auto: the task's own loss
+    loss: Literal["mse", "mae", "huber", "auto"] = "mse"   # mse | mae | huber: the loss of a forecaster's point
+                                    # forecasts (quantiles and likelihoods train on their own); auto: the task's
+                                    # own loss, mse for a forecaster, the only choice of classify, translate, lm
+                                    # and speech
     clip_norm: float | None = 1.0   # max global gradient norm; none disables clipping
     lr_schedule: Literal["plateau", "cosine"] = "plateau"  # plateau (ReduceLROnPlateau on the val loss) |
                                     # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise;
@@ -140,6 +143,9 @@ class TaskConfig:
     # the option that shortens the sequences the network reads (the doctor's remedy for vanishing
     # gradients names it); None: the task has none
     LENGTH_OPTION: ClassVar[str | None] = None
+    # the loss the task trains on whatever ``train.loss`` says (its own: cross-entropy, CTC), in words;
+    # None: the task trains on ``train.loss``. A fit given another loss than ``auto`` is refused
+    OWN_LOSS: ClassVar[str | None] = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -141,6 +141,14 @@ def _series(data, *flags):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    # --loss was accepted and ignored: the run trained on the task's own loss and recorded the one given
+    # ReduceLROnPlateau's settings under the cosine schedule changed nothing (LSTM-FCN's default is cosine)
+    (_train("--lr-schedule", "cosine", "--lr-factor", "0.3"), 2, "--lr-factor applies to --lr-schedule plateau, not to "
+     "--lr-schedule cosine, which anneals the learning rate over --epochs — drop --lr-factor, or pass --lr-schedule plateau"),
+    (_series("ragged.tsv", "--lr-patience", "5"), 2, "--lr-patience applies to --lr-schedule plateau, not to the cosine "
+     "schedule (this run's default)"),
+    (_train("--loss", "mse"), 2, "--loss mse does not apply to classify: it trains on cross-entropy over the classes — "
+     "drop --loss (or pass --loss auto, that loss)"),
     (_train(data="nope.csv"), 2, "not found"),
     (["classify", "predict", "--run", "{d}/nope", "--data", ""], 2, "--data is empty"),   # was the run's error, then
     (["classify", "predict", "--run", "", "--data", "{d}/nope.csv"], 2, "--run is empty"),  # the working folder read

@@ -241,6 +241,16 @@ def _tsf_train(*flags, data):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train("--lr-schedule", "cosine", "--lr-patience", "3"), 2, "--lr-patience applies to --lr-schedule plateau, not "
+     "to --lr-schedule cosine"),          # ignored: the cosine schedule has no patience
+    # the forecast was the blend with ETS, scored without the ETS row to read it against
+    (_train("--combine", "ets", "--no-ets"), 2, "--combine ets blends the forecast with the ETS baseline, which --no-ets "
+     "leaves out of the test metrics the blend is read against — pass --ets instead"),
+    # --loss beside quantiles or a likelihood was accepted and ignored (recorded in the run all the same)
+    (_train("--quantiles", "0.1,0.9", "--loss", "huber"), 2, "--loss huber does not apply with --quantiles 0.1,0.9: "
+     "the forecaster trains on the pinball loss of its quantiles — drop --loss, or drop --quantiles 0.1,0.9"),
+    (_train("--likelihood", "gaussian", "--loss", "mae"), 2, "--loss mae does not apply with --likelihood gaussian: "
+     "the forecaster trains on the gaussian negative log-likelihood"),
     (_train(data="nope.csv"), 2, "file not found"),
     (["forecast", "predict", "--run", "{d}/run", "--data="], 2, "--data is empty"),     # was '. is a directory'
     (_train(data="folder.csv"), 2, "directory"),

@@ -41,6 +41,8 @@ def _train(*flags, data="corpus.txt"):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    # --loss was accepted and ignored: the run trained on the task's own loss and recorded the one given
+    (_train("--loss", "huber"), 2, "--loss huber does not apply to lm: it trains on cross-entropy of the next token"),
     (_train(data="nope.txt"), 2, "file not found"),
     # an unset shell variable (--data "$CORPUS"): every .txt under the working folder was scored
     (["lm", "evaluate", "--run", "{d}/run", "--data", ""], 2, "--data is empty — pass a file or folder to --data"),

@@ -41,6 +41,8 @@ def _train(*flags, data="train.csv"):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    # --loss was accepted and ignored: the run trained on the task's own loss and recorded the one given
+    (_train("--loss", "mse"), 2, "--loss mse does not apply to speech: it trains on its mode's own loss (CTC, or"),
     (_train(data="nope.csv"), 2, "not found"),
     (_train(data="empty.csv"), 2, "empty"),
     (_train(data="one.csv"), 2, "only 1 recording"),

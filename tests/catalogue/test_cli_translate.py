@@ -53,6 +53,12 @@ def _train(*flags, src="a.en", tgt="a.de"):
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    # --loss was accepted and ignored: the run trained on the task's own loss and recorded the one given
+    # input feeding is Luong attention's choice: beside Bahdanau's (which always feeds) or none it changed nothing
+    (_train("--no-input-feed"), 2, "--no-input-feed applies to --attention dot or general, not bahdanau: Bahdanau "
+     "attention always feeds its context into the next decoder step — drop --no-input-feed (or use --attention general)"),
+    (_train("--attention", "none", "--input-feed"), 2, "--input-feed applies to --attention dot or general, not none"),
+    (_train("--loss", "mae"), 2, "--loss mae does not apply to translate: it trains on cross-entropy of each target"),
     (_train(src="nope.en"), 2, "file not found"),
     (_train("--src", "en"), 2, "--src names a column of a --data table"),
     (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),

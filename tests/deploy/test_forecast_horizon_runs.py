@@ -132,9 +132,13 @@ def test_segmented_and_gru_runs_export_equal_to_torch(tmp_path, settings):
 
 
 @pytest.mark.parametrize("name", ["recursive", "seq2seq"])
-def test_int8_of_each_strategy_keeps_the_test_metrics(request, name, tmp_path):
+def test_int8_of_each_strategy_keeps_the_test_metrics(request, name, tmp_path, capfd):
     est, df = _run(request, name)
+    capfd.readouterr()
     out = export_int8(est.run_dir_, tmp_path / "int8", min_seconds=0.02, batch=64)
+    # the per-channel graph tried first and refused by ONNX Runtime (the recursive one's) logged
+    # '[E:onnxruntime:...] Non-zero status code ... Input W must have shape' on a successful export
+    assert "onnxruntime" not in capfd.readouterr().err
     report = json.loads((out / REPORT_FILE).read_text())
     assert set(report["candidates"]) == {"torch", "onnx"} and report["engine"] in ("torch", "onnx")
     assert "DynamicQuantizeLSTM" in report["candidates"]["onnx"]["quantized_ops"]

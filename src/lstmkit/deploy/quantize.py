@@ -31,6 +31,7 @@ import errno
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt
 from lstmkit.files import check_writable, new_folder_mode, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
+from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
            "measure_speed", "load_estimator", "REPORT_FILE"]
@@ -314,12 +316,18 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
 
 def _runs(net, adapter, x_one) -> bool:
     """Whether a quantized graph answers at all: ORT's per-channel quantizer writes some LSTM nodes
-    (a recursive forecaster's unrolled members) with weights of the wrong rank."""
+    (a recursive forecaster's unrolled members) with weights of the wrong rank. The line ONNX Runtime
+    logs on standard error for such a graph ('[E:onnxruntime:...] ... Input W must have shape') is
+    kept from the terminal: the per-tensor graph tried next is the answer; lines of a graph that
+    answers are printed as ever."""
+    caught: list[str] = []
     try:
-        with torch.inference_mode():
+        with c_stderr_lines(descriptor=True) as caught, torch.inference_mode():
             _inference(adapter)(net, x_one)
     except Exception:        # onnxruntime's InvalidArgument / Fail are plain Exceptions too
         return False
+    if caught and sys.stderr is not None:
+        print("\n".join(caught), file=sys.stderr, flush=True)
     return True
 
 

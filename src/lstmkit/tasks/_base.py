@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
 from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
-from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, os_reason
+from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
+                             os_reason)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import remove_left_temps
 from lstmkit.random_state import held_random
@@ -283,6 +284,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         from lstmkit.train.resume import terminate_as_interrupt
+        if not resume:                                       # a run that began so goes on as it began
+            self._check_own_loss(train_config)
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
         self._started_version = None                         # set by a resume of a run another version began
@@ -334,6 +337,15 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 os.close(lock)
         distributed.barrier()
         return self
+
+    def _check_own_loss(self, train_config) -> None:
+        """A task that trains on its own loss (``CONFIG.OWN_LOSS``: a classifier's cross-entropy) refuses
+        another ``loss`` than ``auto``: ``--loss mae`` trained on cross-entropy all the same, and the run
+        recorded ``mae`` as its loss."""
+        own = getattr(self.CONFIG, "OWN_LOSS", None)
+        if own is not None and train_config.loss != "auto":
+            raise LstmkitError(f"{opt('loss', train_config.loss)} does not apply to {self.TASK}: it trains on {own}",
+                               f"drop {opt('loss')} (or pass {opt('loss', 'auto')}, that loss)")
 
     def _train_locked(self, train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics, plots,
                       evidence, writes: bool) -> None:

@@ -414,3 +414,17 @@ def test_series_test_file_repeating_the_training_series_is_warned_of(tmp_path, c
     assert "24 of the 24 series of the validation data occur in the training data too" in err
     code, _, err = cli(capsys, *flags, "--data", p, "--test", fresh)
     assert code == 0 and "occur in the training data" not in err, err
+
+
+@pytest.mark.parametrize("settings, schedule", [({}, "plateau"), ({"series": True}, "cosine"),
+                                                ({"series": True, "model": "lstm-fcn-ds"}, "cosine"),
+                                                ({"series": True, "model": "lstm"}, "plateau")])
+def test_the_schedule_a_train_command_checks_plateau_flags_against(settings, schedule):
+    # --series' LSTM-FCN trains with cosine unless told otherwise: --lr-patience there changed nothing;
+    # a zoo encoder's defaults (and a text model's) keep the plateau schedule, where it acts
+    from lstmkit.tasks.classify.cli import _schedule
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    assert _schedule(settings) == schedule
+    if settings.get("series"):
+        model = settings.get("model", "lstm-fcn-ds")
+        assert SequenceClassifier(model=model).config.train.lr_schedule == schedule

@@ -80,6 +80,15 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     assert {"ets", "seasonal_naive"} <= set(scores)                # both baselines tried when left None
 
 
+def test_no_ets_leaves_ets_out_of_the_combinations_tried():
+    # ets=False (--no-ets) left the ETS row out of the test table, and the blend chosen on its own was 98% ETS
+    est, panel, val = _stub(_seasonal(), network_error=8.0)
+    est.config_.ets = False
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is not None and combination["baseline"] == "seasonal_naive"
+    assert not [k for k in record["validation_mase"] if "ets" in k]
+
+
 def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
     est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)
     combination, record = choose_combination(est, panel, {}, val)

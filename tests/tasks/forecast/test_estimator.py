@@ -362,3 +362,41 @@ def test_a_loaded_model_keeps_the_call_that_trained_it_so_clone_and_refit_choose
     assert repr(loaded) == "Forecaster(target=['y'], time='time', horizon=2, hidden_size=4, ensemble=1, max_epochs=1, " \
                            "tensorboard=False)"
     pd.testing.assert_frame_equal(loaded.predict(df), est.predict(df))
+
+
+# -- the loss: auto is MSE; beside quantiles or a likelihood no other point loss -------------------
+def test_loss_auto_trains_on_mse_and_the_run_records_it(tmp_path):
+    # --help lists auto ("the task's own loss") for every task: a forecaster refused it as an unknown loss
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2, loss="auto").fit(
+        sine_frame(n=160), target="y", time="time", run_dir=tmp_path / "run")
+    assert est.config_.train.loss == "mse"
+    assert json.loads((tmp_path / "run" / "lstmkit.json").read_text())["config"]["train"]["loss"] == "mse"
+
+
+@pytest.mark.parametrize("settings, own", [({"quantiles": [0.1, 0.9], "loss": "huber"}, "the pinball loss"),
+                                           ({"likelihood": "studentt", "loss": "mae"}, "the studentt negative log")])
+def test_a_point_loss_beside_quantiles_or_a_likelihood_is_refused_before_reading(settings, own, tmp_path):
+    # it was accepted, ignored (the output's own loss trained) and recorded in lstmkit.json as the run's loss
+    with pytest.raises(LstmkitError, match=f"loss='{settings['loss']}' does not apply with .*: the forecaster trains "
+                                           f"on {own}") as e:
+        Forecaster(**settings).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
+    assert "drop loss=" in e.value.hint and not list(tmp_path.iterdir())
+
+
+def test_a_run_that_recorded_a_point_loss_beside_quantiles_still_loads(tmp_path):
+    # runs trained before the refusal recorded the loss given: loading one checks no fit-time setting
+    Forecaster(**{**FAST, "max_epochs": 1}, horizon=2, quantiles=[0.1, 0.9]).fit(
+        sine_frame(n=160), target="y", time="time", run_dir=tmp_path / "run")
+    meta_file = tmp_path / "run" / "lstmkit.json"
+    meta = json.loads(meta_file.read_text())
+    meta["config"]["train"]["loss"] = "huber"
+    meta_file.write_text(json.dumps(meta))
+    assert list(Forecaster.load(tmp_path / "run").predict(sine_frame(n=160)).columns[-2:]) == ["y_q0.1", "y_q0.9"]
+
+
+def test_a_blend_with_ets_is_refused_without_the_ets_row_to_read_it_against(tmp_path):
+    # combine='ets', ets=False trained a forecast 98% ETS and scored it beside naive and seasonal naive only
+    with pytest.raises(LstmkitError, match=r"combine='ets' blends the forecast with the ETS baseline, which ets=False "
+                                           r"leaves out of the test metrics") as e:
+        Forecaster(combine="ets", ets=False).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
+    assert e.value.hint.startswith("pass ets=True instead") and not list(tmp_path.iterdir())

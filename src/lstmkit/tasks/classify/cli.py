@@ -48,7 +48,19 @@ train = add_train_command(
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
     fit=_fit, resume=lambda cls, run, files, flags: cls.resume(
         run, data=files["data"], val_data=files["val"], test_data=files["test"], **check_resume_flags(run, flags)),
-    check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings))
+    check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings),
+    schedule=lambda settings: _schedule(settings))
+
+
+def _schedule(settings: dict) -> str:
+    """The learning-rate schedule of a run of ``settings`` that names none: LSTM-FCN's (``--series``'
+    default model) is cosine, a zoo encoder's and a text model's plateau."""
+    if not settings.get("series"):
+        return "plateau"
+    from lstmkit.nn.fcn import FCN_MODELS
+    from lstmkit.tasks.classify.series_estimator import SequenceClassifier
+    model = settings.get("model", SequenceClassifier._defaults["model"])
+    return SequenceClassifier._family_config(fcn=model in FCN_MODELS).train.lr_schedule
 
 
 def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = None, label: Optional[str] = None):

@@ -22,6 +22,7 @@ class ClassifyConfig(TaskConfig):
     """Everything that defines a sequence-classification run (text or numeric sequences)."""
 
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+    OWN_LOSS = "cross-entropy over the classes"
 
     series: bool = False            # numeric sequences (linear front-end) instead of text
     text: str = "text"              # text column (CSV / TSV / JSONL); a two-column table with no 'text':

@@ -13,7 +13,7 @@ from lstmkit.tasks.forecast.bounds import check_bounds
 from lstmkit.tasks.forecast.model import STRATEGIES
 from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 
-__all__ = ["check_config", "check_part_sizes", "SCALERS", "RECURRENT", "FILL_MODES"]
+__all__ = ["check_config", "check_part_sizes", "check_loss", "check_blend", "SCALERS", "RECURRENT", "FILL_MODES"]
 
 SCALERS = ("minmax", "standard", "mase", "none")
 FILL_MODES = ("ffill", "interpolate", "zero")
@@ -98,6 +98,36 @@ def check_part_sizes(cfg) -> None:
             raise LstmkitError(f"{opt(key, v)} is shorter than {opt('horizon', cfg.horizon)}: a window belongs to the "
                                f"part that holds all its {cfg.horizon} targets, so the {key[:-5]} part would hold none",
                                f"pass {opt(key, cfg.horizon)} or more (or 0 for no {key[:-5]} part)")
+
+
+def check_blend(cfg) -> None:
+    """``--combine ets`` beside ``--no-ets`` (when fitting): the forecast was the blend with ETS, ETS
+    fitted for it, but the test table left out the ETS row it should be read against (a blend 98% ETS
+    scored beside naive and seasonal naive only)."""
+    if cfg.combine == "ets" and cfg.ets is False:
+        off, on = worded("--no-ets", "ets=False"), worded("--ets", "ets=True")
+        raise LstmkitError(f"{opt('combine', 'ets')} blends the forecast with the ETS baseline, which {off} leaves "
+                           "out of the test metrics the blend is read against",
+                           f"pass {on} instead (the blend is then scored beside ETS alone), or "
+                           f"{opt('combine', 'seasonal_naive')}")
+
+
+def check_loss(cfg) -> None:
+    """The loss a fit trains on, checked (when fitting, not when a run is loaded): ``auto`` is the task's
+    own, MSE, recorded as such; quantiles train on the pinball loss and a likelihood on its negative
+    log-likelihood, so another point loss beside them is refused (``--quantiles ... --loss huber``
+    trained on the pinball loss all the same, and the run recorded huber as its loss)."""
+    t = cfg.train
+    if t.loss == "auto":
+        t.loss = "mse"
+    if t.loss == "mse":               # the default: given or not, nothing it would change is ignored
+        return
+    own = ((opt("quantiles", cfg.quantiles), "the pinball loss of its quantiles") if cfg.quantiles and not cfg.likelihood
+           else (opt("likelihood", cfg.likelihood), f"the {cfg.likelihood} negative log-likelihood") if cfg.likelihood
+           else None)
+    if own is not None:
+        raise LstmkitError(f"{opt('loss', t.loss)} does not apply with {own[0]}: the forecaster trains on {own[1]}",
+                           f"drop {opt('loss')}, or drop {own[0]} for point forecasts trained on {t.loss}")
 
 
 def _check_inputs(cfg) -> None:

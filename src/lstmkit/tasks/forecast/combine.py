@@ -296,10 +296,12 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     ``val`` (rows, series) by the rule of the module docstring; and the record
     ``{"value", "weight", "why", "validation_mase"}`` for ``lstmkit.json``'s ``auto``.
 
-    ``est.config_.combine`` None tries both baselines, a baseline name only that one."""
+    ``est.config_.combine`` None tries both baselines (ETS not where ``ets`` is False: the test table
+    would score a blend with ETS without ETS's own row), a baseline name only that one."""
     cfg = est.config_
     rows, series = val
-    kinds = BASELINES if cfg.combine is None else (cfg.combine,)
+    kinds = (tuple(k for k in BASELINES if k != "ets" or cfg.ets is not False) if cfg.combine is None
+             else (cfg.combine,))
     if len(rows) == 0:
         return None, {"value": "none", "weight": 1.0, "why": "no validation windows to weigh a combination on"}
     vals = panel.values[panel.rows(0)]

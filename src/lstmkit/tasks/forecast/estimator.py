@@ -23,7 +23,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
-from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
+from lstmkit.tasks.forecast.checks import check_blend, check_config, check_loss, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, ForecastParams
@@ -155,6 +155,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         their reasons (``auto_`` once fitted: a refit's own, never a loaded run's)."""
         if cfg.format == "long" and cfg.target:
             check_config(cfg)              # before the file is read when the target is named, as the fit did
+            check_loss(cfg)
+            check_blend(cfg)
         found = {}
         if cfg.format in ("long", "wide"):
             index_id = implied_index_id(data, cfg) if cfg.format == "long" else {}
@@ -178,6 +180,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             cfg.horizon = 1
         check_config(cfg)
         check_part_sizes(cfg)
+        check_loss(cfg)
+        check_blend(cfg)
         cfg, auto = auto_defaults(cfg, data)
         check_config(cfg)
         return cfg, data, {**found, **auto}

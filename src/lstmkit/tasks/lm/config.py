@@ -26,6 +26,7 @@ class LMConfig(TaskConfig):
     """A next-token LSTM language model over lines of text (one sentence or utterance per line)."""
 
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+    OWN_LOSS = "cross-entropy of the next token"
 
     level: Level = "char"           # char | word | bpe (tokenizers from lstmkit.data.vocab)
     lowercase: bool = True          # as the tokenizers clean text: NFKC, <br /> dropped, lower-cased

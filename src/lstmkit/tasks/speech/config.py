@@ -32,6 +32,7 @@ def check_hop(rate: int, hop_ms: float) -> None:
 @dataclass
 class SpeechConfig(TaskConfig):
     """Everything that defines a speech run: recognition (CTC, seq2seq) or spoken-word classification."""
+    OWN_LOSS = "its mode's own loss (CTC, or cross-entropy)"
 
     mode: Mode = "ctc"              # ctc (characters) | classify (one label per clip) | seq2seq (attention)
     label_from_name: str | None = None   # folder data: '{label}_{speaker}_{take}' names the text in file names

@@ -11,7 +11,7 @@ import typer
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, missing_path_fix
-from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks.translate.config import TranslateConfig, check_given
 
 __all__ = ["app"]
 
@@ -77,7 +77,7 @@ train = add_train_command(
            "val": "Validation table (else a split of --data).",
            "val_src_file": "Validation source file.",
            "val_tgt_file": "Validation target file."},
-    fit=_fit, resume=_resume)
+    fit=_fit, resume=_resume, check=check_given)
 
 
 @app.command()

@@ -7,8 +7,9 @@ from typing import Literal
 
 from lstmkit.config import (Attention, Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive,
                             check_range, check_types, train_field)
+from lstmkit.errors import LstmkitError
 
-__all__ = ["TranslateConfig", "TranslateParams"]
+__all__ = ["TranslateConfig", "TranslateParams", "check_given"]
 
 
 
@@ -17,6 +18,7 @@ class TranslateConfig(TaskConfig):
     """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
 
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
+    OWN_LOSS = "cross-entropy of each target token"
 
     src: str = "src"                # source column of a CSV/TSV (e.g. en)
     tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
@@ -82,3 +84,19 @@ class TranslateParams(TrainParams, EncoderParams, total=False):
     length_penalty: float
     max_len_ratio: float
     encoding: str
+
+
+# what each attention feeds the next decoder step, whatever --input-feed says: only Luong's (dot, general) feed
+# is the choice input feeding makes (nn/seq2seq.Seq2Seq)
+FEED_FIXED = {"bahdanau": "Bahdanau attention always feeds its context into the next decoder step",
+              "none": "without attention there is no attentional vector to feed"}
+
+
+def check_given(given: dict, settings: dict) -> None:
+    """The flags a user gave (flat) against ``settings`` (YAML and flags): ``--input-feed`` or
+    ``--no-input-feed`` beside an attention whose feed is fixed changed nothing, without a word."""
+    attention = settings.get("attention", TranslateConfig.attention)
+    if "input_feed" in given and attention in FEED_FIXED:
+        shown = "--input-feed" if given["input_feed"] else "--no-input-feed"
+        raise LstmkitError(f"{shown} applies to --attention dot or general, not {attention}: {FEED_FIXED[attention]}",
+                           f"drop {shown} (or use --attention general)")
