@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
-                           path_exists, to_json)
+                           path_exists, read_json, to_json)
 from lstmkit.run_lock import check_not_training
 from lstmkit.version import __version__, newer_than_this, release_of
 
@@ -253,7 +253,12 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 def read_metrics(run: str | Path) -> dict[str, Any] | None:
     """``metrics.json`` of a run folder, or None when the run has none."""
     path = Path(run) / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path, "restore the run folder, or delete metrics.json (the model loads without it)")
+    except OSError as e:
+        raise _unreadable(path, e) from None
 
 
 def read_state_file(run: str | Path, name: str) -> Any:
@@ -266,9 +271,7 @@ def read_state_file(run: str | Path, name: str) -> Any:
         raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
                            "copied in part)", f"copy the whole run folder again, or retrain the model")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
+        return read_json(path, "restore the run folder or retrain the model")
     except OSError as e:
         raise _unreadable(path, e) from None
 
@@ -385,9 +388,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
             f"; it holds {len(inside)} {kind}run folder(s)" if inside else ""),
             f"pass one of them, e.g. {inside[-1]}" if inside else "pass the folder printed by 'lstmkit ... train'")
     try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LstmkitError(f"{meta_path} is corrupt (not valid JSON)", "retrain the model") from None
+        meta = read_json(meta_path, "retrain the model")
     except OSError as e:
         raise _unreadable(meta_path, e) from None
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:

@@ -107,6 +107,23 @@ def _not_a_file(name, kind):
     return damage
 
 
+def _nested(name):
+    """``name`` replaced by arrays nested 100,000 deep: Python's JSON parser raised RecursionError, a
+    traceback from every reader of a run's JSON files."""
+    def damage(run):
+        (run / name).write_text("[" * 100_000 + "]" * 100_000)
+    return damage
+
+
+def _sparse(name, size):
+    """``name`` grown to ``size`` bytes of zeros (a sparse file: a zip of a few MB unpacks to it); a 2 GB
+    lstmkit.json was read and parsed whole, 4.4 GB of memory, before 'not valid JSON'."""
+    def damage(run):
+        with open(run / name, "r+b") as f:
+            f.truncate(size)
+    return damage
+
+
 CASES = [
     # a config value the file was edited to: named as the file's, not with train's fix ('pass --lookback 1 or more')
     (meta_edit("config.lookback", "twelve"), "lstmkit.json holds a config that does not load: `lookback`"),
@@ -180,6 +197,10 @@ CASES = [
     (weights(_flip), "model.safetensors"),
     (weights(lambda b: b"\x00" * len(b)), "model.safetensors"),
     (_nan_weights_with_their_hash, "NaN or infinite weights"),
+    (_nested("lstmkit.json"), "lstmkit.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+    (_nested("metrics.json"), "metrics.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+    (_sparse("lstmkit.json", 2 * 2**30), "lstmkit.json is 2,048 MiB, larger than any JSON file lstmkit writes"),
+    (_sparse("metrics.json", 300 * 2**20), "metrics.json is 300 MiB, larger than any JSON file lstmkit writes"),
 ]
 
 
@@ -305,7 +326,9 @@ def test_an_out_of_another_name_in_the_run_is_written_and_rewritten(trained, tmp
     ({"findings": [{"kind": "x"}]}, "finding 1 lacks its kind, title, evidence or remedies"),
     ({"findings": [], "evidence": [1]}, "its evidence is list, not a mapping"),
     ({"findings": [], "evidence": {"baselines": {"model": "0.5", "scores": {"naive": 1}}}}, "not numbers"),
-], ids=["findings", "finding", "evidence", "baselines"])
+    ([[[[[]]]]] * 2, "is not a doctor report"),
+    ("[" * 100_000 + "]" * 100_000, "doctor.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+], ids=["findings", "finding", "evidence", "baselines", "list", "nested"])
 def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     """`lstmkit doctor RUN` on a doctor.json of another shape was a TypeError or KeyError from the
     printer, a traceback."""
@@ -313,7 +336,7 @@ def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     assert "findings" in json.loads((run / "doctor.json").read_text())          # the undamaged report
-    (run / "doctor.json").write_text(json.dumps(report))
+    (run / "doctor.json").write_text(report if isinstance(report, str) else json.dumps(report))
     check(["doctor", run], 2, needle, tmp_path, capsys)
 
 
