@@ -221,7 +221,7 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
 
 def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exact: bool = True):
     """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
-    its parameter names and shapes must be those of the weights the run ships, so a damaged
+    its parameter names, shapes and dtypes must be those of the weights the run ships, so a damaged
     ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
     stored differently (``exact=False``: int8) must hold at least half as many numbers as it has.
     The network is built without drawing from the random generators (its weights are the run's)."""
@@ -243,7 +243,17 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
                            f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
                            f"{_shape(got.get(key))})",
                            "the two files come from different runs, or one was edited; retrain the model")
+    kinds = {k: v.dtype for k, v in probe.state_dict().items()}
+    odd = next((k for k in sorted(kinds) if weights[k].dtype != kinds[k]), None)
+    if odd is not None:          # bool or int8 numbers were cast to floats (silently wrong answers), 1e300 to inf
+        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} holds {odd} as {_dtype(weights[odd].dtype)} values; the model "
+                           f"in {META_FILE} keeps it as {_dtype(kinds[odd])} (the file was edited or not written by "
+                           "lstmkit)", "restore the run folder or retrain the model")
     return built_without_draws(build)
+
+
+def _dtype(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:

@@ -69,6 +69,25 @@ def _nan_weights_with_their_hash(run):
     (run / "lstmkit.json").write_text(json.dumps(meta))
 
 
+def _retyped(dtype, value=None):
+    """The weights stored as ``dtype`` (filled with ``value``), their SHA-256 recorded: torch cast them to
+    the model's float32 without a word, so bool weights forecast numbers from 0s and 1s and float64 1e300
+    became inf ('the model overflows on this input')."""
+    def damage(run):
+        import torch
+        from safetensors.torch import load_file, save_file
+
+        from lstmkit.runs import file_sha256
+        path = run / "model.safetensors"
+        tensors = {k: (v.double().fill_(value) if value is not None else v).to(getattr(torch, dtype))
+                   for k, v in load_file(str(path)).items()}
+        save_file(tensors, str(path))
+        meta = json.loads((run / "lstmkit.json").read_text())
+        meta["weights_sha256"]["model.safetensors"] = file_sha256(path)
+        (run / "lstmkit.json").write_text(json.dumps(meta))
+    return damage
+
+
 def _linked_out(name):
     """``name`` moved out of the run folder and linked back (a stranger's run whose link names a file of
     this machine: it was read, hashed and used without a word)."""
@@ -201,6 +220,10 @@ CASES = [
     (_nested("metrics.json"), "metrics.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
     (_sparse("lstmkit.json", 2 * 2**30), "lstmkit.json is 2,048 MiB, larger than any JSON file lstmkit writes"),
     (_sparse("metrics.json", 300 * 2**20), "metrics.json is 300 MiB, larger than any JSON file lstmkit writes"),
+    (_retyped("bool"), "as bool values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("int8"), "as int8 values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("float64", 1e300), "as float64 values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("float16"), "as float16 values; the model in lstmkit.json keeps it as float32"),
 ]
 
 
