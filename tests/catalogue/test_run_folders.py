@@ -394,6 +394,25 @@ def test_a_file_copied_from_another_run(name, two_classifiers, tmp_path, capsys)
           "does not match the SHA-256 recorded in lstmkit.json", tmp_path, capsys)
 
 
+@pytest.mark.parametrize("edit, needle", [
+    ({"lowercase": "yes"}, "vocabulary state has lowercase 'yes', not true or false"),    # a KeyError traceback
+    ({"itos": ["<pad>", "<unk>", 1, 2]}, "vocabulary state has the token 1, not a string"),   # answered, silently
+    ({"itos": "<pad><unk>"}, "vocabulary state has itos of str"),               # was 'rebuild it with Vocab.build'
+])
+def test_a_hand_edited_vocabulary_with_its_hash(edit, needle, two_classifiers, tmp_path, capsys):
+    """A stranger's vocab.json edited and its SHA-256 recorded again: the hash cannot catch it."""
+    from lstmkit.runs import file_sha256
+    d, (mine, _) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(mine, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    state = json.loads((run / "vocab.json").read_text())
+    (run / "vocab.json").write_text(json.dumps({**state, **edit}))
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["vocab.json"] = file_sha256(run / "vocab.json")
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2, needle, tmp_path, capsys)
+
+
 LONG = "é" * 130                     # 260 bytes: one name longer than a file system takes (NAME_MAX 255)
 
 
