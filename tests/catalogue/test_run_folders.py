@@ -2,6 +2,7 @@
 ``lstmkit.json`` or the weights, and runs `forecast predict` on it: exit 2, one line naming the
 problem, no traceback, no allocation a run folder can force (``hidden_size: 1000000``)."""
 import json
+import math
 import shutil
 
 import numpy as np
@@ -84,6 +85,34 @@ def _retyped(dtype, value=None):
         save_file(tensors, str(path))
         meta = json.loads((run / "lstmkit.json").read_text())
         meta["weights_sha256"]["model.safetensors"] = file_sha256(path)
+        (run / "lstmkit.json").write_text(json.dumps(meta))
+    return damage
+
+
+def _declared(hidden):
+    """model.safetensors replaced by a well-formed one of a network with ``hidden`` units (the run's 4 and
+    16 = 4 x 4 scaled), its data a sparse file of zeros, and ``hidden_size`` set to match (no SHA-256: a
+    run older than the hash). Its network was made and its bytes read and copied before any check: 3x
+    the file's size, a 13 GiB file the process's end."""
+    def damage(run):
+        import struct
+
+        from safetensors import safe_open
+        with safe_open(str(run / "model.safetensors"), framework="pt") as f:
+            shapes = {k: f.get_slice(k).get_shape() for k in f.keys()}
+        header, end = {}, 0
+        for key in sorted(shapes):
+            shape = [{4: hidden, 16: 4 * hidden}.get(n, n) for n in shapes[key]]
+            size = 4 * math.prod(shape)
+            header[key], end = {"dtype": "F32", "shape": shape, "data_offsets": [end, end + size]}, end + size
+        text = json.dumps(header).encode()
+        text += b" " * (-len(text) % 8)
+        with open(run / "model.safetensors", "wb") as f:
+            f.write(struct.pack("<Q", len(text)) + text)
+            f.truncate(8 + len(text) + end)
+        meta = json.loads((run / "lstmkit.json").read_text())
+        meta["config"]["hidden_size"] = hidden
+        del meta["weights_sha256"]
         (run / "lstmkit.json").write_text(json.dumps(meta))
     return damage
 
@@ -224,6 +253,14 @@ CASES = [
     (_retyped("int8"), "as int8 values; the model in lstmkit.json keeps it as float32"),
     (_retyped("float64", 1e300), "as float64 values; the model in lstmkit.json keeps it as float32"),
     (_retyped("float16"), "as float16 values; the model in lstmkit.json keeps it as float32"),
+    # 1 GiB of zeros after the weights: read whole (6 GB took 64 s and 6.4 GB of memory) before 'does not match'
+    (_sparse("model.safetensors", 2**30), "is corrupt or truncated (its tensors take 520 bytes, the file holds 1,073,"),
+]
+
+# a run whose metadata and weights declare a network of 1.4 TB (300,000 units, the file sparse): refused before
+# the network is made or a byte of it read, exit 1 (the machine lacks the memory; the run is not at fault)
+TOO_LARGE = [
+    (_declared(300_000), "model.safetensors is 1.31 TiB: loading it takes about 3.93 TiB of memory, more than the"),
 ]
 
 
@@ -234,6 +271,15 @@ def test_damaged_run_folder(damage, needle, trained, tmp_path, capsys):
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     damage(run)
     check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 2, needle, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("damage, needle", TOO_LARGE, ids=["declared"])
+def test_weights_too_large_for_this_machine(damage, needle, trained, tmp_path, capsys):
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    damage(run)
+    check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 1, needle, tmp_path, capsys)
 
 
 def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
