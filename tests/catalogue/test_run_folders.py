@@ -117,6 +117,25 @@ def _declared(hidden):
     return damage
 
 
+def _pickled(protocol_zip):
+    """The weights saved by torch.save (its zip, or a plain pickle) under the safetensors name: never
+    unpickled; it was 'corrupt or truncated (header too large)'."""
+    def damage(run):
+        import pickle
+
+        import torch
+        from safetensors.torch import load
+
+        path = run / "model.safetensors"
+        tensors = load(path.read_bytes())
+        path.unlink()
+        if protocol_zip:
+            torch.save(tensors, path)
+        else:
+            path.write_bytes(pickle.dumps({k: v.tolist() for k, v in tensors.items()}, protocol=2))
+    return damage
+
+
 def _linked_out(name):
     """``name`` moved out of the run folder and linked back (a stranger's run whose link names a file of
     this machine: it was read, hashed and used without a word)."""
@@ -255,6 +274,8 @@ CASES = [
     (_retyped("float16"), "as float16 values; the model in lstmkit.json keeps it as float32"),
     # 1 GiB of zeros after the weights: read whole (6 GB took 64 s and 6.4 GB of memory) before 'does not match'
     (_sparse("model.safetensors", 2**30), "is corrupt or truncated (its tensors take 520 bytes, the file holds 1,073,"),
+    (_pickled(True), "model.safetensors is a PyTorch pickle (torch.save), not safetensors: lstmkit never unpickles"),
+    (_pickled(False), "model.safetensors is a PyTorch pickle (torch.save), not safetensors"),
 ]
 
 # a run whose metadata and weights declare a network of 1.4 TB (300,000 units, the file sparse): refused before
