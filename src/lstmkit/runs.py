@@ -381,11 +381,12 @@ def declared_weights(run: str | Path) -> dict[str, torch.Tensor]:
             size = os.fstat(f.fileno()).st_size
             first = f.read(8)
             n = int.from_bytes(first, "little")
-            if first.startswith((b"PK\x03\x04", b"\x80")):    # torch.save's zip, or a plain pickle
-                raise LstmkitError(f"{path} is a PyTorch pickle (torch.save), not safetensors: lstmkit never unpickles "
-                                   "a file, since loading a pickle runs whatever code it holds",
-                                   "use the run folder lstmkit wrote (its weights are safetensors), or retrain the model")
             if size < 8 or n > min(_HEADER_LIMIT, size - 8):
+                if first.startswith((b"PK\x03\x04", b"\x80")):    # torch.save's zip, or a plain pickle
+                    raise LstmkitError(f"{path} is a PyTorch pickle (torch.save), not safetensors: lstmkit never "
+                                       "unpickles a file, since loading a pickle runs whatever code it holds",
+                                       "use the run folder lstmkit wrote (its weights are safetensors), or retrain "
+                                       "the model")
                 raise corrupt(f"a header of {n:,} bytes in a file of {size:,}")
             header = json.loads(f.read(n))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
