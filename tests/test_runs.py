@@ -341,3 +341,18 @@ def test_a_path_with_windows_backslashes_is_told_the_path_with_slashes(tmp_path,
     with pytest.raises(LstmkitError, match=r"run folder not found") as e:
         Forecaster.load("data\\runs\\x")
     assert e.value.hint != "'\\' separates no folders on this system: pass data/runs/x"     # not there either
+
+
+def test_weights_whose_header_length_starts_with_a_pickle_byte_are_read(tmp_path):
+    """A header of 128 + 256 k bytes begins the file with 0x80, a pickle's first byte: such weights were
+    once taken for a torch.save pickle (the series classifiers' runs); only a file whose header cannot be
+    one is."""
+    import torch
+    from safetensors.torch import save
+
+    from lstmkit.runs import declared_weights
+    tensors = {"w": torch.ones(2, 3)}
+    data = next(d for d in (save(tensors, metadata={"pad": "x" * k}) for k in range(300)) if d[0] == 0x80)
+    (tmp_path / "model.safetensors").write_bytes(data)
+    declared = declared_weights(tmp_path)
+    assert list(declared) == ["w"] and declared["w"].shape == (2, 3) and declared["w"].dtype == torch.float32

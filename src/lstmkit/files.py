@@ -9,6 +9,8 @@
     check_writable(path, ...)   an error, before any work, when no file can be made where ``path`` would be
     write_fix(e, folder)        how to get past a failed write: free space, permissions, another file system, or the file size limit
     remove_left_temps(folder)   the temporary files of atomic writes a killed process left (kill -9, the OOM killer)
+    read_json(path, fix)        a JSON file lstmkit wrote (a run's), refused in one line when it cannot be one: larger
+                                than :data:`JSON_LIMIT`, not JSON, or nested past what the parser takes
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -22,6 +24,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,12 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "temp_prefix", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
-           "remove_left_temps"]
+           "remove_left_temps", "read_json", "JSON_LIMIT"]
+
+# The largest JSON file lstmkit reads as one of its own (lstmkit.json, vocab.json, metrics.json, ...). A run's
+# largest are tens of MB (a forecaster of 100,000 series' scalers, a BPE vocabulary); a stranger's 2 GB file
+# (a zip of a few MB unpacks to it) was read whole and parsed, 4.4 GB of memory, before "not valid JSON".
+JSON_LIMIT = 256 * 2**20
 
 
 def path_exists(path: str | Path) -> bool:
@@ -218,6 +226,35 @@ def atomic_write(path: str | Path, write) -> None:
                                      f"{write_fix(e, path.parent)}, then run the command again",
                                      reason=os_reason(e)) from None
         raise
+
+
+def read_json(path: str | Path, fix: str) -> Any:
+    """The JSON value in the file ``path``, one of lstmkit's own (a run folder's ``lstmkit.json``,
+    ``vocab.json``, ``metrics.json``). A file larger than :data:`JSON_LIMIT` is refused before it is
+    read, one that is not UTF-8 JSON or is nested deeper than the parser goes (``[[[[...`` 200,000
+    deep: a RecursionError traceback) is "corrupt"; each an :class:`LstmkitError` with ``fix``. An
+    OSError (a missing or unreadable file) is the caller's to word."""
+    path = Path(path)
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):          # a pipe would wait for a writer, a device never end
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, a pipe or a socket"
+        raise LstmkitError(f"{path} is {kind}, not a file", fix)
+    size = info.st_size
+    if size > JSON_LIMIT:
+        raise LstmkitError(f"{path} is {size / 2**20:,.0f} MiB, larger than any JSON file lstmkit writes "
+                           f"({JSON_LIMIT // 2**20} MiB at most): it was not written by lstmkit, or was edited", fix)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(JSON_LIMIT + 1)       # the file may have grown since its size was read
+        if len(data) > JSON_LIMIT:
+            raise LstmkitError(f"{path} is larger than any JSON file lstmkit writes ({JSON_LIMIT // 2**20} MiB at "
+                               "most): it was not written by lstmkit, or was edited", fix)
+        return json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise LstmkitError(f"{path} is corrupt (not valid JSON)", fix) from None
+    except RecursionError:
+        raise LstmkitError(f"{path} is corrupt (JSON nested deeper than any file lstmkit writes)",
+                           fix) from None
 
 
 def to_json(obj: Any, **kwargs) -> str:

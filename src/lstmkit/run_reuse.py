@@ -12,13 +12,13 @@ the folder would describe two models.
 """
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from pathlib import Path
 from typing import Any
 
-from lstmkit.errors import EnvironmentProblem, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.files import read_json
 from lstmkit.runs import META_FILE, RUN_FILES, RUN_FOLDERS
 
 __all__ = ["RUN_ID_KEY", "new_run_id", "run_here", "is_own_run", "other_run_named", "clear_run"]
@@ -47,8 +47,8 @@ def run_here(folder: str | Path) -> dict[str, Any] | None:
     except OSError:                   # a name no file can have (too long): no run there
         return None
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = read_json(path, "")
+    except (OSError, LstmkitError):
         return {}
     return meta if isinstance(meta, dict) else {}
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
-                           path_exists, to_json)
+                           path_exists, read_json, to_json)
 from lstmkit.run_lock import check_not_training
 from lstmkit.version import __version__, newer_than_this, release_of
 
@@ -46,7 +46,7 @@ __all__ = [
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
     "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
-    "resume_call", "check_written_by",
+    "resume_call", "check_written_by", "declared_weights", "finished_meta", "read_weights",
 ]
 
 FORMAT_VERSION = 1
@@ -221,7 +221,7 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
 
 def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exact: bool = True):
     """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
-    its parameter names and shapes must be those of the weights the run ships, so a damaged
+    its parameter names, shapes and dtypes must be those of the weights the run ships, so a damaged
     ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
     stored differently (``exact=False``: int8) must hold at least half as many numbers as it has.
     The network is built without drawing from the random generators (its weights are the run's)."""
@@ -236,6 +236,7 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
             raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} (the metadata "
                                f"asks for {n_expected:,} numbers, the weights hold {n_got:,})",
                                "the two files come from different runs, or one was edited; retrain the model")
+        _check_fits_with(probe, run)
         return built_without_draws(build)
     if expected != got:
         key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
@@ -243,7 +244,28 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
                            f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
                            f"{_shape(got.get(key))})",
                            "the two files come from different runs, or one was edited; retrain the model")
+    kinds = {k: v.dtype for k, v in probe.state_dict().items()}
+    odd = next((k for k in sorted(kinds) if weights[k].dtype != kinds[k]), None)
+    if odd is not None:          # bool or int8 numbers were cast to floats (silently wrong answers), 1e300 to inf
+        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} holds {odd} as {_dtype(weights[odd].dtype)} values; the model "
+                           f"in {META_FILE} keeps it as {_dtype(kinds[odd])} (the file was edited or not written by "
+                           "lstmkit)", "restore the run folder or retrain the model")
+    _check_fits_with(probe, run)
     return built_without_draws(build)
+
+
+def _check_fits_with(probe: torch.nn.Module, run: str | Path) -> None:
+    """:func:`_check_fits` for the run's weights file and the network ``probe`` (built on the meta device)
+    that is about to be made for them: a 13 GiB run of the size its metadata declares had its network
+    made (13 GiB) before its weights were found too large to read."""
+    path = Path(run) / WEIGHTS_FILE
+    if path.is_file():
+        model = sum(t.numel() * t.element_size() for t in probe.state_dict().values())
+        _check_fits(path, path.stat().st_size, model)
+
+
+def _dtype(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
@@ -253,7 +275,12 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 def read_metrics(run: str | Path) -> dict[str, Any] | None:
     """``metrics.json`` of a run folder, or None when the run has none."""
     path = Path(run) / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path, "restore the run folder, or delete metrics.json (the model loads without it)")
+    except OSError as e:
+        raise _unreadable(path, e) from None
 
 
 def read_state_file(run: str | Path, name: str) -> Any:
@@ -266,9 +293,7 @@ def read_state_file(run: str | Path, name: str) -> Any:
         raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
                            "copied in part)", f"copy the whole run folder again, or retrain the model")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LstmkitError(f"{path} is corrupt (not valid JSON)", "restore the run folder or retrain the model") from None
+        return read_json(path, "restore the run folder or retrain the model")
     except OSError as e:
         raise _unreadable(path, e) from None
 
@@ -321,14 +346,96 @@ def _check_not_special(path: Path) -> None:
                            "copy the whole run folder again from where it was trained, or retrain the model")
 
 
+def _weights_missing(path: Path) -> LstmkitError:
+    return LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or "
+                        + worded("use --resume", "resume it with resume(RUN)"))
+
+
+# safetensors' names of the dtypes lstmkit's weights can be read as, with their sizes (another is refused by name)
+_DTYPES = {"F64": ("float64", 8), "F32": ("float32", 4), "F16": ("float16", 2), "BF16": ("bfloat16", 2),
+           "I64": ("int64", 8), "I32": ("int32", 4), "I16": ("int16", 2), "I8": ("int8", 1), "U8": ("uint8", 1),
+           "BOOL": ("bool", 1)}
+_HEADER_LIMIT = 100_000_000             # safetensors' own limit on a header's length
+
+
+def declared_weights(run: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors the run's ``model.safetensors`` declares, read from its header alone: each name with
+    its shape and dtype, as a tensor on PyTorch's meta device (no memory). A header whose tensors do not
+    fill the file exactly, or that declares a type lstmkit never writes, is one error. :func:`build_checked`
+    compares them with the model the metadata describes before a byte of the weights is read: a
+    stranger's 6 GB file was read whole (and copied: 12 GB at the peak) before its shapes were looked at.
+    (safetensors' ``safe_open`` maps the whole file: a 1 TB one could not be mapped.) What safetensors
+    checks besides, it checks as the file is loaded."""
+    import torch
+
+    path = Path(run) / WEIGHTS_FILE
+    _check_not_special(path)
+    if not path.is_file():
+        raise _weights_missing(path)
+
+    def corrupt(why: str) -> LstmkitError:
+        return LstmkitError(f"{path.name} in {path.parent} is corrupt or truncated ({why})",
+                            "retrain the model or restore the file from a backup")
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            first = f.read(8)
+            n = int.from_bytes(first, "little")
+            if size < 8 or n > min(_HEADER_LIMIT, size - 8):
+                if first.startswith((b"PK\x03\x04", b"\x80")):    # torch.save's zip, or a plain pickle
+                    raise LstmkitError(f"{path} is a PyTorch pickle (torch.save), not safetensors: lstmkit never "
+                                       "unpickles a file, since loading a pickle runs whatever code it holds",
+                                       "use the run folder lstmkit wrote (its weights are safetensors), or retrain "
+                                       "the model")
+                raise corrupt(f"a header of {n:,} bytes in a file of {size:,}")
+            header = json.loads(f.read(n))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise corrupt("its header is not JSON") from None
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    declared, end = {}, 0
+    for key, entry in (header.items() if isinstance(header, dict) else [("", None)]):
+        if key == "__metadata__":
+            continue
+        try:
+            dtype, shape, (begin, stop) = entry["dtype"], [int(d) for d in entry["shape"]], entry["data_offsets"]
+        except (TypeError, KeyError, ValueError):
+            raise corrupt(f"its header's entry {key!r} is not a tensor's") from None
+        if dtype not in _DTYPES:
+            raise LstmkitError(f"{path} holds {key} as {dtype} values, a type lstmkit never writes (the file was "
+                               "edited or not written by lstmkit)", "restore the run folder or retrain the model")
+        if min(shape, default=0) < 0 or stop - begin != math.prod(shape) * _DTYPES[dtype][1]:
+            raise corrupt(f"{key} is declared {shape} but given {stop - begin:,} bytes")
+        declared[key], end = (shape, getattr(torch, _DTYPES[dtype][0])), max(end, stop)
+    if 8 + n + end != size:
+        raise corrupt(f"its tensors take {end:,} bytes, the file holds {size - 8 - n:,} after the header")
+    return {k: torch.empty(shape, dtype=dtype, device="meta") for k, (shape, dtype) in declared.items()}
+
+
+def _check_fits(path: Path, size: int, model: int = 0) -> None:
+    """An error, before ``path`` (``size`` bytes of weights) is read, when loading it would take more
+    memory than is free: its bytes, then the tensors made from them (twice its size), and ``model``
+    bytes of the network they go into when it is yet to be made."""
+    import torch
+
+    from lstmkit.memory import memory_limit, size_text
+    total, free, where = memory_limit(torch.device("cpu"))
+    room, need = (total if free is None else min(total, free)), 2 * size + model
+    if need > room:
+        raise EnvironmentProblem(f"{path} is {size_text(size)}: loading it takes about {size_text(need)} of memory, "
+                                 f"more than the {size_text(room)} free in {where}",
+                                 "free memory, or load the run on a machine with more", reason="out of memory")
+
+
 def read_weight_bytes(path: str | Path) -> bytes:
-    """The bytes of a weights file; a missing or unreadable one is one clear error."""
+    """The bytes of a weights file; a missing or unreadable one, or one larger than the memory free to
+    load it, is one clear error."""
     path = Path(path)
     _check_not_special(path)
     if not path.is_file():
-        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or "
-                           + worded("use --resume", "resume it with resume(RUN)"))
+        raise _weights_missing(path)
     try:
+        _check_fits(path, path.stat().st_size)
         return path.read_bytes()
     except MemoryError:
         raise _out_of_memory(path) from None
@@ -385,9 +492,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
             f"; it holds {len(inside)} {kind}run folder(s)" if inside else ""),
             f"pass one of them, e.g. {inside[-1]}" if inside else "pass the folder printed by 'lstmkit ... train'")
     try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LstmkitError(f"{meta_path} is corrupt (not valid JSON)", "retrain the model") from None
+        meta = read_json(meta_path, "retrain the model")
     except OSError as e:
         raise _unreadable(meta_path, e) from None
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
@@ -509,6 +614,13 @@ def resume_call(run: str | Path, task: str, kind: str | None = None) -> str:
 
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
+    meta = finished_meta(run, task)
+    return meta, read_weights(run, meta)
+
+
+def finished_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
+    """The metadata of a finished run (:func:`read_meta`), its state files (a vocabulary) checked against
+    the SHA-256 it recorded; an unfinished run is refused, naming its resume."""
     meta = read_meta(run, task)
     status = meta.get("status")
     if status not in ("finished", "training", "interrupted"):       # 'unfinished' sent a damaged file to --resume
@@ -518,11 +630,17 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
         check_not_training(run, "loading it")
         raise LstmkitError(f"{run} holds an unfinished run (status: {status})",
                            f"continue it with {resume_call(run, meta['task'], meta.get('kind'))}")
+    for name in HASHED_FILES[1:]:                 # the state files the task reads beside the weights (a vocabulary)
+        verify_weights(run, meta, name)
+    return meta
+
+
+def read_weights(run: str | Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The weights of the finished run ``run`` (``meta``: :func:`finished_meta`), checked against the
+    SHA-256 it recorded, and finite."""
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)
-    for name in HASHED_FILES[1:]:                 # the state files the task reads beside them (a vocabulary)
-        verify_weights(run, meta, name)
     weights = load_tensors(path, data)
     _check_finite(weights, path)
-    return meta, weights
+    return weights

@@ -2,6 +2,7 @@
 ``lstmkit.json`` or the weights, and runs `forecast predict` on it: exit 2, one line naming the
 problem, no traceback, no allocation a run folder can force (``hidden_size: 1000000``)."""
 import json
+import math
 import shutil
 
 import numpy as np
@@ -69,6 +70,72 @@ def _nan_weights_with_their_hash(run):
     (run / "lstmkit.json").write_text(json.dumps(meta))
 
 
+def _retyped(dtype, value=None):
+    """The weights stored as ``dtype`` (filled with ``value``), their SHA-256 recorded: torch cast them to
+    the model's float32 without a word, so bool weights forecast numbers from 0s and 1s and float64 1e300
+    became inf ('the model overflows on this input')."""
+    def damage(run):
+        import torch
+        from safetensors.torch import load_file, save_file
+
+        from lstmkit.runs import file_sha256
+        path = run / "model.safetensors"
+        tensors = {k: (v.double().fill_(value) if value is not None else v).to(getattr(torch, dtype))
+                   for k, v in load_file(str(path)).items()}
+        save_file(tensors, str(path))
+        meta = json.loads((run / "lstmkit.json").read_text())
+        meta["weights_sha256"]["model.safetensors"] = file_sha256(path)
+        (run / "lstmkit.json").write_text(json.dumps(meta))
+    return damage
+
+
+def _declared(hidden):
+    """model.safetensors replaced by a well-formed one of a network with ``hidden`` units (the run's 4 and
+    16 = 4 x 4 scaled), its data a sparse file of zeros, and ``hidden_size`` set to match (no SHA-256: a
+    run older than the hash). Its network was made and its bytes read and copied before any check: 3x
+    the file's size, a 13 GiB file the process's end."""
+    def damage(run):
+        import struct
+
+        from safetensors import safe_open
+        with safe_open(str(run / "model.safetensors"), framework="pt") as f:
+            shapes = {k: f.get_slice(k).get_shape() for k in f.keys()}
+        header, end = {}, 0
+        for key in sorted(shapes):
+            shape = [{4: hidden, 16: 4 * hidden}.get(n, n) for n in shapes[key]]
+            size = 4 * math.prod(shape)
+            header[key], end = {"dtype": "F32", "shape": shape, "data_offsets": [end, end + size]}, end + size
+        text = json.dumps(header).encode()
+        text += b" " * (-len(text) % 8)
+        with open(run / "model.safetensors", "wb") as f:
+            f.write(struct.pack("<Q", len(text)) + text)
+            f.truncate(8 + len(text) + end)
+        meta = json.loads((run / "lstmkit.json").read_text())
+        meta["config"]["hidden_size"] = hidden
+        del meta["weights_sha256"]
+        (run / "lstmkit.json").write_text(json.dumps(meta))
+    return damage
+
+
+def _pickled(protocol_zip):
+    """The weights saved by torch.save (its zip, or a plain pickle) under the safetensors name: never
+    unpickled; it was 'corrupt or truncated (header too large)'."""
+    def damage(run):
+        import pickle
+
+        import torch
+        from safetensors.torch import load
+
+        path = run / "model.safetensors"
+        tensors = load(path.read_bytes())
+        path.unlink()
+        if protocol_zip:
+            torch.save(tensors, path)
+        else:
+            path.write_bytes(pickle.dumps({k: v.tolist() for k, v in tensors.items()}, protocol=2))
+    return damage
+
+
 def _linked_out(name):
     """``name`` moved out of the run folder and linked back (a stranger's run whose link names a file of
     this machine: it was read, hashed and used without a word)."""
@@ -104,6 +171,23 @@ def _not_a_file(name, kind):
             os.mkfifo(run / name)
         else:
             (run / name).mkdir()
+    return damage
+
+
+def _nested(name):
+    """``name`` replaced by arrays nested 100,000 deep: Python's JSON parser raised RecursionError, a
+    traceback from every reader of a run's JSON files."""
+    def damage(run):
+        (run / name).write_text("[" * 100_000 + "]" * 100_000)
+    return damage
+
+
+def _sparse(name, size):
+    """``name`` grown to ``size`` bytes of zeros (a sparse file: a zip of a few MB unpacks to it); a 2 GB
+    lstmkit.json was read and parsed whole, 4.4 GB of memory, before 'not valid JSON'."""
+    def damage(run):
+        with open(run / name, "r+b") as f:
+            f.truncate(size)
     return damage
 
 
@@ -180,16 +264,35 @@ CASES = [
     (weights(_flip), "model.safetensors"),
     (weights(lambda b: b"\x00" * len(b)), "model.safetensors"),
     (_nan_weights_with_their_hash, "NaN or infinite weights"),
+    (_nested("lstmkit.json"), "lstmkit.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+    (_nested("metrics.json"), "metrics.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+    (_sparse("lstmkit.json", 2 * 2**30), "lstmkit.json is 2,048 MiB, larger than any JSON file lstmkit writes"),
+    (_sparse("metrics.json", 300 * 2**20), "metrics.json is 300 MiB, larger than any JSON file lstmkit writes"),
+    (_retyped("bool"), "as bool values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("int8"), "as int8 values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("float64", 1e300), "as float64 values; the model in lstmkit.json keeps it as float32"),
+    (_retyped("float16"), "as float16 values; the model in lstmkit.json keeps it as float32"),
+    # 1 GiB of zeros after the weights: read whole (6 GB took 64 s and 6.4 GB of memory) before 'does not match'
+    (_sparse("model.safetensors", 2**30), "is corrupt or truncated (its tensors take 520 bytes, the file holds 1,073,"),
+    (_pickled(True), "model.safetensors is a PyTorch pickle (torch.save), not safetensors: lstmkit never unpickles"),
+    (_pickled(False), "model.safetensors is a PyTorch pickle (torch.save), not safetensors"),
+]
+
+# a run whose metadata and weights declare a network of 1.4 TB (300,000 units, the file sparse): refused before
+# the network is made or a byte of it read, exit 1 (the machine lacks the memory; the run is not at fault)
+TOO_LARGE = [
+    (_declared(300_000), "model.safetensors is 1.31 TiB: loading it takes about 3.93 TiB of memory, more than the"),
 ]
 
 
-@pytest.mark.parametrize("damage, needle", CASES, ids=[f"{k}:{c[1][:30]}" for k, c in enumerate(CASES)])
-def test_damaged_run_folder(damage, needle, trained, tmp_path, capsys):
+@pytest.mark.parametrize("damage, needle, code", [(*c, 2) for c in CASES] + [(*c, 1) for c in TOO_LARGE],
+                         ids=[f"{k}:{c[1][:30]}" for k, c in enumerate(CASES + TOO_LARGE)])
+def test_damaged_run_folder(damage, needle, code, trained, tmp_path, capsys):
     d, good = trained
     run = tmp_path / "run"
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     damage(run)
-    check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 2, needle, tmp_path, capsys)
+    check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], code, needle, tmp_path, capsys)
 
 
 def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
@@ -305,7 +408,9 @@ def test_an_out_of_another_name_in_the_run_is_written_and_rewritten(trained, tmp
     ({"findings": [{"kind": "x"}]}, "finding 1 lacks its kind, title, evidence or remedies"),
     ({"findings": [], "evidence": [1]}, "its evidence is list, not a mapping"),
     ({"findings": [], "evidence": {"baselines": {"model": "0.5", "scores": {"naive": 1}}}}, "not numbers"),
-], ids=["findings", "finding", "evidence", "baselines"])
+    ([[[[[]]]]] * 2, "is not a doctor report"),
+    ("[" * 100_000 + "]" * 100_000, "doctor.json is corrupt (JSON nested deeper than any file lstmkit writes)"),
+], ids=["findings", "finding", "evidence", "baselines", "list", "nested"])
 def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     """`lstmkit doctor RUN` on a doctor.json of another shape was a TypeError or KeyError from the
     printer, a traceback."""
@@ -313,7 +418,7 @@ def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     assert "findings" in json.loads((run / "doctor.json").read_text())          # the undamaged report
-    (run / "doctor.json").write_text(json.dumps(report))
+    (run / "doctor.json").write_text(report if isinstance(report, str) else json.dumps(report))
     check(["doctor", run], 2, needle, tmp_path, capsys)
 
 
@@ -346,6 +451,25 @@ def test_a_file_copied_from_another_run(name, two_classifiers, tmp_path, capsys)
     shutil.copy(theirs / name, run / name)
     check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2,
           "does not match the SHA-256 recorded in lstmkit.json", tmp_path, capsys)
+
+
+@pytest.mark.parametrize("edit, needle", [
+    ({"lowercase": "yes"}, "vocabulary state has lowercase 'yes', not true or false"),    # a KeyError traceback
+    ({"itos": ["<pad>", "<unk>", 1, 2]}, "vocabulary state has the token 1, not a string"),   # answered, silently
+    ({"itos": "<pad><unk>"}, "vocabulary state has itos of str"),               # was 'rebuild it with Vocab.build'
+])
+def test_a_hand_edited_vocabulary_with_its_hash(edit, needle, two_classifiers, tmp_path, capsys):
+    """A stranger's vocab.json edited and its SHA-256 recorded again: the hash cannot catch it."""
+    from lstmkit.runs import file_sha256
+    d, (mine, _) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(mine, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    state = json.loads((run / "vocab.json").read_text())
+    (run / "vocab.json").write_text(json.dumps({**state, **edit}))
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["vocab.json"] = file_sha256(run / "vocab.json")
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2, needle, tmp_path, capsys)
 
 
 LONG = "é" * 130                     # 260 bytes: one name longer than a file system takes (NAME_MAX 255)

@@ -79,6 +79,46 @@ def test_bpe_tokenizer_trains_and_round_trips():
     assert tok.vocab.itos[:2] == ["<pad>", "<unk>"]
 
 
+def _word_state():
+    return WordTokenizer(min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
+
+
+@pytest.mark.parametrize("edit, needle", [
+    ({"lowercase": "yes"}, "has lowercase 'yes', not true or false"),       # a KeyError traceback at the first text
+    ({"spaceless": 1}, "has spaceless 1, not true or false"),
+    ({"html": 7}, "has html 7, not true, false or 2"),
+    ({"itos": "<pad><unk>the"}, "has itos of str, not a list of tokens"),   # was "rebuild it with Vocab.build"
+    ({"itos": None}, "has itos of NoneType"),
+    ({"itos": ["<pad>", "<unk>", "the", 3]}, "has the token 3, not a string"),   # ids no text ever gets, silently
+    ({"itos": ["<pad>", "<unk>", "the", "cat", "the"]}, "has the token 'the' twice"),   # the first id never given
+    ({"itos": ["<unk>", "<pad>", "the"]}, "starts ['<unk>', '<pad>'], not ['<pad>', '<unk>']"),
+])
+def test_a_damaged_word_state_is_refused_naming_what(edit, needle):
+    """A hand-edited or foreign vocab.json: each was a traceback later, or answers from another reading."""
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        tokenizer_from_dict({**_word_state(), **edit})
+    assert needle in e.value.message and "retrain the model" in e.value.hint
+
+
+@pytest.mark.parametrize("part, value, needle", [
+    # a stranger's regex ran on every text: a backtracking one was a PanicException traceback (or a hang)
+    ("normalizer", {"type": "Replace", "pattern": {"Regex": "(.*a){25}x"}, "content": ""},
+     "whose normalizer is 'Replace', which lstmkit never writes"),
+    ("pre_tokenizer", {"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Removed", "invert": False},
+     "whose pre_tokenizer is 'Split'"),
+    ("post_processor", {"type": "ByteLevel"}, "whose post_processor is 'ByteLevel'"),
+    ("model", {"type": "WordPiece"}, "whose model is 'WordPiece'"),
+    ("model", {"type": "BPE", "vocab": 5}, "has a BPE tokenizer that does not load"),   # an Exception traceback
+])
+def test_a_bpe_state_lstmkit_never_writes_is_refused(part, value, needle):
+    pytest.importorskip("tokenizers")
+    state = make_tokenizer("bpe", min_freq=1, max_size=40).fit(["lower lowest newer newest"] * 5).to_dict()
+    tokenizer_from_dict(json.loads(json.dumps(state)))                      # the state as written loads
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        tokenizer_from_dict({**state, "tokenizer": {**state["tokenizer"], part: value}})
+    assert needle in e.value.message
+
+
 def test_unknown_tokenizer_kind():
     with pytest.raises(LstmkitError, match="unknown tokenizer"):
         make_tokenizer("sentencepiece")

@@ -30,7 +30,8 @@ from lstmkit.errors import LstmkitError, opt, optional_import
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class",
+    "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
+    "checked_itos", "bpe_from_state",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -340,9 +341,10 @@ class WordTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
+        checked_rules(d, ("lowercase", "spaceless", "symbols"))
         tok = cls(d.get("min_freq", 1), d.get("max_size"), d.get("lowercase", True),
                   d.get("spaceless", False), d.get("symbols", False), d.get("html", False))
-        tok.vocab = Vocab(d["itos"])
+        tok.vocab = Vocab(checked_itos(d.get("itos")))
         return tok
 
 
@@ -422,10 +424,70 @@ class BPETokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        tk = import_tokenizers()
+        checked_rules(d, ("lowercase",))
         tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False))
-        tok._tok = tk.Tokenizer.from_str(json.dumps(d["tokenizer"]))
+        tok._tok = bpe_from_state(d.get("tokenizer"))
         return tok
+
+
+def state_error(what: str) -> LstmkitError:
+    """The error for a saved tokenizer state (a run's ``vocab.json``) that lstmkit did not write as it is."""
+    return LstmkitError(f"vocabulary state {what}", "the vocab.json was edited or damaged; retrain the model")
+
+
+def checked_rules(d: dict[str, Any], flags: Sequence[str]) -> None:
+    """An error for a saved state whose ``flags`` (``lowercase``, ...) are not true or false, or whose
+    ``html`` is none of the values :func:`clean_text` takes: 'yes' was a KeyError traceback at the
+    first text read, a number another way of reading the text than the one the vocabulary was counted
+    in."""
+    for key in flags:
+        if key in d and not isinstance(d[key], bool):
+            raise state_error(f"has {key} {d[key]!r}, not true or false")
+    if "html" in d and not (isinstance(d["html"], int) and d["html"] in (0, 1, HTML_INLINE)):
+        raise state_error(f"has html {d['html']!r}, not true, false or {HTML_INLINE}")
+
+
+def checked_itos(itos: Any) -> list[str]:
+    """``itos`` of a saved state: a list of distinct strings starting with ``<pad>``, ``<unk>``. Numbers
+    among them were taken as tokens no text has (ids that never came), a token twice gave the second id
+    only, and a string was read letter by letter."""
+    if not isinstance(itos, list):
+        raise state_error(f"has itos of {type(itos).__name__}, not a list of tokens")
+    odd = next((t for t in itos if not isinstance(t, str)), None)
+    if odd is not None:
+        raise state_error(f"has the token {odd!r}, not a string")
+    if itos[:2] != [PAD, UNK]:
+        raise state_error(f"starts {itos[:2]}, not {[PAD, UNK]}")
+    if len(set(itos)) != len(itos):
+        seen: set[str] = set()
+        twice = next(t for t in itos if t in seen or seen.add(t))
+        raise state_error(f"has the token {twice!r} twice")
+    return itos
+
+
+# What lstmkit's BPE tokenizers are made of (``BPETokenizer.fit``; lm's and translate's Metaspace): a state
+# with a normalizer, a post-processor or a regex pre-tokenizer was run as Hugging Face reads it, and a
+# stranger's regex ran on every text (a backtracking one was a PanicException traceback, or a hang)
+_BPE_PARTS = {"model": ("BPE",), "pre_tokenizer": ("Whitespace", "Metaspace"), "decoder": (None, "Metaspace"),
+              "normalizer": (None,), "post_processor": (None,)}
+
+
+def bpe_from_state(state: Any):
+    """The Hugging Face tokenizer of a saved BPE state (``to_dict()['tokenizer']``), refused in one line
+    when it is not one lstmkit writes (see :data:`_BPE_PARTS`) or does not load."""
+    if not isinstance(state, dict):
+        raise state_error(f"has a BPE tokenizer of {type(state).__name__}, not an object")
+    for part, kinds in _BPE_PARTS.items():
+        value = state.get(part)
+        kind = value.get("type") if isinstance(value, dict) else value
+        if kind not in kinds:
+            raise state_error(f"has a BPE tokenizer whose {part} is {kind!r}, which lstmkit never writes "
+                              f"({' or '.join(map(repr, kinds))})")
+    tk = import_tokenizers()
+    try:
+        return tk.Tokenizer.from_str(json.dumps(state))
+    except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
+        raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
 
 
 def _unk_for_empty(ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

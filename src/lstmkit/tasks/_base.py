@@ -31,8 +31,9 @@ from lstmkit.files import remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_metrics, read_run, resume_call, save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, declared_weights, file_in_the_way,
+                          finished_meta, load_weights, new_run_dir, read_metrics, read_weights, resume_call, save_tensors,
+                          write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 from lstmkit.data.sample_weight import check_same_weights
@@ -558,7 +559,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         # the float32 CPU network that was saved, under a float64 or meta default too; it draws nothing from
         # the random generators (a fit in another thread may be drawing from them: runs.build_checked)
         with public_call(), held_random(wait=False):
-            meta, weights = read_run(path, cls.TASK)
+            meta = finished_meta(path, cls.TASK)
+            declared = declared_weights(path)          # the weights' names, shapes and dtypes, none of them read
             path = Path(path)
             cls._check_run(meta, path)
             quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
@@ -570,10 +572,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                        "file was edited or damaged)", "restore the run folder or retrain the model"
                                        ) from None
                 est._load_state(path, meta)
-                est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
+                est.net_ = build_checked(est._build_net, declared, path, exact=not quantized)   # checked before allocating
             except (KeyError, TypeError, ValueError, OSError) as e:
                 raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                    "the run folder was edited or damaged; retrain the model") from None
+            weights = read_weights(path, meta)
             est._attach_weights(path, weights, quantized)
             est.run_id_ = meta.get(RUN_ID_KEY)
             return est

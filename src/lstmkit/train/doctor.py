@@ -35,7 +35,6 @@ exploding or vanishing finding. The report goes to ``doctor.json`` in the run fo
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import shlex
@@ -48,6 +47,7 @@ from torch import nn
 
 from lstmkit.data.batching import Padded
 from lstmkit.errors import LstmkitError
+from lstmkit.files import read_json
 from lstmkit.train.findings import FINDINGS, judge, unjudged
 
 __all__ = ["Doctor", "format_report", "read_report", "DOCTOR_FILE", "FINDINGS"]
@@ -338,10 +338,7 @@ def read_report(run: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise LstmkitError(f"{run} has no {DOCTOR_FILE}: it was trained with the doctor off, or by an older "
                            "lstmkit", "train it again without --no-doctor (the doctor is on by default)")
-    try:
-        report = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LstmkitError(f"{path} is corrupt (not valid JSON)", "retrain to get a new report") from None
+    report = read_json(path, "retrain to get a new report")
     if not isinstance(report, dict) or "findings" not in report:
         raise LstmkitError(f"{path} is not a doctor report", "retrain to get a new report")
     damage = _damage(report)

@@ -24,7 +24,6 @@ above (ULMFiT: 2.6x; ``lr_layer_decay`` 1.5 by default, chosen on MR's validatio
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,6 +34,7 @@ from torch import nn
 from lstmkit.data.vocab import extend_tokenizer, tokenizer_from_dict
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.files import read_json
 from lstmkit.runs import WEIGHTS_FILE, read_meta, read_run
 from lstmkit.train.callbacks import Callback
 
@@ -109,7 +109,7 @@ def read_lm(run: str | Path) -> LMStart:
     settings = lm_settings(run, meta)
     vocab_path = run / LM_VOCAB_FILE
     try:
-        state = json.loads(vocab_path.read_text(encoding="utf-8"))
+        state = read_json(vocab_path, "retrain the language model")
         itos = [*state["base"]["itos"], "<bos>", state["specials"].get("end_token", "</s>")]
         tokenizer = tokenizer_from_dict({**state["base"], "itos": itos})
     except (OSError, ValueError, KeyError, TypeError, LstmkitError):

@@ -40,8 +40,8 @@ from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pip
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
-from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
-                                normalize_text)
+from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, checked_itos, checked_rules,
+                                import_tokenizers, join_words, mark_class, normalize_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
@@ -661,10 +661,11 @@ class SideTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
+        checked_rules(d, ("lowercase", "char_split", "marks"))
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
                   d.get("char_split", False), d.get("marks", False), d.get("html", False))
         if tok.kind == "bpe":
-            tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
+            tok._bpe = bpe_from_state(d.get("tokenizer"))
         else:
-            tok.vocab = Vocab(d["itos"])
+            tok.vocab = Vocab(checked_itos(d.get("itos")))
         return tok
