@@ -125,6 +125,8 @@ def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recor
         words = [*words, "--model", "lstm-fcn-ds"]
     if (task, name) == ("classify", "augment"):                          # numeric series only
         words = [*words, "--series"]
+    if (task, name) == ("translate", "input_feed"):                      # Luong attention's only
+        words = [*words, "--attention", "dot"]
     config = recorded(capsys, task, *words)
     value = (config["train"] if section else config)[name]
     assert value == expected, (words, value)

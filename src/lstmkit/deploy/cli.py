@@ -89,7 +89,7 @@ def serve_command(run: List[str] = typer.Option(..., metavar="<run>", help="Run 
                   engine: str = typer.Option("auto", help="torch, onnx, or auto."),
                   max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
                   max_streams: int = typer.Option(64, help="Most WebSocket streams open at once."),
-                  stream_idle: int = typer.Option(300, metavar="SECONDS", help="When every stream place is taken, "
+                  stream_idle: int = typer.Option(300, metavar="<seconds>", help="When every stream place is taken, "
                                                   "a new stream takes the place of the one idle longest if it has "
                                                   "had no message for this long (0: never)."),
                   cors_origin: List[str] = typer.Option([], metavar="<origin>", help="Let web pages of this origin "

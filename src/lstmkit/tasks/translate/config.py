@@ -7,7 +7,7 @@ from typing import Literal
 
 from lstmkit.config import (Attention, Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive,
                             check_range, check_types, train_field)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["TranslateConfig", "TranslateParams", "check_given"]
 
@@ -99,4 +99,4 @@ def check_given(given: dict, settings: dict) -> None:
     if "input_feed" in given and attention in FEED_FIXED:
         shown = "--input-feed" if given["input_feed"] else "--no-input-feed"
         raise LstmkitError(f"{shown} applies to --attention dot or general, not {attention}: {FEED_FIXED[attention]}",
-                           f"drop {shown} (or use --attention general)")
+                           f"drop {shown} (or use {opt('attention', 'general')})")
