@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
-from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
+from lstmkit.config import TaskConfig, TrainConfig, check_plateau_given, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason)
@@ -75,6 +75,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     TASK: str = ""
     CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
     _ANSWERS: str = "predict(data)"        # what this estimator answers with: the fix of another task's method
+    # the task's check of the settings a user changed from the defaults against all of them (flat): raises
+    # where one changes nothing beside the others (a Translator's input_feed=False beside Bahdanau attention)
+    _CHECK_GIVEN: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config: TaskConfig | None = None, **overrides: Any) -> None:
@@ -286,6 +289,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train.resume import terminate_as_interrupt
         if not resume:                                       # a run that began so goes on as it began
             self._check_own_loss(train_config)
+            self._check_changed_act(getattr(self, "config_", None))
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
         self._started_version = None                         # set by a resume of a run another version began
@@ -337,6 +341,23 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 os.close(lock)
         distributed.barrier()
         return self
+
+    def _check_changed_act(self, cfg) -> None:
+        """The settings of the fit's config ``cfg`` that the caller changed from the estimator's defaults
+        (of its model's family: :meth:`_defaults_beside`) are refused where they change nothing beside the
+        others, as the command line refuses their flags: ``lr_patience`` or ``lr_factor`` under the cosine
+        schedule (:func:`~lstmkit.config.check_plateau_given`), and the task's own (``_CHECK_GIVEN``: a
+        Translator's ``input_feed=False`` beside Bahdanau attention). A setting at its default is never
+        refused, and neither is a resumed run's (loading a run checks nothing)."""
+        if cfg is None:
+            return
+        flat = flatten_config(cfg.to_dict())
+        params = {name: flat[name] for name in self.parameter_names()}
+        base = self._defaults_beside(params)[1]
+        given = {k: v for k, v in params.items() if v != base[k]}
+        check_plateau_given(given, cfg.train.lr_schedule, named="lr_schedule" in given)
+        if self._CHECK_GIVEN is not None:
+            type(self)._CHECK_GIVEN(given, params)
 
     def _check_own_loss(self, train_config) -> None:
         """A task that trains on its own loss (``CONFIG.OWN_LOSS``: a classifier's cross-entropy) refuses

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Unpack
 import numpy as np
 import torch
 
-from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams
+from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams, check_given
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.decoding import whole_characters
@@ -108,6 +108,7 @@ class Translator(RunEstimator):
     """
 
     _ANSWERS = "predict(sentences) or translate(sentences), their translations, scored by evaluate(data)"
+    _CHECK_GIVEN = staticmethod(check_given)   # input_feed beside an attention whose feed is fixed
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # sentences (or their pairs)
     CONFIG = TranslateConfig
