@@ -5,6 +5,7 @@ import pytest
 
 from lstmkit import SequenceClassifier, Translator
 from lstmkit.errors import LstmkitError
+from speech_data import write_manifest
 
 SRC = ["a b c", "b c d", "c d e", "d e f"] * 4
 TGT = ["x y", "y z", "z w", "w v"] * 4
@@ -55,3 +56,26 @@ def test_a_run_trained_so_before_still_loads_and_resumes(tmp_path):
     loaded = SequenceClassifier.load(run)
     assert loaded.get_params()["lr_patience"] == 3
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+TEXTS, LABELS = ["good film", "bad film", "great movie", "awful movie"] * 5, [1, 0, 1, 0] * 5
+
+
+@pytest.mark.parametrize("name, value", [("unfreeze_epochs", 3), ("lr_layer_decay", 0.5)])
+def test_text_settings_without_their_partner_are_refused(name, value):
+    from lstmkit import TextClassifier
+    with pytest.raises(LstmkitError) as e:
+        TextClassifier(max_epochs=1, progress="off", **{name: value}).fit(TEXTS, LABELS)
+    assert e.value.message == f"{name}={value} applies with init_from= only"
+    assert e.value.hint == f"drop {name}={value} (or add init_from=)"
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"mode": "ctc", "attention": "general"}, "attention='general' applies to mode='seq2seq', not mode='ctc'"),
+    ({"lm_weight": 0.3}, "lm_weight=0.3 applies with lm= only")])
+def test_speech_settings_that_cannot_act_are_refused(tmp_path, params, said):
+    from lstmkit import SpeechRecognizer
+    write_manifest(tmp_path, 20, seed=1)
+    with pytest.raises(LstmkitError) as e:
+        SpeechRecognizer(max_epochs=1, progress="off", hidden_size=8, num_layers=1, **params).fit(tmp_path / "manifest.csv")
+    assert e.value.message == said

@@ -75,9 +75,6 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     TASK: str = ""
     CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
     _ANSWERS: str = "predict(data)"        # what this estimator answers with: the fix of another task's method
-    # the task's check of the settings a user changed from the defaults against all of them (flat): raises
-    # where one changes nothing beside the others (a Translator's input_feed=False beside Bahdanau attention)
-    _CHECK_GIVEN: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config: TaskConfig | None = None, **overrides: Any) -> None:
@@ -346,7 +343,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         """The settings of the fit's config ``cfg`` that the caller changed from the estimator's defaults
         (of its model's family: :meth:`_defaults_beside`) are refused where they change nothing beside the
         others, as the command line refuses their flags: ``lr_patience`` or ``lr_factor`` under the cosine
-        schedule (:func:`~lstmkit.config.check_plateau_given`), and the task's own (``_CHECK_GIVEN``: a
+        schedule (:func:`~lstmkit.config.check_plateau_given`), and the task's own (:meth:`_check_given`: a
         Translator's ``input_feed=False`` beside Bahdanau attention). A setting at its default is never
         refused, and neither is a resumed run's (loading a run checks nothing)."""
         if cfg is None:
@@ -356,8 +353,13 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         base = self._defaults_beside(params)[1]
         given = {k: v for k, v in params.items() if v != base[k]}
         check_plateau_given(given, cfg.train.lr_schedule, named="lr_schedule" in given)
-        if self._CHECK_GIVEN is not None:
-            type(self)._CHECK_GIVEN(given, params)
+        self._check_given(given, params)
+
+    @classmethod
+    def _check_given(cls, given: dict[str, Any], settings: dict[str, Any]) -> None:
+        """The task's check of the settings a caller changed from the defaults (``given``, flat) against all
+        of them: raises where one changes nothing beside the others (the check its ``train`` command runs on
+        the flags given: a Translator's ``input_feed=False`` beside Bahdanau attention). None here."""
 
     def _check_own_loss(self, train_config) -> None:
         """A task that trains on its own loss (``CONFIG.OWN_LOSS``: a classifier's cross-entropy) refuses

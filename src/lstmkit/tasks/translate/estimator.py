@@ -108,10 +108,13 @@ class Translator(RunEstimator):
     """
 
     _ANSWERS = "predict(sentences) or translate(sentences), their translations, scored by evaluate(data)"
-    _CHECK_GIVEN = staticmethod(check_given)   # input_feed beside an attention whose feed is fixed
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # sentences (or their pairs)
     CONFIG = TranslateConfig
+
+    @classmethod
+    def _check_given(cls, given, settings) -> None:
+        check_given(given, settings)        # input_feed beside an attention whose feed is fixed
 
     # -- fitting ---------------------------------------------------------------------------
     def __init__(self, config: TranslateConfig | None = None, **params: Unpack[TranslateParams]) -> None:
