@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from lstmkit.cli_config import _DEFAULT_OUT, config_file_path, config_options, resolve_params
-from lstmkit.config import TrainConfig, config_source, flag, flatten_config
+from lstmkit.config import TrainConfig, check_plateau_given, config_source, flag, flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 
@@ -160,19 +160,12 @@ def reader_may_leave():
         sys.stdout, sys.stderr = out, err
 
 
-PLATEAU_ONLY = ("lr_factor", "lr_patience")      # ReduceLROnPlateau's own settings
-
-
 def check_schedule_flags(flags: dict[str, Any], settings: dict[str, Any], default: str) -> None:
     """``--lr-factor`` and ``--lr-patience`` (given as flags, flat ``flags``) set ReduceLROnPlateau: under
     the cosine schedule (``settings``' ``lr_schedule``, else ``default``) they changed nothing, without a
-    word, and the run recorded them. Only flags count: a ``--config RUN`` holds every setting."""
-    given = next((name for name in PLATEAU_ONLY if name in flags), None)
-    schedule = settings.get("lr_schedule", default)
-    if given is not None and schedule == "cosine":
-        which = "--lr-schedule cosine" if "lr_schedule" in settings else "the cosine schedule (this run's default)"
-        raise LstmkitError(f"{flag(given)} applies to --lr-schedule plateau, not to {which}, which anneals the "
-                           "learning rate over --epochs", f"drop {flag(given)}, or pass --lr-schedule plateau")
+    word, and the run recorded them (:func:`~lstmkit.config.check_plateau_given`). Only flags count here:
+    a ``--config RUN`` holds every setting (the fit compares them with the defaults)."""
+    check_plateau_given(flags, settings.get("lr_schedule", default), named="lr_schedule" in settings)
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:

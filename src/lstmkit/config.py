@@ -26,7 +26,7 @@ from lstmkit.runs import META_FILE, check_written_by
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
-           "python_values"]
+           "python_values", "check_plateau_given", "PLATEAU_ONLY"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
@@ -331,6 +331,24 @@ def require_positive_int(name: str, value: Any) -> None:
 
 
 # -- keyword parameters and YAML -----------------------------------------------------------------
+PLATEAU_ONLY = ("lr_factor", "lr_patience")      # ReduceLROnPlateau's own settings
+
+
+def check_plateau_given(given: dict[str, Any], schedule: str, named: bool) -> None:
+    """``lr_factor`` and ``lr_patience`` set ReduceLROnPlateau: among ``given`` (the settings a user
+    gave: the command line's flags, or in Python those at other than the estimator's defaults) under the
+    cosine ``schedule`` they changed nothing, without a word, and the run recorded them. ``named``: the
+    schedule was given (else it is the run's default), as the message says."""
+    name = next((name for name in PLATEAU_ONLY if name in given), None)
+    if name is not None and schedule == "cosine":
+        which = (opt("lr_schedule", "cosine") if named
+                 else worded("the cosine schedule (this run's default)", "the cosine schedule (this estimator's default)"))
+        shown = worded(flag(name), opt(name, given[name]))
+        raise LstmkitError(f"{shown} applies to {opt('lr_schedule', 'plateau')}, not to {which}, which anneals "
+                           f"the learning rate over {worded('--epochs', 'max_epochs')}",
+                           f"drop {shown}, or pass {opt('lr_schedule', 'plateau')}")
+
+
 def split_train_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Flat estimator keyword parameters -> ``(task params, train params)``.
 

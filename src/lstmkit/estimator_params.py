@@ -256,6 +256,14 @@ class EstimatorParams:
             twin._weight_requests = dict(self._weight_requests)
         return twin
 
+    def _defaults_beside(self, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The settings among ``params`` that choose other settings' defaults (``_REPR_LEADS``) where
+        they differ from the plain defaults, and the defaults of an estimator given those alone: a
+        setting of ``params`` that differs from its default there is one the caller changed."""
+        plain = flatten_config(self.default_config().to_dict())
+        leads = {k: params[k] for k in self._REPR_LEADS if params[k] != plain[k]}
+        return leads, (type(self)(**leads).get_params() if leads else plain)
+
     def __repr__(self) -> str:
         """The settings that differ from the defaults, enough to rebuild the estimator: a setting
         that chooses other settings' defaults (``_REPR_LEADS``: a SequenceClassifier's ``model``)
@@ -263,9 +271,7 @@ class EstimatorParams:
         that the choice moves is named too (``SequenceClassifier(model='gru', hidden_size=8)``
         printed without ``hidden_size``, which ``model='gru'`` makes 64)."""
         params = self.get_params()
-        plain = flatten_config(self.default_config().to_dict())
-        leads = {k: params[k] for k in self._REPR_LEADS if params[k] != plain[k]}
-        base = type(self)(**leads).get_params() if leads else plain
+        leads, base = self._defaults_beside(params)
         shown = {**leads, **{k: v for k, v in params.items() if v != base[k]}}
         for _ in range(len(params)):             # until the shown settings rebuild these (each round adds one or more)
             try:

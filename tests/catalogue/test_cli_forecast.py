@@ -244,6 +244,14 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--lr-schedule", "cosine", "--lr-patience", "3"), 2, "--lr-patience applies to --lr-schedule plateau, not "
      "to --lr-schedule cosine"),          # ignored: the cosine schedule has no patience
     # the forecast was the blend with ETS, scored without the ETS row to read it against
+    # a calendar feature the data's step holds still was a constant input, added without a word
+    (_train("--calendar", "weekday,hour", data="ymd.csv"), 2, "--calendar hour adds a constant input: the data steps by "
+     "'D' (1 day), so the hour of the day is the same at every time — drop hour from --calendar: it is for data that "
+     "steps by less than a day"),
+    # an embedding of the only series was a constant input too
+    (_train("--id-embedding", "4"), 2, "--id-embedding 4 learns a vector per series to tell them apart, and the data "
+     "has one series: it would be a constant input — drop --id-embedding: it is for a table of several series (--id "
+     "COLUMN)"),
     (_train("--combine", "ets", "--no-ets"), 2, "--combine ets blends the forecast with the ETS baseline, which --no-ets "
      "leaves out of the test metrics the blend is read against — pass --ets instead"),
     # --loss beside quantiles or a likelihood was accepted and ignored (recorded in the run all the same)

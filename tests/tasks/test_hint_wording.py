@@ -296,7 +296,6 @@ FLAG_HINTS_LEFT = {
     ("tasks/__init__.py", "pass --data"), ("tasks/classify/bench.py", "pass --data"),
     ("tasks/forecast/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
     ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
-    ("tasks/classify/config.py", "add --series"), ("tasks/speech/config.py", "use --mode"),
     ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
     ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
     ("compare.py", "with --resume"),

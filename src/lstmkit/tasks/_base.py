@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
-from lstmkit.config import TaskConfig, TrainConfig, flatten_config, split_train_params
+from lstmkit.config import TaskConfig, TrainConfig, check_plateau_given, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason)
@@ -287,6 +287,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train.resume import terminate_as_interrupt
         if not resume:                                       # a run that began so goes on as it began
             self._check_own_loss(train_config)
+            self._check_changed_act(getattr(self, "config_", None))
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
         self._started_version = None                         # set by a resume of a run another version began
@@ -338,6 +339,28 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 os.close(lock)
         distributed.barrier()
         return self
+
+    def _check_changed_act(self, cfg) -> None:
+        """The settings of the fit's config ``cfg`` that the caller changed from the estimator's defaults
+        (of its model's family: :meth:`_defaults_beside`) are refused where they change nothing beside the
+        others, as the command line refuses their flags: ``lr_patience`` or ``lr_factor`` under the cosine
+        schedule (:func:`~lstmkit.config.check_plateau_given`), and the task's own (:meth:`_check_given`: a
+        Translator's ``input_feed=False`` beside Bahdanau attention). A setting at its default is never
+        refused, and neither is a resumed run's (loading a run checks nothing)."""
+        if cfg is None:
+            return
+        flat = flatten_config(cfg.to_dict())
+        params = {name: flat[name] for name in self.parameter_names()}
+        base = self._defaults_beside(params)[1]
+        given = {k: v for k, v in params.items() if v != base[k]}
+        check_plateau_given(given, cfg.train.lr_schedule, named="lr_schedule" in given)
+        self._check_given(given, params)
+
+    @classmethod
+    def _check_given(cls, given: dict[str, Any], settings: dict[str, Any]) -> None:
+        """The task's check of the settings a caller changed from the defaults (``given``, flat) against all
+        of them: raises where one changes nothing beside the others (the check its ``train`` command runs on
+        the flags given: a Translator's ``input_feed=False`` beside Bahdanau attention). None here."""
 
     def _check_own_loss(self, train_config) -> None:
         """A task that trains on its own loss (``CONFIG.OWN_LOSS``: a classifier's cross-entropy) refuses

@@ -198,3 +198,56 @@ def test_the_service_names_a_covariate_far_outside_its_training_range_in_its_ans
     assert status == 200, out
     [note] = out["warnings"]
     assert note.startswith("covariate 'price' of instances[1] (") and "times the width of its training range" in note
+
+
+def _stepping(freq, n=200):
+    t = pd.date_range("2020-01-04", periods=n, freq=freq)
+    return pd.DataFrame({"time": t, "y": 10 + np.sin(np.arange(n) / 3.0)})
+
+
+@pytest.mark.parametrize("freq, calendar, said", [
+    ("D", ["weekday", "hour"], "'hour' in calendar= adds a constant input: the data steps by 'D' (1 day), so the hour "
+                               "of the day is the same at every time"),
+    ("W-SAT", ["weekday"], "the data steps by 'W-SAT' (7 days), so the day of the week is the same at every time"),
+    ("YS", ["month"], "the data steps by 'YS-JAN' (365 days), so the month is the same at every time")])
+def test_a_calendar_feature_the_step_holds_still_is_refused(freq, calendar, said):
+    # it was a constant input, added without a word (--calendar hour on daily data)
+    with pytest.raises(LstmkitError) as e:
+        Forecaster(**{**TINY, "horizon": 2, "lookback": 4}, calendar=calendar).fit(_stepping(freq, 60), target="y",
+                                                                                  time="time")
+    assert said in e.value.message
+    assert e.value.hint.startswith(f"drop {calendar[-1]} from calendar=")
+
+
+def test_a_calendar_feature_still_over_a_short_span_is_not_refused_and_old_runs_predict(monkeypatch):
+    # daily data of a few weeks: the month does not change in it, but the step is finer than a month's
+    f = Forecaster(**TINY, calendar=["weekday", "month"]).fit(_stepping("D", 60), target="y", time="time")
+    assert len(f.predict(_stepping("D", 60))) == H
+    # a run trained with hour on daily data before (the check bypassed) still predicts
+    import lstmkit.tasks.forecast.panel as panel
+    monkeypatch.setattr(panel, "check_calendar_varies", lambda *a: None)
+    old = Forecaster(**TINY, calendar=["hour"]).fit(_stepping("D"), target="y", time="time")
+    monkeypatch.undo()
+    assert len(old.predict(_stepping("D"))) == H
+
+
+def test_an_id_embedding_on_one_series_is_refused():
+    # it learned a vector for the only series: a constant input, added without a word
+    with pytest.raises(LstmkitError) as e:
+        Forecaster(**TINY, id_embedding=4).fit(_stepping("h"), target="y", time="time")
+    assert e.value.message == ("id_embedding=4 learns a vector per series to tell them apart, and the data has one "
+                               "series: it would be a constant input")
+    assert e.value.hint == "drop id_embedding=: it is for a table of several series (id= COLUMN)"
+    # two series, one of them too short to train on
+    two = pd.concat([_stepping("h").assign(id="long"), _stepping("h", 10).assign(id="short")], ignore_index=True)
+    with pytest.raises(LstmkitError, match=r"the data has one series long enough to train on \(1 other too short, "
+                                           r"skipped\)") as e:
+        Forecaster(**TINY, id_embedding=4).fit(two, target="y", time="time", id="id")
+    assert "give the short series more history" in e.value.hint
+
+
+def test_an_id_embedding_on_several_series_fits():
+    two = pd.concat([_stepping("h").assign(id="a"), _stepping("h").assign(id="b", y=lambda f: f["y"] + 3)],
+                    ignore_index=True)
+    f = Forecaster(**TINY, id_embedding=4).fit(two, target="y", time="time", id="id")
+    assert f.series_ids_ == ["a", "b"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
 import numpy as np
 import torch
 
-from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
+from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig, check_given
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.columns import closest_name
 from lstmkit.data.same_data import classes_records
@@ -66,6 +66,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     kind = ""                               # "text" | "series"
     _ESTIMATOR_TYPE = "classifier"          # for scikit-learn: cross_val_score stratifies, scores accuracy
     _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
+
+    @classmethod
+    def _check_given(cls, given, settings) -> None:
+        check_given(given, cls.kind == "series", settings)     # unfreeze_epochs without init_from, ...
 
     @classmethod
     def _params_from_config(cls, config: dict[str, Any]) -> dict[str, Any]:

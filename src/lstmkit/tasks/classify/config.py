@@ -189,10 +189,13 @@ def check_given(given: dict[str, typing.Any], series: bool, settings: dict[str, 
     settings = given if settings is None else settings
     for name in (TEXT_ONLY if series else SERIES_ONLY):
         if name in given:
-            what = "texts only, not numeric series (--series)" if series else "numeric series (--series) only"
-            raise LstmkitError(f"{flag(name)} applies to {what}",
-                               f"drop {flag(name)}" + ("" if series else " (or add --series)"))
+            shown = worded(flag(name), opt(name, given[name]))
+            what = (worded("texts only, not numeric series (--series)", "TextClassifier only") if series
+                    else worded("numeric series (--series) only", "SequenceClassifier only"))
+            raise LstmkitError(f"{shown} applies to {what}",
+                               f"drop {shown}" + ("" if series else worded(" (or add --series)", "")))
     for name, partner in NEEDS.items():
         if name in given and not settings.get(partner, partner == "word_scores" and not series):
-            raise LstmkitError(f"{flag(name)} applies with {flag(partner)} only",
-                               f"drop {flag(name)} (or add {flag(partner)})")
+            shown = worded(flag(name), opt(name, given[name]))
+            raise LstmkitError(f"{shown} applies with {worded(flag(partner), opt(partner))} only",
+                               f"drop {shown} (or add {worded(flag(partner), opt(partner))})")

@@ -2,6 +2,7 @@
 
     parse_calendar(spec)           "hour,weekday,holidays:US" -> [(name, arg), ...]
     calendar_features(times, spec, zone)  hour / weekday / month (sin, cos) and holiday flags, on zone's clock
+    check_calendar_varies(...)     a feature the data's step holds still (hour of daily data) refused
     future_times(last, freq, H)    the horizon's time stamps after a series' last one
 """
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, flag, opt, worded
 
-__all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "future_times"]
+__all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "check_calendar_varies", "future_times"]
 
 CALENDAR = ("hour", "weekday", "month", "holidays")
 _PERIODS = {"hour": 24, "weekday": 7, "month": 12}
@@ -66,6 +67,42 @@ def calendar_features(times, calendar, zone: str | None = None) -> np.ndarray:
         angle = 2 * np.pi * v / _PERIODS[name]
         cols += [np.sin(angle), np.cos(angle)]
     return np.stack(cols, 1) if cols else np.zeros((len(idx), 0))
+
+
+# each cyclic feature: the span (in days) a step must reach for it to stay still, that span in words, and what it reads
+_STILL_FROM = {"hour": (1, "day", "hour of the day"), "weekday": (7, "week", "day of the week"),
+               "month": (365, "year", "month")}
+
+
+def check_calendar_varies(features: np.ndarray, calendar, times, freq: str | None) -> None:
+    """A fit's calendar ``features`` (of ``times``, :func:`calendar_features`) are refused where one is
+    the same at every time because the data steps by its period or more (``freq``, else the median step):
+    ``--calendar hour`` on daily data, ``weekday`` on weekly, ``month`` on yearly added a constant input,
+    without a word. A feature that stays still over a short span of finer data is not judged here."""
+    if features.shape[0] < 2:
+        return
+    if freq:
+        from lstmkit.tasks.forecast.grid import _mean_step
+        days = _mean_step(freq)
+    else:
+        steps = np.diff(np.asarray(times, dtype="datetime64[ns]").astype(np.int64))
+        steps = steps[steps > 0]
+        days = float(np.median(steps)) / 86400e9 if len(steps) else None
+    if days is None:
+        return
+    col = 0
+    for name, arg in calendar:
+        width = 1 if name == "holidays" else 2
+        block, col = features[:, col:col + width], col + width
+        if name not in _STILL_FROM or days < 0.95 * _STILL_FROM[name][0] or np.ptp(block, axis=0).max() > 1e-9:
+            continue
+        span, what = _STILL_FROM[name][1:]
+        length = f"{days:.3g} day" + ("" if round(days, 3) == 1 else "s")
+        step = f"{freq!r} ({length})" if freq else length
+        shown = worded(f"{flag('calendar')} {name}", f"{name!r} in calendar=")
+        raise LstmkitError(f"{shown} adds a constant input: the data steps by {step}, so the {what} is the same at "
+                           "every time", f"drop {name} from {opt('calendar')}: it is for data that steps by less "
+                           f"than a {span}")
 
 
 def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:

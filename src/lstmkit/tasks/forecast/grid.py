@@ -303,7 +303,7 @@ def _mean_step(freq: str) -> float | None:
         grid = pd.date_range("2001-01-01", periods=25, freq=freq)
     except (ValueError, TypeError):
         return None
-    return float(np.diff(grid.asi8).mean()) / _DAY
+    return float((grid[1:] - grid[:-1]).mean() / pd.Timedelta(days=1))     # asi8 is microseconds under pandas 3
 
 
 def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name: str | None) -> None:

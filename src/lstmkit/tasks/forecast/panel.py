@@ -32,7 +32,7 @@ import pandas as pd
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.tasks.forecast.bounds import check_inside
-from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
+from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, check_calendar_varies, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.grid import uneven_steps, warn_uneven_steps
@@ -322,7 +322,10 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                       f"read them on {zone}'s clock, as they read the training times on the clock those showed; if "
                       "those were UTC, give these in UTC too", UserWarning, stacklevel=3)
     if calendar:
-        fut_a = np.concatenate([fut_a, calendar_features(tt, calendar, zone)], 1)
+        features = calendar_features(tt, calendar, zone)
+        if run is None:                          # a fit's: a run trained so before still reads its data
+            check_calendar_varies(features, calendar, tt, freq)
+        fut_a = np.concatenate([fut_a, features], 1)
         ahead_f = [np.concatenate([f, calendar_features(t, calendar, zone)], 1) for f, t in zip(ahead_f, ahead_t)]
     return Panel(ids=out_ids, starts=np.asarray(starts, dtype=np.int64), lengths=np.asarray(lengths, dtype=np.int64),
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,

@@ -119,6 +119,20 @@ def _largest_trained(panel: Panel, cfg) -> float | None:
     return float(np.nanmax(values)) if np.isfinite(values).any() else None
 
 
+def _check_id_embedding(cfg, panel) -> None:
+    """``id_embedding`` learns a vector per series to tell them apart: on one series (the data's only one, or
+    the only one long enough to train on) it was a constant input, added without a word."""
+    if not cfg.id_embedding or len(panel.ids) != 1:
+        return
+    others = len(panel.skipped)
+    found = (f"one series long enough to train on ({others} other{'s' if others > 1 else ''} too short, skipped)"
+             if others else f"one series ({panel.ids[0]!r} in its {opt('id')} column)" if cfg.id else "one series")
+    raise LstmkitError(f"{opt('id_embedding', cfg.id_embedding)} learns a vector per series to tell them apart, and "
+                       f"the data has {found}: it would be a constant input",
+                       f"drop {opt('id_embedding')}" + (" (or give the short series more history)" if others else
+                                                        f": it is for a table of several series ({opt('id')} COLUMN)"))
+
+
 class PanelPipeline(AheadForecast):
     """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster);
     the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
@@ -134,6 +148,8 @@ class PanelPipeline(AheadForecast):
         legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
         with self._reading_resumed(run_dir if resume else None, {"source": source}, load_table):
             panel = read_panel(data, cfg, need=min_points(cfg), run=legacy, bounds=cfg.bounds)  # a --target renamed: told so
+        if not resume:                            # a run that began so goes on as it began
+            _check_id_embedding(cfg, panel)
         check_date_system(cfg.dates, panel.time_info.get("dates"))     # a workbook's serial days, the other system
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])

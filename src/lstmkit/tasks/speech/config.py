@@ -148,14 +148,18 @@ NEEDS = {"lm_weight": ("lm", None), "length_bonus": ("lm", None), "n_mfcc": ("fe
 
 
 def check_given(given: dict, settings: dict) -> None:
-    """The flags a user gave against the mode and partners in ``settings`` (YAML and flags, flat):
+    """The settings a user gave (the command line's flags, or in Python those at other than the
+    SpeechRecognizer's defaults) against the mode and partners in ``settings`` (all of them, flat):
     a setting of another mode, or one whose partner is absent (or off), is an error naming both."""
     mode = settings.get("mode", "ctc")
     for name, modes in MODE_ONLY.items():
         if name in given and mode not in modes:
-            raise LstmkitError(f"{flag(name)} applies to --mode {' or '.join(modes)}, not {mode}",
-                               f"drop {flag(name)} (or use --mode {modes[0]})")
+            shown = worded(flag(name), opt(name, given[name]))
+            which = worded(f"--mode {' or '.join(modes)}, not {mode}",
+                           f"mode={' or '.join(map(repr, modes))}, not mode={mode!r}")
+            raise LstmkitError(f"{shown} applies to {which}", f"drop {shown} (or use {opt('mode', modes[0])})")
     for name, (partner, value) in NEEDS.items():
         if name in given and (settings.get(partner) is None if value is None else settings.get(partner) != value):
-            needed = flag(partner) if value in (None, True) else f"{flag(partner)} {value}"
-            raise LstmkitError(f"{flag(name)} applies with {needed} only", f"drop {flag(name)} (or add {needed})")
+            shown = worded(flag(name), opt(name, given[name]))
+            needed = worded(flag(partner), opt(partner)) if value is None else opt(partner, value)
+            raise LstmkitError(f"{shown} applies with {needed} only", f"drop {shown} (or add {needed})")

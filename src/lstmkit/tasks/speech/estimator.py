@@ -33,7 +33,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
                                          memory_utterances, recordings_column)
 from lstmkit.tasks.speech.audio_files import soundfile
-from lstmkit.tasks.speech.config import SpeechConfig, SpeechParams, check_hop
+from lstmkit.tasks.speech.config import SpeechConfig, SpeechParams, check_given, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
                                        report_notes, warn_long_clips, warn_shared_recordings, warn_untrained_labels,
@@ -76,6 +76,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     Fitted attributes: ``config_``, ``symbols_`` (ctc / seq2seq) or ``classes_`` (classify),
     ``normalizer_``, ``net_``, ``result_``, ``metrics_``, ``data_summary_``, ``run_dir_``.
     """
+
+    @classmethod
+    def _check_given(cls, given, settings) -> None:
+        check_given(given, settings)        # a setting of another mode, or without its partner
 
     _ANSWERS = ("predict(files) or transcribe(files), their transcripts (a mode='classify' model's labels, with "
                 "predict_proba(files))")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from lstmkit.config import (Attention, Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive,
                             check_range, check_types, train_field)
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["TranslateConfig", "TranslateParams", "check_given"]
 
@@ -93,10 +93,13 @@ FEED_FIXED = {"bahdanau": "Bahdanau attention always feeds its context into the 
 
 
 def check_given(given: dict, settings: dict) -> None:
-    """The flags a user gave (flat) against ``settings`` (YAML and flags): ``--input-feed`` or
-    ``--no-input-feed`` beside an attention whose feed is fixed changed nothing, without a word."""
+    """The settings a user gave (flat: the command line's flags, or in Python those at other than the
+    Translator's defaults) against ``settings`` (all of them): ``--input-feed`` or ``--no-input-feed``
+    (``input_feed=False``) beside an attention whose feed is fixed changed nothing, without a word."""
     attention = settings.get("attention", TranslateConfig.attention)
     if "input_feed" in given and attention in FEED_FIXED:
-        shown = "--input-feed" if given["input_feed"] else "--no-input-feed"
-        raise LstmkitError(f"{shown} applies to --attention dot or general, not {attention}: {FEED_FIXED[attention]}",
+        shown = worded("--input-feed" if given["input_feed"] else "--no-input-feed", opt("input_feed", given["input_feed"]))
+        which = worded("--attention dot or general", "attention='dot' or 'general'")
+        raise LstmkitError(f"{shown} applies to {which}, not {worded(attention, opt('attention', attention))}: "
+                           f"{FEED_FIXED[attention]}",
                            f"drop {shown} (or use {opt('attention', 'general')})")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Unpack
 import numpy as np
 import torch
 
-from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams
+from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams, check_given
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.decoding import whole_characters
@@ -111,6 +111,10 @@ class Translator(RunEstimator):
     TASK = TASK
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # sentences (or their pairs)
     CONFIG = TranslateConfig
+
+    @classmethod
+    def _check_given(cls, given, settings) -> None:
+        check_given(given, settings)        # input_feed beside an attention whose feed is fixed
 
     # -- fitting ---------------------------------------------------------------------------
     def __init__(self, config: TranslateConfig | None = None, **params: Unpack[TranslateParams]) -> None:
