@@ -23,6 +23,14 @@ def cfg(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def cls_cfg(cfg):
+    """``cfg`` less its ``beam``, which a classifier does not decode with (refused when set)."""
+    path = cfg.with_name("tiny_classify.yaml")
+    path.write_text(cfg.read_text().replace("beam: 2\n", ""))
+    return path
+
+
 def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
     code, out, err = cli(capsys, "speech", "train", "--data", corpus / "test.csv", "--config", cfg,
                          "--spec-augment", "--out", tmp_path)
@@ -44,10 +52,10 @@ def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
     assert json.loads(out)["wer"] == ctc_run.evaluate(corpus / "test.csv")["wer"]
 
 
-def test_classify_from_a_folder(digits, cfg, tmp_path, capsys):
+def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys):
     code, out, err = cli(capsys, "speech", "train", "--data", digits, "--mode", "classify",
                          "--label-from-name", "{label}_{speaker}_{take}", "--features", "mfcc", "--n-mfcc", "12",
-                         "--config", cfg, "--out", tmp_path)
+                         "--config", cls_cfg, "--out", tmp_path)
     assert code == 0, err
     assert "accuracy" in out
     (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
@@ -55,13 +63,13 @@ def test_classify_from_a_folder(digits, cfg, tmp_path, capsys):
     assert (est.config_.features, est.config_.n_mfcc, est.spec_.dim) == ("mfcc", 12, 12)
 
 
-def test_class_folders_train_transcribe_and_evaluate(cfg, tmp_path, capsys):
+def test_class_folders_train_transcribe_and_evaluate(cls_cfg, tmp_path, capsys):
     """Speech Commands' layout: each label its folder's name, _background_noise_ skipped, the list
     files give the split; transcribing the folder reads every file, evaluating it the test part."""
     data = write_commands(tmp_path / "commands", ("yes", "no", "up"), takes=6)
     for name, take in (("validation_list.txt", 0), ("testing_list.txt", 1)):
         (data / name).write_text("".join(f"{w}/s{take}_nohash_0.wav\n" for w in ("yes", "no", "up")))
-    code, out, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cfg,
+    code, out, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cls_cfg,
                          "--out", tmp_path / "runs")
     assert code == 0, err
     assert "utterances 18 (train 12, val 3, test 3 kept out)" in out
@@ -84,7 +92,7 @@ def test_class_folders_train_transcribe_and_evaluate(cfg, tmp_path, capsys):
     assert np.sum(json.loads(out)["confusion"]["matrix"]) == 3          # the testing list's recordings only
 
     sf.write(data / "yes_extra.wav", say("ab", np.random.default_rng(0)), RATE)
-    code, _, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cfg,
+    code, _, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cls_cfg,
                        "--out", tmp_path / "more")
     assert_user_error(code, err, "holds audio files both itself (yes_extra.wav: 1) and in class folders (no/, up/, yes/")
     assert _no_runs(tmp_path / "more")
