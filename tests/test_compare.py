@@ -662,3 +662,11 @@ def test_a_resumed_comparison_refuses_a_data_folder_that_changed(tmp_path):
     with pytest.raises(LstmkitError, match=r"\(3 files, one or more of them rewritten since\)") as e:
         _given_again(given, tmp_path / "cmp", None, {})
     assert e.value.hint == "put the folder back as it was, or start a new comparison"
+
+
+def test_a_comparison_folder_of_nested_json_is_one_error(tmp_path):
+    """A trials.json nested past what the parser takes was a RecursionError traceback."""
+    from lstmkit.compare import resume_compare
+    (tmp_path / "trials.json").write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(LstmkitError, match="cannot be read as JSON \\(nested deeper than any file lstmkit writes\\)"):
+        resume_compare(tmp_path, log=None)

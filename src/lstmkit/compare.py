@@ -415,6 +415,9 @@ def _read_progress(folder: Path) -> dict[str, Any]:
                            "its first trial ended keeps nothing)", f"pass {what}, or start a new comparison")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:                   # nested past what the parser takes: a traceback
+        raise LstmkitError(f"{path} cannot be read as JSON (nested deeper than any file lstmkit writes)",
+                           "start a new comparison") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise LstmkitError(f"{path} cannot be read as JSON ({e})",
                            "start a new comparison") from None

@@ -100,6 +100,15 @@ def test_checkpoint_round_trip_and_damage_is_detected(tmp_path):
     for bad in (payload[: len(payload) // 2], bytes(flipped), b"\x00" * 7):
         with pytest.raises(LstmkitError, match="corrupt or truncated"):
             ck.parse_checkpoint(bytes(bad), folder / "last.safetensors")
+    nested = b"[" * 200_000 + b"]" * 200_000    # a header nested past the parser: a RecursionError traceback
+    bad = len(nested).to_bytes(8, "little") + nested
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        ck.parse_checkpoint(bad, folder / "last.safetensors")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ck.CHECKPOINT_FILE).write_bytes(bad)
+    (folder / "last.json").write_bytes(nested)
+    assert ck.checkpoint_epochs(other) == 0 and ck._previous_state(folder) == {}      # the line after Ctrl-C
 
 
 def test_a_crash_while_writing_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):

@@ -108,7 +108,7 @@ def checkpoint_epochs(folder: Path) -> int:
             (n,) = struct.unpack("<Q", f.read(8))
             header = json.loads(f.read(min(n, 1 << 26)))
         epoch = json.loads(header["__metadata__"][_STATE_KEY])["epoch"]
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
+    except (OSError, ValueError, KeyError, TypeError, struct.error, RecursionError):
         return 0
     return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 else 0
 
@@ -120,7 +120,7 @@ def _previous_state(folder: Path) -> dict[str, Any] | None:
             return None
         state = json.loads((folder / "last.json").read_text())
         return state if isinstance(state, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
 
 
@@ -130,7 +130,7 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
     try:
         meta = json.loads((run / META_FILE).read_text())
         task, kind = meta["task"], meta.get("kind")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         task, kind = run.name.split("-", 1)[0] or "<task>", None
     if intact is None:
         kept, how = "no checkpoint was saved yet", f"{write_fix(e, folder)}, then train again"
@@ -166,7 +166,8 @@ def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tenso
     try:
         header = _header(payload)
         tensors = st_load(payload)
-    except (SafetensorError, ValueError, struct.error, json.JSONDecodeError, UnicodeDecodeError):
+    except (SafetensorError, ValueError, struct.error, json.JSONDecodeError, UnicodeDecodeError,
+            RecursionError):                # a header nested past what the parser takes
         raise corrupt from None
     meta = header.get("__metadata__") or {}
     if _STATE_KEY not in meta or _HASH_KEY not in meta:
@@ -177,7 +178,7 @@ def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tenso
         raise corrupt
     try:
         state = json.loads(meta[_STATE_KEY])
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):
         raise corrupt from None
     if not isinstance(state, dict):
         raise corrupt

@@ -329,7 +329,7 @@ class _Kept:
             record = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):     # not ours, or damaged: set aside
             record = None
         if isinstance(record, dict) and record.get("key") == self.key and isinstance(record.get("folds"), dict):
             self.folds = record["folds"]
