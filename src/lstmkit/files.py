@@ -245,7 +245,9 @@ def read_json(path: str | Path, fix: str) -> Any:
                            f"({JSON_LIMIT // 2**20} MiB at most): it was not written by lstmkit, or was edited", fix)
     try:
         with open(path, "rb") as f:
-            data = f.read(JSON_LIMIT + 1)       # the file may have grown since its size was read
+            data = f.read(size + 1)             # a buffer of the file's size, not of the limit (256 MiB a read)
+            if len(data) > size:                # grown since its size was read: the rest, up to the limit
+                data += f.read(JSON_LIMIT + 1 - len(data))
         if len(data) > JSON_LIMIT:
             raise LstmkitError(f"{path} is larger than any JSON file lstmkit writes ({JSON_LIMIT // 2**20} MiB at "
                                "most): it was not written by lstmkit, or was edited", fix)

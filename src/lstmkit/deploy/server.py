@@ -140,7 +140,6 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
                 + ": POST /models/{name}/predict, WebSocket /models/{name}/stream")
     app = FastAPI(title="lstmkit", version=__version__, description=what)
     app.router.route_class = strict_json_route()      # a JSON body's key given twice: a 422 (FastAPI kept the last)
-    app.state.open_streams = 0
     app.state.streams = {}                    # stream id -> _OpenStream, in the order they opened
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
@@ -357,13 +356,12 @@ class _ModelRoutes:
         def release(sid: str) -> None:
             """Give back the place of stream ``sid`` (once: its handler's end and an eviction both call it)."""
             if app.state.streams.pop(sid, None) is not None:
-                app.state.open_streams -= 1
                 m.open_streams -= 1
                 m.end_stream(sid)
 
         async def stream_ws(ws: WebSocket):
             await ws.accept()
-            if app.state.open_streams >= app.state.max_streams and not await _evict_idle(app):
+            if len(app.state.streams) >= app.state.max_streams and not await _evict_idle(app):
                 # was "— close one, or try again later": a client cannot close another's
                 idle = app.state.stream_idle
                 await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}): every "
@@ -376,7 +374,6 @@ class _ModelRoutes:
                 return
             sid = f"ws-{next(app.state.stream_ids)}"
             here = app.state.streams[sid] = _OpenStream(ws, release, sid)
-            app.state.open_streams += 1
             m.open_streams += 1
             try:
                 while True:
@@ -395,9 +392,7 @@ class _ModelRoutes:
                         answer = await run_in_threadpool(m.stream_message, message["text"], sid)
                     else:                           # a numeric step is cheaper than a thread hop
                         answer = m.stream_message(message["text"], sid)
-                    here.busy, here.last = False, time.monotonic()
-                    if here.evicted:                # closed for a new stream while this step ran (cannot, not busy)
-                        break
+                    here.busy, here.last = False, time.monotonic()    # a busy stream is never evicted
                     await ws.send_text(json.dumps(answer, allow_nan=False))
             except client_left:                  # the client left before its answer: no fault of the service's
                 pass                              # (was logged as a failure, with a traceback, and "answered")
