@@ -90,6 +90,22 @@ def test_a_tsv_without_a_header_is_read_as_pairs_and_said_so(tmp_path):
         read_pairs(f)
 
 
+def test_a_csv_without_a_header_is_read_as_pairs_and_said_so(tmp_path):
+    """A two-column CSV whose first line is a pair: its first pair was read as column names ('pass --src
+    a dog --tgt un chien'); now each line a pair, quoted cells by CSV rules, said in one warning."""
+    f = tmp_path / "pairs.csv"
+    f.write_text('a dog,un chien\n"Hello, you",Bonjour toi\nthe red car,la voiture rouge\n')
+    with pytest.warns(UserWarning, match="no src,tgt header"):
+        p = read_pairs(f)
+    assert p.src == ["a dog", "Hello, you", "the red car"] and p.tgt == ["un chien", "Bonjour toi", "la voiture rouge"]
+    f.write_text("a dog,un chien\nthe cat, \nthe red car,la voiture rouge\n")       # line 2's target is empty
+    with pytest.warns(UserWarning), pytest.raises(LstmkitError, match="first at line 2"):
+        read_pairs(f)
+    f.write_text("english,french\nGo.,Va !\n")                     # a header of names stays one
+    with pytest.raises(LstmkitError, match="--src and --tgt"):
+        read_pairs(f)
+
+
 def test_a_header_of_column_names_is_never_read_as_a_pair(tmp_path):
     f = tmp_path / "p.tsv"
     f.write_text("english\tfrench\nGo.\tVa !\n")

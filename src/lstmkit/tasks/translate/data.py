@@ -14,6 +14,7 @@ names the file, the line and the fix.
 """
 from __future__ import annotations
 
+import csv
 import functools
 import html as _html
 import json
@@ -251,13 +252,15 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
         text, sep, first_line = separator_line(read_text_file(path, encoding))
         header = text.split("\n", 1)[0]
         sep = sep or header_separator(header, "," if ext == ".csv" else "\t")
-        names = header.split(sep)
+        names = header.split(sep) if sep == "\t" else next(csv.reader([header], delimiter=sep), [])
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
-        if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2:
-            if not one_word_each:
+        if sep in ("\t", ",") and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2:
+            if not one_word_each and sep == "\t":
                 s, t = _headerless_pairs(path, text, first_line)
                 return pd.DataFrame({"src": s, "tgt": t}, dtype=object), lambda i: f"line {i + first_line}"
-            if not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:     # a word list's first pair, or names
+            if len(names) == 2 and not one_word_each:
+                return _headerless_csv_pairs(path, text, first_line)
+            if sep == "\t" and not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:   # a word pair, or names
                 raise LstmkitError(f"source column 'src' not found in {path}: its first line {header[:60]!r} is "
                                    f"read as column names", f"pass {opt('src')} and {opt('tgt')} with one of: "
                                    f"{', '.join(c.strip() for c in names)}; or, if that line is a pair, add a header "
@@ -265,6 +268,17 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
         df = parse_table(text, path, sep, first_line=first_line)
         place = partial(row_place, df)
     return df, place
+
+
+def _headerless_csv_pairs(path: Path, text: str, first_line: int) -> tuple[pd.DataFrame, Callable[[int], str]]:
+    """A CSV file of two columns whose first line is not column names (a field of several words) and no
+    columns asked for: each line a source and its target, read by CSV rules under the names 'src' and
+    'tgt'. Said in one warning. (Its first pair was read as column names: 'pass --src a dog --tgt un chien'.)"""
+    warnings.warn(f"{path} has no src,tgt header: read as pairs without a header, the first column the source "
+                  f"and the second the target; name the columns of a header line with {opt('src')} and "
+                  f"{opt('tgt')}", UserWarning, stacklevel=3)
+    df = parse_table("src,tgt\n" + text, path, ",", first_line=first_line - 1)
+    return df, partial(row_place, df)
 
 
 def _check_separated(path: Path, df: pd.DataFrame, i: int, encoding: str, cell: str) -> None:
