@@ -125,8 +125,20 @@ def test_run_folder_of_another_task(capsys, tmp_path, corpus, run):
 
 
 def test_sample_bad_temperature(capsys, run):
-    code, _, err = cli(capsys, "lm", "sample", "--run", run, "--temperature", "0")
+    code, _, err = cli(capsys, "lm", "sample", "--run", run, "--temperature", "-0.5")
     assert_user_error(code, err, "temperature")
+
+
+def test_sample_at_temperature_0_is_greedy(capsys, run):
+    """0 draws the likeliest token each step (as language-model services read it): one text whatever the
+    seed, the text top-k 1 draws. It was refused: 'must be positive'."""
+    texts = set()
+    for seed in ("1", "2"):
+        code, out, err = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--temperature", "0", "--seed", seed)
+        assert code == 0, err
+        texts.add(out)
+    code, out, _ = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--top-k", "1", "--seed", "3")
+    assert texts == {out}
 
 
 def test_resume_continues_an_interrupted_run(capsys, cfg, corpus, tmp_path):

@@ -91,6 +91,8 @@ def test_sampling_is_reproducible_with_a_seed(pattern_lm):
     assert one.startswith("abc") and "\n" not in one
     assert pattern_lm.sample(prefix="abc", temperature=0.1, seed=0) == PATTERN
     assert pattern_lm.sample(30, top_k=1, seed=5) == "\n".join([PATTERN] * 3)
+    # temperature 0: the likeliest token each step, no draw (the seed changes nothing)
+    assert {pattern_lm.sample(30, temperature=0, seed=s) for s in (None, 1, 2)} == {"\n".join([PATTERN] * 3)}
 
 
 def test_char_prefix_keeps_its_trailing_space(tiny):
@@ -109,7 +111,8 @@ def test_a_prefix_of_unseen_characters_is_sampled_with_one_warning(pattern_lm, r
 
 
 def test_sample_rejects_bad_settings(pattern_lm):
-    for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": 0}, "temperature"),
+    for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": -0.1}, "temperature"),
+                         ({"temperature": True}, "temperature"),
                          ({"top_k": 0}, "top_k"), ({"prefix": None}, "`prefix` must be text, got NoneType"),
                          ({"prefix": ["ab"]}, "got list")]:
         with pytest.raises(LstmkitError, match=word):

@@ -28,7 +28,7 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
                                         -> {"text": prefix + sample, "drawn": n, "finished": bool}
 
 A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
-``temperature`` (default 1) must be positive and finite; ``seed`` (default none) makes it
+``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``seed`` (default none) makes it
 repeatable. Token streams (one text piece per message, ``(h, c)`` per stream id) are
 :class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
 """
@@ -313,7 +313,7 @@ class LMAdapter(EstimatorAdapter):
                                                 description="lines to score (log-probability, perplexity)")
             prefix: Optional[Text] = Field(None, description="text to continue ('' for a new line): sampling")
             max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
-            temperature: Optional[Annotated[Finite, Field(gt=0)]] = Field(None, description="sampling: > 0 [1.0]")
+            temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
             top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
             seed: Optional[Int] = Field(None, ge=0, le=2**63 - 1, description="sampling: repeatable draws")
 
@@ -411,9 +411,10 @@ def _count(name: str, value: Any, default: int | None, low: int, high: int | Non
 def _temperature(value: Any) -> float:
     if value is None:
         return 1.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise BadRequest(["temperature"], f"`temperature` must be a positive finite number, got {value!r}",
-                         "send a temperature above 0 (1.0 samples as trained), or leave it out")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise BadRequest(["temperature"], f"`temperature` must be a finite number, 0 or above, got {value!r}",
+                         "send a temperature of 0 or above (1.0 samples as trained, 0 the likeliest token each "
+                         "step), or leave it out")
     return float(value)
 
 

@@ -352,8 +352,8 @@ class LanguageModel(RunEstimator):
 
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
-        and the next line starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the
-        k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
+        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). The same ``seed`` gives the same text.
         """
         with public_call():
@@ -367,9 +367,10 @@ class LanguageModel(RunEstimator):
                 raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
                                    worded("pass a smaller --n (run the command again for more text)",
                                           "pass a smaller n_tokens (call sample again for more text)"))
-            if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
-                raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
-                                   f"pass {opt('temperature', 0.8)}, say (lower is more conservative)")
+            if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and 0 <= temperature < math.inf):
+                raise LstmkitError(f"`temperature` must be a finite number, 0 or above, got {temperature!r}",
+                                   f"pass {opt('temperature', 0.8)}, say (lower is more conservative; 0 draws the "
+                                   "likeliest token each step)")
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
                 raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
             if seed is not None:
