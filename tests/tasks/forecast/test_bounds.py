@@ -140,6 +140,21 @@ def test_a_backtest_scores_the_floored_forecasts(run, monkeypatch):
     assert floored["MAE"] <= data["y"].max()                     # forecasting 0 misses by at most the largest value
 
 
+def test_the_ets_row_and_the_doctors_baselines_are_floored_as_the_model_is():
+    """A count series dying out before its test part: ETS's damped trend runs below 0 there, while the
+    model's forecasts keep to the floor; the ETS row scored the unfloored trend (MAE 3.97 where the
+    floored ETS is exact), so the floor alone read as the model beating ETS."""
+    rng = np.random.default_rng(3)
+    y = np.maximum(0.0, np.round(60 - 0.9 * np.arange(80) + rng.normal(0, 2, 80)))
+    data = pd.DataFrame({"time": pd.date_range("2020-01-01", periods=80, freq="D"), "y": y})
+    est = Forecaster(**QUICK, ets=True).fit(data, target="y", time="time")
+    floored = est.evaluate(data)
+    assert floored["ets"]["MAE"] == est.metrics_["metrics"]["ets"]["MAE"] == 0.0       # 0 forecast for 0 sold
+    assert "floor at 0" in est.metrics_["baselines"]["bounds"]
+    est.bounds_ = None                                                        # unbounded: ETS as it answers
+    assert est.evaluate(data)["ets"]["MAE"] > 1.0
+
+
 def test_the_record_floors_each_series_and_target_an_unseen_series_only_where_none_went_below():
     values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
     record = bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"])
