@@ -10,7 +10,7 @@ import torch
 from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
-from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of
+from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of, report_note
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 QUICK = dict(lookback=8, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
@@ -250,6 +250,31 @@ def test_bounds_none_turns_the_floor_at_0_off(tmp_path, capsys):
     counts().to_csv(tmp_path / "c.csv", index=False)
     meta = _cli_trained(tmp_path / "c.csv", "y", "none", tmp_path, capsys)
     assert meta["config"]["bounds"] == "none" and meta["preprocessing"]["bounds"]["floor"] is None
+
+
+@pytest.mark.parametrize("bounds, said", [
+    ("auto", "forecasts floored at 0 (--bounds auto): the series was never below 0 in its training part, so "
+             "forecasts and quantiles below 0 answer 0; --bounds none leaves them as the network answers"),
+    ("none", None), ("0,", None)])
+def test_the_training_report_says_a_count_series_is_floored_at_0(bounds, said, tmp_path, capsys):
+    """A count series' forecasts of exactly 0 came with no word of the floor that made them, in the
+    report or beside the metrics it changes; given bounds or none are the user's own words."""
+    counts().to_csv(tmp_path / "c.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "c.csv", "--lookback", "8", "--horizon", "3",
+                              "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--ensemble", "1", "--progress",
+                              "off", "--bounds", bounds, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    floored = [line for line in out.splitlines() if line.startswith("forecasts floored")]
+    assert floored == ([said] if said else [])
+
+
+def test_the_report_line_names_the_series_a_many_series_run_floors():
+    values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
+    assert report_note(bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"]), 2) == (
+        "forecasts floored at 0 (--bounds auto) where a target was never below 0 in a series' training part ('x': 2 "
+        "of 2 series, 'z': 1 of 2 series), so forecasts and quantiles below 0 answer 0 there; --bounds none leaves "
+        "them as the network answers")
+    assert report_note(bounds_record(values[:, 1:], [0], [4], ["a"], ["z"]), 1) is None      # nothing floored
 
 
 @pytest.mark.parametrize("bounds, words", [
