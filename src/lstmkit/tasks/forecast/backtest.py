@@ -283,7 +283,10 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     model_fc = forecasts[f, s] if len(f) else naive
     nonzero = mape_points(actual, axis=1)                                 # [R, H, T], as metric_rows
     defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape)   # the rows MAPE scores
-    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4)
+    windows = int(defined[:, 0, 0].sum())
+    among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
+             if windows < len(defined) else "")
+    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}

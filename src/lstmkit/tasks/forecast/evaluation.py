@@ -45,8 +45,12 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     for name, g in compared.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(compared[compared["model"] == cfg.model])
-    scored = compared[(compared["model"] == cfg.model) & (compared["MAPE_points"] > 0)]
-    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
+    mine = compared[compared["model"] == cfg.model]
+    scored = mine[mine["MAPE_points"] > 0]
+    among = (f"those of the {len(scored):,} series not 0 throughout, the other {len(mine) - len(scored):,} having no MAPE"
+             if len(scored) < len(mine) else "")
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3,
+                       among)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
