@@ -151,6 +151,8 @@ def test_the_ets_row_and_the_doctors_baselines_are_floored_as_the_model_is():
     floored = est.evaluate(data)
     assert floored["ets"]["MAE"] == est.metrics_["metrics"]["ets"]["MAE"] == 0.0       # 0 forecast for 0 sold
     assert "floor at 0" in est.metrics_["baselines"]["bounds"]
+    below = Forecaster(**QUICK, ets=True).fit(data.assign(y=data["y"] - 30), target="y", time="time")
+    assert "bounds" not in below.metrics_["baselines"]                       # below 0 in training: nothing bounded
     est.bounds_ = None                                                        # unbounded: ETS as it answers
     assert est.evaluate(data)["ets"]["MAE"] > 1.0
 

@@ -38,7 +38,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = _with_ets(cfg, panel)
-    base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None))
+    base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
     per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg = {}
@@ -58,11 +58,11 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     return {**base, "metrics": agg, "test_points": points}, per_series
 
 
-def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None) -> dict[str, str]:
+def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None, series: int = 1) -> dict[str, str]:
     """What each baseline row of ``metrics.json`` is (its ``baselines`` record): every row is scored
     on the test windows, from the same origins and on the same points as the model, and reads no
-    point it is scored on; within the run's ``bounds`` record (``preprocessing.bounds``), as the
-    model's forecasts are."""
+    point it is scored on; within the run's ``bounds`` record (``preprocessing.bounds``) of its
+    ``series`` series, as the model's forecasts are (said where they bound a series)."""
     rows = {"part": "test: every origin of the test windows, as the model (its lookback reads the points "
                     "before each origin, validation ones among them)",
             "naive": "the last value at each origin",
@@ -75,7 +75,8 @@ def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None) 
                        "far-out spikes there replaced by the moving median over one season when there is a season, then "
                        "run on with those parameters to each origin, so a forecast reads the points up to its origin "
                        "only, as the model's does")
-    if bounds and (bounds.get("floor") is not None or bounds.get("ceiling") is not None):
+    if bounds and (bounds.get("floor") is not None or bounds.get("ceiling") is not None) and any(
+            len(t["unbounded"]) < series for t in bounds.get("targets", {}).values()):
         rows["bounds"] = (f"every row within the run's bounds, as the model's forecasts are ({bounds['rule']}): an "
                           "ETS trend or season below a floor at 0 is scored as 0, so the floor alone never counts as "
                           "the model beating ETS")
