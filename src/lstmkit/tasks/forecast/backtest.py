@@ -118,12 +118,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     rows, plot_folds = [], []
     times = frame[time_col] if time_col is not None and len(ser.sids) == 1 else None
     values = {m: v.tolist() for m, v in means.items()}
+    shown, flat = _plotted_series(ser, cuts, forecasts, present, H)
     for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
         cut_when = (str(pd.Timestamp(times.iloc[c])) if pd.api.types.is_datetime64_any_dtype(times)
                     else times.to_numpy()[c]) if times is not None and c < len(times) else None
-        if present[k, 0]:                                                 # the first series is plotted
-            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": forecasts[k, 0, :, 0]})
+        if present[k, shown]:
+            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1, "forecast": forecasts[k, shown, :, 0]})
         for m, v in values.items():
             rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
                          **dict(zip(METRIC_NAMES, v[k]))})
@@ -142,13 +143,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         for former in (out / "backtest.json", out / "plots" / "backtest.png"):
             former.unlink(missing_ok=True)
         atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
-        first = frame[frame["__id"] == frame["__id"].iloc[0]]
+        rows_shown = slice(int(ser.starts[shown]), int(ser.starts[shown] + ser.lengths[shown]))
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
-            times = _wall_clock(first[time_col]) if time_col is not None else None
-            plot_backtest(first[targets[0]].to_numpy(dtype=np.float64), times, plot_folds,
-                          out / "plots" / "backtest.png", title=f"{targets[0]}: {folds} backtest folds "
-                          f"({'refit' if refit else 'fixed model'})")
+            times = _wall_clock(frame[time_col].iloc[rows_shown]) if time_col is not None else None
+            plot_backtest(ser.values[rows_shown, 0], times, plot_folds,
+                          out / "plots" / "backtest.png", title=f"{targets[0]}{_series_words(ser, shown, flat)}: {folds} "
+                          f"backtest folds ({'refit' if refit else 'fixed model'})")
         write_json(out / "backtest.json", result)
         (out / KEPT_FOLDS).unlink(missing_ok=True)          # the backtest is whole: nothing to continue
         result["out"] = str(out)
@@ -156,6 +157,38 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _plotted_series(ser: "_Series", cuts: np.ndarray, forecasts: np.ndarray, present: np.ndarray,
+                    H: int) -> tuple[int, int]:
+    """The series ``plots/backtest.png`` shows: the first one scored in a fold whose first target or
+    forecasts move over the span the plot draws (three horizons before the first cutoff on); the first
+    scored one when none does. A many-series file of retail items opened with one that never sold, and
+    its plot was a flat line at 0 under the forecasts' flat line at 0. Returns ``(series, flat)``:
+    ``flat`` scored series before it are flat there."""
+    scored = np.flatnonzero(present.any(0))
+    if not len(scored):
+        return 0, 0
+    for flat, j in enumerate(scored.tolist()):
+        first = int(cuts[present[:, j], j].min())
+        span = ser.values[ser.starts[j] + max(0, first - 1 - 3 * H):ser.starts[j] + ser.lengths[j], 0]
+        drawn = np.concatenate([span, forecasts[present[:, j], j, :, 0].ravel()])
+        drawn = drawn[np.isfinite(drawn)]
+        if len(drawn) and np.ptp(drawn) > 0:
+            return j, flat
+    return int(scored[0]), 0
+
+
+def _series_words(ser: "_Series", j: int, flat: int) -> str:
+    """Which series the backtest plot shows, for its title: nothing for one series, its id and why it
+    is the one shown for several (the first, or the first that moves after ``flat`` that do not)."""
+    n = len(ser.sids)
+    if n == 1:
+        return ""
+    if not flat:
+        return f" of {ser.sids[j]!r}, the first of {n:,} series"
+    return (f" of {ser.sids[j]!r}, the first of {n:,} series that moves over the folds "
+            f"({flat:,} before it {'is' if flat == 1 else 'are'} flat there)")
+
+
 def _long_frame(data, cfg, run: dict | None = None
                 ) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any, dict]:
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept,
@@ -250,7 +283,10 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     model_fc = forecasts[f, s] if len(f) else naive
     nonzero = mape_points(actual, axis=1)                                 # [R, H, T], as metric_rows
     defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape)   # the rows MAPE scores
-    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4)
+    windows = int(defined[:, 0, 0].sum())
+    among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
+             if windows < len(defined) else "")
+    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}

@@ -32,6 +32,10 @@ def report(est) -> None:
     inputs = covariates_line(est)
     if inputs:
         typer.echo(inputs)
+    from lstmkit.tasks.forecast.bounds import report_note
+    floor = report_note(getattr(est, "bounds_", None), len(est.series_ids_))
+    if floor:
+        typer.echo(floor)
     m = est.metrics_
     typer.echo(f"\n{_scored_on(m)}")
     typer.echo(format_table(m["metrics"]))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import first_of, opt
-from lstmkit.tasks.forecast.bounds import Limits
+from lstmkit.tasks.forecast.bounds import Limits, clip_values
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
@@ -38,15 +38,19 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = _with_ets(cfg, panel)
-    base["baselines"] = baseline_rows(est.season_, ets)
+    base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
     per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg = {}
     for name, g in compared.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(compared[compared["model"] == cfg.model])
-    scored = compared[(compared["model"] == cfg.model) & (compared["MAPE_points"] > 0)]
-    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
+    mine = compared[compared["model"] == cfg.model]
+    scored = mine[mine["MAPE_points"] > 0]
+    among = (f"those of the {len(scored):,} series not 0 throughout, the other {len(mine) - len(scored):,} having no MAPE"
+             if len(scored) < len(mine) else "")
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3,
+                       among)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
@@ -54,10 +58,11 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     return {**base, "metrics": agg, "test_points": points}, per_series
 
 
-def baseline_rows(season: int, ets: bool) -> dict[str, str]:
+def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None, series: int = 1) -> dict[str, str]:
     """What each baseline row of ``metrics.json`` is (its ``baselines`` record): every row is scored
     on the test windows, from the same origins and on the same points as the model, and reads no
-    point it is scored on."""
+    point it is scored on; within the run's ``bounds`` record (``preprocessing.bounds``) of its
+    ``series`` series, as the model's forecasts are (said where they bound a series)."""
     rows = {"part": "test: every origin of the test windows, as the model (its lookback reads the points "
                     "before each origin, validation ones among them)",
             "naive": "the last value at each origin",
@@ -70,6 +75,11 @@ def baseline_rows(season: int, ets: bool) -> dict[str, str]:
                        "far-out spikes there replaced by the moving median over one season when there is a season, then "
                        "run on with those parameters to each origin, so a forecast reads the points up to its origin "
                        "only, as the model's does")
+    if bounds and (bounds.get("floor") is not None or bounds.get("ceiling") is not None) and any(
+            len(t["unbounded"]) < series for t in bounds.get("targets", {}).values()):
+        rows["bounds"] = (f"every row within the run's bounds, as the model's forecasts are ({bounds['rule']}): an "
+                          "ETS trend or season below a floor at 0 is scored as 0, so the floor alone never counts as "
+                          "the model beating ETS")
     return rows
 
 
@@ -149,6 +159,10 @@ def _scores(est, panel, arrays, windows, ets: bool,
                 # fitted on the points before the first origin, at most training + validation: the
                 # validation windows' ETS (the doctor's) never reads a validation point into its fit
                 preds["ets"] = ets_forecast(vals, origins, H, est.season_, min(n_train + n_val, int(origins.min()) + 1))
+        # every baseline within the series' bounds, as the model (bounds.py): ETS's damped trend or
+        # additive season ran below 0 on a count series dying out, a floor the model's row had and its
+        # own had not
+        preds = {name: clip_values(p, limits.take(sel)) for name, p in preds.items()}
         keep = observed[sel]
         actual = y_true[sel][keep]                                              # [k, T]
         divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
