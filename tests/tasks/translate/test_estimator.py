@@ -445,3 +445,24 @@ def test_a_vocabulary_that_leaves_most_words_unknown_is_said(tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")                   # every word kept: nothing to say
         Translator(**{**params, "min_freq": 1}).fit(data)
+
+
+def test_a_lower_casing_model_is_scored_case_insensitively(tmp_path, pairs, tiny):
+    """A model trained with lowercase=True writes no capital: against cased references each 'Hund' and
+    'Katze' it wrote as 'hund', 'katze' was a miss, and its validation BLEU, evaluate's and the
+    doctor's copy baseline said so (word-for-word right, scored far below 100). Both are scored
+    case-insensitively now, and the signature says case:lc."""
+    import sacrebleu
+    tr = Translator(**{**tiny, "max_epochs": 8, "patience": 8, "max_len": 8, "lowercase": True}).fit(
+        pairs(300, seed=1), out=tmp_path)
+    test = pairs(40, seed=9)
+    src, refs = [s for s, _ in test], [t for _, t in test]
+    m = tr.evaluate(test, beam=1, out_file=tmp_path / "s.tsv")
+    hyps = tr.translate(src, beam=1)
+    assert all(h == h.lower() for h in hyps) and any(r != r.lower() for r in refs)
+    assert "case:lc" in m["bleu_signature"] and "case:lc" in m["chrf_signature"] and m["lowercase"] is True
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs], lowercase=True).score, 2)
+    assert m["bleu"] > sacrebleu.corpus_bleu(hyps, [refs]).score + 15          # 55.1 against 35.2
+    assert "case:lc" in tr.metrics_["val"]["bleu_signature"]
+    cased = Translator(**{**tiny, "max_epochs": 1, "max_len": 8}).fit(pairs(60, seed=1))
+    assert "case:mixed" in cased.evaluate(test, beam=1)["bleu_signature"]

@@ -51,6 +51,8 @@ def _no_columns(given: list[str], files: str) -> None:
 def _format(title: str, m: dict) -> str:
     said = (f"{title}: BLEU {m['bleu']:.2f}  chrF {m['chrf']:.2f}  ({m['sentences']} sentences, "
             f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
+    if m.get("lowercase"):
+        said += "\n  the model writes lower case (trained with --lowercase): scored case-insensitively (case:lc)"
     if m.get("references_unescaped"):
         said += (f"\n  {m['references_unescaped']} reference(s) held HTML character references (&amp;, &#39;): "
                  "unescaped before scoring, as the model reads and writes them")

@@ -26,22 +26,28 @@ def _sacrebleu():
     return optional_import("sacrebleu", "BLEU and chrF")
 
 
-def corpus_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, Any]:
-    """``{"bleu", "chrf", "bleu_signature", "chrf_signature", "sentences"}`` for one reference each."""
+def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False) -> dict[str, Any]:
+    """``{"bleu", "chrf", "bleu_signature", "chrf_signature", "sentences"}`` for one reference each;
+    ``lowercase``: both scored case-insensitively (a model that writes lower case only, whose every
+    capital of a cased reference was a miss; the signatures say ``case:lc``)."""
     if len(hyps) != len(refs):
         raise LstmkitError(f"{len(hyps)} translations but {len(refs)} references",
                            "the reference file must have one line per source line")
     sb = _sacrebleu()
-    bleu, chrf = sb.metrics.BLEU(tokenize=bleu_tokenizer(refs)), sb.metrics.CHRF()
+    bleu = sb.metrics.BLEU(tokenize=bleu_tokenizer(refs), lowercase=lowercase)
+    chrf = sb.metrics.CHRF(lowercase=lowercase)
     b = bleu.corpus_score(list(hyps), [list(refs)])
     c = chrf.corpus_score(list(hyps), [list(refs)])
-    return {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
-            "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature()),
-            "bleu_detail": str(b), "sentences": len(hyps)}
+    out = {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
+           "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature()),
+           "bleu_detail": str(b), "sentences": len(hyps)}
+    if lowercase:
+        out["lowercase"] = True
+    return out
 
 
-def sentence_bleu(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
-    bleu = _sacrebleu().metrics.BLEU(effective_order=True, tokenize=bleu_tokenizer(refs))
+def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False) -> list[float]:
+    bleu = _sacrebleu().metrics.BLEU(effective_order=True, tokenize=bleu_tokenizer(refs), lowercase=lowercase)
     return [round(float(bleu.sentence_score(h, [r]).score), 2) for h, r in zip(hyps, refs)]
 
 
@@ -55,15 +61,16 @@ def bleu_tokenizer(refs: Sequence[str]) -> str:
     return "char" if any(_KANA_THAI_ETC.search(r) for r in refs) else "zh"
 
 
-def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> Path:
-    """A table of line, sentence BLEU, source, reference, translation (one row per sentence), in
-    the type its name asks for (``.csv``, ``.xlsx``, ``.parquet``, ``.json``, ``.jsonl``; any
-    other name: TSV)."""
+def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
+                    lowercase: bool = False) -> Path:
+    """A table of line, sentence BLEU (``lowercase``: as :func:`corpus_scores`), source, reference,
+    translation (one row per sentence), in the type its name asks for (``.csv``, ``.xlsx``,
+    ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV)."""
     import pandas as pd
 
     from lstmkit.table_out import TABLE_WRITERS
     from lstmkit.runs import atomic_write
-    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs),
+    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs, lowercase),
                        "source": list(srcs), "reference": list(refs), "translation": list(hyps)})
     suffix = Path(path).suffix.lower()
     write = TABLE_WRITERS[suffix] if suffix not in ("", ".txt") and suffix in TABLE_WRITERS else TABLE_WRITERS[".tsv"]
