@@ -466,3 +466,33 @@ def test_a_lower_casing_model_is_scored_case_insensitively(tmp_path, pairs, tiny
     assert "case:lc" in tr.metrics_["val"]["bleu_signature"]
     cased = Translator(**{**tiny, "max_epochs": 1, "max_len": 8}).fit(pairs(60, seed=1))
     assert "case:mixed" in cased.evaluate(test, beam=1)["bleu_signature"]
+
+
+def _named_pairs(make_pairs, n, seed):
+    """Toy pairs with a made-up name in both sentences, at the start or the end ('Zpro the dog.' ->
+    'Zpro der Hund.'): each name too rare for the vocabularies, <unk> on both sides."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for s, t in make_pairs(n, seed=seed, max_len=4):
+        name = "".join(rng.choice(list("bcdfgklmnprstvz"), 3)).capitalize() + "o"
+        first = bool(rng.integers(0, 3))
+        out.append((f"{name} {s}", f"{name} {t}") if first else (f"{s[:-1]} {name}.", f"{t[:-1]} {name}."))
+    return out
+
+
+def test_an_unknown_word_the_decoder_writes_is_the_source_word_it_attends_to(pairs, tiny):
+    """The decoder writes <unk> for a name neither vocabulary holds: translations showed '<unk> rennt
+    der.' to users, and BLEU scored each as three tokens ('<', 'unk', '>') no reference holds (32.2 on
+    these pairs). Each <unk> is now the unknown source word attended to most (93.6)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tr = Translator(**{**tiny, "max_epochs": 12, "patience": 12, "max_len": 8, "min_freq": 2}).fit(
+            _named_pairs(pairs, 400, 1))
+    test = _named_pairs(pairs, 40, 7)
+    for beam in (1, 3):
+        out = tr.translate([s for s, _ in test], beam=beam)
+        assert not any("<unk>" in o for o in out)
+        copied = sum(t.split()[0] in o.split()[:1] or t.split()[-1] in o.split()[-1:] for (_, t), o in zip(test, out))
+        assert copied >= 36, list(zip(test, out))
+    assert "<unk>" in tr.output_tokens(test[0][0])[0]          # the model's own tokens still say what it wrote
+    assert tr.evaluate(test, beam=3)["bleu"] > 80

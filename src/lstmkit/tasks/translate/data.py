@@ -678,11 +678,16 @@ class SideTokenizer:
             return [self._bpe.id_to_token(int(i)) or UNK for i in ids]
         return [self.vocab.itos[int(i)] for i in ids]
 
-    def decode(self, ids: Sequence[int]) -> str:
-        """Detokenised text of ``ids`` (specials dropped; stops at ``<eos>``)."""
+    def decode(self, ids: Sequence[int], unknown: dict[int, str] | None = None) -> str:
+        """Detokenised text of ``ids`` (specials dropped; stops at ``<eos>``). ``unknown``: what a
+        ``word`` tokenizer writes for the ``<unk>`` at each of those positions of ``ids`` (the source
+        word the decoder attended to, :meth:`~lstmkit.tasks.translate.estimator.Translator.translate`)."""
         ids = list(ids)
         if EOS_ID in ids:
             ids = ids[: ids.index(EOS_ID)]
+        if unknown and self.kind == "word":
+            return detokenize([unknown.get(t, UNK) if i == UNK_ID else self.vocab.itos[int(i)]
+                               for t, i in enumerate(ids) if i not in (PAD_ID, BOS_ID)])
         ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
         if self.kind == "bpe":
             # one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)

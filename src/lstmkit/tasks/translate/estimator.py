@@ -440,9 +440,27 @@ class Translator(RunEstimator):
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
-                results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
+                results[i] = (self._written(sentences[i], h) if sentences[i].strip() else "", h)
         _warn(cut_short([h for _, h in results], steps))
         return results
+
+    def _written(self, sentence: str, hyp) -> str:
+        """The text of ``hyp``, the translation of ``sentence``: each ``<unk>`` the decoder wrote is
+        the source word it attended to most at that step among those the source vocabulary lacks
+        too (among all, when it knows every one): a name or number neither vocabulary holds, copied
+        as Luong et al. 2015 do, where the model attends and both sides are cut in words. ``<unk>``
+        was shown to users, and scored as three tokens ('<', 'unk', '>') no reference holds."""
+        tok, ids = self.tgt_tokenizer_, list(hyp.ids)
+        if UNK_ID not in ids or hyp.attention is None or tok.kind != "word" or self.src_tokenizer_.kind != "word":
+            return tok.decode(ids)
+        words = self.src_tokenizer_.pieces(sentence)[:self.config_.max_len]
+        if not words:
+            return tok.decode(ids)
+        weights = hyp.attention[:, :len(words)].clone()
+        known = torch.tensor([i != UNK_ID for i in self.src_tokenizer_.vocab.encode(words)])
+        if not bool(known.all()):           # the decoder's <unk> stands for a word the source lacks too
+            weights[:, known] = -1.0
+        return tok.decode(ids, {t: words[int(weights[t].argmax())] for t, i in enumerate(ids) if i == UNK_ID})
 
     def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
         t0 = _time.perf_counter()
