@@ -496,3 +496,31 @@ def test_an_unknown_word_the_decoder_writes_is_the_source_word_it_attends_to(pai
         assert copied >= 36, list(zip(test, out))
     assert "<unk>" in tr.output_tokens(test[0][0])[0]          # the model's own tokens still say what it wrote
     assert tr.evaluate(test, beam=3)["bleu"] > 80
+
+
+def test_evaluate_takes_the_case_and_the_bleu_tokenizer_to_score_with(fitted, pairs, monkeypatch):
+    import sacrebleu
+    import lstmkit.tasks.translate.metrics as metrics
+    from lstmkit.errors import MissingPackage
+    test = pairs(30, seed=9)
+    lower = [(s, t.lower()) for s, t in test]
+    with pytest.warns(UserWarning, match="no reference holds a capital letter") as caught:
+        cased = fitted.evaluate(lower, beam=1)
+    assert caught[0].filename == __file__                   # said at the caller's line
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = fitted.evaluate(lower, beam=1, lowercase=True, tokenize="intl")
+    assert "case:lc" in m["bleu_signature"] and "tok:intl" in m["bleu_signature"] and m["bleu"] > cased["bleu"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in lower]], lowercase=True,
+                                                    tokenize="intl").score, 2)
+    with pytest.raises(LstmkitError, match="unknown BLEU tokenizer 'mecab'.*one of: 13a"):
+        fitted.evaluate(test, beam=1, tokenize="mecab")
+    with pytest.raises(LstmkitError, match="lowercase must be True, False or None"):
+        fitted.evaluate(test, beam=1, lowercase="yes")
+
+    def no_mecab(*args, **kwargs):          # sacrebleu's own way of saying MeCab is missing
+        raise RuntimeError("Japanese tokenization requires extra dependencies")
+    monkeypatch.setattr(sacrebleu.metrics, "BLEU", no_mecab)
+    with pytest.raises(MissingPackage, match=r"ja-mecab tokenizer needs sacrebleu\[ja\]"):
+        metrics.corpus_scores(["a"], ["a"], tokenize="ja-mecab")

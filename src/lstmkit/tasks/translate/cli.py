@@ -52,7 +52,7 @@ def _format(title: str, m: dict) -> str:
     said = (f"{title}: BLEU {m['bleu']:.2f}  chrF {m['chrf']:.2f}  ({m['sentences']} sentences, "
             f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
     if m.get("lowercase"):
-        said += "\n  the model writes lower case (trained with --lowercase): scored case-insensitively (case:lc)"
+        said += "\n  scored case-insensitively (case:lc: --lowercase, or a model trained with it, which writes no capital)"
     if m.get("references_unescaped"):
         said += (f"\n  {m['references_unescaped']} reference(s) held HTML character references (&amp;, &#39;): "
                  "unescaped before scoring, as the model reads and writes them")
@@ -163,6 +163,12 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the files.  [default: as in training]"),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
+             lowercase: Optional[bool] = typer.Option(None, "--lowercase/--cased", help="Score case-insensitively "
+                                                      "(sacrebleu -lc) or not.  [default: case-insensitive only for a "
+                                                      "model trained with --lowercase]"),
+             tokenize: Optional[str] = typer.Option(None, help="sacrebleu's BLEU tokenizer: 13a, intl, zh, char, "
+                                                    "ja-mecab, ko-mecab, flores101, flores200, none.  [default: 13a; "
+                                                    "zh or char for references written without spaces]"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
@@ -184,7 +190,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         est.config_.encoding = encoding
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
+        m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out, lowercase=lowercase,
+                         tokenize=tokenize)
     for message in dict.fromkeys(str(w.message) for w in caught):    # reading's notes and the truncation count
         print(f"warning: {message}", file=sys.stderr)
     from lstmkit.runs import to_json

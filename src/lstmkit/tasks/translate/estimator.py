@@ -28,7 +28,7 @@ from lstmkit.data.columns import texts_column
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, first_of, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, first_of, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
@@ -37,7 +37,7 @@ from lstmkit.runs import atomic_write, path_exists, read_state_file
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
-from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
+from lstmkit.tasks.translate.metrics import checked_tokenize, corpus_scores, plot_attention, write_sentences
 from lstmkit.train.memory import built_within_memory, check_batch_fits
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -280,11 +280,20 @@ class Translator(RunEstimator):
             return np.asarray([h for h, _ in self._translate(sentences, beam, alpha, batch_size)], dtype=object)
 
     def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
-                 out_file: str | Path | None = None) -> dict[str, Any]:
+                 out_file: str | Path | None = None, lowercase: bool | None = None,
+                 tokenize: str | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
-        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``."""
+        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``.
+        ``lowercase``: scored case-insensitively (None: when the model lower-cases,
+        :meth:`scored_lowercase`); ``tokenize``: sacrebleu's BLEU tokenizer (``13a``, ``intl``, ``zh``,
+        ``char``, ``ja-mecab``, ``ko-mecab``, ``flores200``, …; None: ``13a``, or ``zh`` / ``char`` for
+        references written without spaces), both said in the signature."""
         with public_call():
             self._check_fitted()
+            if lowercase is not None and not isinstance(lowercase, bool):
+                raise BadValue(f"lowercase must be True, False or None, got {lowercase!r}",
+                               "pass lowercase=True to score case-insensitively")
+            checked_tokenize(tokenize)          # before the translations, which take the time
             data = _with_targets(data, y, "references")
             if data is None and (src_file is None or ref_file is None):
                 raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
@@ -293,8 +302,8 @@ class Translator(RunEstimator):
             with self._frame_columns(data):
                 pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
                                    drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
-            result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
-            return result
+            return self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file,
+                               lowercase=lowercase, tokenize=tokenize)
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
@@ -462,7 +471,8 @@ class Translator(RunEstimator):
             weights[:, known] = -1.0
         return tok.decode(ids, {t: words[int(weights[t].argmax())] for t, i in enumerate(ids) if i == UNK_ID})
 
-    def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
+    def _score(self, pairs: Pairs, beam: int, out_file=None, lowercase: bool | None = None,
+               tokenize: str | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
             warnings.simplefilter("always", UserWarning)
@@ -476,14 +486,17 @@ class Translator(RunEstimator):
                 warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
         refs, unescaped, normalised = self.references(pairs.tgt)
-        scores = corpus_scores(hyps, refs, self.scored_lowercase())
+        lowercase = self.scored_lowercase() if lowercase is None else lowercase
+        if not lowercase:
+            _warn(lower_cased_references(hyps, refs), stacklevel=4)        # evaluate's caller
+        scores = corpus_scores(hyps, refs, lowercase, tokenize)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
         if unescaped:
             scores["references_unescaped"] = unescaped
         if normalised:
             scores["references_normalised"] = normalised
         if out_file is not None:
-            write_sentences(out_file, pairs.src, hyps, refs, self.scored_lowercase())
+            write_sentences(out_file, pairs.src, hyps, refs, lowercase, tokenize)
             scores["sentences_file"] = str(out_file)
         return scores
 
@@ -539,11 +552,26 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-def _warn(said: str | None) -> None:
+def _warn(said: str | None, stacklevel: int = 3) -> None:
     """One warning of what a check (:func:`cut_short`, :func:`longer_than_trained`,
     :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did."""
     if said:
-        warnings.warn(said, UserWarning, stacklevel=3)
+        warnings.warn(said, UserWarning, stacklevel=stacklevel)
+
+
+def lower_cased_references(hyps: Sequence[str], refs: Sequence[str]) -> str | None:
+    """What to say when no reference holds a capital letter but translations do (references
+    lower-cased for another toolkit, as Multi30k's ``tok/*.lc.*`` files), scored case-sensitively:
+    each capital is a miss (a perfect German translation of test2016 scored BLEU 23.3 against them,
+    99.9 case-insensitively); None otherwise."""
+    if any(r != r.lower() for r in refs) or not any(r != r.upper() for r in refs):     # cased, or no cased script
+        return None
+    capitals = sum(h != h.lower() for h in hyps)
+    if not capitals:
+        return None
+    return (f"no reference holds a capital letter, while {capitals} of the {len(hyps)} translations do: the "
+            f"references are lower-cased, and cased BLEU and chrF count each capital a miss; score with "
+            f"{opt('lowercase', True)} (case-insensitive), or against cased references")
 
 
 UNKNOWN_SHARE = 0.3     # <unk> this share of a side's training tokens: by far its commonest token (lm warns at the same)
