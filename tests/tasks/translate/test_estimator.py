@@ -524,3 +524,19 @@ def test_evaluate_takes_the_case_and_the_bleu_tokenizer_to_score_with(fitted, pa
     monkeypatch.setattr(sacrebleu.metrics, "BLEU", no_mecab)
     with pytest.raises(MissingPackage, match=r"ja-mecab tokenizer needs sacrebleu\[ja\]"):
         metrics.corpus_scores(["a"], ["a"], tokenize="ja-mecab")
+
+
+def test_evaluate_takes_several_reference_files(fitted, pairs, tmp_path):
+    import sacrebleu
+    test = pairs(12, seed=9)
+    (tmp_path / "t.en").write_text("\n".join(s for s, _ in test) + "\n")
+    (tmp_path / "a.de").write_text("\n".join(t for _, t in test) + "\n")
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    other = [h.replace("Hund", "Köter") for h in hyps]                # the model's own wording, nearly
+    (tmp_path / "b.de").write_text("\n".join(other) + "\n")
+    m = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de", tmp_path / "b.de"], beam=1)
+    assert "nrefs:2" in m["bleu_signature"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in test], other]).score, 2)
+    one = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de"], beam=1)
+    alone = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=tmp_path / "a.de", beam=1)
+    assert one["bleu_signature"] == alone["bleu_signature"] and one["bleu"] == alone["bleu"] < m["bleu"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -155,7 +155,8 @@ def _with_its_encoding(raw, encoding: str):
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line."),
-             ref_file: Optional[Path] = typer.Option(None, help="Reference translations, line-aligned."),
+             ref_file: Optional[List[Path]] = typer.Option(None, help="Reference translations, line-aligned; again "
+                                                           "for more references of each sentence (nrefs)."),
              data: Optional[Path] = typer.Option(None, help="Or a table of pairs as in training (CSV/TSV/JSONL/XLSX/"
                                                             "Parquet) instead of the two files."),
              src: Optional[str] = typer.Option(None, help="Source column of --data.  [default: as in training]"),
@@ -173,6 +174,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              progress: str = progress_option()):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
     from lstmkit.tasks.translate.estimator import Translator
+    ref_file = ref_file or None          # none given: [] or None, as typer has it
     if data is None and (src_file is None or ref_file is None):
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),

@@ -287,9 +287,14 @@ class Translator(RunEstimator):
         ``lowercase``: scored case-insensitively (None: when the model lower-cases,
         :meth:`scored_lowercase`); ``tokenize``: sacrebleu's BLEU tokenizer (``13a``, ``intl``, ``zh``,
         ``char``, ``ja-mecab``, ``ko-mecab``, ``flores200``, …; None: ``13a``, or ``zh`` / ``char`` for
-        references written without spaces), both said in the signature."""
+        references written without spaces), both said in the signature. ``ref_file`` may be a list of
+        files, each line-aligned with ``src_file``: several acceptable translations of each sentence,
+        scored as sacrebleu scores several references (``nrefs`` in the signature)."""
         with public_call():
             self._check_fitted()
+            more_files: list = []
+            if isinstance(ref_file, (list, tuple)):
+                ref_file, more_files = (ref_file[0], list(ref_file[1:])) if ref_file else (None, [])
             if lowercase is not None and not isinstance(lowercase, bool):
                 raise BadValue(f"lowercase must be True, False or None, got {lowercase!r}",
                                "pass lowercase=True to score case-insensitively")
@@ -302,8 +307,24 @@ class Translator(RunEstimator):
             with self._frame_columns(data):
                 pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
                                    drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
+            more = [self._more_references(f, src_file, len(pairs)) for f in more_files]
             return self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file,
-                               lowercase=lowercase, tokenize=tokenize)
+                               lowercase=lowercase, tokenize=tokenize, more_refs=more)
+
+    def _more_references(self, path, src_file, n: int) -> list[str]:
+        """The lines of a further reference file ``path``, one for each of the ``n`` lines of
+        ``src_file``, each holding a reference (as :func:`read_pairs` reads the first)."""
+        lines = read_lines(path, self.config_.encoding)
+        while lines and not lines[-1].strip() and len(lines) > n:        # the last line's newline, as the first's
+            lines.pop()
+        if len(lines) != n:
+            raise LstmkitError(f"{path} has {len(lines)} lines but {src_file} has {n}",
+                               "each reference file must be line-aligned with the sources: one reference per line")
+        empty = next((k for k, ln in enumerate(lines, 1) if not ln.strip()), None)
+        if empty is not None:
+            raise LstmkitError(f"{path} line {empty} is empty", "give every sentence a reference in each "
+                               "reference file (sacrebleu scores each sentence against all of them)")
+        return [ln.strip() for ln in lines]
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
@@ -472,7 +493,7 @@ class Translator(RunEstimator):
         return tok.decode(ids, {t: words[int(weights[t].argmax())] for t, i in enumerate(ids) if i == UNK_ID})
 
     def _score(self, pairs: Pairs, beam: int, out_file=None, lowercase: bool | None = None,
-               tokenize: str | None = None) -> dict[str, Any]:
+               tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
         t0 = _time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
             warnings.simplefilter("always", UserWarning)
@@ -489,14 +510,15 @@ class Translator(RunEstimator):
         lowercase = self.scored_lowercase() if lowercase is None else lowercase
         if not lowercase:
             _warn(lower_cased_references(hyps, refs), stacklevel=4)        # evaluate's caller
-        scores = corpus_scores(hyps, refs, lowercase, tokenize)
+        more = [self.references(r)[0] for r in more_refs]
+        scores = corpus_scores(hyps, refs, lowercase, tokenize, more)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
         if unescaped:
             scores["references_unescaped"] = unescaped
         if normalised:
             scores["references_normalised"] = normalised
         if out_file is not None:
-            write_sentences(out_file, pairs.src, hyps, refs, lowercase, tokenize)
+            write_sentences(out_file, pairs.src, hyps, refs, lowercase, tokenize, more)
             scores["sentences_file"] = str(out_file)
         return scores
 

@@ -57,24 +57,27 @@ def _bleu(sb, tokenize: str, **kwargs):
 
 
 def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False,
-                  tokenize: str | None = None) -> dict[str, Any]:
+                  tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
     """``{"bleu", "chrf", "bleu_signature", "chrf_signature", "sentences"}`` for one reference each;
     ``lowercase``: both scored case-insensitively (a model that writes lower case only, whose every
     capital of a cased reference was a miss; the signatures say ``case:lc``); ``tokenize``:
-    sacrebleu's BLEU tokenizer (:data:`TOKENIZERS`), else :func:`bleu_tokenizer`'s choice."""
-    if len(hyps) != len(refs):
+    sacrebleu's BLEU tokenizer (:data:`TOKENIZERS`), else :func:`bleu_tokenizer`'s choice;
+    ``more_refs``: further references of each sentence, one list each (the signature's ``nrefs``)."""
+    if any(len(hyps) != len(r) for r in (refs, *more_refs)):
         raise LstmkitError(f"{len(hyps)} translations but {len(refs)} references",
                            "the reference file must have one line per source line")
     sb = _sacrebleu()
-    bleu = _bleu(sb, checked_tokenize(tokenize) or bleu_tokenizer(refs), lowercase=lowercase)
+    streams = [list(refs), *map(list, more_refs)]
+    bleu = _bleu(sb, checked_tokenize(tokenize) or bleu_tokenizer([r for s in streams for r in s]),
+                 lowercase=lowercase)
     chrf = sb.metrics.CHRF(lowercase=lowercase)
     try:
-        b = bleu.corpus_score(list(hyps), [list(refs)])
+        b = bleu.corpus_score(list(hyps), streams)
     except OSError as e:                # flores' SentencePiece model is downloaded at first use
         raise LstmkitError(f"BLEU with sacrebleu's {tokenize} tokenizer could not fetch its model ({e})",
                            f"connect to the internet once (sacrebleu keeps it in ~/.sacrebleu), or score with "
                            f"another {opt('tokenize')}") from None
-    c = chrf.corpus_score(list(hyps), [list(refs)])
+    c = chrf.corpus_score(list(hyps), streams)
     out = {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
            "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature()),
            "bleu_detail": str(b), "sentences": len(hyps)}
@@ -84,10 +87,11 @@ def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = Fa
 
 
 def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False,
-                  tokenize: str | None = None) -> list[float]:
-    bleu = _bleu(_sacrebleu(), checked_tokenize(tokenize) or bleu_tokenizer(refs), effective_order=True,
-                 lowercase=lowercase)
-    return [round(float(bleu.sentence_score(h, [r]).score), 2) for h, r in zip(hyps, refs)]
+                  tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> list[float]:
+    bleu = _bleu(_sacrebleu(), checked_tokenize(tokenize) or bleu_tokenizer([r for s in (refs, *more_refs) for r in s]),
+                 effective_order=True, lowercase=lowercase)
+    return [round(float(bleu.sentence_score(h, [r, *others]).score), 2)
+            for h, r, *others in zip(hyps, refs, *more_refs)]
 
 
 def bleu_tokenizer(refs: Sequence[str]) -> str:
@@ -101,16 +105,19 @@ def bleu_tokenizer(refs: Sequence[str]) -> str:
 
 
 def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
-                    lowercase: bool = False, tokenize: str | None = None) -> Path:
-    """A table of line, sentence BLEU (``lowercase``, ``tokenize``: as :func:`corpus_scores`), source, reference,
+                    lowercase: bool = False, tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> Path:
+    """A table of line, sentence BLEU (``lowercase``, ``tokenize``, ``more_refs``: as :func:`corpus_scores`;
+    each further reference a column ``reference 2``, … after ``reference``), source, reference,
     translation (one row per sentence), in the type its name asks for (``.csv``, ``.xlsx``,
     ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV)."""
     import pandas as pd
 
     from lstmkit.table_out import TABLE_WRITERS
     from lstmkit.runs import atomic_write
-    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs, lowercase, tokenize),
-                       "source": list(srcs), "reference": list(refs), "translation": list(hyps)})
+    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1),
+                       "bleu": sentence_bleu(hyps, refs, lowercase, tokenize, more_refs),
+                       "source": list(srcs), "reference": list(refs),
+                       **{f"reference {k}": list(r) for k, r in enumerate(more_refs, 2)}, "translation": list(hyps)})
     suffix = Path(path).suffix.lower()
     write = TABLE_WRITERS[suffix] if suffix not in ("", ".txt") and suffix in TABLE_WRITERS else TABLE_WRITERS[".tsv"]
     atomic_write(path, lambda tmp: write(df, tmp))
