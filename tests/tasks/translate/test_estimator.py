@@ -445,3 +445,98 @@ def test_a_vocabulary_that_leaves_most_words_unknown_is_said(tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")                   # every word kept: nothing to say
         Translator(**{**params, "min_freq": 1}).fit(data)
+
+
+def test_a_lower_casing_model_is_scored_case_insensitively(tmp_path, pairs, tiny):
+    """A model trained with lowercase=True writes no capital: against cased references each 'Hund' and
+    'Katze' it wrote as 'hund', 'katze' was a miss, and its validation BLEU, evaluate's and the
+    doctor's copy baseline said so (word-for-word right, scored far below 100). Both are scored
+    case-insensitively now, and the signature says case:lc."""
+    import sacrebleu
+    tr = Translator(**{**tiny, "max_epochs": 8, "patience": 8, "max_len": 8, "lowercase": True}).fit(
+        pairs(300, seed=1), out=tmp_path)
+    test = pairs(40, seed=9)
+    src, refs = [s for s, _ in test], [t for _, t in test]
+    m = tr.evaluate(test, beam=1, out_file=tmp_path / "s.tsv")
+    hyps = tr.translate(src, beam=1)
+    assert all(h == h.lower() for h in hyps) and any(r != r.lower() for r in refs)
+    assert "case:lc" in m["bleu_signature"] and "case:lc" in m["chrf_signature"] and m["lowercase"] is True
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs], lowercase=True).score, 2)
+    assert m["bleu"] > sacrebleu.corpus_bleu(hyps, [refs]).score + 15          # 55.1 against 35.2
+    assert "case:lc" in tr.metrics_["val"]["bleu_signature"]
+    cased = Translator(**{**tiny, "max_epochs": 1, "max_len": 8}).fit(pairs(60, seed=1))
+    assert "case:mixed" in cased.evaluate(test, beam=1)["bleu_signature"]
+
+
+def _named_pairs(make_pairs, n, seed):
+    """Toy pairs with a made-up name in both sentences, at the start or the end ('Zpro the dog.' ->
+    'Zpro der Hund.'): each name too rare for the vocabularies, <unk> on both sides."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for s, t in make_pairs(n, seed=seed, max_len=4):
+        name = "".join(rng.choice(list("bcdfgklmnprstvz"), 3)).capitalize() + "o"
+        first = bool(rng.integers(0, 3))
+        out.append((f"{name} {s}", f"{name} {t}") if first else (f"{s[:-1]} {name}.", f"{t[:-1]} {name}."))
+    return out
+
+
+def test_an_unknown_word_the_decoder_writes_is_the_source_word_it_attends_to(pairs, tiny):
+    """The decoder writes <unk> for a name neither vocabulary holds: translations showed '<unk> rennt
+    der.' to users, and BLEU scored each as three tokens ('<', 'unk', '>') no reference holds (32.2 on
+    these pairs). Each <unk> is now the unknown source word attended to most (93.6)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tr = Translator(**{**tiny, "max_epochs": 12, "patience": 12, "max_len": 8, "min_freq": 2}).fit(
+            _named_pairs(pairs, 400, 1))
+    test = _named_pairs(pairs, 40, 7)
+    for beam in (1, 3):
+        out = tr.translate([s for s, _ in test], beam=beam)
+        assert not any("<unk>" in o for o in out)
+        copied = sum(t.split()[0] in o.split()[:1] or t.split()[-1] in o.split()[-1:] for (_, t), o in zip(test, out))
+        assert copied >= 36, list(zip(test, out))
+    assert "<unk>" in tr.output_tokens(test[0][0])[0]          # the model's own tokens still say what it wrote
+    assert tr.evaluate(test, beam=3)["bleu"] > 80
+
+
+def test_evaluate_takes_the_case_and_the_bleu_tokenizer_to_score_with(fitted, pairs, monkeypatch):
+    import sacrebleu
+    import lstmkit.tasks.translate.metrics as metrics
+    from lstmkit.errors import MissingPackage
+    test = pairs(30, seed=9)
+    lower = [(s, t.lower()) for s, t in test]
+    with pytest.warns(UserWarning, match="no reference holds a capital letter") as caught:
+        cased = fitted.evaluate(lower, beam=1)
+    assert caught[0].filename == __file__                   # said at the caller's line
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = fitted.evaluate(lower, beam=1, lowercase=True, tokenize="intl")
+    assert "case:lc" in m["bleu_signature"] and "tok:intl" in m["bleu_signature"] and m["bleu"] > cased["bleu"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in lower]], lowercase=True,
+                                                    tokenize="intl").score, 2)
+    with pytest.raises(LstmkitError, match="unknown BLEU tokenizer 'mecab'.*one of: 13a"):
+        fitted.evaluate(test, beam=1, tokenize="mecab")
+    with pytest.raises(LstmkitError, match="lowercase must be True, False or None"):
+        fitted.evaluate(test, beam=1, lowercase="yes")
+
+    def no_mecab(*args, **kwargs):          # sacrebleu's own way of saying MeCab is missing
+        raise RuntimeError("Japanese tokenization requires extra dependencies")
+    monkeypatch.setattr(sacrebleu.metrics, "BLEU", no_mecab)
+    with pytest.raises(MissingPackage, match=r"ja-mecab tokenizer needs sacrebleu\[ja\]"):
+        metrics.corpus_scores(["a"], ["a"], tokenize="ja-mecab")
+
+
+def test_evaluate_takes_several_reference_files(fitted, pairs, tmp_path):
+    import sacrebleu
+    test = pairs(12, seed=9)
+    (tmp_path / "t.en").write_text("\n".join(s for s, _ in test) + "\n")
+    (tmp_path / "a.de").write_text("\n".join(t for _, t in test) + "\n")
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    other = [h.replace("Hund", "Köter") for h in hyps]                # the model's own wording, nearly
+    (tmp_path / "b.de").write_text("\n".join(other) + "\n")
+    m = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de", tmp_path / "b.de"], beam=1)
+    assert "nrefs:2" in m["bleu_signature"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in test], other]).score, 2)
+    one = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de"], beam=1)
+    alone = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=tmp_path / "a.de", beam=1)
+    assert one["bleu_signature"] == alone["bleu_signature"] and one["bleu"] == alone["bleu"] < m["bleu"]
