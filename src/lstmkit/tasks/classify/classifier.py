@@ -42,6 +42,7 @@ __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
 EVAL_BATCH = 256
+EVAL_STEPS = EVAL_BATCH * 400   # padded steps a batch of a fitted model reads: 256 texts of the default max_len
 
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
 
@@ -455,7 +456,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.class_names_)))
         pad = PAD_ID if self.kind == "text" else 0.0
-        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
+        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad, max_steps=EVAL_STEPS)
         for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
             logits = self.net_(x, lengths)
             if len(self.class_names_) == 2:

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import check_seed, python_values
-from lstmkit.data.batching import CollatedBatches, Padded, pad_batch
+from lstmkit.data.batching import CollatedBatches, Padded, pad_batch, sorted_batches
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import texts_column
@@ -56,20 +56,11 @@ LOGIT_CELLS = 1 << 24  # batch x steps x vocabulary per scoring call (64 MiB of 
 
 
 def logit_batches(lengths: Sequence[int], vocab: int, most: int | None = None) -> list[list[int]]:
-    """The indices of lines of ``lengths`` tokens in batches of similar length, shortest first, each
-    holding at most ``most`` lines and within :data:`LOGIT_CELLS` batch x steps x ``vocab`` logits (a
-    line alone when it is longer): 64 lines of 2,700 words were one batch of 2.8 GB of logits, twice
-    over with their log-softmax (5.5 GB resident at a 3,688-word vocabulary, ~45 GB at 30,000)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches, start = [], 0
-    while start < len(order):
-        stop = start + 1            # lines sorted by length: the last one sets the batch's steps
-        while (stop < len(order) and (most is None or stop - start < most)
-               and (stop - start + 1) * lengths[order[stop]] * vocab <= LOGIT_CELLS):
-            stop += 1
-        batches.append(order[start:stop])
-        start = stop
-    return batches
+    """:func:`~lstmkit.data.batching.sorted_batches` of lines of ``lengths`` tokens, each batch within
+    :data:`LOGIT_CELLS` batch x steps x ``vocab`` logits (and at most ``most`` lines): 64 lines of
+    2,700 words were one batch of 2.8 GB of logits, twice over with their log-softmax (5.5 GB resident
+    at a 3,688-word vocabulary, ~45 GB at 30,000)."""
+    return sorted_batches(lengths, most or max(1, len(lengths)), max(1, LOGIT_CELLS // vocab))
 
 
 def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
