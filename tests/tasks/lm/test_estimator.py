@@ -230,6 +230,25 @@ def test_a_very_long_line_is_scored_in_pieces_with_the_same_result(tiny, monkeyp
     assert lm.perplexity([line]) > 1                                    # every line long: no short batch at all
 
 
+def test_scoring_long_lines_keeps_each_call_s_logits_within_the_bound(pattern_lm, monkeypatch):
+    """64 lines of 2,700 words were one batch: its logits [64, 2,701, V] and their log-softmax took
+    5.5 GB at a 3,688-word vocabulary (~45 GB at the default 30,000), in evaluate, predict, perplexity
+    and the validation metrics at the end of training. Batches now stay within LOGIT_CELLS, as the
+    service's already did, and each line's number is the one it has alone."""
+    import lstmkit.tasks.lm.estimator as est_module
+    net, vocab, shapes = pattern_lm.net_, pattern_lm.tokenizer_.vocab_size, []
+    monkeypatch.setattr(est_module, "LOGIT_CELLS", 40 * vocab)          # 40 tokens of logits a call
+    monkeypatch.setattr(net, "forward", lambda x, lengths=None: shapes.append(tuple(x.shape)) or
+                        type(net).forward(net, x, lengths))
+    texts = [PATTERN * 3, "abc", PATTERN * 2, "abcdef", PATTERN] * 3
+    out = pattern_lm.predict(texts)
+    assert max(b * t for b, t in shapes) <= 40 and len(shapes) > 3, shapes
+    alone = [pattern_lm.predict(t)["logprobs"][0] for t in texts]
+    assert out["logprobs"] == pytest.approx(alone, rel=1e-5)
+    assert est_module.logit_batches([31, 4, 7], 1, 2) == [[1, 2], [0]]  # shortest first, at most 2 a batch
+    assert est_module.logit_batches([100, 3], est_module.LOGIT_CELLS) == [[1], [0]]   # each over the bound: alone
+
+
 @pytest.mark.parametrize("where", ["notes.txt", "notes.txt/run"])
 def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path, where):
     (tmp_path / "notes.txt").write_text("mine")

@@ -120,11 +120,23 @@ def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     assert len((tmp_path / "s.tsv").read_text().splitlines()) == 21
 
 
-def test_long_source_is_truncated_with_a_warning(fitted):
+def test_long_sources_are_said_once_with_which_and_what_is_translated(fitted):
+    """Each long sentence was its own "a source sentence has 18 tokens, more than the model's maximum of
+    8; it was truncated": 1,000 of them 1,000 warnings, none saying which sentence, nor that its
+    translation leaves the rest out; the note of sentences longer than any trained on gave their cut
+    length (8 tokens) for a sentence of 18. One warning now counts them and names the first."""
+    long, longer = "the dog runs " * 6, "the cat sleeps " * 10
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fitted.translate(["the dog runs " * 6], beam=1)
-    assert any("truncated" in str(w.message) for w in caught)
+        got = fitted.translate(["the dog runs.", long, longer], beam=1)
+    said = [str(w.message) for w in caught]
+    cut = [m for m in said if "max_len" in m and "left out" in m]
+    assert cut == ["2 source sentence(s) longer than the model's max_len=8 tokens (first: sentence 2, 18 tokens; the "
+                   "longest 30): only their first 8 tokens are translated, the rest is left out of the translation; "
+                   "split them into sentences, or retrain with a larger max_len="], said
+    assert any(m.startswith("2 source sentence(s) longer than any the model was trained on (30 tokens;") for m in said)
+    first8 = fitted.src_tokenizer_.decode(fitted.src_tokenizer_.encode(long)[:8])
+    assert got[1] == fitted.translate([first8], beam=1)[0]                 # what is translated: the first 8 tokens
 
 
 def test_attention_none_bpe_tied_and_shared(pairs, tiny, tmp_path):

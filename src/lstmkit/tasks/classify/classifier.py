@@ -29,7 +29,7 @@ from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, gi
                                           warn_label_spellings, warn_lone_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               label_dtype, label_type, warn_truncated,
-                                              warn_unseen_class)
+                                              warn_unseen_class, cut_note)
 from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
@@ -42,6 +42,7 @@ __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
 EVAL_BATCH = 256
+EVAL_STEPS = EVAL_BATCH * 400   # padded steps a batch of a fitted model reads: 256 texts of the default max_len
 
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
 
@@ -344,6 +345,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             self._say_far_outside(d)
             seqs = self._encode(d)
             self._say_unknown(d, seqs)
+            self._say_cut(seqs)
             proba, order = self._proba(seqs), self.class_order()
             return proba if order == sorted(order) else proba[:, order]
 
@@ -389,6 +391,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             d = self._labelled(data, y)
             seqs = self._encode(d)
             self._say_unknown(d, seqs)
+            self._say_cut(seqs)
             return self._metrics(seqs, d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
@@ -453,7 +456,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.class_names_)))
         pad = PAD_ID if self.kind == "text" else 0.0
-        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
+        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad, max_steps=EVAL_STEPS)
         for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
             logits = self.net_(x, lengths)
             if len(self.class_names_) == 2:
@@ -546,6 +549,18 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     def _say_unknown(self, d, seqs) -> None:
         """Warn when data to predict or evaluate is mostly made of what the model never read (texts:
         words its vocabulary lacks); ``seqs`` is ``d`` encoded."""
+
+    def _say_cut(self, seqs: Ragged | list) -> None:
+        """Warn when ``max_len`` cut sequences to predict or evaluate (``seqs``: them encoded)."""
+        note = self.cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
+
+    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
+        """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as
+        read; the first named by ``name(k)``, by default its place), or None when none is."""
+        what = "text" if self.kind == "text" else "sequence"
+        return cut_note(before, self.config_, self.kind, name or (lambda k: f"{what} {k + 1}"))
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

@@ -22,6 +22,10 @@ def _report(est) -> None:
     files = f" from {d['text_files']} .txt files" if d.get("text_files") else ""
     typer.echo(f"lines{files}: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
+    if d.get("lines_cut"):             # trained in pieces: said with the share, as classify says its texts cut
+        n, train = est.config_.max_len, d["split"]["train"]
+        typer.echo(f"{d['lines_cut']} of {train} training lines ({100 * d['lines_cut'] / train:.2g}%) are longer than "
+                   f"--max-len {n} tokens: trained in pieces of {n}, each from a fresh state (evaluation reads them whole)")
     if d.get("val_is_tail"):
         typer.echo(f"the corpus is one line: its last {est.config_.val_frac:.0%} is the validation text")
     typer.echo(_format("validation", est.metrics_["val"]))

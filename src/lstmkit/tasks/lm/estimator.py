@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import check_seed, python_values
-from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
+from lstmkit.data.batching import CollatedBatches, Padded, pad_batch, sorted_batches
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import texts_column
@@ -52,6 +52,15 @@ TASK = "lm"
 VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
 _EVAL_CHUNK = 4096     # a longer line (a one-line corpus) is scored in pieces with the state carried
+LOGIT_CELLS = 1 << 24  # batch x steps x vocabulary per scoring call (64 MiB of logits)
+
+
+def logit_batches(lengths: Sequence[int], vocab: int, most: int | None = None) -> list[list[int]]:
+    """:func:`~lstmkit.data.batching.sorted_batches` of lines of ``lengths`` tokens, each batch within
+    :data:`LOGIT_CELLS` batch x steps x ``vocab`` logits (and at most ``most`` lines): 64 lines of
+    2,700 words were one batch of 2.8 GB of logits, twice over with their log-softmax (5.5 GB resident
+    at a 3,688-word vocabulary, ~45 GB at 30,000)."""
+    return sorted_batches(lengths, most or max(1, len(lengths)), max(1, LOGIT_CELLS // vocab))
 
 
 def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -422,15 +431,13 @@ class LanguageModel(RunEstimator):
                     lp = torch.log_softmax(logits[0].float(), dim=-1)
                     nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
             short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
-        inp = [torch.tensor([tok.bos_id, *id_lines[i]]) for i in short]
-        tgt = [torch.tensor([*id_lines[i], tok.eos_id]) for i in short]
-        batches = BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID) if inp else []
-        for idx, x, lengths in track(batches.iter_indexed() if inp else (), len(batches), "scoring",
-                                     self._progress):
-            y = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)[0].to(device)            # [B, T]
+        batches = logit_batches([len(id_lines[i]) + 1 for i in short], tok.vocab_size, _EVAL_BATCH)
+        for idx in track(batches, len(batches), "scoring", self._progress):
+            x, lengths = pad_batch([torch.tensor([tok.bos_id, *id_lines[short[k]]]) for k in idx], PAD_ID)
+            y = pad_batch([torch.tensor([*id_lines[short[k]], tok.eos_id]) for k in idx], PAD_ID)[0].to(device)
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
             lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
-            for k, total in zip(idx.tolist(), torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).tolist()):
+            for k, total in zip(idx, torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).tolist()):
                 nll[short[k]] = -total
         return nll
 

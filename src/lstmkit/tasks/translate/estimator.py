@@ -14,7 +14,7 @@ import os
 import time as _time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Sized, Unpack
 
 import numpy as np
 import torch
@@ -414,13 +414,9 @@ class Translator(RunEstimator):
 
     def _src_ids(self, sentence: str, warn: bool = True) -> list[int]:
         ids = self.src_tokenizer_.encode(sentence) or [EOS_ID]
-        limit = self.config_.max_len
-        if limit is not None and len(ids) > limit:
-            if warn:
-                warnings.warn(f"a source sentence has {len(ids)} tokens, more than the model's maximum of {limit}; "
-                              f"it was truncated", UserWarning, stacklevel=3)
-            ids = ids[:limit]
-        return ids
+        if warn and (note := cut_sources([ids], self.config_.max_len)):
+            warnings.warn(note, UserWarning, stacklevel=3)
+        return ids[:self.config_.max_len]
 
     def _token_ids(self, pairs: Pairs, progress: str = "off") -> tuple[list[list[int]], list[list[int]]]:
         """Each pair's source and target token ids as the tokenizers give them, shown as ``progress``
@@ -461,11 +457,13 @@ class Translator(RunEstimator):
             raise LstmkitError(f"the length penalty ({opt('alpha')}) must be a number >= 0, got {alpha!r}",
                                f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
         net = (self.net_ if net is None else net).eval()
-        seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
-                else [torch.tensor(x or [EOS_ID]) for x in ids])
+        given = ([self.src_tokenizer_.encode(s) or [EOS_ID] for s in sentences] if ids is None
+                 else [x or [EOS_ID] for x in ids])
+        _warn(cut_sources(given, cfg.max_len))          # one warning for them all, each named by its place
+        seqs = [torch.tensor(x[:cfg.max_len]) for x in given]
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         steps = self.decode_steps()
-        _warn(longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
+        _warn(longer_than_trained(given, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
         _warn(all_unknown(sentences, seqs))
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
@@ -495,16 +493,11 @@ class Translator(RunEstimator):
     def _score(self, pairs: Pairs, beam: int, out_file=None, lowercase: bool | None = None,
                tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
         t0 = _time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
+        with warnings.catch_warnings(record=True) as caught:        # said as the caller's: sources cut, ...
             warnings.simplefilter("always", UserWarning)
             hyps = self.translate(pairs.src, beam=beam)
-        truncated = [w for w in caught if "it was truncated" in str(w.message)]
-        if truncated:
-            warnings.warn(f"{len(truncated)} source sentence(s) longer than the model's maximum of "
-                          f"{self.config_.max_len} tokens were truncated", UserWarning, stacklevel=3)
-        for w in caught:                    # any other warning (translations cut at the bound) as it was
-            if w not in truncated:
-                warnings.warn(w.message, w.category, stacklevel=3)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
         refs, unescaped, normalised = self.references(pairs.tgt)
         lowercase = self.scored_lowercase() if lowercase is None else lowercase
@@ -633,7 +626,25 @@ def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | Non
             f"{opt('max_len_ratio')} for longer outputs")
 
 
-def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int,
+def cut_sources(ids: Sequence[Sequence[int]], limit: int | None) -> str | None:
+    """What the source sentences (``ids``: their token ids, whole) longer than ``max_len`` (``limit``)
+    are told, or None: only their first ``limit`` tokens are translated. One warning for them all,
+    naming the first (one a sentence, each "a source sentence has 84 tokens … it was truncated",
+    neither saying which nor that its translation leaves the rest out)."""
+    cut = [k for k, x in enumerate(ids) if limit is not None and len(x) > limit]
+    if not cut:
+        return None
+    fix = f"split it into sentences, or retrain with a larger {opt('max_len')}"
+    if len(ids) == 1:                  # translate run: one line at a time, each said with its line number
+        return (f"the source sentence has {len(ids[0]):,} tokens, more than the model's max_len={limit}: only its first "
+                f"{limit} are translated, the rest is left out of the translation; {fix}")
+    return (f"{len(cut)} source sentence(s) longer than the model's max_len={limit} tokens (first: sentence "
+            f"{cut[0] + 1}, {len(ids[cut[0]]):,} tokens; the longest {max(len(ids[k]) for k in cut):,}): only their first "
+            f"{limit} tokens are translated, the rest is left out of the translation; split them into sentences, or "
+            f"retrain with a larger {opt('max_len')}")
+
+
+def longer_than_trained(seqs: Sequence[Sized], longest: int | None, steps: int,
                         names: Sequence[str] | None = None) -> str | None:
     """What the source sentences longer than every one the model was trained on (``longest``
     tokens; a run that recorded none is not checked) are told, or None: trained on sentences of at
