@@ -578,10 +578,14 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def load(cls, path: str | Path) -> Self:
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
-        float32 on the CPU whatever torch's default dtype and device."""
+        float32 on the CPU whatever torch's default dtype and device, and its tensors are no inference
+        tensors inside a ``torch.inference_mode()`` block: the model loaded there can be updated after it."""
+        import torch
         # the float32 CPU network that was saved, under a float64 or meta default too; it draws nothing from
-        # the random generators (a fit in another thread may be drawing from them: runs.build_checked)
-        with public_call(), held_random(wait=False):
+        # the random generators (a fit in another thread may be drawing from them: runs.build_checked);
+        # under inference mode its weights were inference tensors, and update() failed on them ('Inference
+        # tensors cannot be saved for backward')
+        with public_call(), held_random(wait=False), torch.inference_mode(False):
             meta = finished_meta(path, cls.TASK)
             declared = declared_weights(path)          # the weights' names, shapes and dtypes, none of them read
             path = Path(path)
