@@ -177,6 +177,35 @@ def test_a_model_loaded_inside_inference_mode_holds_no_inference_tensors(name, t
     assert tensors and not any(t.is_inference() for t in tensors)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_network_moved_to_another_dtype_is_refused_naming_the_way_back(name, dtype, tmp_path):
+    """A caller's ``model.net_.to(torch.float64)`` (or ``.double()``, ``.half()``): ``predict``
+    failed with torch's 'LSTM: Expected input dtype torch.float64, got torch.float32' (or answered
+    from weights a save cannot hold), and ``save`` wrote a run folder that ``load`` refused as
+    edited. Each is one LstmkitError naming ``model.net_.float()``, nothing written; after it the
+    model answers and saves as before."""
+    from lstmkit.errors import LstmkitError
+    args, X = fit_data(name, tmp_path)
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    want = est.predict(X) if X is not None else None
+    est.net_.to(dtype)
+    shown = str(dtype).removeprefix("torch.")
+    calls = [lambda: est.save(tmp_path / "saved")] + ([lambda: est.predict(X)] if X is not None else [])
+    for call in calls:
+        with pytest.raises(LstmkitError, match=f"holds {shown} weights .* — move it back with model.net_.float()"):
+            call()
+    assert not (tmp_path / "saved").exists()
+    est.net_.float()
+    loaded = lstmkit.load(est.save(tmp_path / "saved"))
+    if dtype == torch.float64 and X is not None:      # float64 holds every float32: the same weights back
+        got = loaded.predict(X)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
+        else:
+            assert np.array_equal(np.asarray(got), np.asarray(want))
+
+
 @pytest.mark.parametrize("where", ["no_grad", "inference_mode", "loaded_in_inference_mode"])
 def test_an_update_inside_no_grad_or_inference_mode_still_trains(where, tmp_path):
     """``Forecaster.update`` called inside the caller's ``torch.no_grad()`` or
