@@ -234,6 +234,24 @@ def test_an_update_inside_no_grad_or_inference_mode_still_trains(where, tmp_path
         assert torch.equal(got[key], value), key
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_an_onnx_export_gives_the_callers_random_generators_back(name, tmp_path):
+    """The torch LSTM an export copies each lstmkit layer into (ONNX's fused LSTM op; a language
+    model's time-major one too) drew first weights, then replaced, from torch's generator: after
+    ``export('onnx')`` of any model but a forecaster, a script's seeded ``torch.rand`` drew other
+    numbers. It draws nothing now."""
+    pytest.importorskip("onnxruntime")
+    args, _ = fit_data(name, tmp_path)
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    est.save(tmp_path / "saved")
+    torch.manual_seed(1234), np.random.seed(1234), random.seed(1234)
+    before = _generators()
+    est.export("onnx")
+    after = _generators()
+    assert torch.equal(after[0], before[0])
+    assert np.array_equal(after[1], before[1]) and after[2] == before[2]
+
+
 @pytest.mark.parametrize("name", ["Forecaster", "TextClassifier"])
 def test_fits_in_two_threads_train_the_model_each_trains_alone(name, tmp_path):
     """torch's generator is the process's: two fits side by side each drew from the generator the
