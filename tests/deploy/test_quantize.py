@@ -184,3 +184,37 @@ def test_a_build_without_draws_makes_torchs_random_tensors_zeros():
     assert [tuple(t.shape) for t in made] == [(2, 3), (4,), (2,), (2,)] and made[1].dtype == torch.float64
     assert all(not t.any() for t in made)
     assert torch.randn(3).any()
+
+
+def test_the_onnx_quantizer_leaves_the_callers_logging_as_it_was(abs_forecaster, tmp_path):
+    """To hide ONNX Runtime's 'Please consider to run pre-processing before quantization' advice,
+    the export raised the root logger's level to ERROR for good: a program's own INFO and WARNING
+    lines were lost after ``export('int8')``; and ORT's ``logging.warning`` on a root logger without
+    handlers installed ``basicConfig``'s. Its advice is still kept from the caller's handlers."""
+    import logging
+
+    class Kept(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    try:
+        root.handlers.clear()                          # pytest's own capture handlers: back in `finally`
+        root.setLevel(logging.INFO)
+        export_int8(abs_forecaster.run_dir_, tmp_path / "bare", backends=("onnx",), min_seconds=0.02, batch=64)
+        assert root.handlers == [] and root.level == logging.INFO
+        kept = Kept()
+        root.addHandler(kept)
+        export_int8(abs_forecaster.run_dir_, tmp_path / "int8", backends=("onnx",), min_seconds=0.02, batch=64)
+        assert root.level == logging.INFO and root.handlers == [kept] and not root.filters
+        assert not [r for r in kept.records if "onnxruntime" in r.pathname]
+        logging.getLogger("host.app").info("still heard")
+        assert kept.records[-1].getMessage() == "still heard"
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
