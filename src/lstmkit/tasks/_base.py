@@ -487,8 +487,13 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         and ``save`` wrote a run that ``load`` refused as edited."""
         import torch                       # loaded already: the estimator holds a network
         net = vars(self).get("net_")
+        if not isinstance(net, torch.nn.Module):
+            return
+        first = next(net.parameters(), None)        # .to(dtype) moves every weight: the first tells (every
+        if first is None or first.dtype == torch.float32:       # predict call pays this check, so it is one look)
+            return
         odd = sorted({str(p.dtype).removeprefix("torch.") for p in net.parameters()
-                      if p.is_floating_point() and p.dtype != torch.float32}) if isinstance(net, torch.nn.Module) else []
+                      if p.is_floating_point() and p.dtype != torch.float32})
         if odd:
             raise LstmkitError(f"this {type(self).__name__}'s network holds {' and '.join(odd)} weights (moved with "
                                f"net_.to(torch.{odd[0]})?); lstmkit runs and saves its models in float32",
