@@ -33,7 +33,8 @@ from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
+from lstmkit.tasks.forecast.scalers import (PanelScaler, check_season_measured, say_covariates_far_outside,
+                                            say_far_outside, seasonal_profile)
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, time_text
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
@@ -376,6 +377,30 @@ class PanelPipeline(AheadForecast):
     def _window_limits(self, panel: Panel, series) -> Limits:
         """The bounds of the windows of series ``series`` (indices into ``panel``)."""
         return self._limits([panel.ids[k] for k in np.asarray(series)])
+
+    def _say_windows_far_outside(self, arrays, rows: torch.Tensor, series: torch.Tensor, stacklevel: int) -> None:
+        """One warning, as ``predict`` gives of its window, when the values the windows starting at ``rows``
+        read (``evaluate``'s test windows: their targets, and covariates over the horizon too) lie far
+        outside a series' training range: a test file in other units (thousands for units, cents for a
+        price) was scored without a word, its metrics those of a network extrapolating. ``stacklevel``: the
+        caller's frame as ``warnings.warn`` counts it from the frame that called this method."""
+        cfg, panel = self.config_, arrays["panel"]
+        r, s = rows.numpy(), series.numpy()
+        spans = [(k, int(r[s == k].min()), int(r[s == k].max())) for k in np.unique(s)]
+        read = [np.arange(a, b + cfg.lookback) for _, a, b in spans]             # what the lookbacks read
+        ids = [panel.ids[k] for k, _, _ in spans]
+        answer = "its test forecasts and the metrics scored on them"
+        say_far_outside(self.panel_scaler_, ids, [arrays["targets"][i].numpy() for i in read],
+                        [panel.values[i] for i in read], self._original_units, bool(cfg.deseason),
+                        subject=lambda k: f"the {len(read[k])} values the test windows read", answer=answer,
+                        stacklevel=stacklevel + 1)
+        n_user = len(cfg.future_covariates)
+        if self.n_past_ + n_user:
+            cov = np.concatenate([panel.past, panel.future[:, :n_user]], 1)
+            say_covariates_far_outside(getattr(self, "covariate_range_", None),
+                                       list(self.input_names_[len(cfg.target):len(cfg.target) + self.n_past_])
+                                       + list(cfg.future_covariates), ids,
+                                       [cov[a:b + cfg.lookback + cfg.horizon] for _, a, b in spans], answer, stacklevel=stacklevel + 1)
 
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
