@@ -164,3 +164,48 @@ def test_the_service_answers_with_a_warning_naming_texts_of_unknown_words(review
         assert status == 200 and "warnings" not in out
     finally:
         c.close()
+
+
+def test_texts_far_longer_than_any_trained_on_are_warned_of(reviews, texts, tmp_path, capsys):
+    """A model trained on one-line sentences labelled whole reviews without a word (MR's 51 tokens at most,
+    IMDB's reviews 230 on average: most called negative). predict, evaluate and the service say so, naming the
+    first and the training's longest; held-out texts from the same source, and the training texts, are quiet."""
+    longest = reviews.data_summary_["train_length"]["max"]
+    x, y = texts(200, seed=1)
+    _quiet(reviews.evaluate, x, y)
+    _quiet(reviews.predict, texts(40)[0])
+    review = " ".join(texts(8, seed=2)[0])                                # eight sentences in one text
+    n = len(reviews.tokenizer_.encode(review))
+    assert n > 2 * longest
+    with pytest.warns(UserWarning, match=rf"^1 of 2 texts are over 2 times as long as the longest the model was trained "
+                                         rf"on \(first: text 2, {n} tokens; the longest training text: {longest}\): it "
+                                         rf"never read texts this long, so their labels may be off; pass texts like the "
+                                         rf"training ones \(a long one in parts of up to {longest} tokens\)") as got:
+        reviews.predict(["the film was good", review])
+    assert len(got) == 1
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts are over 2 times as long"):
+        reviews.evaluate([review], ["pos"])
+    (tmp_path / "long.txt").write_text(review + "\n")
+    code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "long.txt"], capsys)
+    assert code == 0 and out.startswith("label,probability\n"), err
+    assert err.startswith("warning: 1 of 1 texts are over 2 times as long") and err.count("\n") == 1, err
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(reviews.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"texts": ["the film was good", review]})
+    finally:
+        c.close()
+    assert status == 200 and len(out["predictions"]) == 2, out
+    [note] = out["warnings"]
+    assert note.startswith(f"1 of 2 texts are over 2 times as long as the longest the model was trained on (first: "
+                           f"texts[1], {n} tokens;"), note
+
+
+def test_a_text_cut_by_max_len_at_predict_says_what_the_model_reads(tiny, texts, tmp_path):
+    x, y = texts(40)
+    clf = lstmkit.TextClassifier(**tiny, max_epochs=1, max_len=14).fit(x, y, out=tmp_path)
+    review = " ".join(texts(8, seed=2)[0])
+    with pytest.warns(UserWarning, match=r"58 tokens, of which the model reads its first 7 and last 7; the longest training text: 10\)"):
+        clf.predict([review])

@@ -359,11 +359,12 @@ class ClassifyAdapter(EstimatorAdapter):
                encoded: Ragged | list[torch.Tensor] | None = None) -> dict[str, Any]:
         """``answer`` with ``predict``'s warnings: of the request's ``series`` (as sent, checked by
         :meth:`encode_request`), one per series far outside the training range; of its ``texts``
-        (``encoded``: their ids), those holding no word the model knows."""
+        (``encoded``: their ids), those holding no word the model knows, and those far longer than any it
+        was trained on."""
         if self.kind == "text":
-            note = (self.est.unknown_words_note(texts, encoded, lambda k: f"texts[{k}]")
-                    if texts and isinstance(encoded, Ragged) else None)
-            return {**answer, "warnings": [note]} if note else answer
+            notes = (self.est.reading_notes(texts, encoded, lambda k: f"texts[{k}]")
+                     if texts and isinstance(encoded, Ragged) else [])
+            return {**answer, "warnings": notes} if notes else answer
         if series is None:
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
