@@ -209,3 +209,21 @@ def test_a_text_cut_by_max_len_at_predict_says_what_the_model_reads(tiny, texts,
     review = " ".join(texts(8, seed=2)[0])
     with pytest.warns(UserWarning, match=r"58 tokens, of which the model reads its first 7 and last 7; the longest training text: 10\)"):
         clf.predict([review])
+
+
+def test_series_far_longer_than_any_trained_on_are_warned_of(clf, series, tiny_series, tmp_path):
+    """Sensor series sampled ten times as often as the training ones: the LSTM read 10x the steps it was
+    trained on, with values in range, and answered without a word. Series of the training's kind are quiet."""
+    _quiet(clf.predict, _near())
+    ramp = np.linspace(0, 1.5, 30)[:, None] * [1.0, 0.5]                   # the same ramp, three samples a step
+    with pytest.warns(UserWarning, match=r"^2 of 2 series are over 2 times as long as the longest the model was "
+                                         r"trained on \(first: sequence 1, 30 steps; the longest training series: 10\): "
+                                         r"it never read series this long, so their labels may be off; pass series "
+                                         r"like the training ones \(at the training data's sampling rate"):
+        clf.predict([ramp, ramp])
+    with pytest.warns(UserWarning, match=r"^1 of 1 series are over 2 times as long"):
+        clf.evaluate([ramp], ["up"])
+    x, y = series(40)                                                      # lengths 8-20
+    other = SequenceClassifier(**{**tiny_series, "max_epochs": 1, "model": "lstm", "unequal_length": True}).fit(
+        x, y, out=tmp_path)
+    _quiet(other.evaluate, *series(60, seed=1))

@@ -28,7 +28,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings, warn_lone_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_dtype, label_type, warn_truncated,
+                                              kept_part, label_dtype, label_type, warn_truncated,
                                               warn_unseen_class)
 from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import classification_metrics
@@ -42,6 +42,7 @@ __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
 EVAL_BATCH = 256
+LONGER = 2           # sequences to predict over this many times the longest training one are warned of
 
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
 
@@ -546,6 +547,30 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     def _say_unknown(self, d, seqs) -> None:
         """Warn when data to predict or evaluate is mostly made of what the model never read (texts:
         words its vocabulary lacks); ``seqs`` is ``d`` encoded."""
+
+    def long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
+        """What is said of the sequences ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
+        :data:`LONGER` times as long as the longest the model was trained on (``lstmkit.json``'s
+        ``data.train_length.max``; a run without one is not checked), or None; the first is named by
+        ``name(k)``. A model trained on one-line sentences labelled whole reviews without a word (MR's 51
+        tokens at most, IMDB's 230 on average: most reviews called negative), one trained on sensor series
+        of 150 steps series sampled ten times as often."""
+        longest = ((getattr(self, "data_summary_", None) or {}).get("train_length") or {}).get("max")
+        if not isinstance(longest, int) or isinstance(longest, bool) or longest <= 0 or not len(seqs):
+            return None
+        before = getattr(seqs, "cut_from", seqs.lengths)
+        far = torch.nonzero(before > LONGER * longest).flatten().tolist()
+        if not far:
+            return None
+        k, n, cfg = far[0], self.config_.max_len, self.config_
+        what, unit = ("texts", "tokens") if self.kind == "text" else ("series", "steps")
+        read = f", of which the model reads its {kept_part(n, cfg.truncate)}" if n is not None and int(before[k]) > n else ""
+        fix = (f"pass texts like the training ones (a long one in parts of up to {longest:,} tokens)" if self.kind == "text"
+               else "pass series like the training ones (at the training data's sampling rate, resampled if need be)")
+        return (f"{len(far):,} of {len(seqs):,} {what} are over {LONGER} times as long as the longest the model was "
+                f"trained on (first: {name(k)}, {int(before[k]):,} {unit}{read}; the longest training "
+                f"{'text' if self.kind == 'text' else 'series'}: {longest:,}): it never read {what} this long, so their "
+                f"labels may be off; {fix}, or retrain it on {what} like these")
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

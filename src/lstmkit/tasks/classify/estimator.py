@@ -30,7 +30,6 @@ from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
 from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
-from lstmkit.tasks.classify.fit_checks import kept_part
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
@@ -44,7 +43,6 @@ VOCAB_FILE = "vocab.json"
 
 
 UNKNOWN_SHARE = 0.5      # texts to predict whose words are unknown at least this often are warned of
-LONGER = 2               # texts to predict over this many times the longest training text are warned of
 
 
 class TextClassifier(Classifier):
@@ -268,30 +266,9 @@ class TextClassifier(Classifier):
                       name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
         """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
         the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
-        (:meth:`long_texts_note`)."""
-        return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_texts_note(seqs, name))
+        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`)."""
+        return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
                 if n is not None]
-
-    def long_texts_note(self, seqs: Ragged, name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
-        """What is said of the texts ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
-        :data:`LONGER` times as long as the longest text the model was trained on (``lstmkit.json``'s
-        ``data.train_length.max``; a run without one is not checked), or None: a model trained on one-line
-        sentences labelled whole reviews without a word (MR's 51 tokens at most, IMDB's 230 on average: most
-        reviews called negative). The first is named by ``name(k)``."""
-        longest = ((getattr(self, "data_summary_", None) or {}).get("train_length") or {}).get("max")
-        if not isinstance(longest, int) or isinstance(longest, bool) or longest <= 0 or not len(seqs):
-            return None
-        before = getattr(seqs, "cut_from", seqs.lengths)
-        far = torch.nonzero(before > LONGER * longest).flatten().tolist()
-        if not far:
-            return None
-        k, n = far[0], self.config_.max_len
-        read = (f", of which the model reads its {kept_part(n, self.config_.truncate)}"
-                if n is not None and int(before[k]) > n else "")
-        return (f"{len(far):,} of {len(seqs):,} texts are over {LONGER} times as long as the longest the model was "
-                f"trained on (first: {name(k)}, {int(before[k]):,} tokens{read}; the longest training text: {longest:,}): "
-                "it never read texts this long, so their labels may be off; pass texts like the training ones (a long "
-                f"one in parts of up to {longest:,} tokens), or retrain it on texts like these")
 
     def unknown_words_note(self, texts: list[str], seqs: Ragged,
                            name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
