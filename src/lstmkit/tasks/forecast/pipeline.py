@@ -386,21 +386,23 @@ class PanelPipeline(AheadForecast):
         caller's frame as ``warnings.warn`` counts it from the frame that called this method."""
         cfg, panel = self.config_, arrays["panel"]
         r, s = rows.numpy(), series.numpy()
-        spans = [(k, int(r[s == k].min()), int(r[s == k].max())) for k in np.unique(s)]
-        read = [np.arange(a, b + cfg.lookback) for _, a, b in spans]             # what the lookbacks read
+        order = np.argsort(s, kind="stable")                  # each series' first and last window: one pass
+        keys, first = np.unique(s[order], return_index=True)
+        lo, hi = (np.minimum.reduceat(r[order], first), np.maximum.reduceat(r[order], first)) if len(r) else ([], [])
+        spans = [(int(k), int(a), int(b) + cfg.lookback) for k, a, b in zip(keys, lo, hi)]   # the rows they read
         ids = [panel.ids[k] for k, _, _ in spans]
-        answer = "its test forecasts and the metrics scored on them"
-        say_far_outside(self.panel_scaler_, ids, [arrays["targets"][i].numpy() for i in read],
-                        [panel.values[i] for i in read], self._original_units, bool(cfg.deseason),
-                        subject=lambda k: f"the {len(read[k])} values the test windows read", answer=answer,
-                        stacklevel=stacklevel + 1)
+        answer, level = "its test forecasts and the metrics scored on them", stacklevel + 1
+        say_far_outside(self.panel_scaler_, ids, [arrays["targets"][a:b].numpy() for _, a, b in spans],
+                        [panel.values[a:b] for _, a, b in spans], self._original_units, bool(cfg.deseason),
+                        subject=lambda k: f"the {spans[k][2] - spans[k][1]} values the test windows read",
+                        answer=answer, stacklevel=level)
         n_user = len(cfg.future_covariates)
         if self.n_past_ + n_user:
+            T = len(cfg.target)
             cov = np.concatenate([panel.past, panel.future[:, :n_user]], 1)
             say_covariates_far_outside(getattr(self, "covariate_range_", None),
-                                       list(self.input_names_[len(cfg.target):len(cfg.target) + self.n_past_])
-                                       + list(cfg.future_covariates), ids,
-                                       [cov[a:b + cfg.lookback + cfg.horizon] for _, a, b in spans], answer, stacklevel=stacklevel + 1)
+                                       [*self.input_names_[T:T + self.n_past_], *cfg.future_covariates], ids,
+                                       [cov[a:b + cfg.horizon] for _, a, b in spans], answer, stacklevel=level)
 
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
