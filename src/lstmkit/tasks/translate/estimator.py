@@ -166,12 +166,13 @@ class Translator(RunEstimator):
                                   f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=2)
 
             self.config_ = cfg
+            vocab_said: str | None = None     # the training words' share of <unk>, when said (validation's is not said again)
             if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
                 self._read_vocab(Path(run_dir))
                 src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)
             else:
                 src_ids, tgt_ids = self._fit_tokenizers(train, cfg.train.progress)
-                _warn(mostly_unknown(src_ids, tgt_ids, cfg))
+                _warn(vocab_said := mostly_unknown(src_ids, tgt_ids, cfg))
             # the pairs' ids, encoded once, serve the length filter and training
             train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
             x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
@@ -206,7 +207,7 @@ class Translator(RunEstimator):
 
             def greedy() -> dict[str, Any]:
                 if "val" not in scored:
-                    scored["val"] = self._score(val, beam=1)
+                    scored["val"] = self._score(val, beam=1, said=vocab_said is not None)
                 return scored["val"]
 
             def evidence(net) -> dict[str, Any]:
@@ -218,7 +219,7 @@ class Translator(RunEstimator):
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
                 m = {"val": greedy()}
                 if cfg.beam > 1:
-                    m["val_beam"] = self._score(val, beam=cfg.beam)
+                    m["val_beam"] = self._score(val, beam=cfg.beam, said=vocab_said is not None)
                 return m
 
             return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
@@ -442,12 +443,17 @@ class Translator(RunEstimator):
         _warn(cut_short([h for _, h in results], steps))
         return results
 
-    def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
+    def _score(self, pairs: Pairs, beam: int, out_file=None, said: bool = False) -> dict[str, Any]:
+        """BLEU and chrF of ``pairs`` translated with ``beam``; ``said``: ``fit`` scoring its validation part
+        has warned that most training words are <unk> (:func:`mostly_unknown`), so the validation's share
+        of unknown source words (:func:`all_unknown`) is not said again (sentences of no known word are)."""
         t0 = _time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
             warnings.simplefilter("always", UserWarning)
             hyps = self.translate(pairs.src, beam=beam)
         truncated = [w for w in caught if "it was truncated" in str(w.message)]
+        if said:
+            caught = [w for w in caught if MOSTLY_UNKNOWN not in str(w.message)]
         if truncated:
             warnings.warn(f"{len(truncated)} source sentence(s) longer than the model's maximum of "
                           f"{self.config_.max_len} tokens were truncated", UserWarning, stacklevel=3)
@@ -522,6 +528,7 @@ def _warn(said: str | None) -> None:
 
 UNKNOWN_SHARE = 0.3     # <unk> this share of a side's training tokens: by far its commonest token (lm warns at the same)
 UNKNOWN_WORDS = 0.5     # sentences to translate whose words are unknown more often than this are warned of
+MOSTLY_UNKNOWN = " of the source sentences' words are unknown to the model's vocabulary"   # all_unknown's share
 
 
 def mostly_unknown(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]], cfg) -> str | None:
@@ -600,7 +607,7 @@ def all_unknown(sentences: list[str], seqs: list[torch.Tensor], names: Sequence[
     k = mostly[0]
     first = f"{sentences[k].strip()[:40]!r}, {int((seqs[k] == UNK_ID).sum())} of its {len(seqs[k])} words"
     which = f"first: sentence {k + 1}, {first}" if names is None else f"{first_of([names[j] for j in mostly])}; first {first}"
-    return (f"{share:.0%} of the source sentences' words are unknown to the model's vocabulary ({len(mostly)} sentence(s) "
+    return (f"{share:.0%}{MOSTLY_UNKNOWN} ({len(mostly)} sentence(s) "
             f"mostly so, {which}): another language or domain? it reads little of them, so their translations are "
             f"guesses; {fix}")
 
