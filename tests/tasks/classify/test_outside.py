@@ -227,3 +227,17 @@ def test_series_far_longer_than_any_trained_on_are_warned_of(clf, series, tiny_s
     other = SequenceClassifier(**{**tiny_series, "max_epochs": 1, "model": "lstm", "unequal_length": True}).fit(
         x, y, out=tmp_path)
     _quiet(other.evaluate, *series(60, seed=1))
+
+
+def test_a_few_texts_of_rare_words_in_the_training_file_itself_are_not_warned_of(tiny, texts, tmp_path):
+    """Evaluated on its own training file, a model warned '4 of 2,999 texts hold no word the model knows …
+    pass texts in the language and domain the model was trained on': texts whose every word fell under
+    min_freq, not another language. One such text predicted alone is still warned of."""
+    x, y = texts(300)
+    x, y = x + ["Zork blah!"], y + ["pos"]                                 # words seen once: <unk> under min_freq 2
+    clf = lstmkit.TextClassifier(**{**tiny, "min_freq": 2}, max_epochs=1).fit(x, y, out=tmp_path)
+    from lstmkit.data.vocab import UNK_ID
+    assert clf.tokenizer_.encode("Zork blah!")[:2] == [UNK_ID, UNK_ID]
+    _quiet(clf.evaluate, x, y)
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts hold no word the model knows"):
+        clf.predict(["Zork blah!"])
