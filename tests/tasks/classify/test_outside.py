@@ -254,3 +254,80 @@ def test_predict_beside_one_very_long_text_pads_no_batch_past_the_bound(tiny, te
                         forward(clf.net_, x, lengths))
     np.testing.assert_allclose(_quiet(clf.predict_proba, batch), alone, atol=1e-6)
     assert shapes[-1] == (1, 300) and all(b * t <= 60 for b, t in shapes[:-1]), shapes
+
+
+def test_texts_far_longer_than_any_trained_on_are_warned_of(reviews, texts, tmp_path, capsys):
+    """A model trained on one-line sentences labelled whole reviews without a word (MR's 51 tokens at most,
+    IMDB's reviews 230 on average: most called negative). predict, evaluate and the service say so, naming the
+    first and the training's longest; held-out texts from the same source, and the training texts, are quiet."""
+    longest = reviews.data_summary_["train_length"]["max"]
+    x, y = texts(200, seed=1)
+    _quiet(reviews.evaluate, x, y)
+    _quiet(reviews.predict, texts(40)[0])
+    review = " ".join(texts(8, seed=2)[0])                                # eight sentences in one text
+    n = len(reviews.tokenizer_.encode(review))
+    assert n > 2 * longest
+    with pytest.warns(UserWarning, match=rf"^1 of 2 texts are over 2 times as long as the longest the model was trained "
+                                         rf"on \(first: text 2, {n} tokens; the longest training text: {longest}\): it "
+                                         rf"never read texts this long, so their labels may be off; pass texts like the "
+                                         rf"training ones \(a long one in parts of up to {longest} tokens\)") as got:
+        reviews.predict(["the film was good", review])
+    assert len(got) == 1
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts are over 2 times as long"):
+        reviews.evaluate([review], ["pos"])
+    (tmp_path / "long.txt").write_text(review + "\n")
+    code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "long.txt"], capsys)
+    assert code == 0 and out.startswith("label,probability\n"), err
+    assert err.startswith("warning: 1 of 1 texts are over 2 times as long") and err.count("\n") == 1, err
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(reviews.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"texts": ["the film was good", review]})
+    finally:
+        c.close()
+    assert status == 200 and len(out["predictions"]) == 2, out
+    [note] = out["warnings"]
+    assert note.startswith(f"1 of 2 texts are over 2 times as long as the longest the model was trained on (first: "
+                           f"texts[1], {n} tokens;"), note
+
+
+def test_a_text_cut_by_max_len_at_predict_says_what_the_model_reads(tiny, texts, tmp_path):
+    x, y = texts(40)
+    clf = lstmkit.TextClassifier(**tiny, max_epochs=1, max_len=14).fit(x, y, out=tmp_path)
+    review = " ".join(texts(8, seed=2)[0])
+    with pytest.warns(UserWarning, match=r"58 tokens, of which the model reads its first 7 and last 7; the longest training text: 10\)"):
+        clf.predict([review])
+
+
+def test_series_far_longer_than_any_trained_on_are_warned_of(clf, series, tiny_series, tmp_path):
+    """Sensor series sampled ten times as often as the training ones: the LSTM read 10x the steps it was
+    trained on, with values in range, and answered without a word. Series of the training's kind are quiet."""
+    _quiet(clf.predict, _near())
+    ramp = np.linspace(0, 1.5, 30)[:, None] * [1.0, 0.5]                   # the same ramp, three samples a step
+    with pytest.warns(UserWarning, match=r"^2 of 2 series are over 2 times as long as the longest the model was "
+                                         r"trained on \(first: sequence 1, 30 steps; the longest training series: 10\): "
+                                         r"it never read series this long, so their labels may be off; pass series "
+                                         r"like the training ones \(at the training data's sampling rate"):
+        clf.predict([ramp, ramp])
+    with pytest.warns(UserWarning, match=r"^1 of 1 series are over 2 times as long"):
+        clf.evaluate([ramp], ["up"])
+    x, y = series(40)                                                      # lengths 8-20
+    other = SequenceClassifier(**{**tiny_series, "max_epochs": 1, "model": "lstm", "unequal_length": True}).fit(
+        x, y, out=tmp_path)
+    _quiet(other.evaluate, *series(60, seed=1))
+
+
+def test_a_few_texts_of_rare_words_in_the_training_file_itself_are_not_warned_of(tiny, texts, tmp_path):
+    """Evaluated on its own training file, a model warned '4 of 2,999 texts hold no word the model knows …
+    pass texts in the language and domain the model was trained on': texts whose every word fell under
+    min_freq, not another language. One such text predicted alone is still warned of."""
+    x, y = texts(300)
+    x, y = x + ["Zork blah!"], y + ["pos"]                                 # words seen once: <unk> under min_freq 2
+    clf = lstmkit.TextClassifier(**{**tiny, "min_freq": 2}, max_epochs=1).fit(x, y, out=tmp_path)
+    from lstmkit.data.vocab import UNK_ID
+    assert clf.tokenizer_.encode("Zork blah!")[:2] == [UNK_ID, UNK_ID]
+    _quiet(clf.evaluate, x, y)
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts hold no word the model knows"):
+        clf.predict(["Zork blah!"])

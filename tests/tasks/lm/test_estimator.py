@@ -375,3 +375,25 @@ def test_the_unigram_baseline_counts_line_ends_and_smooths_unseen_tokens():
     p = np.array([1, 1, 3, 3, 2]) / 10
     assert cmp["points"] == 3
     assert cmp["scores"]["unigram"] == pytest.approx(-(np.log(p[3]) + np.log(p[0]) + np.log(p[2])) / 3)
+
+
+def test_a_text_mostly_of_tokens_the_model_never_saw_is_warned_of_at_evaluate(pattern_lm, tmp_path, capsys):
+    """Every unknown token is the one token <unk>, easy to predict: German text scored perplexity 25 under an
+    English word model whose own held-out English scored 163 (91% of the German tokens <unk>), and nothing
+    said the number meant nothing. Text like the training text stays quiet."""
+    import warnings
+    from cli_helpers import run_cli
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pattern_lm.evaluate([PATTERN, PATTERN[:5]])
+    other = ["абвгдежзик", "абвгд"]                                      # characters the model never saw
+    with pytest.warns(UserWarning, match=r"^100% of the text's char tokens are <unk> \(of the training text's 0%\): "
+                                         r"text in another language, script or domain\? The perplexity counts each "
+                                         r"unknown char as the one token <unk>, so it flatters the model") as got:
+        m = pattern_lm.evaluate(other)
+    assert m["unk_rate"] == 1.0 and got[0].filename == __file__
+    (tmp_path / "other.txt").write_text("\n".join(other) + "\n", encoding="utf-8")
+    pattern_lm.save(tmp_path / "run")
+    code, out, err = run_cli(["lm", "evaluate", "--run", tmp_path / "run", "--data", tmp_path / "other.txt"], capsys)
+    assert code == 0 and "perplexity" in out, err
+    assert err.startswith("warning: 100% of the text's char tokens are <unk>") and err.count("\n") == 1, err

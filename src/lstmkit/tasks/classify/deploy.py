@@ -360,9 +360,10 @@ class ClassifyAdapter(EstimatorAdapter):
                encoded: Ragged | list[torch.Tensor] | None = None) -> dict[str, Any]:
         """``answer`` with ``predict``'s warnings: of the request's ``series`` (as sent, checked by
         :meth:`encode_request`), one per series far outside the training range; of its ``texts``
-        (``encoded``: their ids), those holding no word the model knows."""
+        (``encoded``: their ids), those holding no word the model knows, and those far longer than any it
+        was trained on."""
         if self.kind == "text":
-            notes = ([self.est.unknown_words_note(texts, encoded, lambda k: f"texts[{k}]"),
+            notes = ([*self.est.reading_notes(texts, encoded, lambda k: f"texts[{k}]"),
                       self.est.cut_note(encoded.cut_from, lambda k: f"texts[{k}]")]
                      if texts and isinstance(encoded, Ragged) else [])
             notes = [n for n in notes if n is not None]
@@ -371,7 +372,7 @@ class ClassifyAdapter(EstimatorAdapter):
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
         notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
-        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]")
+        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]", beside_long=False)
         notes = notes + [cut] if cut else notes
         return {**answer, "warnings": notes} if notes else answer
 
