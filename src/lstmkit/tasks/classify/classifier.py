@@ -557,18 +557,12 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=3)
 
-    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None,
-                 beside_long: bool = True) -> str | None:
+    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as
-        read; the first named by ``name(k)``, by default its place), or None when none is. ``beside_long``:
-        :meth:`long_note` is said too, so None when every sequence cut is one it names (it says what the
-        model reads of them): one 50,000-word text was two warnings."""
+        read; the first named by ``name(k)``, by default its place), or None when none is. (Beside
+        :meth:`long_note` where both hold: this says how to read more of them, that the model never
+        read sequences this long.)"""
         what = "text" if self.kind == "text" else "sequence"
-        longest, n = self._longest_trained(), self.config_.max_len
-        if beside_long and longest is not None and n is not None and len(before):
-            cut, far = before > n, before > LONGER * longest
-            if bool(cut.any()) and bool((far | ~cut).all()):
-                return None
         return cut_note(before, self.config_, self.kind, name or (lambda k: f"{what} {k + 1}"))
 
     def _longest_trained(self) -> int | None:

@@ -372,7 +372,7 @@ class ClassifyAdapter(EstimatorAdapter):
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
         notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
-        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]", beside_long=False)
+        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]")
         notes = notes + [cut] if cut else notes
         return {**answer, "warnings": notes} if notes else answer
 
