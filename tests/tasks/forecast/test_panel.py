@@ -493,6 +493,30 @@ def test_backtest_fixed_and_refit(tmp_path):
     assert json.loads((tmp_path / "bt2" / "backtest.json").read_text())["settings"]["refit"] is True
 
 
+def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_by_name(tmp_path):
+    """One new store of 10 rows among many stopped the whole backtest with 'a series of 10 points is too
+    short for 3 folds', naming neither the store nor the points it needed; evaluate leaves such a series
+    out with a warning naming it, and the backtest now does too."""
+    df = panel_frame(lengths=(150, 180, 10))
+    f = Forecaster(lookback=24, horizon=4, max_epochs=1, ets=False, **QUICK).fit(
+        df[df["store"] != "s2"], id="store", time="time", target="y")
+    with pytest.warns(UserWarning, match=r"^1 series left out \(e.g. 's2': 10 points, fewer than the 14 needed\); "
+                                         r"the result covers the other series$"):
+        res = f.backtest(df, folds=3, out=tmp_path / "bt")
+    assert {r["series"] for r in res["folds"]} == {2}
+    assert res["skipped"] == [{"id": "s2", "length": 10, "need": 14, "reason": "shorter than needed"}]
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["skipped"][0]["id"] == "s2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = f.backtest(df[df["store"] != "s2"], folds=3)
+    assert alone["aggregate"] == res["aggregate"]                       # the others scored as without it
+    with pytest.raises(LstmkitError, match=r"^every series is \(the longest, 's0', has 12 points\) too short for "
+                                           r"3 folds of horizon 4 and step 4, which need 14 — use fewer folds="):
+        f.backtest(df.groupby("store").head(12), folds=3)
+    with pytest.raises(LstmkitError, match=r"^a series of 12 points is too short for 3 folds"):
+        f.backtest(df[df["store"] == "s0"].head(12), folds=3)
+
+
 # -- the CLI: many series and every bad input ---------------------------------------------------
 @pytest.fixture
 def panel_csv(tmp_path):
