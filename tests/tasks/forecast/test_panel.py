@@ -187,6 +187,30 @@ def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
         Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
+def test_a_series_that_starts_late_in_a_wide_table_is_its_rows_from_its_first_value():
+    """A shop that opened later has empty cells above its first value in a wide table: they were read as
+    cells of its series, refused as '424 of 730 rows' empty with fill='ffill' (or 'zero') offered as the fix,
+    and fill='zero' trained on zeros before the shop opened. They are no rows of it, as its long form has
+    none; a gap inside a series is still an empty cell, and a column without a value is still skipped by name."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    long = panel_frame(lengths=(120, 120, 120))
+    long = long[~((long["store"] == "s1") & (long.index % 120 < 50))]     # s1 opens 50 hours late
+    wide = long.pivot(index="time", columns="store", values="y").reset_index().rename_axis(columns=None)
+    assert wide["s1"].isna().sum() == 50
+    cfg = ForecastConfig(format="wide", time="time", horizon=3)
+    panel = read_panel(wide, cfg)
+    as_long = read_panel(long.rename(columns={"store": "series", "y": "value"}), ForecastConfig(
+        time="time", id="series", target=["value"], horizon=3))
+    assert panel.ids == ["s0", "s1", "s2"] and panel.lengths.tolist() == [120, 70, 120] and panel.n_filled == 0
+    np.testing.assert_array_equal(panel.values, as_long.values)
+    np.testing.assert_array_equal(panel.times, as_long.times)
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 's1' \(1 of 70 rows\)"):
+        read_panel(wide.assign(s1=wide["s1"].where(wide.index != 80)), cfg)      # a gap inside: as before
+    empty = read_panel(wide.assign(s3=np.nan), cfg)                              # a column without a value:
+    assert empty.ids == ["s0", "s1", "s2"] and empty.skipped == [{"id": "s3", "length": 0,   # named, as before
+                                                                  "reason": "no target values"}]
+
+
 def test_a_bad_cell_of_a_wide_file_is_named_by_the_files_own_line(tmp_path):
     """A bad cell of a wide file (a series column or a shared input) was named as a row of the
     long table made from it ("data row 41", counted once per series); it is named by the file's
