@@ -1053,17 +1053,38 @@ def test_a_backtest_with_other_settings_does_not_reuse_kept_folds(panel_csv, tmp
     assert (bt / "backtest.json").is_file() and not (bt / KEPT_FOLDS).exists()
 
 
-def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, monkeypatch):
-    """500 series: the plot drew 4 of them, titled 'y: last test forecast (direct)' as if it were all."""
+def test_the_forecast_plot_of_many_series_shows_the_worst_and_the_report_names_them(tmp_path, monkeypatch, capsys):
+    """500 series: the plot drew 4 of them, titled 'y: last test forecast (direct)' as if it were all; then
+    the first 4 by id, and nothing but metrics_per_series.csv sorted by hand found the series the model
+    fails on, which the mean over series hides. metrics.json names the worst 5 by MASE, the report and
+    evaluate say them, and the plot shows the worst 4."""
     from lstmkit.tasks.forecast import plots
     titles = []
     monkeypatch.setattr(plots, "plot_panel_forecast", lambda shown, *a, title: titles.append(
         (title, [s["id"] for s in shown])))
     settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 4})
-    Forecaster(**settings).fit(panel_frame(lengths=(60,) * 6), target="y", time="time", id="store", out=tmp_path)
+    df = panel_frame(lengths=(60,) * 6)
+    rng = np.random.default_rng(5)                                # s4's test part: far off its pattern
+    df.loc[(df["store"] == "s4") & (df.groupby("store").cumcount() >= 56), "y"] += rng.normal(0, 40, 4)
+    est = Forecaster(**settings).fit(df, target="y", time="time", id="store", out=tmp_path / "runs")
+    table = pd.read_csv(est.run_dir_ / "metrics_per_series.csv")
+    mase = table[table["model"] == "lstm"].set_index("id")["MASE"].sort_values(ascending=False)
+    worst = est.metrics_["worst"]
+    assert worst["metric"] == "MASE" and [w["id"] for w in worst["series"]] == mase.index[:5].tolist()
+    assert worst["series"][0] == {"id": "s4", "value": pytest.approx(mase["s4"])}
+    assert titles[0] == ("y: last test forecast (direct), the 4 of 6 series with the highest MASE",
+                         mase.index[:4].tolist())
     Forecaster(**settings).fit(panel_frame(lengths=(60,) * 4), target="y", time="time", id="store", out=tmp_path)
-    assert titles == [("y: last test forecast (direct), the first 4 of 6 series", ["s0", "s1", "s2", "s3"]),
-                      ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])]
+    assert titles[1] == ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])
+    from lstmkit.tasks.forecast.cli import report
+    capsys.readouterr()
+    report(est)
+    named = ", ".join(f"{w['id']!r} {w['value']:.4g}" for w in worst["series"])
+    assert f"\nworst series by MASE: {named} (each series' metrics in metrics_per_series.csv)\n" in capsys.readouterr().out
+    df.to_csv(tmp_path / "stores.csv", index=False)
+    code, out, err = run_cli(["forecast", "evaluate", "--run", est.run_dir_, "--data", tmp_path / "stores.csv"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"worst series by MASE: {named}"
 
 
 def _ctrl_c_in_the_second_predict():

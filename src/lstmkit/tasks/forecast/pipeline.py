@@ -224,7 +224,8 @@ class PanelPipeline(AheadForecast):
         def plots(run_dir: Path) -> None:
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
-            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None))
+            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
+                        (self.metrics_ or {}).get("worst"))
 
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
