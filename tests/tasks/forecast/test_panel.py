@@ -276,6 +276,12 @@ def test_ids_written_in_another_case_are_named_with_the_trained_id(global_run):
     with pytest.warns(UserWarning) as said:
         f.predict(df.assign(store=df["store"].replace({"s0": "new"})))
     assert [str(w.message).endswith("history's scaling") for w in said if "not in the training" in str(w.message)] == [True]
+    # evaluate's means took such series in without a word (a user comparing runs on next month's file)
+    with pytest.warns(UserWarning, match=r"^3 series not in the training data \(e\.g\. 'S0'; .* 'S0' for 's0'"):
+        f.evaluate(shouted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f.evaluate(df[df["store"] != "s3"])                               # the trained series: nothing to say
 
 
 def test_global_predict_one_forecast_per_series_in_each_series_units(global_run):

@@ -37,6 +37,7 @@ from lstmkit.tasks.forecast.integer_times import month_number, period_columns, p
 from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
+from lstmkit.tasks.forecast.use_warnings import say_rough
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 if TYPE_CHECKING:
@@ -258,7 +259,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says."""
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_))
-        test = split_panel(panel, self.config_)["test"]
+        say_rough(panel, self.config_.lookback, self.series_ids_)   # series the run never learned, scored in the
+        test = split_panel(panel, self.config_)["test"]             # means: said, as predict says them
         return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]
 
     def score(self, data, y=None) -> float:
