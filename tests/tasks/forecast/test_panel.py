@@ -545,6 +545,12 @@ def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_
         f.backtest(df.groupby("store").head(12), folds=3)
     with pytest.raises(LstmkitError, match=r"^a series of 12 points is too short for 3 folds"):
         f.backtest(df[df["store"] == "s0"].head(12), folds=3)
+    # a fold's cutoff (its first forecast time) was said of one series only; series that end together share it,
+    # series that end at different times (s0 150 hours, s1 180) have none
+    assert {r["cutoff"] for r in alone["folds"]} == {None}
+    together = df[(df["store"] != "s2") & (df["time"] < pd.Timestamp("2024-01-01") + pd.Timedelta(hours=150))]
+    cutoffs = [r["cutoff"] for r in f.backtest(together, folds=3)["folds"] if r["model"] == "lstm"]
+    assert cutoffs == [str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)) for h in (138, 142, 146)]
 
 
 # -- the CLI: many series and every bad input ---------------------------------------------------

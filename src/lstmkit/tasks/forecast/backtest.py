@@ -129,12 +129,15 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     present &= cuts >= 2
     means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
-    times = frame[time_col] if time_col is not None and len(ser.sids) == 1 else None
+    times = frame[time_col] if time_col is not None else None
     values = {m: v.tolist() for m, v in means.items()}
     for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
-        cut_when = (str(pd.Timestamp(times.iloc[c])) if pd.api.types.is_datetime64_any_dtype(times)
-                    else times.to_numpy()[c]) if times is not None and c < len(times) else None
+        # the time of the fold's first forecast point: of many series, the one they share (each series is cut
+        # at its own end: series that end at different times have no one cutoff, and say none)
+        at = np.unique(times.to_numpy()[ser.starts[present[k]] + cuts[k][present[k]]]) if times is not None else []
+        cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times) else at[0].item())
+                    if len(at) == 1 else None)
         if present[k, 0]:                                                 # the first series is plotted
             plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": forecasts[k, 0, :, 0]})
         for m, v in values.items():
