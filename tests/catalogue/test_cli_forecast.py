@@ -479,6 +479,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    # a series too short for the folds: the points they need said (of many series, the short ones are left out
+    # with a warning naming them, and every one too short names the longest)
+    (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/short.csv", "--folds", "20"], 2,
+     "a series of 8 points is too short for 20 folds of horizon"),
     # was 'the data has no rows', naming no file (classify's reader names it)
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/header_only.csv"], 2,
      "header_only.csv has a header but no data rows"),

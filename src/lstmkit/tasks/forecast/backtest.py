@@ -36,6 +36,7 @@ from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
+from lstmkit.tasks.forecast.use_warnings import say_left_out
 
 __all__ = ["backtest"]
 
@@ -70,10 +71,22 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)
     ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
-    shortest = int(ser.lengths.min())
-    if shortest < H + step * (folds - 1) + 2:
-        raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
-                           f"and step {step}", f"use fewer {opt('folds')}, a smaller {opt('step')}, or longer series")
+    need = H + step * (folds - 1) + 2
+    short = ser.lengths < need
+    if short.all():
+        longest = int(np.argmax(ser.lengths))
+        which = (f"a series of {int(ser.lengths[0])} points is" if len(ser.sids) == 1 else
+                 f"every series is (the longest, {ser.sids[longest]!r}, has {int(ser.lengths[longest])} points)")
+        raise LstmkitError(f"{which} too short for {folds} folds of horizon {H} and step {step}, which need "
+                           f"{need}", f"use fewer {opt('folds')}, a smaller {opt('step')}, or longer series")
+    skipped = []
+    if short.any():       # one short series among many: left out with a warning naming it, the others backtested
+        skipped = [{"id": ser.sids[j], "length": int(ser.lengths[j]), "need": need, "reason": "shorter than needed"}
+                   for j in np.flatnonzero(short)]
+        frame = frame[~frame["__id"].isin([s["id"] for s in skipped]).to_numpy()].reset_index(drop=True)
+        codes, uniq = pd.factorize(frame["__id"], sort=False)
+        ser = _Series(frame, targets, codes, uniq)
+        say_left_out(skipped, need)
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
         check_writable(out, "the backtest")
@@ -116,13 +129,16 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     present &= cuts >= 2
     means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
-    times = frame[time_col] if time_col is not None and len(ser.sids) == 1 else None
+    times = frame[time_col] if time_col is not None else None
     values = {m: v.tolist() for m, v in means.items()}
     shown, flat = _plotted_series(ser, cuts, forecasts, present, H)
     for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
-        cut_when = (str(pd.Timestamp(times.iloc[c])) if pd.api.types.is_datetime64_any_dtype(times)
-                    else times.to_numpy()[c]) if times is not None and c < len(times) else None
+        # the time of the fold's first forecast point: of many series, the one they share (each series is cut
+        # at its own end: series that end at different times have no one cutoff, and say none)
+        at = np.unique(times.to_numpy()[ser.starts[present[k]] + cuts[k][present[k]]]) if times is not None else []
+        cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
+                     else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
         if present[k, shown]:
             plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1, "forecast": forecasts[k, shown, :, 0]})
         for m, v in values.items():
@@ -134,7 +150,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
                            "note": None if refit or not given else
-                           "a fixed run model may have trained on points inside the folds; refit avoids that"}}
+                           "a fixed run model may have trained on points inside the folds; refit avoids that"},
+              "skipped": skipped}
     if out is not None:
         # backtest.json is written last, as the mark of a whole backtest: a former one's json and plot go
         # first, so that an interrupt (Ctrl-C, a full disk) between the files never leaves this backtest's

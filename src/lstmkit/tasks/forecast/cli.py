@@ -44,6 +44,7 @@ def report(est) -> None:
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
         typer.echo(format_probabilistic(extra))
+    _say_worst(m, "each series' metrics in metrics_per_series.csv")
     if m.get("skipped"):
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
@@ -96,6 +97,15 @@ def covariates_line(est) -> str | None:
     return "inputs besides the target: " + "; ".join(parts) + how
 
 
+def _say_worst(m: dict, more: str | None = None) -> None:
+    """Under a many-series table of means: the series the model scores worst (``metrics.json``'s ``worst``),
+    which a mean over thousands of series hides."""
+    worst = m.get("worst")
+    if worst:
+        named = ", ".join(f"{w['id']!r} {w['value']:.4g}" for w in worst["series"])
+        typer.echo(f"worst series by {worst['metric']}: {named}" + (f" ({more})" if more else ""))
+
+
 def _scored_on(m: dict) -> str:
     """The line above a metrics table: what its numbers were scored on (``metrics.json``'s record)."""
     many = f", {m['series']} series, mean over series" if m.get("series", 1) > 1 else ""
@@ -122,6 +132,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(_scored_on(scored))
         typer.echo(format_table(scored["metrics"]))
         _say_blend(est, scored["metrics"])
+        _say_worst(scored)
 
 
 def _say_blend(est, metrics: dict) -> None:

@@ -37,6 +37,7 @@ from lstmkit.tasks.forecast.integer_times import month_number, period_columns, p
 from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
+from lstmkit.tasks.forecast.use_warnings import say_rough
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 if TYPE_CHECKING:
@@ -260,6 +261,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         line under :meth:`evaluate`; 2 for the CLI, whose own line prints it as ``warning: ...``)."""
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_))
+        # series the run never learned, scored in the means: said, as predict says them
+        say_rough(panel, self.config_.lookback, self.series_ids_)
         test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel)
         self._say_windows_far_outside(arrays, *test, stacklevel=stacklevel + 1)
         return panel_metrics(self, panel, arrays, test)[0]

@@ -22,7 +22,7 @@ from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "worst_series", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -55,7 +55,27 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
     points = int(compared.loc[compared["model"] == cfg.model, "points"].sum())
-    return {**base, "metrics": agg, "test_points": points}, per_series
+    worst = worst_series(compared, cfg.model) if len(panel.ids) > 1 else None
+    return {**base, "metrics": agg, "test_points": points, **({"worst": worst} if worst else {})}, per_series
+
+
+WORST_LISTED = 5        # the series metrics.json's ``worst`` lists, the model's worst first
+
+
+def worst_series(per_series: pd.DataFrame, model: str, k: int = WORST_LISTED) -> dict[str, Any] | None:
+    """The ``k`` series the model scores worst (``metrics.json``'s ``worst``): by MASE, else MAE where
+    no series has a finite MASE (a series repeating itself exactly has no scale), ``{"metric": ...,
+    "series": [{"id": ..., "value": ...}, ...]}`` worst first; None when no series has either. A mean over
+    thousands of series hides the one that fails: the report names these, the forecast plot shows them."""
+    mine = per_series[per_series["model"] == model]
+    for metric in ("MASE", "MAE"):
+        values = mine[metric].to_numpy(dtype=np.float64)
+        ok = np.isfinite(values)
+        if ok.any():
+            order = np.flatnonzero(ok)[np.argsort(-values[ok], kind="stable")][:k]
+            return {"metric": metric, "series": [{"id": str(mine["id"].iloc[i]), "value": float(values[i])}
+                                                 for i in order]}
+    return None
 
 
 def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None, series: int = 1) -> dict[str, str]:
@@ -247,10 +267,12 @@ def baseline_remedies(est, panel) -> list[str]:
     return out
 
 
-def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
+def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None,
+                worst: dict[str, Any] | None = None) -> None:
     """The loss curve and the test forecasts' plot; ``params``: the test windows' forecasts as
     :func:`panel_metrics` made them (``kept``), reused rather than made again (150,000 windows of one
-    series took 36 s more), else made here."""
+    series took 36 s more), else made here. Of more than 4 series the plot shows the 4 the model scores
+    worst (``worst``: metrics.json's record, :func:`worst_series`), else the first 4."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
     plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
@@ -261,7 +283,13 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     if len(panel.ids) == 1:
         return _one_step_plot(est, run_dir, panel, arrays, test, params)
     shown, tested = [], np.unique(series.numpy())
-    for s in tested[:4]:                                                 # up to 4 series
+    picked, which = tested[:4], "the first {} of {:,} series"            # up to 4 series
+    if len(tested) > 4 and worst:                                        # of many: those the model scores worst
+        number = {sid: s for s, sid in enumerate(panel.ids)}
+        bad = [number[w["id"]] for w in worst["series"] if w["id"] in number][:4]
+        if bad:
+            picked, which = np.array(bad), f"the {{}} of {{:,}} series with the highest {worst['metric']}"
+    for s in picked:
         sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
         last = (params[sel] if params is not None else
                 est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel)))[0]
@@ -271,7 +299,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
                       "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})"
-                        + (f", the first {len(shown)} of {len(tested):,} series" if len(tested) > len(shown) else ""))
+                        + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""))
 
 
 def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:

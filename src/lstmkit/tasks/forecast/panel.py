@@ -90,6 +90,13 @@ class Panel:
     def rows(self, s: int) -> slice:
         return slice(int(self.starts[s]), int(self.starts[s] + self.lengths[s]))
 
+    def ends(self, series) -> dict[str, str | int]:
+        """Each of ``series``' newest time by its id, as run files write it (``time_text``): what a
+        many-series run and each update record, so that an update compares a series with its own
+        end (series end at different times, and step numbers may count each from its own start)."""
+        assert self.times is not None
+        return {self.ids[s]: time_text(self.times[int(self.starts[s] + self.lengths[s]) - 1]) for s in series}
+
     def series_time(self, s: int):
         if self.times is None:
             return None

@@ -184,10 +184,13 @@ class PanelPipeline(AheadForecast):
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
-        # an update must read newer points (deploy.py): of many series, by dates, which they share; their step
-        # numbers may count each from its own start (an M4 file's), so the newest step of one says nothing of another
+        # an update must read newer points (deploy.py): the newest of all (of many series, by dates: their step
+        # numbers may count each from its own start, as an M4 file's do), and each series' own, as series end at
+        # different times
         if panel.times is not None and len(panel.times) and (len(panel.ids) == 1 or panel.is_datetime):
             self.data_summary_["end"] = time_text(panel.times[panel.starts + panel.lengths - 1].max())
+        if panel.times is not None and len(panel.times) and len(panel.ids) > 1:   # and each series' own newest time
+            self.data_summary_["ends"] = panel.ends(range(len(panel.ids)))
         if panel.skipped:
             import warnings
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "
@@ -222,7 +225,8 @@ class PanelPipeline(AheadForecast):
         def plots(run_dir: Path) -> None:
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
-            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None))
+            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
+                        (self.metrics_ or {}).get("worst"))
 
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
