@@ -48,8 +48,8 @@ def d(tmp_path_factory):
     steps = pd.DataFrame({"t": pd.array(range(28), dtype="Int64"), "y": [k % 5 for k in range(28)]})
     steps.loc[6, "t"] = pd.NA
     steps.to_parquet(d / "nullable_steps.parquet")
-    late = "".join(f"2024-01-{k:02d},{k},{k % 3 if k > 9 else ''}\n" for k in range(1, 29))   # 'b' starts later
-    (d / "wide_late.csv").write_text("time,a,b\n" + late)
+    gap = "".join(f"2024-01-{k:02d},{k},{'' if 10 <= k <= 12 else k % 3}\n" for k in range(1, 29))   # 'b' has a gap
+    (d / "wide_gap.csv").write_text("time,a,b\n" + gap)            # (a series that starts late is no gap: it is read)
     (d / "cut.csv.gz").write_bytes(gzip.compress(("time,y\n" + days).encode())[:60])      # a download cut short
     (d / "cut.txt.xz").write_bytes(lzma.compress(b"hello world\n" * 50)[:40])
     (d / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
@@ -94,7 +94,7 @@ CASES = [
     (_on(FORECAST, "nullable.parquet"), "empty or non-finite cells in column 'y'"),
     ([*_on(FORECAST, "nullable_steps.parquet"), "--time", "t"], "time column 't' has 1 empty cells"),
     # was "in column 'value' of series 'b'": the melted table's name, a column the file does not have
-    ([*_on(FORECAST, "wide_late.csv"), "--format", "wide"], "empty or non-finite cells in column 'b' (9 of 28 rows)"),
+    ([*_on(FORECAST, "wide_gap.csv"), "--format", "wide"], "empty or non-finite cells in column 'b' (3 of 28 rows)"),
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
     # compressed files (lstmkit.data.compressed): a damaged archive, a .zip of several files, and lines still named
     (_on(FORECAST, "cut.csv.gz"), "cut.csv.gz is not a valid gzip file, or it is cut short"),

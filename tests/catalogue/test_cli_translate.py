@@ -22,7 +22,7 @@ def d(tmp_path_factory):
     (d / "blank.en").write_text("\n \n\n")
     (d / "latin1.en").write_bytes(b"ok\ncaf\xe9\n" + b"x\n" * 38)
     (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
-    (d / "pairs_nohead.csv").write_text("".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
+    (d / "pairs_nohead.csv").write_text("".join(f"{s},{t},{k}\n" for k, (s, t) in enumerate(zip(src, tgt))))
     (d / "other_names.tsv").write_text("source\ttarget\nthe dog\tder Hund\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     (d / "no_tab.tsv").write_text("en\tde\n" + "".join(f"{s}{' ' if k == 5 else chr(9)}{t}\n"      # a space typed
@@ -100,6 +100,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "train", "--data", "{d}/no_tab.tsv", "--src", "en", "--tgt", "de", *TRAIN[6:]], 2,
      "no_tab.tsv line 7 holds no tab: the source and its target read as one cell ('a cat sits eine katze sitzt') — "
      "put a tab between the sentence and its translation"),
+    # three columns and no header (two are read as pairs, said in a warning): which two is not said
     (["translate", "train", "--data", "{d}/pairs_nohead.csv", "--out", "{out}"], 2,
      "first line reads as data, not as column names"),
     # Hugging Face's translation records: 'source column 'src' not found — pass --src with one of: translation'

@@ -142,7 +142,8 @@ def test_a_fitted_sequence_models_hints_name_keywords(fitted, tmp_path):
         "pass alpha=1.0, say (0 ranks by the sum of log-probabilities)"
     assert _hint(lambda: lm.sample(n_tokens=0)) == "pass n_tokens=200, say"          # the CLI's --n
     assert _hint(lambda: lm.sample(top_k=0)) == "pass top_k=10, say"
-    assert _hint(lambda: lm.sample(temperature=0)) == "pass temperature=0.8, say (lower is more conservative)"
+    assert _hint(lambda: lm.sample(temperature=-1)) == ("pass temperature=0.8, say (lower is more conservative; 0 draws "
+                                                        "the likeliest token each step)")
     assert _hint(lambda: lstmkit.LanguageModel.resume(fitted["lm_run"])) == "start a new run instead of resume=True"
     assert _hint(lambda: sr.transcribe([fitted["wav"]], beam=0)) == "pass beam=4, say (1 = greedy)"
     cp1252 = tmp_path / "caf\u00e9.txt"
