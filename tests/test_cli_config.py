@@ -429,3 +429,19 @@ def test_toml_and_json_settings_files(recorded, capsys, tmp_path):
         config = recorded(capsys, "forecast", "--config", tmp_path / name)
         assert (config["lookback"], config["calendar"], config["train"]["lr"], config["train"]["patience"]) == (
             12, ["month"], 1e-3, 2), name
+
+
+def test_a_setting_that_cannot_act_is_refused_as_the_files(capsys, tmp_path):
+    """A file's setting refused once the data is read (by the estimator, where it changes nothing) is
+    named as the file's: '— drop --unfreeze-epochs' named a flag the user never typed; a flag given
+    beside the file is still named as a flag."""
+    from estimator_data import labelled_texts
+    data = tmp_path / "texts.csv"
+    pd.DataFrame(dict(zip(("text", "label"), labelled_texts()))).to_csv(data, index=False)
+    cfg = tmp_path / "team.yaml"
+    cfg.write_text("unfreeze_epochs: 3\nmax_epochs: 1\n")
+    code, _, err = run_cli(["classify", "train", "--data", data, "--config", cfg, "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and f"drop 'unfreeze_epochs:' in {cfg}" in err and "--unfreeze-epochs" not in err, err
+    code, _, err = run_cli(["classify", "train", "--data", data, "--config", cfg, "--unfreeze-epochs", "2",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and "drop --unfreeze-epochs" in err and "team.yaml" not in err, err
