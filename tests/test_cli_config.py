@@ -445,3 +445,32 @@ def test_a_setting_that_cannot_act_is_refused_as_the_files(capsys, tmp_path):
     code, _, err = run_cli(["classify", "train", "--data", data, "--config", cfg, "--unfreeze-epochs", "2",
                             "--out", tmp_path / "runs"], capsys)
     assert code == 2 and "drop --unfreeze-epochs" in err and "team.yaml" not in err, err
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_runs_recorded_settings_pasted_into_a_settings_file_train_the_same(task, recorded, capsys, tmp_path):
+    """A run's ``config`` block from lstmkit.json, kept in version control as a settings file (JSON is
+    YAML: pasted as it is into ``team.yaml``, or dumped by ``yaml.safe_dump``), gives the run's settings
+    back: ``weight_decay: 1e-05`` as JSON writes it was the text '1e-05' to YAML 1.1, refused."""
+    config = TASKS[task]().to_dict()
+    config["train"]["weight_decay"], config["train"]["min_delta"], config["train"]["seed"] = 1e-5, 1e-4, 7
+    pasted, dumped = tmp_path / "team.yaml", tmp_path / "dumped.yaml"
+    pasted.write_text(json.dumps(config, indent=2))
+    dumped.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert recorded(capsys, task, "--config", pasted) == config
+    assert recorded(capsys, task, "--config", dumped) == config
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("series: 'no'\n", "`series` must be true or false, got 'no' — check 'series:' in "),   # text: true, read as series
+    ("data: [a.csv, b.csv]\n", "'data:' in "),
+])
+def test_a_settings_files_value_of_the_wrong_kind_is_refused(text, needle, capsys, tmp_path):
+    """``series: 'no'`` (quoted: text, which is true) trained a numeric-series classifier on a text
+    table; ``data: [a.csv, b.csv]`` was 'file not found: ['a.csv', 'b.csv']'."""
+    cfg = tmp_path / "team.yaml"
+    cfg.write_text(text)
+    code, _, err = run_cli(["classify", "train", "--config", cfg, "--out", tmp_path / "runs"]
+                           + ([] if text.startswith("data") else ["--data", tmp_path / "t.csv"]), capsys)
+    assert code == 2 and needle in err, err
+    assert text.startswith("series") or "must be one file's path, got ['a.csv', 'b.csv']" in err, err
