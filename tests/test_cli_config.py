@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 import typing
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -474,3 +475,26 @@ def test_a_settings_files_value_of_the_wrong_kind_is_refused(text, needle, capsy
                            + ([] if text.startswith("data") else ["--data", tmp_path / "t.csv"]), capsys)
     assert code == 2 and needle in err, err
     assert text.startswith("series") or "must be one file's path, got ['a.csv', 'b.csv']" in err, err
+
+
+def test_tune_reads_a_settings_files_data_beside_it(monkeypatch, capsys, tmp_path):
+    """``tune --config configs/t.yaml`` naming ``data: sales.csv`` beside it read the path from the
+    working folder ('file not found'), where ``train --config`` reads it beside the file."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_tune(task, base, **kwargs):
+        seen.append(base["data"])
+        raise Stop
+
+    monkeypatch.setattr("lstmkit.tune.tune", fake_tune)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "configs" / "sales.csv").write_text("y\n1\n")
+    (tmp_path / "configs" / "t.yaml").write_text("data: sales.csv\nnum_layers: 1\n")
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(Stop):
+        run_cli(["tune", "forecast", "--config", "../configs/t.yaml"], capsys)
+    assert seen == [str(Path("../configs/sales.csv"))]

@@ -46,6 +46,7 @@ from typing import Any, Callable
 
 import yaml
 
+from lstmkit.cli_config import config_file_path
 from lstmkit.config import TrainConfig, check_seed, config_source, flatten_config, load_yaml, merge
 from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted, settings_file
 from lstmkit.run_lock import folder_lock
@@ -680,6 +681,8 @@ def tune_command(
     progress: str = "auto",
 ) -> None:
     raw, of_run = config_source(config) if config else ({}, None)
+    if data is None and raw.get("data") is not None:      # read beside the file, as train reads it
+        raw = {**raw, "data": config_file_path(raw["data"], config)}
     flags = {"data": data, "target": target, "time": time, "max_epochs": epochs, "device": device}
     base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time,
                        "train": {"max_epochs": epochs, "device": device}})
