@@ -407,7 +407,8 @@ def test_a_key_given_twice_is_refused(text, needle, recorded, capsys, tmp_path):
     ("tab.yaml", "lookback: 12\ntrain:\n\tlr: 0.1\n", "not valid YAML: found character '\\t' that cannot start any "
      "token (line 3, column 1)", "use spaces, not tabs"),
     ("open.yaml", "calendar: [month, weekday\n", "not valid YAML: expected ',' or ']'", "fix the syntax"),
-    ("list.yaml", "- lookback: 12\n", "must hold a mapping of keys to values, not a list", "write it as 'key: value' lines"),
+    ("list.yaml", "- lookback: 12\n", "must hold a mapping of keys to values, not a list",
+     "write it as 'key: value' lines"),
     ("bad.toml", "lookback = \n", "not valid TOML: Invalid value (at line 1, column 12)", "fix the syntax"),
     ("bad.json", '{"lookback": 12,}', "not valid JSON: ", "fix the syntax"),
     ("twice.json", '{"lookback": 12, "lookback": 24}', "gives 'lookback' twice in one object", "keep one"),
@@ -463,7 +464,7 @@ def test_a_runs_recorded_settings_pasted_into_a_settings_file_train_the_same(tas
 
 
 @pytest.mark.parametrize("text, needle", [
-    ("series: 'no'\n", "`series` must be true or false, got 'no' — check 'series:' in "),   # text: true, read as series
+    ("series: 'no'\n", "`series` must be true or false, got 'no' — check 'series:' in "),   # text, true: series
     ("data: [a.csv, b.csv]\n", "'data:' in "),
 ])
 def test_a_settings_files_value_of_the_wrong_kind_is_refused(text, needle, capsys, tmp_path):

@@ -410,8 +410,8 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
     data = read_settings(p, what) or {}
     if not isinstance(data, dict):
         raise LstmkitError(f"{what} {p} must hold a mapping of keys to values, not {_kind(data)}",
-                           "write it as 'key = value' lines" if p.suffix.lower() == ".toml"
-                           else '{"key": value, ...}' if p.suffix.lower() == ".json" else "write it as 'key: value' lines")
+                           {".toml": "write it as 'key = value' lines", ".json": 'write it as {"key": value, ...}'}.get(
+                               p.suffix.lower(), "write it as 'key: value' lines"))
     if option == "--config" and {"format_version", "task", "config"} <= data.keys() and isinstance(
             data["config"], dict):
         check_written_by(data, p)              # a newer lstmkit's settings: 'unknown setting' named no version

@@ -27,7 +27,8 @@ from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
            "optional_import", "TrainingInterrupted", "os_reason",
-           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file", "terminate_as_interrupt",
+           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
+           "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of"]
 
 

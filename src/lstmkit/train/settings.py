@@ -56,7 +56,8 @@ def make_loss(name: str) -> nn.Module:
 def check_train_config(cfg: TrainConfig) -> None:
     """The settings ``TrainConfig`` leaves to the trainer: precision, schedule, time budget, counts."""
     if cfg.precision not in PRECISIONS:
-        raise LstmkitError(f"unknown precision {cfg.precision!r}{in_file('precision')}", f"use one of: {', '.join(PRECISIONS)}")
+        raise LstmkitError(f"unknown precision {cfg.precision!r}{in_file('precision')}",
+                           f"use one of: {', '.join(PRECISIONS)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise LstmkitError(f"unknown lr_schedule {cfg.lr_schedule!r}", f"use one of: {', '.join(LR_SCHEDULES)}")
     budget = cfg.max_minutes

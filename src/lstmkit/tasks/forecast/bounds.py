@@ -97,7 +97,8 @@ def check_bounds(value: Any) -> str:
         raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", _how())
     if low is None and high is None:
         raise LstmkitError("bounds with neither side bound nothing",
-                           worded(f"pass {opt('bounds', 'none')} for no bounds, or {opt('bounds', '0,')} for a floor at 0",
+                           worded(f"pass {opt('bounds', 'none')} for no bounds, or {opt('bounds', '0,')} for a floor "
+                                  "at 0",
                                   "pass bounds='none' for no bounds, or bounds=(0, None) for a floor at 0"))
     bad = [v for v in (low, high) if v is not None and not math.isfinite(v)]
     if bad:

@@ -64,7 +64,8 @@ def check_config(cfg) -> None:
     if cfg.fill is not None and cfg.fill not in FILL_MODES:
         raise LstmkitError(f"unknown fill mode {cfg.fill!r}{in_file('fill')}", f"use one of: {', '.join(FILL_MODES)}")
     if cfg.scaler is not None and cfg.scaler not in SCALERS:
-        raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}{in_file('scaler')}", f"use one of: {', '.join(SCALERS)}")
+        raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}{in_file('scaler')}",
+                           f"use one of: {', '.join(SCALERS)}")
     _check_split(cfg)
     _check_inputs(cfg)
     _check_output_and_strategy(cfg)
@@ -151,9 +152,11 @@ def _check_output_and_strategy(cfg) -> None:
     cfg.quantiles = check_quantiles(cfg.quantiles)
     cfg.bounds = check_bounds(cfg.bounds)
     if cfg.likelihood is not None and cfg.likelihood not in LIKELIHOODS:
-        raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}{in_file('likelihood')}", f"use one of: {', '.join(LIKELIHOODS)}")
+        raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}{in_file('likelihood')}",
+                           f"use one of: {', '.join(LIKELIHOODS)}")
     if cfg.strategy not in STRATEGIES:
-        raise LstmkitError(f"unknown strategy {cfg.strategy!r}{in_file('strategy')}", f"use one of: {', '.join(STRATEGIES)}")
+        raise LstmkitError(f"unknown strategy {cfg.strategy!r}{in_file('strategy')}",
+                           f"use one of: {', '.join(STRATEGIES)}")
     if cfg.strategy != "direct" and cfg.model not in RECURRENT:
         raise LstmkitError(f"the {cfg.strategy} strategy needs a recurrent encoder, not {cfg.model!r}",
                            f"use {opt('model', 'lstm')} or gru, or {opt('strategy', 'direct')}")
