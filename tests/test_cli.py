@@ -25,6 +25,16 @@ USAGE = [
     (["inspect", "gates", "--bogus"], ["no such option", "lstmkit inspect gates --help"]),   # mounted lazily
     (["export"], ["missing command", "lstmkit export --help"]),
     (["compare", "--seeds", "many"], ["'--seeds'", "valid int", "lstmkit compare --help"]),
+    # another task's word for a command: the group's command of that kind (was 'no such command' alone)
+    (["translate", "predict"], ["no such command 'predict'", "lstmkit translate run does this",
+                                "'lstmkit translate run --help'"]),
+    (["speech", "predict"], ["lstmkit speech transcribe does this"]),
+    (["lm", "generate"], ["lstmkit lm sample does this (generate text"]),
+    (["forecast", "fit"], ["lstmkit forecast train does this"]),
+    (["classify", "test"], ["lstmkit classify evaluate does this"]),
+    (["train", "--data", "x.csv"], ["no such command 'train'", "name the task first: lstmkit forecast train",
+                                    "tasks: forecast, classify, translate, lm, speech"]),
+    (["run"], ["name the task first: lstmkit forecast predict"]),
 ]
 
 

@@ -340,8 +340,45 @@ def _usage_error(e: typer.TyperException, argv: list[str]) -> None:
         print(f"error: missing command{where}", file=sys.stderr)
         sys.exit(2)
     message = " ".join(e.format_message().split()).rstrip(".")
+    where = _command_of_the_kind(e, ctx) or where
     print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
     sys.exit(e.exit_code if e.exit_code != 1 else 2)
+
+
+# the words for what each task's command of a kind does: a task names its answering command for what it answers
+# (translate run, speech transcribe, lm sample), so 'lstmkit translate predict' was 'no such command' alone
+_KINDS = ({"predict", "run", "transcribe", "sample", "generate", "infer", "inference", "translate", "classify",
+           "forecast", "decode", "recognize", "recognise"},
+          {"evaluate", "eval", "test", "score", "scores", "metrics", "assess", "validate"},
+          {"train", "fit", "learn"})
+
+
+def _command_of_the_kind(e: typer.TyperException, ctx) -> str | None:
+    """Where to look instead, when the unknown command ``e`` names (``predict``, ``generate``, ``fit``,
+    ``test``) is of a kind the group ``ctx`` has one command of (``translate run``), or a task's command
+    typed without the task (``lstmkit train``); None where typer suggested a name already, or none fits."""
+    name = re.match(r"No such command '([^']+)'\.?$", e.format_message().strip())
+    if name is None or ctx is None or not hasattr(ctx.command, "list_commands"):
+        return None
+    kind = next((k for k in _KINDS if name[1].lower() in k), None)
+    if kind is None:
+        return None
+    commands = ctx.command.list_commands(ctx)
+    tasks = [t for t in ("forecast", "classify", "translate", "lm", "speech") if t in commands]
+    if ctx.parent is None and tasks:             # 'lstmkit train': the task first
+        (verb,) = kind & {"predict", "evaluate", "train"}
+        return (f" — name the task first: lstmkit {tasks[0]} {verb} … (tasks: {', '.join(tasks)}); see "
+                "'lstmkit TASK --help'")
+    found = [c for c in commands if c in kind and c != name[1]]
+    if len(found) != 1:
+        return None
+    command = ctx.command.get_command(ctx, found[0])
+    summary = re.split(r"[.:;(]", (command.help or "") if command is not None else "")[0].strip()
+    summary = summary[:1].lower() + summary[1:]
+    if len(summary) > 80:
+        summary = summary[:80].rsplit(" ", 1)[0] + " …"
+    return (f" — {ctx.command_path} {found[0]} does this" + (f" ({summary})" if summary else "")
+            + f": see '{ctx.command_path} {found[0]} --help'")
 
 
 def _interrupted(e: Exception) -> bool:

@@ -30,6 +30,7 @@ _FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_
 _DRAWS = frozenset({"normal_", "uniform_", "orthogonal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_",
                     "xavier_uniform_", "xavier_normal_", "sparse_", "random_", "bernoulli_", "exponential_",
                     "geometric_", "log_normal_", "cauchy_"})
+_DRAWN = {"randn": torch.zeros, "rand": torch.zeros, "randn_like": torch.zeros_like, "rand_like": torch.zeros_like}
 _UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
@@ -90,13 +91,18 @@ class _NoFills(TorchFunctionMode):
 
 
 class _ZeroDraws(TorchFunctionMode):
-    """Inside it, torch's random in-place fills zero their tensor instead of drawing."""
+    """Inside it, torch's random in-place fills zero their tensor instead of drawing, and its random
+    tensors (``torch.randn``, ``torch.rand``, their ``_like``) are zeros: torch's quantized LSTM
+    and GRU draw their first weights with ``torch.randn`` before ``quantize_dynamic`` replaces them."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if getattr(func, "__name__", "") in _DRAWS:
+        name = getattr(func, "__name__", "")
+        if name in _DRAWS:
             tensor = args[0] if args else (kwargs or {})["tensor"]
             with torch.no_grad():
                 return tensor.zero_()
+        if name in _DRAWN and func is getattr(torch, name, None):
+            return _DRAWN[name](*args, **{k: v for k, v in (kwargs or {}).items() if k != "generator"})
         return func(*args, **(kwargs or {}))
 
 

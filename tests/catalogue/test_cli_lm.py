@@ -76,7 +76,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["lm", "sample", "--run", "{d}/nope"], 2, "run folder not found"),
     (["lm", "sample", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["lm", "sample", "--run", "{d}/run", "--n", "-1"], 2, "--n"),
-    (["lm", "sample", "--run", "{d}/run", "--temperature", "0"], 2, "temperature"),
+    (["lm", "sample", "--run", "{d}/run", "--temperature", "-0.5"], 2, "temperature"),
     (["lm", "sample", "--run", "{d}/run", "--temperature", "nan"], 2, "temperature"),
     (["lm", "sample", "--run", "{d}/run", "--top-k", "0"], 2, "top"),
     (["lm", "sample", "--run", "{d}/run", "--seed", "-1"], 2, "seed"),

@@ -181,6 +181,17 @@ def test_evaluate_reads_files_in_the_encoding_given(tiny_run, d, tmp_path, capsy
     assert code == 0 and "(40 sentences" in out, err
 
 
+@pytest.mark.parametrize("extra, needle", [
+    (["--tokenize", "mecab"], "unknown BLEU tokenizer 'mecab' — pass --tokenize with one of: 13a, intl, zh, char"),
+    (["--tokenize", "13A"], "unknown BLEU tokenizer '13A' (did you mean '13a'?)"),
+    # a further reference file out of step with the sources
+    (["--ref-file", "{d}/short.de"], "short.de has 2 lines but"),
+])
+def test_evaluate_with_a_bad_bleu_tokenizer_or_reference_file(tiny_run, d, extra, needle, tmp_path, capsys):
+    check(["translate", "evaluate", "--run", tiny_run, "--src-file", d / "a.en", "--ref-file", d / "a.de",
+           *[str(x).replace("{d}", str(d)) for x in extra]], 2, needle, tmp_path, capsys)
+
+
 def test_a_run_without_its_vocabulary_names_it(tiny_run, tmp_path, capsys, monkeypatch):
     """Was 'has a missing or malformed lstmkit.json or state file ([Errno 2] No such file …)'."""
     import shutil

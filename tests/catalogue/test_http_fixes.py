@@ -108,6 +108,9 @@ CASES = [
     ("text-model-sent-both", "text", {"texts": ["ok"], "series": [[1.0]]}, ["texts"]),
     ("text-model-sent-nothing", "text", {}, ["texts"]),
     ("text-blank", "text", {"texts": ["ok", "   "]}, ["texts", 1]),
+    ("text-empty-string", "text", {"texts": ["ok", ""]}, ["texts", 1]),
+    ("text-blank-lines-only", "text", {"texts": ["\n\t\n"]}, ["texts", 0]),
+    ("text-over-100000-chars", "text", {"texts": ["ok", "word " * 20_001]}, ["texts", 1]),
     ("series-model-sent-texts", "seq", {"texts": ["ok"]}, ["texts"]),
     ("series-empty", "seq", {"series": [[]]}, ["series", 0]),
     ("series-step-width", "seq", {"series": [[[1.0, 2.0, 3.0]] * 3]}, ["series", 0]),
@@ -121,6 +124,7 @@ CASES = [
     ("lm-both", "lm", {"texts": ["a"], "prefix": "a"}, ["prefix"]),
     ("lm-sampling-field-when-scoring", "lm", {"texts": ["a"], "top_k": 3}, ["top_k"]),
     ("lm-blank-text", "lm", {"texts": [" "]}, ["texts", 0]),
+    ("lm-text-over-4096-tokens", "lm", {"texts": ["ok", "a" * 4097]}, ["texts", 1]),
     ("lm-max-tokens-zero", "lm", {"prefix": "a", "max_tokens": 0}, ["max_tokens"]),
     ("lm-temperature-negative", "lm", {"prefix": "a", "temperature": -1.0}, ["temperature"]),
     # speech (JSON samples)

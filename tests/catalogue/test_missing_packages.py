@@ -110,8 +110,11 @@ SPEECH_TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--hidden-size", "
      "scoring transcripts (WER, CER) needs the jiwer package, which is not installed"),
     (["speech", "evaluate", "--run", "{run}", "--data", "{d}/train.csv"], "soundfile",
      "reading audio files needs the soundfile package, which is not installed"),
+    # each model's trial failed alike, one line a model, before the same error
+    (["compare", "--task", "speech", "--data", "{d}/train.csv", "--models", "lstm,gru", "--epochs", "1", "--seeds",
+      "1", "--out", "{out}"], "soundfile", "training on audio files needs the soundfile package, which is not installed"),
 ], ids=["train-soundfile", "train-jiwer", "seq2seq-jiwer", "transcribe-soundfile", "evaluate-jiwer",
-        "evaluate-soundfile"])
+        "evaluate-soundfile", "compare-soundfile"])
 def test_speech_without_its_extra_is_the_environment(argv, missing, problem, speech, tmp_path, capsys, monkeypatch):
     d, run = speech
     without(monkeypatch, missing)

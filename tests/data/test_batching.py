@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.data.batching import BucketBatches, Ragged, pad_batch, truncate
+from lstmkit.data.batching import BucketBatches, Ragged, pad_batch, sorted_batches, truncate
 from lstmkit.errors import LstmkitError
 
 
@@ -62,6 +62,22 @@ def test_unshuffled_bucketed_order_is_by_length():
     seqs = _seqs(50)
     lengths = [int(L) for _, _, L in BucketBatches(seqs, None, 8).iter_indexed() for L in L]
     assert lengths == sorted(lengths)
+
+
+def test_a_fitted_model_s_batches_beside_one_very_long_sequence_stay_within_max_steps():
+    """Unshuffled batches were batch_size rows whatever their length: one 5,000-word text padded the
+    255 next-longest to its length (2.9 GB resident for a classifier's predict, 0.35 GB without it).
+    With max_steps each batch holds at most that many padded steps; the long one goes alone."""
+    seqs = _seqs(50) + [torch.full((500,), 7)]
+    batches = BucketBatches(seqs, None, 8, max_steps=120)
+    served = list(batches.iter_indexed())
+    assert len(served) == len(batches) > 7 and sorted(i for idx, _, _ in served for i in idx.tolist()) == list(range(51))
+    assert all(x.shape[0] * x.shape[1] <= 120 for _, x, _ in served[:-1]) and served[-1][1].shape == (1, 500)
+    lengths = [int(L) for _, _, L in served for L in L]
+    assert lengths == sorted(lengths)
+    assert sorted_batches([5, 1, 3, 1], 2) == [[1, 3], [2, 0]]               # shortest first, ties in order
+    assert sorted_batches([5, 1, 3, 1], 8, max_steps=6) == [[1, 3], [2], [0]]  # 3 rows x 3 > 6: split
+    assert BucketBatches(seqs, None, 8, shuffle=True, max_steps=120).max_steps is None     # training: as it was
 
 
 def test_bad_arguments():

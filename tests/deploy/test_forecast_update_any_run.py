@@ -220,6 +220,35 @@ def test_series_numbered_by_their_own_steps_update_each_after_its_own_end():
     assert [u["series"] for u in est.lineage_] == [1, 1] and "end" not in est.last_update_
 
 
+def test_series_ending_at_different_times_update_each_after_its_own_end():
+    """A many-series run kept one newest time for all: a store whose rows ran two days behind the others'
+    (s1 ending 48 hours before s0) was refused its newly arrived rows as 'the update data ends …, not after'
+    s0's end, and its held-out points were compared with s0's end, not its own."""
+    df = pd.concat([_frame(n=100, seed=0).assign(id="s0"), _frame(n=52, seed=1).assign(id="s1")])
+    fit = lambda: Forecaster(**TINY).fit(df, target="y", time="time", id="id", features="temp")
+    est = fit()
+    assert est.data_summary_["ends"] == {"s0": "2024-01-05T03:00:00", "s1": "2024-01-03T03:00:00"}
+    assert est.data_summary_["end"] == "2024-01-05T03:00:00"
+    caught = _frame(n=100, seed=1).iloc[10:].assign(id="s1")     # s1's rows to s0's end: its last 48 are new
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                           # its held-out points are after its own end
+        est.update(caught, epochs=2, lr=5e-3)
+    assert est.last_update_["accepted"] and est.last_update_["series"] == 1
+    assert est.last_update_["ends"] == {"s1": "2024-01-05T03:00:00"}
+    with pytest.raises(LstmkitError, match=r"^the update data ends 2024-01-05T03:00:00, not after "
+                                           r"2024-01-05T03:00:00, the newest point the model has read \(update 1's "):
+        est.update(caught)                                       # the same rows again: s1 is read to them now
+    fresh = fit()
+    with pytest.raises(LstmkitError, match=r"^no series of the update data ends after the newest point the model "
+                                           r"has read of it: series 's0' ends 2024-01-05T03:00:00, not after "
+                                           r"2024-01-05T03:00:00 \(its training data\), and 1 more series alike"):
+        fresh.update(df)                                         # the training data again, each series to its end
+    behind = _frame(n=100, seed=2).iloc[:60].assign(id="s1")      # s1's rows to 2024-01-03T11:00: 8 new hours
+    with pytest.warns(UserWarning, match=r"^the update's held-out points start 2024-01-03T02:00:00, not after "
+                                         r"2024-01-03T03:00:00, the newest point the model has read of it"):
+        fresh.update(behind, epochs=1)
+
+
 def test_an_update_of_a_zoned_run_says_its_times_as_the_file_wrote_them(tmp_path):
     """Times written with an offset are read in UTC: 'the update data ends 2024-01-07T15:00:00' named
     a time the user's file (…T00:00:00+09:00) never wrote, unlabelled."""

@@ -154,3 +154,67 @@ def test_an_int8_run_written_meanwhile_by_another_export_is_left_as_it_is(abs_fo
         export_int8(abs_forecaster.run_dir_, target, min_seconds=0.02, batch=64)
     assert "--out NEW_FOLDER" in e.value.hint
     assert [p.name for p in tmp_path.iterdir()] == ["int8"] and (target / "lstmkit.json").read_text() == "{}"
+
+
+def test_quantizing_draws_nothing_from_the_callers_random_generator(abs_forecaster, tmp_path):
+    """The LSTM copied for ``quantize_dynamic`` and the quantized layers it builds drew first
+    weights (then replaced) from torch's generator: after ``export('int8')``, or the load of an int8
+    run, a script's seeded ``torch.rand`` drew other numbers, and a fit in another thread trained
+    another model. Nothing is drawn now, and the quantized net is the same."""
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+    q = quantize_torch(abs_forecaster.net_)
+    assert torch.equal(torch.get_rng_state(), before)
+    run = export_int8(abs_forecaster.run_dir_, tmp_path / "int8", backends=("torch",), min_seconds=0.02, batch=64)
+    assert torch.equal(torch.get_rng_state(), before)
+    x = torch.rand(3, abs_forecaster.config_.lookback, 2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(Forecaster.load(run).net_(x), q(x))
+
+
+def test_a_build_without_draws_makes_torchs_random_tensors_zeros():
+    """``torch.randn`` / ``torch.rand`` (and their ``_like``) inside a build are zeros of the shape and
+    dtype asked for, and draw nothing; outside it they draw as ever."""
+    from lstmkit.memory import built_without_draws
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+    made = built_without_draws(lambda: [torch.randn(2, 3), torch.rand(4, dtype=torch.float64),
+                                        torch.randn(2, generator=torch.Generator()), torch.rand_like(torch.ones(2))])
+    assert torch.equal(torch.get_rng_state(), before)
+    assert [tuple(t.shape) for t in made] == [(2, 3), (4,), (2,), (2,)] and made[1].dtype == torch.float64
+    assert all(not t.any() for t in made)
+    assert torch.randn(3).any()
+
+
+def test_the_onnx_quantizer_leaves_the_callers_logging_as_it_was(abs_forecaster, tmp_path):
+    """To hide ONNX Runtime's 'Please consider to run pre-processing before quantization' advice,
+    the export raised the root logger's level to ERROR for good: a program's own INFO and WARNING
+    lines were lost after ``export('int8')``; and ORT's ``logging.warning`` on a root logger without
+    handlers installed ``basicConfig``'s. Its advice is still kept from the caller's handlers."""
+    import logging
+
+    class Kept(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    try:
+        root.handlers.clear()                          # pytest's own capture handlers: back in `finally`
+        root.setLevel(logging.INFO)
+        export_int8(abs_forecaster.run_dir_, tmp_path / "bare", backends=("onnx",), min_seconds=0.02, batch=64)
+        assert root.handlers == [] and root.level == logging.INFO
+        kept = Kept()
+        root.addHandler(kept)
+        export_int8(abs_forecaster.run_dir_, tmp_path / "int8", backends=("onnx",), min_seconds=0.02, batch=64)
+        assert root.level == logging.INFO and root.handlers == [kept] and not root.filters
+        assert not [r for r in kept.records if "onnxruntime" in r.pathname]
+        logging.getLogger("host.app").info("still heard")
+        assert kept.records[-1].getMessage() == "still heard"
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -247,6 +247,12 @@ def test_service_warns_per_request_naming_the_sentences(app, adapter):
     assert "hold no word the model knows (sentences[2]; first '鬼龍院 xyzzy')" in out["warnings"][1]
     # the long one's translation may also run to the longest output this model writes, cut there
     assert all("translation(s) (sentences[1]) reached the longest output" in w for w in out["warnings"][2:]), out
+    status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["un chien court .", "le chat dort ."]}))
+    out = json.loads(raw)                 # another language: a known full stop, its words unknown
+    assert status == 200 and out["warnings"][0].endswith(
+        "of the source sentences' words are unknown to the model's vocabulary (2 sentence(s) mostly so, sentences[0], "
+        "sentences[1]; first 'un chien court .', 3 of its 4 words): another language or domain? it reads little of "
+        "them, so their translations are guesses; pass sentences in the language and script the model was trained on"), out
     status, raw = app.request("POST", "/predict", json.dumps({"sentences": ["a dog runs .", ""]}))
     assert status == 200 and b"warnings" not in raw and set(json.loads(raw)) == {"translations", "engine"}
     # Batched together, each request hears only of its own sentences.

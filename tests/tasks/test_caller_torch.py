@@ -162,6 +162,96 @@ def test_fit_save_and_load_give_the_callers_random_generators_back(name, tmp_pat
         assert np.array_equal(after[1], before[1]) and after[2] == before[2]
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_loaded_inside_inference_mode_holds_no_inference_tensors(name, tmp_path):
+    """A load inside ``torch.inference_mode()`` (a notebook's serving cell) built the network's
+    weights as inference tensors: the model predicted, but an update after the block failed with
+    torch's 'Inference tensors cannot be saved for backward', and its roll-back with 'Inplace update
+    to inference tensor outside InferenceMode'. The caller's mode is left on."""
+    args, _ = fit_data(name, tmp_path)
+    run = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args).save(tmp_path / "saved")
+    with torch.inference_mode():
+        loaded = lstmkit.load(run)
+        assert torch.is_inference_mode_enabled()
+    tensors = [*loaded.net_.parameters(), *loaded.net_.buffers()]
+    assert tensors and not any(t.is_inference() for t in tensors)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_network_moved_to_another_dtype_is_refused_naming_the_way_back(name, dtype, tmp_path):
+    """A caller's ``model.net_.to(torch.float64)`` (or ``.double()``, ``.half()``): ``predict``
+    failed with torch's 'LSTM: Expected input dtype torch.float64, got torch.float32' (or answered
+    from weights a save cannot hold), and ``save`` wrote a run folder that ``load`` refused as
+    edited. Each is one LstmkitError naming ``model.net_.float()``, nothing written; after it the
+    model answers and saves as before."""
+    from lstmkit.errors import LstmkitError
+    args, X = fit_data(name, tmp_path)
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    want = est.predict(X) if X is not None else None
+    est.net_.to(dtype)
+    shown = str(dtype).removeprefix("torch.")
+    calls = [lambda: est.save(tmp_path / "saved")] + ([lambda: est.predict(X)] if X is not None else [])
+    for call in calls:
+        with pytest.raises(LstmkitError, match=f"holds {shown} weights .* — move it back with model.net_.float()"):
+            call()
+    assert not (tmp_path / "saved").exists()
+    est.net_.float()
+    loaded = lstmkit.load(est.save(tmp_path / "saved"))
+    if dtype == torch.float64 and X is not None:      # float64 holds every float32: the same weights back
+        got = loaded.predict(X)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
+        else:
+            assert np.array_equal(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("where", ["no_grad", "inference_mode", "loaded_in_inference_mode"])
+def test_an_update_inside_no_grad_or_inference_mode_still_trains(where, tmp_path):
+    """``Forecaster.update`` called inside the caller's ``torch.no_grad()`` or
+    ``torch.inference_mode()`` failed with torch's 'element 0 of tensors does not require grad and
+    does not have a grad_fn', as ``fit`` did before it trained anywhere; so did one of a model loaded
+    inside ``inference_mode``. It learns what it learns outside them, and the mode is left on."""
+    y = np.sin(np.arange(120) / 4)
+    run = lstmkit.Forecaster(**QUICK, lookback=8, horizon=2).fit(y[:80]).save(tmp_path / "saved")
+
+    def updated(context=None, load_context=None):
+        with load_context or torch.enable_grad():
+            est = lstmkit.Forecaster.load(run)
+        with context or torch.enable_grad():
+            est.update(y, epochs=2, lr=1e-2)
+            if context is not None:
+                assert not torch.is_grad_enabled()
+        return est.last_update_["val_loss_after"], est.net_.state_dict()
+
+    want_loss, want = updated()
+    if where == "loaded_in_inference_mode":
+        got_loss, got = updated(load_context=torch.inference_mode())
+    else:
+        got_loss, got = updated(getattr(torch, where)())
+    assert got_loss == want_loss
+    for key, value in want.items():
+        assert torch.equal(got[key], value), key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_onnx_export_gives_the_callers_random_generators_back(name, tmp_path):
+    """The torch LSTM an export copies each lstmkit layer into (ONNX's fused LSTM op; a language
+    model's time-major one too) drew first weights, then replaced, from torch's generator: after
+    ``export('onnx')`` of any model but a forecaster, a script's seeded ``torch.rand`` drew other
+    numbers. It draws nothing now."""
+    pytest.importorskip("onnxruntime")
+    args, _ = fit_data(name, tmp_path)
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    est.save(tmp_path / "saved")
+    torch.manual_seed(1234), np.random.seed(1234), random.seed(1234)
+    before = _generators()
+    est.export("onnx")
+    after = _generators()
+    assert torch.equal(after[0], before[0])
+    assert np.array_equal(after[1], before[1]) and after[2] == before[2]
+
+
 @pytest.mark.parametrize("name", ["Forecaster", "TextClassifier"])
 def test_fits_in_two_threads_train_the_model_each_trains_alone(name, tmp_path):
     """torch's generator is the process's: two fits side by side each drew from the generator the

@@ -25,7 +25,7 @@ from torch import Tensor
 from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Ragged", "Padded", "BucketBatches", "CollatedBatches",
-           "decoder_targets"]
+           "decoder_targets", "sorted_batches"]
 
 TRUNCATE_MODES = ("head", "tail", "both")
 
@@ -156,6 +156,23 @@ def decoder_targets(seqs: Sequence[Tensor], bos_id: int, eos_id: int, pad_value:
     return tgt_in, tgt_out
 
 
+def sorted_batches(lengths: Sequence[int], most: int, max_steps: int | None = None) -> list[list[int]]:
+    """The indices of sequences of ``lengths`` in batches of similar length, shortest first (ties in
+    order): at most ``most`` a batch and, with ``max_steps``, at most that many padded steps (rows x
+    the batch's longest; a longer sequence alone). Without a bound one 50,000-token text padded the
+    255 next-longest to its length: 2.9 GB resident for one of 5,000 words, where they alone took 0.35."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches, start = [], 0
+    while start < len(order):
+        stop = start + 1            # sorted by length: the last one sets the batch's steps
+        while (stop < len(order) and stop - start < most
+               and (max_steps is None or (stop - start + 1) * lengths[order[stop]] <= max_steps)):
+            stop += 1
+        batches.append(order[start:stop])
+        start = stop
+    return batches
+
+
 class BucketBatches:
     """Mini-batches ``(Padded((padded, lengths)), y[idx])`` over variable-length sequences.
 
@@ -171,13 +188,15 @@ class BucketBatches:
             ``shuffle``, the whole set is sorted by length.
         pool: batches per sorting pool.
         pad_value: value at padded positions (``<pad>`` id 0 for tokens).
+        max_steps: without ``shuffle``, batches of at most this many padded steps (rows x their
+            longest; :func:`sorted_batches`): a fitted model's batches beside one very long sequence.
 
     ``iter_indexed()`` yields ``(idx, padded, lengths)`` so predictions can be put back in order.
     """
 
     def __init__(self, seqs: Sequence[Tensor], y: Tensor | None = None, batch_size: int = 32,
                  shuffle: bool = False, bucket: bool = True, pool: int = 50,
-                 generator: torch.Generator | None = None, pad_value: float = 0):
+                 generator: torch.Generator | None = None, pad_value: float = 0, max_steps: int | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise LstmkitError(f"`batch_size` must be a positive integer, got {batch_size!r}",
                                f"pass {opt('batch_size', 32)}, say")
@@ -189,8 +208,11 @@ class BucketBatches:
                         else torch.tensor([len(s) for s in self.seqs], dtype=torch.long))   # [N]
         self.batch_size, self.shuffle, self.bucket, self.pool = batch_size, shuffle, bucket, pool
         self.generator, self.pad_value = generator, pad_value
+        self.max_steps = None if shuffle else max_steps
 
     def __len__(self) -> int:
+        if self.max_steps is not None:
+            return len(self.batch_indices())
         return math.ceil(len(self.seqs) / self.batch_size)
 
     def batch_indices(self) -> list[Tensor]:
@@ -199,6 +221,8 @@ class BucketBatches:
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         if not self.bucket:
             return list(order.split(bs))
+        if not self.shuffle and self.max_steps is not None:
+            return [torch.tensor(b) for b in sorted_batches(self.lengths.tolist(), bs, self.max_steps)]
         if not self.shuffle:
             order = torch.argsort(self.lengths, stable=True)
             return list(order.split(bs))

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.memory import built_without_draws
 
 __all__ = ["TorchRNN", "swap_recurrent", "quantize_torch", "quantized_tensors", "load_quantized"]
 
@@ -67,14 +68,20 @@ def _lstm_class():
 
 
 def swap_recurrent(net: nn.Module) -> nn.Module:
-    """A copy of ``net`` whose lstmkit LSTM / GRU layers are :class:`TorchRNN` (weights copied)."""
+    """A copy of ``net`` whose lstmkit LSTM / GRU layers are :class:`TorchRNN` (weights copied). The
+    torch layers' first weights, replaced by the copy, are drawn from no random generator: an ONNX
+    export or int8 quantization left a script's seeded ``torch.rand`` drawing other numbers, and a
+    fit in another thread training another model."""
     from lstmkit.nn.zoo import GRU
     net = copy.deepcopy(net)
-    for parent in list(net.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, (_lstm_class(), GRU)):
-                setattr(parent, name, TorchRNN(child))
-    return net
+
+    def swapped() -> nn.Module:
+        for parent in list(net.modules()):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, (_lstm_class(), GRU)):
+                    setattr(parent, name, TorchRNN(child))
+        return net
+    return built_without_draws(swapped)
 
 
 def _quantized_engines() -> list[str]:
@@ -94,10 +101,13 @@ def quantize_torch(net: nn.Module) -> nn.Module:
     _check_backend()
     if any(p.is_cuda for p in net.parameters()):
         raise LstmkitError("dynamic int8 quantization runs on the CPU only", "load the model on the CPU")
-    swapped = swap_recurrent(net).eval()
+    # the quantized layers quantize_dynamic builds draw first weights (torch.randn) that the net's replace: from
+    # the process's generators, a script's torch.rand went on elsewhere after an export('int8') or the load of
+    # an int8 run, and a fit in another thread drew other numbers
     with warnings.catch_warnings():      # torch 2.13 deprecates torch.ao.quantization (still works)
         warnings.simplefilter("ignore")
-        q = torch.ao.quantization.quantize_dynamic(swapped, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
+        q = built_without_draws(lambda: torch.ao.quantization.quantize_dynamic(
+            swap_recurrent(net).eval(), {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8))
     if not _quantized_modules(q):
         raise LstmkitError("this model has no layer that dynamic int8 quantization covers (LSTM, GRU, Linear)",
                            "keep the float model, or export it to ONNX")

@@ -49,7 +49,16 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     lr = base.lr / 10 if lr is None else lr
     if not (_number(lr) and lr > 0):
         raise LstmkitError(f"`lr` must be positive, got {lr!r}", "pass --lr 1e-4, say")
-    data = adapter.update_data(new_data, holdout, batch_size or base.batch_size)
+    # gradients inside the caller's torch.no_grad() or torch.inference_mode() too, as a fit has them: its batches
+    # no inference tensors (torch's 'element 0 of tensors does not require grad', 'Inference tensors cannot be
+    # saved for backward')
+    with torch.inference_mode(False), torch.enable_grad():
+        return _fine_tune(adapter, new_data, epochs, lr, holdout, batch_size or base.batch_size, seed, run_dir, base)
+
+
+def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_size: int, seed: int | None,
+               run_dir: str | Path | None, base: TrainConfig) -> dict[str, Any]:
+    data = adapter.update_data(new_data, holdout, batch_size)
 
     net = adapter.net
     home = next(net.parameters()).device

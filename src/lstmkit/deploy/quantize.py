@@ -27,7 +27,9 @@ A task whose model is not one ``net(x)`` call says how it runs with the adapter 
 """
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
 import os
 import re
 import shutil
@@ -35,7 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -273,10 +275,8 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     """Quantize the run's graph (or each of the task's ``onnx_files``) into ``tmp``, stamped with
     ``fingerprint`` (of the weights in ``tmp``), and score it."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    import logging
     floats = tmp / ".float"
     floats.mkdir()
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "consider pre-processing"
     own = getattr(adapter, "onnx_net", None)         # how the task answers with its graphs (several, or sorted)
     try:
         graphs = getattr(adapter, "export_graphs", None)
@@ -292,8 +292,9 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     try:
         for per_channel in (True, False):            # per tensor where ORT's per-channel graph does not run
             for name in files:
-                quantize_dynamic(str(floats / name), str(tmp / name), weight_type=QuantType.QInt8,
-                                 reduce_range=True, per_channel=per_channel)
+                with _ort_advice_hushed():
+                    quantize_dynamic(str(floats / name), str(tmp / name), weight_type=QuantType.QInt8,
+                                     reduce_range=True, per_channel=per_channel)
                 set_metadata(str(tmp / name), {"lstmkit_fingerprint": fingerprint})
             net = own(tmp) if own is not None else OnnxNet(OnnxRunner(tmp / files[0]))
             if not per_channel or _runs(net, adapter, x_one):
@@ -312,6 +313,30 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
             "per_channel": per_channel, "graphs": {name: graph_signature(tmp / name) for name in files},
             **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
+
+
+@contextlib.contextmanager
+def _ort_advice_hushed() -> Iterator[None]:
+    """ONNX Runtime's quantizer logs advice on the root logger ('Please consider to run pre-processing
+    before quantization', at WARNING; its parameters at INFO): kept from it for the block, its errors
+    shown. The caller's logging is left as it was: the root logger's level was raised to ERROR for
+    good (a program's own INFO and WARNING lines were lost after an ``export('int8')``), and
+    ``logging.warning`` on a root logger without handlers installs ``basicConfig``'s."""
+    root = logging.getLogger()
+
+    def advice(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or "onnxruntime" not in record.pathname
+
+    stand_in = logging.NullHandler() if not root.handlers else None
+    root.addFilter(advice)
+    if stand_in is not None:
+        root.addHandler(stand_in)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
+        if stand_in is not None:
+            root.removeHandler(stand_in)
 
 
 def _runs(net, adapter, x_one) -> bool:

@@ -480,6 +480,26 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             from lstmkit.not_fitted import NotFittedError
             name = type(self).__name__
             raise NotFittedError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
+        self._check_float32()
+
+    def _check_float32(self) -> None:
+        """Refuse a network whose weights the caller moved to another dtype (``model.net_.double()``,
+        ``.to(torch.float16)``): lstmkit feeds its models float32 and its run folders hold float32.
+        ``predict`` failed with torch's 'LSTM: Expected input dtype torch.float64, got torch.float32',
+        and ``save`` wrote a run that ``load`` refused as edited."""
+        import torch                       # loaded already: the estimator holds a network
+        net = vars(self).get("net_")
+        if not isinstance(net, torch.nn.Module):
+            return
+        first = next(net.parameters(), None)        # .to(dtype) moves every weight: the first tells (every
+        if first is None or first.dtype == torch.float32:       # predict call pays this check, so it is one look)
+            return
+        odd = sorted({str(p.dtype).removeprefix("torch.") for p in net.parameters()
+                      if p.is_floating_point() and p.dtype != torch.float32})
+        if odd:
+            raise LstmkitError(f"this {type(self).__name__}'s network holds {' and '.join(odd)} weights (moved with "
+                               f"net_.to(torch.{odd[0]})?); lstmkit runs and saves its models in float32",
+                               "move it back with model.net_.float()")
 
     # -- deployment (lstmkit.deploy, through the room's adapter) ------------------------------
     def check_deployable(self, what: str) -> None:
@@ -580,10 +600,14 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def load(cls, path: str | Path) -> Self:
         """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
-        float32 on the CPU whatever torch's default dtype and device."""
+        float32 on the CPU whatever torch's default dtype and device, and its tensors are no inference
+        tensors inside a ``torch.inference_mode()`` block: the model loaded there can be updated after it."""
+        import torch
         # the float32 CPU network that was saved, under a float64 or meta default too; it draws nothing from
-        # the random generators (a fit in another thread may be drawing from them: runs.build_checked)
-        with public_call(), held_random(wait=False):
+        # the random generators (a fit in another thread may be drawing from them: runs.build_checked);
+        # under inference mode its weights were inference tensors, and update() failed on them ('Inference
+        # tensors cannot be saved for backward')
+        with public_call(), held_random(wait=False), torch.inference_mode(False):
             meta = finished_meta(path, cls.TASK)
             declared = declared_weights(path)          # the weights' names, shapes and dtypes, none of them read
             path = Path(path)

@@ -582,7 +582,7 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     """A cap that cuts texts is said once, with how many and what is read; none cut, no warning."""
     x = ["good " * 30 + "great", "bad " * 30 + "awful", "good film", "bad film"] * 10
     y = ["pos", "neg", "pos", "neg"] * 10
-    with pytest.warns(UserWarning, match=r"of \d+ training texts \(\d+%\) are longer than max_len=8 tokens "
+    with pytest.warns(UserWarning, match=r"of \d+ training texts \([\d.]+%\) are longer than max_len=8 tokens "
                                          r"\(the longest 31\): only their first 4 and last 4 tokens are read"):
         clf = TextClassifier(max_epochs=1, max_len=8, **tiny).fit(x, y)
     cut = clf.data_summary_["truncated"]
@@ -591,6 +591,15 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", ".* texts of the validation part occur in the training data too")  # x repeats
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
+
+
+def test_a_small_share_of_texts_cut_is_no_zero_percent():
+    """3 of 1,359 training texts cut was "(0%)": a share that reads as none."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+    from lstmkit.tasks.classify.fit_checks import warn_truncated
+    with pytest.warns(UserWarning, match=r"^3 of 1359 training texts \(0.22%\) are longer than max_len=400 tokens "
+                                         r"\(the longest 44974\)"):
+        warn_truncated({"count": 3, "of": 1359, "longest": 44974}, ClassifyConfig(), "text")
 
 
 def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):

@@ -30,9 +30,12 @@ def _near(n=3):
     return [np.linspace(0, 1.5, 10)[:, None] * [1.0, 0.5] for _ in range(n)]
 
 
-def _quiet(call, *args):
+def _quiet(call, *args, but: str | None = None):
+    """``call(*args)``, any warning an error (but one matching ``but``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        if but is not None:
+            warnings.filterwarnings("ignore", message=but)
         return call(*args)
 
 
@@ -164,3 +167,171 @@ def test_the_service_answers_with_a_warning_naming_texts_of_unknown_words(review
         assert status == 200 and "warnings" not in out
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory, tiny, texts):
+    """A text classifier reading at most 16 tokens of a text (its training texts are shorter)."""
+    x, y = texts(40)
+    return lstmkit.TextClassifier(**tiny, max_epochs=1, max_len=16).fit(x, y, out=tmp_path_factory.mktemp("capped"))
+
+
+def test_texts_cut_by_max_len_are_said_in_predict_evaluate_the_cli_and_the_service(capped, tmp_path, capsys):
+    """A 50,000-word document among short ones was answered from its first 200 and last 200 words
+    without a word: only training warned of its own texts cut. predict, evaluate, the command line
+    and the service say how many, which first, and what the model reads; the answers are those of
+    each text alone (padding beside a long one changes nothing)."""
+    long = " ".join(["good film"] * 9 + ["awful"])       # 19 tokens: cut, and under twice the longest trained on (10)
+    short = ["the film was good", "awful plot"]
+    _quiet(capped.predict, short)                                            # none cut: quiet
+    with pytest.warns(UserWarning, match=r"^1 of 3 texts \(33.3%\) are longer than the model's max_len=16 tokens "
+                                         r"\(first: text 2, 19 tokens; the longest 19\): the model reads only their "
+                                         r"first 8 and last 8 tokens, as in training; retrain with a larger max_len= "
+                                         r"\(now 16; none reads them whole\) to read more$") as got:
+        p = capped.predict_proba([short[0], long, short[1]])
+    assert len(got) == 1
+    np.testing.assert_array_equal(p[[0, 2]], _quiet(capped.predict_proba, short))
+    with pytest.warns(UserWarning, match=r"^2 of 2 texts \(100%\) are longer .*first: text 1, 19 tokens; the longest 20\)"):
+        capped.evaluate([long, long + " awful"], ["pos", "neg"])
+    (tmp_path / "new.txt").write_text(f"{short[0]}\n{long}\n")
+    code, out, err = run_cli(["classify", "predict", "--run", capped.run_dir_, "--data", tmp_path / "new.txt"], capsys)
+    assert code == 0 and len(out.splitlines()) == 3, err
+    assert err.startswith("warning: 1 of 2 texts (50%) are longer than the model's max_len=16 tokens (first: text 2, ")
+    assert "retrain with a larger --max-len (now 16; none reads them whole)" in err
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(capped.run_dir_, engine="torch"))
+    try:
+        status, answer = c.post_json({"texts": [short[0], long]})
+        assert status == 200 and len(answer["predictions"]) == 2, answer
+        [note] = answer["warnings"]
+        assert note.startswith("1 of 2 texts (50%) are longer than the model's max_len=16 tokens (first: texts[1], 19 "
+                               "tokens; the longest 19)"), note
+        status, answer = c.post_json({"texts": short})
+        assert status == 200 and "warnings" not in answer
+    finally:
+        c.close()
+
+
+@pytest.mark.filterwarnings("ignore:.* occur in the training data too")
+def test_a_series_longer_than_max_len_is_said_in_predict_and_the_service(tiny_series, tmp_path):
+    """A numeric series past max_len is read by its first and last steps: said, as for texts."""
+    seqs = [(1 if k % 2 else -1) * np.linspace(0, 2, 10)[:, None] for k in range(20)]
+    clf = SequenceClassifier(**tiny_series, max_epochs=1, model="lstm", max_len=12, unequal_length=True).fit(
+        seqs, ["up" if k % 2 else "down" for k in range(20)], out=tmp_path)
+    long = np.linspace(0, 2, 30)[:, None]
+    with pytest.warns(UserWarning, match=r"^1 of 2 series \(50%\) are longer than the model's max_len=12 steps "
+                                         r"\(first: sequence 2, 30 steps; the longest 30\): the model reads only "
+                                         r"their first 6 and last 6 steps"):
+        clf.predict([seqs[0], long])
+    _quiet(clf.predict, seqs[:3])
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(clf.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"series": [seqs[0].ravel().tolist(), long.ravel().tolist()]})
+        assert status == 200, out
+        [note] = out["warnings"]
+        assert note.startswith("1 of 2 series (50%) are longer than the model's max_len=12 steps (first: series[1], "
+                               "30 steps"), note
+    finally:
+        c.close()
+
+
+def test_predict_beside_one_very_long_text_pads_no_batch_past_the_bound(tiny, texts, monkeypatch):
+    """With max_len none, a 5,000-word text was batched with the 255 next-longest, all padded to its
+    length: 2.9 GB resident where they alone took 0.35 GB (a 50,000-word one: ~26 GB). Batches now
+    stay within EVAL_STEPS padded steps, and each text's answer is the one it has alone."""
+    import lstmkit.tasks.classify.classifier as classifier
+    x, y = texts(40)
+    clf = lstmkit.TextClassifier(**tiny, max_epochs=1, max_len=None).fit(x, y)
+    long = " ".join(["good film"] * 150)
+    batch = [*x[:20], long]
+    longer = ".* times as long as the longest the model was trained on"       # the long one is, and is said so
+    alone = np.concatenate([_quiet(clf.predict_proba, [t], but=longer) for t in batch])
+    shapes = []
+    forward = type(clf.net_).forward
+    monkeypatch.setattr(classifier, "EVAL_STEPS", 60)
+    monkeypatch.setattr(clf.net_, "forward", lambda x, lengths: shapes.append(tuple(x.shape[:2])) or
+                        forward(clf.net_, x, lengths))
+    np.testing.assert_allclose(_quiet(clf.predict_proba, batch, but=longer), alone, atol=1e-6)
+    assert shapes[-1] == (1, 300) and all(b * t <= 60 for b, t in shapes[:-1]), shapes
+
+
+def test_texts_far_longer_than_any_trained_on_are_warned_of(reviews, texts, tmp_path, capsys):
+    """A model trained on one-line sentences labelled whole reviews without a word (MR's 51 tokens at most,
+    IMDB's reviews 230 on average: most called negative). predict, evaluate and the service say so, naming the
+    first and the training's longest; held-out texts from the same source, and the training texts, are quiet."""
+    longest = reviews.data_summary_["train_length"]["max"]
+    x, y = texts(200, seed=1)
+    _quiet(reviews.evaluate, x, y)
+    _quiet(reviews.predict, texts(40)[0])
+    review = " ".join(texts(8, seed=2)[0])                                # eight sentences in one text
+    n = len(reviews.tokenizer_.encode(review))
+    assert n > 2 * longest
+    with pytest.warns(UserWarning, match=rf"^1 of 2 texts are over 2 times as long as the longest the model was trained "
+                                         rf"on \(first: text 2, {n} tokens; the longest training text: {longest}\): it "
+                                         rf"never read texts this long, so their labels may be off; pass texts like the "
+                                         rf"training ones \(a long one in parts of up to {longest} tokens\)") as got:
+        reviews.predict(["the film was good", review])
+    assert len(got) == 1
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts are over 2 times as long"):
+        reviews.evaluate([review], ["pos"])
+    (tmp_path / "long.txt").write_text(review + "\n")
+    code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "long.txt"], capsys)
+    assert code == 0 and out.startswith("label,probability\n"), err
+    assert err.startswith("warning: 1 of 1 texts are over 2 times as long") and err.count("\n") == 1, err
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(reviews.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"texts": ["the film was good", review]})
+    finally:
+        c.close()
+    assert status == 200 and len(out["predictions"]) == 2, out
+    [note] = out["warnings"]
+    assert note.startswith(f"1 of 2 texts are over 2 times as long as the longest the model was trained on (first: "
+                           f"texts[1], {n} tokens;"), note
+
+
+def test_a_text_cut_by_max_len_at_predict_says_what_the_model_reads(tiny, texts, tmp_path):
+    x, y = texts(40)
+    clf = lstmkit.TextClassifier(**tiny, max_epochs=1, max_len=14).fit(x, y, out=tmp_path)
+    review = " ".join(texts(8, seed=2)[0])
+    with pytest.warns(UserWarning, match=r"58 tokens, of which the model reads its first 7 and last 7; the longest training text: 10\)"):
+        clf.predict([review])
+
+
+def test_series_far_longer_than_any_trained_on_are_warned_of(clf, series, tiny_series, tmp_path):
+    """Sensor series sampled ten times as often as the training ones: the LSTM read 10x the steps it was
+    trained on, with values in range, and answered without a word. Series of the training's kind are quiet."""
+    _quiet(clf.predict, _near())
+    ramp = np.linspace(0, 1.5, 30)[:, None] * [1.0, 0.5]                   # the same ramp, three samples a step
+    with pytest.warns(UserWarning, match=r"^2 of 2 series are over 2 times as long as the longest the model was "
+                                         r"trained on \(first: sequence 1, 30 steps; the longest training series: 10\): "
+                                         r"it never read series this long, so their labels may be off; pass series "
+                                         r"like the training ones \(at the training data's sampling rate"):
+        clf.predict([ramp, ramp])
+    with pytest.warns(UserWarning, match=r"^1 of 1 series are over 2 times as long"):
+        clf.evaluate([ramp], ["up"])
+    x, y = series(40)                                                      # lengths 8-20
+    other = SequenceClassifier(**{**tiny_series, "max_epochs": 1, "model": "lstm", "unequal_length": True}).fit(
+        x, y, out=tmp_path)
+    _quiet(other.evaluate, *series(60, seed=1))
+
+
+def test_a_few_texts_of_rare_words_in_the_training_file_itself_are_not_warned_of(tiny, texts, tmp_path):
+    """Evaluated on its own training file, a model warned '4 of 2,999 texts hold no word the model knows …
+    pass texts in the language and domain the model was trained on': texts whose every word fell under
+    min_freq, not another language. One such text predicted alone is still warned of."""
+    x, y = texts(300)
+    x, y = x + ["Zork blah!"], y + ["pos"]                                 # words seen once: <unk> under min_freq 2
+    clf = lstmkit.TextClassifier(**{**tiny, "min_freq": 2}, max_epochs=1).fit(x, y, out=tmp_path)
+    from lstmkit.data.vocab import UNK_ID
+    assert clf.tokenizer_.encode("Zork blah!")[:2] == [UNK_ID, UNK_ID]
+    _quiet(clf.evaluate, x, y)
+    with pytest.warns(UserWarning, match=r"^1 of 1 texts hold no word the model knows"):
+        clf.predict(["Zork blah!"])

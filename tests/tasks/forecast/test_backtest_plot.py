@@ -1,5 +1,6 @@
 """The backtest plot (plots/backtest.png)."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstmkit.tasks.forecast.plots import plot_backtest
@@ -28,3 +29,40 @@ def test_a_backtest_of_many_folds_has_a_legend_that_fits(count, tmp_path, monkey
     else:
         assert legend == ["actual", "folds 1–50: forecasts after each cutoff (dashed)"]
     assert (tmp_path / "backtest.png").stat().st_size > 0
+
+
+
+def _items(never: str, sold: str, n=60):
+    """Daily sales of three items (ids ``never``, ``sold``, ``late``; read in the order of their ids):
+    one never sold, one sold, one launched in the last days."""
+    rng = np.random.default_rng(0)
+    t = pd.date_range("2021-01-01", periods=n, freq="D")
+    late = np.where(np.arange(n) < n - 4, 0.0, 2.0)
+    return pd.concat([pd.DataFrame({"item": name, "time": t, "y": y}) for name, y in
+                      ((never, np.zeros(n)), (sold, rng.poisson(3.0, n).astype(float)), ("late", late))],
+                     ignore_index=True)
+
+
+@pytest.mark.parametrize("never, sold, words", [
+    ("a", "b", "y of 'b', the first of 3 series that moves over the folds (1 before it is flat there): 2 backtest"),
+    ("b", "a", "y of 'a', the first of 3 series: 2 backtest"),
+    ("a", None, "y: 2 backtest folds"),
+])
+def test_a_many_series_backtest_plots_a_series_that_moves_and_names_it(never, sold, words, tmp_path, monkeypatch):
+    """A file of items whose first never sold drew a flat line at 0 under flat forecasts at 0, with no
+    word of which series it was."""
+    from lstmkit import Forecaster
+    data = _items(never, sold or "b")
+    if sold is None:                                                   # one series, all 0: plotted as it is
+        data = data[data["item"] == never].drop(columns="item")
+    est = Forecaster(lookback=8, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, progress="off",
+                     tensorboard=False, doctor=False, seed=0, combine="none", samples_per_epoch=32,
+                     ).fit(data, target="y", time="time", id="item" if sold else None)
+    seen = {}
+    monkeypatch.setattr("lstmkit.tasks.forecast.plots.plot_backtest",
+                        lambda values, times, folds, path, title: seen.update(values=values, folds=folds, title=title))
+    est.backtest(data, folds=2, out=tmp_path / "bt")
+    assert words in seen["title"]
+    shown = data if sold is None else data[data["item"] == sold]
+    np.testing.assert_array_equal(seen["values"], shown["y"].to_numpy())
+    assert [f["origin"] for f in seen["folds"]] == [len(shown) - 3 - 3 - 1, len(shown) - 3 - 1]

@@ -10,7 +10,7 @@ import torch
 from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
-from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of
+from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of, report_note
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 QUICK = dict(lookback=8, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
@@ -140,6 +140,23 @@ def test_a_backtest_scores_the_floored_forecasts(run, monkeypatch):
     assert floored["MAE"] <= data["y"].max()                     # forecasting 0 misses by at most the largest value
 
 
+def test_the_ets_row_and_the_doctors_baselines_are_floored_as_the_model_is():
+    """A count series dying out before its test part: ETS's damped trend runs below 0 there, while the
+    model's forecasts keep to the floor; the ETS row scored the unfloored trend (MAE 3.97 where the
+    floored ETS is exact), so the floor alone read as the model beating ETS."""
+    rng = np.random.default_rng(3)
+    y = np.maximum(0.0, np.round(60 - 0.9 * np.arange(80) + rng.normal(0, 2, 80)))
+    data = pd.DataFrame({"time": pd.date_range("2020-01-01", periods=80, freq="D"), "y": y})
+    est = Forecaster(**QUICK, ets=True).fit(data, target="y", time="time")
+    floored = est.evaluate(data)
+    assert floored["ets"]["MAE"] == est.metrics_["metrics"]["ets"]["MAE"] == 0.0       # 0 forecast for 0 sold
+    assert "floor at 0" in est.metrics_["baselines"]["bounds"]
+    below = Forecaster(**QUICK, ets=True).fit(data.assign(y=data["y"] - 30), target="y", time="time")
+    assert "bounds" not in below.metrics_["baselines"]                       # below 0 in training: nothing bounded
+    est.bounds_ = None                                                        # unbounded: ETS as it answers
+    assert est.evaluate(data)["ets"]["MAE"] > 1.0
+
+
 def test_the_record_floors_each_series_and_target_an_unseen_series_only_where_none_went_below():
     values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
     record = bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"])
@@ -235,6 +252,31 @@ def test_bounds_none_turns_the_floor_at_0_off(tmp_path, capsys):
     counts().to_csv(tmp_path / "c.csv", index=False)
     meta = _cli_trained(tmp_path / "c.csv", "y", "none", tmp_path, capsys)
     assert meta["config"]["bounds"] == "none" and meta["preprocessing"]["bounds"]["floor"] is None
+
+
+@pytest.mark.parametrize("bounds, said", [
+    ("auto", "forecasts floored at 0 (--bounds auto): the series was never below 0 in its training part, so "
+             "forecasts and quantiles below 0 answer 0; --bounds none leaves them as the network answers"),
+    ("none", None), ("0,", None)])
+def test_the_training_report_says_a_count_series_is_floored_at_0(bounds, said, tmp_path, capsys):
+    """A count series' forecasts of exactly 0 came with no word of the floor that made them, in the
+    report or beside the metrics it changes; given bounds or none are the user's own words."""
+    counts().to_csv(tmp_path / "c.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "c.csv", "--lookback", "8", "--horizon", "3",
+                              "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--ensemble", "1", "--progress",
+                              "off", "--bounds", bounds, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    floored = [line for line in out.splitlines() if line.startswith("forecasts floored")]
+    assert floored == ([said] if said else [])
+
+
+def test_the_report_line_names_the_series_a_many_series_run_floors():
+    values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
+    assert report_note(bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"]), 2) == (
+        "forecasts floored at 0 (--bounds auto) where a target was never below 0 in a series' training part ('x': 2 "
+        "of 2 series, 'z': 1 of 2 series), so forecasts and quantiles below 0 answer 0 there; --bounds none leaves "
+        "them as the network answers")
+    assert report_note(bounds_record(values[:, 1:], [0], [4], ["a"], ["z"]), 1) is None      # nothing floored
 
 
 @pytest.mark.parametrize("bounds, words", [

@@ -15,11 +15,13 @@ from lstmkit.tasks.forecast import baselines, combine
 from lstmkit.tasks.forecast.combine import (ETS_HISTORY, SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS,
                                             baseline_history, baseline_point, choose_combination, combine_history,
                                             ets_history, ets_logs, pick, shares, shrink, tolerance)
+from lstmkit.tasks.forecast.bounds import Limits
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output
-from lstmkit.tasks.forecast.windows import split_panel
+from lstmkit.tasks.forecast.metrics import forecast_metrics
+from lstmkit.tasks.forecast.windows import part_sizes, split_panel
 
 
 def _monthly(y) -> pd.DataFrame:
@@ -35,18 +37,22 @@ def _trending(n=120, seed=0) -> np.ndarray:
     return 20 + 0.5 * np.arange(n) + np.random.default_rng(seed).standard_normal(n)
 
 
-def _stub(y, network_error: float, combine=None, seed=0, val_frac=0.15):
-    """A fitted-looking forecaster whose network forecasts the truth plus ``network_error`` noise."""
+def _stub(y, network_error: float, combine=None, seed=0, val_frac=0.15, floor=None):
+    """A fitted-looking forecaster whose network forecasts the truth plus ``network_error`` noise
+    (within a ``floor``, as a run's own forecasts are; None: unbounded)."""
     cfg = ForecastConfig(target=["y"], time="time", lookback=24, horizon=6, combine=combine, val_frac=val_frac)
     panel = read_panel(_monthly(y), cfg)
     rng = np.random.default_rng(seed)
 
     def forecast_windows(arrays, rows, series, emb):
         tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)
-        return panel.values[tgt] + network_error * rng.standard_normal((len(rows), cfg.horizon, 1))
+        out = panel.values[tgt] + network_error * rng.standard_normal((len(rows), cfg.horizon, 1))
+        return out if floor is None else np.maximum(out, floor)
 
+    low = -np.inf if floor is None else floor
     est = SimpleNamespace(config_=cfg, output_=make_output(cfg), season_=12, _forecast_windows=forecast_windows,
-                          _series_index=lambda p: torch.zeros(1, dtype=torch.long))
+                          _series_index=lambda p: torch.zeros(1, dtype=torch.long),
+                          _window_limits=lambda p, s: Limits(np.full((len(s), 1), low), np.full((len(s), 1), np.inf)))
     return est, panel, split_panel(panel, cfg)["val"]
 
 
@@ -357,6 +363,31 @@ def test_a_run_with_log_targets_blends_a_falling_ets_trend_floored_at_zero():
         est.combination_ = {"baseline": "ets", "weight": 0.1, "shares": {"ets": 0.9}}
         np.testing.assert_allclose(combine_history(est, network, y), expected)   # a run without logs: as fitted
     assert (baseline_point("ets", y, np.array([399]), 30, 1, 400, positive=True) >= 0).all()
+
+
+def _dying_out(n=120, seed=3) -> np.ndarray:
+    """Monthly counts falling to 0 for good before the validation part ends: ETS's damped trend runs
+    below 0 there."""
+    rng = np.random.default_rng(seed)
+    return np.maximum(0, np.round(40 - 0.45 * np.arange(n) + rng.normal(0, 3, n)))
+
+
+def test_the_candidates_are_scored_as_the_run_answers_them_within_its_floor():
+    """A run floored at 0 answers a blend clipped at 0: validation weighed the blends and ETS alone
+    unclipped, so ETS's trend below 0 on a dying count series counted against every blend with it,
+    and ETS alone was not the ETS the test table scores."""
+    y = _dying_out()
+    est, panel, val = _stub(y, network_error=1.0, floor=0.0)
+    _, record = choose_combination(est, panel, {}, val)
+    n_train = part_sizes(len(y), est.config_)[0]
+    origins = val[0].numpy() + 24 - 1
+    ets = ets_forecast(y[:, None], origins, 6, 12, min(n_train, int(origins.min()) + 1))
+    assert (ets < 0).mean() > 0.2                                             # the case: ETS runs below 0
+    actual = y[origins[:, None] + 1 + np.arange(6)][..., None]
+    mase = lambda p: forecast_metrics(actual, p, y[:n_train], season=12)["MASE"]
+    assert record["validation_mase"]["ets"] == float(f"{mase(np.maximum(ets, 0)):.4g}") < mase(ets)
+    _, raw = choose_combination(_stub(y, network_error=1.0)[0], panel, {}, val)
+    assert raw["validation_mase"]["ets"] == float(f"{mase(ets):.4g}")          # an unbounded run: as ETS answers
 
 
 def test_a_diverged_network_is_kept_out_of_the_blend_and_the_baseline_alone_forecasts():

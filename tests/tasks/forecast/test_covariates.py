@@ -140,6 +140,37 @@ def test_covariates_far_outside_their_training_range_are_warned_of_at_predict(pl
         est.predict(table)
 
 
+def test_evaluate_warns_of_a_test_file_far_outside_the_training_range_as_predict_does(planner, tmp_path, capsys):
+    """Sales in thousands, or prices in cents, handed to evaluate: predict warned of the same file, evaluate
+    printed metrics of a network extrapolating (MAPE 498 % on a run whose own test MAPE was 2.4 %) without a word.
+    A file from the same source (another draw of the same stores) and the training file itself stay quiet."""
+    est, df = planner
+    est.save(tmp_path / "run")
+    for quiet in (df, sales_frame(seed=1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            est.evaluate(quiet)
+            est.test_forecasts(quiet)
+    thousands = df.assign(sales=df["sales"] / 1000)
+    with pytest.warns(UserWarning, match=r"^the \d+ values the test windows read of series 'north' \(0\.0\d+ \.\. "
+                                         r"0\.\d+\) lie \S+ times the width of its training range \(\S+ \.\. \S+\) "
+                                         r"outside it: .* its test forecasts and the metrics scored on them may be far off; "
+                                         r"check the data's units.* \(and 1 more series\)$") as caught:
+        est.evaluate(thousands)
+    assert caught[0].filename == __file__                               # the caller's line, as predict's
+    cents = df.assign(price=100 * df["price"])
+    with pytest.warns(UserWarning, match=r"^covariate 'price' of series 'north' \(\d+ \.\. \d+\) lies"):
+        est.score(cents)
+    with pytest.warns(UserWarning, match=r"covariate 'price' of series 'north'"):
+        est.test_forecasts(cents)
+    path = tmp_path / "cents.csv"
+    cents.to_csv(path, index=False)
+    code, out, err = run_cli(["forecast", "evaluate", "--run", tmp_path / "run", "--data", path], capsys)
+    assert code == 0, err
+    assert err.startswith("warning: covariate 'price' of series 'north' (") and err.count("\n") == 1, err
+    assert out.startswith("Test metrics")
+
+
 def test_a_covariate_constant_in_training_is_warned_of_and_an_empty_one_refused():
     df = sales_frame().assign(vat=0.19, missing=np.nan)
     with pytest.warns(UserWarning, match=r"covariate 'vat' is 0.19 in every training row: the model cannot learn what "

@@ -137,3 +137,29 @@ def test_an_actual_value_within_float_rounding_of_zero_counts_as_zero_in_mape():
     rows = metric_rows(y.reshape(2, 7, 1), pred.reshape(2, 7, 1), np.ones((2, 1)))
     assert rows["MAPE"][0] == pytest.approx(100 * np.mean(1.0 / np.abs(y[:6])))
     assert forecast_metrics([1e-12, 2e-12], [2e-12, 2e-12], y_train=[0.0, 1.0])["MAPE"] == pytest.approx(50.0)
+
+
+def test_the_mape_warning_says_which_points_it_counts_when_a_series_holds_only_zeros():
+    """A many-series file with an item that never sold: the warning counted the points of the other
+    series ('61 of 140 test points' under a table of 168) with no word of why."""
+    import pandas as pd
+
+    from lstmkit import Forecaster
+    rng = np.random.default_rng(0)
+    t = pd.date_range("2021-01-01", periods=60, freq="D")
+    data = pd.concat([pd.DataFrame({"item": "never", "time": t, "y": np.zeros(60)}),
+                      pd.DataFrame({"item": "sold", "time": t, "y": rng.poisson(1.0, 60).astype(float)})])
+    est = Forecaster(lookback=8, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, progress="off",
+                     tensorboard=False, doctor=False, seed=0, combine="none", samples_per_epoch=32,
+                     ).fit(data, target="y", time="time", id="item")
+    actual = data.loc[data["item"] == "sold", "y"].to_numpy()[-3:]
+    zeros = int((actual == 0).sum())
+    assert 0 < zeros < 3                                                  # the case: zeros among the sold item's
+    with pytest.warns(UserWarning, match=rf"^MAPE leaves out the {zeros} of 3 test points whose actual value is 0 \(a "
+                                         r"percentage of 0 is undefined; the 3 are those of the 1 series not 0 "
+                                         r"throughout, the other 1 having no MAPE\): it is the mean over the other"):
+        est.evaluate(data)
+    with pytest.warns(UserWarning, match=r"backtest points whose actual value is 0 \(a percentage of 0 is undefined; "
+                                         r"the \d+ are those of the 2 series' folds not 0 throughout, the other 2 "
+                                         r"having no MAPE\)"):
+        est.backtest(data, folds=2)

@@ -187,6 +187,30 @@ def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
         Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
+def test_a_series_that_starts_late_in_a_wide_table_is_its_rows_from_its_first_value():
+    """A shop that opened later has empty cells above its first value in a wide table: they were read as
+    cells of its series, refused as '424 of 730 rows' empty with fill='ffill' (or 'zero') offered as the fix,
+    and fill='zero' trained on zeros before the shop opened. They are no rows of it, as its long form has
+    none; a gap inside a series is still an empty cell, and a column without a value is still skipped by name."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    long = panel_frame(lengths=(120, 120, 120))
+    long = long[~((long["store"] == "s1") & (long.index % 120 < 50))]     # s1 opens 50 hours late
+    wide = long.pivot(index="time", columns="store", values="y").reset_index().rename_axis(columns=None)
+    assert wide["s1"].isna().sum() == 50
+    cfg = ForecastConfig(format="wide", time="time", horizon=3)
+    panel = read_panel(wide, cfg)
+    as_long = read_panel(long.rename(columns={"store": "series", "y": "value"}), ForecastConfig(
+        time="time", id="series", target=["value"], horizon=3))
+    assert panel.ids == ["s0", "s1", "s2"] and panel.lengths.tolist() == [120, 70, 120] and panel.n_filled == 0
+    np.testing.assert_array_equal(panel.values, as_long.values)
+    np.testing.assert_array_equal(panel.times, as_long.times)
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 's1' \(1 of 70 rows\)"):
+        read_panel(wide.assign(s1=wide["s1"].where(wide.index != 80)), cfg)      # a gap inside: as before
+    empty = read_panel(wide.assign(s3=np.nan), cfg)                              # a column without a value:
+    assert empty.ids == ["s0", "s1", "s2"] and empty.skipped == [{"id": "s3", "length": 0,   # named, as before
+                                                                  "reason": "no target values"}]
+
+
 def test_a_bad_cell_of_a_wide_file_is_named_by_the_files_own_line(tmp_path):
     """A bad cell of a wide file (a series column or a shared input) was named as a row of the
     long table made from it ("data row 41", counted once per series); it is named by the file's
@@ -252,6 +276,12 @@ def test_ids_written_in_another_case_are_named_with_the_trained_id(global_run):
     with pytest.warns(UserWarning) as said:
         f.predict(df.assign(store=df["store"].replace({"s0": "new"})))
     assert [str(w.message).endswith("history's scaling") for w in said if "not in the training" in str(w.message)] == [True]
+    # evaluate's means took such series in without a word (a user comparing runs on next month's file)
+    with pytest.warns(UserWarning, match=r"^3 series not in the training data \(e\.g\. 'S0'; .* 'S0' for 's0'"):
+        f.evaluate(shouted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f.evaluate(df[df["store"] != "s3"])                               # the trained series: nothing to say
 
 
 def test_global_predict_one_forecast_per_series_in_each_series_units(global_run):
@@ -491,6 +521,36 @@ def test_backtest_fixed_and_refit(tmp_path):
     mae = np.mean([np.abs(s[-4:] - s[-5]).mean() for s in (s0, s1)])   # fold 2: last 4 points
     assert rows[(2, "naive")]["MAE"] == pytest.approx(mae)
     assert json.loads((tmp_path / "bt2" / "backtest.json").read_text())["settings"]["refit"] is True
+
+
+def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_by_name(tmp_path):
+    """One new store of 10 rows among many stopped the whole backtest with 'a series of 10 points is too
+    short for 3 folds', naming neither the store nor the points it needed; evaluate leaves such a series
+    out with a warning naming it, and the backtest now does too."""
+    df = panel_frame(lengths=(150, 180, 10))
+    f = Forecaster(lookback=24, horizon=4, max_epochs=1, ets=False, **QUICK).fit(
+        df[df["store"] != "s2"], id="store", time="time", target="y")
+    with pytest.warns(UserWarning, match=r"^1 series left out \(e.g. 's2': 10 points, fewer than the 14 needed\); "
+                                         r"the result covers the other series$"):
+        res = f.backtest(df, folds=3, out=tmp_path / "bt")
+    assert {r["series"] for r in res["folds"]} == {2}
+    assert res["skipped"] == [{"id": "s2", "length": 10, "need": 14, "reason": "shorter than needed"}]
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["skipped"][0]["id"] == "s2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = f.backtest(df[df["store"] != "s2"], folds=3)
+    assert alone["aggregate"] == res["aggregate"]                       # the others scored as without it
+    with pytest.raises(LstmkitError, match=r"^every series is \(the longest, 's0', has 12 points\) too short for "
+                                           r"3 folds of horizon 4 and step 4, which need 14 — use fewer folds="):
+        f.backtest(df.groupby("store").head(12), folds=3)
+    with pytest.raises(LstmkitError, match=r"^a series of 12 points is too short for 3 folds"):
+        f.backtest(df[df["store"] == "s0"].head(12), folds=3)
+    # a fold's cutoff (its first forecast time) was said of one series only; series that end together share it,
+    # series that end at different times (s0 150 hours, s1 180) have none
+    assert {r["cutoff"] for r in alone["folds"]} == {None}
+    together = df[(df["store"] != "s2") & (df["time"] < pd.Timestamp("2024-01-01") + pd.Timedelta(hours=150))]
+    cutoffs = [r["cutoff"] for r in f.backtest(together, folds=3)["folds"] if r["model"] == "lstm"]
+    assert cutoffs == [str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)) for h in (138, 142, 146)]
 
 
 # -- the CLI: many series and every bad input ---------------------------------------------------
@@ -1005,17 +1065,38 @@ def test_a_backtest_with_other_settings_does_not_reuse_kept_folds(panel_csv, tmp
     assert (bt / "backtest.json").is_file() and not (bt / KEPT_FOLDS).exists()
 
 
-def test_the_forecast_plot_of_many_series_says_which_of_them_it_shows(tmp_path, monkeypatch):
-    """500 series: the plot drew 4 of them, titled 'y: last test forecast (direct)' as if it were all."""
+def test_the_forecast_plot_of_many_series_shows_the_worst_and_the_report_names_them(tmp_path, monkeypatch, capsys):
+    """500 series: the plot drew 4 of them, titled 'y: last test forecast (direct)' as if it were all; then
+    the first 4 by id, and nothing but metrics_per_series.csv sorted by hand found the series the model
+    fails on, which the mean over series hides. metrics.json names the worst 5 by MASE, the report and
+    evaluate say them, and the plot shows the worst 4."""
     from lstmkit.tasks.forecast import plots
     titles = []
     monkeypatch.setattr(plots, "plot_panel_forecast", lambda shown, *a, title: titles.append(
         (title, [s["id"] for s in shown])))
     settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 4})
-    Forecaster(**settings).fit(panel_frame(lengths=(60,) * 6), target="y", time="time", id="store", out=tmp_path)
+    df = panel_frame(lengths=(60,) * 6)
+    rng = np.random.default_rng(5)                                # s4's test part: far off its pattern
+    df.loc[(df["store"] == "s4") & (df.groupby("store").cumcount() >= 56), "y"] += rng.normal(0, 40, 4)
+    est = Forecaster(**settings).fit(df, target="y", time="time", id="store", out=tmp_path / "runs")
+    table = pd.read_csv(est.run_dir_ / "metrics_per_series.csv")
+    mase = table[table["model"] == "lstm"].set_index("id")["MASE"].sort_values(ascending=False)
+    worst = est.metrics_["worst"]
+    assert worst["metric"] == "MASE" and [w["id"] for w in worst["series"]] == mase.index[:5].tolist()
+    assert worst["series"][0] == {"id": "s4", "value": pytest.approx(mase["s4"])}
+    assert titles[0] == ("y: last test forecast (direct), the 4 of 6 series with the highest MASE",
+                         mase.index[:4].tolist())
     Forecaster(**settings).fit(panel_frame(lengths=(60,) * 4), target="y", time="time", id="store", out=tmp_path)
-    assert titles == [("y: last test forecast (direct), the first 4 of 6 series", ["s0", "s1", "s2", "s3"]),
-                      ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])]
+    assert titles[1] == ("y: last test forecast (direct)", ["s0", "s1", "s2", "s3"])
+    from lstmkit.tasks.forecast.cli import report
+    capsys.readouterr()
+    report(est)
+    named = ", ".join(f"{w['id']!r} {w['value']:.4g}" for w in worst["series"])
+    assert f"\nworst series by MASE: {named} (each series' metrics in metrics_per_series.csv)\n" in capsys.readouterr().out
+    df.to_csv(tmp_path / "stores.csv", index=False)
+    code, out, err = run_cli(["forecast", "evaluate", "--run", est.run_dir_, "--data", tmp_path / "stores.csv"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"worst series by MASE: {named}"
 
 
 def _ctrl_c_in_the_second_predict():

@@ -1,6 +1,7 @@
 """The lm CLI, in-process: train / sample / evaluate, and every bad input of the brief
 (exit 2, one line, no run folder)."""
 import json
+import re
 
 import pytest
 
@@ -44,6 +45,20 @@ def test_train_prints_perplexity_and_run_folder(capsys, corpus, cfg, tmp_path):
     assert code == 0, err
     assert "perplexity" in out and "bits per character" in out and "run folder:" in out
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_train_says_how_many_lines_it_trained_in_pieces(capsys, cfg, tmp_path):
+    """Lines over --max-len are trained in pieces, each from a fresh state: the report gave the lines
+    and tokens, not that a share of them was cut (data_summary_'s lines_cut alone had it)."""
+    (tmp_path / "c.txt").write_text("".join(f"{PATTERN * (6 if k % 4 == 0 else 1)}\n" for k in range(80)))
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "c.txt", "--config", cfg, "--out", tmp_path,
+                         "--epochs", "1", "--max-len", "32")
+    assert code == 0, err
+    assert re.search(r"^\d+ of \d+ training lines \([\d.]+%\) are longer than --max-len 32 tokens: trained in pieces "
+                     r"of 32, each from a fresh state \(evaluation reads them whole\)$", out, re.M), out
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "c.txt", "--config", cfg, "--out", tmp_path,
+                         "--epochs", "1")
+    assert code == 0 and "training lines" not in out, err
 
 
 def test_sample_is_reproducible(capsys, run):
@@ -125,8 +140,20 @@ def test_run_folder_of_another_task(capsys, tmp_path, corpus, run):
 
 
 def test_sample_bad_temperature(capsys, run):
-    code, _, err = cli(capsys, "lm", "sample", "--run", run, "--temperature", "0")
+    code, _, err = cli(capsys, "lm", "sample", "--run", run, "--temperature", "-0.5")
     assert_user_error(code, err, "temperature")
+
+
+def test_sample_at_temperature_0_is_greedy(capsys, run):
+    """0 draws the likeliest token each step (as language-model services read it): one text whatever the
+    seed, the text top-k 1 draws. It was refused: 'must be positive'."""
+    texts = set()
+    for seed in ("1", "2"):
+        code, out, err = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--temperature", "0", "--seed", seed)
+        assert code == 0, err
+        texts.add(out)
+    code, out, _ = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--top-k", "1", "--seed", "3")
+    assert texts == {out}
 
 
 def test_resume_continues_an_interrupted_run(capsys, cfg, corpus, tmp_path):

@@ -91,6 +91,8 @@ def test_sampling_is_reproducible_with_a_seed(pattern_lm):
     assert one.startswith("abc") and "\n" not in one
     assert pattern_lm.sample(prefix="abc", temperature=0.1, seed=0) == PATTERN
     assert pattern_lm.sample(30, top_k=1, seed=5) == "\n".join([PATTERN] * 3)
+    # temperature 0: the likeliest token each step, no draw (the seed changes nothing)
+    assert {pattern_lm.sample(30, temperature=0, seed=s) for s in (None, 1, 2)} == {"\n".join([PATTERN] * 3)}
 
 
 def test_char_prefix_keeps_its_trailing_space(tiny):
@@ -109,7 +111,8 @@ def test_a_prefix_of_unseen_characters_is_sampled_with_one_warning(pattern_lm, r
 
 
 def test_sample_rejects_bad_settings(pattern_lm):
-    for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": 0}, "temperature"),
+    for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": -0.1}, "temperature"),
+                         ({"temperature": True}, "temperature"),
                          ({"top_k": 0}, "top_k"), ({"prefix": None}, "`prefix` must be text, got NoneType"),
                          ({"prefix": ["ab"]}, "got list")]:
         with pytest.raises(LstmkitError, match=word):
@@ -225,6 +228,25 @@ def test_a_very_long_line_is_scored_in_pieces_with_the_same_result(tiny, monkeyp
     monkeypatch.setattr(est_module, "_EVAL_CHUNK", 50)
     assert lm.perplexity([line, "abc def"]) == pytest.approx(whole, rel=1e-5)
     assert lm.perplexity([line]) > 1                                    # every line long: no short batch at all
+
+
+def test_scoring_long_lines_keeps_each_call_s_logits_within_the_bound(pattern_lm, monkeypatch):
+    """64 lines of 2,700 words were one batch: its logits [64, 2,701, V] and their log-softmax took
+    5.5 GB at a 3,688-word vocabulary (~45 GB at the default 30,000), in evaluate, predict, perplexity
+    and the validation metrics at the end of training. Batches now stay within LOGIT_CELLS, as the
+    service's already did, and each line's number is the one it has alone."""
+    import lstmkit.tasks.lm.estimator as est_module
+    net, vocab, shapes = pattern_lm.net_, pattern_lm.tokenizer_.vocab_size, []
+    monkeypatch.setattr(est_module, "LOGIT_CELLS", 40 * vocab)          # 40 tokens of logits a call
+    monkeypatch.setattr(net, "forward", lambda x, lengths=None: shapes.append(tuple(x.shape)) or
+                        type(net).forward(net, x, lengths))
+    texts = [PATTERN * 3, "abc", PATTERN * 2, "abcdef", PATTERN] * 3
+    out = pattern_lm.predict(texts)
+    assert max(b * t for b, t in shapes) <= 40 and len(shapes) > 3, shapes
+    alone = [pattern_lm.predict(t)["logprobs"][0] for t in texts]
+    assert out["logprobs"] == pytest.approx(alone, rel=1e-5)
+    assert est_module.logit_batches([31, 4, 7], 1, 2) == [[1, 2], [0]]  # shortest first, at most 2 a batch
+    assert est_module.logit_batches([100, 3], est_module.LOGIT_CELLS) == [[1], [0]]   # each over the bound: alone
 
 
 @pytest.mark.parametrize("where", ["notes.txt", "notes.txt/run"])
@@ -353,3 +375,25 @@ def test_the_unigram_baseline_counts_line_ends_and_smooths_unseen_tokens():
     p = np.array([1, 1, 3, 3, 2]) / 10
     assert cmp["points"] == 3
     assert cmp["scores"]["unigram"] == pytest.approx(-(np.log(p[3]) + np.log(p[0]) + np.log(p[2])) / 3)
+
+
+def test_a_text_mostly_of_tokens_the_model_never_saw_is_warned_of_at_evaluate(pattern_lm, tmp_path, capsys):
+    """Every unknown token is the one token <unk>, easy to predict: German text scored perplexity 25 under an
+    English word model whose own held-out English scored 163 (91% of the German tokens <unk>), and nothing
+    said the number meant nothing. Text like the training text stays quiet."""
+    import warnings
+    from cli_helpers import run_cli
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pattern_lm.evaluate([PATTERN, PATTERN[:5]])
+    other = ["абвгдежзик", "абвгд"]                                      # characters the model never saw
+    with pytest.warns(UserWarning, match=r"^100% of the text's char tokens are <unk> \(of the training text's 0%\): "
+                                         r"text in another language, script or domain\? The perplexity counts each "
+                                         r"unknown char as the one token <unk>, so it flatters the model") as got:
+        m = pattern_lm.evaluate(other)
+    assert m["unk_rate"] == 1.0 and got[0].filename == __file__
+    (tmp_path / "other.txt").write_text("\n".join(other) + "\n", encoding="utf-8")
+    pattern_lm.save(tmp_path / "run")
+    code, out, err = run_cli(["lm", "evaluate", "--run", tmp_path / "run", "--data", tmp_path / "other.txt"], capsys)
+    assert code == 0 and "perplexity" in out, err
+    assert err.startswith("warning: 100% of the text's char tokens are <unk>") and err.count("\n") == 1, err

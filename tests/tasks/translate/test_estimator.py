@@ -5,8 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from lstmkit import Translator, load
+from lstmkit.data.vocab import UNK_ID
 from lstmkit.errors import LstmkitError
 
 
@@ -120,11 +122,23 @@ def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     assert len((tmp_path / "s.tsv").read_text().splitlines()) == 21
 
 
-def test_long_source_is_truncated_with_a_warning(fitted):
+def test_long_sources_are_said_once_with_which_and_what_is_translated(fitted):
+    """Each long sentence was its own "a source sentence has 18 tokens, more than the model's maximum of
+    8; it was truncated": 1,000 of them 1,000 warnings, none saying which sentence, nor that its
+    translation leaves the rest out; the note of sentences longer than any trained on gave their cut
+    length (8 tokens) for a sentence of 18. One warning now counts them and names the first."""
+    long, longer = "the dog runs " * 6, "the cat sleeps " * 10
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fitted.translate(["the dog runs " * 6], beam=1)
-    assert any("truncated" in str(w.message) for w in caught)
+        got = fitted.translate(["the dog runs.", long, longer], beam=1)
+    said = [str(w.message) for w in caught]
+    cut = [m for m in said if "max_len" in m and "left out" in m]
+    assert cut == ["2 source sentence(s) longer than the model's max_len=8 tokens (first: sentence 2, 18 tokens; the "
+                   "longest 30): only their first 8 tokens are translated, the rest is left out of the translation; "
+                   "split them into sentences, or retrain with a larger max_len="], said
+    assert any(m.startswith("2 source sentence(s) longer than any the model was trained on (30 tokens;") for m in said)
+    first8 = fitted.src_tokenizer_.decode(fitted.src_tokenizer_.encode(long)[:8])
+    assert got[1] == fitted.translate([first8], beam=1)[0]                 # what is translated: the first 8 tokens
 
 
 def test_attention_none_bpe_tied_and_shared(pairs, tiny, tmp_path):
@@ -366,6 +380,31 @@ def test_sentences_of_words_the_model_never_read_are_said_once(fitted, pairs):
         fitted.translate([known, known + " xyzzy", ""], beam=1)       # a known word, or nothing: no warning
 
 
+def test_sentences_mostly_of_words_the_model_never_read_are_said_once(fitted, pairs):
+    """Sentences in another language share a full stop and a few short words with the training side, so the
+    'no word it knows' rule was silent on a whole French file fed to an English model (9 of Multi30k's 1,014
+    validation sentences named, 78% of the words unknown). Held-out sentences of the training's kind stay quiet."""
+    known = [s for s, _ in pairs(300, seed=2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.translate(known[:40], beam=1)
+        fitted.evaluate(pairs(20, seed=3))
+    french = ["un chien court dans le parc.", "le chat dort sur la table.", ""]
+    assert all(int((torch.tensor(fitted.src_tokenizer_.encode(s)) != UNK_ID).sum()) for s in french[:2])   # the '.'
+    with pytest.warns(UserWarning, match=r"^\d+% of the source sentences' words are unknown to the model's vocabulary "
+                                         r"\(2 sentence\(s\) mostly so, first: sentence 1, 'un chien court dans le "
+                                         r"parc\.', \d of its \d words\): another language or domain\? it reads little "
+                                         r"of them, so their translations are guesses; pass sentences in the language "
+                                         r"and script the model was trained on$") as got:
+        fitted.translate(french, beam=1)
+    assert len(got) == 1
+    with pytest.warns(UserWarning, match=r"of the source sentences' words are unknown"):
+        fitted.evaluate([(s, t) for s, t in zip(french[:2], ["a.", "b."])])
+    with pytest.warns(UserWarning, match=r"^1 source sentence\(s\) hold no word the model knows \(first: sentence 2, "
+                                         r"'xyzzy plugh'; \d+% of all their words are unknown to its vocabulary\)"):
+        fitted.translate([french[0], "xyzzy plugh"], beam=1)
+
+
 def test_references_are_scored_in_the_unicode_form_the_translations_are_written_in(fitted, pairs, tmp_path):
     """Every sentence is read NFKC-normalised, so a model writes '...' and one 'é' where a reference holds
     '…' and 'e' + a combining accent (subtitles, text saved on a Mac): those reference words were misses no
@@ -438,10 +477,107 @@ def test_a_vocabulary_that_leaves_most_words_unknown_is_said(tiny):
     params = {**tiny, "max_epochs": 1, "min_freq": 2}
     with pytest.warns(UserWarning, match=r"^\d+% of the targets' and \d+% of the sources' training words are <unk> "
                                          r"\(min_freq=2 keeps the words seen 2 times or more in 38 training pairs\): "
-                                         r"the model learns to write <unk> .*; pass min_freq=1, or train on more pairs$"):
+                                         r"the model learns to write <unk> .*; pass min_freq=1, or train on more pairs$") as got:
         Translator(**params).fit(data)
+    # the validation part's unknown source words are that warning's news: not said again by its scoring
+    assert not [w for w in got if "of the source sentences' words are unknown" in str(w.message)], got
     with pytest.warns(UserWarning, match=r"training words are <unk> \(max_size=10\).*raise it, or train on more pairs$"):
         Translator(**{**params, "min_freq": 1, "max_size": 10}).fit(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                   # every word kept: nothing to say
         Translator(**{**params, "min_freq": 1}).fit(data)
+
+
+def test_a_lower_casing_model_is_scored_case_insensitively(tmp_path, pairs, tiny):
+    """A model trained with lowercase=True writes no capital: against cased references each 'Hund' and
+    'Katze' it wrote as 'hund', 'katze' was a miss, and its validation BLEU, evaluate's and the
+    doctor's copy baseline said so (word-for-word right, scored far below 100). Both are scored
+    case-insensitively now, and the signature says case:lc."""
+    import sacrebleu
+    tr = Translator(**{**tiny, "max_epochs": 8, "patience": 8, "max_len": 8, "lowercase": True}).fit(
+        pairs(300, seed=1), out=tmp_path)
+    test = pairs(40, seed=9)
+    src, refs = [s for s, _ in test], [t for _, t in test]
+    m = tr.evaluate(test, beam=1, out_file=tmp_path / "s.tsv")
+    hyps = tr.translate(src, beam=1)
+    assert all(h == h.lower() for h in hyps) and any(r != r.lower() for r in refs)
+    assert "case:lc" in m["bleu_signature"] and "case:lc" in m["chrf_signature"] and m["lowercase"] is True
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs], lowercase=True).score, 2)
+    assert m["bleu"] > sacrebleu.corpus_bleu(hyps, [refs]).score + 15          # 55.1 against 35.2
+    assert "case:lc" in tr.metrics_["val"]["bleu_signature"]
+    cased = Translator(**{**tiny, "max_epochs": 1, "max_len": 8}).fit(pairs(60, seed=1))
+    assert "case:mixed" in cased.evaluate(test, beam=1)["bleu_signature"]
+
+
+def _named_pairs(make_pairs, n, seed):
+    """Toy pairs with a made-up name in both sentences, at the start or the end ('Zpro the dog.' ->
+    'Zpro der Hund.'): each name too rare for the vocabularies, <unk> on both sides."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for s, t in make_pairs(n, seed=seed, max_len=4):
+        name = "".join(rng.choice(list("bcdfgklmnprstvz"), 3)).capitalize() + "o"
+        first = bool(rng.integers(0, 3))
+        out.append((f"{name} {s}", f"{name} {t}") if first else (f"{s[:-1]} {name}.", f"{t[:-1]} {name}."))
+    return out
+
+
+def test_an_unknown_word_the_decoder_writes_is_the_source_word_it_attends_to(pairs, tiny):
+    """The decoder writes <unk> for a name neither vocabulary holds: translations showed '<unk> rennt
+    der.' to users, and BLEU scored each as three tokens ('<', 'unk', '>') no reference holds (32.2 on
+    these pairs). Each <unk> is now the unknown source word attended to most (93.6)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tr = Translator(**{**tiny, "max_epochs": 12, "patience": 12, "max_len": 8, "min_freq": 2}).fit(
+            _named_pairs(pairs, 400, 1))
+    test = _named_pairs(pairs, 40, 7)
+    for beam in (1, 3):
+        out = tr.translate([s for s, _ in test], beam=beam)
+        assert not any("<unk>" in o for o in out)
+        copied = sum(t.split()[0] in o.split()[:1] or t.split()[-1] in o.split()[-1:] for (_, t), o in zip(test, out))
+        assert copied >= 36, list(zip(test, out))
+    assert "<unk>" in tr.output_tokens(test[0][0])[0]          # the model's own tokens still say what it wrote
+    assert tr.evaluate(test, beam=3)["bleu"] > 80
+
+
+def test_evaluate_takes_the_case_and_the_bleu_tokenizer_to_score_with(fitted, pairs, monkeypatch):
+    import sacrebleu
+    import lstmkit.tasks.translate.metrics as metrics
+    from lstmkit.errors import MissingPackage
+    test = pairs(30, seed=9)
+    lower = [(s, t.lower()) for s, t in test]
+    with pytest.warns(UserWarning, match="no reference holds a capital letter") as caught:
+        cased = fitted.evaluate(lower, beam=1)
+    assert caught[0].filename == __file__                   # said at the caller's line
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = fitted.evaluate(lower, beam=1, lowercase=True, tokenize="intl")
+    assert "case:lc" in m["bleu_signature"] and "tok:intl" in m["bleu_signature"] and m["bleu"] > cased["bleu"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in lower]], lowercase=True,
+                                                    tokenize="intl").score, 2)
+    with pytest.raises(LstmkitError, match="unknown BLEU tokenizer 'mecab'.*one of: 13a"):
+        fitted.evaluate(test, beam=1, tokenize="mecab")
+    with pytest.raises(LstmkitError, match="lowercase must be True, False or None"):
+        fitted.evaluate(test, beam=1, lowercase="yes")
+
+    def no_mecab(*args, **kwargs):          # sacrebleu's own way of saying MeCab is missing
+        raise RuntimeError("Japanese tokenization requires extra dependencies")
+    monkeypatch.setattr(sacrebleu.metrics, "BLEU", no_mecab)
+    with pytest.raises(MissingPackage, match=r"ja-mecab tokenizer needs sacrebleu\[ja\]"):
+        metrics.corpus_scores(["a"], ["a"], tokenize="ja-mecab")
+
+
+def test_evaluate_takes_several_reference_files(fitted, pairs, tmp_path):
+    import sacrebleu
+    test = pairs(12, seed=9)
+    (tmp_path / "t.en").write_text("\n".join(s for s, _ in test) + "\n")
+    (tmp_path / "a.de").write_text("\n".join(t for _, t in test) + "\n")
+    hyps = fitted.translate([s for s, _ in test], beam=1)
+    other = [h.replace("Hund", "Köter") for h in hyps]                # the model's own wording, nearly
+    (tmp_path / "b.de").write_text("\n".join(other) + "\n")
+    m = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de", tmp_path / "b.de"], beam=1)
+    assert "nrefs:2" in m["bleu_signature"]
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [[t for _, t in test], other]).score, 2)
+    one = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de"], beam=1)
+    alone = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=tmp_path / "a.de", beam=1)
+    assert one["bleu_signature"] == alone["bleu_signature"] and one["bleu"] == alone["bleu"] < m["bleu"]

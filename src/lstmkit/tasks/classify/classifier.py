@@ -28,8 +28,8 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings, warn_lone_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_dtype, label_type, warn_truncated,
-                                              warn_unseen_class)
+                                              kept_part, label_dtype, label_type, warn_truncated,
+                                              warn_unseen_class, cut_note)
 from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
@@ -42,6 +42,8 @@ __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
 EVAL_BATCH = 256
+EVAL_STEPS = EVAL_BATCH * 400   # padded steps a batch of a fitted model reads: 256 texts of the default max_len
+LONGER = 2           # sequences to predict over this many times the longest training one are warned of
 
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
 
@@ -344,6 +346,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             self._say_far_outside(d)
             seqs = self._encode(d)
             self._say_unknown(d, seqs)
+            self._say_cut(seqs)
             proba, order = self._proba(seqs), self.class_order()
             return proba if order == sorted(order) else proba[:, order]
 
@@ -389,6 +392,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             d = self._labelled(data, y)
             seqs = self._encode(d)
             self._say_unknown(d, seqs)
+            self._say_cut(seqs)
             return self._metrics(seqs, d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
@@ -453,7 +457,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.class_names_)))
         pad = PAD_ID if self.kind == "text" else 0.0
-        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
+        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad, max_steps=EVAL_STEPS)
         for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
             logits = self.net_(x, lengths)
             if len(self.class_names_) == 2:
@@ -546,6 +550,50 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     def _say_unknown(self, d, seqs) -> None:
         """Warn when data to predict or evaluate is mostly made of what the model never read (texts:
         words its vocabulary lacks); ``seqs`` is ``d`` encoded."""
+
+    def _say_cut(self, seqs: Ragged | list) -> None:
+        """Warn when ``max_len`` cut sequences to predict or evaluate (``seqs``: them encoded)."""
+        note = self.cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
+
+    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
+        """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as
+        read; the first named by ``name(k)``, by default its place), or None when none is. (Beside
+        :meth:`long_note` where both hold: this says how to read more of them, that the model never
+        read sequences this long.)"""
+        what = "text" if self.kind == "text" else "sequence"
+        return cut_note(before, self.config_, self.kind, name or (lambda k: f"{what} {k + 1}"))
+
+    def _longest_trained(self) -> int | None:
+        """The longest sequence training read (``lstmkit.json``'s ``data.train_length.max``), or None
+        (a run without one)."""
+        longest = ((getattr(self, "data_summary_", None) or {}).get("train_length") or {}).get("max")
+        return longest if isinstance(longest, int) and not isinstance(longest, bool) and longest > 0 else None
+
+    def long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
+        """What is said of the sequences ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
+        :data:`LONGER` times as long as the longest the model was trained on (``lstmkit.json``'s
+        ``data.train_length.max``; a run without one is not checked), or None; the first is named by
+        ``name(k)``. A model trained on one-line sentences labelled whole reviews without a word (MR's 51
+        tokens at most, IMDB's 230 on average: most reviews called negative), one trained on sensor series
+        of 150 steps series sampled ten times as often."""
+        longest = self._longest_trained()
+        if longest is None or not len(seqs):
+            return None
+        before = getattr(seqs, "cut_from", seqs.lengths)
+        far = torch.nonzero(before > LONGER * longest).flatten().tolist()
+        if not far:
+            return None
+        k, n, cfg = far[0], self.config_.max_len, self.config_
+        what, unit = ("texts", "tokens") if self.kind == "text" else ("series", "steps")
+        read = f", of which the model reads its {kept_part(n, cfg.truncate)}" if n is not None and int(before[k]) > n else ""
+        fix = (f"pass texts like the training ones (a long one in parts of up to {longest:,} tokens)" if self.kind == "text"
+               else "pass series like the training ones (at the training data's sampling rate, resampled if need be)")
+        return (f"{len(far):,} of {len(seqs):,} {what} are over {LONGER} times as long as the longest the model was "
+                f"trained on (first: {name(k)}, {int(before[k]):,} {unit}{read}; the longest training "
+                f"{'text' if self.kind == 'text' else 'series'}: {longest:,}): it never read {what} this long, so their "
+                f"labels may be off; {fix}, or retrain it on {what} like these")
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

@@ -304,7 +304,8 @@ class ClassifyAdapter(EstimatorAdapter):
             predictions: list[Prediction]
             warnings: Optional[list[str]] = Field(
                 None, description="what predict would warn about, per series: e.g. one far outside the training "
-                                  "range (the network extrapolates); of texts: those holding no word the model knows")
+                                  "range (the network extrapolates); of texts: those holding no word the model knows; "
+                                  "of either: those longer than max_len, of which the model reads a part")
             engine: str
 
         return ClassifyRequest, ClassifyResponse
@@ -359,15 +360,20 @@ class ClassifyAdapter(EstimatorAdapter):
                encoded: Ragged | list[torch.Tensor] | None = None) -> dict[str, Any]:
         """``answer`` with ``predict``'s warnings: of the request's ``series`` (as sent, checked by
         :meth:`encode_request`), one per series far outside the training range; of its ``texts``
-        (``encoded``: their ids), those holding no word the model knows."""
+        (``encoded``: their ids), those holding no word the model knows, and those far longer than any it
+        was trained on."""
         if self.kind == "text":
-            note = (self.est.unknown_words_note(texts, encoded, lambda k: f"texts[{k}]")
-                    if texts and isinstance(encoded, Ragged) else None)
-            return {**answer, "warnings": [note]} if note else answer
+            notes = ([*self.est.reading_notes(texts, encoded, lambda k: f"texts[{k}]"),
+                      self.est.cut_note(encoded.cut_from, lambda k: f"texts[{k}]")]
+                     if texts and isinstance(encoded, Ragged) else [])
+            notes = [n for n in notes if n is not None]
+            return {**answer, "warnings": notes} if notes else answer
         if series is None:
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
         notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
+        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]")
+        notes = notes + [cut] if cut else notes
         return {**answer, "warnings": notes} if notes else answer
 
     def far_outside_notes(self, seen: np.ndarray) -> list[str]:

@@ -43,6 +43,9 @@ VOCAB_FILE = "vocab.json"
 
 
 UNKNOWN_SHARE = 0.5      # texts to predict whose words are unknown at least this often are warned of
+# texts holding no known word are warned of when they are this share of the texts or more (any of fewer than 100):
+# the training file itself holds a few whose every word fell under min_freq (4 of MR's 2,999), not another language
+NONE_KNOWN = 0.01
 
 
 class TextClassifier(Classifier):
@@ -259,16 +262,24 @@ class TextClassifier(Classifier):
         self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
 
     def _say_unknown(self, d: TextData, seqs: Ragged) -> None:
-        note = self.unknown_words_note(d.texts, seqs)
-        if note is not None:
+        for note in self.reading_notes(d.texts, seqs):
             warnings.warn(note, UserWarning, stacklevel=3)
+
+    def reading_notes(self, texts: list[str], seqs: Ragged,
+                      name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
+        """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
+        the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
+        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`)."""
+        return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
+                if n is not None]
 
     def unknown_words_note(self, texts: list[str], seqs: Ragged,
                            name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
         """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
         the vocabulary knows (their labels come from nothing the model learned; the first named by
-        ``name(k)``), or half their words or more unknown (new vocabulary, another language or domain:
-        the model reads little of them). BPE splits every text into known pieces: nothing to tell."""
+        ``name(k)``; :data:`NONE_KNOWN` of the texts at least), or half their words or more unknown (new
+        vocabulary, another language or domain: the model reads little of them). BPE splits every text
+        into known pieces: nothing to tell."""
         if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
             return None
         unknown = seqs.values == UNK_ID
@@ -276,6 +287,8 @@ class TextClassifier(Classifier):
         counts = torch.zeros(len(seqs), dtype=torch.long).index_add_(
             0, torch.repeat_interleave(torch.arange(len(seqs)), seqs.lengths), unknown.long())
         none_known = [k for k in torch.nonzero(counts == seqs.lengths).flatten().tolist() if texts[k].strip()]
+        if len(none_known) < NONE_KNOWN * len(seqs) and share < UNKNOWN_SHARE:    # a few texts of rare words only
+            none_known = []
         if not none_known and share < UNKNOWN_SHARE:
             return None
         first = f"first: {name(none_known[0])}, {texts[none_known[0]].strip()[:40]!r}; " if none_known else ""

@@ -21,7 +21,7 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
-           "warn_truncated", "check_val_is_not_test"]
+           "warn_truncated", "cut_note", "check_val_is_not_test"]
 
 
 def given_labels(data, y, label: str):
@@ -80,9 +80,32 @@ def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     n = cfg.max_len
     kept = kept_part(n, cfg.truncate)
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
-    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
+    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({_share(cut['count'], cut['of'])}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
                   f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=3)
+
+
+def cut_note(before: torch.Tensor, cfg: ClassifyConfig, kind: str, name) -> str | None:
+    """What ``predict`` and ``evaluate`` say of the sequences ``max_len`` cut (``before``: every
+    sequence's length before the cut; the first cut one named by ``name(k)``), or None when it cut
+    none: the answers read part of each, and training's warning was long gone (a 50,000-word text
+    was classified by its first 200 and last 200 words without a word)."""
+    n = cfg.max_len
+    cut = [] if n is None else torch.nonzero(before > n).flatten().tolist()
+    if not cut:
+        return None
+    what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
+    first = cut[0]
+    return (f"{len(cut):,} of {len(before):,} {what} ({_share(len(cut), len(before))}) are longer than the model's "
+            f"max_len={n} {unit} (first: {name(first)}, {int(before[first]):,} {unit}; the longest "
+            f"{int(before[cut].max()):,}): the model reads only their {kept_part(n, cfg.truncate)} {unit}, as in "
+            f"training; retrain with a larger {opt('max_len')} (now {n}; none reads them whole) to read more")
+
+
+def _share(count: int, of: int) -> str:
+    """``count / of`` as a percentage: 3 of 1,359 is 0.22%, not "0%"; 1 of 3 33.3%, 3 of 3 100%."""
+    p = 100 * count / of
+    return f"{p:.2g}%" if p < 10 else f"{p:.3g}%"
 
 
 def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
+from lstmkit.tasks.forecast.use_warnings import say_left_out
 
 __all__ = ["backtest"]
 
@@ -70,10 +71,22 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)
     ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
-    shortest = int(ser.lengths.min())
-    if shortest < H + step * (folds - 1) + 2:
-        raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
-                           f"and step {step}", f"use fewer {opt('folds')}, a smaller {opt('step')}, or longer series")
+    need = H + step * (folds - 1) + 2
+    short = ser.lengths < need
+    if short.all():
+        longest = int(np.argmax(ser.lengths))
+        which = (f"a series of {int(ser.lengths[0])} points is" if len(ser.sids) == 1 else
+                 f"every series is (the longest, {ser.sids[longest]!r}, has {int(ser.lengths[longest])} points)")
+        raise LstmkitError(f"{which} too short for {folds} folds of horizon {H} and step {step}, which need "
+                           f"{need}", f"use fewer {opt('folds')}, a smaller {opt('step')}, or longer series")
+    skipped = []
+    if short.any():       # one short series among many: left out with a warning naming it, the others backtested
+        skipped = [{"id": ser.sids[j], "length": int(ser.lengths[j]), "need": need, "reason": "shorter than needed"}
+                   for j in np.flatnonzero(short)]
+        frame = frame[~frame["__id"].isin([s["id"] for s in skipped]).to_numpy()].reset_index(drop=True)
+        codes, uniq = pd.factorize(frame["__id"], sort=False)
+        ser = _Series(frame, targets, codes, uniq)
+        say_left_out(skipped, need)
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
         check_writable(out, "the backtest")
@@ -116,14 +129,18 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     present &= cuts >= 2
     means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
-    times = frame[time_col] if time_col is not None and len(ser.sids) == 1 else None
+    times = frame[time_col] if time_col is not None else None
     values = {m: v.tolist() for m, v in means.items()}
+    shown, flat = _plotted_series(ser, cuts, forecasts, present, H)
     for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
-        cut_when = (str(pd.Timestamp(times.iloc[c])) if pd.api.types.is_datetime64_any_dtype(times)
-                    else times.to_numpy()[c]) if times is not None and c < len(times) else None
-        if present[k, 0]:                                                 # the first series is plotted
-            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": forecasts[k, 0, :, 0]})
+        # the time of the fold's first forecast point: of many series, the one they share (each series is cut
+        # at its own end: series that end at different times have no one cutoff, and say none)
+        at = np.unique(times.to_numpy()[ser.starts[present[k]] + cuts[k][present[k]]]) if times is not None else []
+        cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
+                     else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
+        if present[k, shown]:
+            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1, "forecast": forecasts[k, shown, :, 0]})
         for m, v in values.items():
             rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
                          **dict(zip(METRIC_NAMES, v[k]))})
@@ -133,7 +150,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
                            "note": None if refit or not given else
-                           "a fixed run model may have trained on points inside the folds; refit avoids that"}}
+                           "a fixed run model may have trained on points inside the folds; refit avoids that"},
+              "skipped": skipped}
     if out is not None:
         # backtest.json is written last, as the mark of a whole backtest: a former one's json and plot go
         # first, so that an interrupt (Ctrl-C, a full disk) between the files never leaves this backtest's
@@ -142,13 +160,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         for former in (out / "backtest.json", out / "plots" / "backtest.png"):
             former.unlink(missing_ok=True)
         atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
-        first = frame[frame["__id"] == frame["__id"].iloc[0]]
+        rows_shown = slice(int(ser.starts[shown]), int(ser.starts[shown] + ser.lengths[shown]))
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
-            times = _wall_clock(first[time_col]) if time_col is not None else None
-            plot_backtest(first[targets[0]].to_numpy(dtype=np.float64), times, plot_folds,
-                          out / "plots" / "backtest.png", title=f"{targets[0]}: {folds} backtest folds "
-                          f"({'refit' if refit else 'fixed model'})")
+            times = _wall_clock(frame[time_col].iloc[rows_shown]) if time_col is not None else None
+            plot_backtest(ser.values[rows_shown, 0], times, plot_folds,
+                          out / "plots" / "backtest.png", title=f"{targets[0]}{_series_words(ser, shown, flat)}: {folds} "
+                          f"backtest folds ({'refit' if refit else 'fixed model'})")
         write_json(out / "backtest.json", result)
         (out / KEPT_FOLDS).unlink(missing_ok=True)          # the backtest is whole: nothing to continue
         result["out"] = str(out)
@@ -156,6 +174,38 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _plotted_series(ser: "_Series", cuts: np.ndarray, forecasts: np.ndarray, present: np.ndarray,
+                    H: int) -> tuple[int, int]:
+    """The series ``plots/backtest.png`` shows: the first one scored in a fold whose first target or
+    forecasts move over the span the plot draws (three horizons before the first cutoff on); the first
+    scored one when none does. A many-series file of retail items opened with one that never sold, and
+    its plot was a flat line at 0 under the forecasts' flat line at 0. Returns ``(series, flat)``:
+    ``flat`` scored series before it are flat there."""
+    scored = np.flatnonzero(present.any(0))
+    if not len(scored):
+        return 0, 0
+    for flat, j in enumerate(scored.tolist()):
+        first = int(cuts[present[:, j], j].min())
+        span = ser.values[ser.starts[j] + max(0, first - 1 - 3 * H):ser.starts[j] + ser.lengths[j], 0]
+        drawn = np.concatenate([span, forecasts[present[:, j], j, :, 0].ravel()])
+        drawn = drawn[np.isfinite(drawn)]
+        if len(drawn) and np.ptp(drawn) > 0:
+            return j, flat
+    return int(scored[0]), 0
+
+
+def _series_words(ser: "_Series", j: int, flat: int) -> str:
+    """Which series the backtest plot shows, for its title: nothing for one series, its id and why it
+    is the one shown for several (the first, or the first that moves after ``flat`` that do not)."""
+    n = len(ser.sids)
+    if n == 1:
+        return ""
+    if not flat:
+        return f" of {ser.sids[j]!r}, the first of {n:,} series"
+    return (f" of {ser.sids[j]!r}, the first of {n:,} series that moves over the folds "
+            f"({flat:,} before it {'is' if flat == 1 else 'are'} flat there)")
+
+
 def _long_frame(data, cfg, run: dict | None = None
                 ) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any, dict]:
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept,
@@ -250,7 +300,10 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     model_fc = forecasts[f, s] if len(f) else naive
     nonzero = mape_points(actual, axis=1)                                 # [R, H, T], as metric_rows
     defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape)   # the rows MAPE scores
-    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4)
+    windows = int(defined[:, 0, 0].sum())
+    among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
+             if windows < len(defined) else "")
+    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}

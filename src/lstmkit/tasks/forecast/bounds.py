@@ -35,7 +35,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "recorded_bounds", "check_inside", "limits_of",
-           "clip_values", "bound_params", "around_note"]
+           "clip_values", "bound_params", "around_note", "report_note"]
 
 RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
 
@@ -225,3 +225,26 @@ def around_note(record: dict[str, Any] | None) -> list[str]:
         return [f"the floor at 0: {RULE} (forecasts and quantiles below 0 answer 0; the graph's own answer can be below)"]
     return [f"the bounds: {record['rule']} (forecasts and quantiles outside them answer the bound; the graph's own "
             "answer can lie outside)"]
+
+
+def report_note(record: dict[str, Any] | None, series: int) -> str | None:
+    """The training report's line on the floor at 0 (``--bounds auto``) of a run over ``series``
+    series: which series it floors, and how to turn it off; None when it floors nothing, or the
+    bounds were given (the user knows them) or turned off. A count series' forecasts of exactly 0
+    came with no word of why, in the report or beside the metrics it changes."""
+    if not record or record.get("rule") != RULE or record.get("floor") is None:
+        return None
+    targets = record.get("targets", {})
+    left = {len(t["unbounded"]) for t in targets.values()}
+    if left == {series}:
+        return None
+    auto, off = worded("--bounds auto", "bounds='auto'"), worded("--bounds none", "bounds='none'")
+    if left == {0}:
+        which = "the series was" if series == 1 else f"each of the {series:,} series was"
+        what = f": {which} never below 0 in its training part, so forecasts and quantiles below 0 answer 0"
+    else:
+        counts = ", ".join(f"{name!r}: {series - len(t['unbounded']):,} of {series:,} series"
+                           for name, t in targets.items())
+        what = (f" where a target was never below 0 in a series' training part ({counts}), so forecasts and quantiles "
+                "below 0 answer 0 there")
+    return f"forecasts floored at 0 ({auto}){what}; {off} leaves them as the network answers"

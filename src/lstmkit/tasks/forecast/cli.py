@@ -34,6 +34,10 @@ def report(est) -> None:
     inputs = covariates_line(est)
     if inputs:
         typer.echo(inputs)
+    from lstmkit.tasks.forecast.bounds import report_note
+    floor = report_note(getattr(est, "bounds_", None), len(est.series_ids_))
+    if floor:
+        typer.echo(floor)
     m = est.metrics_
     typer.echo(f"\n{_scored_on(m)}")
     typer.echo(format_table(m["metrics"]))
@@ -42,6 +46,7 @@ def report(est) -> None:
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
         typer.echo(format_probabilistic(extra))
+    _say_worst(m, "each series' metrics in metrics_per_series.csv")
     if m.get("skipped"):
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
@@ -94,6 +99,15 @@ def covariates_line(est) -> str | None:
     return "inputs besides the target: " + "; ".join(parts) + how
 
 
+def _say_worst(m: dict, more: str | None = None) -> None:
+    """Under a many-series table of means: the series the model scores worst (``metrics.json``'s ``worst``),
+    which a mean over thousands of series hides."""
+    worst = m.get("worst")
+    if worst:
+        named = ", ".join(f"{w['id']!r} {w['value']:.4g}" for w in worst["series"])
+        typer.echo(f"worst series by {worst['metric']}: {named}" + (f" ({more})" if more else ""))
+
+
 def _scored_on(m: dict) -> str:
     """The line above a metrics table: what its numbers were scored on (``metrics.json``'s record)."""
     many = f", {m['series']} series, mean over series" if m.get("series", 1) > 1 else ""
@@ -112,7 +126,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.tasks.forecast.metrics import format_table
     est = Forecaster.load(run)
     with public_call():
-        scored = est._evaluated(str(data))
+        scored = est._evaluated(str(data), stacklevel=2)       # a warning names this line: printed as one
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(scored["metrics"], indent=2))
@@ -120,6 +134,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(_scored_on(scored))
         typer.echo(format_table(scored["metrics"]))
         _say_blend(est, scored["metrics"])
+        _say_worst(scored)
 
 
 def _say_blend(est, metrics: dict) -> None:

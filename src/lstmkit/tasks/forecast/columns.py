@@ -168,6 +168,12 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
         time, keep = "t", [*keep, "t"]
     long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
     long[idc] = long[idc].astype(str)
+    # a series that starts late (a shop opened in March) has empty cells above its first value: the table's
+    # shape, no rows of it, as a long table has none (they were empty cells of the series, refused unless
+    # --fill, whose zeros then trained on a closed shop); a column without a value keeps its rows, to be named
+    blank = long[value].isna() | (long[value].astype("string").str.strip() == "").fillna(False).to_numpy()
+    started = (~blank).groupby(long[idc], sort=False).cummax()
+    long = long[started | ~started.groupby(long[idc], sort=False).transform("any")]
     long.attrs = {k: v for k, v in df.attrs.items() if k == "date1904"}   # its rows are no file's rows (its
                                                                           # cells were checked above)
     return long, idc, time, [value]

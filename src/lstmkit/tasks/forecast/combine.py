@@ -101,6 +101,7 @@ import torch
 
 from lstmkit.errors import opt
 from lstmkit.tasks.forecast.baselines import ets_forecast, newest_fit
+from lstmkit.tasks.forecast.bounds import clip_values
 from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
@@ -313,7 +314,12 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     history = ets_history(None, est.season_)
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
                                   ets_logs(cfg), bool(cfg.log), history) for kind in kinds}
-    metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
+    # each candidate as the run would answer it, within the series' bounds (bounds.py): a blend is clipped
+    # after it is made, so an ETS partner running below a floor at 0 costs the blend less than unclipped
+    # scores said, and ETS alone is the clipped ETS the test table scores
+    limits = est._window_limits(panel, series)
+    metric = lambda p, name: float(forecast_metrics(actual, clip_values(p, limits), vals[:max(n_train, 2)],
+                                                    season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
     # candidates as MASE does whenever MASE exists. Scores keep 4 significant digits, not decimals: a spike

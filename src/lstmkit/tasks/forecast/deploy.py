@@ -385,11 +385,11 @@ class ForecastAdapter:
                                       torch.from_numpy(np.concatenate(e).astype(np.int64)), L, H,
                                       batch_size if part == "train" else EVAL_BATCH, part == "train")
                    for part, (r, e) in parts.items()}
-        # step numbers of many series may count each from its own start (an M4 file's): series A's new steps
-        # 121-180 were refused as 'not after 400', series B's last training step; dates, all series share
-        per_series_steps = len(est.series_ids_) > 1 and not panel.is_datetime
-        end = {} if per_series_steps else _check_newer(panel, first_held, _newest_read(est),
-                                                       getattr(est, "data_summary_", None) or {})
+        # each series against its own newest time: series end at different times (a store's rows a week behind the
+        # others' were refused as 'not after' the newest store's end), and step numbers of many series may count
+        # each from its own start (an M4 file's: series A's new steps 121-180 were refused as 'not after 400')
+        end = _check_newer(panel, first_held, _newest_read(est), getattr(est, "data_summary_", None) or {},
+                           many=len(est.series_ids_) > 1)
         self._say_far_outside(panel, arrays, index)
         return UpdateData(train=batches["train"], holdout=batches["holdout"],
                           report={"units": "scaled", "rows": int(sum(panel.lengths[s] for s in index)),
@@ -470,50 +470,76 @@ def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tup
     return n_val, n - n_val - (horizon - 1)
 
 
-def _newest_read(est) -> tuple[str | int, str] | None:
-    """The newest time the model has read, and where: its last kept update's data or its training data
-    (``end``, recorded from this lstmkit on; None for a run recorded before, or without times). A
-    rolled-back update left the weights as they were, so its data is not read: a retry may pass it again."""
-    for i, update in enumerate(reversed(getattr(est, "lineage_", None) or [])):
-        if update.get("end") is not None and update.get("accepted"):
-            return update["end"], f"update {len(est.lineage_) - i}'s data"
-    end = (getattr(est, "data_summary_", None) or {}).get("end")
-    return None if end is None else (end, "its training data")
+def _newest_read(est) -> tuple[dict[str, tuple[str | int, str]], tuple[str | int, str] | None]:
+    """The newest time the model has read, and where (its training data or a kept update's): per series
+    (``{id: (time, where)}``, recorded as ``ends`` from this lstmkit on for many series), and of all its data
+    (``end``: a series without its own record is compared with it; None for a run recorded before it, without
+    times, or of many series numbered by steps). A rolled-back update left the weights as they were, so its
+    data is not read: a retry may pass it again."""
+    summary = getattr(est, "data_summary_", None) or {}
+    by_id = {sid: (t, "its training data") for sid, t in (summary.get("ends") or {}).items()}
+    overall = None if summary.get("end") is None else (summary["end"], "its training data")
+    for i, update in enumerate(getattr(est, "lineage_", None) or []):
+        if update.get("accepted"):
+            where = f"update {i + 1}'s data"
+            by_id.update({sid: (t, where) for sid, t in (update.get("ends") or {}).items()})
+            overall = (update["end"], where) if update.get("end") is not None else overall
+    return by_id, overall
 
 
-def _check_newer(panel, first_held: dict[int, int], newest: tuple[str | int, str] | None,
-                 run: dict[str, Any] | None = None) -> dict[str, str]:
-    """``{"end": the newest time of the update data}`` (``{}`` without times). The data must end after
-    the newest point the model has read (an error: it would be fine-tuned, and judged, on points it
-    has read already); a warning when a series' held-out points, from its row ``first_held[s]`` on,
-    start at or before it (the verdict reads some of those points). Times are said on the clock of
-    the run's data (``run``, its data summary): its UTC offset written, as the file wrote them."""
+def _check_newer(panel, first_held: dict[int, int],
+                 newest: tuple[dict[str, tuple[str | int, str]], tuple[str | int, str] | None],
+                 run: dict[str, Any] | None = None, many: bool = False) -> dict[str, Any]:
+    """What the update records of its data's times: ``end``, its newest time (of one series, or of many
+    by dates), and, of a many-series model (``many``), ``ends``, each series' own; ``{}`` without times.
+    Each series is compared with the newest point the model has read of it (``newest``, from
+    :func:`_newest_read`): data none of whose series ends after it is an error (it would be fine-tuned, and
+    judged, on points it has read already); a warning when a series' held-out points, from its row
+    ``first_held[s]`` on, start at or before it (the verdict reads some of those points). Times are said
+    on the clock of the run's data (``run``, its data summary): its UTC offset written, as the file wrote
+    them."""
     if panel.times is None or not len(panel.times):
         return {}
     shown = functools.partial(_on_its_clock, run=run or {})
     times = {s: panel.times[panel.rows(s)] for s in first_held}
     newest_row = max(t[-1] for t in times.values())
-    end = {"end": time_text(newest_row)}
-    if newest is None:
-        return end
-    seen, where = newest
-    last = np.datetime64(seen) if isinstance(seen, str) else seen
-    if isinstance(last, np.datetime64) != np.issubdtype(panel.times.dtype, np.datetime64):
-        return end                                    # dates against step numbers: nothing to compare
-    if newest_row <= last:
-        raise LstmkitError(f"the update data ends {shown(newest_row)}, not after {shown(last)}, the newest point the "
-                           f"model has read ({where}): it would be fine-tuned and judged on points it has read already",
-                           f"pass rows newer than {shown(last)} (the data that arrived since), or train a new model on "
-                           "this data")
-    early = [s for s, t in times.items() if t[first_held[s]] <= last]
+    record: dict[str, Any] = {"end": time_text(newest_row)} if not many or panel.is_datetime else {}
+    if many:
+        record["ends"] = panel.ends(first_held)
+    by_id, overall = newest
+    seen = {}                                         # series: (the newest time the model has read of it, where)
+    for s in first_held:
+        got = by_id.get(panel.ids[s], overall)
+        last = None if got is None else np.datetime64(got[0]) if isinstance(got[0], str) else got[0]
+        if last is not None and isinstance(last, np.datetime64) == panel.is_datetime:   # else dates against steps
+            seen[s] = (last, got[1])
+    if not seen:
+        return record
+    if len(seen) == len(first_held) and all(times[s][-1] <= last for s, (last, _) in seen.items()):
+        s = max(seen, key=lambda s: times[s][-1])
+        last, where = seen[s]
+        if len({last for last, _ in seen.values()}) == 1:        # one newest time for all: the data's end says it
+            raise LstmkitError(f"the update data ends {shown(newest_row)}, not after {shown(last)}, the newest point "
+                               f"the model has read ({where}): it would be fine-tuned and judged on points it has "
+                               "read already", f"pass rows newer than {shown(last)} (the data that arrived since), "
+                               "or train a new model on this data")
+        raise LstmkitError(f"no series of the update data ends after the newest point the model has read of it: "
+                           f"series {panel.ids[s]!r} ends {shown(times[s][-1])}, not after {shown(last)} ({where})"
+                           + (f", and {len(seen) - 1} more series alike" if len(seen) > 1 else "") +
+                           ": it would be fine-tuned and judged on points it has read already",
+                           "pass each series' rows newer than the model has read of it (the data that arrived "
+                           "since), or train a new model on this data")
+    early = [s for s, (last, _) in seen.items() if times[s][first_held[s]] <= last]
     if early:
         s = early[0]
+        last, where = seen[s]
         which = "" if len(panel.ids) == 1 else f"series {panel.ids[s]!r}'s " + (
             f"(and {len(early) - 1} more series') " if len(early) > 1 else "")
         warnings.warn(f"the update's {which}held-out points start {shown(times[s][first_held[s]])}, not after "
-                      f"{shown(last)}, the newest point the model has read ({where}): the verdict reads points it has "
-                      "read already; pass more rows newer than it, or a smaller holdout", UserWarning, stacklevel=5)
-    return end
+                      f"{shown(last)}, the newest point the model has read of it ({where}): the verdict reads "
+                      "points it has read already; pass more rows newer than it, or a smaller holdout",
+                      UserWarning, stacklevel=5)
+    return record
 
 
 def _on_its_clock(t, run: dict[str, Any]) -> str | int:

@@ -37,6 +37,7 @@ from lstmkit.tasks.forecast.integer_times import month_number, period_columns, p
 from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
+from lstmkit.tasks.forecast.use_warnings import say_rough
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 if TYPE_CHECKING:
@@ -253,13 +254,18 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             _no_y(y, "evaluate", self.config_.target[0])
             return self._evaluated(data)["metrics"]
 
-    def _evaluated(self, data) -> dict[str, Any]:
+    def _evaluated(self, data, stacklevel: int = 3) -> dict[str, Any]:
         """:meth:`evaluate`'s whole record, as ``metrics.json`` keeps it: the metrics and what they
-        were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says."""
+        were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says.
+        ``stacklevel``: the frame a warning names, counted from this one (the caller's caller: the user's
+        line under :meth:`evaluate`; 2 for the CLI, whose own line prints it as ``warning: ...``)."""
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_))
-        test = split_panel(panel, self.config_)["test"]
-        return panel_metrics(self, panel, self._panel_arrays(panel), test)[0]
+        # series the run never learned, scored in the means: said, as predict says them
+        say_rough(panel, self.config_.lookback, self.series_ids_)
+        test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel)
+        self._say_windows_far_outside(arrays, *test, stacklevel=stacklevel + 1)
+        return panel_metrics(self, panel, arrays, test)[0]
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
@@ -270,7 +276,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             self._check_fitted()
             _no_y(y, "score", self.config_.target[0])
-        mase = self.evaluate(data)[self.config_.model]["MASE"]
+            mase = self._evaluated(data)["metrics"][self.config_.model]["MASE"]
         if mase is None or not np.isfinite(mase):
             raise LstmkitError("the model's MASE is undefined on this data: a series' training part repeats itself "
                                "exactly, so the seasonal naive scale is 0",
@@ -290,6 +296,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             panel = self._read_for_use(data, need=min_points(cfg))
             arrays = self._panel_arrays(panel)
             rows, series = split_panel(panel, cfg)["test"]
+            self._say_windows_far_outside(arrays, rows, series, stacklevel=3)
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
             tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             s = series.numpy()

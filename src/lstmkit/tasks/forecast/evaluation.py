@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import first_of, opt
-from lstmkit.tasks.forecast.bounds import Limits
+from lstmkit.tasks.forecast.bounds import Limits, clip_values
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "worst_series", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -38,26 +38,51 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = _with_ets(cfg, panel)
-    base["baselines"] = baseline_rows(est.season_, ets)
+    base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
     per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg = {}
     for name, g in compared.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
     _say_undefined(compared[compared["model"] == cfg.model])
-    scored = compared[(compared["model"] == cfg.model) & (compared["MAPE_points"] > 0)]
-    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3)
+    mine = compared[compared["model"] == cfg.model]
+    scored = mine[mine["MAPE_points"] > 0]
+    among = (f"those of the {len(scored):,} series not 0 throughout, the other {len(mine) - len(scored):,} having no MAPE"
+             if len(scored) < len(mine) else "")
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3,
+                       among)
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
     points = int(compared.loc[compared["model"] == cfg.model, "points"].sum())
-    return {**base, "metrics": agg, "test_points": points}, per_series
+    worst = worst_series(compared, cfg.model) if len(panel.ids) > 1 else None
+    return {**base, "metrics": agg, "test_points": points, **({"worst": worst} if worst else {})}, per_series
 
 
-def baseline_rows(season: int, ets: bool) -> dict[str, str]:
+WORST_LISTED = 5        # the series metrics.json's ``worst`` lists, the model's worst first
+
+
+def worst_series(per_series: pd.DataFrame, model: str, k: int = WORST_LISTED) -> dict[str, Any] | None:
+    """The ``k`` series the model scores worst (``metrics.json``'s ``worst``): by MASE, else MAE where
+    no series has a finite MASE (a series repeating itself exactly has no scale), ``{"metric": ...,
+    "series": [{"id": ..., "value": ...}, ...]}`` worst first; None when no series has either. A mean over
+    thousands of series hides the one that fails: the report names these, the forecast plot shows them."""
+    mine = per_series[per_series["model"] == model]
+    for metric in ("MASE", "MAE"):
+        values = mine[metric].to_numpy(dtype=np.float64)
+        ok = np.isfinite(values)
+        if ok.any():
+            order = np.flatnonzero(ok)[np.argsort(-values[ok], kind="stable")][:k]
+            return {"metric": metric, "series": [{"id": str(mine["id"].iloc[i]), "value": float(values[i])}
+                                                 for i in order]}
+    return None
+
+
+def baseline_rows(season: int, ets: bool, bounds: dict[str, Any] | None = None, series: int = 1) -> dict[str, str]:
     """What each baseline row of ``metrics.json`` is (its ``baselines`` record): every row is scored
     on the test windows, from the same origins and on the same points as the model, and reads no
-    point it is scored on."""
+    point it is scored on; within the run's ``bounds`` record (``preprocessing.bounds``) of its
+    ``series`` series, as the model's forecasts are (said where they bound a series)."""
     rows = {"part": "test: every origin of the test windows, as the model (its lookback reads the points "
                     "before each origin, validation ones among them)",
             "naive": "the last value at each origin",
@@ -70,6 +95,11 @@ def baseline_rows(season: int, ets: bool) -> dict[str, str]:
                        "far-out spikes there replaced by the moving median over one season when there is a season, then "
                        "run on with those parameters to each origin, so a forecast reads the points up to its origin "
                        "only, as the model's does")
+    if bounds and (bounds.get("floor") is not None or bounds.get("ceiling") is not None) and any(
+            len(t["unbounded"]) < series for t in bounds.get("targets", {}).values()):
+        rows["bounds"] = (f"every row within the run's bounds, as the model's forecasts are ({bounds['rule']}): an "
+                          "ETS trend or season below a floor at 0 is scored as 0, so the floor alone never counts as "
+                          "the model beating ETS")
     return rows
 
 
@@ -149,6 +179,10 @@ def _scores(est, panel, arrays, windows, ets: bool,
                 # fitted on the points before the first origin, at most training + validation: the
                 # validation windows' ETS (the doctor's) never reads a validation point into its fit
                 preds["ets"] = ets_forecast(vals, origins, H, est.season_, min(n_train + n_val, int(origins.min()) + 1))
+        # every baseline within the series' bounds, as the model (bounds.py): ETS's damped trend or
+        # additive season ran below 0 on a count series dying out, a floor the model's row had and its
+        # own had not
+        preds = {name: clip_values(p, limits.take(sel)) for name, p in preds.items()}
         keep = observed[sel]
         actual = y_true[sel][keep]                                              # [k, T]
         divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
@@ -233,10 +267,12 @@ def baseline_remedies(est, panel) -> list[str]:
     return out
 
 
-def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
+def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None,
+                worst: dict[str, Any] | None = None) -> None:
     """The loss curve and the test forecasts' plot; ``params``: the test windows' forecasts as
     :func:`panel_metrics` made them (``kept``), reused rather than made again (150,000 windows of one
-    series took 36 s more), else made here."""
+    series took 36 s more), else made here. Of more than 4 series the plot shows the 4 the model scores
+    worst (``worst``: metrics.json's record, :func:`worst_series`), else the first 4."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
     plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
@@ -247,7 +283,13 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     if len(panel.ids) == 1:
         return _one_step_plot(est, run_dir, panel, arrays, test, params)
     shown, tested = [], np.unique(series.numpy())
-    for s in tested[:4]:                                                 # up to 4 series
+    picked, which = tested[:4], "the first {} of {:,} series"            # up to 4 series
+    if len(tested) > 4 and worst:                                        # of many: those the model scores worst
+        number = {sid: s for s, sid in enumerate(panel.ids)}
+        bad = [number[w["id"]] for w in worst["series"] if w["id"] in number][:4]
+        if bad:
+            picked, which = np.array(bad), f"the {{}} of {{:,}} series with the highest {worst['metric']}"
+    for s in picked:
         sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
         last = (params[sel] if params is not None else
                 est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel)))[0]
@@ -257,7 +299,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
                       "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})"
-                        + (f", the first {len(shown)} of {len(tested):,} series" if len(tested) > len(shown) else ""))
+                        + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""))
 
 
 def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:

@@ -33,7 +33,8 @@ from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
+from lstmkit.tasks.forecast.scalers import (PanelScaler, check_season_measured, say_covariates_far_outside,
+                                            say_far_outside, seasonal_profile)
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, time_text
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
@@ -183,10 +184,13 @@ class PanelPipeline(AheadForecast):
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
-        # an update must read newer points (deploy.py): of many series, by dates, which they share; their step
-        # numbers may count each from its own start (an M4 file's), so the newest step of one says nothing of another
+        # an update must read newer points (deploy.py): the newest of all (of many series, by dates: their step
+        # numbers may count each from its own start, as an M4 file's do), and each series' own, as series end at
+        # different times
         if panel.times is not None and len(panel.times) and (len(panel.ids) == 1 or panel.is_datetime):
             self.data_summary_["end"] = time_text(panel.times[panel.starts + panel.lengths - 1].max())
+        if panel.times is not None and len(panel.times) and len(panel.ids) > 1:   # and each series' own newest time
+            self.data_summary_["ends"] = panel.ends(range(len(panel.ids)))
         if panel.skipped:
             import warnings
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "
@@ -221,7 +225,8 @@ class PanelPipeline(AheadForecast):
         def plots(run_dir: Path) -> None:
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
-            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None))
+            panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
+                        (self.metrics_ or {}).get("worst"))
 
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
@@ -376,6 +381,32 @@ class PanelPipeline(AheadForecast):
     def _window_limits(self, panel: Panel, series) -> Limits:
         """The bounds of the windows of series ``series`` (indices into ``panel``)."""
         return self._limits([panel.ids[k] for k in np.asarray(series)])
+
+    def _say_windows_far_outside(self, arrays, rows: torch.Tensor, series: torch.Tensor, stacklevel: int) -> None:
+        """One warning, as ``predict`` gives of its window, when the values the windows starting at ``rows``
+        read (``evaluate``'s test windows: their targets, and covariates over the horizon too) lie far
+        outside a series' training range: a test file in other units (thousands for units, cents for a
+        price) was scored without a word, its metrics those of a network extrapolating. ``stacklevel``: the
+        caller's frame as ``warnings.warn`` counts it from the frame that called this method."""
+        cfg, panel = self.config_, arrays["panel"]
+        r, s = rows.numpy(), series.numpy()
+        order = np.argsort(s, kind="stable")                  # each series' first and last window: one pass
+        keys, first = np.unique(s[order], return_index=True)
+        lo, hi = (np.minimum.reduceat(r[order], first), np.maximum.reduceat(r[order], first)) if len(r) else ([], [])
+        spans = [(int(k), int(a), int(b) + cfg.lookback) for k, a, b in zip(keys, lo, hi)]   # the rows they read
+        ids = [panel.ids[k] for k, _, _ in spans]
+        answer, level = "its test forecasts and the metrics scored on them", stacklevel + 1
+        say_far_outside(self.panel_scaler_, ids, [arrays["targets"][a:b].numpy() for _, a, b in spans],
+                        [panel.values[a:b] for _, a, b in spans], self._original_units, bool(cfg.deseason),
+                        subject=lambda k: f"the {spans[k][2] - spans[k][1]} values the test windows read",
+                        answer=answer, stacklevel=level)
+        n_user = len(cfg.future_covariates)
+        if self.n_past_ + n_user:
+            T = len(cfg.target)
+            cov = np.concatenate([panel.past, panel.future[:, :n_user]], 1)
+            say_covariates_far_outside(getattr(self, "covariate_range_", None),
+                                       [*self.input_names_[T:T + self.n_past_], *cfg.future_covariates], ids,
+                                       [cov[a:b + cfg.horizon] for _, a, b in spans], answer, stacklevel=level)
 
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as

@@ -111,17 +111,24 @@ class PanelScaler:
         return s
 
 
-def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool) -> None:
+def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool,
+                    subject=None, answer: str = "the forecast", stacklevel: int = 4) -> None:
     """A warning for the first series ``ids[k]`` whose scaled window ``z[k] [L, T]`` lies
     :meth:`PanelScaler.far_outside` its train range: a forecast from values the network never saw
     (other units, a level far beyond training) is finite, and may be far off. ``raw [S, L, T]``:
-    the windows in original units; ``to_original`` maps model units to original ones (``exp``
-    after ``--log``); ``adjusted``: the range is of seasonally adjusted values (``--deseason``)."""
-    for k, sid in enumerate(ids):
-        note = far_outside_note(scaler, sid, z[k], raw[k], to_original, adjusted)
-        if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=4)
-            return
+    the windows in original units (or lists of ``[n_k, T]`` arrays); ``to_original`` maps model units
+    to original ones (``exp`` after ``--log``); ``adjusted``: the range is of seasonally adjusted values
+    (``--deseason``); ``subject(k)``, ``answer``: as :func:`far_outside_note` words them. How many more
+    series are so is said too."""
+    notes = [note for k, sid in enumerate(ids)
+             if (note := far_outside_note(scaler, sid, z[k], raw[k], to_original, adjusted,
+                                          None if subject is None else subject(k), answer)) is not None]
+    if notes:
+        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=stacklevel)
+
+
+def _more(n: int) -> str:
+    return f" (and {n} more series)" if n else ""
 
 
 def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool,
@@ -142,18 +149,19 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
                              f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", answer)
 
 
-def say_covariates_far_outside(record, names: list[str], ids, values: list[np.ndarray]) -> None:
+def say_covariates_far_outside(record, names: list[str], ids, values: list[np.ndarray], answer: str = "the forecast",
+                               stacklevel: int = 4) -> None:
     """A warning for the first series ``ids[k]`` whose covariate values ``values[k]`` lie far outside
-    their training range (:func:`covariates_far_outside_note`). A price given in cents to a model
-    trained on prices in units is forecast from without a word otherwise."""
-    for sid, v in zip(ids, values):
-        note = covariates_far_outside_note(record, names, v, f"of series {sid!r}")
-        if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=4)
-            return
+    their training range (:func:`covariates_far_outside_note`), and how many more series are so. A price
+    given in cents to a model trained on prices in units is forecast from without a word otherwise."""
+    notes = [note for sid, v in zip(ids, values)
+             if (note := covariates_far_outside_note(record, names, v, f"of series {sid!r}", answer)) is not None]
+    if notes:
+        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=stacklevel)
 
 
-def covariates_far_outside_note(record, names: list[str], values: np.ndarray, whose: str) -> str | None:
+def covariates_far_outside_note(record, names: list[str], values: np.ndarray, whose: str,
+                                answer: str = "the forecast") -> str | None:
     """What is said of covariate values ``values [n, C]`` (original units, columns ``names``: past
     covariates, then the user's future ones; the window's rows and the horizon's, NaN where a row gives
     none) whose first column far outside its training range ``record`` (the ``range_state`` of every
@@ -172,7 +180,7 @@ def covariates_far_outside_note(record, names: list[str], values: np.ndarray, wh
     j, dist = found
     seen = f"{low[j]:.4g}" if low[j] == high[j] else f"{low[j]:.4g} .. {high[j]:.4g}"
     return far_outside_words(f"covariate {names[j]!r} {whose} ({seen})", False, dist,
-                             f"its training range ({lo[j]:.4g} .. {hi[j]:.4g})", "the forecast")
+                             f"its training range ({lo[j]:.4g} .. {hi[j]:.4g})", answer)
 
 
 def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:

@@ -22,6 +22,10 @@ def _report(est) -> None:
     files = f" from {d['text_files']} .txt files" if d.get("text_files") else ""
     typer.echo(f"lines{files}: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
+    if d.get("lines_cut"):             # trained in pieces: said with the share, as classify says its texts cut
+        n, train = est.config_.max_len, d["split"]["train"]
+        typer.echo(f"{d['lines_cut']} of {train} training lines ({100 * d['lines_cut'] / train:.2g}%) are longer than "
+                   f"--max-len {n} tokens: trained in pieces of {n}, each from a fresh state (evaluation reads them whole)")
     if d.get("val_is_tail"):
         typer.echo(f"the corpus is one line: its last {est.config_.val_frac:.0%} is the validation text")
     typer.echo(_format("validation", est.metrics_["val"]))
@@ -51,7 +55,7 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
            n: int = typer.Option(200, "--n", "--max-tokens", "--n-tokens",
                                  help="Tokens to draw, at most 1000000 (line ends start a new line); --max-tokens as "
                                       "the service's field, --n-tokens as Python's argument."),
-           temperature: float = typer.Option(0.8, help="Below 1 more conservative, above 1 more varied."),
+           temperature: float = typer.Option(0.8, help="Below 1 more conservative, above 1 more varied; 0 draws the likeliest token each step (greedy)."),
            top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens."),
            seed: Optional[int] = typer.Option(None, help="Random seed (same seed, same text).")):
     """Generate text from a trained language model."""

@@ -28,7 +28,7 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
                                         -> {"text": prefix + sample, "drawn": n, "finished": bool}
 
 A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
-``temperature`` (default 1) must be positive and finite; ``seed`` (default none) makes it
+``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``seed`` (default none) makes it
 repeatable. Token streams (one text piece per message, ``(h, c)`` per stream id) are
 :class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
 """
@@ -50,7 +50,7 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split_corpus
-from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
+from lstmkit.tasks.lm.estimator import LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
@@ -61,7 +61,6 @@ NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in
 MAX_TOKENS = 1000                # tokens one sample request may draw
 MAX_TEXT_TOKENS = 4096           # tokens of one text a score request may hold
 QUALITY_PIECE = 4096              # tokens per piece of a long line in the int8 quality check
-_LOGIT_CELLS = 1 << 24           # batch x steps x vocabulary per scoring call (64 MiB of logits)
 
 
 def deployed_net(net: nn.Module) -> nn.Module:
@@ -145,7 +144,7 @@ class LMAdapter(EstimatorAdapter):
         large batch times vocabulary, so the logits stay within 64 MiB."""
         g = torch.Generator().manual_seed(seed)
         vocab = self.tokenizer.vocab_size
-        steps = steps or max(1, min(16, _LOGIT_CELLS // (batch * vocab)))
+        steps = steps or max(1, min(16, LOGIT_CELLS // (batch * vocab)))
         return torch.randint(PAD_ID + 1, vocab, (batch, steps), generator=g)
 
     def metadata(self) -> dict[str, Any]:
@@ -213,20 +212,13 @@ class LMAdapter(EstimatorAdapter):
         tok, vocab = self.tokenizer, self.tokenizer.vocab_size
         counts = np.array([len(ids) + 1 for ids in id_lines])
         out = np.zeros(len(id_lines))
-        order = sorted(range(len(id_lines)), key=lambda i: counts[i])
-        start = 0
-        while start < len(order):
-            stop = start + 1            # lines sorted by length: the last one sets the batch's steps
-            while stop < len(order) and (stop - start + 1) * counts[order[stop]] * vocab <= _LOGIT_CELLS:
-                stop += 1
-            idx = order[start:stop]
+        for idx in logit_batches(counts.tolist(), vocab):
             x, _ = pad_batch([torch.tensor([tok.bos_id, *id_lines[i]]) for i in idx], PAD_ID)
             y, _ = pad_batch([torch.tensor([*id_lines[i], tok.eos_id]) for i in idx], PAD_ID)
             with torch.inference_mode():
                 logits = net(x).float()                                         # [B, T, V]
                 lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
                 out[idx] = torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).numpy()   # [B]
-            start = stop
         return out, counts
 
     # -- the scorer other rooms fuse with --------------------------------------------------------
@@ -313,7 +305,7 @@ class LMAdapter(EstimatorAdapter):
                                                 description="lines to score (log-probability, perplexity)")
             prefix: Optional[Text] = Field(None, description="text to continue ('' for a new line): sampling")
             max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
-            temperature: Optional[Annotated[Finite, Field(gt=0)]] = Field(None, description="sampling: > 0 [1.0]")
+            temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
             top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
             seed: Optional[Int] = Field(None, ge=0, le=2**63 - 1, description="sampling: repeatable draws")
 
@@ -411,9 +403,10 @@ def _count(name: str, value: Any, default: int | None, low: int, high: int | Non
 def _temperature(value: Any) -> float:
     if value is None:
         return 1.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise BadRequest(["temperature"], f"`temperature` must be a positive finite number, got {value!r}",
-                         "send a temperature above 0 (1.0 samples as trained), or leave it out")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise BadRequest(["temperature"], f"`temperature` must be a finite number, 0 or above, got {value!r}",
+                         "send a temperature of 0 or above (1.0 samples as trained, 0 the likeliest token each "
+                         "step), or leave it out")
     return float(value)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import check_seed, python_values
-from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
+from lstmkit.data.batching import CollatedBatches, Padded, pad_batch, sorted_batches
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import texts_column
@@ -52,6 +52,15 @@ TASK = "lm"
 VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
 _EVAL_CHUNK = 4096     # a longer line (a one-line corpus) is scored in pieces with the state carried
+LOGIT_CELLS = 1 << 24  # batch x steps x vocabulary per scoring call (64 MiB of logits)
+
+
+def logit_batches(lengths: Sequence[int], vocab: int, most: int | None = None) -> list[list[int]]:
+    """:func:`~lstmkit.data.batching.sorted_batches` of lines of ``lengths`` tokens, each batch within
+    :data:`LOGIT_CELLS` batch x steps x ``vocab`` logits (and at most ``most`` lines): 64 lines of
+    2,700 words were one batch of 2.8 GB of logits, twice over with their log-softmax (5.5 GB resident
+    at a 3,688-word vocabulary, ~45 GB at 30,000)."""
+    return sorted_batches(lengths, most or max(1, len(lengths)), max(1, LOGIT_CELLS // vocab))
 
 
 def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -319,7 +328,10 @@ class LanguageModel(RunEstimator):
             if not ids:
                 raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",
                                    "pass text in the language and script the model was trained on")
-            return self._metrics(ids)
+            m = self._metrics(ids)
+            _warn_unknown_text(m["unk_rate"], (getattr(self, "data_summary_", None) or {}).get("unk_rate_train"),
+                               self.config_.level)
+            return m
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: the mean log-likelihood per token (nats, minus
@@ -352,8 +364,8 @@ class LanguageModel(RunEstimator):
 
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
-        and the next line starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the
-        k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
+        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). The same ``seed`` gives the same text.
         """
         with public_call():
@@ -367,9 +379,10 @@ class LanguageModel(RunEstimator):
                 raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
                                    worded("pass a smaller --n (run the command again for more text)",
                                           "pass a smaller n_tokens (call sample again for more text)"))
-            if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
-                raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
-                                   f"pass {opt('temperature', 0.8)}, say (lower is more conservative)")
+            if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and 0 <= temperature < math.inf):
+                raise LstmkitError(f"`temperature` must be a finite number, 0 or above, got {temperature!r}",
+                                   f"pass {opt('temperature', 0.8)}, say (lower is more conservative; 0 draws the "
+                                   "likeliest token each step)")
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
                 raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
             if seed is not None:
@@ -421,15 +434,13 @@ class LanguageModel(RunEstimator):
                     lp = torch.log_softmax(logits[0].float(), dim=-1)
                     nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
             short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
-        inp = [torch.tensor([tok.bos_id, *id_lines[i]]) for i in short]
-        tgt = [torch.tensor([*id_lines[i], tok.eos_id]) for i in short]
-        batches = BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID) if inp else []
-        for idx, x, lengths in track(batches.iter_indexed() if inp else (), len(batches), "scoring",
-                                     self._progress):
-            y = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)[0].to(device)            # [B, T]
+        batches = logit_batches([len(id_lines[i]) + 1 for i in short], tok.vocab_size, _EVAL_BATCH)
+        for idx in track(batches, len(batches), "scoring", self._progress):
+            x, lengths = pad_batch([torch.tensor([tok.bos_id, *id_lines[short[k]]]) for k in idx], PAD_ID)
+            y = pad_batch([torch.tensor([*id_lines[short[k]], tok.eos_id]) for k in idx], PAD_ID)[0].to(device)
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
             lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
-            for k, total in zip(idx.tolist(), torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).tolist()):
+            for k, total in zip(idx, torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).tolist()):
                 nll[short[k]] = -total
         return nll
 
@@ -474,6 +485,20 @@ def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
                       f"{opt('min_freq', cfg.resolved_min_freq())}): "
                       f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
                       UserWarning, stacklevel=3)
+
+
+def _warn_unknown_text(rate: float, trained: Any, level: str) -> None:
+    """One warning when far more of an evaluated text's tokens are ``<unk>`` than of the training text's
+    (``trained``, ``lstmkit.json``'s ``data.unk_rate_train``; a run without it compares with
+    :data:`_UNK_WARN` alone): every unknown word is the one token ``<unk>``, easy to predict, so German
+    text scored perplexity 25 under an English word model whose own held-out English scored 163, 91% of
+    its tokens <unk>, and nothing said the number meant nothing."""
+    ref = float(trained) if isinstance(trained, (int, float)) and not isinstance(trained, bool) else 0.0
+    if rate > max(_UNK_WARN, 2 * ref):
+        warnings.warn(f"{rate:.0%} of the text's {level} tokens are <unk> (of the training text's {ref:.0%}): text in "
+                      f"another language, script or domain? The perplexity counts each unknown {level} as the one "
+                      "token <unk>, so it flatters the model and compares with no other text's; pass text like the "
+                      "training text", UserWarning, stacklevel=3)
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lstmkit.memory import built_without_draws
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["TimeMajorLM", "time_major_net"]
@@ -38,7 +39,9 @@ class TimeMajorLM(nn.Module):
         emb = net.embedding.weight.detach()                         # [V, E]
         vocab, width = emb.shape
         self.folded = vocab < width
-        self.lstm = nn.LSTM(vocab if self.folded else width, enc.hidden_size, enc.num_layers, bias=enc.bias)
+        # its first weights, replaced below, drawn from no generator (a script's seeded torch.rand went on elsewhere)
+        self.lstm = built_without_draws(lambda: nn.LSTM(vocab if self.folded else width, enc.hidden_size,
+                                                        enc.num_layers, bias=enc.bias))
         with torch.no_grad():
             for k in range(enc.num_layers):
                 w_ih, w_hh, b_ih, b_hh = enc.layer_weights(k, 0)           # gates i, f, g, o, as nn.LSTM

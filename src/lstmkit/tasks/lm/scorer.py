@@ -207,8 +207,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens). With
     ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
-    starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the k most likely
-    tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
+    starts afresh. ``temperature`` divides the logits (0: the likeliest token, greedy); ``top_k``
+    keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
     lines). The same ``seed`` gives the same text.
     """
     tok = scorer.tokenizer
@@ -226,15 +226,19 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
         if drawn >= limit:
             break
-        logits = scorer.log_probs(state).astype(np.float64) / temperature
+        logits = scorer.log_probs(state).astype(np.float64)
+        logits = logits / temperature if temperature > 0 else logits
         logits[unk] = -np.inf
         if not lines[-1] and (len(lines) > 1 or not prefix_ids):
             logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
         if top_k is not None and top_k < len(logits):
             cut = np.partition(logits, -top_k)[-top_k]
             logits[logits < cut] = -np.inf
-        p = np.exp(logits - logits.max())
-        k = int(rng.choice(len(p), p=p / p.sum()))
+        if temperature > 0:
+            p = np.exp(logits - logits.max())
+            k = int(rng.choice(len(p), p=p / p.sum()))
+        else:                          # greedy: the first of the likeliest (no draw, so no seed)
+            k = int(np.argmax(logits))
         if k == end:
             if stop_at_end:
                 finished = True

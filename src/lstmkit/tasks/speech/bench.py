@@ -16,7 +16,7 @@ from torch import nn
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.speech.data import read_utterances, warn_tested_on_training
-from lstmkit.tasks.speech.estimator import SpeechRecognizer
+from lstmkit.tasks.speech.estimator import SpeechRecognizer, check_packages
 from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
                                  float_range, int_range, make_trial, trial_shown)
 
@@ -54,6 +54,7 @@ class SpeechBench(ZooBench):
             raise LstmkitError("no data given", "pass --data MANIFEST.csv (columns path,text)")
         self.options = {k: v for k, v in options.items() if v is not None}
         cfg = SpeechRecognizer(**self.options).config
+        check_packages(cfg)         # before the recordings are read: each model's trial failed alike, one by one
         full = read_utterances(data, cfg.label_from_name)
         kept = full.subset([k for k, p in enumerate(full.parts) if p != "test"]) if full.parts else full
         if test is not None:        # a folder's test part, as 'speech evaluate' scores it (never its train-* subsets)

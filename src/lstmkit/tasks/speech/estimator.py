@@ -51,7 +51,7 @@ from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_
 if TYPE_CHECKING:
     from lstmkit.tasks.speech.stream import SpeechStream
 
-__all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR"]
+__all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR", "check_packages"]
 
 TASK = "speech"
 _EVAL_BATCH = 32
@@ -144,7 +144,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.label_type_ = kind if cfg.mode == "classify" else None
             self.label_dtype_ = dtype if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
-            _check_packages(cfg)
+            check_packages(cfg)
             if sample_weight is not None and cfg.mode != "classify":
                 raise LstmkitError(f"sample_weight weighs the recordings of a classify run, not of this {cfg.mode} "
                                    "run", "drop sample_weight, or pass mode='classify' to train a classifier")
@@ -303,7 +303,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             _validate(cfg, data)
-            _check_packages(cfg)
+            check_packages(cfg)
             read_utterances(data, cfg.label_from_name)
 
     @classmethod
@@ -745,7 +745,7 @@ def _paired(files, y) -> list[tuple[str, str]]:
     return [(f if is_clip(f) else str(f), str(t)) for f, t in zip(files, texts)]
 
 
-def _check_packages(cfg: SpeechConfig) -> None:
+def check_packages(cfg: SpeechConfig) -> None:
     """The ``speech`` extra's packages a fit needs, before any work: soundfile, which training's audio
     files are read through, and jiwer for a recogniser's validation WER, scored after the last epoch
     (a training without it ran every epoch, then ended in ``ModuleNotFoundError``, its run left ``training``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -51,6 +51,8 @@ def _no_columns(given: list[str], files: str) -> None:
 def _format(title: str, m: dict) -> str:
     said = (f"{title}: BLEU {m['bleu']:.2f}  chrF {m['chrf']:.2f}  ({m['sentences']} sentences, "
             f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
+    if m.get("lowercase"):
+        said += "\n  scored case-insensitively (case:lc: --lowercase, or a model trained with it, which writes no capital)"
     if m.get("references_unescaped"):
         said += (f"\n  {m['references_unescaped']} reference(s) held HTML character references (&amp;, &#39;): "
                  "unescaped before scoring, as the model reads and writes them")
@@ -153,7 +155,8 @@ def _with_its_encoding(raw, encoding: str):
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line."),
-             ref_file: Optional[Path] = typer.Option(None, help="Reference translations, line-aligned."),
+             ref_file: Optional[List[Path]] = typer.Option(None, help="Reference translations, line-aligned; again "
+                                                           "for more references of each sentence (nrefs)."),
              data: Optional[Path] = typer.Option(None, help="Or a table of pairs as in training (CSV/TSV/JSONL/XLSX/"
                                                             "Parquet) instead of the two files."),
              src: Optional[str] = typer.Option(None, help="Source column of --data.  [default: as in training]"),
@@ -161,10 +164,17 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the files.  [default: as in training]"),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
+             lowercase: Optional[bool] = typer.Option(None, "--lowercase/--cased", help="Score case-insensitively "
+                                                      "(sacrebleu -lc) or not.  [default: case-insensitive only for a "
+                                                      "model trained with --lowercase]"),
+             tokenize: Optional[str] = typer.Option(None, help="sacrebleu's BLEU tokenizer: 13a, intl, zh, char, "
+                                                    "ja-mecab, ko-mecab, flores101, flores200, none.  [default: 13a; "
+                                                    "zh or char for references written without spaces]"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
     from lstmkit.tasks.translate.estimator import Translator
+    ref_file = ref_file or None          # none given: [] or None, as typer has it
     if data is None and (src_file is None or ref_file is None):
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
@@ -182,7 +192,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         est.config_.encoding = encoding
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
+        m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out, lowercase=lowercase,
+                         tokenize=tokenize)
     for message in dict.fromkeys(str(w.message) for w in caught):    # reading's notes and the truncation count
         print(f"warning: {message}", file=sys.stderr)
     from lstmkit.runs import to_json

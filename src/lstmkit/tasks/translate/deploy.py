@@ -117,7 +117,7 @@ class TranslateAdapter(EstimatorAdapter):
         with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
             warnings.simplefilter("ignore", UserWarning)
             hyps = self._translations(net, pairs.src, None, cfg.beam)
-        scores = corpus_scores(hyps, self.est.references(pairs.tgt)[0])
+        scores = corpus_scores(hyps, self.est.references(pairs.tgt)[0], self.est.scored_lowercase())
         return {"bleu": float(scores["bleu"]), "chrf": float(scores["chrf"])}
 
     def validation_pairs(self) -> Pairs | None:

@@ -14,7 +14,7 @@ import os
 import time as _time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Unpack
+from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Sized, Unpack
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ from lstmkit.data.columns import texts_column
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, first_of, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, first_of, opt, worded
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
@@ -37,7 +37,7 @@ from lstmkit.runs import atomic_write, path_exists, read_state_file
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
-from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
+from lstmkit.tasks.translate.metrics import checked_tokenize, corpus_scores, plot_attention, write_sentences
 from lstmkit.train.memory import built_within_memory, check_batch_fits
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -77,13 +77,15 @@ def _check_batch_pairs(net: Seq2Seq, src: list[torch.Tensor], tgt: list[torch.Te
                                   f"({cfg.max_len or 'none'})", unit="pairs")
 
 
-def copy_comparison(model_bleu: float, sources: Sequence[str], refs: Sequence[str], epochs: int) -> dict[str, Any]:
+def copy_comparison(model_bleu: float, sources: Sequence[str], refs: Sequence[str], epochs: int,
+                    lowercase: bool = False) -> dict[str, Any]:
     """The doctor's baseline comparison of a translator (:meth:`~lstmkit.train.doctor.Doctor.report`):
     its greedy validation BLEU (``model_bleu``) beside the BLEU of each source sentence copied as its
     translation (names, numbers and punctuation a pair of languages share). A model no better than
-    the copy has learned no word of the target language's."""
+    the copy has learned no word of the target language's. ``lowercase``: scored as the model is
+    (:meth:`Translator.scored_lowercase`)."""
     return {"part": "validation", "metric": "BLEU", "points": len(refs), "unit": "sentences", "higher_is_better": True,
-            "model": model_bleu, "scores": {"copy_source": corpus_scores(list(sources), list(refs))["bleu"]},
+            "model": model_bleu, "scores": {"copy_source": corpus_scores(list(sources), list(refs), lowercase)["bleu"]},
             "remedies": [f"train longer: {worded(f'--epochs {max(2 * epochs, 20)}', opt('max_epochs', max(2 * epochs, 20)))} "
                          f"(now {epochs}; a translator writes the target's commonest words before it learns which "
                          "word translates which)",
@@ -166,12 +168,13 @@ class Translator(RunEstimator):
                                   f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=2)
 
             self.config_ = cfg
+            vocab_said: str | None = None     # the training words' share of <unk>, when said (validation's is not said again)
             if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
                 self._read_vocab(Path(run_dir))
                 src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)
             else:
                 src_ids, tgt_ids = self._fit_tokenizers(train, cfg.train.progress)
-                _warn(mostly_unknown(src_ids, tgt_ids, cfg))
+                _warn(vocab_said := mostly_unknown(src_ids, tgt_ids, cfg))
             # the pairs' ids, encoded once, serve the length filter and training
             train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
             x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
@@ -206,19 +209,19 @@ class Translator(RunEstimator):
 
             def greedy() -> dict[str, Any]:
                 if "val" not in scored:
-                    scored["val"] = self._score(val, beam=1)
+                    scored["val"] = self._score(val, beam=1, said=vocab_said is not None)
                 return scored["val"]
 
             def evidence(net) -> dict[str, Any]:
                 return {"baselines": copy_comparison(greedy()["bleu"], val.src, self.references(val.tgt)[0],
-                                                     cfg.train.max_epochs)}
+                                                     cfg.train.max_epochs, self.scored_lowercase())}
 
             def metrics() -> dict[str, Any]:
                 # said with the scores it flatters; the pairs trained on (after the length filter)
                 warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
                 m = {"val": greedy()}
                 if cfg.beam > 1:
-                    m["val_beam"] = self._score(val, beam=cfg.beam)
+                    m["val_beam"] = self._score(val, beam=cfg.beam, said=vocab_said is not None)
                 return m
 
             return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
@@ -278,11 +281,25 @@ class Translator(RunEstimator):
             return np.asarray([h for h, _ in self._translate(sentences, beam, alpha, batch_size)], dtype=object)
 
     def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
-                 out_file: str | Path | None = None) -> dict[str, Any]:
+                 out_file: str | Path | None = None, lowercase: bool | None = None,
+                 tokenize: str | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
-        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``."""
+        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``.
+        ``lowercase``: scored case-insensitively (None: when the model lower-cases,
+        :meth:`scored_lowercase`); ``tokenize``: sacrebleu's BLEU tokenizer (``13a``, ``intl``, ``zh``,
+        ``char``, ``ja-mecab``, ``ko-mecab``, ``flores200``, …; None: ``13a``, or ``zh`` / ``char`` for
+        references written without spaces), both said in the signature. ``ref_file`` may be a list of
+        files, each line-aligned with ``src_file``: several acceptable translations of each sentence,
+        scored as sacrebleu scores several references (``nrefs`` in the signature)."""
         with public_call():
             self._check_fitted()
+            more_files: list = []
+            if isinstance(ref_file, (list, tuple)):
+                ref_file, more_files = (ref_file[0], list(ref_file[1:])) if ref_file else (None, [])
+            if lowercase is not None and not isinstance(lowercase, bool):
+                raise BadValue(f"lowercase must be True, False or None, got {lowercase!r}",
+                               "pass lowercase=True to score case-insensitively")
+            checked_tokenize(tokenize)          # before the translations, which take the time
             data = _with_targets(data, y, "references")
             if data is None and (src_file is None or ref_file is None):
                 raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
@@ -291,8 +308,24 @@ class Translator(RunEstimator):
             with self._frame_columns(data):
                 pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
                                    drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
-            result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
-            return result
+            more = [self._more_references(f, src_file, len(pairs)) for f in more_files]
+            return self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file,
+                               lowercase=lowercase, tokenize=tokenize, more_refs=more)
+
+    def _more_references(self, path, src_file, n: int) -> list[str]:
+        """The lines of a further reference file ``path``, one for each of the ``n`` lines of
+        ``src_file``, each holding a reference (as :func:`read_pairs` reads the first)."""
+        lines = read_lines(path, self.config_.encoding)
+        while lines and not lines[-1].strip() and len(lines) > n:        # the last line's newline, as the first's
+            lines.pop()
+        if len(lines) != n:
+            raise LstmkitError(f"{path} has {len(lines)} lines but {src_file} has {n}",
+                               "each reference file must be line-aligned with the sources: one reference per line")
+        empty = next((k for k, ln in enumerate(lines, 1) if not ln.strip()), None)
+        if empty is not None:
+            raise LstmkitError(f"{path} line {empty} is empty", "give every sentence a reference in each "
+                               "reference file (sacrebleu scores each sentence against all of them)")
+        return [ln.strip() for ln in lines]
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
@@ -382,13 +415,9 @@ class Translator(RunEstimator):
 
     def _src_ids(self, sentence: str, warn: bool = True) -> list[int]:
         ids = self.src_tokenizer_.encode(sentence) or [EOS_ID]
-        limit = self.config_.max_len
-        if limit is not None and len(ids) > limit:
-            if warn:
-                warnings.warn(f"a source sentence has {len(ids)} tokens, more than the model's maximum of {limit}; "
-                              f"it was truncated", UserWarning, stacklevel=3)
-            ids = ids[:limit]
-        return ids
+        if warn and (note := cut_sources([ids], self.config_.max_len)):
+            warnings.warn(note, UserWarning, stacklevel=3)
+        return ids[:self.config_.max_len]
 
     def _token_ids(self, pairs: Pairs, progress: str = "off") -> tuple[list[list[int]], list[list[int]]]:
         """Each pair's source and target token ids as the tokenizers give them, shown as ``progress``
@@ -429,41 +458,66 @@ class Translator(RunEstimator):
             raise LstmkitError(f"the length penalty ({opt('alpha')}) must be a number >= 0, got {alpha!r}",
                                f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
         net = (self.net_ if net is None else net).eval()
-        seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
-                else [torch.tensor(x or [EOS_ID]) for x in ids])
+        given = ([self.src_tokenizer_.encode(s) or [EOS_ID] for s in sentences] if ids is None
+                 else [x or [EOS_ID] for x in ids])
+        _warn(cut_sources(given, cfg.max_len))          # one warning for them all, each named by its place
+        seqs = [torch.tensor(x[:cfg.max_len]) for x in given]
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         steps = self.decode_steps()
-        _warn(longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
+        _warn(longer_than_trained(given, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
         _warn(all_unknown(sentences, seqs))
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
-                results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
+                results[i] = (self._written(sentences[i], h) if sentences[i].strip() else "", h)
         _warn(cut_short([h for _, h in results], steps))
         return results
 
-    def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
+    def _written(self, sentence: str, hyp) -> str:
+        """The text of ``hyp``, the translation of ``sentence``: each ``<unk>`` the decoder wrote is
+        the source word it attended to most at that step among those the source vocabulary lacks
+        too (among all, when it knows every one): a name or number neither vocabulary holds, copied
+        as Luong et al. 2015 do, where the model attends and both sides are cut in words. ``<unk>``
+        was shown to users, and scored as three tokens ('<', 'unk', '>') no reference holds."""
+        tok, ids = self.tgt_tokenizer_, list(hyp.ids)
+        if UNK_ID not in ids or hyp.attention is None or tok.kind != "word" or self.src_tokenizer_.kind != "word":
+            return tok.decode(ids)
+        words = self.src_tokenizer_.pieces(sentence)[:self.config_.max_len]
+        if not words:
+            return tok.decode(ids)
+        weights = hyp.attention[:, :len(words)].clone()
+        known = torch.tensor([i != UNK_ID for i in self.src_tokenizer_.vocab.encode(words)])
+        if not bool(known.all()):           # the decoder's <unk> stands for a word the source lacks too
+            weights[:, known] = -1.0
+        return tok.decode(ids, {t: words[int(weights[t].argmax())] for t, i in enumerate(ids) if i == UNK_ID})
+
+    def _score(self, pairs: Pairs, beam: int, out_file=None, lowercase: bool | None = None,
+               tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = (), said: bool = False) -> dict[str, Any]:
+        """BLEU and chrF of ``pairs`` translated with ``beam``; ``said``: ``fit`` scoring its validation part
+        has warned that most training words are <unk> (:func:`mostly_unknown`), so the validation's share
+        of unknown source words (:func:`all_unknown`) is not said again (sentences of no known word are)."""
         t0 = _time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
+        with warnings.catch_warnings(record=True) as caught:        # said as the caller's: sources cut, ...
             warnings.simplefilter("always", UserWarning)
             hyps = self.translate(pairs.src, beam=beam)
-        truncated = [w for w in caught if "it was truncated" in str(w.message)]
-        if truncated:
-            warnings.warn(f"{len(truncated)} source sentence(s) longer than the model's maximum of "
-                          f"{self.config_.max_len} tokens were truncated", UserWarning, stacklevel=3)
-        for w in caught:                    # any other warning (translations cut at the bound) as it was
-            if w not in truncated:
-                warnings.warn(w.message, w.category, stacklevel=3)
+        if said:
+            caught = [w for w in caught if MOSTLY_UNKNOWN not in str(w.message)]
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
         refs, unescaped, normalised = self.references(pairs.tgt)
-        scores = corpus_scores(hyps, refs)
+        lowercase = self.scored_lowercase() if lowercase is None else lowercase
+        if not lowercase:
+            _warn(lower_cased_references(hyps, refs), stacklevel=4)        # evaluate's caller
+        more = [self.references(r)[0] for r in more_refs]
+        scores = corpus_scores(hyps, refs, lowercase, tokenize, more)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
         if unescaped:
             scores["references_unescaped"] = unescaped
         if normalised:
             scores["references_normalised"] = normalised
         if out_file is not None:
-            write_sentences(out_file, pairs.src, hyps, refs)
+            write_sentences(out_file, pairs.src, hyps, refs, lowercase, tokenize, more)
             scores["sentences_file"] = str(out_file)
         return scores
 
@@ -480,11 +534,17 @@ class Translator(RunEstimator):
         out = [tok.written(r) for r in refs]
         return out, sum(a != b for a, b in zip(unescaped, refs)), sum(a != b for a, b in zip(out, unescaped))
 
+    def scored_lowercase(self) -> bool:
+        """Whether BLEU and chrF compare case-insensitively: the target tokenizer lower-cases
+        (``lowercase``), so the model writes no capital, and against cased references every capital
+        was a miss (the tests' toy model: BLEU 35.2 cased, 55.1 case-insensitive)."""
+        return bool(self.tgt_tokenizer_.lowercase)
+
     def _plots(self, run_dir: Path, val: Pairs) -> None:
         from lstmkit.inspect.plots import plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
         write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1),
-                        self.references(val.tgt)[0])
+                        self.references(val.tgt)[0], self.scored_lowercase())
         if self.net_.attn is not None:
             sentence = val.src[0]
             src, out, w = self.attention(sentence)
@@ -513,14 +573,31 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-def _warn(said: str | None) -> None:
+def _warn(said: str | None, stacklevel: int = 3) -> None:
     """One warning of what a check (:func:`cut_short`, :func:`longer_than_trained`,
     :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did."""
     if said:
-        warnings.warn(said, UserWarning, stacklevel=3)
+        warnings.warn(said, UserWarning, stacklevel=stacklevel)
+
+
+def lower_cased_references(hyps: Sequence[str], refs: Sequence[str]) -> str | None:
+    """What to say when no reference holds a capital letter but translations do (references
+    lower-cased for another toolkit, as Multi30k's ``tok/*.lc.*`` files), scored case-sensitively:
+    each capital is a miss (a perfect German translation of test2016 scored BLEU 23.3 against them,
+    99.9 case-insensitively); None otherwise."""
+    if any(r != r.lower() for r in refs) or not any(r != r.upper() for r in refs):     # cased, or no cased script
+        return None
+    capitals = sum(h != h.lower() for h in hyps)
+    if not capitals:
+        return None
+    return (f"no reference holds a capital letter, while {capitals} of the {len(hyps)} translations do: the "
+            f"references are lower-cased, and cased BLEU and chrF count each capital a miss; score with "
+            f"{opt('lowercase', True)} (case-insensitive), or against cased references")
 
 
 UNKNOWN_SHARE = 0.3     # <unk> this share of a side's training tokens: by far its commonest token (lm warns at the same)
+UNKNOWN_WORDS = 0.5     # sentences to translate whose words are unknown more often than this are warned of
+MOSTLY_UNKNOWN = " of the source sentences' words are unknown to the model's vocabulary"   # all_unknown's share
 
 
 def mostly_unknown(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]], cfg) -> str | None:
@@ -557,7 +634,25 @@ def cut_short(hyps, steps: int, names: Sequence[str] | None = None) -> str | Non
             f"{opt('max_len_ratio')} for longer outputs")
 
 
-def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int,
+def cut_sources(ids: Sequence[Sequence[int]], limit: int | None) -> str | None:
+    """What the source sentences (``ids``: their token ids, whole) longer than ``max_len`` (``limit``)
+    are told, or None: only their first ``limit`` tokens are translated. One warning for them all,
+    naming the first (one a sentence, each "a source sentence has 84 tokens … it was truncated",
+    neither saying which nor that its translation leaves the rest out)."""
+    cut = [k for k, x in enumerate(ids) if limit is not None and len(x) > limit]
+    if not cut:
+        return None
+    fix = f"split it into sentences, or retrain with a larger {opt('max_len')}"
+    if len(ids) == 1:                  # translate run: one line at a time, each said with its line number
+        return (f"the source sentence has {len(ids[0]):,} tokens, more than the model's max_len={limit}: only its first "
+                f"{limit} are translated, the rest is left out of the translation; {fix}")
+    return (f"{len(cut)} source sentence(s) longer than the model's max_len={limit} tokens (first: sentence "
+            f"{cut[0] + 1}, {len(ids[cut[0]]):,} tokens; the longest {max(len(ids[k]) for k in cut):,}): only their first "
+            f"{limit} tokens are translated, the rest is left out of the translation; split them into sentences, or "
+            f"retrain with a larger {opt('max_len')}")
+
+
+def longer_than_trained(seqs: Sequence[Sized], longest: int | None, steps: int,
                         names: Sequence[str] | None = None) -> str | None:
     """What the source sentences longer than every one the model was trained on (``longest``
     tokens; a run that recorded none is not checked) are told, or None: trained on sentences of at
@@ -576,15 +671,32 @@ def longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: in
 def all_unknown(sentences: list[str], seqs: list[torch.Tensor], names: Sequence[str] | None = None) -> str | None:
     """What the sentences whose every token the source vocabulary lacks ('xyzzy plugh', a script
     the model never read) are told, or None: the decoder writes from ``<unk>`` alone, a guess
-    ('鬼龍院' came back as 'we'), without a word. ``names`` as in :func:`longer_than_trained`."""
-    unknown = [k for k, (s, ids) in enumerate(zip(sentences, seqs)) if s.strip() and bool((ids == UNK_ID).all())]
-    if not unknown:
+    ('鬼龍院' came back as 'we'), without a word. Else, when more than half the words of the sentences
+    are unknown (:data:`UNKNOWN_WORDS`), what is said of them: sentences in another language share a
+    full stop, names and a few short words with the training side ('Un homme en chemise bleue joue de la
+    guitare.' to an English model reads '<unk> x6 de la <unk> .'), so the rule above was silent on a
+    whole French file (9 of Multi30k's 1,014 French validation sentences named, 78% of its words
+    unknown). ``names`` as in :func:`longer_than_trained`."""
+    said = [k for k, s in enumerate(sentences) if s.strip()]
+    unk = [(seqs[k] == UNK_ID) for k in said]
+    share = float(sum(int(u.sum()) for u in unk)) / max(1, sum(len(u) for u in unk))
+    unknown = [k for k, u in zip(said, unk) if bool(u.all())]
+    many = f"; {share:.0%} of all their words are unknown to its vocabulary" if share > UNKNOWN_WORDS else ""
+    fix = "pass sentences in the language and script the model was trained on"
+    if unknown:
+        first = repr(sentences[unknown[0]].strip()[:40])
+        which = (f"first: sentence {unknown[0] + 1}, {first}" if names is None
+                 else f"{first_of([names[k] for k in unknown])}; first {first}")
+        return f"{len(unknown)} source sentence(s) hold no word the model knows ({which}{many}): their translations are guesses; {fix}"
+    if not many:
         return None
-    first = repr(sentences[unknown[0]].strip()[:40])
-    which = (f"first: sentence {unknown[0] + 1}, {first}" if names is None
-             else f"{first_of([names[k] for k in unknown])}; first {first}")
-    return (f"{len(unknown)} source sentence(s) hold no word the model knows ({which}): their translations are "
-            "guesses; pass sentences in the language and script the model was trained on")
+    mostly = [k for k, u in zip(said, unk) if float(u.float().mean()) > UNKNOWN_WORDS]
+    k = mostly[0]
+    first = f"{sentences[k].strip()[:40]!r}, {int((seqs[k] == UNK_ID).sum())} of its {len(seqs[k])} words"
+    which = f"first: sentence {k + 1}, {first}" if names is None else f"{first_of([names[j] for j in mostly])}; first {first}"
+    return (f"{share:.0%}{MOSTLY_UNKNOWN} ({len(mostly)} sentence(s) "
+            f"mostly so, {which}): another language or domain? it reads little of them, so their translations are "
+            f"guesses; {fix}")
 
 
 

@@ -13,10 +13,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, optional_import
+from lstmkit.errors import BadValue, LstmkitError, MissingPackage, opt, optional_import
 from lstmkit.tasks.translate.data import written_without_spaces
 
-__all__ = ["corpus_scores", "sentence_bleu", "bleu_tokenizer", "write_sentences", "plot_attention"]
+__all__ = ["corpus_scores", "sentence_bleu", "bleu_tokenizer", "checked_tokenize", "TOKENIZERS", "write_sentences",
+           "plot_attention"]
+
+# sacrebleu's BLEU tokenizers a caller may name (evaluate's tokenize=, --tokenize), and the extra each needs
+TOKENIZERS = {"13a": None, "intl": None, "zh": None, "char": None, "none": None, "ja-mecab": "sacrebleu[ja]",
+              "ko-mecab": "sacrebleu[ko]", "flores101": "sentencepiece", "flores200": "sentencepiece"}
 
 _KANA_THAI_ETC = re.compile(        # spaceless scripts other than Chinese: sacrebleu's zh leaves them whole
     r"[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
@@ -26,23 +31,67 @@ def _sacrebleu():
     return optional_import("sacrebleu", "BLEU and chrF")
 
 
-def corpus_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, Any]:
-    """``{"bleu", "chrf", "bleu_signature", "chrf_signature", "sentences"}`` for one reference each."""
-    if len(hyps) != len(refs):
+def checked_tokenize(name: str | None) -> str | None:
+    """``name``, one of sacrebleu's BLEU tokenizers (:data:`TOKENIZERS`), or None (chosen from the
+    references: :func:`bleu_tokenizer`); any other name a :class:`BadValue` naming them."""
+    if name is None or name in TOKENIZERS:
+        return name
+    from lstmkit.data.columns import closest_name
+    near = closest_name(str(name), list(TOKENIZERS))
+    raise BadValue(f"unknown BLEU tokenizer {name!r}" + (f" (did you mean {near!r}?)" if near else ""),
+                   f"pass {opt('tokenize')} with one of: {', '.join(TOKENIZERS)} (sacrebleu's; "
+                   "by default 13a, or zh / char for references written without spaces)")
+
+
+def _bleu(sb, tokenize: str, **kwargs):
+    """sacrebleu's BLEU with ``tokenize``; a tokenizer whose extra package is missing (MeCab for
+    ja-mecab, sentencepiece for flores200) a :class:`MissingPackage` naming it, not sacrebleu's
+    RuntimeError or ImportError traceback."""
+    try:
+        return sb.metrics.BLEU(tokenize=tokenize, **kwargs)
+    except (ImportError, RuntimeError):
+        extra = TOKENIZERS.get(tokenize) or "sacrebleu"
+        raise MissingPackage(f"BLEU with sacrebleu's {tokenize} tokenizer needs {extra}, which is not installed",
+                             f"pip install '{extra}', or score with another {opt('tokenize')} (13a, char)",
+                             extra) from None
+
+
+def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False,
+                  tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
+    """``{"bleu", "chrf", "bleu_signature", "chrf_signature", "sentences"}`` for one reference each;
+    ``lowercase``: both scored case-insensitively (a model that writes lower case only, whose every
+    capital of a cased reference was a miss; the signatures say ``case:lc``); ``tokenize``:
+    sacrebleu's BLEU tokenizer (:data:`TOKENIZERS`), else :func:`bleu_tokenizer`'s choice;
+    ``more_refs``: further references of each sentence, one list each (the signature's ``nrefs``)."""
+    if any(len(hyps) != len(r) for r in (refs, *more_refs)):
         raise LstmkitError(f"{len(hyps)} translations but {len(refs)} references",
                            "the reference file must have one line per source line")
     sb = _sacrebleu()
-    bleu, chrf = sb.metrics.BLEU(tokenize=bleu_tokenizer(refs)), sb.metrics.CHRF()
-    b = bleu.corpus_score(list(hyps), [list(refs)])
-    c = chrf.corpus_score(list(hyps), [list(refs)])
-    return {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
-            "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature()),
-            "bleu_detail": str(b), "sentences": len(hyps)}
+    streams = [list(refs), *map(list, more_refs)]
+    bleu = _bleu(sb, checked_tokenize(tokenize) or bleu_tokenizer([r for s in streams for r in s]),
+                 lowercase=lowercase)
+    chrf = sb.metrics.CHRF(lowercase=lowercase)
+    try:
+        b = bleu.corpus_score(list(hyps), streams)
+    except OSError as e:                # flores' SentencePiece model is downloaded at first use
+        raise LstmkitError(f"BLEU with sacrebleu's {tokenize} tokenizer could not fetch its model ({e})",
+                           f"connect to the internet once (sacrebleu keeps it in ~/.sacrebleu), or score with "
+                           f"another {opt('tokenize')}") from None
+    c = chrf.corpus_score(list(hyps), streams)
+    out = {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
+           "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature()),
+           "bleu_detail": str(b), "sentences": len(hyps)}
+    if lowercase:
+        out["lowercase"] = True
+    return out
 
 
-def sentence_bleu(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
-    bleu = _sacrebleu().metrics.BLEU(effective_order=True, tokenize=bleu_tokenizer(refs))
-    return [round(float(bleu.sentence_score(h, [r]).score), 2) for h, r in zip(hyps, refs)]
+def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = False,
+                  tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> list[float]:
+    bleu = _bleu(_sacrebleu(), checked_tokenize(tokenize) or bleu_tokenizer([r for s in (refs, *more_refs) for r in s]),
+                 effective_order=True, lowercase=lowercase)
+    return [round(float(bleu.sentence_score(h, [r, *others]).score), 2)
+            for h, r, *others in zip(hyps, refs, *more_refs)]
 
 
 def bleu_tokenizer(refs: Sequence[str]) -> str:
@@ -55,16 +104,20 @@ def bleu_tokenizer(refs: Sequence[str]) -> str:
     return "char" if any(_KANA_THAI_ETC.search(r) for r in refs) else "zh"
 
 
-def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> Path:
-    """A table of line, sentence BLEU, source, reference, translation (one row per sentence), in
-    the type its name asks for (``.csv``, ``.xlsx``, ``.parquet``, ``.json``, ``.jsonl``; any
-    other name: TSV)."""
+def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
+                    lowercase: bool = False, tokenize: str | None = None, more_refs: Sequence[Sequence[str]] = ()) -> Path:
+    """A table of line, sentence BLEU (``lowercase``, ``tokenize``, ``more_refs``: as :func:`corpus_scores`;
+    each further reference a column ``reference 2``, … after ``reference``), source, reference,
+    translation (one row per sentence), in the type its name asks for (``.csv``, ``.xlsx``,
+    ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV)."""
     import pandas as pd
 
     from lstmkit.table_out import TABLE_WRITERS
     from lstmkit.runs import atomic_write
-    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs),
-                       "source": list(srcs), "reference": list(refs), "translation": list(hyps)})
+    df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1),
+                       "bleu": sentence_bleu(hyps, refs, lowercase, tokenize, more_refs),
+                       "source": list(srcs), "reference": list(refs),
+                       **{f"reference {k}": list(r) for k, r in enumerate(more_refs, 2)}, "translation": list(hyps)})
     suffix = Path(path).suffix.lower()
     write = TABLE_WRITERS[suffix] if suffix not in ("", ".txt") and suffix in TABLE_WRITERS else TABLE_WRITERS[".tsv"]
     atomic_write(path, lambda tmp: write(df, tmp))
