@@ -53,6 +53,12 @@ COMMON_TRAIN = [
     (["--config", "{d}/unknown_key.yaml"], "lookbak"),
     (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),
     (["--config", "{d}/train_not_a_block.yaml"], "`train` must be a mapping of trainer settings"),
+    # a refused value of the file named as its key there, not as a flag never typed ('— pass --weight-decay …')
+    (["--config", "{d}/negative_decay.yaml"], "— pass 'weight_decay: "),
+    # PyYAML kept the last of two equal keys without a word
+    (["--config", "{d}/twice.yaml"], "gives 'patience' twice (lines 2 and 3)"),
+    # 'not valid YAML (ScannerError)', where and why unsaid
+    (["--config", "{d}/tab.yaml"], "found character '\\t' that cannot start any token (line 2, column 1)"),
     (["--out", "{d}/a_file"], "is a file"),
     (["--resume", "{d}/no_such_run"], "not found"),
     (["--resume", "{d}"], "not an lstmkit run folder"),
@@ -69,6 +75,9 @@ def common_files(d: Path) -> None:
     (d / "unknown_key.yaml").write_text("lookbak: 3\n")
     (d / "not_yaml.yaml").write_text("a: [1, 2\n")
     (d / "train_not_a_block.yaml").write_text("train: 5\n")         # a traceback once
+    (d / "negative_decay.yaml").write_text("train:\n  weight_decay: -1e-4\n")
+    (d / "twice.yaml").write_text("train:\n  patience: 3\n  patience: 5\n")
+    (d / "tab.yaml").write_text("train:\n\tpatience: 3\n")
     (d / "a_file").write_text("x\n")
     (d / "hf_saved").mkdir()                    # a Hugging Face DatasetDict as save_to_disk writes it
     (d / "hf_saved" / "dataset_dict.json").write_text('{"splits": ["train", "test"]}')

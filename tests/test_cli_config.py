@@ -10,10 +10,13 @@ import dataclasses
 import json
 import re
 import typing
+from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import pytest
 import typer
+import yaml
 
 from cli_helpers import run_cli
 from lstmkit.cli_config import ALIASES, field_help, option_specs
@@ -276,8 +279,10 @@ def test_data_paths_in_a_config_file_are_read_as_the_file_means_them(task, estim
                                                                        tmp_path, capsys):
     """``data: ~/sales.csv`` in a --config file was 'file not found: ~/sales.csv — the shell expands
     '~' only outside quotes' (no shell reads the file), and ``data: sales.csv`` beside the file was
-    not found unless the command ran in the file's folder. A path found from the working folder is
-    still read there."""
+    not found unless the command ran in the file's folder. A path found beside the file is read there
+    from any working folder, also where the working folder has a file of that name (read instead,
+    without a word, before: the same command from another folder trained on other data); one found
+    only from the working folder is still read there."""
     seen = []
 
     class Stop(Exception):
@@ -293,11 +298,12 @@ def test_data_paths_in_a_config_file_are_read_as_the_file_means_them(task, estim
         folder.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
-    for place in (home / "in_home.csv", configs / "beside.csv", work / "beside.csv"):
+    for place in (home / "in_home.csv", configs / "beside.csv", work / "beside.csv", work / "only_here.csv"):
         place.write_text("x\n")
     required = {"forecast": "", "classify": "data: d.csv\n", "translate": "src_file: a.en\n"}[task]
     for written, expected in [("~/in_home.csv", home / "in_home.csv"), ("only_beside.csv", configs / "only_beside.csv"),
-                              ("beside.csv", "beside.csv"),        # found from the working folder: read there
+                              ("beside.csv", configs / "beside.csv"),      # the working folder's too: warned
+                              ("only_here.csv", "only_here.csv"),     # found from the working folder only: read there
                               (str(home / "in_home.csv"), home / "in_home.csv"), ("nowhere.csv", "nowhere.csv")]:
         (configs / "only_beside.csv").write_text("x\n")
         cfg = configs / "c.yaml"
@@ -305,3 +311,191 @@ def test_data_paths_in_a_config_file_are_read_as_the_file_means_them(task, estim
         with pytest.raises(Stop):
             run_cli([task, "train", "--config", cfg, "--out", tmp_path / "runs"], capsys)
         assert str(seen[-1]) == str(expected), written
+        warned = capsys.readouterr().err
+        assert ("read beside it" in warned) == (written == "beside.csv"), warned
+        assert written != "beside.csv" or "not the beside.csv in the working folder" in warned, warned
+
+
+def _bad_value(config_cls, name: str, section: str):
+    """A value of the wrong type for the field, as a YAML file would hold it by mistake."""
+    tp = field_types(TrainConfig if section else config_cls)[name]
+    tp = next((a for a in typing.get_args(tp) if a is not type(None)), tp) if type(None) in typing.get_args(tp) else tp
+    if tp is bool:
+        return "maybe"
+    if typing.get_origin(tp) is Literal:
+        return "bogus-choice"
+    if tp in (int, float):
+        return "ten"
+    return {"a": 1}                          # a list field, a text field: a mapping is neither
+
+
+@pytest.mark.parametrize("task, name, section", CASES, ids=[f"{t}-{s + '.' if s else ''}{n}" for t, n, s in CASES])
+def test_a_refused_value_from_a_settings_file_is_named_there(task, name, section, capsys, tmp_path):
+    """A value the --config file gave and the command refuses is named as the file's key
+    ('lookback: 1' in cfg.yaml), never as a flag the user did not type: '— pass --lookback 1 or
+    more', '— drop --attention'. The file's own key at the top level or in its train: block."""
+    from estimator_data import labelled_texts
+    from forecast_data import sine_frame
+    data = tmp_path / "data.csv"                 # the checks a task makes once it has read its data too
+    if task == "forecast":
+        sine_frame(n=60).to_csv(data, index=False)
+    elif task == "classify":
+        pd.DataFrame(dict(zip(("text", "label"), labelled_texts()))).to_csv(data, index=False)
+    from lstmkit.tasks.classify.config import SERIES_ONLY
+    if task == "classify" and name in SERIES_ONLY:
+        pytest.skip("a text classifier leaves a numeric series' settings out (a file may serve both kinds)")
+    if name == "init_from":
+        pytest.skip("a run folder's path, read when the model is built")
+    cfg = tmp_path / "team.yaml"
+    value = _bad_value(TASKS[task], name, section)
+    body = {"train": {name: value}} if section else {name: value}
+    if task == "forecast" and name != "target":
+        body["target"] = "y"
+    cfg.write_text(yaml.safe_dump(body))
+    code, _, err = run_cli([task, "train", "--data", data, "--config", cfg, "--out", tmp_path / "runs"], capsys)
+    line = err.strip().splitlines()[-1]
+    assert code == 2 and line.startswith("error: "), err
+    if not data.exists() and "not found" in line:
+        pytest.skip("checked once the data is read")
+    assert f"'{name}:" in line and "team.yaml" in line, line
+    assert "--" + name.replace("_", "-") not in line, line
+
+
+def test_numbers_in_exponent_form_are_numbers(recorded, capsys, tmp_path):
+    """``lr: 1e-3`` (no dot: YAML 1.1 reads it as text) was '`lr` must be a number, got '1e-3''; YAML
+    1.2 and JSON read it as the number. Quoted, it is still text."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("lr: 1e-3\ntrain:\n  weight_decay: 1E-5\n  min_delta: +2.5e-4\n")
+    train = recorded(capsys, "forecast", "--config", cfg)["train"]
+    assert (train["lr"], train["weight_decay"], train["min_delta"]) == (1e-3, 1e-5, 2.5e-4)
+    cfg.write_text("lr: '1e-3'\n")
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--config", cfg], capsys)
+    assert code == 2 and "`lr` must be a number, got '1e-3' — check 'lr:' in " in err, err
+
+
+def test_a_run_trained_with_a_small_number_is_a_config_again(recorded, capsys, tmp_path):
+    """A run trained with ``--weight-decay 1e-5`` records ``1e-05`` in lstmkit.json (JSON's way);
+    ``train --config RUN`` read it as YAML 1.1 text and refused the run's own settings."""
+    config = ForecastConfig().to_dict()
+    config["train"]["weight_decay"], config["train"]["lr"] = 1e-5, 3e-4
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished",
+                                                  "config": config}))
+    assert '"weight_decay": 1e-05' in (run / "lstmkit.json").read_text()
+    assert recorded(capsys, "forecast", "--config", run) == config
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("lookback: 12\nhorizon: 2\nlookback: 24\n", "gives 'lookback' twice (lines 1 and 3)"),
+    ("train:\n  lr: 0.1\n  patience: 3\n  lr: 0.01\n", "gives 'lr' twice (lines 2 and 4)"),
+])
+def test_a_key_given_twice_is_refused(text, needle, recorded, capsys, tmp_path):
+    """PyYAML keeps the last of two equal keys without a word: a file merged by hand ran with the
+    value further down, whichever the team meant. A merge key's settings are defaults that its
+    mapping's own keys override, as YAML means them: no key given twice."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--config", cfg], capsys)
+    assert code == 2 and needle in err and "keep one of them" in err, err
+    cfg.write_text("train:\n  <<: {lr: 0.01, patience: 3}\n  patience: 5\nhidden_size: &h 8\nhighway_hidden: *h\n")
+    config = recorded(capsys, "forecast", "--config", cfg)
+    assert (config["train"]["lr"], config["train"]["patience"], config["highway_hidden"]) == (0.01, 5, 8)
+
+
+@pytest.mark.parametrize("name, text, needle, fix", [
+    ("tab.yaml", "lookback: 12\ntrain:\n\tlr: 0.1\n", "not valid YAML: found character '\\t' that cannot start any "
+     "token (line 3, column 1)", "use spaces, not tabs"),
+    ("open.yaml", "calendar: [month, weekday\n", "not valid YAML: expected ',' or ']'", "fix the syntax"),
+    ("list.yaml", "- lookback: 12\n", "must hold a mapping of keys to values, not a list",
+     "write it as 'key: value' lines"),
+    ("bad.toml", "lookback = \n", "not valid TOML: Invalid value (at line 1, column 12)", "fix the syntax"),
+    ("bad.json", '{"lookback": 12,}', "not valid JSON: ", "fix the syntax"),
+    ("twice.json", '{"lookback": 12, "lookback": 24}', "gives 'lookback' twice in one object", "keep one"),
+    ("latin1.yaml", b"target: caf\xe9\n", "is not UTF-8 text (byte 12)", "save it as UTF-8"),
+])
+def test_a_settings_file_that_does_not_read_says_where(name, text, needle, fix, capsys, tmp_path):
+    """'not valid YAML (ScannerError)' named neither the line nor a tab; a TOML file was 'must hold a
+    mapping ... write it as 'key: value' lines'; a Latin-1 file was a UnicodeDecodeError traceback."""
+    cfg = tmp_path / name
+    cfg.write_bytes(text) if isinstance(text, bytes) else cfg.write_text(text)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--config", cfg], capsys)
+    assert code == 2 and needle in err and f"— {fix}" in err and "Traceback" not in err, err
+
+
+def test_toml_and_json_settings_files(recorded, capsys, tmp_path):
+    """A ``.toml`` file (its ``[train]`` table the train: block) and a ``.json`` one read as YAML does."""
+    (tmp_path / "c.toml").write_text('lookback = 12\ncalendar = ["month"]\n[train]\nlr = 1e-3\npatience = 2\n')
+    (tmp_path / "c.json").write_text('{"lookback": 12, "calendar": ["month"], "train": {"lr": 1e-3, "patience": 2}}')
+    for name in ("c.toml", "c.json"):
+        config = recorded(capsys, "forecast", "--config", tmp_path / name)
+        assert (config["lookback"], config["calendar"], config["train"]["lr"], config["train"]["patience"]) == (
+            12, ["month"], 1e-3, 2), name
+
+
+def test_a_setting_that_cannot_act_is_refused_as_the_files(capsys, tmp_path):
+    """A file's setting refused once the data is read (by the estimator, where it changes nothing) is
+    named as the file's: '— drop --unfreeze-epochs' named a flag the user never typed; a flag given
+    beside the file is still named as a flag."""
+    from estimator_data import labelled_texts
+    data = tmp_path / "texts.csv"
+    pd.DataFrame(dict(zip(("text", "label"), labelled_texts()))).to_csv(data, index=False)
+    cfg = tmp_path / "team.yaml"
+    cfg.write_text("unfreeze_epochs: 3\nmax_epochs: 1\n")
+    code, _, err = run_cli(["classify", "train", "--data", data, "--config", cfg, "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and f"drop 'unfreeze_epochs:' in {cfg}" in err and "--unfreeze-epochs" not in err, err
+    code, _, err = run_cli(["classify", "train", "--data", data, "--config", cfg, "--unfreeze-epochs", "2",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and "drop --unfreeze-epochs" in err and "team.yaml" not in err, err
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_runs_recorded_settings_pasted_into_a_settings_file_train_the_same(task, recorded, capsys, tmp_path):
+    """A run's ``config`` block from lstmkit.json, kept in version control as a settings file (JSON is
+    YAML: pasted as it is into ``team.yaml``, or dumped by ``yaml.safe_dump``), gives the run's settings
+    back: ``weight_decay: 1e-05`` as JSON writes it was the text '1e-05' to YAML 1.1, refused."""
+    config = TASKS[task]().to_dict()
+    config["train"]["weight_decay"], config["train"]["min_delta"], config["train"]["seed"] = 1e-5, 1e-4, 7
+    pasted, dumped = tmp_path / "team.yaml", tmp_path / "dumped.yaml"
+    pasted.write_text(json.dumps(config, indent=2))
+    dumped.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert recorded(capsys, task, "--config", pasted) == config
+    assert recorded(capsys, task, "--config", dumped) == config
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("series: 'no'\n", "`series` must be true or false, got 'no' — check 'series:' in "),   # text, true: series
+    ("data: [a.csv, b.csv]\n", "'data:' in "),
+])
+def test_a_settings_files_value_of_the_wrong_kind_is_refused(text, needle, capsys, tmp_path):
+    """``series: 'no'`` (quoted: text, which is true) trained a numeric-series classifier on a text
+    table; ``data: [a.csv, b.csv]`` was 'file not found: ['a.csv', 'b.csv']'."""
+    cfg = tmp_path / "team.yaml"
+    cfg.write_text(text)
+    code, _, err = run_cli(["classify", "train", "--config", cfg, "--out", tmp_path / "runs"]
+                           + ([] if text.startswith("data") else ["--data", tmp_path / "t.csv"]), capsys)
+    assert code == 2 and needle in err, err
+    assert text.startswith("series") or "must be one file's path, got ['a.csv', 'b.csv']" in err, err
+
+
+def test_tune_reads_a_settings_files_data_beside_it(monkeypatch, capsys, tmp_path):
+    """``tune --config configs/t.yaml`` naming ``data: sales.csv`` beside it read the path from the
+    working folder ('file not found'), where ``train --config`` reads it beside the file."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_tune(task, base, **kwargs):
+        seen.append(base["data"])
+        raise Stop
+
+    monkeypatch.setattr("lstmkit.tune.tune", fake_tune)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "configs" / "sales.csv").write_text("y\n1\n")
+    (tmp_path / "configs" / "t.yaml").write_text("data: sales.csv\nnum_layers: 1\n")
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(Stop):
+        run_cli(["tune", "forecast", "--config", "../configs/t.yaml"], capsys)
+    assert seen == [str(Path("../configs/sales.csv"))]

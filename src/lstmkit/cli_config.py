@@ -32,12 +32,14 @@ import re
 import textwrap
 import tokenize
 import typing
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
 import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "plain_help",
@@ -245,17 +247,28 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
     return params
 
 
-def config_file_path(value: Any, config: Path | None) -> str:
+def config_file_path(value: Any, config: Path | None, key: str = "data") -> str:
     """A data file's path as a ``--config`` YAML file gives it (``data: sales.csv``): ``~`` expanded,
     since no shell reads the file ('file not found: ~/sales.csv' said the shell expands it only
-    outside quotes); a relative path found from the working folder read there, as before, and one
-    found only beside the config file read there (``cfg.yaml`` naming ``sales.csv`` beside it said
-    'file not found' unless the command ran in that folder)."""
+    outside quotes), and a relative one read beside the file, as the file's author wrote it, from
+    whatever folder the command runs in (``cfg.yaml`` naming ``sales.csv`` beside it said 'file not
+    found' unless the command ran in that folder; a ``sales.csv`` in the working folder, another
+    file, was read instead without a word). One not found beside the file but found from the
+    working folder (a file written for the folder it is run from) is read there; when both exist
+    and differ, a warning says which is read. ``key``: the file's key, named when ``value`` is no path."""
+    if config is not None and (isinstance(value, (list, dict, bool)) or value is None):
+        raise LstmkitError(f"'{key}:' in {config} must be one file's path, got {value!r}"[:200],
+                           f"write one path: '{key}: sales.csv'")
     text = os.path.expanduser(str(value))
-    if config is None or os.path.isabs(text) or path_exists(text):
+    if config is None or os.path.isabs(text):
         return text
     beside = Path(config).parent / text
-    return str(beside) if path_exists(beside) else text
+    if not path_exists(beside):
+        return text                     # from the working folder: found there, or its 'not found'
+    if path_exists(text) and not os.path.samefile(text, beside):
+        warnings.warn(f"{config} names {text!r}: read beside it ({beside}), not the {text} in the working "
+                      "folder, as a settings file's relative paths are read beside the file", stacklevel=2)
+    return str(beside)
 
 
 def plain_help(command: Any) -> Any:

@@ -22,10 +22,11 @@ import typer
 
 from lstmkit.cli_config import _DEFAULT_OUT, config_file_path, config_options, resolve_params
 from lstmkit.config import TrainConfig, check_plateau_given, config_source, flag, flatten_config
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, settings_file
 from lstmkit.runs import META_FILE
 
-__all__ = ["add_train_command", "check_resume_flags", "echo_run_end", "reader_may_leave", "task_app"]
+__all__ = ["add_train_command", "check_config_keys", "check_resume_flags", "echo_run_end", "file_settings",
+           "reader_may_leave", "task_app"]
 
 
 def task_app(help: str) -> typer.Typer:
@@ -87,11 +88,11 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                 report(resume_run(cls, resume, given_str, flags))
             return
         if config is not None:
-            _check_config_keys(config, config_cls, cls, files)
+            check_config_keys(config, config_cls, cls, files)
         params = resolve_params(config, flags)
         from_yaml = {k: params.pop(k, None) for k in files}
         paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None
-                 else config_file_path(from_yaml[k], config) for k in files}
+                 else config_file_path(from_yaml[k], config, k) for k in files}
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
         settings = flatten_config(params)
@@ -101,10 +102,11 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                                "is the validation part", "drop --val-frac (or the validation file)")
         check_schedule_flags(flatten_config(flags), settings,
                              schedule(settings) if schedule is not None else own_schedule)
-        if check is not None:
-            check(flatten_config(flags), settings)
-        with reader_may_leave():
-            report(fit(cls, paths, settings, out))
+        with file_settings(config, flags, files):
+            if check is not None:
+                check(flatten_config(flags), settings)
+            with reader_may_leave():
+                report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
@@ -168,7 +170,7 @@ def check_schedule_flags(flags: dict[str, Any], settings: dict[str, Any], defaul
     check_plateau_given(flags, settings.get("lr_schedule", default), named="lr_schedule" in settings)
 
 
-def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
+def check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
     """A ``--config`` key that names no setting of the command (its config's and the trainer's
     fields, the estimator's parameters, a data file) is an error naming the file (the estimator's
     own refusal names only its class)."""
@@ -184,6 +186,21 @@ def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str
             close = difflib.get_close_matches(str(key), known, 1)
             raise LstmkitError(f"{config}: unknown setting {key!r}",
                                f"did you mean {close[0]!r}?" if close else f"the settings: {', '.join(known)}")
+
+
+def file_settings(config: Path | None, flags: dict[str, Any], files: Any = ()) -> Any:
+    """The block in which a refusal of a setting the ``--config`` YAML file ``config`` gave (and no
+    flag in ``flags`` overrode) names the file and key, not a flag never typed
+    (:class:`~lstmkit.errors.settings_file`); a run folder's settings are named as flags (a flag is
+    how one is changed), and so is every setting without a file. ``files``: the data-file keys."""
+    if config is None:
+        return contextlib.nullcontext()
+    raw, task = config_source(config)
+    if task is not None:
+        return contextlib.nullcontext()
+    given = flatten_config(flags)
+    keys = [k for k in flatten_config(raw) if k not in given and k not in files]   # its train: block read already
+    return settings_file(config, keys)
 
 
 def check_resume_flags(run: Path, flags: dict[str, Any]) -> dict[str, Any]:

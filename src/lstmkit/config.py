@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
+import re
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any, ClassVar, Literal, TypedDict
 
 import yaml
 
-from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, worded
+from lstmkit.errors import LstmkitError, flag, missing_path_fix, opt, set_in_file, worded
 from lstmkit.runs import META_FILE, check_written_by
 
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
@@ -252,7 +254,9 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
     origin = typing.get_origin(tp)
     if origin is Literal:
         if value not in args:
-            raise LstmkitError(f"unknown {name} {value!r}", f"use one of: {', '.join(map(str, args))}")
+            where = set_in_file(name)
+            raise LstmkitError(f"unknown {name} {value!r}" + (f" ('{name}:' in {where})" if where else ""),
+                               f"use one of: {', '.join(map(str, args))}")
         return
     if origin is list:
         if not isinstance(value, list):
@@ -267,6 +271,7 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
     if not ok:
         what = {bool: "true or false", int: "an integer", float: "a number", str: "text"}[tp]
         raise LstmkitError(f"`{name}` must be {what}, got {_shown(value)}",
+                           f"check {opt(name)}" if set_in_file(name) else
                            worded(f"check {flag(name)} (or '{name}:' in the config file)", f"check {opt(name)}"))
 
 
@@ -402,14 +407,11 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
         p = p / META_FILE
     if not p.is_file():
         raise LstmkitError(f"{what} not found: {p}", missing_path_fix(p, f"check the {option} path"))
-    try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise LstmkitError(f"{what} {p} is not valid YAML ({e.__class__.__name__})",
-                           "fix the syntax; see README for an example") from None
+    data = read_settings(p, what) or {}
     if not isinstance(data, dict):
-        raise LstmkitError(f"{what} {p} must hold a mapping of keys to values",
-                           "write it as 'key: value' lines")
+        raise LstmkitError(f"{what} {p} must hold a mapping of keys to values, not {_kind(data)}",
+                           {".toml": "write it as 'key = value' lines", ".json": 'write it as {"key": value, ...}'}.get(
+                               p.suffix.lower(), "write it as 'key: value' lines"))
     if option == "--config" and {"format_version", "task", "config"} <= data.keys() and isinstance(
             data["config"], dict):
         check_written_by(data, p)              # a newer lstmkit's settings: 'unknown setting' named no version
@@ -421,6 +423,92 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
             config["init_from"] = start
         return config, str(data["task"])
     return data, None
+
+
+class _GivenTwice(Exception):
+    """A key given twice in one mapping of a settings file: which, and where."""
+
+
+class _SettingsLoader(yaml.SafeLoader):
+    """PyYAML's safe loader as a settings file needs it: numbers in exponent form without a dot
+    (``lr: 1e-3``, ``weight_decay: 1e-05`` as JSON writes it) are numbers, as YAML 1.2 and JSON read
+    them (YAML 1.1 reads them as text: 'must be a number, got '1e-3''), and a key given twice in one
+    mapping is an error (PyYAML kept the last without a word); a merge key's (``<<: *base``) keys are
+    the mapping's defaults, which its own keys override."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise _GivenTwice(f"{key!r} twice (lines {seen[key] + 1} and {key_node.start_mark.line + 1}), "
+                                      "of which YAML reads the last without a word")
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+_SettingsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def read_settings(path: Path, what: str = "config file") -> Any:
+    """What the settings file ``path`` holds, by its suffix: TOML (``.toml``), JSON (``.json``; a run's
+    ``lstmkit.json`` too, whose ``1e-05`` YAML 1.1 read as text), else YAML (:class:`_SettingsLoader`).
+    A file that does not parse is one error naming its line and column."""
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise LstmkitError(f"{what} {path} is not UTF-8 text (byte {e.start + 1})",
+                           "save it as UTF-8 (a settings file is text)") from None
+    if suffix == ".toml":
+        import tomllib
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise LstmkitError(f"{what} {path} is not valid TOML: {e}", "fix the syntax") from None
+    if suffix == ".json":
+        try:
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError as e:
+            raise LstmkitError(f"{what} {path} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
+                               "fix the syntax") from None
+        except _GivenTwice as e:
+            raise LstmkitError(f"{what} {path} gives {e}", "keep one of them") from None
+    try:
+        return yaml.load(text, Loader=_SettingsLoader)
+    except _GivenTwice as e:
+        raise LstmkitError(f"{what} {path} gives {e}", "keep one of them") from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        fix = ("use spaces, not tabs, to indent and after a colon: YAML takes no tabs there"
+               if "\\t" in (e.problem or "") else "fix the syntax; see README for an example")
+        raise LstmkitError(f"{what} {path} is not valid YAML: {e.problem}{where}", fix) from None
+    except yaml.YAMLError as e:
+        raise LstmkitError(f"{what} {path} is not valid YAML ({e.__class__.__name__})",
+                           "fix the syntax; see README for an example") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice raises (``json`` keeps the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _GivenTwice(f"{key!r} twice in one object, of which JSON readers keep the last")
+        out[key] = value
+    return out
+
+
+def _kind(value: Any) -> str:
+    """What a settings file held instead of a mapping, in words: 'a list', 'the text 'hello''."""
+    if isinstance(value, list):
+        return "a list"
+    return f"the text {str(value)[:40]!r}" if isinstance(value, str) else f"the value {str(value)[:40]}"
 
 
 def start_record(meta: dict[str, Any]) -> dict[str, Any]:

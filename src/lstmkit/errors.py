@@ -27,7 +27,8 @@ from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
            "optional_import", "TrainingInterrupted", "os_reason",
-           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "terminate_as_interrupt",
+           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
+           "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of"]
 
 
@@ -35,6 +36,11 @@ __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "Environ
 # line (``--lookback 24``); None, nobody said (the command line's words, as the catalogue pins them).
 _PYTHON_CALLER: contextvars.ContextVar[bool | None] = contextvars.ContextVar("lstmkit_python_caller", default=None)
 _SWITCH = object()          # opt()'s value left out: the option alone
+# The settings file a command read (``--config FILE``, as typed) and the keys it set that no flag
+# overrode: a refusal of one of them names the file and key (:func:`opt`, :func:`flag`,
+# :func:`set_in_file`), not a flag the user never typed ('drop --beam' for a 'beam:' in the file).
+_SETTINGS_FILE: contextvars.ContextVar[tuple[str, frozenset[str]] | None] = contextvars.ContextVar(
+    "lstmkit_settings_file", default=None)
 
 
 class caller_wording:
@@ -57,9 +63,53 @@ class caller_wording:
             _PYTHON_CALLER.reset(self._token)
 
 
+class settings_file:
+    """Inside the block, the settings ``keys`` (flat: a ``train:`` block's too) are the settings file
+    ``path``'s, and hints name them there: ``'beam: 5' in settings.yaml`` (:func:`opt`), not
+    ``--beam 5``, a flag the user did not type (and one ``tune`` or ``forecast backtest`` does not
+    have). A command that reads a ``--config`` YAML file opens it around its work."""
+
+    __slots__ = ("held", "_token")
+
+    def __init__(self, path: str | os.PathLike[str], keys: Any) -> None:
+        self.held = (str(path), frozenset(keys))
+
+    def __enter__(self) -> None:
+        self._token = _SETTINGS_FILE.set(self.held)
+
+    def __exit__(self, *exc: object) -> None:
+        _SETTINGS_FILE.reset(self._token)
+
+
+def set_in_file(name: str) -> str | None:
+    """The settings file (as typed) that set ``name`` inside a :class:`settings_file` block, else None."""
+    held = _SETTINGS_FILE.get()
+    return held[0] if held is not None and name in held[1] and not _PYTHON_CALLER.get() else None
+
+
+def in_file(name: str) -> str:
+    """`` ('name:' in cfg.yaml)`` where a settings file set ``name`` (:class:`settings_file`), else
+    nothing: added to a refusal that names the value without :func:`opt` ('unknown model 'lstmm'')."""
+    where = set_in_file(name)
+    return f" ('{name}:' in {where})" if where is not None else ""
+
+
+def _yaml_value(value: Any) -> str:
+    """``value`` as a YAML settings file writes it: ``true``, ``null``, ``[0.1, 0.9]``, ``lstm``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(map(_yaml_value, value))}]"
+    return str(value)
+
+
 def flag(name: str) -> str:
-    """The command-line flag of a config key: ``hidden_size`` -> ``--hidden-size``."""
-    return "--" + name.replace("_", "-")
+    """The command-line flag of a config key: ``hidden_size`` -> ``--hidden-size``; a key a settings
+    file set (:class:`settings_file`) as that file's: ``'hidden_size:' in cfg.yaml``."""
+    where = set_in_file(name)
+    return f"'{name}:' in {where}" if where is not None else "--" + name.replace("_", "-")
 
 
 def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
@@ -71,10 +121,20 @@ def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
     ...     opt("min_freq", 2), opt("pooling", "attention"), opt("drop_empty", True), opt("label")
     ('min_freq=2', "pooling='attention'", 'drop_empty=True', 'label=')
 
+    A key a settings file set (:class:`settings_file`) is named there, as the file writes it:
+
+    >>> with settings_file("cfg.yaml", ["min_freq", "drop_empty"]):
+    ...     opt("min_freq", 2), opt("drop_empty", True), opt("min_freq"), opt("pooling", "attention")
+    ("'min_freq: 2' in cfg.yaml", "'drop_empty: true' in cfg.yaml", "'min_freq:' in cfg.yaml", '--pooling attention')
+
     ``True`` is a switch (the flag alone on the command line); a list is comma-separated there.
     ``written``: ``value`` is text to show as it is, in both (``"1e-3"``: ``--lr 1e-3``, ``lr=1e-3``)."""
     if _PYTHON_CALLER.get():
         return f"{name}=" + ("" if value is _SWITCH else value if written else repr(value))
+    where = set_in_file(name)
+    if where is not None:           # the file's key: 'beam: 5' in settings.yaml
+        shown = "" if value is _SWITCH else f" {value if written else _yaml_value(value)}"
+        return f"'{name}:{shown}' in {where}"
     if value is _SWITCH or value is True:
         return flag(name)
     return f"{flag(name)} {','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}"

@@ -46,8 +46,9 @@ from typing import Any, Callable
 
 import yaml
 
-from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
-from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted
+from lstmkit.cli_config import config_file_path
+from lstmkit.config import TrainConfig, check_seed, config_source, flatten_config, load_yaml, merge
+from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted, settings_file
 from lstmkit.run_lock import folder_lock
 from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
@@ -679,17 +680,24 @@ def tune_command(
     storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
     progress: str = "auto",
 ) -> None:
-    base = load_yaml(config) if config else {}
-    base = merge(base, {"data": str(data) if data else None, "target": target, "time": time,
-                        "train": {"max_epochs": epochs, "device": device}})
+    raw, of_run = config_source(config) if config else ({}, None)
+    if data is None and raw.get("data") is not None:      # read beside the file, as train reads it
+        raw = {**raw, "data": config_file_path(raw["data"], config)}
+    flags = {"data": data, "target": target, "time": time, "max_epochs": epochs, "device": device}
+    base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time,
+                       "train": {"max_epochs": epochs, "device": device}})
+    # a refusal of a setting the file gave names the file and key ('--lookback' is no flag of tune's)
+    named = (settings_file(config, [k for k in flatten_config(raw) if flags.get(k) is None and k != "data"])
+             if config and of_run is None else contextlib.nullcontext())
     raw_space = load_yaml(space, "--space", "search space file") if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
     try:
-        result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
-                      out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
-                      progress=progress,
-                      log=lambda line: print(line, file=sys.stderr, flush=True))   # progress; the result below
+        with named:
+            result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
+                          out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
+                          progress=progress,
+                          log=lambda line: print(line, file=sys.stderr, flush=True))   # progress; the result below
     except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
         print(str(e) or "interrupted", file=sys.stderr, flush=True)
         sys.exit(130)

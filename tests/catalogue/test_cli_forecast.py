@@ -21,6 +21,8 @@ TRAIN = ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time
 def d(tmp_path_factory):
     d = tmp_path_factory.mktemp("forecast_data")
     common_files(d)
+    (d / "bt_lookback_0.yaml").write_text("target: y\ntime: time\nlookback: 0\n")
+    (d / "bt_lookbak.yaml").write_text("target: y\ntime: time\nlookbak: 12\n")
     df = sine_frame(n=120)
     df.to_csv(d / "sine.csv", index=False)
     ymd = df.copy()
@@ -479,6 +481,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    # backtest --config: its values' refusals said '— pass --lookback 1 or more', a flag backtest does not have,
+    # and an unknown key 'Forecaster has no parameter', naming no file
+    (["forecast", "backtest", "--config", "{d}/bt_lookback_0.yaml", "--data", "{d}/sine.csv", "--folds", "2"], 2,
+     "— pass 'lookback: 1' in "),
+    (["forecast", "backtest", "--config", "{d}/bt_lookbak.yaml", "--data", "{d}/sine.csv", "--folds", "2"], 2,
+     "bt_lookbak.yaml: unknown setting 'lookbak' — did you mean 'lookback'?"),
     # a series too short for the folds: the points they need said (of many series, the short ones are left out
     # with a warning naming them, and every one too short names the longest)
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/short.csv", "--folds", "20"], 2,

@@ -50,6 +50,8 @@ def d(tmp_path_factory):
     (d / "base.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  doctor: false\n")
     (d / "no_device.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  doctor: false\n")
     (d / "fp8.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  precision: fp8\n")
+    (d / "lookback_0.yaml").write_text("num_layers: 1\nensemble: 1\nlookback: 0\ntrain:\n  device: cpu\n")
+    (d / "lookbak.yaml").write_text("num_layers: 1\nensemble: 1\nlookbak: 12\n")
     (d / "space.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\n")
     (d / "fixed_too.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\nnum_layers: [1, 2]\n")
     (d / "all_fixed.yaml").write_text("hidden_size: 8\nnum_layers: 1\ndropout: 0.1\nlookback: 24\nensemble: 1\n"
@@ -166,7 +168,11 @@ CASES = [
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
     # and a study of failures in --out
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
-    (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8'"),
+    (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8' ('precision:' in "),
+    # a value of the --config file refused as a flag tune does not have: '— pass --lookback 1 or more'
+    (_replace(TUNE, "--config", "{d}/lookback_0.yaml"), 2, "lookback_0.yaml or more"),
+    (_replace(TUNE, "--config", "{d}/lookbak.yaml"), 2, "lookbak.yaml: unknown setting 'lookbak' — did you mean "
+     "'lookback'?"),
     (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
     # a choice or a range end no trial can use failed trial by trial, each with its line, and left a study of
     # failed trials (and a best.yaml from the trials that drew the good values) behind

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 from lstmkit.config import TaskConfig, TrainConfig, check_plateau_given, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
-                             os_reason)
+                             os_reason, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import remove_left_temps
 from lstmkit.random_state import held_random
@@ -149,7 +149,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                     raise LstmkitError(f"{cls.__name__} has no parameter 'val'",
                                        "pass the validation data to fit() as val_data=")
                 close = difflib.get_close_matches(name, known, 1)
-                raise LstmkitError(f"{cls.__name__} has no parameter {name!r}",
+                where = set_in_file(name)      # a --config file's key (tune's): named there, as train names it
+                raise LstmkitError(f"{where}: unknown setting {name!r}" if where else
+                                   f"{cls.__name__} has no parameter {name!r}",
                                    f"did you mean {close[0]!r}?" if close else f"its parameters: {', '.join(known)}")
         task, train = split_train_params(overrides)
         base = config.to_dict()

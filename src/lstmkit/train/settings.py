@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, in_file, opt
 from lstmkit.train import distributed as dist
 
 __all__ = ["LOSSES", "PRECISIONS", "LR_SCHEDULES", "resolve_device", "device_label", "make_loss", "check_train_config"]
@@ -56,7 +56,8 @@ def make_loss(name: str) -> nn.Module:
 def check_train_config(cfg: TrainConfig) -> None:
     """The settings ``TrainConfig`` leaves to the trainer: precision, schedule, time budget, counts."""
     if cfg.precision not in PRECISIONS:
-        raise LstmkitError(f"unknown precision {cfg.precision!r}", f"use one of: {', '.join(PRECISIONS)}")
+        raise LstmkitError(f"unknown precision {cfg.precision!r}{in_file('precision')}",
+                           f"use one of: {', '.join(PRECISIONS)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise LstmkitError(f"unknown lr_schedule {cfg.lr_schedule!r}", f"use one of: {', '.join(LR_SCHEDULES)}")
     budget = cfg.max_minutes

@@ -8,7 +8,7 @@ import typer
 
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.tasks.classify.config import ClassifyConfig, check_given
 
@@ -18,7 +18,10 @@ app = task_app("Sequence classification (text or numeric): train, predict, evalu
 
 
 def _fit(cls, files: dict, settings: dict, out: Path):
-    if settings.pop("series", False):
+    series = settings.pop("series", False)
+    if not isinstance(series, bool):        # 'series: "no"' in a settings file, text that is true: read as series
+        raise LstmkitError(f"`series` must be true or false, got {series!r}", f"check {opt('series')}")
+    if series:
         from lstmkit.tasks.classify.estimator import SequenceClassifier as cls
     # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest.
     # The other kind's keys can only come from a YAML shared by both kinds (check_given refused their flags).

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, worded
+from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "recorded_bounds", "check_inside", "limits_of",
            "clip_values", "bound_params", "around_note", "report_note"]
@@ -42,7 +42,8 @@ RULE = "a target never below 0 in the training part of a series forecasts no les
 
 def _how() -> str:
     """How to give bounds, in the caller's words."""
-    return worded("pass --bounds LOW,HIGH (either side may be empty: 0, or ,100), --bounds auto or --bounds none",
+    return worded(f"pass {opt('bounds', 'LOW,HIGH')} (either side may be empty: 0, or ,100), {opt('bounds', 'auto')} "
+                  f"or {opt('bounds', 'none')}",
                   "pass bounds=(low, high) (None for an open side: (0, None)), bounds='auto' or bounds='none'")
 
 
@@ -96,7 +97,8 @@ def check_bounds(value: Any) -> str:
         raise LstmkitError(f"bounds must be LOW,HIGH, auto or none, got {value!r}", _how())
     if low is None and high is None:
         raise LstmkitError("bounds with neither side bound nothing",
-                           worded("pass --bounds none for no bounds, or --bounds 0, for a floor at 0",
+                           worded(f"pass {opt('bounds', 'none')} for no bounds, or {opt('bounds', '0,')} for a floor "
+                                  "at 0",
                                   "pass bounds='none' for no bounds, or bounds=(0, None) for a floor at 0"))
     bad = [v for v in (low, high) if v is not None and not math.isfinite(v)]
     if bad:

@@ -6,7 +6,7 @@ for list settings (``quantiles``, ``calendar``, covariates) into lists, and ``bo
 """
 from __future__ import annotations
 
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, in_file, opt, worded
 from lstmkit.nn.blocks import HEADS
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks.forecast.bounds import check_bounds
@@ -34,11 +34,11 @@ def check_config(cfg) -> None:
         if not _whole(v, 1):
             raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {opt(name, 1)} or more")
     if cfg.model not in ENCODERS:
-        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
+        raise LstmkitError(f"unknown model {cfg.model!r}{in_file('model')}", f"use one of: {', '.join(ENCODERS)}")
     if cfg.head not in HEADS:
-        raise LstmkitError(f"unknown head {cfg.head!r}", f"use one of: {', '.join(HEADS)}")
+        raise LstmkitError(f"unknown head {cfg.head!r}{in_file('head')}", f"use one of: {', '.join(HEADS)}")
     if cfg.format not in ("long", "wide", "m4"):
-        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
+        raise LstmkitError(f"unknown data format {cfg.format!r}{in_file('format')}", "use long, wide or m4")
     if cfg.format == "wide":            # read long: the column names become the series ids
         if cfg.target not in ([], ["value"]) or cfg.id not in (None, "series"):
             raise LstmkitError(f"{opt('format', 'wide')} forecasts every column besides the time (and inputs) as a series",
@@ -62,9 +62,10 @@ def check_config(cfg) -> None:
     if not t.lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {t.lr}", f"pass {opt('lr', '1e-3', written=True)}, say")
     if cfg.fill is not None and cfg.fill not in FILL_MODES:
-        raise LstmkitError(f"unknown fill mode {cfg.fill!r}", f"use one of: {', '.join(FILL_MODES)}")
+        raise LstmkitError(f"unknown fill mode {cfg.fill!r}{in_file('fill')}", f"use one of: {', '.join(FILL_MODES)}")
     if cfg.scaler is not None and cfg.scaler not in SCALERS:
-        raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}", f"use one of: {', '.join(SCALERS)}")
+        raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}{in_file('scaler')}",
+                           f"use one of: {', '.join(SCALERS)}")
     _check_split(cfg)
     _check_inputs(cfg)
     _check_output_and_strategy(cfg)
@@ -75,7 +76,7 @@ def _check_split(cfg) -> None:
     for name in ("val_frac", "test_frac"):
         frac = getattr(cfg, name)
         if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
-            raise LstmkitError(f"`{name}` must be a fraction in [0, 1), got {frac!r}", "use e.g. 0.15")
+            raise LstmkitError(f"`{name}` must be a fraction in [0, 1), got {frac!r}", f"pass {opt(name, 0.15)}, say")
     if cfg.val_frac + cfg.test_frac >= 1:
         raise LstmkitError(f"`val_frac` + `test_frac` must be below 1, got {cfg.val_frac} + {cfg.test_frac}",
                            "leave room for training data, e.g. 0.15 + 0.15")
@@ -151,9 +152,11 @@ def _check_output_and_strategy(cfg) -> None:
     cfg.quantiles = check_quantiles(cfg.quantiles)
     cfg.bounds = check_bounds(cfg.bounds)
     if cfg.likelihood is not None and cfg.likelihood not in LIKELIHOODS:
-        raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}", f"use one of: {', '.join(LIKELIHOODS)}")
+        raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}{in_file('likelihood')}",
+                           f"use one of: {', '.join(LIKELIHOODS)}")
     if cfg.strategy not in STRATEGIES:
-        raise LstmkitError(f"unknown strategy {cfg.strategy!r}", f"use one of: {', '.join(STRATEGIES)}")
+        raise LstmkitError(f"unknown strategy {cfg.strategy!r}{in_file('strategy')}",
+                           f"use one of: {', '.join(STRATEGIES)}")
     if cfg.strategy != "direct" and cfg.model not in RECURRENT:
         raise LstmkitError(f"the {cfg.strategy} strategy needs a recurrent encoder, not {cfg.model!r}",
                            f"use {opt('model', 'lstm')} or gru, or {opt('strategy', 'direct')}")

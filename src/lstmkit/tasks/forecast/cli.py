@@ -1,6 +1,7 @@
 """``lstmkit forecast train | predict | evaluate``."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Optional
@@ -8,7 +9,8 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import config_file_path
-from lstmkit.cli_train import add_train_command, echo_run_end, reader_may_leave, task_app
+from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_end, file_settings, reader_may_leave,
+                               task_app)
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError, first_of
@@ -161,16 +163,20 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if out is not None:
         from lstmkit.runs import check_out_folder
         check_out_folder(out)                  # a file in the way, a name too long: before the folds train
+    named = contextlib.nullcontext()      # with --config: its settings' refusals name the file and key
     if run is not None:
         est = Forecaster.load(run)
         # the run's own data file, which must still be there (a run copied to another machine said
         # 'file not found: OLD PATH — check the path', and not that --data gives its new place)
         source = data if data is not None else recorded_file(est.data_summary_ or {}, "source", run, "--data")
     else:
+        check_config_keys(config, ForecastConfig, Forecaster, {"data": ""})
         params = load_yaml(config)
         yaml_data = params.pop("data", None)
         source = data if data is not None else None if yaml_data is None else config_file_path(yaml_data, config)
-        est = Forecaster(**params)
+        named = file_settings(config, {}, ("data",))
+        with named:
+            est = Forecaster(**params)
     if source is None:
         raise LstmkitError("no data given", "pass --data FILE.csv")
     if out is None:
@@ -178,7 +184,7 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
     # the fold models' epoch lines are on standard error, as training's; the files are the work, so a
     # reader that leaves (`| head -1`) stops neither the folds nor the command, before or after them
-    with reader_may_leave():
+    with reader_may_leave(), named:
         try:
             result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
                                   log=lambda message: typer.echo(message, err=True))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import blank_rows
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, in_file, opt
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import integer_dates, period_time
 from lstmkit.tasks.forecast.times import date_columns
@@ -46,7 +46,7 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
         from lstmkit.tasks.forecast.m4 import read_m4_wide
         return read_m4_wide(data), "id", "t", list(cfg.target) or ["value"]
     if cfg.format not in ("long", "wide"):
-        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
+        raise LstmkitError(f"unknown data format {cfg.format!r}{in_file('format')}", "use long, wide or m4")
     df, time = load_table(data), cfg.time
     if time is None and dated(df.index):
         time = str(df.index.name) if df.index.name is not None else "time"
