@@ -17,6 +17,7 @@ import difflib
 import inspect
 import os
 import time
+import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,7 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+_FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
 _OTHER_TASKS_METHODS = {"update": "a Forecaster's method (it fine-tunes a forecaster on new rows)",
@@ -493,11 +495,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             return
         # .to(dtype) moves every weight, each Parameter kept with its data converted: the first tells. Every
         # predict pays this check, and net.parameters() walks the modules (40 us of a 0.5 ms predict): the
-        # first weight is found once per network and kept beside it
-        probe = vars(self).get("_first_weight")
-        if probe is None or probe[0] is not net:
-            probe = vars(self)["_first_weight"] = (net, next(net.parameters(), None))
-        first = probe[1]
+        # first weight is found once per network and kept beside it (not in the estimator: predict changes
+        # nothing of it, as scikit-learn's checks ask)
+        try:
+            first = _FIRST_WEIGHT[net]
+        except KeyError:
+            first = _FIRST_WEIGHT[net] = next(net.parameters(), None)
         if first is None or first.dtype == torch.float32:
             return
         odd = sorted({str(p.dtype).removeprefix("torch.") for p in net.parameters()
