@@ -67,7 +67,7 @@ def test_a_series_never_below_zero_forecasts_no_less_than_zero_and_one_below_zer
         if "quantiles" in tf:
             assert (tf["quantiles"][keep] >= 0).all() and (np.diff(tf["quantiles"], axis=-1) >= 0).all()
     record = json.loads((path / "lstmkit.json").read_text())["preprocessing"]["bounds"]
-    assert record["floor"] == 0.0 and record["targets"] == {"y": {"unbounded": ["neg"]}} and "never below 0" in record["rule"]
+    assert record["floor"] == 0.0 and record["targets"] == {"y": {"unbounded": ["neg"], "near_zero": 2}} and "never below 0" in record["rule"]
 
 
 def test_the_service_and_streams_floor_as_predict(run):
@@ -160,7 +160,7 @@ def test_the_ets_row_and_the_doctors_baselines_are_floored_as_the_model_is():
 def test_the_record_floors_each_series_and_target_an_unseen_series_only_where_none_went_below():
     values = np.array([[0.0, 1.0], [2.0, -1.0], [0.0, 3.0], [1.0, 2.0]])       # a: rows 0-1, b: rows 2-3
     record = bounds_record(values, [0, 2], [2, 4], ["a", "b"], ["x", "z"])
-    assert record["targets"] == {"x": {"unbounded": []}, "z": {"unbounded": ["a"]}}
+    assert record["targets"] == {"x": {"unbounded": [], "near_zero": 2}, "z": {"unbounded": ["a"], "near_zero": 0}}
     lim = limits_of(record, ["a", "b", "new"], ["x", "z"], {"a", "b"})
     assert (lim.low == 0).tolist() == [[True, False], [True, True], [True, False]] and np.isinf(lim.high).all()
     assert not limits_of(None, ["a"], ["x", "z"], {"a"}).any()                    # a run saved before: no floor
@@ -277,6 +277,21 @@ def test_the_report_line_names_the_series_a_many_series_run_floors():
         "of 2 series, 'z': 1 of 2 series), so forecasts and quantiles below 0 answer 0 there; --bounds none leaves "
         "them as the network answers")
     assert report_note(bounds_record(values[:, 1:], [0], [4], ["a"], ["z"]), 1) is None      # nothing floored
+
+
+def test_the_report_line_is_left_out_where_no_series_comes_near_0():
+    """The demo's CO2 series (313 .. 372 ppm) was told its forecasts are floored at 0: a floor no forecast
+    reaches. The line is said where a floored series came within its own training range's width of 0."""
+    far = np.array([[313.0], [340.0], [372.0], [355.0]])
+    record = bounds_record(far, [0], [4], ["a"], ["co2"])
+    assert record["targets"]["co2"] == {"unbounded": [], "near_zero": 0} and record["floor"] == 0.0   # still floored
+    assert report_note(record, 1) is None
+    near = np.array([[3.0], [40.0], [12.0], [0.0]])                     # 2 .. 40 would be near too
+    assert report_note(bounds_record(near, [0], [4], ["a"], ["y"]), 1).startswith("forecasts floored at 0")
+    both = np.concatenate([far, near])                                  # one series near 0 of two: said
+    assert "1 of 2 series" not in report_note(bounds_record(both, [0, 4], [4, 8], ["a", "b"], ["y"]), 2)
+    saved_before = {**record, "targets": {"co2": {"unbounded": []}}}     # a run saved before the count: said
+    assert report_note(saved_before, 1) is not None
 
 
 @pytest.mark.parametrize("bounds, words", [
