@@ -55,6 +55,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--mode", "ctx"), 2, "ctx"),
     (_train("--features", "fbank"), 2, "fbank"),
     (_train("--n-mels", "0"), 2, "n_mels"),
+    # more bands than bins: empty bands; a billion of them a filter bank that killed the process for memory
+    (_train("--n-mels", "200"), 2, "`n_mels` is 200, more mel bands than the 129 frequency bins of a 25 ms window "
+                                   "at 8,000 Hz (each band needs a bin) — pass --n-mels 40, say, or a longer --win-ms"),
+    (_train("--n-mels", "1000000000"), 2, "`n_mels` is 1,000,000,000, more mel bands than the 129 frequency bins"),
     (_train("--hop-ms", "0"), 2, "hop (0.0 ms) must be positive"),
     (_train("--win-ms", "-5"), 2, "at most the window (-5.0 ms)"),
     (_train("--sample-rate", "0"), 2, "sample_rate"),

@@ -167,6 +167,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 check_hop(cfg.sample_rate, cfg.hop_ms)
                 self._chose_from_data(sample_rate=None)
             self.config_ = cfg
+            _check_mel_bands(self.spec_)
             self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
             check_no_shared_utterances(train, val)
             warn_shared_recordings(train, val)
@@ -752,6 +753,19 @@ def check_packages(cfg: SpeechConfig) -> None:
     soundfile("training on audio files")
     if cfg.mode != "classify":
         word_scorer()
+
+
+def _check_mel_bands(spec: FeatureSpec) -> None:
+    """An error when ``spec`` asks for more mel bands than its window's frequency bins: the bands past
+    them are empty (each band needs a bin), and a mistyped ``--n-mels 1000000000`` built a filter bank
+    of a billion rows (the process killed for memory; under a memory limit 'out of memory — use a
+    smaller model (--hidden-size ...)'). Checked when the sample rate is known, before any clip is read;
+    a run saved before loads as it was trained."""
+    bins = spec.n_fft // 2 + 1
+    if spec.n_mels > bins:
+        raise LstmkitError(f"`n_mels` is {spec.n_mels:,}, more mel bands than the {bins} frequency bins of a "
+                           f"{spec.win_ms:g} ms window at {spec.rate:,} Hz (each band needs a bin)",
+                           f"pass {opt('n_mels', min(40, bins))}, say, or a longer {opt('win_ms')} for more bins")
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:
