@@ -539,3 +539,21 @@ def test_tune_progress_auto_is_log_lines_on_a_terminal(tmp_path, capsys, files, 
     code, _, err = run_cli([*_search(files, tmp_path / "a"), "--trials", "1"], capsys)
     assert code == 0 and err.count("epoch 1/2") == 1 and err.count("epoch 2/2") == 1, err
     assert "\r" not in err and "\x1b" not in err, err
+
+
+def test_tune_leaves_the_programs_optuna_log_level_as_it_found_it(tmp_path, files):
+    """tune quiets optuna's per-trial INFO lines while it runs; a notebook that had set INFO for its own
+    studies had WARNING from then on (here a tune refused once optuna was quieted: every end restores it)."""
+    import optuna
+
+    from lstmkit.tune import tune
+    data, _, _ = files
+    base = {"data": str(data), "target": "y", "time": "time", "train": {"device": "cpu"}}
+    was = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        with pytest.raises(LstmkitError, match="cannot open the study storage"):
+            tune("forecast", base, trials=1, storage="not a url", out=tmp_path / "s", log=lambda _: None)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(was)

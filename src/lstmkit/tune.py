@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -118,6 +119,21 @@ class _Pruning(Callback):
             raise optuna.TrialPruned(f"pruned at epoch {logs['epoch']}")
 
 
+def _keeps_optuna_verbosity(fn):
+    """optuna's log level is the whole process's: a notebook or program that set its own (INFO, to see each
+    trial of its own studies) has it back once a tune ends, however it ends."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import optuna
+        was = optuna.logging.get_verbosity()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            optuna.logging.set_verbosity(was)
+    return wrapper
+
+
+@_keeps_optuna_verbosity
 def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | None = None,
          space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
          study_name: str | None = None, seed: int | None = None, log=print, progress: str = "auto") -> dict[str, Any]:
