@@ -216,6 +216,19 @@ def test_score_equals_the_estimators_perplexity(char_lm, engine):
         assert lp == pytest.approx(-n * math.log(ppl), rel=1e-9)
 
 
+def test_score_names_texts_mostly_of_unknown_tokens_as_evaluate_warns(word_lm):
+    """evaluate warns that a text mostly of <unk> has a perplexity that flatters the model; the service
+    scored such texts with no word."""
+    adapter = adapter_for(word_lm.run_dir_)
+    assert "warnings" not in adapter.answer(adapter.net, texts=["the red dog runs", "the cat sits"])
+    out = adapter.answer(adapter.net, texts=["the cat sits", "der Hund runs", "ein cat"])
+    assert out["warnings"] == [
+        "texts[1] 67%, texts[2] 50% of their word tokens are <unk> (of the training text's 0%): "
+        "text in another language, script or domain? The perplexity counts each unknown word as the one token "
+        "<unk>, so it flatters the model and compares with no other text's; send text like the training text"]
+    assert len(out["perplexity"]) == 3
+
+
 def test_sample_equals_the_estimators_and_is_repeatable(char_lm):
     adapter = adapter_for(char_lm.run_dir_)
     torch_net, onnx_net = (engine_net(adapter, e, char_lm.run_dir_) for e in ("torch", "onnx"))

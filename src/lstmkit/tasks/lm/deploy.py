@@ -23,7 +23,9 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
 
     {"texts": ["a line", ...]}          -> {"logprobs": [log P(line) in nats, </s> included],
                                             "tokens": [tokens scored per line],
-                                            "perplexity": [per-token perplexity per line]}
+                                            "perplexity": [per-token perplexity per line],
+                                            "warnings": [texts mostly of tokens never seen in
+                                                         training, as evaluate warns; absent: none]}
     {"prefix": "the ", "max_tokens": 50, "temperature": 1.0, "top_k": null, "seed": 0}
                                         -> {"text": prefix + sample, "drawn": n, "finished": bool}
 
@@ -48,9 +50,10 @@ from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, first_of, opt
 from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split_corpus
-from lstmkit.tasks.lm.estimator import LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches
+from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches,
+                                        trained_unk_rate, unknown_text, unknown_text_why)
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
@@ -316,6 +319,8 @@ class LMAdapter(EstimatorAdapter):
             logprobs: Optional[list[float]] = None
             tokens: Optional[list[int]] = None
             perplexity: Optional[list[float]] = None
+            warnings: Optional[list[str]] = Field(None, description="what the client should know: texts mostly "
+                                                  "of tokens the model never saw, whose perplexity means little")
             engine: str
 
         return LMRequest, LMResponse
@@ -365,7 +370,20 @@ class LMAdapter(EstimatorAdapter):
                 raise BadRequest(["texts", i], "the model's output is not finite for this text",
                                  "score the other texts without it; retrain the model if it happens often")
         return {"logprobs": [float(v) for v in logprobs], "tokens": [int(n) for n in counts],
-                "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
+                "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)], **self._unknown_note(id_lines)}
+
+    def _unknown_note(self, id_lines: list[list[int]]) -> dict[str, list[str]]:
+        """``{"warnings": [...]}`` naming the texts mostly of ``<unk>``, as ``evaluate`` warns of a text
+        (``{}``: none): each such text's perplexity flatters the model."""
+        trained = (getattr(self.est, "data_summary_", None) or {}).get("unk_rate_train")
+        rates = [sum(i == UNK_ID for i in ids) / len(ids) for ids in id_lines]
+        far = [i for i, r in enumerate(rates) if unknown_text(r, trained)]
+        if not far:
+            return {}
+        level, train = self.est.config_.level, trained_unk_rate(trained)
+        shown = first_of(far, 5, lambda i: f"texts[{i}] {rates[i]:.0%}")
+        return {"warnings": [f"{shown} of their {level} tokens are <unk> (of the training text's "
+                             f"{train:.0%}): {unknown_text_why(level)}; send text like the training text"]}
 
     def sample(self, net: nn.Module, prefix: str, max_tokens: int = 50, temperature: float = 1.0,
                top_k: int | None = None, seed: int | None = None) -> dict[str, Any]:

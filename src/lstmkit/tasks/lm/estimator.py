@@ -493,12 +493,26 @@ def _warn_unknown_text(rate: float, trained: Any, level: str) -> None:
     :data:`_UNK_WARN` alone): every unknown word is the one token ``<unk>``, easy to predict, so German
     text scored perplexity 25 under an English word model whose own held-out English scored 163, 91% of
     its tokens <unk>, and nothing said the number meant nothing."""
-    ref = float(trained) if isinstance(trained, (int, float)) and not isinstance(trained, bool) else 0.0
-    if rate > max(_UNK_WARN, 2 * ref):
-        warnings.warn(f"{rate:.0%} of the text's {level} tokens are <unk> (of the training text's {ref:.0%}): text in "
-                      f"another language, script or domain? The perplexity counts each unknown {level} as the one "
-                      "token <unk>, so it flatters the model and compares with no other text's; pass text like the "
-                      "training text", UserWarning, stacklevel=3)
+    if unknown_text(rate, trained):
+        warnings.warn(f"{rate:.0%} of the text's {level} tokens are <unk> (of the training text's "
+                      f"{trained_unk_rate(trained):.0%}): {unknown_text_why(level)}; pass text like the training text",
+                      UserWarning, stacklevel=3)
+
+
+def trained_unk_rate(trained: Any) -> float:
+    return float(trained) if isinstance(trained, (int, float)) and not isinstance(trained, bool) else 0.0
+
+
+def unknown_text(rate: float, trained: Any) -> bool:
+    """Whether a text with ``rate`` of its tokens ``<unk>`` is far from the training text (``trained``:
+    its rate, or None): above :data:`_UNK_WARN` and twice the training text's rate."""
+    return rate > max(_UNK_WARN, 2 * trained_unk_rate(trained))
+
+
+def unknown_text_why(level: str) -> str:
+    """Why a text mostly of unknown tokens has a perplexity that means nothing (warnings' middle part)."""
+    return (f"text in another language, script or domain? The perplexity counts each unknown {level} as the one "
+            "token <unk>, so it flatters the model and compares with no other text's")
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:
