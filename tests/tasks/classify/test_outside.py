@@ -317,6 +317,20 @@ def test_series_far_longer_than_any_trained_on_are_warned_of(clf, series, tiny_s
         clf.predict([ramp, ramp])
     with pytest.warns(UserWarning, match=r"^1 of 1 series are over 2 times as long"):
         clf.evaluate([ramp], ["up"])
+    from asgi_client import Client                                          # the service's answer says it too
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(clf.run_dir_, engine="torch"))
+    try:
+        status, out = c.post_json({"series": [_near(1)[0].tolist(), ramp.tolist()]})
+        status_near, near = c.post_json({"series": [s.tolist() for s in _near(2)]})
+    finally:
+        c.close()
+    assert status == 200 and out["warnings"] == [
+        "1 of 2 series are over 2 times as long as the longest the model was trained on (first: series[1], 30 steps; "
+        "the longest training series: 10): it never read series this long, so their labels may be off; pass series "
+        "like the training ones (at the training data's sampling rate, resampled if need be), or retrain it on series "
+        "like these"], out
+    assert status_near == 200 and "warnings" not in near, near
     x, y = series(40)                                                      # lengths 8-20
     other = SequenceClassifier(**{**tiny_series, "max_epochs": 1, "model": "lstm", "unequal_length": True}).fit(
         x, y, out=tmp_path)

@@ -372,9 +372,16 @@ class ClassifyAdapter(EstimatorAdapter):
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
         notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
-        cut = self.est.cut_note(torch.tensor([len(s) for s in seqs]), lambda k: f"series[{k}]")
-        notes = notes + [cut] if cut else notes
+        lengths = torch.tensor([len(s) for s in seqs])
+        notes += [n for n in (self.est.cut_note(lengths, lambda k: f"series[{k}]"), self._long_note(lengths)) if n]
         return {**answer, "warnings": notes} if notes else answer
+
+    def _long_note(self, lengths: torch.Tensor) -> str | None:
+        """``predict``'s note of series far longer than any trained on (another sampling rate?); an
+        LSTM-FCN of one length has refused every other length already."""
+        if self.est.config_.model in FCN_MODELS and not self.est.config_.unequal_length:
+            return None
+        return self.est.long_note(Ragged(torch.empty(int(lengths.sum()), 0), lengths), lambda k: f"series[{k}]")
 
     def far_outside_notes(self, seen: np.ndarray) -> list[str]:
         """A stream step's warnings (``[]``: none): ``predict``'s far-outside warning of the scaled
