@@ -233,9 +233,10 @@ def test_a_series_longer_than_max_len_is_said_in_predict_and_the_service(tiny_se
     try:
         status, out = c.post_json({"series": [seqs[0].ravel().tolist(), long.ravel().tolist()]})
         assert status == 200, out
-        [note] = out["warnings"]
+        note, longer = out["warnings"]             # and 3 times the longest trained on, as predict says too
         assert note.startswith("1 of 2 series (50%) are longer than the model's max_len=12 steps (first: series[1], "
                                "30 steps"), note
+        assert longer.startswith("1 of 2 series are over 2 times as long as the longest the model was trained on"), longer
     finally:
         c.close()
 
