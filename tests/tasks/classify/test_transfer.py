@@ -193,3 +193,17 @@ def test_text_defaults_fill_only_what_the_caller_leaves_out():
     assert (cfg.train.max_epochs, cfg.train.patience, cfg.train.batch_size) == (30, 4, 64)
     given = TextClassifier(embed_dim=32, train={"max_epochs": 3}).config
     assert (given.embed_dim, given.train.max_epochs, given.hidden_size) == (32, 3, 64)
+
+
+@pytest.mark.parametrize("value, shown", [("5", "5"), ("[runs/lm]", "['runs/lm']")])
+def test_an_init_from_that_is_not_a_path_names_the_setting_and_its_file(value, shown, tmp_path, capsys):
+    """'init_from: 5' in a settings file was 'loading needs a run folder's path, got int': no word of
+    which setting, or which file, held it."""
+    (tmp_path / "r.csv").write_text("text,label\ngood film,pos\nbad film,neg\ngreat,pos\nawful,neg\n")
+    (tmp_path / "c.yaml").write_text(f"init_from: {value}\n")
+    code, _, err = run_cli(["classify", "train", "--data", tmp_path / "r.csv", "--config", tmp_path / "c.yaml",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and err == f"error: `init_from` must be text, got {shown} — check 'init_from:' in " \
+                                 f"{tmp_path / 'c.yaml'}\n", err
+    with pytest.raises(LstmkitError, match=r"^`init_from` must be text, got 5"):
+        TextClassifier(init_from=5)

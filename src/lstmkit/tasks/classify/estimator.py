@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections import Counter
 from functools import partial
@@ -153,7 +154,8 @@ class TextClassifier(Classifier):
         """With ``init_from`` given to the constructor, the settings left out come from the
         language model (sizes, tokenizer, ``lstm``) and :data:`TRANSFER_DEFAULTS`; given ones that
         differ from the LM's are an error."""
-        if config is None and overrides.get("init_from"):
+        # an init_from of another type (5, a list) is the config's type check's to refuse, naming the setting
+        if config is None and isinstance(overrides.get("init_from"), (str, os.PathLike)) and overrides["init_from"]:
             given = {*overrides, *train_block(overrides.get("train"))}
             start = {k: v for k, v in TRANSFER_DEFAULTS.items() if k not in given}
             want = {"embed_dim", "hidden_size", "num_layers", "tokenizer", "model"}
