@@ -255,7 +255,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
                 m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
-                warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
+                warn_unseen_class(*((m["val"], self.data_summary_["classes"], cfg) if "val" in m else
+                                    (m["train"], self.data_summary_["classes"], cfg, "the training data")))
                 if test is not None:
                     m["test"] = self._metrics(self._encode(test), test.labels)
                 return m
