@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR", "check_packages"]
 
 TASK = "speech"
+VAL_SPLIT = "val_split"       # the data summary's record of a validation part drawn by label
 _EVAL_BATCH = 32
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
 # seq2seq: a transcript has at most this many times the longest training transcript's characters,
@@ -149,12 +150,15 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 raise LstmkitError(f"sample_weight weighs the recordings of a classify run, not of this {cfg.mode} "
                                    "run", "drop sample_weight, or pass mode='classify' to train a classifier")
             utts = read_utterances(data, cfg.label_from_name)
+            split_rule: dict[str, str] = {}          # how the validation part was drawn from data, for a redraw
             if sample_weight is not None:     # a copy: an Utterances given keeps none
                 utts = dataclasses.replace(utts, weights=sample_weights(sample_weight, len(utts)))
             if val_data is not None:
                 train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
-                train, val = validation_split(utts, cfg)
+                drawn = (read_meta(run_dir, TASK).get("data") or {}) if resume and run_dir is not None else None
+                train, val = validation_split(utts, cfg, drawn)
+                split_rule = {VAL_SPLIT: "stratified"} if stratified_draw(cfg, drawn) else {}
             val_weights = val.weights if val_data is None else None
             if train.weights is not None:
                 check_parts(train.weights, val_weights, "pass val_data")
@@ -185,6 +189,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
             y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
             classes_tr, classes_va = y_tr, y_va       # classify: class indices, before weights join them
+            if cfg.mode == "classify":    # the baseline's constant answer: the class of the largest training weight
+                self.majority_ = int(np.bincount(classes_tr, weights=train.weights,
+                                                 minlength=len(self.class_names_)).argmax())
             if train.weights is not None:     # [N, 2]: each example's class and weight
                 y_tr = weighted_targets(torch.tensor(y_tr), torch.from_numpy(train.weights))
                 if val_weights is not None:
@@ -200,6 +207,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.data_summary_ = {
                 "utterances": len(utts), "split": {"train": len(train), "val": len(val),
                                                    **({"test": utts.parts.count("test")} if "test" in utts.parts else {})},
+                **split_rule,
                 "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
                 "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
                 # the longest training transcript in characters: it bounds every seq2seq decode (decode_steps)
@@ -459,6 +467,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.class_names_ = list(pre["classes"])      # sorted when saved: classes_' order
             self.label_type_ = pre.get("label_type")      # None: text labels (and runs saved before it)
             self.label_dtype_ = pre.get("label_dtype")    # None: numpy's choice (and runs saved before it)
+            self.majority_ = pre.get("majority")          # None: no baseline (runs saved before it)
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -654,7 +663,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
-            m = label_metrics(self.class_names_, texts, hyps, weights)
+            m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None))
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})
@@ -684,6 +693,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         if self.config_.mode == "classify":
             pre["classes"], pre["label_type"] = self.class_names_, self.label_type_
             pre["label_dtype"] = getattr(self, "label_dtype_", None)
+            pre["majority"] = getattr(self, "majority_", None)
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
@@ -714,10 +724,20 @@ def cut_warning(names: Sequence[str], steps: int | None) -> str:
             "longer than those it was trained on (split them into clips of that length)")
 
 
-def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, Utterances]:
+def validation_split(utts: Utterances, cfg: SpeechConfig, summary: dict[str, Any] | None = None
+                     ) -> tuple[Utterances, Utterances]:
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
-    out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
-    return utts.split(cfg.val_frac, cfg.train.seed)
+    out when no validation data is given (drawn with the run's seed, so it can be redrawn). A
+    classify run's share is stratified by label (a random draw held out none of a rare label's
+    recordings, or every one of them); ``summary``: the data summary of a run being redrawn, whose
+    ``val_split`` says whether it was (a classify run saved before it drew at random)."""
+    return utts.split(cfg.val_frac, cfg.train.seed, stratified_draw(cfg, summary))
+
+
+def stratified_draw(cfg: SpeechConfig, summary: dict[str, Any] | None = None) -> bool:
+    """Whether :func:`validation_split` draws by label: a classify run, fitted now (``summary``
+    None) or recorded so (its data summary's ``val_split``)."""
+    return cfg.mode == "classify" and (summary is None or summary.get(VAL_SPLIT) == "stratified")
 
 
 def _paired(files, y) -> list[tuple[str, str]]:
