@@ -245,6 +245,12 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     loaded = SpeechRecognizer.load(est.run_dir_)
     assert list(loaded.classes_) == list(est.classes_) and (loaded.predict(files) == said).all()
     assert np.allclose(loaded.predict_proba(files), proba)
+    # the majority-class baseline beside the accuracy, as a text classifier's metrics have it, saved for evaluate
+    assert loaded.majority_ == est.majority_ == json.loads((est.run_dir_ / "lstmkit.json").read_text()
+                                                           )["preprocessing"]["majority"]
+    assert "majority_baseline_accuracy" in est.metrics_["val"]
+    scored = loaded.evaluate([(f, est.classes_[loaded.majority_]) for f in files])
+    assert scored["majority_baseline_accuracy"] == 1.0
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
 
 
