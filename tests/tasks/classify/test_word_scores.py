@@ -259,3 +259,16 @@ def test_a_class_never_predicted_on_the_training_data_is_named_when_nothing_is_h
     with pytest.warns(UserWarning, match=r"class 'rare' \(5\.0% of the rows\) was never predicted on the training "
                                          r"data \(recall 0 of 10\): .* class_weight='balanced'"):
         SequenceClassifier(**fast).fit(X, y)
+
+
+def test_the_doctor_judges_the_model_the_run_keeps_with_its_word_score_mix():
+    """The doctor compared the LSTM alone with the class prior, before the word-score mix was
+    fitted: an LSTM that had learnt little (one epoch at a tiny learning rate) was 'no better than
+    the prior: predict the majority class' while the model saved, words and all, told the classes apart."""
+    x, y = _skewed(300, 0.1, seed=0)
+    clf = TextClassifier(lr=1e-5, max_epochs=1, min_freq=1, **{**QUIET, "doctor": True}).fit(x, y)
+    report = clf.result_.doctor
+    assert clf.config_.word_scores and clf.metrics_["val"]["accuracy"] > clf.metrics_["val"]["majority_baseline_accuracy"]
+    assert "loses_to_baseline" not in [f["kind"] for f in report["findings"]], report["findings"]
+    cmp = report["evidence"]["baselines"]
+    assert cmp["model"] < cmp["scores"]["class_prior"]

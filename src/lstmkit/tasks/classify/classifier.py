@@ -247,12 +247,22 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                             weighted_targets(y_val, torch.from_numpy(val_weights)), EVAL_BATCH,
                                             pad_value=pad)
 
+            settled: list[bool] = []
+
+            def settle() -> None:
+                # once, before whichever comes first: the doctor judged the LSTM before the word-score mix was
+                # fitted (loss 0.697 beside the prior's 0.199: "predict the majority class") while the model
+                # the run saved and scored had accuracy 1.0 on the same rows
+                if not settled:
+                    self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                    settled.append(True)
+
             def metrics() -> dict[str, Any]:
                 for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
                                    (test, "the test data")):
                     if part is not None:                # said with the scores it flatters
                         self._warn_overlap(train, part, what)
-                self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                settle()
                 m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
                 warn_unseen_class(*((m["val"], self.data_summary_["classes"], cfg) if "val" in m else
@@ -266,7 +276,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         evidence=self._with_prior(
                                             self._doctor_evidence(), None if val is None else (
-                                                x_val, y_val, val_weights, y_train, weights, class_weights)),
+                                                x_val, y_val, val_weights, y_train, weights, class_weights), settle),
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
                                               else (data, y, given_weights),
@@ -279,16 +289,19 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         nothing here; numeric sequences say when they are read unscaled."""
         return None
 
-    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None,
-                    parts: tuple | None) -> Callable[[Any], dict[str, Any]] | None:
+    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None, parts: tuple | None,
+                    settle: Callable[[], None]) -> Callable[[Any], dict[str, Any]] | None:
         """``extra`` (the kind's own evidence) and, with a validation part, the model's log loss on
         it beside the class prior's (:func:`prior_comparison`): a model no better than the class
-        frequencies is the doctor's ``loses_to_baseline``."""
+        frequencies is the doctor's ``loses_to_baseline``. The model judged is the one the run
+        keeps: ``settle()`` first fits what :meth:`_after_training` fits (a text classifier's
+        word-score mix), as the metrics read it."""
         if parts is None:
             return extra
         x_val, y_val, val_weights, y_train, weights, class_weights = parts
 
         def evidence(net) -> dict[str, Any]:
+            settle()
             cmp = prior_comparison(self._proba(x_val), y_val.numpy(), val_weights, y_train.numpy(), weights,
                                    None if class_weights is None else class_weights.numpy(), self.class_names_)
             return {**(extra(net) if extra is not None else {}), **({"baselines": cmp} if cmp else {})}
