@@ -26,7 +26,7 @@ from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
-                                          warn_label_spellings, warn_lone_classes)
+                                          warn_label_spellings, warn_lone_classes, warn_missing_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               kept_part, label_dtype, label_type, warn_truncated,
                                               warn_unseen_class, cut_note)
@@ -159,6 +159,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 if val_data is not None:
                     train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)
+                    warn_missing_classes(val.labels, full.labels, "the validation data",
+                                         f"add examples of each class to it, or leave {worded('--val', 'val_data')} "
+                                         f"out: {opt('val_frac', cfg.val_frac or 0.1)} of the training data is "
+                                         "then held out, stratified by class")
                     if val_given is not None:
                         val_weights = given_val_weights = self._check_sample_weight(
                             val_given, len(val), cfg, "val_data[2]")
@@ -184,6 +188,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 if test_data is not None:
                     test = self._read_part(test_data, cfg, "test_data")
                     check_known_labels(test.labels, classes)
+                    warn_missing_classes(test.labels, full.labels, "the test data",
+                                         "add examples of each class to it to test the model on every class")
             # the tables read (from a file, or given), labels and all (not with labels given apart, in y):
             # a run records its files', and a resume is told what changed in one
             parts = (("source", full, None if y is not None else data), ("val_source", val, val_data),

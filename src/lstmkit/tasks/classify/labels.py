@@ -7,6 +7,7 @@
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning; a
                                            spreadsheet's summary row (Total, Average) at the end refused
     check_classes / check_known_labels     at least two classes; no labels unseen in training
+    warn_missing_classes(labels, ...)      data to score on without some training classes
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
     warn_lone_classes(labels)              most rows the only example of their class (the texts as labels?)
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
@@ -34,7 +35,7 @@ from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
-           "check_known_labels",
+           "check_known_labels", "warn_missing_classes",
            "warn_label_spellings", "warn_lone_classes", "stratified_split"]
 
 
@@ -253,3 +254,19 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
         listed = ", ".join(classes[:_SHOWN_CLASSES]) + (f", … ({len(classes)} classes)" if len(classes) > _SHOWN_CLASSES else "")
         raise LstmkitError(f"labels not seen in training: {shown}",
                            f"the model knows only: {listed}{hint}; drop or relabel those rows")
+
+
+def warn_missing_classes(labels: Sequence[str], train_labels: Sequence[str], what: str, fix: str) -> None:
+    """One warning when data given apart to score on (``what``: "the validation data", "the test data")
+    holds no example of some training classes: their rows in its report are dashes, and a validation
+    file without the rare class of a 95/5 set scored accuracy and macro-F1 1.0, early stopping judging
+    the common class alone, without a word. ``fix``: what to pass instead."""
+    held = set(labels)
+    counts = Counter(train_labels)
+    missing = sorted((c for c in counts if c not in held), key=lambda c: (-counts[c], c))
+    if not missing:
+        return
+    shown = ", ".join(f"{c!r} ({counts[c]} training row{'s' if counts[c] > 1 else ''})" for c in missing[:5])
+    more = f", and {len(missing) - 5} more" if len(missing) > 5 else ""
+    warnings.warn(f"{what} hold no example of {len(missing)} of the {len(counts)} classes: {shown}{more}; its "
+                  f"scores say nothing of {'them' if len(missing) > 1 else 'it'}: {fix}", UserWarning, stacklevel=3)
