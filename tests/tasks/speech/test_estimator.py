@@ -591,3 +591,26 @@ def test_the_empty_transcript_scores_every_word_deleted():
     cmp = silence_comparison(0.4, ["ab cd", "a"], "ctc", 5)
     assert cmp["scores"] == {"empty_transcript": 1.0} and cmp["points"] == 3
     assert cmp["remedies"][0].startswith("train longer: --epochs 20 (now 5; a CTC model emits only blanks")
+
+
+def test_a_skewed_classify_run_names_a_label_it_never_answers_and_weighs_labels_when_asked(digits, tiny, tmp_path):
+    """A spoken-word classifier that collapsed to its common label (recall 0 on the rare one) was
+    said by no warning, and the remedy a text classifier names, class_weight='balanced', did not
+    exist for it: it weighs each label's loss by its rarity now, recorded in the run."""
+    files = sorted(str(p) for p in digits.glob("*.wav"))
+    common = [f for f in files if os.path.basename(f)[0] == "0"]
+    rare = [f for f in files if os.path.basename(f)[0] == "1"][:3]
+    data = [(f, "zero") for f in common] + [(f, "one") for f in rare]
+    quick = {**tiny, "mode": "classify", "max_epochs": 1, "lr": 1e-4, "val_frac": 0.2}
+    with pytest.warns(UserWarning, match=r"^class 'one' \(\d+\.\d% of the rows\) was never predicted on the validation "
+                                         r"part \(recall 0 of 1\): with classes this skewed, weigh them: "
+                                         r"class_weight='balanced'$"):
+        SpeechRecognizer(**quick).fit(data)
+    est = SpeechRecognizer(**quick, class_weight="balanced").fit(data, out=tmp_path)
+    n = est.data_summary_["split"]["train"]          # 2 'one' and 10 'zero' trained on
+    assert est.class_names_ == ["one", "zero"] and n == 12
+    assert est.class_weights_ == pytest.approx([12 / (2 * 2), 12 / (2 * 10)])
+    assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["preprocessing"]["class_weights"] == est.class_weights_
+    assert est._loss().class_weights.tolist() == pytest.approx(est.class_weights_)
+    with pytest.raises(LstmkitError, match="class_weight='balanced' applies to mode='classify', not mode='ctc'"):
+        SpeechRecognizer(**tiny, class_weight="balanced").fit(data)

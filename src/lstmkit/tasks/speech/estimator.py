@@ -46,6 +46,7 @@ from lstmkit.tasks.speech.metrics import (check_references, plot_ctc_posteriors,
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
+from lstmkit.train.metrics import never_predicted
 from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
@@ -192,6 +193,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             if cfg.mode == "classify":    # the baseline's constant answer: the class of the largest training weight
                 self.majority_ = int(np.bincount(classes_tr, weights=train.weights,
                                                  minlength=len(self.class_names_)).argmax())
+                counts = np.bincount(classes_tr, minlength=len(self.class_names_))
+                self.class_weights_ = ((len(classes_tr) / (len(counts) * np.maximum(counts, 1))).tolist()
+                                       if cfg.class_weight == "balanced" else None)
             if train.weights is not None:     # [N, 2]: each example's class and weight
                 y_tr = weighted_targets(torch.tensor(y_tr), torch.from_numpy(train.weights))
                 if val_weights is not None:
@@ -241,12 +245,18 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             def evidence(net) -> dict[str, Any]:
                 if cfg.mode == "classify":       # the class prior, as a text classifier's doctor compares with
                     cmp = prior_comparison(np.stack(self._outputs(x_va)), np.asarray(classes_va), val_weights,
-                                           np.asarray(classes_tr), train.weights, None, self.class_names_)
+                                           np.asarray(classes_tr), train.weights, self.class_weights_, self.class_names_)
                     return {"baselines": cmp} if cmp else {}
                 return {"baselines": silence_comparison(greedy()["wer"], val.texts, cfg.mode, cfg.train.max_epochs)}
 
             def metrics() -> dict[str, Any]:
                 m = {"val": greedy()}
+                if cfg.mode == "classify":      # a label the model never answers: a collapse to the common ones
+                    counts = np.bincount(classes_tr, minlength=len(self.class_names_))
+                    note = never_predicted(m["val"], dict(zip(self.class_names_, counts.tolist())),
+                                           self.class_weights_ is not None, "the validation part")
+                    if note is not None:
+                        warnings.warn(note, UserWarning, stacklevel=2)
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -468,6 +478,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.label_type_ = pre.get("label_type")      # None: text labels (and runs saved before it)
             self.label_dtype_ = pre.get("label_dtype")    # None: numpy's choice (and runs saved before it)
             self.majority_ = pre.get("majority")          # None: no baseline (runs saved before it)
+            self.class_weights_ = pre.get("class_weights")
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -546,7 +557,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         if self.config_.mode == "ctc":
             return CTCLoss()
         if self.config_.mode == "classify":
-            return ClassificationLoss(len(self.class_names_))
+            weights = getattr(self, "class_weights_", None)      # balanced: each label's loss by its rarity
+            return ClassificationLoss(len(self.class_names_), None if weights is None else
+                                      torch.tensor(weights, dtype=torch.float32))
         return sequence_loss(self.config_.label_smoothing)
 
     # -- internals: decoding -----------------------------------------------------------------
@@ -694,6 +707,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             pre["classes"], pre["label_type"] = self.class_names_, self.label_type_
             pre["label_dtype"] = getattr(self, "label_dtype_", None)
             pre["majority"] = getattr(self, "majority_", None)
+            pre["class_weights"] = getattr(self, "class_weights_", None)
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
