@@ -1,6 +1,7 @@
 """The seeded stratified split of labelled rows into training and validation parts.
 
     stratified_split(labels, frac, seed)   sorted train / validation indices, each class's share kept
+    warn_missing_classes(labels, ...)      a part given apart (a --val or --test file) without some training classes
 
 What every task that classifies holds out when no validation data is given: a text or numeric
 sequence classifier (:mod:`lstmkit.tasks.classify`), and a speech classifier (``mode='classify'``),
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
 
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["stratified_split"]
+__all__ = ["stratified_split", "warn_missing_classes"]
 
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,3 +77,22 @@ def _shared_out(take: dict[str, int], sizes: dict[str, int], asked: int, rng: np
             out[names[k]] += 1
             short -= 1
     return out
+
+
+def warn_missing_classes(labels: Sequence[str], train_labels: Sequence[str], what: str, fix: str,
+                         unit: str = "row") -> None:
+    """One warning when data given apart to score on (``what``: "the validation data", "the test data")
+    holds no example of some training classes: their rows in its report are dashes, and a validation
+    file without the rare class of a 95/5 set scored accuracy and macro-F1 1.0, early stopping judging
+    the common class alone, without a word. ``fix``: what to pass instead; ``unit``: what a training
+    example is ("recording")."""
+    held = set(labels)
+    counts = Counter(train_labels)
+    missing = sorted((c for c in counts if c not in held), key=lambda c: (-counts[c], c))
+    if not missing:
+        return
+    shown = ", ".join(f"{c!r} ({counts[c]} training {unit}{'s' if counts[c] > 1 else ''})" for c in missing[:5])
+    more = f", and {len(missing) - 5} more" if len(missing) > 5 else ""
+    warnings.warn(f"{what} hold no example of {len(missing)} of the {len(counts)} classes: {shown}{more}; its "
+                  f"scores say nothing of {'them' if len(missing) > 1 else 'it'}: {fix}", UserWarning, stacklevel=3)
+

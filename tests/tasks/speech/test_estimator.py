@@ -329,6 +329,19 @@ def test_a_validation_label_without_training_recordings_is_warned_of(digits, tin
         SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
 
 
+def test_validation_data_without_a_training_label_is_warned_of(digits, tiny):
+    """A --val set without one of the training labels scored it nowhere, early stopping judging the
+    others alone, without a word (as a text classifier's validation file without a class)."""
+    files = sorted(digits.glob("*.wav"))
+    pairs = [(str(f), f.name[0]) for f in files if f.name[0] in "012"]
+    val = [pair for pair in pairs if pair[1] == "0"][:3]
+    train = [pair for pair in pairs if pair not in val]
+    with pytest.warns(UserWarning, match=r"^the validation data hold no example of 2 of the 3 classes: '1' \(12 training "
+                                         r"recordings\), '2' \(12 training recordings\); its scores say nothing of them: "
+                                         r"add recordings of each label to it, or leave val_data out: val_frac=0.1 of"):
+        SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
+
+
 def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     # one word per clip: the attention decoder needs more data than CTC for the same alphabet
     train = write_manifest(tmp_path, 150, seed=1, words=(1, 1))

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
-from lstmkit.data.stratify import stratified_split
+from lstmkit.data.stratify import stratified_split, warn_missing_classes
 from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell, trailing_blank_rows
 from lstmkit.data.label_types import label_objects, one_float_each, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -254,19 +254,3 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
         listed = ", ".join(classes[:_SHOWN_CLASSES]) + (f", … ({len(classes)} classes)" if len(classes) > _SHOWN_CLASSES else "")
         raise LstmkitError(f"labels not seen in training: {shown}",
                            f"the model knows only: {listed}{hint}; drop or relabel those rows")
-
-
-def warn_missing_classes(labels: Sequence[str], train_labels: Sequence[str], what: str, fix: str) -> None:
-    """One warning when data given apart to score on (``what``: "the validation data", "the test data")
-    holds no example of some training classes: their rows in its report are dashes, and a validation
-    file without the rare class of a 95/5 set scored accuracy and macro-F1 1.0, early stopping judging
-    the common class alone, without a word. ``fix``: what to pass instead."""
-    held = set(labels)
-    counts = Counter(train_labels)
-    missing = sorted((c for c in counts if c not in held), key=lambda c: (-counts[c], c))
-    if not missing:
-        return
-    shown = ", ".join(f"{c!r} ({counts[c]} training row{'s' if counts[c] > 1 else ''})" for c in missing[:5])
-    more = f", and {len(missing) - 5} more" if len(missing) > 5 else ""
-    warnings.warn(f"{what} hold no example of {len(missing)} of the {len(counts)} classes: {shown}{more}; its "
-                  f"scores say nothing of {'them' if len(missing) > 1 else 'it'}: {fix}", UserWarning, stacklevel=3)

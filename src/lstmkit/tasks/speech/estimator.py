@@ -25,6 +25,7 @@ from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
+from lstmkit.data.stratify import warn_missing_classes
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
@@ -178,6 +179,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             warn_shared_recordings(train, val)
             if cfg.mode == "classify":
                 warn_untrained_labels(train, val)
+                if val_data is not None:        # a draw of data keeps every label with two recordings in both parts
+                    warn_missing_classes(val.texts, train.texts, "the validation data",
+                                         f"add recordings of each label to it, or leave {worded('--val', 'val_data')} "
+                                         f"out: {opt('val_frac', cfg.val_frac)} of the training data is then held out, "
+                                         "stratified by label", unit="recording")
             else:
                 warn_untrained_symbols(train, val)
             lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
