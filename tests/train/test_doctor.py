@@ -969,3 +969,18 @@ def test_a_loss_to_the_baseline_on_a_handful_of_rows_asks_for_more_data_first():
     assert not any(r.startswith("more data:") for r in remedies(500))                  # enough to learn from
     assert not any(r.startswith("more data:") for r in remedies(64, points=5000))      # a few drawn from many
     assert not any(r.startswith("more data:") for r in remedies(4, points=None))       # held-out size unknown
+
+
+def test_a_classifier_losing_to_the_prior_on_skewed_classes_is_told_to_weigh_them():
+    """A 95/5 classifier that answered the common class alone lost to the class prior and was told to
+    train longer, check its labels or predict the majority class: never of class_weight, the
+    remedy a skewed set needs (unweighted, the rare rows barely move the loss)."""
+    from lstmkit.train.findings import prior_comparison
+    y_train, y_val = np.array([0] * 19 + [1]), np.array([0] * 9 + [1])
+    flat = np.tile([0.6, 0.4], (10, 1))
+    said = prior_comparison(flat, y_val, None, y_train, None, None, ["common", "rare"])["remedies"]
+    assert said[-1] == ("weigh the classes: --class-weight balanced (the rarest, 'rare', is 5.0% of the training rows: "
+                        "unweighted, its rows barely move the loss)")
+    assert len(prior_comparison(flat, y_val, None, y_train, None, np.array([0.5, 10.0]), ["common", "rare"])["remedies"]) == 1
+    even = np.array([0, 1] * 10)
+    assert len(prior_comparison(flat, y_val, None, even, None, None, ["common", "rare"])["remedies"]) == 1

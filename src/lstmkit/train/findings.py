@@ -174,10 +174,18 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
     # right more often than the majority class: it tells the classes apart, however timid its probabilities
     # (a classifier at lr 1e-6 scored accuracy 1.0 at a log loss of 0.690, the prior's 0.693)
     ahead = {"ahead": f"accuracy {hits:.3g}, the majority class's {majority:.3g}"} if hits > majority else {}
+    remedies = ["check that each label belongs to its row: a label column shifted or shuffled against the "
+                "inputs teaches nothing"]
+    shares = np.bincount(y_train, weights=tw, minlength=n) / tw.sum()
+    rarest = int(np.argmin(np.where(shares > 0, shares, np.inf)))
+    if class_weights is None and shares[rarest] < 0.5 / n:        # under half its even share, as never_predicted's
+        # a model that answers the common class alone loses little loss on a 95/5 set: the rare rows barely count
+        remedies.append(f"weigh the classes: {opt('class_weight', 'balanced')} (the rarest, {classes[rarest]!r}, is "
+                        f"{shares[rarest]:.1%} of the training {'rows' if train_weights is None else 'weight'}: "
+                        "unweighted, its rows barely move the loss)")
     return {**ahead, "part": "validation", "metric": "log loss", "unit": "rows", "points": len(y_val),
             "model": log_loss(proba[np.arange(len(y_val)), y_val]), "scores": {"class_prior": log_loss(prior[y_val])},
-            "remedies": ["check that each label belongs to its row: a label column shifted or shuffled against the "
-                         "inputs teaches nothing"],
+            "remedies": remedies,
             "instead": {"class_prior": f"until the model wins, predict the majority class ({classes[top]!r}, "
                                        f"{np.average(y_train == top, weights=tw):.0%} of the training "
                                        f"{'rows' if train_weights is None else 'weight'}): the model adds nothing "

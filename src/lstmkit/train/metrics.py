@@ -14,7 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["classification_metrics", "format_report"]
+from lstmkit.errors import opt
+
+__all__ = ["classification_metrics", "format_report", "never_predicted"]
 
 
 def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Sequence[str],
@@ -92,3 +94,22 @@ def format_report(m: dict[str, Any]) -> str:
         lines.append(f"({len(idle)} more classes with no example here and never predicted: not listed; the "
                      "metrics' per_class, in metrics.json or --json, has every class)")
     return "\n".join(lines)
+
+
+def never_predicted(m: dict[str, Any], counts: dict[str, int], weighted: bool, part: str) -> str | None:
+    """What to say of classes the metrics ``m`` of ``part`` ("the validation part") hold but never
+    predicted there (recall 0), or None: the first named with its share of ``counts`` (rows per
+    class), and the remedy -- class weights for a class under half its even share while the loss
+    is not ``weighted`` by class yet, else more examples or epochs."""
+    missed = [c for c, s in m["per_class"].items() if s["support"] and not s["recall"]]
+    if not missed:
+        return None
+    c, total = missed[0], sum(counts.values())
+    share = counts.get(c, 0) / total if total else 1.0
+    skewed = share < 0.5 / len(counts) and not weighted        # under half its even share
+    fix = (f"with classes this skewed, weigh them: {opt('class_weight', 'balanced')}" if skewed
+           else f"more examples of it, or more epochs ({opt('patience')}), may help")
+    more = f"; {len(missed) - 1} more such classes" if len(missed) > 1 else ""
+    return (f"class {c!r} ({share:.1%} of the rows) was never predicted on {part} (recall 0 of "
+            f"{m['per_class'][c]['support']}){more}: {fix}")
+

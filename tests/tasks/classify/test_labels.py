@@ -134,3 +134,30 @@ def test_an_unseen_label_among_many_classes_lists_a_few_of_them():
     assert e.value.hint == f"the model knows only: {', '.join(classes[:12])}, … (250 classes); drop or relabel those rows"
     with pytest.raises(LstmkitError, match=r"knows only: a, b; drop"):
         check_known_labels(["c"], ["a", "b"])
+
+
+def test_validation_and_test_data_without_a_training_class_are_warned_of():
+    """A validation file without the rare class of a 95/5 set scored accuracy and macro-F1 1.0 (its
+    row all dashes) and early stopping judged the common class alone, without a word."""
+    from lstmkit import TextClassifier
+    texts = [f"good film {k}" for k in range(19)] + ["bad film"]
+    labels = ["pos"] * 19 + ["neg"]
+    only_pos = (texts[:6], labels[:6])
+    quiet = dict(max_epochs=1, hidden_size=4, embed_dim=4, min_freq=1, progress="off", tensorboard=False, doctor=False)
+    with pytest.warns(UserWarning) as said:
+        TextClassifier(**quiet).fit(texts, labels, val_data=only_pos, test_data=(texts[6:12], labels[6:12]))
+    lines = [str(w.message) for w in said if "hold no example" in str(w.message)]
+    assert lines == ["the validation data hold no example of 1 of the 2 classes: 'neg' (1 training row); its scores say "
+                     "nothing of it: add examples of each class to it, or leave val_data out: val_frac=0.1 of the "
+                     "training data is then held out, stratified by class",
+                     "the test data hold no example of 1 of the 2 classes: 'neg' (1 training row); its scores say "
+                     "nothing of it: add examples of each class to it to test the model on every class"]
+
+
+def test_missing_classes_are_named_most_trained_first_and_counted_past_five():
+    from lstmkit.tasks.classify.labels import warn_missing_classes
+    train = [c for k, c in enumerate("abcdefgh") for _ in range(k + 1)]
+    with pytest.warns(UserWarning, match=r"^the test data hold no example of 7 of the 8 classes: 'h' \(8 training "
+                                         r"rows\), 'g' \(7 training rows\), 'f' .* 'd' \(4 training rows\), and 2 more; "
+                                         r"its scores say nothing of them: fix$"):
+        warn_missing_classes(["a"], train, "the test data", "fix")

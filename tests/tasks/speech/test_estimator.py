@@ -245,6 +245,12 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     loaded = SpeechRecognizer.load(est.run_dir_)
     assert list(loaded.classes_) == list(est.classes_) and (loaded.predict(files) == said).all()
     assert np.allclose(loaded.predict_proba(files), proba)
+    # the majority-class baseline beside the accuracy, as a text classifier's metrics have it, saved for evaluate
+    assert loaded.majority_ == est.majority_ == json.loads((est.run_dir_ / "lstmkit.json").read_text()
+                                                           )["preprocessing"]["majority"]
+    assert "majority_baseline_accuracy" in est.metrics_["val"]
+    scored = loaded.evaluate([(f, est.classes_[loaded.majority_]) for f in files])
+    assert scored["majority_baseline_accuracy"] == 1.0
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
 
 
@@ -320,6 +326,19 @@ def test_a_validation_label_without_training_recordings_is_warned_of(digits, tin
     train = [(str(f), f.name[0]) for f in files if f.name[0] in "01"]
     val = [(str(files[-1]), "9")] + train[:2]           # '9' is in no training recording
     with pytest.warns(UserWarning, match=r"1 label\(s\) of the validation part have no training recording \('9'\)"):
+        SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
+
+
+def test_validation_data_without_a_training_label_is_warned_of(digits, tiny):
+    """A --val set without one of the training labels scored it nowhere, early stopping judging the
+    others alone, without a word (as a text classifier's validation file without a class)."""
+    files = sorted(digits.glob("*.wav"))
+    pairs = [(str(f), f.name[0]) for f in files if f.name[0] in "012"]
+    val = [pair for pair in pairs if pair[1] == "0"][:3]
+    train = [pair for pair in pairs if pair not in val]
+    with pytest.warns(UserWarning, match=r"^the validation data hold no example of 2 of the 3 classes: '1' \(12 training "
+                                         r"recordings\), '2' \(12 training recordings\); its scores say nothing of them: "
+                                         r"add recordings of each label to it, or leave val_data out: val_frac=0.1 of"):
         SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
 
 
@@ -585,3 +604,26 @@ def test_the_empty_transcript_scores_every_word_deleted():
     cmp = silence_comparison(0.4, ["ab cd", "a"], "ctc", 5)
     assert cmp["scores"] == {"empty_transcript": 1.0} and cmp["points"] == 3
     assert cmp["remedies"][0].startswith("train longer: --epochs 20 (now 5; a CTC model emits only blanks")
+
+
+def test_a_skewed_classify_run_names_a_label_it_never_answers_and_weighs_labels_when_asked(digits, tiny, tmp_path):
+    """A spoken-word classifier that collapsed to its common label (recall 0 on the rare one) was
+    said by no warning, and the remedy a text classifier names, class_weight='balanced', did not
+    exist for it: it weighs each label's loss by its rarity now, recorded in the run."""
+    files = sorted(str(p) for p in digits.glob("*.wav"))
+    common = [f for f in files if os.path.basename(f)[0] == "0"]
+    rare = [f for f in files if os.path.basename(f)[0] == "1"][:3]
+    data = [(f, "zero") for f in common] + [(f, "one") for f in rare]
+    quick = {**tiny, "mode": "classify", "max_epochs": 1, "lr": 1e-4, "val_frac": 0.2}
+    with pytest.warns(UserWarning, match=r"^class 'one' \(\d+\.\d% of the rows\) was never predicted on the validation "
+                                         r"part \(recall 0 of 1\): with classes this skewed, weigh them: "
+                                         r"class_weight='balanced'$"):
+        SpeechRecognizer(**quick).fit(data)
+    est = SpeechRecognizer(**quick, class_weight="balanced").fit(data, out=tmp_path)
+    n = est.data_summary_["split"]["train"]          # 2 'one' and 10 'zero' trained on
+    assert est.class_names_ == ["one", "zero"] and n == 12
+    assert est.class_weights_ == pytest.approx([12 / (2 * 2), 12 / (2 * 10)])
+    assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["preprocessing"]["class_weights"] == est.class_weights_
+    assert est._loss().class_weights.tolist() == pytest.approx(est.class_weights_)
+    with pytest.raises(LstmkitError, match="class_weight='balanced' applies to mode='classify', not mode='ctc'"):
+        SpeechRecognizer(**tiny, class_weight="balanced").fit(data)

@@ -26,7 +26,7 @@ from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
-                                          warn_label_spellings, warn_lone_classes)
+                                          warn_label_spellings, warn_lone_classes, warn_missing_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               kept_part, label_dtype, label_type, warn_truncated,
                                               warn_unseen_class, cut_note)
@@ -159,6 +159,10 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 if val_data is not None:
                     train, val = full, self._read_part(val_part, cfg, "val_data")
                     check_known_labels(val.labels, classes)
+                    warn_missing_classes(val.labels, full.labels, "the validation data",
+                                         f"add examples of each class to it, or leave {worded('--val', 'val_data')} "
+                                         f"out: {opt('val_frac', cfg.val_frac or 0.1)} of the training data is "
+                                         "then held out, stratified by class")
                     if val_given is not None:
                         val_weights = given_val_weights = self._check_sample_weight(
                             val_given, len(val), cfg, "val_data[2]")
@@ -184,6 +188,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 if test_data is not None:
                     test = self._read_part(test_data, cfg, "test_data")
                     check_known_labels(test.labels, classes)
+                    warn_missing_classes(test.labels, full.labels, "the test data",
+                                         "add examples of each class to it to test the model on every class")
             # the tables read (from a file, or given), labels and all (not with labels given apart, in y):
             # a run records its files', and a resume is told what changed in one
             parts = (("source", full, None if y is not None else data), ("val_source", val, val_data),
@@ -247,15 +253,26 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                             weighted_targets(y_val, torch.from_numpy(val_weights)), EVAL_BATCH,
                                             pad_value=pad)
 
+            settled: list[bool] = []
+
+            def settle() -> None:
+                # once, before whichever comes first: the doctor judged the LSTM before the word-score mix was
+                # fitted (loss 0.697 beside the prior's 0.199: "predict the majority class") while the model
+                # the run saved and scored had accuracy 1.0 on the same rows
+                if not settled:
+                    self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                    settled.append(True)
+
             def metrics() -> dict[str, Any]:
                 for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
                                    (test, "the test data")):
                     if part is not None:                # said with the scores it flatters
                         self._warn_overlap(train, part, what)
-                self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
+                settle()
                 m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
-                warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
+                warn_unseen_class(*((m["val"], self.data_summary_["classes"], cfg) if "val" in m else
+                                    (m["train"], self.data_summary_["classes"], cfg, "the training data")))
                 if test is not None:
                     m["test"] = self._metrics(self._encode(test), test.labels)
                 return m
@@ -265,7 +282,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         evidence=self._with_prior(
                                             self._doctor_evidence(), None if val is None else (
-                                                x_val, y_val, val_weights, y_train, weights, class_weights)),
+                                                x_val, y_val, val_weights, y_train, weights, class_weights), settle),
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
                                               else (data, y, given_weights),
@@ -278,16 +295,19 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         nothing here; numeric sequences say when they are read unscaled."""
         return None
 
-    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None,
-                    parts: tuple | None) -> Callable[[Any], dict[str, Any]] | None:
+    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None, parts: tuple | None,
+                    settle: Callable[[], None]) -> Callable[[Any], dict[str, Any]] | None:
         """``extra`` (the kind's own evidence) and, with a validation part, the model's log loss on
         it beside the class prior's (:func:`prior_comparison`): a model no better than the class
-        frequencies is the doctor's ``loses_to_baseline``."""
+        frequencies is the doctor's ``loses_to_baseline``. The model judged is the one the run
+        keeps: ``settle()`` first fits what :meth:`_after_training` fits (a text classifier's
+        word-score mix), as the metrics read it."""
         if parts is None:
             return extra
         x_val, y_val, val_weights, y_train, weights, class_weights = parts
 
         def evidence(net) -> dict[str, Any]:
+            settle()
             cmp = prior_comparison(self._proba(x_val), y_val.numpy(), val_weights, y_train.numpy(), weights,
                                    None if class_weights is None else class_weights.numpy(), self.class_names_)
             return {**(extra(net) if extra is not None else {}), **({"baselines": cmp} if cmp else {})}

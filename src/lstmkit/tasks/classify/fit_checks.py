@@ -19,6 +19,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.train.metrics import never_predicted
 
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
            "warn_truncated", "cut_note", "check_val_is_not_test"]
@@ -48,23 +49,16 @@ def check_kind(cfg: ClassifyConfig, kind: str) -> None:
                            f"use {opt('model', 'bilstm')} (or lstm, gru, ...) for text")
 
 
-def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig) -> None:
-    """One warning when a class the validation part holds was never predicted there (recall 0),
-    naming the remedy for skewed classes when the loss was not weighted yet."""
-    if m is None:
-        return
-    missed = [c for c, s in m["per_class"].items() if s["support"] and not s["recall"]]
-    if not missed:
-        return
-    c, total = missed[0], sum(counts.values())
-    share = counts.get(c, 0) / total if total else 1.0
-    skewed = share < 0.5 / len(counts) and cfg.class_weight is None        # under half its even share
-    fix = (f"with classes this skewed, weigh them: {opt('class_weight', 'balanced')}" if skewed
-           else f"more examples of it, or more epochs ({opt('patience')}), may help")
-    share = f" ({share:.1%} of the rows)"
-    warnings.warn(f"class {c!r}{share} was never predicted on the validation part (recall 0 of "
-                  f"{m['per_class'][c]['support']}){f'; {len(missed) - 1} more such classes' if len(missed) > 1 else ''}: "
-                  f"{fix}", stacklevel=3)
+def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig,
+                      part: str = "the validation part") -> None:
+    """One warning when a class the scored ``part`` holds was never predicted there (recall 0),
+    naming the remedy for skewed classes when the loss was not weighted yet. With nothing held
+    out the part is the training data: a model that never answers a class it trained on collapsed
+    to the others (95/5 numeric series, ``val_frac=0`` by default, scored recall 0 on the rare
+    class, on training and test data alike, without a word)."""
+    note = None if m is None else never_predicted(m, counts, cfg.class_weight is not None, part)
+    if note is not None:
+        warnings.warn(note, stacklevel=3)
 
 
 def kept_part(max_len: int, keep: str) -> str:

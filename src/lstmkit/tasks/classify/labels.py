@@ -7,6 +7,7 @@
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning; a
                                            spreadsheet's summary row (Total, Average) at the end refused
     check_classes / check_known_labels     at least two classes; no labels unseen in training
+    warn_missing_classes(labels, ...)      data to score on without some training classes
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
     warn_lone_classes(labels)              most rows the only example of their class (the texts as labels?)
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
+from lstmkit.data.stratify import stratified_split, warn_missing_classes
 from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summary_cell, trailing_blank_rows
 from lstmkit.data.label_types import label_objects, one_float_each, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
@@ -33,7 +35,7 @@ from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
-           "check_known_labels",
+           "check_known_labels", "warn_missing_classes",
            "warn_label_spellings", "warn_lone_classes", "stratified_split"]
 
 
@@ -252,61 +254,3 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
         listed = ", ".join(classes[:_SHOWN_CLASSES]) + (f", … ({len(classes)} classes)" if len(classes) > _SHOWN_CLASSES else "")
         raise LstmkitError(f"labels not seen in training: {shown}",
                            f"the model knows only: {listed}{hint}; drop or relabel those rows")
-
-
-def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
-    with two or more examples) goes to validation; a class of one example stays in training, with
-    a warning. Where one of every class would hold out more than twice the ``val_frac`` asked for
-    (many classes of a few examples: 250 classes of 2 held out half the rows at ``val_frac=0.1``, and
-    trained each class on one example), ``val_frac`` of the rows are held out, shared among the
-    classes by their sizes (the largest remainders, ties drawn), so some classes have none: one
-    warning says how many. Returns sorted ``(train_idx, val_idx)``."""
-    if not 0.0 < val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
-                           f"pass {opt('val_frac', 0.1)}, say, {worded('a --val file', 'val_data')}, or 0 to hold nothing out")
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
-    members = {c: np.flatnonzero(labels == c) for c in sorted(set(labels.tolist()))}
-    alone = [c for c, idx in members.items() if idx.size < 2]
-    take = {c: min(max(1, round(idx.size * val_frac)), idx.size - 1) for c, idx in members.items() if idx.size >= 2}
-    asked = math.ceil(labels.size * val_frac)
-    would = sum(take.values())
-    if would > 2 * asked:
-        take = _shared_out(take, {c: members[c].size for c in take}, asked, rng)
-        left = sum(1 for k in take.values() if not k)
-        warnings.warn(f"one example of each of the {len(members)} classes ({labels.size / len(members):.1f} examples "
-                      f"on average) would hold out {would} of {labels.size} rows, not the "
-                      f"{opt('val_frac', f'{val_frac:g}', written=True)} asked for: {asked} are held out, so {left} "
-                      f"class{'es have' if left > 1 else ' has'} no validation example; pass "
-                      f"{worded('a --val file', 'val_data')} to validate on every class", UserWarning, stacklevel=2)
-    val = []
-    for c, k in take.items():
-        if k:
-            val.extend(rng.permutation(members[c])[:k].tolist())
-    if alone:
-        shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
-        warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
-                      f"training, none left to validate on; add examples of {'them' if len(alone) > 1 else 'it'} "
-                      f"or merge {'them' if len(alone) > 1 else 'it'} into another class", stacklevel=2)
-    val_idx = np.sort(np.asarray(val, dtype=np.int64))
-    train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
-    return train_idx, val_idx
-
-
-def _shared_out(take: dict[str, int], sizes: dict[str, int], asked: int, rng: np.random.Generator) -> dict[str, int]:
-    """``asked`` validation examples shared among the classes in proportion to their ``sizes`` (the
-    largest-remainder method; equal remainders in a seeded random order), each class keeping one
-    example for training."""
-    total = sum(sizes.values())
-    names = list(take)
-    quota = [sizes[c] * asked / total for c in names]
-    out = {c: min(math.floor(q), sizes[c] - 1) for c, q in zip(names, quota)}
-    short = asked - sum(out.values())
-    for k in sorted(rng.permutation(len(names)).tolist(), key=lambda k: -(quota[k] % 1)):     # stable: ties drawn
-        if short <= 0:
-            break
-        if out[names[k]] < sizes[names[k]] - 1:
-            out[names[k]] += 1
-            short -= 1
-    return out

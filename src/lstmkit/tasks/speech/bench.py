@@ -100,6 +100,7 @@ SEARCH_SPACE: dict[str, Any] = {
     "lr": float_range(3e-4, 1e-2, log=True), "subsample": int_range(0, 2), "channels": choice(64, 128, 256)}
 TUNE_SHARED = {"mode": "what is predicted (and the loss)", "label_from_name": "what is predicted",
                "label_smoothing": "the loss the validation loss is (label smoothing is part of it)",
+               "class_weight": "how the validation loss weighs each label",
                "seed": SEEDED_SPLIT, "val_frac": VALIDATION_PART}
 
 

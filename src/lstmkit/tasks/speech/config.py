@@ -67,6 +67,7 @@ class SpeechConfig(TaskConfig):
     lm: str | None = None           # language-model run folder for shallow fusion (ctc)
     lm_weight: float = 0.5          # alpha: weight of log P_lm
     length_bonus: float = 1.0       # beta: bonus per LM token
+    class_weight: Literal["balanced", "none"] | None = None  # classify: none | balanced (inverse label frequency)
     val_frac: float = 0.1           # validation share when no validation data is given
     train: TrainConfig = train_field(max_epochs=40, batch_size=32, loss="auto", patience=6, lr_patience=2, lr=2e-3)
 
@@ -78,6 +79,8 @@ class SpeechConfig(TaskConfig):
             raise LstmkitError(f"`subsample` must be 0 to 4 conv layers, got {self.subsample!r}",
                                f"pass {opt('subsample', 2)}, say")
         check_types(self)
+        if self.class_weight == "none":
+            self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
         check_range(self, "speed_perturb", 0, 0.5, "0.1 (0.9x-1.1x), or 0 to turn it off", high_open=True)
         check_range(self, "val_frac", 0, 1, "0.1", low_open=True, high_open=True)
@@ -136,13 +139,14 @@ class SpeechParams(TrainParams, total=False):
     lm: str | None
     lm_weight: float
     length_bonus: float
+    class_weight: Literal["balanced", "none"] | None
     val_frac: float
 
 
 # Settings that act in some modes only, and settings that act beside another one only: given where
 # they cannot act, they would change nothing without a word.
 MODE_ONLY = {"pooling": ("classify",), "embed_dim": ("classify", "seq2seq"), "attention": ("seq2seq",),
-             "label_smoothing": ("seq2seq",), "max_len_ratio": ("seq2seq",), "beam": ("ctc", "seq2seq")}
+             "label_smoothing": ("seq2seq",), "max_len_ratio": ("seq2seq",), "beam": ("ctc", "seq2seq"), "class_weight": ("classify",)}
 NEEDS = {"lm_weight": ("lm", None), "length_bonus": ("lm", None), "n_mfcc": ("features", "mfcc"),
          **{name: ("spec_augment", True) for name in ("freq_masks", "freq_width", "time_masks", "time_width")}}
 

@@ -290,7 +290,7 @@ class SpeechAdapter(EstimatorAdapter):
         if d.get("val_source"):
             return read_validation(d["val_source"], c.label_from_name)
         if d.get("source"):
-            return validation_split(read_utterances(d["source"], c.label_from_name), c)[1]
+            return validation_split(read_utterances(d["source"], c.label_from_name), c, d)[1]
         return None
 
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:

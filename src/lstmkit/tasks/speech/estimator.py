@@ -25,6 +25,7 @@ from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
+from lstmkit.data.stratify import warn_missing_classes
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
 from lstmkit.runs import META_FILE, read_meta
@@ -46,6 +47,7 @@ from lstmkit.tasks.speech.metrics import (check_references, plot_ctc_posteriors,
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
+from lstmkit.train.metrics import never_predicted
 from lstmkit.train.memory import batch_fix, built_within_memory, check_sequence_batch
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR", "check_packages"]
 
 TASK = "speech"
+VAL_SPLIT = "val_split"       # the data summary's record of a validation part drawn by label
 _EVAL_BATCH = 32
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
 # seq2seq: a transcript has at most this many times the longest training transcript's characters,
@@ -149,12 +152,15 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 raise LstmkitError(f"sample_weight weighs the recordings of a classify run, not of this {cfg.mode} "
                                    "run", "drop sample_weight, or pass mode='classify' to train a classifier")
             utts = read_utterances(data, cfg.label_from_name)
+            split_rule: dict[str, str] = {}          # how the validation part was drawn from data, for a redraw
             if sample_weight is not None:     # a copy: an Utterances given keeps none
                 utts = dataclasses.replace(utts, weights=sample_weights(sample_weight, len(utts)))
             if val_data is not None:
                 train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
-                train, val = validation_split(utts, cfg)
+                drawn = (read_meta(run_dir, TASK).get("data") or {}) if resume and run_dir is not None else None
+                train, val = validation_split(utts, cfg, drawn)
+                split_rule = {VAL_SPLIT: "stratified"} if stratified_draw(cfg, drawn) else {}
             val_weights = val.weights if val_data is None else None
             if train.weights is not None:
                 check_parts(train.weights, val_weights, "pass val_data")
@@ -173,6 +179,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             warn_shared_recordings(train, val)
             if cfg.mode == "classify":
                 warn_untrained_labels(train, val)
+                if val_data is not None:        # a draw of data keeps every label with two recordings in both parts
+                    warn_missing_classes(val.texts, train.texts, "the validation data",
+                                         f"add recordings of each label to it, or leave {worded('--val', 'val_data')} "
+                                         f"out: {opt('val_frac', cfg.val_frac)} of the training data is then held out, "
+                                         "stratified by label", unit="recording")
             else:
                 warn_untrained_symbols(train, val)
             lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
@@ -185,6 +196,12 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
             y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
             classes_tr, classes_va = y_tr, y_va       # classify: class indices, before weights join them
+            if cfg.mode == "classify":    # the baseline's constant answer: the class of the largest training weight
+                self.majority_ = int(np.bincount(classes_tr, weights=train.weights,
+                                                 minlength=len(self.class_names_)).argmax())
+                counts = np.bincount(classes_tr, minlength=len(self.class_names_))
+                self.class_weights_ = ((len(classes_tr) / (len(counts) * np.maximum(counts, 1))).tolist()
+                                       if cfg.class_weight == "balanced" else None)
             if train.weights is not None:     # [N, 2]: each example's class and weight
                 y_tr = weighted_targets(torch.tensor(y_tr), torch.from_numpy(train.weights))
                 if val_weights is not None:
@@ -200,6 +217,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.data_summary_ = {
                 "utterances": len(utts), "split": {"train": len(train), "val": len(val),
                                                    **({"test": utts.parts.count("test")} if "test" in utts.parts else {})},
+                **split_rule,
                 "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
                 "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
                 # the longest training transcript in characters: it bounds every seq2seq decode (decode_steps)
@@ -233,12 +251,18 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             def evidence(net) -> dict[str, Any]:
                 if cfg.mode == "classify":       # the class prior, as a text classifier's doctor compares with
                     cmp = prior_comparison(np.stack(self._outputs(x_va)), np.asarray(classes_va), val_weights,
-                                           np.asarray(classes_tr), train.weights, None, self.class_names_)
+                                           np.asarray(classes_tr), train.weights, self.class_weights_, self.class_names_)
                     return {"baselines": cmp} if cmp else {}
                 return {"baselines": silence_comparison(greedy()["wer"], val.texts, cfg.mode, cfg.train.max_epochs)}
 
             def metrics() -> dict[str, Any]:
                 m = {"val": greedy()}
+                if cfg.mode == "classify":      # a label the model never answers: a collapse to the common ones
+                    counts = np.bincount(classes_tr, minlength=len(self.class_names_))
+                    note = never_predicted(m["val"], dict(zip(self.class_names_, counts.tolist())),
+                                           self.class_weights_ is not None, "the validation part")
+                    if note is not None:
+                        warnings.warn(note, UserWarning, stacklevel=2)
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -459,6 +483,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self.class_names_ = list(pre["classes"])      # sorted when saved: classes_' order
             self.label_type_ = pre.get("label_type")      # None: text labels (and runs saved before it)
             self.label_dtype_ = pre.get("label_dtype")    # None: numpy's choice (and runs saved before it)
+            self.majority_ = pre.get("majority")          # None: no baseline (runs saved before it)
+            self.class_weights_ = pre.get("class_weights")
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -537,7 +563,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         if self.config_.mode == "ctc":
             return CTCLoss()
         if self.config_.mode == "classify":
-            return ClassificationLoss(len(self.class_names_))
+            weights = getattr(self, "class_weights_", None)      # balanced: each label's loss by its rarity
+            return ClassificationLoss(len(self.class_names_), None if weights is None else
+                                      torch.tensor(weights, dtype=torch.float32))
         return sequence_loss(self.config_.label_smoothing)
 
     # -- internals: decoding -----------------------------------------------------------------
@@ -654,7 +682,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
-            m = label_metrics(self.class_names_, texts, hyps, weights)
+            m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None))
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})
@@ -684,6 +712,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         if self.config_.mode == "classify":
             pre["classes"], pre["label_type"] = self.class_names_, self.label_type_
             pre["label_dtype"] = getattr(self, "label_dtype_", None)
+            pre["majority"] = getattr(self, "majority_", None)
+            pre["class_weights"] = getattr(self, "class_weights_", None)
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
@@ -714,10 +744,20 @@ def cut_warning(names: Sequence[str], steps: int | None) -> str:
             "longer than those it was trained on (split them into clips of that length)")
 
 
-def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, Utterances]:
+def validation_split(utts: Utterances, cfg: SpeechConfig, summary: dict[str, Any] | None = None
+                     ) -> tuple[Utterances, Utterances]:
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
-    out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
-    return utts.split(cfg.val_frac, cfg.train.seed)
+    out when no validation data is given (drawn with the run's seed, so it can be redrawn). A
+    classify run's share is stratified by label (a random draw held out none of a rare label's
+    recordings, or every one of them); ``summary``: the data summary of a run being redrawn, whose
+    ``val_split`` says whether it was (a classify run saved before it drew at random)."""
+    return utts.split(cfg.val_frac, cfg.train.seed, stratified_draw(cfg, summary))
+
+
+def stratified_draw(cfg: SpeechConfig, summary: dict[str, Any] | None = None) -> bool:
+    """Whether :func:`validation_split` draws by label: a classify run, fitted now (``summary``
+    None) or recorded so (its data summary's ``val_split``)."""
+    return cfg.mode == "classify" and (summary is None or summary.get(VAL_SPLIT) == "stratified")
 
 
 def _paired(files, y) -> list[tuple[str, str]]:

@@ -41,14 +41,17 @@ def class_indices(classes: Sequence[str], paths: Sequence[str], texts: Sequence[
 
 
 def label_metrics(classes: Sequence[str], texts: Sequence[str], hyps: Sequence[str],
-                  weights: np.ndarray | None = None) -> dict[str, Any]:
+                  weights: np.ndarray | None = None, majority: int | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class scores and the confusion matrix of the predicted labels ``hyps``
     against ``texts`` (one label each, no probabilities: no ROC-AUC); ``weights``: each recording's
-    sample weight (a validation part split off weighted data), which the scores weigh."""
+    sample weight (a validation part split off weighted data), which the scores weigh; ``majority``
+    (a class index: the training data's commonest) adds the majority-class baseline's accuracy, as a
+    text classifier's metrics have it (accuracy 0.9 reads differently beside a baseline of 0.9)."""
     index = {c: k for k, c in enumerate(classes)}
     proba = np.zeros((len(hyps), len(classes)))
     proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
-    m = classification_metrics([index[t] for t in texts], proba, list(classes), sample_weight=weights)
+    m = classification_metrics([index[t] for t in texts], proba, list(classes), majority=majority,
+                               sample_weight=weights)
     m.pop("roc_auc", None)
     return m
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
+from lstmkit.data.stratify import stratified_split
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import BadValue, LstmkitError, opt, worded
 
@@ -112,9 +113,11 @@ class Utterances:
         kept.parts = []
         return kept
 
-    def split(self, val_frac: float, seed: int) -> tuple["Utterances", "Utterances"]:
+    def split(self, val_frac: float, seed: int, stratified: bool = False) -> tuple["Utterances", "Utterances"]:
         """``(train, val)``: the parts the list files give (a testing list's recordings in neither), else
-        a ``val_frac`` share held out (at least one of each), drawn with ``seed``."""
+        a ``val_frac`` share held out (at least one of each), drawn with ``seed``; ``stratified`` (labels,
+        a classify run): about ``val_frac`` of each label's recordings, at least one of every label
+        with two or more (:func:`~lstmkit.data.stratify.stratified_split`)."""
         if self.parts:
             train, val = self.part("train"), self.part("val")
             if not len(train):
@@ -122,9 +125,12 @@ class Utterances:
                                    "validation_list.txt / testing_list.txt, or dev-* / test-* subsets): none is "
                                    "left to train on", "train on a folder that holds training recordings too, or "
                                    "shorten the lists")
-            return (train, val) if len(val) else train.split(val_frac, seed)
+            return (train, val) if len(val) else train.split(val_frac, seed, stratified)
         if len(self) < 2:
             raise LstmkitError(f"only {len(self)} recording given", "supply at least two (one for validation)")
+        if stratified:      # a label per recording holds none out: fit_classes refuses such labels, naming them
+            train_idx, val_idx = stratified_split(self.texts, val_frac, seed)
+            return self.subset(train_idx.tolist()), self.subset(val_idx.tolist())
         perm = np.random.default_rng(seed).permutation(len(self))
         n_val = min(max(1, int(round(val_frac * len(self)))), len(self) - 1)
         return self.subset(sorted(perm[n_val:].tolist())), self.subset(sorted(perm[:n_val].tolist()))
