@@ -305,3 +305,56 @@ def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp
     row = next(line.split() for line in out.splitlines() if line.startswith("l0 ") and "|g|" in line)
     assert [float(v) for v in row[2:]] == pytest.approx([g["mean"], g["frac_abs_above_0.9"], g["frac_abs_below_0.1"]],
                                                         abs=5e-4)
+
+
+@pytest.fixture(scope="module")
+def panel_run(tmp_path_factory):
+    """A forecaster of three series with a series embedding (lstm-attention), and one series' rows."""
+    root = tmp_path_factory.mktemp("panel")
+    t = np.arange(60)
+    frame = pd.concat([pd.DataFrame({"id": sid, "y": amp * np.sin(t / 4.0) + 10})
+                       for sid, amp in (("a", 1.0), ("b", 5.0), ("c", -3.0))])
+    frame.to_csv(root / "panel.csv", index=False)
+    frame[frame.id == "c"].to_csv(root / "c.csv", index=False)
+    est = Forecaster(lookback=8, hidden_size=6, max_epochs=1, progress="off", tensorboard=False, seed=0,
+                     model="lstm-attention", id="id", id_embedding=3)
+    est.fit(str(root / "panel.csv"), target="y", run_dir=root / "run")
+    return root / "run", root / "c.csv"
+
+
+def _lstm_input_of_series(est, x, sid):
+    """What the forecaster's LSTM reads of window ``x`` [L, C] of series ``sid``: the rows with its embedding."""
+    lstm, seen = lstmkit.nn.zoo.find_lstm(est.net_), {}
+    handle = lstm.register_forward_pre_hook(lambda _m, args: seen.setdefault("x", args[0]))
+    with torch.no_grad():
+        est.net_.eval()(torch.as_tensor(x)[None], None, torch.tensor([est.series_ids_.index(sid)]))
+    handle.remove()
+    return lstm, seen["x"]
+
+
+def test_gates_and_attention_of_a_panel_run_read_the_embedding_of_the_windows_series(panel_run, capsys):
+    """The LSTM of a run with --id-embedding reads each window with its series' embedding: the gates
+    and attention of series 'c' were those of series 'a' (index 0), whatever --data held."""
+    import lstmkit.nn.zoo
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.gates import gate_statistics
+    from lstmkit.loading import load
+    run, data = panel_run
+    main(["inspect", "gates", "--run", str(run), "--data", str(data)])
+    main(["inspect", "attention", "--run", str(run), "--data", str(data)])
+    info = json.loads((run / "gates.json").read_text())
+    est = load(run)
+    x = est.model_inputs(str(data))[-8:]
+    lstm, lstm_in = _lstm_input_of_series(est, x, "c")
+    _, _, by_hand = lstm(lstm_in, record_gates=True)
+    expected = gate_statistics(by_hand, lstm.num_layers, lstm.num_directions)
+    for gate in ("i", "f", "g", "o"):
+        assert info["stats"]["l0"][gate]["mean"] == pytest.approx(expected["l0"][gate]["mean"], abs=1e-6)
+    assert info["series"] == "c"
+    api = lstmkit.inspect.gates(est, x, series="c")["gates"]["f"]
+    assert torch.allclose(api, by_hand["f"], atol=1e-6)
+    weights = lstmkit.inspect.attention(est, x, series="c")
+    other = lstmkit.inspect.attention(est, x, series="a")
+    assert not torch.allclose(weights, other)
+    with pytest.raises(LstmkitError, match="which series is the window from.*series=ID"):
+        lstmkit.inspect.gates(est, x)

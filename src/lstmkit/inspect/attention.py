@@ -13,16 +13,18 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.attention import SelfAttention
+from lstmkit.inspect.gates import series_index
 from lstmkit.nn.blocks import evaluating
 
 __all__ = ["attention", "plot_attention"]
 
 
-def attention(model: Any, x, lengths=None) -> Tensor:
+def attention(model: Any, x, lengths=None, series=None) -> Tensor:
     """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
     :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
     for the model input ``x`` ``[B, T, F]`` or ``[T, F]``; with ``lengths``, zero in the rows and
-    columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets)."""
+    columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets).
+    ``series``: as in :func:`~lstmkit.inspect.gates.gates` (a forecaster's series embedding)."""
     net = getattr(model, "net_", model)
     layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
     if layer is None:
@@ -33,10 +35,11 @@ def attention(model: Any, x, lengths=None) -> Tensor:
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
     if x.dim() == 2:
         x = x.unsqueeze(0)
+    index = series_index(model, series, x.shape[0])
     layer.record = True                        # this thread's (nn.attention): threads may record side by side
     try:
         with torch.no_grad(), evaluating(net):
-            net(x) if lengths is None else net(x, lengths=lengths)
+            net(x, **({} if lengths is None else {"lengths": lengths}), **({} if index is None else {"series": index}))
         return layer.last_weights
     finally:
         layer.record = False

@@ -33,7 +33,9 @@ _OUT_HELP = "Folder that receives the files instead of the run folder (created w
 
 
 def run_window(run: Path, data: Path, window: int, command: str = "gates"):
-    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F].
+    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F], the
+    window's first row and the id of the series ``data`` holds (what a forecaster's ``id_embedding``
+    reads; None for an estimator without series).
 
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
     ``[N, F]`` sequence its network reads, cut here into windows of its ``config_.lookback``.
@@ -42,7 +44,8 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     if not hasattr(est, "model_inputs"):
         raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
                            _other_way(run, est, command))
-    inputs = est.model_inputs(str(data))                      # scaled, as the network sees them [N, F]
+    series = est.one_series(str(data)) if hasattr(est, "one_series") else None
+    inputs = est.model_inputs(series if series is not None else str(data))    # scaled, as the network sees them [N, F]
     lookback = est.config_.lookback
     n = len(inputs) - lookback + 1
     if n < 1:
@@ -51,7 +54,7 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     if not -n <= window < n:
         raise LstmkitError(f"--window {window} is out of range for {n} windows", f"use 0..{n - 1} or -1..-{n}")
     start = window % n
-    return est, inputs[start:start + lookback], start
+    return est, inputs[start:start + lookback], start, None if series is None else series.ids[0]
 
 
 def text_tokens(run: Path, text: str):
@@ -149,8 +152,9 @@ def _inputs(run: Path, data, text, audio, window: int):
     if audio is not None:
         est, x = audio_features(run, audio)
         return est, x, torch.tensor([len(x)]), audio.name, None, {"audio": str(audio), "feature_frames": len(x)}
-    est, x, start = run_window(run, data, window)
-    return est, x, None, f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+    est, x, start, series = run_window(run, data, window)
+    return est, x, None, f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x),
+                                                                      **({"series": series} if series is not None else {})}
 
 
 def _summary(result: dict) -> dict:
@@ -193,7 +197,7 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
                            f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
     est, x, lengths, where, steps, record = _inputs(run, data, text, audio, window)
     plots, folder = _folders(run, out, "gates")
-    result = gates(est, x, lengths)
+    result = gates(est, x, lengths, series=record.get("series"))
     if audio is not None:
         record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
     first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
@@ -228,9 +232,9 @@ def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDO
     """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
     folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, plot_attention
-    est, x, start = run_window(run, data, window, "attention")
+    est, x, start, series = run_window(run, data, window, "attention")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
-    weights = attention(est, x)
+    weights = attention(est, x, series=series)
     plot_attention(weights, path,
                    title=f"{est.config_.model}: attention for the window starting at row {start}")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks

@@ -37,7 +37,8 @@ from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
 from lstmkit.nn.zoo import find_lstm
 
-__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "GATES", "HIGH", "LOW"]
+__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "series_index", "GATES",
+           "HIGH", "LOW"]
 
 GATES = ("i", "f", "g", "o", "c")
 HIGH, LOW = 0.9, 0.1
@@ -47,7 +48,7 @@ class _Captured(Exception):
     """Stops the model's forward once the LSTM's input is known."""
 
 
-def gates(model: Any, x, lengths=None) -> dict[str, Any]:
+def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
     """Record the gates of the first LSTM inside ``model`` for input ``x``.
 
     Args:
@@ -56,6 +57,11 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
             the scaled inputs it feeds its network; for a model that embeds tokens, integer
             ids ``[B, T]`` or ``[T]``.
         lengths: optional ``[B]`` valid lengths, when the model takes them.
+        series: a forecaster trained on several series with ``id_embedding``: the id of the series
+            ``x`` is from (one of ``series_ids_``; another is the slot ``predict`` gives a series it
+            has not seen); the embedding of that id is part of what its LSTM reads at every step.
+            Required there (the first series' embedding was read, whichever series ``x`` was);
+            for a module, the series index its ``forward`` takes (``ForecastNet``'s ``series``).
 
     Returns:
         ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
@@ -78,7 +84,7 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
     with torch.no_grad(), evaluating(net):
-        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
+        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths, series_index(model, series, x.shape[0]))
         _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
     members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
     members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
@@ -146,9 +152,29 @@ def _result(recorded: dict[str, Tensor], lstm: LSTM, lengths, members: int) -> d
             "hidden_size": lstm.hidden_size, "valid": valid, "members": members}
 
 
-def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
+def series_index(model: Any, series, batch: int) -> Tensor | None:
+    """``[batch]`` index of ``series`` for the network's embedding (:func:`gates`); None: the model
+    reads no series index (refused for an estimator whose embedding tells several series apart)."""
+    ids = getattr(model, "series_ids_", None)
+    embedded = bool(getattr(getattr(model, "config_", None), "id_embedding", 0))
+    if series is None:
+        if ids is not None and embedded and len(ids) > 1:
+            shown = ", ".join(repr(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            raise LstmkitError(f"this forecaster learnt an embedding of each of its {len(ids)} series (id_embedding),"
+                               " which its LSTM reads with every window: which series is the window from?",
+                               f"pass series=ID, one of series_ids_ ({shown})")
+        return None
+    if ids is not None:
+        index = ids.index(series) if series in ids else len(ids)       # an unseen series: predict's slot
+    else:
+        index = int(series)
+    return torch.full((batch,), index, dtype=torch.long)
+
+
+def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths, series: Tensor | None = None):
     """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths); an
-    encoder-decoder runs its encoder alone (``encode``)."""
+    encoder-decoder runs its encoder alone (``encode``); ``series``: the index a forecaster's
+    embedding reads (:func:`series_index`)."""
     if net is lstm:
         return x, None, lengths
     captured: dict[str, Any] = {}
@@ -167,7 +193,7 @@ def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
         if isinstance(net, Seq2Seq):
             net.encode(x, torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths))
         else:
-            net(x) if lengths is None else net(x, lengths=lengths)
+            net(x, **({} if lengths is None else {"lengths": lengths}), **({} if series is None else {"series": series}))
     except _Captured:
         pass
     finally:
