@@ -309,15 +309,17 @@ def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp
 
 @pytest.fixture(scope="module")
 def panel_run(tmp_path_factory):
-    """A forecaster of three series with a series embedding (lstm-attention), and one series' rows."""
+    """A forecaster of three daily series with a series embedding (lstm-attention, reading the window two
+    rows a step: --segment 2), and one series' rows."""
     root = tmp_path_factory.mktemp("panel")
     t = np.arange(60)
-    frame = pd.concat([pd.DataFrame({"id": sid, "y": amp * np.sin(t / 4.0) + 10})
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    frame = pd.concat([pd.DataFrame({"day": days, "id": sid, "y": amp * np.sin(t / 4.0) + 10})
                        for sid, amp in (("a", 1.0), ("b", 5.0), ("c", -3.0))])
     frame.to_csv(root / "panel.csv", index=False)
     frame[frame.id == "c"].to_csv(root / "c.csv", index=False)
     est = Forecaster(lookback=8, hidden_size=6, max_epochs=1, progress="off", tensorboard=False, seed=0,
-                     model="lstm-attention", id="id", id_embedding=3)
+                     model="lstm-attention", id="id", id_embedding=3, time="day", segment=2)
     est.fit(str(root / "panel.csv"), target="y", run_dir=root / "run")
     return root / "run", root / "c.csv"
 
@@ -358,3 +360,29 @@ def test_gates_and_attention_of_a_panel_run_read_the_embedding_of_the_windows_se
     assert not torch.allclose(weights, other)
     with pytest.raises(LstmkitError, match="which series is the window from.*series=ID"):
         lstmkit.inspect.gates(est, x)
+
+
+def test_gates_and_attention_of_a_window_name_its_steps_by_their_time_stamps(panel_run, monkeypatch, capsys):
+    """The plots' step axis read 'time step' 0, 1, 2, 3 and the title 'the window starting at row 52' (of
+    the series sorted by time, not the file's row); with --segment 2 the network reads the 8-row window
+    in 4 steps of 2 rows, drawn as if they were its first 4 rows. Each step is now named by its
+    (first) row's time stamp, the axis says what a step is, and the title gives the window's dates."""
+    import lstmkit.inspect.plots as plots
+    figures = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
+    run, data = panel_run
+    main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "3"])
+    main(["inspect", "attention", "--run", str(run), "--data", str(data), "--window", "3"])
+    steps = ["2024-01-04", "2024-01-06", "2024-01-08", "2024-01-10"]       # rows 3, 5, 7, 9: each step's first
+    gate_axes, attention_axes = figures[0].axes[0], figures[1].axes[0]
+    assert gate_axes.images[0].get_array().shape[1] == 4
+    assert [t.get_text() for t in gate_axes.get_xticklabels()] == steps
+    assert gate_axes.get_xlabel().startswith("segment of 2 rows")
+    assert [t.get_text() for t in attention_axes.get_xticklabels()] == steps
+    assert [t.get_text() for t in attention_axes.get_yticklabels()] == steps
+    assert attention_axes.get_ylabel().startswith("query segment of 2 rows")
+    for fig in figures:
+        assert "2024-01-04 to 2024-01-11 (rows 3–10 of series 'c')" in fig.get_suptitle()
+    assert json.loads((run / "gates.json").read_text())["window_times"] == ["2024-01-04", "2024-01-11"]
+    assert "(2024-01-" in capsys.readouterr().out.splitlines()[-2]              # the steps attended to, dated

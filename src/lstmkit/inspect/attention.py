@@ -45,23 +45,31 @@ def attention(model: Any, x, lengths=None, series=None) -> Tensor:
         layer.record = False
 
 
-def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
+def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None,
+                   steps: list[str] | None = None, axis: str = "step") -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key), steps
-    numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …)."""
+    numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …), or named by ``steps``
+    (a window's time stamps) when there are at most 40; ``axis`` says what a step is."""
+    from lstmkit.inspect.gates import NAMED_STEPS
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
-    heads = weights.shape[1]
-    fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
+    heads, n = weights.shape[1], weights.shape[-1]
+    named = steps is not None and len(steps) == n and n <= NAMED_STEPS
+    fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2 + (1.2 if named else 0)), squeeze=False)
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for h in range(heads):
         ax = axes[0, h]
         im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")
         ax.set_title(f"head {h}")
-        ax.set_xlabel("key step (attended to)")
-        ax.set_ylabel("query step")
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+        ax.set_xlabel(f"key {axis} (attended to)")
+        ax.set_ylabel(f"query {axis}")
+        if named:
+            ax.set_xticks(range(n), steps, rotation=90, fontsize=7)
+            ax.set_yticks(range(n), steps, fontsize=7)
+        else:
+            for a in (ax.xaxis, ax.yaxis):
+                a.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
         fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         fig.suptitle(title)

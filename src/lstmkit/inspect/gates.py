@@ -239,10 +239,11 @@ def most_active_units(c: Tensor, top: int = 5) -> list[int]:
 
 
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
-               title: str | None = None, steps: list[str] | None = None) -> None:
+               title: str | None = None, steps: list[str] | None = None, axis: str | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
-    steps (a text's tokens) on the x axis when there are at most 40. Units and steps are whole
+    steps (a text's tokens, a window's time stamps) on the x axis when there are at most 40, ``axis``
+    says what a step is (default 'token' for named steps, else 'time step'). Units and steps are whole
     numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each point
     of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as nothing)."""
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
@@ -262,8 +263,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             im = axes[k, j].imshow(values, aspect="auto", cmap="coolwarm" if name == "g" else "viridis",
                                    vmin=lo, vmax=1.0, interpolation="nearest")
             axes[k, j].set_title(f"{label}: {name}")
-            axes[k, j].set_xlabel("time step")
-            _name_steps(axes[k, j], steps, n_valid)
+            _name_steps(axes[k, j], steps, n_valid, axis)
             axes[k, j].set_ylabel("unit")
             axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             fig.colorbar(im, ax=axes[k, j], fraction=0.046)
@@ -275,8 +275,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
         ax.set_title(f"{label}: cell state c, " + (f"{shown} most active units" if shown < c.shape[1]
                                                    else f"all {shown} unit{'s' if shown > 1 else ''}"))
-        ax.set_xlabel("time step")
-        _name_steps(ax, steps, n_valid)
+        _name_steps(ax, steps, n_valid, axis)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     if title:
@@ -287,11 +286,12 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
 NAMED_STEPS = 40            # up to this many steps: a text's tokens named on the axis, a trajectory's points dotted
 
 
-def _name_steps(ax, steps: list[str] | None, n: int) -> None:
+def _name_steps(ax, steps: list[str] | None, n: int, axis: str | None = None) -> None:
     if steps is not None and 0 < n <= NAMED_STEPS:
         ax.set_xticks(range(n))
         ax.set_xticklabels(steps[:n], rotation=90, fontsize=7)
-        ax.set_xlabel("token")
+        ax.set_xlabel(axis or "token")
     else:
         from matplotlib.ticker import MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+        ax.set_xlabel(axis or "time step")
