@@ -386,3 +386,15 @@ def test_gates_and_attention_of_a_window_name_its_steps_by_their_time_stamps(pan
         assert "2024-01-04 to 2024-01-11 (rows 3–10 of series 'c')" in fig.get_suptitle()
     assert json.loads((run / "gates.json").read_text())["window_times"] == ["2024-01-04", "2024-01-11"]
     assert "(2024-01-" in capsys.readouterr().out.splitlines()[-2]              # the steps attended to, dated
+
+
+def test_a_translators_source_words_outside_the_vocabulary_are_named_as_written(seq2seq_runs, capsys):
+    """The encoder's gates of a source word the run never saw were plotted under '<unk>' with no word
+    said (the classifier's plot named it 'zzz (<unk>)' and said so)."""
+    from cli_helpers import run_cli
+    run = seq2seq_runs[0]
+    code, out, err = run_cli(["inspect", "gates", "--run", run, "--text", "red zebra runs ."], capsys)
+    assert code == 0, err
+    info = json.loads((run / "gates.json").read_text())
+    assert info["tokens"] == ["red", "zebra", "runs", "."] and info["unknown"] == [1]
+    assert "1 of 4 tokens are not in the run's vocabulary ('zebra')" in out
