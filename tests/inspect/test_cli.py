@@ -398,3 +398,18 @@ def test_a_translators_source_words_outside_the_vocabulary_are_named_as_written(
     info = json.loads((run / "gates.json").read_text())
     assert info["tokens"] == ["red", "zebra", "runs", "."] and info["unknown"] == [1]
     assert "1 of 4 tokens are not in the run's vocabulary ('zebra')" in out
+
+
+def test_a_character_models_spaces_are_named_on_the_gates_axis(tmp_path, monkeypatch, capsys):
+    """A character language model reads the spaces too: their columns' names on the axis were blank."""
+    import lstmkit.inspect.plots as plots
+    from cli_helpers import run_cli
+    from lstmkit import LanguageModel
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: figures.append(fig))
+    LanguageModel(level="char", max_epochs=1, hidden_size=4, num_layers=1, progress="off", tensorboard=False).fit(
+        ["a cat sat", "a bat sat"] * 4, run_dir=tmp_path / "lm")
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "lm", "--text", "a cat"], capsys)
+    assert code == 0, err
+    assert [t.get_text() for t in figures[-1].axes[0].get_xticklabels()] == ["<s>", "a", "␣", "c", "a", "t"]
+    assert json.loads((tmp_path / "lm" / "gates.json").read_text())["tokens"] == ["<s>", *"a cat"]

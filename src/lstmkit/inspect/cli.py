@@ -185,7 +185,8 @@ def _inputs(run: Path, data, text, audio, window: int):
     if text is not None:
         est, tokens, ids = text_tokens(run, text)
         unknown = [k for k, (t, i) in enumerate(zip(tokens, ids)) if i == UNK_ID and t != "<unk>"]
-        steps = [f"{t} (<unk>)" if k in unknown else t for k, t in enumerate(tokens)]   # what the network read
+        steps = [f"{_visible(t)} (<unk>)" if k in unknown else _visible(t)                # what the network read
+                 for k, t in enumerate(tokens)]
         return (est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", steps, "token",
                 {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
@@ -196,6 +197,15 @@ def _inputs(run: Path, data, text, audio, window: int):
     return w.est, w.x, None, where, steps, axis, {"window_start": w.start, "lookback": len(w.x),
                                            **({"series": w.series} if _of_panel(w) else {}),
                                            **({"window_times": [w.times[0], w.times[-1]]} if w.times else {})}
+
+
+_WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def _visible(token: str) -> str:
+    """A token of white space as signs (a character model's space, line break, tab): as itself its
+    column's name on the plot's axis was blank, as if the column had none."""
+    return "".join(_WHITESPACE.get(c, "␣") for c in token) if token.isspace() else token
 
 
 def _summary(result: dict) -> dict:
