@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -413,3 +414,18 @@ def test_a_character_models_spaces_are_named_on_the_gates_axis(tmp_path, monkeyp
     assert code == 0, err
     assert [t.get_text() for t in figures[-1].axes[0].get_xticklabels()] == ["<s>", "a", "␣", "c", "a", "t"]
     assert json.loads((tmp_path / "lm" / "gates.json").read_text())["tokens"] == ["<s>", *"a cat"]
+
+
+def test_the_loss_curves_name_the_loss_each_task_trains_on(tmp_path, monkeypatch):
+    """Every run's loss.png read 'loss (scaled units)', a forecaster's words, on a classifier's
+    cross-entropy and a language model's cross-entropy per token too."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit import LanguageModel, TextClassifier
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: figures.append((Path(path).name, fig)))
+    TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off", tensorboard=False).fit(
+        pd.DataFrame({"text": ["good film", "bad film"] * 6, "label": ["pos", "neg"] * 6}), run_dir=tmp_path / "clf")
+    LanguageModel(level="char", max_epochs=1, hidden_size=4, num_layers=1, progress="off", tensorboard=False).fit(
+        ["a cat sat"] * 8, run_dir=tmp_path / "lm")
+    labels = [fig.axes[0].get_ylabel() for name, fig in figures if name == "loss.png"]
+    assert labels == ["cross-entropy (nats)", "cross-entropy per token (nats)"]

@@ -275,7 +275,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     worst (``worst``: metrics.json's record, :func:`worst_series`), else the first 4."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
-    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
+    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, "loss (scaled units)")
     rows, series = test
     if len(rows) == 0:
         return
