@@ -668,7 +668,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                                                          + (", label-smoothed)" if self.config_.label_smoothing else ")"))
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss)
         plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
-                         self.config_.hop_ms)
+                         self.config_.hop_ms, self.config_.features)
         if self.config_.mode == "ctc":
             lp = self._outputs([feats])[0]
             frame_ms = self.config_.hop_ms * 2 ** self.config_.subsample
