@@ -49,13 +49,13 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
                    steps: list[str] | None = None, axis: str = "step") -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key), steps
     numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …), or named by ``steps``
-    (a window's time stamps) when there are at most 40; ``axis`` says what a step is."""
+    (a window's time stamps; of more than 40 every k-th); ``axis`` says what a step is."""
     from lstmkit.inspect.gates import NAMED_STEPS
-    from lstmkit.inspect.plots import figure_format, save_figure, subplots
+    from lstmkit.inspect.plots import every_kth, figure_format, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads, n = weights.shape[1], weights.shape[-1]
-    named = steps is not None and len(steps) == n and n <= NAMED_STEPS
+    named = steps is not None and len(steps) == n
     fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2 + (1.2 if named else 0)), squeeze=False)
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for h in range(heads):
@@ -65,8 +65,8 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         ax.set_xlabel(f"key {axis} (attended to)")
         ax.set_ylabel(f"query {axis}")
         if named:
-            ax.set_xticks(range(n), steps, rotation=90, fontsize=7)
-            ax.set_yticks(range(n), steps, fontsize=7)
+            ax.set_xticks(*every_kth(steps, NAMED_STEPS), rotation=90, fontsize=7)
+            ax.set_yticks(*every_kth(steps, NAMED_STEPS), fontsize=7)
         else:
             for a in (ax.xaxis, ax.yaxis):
                 a.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))

@@ -242,8 +242,9 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
                title: str | None = None, steps: list[str] | None = None, axis: str | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
-    steps (a text's tokens, a window's time stamps) on the x axis when there are at most 40, ``axis``
-    says what a step is (default 'token' for named steps, else 'time step'). Units and steps are whole
+    steps (a text's tokens, a window's time stamps) on the x axis, of more than 40 every k-th (a
+    168-hour window's axis read 0 … 160 under 'time'), ``axis`` says what a step is (default 'token'
+    for named steps, else 'time step'). Units and steps are whole
     numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each point
     of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as nothing)."""
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
@@ -283,13 +284,13 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     save_figure(fig, Path(path))
 
 
-NAMED_STEPS = 40            # up to this many steps: a text's tokens named on the axis, a trajectory's points dotted
+NAMED_STEPS = 40            # up to this many steps each is named on the axis (of more, every k-th), a trajectory's points dotted
 
 
 def _name_steps(ax, steps: list[str] | None, n: int, axis: str | None = None) -> None:
-    if steps is not None and 0 < n <= NAMED_STEPS:
-        ax.set_xticks(range(n))
-        ax.set_xticklabels(steps[:n], rotation=90, fontsize=7)
+    if steps is not None and n > 0:
+        from lstmkit.inspect.plots import every_kth
+        ax.set_xticks(*every_kth(steps[:n], NAMED_STEPS), rotation=90, fontsize=7)
         ax.set_xlabel(axis or "token")
     else:
         from matplotlib.ticker import MaxNLocator
