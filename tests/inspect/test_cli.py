@@ -253,10 +253,15 @@ def test_gates_of_a_translator_read_the_source_and_its_translation(seq2seq_runs,
     assert "encoder l0_reverse" in out and "decoder l0" in out and "decoder_gates.png" in out
 
 
-def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys):
+def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys, monkeypatch):
+    """(the plot's axis read 'time step' 0, 1, 2 …: each step is now named by the second its frame starts
+    at, a frame every 20 ms after --subsample 1 of 10 ms hops)"""
+    import lstmkit.inspect.plots as plots
     from cli_helpers import run_cli
     from lstmkit import SpeechRecognizer
     _, run, wav = seq2seq_runs
+    figures, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
     code, out, err = run_cli(["inspect", "gates", "--run", run, "--audio", wav], capsys)
     assert code == 0, err
     assert (run / "plots" / "gates.png").is_file() and f"wrote {run / 'plots' / 'gates.png'}" in out
@@ -266,6 +271,10 @@ def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys):
     direct = lstmkit.inspect.gates(est, x, torch.tensor([len(x)]))
     assert info["feature_frames"] == len(x) and info["frames"] == direct["gates"]["i"].shape[2] == (len(x) - 3) // 2 + 1
     assert _flat(info["stats"]) == pytest.approx(_flat(direct["stats"])) and info["hidden_size"] == 6
+    heat = figures[0].axes[0]
+    assert heat.get_xlabel() == "seconds (a frame every 20 ms)"
+    every = -(-info["frames"] // 40)                                   # of more than 40 frames, every k-th named
+    assert [t.get_text() for t in heat.get_xticklabels()] == [f"{j * 0.02:.2f}" for j in range(0, info["frames"], every)]
 
 
 def test_gates_of_translate_and_speech_runs_refuse_bad_input_in_one_line(seq2seq_runs, tmp_path, capsys):

@@ -191,7 +191,11 @@ def _inputs(run: Path, data, text, audio, window: int):
                 {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
         est, x = audio_features(run, audio)
-        return est, x, torch.tensor([len(x)]), audio.name, None, "frame", {"audio": str(audio), "feature_frames": len(x)}
+        # a frame after subsampling spans 2^subsample feature hops: each named by the second it starts at
+        ms = est.config_.hop_ms * 2 ** est.config_.subsample
+        seconds = [f"{k * ms / 1000:.2f}" for k in range(len(x))]
+        return (est, x, torch.tensor([len(x)]), audio.name, seconds, f"seconds (a frame every {ms:g} ms)",
+                {"audio": str(audio), "feature_frames": len(x)})
     w = run_window(run, data, window)
     steps, axis, where = window_steps(w)
     return w.est, w.x, None, where, steps, axis, {"window_start": w.start, "lookback": len(w.x),
