@@ -438,3 +438,13 @@ def test_the_loss_curves_name_the_loss_each_task_trains_on(tmp_path, monkeypatch
         ["a cat sat"] * 8, run_dir=tmp_path / "lm")
     labels = [fig.axes[0].get_ylabel() for name, fig in figures if name == "loss.png"]
     assert labels == ["cross-entropy (nats)", "cross-entropy per token (nats)"]
+
+
+def test_window_time_stamps_are_written_as_short_as_they_can_be_told_apart():
+    from lstmkit.inspect.cli import _stamps
+    assert _stamps(pd.date_range("2024-03-30", periods=2, freq="D")) == ["2024-03-30", "2024-03-31"]
+    assert _stamps(pd.date_range("2024-03-30 23:00", periods=2, freq="h", tz="Europe/Berlin")) == [
+        "2024-03-30 23:00", "2024-03-31 00:00"]
+    assert _stamps(pd.date_range("2024-03-30", periods=3, freq="500ms")) == [
+        "2024-03-30 00:00:00", "2024-03-30 00:00:00.5", "2024-03-30 00:00:01"]
+    assert _stamps(np.array([1990, 1991])) == ["1990", "1991"]

@@ -71,9 +71,13 @@ def _stamps(times) -> list[str]:
     import pandas as pd
     if not isinstance(times, pd.DatetimeIndex):
         return [str(t) for t in times]
-    fmt = ("%Y-%m-%d" if (times == times.normalize()).all() else
-           "%Y-%m-%d %H:%M" if ((times.second == 0) & (times.microsecond == 0)).all() else "%Y-%m-%d %H:%M:%S")
-    return list(times.strftime(fmt))
+    if (times == times.normalize()).all():
+        return list(times.strftime("%Y-%m-%d"))
+    if ((times.second == 0) & (times.microsecond == 0)).all():
+        return list(times.strftime("%Y-%m-%d %H:%M"))
+    if (times.microsecond == 0).all():
+        return list(times.strftime("%Y-%m-%d %H:%M:%S"))
+    return [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]     # 0.5 s steps: 00:00:00.5
 
 
 def _of_panel(w: Window) -> bool:
