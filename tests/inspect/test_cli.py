@@ -370,6 +370,8 @@ def test_gates_and_attention_of_a_panel_run_read_the_embedding_of_the_windows_se
     assert not torch.allclose(weights, other)
     with pytest.raises(LstmkitError, match="which series is the window from.*series=ID"):
         lstmkit.inspect.gates(est, x)
+    with pytest.warns(UserWarning, match=r"series 'C' is not one this forecaster was trained on \('a', 'b', 'c'\)"):
+        lstmkit.inspect.gates(est, x, series="C")
 
 
 def test_gates_and_attention_of_a_window_name_its_steps_by_their_time_stamps(panel_run, monkeypatch, capsys):

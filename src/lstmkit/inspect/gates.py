@@ -24,6 +24,7 @@ over every valid (sample, step, unit) value:
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,11 @@ def series_index(model: Any, series, batch: int) -> Tensor | None:
         return None
     if ids is not None:
         index = ids.index(series) if series in ids else len(ids)       # an unseen series: predict's slot
+        if embedded and series not in ids:          # a typo ('3' for 3) read another series' input, unsaid
+            shown = ", ".join(repr(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            warnings.warn(f"series {series!r} is not one this forecaster was trained on ({shown}): its window is "
+                          "read with the embedding of a series it has not seen, as predict reads such a series",
+                          UserWarning, stacklevel=3)
     else:
         index = int(series)
     return torch.full((batch,), index, dtype=torch.long)
