@@ -329,7 +329,7 @@ def panel_run(tmp_path_factory):
     frame.to_csv(root / "panel.csv", index=False)
     frame[frame.id == "c"].to_csv(root / "c.csv", index=False)
     est = Forecaster(lookback=8, hidden_size=6, max_epochs=1, progress="off", tensorboard=False, seed=0,
-                     model="lstm-attention", id="id", id_embedding=3, time="day", segment=2)
+                     model="lstm-attention", id="id", id_embedding=3, time="day", segment=2, ensemble=2)
     est.fit(str(root / "panel.csv"), target="y", run_dir=root / "run")
     return root / "run", root / "c.csv"
 
@@ -396,8 +396,11 @@ def test_gates_and_attention_of_a_window_name_its_steps_by_their_time_stamps(pan
     assert attention_axes.get_ylabel().startswith("query segment of 2 rows")
     for fig in figures:
         assert "2024-01-04 to 2024-01-11 (rows 3–10 of series 'c')" in fig.get_suptitle()
+    assert "attention of the first of 2 ensemble members for" in figures[1].get_suptitle()     # as gates says it
     assert json.loads((run / "gates.json").read_text())["window_times"] == ["2024-01-04", "2024-01-11"]
-    assert "(2024-01-" in capsys.readouterr().out.splitlines()[-2]              # the steps attended to, dated
+    out = capsys.readouterr().out.splitlines()
+    assert "(2024-01-" in out[-2] and out[-3] == "attention of the first of 2 ensemble members (the others differ by " \
+        "their initial weights)"
 
 
 def test_a_translators_source_words_outside_the_vocabulary_are_named_as_written(seq2seq_runs, capsys):

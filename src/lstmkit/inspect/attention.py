@@ -24,6 +24,7 @@ def attention(model: Any, x, lengths=None, series=None) -> Tensor:
     :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
     for the model input ``x`` ``[B, T, F]`` or ``[T, F]``; with ``lengths``, zero in the rows and
     columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets).
+    An ensemble of networks (a seed ensemble) gives its first member's weights.
     ``series``: as in :func:`~lstmkit.inspect.gates.gates` (a forecaster's series embedding)."""
     net = getattr(model, "net_", model)
     layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None

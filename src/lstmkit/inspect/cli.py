@@ -291,11 +291,16 @@ def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDO
     """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
     folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, plot_attention
+    from lstmkit.inspect.gates import ensemble_members
     w = run_window(run, data, window, "attention")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
     weights = attention(w.est, w.x, series=w.series if _of_panel(w) else None)
     steps, axis, where = window_steps(w)
-    plot_attention(weights, path, title=f"{w.est.config_.model}: attention for {where}", steps=steps, axis=axis)
+    members = ensemble_members(w.est.net_)      # the first member's weights: said, as gates says it of its gates
+    first = f" of the first of {members} ensemble members" if members > 1 else ""
+    plot_attention(weights, path, title=f"{w.est.config_.model}: attention{first} for {where}", steps=steps, axis=axis)
+    if first:
+        typer.echo(f"attention{first} (the others differ by their initial weights)")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
     typer.echo("the last step attends most to steps " + ", ".join(

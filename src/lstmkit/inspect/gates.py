@@ -38,8 +38,8 @@ from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
 from lstmkit.nn.zoo import find_lstm
 
-__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "series_index", "GATES",
-           "HIGH", "LOW"]
+__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "series_index",
+           "ensemble_members", "GATES", "HIGH", "LOW"]
 
 GATES = ("i", "f", "g", "o", "c")
 HIGH, LOW = 0.9, 0.1
@@ -87,9 +87,14 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
     with torch.no_grad(), evaluating(net):
         lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths, series_index(model, series, x.shape[0]))
         _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
+    return _result(recorded, lstm, lstm_lengths, ensemble_members(net))
+
+
+def ensemble_members(net: nn.Module) -> int:
+    """How many networks side by side ``net`` holds (a seed ensemble, LSTM-FCN's nets), 1 for one:
+    :func:`gates` and :func:`~lstmkit.inspect.attention.attention` record the first's."""
     members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
-    members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
-    return _result(recorded, lstm, lstm_lengths, members)
+    return len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
 
 
 def decoder_gates(model: Any, src, output: list[int], src_len=None) -> dict[str, Any]:
