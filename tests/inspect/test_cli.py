@@ -453,3 +453,22 @@ def test_window_time_stamps_are_written_as_short_as_they_can_be_told_apart():
     assert _stamps(pd.date_range("2024-03-30", periods=3, freq="500ms")) == [
         "2024-03-30 00:00:00", "2024-03-30 00:00:00.5", "2024-03-30 00:00:01"]
     assert _stamps(np.array([1990, 1991])) == ["1990", "1991"]
+
+
+def test_a_text_longer_than_max_len_says_which_part_the_gates_read(tmp_path, capsys):
+    """A classifier reads max_len tokens of a text (by default its first and last halves): the gates'
+    columns ran from the first half on into the last with nothing saying a part was left out."""
+    from cli_helpers import run_cli
+    from lstmkit import TextClassifier
+    est = TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, max_len=3, progress="off", tensorboard=False,
+                         doctor=False)
+    est.fit(pd.DataFrame({"text": ["good film", "bad film"] * 6, "label": ["pos", "neg"] * 6}), run_dir=tmp_path / "clf")
+    text = "good film bad film good"
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "clf", "--text", text], capsys)
+    assert code == 0, err
+    assert ("the text has 5 tokens, more than the run's max_len=3: the network reads its first 2 and its last 1, "
+            "side by side (truncate='both')") in err
+    assert json.loads((tmp_path / "clf" / "gates.json").read_text())["tokens"] == ["good", "film", "good"]
+    est.config_.truncate = "tail"
+    with pytest.warns(UserWarning, match=r"reads its last 3 \(truncate='tail'\)"):
+        assert est.token_inputs(text)[0] == ["bad", "film", "good"]
