@@ -516,7 +516,8 @@ def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: 
     """Which models the seeds cannot tell from the best on the headline metric (the first one any
     model has a number for): those whose mean differs from the best's by at most two standard errors
     of the difference over the seeds (a tie too, when neither varies). The table showed means ± std and left the reader to judge,
-    where 0.629 ± 0.034 against 0.649 ± 0.014 over 2 seeds reads as a ranking."""
+    where 0.629 ± 0.034 against 0.649 ± 0.014 over 2 seeds reads as a ranking. A baseline row (ETS, naive, …)
+    better than the best model is named after it: 'gru has the best MASE' stood alone above ETS's lower one."""
     import numpy as np
     trained = table[table["params"].notna()] if "params" in table else table.iloc[:0]
     head = next((m for m in metrics if trained[f"{m}_mean"].notna().any()), None) if len(trained) else None
@@ -527,17 +528,30 @@ def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: 
         return None
     best = rows.loc[rows[f"{head}_mean"].idxmax() if higher_is_better else rows[f"{head}_mean"].idxmin()]
     shown = lambda r: f"{r['model']} ({_fmt(r[f'{head}_mean'])} ± {_fmt(r[f'{head}_std'])})"  # noqa: E731
+    baseline = _better_baselines(table, head, best[f"{head}_mean"], higher_is_better)
     if (rows["seeds"] < 2).any():
         return (f"{best['model']} has the best {head}, but a model trained with one seed has no spread to tell its "
-                "difference from seed noise: pass --seeds 3 or more")
+                "difference from seed noise: pass --seeds 3 or more" + baseline)
     within = [r for _, r in rows.iterrows() if r["model"] != best["model"]
               and abs(r[f"{head}_mean"] - best[f"{head}_mean"])       # a tie (1 ± 0 beside 1 ± 0) is one
               <= 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]
     if not within:
         return (f"{shown(best)} has the best {head}; every other model's difference from it is over two standard "
-                "errors of the seeds.")
+                "errors of the seeds." + baseline)
     return (f"{shown(best)} has the best {head}; within seed noise of it (a difference of at most two standard "
-            f"errors of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart.")
+            f"errors of the seeds): {', '.join(shown(r) for r in within)}. More --seeds may tell them apart." + baseline)
+
+
+def _better_baselines(table: pd.DataFrame, head: str, best: float, higher_is_better: bool) -> str:
+    """'' or a sentence naming the baseline rows whose ``head`` beats ``best``, the best model's mean."""
+    refs = table[table["params"].isna() & (table["failed"].isna() if "failed" in table else True)]
+    beat = [(r["model"], r[f"{head}_mean"]) for _, r in refs.iterrows()
+            if r[f"{head}_mean"] == r[f"{head}_mean"] and (r[f"{head}_mean"] > best if higher_is_better
+                                                           else r[f"{head}_mean"] < best)]
+    if not beat:
+        return ""
+    named = " and ".join(f"{name} ({_fmt(v)})" for name, v in beat)
+    return f" The baseline{'s' if len(beat) > 1 else ''} {named} {'are' if len(beat) > 1 else 'is'} better than every model trained."
 
 
 def _fmt(v: float) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,10 +253,15 @@ def test_gates_of_a_translator_read_the_source_and_its_translation(seq2seq_runs,
     assert "encoder l0_reverse" in out and "decoder l0" in out and "decoder_gates.png" in out
 
 
-def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys):
+def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys, monkeypatch):
+    """(the plot's axis read 'time step' 0, 1, 2 …: each step is now named by the second its frame starts
+    at, a frame every 20 ms after --subsample 1 of 10 ms hops)"""
+    import lstmkit.inspect.plots as plots
     from cli_helpers import run_cli
     from lstmkit import SpeechRecognizer
     _, run, wav = seq2seq_runs
+    figures, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
     code, out, err = run_cli(["inspect", "gates", "--run", run, "--audio", wav], capsys)
     assert code == 0, err
     assert (run / "plots" / "gates.png").is_file() and f"wrote {run / 'plots' / 'gates.png'}" in out
@@ -265,6 +271,10 @@ def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys):
     direct = lstmkit.inspect.gates(est, x, torch.tensor([len(x)]))
     assert info["feature_frames"] == len(x) and info["frames"] == direct["gates"]["i"].shape[2] == (len(x) - 3) // 2 + 1
     assert _flat(info["stats"]) == pytest.approx(_flat(direct["stats"])) and info["hidden_size"] == 6
+    heat = figures[0].axes[0]
+    assert heat.get_xlabel() == "seconds (a frame every 20 ms)"
+    every = -(-info["frames"] // 40)                                   # of more than 40 frames, every k-th named
+    assert [t.get_text() for t in heat.get_xticklabels()] == [f"{j * 0.02:.2f}" for j in range(0, info["frames"], every)]
 
 
 def test_gates_of_translate_and_speech_runs_refuse_bad_input_in_one_line(seq2seq_runs, tmp_path, capsys):
@@ -305,3 +315,160 @@ def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp
     row = next(line.split() for line in out.splitlines() if line.startswith("l0 ") and "|g|" in line)
     assert [float(v) for v in row[2:]] == pytest.approx([g["mean"], g["frac_abs_above_0.9"], g["frac_abs_below_0.1"]],
                                                         abs=5e-4)
+
+
+@pytest.fixture(scope="module")
+def panel_run(tmp_path_factory):
+    """A forecaster of three daily series with a series embedding (lstm-attention, reading the window two
+    rows a step: --segment 2), and one series' rows."""
+    root = tmp_path_factory.mktemp("panel")
+    t = np.arange(60)
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    frame = pd.concat([pd.DataFrame({"day": days, "id": sid, "y": amp * np.sin(t / 4.0) + 10})
+                       for sid, amp in (("a", 1.0), ("b", 5.0), ("c", -3.0))])
+    frame.to_csv(root / "panel.csv", index=False)
+    frame[frame.id == "c"].to_csv(root / "c.csv", index=False)
+    est = Forecaster(lookback=8, hidden_size=6, max_epochs=1, progress="off", tensorboard=False, seed=0,
+                     model="lstm-attention", id="id", id_embedding=3, time="day", segment=2, ensemble=2)
+    est.fit(str(root / "panel.csv"), target="y", run_dir=root / "run")
+    return root / "run", root / "c.csv"
+
+
+def _lstm_input_of_series(est, x, sid):
+    """What the forecaster's LSTM reads of window ``x`` [L, C] of series ``sid``: the rows with its embedding."""
+    lstm, seen = lstmkit.nn.zoo.find_lstm(est.net_), {}
+    handle = lstm.register_forward_pre_hook(lambda _m, args: seen.setdefault("x", args[0]))
+    with torch.no_grad():
+        est.net_.eval()(torch.as_tensor(x)[None], None, torch.tensor([est.series_ids_.index(sid)]))
+    handle.remove()
+    return lstm, seen["x"]
+
+
+def test_gates_and_attention_of_a_panel_run_read_the_embedding_of_the_windows_series(panel_run, capsys):
+    """The LSTM of a run with --id-embedding reads each window with its series' embedding: the gates
+    and attention of series 'c' were those of series 'a' (index 0), whatever --data held."""
+    import lstmkit.nn.zoo
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.gates import gate_statistics
+    from lstmkit.loading import load
+    run, data = panel_run
+    main(["inspect", "gates", "--run", str(run), "--data", str(data)])
+    main(["inspect", "attention", "--run", str(run), "--data", str(data)])
+    info = json.loads((run / "gates.json").read_text())
+    est = load(run)
+    x = est.model_inputs(str(data))[-8:]
+    lstm, lstm_in = _lstm_input_of_series(est, x, "c")
+    _, _, by_hand = lstm(lstm_in, record_gates=True)
+    expected = gate_statistics(by_hand, lstm.num_layers, lstm.num_directions)
+    for gate in ("i", "f", "g", "o"):
+        assert info["stats"]["l0"][gate]["mean"] == pytest.approx(expected["l0"][gate]["mean"], abs=1e-6)
+    assert info["series"] == "c"
+    api = lstmkit.inspect.gates(est, x, series="c")["gates"]["f"]
+    assert torch.allclose(api, by_hand["f"], atol=1e-6)
+    weights = lstmkit.inspect.attention(est, x, series="c")
+    other = lstmkit.inspect.attention(est, x, series="a")
+    assert not torch.allclose(weights, other)
+    with pytest.raises(LstmkitError, match="which series is the window from.*series=ID"):
+        lstmkit.inspect.gates(est, x)
+    with pytest.warns(UserWarning, match=r"series 'C' is not one this forecaster was trained on \('a', 'b', 'c'\)"):
+        lstmkit.inspect.gates(est, x, series="C")
+
+
+def test_gates_and_attention_of_a_window_name_its_steps_by_their_time_stamps(panel_run, monkeypatch, capsys):
+    """The plots' step axis read 'time step' 0, 1, 2, 3 and the title 'the window starting at row 52' (of
+    the series sorted by time, not the file's row); with --segment 2 the network reads the 8-row window
+    in 4 steps of 2 rows, drawn as if they were its first 4 rows. Each step is now named by its
+    (first) row's time stamp, the axis says what a step is, and the title gives the window's dates."""
+    import lstmkit.inspect.plots as plots
+    figures = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
+    run, data = panel_run
+    main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "3"])
+    main(["inspect", "attention", "--run", str(run), "--data", str(data), "--window", "3"])
+    steps = ["2024-01-04", "2024-01-06", "2024-01-08", "2024-01-10"]       # rows 3, 5, 7, 9: each step's first
+    gate_axes, attention_axes = figures[0].axes[0], figures[1].axes[0]
+    assert gate_axes.images[0].get_array().shape[1] == 4
+    assert [t.get_text() for t in gate_axes.get_xticklabels()] == steps
+    assert gate_axes.get_xlabel().startswith("segment of 2 rows")
+    assert [t.get_text() for t in attention_axes.get_xticklabels()] == steps
+    assert [t.get_text() for t in attention_axes.get_yticklabels()] == steps
+    assert attention_axes.get_ylabel().startswith("query segment of 2 rows")
+    for fig in figures:
+        assert "2024-01-04 to 2024-01-11 (rows 3–10 of series 'c')" in fig.get_suptitle()
+    assert "attention of the first of 2 ensemble members for" in figures[1].get_suptitle()     # as gates says it
+    assert json.loads((run / "gates.json").read_text())["window_times"] == ["2024-01-04", "2024-01-11"]
+    out = capsys.readouterr().out.splitlines()
+    assert "(2024-01-" in out[-2] and out[-3] == "attention of the first of 2 ensemble members (the others differ by " \
+        "their initial weights)"
+
+
+def test_a_translators_source_words_outside_the_vocabulary_are_named_as_written(seq2seq_runs, capsys):
+    """The encoder's gates of a source word the run never saw were plotted under '<unk>' with no word
+    said (the classifier's plot named it 'zzz (<unk>)' and said so)."""
+    from cli_helpers import run_cli
+    run = seq2seq_runs[0]
+    code, out, err = run_cli(["inspect", "gates", "--run", run, "--text", "red zebra runs ."], capsys)
+    assert code == 0, err
+    info = json.loads((run / "gates.json").read_text())
+    assert info["tokens"] == ["red", "zebra", "runs", "."] and info["unknown"] == [1]
+    assert "1 of 4 tokens are not in the run's vocabulary ('zebra')" in out
+
+
+def test_a_character_models_spaces_are_named_on_the_gates_axis(tmp_path, monkeypatch, capsys):
+    """A character language model reads the spaces too: their columns' names on the axis were blank."""
+    import lstmkit.inspect.plots as plots
+    from cli_helpers import run_cli
+    from lstmkit import LanguageModel
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: figures.append(fig))
+    LanguageModel(level="char", max_epochs=1, hidden_size=4, num_layers=1, progress="off", tensorboard=False).fit(
+        ["a cat sat", "a bat sat"] * 4, run_dir=tmp_path / "lm")
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "lm", "--text", "a cat"], capsys)
+    assert code == 0, err
+    assert [t.get_text() for t in figures[-1].axes[0].get_xticklabels()] == ["<s>", "a", "␣", "c", "a", "t"]
+    assert json.loads((tmp_path / "lm" / "gates.json").read_text())["tokens"] == ["<s>", *"a cat"]
+
+
+def test_the_loss_curves_name_the_loss_each_task_trains_on(tmp_path, monkeypatch):
+    """Every run's loss.png read 'loss (scaled units)', a forecaster's words, on a classifier's
+    cross-entropy and a language model's cross-entropy per token too."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit import LanguageModel, TextClassifier
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: figures.append((Path(path).name, fig)))
+    TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off", tensorboard=False).fit(
+        pd.DataFrame({"text": ["good film", "bad film"] * 6, "label": ["pos", "neg"] * 6}), run_dir=tmp_path / "clf")
+    LanguageModel(level="char", max_epochs=1, hidden_size=4, num_layers=1, progress="off", tensorboard=False).fit(
+        ["a cat sat"] * 8, run_dir=tmp_path / "lm")
+    labels = [fig.axes[0].get_ylabel() for name, fig in figures if name == "loss.png"]
+    assert labels == ["cross-entropy (nats)", "cross-entropy per token (nats)"]
+
+
+def test_window_time_stamps_are_written_as_short_as_they_can_be_told_apart():
+    from lstmkit.inspect.cli import _stamps
+    assert _stamps(pd.date_range("2024-03-30", periods=2, freq="D")) == ["2024-03-30", "2024-03-31"]
+    assert _stamps(pd.date_range("2024-03-30 23:00", periods=2, freq="h", tz="Europe/Berlin")) == [
+        "2024-03-30 23:00", "2024-03-31 00:00"]
+    assert _stamps(pd.date_range("2024-03-30", periods=3, freq="500ms")) == [
+        "2024-03-30 00:00:00", "2024-03-30 00:00:00.5", "2024-03-30 00:00:01"]
+    assert _stamps(np.array([1990, 1991])) == ["1990", "1991"]
+
+
+def test_a_text_longer_than_max_len_says_which_part_the_gates_read(tmp_path, capsys):
+    """A classifier reads max_len tokens of a text (by default its first and last halves): the gates'
+    columns ran from the first half on into the last with nothing saying a part was left out."""
+    from cli_helpers import run_cli
+    from lstmkit import TextClassifier
+    est = TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, max_len=3, progress="off", tensorboard=False,
+                         doctor=False)
+    est.fit(pd.DataFrame({"text": ["good film", "bad film"] * 6, "label": ["pos", "neg"] * 6}), run_dir=tmp_path / "clf")
+    text = "good film bad film good"
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "clf", "--text", text], capsys)
+    assert code == 0, err
+    assert ("the text has 5 tokens, more than the run's max_len=3: the network reads its first 2 and its last 1, "
+            "side by side (truncate='both')") in err
+    assert json.loads((tmp_path / "clf" / "gates.json").read_text())["tokens"] == ["good", "film", "good"]
+    est.config_.truncate = "tail"
+    with pytest.warns(UserWarning, match=r"reads its last 3 \(truncate='tail'\)"):
+        assert est.token_inputs(text)[0] == ["bad", "film", "good"]

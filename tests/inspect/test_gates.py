@@ -285,3 +285,18 @@ def test_the_title_of_a_three_layer_bidirectional_plot_is_above_the_first_rows_t
     renderer = fig.canvas.get_renderer()
     top_titles = max(ax.title.get_window_extent(renderer).y1 for ax in fig.axes if ax.get_title())
     assert fig.get_suptitle() and fig._suptitle.get_window_extent(renderer).y0 >= top_titles
+
+
+def test_the_steps_of_a_long_window_are_named_every_kth(tmp_path, monkeypatch):
+    """Past 40 steps the names were dropped: a 50-hour window's axes read 0 … 40 under 'time'."""
+    from lstmkit.inspect.attention import plot_attention
+    from lstmkit.inspect.gates import plot_gates
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    names = [f"2024-01-01 {h:02d}:00" if h < 24 else f"2024-01-02 {h - 24:02d}:00" for h in range(48)] + ["a", "b"]
+    plot_gates(gates(LSTM(2, 3), torch.randn(50, 2)), tmp_path / "g.png", steps=names, axis="time")
+    plot_attention(torch.softmax(torch.randn(1, 1, 50, 50), -1), tmp_path / "a.png", steps=names, axis="time")
+    heat, attention = figures[0].axes[0], figures[1].axes[0]
+    for labels in (heat.get_xticklabels(), attention.get_xticklabels(), attention.get_yticklabels()):
+        assert [t.get_text() for t in labels] == names[::2]
+    assert [t for t in heat.get_xticks()] == list(range(0, 50, 2)) and heat.get_xlabel() == "time"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import typer
@@ -18,7 +18,7 @@ from lstmkit.files import check_writable
 from lstmkit.loading import load
 from lstmkit.runs import check_out_folder, read_meta, write_json
 
-__all__ = ["app", "run_window", "text_tokens", "audio_features"]
+__all__ = ["app", "run_window", "window_steps", "Window", "text_tokens", "audio_features"]
 
 app = typer.Typer(help="Look inside a trained model: LSTM gates, attention weights.", no_args_is_help=True,
                   add_completion=False)
@@ -32,7 +32,16 @@ _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` ro
 _OUT_HELP = "Folder that receives the files instead of the run folder (created when missing)."
 
 
-def run_window(run: Path, data: Path, window: int, command: str = "gates"):
+class Window(NamedTuple):
+    """One input window of a forecast run's data (:func:`run_window`)."""
+    est: Any                    # the run's estimator
+    x: np.ndarray               # [L, F] the scaled rows the network reads
+    start: int                  # its first row, of the series as read (sorted by time)
+    series: Any                 # the id of the data's series (a forecaster's id_embedding reads it), or None
+    times: list[str] | None     # [L] the rows' time stamps, None without a time column
+
+
+def run_window(run: Path, data: Path, window: int, command: str = "gates") -> Window:
     """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F].
 
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
@@ -42,7 +51,8 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     if not hasattr(est, "model_inputs"):
         raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
                            _other_way(run, est, command))
-    inputs = est.model_inputs(str(data))                      # scaled, as the network sees them [N, F]
+    series = est.one_series(str(data)) if hasattr(est, "one_series") else None
+    inputs = est.model_inputs(series if series is not None else str(data))    # scaled, as the network sees them [N, F]
     lookback = est.config_.lookback
     n = len(inputs) - lookback + 1
     if n < 1:
@@ -51,7 +61,42 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     if not -n <= window < n:
         raise LstmkitError(f"--window {window} is out of range for {n} windows", f"use 0..{n - 1} or -1..-{n}")
     start = window % n
-    return est, inputs[start:start + lookback], start
+    times = None if series is None else series.series_time(0)
+    return Window(est, inputs[start:start + lookback], start, None if series is None else series.ids[0],
+                  None if times is None else _stamps(times[start:start + lookback]))
+
+
+def _stamps(times) -> list[str]:
+    """Time stamps as short as they can be written: dates alone at midnight, no seconds when there are none."""
+    import pandas as pd
+    if not isinstance(times, pd.DatetimeIndex):
+        return [str(t) for t in times]
+    if (times == times.normalize()).all():
+        return list(times.strftime("%Y-%m-%d"))
+    if ((times.second == 0) & (times.microsecond == 0)).all():
+        return list(times.strftime("%Y-%m-%d %H:%M"))
+    if (times.microsecond == 0).all():
+        return list(times.strftime("%Y-%m-%d %H:%M:%S"))
+    return [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]     # 0.5 s steps: 00:00:00.5
+
+
+def _of_panel(w: Window) -> bool:
+    """Whether ``w``'s run was trained on several series (its series is worth naming)."""
+    return w.series is not None and len(getattr(w.est, "series_ids_", ())) > 1
+
+
+def window_steps(w: Window) -> tuple[list[str] | None, str, str]:
+    """``(step names, x axis label, where)`` of window ``w``'s network steps: each named by its time stamp;
+    a run with ``segment`` S reads the window S rows a step, each step named by its first row's stamp
+    (its gates were drawn on an axis 'time step' 0, 1, 2 of a 12-row window, read as its first 3 rows)."""
+    segment = getattr(w.est.config_, "segment", None) or 1
+    last = w.start + len(w.x) - 1
+    rows = f"rows {w.start}–{last}" + (f" of series {w.series!r}" if _of_panel(w) else "")
+    where = f"the window {w.times[0]} to {w.times[-1]} ({rows})" if w.times else f"the window of {rows}"
+    names = None if w.times is None else w.times[::segment]
+    if segment > 1:
+        return names, f"segment of {segment} rows" + (" (its first row's time)" if names else ""), where
+    return names, "time" if names else "time step (row of the window)", where
 
 
 def text_tokens(run: Path, text: str):
@@ -138,19 +183,37 @@ def _folders(run: Path, out: Optional[Path], command: str, json: bool = True) ->
 
 
 def _inputs(run: Path, data, text, audio, window: int):
-    """``(estimator, network input, lengths, where, step names, gates.json's record)`` for the one input given."""
+    """``(estimator, network input, lengths, where, step names, x axis label, gates.json's record)`` for the one
+    input given."""
     import torch
     if text is not None:
         est, tokens, ids = text_tokens(run, text)
         unknown = [k for k, (t, i) in enumerate(zip(tokens, ids)) if i == UNK_ID and t != "<unk>"]
-        steps = [f"{t} (<unk>)" if k in unknown else t for k, t in enumerate(tokens)]   # what the network read
-        return (est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", steps,
+        steps = [f"{_visible(t)} (<unk>)" if k in unknown else _visible(t)                # what the network read
+                 for k, t in enumerate(tokens)]
+        return (est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", steps, "token",
                 {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
         est, x = audio_features(run, audio)
-        return est, x, torch.tensor([len(x)]), audio.name, None, {"audio": str(audio), "feature_frames": len(x)}
-    est, x, start = run_window(run, data, window)
-    return est, x, None, f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+        # a frame after subsampling spans 2^subsample feature hops: each named by the second it starts at
+        ms = est.config_.hop_ms * 2 ** est.config_.subsample
+        seconds = [f"{k * ms / 1000:.2f}" for k in range(len(x))]
+        return (est, x, torch.tensor([len(x)]), audio.name, seconds, f"seconds (a frame every {ms:g} ms)",
+                {"audio": str(audio), "feature_frames": len(x)})
+    w = run_window(run, data, window)
+    steps, axis, where = window_steps(w)
+    return w.est, w.x, None, where, steps, axis, {"window_start": w.start, "lookback": len(w.x),
+                                           **({"series": w.series} if _of_panel(w) else {}),
+                                           **({"window_times": [w.times[0], w.times[-1]]} if w.times else {})}
+
+
+_WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def _visible(token: str) -> str:
+    """A token of white space as signs (a character model's space, line break, tab): as itself its
+    column's name on the plot's axis was blank, as if the column had none."""
+    return "".join(_WHITESPACE.get(c, "␣") for c in token) if token.isspace() else token
 
 
 def _summary(result: dict) -> dict:
@@ -191,21 +254,21 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
                            "model's or a translator's tokens) or --audio (a speech run's recording)" if not given
                            else f"pass one of {' and '.join(given)}, not {several}",
                            f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
-    est, x, lengths, where, steps, record = _inputs(run, data, text, audio, window)
+    est, x, lengths, where, steps, axis, record = _inputs(run, data, text, audio, window)
     plots, folder = _folders(run, out, "gates")
-    result = gates(est, x, lengths)
+    result = gates(est, x, lengths, series=record.get("series"))          # a panel run's window: its series
     if audio is not None:
         record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
     first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     name = getattr(est.config_, "model", None) or type(est).__name__
-    plot_gates(result, plots / "gates.png", top=top, steps=steps,
+    plot_gates(result, plots / "gates.png", top=top, steps=steps, axis=axis,
                title=f"{name}: {'encoder ' if hasattr(est, 'output_tokens') else ''}gates{first} for {where}")
     decoder, written = None, [plots / "gates.png"]
     if text is not None and hasattr(est, "output_tokens"):          # a translator: its decoder writing the output
         out_tokens, out_ids = est.output_tokens(text)
         decoder = decoder_gates(est, x, out_ids)
         written.append(plots / "decoder_gates.png")
-        plot_gates(decoder, written[-1], top=top, steps=out_tokens,
+        plot_gates(decoder, written[-1], top=top, steps=out_tokens, axis="token written",
                    title=f"decoder gates writing '{' '.join(out_tokens)[:60]}' for {where}")
         decoder = {"tokens": out_tokens, **_summary(decoder)}
     write_json(folder / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
@@ -228,12 +291,18 @@ def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDO
     """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
     folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, plot_attention
-    est, x, start = run_window(run, data, window, "attention")
+    from lstmkit.inspect.gates import ensemble_members
+    w = run_window(run, data, window, "attention")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
-    weights = attention(est, x)
-    plot_attention(weights, path,
-                   title=f"{est.config_.model}: attention for the window starting at row {start}")
+    weights = attention(w.est, w.x, series=w.series if _of_panel(w) else None)
+    steps, axis, where = window_steps(w)
+    members = ensemble_members(w.est.net_)      # the first member's weights: said, as gates says it of its gates
+    first = f" of the first of {members} ensemble members" if members > 1 else ""
+    plot_attention(weights, path, title=f"{w.est.config_.model}: attention{first} for {where}", steps=steps, axis=axis)
+    if first:
+        typer.echo(f"attention{first} (the others differ by their initial weights)")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
-    typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({last[t]:.2f})" for t in top))
+    typer.echo("the last step attends most to steps " + ", ".join(
+        f"{t} ({steps[t] + ', ' if steps else ''}{last[t]:.2f})" for t in top))
     typer.echo(f"wrote {path}")

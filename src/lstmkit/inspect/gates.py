@@ -24,6 +24,7 @@ over every valid (sample, step, unit) value:
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
 from lstmkit.nn.zoo import find_lstm
 
-__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "GATES", "HIGH", "LOW"]
+__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "series_index",
+           "ensemble_members", "GATES", "HIGH", "LOW"]
 
 GATES = ("i", "f", "g", "o", "c")
 HIGH, LOW = 0.9, 0.1
@@ -47,7 +49,7 @@ class _Captured(Exception):
     """Stops the model's forward once the LSTM's input is known."""
 
 
-def gates(model: Any, x, lengths=None) -> dict[str, Any]:
+def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
     """Record the gates of the first LSTM inside ``model`` for input ``x``.
 
     Args:
@@ -56,6 +58,11 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
             the scaled inputs it feeds its network; for a model that embeds tokens, integer
             ids ``[B, T]`` or ``[T]``.
         lengths: optional ``[B]`` valid lengths, when the model takes them.
+        series: a forecaster trained on several series with ``id_embedding``: the id of the series
+            ``x`` is from (one of ``series_ids_``; another is the slot ``predict`` gives a series it
+            has not seen); the embedding of that id is part of what its LSTM reads at every step.
+            Required there (the first series' embedding was read, whichever series ``x`` was);
+            for a module, the series index its ``forward`` takes (``ForecastNet``'s ``series``).
 
     Returns:
         ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
@@ -78,11 +85,16 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
     with torch.no_grad(), evaluating(net):
-        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
+        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths, series_index(model, series, x.shape[0]))
         _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
+    return _result(recorded, lstm, lstm_lengths, ensemble_members(net))
+
+
+def ensemble_members(net: nn.Module) -> int:
+    """How many networks side by side ``net`` holds (a seed ensemble, LSTM-FCN's nets), 1 for one:
+    :func:`gates` and :func:`~lstmkit.inspect.attention.attention` record the first's."""
     members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
-    members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
-    return _result(recorded, lstm, lstm_lengths, members)
+    return len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
 
 
 def decoder_gates(model: Any, src, output: list[int], src_len=None) -> dict[str, Any]:
@@ -146,9 +158,34 @@ def _result(recorded: dict[str, Tensor], lstm: LSTM, lengths, members: int) -> d
             "hidden_size": lstm.hidden_size, "valid": valid, "members": members}
 
 
-def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
+def series_index(model: Any, series, batch: int) -> Tensor | None:
+    """``[batch]`` index of ``series`` for the network's embedding (:func:`gates`); None: the model
+    reads no series index (refused for an estimator whose embedding tells several series apart)."""
+    ids = getattr(model, "series_ids_", None)
+    embedded = bool(getattr(getattr(model, "config_", None), "id_embedding", 0))
+    if series is None:
+        if ids is not None and embedded and len(ids) > 1:
+            shown = ", ".join(repr(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            raise LstmkitError(f"this forecaster learnt an embedding of each of its {len(ids)} series (id_embedding),"
+                               " which its LSTM reads with every window: which series is the window from?",
+                               f"pass series=ID, one of series_ids_ ({shown})")
+        return None
+    if ids is not None:
+        index = ids.index(series) if series in ids else len(ids)       # an unseen series: predict's slot
+        if embedded and series not in ids:          # a typo ('3' for 3) read another series' input, unsaid
+            shown = ", ".join(repr(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            warnings.warn(f"series {series!r} is not one this forecaster was trained on ({shown}): its window is "
+                          "read with the embedding of a series it has not seen, as predict reads such a series",
+                          UserWarning, stacklevel=3)
+    else:
+        index = int(series)
+    return torch.full((batch,), index, dtype=torch.long)
+
+
+def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths, series: Tensor | None = None):
     """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths); an
-    encoder-decoder runs its encoder alone (``encode``)."""
+    encoder-decoder runs its encoder alone (``encode``); ``series``: the index a forecaster's
+    embedding reads (:func:`series_index`)."""
     if net is lstm:
         return x, None, lengths
     captured: dict[str, Any] = {}
@@ -167,7 +204,7 @@ def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
         if isinstance(net, Seq2Seq):
             net.encode(x, torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths))
         else:
-            net(x) if lengths is None else net(x, lengths=lengths)
+            net(x, **({} if lengths is None else {"lengths": lengths}), **({} if series is None else {"series": series}))
     except _Captured:
         pass
     finally:
@@ -213,10 +250,12 @@ def most_active_units(c: Tensor, top: int = 5) -> list[int]:
 
 
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
-               title: str | None = None, steps: list[str] | None = None) -> None:
+               title: str | None = None, steps: list[str] | None = None, axis: str | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
-    steps (a text's tokens) on the x axis when there are at most 40. Units and steps are whole
+    steps (a text's tokens, a window's time stamps) on the x axis, of more than 40 every k-th (a
+    168-hour window's axis read 0 … 160 under 'time'), ``axis`` says what a step is (default 'token'
+    for named steps, else 'time step'). Units and steps are whole
     numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each point
     of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as nothing)."""
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
@@ -236,8 +275,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             im = axes[k, j].imshow(values, aspect="auto", cmap="coolwarm" if name == "g" else "viridis",
                                    vmin=lo, vmax=1.0, interpolation="nearest")
             axes[k, j].set_title(f"{label}: {name}")
-            axes[k, j].set_xlabel("time step")
-            _name_steps(axes[k, j], steps, n_valid)
+            _name_steps(axes[k, j], steps, n_valid, axis)
             axes[k, j].set_ylabel("unit")
             axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             fig.colorbar(im, ax=axes[k, j], fraction=0.046)
@@ -249,8 +287,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
         ax.set_title(f"{label}: cell state c, " + (f"{shown} most active units" if shown < c.shape[1]
                                                    else f"all {shown} unit{'s' if shown > 1 else ''}"))
-        ax.set_xlabel("time step")
-        _name_steps(ax, steps, n_valid)
+        _name_steps(ax, steps, n_valid, axis)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     if title:
@@ -258,14 +295,15 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     save_figure(fig, Path(path))
 
 
-NAMED_STEPS = 40            # up to this many steps: a text's tokens named on the axis, a trajectory's points dotted
+NAMED_STEPS = 40            # up to this many steps each is named on the axis (of more, every k-th), a trajectory's points dotted
 
 
-def _name_steps(ax, steps: list[str] | None, n: int) -> None:
-    if steps is not None and 0 < n <= NAMED_STEPS:
-        ax.set_xticks(range(n))
-        ax.set_xticklabels(steps[:n], rotation=90, fontsize=7)
-        ax.set_xlabel("token")
+def _name_steps(ax, steps: list[str] | None, n: int, axis: str | None = None) -> None:
+    if steps is not None and n > 0:
+        from lstmkit.inspect.plots import every_kth
+        ax.set_xticks(*every_kth(steps[:n], NAMED_STEPS), rotation=90, fontsize=7)
+        ax.set_xlabel(axis or "token")
     else:
         from matplotlib.ticker import MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+        ax.set_xlabel(axis or "time step")

@@ -139,8 +139,10 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
 _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
-def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
-    """Train and validation loss per epoch (log scale; linear when a loss is 0 or below, as on a
+def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None,
+                 loss: str = "loss") -> None:
+    """Train and validation loss per epoch, the y axis named ``loss`` (each task says which: a
+    classifier's was labelled 'loss (scaled units)', a forecaster's, of its cross-entropy) (log scale; linear when a loss is 0 or below, as on a
     constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked.
     Up to :data:`MARKED_EPOCHS` epochs each is a dot (a 1-epoch run's line of one point was drawn as
     nothing, an empty plot) and named on the axis (0.96, 0.98, 1.00 … for one epoch); epochs whose loss
@@ -165,7 +167,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
         from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (scaled units)")
+    ax.set_ylabel(loss)
     gaps = [f"{name} loss not finite at {_epochs_named(epochs, losses)}"
             for name, losses in (("train", train), ("validation", val if has_val else []))
             if not np.isfinite(np.asarray(losses, dtype=float)).all()]

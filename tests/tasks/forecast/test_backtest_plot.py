@@ -1,4 +1,4 @@
-"""The backtest plot (plots/backtest.png)."""
+"""The backtest plot (plots/backtest.png) and the panel forecast plot (plots/forecast.png)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,3 +66,31 @@ def test_a_many_series_backtest_plots_a_series_that_moves_and_names_it(never, so
     shown = data if sold is None else data[data["item"] == sold]
     np.testing.assert_array_equal(seen["values"], shown["y"].to_numpy())
     assert [f["origin"] for f in seen["folds"]] == [len(shown) - 3 - 3 - 1, len(shown) - 3 - 1]
+
+
+@pytest.mark.parametrize("levels, legend", [
+    ([0.1, 0.5, 0.9], ["history", "actual", "80% interval", "forecast"]),
+    ([0.05, 0.1, 0.5, 0.9, 0.95], ["history", "actual", "90% interval", "80% interval", "forecast"]),
+    ([0.1, 0.25, 0.5, 0.8], ["history", "actual", "0.1–0.8 quantiles", "0.25–0.5 quantiles", "forecast"]),
+    ([0.1, 0.25, 0.9], ["history", "actual", "80% interval", "forecast (the 0.25 quantile)"]),
+    ([0.1, 0.9], ["history", "actual", "80% interval", "forecast (the 0.1 quantile)"])])
+def test_the_forecast_plot_names_its_bands_and_line_by_their_levels(levels, legend, tmp_path, monkeypatch):
+    """Of quantiles 0.1, 0.25, 0.5, 0.8 the bands read '70% interval' and '25% interval', as if central
+    (0.15 to 0.85, 0.375 to 0.625); of 0.1, 0.9 the line named 'forecast' is the 0.1 quantile (the level
+    nearest 0.5)."""
+    import torch
+
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    from lstmkit.tasks.forecast.bounds import Limits
+    from lstmkit.tasks.forecast.probabilistic import Output
+    from lstmkit.tasks.forecast.plots import plot_panel_forecast
+    seen = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    out = Output("quantile", levels)
+    params = np.sort(np.random.default_rng(0).normal(size=(3, 1, len(levels))), axis=-1)       # [H, T, Q]
+    item = {"id": "a", "values": np.arange(20.0), "origin": 16, "times": None, "params": params,
+            "limits": Limits(np.full((1, 1), -np.inf), np.full((1, 1), np.inf))}
+    plot_panel_forecast([item], out, 3, tmp_path / "forecast.png", "y")
+    assert [t.get_text() for t in seen[0].axes[0].get_legend().get_texts()] == legend
+    line = next(ln for ln in seen[0].axes[0].get_lines() if ln.get_label().startswith("forecast"))
+    assert line.get_ydata() == pytest.approx(out.point(torch.from_numpy(params)).numpy()[:, 0])

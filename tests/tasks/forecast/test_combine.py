@@ -1,6 +1,7 @@
 """The network's forecast blended with a baseline, the weight chosen on validation (tasks/forecast/combine.py)."""
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -246,14 +247,22 @@ def test_auto_leaves_combine_to_validation_unless_the_network_is_sized_or_probab
         Forecaster(combine="mean")
 
 
+_FIT_FIGURES: dict = {}          # the `combined` run's plots as its fit drew them, by file name
+
+
 @pytest.fixture(scope="module")
 def combined(tmp_path_factory):
     """A network trained one epoch at a tiny learning rate, without seasonal adjustment: it loses to the
     baselines on validation (num_layers is left to the data, so the blend is chosen there)."""
+    import lstmkit.inspect.plots as plots
     df = _monthly(_seasonal(96))
-    est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, deseason=0, log=False,
-                     progress="off", tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time",
-                                                                    out=tmp_path_factory.mktemp("runs"))
+    save = plots.save_figure
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "save_figure", lambda fig, path, **kw: (_FIT_FIGURES.__setitem__(Path(path).name, fig),
+                                                                     save(fig, path, **kw)))
+        est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, deseason=0, log=False,
+                         progress="off", tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time",
+                                                                        out=tmp_path_factory.mktemp("runs"))
     return est, df
 
 
@@ -408,3 +417,15 @@ def test_a_diverged_network_is_kept_out_of_the_blend_and_the_baseline_alone_fore
     assert np.isfinite(list(est.metrics_["metrics"]["transformer"].values())).all()
     assert np.isfinite(est.predict(df)["y"]).all()
     assert combine._blend(np.full(3, np.inf), np.ones(3), 0.0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_blended_runs_forecast_plot_names_its_line_the_blend(combined):
+    """forecast.png drew the blend as 'lstm', the network's name (the metrics table says it is the blend)."""
+    est, _ = combined
+    c = est.combination_
+    words = " + ".join(f"{v:.3g} x {combine.NAMES.get(k, k)}" for k, v in {"network": c["weight"], **shares(c)}.items())
+    legend = [t.get_text() for t in _FIT_FIGURES["forecast.png"].axes[0].get_legend().get_texts()]
+    assert legend[2] == f"lstm blend: {words}"
+    est.combination_ = None
+    assert combine.blend_name(est) == "lstm"
+    est.combination_ = c

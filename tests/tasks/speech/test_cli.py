@@ -1,6 +1,7 @@
 """The speech CLI, in-process: train / transcribe / evaluate, and every bad input of the issue
 (exit 2, one line, no run folder)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,7 +53,12 @@ def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
     assert json.loads(out)["wer"] == ctc_run.evaluate(corpus / "test.csv")["wer"]
 
 
-def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys):
+def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys, monkeypatch):
+    """(spectrogram.png of MFCCs named its axis 'mel band': they are cepstral coefficients)"""
+    import lstmkit.inspect.plots as plots
+    drawn, save = {}, plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (drawn.update({Path(path).name: fig}),
+                                                                       save(fig, path, **kw)))
     code, out, err = cli(capsys, "speech", "train", "--data", digits, "--mode", "classify",
                          "--label-from-name", "{label}_{speaker}_{take}", "--features", "mfcc", "--n-mfcc", "12",
                          "--config", cls_cfg, "--out", tmp_path)
@@ -61,6 +67,7 @@ def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys):
     (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     est = SpeechRecognizer.load(run)
     assert (est.config_.features, est.config_.n_mfcc, est.spec_.dim) == ("mfcc", 12, 12)
+    assert drawn["spectrogram.png"].axes[0].get_ylabel() == "MFCC coefficient"
 
 
 def test_class_folders_train_transcribe_and_evaluate(cls_cfg, tmp_path, capsys):

@@ -118,14 +118,24 @@ class TextClassifier(Classifier):
             return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
-        """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""
+        """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id; a
+        text longer than that is one warning saying which part is read (its gates' and attention's
+        columns ran on from its first half to its last with nothing marking the cut)."""
         with public_call():
             self._check_fitted()
             if not isinstance(text, str) or not text.strip():
                 raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
             text = whole_characters([text], "text")[0]
             cfg = self.config_
-            ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
+            whole = self.tokenizer_.encode(text)
+            ids = truncate(whole, cfg.max_len, cfg.truncate)
+            if len(ids) < len(whole):
+                head = (cfg.max_len + 1) // 2
+                part = {"head": f"its first {cfg.max_len}", "tail": f"its last {cfg.max_len}"}.get(
+                    cfg.truncate, f"its first {head} and its last {cfg.max_len - head}, side by side")
+                warnings.warn(f"the text has {len(whole):,} tokens, more than the run's max_len={cfg.max_len}: the "
+                              f"network reads {part} (truncate={cfg.truncate!r}), and what is shown of it is of those",
+                              UserWarning, stacklevel=3)
             return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:

@@ -362,6 +362,15 @@ def mix_words(mix: dict[str, float]) -> str:
     return " + ".join(f"{v:.3g} x {NAMES.get(k, k)}" for k, v in mix.items())
 
 
+def blend_name(est) -> str:
+    """The run's forecasts as a plot's legend names them: the model, or the blend and its shares
+    (``lstm blend: 0.26 x network + 0.74 x ETS``; forecast.png's line 'lstm' was read as the network's)."""
+    c = active_combination(est)
+    if c is None:
+        return est.config_.model
+    return f"{est.config_.model} blend: {mix_words({'network': c['weight'], **shares(c)})}"
+
+
 def blend_note(est) -> str | None:
     """The line under a test metrics table whose model row is a blend (named after the network,
     it was read as the network's score where uschange's row was 0.991 x ETS); None for the network alone."""

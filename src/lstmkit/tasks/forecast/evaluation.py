@@ -268,20 +268,21 @@ def baseline_remedies(est, panel) -> list[str]:
 
 
 def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None,
-                worst: dict[str, Any] | None = None) -> None:
+                worst: dict[str, Any] | None = None, model_name: str | None = None) -> None:
     """The loss curve and the test forecasts' plot; ``params``: the test windows' forecasts as
     :func:`panel_metrics` made them (``kept``), reused rather than made again (150,000 windows of one
     series took 36 s more), else made here. Of more than 4 series the plot shows the 4 the model scores
-    worst (``worst``: metrics.json's record, :func:`worst_series`), else the first 4."""
+    worst (``worst``: metrics.json's record, :func:`worst_series`), else the first 4. ``model_name``: the model's
+    line in a one-series plot (default the model; a blended run's, ``combine.blend_name``)."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
-    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
+    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, "loss (scaled units)")
     rows, series = test
     if len(rows) == 0:
         return
     cfg = est.config_
     if len(panel.ids) == 1:
-        return _one_step_plot(est, run_dir, panel, arrays, test, params)
+        return _one_step_plot(est, run_dir, panel, arrays, test, params, model_name)
     shown, tested = [], np.unique(series.numpy())
     picked, which = tested[:4], "the first {} of {:,} series"            # up to 4 series
     if len(tested) > 4 and worst:                                        # of many: those the model scores worst
@@ -302,16 +303,17 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
                         + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""))
 
 
-def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None) -> None:
+def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None,
+                   model_name: str | None = None) -> None:
     """One series: every test origin's first forecast step beside the baselines', over the test part
-    (``params``: the test windows' forecasts, when made already)."""
+    (``params``: the test windows' forecasts, when made already); ``model_name`` names the model's line."""
     from lstmkit.inspect.plots import plot_forecast
     cfg, (rows, series) = est.config_, test
     if params is None:
         params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
     origins = rows.numpy() + cfg.lookback - 1                            # last observed point
     vals = panel.values
-    preds = {cfg.model: est._point(params, est._window_limits(panel, series)),
+    preds = {model_name or cfg.model: est._point(params, est._window_limits(panel, series)),
              "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
     times = panel.series_time(0)
     x = times if times is not None else np.arange(len(vals))

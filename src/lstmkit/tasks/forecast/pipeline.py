@@ -26,7 +26,7 @@ from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
-from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, choose_combination, combine_windows
+from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, blend_name, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
@@ -226,7 +226,7 @@ class PanelPipeline(AheadForecast):
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
             panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
-                        (self.metrics_ or {}).get("worst"))
+                        (self.metrics_ or {}).get("worst"), blend_name(self))
 
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,

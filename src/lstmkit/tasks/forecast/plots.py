@@ -15,17 +15,31 @@ NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend
 
 
 def _intervals(output, params: np.ndarray, limits: Limits):
-    """Point [H] and central intervals [(lo [H], hi [H], nominal)] of the first target, within its
-    series' bounds ``limits`` ([1, T])."""
+    """Point [H] and intervals [(lo [H], hi [H], label)] of the first target, within its series'
+    bounds ``limits`` ([1, T]): the levels paired from the outside in, a pair ``q, 1 - q`` named by its
+    coverage ('80% interval'), any other by its levels ('0.1–0.25 quantiles': of 0.1, 0.25, 0.9 the
+    band from 0.1 to 0.25 was an '15% interval', as if central)."""
     from lstmkit.tasks.forecast.probabilistic import quantiles_of
     point = clip_values(output.point(torch.from_numpy(params)).numpy()[None], limits)[0, :, 0]
     if output.kind == "point":
         return point, []
     q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, 0]     # [H, Q]
     lv = output.levels
-    bands = [(q[:, k], q[:, len(lv) - 1 - k], lv[len(lv) - 1 - k] - lv[k])
-             for k in range(len(lv) // 2) if lv[k] < 0.5]
+    bands = []
+    for k in range(len(lv) // 2):
+        lo, hi = lv[k], lv[len(lv) - 1 - k]
+        if lo < 0.5:
+            central = abs(lo + hi - 1) < 1e-9
+            bands.append((q[:, k], q[:, len(lv) - 1 - k],
+                          f"{100 * (hi - lo):.0f}% interval" if central else f"{lo:g}–{hi:g} quantiles"))
     return point, bands
+
+
+def _point_name(output) -> str:
+    """The forecast line's legend: a quantile run's point forecast is its level nearest 0.5, named
+    when it is not the median (of 0.1, 0.9 the line 'forecast' was the 0.1 quantile)."""
+    level = output.levels[output.anchor] if output.kind == "quantile" else 0.5
+    return "forecast" if level == 0.5 else f"forecast (the {level:g} quantile)"
 
 
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str) -> None:
@@ -39,9 +53,9 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
         ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
         point, bands = _intervals(output, item["params"], item["limits"])
         xf = x[o + 1:o + 1 + horizon]
-        for lo, hi, nominal in bands:
-            ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=f"{100 * nominal:.0f}% interval")
-        ax.plot(xf, point, color="C0", lw=1.6, label="forecast")
+        for lo, hi, label in bands:
+            ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=label)
+        ax.plot(xf, point, color="C0", lw=1.6, label=_point_name(output))
         ax.set_title(f"{item['id']}", fontsize=9)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="best", fontsize=8)

@@ -25,6 +25,7 @@ training cuts them, :mod:`lstmkit.tasks.forecast.deploy`).
 ``original_params(p, ...)``    scaled network outputs -> original-unit parameters
 ``one_series(data)``           ``data`` read as ``predict`` reads it, one series (a Panel)
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
+                               (or in the Panel ``one_series`` read)
 ``test_forecast(net, data)``   ``(y_true, point forecast, y_train)`` of the test part by ``net``
 =============================  ==================================================================
 """
@@ -39,6 +40,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
+from lstmkit.tasks.forecast.panel import Panel
 from lstmkit.tasks.forecast.times import infer_freq
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
@@ -182,8 +184,10 @@ class DeploySurface:
         return panel
 
     def model_inputs(self, data) -> np.ndarray:
-        """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
-        return self._panel_arrays(self.one_series(data))["inputs"].numpy()
+        """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series;
+        ``data`` may be the Panel :meth:`one_series` read (its series id is ``ids[0]``: what the network's
+        ``id_embedding`` reads besides the rows, ``lstmkit.inspect.gates(..., series=...)``)."""
+        return self._panel_arrays(data if isinstance(data, Panel) else self.one_series(data))["inputs"].numpy()
 
     def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
         """Per series: ``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of its

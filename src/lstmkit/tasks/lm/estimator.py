@@ -454,7 +454,8 @@ class LanguageModel(RunEstimator):
 
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import plot_history
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
+                     "cross-entropy per token (nats)")
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         self.tokenizer_ = LMTokenizer.from_dict(read_state_file(run_dir, VOCAB_FILE))

@@ -692,9 +692,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def _plots(self, run_dir: Path, feats: torch.Tensor, raw: np.ndarray, name: str) -> None:
         from lstmkit.inspect.plots import plot_history
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+        loss = {"ctc": "CTC loss", "classify": "cross-entropy (nats)"}.get(self.config_.mode, "cross-entropy per token (nats"
+                                                                         + (", label-smoothed)" if self.config_.label_smoothing else ")"))
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss)
         plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
-                         self.config_.hop_ms)
+                         self.config_.hop_ms, self.config_.features)
         if self.config_.mode == "ctc":
             lp = self._outputs([feats])[0]
             frame_ms = self.config_.hop_ms * 2 ** self.config_.subsample

@@ -92,14 +92,15 @@ def format_recognition(m: dict[str, Any]) -> str:
     return line
 
 
-def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float) -> None:
-    """Log-mel features ``[T, F]`` against time."""
+def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float, kind: str = "logmel") -> None:
+    """Features ``[T, F]`` of ``kind`` (``logmel``, ``mfcc``) against time, the feature axis named by
+    what it holds (MFCCs' read 'mel band', their cepstral coefficients named as mel bands)."""
     from lstmkit.inspect.plots import save_figure, subplots
     fig, ax = subplots(figsize=(8, 3))
     extent = (0, feats.shape[0] * hop_ms / 1000, 0, feats.shape[1])
     im = ax.imshow(feats.T, origin="lower", aspect="auto", extent=extent, cmap="magma")
     ax.set_xlabel("seconds")
-    ax.set_ylabel("mel band")
+    ax.set_ylabel("MFCC coefficient" if kind == "mfcc" else "mel band")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.03)
     save_figure(fig, Path(path))

@@ -348,13 +348,16 @@ class Translator(RunEstimator):
             return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
-        """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``)."""
+        """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``),
+        one piece per id; a ``word`` tokenizer's pieces as written, a word outside the vocabulary too (its
+        id ``<unk>``: ``inspect gates`` named every such word '<unk>' and so could not say which it was)."""
         with public_call():
             self._check_fitted()
             if not isinstance(text, str) or not text.strip():
                 raise LstmkitError("the text is empty", worded("pass a source sentence with --text", "pass a source sentence"))
-            ids = self._src_ids(text)
-            return self.src_tokenizer_.id_to_piece(ids), ids
+            ids, tok = self._src_ids(text), self.src_tokenizer_
+            written = tok.pieces(text)[:len(ids)] if tok.kind == "word" else []
+            return written if len(written) == len(ids) else tok.id_to_piece(ids), ids
 
     def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
         """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
@@ -542,7 +545,8 @@ class Translator(RunEstimator):
 
     def _plots(self, run_dir: Path, val: Pairs) -> None:
         from lstmkit.inspect.plots import plot_history
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
+                     "cross-entropy per token (nats" + (", label-smoothed)" if self.config_.label_smoothing else ")"))
         write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1),
                         self.references(val.tgt)[0], self.scored_lowercase())
         if self.net_.attn is not None:
