@@ -261,9 +261,9 @@ def test_progress_log_quiet_within_short_epochs():
 def test_early_stopping_counts_patience():
     es = EarlyStopping(patience=2, min_delta=0.1)
     assert not es.update(1.0, 1) and es.improved
-    assert not es.update(0.95, 2) and not es.improved      # within min_delta: no improvement
-    assert es.update(0.99, 3)
-    assert es.best_epoch == 1
+    assert not es.update(0.95, 2) and es.improved          # the lowest yet (kept), but within min_delta:
+    assert es.update(0.99, 3)                               # patience counts on from epoch 1
+    assert (es.best_epoch, es.best, es.counted) == (2, 0.95, 1.0)
 
 
 def test_unknown_loss_and_device_are_clear_errors():
@@ -369,3 +369,40 @@ def test_the_report_says_what_ended_training(early, budget, said, capsys):
                           config_=SimpleNamespace(train=SimpleNamespace(max_minutes=0.5)), run_dir_="runs/x")
     echo_run_end(est)
     assert capsys.readouterr().out == said + "run folder: runs/x\n"
+
+
+class _ScriptedVal(Trainer):
+    """A trainer whose validation loss follows a script, one value an epoch."""
+
+    def __init__(self, cfg, losses, **kw):
+        super().__init__(cfg, **kw)
+        self.losses = list(losses)
+
+    def _evaluate(self, model, batches):
+        return self.losses[len(self.history)]
+
+
+def test_min_delta_counts_patience_but_the_lowest_validation_epoch_is_what_is_kept(tmp_path):
+    """With min_delta an epoch better by less than it was not kept: the run restored the weights of an
+    epoch whose validation loss history.csv showed beaten, and reported that epoch as the best."""
+    losses = [1.0, 0.95, 0.99, 0.97, 0.96]
+    snaps = []
+
+    class Snap(Callback):
+        def on_epoch_end(self, trainer, logs):
+            snaps.append({k: v.clone() for k, v in trainer._parts[0].state_dict().items()})
+
+    model = _model()
+    cfg = _cfg(max_epochs=5, patience=3, min_delta=0.1)
+    r = _ScriptedVal(cfg, losses, run_dir=tmp_path, callbacks=[Snap()]).fit(model, Batches(*_data()), Batches(*_data(48)))
+    assert r.stopped_early and r.epochs_run == 4        # 0.95 is within min_delta of 1.0: patience ran from epoch 1
+    assert (r.best_epoch, r.best_val_loss) == (2, 0.95)
+    assert all(torch.equal(v, snaps[1][k]) for k, v in model.state_dict().items())
+    # a resume from the checkpoint of epoch 3 keeps both: the best so far and where patience counts from
+    _ScriptedVal(_cfg(max_epochs=3, patience=3, min_delta=0.1), losses, run_dir=tmp_path / "b").fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    resumed = _model()
+    rr = _ScriptedVal(cfg, losses, run_dir=tmp_path / "b").fit(resumed, Batches(*_data()), Batches(*_data(48)),
+                                                              resume=True)
+    assert (rr.epochs_run, rr.best_epoch, rr.best_val_loss) == (4, 2, 0.95)
+    assert _same_weights(resumed, model)
