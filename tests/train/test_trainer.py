@@ -406,3 +406,23 @@ def test_min_delta_counts_patience_but_the_lowest_validation_epoch_is_what_is_ke
                                                               resume=True)
     assert (rr.epochs_run, rr.best_epoch, rr.best_val_loss) == (4, 2, 0.95)
     assert _same_weights(resumed, model)
+
+
+@pytest.mark.parametrize("which", ["lm", "seq2seq"])
+def test_a_token_level_validation_loss_is_the_mean_over_tokens_whatever_the_batches(which):
+    """A language model's or translator's validation loss weighed each batch's token mean by its rows: two
+    one-token lines beside a five-token line counted the line's tokens as one row; the loss per held-out
+    token (the language model's metrics' cross_entropy) came out otherwise for every other batching."""
+    from lstmkit.nn.seq2seq import sequence_loss
+    from lstmkit.tasks.lm.model import token_loss
+    loss = token_loss(0) if which == "lm" else sequence_loss()
+    torch.manual_seed(0)
+    net = nn.Embedding(7, 7)                       # each input token's logits over 7 ids, 0 the padding
+    short, short_y = torch.tensor([[1], [2]]), torch.tensor([[2], [1]])                  # [2, 1]
+    long, long_y = torch.tensor([[3, 4, 5, 6, 1]]), torch.tensor([[1, 3, 4, 5, 6]])      # [1, 5]
+    both = torch.cat([nn.functional.pad(short, (0, 4)), long])                          # [3, 5], 0-padded
+    both_y = torch.cat([nn.functional.pad(short_y, (0, 4)), long_y])
+    trainer = Trainer(_cfg(), loss_fn=loss)
+    apart = trainer._evaluate(net, [(short, short_y), (long, long_y)])
+    whole = trainer._evaluate(net, [(both, both_y)])
+    assert apart == pytest.approx(whole, rel=1e-6)

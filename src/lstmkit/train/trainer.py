@@ -304,8 +304,9 @@ class Trainer(ResumeState):
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, batches) -> float:
         """The loss over ``batches``: each batch's mean weighed by its rows, or by what the loss says
-        a batch weighs (``loss_fn.batch_weight(target)``: a classifier's sample weights), so the
-        result is the mean over every row as the loss weighs them, whatever the batches."""
+        a batch weighs (``loss_fn.batch_weight(target)``: a classifier's sample weights, a language model's
+        or a translator's target tokens), so the result is the mean over every row (or token) as the loss
+        weighs them, whatever the batches."""
         model.eval()
         total, count = 0.0, 0.0
         weigh = getattr(self.loss_fn, "batch_weight", None)
@@ -315,8 +316,10 @@ class Trainer(ResumeState):
                 if bs == 0:
                     continue
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
-                pred = _call(model, xb)
                 weight = bs if weigh is None else weigh(yb)
+                if weight == 0:          # nothing the loss counts (its mean over none is NaN)
+                    continue
+                pred = _call(model, xb)
                 total += self.loss_fn(_float(pred), yb).item() * weight
                 count += weight
         total, count = dist.all_reduce_sum([total, float(count)], self.device)
