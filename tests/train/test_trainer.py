@@ -426,3 +426,12 @@ def test_a_token_level_validation_loss_is_the_mean_over_tokens_whatever_the_batc
     apart = trainer._evaluate(net, [(short, short_y), (long, long_y)])
     whole = trainer._evaluate(net, [(both, both_y)])
     assert apart == pytest.approx(whole, rel=1e-6)
+
+
+def test_the_result_says_which_loss_early_stopping_followed():
+    """With nothing held out, best_val_loss is the lowest training loss: the result (and lstmkit.json's
+    training block) now says so, where it read as a validation loss no run measured."""
+    _, held = _fit(_cfg(max_epochs=2))
+    alone = Trainer(_cfg(max_epochs=2)).fit(_model(), Batches(*_data(), shuffle=True))
+    assert held.monitored == "val_loss" and held.best_val_loss == min(h["val_loss"] for h in held.history)
+    assert alone.monitored == "train_loss" and alone.best_val_loss == min(h["train_loss"] for h in alone.history)

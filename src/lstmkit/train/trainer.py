@@ -48,6 +48,9 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0             # 1-based epoch whose weights the model now holds
     best_val_loss: float = math.nan
+    # the loss early stopping, the schedule and best_val_loss followed: "train_loss" where nothing was held out
+    # (best_val_loss is then the lowest training loss; lstmkit.json said best_val_loss with no word of it)
+    monitored: str = "val_loss"
     stopped_early: bool = False
     out_of_time: bool = False       # stopped by the time budget (max_minutes), not by early stopping
     epochs_run: int = 0
@@ -185,7 +188,8 @@ class Trainer(ResumeState):
         if report is not None and self.progress.mode != "off":
             print(format_report(report), file=self.progress.stream, flush=True)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
-                           best_val_loss=stopper.best, stopped_early=w.stopped and not self._out_of_budget,
+                           best_val_loss=stopper.best, monitored=_monitored(self.history),
+                           stopped_early=w.stopped and not self._out_of_budget,
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
                            device=device_label(self.device), threads=torch.get_num_threads())
 
@@ -360,6 +364,11 @@ class Trainer(ResumeState):
         if self.run_dir is not None and self.is_main:
             write_json(self.run_dir / DOCTOR_FILE, report)
         return report
+
+
+def _monitored(history: list[dict[str, Any]]) -> str:
+    """Which loss :meth:`Trainer._end_epoch` followed: the validation loss where an epoch had one."""
+    return "val_loss" if any(not math.isnan(h.get("val_loss", math.nan)) for h in history) else "train_loss"
 
 
 def _num(x: float) -> float | str:
