@@ -435,3 +435,15 @@ def test_the_result_says_which_loss_early_stopping_followed():
     alone = Trainer(_cfg(max_epochs=2)).fit(_model(), Batches(*_data(), shuffle=True))
     assert held.monitored == "val_loss" and held.best_val_loss == min(h["val_loss"] for h in held.history)
     assert alone.monitored == "train_loss" and alone.best_val_loss == min(h["train_loss"] for h in alone.history)
+
+
+def test_the_plateau_schedule_counts_an_improvement_by_min_delta_as_early_stopping_does():
+    """Falls of 0.01 under min_delta 0.1 are no improvement to early stopping; the plateau schedule counted
+    each (torch's 0.01 % relative), so the rate never fell while patience ran out."""
+    losses = [1.0, 0.99, 0.98, 0.97, 0.96, 0.95]
+    r = _ScriptedVal(_cfg(max_epochs=6, patience=100, lr_patience=1, min_delta=0.1), losses).fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    assert [h["lr"] for h in r.history] == [1e-2, 1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3]
+    plain = _ScriptedVal(_cfg(max_epochs=6, patience=100, lr_patience=1), losses).fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    assert [h["lr"] for h in plain.history] == [1e-2] * 6     # min_delta 0: every fall counts

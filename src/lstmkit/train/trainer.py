@@ -134,8 +134,11 @@ class Trainer(ResumeState):
         if cfg.lr_schedule == "cosine":   # stepped once per epoch: the last epoch runs at lr * (1 - cos(pi/N))/2
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs)
         else:
+            # an improvement as early stopping counts one, by min_delta (it counted any by 0.01 %, so a loss
+            # that early stopping saw stall kept the rate); unset, torch's relative 0.01 %, as runs trained before
+            by = {"threshold": cfg.min_delta, "threshold_mode": "abs"} if cfg.min_delta else {}
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
+                optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, **by)
         stopper = EarlyStopping(cfg.patience, cfg.min_delta)
         self._parts = (model, optimizer, scheduler, stopper)
         self._out_of_budget = False
