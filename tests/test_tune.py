@@ -557,3 +557,28 @@ def test_tune_leaves_the_programs_optuna_log_level_as_it_found_it(tmp_path, file
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
     finally:
         optuna.logging.set_verbosity(was)
+
+
+def test_a_study_whose_trials_hold_nothing_out_is_refused_before_it_opens(tmp_path, capsys):
+    """``tune classify`` with ``series: true`` (a sequence classifier holds nothing out by default) ranked
+    every trial by its lowest training loss, printed as 'val_loss': the largest setting won."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    labels = ["up", "down"] * 10
+    frame = pd.DataFrame([np.linspace(0, 1 if c == "up" else -1, 8) + rng.normal(0, 0.1, 8) for c in labels],
+                         columns=[f"t{i}" for i in range(8)])
+    frame.insert(0, "label", labels)
+    data = tmp_path / "series.csv"
+    frame.to_csv(data, index=False)
+    base = tmp_path / "base.yaml"
+    base.write_text("series: true\ntrain:\n  device: cpu\n")
+    args = ["tune", "classify", "--data", data, "--config", base, "--epochs", "1", "--trials", "1",
+            "--out", tmp_path / "s"]
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "val_frac: 0 holds nothing out, so each trial would be ranked by its training loss" in err
+    assert "set val_frac: 0.2 in the --config file, or name a validation file (val_data: FILE)" in err
+    assert not (tmp_path / "s").exists()
+    base.write_text("series: true\nval_frac: 0.3\ntrain:\n  device: cpu\n  doctor: false\n")
+    code, stdout, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert "best val_loss" in stdout

@@ -55,9 +55,11 @@ class TrainConfig:
                                     # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise;
                                     # the default of classify --series)
     lr_factor: float = 0.5          # factor that ReduceLROnPlateau multiplies the learning rate by
-    lr_patience: int = 10           # epochs without val improvement before ReduceLROnPlateau lowers the rate
+    lr_patience: int = 10           # epochs without val improvement that ReduceLROnPlateau lets pass: it lowers the
+                                    # rate at the next one (so only below patience - 1 does a lowered rate train)
     patience: int = 7               # early stopping patience in epochs; the best weights are restored
-    min_delta: float = 0.0          # an improvement smaller than this does not count
+    min_delta: float = 0.0          # an improvement smaller than this does not reset patience, nor the plateau
+                                    # schedule's (the lowest loss's weights are still the ones kept)
     seed: int = 42                  # same seed, same data, same machine -> same metrics
     device: str = "auto"            # auto (CUDA when present) | cpu | cuda | cuda:N
     progress: Literal["auto", "bar", "log", "off"] = "auto"  # auto (bar on a terminal, log lines otherwise) |

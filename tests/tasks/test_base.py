@@ -95,6 +95,7 @@ def test_train_and_save_writes_a_finished_run(tmp_path):
     assert read_meta(est.run_dir_, "line")["status"] == "finished"
     assert json.loads((est.run_dir_ / "metrics.json").read_text()) == est.metrics_
     assert est.plotted == [est.run_dir_] and est.result_.epochs_run == 3 and est.train_seconds_ > 0
+    assert read_meta(est.run_dir_, "line")["training"]["monitored"] == "val_loss"
     assert not est.net_.training and next(est.net_.parameters()).device.type == "cpu"
 
 

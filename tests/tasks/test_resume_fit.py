@@ -244,6 +244,29 @@ def test_the_speech_resume_classmethod_takes_the_transcripts_of_files_given_in_m
     assert lstmkit.SpeechRecognizer.resume(est.run_dir_, data=list(files), y=list(texts)).result_.epochs_run == 3
 
 
+def test_the_translate_resume_classmethod_takes_the_pairs_given_in_memory(tmp_path):
+    """``Translator.resume(RUN, pairs)`` refused pairs given again ('cannot be resumed from the command line;
+    call ...fit(..., run_dir=RUN, resume=True)'), where every other task's ``resume`` takes its in-memory data;
+    the resumed run ends as one never interrupted."""
+    pairs = make_pairs(30)
+    whole = lstmkit.Translator(**QUICK).fit(pairs)
+    est = lstmkit.Translator(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(pairs, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    with pytest.raises(LstmkitError, match=r"in-memory data — pass the pairs again: resume\(RUN, data=PAIRS\)"):
+        lstmkit.Translator.resume(est.run_dir_)
+    with pytest.raises(LstmkitError, match=r"the data changed since"):
+        lstmkit.Translator.resume(est.run_dir_, pairs[::-1])
+    resumed = lstmkit.Translator.resume(est.run_dir_, pairs)
+    assert resumed.result_.epochs_run == 3 and read_meta(est.run_dir_)["status"] == "finished"
+    assert list(resumed.history_["val_loss"]) == list(whole.history_["val_loss"])
+    src, tgt = map(list, zip(*pairs))      # fitted as fit(X, y): given again so
+    apart = lstmkit.Translator(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        apart.fit(src, tgt, out=tmp_path / "apart", callbacks=[_CtrlCAfterEpoch1()])
+    assert lstmkit.Translator.resume(apart.run_dir_, src, y=tgt).result_.epochs_run == 3
+
+
 def test_a_resume_with_other_sample_weights_is_refused_naming_them(tmp_path):
     """Weights other than the run's said only 'the data changed' (their fingerprint was part of the
     data's): the weights are named, whether other, left out, or given to a run trained without; the

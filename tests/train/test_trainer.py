@@ -261,9 +261,9 @@ def test_progress_log_quiet_within_short_epochs():
 def test_early_stopping_counts_patience():
     es = EarlyStopping(patience=2, min_delta=0.1)
     assert not es.update(1.0, 1) and es.improved
-    assert not es.update(0.95, 2) and not es.improved      # within min_delta: no improvement
-    assert es.update(0.99, 3)
-    assert es.best_epoch == 1
+    assert not es.update(0.95, 2) and es.improved          # the lowest yet (kept), but within min_delta:
+    assert es.update(0.99, 3)                               # patience counts on from epoch 1
+    assert (es.best_epoch, es.best, es.counted) == (2, 0.95, 1.0)
 
 
 def test_unknown_loss_and_device_are_clear_errors():
@@ -369,3 +369,81 @@ def test_the_report_says_what_ended_training(early, budget, said, capsys):
                           config_=SimpleNamespace(train=SimpleNamespace(max_minutes=0.5)), run_dir_="runs/x")
     echo_run_end(est)
     assert capsys.readouterr().out == said + "run folder: runs/x\n"
+
+
+class _ScriptedVal(Trainer):
+    """A trainer whose validation loss follows a script, one value an epoch."""
+
+    def __init__(self, cfg, losses, **kw):
+        super().__init__(cfg, **kw)
+        self.losses = list(losses)
+
+    def _evaluate(self, model, batches):
+        return self.losses[len(self.history)]
+
+
+def test_min_delta_counts_patience_but_the_lowest_validation_epoch_is_what_is_kept(tmp_path):
+    """With min_delta an epoch better by less than it was not kept: the run restored the weights of an
+    epoch whose validation loss history.csv showed beaten, and reported that epoch as the best."""
+    losses = [1.0, 0.95, 0.99, 0.97, 0.96]
+    snaps = []
+
+    class Snap(Callback):
+        def on_epoch_end(self, trainer, logs):
+            snaps.append({k: v.clone() for k, v in trainer._parts[0].state_dict().items()})
+
+    model = _model()
+    cfg = _cfg(max_epochs=5, patience=3, min_delta=0.1)
+    r = _ScriptedVal(cfg, losses, run_dir=tmp_path, callbacks=[Snap()]).fit(model, Batches(*_data()), Batches(*_data(48)))
+    assert r.stopped_early and r.epochs_run == 4        # 0.95 is within min_delta of 1.0: patience ran from epoch 1
+    assert (r.best_epoch, r.best_val_loss) == (2, 0.95)
+    assert all(torch.equal(v, snaps[1][k]) for k, v in model.state_dict().items())
+    # a resume from the checkpoint of epoch 3 keeps both: the best so far and where patience counts from
+    _ScriptedVal(_cfg(max_epochs=3, patience=3, min_delta=0.1), losses, run_dir=tmp_path / "b").fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    resumed = _model()
+    rr = _ScriptedVal(cfg, losses, run_dir=tmp_path / "b").fit(resumed, Batches(*_data()), Batches(*_data(48)),
+                                                              resume=True)
+    assert (rr.epochs_run, rr.best_epoch, rr.best_val_loss) == (4, 2, 0.95)
+    assert _same_weights(resumed, model)
+
+
+@pytest.mark.parametrize("which", ["lm", "seq2seq"])
+def test_a_token_level_validation_loss_is_the_mean_over_tokens_whatever_the_batches(which):
+    """A language model's or translator's validation loss weighed each batch's token mean by its rows: two
+    one-token lines beside a five-token line counted the line's tokens as one row; the loss per held-out
+    token (the language model's metrics' cross_entropy) came out otherwise for every other batching."""
+    from lstmkit.nn.seq2seq import sequence_loss
+    from lstmkit.tasks.lm.model import token_loss
+    loss = token_loss(0) if which == "lm" else sequence_loss()
+    torch.manual_seed(0)
+    net = nn.Embedding(7, 7)                       # each input token's logits over 7 ids, 0 the padding
+    short, short_y = torch.tensor([[1], [2]]), torch.tensor([[2], [1]])                  # [2, 1]
+    long, long_y = torch.tensor([[3, 4, 5, 6, 1]]), torch.tensor([[1, 3, 4, 5, 6]])      # [1, 5]
+    both = torch.cat([nn.functional.pad(short, (0, 4)), long])                          # [3, 5], 0-padded
+    both_y = torch.cat([nn.functional.pad(short_y, (0, 4)), long_y])
+    trainer = Trainer(_cfg(), loss_fn=loss)
+    apart = trainer._evaluate(net, [(short, short_y), (long, long_y)])
+    whole = trainer._evaluate(net, [(both, both_y)])
+    assert apart == pytest.approx(whole, rel=1e-6)
+
+
+def test_the_result_says_which_loss_early_stopping_followed():
+    """With nothing held out, best_val_loss is the lowest training loss: the result (and lstmkit.json's
+    training block) now says so, where it read as a validation loss no run measured."""
+    _, held = _fit(_cfg(max_epochs=2))
+    alone = Trainer(_cfg(max_epochs=2)).fit(_model(), Batches(*_data(), shuffle=True))
+    assert held.monitored == "val_loss" and held.best_val_loss == min(h["val_loss"] for h in held.history)
+    assert alone.monitored == "train_loss" and alone.best_val_loss == min(h["train_loss"] for h in alone.history)
+
+
+def test_the_plateau_schedule_counts_an_improvement_by_min_delta_as_early_stopping_does():
+    """Falls of 0.01 under min_delta 0.1 are no improvement to early stopping; the plateau schedule counted
+    each (torch's 0.01 % relative), so the rate never fell while patience ran out."""
+    losses = [1.0, 0.99, 0.98, 0.97, 0.96, 0.95]
+    r = _ScriptedVal(_cfg(max_epochs=6, patience=100, lr_patience=1, min_delta=0.1), losses).fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    assert [h["lr"] for h in r.history] == [1e-2, 1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3]
+    plain = _ScriptedVal(_cfg(max_epochs=6, patience=100, lr_patience=1), losses).fit(
+        _model(), Batches(*_data()), Batches(*_data(48)))
+    assert [h["lr"] for h in plain.history] == [1e-2] * 6     # min_delta 0: every fall counts

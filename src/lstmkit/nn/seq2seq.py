@@ -241,10 +241,15 @@ class Seq2Seq(nn.Module):
 
 
 def sequence_loss(label_smoothing: float = 0.0):
-    """Token-level cross-entropy over ``logits [B, T, V]`` and ``target [B, T]``, padding ignored."""
+    """Token-level cross-entropy over ``logits [B, T, V]`` and ``target [B, T]``, padding ignored.
+
+    Its ``batch_weight(target)``, the batch's target tokens, is what a batch weighs in the trainer's
+    validation loss: the mean over every held-out token, as the loss takes it, whatever the batches
+    (weighed by sentences, a batch of short ones counted as much per sentence as one of long ones)."""
     def loss(logits: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=PAD_ID,
                                label_smoothing=label_smoothing)
+    loss.batch_weight = lambda target: float((target != PAD_ID).sum())     # type: ignore[attr-defined]
     return loss
 
 

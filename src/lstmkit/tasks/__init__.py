@@ -107,7 +107,25 @@ class TuneHooks:
     def check(self, params: dict[str, Any]) -> None:
         """Fail before the first trial on settings or data no trial could use."""
         est, data, files = self._split(params)
+        self._check_held_out(est, files)
         est.check(data, **{k: v for k, v in files.items() if k in self.check_files})
+
+    def _check_held_out(self, est, files: dict[str, Any]) -> None:
+        """Refuse a study whose trials hold nothing out (``val_frac`` 0, a sequence classifier's default, and
+        no validation file): each trial's number was then its lowest training loss, printed as its
+        ``val_loss``, and the largest, most overfitted setting won the search."""
+        vals = [k for k in self.files if k.startswith("val")]
+        if any(files.get(k) is not None for k in vals):
+            return
+        cfg = est.config
+        size = getattr(cfg, "val_size", None)
+        if (size if size is not None else getattr(cfg, "val_frac", None)) != 0:
+            return
+        what, fix = (("val_size: 0", "set val_size: N, the points each series holds out,") if size is not None
+                     else ("val_frac: 0", "set val_frac: 0.2"))
+        file = f", or name a validation file ({vals[0]}: FILE)" if vals else ""
+        raise LstmkitError(f"{what} holds nothing out, so each trial would be ranked by its training loss (the "
+                           "largest, most overfitted setting wins)", f"{fix} in the --config file{file}")
 
     def trial(self, params: dict[str, Any], callback) -> float:
         """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""

@@ -694,7 +694,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if result is None:
             return None
         return {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                "best_val_loss": result.best_val_loss, "monitored": getattr(result, "monitored", "val_loss"),
+                "stopped_early": result.stopped_early,
                 "out_of_time": getattr(result, "out_of_time", False),
                 "seconds": float(sum(h.get("seconds", 0.0) for h in result.history)),
                 "device": getattr(result, "device", None), "threads": getattr(result, "threads", None)}

@@ -30,8 +30,13 @@ class Callback:
 class EarlyStopping:
     """Tracks the best validation loss; ``update`` returns True when training should stop.
 
-    The caller keeps a copy of the weights whenever ``update`` reports an improvement
-    (``improved`` is True), and restores them at the end.
+    The caller keeps a copy of the weights whenever ``update`` reports a new lowest loss
+    (``improved`` is True), and restores them at the end. ``min_delta`` governs patience alone: a
+    loss lower than every one before it by less than ``min_delta`` is kept as the best (the weights
+    restored are those of the lowest loss, the epoch ``history.csv`` shows it at) but does not reset
+    patience, which counts from the last loss that beat the one before it by ``min_delta`` or more
+    (``counted``). (The best and the patience's mark were one number: with ``min_delta`` a lower
+    loss was not kept, and the run restored an epoch its own history showed beaten.)
     """
 
     def __init__(self, patience: int = 7, min_delta: float = 0.0):
@@ -40,22 +45,26 @@ class EarlyStopping:
         self.patience, self.min_delta = patience, min_delta
         self.best = math.inf
         self.best_epoch = -1
+        self.counted = math.inf          # the loss an improvement must beat by min_delta to reset patience
         self.wait = 0
         self.improved = False
 
     def update(self, value: float, epoch: int) -> bool:
-        self.improved = value < self.best - self.min_delta
+        self.improved = value < self.best
         if self.improved:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best, self.best_epoch = value, epoch
+        if value < self.counted - self.min_delta:
+            self.counted, self.wait = value, 0
         else:
             self.wait += 1
         return self.wait >= self.patience
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "counted": self.counted}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = d["best"], d["best_epoch"], d["wait"]
+        self.counted = d.get("counted", d["best"])      # a checkpoint from before: its best was the mark
 
 
 def _fmt(v: float | None) -> str:

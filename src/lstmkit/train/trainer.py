@@ -48,6 +48,9 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0             # 1-based epoch whose weights the model now holds
     best_val_loss: float = math.nan
+    # the loss early stopping, the schedule and best_val_loss followed: "train_loss" where nothing was held out
+    # (best_val_loss is then the lowest training loss; lstmkit.json said best_val_loss with no word of it)
+    monitored: str = "val_loss"
     stopped_early: bool = False
     out_of_time: bool = False       # stopped by the time budget (max_minutes), not by early stopping
     epochs_run: int = 0
@@ -131,8 +134,11 @@ class Trainer(ResumeState):
         if cfg.lr_schedule == "cosine":   # stepped once per epoch: the last epoch runs at lr * (1 - cos(pi/N))/2
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs)
         else:
+            # an improvement as early stopping counts one, by min_delta (it counted any by 0.01 %, so a loss
+            # that early stopping saw stall kept the rate); unset, torch's relative 0.01 %, as runs trained before
+            by = {"threshold": cfg.min_delta, "threshold_mode": "abs"} if cfg.min_delta else {}
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
+                optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, **by)
         stopper = EarlyStopping(cfg.patience, cfg.min_delta)
         self._parts = (model, optimizer, scheduler, stopper)
         self._out_of_budget = False
@@ -185,7 +191,8 @@ class Trainer(ResumeState):
         if report is not None and self.progress.mode != "off":
             print(format_report(report), file=self.progress.stream, flush=True)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
-                           best_val_loss=stopper.best, stopped_early=w.stopped and not self._out_of_budget,
+                           best_val_loss=stopper.best, monitored=_monitored(self.history),
+                           stopped_early=w.stopped and not self._out_of_budget,
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
                            device=device_label(self.device), threads=torch.get_num_threads())
 
@@ -304,8 +311,9 @@ class Trainer(ResumeState):
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, batches) -> float:
         """The loss over ``batches``: each batch's mean weighed by its rows, or by what the loss says
-        a batch weighs (``loss_fn.batch_weight(target)``: a classifier's sample weights), so the
-        result is the mean over every row as the loss weighs them, whatever the batches."""
+        a batch weighs (``loss_fn.batch_weight(target)``: a classifier's sample weights, a language model's
+        or a translator's target tokens), so the result is the mean over every row (or token) as the loss
+        weighs them, whatever the batches."""
         model.eval()
         total, count = 0.0, 0.0
         weigh = getattr(self.loss_fn, "batch_weight", None)
@@ -315,8 +323,10 @@ class Trainer(ResumeState):
                 if bs == 0:
                     continue
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
-                pred = _call(model, xb)
                 weight = bs if weigh is None else weigh(yb)
+                if weight == 0:          # nothing the loss counts (its mean over none is NaN)
+                    continue
+                pred = _call(model, xb)
                 total += self.loss_fn(_float(pred), yb).item() * weight
                 count += weight
         total, count = dist.all_reduce_sum([total, float(count)], self.device)
@@ -357,6 +367,11 @@ class Trainer(ResumeState):
         if self.run_dir is not None and self.is_main:
             write_json(self.run_dir / DOCTOR_FILE, report)
         return report
+
+
+def _monitored(history: list[dict[str, Any]]) -> str:
+    """Which loss :meth:`Trainer._end_epoch` followed: the validation loss where an epoch had one."""
+    return "val_loss" if any(not math.isnan(h.get("val_loss", math.nan)) for h in history) else "train_loss"
 
 
 def _num(x: float) -> float | str:

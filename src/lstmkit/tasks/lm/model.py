@@ -104,8 +104,13 @@ class LanguageModelNet(nn.Module):
 
 
 def token_loss(pad_id: int = 0):
-    """Mean cross-entropy over the non-padding targets of ``logits [B, T, V]`` / ``target [B, T]``."""
+    """Mean cross-entropy over the non-padding targets of ``logits [B, T, V]`` / ``target [B, T]``.
+
+    Its ``batch_weight(target)``, the batch's non-padding targets, is what a batch weighs in the trainer's
+    validation loss: the cross-entropy per held-out token (the metrics' ``cross_entropy``), whatever the
+    batches; weighed by lines, a batch of short lines counted as much per line as one of long lines."""
     def loss(logits: Tensor, target: Tensor) -> Tensor:
         keep = target != pad_id
         return F.cross_entropy(logits[keep], target[keep])
+    loss.batch_weight = lambda target: float((target != pad_id).sum())      # type: ignore[attr-defined]
     return loss

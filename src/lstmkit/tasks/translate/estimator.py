@@ -240,7 +240,7 @@ class Translator(RunEstimator):
             read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data: str | Path | None = None, val_data: str | Path | None = None, *,
+    def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
                src_file: str | Path | None = None, tgt_file: str | Path | None = None,
                val_src_file: str | Path | None = None, val_tgt_file: str | Path | None = None,
                **shown: Unpack[ResumeShown]) -> Translator:
@@ -249,15 +249,22 @@ class Translator(RunEstimator):
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names its new place (the
         run and its data moved): it must hold the data the run recorded (their SHA-256 are compared).
         ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change how the run shows and runs
-        (None: as recorded). ``data`` and ``val_data`` may be given first, as every task's ``resume`` takes them."""
+        (None: as recorded). ``data`` and ``val_data`` may be given first, as every task's ``resume`` takes them.
+        A run fitted on pairs in memory is given them again as it was (``data``, with ``y`` where the targets
+        came apart), checked to be the same; it refused them, 'cannot be resumed from the command line',
+        though every other task's ``resume`` takes its in-memory data."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
             files = meta.get("data", {}).get("files")
             piped_in = meta.get("data", {}).get(PIPED_KEY)       # piped data: the file it needs is named below
-            if not piped_in and (not files or (files.get("data") is None and files.get("src_file") is None)):
-                raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
-                                   "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
+            in_memory = not piped_in and (not files or (files.get("data") is None and files.get("src_file") is None))
+            if in_memory and data is None:
+                raise LstmkitError(f"{run_dir} was trained on in-memory data",
+                                   worded("pass the pairs again with --data (in Python: resume(RUN, data=PAIRS))",
+                                          "pass the pairs again: resume(RUN, data=PAIRS), or data=SOURCES, y=TARGETS"))
             est = cls._from_config(meta["config"])._shown(shown)
+            if in_memory:            # fit checks them against the fingerprint the run recorded
+                return est.fit(data, y, val_data=val_data, run_dir=run_dir, resume=True)
             given = {"data": data, "src_file": src_file, "tgt_file": tgt_file, "val_data": val_data,
                      "val_src_file": val_src_file, "val_tgt_file": val_tgt_file}
             paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag, k)
