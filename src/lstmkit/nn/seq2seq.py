@@ -318,41 +318,53 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
 
     One decoder call per step for the whole batch (``B * beam`` rows); each step keeps only the
     new tokens and back-pointers (the row each hypothesis extends), and the winners are traced
-    back at the end, so a step costs the same at any length."""
+    back at the end, so a step costs the same at any length.
+
+    The winner is the best by ``score / length_penalty(len(ids), alpha)`` of the beam's ``beam``
+    hypotheses and the greedy one (one more row a sentence, beyond ``beam`` 1): a beam keeps the
+    ``beam`` best prefixes at each step and can drop the greedy path for prefixes that end worse
+    (``--beam 2`` wrote a translation the model scores below ``--beam 1``'s), so a wider beam never
+    answers worse than greedy."""
     model.eval()
     B, K, dev = src.shape[0], beam, src.device
+    R = K + 1 if K > 1 else K                                                 # rows per sentence: the beam's, the greedy's
     memory, state = model.encode(src, src_len)
-    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(K)   # [B*K]
+    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(R)   # [B*R]
     if K > 1:
         _check_beam_fits(model, memory, B, K, int(limit.max()), dev)
-        rows = torch.arange(B, device=dev).repeat_interleave(K)            # [B*K] sentence of each row
+        rows = torch.arange(B, device=dev).repeat_interleave(R)            # [B*R] sentence of each row
         memory, state = memory.select(rows), model.reorder(state, rows)
-    scores = torch.full((B, K), float("-inf"), device=dev)
+    scores = torch.full((B, R), float("-inf"), device=dev)
     scores[:, 0] = 0.0                                                        # one live start per sentence
-    finished = torch.zeros(B * K, dtype=torch.bool, device=dev)
-    lengths = torch.zeros(B * K, dtype=torch.long, device=dev)
-    first = torch.arange(B, device=dev) * K                                   # [B] each sentence's first row
+    scores[:, K:] = 0.0                                                       # and the greedy row's
+    finished = torch.zeros(B * R, dtype=torch.bool, device=dev)
+    lengths = torch.zeros(B * R, dtype=torch.long, device=dev)
+    first = torch.arange(B, device=dev) * R                                   # [B] each sentence's first row
     tokens: list[Tensor] = []                   # per step: the token each row ends with
     origins: list[Tensor | None] = []          # per step: the row it extended (None: the same row, beam 1)
     attn: list[Tensor] = []                     # per step: the attention rows, before reordering
-    y, padded = start_tokens(B * K, dev), None
+    y, padded = start_tokens(B * R, dev), None
     for t in range(int(limit.max())):
         logits, state, weights = model.step(y, state, memory)
-        logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*K, V]
+        logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*R, V]
         V = logp.shape[-1]
         if padded is None:          # finished rows (and rows at their length limit) continue with padding at no cost
             padded = torch.full((V,), float("-inf"), device=dev)
             padded[PAD_ID] = 0.0
         logp = torch.where(finished[:, None], padded, logp)
-        cand = (scores.view(-1, 1) + logp).view(B, K * V)
-        scores, flat = cand.topk(K, dim=-1)                                   # [B, K]
         if K > 1:
-            origin = (flat // V + first[:, None]).view(-1)                    # [B*K] the row each extends
-            tok = (flat % V).view(-1)
+            logp = logp.view(B, R, V)
+            cand = (scores[:, :K, None] + logp[:, :K]).view(B, K * V)
+            top, flat = cand.topk(K, dim=-1)                                  # [B, K]
+            step_best, step_tok = logp[:, K].max(-1)                          # [B] the greedy row's next token
+            scores = torch.cat([top, scores[:, K:] + step_best[:, None]], 1)  # [B, R]
+            origin = (torch.cat([flat // V, torch.full_like(flat[:, :1], K)], 1) + first[:, None]).view(-1)
+            tok = torch.cat([flat % V, step_tok[:, None]], 1).view(-1)       # [B*R]
             state = model.reorder(state, origin)
             finished, lengths = finished[origin], lengths[origin]
         else:                                                                 # one row per sentence: no reordering
-            origin, tok = None, flat.view(-1)
+            step_best, tok = logp.max(-1)                                     # greedy_search's own rule
+            scores, origin = scores + step_best.view(B, 1), None
         tokens.append(tok)
         origins.append(origin)
         if weights is not None:
@@ -363,7 +375,7 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
         if bool(finished.all()):
             break
     norm = scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores)
-    best = norm.view(B, K).argmax(-1) + first                                 # [B] the winning rows
+    best = norm.view(B, R).argmax(-1) + first              # [B] the winning rows (ties: the beam's, before greedy's)
     ids, att, rows = [], [], best
     for t in reversed(range(len(tokens))):                                    # trace the winners back
         ids.append(tokens[t][rows])
@@ -385,9 +397,9 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
 
 
 def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: int, dev: torch.device) -> None:
-    """Refuse a beam whose ``B * K`` rows would not fit ``dev``'s memory, before they are made: each
-    row holds its sentence's encoder memory, the step's logits three times over (logits, log-probabilities,
-    candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
+    """Refuse a beam whose ``B * (K + 1)`` rows (each sentence's beam and greedy row) would not fit
+    ``dev``'s memory, before they are made: each row holds its sentence's encoder memory, the step's
+    logits three times over (logits, log-probabilities, candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
     3.5 GB; on a real vocabulary, ~6 GB a sentence a step."""
     from lstmkit.memory import memory_limit, size_text
     parts = (memory.out, memory.prepared, memory.mask)
@@ -396,9 +408,9 @@ def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: in
     vocab = getattr(out, "out_features", None) or getattr(getattr(model, "tgt_embed", None), "num_embeddings", 0)
     row = sentence + 12 * vocab + steps * (4 * memory.out.shape[1] + 16)
     total, _, where = memory_limit(dev)
-    if B * K * row > total:
-        most = max(1, int(total // (B * row)))
-        raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * K * row)} for {B} sentence(s) at once, more "
+    if B * (K + 1) * row > total:                                             # the beam's rows and the greedy one
+        most = max(1, int(total // (B * row)) - 1)
+        raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * (K + 1) * row)} for {B} sentence(s) at once, more "
                            f"than the {size_text(total)} of {where}",
                            f"pass {opt('beam', min(most, 50))} (5 to 10 is usual; wider beams rarely translate better)")
 
