@@ -320,10 +320,12 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
     new tokens and back-pointers (the row each hypothesis extends), and the winners are traced
     back at the end, so a step costs the same at any length.
 
-    The winner is the best by ``score / length_penalty(len(ids), alpha)`` of the beam's ``beam``
-    hypotheses and the greedy one (one more row a sentence, beyond ``beam`` 1): a beam keeps the
-    ``beam`` best prefixes at each step and can drop the greedy path for prefixes that end worse
-    (``--beam 2`` wrote a translation the model scores below ``--beam 1``'s), so a wider beam never
+    The winner is the best by ``score / length_penalty(len(ids), alpha)`` of every hypothesis that
+    ended during the search (``<eos>`` or its length limit), kept aside as it ends: those the beam held
+    and the ``<eos>`` endings of its rows that the step's ``beam`` best prefixes cut (a beam of 2 cut
+    "b <eos>", -1.66, for "a a" and "a c", -0.92 each, which then ended at -2.30), and the greedy path's
+    (one more row a sentence, beyond ``beam`` 1: a beam can drop it for prefixes that end worse, and
+    ``--beam 2`` wrote a translation the model scores below ``--beam 1``'s). So a wider beam never
     answers worse than greedy."""
     model.eval()
     B, K, dev = src.shape[0], beam, src.device
@@ -344,6 +346,13 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
     origins: list[Tensor | None] = []          # per step: the row it extended (None: the same row, beam 1)
     attn: list[Tensor] = []                     # per step: the attention rows, before reordering
     y, padded = start_tokens(B * R, dev), None
+    # each sentence's best hypothesis yet to end, by score / length penalty: a beam keeps its ended rows
+    # only while their sums stay among the ``beam`` best, and lost one that the live rows then fell below
+    best_norm = torch.full((B,), float("-inf"), device=dev)
+    best_score = torch.full((B,), float("-inf"), device=dev)
+    best_step = torch.zeros(B, dtype=torch.long, device=dev)
+    best_row, best_len = first.clone(), torch.zeros(B, dtype=torch.long, device=dev)
+    best_eos = torch.zeros(B, dtype=torch.bool, device=dev)     # the best is best_row's tokens then an <eos> the beam cut
     for t in range(int(limit.max())):
         logits, state, weights = model.step(y, state, memory)
         logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*R, V]
@@ -352,8 +361,12 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
             padded = torch.full((V,), float("-inf"), device=dev)
             padded[PAD_ID] = 0.0
         logp = torch.where(finished[:, None], padded, logp)
+        eos = None
         if K > 1:
             logp = logp.view(B, R, V)
+            eos = scores[:, :K] + logp[:, :K, EOS_ID]                         # [B, K] each beam row ended now
+            eos_len = lengths.view(B, R)[:, :K] + 1
+            eos_best, eos_row = (eos / length_penalty(eos_len.double(), alpha).to(eos)).max(-1)   # [B]
             cand = (scores[:, :K, None] + logp[:, :K]).view(B, K * V)
             top, flat = cand.topk(K, dim=-1)                                  # [B, K]
             step_best, step_tok = logp[:, K].max(-1)                          # [B] the greedy row's next token
@@ -370,37 +383,61 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
         if weights is not None:
             attn.append(weights)
         lengths = lengths + (~finished).long()
-        finished = finished | (tok == EOS_ID) | (lengths >= limit)
+        was, finished = finished, finished | (tok == EOS_ID) | (lengths >= limit)
+        ended = torch.where(finished & ~was, scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores),
+                            float("-inf")).view(B, R)                         # [B, R] rows that ended at this step
+        top_end, top_row = ended.max(-1)                                      # ties: the beam's rows, before greedy's
+        better = top_end > best_norm
+        best_norm = torch.where(better, top_end, best_norm)
+        best_step = torch.where(better, t, best_step)
+        best_row = torch.where(better, top_row + first, best_row)
+        best_score = torch.where(better, scores.view(-1)[top_row + first], best_score)
+        best_len = torch.where(better, lengths[top_row + first], best_len)
+        best_eos = best_eos & ~better
+        if eos is not None:         # an ending the beam cut for live rows that may yet fall below it
+            better = eos_best > best_norm
+            best_norm = torch.where(better, eos_best, best_norm)
+            best_step = torch.where(better, t - 1, best_step)                 # the row's tokens end a step before
+            best_row = torch.where(better, eos_row + first, best_row)
+            best_score = torch.where(better, eos.gather(1, eos_row[:, None])[:, 0], best_score)
+            best_len = torch.where(better, eos_len.gather(1, eos_row[:, None])[:, 0], best_len)
+            best_eos = best_eos | better
         y = tok
         if bool(finished.all()):
             break
-    norm = scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores)
-    best = norm.view(B, R).argmax(-1) + first              # [B] the winning rows (ties: the beam's, before greedy's)
-    ids, att, rows = [], [], best
-    for t in reversed(range(len(tokens))):                                    # trace the winners back
+    none = torch.isneginf(best_norm) | torch.isnan(best_norm)                # no finite score ended (a broken model):
+    best_eos = best_eos & ~none
+    best_step = torch.where(none, len(tokens) - 1, best_step)                # the first row, as it stands at the end
+    best_len = torch.where(none, lengths[first], best_len)
+    ids, att, rows = [], [], best_row
+    for t in reversed(range(len(tokens))):                                    # trace the winners back from where each ended
+        on = t <= best_step                                                   # [B]
         ids.append(tokens[t][rows])
         before = rows if origins[t] is None else origins[t][rows]
         if attn:
             att.append(attn[t][before])
-        rows = before
+        rows = torch.where(on, before, rows)
     ids_bt = torch.stack(ids[::-1], 1).tolist()                               # [B][T]
     att_bt = torch.stack(att[::-1], 1).cpu() if attn else None                # [B, T, S]
-    flat_scores, n_of = scores.view(-1), lengths[best].tolist()
     out = []
-    for b, row in enumerate(best.tolist()):
-        n = n_of[b]
-        s = float(flat_scores[row])
-        out.append(Hypothesis(ids_bt[b][:n], s if math.isfinite(s) else float("-inf"),
-                              att_bt[b, :n] if att_bt is not None else None,
-                              _cut(ids_bt[b][:n], int(src_len[b]), max_len_ratio, max_steps)))
+    for b, (n, s, cut_eos) in enumerate(zip(best_len.tolist(), best_score.tolist(), best_eos.tolist())):
+        ids_b, att_b = ids_bt[b][:n], att_bt[b, :n] if att_bt is not None else None
+        if cut_eos:                 # the <eos> step's attention: the row's own, before the beam moved on
+            step, row = int(best_step[b]) + 1, int(best_row[b])
+            ids_b = ids_bt[b][:n - 1] + [EOS_ID]
+            if att_b is not None:
+                att_b = torch.cat([att_bt[b, :n - 1], attn[step][row][None].cpu()])
+        out.append(Hypothesis(ids_b, s if math.isfinite(s) else float("-inf"), att_b,
+                              _cut(ids_b, int(src_len[b]), max_len_ratio, max_steps)))
     return out
 
 
 def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: int, dev: torch.device) -> None:
     """Refuse a beam whose ``B * (K + 1)`` rows (each sentence's beam and greedy row) would not fit
     ``dev``'s memory, before they are made: each row holds its sentence's encoder memory, the step's
-    logits three times over (logits, log-probabilities, candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
-    3.5 GB; on a real vocabulary, ~6 GB a sentence a step."""
+    logits three times over (logits, log-probabilities, candidates) and an attention row a step.
+    ``--beam 100000`` on 45 short pairs (20 words) took 3.5 GB; on a real vocabulary, ~6 GB a
+    sentence a step."""
     from lstmkit.memory import memory_limit, size_text
     parts = (memory.out, memory.prepared, memory.mask)
     sentence = sum(t.nbytes for t in parts if t is not None) // max(B, 1)
