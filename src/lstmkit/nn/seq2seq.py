@@ -346,13 +346,12 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
     origins: list[Tensor | None] = []          # per step: the row it extended (None: the same row, beam 1)
     attn: list[Tensor] = []                     # per step: the attention rows, before reordering
     y, padded = start_tokens(B * R, dev), None
-    # each sentence's best hypothesis yet to end, by score / length penalty: a beam keeps its ended rows
-    # only while their sums stay among the ``beam`` best, and lost one that the live rows then fell below
-    best_norm = torch.full((B,), float("-inf"), device=dev)
-    best_score = torch.full((B,), float("-inf"), device=dev)
-    best_step = torch.zeros(B, dtype=torch.long, device=dev)
-    best_row, best_len = first.clone(), torch.zeros(B, dtype=torch.long, device=dev)
-    best_eos = torch.zeros(B, dtype=torch.bool, device=dev)     # the best is best_row's tokens then an <eos> the beam cut
+    # every hypothesis that ends is weighed at the end, not only those the beam still holds: a beam keeps
+    # an ended row only while its sum stays among the ``beam`` best, and lost ones the live rows then fell below
+    ended: list[Tensor] = []                    # per step: each row's score where it ended at this step, else -inf
+    ended_len: list[Tensor] = []                # per step: each row's length
+    cut: list[Tensor] = []                      # per step [B, K]: each beam row's score were it to end with <eos> now
+    cut_len: list[Tensor] = []                  # per step [B, K]: the length before that <eos>
     for t in range(int(limit.max())):
         logits, state, weights = model.step(y, state, memory)
         logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*R, V]
@@ -361,12 +360,10 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
             padded = torch.full((V,), float("-inf"), device=dev)
             padded[PAD_ID] = 0.0
         logp = torch.where(finished[:, None], padded, logp)
-        eos = None
         if K > 1:
             logp = logp.view(B, R, V)
-            eos = scores[:, :K] + logp[:, :K, EOS_ID]                         # [B, K] each beam row ended now
-            eos_len = lengths.view(B, R)[:, :K] + 1
-            eos_best, eos_row = (eos / length_penalty(eos_len.double(), alpha).to(eos)).max(-1)   # [B]
+            cut.append(scores[:, :K] + logp[:, :K, EOS_ID])
+            cut_len.append(lengths.view(B, R)[:, :K])
             cand = (scores[:, :K, None] + logp[:, :K]).view(B, K * V)
             top, flat = cand.topk(K, dim=-1)                                  # [B, K]
             step_best, step_tok = logp[:, K].max(-1)                          # [B] the greedy row's next token
@@ -384,30 +381,32 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
             attn.append(weights)
         lengths = lengths + (~finished).long()
         was, finished = finished, finished | (tok == EOS_ID) | (lengths >= limit)
-        ended = torch.where(finished & ~was, scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores),
-                            float("-inf")).view(B, R)                         # [B, R] rows that ended at this step
-        top_end, top_row = ended.max(-1)                                      # ties: the beam's rows, before greedy's
-        better = top_end > best_norm
-        best_norm = torch.where(better, top_end, best_norm)
-        best_step = torch.where(better, t, best_step)
-        best_row = torch.where(better, top_row + first, best_row)
-        best_score = torch.where(better, scores.view(-1)[top_row + first], best_score)
-        best_len = torch.where(better, lengths[top_row + first], best_len)
-        best_eos = best_eos & ~better
-        if eos is not None:         # an ending the beam cut for live rows that may yet fall below it
-            better = eos_best > best_norm
-            best_norm = torch.where(better, eos_best, best_norm)
-            best_step = torch.where(better, t - 1, best_step)                 # the row's tokens end a step before
-            best_row = torch.where(better, eos_row + first, best_row)
-            best_score = torch.where(better, eos.gather(1, eos_row[:, None])[:, 0], best_score)
-            best_len = torch.where(better, eos_len.gather(1, eos_row[:, None])[:, 0], best_len)
-            best_eos = best_eos | better
+        ended.append(torch.where(finished & ~was, scores.view(-1), float("-inf")))
+        ended_len.append(lengths)
         y = tok
         if bool(finished.all()):
             break
-    none = torch.isneginf(best_norm) | torch.isnan(best_norm)                # no finite score ended (a broken model):
-    best_eos = best_eos & ~none
-    best_step = torch.where(none, len(tokens) - 1, best_step)                # the first row, as it stands at the end
+    T = len(tokens)
+    raw = [torch.stack(ended).view(T, B, R)]                                  # [T, B, R]
+    size = [torch.stack(ended_len).view(T, B, R)]
+    if cut:
+        raw.append(torch.stack(cut))                                          # [T, B, K]
+        size.append(torch.stack(cut_len) + 1)
+    raw_bt = torch.cat(raw, -1).permute(1, 0, 2).reshape(B, -1)               # [B, T * W]: step, then kept rows, then cut
+    size_bt = torch.cat(size, -1).permute(1, 0, 2).reshape(B, -1)
+    norm = raw_bt / length_penalty(size_bt.double(), alpha).to(raw_bt)
+    pick = norm.argmax(-1)                                                    # [B] ties: the earliest, kept before cut
+    W = raw_bt.shape[1] // T
+    step, col = pick // W, pick % W
+    best_eos = col >= R                                                       # an <eos> the beam cut: the row's tokens, then it
+    best_step = torch.where(best_eos, step - 1, step)
+    best_row = torch.where(best_eos, col - R, col) + first
+    best_score = raw_bt.gather(1, pick[:, None])[:, 0]
+    best_len = size_bt.gather(1, pick[:, None])[:, 0]
+    none = ~torch.isfinite(norm.gather(1, pick[:, None])[:, 0])              # nothing finite ended (a broken model):
+    best_eos = best_eos & ~none                                               # the first row, as it stands at the end
+    best_step = torch.where(none, T - 1, best_step)
+    best_row = torch.where(none, first, best_row)
     best_len = torch.where(none, lengths[first], best_len)
     ids, att, rows = [], [], best_row
     for t in reversed(range(len(tokens))):                                    # trace the winners back from where each ended
