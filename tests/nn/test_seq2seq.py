@@ -1,5 +1,7 @@
 """nn.seq2seq: the encoder-decoder (shapes, masking of padding, every attention, tied embeddings) and its
 decoders (beam 1 is greedy, beam never scores below greedy, scores are what the model assigns)."""
+import math
+
 import pytest
 import torch
 
@@ -153,3 +155,75 @@ def test_a_beam_beyond_memory_is_refused_before_its_rows_are_made(monkeypatch):
     with pytest.raises(LstmkitError, match=r"^a beam of 100,000 needs about [\d.]+ [MG]iB for \d+ sentence\(s\) at once, "
                                            r"more than the 1 MiB of this machine's memory — pass --beam \d+ \(5 to 10"):
         beam_search(net, src, src_len, beam=100_000)
+
+
+A, B, C = 4, 5, 6
+
+
+class _TableDecoder(torch.nn.Module):
+    """A decoder whose next-token probabilities are a table of the tokens written so far (its state),
+    ``<pad> <unk> <bos> <eos> a b c`` = 0-6, four equal tokens after any prefix it does not hold; its
+    attention over the source's positions follows the token it reads and how many it has read."""
+    LAST = {EOS_ID: 0.25, A: 0.25, B: 0.25, C: 0.25}
+
+    def __init__(self, table):
+        super().__init__()
+        self.TABLE = table
+
+    def encode(self, src, src_len):
+        from lstmkit.nn.seq2seq import Memory
+        mask = torch.arange(src.shape[1])[None] < src_len[:, None]
+        return Memory(torch.zeros(*src.shape, 1), None, mask), torch.zeros(len(src), 0, dtype=torch.long)
+
+    def step(self, y, state, memory):
+        written = torch.cat([state, y[:, None]], 1)
+        rows = []
+        for ids in written[:, 1:].tolist():
+            p = torch.full((7,), 1e-12)
+            for k, v in self.TABLE.get(tuple(ids), self.LAST).items():
+                p[k] = v
+            rows.append(p.log())
+        where = torch.arange(memory.out.shape[1], dtype=torch.float)
+        weights = torch.softmax(where * y[:, None] / 4 - (where - written.shape[1]).abs()[None], -1)   # [B, S]
+        return torch.stack(rows), written, weights
+
+    @staticmethod
+    def reorder(state, idx):
+        return state[idx]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_a_narrow_beam_keeps_the_greedy_translation_when_its_own_ends_worse(alpha):
+    """A beam keeps the `beam` best prefixes a step: at beam 2 "b a" and "b c" outscore "a <eos>",
+    then end worse than it (-3.13 against -1.83). The search answered "b a <eos>", below beam 1's
+    translation; the greedy path now competes at the end."""
+    table = {(): {A: 0.4, B: 0.35, C: 0.25},      # greedy writes a, then <eos>: log .4 + log .4 = -1.83
+             (A,): {EOS_ID: 0.4, A: 0.2, B: 0.2, C: 0.2},
+             (B,): {A: 0.5, C: 0.5},               # b a = b c = -1.74 push "a <eos>" out of a beam of 2
+             (C,): {A: 0.9, C: 0.1}}               # (c a = -1.49 too of 3), then end no better than 4 equal tokens
+    net, src, src_len = _TableDecoder(table), torch.tensor([[4]]), torch.tensor([1])
+    g = greedy_search(net, src, src_len)[0]
+    assert g.ids == [4, EOS_ID]
+    for beam in (2, 3):
+        b = beam_search(net, src, src_len, beam=beam, alpha=alpha)[0]
+        assert b.ids == [4, EOS_ID] and b.score == pytest.approx(g.score, abs=1e-6)
+    wide = beam_search(net, src, src_len, beam=4, alpha=alpha)[0]     # wide enough to keep it itself
+    assert wide.ids == [4, EOS_ID]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_a_hypothesis_that_ended_is_kept_after_live_ones_push_it_out_of_the_beam(alpha):
+    """"b <eos>" (log .19 = -1.66) ends at step 2, where "a a" and "a c" (-0.92 each) push it out of a
+    beam of 2; both then end at -2.30, as greedy's "a a <eos>" does. The search answered one of them;
+    each sentence's best ended hypothesis is now kept aside."""
+    table = {(): {A: 0.8, B: 0.2}, (A,): {A: 0.5, C: 0.5}, (B,): {EOS_ID: 0.95, A: 0.05}}
+    net, src, src_len = _TableDecoder(table), torch.tensor([[4, 5, 6]]), torch.tensor([3])
+    assert greedy_search(net, src, src_len, max_len_ratio=1.0)[0].ids == [A, A, EOS_ID]
+    b = beam_search(net, src, src_len, beam=2, alpha=alpha, max_len_ratio=1.0)[0]
+    assert b.ids == [B, EOS_ID] and b.score == pytest.approx(math.log(0.2 * 0.95), abs=1e-5)
+    memory, state = net.encode(src, src_len)
+    rows = []
+    for y in [2, B]:                            # its attention rows: those it read "b" then "<eos>" with
+        _, state, w = net.step(torch.tensor([y]), state, memory)
+        rows.append(w[0])
+    torch.testing.assert_close(b.attention, torch.stack(rows), atol=1e-6, rtol=0)

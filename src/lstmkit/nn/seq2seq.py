@@ -323,77 +323,125 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
 
     One decoder call per step for the whole batch (``B * beam`` rows); each step keeps only the
     new tokens and back-pointers (the row each hypothesis extends), and the winners are traced
-    back at the end, so a step costs the same at any length."""
+    back at the end, so a step costs the same at any length.
+
+    The winner is the best by ``score / length_penalty(len(ids), alpha)`` of every hypothesis that
+    ended during the search (``<eos>`` or its length limit), kept aside as it ends: those the beam held
+    and the ``<eos>`` endings of its rows that the step's ``beam`` best prefixes cut (a beam of 2 cut
+    "b <eos>", -1.66, for "a a" and "a c", -0.92 each, which then ended at -2.30), and the greedy path's
+    (one more row a sentence, beyond ``beam`` 1: a beam can drop it for prefixes that end worse, and
+    ``--beam 2`` wrote a translation the model scores below ``--beam 1``'s). So a wider beam never
+    answers worse than greedy."""
     model.eval()
     B, K, dev = src.shape[0], beam, src.device
+    R = K + 1 if K > 1 else K                                                 # rows per sentence: the beam's, the greedy's
     memory, state = model.encode(src, src_len)
-    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(K)   # [B*K]
+    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(R)   # [B*R]
     if K > 1:
         _check_beam_fits(model, memory, B, K, int(limit.max()), dev)
-        rows = torch.arange(B, device=dev).repeat_interleave(K)            # [B*K] sentence of each row
+        rows = torch.arange(B, device=dev).repeat_interleave(R)            # [B*R] sentence of each row
         memory, state = memory.select(rows), model.reorder(state, rows)
-    scores = torch.full((B, K), float("-inf"), device=dev)
+    scores = torch.full((B, R), float("-inf"), device=dev)
     scores[:, 0] = 0.0                                                        # one live start per sentence
-    finished = torch.zeros(B * K, dtype=torch.bool, device=dev)
-    lengths = torch.zeros(B * K, dtype=torch.long, device=dev)
-    first = torch.arange(B, device=dev) * K                                   # [B] each sentence's first row
+    scores[:, K:] = 0.0                                                       # and the greedy row's
+    finished = torch.zeros(B * R, dtype=torch.bool, device=dev)
+    lengths = torch.zeros(B * R, dtype=torch.long, device=dev)
+    first = torch.arange(B, device=dev) * R                                   # [B] each sentence's first row
     tokens: list[Tensor] = []                   # per step: the token each row ends with
     origins: list[Tensor | None] = []          # per step: the row it extended (None: the same row, beam 1)
     attn: list[Tensor] = []                     # per step: the attention rows, before reordering
-    y, padded = start_tokens(B * K, dev), None
+    y, padded = start_tokens(B * R, dev), None
+    # every hypothesis that ends is weighed at the end, not only those the beam still holds: a beam keeps
+    # an ended row only while its sum stays among the ``beam`` best, and lost ones the live rows then fell below
+    ended: list[Tensor] = []                    # per step: each row's score where it ended at this step, else -inf
+    ended_len: list[Tensor] = []                # per step: each row's length
+    cut: list[Tensor] = []                      # per step [B, K]: each beam row's score were it to end with <eos> now
+    cut_len: list[Tensor] = []                  # per step [B, K]: the length before that <eos>
     for t in range(int(limit.max())):
         logits, state, weights = model.step(y, state, memory)
-        logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*K, V]
+        logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*R, V]
         V = logp.shape[-1]
         if padded is None:          # finished rows (and rows at their length limit) continue with padding at no cost
             padded = torch.full((V,), float("-inf"), device=dev)
             padded[PAD_ID] = 0.0
         logp = torch.where(finished[:, None], padded, logp)
-        cand = (scores.view(-1, 1) + logp).view(B, K * V)
-        scores, flat = cand.topk(K, dim=-1)                                   # [B, K]
         if K > 1:
-            origin = (flat // V + first[:, None]).view(-1)                    # [B*K] the row each extends
-            tok = (flat % V).view(-1)
+            logp = logp.view(B, R, V)
+            cut.append(scores[:, :K] + logp[:, :K, EOS_ID])
+            cut_len.append(lengths.view(B, R)[:, :K])
+            cand = (scores[:, :K, None] + logp[:, :K]).view(B, K * V)
+            top, flat = cand.topk(K, dim=-1)                                  # [B, K]
+            step_best, step_tok = logp[:, K].max(-1)                          # [B] the greedy row's next token
+            scores = torch.cat([top, scores[:, K:] + step_best[:, None]], 1)  # [B, R]
+            origin = (torch.cat([flat // V, torch.full_like(flat[:, :1], K)], 1) + first[:, None]).view(-1)
+            tok = torch.cat([flat % V, step_tok[:, None]], 1).view(-1)       # [B*R]
             state = model.reorder(state, origin)
             finished, lengths = finished[origin], lengths[origin]
         else:                                                                 # one row per sentence: no reordering
-            origin, tok = None, flat.view(-1)
+            step_best, tok = logp.max(-1)                                     # greedy_search's own rule
+            scores, origin = scores + step_best.view(B, 1), None
         tokens.append(tok)
         origins.append(origin)
         if weights is not None:
             attn.append(weights)
         lengths = lengths + (~finished).long()
-        finished = finished | (tok == EOS_ID) | (lengths >= limit)
+        was, finished = finished, finished | (tok == EOS_ID) | (lengths >= limit)
+        ended.append(torch.where(finished & ~was, scores.view(-1), float("-inf")))
+        ended_len.append(lengths)
         y = tok
         if bool(finished.all()):
             break
-    norm = scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores)
-    best = norm.view(B, K).argmax(-1) + first                                 # [B] the winning rows
-    ids, att, rows = [], [], best
-    for t in reversed(range(len(tokens))):                                    # trace the winners back
+    T = len(tokens)
+    raw = [torch.stack(ended).view(T, B, R)]                                  # [T, B, R]
+    size = [torch.stack(ended_len).view(T, B, R)]
+    if cut:
+        raw.append(torch.stack(cut))                                          # [T, B, K]
+        size.append(torch.stack(cut_len) + 1)
+    raw_bt = torch.cat(raw, -1).permute(1, 0, 2).reshape(B, -1)               # [B, T * W]: step, then kept rows, then cut
+    size_bt = torch.cat(size, -1).permute(1, 0, 2).reshape(B, -1)
+    norm = raw_bt / length_penalty(size_bt.double(), alpha).to(raw_bt)
+    pick = norm.argmax(-1)                                                    # [B] ties: the earliest, kept before cut
+    W = raw_bt.shape[1] // T
+    step, col = pick // W, pick % W
+    best_eos = col >= R                                                       # an <eos> the beam cut: the row's tokens, then it
+    best_step = torch.where(best_eos, step - 1, step)
+    best_row = torch.where(best_eos, col - R, col) + first
+    best_score = raw_bt.gather(1, pick[:, None])[:, 0]
+    best_len = size_bt.gather(1, pick[:, None])[:, 0]
+    none = ~torch.isfinite(norm.gather(1, pick[:, None])[:, 0])              # nothing finite ended (a broken model):
+    best_eos = best_eos & ~none                                               # the first row, as it stands at the end
+    best_step = torch.where(none, T - 1, best_step)
+    best_row = torch.where(none, first, best_row)
+    best_len = torch.where(none, lengths[first], best_len)
+    ids, att, rows = [], [], best_row
+    for t in reversed(range(len(tokens))):                                    # trace the winners back from where each ended
+        on = t <= best_step                                                   # [B]
         ids.append(tokens[t][rows])
         before = rows if origins[t] is None else origins[t][rows]
         if attn:
             att.append(attn[t][before])
-        rows = before
+        rows = torch.where(on, before, rows)
     ids_bt = torch.stack(ids[::-1], 1).tolist()                               # [B][T]
     att_bt = torch.stack(att[::-1], 1).cpu() if attn else None                # [B, T, S]
-    flat_scores, n_of = scores.view(-1), lengths[best].tolist()
     out = []
-    for b, row in enumerate(best.tolist()):
-        n = n_of[b]
-        s = float(flat_scores[row])
-        out.append(Hypothesis(ids_bt[b][:n], s if math.isfinite(s) else float("-inf"),
-                              att_bt[b, :n] if att_bt is not None else None,
-                              _cut(ids_bt[b][:n], int(src_len[b]), max_len_ratio, max_steps)))
+    for b, (n, s, cut_eos) in enumerate(zip(best_len.tolist(), best_score.tolist(), best_eos.tolist())):
+        ids_b, att_b = ids_bt[b][:n], att_bt[b, :n] if att_bt is not None else None
+        if cut_eos:                 # the <eos> step's attention: the row's own, before the beam moved on
+            step, row = int(best_step[b]) + 1, int(best_row[b])
+            ids_b = ids_bt[b][:n - 1] + [EOS_ID]
+            if att_b is not None:
+                att_b = torch.cat([att_bt[b, :n - 1], attn[step][row][None].cpu()])
+        out.append(Hypothesis(ids_b, s if math.isfinite(s) else float("-inf"), att_b,
+                              _cut(ids_b, int(src_len[b]), max_len_ratio, max_steps)))
     return out
 
 
 def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: int, dev: torch.device) -> None:
-    """Refuse a beam whose ``B * K`` rows would not fit ``dev``'s memory, before they are made: each
-    row holds its sentence's encoder memory, the step's logits three times over (logits, log-probabilities,
-    candidates) and an attention row a step. ``--beam 100000`` on 45 short pairs (20 words) took
-    3.5 GB; on a real vocabulary, ~6 GB a sentence a step."""
+    """Refuse a beam whose ``B * (K + 1)`` rows (each sentence's beam and greedy row) would not fit
+    ``dev``'s memory, before they are made: each row holds its sentence's encoder memory, the step's
+    logits three times over (logits, log-probabilities, candidates) and an attention row a step.
+    ``--beam 100000`` on 45 short pairs (20 words) took 3.5 GB; on a real vocabulary, ~6 GB a
+    sentence a step."""
     from lstmkit.memory import memory_limit, size_text
     parts = (memory.out, memory.prepared, memory.mask)
     sentence = sum(t.nbytes for t in parts if t is not None) // max(B, 1)
@@ -401,9 +449,9 @@ def _check_beam_fits(model: nn.Module, memory: Memory, B: int, K: int, steps: in
     vocab = getattr(out, "out_features", None) or getattr(getattr(model, "tgt_embed", None), "num_embeddings", 0)
     row = sentence + 12 * vocab + steps * (4 * memory.out.shape[1] + 16)
     total, _, where = memory_limit(dev)
-    if B * K * row > total:
-        most = max(1, int(total // (B * row)))
-        raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * K * row)} for {B} sentence(s) at once, more "
+    if B * (K + 1) * row > total:                                             # the beam's rows and the greedy one
+        most = max(1, int(total // (B * row)) - 1)
+        raise LstmkitError(f"a beam of {K:,} needs about {size_text(B * (K + 1) * row)} for {B} sentence(s) at once, more "
                            f"than the {size_text(total)} of {where}",
                            f"pass {opt('beam', min(most, 50))} (5 to 10 is usual; wider beams rarely translate better)")
 

@@ -95,6 +95,33 @@ def test_sampling_is_reproducible_with_a_seed(pattern_lm):
     assert {pattern_lm.sample(30, temperature=0, seed=s) for s in (None, 1, 2)} == {"\n".join([PATTERN] * 3)}
 
 
+def test_a_temperature_near_zero_draws_the_likeliest_token_as_zero_does(pattern_lm):
+    """The logits were divided by the temperature before their largest was taken off: 1e-310 took
+    every one to -inf, then -inf - -inf to NaN ("Probabilities contain NaN", a bare ValueError)."""
+    greedy = pattern_lm.sample(30, temperature=0)
+    for t in (1e-300, 1e-310, 5e-324):
+        assert pattern_lm.sample(30, temperature=t, seed=1) == greedy
+
+
+def test_temperature_and_top_k_draw_from_the_distribution_they_name(tiny, random_lines):
+    """2,000 seeded draws of the token after "a" from an undertrained model (flat, no token near 0):
+    each token's share is its probability ``p ** (1 / T)`` renormalised, within 0.03, and ``top_k``
+    draws only the k likeliest (``<unk>`` never: its tiny share is left out of ``want``)."""
+    from lstmkit.tasks.lm.scorer import LMScorer, sample_text
+    lm = LanguageModel(level="char", **{**tiny, "max_epochs": 1}).fit(random_lines(60, alphabet="abcd"))
+    scorer = LMScorer(lm.net_, lm.tokenizer_)
+    p = np.exp(scorer.log_probs(scorer.advance_id(scorer.initial(), lm.tokenizer_.token_id("a"))))
+    tokens = [scorer.index(c) for c in [*"abcd", "</s>"]]
+    for temperature, top_k in ((1.0, None), (0.5, None), (2.0, None), (1.0, 2)):
+        drawn = [sample_text(scorer, 1, "a", temperature, top_k, seed)[0] for seed in range(2000)]
+        shares = [sum(d == "a" + c for d in drawn) for c in "abcd"] + [sum(d[:2] == "a\n" for d in drawn)]
+        want = p[tokens] ** (1 / temperature)             # </s>: a line break, then a token of the next line
+        if top_k:
+            want[np.argsort(want)[:-top_k]] = 0.0
+        assert sum(shares) == len(drawn)
+        np.testing.assert_allclose(np.array(shares) / len(drawn), want / want.sum(), atol=0.03)
+
+
 def test_char_prefix_keeps_its_trailing_space(tiny):
     lm = LanguageModel(level="char", **{**tiny, "max_epochs": 20}).fit(["ab cd"] * 80)
     assert lm.sample(prefix="ab ", temperature=0.1, seed=0) == "ab cd"

@@ -227,15 +227,15 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
         if drawn >= limit:
             break
         logits = scorer.log_probs(state).astype(np.float64)
-        logits = logits / temperature if temperature > 0 else logits
         logits[unk] = -np.inf
         if not lines[-1] and (len(lines) > 1 or not prefix_ids):
             logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
         if top_k is not None and top_k < len(logits):
             cut = np.partition(logits, -top_k)[-top_k]
             logits[logits < cut] = -np.inf
-        if temperature > 0:
-            p = np.exp(logits - logits.max())
+        if temperature > 0:            # divided once at or below 0: 1e-310 took every logit to -inf, then NaN
+            with np.errstate(over="ignore"):
+                p = np.exp((logits - logits.max()) / temperature)
             k = int(rng.choice(len(p), p=p / p.sum()))
         else:                          # greedy: the first of the likeliest (no draw, so no seed)
             k = int(np.argmax(logits))
