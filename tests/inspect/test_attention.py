@@ -70,3 +70,35 @@ def test_a_one_step_windows_attention_is_drawn_on_whole_numbered_steps(tmp_path,
     ax = seen[0]
     for ticks, limits in ((ax.get_yticks(), ax.get_ylim()), (ax.get_xticks(), ax.get_xlim())):
         assert [t for t in ticks if min(limits) <= t <= max(limits)] == [0]
+
+
+def test_a_transformers_attention_is_each_layers_softmax_and_each_sequence_alone_gets_its_own():
+    """inspect.attention said a transformer 'has no self-attention layer'; it returns a layer's
+    weights now: layer 0 is softmax(QK^T / sqrt(d)) over the causal steps, computed here by hand,
+    and with lengths a padded sequence's block is what it gets alone, its padded rows zero."""
+    import math
+
+    import pytest
+
+    from lstmkit.errors import LstmkitError
+    torch.manual_seed(0)
+    enc = make_encoder("transformer", 3, 8, num_layers=2, dropout=0.1).eval()
+    x = torch.randn(2, 6, 3)
+    w0 = attention(enc, x, layer=0)
+    mha = enc.layers.layers[0].self_attn
+    with torch.no_grad():
+        h = enc.layers.layers[0].norm1(enc.positions(enc.proj(x)))
+        q, k, _ = torch.nn.functional.linear(h, mha.in_proj_weight, mha.in_proj_bias).chunk(3, -1)
+        q, k = (t.unflatten(-1, (mha.num_heads, -1)).transpose(1, 2) for t in (q, k))
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(mha.head_dim)).masked_fill(
+            torch.ones(6, 6, dtype=torch.bool).triu(1), float("-inf"))
+    torch.testing.assert_close(w0, scores.softmax(-1), atol=1e-6, rtol=1e-5)
+    last = attention(enc, x)
+    assert last.shape == (2, mha.num_heads, 6, 6) and torch.equal(last, attention(enc, x, layer=1))
+    torch.testing.assert_close(last.sum(-1), torch.ones(2, mha.num_heads, 6))
+    assert not last.triu(1).any()                                # causal: no step reads a later one
+    padded = attention(enc, x, lengths=torch.tensor([6, 4]))
+    torch.testing.assert_close(padded[1, :, :4, :4], attention(enc, x[1:, :4])[0], atol=1e-6, rtol=1e-5)
+    assert not padded[1, :, 4:].any() and not padded[1, :, :, 4:].any()
+    with pytest.raises(LstmkitError, match=r"`layer` must be .*0\.\.1.*got 2"):
+        attention(enc, x, layer=2)

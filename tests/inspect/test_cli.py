@@ -132,6 +132,8 @@ def test_gates_of_a_text_classifier_and_a_language_model_read_a_text(tmp_path, c
         direct = lstmkit.inspect.gates(est, torch.tensor(est.token_inputs("good film number 3")[1]))
         assert {g: s["mean"] for g, s in info["stats"]["l0"].items()} == pytest.approx(
             {g: s["mean"] for g, s in direct["stats"]["l0"].items()}) and direct["gates"]["i"].shape[2] == len(tokens)
+        by_text = lstmkit.inspect.gates(est, "good film number 3")["gates"]      # the text itself: its tokens
+        assert all(torch.equal(by_text[g], direct["gates"][g]) for g in by_text)
     for words, what in ((["--text", "  "], "the text is empty"), ([], "pass either --data"),
                         (["--data", tmp_path / "x.csv"], "this is a classify run")):
         assert_user_error(*run_cli(["inspect", "gates", "--run", tmp_path / "clf", *words], capsys)[::2], what)
@@ -305,3 +307,43 @@ def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp
     row = next(line.split() for line in out.splitlines() if line.startswith("l0 ") and "|g|" in line)
     assert [float(v) for v in row[2:]] == pytest.approx([g["mean"], g["frac_abs_above_0.9"], g["frac_abs_below_0.1"]],
                                                         abs=5e-4)
+
+
+def test_the_python_api_reads_a_forecasters_data_as_the_command_line_does(run_and_data):
+    """gates(est, df) and attention(est, df) were torch's "can't convert np.ndarray of type
+    numpy.object_": a forecaster's data (a DataFrame or a file) is its last window, as --data reads it."""
+    from lstmkit.errors import LstmkitError
+    run, data = run_and_data
+    est = Forecaster.load(run)
+    window = est.model_inputs(str(data))[-10:]
+    want = lstmkit.inspect.gates(est, window)["gates"]
+    for given in (pd.read_csv(data), str(data), data):
+        got = lstmkit.inspect.gates(est, given)["gates"]
+        assert all(torch.equal(got[g], want[g]) for g in want)
+        assert torch.equal(lstmkit.inspect.attention(est, given), lstmkit.inspect.attention(est, window))
+    with pytest.raises(LstmkitError, match=r"`x` must be the numbers .*got a list of <U1 values.*model_inputs"):
+        lstmkit.inspect.gates(est, [["a", "b"]])
+    with pytest.raises(LstmkitError, match="fewer than the model's lookback"):
+        lstmkit.inspect.gates(est, pd.read_csv(data).head(5))
+
+
+def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path, capsys):
+    """inspect attention refused a transformer run ('has no self-attention layer'); it draws the
+    last layer's weights, or --layer's, as lstmkit.inspect.attention(est, x, layer=) returns them."""
+    from cli_helpers import assert_user_error, run_cli
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=8, num_layers=2, max_epochs=1, progress="off", tensorboard=False,
+                     model="transformer", ensemble=1, doctor=False)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    window = est.model_inputs(str(data))[-10:]
+    first, last = (lstmkit.inspect.attention(est, window, layer=k) for k in (0, -1))
+    assert first.shape == last.shape and first.shape[::2] == (1, 10) and not torch.equal(first, last)
+    for layer, weights in (("0", first), ("-1", last)):
+        code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data,
+                                  "--layer", layer, "--out", tmp_path / f"a{layer}"], capsys)
+        assert code == 0, err
+        assert (tmp_path / f"a{layer}" / "attention.png").is_file()
+        top = int(weights[0, :, -1].mean(0).argmax())
+        assert f"the last step attends most to steps {top} (" in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "2",
+                                "--out", tmp_path / "a2"], capsys)[::2], "--layer 2 is out of range", "0..1")

@@ -1,9 +1,10 @@
-"""Attention weights of an ``lstm-attention`` model: record them for an input and plot them.
+"""Attention weights of an ``lstm-attention`` or ``transformer`` model: record them for an input and plot them.
 
 >>> w = lstmkit.inspect.attention(forecaster, window)      # [B, heads, T_query, T_key]
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,34 +13,93 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.inspect.inputs import network_input
 from lstmkit.nn.attention import SelfAttention
 from lstmkit.nn.blocks import evaluating
+from lstmkit.nn.zoo import TransformerEncoder
 
-__all__ = ["attention", "plot_attention"]
+__all__ = ["attention", "attention_layers", "plot_attention"]
 
 
-def attention(model: Any, x, lengths=None) -> Tensor:
+def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
     """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
-    :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
-    for the model input ``x`` ``[B, T, F]`` or ``[T, F]``; with ``lengths``, zero in the rows and
-    columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets)."""
+    :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator),
+    or of layer ``layer`` (default: the last) of a ``transformer`` encoder's, for the model input
+    ``x`` ``[B, T, F]`` or ``[T, F]`` (a forecaster also takes its data: its last window); with
+    ``lengths``, zero in the rows and columns past each sequence's length (its block ``[:n, :n]``
+    what the sequence alone gets)."""
     net = getattr(model, "net_", model)
-    layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
-    if layer is None:
+    modules = list(net.modules()) if isinstance(net, nn.Module) else []
+    found = next((m for m in modules if isinstance(m, SelfAttention)), None)
+    found = found or next((m for m in modules if isinstance(m, TransformerEncoder)), None)
+    if found is None:
         kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
         raise LstmkitError(f"the model ({kind or type(net).__name__}) has no self-attention layer",
-                           "train with --model lstm-attention to inspect attention")
+                           "train with --model lstm-attention or --model transformer to inspect attention")
+    if isinstance(found, TransformerEncoder):
+        _check_layer(layer, len(found.layers.layers))
     dtype = next(net.parameters()).dtype
+    x = network_input(model, x)
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
     if x.dim() == 2:
         x = x.unsqueeze(0)
-    layer.record = True                        # this thread's (nn.attention): threads may record side by side
+    if isinstance(found, TransformerEncoder):
+        with torch.no_grad(), evaluating(net):
+            enc_x, enc_lengths = _encoder_input(net, found, x, lengths)
+            return found.attention_weights(enc_x, enc_lengths)[layer]
+    found.record = True                        # this thread's (nn.attention): threads may record side by side
     try:
         with torch.no_grad(), evaluating(net):
             net(x) if lengths is None else net(x, lengths=lengths)
-        return layer.last_weights
+        return found.last_weights
     finally:
-        layer.record = False
+        found.record = False
+
+
+def attention_layers(model: Any) -> int:
+    """How many attention layers :func:`attention` can show of ``model`` (a transformer's layers; else 1)."""
+    net = getattr(model, "net_", model)
+    enc = next((m for m in net.modules() if isinstance(m, TransformerEncoder)), None)
+    has_sa = any(isinstance(m, SelfAttention) for m in net.modules())
+    return len(enc.layers.layers) if enc is not None and not has_sa else 1
+
+
+def _check_layer(layer: Any, layers: int) -> None:
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -layers <= layer < layers:
+        raise LstmkitError(f"`layer` must be an attention layer's index, 0..{layers - 1} (or -1 for the last), "
+                           f"got {layer!r}", f"the transformer has {layers} layer(s)")
+
+
+def _encoder_input(net: nn.Module, encoder: nn.Module, x: Tensor, lengths) -> tuple[Tensor, Any]:
+    """What ``encoder`` receives when ``net`` runs on ``x`` (after a forecaster's relative transform,
+    say): its input and lengths, captured by a pre-hook that stops the run (this thread's call alone)."""
+    if net is encoder:
+        return x, lengths
+    captured: dict[str, Any] = {}
+    caller = threading.get_ident()
+
+    def hook(_module, args, kwargs):
+        if threading.get_ident() != caller:     # the module is shared: another thread's call runs on
+            return None
+        captured.update(zip(("x", "state", "lengths"), args))
+        captured.update({k: v for k, v in kwargs.items() if k in ("x", "lengths")})
+        raise _Captured
+
+    handle = encoder.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        net(x) if lengths is None else net(x, lengths=lengths)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    if "x" not in captured:
+        raise LstmkitError(f"the model ({type(net).__name__}) did not run its transformer on this input",
+                           "pass the input the model's forward takes")
+    return captured["x"], captured.get("lengths")
+
+
+class _Captured(Exception):
+    """Stops the model's forward once the encoder's input is known."""
 
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:

@@ -224,15 +224,22 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
 
 @app.command("attention")
 def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+                      layer: int = typer.Option(-1, help="A transformer's attention layer: 0 = the first, "
+                                                "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
-    """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
-    folder, or attention.png in --out."""
-    from lstmkit.inspect.attention import attention, plot_attention
+    """Attention weights of an lstm-attention or transformer model for one window: plots/attention.png
+    in the run folder, or attention.png in --out."""
+    from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     est, x, start = run_window(run, data, window, "attention")
+    layers = attention_layers(est)
+    if not -layers <= layer < layers:
+        raise LstmkitError(f"--layer {layer} is out of range for the model's ({est.config_.model}) {layers} "
+                           "attention layer(s)", f"use 0..{layers - 1} or -1..-{layers}")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
-    weights = attention(est, x)
+    weights = attention(est, x, layer=layer)
+    shown = f" (layer {layer % layers + 1} of {layers})" if layers > 1 else ""
     plot_attention(weights, path,
-                   title=f"{est.config_.model}: attention for the window starting at row {start}")
+                   title=f"{est.config_.model}{shown}: attention for the window starting at row {start}")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
     typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({last[t]:.2f})" for t in top))

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.inspect.inputs import network_input
 from lstmkit.nn.blocks import evaluating, valid_mask
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
@@ -54,7 +55,8 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
         model: an LSTM, a module containing one, or a fitted estimator with ``net_``.
         x: the model's input, ``[B, T, F]`` or ``[T, F]`` (tensor or array); for an estimator,
             the scaled inputs it feeds its network; for a model that embeds tokens, integer
-            ids ``[B, T]`` or ``[T]``.
+            ids ``[B, T]`` or ``[T]``. A forecaster also takes its data (a DataFrame or a file:
+            its last window) and a text model one text (its tokens).
         lengths: optional ``[B]`` valid lengths, when the model takes them.
 
     Returns:
@@ -72,6 +74,7 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
                            "to record", "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, "
                            "cnn-lstm or lstm-fcn")
     dtype = lstm.weight_ih_l0.dtype
+    x = network_input(model, x)
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
     x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids

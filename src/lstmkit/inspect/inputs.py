@@ -1,0 +1,63 @@
+"""What :func:`~lstmkit.inspect.gates` and :func:`~lstmkit.inspect.attention` read when given a
+fitted estimator and the data a user has at hand rather than the network's own numbers: a
+forecaster's table (a DataFrame or a file) is its last ``lookback`` scaled rows, as
+``lstmkit inspect … --data`` reads it; a text model's string is the token ids it reads, as
+``--text`` does. Anything else that is not numbers is one error naming what to pass (it was
+torch's "can't convert np.ndarray of type numpy.object_")."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import Tensor
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["network_input"]
+
+
+def network_input(model: Any, x: Any) -> Any:
+    """``x`` as the network reads it: unchanged when it is numbers (a tensor, an array, nested lists)."""
+    if isinstance(x, Tensor):
+        return x
+    text = isinstance(x, str)
+    if hasattr(model, "model_inputs") and (text or isinstance(x, Path) or _is_table(x)):
+        inputs = model.model_inputs(str(x) if text or isinstance(x, Path) else x)     # scaled [N, F]
+        lookback = model.config_.lookback
+        if len(inputs) < lookback:
+            raise LstmkitError(f"the data has {len(inputs)} rows, fewer than the model's lookback ({lookback})",
+                               f"pass at least {lookback} rows")
+        return inputs[-lookback:]                                                   # the last window, as --data
+    if text and hasattr(model, "token_inputs"):
+        return np.asarray(model.token_inputs(x)[1], dtype=np.int64)
+    try:
+        numbers = np.asarray(x)
+    except (TypeError, ValueError):             # ragged nested lists
+        numbers = np.asarray(x, dtype=object)
+    if numbers.dtype.kind in "biuf":
+        return numbers
+    raise LstmkitError(f"`x` must be the numbers the network reads ([T, F] or [B, T, F]; token ids [T] for a "
+                       f"model that embeds tokens), got {_what(x, numbers)}", _fix(model))
+
+
+def _is_table(x: Any) -> bool:
+    return type(x).__module__.split(".")[0] in ("pandas", "polars", "pyarrow")
+
+
+def _what(x: Any, numbers: np.ndarray) -> str:
+    if isinstance(x, (str, Path)):
+        return f"the text {str(x)[:40]!r}"
+    if _is_table(x):
+        return f"a {type(x).__name__}"
+    return f"a {type(x).__name__} of {numbers.dtype} values"
+
+
+def _fix(model: Any) -> str:
+    if hasattr(model, "model_inputs"):
+        return "pass the data as predict takes it (a DataFrame or a file), or model.model_inputs(data)[-lookback:]"
+    if hasattr(model, "token_inputs"):
+        return "pass one text as a string, or the ids of model.token_inputs(text)[1]"
+    if hasattr(model, "audio_inputs"):
+        return "pass model.audio_inputs('clip.wav'), the features the network reads of a recording"
+    return "pass a tensor or a numeric array, scaled as the model's training data was"
