@@ -347,3 +347,32 @@ def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path
         assert f"the last step attends most to steps {top} (" in out
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "2",
                                 "--out", tmp_path / "a2"], capsys)[::2], "--layer 2 is out of range", "0..1")
+
+
+def test_a_text_models_attention_reads_a_text(tmp_path, capsys):
+    """A text classifier's lstm-attention or transformer had no view of its attention: `inspect attention`
+    took --data only, `classify attention` refused all but attention pooling, and lstmkit.inspect.attention
+    on its token ids was an IndexError. --text now draws it over the tokens, as attention(est, text) returns it."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    frame = pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12})
+    for model, pooling in (("lstm-attention", "max"), ("transformer", "max"), ("lstm", "attention")):
+        est = TextClassifier(model=model, pooling=pooling, max_epochs=1, hidden_size=4, embed_dim=4, num_layers=2,
+                             progress="off", tensorboard=False, seed=0).fit(frame, run_dir=tmp_path / model)
+        args = ["inspect", "attention", "--run", tmp_path / model, "--text", "good film number 3"]
+        if model == "lstm":
+            assert_user_error(*run_cli(args, capsys)[::2], "the model (lstm) has no self-attention layer",
+                              "lstmkit classify attention --run")
+            continue
+        weights = lstmkit.inspect.attention(est, "good film number 3")
+        ids = torch.tensor(est.token_inputs("good film number 3")[1])
+        assert weights.shape[::2] == (1, 4) and torch.equal(weights, lstmkit.inspect.attention(est, ids))
+        torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+        code, out, err = run_cli(args, capsys)
+        assert code == 0, err
+        assert (tmp_path / model / "plots" / "attention.png").is_file()
+        top = int(weights[0, :, -1].mean(0).argmax())
+        assert f"attends most to steps {top} ({['good', 'film', 'number', '3'][top]!r}, " in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "transformer"], capsys)[::2],
+                      "pass either --data", "or --text")

@@ -25,7 +25,8 @@ def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
     """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
     :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator),
     or of layer ``layer`` (default: the last) of a ``transformer`` encoder's, for the model input
-    ``x`` ``[B, T, F]`` or ``[T, F]`` (a forecaster also takes its data: its last window); with
+    ``x`` ``[B, T, F]`` or ``[T, F]``, or token ids ``[B, T]`` or ``[T]`` for a model that embeds
+    them (a forecaster also takes its data: its last window; a text model a text); with
     ``lengths``, zero in the rows and columns past each sequence's length (its block ``[:n, :n]``
     what the sequence alone gets)."""
     net = getattr(model, "net_", model)
@@ -40,9 +41,11 @@ def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
         _check_layer(layer, len(found.layers.layers))
     dtype = next(net.parameters()).dtype
     x = network_input(model, x)
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
-    if x.dim() == 2:
-        x = x.unsqueeze(0)
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in modules)
+    x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
+    if x.dim() == (1 if tokens else 2):
+        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
     if isinstance(found, TransformerEncoder):
         with torch.no_grad(), evaluating(net):
             enc_x, enc_lengths = _encoder_input(net, found, x, lengths)
@@ -57,11 +60,14 @@ def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
 
 
 def attention_layers(model: Any) -> int:
-    """How many attention layers :func:`attention` can show of ``model`` (a transformer's layers; else 1)."""
+    """How many attention layers :func:`attention` can show of ``model``: a transformer's layers,
+    1 for an ``lstm-attention`` model, 0 for a model without self-attention."""
     net = getattr(model, "net_", model)
-    enc = next((m for m in net.modules() if isinstance(m, TransformerEncoder)), None)
-    has_sa = any(isinstance(m, SelfAttention) for m in net.modules())
-    return len(enc.layers.layers) if enc is not None and not has_sa else 1
+    modules = list(net.modules()) if isinstance(net, nn.Module) else []
+    if any(isinstance(m, SelfAttention) for m in modules):
+        return 1
+    enc = next((m for m in modules if isinstance(m, TransformerEncoder)), None)
+    return 0 if enc is None else len(enc.layers.layers)
 
 
 def _check_layer(layer: Any, layers: int) -> None:
@@ -102,9 +108,11 @@ class _Captured(Exception):
     """Stops the model's forward once the encoder's input is known."""
 
 
-def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
+def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None,
+                   steps: list[str] | None = None) -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key), steps
-    numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …)."""
+    numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …), or named by
+    ``steps`` (a text's tokens)."""
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
@@ -118,7 +126,12 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         ax.set_xlabel("key step (attended to)")
         ax.set_ylabel("query step")
         for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+            if steps is None:
+                axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+            else:
+                axis.set_ticks(range(len(steps)), steps, fontsize=8)
+        if steps is not None:
+            ax.tick_params(axis="x", labelrotation=90)
         fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         fig.suptitle(title)

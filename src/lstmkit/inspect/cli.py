@@ -223,24 +223,46 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
 
 
 @app.command("attention")
-def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
+                      text: Optional[str] = typer.Option(None, help="A text classifier's or language model's run: "
+                                                         "the text whose tokens the attention reads (quote it)."),
+                      window: int = _WINDOW,
                       layer: int = typer.Option(-1, help="A transformer's attention layer: 0 = the first, "
                                                 "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
-    """Attention weights of an lstm-attention or transformer model for one window: plots/attention.png
-    in the run folder, or attention.png in --out."""
+    """Attention weights of an lstm-attention or transformer model for one window (--data) or one
+    text (--text): plots/attention.png in the run folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
-    est, x, start = run_window(run, data, window, "attention")
+    if (data is None) == (text is None):
+        raise LstmkitError("pass either --data (a forecast run's window) or --text (a text classifier's or a "
+                           "language model's tokens)" if data is None else "pass one of --data and --text, not both",
+                           f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
+    steps = None
+    if text is not None:
+        est, tokens, ids = text_tokens(run, text)
+        if hasattr(est, "output_tokens"):                  # a translator: its attention is the decoder's
+            raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is "
+                               f"{_what_run(run, est)}", _other_way(run, est, "attention"))
+        x, steps, where = np.asarray(ids, dtype=np.int64), list(tokens), f"'{text[:40]}'"
+    else:
+        est, x, start = run_window(run, data, window, "attention")
+        where = f"the window starting at row {start}"
     layers = attention_layers(est)
+    if layers == 0:
+        pooled = getattr(getattr(est, "config_", None), "pooling", None) == "attention" and text is not None
+        raise LstmkitError(f"the model ({est.config_.model}) has no self-attention layer",
+                           f"its attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
+                           if pooled else "train with --model lstm-attention or --model transformer to inspect "
+                           "attention")
     if not -layers <= layer < layers:
         raise LstmkitError(f"--layer {layer} is out of range for the model's ({est.config_.model}) {layers} "
                            "attention layer(s)", f"use 0..{layers - 1} or -1..-{layers}")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
     weights = attention(est, x, layer=layer)
     shown = f" (layer {layer % layers + 1} of {layers})" if layers > 1 else ""
-    plot_attention(weights, path,
-                   title=f"{est.config_.model}{shown}: attention for the window starting at row {start}")
+    plot_attention(weights, path, title=f"{est.config_.model}{shown}: attention for {where}", steps=steps)
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
-    typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({last[t]:.2f})" for t in top))
+    named = (lambda t: f"{t} ({steps[t]!r}, {last[t]:.2f})") if steps else (lambda t: f"{t} ({last[t]:.2f})")
+    typer.echo("the last step attends most to steps " + ", ".join(named(t) for t in top))
     typer.echo(f"wrote {path}")
