@@ -1,13 +1,15 @@
-"""inspect.attention: the attention weights recorded for an input, one thread's call apart from another's."""
+"""inspect.attention: the attention weights recorded for an input, one thread's call apart from another's;
+every zoo encoder's gates and attention, or their refusal."""
 from __future__ import annotations
 
 import threading
 
+import pytest
 import torch
 
 from lstmkit.inspect.attention import attention
 from lstmkit.nn.attention import SelfAttention
-from lstmkit.nn.zoo import make_encoder
+from lstmkit.nn.zoo import ENCODERS, make_encoder
 
 
 def test_two_threads_recording_one_model_at_once_each_get_their_own_inputs_weights():
@@ -78,8 +80,6 @@ def test_a_transformers_attention_is_each_layers_softmax_and_each_sequence_alone
     and with lengths a padded sequence's block is what it gets alone, its padded rows zero."""
     import math
 
-    import pytest
-
     from lstmkit.errors import LstmkitError
     torch.manual_seed(0)
     enc = make_encoder("transformer", 3, 8, num_layers=2, dropout=0.1).eval()
@@ -102,3 +102,28 @@ def test_a_transformers_attention_is_each_layers_softmax_and_each_sequence_alone
     assert not padded[1, :, 4:].any() and not padded[1, :, :, 4:].any()
     with pytest.raises(LstmkitError, match=r"`layer` must be .*0\.\.1.*got 2"):
         attention(enc, x, layer=2)
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_every_zoo_encoder_shows_its_gates_and_attention_or_is_refused_naming_why(name):
+    """The zoo × inspect matrix: gates where the encoder has an LSTM, attention where it has
+    self-attention (lstm-attention, transformer: rows summing to 1); else one LstmkitError each."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.gates import gates
+    from lstmkit.nn.zoo import find_lstm
+    torch.manual_seed(0)
+    enc = make_encoder(name, 3, 8, num_layers=2, dropout=0.0).eval()
+    x = torch.randn(2, 7, 3)
+    if find_lstm(enc) is not None:
+        recorded = gates(enc, x)
+        assert recorded["gates"]["i"].shape[1:3] == (2, 7)
+    else:
+        with pytest.raises(LstmkitError, match="has no LSTM layer, so there are no gates"):
+            gates(enc, x)
+    if name in ("lstm-attention", "transformer"):
+        w = attention(enc, x)
+        assert w.shape[::2] == (2, 7) and w.shape[3] == 7
+        torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1]))
+    else:
+        with pytest.raises(LstmkitError, match="has no self-attention layer"):
+            attention(enc, x)
