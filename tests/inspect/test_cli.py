@@ -200,7 +200,7 @@ def test_runs_inspect_cannot_show_are_not_sent_from_data_to_text_and_back(tmp_pa
         assert_user_error(code, err, "classify run of numeric sequences", "lstmkit.inspect.gates(lstmkit.load(")
         assert "pass --text" not in err and "pass --data" not in err
     code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "lm", "--data", tmp_path / "x.csv"], capsys)
-    assert_user_error(code, err, "this is a lm run", "a lm run's are not shown yet")
+    assert_user_error(code, err, "this is a lm run", "pass --text '…' instead: lstmkit inspect attention --run")
     assert "classify attention" not in err
 
 
@@ -375,4 +375,32 @@ def test_a_text_models_attention_reads_a_text(tmp_path, capsys):
         top = int(weights[0, :, -1].mean(0).argmax())
         assert f"attends most to steps {top} ({['good', 'film', 'number', '3'][top]!r}, " in out
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "transformer"], capsys)[::2],
-                      "pass either --data", "or --text")
+                      "pass either --data", "--text", "or --audio")
+
+
+def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys):
+    """lstmkit.inspect.gates(est, est.audio_inputs(clip)) was a TypeError (the acoustic model's
+    forward takes the lengths); the clip's path does as --audio does now, and `inspect attention
+    --audio` draws an lstm-attention speech model's attention (it took --data alone)."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import SpeechRecognizer
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 6, seed=1)
+    clip = tmp_path / "wavs" / "manifest_0.wav"
+    est = SpeechRecognizer(model="lstm-attention", hidden_size=8, num_layers=1, channels=4, n_mels=20, subsample=1,
+                           max_epochs=1, batch_size=8, progress="off", tensorboard=False, doctor=False, seed=0,
+                           ).fit(manifest, run_dir=tmp_path / "run")
+    feats = est.audio_inputs(clip)
+    frames = torch.tensor([len(feats)])
+    want = lstmkit.inspect.gates(est, feats, frames)["gates"]
+    for given in (feats, clip, str(clip)):
+        got = lstmkit.inspect.gates(est, given)["gates"]
+        assert all(torch.equal(got[g], want[g]) for g in want)
+    weights = lstmkit.inspect.attention(est, clip)
+    assert torch.equal(weights, lstmkit.inspect.attention(est, feats, frames))
+    assert weights.shape[2] == weights.shape[3] == want["i"].shape[2]
+    code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--audio", clip], capsys)
+    assert code == 0, err
+    assert (tmp_path / "run" / "plots" / "attention.png").is_file() and "the last step attends most to" in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "ab"], capsys)[::2],
+                      "this is a speech run", "pass --audio instead: lstmkit inspect attention --run")

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.inputs import network_input
+from lstmkit.inspect.inputs import full_lengths, network_input
 from lstmkit.nn.attention import SelfAttention
 from lstmkit.nn.blocks import evaluating
 from lstmkit.nn.zoo import TransformerEncoder
@@ -46,6 +46,7 @@ def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
     x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
+    lengths = full_lengths(net, x, lengths)
     if isinstance(found, TransformerEncoder):
         with torch.no_grad(), evaluating(net):
             enc_x, enc_lengths = _encoder_input(net, found, x, lengths)

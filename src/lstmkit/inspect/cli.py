@@ -54,13 +54,13 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     return est, inputs[start:start + lookback], start
 
 
-def text_tokens(run: Path, text: str):
+def text_tokens(run: Path, text: str, command: str = "gates"):
     """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language
     models, translators)."""
-    est = _load(run, "gates")
+    est = _load(run, command)
     if not _reads_text(est):
         raise LstmkitError(f"--text reads a text classifier's, a language model's or a translator's run; this is "
-                           f"{_what_run(run, est)}", _other_way(run, est, "gates"))
+                           f"{_what_run(run, est)}", _other_way(run, est, command))
     tokens, ids = est.token_inputs(text)
     unknown = [t for t, i in zip(tokens, ids) if i == UNK_ID]
     if unknown and len(unknown) == len(tokens) - (tokens[0] == "<s>"):    # a language model's <s> is known
@@ -70,12 +70,12 @@ def text_tokens(run: Path, text: str):
     return est, tokens, ids
 
 
-def audio_features(run: Path, audio: Path):
+def audio_features(run: Path, audio: Path, command: str = "gates"):
     """The run's estimator, and the normalised features ``[T, F]`` its network reads of ``audio`` (speech)."""
-    est = _load(run, "gates")
+    est = _load(run, command)
     if not hasattr(est, "audio_inputs"):
         raise LstmkitError(f"--audio reads a speech run's recording; this is {_what_run(run, est)}",
-                           _other_way(run, est, "gates"))
+                           _other_way(run, est, command))
     return est, est.audio_inputs(audio)
 
 
@@ -105,17 +105,17 @@ def _other_way(run: Path, est, command: str) -> str:
     text run's --text no longer send the other kinds of run from one to the other)."""
     if hasattr(est, "model_inputs"):
         return "pass --data with the run's data instead"
-    if command == "gates" and _reads_text(est):
-        return f"pass --text '…' instead: lstmkit inspect gates --run {run} --text 'a few words'"
-    if command == "gates" and hasattr(est, "audio_inputs"):
-        return f"pass --audio instead: lstmkit inspect gates --run {run} --audio clip.wav"
+    if _reads_text(est) and (command == "gates" or not hasattr(est, "output_tokens")):   # a translator's: below
+        return f"pass --text '…' instead: lstmkit inspect {command} --run {run} --text 'a few words'"
+    if hasattr(est, "audio_inputs"):
+        return f"pass --audio instead: lstmkit inspect {command} --run {run} --audio clip.wav"
     if _reads_text(est) and hasattr(est, "write_attention"):
         return f"attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
     if hasattr(est, "output_tokens") and hasattr(est, "attention"):
         return (f"training drew the attention over a validation sentence: {run / 'plots' / 'attention.png'}; "
                 f"in Python: lstmkit.load('{run}').attention('a sentence')")
-    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' gates (--text) and "
-             "speech runs' gates (--audio)")
+    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' (--text) and "
+             "speech runs' (--audio)")
     if getattr(est, "kind", None) == "series":
         return (f"{shown}; in Python: lstmkit.inspect.{command}(lstmkit.load('{run}'), x) with x [T, F] "
                 "scaled as training scaled it")
@@ -226,20 +226,28 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
 def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
                       text: Optional[str] = typer.Option(None, help="A text classifier's or language model's run: "
                                                          "the text whose tokens the attention reads (quote it)."),
+                      audio: Optional[Path] = typer.Option(None, help="A speech run: the audio file whose frames "
+                                                           "the attention reads."),
                       window: int = _WINDOW,
                       layer: int = typer.Option(-1, help="A transformer's attention layer: 0 = the first, "
                                                 "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
-    """Attention weights of an lstm-attention or transformer model for one window (--data) or one
-    text (--text): plots/attention.png in the run folder, or attention.png in --out."""
+    """Attention weights of an lstm-attention or transformer model for one window (--data), one
+    text (--text) or one recording (--audio): plots/attention.png in the run folder, or
+    attention.png in --out."""
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
-    if (data is None) == (text is None):
-        raise LstmkitError("pass either --data (a forecast run's window) or --text (a text classifier's or a "
-                           "language model's tokens)" if data is None else "pass one of --data and --text, not both",
+    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
+    if len(given) != 1:
+        raise LstmkitError("pass either --data (a forecast run's window), --text (a text classifier's or a language "
+                           "model's tokens) or --audio (a speech run's recording)" if not given
+                           else f"pass one of {' and '.join(given)}, not {'both' if len(given) == 2 else 'all three'}",
                            f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
     steps = None
-    if text is not None:
-        est, tokens, ids = text_tokens(run, text)
+    if audio is not None:
+        est, x = audio_features(run, audio, "attention")
+        where = audio.name
+    elif text is not None:
+        est, tokens, ids = text_tokens(run, text, "attention")
         if hasattr(est, "output_tokens"):                  # a translator: its attention is the decoder's
             raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is "
                                f"{_what_run(run, est)}", _other_way(run, est, "attention"))

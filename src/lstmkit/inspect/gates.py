@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.inputs import network_input
+from lstmkit.inspect.inputs import full_lengths, network_input
 from lstmkit.nn.blocks import evaluating, valid_mask
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
@@ -80,6 +80,7 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
+    lengths = full_lengths(net, x, lengths)
     with torch.no_grad(), evaluating(net):
         lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
         _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)

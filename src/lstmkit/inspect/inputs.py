@@ -2,19 +2,22 @@
 fitted estimator and the data a user has at hand rather than the network's own numbers: a
 forecaster's table (a DataFrame or a file) is its last ``lookback`` scaled rows, as
 ``lstmkit inspect … --data`` reads it; a text model's string is the token ids it reads, as
-``--text`` does. Anything else that is not numbers is one error naming what to pass (it was
+``--text`` does; a speech model's audio file (a path) the features it reads, as ``--audio`` does,
+and a network that must be told its lengths is told each sequence is whole. Anything else that is not numbers is one error naming what to pass (it was
 torch's "can't convert np.ndarray of type numpy.object_")."""
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch import Tensor
+import torch
+from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["network_input"]
+__all__ = ["network_input", "full_lengths"]
 
 
 def network_input(model: Any, x: Any) -> Any:
@@ -22,6 +25,8 @@ def network_input(model: Any, x: Any) -> Any:
     if isinstance(x, Tensor):
         return x
     text = isinstance(x, str)
+    if hasattr(model, "audio_inputs") and (text or isinstance(x, Path)):
+        return model.audio_inputs(x)                                                # features [T, F]
     if hasattr(model, "model_inputs") and (text or isinstance(x, Path) or _is_table(x)):
         inputs = model.model_inputs(str(x) if text or isinstance(x, Path) else x)     # scaled [N, F]
         lookback = model.config_.lookback
@@ -39,6 +44,20 @@ def network_input(model: Any, x: Any) -> Any:
         return numbers
     raise LstmkitError(f"`x` must be the numbers the network reads ([T, F] or [B, T, F]; token ids [T] for a "
                        f"model that embeds tokens), got {_what(x, numbers)}", _fix(model))
+
+
+def full_lengths(net: nn.Module, x: Tensor, lengths: Any) -> Any:
+    """``lengths``, or every sequence of ``x [B, T, ...]`` whole when the network must be told its
+    lengths (a speech model's ``forward(x, lengths)``: called without them, a TypeError)."""
+    if lengths is not None:
+        return lengths
+    try:
+        param = inspect.signature(net.forward).parameters.get("lengths")
+    except (TypeError, ValueError):
+        return None
+    if param is None or param.default is not inspect.Parameter.empty:
+        return None
+    return torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
 
 
 def _is_table(x: Any) -> bool:
