@@ -404,3 +404,21 @@ def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys):
     assert (tmp_path / "run" / "plots" / "attention.png").is_file() and "the last step attends most to" in out
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "ab"], capsys)[::2],
                       "this is a speech run", "pass --audio instead: lstmkit inspect attention --run")
+
+
+def test_classify_attention_of_a_self_attention_model_without_attention_pooling_names_inspect_attention(tmp_path,
+                                                                                                        capsys):
+    """'this model pools with max, so it has no attention weights' of an lstm-attention text model sent the
+    user to retrain; its encoder's own attention is shown by inspect attention --text."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    from lstmkit.errors import LstmkitError
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    est = TextClassifier(model="lstm-attention", pooling="max", max_epochs=1, hidden_size=4, embed_dim=4,
+                         progress="off", tensorboard=False, seed=0).fit(
+        pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}), run_dir=tmp_path / "run")
+    assert_user_error(*run_cli(["classify", "attention", "--run", tmp_path / "run", "--text", "good film"],
+                               capsys)[::2], "no attention-pooling weights", "--pooling attention",
+                      f"lstmkit inspect attention --run {tmp_path / 'run'} --text")
+    with pytest.raises(LstmkitError, match=r"lstmkit\.inspect\.attention\(model, text\)"):
+        est.attention("good film")
