@@ -188,17 +188,24 @@ def test_gates_of_a_seed_ensemble_say_they_are_its_first_members(run_and_data, t
 
 def test_runs_inspect_cannot_show_are_not_sent_from_data_to_text_and_back(tmp_path, capsys):
     """A numeric-sequence classifier was told 'pass --text' for --data and 'pass --data' for --text;
-    a language model's attention was sent to 'lstmkit classify attention'."""
+    a language model's attention was sent to 'lstmkit classify attention'. In Python a table of the
+    sequences was read as one sequence's steps (torch's shape error): it is refused, naming the scaling."""
     from cli_helpers import assert_user_error, run_cli
     from lstmkit import LanguageModel, SequenceClassifier
     quick = dict(hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False)
     seqs = [(s * np.linspace(0, 1, 10))[:, None] for s in (1, -1) * 10]
-    SequenceClassifier(**quick, model="lstm").fit(seqs, ["up", "down"] * 10, run_dir=tmp_path / "series")
+    series = SequenceClassifier(**quick, model="lstm").fit(seqs, ["up", "down"] * 10, run_dir=tmp_path / "series")
     LanguageModel(**quick, level="char").fit(["abcdefgh"] * 20, run_dir=tmp_path / "lm")
     for flag, value in (("--data", tmp_path / "x.csv"), ("--text", "ab")):
         code, _, err = run_cli(["inspect", "gates", "--run", tmp_path / "series", flag, value], capsys)
-        assert_user_error(code, err, "classify run of numeric sequences", "lstmkit.inspect.gates(lstmkit.load(")
+        assert_user_error(code, err, "classify run of numeric sequences",
+                          "lstmkit.inspect.gates(m, m.scaler_.transform(")
         assert "pass --text" not in err and "pass --data" not in err
+    steps = np.linspace(0, 1, 10)[:, None]           # what the hint says works; a table of samples is refused
+    assert lstmkit.inspect.gates(series, series.scaler_.transform(steps))["gates"]["i"].shape[2] == 10
+    with pytest.raises(Exception, match=r"got a DataFrame — pass one sequence's steps .*scaler_\.transform") as e:
+        lstmkit.inspect.gates(series, pd.DataFrame(np.vstack([s.ravel() for s in seqs])))
+    assert type(e.value).__name__ == "LstmkitError"
     code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "lm", "--data", tmp_path / "x.csv"], capsys)
     assert_user_error(code, err, "this is a lm run", "pass --text '…' instead: lstmkit inspect attention --run")
     assert "classify attention" not in err

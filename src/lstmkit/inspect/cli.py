@@ -117,8 +117,8 @@ def _other_way(run: Path, est, command: str) -> str:
     shown = ("the command line shows forecast runs' gates and attention (--data), text runs' (--text) and "
              "speech runs' (--audio)")
     if getattr(est, "kind", None) == "series":
-        return (f"{shown}; in Python: lstmkit.inspect.{command}(lstmkit.load('{run}'), x) with x [T, F] "
-                "scaled as training scaled it")
+        return (f"{shown}; in Python: m = lstmkit.load('{run}'); lstmkit.inspect.{command}(m, "
+                "m.scaler_.transform(steps)), one sequence's steps [T, F] scaled as training scaled them")
     return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 

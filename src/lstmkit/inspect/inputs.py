@@ -3,8 +3,9 @@ fitted estimator and the data a user has at hand rather than the network's own n
 forecaster's table (a DataFrame or a file) is its last ``lookback`` scaled rows, as
 ``lstmkit inspect … --data`` reads it; a text model's string is the token ids it reads, as
 ``--text`` does; a speech model's audio file (a path) the features it reads, as ``--audio`` does,
-and a network that must be told its lengths is told each sequence is whole. Anything else that is not numbers is one error naming what to pass (it was
-torch's "can't convert np.ndarray of type numpy.object_")."""
+and a network that must be told its lengths is told each sequence is whole. Anything else that
+is not numbers, a table among them, is one error naming what to pass (it was torch's "can't
+convert np.ndarray of type numpy.object_", or its shape error for a table of numbers)."""
 from __future__ import annotations
 
 import inspect
@@ -36,6 +37,9 @@ def network_input(model: Any, x: Any) -> Any:
         return inputs[-lookback:]                                                   # the last window, as --data
     if text and hasattr(model, "token_inputs"):
         return np.asarray(model.token_inputs(x)[1], dtype=np.int64)
+    if _is_table(x):            # a table's rows are samples, not one sequence's steps, and unscaled
+        raise LstmkitError(f"`x` must be the numbers the network reads ([T, F] or [B, T, F]), got {_what(x, None)}",
+                           _fix(model))
     try:
         numbers = np.asarray(x)
     except (TypeError, ValueError):             # ragged nested lists
@@ -64,7 +68,7 @@ def _is_table(x: Any) -> bool:
     return type(x).__module__.split(".")[0] in ("pandas", "polars", "pyarrow")
 
 
-def _what(x: Any, numbers: np.ndarray) -> str:
+def _what(x: Any, numbers: np.ndarray | None) -> str:
     if isinstance(x, (str, Path)):
         return f"the text {str(x)[:40]!r}"
     if _is_table(x):
@@ -79,4 +83,6 @@ def _fix(model: Any) -> str:
         return "pass one text as a string, or the ids of model.token_inputs(text)[1]"
     if hasattr(model, "audio_inputs"):
         return "pass model.audio_inputs('clip.wav'), the features the network reads of a recording"
+    if hasattr(model, "scaler_"):
+        return "pass one sequence's steps [T, F] scaled as training scaled them: model.scaler_.transform(steps)"
     return "pass a tensor or a numeric array, scaled as the model's training data was"
