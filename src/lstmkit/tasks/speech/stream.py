@@ -72,7 +72,7 @@ class _Live:
         self.state = state
         self.last = 0
         self.ids: list[int] = []
-        self.log_probs: list[np.ndarray] | None = []   # the utterance's [T', V] so far, for end()'s beam (None: not kept)
+        self.log_probs: list[np.ndarray] | None = []   # the utterance's [T', V] so far, for end() (None: not kept)
         self.steps = 0
         self.seen = 0                    # samples received (at ``rate``)
         self.loud = False                # a sample beyond [-1, 1] has come (and been warned of)
