@@ -127,3 +127,18 @@ def test_every_zoo_encoder_shows_its_gates_and_attention_or_is_refused_naming_wh
     else:
         with pytest.raises(LstmkitError, match="has no self-attention layer"):
             attention(enc, x)
+
+
+@pytest.mark.parametrize("encoder", ["lstm-attention", "transformer"])
+def test_an_encoder_decoders_attention_is_its_encoders_over_the_source(encoder):
+    """A translator's lstm-attention or transformer encoder: attention(model, src ids) was a TypeError
+    (Seq2Seq.forward wants the target too); it encodes the source alone, as the gates do, and equals
+    the encoder's own attention over the embedded source."""
+    from lstmkit.nn.seq2seq import Seq2Seq
+    torch.manual_seed(0)
+    net = Seq2Seq(20, 20, embed_dim=8, hidden_size=8, num_layers=1, encoder=encoder, dropout=0.0).eval()
+    src = torch.tensor([4, 7, 9, 3, 5])
+    got = attention(net, src)
+    with torch.no_grad():
+        want = attention(net.encoder, net.src_embed(src[None]), lengths=torch.tensor([5]))
+    assert got.shape[::2] == (1, 5) and torch.equal(got, want)

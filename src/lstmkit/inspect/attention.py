@@ -16,6 +16,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.inspect.inputs import full_lengths, network_input
 from lstmkit.nn.attention import SelfAttention
 from lstmkit.nn.blocks import evaluating
+from lstmkit.nn.seq2seq import Seq2Seq
 from lstmkit.nn.zoo import TransformerEncoder
 
 __all__ = ["attention", "attention_layers", "plot_attention"]
@@ -54,7 +55,7 @@ def attention(model: Any, x, lengths=None, layer: int = -1) -> Tensor:
     found.record = True                        # this thread's (nn.attention): threads may record side by side
     try:
         with torch.no_grad(), evaluating(net):
-            net(x) if lengths is None else net(x, lengths=lengths)
+            _forward(net, x, lengths)
         return found.last_weights
     finally:
         found.record = False
@@ -94,7 +95,7 @@ def _encoder_input(net: nn.Module, encoder: nn.Module, x: Tensor, lengths) -> tu
 
     handle = encoder.register_forward_pre_hook(hook, with_kwargs=True)
     try:
-        net(x) if lengths is None else net(x, lengths=lengths)
+        _forward(net, x, lengths)
     except _Captured:
         pass
     finally:
@@ -103,6 +104,15 @@ def _encoder_input(net: nn.Module, encoder: nn.Module, x: Tensor, lengths) -> tu
         raise LstmkitError(f"the model ({type(net).__name__}) did not run its transformer on this input",
                            "pass the input the model's forward takes")
     return captured["x"], captured.get("lengths")
+
+
+def _forward(net: nn.Module, x: Tensor, lengths) -> None:
+    """Run ``net`` on ``x`` as far as its encoder: an encoder-decoder (a translator) encodes the source
+    alone (its forward wants the target too: a TypeError), as the gates do."""
+    if isinstance(net, Seq2Seq):
+        net.encode(x, torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths))
+    else:
+        net(x) if lengths is None else net(x, lengths=lengths)
 
 
 class _Captured(Exception):
