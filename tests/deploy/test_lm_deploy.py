@@ -118,6 +118,7 @@ def test_a_model_without_recurrent_state_has_no_step_graph(tmp_path):
     lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1, "model": "tcn"}).fit(sentences(30))
     adapter = LMAdapter(lm)
     assert "does not step with a recurrent state alone" in adapter.state_refusal()
+    assert "(it reads the tokens its receptive field spans again at each step)" in adapter.state_refusal()   # not every
     with pytest.raises(LstmkitError, match="no step graph"):
         adapter.stateful()
     with pytest.raises(LstmkitError, match="no step graph"):

@@ -213,3 +213,25 @@ def test_a_classifier_export_shows_torchs_known_notes_to_no_one_and_an_unknown_o
     export_onnx(run, tmp_path / "again.onnx")
     err = capfd.readouterr().err
     assert err.count("something new") == 1 and "PackPadded" not in err, err
+
+
+def test_a_last_step_classifiers_export_keeps_torchs_negative_index_note_to_itself(tmp_path, capfd):
+    """Pooling 'last' (a streaming classifier's) printed torch's "If indices include negative values, the
+    exported graph will produce incorrect results" at every `export onnx` and `export int8`: its index is a
+    length - 1, never negative, and the graph is checked against PyTorch, so the note is torch's to keep."""
+    import warnings
+
+    from lstmkit import SequenceClassifier
+    x = np.random.default_rng(0).standard_normal((12, 9)).astype(np.float32)
+    run = SequenceClassifier(model="gru", pooling="last", hidden_size=4, max_epochs=1, unequal_length=True,
+                             progress="off", tensorboard=False, doctor=False, seed=0,
+                             ).fit(x, ["a", "b"] * 6, out=tmp_path / "runs").run_dir_
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        export_onnx(run)
+    assert not [w for w in said if "advanced indexing" in str(w.message)], [str(w.message) for w in said]
+    err = capfd.readouterr().err
+    assert "advanced indexing" not in err and "Warning" not in err, err
+    report = json.loads((run / "onnx.json").read_text())
+    assert report["max_abs_diff"] <= 1e-4

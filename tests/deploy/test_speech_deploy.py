@@ -23,7 +23,7 @@ from lstmkit.deploy.registry import adapter_class, adapter_for, supported_tasks 
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.tasks.speech.estimator import SpeechRecognizer  # noqa: E402
 from lstmkit.tasks.speech.audio_files import read_audio  # noqa: E402
-from lstmkit.tasks.speech.decode import lm_scorer  # noqa: E402
+from lstmkit.tasks.speech.decode import decode, lm_scorer  # noqa: E402
 from lstmkit.tasks.speech.deploy import SpeechAdapter  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402
@@ -481,6 +481,38 @@ def test_streamed_chunks_end_in_the_whole_utterance_greedy_transcript(ctc, engin
         assert partials[-1] == text
         assert all(text.startswith(p) for p in partials)                # left to right: never revised
         assert stream.steps(str(sid)) == len(partials)
+
+
+def test_a_streams_transcript_at_the_end_is_the_runs_beam_over_the_whole_utterance(ctc):
+    """end() answered the greedy path the partials follow, where transcribe and the service decode with the
+    run's beam (4 by default): a frame path that is blank at every frame is greedy's '', while the symbol it is
+    0.4 likely at each is the likelier text. It is now the beam over every log-probability heard, a saved
+    state's too."""
+    import dataclasses
+    adapter = adapter_for(ctc)
+    adapter.config = dataclasses.replace(adapter.config, beam=4)          # this adapter's: a run trained so
+    stream = adapter.open_stream("torch", ctc)
+    width = len(adapter.est.symbols_)
+
+    def unsure(x, state):                 # every output frame: blank 0.6, the first symbol 0.4
+        frames = (x.shape[1] - stream._field) // stream._stride + 1
+        row = np.full(width, 1e-6)
+        row[0], row[1] = 0.6, 0.4
+        return np.log(np.tile(row / row.sum(), (1, frames, 1))).astype(np.float32), state
+    stream._run = unsure
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    partials = _stream_through(stream, wave[: wave.size // 2], 400)
+    saved = json.loads(json.dumps(stream.state_dict(["s"])))
+    other = adapter.open_stream("torch", ctc)
+    other._run = unsure
+    other.load_state_dict(saved)
+    _stream_through(other, wave[wave.size // 2:], 400)
+    heard = np.concatenate([np.asarray(saved["streams"]["s"]["log_probs"], np.float32),
+                            np.asarray(other.state_dict()["streams"]["s"]["log_probs"], np.float32)[
+                                len(saved["streams"]["s"]["log_probs"]):]])
+    want = adapter.est.symbols_.decode(decode(heard, 4, None))
+    assert partials[-1] == "" and want == adapter.est.symbols_.decode([1])      # greedy: nothing; the beam: one symbol
+    assert other.end("s")["transcript"] == want
 
 
 def test_a_speech_streams_repr_names_its_engine_and_streams(ctc):

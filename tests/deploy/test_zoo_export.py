@@ -1,7 +1,8 @@
 """Every encoder of the zoo exports to ONNX in every task that offers it (forecast, classify texts
 and series, lm), with dynamic batch and length: ``export_onnx`` checks the graph against PyTorch
 on a new batch size and length before writing it, and the service then answers a batch of
-unequal lengths under the ONNX engine as it does under torch. The attention encoders
+unequal lengths under the ONNX engine as it does under torch; a forecaster's stream, one
+observation a step under either engine, answers what ``predict`` does of the history. The attention encoders
 (``lstm-attention``, ``transformer``) quantise to int8 and serve from the int8 run too; an encoder
 whose traced graph freezes a shape is refused in one line naming the model."""
 import json
@@ -110,6 +111,18 @@ def test_zoo_encoder_exports_and_serves_as_torch(tmp_path, task, model):
             assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-4), (key, got, want)
         else:
             assert got == want, key
+    if task == "forecast":              # a stream, one observation a step, answers what predict does of the history
+        _check_streams_as_predict(run)
+
+
+def _check_streams_as_predict(run):
+    est = lstmkit.load(run)
+    history = sine_frame(n=40, seed=4)
+    want = est.predict(history)["y"].to_numpy()
+    for engine in ("torch", "onnx"):
+        stream = est.stream(engine=engine)
+        answers = [stream.step({"y": y, "temp": t}) for y, t in zip(history["y"], history["temp"])]
+        np.testing.assert_allclose(np.ravel(answers[-1]), want, rtol=1e-4, atol=1e-4, err_msg=engine)
 
 
 @pytest.mark.parametrize("task,model", [("forecast", "lstm-attention"), ("text", "transformer")])

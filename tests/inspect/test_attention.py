@@ -1,13 +1,15 @@
-"""inspect.attention: the attention weights recorded for an input, one thread's call apart from another's."""
+"""inspect.attention: the attention weights recorded for an input, one thread's call apart from another's;
+every zoo encoder's gates and attention, or their refusal."""
 from __future__ import annotations
 
 import threading
 
+import pytest
 import torch
 
 from lstmkit.inspect.attention import attention
 from lstmkit.nn.attention import SelfAttention
-from lstmkit.nn.zoo import make_encoder
+from lstmkit.nn.zoo import ENCODERS, make_encoder
 
 
 def test_two_threads_recording_one_model_at_once_each_get_their_own_inputs_weights():
@@ -70,3 +72,73 @@ def test_a_one_step_windows_attention_is_drawn_on_whole_numbered_steps(tmp_path,
     ax = seen[0]
     for ticks, limits in ((ax.get_yticks(), ax.get_ylim()), (ax.get_xticks(), ax.get_xlim())):
         assert [t for t in ticks if min(limits) <= t <= max(limits)] == [0]
+
+
+def test_a_transformers_attention_is_each_layers_softmax_and_each_sequence_alone_gets_its_own():
+    """inspect.attention said a transformer 'has no self-attention layer'; it returns a layer's
+    weights now: layer 0 is softmax(QK^T / sqrt(d)) over the causal steps, computed here by hand,
+    and with lengths a padded sequence's block is what it gets alone, its padded rows zero."""
+    import math
+
+    from lstmkit.errors import LstmkitError
+    torch.manual_seed(0)
+    enc = make_encoder("transformer", 3, 8, num_layers=2, dropout=0.1).eval()
+    x = torch.randn(2, 6, 3)
+    w0 = attention(enc, x, layer=0)
+    mha = enc.layers.layers[0].self_attn
+    with torch.no_grad():
+        h = enc.layers.layers[0].norm1(enc.positions(enc.proj(x)))
+        q, k, _ = torch.nn.functional.linear(h, mha.in_proj_weight, mha.in_proj_bias).chunk(3, -1)
+        q, k = (t.unflatten(-1, (mha.num_heads, -1)).transpose(1, 2) for t in (q, k))
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(mha.head_dim)).masked_fill(
+            torch.ones(6, 6, dtype=torch.bool).triu(1), float("-inf"))
+    torch.testing.assert_close(w0, scores.softmax(-1), atol=1e-6, rtol=1e-5)
+    last = attention(enc, x)
+    assert last.shape == (2, mha.num_heads, 6, 6) and torch.equal(last, attention(enc, x, layer=1))
+    torch.testing.assert_close(last.sum(-1), torch.ones(2, mha.num_heads, 6))
+    assert not last.triu(1).any()                                # causal: no step reads a later one
+    padded = attention(enc, x, lengths=torch.tensor([6, 4]))
+    torch.testing.assert_close(padded[1, :, :4, :4], attention(enc, x[1:, :4])[0], atol=1e-6, rtol=1e-5)
+    assert not padded[1, :, 4:].any() and not padded[1, :, :, 4:].any()
+    with pytest.raises(LstmkitError, match=r"`layer` must be .*0\.\.1.*got 2"):
+        attention(enc, x, layer=2)
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_every_zoo_encoder_shows_its_gates_and_attention_or_is_refused_naming_why(name):
+    """The zoo × inspect matrix: gates where the encoder has an LSTM, attention where it has
+    self-attention (lstm-attention, transformer: rows summing to 1); else one LstmkitError each."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.gates import gates
+    from lstmkit.nn.zoo import find_lstm
+    torch.manual_seed(0)
+    enc = make_encoder(name, 3, 8, num_layers=2, dropout=0.0).eval()
+    x = torch.randn(2, 7, 3)
+    if find_lstm(enc) is not None:
+        recorded = gates(enc, x)
+        assert recorded["gates"]["i"].shape[1:3] == (2, 7)
+    else:
+        with pytest.raises(LstmkitError, match="has no LSTM layer, so there are no gates"):
+            gates(enc, x)
+    if name in ("lstm-attention", "transformer"):
+        w = attention(enc, x)
+        assert w.shape[::2] == (2, 7) and w.shape[3] == 7
+        torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1]))
+    else:
+        with pytest.raises(LstmkitError, match="has no self-attention layer"):
+            attention(enc, x)
+
+
+@pytest.mark.parametrize("encoder", ["lstm-attention", "transformer"])
+def test_an_encoder_decoders_attention_is_its_encoders_over_the_source(encoder):
+    """A translator's lstm-attention or transformer encoder: attention(model, src ids) was a TypeError
+    (Seq2Seq.forward wants the target too); it encodes the source alone, as the gates do, and equals
+    the encoder's own attention over the embedded source."""
+    from lstmkit.nn.seq2seq import Seq2Seq
+    torch.manual_seed(0)
+    net = Seq2Seq(20, 20, embed_dim=8, hidden_size=8, num_layers=1, encoder=encoder, dropout=0.0).eval()
+    src = torch.tensor([4, 7, 9, 3, 5])
+    got = attention(net, src)
+    with torch.no_grad():
+        want = attention(net.encoder, net.src_embed(src[None]), lengths=torch.tensor([5]))
+    assert got.shape[::2] == (1, 5) and torch.equal(got, want)

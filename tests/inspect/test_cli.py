@@ -133,6 +133,8 @@ def test_gates_of_a_text_classifier_and_a_language_model_read_a_text(tmp_path, c
         direct = lstmkit.inspect.gates(est, torch.tensor(est.token_inputs("good film number 3")[1]))
         assert {g: s["mean"] for g, s in info["stats"]["l0"].items()} == pytest.approx(
             {g: s["mean"] for g, s in direct["stats"]["l0"].items()}) and direct["gates"]["i"].shape[2] == len(tokens)
+        by_text = lstmkit.inspect.gates(est, "good film number 3")["gates"]      # the text itself: its tokens
+        assert all(torch.equal(by_text[g], direct["gates"][g]) for g in by_text)
     for words, what in ((["--text", "  "], "the text is empty"), ([], "pass either --data"),
                         (["--data", tmp_path / "x.csv"], "this is a classify run")):
         assert_user_error(*run_cli(["inspect", "gates", "--run", tmp_path / "clf", *words], capsys)[::2], what)
@@ -187,19 +189,26 @@ def test_gates_of_a_seed_ensemble_say_they_are_its_first_members(run_and_data, t
 
 def test_runs_inspect_cannot_show_are_not_sent_from_data_to_text_and_back(tmp_path, capsys):
     """A numeric-sequence classifier was told 'pass --text' for --data and 'pass --data' for --text;
-    a language model's attention was sent to 'lstmkit classify attention'."""
+    a language model's attention was sent to 'lstmkit classify attention'. In Python a table of the
+    sequences was read as one sequence's steps (torch's shape error): it is refused, naming the scaling."""
     from cli_helpers import assert_user_error, run_cli
     from lstmkit import LanguageModel, SequenceClassifier
     quick = dict(hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False)
     seqs = [(s * np.linspace(0, 1, 10))[:, None] for s in (1, -1) * 10]
-    SequenceClassifier(**quick, model="lstm").fit(seqs, ["up", "down"] * 10, run_dir=tmp_path / "series")
+    series = SequenceClassifier(**quick, model="lstm").fit(seqs, ["up", "down"] * 10, run_dir=tmp_path / "series")
     LanguageModel(**quick, level="char").fit(["abcdefgh"] * 20, run_dir=tmp_path / "lm")
     for flag, value in (("--data", tmp_path / "x.csv"), ("--text", "ab")):
         code, _, err = run_cli(["inspect", "gates", "--run", tmp_path / "series", flag, value], capsys)
-        assert_user_error(code, err, "classify run of numeric sequences", "lstmkit.inspect.gates(lstmkit.load(")
+        assert_user_error(code, err, "classify run of numeric sequences",
+                          "lstmkit.inspect.gates(m, m.scaler_.transform(")
         assert "pass --text" not in err and "pass --data" not in err
+    steps = np.linspace(0, 1, 10)[:, None]           # what the hint says works; a table of samples is refused
+    assert lstmkit.inspect.gates(series, series.scaler_.transform(steps))["gates"]["i"].shape[2] == 10
+    with pytest.raises(Exception, match=r"got a DataFrame — pass one sequence's steps .*scaler_\.transform") as e:
+        lstmkit.inspect.gates(series, pd.DataFrame(np.vstack([s.ravel() for s in seqs])))
+    assert type(e.value).__name__ == "LstmkitError"
     code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "lm", "--data", tmp_path / "x.csv"], capsys)
-    assert_user_error(code, err, "this is a lm run", "a lm run's are not shown yet")
+    assert_user_error(code, err, "this is a lm run", "pass --text '…' instead: lstmkit inspect attention --run")
     assert "classify attention" not in err
 
 
@@ -472,3 +481,118 @@ def test_a_text_longer_than_max_len_says_which_part_the_gates_read(tmp_path, cap
     est.config_.truncate = "tail"
     with pytest.warns(UserWarning, match=r"reads its last 3 \(truncate='tail'\)"):
         assert est.token_inputs(text)[0] == ["bad", "film", "good"]
+
+
+def test_the_python_api_reads_a_forecasters_data_as_the_command_line_does(run_and_data):
+    """gates(est, df) and attention(est, df) were torch's "can't convert np.ndarray of type
+    numpy.object_": a forecaster's data (a DataFrame or a file) is its last window, as --data reads it."""
+    from lstmkit.errors import LstmkitError
+    run, data = run_and_data
+    est = Forecaster.load(run)
+    window = est.model_inputs(str(data))[-10:]
+    want = lstmkit.inspect.gates(est, window)["gates"]
+    for given in (pd.read_csv(data), str(data), data):
+        got = lstmkit.inspect.gates(est, given)["gates"]
+        assert all(torch.equal(got[g], want[g]) for g in want)
+        assert torch.equal(lstmkit.inspect.attention(est, given), lstmkit.inspect.attention(est, window))
+    with pytest.raises(LstmkitError, match=r"`x` must be the numbers .*got a list of <U1 values.*model_inputs"):
+        lstmkit.inspect.gates(est, [["a", "b"]])
+    with pytest.raises(LstmkitError, match="fewer than the model's lookback"):
+        lstmkit.inspect.gates(est, pd.read_csv(data).head(5))
+
+
+def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path, capsys):
+    """inspect attention refused a transformer run ('has no self-attention layer'); it draws the
+    last layer's weights, or --layer's, as lstmkit.inspect.attention(est, x, layer=) returns them."""
+    from cli_helpers import assert_user_error, run_cli
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=8, num_layers=2, max_epochs=1, progress="off", tensorboard=False,
+                     model="transformer", ensemble=1, doctor=False)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    window = est.model_inputs(str(data))[-10:]
+    first, last = (lstmkit.inspect.attention(est, window, layer=k) for k in (0, -1))
+    assert first.shape == last.shape and first.shape[::2] == (1, 10) and not torch.equal(first, last)
+    for layer, weights in (("0", first), ("-1", last)):
+        code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data,
+                                  "--layer", layer, "--out", tmp_path / f"a{layer}"], capsys)
+        assert code == 0, err
+        assert (tmp_path / f"a{layer}" / "attention.png").is_file()
+        top = int(weights[0, :, -1].mean(0).argmax())
+        assert f"the last step attends most to steps {top} (" in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "2",
+                                "--out", tmp_path / "a2"], capsys)[::2], "--layer 2 is out of range", "0..1")
+
+
+def test_a_text_models_attention_reads_a_text(tmp_path, capsys):
+    """A text classifier's lstm-attention or transformer had no view of its attention: `inspect attention`
+    took --data only, `classify attention` refused all but attention pooling, and lstmkit.inspect.attention
+    on its token ids was an IndexError. --text now draws it over the tokens, as attention(est, text) returns it."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    frame = pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12})
+    for model, pooling in (("lstm-attention", "max"), ("transformer", "max"), ("lstm", "attention")):
+        est = TextClassifier(model=model, pooling=pooling, max_epochs=1, hidden_size=4, embed_dim=4, num_layers=2,
+                             progress="off", tensorboard=False, seed=0).fit(frame, run_dir=tmp_path / model)
+        args = ["inspect", "attention", "--run", tmp_path / model, "--text", "good film number 3"]
+        if model == "lstm":
+            assert_user_error(*run_cli(args, capsys)[::2], "the model (lstm) has no self-attention layer",
+                              "lstmkit classify attention --run")
+            continue
+        weights = lstmkit.inspect.attention(est, "good film number 3")
+        ids = torch.tensor(est.token_inputs("good film number 3")[1])
+        assert weights.shape[::2] == (1, 4) and torch.equal(weights, lstmkit.inspect.attention(est, ids))
+        torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+        code, out, err = run_cli(args, capsys)
+        assert code == 0, err
+        assert (tmp_path / model / "plots" / "attention.png").is_file()
+        top = int(weights[0, :, -1].mean(0).argmax())
+        assert f"attends most to steps {top} ({['good', 'film', 'number', '3'][top]!r}, " in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "transformer"], capsys)[::2],
+                      "pass either --data", "--text", "or --audio")
+
+
+def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys):
+    """lstmkit.inspect.gates(est, est.audio_inputs(clip)) was a TypeError (the acoustic model's
+    forward takes the lengths); the clip's path does as --audio does now, and `inspect attention
+    --audio` draws an lstm-attention speech model's attention (it took --data alone)."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import SpeechRecognizer
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 6, seed=1)
+    clip = tmp_path / "wavs" / "manifest_0.wav"
+    est = SpeechRecognizer(model="lstm-attention", hidden_size=8, num_layers=1, channels=4, n_mels=20, subsample=1,
+                           max_epochs=1, batch_size=8, progress="off", tensorboard=False, doctor=False, seed=0,
+                           ).fit(manifest, run_dir=tmp_path / "run")
+    feats = est.audio_inputs(clip)
+    frames = torch.tensor([len(feats)])
+    want = lstmkit.inspect.gates(est, feats, frames)["gates"]
+    for given in (feats, clip, str(clip)):
+        got = lstmkit.inspect.gates(est, given)["gates"]
+        assert all(torch.equal(got[g], want[g]) for g in want)
+    weights = lstmkit.inspect.attention(est, clip)
+    assert torch.equal(weights, lstmkit.inspect.attention(est, feats, frames))
+    assert weights.shape[2] == weights.shape[3] == want["i"].shape[2]
+    code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--audio", clip], capsys)
+    assert code == 0, err
+    assert (tmp_path / "run" / "plots" / "attention.png").is_file() and "the last step attends most to" in out
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "ab"], capsys)[::2],
+                      "this is a speech run", "pass --audio instead: lstmkit inspect attention --run")
+
+
+def test_classify_attention_of_a_self_attention_model_without_attention_pooling_names_inspect_attention(tmp_path,
+                                                                                                        capsys):
+    """'this model pools with max, so it has no attention weights' of an lstm-attention text model sent the
+    user to retrain; its encoder's own attention is shown by inspect attention --text."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    from lstmkit.errors import LstmkitError
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    est = TextClassifier(model="lstm-attention", pooling="max", max_epochs=1, hidden_size=4, embed_dim=4,
+                         progress="off", tensorboard=False, seed=0).fit(
+        pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}), run_dir=tmp_path / "run")
+    assert_user_error(*run_cli(["classify", "attention", "--run", tmp_path / "run", "--text", "good film"],
+                               capsys)[::2], "no attention-pooling weights", "--pooling attention",
+                      f"lstmkit inspect attention --run {tmp_path / 'run'} --text")
+    with pytest.raises(LstmkitError, match=r"lstmkit\.inspect\.attention\(model, text\)"):
+        est.attention("good film")

@@ -276,7 +276,9 @@ def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) ->
 _KNOWN_PY = ("You are using the legacy TorchScript-based ONNX export",     # dynamo=False: the exporter we chose
              "The feature will be removed",                                # the same deprecation, from its helpers
              "Exporting a model to ONNX with a batch_size other than 1",   # an LSTM with lengths: checked after
-             "Constant folding - Only steps=1 can be constant folded")     # a reversed slice (bilstm) left as it is
+             "Constant folding - Only steps=1 can be constant folded",     # a reversed slice (bilstm) left as it is
+             # pooling 'last' takes step lengths - 1, never negative: a sequence holds a step (an empty one is refused)
+             "Exporting aten::index operator of advanced indexing")
 _KNOWN_CPP = re.compile(r"Warning: The shape inference of prim::(PackPadded|PadPacked) type is missing")
 
 

@@ -1,9 +1,10 @@
-"""Attention weights of an ``lstm-attention`` model: record them for an input and plot them.
+"""Attention weights of an ``lstm-attention`` or ``transformer`` model: record them for an input and plot them.
 
 >>> w = lstmkit.inspect.attention(forecaster, window)      # [B, heads, T_query, T_key]
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,38 +13,115 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.inspect.inputs import full_lengths, network_input
 from lstmkit.nn.attention import SelfAttention
 from lstmkit.inspect.gates import series_index
 from lstmkit.nn.blocks import evaluating
+from lstmkit.nn.seq2seq import Seq2Seq
+from lstmkit.nn.zoo import TransformerEncoder
 
-__all__ = ["attention", "plot_attention"]
+__all__ = ["attention", "attention_layers", "plot_attention"]
 
 
-def attention(model: Any, x, lengths=None, series=None) -> Tensor:
+def attention(model: Any, x, lengths=None, series=None, layer: int = -1) -> Tensor:
     """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
-    :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
-    for the model input ``x`` ``[B, T, F]`` or ``[T, F]``; with ``lengths``, zero in the rows and
-    columns past each sequence's length (its block ``[:n, :n]`` what the sequence alone gets).
-    An ensemble of networks (a seed ensemble) gives its first member's weights.
-    ``series``: as in :func:`~lstmkit.inspect.gates.gates` (a forecaster's series embedding)."""
+    :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator),
+    or of layer ``layer`` (default: the last) of a ``transformer`` encoder's, for the model input
+    ``x`` ``[B, T, F]`` or ``[T, F]``, or token ids ``[B, T]`` or ``[T]`` for a model that embeds
+    them (a forecaster also takes its data: its last window; a text model a text); with
+    ``lengths``, zero in the rows and columns past each sequence's length (its block ``[:n, :n]``
+    what the sequence alone gets). An ensemble of networks (a seed ensemble) gives its first
+    member's weights. ``series``: as in :func:`~lstmkit.inspect.gates.gates` (a forecaster's series
+    embedding)."""
     net = getattr(model, "net_", model)
-    layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
-    if layer is None:
+    modules = list(net.modules()) if isinstance(net, nn.Module) else []
+    found = next((m for m in modules if isinstance(m, SelfAttention)), None)
+    found = found or next((m for m in modules if isinstance(m, TransformerEncoder)), None)
+    if found is None:
         kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
         raise LstmkitError(f"the model ({kind or type(net).__name__}) has no self-attention layer",
-                           "train with --model lstm-attention to inspect attention")
+                           "train with --model lstm-attention or --model transformer to inspect attention")
+    if isinstance(found, TransformerEncoder):
+        _check_layer(layer, len(found.layers.layers))
     dtype = next(net.parameters()).dtype
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
-    if x.dim() == 2:
-        x = x.unsqueeze(0)
+    x = network_input(model, x)
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in modules)
+    x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
+    if x.dim() == (1 if tokens else 2):
+        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
+    lengths = full_lengths(net, x, lengths)
     index = series_index(model, series, x.shape[0])
-    layer.record = True                        # this thread's (nn.attention): threads may record side by side
+    if isinstance(found, TransformerEncoder):
+        with torch.no_grad(), evaluating(net):
+            enc_x, enc_lengths = _encoder_input(net, found, x, lengths, index)
+            return found.attention_weights(enc_x, enc_lengths)[layer]
+    found.record = True                        # this thread's (nn.attention): threads may record side by side
     try:
         with torch.no_grad(), evaluating(net):
-            net(x, **({} if lengths is None else {"lengths": lengths}), **({} if index is None else {"series": index}))
-        return layer.last_weights
+            _forward(net, x, lengths, index)
+        return found.last_weights
     finally:
-        layer.record = False
+        found.record = False
+
+
+def attention_layers(model: Any) -> int:
+    """How many attention layers :func:`attention` can show of ``model``: a transformer's layers,
+    1 for an ``lstm-attention`` model, 0 for a model without self-attention."""
+    net = getattr(model, "net_", model)
+    modules = list(net.modules()) if isinstance(net, nn.Module) else []
+    if any(isinstance(m, SelfAttention) for m in modules):
+        return 1
+    enc = next((m for m in modules if isinstance(m, TransformerEncoder)), None)
+    return 0 if enc is None else len(enc.layers.layers)
+
+
+def _check_layer(layer: Any, layers: int) -> None:
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -layers <= layer < layers:
+        raise LstmkitError(f"`layer` must be an attention layer's index, 0..{layers - 1} (or -1 for the last), "
+                           f"got {layer!r}", f"the transformer has {layers} layer(s)")
+
+
+def _encoder_input(net: nn.Module, encoder: nn.Module, x: Tensor, lengths, series=None) -> tuple[Tensor, Any]:
+    """What ``encoder`` receives when ``net`` runs on ``x`` (after a forecaster's relative transform,
+    say): its input and lengths, captured by a pre-hook that stops the run (this thread's call alone)."""
+    if net is encoder:
+        return x, lengths
+    captured: dict[str, Any] = {}
+    caller = threading.get_ident()
+
+    def hook(_module, args, kwargs):
+        if threading.get_ident() != caller:     # the module is shared: another thread's call runs on
+            return None
+        captured.update(zip(("x", "state", "lengths"), args))
+        captured.update({k: v for k, v in kwargs.items() if k in ("x", "lengths")})
+        raise _Captured
+
+    handle = encoder.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        _forward(net, x, lengths, series)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    if "x" not in captured:
+        raise LstmkitError(f"the model ({type(net).__name__}) did not run its transformer on this input",
+                           "pass the input the model's forward takes")
+    return captured["x"], captured.get("lengths")
+
+
+def _forward(net: nn.Module, x: Tensor, lengths, series=None) -> None:
+    """Run ``net`` on ``x`` as far as its encoder: an encoder-decoder (a translator) encodes the source
+    alone (its forward wants the target too: a TypeError), as the gates do; ``series``: a panel
+    forecaster's series index per window (its embedding)."""
+    if isinstance(net, Seq2Seq):
+        net.encode(x, torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths))
+    else:
+        net(x, **({} if lengths is None else {"lengths": lengths}), **({} if series is None else {"series": series}))
+
+
+class _Captured(Exception):
+    """Stops the model's forward once the encoder's input is known."""
 
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None,

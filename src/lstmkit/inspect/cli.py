@@ -99,13 +99,13 @@ def window_steps(w: Window) -> tuple[list[str] | None, str, str]:
     return names, "time" if names else "time step (row of the window)", where
 
 
-def text_tokens(run: Path, text: str):
+def text_tokens(run: Path, text: str, command: str = "gates"):
     """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language
     models, translators)."""
-    est = _load(run, "gates")
+    est = _load(run, command)
     if not _reads_text(est):
         raise LstmkitError(f"--text reads a text classifier's, a language model's or a translator's run; this is "
-                           f"{_what_run(run, est)}", _other_way(run, est, "gates"))
+                           f"{_what_run(run, est)}", _other_way(run, est, command))
     tokens, ids = est.token_inputs(text)
     unknown = [t for t, i in zip(tokens, ids) if i == UNK_ID]
     if unknown and len(unknown) == len(tokens) - (tokens[0] == "<s>"):    # a language model's <s> is known
@@ -115,12 +115,12 @@ def text_tokens(run: Path, text: str):
     return est, tokens, ids
 
 
-def audio_features(run: Path, audio: Path):
+def audio_features(run: Path, audio: Path, command: str = "gates"):
     """The run's estimator, and the normalised features ``[T, F]`` its network reads of ``audio`` (speech)."""
-    est = _load(run, "gates")
+    est = _load(run, command)
     if not hasattr(est, "audio_inputs"):
         raise LstmkitError(f"--audio reads a speech run's recording; this is {_what_run(run, est)}",
-                           _other_way(run, est, "gates"))
+                           _other_way(run, est, command))
     return est, est.audio_inputs(audio)
 
 
@@ -150,20 +150,20 @@ def _other_way(run: Path, est, command: str) -> str:
     text run's --text no longer send the other kinds of run from one to the other)."""
     if hasattr(est, "model_inputs"):
         return "pass --data with the run's data instead"
-    if command == "gates" and _reads_text(est):
-        return f"pass --text '…' instead: lstmkit inspect gates --run {run} --text 'a few words'"
-    if command == "gates" and hasattr(est, "audio_inputs"):
-        return f"pass --audio instead: lstmkit inspect gates --run {run} --audio clip.wav"
+    if _reads_text(est) and (command == "gates" or not hasattr(est, "output_tokens")):   # a translator's: below
+        return f"pass --text '…' instead: lstmkit inspect {command} --run {run} --text 'a few words'"
+    if hasattr(est, "audio_inputs"):
+        return f"pass --audio instead: lstmkit inspect {command} --run {run} --audio clip.wav"
     if _reads_text(est) and hasattr(est, "write_attention"):
         return f"attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
     if hasattr(est, "output_tokens") and hasattr(est, "attention"):
         return (f"training drew the attention over a validation sentence: {run / 'plots' / 'attention.png'}; "
                 f"in Python: lstmkit.load('{run}').attention('a sentence')")
-    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' gates (--text) and "
-             "speech runs' gates (--audio)")
+    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' (--text) and "
+             "speech runs' (--audio)")
     if getattr(est, "kind", None) == "series":
-        return (f"{shown}; in Python: lstmkit.inspect.{command}(lstmkit.load('{run}'), x) with x [T, F] "
-                "scaled as training scaled it")
+        return (f"{shown}; in Python: m = lstmkit.load('{run}'); lstmkit.inspect.{command}(m, "
+                "m.scaler_.transform(steps)), one sequence's steps [T, F] scaled as training scaled them")
     return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 
@@ -286,23 +286,61 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
 
 
 @app.command("attention")
-def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
+                      text: Optional[str] = typer.Option(None, help="A text classifier's or language model's run: "
+                                                         "the text whose tokens the attention reads (quote it)."),
+                      audio: Optional[Path] = typer.Option(None, help="A speech run: the audio file whose frames "
+                                                           "the attention reads."),
+                      window: int = _WINDOW,
+                      layer: int = typer.Option(-1, help="A transformer's attention layer: 0 = the first, "
+                                                "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
-    """Attention weights of an lstm-attention model for one window: plots/attention.png in the run
-    folder, or attention.png in --out."""
-    from lstmkit.inspect.attention import attention, plot_attention
+    """Attention weights of an lstm-attention or transformer model for one window (--data), one
+    text (--text) or one recording (--audio): plots/attention.png in the run folder, or
+    attention.png in --out."""
+    from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     from lstmkit.inspect.gates import ensemble_members
-    w = run_window(run, data, window, "attention")
+    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
+    if len(given) != 1:
+        raise LstmkitError("pass either --data (a forecast run's window), --text (a text classifier's or a language "
+                           "model's tokens) or --audio (a speech run's recording)" if not given
+                           else f"pass one of {' and '.join(given)}, not {'both' if len(given) == 2 else 'all three'}",
+                           f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
+    steps, axis, series = None, "step", None
+    if audio is not None:
+        est, x = audio_features(run, audio, "attention")
+        where = audio.name
+    elif text is not None:
+        est, tokens, ids = text_tokens(run, text, "attention")
+        if hasattr(est, "output_tokens"):                  # a translator: its attention is the decoder's
+            raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is "
+                               f"{_what_run(run, est)}", _other_way(run, est, "attention"))
+        x, steps, axis, where = np.asarray(ids, dtype=np.int64), list(tokens), "token", f"'{text[:40]}'"
+    else:
+        w = run_window(run, data, window, "attention")
+        est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)
+        steps, axis, where = window_steps(w)
+    layers = attention_layers(est)
+    if layers == 0:
+        pooled = getattr(getattr(est, "config_", None), "pooling", None) == "attention" and text is not None
+        raise LstmkitError(f"the model ({est.config_.model}) has no self-attention layer",
+                           f"its attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
+                           if pooled else "train with --model lstm-attention or --model transformer to inspect "
+                           "attention")
+    if not -layers <= layer < layers:
+        raise LstmkitError(f"--layer {layer} is out of range for the model's ({est.config_.model}) {layers} "
+                           "attention layer(s)", f"use 0..{layers - 1} or -1..-{layers}")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
-    weights = attention(w.est, w.x, series=w.series if _of_panel(w) else None)
-    steps, axis, where = window_steps(w)
-    members = ensemble_members(w.est.net_)      # the first member's weights: said, as gates says it of its gates
+    weights = attention(est, x, series=series, layer=layer)
+    shown = f" (layer {layer % layers + 1} of {layers})" if layers > 1 else ""
+    members = ensemble_members(est.net_)        # the first member's weights: said, as gates says it of its gates
     first = f" of the first of {members} ensemble members" if members > 1 else ""
-    plot_attention(weights, path, title=f"{w.est.config_.model}: attention{first} for {where}", steps=steps, axis=axis)
+    plot_attention(weights, path, title=f"{est.config_.model}{shown}: attention{first} for {where}", steps=steps,
+                   axis=axis)
     if first:
         typer.echo(f"attention{first} (the others differ by their initial weights)")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
-    typer.echo("the last step attends most to steps " + ", ".join(
-        f"{t} ({steps[t] + ', ' if steps else ''}{last[t]:.2f})" for t in top))
+    shown_step = (lambda t: f"{steps[t]!r}, ") if text is not None else (lambda t: f"{steps[t]}, " if steps else "")
+    typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({shown_step(t)}{last[t]:.2f})" for t in top))
     typer.echo(f"wrote {path}")

@@ -189,6 +189,24 @@ class TransformerEncoder(nn.Module):
             h = h + layer.linear2(layer.activation(layer.linear1(layer.norm2(h))))
         return self.layers.norm(h)
 
+    def attention_weights(self, x: Tensor, lengths=None) -> Tensor:
+        """The attention weights ``[L, B, heads, T, T]`` (query × key) of each layer for ``x [B, T, I]``
+        (eval, no grad): what :meth:`explicit` attends with, each layer reading the one before's
+        output; a padded step's own row is zero, as its output is."""
+        steps = x.shape[1]
+        h = self.positions(self.proj(x))                               # [B, T, H]
+        mask = causal_mask(steps, x.device) if self.causal else None
+        pad = None if lengths is None else ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)
+        weights = []
+        for layer in self.layers.layers:
+            q = layer.norm1(h)
+            a, w = layer.self_attn(q, q, q, attn_mask=mask, key_padding_mask=pad, need_weights=True,
+                                   average_attn_weights=False)
+            weights.append(w if pad is None else w.masked_fill(pad[:, None, :, None], 0.0))
+            h = h + a
+            h = h + layer.linear2(layer.activation(layer.linear1(layer.norm2(h))))
+        return torch.stack(weights)
+
 
 class TCN(nn.Module):
     """Temporal convolutional network: residual blocks of dilated causal convolutions,

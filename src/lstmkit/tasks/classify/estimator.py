@@ -109,8 +109,12 @@ class TextClassifier(Classifier):
         with public_call():
             self._check_fitted()
             if self.config_.pooling != "attention":
-                raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
-                                   f"train with {opt('pooling', 'attention')} to get the token-weight view")
+                own = self.config_.model in ("lstm-attention", "transformer")     # its encoder's self-attention
+                raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention-pooling "
+                                   "weights", f"train with {opt('pooling', 'attention')} to get the token-weight view"
+                                   + (f"; its {self.config_.model} encoder's self-attention: "
+                                      + worded(f"lstmkit inspect attention --run {self.run_dir_} --text '…'",
+                                               "lstmkit.inspect.attention(model, text)") if own else ""))
             tokens, ids = self.token_inputs(text)
             with torch.no_grad():
                 logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))

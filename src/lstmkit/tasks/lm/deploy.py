@@ -254,8 +254,10 @@ class LMAdapter(EstimatorAdapter):
     def state_refusal(self) -> str | None:
         """Why this model cannot step token by token with a carried state (None when it can)."""
         if not self.state_names:
+            reads = {"lstm-attention": "every earlier token", "transformer": "every earlier token",
+                     "cnn-lstm": "the tokens its convolution spans", "tcn": "the tokens its receptive field spans"}
             return (f"its encoder ({self.est.config_.model}) does not step with a recurrent state alone (it reads "
-                    "every earlier token at each step); lstm and gru do")
+                    f"{reads.get(self.est.config_.model, 'earlier tokens')} again at each step); lstm and gru do")
         return None
 
     def open_stream(self, engine: str = "auto", run: str | Path | None = None, top_k: int = 5,

@@ -9,10 +9,14 @@ stream keeps exactly what the next chunk needs::
               plus one stride)
     h, c      the encoder's recurrent state
     last, ids the greedy path's last symbol and the collapsed symbols so far
+    log_probs the utterance's per-frame log-probabilities, which ``end`` decodes with the run's
+              beam and language model, as ``transcribe`` decodes the whole recording (the
+              partials are the greedy path: a beam's best text may change with later frames)
 
 Each chunk's new frames (:func:`~lstmkit.tasks.speech.features.log_mel` over ``samples + chunk``)
 go through the subsampling and the encoder from the carried state, so after the last chunk the
-transcript equals the greedy transcript of the whole utterance, wherever the chunks were cut.
+partial equals the greedy transcript of the whole utterance, wherever the chunks were cut, and
+``end`` answers what ``transcribe`` gives it.
 The torch engine runs the model's own layers; the ONNX engine runs the exported graph (which
 takes ``h0, c0`` for such a model).
 
@@ -48,7 +52,7 @@ from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
-from lstmkit.tasks.speech.decode import collapse
+from lstmkit.tasks.speech.decode import collapse, decode
 from lstmkit.tasks.speech.features import frame_count, log_mel
 from lstmkit.tasks.speech.resampling import BlockResampler
 
@@ -68,6 +72,7 @@ class _Live:
         self.state = state
         self.last = 0
         self.ids: list[int] = []
+        self.log_probs: list[np.ndarray] | None = []   # the utterance's [T', V] so far, for end() (None: not kept)
         self.steps = 0
         self.seen = 0                    # samples received (at ``rate``)
         self.loud = False                # a sample beyond [-1, 1] has come (and been warned of)
@@ -76,6 +81,8 @@ class _Live:
         out = {"steps": self.steps, "seen": self.seen, "samples": self.samples.tolist(),
                "frames": self.frames.tolist(), "state": [s.tolist() for s in self.state],
                "last": self.last, "ids": list(self.ids), "loud": self.loud, "rate": self.rate}
+        if self.log_probs is not None:
+            out["log_probs"] = np.concatenate(self.log_probs).tolist() if self.log_probs else []
         if self.resampler is not None:
             held = self.resampler.state()
             out["resampler"] = {**held, "held": held["held"].tolist()}
@@ -157,13 +164,25 @@ class SpeechStream:
             return {"transcript": "", "seconds": 0.0}
         if live.resampler is not None:
             heard = self._heard(live, live.resampler.copy().flush())
-            live.samples, live.frames, live.state, live.last, live.ids = heard
-        answer = {"transcript": self.adapter.est.symbols_.decode(live.ids), "seconds": round(live.seen / live.rate, 4)}
+            live.samples, live.frames, live.state, live.last, live.ids, live.log_probs = heard
+        answer = {"transcript": self.adapter.est.symbols_.decode(self._final_ids(live)),
+                  "seconds": round(live.seen / live.rate, 4)}
         if live.rate == self.spec.rate:
             del self._live[id]
         else:
             self._live[id] = self._fresh(live.rate)
         return answer
+
+    def _final_ids(self, live: _Live) -> list[int]:
+        """The utterance's symbols as ``transcribe`` decodes the whole recording: the run's beam and
+        language model over every log-probability heard (the partials are greedy: they never change,
+        and the transcript at the end equalled ``transcribe(beam=1)`` alone, where the run's beam is 4)."""
+        fusion = self.adapter.fusion(None)
+        if live.log_probs is None or (self.adapter.config.beam == 1 and fusion is None):
+            return live.ids                                   # greedy (a state saved before log-probs were kept)
+        lp = (np.concatenate(live.log_probs) if live.log_probs
+              else np.zeros((0, len(self.adapter.est.symbols_)), np.float32))
+        return decode(lp, self.adapter.config.beam, fusion)
 
     def step(self, message: Any, id: str = "default") -> dict[str, Any]:
         id = stream_id(id)                                    # 3 and "3" are one stream, None the default
@@ -175,7 +194,7 @@ class SpeechStream:
         resampler = live.resampler.copy() if live.resampler is not None else None
         heard = self._heard(live, resampler(chunk) if resampler is not None else chunk)
         # the new state replaces the old only now: a failure above leaves the stream as it was
-        live.samples, live.frames, live.state, live.last, live.ids = heard
+        live.samples, live.frames, live.state, live.last, live.ids, live.log_probs = heard
         live.resampler = resampler
         live.steps += 1
         live.seen += chunk.size
@@ -186,8 +205,8 @@ class SpeechStream:
         return warned(answer, f"stream {id!r} chunk {live.steps}", peak if first_loud else None)
 
     def _heard(self, live: _Live, audio: np.ndarray) -> tuple:
-        """``(samples, frames, state, last, ids)`` of ``live`` after ``audio`` at the model's rate
-        (``live`` itself unchanged)."""
+        """``(samples, frames, state, last, ids, log_probs)`` of ``live`` after ``audio`` at the model's
+        rate (``live`` itself unchanged)."""
         samples = np.concatenate([live.samples, audio])
         n = frame_count(samples.size, self.spec)
         frames = live.frames
@@ -196,13 +215,14 @@ class SpeechStream:
             frames = np.concatenate([frames, self.adapter.est.normalizer_(new)])
             samples = samples[n * self.spec.hop:]
         m = 0 if len(frames) < self._field else (len(frames) - self._field) // self._stride + 1
-        state, last, ids = live.state, live.last, live.ids
+        state, last, ids, kept = live.state, live.last, live.ids, live.log_probs
         if m:
             log_probs, state = self._run(frames[None, : (m - 1) * self._stride + self._field], state)
             path = log_probs[0].argmax(axis=-1).tolist()
             ids = ids + collapse(path, last)
             last, frames = path[-1], frames[m * self._stride:]
-        return samples, frames, state, last, ids
+            kept = None if kept is None else [*kept, np.asarray(log_probs[0], np.float32)]
+        return samples, frames, state, last, ids, kept
 
     def _run(self, x: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Features ``[1, L, F]`` from ``state`` -> (log-probabilities ``[1, T', V]``, new state)."""
@@ -309,6 +329,8 @@ class SpeechStream:
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
             live.loud = s.get("loud", False)             # states saved before it was kept: not warned yet
+            kept = s.get("log_probs")                     # states saved before they were kept: end() is greedy
+            live.log_probs = None if kept is None and live.steps else [] if not kept else [_log_probs(kept)]
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             said = f" ({e})" if str(e).startswith("unknown field") else ""
             raise LstmkitError(f"a stream state is malformed{said}",
@@ -323,8 +345,16 @@ class SpeechStream:
         return live
 
 
+def _log_probs(kept: Any) -> np.ndarray:
+    """A saved stream's log-probabilities ``[T', V]``; a ValueError when they are not a table of them."""
+    a = np.asarray(kept, np.float32)
+    if a.ndim != 2 or np.isnan(a).any() or (a > 0).any():
+        raise ValueError("log_probs")
+    return a
+
+
 # what a stream's saved state holds (_Live.to_dict)
-_FIELDS = ("steps", "seen", "samples", "frames", "state", "last", "ids", "loud", "rate", "resampler")
+_FIELDS = ("steps", "seen", "samples", "frames", "state", "last", "ids", "loud", "rate", "resampler", "log_probs")
 
 
 def _stream_rate(rate: Any) -> int:
