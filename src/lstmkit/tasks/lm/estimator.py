@@ -366,7 +366,8 @@ class LanguageModel(RunEstimator):
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
         each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
-        has no empty line). The same ``seed`` gives the same text.
+        has no empty line). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():
             self._check_fitted()
@@ -392,7 +393,8 @@ class LanguageModel(RunEstimator):
                                    'pass prefix="the ", say ("" for none)')
             prefix = whole_characters([prefix], "prefix")[0]
             self._warn_unknown(prefix)
-            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
+            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
+                                  progress=self._progress)
             return text
 
     # -- internals -------------------------------------------------------------------------
