@@ -1209,3 +1209,26 @@ def test_a_folds_forecasts_are_split_by_series_at_once(monkeypatch):
     for i in (0, 17, 399):
         rows = pred[pred["store"] == i].sort_values("horizon_step")
         np.testing.assert_array_equal(by_id[str(i)], rows[["y"]].to_numpy())
+
+
+def test_evaluating_many_series_shows_them_and_names_the_unknown_ones_at_the_callers_line(global_run, tmp_path,
+                                                                                           monkeypatch, capsys):
+    """forecast evaluate of 30,000 series scored them one by one for half a minute without a line; they
+    show now as predict's batches do (--progress, set_params(progress=)). Its warning of series the run
+    never learned named typer's own file under `lstmkit forecast evaluate` ('typer/main.py:1445:
+    UserWarning: ...', with the source line): the CLI's one `warning:` line now, as in predict."""
+    from lstmkit.train import progress
+    f, df = global_run
+    df = pd.concat([df[df["store"] != "s3"], df[df["store"] == "s2"].assign(store="new")])
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    monkeypatch.setattr(f.config.train, "progress", "log")
+    with pytest.warns(UserWarning, match=r"^1 series not in the training data \(e\.g\. 'new'") as said:
+        f.evaluate(df)
+    assert said[0].filename == __file__
+    lines = [line.split(",")[0] for line in capsys.readouterr().err.splitlines()]
+    assert lines == [f"scoring: {k}/4 series" for k in (1, 2, 3, 4)]
+    df.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_cli(["forecast", "evaluate", "--run", f.run_dir_, "--data", tmp_path / "new.csv",
+                              "--progress", "off"], capsys)
+    assert code == 0, err
+    assert err.startswith("warning: 1 series not in the training data (e.g. 'new'") and "typer" not in err
