@@ -437,7 +437,8 @@ class LanguageModel(RunEstimator):
                     nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
             short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
         batches = logit_batches([len(id_lines[i]) + 1 for i in short], tok.vocab_size, _EVAL_BATCH)
-        for idx in track(batches, len(batches), "scoring", self._progress):
+        work = [len(idx) * (max(len(id_lines[short[k]]) for k in idx) + 1) for idx in batches]   # padded steps
+        for idx in track(batches, len(batches), "scoring", self._progress, work=work):
             x, lengths = pad_batch([torch.tensor([tok.bos_id, *id_lines[short[k]]]) for k in idx], PAD_ID)
             y = pad_batch([torch.tensor([*id_lines[short[k]], tok.eos_id]) for k in idx], PAD_ID)[0].to(device)
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
