@@ -305,3 +305,21 @@ def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp
     row = next(line.split() for line in out.splitlines() if line.startswith("l0 ") and "|g|" in line)
     assert [float(v) for v in row[2:]] == pytest.approx([g["mean"], g["frac_abs_above_0.9"], g["frac_abs_below_0.1"]],
                                                         abs=5e-4)
+
+
+def test_ctrl_c_among_the_gates_files_leaves_no_json_of_another_input(run_and_data, tmp_path, capsys, monkeypatch):
+    """Ctrl-C after gates.png was written (a translator's decoder pass, a long input's plot) left the
+    former gates.json, of another window, beside the new plot. gates.json goes first now and comes last."""
+    import lstmkit.inspect.cli as inspect_cli
+    run, data = run_and_data
+    out = tmp_path / "g"
+    main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "3", "--out", str(out)])
+    assert json.loads((out / "gates.json").read_text())["window_start"] == 3
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(inspect_cli, "write_json", ctrl_c)
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "5", "--out", str(out)])
+    assert e.value.code == 130 and "interrupted" in capsys.readouterr().err
+    assert (out / "gates.png").is_file() and not (out / "gates.json").exists()
