@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -105,12 +106,17 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         # same backtest (settings, data, folds, step) run again with that `out` continues after them
         kept = _Kept(out, cfg, frame, folds, step) if refit and out is not None else None
         # a fixed model's folds are a predict each (a refit's show their training and a line a fold)
+        pace = {"since": time.perf_counter(), "ran": 0}           # the folds trained here, for the ETA
         for k in range(folds) if refit else track(range(folds), folds, "backtest", model._progress, unit="folds"):
             if kept is not None and kept.restore(k, forecasts, present, seasons):
                 log(f"fold {k + 1}/{folds}: its forecasts kept from the interrupted backtest in {kept.path.parent}")
+                pace["since"] = time.perf_counter() if not pace["ran"] else pace["since"]
                 continue
             if refit:
-                log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
+                left = folds - k             # this fold and those after it, at the pace of the folds trained so far
+                eta = (f" (ETA {(time.perf_counter() - pace['since']) / pace['ran'] * left:.0f} s for the {left} "
+                       f"fold{'s' if left > 1 else ''} left)" if pace["ran"] else "")
+                log(f"fold {k + 1}/{folds}: training on the history before its cutoff{eta}")
             after = kept.after(k) if kept else None
             try:
                 est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
@@ -126,6 +132,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             for j in np.flatnonzero(present[k]):
                 forecasts[k, j] = by_id[ser.sids[j]]
             seasons[k] = est.season_
+            pace["ran"] += 1
             if kept is not None:
                 kept.save(k, forecasts[k], present[k], int(seasons[k]))
     present &= cuts >= 2
