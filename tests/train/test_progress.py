@@ -73,6 +73,14 @@ def test_the_eta_weighs_the_work_left_not_the_items_left(monkeypatch):
     assert "4/4" in out.getvalue() and not _live_threads()
 
 
+def test_the_work_done_ends_whole():
+    """A rounding short of the whole (0.9999999999999999 of IMDB reviews' 16 batches) left the bar's last
+    half-cell empty when every batch was done."""
+    work = [17664, 25856, 29952, 32512, 34816, 37632, 40960, 44800, 49408, 54784, 62464, 72960, 86528, 102400,
+            102400, 64000]
+    assert progress._work_done(work, 16)[-1] == 1.0
+
+
 def test_the_eta_leaves_out_the_first_batchs_start(monkeypatch):
     """The first batch carries the start (threads, buffers): 6 s where each other took 1, the ETA from
     the whole time said 10 s where 3 remained (on IMDB reviews: 317 s where 25 did). It is the pace from

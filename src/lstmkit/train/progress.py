@@ -61,6 +61,7 @@ def _work_done(work: Sequence[float] | None, total: int | None) -> list[float] |
     done, whole = [], float(sum(work))
     for w in work:
         done.append((done[-1] if done else 0.0) + w / whole)
+    done[-1] = 1.0                            # whole, not a rounding short of it (the bar filled to its last half-cell)
     return done
 
 
