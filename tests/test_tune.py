@@ -1,5 +1,6 @@
 """Tuning: a small study end to end, resumed, and its best config trains; bad spaces exit 2."""
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -582,3 +583,17 @@ def test_a_study_whose_trials_hold_nothing_out_is_refused_before_it_opens(tmp_pa
     code, stdout, err = run_cli(args, capsys)
     assert code == 0, err
     assert "best val_loss" in stdout
+
+
+def test_each_trial_line_says_how_many_of_the_trials_are_done_and_the_eta(tmp_path, capsys, files):
+    """A study of 50 trials of a minute each said 'trial 17: val_loss ...' alone: how many were left, and
+    for how long, was not said. Each trial line ends with the trials counted of --trials and, while no other
+    worker runs one, the ETA of the rest at this worker's pace; a study continued counts from what it holds."""
+    out = tmp_path / "study"
+    code, stdout, err = run_cli([*_search(files, out), "--trials", "2"], capsys)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("trial ")]
+    assert re.search(r"  \[1/2; ETA \d+ s\]$", lines[0]) and lines[1].endswith("  [2/2]"), lines
+    code, stdout, err = run_cli([*_search(files, out), "--trials", "3"], capsys)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if line.startswith("trial ")][0].endswith("  [3/3]"), err

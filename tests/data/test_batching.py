@@ -149,3 +149,10 @@ def test_bucket_batches_of_a_ragged_are_those_of_its_list(shuffle):
         assert torch.equal(i1, i2) and torch.equal(x1, x2) and torch.equal(l1, l2)
         n += len(i1)
     assert n == len(seqs)
+
+
+def test_padded_steps_are_each_served_batchs_rows_times_its_longest():
+    """What a prediction's progress weighs its batches by, shortest first: [2 x 2, 2 x 5, 1 x 9]."""
+    seqs = [torch.zeros(n, dtype=torch.long) for n in (5, 2, 9, 1, 4)]
+    batches = BucketBatches(seqs, None, 2)
+    assert batches.padded_steps() == [len(L) * int(L.max()) for _, _, L in batches.iter_indexed()] == [4, 10, 9]

@@ -596,3 +596,21 @@ def test_classify_attention_of_a_self_attention_model_without_attention_pooling_
                       f"lstmkit inspect attention --run {tmp_path / 'run'} --text")
     with pytest.raises(LstmkitError, match=r"lstmkit\.inspect\.attention\(model, text\)"):
         est.attention("good film")
+
+
+def test_ctrl_c_among_the_gates_files_leaves_no_json_of_another_input(run_and_data, tmp_path, capsys, monkeypatch):
+    """Ctrl-C after gates.png was written (a translator's decoder pass, a long input's plot) left the
+    former gates.json, of another window, beside the new plot. gates.json goes first now and comes last."""
+    import lstmkit.inspect.cli as inspect_cli
+    run, data = run_and_data
+    out = tmp_path / "g"
+    main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "3", "--out", str(out)])
+    assert json.loads((out / "gates.json").read_text())["window_start"] == 3
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(inspect_cli, "write_json", ctrl_c)
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "5", "--out", str(out)])
+    assert e.value.code == 130 and "interrupted" in capsys.readouterr().err
+    assert (out / "gates.png").is_file() and not (out / "gates.json").exists()

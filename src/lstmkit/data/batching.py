@@ -248,6 +248,11 @@ class BucketBatches:
             else:
                 yield Padded((padded, lengths)), self.y[idx]
 
+    def padded_steps(self) -> list[int]:
+        """Each batch's padded steps (rows x its longest), in the order they will be served: their
+        work, by which a prediction's progress weighs them (shortest first, they are far from alike)."""
+        return [len(idx) * int(self.lengths[idx].max()) for idx in self.batch_indices()]
+
     def padding_fraction(self) -> float:
         """Share of padded positions over one pass (a measure of what bucketing saves)."""
         total = sum(len(idx) * int(self.lengths[idx].max()) for idx in self.batch_indices())

@@ -261,6 +261,9 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
         record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
     first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     name = getattr(est.config_, "model", None) or type(est).__name__
+    # gates.json is written last, as the mark of a whole inspection: a former one goes first, so that Ctrl-C
+    # among the plots (a translator's decoder is a second pass) never leaves them beside another input's numbers
+    (folder / "gates.json").unlink(missing_ok=True)
     plot_gates(result, plots / "gates.png", top=top, steps=steps, axis=axis,
                title=f"{name}: {'encoder ' if hasattr(est, 'output_tokens') else ''}gates{first} for {where}")
     decoder, written = None, [plots / "gates.png"]

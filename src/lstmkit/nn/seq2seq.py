@@ -494,11 +494,11 @@ def decode_workers(net: nn.Module, n: int, batch_size: int, least: int = 16) -> 
 
 
 def decode_batches(net: nn.Module, seqs: Sequence[Tensor], batch_size: int, beam: int, alpha: float,
-                   max_len_ratio: float, max_steps: int | None) -> tuple[int, Iterator[tuple[Tensor, Any]]]:
+                   max_len_ratio: float, max_steps: int | None) -> tuple[list[int], Iterator[tuple[Tensor, Any]]]:
     """Beam search over ``seqs`` (source ids or features, one tensor each) in length-bucketed batches
-    of at most ``batch_size``, on ``net``'s workers side by side (:func:`decode_workers`): ``(the
-    number of batches, an iterator of (the batch's indices into seqs, its hypotheses))``, in batch
-    order (what translation and speech wrap in their progress bar)."""
+    of at most ``batch_size``, on ``net``'s workers side by side (:func:`decode_workers`): ``(each
+    batch's padded source steps, an iterator of (the batch's indices into seqs, its hypotheses))``, in
+    batch order (what translation and speech wrap in their progress bar, the steps weighing its ETA)."""
     workers, batch_size = decode_workers(net, len(seqs), batch_size)
     batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
 
@@ -506,4 +506,4 @@ def decode_batches(net: nn.Module, seqs: Sequence[Tensor], batch_size: int, beam
         idx, src, src_len = batch
         return idx, beam_search(net, src, src_len, beam, alpha, max_len_ratio, max_steps)
 
-    return len(batches), map_batches(decode, batches.iter_indexed(), workers)
+    return batches.padded_steps(), map_batches(decode, batches.iter_indexed(), workers)

@@ -15,6 +15,10 @@ is ``log``, with one warning saying so (:func:`chosen_mode`).
 
 A job of one batch (a served request, a single sentence) shows nothing in any mode.
 
+Prediction batches come shortest first (bucketed by length), so the first half of the batches is
+far less than half the work: with ``work`` (each item's cost, e.g. its padded steps) the ETA is of
+the work left, not of the items left, which said 3 s where 5 remained.
+
 Training's own display is :class:`lstmkit.train.callbacks.ProgressDisplay` (the same modes).
 """
 from __future__ import annotations
@@ -23,7 +27,7 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
 __all__ = ["track", "shows_a_bar", "chosen_mode", "trial_display", "trial_settings", "TRIAL_DISPLAYS", "LOG_EVERY_S"]
 
@@ -34,16 +38,31 @@ _TOLD_NO_WIDGETS: list[bool] = []     # [True] once progress='bar' was said to n
 
 
 def track(items: Iterable[T], total: int | None, what: str, mode: str = "auto", stream=None,
-          unit: str = "batches", every: float | None = None) -> Iterator[T]:
-    """``items``, one by one, with progress shown as ``mode`` says (see the module docstring)."""
+          unit: str = "batches", every: float | None = None, work: Sequence[float] | None = None) -> Iterator[T]:
+    """``items``, one by one, with progress shown as ``mode`` says (see the module docstring);
+    ``work``: each of the ``total`` items' cost, which the ETA and the bar's fill follow."""
     stream = sys.stderr if stream is None else stream
     mode = chosen_mode(mode, stream)
     if mode == "off" or (total is not None and total <= 1):     # one batch (a served request): nothing to show
         yield from items
-    elif mode == "bar":
-        yield from _bar(items, total, what, stream, unit)
+        return
+    done = _work_done(work, total)
+    if mode == "bar":
+        yield from _bar(items, total, what, stream, unit, done)
     else:
-        yield from _log(items, total, what, stream, unit, LOG_EVERY_S if every is None else every)
+        yield from _log(items, total, what, stream, unit, LOG_EVERY_S if every is None else every, done)
+
+
+def _work_done(work: Sequence[float] | None, total: int | None) -> list[float] | None:
+    """The share of the work done after each item (``[k]``: after ``k + 1`` items); None without
+    ``work``, or with work that cannot weigh the items (another count, none at all)."""
+    if work is None or total is None or len(work) != total or not sum(work) > 0:
+        return None
+    done, whole = [], float(sum(work))
+    for w in work:
+        done.append((done[-1] if done else 0.0) + w / whole)
+    done[-1] = 1.0                            # whole, not a rounding short of it (the bar filled to its last half-cell)
+    return done
 
 
 def shows_a_bar(stream) -> bool:
@@ -111,28 +130,39 @@ def _notebook_without_widgets(stream) -> bool:
     return False
 
 
-def _bar(items, total, what, stream, unit) -> Iterator:
+def _bar(items, total, what, stream, unit, shares) -> Iterator:
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
-    columns = [TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(),
+    # weighed by work, the bar fills by thousandths of it, and the count of items is a field beside
+    count = MofNCompleteColumn() if shares is None else TextColumn(f"{{task.fields[items]:>{len(str(total))}}}/{total}")
+    columns = [TextColumn(what), BarColumn(), count, TextColumn(unit), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn()]
     # the context manager stops the bar on Ctrl-C too, so the "interrupted" line starts on a clean line
     with Progress(*columns, console=Console(file=stream), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        for item in items:
+        task = bar.add_task(what, total=total if shares is None else 1000, items=0)
+        for done, item in enumerate(items, 1):
             yield item
-            bar.advance(task)
+            if shares is None:
+                bar.advance(task)
+            else:
+                bar.update(task, completed=1000 * shares[min(done, total) - 1], items=done)
 
 
-def _log(items, total, what, stream, unit, every) -> Iterator:
+def _log(items, total, what, stream, unit, every, shares) -> Iterator:
     t0 = last = time.perf_counter()
+    first = None           # (time, share of the work) when the first item was done
     for done, item in enumerate(items, 1):
         yield item
         now = time.perf_counter()
+        share = done / total if shares is None and total else shares[min(done, total) - 1] if shares else None
+        first = first or (now, share)
         if now - last >= every:
             last = now
             elapsed = now - t0
             of = f"/{total}" if total else ""
-            eta = f", ETA {elapsed * (total - done) / done:.0f}s" if total else ""
+            # the pace since the first item, as rich's bar measures it: the first carries the start (threads,
+            # buffers), and a first batch of 3 s, the shortest of 16, made the ETA 317 s where 25 remained
+            eta = (f", ETA {(now - first[0]) * (1 - share) / (share - first[1]):.0f}s"
+                   if share is not None and share > first[1] else "")
             print(f"{what}: {done}{of} {unit}, {elapsed:.0f}s{eta}", file=stream, flush=True)

@@ -424,3 +424,19 @@ def test_a_text_mostly_of_tokens_the_model_never_saw_is_warned_of_at_evaluate(pa
     code, out, err = run_cli(["lm", "evaluate", "--run", tmp_path / "run", "--data", tmp_path / "other.txt"], capsys)
     assert code == 0 and "perplexity" in out, err
     assert err.startswith("warning: 100% of the text's char tokens are <unk>") and err.count("\n") == 1, err
+
+
+def test_a_long_sample_shows_its_tokens_and_the_same_text(pattern_lm, monkeypatch, capsys):
+    """lm sample --n 1000000 draws token by token for minutes, with no word on standard error until the
+    text came. Its tokens show now, as evaluate's batches (a bar with ETA on a terminal, log lines
+    elsewhere); a line without n_tokens, which ends at </s>, does not."""
+    from lstmkit.train import progress
+    quiet = pattern_lm.sample(5, seed=0)
+    assert capsys.readouterr().err == ""                     # the run's setting: progress off
+    monkeypatch.setattr(pattern_lm.config.train, "progress", "log")
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    assert pattern_lm.sample(5, seed=0) == quiet
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in err] == [f"sampling: {k}/5 tokens" for k in (1, 2, 3, 4, 5)]
+    pattern_lm.sample(seed=0)
+    assert capsys.readouterr().err == ""

@@ -478,7 +478,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         out = np.zeros((len(seqs), len(self.class_names_)))
         pad = PAD_ID if self.kind == "text" else 0.0
         batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad, max_steps=EVAL_STEPS)
-        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress,
+                                     work=batches.padded_steps()):
             logits = self.net_(x, lengths)
             if len(self.class_names_) == 2:
                 p1 = torch.sigmoid(logits).double().numpy()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -37,6 +38,7 @@ from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.use_warnings import say_left_out
+from lstmkit.train.progress import track
 
 __all__ = ["backtest"]
 
@@ -103,12 +105,18 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         # a refit backtest trains a model a fold: each fold's forecasts are kept in `out` as it ends, and the
         # same backtest (settings, data, folds, step) run again with that `out` continues after them
         kept = _Kept(out, cfg, frame, folds, step) if refit and out is not None else None
-        for k in range(folds):
+        # a fixed model's folds are a predict each (a refit's show their training and a line a fold)
+        pace = {"since": time.perf_counter(), "ran": 0}           # the folds trained here, for the ETA
+        for k in range(folds) if refit else track(range(folds), folds, "backtest", model._progress, unit="folds"):
             if kept is not None and kept.restore(k, forecasts, present, seasons):
                 log(f"fold {k + 1}/{folds}: its forecasts kept from the interrupted backtest in {kept.path.parent}")
+                pace["since"] = time.perf_counter() if not pace["ran"] else pace["since"]
                 continue
             if refit:
-                log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
+                left = folds - k             # this fold and those after it, at the pace of the folds trained so far
+                eta = (f" (ETA {(time.perf_counter() - pace['since']) / pace['ran'] * left:.0f} s for the {left} "
+                       f"fold{'s' if left > 1 else ''} left)" if pace["ran"] else "")
+                log(f"fold {k + 1}/{folds}: training on the history before its cutoff{eta}")
             after = kept.after(k) if kept else None
             try:
                 est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
@@ -124,6 +132,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             for j in np.flatnonzero(present[k]):
                 forecasts[k, j] = by_id[ser.sids[j]]
             seasons[k] = est.season_
+            pace["ran"] += 1
             if kept is not None:
                 kept.save(k, forecasts[k], present[k], int(seasons[k]))
     present &= cuts >= 2
@@ -446,8 +455,14 @@ def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray
     step = "horizon_step" if "horizon_step" in pred.columns else "step"     # a time column named step: its own
     if key is None or key not in pred.columns:
         return {"series": pred.sort_values(step)[cols].to_numpy(dtype=np.float64)}
-    return {str(k): g.sort_values(step)[cols].to_numpy(dtype=np.float64)
-            for k, g in pred.groupby(key, sort=False)}
+    # one sort and one split, not a sort a series: 5,000 series took 9 s a fold in pandas' groupby
+    codes, keys = pd.factorize(pred[key], sort=False)
+    by_step = pred[step].argsort(kind="stable").to_numpy()             # pandas': times with a zone too
+    order = by_step[np.argsort(codes[by_step], kind="stable")]           # by series, each by step
+    order = order[codes[order] >= 0]                                      # a missing id, as groupby drops it
+    values = pred[cols].to_numpy(dtype=np.float64)[order]
+    ends = np.cumsum(np.bincount(codes[order], minlength=len(keys)))
+    return {str(k): v for k, v in zip(keys, np.split(values, ends[:-1]))}
 
 
 def _mean(a) -> float:

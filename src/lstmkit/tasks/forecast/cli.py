@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_file_path
+from lstmkit.cli_config import config_file_path, progress_option
 from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_end, file_settings, reader_may_leave,
                                task_app)
 from lstmkit.table_out import check_table_out, echo_or_write_table
@@ -119,12 +119,13 @@ def _scored_on(m: dict) -> str:
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Series to evaluate on (its test part; any file train reads)."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+             progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
     from lstmkit.tasks.forecast.metrics import format_table
-    est = Forecaster.load(run)
+    est = Forecaster.load(run).set_params(progress=progress)
     with public_call():
         scored = est._evaluated(str(data), stacklevel=2)       # a warning names this line: printed as one
     if as_json:

@@ -262,10 +262,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_))
         # series the run never learned, scored in the means: said, as predict says them
-        say_rough(panel, self.config_.lookback, self.series_ids_)
+        say_rough(panel, self.config_.lookback, self.series_ids_, stacklevel=stacklevel + 1)
         test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel)
         self._say_windows_far_outside(arrays, *test, stacklevel=stacklevel + 1)
-        return panel_metrics(self, panel, arrays, test)[0]
+        return panel_metrics(self, panel, arrays, test, progress=self._progress)[0]
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of

@@ -21,15 +21,18 @@ from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seaso
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
+from lstmkit.train.progress import track
 
 __all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "worst_series", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
 
-def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
+                  progress: str = "off") -> tuple[dict[str, Any], pd.DataFrame | None]:
     """``(metrics.json's record, the per-series table)`` of the test windows ``test`` (rows, series);
-    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`."""
+    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`;
+    the series scored show as ``progress`` says."""
     cfg = est.config_
     rows, series = test
     base = {"horizon": cfg.horizon, "season": est.season_, "series": len(panel.ids), "targets": cfg.target,
@@ -39,7 +42,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None) -> tuple[d
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = _with_ets(cfg, panel)
     base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
-    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept)
+    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept, progress)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg = {}
     for name, g in compared.groupby("model", sort=False):
@@ -143,11 +146,12 @@ def _say_undefined(rows: pd.DataFrame) -> None:
                           UserWarning, stacklevel=4)
 
 
-def _scores(est, panel, arrays, windows, ets: bool,
-            kept: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
+def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
+            progress: str = "off") -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
     units; with the model's parameters, the actual values and the bounds at the observed points ``[k, T]``
-    (``kept``: given every window's parameters, as ``kept["test_params"]``)."""
+    (``kept``: given every window's parameters, as ``kept["test_params"]``). The series scored show as
+    ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute)."""
     cfg = est.config_
     rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
@@ -163,8 +167,9 @@ def _scores(est, panel, arrays, windows, ets: bool,
     observed = np.ones(tgt.shape, dtype=bool) if panel.unobserved is None else ~panel.unobserved[tgt]   # [n, H]
     s_all = series.numpy()
     records = []
-    for s in np.unique(s_all):
-        sel = np.flatnonzero(s_all == s)
+    order = np.argsort(s_all, kind="stable")             # each series' windows in their order, found at once
+    scored, firsts = np.unique(s_all[order], return_index=True)
+    for s, sel in track(zip(scored, np.split(order, firsts[1:])), len(scored), "scoring", progress, unit="series"):
         r = panel.rows(int(s))
         vals = panel.values[r]
         n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)

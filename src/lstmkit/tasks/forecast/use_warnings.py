@@ -36,15 +36,16 @@ def say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
                   f"series", UserWarning, stacklevel=4)
 
 
-def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
+def say_rough(panel: Panel, lookback: int, trained: list[str], stacklevel: int = 4) -> None:
     """A warning for each kind of many-series forecast made on less than the run knows: series
     shorter than the lookback (their window starts with their first value repeated) and series
-    the run was not trained on (scaled from their own history, without learned settings)."""
+    the run was not trained on (scaled from their own history, without learned settings).
+    ``stacklevel``: the frame the warnings name, counted from this one (predict's caller)."""
     short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < lookback]
     if short:
         warnings.warn(f"{len(short)} series shorter than the lookback of {lookback} (e.g. {short[0][0]!r}: "
                       f"{short[0][1]} rows): their windows start with their first value repeated, so their "
-                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=4)
+                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=stacklevel)
     known = set(trained)
     unseen = [sid for sid in panel.ids if sid not in known]
     if unseen and len(trained) > 1:
@@ -54,7 +55,7 @@ def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
                 "of them") if alike else ""
         warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
                       f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
-                      f"their own history's scaling{also}", UserWarning, stacklevel=4)
+                      f"their own history's scaling{also}", UserWarning, stacklevel=stacklevel)
 
 
 def say_stale(ids: list, last, ahead: list) -> None:

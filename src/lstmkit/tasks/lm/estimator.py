@@ -366,7 +366,8 @@ class LanguageModel(RunEstimator):
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
         each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
-        has no empty line). The same ``seed`` gives the same text.
+        has no empty line). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():
             self._check_fitted()
@@ -392,7 +393,8 @@ class LanguageModel(RunEstimator):
                                    'pass prefix="the ", say ("" for none)')
             prefix = whole_characters([prefix], "prefix")[0]
             self._warn_unknown(prefix)
-            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
+            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
+                                  progress=self._progress)
             return text
 
     # -- internals -------------------------------------------------------------------------
@@ -435,7 +437,8 @@ class LanguageModel(RunEstimator):
                     nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
             short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
         batches = logit_batches([len(id_lines[i]) + 1 for i in short], tok.vocab_size, _EVAL_BATCH)
-        for idx in track(batches, len(batches), "scoring", self._progress):
+        work = [len(idx) * (max(len(id_lines[short[k]]) for k in idx) + 1) for idx in batches]   # padded steps
+        for idx in track(batches, len(batches), "scoring", self._progress, work=work):
             x, lengths = pad_batch([torch.tensor([tok.bos_id, *id_lines[short[k]]]) for k in idx], PAD_ID)
             y = pad_batch([torch.tensor([*id_lines[short[k]], tok.eos_id]) for k in idx], PAD_ID)[0].to(device)
             logits = net(x.to(device), lengths).float()                      # [B, T, V]

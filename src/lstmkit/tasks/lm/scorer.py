@@ -18,6 +18,7 @@ steps an exported step graph ``(x [1, T] int64, *state) -> (logits [1, T, V], *s
 """
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
@@ -28,6 +29,7 @@ from lstmkit.data.vocab import join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
+from lstmkit.train.progress import track
 
 __all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "MAX_SAMPLE"]
 
@@ -200,7 +202,8 @@ def _check_state(state: Any) -> None:
 
 # -- sampling ------------------------------------------------------------------------------------
 def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
-                top_k: int | None = None, seed: int | None = None, stop_at_end: bool | None = None) -> tuple[str, dict]:
+                top_k: int | None = None, seed: int | None = None, stop_at_end: bool | None = None,
+                progress: str = "off") -> tuple[str, dict]:
     """Text drawn from ``scorer``'s model after ``prefix`` (arguments checked by the caller), and
     ``{"tokens": drawn, "finished": drew </s>}``.
 
@@ -209,7 +212,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
     starts afresh. ``temperature`` divides the logits (0: the likeliest token, greedy); ``top_k``
     keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
-    lines). The same ``seed`` gives the same text.
+    lines). The same ``seed`` gives the same text. The tokens drawn show as ``progress`` says
+    (:func:`lstmkit.train.progress.track`), with ``n_tokens`` only.
     """
     tok = scorer.tokenizer
     stop_at_end = n_tokens is None if stop_at_end is None else stop_at_end
@@ -223,32 +227,37 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     unk, end = scorer.index(tok.itos[UNK_ID]), scorer.index(EOS)
     lines: list[list[int]] = [[]]
     drawn, finished, limit = 0, False, n_tokens if n_tokens is not None else MAX_SAMPLE
-    for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
-        if drawn >= limit:
-            break
-        logits = scorer.log_probs(state).astype(np.float64)
-        logits[unk] = -np.inf
-        if not lines[-1] and (len(lines) > 1 or not prefix_ids):
-            logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
-        if top_k is not None and top_k < len(logits):
-            cut = np.partition(logits, -top_k)[-top_k]
-            logits[logits < cut] = -np.inf
-        if temperature > 0:            # divided once at or below 0: 1e-310 took every logit to -inf, then NaN
-            with np.errstate(over="ignore"):
-                p = np.exp((logits - logits.max()) / temperature)
-            k = int(rng.choice(len(p), p=p / p.sum()))
-        else:                          # greedy: the first of the likeliest (no draw, so no seed)
-            k = int(np.argmax(logits))
-        if k == end:
-            if stop_at_end:
-                finished = True
+    # a million tokens are minutes: shown as a bar or log lines; a line without n_tokens, not at all
+    shown = track(range(limit), limit, "sampling", progress if n_tokens is not None else "off", unit="tokens")
+    with contextlib.closing(shown):       # the bar gone before an "interrupted" line
+        next(shown, None)                 # it starts at 0; each token drawn advances it
+        for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
+            if drawn >= limit:
                 break
-            lines.append([])
-            state = scorer.initial()
-            continue
-        lines[-1].append(scorer.ids[k])
-        state = scorer.advance_id(state, scorer.ids[k])
-        drawn += 1
+            logits = scorer.log_probs(state).astype(np.float64)
+            logits[unk] = -np.inf
+            if not lines[-1] and (len(lines) > 1 or not prefix_ids):
+                logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
+            if top_k is not None and top_k < len(logits):
+                cut = np.partition(logits, -top_k)[-top_k]
+                logits[logits < cut] = -np.inf
+            if temperature > 0:            # divided once at or below 0: 1e-310 took every logit to -inf, then NaN
+                with np.errstate(over="ignore"):
+                    p = np.exp((logits - logits.max()) / temperature)
+                k = int(rng.choice(len(p), p=p / p.sum()))
+            else:                          # greedy: the first of the likeliest (no draw, so no seed)
+                k = int(np.argmax(logits))
+            if k == end:
+                if stop_at_end:
+                    finished = True
+                    break
+                lines.append([])
+                state = scorer.initial()
+                continue
+            lines[-1].append(scorer.ids[k])
+            state = scorer.advance_id(state, scorer.ids[k])
+            drawn += 1
+            next(shown, None)
     text = "\n".join(_join(tok, prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
                      for j, ids in enumerate(lines))
     return text, {"tokens": drawn, "finished": finished}

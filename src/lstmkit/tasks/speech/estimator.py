@@ -615,7 +615,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             return self._hypotheses(feats, net, beam)
         out: list[Any] = [None] * len(feats)
         batches = BucketBatches(feats, None, _EVAL_BATCH)
-        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self._progress):
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self._progress,
+                                     work=batches.padded_steps()):
             idx = idx.tolist()
             if self.config_.mode == "ctc":
                 lp, lens = net(x, lengths)
@@ -632,9 +633,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         side by side on the decoding pool's threads when ``net`` declares workers (the ONNX
         engine's: :func:`~lstmkit.nn.seq2seq.decode_batches`)."""
         out: list[Any] = [None] * len(feats)
-        count, decoded = decode_batches(net, feats, _EVAL_BATCH, beam, 0.0, self.config_.max_len_ratio,
-                                        self.decode_steps())
-        for idx, hyps in track(decoded, count, "recognising", self._progress):
+        work, decoded = decode_batches(net, feats, _EVAL_BATCH, beam, 0.0, self.config_.max_len_ratio,
+                                       self.decode_steps())
+        for idx, hyps in track(decoded, len(work), "recognising", self._progress, work=work):
             for i, h in zip(idx.tolist(), hyps):
                 out[i] = h
         return out

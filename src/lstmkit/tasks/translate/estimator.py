@@ -476,8 +476,8 @@ class Translator(RunEstimator):
         steps = self.decode_steps()
         _warn(longer_than_trained(given, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
         _warn(all_unknown(sentences, seqs))
-        count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
-        for idx, hyps in track(decoded, count, "translating", self._progress):
+        work, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
+        for idx, hyps in track(decoded, len(work), "translating", self._progress, work=work):
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self._written(sentences[i], h) if sentences[i].strip() else "", h)
         _warn(cut_short([h for _, h in results], steps))
