@@ -76,19 +76,30 @@ def _say_flat_training(panel: Panel, cfg) -> None:
     """A warning when the training part of every series is one value throughout (a product before its
     launch, a sensor stuck before the validation part): every training window is the same, so the
     network learns nothing, and the doctor and the test metrics judge a model that never saw the
-    series move."""
-    example = None
+    series move. Of several targets, one such target while the others move is warned of by name."""
+    moved, parts = np.zeros(len(cfg.target), dtype=bool), []
     for s in range(len(panel.ids)):
         train = panel.values[panel.rows(s)][:part_sizes(int(panel.lengths[s]), cfg)[0]]
         if not np.isfinite(train).any():
             continue
-        if (np.nanmax(train, 0) > np.nanmin(train, 0)).any():
-            return
-        example = example or (s, len(train), float(np.nanmin(train)))
-    if example is None:
+        moved |= np.nanmax(train, 0) > np.nanmin(train, 0)             # [T]
+        parts.append((s, train))
+    if not parts or moved.all():
         return
     import warnings
-    s, n, value = example
+    s, train = parts[0]
+    j = int(np.argmin(moved))                                           # the first target held still
+    value = float(np.nanmin(train[:, j]))
+    if moved.any():               # one target of several held still: the others hid it
+        still = [t for t, m in zip(cfg.target, moved) if not m]
+        where = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
+        warnings.warn(f"target {still[0]!r} is {value:g} throughout {where}, {len(train)} points"
+                      + (f" (and {first_of(still[1:], show=repr)} too)" if len(still) > 1 else "")
+                      + ": the network learns nothing of it, and its forecasts are the network's offset from that "
+                      "value, not the value -- forecast it on its own, or train on history in which it moves",
+                      UserWarning, stacklevel=4)
+        return
+    n = len(train)
     which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
     warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
