@@ -149,3 +149,16 @@ def test_quantile_scores_of_each_target_and_their_columns_in_predict(tmp_path, c
     assert capsys.readouterr().out.count("probabilistic: ") == 2
     assert list(est.predict(df).columns) == ["date", "step", "sales", "returns", "sales_q0.1", "sales_q0.5",
                                              "sales_q0.9", "returns_q0.1", "returns_q0.5", "returns_q0.9"]
+
+
+def test_values_far_outside_training_name_their_target(fitted):
+    """Returns given in per mille beside sales: 'the last 14 values of series 'series' (1.5 .. 2.6)'
+    named no column, and the sales' range was as likely a reading."""
+    df = two_scales()
+    far = df.assign(returns=df["returns"] * 1000)
+    with pytest.warns(UserWarning, match=r"the last 14 values of target 'returns' of series 'series' \(1\.\d+ \.\. 2\.\d+\)"):
+        fitted.predict(far)
+    stream = fitted.stream()
+    with pytest.warns(UserWarning, match=r"target 'returns' of series"):
+        for row in far.tail(14).itertuples():
+            stream.step({"sales": row.sales, "returns": row.returns})

@@ -275,6 +275,7 @@ class PanelPipeline(AheadForecast):
 
     def _fit_scalers(self, panel: Panel, cfg, profiles) -> None:
         self.panel_scaler_ = PanelScaler(cfg.scaler, lag=self.season_)    # mase: the metric's seasonal scale
+        self.panel_scaler_.targets = list(cfg.target)
         train_rows = []
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
@@ -545,6 +546,7 @@ class PanelPipeline(AheadForecast):
         cfg = self.config
         self.config_ = cfg
         self.panel_scaler_ = PanelScaler.from_dict(pre["panel_scaler"])
+        self.panel_scaler_.targets = list(cfg.target)
         self.covariate_scaler_ = Scaler.from_dict(pre["covariate_scaler"]) if pre.get("covariate_scaler") else None
         self.covariate_range_ = pre.get("covariate_range")    # a run saved before it has none: not compared
         self.series_ids_ = list(pre["series_ids"])
