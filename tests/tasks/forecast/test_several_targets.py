@@ -162,3 +162,21 @@ def test_values_far_outside_training_name_their_target(fitted):
     with pytest.warns(UserWarning, match=r"target 'returns' of series"):
         for row in far.tail(14).itertuples():
             stream.step({"sales": row.sales, "returns": row.returns})
+
+
+def test_a_row_with_one_target_empty_is_a_gap_not_the_start_of_the_future(fitted):
+    """Returns empty in the last 3 rows, sales given: those rows were read as future rows, so the
+    forecast started 3 days early, on dates the data held, the sales' newest values left out -- no word."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.panel import read_panel
+    df = two_scales()
+    gap = df.copy()
+    gap.loc[gap.index[-3:], "returns"] = np.nan
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'returns' .*\(3 of 200 rows\)"):
+        fitted.predict(gap)
+    panel = read_panel(gap, ForecastConfig(target=["sales", "returns"], time="date", fill="ffill"))
+    assert panel.lengths.tolist() == [200]
+    np.testing.assert_array_equal(panel.values[-1], [df["sales"].iloc[-1], df["returns"].iloc[-4]])
+    future = pd.concat([df, pd.DataFrame({"date": pd.date_range("2024-07-19", periods=7)})], ignore_index=True)
+    assert read_panel(future, ForecastConfig(target=["sales", "returns"], time="date")).lengths.tolist() == [200]

@@ -248,7 +248,7 @@ def _long_frame(data, cfg, run: dict | None = None
         df, codes = df.iloc[order], codes[order]
     # the rows after a series' last target value are its future rows (the table predict reads, future
     # covariates filled for the horizon): no fold can score them, as read_panel leaves them to predict
-    known = np.where(df[targets].notna().all(axis=1).to_numpy(), np.arange(len(df)), -1)
+    known = np.where(df[targets].notna().any(axis=1).to_numpy(), np.arange(len(df)), -1)   # any: as read_panel
     observed = np.arange(len(df)) <= pd.Series(known).groupby(codes).transform("max").to_numpy()
     if not observed.all():
         df = df[observed]
