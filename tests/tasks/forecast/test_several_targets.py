@@ -180,3 +180,11 @@ def test_a_row_with_one_target_empty_is_a_gap_not_the_start_of_the_future(fitted
     np.testing.assert_array_equal(panel.values[-1], [df["sales"].iloc[-1], df["returns"].iloc[-4]])
     future = pd.concat([df, pd.DataFrame({"date": pd.date_range("2024-07-19", periods=7)})], ignore_index=True)
     assert read_panel(future, ForecastConfig(target=["sales", "returns"], time="date")).lengths.tolist() == [200]
+
+
+def test_test_forecasts_name_the_targets_along_their_last_axis(fitted):
+    """[n, H, T] arrays with nothing saying which of T is which: a user indexing [..., 0] guessed."""
+    got = fitted.test_forecasts(two_scales())
+    assert got["targets"] == ["sales", "returns"]
+    returns = got["actual"][..., got["targets"].index("returns")]
+    assert np.abs(returns).max() < 0.01 < 1 < np.abs(got["actual"][..., 0]).min()
