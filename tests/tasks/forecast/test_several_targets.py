@@ -188,3 +188,12 @@ def test_test_forecasts_name_the_targets_along_their_last_axis(fitted):
     assert got["targets"] == ["sales", "returns"]
     returns = got["actual"][..., got["targets"].index("returns")]
     assert np.abs(returns).max() < 0.01 < 1 < np.abs(got["actual"][..., 0]).min()
+
+
+def test_a_target_zero_throughout_its_history_is_named_in_the_warning(fitted):
+    """Returns 0 in every row given to predict: 'the series has only zeros in its history: forecast 0'
+    read as if the sales were forecast 0 too."""
+    df = two_scales().assign(returns=0.0)
+    with pytest.warns(UserWarning, match=r"^target 'returns' has only zeros in the series' history: forecast 0"):
+        got = fitted.predict(df)
+    assert (got["returns"] == 0).all() and (got["sales"] > 100).all()
