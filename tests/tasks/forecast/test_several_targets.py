@@ -43,6 +43,10 @@ def test_each_target_has_its_own_metrics_beside_an_aggregate_that_says_what_it_p
     assert "per_target" in m["aggregate"] and "own units" in m["aggregate"]
     record = fitted.run_dir_ / "metrics.json"
     assert "per_target" in pd.read_json(record, typ="series")
+    table = pd.read_csv(fitted.run_dir_ / "metrics_per_target.csv")          # each series' rows of each target
+    assert list(table.columns[:3]) == ["id", "target", "model"] and len(table) == 2 * 4
+    row = table[(table["target"] == "returns") & (table["model"] == "lstm")].iloc[0]
+    assert row["MAE"] == pytest.approx(per["returns"]["lstm"]["MAE"])
 
 
 def test_the_report_prints_each_targets_table_under_the_pooled_one(fitted, capsys):

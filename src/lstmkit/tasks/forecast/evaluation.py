@@ -32,7 +32,9 @@ ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many seri
 def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
                   progress: str = "off") -> tuple[dict[str, Any], pd.DataFrame | None]:
     """``(metrics.json's record, the per-series table)`` of the test windows ``test`` (rows, series);
-    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`;
+    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`
+    and, of several targets, each series' metrics of each target (``kept["per_target"]``, the run's
+    ``metrics_per_target.csv``);
     the series scored show as ``progress`` says."""
     cfg = est.config_
     rows, series = test
@@ -50,6 +52,8 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     if by_target is not None:
         base["aggregate"] = SEVERAL_TARGETS
         each = pd.DataFrame(by_target)
+        if kept is not None:
+            kept["per_target"] = each
         each = each[each["id"].isin(compared["id"].unique())]           # the series the means are over
         per_target = {"per_target": {t: _means(each[each["target"] == t]) for t in cfg.target}}
     _say_undefined(compared[compared["model"] == cfg.model])

@@ -236,6 +236,8 @@ class PanelPipeline(AheadForecast):
         def plots(run_dir: Path) -> None:
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
+            if tables.get("per_target") is not None:       # several targets: each series' metrics of each one
+                atomic_write(run_dir / "metrics_per_target.csv", lambda t: tables["per_target"].to_csv(t, index=False))
             panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
                         (self.metrics_ or {}).get("worst"), blend_name(self))
 
