@@ -201,3 +201,15 @@ def test_a_target_zero_throughout_its_history_is_named_in_the_warning(fitted):
     with pytest.warns(UserWarning, match=r"^target 'returns' has only zeros in the series' history: forecast 0"):
         got = fitted.predict(df)
     assert (got["returns"] == 0).all() and (got["sales"] > 100).all()
+
+
+def test_the_backtest_plot_draws_every_target(fitted, monkeypatch, tmp_path):
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    figures = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: figures.append(fig))
+    fitted.backtest(two_scales(), folds=2, out=tmp_path / "bt")
+    axes = figures[-1].axes
+    assert [ax.get_ylabel() for ax in axes] == ["sales", "returns"]
+    assert axes[0].get_title().startswith("sales, returns")
+    fold = [ln for ln in axes[1].get_lines() if ln.get_label() == "fold 2"][0]
+    assert np.abs(fold.get_ydata()).max() < 0.01                  # the returns' forecast, in their units

@@ -150,7 +150,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
                      else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
         if present[k, shown]:
-            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1, "forecast": forecasts[k, shown, :, 0]})
+            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1,
+                               "forecast": forecasts[k, shown] if len(targets) > 1 else forecasts[k, shown, :, 0]})
         for m, v in values.items():
             rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
                          **dict(zip(METRIC_NAMES, v[k]))})
@@ -178,9 +179,10 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
             times = _wall_clock(frame[time_col].iloc[rows_shown]) if time_col is not None else None
-            plot_backtest(ser.values[rows_shown, 0], times, plot_folds,
-                          out / "plots" / "backtest.png", title=f"{targets[0]}{_series_words(ser, shown, flat)}: {folds} "
-                          f"backtest folds ({'refit' if refit else 'fixed model'})")
+            several = len(targets) > 1                  # each target in a panel of its own: the first alone was drawn
+            plot_backtest(ser.values[rows_shown] if several else ser.values[rows_shown, 0], times, plot_folds,
+                          out / "plots" / "backtest.png", title=f"{', '.join(targets)}{_series_words(ser, shown, flat)}: "
+                          f"{folds} backtest folds ({'refit' if refit else 'fixed model'})", targets=list(targets))
         write_json(out / "backtest.json", result)
         (out / KEPT_FOLDS).unlink(missing_ok=True)          # the backtest is whole: nothing to continue
         result["out"] = str(out)

@@ -70,23 +70,32 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
     save_figure(fig, path, tight=True)
 
 
-def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
+def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str,
+                  targets: list[str] | None = None) -> None:
     """A series with each fold's cutoff marked and its forecast drawn after it; up to
     :data:`NAMED_FOLDS` folds each is named in the legend, more are one entry (50 folds' legend ran
-    off the plot's foot, in 10 colours named 5 times over, and tight_layout warned it could not fit)."""
-    fig, ax = subplots(figsize=(10, 4))
-    x = np.asarray(times) if times is not None else np.arange(len(values))
-    first = min(f["origin"] for f in folds)
-    start = max(0, first - 3 * len(folds[0]["forecast"]))
-    ax.plot(x[start:], values[start:], color="black", lw=1, label="actual")
-    named = len(folds) <= NAMED_FOLDS
-    for k, f in enumerate(folds):
-        o, fc = f["origin"], f["forecast"]
-        ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
-        label = (f"fold {f['fold']}" if named else None if k else
-                 f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
-        ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    off the plot's foot, in 10 colours named 5 times over, and tight_layout warned it could not fit).
+    Of several ``targets`` (``values [n, T]``, each fold's ``forecast [H, T]``) a panel per target."""
+    several = targets is not None and len(targets) > 1
+    fig, axes = subplots(len(targets) if several else 1, 1, figsize=(10, 4 if not several else 3.2 * len(targets)),
+                         squeeze=False, sharex=True)
+    for j, ax in enumerate(axes[:, 0]):
+        column = (lambda a: np.asarray(a)[:, j]) if several else np.asarray
+        v = column(values)
+        x = np.asarray(times) if times is not None else np.arange(len(v))
+        first = min(f["origin"] for f in folds)
+        start = max(0, first - 3 * len(folds[0]["forecast"]))
+        ax.plot(x[start:], v[start:], color="black", lw=1, label="actual")
+        named = len(folds) <= NAMED_FOLDS
+        for k, f in enumerate(folds):
+            o, fc = f["origin"], column(f["forecast"])
+            ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
+            label = (f"fold {f['fold']}" if named else None if k else
+                     f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
+            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
+        if several:
+            ax.set_ylabel(targets[j])
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_title(title)
+    axes[0, 0].legend(loc="best", fontsize=8)
     save_figure(fig, path, tight=True)
