@@ -79,8 +79,8 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
 
 SEVERAL_TARGETS = ("mean over series of each series' metric; of several targets MAE and RMSE pool every target's "
                    "points in its own units, so the target of the largest values outweighs the others, MAPE and sMAPE "
-                   "pool every point, and MASE is the mean over targets of each one's scaled error: per_target "
-                   "holds each target's own metrics")
+                   "pool every point, and MASE is the mean of each one's scaled error over the targets that have a scale: "
+                   "per_target holds each target's own metrics")
 
 
 def _means(per_series: pd.DataFrame) -> dict[str, dict[str, float]]:
