@@ -190,18 +190,23 @@ def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
-                  title: str, ylabel: str, history: str = "history") -> None:
+                  title: str, ylabel: str | list[str], history: str = "history") -> None:
     """History (the points before the test ones shown, named ``history``), test actuals and
-    one-step-ahead-of-origin forecasts of each model."""
-    fig, ax = subplots(figsize=(10, 4.5))
-    ax.plot(x_hist, y_hist, color="0.55", lw=1, label=history)
-    ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
+    one-step-ahead-of-origin forecasts of each model. Several targets (``ylabel`` a list of their
+    names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale."""
+    names = [ylabel] if isinstance(ylabel, str) else list(ylabel)
+    column = (lambda a, j: np.asarray(a)) if isinstance(ylabel, str) else (lambda a, j: np.asarray(a)[:, j])
+    fig, axes = subplots(len(names), 1, figsize=(10, 4.5 if len(names) == 1 else 3.2 * len(names)),
+                         squeeze=False, sharex=True)
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
-    for k, (name, yhat) in enumerate(forecasts.items()):
-        ax.plot(x_test, yhat, label=name, **styles.get(k, {}))
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="best", fontsize=8)
-    ax.grid(alpha=0.3)
+    for j, (ax, name) in enumerate(zip(axes[:, 0], names)):
+        ax.plot(x_hist, column(y_hist, j), color="0.55", lw=1, label=history)
+        ax.plot(x_test, column(y_test, j), color="black", lw=1.4, label="actual (test)")
+        for k, (model, yhat) in enumerate(forecasts.items()):
+            ax.plot(x_test, column(yhat, j), label=model, **styles.get(k, {}))
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_title(title)
+    axes[0, 0].legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
     save_figure(fig, path)

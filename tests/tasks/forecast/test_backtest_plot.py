@@ -60,7 +60,7 @@ def test_a_many_series_backtest_plots_a_series_that_moves_and_names_it(never, so
                      ).fit(data, target="y", time="time", id="item" if sold else None)
     seen = {}
     monkeypatch.setattr("lstmkit.tasks.forecast.plots.plot_backtest",
-                        lambda values, times, folds, path, title: seen.update(values=values, folds=folds, title=title))
+                        lambda values, times, folds, path, title, **kw: seen.update(values=values, folds=folds, title=title))
     est.backtest(data, folds=2, out=tmp_path / "bt")
     assert words in seen["title"]
     shown = data if sold is None else data[data["item"] == sold]

@@ -1076,7 +1076,7 @@ def test_the_forecast_plot_of_many_series_shows_the_worst_and_the_report_names_t
     evaluate say them, and the plot shows the worst 4."""
     from lstmkit.tasks.forecast import plots
     titles = []
-    monkeypatch.setattr(plots, "plot_panel_forecast", lambda shown, *a, title: titles.append(
+    monkeypatch.setattr(plots, "plot_panel_forecast", lambda shown, *a, title, **kw: titles.append(
         (title, [s["id"] for s in shown])))
     settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 4})
     df = panel_frame(lengths=(60,) * 6)

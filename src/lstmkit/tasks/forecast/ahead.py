@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, first_of
 from lstmkit.tasks.forecast.baselines import zero_histories
 from lstmkit.tasks.forecast.bounds import Limits, bound_params, clip_values, limits_of
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
@@ -168,6 +168,13 @@ class AheadForecast:
             who = (f"series {ids[rows[0]]!r} has only zeros in its history" if len(rows) == 1 else
                    f"{len(rows)} series have only zeros in their history (e.g. {ids[rows[0]]!r})")
             who = "the series has only zeros in its history" if len(zero) == 1 else who
+            targets = self.config_.target
+            if len(targets) > 1:         # which target: the others forecast as the network answers
+                cols = np.flatnonzero(zero.any(0))
+                where = ("the series' history" if len(zero) == 1 else f"the history of series {ids[rows[0]]!r}"
+                         if len(rows) == 1 else f"the history of {len(rows)} series (e.g. {ids[rows[0]]!r})")
+                who = (f"target{'s' * (len(cols) > 1)} {first_of([targets[c] for c in cols], show=repr)} "
+                       f"{'have' if len(cols) > 1 else 'has'} only zeros in {where}")
             warnings.warn(f"{who}: forecast 0, as naive forecasts it, not the network's offset from 0",
                           UserWarning, stacklevel=4)
         return out

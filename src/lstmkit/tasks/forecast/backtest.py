@@ -48,7 +48,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     """Rolling-origin evaluation of ``model``: a fitted Forecaster, or an unfitted one whose
     settings train the fold models (``type(model)`` makes each, so this module imports no estimator).
 
-    Returns ``{"folds": [...], "aggregate": {model: metrics}, "settings": {...}}``; with ``out``
+    Returns ``{"folds": [...], "aggregate": {model: metrics}, "settings": {...}}`` (of several targets
+    ``per_target`` too: ``{target: {model: metrics}}``, as the aggregate pools their units); with ``out``
     also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there. ``log`` is
     told before each model is trained (the fold models' epoch lines look alike).
     """
@@ -136,7 +137,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             if kept is not None:
                 kept.save(k, forecasts[k], present[k], int(seasons[k]))
     present &= cuts >= 2
-    means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
+    means, count, by_target = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
     times = frame[time_col] if time_col is not None else None
     values = {m: v.tolist() for m, v in means.items()}
@@ -149,12 +150,17 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
                      else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
         if present[k, shown]:
-            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1, "forecast": forecasts[k, shown, :, 0]})
+            plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1,
+                               "forecast": forecasts[k, shown] if len(targets) > 1 else forecasts[k, shown, :, 0]})
         for m, v in values.items():
             rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
                          **dict(zip(METRIC_NAMES, v[k]))})
-    aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, v[count > 0].T))) for m, v in means.items() if count.any()}
-    result = {"folds": rows, "aggregate": aggregate,                      # one record per fold and model
+    over_folds = lambda means: {m: dict(zip(METRIC_NAMES, map(_mean, v[count > 0].T))) for m, v in means.items()
+                                if count.any()}
+    aggregate = over_folds(means)
+    # of several targets each one's own too: the pooled MAE and RMSE are the largest target's, diluted
+    each = {"per_target": {t: over_folds(m) for t, m in zip(targets, by_target)}} if len(targets) > 1 else {}
+    result = {"folds": rows, "aggregate": aggregate, **each,             # one record per fold and model
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
@@ -173,9 +179,10 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
             times = _wall_clock(frame[time_col].iloc[rows_shown]) if time_col is not None else None
-            plot_backtest(ser.values[rows_shown, 0], times, plot_folds,
-                          out / "plots" / "backtest.png", title=f"{targets[0]}{_series_words(ser, shown, flat)}: {folds} "
-                          f"backtest folds ({'refit' if refit else 'fixed model'})")
+            several = len(targets) > 1                  # each target in a panel of its own: the first alone was drawn
+            plot_backtest(ser.values[rows_shown] if several else ser.values[rows_shown, 0], times, plot_folds,
+                          out / "plots" / "backtest.png", title=f"{', '.join(targets)}{_series_words(ser, shown, flat)}: "
+                          f"{folds} backtest folds ({'refit' if refit else 'fixed model'})", targets=list(targets))
         write_json(out / "backtest.json", result)
         (out / KEPT_FOLDS).unlink(missing_ok=True)          # the backtest is whole: nothing to continue
         result["out"] = str(out)
@@ -243,7 +250,7 @@ def _long_frame(data, cfg, run: dict | None = None
         df, codes = df.iloc[order], codes[order]
     # the rows after a series' last target value are its future rows (the table predict reads, future
     # covariates filled for the horizon): no fold can score them, as read_panel leaves them to predict
-    known = np.where(df[targets].notna().all(axis=1).to_numpy(), np.arange(len(df)), -1)
+    known = np.where(df[targets].notna().any(axis=1).to_numpy(), np.arange(len(df)), -1)   # any: as read_panel
     observed = np.arange(len(df)) <= pd.Series(known).groupby(codes).transform("max").to_numpy()
     if not observed.all():
         df = df[observed]
@@ -287,9 +294,10 @@ class _Series:
 
 
 def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.ndarray, seasons: np.ndarray,
-           H: int, name: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """``({model: [K, len(METRIC_NAMES)]}, count [K])``: per fold the mean over its scored series of
-    each metric, and how many series were scored (``scored [K, S]``), for the model, naive and
+           H: int, name: str) -> tuple[dict[str, np.ndarray], np.ndarray, list[dict[str, np.ndarray]]]:
+    """``({model: [K, len(METRIC_NAMES)]}, count [K], per target the same means of it alone)``: per
+    fold the mean over its scored series of each metric, and how many series were scored (``scored [K, S]``),
+    for the model, naive and
     seasonal naive from each series' cut (``cuts [K, S]``: points before it; ``forecasts [K, S, H, T]``;
     ``seasons [K]``: the seasonal period of each fold's model). Per series the metrics are
     :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
@@ -313,10 +321,14 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
              if windows < len(defined) else "")
     say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
-    tables = {m: metric_rows(actual, p, scale) for m, p in
-              ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
-    means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}
-    return means, np.bincount(f, minlength=K)
+    forecasts = ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))
+
+    def fold_means(cols: slice) -> dict[str, np.ndarray]:
+        tables = {m: metric_rows(actual[..., cols], p[..., cols], scale[:, cols]) for m, p in forecasts}
+        return {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}
+    T = actual.shape[-1]
+    return (fold_means(slice(None)), np.bincount(f, minlength=K),
+            [fold_means(slice(j, j + 1)) for j in range(T)] if T > 1 else [])
 
 
 def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -352,9 +364,14 @@ def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> di
     denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
     smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=denom != 0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = err.mean(1) / scale                                         # [R, T]
+        # over the targets with a scale, as forecast_metrics: a target held still made every one's inf
+        has = scale > 0
+        some = has.any(1) & ~has.all(1)
+        mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
         return {"MAE": flat.mean(1), "RMSE": np.sqrt(np.mean(flat ** 2, 1)),
                 "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
-                "sMAPE": 100.0 * smape.mean(1), "MASE": np.mean(err.mean(1) / scale, 1)}
+                "sMAPE": 100.0 * smape.mean(1), "MASE": mase}
 
 
 def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:

@@ -42,6 +42,7 @@ def report(est) -> None:
     typer.echo(f"\n{_scored_on(m)}")
     typer.echo(format_table(m["metrics"]))
     _say_blend(est, m["metrics"])
+    _say_per_target(m)
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
@@ -99,6 +100,30 @@ def covariates_line(est) -> str | None:
     return "inputs besides the target: " + "; ".join(parts) + how
 
 
+def _say_per_target(m: dict) -> None:
+    """Under the table of several targets: a line on what its rows pool, then each target's own table
+    (``metrics.json``'s ``per_target``): sales in thousands beside returns in thousandths made the MAE
+    and RMSE above the sales' alone, halved."""
+    per_target = m.get("per_target")
+    if not per_target:
+        return
+    import math
+
+    from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
+    unscaled = [t for t, rows in per_target.items()
+                if not any(math.isfinite(r.get("MASE", math.nan)) for r in rows.values())]
+    among = (f" that have one ({', '.join(unscaled)}: none, its training part repeating itself exactly)"
+             if unscaled and len(unscaled) < len(per_target) else "")
+    typer.echo("the rows above pool the targets: MAE and RMSE in each one's own units (the largest outweighs "
+               f"the others), MASE the mean of each one's{among}; each target's own metrics:")
+    for target, rows in per_target.items():
+        typer.echo(f"\n{target}:")
+        typer.echo(format_table(rows))
+        extra = {k: v for r in rows.values() for k, v in r.items() if k.startswith("coverage") or k in ("CRPS", "wQL")}
+        if extra:
+            typer.echo(format_probabilistic(extra))
+
+
 def _say_worst(m: dict, more: str | None = None) -> None:
     """Under a many-series table of means: the series the model scores worst (``metrics.json``'s ``worst``),
     which a mean over thousands of series hides."""
@@ -135,6 +160,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(_scored_on(scored))
         typer.echo(format_table(scored["metrics"]))
         _say_blend(est, scored["metrics"])
+        _say_per_target(scored)
         _say_worst(scored)
 
 
@@ -210,6 +236,7 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
         typer.echo(format_table(rows))
     typer.echo(f"\nmean over {folds} folds:")
     typer.echo(format_table(result["aggregate"]))
+    _say_per_target(result)
     typer.echo(f"written to {out}")
 
 

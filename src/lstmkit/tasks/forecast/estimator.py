@@ -287,8 +287,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         """Every test window's forecast in original units, for your own metrics.
 
         Returns ``{"actual": [n, H, T], "forecast": [n, H, T], "origins": [n]`` (index of the last
-        observed point within its series) ``, "ids": [n]}`` (series of each window) and, for
-        probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
+        observed point within its series) ``, "ids": [n]`` (series of each window) ``, "targets": [T]}``
+        (the target columns along the last axis, in order) and, for probabilistic runs,
+        ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
         """
         with public_call():
             self._check_fitted()
@@ -303,7 +304,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             limits = self._window_limits(panel, s)
             out = {"actual": panel.values[tgt], "forecast": self._point(params, limits),
                    "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
-                   "ids": np.asarray(panel.ids, dtype=object)[s]}
+                   "ids": np.asarray(panel.ids, dtype=object)[s], "targets": list(cfg.target)}
             if self.output_.kind != "point":
                 out["quantiles"] = self._quantiles(params, limits)
                 out["levels"] = list(self.output_.levels)

@@ -3,7 +3,8 @@
 Every series is scored on its own test windows (rolling origins, stride 1) in original units;
 ``metrics.json`` holds the mean over series of each series' metric (for one series: its
 metrics), and ``metrics_per_series.csv`` the per-series rows (``points``: the points scored;
-``MAPE_points``: those of them MAPE divides by, whose actual value is not 0). The same scoring on the
+``MAPE_points``: those of them MAPE divides by, whose actual value is not 0); of several targets,
+``per_target`` each target's own means, as MAE and RMSE pool the targets' units. The same scoring on the
 validation windows tells the training doctor whether the model beats naive and seasonal naive
 (:func:`baseline_comparison`).
 """
@@ -31,7 +32,9 @@ ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many seri
 def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
                   progress: str = "off") -> tuple[dict[str, Any], pd.DataFrame | None]:
     """``(metrics.json's record, the per-series table)`` of the test windows ``test`` (rows, series);
-    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`;
+    ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`
+    and, of several targets, each series' metrics of each target (``kept["per_target"]``, the run's
+    ``metrics_per_target.csv``);
     the series scored show as ``progress`` says."""
     cfg = est.config_
     rows, series = test
@@ -42,11 +45,17 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
     ets = _with_ets(cfg, panel)
     base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
-    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept, progress)
+    by_target = [] if len(cfg.target) > 1 else None
+    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept, progress, by_target)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
-    agg = {}
-    for name, g in compared.groupby("model", sort=False):
-        agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
+    agg, per_target = _means(compared), {}
+    if by_target is not None:
+        base["aggregate"] = SEVERAL_TARGETS
+        each = pd.DataFrame(by_target)
+        if kept is not None:
+            kept["per_target"] = each
+        each = each[each["id"].isin(compared["id"].unique())]           # the series the means are over
+        per_target = {"per_target": {t: _means(each[each["target"] == t]) for t in cfg.target}}
     _say_undefined(compared[compared["model"] == cfg.model])
     mine = compared[compared["model"] == cfg.model]
     scored = mine[mine["MAPE_points"] > 0]
@@ -57,9 +66,27 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
+        for j, target in enumerate(per_target.get("per_target", {})):     # wQL weighs the largest target most
+            one = slice(j, j + 1)
+            per_target["per_target"][target][cfg.model].update(probabilistic_metrics(
+                est.output_.kind, params[:, one], y_true[:, one], est.output_.levels, limits.low[:, one],
+                limits.high[:, one]))
     points = int(compared.loc[compared["model"] == cfg.model, "points"].sum())
     worst = worst_series(compared, cfg.model) if len(panel.ids) > 1 else None
-    return {**base, "metrics": agg, "test_points": points, **({"worst": worst} if worst else {})}, per_series
+    return ({**base, "metrics": agg, **per_target, "test_points": points, **({"worst": worst} if worst else {})},
+            per_series)
+
+
+SEVERAL_TARGETS = ("mean over series of each series' metric; of several targets MAE and RMSE pool every target's "
+                   "points in its own units, so the target of the largest values outweighs the others, MAPE and sMAPE "
+                   "pool every point, and MASE is the mean of each one's scaled error over the targets that have a scale: "
+                   "per_target holds each target's own metrics")
+
+
+def _means(per_series: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Each model's mean over series of every metric (``per_series``: the per-series rows)."""
+    return {name: {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
+            for name, g in per_series.groupby("model", sort=False)}
 
 
 WORST_LISTED = 5        # the series metrics.json's ``worst`` lists, the model's worst first
@@ -147,11 +174,12 @@ def _say_undefined(rows: pd.DataFrame) -> None:
 
 
 def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
-            progress: str = "off") -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
+            progress: str = "off", by_target: list | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
     units; with the model's parameters, the actual values and the bounds at the observed points ``[k, T]``
     (``kept``: given every window's parameters, as ``kept["test_params"]``). The series scored show as
-    ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute)."""
+    ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute).
+    ``by_target`` (a list) is given each target's own per-series rows too, its name under ``"target"``."""
     cfg = est.config_
     rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
@@ -195,6 +223,10 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
             m = forecast_metrics(actual, p[keep], vals[:max(n_train, 2)], season=est.season_)
             records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size),
                             "MAPE_points": divided})
+            for j, target in enumerate(cfg.target if by_target is not None else ()):
+                by_target.append({"id": panel.ids[int(s)], "target": target, "model": name,
+                                  **forecast_metrics(actual[:, j], p[keep][:, j], vals[:max(n_train, 2), j],
+                                                     season=est.season_)})
     within = [np.broadcast_to(b[:, None], y_true.shape)[observed] for b in limits]   # [k, T] each
     return pd.DataFrame(records), params[observed], y_true[observed], Limits(*within)
 
@@ -288,7 +320,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     cfg = est.config_
     if len(panel.ids) == 1:
         return _one_step_plot(est, run_dir, panel, arrays, test, params, model_name)
-    shown, tested = [], np.unique(series.numpy())
+    shown, tested, several = [], np.unique(series.numpy()), len(cfg.target) > 1
     picked, which = tested[:4], "the first {} of {:,} series"            # up to 4 series
     if len(tested) > 4 and worst:                                        # of many: those the model scores worst
         number = {sid: s for s, sid in enumerate(panel.ids)}
@@ -301,11 +333,13 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
                 est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel)))[0]
         r = panel.rows(int(s))
         origin = int(rows[sel][0]) - r.start + cfg.lookback - 1
-        shown.append({"id": panel.ids[int(s)], "values": panel.values[r][:, 0], "origin": origin,
+        shown.append({"id": panel.ids[int(s)], "values": panel.values[r] if several else panel.values[r][:, 0],
+                      "origin": origin,
                       "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
-                        title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})"
-                        + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""))
+                        title=f"{', '.join(cfg.target)}: last test forecast ({cfg.strategy})"
+                        + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""),
+                        targets=list(cfg.target))
 
 
 def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray | None = None,
@@ -328,12 +362,14 @@ def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray |
     shown = origins[keep]
     first = shown[0] + 1
     hist_from = max(0, first - min(max(len(shown), cfg.lookback), PLOTTED_POINTS))   # as much history as test
-    name = cfg.target[0]
     part = ("the test part" if len(shown) == len(origins)
             else f"the last {len(shown):,} of {len(origins):,} test points")
-    plot_forecast(x[hist_from:first], vals[hist_from:first, 0], x[shown + 1], vals[shown + 1, 0],
-                  {k: v[keep, 0, 0] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
-                  title=f"{name}: one step ahead on {part}", ylabel=name,
+    # of several targets each in a panel of its own (the plot drew the first alone, titled by it)
+    cols = slice(None) if len(cfg.target) > 1 else 0
+    plot_forecast(x[hist_from:first], vals[hist_from:first, cols], x[shown + 1], vals[shown + 1, cols],
+                  {k: v[keep, 0, cols] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
+                  title=f"{', '.join(cfg.target)}: one step ahead on {part}",
+                  ylabel=list(cfg.target) if len(cfg.target) > 1 else cfg.target[0],
                   history="history" if len(shown) == len(origins) else "earlier points")
 
 

@@ -10,6 +10,7 @@ Every metric pools all origins, horizon steps and targets of the test set::
     MASE  = mean over targets j of MAE_j / scale_j,
             scale_j = mean |y_train[t, j] - y_train[t - m, j]|   (m = season, or 1 when the
                                                                   training part is too short)
+            over the targets with a scale (not 0); inf when no target has one
 
 The target axis is always the last one: ``y_true`` of shape [n_origins, horizon, n_targets]
 (or [n, n_targets]) goes with ``y_train`` of shape [n_train, n_targets]. With a 1-D
@@ -39,8 +40,10 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
 
     Returns:
         ``{"MAE", "RMSE", "MAPE", "sMAPE", "MASE"}`` as floats. MAPE is NaN when every actual
-        value is zero; MASE is inf for a target whose training part is constant or repeats its
-        season exactly (NaN where the forecast is exact too).
+        value is zero; MASE is the mean over the targets whose training part neither is constant
+        nor repeats its season exactly (a target held still there has no scale: one such target
+        among several made the MASE of all inf), and inf when every target's is (NaN where the
+        forecast is exact too).
     """
     true, pred, train = _as_target_columns(y_true, y_pred, y_train)  # [P, T], [P, T], [N, T]
     if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
@@ -61,8 +64,10 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
         smape = float(100.0 * smape_terms.mean())
 
     scale = mase_scale(train, season)  # [T]
+    scaled = scale > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mase = float(np.mean(abs_err.mean(axis=0) / scale))
+        mase = float(np.mean(abs_err.mean(axis=0)[scaled] / scale[scaled]) if scaled.any() and not scaled.all()
+                     else np.mean(abs_err.mean(axis=0) / scale))
 
     return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
 

@@ -243,7 +243,10 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
         ts = times[a:b] if times is not None else None
-        known = np.flatnonzero(finite[a:b]) if not clean else None
+        # a series' history runs to its last row with any target given: a row where one of several targets
+        # is empty is a gap (filled, or refused naming its column), not the first of its future rows, which
+        # left the other targets' newest values out and forecast dates the data held without a word
+        known = np.flatnonzero(np.isfinite(ys).any(1)) if not clean else None
         if not clean and len(known) == 0:
             skipped.append({"id": sid, "length": 0, "reason": "no target values"})
             continue

@@ -76,19 +76,30 @@ def _say_flat_training(panel: Panel, cfg) -> None:
     """A warning when the training part of every series is one value throughout (a product before its
     launch, a sensor stuck before the validation part): every training window is the same, so the
     network learns nothing, and the doctor and the test metrics judge a model that never saw the
-    series move."""
-    example = None
+    series move. Of several targets, one such target while the others move is warned of by name."""
+    moved, parts = np.zeros(len(cfg.target), dtype=bool), []
     for s in range(len(panel.ids)):
         train = panel.values[panel.rows(s)][:part_sizes(int(panel.lengths[s]), cfg)[0]]
         if not np.isfinite(train).any():
             continue
-        if (np.nanmax(train, 0) > np.nanmin(train, 0)).any():
-            return
-        example = example or (s, len(train), float(np.nanmin(train)))
-    if example is None:
+        moved |= np.nanmax(train, 0) > np.nanmin(train, 0)             # [T]
+        parts.append((s, train))
+    if not parts or moved.all():
         return
     import warnings
-    s, n, value = example
+    s, train = parts[0]
+    j = int(np.argmin(moved))                                           # the first target held still
+    value = float(np.nanmin(train[:, j]))
+    if moved.any():               # one target of several held still: the others hid it
+        still = [t for t, m in zip(cfg.target, moved) if not m]
+        where = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
+        warnings.warn(f"target {still[0]!r} is {value:g} throughout {where}, {len(train)} points"
+                      + (f" (and {first_of(still[1:], show=repr)} too)" if len(still) > 1 else "")
+                      + ": the network learns nothing of it, and its forecasts are the network's offset from that "
+                      "value, not the value -- forecast it on its own, or train on history in which it moves",
+                      UserWarning, stacklevel=4)
+        return
+    n = len(train)
     which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
     warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
@@ -225,6 +236,8 @@ class PanelPipeline(AheadForecast):
         def plots(run_dir: Path) -> None:
             if tables["per_series"] is not None:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
+            if tables.get("per_target") is not None:       # several targets: each series' metrics of each one
+                atomic_write(run_dir / "metrics_per_target.csv", lambda t: tables["per_target"].to_csv(t, index=False))
             panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
                         (self.metrics_ or {}).get("worst"), blend_name(self))
 
@@ -264,6 +277,7 @@ class PanelPipeline(AheadForecast):
 
     def _fit_scalers(self, panel: Panel, cfg, profiles) -> None:
         self.panel_scaler_ = PanelScaler(cfg.scaler, lag=self.season_)    # mase: the metric's seasonal scale
+        self.panel_scaler_.targets = list(cfg.target)
         train_rows = []
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
@@ -534,6 +548,7 @@ class PanelPipeline(AheadForecast):
         cfg = self.config
         self.config_ = cfg
         self.panel_scaler_ = PanelScaler.from_dict(pre["panel_scaler"])
+        self.panel_scaler_.targets = list(cfg.target)
         self.covariate_scaler_ = Scaler.from_dict(pre["covariate_scaler"]) if pre.get("covariate_scaler") else None
         self.covariate_range_ = pre.get("covariate_range")    # a run saved before it has none: not compared
         self.series_ids_ = list(pre["series_ids"])

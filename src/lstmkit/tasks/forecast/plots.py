@@ -14,16 +14,16 @@ __all__ = ["plot_panel_forecast", "plot_backtest"]
 NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend (matplotlib's 10 colours)
 
 
-def _intervals(output, params: np.ndarray, limits: Limits):
-    """Point [H] and intervals [(lo [H], hi [H], label)] of the first target, within its series'
+def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
+    """Point [H] and intervals [(lo [H], hi [H], label)] of the ``target``-th target, within its series'
     bounds ``limits`` ([1, T]): the levels paired from the outside in, a pair ``q, 1 - q`` named by its
     coverage ('80% interval'), any other by its levels ('0.1–0.25 quantiles': of 0.1, 0.25, 0.9 the
     band from 0.1 to 0.25 was an '15% interval', as if central)."""
     from lstmkit.tasks.forecast.probabilistic import quantiles_of
-    point = clip_values(output.point(torch.from_numpy(params)).numpy()[None], limits)[0, :, 0]
+    point = clip_values(output.point(torch.from_numpy(params)).numpy()[None], limits)[0, :, target]
     if output.kind == "point":
         return point, []
-    q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, 0]     # [H, Q]
+    q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, target]     # [H, Q]
     lv = output.levels
     bands = []
     for k in range(len(lv) // 2):
@@ -42,44 +42,60 @@ def _point_name(output) -> str:
     return "forecast" if level == 0.5 else f"forecast (the {level:g} quantile)"
 
 
-def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str) -> None:
-    """One panel per series: history, actuals and the forecast from one origin, intervals shaded."""
-    fig, axes = subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
-    for ax, item in zip(axes[:, 0], shown):
-        v, o = item["values"], item["origin"]
-        x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
-        start = max(0, o + 1 - 4 * horizon)
-        ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
-        ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
-        point, bands = _intervals(output, item["params"], item["limits"])
-        xf = x[o + 1:o + 1 + horizon]
-        for lo, hi, label in bands:
-            ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=label)
-        ax.plot(xf, point, color="C0", lw=1.6, label=_point_name(output))
-        ax.set_title(f"{item['id']}", fontsize=9)
-        ax.grid(alpha=0.3)
+def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str,
+                        targets: list[str] | None = None) -> None:
+    """One panel per series: history, actuals and the forecast from one origin, intervals shaded. Of
+    several ``targets`` (each item's ``values`` then ``[n, T]``) a column of panels per target, named."""
+    several = targets is not None and len(targets) > 1
+    columns = list(targets) if several else [None]
+    fig, axes = subplots(len(shown), len(columns), figsize=(10 if not several else 6 * len(columns), 2.8 * len(shown)),
+                         squeeze=False)
+    for row, item in zip(axes, shown):
+        for j, (ax, target) in enumerate(zip(row, columns)):
+            v, o = np.asarray(item["values"]), item["origin"]
+            v = v[:, j] if several else v
+            x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
+            start = max(0, o + 1 - 4 * horizon)
+            ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
+            ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
+            point, bands = _intervals(output, item["params"], item["limits"], j)
+            xf = x[o + 1:o + 1 + horizon]
+            for lo, hi, label in bands:
+                ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=label)
+            ax.plot(xf, point, color="C0", lw=1.6, label=_point_name(output))
+            ax.set_title(f"{item['id']}" + (f": {target}" if several else ""), fontsize=9)
+            ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
     save_figure(fig, path, tight=True)
 
 
-def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
+def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str,
+                  targets: list[str] | None = None) -> None:
     """A series with each fold's cutoff marked and its forecast drawn after it; up to
     :data:`NAMED_FOLDS` folds each is named in the legend, more are one entry (50 folds' legend ran
-    off the plot's foot, in 10 colours named 5 times over, and tight_layout warned it could not fit)."""
-    fig, ax = subplots(figsize=(10, 4))
-    x = np.asarray(times) if times is not None else np.arange(len(values))
-    first = min(f["origin"] for f in folds)
-    start = max(0, first - 3 * len(folds[0]["forecast"]))
-    ax.plot(x[start:], values[start:], color="black", lw=1, label="actual")
-    named = len(folds) <= NAMED_FOLDS
-    for k, f in enumerate(folds):
-        o, fc = f["origin"], f["forecast"]
-        ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
-        label = (f"fold {f['fold']}" if named else None if k else
-                 f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
-        ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    off the plot's foot, in 10 colours named 5 times over, and tight_layout warned it could not fit).
+    Of several ``targets`` (``values [n, T]``, each fold's ``forecast [H, T]``) a panel per target."""
+    several = targets is not None and len(targets) > 1
+    fig, axes = subplots(len(targets) if several else 1, 1, figsize=(10, 4 if not several else 3.2 * len(targets)),
+                         squeeze=False, sharex=True)
+    for j, ax in enumerate(axes[:, 0]):
+        column = (lambda a: np.asarray(a)[:, j]) if several else np.asarray
+        v = column(values)
+        x = np.asarray(times) if times is not None else np.arange(len(v))
+        first = min(f["origin"] for f in folds)
+        start = max(0, first - 3 * len(folds[0]["forecast"]))
+        ax.plot(x[start:], v[start:], color="black", lw=1, label="actual")
+        named = len(folds) <= NAMED_FOLDS
+        for k, f in enumerate(folds):
+            o, fc = f["origin"], column(f["forecast"])
+            ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
+            label = (f"fold {f['fold']}" if named else None if k else
+                     f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
+            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
+        if several:
+            ax.set_ylabel(targets[j])
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_title(title)
+    axes[0, 0].legend(loc="best", fontsize=8)
     save_figure(fig, path, tight=True)

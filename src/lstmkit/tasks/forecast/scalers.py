@@ -42,6 +42,7 @@ class PanelScaler:
         self.kind, self.lag = kind, int(lag)
         self.params: dict[str, tuple[list[float], list[float]]] = {}
         self.ranges: dict[str, tuple[list[float], list[float]]] = {}
+        self.targets: list[str] = []          # the target columns, in order: a warning names the one far outside
 
     def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> PanelScaler:
         """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
@@ -145,7 +146,9 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
     lo, hi = (float(to_original(loc + v[j] * scale)) for v in scaler.ranges[sid])
     n, low, high = len(z), np.nanmin(raw[:, j]), np.nanmax(raw[:, j])
     seen = f"{low:.4g}" if n == 1 else f"{low:.4g} .. {high:.4g}"
-    return far_outside_words(f"{subject or f'the last {n} values'} of series {sid!r} ({seen})", n > 1, dist,
+    # of several targets, which one (returns given in per mille beside sales: 'of series' alone named neither)
+    which = f"target {scaler.targets[j]!r} of " if len(scaler.targets) > 1 else ""
+    return far_outside_words(f"{subject or f'the last {n} values'} of {which}series {sid!r} ({seen})", n > 1, dist,
                              f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", answer)
 
 
