@@ -643,3 +643,38 @@ def test_a_wide_table_whose_labels_are_named_target_is_told_the_label_flag_to_pa
     assert read_series(tmp_path / "digits.csv", label="target").labels == ["0", "1", "0"]
     with pytest.raises(LstmkitError, match=r"pass --label with its label column$"):
         read_series(df.drop(columns="target").assign(tag=["a", "b", "a"]))
+
+
+def test_a_header_of_step_numbers_alone_is_a_header_not_a_series_of_label_0(tmp_path):
+    """pd.DataFrame(X).to_csv(index=False) writes the header 0,1,2,…: it was read as one more
+    series (1, 2, …, of class '0') above the data, in training and prediction alike."""
+    X = np.arange(12.0).reshape(3, 4) / 10
+    pd.DataFrame(X).assign(label=["a", "b", "a"]).to_csv(tmp_path / "w.csv", index=False)
+    d = read_series(tmp_path / "w.csv")
+    assert d.labels == ["a", "b", "a"] and [s.ravel().tolist() for s in d.seqs] == X.tolist()
+    pd.DataFrame(X).to_csv(tmp_path / "x.csv", index=False)
+    assert len(read_series(tmp_path / "x.csv", require_label=False)) == 3
+    _write(tmp_path, "u.csv", "0,1.5,3,4.5\n1,0.5,0.6,0.7\n")    # a UCR line rising by 1.5 stays a series
+    assert read_series(tmp_path / "u.csv").labels == ["0", "1"]
+
+
+def test_a_headerless_file_of_the_models_length_is_classified_whole_not_label_first(tiny_series, tmp_path):
+    """df.to_csv(header=False, index=False) of the series a wide-table model was fitted on was read
+    as UCR's layout: each row's first value taken for a label, the model given 19 of 20 steps
+    (other probabilities than predict_proba(X)). Rows of the model's length now read whole, with
+    one warning naming the guess; rows one longer still read label first."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.normal(size=(10, 6)), axis=1)
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(X, ["up", "down"] * 5, out=tmp_path)
+    want = est.predict_proba(X)
+    pd.DataFrame(X).to_csv(tmp_path / "bare.csv", header=False, index=False)
+    with pytest.warns(UserWarning, match=r"bare.csv has no header and each of its 10 lines holds 6 numbers, the "
+                                         r"model's 6 steps: read as series without a label"):
+        np.testing.assert_allclose(est.predict_proba(tmp_path / "bare.csv"), want, rtol=1e-6)
+    pd.DataFrame(X).assign(label=0).iloc[:, [6, 0, 1, 2, 3, 4, 5]].to_csv(tmp_path / "ucr.csv", header=False,
+                                                                          index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(est.predict_proba(tmp_path / "ucr.csv"), want, rtol=1e-6)

@@ -66,7 +66,7 @@ class SeriesData:
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
                 time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
-                encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
+                encoding: str = "utf-8", require_label: bool = True, steps: int | None = None) -> SeriesData:
     """Numeric sequences from UCR TSV (label first; also a CSV with no header), a ``.ts`` file
     (sktime / aeon: ``:`` between dimensions, the label last), a long CSV /
     DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
@@ -78,6 +78,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     table's sample ids.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
+    ``steps``: the length a fitted model reads; without ``require_label``, a headerless file whose
+    rows all hold that many numbers reads them as series without a label (one warning says so).
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
@@ -90,7 +92,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         if is_pipe(path):                    # read once, as a file of its bytes: '<(…)' was 'unknown file type'
             with pipe_as_file(path) as copy:
-                out = read_series(copy, y, label, sample, time, features, unequal_length, encoding, require_label)
+                out = read_series(copy, y, label, sample, time, features, unequal_length, encoding, require_label,
+                                  steps)
             out.source = str(path)
             return out
         source = str(path.resolve())
@@ -103,7 +106,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             if table is not None:                                    # a long or wide table
                 out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
-                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
+                seqs, labels = _headerless_lines(text.splitlines(), f"{path} ", first_line, require_label, steps)
                 out, table = SeriesData(seqs, labels, ["value"]), rows_table(labels, seqs, "series")
         elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
             if _ext(path) == ".ts":
@@ -159,6 +162,25 @@ def _csv_table(path: Path, encoding: str, label: str) -> tuple[str, int, pd.Data
     if is_table_header(header, sep, label, firsts):
         return text, first_line, parse_table(text, path, sep, first_line=first_line)
     return text, first_line, None
+
+
+def _headerless_lines(lines: list[str], where: str, first_line: int, require_label: bool,
+                      steps: int | None) -> tuple[list[np.ndarray], list[str] | None]:
+    """A headerless file's series: UCR's lines, label first; to classify (``require_label`` off)
+    lines that all hold exactly the model's ``steps`` numbers are series without a label, as
+    ``df.to_csv(header=False, index=False)`` writes them: read label first, each lost its first
+    step to a label nobody reads, and the model was given series a step short."""
+    if not require_label and steps:
+        try:
+            seqs, _ = parse_series_lines(lines, False, where, first_line)
+        except LstmkitError:                 # a text label first: UCR's lines, and their errors
+            seqs = []
+        if seqs and all(len(s) == steps for s in seqs):
+            warnings.warn(f"{where.strip()} has no header and each of its {len(seqs)} lines holds {steps} numbers, the "
+                          f"model's {steps} steps: read as series without a label (a UCR file's lines start with "
+                          f"their label, {steps + 1} numbers)", stacklevel=2)
+            return seqs, None
+    return parse_series_lines(lines, True, where, first_line)
 
 
 def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> pd.DataFrame | None:

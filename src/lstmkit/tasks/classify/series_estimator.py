@@ -145,8 +145,9 @@ class SequenceClassifier(Classifier):
         return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
     def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> SeriesData:
+        steps = None if require_label or cfg.unequal_length else vars(self).get("steps_")   # a model's, to classify
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
-                        cfg.encoding, require_label=require_label)
+                        cfg.encoding, require_label=require_label, steps=steps)
         if d.columns is not None:       # a long table's layout named them: kept for the other parts and predict
             cfg.sample, cfg.time = d.columns
         if require_label and d.labels is None:
