@@ -678,3 +678,21 @@ def test_a_headerless_file_of_the_models_length_is_classified_whole_not_label_fi
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(est.predict_proba(tmp_path / "ucr.csv"), want, rtol=1e-6)
+
+
+def test_a_wide_tables_first_column_of_distinct_whole_numbers_named_unlike_the_steps_is_warned_of(tmp_path):
+    """'patient, t0, t1, …, label': the patient numbers were read as every series' first step without
+    a word (6 steps of 5); a warning names the column and --sample, which reads it as the ids."""
+    steps = [f"t{j}" for j in range(5)]
+    wide = pd.DataFrame(np.arange(30.0).reshape(6, 5) / 7, columns=steps).assign(label=list("ababab"))
+    wide.insert(0, "patient", [7, 3, 9, 1, 4, 2])
+    wide.to_csv(tmp_path / "w.csv", index=False)
+    with pytest.warns(UserWarning, match=r"column 'patient' in .*w.csv is read as the first step of every series, "
+                                         r"before 't0': its 6 values are distinct whole numbers .* pass --sample patient"):
+        assert read_series(tmp_path / "w.csv").seqs[0].shape == (6, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = read_series(tmp_path / "w.csv", sample="patient")
+        assert d.ids == ["7", "3", "9", "1", "4", "2"] and d.seqs[0].shape == (5, 1)
+        read_series(wide.assign(patient=np.linspace(0.5, 3, 6)))           # a step of fractions: no id
+        read_series(wide.rename(columns={"patient": "t9"}))                # named as a step

@@ -7,6 +7,7 @@ the row and a fix."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -509,6 +510,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
         return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
+    _say_id_as_step(names, values, where)
     seqs = []
     for i, row in enumerate(values):
         valid = np.flatnonzero(~np.isnan(row))
@@ -524,6 +526,23 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
     out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
+
+
+def _say_id_as_step(names: list, values: np.ndarray, where: str) -> None:
+    """Warn when a wide table's first step column looks like the rows' ids: distinct whole
+    numbers in a column named unlike the steps after it (``patient`` before ``t0, t1, …``).
+    Read as a step it enters every series as its first value, without a word."""
+    def stem(name: Any) -> str:
+        return re.sub(r"\d+$", "", str(name).strip()).lower()
+    first, rest = values[:, 0], {stem(n) for n in names[1:]}
+    if (len(names) < 3 or len(first) < 2 or len(rest) != 1 or stem(names[0]) in rest
+            or re.search(r"\d$", str(names[0]).strip()) or np.isnan(first).any()
+            or not np.array_equal(first, np.round(first)) or len(np.unique(first)) != len(first)):
+        return
+    warnings.warn(f"column {str(names[0])!r}{where} is read as the first step of every series, before "
+                  f"{str(names[1])!r}: its {len(first)} values are distinct whole numbers and its name is unlike "
+                  f"the steps' ({str(names[1])}, {str(names[2])}, …); if it names the rows, pass "
+                  f"{_named_opt('sample', names[0])}", stacklevel=2)
 
 
 def _by_sample_id(y: Any, ids: list[str] | None) -> Any:
