@@ -616,3 +616,14 @@ def test_the_plot_of_a_long_test_part_shows_its_last_points_and_says_so(tmp_path
     _fit(tmp_path, test_size=40)
     assert drawn[1][1]["title"] == "y: one step ahead on the test part" and len(drawn[1][0][2]) == 40
     assert drawn[1][1]["history"] == "history"
+
+
+def test_a_long_tables_numeric_series_column_is_named_as_the_id_not_offered_as_the_target():
+    """'store, date, sales' without --id or --target: the fix offered was '--target store', the store
+    numbers forecast; it names the column that tells the series apart now, and both flags."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    long = pd.DataFrame({"store": np.repeat([1, 2, 3], 30), "date": np.tile(days, 3), "sales": np.arange(90) * 0.5})
+    with pytest.raises(LstmkitError, match=r"'store' tells apart the series of a long table: each 'date' comes once "
+                                           r"per 'store' value — .* id='store', target='sales'$"):
+        Forecaster(**TINY).check(long)
+    assert Forecaster(**TINY).check(long, id="store", target="sales") is None
