@@ -627,3 +627,15 @@ def test_a_long_tables_numeric_series_column_is_named_as_the_id_not_offered_as_t
                                            r"per 'store' value — .* id='store', target='sales'$"):
         Forecaster(**TINY).check(long)
     assert Forecaster(**TINY).check(long, id="store", target="sales") is None
+
+
+def test_a_column_counting_the_rows_is_named_as_the_time_not_offered_as_the_target():
+    """'period, sales' (1, 2, 3, … beside the values): the fix offered was '--target period', the row
+    numbers forecast; it names the counter as the steps now, and both flags."""
+    table = pd.DataFrame({"period": np.arange(1, 41), "sales": np.sin(np.arange(40.0)) + 5})
+    with pytest.raises(LstmkitError, match=r"'period' counts the rows \(1, 2, 3, …\): the steps, not a series — .* "
+                                           r"time='period', target='sales'$"):
+        Forecaster(**TINY).check(table)
+    assert Forecaster(**TINY).check(table, time="period", target="sales") is None
+    with pytest.raises(LstmkitError, match=r"2 numeric columns: 'a', 'b' .*target='a'"):     # no counter: as before
+        Forecaster(**TINY).check(pd.DataFrame({"a": np.arange(40.0) * 2, "b": np.ones(40)}))
