@@ -696,3 +696,38 @@ def test_a_wide_tables_first_column_of_distinct_whole_numbers_named_unlike_the_s
         assert d.ids == ["7", "3", "9", "1", "4", "2"] and d.seqs[0].shape == (5, 1)
         read_series(wide.assign(patient=np.linspace(0.5, 3, 6)))           # a step of fractions: no id
         read_series(wide.rename(columns={"patient": "t9"}))                # named as a step
+
+
+def test_a_column_besides_the_training_step_columns_is_left_out_with_a_warning(tiny_series, tmp_path):
+    """predict on the training table with its label column renamed ('y'): the column was read as a
+    21st step of every series (other probabilities, one warning of lengths that named no column)."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(np.cumsum(rng.normal(size=(10, 6)), axis=1), columns=[f"t{j}" for j in range(6)])
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(wide, ["up", "down"] * 5, out=tmp_path)
+    want = est.predict_proba(wide)
+    with pytest.warns(UserWarning, match=r"the data: 1 column besides the 6 step columns the model was trained on "
+                                         r"\('y'\) left out, not read as more steps"):
+        np.testing.assert_allclose(est.predict_proba(wide.assign(y=[0, 1] * 5)), want, rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(est.predict_proba(wide.assign(label=[0, 1] * 5)), want, rtol=1e-6)
+
+
+def test_a_headerless_file_whose_first_values_are_fractions_holds_no_labels(tmp_path):
+    """pd.DataFrame(X).to_csv(header=False, index=False) trained on: each row's first value was its
+    class (40 classes of one series each, a warning of 'ids?'); to classify, its first step was lost
+    to a label nobody reads. The fractions are named now: an error to train, read whole to classify."""
+    X = np.arange(1.0, 13.0).reshape(3, 4) / 7
+    pd.DataFrame(X).to_csv(tmp_path / "bare.csv", header=False, index=False)
+    with pytest.raises(LstmkitError, match=r"bare.csv has no header, so its lines read as UCR's, each series' class "
+                                           r"first, but '0.14\d*' is no class: the file holds no labels — give it a "
+                                           r"header line"):
+        read_series(tmp_path / "bare.csv")
+    with pytest.warns(UserWarning, match=r"is no class: its lines are read as series without a label"):
+        d = read_series(tmp_path / "bare.csv", require_label=False)
+    assert [s.ravel().tolist() for s in d.seqs] == X.tolist() and d.labels is None
+    assert read_series(tmp_path / "bare.csv", y=["a", "b", "a"]).seqs[0].shape == (4, 1)
+    _write(tmp_path, "ucr.csv", "1.0e+00,0.5,0.25\n-1,0.5,0.75\n")       # UCR's classes, however written
+    assert read_series(tmp_path / "ucr.csv").labels == ["1.0e+00", "-1"]

@@ -170,7 +170,9 @@ def _headerless_lines(lines: list[str], where: str, first_line: int, require_lab
     """A headerless file's series: UCR's lines, label first; to classify (``require_label`` off)
     lines that all hold exactly the model's ``steps`` numbers are series without a label, as
     ``df.to_csv(header=False, index=False)`` writes them: read label first, each lost its first
-    step to a label nobody reads, and the model was given series a step short."""
+    step to a label nobody reads, and the model was given series a step short. A first value
+    with a fraction is no label either: an error when labels are needed (each row was its own
+    class), else read so, with a warning."""
     if not require_label and steps:
         try:
             seqs, _ = parse_series_lines(lines, False, where, first_line)
@@ -181,7 +183,27 @@ def _headerless_lines(lines: list[str], where: str, first_line: int, require_lab
                           f"model's {steps} steps: read as series without a label (a UCR file's lines start with "
                           f"their label, {steps + 1} numbers)", stacklevel=2)
             return seqs, None
-    return parse_series_lines(lines, True, where, first_line)
+    seqs, labels = parse_series_lines(lines, True, where, first_line)
+    fraction = next((v for v in labels or [] if _is_fraction(v)), None)
+    if fraction is None:
+        return seqs, labels
+    said = (f"{where.strip()} has no header, so its lines read as UCR's, each series' class first, but {fraction!r} "
+            "is no class")
+    if require_label:
+        raise LstmkitError(f"{said}: the file holds no labels", "give it a header line naming its columns, with a "
+                           f"label column ({opt('label')} NAME), or put each series' class first")
+    warnings.warn(f"{said}: its lines are read as series without a label", stacklevel=2)
+    return parse_series_lines(lines, False, where, first_line)
+
+
+def _is_fraction(cell: str) -> bool:
+    """Whether ``cell`` is a number with a fractional part (``1.6257``): a value, no class (UCR's are
+    whole numbers, ``1`` or ``1.0000000e+00``, or names)."""
+    try:
+        v = float(cell)
+    except ValueError:
+        return False
+    return bool(np.isfinite(v)) and v != round(v)
 
 
 def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> pd.DataFrame | None:
