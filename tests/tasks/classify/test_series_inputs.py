@@ -731,3 +731,14 @@ def test_a_headerless_file_whose_first_values_are_fractions_holds_no_labels(tmp_
     assert read_series(tmp_path / "bare.csv", y=["a", "b", "a"]).seqs[0].shape == (4, 1)
     _write(tmp_path, "ucr.csv", "1.0e+00,0.5,0.25\n-1,0.5,0.75\n")       # UCR's classes, however written
     assert read_series(tmp_path / "ucr.csv").labels == ["1.0e+00", "-1"]
+
+
+def test_a_long_files_trailing_separators_are_no_feature(tmp_path):
+    """'sample,t,x,label,' over rows ending in a comma: pandas' empty 'Unnamed: 4' was a feature,
+    'has 20 empty or non-numeric cells'; a column without a name but with values stays one."""
+    rows = "".join(f"{k // 5},{k % 5},{k / 3},{'ab'[k // 10]},\n" for k in range(20))
+    d = read_series(_write(tmp_path, "l.csv", "sample,t,x,label,\n" + rows))
+    assert d.feature_names == ["x"] and len(d) == 4
+    assert read_series(pd.read_csv(tmp_path / "l.csv")).feature_names == ["x"]
+    kept = pd.read_csv(tmp_path / "l.csv").fillna(1.0)
+    assert read_series(kept).feature_names == ["x", "Unnamed: 4"]
