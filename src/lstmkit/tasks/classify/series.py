@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, lost_integer, masked_as_missing, matrix_as_array, tensor_as_array
-from lstmkit.data.columns import trailing_blank_rows
+from lstmkit.data.columns import trailing_blank_rows, unnamed_and_empty
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
@@ -255,7 +255,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     if require_label and not has_label:
         _column(df, label, "label", where)
     exclude = {sample, time, label}
-    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude and not _unnamed_and_empty(df[c])]
+    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude and not unnamed_and_empty(df[c])]
     if not names:
         raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
     values = np.empty((len(df), len(names)))
@@ -548,12 +548,6 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
     out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
-
-
-def _unnamed_and_empty(col: pd.Series) -> bool:
-    """Whether ``col`` has no name and no value (``Unnamed: 4``, what pandas reads of each line's
-    trailing separator): no feature; it was 'feature column 'Unnamed: 4' has 20 empty cells'."""
-    return str(col.name).startswith("Unnamed: ") and not any(v.strip() for v in _as_strings(col))
 
 
 def _say_id_as_step(names: list, values: np.ndarray, where: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.columns import unnamed_and_empty
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError, in_file, opt
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
@@ -151,7 +152,7 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     lookup = {str(c): c for c in df.columns}
     shared = [c for c in (*cfg.past_covariates, *cfg.features, *cfg.future_covariates) if c in lookup]
     keep = [lookup[c] for c in ([time] if time is not None else []) + shared]
-    series = [c for c in df.columns if c not in keep and not _unnamed_and_empty(df[c])]
+    series = [c for c in df.columns if c not in keep and not unnamed_and_empty(df[c])]
     if not series:
         raise LstmkitError(f"{opt('format', 'wide')} found no series columns besides the time and inputs",
                            "give a table with a time column and one column per series")
@@ -177,15 +178,6 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     long.attrs = {k: v for k, v in df.attrs.items() if k == "date1904"}   # its rows are no file's rows (its
                                                                           # cells were checked above)
     return long, idc, time, [value]
-
-
-def _unnamed_and_empty(col: pd.Series) -> bool:
-    """Whether ``col`` is a column without a name and without a value (``Unnamed: 4``, what pandas
-    reads of each line's trailing separator, ``2024-01-01,5,7,``): no series; it was one, reported
-    'skipped (fewer than 35 points)'."""
-    if not str(col.name).startswith("Unnamed: "):
-        return False
-    return bool((col.isna() | (col.astype("string").str.strip() == "").fillna(False)).all())
 
 
 def _check_total_column(df: pd.DataFrame, series: list) -> None:
