@@ -25,6 +25,7 @@ def d(tmp_path_factory):
     (d / "pairs_nohead.csv").write_text("".join(f"{s},{t},{k}\n" for k, (s, t) in enumerate(zip(src, tgt))))
     (d / "other_names.tsv").write_text("source\ttarget\nthe dog\tder Hund\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
+    (d / "pairs.csv").write_text("en,de\n" + "".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
     (d / "no_tab.tsv").write_text("en\tde\n" + "".join(f"{s}{' ' if k == 5 else chr(9)}{t}\n"      # a space typed
                                                       for k, (s, t) in enumerate(zip(src, tgt))))
     (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
@@ -140,6 +141,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.tsv"], 2, "pairs.tsv is a table of "
      "source<TAB>target pairs (line 1: 'en\\tde'); translate run reads source sentences, one a line, from text — "
      "score its pairs with 'lstmkit translate evaluate --data"),
+    # its header was translated as a sentence, then each row whole, its two cells as one sentence
+    (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.csv"], 2, "pairs.csv is a CSV table (its "
+     "header, line 1: 'en,de'); translate run reads source sentences, one a line, from text — score its pairs with "
+     "'lstmkit translate evaluate --data"),
     (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.parquet"], 2, "pairs.parquet is a Parquet "
      "file; translate run reads source sentences"),
 ]

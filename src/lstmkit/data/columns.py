@@ -10,6 +10,7 @@ one that two columns share refused), its cells as text, and what a file carries 
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
     trailing_blank_rows(df)            how many such rows end the table
     without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
+    unnamed_and_empty(col)             a column without a name or a value: a trailing separator's (``a,b,``)
     summary_cell(df, k)                the cell that makes row ``k`` a spreadsheet's summary row (Total, Average, …)
 
 :mod:`lstmkit.data.textfile` (which reads the files) re-exports these.
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["table_column", "texts_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
-           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "trailing_blank_rows", "without_row_numbers", "looks_like_data",
+           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "trailing_blank_rows", "without_row_numbers", "unnamed_and_empty", "looks_like_data",
            "summary_cell", "SUMMARY_WORDS", "SUBTOTAL_LABEL", "SUMMARY_ROWS"]
 
 
@@ -256,6 +257,13 @@ def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
     num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
     rows = np.arange(len(df), dtype=np.float64)
     return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
+
+
+def unnamed_and_empty(col: pd.Series) -> bool:
+    """Whether ``col`` has no name and no value: pandas' ``Unnamed: 4`` of each line's trailing
+    separator (``2024-01-01,5,7,``), no data of the user's; a column without a name but with
+    values is one."""
+    return str(col.name).startswith("Unnamed: ") and not any(v.strip() for v in column_strings(col))
 
 
 # a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)

@@ -553,3 +553,13 @@ def test_a_class_folder_without_txt_files_beside_the_others_is_an_error(tmp_path
     with pytest.raises(LstmkitError, match=r"hold no \.txt files — .*\(files without a suffix, as 20 Newsgroups' .*"
                                            r"for f in \*/\*; do mv \"\$f\" \"\$f\.txt\"; done\)"):
         read_texts(tmp_path / "news")
+
+
+def test_a_two_column_table_with_trailing_separators_is_still_read_as_texts_and_labels(tmp_path):
+    """'review,stars,' over rows ending in a comma: pandas' empty 'Unnamed: 2' made three columns,
+    and the two-column reading was 'text column 'text' not found'."""
+    rows = "".join(f"review {k} of the film: {'fine' if k % 2 else 'bad'},{k % 2},\n" for k in range(12))
+    (tmp_path / "r.csv").write_text("review,stars,\n" + rows)
+    with pytest.warns(UserWarning, match=r"reading column 'review' as the texts and 'stars' as the labels"):
+        d = read_texts(tmp_path / "r.csv")
+    assert len(d.texts) == 12 and d.labels[:2] == ["0", "1"]

@@ -643,3 +643,102 @@ def test_a_wide_table_whose_labels_are_named_target_is_told_the_label_flag_to_pa
     assert read_series(tmp_path / "digits.csv", label="target").labels == ["0", "1", "0"]
     with pytest.raises(LstmkitError, match=r"pass --label with its label column$"):
         read_series(df.drop(columns="target").assign(tag=["a", "b", "a"]))
+
+
+def test_a_header_of_step_numbers_alone_is_a_header_not_a_series_of_label_0(tmp_path):
+    """pd.DataFrame(X).to_csv(index=False) writes the header 0,1,2,…: it was read as one more
+    series (1, 2, …, of class '0') above the data, in training and prediction alike."""
+    X = np.arange(12.0).reshape(3, 4) / 10
+    pd.DataFrame(X).assign(label=["a", "b", "a"]).to_csv(tmp_path / "w.csv", index=False)
+    d = read_series(tmp_path / "w.csv")
+    assert d.labels == ["a", "b", "a"] and [s.ravel().tolist() for s in d.seqs] == X.tolist()
+    pd.DataFrame(X).to_csv(tmp_path / "x.csv", index=False)
+    assert len(read_series(tmp_path / "x.csv", require_label=False)) == 3
+    _write(tmp_path, "u.csv", "0,1.5,3,4.5\n1,0.5,0.6,0.7\n")    # a UCR line rising by 1.5 stays a series
+    assert read_series(tmp_path / "u.csv").labels == ["0", "1"]
+
+
+def test_a_headerless_file_of_the_models_length_is_classified_whole_not_label_first(tiny_series, tmp_path):
+    """df.to_csv(header=False, index=False) of the series a wide-table model was fitted on was read
+    as UCR's layout: each row's first value taken for a label, the model given 19 of 20 steps
+    (other probabilities than predict_proba(X)). Rows of the model's length now read whole, with
+    one warning naming the guess; rows one longer still read label first."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.normal(size=(10, 6)), axis=1)
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(X, ["up", "down"] * 5, out=tmp_path)
+    want = est.predict_proba(X)
+    pd.DataFrame(X).to_csv(tmp_path / "bare.csv", header=False, index=False)
+    with pytest.warns(UserWarning, match=r"bare.csv has no header and each of its 10 lines holds 6 numbers, the "
+                                         r"model's 6 steps: read as series without a label"):
+        np.testing.assert_allclose(est.predict_proba(tmp_path / "bare.csv"), want, rtol=1e-6)
+    pd.DataFrame(X).assign(label=0).iloc[:, [6, 0, 1, 2, 3, 4, 5]].to_csv(tmp_path / "ucr.csv", header=False,
+                                                                          index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(est.predict_proba(tmp_path / "ucr.csv"), want, rtol=1e-6)
+
+
+def test_a_wide_tables_first_column_of_distinct_whole_numbers_named_unlike_the_steps_is_warned_of(tmp_path):
+    """'patient, t0, t1, …, label': the patient numbers were read as every series' first step without
+    a word (6 steps of 5); a warning names the column and --sample, which reads it as the ids."""
+    steps = [f"t{j}" for j in range(5)]
+    wide = pd.DataFrame(np.arange(30.0).reshape(6, 5) / 7, columns=steps).assign(label=list("ababab"))
+    wide.insert(0, "patient", [7, 3, 9, 1, 4, 2])
+    wide.to_csv(tmp_path / "w.csv", index=False)
+    with pytest.warns(UserWarning, match=r"column 'patient' in .*w.csv is read as the first step of every series, "
+                                         r"before 't0': its 6 values are distinct whole numbers .* pass --sample patient"):
+        assert read_series(tmp_path / "w.csv").seqs[0].shape == (6, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = read_series(tmp_path / "w.csv", sample="patient")
+        assert d.ids == ["7", "3", "9", "1", "4", "2"] and d.seqs[0].shape == (5, 1)
+        read_series(wide.assign(patient=np.linspace(0.5, 3, 6)))           # a step of fractions: no id
+        read_series(wide.rename(columns={"patient": "t9"}))                # named as a step
+
+
+def test_a_column_besides_the_training_step_columns_is_left_out_with_a_warning(tiny_series, tmp_path):
+    """predict on the training table with its label column renamed ('y'): the column was read as a
+    21st step of every series (other probabilities, one warning of lengths that named no column)."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(np.cumsum(rng.normal(size=(10, 6)), axis=1), columns=[f"t{j}" for j in range(6)])
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(wide, ["up", "down"] * 5, out=tmp_path)
+    want = est.predict_proba(wide)
+    with pytest.warns(UserWarning, match=r"the data: 1 column besides the 6 step columns the model was trained on "
+                                         r"\('y'\) left out, not read as more steps"):
+        np.testing.assert_allclose(est.predict_proba(wide.assign(y=[0, 1] * 5)), want, rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(est.predict_proba(wide.assign(label=[0, 1] * 5)), want, rtol=1e-6)
+
+
+def test_a_headerless_file_whose_first_values_are_fractions_holds_no_labels(tmp_path):
+    """pd.DataFrame(X).to_csv(header=False, index=False) trained on: each row's first value was its
+    class (40 classes of one series each, a warning of 'ids?'); to classify, its first step was lost
+    to a label nobody reads. The fractions are named now: an error to train, read whole to classify."""
+    X = np.arange(1.0, 13.0).reshape(3, 4) / 7
+    pd.DataFrame(X).to_csv(tmp_path / "bare.csv", header=False, index=False)
+    with pytest.raises(LstmkitError, match=r"bare.csv has no header, so its lines read as UCR's, each series' class "
+                                           r"first, but '0.14\d*' is no class: the file holds no labels — give it a "
+                                           r"header line"):
+        read_series(tmp_path / "bare.csv")
+    with pytest.warns(UserWarning, match=r"is no class: its lines are read as series without a label"):
+        d = read_series(tmp_path / "bare.csv", require_label=False)
+    assert [s.ravel().tolist() for s in d.seqs] == X.tolist() and d.labels is None
+    assert read_series(tmp_path / "bare.csv", y=["a", "b", "a"]).seqs[0].shape == (4, 1)
+    _write(tmp_path, "ucr.csv", "1.0e+00,0.5,0.25\n-1,0.5,0.75\n")       # UCR's classes, however written
+    assert read_series(tmp_path / "ucr.csv").labels == ["1.0e+00", "-1"]
+
+
+def test_a_long_files_trailing_separators_are_no_feature(tmp_path):
+    """'sample,t,x,label,' over rows ending in a comma: pandas' empty 'Unnamed: 4' was a feature,
+    'has 20 empty or non-numeric cells'; a column without a name but with values stays one."""
+    rows = "".join(f"{k // 5},{k % 5},{k / 3},{'ab'[k // 10]},\n" for k in range(20))
+    d = read_series(_write(tmp_path, "l.csv", "sample,t,x,label,\n" + rows))
+    assert d.feature_names == ["x"] and len(d) == 4
+    assert read_series(pd.read_csv(tmp_path / "l.csv")).feature_names == ["x"]
+    kept = pd.read_csv(tmp_path / "l.csv").fillna(1.0)
+    assert read_series(kept).feature_names == ["x", "Unnamed: 4"]

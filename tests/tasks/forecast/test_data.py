@@ -971,6 +971,17 @@ def test_a_column_name_off_by_spaces_or_case_is_suggested(tmp_path):
         read_panel(tmp_path / "d.csv", ForecastConfig(target=["y"]))
 
 
+def test_a_column_named_with_spaces_around_is_found_by_its_name_and_chosen_as_the_target(tmp_path):
+    """A sheet's ' Sales' header: names given are stripped, so --target ' Sales' could never find it,
+    and left unset the target chosen was 'Sales', then 'not found (did you mean ' Sales'?)'."""
+    days = pd.date_range("2020-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": days, " Sales": np.arange(30.0)}).to_csv(tmp_path / "d.csv", index=False)
+    for target in ("Sales", " Sales"):
+        panel = read_panel(tmp_path / "d.csv", ForecastConfig(target=[target], time="date"))
+        np.testing.assert_array_equal(panel.values[:, 0], np.arange(30.0))
+    Forecaster(lookback=4, horizon=2).check(tmp_path / "d.csv", time="date")     # was 'target column 'Sales' not found'
+
+
 def test_a_frame_with_two_columns_of_one_name_is_refused(frame):
     dup = frame.assign(x=frame["sales"]).rename(columns={"x": "sales"})
     with pytest.raises(LstmkitError, match="2 columns of the DataFrame are named 'sales'"):

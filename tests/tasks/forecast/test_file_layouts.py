@@ -307,3 +307,14 @@ def test_a_wide_tables_total_or_average_column_is_refused(tmp_path, name, of):
         read_panel(tmp_path / "sheet.csv", cfg)
     frame[name] = (300 * y + 5).round(1)             # a third series of its own: read
     assert read_panel(frame, cfg).ids == ["North", "South", name]
+
+
+def test_a_wide_files_trailing_separators_are_no_series(tmp_path):
+    """'date,north,south,' over rows ending in a comma: pandas' 'Unnamed: 3', empty in every row, was a
+    third series, 'skipped (fewer than 10 points)'; a column without a name but with values stays one."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d")
+    (tmp_path / "w.csv").write_text("date,north,south,\n" + "".join(f"{t},{k},{2 * k},\n" for k, t in enumerate(days)))
+    panel = read_panel(tmp_path / "w.csv", ForecastConfig(format="wide", time="date"), need=10)
+    assert panel.ids == ["north", "south"] and not panel.skipped
+    (tmp_path / "v.csv").write_text("date,north,\n" + "".join(f"{t},{k},{3 * k}\n" for k, t in enumerate(days)))
+    assert read_panel(tmp_path / "v.csv", ForecastConfig(format="wide", time="date")).ids == ["north", "Unnamed: 2"]

@@ -616,3 +616,26 @@ def test_the_plot_of_a_long_test_part_shows_its_last_points_and_says_so(tmp_path
     _fit(tmp_path, test_size=40)
     assert drawn[1][1]["title"] == "y: one step ahead on the test part" and len(drawn[1][0][2]) == 40
     assert drawn[1][1]["history"] == "history"
+
+
+def test_a_long_tables_numeric_series_column_is_named_as_the_id_not_offered_as_the_target():
+    """'store, date, sales' without --id or --target: the fix offered was '--target store', the store
+    numbers forecast; it names the column that tells the series apart now, and both flags."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    long = pd.DataFrame({"store": np.repeat([1, 2, 3], 30), "date": np.tile(days, 3), "sales": np.arange(90) * 0.5})
+    with pytest.raises(LstmkitError, match=r"'store' tells apart the series of a long table: each 'date' comes once "
+                                           r"per 'store' value — .* id='store', target='sales'$"):
+        Forecaster(**TINY).check(long)
+    assert Forecaster(**TINY).check(long, id="store", target="sales") is None
+
+
+def test_a_column_counting_the_rows_is_named_as_the_time_not_offered_as_the_target():
+    """'period, sales' (1, 2, 3, … beside the values): the fix offered was '--target period', the row
+    numbers forecast; it names the counter as the steps now, and both flags."""
+    table = pd.DataFrame({"period": np.arange(1, 41), "sales": np.sin(np.arange(40.0)) + 5})
+    with pytest.raises(LstmkitError, match=r"'period' counts the rows \(1, 2, 3, …\): the steps, not a series — .* "
+                                           r"time='period', target='sales'$"):
+        Forecaster(**TINY).check(table)
+    assert Forecaster(**TINY).check(table, time="period", target="sales") is None
+    with pytest.raises(LstmkitError, match=r"2 numeric columns: 'a', 'b' .*target='a'"):     # no counter: as before
+        Forecaster(**TINY).check(pd.DataFrame({"a": np.arange(40.0) * 2, "b": np.ones(40)}))

@@ -28,6 +28,7 @@ import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
+from lstmkit.data.columns import unnamed_and_empty
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_pipe, is_table, pipe_as_file, unknown_type
 from lstmkit.data.tables import read_table as _read_table
@@ -349,10 +350,11 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
     columns say which is which: the one besides a ``text`` or ``label`` column, or, of exactly two
     columns, the longer cells as the texts and the one with fewer distinct cells as the labels;
     None otherwise (the missing column is then one error naming the columns). Said in a warning."""
-    names = [str(c) for c in df.columns]
+    kept = [i for i, c in enumerate(df.columns) if not unnamed_and_empty(df.iloc[:, i])]   # 'review,stars,': two
+    names = [str(df.columns[i]) for i in kept]
     if len(names) != 2 or len(set(names)) != 2 or ("text" in names and "label" in names):
         return None
-    cells = {n: df[df.columns[i]].dropna().astype(str) for i, n in enumerate(names)}
+    cells = {n: df.iloc[:, i].dropna().astype(str) for i, n in zip(kept, names)}
     if "text" in names or "label" in names:
         given = "text" if "text" in names else "label"
         other = next(n for n in names if n != given)

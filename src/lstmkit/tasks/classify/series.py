@@ -7,6 +7,7 @@ the row and a fix."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, lost_integer, masked_as_missing, matrix_as_array, tensor_as_array
-from lstmkit.data.columns import trailing_blank_rows
+from lstmkit.data.columns import trailing_blank_rows, unnamed_and_empty
 from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, is_pipe, pipe_as_file, read_table
@@ -66,7 +67,7 @@ class SeriesData:
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
                 time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
-                encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
+                encoding: str = "utf-8", require_label: bool = True, steps: int | None = None) -> SeriesData:
     """Numeric sequences from UCR TSV (label first; also a CSV with no header), a ``.ts`` file
     (sktime / aeon: ``:`` between dimensions, the label last), a long CSV /
     DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
@@ -78,6 +79,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     table's sample ids.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
+    ``steps``: the length a fitted model reads; without ``require_label``, a headerless file whose
+    rows all hold that many numbers reads them as series without a label (one warning says so).
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
@@ -90,7 +93,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         if is_pipe(path):                    # read once, as a file of its bytes: '<(…)' was 'unknown file type'
             with pipe_as_file(path) as copy:
-                out = read_series(copy, y, label, sample, time, features, unequal_length, encoding, require_label)
+                out = read_series(copy, y, label, sample, time, features, unequal_length, encoding, require_label,
+                                  steps)
             out.source = str(path)
             return out
         source = str(path.resolve())
@@ -103,7 +107,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             if table is not None:                                    # a long or wide table
                 out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
-                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
+                seqs, labels = _headerless_lines(text.splitlines(), f"{path} ", first_line, require_label, steps)
                 out, table = SeriesData(seqs, labels, ["value"]), rows_table(labels, seqs, "series")
         elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
             if _ext(path) == ".ts":
@@ -161,6 +165,47 @@ def _csv_table(path: Path, encoding: str, label: str) -> tuple[str, int, pd.Data
     return text, first_line, None
 
 
+def _headerless_lines(lines: list[str], where: str, first_line: int, require_label: bool,
+                      steps: int | None) -> tuple[list[np.ndarray], list[str] | None]:
+    """A headerless file's series: UCR's lines, label first; to classify (``require_label`` off)
+    lines that all hold exactly the model's ``steps`` numbers are series without a label, as
+    ``df.to_csv(header=False, index=False)`` writes them: read label first, each lost its first
+    step to a label nobody reads, and the model was given series a step short. A first value
+    with a fraction is no label either: an error when labels are needed (each row was its own
+    class), else read so, with a warning."""
+    if not require_label and steps:
+        try:
+            seqs, _ = parse_series_lines(lines, False, where, first_line)
+        except LstmkitError:                 # a text label first: UCR's lines, and their errors
+            seqs = []
+        if seqs and all(len(s) == steps for s in seqs):
+            warnings.warn(f"{where.strip()} has no header and each of its {len(seqs)} lines holds {steps} numbers, the "
+                          f"model's {steps} steps: read as series without a label (a UCR file's lines start with "
+                          f"their label, {steps + 1} numbers)", stacklevel=2)
+            return seqs, None
+    seqs, labels = parse_series_lines(lines, True, where, first_line)
+    fraction = next((v for v in labels or [] if _is_fraction(v)), None)
+    if fraction is None:
+        return seqs, labels
+    said = (f"{where.strip()} has no header, so its lines read as UCR's, each series' class first, but {fraction!r} "
+            "is no class")
+    if require_label:
+        raise LstmkitError(f"{said}: the file holds no labels", "give it a header line naming its columns, with a "
+                           f"label column ({opt('label')} NAME), or put each series' class first")
+    warnings.warn(f"{said}: its lines are read as series without a label", stacklevel=2)
+    return parse_series_lines(lines, False, where, first_line)
+
+
+def _is_fraction(cell: str) -> bool:
+    """Whether ``cell`` is a number with a fractional part (``1.6257``): a value, no class (UCR's are
+    whole numbers, ``1`` or ``1.0000000e+00``, or names)."""
+    try:
+        v = float(cell)
+    except ValueError:
+        return False
+    return bool(np.isfinite(v)) and v != round(v)
+
+
 def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> pd.DataFrame | None:
     """The table :func:`read_series` reads from the file ``path``, as it reads it: a long or wide
     table, or a UCR / .ts / .arff file's labelled series as rows (:func:`rows_table`); None for a
@@ -210,7 +255,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     if require_label and not has_label:
         _column(df, label, "label", where)
     exclude = {sample, time, label}
-    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude]
+    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude and not unnamed_and_empty(df[c])]
     if not names:
         raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
     values = np.empty((len(df), len(names)))
@@ -487,6 +532,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
         return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
+    _say_id_as_step(names, values, where)
     seqs = []
     for i, row in enumerate(values):
         valid = np.flatnonzero(~np.isnan(row))
@@ -502,6 +548,23 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
     out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
+
+
+def _say_id_as_step(names: list, values: np.ndarray, where: str) -> None:
+    """Warn when a wide table's first step column looks like the rows' ids: distinct whole
+    numbers in a column named unlike the steps after it (``patient`` before ``t0, t1, …``).
+    Read as a step it enters every series as its first value, without a word."""
+    def stem(name: Any) -> str:
+        return re.sub(r"\d+$", "", str(name).strip()).lower()
+    first, rest = values[:, 0], {stem(n) for n in names[1:]}
+    if (len(names) < 3 or len(first) < 2 or len(rest) != 1 or stem(names[0]) in rest
+            or re.search(r"\d$", str(names[0]).strip()) or np.isnan(first).any()
+            or not np.array_equal(first, np.round(first)) or len(np.unique(first)) != len(first)):
+        return
+    warnings.warn(f"column {str(names[0])!r}{where} is read as the first step of every series, before "
+                  f"{str(names[1])!r}: its {len(first)} values are distinct whole numbers and its name is unlike "
+                  f"the steps' ({str(names[1])}, {str(names[2])}, …); if it names the rows, pass "
+                  f"{_named_opt('sample', names[0])}", stacklevel=2)
 
 
 def _by_sample_id(y: Any, ids: list[str] | None) -> Any:

@@ -145,8 +145,9 @@ class SequenceClassifier(Classifier):
         return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
     def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> SeriesData:
+        steps = None if require_label or cfg.unequal_length else vars(self).get("steps_")   # a model's, to classify
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
-                        cfg.encoding, require_label=require_label)
+                        cfg.encoding, require_label=require_label, steps=steps)
         if d.columns is not None:       # a long table's layout named them: kept for the other parts and predict
             cfg.sample, cfg.time = d.columns
         if require_label and d.labels is None:
@@ -333,13 +334,22 @@ def _training_steps(d: SeriesData, trained: list[str] | None, what: str) -> Seri
     """``d``'s wide-table steps in the ``trained`` column order, when its step columns are those
     of the wide table the model was fitted on in another order (``df[df.columns[::-1]]``, a
     pivot that sorted them): each row's steps were read in the table's order, and the sequences
-    classified reversed or shuffled without a word. Other columns are read by position, as before."""
-    if not trained or not d.step_names or d.step_names == trained or sorted(d.step_names) != sorted(trained):
+    classified reversed or shuffled without a word. Columns besides every training step (the label
+    under another name, a note) are left out with one warning naming them: they were read as more
+    steps. Other columns are read by position, as before."""
+    if not trained or not d.step_names or d.step_names == trained:
         return d
+    extra = [n for n in d.step_names if n not in trained]
+    if len(set(d.step_names)) != len(d.step_names) or not set(trained) < set(d.step_names) and extra:
+        return d
+    if extra:
+        warnings.warn(f"{what}: {len(extra)} column{'s' if len(extra) > 1 else ''} besides the {len(trained)} step "
+                      f"columns the model was trained on ({', '.join(map(repr, extra[:3]))}"
+                      f"{', …' if len(extra) > 3 else ''}) left out, not read as more steps", stacklevel=3)
     order = [d.step_names.index(n) for n in trained]
     seqs = []
     for k, s in enumerate(d.seqs):
-        row = np.full(len(order), np.nan)
+        row = np.full(len(d.step_names), np.nan)
         row[:len(s)] = s[:, 0]                         # its trailing empty cells were dropped: put them back
         row = row[order]
         row = row[: np.flatnonzero(~np.isnan(row))[-1] + 1]

@@ -64,11 +64,14 @@ def is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
     index), names in most of its cells after the first (empty ones are UCR's padding;
     one stray word in a series stays a UCR line and its error), or text before the numbers
     0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them) that no later line starts
-    with (``firsts``: a UCR label repeats, a column name does not)."""
+    with (``firsts``: a UCR label repeats, a column name does not), or those numbers alone: the
+    header of a DataFrame without names, no series of a label 0 rising by exactly one a step."""
     cells = [c.strip().strip('"') for c in line.split(sep)]
     first, rest = cells[0], [c for c in cells[1:] if c]
     if not rest:
         return False
+    if _integer_steps(cells):            # a frame's default columns: its first line was a series 1, 2, … of label 0
+        return True
     if label in cells or first == "" or 2 * sum(not parses_as_float(c) for c in rest) > len(rest):
         return True
     if parses_as_float(first) or first in firsts or not all(parses_as_float(c) for c in rest):
@@ -76,3 +79,10 @@ def is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
     steps = [float(c) for c in rest]
     return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
             and steps == [steps[0] + k for k in range(len(steps))])
+
+
+def _integer_steps(cells: Sequence[str]) -> bool:
+    """Whether ``cells`` (three or more) are the integers 0, 1, 2, … or 1, 2, 3, …, written as integers."""
+    if len(cells) < 3 or not all(re.fullmatch(r"\d+", c) for c in cells):
+        return False
+    return [int(c) for c in cells] == list(range(int(cells[0]), int(cells[0]) + len(cells))) and cells[0] in ("0", "1")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.columns import unnamed_and_empty
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError, in_file, opt
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
@@ -151,7 +152,7 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     lookup = {str(c): c for c in df.columns}
     shared = [c for c in (*cfg.past_covariates, *cfg.features, *cfg.future_covariates) if c in lookup]
     keep = [lookup[c] for c in ([time] if time is not None else []) + shared]
-    series = [c for c in df.columns if c not in keep]
+    series = [c for c in df.columns if c not in keep and not unnamed_and_empty(df[c])]
     if not series:
         raise LstmkitError(f"{opt('format', 'wide')} found no series columns besides the time and inputs",
                            "give a table with a time column and one column per series")

@@ -133,8 +133,8 @@ def _array_to_frame(data: Any) -> pd.DataFrame:
 
 def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False,
                 under_header: pd.Series | None = None) -> list[str]:
-    """The column names ``spec`` gives (a comma-separated text or a list), each one of ``lookup``'s;
-    a missing one is an error suggesting a close name, or, when it is a cell of ``under_header``
+    """The column names ``spec`` gives (a comma-separated text or a list), each one of ``lookup``'s
+    (a name given stripped finds the one column that is it with spaces around); a missing one is an error suggesting a close name, or, when it is a cell of ``under_header``
     (the table's first row), saying the header spans two rows."""
     if spec is None:
         names: list[str] = []
@@ -142,7 +142,7 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
         names = [s.strip() for s in spec.split(",") if s.strip()]
     else:
         names = [str(s).strip() for s in spec]
-    names = list(dict.fromkeys(names))  # drop repeats, keep order
+    names = list(dict.fromkeys(_padded_name(n, lookup) for n in names))  # drop repeats, keep order
     if required and not names:
         raise LstmkitError(f"no {role} column given", f"name one of: {_preview(lookup)}")
     missing = [n for n in names if n not in lookup]
@@ -159,6 +159,15 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
         raise LstmkitError(f"{role} {what} {', '.join(map(repr, missing))} not found{guess}",
                            f"available columns: {_preview(lookup)}")
     return names
+
+
+def _padded_name(name: str, lookup: dict[str, Any]) -> str:
+    """``name``, or the one column that is ``name`` with spaces around it (a spreadsheet's ``' Sales'``:
+    the name given, stripped, could never match it, and the column chosen without a name was not found)."""
+    if name in lookup:
+        return name
+    padded = [c for c in lookup if c.strip() == name]
+    return padded[0] if len(padded) == 1 else name
 
 
 def one_role_each(id_col: str | None, time_col: str | None, values: dict[str, list[str]]) -> None:

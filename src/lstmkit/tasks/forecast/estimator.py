@@ -488,6 +488,20 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            f"a grid, not {len(numeric)} series", "make it one column of values, a row per "
                            f"{part}: df.melt(id_vars=[{str(cfg.time)!r}], var_name='{part}') (the {part}s may stay "
                            f"names), then {opt('time', [str(cfg.time), part])}{worded(' ', ', ')}{opt('target', 'value')}")
+    ids = _id_like(frame, cfg.time, numeric) if not cfg.id else None
+    if ids is not None:                  # its fix was --target store: the store numbers forecast
+        values = [c for c in numeric if c != ids]
+        raise LstmkitError(f"no target column given, and the table has {len(numeric)} numeric columns besides the "
+                           f"time ({shown}), of which {ids!r} tells apart the series of a long table: each "
+                           f"{cfg.time!r} comes once per {ids!r} value", f"name the series' column and the values to "
+                           f"forecast: {opt('id', ids)}{worded(' ', ', ')}{opt('target', values[0])}")
+    counter = _row_counter(frame, numeric) if not cfg.time else None
+    if counter is not None:              # its fix was --target period: the row numbers forecast
+        values = [c for c in numeric if c != counter]
+        raise LstmkitError(f"no target column given, and the table has {len(numeric)} numeric columns ({shown}), of "
+                           f"which {counter!r} counts the rows ({', '.join(map(str, frame[counter].iloc[:3]))}, …): "
+                           f"the steps, not a series", f"name it the time and the values to forecast: "
+                           f"{opt('time', counter)}{worded(' ', ', ')}{opt('target', values[0])}")
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
                        f"name the series to forecast: {opt('target', (numeric or rest)[0])} "
@@ -496,6 +510,34 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            f"df.melt(id_vars=[time], var_name='series'), then {opt('id', 'series')}"
                            f"{worded(' ', ', ')}{opt('target', 'value')}" if len(numeric) > 3 else ""))
+
+
+def _row_counter(frame: pd.DataFrame, numeric: list) -> str | None:
+    """The one numeric column of whole numbers rising by exactly one a row (``period``: 1, 2, 3, …),
+    when there is one and other numeric columns beside it."""
+    if len(numeric) < 2 or len(frame) < 3:
+        return None
+    found = []
+    for c in numeric:
+        v = numbers_or_none(frame[c], yes_no=False)
+        if v is not None and v.notna().all() and (v.diff().iloc[1:] == 1).all() and (v == v.round()).all():
+            found.append(c)
+    return found[0] if len(found) == 1 else None
+
+
+def _id_like(frame: pd.DataFrame, time: Any, numeric: list) -> str | None:
+    """The numeric column that tells apart a long table's series (``store`` of ``store, date,
+    sales``): whole numbers, fewer distinct ones than rows, each time once per value, when the
+    time repeats; None otherwise or when several columns could be it."""
+    if not time or "," in str(time) or time not in frame.columns or len(numeric) < 2 or frame[time].is_unique:
+        return None
+    found = []
+    for c in numeric:
+        v = numbers_or_none(frame[c], yes_no=False)
+        if (v is not None and v.notna().all() and (v == v.round()).all() and 1 < v.nunique() < len(v)
+                and not pd.DataFrame({"id": v, "t": frame[time]}).duplicated().any()):
+            found.append(c)
+    return found[0] if len(found) == 1 else None
 
 
 def _check_second_header(frame: pd.DataFrame, columns: list) -> None:

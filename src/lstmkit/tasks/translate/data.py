@@ -106,7 +106,9 @@ def check_sources(path: Path, lines: list[str] | None = None) -> None:
     (``translate run --data``): a workbook, Parquet, Feather or JSON file from its name (it was 'not a
     text file: it is a Parquet file — rename it t.parquet', its own name; a JSON file's lines were
     translated as sentences), and, once its ``lines`` are read, a text file each of whose lines holds
-    a tab (a TSV of pairs: each pair was translated whole, source and target as one sentence)."""
+    a tab (a TSV of pairs: each pair was translated whole, source and target as one sentence), or a
+    ``.csv`` under a header of column names (its header was translated as a sentence, then each row
+    whole, its cells joined by commas)."""
     ext = file_ext(path)
     kind = ("a workbook" if ext in SHEETS else "a Parquet file" if ext in PARQUET else "a Feather file"
             if ext in FEATHER else "a JSON file" if ext in JSONL else None)
@@ -115,9 +117,20 @@ def check_sources(path: Path, lines: list[str] | None = None) -> None:
     if kind is None and said and all("\t" in ln for _, ln in said):
         kind = f"a table of source<TAB>target pairs (line {said[0][0]}: {said[0][1].strip()[:60]!r})"
         alone = f"pass its sources alone (cut -f1 {path} > sources.txt)"
+    elif kind is None and ext == ".csv" and _csv_of_pairs([ln for _, ln in said]):
+        kind = f"a CSV table (its header, line {said[0][0]}: {said[0][1].strip()[:60]!r})"
     if kind is not None:
         raise LstmkitError(f"{path} is {kind}; translate run reads source sentences, one a line, from text",
                            f"score its pairs with 'lstmkit translate evaluate --data {path}', or {alone}")
+
+
+def _csv_of_pairs(lines: list[str]) -> bool:
+    """Whether ``lines`` (a ``.csv`` file's, blank ones left out) are a table: a header of two or more
+    names without spaces (``en,de``, ``id,src,tgt``) over rows of as many cells."""
+    rows = list(csv.reader(lines[:200]))
+    if len(rows) < 2 or len(rows[0]) < 2 or not all(re.fullmatch(r"[\w.-]+", c.strip()) for c in rows[0]):
+        return False
+    return all(len(r) == len(rows[0]) for r in rows[1:])
 
 
 # what ends a line for str.splitlines (and for editors): inside a sentence, a space
