@@ -218,3 +218,23 @@ def test_the_onnx_quantizer_leaves_the_callers_logging_as_it_was(abs_forecaster,
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning", "error::UserWarning")
+def test_quantizing_hides_only_torchs_own_deprecation_notes(abs_forecaster, monkeypatch):
+    """torch 2.13's deprecation of ``torch.ao.quantization`` (and of its quantized tensors) is its
+    own note, for no caller to act on: not said, under ``-W error`` either. The block ignored every
+    warning, so any other (a layer the quantizer swaps that warns) was lost; it reaches the caller now."""
+    import warnings
+
+    import lstmkit.deploy.int8_torch as int8_torch
+    q = quantize_torch(abs_forecaster.net_)          # torch's deprecations raise here if not hidden
+    assert int8_torch._quantized_modules(q)
+    swap = int8_torch.swap_recurrent
+
+    def swap_warning(net):
+        warnings.warn("a layer left in float", UserWarning)
+        return swap(net)
+    monkeypatch.setattr(int8_torch, "swap_recurrent", swap_warning)
+    with pytest.raises(UserWarning, match="a layer left in float"):
+        quantize_torch(abs_forecaster.net_)

@@ -134,3 +134,23 @@ def test_count_parameters_keras_biases():
 def test_every_encoder_names_lengths_outside_the_shared_contract(name, lengths, match):
     with pytest.raises(ValueError, match=match):
         _encoder(name)(_x(b=2, t=5), lengths=torch.tensor(lengths))
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_the_transformer_hides_only_torchs_nested_tensor_note(monkeypatch):
+    """Building the transformer encoder ignored every UserWarning torch's ``TransformerEncoder`` gave;
+    only its moot note on nested tensors (they are off) is hidden now, any other reaches the caller."""
+    import warnings
+
+    from lstmkit.nn.zoo import TransformerEncoder
+    built = torch.nn.TransformerEncoder
+
+    def noted(*args, note: str, **kwargs):
+        warnings.warn(note, UserWarning)
+        return built(*args, **kwargs)
+    monkeypatch.setattr(torch.nn, "TransformerEncoder",
+                        lambda *a, **k: noted(*a, note="enable_nested_tensor is True, but norm_first", **k))
+    assert TransformerEncoder(3, 8).output_size == 8
+    monkeypatch.setattr(torch.nn, "TransformerEncoder", lambda *a, **k: noted(*a, note="another note", **k))
+    with pytest.raises(UserWarning, match="another note"):
+        TransformerEncoder(3, 8)

@@ -104,8 +104,12 @@ def quantize_torch(net: nn.Module) -> nn.Module:
     # the quantized layers quantize_dynamic builds draw first weights (torch.randn) that the net's replace: from
     # the process's generators, a script's torch.rand went on elsewhere after an export('int8') or the load of
     # an int8 run, and a fit in another thread drew other numbers
-    with warnings.catch_warnings():      # torch 2.13 deprecates torch.ao.quantization (still works)
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        # torch 2.13 deprecates torch.ao.quantization and its quantized tensors (both still work): its own
+        # notes, for no caller to act on; any other warning of the block is the caller's to see
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel and other "
+                                r"quantized tensor creation functions", category=UserWarning)
         q = built_without_draws(lambda: torch.ao.quantization.quantize_dynamic(
             swap_recurrent(net).eval(), {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8))
     if not _quantized_modules(q):

@@ -161,7 +161,7 @@ class TransformerEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(hidden_size, heads, 4 * hidden_size, dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
         with warnings.catch_warnings():   # "enable_nested_tensor is True, but norm_first ..." is moot: it is off
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.filterwarnings("ignore", message="enable_nested_tensor is True", category=UserWarning)
             self.layers = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(hidden_size),
                                                 enable_nested_tensor=False)
         self.output_size = hidden_size

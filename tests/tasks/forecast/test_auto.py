@@ -116,6 +116,7 @@ def test_a_short_series_gets_a_shorter_lookback():
     ("h", 10, 72, 0),           # too short to hold two weeks of windows: 3 days, as before
     ("D", 400, 21, 0),          # daily: the week is the season itself, 3 of them
 ])
+@pytest.mark.filterwarnings("error::DeprecationWarning")   # pandas 3.1 deprecates DatetimeIndex.dayofweek
 def test_steps_shorter_than_a_day_look_back_a_week(freq, days, lookback, segment):
     """Sub-daily data repeat by the weekday as well as by the hour. With the day as the season the
     defaults read 3 days, so a Monday's forecast looked back at a weekend. On Taylor's half-hourly demand
@@ -123,7 +124,7 @@ def test_steps_shorter_than_a_day_look_back_a_week(freq, days, lookback, segment
     on the earliest / earlier / early / validation cuts, where 3 days gave 0.567 / 0.278 / 0.237 / 0.449."""
     t = pd.date_range("2024-01-01", pd.Timestamp("2024-01-01") + pd.Timedelta(days=days), freq=freq, inclusive="left")
     hours = (t - t[0]) / pd.Timedelta("1h")
-    y = 100 + 10 * np.sin(2 * np.pi * hours / 24) + 5 * (t.dayofweek >= 5) + np.random.default_rng(0).normal(0, 1, len(t))
+    y = 100 + 10 * np.sin(2 * np.pi * hours / 24) + 5 * (t.day_of_week >= 5) + np.random.default_rng(0).normal(0, 1, len(t))
     cfg = ForecastConfig(target=["y"], time="time", horizon=24)
     out, auto = auto_defaults(cfg, pd.DataFrame({"time": t, "y": y}))
     assert (out.lookback, out.segment) == (lookback, segment), auto["lookback"]

@@ -335,3 +335,27 @@ def test_a_masked_array_forecasts_as_missing_values_and_a_tensor_as_its_values()
     gap = y.copy()
     gap[110] = (y[109] + y[111]) / 2                                  # what interpolation puts in the masked cell
     pd.testing.assert_frame_equal(filled.predict(placeholder), filled.predict(gap))
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")
+def test_tracing_for_one_window_hides_only_the_tracers_notes():
+    """The trace of the one-window lane ignored every warning: torch's deprecation of ``torch.jit.trace``
+    and the tracer's notes (for no caller to act on; under ``-W error`` they would send it down the slow
+    path) are still not said, and the net is still traced; a warning of the net's own reaches the caller."""
+    import warnings
+
+    from lstmkit.tasks.forecast.fastpath import _batch1
+
+    class Noted(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 1)
+
+        def forward(self, x):
+            warnings.warn("a note of the net's own", UserWarning)
+            return self.lin(x[:, -1])
+
+    net = Noted().eval()
+    with pytest.warns(UserWarning, match="a note of the net's own"):
+        run, _ = _batch1(net, torch.zeros(1, 4, 2))
+    assert run is not net                      # a trace: torch's deprecation did not end it

@@ -166,3 +166,25 @@ def test_seasonal_indices_agree_with_statsmodels_classical_decomposition(m, n):
     x = (20 + 0.1 * np.arange(n)) * (1 + 0.2 * np.sin(2 * np.pi * np.arange(n) / m)) * rng.uniform(0.9, 1.1, n)
     ref = seasonal_decompose(x, model="multiplicative", period=m, two_sided=True).seasonal
     np.testing.assert_allclose(seasonal_indices(x, m), ref, rtol=1e-10)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_naive2_of_seasons_with_zeros_is_finite_and_quiet():
+    """Intermittent data in the M4 layout: a season of zeros made the moving average 0, and its ratio
+    0/0 a RuntimeWarning (an error under ``-W error``); a last point at a position where every value
+    is 0 has seasonal index 0, and its 0/0 made every Naive2 forecast NaN, OWA NaN for the whole set.
+    Naive2 reseasonalises the newest adjusted value whose index is not 0."""
+    m, pattern = 12, np.r_[np.arange(1, 12.0), 30.0]
+    late = np.r_[np.zeros(26), np.tile(pattern, 5)]              # a season of zeros, then the pattern
+    idx = seasonal_indices(late, m)
+    assert np.isfinite(idx).all() and idx[:m].mean() == pytest.approx(1.0)
+    ends_at_zero = np.tile(np.r_[np.arange(1, 12.0), 0.0], 5) * np.linspace(1, 1.5, 60)  # every 12th 0, the last too
+    assert seasonality_test(ends_at_zero, m)
+    f = naive2(ends_at_zero, 4, m)
+    idx = seasonal_indices(ends_at_zero, m)
+    assert idx[-1] == 0 and np.isfinite(f).all()
+    np.testing.assert_allclose(f, ends_at_zero[-2] / idx[-2] * idx[-m:][:4])
+    s = m4_scores([ends_at_zero], np.full((1, 4), 2.0), np.ones((1, 4)), m)
+    assert np.isfinite(s["OWA"])
+    perfect = m4_scores([ends_at_zero], f[None], np.ones((1, 4)), m)    # Naive2 scores 0: OWA inf, as in R
+    assert perfect["sMAPE_naive2"] == 0 and perfect["OWA"] == np.inf

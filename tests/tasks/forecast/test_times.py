@@ -84,12 +84,13 @@ def test_offsets_that_change_with_daylight_saving_read_as_utc():
 
 @pytest.mark.parametrize("freq, n, zone", [("D", 300, "Europe/Berlin"), ("MS", 24, "America/New_York"),
                                            ("W-SUN", 60, "Europe/London"), ("D", 30, "+01:00")])
+@pytest.mark.filterwarnings("error::DeprecationWarning", "error::FutureWarning")
 def test_dates_at_one_clock_time_read_as_local_dates(freq, n, zone):
     local = pd.date_range("2020-01-01", periods=n, freq=freq, tz=zone)     # across daylight saving, or one offset
     for col in (pd.Series([t.isoformat() for t in local]), pd.Series(local)):         # text and tz-aware
         values, info = time_values(col, "date")
         assert pd.DatetimeIndex(values).equals(local.tz_localize(None))              # midnight, not 22:00/23:00
-        assert pd.infer_freq(pd.DatetimeIndex(values)) is not None
+        assert infer_freq(pd.DatetimeIndex(values)) is not None      # pandas 3.1's own warns (Pandas4Warning)
         assert "'date' read as local dates (every row shows the same local clock time" in info["time_note"]
     moved = [t.isoformat() for t in local[:20]] + [(local[20] + pd.Timedelta("1h")).isoformat()]
     utc = parse_time(pd.Series(moved), "date")                       # not every row at one clock time: UTC

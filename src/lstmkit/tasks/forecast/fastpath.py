@@ -241,8 +241,12 @@ def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
     if net.training:
         return net, small
     try:
-        with warnings.catch_warnings():                       # the checks on shapes are fixed at this shape
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():
+            # the tracer's notes on checks fixed at this shape, and torch 2.13's deprecation of torch.jit.trace
+            # (it still works): for no caller to act on, nor to send -W error down the slow path; others are said
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message=r"`torch\.jit\.trace(_method)?` is deprecated",
+                                    category=DeprecationWarning)
             trace = torch.jit.trace(net, (x,), check_trace=False)
     except Exception:                                         # a net tracing cannot follow: run it as it is
         trace = net

@@ -233,7 +233,9 @@ def m4_scores(insample: Sequence, actual, forecast, m: int = 1, naive2_forecast=
     s2 = np.mean([smape(y[i], n2[i]) for i in range(len(y))])
     q = np.mean([mase(insample[i], y[i], f[i], m) for i in range(len(y))])
     q2 = np.mean([mase(insample[i], y[i], n2[i], m) for i in range(len(y))])
-    return {"sMAPE": float(s), "MASE": float(q), "OWA": float(0.5 * (s / s2 + q / q2)),
+    with np.errstate(divide="ignore", invalid="ignore"):      # a perfect Naive2: OWA inf (nan if both are), as in R
+        owa = 0.5 * (s / s2 + q / q2)
+    return {"sMAPE": float(s), "MASE": float(q), "OWA": float(owa),
             "sMAPE_naive2": float(s2), "MASE_naive2": float(q2), "series": int(len(y))}
 
 
@@ -278,7 +280,8 @@ def seasonal_indices(x, m: int) -> np.ndarray:
     half = len(w) // 2
     trend = np.full(n, np.nan)
     trend[half:n - half] = np.convolve(x, w[::-1], mode="valid")
-    ratio = x / trend
+    # a moving average of 0 (a season of zeros): no ratio there, as its NaN ends; 0/0 warned (RuntimeWarning)
+    ratio = np.divide(x, trend, out=np.full(n, np.nan), where=trend != 0)
     figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
     figure = figure / figure.mean()
     return np.resize(figure, n)
@@ -297,7 +300,10 @@ def naive2(x, h: int, m: int = 1) -> np.ndarray:
         return np.full(h, x[-1])
     season = seasonal_indices(x, m)
     out_season = np.resize(season[-m:], h)             # the last full cycle, repeated
-    return (x[-1] / season[-1]) * out_season
+    # the newest seasonally adjusted value: past a last point whose index is 0 (a position where every value
+    # is 0, intermittent data), whose 0/0 made every forecast NaN, and OWA NaN for the whole set
+    last = np.flatnonzero(season != 0)[-1]
+    return (x[last] / season[last]) * out_season
 
 
 def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
