@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.inputs import full_lengths, network_input
+from lstmkit.inspect.inputs import network_batch
 from lstmkit.nn.attention import SelfAttention
 from lstmkit.inspect.gates import series_index
 from lstmkit.nn.blocks import evaluating
@@ -44,13 +44,7 @@ def attention(model: Any, x, lengths=None, series=None, layer: int = -1) -> Tens
     if isinstance(found, TransformerEncoder):
         _check_layer(layer, len(found.layers.layers))
     dtype = next(net.parameters()).dtype
-    x = network_input(model, x)
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
-    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in modules)
-    x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
-    if x.dim() == (1 if tokens else 2):
-        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
-    lengths = full_lengths(net, x, lengths)
+    x, lengths = network_batch(model, net, x, lengths, dtype)
     index = series_index(model, series, x.shape[0])
     if isinstance(found, TransformerEncoder):
         with torch.no_grad(), evaluating(net):

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.inputs import full_lengths, network_input
+from lstmkit.inspect.inputs import network_batch
 from lstmkit.nn.blocks import evaluating, valid_mask
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
@@ -81,13 +81,7 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
                            "to record", "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, "
                            "cnn-lstm or lstm-fcn")
     dtype = lstm.weight_ih_l0.dtype
-    x = network_input(model, x)
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
-    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
-    x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
-    if x.dim() == (1 if tokens else 2):
-        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
-    lengths = full_lengths(net, x, lengths)
+    x, lengths = network_batch(model, net, x, lengths, dtype)
     with torch.no_grad(), evaluating(net):
         lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths, series_index(model, series, x.shape[0]))
         _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)

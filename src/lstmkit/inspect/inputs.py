@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["network_input", "full_lengths"]
+__all__ = ["network_input", "network_batch", "full_lengths"]
 
 
 def network_input(model: Any, x: Any) -> Any:
@@ -48,6 +48,19 @@ def network_input(model: Any, x: Any) -> Any:
         return numbers
     raise LstmkitError(f"`x` must be the numbers the network reads ([T, F] or [B, T, F]; token ids [T] for a "
                        f"model that embeds tokens), got {_what(x, numbers)}", _fix(model))
+
+
+def network_batch(model: Any, net: nn.Module, x: Any, lengths: Any, dtype: torch.dtype) -> tuple[Tensor, Any]:
+    """``(x, lengths)`` as ``net`` takes them, from what :func:`network_input` reads of ``x``: token ids
+    stay int64 ids for a network that embeds them, anything else in ``dtype``; one sequence (``[T, F]``,
+    or ids ``[T]``) becomes a batch of one; ``lengths`` as :func:`full_lengths` gives them."""
+    x = network_input(model, x)
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
+    x = x.long() if tokens else x.to(dtype)
+    if x.dim() == (1 if tokens else 2):
+        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
+    return x, full_lengths(net, x, lengths)
 
 
 def full_lengths(net: nn.Module, x: Tensor, lengths: Any) -> Any:
