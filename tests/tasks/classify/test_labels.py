@@ -161,3 +161,18 @@ def test_missing_classes_are_named_most_trained_first_and_counted_past_five():
                                          r"rows\), 'g' \(7 training rows\), 'f' .* 'd' \(4 training rows\), and 2 more; "
                                          r"its scores say nothing of them: fix$"):
         warn_missing_classes(["a"], train, "the test data", "fix")
+
+
+def test_an_infinite_label_is_refused_not_trained_as_a_class_inf():
+    """A float ``y`` or label column holding inf (a division by zero upstream) was read as a class
+    'inf', trained on and answered; it is refused, naming where it is. The text 'inf' in a column of
+    words stays a class."""
+    import pandas as pd
+
+    from lstmkit.tasks.classify.labels import label_cells, labels_from_y
+    with pytest.raises(LstmkitError, match=r"label y\[2\] is -inf \(an infinite number\), not a class.*division by zero"):
+        labels_from_y(np.array([0.0, 1.0, -np.inf, 1.0]), 4, "text")
+    frame = pd.DataFrame({"label": [0.0, 1.0, 1.0, np.inf]})
+    with pytest.raises(LstmkitError, match=r"label cell at data row 4 in t\.csv is inf"):
+        label_cells(frame["label"], " in t.csv")
+    assert label_cells(pd.Series(["info", "inf", "misc"]), " in t.csv") == ["info", "inf", "misc"]

@@ -54,6 +54,10 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     as a float, one number one class (:func:`~lstmkit.data.label_types.one_float_each`)."""
     if pd.api.types.is_float_dtype(col) or col.dtype == object:
         col = pd.Series(one_float_each(whole_if_holed(col.tolist())), index=col.index, name=col.name, dtype=object)
+    inf = _infinite(col.tolist())
+    if inf is not None and required:
+        raise LstmkitError(f"the label cell at {row_place(col.to_frame(), inf)}{where} is {col.iloc[inf]} (an infinite "
+                           "number), not a class", _INF_FIX)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
@@ -157,9 +161,21 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
                            f"one label", f"pass one label per {what} (a classifier picks one class; for several "
                            "labels each, train one classifier per label)")
+    inf = _infinite(values)
+    if inf is not None:                       # str() made a class 'inf' of a division by zero
+        raise LstmkitError(f"label y[{inf}] is {values[inf]} (an infinite number), not a class", _INF_FIX)
     labels = [None if missing_value(v) else str(v).strip() for v in one_float_each(whole_if_holed(values))]
     _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
+
+
+_INF_FIX = ("an infinite label is most often a division by zero upstream: fix the labels where they are made, "
+            "or drop those rows")
+
+
+def _infinite(values: list) -> int | None:
+    """The index of the first label that is an infinite float (``inf``, ``-inf``; numpy's too), or None."""
+    return next((i for i, v in enumerate(values) if isinstance(v, (float, np.floating)) and math.isinf(v)), None)
 
 
 def _warn_spaces(given: list, labels: list[str | None]) -> None:
