@@ -77,3 +77,18 @@ def test_a_run_whose_name_nearly_fills_the_file_systems_limit_exports(runs, tmp_
     assert code == 0, err
     assert (tmp_path / ("r" * 250 + "-int8") / "lstmkit.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == [run.name, run.name + "-int8"]
+
+
+def test_a_classifiers_int8_export_scores_on_x_and_y_as_evaluate_does(runs, tmp_path):
+    """``export('int8', data=(X, y))``, scikit-learn's pair, as translate's data= takes (sources,
+    references): it read as a list of two texts and said 'text 0 of the list is a list'. The
+    float model's recorded accuracy is evaluate(X, y)'s."""
+    import json
+
+    import lstmkit
+    est = lstmkit.load(runs["text"])
+    texts = pd.read_csv(runs["texts"])
+    X, y = texts["text"].tolist(), texts["label"].tolist()
+    target = est.export("int8", out=tmp_path / "xy", data=(X, y))
+    report = json.loads((target / "export_report.json").read_text())
+    assert report["fp32"]["metrics"]["accuracy"] == pytest.approx(est.evaluate(X, y)["accuracy"])
