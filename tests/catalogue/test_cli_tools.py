@@ -71,8 +71,8 @@ def d(tmp_path_factory):
     lstm = forecast_run(d)                                         # writes d/sine.csv again, the same rows
     shutil.move(lstm, d / "lstm_run")
     shutil.move(train_once(["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time",
-                            "--lookback", "12", *FAST, "--epochs", "1", "--ensemble", "1", "--model", "gru",
-                            "--progress", "off", "--no-tensorboard", "--out", "{out}"], d, runs), d / "gru_run")
+                            "--lookback", "12", *FAST, "--epochs", "1", "--ensemble", "1", "--model", "tcn",
+                            "--progress", "off", "--no-tensorboard", "--out", "{out}"], d, runs), d / "tcn_run")
     shutil.move(train_once(["classify", "train", "--data", "{d}/reviews.csv", "--embed-dim", "4", *FAST,
                             "--min-freq", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
                             "--out", "{out}"], d, runs), d / "text_run")
@@ -180,7 +180,7 @@ CASES = [
     *[(_replace(_replace(TUNE, "--space", f"{{d}}/{name}.yaml"), "--config", "{d}/no_device.yaml"), 2, needle)
       for name, (_, needle) in UNUSABLE_VALUES.items()],
     # inspect
-    (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
+    (_replace(GATES, "--run", "{d}/tcn_run"), 2, "the model (tcn) has no LSTM or GRU layer"),
     (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),
     # an int8 run said "the model (lstm) has no LSTM layer — train an LSTM-based model"
     (_replace(GATES, "--run", "{d}/int8_run"), 2, "is an int8 run (`lstmkit export int8`)"),

@@ -106,19 +106,20 @@ def test_a_transformers_attention_is_each_layers_softmax_and_each_sequence_alone
 
 @pytest.mark.parametrize("name", list(ENCODERS))
 def test_every_zoo_encoder_shows_its_gates_and_attention_or_is_refused_naming_why(name):
-    """The zoo × inspect matrix: gates where the encoder has an LSTM, attention where it has
+    """The zoo × inspect matrix: gates where the encoder has an LSTM or a GRU, attention where it has
     self-attention (lstm-attention, transformer: rows summing to 1); else one LstmkitError each."""
     from lstmkit.errors import LstmkitError
     from lstmkit.inspect.gates import gates
+    from lstmkit.nn.gru_gates import find_gru
     from lstmkit.nn.zoo import find_lstm
     torch.manual_seed(0)
     enc = make_encoder(name, 3, 8, num_layers=2, dropout=0.0).eval()
     x = torch.randn(2, 7, 3)
-    if find_lstm(enc) is not None:
+    if find_lstm(enc) is not None or find_gru(enc) is not None:
         recorded = gates(enc, x)
-        assert recorded["gates"]["i"].shape[1:3] == (2, 7)
+        assert recorded["gates"]["f" if find_lstm(enc) is not None else "z"].shape[1:3] == (2, 7)
     else:
-        with pytest.raises(LstmkitError, match="has no LSTM layer, so there are no gates"):
+        with pytest.raises(LstmkitError, match="has no LSTM or GRU layer, so there are no gates"):
             gates(enc, x)
     if name in ("lstm-attention", "transformer"):
         w = attention(enc, x)

@@ -219,7 +219,7 @@ def test_gates_of_a_model_without_an_lstm_name_the_runs_model(run_and_data, tmp_
     est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, model="tcn",
                      ensemble=1, doctor=False)
     est.fit(str(data), target="y", run_dir=tmp_path / "run")
-    with pytest.raises(LstmkitError, match=r"the model \(tcn\) has no LSTM layer.*lstm-fcn"):
+    with pytest.raises(LstmkitError, match=r"the model \(tcn\) has no LSTM or GRU layer.*gru or bigru"):
         lstmkit.inspect.gates(est, np.zeros((10, 1), np.float32))
 
 
@@ -239,6 +239,21 @@ def seq2seq_runs(tmp_path_factory):
 
 def _flat(stats: dict) -> dict:
     return {(layer, gate, key): v for layer, gates in stats.items() for gate, s in gates.items() for key, v in s.items()}
+
+
+def test_gates_of_a_gru_run_record_its_reset_update_and_candidate(run_and_data, tmp_path, capsys):
+    """A gru forecast run's `inspect gates` said 'the model (gru) has no LSTM layer'; it records r, z,
+    n and h, gates.json says the cell, and the table names n as the tanh candidate."""
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, model="gru",
+                     ensemble=1, doctor=False)
+    est.fit(str(data), target="y", features="x", run_dir=tmp_path / "gru")
+    main(["inspect", "gates", "--run", str(tmp_path / "gru"), "--data", str(data)])
+    info = json.loads((tmp_path / "gru" / "gates.json").read_text())
+    assert info["cell"] == "gru" and set(info["stats"]["l0"]) == {"r", "z", "n", "h"}
+    out = capsys.readouterr().out
+    assert "|n|" in out and "the tanh candidate n is in [-1, 1]" in out and "|g|" not in out
+    assert (tmp_path / "gru" / "plots" / "gates.png").is_file()
 
 
 def test_gates_of_a_translator_read_the_source_and_its_translation(seq2seq_runs, capsys):

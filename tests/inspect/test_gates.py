@@ -106,8 +106,48 @@ def test_cnn_lstm_and_estimator_like_objects():
 
 def test_models_without_lstm_are_a_clear_error():
     from lstmkit.nn.zoo import make_encoder
-    with pytest.raises(LstmkitError, match="no LSTM"):
-        gates(make_encoder("gru", 1, 4, 1, 0.0), torch.zeros(1, 3, 1))
+    with pytest.raises(LstmkitError, match="no LSTM or GRU layer"):
+        gates(make_encoder("tcn", 1, 4, 1, 0.0), torch.zeros(1, 3, 1))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gru_gates_follow_the_equations_and_give_torchs_outputs(bidirectional):
+    """A GRU's r, z, n, h recorded by its equations on its own weights: the hidden states are torch's
+    (lengths packed, the reverse direction from each sequence's end), and each h is
+    (1 - z) * n + z * h_prev; padded steps record zeros."""
+    from lstmkit.nn.gru_gates import gru_gates
+    from lstmkit.nn.zoo import GRU
+    torch.manual_seed(0)
+    gru = GRU(3, 5, num_layers=2, bidirectional=bidirectional).eval()
+    x, lengths = torch.randn(3, 6, 3), torch.tensor([6, 2, 4])
+    with torch.no_grad():
+        expected, h_n = gru(x, lengths=lengths)
+        out, h_last, g = gru_gates(gru, x, lengths=lengths)
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(h_last, h_n)
+    D = 2 if bidirectional else 1
+    assert set(g) == {"r", "z", "n", "h"} and g["h"].shape == (2 * D, 3, 6, 5)
+    fwd = g["h"][0]                                                   # layer 0, forward: [B, T, H]
+    prev = torch.cat([torch.zeros(3, 1, 5), fwd[:, :-1]], 1)
+    torch.testing.assert_close(fwd[0], ((1 - g["z"][0]) * g["n"][0] + g["z"][0] * prev)[0])
+    assert (g["r"][:, 1, 2:] == 0).all() and (g["h"][:, 1, 2:] == 0).all()
+
+
+def test_a_gru_models_gates_are_recorded_summarised_and_drawn(tmp_path):
+    """A GRU (the zoo's gru, bigru) was refused ('has no LSTM layer'); its r, z, n are heatmaps,
+    h the state's trajectories, and the statistics read n as the tanh candidate."""
+    from lstmkit.nn.zoo import make_encoder
+    torch.manual_seed(0)
+    enc = make_encoder("bigru", 2, 4, 1, 0.0).eval()
+    result = gates(enc, torch.randn(2, 5, 2), lengths=torch.tensor([5, 3]))
+    assert result["cell"] == "gru" and set(result["gates"]) == {"r", "z", "n", "h"}
+    assert set(result["stats"]) == {"l0", "l0_reverse"}
+    stats = result["stats"]["l0"]
+    assert "frac_abs_above_0.9" in stats["n"] and "abs_max" in stats["h"] and "frac_above_0.9" in stats["z"]
+    assert int(result["valid"].sum()) == 8
+    assert gates(LSTM(2, 3), torch.randn(4, 2))["cell"] == "lstm"
+    plot_gates(result, tmp_path / "gates.png", top=2)
+    assert (tmp_path / "gates.png").stat().st_size > 10_000
 
 
 def test_most_active_units_and_plot(tmp_path):
@@ -188,9 +228,13 @@ def test_speech_gates_read_the_frames_after_subsampling(mode):
 
 
 def test_an_encoder_without_an_lstm_is_named():
+    """An encoder-decoder whose encoder is a GRU records the GRU's gates over the source; one with
+    neither LSTM nor GRU is named."""
     from lstmkit.nn.seq2seq import Seq2Seq
     net = Seq2Seq(10, 10, embed_dim=4, hidden_size=4, num_layers=1, encoder="gru", dropout=0.0)
-    with pytest.raises(LstmkitError, match=r"the encoder \(Seq2Seq\) has no LSTM layer"):
+    assert gates(net, torch.tensor([4, 5, 6]))["gates"]["z"].shape == (1, 1, 3, 4)
+    net = Seq2Seq(10, 10, embed_dim=4, hidden_size=4, num_layers=1, encoder="tcn", dropout=0.0)
+    with pytest.raises(LstmkitError, match=r"the encoder \(Seq2Seq\) has no LSTM or GRU layer"):
         gates(net, torch.tensor([4, 5, 6]))
 
 

@@ -217,33 +217,37 @@ def _visible(token: str) -> str:
 
 
 def _summary(result: dict) -> dict:
-    return {"layers": result["layers"], "directions": result["directions"], "hidden_size": result["hidden_size"],
-            "stats": result["stats"]}
+    return {"cell": result["cell"], "layers": result["layers"], "directions": result["directions"],
+            "hidden_size": result["hidden_size"], "stats": result["stats"]}
 
 
 def _echo_stats(stats: dict, part: str = "") -> None:
     width = 12 + len(part)
     typer.echo(f"{part + 'layer':<{width}}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
+    candidate = "g"
     for layer, per_gate in stats.items():
         for name, s in per_gate.items():
-            if name == "g":       # tanh, in [-1, 1]: '<0.1' counted every negative value as a closed gate
-                typer.echo(f"{part + layer:<{width}}{'|g|':<6}{s['mean']:>8.3f}{s['frac_abs_above_0.9']:>8.3f}"
+            if name in ("g", "n"):      # tanh, in [-1, 1]: '<0.1' counted every negative value as a closed gate
+                candidate = name        # a GRU's is n
+                typer.echo(f"{part + layer:<{width}}{f'|{name}|':<6}{s['mean']:>8.3f}{s['frac_abs_above_0.9']:>8.3f}"
                            f"{s['frac_abs_below_0.1']:>8.3f}")
-            elif name != "c":
+            elif name not in ("c", "h"):
                 typer.echo(f"{part + layer:<{width}}{name:<6}{s['mean']:>8.3f}{s['frac_above_0.9']:>8.3f}"
                            f"{s['frac_below_0.1']:>8.3f}")
-    typer.echo("(|g|: the tanh candidate g is in [-1, 1]; its mean is of g, its shares of |g|)")
+    typer.echo(f"(|{candidate}|: the tanh candidate {candidate} is in [-1, 1]; its mean is of {candidate}, "
+               f"its shares of |{candidate}|)")
 
 
 @app.command("gates")
 def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
                   text: Optional[str] = typer.Option(None, help=_TEXT_HELP),
                   audio: Optional[Path] = typer.Option(None, help=_AUDIO_HELP), window: int = _WINDOW,
-                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units."),
+                  top: int = typer.Option(5, help="Cell-state (a GRU's hidden-state) trajectories of this many "
+                                              "most active units."),
                   out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
-    """Record i, f, g, o, c for one window (--data), one text (--text) or one recording (--audio):
-    plots/gates.png and gates.json in the run folder (a translator adds plots/decoder_gates.png),
-    or gates.png and gates.json in --out."""
+    """Record i, f, g, o, c (a GRU's r, z, n, h) for one window (--data), one text (--text) or one
+    recording (--audio): plots/gates.png and gates.json in the run folder (a translator adds
+    plots/decoder_gates.png), or gates.png and gates.json in --out."""
     from lstmkit.inspect.gates import decoder_gates, gates, plot_gates
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")

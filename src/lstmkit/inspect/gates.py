@@ -1,10 +1,13 @@
-"""What the gates do: record i, f, g, o and c of a model's LSTM for an input, summarise, plot.
+"""What the gates do: record i, f, g, o and c of a model's LSTM (r, z, n and h of a GRU) for an input,
+summarise, plot.
 
 >>> result = lstmkit.inspect.gates(forecaster, window)      # window [T, F] or [B, T, F], model inputs
 >>> result["stats"]["l0"]["f"]["frac_above_0.9"]             # share of forget-gate values near 1
 
 The model may be an :class:`~lstmkit.nn.lstm.LSTM`, any module containing one (a zoo encoder,
-a ``ForecastNet``) or a fitted estimator (anything with ``net_``). The LSTM is fed exactly what
+a ``ForecastNet``) or a fitted estimator (anything with ``net_``); a model with no LSTM but a GRU
+(the zoo's ``gru``, ``bigru``) records that GRU's reset gate r, update gate z, candidate n and
+hidden state h (:func:`lstmkit.nn.gru_gates.gru_gates`). The LSTM is fed exactly what
 it receives inside the model (after ``ForecastNet``'s relative transform, a convolution
 front-end, ...): a forward pre-hook captures its input (the calling thread's alone: threads
 recording or predicting with one model at once each run their own), then
@@ -16,10 +19,11 @@ Statistics per layer (``l0``, ``l1``, ... and ``l0_reverse`` for a backward dire
 over every valid (sample, step, unit) value:
 
 * ``mean``, ``std``;
-* ``frac_above_0.9`` and ``frac_below_0.1``: the saturated shares (for the sigmoid gates i, f, o,
-  "fully open" and "fully closed"); for g (tanh, in [-1, 1]) also ``frac_abs_above_0.9`` and
-  ``frac_abs_below_0.1`` (saturated, near zero: its ``frac_below_0.1`` counts every negative value);
-* for c (unbounded) ``abs_max`` instead of the fractions.
+* ``frac_above_0.9`` and ``frac_below_0.1``: the saturated shares (for the sigmoid gates i, f, o
+  and a GRU's r, z, "fully open" and "fully closed"); for g (a GRU's n: tanh, in [-1, 1]) also
+  ``frac_abs_above_0.9`` and ``frac_abs_below_0.1`` (saturated, near zero: its ``frac_below_0.1``
+  counts every negative value);
+* for the state, c (unbounded; a GRU's h), ``abs_max`` instead of the fractions.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from torch import Tensor, nn
 from lstmkit.errors import LstmkitError
 from lstmkit.inspect.inputs import network_batch
 from lstmkit.nn.blocks import evaluating, valid_mask
+from lstmkit.nn.gru_gates import find_gru, gru_gates
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
 from lstmkit.nn.zoo import find_lstm
@@ -44,6 +49,8 @@ __all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "pl
 
 GATES = ("i", "f", "g", "o", "c")
 HIGH, LOW = 0.9, 0.1
+_TANH = ("g", "n")            # the candidates, in [-1, 1]
+_STATE = ("c", "h")           # the state each step leaves: drawn as trajectories, not a heatmap
 
 
 class _Captured(Exception):
@@ -51,7 +58,7 @@ class _Captured(Exception):
 
 
 def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
-    """Record the gates of the first LSTM inside ``model`` for input ``x``.
+    """Record the gates of the first LSTM inside ``model`` (of its first GRU when it has no LSTM) for input ``x``.
 
     Args:
         model: an LSTM, a module containing one, or a fitted estimator with ``net_``.
@@ -68,24 +75,29 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
 
     Returns:
         ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
-        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool, "members": M}``;
+        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool, "members": M,
+        "cell": "lstm"}``; a GRU's ``gates`` are ``"r", "z", "n", "h"`` and its ``cell`` ``"gru"``;
         an ensemble of M > 1 networks (a seed ensemble, LSTM-FCN's side-by-side nets) records its
         first member's gates.
     """
     net = _network(model)
-    lstm = find_lstm(net.encoder if isinstance(net, Seq2Seq) else net)      # an encoder-decoder: the encoder's
-    if lstm is None:
+    inner = net.encoder if isinstance(net, Seq2Seq) else net                # an encoder-decoder: the encoder's
+    rnn = find_lstm(inner) or find_gru(inner)
+    if rnn is None:
         kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
         what = "encoder" if isinstance(net, Seq2Seq) else "model"
-        raise LstmkitError(f"the {what} ({kind or type(net).__name__}) has no LSTM layer, so there are no gates "
-                           "to record", "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, "
-                           "cnn-lstm or lstm-fcn")
-    dtype = lstm.weight_ih_l0.dtype
+        raise LstmkitError(f"the {what} ({kind or type(net).__name__}) has no LSTM or GRU layer, so there are no "
+                           "gates to record", "train a recurrent model to inspect gates: lstm, bilstm, "
+                           "lstm-attention, cnn-lstm, lstm-fcn, gru or bigru")
+    dtype = rnn.weight_ih_l0.dtype
     x, lengths = network_batch(model, net, x, lengths, dtype)
     with torch.no_grad(), evaluating(net):
-        lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths, series_index(model, series, x.shape[0]))
-        _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
-    return _result(recorded, lstm, lstm_lengths, ensemble_members(net))
+        rnn_in, state, rnn_lengths = _lstm_input(net, rnn, x, lengths, series_index(model, series, x.shape[0]))
+        if isinstance(rnn, LSTM):
+            _, _, recorded = rnn(rnn_in, state, lengths=rnn_lengths, record_gates=True)
+        else:
+            _, _, recorded = gru_gates(rnn, rnn_in, state, rnn_lengths)
+    return _result(recorded, rnn, rnn_lengths, ensemble_members(net))
 
 
 def ensemble_members(net: nn.Module) -> int:
@@ -146,14 +158,15 @@ def _network(model: Any) -> nn.Module:
     return net
 
 
-def _result(recorded: dict[str, Tensor], lstm: LSTM, lengths, members: int) -> dict[str, Any]:
-    batch, steps = recorded["i"].shape[1:3]
+def _result(recorded: dict[str, Tensor], rnn: nn.Module, lengths, members: int) -> dict[str, Any]:
+    batch, steps = next(iter(recorded.values())).shape[1:3]
     valid = (valid_mask(torch.as_tensor(lengths), steps) if lengths is not None
              else torch.ones(batch, steps, dtype=torch.bool))
+    directions = 2 if rnn.bidirectional else 1
     return {"gates": recorded,
-            "stats": gate_statistics(recorded, lstm.num_layers, lstm.num_directions, valid),
-            "layers": lstm.num_layers, "directions": lstm.num_directions,
-            "hidden_size": lstm.hidden_size, "valid": valid, "members": members}
+            "stats": gate_statistics(recorded, rnn.num_layers, directions, valid),
+            "layers": rnn.num_layers, "directions": directions, "hidden_size": rnn.hidden_size,
+            "valid": valid, "members": members, "cell": "lstm" if isinstance(rnn, LSTM) else "gru"}
 
 
 def series_index(model: Any, series, batch: int) -> Tensor | None:
@@ -180,8 +193,8 @@ def series_index(model: Any, series, batch: int) -> Tensor | None:
     return torch.full((batch,), index, dtype=torch.long)
 
 
-def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths, series: Tensor | None = None):
-    """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths); an
+def _lstm_input(net: nn.Module, lstm: nn.Module, x: Tensor, lengths, series: Tensor | None = None):
+    """What ``lstm`` (or a GRU) receives when ``net`` runs on ``x``: (input, state, lengths); an
     encoder-decoder runs its encoder alone (``encode``); ``series``: the index a forecaster's
     embedding reads (:func:`series_index`)."""
     if net is lstm:
@@ -208,13 +221,14 @@ def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths, series: Tensor |
     finally:
         handle.remove()
     if "x" not in captured:
-        raise LstmkitError(f"the LSTM inside {type(net).__name__} was not called", "check the model")
+        raise LstmkitError(f"the {type(lstm).__name__} inside {type(net).__name__} was not called", "check the model")
     return captured["x"], captured.get("state"), captured.get("lengths")
 
 
 def gate_statistics(recorded: dict[str, Tensor], num_layers: int, num_directions: int = 1,
                     valid: Tensor | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    """Per-layer, per-gate statistics of recorded values ``[L*D, B, T, H]`` (see module doc).
+    """Per-layer, per-gate statistics of recorded values ``[L*D, B, T, H]`` (see module doc), an
+    LSTM's i, f, g, o, c or a GRU's r, z, n, h.
 
     ``valid`` ([B, T] bool) excludes padding; None counts every position.
     """
@@ -224,16 +238,16 @@ def gate_statistics(recorded: dict[str, Tensor], num_layers: int, num_directions
             k = layer * num_directions + direction
             key = f"l{layer}" + ("_reverse" if direction else "")
             stats[key] = {}
-            for name in GATES:
+            for name in recorded:
                 v = recorded[name][k]                                         # [B, T, H]
                 v = (v[valid] if valid is not None else v.reshape(-1, v.shape[-1])).double().flatten()
                 s = {"mean": v.mean().item(), "std": v.std(unbiased=False).item()}
-                if name == "c":
+                if name in _STATE:
                     s["abs_max"] = v.abs().max().item()
                 else:
                     s[f"frac_above_{HIGH}"] = (v > HIGH).double().mean().item()
                     s[f"frac_below_{LOW}"] = (v < LOW).double().mean().item()
-                    if name == "g":
+                    if name in _TANH:
                         s[f"frac_abs_above_{HIGH}"] = (v.abs() > HIGH).double().mean().item()
                         s[f"frac_abs_below_{LOW}"] = (v.abs() < LOW).double().mean().item()
                 stats[key][name] = s
@@ -249,8 +263,8 @@ def most_active_units(c: Tensor, top: int = 5) -> list[int]:
 
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
                title: str | None = None, steps: list[str] | None = None, axis: str | None = None) -> None:
-    """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
-    then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
+    """One row per layer (and direction): heatmaps of i, f, g, o (a GRU's r, z, n; units × time)
+    for one sample, then the cell-state (a GRU's hidden-state) trajectories of the ``top`` most active units; ``steps`` names the time
     steps (a text's tokens, a window's time stamps) on the x axis, of more than 40 every k-th (a
     168-hour window's axis read 0 … 160 under 'time'), ``axis`` says what a step is (default 'token'
     for named steps, else 'time step'). Units and steps are whole
@@ -261,30 +275,32 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     figure_format(path)                         # a suffix no plot can have: said before a large plot is drawn
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())
-    rows = rec["i"].shape[0]
+    maps, state = [n for n in rec if n not in _STATE], next(n for n in rec if n in _STATE)
+    rows, cols = rec[state].shape[0], len(maps) + 1
     # constrained: tight_layout left the suptitle over the first row's titles from 3 rows (a 2-layer bilstm's) on
-    fig, axes = subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False, layout="constrained")
+    fig, axes = subplots(rows, cols, figsize=(17, 2.8 * rows + 0.6), squeeze=False, layout="constrained")
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     for k in range(rows):
         label = f"layer {k // D}" + (" (reverse)" if k % D else "")
-        for j, name in enumerate(GATES[:4]):
+        for j, name in enumerate(maps):
             values = rec[name][k, sample, :n_valid].T.numpy()                  # [H, T]
-            lo = -1.0 if name == "g" else 0.0
-            im = axes[k, j].imshow(values, aspect="auto", cmap="coolwarm" if name == "g" else "viridis",
+            lo = -1.0 if name in _TANH else 0.0
+            im = axes[k, j].imshow(values, aspect="auto", cmap="coolwarm" if name in _TANH else "viridis",
                                    vmin=lo, vmax=1.0, interpolation="nearest")
             axes[k, j].set_title(f"{label}: {name}")
             _name_steps(axes[k, j], steps, n_valid, axis)
             axes[k, j].set_ylabel("unit")
             axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             fig.colorbar(im, ax=axes[k, j], fraction=0.046)
-        c = rec["c"][k, sample, :n_valid]                                      # [T, H]
-        ax = axes[k, 4]
+        c = rec[state][k, sample, :n_valid]                                    # [T, H]
+        ax = axes[k, cols - 1]
         dots = dict(marker="o", ms=2.5) if n_valid <= NAMED_STEPS else {}
         for unit in most_active_units(c, top):
             ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}", **dots)
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
-        ax.set_title(f"{label}: cell state c, " + (f"{shown} most active units" if shown < c.shape[1]
-                                                   else f"all {shown} unit{'s' if shown > 1 else ''}"))
+        kind = "cell" if state == "c" else "hidden"
+        ax.set_title(f"{label}: {kind} state {state}, " + (f"{shown} most active units" if shown < c.shape[1]
+                                                           else f"all {shown} unit{'s' if shown > 1 else ''}"))
         _name_steps(ax, steps, n_valid, axis)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
