@@ -141,6 +141,15 @@ def test_long_sources_are_said_once_with_which_and_what_is_translated(fitted):
     assert got[1] == fitted.translate([first8], beam=1)[0]                 # what is translated: the first 8 tokens
 
 
+def test_attention_names_source_words_outside_the_vocabulary_as_written(fitted):
+    """attention() (and so plots/attention.png) labelled a word the vocabulary lacks '<unk>', which
+    word unsaid; it is the word as written, marked as what the model read."""
+    src, out, w = fitted.attention("the zebraquux runs")
+    assert src[:3] == ["the", "zebraquux (<unk>)", "runs"]
+    assert w.shape == (len(out), len(src))
+    assert fitted.token_inputs("the zebraquux runs")[0][:3] == ["the", "zebraquux", "runs"]
+
+
 def test_attention_none_bpe_tied_and_shared(pairs, tiny, tmp_path):
     tr = Translator(**{**tiny, "max_epochs": 1, "attention": "none", "tokenizer": "bpe", "max_size": 60,
                        "shared_vocab": True, "tie_embeddings": True, "embed_dim": 24}).fit(pairs(60, seed=2),

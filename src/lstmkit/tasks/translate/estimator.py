@@ -346,13 +346,18 @@ class Translator(RunEstimator):
         self._read_vocab(run_dir)
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
-        """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
+        """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence; a source word
+        outside the vocabulary (a ``word`` tokenizer's) is named as written, marked ``' (<unk>)'``: the
+        model read ``<unk>`` there (``plots/attention.png`` labelled every such word ``<unk>``)."""
         with public_call():
             self._check_fitted()
             if self.net_.attn is None:
                 raise LstmkitError(f"this model was trained with {opt('attention', 'none')}", "it has no attention to show")
             out, hyp = self._hypothesis(sentence, beam)
-            return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
+            ids = self._src_ids(sentence, warn=False)
+            src = [f"{p} (<unk>)" if i == UNK_ID and p != "<unk>" else p
+                   for p, i in zip(self._written_pieces(sentence, ids), ids)]
+            return src, out, hyp.attention.numpy()
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``),
@@ -362,9 +367,15 @@ class Translator(RunEstimator):
             self._check_fitted()
             if not isinstance(text, str) or not text.strip():
                 raise LstmkitError("the text is empty", worded("pass a source sentence with --text", "pass a source sentence"))
-            ids, tok = self._src_ids(text), self.src_tokenizer_
-            written = tok.pieces(text)[:len(ids)] if tok.kind == "word" else []
-            return written if len(written) == len(ids) else tok.id_to_piece(ids), ids
+            ids = self._src_ids(text)
+            return self._written_pieces(text, ids), ids
+
+    def _written_pieces(self, text: str, ids: list[int]) -> list[str]:
+        """The source pieces of ``text`` read as ``ids``: a ``word`` tokenizer's as written (a word
+        outside the vocabulary too), else the tokenizer's pieces of the ids."""
+        tok = self.src_tokenizer_
+        written = tok.pieces(text)[:len(ids)] if tok.kind == "word" else []
+        return written if len(written) == len(ids) else tok.id_to_piece(ids)
 
     def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
         """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
