@@ -80,6 +80,7 @@ SpeechRecognizer().fit("train.csv", mode="ctc", hidden_size=64).set_params(n_mel
 f = Forecaster(lookback=60, horizon=12, max_epochs=50).fit("sales.csv", target="units", time="date", out="runs")
 assert_type(f, Forecaster)
 assert_type(f.evaluate("sales.csv"), dict[str, dict[str, float]])
+assert_type(f.evaluate("sales.csv", per_target=True), dict[str, dict[str, dict[str, float]]])
 assert_type(f.save("runs/sales"), Path)
 assert_type(Forecaster.load("runs/sales"), Forecaster)
 assert_type(Forecaster.resume("runs/sales"), Forecaster)

@@ -49,6 +49,20 @@ def test_each_target_has_its_own_metrics_beside_an_aggregate_that_says_what_it_p
     assert row["MAE"] == pytest.approx(per["returns"]["lstm"]["MAE"])
 
 
+def test_evaluate_answers_each_targets_own_metrics_when_asked(fitted):
+    """evaluate() answered the pooled table alone: in Python the returns' own error (in thousandths)
+    was nowhere, the sales' MAE outweighing it. per_target=True answers metrics.json's per_target;
+    one target's model answers its one table so."""
+    from lstmkit.errors import LstmkitError
+    data = two_scales()
+    pooled, each = fitted.evaluate(data), fitted.evaluate(data, per_target=True)
+    assert list(each) == ["sales", "returns"] and set(each["sales"]) == set(pooled)
+    assert each["returns"]["lstm"]["MAE"] < 0.01 < each["sales"]["lstm"]["MAE"]
+    assert pooled["lstm"]["MAE"] == pytest.approx((each["sales"]["lstm"]["MAE"] + each["returns"]["lstm"]["MAE"]) / 2)
+    with pytest.raises(LstmkitError, match="per_target must be True or False, got 'yes'"):
+        fitted.evaluate(data, per_target="yes")
+
+
 def test_the_report_prints_each_targets_table_under_the_pooled_one(fitted, capsys):
     from lstmkit.tasks.forecast.cli import _say_per_target
     _say_per_target(fitted.metrics_)

@@ -11,7 +11,7 @@ import copy
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Literal, Self, Unpack, overload
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ import pandas as pd
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.data.textfile import row_place
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
@@ -243,16 +243,32 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
             return fast if fast is not None else self._forecast_ahead(data, net=net)
 
-    def evaluate(self, data, y=None) -> dict[str, dict[str, float]]:
-        """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
+    @overload
+    def evaluate(self, data, y=None, *, per_target: Literal[False] = False) -> dict[str, dict[str, float]]: ...
+
+    @overload
+    def evaluate(self, data, y=None, *, per_target: Literal[True]) -> dict[str, dict[str, dict[str, float]]]: ...
+
+    def evaluate(self, data, y=None, *, per_target: bool = False) -> dict[str, Any]:
+        """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points:
+        ``{model: {metric: value}}``.
 
         ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`). The target
         is read from ``data``: ``y`` (every other task's labels or references) is refused, naming the fix.
+        Several targets' metrics pool them (MAE and RMSE in each one's units); ``per_target=True``
+        answers each target's own, ``{target: {model: {metric: value}}}`` (``metrics.json``'s
+        ``per_target``; of one target, its one table).
         """
         with public_call():
             self._check_fitted()
             _no_y(y, "evaluate", self.config_.target[0])
-            return self._evaluated(data)["metrics"]
+            if not isinstance(per_target, (bool, np.bool_)):
+                raise BadValue(f"per_target must be True or False, got {per_target!r}",
+                               "pass per_target=True for each target's own metrics")
+            record = self._evaluated(data)
+            if not per_target:
+                return record["metrics"]
+            return record.get("per_target") or {self.config_.target[0]: record["metrics"]}
 
     def _evaluated(self, data, stacklevel: int = 3) -> dict[str, Any]:
         """:meth:`evaluate`'s whole record, as ``metrics.json`` keeps it: the metrics and what they
