@@ -103,7 +103,30 @@ def test_a_batch_weighs_its_examples_weights_in_a_mean_over_batches():
         trainer = Trainer(TrainConfig(device="cpu", progress="off"), loss_fn=loss)
         assert trainer._evaluate(torch.nn.Identity(), halves) == pytest.approx(whole.item(), rel=1e-6)
     assert ClassificationLoss(2, cw).batch_weight(weighted_targets(y, sw)) == pytest.approx(float((sw * cw[y]).sum()))
-    assert ClassificationLoss(2, cw).batch_weight(y) == 7.0
+    assert ClassificationLoss(2).batch_weight(y) == 7.0
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_class_weights_alone_give_one_validation_loss_whatever_the_batches(n_classes):
+    """Class indices under ``class_weights`` (``class_weight='balanced'`` without sample weights): each
+    batch's loss is a class-weighted mean, so its weight in the mean over batches is its rows' class
+    weights' total; weighed by its rows, the validation loss of the same rows moved with the batches
+    they fell in (1.4867 whole, 1.5407 in batches of 6 and 4)."""
+    from lstmkit.config import TrainConfig
+    from lstmkit.nn.fcn import MemberLoss
+    from lstmkit.train.trainer import Trainer
+    torch.manual_seed(0)
+    logits = torch.randn(10, n_classes) if n_classes > 2 else torch.randn(10)
+    y = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1, 0, 1])
+    cw = torch.tensor([0.5, 3.0, 1.0][:n_classes])
+    for loss in (ClassificationLoss(n_classes, cw), MemberLoss(ClassificationLoss(n_classes, cw), 3)):
+        whole = loss(logits, y).item()
+        trainer = Trainer(TrainConfig(device="cpu", progress="off"), loss_fn=loss)
+        for cut in (1, 4, 6, 9):
+            parts = [(logits[:cut], y[:cut]), (logits[cut:], y[cut:])]
+            assert trainer._evaluate(torch.nn.Identity(), parts) == pytest.approx(whole, rel=1e-6)
+        ones = [(logits[k:k + 1], y[k:k + 1]) for k in range(10)]      # batch size 1
+        assert trainer._evaluate(torch.nn.Identity(), ones) == pytest.approx(whole, rel=1e-6)
 
 
 def test_max_mean_pooling_is_max_and_mean_side_by_side():

@@ -447,3 +447,40 @@ def test_the_plateau_schedule_counts_an_improvement_by_min_delta_as_early_stoppi
     plain = _ScriptedVal(_cfg(max_epochs=6, patience=100, lr_patience=1), losses).fit(
         _model(), Batches(*_data()), Batches(*_data(48)))
     assert [h["lr"] for h in plain.history] == [1e-2] * 6     # min_delta 0: every fall counts
+
+
+@pytest.mark.parametrize("classes", [False, True])
+def test_train_loss_is_the_mean_over_every_row_whatever_the_batches(classes):
+    """``train_loss`` weighs each batch as the validation loss does (its rows, or what the loss says a
+    batch weighs: a class-weighted classifier's class weights): 65 rows in batches of 64 and 1 (the
+    weights all but frozen) read the loss of every row at once, where the mean of the two batch losses
+    counted the last row as much as the other 64 together."""
+    from lstmkit.nn.classifier import ClassificationLoss
+    x, y = _data(65)
+    torch.manual_seed(0)
+    if classes:
+        model = nn.Sequential(nn.Linear(4, 1), nn.Flatten(0))
+        y, loss_fn = (y[:, 0] > 0).long(), ClassificationLoss(2, torch.tensor([0.3, 2.0]))
+    else:
+        model, loss_fn = nn.Linear(4, 1), nn.MSELoss()
+    with torch.no_grad():
+        whole = loss_fn(model(x), y).item()
+    cfg = _cfg(max_epochs=1, batch_size=64, lr=1e-30, clip_norm=None)
+    result = Trainer(cfg, loss_fn=loss_fn).fit(model, Batches(x, y, bs=64), None)
+    assert result.history[0]["train_loss"] == pytest.approx(whole, rel=1e-5)
+
+
+def test_an_epoch_resumed_from_a_checkpoint_before_weights_were_counted_keeps_its_batch_mean():
+    """A checkpoint written mid-epoch by an earlier version holds no weighed sums: that epoch's
+    ``train_loss`` is the mean of its batch losses, as it was computed then; one at an epoch's start
+    starts the weighed sums afresh."""
+    from lstmkit.train.resume import _epoch_so_far
+    from lstmkit.train.trainer import _epoch_loss
+    mid = _epoch_so_far({"loss": 3.0, "n": 2, "grad": 0.0, "skips": 0})
+    mid["weighted"] += 5.0 * 10                          # one more batch of 10 rows, loss 5
+    mid["weight"] += 10
+    mid["loss"] += 5.0
+    mid["n"] += 1
+    assert _epoch_loss(mid["loss"], mid["n"], mid["weighted"], mid["weight"], bool(mid.get("unweighed"))) == 8.0 / 3
+    start = _epoch_so_far({"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0})
+    assert start == {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0, "weighted": 0.0, "weight": 0.0}

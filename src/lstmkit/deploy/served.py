@@ -104,9 +104,12 @@ class ServedModel:
         self.columns = list(getattr(adapter, "columns", None) or [])
         self.stream_key = getattr(adapter, "stream_key", "forecast")   # a numeric stream's answer name
         self.typed = hasattr(adapter, "answer")                      # the task types its own request
-        # concurrent requests answered together (translate: one batched beam search)
+        # concurrent requests answered together (translate: one batched beam search); an int8 run's each
+        # alone: dynamic int8 scales a batch's activations together, so one client's answer moved with what
+        # another sent beside it (a forecast by 0.2%, a probability by 1e-3)
+        quantization = read_meta(self.run).get("quantization")
         self.batcher = (RequestBatcher(lambda requests: adapter.answer_many(self.net, requests))
-                        if self.typed and hasattr(adapter, "answer_many") else None)
+                        if self.typed and hasattr(adapter, "answer_many") and not quantization else None)
         self.upload_types = (tuple(getattr(adapter, "upload_types", UPLOAD_TYPES))
                              if hasattr(adapter, "answer_bytes") else ())
         self.open_streams = 0
@@ -114,7 +117,7 @@ class ServedModel:
         stream = self.stream
         self.info = {**adapter.metadata(), "run": str(self.run.resolve()), "engine": self.engine,
                      "stream_mode": getattr(stream, "mode", None) if stream is not None else None,
-                     "quantization": read_meta(self.run).get("quantization"),
+                     "quantization": quantization,
                      "fingerprint": getattr(stream, "fingerprint", None) or weights_fingerprint(self.run),
                      "lstmkit_version": __version__, "limits": limits}
         if self.upload_types:

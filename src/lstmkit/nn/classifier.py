@@ -190,11 +190,15 @@ class ClassificationLoss(nn.Module):
 
     def batch_weight(self, target: Tensor) -> float:
         """What a batch's loss weighs in a mean over several batches (the trainer's validation loss):
-        its examples' total weight for ``[B, 2]`` targets (each example's weight times its class's),
-        the mean :meth:`forward` took, so the validation loss is the weighted mean over all the
-        held-out rows whatever their batches; its number of rows otherwise, as before."""
+        its examples' total weight (each example's own weight for ``[B, 2]`` targets, times its class's
+        under ``class_weights``), the mean :meth:`forward` took, so the validation loss is the weighted
+        mean over all the held-out rows whatever their batches; its number of rows without weights.
+        Class indices alone under ``class_weights`` weigh their classes' total: weighed by rows, the
+        validation loss of a ``class_weight='balanced'`` run moved with how its rows fell into batches."""
         if target.dim() != 2:
-            return float(target.shape[0])
+            if self.class_weights is None:
+                return float(target.shape[0])
+            return float(self.class_weights.to(target.device, torch.float64)[target.long()].sum())
         ew = target[:, 1].double()
         if self.class_weights is not None:
             ew = ew * self.class_weights.to(ew.device, torch.float64)[target[:, 0].long()]

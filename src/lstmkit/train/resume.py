@@ -36,7 +36,10 @@ class Position:
     global_step: int = 0
     stopped: bool = False
     nan_used: int = 0
-    acc: dict[str, float] = field(default_factory=lambda: {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0})
+    # the epoch so far: its batch losses' sum and count (n), their sum weighed by what each batch weighs
+    # (weighted, weight: Trainer._evaluate's weights, the epoch's train_loss), gradient norms, skips
+    acc: dict[str, float] = field(default_factory=lambda: {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0,
+                                                           "weighted": 0.0, "weight": 0.0})
 
 
 class ResumeState:
@@ -101,7 +104,7 @@ class ResumeState:
         self.lr = optimizer.param_groups[0]["lr"]
         self.global_step = state["global_step"]
         self._where = Position(epoch=state["epoch"], pos=state["pos"], global_step=state["global_step"],
-                                stopped=state["stopped"], nan_used=state["nan_used"], acc=state["acc"])
+                                stopped=state["stopped"], nan_used=state["nan_used"], acc=_epoch_so_far(state["acc"]))
         if self.doctor is not None and state.get("doctor"):
             self.doctor.load_state_dict(state["doctor"])
         was = state.get("trained_on")
@@ -149,3 +152,11 @@ def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
     """Scheduler state with tensors/numpy scalars turned into floats (for JSON)."""
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()}
+
+
+def _epoch_so_far(acc: dict[str, float]) -> dict[str, float]:
+    """A checkpoint's ``acc``; one written before the batches' weights were counted gets them, and
+    past an epoch's start ``unweighed`` (that epoch's ``train_loss`` is the mean of its batch losses)."""
+    if "weighted" in acc:
+        return acc
+    return {**acc, "weighted": 0.0, "weight": 0.0, **({"unweighed": 1} if acc.get("n") else {})}

@@ -215,7 +215,9 @@ class Trainer(ResumeState):
         else:
             w.pos, w.acc = 0, Position().acc
         t_fetch = time.perf_counter()
+        weigh = getattr(self.loss_fn, "batch_weight", None)
         for xb, yb in it:
+            weight = _rows(yb) if weigh is None else weigh(yb)      # what it weighs, as in _evaluate
             if on_device:
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
             if w.pos == 0:
@@ -243,6 +245,8 @@ class Trainer(ResumeState):
                 w.acc["loss"] += loss_v
                 w.acc["grad"] += norm_v
                 w.acc["n"] += 1
+                w.acc["weighted"] += loss_v * weight
+                w.acc["weight"] += weight
             else:
                 self._nan_guard(epoch, loss_v, norm_v, optimizer)
             w.global_step += 1
@@ -259,9 +263,10 @@ class Trainer(ResumeState):
             t_fetch = time.perf_counter()
         if w.pos == 0:
             raise LstmkitError("no training batches", "supply more data or shorten the lookback")
-        total, n, grad, skips = dist.all_reduce_sum(
-            [w.acc["loss"], float(w.acc["n"]), w.acc["grad"], float(w.acc["skips"])], self.device)
-        return {"epoch": epoch + 1, "train_loss": total / n if n else math.nan,
+        total, n, grad, skips, weighted, weight = dist.all_reduce_sum(
+            [w.acc["loss"], float(w.acc["n"]), w.acc["grad"], float(w.acc["skips"]), w.acc["weighted"],
+             w.acc["weight"]], self.device)
+        return {"epoch": epoch + 1, "train_loss": _epoch_loss(total, n, weighted, weight, bool(w.acc.get("unweighed"))),
                 "lr": optimizer.param_groups[0]["lr"],
                 "grad_norm": grad / n if n else math.nan,
                 "nan_skips": int(w.acc["skips"]), "_t0": t0}
@@ -397,6 +402,18 @@ def _head(x, rows: int = 16):
     if isinstance(x, (tuple, list)):
         return type(x)(_head(v, rows) for v in x)
     return x[:rows] if torch.is_tensor(x) and x.dim() > 0 else x
+
+
+def _epoch_loss(total: float, n: float, weighted: float, weight: float, unweighed: bool = False) -> float:
+    """An epoch's ``train_loss``: the mean over the rows (or the tokens of a token-level loss) its
+    batches trained on, each batch's loss weighed as :meth:`Trainer._evaluate` weighs it, so a ragged
+    last batch of one row counts as one row (the mean of the batch losses made 65 rows in batches of
+    64 and 1 read 0.545 where every row's loss averaged 0.599, and ``train_loss`` picks the best epoch
+    of a run that holds nothing out). An epoch resumed from a checkpoint written before the weights
+    were counted (``unweighed``) is the mean of its batch losses, as it was then."""
+    if unweighed:
+        return total / n if n else math.nan
+    return weighted / weight if weight else math.nan
 
 
 def _rows(y) -> int:

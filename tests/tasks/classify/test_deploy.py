@@ -499,3 +499,25 @@ def test_answer_many_equals_each_request_alone(text_run, texts, engine):
         assert [p["label"] for p in out[k]["predictions"]] == [p["label"] for p in alone]
         for got, want in zip(out[k]["predictions"], alone):
             assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-5)
+
+
+def test_an_int8_service_answers_each_request_as_it_answers_it_alone(tmp_path, text_run, texts):
+    """Dynamic int8 scales the activations of a batch together: answered in one batch, concurrent
+    requests moved each other's probabilities (by 2e-4 here). An int8 run's service answers each request
+    on its own, so a client's answer is what it is alone, whatever other clients send beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from lstmkit.deploy.served import ServedModel
+    out = export_int8(text_run, tmp_path / "int8", batch=64, min_seconds=0.02)
+    m = ServedModel("q", out, "auto", {})
+    # texts without a sentiment word: probabilities away from 0 and 1, where a scale shows
+    sentences = [*texts(6, seed=5)[0], "the film", "it was", "the plot and acting", "a film",
+                 "the plot was awful and boring " * 30]
+    requests = [{"texts": [t]} for t in sentences]
+    with ThreadPoolExecutor(len(requests)) as pool:
+        answers = list(pool.map(m.answer, requests))
+    for request, answer in zip(requests, answers):
+        alone = m.adapter.answer(m.net, **request)["predictions"]
+        for got, want in zip(answer["predictions"], alone):
+            assert got["label"] == want["label"]
+            for k, p in want["probabilities"].items():
+                assert got["probabilities"][k] == pytest.approx(p, rel=0, abs=1e-7)
