@@ -132,7 +132,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     fitted run's data summary (None when fitting), which says on which clock its calendar
     features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
     ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check;
-    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to).
+    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to). A fit's
+    ``--fill`` fills each series part by part (:func:`_fill`): no gap of a part is filled from a later part.
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -265,9 +266,11 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
             # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
-            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide")
-            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
-            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
+            ends = _part_ends(len(ys_), cfg) if fitting else ()
+            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide",
+                            ends=ends)
+            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False, ends=ends)
+            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False, ends=ends)
             n_filled += k1 + k2 + k3
         m = len(ys_)                                               # observed rows (with any inserted)
         if need is not None and m < need:
@@ -440,8 +443,24 @@ def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _part_ends(n: int, cfg) -> tuple[int, ...]:
+    """Where a fitted series of ``n`` rows ends its training and its validation part (the split rule
+    of :func:`~lstmkit.tasks.forecast.windows.part_sizes`); () when the horizon is not known yet."""
+    from lstmkit.tasks.forecast.windows import part_sizes, uses_fractions
+    if cfg.horizon is None and not uses_fractions(cfg):
+        return ()
+    n_train, n_val, _ = part_sizes(n, cfg)
+    return tuple(e for e in (n_train, n_train + n_val) if 0 < e < n)
+
+
 def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True,
-          wide: bool = False):
+          wide: bool = False, ends: tuple[int, ...] = ()):
+    """``a`` with its gaps filled by ``fill``, and how many cells were filled. ``ends``: the rows where
+    a fit's training and validation parts end. The rows before each end are filled first from
+    themselves alone, so a gap at the end of the training part is carried forward from the
+    training part rather than interpolated toward (or filled back from) the validation part's values,
+    and the validation part reads no test value: the scaler, the seasonal indices and the choices
+    measured on the training part, and the validation loss, read nothing of the parts after them."""
     bad = ~np.isfinite(a)
     if not bad.any():
         return a, 0
@@ -458,9 +477,13 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
         raise LstmkitError(f"column {names[j]!r} has no values in series {sid!r}", "supply values for every series")
     if fill == "zero":
         return df.fillna(0.0).to_numpy(), int(bad.sum())
-    if fill == "interpolate":
-        df = df.interpolate(method="linear", limit_direction="both")
-    return df.ffill().bfill().to_numpy(), int(bad.sum())
+    out = df.to_numpy(dtype=np.float64, copy=True)
+    for end in (*ends, len(out)):          # a column empty throughout a part is filled from the next one
+        part = pd.DataFrame(out[:end])
+        if fill == "interpolate":
+            part = part.interpolate(method="linear", limit_direction="both")
+        out[:end] = part.ffill().bfill().to_numpy()
+    return out, int(bad.sum())
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
