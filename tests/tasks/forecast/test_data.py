@@ -580,7 +580,7 @@ def test_a_fit_fills_the_gaps_of_each_part_from_that_part_and_those_before_it():
     # the parts after them are 1,000 times larger: a fit's filled values (what the scaler is fitted on, the
     # validation windows read) must not move with them, as predict's fill of the whole history may
     y = np.arange(20.0)
-    y[[12, 13, 16]] = np.nan
+    y[[12, 13, 16, 18]] = np.nan
     big = y.copy()
     big[14:] *= 1000
     cfg = ForecastConfig(target=["y"], fill="interpolate", val_frac=0.15, test_frac=0.15, horizon=1)
@@ -592,7 +592,8 @@ def test_a_fit_fills_the_gaps_of_each_part_from_that_part_and_those_before_it():
     np.testing.assert_array_equal(fitted[0][:14], fitted[1][:14])
     assert fitted[0][12] == fitted[0][13] == 11.0               # carried forward from the training part
     assert fitted[0][16] == 15.0 and fitted[1][16] == 15000.0   # the validation part reads no test value
-    assert used[12] == 12.0 and used[16] == 16.0                # predict's history: interpolated throughout
+    assert fitted[0][18] == 17.0                                # the scored parts carry values forward
+    assert used[12] == 12.0 and used[16] == 16.0 and used[18] == 18.0    # predict's history: interpolated
 
 
 # -- the split rule (lstmkit.tasks.forecast.windows) -------------------------------------------

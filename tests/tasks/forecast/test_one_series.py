@@ -371,6 +371,23 @@ def test_target_cells_filled_by_fill_are_not_scored():
     assert est.metrics_["test_points"] == int((~panel.unobserved[targets]).sum()) < targets.size
 
 
+
+def test_a_test_windows_inputs_read_nothing_after_its_origin_and_evaluate_fills_as_fit_did():
+    """--fill interpolate drew an empty input of a test window toward the next value, that window's own
+    target: changing the target changed the forecast of it. In the scored parts gaps are carried forward,
+    and evaluate (the data split as in training) fills them as the fit did, so it gives the fit's metrics."""
+    frame = sine_frame(n=240)                                      # 168 / 36 / 36 points
+    frame.loc[[190, 222], "y"] = np.nan                            # one empty cell in each scored part
+    est = Forecaster(**{**TINY, "horizon": 3, "max_epochs": 1}, fill="interpolate").fit(frame, target="y", time="time")
+    assert est.evaluate(frame) == est.metrics_["metrics"]
+    moved = frame.copy()
+    moved.loc[223, "y"] += 5.0                                    # the target after the empty cell 222
+    before, after = est.test_forecasts(frame), est.test_forecasts(moved)
+    at = np.flatnonzero(before["origins"] == 222)                  # the window whose last input is the empty cell
+    assert len(at) == 1
+    np.testing.assert_array_equal(before["forecast"][at], after["forecast"][at])
+
+
 def test_a_season_longer_than_the_training_part_is_refused_and_short_series_are_named():
     """--deseason 1000 on 200 rows measured no index and adjusted nothing, without a word."""
     with pytest.raises(LstmkitError, match=r"--deseason 300 needs 301 training points .* the training part has "

@@ -338,6 +338,27 @@ def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_
         f.evaluate(df)
 
 
+
+def test_a_series_the_run_never_learned_is_scaled_on_its_training_part_when_its_test_part_is_scored(global_run):
+    """evaluate and test_forecasts scaled a series the run had not learned on its whole history, test part
+    included: its test values x1000 moved the forecast of a window whose inputs end before them. predict,
+    which scores nothing, still scales such a series on all the history it is given."""
+    f, df = global_run
+    new = df[df["store"] == "s1"].assign(store="new")
+    data = pd.concat([df[df["store"] == "s0"], new], ignore_index=True)
+    n_train, n_val = 200 - 8, 4                                # an id column: a horizon each for val and test
+    big = data.copy()
+    big.loc[(big["store"] == "new") & (big.groupby("store").cumcount() >= n_train + n_val), "y"] *= 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before, after = f.test_forecasts(data), f.test_forecasts(big)
+        predicted = [f.predict(d)["y"] for d in (data, big)]
+    first = (before["ids"] == "new") & (before["origins"] == n_train + n_val - 1)   # inputs end before the test part
+    assert first.sum() == 1
+    np.testing.assert_array_equal(before["forecast"][first], after["forecast"][first])
+    assert not np.allclose(*predicted)                                            # predict: the whole history
+
+
 def test_a_metric_undefined_on_some_series_says_its_mean_leaves_them_out(global_run):
     """A constant series' MASE (inf) and a zero series' MAPE (NaN) left the means over series without a word."""
     f, df = global_run

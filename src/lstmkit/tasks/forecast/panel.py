@@ -127,13 +127,15 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
 
 
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None,
-               bounds: str = "auto", fitting: bool = True) -> Panel:
+               bounds: str = "auto", fitting: bool = True, by_part: bool | None = None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
     features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
     ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check;
-    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to). A fit's
-    ``--fill`` fills each series part by part (:func:`_fill`): no gap of a part is filled from a later part.
+    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to). ``by_part``
+    (default: ``fitting``): ``--fill`` fills each series' training, validation and test parts in turn
+    (:func:`_fill`), as a fit and what scores a fitted run's test part read them, so no gap of a part is
+    filled from a later part; predict's history is filled as a whole.
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -266,7 +268,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
             # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
-            ends = _part_ends(len(ys_), cfg) if fitting else ()
+            ends = _part_ends(len(ys_), cfg) if (fitting if by_part is None else by_part) else ()
             ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide",
                             ends=ends)
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False, ends=ends)
@@ -458,9 +460,11 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
     """``a`` with its gaps filled by ``fill``, and how many cells were filled. ``ends``: the rows where
     a fit's training and validation parts end. The rows before each end are filled first from
     themselves alone, so a gap at the end of the training part is carried forward from the
-    training part rather than interpolated toward (or filled back from) the validation part's values,
-    and the validation part reads no test value: the scaler, the seasonal indices and the choices
-    measured on the training part, and the validation loss, read nothing of the parts after them."""
+    training part rather than interpolated toward (or filled back from) the validation part's values:
+    the scaler, the seasonal indices and the choices measured on the training part read nothing of the
+    parts after it. In the validation and test parts, which are scored, ``interpolate`` carries values
+    forward too: a window's inputs there would otherwise be drawn toward the values after them, its own
+    targets among them, which no forecast made at its origin could read."""
     bad = ~np.isfinite(a)
     if not bad.any():
         return a, 0
@@ -478,9 +482,9 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
     if fill == "zero":
         return df.fillna(0.0).to_numpy(), int(bad.sum())
     out = df.to_numpy(dtype=np.float64, copy=True)
-    for end in (*ends, len(out)):          # a column empty throughout a part is filled from the next one
+    for k, end in enumerate((*ends, len(out))):    # a column empty throughout a part is filled from the next one
         part = pd.DataFrame(out[:end])
-        if fill == "interpolate":
+        if fill == "interpolate" and k == 0:
             part = part.interpolate(method="linear", limit_direction="both")
         out[:end] = part.ffill().bfill().to_numpy()
     return out, int(bad.sum())
