@@ -548,6 +548,7 @@ def test_backtest_fixed_and_refit(tmp_path):
     assert json.loads((tmp_path / "bt2" / "backtest.json").read_text())["settings"]["refit"] is True
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_by_name(tmp_path):
     """One new store of 10 rows among many stopped the whole backtest with 'a series of 10 points is too
     short for 3 folds', naming neither the store nor the points it needed; evaluate leaves such a series
@@ -1197,6 +1198,7 @@ def test_kept_folds_are_reused_under_another_progress_display(panel_csv, tmp_pat
     assert any("fold 1/2: its forecasts kept from the interrupted backtest" in line for line in lines)
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_fixed_backtest_forecasting_fold_by_fold_shows_its_folds(tmp_path, monkeypatch, capsys):
     """A fixed model's backtest of series it never saw predicts fold by fold (no one-pass path): 15 folds
     of 5,000 series ran a minute and a half without a line on standard error. Its folds show as predict

@@ -200,6 +200,12 @@ class PanelPipeline(AheadForecast):
         # different times
         if panel.times is not None and len(panel.times) and (len(panel.ids) == 1 or panel.is_datetime):
             self.data_summary_["end"] = time_text(panel.times[panel.starts + panel.lengths - 1].max())
+            # where the test part begins (of many series, the earliest): a backtest of this run whose folds
+            # forecast points before it scores the model on points it trained or early-stopped on (backtest.py)
+            scored = [int(panel.starts[s]) + sum(part_sizes(int(n), cfg)[:2]) for s, n in enumerate(panel.lengths)
+                      if part_sizes(int(n), cfg)[2] > 0]
+            if scored:
+                self.data_summary_["test_from"] = time_text(panel.times[scored].min())
         if panel.times is not None and len(panel.times) and len(panel.ids) > 1:   # and each series' own newest time
             self.data_summary_["ends"] = panel.ends(range(len(panel.ids)))
         if panel.skipped:
