@@ -127,7 +127,7 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
 
 
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None,
-               bounds: str = "auto", fitting: bool = True, by_part: bool | None = None) -> Panel:
+               bounds: str = "auto", fitting: bool = True, by_part=None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
     features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
@@ -135,7 +135,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to). ``by_part``
     (default: ``fitting``): ``--fill`` fills each series' training, validation and test parts in turn
     (:func:`_fill`), as a fit and what scores a fitted run's test part read them, so no gap of a part is
-    filled from a later part; predict's history is filled as a whole.
+    filled from a later part; predict's history is filled as a whole. A function of a series' length
+    gives the rows where its parts end instead (an update's: where its held-out points begin).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -268,7 +269,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
             # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
-            ends = _part_ends(len(ys_), cfg) if (fitting if by_part is None else by_part) else ()
+            parts = fitting if by_part is None else by_part
+            ends = parts(len(ys_)) if callable(parts) else _part_ends(len(ys_), cfg) if parts else ()
             ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide",
                             ends=ends)
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False, ends=ends)

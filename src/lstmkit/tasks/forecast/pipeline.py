@@ -499,12 +499,13 @@ class PanelPipeline(AheadForecast):
                                f"pass an array of {trained} column{'s' * (trained != 1)} in the training order, "
                                "or a table naming the columns")
 
-    def _read_for_use(self, data, need: int | None = None, bounded: bool = False, split: bool = False) -> Panel:
+    def _read_for_use(self, data, need: int | None = None, bounded: bool = False, split=False) -> Panel:
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
         when its rows step by another frequency than the training data's; ``bounded`` (an update,
         which trains on it): also when a target value lies outside the bounds the user gave the run
         (its record, ``bounds_``; the automatic floor refuses nothing); ``split`` (what scores the test
-        part): its gaps filled part by part, as the fit filled them (``read_panel``'s ``by_part``)."""
+        part): its gaps filled part by part, as the fit filled them (``read_panel``'s ``by_part``, which
+        an update gives the rows where its held-out points begin)."""
         cfg = self.config_
         self._check_array_width(data)
         if ((getattr(self, "auto_", None) or {}).get("time") or {}).get(FROM_INDEX):
