@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from functools import partial
 
 import numpy as np
@@ -306,6 +307,20 @@ def test_classify_bench_warns_when_the_test_texts_are_training_texts(texts_csv):
     with pytest.warns(UserWarning, match="60 of the 60 texts of the test data occur in the training data too"):
         bench = ClassifyBench(texts_csv, test=texts_csv, **TINY_CLS)
     assert len(bench.test.texts) == 60
+
+
+def test_classify_bench_warns_when_its_held_out_texts_are_training_texts(texts_csv, tmp_path):
+    """Duplicate rows split apart by the bench's own held-out part scored the models on texts they trained
+    on without a word (the fit says it of its validation part, translate's bench of its test part)."""
+    from lstmkit.tasks.classify.bench import ClassifyBench
+    doubled = tmp_path / "doubled.csv"
+    pd.concat([pd.read_csv(texts_csv)] * 2).to_csv(doubled, index=False)
+    with pytest.warns(UserWarning, match=r"of the 24 texts of the held-out test part \(0.2 of --data\) occur in "
+                                         r"the training data too"):
+        ClassifyBench(doubled, **TINY_CLS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ClassifyBench(texts_csv, **TINY_CLS)                   # no duplicates: nothing said
 
 
 def test_ctrl_c_before_a_trial_ends_says_what_is_lost(series_csv, tmp_path, capsys, monkeypatch):

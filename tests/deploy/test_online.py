@@ -219,3 +219,25 @@ def test_an_update_on_fewer_rows_than_a_window_names_the_rows_it_needs(abs_forec
             est.update(_newer(sine_frame(n=n)))
     est.update(_newer(sine_frame(n=30)), epochs=1)
     assert est.last_update_["train_windows"] == 1 and est.last_update_["rows"] == 30
+
+
+def test_an_updates_filled_gaps_read_no_held_out_point():
+    """--fill interpolate filled the update data's empty cells just before its held-out points toward them,
+    so the update trained on (and its verdict's inputs read) the values it is judged on: held-out values x1000
+    moved the training inputs. The gaps before them are now carried forward from the rows before them."""
+    from lstmkit.deploy.registry import adapter_class
+    from forecast_data import FAST
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = Forecaster(**{**FAST, "max_epochs": 1, "horizon": 3}, fill="interpolate").fit(
+            sine_frame(n=200), target="y", time="time")
+    new = _newer(sine_frame(n=120, seed=3))
+    new.loc[[97, 98], "y"] = np.nan            # 94 windows, the newest 19 held out: held-out points from row 99
+    big = new.copy()
+    big.loc[99:, "y"] *= 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = [adapter_class("forecast")(est).update_data(d, 0.2, 32) for d in (new, big)]
+    assert got[0].report["val_windows"] == 19
+    torch.testing.assert_close(got[0].train.inputs[:99], got[1].train.inputs[:99], rtol=0, atol=0)
+    assert float(got[0].train.inputs[97, 0]) == float(got[0].train.inputs[96, 0])    # carried forward

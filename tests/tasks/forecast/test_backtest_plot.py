@@ -43,6 +43,7 @@ def _items(never: str, sold: str, n=60):
                      ignore_index=True)
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 @pytest.mark.parametrize("never, sold, words", [
     ("a", "b", "y of 'b', the first of 3 series that moves over the folds (1 before it is flat there): 2 backtest"),
     ("b", "a", "y of 'a', the first of 3 series: 2 backtest"),

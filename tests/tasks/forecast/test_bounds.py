@@ -128,6 +128,7 @@ def test_cli_predict_floors_a_count_series(run, tmp_path, capsys):
     assert (_values(got[got["item"] != "neg"]) >= 0).all() and (_values(got[got["item"] == "neg"]) < 0).all()
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_backtest_scores_the_floored_forecasts(run, monkeypatch):
     """Actuals >= 0: the floor can only lower each absolute error; here the network's answers far
     below 0 become 0, the backtest's MAE that of forecasting 0."""

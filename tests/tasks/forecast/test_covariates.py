@@ -52,6 +52,7 @@ def planner():
     return est, df
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_backtest_of_the_table_with_the_horizons_rows_scores_the_observed_folds(planner):
     """The rows after each store's last sales (the table predict reads) were read as points of the
     series: the last fold scored forecasts against those empty cells, every model 'n/a' and called

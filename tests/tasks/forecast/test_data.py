@@ -173,11 +173,11 @@ def test_load_errors(tmp_path):
 
 
 # -- reading one series (read_panel: a single series is a panel of one) ------------------------
-def prepare(df, target, time=None, features=None, fill=None, need=None, **cfg):
-    """The one reader on a table without an id column, as ``fit`` calls it."""
+def prepare(df, target, time=None, features=None, fill=None, need=None, fitting=True, **cfg):
+    """The one reader on a table without an id column, as ``fit`` calls it (``fitting`` False: as predict does)."""
     c = Forecaster(target=target, time=time, features=features or [], fill=fill, **cfg).config   # "a, b" -> list
     check_config(c)
-    return read_panel(df, c, need=need)
+    return read_panel(df, c, need=need, fitting=fitting)
 
 
 def test_prepare_basic(frame):
@@ -378,8 +378,10 @@ def test_fill_modes_values():
     df = pd.DataFrame({"y": [np.nan, 2.0, np.nan, np.nan, 8.0, 9.0]})
     s = prepare(df, target="y", fill="ffill")
     assert s.values[:, 0].tolist() == [2.0, 2.0, 2.0, 2.0, 8.0, 9.0] and s.n_filled == 3
-    s = prepare(df, target="y", fill="interpolate")
+    s = prepare(df, target="y", fill="interpolate", fitting=False)
     assert s.values[:, 0].tolist() == [2.0, 2.0, 4.0, 6.0, 8.0, 9.0] and s.summary()["n_filled"] == 3
+    s = prepare(df, target="y", fill="interpolate")      # a fit's training part is the first 4 rows: carried forward
+    assert s.values[:, 0].tolist() == [2.0, 2.0, 2.0, 2.0, 8.0, 9.0] and s.summary()["n_filled"] == 3
 
 
 def test_fill_runs_in_time_order():
@@ -570,6 +572,28 @@ def test_missing_dates_of_many_series_warn_once():
         p = read_panel(df, ForecastConfig(target=["y"], id="id", time="date", fill="interpolate"))
     assert p.lengths.tolist() == [30, 30, 30]
     np.testing.assert_allclose(p.values[:, 0], np.tile(np.arange(30.0), 3))    # a line interpolates to itself
+
+
+
+def test_a_fit_fills_the_gaps_of_each_part_from_that_part_and_those_before_it():
+    # 20 points split 14/3/3; the last two training points and the last validation point are empty, and
+    # the parts after them are 1,000 times larger: a fit's filled values (what the scaler is fitted on, the
+    # validation windows read) must not move with them, as predict's fill of the whole history may
+    y = np.arange(20.0)
+    y[[12, 13, 16, 18]] = np.nan
+    big = y.copy()
+    big[14:] *= 1000
+    cfg = ForecastConfig(target=["y"], fill="interpolate", val_frac=0.15, test_frac=0.15, horizon=1)
+    assert part_sizes(20, cfg) == (14, 3, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = [read_panel(pd.DataFrame({"y": v}), cfg).values[:, 0] for v in (y, big)]
+        used = read_panel(pd.DataFrame({"y": y}), cfg, fitting=False).values[:, 0]
+    np.testing.assert_array_equal(fitted[0][:14], fitted[1][:14])
+    assert fitted[0][12] == fitted[0][13] == 11.0               # carried forward from the training part
+    assert fitted[0][16] == 15.0 and fitted[1][16] == 15000.0   # the validation part reads no test value
+    assert fitted[0][18] == 17.0                                # the scored parts carry values forward
+    assert used[12] == 12.0 and used[16] == 16.0 and used[18] == 18.0    # predict's history: interpolated
 
 
 # -- the split rule (lstmkit.tasks.forecast.windows) -------------------------------------------

@@ -265,6 +265,7 @@ def _assert_same_rows(res, ref):
             assert got[key][m] == pytest.approx(v, rel=rtol), (key, m)
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_backtest_of_a_fixed_model_is_the_fold_by_fold_backtest(plain):
     from lstmkit.tasks.forecast.fastpath import fold_forecasts
     est, df = plain

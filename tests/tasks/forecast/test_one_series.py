@@ -371,6 +371,54 @@ def test_target_cells_filled_by_fill_are_not_scored():
     assert est.metrics_["test_points"] == int((~panel.unobserved[targets]).sum()) < targets.size
 
 
+
+def test_a_test_windows_inputs_read_nothing_after_its_origin_and_evaluate_fills_as_fit_did():
+    """--fill interpolate drew an empty input of a test window toward the next value, that window's own
+    target: changing the target changed the forecast of it. In the scored parts gaps are carried forward,
+    and evaluate (the data split as in training) fills them as the fit did, so it gives the fit's metrics."""
+    frame = sine_frame(n=240)                                      # 168 / 36 / 36 points
+    frame.loc[[190, 222], "y"] = np.nan                            # one empty cell in each scored part
+    est = Forecaster(**{**TINY, "horizon": 3, "max_epochs": 1}, fill="interpolate").fit(frame, target="y", time="time")
+    assert est.evaluate(frame) == est.metrics_["metrics"]
+    moved = frame.copy()
+    moved.loc[223, "y"] += 5.0                                    # the target after the empty cell 222
+    before, after = est.test_forecasts(frame), est.test_forecasts(moved)
+    at = np.flatnonzero(before["origins"] == 222)                  # the window whose last input is the empty cell
+    assert len(at) == 1
+    np.testing.assert_array_equal(before["forecast"][at], after["forecast"][at])
+
+
+
+def test_a_fitted_runs_backtest_says_which_folds_forecast_points_it_trained_on():
+    """A fixed run's backtest whose folds reach back before its test part scored the model on points it had
+    trained or early-stopped on, and said so by nothing but a note backtest.json always carries."""
+    import warnings
+    frame = sine_frame(n=240)                                      # 168 / 36 / 36: the test part from point 204
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dated = Forecaster(**{**TINY, "horizon": 3, "max_epochs": 1}).fit(frame, target="y", time="time")
+        steps = Forecaster(**{**TINY, "horizon": 3, "max_epochs": 1}).fit(frame["y"].to_numpy())
+    assert dated.data_summary_["test_from"] == frame["time"][204].isoformat()
+    for est, data in ((dated, frame), (steps, frame["y"].to_numpy())):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            inside = est.backtest(data, folds=12)                     # the first fold forecasts points 204-206
+        assert not [w for w in said if "test part" in str(w.message)]
+        assert "folds_before_test_part" not in inside["settings"]
+        with pytest.warns(UserWarning, match=r"^2 of the 14 folds \(folds 1, 2\) forecast points before the run's "
+                                             r"test part.*trained or early-stopped on.*refit=True") as said:
+            reaching = est.backtest(data, folds=14)
+        assert reaching["settings"]["folds_before_test_part"] == [1, 2] and said[0].filename == __file__
+    newer = sine_frame(n=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dated.update(newer.iloc[200:280], epochs=2)                # kept: it reads hours 200-279
+    assert dated.last_update_["accepted"]
+    with pytest.warns(UserWarning, match=r"^1 of the 7 folds \(fold 1\) forecast points before the run's test part "
+                                         r"\(from [0-9T:-]+\) or read by an update it kept"):
+        assert dated.backtest(newer, folds=7)["settings"]["folds_before_test_part"] == [1]    # fold 1: hours 279-281
+
+
 def test_a_season_longer_than_the_training_part_is_refused_and_short_series_are_named():
     """--deseason 1000 on 200 rows measured no index and adjusted nothing, without a word."""
     with pytest.raises(LstmkitError, match=r"--deseason 300 needs 301 training points .* the training part has "

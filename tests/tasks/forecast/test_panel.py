@@ -338,6 +338,27 @@ def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_
         f.evaluate(df)
 
 
+
+def test_a_series_the_run_never_learned_is_scaled_on_its_training_part_when_its_test_part_is_scored(global_run):
+    """evaluate and test_forecasts scaled a series the run had not learned on its whole history, test part
+    included: its test values x1000 moved the forecast of a window whose inputs end before them. predict,
+    which scores nothing, still scales such a series on all the history it is given."""
+    f, df = global_run
+    new = df[df["store"] == "s1"].assign(store="new")
+    data = pd.concat([df[df["store"] == "s0"], new], ignore_index=True)
+    n_train, n_val = 200 - 8, 4                                # an id column: a horizon each for val and test
+    big = data.copy()
+    big.loc[(big["store"] == "new") & (big.groupby("store").cumcount() >= n_train + n_val), "y"] *= 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before, after = f.test_forecasts(data), f.test_forecasts(big)
+        predicted = [f.predict(d)["y"] for d in (data, big)]
+    first = (before["ids"] == "new") & (before["origins"] == n_train + n_val - 1)   # inputs end before the test part
+    assert first.sum() == 1
+    np.testing.assert_array_equal(before["forecast"][first], after["forecast"][first])
+    assert not np.allclose(*predicted)                                            # predict: the whole history
+
+
 def test_a_metric_undefined_on_some_series_says_its_mean_leaves_them_out(global_run):
     """A constant series' MASE (inf) and a zero series' MAPE (NaN) left the means over series without a word."""
     f, df = global_run
@@ -527,6 +548,7 @@ def test_backtest_fixed_and_refit(tmp_path):
     assert json.loads((tmp_path / "bt2" / "backtest.json").read_text())["settings"]["refit"] is True
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_by_name(tmp_path):
     """One new store of 10 rows among many stopped the whole backtest with 'a series of 10 points is too
     short for 3 folds', naming neither the store nor the points it needed; evaluate leaves such a series
@@ -1176,6 +1198,7 @@ def test_kept_folds_are_reused_under_another_progress_display(panel_csv, tmp_pat
     assert any("fold 1/2: its forecasts kept from the interrupted backtest" in line for line in lines)
 
 
+@pytest.mark.filterwarnings("ignore:.*forecast points before the run's test part:UserWarning")  # the folds it trained on
 def test_a_fixed_backtest_forecasting_fold_by_fold_shows_its_folds(tmp_path, monkeypatch, capsys):
     """A fixed model's backtest of series it never saw predicts fold by fold (no one-pass path): 15 folds
     of 5,000 series ran a minute and a half without a line on standard error. Its folds show as predict

@@ -48,6 +48,8 @@ class ClassifyBench(ZooBench):
         else:
             rest, held = stratified_split(full.labels, test_frac, 0)
             self.train, self.test = full.subset(rest), full.subset(held)
+            # duplicate rows split apart: said as a fit says it of its validation part (translate's bench too)
+            proto._warn_overlap(self.train, self.test, f"the held-out test part ({test_frac:g} of --data)")
         self.describe_ = {"data": describe_source(data), "kind": self.cls.kind, "rows": len(full.labels),
                           "test": describe_source(test) if test is not None else f"{test_frac:g} of data (stratified)",
                           "test_rows": len(self.test.labels), **self.options}

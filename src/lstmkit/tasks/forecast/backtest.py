@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError, TrainingInterrupted, opt, worded
+from lstmkit.errors import LstmkitError, TrainingInterrupted, first_of, opt, worded
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.files import check_writable, to_json
 from lstmkit.runs import atomic_write, write_json
@@ -72,7 +72,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         require_positive_int("step", step)
     step = H if step is None else int(step)
     run = (getattr(model, "data_summary_", None) or {}) if given else None
-    frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)
+    frame, id_col, time_col, targets, codes, uniq, read_times = _long_frame(data, cfg, run)
     ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
     need = H + step * (folds - 1) + 2
     short = ser.lengths < need
@@ -91,6 +91,11 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         ser = _Series(frame, targets, codes, uniq)
         say_left_out(skipped, need)
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
+    in_training = (_folds_before_test(run, read_times, ser, cuts, getattr(model, "lineage_", None) or [])
+                   if given and not refit else [])
+    if in_training:
+        _say_folds_before_test(in_training, folds, run,
+                               any(u.get("accepted") for u in getattr(model, "lineage_", None) or []))
     if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
         check_writable(out, "the backtest")
     fixed = model if given else None
@@ -165,7 +170,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
                            "note": None if refit or not given else
-                           "a fixed run model may have trained on points inside the folds; refit avoids that"},
+                           "a fixed run model may have trained on points inside the folds; refit avoids that",
+                           **({"folds_before_test_part": in_training} if in_training else {})},
               "skipped": skipped}
     if out is not None:
         # backtest.json is written last, as the mark of a whole backtest: a former one's json and plot go
@@ -227,8 +233,8 @@ def _long_frame(data, cfg, run: dict | None = None
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept,
     times read (in the zone forecasts are given in, tz-aware, so that each fold's predict reads
     them as the same instants; ``run``: a fitted run's data summary); per row its series' number
-    (0, 1, ... in frame order), the series ids by number, and what
-    :func:`~lstmkit.tasks.forecast.times.time_values` says of the times (their zone)."""
+    (0, 1, ... in frame order), the series ids by number, and each row's time as ``read_panel``
+    reads it (what a run's data summary records; None without a time column)."""
     from lstmkit.tasks.forecast.columns import frame_columns, series_labels
     df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
@@ -236,12 +242,12 @@ def _long_frame(data, cfg, run: dict | None = None
             raise LstmkitError(f"column {c!r} not found", f"available columns: {', '.join(map(str, df.columns))}")
     df = df.copy()
     df["__id"] = series_labels(df[id_col], id_col) if id_col is not None else "series"
-    time_info = {}
     if time_col is not None:
         values, time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None), *reading_zone(cfg, run),
                                         groups=df["__id"] if id_col is not None else None)   # as read_panel reads them
         zone = forecast_zone(time_info, run)
         df[time_col] = in_zone(values, time_info, zone) if zone is not None else values
+        df["__read_time"] = values
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
     codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance
@@ -255,7 +261,50 @@ def _long_frame(data, cfg, run: dict | None = None
     if not observed.all():
         df = df[observed]
         codes, uniq = pd.factorize(df["__id"], sort=False)              # a series without values leaves
-    return df.reset_index(drop=True), id_col, time_col, targets, codes, uniq, time_info
+    read = df.pop("__read_time").to_numpy() if time_col is not None else None
+    return df.reset_index(drop=True), id_col, time_col, targets, codes, uniq, read
+
+
+def _folds_before_test(run: dict, read_times: np.ndarray | None, ser: "_Series", cuts: np.ndarray,
+                       lineage: list[dict]) -> list[int]:
+    """The folds (numbered from 1) of a fitted run's backtest that forecast a point its model trained or
+    early-stopped on: before the run's recorded ``test_from`` (the earliest series' first test time), or at
+    or before the newest point a kept online update read of the series (``lineage``); for one series
+    without times, before the run's training and validation parts when the data is as long as the run's."""
+    if read_times is not None:
+        first = read_times[ser.starts[None] + cuts]          # [K, S] each fold's first forecast point
+        dated = np.issubdtype(first.dtype, np.datetime64)
+        read = lambda t: np.datetime64(t) if isinstance(t, str) else t      # noqa: E731  (a run file's time)
+        before = np.zeros(cuts.shape, dtype=bool)
+        if run.get("test_from") is not None and isinstance(read(run["test_from"]), np.datetime64) == dated:
+            before |= first < read(run["test_from"])         # a run saved before it was recorded: not said
+        for update in lineage:
+            if not update.get("accepted"):
+                continue
+            for j, sid in enumerate(ser.sids):
+                end = (update.get("ends") or {}).get(sid, update.get("end"))
+                if end is not None and isinstance(read(end), np.datetime64) == dated:   # else dates against steps
+                    before[:, j] |= first[:, j] <= read(end)
+        before = before.any(1)
+    else:
+        split = run.get("split")
+        if run.get("time") is not None or not split or len(ser.sids) != 1 or int(ser.lengths[0]) != run.get("rows"):
+            return []
+        before = cuts[:, 0] < split["train"] + split["val"]
+    return [int(k) + 1 for k in np.flatnonzero(before)]
+
+
+def _say_folds_before_test(in_training: list[int], folds: int, run: dict, updated: bool) -> None:
+    """One warning: a fixed run's folds that score it on points it trained or early-stopped on (``updated``:
+    the run kept an online update, whose data it trained on too)."""
+    n = len(in_training)
+    start = f" (from {run['test_from']})" if run.get("test_from") is not None else ""
+    read = " or read by an update it kept" if updated else ""
+    warnings.warn(f"{n} of the {folds} folds ({'fold ' if n == 1 else 'folds '}{first_of(in_training, 3)}) forecast "
+                  f"points before the run's test part{start}{read}, which its model trained or early-stopped on: "
+                  f"{'its scores flatter' if n == 1 else 'their scores flatter'} the model — backtest with "
+                  f"{worded('--refit', 'refit=True')}, or fewer {opt('folds')} or a smaller {opt('step')}, so "
+                  "that every fold forecasts the test part", UserWarning, stacklevel=4)
 
 
 def _wall_clock(times: pd.Series) -> np.ndarray:

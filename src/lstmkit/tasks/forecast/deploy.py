@@ -352,7 +352,9 @@ class ForecastAdapter:
         target lies inside the held-out points."""
         cfg, est = self.cfg, self.est
         L, H = cfg.lookback, cfg.horizon
-        panel = est._read_for_use(new_data, bounded=True)   # outside the bounds the user gave: refused, as fit does
+        # outside the bounds the user gave: refused, as fit does; gaps filled before the held-out points from
+        # the points before them, so neither the update's training nor its verdict reads a held-out value early
+        panel = est._read_for_use(new_data, bounded=True, split=lambda n: _held_out_from(n, L, H, holdout))
         index, new = _model_series(est, panel)
         cuts = {s: _update_split(int(panel.lengths[s]), L, H, holdout) for s in index}
         short = [s for s in index if cuts[s][1] < 1]
@@ -459,6 +461,13 @@ def _update_profiles(est, panel, first_held: dict[int, int]) -> list[np.ndarray]
                                f"pass at least {need + int(panel.lengths[s]) - n} rows of it")
         out.append(seasonal_profile(est._model_units(panel.values[panel.rows(s)][:n], panel, s), m))
     return out
+
+
+def _held_out_from(rows: int, lookback: int, horizon: int, holdout: float) -> tuple[int, ...]:
+    """The row of a series of ``rows`` rows where an update's held-out points begin (none: too short)."""
+    n_val, n_train = _update_split(rows, lookback, horizon, holdout)
+    first = rows - horizon + 1 - n_val
+    return (first,) if n_train >= 1 and 0 < first < rows else ()
 
 
 def _update_split(rows: int, lookback: int, horizon: int, holdout: float) -> tuple[int, int]:

@@ -276,10 +276,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         ``stacklevel``: the frame a warning names, counted from this one (the caller's caller: the user's
         line under :meth:`evaluate`; 2 for the CLI, whose own line prints it as ``warning: ...``)."""
         self._check_fitted()
-        panel = self._read_for_use(data, need=min_points(self.config_))
+        panel = self._read_for_use(data, need=min_points(self.config_), split=True)
         # series the run never learned, scored in the means: said, as predict says them
         say_rough(panel, self.config_.lookback, self.series_ids_, stacklevel=stacklevel + 1)
-        test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel)
+        test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel, split=True)
         self._say_windows_far_outside(arrays, *test, stacklevel=stacklevel + 1)
         return panel_metrics(self, panel, arrays, test, progress=self._progress)[0]
 
@@ -310,8 +310,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         with public_call():
             self._check_fitted()
             cfg = self.config_
-            panel = self._read_for_use(data, need=min_points(cfg))
-            arrays = self._panel_arrays(panel)
+            panel = self._read_for_use(data, need=min_points(cfg), split=True)
+            arrays = self._panel_arrays(panel, split=True)
             rows, series = split_panel(panel, cfg)["test"]
             self._say_windows_far_outside(arrays, rows, series, stacklevel=3)
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel))

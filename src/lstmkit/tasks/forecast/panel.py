@@ -127,12 +127,16 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
 
 
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None,
-               bounds: str = "auto", fitting: bool = True) -> Panel:
+               bounds: str = "auto", fitting: bool = True, by_part=None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
     features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`); ``bounds``: the
     ``--bounds LOW,HIGH`` every target value must lie within (fit's; ``auto`` / ``none``: no check;
-    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to).
+    ``fitting`` False: a fitted run's recorded ones, which an update's data must keep to). ``by_part``
+    (default: ``fitting``): ``--fill`` fills each series' training, validation and test parts in turn
+    (:func:`_fill`), as a fit and what scores a fitted run's test part read them, so no gap of a part is
+    filled from a later part; predict's history is filled as a whole. A function of a series' length
+    gives the rows where its parts end instead (an update's: where its held-out points begin).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -265,9 +269,12 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
             # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
-            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide")
-            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
-            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
+            parts = fitting if by_part is None else by_part
+            ends = parts(len(ys_)) if callable(parts) else _part_ends(len(ys_), cfg) if parts else ()
+            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide",
+                            ends=ends)
+            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False, ends=ends)
+            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False, ends=ends)
             n_filled += k1 + k2 + k3
         m = len(ys_)                                               # observed rows (with any inserted)
         if need is not None and m < need:
@@ -440,8 +447,26 @@ def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _part_ends(n: int, cfg) -> tuple[int, ...]:
+    """Where a fitted series of ``n`` rows ends its training and its validation part (the split rule
+    of :func:`~lstmkit.tasks.forecast.windows.part_sizes`); () when the horizon is not known yet."""
+    from lstmkit.tasks.forecast.windows import part_sizes, uses_fractions
+    if cfg.horizon is None and not uses_fractions(cfg):
+        return ()
+    n_train, n_val, _ = part_sizes(n, cfg)
+    return tuple(e for e in (n_train, n_train + n_val) if 0 < e < n)
+
+
 def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True,
-          wide: bool = False):
+          wide: bool = False, ends: tuple[int, ...] = ()):
+    """``a`` with its gaps filled by ``fill``, and how many cells were filled. ``ends``: the rows where
+    a fit's training and validation parts end. The rows before each end are filled first from
+    themselves alone, so a gap at the end of the training part is carried forward from the
+    training part rather than interpolated toward (or filled back from) the validation part's values:
+    the scaler, the seasonal indices and the choices measured on the training part read nothing of the
+    parts after it. In the validation and test parts, which are scored, ``interpolate`` carries values
+    forward too: a window's inputs there would otherwise be drawn toward the values after them, its own
+    targets among them, which no forecast made at its origin could read."""
     bad = ~np.isfinite(a)
     if not bad.any():
         return a, 0
@@ -458,9 +483,13 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
         raise LstmkitError(f"column {names[j]!r} has no values in series {sid!r}", "supply values for every series")
     if fill == "zero":
         return df.fillna(0.0).to_numpy(), int(bad.sum())
-    if fill == "interpolate":
-        df = df.interpolate(method="linear", limit_direction="both")
-    return df.ffill().bfill().to_numpy(), int(bad.sum())
+    out = df.to_numpy(dtype=np.float64, copy=True)
+    for k, end in enumerate((*ends, len(out))):    # a column empty throughout a part is filled from the next one
+        part = pd.DataFrame(out[:end])
+        if fill == "interpolate" and k == 0:
+            part = part.interpolate(method="linear", limit_direction="both")
+        out[:end] = part.ffill().bfill().to_numpy()
+    return out, int(bad.sum())
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:

@@ -200,6 +200,12 @@ class PanelPipeline(AheadForecast):
         # different times
         if panel.times is not None and len(panel.times) and (len(panel.ids) == 1 or panel.is_datetime):
             self.data_summary_["end"] = time_text(panel.times[panel.starts + panel.lengths - 1].max())
+            # where the test part begins (of many series, the earliest): a backtest of this run whose folds
+            # forecast points before it scores the model on points it trained or early-stopped on (backtest.py)
+            scored = [int(panel.starts[s]) + sum(part_sizes(int(n), cfg)[:2]) for s, n in enumerate(panel.lengths)
+                      if part_sizes(int(n), cfg)[2] > 0]
+            if scored:
+                self.data_summary_["test_from"] = time_text(panel.times[scored].min())
         if panel.times is not None and len(panel.times) and len(panel.ids) > 1:   # and each series' own newest time
             self.data_summary_["ends"] = panel.ends(range(len(panel.ids)))
         if panel.skipped:
@@ -351,13 +357,17 @@ class PanelPipeline(AheadForecast):
         with np.errstate(over="ignore"):
             return np.exp(params)
 
-    def _series_scale(self, panel: Panel, profiles=None) -> tuple[np.ndarray, np.ndarray]:
-        """``loc, scale [S, T]`` of each series (a series unseen in training: from its own history)."""
+    def _series_scale(self, panel: Panel, profiles=None, split: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``loc, scale [S, T]`` of each series (a series unseen in training: from its own history; ``split``,
+        data whose test part is scored: from its training part, as a fit scales it, so no test value moves
+        the forecasts scored against it)."""
         locs, scales = [], []
         for s, sid in enumerate(panel.ids):
             if sid not in self.panel_scaler_.params:
+                own = panel.values[panel.rows(s)]
+                own = own[:part_sizes(len(own), self.config_)[0]] if split else own
                 tmp = PanelScaler(self.panel_scaler_.kind, self.panel_scaler_.lag).fit_one(
-                    sid, *self._scaler_input(panel.values[panel.rows(s)], panel, s, profiles))
+                    sid, *self._scaler_input(own, panel, s, profiles))
                 loc, sc = tmp.get(sid)
             else:
                 loc, sc = self.panel_scaler_.get(sid)
@@ -372,10 +382,11 @@ class PanelPipeline(AheadForecast):
         P = past.shape[1]
         return cov[:, :P], np.concatenate([cov[:, P:], future[:, n_user:]], 1)
 
-    def _panel_arrays(self, panel: Panel, profiles=None) -> dict[str, Any]:
-        """Scaled model inputs of every row; ``profiles``: :meth:`_profiles` when already computed."""
+    def _panel_arrays(self, panel: Panel, profiles=None, split: bool = False) -> dict[str, Any]:
+        """Scaled model inputs of every row; ``profiles``: :meth:`_profiles` when already computed;
+        ``split``: ``panel`` is split as in training to score its test part (:meth:`_series_scale`)."""
         profiles = profiles if profiles is not None else self._profiles(panel)
-        loc, scale = self._series_scale(panel, profiles)
+        loc, scale = self._series_scale(panel, profiles, split)
         per_row = np.repeat(np.arange(len(panel.ids)), panel.lengths)
         season = None if profiles is None else np.concatenate(
             [self._season_at(p, 0, int(n)) for p, n in zip(profiles, panel.lengths)])    # [rows, T]
@@ -488,11 +499,13 @@ class PanelPipeline(AheadForecast):
                                f"pass an array of {trained} column{'s' * (trained != 1)} in the training order, "
                                "or a table naming the columns")
 
-    def _read_for_use(self, data, need: int | None = None, bounded: bool = False) -> Panel:
+    def _read_for_use(self, data, need: int | None = None, bounded: bool = False, split=False) -> Panel:
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
         when its rows step by another frequency than the training data's; ``bounded`` (an update,
         which trains on it): also when a target value lies outside the bounds the user gave the run
-        (its record, ``bounds_``; the automatic floor refuses nothing)."""
+        (its record, ``bounds_``; the automatic floor refuses nothing); ``split`` (what scores the test
+        part): its gaps filled part by part, as the fit filled them (``read_panel``'s ``by_part``, which
+        an update gives the rows where its held-out points begin)."""
         cfg = self.config_
         self._check_array_width(data)
         if ((getattr(self, "auto_", None) or {}).get("time") or {}).get(FROM_INDEX):
@@ -502,7 +515,7 @@ class PanelPipeline(AheadForecast):
                            f"and horizon {cfg.horizon} are fixed when it is trained)",
                            run=getattr(self, "data_summary_", None) or {},
                            bounds=recorded_bounds(getattr(self, "bounds_", None)) if bounded else "auto",
-                           fitting=False)
+                           fitting=False, by_part=split)
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         say_left_out(panel.skipped, need)
         return panel

@@ -199,9 +199,9 @@ class DeploySurface:
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
             return None
         cfg = self.config_
-        panel = self._read_for_use(source, need=min_points(cfg))
+        panel = self._read_for_use(source, need=min_points(cfg), split=True)
         rows, series = split_panel(panel, cfg)["test"]
-        params = self._forecast_windows(self._panel_arrays(panel), rows, series, self._series_index(panel), net=net)
+        params = self._forecast_windows(self._panel_arrays(panel, split=True), rows, series, self._series_index(panel), net=net)
         point = self._point(params, self._window_limits(panel, series))
         out = []
         for s in range(len(panel.ids)):
