@@ -115,6 +115,18 @@ def test_evaluate_names_its_own_arguments(fitted, tmp_path):
         fitted.evaluate()
 
 
+def test_fit_names_its_own_arguments_for_the_files_it_was_given(tmp_path):
+    """fit(src_file=…) alone said '--src-file without --tgt-file', and a table beside the files
+    'both --data and --src-file/--tgt-file given': flags the Python caller never typed."""
+    (tmp_path / "a.en").write_text("the dog runs\n")
+    with pytest.raises(LstmkitError, match=r"^src_file without tgt_file — pass both"):
+        Translator().fit(src_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"^val_tgt_file without val_src_file — pass both"):
+        Translator().fit(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.en", val_tgt_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"^both data and src_file/tgt_file given"):
+        Translator().fit(tmp_path / "a.tsv", src_file=tmp_path / "a.en")
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")
