@@ -127,6 +127,20 @@ def test_fit_names_its_own_arguments_for_the_files_it_was_given(tmp_path):
         Translator().fit(tmp_path / "a.tsv", src_file=tmp_path / "a.en")
 
 
+def test_numpy_beams_are_read_and_a_bad_beam_is_refused_by_every_method(fitted, pairs):
+    """A grid's np.int64(2) was 'must be a positive integer' in translate, evaluate and score, and
+    attention / output_tokens took any beam to torch: beam=0 an IndexError, 2.5 a TypeError."""
+    src = ["the dog runs ."]
+    assert fitted.translate(src, beam=np.int64(2), alpha=np.float32(0.5)) == fitted.translate(src, beam=2, alpha=0.5)
+    m = fitted.evaluate(pairs(4, seed=9), beam=np.int64(1))
+    assert m["beam"] == 1 and type(m["beam"]) is int
+    assert fitted.attention(src[0], beam=np.int64(2))[1] == fitted.attention(src[0], beam=2)[1]
+    for call in (fitted.attention, fitted.output_tokens):
+        for bad in (0, -1, 2.5):
+            with pytest.raises(LstmkitError, match=rf"`beam` must be a positive integer, got {bad}"):
+                call(src[0], beam=bad)
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")
