@@ -344,3 +344,19 @@ def test_the_steps_of_a_long_window_are_named_every_kth(tmp_path, monkeypatch):
     for labels in (heat.get_xticklabels(), attention.get_xticklabels(), attention.get_yticklabels()):
         assert [t.get_text() for t in labels] == names[::2]
     assert [t for t in heat.get_xticks()] == list(range(0, 50, 2)) and heat.get_xlabel() == "time"
+
+
+def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():
+    """gates(model, ids) of a text model took any numbers to its embedding: an id past the vocabulary
+    was torch's 'index out of range in self', floats and no ids its 'Expected tensor for argument #1
+    'indices''; attention reads them through the same batch."""
+    from lstmkit.nn.seq2seq import Seq2Seq
+    torch.manual_seed(0)
+    net = Seq2Seq(20, 30, embed_dim=6, hidden_size=5, num_layers=1, encoder="lstm", dropout=0.0).eval()
+    est = type("Fitted", (), {"net_": net, "kind": "text", "token_inputs": lambda self, text: ([], [])})()
+    assert set(gates(est, [4, 19, 7])["stats"]) == {"l0"}
+    for ids, said in (([4, 20], "token id 20, outside the model's vocabulary of 20 ids \\(0 to 19\\)"),
+                      ([-1, 4], "token id -1, outside the model.s vocabulary of 20 ids \\(0 to 19\\)"), ([], "no token ids"),
+                      (np.array([4.0, 5.0]), "float64 values, where the model reads token ids \\(integers\\)")):
+        with pytest.raises(LstmkitError, match=f"`x` holds {said} — pass one text as a string"):
+            gates(est, ids)

@@ -56,11 +56,30 @@ def network_batch(model: Any, net: nn.Module, x: Any, lengths: Any, dtype: torch
     or ids ``[T]``) becomes a batch of one; ``lengths`` as :func:`full_lengths` gives them."""
     x = network_input(model, x)
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    if hasattr(model, "token_inputs") and getattr(model, "kind", "text") == "text":
+        _check_ids(x, net)
     tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
     x = x.long() if tokens else x.to(dtype)
     if x.dim() == (1 if tokens else 2):
         x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
     return x, full_lengths(net, x, lengths)
+
+
+def _check_ids(x: Tensor, net: nn.Module) -> None:
+    """An error unless ``x`` holds token ids the text model's embedding (its first: a translator's
+    source side) can look up: they were torch's 'index out of range in self', or its 'Expected tensor
+    for argument #1 'indices' to have one of the following scalar types' for floats or no ids."""
+    fix = "pass one text as a string, or the ids of model.token_inputs(text)[1]"
+    if x.numel() == 0:
+        raise LstmkitError("`x` holds no token ids", fix)
+    if torch.is_floating_point(x) or x.dtype == torch.bool:
+        raise LstmkitError(f"`x` holds {str(x.dtype).replace('torch.', '')} values, where the model reads token ids "
+                           "(integers)", fix)
+    size = next(m for m in net.modules() if isinstance(m, nn.Embedding)).num_embeddings
+    outside = x[(x < 0) | (x >= size)]
+    if outside.numel():
+        raise LstmkitError(f"`x` holds token id {int(outside[0])}, outside the model's vocabulary of {size} ids "
+                           f"(0 to {size - 1})", fix)
 
 
 def full_lengths(net: nn.Module, x: Tensor, lengths: Any) -> Any:

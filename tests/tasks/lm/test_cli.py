@@ -61,6 +61,15 @@ def test_train_says_how_many_lines_it_trained_in_pieces(capsys, cfg, tmp_path):
     assert code == 0 and "training lines" not in out, err
 
 
+def test_train_says_every_line_was_cut_as_100_percent(capsys, cfg, tmp_path):
+    """Every training line over --max-len: the share was written '1e+02%' (two significant digits)."""
+    (tmp_path / "c.txt").write_text(f"{PATTERN * 4}\n" * 40)
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "c.txt", "--config", cfg, "--out", tmp_path,
+                         "--epochs", "1", "--max-len", "16")
+    assert code == 0, err
+    assert re.search(r"^36 of 36 training lines \(100%\) are longer than --max-len 16 tokens", out, re.M), out
+
+
 def test_sample_is_reproducible(capsys, run):
     code, out, err = cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")
     assert code == 0, err

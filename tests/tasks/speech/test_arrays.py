@@ -401,3 +401,13 @@ def test_a_column_of_paths_or_clips_as_pyarrow_or_scikit_learn_hands_it_over(cla
     assert np.allclose(classifier.predict_proba(pa.array(waves[0]), sample_rate=RATE), clips[:1])   # numbers: one clip
     refit = SpeechRecognizer(**classifier.get_params())
     assert refit.set_params(max_epochs=1, label_from_name=None).fit(pd.DataFrame({"path": files}), labels).classes_.tolist() == sorted(set(labels))
+
+
+def test_a_notes_warning_names_the_callers_line(ctc_run, waves):
+    """A clip's note (silence, a conversion) was a warning at a line of speech's estimator.py, whichever
+    call of the caller's it came from: predict's and transcribe's now name their own call."""
+    silent = np.zeros(RATE, dtype=np.float32)
+    with pytest.warns(UserWarning, match="holds only silence") as said:
+        ctc_run.transcribe(silent, sample_rate=RATE)
+        ctc_run.predict([waves[0], silent], sample_rate=RATE)
+    assert [w.filename for w in said if "silence" in str(w.message)] == [__file__] * 2

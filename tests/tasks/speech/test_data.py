@@ -44,6 +44,19 @@ def test_common_voices_tsv_keeps_the_quote_marks_of_its_sentences(tmp_path):
     assert read_utterances(tmp_path / "quoted.tsv").texts == ['say "hi" now', "plain"]
 
 
+def test_a_utf16_manifest_reads_and_a_cp1252_one_names_its_line(tmp_path):
+    """A spreadsheet's 'Unicode Text' (UTF-16 with a byte-order mark) and a Windows-1252 CSV were both
+    'not a UTF-8 text manifest — pass a CSV with columns path,text': it was one."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    _wav(tmp_path / "b.wav", np.zeros(800))
+    (tmp_path / "m.tsv").write_bytes("path\ttext\na.wav\tcafé\nb.wav\tab\n".encode("utf-16"))
+    assert read_utterances(tmp_path / "m.tsv").texts == ["café", "ab"]
+    (tmp_path / "m.csv").write_bytes("path,text\na.wav,ab\nb.wav,café\n".encode("cp1252"))
+    with pytest.raises(LstmkitError, match=r"m.csv line 3 is not valid UTF-8 \(byte 0xe9\): a manifest is read as "
+                                           r"UTF-8 — save it as UTF-8"):
+        read_utterances(tmp_path / "m.csv")
+
+
 @pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
 def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
     """A manifest kept in a spreadsheet was 'not a UTF-8 text manifest'; a transcript of digits

@@ -118,6 +118,17 @@ def test_run_rejects_non_utf8_stdin(capsys, monkeypatch, run):
     assert_user_error(code, err, "not valid utf-8")
 
 
+def test_run_names_the_line_of_a_bad_byte_and_translates_the_lines_before(capsys, monkeypatch, run):
+    """Standard input was decoded 8 KiB ahead: a bad byte on line 3 was 'line 1 is not valid utf-8',
+    and lines 1 and 2 were never translated."""
+    good = cli(capsys, "translate", "run", "--run", run, "--beam", "1", stdin="the dog runs.\na cat.\n",
+               monkeypatch=monkeypatch)[1]
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "1",
+                         stdin=b"the dog runs.\na cat.\ncaf\xe9\n", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "standard input line 3 is not valid utf-8")
+    assert out == good and len(out.splitlines()) == 2
+
+
 def test_evaluate(capsys, run, files, tmp_path):
     code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
                          "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / "s.tsv")

@@ -115,6 +115,32 @@ def test_evaluate_names_its_own_arguments(fitted, tmp_path):
         fitted.evaluate()
 
 
+def test_fit_names_its_own_arguments_for_the_files_it_was_given(tmp_path):
+    """fit(src_file=…) alone said '--src-file without --tgt-file', and a table beside the files
+    'both --data and --src-file/--tgt-file given': flags the Python caller never typed."""
+    (tmp_path / "a.en").write_text("the dog runs\n")
+    with pytest.raises(LstmkitError, match=r"^src_file without tgt_file — pass both"):
+        Translator().fit(src_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"^val_tgt_file without val_src_file — pass both"):
+        Translator().fit(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.en", val_tgt_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"^both data and src_file/tgt_file given"):
+        Translator().fit(tmp_path / "a.tsv", src_file=tmp_path / "a.en")
+
+
+def test_numpy_beams_are_read_and_a_bad_beam_is_refused_by_every_method(fitted, pairs):
+    """A grid's np.int64(2) was 'must be a positive integer' in translate, evaluate and score, and
+    attention / output_tokens took any beam to torch: beam=0 an IndexError, 2.5 a TypeError."""
+    src = ["the dog runs ."]
+    assert fitted.translate(src, beam=np.int64(2), alpha=np.float32(0.5)) == fitted.translate(src, beam=2, alpha=0.5)
+    m = fitted.evaluate(pairs(4, seed=9), beam=np.int64(1))
+    assert m["beam"] == 1 and type(m["beam"]) is int
+    assert fitted.attention(src[0], beam=np.int64(2))[1] == fitted.attention(src[0], beam=2)[1]
+    for call in (fitted.attention, fitted.output_tokens):
+        for bad in (0, -1, 2.5):
+            with pytest.raises(LstmkitError, match=rf"`beam` must be a positive integer, got {bad}"):
+                call(src[0], beam=bad)
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import sys
 import warnings
@@ -469,18 +470,30 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
     every task's notes about its input: the CLI prints each as one ``warning:`` line); float audio
     beyond [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak,
     the fix), and truncated files another."""
+    level = _callers_level()
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
-        warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
+        warnings.warn(loud_warning(loud), UserWarning, stacklevel=level)
     cut = [n for n in notes if n.cut]
     if cut:
         more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
         warnings.warn(f"{cut[0].file}{more}: {cut[0].what}; read as far as it goes, so its transcript may not "
-                      f"match it: copy or export {'them' if more else 'it'} again", UserWarning, stacklevel=2)
+                      f"match it: copy or export {'them' if more else 'it'} again", UserWarning, stacklevel=level)
     kinds: dict[str, list[str]] = {}
     for n in notes:
         if n.conversion:
             kinds.setdefault(n.what, []).append(n.file)
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        warnings.warn(f"{files[0]}{more}: {what}", UserWarning, stacklevel=2)
+        warnings.warn(f"{files[0]}{more}: {what}", UserWarning, stacklevel=level)
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of :func:`report_notes`' warnings that names the first line outside lstmkit:
+    the caller's ``transcribe(...)`` or ``fit(...)``, from any method (level 2 named a line of
+    speech's estimator.py, whichever call of the caller's it was)."""
+    package = os.path.join(str(Path(__file__).parents[2]), "")      # .../lstmkit/, as its frames name their files
+    frame, level = sys._getframe(2), 2          # report_notes' caller
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level if frame is not None else 2

@@ -22,6 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
+from lstmkit.data.decoding import bom_encoding
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.stratify import stratified_split
@@ -206,10 +207,14 @@ def _each_recording_once(paths: list[str], texts: list[str], where: str) -> list
 
 def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     """A CSV / TSV manifest's rows (header names to cells) and its header."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
+    raw = path.read_bytes()
+    try:                     # a byte-order mark names UTF-16 (a spreadsheet's 'Unicode Text') or UTF-32
+        text = raw.decode(bom_encoding(raw[:4]) or "utf-8-sig")
+    except UnicodeDecodeError as e:      # was 'not a UTF-8 text manifest — pass a CSV with columns path,text'
+        line = raw[:e.start].count(b"\n") + 1
+        raise LstmkitError(f"{path} line {line} is not valid UTF-8 (byte 0x{raw[e.start]:02x}): a manifest is read "
+                           "as UTF-8", "save it as UTF-8 (a spreadsheet's 'CSV UTF-8'; or iconv -f cp1252 -t utf-8 "
+                           f"{path.name})") from None
     text, named, first_line = separator_line(text)         # a sep=; line, comment lines above the header
     first = text.splitlines()[0] if text.strip() else ""
     sep = named or header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")

@@ -1,6 +1,7 @@
 """``lstmkit translate train | run | evaluate``."""
 from __future__ import annotations
 
+import io
 import sys
 import warnings
 from pathlib import Path
@@ -92,7 +93,6 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     (an empty line gives an empty line, so output lines stay aligned with input lines; input without any
     sentence is an error)."""
     import codecs
-    import io
     from lstmkit.tasks.translate.estimator import Translator
     try:
         codecs.lookup(encoding)
@@ -143,13 +143,31 @@ def _with_its_encoding(raw, encoding: str):
     (the default), a byte-order mark is dropped or names UTF-16 / UTF-32 (PowerShell and Notepad write
     one: it was read into the first sentence, and a UTF-16 one was 'not valid utf-8'). Peeks, so
     lines still stream as they arrive."""
-    import io
     from lstmkit.data.textfile import bom_encoding
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        return raw, encoding
+        return _LineReads(raw), encoding
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)
-    return raw, bom_encoding(raw.peek(4)[:4]) or "utf-8-sig"
+    return _LineReads(raw), bom_encoding(raw.peek(4)[:4]) or "utf-8-sig"
+
+
+class _LineReads(io.BufferedIOBase):
+    """Bytes ``raw`` handed to a text wrapper one line at a time, so it decodes no line ahead: it read
+    and decoded 8 KiB at once, so a bad byte on line 5 was 'line 1 is not valid utf-8', lines 1-4 left
+    untranslated."""
+
+    def __init__(self, raw):
+        super().__init__()
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._raw.readline()
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._raw.read() if size is None or size < 0 else self._raw.readline(size)
 
 
 @app.command()

@@ -411,8 +411,12 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     table, sources, targets = flags
     tables: dict[str, pd.DataFrame] = {}
     data = arrow_as_frame(data)                       # a pyarrow Table: read as a DataFrame
+    def said(flag: str) -> str:              # --src-file from the command line, src_file from Python
+        return worded(flag, _keyword(flag))
+
     if data is not None and (src_file is not None or tgt_file is not None):
-        raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
+        raise LstmkitError(f"both {said(table)} and {said(sources)}/{said(targets)} given",
+                           "pass one table or one pair of files")
     for flag, given in ((sources, src_file), (targets, tgt_file)):
         if given is not None and not isinstance(given, (str, os.PathLike)):      # only Python passes other things
             raise LstmkitError(f"{_keyword(flag)} is a {type(given).__name__}, not a file's path",
@@ -425,7 +429,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                                                        f"and {_keyword(targets)}="))
         if src_file is None or tgt_file is None:
             given, missing = (sources, targets) if tgt_file is None else (targets, sources)
-            raise LstmkitError(f"{given} without {missing}",
+            raise LstmkitError(f"{said(given)} without {said(missing)}",
                                f"pass both (line-aligned files), or a table with {worded(table, _keyword(table) + '=')}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
         tables = {"src_file": aligned_lines_table(s), "tgt_file": aligned_lines_table(t)}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Sized, Unpack
 import numpy as np
 import torch
 
+from lstmkit.config import python_values
 from lstmkit.tasks.translate.config import TranslateConfig, TranslateParams, check_given
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import arrow_as_frame, text_items
@@ -307,6 +308,7 @@ class Translator(RunEstimator):
                 raise BadValue(f"lowercase must be True, False or None, got {lowercase!r}",
                                "pass lowercase=True to score case-insensitively")
             checked_tokenize(tokenize)          # before the translations, which take the time
+            beam = self._search(beam, None)[0]   # the metrics' beam a Python int, as JSON writes it
             data = _with_targets(data, y, "references")
             if data is None and (src_file is None or ref_file is None):
                 raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
@@ -316,7 +318,7 @@ class Translator(RunEstimator):
                 pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
                                    drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
             more = [self._more_references(f, src_file, len(pairs)) for f in more_files]
-            return self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file,
+            return self._score(pairs, beam, out_file=out_file,
                                lowercase=lowercase, tokenize=tokenize, more_refs=more)
 
     def _more_references(self, path, src_file, n: int) -> list[str]:
@@ -406,12 +408,27 @@ class Translator(RunEstimator):
         return 2 * longest if longest else DECODE_CEILING
 
     # -- internals -------------------------------------------------------------------------
+    def _search(self, beam, alpha) -> tuple[int, float]:
+        """``(beam, alpha)`` checked, the run's where None, numpy's numbers as Python's (a grid's
+        ``np.int64(2)`` was 'must be a positive integer'; a beam of 0 in :meth:`attention` an IndexError)."""
+        beam, alpha = python_values({"beam": beam, "alpha": alpha}).values()
+        beam = self.config_.beam if beam is None else beam
+        alpha = self.config_.length_penalty if alpha is None else alpha
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
+                               f"pass {opt('beam', 5)}, say (1 = greedy)")
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
+            raise LstmkitError(f"the length penalty ({opt('alpha')}) must be a number >= 0, got {alpha!r}",
+                               f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
+        return beam, alpha
+
     def _hypothesis(self, sentence: str, beam: int):
         """The search's best hypothesis for one sentence, and its pieces (``<eos>`` named)."""
+        beam, alpha = self._search(beam, None)
         ids = self._src_ids(sentence)
         steps = self.decode_steps()
         hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
-                          self.config_.length_penalty, self.config_.max_len_ratio, steps)[0]
+                          alpha, self.config_.max_len_ratio, steps)[0]
         _warn(cut_short([hyp], steps))
         return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
 
@@ -470,14 +487,7 @@ class Translator(RunEstimator):
         if not sentences:
             return []
         cfg = self.config_
-        beam = cfg.beam if beam is None else beam
-        alpha = cfg.length_penalty if alpha is None else alpha
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
-                               f"pass {opt('beam', 5)}, say (1 = greedy)")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
-            raise LstmkitError(f"the length penalty ({opt('alpha')}) must be a number >= 0, got {alpha!r}",
-                               f"pass {opt('alpha', '1.0', written=True)}, say (0 ranks by the sum of log-probabilities)")
+        beam, alpha = self._search(beam, alpha)
         net = (self.net_ if net is None else net).eval()
         given = ([self.src_tokenizer_.encode(s) or [EOS_ID] for s in sentences] if ids is None
                  else [x or [EOS_ID] for x in ids])
