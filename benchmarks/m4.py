@@ -64,7 +64,7 @@ ANCHORS = {
 # 1.004, lookback 52 0.990: no better alone.
 SETTINGS = {
     "weekly": dict(lookback=52, segment=4, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=60, batch_size=256,
-                   lr=2e-3, patience=12, loss="mae", scaler="mase", samples_per_epoch=12800),
+                   lr=2e-3, patience=12, lr_patience=10, loss="mae", scaler="mase", samples_per_epoch=12800),
     "hourly": dict(lookback=7 * 24, segment=24, hidden_size=256, num_layers=2, dropout=0.1, max_epochs=30,
                    batch_size=256, lr=2e-3, lr_schedule="cosine", loss="mae", scaler="mase", samples_per_epoch=12800,
                    patience=8, highway=7 * 24, log=True, deseason=24, val_size=0),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_non_negative, check_positive, check_range,
-                            check_types)
+                            check_types, train_field)
 
 __all__ = ["ForecastConfig", "ForecastParams"]
 
@@ -100,7 +100,7 @@ class ForecastConfig(TaskConfig):
                                     # forecast w x network + (1 - w) x this baseline, w chosen on validation
                                     # (lstmkit.tasks.forecast.combine); not given: chosen on validation (the
                                     # network alone unless a combination scores better)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = train_field(lr_patience=3)
 
     def __post_init__(self) -> None:
         check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season", "ensemble")
