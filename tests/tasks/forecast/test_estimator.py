@@ -35,6 +35,8 @@ def test_fit_writes_a_complete_run_folder(fitted):
     assert meta["preprocessing"]["panel_scaler"]["kind"] == "minmax"          # one series: a panel of one
     assert list(meta["preprocessing"]["panel_scaler"]["series"]) == ["series"]
     assert meta["forecast_format"] == 2 and meta["model"]["class"] == "ForecastNet"
+    # a point forecast: no levels ([0.1, 0.5, 0.9], a likelihood's defaults, said it had them)
+    assert meta["model"]["output"] == "point" and "levels" not in meta["model"]
 
 
 def test_metrics_json_says_what_each_baseline_row_is_and_none_reads_a_point_it_is_scored_on(fitted, monkeypatch):
@@ -389,6 +391,7 @@ def test_a_run_that_recorded_a_point_loss_beside_quantiles_still_loads(tmp_path)
         sine_frame(n=160), target="y", time="time", run_dir=tmp_path / "run")
     meta_file = tmp_path / "run" / "lstmkit.json"
     meta = json.loads(meta_file.read_text())
+    assert meta["model"]["output"] == "quantile" and meta["model"]["levels"] == [0.1, 0.9]
     meta["config"]["train"]["loss"] = "huber"
     meta_file.write_text(json.dumps(meta))
     assert list(Forecaster.load(tmp_path / "run").predict(sine_frame(n=160)).columns[-2:]) == ["y_q0.1", "y_q0.9"]
