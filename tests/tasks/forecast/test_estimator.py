@@ -403,3 +403,20 @@ def test_a_blend_with_ets_is_refused_without_the_ets_row_to_read_it_against(tmp_
                                            r"leaves out of the test metrics") as e:
         Forecaster(combine="ets", ets=False).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
     assert e.value.hint.startswith("pass ets=True instead") and not list(tmp_path.iterdir())
+
+
+def test_a_loaded_model_updated_and_saved_keeps_the_history_and_training_record_of_its_run(fitted, tmp_path):
+    """``update()`` unsets ``run_dir_`` (the weights are no longer the folder's): the updated model's
+    ``history_`` said 'this Forecaster is not fitted yet', and its saved run had no history.csv nor
+    ``training`` block, only the lineage of the update."""
+    later = sine_frame(n=600).iloc[480:].reset_index(drop=True)
+    later["time"] = pd.date_range(sine_frame()["time"].iloc[-1] + pd.Timedelta("1h"), periods=len(later), freq="h")
+    trained = Forecaster.load(fitted.run_dir_)
+    updated = Forecaster.load(fitted.run_dir_).update(later, epochs=1)
+    assert updated.run_dir_ is None
+    pd.testing.assert_frame_equal(updated.history_, trained.history_)
+    saved = Forecaster.load(updated.save(tmp_path / "updated"))
+    pd.testing.assert_frame_equal(saved.history_, trained.history_)
+    meta = json.loads((tmp_path / "updated" / "lstmkit.json").read_text())
+    assert meta["training"] == json.loads((fitted.run_dir_ / "lstmkit.json").read_text())["training"]
+    assert len(meta["lineage"]) == 1 and saved.lineage_ == meta["lineage"]
