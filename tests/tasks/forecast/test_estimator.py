@@ -420,3 +420,17 @@ def test_a_loaded_model_updated_and_saved_keeps_the_history_and_training_record_
     meta = json.loads((tmp_path / "updated" / "lstmkit.json").read_text())
     assert meta["training"] == json.loads((fitted.run_dir_ / "lstmkit.json").read_text())["training"]
     assert len(meta["lineage"]) == 1 and saved.lineage_ == meta["lineage"]
+
+
+def test_a_loaded_forecaster_has_the_settings_of_the_fitted_one_horizon_left_unset_too(tmp_path):
+    """``horizon`` left unset (1, or a .tsf file's @horizon) came back as horizon=1 from load: get_params,
+    repr and clone differed from the fitted model's, and a clone of the loaded model fitted on a .tsf
+    file forecast 1 step, not its @horizon."""
+    from sklearn.base import clone
+    fitted = Forecaster(target="y", time="time", **{**FAST, "max_epochs": 1}).fit(sine_frame(n=200))
+    assert fitted.config_.horizon == 1 and fitted.get_params()["horizon"] is None
+    loaded = Forecaster.load(fitted.save(tmp_path / "run"))
+    assert loaded.config_.horizon == 1
+    shown = lambda est: {k: v for k, v in est.get_params().items() if k != "progress"}   # noqa: E731 (a session's)
+    assert shown(loaded) == shown(fitted) and shown(clone(loaded)) == shown(fitted)
+    assert repr(loaded) == repr(fitted.set_params(progress="auto"))
