@@ -21,6 +21,7 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
@@ -466,11 +467,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if result is not None:               # as history.csv holds it: its columns, in its order
             return pd.DataFrame(result.history).reindex(columns=HistoryCSV.COLUMNS)
         # the loaded run's file, kept by name: an update() (the weights no longer the folder's) leaves run_dir_ unset
-        saved = vars(self).get("_history_file")
-        if saved is not None and saved.is_file():
-            return pd.read_csv(saved)
-        where = ("is not fitted yet" if saved is None
-                 else f"was loaded from {saved.parent}, which holds no history.csv")
+        loaded = vars(self).get("_loaded_from")
+        if loaded is not None and (loaded / "history.csv").is_file():
+            return pd.read_csv(loaded / "history.csv")
+        where = "is not fitted yet" if loaded is None else f"was loaded from {loaded}, which holds no history.csv"
         raise AttributeError(f"this {type(self).__name__} {where}, so it has no history_")
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -599,7 +599,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                      "was written", "pass save() a folder you can write to") from None
         save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
         self._write_state(path)
-        self._write_history(path)
+        self._write_training_files(path)
         if getattr(self, "metrics_", None):
             write_json(path / "metrics.json", self.metrics_)
         self._write_meta(path, status="finished")
@@ -610,19 +610,24 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""
 
-    def _write_history(self, path: Path) -> None:
-        """``history.csv`` beside the weights, so that the model loaded from ``path`` has the ``history_``
-        this one has: this session's fit's epochs, else the loaded run's file (copied when saved elsewhere).
-        Without it a model fitted in memory, or loaded and saved to another folder, lost its epochs."""
+    def _write_training_files(self, path: Path) -> None:
+        """``history.csv`` and ``doctor.json`` beside the weights, so that the model loaded from ``path``
+        has the ``history_`` this one has and ``lstmkit doctor`` reads its report: this session's fit's,
+        else the loaded run's files (copied when saved elsewhere). Without them a model fitted in memory,
+        or loaded and saved to another folder, lost its epochs, and its folder said it was trained with
+        the doctor off."""
         from lstmkit.train.callbacks import HistoryCSV
-        target = path / "history.csv"
+        from lstmkit.train.doctor import DOCTOR_FILE
         result = vars(self).get("result_")
         if result is not None:
-            HistoryCSV(target).write(result.history)
+            HistoryCSV(path / "history.csv").write(result.history)
+            if result.doctor is not None:
+                write_json(path / DOCTOR_FILE, result.doctor)
             return
-        saved = vars(self).get("_history_file")
-        if saved is not None and saved.is_file() and saved.resolve() != target.resolve():
-            atomic_write(target, lambda tmp: shutil.copyfile(saved, tmp))
+        loaded = vars(self).get("_loaded_from")
+        for name in ("history.csv", DOCTOR_FILE) if loaded is not None else ():
+            if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
+                atomic_write(path / name, partial(shutil.copyfile, loaded / name))
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -683,7 +688,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                    f"({str(e).splitlines()[0]})",
                                    "the two files come from different runs; retrain the model") from None
         self.run_dir_ = Path(path)
-        self._history_file = Path(path) / "history.csv"
+        self._loaded_from = Path(path)        # its history.csv and doctor.json: history_, and a later save's
         metrics = read_metrics(path)
         if metrics is not None:
             self.metrics_ = metrics
