@@ -36,6 +36,9 @@ def test_int8_run_loads_like_any_other_and_is_exact(int8_run, abs_forecaster):
     tensors = load_file(str(int8_run / "model.safetensors"))
     assert tensors["encoder.rnn.weight_ih_l0"].dtype == torch.int8
     assert "encoder.rnn.weight_ih_l0.__scale" in tensors
+    # the epochs that trained the weights, as lstmkit.json's training block (copied with it) says: it had no history_
+    assert meta["training"] == read_meta(abs_forecaster.run_dir_)["training"]
+    assert est.history_.equals(Forecaster.load(abs_forecaster.run_dir_).history_)
 
 
 def test_the_int8_run_folder_is_as_readable_as_the_run_it_came_from(int8_run, abs_forecaster):

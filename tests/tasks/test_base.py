@@ -382,7 +382,8 @@ def test_save_over_another_run_of_the_same_task_is_refused_unless_overwrite(tmp_
         new.save(run)
     assert _tree(run) == before
     assert new.save(run, overwrite=True) == run
-    assert _tree(run) == sorted([META_FILE, "model.safetensors", "metrics.json", "notes.txt", "plots", "plots/mine.png"])
+    assert _tree(run) == sorted([META_FILE, "model.safetensors", "history.csv", "doctor.json", "metrics.json", "notes.txt",
+                                 "plots", "plots/mine.png"])
     assert read_meta(run)["run_id"] == new.run_id_ != old.run_id_
     assert _Line.load(run).net_.weight.item() == pytest.approx(new.net_.weight.item())
 

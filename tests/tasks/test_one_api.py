@@ -139,10 +139,33 @@ def test_every_estimator_has_its_training_history_after_fit_and_after_load(tmp_p
     with pytest.raises(AttributeError, match="^this LanguageModel is not fitted yet, so it has no history_$"):
         _lm().history_
     copy = fitted.save(tmp_path / "copy")
+    (copy / "history.csv").unlink()
     with pytest.raises(AttributeError, match=f"loaded from {copy}, which holds no history.csv"):
         lstmkit.load(copy).history_
     for name in NAMES:
         assert not hasattr(getattr(lstmkit, name)(), "history_")
+
+
+def test_a_saved_model_keeps_its_history_and_training_record_through_load_and_a_second_save(tmp_path):
+    """``save()`` wrote no history.csv nor doctor.json: a model fitted in memory, saved and loaded had no
+    ``history_`` (the README promises it to every fitted or loaded estimator) and ``lstmkit doctor`` said
+    it was trained with the doctor off; a loaded model saved again (a copy, an update) dropped both files
+    and lstmkit.json's ``training`` block."""
+    import json
+    import pandas as pd
+    from lstmkit.train.doctor import read_report
+    train, held = _lines(tmp_path)
+    fitted = _lm().set_params(max_epochs=2, doctor=True).fit(str(train))     # in memory: no run folder
+    first = fitted.save(tmp_path / "first")
+    loaded = lstmkit.load(first)
+    pd.testing.assert_frame_equal(loaded.history_, fitted.history_, check_dtype=False)
+    second = loaded.save(tmp_path / "second")
+    again = lstmkit.load(second)
+    pd.testing.assert_frame_equal(again.history_, fitted.history_, check_dtype=False)
+    recorded = [json.loads((run / "lstmkit.json").read_text()).get("training") for run in (first, second)]
+    assert recorded[0] is not None and recorded[0]["epochs_run"] == 2 and recorded[1] == recorded[0]
+    report = read_report(first)
+    assert report["findings"] == json.loads(json.dumps(fitted.result_.doctor["findings"])) and read_report(second) == report
 
 
 def test_a_forecasters_score_and_evaluate_refuse_y_naming_the_table_to_pass(tmp_path):

@@ -190,6 +190,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         engine = max(held, key=lambda k: (held[k]["windows_per_s"], -held[k]["latency_ms"]))
         for name in getattr(adapter, "run_files", ()):     # the task's own state (e.g. a vocabulary)
             shutil.copyfile(run / name, tmp / name)
+        if (run / "history.csv").is_file():     # the epochs that trained these weights: the loaded model's history_,
+            shutil.copyfile(run / "history.csv", tmp / "history.csv")    # as lstmkit.json's training block copied
         for name, c in candidates.items():
             c["size_ratio"] = _ratio(report["fp32"]["bytes"], c["bytes"])
             c["speed_ratio_batch"] = _ratio(c["windows_per_s"], report["fp32"]["windows_per_s"])

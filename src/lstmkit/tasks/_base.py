@@ -16,10 +16,12 @@ import dataclasses
 import difflib
 import inspect
 import os
+import shutil
 import time
 import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
@@ -28,7 +30,7 @@ from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
-from lstmkit.files import remove_left_temps
+from lstmkit.files import atomic_write, remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
@@ -182,6 +184,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         est.config.train.progress = TrainConfig.progress
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
+        est._training_record = meta.get("training")      # written again by a later save (an update, a copy)
         call = meta.get(CALL_KEY)
         if call:                         # settings fit chose from the data: the call's own, as the fitted model has them
             est.config = est._resolve_config(est.config, call)
@@ -457,16 +460,17 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def history_(self):
         """Each epoch's ``train_loss``, ``val_loss``, ``lr``, ... as a pandas DataFrame, one row an epoch
         (``history.csv``'s columns): this session's fit, else the run folder's ``history.csv`` (a loaded model).
-        An ``AttributeError`` before ``fit`` or for a run saved without one (``save()`` writes none)."""
+        An ``AttributeError`` before ``fit`` or for a run folder without one (``save()`` writes it)."""
         import pandas as pd
         from lstmkit.train.callbacks import HistoryCSV
         result = vars(self).get("result_")
         if result is not None:               # as history.csv holds it: its columns, in its order
             return pd.DataFrame(result.history).reindex(columns=HistoryCSV.COLUMNS)
-        run = vars(self).get("run_dir_")
-        if run is not None and (Path(run) / "history.csv").is_file():
-            return pd.read_csv(Path(run) / "history.csv")
-        where = "is not fitted yet" if run is None else f"was loaded from {run}, which holds no history.csv"
+        # the loaded run's file, kept by name: an update() (the weights no longer the folder's) leaves run_dir_ unset
+        loaded = vars(self).get("_loaded_from")
+        if loaded is not None and (loaded / "history.csv").is_file():
+            return pd.read_csv(loaded / "history.csv")
+        where = "is not fitted yet" if loaded is None else f"was loaded from {loaded}, which holds no history.csv"
         raise AttributeError(f"this {type(self).__name__} {where}, so it has no history_")
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -595,6 +599,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                      "was written", "pass save() a folder you can write to") from None
         save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
         self._write_state(path)
+        self._write_training_files(path)
         if getattr(self, "metrics_", None):
             write_json(path / "metrics.json", self.metrics_)
         self._write_meta(path, status="finished")
@@ -604,6 +609,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""
+
+    def _write_training_files(self, path: Path) -> None:
+        """``history.csv`` and ``doctor.json`` beside the weights, so that the model loaded from ``path``
+        has the ``history_`` this one has and ``lstmkit doctor`` reads its report: this session's fit's,
+        else the loaded run's files (copied when saved elsewhere). Without them a model fitted in memory,
+        or loaded and saved to another folder, lost its epochs, and its folder said it was trained with
+        the doctor off."""
+        from lstmkit.train.callbacks import HistoryCSV
+        from lstmkit.train.doctor import DOCTOR_FILE
+        result = vars(self).get("result_")
+        if result is not None:
+            HistoryCSV(path / "history.csv").write(result.history)
+            if result.doctor is not None:
+                write_json(path / DOCTOR_FILE, result.doctor)
+            return
+        loaded = vars(self).get("_loaded_from")
+        for name in ("history.csv", DOCTOR_FILE) if loaded is not None else ():
+            if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
+                atomic_write(path / name, partial(shutil.copyfile, loaded / name))
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -664,6 +688,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                    f"({str(e).splitlines()[0]})",
                                    "the two files come from different runs; retrain the model") from None
         self.run_dir_ = Path(path)
+        self._loaded_from = Path(path)        # its history.csv and doctor.json: history_, and a later save's
         metrics = read_metrics(path)
         if metrics is not None:
             self.metrics_ = metrics
@@ -691,8 +716,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def _training_meta(self) -> dict[str, Any] | None:
         """The ``training`` block of ``lstmkit.json`` (None before training)."""
         result = getattr(self, "result_", None)
-        if result is None:
-            return None
+        if result is None:                  # a loaded model's: the run it was loaded from trained it
+            return vars(self).get("_training_record")
         return {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                 "best_val_loss": result.best_val_loss, "monitored": getattr(result, "monitored", "val_loss"),
                 "stopped_early": result.stopped_early,

@@ -178,14 +178,15 @@ class HistoryCSV(Callback):
         self.path = Path(path)
 
     def on_epoch_end(self, trainer, logs) -> None:
-        self._write(trainer.history)
+        self.write(trainer.history)
 
     def on_train_end(self, trainer) -> None:
         # again at the end: a run killed between an epoch's checkpoint and this file resumes with
         # nothing left to train, and the epoch's row would be missing
-        self._write(trainer.history)
+        self.write(trainer.history)
 
-    def _write(self, history) -> None:
+    def write(self, history) -> None:
+        """Write ``history`` (one dict an epoch) as the file, atomically (also ``save()``'s)."""
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=self.COLUMNS, extrasaction="ignore", lineterminator="\n")
         w.writeheader()

@@ -890,3 +890,20 @@ def test_html_in_reviews_is_read_as_text_and_an_old_run_reads_it_as_it_was_train
     meta["weights_sha256"]["vocab.json"] = hashlib.sha256((run / "vocab.json").read_bytes()).hexdigest()
     (run / "lstmkit.json").write_text(json.dumps(meta))
     assert TextClassifier.load(run).tokenizer_.tokens("caf&eacute; &amp; fun") == ["caf", "eacute", "amp", "fun"]
+
+
+def test_a_loaded_classifier_keeps_the_column_names_of_the_call_not_those_the_table_named(texts, tiny, tmp_path):
+    """A two-column table without a 'text' column names its columns (review, sentiment): load gave
+    get_params text='review', so the loaded model's clone, fitted on another table (sentence, y),
+    looked for 'review' where the fitted model's clone reads that table's two columns."""
+    import pandas as pd
+    from sklearn.base import clone
+    x, y = texts(40)
+    fitted = TextClassifier(max_epochs=1, **tiny).fit(pd.DataFrame({"review": x, "sentiment": y}))
+    assert (fitted.config_.text, fitted.config_.label) == ("review", "sentiment")
+    loaded = TextClassifier.load(fitted.save(tmp_path / "run"))
+    assert (loaded.config_.text, loaded.config_.label) == ("review", "sentiment")
+    assert {k: loaded.get_params()[k] for k in ("text", "label")} == {"text": "text", "label": "label"}
+    other = clone(loaded).fit(pd.DataFrame({"sentence": x, "y": y}))
+    assert (other.config_.text, other.config_.label) == ("sentence", "y")
+    assert list(loaded.predict(pd.DataFrame({"review": x[:3]}))) == list(fitted.predict(x[:3]))

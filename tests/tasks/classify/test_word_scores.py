@@ -159,6 +159,11 @@ def test_the_table_reaches_a_network_rebuilt_at_the_vectors_width(texts, tmp_pat
     expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size, 0)
     assert expected.abs().sum() > 0 and torch.equal(clf.net_.word_scores, expected)
     assert not hasattr(clf, "word_scores_")
+    # loaded, it answers as fitted and has the fitted model's settings: load gave get_params the file's
+    # width (embed_dim=6), so the loaded model's clone differed from the fitted one's
+    loaded = TextClassifier.load(clf.save(tmp_path / "run"))
+    assert loaded.config_.embed_dim == 6 and loaded.get_params()["embed_dim"] == clf.get_params()["embed_dim"] == 8
+    assert np.allclose(loaded.predict_proba(x), clf.predict_proba(x))
 
 
 def test_the_mix_and_its_bias_are_the_ones_with_the_lowest_validation_loss(texts):

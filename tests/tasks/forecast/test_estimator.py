@@ -35,6 +35,8 @@ def test_fit_writes_a_complete_run_folder(fitted):
     assert meta["preprocessing"]["panel_scaler"]["kind"] == "minmax"          # one series: a panel of one
     assert list(meta["preprocessing"]["panel_scaler"]["series"]) == ["series"]
     assert meta["forecast_format"] == 2 and meta["model"]["class"] == "ForecastNet"
+    # a point forecast: no levels ([0.1, 0.5, 0.9], a likelihood's defaults, said it had them)
+    assert meta["model"]["output"] == "point" and "levels" not in meta["model"]
 
 
 def test_metrics_json_says_what_each_baseline_row_is_and_none_reads_a_point_it_is_scored_on(fitted, monkeypatch):
@@ -389,6 +391,7 @@ def test_a_run_that_recorded_a_point_loss_beside_quantiles_still_loads(tmp_path)
         sine_frame(n=160), target="y", time="time", run_dir=tmp_path / "run")
     meta_file = tmp_path / "run" / "lstmkit.json"
     meta = json.loads(meta_file.read_text())
+    assert meta["model"]["output"] == "quantile" and meta["model"]["levels"] == [0.1, 0.9]
     meta["config"]["train"]["loss"] = "huber"
     meta_file.write_text(json.dumps(meta))
     assert list(Forecaster.load(tmp_path / "run").predict(sine_frame(n=160)).columns[-2:]) == ["y_q0.1", "y_q0.9"]
@@ -400,3 +403,34 @@ def test_a_blend_with_ets_is_refused_without_the_ets_row_to_read_it_against(tmp_
                                            r"leaves out of the test metrics") as e:
         Forecaster(combine="ets", ets=False).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
     assert e.value.hint.startswith("pass ets=True instead") and not list(tmp_path.iterdir())
+
+
+def test_a_loaded_model_updated_and_saved_keeps_the_history_and_training_record_of_its_run(fitted, tmp_path):
+    """``update()`` unsets ``run_dir_`` (the weights are no longer the folder's): the updated model's
+    ``history_`` said 'this Forecaster is not fitted yet', and its saved run had no history.csv nor
+    ``training`` block, only the lineage of the update."""
+    later = sine_frame(n=600).iloc[480:].reset_index(drop=True)
+    later["time"] = pd.date_range(sine_frame()["time"].iloc[-1] + pd.Timedelta("1h"), periods=len(later), freq="h")
+    trained = Forecaster.load(fitted.run_dir_)
+    updated = Forecaster.load(fitted.run_dir_).update(later, epochs=1)
+    assert updated.run_dir_ is None
+    pd.testing.assert_frame_equal(updated.history_, trained.history_)
+    saved = Forecaster.load(updated.save(tmp_path / "updated"))
+    pd.testing.assert_frame_equal(saved.history_, trained.history_)
+    meta = json.loads((tmp_path / "updated" / "lstmkit.json").read_text())
+    assert meta["training"] == json.loads((fitted.run_dir_ / "lstmkit.json").read_text())["training"]
+    assert len(meta["lineage"]) == 1 and saved.lineage_ == meta["lineage"]
+
+
+def test_a_loaded_forecaster_has_the_settings_of_the_fitted_one_horizon_left_unset_too(tmp_path):
+    """``horizon`` left unset (1, or a .tsf file's @horizon) came back as horizon=1 from load: get_params,
+    repr and clone differed from the fitted model's, and a clone of the loaded model fitted on a .tsf
+    file forecast 1 step, not its @horizon."""
+    from sklearn.base import clone
+    fitted = Forecaster(target="y", time="time", **{**FAST, "max_epochs": 1}).fit(sine_frame(n=200))
+    assert fitted.config_.horizon == 1 and fitted.get_params()["horizon"] is None
+    loaded = Forecaster.load(fitted.save(tmp_path / "run"))
+    assert loaded.config_.horizon == 1
+    shown = lambda est: {k: v for k, v in est.get_params().items() if k != "progress"}   # noqa: E731 (a session's)
+    assert shown(loaded) == shown(fitted) and shown(clone(loaded)) == shown(fitted)
+    assert repr(loaded) == repr(fitted.set_params(progress="auto"))

@@ -148,7 +148,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             files = {"source": data, "val_source": val_data, "test_source": test_data}
             val_part, val_given = weighted_part(val_data)       # val_data=(X, y, w): its weights apart
             with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
+                named = {k: getattr(cfg, k) for k in ("text", "label", "sample", "time")}
                 full = self._read(data, cfg, y=y)
+                # the columns a table's layout named (a two-column table's text and label): the call's kept for a
+                # loaded model's settings (get_params, clone), as the fitted one's, whose clone reads another table
+                self._chose_from_data(**{k: v for k, v in named.items() if getattr(cfg, k) != v})
                 weights = None if sample_weight is None else self._check_sample_weight(sample_weight, len(full), cfg)
                 # val_weights: the held-out rows', split off, or those given with val_data
                 given_weights, val_weights, given_val_weights = weights, None, None

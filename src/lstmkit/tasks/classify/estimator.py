@@ -372,6 +372,8 @@ class TextClassifier(Classifier):
         """The embedding from ``cfg.vectors``; the file decides its width (the net is rebuilt at it)."""
         vectors, n_found = load_vectors(cfg.vectors, self.tokenizer_.vocab, seed=cfg.train.seed)
         if vectors.shape[1] != cfg.embed_dim:
+            # the call's width kept for a loaded model's settings (get_params, clone), as the fitted one's
+            self._chose_from_data(embed_dim=cfg.embed_dim)
             self.config_.embed_dim = int(vectors.shape[1])
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg, ("hidden_size", "num_layers"))

@@ -179,6 +179,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             found = m4_settings(cfg, data)             # the file's name gives its season and horizon
         if cfg.horizon is None:
             cfg.horizon = 1
+            # recorded as a choice, so that a loaded model's settings leave it unset as the fitted one's do
+            # (get_params, repr, clone: a clone fitted on a .tsf file takes its @horizon, not this 1)
+            found = {**found, "horizon": {"value": 1, "why": "left unset: one step ahead"}}
         check_config(cfg)
         check_part_sizes(cfg)
         check_loss(cfg)

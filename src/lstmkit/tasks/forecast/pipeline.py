@@ -552,7 +552,9 @@ class PanelPipeline(AheadForecast):
             },
             "model": {"class": "ForecastNet", "n_targets": len(cfg.target), "n_past": self.n_past_,
                       "n_future": self.n_future_, "n_series": len(self.series_ids_), "output": self.output_.kind,
-                      "levels": list(self.output_.levels), "inputs": list(self.input_names_),
+                      # a point forecast has no levels (the output's [0.1, 0.5, 0.9] are a likelihood's defaults)
+                      **({"levels": list(self.output_.levels)} if self.output_.kind != "point" else {}),
+                      "inputs": list(self.input_names_),
                       "parameters": sum(p.numel() for p in self.net_.parameters())},
         }
 
