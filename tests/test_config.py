@@ -166,6 +166,19 @@ def test_list_settings_take_an_array_or_index_and_a_wrong_value_is_shown_short()
     assert len(str(err.value)) < 200
 
 
+def test_one_item_where_a_list_goes_is_shown_as_the_list_of_it():
+    """``quantiles=0.9`` was told 'pass quantiles=['a', 'b', 'c']', a list of texts for a list of
+    numbers; the hint is now the list of the one item given, and otherwise an example of the list's
+    item type."""
+    import lstmkit
+    with pytest.raises(LstmkitError, match=r"^`quantiles` must be a list, got 0\.9 — pass quantiles=\[0\.9\]$"):
+        lstmkit.Forecaster(quantiles=0.9)
+    with pytest.raises(LstmkitError, match=r"— pass quantiles=\[0\.1, 0\.5, 0\.9\]$"):
+        lstmkit.Forecaster(quantiles={"q": 0.9})
+    with pytest.raises(LstmkitError, match=r"^`features` must be a list, got 3 — pass features=\['a', 'b', 'c'\]$"):
+        lstmkit.SequenceClassifier(features=3)
+
+
 def test_progress_takes_a_bool_as_verbose_does():
     """``progress=False`` (scikit-learn's ``verbose=False``) was 'unknown progress False'."""
     assert (TrainConfig(progress=False).progress, TrainConfig(progress=True).progress) == ("off", "auto")

@@ -246,6 +246,13 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
+_IS = {bool: lambda v: isinstance(v, bool),
+       int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+       float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+       str: lambda v: isinstance(v, str)}
+_LIST_EXAMPLE = {float: [0.1, 0.5, 0.9], int: [1, 2, 3]}     # a list field's example in a hint, by its item type
+
+
 def _check_value(name: str, value: Any, tp: Any) -> None:
     args = typing.get_args(tp)
     if type(None) in args:
@@ -262,14 +269,14 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
         return
     if origin is list:
         if not isinstance(value, list):
-            raise LstmkitError(f"`{name}` must be a list, got {_shown(value)}", f"pass {opt(name, ['a', 'b', 'c'])}")
+            # one item given alone (quantiles=0.9) is shown as the list of it: the hint was ['a', 'b', 'c'],
+            # text for a list of numbers
+            example = [value] if args[0] in _IS and _IS[args[0]](value) else _LIST_EXAMPLE.get(args[0], ["a", "b", "c"])
+            raise LstmkitError(f"`{name}` must be a list, got {_shown(value)}", f"pass {opt(name, example)}")
         for item in value:
             _check_value(name, item, args[0])
         return
-    ok = {bool: lambda v: isinstance(v, bool),
-          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-          str: lambda v: isinstance(v, str)}[tp](value)
+    ok = _IS[tp](value)
     if not ok:
         what = {bool: "true or false", int: "an integer", float: "a number", str: "text"}[tp]
         raise LstmkitError(f"`{name}` must be {what}, got {_shown(value)}",

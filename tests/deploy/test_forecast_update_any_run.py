@@ -195,7 +195,7 @@ def test_seasonal_indices_need_enough_rows_before_the_held_out_points():
         _frame(), target="y", time="time", features="temp")
     # 30 rows: 19 windows, the newest 4 held out, so 23 rows before them; a moving average of 13
     # and then a season of 12 measure every phase's index
-    with pytest.raises(LstmkitError, match=r"seasonal indices \(--deseason 12\): series .* has 23 rows before its "
+    with pytest.raises(LstmkitError, match=r"seasonal indices \(deseason=12\): series .* has 23 rows before its "
                                            r"held-out points, and measuring the index of every phase takes 24") as e:
         est.update(_frame(n=30, after=168))
     assert e.value.hint == "pass at least 31 rows of it"

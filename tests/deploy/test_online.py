@@ -164,10 +164,25 @@ def test_numpy_numbers_update_as_pythons_and_settings_of_no_number_are_named():
     assert torch.equal(got[0], want[0]) and got[1] == want[1] == 3
     for settings, word in [({"holdout": "0.2"}, "`holdout` must be a fraction in (0, 1), got '0.2'"),
                            ({"holdout": None}, "`holdout` must be a fraction in (0, 1), got None"),
-                           ({"lr": "1e-3"}, "`lr` must be positive, got '1e-3'"),
+                           ({"lr": "1e-3"}, "`lr` must be a positive number, got '1e-3'"),
                            ({"epochs": np.float64(2.0)}, "`epochs` must be a positive integer")]:
         with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
             fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
+
+
+def test_an_updates_bad_settings_are_hinted_in_the_callers_words(abs_forecaster):
+    """``Forecaster.update(data, epochs=0)`` from Python was told 'pass --epochs 5' (``--lr``, and 'use e.g.
+    0.2' for ``holdout``): the hints now name the keyword, as the command line's name its flag."""
+    from lstmkit.errors import caller_wording
+    est = Forecaster.load(abs_forecaster.run_dir_)
+    for settings, hint in [({"epochs": 0}, "pass epochs=5, say"), ({"lr": -1.0}, "pass lr=1e-4, say"),
+                           ({"holdout": 1.0}, "pass holdout=0.2, say")]:
+        with pytest.raises(LstmkitError) as e:
+            est.update(sine_frame(n=200, seed=11), **settings)
+        assert e.value.hint == hint
+    with caller_wording(python=False), pytest.raises(LstmkitError) as e:     # the command line's
+        est.update(sine_frame(n=200, seed=11), epochs=0)
+    assert e.value.hint == "pass --epochs 5, say"
 
 
 def test_an_update_must_read_points_newer_than_the_model_has_read(abs_forecaster, tmp_path):

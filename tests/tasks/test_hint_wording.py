@@ -305,7 +305,6 @@ FLAG_HINTS_LEFT = {
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
     # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
     # say the Python keyword beside the flag already
-    ("deploy/online.py", "pass --epochs"), ("deploy/online.py", "pass --lr"),
     ("deploy/onnx.py", "pass --out"), ("deploy/quantize.py", "pass --out"),
     ("inspect/attention.py", "train with --model"), ("inspect/gates.py", "with --mode"),
 }

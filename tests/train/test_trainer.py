@@ -273,6 +273,28 @@ def test_unknown_loss_and_device_are_clear_errors():
         Trainer(_cfg(device="tpu"))
 
 
+@pytest.mark.parametrize("device, message", [
+    ("meta", "device 'meta' holds no values"),
+    ("xpu", "device 'xpu' cannot be used: this PyTorch makes no tensors on 'xpu'"),
+])
+def test_a_device_torch_names_but_cannot_train_on_is_refused_before_training(device, message):
+    """``--device mps`` on a torch without it was a RuntimeError traceback from the model's ``.to()``,
+    ``meta`` torch's 'Cannot copy out of meta tensor' after the data was read (xpu: no CPU-only
+    torch has it)."""
+    with pytest.raises(LstmkitError, match=message):
+        Trainer.check_config(_cfg(device=device))
+
+
+def test_a_gpu_index_past_the_machines_gpus_is_refused(monkeypatch):
+    """``cuda:1`` on a one-GPU machine was torch's 'invalid device ordinal' from deep inside training."""
+    from lstmkit.train.settings import resolve_device
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(LstmkitError, match=r"device 'cuda:1' requested but this machine has 1 CUDA GPU \(cuda:0\)"):
+        resolve_device("cuda:1")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+
+
 def test_check_config_fails_like_the_constructor_and_returns_the_device():
     assert Trainer.check_config(_cfg(device="cpu")) == torch.device("cpu")
     with pytest.raises(LstmkitError, match="unknown loss"):

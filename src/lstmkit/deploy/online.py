@@ -21,7 +21,7 @@ import torch
 
 from lstmkit.config import TrainConfig, python_values
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
 
@@ -42,13 +42,13 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     epochs, lr, holdout, batch_size, seed = python_values(        # numpy's numbers (a grid's) as Python's
         {"epochs": epochs, "lr": lr, "holdout": holdout, "batch_size": batch_size, "seed": seed}).values()
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 5, say")
+        raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", f"pass {opt('epochs', 5)}, say")
     if not (_number(holdout) and 0 < holdout < 1):
-        raise LstmkitError(f"`holdout` must be a fraction in (0, 1), got {holdout!r}", "use e.g. 0.2")
+        raise LstmkitError(f"`holdout` must be a fraction in (0, 1), got {holdout!r}", f"pass {opt('holdout', 0.2)}, say")
     base = adapter.train_config
     lr = base.lr / 10 if lr is None else lr
     if not (_number(lr) and lr > 0):
-        raise LstmkitError(f"`lr` must be positive, got {lr!r}", "pass --lr 1e-4, say")
+        raise LstmkitError(f"`lr` must be a positive number, got {lr!r}", f"pass {opt('lr', '1e-4', written=True)}, say")
     # gradients inside the caller's torch.no_grad() or torch.inference_mode() too, as a fit has them: its batches
     # no inference tensors (torch's 'element 0 of tensors does not require grad', 'Inference tensors cannot be
     # saved for backward')

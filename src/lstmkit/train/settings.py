@@ -32,12 +32,36 @@ def resolve_device(name: str) -> torch.device:
         dev = torch.device(name)
     except RuntimeError:
         raise LstmkitError(f"unknown device {name!r}", "use auto, cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        _check_other_device(name, dev)
+        return dev
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise LstmkitError("device 'cuda' requested but no CUDA GPU is available", f"use {opt('device', 'cpu')} or auto")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        # 'cuda:1' on a one-GPU machine was torch's 'invalid device ordinal' from deep inside the model's .to()
+        count = torch.cuda.device_count()
+        raise LstmkitError(f"device {name!r} requested but this machine has {count} CUDA GPU{'s' * (count != 1)} "
+                           f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})",
+                           f"use {opt('device', 'cuda:0')}, cuda or auto")
     if dev.type == "cuda" and dev.index is None and dist.is_distributed():
         dev = torch.device(f"cuda:{dist.local_rank()}")
     return dev
 
+
+def _check_other_device(name: str, dev: torch.device) -> None:
+    """A device torch names beside the CPU and CUDA (``mps``, ``xpu``, ``meta``), refused unless a
+    tensor can be made on it: ``--device mps`` on a torch built without it was a RuntimeError traceback
+    from deep inside the model's ``.to()``, and ``meta`` (which holds no values) torch's 'Cannot copy out
+    of meta tensor' after the data was read."""
+    if dev.type == "meta":
+        raise LstmkitError("device 'meta' holds no values, so nothing can be trained on it",
+                           f"use {opt('device', 'cpu')}, cuda or auto")
+    try:
+        torch.empty(1, device=dev)
+    except Exception:      # RuntimeError, AssertionError ('not compiled with XPU'), ModuleNotFoundError (torch.hpu)
+        raise LstmkitError(f"device {name!r} cannot be used: this PyTorch makes no tensors on {dev.type!r} (not "
+                           "built with that backend, or no such hardware here)",
+                           f"use {opt('device', 'cpu')}, cuda or auto") from None
 
 
 def device_label(device: torch.device) -> str:

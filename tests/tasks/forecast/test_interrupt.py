@@ -2,6 +2,7 @@
 marked ``interrupted`` with its checkpoint (never ``finished`` before every file is written), and
 its resume ends with the same weights and metrics as a run never interrupted."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from cli_helpers import run_cli
 from forecast_data import FAST, sine_frame
 from interrupt_helpers import CtrlCAfterTheLastEpoch, ctrl_c_on_call, half_written
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train import TrainingInterrupted
 
@@ -95,3 +97,31 @@ def test_a_loaded_run_keeps_the_baseline_its_call_named(straight):
     call's own, which a loaded model's settings (and so a resume, a clone, a refit) keep."""
     est = Forecaster.load(straight)
     assert est.get_params()["combine"] == "ets" and est.auto_["combine"]["given"] is True
+
+
+GIVEN_AS_TEXT = {"quantiles": "0.1,0.5,0.9", "bounds": (0, None), "calendar": "hour"}
+
+
+@pytest.fixture(scope="module")
+def interrupted_with_text_settings(data, tmp_path_factory):
+    """A run interrupted after its first epoch, fitted with settings given in the forms a fit
+    normalises (comma-separated text, a tuple of bounds), which its lstmkit.json records as lists."""
+    run = tmp_path_factory.mktemp("text-settings") / "run"
+    settings = {**FAST, "lookback": 12, "hidden_size": 8, "max_epochs": 2, "ets": False, **GIVEN_AS_TEXT}
+    with pytest.raises(TrainingInterrupted):
+        Forecaster(**settings).fit(str(data), target="y", time="time", run_dir=run,
+                                   callbacks=[CtrlCAfterTheLastEpoch()])
+    return run
+
+
+@pytest.mark.parametrize("key", GIVEN_AS_TEXT)
+def test_resume_takes_a_setting_given_as_the_fit_was_given_it(key, interrupted_with_text_settings, tmp_path):
+    """``resume(RUN, quantiles="0.1,0.5,0.9")`` for a run fitted with that text resumes: the value is
+    compared as the run records it (it was refused, 'trained with quantiles=[0.1, 0.5, 0.9], not
+    '0.1,0.5,0.9''); a value that differs is still refused."""
+    run = tmp_path / "run"
+    shutil.copytree(interrupted_with_text_settings, run)
+    with pytest.raises(LstmkitError, match=r"trained with quantiles=\[0.1, 0.5, 0.9\], not \[0.1, 0.9\]"):
+        Forecaster.resume(run, quantiles="0.1,0.9")
+    Forecaster.resume(run, **{key: GIVEN_AS_TEXT[key]})
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"

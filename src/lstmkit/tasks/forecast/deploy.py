@@ -455,7 +455,7 @@ def _update_profiles(est, panel, first_held: dict[int, int]) -> list[np.ndarray]
     for s in range(len(panel.ids)):
         n = first_held.get(s, int(panel.lengths[s]))
         if s in first_held and n < need:
-            raise LstmkitError(f"too little new data for an update of a run with seasonal indices (--deseason {m}): "
+            raise LstmkitError(f"too little new data for an update of a run with seasonal indices ({opt('deseason', m)}): "
                                f"series {panel.ids[s]!r} has {n} rows before its held-out points, and measuring "
                                f"the index of every phase takes {need}",
                                f"pass at least {need + int(panel.lengths[s]) - n} rows of it")

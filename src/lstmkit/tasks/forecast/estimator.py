@@ -205,8 +205,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     continue
                 if key not in saved:
                     raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
-                value = _column_name(value) if key in ("time", "id") else value
-                if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
+                value = _as_recorded(saved, key, value)
+                if saved[key] != value:
                     raise LstmkitError(
                         f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
                         f"must keep its settings (the checkpoint is for that model)",
@@ -635,6 +635,20 @@ def _column_name(v):
     """A column named by an integer (a DataFrame's default columns 0, 1, ...) as its name in text,
     as the table's columns are matched; anything else as it is."""
     return str(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+
+
+def _as_recorded(saved: dict[str, Any], key: str, value):
+    """``value`` given to ``resume()`` for setting ``key`` as the run records it: checked and normalised
+    as a fit does (``quantiles="0.1,0.9"`` is ``[0.1, 0.9]``, ``bounds=(0, None)`` is ``'0,'``, ``target="y"``
+    is ``['y']``), so a setting given as it was given to the fit resumes (each was refused, 'trained with
+    quantiles=[0.1, 0.9], not '0.1,0.9'')."""
+    import json
+
+    from lstmkit.files import to_json
+    cfg = Forecaster(**{**saved, key: value}).config
+    check_config(cfg)
+    check_loss(cfg)
+    return _flatten(json.loads(to_json(cfg.to_dict())))[key]
 
 
 def _names(v: str | int | list[str]) -> list[str]:
