@@ -459,6 +459,35 @@ def test_lm_scorer_engine_is_reached_through_the_registry(ctc, lm_run):
     assert [a["transcript"] for a in adapter.predict(adapter.net, feats, beam=4, lm=lm_run)] == expect
 
 
+def test_a_service_fuses_the_runs_language_model_where_training_found_it_and_refuses_to_start_without_it(
+        ctc, lm_run, tmp_path, monkeypatch):
+    """The service read the run's --lm as typed (a path relative to the folder training ran in), where
+    transcribe reads where training found it: started elsewhere, every request was refused. A
+    language model moved away since refuses the service at its start, naming where to put it back:
+    it started, and each request was refused with a fix ('lm=False') no client could apply."""
+    import json
+    import shutil
+
+    from lstmkit.deploy.served import ServedModel
+    run, lm = tmp_path / "ctc", tmp_path / "lm"
+    shutil.copytree(ctc, run)
+    shutil.copytree(lm_run, lm)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"]["lm"] = "runs/lm-typed"                      # as typed, relative to where training ran
+    meta.setdefault("data", {})["lm_run"] = str(lm)             # where training found it
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    monkeypatch.chdir(tmp_path)
+    served = ServedModel("ctc", run, "torch", {})
+    wavs = _wavs(ctc, 2)
+    feats = served.adapter.est._features(wavs)[0]
+    expect = served.adapter.est.transcribe(wavs, beam=4, lm=str(lm))
+    assert [a["transcript"] for a in served.adapter.predict(served.net, feats, beam=4)] == expect
+    shutil.move(lm, tmp_path / "moved")
+    with pytest.raises(LstmkitError, match=r"the language model this run was trained with cannot be loaded.*put the "
+                                           r"language model run back at .*lm and start the service again"):
+        ServedModel("ctc", run, "torch", {})
+
+
 # -- streaming -------------------------------------------------------------------------------------
 def _stream_through(stream, wave, size, sid="s"):
     partials = []

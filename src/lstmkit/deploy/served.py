@@ -90,6 +90,9 @@ class ServedModel:
         from lstmkit.deploy.onnx_engine import engine_net, resolve_engine     # looked up on use (tests patch it)
         self.name, self.run = name, Path(run)
         adapter = self.adapter = adapter_for(self.run)
+        check = getattr(adapter, "serve_check", None)                # what the task needs that no request can give
+        if check is not None:
+            check()
         self.engine = resolve_engine(self.run, engine, getattr(adapter, "preferred_engine", None))
         self.net = engine_net(adapter, self.engine, self.run)
         self.task_stream = hasattr(adapter, "open_stream")           # the task's own stream object

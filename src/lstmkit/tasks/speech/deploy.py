@@ -233,14 +233,24 @@ class SpeechAdapter(EstimatorAdapter):
             return None
         if lm is None:
             if self._lm is None and self.config.lm:
-                try:
-                    self._lm = self.fusion(self.config.lm)
+                try:       # where training found it (a service started in another folder than the typed --lm's)
+                    self._lm = self.fusion(self.est._own_lm())
                 except LstmkitError as e:
                     raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
                                        "decode with another (lm=RUN) or none (lm=False)") from None
             return self._lm
         c = self.config
         return LMFusion(lm_scorer(lm, self.lm_engine), self.est.symbols_.chars, c.lm_weight, c.length_bonus)
+
+    def serve_check(self) -> None:
+        """Refuse to serve a ctc run whose own language model cannot be loaded (its folder moved or
+        deleted): the service started, and every request was refused with a fix no client could apply."""
+        try:
+            self.fusion(None)
+        except LstmkitError as e:
+            where = (getattr(self.est, "data_summary_", None) or {}).get("lm_run") or self.config.lm
+            raise LstmkitError(e.message, f"put the language model run back at {where} and start the service "
+                               "again (or serve a run trained without --lm)") from None
 
     def predict(self, net: nn.Module, feats: list[torch.Tensor], beam: int | None = None,
                 lm: str | Path | None | bool = None, locs: list[list] | None = None) -> list[dict[str, Any]]:
