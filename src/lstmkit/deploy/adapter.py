@@ -55,7 +55,9 @@ not an upload), ``scorer(engine)`` (lm: a
 :class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry),
 ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (several typed requests at once,
 one entry each: the service then answers concurrent requests together through
-:class:`~lstmkit.deploy.batching.RequestBatcher`; translate, classify).
+:class:`~lstmkit.deploy.batching.RequestBatcher`; translate, classify), ``serve_check()`` (an
+LstmkitError when the service cannot answer whatever a request holds, raised as it starts; speech: a
+language model that can no longer be loaded).
 
 Every task room has an adapter: forecast (direct-strategy runs: one or many series, logs, seasonal
 indices, seed ensembles, quantiles; the service's history request; state streaming), classify
