@@ -496,5 +496,5 @@ def test_an_int8_run_whose_onnx_backend_was_refused_keeps_no_float_graph_folder(
     code, _, err = run_cli(["export", "int8", "--run", trained_run[1], "--out", tmp_path / "int8"], capsys)
     assert code == 0, err
     assert "onnx" in json.loads((tmp_path / "int8" / "export_report.json").read_text())["refused"]
-    assert sorted(p.name for p in (tmp_path / "int8").iterdir()) == [
-        "export_report.json", "lstmkit.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "int8").iterdir()) == [          # the float run's history beside them
+        "export_report.json", "history.csv", "lstmkit.json", "model.safetensors"]

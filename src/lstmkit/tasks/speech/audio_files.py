@@ -493,7 +493,11 @@ def _callers_level() -> int:
     the caller's ``transcribe(...)`` or ``fit(...)``, from any method (level 2 named a line of
     speech's estimator.py, whichever call of the caller's it was)."""
     package = os.path.join(str(Path(__file__).parents[2]), "")      # .../lstmkit/, as its frames name their files
-    frame, level = sys._getframe(2), 2          # report_notes' caller
+    frame, level, last = sys._getframe(2), 2, None          # report_notes' caller
     while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level if frame is not None else 2
+        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
+    if frame is None:
+        return 2
+    # a command line's command: its own line, which the CLI prints as one 'warning: ...' (the frame under it,
+    # typer's, was printed as Python prints another package's warning, file and line first)
+    return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
