@@ -67,19 +67,20 @@ def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_
     before_state = copy.deepcopy(net.state_dict())
     before = holdout_loss(net, trainer.loss_fn, data.holdout)
     t0 = time.perf_counter()
-    try:
-        with held_random():             # fits in other threads take turns; the caller's generators come back
-            result = trainer.fit(net, data.train, restore_best=False)
+    try:                                # until the verdict, any failure (Ctrl-C while judging too) restores the weights
+        try:
+            with held_random():         # fits in other threads take turns; the caller's generators come back
+                result = trainer.fit(net, data.train, restore_best=False)
+        finally:
+            net.to(home).eval()
+        after = holdout_loss(net, trainer.loss_fn, data.holdout)
+        accepted = after < before
+        if accepted:
+            adapter.updated()
     except BaseException:
         net.load_state_dict(before_state)
         raise
-    finally:
-        net.to(home).eval()
-    after = holdout_loss(net, trainer.loss_fn, data.holdout)
-    accepted = after < before
-    if accepted:
-        adapter.updated()
-    else:
+    if not accepted:
         net.load_state_dict(before_state)
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
             "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,
