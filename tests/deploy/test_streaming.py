@@ -154,6 +154,24 @@ def test_a_step_that_fails_opens_no_stream_and_moves_none(abs_forecaster, rel_fo
     s.step(obs[0], id="b")                                       # the second place is free
 
 
+def test_run_refusing_an_observation_leaves_the_stream_as_before_the_call(abs_forecaster, rel_forecaster):
+    """run() over observations of which the fourth was refused left the stream moved on by the three before it
+    (their answers lost with the error), so running the corrected list again answered from a later state."""
+    for est in (abs_forecaster, rel_forecaster):
+        s = est.stream()
+        obs, _ = _history(est, n=8)
+        s.run(obs[:2], id="a")
+        before = json.dumps(s.state_dict())
+        for bad in ([*obs[2:5], {"y": float("nan"), "temp": 0.0}, *obs[5:]], [obs[2], "x"]):
+            with pytest.raises(LstmkitError):
+                s.run(bad, id="a")
+            with pytest.raises(LstmkitError):
+                s.run(bad, id="new")
+            assert json.dumps(s.state_dict()) == before and s.ids == ["a"]
+        fresh = est.stream()
+        np.testing.assert_array_equal(s.run(obs[2:], id="a")[-1], fresh.run(obs, id="a")[-1])
+
+
 def test_onnx_engine_streams_the_same(onnx_run, abs_forecaster):
     from lstmkit.tasks.forecast.estimator import Forecaster
     est = Forecaster.load(onnx_run)

@@ -41,6 +41,7 @@ What a stream keeps per id, and its saving and restoring (``state_dict`` / ``loa
 """
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -296,8 +297,22 @@ class Stream(SavedStreams):
         return np.concatenate([np.repeat(w[:1], self.window - len(w), 0), w])
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
-        """:meth:`step` over a sequence of observations; returns every answer."""
-        return [self.step(x, id) for x in xs]
+        """:meth:`step` over a sequence of observations; returns every answer. All or nothing: an
+        observation refused (or Ctrl-C) leaves stream ``id`` as it was before the call, not moved on
+        by the steps before it, whose answers the error took with it."""
+        id = stream_id(id)
+        slot, warned = self._slots.get(id), id in self._warned
+        kept = dataclasses.replace(slot) if slot is not None else None   # a step rebinds a slot's fields, never edits them
+        try:
+            return [self.step(x, id) for x in xs]
+        except BaseException:
+            if kept is None:
+                self._slots.pop(id, None)
+            else:
+                self._slots[id] = kept
+            if not warned:
+                self._warned.discard(id)
+            raise
 
     def _open(self, id: str) -> StreamSlot:
         """Stream ``id``'s slot, or a new one (checked against :attr:`max_streams`) that the step
