@@ -119,6 +119,23 @@ def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
         ctc_run.transcribe(files)
 
 
+def test_transcribe_and_evaluate_change_nothing_of_the_estimator_even_when_they_fail(ctc_run, corpus, monkeypatch):
+    """A transcribe kept its beam on the estimator (for evaluate's metrics to read): predict changed the
+    estimator (scikit-learn's check_dict_unchanged), one cut by Ctrl-C left its beam behind, and threads
+    transcribing at once read each other's beam into their metrics."""
+    files = sorted((corpus / "wavs").glob("test_*.wav"))[:2]
+    before = dict(vars(ctc_run))
+    ctc_run.transcribe(files, beam=2)
+    assert ctc_run.evaluate(corpus / "test.csv", beam=3)["beam"] == 3
+
+    def cut(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(type(ctc_run), "_outputs", cut)
+    with pytest.raises(KeyboardInterrupt):
+        ctc_run.transcribe(files, beam=5)
+    assert vars(ctc_run).keys() == before.keys() and all(vars(ctc_run)[k] is v for k, v in before.items())
+
+
 def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):
     """``predict``, the name every other estimator answers to, was an AttributeError; then a list,
     where every other estimator's predict gives a numpy array."""
