@@ -112,9 +112,11 @@ def test_a_model_whose_output_is_nan_is_one_error_not_a_crash(ctc_run, corpus, b
 
 @pytest.mark.parametrize("files, words", [
     ([], "no audio files given"), (None, r"takes audio file paths or samples \(arrays, tensors\), got NoneType"),
-    (np.zeros(8000), "sample_rate= is missing"), ([np.zeros(8000)], "sample_rate= is missing")])
+    (np.zeros(8000), "sample_rate= is missing"), ([np.zeros(8000)], "sample_rate= is missing"),
+    (["", "a.wav"], r"path 0 of 2 is empty text \(''\), not a file's path"), (" ", "path 0 of 1 is empty text")])
 def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
-    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'
+    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'; an empty path read
+    # the working folder's recordings (or said 'no audio files in .')
     with pytest.raises(LstmkitError, match=words):
         ctc_run.transcribe(files)
 
