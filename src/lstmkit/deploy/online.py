@@ -21,7 +21,7 @@ import torch
 
 from lstmkit.config import TrainConfig, python_values
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
 
@@ -71,6 +71,10 @@ def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_
         try:
             with held_random():         # fits in other threads take turns; the caller's generators come back
                 result = trainer.fit(net, data.train, restore_best=False)
+        except TrainingInterrupted:
+            # Ctrl-C: an update has no run to resume (it said 'Continue with: lstmkit forecast train'); the weights
+            # are restored below, so it is a command interrupted, to be run again
+            raise KeyboardInterrupt from None
         finally:
             net.to(home).eval()
         after = holdout_loss(net, trainer.loss_fn, data.holdout)
