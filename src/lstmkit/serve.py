@@ -125,6 +125,7 @@ class ClientStream:
     def __init__(self, url: str, timeout: float, open_timeout: float, not_service: str | None = None):
         connect = optional_import("websockets.sync.client", "streaming", "serve", package="websockets").connect
         self.url, self.timeout = url, timeout
+        self._cut = False                       # a message was cut (Ctrl-C) before its answer: the stream was closed
         try:
             self._ws = connect(url, open_timeout=open_timeout, max_size=None)
             self._ws.__enter__()                # websockets wants its context; close() ends it
@@ -204,6 +205,10 @@ class ClientStream:
             self._ws.send(text)
             raw = self._ws.recv(timeout=self.timeout)
         except ConnectionClosed as e:
+            if self._cut:                       # what is left to read is the interrupted message's answer
+                raise LstmkitError(f"the stream at {self.url} was closed when a message was interrupted before its "
+                                   "answer came (that answer would have been taken for the next message's)",
+                                   "open a new stream, and restore a state saved before with restore()") from None
             last = self._last_word()            # the service's reason, sent before it closed
             if last is not None:
                 return last
@@ -215,6 +220,11 @@ class ClientStream:
                                "answer would have been taken for the next message's)",
                                "open a new stream (with a larger timeout if the service is busy), and restore a "
                                "state saved before with restore()") from None
+        except BaseException:
+            # Ctrl-C while the answer was awaited: it would come as the next message's, every answer after one behind
+            self._cut = True
+            self._ws.close()
+            raise
         try:
             answer = json.loads(raw)
         except ValueError:

@@ -96,6 +96,7 @@ def d(tmp_path_factory):
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
+    df.assign(y=np.nan).to_csv(d / "no_values.csv", index=False)   # every target cell empty
     at_zero = df.copy()
     at_zero.loc[40, "y"] = 0.0                                 # a meter's zero: no log
     at_zero.to_csv(d / "zero.csv", index=False)
@@ -491,6 +492,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # with a warning naming them, and every one too short names the longest)
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/short.csv", "--folds", "20"], 2,
      "a series of 8 points is too short for 20 folds of horizon"),
+    # a target column without a value: as predict says it (was numpy's 'attempt to get argmax of an empty sequence')
+    (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/no_values.csv"], 2,
+     "the target column 'y' has no values — choose --target columns that hold numbers"),
     # was 'the data has no rows', naming no file (classify's reader names it)
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/header_only.csv"], 2,
      "header_only.csv has a header but no data rows"),

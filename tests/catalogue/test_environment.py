@@ -484,6 +484,41 @@ def test_a_full_disk_under_the_onnx_exporter_is_the_environment(argv, problem, t
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["model.safetensors", "update.json"])
+def test_an_update_the_disk_cannot_hold_leaves_no_run_folder(name, trained_run, tmp_path, capsys, monkeypatch):
+    """A full disk (or a file size limit) while 'forecast update' wrote its new run left that run folder behind,
+    empty or holding the weights without update.json: a run that did not load, or one that hid its update."""
+    newer = sine_frame(n=120, seed=3)
+    newer["time"] += np.timedelta64(120, "h")                # the five days after the run's data
+    newer.to_csv(tmp_path / "newer.csv", index=False)
+    _fail_nth_replace(monkeypatch, name, 1)
+    code, _, err = run_cli(["forecast", "update", "--run", trained_run[1], "--data", tmp_path / "newer.csv",
+                            "--epochs", "1", "--out", tmp_path / "updates"], capsys)
+    _one_env_line(code, err, f"could not write {tmp_path / 'updates'}", name, "no space left on device")
+    assert list((tmp_path / "updates").iterdir()) == []
+
+
+def test_ctrl_c_during_an_update_says_interrupted_not_to_resume_a_run(trained_run, tmp_path, capsys, monkeypatch):
+    """Ctrl-C while 'forecast update' fine-tuned said 'interrupted after epoch 1; no checkpoint yet ... Continue
+    with: lstmkit forecast train', a run an update has not: it is a command interrupted, run again."""
+    from lstmkit.train.trainer import Trainer
+    newer = sine_frame(n=120, seed=3)
+    newer["time"] += np.timedelta64(120, "h")
+    newer.to_csv(tmp_path / "newer.csv", index=False)
+    step, calls = Trainer._train_epoch, {"n": 0}
+
+    def second_epoch_cut(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return step(self, *args, **kwargs)
+    monkeypatch.setattr(Trainer, "_train_epoch", second_epoch_cut)
+    code, _, err = run_cli(["forecast", "update", "--run", trained_run[1], "--data", tmp_path / "newer.csv",
+                            "--epochs", "3", "--out", tmp_path / "updates"], capsys)
+    assert (code, err.strip()) == (130, "interrupted")
+    assert not (tmp_path / "updates").exists() or list((tmp_path / "updates").iterdir()) == []
+
+
 def test_an_int8_run_whose_onnx_backend_was_refused_keeps_no_float_graph_folder(trained_run, tmp_path, capsys,
                                                                                monkeypatch):
     """A graph the exporter refused left the int8 run's hidden '.float' folder (its float graphs) in it."""

@@ -355,6 +355,24 @@ def test_a_stream_that_timed_out_is_closed_not_answered_with_the_late_answer(odd
         assert "open a new stream" in e.value.hint
 
 
+def test_a_stream_whose_answer_ctrl_c_cut_is_closed_not_answered_with_that_answer(odd_stream_server):
+    """Ctrl-C while a message's answer was awaited left that answer waiting: the next message was answered with
+    it ({"echo": "first"} for "next"), every later answer one message behind. The stream is closed, and says why."""
+    from lstmkit.serve import Client
+    with Client(odd_stream_server, timeout=5).stream() as s:
+        wait = s._ws.recv
+
+        def cut(timeout=None):                 # Ctrl-C while the answer is on its way
+            raise KeyboardInterrupt
+        s._ws.recv = cut
+        with pytest.raises(KeyboardInterrupt):
+            s.send("first")
+        s._ws.recv = wait
+        with pytest.raises(LstmkitError, match="closed when a message was interrupted before its answer") as e:
+            s.send("next")                                       # never {"echo": "first"}
+        assert "open a new stream" in e.value.hint
+
+
 @pytest.mark.parametrize("message, said", [("text", "not JSON"), ("list", "not a JSON object"),
                                            ("error", "not a JSON object")])
 def test_a_stream_answer_no_lstmkit_service_gives_is_one_error(odd_stream_server, message, said):

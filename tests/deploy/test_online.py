@@ -115,6 +115,48 @@ def test_guard_giving_up_restores_the_weights_bit_for_bit_and_raises():
     assert not adapter.was_updated
 
 
+def test_ctrl_c_while_the_update_is_judged_restores_the_weights_bit_for_bit():
+    """Ctrl-C (or any error) while the trained weights' loss on the held-out examples was measured left
+    those weights in the model, neither kept nor rolled back, with no report of the update."""
+    x, y = _linear_data()
+
+    class CutOnSecondRead:                  # the loss before training is read; the loss after it is cut
+        reads = 0
+
+        def __iter__(self):
+            self.reads += 1
+            if self.reads == 2:
+                raise KeyboardInterrupt
+            return iter([_linear_data(16, seed=1)])
+
+    adapter = _LinearAdapter(_batches(x, y), CutOnSecondRead())
+    before = {k: v.clone() for k, v in adapter.net.state_dict().items()}
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(adapter, "new data", epochs=2, lr=1e-2)
+    assert all(torch.equal(before[k], v) for k, v in adapter.net.state_dict().items())
+    assert not adapter.was_updated and not adapter.net.training
+
+
+def test_ctrl_c_while_fine_tuning_is_an_interrupted_command_with_the_weights_as_before(monkeypatch):
+    """Ctrl-C inside the update's training raised the trainer's TrainingInterrupted, which the command line told
+    as a run to resume ('Continue with: lstmkit forecast train'): an update has none, and its weights come back."""
+    from lstmkit.train.trainer import Trainer
+    x, y = _linear_data()
+    adapter = _LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)])
+    before = {k: v.clone() for k, v in adapter.net.state_dict().items()}
+    step, calls = Trainer._train_epoch, {"n": 0}
+
+    def second_epoch_cut(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return step(self, *args, **kwargs)
+    monkeypatch.setattr(Trainer, "_train_epoch", second_epoch_cut)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(adapter, "new data", epochs=3, lr=1e-2)
+    assert all(torch.equal(before[k], v) for k, v in adapter.net.state_dict().items()) and not adapter.was_updated
+
+
 def test_the_runs_clipping_applies_to_every_update_step(monkeypatch):
     calls = []
     clip = torch.nn.utils.clip_grad_norm_

@@ -584,6 +584,32 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
         again.load_state_dict(broken)
 
 
+def test_an_end_that_fails_leaves_a_resampled_stream_as_it_was(ctc):
+    """end() of a stream at another rate than the model's heard the audio its resampler held before decoding the
+    transcript: a decode cut by Ctrl-C (a long beam with a language model) left that audio heard while the
+    resampler still held it, so the end tried again heard it twice."""
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0][::2]            # at half the model's rate
+
+    def begun():
+        stream = adapter.open_stream("torch", ctc)
+        stream.start(RATE // 2, "s")
+        _stream_through(stream, wave, 300)
+        return stream
+
+    want, stream = begun().end("s"), begun()
+    before = json.dumps(stream.state_dict())
+
+    def cut(live):
+        raise KeyboardInterrupt
+    stream._final_ids = cut
+    with pytest.raises(KeyboardInterrupt):
+        stream.end("s")
+    assert json.dumps(stream.state_dict()) == before
+    del stream._final_ids
+    assert stream.end("s") == want
+
+
 def test_a_stream_state_taken_over_the_websocket_restores_on_a_new_connection(ctc):
     """A client that lost its connection mid-utterance could not go on: the state {"op": "state"} gave
     was refused by {"op": "restore"} ("...['loud'] is a boolean, not a number"). Now it restores, the

@@ -125,6 +125,53 @@ def test_bad_input_and_foreign_state_are_refused(abs_forecaster, rel_forecaster,
         s.restore(tmp_path / "junk.safetensors")
 
 
+@pytest.mark.parametrize("path", ["fast", "state", "window"])
+def test_a_step_that_fails_opens_no_stream_and_moves_none(abs_forecaster, rel_forecaster, path, monkeypatch):
+    """A step whose answer was not finite (or that Ctrl-C cut inside the network) opened its new stream id all the
+    same: it was listed in ids, saved by state_dict, and took a place of max_streams, so the next new id was
+    refused as 'too many open streams'."""
+    est = rel_forecaster if path == "window" else abs_forecaster
+    s = est.stream(max_streams=2)
+    obs, _ = _history(est, n=6)
+    s.run(obs[:3], id="a")
+    before = json.dumps(s.state_dict())
+    nan = np.full((est.config_.horizon, 1), np.nan)
+    if path == "fast":
+        assert s._fast.ready()
+        monkeypatch.setattr(s._fast, "step", lambda x, live: (nan, live))
+    else:
+        s._fast = None                                           # the general path (the onnx engine's)
+        monkeypatch.setattr(s, "decode", lambda y: nan)
+    for id in ("a", "new"):
+        with pytest.raises(LstmkitError, match="not finite"):
+            s.step(obs[3], id=id)
+    assert s.ids == ["a"] and s.steps("new") == 0
+    assert json.dumps(s.state_dict()) == before
+    monkeypatch.undo()
+    fresh = est.stream()
+    fresh.run(obs[:3], id="a")
+    np.testing.assert_array_equal(s.step(obs[3], "a"), fresh.step(obs[3], "a"))
+    s.step(obs[0], id="b")                                       # the second place is free
+
+
+def test_run_refusing_an_observation_leaves_the_stream_as_before_the_call(abs_forecaster, rel_forecaster):
+    """run() over observations of which the fourth was refused left the stream moved on by the three before it
+    (their answers lost with the error), so running the corrected list again answered from a later state."""
+    for est in (abs_forecaster, rel_forecaster):
+        s = est.stream()
+        obs, _ = _history(est, n=8)
+        s.run(obs[:2], id="a")
+        before = json.dumps(s.state_dict())
+        for bad in ([*obs[2:5], {"y": float("nan"), "temp": 0.0}, *obs[5:]], [obs[2], "x"]):
+            with pytest.raises(LstmkitError):
+                s.run(bad, id="a")
+            with pytest.raises(LstmkitError):
+                s.run(bad, id="new")
+            assert json.dumps(s.state_dict()) == before and s.ids == ["a"]
+        fresh = est.stream()
+        np.testing.assert_array_equal(s.run(obs[2:], id="a")[-1], fresh.run(obs, id="a")[-1])
+
+
 def test_onnx_engine_streams_the_same(onnx_run, abs_forecaster):
     from lstmkit.tasks.forecast.estimator import Forecaster
     est = Forecaster.load(onnx_run)

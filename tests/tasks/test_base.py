@@ -107,6 +107,26 @@ def test_train_and_save_marks_an_interrupted_run(tmp_path):
     assert not (run / "metrics.json").exists()
 
 
+@pytest.mark.parametrize("cut", ["model.safetensors", "lstmkit.json"])
+def test_a_save_that_fails_leaves_no_folder_it_made(cut, tmp_path, monkeypatch):
+    """save() to a new folder that a full disk or Ctrl-C stopped left the folders it made, holding weights
+    without lstmkit.json: a run that did not load. Folders that were there before stay."""
+    est = _Line().fit()
+    real = os.replace
+
+    def full(src, dst, *a, **k):
+        if os.path.basename(str(dst)) == cut:
+            raise KeyboardInterrupt if cut == META_FILE else OSError(28, "No space left on device", str(dst))
+        return real(src, dst, *a, **k)
+    monkeypatch.setattr(os, "replace", full)
+    (tmp_path / "there").mkdir()
+    with pytest.raises((LstmkitError, KeyboardInterrupt)):
+        est.save(tmp_path / "there" / "new" / "run")
+    assert list(tmp_path.iterdir()) == [tmp_path / "there"] and not list((tmp_path / "there").iterdir())
+    monkeypatch.undo()
+    assert _Line.load(est.save(tmp_path / "there" / "new" / "run")).net_.weight == est.net_.weight
+
+
 class _CtrlCAtStart(Callback):
     def on_train_begin(self, trainer):
         raise KeyboardInterrupt

@@ -21,7 +21,7 @@ import torch
 
 from lstmkit.config import TrainConfig, python_values
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
 from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
 
@@ -67,19 +67,24 @@ def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_
     before_state = copy.deepcopy(net.state_dict())
     before = holdout_loss(net, trainer.loss_fn, data.holdout)
     t0 = time.perf_counter()
-    try:
-        with held_random():             # fits in other threads take turns; the caller's generators come back
-            result = trainer.fit(net, data.train, restore_best=False)
+    try:                                # until the verdict, any failure (Ctrl-C while judging too) restores the weights
+        try:
+            with held_random():         # fits in other threads take turns; the caller's generators come back
+                result = trainer.fit(net, data.train, restore_best=False)
+        except TrainingInterrupted:
+            # Ctrl-C: an update has no run to resume (it said 'Continue with: lstmkit forecast train'); the weights
+            # are restored below, so it is a command interrupted, to be run again
+            raise KeyboardInterrupt from None
+        finally:
+            net.to(home).eval()
+        after = holdout_loss(net, trainer.loss_fn, data.holdout)
+        accepted = after < before
+        if accepted:
+            adapter.updated()
     except BaseException:
         net.load_state_dict(before_state)
         raise
-    finally:
-        net.to(home).eval()
-    after = holdout_loss(net, trainer.loss_fn, data.holdout)
-    accepted = after < before
-    if accepted:
-        adapter.updated()
-    else:
+    if not accepted:
         net.load_state_dict(before_state)
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
             "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,

@@ -41,6 +41,7 @@ What a stream keeps per id, and its saving and restoring (``state_dict`` / ``loa
 """
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -229,42 +230,41 @@ class Stream(SavedStreams):
         if self.extra is not None:
             return self._extra_step(x_t, id)
         fast = self._fast
+        # a stream id's slot is opened, and its state advanced, only once the step's answer is good: a step that
+        # fails (a non-finite answer, Ctrl-C inside the network) leaves every stream as it was, a new id unopened
         if fast is not None and fast.ready():                    # the task's shortcut (torch engine)
             x = fast.encode(x_t)                                 # validates before a slot is made
-            slot = self._slots.get(id)
-            if slot is None:
-                slot = self._slot(id)
+            slot = self._open(id)
             live = slot.live
             y, live = fast.step(x, live if live is not None else fast.live(slot.state))
-            _check_finite_answer(y)                              # the slot stays as it was
-            y = self._marked(x_t, slot, y)
-            slot.live = live
-            slot.steps += 1
+            y, mark = self._marked(x_t, slot, _check_finite_answer(y))
+            slot.live, slot.mark, slot.steps = live, mark, slot.steps + 1
+            self._slots[id] = slot
             return y, self._notes(x.numpy())
         row = self.encode(x_t)                                   # [I]
-        slot = self._slot(id)
+        slot = self._open(id)
         if self.mode == "state":
-            if slot.live is not None:                            # the fast path ran this slot before
-                slot.state, slot.live = fast.arrays(slot.live), None
-            y, state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
-            answer = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
-            slot.state = state
+            before = fast.arrays(slot.live) if slot.live is not None else slot.state   # the fast path ran this slot before
+            y, state = self.core(row.reshape(1, 1, -1), before or self._zeros)
+            answer, mark = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
+            slot.state, slot.live = state, None
             seen = row[None]
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
             y, _ = self.core(self._filled(w[-self.window:])[None], [])
-            answer = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
+            answer, mark = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
             slot.window = seen = w[-self.window:]
-        slot.steps += 1
+        slot.mark, slot.steps = mark, slot.steps + 1
+        self._slots[id] = slot
         return answer, self._notes(seen)
 
-    def _marked(self, x_t: Any, slot: StreamSlot, answer: Any) -> Any:
-        """``answer`` as the task's :attr:`mark` changes it once ``x_t`` is in; the slot keeps the
-        new mark (the step's answer is good by now, and the slot's other state follows)."""
+    def _marked(self, x_t: Any, slot: StreamSlot, answer: Any) -> tuple[Any, Any]:
+        """``(answer as the task's :attr:`mark` changes it once x_t is in, the slot's new mark)``;
+        the caller keeps the mark with the slot's other state, once the whole step is good."""
         if self.mark is None:
-            return answer
-        slot.mark = self.mark.seen(x_t, slot.mark)
-        return self.mark.answer(answer, slot.mark)
+            return answer, slot.mark
+        mark = self.mark.seen(x_t, slot.mark)
+        return self.mark.answer(answer, mark), mark
 
     def _notes(self, seen: np.ndarray) -> list[str]:
         """What :attr:`watch` says of the scaled rows ``seen [k, I]`` the step's answer read."""
@@ -281,10 +281,11 @@ class Stream(SavedStreams):
         else:
             y, state = self.core(self._filled(x)[None], [], **inputs)
         answer, aux = self.extra.finish(y[0], pending)
-        slot = slot or self._slot(id)
+        slot = slot or StreamSlot()
         slot.aux, slot.steps = aux, slot.steps + 1
         if self.mode == "state":
             slot.state = state
+        self._slots[id] = slot
         notes = getattr(self.extra, "notes", None)
         return answer, (notes(x, pending) if notes is not None else [])
 
@@ -296,14 +297,30 @@ class Stream(SavedStreams):
         return np.concatenate([np.repeat(w[:1], self.window - len(w), 0), w])
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
-        """:meth:`step` over a sequence of observations; returns every answer."""
-        return [self.step(x, id) for x in xs]
+        """:meth:`step` over a sequence of observations; returns every answer. All or nothing: an
+        observation refused (or Ctrl-C) leaves stream ``id`` as it was before the call, not moved on
+        by the steps before it, whose answers the error took with it."""
+        id = stream_id(id)
+        slot, warned = self._slots.get(id), id in self._warned
+        kept = dataclasses.replace(slot) if slot is not None else None   # a step rebinds a slot's fields, never edits them
+        try:
+            return [self.step(x, id) for x in xs]
+        except BaseException:
+            if kept is None:
+                self._slots.pop(id, None)
+            else:
+                self._slots[id] = kept
+            if not warned:
+                self._warned.discard(id)
+            raise
 
-    def _slot(self, id: str) -> StreamSlot:
+    def _open(self, id: str) -> StreamSlot:
+        """Stream ``id``'s slot, or a new one (checked against :attr:`max_streams`) that the step
+        that asked for it adds to the streams once it has succeeded."""
         slot = self._slots.get(id)
         if slot is None:
             self._check_room()
-            slot = self._slots[id] = StreamSlot()
+            slot = StreamSlot()
         return slot
 
     def _check_room(self) -> None:

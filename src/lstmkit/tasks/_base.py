@@ -30,7 +30,7 @@ from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
-from lstmkit.files import atomic_write, remove_left_temps
+from lstmkit.files import atomic_write, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
@@ -592,17 +592,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                    "pass save() a new folder, or overwrite=True to delete that run's files first")
             check_not_training(path, "overwriting it")
             clear_run(path)
+        made = next((p for p in reversed([path, *path.parents]) if not path_exists(p)), None)   # the first folder made
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise EnvironmentProblem(f"cannot save to {path}: the folder could not be made ({os_reason(e)}); nothing "
                                      "was written", "pass save() a folder you can write to") from None
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
-        self._write_state(path)
-        self._write_training_files(path)
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
+        try:
+            save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
+            self._write_state(path)
+            self._write_training_files(path)
+            if getattr(self, "metrics_", None):
+                write_json(path / "metrics.json", self.metrics_)
+            self._write_meta(path, status="finished")
+        except BaseException:
+            # a full disk, a file size limit, Ctrl-C: the folders this save made go again (they held weights and no
+            # lstmkit.json, a run that did not load; a save to it again is then no other run's folder either)
+            if made is not None:
+                shutil.rmtree(made, ignore_errors=True)
+            raise
         if getattr(self, "run_dir_", None) is None:     # a model fitted in memory now has a run folder: export's,
             self.run_dir_ = path                         # as the error before saving promises
         return path

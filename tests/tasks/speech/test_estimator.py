@@ -112,11 +112,30 @@ def test_a_model_whose_output_is_nan_is_one_error_not_a_crash(ctc_run, corpus, b
 
 @pytest.mark.parametrize("files, words", [
     ([], "no audio files given"), (None, r"takes audio file paths or samples \(arrays, tensors\), got NoneType"),
-    (np.zeros(8000), "sample_rate= is missing"), ([np.zeros(8000)], "sample_rate= is missing")])
+    (np.zeros(8000), "sample_rate= is missing"), ([np.zeros(8000)], "sample_rate= is missing"),
+    (["", "a.wav"], r"path 0 of 2 is empty text \(''\), not a file's path"), (" ", "path 0 of 1 is empty text")])
 def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
-    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'
+    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'; an empty path read
+    # the working folder's recordings (or said 'no audio files in .')
     with pytest.raises(LstmkitError, match=words):
         ctc_run.transcribe(files)
+
+
+def test_transcribe_and_evaluate_change_nothing_of_the_estimator_even_when_they_fail(ctc_run, corpus, monkeypatch):
+    """A transcribe kept its beam on the estimator (for evaluate's metrics to read): predict changed the
+    estimator (scikit-learn's check_dict_unchanged), one cut by Ctrl-C left its beam behind, and threads
+    transcribing at once read each other's beam into their metrics."""
+    files = sorted((corpus / "wavs").glob("test_*.wav"))[:2]
+    before = dict(vars(ctc_run))
+    ctc_run.transcribe(files, beam=2)
+    assert ctc_run.evaluate(corpus / "test.csv", beam=3)["beam"] == 3
+
+    def cut(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(type(ctc_run), "_outputs", cut)
+    with pytest.raises(KeyboardInterrupt):
+        ctc_run.transcribe(files, beam=5)
+    assert vars(ctc_run).keys() == before.keys() and all(vars(ctc_run)[k] is v for k, v in before.items())
 
 
 def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):

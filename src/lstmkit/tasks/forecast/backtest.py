@@ -258,6 +258,9 @@ def _long_frame(data, cfg, run: dict | None = None
     # covariates filled for the horizon): no fold can score them, as read_panel leaves them to predict
     known = np.where(df[targets].notna().any(axis=1).to_numpy(), np.arange(len(df)), -1)   # any: as read_panel
     observed = np.arange(len(df)) <= pd.Series(known).groupby(codes).transform("max").to_numpy()
+    if len(df) and not (known >= 0).any():         # no series left to backtest ('argmax of an empty sequence')
+        empty = next((t for t in targets if df[t].isna().all()), targets[0])
+        raise LstmkitError(f"the target column {empty!r} has no values", f"choose {opt('target')} columns that hold numbers")
     if not observed.all():
         df = df[observed]
         codes, uniq = pd.factorize(df["__id"], sort=False)              # a series without values leaves

@@ -248,11 +248,18 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
            lr: Optional[float] = typer.Option(None, help="Learning rate.  [default: a tenth of the training one]"),
            holdout: float = typer.Option(0.2, help="Fraction of the newest windows that judges the update.")):
     """Fine-tune on recent data into a NEW run folder; rolled back if the newest points get worse."""
+    import shutil
+
     from lstmkit.runs import new_run_dir, write_json
     from lstmkit.tasks.forecast.estimator import Forecaster
     est = Forecaster.load(run).update(str(data), epochs=epochs, lr=lr, holdout=holdout)
-    new = est.save(new_run_dir(out if out is not None else run.parent, "forecast"))
-    write_json(new / "update.json", {**est.last_update_, "parent": str(run.resolve())})
+    new = new_run_dir(out if out is not None else run.parent, "forecast")
+    try:
+        est.save(new)
+        write_json(new / "update.json", {**est.last_update_, "parent": str(run.resolve())})
+    except BaseException:           # a full disk, a file size limit, Ctrl-C: no run folder half written
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     r = est.last_update_
     verdict = "kept" if r["accepted"] else "rolled back (weights unchanged)"
     typer.echo(f"update {verdict}: {r['loss']} on the newest {r['val_windows']} windows "

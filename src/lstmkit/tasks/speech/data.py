@@ -275,6 +275,10 @@ def audio_paths(files) -> list[str]:
                            "pass a list of paths, e.g. ['a.wav'], or of 1-D sample arrays with sample_rate=")
     if not files:
         raise BadValue("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    empty = [k for k, f in enumerate(files) if not f.strip()]
+    if empty:                     # Path('') is the working folder: its recordings were transcribed, or none found there
+        raise LstmkitError(f"path {empty[0]} of {len(files)} is empty text ({files[empty[0]]!r}), not a file's path",
+                           "drop it, or pass the recording's path, e.g. 'a.wav'")
     files = [p for f in files for p in _matched(f)]
     check_files_exist([str(f) for f in files], listed=False)
     return [p for f in files for p in (_folder_audio(f) if Path(f).is_dir() else [str(f)])]

@@ -655,11 +655,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     def _recognise(self, feats, beam, lm, net=None) -> tuple[list[str], list[int]]:
         """The text or label of each utterance, and the indices of the seq2seq transcripts cut at
         :meth:`decode_steps` without ending."""
-        beam = self.config_.beam if beam is None else python_values({"beam": beam})["beam"]     # np.int64: an int
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
-                               f"pass {opt('beam', 4)}, say (1 = greedy)")
-        self._beam = beam
+        beam = self._beam_width(beam)
         outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
@@ -668,6 +664,16 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             return ([self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in h.ids if t >= _S2S_SPECIALS]) for h in outs],
                     [i for i, h in enumerate(outs) if h.cut])
         return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self._progress)], []  # greedy at beam 1, no LM
+
+    def _beam_width(self, beam) -> int:
+        """The beam a call decodes with: ``beam``, checked, or the run's (None). Never kept on the
+        estimator: a transcribe changes nothing of it (one that failed left its beam behind, and
+        threads transcribing at once read each other's into their metrics)."""
+        beam = self.config_.beam if beam is None else python_values({"beam": beam})["beam"]     # np.int64: an int
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}",
+                               f"pass {opt('beam', 4)}, say (1 = greedy)")
+        return beam
 
     def _decode(self, feats, beam, lm, net=None, names: Sequence[str] | None = None) -> list[str]:
         """The text or label of each utterance; one warning naming those of ``names`` (the clips'
@@ -686,7 +692,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None))
         else:
             m = recognition_metrics(texts, hyps)
-            m.update({"beam": self._beam, "lm": lm is not None})
+            m.update({"beam": self._beam_width(beam), "lm": lm is not None})
         m["rtf"] = round(seconds / max(audio_seconds, 1e-9), 5)
         m["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(texts, hyps))[:10]]
         return m

@@ -36,6 +36,7 @@ reset forgets the rate too.
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -162,8 +163,8 @@ class SpeechStream:
         live = self._live.get(id)
         if live is None:
             return {"transcript": "", "seconds": 0.0}
-        if live.resampler is not None:
-            heard = self._heard(live, live.resampler.copy().flush())
+        if live.resampler is not None:     # heard by a copy: a decode that fails leaves the stream as it was
+            heard, live = self._heard(live, live.resampler.copy().flush()), copy.copy(live)
             live.samples, live.frames, live.state, live.last, live.ids, live.log_probs = heard
         answer = {"transcript": self.adapter.est.symbols_.decode(self._final_ids(live)),
                   "seconds": round(live.seen / live.rate, 4)}
