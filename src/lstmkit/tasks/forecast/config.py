@@ -100,7 +100,7 @@ class ForecastConfig(TaskConfig):
                                     # forecast w x network + (1 - w) x this baseline, w chosen on validation
                                     # (lstmkit.tasks.forecast.combine); not given: chosen on validation (the
                                     # network alone unless a combination scores better)
-    train: TrainConfig = train_field(lr_patience=3)
+    train: TrainConfig = train_field(lr_patience=5)
 
     def __post_init__(self) -> None:
         check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season", "ensemble")
