@@ -501,18 +501,11 @@ def test_an_update_the_disk_cannot_hold_leaves_no_run_folder(name, trained_run, 
 def test_ctrl_c_during_an_update_says_interrupted_not_to_resume_a_run(trained_run, tmp_path, capsys, monkeypatch):
     """Ctrl-C while 'forecast update' fine-tuned said 'interrupted after epoch 1; no checkpoint yet ... Continue
     with: lstmkit forecast train', a run an update has not: it is a command interrupted, run again."""
-    from lstmkit.train.trainer import Trainer
+    from interrupt_helpers import ctrl_c_on_call
     newer = sine_frame(n=120, seed=3)
     newer["time"] += np.timedelta64(120, "h")
     newer.to_csv(tmp_path / "newer.csv", index=False)
-    step, calls = Trainer._train_epoch, {"n": 0}
-
-    def second_epoch_cut(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return step(self, *args, **kwargs)
-    monkeypatch.setattr(Trainer, "_train_epoch", second_epoch_cut)
+    ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:Trainer._train_epoch", nth=2)
     code, _, err = run_cli(["forecast", "update", "--run", trained_run[1], "--data", tmp_path / "newer.csv",
                             "--epochs", "3", "--out", tmp_path / "updates"], capsys)
     assert (code, err.strip()) == (130, "interrupted")

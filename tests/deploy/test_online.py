@@ -140,20 +140,14 @@ def test_ctrl_c_while_the_update_is_judged_restores_the_weights_bit_for_bit():
 def test_ctrl_c_while_fine_tuning_is_an_interrupted_command_with_the_weights_as_before(monkeypatch):
     """Ctrl-C inside the update's training raised the trainer's TrainingInterrupted, which the command line told
     as a run to resume ('Continue with: lstmkit forecast train'): an update has none, and its weights come back."""
-    from lstmkit.train.trainer import Trainer
+    from interrupt_helpers import ctrl_c_on_call
     x, y = _linear_data()
     adapter = _LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)])
     before = {k: v.clone() for k, v in adapter.net.state_dict().items()}
-    step, calls = Trainer._train_epoch, {"n": 0}
-
-    def second_epoch_cut(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return step(self, *args, **kwargs)
-    monkeypatch.setattr(Trainer, "_train_epoch", second_epoch_cut)
+    calls = ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:Trainer._train_epoch", nth=2)
     with pytest.raises(KeyboardInterrupt):
         fine_tune(adapter, "new data", epochs=3, lr=1e-2)
+    assert len(calls) == 2
     assert all(torch.equal(before[k], v) for k, v in adapter.net.state_dict().items()) and not adapter.was_updated
 
 
