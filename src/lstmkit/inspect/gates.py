@@ -264,12 +264,13 @@ def most_active_units(c: Tensor, top: int = 5) -> list[int]:
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
                title: str | None = None, steps: list[str] | None = None, axis: str | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (a GRU's r, z, n; units × time)
-    for one sample, then the cell-state (a GRU's hidden-state) trajectories of the ``top`` most active units; ``steps`` names the time
-    steps (a text's tokens, a window's time stamps) on the x axis, of more than 40 every k-th (a
-    168-hour window's axis read 0 … 160 under 'time'), ``axis`` says what a step is (default 'token'
-    for named steps, else 'time step'). Units and steps are whole
-    numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each point
-    of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as nothing)."""
+    for one sample, then the cell-state (a GRU's hidden-state) trajectories of the ``top`` most
+    active units; ``steps`` names the time steps (a text's tokens, a window's time stamps) on the x
+    axis, of more than 40 every k-th (a 168-hour window's axis read 0 … 160 under 'time'), ``axis``
+    says what a step is (default 'token' for named steps, else 'time step'). Units and steps are
+    whole numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each
+    point of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as
+    nothing)."""
     from lstmkit.inspect.plots import figure_format, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before a large plot is drawn

@@ -522,8 +522,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def export(self, format: str = "onnx", out: str | Path | None = None, *, data=None) -> Path:
         """Export the saved run: ``onnx`` (the graph beside the weights, or ``out``) or ``int8``
         (a new run folder, default ``RUN-int8``, with its measurements; ``data`` for the test
-        metrics, as ``evaluate`` reads it; a classifier's may be ``(X, y)``). The same as ``lstmkit export onnx|int8 --run RUN``; returns the path written (the
-        graph file; the folder holding the graphs for a task with several, e.g. translate)."""
+        metrics, as ``evaluate`` reads it; a classifier's may be ``(X, y)``). The same as ``lstmkit
+        export onnx|int8 --run RUN``; returns the path written (the graph file; the folder holding the
+        graphs for a task with several, e.g. translate)."""
         with public_call():           # its refusals name data=, as export() takes it
             if format not in _EXPORT_FORMATS:
                 raise LstmkitError(f"unknown export format {format!r}", f"use one of: {', '.join(_EXPORT_FORMATS)}")

@@ -151,8 +151,9 @@ class ClassifyAdapter(EstimatorAdapter):
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """Accuracy and macro-F1 of ``net`` (called ``net(x, lengths)``) on ``data`` (as ``evaluate``
         reads it, or ``(X, y)``), else on the run's test file; None when neither is there (a test
-        file that moved with the run: the int8 check then asks for ``--data``, as lm's, speech's and translate's do; it said 'file not
-        found: OLD PATH — check the path' of a path the user never gave)."""
+        file that moved with the run: the int8 check then asks for ``--data``, as lm's, speech's and
+        translate's do; it said 'file not found: OLD PATH — check the path' of a path the user never
+        gave)."""
         data = data if data is not None else (getattr(self.est, "data_summary_", None) or {}).get("test_source")
         if data is None or isinstance(data, str) and not path_exists(data):
             return None
