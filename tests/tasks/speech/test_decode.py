@@ -296,4 +296,6 @@ def test_beam_search_time_grows_linearly_with_the_transcript():
             best = min(best, time.process_time() - t)
         return best
 
-    assert seconds(8000, 2) < 24 * seconds(1000, 3)          # linear: about 8x; quadratic: 59x
+    # linear in frames: about 14x alone here (allocations and the collector's passes grow a little faster than
+    # the frames), up to 24x beside the suite's other workers on 2 cores; quadratic was 59x
+    assert seconds(8000, 3) < 34 * seconds(1000, 3)
