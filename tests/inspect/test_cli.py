@@ -85,6 +85,18 @@ def test_out_that_is_a_file_is_refused_in_one_line(run_and_data, tmp_path, capsy
     assert taken.read_text() == "keep me"
 
 
+@pytest.mark.parametrize("command, name, files", [("gates", "gates.svg", "gates.png and gates.json go"),
+                                                  ("attention", "view.png", "attention.png goes")])
+def test_out_that_names_a_file_is_refused_before_any_work(run_and_data, tmp_path, capsys, command, name, files):
+    """--out x.svg made a folder named 'x.svg' and wrote a PNG inside it."""
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    code, _, err = run_cli(["inspect", command, "--run", run, "--data", data, "--out", tmp_path / name], capsys)
+    assert_user_error(code, err, f"names a file, but {command} writes a folder: {files} inside it",
+                      f"pass a folder: --out {tmp_path / name.rsplit('.', 1)[0]}")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_window_out_of_range_is_one_line_exit_2(run_and_data, capsys):
     run, data = run_and_data
     with pytest.raises(SystemExit) as e:

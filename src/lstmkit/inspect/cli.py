@@ -173,6 +173,11 @@ def _folders(run: Path, out: Optional[Path], command: str, json: bool = True) ->
     folder was said only after the work, and no other place could be named."""
     if out is not None:
         check_out_folder(out)                   # a file in the way, a name too long
+        if out.suffix.lower() in (".png", ".svg", ".pdf", ".json") and not out.is_dir():
+            # a file's name: the files went into a new folder named 'x.svg', the plot a PNG inside it
+            files = f"{command}.png and {command}.json go" if json else f"{command}.png goes"
+            raise LstmkitError(f"--out {out} names a file, but {command} writes a folder: {files} inside it",
+                               f"pass a folder: --out {out.with_suffix('')}")
         folders, fix = (out, out), "pass a writable --out folder and run the command again"
     else:
         folders = (run / "plots", run)
