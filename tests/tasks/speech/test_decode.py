@@ -86,6 +86,17 @@ def test_a_narrow_beam_keeps_the_greedy_transcript_when_its_own_ends_less_probab
     assert decode_batch([lp], beam=2) == [[2]]
 
 
+def test_the_check_against_greedy_is_skipped_where_it_would_cost_more_than_the_search(monkeypatch):
+    """The check sums every path of both transcripts: frames x CTC states, quadratic in a recording's
+    length (16,000 frames: 10 s a transcript, more than the search). Past CHECK_STATES the beam's
+    winner is kept, and the recursion never runs."""
+    import lstmkit.tasks.speech.decode as dec
+    lp = np.log(np.array([[0.65, 0.22, 0.13], [0.4, 0.21, 0.39], [0.2, 0.3, 0.5]]))
+    monkeypatch.setattr(dec, "CHECK_STATES", 3 * 3 - 1)                  # 3 frames x (2 x 1 + 1) states: over
+    monkeypatch.setattr(dec, "ctc_log_likelihood", lambda *a: pytest.fail("the check ran past its budget"))
+    assert prefix_beam_search(lp, beam=2) == [1]                        # the beam's own winner, unchecked
+
+
 def test_the_beam_never_answers_below_greedy_and_a_wide_one_finds_the_best():
     """Against every frame path of tiny posteriors: the answer is at least as probable as greedy's
     transcript at any beam, and the likeliest of all once the beam holds every prefix."""

@@ -229,14 +229,21 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
     return _or_greedy(lp, won.ids(), lm, ctx.get(won))
 
 
+# the most frames x CTC states (2 x transcript + 1) :func:`_or_greedy` scores: the forward recursion costs
+# their product, quadratic in a recording's length (16,000 frames of an 8,000-symbol transcript: 10 s a call)
+CHECK_STATES = 50_000_000
+
+
 def _or_greedy(lp: np.ndarray, ids: list[int], lm: LMFusion | None, ctx: _Context | None) -> list[int]:
     """``ids`` (the beam's winner) or the greedy transcript, whichever the decoder scores higher: each
     one's CTC probability summed over all its paths (:func:`ctc_log_likelihood`), plus the LM's term
     when fused. The beam keeps ``beam`` prefixes a frame and can drop the greedy one for prefixes that
     end less probable: beam 2 answered a transcript below greedy's in 1 of 30 random 2-6-frame
-    posteriors, the default 4 in 1 of 150."""
+    posteriors, the default 4 in 1 of 150. Past :data:`CHECK_STATES` (a recording of several minutes
+    whose two transcripts differ) the beam's winner is kept unchecked: the check would cost more than
+    the search, growing with the square of the recording's length."""
     greedy = collapse(lp.argmax(axis=-1).tolist())
-    if greedy == ids:
+    if greedy == ids or len(lp) * (2 * max(len(ids), len(greedy)) + 1) > CHECK_STATES:
         return ids
     won, other = ctc_log_likelihood(lp, ids), ctc_log_likelihood(lp, greedy)
     if lm is not None:
