@@ -41,10 +41,14 @@ def test_the_outermost_caller_decides():
             lstmkit.Forecaster(lookback=0)
 
 
-def _hint(call) -> str:
+def _error(call) -> LstmkitError:
     with pytest.raises(LstmkitError) as info:
         call()
-    return info.value.hint
+    return info.value
+
+
+def _hint(call) -> str:
+    return _error(call).hint
 
 
 SINE = np.sin(np.arange(80) / 4)
@@ -85,6 +89,10 @@ def test_a_fitted_models_hints_name_keywords_too():
     clf = lstmkit.TextClassifier(**QUICK, min_freq=1).fit(*labelled_texts())
     assert _hint(lambda: clf.attention("the film")) == "train with pooling='attention' to get the token-weight view"
     assert _hint(lambda: clf.token_inputs(" ")) == "pass some words"
+    with pytest.raises(LstmkitError, match=r"^the text is an int \('5'\), not a string — pass some words$"):
+        clf.token_inputs(5)                                     # it said "the text is empty"
+    with pytest.raises(LstmkitError, match=r"^the text is bytes \(b'the film'\), not a string — decode the bytes"):
+        clf.token_inputs(b"the film")
 
 
 def test_the_command_line_reads_flags(tmp_path, capsys):
@@ -141,6 +149,9 @@ def test_a_fitted_sequence_models_hints_name_keywords(fitted, tmp_path):
     assert _hint(lambda: tr.predict(["the red dog"], alpha=-1)) == \
         "pass alpha=1.0, say (0 ranks by the sum of log-probabilities)"
     assert _hint(lambda: lm.sample(n_tokens=0)) == "pass n_tokens=200, say"          # the CLI's --n
+    assert str(_error(lambda: lm.token_inputs(None))) == "the text is missing (None), not a string — pass some words"
+    assert str(_error(lambda: tr.token_inputs(["the", "red"]))) == \
+        "the text is a list (\"['the', 'red']\"), not a string — pass a source sentence"
     assert _hint(lambda: lm.sample(top_k=0)) == "pass top_k=10, say"
     assert _hint(lambda: lm.sample(temperature=-1)) == ("pass temperature=0.8, say (lower is more conservative; 0 draws "
                                                         "the likeliest token each step)")

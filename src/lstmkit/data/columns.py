@@ -202,6 +202,20 @@ def check_strings(items: list, what: str, fix: str, missing: str | None = None) 
     raise LstmkitError(f"{what} {other} of the list is {a_type(v)} ({str(v)[:20]!r}), not a string", fix)
 
 
+def one_text(text, fix: str) -> str:
+    """``text`` when it is a string holding a word; else an :class:`LstmkitError` with ``fix``: bytes
+    are told to be decoded, another type is named (``token_inputs(5)`` said "the text is empty")."""
+    if isinstance(text, (bytes, bytearray)):
+        raise LstmkitError(f"the text is bytes ({bytes(text[:20])!r}), not a string",
+                           "decode the bytes first (Python: b.decode('utf-8'))")
+    if not isinstance(text, str):
+        what = f"missing ({missing_value(text)})" if missing_value(text) else f"{a_type(text)} ({str(text)[:20]!r})"
+        raise LstmkitError(f"the text is {what}, not a string", fix)
+    if not text.strip():
+        raise LstmkitError("the text is empty", fix)
+    return text
+
+
 def a_type(v) -> str:
     """``v``'s type with its article, for an error: ``"an int"``, ``"a float"``."""
     kind = type(v).__name__

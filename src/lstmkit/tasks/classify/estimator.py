@@ -22,6 +22,7 @@ import torch
 
 from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
+from lstmkit.data.columns import one_text
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
@@ -127,8 +128,7 @@ class TextClassifier(Classifier):
         columns ran on from its first half to its last with nothing marking the cut)."""
         with public_call():
             self._check_fitted()
-            if not isinstance(text, str) or not text.strip():
-                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            text = one_text(text, worded("pass some words with --text", "pass some words"))
             text = whole_characters([text], "text")[0]
             cfg = self.config_
             whole = self.tokenizer_.encode(text)

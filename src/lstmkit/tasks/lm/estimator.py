@@ -25,7 +25,7 @@ from lstmkit.config import check_seed, python_values
 from lstmkit.data.batching import CollatedBatches, Padded, pad_batch, sorted_batches
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import arrow_as_frame, text_items
-from lstmkit.data.columns import texts_column
+from lstmkit.data.columns import texts_column, one_text
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import piped, source_path, text_folders
 from lstmkit.data.textfile import check_strings
@@ -353,8 +353,7 @@ class LanguageModel(RunEstimator):
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
         with public_call():
             self._check_fitted()
-            if not isinstance(text, str) or not text.strip():
-                raise LstmkitError("the text is empty", worded("pass some words with --text", "pass some words"))
+            text = one_text(text, worded("pass some words with --text", "pass some words"))
             tok, text = self.tokenizer_, whole_characters([text], "text")[0]
             return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 

@@ -25,7 +25,7 @@ from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
-from lstmkit.data.columns import texts_column
+from lstmkit.data.columns import texts_column, one_text
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
@@ -367,8 +367,7 @@ class Translator(RunEstimator):
         id ``<unk>``: ``inspect gates`` named every such word '<unk>' and so could not say which it was)."""
         with public_call():
             self._check_fitted()
-            if not isinstance(text, str) or not text.strip():
-                raise LstmkitError("the text is empty", worded("pass a source sentence with --text", "pass a source sentence"))
+            text = one_text(text, worded("pass a source sentence with --text", "pass a source sentence"))
             ids = self._src_ids(text)
             return self._written_pieces(text, ids), ids
 
