@@ -29,7 +29,7 @@ __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "Environ
            "optional_import", "TrainingInterrupted", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
            "terminate_as_interrupt",
-           "interrupts_end_the_process", "the_command_runs", "first_of"]
+           "interrupts_end_the_process", "the_command_runs", "first_of", "percent"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -145,6 +145,13 @@ def first_of(items, n: int = 5, show=str) -> str:
     (what a message names of a long list: clips, columns, epochs, series)."""
     items = list(items)
     return ", ".join(show(i) for i in items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def percent(share: float) -> str:
+    """``share`` as a percentage for a message, never rounded to nothing: 3 of 1,359 is "0.22%", not
+    "0%"; 1 of 3 "33.3%", 3 of 3 "100%"."""
+    p = 100 * share
+    return f"{p:.2g}%" if p < 10 else f"{p:.3g}%"
 
 
 def worded(cli: str, python: str) -> str:

@@ -137,7 +137,7 @@ def test_texts_of_words_the_model_never_read_are_warned_of(reviews, tmp_path, ca
     _quiet(reviews.predict, ["the film was good", "awful plot"])                 # known words: quiet
     new = ["zxq qwv blorp", "the film was good", "frobnicate glarb"]
     with pytest.warns(UserWarning, match=r"^2 of 3 texts hold no word the model knows \(first: text 1, 'zxq qwv "
-                                         r"blorp'; 56% of all their words are unknown to its vocabulary\): their "
+                                         r"blorp'; 55.6% of all their words are unknown to its vocabulary\): their "
                                          r"labels are guesses; pass texts in the language and domain") as got:
         reviews.predict_proba(new)
     assert len(got) == 1
@@ -146,6 +146,10 @@ def test_texts_of_words_the_model_never_read_are_warned_of(reviews, tmp_path, ca
         reviews.predict(["good zxq qwv blorp", "bad glarb frob plugh"])        # each text knows one word of four
     with pytest.warns(UserWarning, match="2 of 2 texts hold no word the model knows"):
         reviews.evaluate(["zxq qwv", "blorp"], ["neg", "pos"])
+    long = "the film was good and the plot good"                       # eight known words a text
+    with pytest.warns(UserWarning, match=r"^2 of 100 texts hold no word the model knows \(first: text 1, 'zxq'; "
+                                         r"0.25% of all their words"):                          # it said "0%"
+        reviews.predict(["zxq", "blorp"] + [long] * 98)
     (tmp_path / "new.txt").write_text("zxq qwv blorp\n")
     code, out, err = run_cli(["classify", "predict", "--run", reviews.run_dir_, "--data", tmp_path / "new.txt"], capsys)
     assert code == 0 and out.startswith("label,probability\n") and err.startswith("warning: 1 of 1 texts hold no word the model knows") and err.count("\n") == 1
@@ -160,7 +164,7 @@ def test_the_service_answers_with_a_warning_naming_texts_of_unknown_words(review
         status, out = c.post_json({"texts": ["the film was good", "zxq qwv blorp"]})
         assert status == 200 and len(out["predictions"]) == 2, out
         assert out["warnings"] == [
-            "1 of 2 texts hold no word the model knows (first: texts[1], 'zxq qwv blorp'; 43% of all their words are "
+            "1 of 2 texts hold no word the model knows (first: texts[1], 'zxq qwv blorp'; 42.9% of all their words are "
             "unknown to its vocabulary): their labels are guesses; pass texts in the language and domain the model "
             "was trained on, or retrain it on texts like these"]
         status, out = c.post_json({"texts": ["the film was good"]})

@@ -27,7 +27,7 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, opt, percent, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
@@ -308,7 +308,7 @@ class TextClassifier(Classifier):
         if not none_known and share < UNKNOWN_SHARE:
             return None
         first = f"first: {name(none_known[0])}, {texts[none_known[0]].strip()[:40]!r}; " if none_known else ""
-        what = (f"{len(none_known):,} of {len(seqs):,} texts hold no word the model knows ({first}{share:.0%} of all "
+        what = (f"{len(none_known):,} of {len(seqs):,} texts hold no word the model knows ({first}{percent(share)} of all "
                 "their words are unknown to its vocabulary): their labels are guesses" if none_known else
                 f"{share:.0%} of the texts' words are unknown to the model's vocabulary: it reads little of them")
         return (f"{what}; pass texts in the language and domain the model was trained on, or retrain it on texts "

@@ -15,7 +15,7 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import piped, source_path, text_folders
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, opt, percent, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -74,7 +74,7 @@ def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     n = cfg.max_len
     kept = kept_part(n, cfg.truncate)
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
-    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({_share(cut['count'], cut['of'])}) are longer than "
+    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({percent(cut['count'] / cut['of'])}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
                   f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=3)
 
@@ -90,16 +90,10 @@ def cut_note(before: torch.Tensor, cfg: ClassifyConfig, kind: str, name) -> str 
         return None
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
     first = cut[0]
-    return (f"{len(cut):,} of {len(before):,} {what} ({_share(len(cut), len(before))}) are longer than the model's "
+    return (f"{len(cut):,} of {len(before):,} {what} ({percent(len(cut) / len(before))}) are longer than the model's "
             f"max_len={n} {unit} (first: {name(first)}, {int(before[first]):,} {unit}; the longest "
             f"{int(before[cut].max()):,}): the model reads only their {kept_part(n, cfg.truncate)} {unit}, as in "
             f"training; retrain with a larger {opt('max_len')} (now {n}; none reads them whole) to read more")
-
-
-def _share(count: int, of: int) -> str:
-    """``count / of`` as a percentage: 3 of 1,359 is 0.22%, not "0%"; 1 of 3 33.3%, 3 of 3 100%."""
-    p = 100 * count / of
-    return f"{p:.2g}%" if p < 10 else f"{p:.3g}%"
 
 
 def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:

@@ -99,7 +99,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.errors import opt
+from lstmkit.errors import opt, percent
 from lstmkit.tasks.forecast.baselines import ets_forecast, newest_fit
 from lstmkit.tasks.forecast.bounds import clip_values
 from lstmkit.tasks.forecast.evaluation import snaive
@@ -275,12 +275,6 @@ def pick(scores: dict[str, tuple[float, str, float]], tolerance: float = TOLERAN
     return best if best[0] * (1 + tolerance) < even[0] else even
 
 
-def _percent(share: float) -> str:
-    """``share`` as a percentage to two significant digits: a long validation part's tolerance
-    (0.27 % at 110 windows) is no "0%"."""
-    return f"{share * 100:.2g}%"
-
-
 def shrink(kind: str, weight: float, windows: float, toward: str) -> dict[str, float]:
     """The picked blend (``weight`` of the network, the rest ``kind``) shrunk toward the even blend
     with ``toward``: it keeps ``windows / (windows + SHRINK)`` of its weights, the even blend the rest.
@@ -334,11 +328,11 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation ({name} {alone:.4g}), over "
-                             f"{_percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
+                             f"{percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.4g}, the network "
            f"alone {alone:.4g}, {NAMES[kind]} alone {scores[kind][0]:.4g}")
     if w != 0.5:
-        why += f" (over {_percent(tol)} below the even blend: {windows:.3g} independent windows)"
+        why += f" (over {percent(tol)} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
     # a network that diverged (a transformer at --lr 50 scored validation MASE 4.7e33 to ETS's 0.001) is not
     # shrunk back into the blend it lost to: 0.8 % of it cost the test MASE 10 % over ETS alone
