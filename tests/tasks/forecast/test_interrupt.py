@@ -99,7 +99,7 @@ def test_a_loaded_run_keeps_the_baseline_its_call_named(straight):
     assert est.get_params()["combine"] == "ets" and est.auto_["combine"]["given"] is True
 
 
-GIVEN_AS_TEXT = {"quantiles": "0.1,0.5,0.9", "bounds": (0, None), "calendar": "hour"}
+GIVEN_AS_TEXT = {"quantiles": "0.1,0.5,0.9", "bounds": (0, None), "calendar": "hour", "time_zone": "utc"}
 
 
 @pytest.fixture(scope="module")
@@ -124,4 +124,16 @@ def test_resume_takes_a_setting_given_as_the_fit_was_given_it(key, interrupted_w
     with pytest.raises(LstmkitError, match=r"trained with quantiles=\[0.1, 0.5, 0.9\], not \[0.1, 0.9\]"):
         Forecaster.resume(run, quantiles="0.1,0.9")
     Forecaster.resume(run, **{key: GIVEN_AS_TEXT[key]})
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "+00:00"])
+def test_resume_takes_the_runs_zone_however_it_is_written(zone, interrupted_with_text_settings, tmp_path):
+    """A run fitted with ``time_zone='utc'`` resumes given 'UTC' or '+00:00', one zone to pandas (it was
+    refused, 'trained with time_zone='utc', not 'UTC''); another zone is still refused."""
+    run = tmp_path / "run"
+    shutil.copytree(interrupted_with_text_settings, run)
+    with pytest.raises(LstmkitError, match=r"trained with time_zone='utc', not 'Europe/Berlin'"):
+        Forecaster.resume(run, time_zone="Europe/Berlin")
+    Forecaster.resume(run, time_zone=zone)
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"

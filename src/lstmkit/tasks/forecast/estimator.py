@@ -39,6 +39,7 @@ from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.use_warnings import say_rough
 from lstmkit.tasks.forecast.windows import min_points, split_panel
+from lstmkit.tasks.forecast.zones import same_zone
 
 if TYPE_CHECKING:
     from lstmkit.deploy.streaming import Stream
@@ -206,7 +207,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 if key not in saved:
                     raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
                 value = _as_recorded(saved, key, value)
-                if saved[key] != value:
+                if saved[key] != value and not (key == "time_zone" and same_zone(saved[key], value)):
                     raise LstmkitError(
                         f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
                         f"must keep its settings (the checkpoint is for that model)",

@@ -87,6 +87,14 @@ def check_zone(zone) -> str:
     return zone.strip()
 
 
+def same_zone(a: str | None, b: str | None) -> bool:
+    """Whether zones ``a`` and ``b`` are one zone however written (``utc`` and ``UTC``, ``+01:00`` and
+    ``+0100``): a resume given the run's zone in other letters continues it."""
+    if a is None or b is None:
+        return a == b
+    return pd.DatetimeIndex([0]).tz_localize(a).tz == pd.DatetimeIndex([0]).tz_localize(b).tz
+
+
 def reading_zone(cfg, run: dict | None = None) -> tuple[str | None, bool]:
     """``(zone, guessed)``: the zone a time column is read in (:func:`time_values`): ``--time-zone``,
     else a fitted run's (``run``: its data summary), whose times without an offset are then read on
