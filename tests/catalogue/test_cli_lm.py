@@ -72,6 +72,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--max-len", "0"), 2, "max_len"),
     (_train("--val", "{d}/nope.txt"), 2, "file not found"),
+    # read whole, its training and test parts were scored as validation, early stopping on text trained on
+    (_train("--val", "{d}/ptb"), 2, "ptb holds a data set in parts (ptb.train.txt, ptb.valid.txt, ptb.test.txt): read "
+     "as one validation text, its training and test parts would be scored as validation (early stopping on text "
+     "trained on) — pass its validation file with --val ("),
     (_train("--val", "{d}/corpus.txt", "--val-frac", "0.2"), 2, "--val-frac applies without a validation file"),
     (["lm", "sample", "--run", "{d}/nope"], 2, "run folder not found"),
     (["lm", "sample", "--run", "{d}/forecast_run"], 2, "'forecast' run"),

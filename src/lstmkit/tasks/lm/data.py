@@ -205,8 +205,8 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
     if text_column is not None:
         raise LstmkitError(f"{_column_option(text_column)} needs a table, but {folder} is a folder of text files",
                            f"drop {opt('text_column')}, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
-    if what == "--data":
-        _check_one_part(folder)
+    if what in ("--data", "--val"):
+        _check_one_part(folder, what)
     files = folder_text_files(folder)
     if not files:
         others = sorted({f.suffix.lower() or f.name for f in folder.rglob("*") if f.is_file()})[:5]
@@ -221,13 +221,21 @@ def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column
     return lines, folder_table([f.relative_to(folder).as_posix() for f in files], texts)
 
 
-def _check_one_part(folder: Path) -> None:
+def _check_one_part(folder: Path, what: str = "--data") -> None:
     """An error when ``folder`` holds a data set in parts (Penn Treebank's ``ptb.train.txt``,
     ``ptb.valid.txt``, ``ptb.test.txt``; WikiText's ``wiki.*.tokens``): every file was read as the
-    training corpus, the test part trained on and the held-out lines drawn from all of them; a Hugging
+    training corpus, the test part trained on and the held-out lines drawn from all of them (as
+    ``--val``, the training and test parts scored as validation, early stopping on them); a Hugging
     Face ``save_to_disk`` folder: the export to do."""
     check_not_saved_dataset(folder, lambda parts: split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data"))
     parts = split_parts(folder, lambda f: True)
+    if parts and what == "--val":
+        others = " and ".join({"train": "training", "test": "test"}[p] for p in parts if p != "val")
+        fix = (f"pass its validation file with {_option(what)} ({parts['val'][0]})" if len(parts.get("val", [])) == 1
+               else split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data"))
+        raise LstmkitError(f"{folder} holds a data set in parts ({parts_shown(folder, parts)}): read as one validation "
+                           f"text, its {others} part{'s' if ' and ' in others else ''} would be scored as validation "
+                           "(early stopping on text trained on)", fix)
     if parts:
         others = " and ".join({"val": "validation", "test": "test"}[p] for p in parts if p != "train")
         raise LstmkitError(f"{folder} holds a data set in parts ({parts_shown(folder, parts)}): read as one corpus, its {others} "
