@@ -6,7 +6,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
-from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder
+from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder, tcn_blocks_for, tcn_reach
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 NAMES = list(ENCODERS)
@@ -100,6 +100,25 @@ def test_tcn_sees_its_context():
     assert tcn.receptive_field >= 64
     assert TCN(1, 8, num_layers=1, context=2).receptive_field == 5   # one block, kernel 3
     assert len(TCN(1, 8, num_layers=7, context=2).blocks) == 7        # num_layers is a minimum
+
+
+@pytest.mark.parametrize("num_layers,kernel_size", [(1, 3), (6, 3), (2, 2)])
+def test_tcn_reach_is_the_receptive_field_it_builds(num_layers, kernel_size):
+    """``tcn_reach`` (what the forecaster's warning of a window longer than the reach counts) is the
+    farthest step the last output reads: moving the step one further back changes nothing."""
+    torch.manual_seed(0)
+    tcn = TCN(1, 8, num_layers=num_layers, kernel_size=kernel_size).double().eval()
+    reach = tcn_reach(num_layers, kernel_size)
+    assert reach == tcn.receptive_field
+    x = _x(b=4, t=reach + 1, i=1)
+    moved = []
+    for back in (reach - 1, reach):                       # the oldest step read, then one before it
+        changed = x.clone()
+        changed[:, -1 - back] += 3.0
+        moved.append((tcn(changed)[0][:, -1] - tcn(x)[0][:, -1]).abs().max().item())
+    assert moved[0] > 0 and moved[1] == 0
+    assert tcn_reach(tcn_blocks_for(reach + 1, kernel_size), kernel_size) > reach
+    assert tcn_blocks_for(reach, kernel_size) <= len(tcn.blocks)
 
 
 def test_unknown_name_lists_the_known_ones():
