@@ -16,7 +16,7 @@ lstm, gru          stacked recurrent layers, dropout between layers            y
 bilstm, bigru      the same, bidirectional (D = 2H)                            no
 lstm-attention     LSTM, then multi-head self-attention + residual + LayerNorm  option
 cnn-lstm           Conv1d (kernel 3) + ReLU, then LSTM                         option
-lstm-fcn           LSTM beside a fully convolutional branch (LSTM-FCN)         option
+lstm-fcn           LSTM beside a fully convolutional branch (LSTM-FCN)         no
 transformer        Linear, sinusoidal positions, Transformer encoder layers     option
 tcn                dilated causal convolutions in residual blocks              yes
 =================  ==========================================================  ======
@@ -119,6 +119,11 @@ class LSTMFCN(nn.Module):
     ``x [B, T, I] -> (out [B, T, H + filters[-1]], (h, c))``. With ``lengths``, each block's
     input is zeroed past the length, so in eval mode a padded sequence gives the outputs it gets
     alone; in training mode BatchNorm's batch statistics include the padded steps.
+
+    ``causal`` pads the convolutions on the left, so in eval mode out[:, t] reads x[:, :t+1] only;
+    ``self.causal`` is False all the same: in training mode BatchNorm normalises each step by
+    statistics over every step of the batch, later ones included, so a model trained on it (a
+    language model) would learn from outputs that read the future.
     """
 
     bidirectional = False
@@ -133,7 +138,7 @@ class LSTMFCN(nn.Module):
                                    for k in range(len(filters)))
         self.norms = nn.ModuleList(nn.BatchNorm1d(f) for f in filters)
         self.output_size = hidden_size + filters[-1]
-        self.causal = causal
+        self.causal = False               # the batch statistics (see the class docstring)
 
     def forward(self, x: Tensor, state=None, lengths=None):
         h, state = self.lstm(x, state, lengths)                        # [B, T, H]
@@ -284,7 +289,8 @@ def make_encoder(name: str, input_size: int, hidden_size: int, num_layers: int, 
     """Build encoder ``name``; unknown names raise an error listing the known ones.
 
     ``causal`` matters for ``lstm-attention``, ``cnn-lstm`` and ``transformer``; recurrent
-    one-directional encoders and ``tcn`` are always causal, bidirectional ones never.
+    one-directional encoders and ``tcn`` are always causal, bidirectional ones never, nor
+    ``lstm-fcn`` (its BatchNorm reads every step in training; ``causal`` pads its convolutions).
     """
     if name not in ENCODERS:
         raise LstmkitError(f"unknown model {name!r}", f"use one of: {', '.join(ENCODERS)}")

@@ -23,6 +23,13 @@ def test_bidirectional_encoder_is_refused():
         LanguageModelNet(12, 8, 16, 1, model="bilstm")
 
 
+def test_lstm_fcn_is_refused_for_its_batch_statistics():
+    """An LM of lstm-fcn trained on outputs that read later tokens: BatchNorm's statistics in training
+    span every token of the batch (its config lists the causal encoders without it)."""
+    with pytest.raises(LstmkitError, match=r"model 'lstm-fcn' reads the future \(its BatchNorm layers normalise"):
+        LanguageModelNet(12, 8, 16, 1, model="lstm-fcn")
+
+
 def test_tied_weights_share_one_matrix_with_projection():
     net = LanguageModelNet(12, 8, 16, 1, tie_weights=True).eval()
     assert net.out is None and net.proj is not None and "out.weight" not in net.state_dict()

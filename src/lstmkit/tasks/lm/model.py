@@ -24,6 +24,9 @@ from lstmkit.nn.zoo import make_encoder
 __all__ = ["LanguageModelNet", "RECURRENT", "token_loss"]
 
 RECURRENT = ("lstm", "gru")          # encoders whose whole history is their state
+# how a zoo encoder that is not bidirectional reads later tokens
+_READS_AHEAD = {"lstm-fcn": "its BatchNorm layers normalise each token by statistics over every token of "
+                            "the batch while training, later ones included"}
 
 
 class LanguageModelNet(nn.Module):
@@ -43,7 +46,8 @@ class LanguageModelNet(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.encoder = make_encoder(model, embed_dim, hidden_size, num_layers, dropout, causal=True)
         if not getattr(self.encoder, "causal", False):
-            raise LstmkitError(f"model {model!r} reads the future (it is not causal), so it cannot predict "
+            why = _READS_AHEAD.get(model, "it is not causal")
+            raise LstmkitError(f"model {model!r} reads the future ({why}), so it cannot predict "
                                "the next token", "use lstm, gru, lstm-attention, cnn-lstm, transformer or tcn")
         width = self.encoder.output_size
         self.proj = nn.Linear(width, embed_dim) if tie_weights and width != embed_dim else None
