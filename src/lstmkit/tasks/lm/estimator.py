@@ -38,7 +38,7 @@ from lstmkit.tasks.lm.config import LMConfig, LMParams
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
-from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
+from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
@@ -162,6 +162,7 @@ class LanguageModel(RunEstimator):
         val = _one_validation(val, val_data, "fit")
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, dict(overrides))
+            check_causal(cfg.model)         # before the corpus is read and tokenized
             with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
                                        partial(corpus_table, encoding=cfg.encoding, text_column=cfg.text_column)):
                 read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
