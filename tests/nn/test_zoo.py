@@ -6,7 +6,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
-from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder
+from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder, tcn_blocks_for, tcn_reach
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 NAMES = list(ENCODERS)
@@ -14,6 +14,7 @@ ONE_WAY = [n for n in NAMES if not n.startswith("bi")]
 # entries whose causality is a constructor option, checked both ways
 WITH_OPTION = ["lstm-attention", "cnn-lstm", "lstm-fcn", "transformer"]
 EXTRA_WIDTH = {"lstm-fcn": 128}    # the convolutional branch's channels beside the LSTM's
+READS_AHEAD_IN_TRAINING = ["lstm-fcn"]   # BatchNorm's batch statistics span every step
 
 
 def _encoder(name, causal=True, input_size=3, hidden=16, layers=2, seed=0):
@@ -32,7 +33,7 @@ def test_signature_and_attributes(name):
     assert out.shape == (4, 10, enc.output_size)
     assert enc.bidirectional == name.startswith("bi")
     assert enc.output_size == 16 * (2 if enc.bidirectional else 1) + EXTRA_WIDTH.get(name, 0)
-    assert enc.causal == (not enc.bidirectional)
+    assert enc.causal == (not enc.bidirectional and name not in READS_AHEAD_IN_TRAINING)
 
 
 @pytest.mark.parametrize("causal", [True, False])
@@ -59,6 +60,25 @@ def test_causal_encoders_do_not_look_ahead(name):
         changed = x.clone()
         changed[:, t + 1:] = torch.randn_like(changed[:, t + 1:])
         torch.testing.assert_close(enc(changed)[0][:, :t + 1], enc(x)[0][:, :t + 1], atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_encoder_that_says_causal_reads_no_later_step_while_training(name):
+    """What a language model trains on: outputs in training mode (dropout drawn alike) must not read
+    later steps either. LSTM-FCN with causal convolutions said ``causal`` and did, through BatchNorm's
+    batch statistics (a change of 1.1 at earlier steps for a batch of 4 x 16)."""
+    torch.manual_seed(0)
+    enc = make_encoder(name, 3, 16, 2, 0.3, causal=True).double().train()
+    x = _x(t=16)
+    changed = x.clone()
+    changed[:, 8:] += torch.randn_like(changed[:, 8:])
+    outs = []
+    for seq in (x, changed):
+        torch.manual_seed(5)
+        outs.append(enc(seq)[0][:, :8])
+    reads_ahead = (outs[0] - outs[1]).abs().max().item() > 0
+    assert enc.causal == (not reads_ahead)
+    assert reads_ahead == (name in READS_AHEAD_IN_TRAINING or name.startswith("bi"))
 
 
 @pytest.mark.parametrize("name", WITH_OPTION + ["bilstm", "bigru"])
@@ -100,6 +120,25 @@ def test_tcn_sees_its_context():
     assert tcn.receptive_field >= 64
     assert TCN(1, 8, num_layers=1, context=2).receptive_field == 5   # one block, kernel 3
     assert len(TCN(1, 8, num_layers=7, context=2).blocks) == 7        # num_layers is a minimum
+
+
+@pytest.mark.parametrize("num_layers,kernel_size", [(1, 3), (6, 3), (2, 2)])
+def test_tcn_reach_is_the_receptive_field_it_builds(num_layers, kernel_size):
+    """``tcn_reach`` (what the forecaster's warning of a window longer than the reach counts) is the
+    farthest step the last output reads: moving the step one further back changes nothing."""
+    torch.manual_seed(0)
+    tcn = TCN(1, 8, num_layers=num_layers, kernel_size=kernel_size).double().eval()
+    reach = tcn_reach(num_layers, kernel_size)
+    assert reach == tcn.receptive_field
+    x = _x(b=4, t=reach + 1, i=1)
+    moved = []
+    for back in (reach - 1, reach):                       # the oldest step read, then one before it
+        changed = x.clone()
+        changed[:, -1 - back] += 3.0
+        moved.append((tcn(changed)[0][:, -1] - tcn(x)[0][:, -1]).abs().max().item())
+    assert moved[0] > 0 and moved[1] == 0
+    assert tcn_reach(tcn_blocks_for(reach + 1, kernel_size), kernel_size) > reach
+    assert tcn_blocks_for(reach, kernel_size) <= len(tcn.blocks)
 
 
 def test_unknown_name_lists_the_known_ones():

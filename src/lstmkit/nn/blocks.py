@@ -109,7 +109,8 @@ class ConvFrontEnd(nn.Module):
 
 
 class PositionalEncoding(nn.Module):
-    """Sinusoidal positions added to ``[B, T, D]`` (Vaswani et al. 2017), then dropout."""
+    """Sinusoidal positions added to ``[B, T, D]`` (Vaswani et al. 2017), then dropout. The first
+    ``max_len`` rows are stored; a longer sequence's are computed (:meth:`rows`)."""
 
     def __init__(self, d_model: int, dropout: float = 0.0, max_len: int = 10_000):
         super().__init__()
@@ -140,9 +141,10 @@ class PositionalEncoding(nn.Module):
         steps = x.shape[1]
         if exporting():
             return self.dropout(x + self.rows(steps, x.device).to(x.dtype))
-        if steps > self.max_len:
-            raise ValueError(f"PositionalEncoding: Expected at most {self.max_len} steps, got {steps}")
-        return self.dropout(x + self.pe[:steps].to(x.dtype))
+        # past the stored table the rows are computed, as the exported graph computes them: a sinusoid
+        # has no last position (a transformer's 10,001-step text, recording or line was a ValueError)
+        pe = self.pe[:steps] if steps <= self.max_len else self.rows(steps, x.device)
+        return self.dropout(x + pe.to(x.dtype))
 
 
 class TemporalBlock(nn.Module):

@@ -16,14 +16,13 @@ lstm, gru          stacked recurrent layers, dropout between layers            y
 bilstm, bigru      the same, bidirectional (D = 2H)                            no
 lstm-attention     LSTM, then multi-head self-attention + residual + LayerNorm  option
 cnn-lstm           Conv1d (kernel 3) + ReLU, then LSTM                         option
-lstm-fcn           LSTM beside a fully convolutional branch (LSTM-FCN)         option
+lstm-fcn           LSTM beside a fully convolutional branch (LSTM-FCN)         no
 transformer        Linear, sinusoidal positions, Transformer encoder layers     option
 tcn                dilated causal convolutions in residual blocks              yes
 =================  ==========================================================  ======
 """
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Callable
 
@@ -37,8 +36,11 @@ from lstmkit.nn.blocks import (CausalConv1d, ConvFrontEnd, PositionalEncoding, T
 from lstmkit.nn.checks import check_lengths
 from lstmkit.nn.lstm import LSTM
 
-__all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
+__all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm", "TCN_CONTEXT", "tcn_reach", "tcn_blocks_for",
            "GRU", "LSTMAttention", "CNNLSTM", "LSTMFCN", "TransformerEncoder", "TCN"]
+
+
+TCN_CONTEXT = 64      # the steps the zoo's tcn reaches at least, whatever its num_layers
 
 
 class GRU(nn.GRU):
@@ -117,6 +119,11 @@ class LSTMFCN(nn.Module):
     ``x [B, T, I] -> (out [B, T, H + filters[-1]], (h, c))``. With ``lengths``, each block's
     input is zeroed past the length, so in eval mode a padded sequence gives the outputs it gets
     alone; in training mode BatchNorm's batch statistics include the padded steps.
+
+    ``causal`` pads the convolutions on the left, so in eval mode out[:, t] reads x[:, :t+1] only;
+    ``self.causal`` is False all the same: in training mode BatchNorm normalises each step by
+    statistics over every step of the batch, later ones included, so a model trained on it (a
+    language model) would learn from outputs that read the future.
     """
 
     bidirectional = False
@@ -131,7 +138,7 @@ class LSTMFCN(nn.Module):
                                    for k in range(len(filters)))
         self.norms = nn.ModuleList(nn.BatchNorm1d(f) for f in filters)
         self.output_size = hidden_size + filters[-1]
-        self.causal = causal
+        self.causal = False               # the batch statistics (see the class docstring)
 
     def forward(self, x: Tensor, state=None, lengths=None):
         h, state = self.lstm(x, state, lengths)                        # [B, T, H]
@@ -221,15 +228,13 @@ class TCN(nn.Module):
     causal = True
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
-                 kernel_size: int = 3, context: int = 64):
+                 kernel_size: int = 3, context: int = TCN_CONTEXT):
         super().__init__()
-        # R = 1 + 2(k-1)(2^n - 1) for n blocks; the smallest n with R >= context.
-        needed = math.ceil(math.log2((context - 1) / (2 * (kernel_size - 1)) + 1)) if context > 1 else 1
-        n_blocks = max(num_layers, needed)
+        n_blocks = max(num_layers, tcn_blocks_for(context, kernel_size))
         self.blocks = nn.Sequential(*[
             TemporalBlock(input_size if k == 0 else hidden_size, hidden_size, kernel_size, 2 ** k, dropout)
             for k in range(n_blocks)])
-        self.receptive_field = 1 + 2 * (kernel_size - 1) * (2 ** n_blocks - 1)
+        self.receptive_field = _receptive_field(n_blocks, kernel_size)
         self.output_size = hidden_size
 
     def forward(self, x: Tensor, state=None, lengths=None):
@@ -238,6 +243,24 @@ class TCN(nn.Module):
         if lengths is not None and not exporting():
             check_lengths("TCN", lengths, x.shape[0], x.shape[1])
         return zero_padding(self.blocks(x), lengths), None
+
+
+def tcn_blocks_for(steps: int, kernel_size: int = 3) -> int:
+    """The fewest temporal blocks (at least one) whose receptive field covers ``steps`` steps."""
+    blocks = 1
+    while _receptive_field(blocks, kernel_size) < steps:
+        blocks += 1
+    return blocks
+
+
+def tcn_reach(num_layers: int, kernel_size: int = 3, context: int = TCN_CONTEXT) -> int:
+    """The receptive field of ``TCN(num_layers=..., kernel_size=..., context=...)``: the steps its
+    last output reads (the zoo's ``tcn`` is built with the defaults)."""
+    return _receptive_field(max(num_layers, tcn_blocks_for(context, kernel_size)), kernel_size)
+
+
+def _receptive_field(blocks: int, kernel_size: int) -> int:
+    return 1 + 2 * (kernel_size - 1) * (2 ** blocks - 1)     # each block adds 2(k-1)·dilation, dilation 2^b
 
 
 def _stacked_lstm(i: int, h: int, layers: int, dropout: float, bidirectional: bool = False) -> LSTM:
@@ -266,7 +289,8 @@ def make_encoder(name: str, input_size: int, hidden_size: int, num_layers: int, 
     """Build encoder ``name``; unknown names raise an error listing the known ones.
 
     ``causal`` matters for ``lstm-attention``, ``cnn-lstm`` and ``transformer``; recurrent
-    one-directional encoders and ``tcn`` are always causal, bidirectional ones never.
+    one-directional encoders and ``tcn`` are always causal, bidirectional ones never, nor
+    ``lstm-fcn`` (its BatchNorm reads every step in training; ``causal`` pads its convolutions).
     """
     if name not in ENCODERS:
         raise LstmkitError(f"unknown model {name!r}", f"use one of: {', '.join(ENCODERS)}")

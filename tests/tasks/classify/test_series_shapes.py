@@ -128,3 +128,23 @@ def test_a_feature_constant_throughout_training_is_said_once_by_name():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceClassifier(**QUICK).fit(1e-16 * x, labels)                          # tiny values that move: no word
+
+
+@pytest.mark.parametrize("pooling,num_layers,warned", [("last", 1, True), ("last", 6, False), ("mean", 1, False)])
+def test_a_tcn_answering_from_its_last_step_warns_of_series_longer_than_it_reads(pooling, num_layers, warned, recwarn):
+    """``model="tcn", pooling="last"`` on series of 200 steps answered from the newest 125 (its receptive
+    field) without a word: a change at the first step moves no probability."""
+    import torch
+    rng = np.random.default_rng(0)
+    x, labels = rng.standard_normal((8, 200, 1)), ["a", "b"] * 4
+    clf = SequenceClassifier(**{**QUICK, "model": "tcn", "pooling": pooling, "num_layers": num_layers,
+                                "val_frac": 0}).fit(x, labels)
+    said = [str(w.message) for w in recwarn if "receptive field" in str(w.message)]
+    assert said == ([("8 of 8 training series (100%) are longer than the 125 steps the tcn's last step reads (its "
+                      "receptive field; the longest 200), and pooling='last' answers from that step alone: their "
+                      "earlier steps never reach the answer; pass num_layers=6, or pooling='mean' (or max)")]
+                    if warned else [])
+    changed = x.copy()
+    changed[:, 0] += 5.0
+    moved = np.abs(clf.predict_proba(changed) - clf.predict_proba(x)).max()
+    assert (moved == 0) == warned

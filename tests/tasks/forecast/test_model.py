@@ -47,3 +47,35 @@ def test_every_encoder_fits_the_forecaster(encoder):
     net = ForecastNet(3, 2, horizon=4, encoder=encoder, hidden_size=8, num_layers=1, dropout=0.1).eval()
     x = torch.rand(5, 12, 3)
     assert net(x).shape == (5, 4, 2)
+
+
+def _oldest_step_moves_forecast(net, lookback):
+    x = torch.randn(4, lookback, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    changed = x.clone()
+    changed[:, 0] += 3.0
+    with torch.no_grad():
+        return (net(changed) - net(x)).abs().max().item() > 0
+
+
+@pytest.mark.parametrize("lookback,segment,num_layers,short", [
+    (200, 0, 2, True),         # 5 blocks reach 125 steps: the window's oldest 75 were never read
+    (200, 0, 6, False),        # the num_layers the warning names
+    (125, 0, 1, False),
+    (200, 25, 1, False),       # 8 segments
+])
+def test_a_tcn_shorter_than_its_window_is_warned_of(lookback, segment, num_layers, short, recwarn):
+    """``--model tcn --lookback 200`` forecast from the newest 125 steps of the window without a word: its
+    blocks are added up to a reach of 64 steps, ``--num-layers`` only their least number."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.pipeline import _say_short_reach
+    cfg = ForecastConfig(target=["y"], model="tcn", lookback=lookback, segment=segment, num_layers=num_layers)
+    _say_short_reach(cfg)
+    said = [str(w.message) for w in recwarn if "tcn" in str(w.message)]
+    assert bool(said) == short
+    if short:
+        assert said[0].startswith("--model tcn with --lookback 200: the forecast reads only the newest 125 of the "
+                                  "window's 200 steps") and said[0].endswith("pass --num-layers 6 to read the whole window")
+    torch.manual_seed(0)
+    net = ForecastNet(1, 1, horizon=1, encoder="tcn", hidden_size=8, num_layers=num_layers, dropout=0.0,
+                      relative=False, segment=segment).double().eval()
+    assert _oldest_step_moves_forecast(net, lookback) == (not short)

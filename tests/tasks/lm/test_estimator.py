@@ -257,6 +257,22 @@ def test_a_very_long_line_is_scored_in_pieces_with_the_same_result(tiny, monkeyp
     assert lm.perplexity([line]) > 1                                    # every line long: no short batch at all
 
 
+def test_a_long_line_of_a_model_without_state_is_scored_in_pieces_after_max_len_tokens(tiny, monkeypatch):
+    """Non-recurrent models scored a long line whole: a transformer's held-out end of a one-line corpus
+    past its 10,000 positions was a ValueError traceback once training had finished (and attention over
+    a 100,000-character line a matrix of 10^10 scores). Each piece now reads the ``max_len`` tokens
+    before it: a tcn, whose last step reads 125 tokens, scores as it does whole."""
+    import lstmkit.tasks.lm.estimator as est_module
+    small = {**tiny, "max_epochs": 1, "level": "char", "hidden_size": 8, "embed_dim": 8}
+    tcn = LanguageModel(**{**small, "model": "tcn", "max_len": 128}).fit(["abcdefghij " * 20] * 4)
+    line = "abcdefghij " * 60 + "jihgfedcba " * 20
+    whole = tcn.perplexity([line])
+    monkeypatch.setattr(est_module, "_EVAL_CHUNK", 200)
+    assert tcn.perplexity([line]) == pytest.approx(whole, rel=1e-6)
+    transformer = LanguageModel(**{**small, "model": "transformer", "max_len": 64}).fit(["abcdefghij " * 20] * 4)
+    assert np.isfinite(transformer.perplexity(["abcdefghij " * 1000]))      # 11,000 positions
+
+
 def test_scoring_long_lines_keeps_each_call_s_logits_within_the_bound(pattern_lm, monkeypatch):
     """64 lines of 2,700 words were one batch: its logits [64, 2,701, V] and their log-softmax took
     5.5 GB at a 3,688-word vocabulary (~45 GB at the default 30,000), in evaluate, predict, perplexity

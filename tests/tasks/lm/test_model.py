@@ -23,6 +23,21 @@ def test_bidirectional_encoder_is_refused():
         LanguageModelNet(12, 8, 16, 1, model="bilstm")
 
 
+def test_lstm_fcn_is_refused_for_its_batch_statistics(tmp_path):
+    """An LM of lstm-fcn trained on outputs that read later tokens: BatchNorm's statistics in training
+    span every token of the batch (its config lists the causal encoders without it). Its fit is refused;
+    a run trained before still loads (in eval mode its outputs read no later token)."""
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    with pytest.raises(LstmkitError, match=r"model 'lstm-fcn' reads the future \(its BatchNorm layers normalise"):
+        LanguageModel(model="lstm-fcn", progress="off").fit(["a b c", "d e f"], out=tmp_path)
+    assert not any(tmp_path.iterdir())
+    net = LanguageModelNet(12, 8, 16, 1, model="lstm-fcn").eval()
+    x = torch.randint(1, 12, (3, 9), generator=torch.Generator().manual_seed(0))
+    changed = x.clone()
+    changed[:, 5:] = torch.randint(1, 12, (3, 4), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(net(changed)[:, :5], net(x)[:, :5], atol=0, rtol=0)
+
+
 def test_tied_weights_share_one_matrix_with_projection():
     net = LanguageModelNet(12, 8, 16, 1, tie_weights=True).eval()
     assert net.out is None and net.proj is not None and "out.weight" not in net.state_dict()

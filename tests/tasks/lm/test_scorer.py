@@ -114,3 +114,24 @@ def test_a_token_that_is_not_a_string_or_an_id_out_of_range_is_one_error(word_lm
             sc.advance_id(s0, bad)
     known = sc.ids[2]
     assert np.array_equal(sc.log_probs(sc.advance_id(s0, np.int64(known))), sc.log_probs(sc.advance_id(s0, known)))
+
+
+@pytest.mark.parametrize("model", ["transformer", "lstm"])
+def test_a_sample_s_prefix_is_read_once_by_a_model_without_state(model, tiny, sentences):
+    """A transformer (tcn, cnn-lstm, lstm-attention) LM read a sample's prefix token by token, each
+    time from its start: a prefix of n tokens was n runs over up to n tokens, quadratic in its
+    length (cubic in the transformer's attention). It is one run now, answering as the steps did."""
+    from lstmkit.tasks.lm.scorer import _CachingScorer
+    lm = LanguageModel(level="char", **{**tiny, "max_epochs": 1, "model": model}).fit(sentences(30))
+    sc, ids = lm.scorer(), lm.tokenizer_.encode("the big cat runs and the small dog sits")
+    runs = []
+    hook = lm.net_.encoder.register_forward_hook(lambda *_: runs.append(1))
+    try:
+        at_once = sc.advance_ids(sc.initial(), ids)
+        assert len(runs) == 1 or model == "lstm"       # an LSTM steps its cells, its state carried
+        stepped = _CachingScorer.advance_ids(sc, sc.initial(), ids)
+    finally:
+        hook.remove()
+    assert len(at_once) == len(stepped) == len(ids)
+    np.testing.assert_allclose(sc.log_probs(at_once), sc.log_probs(stepped), atol=1e-6)
+    assert lm.sample(n_tokens=4, prefix="the big cat", temperature=0).startswith("the big cat")

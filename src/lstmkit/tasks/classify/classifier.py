@@ -28,7 +28,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings, warn_lone_classes, warn_missing_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              kept_part, label_dtype, label_type, warn_truncated,
+                                              kept_part, label_dtype, label_type, warn_short_reach, warn_truncated,
                                               warn_unseen_class, cut_note)
 from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import classification_metrics
@@ -233,6 +233,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 given_weights, None if val is None else "unweighted" if val_weights is None else "weighted",
                 given_val_weights)
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
+            warn_short_reach(x_train.lengths, cfg, self.kind)
             self._warn_conflicting(full)
 
             torch.manual_seed(cfg.train.seed)

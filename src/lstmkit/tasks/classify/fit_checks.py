@@ -17,12 +17,13 @@ from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import piped, source_path, text_folders
 from lstmkit.errors import LstmkitError, opt, percent, worded
 from lstmkit.nn.fcn import FCN_MODELS
+from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.train.metrics import never_predicted
 
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
-           "warn_truncated", "cut_note", "check_val_is_not_test"]
+           "warn_short_reach", "warn_truncated", "cut_note", "check_val_is_not_test"]
 
 
 def given_labels(data, y, label: str):
@@ -77,6 +78,24 @@ def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({percent(cut['count'] / cut['of'])}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
                   f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=3)
+
+
+def warn_short_reach(lengths: torch.Tensor, cfg: ClassifyConfig, kind: str) -> None:
+    """One warning when a ``tcn`` answers from its last step (``pooling`` last) and training sequences
+    are longer than that step reads (its receptive field): their earlier steps never reach the answer."""
+    if cfg.model != "tcn" or cfg.pooling != "last" or not len(lengths):
+        return
+    reach = tcn_reach(cfg.num_layers)
+    longer = int((lengths > reach).sum())
+    if not longer:
+        return
+    what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
+    longest = int(lengths.max())
+    warnings.warn(f"{longer} of {len(lengths)} training {what} ({_share(longer, len(lengths))}) are longer than the "
+                  f"{reach} {unit} the tcn's last step reads (its receptive field; the longest {longest}), and "
+                  f"{opt('pooling', 'last')} answers from that step alone: their earlier {unit} never reach the answer; "
+                  f"pass {opt('num_layers', tcn_blocks_for(longest))}, or {opt('pooling', 'mean')} (or max)",
+                  stacklevel=3)
 
 
 def cut_note(before: torch.Tensor, cfg: ClassifyConfig, kind: str, name) -> str | None:

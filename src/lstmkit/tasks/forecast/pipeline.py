@@ -21,6 +21,7 @@ from lstmkit.data.ranges import range_state
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError, first_of, opt, worded
+from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
@@ -70,6 +71,23 @@ def _regular_time(panel: Panel) -> pd.DatetimeIndex | None:
     elif (grid := missing_steps(np.asarray(first_time))) is not None:     # every series skips steps (read
         first_time = pd.DatetimeIndex(grid)   # as they are, with a warning): hourly data is still hourly
     return first_time
+
+
+def _say_short_reach(cfg) -> None:
+    """A warning when a ``tcn``'s last step, which summarises the window, reads less than the window:
+    its blocks are added up to a reach of 64 steps only (``--num-layers`` is their least number), so the
+    oldest steps of a longer lookback (its encoder steps: segments, with ``--segment``) went unread."""
+    if cfg.model != "tcn":
+        return
+    steps = cfg.lookback // cfg.segment if cfg.segment else cfg.lookback
+    reach = tcn_reach(cfg.num_layers)
+    if reach < steps:
+        import warnings
+        unit = f"segments of {cfg.segment}" if cfg.segment else "steps"
+        warnings.warn(f"{opt('model', 'tcn')} with {opt('lookback', cfg.lookback)}: the forecast reads only the "
+                      f"newest {reach} of the window's {steps} {unit} (the receptive field of its dilated "
+                      f"convolutions); pass {opt('num_layers', tcn_blocks_for(steps))} to read the whole window",
+                      UserWarning, stacklevel=4)
 
 
 def _say_flat_training(panel: Panel, cfg) -> None:
@@ -214,6 +232,7 @@ class PanelPipeline(AheadForecast):
                           f"e.g. {panel.skipped[0]['id']!r}; listed in the data summary and metrics.json",
                           UserWarning, stacklevel=3)
         _say_flat_training(panel, cfg)
+        _say_short_reach(cfg)
         torch.manual_seed(cfg.train.seed)
         self.output_ = make_output(cfg)
         self.net_ = built_within_memory(lambda: self._build_net(cfg, len(panel.ids)), cfg.train.device, cfg,

@@ -14,7 +14,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.lm.data import read_corpus, split_lines, warn_shared_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
-from lstmkit.tasks.lm.model import LanguageModelNet
+from lstmkit.tasks.lm.model import check_causal
 from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, ZooBench, check_zoo_models,
                                  choice, describe_source, float_range, int_range, make_trial, trial_shown)
 
@@ -50,7 +50,7 @@ class LanguageModelBench(ZooBench):
     def check_models(self, models: list[str]) -> None:
         check_zoo_models(models)
         for m in models:                   # a model that reads the future cannot predict the next token
-            LanguageModelNet(4, 4, 4, 1, m)
+            check_causal(m)
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = LanguageModel(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **trial_shown(self)})

@@ -38,7 +38,7 @@ from lstmkit.tasks.lm.config import LMConfig, LMParams
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
-from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
+from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
@@ -51,7 +51,7 @@ __all__ = ["LanguageModel", "TASK", "VOCAB_FILE", "MAX_SAMPLE"]
 TASK = "lm"
 VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
-_EVAL_CHUNK = 4096     # a longer line (a one-line corpus) is scored in pieces with the state carried
+_EVAL_CHUNK = 4096     # a longer line (a one-line corpus) is scored in pieces (see _line_nll)
 LOGIT_CELLS = 1 << 24  # batch x steps x vocabulary per scoring call (64 MiB of logits)
 
 
@@ -162,6 +162,7 @@ class LanguageModel(RunEstimator):
         val = _one_validation(val, val_data, "fit")
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, dict(overrides))
+            check_causal(cfg.model)         # before the corpus is read and tokenized
             with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
                                        partial(corpus_table, encoding=cfg.encoding, text_column=cfg.text_column)):
                 read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
@@ -427,14 +428,20 @@ class LanguageModel(RunEstimator):
         net.eval()
         device = next(net.parameters()).device
         nll, short = [0.0] * len(id_lines), list(range(len(id_lines)))
-        if self.config_.model in RECURRENT:         # exact in pieces: a 10-million-token line would not fit whole
-            for i in (i for i in short if len(id_lines[i]) >= _EVAL_CHUNK):
-                inp, tgt, state = torch.tensor([tok.bos_id, *id_lines[i]]), torch.tensor([*id_lines[i], tok.eos_id]), None
-                for k in range(0, len(inp), _EVAL_CHUNK):
-                    logits, state = net.run(inp[None, k:k + _EVAL_CHUNK].to(device), state)
-                    lp = torch.log_softmax(logits[0].float(), dim=-1)
-                    nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
-            short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
+        # a line of _EVAL_CHUNK tokens or more (a one-line corpus' held-out end) in pieces: a 10-million-token
+        # line would not fit whole. A recurrent model carries its state over (exact); the others read each
+        # piece afresh after the max_len tokens before it, the context training gave them (an lstm-attention's
+        # or a cnn-lstm's LSTM state is not all of theirs). Read whole, a transformer's line past its 10,000
+        # positions was a ValueError at the end of training.
+        context = 0 if self.config_.model in RECURRENT else min(self.config_.max_len, _EVAL_CHUNK)
+        for i in (i for i in short if len(id_lines[i]) >= _EVAL_CHUNK):
+            inp, tgt, state = torch.tensor([tok.bos_id, *id_lines[i]]), torch.tensor([*id_lines[i], tok.eos_id]), None
+            for k in range(0, len(inp), _EVAL_CHUNK):
+                start = max(0, k - context)
+                logits, state = net.run(inp[None, start:k + _EVAL_CHUNK].to(device), None if context else state)
+                lp = torch.log_softmax(logits[0, k - start:].float(), dim=-1)
+                nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
+        short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
         batches = logit_batches([len(id_lines[i]) + 1 for i in short], tok.vocab_size, _EVAL_BATCH)
         work = [len(idx) * (max(len(id_lines[short[k]]) for k in idx) + 1) for idx in batches]   # padded steps
         for idx in track(batches, len(batches), "scoring", self._progress, work=work):

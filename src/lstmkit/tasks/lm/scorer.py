@@ -118,6 +118,12 @@ class _CachingScorer(ABC):
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
         return child
 
+    def advance_ids(self, state: ScorerState, token_ids: Sequence[int]) -> ScorerState:
+        """The state after each of ``token_ids`` in turn (a prefix read before sampling)."""
+        for token_id in token_ids:
+            state = self.advance_id(state, token_id)
+        return state
+
     def _check_id(self, token_id: Any) -> None:
         n = self.tokenizer.vocab_size
         if isinstance(token_id, bool) or not isinstance(token_id, (int, np.integer)) or not 0 <= token_id < n:
@@ -145,6 +151,20 @@ class LMScorer(_CachingScorer):
 
     def _logits(self, state: ScorerState) -> torch.Tensor:
         return self.net.head(state.output)[0]
+
+    def advance_ids(self, state: ScorerState, token_ids: Sequence[int]) -> ScorerState:
+        """As :meth:`_CachingScorer.advance_ids`; an encoder without recurrent state reads the whole
+        prefix once: token by token it read the prefix again for each, a 2,000-character prefix
+        2,000 times (quadratic in its length, cubic for a transformer's attention)."""
+        _check_state(state)
+        if self.net.recurrent or len(token_ids) < 2:
+            return super().advance_ids(state, token_ids)
+        for token_id in token_ids:
+            self._check_id(token_id)
+        prefix = (*(state.prefix or ()), *(int(i) for i in token_ids))
+        with torch.inference_mode():
+            h, _ = self.net.encoder(self.net.embedding(torch.tensor([prefix], device=self._device)))
+        return ScorerState(None, prefix, h[:, -1], state.length + len(token_ids))
 
     def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
         length = 1 if parent is None else parent.length + 1
@@ -221,9 +241,7 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     prefix_ids = tok.encode(prefix) if prefix.strip() else []
     if tok.level == "char" and prefix_ids and prefix[-1].isspace():
         prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
-    state = scorer.initial()
-    for i in prefix_ids:
-        state = scorer.advance_id(state, i)
+    state = scorer.advance_ids(scorer.initial(), prefix_ids)
     unk, end = scorer.index(tok.itos[UNK_ID]), scorer.index(EOS)
     lines: list[list[int]] = [[]]
     drawn, finished, limit = 0, False, n_tokens if n_tokens is not None else MAX_SAMPLE
