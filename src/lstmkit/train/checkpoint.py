@@ -76,13 +76,14 @@ def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
     tensors.update(rng_tensors)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     state = {**state, "optimizer": opt_plain}
-    # The tensor bytes do not depend on the metadata, so hash them once, then write the header.
-    data = _data_section(st_save(tensors, metadata={"format": "pt"}))
+    # The tensor bytes do not depend on the metadata: serialised once, hashed, then given the header
+    # that names their hash (serialising them again for it was half of each checkpoint's time)
+    plain = st_save(tensors, metadata={"format": "pt"})
     text = json.dumps(state)
-    payload = st_save(tensors, metadata={"format": "pt", _HASH_KEY: hashlib.sha256(data).hexdigest(),
-                                         _STATE_KEY: text, _STATE_HASH_KEY: _sha(text)})
+    parts = _with_metadata(plain, {_HASH_KEY: hashlib.sha256(_data_section(plain)).hexdigest(),
+                                   _STATE_KEY: text, _STATE_HASH_KEY: _sha(text)})
     try:
-        _durable_write(folder / CHECKPOINT_FILE, payload)
+        _durable_write(folder / CHECKPOINT_FILE, *parts)
     except OSError as e:
         raise _write_failed(folder, folder / CHECKPOINT_FILE, e, _previous_state(folder)) from None
     if committed is not None:
@@ -243,20 +244,35 @@ def _header(payload: bytes) -> dict[str, Any]:
     return json.loads(payload[8:8 + n])
 
 
-def _data_section(payload: bytes) -> bytes:
+def _data_section(payload: bytes) -> memoryview:
     (n,) = struct.unpack("<Q", payload[:8])
-    return payload[8 + n:]
+    return memoryview(payload)[8 + n:]
 
 
-def _durable_write(path: Path, payload: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: the old file stays whole until the rename,
-    and the new one is on disk before it replaces the old (a power cut loses neither)."""
+def _with_metadata(payload: bytes, metadata: dict[str, str]) -> tuple[bytes, memoryview]:
+    """The safetensors file ``payload`` with ``metadata`` added to its header's ``__metadata__``, as
+    its two parts: the new header (its length first) and the tensors' bytes, a view of ``payload``'s,
+    for :func:`_durable_write` to write one after the other (joined, every byte was copied once more).
+    The tensors' offsets count from the end of the header, so their bytes follow the new one as they
+    are; the header is padded with spaces to a multiple of 8 bytes, as safetensors pads it."""
+    header = _header(payload)
+    header["__metadata__"] = {**header.get("__metadata__", {}), **metadata}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text, _data_section(payload)
+
+
+def _durable_write(path: Path, *payload: bytes | memoryview) -> None:
+    """``payload``'s parts, one after the other, as the file ``path``: temp file in the same folder,
+    fsync, rename: the old file stays whole until the rename, and the new one is on disk before it
+    replaces the old (a power cut loses neither)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), new_file_mode())       # mkstemp's 0600 -> what the umask allows
-            f.write(payload)
+            for part in payload:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -907,3 +907,18 @@ def test_a_loaded_classifier_keeps_the_column_names_of_the_call_not_those_the_ta
     other = clone(loaded).fit(pd.DataFrame({"sentence": x, "y": y}))
     assert (other.config_.text, other.config_.label) == ("sentence", "y")
     assert list(loaded.predict(pd.DataFrame({"review": x[:3]}))) == list(fitted.predict(x[:3]))
+
+
+@pytest.mark.parametrize("kind", ["text", "series"])
+def test_a_fit_classifies_its_validation_part_once_for_the_doctor_and_the_metrics(kind, texts, series, tiny, tiny_series):
+    """The doctor's comparison with the class prior and metrics.json's validation scores read one pass over the
+    validation part (a fit made two after training, each as long as an epoch's validation)."""
+    from unittest import mock
+    from lstmkit.tasks.classify.classifier import Classifier
+    est, (x, y) = ((TextClassifier(max_epochs=1, **tiny), texts(80)) if kind == "text"
+                   else (SequenceClassifier(max_epochs=1, val_frac=0.1, **tiny_series), series(80, unequal=False)))
+    real = Classifier._proba
+    with mock.patch.object(Classifier, "_proba", autospec=True, side_effect=real) as proba:
+        est.fit(x, y)
+    assert proba.call_count == 1
+    assert est.result_.doctor["evidence"]["baselines"]["part"] == "validation" and est.metrics_["val"]["n"] == 8

@@ -251,3 +251,30 @@ def test_ets_on_a_long_series_is_fitted_on_its_newest_values(monkeypatch):
     ets_forecast(y[:50], np.array([39]), horizon=4, season=1, n_fit=40)  # short: all of it
     assert fitted[-1] == 40
     assert ets_fit_points(5000) == 4 * 5000 and ets_fit_points(1440) == ETS_FIT_POINTS
+
+
+def test_ets_finds_the_blas_libraries_once_and_fits_on_one_blas_thread(monkeypatch):
+    """threadpoolctl's look-up of the loaded libraries is done once, not on every series' ETS (7 ms each:
+    20 series scored for the doctor and for the test metrics spent 0.3 s a fit on it)."""
+    import threadpoolctl
+    from lstmkit.tasks.forecast import baselines
+
+    made, threads = [], []
+    real = threadpoolctl.ThreadpoolController
+
+    class Counted(real):
+        def __init__(self):
+            made.append(1)
+            super().__init__()
+
+    def one_target(*args):
+        threads.append({c.num_threads for c in real().select(user_api="blas").lib_controllers})   # not counted
+        return real_one(*args)
+
+    real_one = baselines._ets_one_target
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Counted)
+    monkeypatch.setattr(baselines, "_BLAS", [], raising=False)
+    monkeypatch.setattr(baselines, "_ets_one_target", one_target)
+    for k in range(3):
+        ets_forecast(_seasonal_trend_series(60 + k, 12), np.array([49]), horizon=4, season=12, n_fit=50)
+    assert len(made) == 1 and threads == [{1}] * 3

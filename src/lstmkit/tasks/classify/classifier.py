@@ -259,6 +259,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                             pad_value=pad)
 
             settled: list[bool] = []
+            val_scored: list[np.ndarray] = []     # the settled model's validation probabilities, computed once
 
             def settle() -> None:
                 # once, before whichever comes first: the doctor judged the LSTM before the word-score mix was
@@ -268,13 +269,21 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                     self._after_training(*((x_val, y_val, val_weights) if val is not None else ([], None)))
                     settled.append(True)
 
+            def val_proba() -> np.ndarray:
+                # the doctor's comparison with the class prior and the metrics read the same model on the same
+                # rows: one pass over the validation part (they made two, each as long as an epoch's validation)
+                settle()
+                if not val_scored:
+                    val_scored.append(self._proba(x_val))
+                return val_scored[0]
+
             def metrics() -> dict[str, Any]:
                 for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
                                    (test, "the test data")):
                     if part is not None:                # said with the scores it flatters
                         self._warn_overlap(train, part, what)
                 settle()
-                m = ({"val": self._metrics(x_val, val.labels, val_weights)} if val is not None
+                m = ({"val": self._metrics(x_val, val.labels, val_weights, val_proba())} if val is not None
                      else {"train": self._metrics(x_train, train.labels)})
                 warn_unseen_class(*((m["val"], self.data_summary_["classes"], cfg) if "val" in m else
                                     (m["train"], self.data_summary_["classes"], cfg, "the training data")))
@@ -287,7 +296,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         evidence=self._with_prior(
                                             self._doctor_evidence(), None if val is None else (
-                                                x_val, y_val, val_weights, y_train, weights, class_weights), settle),
+                                                val_proba, y_val, val_weights, y_train, weights, class_weights)),
                                         # the weights as checked (float64): the same weights as a list resume
                                         data={"data": (data if y is None else (data, y)) if sample_weight is None
                                               else (data, y, given_weights),
@@ -300,20 +309,20 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         nothing here; numeric sequences say when they are read unscaled."""
         return None
 
-    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None, parts: tuple | None,
-                    settle: Callable[[], None]) -> Callable[[Any], dict[str, Any]] | None:
+    def _with_prior(self, extra: Callable[[Any], dict[str, Any]] | None,
+                    parts: tuple | None) -> Callable[[Any], dict[str, Any]] | None:
         """``extra`` (the kind's own evidence) and, with a validation part, the model's log loss on
         it beside the class prior's (:func:`prior_comparison`): a model no better than the class
         frequencies is the doctor's ``loses_to_baseline``. The model judged is the one the run
-        keeps: ``settle()`` first fits what :meth:`_after_training` fits (a text classifier's
-        word-score mix), as the metrics read it."""
+        keeps: ``parts``' first, ``val_proba()``, gives its validation probabilities once it has
+        fitted what :meth:`_after_training` fits (a text classifier's word-score mix), the ones the
+        metrics read."""
         if parts is None:
             return extra
-        x_val, y_val, val_weights, y_train, weights, class_weights = parts
+        val_proba, y_val, val_weights, y_train, weights, class_weights = parts
 
         def evidence(net) -> dict[str, Any]:
-            settle()
-            cmp = prior_comparison(self._proba(x_val), y_val.numpy(), val_weights, y_train.numpy(), weights,
+            cmp = prior_comparison(val_proba(), y_val.numpy(), val_weights, y_train.numpy(), weights,
                                    None if class_weights is None else class_weights.numpy(), self.class_names_)
             return {**(extra(net) if extra is not None else {}), **({"baselines": cmp} if cmp else {})}
         return evidence
@@ -493,10 +502,12 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                 out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
         return out
 
-    def _metrics(self, seqs: list[torch.Tensor], labels: list[str], weights: np.ndarray | None = None) -> dict[str, Any]:
+    def _metrics(self, seqs: list[torch.Tensor], labels: list[str], weights: np.ndarray | None = None,
+                 proba: np.ndarray | None = None) -> dict[str, Any]:
+        """The metrics of ``seqs`` against ``labels``; ``proba``: their probabilities, already computed."""
         index = {c: k for k, c in enumerate(self.class_names_)}
-        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.class_names_,
-                                      majority=self.majority_, sample_weight=weights)
+        return classification_metrics([index[v] for v in labels], self._proba(seqs) if proba is None else proba,
+                                      self.class_names_, majority=self.majority_, sample_weight=weights)
 
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.confusion import plot_confusion
