@@ -646,3 +646,34 @@ def test_a_skewed_classify_run_names_a_label_it_never_answers_and_weighs_labels_
     assert est._loss().class_weights.tolist() == pytest.approx(est.class_weights_)
     with pytest.raises(LstmkitError, match="class_weight='balanced' applies to mode='classify', not mode='ctc'"):
         SpeechRecognizer(**tiny, class_weight="balanced").fit(data)
+
+
+def test_speed_perturb_never_shrinks_a_ctc_clip_below_the_frames_its_transcript_needs(tmp_path, monkeypatch):
+    """--speed-perturb shrank a clip down to the receptive field only: a clip that fits its transcript with
+    a frame to spare lost it at 0.9x or less, its CTC loss infinite, which zero_infinity made 0 without a
+    word (27 of 50 epochs at 0.3). Every training batch now keeps each clip's transcript spellable."""
+    from lstmkit.tasks.speech import estimator as est_module
+    from lstmkit.tasks.speech.features import FeatureBatches
+    seen = []
+
+    class Recorded(FeatureBatches):
+        def _batch(self, idx):
+            x, target = super()._batch(idx)
+            if self.speed:
+                seen.append((x[1].clone(), target[1].clone()))
+            return x, target
+    monkeypatch.setattr(est_module, "FeatureBatches", Recorded)
+    rng = np.random.default_rng(0)
+    (tmp_path / "wavs").mkdir()
+    rows = ["path,text"]
+    for i in range(8):              # 10 symbols, 44 frames: 11 output frames after two stride-2 layers, one to spare
+        n = 256 + 43 * 80
+        sf.write(tmp_path / "wavs" / f"{i}.wav", (0.3 * rng.standard_normal(n)).astype(np.float32), RATE,
+                 subtype="PCM_16")
+        rows.append(f"wavs/{i}.wav,abcdabcdab")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    SpeechRecognizer(model="lstm", hidden_size=8, num_layers=1, channels=4, n_mels=8, subsample=2, beam=1,
+                     speed_perturb=0.3, max_epochs=6, batch_size=4, seed=0, progress="off", tensorboard=False,
+                     doctor=False).fit(str(tmp_path / "m.csv"), out=tmp_path / "runs")
+    outputs = lambda frames: ((frames - 3) // 2 + 1 - 3) // 2 + 1  # noqa: E731
+    assert len(seen) >= 10 and all((outputs(lengths) >= need).all() for lengths, need in seen)

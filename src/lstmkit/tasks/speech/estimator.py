@@ -270,7 +270,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
             return self._train_and_save(
                 cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
-                                          cfg.speed_perturb, self.min_frames_),
+                                          cfg.speed_perturb, self._stretch_floors(y_tr)),
                 FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
                 evidence=evidence,
@@ -515,6 +515,21 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                         float(np.median(durations)) if training and durations else None)
         return ([torch.from_numpy(self.normalizer_(f)) for f in feats] if normalize else feats), durations, notes
 
+    def _stretch_floors(self, targets) -> int | list[int]:
+        """The fewest frames ``--speed-perturb`` may shrink each training clip to: the receptive field, and
+        in CTC as many as its transcript needs (``targets``: its symbol ids). Under the receptive field
+        alone, a clip that fits its transcript was shrunk below it: an infinite CTC loss, which
+        ``zero_infinity`` made 0 without a word (27 of 50 epochs of a clip with one frame to spare, at 0.3)."""
+        if self.config_.mode != "ctc":
+            return self.min_frames_
+        floors = []
+        for y in targets:
+            frames = _ctc_frames(y)
+            for _ in range(self.config_.subsample):       # the inverse of _out_frames: (n - 3) // 2 + 1
+                frames = 2 * frames + 1
+            floors.append(max(self.min_frames_, frames))
+        return floors
+
     def _fit_targets(self, texts: Sequence[str]) -> None:
         if self.config_.mode == "classify":
             read = FROM_TEXT.get(self.label_type_)        # numbers in their order (5 before 10)
@@ -538,7 +553,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def _check_ctc_lengths(self, utts: Utterances, feats, targets) -> None:
         for p, x, y in zip(utts.paths, feats, targets):
-            need = len(y) + sum(a == b for a, b in zip(y, y[1:]))      # repeats need a blank between
+            need = _ctc_frames(y)
             have = self._out_frames(len(x))
             if have < need:
                 raise LstmkitError(f"{p} is too short for its transcript: {have} output frames for {need} symbols",
@@ -726,6 +741,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
+
+
+def _ctc_frames(ids: Sequence[int]) -> int:
+    """The output frames CTC needs to spell ``ids``: one a symbol, and a blank between repeats."""
+    return len(ids) + sum(a == b for a, b in zip(ids, ids[1:]))
 
 
 def silence_comparison(model_wer: float, texts: Sequence[str], mode: str, epochs: int) -> dict[str, Any]:
