@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -677,3 +678,21 @@ def test_speed_perturb_never_shrinks_a_ctc_clip_below_the_frames_its_transcript_
                      doctor=False).fit(str(tmp_path / "m.csv"), out=tmp_path / "runs")
     outputs = lambda frames: ((frames - 3) // 2 + 1 - 3) // 2 + 1  # noqa: E731
     assert len(seen) >= 10 and all((outputs(lengths) >= need).all() for lengths, need in seen)
+
+
+def test_evaluate_warns_of_references_longer_than_their_recordings_can_spell(ctc_run, corpus, tmp_path):
+    """Training refuses a transcript its clip's frames cannot spell; evaluate scored one as errors without
+    a word (a transcript given to the wrong recording, a 0.15 s clip with 29 symbols): one warning now."""
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "short.wav", say("a", rng)[:1200], RATE, subtype="PCM_16")
+    sf.write(tmp_path / "fits.wav", say("ab", rng), RATE, subtype="PCM_16")
+    (tmp_path / "m.csv").write_text("path,text\nfits.wav,ab\nshort.wav,abcd abcd abcd abcd abcd abcd\n")
+    with pytest.warns(UserWarning, match=r"^1 of 2 reference transcripts are longer than their recordings can spell "
+                                         r"\(first: .*short.wav, 5 output frames for 29 symbols\): the model cannot "
+                                         r"write them, and they are scored as errors — check that each transcript "
+                                         r"belongs to its recording$") as said:
+        ctc_run.evaluate(tmp_path / "m.csv", beam=1)
+    assert said[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ctc_run.evaluate(corpus / "test.csv", beam=1)

@@ -42,8 +42,8 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
-from lstmkit.tasks.speech.metrics import (check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics,
-                                          word_scorer)
+from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_spectrogram,
+                                          recognition_metrics, word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
@@ -436,7 +436,23 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
+        if self.config_.mode == "ctc":
+            self._warn_unspellable(utts, feats)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths, weights=weights)
+
+    def _warn_unspellable(self, utts: Utterances, feats) -> None:
+        """One warning for the references longer than their recordings' output frames can spell, which
+        training refuses (:meth:`_check_ctc_lengths`) and evaluate scored without a word: each an error no
+        model avoids, most often a transcript that belongs to another recording."""
+        short = [(p, self._out_frames(len(x)), _ctc_frames(list(one_space(t))))
+                 for p, x, t in zip(utts.paths, feats, utts.texts)]
+        short = [s for s in short if s[1] < s[2]]
+        if short:
+            path, have, need = short[0]
+            warnings.warn(f"{len(short)} of {len(utts)} reference transcripts are longer than their recordings can "
+                          f"spell (first: {path}, {have} output frames for {need} symbols): the model cannot write "
+                          "them, and they are scored as errors — check that each transcript belongs to its recording",
+                          UserWarning, stacklevel=4)
 
     def score(self, data=None, y=None, *, sample_rate: int | None = None, sample_weight=None, X=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
