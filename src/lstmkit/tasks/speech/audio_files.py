@@ -42,7 +42,7 @@ from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["soundfile", "read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
-           "SILENT", "NEARLY_SILENT", "DC_OFFSET", "CLIPPED", "level_notes", "UNHEADED"]
+           "SILENT", "CLICK", "NEARLY_SILENT", "DC_OFFSET", "CLIPPED", "level_notes", "UNHEADED"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
@@ -197,7 +197,7 @@ def _decoded(source: Path | bytes, name: str, rate: int | None, held: int | None
 
 class _Power:
     """The sums of squares of a recording's channels and of their mix, added up block by block, and
-    the share of its samples (of every channel) at full scale."""
+    how many of its samples (of every channel) sit at full scale and are other than 0."""
 
     def __init__(self):
         self.channels: np.ndarray | None = None      # [C] float64
