@@ -247,6 +247,21 @@ def test_an_upload_whose_channels_cancel_out_or_of_zeros_only_is_answered_with_t
     assert answers[0]["warnings"] == [f"recording 0: {silent}"] and "warnings" not in answers[1]
 
 
+def test_a_nearly_silent_off_centre_or_clipped_recording_is_answered_with_the_warning_transcribe_gives(ctc, tmp_path):
+    """JSON samples at -120 dBFS, a click in silence, a DC offset or a clipped recording were answered
+    as speech without a word (only zeros were told), uploads too; now each with transcribe's note."""
+    from lstmkit.tasks.speech.audio_files import CLICK, CLIPPED, DC_OFFSET, NEARLY_SILENT
+    adapter = adapter_for(ctc)
+    wave = tone_clip("ab cd", seconds=1.0)
+    clips = [1e-6 * wave, np.eye(1, RATE, 300, dtype=np.float32)[0], 0.3 * wave + 0.2, np.clip(4 * wave, -1, 1), wave]
+    answers = adapter.answer(adapter.net, audio=[c.tolist() for c in clips])["predictions"]
+    told = [NEARLY_SILENT, CLICK, DC_OFFSET, CLIPPED]
+    assert [a.get("warnings") for a in answers] == [[f"recording {i}: {t}"] for i, t in enumerate(told)] + [None]
+    sf.write(tmp_path / "dc.wav", clips[2], RATE, subtype="PCM_16")
+    up = adapter.answer_bytes(adapter.net, (tmp_path / "dc.wav").read_bytes(), "audio/wav")
+    assert up["warnings"] == [f"the upload: {DC_OFFSET}"]
+
+
 @pytest.mark.parametrize("rate", [7919, 11127, 22254, 44100])
 def test_a_rate_with_no_exact_ratio_is_resampled_as_the_cli_resamples_it(ctc, tmp_path, rate):
     """7,919 Hz or a Mac's 22,254 Hz to the model's 8 kHz was a 422 'cannot be resampled' (upload and

@@ -313,6 +313,62 @@ def test_a_recording_of_zeros_only_is_read_with_a_warning(tmp_path, subtype):
     assert read_audio(tmp_path / "quiet.wav", RATE)[2] == []
 
 
+_LEVELS = {"nearly_silent": (lambda x: 1e-6 * x, "FLOAT"),                    # -128 dBFS
+           "dither": (lambda x: np.sign(x) / 32768, "PCM_16"),                 # one bit of 16: -90 dBFS
+           "click": (lambda x: np.eye(1, x.size, 700)[0] * 0.5, "PCM_16"),      # one sample in silence
+           "dc_offset": (lambda x: 0.3 * x + 0.2, "PCM_16"),
+           "clipped": (lambda x: np.clip(4 * x, -1, 1), "PCM_16"),
+           "square": (lambda x: np.sign(x), "PCM_U8")}                         # full-scale, 8-bit
+
+
+@pytest.mark.parametrize("kind", sorted(_LEVELS))
+def test_a_nearly_silent_clicking_off_centre_or_clipped_recording_is_read_with_a_warning(tmp_path, kind):
+    """A recording at -128 dBFS or of one-bit dither (features at the log's floor: silence to the model),
+    one sample in silence, a DC offset of 0.2 (a model's WER 0.02 -> 0.74) or a clipped recording was
+    transcribed without a word; only zeros were told. A file, its bytes and its samples in memory alike."""
+    from lstmkit.tasks.speech.audio_files import CLICK, CLIPPED, DC_OFFSET, NEARLY_SILENT
+    told = {"nearly_silent": NEARLY_SILENT, "dither": NEARLY_SILENT, "click": CLICK, "dc_offset": DC_OFFSET,
+            "clipped": CLIPPED, "square": CLIPPED}[kind]
+    make, subtype = _LEVELS[kind]
+    x = make(_tone(seconds=0.5))
+    sf.write(tmp_path / "x.wav", x, RATE, subtype=subtype)
+    notes = read_audio(tmp_path / "x.wav", RATE)[2]
+    assert _what(notes) == [told] and notes[0].told
+    assert _what(read_upload((tmp_path / "x.wav").read_bytes(), RATE)[2]) == [told]
+    block = sf.read(tmp_path / "x.wav", dtype="float32", always_2d=True)[0]
+    assert _what(read_audio(MemoryClip("clip", block, RATE), RATE)[2]) == [told]
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        report_notes(notes)
+    assert [str(w.message) for w in said] == [f"x.wav: {told}"]
+
+
+def test_a_recording_of_ordinary_level_is_told_nothing_of_its_level(tmp_path):
+    """The level notes stay quiet for what speech corpora hold: -40 dBFS, a small offset, a click in
+    speech, seconds of silence around it; a click in silence resampled is a click still (the filter
+    spreads it over more samples than the click's 10 ms at the model's rate)."""
+    from lstmkit.tasks.speech.audio_files import CLICK
+    x = _tone(seconds=0.5)
+    cases = {"quiet": 0.01 * x, "offset": x + 0.02, "padded": np.pad(x, 40_000),
+             "a_click_in_it": np.where(np.arange(x.size) == 100, 1.0, 0.5 * x)}
+    for name, wave in cases.items():
+        sf.write(tmp_path / f"{name}.wav", wave, RATE, subtype="PCM_16")
+        assert read_audio(tmp_path / f"{name}.wav", RATE)[2] == [], name
+    sf.write(tmp_path / "click.wav", np.eye(1, 44100, 2000)[0], 44100, subtype="PCM_16")
+    assert _what(read_audio(tmp_path / "click.wav", RATE)[2]) == [CLICK, "resampled from 44100 Hz to 8000 Hz"]
+
+
+def test_an_unnormalised_float_file_past_float32_squares_reads_without_numpy_overflow_warnings(tmp_path):
+    """Samples of 1e25 (a float file never normalised): numpy's 'overflow encountered in dot' was printed
+    twice with its source line beside transcribe's results; its loud note alone is left, no DC offset
+    (its mean is small beside its peak)."""
+    sf.write(tmp_path / "huge.wav", 1e25 * _tone(), RATE, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        notes = read_audio(tmp_path / "huge.wav", RATE)[2]
+    assert [n.peak is not None for n in notes] == [True]
+
+
 def test_a_wav_holding_more_audio_than_its_header_counts_is_read_as_far_as_it_counts_with_a_note(tmp_path):
     """A recorder that rewrites the sizes as it goes and stopped before the last rewrite: libsndfile read
     the 0.12 s the header counts of a 0.25 s file without a word (half a recording transcribed as whole)."""

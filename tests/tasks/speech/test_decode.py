@@ -310,3 +310,21 @@ def test_beam_search_time_grows_linearly_with_the_transcript():
     # linear in frames: about 14x alone here (allocations and the collector's passes grow a little faster than
     # the frames), up to 24x beside the suite's other workers on 2 cores; quadratic was 59x
     assert seconds(8000, 3) < 34 * seconds(1000, 3)
+
+
+def test_one_long_recordings_beam_search_shows_its_frames(monkeypatch, capsys):
+    """Progress counted utterances, and a job of one shows nothing: a 10-minute recording's beam search
+    (6 s of 8 at beam 8, an hour's a minute) ran without a word under --progress log or a bar. One
+    utterance shows its frames; many, the utterances; greedy decoding, nothing."""
+    from lstmkit.tasks.speech.decode import decode_batch
+    from lstmkit.train import progress
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    lp = np.log(np.random.default_rng(0).dirichlet(np.ones(4), 30))
+    one = decode_batch([lp], beam=2, progress="log")
+    err = [line.split(",")[0] for line in capsys.readouterr().err.splitlines()]
+    assert err == [f"decoding: {k}/30 frames" for k in range(1, 31)] and one == decode_batch([lp], beam=2)
+    decode_batch([lp, lp], beam=2, progress="log")
+    assert [line.split(",")[0] for line in capsys.readouterr().err.splitlines()] == \
+        ["decoding: 1/2 utterances", "decoding: 2/2 utterances"]
+    decode_batch([lp], beam=1, progress="log")
+    assert capsys.readouterr().err == ""

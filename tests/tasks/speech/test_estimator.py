@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -646,3 +647,52 @@ def test_a_skewed_classify_run_names_a_label_it_never_answers_and_weighs_labels_
     assert est._loss().class_weights.tolist() == pytest.approx(est.class_weights_)
     with pytest.raises(LstmkitError, match="class_weight='balanced' applies to mode='classify', not mode='ctc'"):
         SpeechRecognizer(**tiny, class_weight="balanced").fit(data)
+
+
+def test_speed_perturb_never_shrinks_a_ctc_clip_below_the_frames_its_transcript_needs(tmp_path, monkeypatch):
+    """--speed-perturb shrank a clip down to the receptive field only: a clip that fits its transcript with
+    a frame to spare lost it at 0.9x or less, its CTC loss infinite, which zero_infinity made 0 without a
+    word (27 of 50 epochs at 0.3). Every training batch now keeps each clip's transcript spellable."""
+    from lstmkit.tasks.speech import estimator as est_module
+    from lstmkit.tasks.speech.features import FeatureBatches
+    seen = []
+
+    class Recorded(FeatureBatches):
+        def _batch(self, idx):
+            x, target = super()._batch(idx)
+            if self.speed:
+                seen.append((x[1].clone(), target[1].clone()))
+            return x, target
+    monkeypatch.setattr(est_module, "FeatureBatches", Recorded)
+    rng = np.random.default_rng(0)
+    (tmp_path / "wavs").mkdir()
+    rows = ["path,text"]
+    for i in range(8):              # 10 symbols, 44 frames: 11 output frames after two stride-2 layers, one to spare
+        n = 256 + 43 * 80
+        sf.write(tmp_path / "wavs" / f"{i}.wav", (0.3 * rng.standard_normal(n)).astype(np.float32), RATE,
+                 subtype="PCM_16")
+        rows.append(f"wavs/{i}.wav,abcdabcdab")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    SpeechRecognizer(model="lstm", hidden_size=8, num_layers=1, channels=4, n_mels=8, subsample=2, beam=1,
+                     speed_perturb=0.3, max_epochs=6, batch_size=4, seed=0, progress="off", tensorboard=False,
+                     doctor=False).fit(str(tmp_path / "m.csv"), out=tmp_path / "runs")
+    outputs = lambda frames: ((frames - 3) // 2 + 1 - 3) // 2 + 1  # noqa: E731
+    assert len(seen) >= 10 and all((outputs(lengths) >= need).all() for lengths, need in seen)
+
+
+def test_evaluate_warns_of_references_longer_than_their_recordings_can_spell(ctc_run, corpus, tmp_path):
+    """Training refuses a transcript its clip's frames cannot spell; evaluate scored one as errors without
+    a word (a transcript given to the wrong recording, a 0.15 s clip with 29 symbols): one warning now."""
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "short.wav", say("a", rng)[:1200], RATE, subtype="PCM_16")
+    sf.write(tmp_path / "fits.wav", say("ab", rng), RATE, subtype="PCM_16")
+    (tmp_path / "m.csv").write_text("path,text\nfits.wav,ab\nshort.wav,abcd abcd abcd abcd abcd abcd\n")
+    with pytest.warns(UserWarning, match=r"^1 of 2 reference transcripts are longer than their recordings can spell "
+                                         r"\(first: .*short.wav, 5 output frames for 29 symbols\): the model cannot "
+                                         r"write them, and they are scored as errors — check that each transcript "
+                                         r"belongs to its recording$") as said:
+        ctc_run.evaluate(tmp_path / "m.csv", beam=1)
+    assert said[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ctc_run.evaluate(corpus / "test.csv", beam=1)

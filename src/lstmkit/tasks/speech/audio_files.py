@@ -10,8 +10,8 @@
 
 Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file (or "the upload") and the fix.
 What reads but is not what it seems is a note, warned about: channels that cancel out when averaged
-(a phase-inverted copy: the channel alone is read), a recording of zeros only, a WAV holding more audio
-than its header counts.
+(a phase-inverted copy: the channel alone is read), a recording of zeros only, one nearly silent, one
+with a DC offset or one clipped (:func:`level_notes`), a WAV holding more audio than its header counts.
 """
 from __future__ import annotations
 
@@ -42,13 +42,30 @@ from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["soundfile", "read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
-           "SILENT", "UNHEADED"]
+           "SILENT", "CLICK", "NEARLY_SILENT", "DC_OFFSET", "CLIPPED", "level_notes", "UNHEADED"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                "download or export the file again")
 SILENT = "holds only silence (every sample is 0): nothing in it to recognise; check the recording"
+# A recording's level, told as SILENT is (features are log-mel with a floor, not the samples' own scale):
+# FSDD's 3,000 clips peak at -40 dBFS or louder, carry a mean of 0.008 at most and hold no run of
+# samples at full scale, so none of them is told any of these.
+CLICK_SECONDS = 0.01        # of samples other than 0, at most: a click in silence (an analysis window is 25 ms)
+CLICK = ("holds only silence but for a click (under 10 ms of samples other than 0): nothing in it to recognise; "
+         "check the recording")
+QUIET_PEAK = 1e-3           # -60 dBFS: the loudest frame's log-mel lies within ~15 dB of the log's floor
+NEARLY_SILENT = ("is nearly silent (every sample under 1e-3 of full scale, -60 dBFS): its features hold little but "
+                 "silence; raise its level (divide by its peak, or 'sox IN OUT.wav gain -n')")
+DC_SHARE = 0.05             # the samples' mean, of full scale: 0.01 raises the lowest mel band by 4.5 nats
+DC_OFFSET = ("holds a DC offset (the mean of its samples is 5 % of full scale or more away from 0), which its "
+             "features read as sound in their lowest bands; remove it (subtract the mean, or "
+             "'sox IN OUT.wav highpass 10')")
+RAIL = 0.99                 # of full scale: a sample this loud sits at the rail (8-bit PCM's largest is 0.992)
+CLIPPED_SHARE = 0.01        # of the samples at the rail: the waveform is cut flat
+CLIPPED = ("is clipped (1 % of its samples or more at full scale, the waveform cut flat): distortion its features "
+           "keep; record it again at a lower input gain")
 UNHEADED = ("holds more audio than its header counts (bytes after its data chunk, in no chunk: a writer that stopped "
             "updating the sizes): read as far as the header counts; 'sox --ignore-length IN OUT.wav' reads it all")
 _CANCELLING = 1e-3      # channels' mix this far (30 dB) below their mean power: they cancel out
@@ -150,7 +167,7 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
         notes.append(AudioNote(short, "float samples beyond [-1, 1]", peak))
     if chatter:
         notes.append(AudioNote(short, DAMAGED_MP3, told=True))
-    notes += _level_notes(short, wave, channels, kept)
+    notes += _level_notes(short, wave, sr if rate is None else rate, channels, kept, power, sr)
     if rate is not None and sr != rate:
         notes.append(AudioNote(short, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
@@ -179,17 +196,39 @@ def _decoded(source: Path | bytes, name: str, rate: int | None, held: int | None
 
 
 class _Power:
-    """The sums of squares of a recording's channels and of their mix, added up block by block."""
+    """The sums of squares of a recording's channels and of their mix, added up block by block, and
+    how many of its samples (of every channel) sit at full scale and are other than 0."""
 
     def __init__(self):
         self.channels: np.ndarray | None = None      # [C] float64
         self.mix = 0.0
+        self.samples = self.rails = self.sounding = 0
 
     def add(self, block: np.ndarray, mono: np.ndarray) -> None:
-        # float32 BLAS dot products, a block's totals summed in float64 (a float64 cast made reading 3x slower)
-        sums = np.array([np.dot(block[:, c], block[:, c]) for c in range(block.shape[1])], dtype=np.float64)
+        # float32 BLAS dot products, a block's totals summed in float64 (a float64 cast made reading 3x slower);
+        # an unnormalised float file's squares past float32's range (samples over 1.8e19) are summed in float64
+        # (numpy's 'overflow encountered in dot' was printed with its source line under transcribe's results)
+        with np.errstate(over="ignore"):
+            sums = np.array([np.dot(block[:, c], block[:, c]) for c in range(block.shape[1])], dtype=np.float64)
+            mix = float(np.dot(mono, mono))
+        if not (np.isfinite(sums).all() and math.isfinite(mix)):
+            wide, mono64 = block.astype(np.float64), mono.astype(np.float64)
+            sums, mix = np.einsum("nc,nc->c", wide, wide), float(np.dot(mono64, mono64))
         self.channels = sums if self.channels is None else self.channels + sums
-        self.mix += float(np.dot(mono, mono))
+        self.mix += mix
+        self.samples += block.size
+        self.rails += _at_rails(block)
+        self.sounding += int(np.count_nonzero(block))
+
+    @property
+    def railed(self) -> float:
+        """The share of the samples read at full scale (0 of none)."""
+        return self.rails / self.samples if self.samples else 0.0
+
+    def sounding_seconds(self, rate: int) -> float:
+        """The seconds of samples other than 0 (of the channels' mean count) read at ``rate`` Hz."""
+        channels = 1 if self.channels is None else len(self.channels)
+        return self.sounding / channels / rate
 
     def cancelling(self) -> int | None:
         """The channel to read alone when the channels cancel out in their mix (one is another phase-inverted,
@@ -202,9 +241,45 @@ class _Power:
         return int(np.argmax(c >= 0.5 * c.max()))
 
 
-def _level_notes(name: str, wave: np.ndarray, channels: int, kept: int | None) -> list[AudioNote]:
-    """The notes on how a recording of ``channels`` became the mono ``wave``: mixed down, or channel
-    ``kept`` read alone as the mix cancelled out; and a wave that is silence."""
+def level_notes(wave: np.ndarray, rate: int, railed: float | None = None, sounding: float | None = None) -> list[str]:
+    """What a recording's level says, each a note's text: zeros only (:data:`SILENT`), zeros but a click
+    (:data:`CLICK`), nearly silent (:data:`NEARLY_SILENT`), a DC offset (:data:`DC_OFFSET`), clipped
+    (:data:`CLIPPED`). ``wave``: its mono samples at ``rate`` Hz; ``railed``: the share of its samples
+    (every channel's, at the file's rate) at full scale, ``sounding`` the seconds of its samples other
+    than 0 (resampling spreads a click over the filter's length), None to count them in ``wave``. Read
+    without a word before: a recording at -120 dBFS, of one-bit dither or of one sample in silence was
+    transcribed as silence is, a DC offset of 0.2 took a model's WER from 0.02 to 0.74, a full-scale
+    square wave was transcribed as speech."""
+    if wave.size == 0:
+        return []
+    peak = float(np.abs(wave).max())
+    if peak == 0:
+        return [SILENT]
+    sounding = np.count_nonzero(wave) / rate if sounding is None else sounding
+    if sounding < min(CLICK_SECONDS, 0.5 * wave.size / rate):      # mostly zeros: not a clip that short
+        return [CLICK]
+    notes = [NEARLY_SILENT] if peak < QUIET_PEAK else []
+    if abs(float(wave.mean(dtype=np.float64))) >= DC_SHARE * max(peak, 1.0):    # of a loud float file: of its peak
+        notes.append(DC_OFFSET)
+    if railed is None:
+        railed = _at_rails(wave) / wave.size
+    if railed >= CLIPPED_SHARE:
+        notes.append(CLIPPED)
+    return notes
+
+
+def _at_rails(samples: np.ndarray) -> int:
+    """How many ``samples`` sit at full scale: within [RAIL, 1] of it (a float file's samples beyond 1
+    are loud, told apart, not cut flat)."""
+    size = np.abs(samples)
+    return int(np.count_nonzero(size >= RAIL)) - int(np.count_nonzero(size > 1.0))
+
+
+def _level_notes(name: str, wave: np.ndarray, rate: int, channels: int, kept: int | None, power: _Power,
+                 file_rate: int) -> list[AudioNote]:
+    """The notes on how a recording of ``channels`` became the mono ``wave`` (at ``rate``): mixed down, or
+    channel ``kept`` read alone as the mix cancelled out; and what its level says (:func:`level_notes`,
+    of what ``power`` counted in the samples read at ``file_rate``)."""
     notes = []
     if kept is not None:
         notes.append(AudioNote(name, f"its {channels} channels cancel out when mixed down to mono (one is another "
@@ -212,8 +287,8 @@ def _level_notes(name: str, wave: np.ndarray, channels: int, kept: int | None) -
                                told=True))
     elif channels > 1:
         notes.append(AudioNote(name, f"{channels} channels mixed down to mono"))
-    if not wave.any():
-        notes.append(AudioNote(name, SILENT, told=True))
+    notes += [AudioNote(name, what, told=True)
+              for what in level_notes(wave, rate, power.railed, power.sounding_seconds(file_rate))]
     return notes
 
 
@@ -246,7 +321,8 @@ def _read_clip(clip: MemoryClip, rate: int | None) -> tuple[np.ndarray, int, lis
     if kept is not None:            # the mix is silence: that channel alone
         wave = _clip_wave(clip, rate, channel=kept)[0]
     notes = [AudioNote(clip.name, "float samples beyond [-1, 1]", peak)] if peak > 1.0 else []
-    notes += _level_notes(clip.name, wave, clip.block.shape[1], kept)
+    notes += _level_notes(clip.name, wave, clip.rate if rate is None else rate, clip.block.shape[1], kept, power,
+                          clip.rate)
     if rate is not None and clip.rate != rate:
         notes.append(AudioNote(clip.name, f"resampled from {clip.rate} Hz to {rate} Hz"))
     return wave, int(clip.rate if rate is None else rate), notes

@@ -42,8 +42,8 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
-from lstmkit.tasks.speech.metrics import (check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics,
-                                          word_scorer)
+from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_spectrogram,
+                                          recognition_metrics, word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
@@ -270,7 +270,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
             return self._train_and_save(
                 cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
-                                          cfg.speed_perturb, self.min_frames_),
+                                          cfg.speed_perturb, self._stretch_floors(y_tr)),
                 FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
                 evidence=evidence,
@@ -436,7 +436,23 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
+        if self.config_.mode == "ctc":
+            self._warn_unspellable(utts, feats)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths, weights=weights)
+
+    def _warn_unspellable(self, utts: Utterances, feats) -> None:
+        """One warning for the references longer than their recordings' output frames can spell, which
+        training refuses (:meth:`_check_ctc_lengths`) and evaluate scored without a word: each an error no
+        model avoids, most often a transcript that belongs to another recording."""
+        short = [(p, self._out_frames(len(x)), _ctc_frames(list(one_space(t))))
+                 for p, x, t in zip(utts.paths, feats, utts.texts)]
+        short = [s for s in short if s[1] < s[2]]
+        if short:
+            path, have, need = short[0]
+            warnings.warn(f"{len(short)} of {len(utts)} reference transcripts are longer than their recordings can "
+                          f"spell (first: {path}, {have} output frames for {need} symbols): the model cannot write "
+                          "them, and they are scored as errors — check that each transcript belongs to its recording",
+                          UserWarning, stacklevel=4)
 
     def score(self, data=None, y=None, *, sample_rate: int | None = None, sample_weight=None, X=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
@@ -515,6 +531,21 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                         float(np.median(durations)) if training and durations else None)
         return ([torch.from_numpy(self.normalizer_(f)) for f in feats] if normalize else feats), durations, notes
 
+    def _stretch_floors(self, targets) -> int | list[int]:
+        """The fewest frames ``--speed-perturb`` may shrink each training clip to: the receptive field, and
+        in CTC as many as its transcript needs (``targets``: its symbol ids). Under the receptive field
+        alone, a clip that fits its transcript was shrunk below it: an infinite CTC loss, which
+        ``zero_infinity`` made 0 without a word (27 of 50 epochs of a clip with one frame to spare, at 0.3)."""
+        if self.config_.mode != "ctc":
+            return self.min_frames_
+        floors = []
+        for y in targets:
+            frames = _ctc_frames(y)
+            for _ in range(self.config_.subsample):       # the inverse of _out_frames: (n - 3) // 2 + 1
+                frames = 2 * frames + 1
+            floors.append(max(self.min_frames_, frames))
+        return floors
+
     def _fit_targets(self, texts: Sequence[str]) -> None:
         if self.config_.mode == "classify":
             read = FROM_TEXT.get(self.label_type_)        # numbers in their order (5 before 10)
@@ -538,7 +569,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def _check_ctc_lengths(self, utts: Utterances, feats, targets) -> None:
         for p, x, y in zip(utts.paths, feats, targets):
-            need = len(y) + sum(a == b for a, b in zip(y, y[1:]))      # repeats need a blank between
+            need = _ctc_frames(y)
             have = self._out_frames(len(x))
             if have < need:
                 raise LstmkitError(f"{p} is too short for its transcript: {have} output frames for {need} symbols",
@@ -726,6 +757,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
+
+
+def _ctc_frames(ids: Sequence[int]) -> int:
+    """The output frames CTC needs to spell ``ids``: one a symbol, and a blank between repeats."""
+    return len(ids) + sum(a == b for a, b in zip(ids, ids[1:]))
 
 
 def silence_comparison(model_wer: float, texts: Sequence[str], mode: str, epochs: int) -> dict[str, Any]:

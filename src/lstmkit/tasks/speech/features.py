@@ -279,16 +279,18 @@ class FeatureBatches(CollatedBatches):
     ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify (``targets``
     given as a ``[N, 2]`` tensor of ``weighted_targets``: their rows ``[B, 2]``) and
     ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
-    and ``speed`` (max relative change, never below ``min_frames``) stretches each utterance."""
+    and ``speed`` (max relative change, never below ``min_frames``: one count for all, or each
+    utterance's own, as many frames as its CTC transcript needs) stretches each utterance."""
 
     def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None,
-                 speed: float = 0.0, min_frames: int = 1):
+                 speed: float = 0.0, min_frames: int | Sequence[int] = 1):
         self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
         self.speed, self.min_frames = speed, min_frames
         super().__init__(feats, self._batch, batch_size, shuffle)
 
     def _batch(self, idx: list[int]):
-        x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
+        floors = [self.min_frames] * len(idx) if isinstance(self.min_frames, int) else [self.min_frames[i] for i in idx]
+        x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, floor) for i, floor in zip(idx, floors)])
         if self.augment:
             x = spec_augment(x, lengths, **self.augment)
         if self.mode == "classify":

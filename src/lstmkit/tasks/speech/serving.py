@@ -4,7 +4,8 @@
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
 :func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
 {...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
-recording's samples go beyond [-1, 1], are all 0, or its seq2seq transcript was cut at the model's longest
+recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
+clipped (:func:`~lstmkit.tasks.speech.audio_files.level_notes`), or its seq2seq transcript was cut at the model's longest
 (``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
 """
@@ -17,7 +18,7 @@ from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, upload_samples, warned
-from lstmkit.tasks.speech.audio_files import SILENT
+from lstmkit.tasks.speech.audio_files import level_notes
 
 __all__ = ["answer_bytes", "answer", "request_models"]
 
@@ -37,7 +38,7 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
         raise BadRequest(["audio"], "the request holds no recording",
                          "send at least one recording: {\"audio\": [[samples...]]}")
     rate = adapter.spec.rate if sample_rate is None else sample_rate
-    feats, peaks = [], []
+    feats, peaks, notes = [], [], []
     for i, samples in enumerate(audio):
         wave = np.asarray(samples, dtype=np.float32)
         if wave.size == 0:
@@ -47,10 +48,11 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
             raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
                              f"{adapter.max_seconds:g} s", "split it into shorter clips, or stream it")
         feats.append(adapter.features(to_model_rate(wave, rate, adapter.spec.rate, ["sample_rate"]), ["audio", i]))
+        notes.append(level_notes(wave, rate))       # of the samples sent, as a file's are of its own
     locs = [["audio", i] for i in range(len(feats))]
     answers = _checked(adapter.predict(net, feats, beam, locs=locs), locs)
-    return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None, [SILENT] if p == 0 else [])
-                            for i, (a, p) in enumerate(zip(answers, peaks))]}
+    return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None, n)
+                            for i, (a, p, n) in enumerate(zip(answers, peaks, notes))]}
 
 
 def _checked(answers: list[dict], locs: list[list]) -> list[dict]:
