@@ -97,6 +97,8 @@ def test_pruner_is_fed_epoch_validation_losses():
 @pytest.mark.parametrize("space, needle", [
     ("lr: {type: float, low: 0.1, high: 0.01}\n", "'lr' has an empty range (low 0.1 > high 0.01)"),
     ("lookback: []\n", "'lookback' has no choices (an empty range)"),
+    ("hidden_size: {type: categorical, choices: 16}\n", "the choices of 'hidden_size' must be a list, got 16"),
+    ("lookback: {type: categorical, choices: '24'}\n", "the choices of 'lookback' must be a list, got '24'"),
     ("hiden_size: [8, 16]\n", "unknown setting 'hiden_size'"),
     ("lr: {type: float, low: 0, high: 0.1, log: true}\n", "log-scaled but low is 0"),
     ("", "search space file"),
