@@ -113,6 +113,26 @@ def test_bad_search_space_is_one_line_exit_2(tmp_path, capsys, files, space, nee
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("timeout, needle", [
+    (0, r"^`timeout` must be a positive number of seconds, got 0 — pass timeout=1800, say, or text such as "
+        r"timeout='30m'$"),
+    (-5.0, "got -5.0"), (float("nan"), "got nan"), (True, "got True"), ("soon", "cannot read timeout 'soon'"),
+])
+def test_a_timeout_no_trial_could_run_under_is_refused_before_the_study(tmp_path, timeout, needle):
+    """A timeout of 0 or less ran no trial, then said 'no trial completed — see trials.csv for the
+    errors'; timeout='30m' (as --timeout takes it) was a TypeError from inside optuna."""
+    from lstmkit.tune import tune
+    with pytest.raises(LstmkitError, match=needle):
+        tune("forecast", {"data": "nowhere.csv"}, timeout=timeout, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_timeout_is_seconds_or_text_as_the_command_takes_it():
+    from lstmkit.tune import _timeout_seconds
+    assert _timeout_seconds("30m") == 1800 and _timeout_seconds(90) == 90.0 and _timeout_seconds(None) is None
+    assert _timeout_seconds(float("inf")) is None
+
+
 def test_other_bad_input():
     with pytest.raises(LstmkitError, match="not available for task 'juggling'"):
         from lstmkit.tune import tune

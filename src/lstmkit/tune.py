@@ -105,6 +105,18 @@ def parse_timeout(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+def _timeout_seconds(timeout: Any) -> float | None:
+    """``tune``'s ``timeout`` in seconds: a number, or text :func:`parse_timeout` reads. ``timeout="30m"``
+    was a TypeError from inside optuna, and a timeout of 0 or less ran no trial, then said 'no trial
+    completed — see trials.csv for the errors', of a file that held none."""
+    if timeout is None or isinstance(timeout, str):
+        return parse_timeout(timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise LstmkitError(f"`timeout` must be a positive number of seconds, got {timeout!r}",
+                           "pass timeout=1800, say, or text such as timeout='30m'")
+    return None if math.isinf(timeout) else float(timeout)
+
+
 class _Pruning(Callback):
     """Feeds each epoch's validation loss to Optuna and stops trials the pruner gives up on."""
 
@@ -134,19 +146,21 @@ def _keeps_optuna_verbosity(fn):
 
 
 @_keeps_optuna_verbosity
-def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | None = None,
+def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | str | None = None,
          space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
          study_name: str | None = None, seed: int | None = None, log=print, progress: str = "auto") -> dict[str, Any]:
     """Run (or continue) a study; returns ``{"best_value", "best_params", "best_config", "out", ...}``.
     ``progress``: each trial's training display on standard error: ``auto``, log lines (one per epoch)
     on a terminal, where several workers' lines interleave whole (their bars redrawn over each other
-    garbled), and nothing between the trial lines elsewhere; ``bar``, ``log`` or ``off``."""
+    garbled), and nothing between the trial lines elsewhere; ``bar``, ``log`` or ``off``. ``timeout``:
+    seconds, or text as ``--timeout`` takes it (``"30m"``)."""
     if task not in TASKS:
         raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
     if seed is not None:
         check_seed(seed)
+    timeout = _timeout_seconds(timeout)
     display = trial_display(progress, on_a_terminal="log")
     plug = TASKS[task]
     own_space = space is not None
