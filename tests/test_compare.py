@@ -114,6 +114,14 @@ def test_unknown_task_lists_the_available_ones(series_csv):
     assert "forecast" in TASKS
 
 
+@pytest.mark.parametrize("models", [[1], None, 7])
+def test_models_that_are_not_names_fail_in_one_line(series_csv, models):
+    """models=[1] was an AttributeError ('int' object has no attribute 'strip'), None a TypeError."""
+    with pytest.raises(LstmkitError, match=r"^`models` must be zoo model names, a list or text with commas, got "
+                                           r".* — pass models=\['lstm', 'gru'\] or models='lstm,gru'$"):
+        compare("forecast", series_csv, models=models, out=None, log=None, **TINY)
+
+
 def test_unknown_model_fails_before_training(series_csv):
     with pytest.raises(LstmkitError, match="unknown model: rnn"):
         compare("forecast", series_csv, models="lstm,rnn", out=None, log=None, **TINY)

@@ -35,7 +35,7 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, abc
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
@@ -92,7 +92,11 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     or ``off``."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
-    models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
+    names = models.split(",") if isinstance(models, str) else list(models) if isinstance(models, abc.Iterable) else None
+    if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
+        raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
+                           "pass models=['lstm', 'gru'] or models='lstm,gru'")
+    models = [m.strip() for m in names if m.strip()]
     if not models:
         raise LstmkitError("no models given", "pass --models lstm,gru,...")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
