@@ -133,6 +133,24 @@ def test_a_timeout_is_seconds_or_text_as_the_command_takes_it():
     assert _timeout_seconds(float("inf")) is None
 
 
+@pytest.mark.parametrize("own_space", [True, False])
+def test_a_run_folder_as_config_fixing_what_the_space_draws_names_the_fix(tmp_path, capsys, files, own_space):
+    """A run records every setting, so `tune --config RUN` was 'both fixed and searched — remove it from
+    one of them', or with the default space 'remove some from --config': nothing a run folder can do."""
+    data, space, _ = files
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished",
+                                                  "config": {"hidden_size": 4, "lookback": 12, "train": {"lr": 0.01}}}))
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--config", run, "--trials", "1",
+                            *(["--space", space] if own_space else []), "--out", tmp_path / "s"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: --config {run} is a run folder, and a run records every setting: it fixes "
+                          "hidden_size, lr, lookback, which the search space draws — pass --config a YAML file of "
+                          "only the settings to keep fixed"), err
+    assert not (tmp_path / "s").exists()
+
+
 def test_other_bad_input():
     with pytest.raises(LstmkitError, match="not available for task 'juggling'"):
         from lstmkit.tune import tune

@@ -739,6 +739,8 @@ def tune_command(
     raw_space = load_yaml(space, "--space", "search space file") if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
+    if of_run is not None and task in TASKS:
+        _check_run_leaves_some(config, raw, raw_space if isinstance(raw_space, dict) else TASKS[task].default_space)
     try:
         with named:
             result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
@@ -754,6 +756,19 @@ def tune_command(
     print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
     print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
     sys.stdout.flush()
+
+
+def _check_run_leaves_some(run: Path, raw: dict[str, Any], space: dict[str, Any]) -> None:
+    """Refuse ``--config RUN`` (a run folder) whose settings fix those the search space draws: a run
+    records every setting, so each was 'both fixed and searched', and the fix said was to remove it
+    from --config, which a run folder cannot do (the default space: 'remove some from --config')."""
+    recorded = flatten_config(raw)
+    drawn = [k for k in space if k in recorded]
+    if drawn:
+        raise LstmkitError(f"--config {run} is a run folder, and a run records every setting: it fixes "
+                           f"{', '.join(drawn)}, which the search space draws",
+                           "pass --config a YAML file of only the settings to keep fixed (a run's are under "
+                           "\"config\" in its lstmkit.json), and --space the settings to search")
 
 
 def _sqlite_url(path: Path) -> str:
