@@ -49,8 +49,15 @@ def test_positional_encoding_values():
     torch.testing.assert_close(out[0, :, 0], torch.sin(t))
     torch.testing.assert_close(out[0, :, 1], torch.cos(t))
     torch.testing.assert_close(out[0, :, 2], torch.sin(t / 100.0))
-    with pytest.raises(ValueError, match="at most"):
-        PositionalEncoding(4, max_len=2)(torch.zeros(1, 3, 4))
+
+
+@pytest.mark.parametrize("d_model", [4, 5])
+def test_positional_encoding_goes_on_past_its_table(d_model):
+    """A sequence longer than the table (a 12,000-token text to a transformer classifier of max_len
+    none) was 'ValueError: PositionalEncoding: Expected at most 10000 steps', a traceback: its rows
+    are those of a longer table."""
+    x = torch.randn(2, 7, d_model)
+    torch.testing.assert_close(PositionalEncoding(d_model, max_len=3)(x), PositionalEncoding(d_model, max_len=16)(x))
 
 
 def test_temporal_block_residual_and_shape():
