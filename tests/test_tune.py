@@ -127,6 +127,27 @@ def test_a_timeout_no_trial_could_run_under_is_refused_before_the_study(tmp_path
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("base, space, needle", [
+    (None, None, r"^`base` must be a mapping of the settings every trial shares, got NoneType — pass base="),
+    ("sales.csv", None, r"^`base` must be a mapping of the settings every trial shares, got str"),
+    ({"data": "sales.csv", "train": 5}, None, r"^`base`'s 'train' must be a mapping of trainer settings, got 5"),
+    ({}, ["hidden_size"], r"^the search space must be a mapping of settings to ranges, got list"),
+    ({}, "nowhere.yaml", r"^search space file not found: nowhere.yaml"),
+    ({}, "{tmp}/empty.yaml", r"^search space file .*empty.yaml is empty"),
+    ({}, "{tmp}/typo.yaml", r"^search space: unknown setting 'hiden_size'"),
+])
+def test_tune_in_python_refuses_a_base_or_space_it_cannot_read(tmp_path, base, space, needle):
+    """base=None was an AttributeError, a 'train' that is no mapping a TypeError; a space given as a file's
+    path (as --space takes it) was 'the search space is empty'; a file's path is now read as --space reads it."""
+    from lstmkit.tune import tune
+    (tmp_path / "empty.yaml").write_text("")
+    (tmp_path / "typo.yaml").write_text("hiden_size: [8]\n")
+    space = space.format(tmp=tmp_path) if isinstance(space, str) else space
+    with pytest.raises(LstmkitError, match=needle):
+        tune("forecast", base, space=space, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_timeout_is_seconds_or_text_as_the_command_takes_it():
     from lstmkit.tune import _timeout_seconds
     assert _timeout_seconds("30m") == 1800 and _timeout_seconds(90) == 90.0 and _timeout_seconds(None) is None

@@ -105,6 +105,17 @@ def parse_timeout(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+def _check_base(base: Any) -> None:
+    """``tune``'s ``base``: a mapping of settings as a ``--config`` file holds them (its ``train:``
+    block a mapping too); ``None`` or a data file's path was an AttributeError."""
+    if not isinstance(base, dict):
+        raise LstmkitError(f"`base` must be a mapping of the settings every trial shares, got {type(base).__name__}",
+                           "pass base={'data': 'sales.csv', 'target': 'units'}, say (the keys of a --config file)")
+    if base.get("train") is not None and not isinstance(base["train"], dict):
+        raise LstmkitError(f"`base`'s 'train' must be a mapping of trainer settings, got {base['train']!r}"[:200],
+                           "pass base={..., 'train': {'max_epochs': 20}}, or the settings flat")
+
+
 def _timeout_seconds(timeout: Any) -> float | None:
     """``tune``'s ``timeout`` in seconds: a number, or text :func:`parse_timeout` reads. ``timeout="30m"``
     was a TypeError from inside optuna, and a timeout of 0 or less ran no trial, then said 'no trial
@@ -163,6 +174,11 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     timeout = _timeout_seconds(timeout)
     display = trial_display(progress, on_a_terminal="log")
     plug = TASKS[task]
+    _check_base(base)
+    if isinstance(space, (str, os.PathLike)):       # a file, as --space names one: was 'the search space is empty'
+        named, space = space, load_yaml(space, "space=", "search space file")
+        if not space:
+            raise LstmkitError(f"search space file {named} is empty", "name at least one setting to search")
     own_space = space is not None
     space = parse_space(space if own_space else plug.default_space, plug.config_keys())
     base = {k: v for k, v in base.items() if v is not None}

@@ -19,7 +19,10 @@ _KEYS = {"int": ("type", "low", "high", "log"), "float": ("type", "low", "high",
 
 def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
     """Validate a search space; every problem is an LstmkitError naming the key."""
-    if not isinstance(raw, dict) or not raw:
+    if not isinstance(raw, dict):
+        raise LstmkitError(f"the search space must be a mapping of settings to ranges, got {type(raw).__name__}",
+                           "write e.g. {'lr': {'type': 'float', 'low': 1e-4, 'high': 1e-2, 'log': True}}")
+    if not raw:
         raise LstmkitError("the search space is empty",
                            "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
     space = {}
