@@ -114,9 +114,31 @@ def test_unknown_task_lists_the_available_ones(series_csv):
     assert "forecast" in TASKS
 
 
+@pytest.mark.parametrize("models", [[1], None, 7])
+def test_models_that_are_not_names_fail_in_one_line(series_csv, models):
+    """models=[1] was an AttributeError ('int' object has no attribute 'strip'), None a TypeError."""
+    with pytest.raises(LstmkitError, match=r"^`models` must be zoo model names, a list or text with commas, got "
+                                           r".* — pass models=\['lstm', 'gru'\] or models='lstm,gru'$"):
+        compare("forecast", series_csv, models=models, out=None, log=None, **TINY)
+
+
 def test_unknown_model_fails_before_training(series_csv):
     with pytest.raises(LstmkitError, match="unknown model: rnn"):
         compare("forecast", series_csv, models="lstm,rnn", out=None, log=None, **TINY)
+
+
+@pytest.mark.parametrize("seed, seeds, needle", [
+    ("7", 1, r"^`seed` must be a whole number from 0 to 4294967295, got '7' — pass seed=42, say$"),
+    (-1, 1, r"^`seed` must be a whole number from 0 to 4294967295, got -1"),
+    (2**32 - 2, 3, r"^`seed` 4294967294 with 3 seeds trains up to seed 4294967296, past the largest one "
+                   r"\(4294967295\) — pass seed=4294967293 or less$"),
+])
+def test_a_bad_seed_fails_before_any_training(series_csv, monkeypatch, seed, seeds, needle):
+    """A text seed was a bare TypeError; a negative one failed every model's trial in turn."""
+    import lstmkit.compare as module
+    monkeypatch.setattr(module, "TASKS", {"forecast": lambda *a, **k: pytest.fail("the data was read")})
+    with pytest.raises(LstmkitError, match=needle):
+        compare("forecast", series_csv, models="lstm,gru", seeds=seeds, seed=seed, out=None, log=None, **TINY)
 
 
 def test_an_out_folder_a_file_blocks_fails_before_training(series_csv, tmp_path, monkeypatch):

@@ -97,6 +97,12 @@ def test_pruner_is_fed_epoch_validation_losses():
 @pytest.mark.parametrize("space, needle", [
     ("lr: {type: float, low: 0.1, high: 0.01}\n", "'lr' has an empty range (low 0.1 > high 0.01)"),
     ("lookback: []\n", "'lookback' has no choices (an empty range)"),
+    ("hidden_size: {type: categorical, choices: 16}\n", "the choices of 'hidden_size' must be a list, got 16"),
+    ("hidden_size: {low: 4, high: 8}\n", "'hidden_size' needs a type (int, float or categorical)"),
+    ("hidden_size: {type: int, low: 4}\n", "'hidden_size' needs 'low' and 'high'"),
+    ("lr: {type: float, low: small, high: 0.1}\n", "bounds of 'lr' must be numbers, got 'small' and 0.1"),
+    ("hidden_size: {type: int, low: 4.5, high: 8}\n", "'hidden_size' is an int range with bounds 4.5, 8"),
+    ("lookback: {type: categorical, choices: '24'}\n", "the choices of 'lookback' must be a list, got '24'"),
     ("hiden_size: [8, 16]\n", "unknown setting 'hiden_size'"),
     ("lr: {type: float, low: 0, high: 0.1, log: true}\n", "log-scaled but low is 0"),
     ("", "search space file"),
@@ -108,6 +114,65 @@ def test_bad_search_space_is_one_line_exit_2(tmp_path, capsys, files, space, nee
                             "--trials", "1", "--out", tmp_path / "s"], capsys)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: ") and needle in err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("timeout, needle", [
+    (0, r"^`timeout` must be a positive number of seconds, got 0 — pass timeout=1800, say, or text such as "
+        r"timeout='30m'$"),
+    (-5.0, "got -5.0"), (float("nan"), "got nan"), (True, "got True"), ("soon", "cannot read timeout 'soon'"),
+])
+def test_a_timeout_no_trial_could_run_under_is_refused_before_the_study(tmp_path, timeout, needle):
+    """A timeout of 0 or less ran no trial, then said 'no trial completed — see trials.csv for the
+    errors'; timeout='30m' (as --timeout takes it) was a TypeError from inside optuna."""
+    from lstmkit.tune import tune
+    with pytest.raises(LstmkitError, match=needle):
+        tune("forecast", {"data": "nowhere.csv"}, timeout=timeout, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("base, space, needle", [
+    (None, None, r"^`base` must be a mapping of the settings every trial shares, got NoneType — pass base="),
+    ("sales.csv", None, r"^`base` must be a mapping of the settings every trial shares, got str"),
+    ({"data": "sales.csv", "train": 5}, None, r"^`base`'s 'train' must be a mapping of trainer settings, got 5"),
+    ({}, ["hidden_size"], r"^the search space must be a mapping of settings to ranges, got list"),
+    ({}, "nowhere.yaml", r"^search space file not found: nowhere.yaml"),
+    ({}, "{tmp}/empty.yaml", r"^search space file .*empty.yaml is empty"),
+    ({}, "{tmp}/typo.yaml", r"^search space: unknown setting 'hiden_size'"),
+])
+def test_tune_in_python_refuses_a_base_or_space_it_cannot_read(tmp_path, base, space, needle):
+    """base=None was an AttributeError, a 'train' that is no mapping a TypeError; a space given as a file's
+    path (as --space takes it) was 'the search space is empty'; a file's path is now read as --space reads it."""
+    from lstmkit.tune import tune
+    (tmp_path / "empty.yaml").write_text("")
+    (tmp_path / "typo.yaml").write_text("hiden_size: [8]\n")
+    space = space.format(tmp=tmp_path) if isinstance(space, str) else space
+    with pytest.raises(LstmkitError, match=needle):
+        tune("forecast", base, space=space, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_timeout_is_seconds_or_text_as_the_command_takes_it():
+    from lstmkit.tune import _timeout_seconds
+    assert _timeout_seconds("30m") == 1800 and _timeout_seconds(90) == 90.0 and _timeout_seconds(None) is None
+    assert _timeout_seconds(float("inf")) is None
+
+
+@pytest.mark.parametrize("own_space", [True, False])
+def test_a_run_folder_as_config_fixing_what_the_space_draws_names_the_fix(tmp_path, capsys, files, own_space):
+    """A run records every setting, so `tune --config RUN` was 'both fixed and searched — remove it from
+    one of them', or with the default space 'remove some from --config': nothing a run folder can do."""
+    data, space, _ = files
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished",
+                                                  "config": {"hidden_size": 4, "lookback": 12, "train": {"lr": 0.01}}}))
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--config", run, "--trials", "1",
+                            *(["--space", space] if own_space else []), "--out", tmp_path / "s"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: --config {run} is a run folder, and a run records every setting: it fixes "
+                          "hidden_size, lr, lookback, which the search space draws — pass --config a YAML file of "
+                          "only the settings to keep fixed"), err
     assert not (tmp_path / "s").exists()
 
 

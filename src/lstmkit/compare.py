@@ -35,7 +35,7 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, abc
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
@@ -92,13 +92,18 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     or ``off``."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
-    models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
+    names = models.split(",") if isinstance(models, str) else list(models) if isinstance(models, abc.Iterable) else None
+    if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
+        raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
+                           "pass models=['lstm', 'gru'] or models='lstm,gru'")
+    models = [m.strip() for m in names if m.strip()]
     if not models:
         raise LstmkitError("no models given", "pass --models lstm,gru,...")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", "pass --seeds 3, say")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 30, say")
+    _check_seeds(seed, seeds)
     repeated = [m for m, n in Counter(models).items() if n > 1]
     if repeated:
         warnings.warn(f"{', '.join(repeated)} named more than once in --models: each model is trained once",
@@ -114,6 +119,18 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     bench.check_models(models)
     progress = _Progress(plan, given, out=out)
     return _run(bench, progress, log, show, display)
+
+
+def _check_seeds(seed: Any, seeds: int) -> None:
+    """``seed`` and the last seed a comparison trains (``seed + seeds - 1``) must be seeds: a ``seed='7'``
+    was a bare TypeError, a negative one failed every model's trial in turn, each with the same error."""
+    from lstmkit.config import MAX_SEED, check_seed
+    from lstmkit.errors import caller_wording
+    with caller_wording(python=True):        # compare() alone takes a seed: the command has no --seed
+        check_seed(seed)
+    if seed + seeds - 1 > MAX_SEED:
+        raise LstmkitError(f"`seed` {seed} with {seeds} seeds trains up to seed {seed + seeds - 1}, past the "
+                           f"largest one ({MAX_SEED})", f"pass seed={MAX_SEED - seeds + 1} or less")
 
 
 def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], None] | None = print,

@@ -105,6 +105,29 @@ def parse_timeout(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+def _check_base(base: Any) -> None:
+    """``tune``'s ``base``: a mapping of settings as a ``--config`` file holds them (its ``train:``
+    block a mapping too); ``None`` or a data file's path was an AttributeError."""
+    if not isinstance(base, dict):
+        raise LstmkitError(f"`base` must be a mapping of the settings every trial shares, got {type(base).__name__}",
+                           "pass base={'data': 'sales.csv', 'target': 'units'}, say (the keys of a --config file)")
+    if base.get("train") is not None and not isinstance(base["train"], dict):
+        raise LstmkitError(f"`base`'s 'train' must be a mapping of trainer settings, got {base['train']!r}"[:200],
+                           "pass base={..., 'train': {'max_epochs': 20}}, or the settings flat")
+
+
+def _timeout_seconds(timeout: Any) -> float | None:
+    """``tune``'s ``timeout`` in seconds: a number, or text :func:`parse_timeout` reads. ``timeout="30m"``
+    was a TypeError from inside optuna, and a timeout of 0 or less ran no trial, then said 'no trial
+    completed — see trials.csv for the errors', of a file that held none."""
+    if timeout is None or isinstance(timeout, str):
+        return parse_timeout(timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise LstmkitError(f"`timeout` must be a positive number of seconds, got {timeout!r}",
+                           "pass timeout=1800, say, or text such as timeout='30m'")
+    return None if math.isinf(timeout) else float(timeout)
+
+
 class _Pruning(Callback):
     """Feeds each epoch's validation loss to Optuna and stops trials the pruner gives up on."""
 
@@ -134,21 +157,28 @@ def _keeps_optuna_verbosity(fn):
 
 
 @_keeps_optuna_verbosity
-def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | None = None,
+def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | str | None = None,
          space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
          study_name: str | None = None, seed: int | None = None, log=print, progress: str = "auto") -> dict[str, Any]:
     """Run (or continue) a study; returns ``{"best_value", "best_params", "best_config", "out", ...}``.
     ``progress``: each trial's training display on standard error: ``auto``, log lines (one per epoch)
     on a terminal, where several workers' lines interleave whole (their bars redrawn over each other
-    garbled), and nothing between the trial lines elsewhere; ``bar``, ``log`` or ``off``."""
+    garbled), and nothing between the trial lines elsewhere; ``bar``, ``log`` or ``off``. ``timeout``:
+    seconds, or text as ``--timeout`` takes it (``"30m"``)."""
     if task not in TASKS:
         raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
     if seed is not None:
         check_seed(seed)
+    timeout = _timeout_seconds(timeout)
     display = trial_display(progress, on_a_terminal="log")
     plug = TASKS[task]
+    _check_base(base)
+    if isinstance(space, (str, os.PathLike)):       # a file, as --space names one: was 'the search space is empty'
+        named, space = space, load_yaml(space, "space=", "search space file")
+        if not space:
+            raise LstmkitError(f"search space file {named} is empty", "name at least one setting to search")
     own_space = space is not None
     space = parse_space(space if own_space else plug.default_space, plug.config_keys())
     base = {k: v for k, v in base.items() if v is not None}
@@ -725,6 +755,8 @@ def tune_command(
     raw_space = load_yaml(space, "--space", "search space file") if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
+    if of_run is not None and task in TASKS:
+        _check_run_leaves_some(config, raw, raw_space if isinstance(raw_space, dict) else TASKS[task].default_space)
     try:
         with named:
             result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
@@ -740,6 +772,19 @@ def tune_command(
     print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
     print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
     sys.stdout.flush()
+
+
+def _check_run_leaves_some(run: Path, raw: dict[str, Any], space: dict[str, Any]) -> None:
+    """Refuse ``--config RUN`` (a run folder) whose settings fix those the search space draws: a run
+    records every setting, so each was 'both fixed and searched', and the fix said was to remove it
+    from --config, which a run folder cannot do (the default space: 'remove some from --config')."""
+    recorded = flatten_config(raw)
+    drawn = [k for k in space if k in recorded]
+    if drawn:
+        raise LstmkitError(f"--config {run} is a run folder, and a run records every setting: it fixes "
+                           f"{', '.join(drawn)}, which the search space draws",
+                           "pass --config a YAML file of only the settings to keep fixed (a run's are under "
+                           "\"config\" in its lstmkit.json), and --space the settings to search")
 
 
 def _sqlite_url(path: Path) -> str:

@@ -19,7 +19,10 @@ _KEYS = {"int": ("type", "low", "high", "log"), "float": ("type", "low", "high",
 
 def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
     """Validate a search space; every problem is an LstmkitError naming the key."""
-    if not isinstance(raw, dict) or not raw:
+    if not isinstance(raw, dict):
+        raise LstmkitError(f"the search space must be a mapping of settings to ranges, got {type(raw).__name__}",
+                           "write e.g. {'lr': {'type': 'float', 'low': 1e-4, 'high': 1e-2, 'log': True}}")
+    if not raw:
         raise LstmkitError("the search space is empty",
                            "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
     space = {}
@@ -39,6 +42,10 @@ def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any
                                "remove it; for steps, list the values instead, e.g. '[16, 32, 64]'"
                                if "step" in extra else "remove it or correct its spelling")
         if spec["type"] == "categorical":
+            # `choices: 16` was a traceback when the choices were checked; `choices: "24"` drew "2" and "4"
+            if not isinstance(spec.get("choices", []), list):
+                raise LstmkitError(f"search space: the choices of {key!r} must be a list, got {spec['choices']!r}",
+                                   f"write them as a list, e.g. '{key}: [16, 32, 64]'")
             if not spec.get("choices"):
                 raise LstmkitError(f"search space: {key!r} has no choices (an empty range)", "list at least one value")
         else:
