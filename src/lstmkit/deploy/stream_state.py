@@ -135,7 +135,7 @@ class SavedStreams:
 
     def _slot_from(self, rec: dict[str, Any]) -> StreamSlot | None:
         """A saved stream's slot; None for one saved before its first step (``{"steps": 0}``, what the
-        service's ``{"op": "state"}`` gives a new stream: refused here as malformed, 'h' missing)."""
+        service's ``{"op": "state"}`` gives a new stream, which was refused as malformed: 'h' missing)."""
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
