@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -149,6 +150,11 @@ class ClientStream:
         # each, and refused every client once they were spent. Closed as Python closes a dropped file.
         ws = getattr(self, "_ws", None)             # None: the connection was never opened
         if ws is None or ws.close_code is not None:
+            return
+        if sys.is_finalizing():
+            # the program is ending (a stream left open in a module's global): websockets' reader thread, a
+            # daemon, runs no more, and close() waits for it -- the program hung at exit, for ever. The
+            # process's exit closes the socket, which the service sees as the client leaving.
             return
         try:
             ws.close()

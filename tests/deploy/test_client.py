@@ -208,6 +208,24 @@ def test_a_stream_dropped_unclosed_is_closed_and_frees_its_place(single):
     assert "unclosed stream ws://" in str(caught[0].message)
 
 
+def test_a_program_that_ends_with_a_stream_open_exits(single):
+    """A script whose stream is a module global, never closed: at exit the stream's __del__ closed it and
+    waited for websockets' reader thread, a daemon that no longer runs then -- the program never ended."""
+    import os
+    import subprocess
+    import sys
+    import time
+    script = ("from lstmkit.serve import Client\n"
+              f"s = Client({single.url!r}).stream()\n"
+              "print(s.send({'y': 1.0, 'temp': 0.5})['step'])\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert (done.returncode, done.stdout.strip()) == (0, "1"), done.stderr
+    deadline = time.monotonic() + 10
+    while single.model()["open_streams"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert single.model()["open_streams"] == 0          # the process's exit closed the connection
+
 def test_a_stream_over_the_services_limit_says_to_wait_not_to_close_another(abs_forecaster):
     """At --max-streams, a new stream was told "close one, or try again later — the service closed this
     stream: open a new one": a client cannot close another's, and the line held two fixes after two dashes."""

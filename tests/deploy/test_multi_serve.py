@@ -202,3 +202,24 @@ def test_a_real_server_serves_two_runs(abs_forecaster, text_clf):
         status, out = _get(port, "POST", "/models/sales/predict", {"instances": [_instance()]})
         assert status == 200 and len(out["predictions"][0]["y"]) == 3
         assert _get(port, "POST", "/predict", {"texts": ["x"]})[0] == 404
+
+
+def test_a_new_streams_state_restores_and_starts_it_afresh(abs_forecaster):
+    """{"op": "state"} before the first message gives {"steps": 0}; {"op": "restore"} of it was refused as
+    'stream 'this' in the state is malformed ('h')', its fix saying to send the S that "state" returned."""
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(abs_forecaster.run_dir_, engine="torch"))
+    try:
+        ws = c.websocket("/stream")
+        ws.send_text(json.dumps({"op": "state"}))
+        state = ws.receive_json()["state"]
+        assert state["streams"] == {"this": {"steps": 0}}
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        first = ws.receive_json()
+        ws.send_text(json.dumps({"op": "restore", "state": state}))
+        assert ws.receive_json() == {"restored": True, "step": 0}
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json() == first                   # step 1 again, from a zero state
+        ws.close()
+    finally:
+        c.close()

@@ -40,6 +40,22 @@ def test_update_improves_on_new_data_and_is_saved_as_a_new_version(abs_forecaste
     assert json.loads((saved / "lstmkit.json").read_text())["lineage"][0]["train_windows"] == r["train_windows"]
 
 
+def test_an_updated_model_saved_over_its_own_run_leaves_no_test_metrics_of_the_weights_before(abs_forecaster,
+                                                                                             tmp_path):
+    """``load(run).update(new)`` then ``save(run)``: the run kept the metrics.json (and per-series table) of the
+    weights before the update, and the model loaded from it had them as its ``metrics_``."""
+    import shutil
+    run = shutil.copytree(abs_forecaster.run_dir_, tmp_path / "run")
+    assert (run / "metrics.json").is_file() and Forecaster.load(run).metrics_ is not None
+    est = Forecaster.load(run)
+    est.update(_newer(sine_frame(n=200, seed=11, trend=0.002)), epochs=5, lr=5e-3)
+    assert est.last_update_["accepted"] and est.metrics_ is None
+    est.save(run)
+    assert not (run / "metrics.json").exists() and not (run / "metrics_per_series.csv").exists()
+    again = Forecaster.load(run)
+    assert getattr(again, "metrics_", None) is None and again.lineage_[-1]["accepted"] is True
+
+
 def test_update_that_hurts_is_rolled_back(abs_forecaster):
     est = Forecaster.load(abs_forecaster.run_dir_)
     before = _weights(est)

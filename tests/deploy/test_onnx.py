@@ -131,6 +131,25 @@ def _foreign_graph() -> bytes:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
 
+def test_engine_auto_passing_over_a_graph_it_cannot_use_says_why(onnx_run, tmp_path):
+    """A model.onnx cut short by a copy, exported from other weights (a model updated and saved over its run)
+    or another tool's: ``auto`` answered with torch without a word, and the service's engine said "torch"."""
+    import shutil
+    import warnings
+    from lstmkit.deploy.onnx_engine import resolve_engine
+    run = shutil.copytree(onnx_run, tmp_path / "run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_engine(run, "auto") == "onnx"                 # a good graph: used, without a word
+        (run / ONNX_FILE).unlink()
+        assert resolve_engine(run, "auto") == "torch"                # none exported: torch, without a word
+    for graph, why in [((onnx_run / ONNX_FILE).read_bytes()[:3000], "could not load"),
+                       (_foreign_graph(), "not a graph lstmkit exported")]:
+        (run / ONNX_FILE).write_bytes(graph)
+        with pytest.warns(UserWarning, match=f"engine auto answers with torch: .*{why}.* — .*export"):
+            assert resolve_engine(run, "auto") == "torch"
+
+
 def test_window_only_encoders_export_without_state(tmp_path):
     est = Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off", tensorboard=False,
                      device="cpu", model="tcn", deseason=0, log=False, highway=0, ensemble=1).fit(sine_frame(n=200), target="y", time="time",

@@ -582,6 +582,8 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
             stream.step(bad, "s")
     assert stream.steps("s") == steps
     saved = json.loads(json.dumps(stream.state_dict(["s"])))          # JSON-able
+    assert stream.state_dict("s") == stream.state_dict(["s"])         # one id alone: that stream
+    assert stream.state_dict(["t"])["streams"] == {"t": {"steps": 0}}  # one that heard nothing: saved as such
     again = adapter.open_stream("onnx", ctc)                         # same weights, other engine
     again.load_state_dict(saved)
     rest = wave[(half // 250) * 250 + (250 if half % 250 else 0):]

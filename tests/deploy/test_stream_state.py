@@ -90,3 +90,38 @@ def test_a_stream_of_zeros_forecasts_zero_as_predict_and_keeps_its_flag_in_its_s
     u = est.stream(mode=mode, engine="torch")
     u.load_state_dict(old)
     assert (u.step(_zeros(1)[0], id="a") != 0).all()                 # answers as it did when saved
+
+
+def test_a_stream_saved_before_its_first_step_restores_as_a_fresh_one(abs_forecaster, rel_forecaster, tmp_path):
+    """The service's {"op": "state"} of a new stream is {"steps": 0}: given back by {"op": "restore"} it was
+    refused as malformed ('h'), though the fix said to send just that. Python's state_dict(ids) of such a
+    stream left it out, so a restore left the stream as it had moved on."""
+    obs = _obs(4)
+    for est in (abs_forecaster, rel_forecaster):
+        s = est.stream()
+        saved = s.state_dict(["a"])
+        assert saved["streams"] == {"a": {"steps": 0}}
+        first = s.step(obs[0], id="a")
+        s.run(obs[1:], id="a")
+        s.load_state_dict(saved)
+        assert s.steps("a") == 0 and s.ids == []
+        assert np.array_equal(s.step(obs[0], id="a"), first)     # from the start again
+        for path in (tmp_path / "s.json", tmp_path / "s.safetensors"):
+            s.save(path, ids=["b"])
+            s.step(obs[0], id="b")
+            s.restore(path)
+            assert s.steps("b") == 0
+
+
+def test_one_id_given_alone_saves_that_stream_not_its_characters(abs_forecaster, tmp_path):
+    """``save(path, ids="sensor-1")`` iterated the id's characters and saved no stream at all; an id given
+    as the step took it (an int) is keyed as the step keyed it."""
+    s = abs_forecaster.stream()
+    s.run(_obs(3), id="sensor-1")
+    s.run(_obs(2), id=7)
+    assert list(s.state_dict("sensor-1")["streams"]) == ["sensor-1"]
+    assert s.state_dict([7])["streams"]["7"]["steps"] == 2
+    s.save(tmp_path / "one.json", ids="sensor-1")
+    t = abs_forecaster.stream()
+    t.restore(tmp_path / "one.json")
+    assert (t.ids, t.steps("sensor-1")) == (["sensor-1"], 3)

@@ -147,7 +147,8 @@ def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
     weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(LstmkitError, match="other weights"):
         adapter.onnx_net(copy)
-    assert resolve_engine(copy) == "torch"                    # auto falls back to the torch model
+    with pytest.warns(UserWarning, match="engine auto answers with torch: .*other weights"):
+        assert resolve_engine(copy) == "torch"                # auto falls back to the torch model, saying why
     missing = tmp_path / "missing"
     shutil.copytree(run, missing)
     (missing / "decoder.onnx").unlink()

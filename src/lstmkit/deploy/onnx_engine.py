@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Sequence
@@ -24,7 +25,7 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
-from lstmkit.errors import LstmkitError, opt, optional_import, worded
+from lstmkit.errors import LstmkitError, MissingPackage, opt, optional_import, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import read_meta
 
@@ -260,11 +261,21 @@ def graph_files(run: str | Path) -> tuple[str, ...]:
 
 
 def _has_fresh_onnx(run: Path) -> bool:
+    """Whether the run's graphs are there and answer for its weights. A graph that is there and cannot
+    (exported from other weights -- a model updated and saved over its run --, cut short by a copy, another
+    tool's) is passed over with one warning saying why: ``auto`` answered with torch without a word, and
+    the service's ``engine`` said only "torch". Without onnxruntime the run answers with torch, as said."""
+    files = graph_files(run)
     try:
-        for file in graph_files(run):
+        for file in files:
             load_runner(run, file=file)
         return True
-    except LstmkitError:
+    except MissingPackage:
+        return False
+    except LstmkitError as e:
+        if any((run / file).is_file() for file in files):
+            warnings.warn(f"engine auto answers with torch: {e.message} — {e.hint} (or pass "
+                          f"{opt('engine', 'torch')} to say so)", UserWarning, stacklevel=3)
         return False
 
 

@@ -24,9 +24,26 @@ from lstmkit.deploy.adapter import shown
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["StreamSlot", "SavedStreams", "read_state_file", "unknown_field"]
+__all__ = ["StreamSlot", "SavedStreams", "read_state_file", "unknown_field", "stream_id", "asked_ids"]
 
 _FORMAT = "lstmkit-stream"
+
+
+def stream_id(id: Any) -> str:
+    """The key of stream ``id`` in every task's stream: ``None`` is the default stream, as leaving
+    ``id`` out is (it opened a separate stream named ``"None"``); else its text (``1`` is ``"1"``)."""
+    return "default" if id is None else str(id)
+
+
+def asked_ids(ids: Any) -> list[str] | None:
+    """The stream keys a ``state_dict(ids)`` / ``save(path, ids)`` names (None: every stream): one id
+    given alone (``ids="sensor-1"``) is that stream, not its characters' (which saved none of them,
+    silently), and each id is keyed as :func:`stream_id` keys a step's (``None``, ``1``)."""
+    if ids is None:
+        return None
+    if isinstance(ids, (str, bytes, int)) or not hasattr(ids, "__iter__"):
+        ids = [ids]
+    return [stream_id(i) for i in ids]
 
 
 @dataclass
@@ -76,11 +93,15 @@ class SavedStreams:
 
     def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
         """Plain JSON-able state of the given streams (default: all)."""
-        chosen = self._slots if ids is None else {str(i): self._slots[str(i)] for i in ids if str(i) in self._slots}
+        asked = asked_ids(ids)
+        chosen = self._slots if asked is None else {i: self._slots[i] for i in asked if i in self._slots}
         streams = {i: {"steps": s.steps, **self._fields(s),
                        **{k: v.tolist() for k, v in {**self._arrays(s), **self._extra_arrays(s)}.items()}}
                    for i, s in chosen.items()}
-        return {**self._header(), "streams": streams}
+        # a stream asked for that has read nothing is saved as such, as the service's {"op": "state"} saves it,
+        # so that restoring it starts that stream afresh (it was left out: a restore left the stream as it was)
+        fresh = {i: {"steps": 0} for i in asked or () if i not in chosen}
+        return {**self._header(), "streams": {**streams, **fresh}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore streams from :meth:`state_dict` output (others are left as they are)."""
@@ -105,12 +126,21 @@ class SavedStreams:
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise LstmkitError(f"stream {id!r} in the state is malformed ({e})",
                                    "take the state again with state_dict() or save()") from None
-        self._slots.update(slots)
+        for id, slot in slots.items():
+            if slot is None:                          # a stream saved before its first step: it starts afresh
+                self._slots.pop(id, None)
+                self._warned.discard(id)
+            else:
+                self._slots[id] = slot
 
-    def _slot_from(self, rec: dict[str, Any]) -> StreamSlot:
+    def _slot_from(self, rec: dict[str, Any]) -> StreamSlot | None:
+        """A saved stream's slot; None for one saved before its first step (``{"steps": 0}``, what the
+        service's ``{"op": "state"}`` gives a new stream, which was refused as malformed: 'h' missing)."""
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {shown(steps)} is not a count")
+        if rec == {"steps": 0}:
+            return None
         # a misspelt "nonzero" was read as a state saved before the flags, a misspelt field of a series'
         # stream passed over: every field is one the stream writes
         mark = getattr(self, "mark", None) if self.extra is None else self.extra
@@ -154,7 +184,10 @@ class SavedStreams:
         chosen = self.state_dict(ids)["streams"]
         header, tensors = {**self._header(), "streams": {}}, {}
         for k, (id, rec) in enumerate(chosen.items()):
-            slot = self._slots[id]
+            slot = self._slots.get(id)
+            if slot is None:                          # asked for, and has read nothing
+                header["streams"][id] = {**rec, "index": k}
+                continue
             header["streams"][id] = {"steps": rec["steps"], "index": k, **self._fields(slot)}
             for name, value in self._arrays(slot).items():
                 tensors[f"{k}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)

@@ -54,19 +54,13 @@ from lstmkit.deploy.adapter import FastStep
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
+from lstmkit.deploy.stream_state import SavedStreams, StreamSlot, stream_id
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
            "too_many_streams", "MODES"]
 
 MODES = ("auto", "state", "window")
-
-
-def stream_id(id: Any) -> str:
-    """The key of stream ``id`` in every task's stream: ``None`` is the default stream, as leaving
-    ``id`` out is (it opened a separate stream named ``"None"``); else its text (``1`` is ``"1"``)."""
-    return "default" if id is None else str(id)
 
 
 class TorchCore:

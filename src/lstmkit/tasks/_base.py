@@ -49,6 +49,8 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+# the test metrics' files, which a save of a model without test metrics (an updated one) removes
+STALE_WITHOUT_METRICS = ("metrics.json", "metrics_per_series.csv", "metrics_per_target.csv")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
@@ -605,6 +607,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             self._write_training_files(path)
             if getattr(self, "metrics_", None):
                 write_json(path / "metrics.json", self.metrics_)
+            else:       # this model's own run, saved after an update dropped the test metrics of the weights
+                for name in STALE_WITHOUT_METRICS:      # before it: they loaded as the updated model's metrics_
+                    (path / name).unlink(missing_ok=True)
             self._write_meta(path, status="finished")
         except BaseException:
             # a full disk, a file size limit, Ctrl-C: the folders this save made go again (they held weights and no

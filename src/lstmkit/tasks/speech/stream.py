@@ -47,7 +47,7 @@ from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.adapter import BadRequest, shown
 from lstmkit.deploy.onnx_engine import load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
-from lstmkit.deploy.stream_state import read_state_file, unknown_field
+from lstmkit.deploy.stream_state import asked_ids, read_state_file, unknown_field
 from lstmkit.deploy.streaming import stream_id, too_many_streams
 from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import write_json
@@ -278,9 +278,10 @@ class SpeechStream:
 
     def state_dict(self, ids=None) -> dict[str, Any]:
         """Every (or the listed) stream's state as JSON-able data, tied to the weights."""
-        chosen = self._live if ids is None else {i: self._live[i] for i in ids if i in self._live}
+        asked = asked_ids(ids)                 # one id alone is that stream; one that has heard nothing is saved so
+        chosen = self._live if asked is None else {i: self._live.get(i) for i in asked}
         return {"task": "speech", "mode": self.mode, "fingerprint": self.fingerprint,
-                "streams": {i: live.to_dict() for i, live in chosen.items()}}
+                "streams": {i: live.to_dict() if live is not None else {"steps": 0} for i, live in chosen.items()}}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore streams saved by :meth:`state_dict` (all checked before any is replaced)."""
