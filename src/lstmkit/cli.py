@@ -339,10 +339,27 @@ def _usage_error(e: typer.TyperException, argv: list[str]) -> None:
         typer.echo(e.format_message())
         print(f"error: missing command{where}", file=sys.stderr)
         sys.exit(2)
+    _name_the_value(e)
     message = " ".join(e.format_message().split()).rstrip(".")
     where = _command_of_the_kind(e, ctx) or where
     print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
     sys.exit(e.exit_code if e.exit_code != 1 else 2)
+
+
+# pydantic's words (typer reads an int or float option through it) -> what the value is not
+_NOT_A = {"int_parsing": "an integer", "float_parsing": "a number"}
+
+
+def _name_the_value(e: typer.TyperException) -> None:
+    """A bad number given to a plain typer option (``backtest --folds 2.5``) worded as the options a
+    config generates word it ("'2.5' is not an integer"), instead of pydantic's "Input should be a
+    valid integer, unable to parse string as an integer", which named neither the value nor its fault."""
+    errors = getattr(e.__cause__, "errors", None)
+    if not callable(errors) or not isinstance(getattr(e, "message", None), str):
+        return
+    first = (errors() or [{}])[0]
+    if first.get("type") in _NOT_A:
+        e.message = f"{first.get('input')!r} is not {_NOT_A[first['type']]}"
 
 
 # the words for what each task's command of a kind does: a task names its answering command for what it answers
