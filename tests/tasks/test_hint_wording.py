@@ -195,6 +195,10 @@ CONVERTED = [
      "add highway=24, say, or drop highway_hidden=",          # was '--highway None' on the command line too
      ["forecast", "train", "--data", "sine.csv", "--target", "y", "--highway", "0", "--highway-hidden", "8"],
      "add --highway 24, say, or drop --highway-hidden"),
+    ("highway", lambda d: lstmkit.Forecaster(**QUICK, highway=-1).fit(SINE),        # was 'the lookback (None)' and
+     "pass highway=24 (a season), say, or 0 to turn it off",                          # 'pass --highway None'
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--highway", "-1"],
+     "pass --highway 24 (a season), say, or 0 to turn it off"),
     ("val_size", lambda d: lstmkit.Forecaster(**QUICK, val_size=1, horizon=3).fit(SINE),
      "pass val_size=3 or more (or 0 for no val part)",
      ["forecast", "train", "--data", "sine.csv", "--target", "y", "--val-size", "1", "--horizon", "3"],
@@ -285,6 +289,14 @@ def test_a_python_caller_is_told_keywords_not_flags(keyword, call, hint, hint_fi
 def test_the_command_line_is_told_the_same_fixes_as_flags(argv, hint, hint_files, capsys):
     code, _, err = run_cli([*argv, *FIT, "--out", hint_files / "runs"], capsys)
     assert code == 2 and err.strip().endswith(f" — {hint}"), err
+
+
+@pytest.mark.parametrize("setting", [{"highway": -1}, {"segment": -1}], ids=["highway", "segment"])
+def test_a_lookback_still_to_be_chosen_is_not_named_none(setting):
+    """A bad --highway or --segment before the lookback is chosen said "the lookback (None)"."""
+    with pytest.raises(LstmkitError) as info:
+        lstmkit.Forecaster(**QUICK, **setting).fit(SINE)
+    assert "None" not in str(info.value) and "the lookback, got -1" in str(info.value), info.value
 
 
 # -- a guard: no new hint that hard-codes a flag --------------------------------------------------------
