@@ -433,6 +433,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),
     (_train("--lookback", "abc"), 2, "'abc' is not an integer"),
+    # an empty item of a comma list was dropped: two quantiles trained, and no word said so
+    (_train("--quantiles", "0.1,,0.9"), 2, "invalid value for '--quantiles': '0.1,,0.9' has an empty item"),
     (_train("--lookback", "100000"), 2, "lookback"),
     (_train("--horizon", "-2"), 2, "horizon"),
     # a part shorter than a horizon holds no window: the run trained, its metrics empty ('test_size 0')

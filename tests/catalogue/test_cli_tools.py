@@ -165,6 +165,7 @@ CASES = [
     (_replace(TUNE, "--space", "{d}/loss_searched.yaml"), 2, "search space: 'loss' changes the loss the validation loss is"),
     # a missing --space file said "config file not found — check the --config path"
     (_replace(TUNE, "--space", "{d}/nope.yaml"), 2, "search space file not found"),
+    (_replace(TUNE, "--space", "{d}"), 2, "is a folder, not a search space file — pass the YAML file inside it"),
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
     # and a study of failures in --out
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
