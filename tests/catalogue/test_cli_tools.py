@@ -169,6 +169,8 @@ CASES = [
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
     # and a study of failures in --out
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
+    # the trainer's refusal named --max-epochs, a flag tune does not have
+    (_replace(TUNE, "--epochs", "0"), 2, "--epochs must be a positive integer, got 0 — pass --epochs 20, say"),
     (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8' ('precision:' in "),
     # a value of the --config file refused as a flag tune does not have: '— pass --lookback 1 or more'
     (_replace(TUNE, "--config", "{d}/lookback_0.yaml"), 2, "lookback_0.yaml or more"),
