@@ -33,6 +33,8 @@ USAGE = [
     # an empty item in a comma list was dropped: 0.1,,0.9 trained on two quantiles
     (["forecast", "train", "--quantiles", "0.1,,0.9"], ["'--quantiles'", "'0.1,,0.9' has an empty item"]),
     (["forecast", "train", "--target", "sales,"], ["'--target'", "'sales,' has an empty item"]),
+    # the trainer's refusal named --max-epochs, a flag demo does not have
+    (["demo", "--epochs", "0"], ["--epochs must be a positive integer, got 0", "pass --epochs 100"]),
     # another task's word for a command: the group's command of that kind (was 'no such command' alone)
     (["translate", "predict"], ["no such command 'predict'", "lstmkit translate run does this",
                                 "'lstmkit translate run --help'"]),

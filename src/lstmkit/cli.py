@@ -95,6 +95,8 @@ def _root(version: bool = typer.Option(False, "--version", is_eager=True, callba
 def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
          epochs: int = typer.Option(100, help="Maximum epochs (early stopping ends sooner).")):
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
+    if epochs < 1:                  # the trainer's check said 'pass --max-epochs', no flag of demo's
+        raise LstmkitError(f"--epochs must be a positive integer, got {epochs}", "pass --epochs 100, say")
     from lstmkit.tasks.forecast.demo import run_demo
     with reader_may_leave():
         forecast_report(run_demo(out=out, max_epochs=epochs))
