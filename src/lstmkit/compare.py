@@ -92,6 +92,11 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     or ``off``."""
     if task not in TASKS:
         raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
+    items = {m.strip() for m in models.split(",")} if isinstance(models, str) else set()
+    if "" in items and items != {""}:
+        # 'lstm,,gru' trained lstm and gru without a word: a model typed as a second comma went missing
+        raise LstmkitError(f"--models {models!r} has an empty item (two commas in a row, or one at an end)",
+                           "write one model between each two commas: --models lstm,gru,tcn")
     models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
     if not models:
         raise LstmkitError("no models given", "pass --models lstm,gru,...")

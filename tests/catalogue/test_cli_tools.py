@@ -130,6 +130,8 @@ CASES = [
     # compare
     (_replace(COMPARE, "--models", "lstm,bogus"), 2, "unknown model: bogus"),
     (_replace(COMPARE, "--models", " , "), 2, "no models given"),
+    # an empty item was dropped: lstm and gru trained, the model typed as a second comma missing without a word
+    (_replace(COMPARE, "--models", "lstm,,gru"), 2, "--models 'lstm,,gru' has an empty item"),
     (_replace(COMPARE, "--seeds", "0"), 2, "`seeds` must be a positive integer"),
     (_replace(COMPARE, "--epochs", "-1"), 2, "`epochs` must be a positive integer"),
     ([*COMPARE, "--task", "juggling"], 2, "unknown task 'juggling' for compare"),
