@@ -312,7 +312,7 @@ FLAG_HINTS_LEFT = {
     ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
     ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
     ("compare.py", "with --resume"),
-    ("tune.py", "pass --space"), ("tune.py", "pass --trials"),
+    ("tune.py", "pass --space"), ("tune.py", "pass --trials"), ("tune.py", "pass --epochs"),
     ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
     # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
