@@ -152,7 +152,8 @@ CASES = [
     (["tune", "juggling", "--data", "{d}/sine.csv", "--out", "{out}"], 2, "tuning is not available for task"),
     ([*TUNE, "--timeout", "0"], 2, "cannot read timeout"),
     ([*TUNE, "--progress", "loud"], 2, "unknown progress display 'loud' — use one of: auto, bar, log, off"),
-    (_replace(TUNE, "--epochs", "0"), 2, "max_epochs"),
+    # the trainer's refusal said 'pass --max-epochs 1 or more', a flag tune does not have
+    (_replace(TUNE, "--epochs", "0"), 2, "--epochs must be a positive integer, got 0 — pass --epochs 20, say"),
     (_replace(TUNE, "--data", "{d}/nope.csv"), 2, "not found"),
     (_replace(TUNE, "--space", "{d}/unknown_setting.yaml"), 2, "search space: unknown setting 'hiden_size'"),
     # an entry's unknown keys were dropped without a word: `lg: true` searched linearly, `step: 2` every size
@@ -171,8 +172,6 @@ CASES = [
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
     # and a study of failures in --out
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
-    # the trainer's refusal named --max-epochs, a flag tune does not have
-    (_replace(TUNE, "--epochs", "0"), 2, "--epochs must be a positive integer, got 0 — pass --epochs 20, say"),
     (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8' ('precision:' in "),
     # a value of the --config file refused as a flag tune does not have: '— pass --lookback 1 or more'
     (_replace(TUNE, "--config", "{d}/lookback_0.yaml"), 2, "lookback_0.yaml or more"),
