@@ -49,6 +49,8 @@ COMMON_TRAIN = [
     (["--progress", "loud"], "loud"),
     (["--bogus-flag"], "no such option"),
     (["--config", "{d}/missing.yaml"], "config file not found"),
+    # a folder without lstmkit.json: 'config file not found' of a folder that is there
+    (["--config", "{d}"], "is a folder, not a config file nor a run folder (it holds no lstmkit.json)"),
     (["--config", "~/lstmkit-missing.yaml"], "the shell expands '~' only outside quotes"),
     (["--config", "{d}/unknown_key.yaml"], "lookbak"),
     (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),

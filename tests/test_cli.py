@@ -24,7 +24,17 @@ USAGE = [
     (["speech", "train", "--data", "x", "--mode", "ctx"], ["unknown mode 'ctx'", "ctc, classify, seq2seq"]),
     (["inspect", "gates", "--bogus"], ["no such option", "lstmkit inspect gates --help"]),   # mounted lazily
     (["export"], ["missing command", "lstmkit export --help"]),
-    (["compare", "--seeds", "many"], ["'--seeds'", "valid int", "lstmkit compare --help"]),
+    (["compare", "--seeds", "many"], ["'--seeds'", "'many' is not an integer", "lstmkit compare --help"]),
+    # a plain typer option's bad number said pydantic's "Input should be a valid integer, unable to parse
+    # string as an integer", naming neither the value nor its fault
+    (["forecast", "backtest", "--run", "r", "--folds", "2.5"], ["'--folds'", "'2.5' is not an integer"]),
+    (["forecast", "update", "--run", "r", "--data", "x.csv", "--holdout", "abc"], ["'--holdout'", "'abc' is not a number"]),
+    (["serve", "--run", "r", "--port", ""], ["'--port'", "'' is not an integer"]),
+    # an empty item in a comma list was dropped: 0.1,,0.9 trained on two quantiles
+    (["forecast", "train", "--quantiles", "0.1,,0.9"], ["'--quantiles'", "'0.1,,0.9' has an empty item"]),
+    (["forecast", "train", "--target", "sales,"], ["'--target'", "'sales,' has an empty item"]),
+    # the trainer's refusal named --max-epochs, a flag demo does not have
+    (["demo", "--epochs", "0"], ["--epochs must be a positive integer, got 0", "pass --epochs 100"]),
     # another task's word for a command: the group's command of that kind (was 'no such command' alone)
     (["translate", "predict"], ["no such command 'predict'", "lstmkit translate run does this",
                                 "'lstmkit translate run --help'"]),

@@ -234,6 +234,16 @@ def test_none_is_a_value_where_the_choices_hold_it():
     assert number("none") is _NONE and number("2.5") == 2.5
 
 
+@pytest.mark.parametrize("text", ["0.1,,0.9", "0.1,0.9,", ",0.5", "0.1, ,0.9"])
+def test_a_list_with_an_empty_item_is_refused(text):
+    """``--quantiles 0.1,,0.9`` trained on 0.1 and 0.9 alone: the empty item was dropped without a word."""
+    from lstmkit.cli_config import _parser
+    parse, _ = _parser(list[float], optional=False)
+    with pytest.raises(typer.BadParameter, match=f"{re.escape(repr(text))} has an empty item"):
+        parse(text)
+    assert parse("0.1, 0.5,0.9") == [0.1, 0.5, 0.9] and parse("") == parse(" ") == []   # '': clears a --config list
+
+
 @pytest.mark.parametrize("task", TASKS)
 def test_a_run_folder_is_a_config_of_the_settings_it_recorded(task, recorded, capsys, tmp_path):
     """``train --config RUN`` (or RUN/lstmkit.json) trains with the settings RUN recorded; its

@@ -95,6 +95,8 @@ def _root(version: bool = typer.Option(False, "--version", is_eager=True, callba
 def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
          epochs: int = typer.Option(100, help="Maximum epochs (early stopping ends sooner).")):
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
+    if epochs < 1:                  # the trainer's check said 'pass --max-epochs', no flag of demo's
+        raise LstmkitError(f"--epochs must be a positive integer, got {epochs}", "pass --epochs 100, say")
     from lstmkit.tasks.forecast.demo import run_demo
     with reader_may_leave():
         forecast_report(run_demo(out=out, max_epochs=epochs))
@@ -339,10 +341,27 @@ def _usage_error(e: typer.TyperException, argv: list[str]) -> None:
         typer.echo(e.format_message())
         print(f"error: missing command{where}", file=sys.stderr)
         sys.exit(2)
+    _name_the_value(e)
     message = " ".join(e.format_message().split()).rstrip(".")
     where = _command_of_the_kind(e, ctx) or where
     print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
     sys.exit(e.exit_code if e.exit_code != 1 else 2)
+
+
+# pydantic's words (typer reads an int or float option through it) -> what the value is not
+_NOT_A = {"int_parsing": "an integer", "float_parsing": "a number"}
+
+
+def _name_the_value(e: typer.TyperException) -> None:
+    """A bad number given to a plain typer option (``backtest --folds 2.5``) worded as the options a
+    config generates word it ("'2.5' is not an integer"), instead of pydantic's "Input should be a
+    valid integer, unable to parse string as an integer", which named neither the value nor its fault."""
+    errors = getattr(e.__cause__, "errors", None)
+    if not callable(errors) or not isinstance(getattr(e, "message", None), str):
+        return
+    first = (errors() or [{}])[0]
+    if first.get("type") in _NOT_A:
+        e.message = f"{first.get('input')!r} is not {_NOT_A[first['type']]}"
 
 
 # the words for what each task's command of a kind does: a task names its answering command for what it answers

@@ -96,6 +96,11 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
         raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
                            "pass models=['lstm', 'gru'] or models='lstm,gru'")
+    items = {m.strip() for m in names} if isinstance(models, str) else set()
+    if "" in items and items != {""}:
+        # 'lstm,,gru' trained lstm and gru without a word: a model typed as a second comma went missing
+        raise LstmkitError(f"--models {models!r} has an empty item (two commas in a row, or one at an end)",
+                           "write one model between each two commas: --models lstm,gru,tcn")
     models = [m.strip() for m in names if m.strip()]
     if not models:
         raise LstmkitError("no models given", "pass --models lstm,gru,...")

@@ -414,6 +414,10 @@ def config_source(path: str | Path, option: str = "--config", what: str = "confi
     p = Path(path)
     if option == "--config" and p.is_dir() and (p / META_FILE).is_file():
         p = p / META_FILE
+    if p.is_dir():              # it said 'config file not found: .' of a folder that is there
+        run = " nor a run folder (it holds no lstmkit.json)" if option == "--config" else ""
+        raise LstmkitError(f"{option} {p} is a folder, not a {what}{run}",
+                           f"pass the YAML file inside it{', or a run folder' if run else ''}")
     if not p.is_file():
         raise LstmkitError(f"{what} not found: {p}", missing_path_fix(p, f"check the {option} path"))
     data = read_settings(p, what) or {}

@@ -743,6 +743,9 @@ def tune_command(
     storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
     progress: str = "auto",
 ) -> None:
+    if epochs is not None and epochs < 1:      # the trainer's check said 'pass --max-epochs', no flag of tune's
+        raise LstmkitError(f"--epochs must be a positive integer, got {epochs}",
+                           "pass --epochs 20, say, or leave it out for the task's own maximum")
     raw, of_run = config_source(config) if config else ({}, None)
     if data is None and raw.get("data") is not None:      # read beside the file, as train reads it
         raw = {**raw, "data": config_file_path(raw["data"], config)}

@@ -246,6 +246,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--model", "lsmt"), 2, "lsmt"),
     (_train("--truncate", "middle"), 2, "middle"),
     (_train("--vectors", "{d}/no_vectors.txt"), 2, "vectors file not found"),
+    (_train("--vectors", "{d}"), 2, "is a folder, not a vectors file"),      # was 'vectors file not found'
     (_train("--val", "{d}/nope.csv"), 2, "not found"),
     # the fix was 'pass --text with one of: review, label', which the training file then lacks
     (_train("--val", "{d}/other_names.csv"), 2, "other_names.csv — name the "

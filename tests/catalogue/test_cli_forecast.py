@@ -433,6 +433,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),
     (_train("--lookback", "abc"), 2, "'abc' is not an integer"),
+    # an empty item of a comma list was dropped: two quantiles trained, and no word said so
+    (_train("--quantiles", "0.1,,0.9"), 2, "invalid value for '--quantiles': '0.1,,0.9' has an empty item"),
+    # an epoch's draw of indices beyond any memory: exit 1 'use a smaller model or --batch-size', a run folder left
+    (_train("--samples-per-epoch", "1000000000000"), 2, "--samples-per-epoch 1000000000000 draws 1,000,000,000,000 "
+                                                        "windows an epoch, whose indices alone need about 43.7 TiB"),
     (_train("--lookback", "100000"), 2, "lookback"),
     (_train("--horizon", "-2"), 2, "horizon"),
     # a part shorter than a horizon holds no window: the run trained, its metrics empty ('test_size 0')

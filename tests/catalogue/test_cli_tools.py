@@ -130,6 +130,8 @@ CASES = [
     # compare
     (_replace(COMPARE, "--models", "lstm,bogus"), 2, "unknown model: bogus"),
     (_replace(COMPARE, "--models", " , "), 2, "no models given"),
+    # an empty item was dropped: lstm and gru trained, the model typed as a second comma missing without a word
+    (_replace(COMPARE, "--models", "lstm,,gru"), 2, "--models 'lstm,,gru' has an empty item"),
     (_replace(COMPARE, "--seeds", "0"), 2, "`seeds` must be a positive integer"),
     (_replace(COMPARE, "--epochs", "-1"), 2, "`epochs` must be a positive integer"),
     ([*COMPARE, "--task", "juggling"], 2, "unknown task 'juggling' for compare"),
@@ -150,7 +152,8 @@ CASES = [
     (["tune", "juggling", "--data", "{d}/sine.csv", "--out", "{out}"], 2, "tuning is not available for task"),
     ([*TUNE, "--timeout", "0"], 2, "cannot read timeout"),
     ([*TUNE, "--progress", "loud"], 2, "unknown progress display 'loud' — use one of: auto, bar, log, off"),
-    (_replace(TUNE, "--epochs", "0"), 2, "max_epochs"),
+    # the trainer's refusal said 'pass --max-epochs 1 or more', a flag tune does not have
+    (_replace(TUNE, "--epochs", "0"), 2, "--epochs must be a positive integer, got 0 — pass --epochs 20, say"),
     (_replace(TUNE, "--data", "{d}/nope.csv"), 2, "not found"),
     (_replace(TUNE, "--space", "{d}/unknown_setting.yaml"), 2, "search space: unknown setting 'hiden_size'"),
     # an entry's unknown keys were dropped without a word: `lg: true` searched linearly, `step: 2` every size
@@ -165,6 +168,7 @@ CASES = [
     (_replace(TUNE, "--space", "{d}/loss_searched.yaml"), 2, "search space: 'loss' changes the loss the validation loss is"),
     # a missing --space file said "config file not found — check the --config path"
     (_replace(TUNE, "--space", "{d}/nope.yaml"), 2, "search space file not found"),
+    (_replace(TUNE, "--space", "{d}"), 2, "is a folder, not a search space file — pass the YAML file inside it"),
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
     # and a study of failures in --out
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),

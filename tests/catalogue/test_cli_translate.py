@@ -114,6 +114,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "train", "--data", "{d}/words.txt", "--out", "{out}"], 2, "add a header line 'src<TAB>tgt'"),
     (_train("--attention", "luong"), 2, "luong"),
     (_train("--beam", "0"), 2, "beam"),
+    # the specials alone: 'no token occurs at least 2 times — lower --min-freq' of words that repeat
+    (_train("--max-size", "4"), 2, "`max_size` must be an integer of at least 5 (4 special tokens and a word), got 4"),
     (_train("--teacher-forcing", "1.5"), 2, "teacher_forcing"),
     (_train("--label-smoothing", "1"), 2, "label_smoothing"),
     (_train("--max-len-ratio", "-1"), 2, "max_len_ratio"),

@@ -1,5 +1,6 @@
 import csv
 import json
+import math
 import warnings
 
 import numpy as np
@@ -220,6 +221,14 @@ def test_numpy_numbers_update_as_pythons_and_settings_of_no_number_are_named():
                            ({"epochs": np.float64(2.0)}, "`epochs` must be a positive integer")]:
         with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
             fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
+
+
+@pytest.mark.parametrize("lr", [math.inf, math.nan, 0.0, -1.0])
+def test_an_update_refuses_a_learning_rate_that_is_no_positive_finite_number(lr):
+    """``lstmkit forecast update --lr inf`` passed the check (inf > 0) and fine-tuned every weight to NaN."""
+    x, y = _linear_data()
+    with pytest.raises(LstmkitError, match=f"`lr` must be a positive number, got {lr!r}"):
+        fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", lr=lr)
 
 
 def test_an_updates_bad_settings_are_hinted_in_the_callers_words(abs_forecaster):

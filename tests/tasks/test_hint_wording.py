@@ -206,6 +206,10 @@ CONVERTED = [
      "add highway=24, say, or drop highway_hidden=",          # was '--highway None' on the command line too
      ["forecast", "train", "--data", "sine.csv", "--target", "y", "--highway", "0", "--highway-hidden", "8"],
      "add --highway 24, say, or drop --highway-hidden"),
+    ("highway", lambda d: lstmkit.Forecaster(**QUICK, highway=-1).fit(SINE),        # was 'the lookback (None)' and
+     "pass highway=24 (a season), say, or 0 to turn it off",                          # 'pass --highway None'
+     ["forecast", "train", "--data", "sine.csv", "--target", "y", "--highway", "-1"],
+     "pass --highway 24 (a season), say, or 0 to turn it off"),
     ("val_size", lambda d: lstmkit.Forecaster(**QUICK, val_size=1, horizon=3).fit(SINE),
      "pass val_size=3 or more (or 0 for no val part)",
      ["forecast", "train", "--data", "sine.csv", "--target", "y", "--val-size", "1", "--horizon", "3"],
@@ -298,6 +302,14 @@ def test_the_command_line_is_told_the_same_fixes_as_flags(argv, hint, hint_files
     assert code == 2 and err.strip().endswith(f" — {hint}"), err
 
 
+@pytest.mark.parametrize("setting", [{"highway": -1}, {"segment": -1}], ids=["highway", "segment"])
+def test_a_lookback_still_to_be_chosen_is_not_named_none(setting):
+    """A bad --highway or --segment before the lookback is chosen said "the lookback (None)"."""
+    with pytest.raises(LstmkitError) as info:
+        lstmkit.Forecaster(**QUICK, **setting).fit(SINE)
+    assert "None" not in str(info.value) and "the lookback, got -1" in str(info.value), info.value
+
+
 # -- a guard: no new hint that hard-codes a flag --------------------------------------------------------
 # 'pass --x', 'use --x', 'drop --x', ... in a string of the package outside the command-line modules, a
 # docstring and worded()'s command-line words: a Python caller would read a flag. Write opt() or worded()
@@ -311,7 +323,7 @@ FLAG_HINTS_LEFT = {
     ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
     ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
     ("compare.py", "with --resume"),
-    ("tune.py", "pass --space"), ("tune.py", "pass --trials"), ("tune.py", "pass --config"),
+    ("tune.py", "pass --space"), ("tune.py", "pass --trials"), ("tune.py", "pass --config"), ("tune.py", "pass --epochs"),
     ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
     # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py

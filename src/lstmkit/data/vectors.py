@@ -27,6 +27,9 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     ``<pad>`` zeros. Words are matched as given, then lower-cased.
     """
     path = Path(path)
+    if path.is_dir():           # it said 'vectors file not found' of a folder that is there
+        raise LstmkitError(f"{opt('vectors', str(path))} is a folder, not a vectors file",
+                           "pass the .txt (or .vec, .gz, .zip) file of vectors inside it")
     if not path.is_file():
         raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, f"check the {opt('vectors')} path"))
     found: dict[int, np.ndarray] = {}

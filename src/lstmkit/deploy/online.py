@@ -47,7 +47,7 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
         raise LstmkitError(f"`holdout` must be a fraction in (0, 1), got {holdout!r}", f"pass {opt('holdout', 0.2)}, say")
     base = adapter.train_config
     lr = base.lr / 10 if lr is None else lr
-    if not (_number(lr) and lr > 0):
+    if not (_number(lr) and 0 < lr < math.inf):      # inf: every weight NaN after the first step
         raise LstmkitError(f"`lr` must be a positive number, got {lr!r}", f"pass {opt('lr', '1e-4', written=True)}, say")
     # gradients inside the caller's torch.no_grad() or torch.inference_mode() too, as a fit has them: its batches
     # no inference tensors (torch's 'element 0 of tensors does not require grad', 'Inference tensors cannot be

@@ -199,6 +199,15 @@ def test_unfitted_and_bad_params():
         Translator(colour="blue")
 
 
+@pytest.mark.parametrize("size", [1, 3, 4])
+def test_a_vocabulary_cap_with_no_room_for_a_word_is_refused_up_front(size):
+    """``--max-size 4`` kept the four specials alone and said 'no token occurs at least 2 times — lower
+    --min-freq' of pairs whose every word repeats."""
+    with pytest.raises(LstmkitError, match=rf"`max_size` must be an integer of at least 5 .*, got {size} — pass max_size="):
+        Translator(max_size=size)
+    assert Translator(max_size=5).get_params()["max_size"] == 5
+
+
 def test_fit_on_sentences_given_as_files_is_one_error_and_writes_no_run(tmp_path):
     """It was a bare TypeError from pathlib, raised while fit prepared to compare files on a resume."""
     import pandas as pd

@@ -177,10 +177,18 @@ def _check_output_and_strategy(cfg) -> None:
                            f"use {opt('quantiles')} with {opt('log', True)}, or drop {opt('log', True)}")
 
 
+def _of(lookback: int | None) -> str:
+    """`` (168)`` after "the lookback" where one is set; nothing where it is still to be chosen (a
+    message said "the lookback (None)", and its hint "pass --highway None")."""
+    return "" if lookback is None else f" ({lookback})"
+
+
 def _check_shape_options(cfg) -> None:
     if cfg.highway is not None and (not _whole(cfg.highway) or (cfg.lookback is not None and cfg.highway > cfg.lookback)):
-        raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
-                           f"pass {opt('highway', cfg.lookback)} (the whole window), a season such as 24, or 0 to turn it off")
+        fix = (f"pass {opt('highway', 24)} (a season), say, or 0 to turn it off" if cfg.lookback is None else
+               f"pass {opt('highway', cfg.lookback)} (the whole window), a season such as 24, or 0 to turn it off")
+        raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback{_of(cfg.lookback)}, got {cfg.highway!r}",
+                           fix)
     if cfg.highway and cfg.strategy == "recursive":
         raise LstmkitError(f"{opt('highway')} cannot be combined with the recursive strategy (the roll-out feeds back "
                            "forecasts that would lack the highway's part)",
@@ -198,7 +206,7 @@ def _check_shape_options(cfg) -> None:
                            f"add {opt('highway', cfg.lookback or 24)}, say, or drop {opt('highway_hidden')}")
     sg = cfg.segment
     if sg is not None and (not _whole(sg) or (sg and cfg.lookback is not None and cfg.lookback % sg)):
-        raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
+        raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback{_of(cfg.lookback)}, got {sg!r}",
                            f"pass {opt('segment', 24)} with {opt('lookback', 168)} for hourly data, say, or 0 to read one "
                            "step at a time")
     if sg and cfg.strategy == "recursive":

@@ -163,6 +163,23 @@ def _check_id_embedding(cfg, panel) -> None:
                                                         f": it is for a table of several series ({opt('id')} COLUMN)"))
 
 
+_DRAW_BYTES = 48        # bytes an epoch's draw holds per window at its peak (PanelBatches.__iter__'s index tensors)
+
+
+def _check_epoch_draw(samples: int | None, n_windows: int) -> None:
+    """An epoch draws its ``samples`` windows' indices at once: --samples-per-epoch 1e12 asked torch for
+    thousands of GB, exit 1 with 'use a smaller model or --batch-size' and a run folder left behind."""
+    if not samples:
+        return
+    from lstmkit.memory import memory_limit, size_text
+    total, _, where = memory_limit(torch.device("cpu"))
+    if samples * _DRAW_BYTES > total:
+        raise LstmkitError(f"{opt('samples_per_epoch', samples)} draws {samples:,} windows an epoch, whose indices "
+                           f"alone need about {size_text(samples * _DRAW_BYTES)}, more than the {size_text(total)} of "
+                           f"{where}", f"pass {opt('samples_per_epoch', 51200)}, say (the training part holds "
+                           f"{n_windows:,} windows), or 0 to read each window once an epoch")
+
+
 class PanelPipeline(AheadForecast):
     """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster);
     the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
@@ -241,6 +258,7 @@ class PanelPipeline(AheadForecast):
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch or None)     # 0: every window
+        _check_epoch_draw(cfg.samples_per_epoch, len(splits["train"][0]))
         check_batch_fits(self.net_, lambda n: next(iter(mk("train", n, False)))[0], 2,     # the first windows
                          min(cfg.train.batch_size, train.n_samples), cfg.train.device,
                          lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "

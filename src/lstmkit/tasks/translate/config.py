@@ -11,6 +11,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["TranslateConfig", "TranslateParams", "check_given"]
 
+_SMALLEST_VOCAB = 5           # a side's vocabulary: <pad> <unk> <bos> <eos> and one token
 
 
 @dataclass
@@ -51,6 +52,11 @@ class TranslateConfig(TaskConfig):
     def __post_init__(self) -> None:
         check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "beam", "max_len", "max_size")
         check_types(self)
+        # the four specials (<pad> <unk> <bos> <eos>) and one word: --max-size 4 or less kept no word, and
+        # said 'no token occurs at least 2 times — lower --min-freq' of text whose every word repeats
+        if self.max_size is not None and self.max_size < _SMALLEST_VOCAB:
+            raise LstmkitError(f"`max_size` must be an integer of at least {_SMALLEST_VOCAB} (4 special tokens and a "
+                               f"word), got {self.max_size!r}", f"pass {opt('max_size', 16000)}, say")
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
         check_range(self, "teacher_forcing", 0, 1, "1.0 (always the reference) or less")
         check_range(self, "label_smoothing", 0, 1, "0.1", high_open=True)
