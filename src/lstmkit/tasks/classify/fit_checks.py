@@ -91,7 +91,7 @@ def warn_short_reach(lengths: torch.Tensor, cfg: ClassifyConfig, kind: str) -> N
         return
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
     longest = int(lengths.max())
-    warnings.warn(f"{longer} of {len(lengths)} training {what} ({_share(longer, len(lengths))}) are longer than the "
+    warnings.warn(f"{longer} of {len(lengths)} training {what} ({percent(longer / len(lengths))}) are longer than the "
                   f"{reach} {unit} the tcn's last step reads (its receptive field; the longest {longest}), and "
                   f"{opt('pooling', 'last')} answers from that step alone: their earlier {unit} never reach the answer; "
                   f"pass {opt('num_layers', tcn_blocks_for(longest))}, or {opt('pooling', 'mean')} (or max)",
