@@ -127,6 +127,17 @@ def test_resume_takes_a_setting_given_as_the_fit_was_given_it(key, interrupted_w
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
 
 
+def test_resume_names_a_keyword_it_does_not_take(interrupted_with_text_settings):
+    """An unknown keyword was 'unknown setting 'val' — check the spelling', naming neither a close name
+    nor what resume takes."""
+    with pytest.raises(LstmkitError, match=r"^Forecaster.resume\(\) has no parameter 'lookbak' — did you mean "
+                                           r"'lookback'\?$"):
+        Forecaster.resume(interrupted_with_text_settings, lookbak=12)
+    with pytest.raises(LstmkitError, match=r"^Forecaster.resume\(\) has no parameter 'val' — it takes data= and the "
+                                           r"settings the run recorded"):
+        Forecaster.resume(interrupted_with_text_settings, val="v.csv")
+
+
 @pytest.mark.parametrize("zone", ["UTC", "+00:00"])
 def test_resume_takes_the_runs_zone_however_it_is_written(zone, interrupted_with_text_settings, tmp_path):
     """A run fitted with ``time_zone='utc'`` resumes given 'UTC' or '+00:00', one zone to pandas (it was

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import numbers
 import os
 from pathlib import Path
@@ -204,8 +205,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             for key, value in overrides.items():
                 if value is None or key in RunEstimator._RESUME_FREE:
                     continue
-                if key not in saved:
-                    raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
+                if key not in saved:             # it said 'check the spelling', naming no close name and no choice
+                    close = difflib.get_close_matches(key, [*saved, *RunEstimator._RESUME_FREE], 1)
+                    raise LstmkitError(f"Forecaster.resume() has no parameter {key!r}",
+                                       f"did you mean {close[0]!r}?" if close else
+                                       "it takes data= and the settings the run recorded (its lstmkit.json's \"config\")")
                 value = _as_recorded(saved, key, value)
                 if saved[key] != value and not (key == "time_zone" and same_zone(saved[key], value)):
                     raise LstmkitError(
