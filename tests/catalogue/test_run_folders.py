@@ -480,10 +480,12 @@ LONG = "é" * 130                     # 260 bytes: one name longer than a file s
     ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}/next.csv"],
     ["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}"],
     ["export", "onnx", "--run", "{run}", "--out", f"{{tmp}}/{LONG}.onnx"],
+    # a graph name that fits beside a report name that does not (253 + 5 bytes): refused before the graph
+    ["export", "onnx", "--run", "{run}", "--out", f"{{tmp}}/{'é' * 124}.onnx"],
     ["export", "int8", "--run", "{run}", "--out", f"{{tmp}}/{LONG}"],
     ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--lookback", "12", "--hidden-size", "4", "--epochs", "1",
      "--ensemble", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", f"{{tmp}}/{LONG}"],
-], ids=["predict", "predict-folder", "backtest", "onnx", "int8", "train"])
+], ids=["predict", "predict-folder", "backtest", "onnx", "onnx-report", "int8", "train"])
 def test_an_out_whose_name_is_too_long(argv, trained, tmp_path, capsys):
     """An --out name of more than 255 bytes was an OSError traceback (predict, backtest, export) or,
     from train, exit 1 'pass a writable --out folder (or free space)'."""

@@ -1,13 +1,14 @@
 import json
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
 pytest.importorskip("onnxruntime")
 
 from forecast_data import sine_frame
-from lstmkit.deploy.onnx import check_against_torch, export_onnx
+from lstmkit.deploy.onnx import check_against_torch, export_onnx, graph_signature
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, load_runner
 from lstmkit.tasks.forecast.deploy import ForecastAdapter
 from lstmkit.errors import LstmkitError
@@ -103,7 +104,11 @@ def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
         load_runner(run)
     out = tmp_path / "elsewhere.onnx"
     export_onnx(run, out)                       # explicit --out: the run folder is untouched
-    assert out.is_file() and not (run / ONNX_FILE).exists()
+    assert out.is_file() and not (run / ONNX_FILE).exists() and not (run / "onnx.json").exists()
+    # its report beside it, as its doc_string says (a graph written elsewhere had none)
+    report = json.loads((tmp_path / "elsewhere.onnx.json").read_text())
+    assert report["signature"] == graph_signature(out) and report["max_abs_diff"] < 1e-4
+    assert "its file name + .json" in onnx.load(out).doc_string
     (run / ONNX_FILE).write_bytes(out.read_bytes())
     load_runner(run)                            # same weights: accepted
     est = Forecaster.load(run)

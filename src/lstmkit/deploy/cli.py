@@ -22,15 +22,15 @@ export_app = typer.Typer(help="Export a run: ONNX graph with explicit state, or 
 def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'train'."),
                         out: Optional[Path] = typer.Option(None, help="Write here instead of RUN/model.onnx.")):
     """ONNX graph (dynamic batch and length; h0, c0 -> hn, cn), checked against PyTorch first."""
-    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.onnx import export_onnx, report_path
     path = export_onnx(run, out)
-    report = run / "onnx.json"
-    if out is None and report.is_file():
+    report = report_path(run, out, path)
+    if report.is_file():
         r = json.loads(report.read_text())
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
             typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
                        f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
-    typer.echo(f"wrote {path}")
+    typer.echo(f"wrote {path}" + (f" (its report: {report})" if out is not None else ""))
 
 
 @export_app.command("int8")

@@ -43,7 +43,7 @@ from lstmkit.files import check_out_path, check_writable
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 from lstmkit.stderr_lines import c_stderr_lines
 
-__all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
+__all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
            "graph_signature", "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
@@ -56,8 +56,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
 
     The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new
     batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
-    check. Returns the path written. A task with several graphs (an adapter with
-    ``export_graphs``) writes them into ``RUN`` (or the folder ``out``) and returns the folder.
+    check and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
+    path written. A task with several graphs (an adapter with ``export_graphs``) writes them into
+    ``RUN`` (or the folder ``out``) and returns the folder.
     """
     require_onnx()
     run = Path(run)
@@ -71,6 +72,8 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
+    if out is not None and graphs is None and not Path(out).is_dir():      # its report's name, before any work
+        check_out_path(Path(out).with_name(Path(out).name + ".json"))
     if out is None:                 # a read-only run folder: said before the graph is traced and checked
         check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
                        "and run the command again")
@@ -97,9 +100,18 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
                                 traced=own() if own is not None else None)
     except ShapeRefusal as e:
         raise _refusal(e, run) from None
-    if out is None:
-        write_json(run / REPORT_FILE, report)
+    write_json(report_path(run, out, path), report)
     return path
+
+
+def report_path(run: str | Path, out: str | Path | None, path: Path) -> Path:
+    """Where :func:`export_onnx` writes its report of the graph(s) at ``path``: ``RUN/onnx.json``, a
+    folder of graphs' ``onnx.json``, else the graph's file name with ``.json`` added (``sales.onnx.json``:
+    two graphs exported into one folder keep a report each). A graph written to ``out`` had none,
+    while its ``doc_string`` sent its reader to the report beside it."""
+    if out is None:
+        return Path(run) / REPORT_FILE
+    return path / REPORT_FILE if path.is_dir() else path.with_name(path.name + ".json")
 
 
 def _check_utf8(path: Path) -> None:
@@ -325,7 +337,8 @@ def set_metadata(path: str, props: dict[str, str], doc: str | None = None) -> No
 def _doc(task: str, window: int | None, notes: dict[str, list[str]]) -> str:
     """The graph's ``doc_string``: what it is, and where its inputs' meaning is written down."""
     from lstmkit.version import __version__
-    return (f"lstmkit {__version__} {task} graph. Inputs and outputs: onnx.json beside it (int8: export_report.json); "
+    return (f"lstmkit {__version__} {task} graph. Inputs and outputs: onnx.json beside it (a graph exported "
+            "elsewhere: its file name + .json; int8: export_report.json); "
             "scaling, vocabulary and labels: lstmkit.json and vocab.json."
             + (f" x holds the last {window} steps." if window else "")
             + (" Around the graph: " + "; ".join(notes["around_graph"]) + "." if notes else ""))
