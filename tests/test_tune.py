@@ -267,6 +267,17 @@ def test_a_storage_that_cannot_be_opened_is_one_line_and_leaves_nothing(storage,
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("storage", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?cache=shared"])
+def test_an_in_memory_storage_is_refused_before_any_trial(storage, tmp_path, capsys, files):
+    """``--storage sqlite://`` ran its trials, then said the same command continues a study that
+    nothing kept."""
+    data, space, _ = files
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--space", space, "--trials", "1",
+                            "--storage", storage, "--out", tmp_path / "s"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "is an in-memory database: the study is lost when" in err, err
+    assert "keep it in a file: --storage sqlite:///runs/study.db" in err and not (tmp_path / "s").exists()
+
+
 def test_an_out_folder_a_file_blocks_is_one_line(tmp_path, capsys, files):
     data, space, _ = files
     (tmp_path / "taken").write_text("x")

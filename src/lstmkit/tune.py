@@ -517,6 +517,10 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     (sqlite3's own wait is 5 s)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
     sqlite = storage.startswith("sqlite")
+    if sqlite and _in_memory(storage):      # it ran, then said the same command continues a study nothing kept
+        raise LstmkitError(f"the study storage {storage!r} is an in-memory database: the study is lost when the "
+                           "command ends, so it can be neither continued nor shared by other workers",
+                           "keep it in a file: --storage sqlite:///runs/study.db (or leave --storage out: OUT/study.db)")
     for attempt in range(3):
         try:
             with warnings.catch_warnings():       # the heartbeat is 'experimental' since optuna 2.9
@@ -536,6 +540,19 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
             time.sleep(0.2 * (attempt + 1))
         except (SQLAlchemyError, optuna.exceptions.OptunaError, ValueError, ImportError) as e:
             raise _storage_problem(storage, e) from None
+
+
+def _in_memory(storage: str) -> bool:
+    """Whether the SQLite URL ``storage`` names an in-memory database (``sqlite://``,
+    ``sqlite:///:memory:``, ``sqlite:///file::memory:?cache=shared``, ``?mode=memory``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        url = make_url(storage)
+    except (ArgumentError, ValueError):
+        return False
+    database = url.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
 
 
 # what SQLite says when its file cannot be written: a full disk, a file size limit (a disk I/O error), read-only
