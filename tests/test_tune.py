@@ -64,6 +64,12 @@ def test_tune_writes_best_config_trials_and_plot_and_resumes(tmp_path, capsys, f
     assert best["data"] == str(data) and best["num_layers"] == 1
     assert 4 <= best["hidden_size"] <= 12 and best["lookback"] in (12, 24)
     assert best["train"]["batch_size"] in (32, 64) and 1e-3 <= best["train"]["lr"] <= 1e-2
+    # the study's folder where a run goes names the command that trains its best settings (it was 'not an
+    # lstmkit run folder' alone)
+    code, _, err = run_cli(["doctor", "--run", out], capsys)
+    assert code == 2 and err == (f"error: {out} is a tune study's folder, not a run folder (no lstmkit.json): a study "
+                                 "keeps its trials' scores, not their models — train its best settings first (lstmkit "
+                                 f"forecast train --config {out / 'best.yaml'}), then pass that run's folder\n"), err
     # best.yaml is a config 'train' accepts as it is
     code, stdout, err = run_cli(["forecast", "train", "--config", out / "best.yaml", "--epochs", "1",
                                  "--progress", "off", "--out", tmp_path / "runs"], capsys)

@@ -488,6 +488,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         inside = _runs_inside(run)
         own = [p for p in inside if task and p.name.startswith(f"{task}-")]
         inside, kind = (own, f"{task} ") if own else (inside, "")
+        if not inside and ((run / "trials.csv").is_file() or (run / "study.db").is_file()):
+            raise _a_study(run)
         raise LstmkitError(f"{run} is not an lstmkit run folder (no {META_FILE})" + (
             f"; it holds {len(inside)} {kind}run folder(s)" if inside else ""),
             f"pass one of them, e.g. {inside[-1]}" if inside else "pass the folder printed by 'lstmkit ... train'")
@@ -517,6 +519,23 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            worded(f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens "
                                   "a run of any task)", _other_tasks_estimator(meta)))
     return meta
+
+
+def _a_study(folder: Path) -> LstmkitError:
+    """The error for a ``tune`` study's folder given where a run goes (``lstmkit doctor --run runs/tune``):
+    it said only 'not an lstmkit run folder'; its ``best.yaml`` says how to train the best settings."""
+    best = folder / "best.yaml"
+    try:
+        said = next((ln.split(":", 1)[1].strip() for ln in best.read_text(encoding="utf-8").splitlines()[:3]
+                     if ln.startswith("# train with:")), None) if best.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        said = None
+    command = said or f"lstmkit <task> train --config {best}"
+    return LstmkitError(f"{folder} is a tune study's folder, not a run folder (no {META_FILE}): a study keeps its "
+                        "trials' scores, not their models",
+                        worded(f"train its best settings first ({command}), then pass that run's folder",
+                               f"train its best settings first (the keys of {best} as the estimator's "
+                               "parameters), then pass that run's folder"))
 
 
 def check_written_by(meta: dict[str, Any], meta_path: Path) -> None:
