@@ -60,7 +60,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
                                    "at 8,000 Hz (each band needs a bin) — pass --n-mels 40, say, or a longer --win-ms"),
     (_train("--n-mels", "1000000000"), 2, "`n_mels` is 1,000,000,000, more mel bands than the 129 frequency bins"),
     (_train("--hop-ms", "0"), 2, "hop (0.0 ms) must be positive"),
-    (_train("--win-ms", "-5"), 2, "at most the window (-5.0 ms)"),
+    # was 'hop (10.0 ms) must be positive and at most the window (-5.0 ms)': the window named last, as the hop's fault
+    (_train("--win-ms", "-5"), 2, "`win_ms` must be positive, got -5.0 — pass --win-ms 25, say"),
+    (_train("--win-ms", "0"), 2, "`win_ms` must be positive, got 0.0 — pass --win-ms 25, say"),
     (_train("--sample-rate", "0"), 2, "sample_rate"),
     (_train("--sample-rate", "1"), 2, "sample_rate"),
     (_train("--sample-rate", "100"), 2, "at least 1000"),

@@ -88,10 +88,10 @@ class SpeechConfig(TaskConfig):
         check_range(self, "label_smoothing", 0, 1, "0.1", high_open=True)
         check_range(self, "lm_weight", 0, math.inf, "0.5")
         check_range(self, "length_bonus", -math.inf, math.inf, "1.0")
+        check_range(self, "win_ms", 0, math.inf, "25", low_open=True)    # first: --win-ms 0 was 'the hop must be at most the window'
         if not 0 < self.hop_ms <= self.win_ms:
             raise LstmkitError(f"hop ({self.hop_ms} ms) must be positive and at most the window ({self.win_ms} ms)",
                                f"use {opt('win_ms', 25)}{worded(' ', ', ')}{opt('hop_ms', 10)}, say")
-        check_range(self, "win_ms", 0, math.inf, "25", low_open=True)
         if self.sample_rate is not None:
             if self.sample_rate < MIN_RATE:
                 raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
