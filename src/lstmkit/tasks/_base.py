@@ -30,7 +30,7 @@ from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
-from lstmkit.files import atomic_write, path_exists, remove_left_temps
+from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
@@ -714,7 +714,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if getattr(self, "run_id_", None) is None:         # loaded from a run written before runs had one
             self.run_id_ = new_run_id()
         meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
-                RUN_ID_KEY: self.run_id_, "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                RUN_ID_KEY: self.run_id_, "status": status, "written": now_stamp(),
                 "config": self.config_.to_dict(), **fields,
                 "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}
