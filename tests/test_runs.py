@@ -358,7 +358,7 @@ def test_weights_whose_header_length_starts_with_a_pickle_byte_are_read(tmp_path
     assert list(declared) == ["w"] and declared["w"].shape == (2, 3) and declared["w"].dtype == torch.float32
 
 
-# -- time stamps: RFC 3339, the offset with its colon, as JavaScript's Date and jq read them --------
+# -- time stamps: RFC 3339, the offset with its colon, as JavaScript's Date.parse is specified to read ----
 RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"
 
 

@@ -269,8 +269,8 @@ def to_json(obj: Any, **kwargs) -> str:
 def now_stamp() -> str:
     """The time now on this machine's clock, as a run's files record it: ``2026-12-06T09:42:57+01:00``,
     ISO 8601 / RFC 3339 with the offset's colon (``time.strftime``'s ``%z``, ``+0100``, put the basic
-    form's offset in an extended-form stamp: JavaScript's ``Date`` reads it as no date in some engines,
-    ``datetime.fromisoformat`` before Python 3.11 refuses it)."""
+    form's offset in an extended-form stamp, outside the form JavaScript's ``Date.parse`` is specified
+    to read; ``datetime.fromisoformat`` before Python 3.11 refuses it)."""
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
