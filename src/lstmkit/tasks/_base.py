@@ -49,8 +49,10 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+# the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
+METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
 # the test metrics' files, which a save of a model without test metrics (an updated one) removes
-STALE_WITHOUT_METRICS = ("metrics.json", "metrics_per_series.csv", "metrics_per_target.csv")
+STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES)
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
@@ -607,6 +609,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             self._write_training_files(path)
             if getattr(self, "metrics_", None):
                 write_json(path / "metrics.json", self.metrics_)
+                self._write_metric_tables(path)
             else:       # this model's own run, saved after an update dropped the test metrics of the weights
                 for name in STALE_WITHOUT_METRICS:      # before it: they loaded as the updated model's metrics_
                     (path / name).unlink(missing_ok=True)
@@ -640,6 +643,24 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             return
         loaded = vars(self).get("_loaded_from")
         for name in ("history.csv", DOCTOR_FILE) if loaded is not None else ():
+            if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
+                atomic_write(path / name, partial(shutil.copyfile, loaded / name))
+
+    def _write_metric_tables(self, path: Path) -> None:
+        """The tables beside ``metrics.json`` (:data:`METRIC_TABLES`): this session's fit's
+        (``_metric_tables``, ``{file name: DataFrame}``), else the loaded run's, copied when saved
+        elsewhere. A model loaded and saved to another folder kept its ``metrics.json`` and lost them,
+        its per-series means then the only trace of the rows they were taken over."""
+        kept = vars(self).get("_metric_tables")
+        if kept is not None:
+            for name in METRIC_TABLES:
+                if kept.get(name) is not None:
+                    atomic_write(path / name, partial(kept[name].to_csv, index=False))
+                else:                                        # a table an earlier fit into this folder wrote
+                    (path / name).unlink(missing_ok=True)
+            return
+        loaded = vars(self).get("_loaded_from")
+        for name in METRIC_TABLES if loaded is not None and vars(self).get("result_") is None else ():
             if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
                 atomic_write(path / name, partial(shutil.copyfile, loaded / name))
 
