@@ -51,8 +51,8 @@ __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 _EXPORT_FORMATS = ("onnx", "int8")
 # the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
 METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
-# the test metrics' files, which a save of a model without test metrics (an updated one) removes
-STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES)
+# the test metrics' files and their plot, which a save of a model without test metrics (an updated one) removes
+STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES, "plots/forecast.png")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
