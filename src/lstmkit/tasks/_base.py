@@ -51,6 +51,9 @@ __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 _EXPORT_FORMATS = ("onnx", "int8")
 # the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
 METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
+# the tables metrics.json was scored from, which a save elsewhere carries over from the run the model was fitted
+# into or loaded from: the forecast's and a translator's validation sentences (line, bleu, source, reference, translation)
+BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
 # the test metrics' files and their plot, which a save of a model without test metrics (an updated one) removes
 STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES, "plots/forecast.png")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
@@ -647,10 +650,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 atomic_write(path / name, partial(shutil.copyfile, loaded / name))
 
     def _write_metric_tables(self, path: Path) -> None:
-        """The tables beside ``metrics.json`` (:data:`METRIC_TABLES`): this session's fit's
-        (``_metric_tables``, ``{file name: DataFrame}``), else the loaded run's, copied when saved
-        elsewhere. A model loaded and saved to another folder kept its ``metrics.json`` and lost them,
-        its per-series means then the only trace of the rows they were taken over."""
+        """The tables beside ``metrics.json``: a forecaster's (:data:`METRIC_TABLES`) from this session's
+        fit (``_metric_tables``, ``{file name: DataFrame}``); else those of :data:`BESIDE_METRICS` in the
+        run this model was fitted into or loaded from, copied when saved elsewhere. A model saved to
+        another folder kept its ``metrics.json`` and lost them: its means, or its BLEU, then the only
+        trace of the rows they were taken over."""
         kept = vars(self).get("_metric_tables")
         if kept is not None:
             for name in METRIC_TABLES:
@@ -659,10 +663,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 else:                                        # a table an earlier fit into this folder wrote
                     (path / name).unlink(missing_ok=True)
             return
-        loaded = vars(self).get("_loaded_from")
-        for name in METRIC_TABLES if loaded is not None and vars(self).get("result_") is None else ():
-            if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
-                atomic_write(path / name, partial(shutil.copyfile, loaded / name))
+        source = vars(self).get("_loaded_from") if vars(self).get("result_") is None else self.run_dir_
+        for name in BESIDE_METRICS if source is not None else ():
+            if (source / name).is_file() and (source / name).resolve() != (path / name).resolve():
+                atomic_write(path / name, partial(shutil.copyfile, source / name))
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
