@@ -356,3 +356,23 @@ def test_weights_whose_header_length_starts_with_a_pickle_byte_are_read(tmp_path
     (tmp_path / "model.safetensors").write_bytes(data)
     declared = declared_weights(tmp_path)
     assert list(declared) == ["w"] and declared["w"].shape == (2, 3) and declared["w"].dtype == torch.float32
+
+
+# -- time stamps: RFC 3339, the offset with its colon, as JavaScript's Date.parse is specified to read ----
+RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"
+
+
+def test_a_saved_run_and_an_update_record_their_times_in_rfc3339(tmp_path):
+    import datetime
+    import re
+
+    import numpy as np
+
+    from estimator_data import QUICK
+    from lstmkit import Forecaster
+    f = Forecaster(lookback=8, horizon=2, **QUICK).fit(np.sin(np.arange(80) / 4))
+    written = json.loads((f.save(tmp_path / "run") / "lstmkit.json").read_text())["written"]
+    f.update(np.sin(np.arange(80, 120) / 4), epochs=1)
+    for stamp in (written, f.last_update_["when"]):
+        assert re.fullmatch(RFC3339, stamp), stamp          # '+0000' was the basic form's offset in an extended stamp
+        assert datetime.datetime.fromisoformat(stamp).tzinfo is not None

@@ -19,6 +19,7 @@ target is either the old file or the new one, with the mode a plain ``open()`` w
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
 import json
 import math
@@ -33,7 +34,7 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "temp_prefix", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
-           "remove_left_temps", "read_json", "JSON_LIMIT"]
+           "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
 
 # The largest JSON file lstmkit reads as one of its own (lstmkit.json, vocab.json, metrics.json, ...). A run's
 # largest are tens of MB (a forecaster of 100,000 series' scalers, a BPE vocabulary); a stranger's 2 GB file
@@ -263,6 +264,14 @@ def to_json(obj: Any, **kwargs) -> str:
     """``obj`` as standard JSON text: numpy / torch values and paths made plain, and a number
     that is not finite (NaN, +-inf: "no value") written as ``null`` - never a NaN token."""
     return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+
+
+def now_stamp() -> str:
+    """The time now on this machine's clock, as a run's files record it: ``2026-12-06T09:42:57+01:00``,
+    ISO 8601 / RFC 3339 with the offset's colon (``time.strftime``'s ``%z``, ``+0100``, put the basic
+    form's offset in an extended-form stamp, outside the form JavaScript's ``Date.parse`` is specified
+    to read; ``datetime.fromisoformat`` before Python 3.11 refuses it)."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def json_safe(obj: Any) -> Any:

@@ -68,7 +68,7 @@ def is_own_run(meta: dict[str, Any], task: str, run_id: str | None, run_dir: str
 
 
 def other_run_named(meta: dict[str, Any]) -> str:
-    """A run in a message: ``"another 'forecast' run (written 2025-01-01T12:00:00+0000)"``."""
+    """A run in a message: ``"another 'forecast' run (written 2025-01-01T12:00:00+00:00)"``."""
     task, written = meta.get("task"), meta.get("written")
     kind = f"'{task}' run" if isinstance(task, str) else "run"
     return f"another {kind}" + (f" (written {written})" if isinstance(written, str) else "")

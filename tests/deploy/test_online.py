@@ -48,11 +48,14 @@ def test_an_updated_model_saved_over_its_own_run_leaves_no_test_metrics_of_the_w
     import shutil
     run = shutil.copytree(abs_forecaster.run_dir_, tmp_path / "run")
     assert (run / "metrics.json").is_file() and Forecaster.load(run).metrics_ is not None
+    assert (run / "plots" / "forecast.png").is_file()
     est = Forecaster.load(run)
     est.update(_newer(sine_frame(n=200, seed=11, trend=0.002)), epochs=5, lr=5e-3)
     assert est.last_update_["accepted"] and est.metrics_ is None
     est.save(run)
     assert not (run / "metrics.json").exists() and not (run / "metrics_per_series.csv").exists()
+    assert not (run / "plots" / "forecast.png").exists()        # the test forecasts of the weights before
+    assert (run / "plots" / "loss.png").is_file()                # the training's, as history.csv is
     again = Forecaster.load(run)
     assert getattr(again, "metrics_", None) is None and again.lineage_[-1]["accepted"] is True
 

@@ -193,6 +193,20 @@ def test_saturated_gates_are_measured_with_record_gates():
     assert doc._cur["saturation"] > 0.9
 
 
+def test_lstmkit_doctor_of_an_updated_run_says_its_report_is_of_the_weights_before(tmp_path, capsys):
+    """A kept ``forecast update`` copies the training's doctor.json into the new run: its "the model" is the
+    weights before the update, which the report printed without a word."""
+    Trainer(_cfg(lr=10.0), run_dir=tmp_path).fit(_mlp(), Batches(*_linear_data(), shuffle=True))
+    update = {"accepted": True, "when": "2026-12-06T08:45:33+00:00"}
+    for lineage, said in (([], None), ([{**update, "accepted": False}], None),
+                          ([update], "the weights were updated once since this training (2026-12-06T08:45:33+00:00)"),
+                          ([update, update], "updated 2 times since this training (the newest 2026-12-06")):
+        (tmp_path / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "lineage": lineage}))
+        code, out, _ = _cli(["doctor", str(tmp_path)], capsys)
+        assert code == 0 and out.startswith("doctor: 1 finding")
+        assert (said in out and "lstmkit forecast evaluate" in out) if said else "updated" not in out
+
+
 def test_doctor_off_writes_no_report(tmp_path):
     r = Trainer(_cfg(max_epochs=1, doctor=False), run_dir=tmp_path).fit(_mlp(), Batches(*_linear_data()))
     assert r.doctor is None and not (tmp_path / "doctor.json").exists()

@@ -22,6 +22,7 @@ import torch
 from lstmkit.config import TrainConfig, python_values
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
+from lstmkit.files import now_stamp
 from lstmkit.random_state import held_random
 from lstmkit.train.trainer import Trainer
 
@@ -90,7 +91,7 @@ def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_
             "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,
             "nan_skips": sum(h.get("nan_skips", 0) for h in result.history),
             "seconds": round(time.perf_counter() - t0, 3), "source": source_path(new_data), **piped(source=new_data),
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "when": now_stamp()}
 
 
 def fine_tune_config(base: TrainConfig, lr: float, epochs: int, seed: int | None = None) -> TrainConfig:

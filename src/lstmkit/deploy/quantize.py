@@ -49,7 +49,7 @@ from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_me
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason
-from lstmkit.files import check_writable, new_folder_mode, temp_prefix, write_fix
+from lstmkit.files import check_writable, new_folder_mode, now_stamp, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 from lstmkit.stderr_lines import c_stderr_lines
@@ -202,7 +202,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         meta = {**meta, "quantization": {"dtype": "qint8", "method": "dynamic", "engine": engine,
                                          "torch": "torch" in candidates, "onnx": "onnx" in candidates,
                                          "source_run": str(run.resolve()), "source_fingerprint": weights_fingerprint(run)},
-                RUN_ID_KEY: new_run_id(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}    # a run of its own
+                RUN_ID_KEY: new_run_id(), "written": now_stamp()}    # a run of its own
         write_json(tmp / REPORT_FILE, report)
         write_json(tmp / META_FILE, meta)
         try:

@@ -30,7 +30,7 @@ from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
                              os_reason, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
-from lstmkit.files import atomic_write, path_exists, remove_left_temps
+from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
@@ -49,8 +49,13 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
-# the test metrics' files, which a save of a model without test metrics (an updated one) removes
-STALE_WITHOUT_METRICS = ("metrics.json", "metrics_per_series.csv", "metrics_per_target.csv")
+# the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
+METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
+# the tables metrics.json was scored from, which a save elsewhere carries over from the run the model was fitted
+# into or loaded from: the forecast's and a translator's validation sentences (line, bleu, source, reference, translation)
+BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
+# the test metrics' files and their plot, which a save of a model without test metrics (an updated one) removes
+STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES, "plots/forecast.png")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
@@ -607,6 +612,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             self._write_training_files(path)
             if getattr(self, "metrics_", None):
                 write_json(path / "metrics.json", self.metrics_)
+                self._write_metric_tables(path)
             else:       # this model's own run, saved after an update dropped the test metrics of the weights
                 for name in STALE_WITHOUT_METRICS:      # before it: they loaded as the updated model's metrics_
                     (path / name).unlink(missing_ok=True)
@@ -642,6 +648,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         for name in ("history.csv", DOCTOR_FILE) if loaded is not None else ():
             if (loaded / name).is_file() and (loaded / name).resolve() != (path / name).resolve():
                 atomic_write(path / name, partial(shutil.copyfile, loaded / name))
+
+    def _write_metric_tables(self, path: Path) -> None:
+        """The tables beside ``metrics.json``: a forecaster's (:data:`METRIC_TABLES`) from this session's
+        fit (``_metric_tables``, ``{file name: DataFrame}``); else those of :data:`BESIDE_METRICS` in the
+        run this model was fitted into or loaded from, copied when saved elsewhere. A model saved to
+        another folder kept its ``metrics.json`` and lost them: its means, or its BLEU, then the only
+        trace of the rows they were taken over."""
+        kept = vars(self).get("_metric_tables")
+        if kept is not None:
+            for name in METRIC_TABLES:
+                if kept.get(name) is not None:
+                    atomic_write(path / name, partial(kept[name].to_csv, index=False))
+                else:                                        # a table an earlier fit into this folder wrote
+                    (path / name).unlink(missing_ok=True)
+            return
+        source = vars(self).get("_loaded_from") if vars(self).get("result_") is None else self.run_dir_
+        for name in BESIDE_METRICS if source is not None else ():
+            if (source / name).is_file() and (source / name).resolve() != (path / name).resolve():
+                atomic_write(path / name, partial(shutil.copyfile, source / name))
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -714,7 +739,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if getattr(self, "run_id_", None) is None:         # loaded from a run written before runs had one
             self.run_id_ = new_run_id()
         meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
-                RUN_ID_KEY: self.run_id_, "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                RUN_ID_KEY: self.run_id_, "status": status, "written": now_stamp(),
                 "config": self.config_.to_dict(), **fields,
                 "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}

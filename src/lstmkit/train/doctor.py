@@ -50,7 +50,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import read_json
 from lstmkit.train.findings import FINDINGS, judge, unjudged
 
-__all__ = ["Doctor", "format_report", "read_report", "DOCTOR_FILE", "FINDINGS"]
+__all__ = ["Doctor", "format_report", "read_report", "updated_since", "DOCTOR_FILE", "FINDINGS"]
 
 DOCTOR_FILE = "doctor.json"
 
@@ -345,6 +345,22 @@ def read_report(run: str | Path) -> dict[str, Any]:
     if damage:                                      # format_report would fail on it with a traceback
         raise LstmkitError(f"{path} is not a doctor report: {damage}", "retrain to get a new report")
     return report
+
+
+def updated_since(run: str | Path) -> str | None:
+    """The line under the report of a run whose weights a kept ``forecast update`` changed after the
+    training the report judges (``lstmkit.json``'s ``lineage``), or None: its doctor.json, copied from
+    the run it was updated from, named the weights before the update "the model" without a word."""
+    from lstmkit.runs import read_meta
+    lineage = read_meta(Path(run)).get("lineage")
+    kept = [u for u in lineage if isinstance(u, dict) and u.get("accepted")] if isinstance(lineage, list) else []
+    if not kept:
+        return None
+    when = kept[-1].get("when")
+    times = "once" if len(kept) == 1 else f"{len(kept)} times"
+    return (f"  the weights were updated {times} since this training"
+            + (f" ({'the newest ' if len(kept) > 1 else ''}{when})" if isinstance(when, str) else "")
+            + ": this report judges them as training left them; lstmkit forecast evaluate measures them now")
 
 
 def _damage(report: dict[str, Any]) -> str | None:

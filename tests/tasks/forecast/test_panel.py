@@ -246,6 +246,17 @@ def global_run(tmp_path_factory):
     return f, df
 
 
+def test_a_save_elsewhere_keeps_the_per_series_metrics_beside_metrics_json(global_run, tmp_path):
+    """``load(run).save(other)`` (and the fitted model's own ``save``) wrote metrics.json and left out
+    metrics_per_series.csv, the rows its means are taken over."""
+    f, _ = global_run
+    table = pd.read_csv(f.run_dir_ / "metrics_per_series.csv")
+    for est, folder in ((Forecaster.load(f.run_dir_), tmp_path / "copy"), (f, tmp_path / "fitted")):
+        est.save(folder)
+        assert json.loads((folder / "metrics.json").read_text()) == json.loads((f.run_dir_ / "metrics.json").read_text())
+        pd.testing.assert_frame_equal(pd.read_csv(folder / "metrics_per_series.csv"), table)
+
+
 def test_global_model_learns_every_series_and_reports_the_skipped(global_run):
     f, df = global_run
     m = f.metrics_

@@ -39,6 +39,10 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
     fitted.save(tmp_path / "copy")
     again = Translator.load(tmp_path / "copy")
     assert again.translate(src, beam=3) == out
+    # the validation sentences metrics.json's BLEU was scored on go with it (a save elsewhere left them out)
+    again.save(tmp_path / "copy2")
+    for folder in (tmp_path / "copy", tmp_path / "copy2"):
+        assert (folder / "val_translations.tsv").read_bytes() == (fitted.run_dir_ / "val_translations.tsv").read_bytes()
     assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
 
 

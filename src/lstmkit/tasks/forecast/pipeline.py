@@ -22,7 +22,6 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
-from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
@@ -274,13 +273,11 @@ class PanelPipeline(AheadForecast):
         def metrics():
             self._choose_combination(panel, arrays, splits["val"])
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"], kept=tables)
+            self._metric_tables = {"metrics_per_series.csv": tables["per_series"],      # written by save()
+                                   "metrics_per_target.csv": tables.get("per_target")}
             return metrics
 
         def plots(run_dir: Path) -> None:
-            if tables["per_series"] is not None:
-                atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
-            if tables.get("per_target") is not None:       # several targets: each series' metrics of each one
-                atomic_write(run_dir / "metrics_per_target.csv", lambda t: tables["per_target"].to_csv(t, index=False))
             panel_plots(self, run_dir, panel, arrays, splits["test"], tables.pop("test_params", None),
                         (self.metrics_ or {}).get("worst"), blend_name(self))
 
