@@ -464,6 +464,16 @@ def test_quantile_output_never_crosses():
     assert out.point(q).shape == (64, 6, 2)
 
 
+@pytest.mark.parametrize("levels, median", [([0.1, 0.9], [5.0]), ([0.25, 0.75], [5.0]), ([0.1, 0.3, 0.9], [5.0]),
+                                            ([0.1, 0.5, 0.9], [3.0]), ([0.8, 0.9], [1.0])])
+def test_the_point_forecast_of_quantiles_is_their_median(levels, median):
+    """Of levels 0.1, 0.9 the point forecast (predict's target column, the MAE's, a recursive roll-out's
+    next input) was the 0.1 quantile, the level nearest 0.5 taken first; it is the median, interpolated at
+    0.5 between the levels either side of it (levels all above 0.5: the nearest stands in)."""
+    q = torch.tensor({2: [[1.0, 9.0]], 3: [[1.0, 3.0, 9.0]]}[len(levels)], dtype=torch.float64)
+    assert Output("quantile", levels).point(q).tolist() == pytest.approx(median)
+
+
 def test_pinball_and_crps_match_known_values():
     y = np.zeros((1000, 1, 1))
     rng = np.random.default_rng(0)
