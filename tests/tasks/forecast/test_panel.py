@@ -491,6 +491,22 @@ def test_pinball_and_crps_match_known_values():
     assert float(loss) == pytest.approx((0.1 + 0.5 + 0.9) / 3)
 
 
+def test_a_panels_probabilistic_scores_pool_every_test_point_and_its_record_says_so(tmp_path):
+    """metrics.json said 'mean over series of each series' metric' beside a wQL, CRPS and coverage pooled
+    over every test point: a user averaging each series' wQL by hand got another number."""
+    df = panel_frame(lengths=(120, 200), noise=0.3)
+    f = Forecaster(lookback=12, horizon=3, max_epochs=2, ets=False, combine="none", quantiles=[0.1, 0.5, 0.9],
+                   **QUICK).fit(df, target="y", time="time", id="store", out=tmp_path)
+    m, fc = f.metrics_, f.test_forecasts(df)
+    a, q, lv = fc["actual"][..., 0], fc["quantiles"][..., 0, :], np.array(fc["levels"])
+    pin = np.maximum(lv * (a[..., None] - q), (lv - 1) * (a[..., None] - q))        # [n, H, Q]
+    lstm = m["metrics"]["lstm"]
+    assert lstm["wQL"] == pytest.approx(np.mean(2 * pin.reshape(-1, 3).sum(0) / np.abs(a).sum()))
+    assert lstm["CRPS"] == pytest.approx(2 * pin.mean())
+    assert lstm["coverage_80"] == pytest.approx(np.mean((a >= q[..., 0]) & (a <= q[..., 2])))
+    assert "coverage, wQL and CRPS pool every test point of every series" in m["aggregate"]
+
+
 def test_wql_is_undefined_when_every_actual_value_is_zero():
     """Its weight sum |y| is 0: the unweighted pinball sum was reported as wQL (3.8 on a series of zeros)."""
     q = np.broadcast_to(np.array([-1.0, 0.1, 1.0]), (20, 1, 1, 3)).copy()
