@@ -507,6 +507,37 @@ def test_a_panels_probabilistic_scores_pool_every_test_point_and_its_record_says
     assert "coverage, wQL and CRPS pool every test point of every series" in m["aggregate"]
 
 
+def test_a_probabilistic_backtest_scores_the_quantiles_predict_shows_in_every_fold(monkeypatch):
+    """A quantile run's backtest gave MAE .. MASE only: no coverage, wQL or CRPS of its intervals in any fold.
+    Each fold row now has them, of the quantiles predict shows from that fold's history, the one-pass lane
+    and the fold-by-fold path alike; the aggregate is their mean over folds."""
+    from lstmkit.tasks.forecast import backtest as backtest_module
+    df = panel_frame(lengths=(90, 110), noise=0.3)
+    f = Forecaster(lookback=12, horizon=3, max_epochs=1, ets=False, combine="none", quantiles=[0.1, 0.5, 0.9],
+                   **QUICK).fit(df, target="y", time="time", id="store")
+    res = f.backtest(df, folds=2)
+    lstm = [r for r in res["folds"] if r["model"] == "lstm"]
+    for k, row in enumerate(lstm):
+        history, actual = [], []
+        for _, g in df.groupby("store", sort=False):
+            cut = len(g) - 3 - 3 * (1 - k)
+            history.append(g.iloc[:cut])
+            actual.append(g["y"].to_numpy()[cut:cut + 3])
+        pred = f.predict(pd.concat(history))
+        a, q = np.concatenate(actual), pred[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()
+        lv = np.array([0.1, 0.5, 0.9])
+        pin = np.maximum(lv * (a[:, None] - q), (lv - 1) * (a[:, None] - q))
+        assert row["wQL"] == pytest.approx(np.mean(2 * pin.sum(0) / np.abs(a).sum()))
+        assert row["CRPS"] == pytest.approx(2 * pin.mean())
+        assert row["coverage_80"] == pytest.approx(np.mean((a >= q[:, 0]) & (a <= q[:, 2])))
+    assert res["aggregate"]["lstm"]["wQL"] == pytest.approx(np.mean([r["wQL"] for r in lstm]))
+    assert "wQL" not in next(r for r in res["folds"] if r["model"] == "naive")
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)       # fold by fold, through predict
+    slow = f.backtest(df, folds=2)
+    scores = lambda rows: [[r[k] for k in ("wQL", "CRPS", "coverage_80")] for r in rows if r["model"] == "lstm"]
+    np.testing.assert_allclose(scores(slow["folds"]), scores(res["folds"]), rtol=1e-6)
+
+
 def test_wql_is_undefined_when_every_actual_value_is_zero():
     """Its weight sum |y| is 0: the unweighted pinball sum was reported as wQL (3.8 on a series of zeros)."""
     q = np.broadcast_to(np.array([-1.0, 0.1, 1.0]), (20, 1, 1, 3)).copy()
