@@ -12,6 +12,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
+from lstmkit.tasks.forecast.graphs import median_of
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train.callbacks import Callback
 
@@ -256,6 +257,22 @@ def test_the_seed_ensemble_trains_every_member_and_forecasts_their_median():
     assert torch.isclose(loss(out, y), torch.stack([torch.nn.functional.mse_loss(m(x), y) for m in ens.members]).mean())
     with pytest.raises(ValueError, match="at least 2"):
         SeedEnsemble([net])
+
+
+def test_an_even_seed_ensemble_forecasts_the_mean_of_its_two_middle_members_in_order():
+    """torch's median is the lower middle value: a 2-seed ensemble forecast the smaller member's value at
+    every step and quantile level (biased low, its 0.9 quantile the narrower member's); it is np.median's,
+    and each level's median of non-crossing members keeps the levels in order."""
+    torch.manual_seed(0)
+    ens = SeedEnsemble([_Wrap(3), _Wrap(3)]).eval()
+    x = torch.randn(4, 5, 3)
+    a, b = (m(x) for m in ens.members)
+    torch.testing.assert_close(ens(x), (a + b) / 2)
+    levels = torch.sort(torch.randn(4, 6, 2, 3), -1).values                   # [k, B, H, Q], each member in order
+    levels[1] += 5 * torch.randn(6, 2, 1)
+    q = median_of(levels)
+    torch.testing.assert_close(q, torch.from_numpy(np.median(levels.numpy(), 0)))
+    assert bool((q[..., 1:] >= q[..., :-1]).all())
 
 
 class _Wrap(torch.nn.Module):

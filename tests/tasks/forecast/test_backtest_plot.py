@@ -73,12 +73,12 @@ def test_a_many_series_backtest_plots_a_series_that_moves_and_names_it(never, so
     ([0.1, 0.5, 0.9], ["history", "actual", "80% interval", "forecast"]),
     ([0.05, 0.1, 0.5, 0.9, 0.95], ["history", "actual", "90% interval", "80% interval", "forecast"]),
     ([0.1, 0.25, 0.5, 0.8], ["history", "actual", "0.1–0.8 quantiles", "0.25–0.5 quantiles", "forecast"]),
-    ([0.1, 0.25, 0.9], ["history", "actual", "80% interval", "forecast (the 0.25 quantile)"]),
-    ([0.1, 0.9], ["history", "actual", "80% interval", "forecast (the 0.1 quantile)"])])
+    ([0.1, 0.25, 0.9], ["history", "actual", "80% interval", "forecast (median, from the 0.25 and 0.9 quantiles)"]),
+    ([0.1, 0.9], ["history", "actual", "80% interval", "forecast (median, from the 0.1 and 0.9 quantiles)"]),
+    ([0.8, 0.9], ["history", "actual", "forecast (the 0.8 quantile)"])])
 def test_the_forecast_plot_names_its_bands_and_line_by_their_levels(levels, legend, tmp_path, monkeypatch):
     """Of quantiles 0.1, 0.25, 0.5, 0.8 the bands read '70% interval' and '25% interval', as if central
-    (0.15 to 0.85, 0.375 to 0.625); of 0.1, 0.9 the line named 'forecast' is the 0.1 quantile (the level
-    nearest 0.5)."""
+    (0.15 to 0.85, 0.375 to 0.625); of 0.1, 0.9 the line is the median interpolated between them, named so."""
     import torch
 
     import lstmkit.tasks.forecast.plots as forecast_plots

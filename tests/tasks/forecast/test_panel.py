@@ -475,6 +475,16 @@ def test_quantile_output_never_crosses():
     assert out.point(q).shape == (64, 6, 2)
 
 
+@pytest.mark.parametrize("levels, median", [([0.1, 0.9], [5.0]), ([0.25, 0.75], [5.0]), ([0.1, 0.3, 0.9], [5.0]),
+                                            ([0.1, 0.5, 0.9], [3.0]), ([0.8, 0.9], [1.0])])
+def test_the_point_forecast_of_quantiles_is_their_median(levels, median):
+    """Of levels 0.1, 0.9 the point forecast (predict's target column, the MAE's, a recursive roll-out's
+    next input) was the 0.1 quantile, the level nearest 0.5 taken first; it is the median, interpolated at
+    0.5 between the levels either side of it (levels all above 0.5: the nearest stands in)."""
+    q = torch.tensor({2: [[1.0, 9.0]], 3: [[1.0, 3.0, 9.0]]}[len(levels)], dtype=torch.float64)
+    assert Output("quantile", levels).point(q).tolist() == pytest.approx(median)
+
+
 def test_pinball_and_crps_match_known_values():
     y = np.zeros((1000, 1, 1))
     rng = np.random.default_rng(0)
@@ -490,6 +500,53 @@ def test_pinball_and_crps_match_known_values():
     assert mq["coverage_80"] == pytest.approx(m["coverage_80"])
     loss = Output("quantile", [0.1, 0.5, 0.9]).loss(torch.zeros(1, 1, 1, 3), torch.ones(1, 1, 1))
     assert float(loss) == pytest.approx((0.1 + 0.5 + 0.9) / 3)
+
+
+def test_a_panels_probabilistic_scores_pool_every_test_point_and_its_record_says_so(tmp_path):
+    """metrics.json said 'mean over series of each series' metric' beside a wQL, CRPS and coverage pooled
+    over every test point: a user averaging each series' wQL by hand got another number."""
+    df = panel_frame(lengths=(120, 200), noise=0.3)
+    f = Forecaster(lookback=12, horizon=3, max_epochs=2, ets=False, combine="none", quantiles=[0.1, 0.5, 0.9],
+                   **QUICK).fit(df, target="y", time="time", id="store", out=tmp_path)
+    m, fc = f.metrics_, f.test_forecasts(df)
+    a, q, lv = fc["actual"][..., 0], fc["quantiles"][..., 0, :], np.array(fc["levels"])
+    pin = np.maximum(lv * (a[..., None] - q), (lv - 1) * (a[..., None] - q))        # [n, H, Q]
+    lstm = m["metrics"]["lstm"]
+    assert lstm["wQL"] == pytest.approx(np.mean(2 * pin.reshape(-1, 3).sum(0) / np.abs(a).sum()))
+    assert lstm["CRPS"] == pytest.approx(2 * pin.mean())
+    assert lstm["coverage_80"] == pytest.approx(np.mean((a >= q[..., 0]) & (a <= q[..., 2])))
+    assert "coverage, wQL and CRPS pool every test point of every series" in m["aggregate"]
+
+
+def test_a_probabilistic_backtest_scores_the_quantiles_predict_shows_in_every_fold(monkeypatch):
+    """A quantile run's backtest gave MAE .. MASE only: no coverage, wQL or CRPS of its intervals in any fold.
+    Each fold row now has them, of the quantiles predict shows from that fold's history, the one-pass lane
+    and the fold-by-fold path alike; the aggregate is their mean over folds."""
+    from lstmkit.tasks.forecast import backtest as backtest_module
+    df = panel_frame(lengths=(90, 110), noise=0.3)
+    f = Forecaster(lookback=12, horizon=3, max_epochs=1, ets=False, combine="none", quantiles=[0.1, 0.5, 0.9],
+                   **QUICK).fit(df, target="y", time="time", id="store")
+    res = f.backtest(df, folds=2)
+    lstm = [r for r in res["folds"] if r["model"] == "lstm"]
+    for k, row in enumerate(lstm):
+        history, actual = [], []
+        for _, g in df.groupby("store", sort=False):
+            cut = len(g) - 3 - 3 * (1 - k)
+            history.append(g.iloc[:cut])
+            actual.append(g["y"].to_numpy()[cut:cut + 3])
+        pred = f.predict(pd.concat(history))
+        a, q = np.concatenate(actual), pred[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()
+        lv = np.array([0.1, 0.5, 0.9])
+        pin = np.maximum(lv * (a[:, None] - q), (lv - 1) * (a[:, None] - q))
+        assert row["wQL"] == pytest.approx(np.mean(2 * pin.sum(0) / np.abs(a).sum()))
+        assert row["CRPS"] == pytest.approx(2 * pin.mean())
+        assert row["coverage_80"] == pytest.approx(np.mean((a >= q[:, 0]) & (a <= q[:, 2])))
+    assert res["aggregate"]["lstm"]["wQL"] == pytest.approx(np.mean([r["wQL"] for r in lstm]))
+    assert "wQL" not in next(r for r in res["folds"] if r["model"] == "naive")
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)       # fold by fold, through predict
+    slow = f.backtest(df, folds=2)
+    scores = lambda rows: [[r[k] for k in ("wQL", "CRPS", "coverage_80")] for r in rows if r["model"] == "lstm"]
+    np.testing.assert_allclose(scores(slow["folds"]), scores(res["folds"]), rtol=1e-6)
 
 
 def test_wql_is_undefined_when_every_actual_value_is_zero():

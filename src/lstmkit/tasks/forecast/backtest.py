@@ -10,7 +10,10 @@ and forecasts the next ``horizon`` points from the history before the cut, with
 
 Each fold is scored per series (MAE, RMSE, MAPE, sMAPE, MASE against the naive and seasonal-naive
 baselines from the same cutoff); fold rows are means over series and the aggregate is the mean
-over folds. Written to ``backtest.csv`` / ``backtest.json`` and ``plots/backtest.png``.
+over folds. A probabilistic run's fold rows add the scores ``evaluate`` gives of the quantiles
+``predict`` shows (coverage of each central interval, wQL; CRPS of a quantile run), pooled over the
+fold's points as ``evaluate`` pools its test points. Written to ``backtest.csv`` / ``backtest.json``
+and ``plots/backtest.png``.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
+from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.use_warnings import say_left_out
@@ -74,6 +78,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, read_times = _long_frame(data, cfg, run)
     ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
+    levels = _levels(cfg)
     need = H + step * (folds - 1) + 2
     short = ser.lengths < need
     if short.all():
@@ -106,7 +111,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if batched is not None:
         forecasts, present, seasons = batched, np.ones(cuts.shape, bool), np.full(folds, fixed.season_)
     else:
-        forecasts = np.full((folds, len(ser.sids), H, len(targets)), np.nan)       # [K, S, H, T]
+        forecasts = np.full((folds, len(ser.sids), H, len(targets) * (1 + len(levels))), np.nan)       # [K, S, H, C]
         present, seasons = np.zeros(cuts.shape, bool), np.zeros(folds, np.int64)
         # a refit backtest trains a model a fold: each fold's forecasts are kept in `out` as it ends, and the
         # same backtest (settings, data, folds, step) run again with that `out` continues after them
@@ -128,7 +133,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                 est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0),
                                                      f"fold {k + 1}/{folds}'s model", after)
                 by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_,
-                                            id_col)
+                                            id_col, levels)
             except KeyboardInterrupt as e:   # outside training (its forecasts, a fold's data): what is kept too
                 if str(e):
                     raise
@@ -142,6 +147,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             if kept is not None:
                 kept.save(k, forecasts[k], present[k], int(seasons[k]))
     present &= cuts >= 2
+    quantiles, forecasts = forecasts[..., len(targets):], forecasts[..., :len(targets)]
+    scores = _probabilistic(ser, cuts, quantiles, present, H, levels, bool(cfg.likelihood))
     means, count, by_target = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
     times = frame[time_col] if time_col is not None else None
@@ -159,10 +166,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                                "forecast": forecasts[k, shown] if len(targets) > 1 else forecasts[k, shown, :, 0]})
         for m, v in values.items():
             rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
-                         **dict(zip(METRIC_NAMES, v[k]))})
+                         **dict(zip(METRIC_NAMES, v[k])), **(scores[k] if m == cfg.model and scores else {})})
     over_folds = lambda means: {m: dict(zip(METRIC_NAMES, map(_mean, v[count > 0].T))) for m, v in means.items()
                                 if count.any()}
     aggregate = over_folds(means)
+    if scores and cfg.model in aggregate:                                # the probabilistic ones' mean over folds too
+        aggregate[cfg.model].update({key: _mean([scores[k][key] for k in np.flatnonzero(count > 0)])
+                                     for key in scores[int(np.argmax(count > 0))]})
     # of several targets each one's own too: the pooled MAE and RMSE are the largest target's, diluted
     each = {"per_target": {t: over_folds(m) for t, m in zip(targets, by_target)}} if len(targets) > 1 else {}
     result = {"folds": rows, "aggregate": aggregate, **each,             # one record per fold and model
@@ -383,6 +393,36 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
             [fold_means(slice(j, j + 1)) for j in range(T)] if T > 1 else [])
 
 
+def _levels(cfg) -> list[float]:
+    """The quantile levels ``predict`` shows: a quantile run's, a likelihood's reported ones; none for points."""
+    qs = check_quantiles(cfg.quantiles)
+    return Output(cfg.likelihood or "quantile", qs).levels if qs or cfg.likelihood else []
+
+
+def _probabilistic(ser: _Series, cuts: np.ndarray, quantiles: np.ndarray, scored: np.ndarray, H: int,
+                   levels: list[float], likelihood: bool) -> list[dict[str, float]]:
+    """Per fold, :func:`~lstmkit.tasks.forecast.probabilistic.probabilistic_metrics` of the quantiles
+    ``predict`` showed (``quantiles [K, S, H, T * Q]``, within the run's bounds) against the points after each
+    scored series' cut, pooled over them as ``evaluate`` pools its test points; none for point forecasts. A
+    likelihood's CRPS is left out: its distribution is not kept, and over its few levels it would be another
+    measure than ``evaluate``'s."""
+    if not levels:
+        return []
+    out = []
+    for k in range(len(cuts)):
+        s = np.flatnonzero(scored[k])
+        if not len(s):
+            out.append({})
+            continue
+        actual = ser.values[(ser.starts[s] + cuts[k, s])[:, None] + np.arange(H)]     # [R, H, T]
+        q = quantiles[k, s].reshape(*actual.shape, len(levels))                     # [R, H, T, Q]
+        m = probabilistic_metrics("quantile", q, actual, levels)
+        if likelihood:
+            m.pop("CRPS")
+        out.append(m)
+    return out
+
+
 def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     """``[n]``: the mean of each group's finite values (NaN where it has none), as :func:`_mean`."""
     ok = np.isfinite(values)
@@ -518,8 +558,11 @@ def _train(estimator: type, cfg, history: pd.DataFrame, what: str, kept: str | N
                                                                "written — run the command again")) from None
 
 
-def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:
-    cols = list(cfg.target)
+def _forecast_by_series(pred: pd.DataFrame, cfg, id_col,
+                        levels: list[float] | tuple = ()) -> dict[str, np.ndarray]:
+    """``{series id: [H, C]}`` of predict's frame ``pred``, each series by step: each target's point
+    forecast, then its quantile columns at ``levels`` (target by target), as :func:`fold_forecasts` gives them."""
+    cols = [*cfg.target, *(f"{t}_q{level:g}" for t in cfg.target for level in levels)]
     key = cfg.id or ("id" if cfg.format == "m4" else None)
     step = "horizon_step" if "horizon_step" in pred.columns else "step"     # a time column named step: its own
     if key is None or key not in pred.columns:

@@ -223,7 +223,7 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
 
 def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
     """``backtest``'s results on standard output: its JSON, or each fold's table and their mean."""
-    from lstmkit.tasks.forecast.metrics import format_table
+    from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(result, indent=2))
@@ -236,6 +236,10 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
         typer.echo(format_table(rows))
     typer.echo(f"\nmean over {folds} folds:")
     typer.echo(format_table(result["aggregate"]))
+    extra = {k: v for r in result["aggregate"].values() for k, v in r.items()
+             if k.startswith("coverage") or k in ("CRPS", "wQL")}
+    if extra:                                     # a probabilistic run's, in every fold row of backtest.csv too
+        typer.echo(format_probabilistic(extra))
     _say_per_target(result)
     typer.echo(f"written to {out}")
 

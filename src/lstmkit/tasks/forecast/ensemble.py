@@ -6,7 +6,8 @@ a few seeds is steadier and costs little there (``--ensemble``, chosen by
 in training mode the forward pass returns every member's forecast stacked along the batch axis
 (``[k * B, ...]``) and :func:`ensemble_loss` repeats the targets to match, so each member's
 gradient is that of its own loss; in eval mode (validation, early stopping, forecasting) it
-returns the element-wise median ``[B, ...]``.
+returns the element-wise median ``[B, ...]`` (:func:`median_of`: of an even count the mean of the two
+middle values, as ``np.median``; quantiles stay in order, each level's median being monotone in it).
 """
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from typing import Callable
 import torch
 from torch import nn
 
-__all__ = ["SeedEnsemble", "ensemble_loss"]
+__all__ = ["SeedEnsemble", "ensemble_loss", "median_of"]
+
+
+def median_of(stacked: torch.Tensor) -> torch.Tensor:
+    """The median over the first axis of ``stacked [k, ...]``: the middle value, or of an even ``k`` the
+    mean of the two middle ones (torch's median, the lower one, made a 2-seed ensemble forecast the
+    smaller member's value at every step and quantile level), by sorting: ONNX has no median operator,
+    and a sort along the member axis exports as ``TopK``."""
+    k = stacked.shape[0]
+    s = torch.sort(stacked, 0).values
+    return s[k // 2] if k % 2 else (s[k // 2 - 1] + s[k // 2]) / 2
 
 
 class SeedEnsemble(nn.Module):
@@ -33,7 +44,7 @@ class SeedEnsemble(nn.Module):
         outs = [m(x, future, series) for m in self.members]
         if self.training:
             return torch.cat(outs, 0)                              # [k * B, ...]
-        return torch.stack(outs).median(0).values                  # [B, ...]
+        return median_of(torch.stack(outs))                        # [B, ...]
 
 
 def ensemble_loss(loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], k: int):

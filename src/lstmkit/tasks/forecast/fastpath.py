@@ -281,8 +281,9 @@ def _placement(start: int, stop: int) -> np.ndarray:
 
 
 def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> np.ndarray | None:
-    """Every backtest fold's forecast by a fixed model in one pass over the network: ``[K, S, H, T]``
-    point forecasts of each fold and series (``sids``), what ``est.predict`` of that fold's history gives.
+    """Every backtest fold's forecast by a fixed model in one pass over the network: ``[K, S, H, C]``
+    of each fold and series (``sids``), what ``est.predict`` of that fold's history gives: each target's
+    point forecast, then, of a probabilistic run, its quantiles (target by target, level by level).
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
@@ -313,5 +314,9 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
     if bad.any():                                                        # the first such fold's error
         est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
-    return est._point(params.reshape(K * S, *params.shape[2:]), est._window_limits(panel, np.tile(np.arange(S), K))
-                      ).reshape(K, S, cfg.horizon, -1)                   # [K, S, H, T]
+    flat, limits = params.reshape(K * S, *params.shape[2:]), est._window_limits(panel, np.tile(np.arange(S), K))
+    out = est._point(flat, limits)                                       # [K * S, H, T]
+    if est.output_.kind != "point":
+        q = est._quantiles(flat, limits)                                 # [K * S, H, T, Q]
+        out = np.concatenate([out, q.reshape(*q.shape[:2], -1)], -1)
+    return out.reshape(K, S, cfg.horizon, -1)                            # [K, S, H, C]

@@ -9,14 +9,9 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.onnx_engine import OnnxRunner
+from lstmkit.tasks.forecast.ensemble import median_of
 
 __all__ = ["median_of", "reads_horizon", "HorizonGraph", "future_array"]
-
-
-def median_of(stacked: torch.Tensor) -> torch.Tensor:
-    """``torch.median(stacked, 0).values`` (the lower middle value for an even count) by sorting:
-    ONNX has no median operator, and a sort along the member axis exports as ``TopK``."""
-    return torch.sort(stacked, 0).values[(stacked.shape[0] - 1) // 2]
 
 
 def reads_horizon(net: nn.Module) -> bool:

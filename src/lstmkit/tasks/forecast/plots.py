@@ -36,10 +36,15 @@ def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
 
 
 def _point_name(output) -> str:
-    """The forecast line's legend: a quantile run's point forecast is its level nearest 0.5, named
-    when it is not the median (of 0.1, 0.9 the line 'forecast' was the 0.1 quantile)."""
-    level = output.levels[output.anchor] if output.kind == "quantile" else 0.5
-    return "forecast" if level == 0.5 else f"forecast (the {level:g} quantile)"
+    """The forecast line's legend: a quantile run's point forecast is its median, named when it is
+    interpolated between two levels or stands in for it, all levels lying on one side of 0.5."""
+    if output.kind != "quantile":
+        return "forecast"
+    i, j, _ = output.median
+    lv = output.levels
+    if i != j:
+        return f"forecast (median, from the {lv[i]:g} and {lv[j]:g} quantiles)"
+    return "forecast" if abs(lv[i] - 0.5) < 1e-9 else f"forecast (the {lv[i]:g} quantile)"
 
 
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str,

@@ -6,7 +6,8 @@ An :class:`Output` turns the network's raw numbers ``[..., P]`` into forecast pa
 * ``quantile``  P = Q levels q_1 < … < q_Q. The level nearest 0.5 is predicted directly; the
   others are it plus (or minus) cumulative softplus increments, so the quantiles never cross:
   q̂_{k+1} = q̂_k + softplus(r_{k+1}) + 1e-4 > q̂_k. Trained with the pinball loss
-  ρ_q(y, ŷ) = max(q (y - ŷ), (q - 1)(y - ŷ)).
+  ρ_q(y, ŷ) = max(q (y - ŷ), (q - 1)(y - ŷ)). The point forecast is the median: the 0.5 level,
+  or, of levels either side of 0.5 without it, the two nearest interpolated linearly at 0.5.
 * ``gaussian``  P = 2: loc, scale = softplus(r) + 1e-4; trained by negative log-likelihood.
 * ``studentt``  P = 3: loc, scale, df = 2 + softplus(r) (finite variance); NLL.
 
@@ -72,6 +73,7 @@ class Output(nn.Module):
         elif kind == "quantile":
             self.n_params = len(self.levels)
             self.anchor = int(np.argmin([abs(q - 0.5) for q in self.levels]))
+            self.median = _median_pair(self.levels, self.anchor)
         elif kind in LIKELIHOODS:
             self.n_params = 2 if kind == "gaussian" else 3
         else:
@@ -104,11 +106,16 @@ class Output(nn.Module):
         return torch.cat([params[..., :1] + offset.unsqueeze(-1), params[..., 1:]], -1)
 
     def point(self, params: torch.Tensor) -> torch.Tensor:
-        """The point forecast: the value, the median-most quantile, or the location."""
+        """The point forecast: the value, the median (the 0.5 quantile, or interpolated at 0.5 between
+        the levels either side: of 0.1, 0.9 the 0.1 quantile had been the forecast, and the MAE and a
+        recursive roll-out read it), or the location."""
         if self.kind == "point":
             return params
         if self.kind == "quantile":
-            return params[..., self.anchor]
+            i, j, w = self.median
+            if i == j:
+                return params[..., i]
+            return params[..., i] + w * (params[..., j] - params[..., i])
         return params[..., 0]
 
     # -- training ----------------------------------------------------------------------------
@@ -124,6 +131,15 @@ class Output(nn.Module):
         if self.kind == "gaussian":
             return torch.distributions.Normal(loc, scale)
         return torch.distributions.StudentT(params[..., 2], loc, scale)
+
+
+def _median_pair(levels: list[float], anchor: int) -> tuple[int, int, float]:
+    """``(i, j, w)``: the median is ``q_i + w (q_j - q_i)``; ``i == j`` where a level is 0.5, or where
+    every level lies on one side of it (the nearest then stands in)."""
+    if abs(levels[anchor] - 0.5) < 1e-9 or levels[0] > 0.5 or levels[-1] < 0.5:
+        return anchor, anchor, 0.0
+    j = next(k for k, q in enumerate(levels) if q > 0.5)
+    return j - 1, j, (0.5 - levels[j - 1]) / (levels[j] - levels[j - 1])
 
 
 def pinball(pred, y, q):
