@@ -365,8 +365,11 @@ class LanguageModel(RunEstimator):
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
-        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
-        has no empty line). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens (and
+        any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        has no empty line). A ``prefix`` of several lines is continued on its last line, which the
+        model reads alone (each line starts afresh; a prefix ending in a line break starts a new
+        one). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
         standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():

@@ -231,13 +231,18 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
     starts afresh. ``temperature`` divides the logits (0: the likeliest token, greedy); ``top_k``
-    keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
-    lines). The same ``seed`` gives the same text. The tokens drawn show as ``progress`` says
+    keeps the k most likely tokens (and any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>``
+    as a line's first token (training skips blank lines). A ``prefix`` of several lines is continued
+    on its last line, which the model reads alone (a prefix ending in a line break: a new line).
+    The same ``seed`` gives the same text. The tokens drawn show as ``progress`` says
     (:func:`lstmkit.train.progress.track`), with ``n_tokens`` only.
     """
     tok = scorer.tokenizer
     stop_at_end = n_tokens is None if stop_at_end is None else stop_at_end
     rng = np.random.default_rng(seed)
+    # each line starts afresh, as in training: the model reads the prefix's last line alone (its
+    # line breaks had been read as spaces, "xy\nab" as the one line "xy ab" no text holds)
+    earlier, prefix = _last_line(prefix)
     prefix_ids = tok.encode(prefix) if prefix.strip() else []
     if tok.level == "char" and prefix_ids and prefix[-1].isspace():
         prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
@@ -278,7 +283,17 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
             next(shown, None)
     text = "\n".join(_join(tok, prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
                      for j, ids in enumerate(lines))
-    return text, {"tokens": drawn, "finished": finished}
+    return earlier + text, {"tokens": drawn, "finished": finished}
+
+
+def _last_line(prefix: str) -> tuple[str, str]:
+    """``(earlier lines with their breaks, last line)``; the last line of a prefix that ends in a
+    line break is ``""`` (a new line starts). Breaks are those of ``str.splitlines``, which the
+    corpus reader splits a text into lines by."""
+    lines = prefix.splitlines(keepends=True)
+    if not lines or lines[-1].splitlines()[0] != lines[-1]:
+        return prefix, ""
+    return "".join(lines[:-1]), lines[-1]
 
 
 def _join(tok: LMTokenizer, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
