@@ -369,7 +369,8 @@ class LanguageModel(RunEstimator):
         any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). A ``prefix`` of several lines is continued on its last line, which the
         model reads alone (each line starts afresh; a prefix ending in a line break starts a new
-        one). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        one); one ending in a space goes on with a new word (at BPE level, the first token drawn
+        begins one). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
         standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():

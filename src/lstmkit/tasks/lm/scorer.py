@@ -233,7 +233,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     starts afresh. ``temperature`` divides the logits (0: the likeliest token, greedy); ``top_k``
     keeps the k most likely tokens (and any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>``
     as a line's first token (training skips blank lines). A ``prefix`` of several lines is continued
-    on its last line, which the model reads alone (a prefix ending in a line break: a new line).
+    on its last line, which the model reads alone (a prefix ending in a line break: a new line);
+    one ending in a space goes on with a new word (at BPE level, the first token drawn begins one).
     The same ``seed`` gives the same text. The tokens drawn show as ``progress`` says
     (:func:`lstmkit.train.progress.track`), with ``n_tokens`` only.
     """
@@ -246,6 +247,13 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     prefix_ids = tok.encode(prefix) if prefix.strip() else []
     if tok.level == "char" and prefix_ids and prefix[-1].isspace():
         prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
+    # a BPE prefix ending in a space: its words alone are read and the first token drawn begins a
+    # word. The space encodes as a lone word marker ("the " as "▁the ▁"), which training text holds
+    # only before a word spelt in pieces: "the big " drew a verb ("the big sits") 9 times in 10.
+    word_starts, marker = None, tok.word_marker
+    if marker and prefix_ids and prefix[-1].isspace():
+        prefix_ids = tok.encode(prefix.rstrip())
+        word_starts = np.array([t.startswith(marker) or t == EOS for t in scorer.vocab])
     state = scorer.advance_ids(scorer.initial(), prefix_ids)
     unk, end = scorer.index(tok.itos[UNK_ID]), scorer.index(EOS)
     lines: list[list[int]] = [[]]
@@ -261,6 +269,9 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
             logits[unk] = -np.inf
             if not lines[-1] and (len(lines) > 1 or not prefix_ids):
                 logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
+            if word_starts is not None:    # the first token after the prefix's space
+                logits[~word_starts] = -np.inf
+                word_starts = None
             if top_k is not None and top_k < len(logits):
                 cut = np.partition(logits, -top_k)[-top_k]
                 logits[logits < cut] = -np.inf
