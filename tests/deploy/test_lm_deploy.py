@@ -244,6 +244,18 @@ def test_sample_equals_the_estimators_and_is_repeatable(char_lm):
     assert short["drawn"] <= 2 and (short["drawn"] == 2 or short["finished"])
 
 
+def test_a_sample_s_prefix_is_bounded_by_its_last_line_the_one_the_model_reads(char_lm):
+    """Only the prefix's last line is read (each line starts afresh): a prefix of many short lines
+    over 4,096 tokens in all was refused, though it cost no more than its last line."""
+    adapter = adapter_for(char_lm.run_dir_)
+    earlier = "the dog sits\n" * 400                                   # 4,800 characters
+    alone = adapter.answer(adapter.net, prefix="the ", seed=3, max_tokens=5)
+    assert adapter.answer(adapter.net, prefix=earlier + "the ", seed=3, max_tokens=5) == \
+        {**alone, "text": earlier + alone["text"]}
+    with pytest.raises(BadRequest, match="the prefix's last line has 4801 tokens; at most 4096"):
+        adapter.answer(adapter.net, prefix="a" * 10 + "\n" + "ab" * 2400 + "a", max_tokens=5)
+
+
 @pytest.mark.parametrize("request_, loc", [
     ({}, ["texts"]),
     ({"texts": ["a"], "prefix": "a"}, ["prefix"]),

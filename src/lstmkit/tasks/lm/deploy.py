@@ -56,7 +56,7 @@ from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split
 from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches,
                                         trained_unk_rate, unknown_text, unknown_text_why)
 from lstmkit.tasks.lm.graph import time_major_net
-from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
+from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, last_line, sample_text
 
 __all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
 
@@ -395,11 +395,13 @@ class LMAdapter(EstimatorAdapter):
         if not isinstance(prefix, str):
             raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}",
                              'send the prefix as a string ("...")')
-        # the prefix is read one step at a time, each state keeping its prefix: bounded as a scored text is
-        n_prefix = len(self.tokenizer.encode(prefix)) if prefix.strip() else 0
+        # the prefix's last line is read one step at a time (the earlier ones not at all, as each line
+        # starts afresh): bounded as a scored text is
+        line = last_line(prefix)[1]
+        n_prefix = len(self.tokenizer.encode(line)) if line.strip() else 0
         if n_prefix > MAX_TEXT_TOKENS:
-            raise BadRequest(["prefix"], f"the prefix has {n_prefix} tokens; at most {MAX_TEXT_TOKENS}",
-                             "send the end of the text only: the model's state after a few hundred tokens "
+            raise BadRequest(["prefix"], f"the prefix's last line has {n_prefix} tokens; at most {MAX_TEXT_TOKENS}",
+                             "send the end of the line only: the model's state after a few hundred tokens "
                              "carries what the rest would")
         if isinstance(net, OnnxNet):
             scorer = GraphScorer(net.runner, self.tokenizer, net.runner.zero_state(1))

@@ -31,7 +31,7 @@ from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
 from lstmkit.train.progress import track
 
-__all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "MAX_SAMPLE"]
+__all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "last_line", "MAX_SAMPLE"]
 
 MAX_SAMPLE = 10_000           # tokens a sample "until the end" may run before it is cut
 
@@ -243,7 +243,7 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     rng = np.random.default_rng(seed)
     # each line starts afresh, as in training: the model reads the prefix's last line alone (its
     # line breaks had been read as spaces, "xy\nab" as the one line "xy ab" no text holds)
-    earlier, prefix = _last_line(prefix)
+    earlier, prefix = last_line(prefix)
     prefix_ids = tok.encode(prefix) if prefix.strip() else []
     if tok.level == "char" and prefix_ids and prefix[-1].isspace():
         prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
@@ -297,7 +297,7 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     return earlier + text, {"tokens": drawn, "finished": finished}
 
 
-def _last_line(prefix: str) -> tuple[str, str]:
+def last_line(prefix: str) -> tuple[str, str]:
     """``(earlier lines with their breaks, last line)``; the last line of a prefix that ends in a
     line break is ``""`` (a new line starts). Breaks are those of ``str.splitlines``, which the
     corpus reader splits a text into lines by."""
