@@ -157,6 +157,16 @@ def test_a_prefix_of_several_lines_is_continued_from_its_last_line_alone(flat_lm
     assert flat_lm.sample(prefix="ab\n\n", temperature=0) == "ab\n\n" + flat_lm.sample(temperature=0)
 
 
+def test_only_the_unseen_characters_of_the_line_read_are_warned_of(flat_lm, recwarn):
+    """The prefix's earlier lines are not read, so their unseen characters change nothing: the
+    warning that the model reads them as <unk> named them too."""
+    assert flat_lm.sample(3, prefix="x€\nab", seed=0).startswith("x€\nab")
+    assert not [w for w in recwarn if "never seen in training" in str(w.message)]
+    flat_lm.sample(3, prefix="x€\nabz", seed=0)
+    [w] = [w for w in recwarn if "never seen in training" in str(w.message)]
+    assert "1 char token(s)" in str(w.message) and "('z')" in str(w.message)
+
+
 def test_char_prefix_keeps_its_trailing_space(tiny):
     lm = LanguageModel(level="char", **{**tiny, "max_epochs": 20}).fit(["ab cd"] * 80)
     assert lm.sample(prefix="ab ", temperature=0.1, seed=0) == "ab cd"

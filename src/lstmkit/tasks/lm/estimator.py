@@ -39,7 +39,7 @@ from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
-from lstmkit.tasks.lm.scorer import LMScorer, sample_text
+from lstmkit.tasks.lm.scorer import LMScorer, last_line, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
 
@@ -396,7 +396,7 @@ class LanguageModel(RunEstimator):
                 raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}",
                                    'pass prefix="the ", say ("" for none)')
             prefix = whole_characters([prefix], "prefix")[0]
-            self._warn_unknown(prefix)
+            self._warn_unknown(last_line(prefix)[1])        # the line the model reads
             text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
                                   progress=self._progress)
             return text
