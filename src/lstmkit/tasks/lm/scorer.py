@@ -118,6 +118,14 @@ class _CachingScorer(ABC):
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
         return child
 
+    def _walk_id(self, state: ScorerState, token_id: int) -> ScorerState:
+        """The state after one of :attr:`ids`, not cached: a walk that never comes back (sampling)
+        then holds only the state it is at. Cached, every state of a sample stayed in memory, each
+        its parent's child from the initial one on: 190 MB for 20,000 tokens of a 2x1024 LSTM, so
+        some 9 GB for the million ``sample`` allows."""
+        child = state._children.get(token_id)
+        return child if child is not None else self._child(state, state.prefix, token_id)
+
     def advance_ids(self, state: ScorerState, token_ids: Sequence[int]) -> ScorerState:
         """The state after each of ``token_ids`` in turn (a prefix read before sampling)."""
         for token_id in token_ids:
@@ -289,7 +297,7 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
                 state = scorer.initial()
                 continue
             lines[-1].append(scorer.ids[k])
-            state = scorer.advance_id(state, scorer.ids[k])
+            state = scorer._walk_id(state, scorer.ids[k])
             drawn += 1
             next(shown, None)
     text = "\n".join(_join(tok, prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
