@@ -153,14 +153,15 @@ def test_a_sample_holds_only_the_state_it_is_at(word_lm):
     assert _kept(sc.initial()) == 3                 # <bos>, "the", "the big"
 
 
-def test_a_long_sample_draws_as_a_rollout_of_the_full_sequence_model(word_lm):
+@pytest.mark.parametrize("temperature, top_k", [(1.3, None), (0.7, 3)])
+def test_a_long_sample_draws_as_a_rollout_of_the_full_sequence_model(word_lm, temperature, top_k):
     """300 tokens over many lines, redrawn by hand: at each step the full-sequence network's
-    softmax over the line so far (``<unk>`` left out, ``</s>`` too as a line's first token), the
-    same generator's draw; a ``</s>`` starts the next line from ``<bos>``. The stepped state
-    carries what the whole line says, and the texts are the same."""
+    softmax over the line so far (``<unk>`` left out, ``</s>`` too as a line's first token; the
+    top k kept) at the temperature, the same generator's draw; a ``</s>`` starts the next line
+    from ``<bos>``. The stepped state carries what the whole line says: the texts are the same."""
     from lstmkit.tasks.lm.scorer import sample_text
     sc, tok = word_lm.scorer(), word_lm.tokenizer_
-    text, _ = sample_text(sc, 300, "the big", 1.3, None, 7)
+    text, _ = sample_text(sc, 300, "the big", temperature, top_k, 7)
     rng, line, lines, drawn = np.random.default_rng(7), tok.encode("the big"), [[]], 0
     while drawn < 300:
         with torch.no_grad():
@@ -169,7 +170,9 @@ def test_a_long_sample_draws_as_a_rollout_of_the_full_sequence_model(word_lm):
         lp[sc.index("<unk>")] = -np.inf
         if not line:
             lp[sc.index("</s>")] = -np.inf
-        p = np.exp((lp - lp.max()) / 1.3)
+        if top_k:
+            lp[lp < np.sort(lp)[-top_k]] = -np.inf
+        p = np.exp((lp - lp.max()) / temperature)
         k = sc.ids[rng.choice(len(p), p=p / p.sum())]
         if k == tok.eos_id:
             lines.append([])
