@@ -56,7 +56,7 @@ from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split
 from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches,
                                         trained_unk_rate, unknown_text, unknown_text_why)
 from lstmkit.tasks.lm.graph import time_major_net
-from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, last_line, sample_text
+from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, GraphScorer, LMScorer, last_line, sample_text
 
 __all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
 
@@ -313,7 +313,7 @@ class LMAdapter(EstimatorAdapter):
             max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
             temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
             top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
-            seed: Optional[Int] = Field(None, ge=0, le=2**63 - 1, description="sampling: repeatable draws")
+            seed: Optional[Int] = Field(None, ge=0, le=MAX_SAMPLE_SEED, description="sampling: repeatable draws")
 
         class LMResponse(BaseModel):
             text: Optional[str] = None
@@ -349,7 +349,7 @@ class LMAdapter(EstimatorAdapter):
             return self.score(net, texts)
         return self.sample(net, prefix, _count("max_tokens", max_tokens, 50, 1, MAX_TOKENS),
                            _temperature(temperature), _count("top_k", top_k, None, 1, None),
-                           _count("seed", seed, None, 0, 2**63 - 1))
+                           _count("seed", seed, None, 0, MAX_SAMPLE_SEED))
 
     def score(self, net: nn.Module, texts: list[str]) -> dict[str, Any]:
         """``{"logprobs", "tokens", "perplexity"}`` of each text, one line each."""

@@ -39,7 +39,7 @@ from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
-from lstmkit.tasks.lm.scorer import LMScorer, last_line, sample_text
+from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, LMScorer, last_line, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
 
@@ -370,7 +370,7 @@ class LanguageModel(RunEstimator):
         has no empty line). A ``prefix`` of several lines is continued on its last line, which the
         model reads alone (each line starts afresh; a prefix ending in a line break starts a new
         one); one ending in a space goes on with a new word (at BPE level, the first token drawn
-        begins one). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        begins one). The same ``seed`` (0 to 2**63 - 1, as the service takes) gives the same text. The ``n_tokens`` drawn show on
         standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():
@@ -391,7 +391,7 @@ class LanguageModel(RunEstimator):
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
                 raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
             if seed is not None:
-                check_seed(seed)
+                check_seed(seed, most=MAX_SAMPLE_SEED)       # the service's seeds too
             if not isinstance(prefix, str):
                 raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}",
                                    'pass prefix="the ", say ("" for none)')

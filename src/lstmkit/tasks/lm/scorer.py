@@ -31,9 +31,12 @@ from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
 from lstmkit.train.progress import track
 
-__all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "last_line", "MAX_SAMPLE"]
+__all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "last_line", "MAX_SAMPLE", "MAX_SAMPLE_SEED"]
 
 MAX_SAMPLE = 10_000           # tokens a sample "until the end" may run before it is cut
+# a sample's seed seeds numpy's Generator alone, which takes any size: the service's JSON
+# integers (signed 64-bit), so one seed draws the same text there, from Python and the CLI
+MAX_SAMPLE_SEED = 2**63 - 1
 
 
 class ScorerState:
