@@ -329,11 +329,11 @@ def check_range(cfg, name: str, low: float, high: float, example: str, *, low_op
 MAX_SEED = 2**32 - 1        # numpy's and torch's generators both take 0 .. 2**32 - 1 everywhere
 
 
-def check_seed(seed: Any, name: str = "seed") -> None:
-    """A random seed: a whole number in 0 .. 2**32 - 1 (numpy refuses negatives; torch overflows
-    on very large numbers)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise LstmkitError(f"`{name}` must be a whole number from 0 to {MAX_SEED}, got {seed!r}",
+def check_seed(seed: Any, name: str = "seed", most: int = MAX_SEED) -> None:
+    """A random seed: a whole number in 0 .. ``most``, 2**32 - 1 unless said (numpy refuses negatives;
+    torch overflows on very large numbers)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= most:
+        raise LstmkitError(f"`{name}` must be a whole number from 0 to {most}, got {seed!r}",
                            f"pass {opt(name, 42)}, say")
 
 

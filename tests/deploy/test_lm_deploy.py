@@ -244,6 +244,30 @@ def test_sample_equals_the_estimators_and_is_repeatable(char_lm):
     assert short["drawn"] <= 2 and (short["drawn"] == 2 or short["finished"])
 
 
+def test_a_seed_the_service_takes_draws_the_same_text_from_python(char_lm):
+    """The service takes seeds up to 2**63 - 1 (JSON's signed 64-bit integers), ``sample`` refused
+    any above 2**32 - 1, so a served sample drawn with a large seed could not be drawn again from
+    Python or the command line."""
+    adapter = adapter_for(char_lm.run_dir_)
+    for seed in (2**32, 2**63 - 1):
+        served = adapter.answer(adapter.net, prefix="the ", seed=seed, max_tokens=1000)
+        assert served["finished"] and served["text"] == char_lm.sample(prefix="the ", seed=seed)
+    with pytest.raises(LstmkitError, match="`seed` must be a whole number from 0 to 9223372036854775807, got 9223"):
+        char_lm.sample(5, seed=2**63)
+
+
+def test_a_sample_s_prefix_is_bounded_by_its_last_line_the_one_the_model_reads(char_lm):
+    """Only the prefix's last line is read (each line starts afresh): a prefix of many short lines
+    over 4,096 tokens in all was refused, though it cost no more than its last line."""
+    adapter = adapter_for(char_lm.run_dir_)
+    earlier = "the dog sits\n" * 400                                   # 4,800 characters
+    alone = adapter.answer(adapter.net, prefix="the ", seed=3, max_tokens=5)
+    assert adapter.answer(adapter.net, prefix=earlier + "the ", seed=3, max_tokens=5) == \
+        {**alone, "text": earlier + alone["text"]}
+    with pytest.raises(BadRequest, match="the prefix's last line has 4801 tokens; at most 4096"):
+        adapter.answer(adapter.net, prefix="a" * 10 + "\n" + "ab" * 2400 + "a", max_tokens=5)
+
+
 @pytest.mark.parametrize("request_, loc", [
     ({}, ["texts"]),
     ({"texts": ["a"], "prefix": "a"}, ["prefix"]),

@@ -103,12 +103,18 @@ def test_a_temperature_near_zero_draws_the_likeliest_token_as_zero_does(pattern_
         assert pattern_lm.sample(30, temperature=t, seed=1) == greedy
 
 
-def test_temperature_and_top_k_draw_from_the_distribution_they_name(tiny, random_lines):
+@pytest.fixture(scope="module")
+def flat_lm(tiny, random_lines):
+    """An undertrained char model: every token's probability well above 0 after any prefix."""
+    return LanguageModel(level="char", **{**tiny, "max_epochs": 1}).fit(random_lines(60, alphabet="abcd"))
+
+
+def test_temperature_and_top_k_draw_from_the_distribution_they_name(flat_lm):
     """2,000 seeded draws of the token after "a" from an undertrained model (flat, no token near 0):
     each token's share is its probability ``p ** (1 / T)`` renormalised, within 0.03, and ``top_k``
     draws only the k likeliest (``<unk>`` never: its tiny share is left out of ``want``)."""
     from lstmkit.tasks.lm.scorer import LMScorer, sample_text
-    lm = LanguageModel(level="char", **{**tiny, "max_epochs": 1}).fit(random_lines(60, alphabet="abcd"))
+    lm = flat_lm
     scorer = LMScorer(lm.net_, lm.tokenizer_)
     p = np.exp(scorer.log_probs(scorer.advance_id(scorer.initial(), lm.tokenizer_.token_id("a"))))
     tokens = [scorer.index(c) for c in [*"abcd", "</s>"]]
@@ -120,6 +126,45 @@ def test_temperature_and_top_k_draw_from_the_distribution_they_name(tiny, random
             want[np.argsort(want)[:-top_k]] = 0.0
         assert sum(shares) == len(drawn)
         np.testing.assert_allclose(np.array(shares) / len(drawn), want / want.sum(), atol=0.03)
+
+
+def test_top_k_keeps_the_tokens_tied_with_the_kth_as_documented(flat_lm):
+    """Two tokens with the same logit, far above the rest: ``top_k=1`` draws either (neither is
+    "the" likeliest), each about half of 400 seeded draws; temperature 0 takes the first of them."""
+    import copy
+    import torch
+    lm = copy.deepcopy(flat_lm)
+    a, b = lm.tokenizer_.token_id("a"), lm.tokenizer_.token_id("b")
+    with torch.no_grad():
+        lm.net_.out.weight[b] = lm.net_.out.weight[a]
+        lm.net_.out.bias[[a, b]] = lm.net_.out.bias[a] + 30.0
+    drawn = [lm.sample(1, top_k=1, seed=seed) for seed in range(400)]
+    assert set(drawn) == {"a", "b"} and 150 < drawn.count("a") < 250        # 200 +- 5 standard deviations
+    assert lm.sample(1, top_k=2, temperature=0) == lm.sample(1, temperature=0)
+
+
+def test_a_prefix_of_several_lines_is_continued_from_its_last_line_alone(flat_lm):
+    """Each line starts afresh (training's lines, the sample's own line breaks): a prefix's line
+    breaks were read as spaces, "dd\nab" as the one line "dd ab" (a character the model never
+    saw, then ab), and "ab\n" as "ab " continued on its line, where a new line was asked for."""
+    for seed in range(20):
+        assert flat_lm.sample(3, prefix="dd\nab", temperature=1.5, seed=seed) == \
+            "dd\n" + flat_lm.sample(3, prefix="ab", temperature=1.5, seed=seed)
+        # ending in a line break (\r\n too): a new line, as a sample without a prefix starts one
+        for prefix in ("ab\n", "cd\r\n", "c\nab\n"):
+            assert flat_lm.sample(3, prefix=prefix, temperature=1.5, seed=seed) == \
+                prefix + flat_lm.sample(3, temperature=1.5, seed=seed)
+    assert flat_lm.sample(prefix="ab\n\n", temperature=0) == "ab\n\n" + flat_lm.sample(temperature=0)
+
+
+def test_only_the_unseen_characters_of_the_line_read_are_warned_of(flat_lm, recwarn):
+    """The prefix's earlier lines are not read, so their unseen characters change nothing: the
+    warning that the model reads them as <unk> named them too."""
+    assert flat_lm.sample(3, prefix="x€\nab", seed=0).startswith("x€\nab")
+    assert not [w for w in recwarn if "never seen in training" in str(w.message)]
+    flat_lm.sample(3, prefix="x€\nabz", seed=0)
+    [w] = [w for w in recwarn if "never seen in training" in str(w.message)]
+    assert "1 char token(s)" in str(w.message) and "('z')" in str(w.message)
 
 
 def test_char_prefix_keeps_its_trailing_space(tiny):
@@ -207,6 +252,19 @@ def test_a_bpe_sample_keeps_the_prefix_as_typed_and_names_unseen_characters(tiny
     spaced = lm.sample(5, prefix="The ", seed=0)
     assert spaced.startswith("The ") and not spaced.startswith("The  ")
     assert lm.sample(5, prefix="the ", seed=0) == "the " + spaced[len("The "):]      # same ids, same draw
+
+
+def test_a_bpe_prefix_ending_in_a_space_goes_on_with_the_next_word(tiny, sentences):
+    """"the big " encodes as "▁the ▁big ▁", whose lone word marker training text holds only before
+    a word spelt in pieces: the model drew a verb next ("the big sits") in 9 samples of 10. The
+    prefix's words alone are read now, the first token drawn beginning a word."""
+    lm = LanguageModel(level="bpe", **{**tiny, "max_epochs": 8}).fit(sentences(300))
+    assert lm.tokenizer_.pieces("the big ")[-1] == "▁"
+    words = [lm.sample(prefix="the big ", seed=seed).split() for seed in range(40)]
+    assert all(w[:2] == ["the", "big"] for w in words)
+    assert sum(w[2:3] in (["dog"], ["cat"], ["bird"], ["fish"]) for w in words) >= 36
+    adjectives = [lm.sample(prefix="the ", seed=seed).split()[1:2] for seed in range(40)]
+    assert sum(a in (["red"], ["big"], ["small"]) for a in adjectives) >= 36
 
 
 def test_long_lines_are_cut_for_training_but_scored_whole(tiny):

@@ -53,12 +53,12 @@ train = add_train_command(
 
 @app.command()
 def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
-           prefix: str = typer.Option("", help="Text the sample continues."),
+           prefix: str = typer.Option("", help="Text the sample continues (of several lines: its last, read alone)."),
            n: int = typer.Option(200, "--n", "--max-tokens", "--n-tokens",
                                  help="Tokens to draw, at most 1000000 (line ends start a new line); --max-tokens as "
                                       "the service's field, --n-tokens as Python's argument."),
            temperature: float = typer.Option(0.8, help="Below 1 more conservative, above 1 more varied; 0 draws the likeliest token each step (greedy)."),
-           top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens."),
+           top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens (and any tied with the k-th)."),
            seed: Optional[int] = typer.Option(None, help="Random seed (same seed, same text)."),
            progress: str = progress_option()):
     """Generate text from a trained language model."""

@@ -340,6 +340,15 @@ class LMTokenizer:
     def vocab_size(self) -> int:
         return len(self.itos)
 
+    @property
+    def word_marker(self) -> str | None:
+        """The character a subword begins with where a word begins (``'▁'``: the Metaspace
+        pre-tokenizer of an lm's BPE), or None (char and word level, a BPE without it)."""
+        if self.level != "bpe":
+            return None
+        pre = self.base._tok.pre_tokenizer
+        return getattr(pre, "replacement", None) if type(pre).__name__ == "Metaspace" else None
+
     # -- text <-> ids ---------------------------------------------------------------------
     def pieces(self, text: str) -> list[str]:
         """The tokens of ``text`` as the model sees them (unknown ones included; at BPE level an

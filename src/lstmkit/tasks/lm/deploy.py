@@ -30,8 +30,9 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
                                         -> {"text": prefix + sample, "drawn": n, "finished": bool}
 
 A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
-``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``seed`` (default none) makes it
-repeatable. Token streams (one text piece per message, ``(h, c)`` per stream id) are
+``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``top_k`` keeps the k
+likeliest tokens (and any tied with the k-th); ``seed`` (default none) makes it repeatable. A prefix of several
+lines is continued on its last line, which the model reads alone (one ending in a line break: a new line). Token streams (one text piece per message, ``(h, c)`` per stream id) are
 :class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
 """
 from __future__ import annotations
@@ -55,7 +56,7 @@ from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split
 from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches,
                                         trained_unk_rate, unknown_text, unknown_text_why)
 from lstmkit.tasks.lm.graph import time_major_net
-from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
+from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, GraphScorer, LMScorer, last_line, sample_text
 
 __all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
 
@@ -312,7 +313,7 @@ class LMAdapter(EstimatorAdapter):
             max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
             temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
             top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
-            seed: Optional[Int] = Field(None, ge=0, le=2**63 - 1, description="sampling: repeatable draws")
+            seed: Optional[Int] = Field(None, ge=0, le=MAX_SAMPLE_SEED, description="sampling: repeatable draws")
 
         class LMResponse(BaseModel):
             text: Optional[str] = None
@@ -348,7 +349,7 @@ class LMAdapter(EstimatorAdapter):
             return self.score(net, texts)
         return self.sample(net, prefix, _count("max_tokens", max_tokens, 50, 1, MAX_TOKENS),
                            _temperature(temperature), _count("top_k", top_k, None, 1, None),
-                           _count("seed", seed, None, 0, 2**63 - 1))
+                           _count("seed", seed, None, 0, MAX_SAMPLE_SEED))
 
     def score(self, net: nn.Module, texts: list[str]) -> dict[str, Any]:
         """``{"logprobs", "tokens", "perplexity"}`` of each text, one line each."""
@@ -394,11 +395,13 @@ class LMAdapter(EstimatorAdapter):
         if not isinstance(prefix, str):
             raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}",
                              'send the prefix as a string ("...")')
-        # the prefix is read one step at a time, each state keeping its prefix: bounded as a scored text is
-        n_prefix = len(self.tokenizer.encode(prefix)) if prefix.strip() else 0
+        # the prefix's last line is read one step at a time (the earlier ones not at all, as each line
+        # starts afresh): bounded as a scored text is
+        line = last_line(prefix)[1]
+        n_prefix = len(self.tokenizer.encode(line)) if line.strip() else 0
         if n_prefix > MAX_TEXT_TOKENS:
-            raise BadRequest(["prefix"], f"the prefix has {n_prefix} tokens; at most {MAX_TEXT_TOKENS}",
-                             "send the end of the text only: the model's state after a few hundred tokens "
+            raise BadRequest(["prefix"], f"the prefix's last line has {n_prefix} tokens; at most {MAX_TEXT_TOKENS}",
+                             "send the end of the line only: the model's state after a few hundred tokens "
                              "carries what the rest would")
         if isinstance(net, OnnxNet):
             scorer = GraphScorer(net.runner, self.tokenizer, net.runner.zero_state(1))

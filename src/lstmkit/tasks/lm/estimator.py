@@ -39,7 +39,7 @@ from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
-from lstmkit.tasks.lm.scorer import LMScorer, sample_text
+from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, LMScorer, last_line, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
 
@@ -365,8 +365,12 @@ class LanguageModel(RunEstimator):
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
-        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
-        has no empty line). The same ``seed`` gives the same text. The ``n_tokens`` drawn show on
+        each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens (and
+        any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        has no empty line). A ``prefix`` of several lines is continued on its last line, which the
+        model reads alone (each line starts afresh; a prefix ending in a line break starts a new
+        one); one ending in a space goes on with a new word (at BPE level, the first token drawn
+        begins one). The same ``seed`` (0 to 2**63 - 1, as the service takes) gives the same text. The ``n_tokens`` drawn show on
         standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():
@@ -387,12 +391,12 @@ class LanguageModel(RunEstimator):
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
                 raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
             if seed is not None:
-                check_seed(seed)
+                check_seed(seed, most=MAX_SAMPLE_SEED)       # the service's seeds too
             if not isinstance(prefix, str):
                 raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}",
                                    'pass prefix="the ", say ("" for none)')
             prefix = whole_characters([prefix], "prefix")[0]
-            self._warn_unknown(prefix)
+            self._warn_unknown(last_line(prefix)[1])        # the line the model reads
             text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
                                   progress=self._progress)
             return text
