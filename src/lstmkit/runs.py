@@ -530,12 +530,15 @@ def _a_study(folder: Path) -> LstmkitError:
                      if ln.startswith("# train with:")), None) if best.is_file() else None
     except (OSError, UnicodeDecodeError):
         said = None
+    what = (f"{folder} is a tune study's folder, not a run folder (no {META_FILE}): a study keeps its trials' scores, "
+            "not their models")
+    if not best.is_file():                  # a search still running, or stopped before it wrote its outputs
+        return LstmkitError(what, f"let its search finish (it writes {best}), train those settings, then pass that "
+                                  "run's folder")
     command = said or f"lstmkit <task> train --config {best}"
-    return LstmkitError(f"{folder} is a tune study's folder, not a run folder (no {META_FILE}): a study keeps its "
-                        "trials' scores, not their models",
-                        worded(f"train its best settings first ({command}), then pass that run's folder",
-                               f"train its best settings first (the keys of {best} as the estimator's "
-                               "parameters), then pass that run's folder"))
+    return LstmkitError(what, worded(f"train its best settings first ({command}), then pass that run's folder",
+                                     f"train its best settings first (the keys of {best} as the estimator's "
+                                     "parameters), then pass that run's folder"))
 
 
 def check_written_by(meta: dict[str, Any], meta_path: Path) -> None:

@@ -199,11 +199,13 @@ CASES = [
     ([*GATES, "--top", "0"], 2, "--top must be at least 1"),
     ([*GATES, "--text", "good"], 2, "pass one of --data and --text"),
     (GATES[:4], 2, "pass either --data"),
-    (_replace(GATES, "--run", "{d}/other_task"), 2, "not an lstmkit run folder"),
+    # a study's folder (its study.db): it said only 'not an lstmkit run folder'
+    (_replace(GATES, "--run", "{d}/other_task"), 2, "other_task is a tune study's folder, not a run folder (no "
+     "lstmkit.json): a study keeps its trials' scores, not their models — let its search finish (it writes "),
     (_replace(GATES, "--run", "{d}/nope"), 2, "run folder not found"),
     (["inspect", "confusion", "--run", "{d}/text_run"], 2, "no such command 'confusion'"),
     # doctor
-    (["doctor", "{d}/other_task"], 2, "not an lstmkit run folder"),
+    (["doctor", "{d}/other_task"], 2, "other_task/best.yaml), train those settings, then pass that run's folder"),
     (["doctor", "{d}/a_file"], 2, "is a file"),
     (["doctor"], 2, "no run given"),
     (["doctor", "{d}/forecast_run"], 2, "has no doctor.json: it was trained with the doctor off"),

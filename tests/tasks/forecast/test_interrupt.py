@@ -39,7 +39,7 @@ PHASES = {
     "test scoring": ("lstmkit.tasks.forecast.pipeline:panel_metrics", 1, None),
     "ETS baseline": ("lstmkit.tasks.forecast.evaluation:ets_forecast", 1, None),
     "plots": ("lstmkit.tasks.forecast.pipeline:panel_plots", 1, None),
-    "per-series table": ("lstmkit.tasks.forecast.pipeline:atomic_write", 1, None),
+    "per-series table": ("lstmkit.tasks._base:atomic_write", 1, lambda path, *a: path.name.startswith("metrics_per_")),
     "model.safetensors": ("lstmkit.tasks._base:save_tensors", 1, None),
     "metrics.json": ("lstmkit.tasks._base:write_json", 1, lambda path, obj: path.name == "metrics.json"),
     "lstmkit.json finished": ("lstmkit.tasks._base:write_json", 1,
