@@ -2,6 +2,7 @@
 import contextlib
 import importlib
 import json
+import signal
 
 import pytest
 
@@ -11,6 +12,13 @@ from lstmkit.train.checkpoint import CHECKPOINT_FILE, parse_checkpoint
 
 # what metrics.json measures of the clock, not of the model: two runs never agree on them
 WALL_CLOCK = frozenset({"rtf", "sentences_per_second", "train_seconds"})
+
+
+def ctrl_c_reaches_the_child() -> None:
+    """``preexec_fn`` of a child a test sends Ctrl-C (SIGINT): the terminal's default disposition. A shell
+    runs background jobs (`make test &`, nohup) with SIGINT ignored, which a child inherits, and Python then
+    installs no KeyboardInterrupt handler: the child ran on as if no Ctrl-C came."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @contextlib.contextmanager

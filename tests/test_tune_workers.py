@@ -17,6 +17,7 @@ import yaml
 
 from cli_helpers import run_cli
 from forecast_data import sine_frame
+from interrupt_helpers import ctrl_c_reaches_the_child
 
 SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
          "lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}\n"
@@ -66,7 +67,7 @@ def _worker(args, code=None):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}          # two workers share 2 cores
     start = ["-c", code] if code else ["-m", "lstmkit"]
     return subprocess.Popen([sys.executable, *start, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=ctrl_c_reaches_the_child)
 
 
 def _study(out):

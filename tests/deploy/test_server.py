@@ -17,6 +17,7 @@ pytest.importorskip("uvicorn")
 ws_client = pytest.importorskip("websockets.sync.client")
 
 from forecast_data import sine_frame  # noqa: E402
+from interrupt_helpers import ctrl_c_reaches_the_child  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 
 MAX_BODY, MAX_STREAMS = 20_000, 2
@@ -224,7 +225,8 @@ def _serve_in_a_program_then(program: str, run, stop) -> str:
     """Run ``program`` (``sys.argv[1]``: ``run``), which serves; once it answers /health, send it ``stop``.
     It must end with 0, no traceback; returns what it wrote after the 'serving' line."""
     proc = subprocess.Popen([sys.executable, "-c", program, str(run)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            preexec_fn=ctrl_c_reaches_the_child)
     try:
         line = proc.stdout.readline()
         assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:] if proc.poll() is not None else line
