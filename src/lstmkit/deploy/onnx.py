@@ -73,7 +73,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
     if out is not None and graphs is None and not Path(out).is_dir():      # its report's name, before any work
-        check_out_path(Path(out).with_name(Path(out).name + ".json"))
+        check_out_path(report_path(run, out, Path(out)))
     if out is None:                 # a read-only run folder: said before the graph is traced and checked
         check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
                        "and run the command again")

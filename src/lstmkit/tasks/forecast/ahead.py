@@ -21,7 +21,7 @@ from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.grid import skipped_ahead, time_text
 from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
-from lstmkit.tasks.forecast.probabilistic import quantiles_of, unscale
+from lstmkit.tasks.forecast.probabilistic import quantile_column, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone
 from lstmkit.tasks.forecast.use_warnings import say_rough, say_stale
@@ -229,5 +229,5 @@ class AheadForecast:
             q = self._quantiles(params, limits)                                 # [S, H, T, Q]
             for j, name in enumerate(cfg.target):
                 for k, level in enumerate(out.levels):
-                    frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)
+                    frame[quantile_column(name, level)] = q[:, :, j, k].reshape(-1)
         return frame_of(frame)

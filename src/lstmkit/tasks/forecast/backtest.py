@@ -38,7 +38,7 @@ from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.m4 import m4_settings
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
-from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
+from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics, quantile_column
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.use_warnings import say_left_out
@@ -562,7 +562,7 @@ def _forecast_by_series(pred: pd.DataFrame, cfg, id_col,
                         levels: list[float] | tuple = ()) -> dict[str, np.ndarray]:
     """``{series id: [H, C]}`` of predict's frame ``pred``, each series by step: each target's point
     forecast, then its quantile columns at ``levels`` (target by target), as :func:`fold_forecasts` gives them."""
-    cols = [*cfg.target, *(f"{t}_q{level:g}" for t in cfg.target for level in levels)]
+    cols = [*cfg.target, *(quantile_column(t, level) for t in cfg.target for level in levels)]
     key = cfg.id or ("id" if cfg.format == "m4" else None)
     step = "horizon_step" if "horizon_step" in pred.columns else "step"     # a time column named step: its own
     if key is None or key not in pred.columns:

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball"]
+__all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball", "quantile_column"]
 
 LIKELIHOODS = ("gaussian", "studentt")
 _REPORT = (0.1, 0.5, 0.9)            # interval levels reported for a likelihood without --quantiles
@@ -140,6 +140,11 @@ def _median_pair(levels: list[float], anchor: int) -> tuple[int, int, float]:
         return anchor, anchor, 0.0
     j = next(k for k, q in enumerate(levels) if q > 0.5)
     return j - 1, j, (0.5 - levels[j - 1]) / (levels[j] - levels[j - 1])
+
+
+def quantile_column(target: str, level: float) -> str:
+    """The column of ``target``'s quantile at ``level`` in predict's frame (and a backtest's reading of it): ``sales_q0.1``."""
+    return f"{target}_q{level:g}"
 
 
 def pinball(pred, y, q):
