@@ -41,7 +41,8 @@ LEARNED = 0.5                # best train loss below half the first step's: lear
 FLAT_ALONE_STEPS = 100       # ... a finding on its own only after this many optimizer steps (fewer: too early to say)
 OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this many epochs ...
 OVERFIT_MARGIN = 0.05
-DATA_SHARE = 0.5             # waiting for data more than half of the step time
+DATA_SHARE = 0.5             # waiting for data more than half of the step time ...
+DATA_SECONDS = 1.0           # ... and a second in all: less is a scheduler's hiccup on a busy machine, not a cure's worth
 TINY_BATCH = 8
 PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
@@ -497,7 +498,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
     compute = sum(e["compute_seconds"] for e in d.epochs)
     steps = sum(e["steps"] for e in d.epochs)
     evidence, numbers, remedies = [], {}, []
-    share = data / (data + compute) if data + compute > 0 else 0.0
+    share = data / (data + compute) if data + compute > 0 and data >= DATA_SECONDS else 0.0
     if share > DATA_SHARE:
         evidence.append(f"{share:.0%} of the training time was spent waiting for data "
                         f"({data:.1f}s loading vs {compute:.1f}s computing over {steps} steps)")
