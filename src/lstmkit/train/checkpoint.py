@@ -106,8 +106,9 @@ def checkpoint_epochs(folder: Path) -> int:
     Ctrl-C names before a resume has loaded the checkpoint."""
     try:
         with open(folder / CHECKPOINT_FILE, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            header = json.loads(f.read(min(n, 1 << 26)))
+            size = f.read(8)
+            (n,) = struct.unpack("<Q", size)
+            header = _header(size + f.read(min(n, 1 << 26)))     # a header past 64 MiB: "longer than the file"
         epoch = json.loads(header["__metadata__"][_STATE_KEY])["epoch"]
     except (OSError, ValueError, KeyError, TypeError, struct.error, RecursionError):
         return 0
