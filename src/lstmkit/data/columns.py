@@ -194,26 +194,30 @@ def check_strings(items: list, what: str, fix: str, missing: str | None = None) 
     if other is None:
         return
     v = items[other]
-    if missing_value(v):
-        raise LstmkitError(f"{what} {other} of the list is missing ({missing_value(v)}), not a string", missing or fix)
-    if isinstance(v, (bytes, bytearray)):
-        raise LstmkitError(f"{what} {other} of the list is bytes ({bytes(v[:20])!r}), not a string",
-                           "decode the bytes first (Python: b.decode('utf-8'); pandas: s.str.decode('utf-8'))")
-    raise LstmkitError(f"{what} {other} of the list is {a_type(v)} ({str(v)[:20]!r}), not a string", fix)
+    said, decode = _not_a_string(v, "; pandas: s.str.decode('utf-8')")
+    raise LstmkitError(f"{what} {other} of the list is {said}, not a string",
+                       decode or (missing if missing and missing_value(v) else fix))
 
 
 def one_text(text, fix: str) -> str:
     """``text`` when it is a string holding a word; else an :class:`LstmkitError` with ``fix``: bytes
     are told to be decoded, another type is named (``token_inputs(5)`` said "the text is empty")."""
-    if isinstance(text, (bytes, bytearray)):
-        raise LstmkitError(f"the text is bytes ({bytes(text[:20])!r}), not a string",
-                           "decode the bytes first (Python: b.decode('utf-8'))")
     if not isinstance(text, str):
-        what = f"missing ({missing_value(text)})" if missing_value(text) else f"{a_type(text)} ({str(text)[:20]!r})"
-        raise LstmkitError(f"the text is {what}, not a string", fix)
+        said, decode = _not_a_string(text)
+        raise LstmkitError(f"the text is {said}, not a string", decode or fix)
     if not text.strip():
         raise LstmkitError("the text is empty", fix)
     return text
+
+
+def _not_a_string(v, pandas_decode: str = "") -> tuple[str, str | None]:
+    """How ``v`` (not a string) is named in an error — missing, bytes or its type, with the start of
+    its value — and, for bytes, the fix they take whatever the caller's (decode them)."""
+    if missing_value(v):
+        return f"missing ({missing_value(v)})", None
+    if isinstance(v, (bytes, bytearray)):
+        return f"bytes ({bytes(v[:20])!r})", f"decode the bytes first (Python: b.decode('utf-8'){pandas_decode})"
+    return f"{a_type(v)} ({str(v)[:20]!r})", None
 
 
 def a_type(v) -> str:
