@@ -193,11 +193,21 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
+def safetensors_header(data: bytes) -> tuple[dict[str, Any], int]:
+    """The JSON header at the start of the safetensors bytes ``data`` and its length in bytes (the
+    tensors' bytes start at ``8 + length``); ValueError when ``data`` is shorter than it says."""
+    if len(data) < 8:
+        raise ValueError("shorter than a safetensors header's length")
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8:
+        raise ValueError("header longer than the file")
+    return json.loads(data[8:8 + n]), n
+
+
 def _sorted_metadata(data: bytes) -> bytes:
     """The safetensors bytes ``data`` with the ``__metadata__`` entries in sorted order (the
     header keeps its length: same entries, same compact JSON, same space padding)."""
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
+    header, n = safetensors_header(data)
     if "__metadata__" not in header:
         return data
     header["__metadata__"] = dict(sorted(header["__metadata__"].items()))

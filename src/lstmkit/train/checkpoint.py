@@ -25,7 +25,7 @@ from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import temp_prefix, write_fix
-from lstmkit.runs import META_FILE, new_file_mode, resume_call, write_json
+from lstmkit.runs import META_FILE, new_file_mode, resume_call, safetensors_header, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
            "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
@@ -239,15 +239,11 @@ def _check_state(state: dict[str, Any], where: Path) -> None:
 
 
 def _header(payload: bytes) -> dict[str, Any]:
-    (n,) = struct.unpack("<Q", payload[:8])
-    if n > len(payload) - 8:
-        raise ValueError("header longer than the file")
-    return json.loads(payload[8:8 + n])
+    return safetensors_header(payload)[0]
 
 
 def _data_section(payload: bytes) -> memoryview:
-    (n,) = struct.unpack("<Q", payload[:8])
-    return memoryview(payload)[8 + n:]
+    return memoryview(payload)[8 + safetensors_header(payload)[1]:]
 
 
 def _with_metadata(payload: bytes, metadata: dict[str, str]) -> tuple[bytes, memoryview]:
