@@ -687,3 +687,16 @@ def test_a_column_counting_the_rows_is_named_as_the_time_not_offered_as_the_targ
     assert Forecaster(**TINY).check(table, time="period", target="sales") is None
     with pytest.raises(LstmkitError, match=r"2 numeric columns: 'a', 'b' .*target='a'"):     # no counter: as before
         Forecaster(**TINY).check(pd.DataFrame({"a": np.arange(40.0) * 2, "b": np.ones(40)}))
+
+
+def test_a_fraction_beside_a_part_size_or_many_series_is_refused():
+    """``val_size=48, val_frac=0.3``: the split took 48 validation points and the fraction changed nothing,
+    without a word; ``test_size`` alone made the validation part one horizon whatever ``val_frac`` said."""
+    with pytest.raises(LstmkitError, match=r"^val_frac=0.3 does not apply beside val_size=48: with a size given"):
+        Forecaster(**TINY, val_size=48, val_frac=0.3).fit(sine_frame(), target="y")
+    with pytest.raises(LstmkitError, match=r"^val_frac=0.2 does not apply beside test_size=24: .* drop val_frac="):
+        Forecaster(**TINY).fit(sine_frame(), target="y", test_size=24, val_frac=0.2)
+    many = pd.concat([sine_frame().assign(s="a"), sine_frame(seed=1).assign(s="b")])
+    with pytest.raises(LstmkitError, match=r"^test_frac=0.1 does not apply beside id='s': the fractions split one "):
+        Forecaster(**TINY, test_frac=0.1).fit(many, target="y", time="time", id="s")
+
