@@ -581,7 +581,15 @@ def test_probabilistic_models_report_calibrated_intervals(kw, tmp_path):
 
 @pytest.mark.parametrize("qs, words", [("0.1,1.5", "strictly between 0 and 1, got 1.5"),
                                        ("0,0.5", "got 0"),
-                                       ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats")])
+                                       ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats"),
+                                       # levels that print alike shared one column (one forecast overwrote the other)
+                                       ("0.1,0.10000001,0.9", r"^quantile levels are named by 6 significant digits: "
+                                                              r"0.1 and 0.10000001 both read 0.1 \(forecast column "
+                                                              r"<target>_q0.1\) — pass levels that differ in"),
+                                       ("0.333333,0.3333334", "0.333333 and 0.3333334 both read 0.333333"),
+                                       ("0.5,0.9999999", r"0.9999999 reads 1 \(forecast column <target>_q1\)"),
+                                       ("0.1,0.102,0.898,0.9", r"^the central intervals 0.1-0.9 and 0.102-0.898 "
+                                                               r"would both be scored as coverage_80")])
 def test_bad_quantiles(qs, words):
     with pytest.raises(LstmkitError, match=words):
         check_quantiles(qs)
