@@ -237,6 +237,8 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
         typer.echo(format_table(rows))
     typer.echo(f"\nmean over {folds} folds:")
     typer.echo(format_table(result["aggregate"]))
+    if "metrics.json" in (result["settings"].get("mase_scale") or ""):     # a run's fixed model: its test MASE differs
+        typer.echo(f"({result['settings']['mase_scale']})")
     extra = {k: v for r in result["aggregate"].values() for k, v in r.items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:                                     # a probabilistic run's, in every fold row of backtest.csv too
