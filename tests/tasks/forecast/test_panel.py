@@ -652,7 +652,7 @@ def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_
     assert {r["cutoff"] for r in alone["folds"]} == {None}
     together = df[(df["store"] != "s2") & (df["time"] < pd.Timestamp("2024-01-01") + pd.Timedelta(hours=150))]
     cutoffs = [r["cutoff"] for r in f.backtest(together, folds=3)["folds"] if r["model"] == "lstm"]
-    assert cutoffs == [str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)) for h in (138, 142, 146)]
+    assert cutoffs == [(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)).isoformat() for h in (138, 142, 146)]
 
 
 # -- the CLI: many series and every bad input ---------------------------------------------------
@@ -826,7 +826,10 @@ def test_backtest_of_a_single_series_run_uses_its_fixed_model(tmp_path):
     assert f.series_ids_ == ["series"]                                     # one series: a panel of one
     res = f.backtest(df, folds=2, step=5)
     cut = {r["fold"]: r["cutoff"] for r in res["folds"]}
-    assert cut == {1: str(df["time"].iloc[n - 3 - 5]), 2: str(df["time"].iloc[n - 3])}
+    # written as lstmkit.json writes the data's times ('2024-01-13T09:00:00'; they were '2024-01-13 09:00:00')
+    assert cut == {1: df["time"].iloc[n - 3 - 5].isoformat(), 2: df["time"].iloc[n - 3].isoformat()}
+    end = json.loads((f.run_dir_ / "lstmkit.json").read_text())["data"]["end"]
+    assert end == df["time"].iloc[-1].isoformat() and cut[2] == "2024-01-13T09:00:00"
     assert "fixed" in res["settings"]["model"]
     # the model's fold-2 forecast is its predict() from the history before the cut
     pred = f.predict(df.iloc[:n - 3])["y"].to_numpy()

@@ -159,7 +159,9 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         # the time of the fold's first forecast point: of many series, the one they share (each series is cut
         # at its own end: series that end at different times have no one cutoff, and say none)
         at = np.unique(times.to_numpy()[ser.starts[present[k]] + cuts[k][present[k]]]) if times is not None else []
-        cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
+        # as lstmkit.json writes the data's times (its end, test_from): ISO 8601 with the T, the offset of a
+        # zoned column (RFC 3339's), not str()'s '2024-01-15 04:00:00'
+        cut_when = ((pd.Timestamp(at[0]).isoformat() if pd.api.types.is_datetime64_any_dtype(times)
                      else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
         if present[k, shown]:
             plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1,
