@@ -164,6 +164,15 @@ def test_a_fill_runs_backtest_scores_each_target_on_its_observed_points(tmp_path
     assert rows[(2, "naive")]["RMSE"] == pytest.approx(np.sqrt(np.nansum(err ** 2) / 13))
 
 
+def test_a_blend_of_several_targets_says_its_score_is_their_mean_and_its_weight_every_targets():
+    """--combine with two targets: one weight, chosen on the mean of their MASEs, blends both, and the
+    choice's words read as of one target's."""
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "combine": "seasonal_naive"}).fit(
+        two_scales(), target=["sales", "returns"], time="date")
+    assert est.auto_["combine"]["why"].endswith("; each MASE the mean of the targets' ('sales', 'returns'), "
+                                                "one blend for every target")
+
+
 def test_a_backtest_rows_mase_is_over_the_targets_with_a_scale():
     from lstmkit.tasks.forecast.backtest import metric_rows
     y = np.ones((2, 3, 2))

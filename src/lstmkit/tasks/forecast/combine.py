@@ -325,10 +325,13 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     record = {f"validation_{name.lower()}": {k: float(f"{v[0]:.4g}") for k, v in scores.items()},
               "tolerance": round(tol, 4), "independent_windows": round(windows, 2)}
     alone = scores["network"][0]
+    targets = (f"; each {name} the mean of the targets' ({', '.join(map(repr, cfg.target))}), one blend for every "
+               "target") if len(cfg.target) > 1 else ""      # no target's own score chose it
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation ({name} {alone:.4g}), over "
-                             f"{percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
+                             f"{percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"
+                             + targets}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.4g}, the network "
            f"alone {alone:.4g}, {NAMES[kind]} alone {scores[kind][0]:.4g}")
     if w != 0.5:
@@ -347,6 +350,7 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     elif mix != {"network": w, kind: 1 - w}:
         why += (f"; shrunk toward the even {NAMES[toward]} blend, keeping {windows:.1f} / ({windows:.1f} + {SHRINK:g}) "
                 f"of it: " + mix_words(mix))
+    why += targets
     return c, {"value": c["baseline"], "weight": c["weight"], "shares": base, "picked": [kind, w], "why": why,
                **record}
 
