@@ -63,8 +63,8 @@ def test_an_updated_model_saved_over_its_own_run_leaves_no_test_metrics_of_the_w
 def _beside_the_weights(run):
     """The files a run keeps of its weights besides the test metrics: a backtest, recorded gates, an
     ONNX export and the last checkpoint (what lstmkit writes there; their contents do not matter here)."""
-    for name in ("backtest/backtest.csv", "backtest/backtest.json", "backtest/plots/backtest.png", "gates.json",
-                 "plots/gates.png", "model.onnx", "onnx.json", "checkpoints/last.safetensors",
+    for name in ("update.json", "backtest/backtest.csv", "backtest/backtest.json", "backtest/plots/backtest.png",
+                 "gates.json", "plots/gates.png", "model.onnx", "onnx.json", "checkpoints/last.safetensors",
                  "checkpoints/last.json"):
         (run / name).parent.mkdir(parents=True, exist_ok=True)
         (run / name).write_text("of the weights before")

@@ -59,8 +59,9 @@ BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
 # the test metrics' files and their plot, which a save of a model without test metrics (an updated one) removes
 STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES, "plots/forecast.png")
 # what else a run says of its weights, which an updated model saved over its own run removes before it writes a file:
-# the backtest, the recorded gates, the last checkpoint (a resume went on from it) and the ONNX graph exported from them
-STALE_AFTER_UPDATE = (*STALE_WITHOUT_METRICS, "gates.json", "plots/gates.png", "backtest/backtest.csv",
+# the backtest, the recorded gates, the last checkpoint (a resume went on from it), the ONNX graph exported from them
+# and the report of the update that made them (`forecast update`'s; lineage_ keeps every update's)
+STALE_AFTER_UPDATE = (*STALE_WITHOUT_METRICS, "update.json", "gates.json", "plots/gates.png", "backtest/backtest.csv",
                       "backtest/backtest.json", "backtest/plots/backtest.png", "backtest/plots", "backtest",
                       "checkpoints/last.safetensors", "checkpoints/last.json", "checkpoints", "model.onnx", "onnx.json")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)

@@ -486,7 +486,7 @@ def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> di
     err = np.where(seen, np.abs(y_true - y_pred), 0.0)
     flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
     points = seen.reshape(len(err), -1)
-    nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target, over its steps
+    nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
     ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
     count = nonzero.sum(1)
     denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
