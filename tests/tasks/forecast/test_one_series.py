@@ -726,3 +726,22 @@ def test_a_fixed_backtest_over_the_test_part_says_why_its_mase_is_not_metrics_js
             "metrics.json's test MASE scales by the training part alone, so a fold over the test part scores a "
             "little differently)") in out
 
+
+def test_a_fit_forecasts_its_validation_windows_once_for_the_doctor_and_the_blend(monkeypatch):
+    """The doctor's comparison with the baselines and the choice of a blend each forecast the validation
+    windows with the trained network (every member of a seed ensemble): once now, and the blend's record of
+    the network alone is the doctor's score of it."""
+    made = []
+    forecast = Forecaster._forecast_windows
+
+    def counted(self, arrays, rows, *args, **kw):
+        made.append(int(rows[0]))
+        return forecast(self, arrays, rows, *args, **kw)
+    monkeypatch.setattr(Forecaster, "_forecast_windows", counted)
+    est, _ = _fit(horizon=3, combine="ets", doctor=True)
+    assert made == [est.data_summary_["split"]["train"] - est.config_.lookback,      # validation, once
+                    est.data_summary_["split"]["train"] + est.data_summary_["split"]["val"] - est.config_.lookback]
+    doctor = est.result_.doctor["evidence"]["baselines"]
+    assert doctor["metric"] == "MASE" and est.auto_["combine"]["validation_mase"]["network"] == float(
+        f"{doctor['model']:.4g}")
+
