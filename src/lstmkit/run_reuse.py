@@ -21,7 +21,7 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import read_json
 from lstmkit.runs import META_FILE, RUN_FILES, RUN_FOLDERS
 
-__all__ = ["RUN_ID_KEY", "new_run_id", "run_here", "is_own_run", "other_run_named", "clear_run"]
+__all__ = ["RUN_ID_KEY", "new_run_id", "run_here", "is_own_run", "other_run_named", "clear_run", "clear_files"]
 
 RUN_ID_KEY = "run_id"
 # what lstmkit writes inside a run's sub-folders (TensorBoard's event files aside): what clear_run deletes there
@@ -89,6 +89,13 @@ def clear_run(folder: str | Path) -> None:
         _remove(events)
     for sub in RUN_FOLDERS:
         _remove(folder / sub)
+
+
+def clear_files(folder: str | Path, names: tuple[str, ...]) -> None:
+    """Delete ``names`` (paths inside ``folder``, in order): a file, or a folder once it is empty; a folder
+    that still holds other files is kept, and a name that is not there is passed over."""
+    for name in names:
+        _remove(Path(folder) / name)
 
 
 def _remove(path: Path) -> None:

@@ -45,7 +45,7 @@ __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
-    "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
+    "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
     "resume_call", "check_written_by", "declared_weights", "finished_meta", "read_weights",
 ]
 
@@ -186,11 +186,16 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
     The same tensors and metadata always give the same bytes: safetensors writes the metadata
     from a hash map in an order that varies between calls, so it is re-written sorted.
     """
+    data = tensor_bytes(tensors, metadata)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def tensor_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    """The bytes :func:`save_tensors` writes for ``tensors`` and ``metadata``."""
     from safetensors.torch import save           # imports torch: only when weights are written
 
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    data = _sorted_metadata(save(flat, metadata=metadata))
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+    return _sorted_metadata(save(flat, metadata=metadata))
 
 
 def safetensors_header(data: bytes) -> tuple[dict[str, Any], int]:

@@ -60,6 +60,38 @@ def test_an_updated_model_saved_over_its_own_run_leaves_no_test_metrics_of_the_w
     assert getattr(again, "metrics_", None) is None and again.lineage_[-1]["accepted"] is True
 
 
+def _beside_the_weights(run):
+    """The files a run keeps of its weights besides the test metrics: a backtest, recorded gates, an
+    ONNX export and the last checkpoint (what lstmkit writes there; their contents do not matter here)."""
+    for name in ("update.json", "backtest/backtest.csv", "backtest/backtest.json", "backtest/plots/backtest.png",
+                 "gates.json", "plots/gates.png", "model.onnx", "onnx.json", "checkpoints/last.safetensors",
+                 "checkpoints/last.json"):
+        (run / name).parent.mkdir(parents=True, exist_ok=True)
+        (run / name).write_text("of the weights before")
+    (run / "backtest" / "notes.txt").write_text("mine")          # a user's own file is never deleted
+
+
+def test_an_updated_model_saved_over_its_own_run_leaves_no_backtest_gates_checkpoint_or_export_of_the_weights_before(
+        abs_forecaster, tmp_path):
+    """The backtest, gates.json, checkpoints/ and model.onnx of the weights before an update stayed beside the
+    updated weights saved over their run, describing a model no longer there."""
+    import shutil
+    run = shutil.copytree(abs_forecaster.run_dir_, tmp_path / "run")
+    _beside_the_weights(run)
+    Forecaster.load(run).save(run)                      # not updated: the same weights, nothing of them removed
+    assert (run / "backtest" / "backtest.json").is_file() and (run / "gates.json").is_file()
+    est = Forecaster.load(run)
+    est.update(_newer(sine_frame(n=200, seed=11, trend=0.002)), epochs=5, lr=5e-3)
+    assert est.last_update_["accepted"]
+    est.save(run)
+    left = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file() and p.parts[-2] != "tb")
+    assert left == ["backtest/notes.txt", "doctor.json", "history.csv", "lstmkit.json", "model.safetensors",
+                    "plots/loss.png"]
+    (run / "gates.json").write_text("of the updated weights")      # recorded after the update's save
+    Forecaster.load(run).save(run)
+    assert (run / "gates.json").is_file()
+
+
 def test_update_that_hurts_is_rolled_back(abs_forecaster):
     est = Forecaster.load(abs_forecaster.run_dir_)
     before = _weights(est)

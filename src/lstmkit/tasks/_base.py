@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import inspect
 import os
 import shutil
@@ -33,10 +34,11 @@ from lstmkit.estimator_params import EstimatorParams, estimator_signature, param
 from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
 from lstmkit.run_lock import check_not_training, training_lock
-from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
+from lstmkit.run_reuse import RUN_ID_KEY, clear_files, clear_run, is_own_run, new_run_id, other_run_named, run_here
+from lstmkit.runs import HASHES_KEY as WEIGHT_HASHES_KEY
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, declared_weights, file_in_the_way,
                           finished_meta, load_weights, new_run_dir, read_metrics, read_weights, resume_call, save_tensors,
-                          write_json)
+                          tensor_bytes, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 from lstmkit.data.sample_weight import check_same_weights
@@ -56,6 +58,12 @@ METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
 BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
 # the test metrics' files and their plot, which a save of a model without test metrics (an updated one) removes
 STALE_WITHOUT_METRICS = ("metrics.json", *METRIC_TABLES, "plots/forecast.png")
+# what else a run says of its weights, which an updated model saved over its own run removes before it writes a file:
+# the backtest, the recorded gates, the last checkpoint (a resume went on from it), the ONNX graph exported from them
+# and the report of the update that made them (`forecast update`'s; lineage_ keeps every update's)
+STALE_AFTER_UPDATE = (*STALE_WITHOUT_METRICS, "update.json", "gates.json", "plots/gates.png", "backtest/backtest.csv",
+                      "backtest/backtest.json", "backtest/plots/backtest.png", "backtest/plots", "backtest",
+                      "checkpoints/last.safetensors", "checkpoints/last.json", "checkpoints", "model.onnx", "onnx.json")
 _FIRST_WEIGHT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> its first weight (_check_float32)
 _CLASSIFIERS = "a classifier's method (TextClassifier, SequenceClassifier, SpeechRecognizer(mode='classify'))"
 # methods one task's estimator has and the others lack: whose each is (RunEstimator.__getattr__)
@@ -600,6 +608,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                    "pass save() a new folder, or overwrite=True to delete that run's files first")
             check_not_training(path, "overwriting it")
             clear_run(path)
+        if here is not None and self._updated_since(here):
+            # this model's own run, saved after an update: what its folder says of the weights before it goes
+            # first, so that an interruption leaves those weights with less said of them, never these with it
+            clear_files(path, STALE_AFTER_UPDATE)
+        elif not getattr(self, "metrics_", None):
+            clear_files(path, STALE_WITHOUT_METRICS)    # they loaded as this model's metrics_
         made = next((p for p in reversed([path, *path.parents]) if not path_exists(p)), None)   # the first folder made
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -607,15 +621,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             raise EnvironmentProblem(f"cannot save to {path}: the folder could not be made ({os_reason(e)}); nothing "
                                      "was written", "pass save() a folder you can write to") from None
         try:
-            save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
+            save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata=self._weights_metadata())
             self._write_state(path)
             self._write_training_files(path)
             if getattr(self, "metrics_", None):
                 write_json(path / "metrics.json", self.metrics_)
                 self._write_metric_tables(path)
-            else:       # this model's own run, saved after an update dropped the test metrics of the weights
-                for name in STALE_WITHOUT_METRICS:      # before it: they loaded as the updated model's metrics_
-                    (path / name).unlink(missing_ok=True)
             self._write_meta(path, status="finished")
         except BaseException:
             # a full disk, a file size limit, Ctrl-C: the folders this save made go again (they held weights and no
@@ -626,6 +637,18 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if getattr(self, "run_dir_", None) is None:     # a model fitted in memory now has a run folder: export's,
             self.run_dir_ = path                         # as the error before saving promises
         return path
+
+    def _weights_metadata(self) -> dict[str, str]:
+        return {"format": "pt", "task": self.TASK}
+
+    def _updated_since(self, meta: dict[str, Any]) -> bool:
+        """Whether this model was updated (``lineage_``) to weights other than those of the run ``meta``
+        recorded: a save over that run leaves nothing of the weights before beside these."""
+        if not any(isinstance(u, dict) and u.get("accepted") for u in vars(self).get("lineage_") or ()):
+            return False
+        recorded = (meta.get(WEIGHT_HASHES_KEY) or {}).get(WEIGHTS_FILE)
+        data = tensor_bytes(self.net_.state_dict(), metadata=self._weights_metadata())
+        return recorded != hashlib.sha256(data).hexdigest()
 
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""

@@ -59,6 +59,15 @@ BAD = [
     (["--data", "{d}/sine.csv", "--target", "y", "--model", "lsmt"], "lstm, gru, bilstm"),
     (["--data", "{d}/sine.csv", "--target", "y", "--time", "date"], "time, y, temp"),
     (["--data", "{d}/sine.csv", "--target", "y", "--fill", "mean"], "ffill"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--quantiles", "0.1,0.10000001,0.9", "--epochs", "1",
+      "--ensemble", "1"], "0.1 and 0.10000001 both read 0.1"),
+    # a fraction the part sizes or the many series leave unused (it trained without a word)
+    (["--data", "{d}/sine.csv", "--target", "y", "--val-size", "48", "--val-frac", "0.3", "--epochs", "1",
+      "--ensemble", "1"], "--val-frac 0.3 does not apply beside --val-size 48"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--test-size", "48", "--val-frac", "0.3", "--epochs", "1",
+      "--ensemble", "1"], "--val-frac 0.3 does not apply beside --test-size 48"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--id", "temp", "--test-frac", "0.1", "--epochs", "1",
+      "--ensemble", "1"], "--test-frac 0.1 does not apply beside --id temp"),
 ]
 
 

@@ -687,3 +687,61 @@ def test_a_column_counting_the_rows_is_named_as_the_time_not_offered_as_the_targ
     assert Forecaster(**TINY).check(table, time="period", target="sales") is None
     with pytest.raises(LstmkitError, match=r"2 numeric columns: 'a', 'b' .*target='a'"):     # no counter: as before
         Forecaster(**TINY).check(pd.DataFrame({"a": np.arange(40.0) * 2, "b": np.ones(40)}))
+
+
+def test_a_fraction_beside_a_part_size_or_many_series_is_refused():
+    """``val_size=48, val_frac=0.3``: the split took 48 validation points and the fraction changed nothing,
+    without a word; ``test_size`` alone made the validation part one horizon whatever ``val_frac`` said."""
+    with pytest.raises(LstmkitError, match=r"^val_frac=0.3 does not apply beside val_size=48: with a size given"):
+        Forecaster(**TINY, val_size=48, val_frac=0.3).fit(sine_frame(), target="y")
+    with pytest.raises(LstmkitError, match=r"^val_frac=0.2 does not apply beside test_size=24: .* drop val_frac="):
+        Forecaster(**TINY).fit(sine_frame(), target="y", test_size=24, val_frac=0.2)
+    many = pd.concat([sine_frame().assign(s="a"), sine_frame(seed=1).assign(s="b")])
+    with pytest.raises(LstmkitError, match=r"^test_frac=0.1 does not apply beside id='s': the fractions split one "):
+        Forecaster(**TINY, test_frac=0.1).fit(many, target="y", time="time", id="s")
+
+
+def test_a_fixed_backtest_over_the_test_part_says_why_its_mase_is_not_metrics_json(tmp_path, capsys):
+    """A run's fixed backtest whose fold is its test window scored the same forecasts as metrics.json, yet
+    another MASE (7.654 there, 7.597 here), without a word why: a fold scales by the history before its
+    cutoff, metrics.json by the training part alone. The CLI and backtest.json say so, and it is the whole
+    difference: the ratio of the two MASEs is that of the two scales."""
+    from cli_helpers import run_cli
+    from lstmkit.tasks.forecast.metrics import mase_scale
+    est, df = _fit(tmp_path, horizon=3, val_size=24, test_size=3)
+    result = est.backtest(df, folds=1)
+    fold = {r["model"]: r for r in result["folds"]}
+    y, m = df["y"].to_numpy(), est.metrics_["metrics"]
+    n_train, season = len(df) - 24 - 3, est.season_
+    ratio = mase_scale(y[:n_train], season)[0] / mase_scale(y[:len(df) - 3], season)[0]
+    for name in (est.config_.model, "naive"):
+        assert fold[name]["MAE"] == pytest.approx(m[name]["MAE"], rel=1e-6)      # the same forecasts
+        assert fold[name]["MASE"] == pytest.approx(m[name]["MASE"] * ratio, rel=1e-6) != pytest.approx(m[name]["MASE"])
+    assert "metrics.json's test MASE scales by the training part alone" in result["settings"]["mase_scale"]
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, out, err = run_cli(["forecast", "backtest", "--run", est.run_dir_, "--data", tmp_path / "d.csv",
+                              "--folds", 1, "--out", tmp_path / "bt"], capsys)
+    assert code == 0, err
+    assert ("(MASE here: each fold's error over the seasonal-naive error of the history before its cutoff; "
+            "metrics.json's test MASE scales by the training part alone, so a fold over the test part scores a "
+            "little differently)") in out
+
+
+def test_a_fit_forecasts_its_validation_windows_once_for_the_doctor_and_the_blend(monkeypatch):
+    """The doctor's comparison with the baselines and the choice of a blend each forecast the validation
+    windows with the trained network (every member of a seed ensemble): once now, and the blend's record of
+    the network alone is the doctor's score of it."""
+    made = []
+    forecast = Forecaster._forecast_windows
+
+    def counted(self, arrays, rows, *args, **kw):
+        made.append(int(rows[0]))
+        return forecast(self, arrays, rows, *args, **kw)
+    monkeypatch.setattr(Forecaster, "_forecast_windows", counted)
+    est, _ = _fit(horizon=3, combine="ets", doctor=True)
+    assert made == [est.data_summary_["split"]["train"] - est.config_.lookback,      # validation, once
+                    est.data_summary_["split"]["train"] + est.data_summary_["split"]["val"] - est.config_.lookback]
+    doctor = est.result_.doctor["evidence"]["baselines"]
+    assert doctor["metric"] == "MASE" and est.auto_["combine"]["validation_mase"]["network"] == float(
+        f"{doctor['model']:.4g}")
+

@@ -581,7 +581,15 @@ def test_probabilistic_models_report_calibrated_intervals(kw, tmp_path):
 
 @pytest.mark.parametrize("qs, words", [("0.1,1.5", "strictly between 0 and 1, got 1.5"),
                                        ("0,0.5", "got 0"),
-                                       ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats")])
+                                       ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats"),
+                                       # levels that print alike shared one column (one forecast overwrote the other)
+                                       ("0.1,0.10000001,0.9", r"^quantile levels are named by 6 significant digits: "
+                                                              r"0.1 and 0.10000001 both read 0.1 \(forecast column "
+                                                              r"<target>_q0.1\) — pass levels that differ in"),
+                                       ("0.333333,0.3333334", "0.333333 and 0.3333334 both read 0.333333"),
+                                       ("0.5,0.9999999", r"0.9999999 reads 1 \(forecast column <target>_q1\)"),
+                                       ("0.1,0.102,0.898,0.9", r"^the central intervals 0.1-0.9 and 0.102-0.898 "
+                                                               r"would both be scored as coverage_80")])
 def test_bad_quantiles(qs, words):
     with pytest.raises(LstmkitError, match=words):
         check_quantiles(qs)
@@ -644,7 +652,7 @@ def test_a_series_too_short_for_the_folds_is_left_out_of_a_many_series_backtest_
     assert {r["cutoff"] for r in alone["folds"]} == {None}
     together = df[(df["store"] != "s2") & (df["time"] < pd.Timestamp("2024-01-01") + pd.Timedelta(hours=150))]
     cutoffs = [r["cutoff"] for r in f.backtest(together, folds=3)["folds"] if r["model"] == "lstm"]
-    assert cutoffs == [str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)) for h in (138, 142, 146)]
+    assert cutoffs == [(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h)).isoformat() for h in (138, 142, 146)]
 
 
 # -- the CLI: many series and every bad input ---------------------------------------------------
@@ -818,7 +826,10 @@ def test_backtest_of_a_single_series_run_uses_its_fixed_model(tmp_path):
     assert f.series_ids_ == ["series"]                                     # one series: a panel of one
     res = f.backtest(df, folds=2, step=5)
     cut = {r["fold"]: r["cutoff"] for r in res["folds"]}
-    assert cut == {1: str(df["time"].iloc[n - 3 - 5]), 2: str(df["time"].iloc[n - 3])}
+    # written as lstmkit.json writes the data's times ('2024-01-13T09:00:00'; they were '2024-01-13 09:00:00')
+    assert cut == {1: df["time"].iloc[n - 3 - 5].isoformat(), 2: df["time"].iloc[n - 3].isoformat()}
+    end = json.loads((f.run_dir_ / "lstmkit.json").read_text())["data"]["end"]
+    assert end == df["time"].iloc[-1].isoformat() and cut[2] == "2024-01-13T09:00:00"
     assert "fixed" in res["settings"]["model"]
     # the model's fold-2 forecast is its predict() from the history before the cut
     pred = f.predict(df.iloc[:n - 3])["y"].to_numpy()

@@ -54,7 +54,7 @@ def test_whole_serial_days_round_trip_through_the_python_api(tmp_path):
     got = Forecaster.load(est.run_dir_).predict(df.head(60))["date"]
     assert got.tolist() == list(pd.date_range("2024-03-01", periods=3, freq="D"))      # serial 45352 is 1 March
     assert set(est.evaluate(df))
-    cutoffs = ["2024-03-25 00:00:00", "2024-03-28 00:00:00"]               # rows 84 and 87 of 90 days
+    cutoffs = ["2024-03-25T00:00:00", "2024-03-28T00:00:00"]               # rows 84 and 87 of 90 days
     assert sorted({f["cutoff"] for f in est.backtest(df, folds=2)["folds"]}) == cutoffs
     refit = Forecaster(**TINY, dates="excel", target=["units"], time="date").backtest(df, folds=2, refit=True)
     assert sorted({f["cutoff"] for f in refit["folds"]}) == cutoffs
@@ -161,7 +161,7 @@ def test_a_workbook_in_the_1904_date_system_trains_with_dates_excel1904(tmp_path
     est = Forecaster.load(run)
     assert set(est.evaluate(serial))
     assert sorted({f["cutoff"] for f in est.backtest(serial, folds=2)["folds"]}) == [
-        "2024-03-25 00:00:00", "2024-03-28 00:00:00"]                                  # rows 84 and 87
+        "2024-03-25T00:00:00", "2024-03-28T00:00:00"]                                  # rows 84 and 87
 
 
 def test_date_cells_of_a_1904_workbook_read_as_excel_shows_them_and_unmarked_serials_name_the_flag(tmp_path, capsys):

@@ -145,6 +145,34 @@ def test_a_backtest_gives_each_targets_own_metrics_too(fitted):
                                                                    + per["returns"][model]["MAE"]) / 2)
 
 
+def test_a_fill_runs_backtest_scores_each_target_on_its_observed_points(tmp_path):
+    """A --fill run's backtest read the data's empty cells as they were: one in the history made every fold's
+    MASE NaN (the scale of a history with a gap), and one after a cutoff the fold's MAE of every target NaN.
+    The baselines and the scale read the history filled from before each gap; a gap is no point to score."""
+    df = two_scales()
+    df.loc[[50, 51, 196], "returns"] = np.nan           # two in the history, one in the last fold's week
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "fill": "ffill"}).fit(df, target=["sales", "returns"],
+                                                                          time="date")
+    result = est.backtest(df, folds=2)
+    rows = {(r["fold"], r["model"]): r for r in result["folds"]}
+    assert all(np.isfinite([r["MAE"], r["MASE"], r["sMAPE"]]).all() for r in result["folds"])
+    assert all(np.isfinite(m["MASE"]) for t in result["per_target"].values() for m in t.values())
+    # fold 2 forecasts rows 193..199 from row 192: naive's error over sales' 7 points and returns' 6
+    y = df[["sales", "returns"]].to_numpy()
+    err = np.abs(y[193:200] - y[192])
+    assert rows[(2, "naive")]["MAE"] == pytest.approx(np.nansum(err) / 13)
+    assert rows[(2, "naive")]["RMSE"] == pytest.approx(np.sqrt(np.nansum(err ** 2) / 13))
+
+
+def test_a_blend_of_several_targets_says_its_score_is_their_mean_and_its_weight_every_targets():
+    """--combine with two targets: one weight, chosen on the mean of their MASEs, blends both, and the
+    choice's words read as of one target's."""
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "combine": "seasonal_naive"}).fit(
+        two_scales(), target=["sales", "returns"], time="date")
+    assert est.auto_["combine"]["why"].endswith("; each MASE the mean of the targets' ('sales', 'returns'), "
+                                                "one blend for every target")
+
+
 def test_a_backtest_rows_mase_is_over_the_targets_with_a_scale():
     from lstmkit.tasks.forecast.backtest import metric_rows
     y = np.ones((2, 3, 2))
@@ -193,6 +221,11 @@ def test_a_row_with_one_target_empty_is_a_gap_not_the_start_of_the_future(fitted
     gap.loc[gap.index[-3:], "returns"] = np.nan
     with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'returns' .*\(3 of 200 rows\)"):
         fitted.predict(gap)
+    both = gap.copy()
+    both.loc[[4], "sales"] = np.nan             # each target with gaps named (the first alone was)
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'sales' of series 'series' "
+                                           r"\(1 of 200 rows\); also in 'returns' \(3\) — clean the data"):
+        fitted.predict(both)
     panel = read_panel(gap, ForecastConfig(target=["sales", "returns"], time="date", fill="ffill"))
     assert panel.lengths.tolist() == [200]
     np.testing.assert_array_equal(panel.values[-1], [df["sales"].iloc[-1], df["returns"].iloc[-4]])

@@ -248,6 +248,21 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     assert est.transcribe([clip], lm=False) == est.transcribe([clip])
 
 
+def test_a_classify_fit_reads_its_validation_part_once_for_the_doctor_and_the_metrics(digits, tiny):
+    """The doctor's comparison with the class prior and metrics.json's validation scores each read the
+    validation part with the trained model (two passes, each as long as an epoch's validation); as a text
+    classifier's fit, one pass now, and the metrics are those of evaluate on the same part."""
+    from unittest import mock
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1, "val_frac": 0.25, "doctor": True,
+                              "label_from_name": "{label}_{speaker}_{take}"})
+    real = SpeechRecognizer._outputs
+    with mock.patch.object(SpeechRecognizer, "_outputs", autospec=True, side_effect=real) as outputs:
+        est.fit(digits)
+    assert outputs.call_count == 1
+    assert est.result_.doctor["evidence"]["baselines"]["part"] == "validation"
+    assert est.metrics_["val"]["n"] == est.data_summary_["split"]["val"] and 0 <= est.metrics_["val"]["rtf"]
+
+
 def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny, tmp_path):
     # classes_ was a list of strings (classify's estimators give a numpy array) and there was no predict_proba
     est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",

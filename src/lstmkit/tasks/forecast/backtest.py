@@ -77,7 +77,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     step = H if step is None else int(step)
     run = (getattr(model, "data_summary_", None) or {}) if given else None
     frame, id_col, time_col, targets, codes, uniq, read_times = _long_frame(data, cfg, run)
-    ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
+    ser = _Series(frame, targets, codes, uniq, cfg.fill)                 # series are contiguous in the frame
     levels = _levels(cfg)
     need = H + step * (folds - 1) + 2
     short = ser.lengths < need
@@ -93,7 +93,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                    for j in np.flatnonzero(short)]
         frame = frame[~frame["__id"].isin([s["id"] for s in skipped]).to_numpy()].reset_index(drop=True)
         codes, uniq = pd.factorize(frame["__id"], sort=False)
-        ser = _Series(frame, targets, codes, uniq)
+        ser = _Series(frame, targets, codes, uniq, cfg.fill)
         say_left_out(skipped, need)
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     in_training = (_folds_before_test(run, read_times, ser, cuts, getattr(model, "lineage_", None) or [])
@@ -159,7 +159,9 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         # the time of the fold's first forecast point: of many series, the one they share (each series is cut
         # at its own end: series that end at different times have no one cutoff, and say none)
         at = np.unique(times.to_numpy()[ser.starts[present[k]] + cuts[k][present[k]]]) if times is not None else []
-        cut_when = ((str(pd.Timestamp(at[0])) if pd.api.types.is_datetime64_any_dtype(times)
+        # as lstmkit.json writes the data's times (its end, test_from): ISO 8601 with the T, the offset of a
+        # zoned column (RFC 3339's), not str()'s '2024-01-15 04:00:00'
+        cut_when = ((pd.Timestamp(at[0]).isoformat() if pd.api.types.is_datetime64_any_dtype(times)
                      else at[0].item() if isinstance(at[0], np.generic) else at[0]) if len(at) == 1 else None)
         if present[k, shown]:
             plot_folds.append({"fold": k + 1, "origin": int(cuts[k, shown]) - 1,
@@ -181,6 +183,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
                            "note": None if refit or not given else
                            "a fixed run model may have trained on points inside the folds; refit avoids that",
+                           "mase_scale": _mase_note(cfg, given and not refit),
                            **({"folds_before_test_part": in_training} if in_training else {})},
               "skipped": skipped}
     if out is not None:
@@ -206,6 +209,19 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _mase_note(cfg, fixed_run: bool) -> str:
+    """What a fold's MASE is scaled by, and for a run's fixed model why a fold over its test part does not
+    read metrics.json's test MASE: that one scales by the training part alone (a fold by every point before its
+    cutoff, validation ones among them: a naive forecast's MASE 3.18 here, 3.11 there, on the same points), and a
+    deseasoned run's test forecasts remove the training part's seasonal profile (predict's, the history's)."""
+    note = "MASE here: each fold's error over the seasonal-naive error of the history before its cutoff"
+    if not fixed_run:
+        return note
+    return (note + "; metrics.json's test MASE scales by the training part alone"
+            + (" (and its forecasts remove the training part's season, predict's the history's)" if cfg.deseason else "")
+            + ", so a fold over the test part scores a little differently")
+
+
 def _plotted_series(ser: "_Series", cuts: np.ndarray, forecasts: np.ndarray, present: np.ndarray,
                     H: int) -> tuple[int, int]:
     """The series ``plots/backtest.png`` shows: the first one scored in a fold whose first target or
@@ -328,13 +344,25 @@ def _wall_clock(times: pd.Series) -> np.ndarray:
 
 
 class _Series:
-    """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]``."""
+    """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]`` (NaN
+    where a ``--fill`` run's data has no value: such a point is scored nowhere), and ``known``, those values
+    with each gap filled from the points before it (``fill`` zero: 0), which the baselines and the MASE
+    scale read, as a forecast from the history before a cutoff reads it filled (an empty cell anywhere before
+    a cutoff made every fold's MASE NaN, and naive's forecast from an empty origin NaN)."""
 
-    def __init__(self, frame: pd.DataFrame, targets: list[str], codes: np.ndarray, uniq):
+    def __init__(self, frame: pd.DataFrame, targets: list[str], codes: np.ndarray, uniq, fill: str | None = None):
         self.sids = [str(s) for s in uniq.tolist()]                         # codes: contiguous, in order
         self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.values = frame[targets].to_numpy(dtype=np.float64)
+        self.known = self.values
+        if fill is not None and np.isnan(self.values).any():
+            gaps = pd.DataFrame(self.values)
+            if fill == "zero":
+                self.known = gaps.fillna(0.0).to_numpy()
+            else:                           # each target of each series from its own points before the gap; a
+                by = np.repeat(np.arange(len(self.lengths)), self.lengths)   # series' first empty cells from after
+                self.known = gaps.groupby(by).ffill().groupby(by).bfill().to_numpy()
         self._running: dict[int, list[np.ndarray]] = {}
 
     def positions(self) -> np.ndarray:
@@ -346,9 +374,9 @@ class _Series:
         of its NaN and infinite terms, and sums of ``|y[t]|`` (the level; lag rows as 0): a part's
         sum is the difference of two rows."""
         if lag not in self._running:
-            d, level = np.zeros_like(self.values), np.zeros_like(self.values)
-            d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
-            level[lag:] = np.abs(self.values[lag:])
+            d, level = np.zeros_like(self.known), np.zeros_like(self.known)
+            d[lag:] = np.abs(self.known[lag:] - self.known[:-lag])
+            level[lag:] = np.abs(self.known[lag:])
             nan, inf = np.isnan(d), np.isinf(d)
             self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
                                   for a in (np.where(nan | inf, 0.0, d), nan, inf, np.where(nan | inf, 0.0, level))]
@@ -367,19 +395,20 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     f, s = np.nonzero(scored)                                             # scored (fold, series) pairs
     c = cuts[f, s]
     origin = ser.starts[s] + c - 1                                        # last observed point, frame row
-    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T]
-    naive = naive_forecast(ser.values, origin, H)
+    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T], NaN: not observed
+    naive = naive_forecast(ser.known, origin, H)
     seasonal, scale = naive.copy(), np.empty((len(f), ser.values.shape[1]))
     for season in np.unique(seasons[f]).tolist():
         pick = seasons[f] == season
         full = pick & (c - 1 >= season - 1)                               # one season observed: seasonal naive
         if full.any():
-            seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
+            seasonal[full] = seasonal_naive_forecast(ser.known, origin[full], H, season)
         scale[pick] = _mase_scales(ser, ser.starts[s[pick]], c[pick], season)
     model_fc = forecasts[f, s] if len(f) else naive
-    nonzero = mape_points(actual, axis=1)                                 # [R, H, T], as metric_rows
-    defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape)   # the rows MAPE scores
-    windows = int(defined[:, 0, 0].sum())
+    seen = np.isfinite(actual)                                            # a --fill run's gaps: not points
+    nonzero = mape_points(np.where(seen, actual, 0.0), axis=1)            # [R, H, T], as metric_rows
+    defined = np.broadcast_to(nonzero.any((1, 2), keepdims=True), nonzero.shape) & seen   # the points MAPE may score
+    windows = int(defined.any((1, 2)).sum())
     among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
              if windows < len(defined) else "")
     say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
@@ -416,7 +445,11 @@ def _probabilistic(ser: _Series, cuts: np.ndarray, quantiles: np.ndarray, scored
             continue
         actual = ser.values[(ser.starts[s] + cuts[k, s])[:, None] + np.arange(H)]     # [R, H, T]
         q = quantiles[k, s].reshape(*actual.shape, len(levels))                     # [R, H, T, Q]
-        m = probabilistic_metrics("quantile", q, actual, levels)
+        seen = np.isfinite(actual)                      # pooled over the points observed (a --fill run's gaps: none)
+        if not seen.any():
+            out.append({})
+            continue
+        m = probabilistic_metrics("quantile", q[seen][:, None], actual[seen][:, None], levels)
         if likelihood:
             m.pop("CRPS")
         out.append(m)
@@ -447,23 +480,28 @@ def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int
 
 def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
     """:func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each row ``y_true[i], y_pred[i]``
-    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``."""
-    err = np.abs(y_true - y_pred)
-    flat, true = err.reshape(len(err), -1), y_true.reshape(len(err), -1)
-    nonzero = mape_points(y_true, axis=1).reshape(len(err), -1)          # per row and target, over its steps
+    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``, over the points observed (an actual
+    value NaN, a ``--fill`` run's gap, is left out; a row with none is NaN, which the fold's mean leaves out)."""
+    seen = np.isfinite(y_true)                                               # [R, H, T]
+    err = np.where(seen, np.abs(y_true - y_pred), 0.0)
+    flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
+    points = seen.reshape(len(err), -1)
+    nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
     ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
     count = nonzero.sum(1)
     denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
-    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=denom != 0)
+    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=(denom != 0) & points)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = err.mean(1) / scale                                         # [R, T]
-        # over the targets with a scale, as forecast_metrics: a target held still made every one's inf
-        has = scale > 0
+        n, steps = points.sum(1), seen.sum(1)                                # [R], [R, T]
+        scaled = err.sum(1) / steps / scale                                  # [R, T]
+        # over the targets with a scale (and a point observed), as forecast_metrics: a target held still made
+        # every one's inf
+        has = (scale > 0) & (steps > 0)
         some = has.any(1) & ~has.all(1)
         mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
-        return {"MAE": flat.mean(1), "RMSE": np.sqrt(np.mean(flat ** 2, 1)),
+        return {"MAE": flat.sum(1) / n, "RMSE": np.sqrt((flat ** 2).sum(1) / n),
                 "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
-                "sMAPE": 100.0 * smape.mean(1), "MASE": mase}
+                "sMAPE": 100.0 * smape.sum(1) / n, "MASE": mase}
 
 
 def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_en
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError, first_of
-from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.config import ForecastConfig, check_given
 
 app = task_app("Time-series forecasting: train, predict, evaluate.")
 
@@ -61,7 +61,8 @@ train = add_train_command(
     files={"data": "CSV, TSV, JSON(L), Excel, Parquet, Feather or .tsf (Monash archive) file with the series "
                    "(or 'data:' in --config)."},
     required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
-    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)))
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)),
+    check=check_given)
 
 
 @app.command()
@@ -236,6 +237,8 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
         typer.echo(format_table(rows))
     typer.echo(f"\nmean over {folds} folds:")
     typer.echo(format_table(result["aggregate"]))
+    if "metrics.json" in (result["settings"].get("mase_scale") or ""):     # a run's fixed model: its test MASE differs
+        typer.echo(f"({result['settings']['mase_scale']})")
     extra = {k: v for r in result["aggregate"].values() for k, v in r.items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:                                     # a probabilistic run's, in every fold row of backtest.csv too

@@ -94,7 +94,7 @@ so far; an online update fine-tunes the network and keeps the blend as chosen.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -286,13 +286,15 @@ def shrink(kind: str, weight: float, windows: float, toward: str) -> dict[str, f
     return {k: round(v, 6) for k, v in out.items() if k == "network" or v > 0}
 
 
-def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarray] | None = None
+                       ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The combination of one series' network with a baseline chosen on the validation windows
     ``val`` (rows, series) by the rule of the module docstring; and the record
     ``{"value", "weight", "why", "validation_mase"}`` for ``lstmkit.json``'s ``auto``.
 
     ``est.config_.combine`` None tries both baselines (ETS not where ``ets`` is False: the test table
-    would score a blend with ETS without ETS's own row), a baseline name only that one."""
+    would score a blend with ETS without ETS's own row), a baseline name only that one. ``forecasts()``: the
+    network's parameters of ``val`` (``_forecast_windows``'), when the fit has made them for the doctor."""
     cfg = est.config_
     rows, series = val
     kinds = (tuple(k for k in BASELINES if k != "ets" or cfg.ets is not False) if cfg.combine is None
@@ -301,8 +303,9 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
         return None, {"value": "none", "weight": 1.0, "why": "no validation windows to weigh a combination on"}
     vals = panel.values[panel.rows(0)]
     n_train, n_val, _ = part_sizes(int(panel.lengths[0]), cfg)
-    network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
-                                                                       est._series_index(panel)))).numpy()
+    params = forecasts() if forecasts is not None else est._forecast_windows(arrays, rows, series,
+                                                                            est._series_index(panel))
+    network = est.output_.point(torch.from_numpy(params)).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     history = ets_history(None, est.season_)
@@ -325,10 +328,13 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     record = {f"validation_{name.lower()}": {k: float(f"{v[0]:.4g}") for k, v in scores.items()},
               "tolerance": round(tol, 4), "independent_windows": round(windows, 2)}
     alone = scores["network"][0]
+    targets = (f"; each {name} the mean of the targets' ({', '.join(map(repr, cfg.target))}), one blend for every "
+               "target") if len(cfg.target) > 1 else ""      # no target's own score chose it
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation ({name} {alone:.4g}), over "
-                             f"{percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"}
+                             f"{percent(tol)} below an even blend with a baseline ({windows:.3g} independent windows)"
+                             + targets}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.4g}, the network "
            f"alone {alone:.4g}, {NAMES[kind]} alone {scores[kind][0]:.4g}")
     if w != 0.5:
@@ -347,6 +353,7 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     elif mix != {"network": w, kind: 1 - w}:
         why += (f"; shrunk toward the even {NAMES[toward]} blend, keeping {windows:.1f} / ({windows:.1f} + {SHRINK:g}) "
                 f"of it: " + mix_words(mix))
+    why += targets
     return c, {"value": c["baseline"], "weight": c["weight"], "shares": base, "picked": [kind, w], "why": why,
                **record}
 

@@ -11,8 +11,9 @@ from typing import Literal
 
 from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_non_negative, check_positive, check_range,
                             check_types, train_field)
+from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["ForecastConfig", "ForecastParams"]
+__all__ = ["ForecastConfig", "ForecastParams", "check_given"]
 
 
 @dataclass
@@ -166,3 +167,27 @@ class ForecastParams(ForecastFitParams, total=False):
     time: str | int | list[str] | None
     features: list[str] | str | int
     id: str | int | None
+
+
+def check_given(given: dict, settings: dict) -> None:
+    """The settings a user gave (flat: the command line's flags, or in Python those at other than the
+    Forecaster's defaults) against ``settings`` (all of them): ``val_frac`` / ``test_frac`` split one
+    series only when no ``val_size`` / ``test_size`` is given (:func:`~lstmkit.tasks.forecast.windows.uses_fractions`);
+    ``--val-size 48 --val-frac 0.3`` trained on 48 validation points and the fraction changed nothing, without
+    a word (and ``--test-size`` alone made the validation part one horizon, whatever ``--val-frac`` said)."""
+    frac = next((k for k in ("val_frac", "test_frac") if k in given), None)
+    if frac is None:
+        return
+    sizes = [k for k in ("val_size", "test_size") if settings.get(k) is not None]
+    if sizes:
+        shown = " and ".join(opt(k, settings[k]) for k in sizes)
+        raise LstmkitError(f"{opt(frac, given[frac])} does not apply beside {shown}: with a size given, each part is "
+                           "a number of points per series (the part not given one horizon), and the fractions "
+                           "split nothing", f"drop {opt(frac)} and give {opt('val_size')} / {opt('test_size')} "
+                           f"in points, or drop {' and '.join(opt(k) for k in sizes)} to split by fractions")
+    many = (opt("id", settings["id"]) if settings.get("id") is not None
+            else opt("format", settings["format"]) if settings.get("format") in ("m4", "wide") else None)
+    if many is not None:
+        raise LstmkitError(f"{opt(frac, given[frac])} does not apply beside {many}: the fractions split one series; "
+                           "many series have a validation and a test part of one horizon each",
+                           f"drop {opt(frac)}, or give {opt('val_size')} / {opt('test_size')} in points per series")

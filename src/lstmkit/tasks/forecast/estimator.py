@@ -27,7 +27,7 @@ from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_blend, check_config, check_loss, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
-from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, ForecastParams
+from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, ForecastParams, check_given
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
@@ -98,6 +98,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     if TYPE_CHECKING:   # set_params (EstimatorParams') takes the constructor's keywords, typed as it types them
         def set_params(self, **params: Unpack[ForecastParams]) -> Self: ...
+
+    @classmethod
+    def _check_given(cls, given, settings) -> None:
+        check_given(given, settings)        # val_frac beside val_size, or beside many series
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:

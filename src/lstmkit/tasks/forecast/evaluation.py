@@ -12,7 +12,7 @@ validation windows tells the training doctor whether the model beats naive and s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -183,15 +183,18 @@ def _say_undefined(rows: pd.DataFrame) -> None:
 
 
 def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
-            progress: str = "off", by_target: list | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
+            progress: str = "off", by_target: list | None = None,
+            forecasts: Callable[[], np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
     units; with the model's parameters, the actual values and the bounds at the observed points ``[k, T]``
     (``kept``: given every window's parameters, as ``kept["test_params"]``). The series scored show as
     ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute).
-    ``by_target`` (a list) is given each target's own per-series rows too, its name under ``"target"``."""
+    ``by_target`` (a list) is given each target's own per-series rows too, its name under ``"target"``.
+    ``forecasts()``: the parameters of ``windows`` (:meth:`_forecast_windows`'), when a fit makes them once."""
     cfg = est.config_
     rows, series = windows
-    params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    params = (forecasts() if forecasts is not None
+              else est._forecast_windows(arrays, rows, series, est._series_index(panel)))
     if kept is not None:
         kept["test_params"] = params
     limits = est._window_limits(panel, series)
@@ -240,17 +243,18 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
     return pd.DataFrame(records), params[observed], y_true[observed], Limits(*within)
 
 
-def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
+def baseline_comparison(est, panel, arrays, val,
+                        forecasts: Callable[[], np.ndarray] | None = None) -> dict[str, Any] | None:
     """The model beside naive, seasonal naive and ETS (where the test metrics score it: ``ets``, by
     default up to 20 series) on the validation windows ``val`` (rows, series), for the training
     doctor: MASE in original units, mean over the series that have one (as in metrics.json; MAE when
     no series has: constant training parts), with the remedies to try if the model does not win,
     most likely first. ETS is fitted on each series' training part only; nothing reads a test point.
-    None without validation windows."""
+    None without validation windows. ``forecasts()``: the model's parameters of ``val``, made once per fit."""
     if len(val[0]) == 0:
         return None
     ets = _with_ets(est.config_, panel)
-    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=ets)
+    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=ets, forecasts=forecasts)
     per_series = finite_forecasts(per_series, est.config_.model, "validation", stacklevel=3)
     names = [est.config_.model, "naive", "seasonal_naive", *(["ets"] if ets else [])]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"

@@ -471,9 +471,15 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
     if not bad.any():
         return a, 0
     if fill is None:
-        j = int(np.flatnonzero(bad.any(0))[0])
+        cols = np.flatnonzero(bad.any(0))
+        j = int(cols[0])
         where = f"column {names[j]!r}" + ("" if wide else f" of series {sid!r}")
-        raise LstmkitError(f"empty or non-finite cells in {where} ({int(bad[:, j].sum())} of {len(a)} rows)",
+        # of several targets (or inputs) each column with gaps: the first alone was named, and its repair
+        # was followed by the next column's refusal
+        also = "".join(f", {names[int(c)]!r} ({int(bad[:, c].sum())})" for c in cols[1:4])
+        also += f" and {len(cols) - 4} more columns" if len(cols) > 4 else ""
+        raise LstmkitError(f"empty or non-finite cells in {where} ({int(bad[:, j].sum())} of {len(a)} rows)"
+                           + (f"; also in {also[2:]}" if also else ""),
                            "clean the data, or train with " + worded("--fill ffill|interpolate|zero",
                                                                      "fill='ffill' (or 'interpolate', 'zero')")
                            + " (its runs repair them at prediction too)")

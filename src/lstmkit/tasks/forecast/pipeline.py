@@ -263,15 +263,24 @@ class PanelPipeline(AheadForecast):
                          lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "
                                       f"({cfg.lookback})")
         tables = {}
+        made: dict[str, np.ndarray] = {}
+
+        def val_forecasts() -> np.ndarray:
+            # the doctor's comparison with the baselines and the choice of a blend read the trained network's
+            # forecasts of the same validation windows: made once (they were made twice, each pass as long as
+            # an epoch's validation, of every member of a seed ensemble)
+            if "val" not in made:
+                made["val"] = self._forecast_windows(arrays, *splits["val"], self._series_index(panel))
+            return made["val"]
 
         def evidence(net):       # for the doctor: does the model beat the baselines on validation? scaled targets?
             net.to("cpu").eval()
             unscaled = {} if cfg.scaler != "none" else scaling_evidence("targets", _largest_trained(panel, cfg))
-            cmp = baseline_comparison(self, panel, arrays, splits["val"])
+            cmp = baseline_comparison(self, panel, arrays, splits["val"], val_forecasts)
             return {"baselines": cmp and {**cmp, "instead": baseline_instead(self, panel)}, **unscaled}
 
         def metrics():
-            self._choose_combination(panel, arrays, splits["val"])
+            self._choose_combination(panel, arrays, splits["val"], val_forecasts)
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"], kept=tables)
             self._metric_tables = {"metrics_per_series.csv": tables["per_series"],      # written by save()
                                    "metrics_per_target.csv": tables.get("per_target")}
@@ -287,13 +296,13 @@ class PanelPipeline(AheadForecast):
                                     evidence=evidence, data={"data": source},
                                     tables={"source": data} if isinstance(data, pd.DataFrame) else None)
 
-    def _choose_combination(self, panel: Panel, arrays, val) -> None:
-        """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows,
-        unless the run forecasts with its network alone (``combine`` none)."""
+    def _choose_combination(self, panel: Panel, arrays, val, forecasts=None) -> None:
+        """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows
+        (``forecasts()``: the network's, made once), unless the run forecasts with its network alone (``combine`` none)."""
         if self.config_.combine == "none":
             return
         given = self.config_.combine is not None      # a baseline the call named: its weight alone is chosen
-        self.combination_, record = choose_combination(self, panel, arrays, val)
+        self.combination_, record = choose_combination(self, panel, arrays, val, forecasts)
         self.config_ = dataclasses.replace(self.config_, combine=record["value"])
         # a resume chooses again what the call left to validation, and keeps a baseline the call named
         self.auto_ = {**getattr(self, "auto_", {}), "combine": {**record, GIVEN: True} if given else record}

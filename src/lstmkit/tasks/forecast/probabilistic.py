@@ -58,7 +58,33 @@ def check_quantiles(qs) -> list[float]:
     if any(b <= a for a, b in zip(qs, qs[1:])):
         raise LstmkitError(f"quantiles must be sorted ascending without repeats, got {','.join(f'{q:g}' for q in qs)}",
                            f"pass them as {','.join(f'{q:g}' for q in sorted(set(qs)))}")
+    _check_names(qs)
     return qs
+
+
+def _check_names(qs: list[float]) -> None:
+    """Levels are named by 6 significant digits (:func:`quantile_column`, the service's keys) and central
+    intervals by their whole percent (``coverage_80``): 0.1 and 0.10000001 gave predict two ``y_q0.1``
+    columns (one forecast overwrote the other), 0.9999999 a ``y_q1``, and 0.1-0.9 beside 0.102-0.898 one
+    ``coverage_80``, each without a word."""
+    named: dict[str, float] = {}
+    for q in qs:
+        name = f"{q:g}"
+        if name in named or not 0 < float(name) < 1:
+            other = f"{named[name]!r} and {q!r} both read" if name in named else f"{q!r} reads"
+            raise LstmkitError(f"quantile levels are named by 6 significant digits: {other} {name} (forecast column "
+                               f"<target>_q{name})", "pass levels that differ in their first 6 significant digits"
+                               if name in named else "pass a level below 0.9999995")
+        named[name] = q
+    intervals: dict[int, float] = {}
+    for lo in (q for q in qs if q < 0.5 and any(abs(h - (1 - q)) < 1e-9 for h in qs)):
+        width = round(100 * (1 - 2 * lo))
+        if width in intervals:
+            a, b = intervals[width], lo
+            raise LstmkitError(f"the central intervals {a:g}-{1 - a:g} and {b:g}-{1 - b:g} would both be scored as "
+                               f"coverage_{width} (intervals are named by their whole percent)",
+                               "pass one pair of levels per interval width, e.g. 0.1,0.5,0.9")
+        intervals[width] = lo
 
 
 class Output(nn.Module):

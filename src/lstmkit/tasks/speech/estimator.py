@@ -242,15 +242,28 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             self._lm = lm
 
             scored: dict[str, Any] = {}         # the trained model's greedy validation scores, decoded once
+            read: dict[str, Any] = {}           # classify: its validation probabilities and the seconds they took
+
+            def val_outputs() -> list[np.ndarray]:
+                # the doctor's comparison with the class prior and the metrics read the same model on the same
+                # recordings: one pass over the validation part (they made two, each as long as an epoch's validation)
+                if "outs" not in read:
+                    t0 = _time.perf_counter()
+                    read["outs"] = self._outputs(x_va)
+                    read["seconds"] = _time.perf_counter() - t0
+                return read["outs"]
 
             def greedy() -> dict[str, Any]:
                 if "val" not in scored:
-                    scored["val"] = self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights)
+                    outs = val_outputs() if cfg.mode == "classify" else None
+                    scored["val"] = self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None, weights=val_weights,
+                                                outs=outs, t0=None if outs is None
+                                                else _time.perf_counter() - read["seconds"])
                 return scored["val"]
 
             def evidence(net) -> dict[str, Any]:
                 if cfg.mode == "classify":       # the class prior, as a text classifier's doctor compares with
-                    cmp = prior_comparison(np.stack(self._outputs(x_va)), np.asarray(classes_va), val_weights,
+                    cmp = prior_comparison(np.stack(val_outputs()), np.asarray(classes_va), val_weights,
                                            np.asarray(classes_tr), train.weights, self.class_weights_, self.class_names_)
                     return {"baselines": cmp} if cmp else {}
                 return {"baselines": silence_comparison(greedy()["wer"], val.texts, cfg.mode, cfg.train.max_epochs)}
@@ -683,11 +696,12 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             return None
         return DECODE_FACTOR * int(longest) + 2
 
-    def _recognise(self, feats, beam, lm, net=None) -> tuple[list[str], list[int]]:
+    def _recognise(self, feats, beam, lm, net=None, outs=None) -> tuple[list[str], list[int]]:
         """The text or label of each utterance, and the indices of the seq2seq transcripts cut at
-        :meth:`decode_steps` without ending."""
+        :meth:`decode_steps` without ending; ``outs``: :meth:`_outputs` of ``feats``, already read."""
         beam = self._beam_width(beam)
-        outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
+        if outs is None:
+            outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
             return [self.class_names_[int(np.argmax(p))] for p in outs], []
@@ -706,18 +720,20 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                f"pass {opt('beam', 4)}, say (1 = greedy)")
         return beam
 
-    def _decode(self, feats, beam, lm, net=None, names: Sequence[str] | None = None) -> list[str]:
+    def _decode(self, feats, beam, lm, net=None, names: Sequence[str] | None = None, outs=None) -> list[str]:
         """The text or label of each utterance; one warning naming those of ``names`` (the clips'
         names; None: no warning, as validation during training) whose transcript was cut."""
-        texts, cut = self._recognise(feats, beam, lm, net)
+        texts, cut = self._recognise(feats, beam, lm, net, outs)
         if cut and names is not None:
             warnings.warn(cut_warning([names[i] for i in cut], self.decode_steps()), UserWarning, stacklevel=3)
         return texts
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,
-               names: Sequence[str] | None = None, weights: np.ndarray | None = None) -> dict[str, Any]:
+               names: Sequence[str] | None = None, weights: np.ndarray | None = None, outs=None) -> dict[str, Any]:
+        """The metrics of ``feats`` against ``texts``; ``outs``: their :meth:`_outputs`, already read (``t0``
+        then says when that began, for the real-time factor)."""
         t0 = _time.perf_counter() if t0 is None else t0
-        hyps = self._decode(feats, beam, lm, names=names)
+        hyps = self._decode(feats, beam, lm, names=names, outs=outs)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
             m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None))
