@@ -325,3 +325,15 @@ def test_a_tokenizer_saved_before_html_decoding_reads_references_as_it_was_count
         assert "".join(pieces) == "caf&eacute; &amp;" and "".join(new.pieces("caf&eacute; &amp;")) == "café &"
     else:
         assert "&" in pieces and "&" not in new.pieces("caf&eacute;") and "é" in "".join(new.pieces("caf&eacute;"))
+
+
+def test_bpe_reads_special_tokens_written_in_a_text_as_text():
+    # '<pad>' in a review was the padding id mid-text ('<PAD>' too, lower-cased), '<unk>' the unknown id
+    pytest.importorskip("tokenizers")
+    tok = make_tokenizer("bpe", min_freq=1, max_size=80).fit(["the pad and unk of a text x < y > z", "the PAD"] * 5)
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    for text in ("the <pad> text", "a <PAD> text", "the <unk> text"):
+        ids = tok.encode(text)
+        assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
+        assert again.encode(text) == ids                  # a loaded run reads it the same way
+    assert UNK_ID in tok.encode("the ü text")            # a character it never saw is still <unk>

@@ -31,7 +31,7 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state",
+    "checked_itos", "bpe_from_state", "specials_as_text",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -389,7 +389,7 @@ class BPETokenizer:
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
                                          special_tokens=[PAD, UNK], show_progress=False)
         tok.train_from_iterator((self.clean(t) for t in texts), trainer=trainer)
-        self._tok = tok
+        self._tok = specials_as_text(tok)
         return self
 
     def set_pre_tokenizer(self, tk, tok) -> None:
@@ -485,9 +485,20 @@ def bpe_from_state(state: Any):
                               f"({' or '.join(map(repr, kinds))})")
     tk = import_tokenizers()
     try:
-        return tk.Tokenizer.from_str(json.dumps(state))
+        tok = tk.Tokenizer.from_str(json.dumps(state))
     except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
         raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
+    return specials_as_text(tok)
+
+
+def specials_as_text(tok):
+    """The Hugging Face tokenizer ``tok`` reading its special tokens written in a text ('<pad>', '<unk>',
+    '<eos>') as the text they are, as its merges were learnt (training counts them so). Matched, a
+    review quoting '<pad>' held the padding id mid-text, a '<PAD>' lower-cased too, and a translation
+    source's '<eos>' the end of sentence; a ``<unk>`` id still comes of a character the model lacks.
+    (The setting is not in the tokenizer's JSON: every tokenizer fitted or loaded takes it here.)"""
+    tok.encode_special_tokens = True
+    return tok
 
 
 def _unk_for_empty(ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -252,3 +252,15 @@ def test_html_references_are_decoded_and_a_state_from_before_reads_them_as_count
     if level == "char":         # a stream's message is read as the model's lines were
         assert encode_piece(tok, "&amp;") == [tok.token_id("&")]
         assert len(encode_piece(old, "&amp;")) == 5
+
+
+def test_bpe_reads_special_tokens_written_in_a_line_as_text():
+    # '<pad>' in a line was the padding id (never predicted, dropped from the decoded text)
+    pytest.importorskip("tokenizers")
+    tok = LMTokenizer("bpe", min_freq=1, max_size=80).fit(["the pad and unk of a line x < y > z"] * 5)
+    again = LMTokenizer.from_dict(tok.to_dict())
+    for text in ("the <pad> line", "a <unk> line"):
+        ids = tok.encode(text)
+        assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
+        assert again.encode(text) == ids
+        assert tok.decode(ids) == text

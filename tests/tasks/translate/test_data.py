@@ -1,4 +1,5 @@
 """Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import json
 import unicodedata
 import warnings
 
@@ -485,3 +486,18 @@ def test_a_carriage_return_inside_a_line_is_named_when_the_files_differ_in_lines
             read_pairs(src_file=tmp_path / files[0], tgt_file=tmp_path / files[1])
     (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat sits\r\nwait\r\n")       # CR LF line ends: aligned
     assert read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de").src[1] == "the cat sits"
+
+
+def test_bpe_reads_special_tokens_written_in_a_sentence_as_text():
+    # a source quoting '<eos>' was the end-of-sentence id mid-sentence; a target's cut the reference there
+    pytest.importorskip("tokenizers")
+    tok = SideTokenizer("bpe", min_freq=1, max_size=80).fit(["the tag eos bos unk and pad of a page <b>"] * 5)
+    again = SideTokenizer.from_dict(json.loads(json.dumps(tok.to_dict())))
+    for text in ("the <eos> tag", "a <pad> page", "a <bos> page", "the <unk> tag"):
+        ids = tok.encode(text)
+        assert not {PAD_ID, UNK_ID, BOS_ID, EOS_ID} & set(ids), (text, tok.pieces(text))
+        assert again.encode(text) == ids
+        assert tok.decode(ids) == text
+    # the model's own <unk> is one word, one space each side (it was glued to the word before, then spaced twice)
+    assert tok.decode([*tok.encode("the"), UNK_ID, *tok.encode("tag")]) == "the <unk> tag"
+    assert tok.decode([UNK_ID, *tok.encode("tag"), UNK_ID]) == "<unk> tag <unk>"

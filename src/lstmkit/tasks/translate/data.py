@@ -42,7 +42,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, checked_itos, checked_rules,
-                                import_tokenizers, join_words, mark_class, normalize_text)
+                                import_tokenizers, join_words, mark_class, normalize_text, specials_as_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
@@ -674,7 +674,7 @@ class SideTokenizer:
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size or 16000, min_frequency=self.min_freq,
                                          special_tokens=SPECIALS, show_progress=False)
         tok.train_from_iterator((self._clean(t) for t in texts), trainer=trainer)
-        self._bpe = tok
+        self._bpe = specials_as_text(tok)
         return self._check_size(tok.get_vocab_size())
 
     def fit_pieces(self, piece_lists: Iterable[Sequence[str]]) -> SideTokenizer:
@@ -721,9 +721,22 @@ class SideTokenizer:
                                for t, i in enumerate(ids) if i not in (PAD_ID, BOS_ID)])
         ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
         if self.kind == "bpe":
-            # one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)
-            return one_line(self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} "))
+            return self._bpe_text(ids)
         return detokenize(self.id_to_piece(ids))
+
+    def _bpe_text(self, ids: Sequence[int]) -> str:
+        """A BPE side's text of ``ids``: each ``<unk>`` id a word '<unk>' between the decoded runs (the
+        decoder glued it to the word before, and a '<unk>' written in the text is text, left as it is),
+        on one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)."""
+        parts, run = [], []
+        for i in ids:
+            if i == UNK_ID:
+                parts += [self._bpe.decode(run, skip_special_tokens=False), UNK]
+                run = []
+            else:
+                run.append(i)
+        parts.append(self._bpe.decode(run, skip_special_tokens=False))
+        return one_line(" ".join(p for p in parts if p))
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
