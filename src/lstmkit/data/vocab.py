@@ -31,7 +31,7 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state", "specials_as_text",
+    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -150,6 +150,19 @@ def clean_text(text: str, lowercase: bool = True, html: bool | int = False) -> s
 def _inline_dropped(text: str, html: bool | int) -> str:
     """``text`` without inline formatting tags when ``html`` asks for it (:data:`HTML_INLINE`)."""
     return _HTML_INLINE.sub("", text) if html >= HTML_INLINE and "<" in text else text
+
+
+def read_as(lowercase: bool, html: bool | int) -> str:
+    """How :func:`clean_text` reads a text, in words, in the order it goes (a graph's ``around_graph``)."""
+    steps = []
+    if html and html >= HTML_INLINE:
+        steps.append("inline tags (<i>, <b>, <em>, <strong>, <u>, <span …>, <spoiler>) dropped")
+    steps.append("<br />, <p> and </p> spaces, character references decoded (html.unescape)" if html else
+                 "<br /> a space")
+    steps.append("NFKC, soft hyphens, word joiners and byte-order marks dropped")
+    if lowercase:
+        steps.append("lower-cased ('İ' as 'i')")
+    return ", ".join(steps)
 
 
 def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, symbols: bool = True,
@@ -327,6 +340,13 @@ class WordTokenizer:
         """The tokens of ``text`` as written (unknown ones too), one per id of :meth:`encode`."""
         return self.tokens(text) or [UNK]
 
+    def reading(self, where: str = "vocab.json's ") -> str:
+        """How a text becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
+        scripts = "Chinese, Japanese, Thai, Lao, Khmer, Myanmar" if self.spaceless else "Chinese, Japanese"
+        return (f"words (lstmkit.data.vocab.tokenize_words: {read_as(self.lowercase, self.html)}; letters, digits "
+                f"and inner apostrophes, a character of {scripts} a word{', an emoji a word' if self.symbols else ''}) "
+                f"as their index in {where}itos (unknown: {UNK_ID})")
+
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
@@ -361,6 +381,10 @@ class CharTokenizer(WordTokenizer):
 
     def rules(self) -> dict[str, bool | int]:
         return {"html": self.html}          # every character is a token: no word rules to keep
+
+    def reading(self, where: str = "vocab.json's ") -> str:
+        return (f"characters (lstmkit.data.vocab.tokenize_chars: {read_as(self.lowercase, self.html)}, runs of "
+                f"white space one space, none at either end) as their index in {where}itos (unknown: {UNK_ID})")
 
 
 class BPETokenizer:
@@ -407,6 +431,9 @@ class BPETokenizer:
         """The subword strings of ``text``, one per id of :meth:`encode`."""
         enc = self._tok.encode(self.clean(text))
         return list(enc.tokens) or [UNK]
+
+    def reading(self, where: str = "vocab.json's ") -> str:
+        return f"subwords (lstmkit.data.vocab.clean_text: {read_as(self.lowercase, self.html)}; then {bpe_reading(where)})"
 
     @property
     def vocab_size(self) -> int:
@@ -489,6 +516,12 @@ def bpe_from_state(state: Any):
     except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
         raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
     return specials_as_text(tok)
+
+
+def bpe_reading(where: str) -> str:
+    """How a BPE tokenizer saved under ``where`` reads a cleaned text, in words (``reading``)."""
+    return (f"the Hugging Face tokenizer of {where}tokenizer (tokenizers.Tokenizer.from_str of it, "
+            f"encode_special_tokens = True: a '<pad>' written in a text is text), its encode(text).ids (unknown: {UNK_ID})")
 
 
 def specials_as_text(tok):

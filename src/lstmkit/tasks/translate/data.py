@@ -42,7 +42,8 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, checked_itos, checked_rules,
-                                import_tokenizers, join_words, mark_class, normalize_text, specials_as_text)
+                                bpe_reading, import_tokenizers, join_words, mark_class, normalize_text,
+                                specials_as_text)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
@@ -663,6 +664,23 @@ class SideTokenizer:
         if not self.joined:
             return pattern.findall(text)
         return [f"@{m[1]}@" if m[1] else m[0] for m in _joined(pattern).finditer(text)]
+
+    def reading(self, where: str) -> str:
+        """How a sentence becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
+        clean = ", ".join(["character references decoded (html.unescape)"] * bool(self.html)
+                          + ["NFKC, soft hyphens, word joiners and byte-order marks dropped"]
+                          + ["lower-cased ('İ' as 'i')"] * self.lowercase)
+        if self.kind == "bpe":
+            return f"subwords ({clean}; then {bpe_reading(where)})"
+        return (f"words and punctuation marks (lstmkit.tasks.translate.data.SideTokenizer.pieces: {clean}"
+                + ("; a mark between two letters or digits the joiner @-@" if self.joined else "")
+                + f") as their index in {where}itos (unknown: {UNK_ID})")
+
+    def writing(self, where: str) -> str:
+        """How ids become a sentence, in words (a graph's ``around_graph``)."""
+        if self.kind == "bpe":
+            return f"the Hugging Face tokenizer of {where}tokenizer's decode(ids), each <unk> ({UNK_ID}) a word"
+        return f"{where}itos, put back together by lstmkit.tasks.translate.data.detokenize"
 
     def fit(self, texts: Iterable[str]) -> SideTokenizer:
         if self.kind != "bpe":
