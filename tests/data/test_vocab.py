@@ -337,3 +337,30 @@ def test_bpe_reads_special_tokens_written_in_a_text_as_text():
         assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
         assert again.encode(text) == ids                  # a loaded run reads it the same way
     assert UNK_ID in tok.encode("the ü text")            # a character it never saw is still <unk>
+
+
+def _bpe_state():
+    return make_tokenizer("bpe", min_freq=1, max_size=40).fit(["lower lowest newer newest"] * 5).to_dict()
+
+
+def _bpe_vocab(state, vocab):
+    return {**state, "tokenizer": {**state["tokenizer"], "model": {**state["tokenizer"]["model"], "vocab": vocab}}}
+
+
+@pytest.mark.parametrize("edit, needle", [
+    # without '<unk>' a text holding a character it never saw was a bare 'Unk token not found' Exception
+    (lambda v: {t: (i if t not in ("<pad>", "<unk>") else 1 - i) for t, i in v.items()},
+     "without '<pad>' as id 0"),
+    (lambda v: {**{t: i for t, i in v.items() if t != "<unk>"}, "zz": 1}, "without '<unk>' as id 1"),
+    (lambda v: {**v, "zz": 3}, "ids are not 0 to"),              # an id twice: the vocab property was a KeyError
+])
+def test_a_bpe_state_without_its_specials_at_their_ids_is_refused(edit, needle):
+    pytest.importorskip("tokenizers")
+    state = _bpe_state()
+    vocab = state["tokenizer"]["model"]["vocab"]
+    damaged = _bpe_vocab(state, edit(vocab))
+    damaged["tokenizer"]["added_tokens"] = []
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        tokenizer_from_dict(json.loads(json.dumps(damaged)))
+    assert needle in e.value.message and "retrain the model" in e.value.hint
+

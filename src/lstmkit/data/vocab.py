@@ -474,17 +474,17 @@ def checked_rules(d: dict[str, Any], flags: Sequence[str]) -> None:
         raise state_error(f"has html {d['html']!r}, not true, false or {HTML_INLINE}")
 
 
-def checked_itos(itos: Any) -> list[str]:
-    """``itos`` of a saved state: a list of distinct strings starting with ``<pad>``, ``<unk>``. Numbers
-    among them were taken as tokens no text has (ids that never came), a token twice gave the second id
-    only, and a string was read letter by letter."""
+def checked_itos(itos: Any, specials: Sequence[str] = (PAD, UNK)) -> list[str]:
+    """``itos`` of a saved state: a list of distinct strings starting with ``specials`` (``<pad>``, ``<unk>``;
+    a translator's ``<bos>``, ``<eos>`` too). Numbers among them were taken as tokens no text has (ids that
+    never came), a token twice gave the second id only, and a string was read letter by letter."""
     if not isinstance(itos, list):
         raise state_error(f"has itos of {type(itos).__name__}, not a list of tokens")
     odd = next((t for t in itos if not isinstance(t, str)), None)
     if odd is not None:
         raise state_error(f"has the token {odd!r}, not a string")
-    if itos[:2] != [PAD, UNK]:
-        raise state_error(f"starts {itos[:2]}, not {[PAD, UNK]}")
+    if itos[:len(specials)] != list(specials):
+        raise state_error(f"starts {itos[:len(specials)]}, not {list(specials)}")
     if len(set(itos)) != len(itos):
         seen: set[str] = set()
         twice = next(t for t in itos if t in seen or seen.add(t))
@@ -499,9 +499,11 @@ _BPE_PARTS = {"model": ("BPE",), "pre_tokenizer": ("Whitespace", "Metaspace"), "
               "normalizer": (None,), "post_processor": (None,)}
 
 
-def bpe_from_state(state: Any):
+def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
     """The Hugging Face tokenizer of a saved BPE state (``to_dict()['tokenizer']``), refused in one line
-    when it is not one lstmkit writes (see :data:`_BPE_PARTS`) or does not load."""
+    when it is not one lstmkit writes (see :data:`_BPE_PARTS`), does not load, or lacks a special token at
+    its id (``specials``, from 0: without '<unk>' a text holding a character it never saw was a bare
+    'Unk token not found' Exception, and a '<pad>' elsewhere read padding as a subword)."""
     if not isinstance(state, dict):
         raise state_error(f"has a BPE tokenizer of {type(state).__name__}, not an object")
     for part, kinds in _BPE_PARTS.items():
@@ -515,6 +517,12 @@ def bpe_from_state(state: Any):
         tok = tk.Tokenizer.from_str(json.dumps(state))
     except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
         raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
+    ids = sorted(tok.get_vocab().values())
+    if ids != list(range(len(ids))):
+        raise state_error(f"has a BPE tokenizer whose {len(ids)} subwords' ids are not 0 to {len(ids) - 1}, each once")
+    wrong = next((k for k, t in enumerate(specials) if tok.token_to_id(t) != k), None)
+    if wrong is not None:
+        raise state_error(f"has a BPE tokenizer without {specials[wrong]!r} as id {wrong}")
     return specials_as_text(tok)
 
 

@@ -264,3 +264,11 @@ def test_bpe_reads_special_tokens_written_in_a_line_as_text():
         assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
         assert again.encode(text) == ids
         assert tok.decode(ids) == text
+
+
+@pytest.mark.parametrize("edit", [{"level": "xx"}, {"level": "char"}])
+def test_a_state_whose_level_is_not_its_tokenizers_is_refused(edit):
+    # 'unknown level … use char, word or bpe' asked the user to choose; a word base under 'char' read as words
+    state = LMTokenizer("word", min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
+    with pytest.raises(LstmkitError, match=f"vocabulary state has level '{edit['level']}' over a tokenizer of kind 'word'"):
+        LMTokenizer.from_dict({**state, **edit})

@@ -501,3 +501,23 @@ def test_bpe_reads_special_tokens_written_in_a_sentence_as_text():
     # the model's own <unk> is one word, one space each side (it was glued to the word before, then spaced twice)
     assert tok.decode([*tok.encode("the"), UNK_ID, *tok.encode("tag")]) == "the <unk> tag"
     assert tok.decode([UNK_ID, *tok.encode("tag"), UNK_ID]) == "<unk> tag <unk>"
+
+
+@pytest.mark.parametrize("kind", ["word", "bpe"])
+def test_a_side_state_without_its_specials_or_kind_is_refused(kind):
+    # <eos> and <bos> swapped: every translation was empty, and no error; kind 'xx' said 'use word or bpe'
+    pytest.importorskip("tokenizers")
+    state = json.loads(json.dumps(SideTokenizer(kind, min_freq=1).fit(["the cat sat on the mat"] * 3).to_dict()))
+    if kind == "word":
+        itos = state["itos"]
+        damaged = {**state, "itos": [*itos[:2], itos[3], itos[2], *itos[4:]]}
+    else:
+        vocab = dict(state["tokenizer"]["model"]["vocab"])
+        vocab["<bos>"], vocab["<eos>"] = vocab["<eos>"], vocab["<bos>"]
+        damaged = {**state, "tokenizer": {**state["tokenizer"], "added_tokens": [],
+                                          "model": {**state["tokenizer"]["model"], "vocab": vocab}}}
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        SideTokenizer.from_dict(damaged)
+    assert "<bos>" in e.value.message and "retrain the model" in e.value.hint
+    with pytest.raises(LstmkitError, match="vocabulary state has kind 'xx', not 'word' or 'bpe'"):
+        SideTokenizer.from_dict({**state, "kind": "xx"})

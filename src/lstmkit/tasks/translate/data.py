@@ -41,9 +41,9 @@ from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pip
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
-from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, checked_itos, checked_rules,
-                                bpe_reading, import_tokenizers, join_words, mark_class, normalize_text,
-                                specials_as_text)
+from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
+                                import_tokenizers, join_words, mark_class, normalize_text, specials_as_text,
+                                state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
@@ -768,10 +768,12 @@ class SideTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
         checked_rules(d, ("lowercase", "char_split", "marks", "joined"))
+        if d.get("kind") not in ("word", "bpe"):           # 'unknown tokenizer … use word or bpe' asked the user to choose
+            raise state_error(f"has kind {d.get('kind')!r}, not 'word' or 'bpe'")
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
                   d.get("char_split", False), d.get("marks", False), d.get("html", False), d.get("joined", False))
         if tok.kind == "bpe":
-            tok._bpe = bpe_from_state(d.get("tokenizer"))
-        else:
-            tok.vocab = Vocab(checked_itos(d.get("itos")))
+            tok._bpe = bpe_from_state(d.get("tokenizer"), SPECIALS)
+        else:       # <bos> and <eos> at 2 and 3 too: swapped, every translation was empty
+            tok.vocab = Vocab(checked_itos(d.get("itos"), SPECIALS))
         return tok
