@@ -31,7 +31,7 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading",
+    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading", "one_spaced",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -150,6 +150,11 @@ def clean_text(text: str, lowercase: bool = True, html: bool | int = False) -> s
 def _inline_dropped(text: str, html: bool | int) -> str:
     """``text`` without inline formatting tags when ``html`` asks for it (:data:`HTML_INLINE`)."""
     return _HTML_INLINE.sub("", text) if html >= HTML_INLINE and "<" in text else text
+
+
+def one_spaced(text: str) -> str:
+    """``text`` with each run of white space (tabs, line breaks, non-breaking spaces) one space, none at either end."""
+    return " ".join(text.split())
 
 
 def read_as(lowercase: bool, html: bool | int) -> str:
@@ -393,18 +398,25 @@ class BPETokenizer:
     Text is cleaned as for words (NFKC, ``<br />`` removed, with ``html`` references decoded,
     lower-cased) and split on white space and punctuation before merges are learnt; ``max_size``
     is the target vocabulary size. A state without ``html`` (saved before) reads text as it did.
+
+    ``spaces``: a run of white space is one space, none at either end (:func:`one_spaced`). The
+    Metaspace pre-tokenizer (lm's and translate's BPE) marks only a space: a tab, a line break or a
+    second space was a subword of its own or ``<unk>`` ('café\tdog' was 'café', '<unk>', 'do', 'g'
+    where 'café dog' is 'café', '▁dog'); a state without it (saved before) reads text as it did.
     """
 
     kind = "bpe"
 
     def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True,
-                 html: bool | int = HTML_INLINE):
+                 html: bool | int = HTML_INLINE, spaces: bool = True):
         self.min_freq, self.max_size, self.lowercase, self.html = min_freq, max_size or 8000, lowercase, html
+        self.spaces = spaces
         self._tok = None
 
     def clean(self, text: str) -> str:
-        """``text`` as this tokenizer reads it (:func:`clean_text`)."""
-        return clean_text(text, self.lowercase, self.html)
+        """``text`` as this tokenizer reads it (:func:`clean_text`; :func:`one_spaced` with ``spaces``)."""
+        text = clean_text(text, self.lowercase, self.html)
+        return one_spaced(text) if self.spaces else text
 
     def fit(self, texts: Iterable[str]):
         tk = import_tokenizers()
@@ -433,7 +445,9 @@ class BPETokenizer:
         return list(enc.tokens) or [UNK]
 
     def reading(self, where: str = "vocab.json's ") -> str:
-        return f"subwords (lstmkit.data.vocab.clean_text: {read_as(self.lowercase, self.html)}; then {bpe_reading(where)})"
+        spaces = ", runs of white space one space, none at either end" if self.spaces else ""
+        return (f"subwords (lstmkit.data.vocab.clean_text: {read_as(self.lowercase, self.html)}{spaces}; "
+                f"then {bpe_reading(where)})")
 
     @property
     def vocab_size(self) -> int:
@@ -447,12 +461,14 @@ class BPETokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
-                "max_size": self.max_size, "html": self.html, "tokenizer": json.loads(self._tok.to_str())}
+                "max_size": self.max_size, "html": self.html, "spaces": self.spaces,
+                "tokenizer": json.loads(self._tok.to_str())}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        checked_rules(d, ("lowercase",))
-        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False))
+        checked_rules(d, ("lowercase", "spaces"))
+        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False),
+                  d.get("spaces", False))
         tok._tok = bpe_from_state(d.get("tokenizer"))
         return tok
 

@@ -272,3 +272,14 @@ def test_a_state_whose_level_is_not_its_tokenizers_is_refused(edit):
     state = LMTokenizer("word", min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
     with pytest.raises(LstmkitError, match=f"vocabulary state has level '{edit['level']}' over a tokenizer of kind 'word'"):
         LMTokenizer.from_dict({**state, **edit})
+
+
+def test_a_bpe_line_reads_a_tab_or_line_break_as_the_space_it_stands_for():
+    # Metaspace marks only ' ': 'dog\tsits' was 'dog', '<unk>', 'si', 't', 's', scored as text never trained on
+    pytest.importorskip("tokenizers")
+    tok = LMTokenizer("bpe", min_freq=1, max_size=80).fit(["the dog sits", "the cat sits"] * 5)
+    want = tok.encode("the dog sits")
+    for text in ("the dog\tsits", "the dog\r\nsits", "the  dog sits ", " the dog\u00a0sits"):
+        assert tok.encode(text) == want, tok.pieces(text)
+    assert LMTokenizer.from_dict(tok.to_dict()).encode("the dog\tsits") == want
+    assert tok.decode(want) == "the dog sits"

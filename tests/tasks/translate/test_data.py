@@ -355,10 +355,13 @@ def test_a_translation_is_one_line_whatever_line_breaks_its_training_targets_hel
     f.write_text('src,tgt\n"the dog\nruns.","der Hund\r\nläuft."\nthe cat sits.,"die Katze\u2028sitzt."\n')
     pairs = read_pairs(f)
     assert pairs.tgt == ["der Hund\r\nläuft.", "die Katze\u2028sitzt."]           # read as written
-    bpe = SideTokenizer("bpe", min_freq=1, max_size=60).fit(pairs.tgt * 3)
+    bpe = SideTokenizer("bpe", min_freq=1, max_size=60).fit(pairs.tgt * 3)     # a line break read as a space
+    before = SideTokenizer("bpe", min_freq=1, max_size=60, spaces=False).fit(pairs.tgt * 3)  # a state saved before
     for text, one in zip(pairs.tgt, ["der Hund läuft.", "die Katze sitzt."]):
         ids = bpe.encode(text)
-        assert any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one
+        assert not any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one
+        ids = before.encode(text)
+        assert any("\n" in p or "\u2028" in p for p in before.id_to_piece(ids)) and before.decode(ids) == one
 
 
 def test_sources_and_targets_given_as_two_columns_are_paired_row_by_row():
@@ -521,3 +524,16 @@ def test_a_side_state_without_its_specials_or_kind_is_refused(kind):
     assert "<bos>" in e.value.message and "retrain the model" in e.value.hint
     with pytest.raises(LstmkitError, match="vocabulary state has kind 'xx', not 'word' or 'bpe'"):
         SideTokenizer.from_dict({**state, "kind": "xx"})
+
+
+def test_a_bpe_side_reads_a_tab_or_line_break_as_the_space_it_stands_for():
+    # Metaspace marks only ' ': 'dog\tsits' was 'dog', '<unk>', 'si', 't', 's' where 'dog sits' is '▁dog', '▁sits'
+    pytest.importorskip("tokenizers")
+    tok = SideTokenizer("bpe", min_freq=1, max_size=80).fit(["the dog sits", "the cat sits"] * 5)
+    want = tok.encode("the dog sits")
+    for text in ("the dog\tsits", "the dog\r\nsits", "the  dog sits ", " the dog\u00a0sits"):
+        assert tok.encode(text) == want, tok.pieces(text)
+    again = SideTokenizer.from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.spaces and again.encode("the dog\tsits") == want
+    old = SideTokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "spaces"})
+    assert old.encode("the dog\tsits") != want                          # a state saved before reads as it did

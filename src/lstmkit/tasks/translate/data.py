@@ -42,7 +42,7 @@ from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
 from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
-                                import_tokenizers, join_words, mark_class, normalize_text, specials_as_text,
+                                import_tokenizers, join_words, mark_class, normalize_text, one_spaced, specials_as_text,
                                 state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
@@ -626,19 +626,25 @@ class SideTokenizer:
     is ``T @-@ shirt``, '3.50' ``3 @.@ 50``, as Moses marks hyphens), which decoding writes back
     without spaces; a tokenizer saved before (no ``joined`` in its state) cuts and decodes them as
     separate marks ('T - shirt'), as its vocabulary was counted.
+    Both kinds read a run of white space as one space, none at either end (``spaces``: a BPE side's
+    Metaspace marks only a space, so a tab or a line break was a subword or ``<unk>`` of its own, and
+    the word after it spelt in pieces); a tokenizer saved before (no ``spaces``) reads as it did.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True, marks: bool = True, html: bool = True, joined: bool = True):
+                 char_split: bool = True, marks: bool = True, html: bool = True, joined: bool = True,
+                 spaces: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
         self.char_split, self.marks, self.html, self.joined = char_split, marks, html, joined
+        self.spaces = spaces
         self.vocab: Vocab | None = None
         self._bpe = None
 
     def _clean(self, text: str) -> str:
-        return normalize_text(self.unescape(text), self.lowercase)
+        text = normalize_text(self.unescape(text), self.lowercase)
+        return one_spaced(text) if self.spaces else text
 
     def unescape(self, text: str) -> str:
         """``text`` with its HTML character references decoded when this tokenizer reads them so
@@ -669,7 +675,8 @@ class SideTokenizer:
         """How a sentence becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
         clean = ", ".join(["character references decoded (html.unescape)"] * bool(self.html)
                           + ["NFKC, soft hyphens, word joiners and byte-order marks dropped"]
-                          + ["lower-cased ('İ' as 'i')"] * self.lowercase)
+                          + ["lower-cased ('İ' as 'i')"] * self.lowercase
+                          + ["runs of white space one space, none at either end"] * self.spaces)
         if self.kind == "bpe":
             return f"subwords ({clean}; then {bpe_reading(where)})"
         return (f"words and punctuation marks (lstmkit.tasks.translate.data.SideTokenizer.pieces: {clean}"
@@ -758,7 +765,8 @@ class SideTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split, "marks": self.marks, "html": self.html, "joined": self.joined}
+             "char_split": self.char_split, "marks": self.marks, "html": self.html, "joined": self.joined,
+             "spaces": self.spaces}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -767,11 +775,12 @@ class SideTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
-        checked_rules(d, ("lowercase", "char_split", "marks", "joined"))
+        checked_rules(d, ("lowercase", "char_split", "marks", "joined", "spaces"))
         if d.get("kind") not in ("word", "bpe"):           # 'unknown tokenizer … use word or bpe' asked the user to choose
             raise state_error(f"has kind {d.get('kind')!r}, not 'word' or 'bpe'")
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False), d.get("marks", False), d.get("html", False), d.get("joined", False))
+                  d.get("char_split", False), d.get("marks", False), d.get("html", False), d.get("joined", False),
+                  d.get("spaces", False))
         if tok.kind == "bpe":
             tok._bpe = bpe_from_state(d.get("tokenizer"), SPECIALS)
         else:       # <bos> and <eos> at 2 and 3 too: swapped, every translation was empty
