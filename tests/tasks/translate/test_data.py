@@ -537,3 +537,13 @@ def test_a_bpe_side_reads_a_tab_or_line_break_as_the_space_it_stands_for():
     assert again.spaces and again.encode("the dog\tsits") == want
     old = SideTokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "spaces"})
     assert old.encode("the dog\tsits") != want                          # a state saved before reads as it did
+
+
+@pytest.mark.parametrize("text", [
+    "I said 'hi' to him.", "'Yes', he said.", "the dogs' bones and 'that' thing", "James’ book",
+    "He said “yes” to ‘them’ today.", "Er sagte „ja“ heute, ‚so‘.", "¿Qué pasa? ¡Hola!",
+])
+def test_a_word_side_writes_quotation_marks_back_as_they_were(text):
+    # 'I said' hi'', '“ yes ”', '„ ja “', '¿ Qué?': sacrebleu's 13a keeps a curly quote on its word, so each was a miss
+    tok = SideTokenizer("word", min_freq=1).fit([text])
+    assert tok.decode(tok.encode(text)) == text

@@ -576,7 +576,7 @@ def _joined(pattern: re.Pattern) -> re.Pattern:
 
 _JOINER = re.compile(r"@([^\w\s])@")
 _NO_SPACE_AROUND = SPACELESS + "\u3000-\u303f\uff00-\uffef"           # and CJK punctuation
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}’»])")     # a closing "'" is glued in detokenize
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
 
 
@@ -589,22 +589,54 @@ def detokenize(tokens: Sequence[str]) -> str:
     """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``,
     none beside a character of a script written without spaces (``他 们 。`` -> ``他们。``), none
     around a joiner (``T @-@ shirt`` -> ``T-shirt``, :meth:`SideTokenizer.pieces`), none inside a
-    pair of straight double quotes (``" hello "`` -> ``"hello"``: the first of a pair opens, the
-    second closes)."""
+    quotation: a pair of straight quotes (``" hello "`` -> ``"hello"``: the first of a pair opens, the
+    second closes; a single one opens where another follows and the word before does not end in
+    's', else it is an apostrophe: ``dogs ' bones`` -> ``dogs' bones``), typographic ones (``“yes”``,
+    ``‘yes’``, German ``„ja“`` and ``‚ja‘``: a ``“`` closes an open ``„``, else opens) and Spanish's
+    ``¿`` and ``¡`` (``“ yes ”``, ``I said' hi'`` and ``¿ Qué?`` were written so)."""
     glued: list[str] = []
-    attach = False                          # the token before was a joiner or an opening quote: no space
-    quotes = 0
-    for t in tokens:
+    attach = False                          # the token before was a joiner or an opening mark: no space
+    double = single = False                 # a straight double / single quotation is open
+    low: set[str] = set()                   # the low quotes („ ‚) open
+    for k, t in enumerate(tokens):
         mark = _JOINER.fullmatch(t)
-        closing = t == '"' and quotes % 2 == 1
-        quotes += t == '"'
+        opening, closing = _quote_side(t, k, tokens, glued, double, single, low)
+        if t == '"':
+            double = opening
+        elif t == "'":
+            single = opening
+        elif t in _LOW_CLOSED and closing:
+            low.discard(_LOW_CLOSED[t])
+        elif t in _LOW_CLOSED.values():
+            low.add(t)
         if (mark is not None or attach or closing) and glued:
             glued[-1] += mark[1] if mark is not None else t
         else:
             glued.append(mark[1] if mark is not None else t)
-        attach = mark is not None or (t == '"' and not closing)
+        attach = mark is not None or opening
     text = join_words(glued, _NO_SPACE_AROUND)
     return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
+
+
+_LOW_CLOSED = {"“": "„", "‘": "‚"}        # a German quotation closes „ with “ and ‚ with ‘; English opens with them
+_OPENING = "„‚¿¡"
+_CLOSING = "”’"
+
+
+def _quote_side(t: str, k: int, tokens: Sequence[str], glued: Sequence[str], double: bool, single: bool,
+                low: set[str]) -> tuple[bool, bool]:
+    """``(opening, closing)``: whether the quotation mark or inverted mark ``t`` (the ``k``-th token)
+    opens a quotation (no space after it) or closes one (none before it); neither for other tokens."""
+    if t == '"':
+        return not double, double
+    if t == "'":
+        if single:
+            return False, True
+        plural = bool(glued) and glued[-1][-1:] in ("s", "S")
+        return (True, False) if not plural and "'" in tokens[k + 1:] else (False, True)
+    if t in _LOW_CLOSED:
+        return (False, True) if _LOW_CLOSED[t] in low else (True, False)
+    return t in _OPENING, t in _CLOSING
 
 
 class SideTokenizer:
