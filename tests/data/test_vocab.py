@@ -1,4 +1,6 @@
+import copy
 import json
+import pickle
 import unicodedata
 
 import pytest
@@ -332,10 +334,11 @@ def test_bpe_reads_special_tokens_written_in_a_text_as_text():
     pytest.importorskip("tokenizers")
     tok = make_tokenizer("bpe", min_freq=1, max_size=80).fit(["the pad and unk of a text x < y > z", "the PAD"] * 5)
     again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    copies = [again, pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)]     # a loaded run, a pickled estimator
     for text in ("the <pad> text", "a <PAD> text", "the <unk> text"):
         ids = tok.encode(text)
         assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
-        assert again.encode(text) == ids                  # a loaded run reads it the same way
+        assert all(c.encode(text) == ids for c in copies)
     assert UNK_ID in tok.encode("the ü text")            # a character it never saw is still <unk>
 
 

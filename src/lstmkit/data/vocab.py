@@ -413,6 +413,12 @@ class BPETokenizer:
         self.spaces = spaces
         self._tok = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle and deepcopy rebuild the Hugging Face tokenizer from its JSON, which lacks the setting
+        self.__dict__.update(state)
+        if self._tok is not None:
+            specials_as_text(self._tok)
+
     def clean(self, text: str) -> str:
         """``text`` as this tokenizer reads it (:func:`clean_text`; :func:`one_spaced` with ``spaces``)."""
         text = clean_text(text, self.lowercase, self.html)
@@ -553,7 +559,7 @@ def specials_as_text(tok):
     '<eos>') as the text they are, as its merges were learnt (training counts them so). Matched, a
     review quoting '<pad>' held the padding id mid-text, a '<PAD>' lower-cased too, and a translation
     source's '<eos>' the end of sentence; a ``<unk>`` id still comes of a character the model lacks.
-    (The setting is not in the tokenizer's JSON: every tokenizer fitted or loaded takes it here.)"""
+    (The setting is not in the tokenizer's JSON: every tokenizer fitted, loaded or unpickled takes it here.)"""
     tok.encode_special_tokens = True
     return tok
 

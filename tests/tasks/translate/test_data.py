@@ -1,5 +1,7 @@
 """Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import copy
 import json
+import pickle
 import unicodedata
 import warnings
 
@@ -496,10 +498,11 @@ def test_bpe_reads_special_tokens_written_in_a_sentence_as_text():
     pytest.importorskip("tokenizers")
     tok = SideTokenizer("bpe", min_freq=1, max_size=80).fit(["the tag eos bos unk and pad of a page <b>"] * 5)
     again = SideTokenizer.from_dict(json.loads(json.dumps(tok.to_dict())))
+    copies = [again, pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)]
     for text in ("the <eos> tag", "a <pad> page", "a <bos> page", "the <unk> tag"):
         ids = tok.encode(text)
         assert not {PAD_ID, UNK_ID, BOS_ID, EOS_ID} & set(ids), (text, tok.pieces(text))
-        assert again.encode(text) == ids
+        assert all(c.encode(text) == ids for c in copies)
         assert tok.decode(ids) == text
     # the model's own <unk> is one word, one space each side (it was glued to the word before, then spaced twice)
     assert tok.decode([*tok.encode("the"), UNK_ID, *tok.encode("tag")]) == "the <unk> tag"

@@ -674,6 +674,12 @@ class SideTokenizer:
         self.vocab: Vocab | None = None
         self._bpe = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle and deepcopy rebuild the Hugging Face tokenizer from its JSON, which lacks the setting
+        self.__dict__.update(state)
+        if self._bpe is not None:
+            specials_as_text(self._bpe)
+
     def _clean(self, text: str) -> str:
         text = normalize_text(self.unescape(text), self.lowercase)
         return one_spaced(text) if self.spaces else text
