@@ -120,3 +120,15 @@ def test_a_translator_reads_a_sentence_the_same_by_every_path(runs, kind):
     assert all(ids == want[0] for ids in want[:len(VARIANTS)]), want
     assert 3 not in want[-1]                                                   # '<eos>' is text, not the end
     assert est.translate(texts) == loaded.translate(texts) == adapter.answer(adapter.net, texts)["translations"]
+
+
+@pytest.mark.parametrize("kind", ["char", "bpe"])
+def test_a_stream_reads_a_lone_surrogate_as_predict_does(runs, kind):
+    # JSON's '\ud83d' (an emoji cut in two): a BPE model's stream was a bare TypeError
+    est = runs["lm", kind]
+    text = "the dog \ud83d runs"
+    s = adapter_class("lm")(est).open_stream("torch")
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        total = s.step({"text": text})["logprob"] + s.step("</s>")["logprob"]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        assert total == pytest.approx(est.predict([text])["logprobs"][0], abs=1e-4)

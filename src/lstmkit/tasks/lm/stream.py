@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from lstmkit.data.decoding import whole_characters
 from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.stream_state import unknown_field
 from lstmkit.deploy.streaming import Stream, stream_id, too_many_streams
@@ -111,7 +112,8 @@ def piece_text(message: Any) -> str:
     if len(message) > MAX_PIECE:
         raise LstmkitError(f"the message's 'text' has {len(message)} characters; at most {MAX_PIECE}",
                            "send the text in smaller pieces")
-    return message
+    # a lone UTF-16 half (JSON's '\ud83d') is U+FFFD, as predict reads it: a BPE model's stream was a TypeError
+    return whole_characters([message], "message's 'text'")[0]
 
 
 def top_tokens(tok: LMTokenizer, logp: np.ndarray, k: int) -> list[dict[str, Any]]:
