@@ -31,7 +31,8 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading", "one_spaced",
+    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading",
+    "one_spaced",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -551,7 +552,8 @@ def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
 def bpe_reading(where: str) -> str:
     """How a BPE tokenizer saved under ``where`` reads a cleaned text, in words (``reading``)."""
     return (f"the Hugging Face tokenizer of {where}tokenizer (tokenizers.Tokenizer.from_str of it, "
-            f"encode_special_tokens = True: a '<pad>' written in a text is text), its encode(text).ids (unknown: {UNK_ID})")
+            f"encode_special_tokens = True: a '<pad>' written in a text is text), its encode(text).ids "
+            f"(unknown: {UNK_ID})")
 
 
 def specials_as_text(tok):

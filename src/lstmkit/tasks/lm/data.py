@@ -329,7 +329,7 @@ class LMTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LMTokenizer:
         base_state = d["base"]
-        # 'unknown level … use char, word or bpe' asked the user to choose; a word base under level 'char' read as words
+        # 'unknown level … use char, word or bpe' asked the user to choose; a word base under 'char' read as words
         kind = base_state.get("kind") if isinstance(base_state, dict) else None
         if d.get("level") not in ("char", "word", "bpe") or kind != d["level"]:
             raise state_error(f"has level {d.get('level')!r} over a tokenizer of kind {kind!r}: not one of "
