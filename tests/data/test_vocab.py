@@ -1,4 +1,6 @@
+import copy
 import json
+import pickle
 import unicodedata
 
 import pytest
@@ -325,3 +327,43 @@ def test_a_tokenizer_saved_before_html_decoding_reads_references_as_it_was_count
         assert "".join(pieces) == "caf&eacute; &amp;" and "".join(new.pieces("caf&eacute; &amp;")) == "café &"
     else:
         assert "&" in pieces and "&" not in new.pieces("caf&eacute;") and "é" in "".join(new.pieces("caf&eacute;"))
+
+
+def test_bpe_reads_special_tokens_written_in_a_text_as_text():
+    # '<pad>' in a review was the padding id mid-text ('<PAD>' too, lower-cased), '<unk>' the unknown id
+    pytest.importorskip("tokenizers")
+    tok = make_tokenizer("bpe", min_freq=1, max_size=80).fit(["the pad and unk of a text x < y > z", "the PAD"] * 5)
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    copies = [again, pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)]     # a loaded run, a pickled estimator
+    for text in ("the <pad> text", "a <PAD> text", "the <unk> text"):
+        ids = tok.encode(text)
+        assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
+        assert all(c.encode(text) == ids for c in copies)
+    assert UNK_ID in tok.encode("the ü text")            # a character it never saw is still <unk>
+
+
+def _bpe_state():
+    return make_tokenizer("bpe", min_freq=1, max_size=40).fit(["lower lowest newer newest"] * 5).to_dict()
+
+
+def _bpe_vocab(state, vocab):
+    return {**state, "tokenizer": {**state["tokenizer"], "model": {**state["tokenizer"]["model"], "vocab": vocab}}}
+
+
+@pytest.mark.parametrize("edit, needle", [
+    # without '<unk>' a text holding a character it never saw was a bare 'Unk token not found' Exception
+    (lambda v: {t: (i if t not in ("<pad>", "<unk>") else 1 - i) for t, i in v.items()},
+     "without '<pad>' as id 0"),
+    (lambda v: {**{t: i for t, i in v.items() if t != "<unk>"}, "zz": 1}, "without '<unk>' as id 1"),
+    (lambda v: {**v, "zz": 3}, "ids are not 0 to"),              # an id twice: the vocab property was a KeyError
+])
+def test_a_bpe_state_without_its_specials_at_their_ids_is_refused(edit, needle):
+    pytest.importorskip("tokenizers")
+    state = _bpe_state()
+    vocab = state["tokenizer"]["model"]["vocab"]
+    damaged = _bpe_vocab(state, edit(vocab))
+    damaged["tokenizer"]["added_tokens"] = []
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        tokenizer_from_dict(json.loads(json.dumps(damaged)))
+    assert needle in e.value.message and "retrain the model" in e.value.hint
+

@@ -305,6 +305,16 @@ def _teacher_forced(lm, text):
     return [float(logp[t, k]) for t, k in enumerate(targets)], logp[-1]
 
 
+@pytest.mark.parametrize("pieces", [["the  cat\tsits"], ["  the ", " cat", "\u00a0", "\t", "sits"], list(" the  cat sits")])
+def test_a_char_stream_reads_white_space_as_predict_does(char_lm, pieces):
+    # each white-space character was a space: 'the  cat' in one message scored a text the model never read
+    s = adapter_for(char_lm.run_dir_).open_stream("torch")
+    answers = [s.step({"text": p}) for p in pieces]
+    assert "".join(t for a in answers for t in a["tokens"]) == "the cat sits"
+    total = sum(a["logprob"] for a in answers) + s.step("</s>")["logprob"]
+    assert total == pytest.approx(char_lm.predict(["the  cat\tsits"])["logprobs"][0], abs=1e-4)
+
+
 @pytest.mark.parametrize("engine", ["torch", "onnx"])
 def test_stream_logprobs_equal_the_whole_sequence_model(char_lm, engine):
     adapter = adapter_for(char_lm.run_dir_)
@@ -342,7 +352,7 @@ def test_stream_state_round_trips_through_json_and_bad_input_changes_nothing(cha
         with pytest.raises(LstmkitError):
             s.step(bad, id="a")
     assert s.state_dict() == saved and s.steps("a") == 4
-    assert s.step("  ", id="z")["tokens"] == [" ", " "]          # char level: white space is a token
+    assert s.step("a  ", id="z")["tokens"] == ["a", " "]          # char level: a run of white space is one space
     s.reset("z")
     restored = adapter.open_stream("onnx")                        # another engine, the same weights
     restored.load_state_dict(saved)

@@ -74,7 +74,7 @@ def test_translate_is_a_deploy_task_with_two_checked_graphs(run, adapter):
     assert report["graphs"]["encoder"]["signature"]["inputs"][0] == {"name": "src", "dtype": "int64",
                                                                      "shape": ["batch", "steps"]}
     ids, decoding = report["around_graph"]     # what a caller without lstmkit does around the graphs
-    assert "vocab.json's src itos" in ids and decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam},")
+    assert "vocab.json's src.itos" in ids and decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam},")
     assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
 
 

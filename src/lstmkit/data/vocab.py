@@ -31,7 +31,8 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state",
+    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading",
+    "one_spaced",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -150,6 +151,24 @@ def clean_text(text: str, lowercase: bool = True, html: bool | int = False) -> s
 def _inline_dropped(text: str, html: bool | int) -> str:
     """``text`` without inline formatting tags when ``html`` asks for it (:data:`HTML_INLINE`)."""
     return _HTML_INLINE.sub("", text) if html >= HTML_INLINE and "<" in text else text
+
+
+def one_spaced(text: str) -> str:
+    """``text`` with each run of white space (tabs, line breaks, non-breaking spaces) one space, none at either end."""
+    return " ".join(text.split())
+
+
+def read_as(lowercase: bool, html: bool | int) -> str:
+    """How :func:`clean_text` reads a text, in words, in the order it goes (a graph's ``around_graph``)."""
+    steps = []
+    if html and html >= HTML_INLINE:
+        steps.append("inline tags (<i>, <b>, <em>, <strong>, <u>, <span …>, <spoiler>) dropped")
+    steps.append("<br />, <p> and </p> spaces, character references decoded (html.unescape)" if html else
+                 "<br /> a space")
+    steps.append("NFKC, soft hyphens, word joiners and byte-order marks dropped")
+    if lowercase:
+        steps.append("lower-cased ('İ' as 'i')")
+    return ", ".join(steps)
 
 
 def tokenize_words(text: str, lowercase: bool = True, spaceless: bool = True, symbols: bool = True,
@@ -327,6 +346,13 @@ class WordTokenizer:
         """The tokens of ``text`` as written (unknown ones too), one per id of :meth:`encode`."""
         return self.tokens(text) or [UNK]
 
+    def reading(self, where: str = "vocab.json's ") -> str:
+        """How a text becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
+        scripts = "Chinese, Japanese, Thai, Lao, Khmer, Myanmar" if self.spaceless else "Chinese, Japanese"
+        return (f"words (lstmkit.data.vocab.tokenize_words: {read_as(self.lowercase, self.html)}; letters, digits "
+                f"and inner apostrophes, a character of {scripts} a word{', an emoji a word' if self.symbols else ''}) "
+                f"as their index in {where}itos (unknown: {UNK_ID})")
+
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
@@ -362,6 +388,10 @@ class CharTokenizer(WordTokenizer):
     def rules(self) -> dict[str, bool | int]:
         return {"html": self.html}          # every character is a token: no word rules to keep
 
+    def reading(self, where: str = "vocab.json's ") -> str:
+        return (f"characters (lstmkit.data.vocab.tokenize_chars: {read_as(self.lowercase, self.html)}, runs of "
+                f"white space one space, none at either end) as their index in {where}itos (unknown: {UNK_ID})")
+
 
 class BPETokenizer:
     """Byte-pair-encoding subwords trained on the training text with Hugging Face ``tokenizers``.
@@ -369,18 +399,31 @@ class BPETokenizer:
     Text is cleaned as for words (NFKC, ``<br />`` removed, with ``html`` references decoded,
     lower-cased) and split on white space and punctuation before merges are learnt; ``max_size``
     is the target vocabulary size. A state without ``html`` (saved before) reads text as it did.
+
+    ``spaces``: a run of white space is one space, none at either end (:func:`one_spaced`). The
+    Metaspace pre-tokenizer (lm's and translate's BPE) marks only a space: a tab, a line break or a
+    second space was a subword of its own or ``<unk>`` ('café\tdog' was 'café', '<unk>', 'do', 'g'
+    where 'café dog' is 'café', '▁dog'); a state without it (saved before) reads text as it did.
     """
 
     kind = "bpe"
 
     def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True,
-                 html: bool | int = HTML_INLINE):
+                 html: bool | int = HTML_INLINE, spaces: bool = True):
         self.min_freq, self.max_size, self.lowercase, self.html = min_freq, max_size or 8000, lowercase, html
+        self.spaces = spaces
         self._tok = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle and deepcopy rebuild the Hugging Face tokenizer from its JSON, which lacks the setting
+        self.__dict__.update(state)
+        if self._tok is not None:
+            specials_as_text(self._tok)
+
     def clean(self, text: str) -> str:
-        """``text`` as this tokenizer reads it (:func:`clean_text`)."""
-        return clean_text(text, self.lowercase, self.html)
+        """``text`` as this tokenizer reads it (:func:`clean_text`; :func:`one_spaced` with ``spaces``)."""
+        text = clean_text(text, self.lowercase, self.html)
+        return one_spaced(text) if self.spaces else text
 
     def fit(self, texts: Iterable[str]):
         tk = import_tokenizers()
@@ -389,7 +432,7 @@ class BPETokenizer:
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
                                          special_tokens=[PAD, UNK], show_progress=False)
         tok.train_from_iterator((self.clean(t) for t in texts), trainer=trainer)
-        self._tok = tok
+        self._tok = specials_as_text(tok)
         return self
 
     def set_pre_tokenizer(self, tk, tok) -> None:
@@ -408,6 +451,11 @@ class BPETokenizer:
         enc = self._tok.encode(self.clean(text))
         return list(enc.tokens) or [UNK]
 
+    def reading(self, where: str = "vocab.json's ") -> str:
+        spaces = ", runs of white space one space, none at either end" if self.spaces else ""
+        return (f"subwords (lstmkit.data.vocab.clean_text: {read_as(self.lowercase, self.html)}{spaces}; "
+                f"then {bpe_reading(where)})")
+
     @property
     def vocab_size(self) -> int:
         return self._tok.get_vocab_size()
@@ -420,12 +468,14 @@ class BPETokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
-                "max_size": self.max_size, "html": self.html, "tokenizer": json.loads(self._tok.to_str())}
+                "max_size": self.max_size, "html": self.html, "spaces": self.spaces,
+                "tokenizer": json.loads(self._tok.to_str())}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        checked_rules(d, ("lowercase",))
-        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False))
+        checked_rules(d, ("lowercase", "spaces"))
+        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True), d.get("html", False),
+                  d.get("spaces", False))
         tok._tok = bpe_from_state(d.get("tokenizer"))
         return tok
 
@@ -447,17 +497,17 @@ def checked_rules(d: dict[str, Any], flags: Sequence[str]) -> None:
         raise state_error(f"has html {d['html']!r}, not true, false or {HTML_INLINE}")
 
 
-def checked_itos(itos: Any) -> list[str]:
-    """``itos`` of a saved state: a list of distinct strings starting with ``<pad>``, ``<unk>``. Numbers
-    among them were taken as tokens no text has (ids that never came), a token twice gave the second id
-    only, and a string was read letter by letter."""
+def checked_itos(itos: Any, specials: Sequence[str] = (PAD, UNK)) -> list[str]:
+    """``itos`` of a saved state: a list of distinct strings starting with ``specials`` (``<pad>``, ``<unk>``;
+    a translator's ``<bos>``, ``<eos>`` too). Numbers among them were taken as tokens no text has (ids that
+    never came), a token twice gave the second id only, and a string was read letter by letter."""
     if not isinstance(itos, list):
         raise state_error(f"has itos of {type(itos).__name__}, not a list of tokens")
     odd = next((t for t in itos if not isinstance(t, str)), None)
     if odd is not None:
         raise state_error(f"has the token {odd!r}, not a string")
-    if itos[:2] != [PAD, UNK]:
-        raise state_error(f"starts {itos[:2]}, not {[PAD, UNK]}")
+    if itos[:len(specials)] != list(specials):
+        raise state_error(f"starts {itos[:len(specials)]}, not {list(specials)}")
     if len(set(itos)) != len(itos):
         seen: set[str] = set()
         twice = next(t for t in itos if t in seen or seen.add(t))
@@ -472,9 +522,11 @@ _BPE_PARTS = {"model": ("BPE",), "pre_tokenizer": ("Whitespace", "Metaspace"), "
               "normalizer": (None,), "post_processor": (None,)}
 
 
-def bpe_from_state(state: Any):
+def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
     """The Hugging Face tokenizer of a saved BPE state (``to_dict()['tokenizer']``), refused in one line
-    when it is not one lstmkit writes (see :data:`_BPE_PARTS`) or does not load."""
+    when it is not one lstmkit writes (see :data:`_BPE_PARTS`), does not load, or lacks a special token at
+    its id (``specials``, from 0: without '<unk>' a text holding a character it never saw was a bare
+    'Unk token not found' Exception, and a '<pad>' elsewhere read padding as a subword)."""
     if not isinstance(state, dict):
         raise state_error(f"has a BPE tokenizer of {type(state).__name__}, not an object")
     for part, kinds in _BPE_PARTS.items():
@@ -485,9 +537,33 @@ def bpe_from_state(state: Any):
                               f"({' or '.join(map(repr, kinds))})")
     tk = import_tokenizers()
     try:
-        return tk.Tokenizer.from_str(json.dumps(state))
+        tok = tk.Tokenizer.from_str(json.dumps(state))
     except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
         raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
+    ids = sorted(tok.get_vocab().values())
+    if ids != list(range(len(ids))):
+        raise state_error(f"has a BPE tokenizer whose {len(ids)} subwords' ids are not 0 to {len(ids) - 1}, each once")
+    wrong = next((k for k, t in enumerate(specials) if tok.token_to_id(t) != k), None)
+    if wrong is not None:
+        raise state_error(f"has a BPE tokenizer without {specials[wrong]!r} as id {wrong}")
+    return specials_as_text(tok)
+
+
+def bpe_reading(where: str) -> str:
+    """How a BPE tokenizer saved under ``where`` reads a cleaned text, in words (``reading``)."""
+    return (f"the Hugging Face tokenizer of {where}tokenizer (tokenizers.Tokenizer.from_str of it, "
+            f"encode_special_tokens = True: a '<pad>' written in a text is text), its encode(text).ids "
+            f"(unknown: {UNK_ID})")
+
+
+def specials_as_text(tok):
+    """The Hugging Face tokenizer ``tok`` reading its special tokens written in a text ('<pad>', '<unk>',
+    '<eos>') as the text they are, as its merges were learnt (training counts them so). Matched, a
+    review quoting '<pad>' held the padding id mid-text, a '<PAD>' lower-cased too, and a translation
+    source's '<eos>' the end of sentence; a ``<unk>`` id still comes of a character the model lacks.
+    (The setting is not in the tokenizer's JSON: every tokenizer fitted, loaded or unpickled takes it here.)"""
+    tok.encode_special_tokens = True
+    return tok
 
 
 def _unk_for_empty(ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -252,3 +252,34 @@ def test_html_references_are_decoded_and_a_state_from_before_reads_them_as_count
     if level == "char":         # a stream's message is read as the model's lines were
         assert encode_piece(tok, "&amp;") == [tok.token_id("&")]
         assert len(encode_piece(old, "&amp;")) == 5
+
+
+def test_bpe_reads_special_tokens_written_in_a_line_as_text():
+    # '<pad>' in a line was the padding id (never predicted, dropped from the decoded text)
+    pytest.importorskip("tokenizers")
+    tok = LMTokenizer("bpe", min_freq=1, max_size=80).fit(["the pad and unk of a line x < y > z"] * 5)
+    again = LMTokenizer.from_dict(tok.to_dict())
+    for text in ("the <pad> line", "a <unk> line"):
+        ids = tok.encode(text)
+        assert PAD_ID not in ids and UNK_ID not in ids, (text, tok.pieces(text))
+        assert again.encode(text) == ids
+        assert tok.decode(ids) == text
+
+
+@pytest.mark.parametrize("edit", [{"level": "xx"}, {"level": "char"}])
+def test_a_state_whose_level_is_not_its_tokenizers_is_refused(edit):
+    # 'unknown level … use char, word or bpe' asked the user to choose; a word base under 'char' read as words
+    state = LMTokenizer("word", min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
+    with pytest.raises(LstmkitError, match=f"vocabulary state has level '{edit['level']}' over a tokenizer of kind 'word'"):
+        LMTokenizer.from_dict({**state, **edit})
+
+
+def test_a_bpe_line_reads_a_tab_or_line_break_as_the_space_it_stands_for():
+    # Metaspace marks only ' ': 'dog\tsits' was 'dog', '<unk>', 'si', 't', 's', scored as text never trained on
+    pytest.importorskip("tokenizers")
+    tok = LMTokenizer("bpe", min_freq=1, max_size=80).fit(["the dog sits", "the cat sits"] * 5)
+    want = tok.encode("the dog sits")
+    for text in ("the dog\tsits", "the dog\r\nsits", "the  dog sits ", " the dog\u00a0sits"):
+        assert tok.encode(text) == want, tok.pieces(text)
+    assert LMTokenizer.from_dict(tok.to_dict()).encode("the dog\tsits") == want
+    assert tok.decode(want) == "the dog sits"

@@ -259,7 +259,7 @@ def test_a_bpe_prefix_ending_in_a_space_goes_on_with_the_next_word(tiny, sentenc
     a word spelt in pieces: the model drew a verb next ("the big sits") in 9 samples of 10. The
     prefix's words alone are read now, the first token drawn beginning a word."""
     lm = LanguageModel(level="bpe", **{**tiny, "max_epochs": 8}).fit(sentences(300))
-    assert lm.tokenizer_.pieces("the big ")[-1] == "▁"
+    assert lm.tokenizer_.pieces("the big ") == lm.tokenizer_.pieces("the big")     # no lone marker read (spaces)
     words = [lm.sample(prefix="the big ", seed=seed).split() for seed in range(40)]
     assert all(w[:2] == ["the", "big"] for w in words)
     assert sum(w[2:3] in (["dog"], ["cat"], ["bird"], ["fish"]) for w in words) >= 36

@@ -1,4 +1,7 @@
 """Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import copy
+import json
+import pickle
 import unicodedata
 import warnings
 
@@ -354,10 +357,13 @@ def test_a_translation_is_one_line_whatever_line_breaks_its_training_targets_hel
     f.write_text('src,tgt\n"the dog\nruns.","der Hund\r\nläuft."\nthe cat sits.,"die Katze\u2028sitzt."\n')
     pairs = read_pairs(f)
     assert pairs.tgt == ["der Hund\r\nläuft.", "die Katze\u2028sitzt."]           # read as written
-    bpe = SideTokenizer("bpe", min_freq=1, max_size=60).fit(pairs.tgt * 3)
+    bpe = SideTokenizer("bpe", min_freq=1, max_size=60).fit(pairs.tgt * 3)     # a line break read as a space
+    before = SideTokenizer("bpe", min_freq=1, max_size=60, spaces=False).fit(pairs.tgt * 3)  # a state saved before
     for text, one in zip(pairs.tgt, ["der Hund läuft.", "die Katze sitzt."]):
         ids = bpe.encode(text)
-        assert any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one
+        assert not any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one
+        ids = before.encode(text)
+        assert any("\n" in p or "\u2028" in p for p in before.id_to_piece(ids)) and before.decode(ids) == one
 
 
 def test_sources_and_targets_given_as_two_columns_are_paired_row_by_row():
@@ -485,3 +491,62 @@ def test_a_carriage_return_inside_a_line_is_named_when_the_files_differ_in_lines
             read_pairs(src_file=tmp_path / files[0], tgt_file=tmp_path / files[1])
     (tmp_path / "a.en").write_bytes(b"a dog runs\r\nthe cat sits\r\nwait\r\n")       # CR LF line ends: aligned
     assert read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de").src[1] == "the cat sits"
+
+
+def test_bpe_reads_special_tokens_written_in_a_sentence_as_text():
+    # a source quoting '<eos>' was the end-of-sentence id mid-sentence; a target's cut the reference there
+    pytest.importorskip("tokenizers")
+    tok = SideTokenizer("bpe", min_freq=1, max_size=80).fit(["the tag eos bos unk and pad of a page <b>"] * 5)
+    again = SideTokenizer.from_dict(json.loads(json.dumps(tok.to_dict())))
+    copies = [again, pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok)]
+    for text in ("the <eos> tag", "a <pad> page", "a <bos> page", "the <unk> tag"):
+        ids = tok.encode(text)
+        assert not {PAD_ID, UNK_ID, BOS_ID, EOS_ID} & set(ids), (text, tok.pieces(text))
+        assert all(c.encode(text) == ids for c in copies)
+        assert tok.decode(ids) == text
+    # the model's own <unk> is one word, one space each side (it was glued to the word before, then spaced twice)
+    assert tok.decode([*tok.encode("the"), UNK_ID, *tok.encode("tag")]) == "the <unk> tag"
+    assert tok.decode([UNK_ID, *tok.encode("tag"), UNK_ID]) == "<unk> tag <unk>"
+
+
+@pytest.mark.parametrize("kind", ["word", "bpe"])
+def test_a_side_state_without_its_specials_or_kind_is_refused(kind):
+    # <eos> and <bos> swapped: every translation was empty, and no error; kind 'xx' said 'use word or bpe'
+    pytest.importorskip("tokenizers")
+    state = json.loads(json.dumps(SideTokenizer(kind, min_freq=1).fit(["the cat sat on the mat"] * 3).to_dict()))
+    if kind == "word":
+        itos = state["itos"]
+        damaged = {**state, "itos": [*itos[:2], itos[3], itos[2], *itos[4:]]}
+    else:
+        vocab = dict(state["tokenizer"]["model"]["vocab"])
+        vocab["<bos>"], vocab["<eos>"] = vocab["<eos>"], vocab["<bos>"]
+        damaged = {**state, "tokenizer": {**state["tokenizer"], "added_tokens": [],
+                                          "model": {**state["tokenizer"]["model"], "vocab": vocab}}}
+    with pytest.raises(LstmkitError, match="vocabulary state") as e:
+        SideTokenizer.from_dict(damaged)
+    assert "<bos>" in e.value.message and "retrain the model" in e.value.hint
+    with pytest.raises(LstmkitError, match="vocabulary state has kind 'xx', not 'word' or 'bpe'"):
+        SideTokenizer.from_dict({**state, "kind": "xx"})
+
+
+def test_a_bpe_side_reads_a_tab_or_line_break_as_the_space_it_stands_for():
+    # Metaspace marks only ' ': 'dog\tsits' was 'dog', '<unk>', 'si', 't', 's' where 'dog sits' is '▁dog', '▁sits'
+    pytest.importorskip("tokenizers")
+    tok = SideTokenizer("bpe", min_freq=1, max_size=80).fit(["the dog sits", "the cat sits"] * 5)
+    want = tok.encode("the dog sits")
+    for text in ("the dog\tsits", "the dog\r\nsits", "the  dog sits ", " the dog\u00a0sits"):
+        assert tok.encode(text) == want, tok.pieces(text)
+    again = SideTokenizer.from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.spaces and again.encode("the dog\tsits") == want
+    old = SideTokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "spaces"})
+    assert old.encode("the dog\tsits") != want                          # a state saved before reads as it did
+
+
+@pytest.mark.parametrize("text", [
+    "I said 'hi' to him.", "'Yes', he said.", "the dogs' bones and 'that' thing", "James’ book",
+    "He said “yes” to ‘them’ today.", "Er sagte „ja“ heute, ‚so‘.", "¿Qué pasa? ¡Hola!",
+])
+def test_a_word_side_writes_quotation_marks_back_as_they_were(text):
+    # 'I said' hi'', '“ yes ”', '„ ja “', '¿ Qué?': sacrebleu's 13a keeps a curly quote on its word, so each was a miss
+    tok = SideTokenizer("word", min_freq=1).fit([text])
+    assert tok.decode(tok.encode(text)) == text

@@ -30,7 +30,7 @@ from torch import nn
 
 from lstmkit.data.batching import Ragged, pad_batch, truncate
 from lstmkit.data.ranges import reach, read_range
-from lstmkit.data.vocab import PAD_ID
+from lstmkit.data.vocab import PAD_ID, UNK_ID
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, opt, worded
@@ -86,9 +86,9 @@ class ClassifyAdapter(EstimatorAdapter):
         Runtime by hand, ``examples/onnx_by_hand.py``) does not: the words as ids or the values
         scaled before it, the logits as probabilities after it (in ``onnx.json``)."""
         c = self.est.config_
-        read = ("ids: each text's words (lstmkit.data.vocab: NFKC, lower-cased as vocab.json says, letters, digits "
-                "and inner apostrophes; other scripts split further) as their index in vocab.json's itos (unknown: "
-                f"1), cut to {c.max_len} ({c.truncate}), padded with 0; lengths: each text's count"
+        # the tokenizer's own words: a char or BPE run's said 'words … vocab.json's itos', which it has not
+        read = (f"ids: each text's {self.est.tokenizer_.reading()}, [{UNK_ID}] for a text of none, cut to "
+                f"{c.max_len} ({c.truncate}), padded with {PAD_ID}; lengths: each text's count"
                 if self.kind == "text" else
                 "scaling: every feature by lstmkit.json's preprocessing.scaler (standard: (x - mean) / scale; "
                 "minmax: x * scale + min; none: as it is); lengths: each sequence's steps")

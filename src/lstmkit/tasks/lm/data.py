@@ -48,8 +48,8 @@ from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_part
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words,
-                                make_tokenizer, tokenizer_from_dict)
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words, make_tokenizer, state_error,
+                                tokenizer_from_dict)
 from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 
@@ -329,6 +329,11 @@ class LMTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LMTokenizer:
         base_state = d["base"]
+        # 'unknown level … use char, word or bpe' asked the user to choose; a word base under 'char' read as words
+        kind = base_state.get("kind") if isinstance(base_state, dict) else None
+        if d.get("level") not in ("char", "word", "bpe") or kind != d["level"]:
+            raise state_error(f"has level {d.get('level')!r} over a tokenizer of kind {kind!r}: not one of "
+                              "char, word or bpe over the same kind")
         tok = cls(d["level"], base_state.get("min_freq", 1), base_state.get("max_size"),
                   base_state.get("lowercase", True))
         tok._set_base(tokenizer_from_dict(base_state))

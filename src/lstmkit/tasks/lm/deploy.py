@@ -130,8 +130,8 @@ class LMAdapter(EstimatorAdapter):
         t, c = self.tokenizer, self.est.config_
         zero = " = ".join(f"{n}0" for n in self.state_names) + " = 0"
         carry = ", ".join(f"{n}n" for n in self.state_names)
-        read = (f"ids: each line's tokens ({t.level} level: lstmkit.tasks.lm.data.LMTokenizer) as their index in "
-                f"vocab.json's base.itos (unknown: {UNK_ID}), after <bos> ({t.bos_id}, vocab.json's specials), "
+        tokens = t.base.reading("vocab.json's base.")         # the level's own words (a BPE one has no itos)
+        read = (f"ids: each line's {tokens}, after <bos> ({t.bos_id}, vocab.json's specials), "
                 f"from {zero} ([{c.num_layers}, batch, {c.hidden_size}]); {carry} carry a line on to its next piece")
         answer = (f"log-probabilities: log_softmax(y) over the ids (<pad> and <bos> never predicted: logit "
                   f"{NEVER_LOGIT:g}); a line scores the sum over its tokens and </s> ({t.eos_id}), each read at "

@@ -8,7 +8,8 @@
 
 A message is a string or ``{"text": "..."}``: a character (or several) for a char-level model, a
 word (or several) for a word-level one, encoded like training text (NFKC, lower-cased when the
-model is; at char level each white-space character is one space). ``"</s>"`` alone ends the
+model is; at char level a run of white space is one space, and none starts a line: a line sent in
+pieces reads the ids ``predict`` reads of it, but a space before ``"</s>"``). ``"</s>"`` alone ends the
 line. The answer gives the tokens read, ``logprob`` (the natural log-probability of those tokens
 after everything the stream read before) and ``next``, the ``top_k`` most likely next tokens.
 
@@ -33,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from lstmkit.data.decoding import whole_characters
 from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.stream_state import unknown_field
 from lstmkit.deploy.streaming import Stream, stream_id, too_many_streams
@@ -65,11 +67,21 @@ def _no_token(message: str) -> LstmkitError:
                         "send a character, a word or more text; \"</s>\" ends the line")
 
 
-def text_ids(tok: LMTokenizer, text: str) -> list[int]:
-    """Token ids of ``text`` as the model reads it (at char level each white-space character a space)."""
-    if tok.level == "char":
-        return [tok.token_id(" " if c.isspace() else c) for c in tok.base.clean(text)]
-    return tok.encode(text) if text.strip() else []
+def text_ids(tok: LMTokenizer, text: str, after_space: bool = False) -> list[int]:
+    """Token ids of ``text`` as the model reads it: at char level a run of white space one space, none
+    ``after_space`` (the stream's last token a space, or none yet on its line), as training and
+    ``predict`` read a line (each white-space character was a space: 'a  b' in one message scored
+    three spaces' worth of text the model never saw, another log-probability than ``predict``'s)."""
+    if tok.level != "char":
+        return tok.encode(text) if text.strip() else []
+    ids, space, blank = [], tok.token_id(" "), after_space
+    for c in tok.base.clean(text):
+        if not c.isspace():
+            ids.append(tok.token_id(c))
+        elif not blank:
+            ids.append(space)
+        blank = c.isspace()
+    return ids
 
 
 def held_from(tok: LMTokenizer, text: str) -> int:
@@ -100,7 +112,8 @@ def piece_text(message: Any) -> str:
     if len(message) > MAX_PIECE:
         raise LstmkitError(f"the message's 'text' has {len(message)} characters; at most {MAX_PIECE}",
                            "send the text in smaller pieces")
-    return message
+    # a lone UTF-16 half (JSON's '\ud83d') is U+FFFD, as predict reads it: a BPE model's stream was a TypeError
+    return whole_characters([message], "message's 'text'")[0]
 
 
 def top_tokens(tok: LMTokenizer, logp: np.ndarray, k: int) -> list[dict[str, Any]]:
@@ -172,13 +185,15 @@ class LMStream(Stream):
             slot = self._new_slot(0)
         slot = self._completed(slot)
         ends = text.strip() == EOS
+        after_space = slot.last in (tok.bos_id, tok.stoi.get(" "))
         if ends:                                                # what was held is read as written
-            ids, hold = [*text_ids(tok, slot.pending), tok.eos_id], ""
+            ids, hold = [*text_ids(tok, slot.pending, after_space), tok.eos_id], ""
         else:
             whole = slot.pending + text
             cut = held_from(tok, whole)
-            ids, hold = text_ids(tok, whole[:cut]), whole[cut:]
-            if not ids and not hold and not slot.pending:
+            ids, hold = text_ids(tok, whole[:cut], after_space), whole[cut:]
+            spaces = tok.level == "char" and text.isspace()     # a space after a space: nothing new to read
+            if not ids and not hold and not slot.pending and not spaces:
                 raise _no_token(text)
         if not ids:                                             # held whole (or completing text of no token)
             self._slots[id] = _Slot(slot.steps, slot.before, slot.last, slot.after, slot.logp, hold)

@@ -41,8 +41,9 @@ from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pip
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
-from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, checked_itos, checked_rules,
-                                import_tokenizers, join_words, mark_class, normalize_text)
+from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
+                                import_tokenizers, join_words, mark_class, normalize_text, one_spaced, specials_as_text,
+                                state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
@@ -575,7 +576,7 @@ def _joined(pattern: re.Pattern) -> re.Pattern:
 
 _JOINER = re.compile(r"@([^\w\s])@")
 _NO_SPACE_AROUND = SPACELESS + "\u3000-\u303f\uff00-\uffef"           # and CJK punctuation
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}’»])")     # a closing "'" is glued in detokenize
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
 
 
@@ -588,22 +589,54 @@ def detokenize(tokens: Sequence[str]) -> str:
     """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``,
     none beside a character of a script written without spaces (``他 们 。`` -> ``他们。``), none
     around a joiner (``T @-@ shirt`` -> ``T-shirt``, :meth:`SideTokenizer.pieces`), none inside a
-    pair of straight double quotes (``" hello "`` -> ``"hello"``: the first of a pair opens, the
-    second closes)."""
+    quotation: a pair of straight quotes (``" hello "`` -> ``"hello"``: the first of a pair opens, the
+    second closes; a single one opens where another follows and the word before does not end in
+    's', else it is an apostrophe: ``dogs ' bones`` -> ``dogs' bones``), typographic ones (``“yes”``,
+    ``‘yes’``, German ``„ja“`` and ``‚ja‘``: a ``“`` closes an open ``„``, else opens) and Spanish's
+    ``¿`` and ``¡`` (``“ yes ”``, ``I said' hi'`` and ``¿ Qué?`` were written so)."""
     glued: list[str] = []
-    attach = False                          # the token before was a joiner or an opening quote: no space
-    quotes = 0
-    for t in tokens:
+    attach = False                          # the token before was a joiner or an opening mark: no space
+    double = single = False                 # a straight double / single quotation is open
+    low: set[str] = set()                   # the low quotes („ ‚) open
+    for k, t in enumerate(tokens):
         mark = _JOINER.fullmatch(t)
-        closing = t == '"' and quotes % 2 == 1
-        quotes += t == '"'
+        opening, closing = _quote_side(t, k, tokens, glued, double, single, low)
+        if t == '"':
+            double = opening
+        elif t == "'":
+            single = opening
+        elif t in _LOW_CLOSED and closing:
+            low.discard(_LOW_CLOSED[t])
+        elif t in _LOW_CLOSED.values():
+            low.add(t)
         if (mark is not None or attach or closing) and glued:
             glued[-1] += mark[1] if mark is not None else t
         else:
             glued.append(mark[1] if mark is not None else t)
-        attach = mark is not None or (t == '"' and not closing)
+        attach = mark is not None or opening
     text = join_words(glued, _NO_SPACE_AROUND)
     return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
+
+
+_LOW_CLOSED = {"“": "„", "‘": "‚"}        # a German quotation closes „ with “ and ‚ with ‘; English opens with them
+_OPENING = "„‚¿¡"
+_CLOSING = "”’"
+
+
+def _quote_side(t: str, k: int, tokens: Sequence[str], glued: Sequence[str], double: bool, single: bool,
+                low: set[str]) -> tuple[bool, bool]:
+    """``(opening, closing)``: whether the quotation mark or inverted mark ``t`` (the ``k``-th token)
+    opens a quotation (no space after it) or closes one (none before it); neither for other tokens."""
+    if t == '"':
+        return not double, double
+    if t == "'":
+        if single:
+            return False, True
+        plural = bool(glued) and glued[-1][-1:] in ("s", "S")
+        return (True, False) if not plural and "'" in tokens[k + 1:] else (False, True)
+    if t in _LOW_CLOSED:
+        return (False, True) if _LOW_CLOSED[t] in low else (True, False)
+    return t in _OPENING, t in _CLOSING
 
 
 class SideTokenizer:
@@ -625,19 +658,31 @@ class SideTokenizer:
     is ``T @-@ shirt``, '3.50' ``3 @.@ 50``, as Moses marks hyphens), which decoding writes back
     without spaces; a tokenizer saved before (no ``joined`` in its state) cuts and decodes them as
     separate marks ('T - shirt'), as its vocabulary was counted.
+    Both kinds read a run of white space as one space, none at either end (``spaces``: a BPE side's
+    Metaspace marks only a space, so a tab or a line break was a subword or ``<unk>`` of its own, and
+    the word after it spelt in pieces); a tokenizer saved before (no ``spaces``) reads as it did.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True, marks: bool = True, html: bool = True, joined: bool = True):
+                 char_split: bool = True, marks: bool = True, html: bool = True, joined: bool = True,
+                 spaces: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
         self.char_split, self.marks, self.html, self.joined = char_split, marks, html, joined
+        self.spaces = spaces
         self.vocab: Vocab | None = None
         self._bpe = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle and deepcopy rebuild the Hugging Face tokenizer from its JSON, which lacks the setting
+        self.__dict__.update(state)
+        if self._bpe is not None:
+            specials_as_text(self._bpe)
+
     def _clean(self, text: str) -> str:
-        return normalize_text(self.unescape(text), self.lowercase)
+        text = normalize_text(self.unescape(text), self.lowercase)
+        return one_spaced(text) if self.spaces else text
 
     def unescape(self, text: str) -> str:
         """``text`` with its HTML character references decoded when this tokenizer reads them so
@@ -664,6 +709,24 @@ class SideTokenizer:
             return pattern.findall(text)
         return [f"@{m[1]}@" if m[1] else m[0] for m in _joined(pattern).finditer(text)]
 
+    def reading(self, where: str) -> str:
+        """How a sentence becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
+        clean = ", ".join(["character references decoded (html.unescape)"] * bool(self.html)
+                          + ["NFKC, soft hyphens, word joiners and byte-order marks dropped"]
+                          + ["lower-cased ('İ' as 'i')"] * self.lowercase
+                          + ["runs of white space one space, none at either end"] * self.spaces)
+        if self.kind == "bpe":
+            return f"subwords ({clean}; then {bpe_reading(where)})"
+        return (f"words and punctuation marks (lstmkit.tasks.translate.data.SideTokenizer.pieces: {clean}"
+                + ("; a mark between two letters or digits the joiner @-@" if self.joined else "")
+                + f") as their index in {where}itos (unknown: {UNK_ID})")
+
+    def writing(self, where: str) -> str:
+        """How ids become a sentence, in words (a graph's ``around_graph``)."""
+        if self.kind == "bpe":
+            return f"the Hugging Face tokenizer of {where}tokenizer's decode(ids), each <unk> ({UNK_ID}) a word"
+        return f"{where}itos, put back together by lstmkit.tasks.translate.data.detokenize"
+
     def fit(self, texts: Iterable[str]) -> SideTokenizer:
         if self.kind != "bpe":
             return self.fit_pieces(self.pieces(t) for t in texts)
@@ -674,7 +737,7 @@ class SideTokenizer:
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size or 16000, min_frequency=self.min_freq,
                                          special_tokens=SPECIALS, show_progress=False)
         tok.train_from_iterator((self._clean(t) for t in texts), trainer=trainer)
-        self._bpe = tok
+        self._bpe = specials_as_text(tok)
         return self._check_size(tok.get_vocab_size())
 
     def fit_pieces(self, piece_lists: Iterable[Sequence[str]]) -> SideTokenizer:
@@ -721,13 +784,27 @@ class SideTokenizer:
                                for t, i in enumerate(ids) if i not in (PAD_ID, BOS_ID)])
         ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
         if self.kind == "bpe":
-            # one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)
-            return one_line(self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} "))
+            return self._bpe_text(ids)
         return detokenize(self.id_to_piece(ids))
+
+    def _bpe_text(self, ids: Sequence[int]) -> str:
+        """A BPE side's text of ``ids``: each ``<unk>`` id a word '<unk>' between the decoded runs (the
+        decoder glued it to the word before, and a '<unk>' written in the text is text, left as it is),
+        on one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)."""
+        parts, run = [], []
+        for i in ids:
+            if i == UNK_ID:
+                parts += [self._bpe.decode(run, skip_special_tokens=False), UNK]
+                run = []
+            else:
+                run.append(i)
+        parts.append(self._bpe.decode(run, skip_special_tokens=False))
+        return one_line(" ".join(p for p in parts if p))
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split, "marks": self.marks, "html": self.html, "joined": self.joined}
+             "char_split": self.char_split, "marks": self.marks, "html": self.html, "joined": self.joined,
+             "spaces": self.spaces}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -736,11 +813,14 @@ class SideTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
-        checked_rules(d, ("lowercase", "char_split", "marks", "joined"))
+        checked_rules(d, ("lowercase", "char_split", "marks", "joined", "spaces"))
+        if d.get("kind") not in ("word", "bpe"):           # 'unknown tokenizer … use word or bpe' asked the user to choose
+            raise state_error(f"has kind {d.get('kind')!r}, not 'word' or 'bpe'")
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False), d.get("marks", False), d.get("html", False), d.get("joined", False))
+                  d.get("char_split", False), d.get("marks", False), d.get("html", False), d.get("joined", False),
+                  d.get("spaces", False))
         if tok.kind == "bpe":
-            tok._bpe = bpe_from_state(d.get("tokenizer"))
-        else:
-            tok.vocab = Vocab(checked_itos(d.get("itos")))
+            tok._bpe = bpe_from_state(d.get("tokenizer"), SPECIALS)
+        else:       # <bos> and <eos> at 2 and 3 too: swapped, every translation was empty
+            tok.vocab = Vocab(checked_itos(d.get("itos"), SPECIALS))
         return tok

@@ -61,13 +61,14 @@ class TranslateAdapter(EstimatorAdapter):
     def around_graph(self) -> list[str]:
         """What lstmkit applies around the two graphs (``onnx.json``): the words as ids before the
         encoder, the beam search that drives the decoder one step a call."""
-        c = self.est.config_
-        return [f"ids: each sentence's {c.tokenizer} tokens (lstmkit.tasks.translate.data) as their index in "
-                "vocab.json's src itos (unknown: 1), padded with 0; src_len: each sentence's count",
+        c, src, tgt = self.est.config_, self.est.src_tokenizer_, self.est.tgt_tokenizer_
+        # each side's tokenizer in its own words: a BPE side's said 'vocab.json's src itos', which it has not
+        state = f"{VOCAB_FILE}'s "
+        return [f"ids: each sentence's {src.reading(state + 'src.')}, padded with 0; src_len: each sentence's count",
                 f"decoding: beam search (beam {c.beam}, length penalty {c.length_penalty:g}, at most ceil("
                 f"{c.max_len_ratio:g} x source length) + 2 tokens) from y_prev = {BOS_ID} (<bos>) to {EOS_ID} (<eos>), "
                 "decoder.onnx fed back its h_next, c_next and the encoder's memory, mask and keys; the words: "
-                "vocab.json's tgt itos"]
+                + tgt.writing(state + "tgt.")]
 
     def stateful(self) -> nn.Module:
         raise LstmkitError("a translator exports an encoder and a one-step decoder graph, not one stateful graph",
