@@ -258,3 +258,34 @@ def test_the_command_line_marks_a_diverged_run_failed_and_its_readers_say_so(div
     for command in (["export", "onnx", "--run", run], ["serve", "--run", run]):
         code, _, err = run_cli(command, capsys)
         assert_user_error(code, err, f"{run} holds a run whose training failed in epoch 2")
+
+
+def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_path, capsys):
+    """No command listed a folder's runs: which had finished, failed (and why), or were left by a killed process."""
+    import shutil
+    _, failed = diverged_cli_run
+    folder = tmp_path / "runs"
+    shutil.copytree(failed, folder / "forecast-1-failed")
+    meta = _meta(failed)
+    for name, edit in (("forecast-2-killed", {"status": "training", PROCESS_KEY: {"pid": 1, "host": "elsewhere"}}),
+                       ("forecast-3-done", {"status": "finished", "training": {"epochs_run": 3}})):
+        shutil.copytree(failed, folder / name)
+        changed = {k: v for k, v in {**meta, **edit}.items() if k != "failure"}
+        (folder / name / META_FILE).write_text(json.dumps(changed))
+    (folder / "forecast-4-broken").mkdir()
+    (folder / "forecast-4-broken" / META_FILE).write_text("{not json")
+    (folder / "notes").mkdir()
+    code, out, err = run_cli(["list", folder], capsys)
+    assert code == 0, err
+    assert out.splitlines() == [
+        "run".ljust(len(f"{folder}/forecast-1-failed")) + "  task      epochs  state",
+        f"{folder}/forecast-1-failed  forecast  1       failed in epoch 2: TrainingDiverged: the loss became inf at epoch 2",
+        f"{folder}/forecast-2-killed  forecast  1       its training process is gone (killed, or its machine stopped): "
+        "nothing marked it finished",
+        f"{folder}/forecast-3-done    forecast  3       finished",
+        f"{folder}/forecast-4-broken  ?                 unreadable: {folder}/forecast-4-broken/lstmkit.json is corrupt "
+        "(not valid JSON)"]
+    code, _, err = run_cli(["list", tmp_path / "nothere"], capsys)
+    assert_user_error(code, err, "runs folder not found", "--out")
+    code, _, err = run_cli(["list", folder / "notes"], capsys)
+    assert_user_error(code, err, "holds no run folder")

@@ -116,6 +116,13 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
     typer.echo("\n".join([format_report(report), *notes]))
 
 
+@app.command(name="list")
+def list_command(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (train's --out), or one run.")):
+    """List run folders: task, epochs, and how each ended (finished, interrupted, failed, or still training)."""
+    from lstmkit.run_list import format_runs, list_runs
+    typer.echo(format_runs(list_runs(folder)))
+
+
 @app.command(name="tune")
 def tune_cmd(
     task: str = typer.Argument(..., help="Task to tune: forecast, classify, translate, lm, speech."),

@@ -215,6 +215,8 @@ CASES = [
     # a run left 'training' whose process is gone (kill -9: no process holds its lock) said 'still training'
     (["doctor", "{d}/training_run"], 2, "has no doctor.json: its training process is gone (killed, or its machine stopped)"),
     (["doctor", "{d}/failed_run"], 2, "has no doctor.json: its training failed in epoch 2: RuntimeError: boom"),
+    (["list", "{d}/nope"], 2, "runs folder not found"),
+    (["list", "{d}/a_file"], 2, "runs folder is a file, not a folder"),
     # an interrupted run without a report was "trained with the doctor off" (train again without --no-doctor)
     (["doctor", "{d}/interrupted_run"], 2, "its training was interrupted"),
     (["doctor", "{d}/int8_run"], 2, "is an int8 run"),
