@@ -134,6 +134,25 @@ def test_a_full_disk_writing_a_checkpoint_marks_the_run_failed_and_resumable(tmp
     assert "failure" not in meta and PROCESS_KEY not in meta
 
 
+def test_a_resume_that_fails_setting_up_says_so_and_not_before_the_first_epoch(tmp_path, monkeypatch):
+    """A resume of a run that trained epochs and failed reading its checkpoint is no 'failure before its first epoch'."""
+    from lstmkit.train import TrainingInterrupted
+    with pytest.raises(TrainingInterrupted):
+        _Line().fit(run_dir=tmp_path / "run", callbacks=[_FailsAtEpochEnd(1, KeyboardInterrupt())])
+    assert read_meta(tmp_path / "run", "line")["status"] == "interrupted"
+
+    def unreadable(*args, **kwargs):
+        raise RuntimeError("a bug reading the checkpoint")
+    monkeypatch.setattr("lstmkit.train.resume.load_checkpoint", unreadable)
+    with pytest.raises(RuntimeError, match="a bug reading"):
+        _Line().fit(run_dir=tmp_path / "run", resume=True)
+    failure = read_meta(tmp_path / "run", "line")["failure"]
+    assert (failure["stage"], failure["epoch"], failure["checkpoint_epochs"]) == ("setup", None, 1)
+    with pytest.raises(LstmkitError, match="failed while a resume set up training after epoch 1: RuntimeError: a bug "
+                                           "reading the checkpoint — its checkpoint holds 1 epoch"):
+        finished_meta(tmp_path / "run", "line")
+
+
 class _FailsWhileScoring(_Line):
     def _train_and_save(self, *args, metrics, **kwargs):
         def scoring():

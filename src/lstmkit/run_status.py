@@ -71,6 +71,8 @@ def failed_line(failure: dict[str, Any]) -> str:
         where = f"in epoch {epoch}"
     elif stage == "after training":
         where = "after its last epoch" + (f" ({epoch})" if isinstance(epoch, int) else "") + ", while scoring or saving"
+    elif isinstance(failure.get("checkpoint_epochs"), int) and failure["checkpoint_epochs"] > 0:
+        where = f"while a resume set up training after epoch {failure['checkpoint_epochs']}"
     else:
         where = "before its first epoch"
     return f" {where}: {error}"

@@ -382,8 +382,8 @@ class Trainer(ResumeState):
             msg = (f"training stopped: the loss or gradients became non-finite {w.nan_used} times "
                    f"(last at epoch {epoch + 1}, step {w.global_step + 1}; nan_retries is {cfg.nan_retries})")
             self._write_doctor(msg)
-            raise TrainingDiverged(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the data "
-                                    "for NaN or extreme values")
+            raise TrainingDiverged(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the "
+                                        "data for NaN or extreme values")
 
     def _write_doctor(self, stopped: str | None, evidence: dict[str, Any] | None = None) -> dict[str, Any] | None:
         if self.doctor is None:
