@@ -473,7 +473,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                 best_epoch=getattr(stopper, "best_epoch", None))
         try:
             self._write_meta_with(status="failed", **{FAILURE_KEY: record})
-        except (LstmkitError, OSError):
+        except Exception:                    # the same full disk, or memory still short: e is the error to tell
             return
         if not isinstance(e, LstmkitError):  # its own hint says what to do; a traceback's last line says it here
             fix = failure_fix(self.run_dir_, {"status": "failed", FAILURE_KEY: record}, self._resume_call())
