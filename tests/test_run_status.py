@@ -260,6 +260,12 @@ def test_out_of_memory_in_a_command_line_fit_names_the_failed_run_and_its_resume
                                  f"weights, kept in it): fix the cause, then continue it with lstmkit forecast train "
                                  f"--resume {run}")
     assert _meta(run)["failure"]["error"] == "MemoryError" and _meta(run)["failure"]["epoch"] == 2
+    # its --resume says, in one warning line (not typer's file and line), what failed and where it goes on
+    monkeypatch.undo()
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0 and _meta(run)["status"] == "finished", err
+    assert f"warning: {run} failed in epoch 2: MemoryError; continuing from its checkpoint after epoch 1\n" in err
+    assert "UserWarning" not in err
 
 
 def test_the_command_line_marks_a_diverged_run_failed_and_its_readers_say_so(diverged_cli_run, capsys):

@@ -169,15 +169,20 @@ def resume_verdict(run: str | Path, meta: dict[str, Any]) -> LstmkitError | None
 def say_resuming_failed(run: str | Path, meta: dict[str, Any]) -> None:
     """The one warning a resume of a failed run gives before it trains (``meta``: the run's
     ``lstmkit.json`` as the failure left it): what failed, and what the resume continues from. It
-    points at the caller's line, the first outside lstmkit."""
+    points at the caller's line, the first outside lstmkit (a command line's command, its own, as
+    ``tasks/speech/audio_files._callers_level`` does)."""
     if meta.get("status") != "failed":
         return
     held = checkpoint_epochs_said(run)
     start = (f"continuing from its checkpoint after epoch {held}" if held else
              "it failed before its first checkpoint: training starts from the beginning")
-    frame, level = sys._getframe(1), 2
+    frame, level, last = sys._getframe(1), 2, None
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
+        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
+    # under a command line's command, its own line: the CLI prints an lstmkit warning as one 'warning: ...'
+    # line (the frame under it, typer's, printed as Python prints another package's, file and line first)
+    if frame is not None and last is not None and os.path.basename(last).startswith("cli"):
+        level -= 1
     warnings.warn(f"{run} failed{failed_line(_failure(meta))}; {start}", UserWarning, stacklevel=level)
 
 
