@@ -314,3 +314,24 @@ def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_pat
     assert_user_error(code, err, "runs folder not found", "--out")
     code, _, err = run_cli(["list", folder / "notes"], capsys)
     assert_user_error(code, err, "holds no run folder")
+
+
+def test_the_doctor_says_its_report_is_of_an_earlier_try_of_a_run_training_again(diverged_cli_run, tmp_path, capsys):
+    """A failed run resumed, then killed (or still training), printed the failed try's report alone, as the run's."""
+    import shutil
+    _, failed = diverged_cli_run
+    run = tmp_path / "run"
+    shutil.copytree(failed, run)
+    meta = {k: v for k, v in _meta(failed).items() if k != "failure"}
+    (run / META_FILE).write_text(json.dumps({**meta, "status": "training"}))
+    code, out, _ = run_cli(["doctor", run], capsys)
+    assert code == 0 and out.rstrip().splitlines()[-1] == (
+        "  this report is of the training before its last resume, whose process is gone (killed, or its machine "
+        f"stopped) — continue it with lstmkit forecast train --resume {run}")
+    lock = training_lock(run)
+    try:
+        code, out, _ = run_cli(["doctor", run], capsys)
+    finally:
+        os.close(lock)
+    assert code == 0 and out.rstrip().splitlines()[-1] == ("  the run is being trained again (resumed): this report is "
+                                                           "of its training before")

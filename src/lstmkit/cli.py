@@ -106,13 +106,13 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
 def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder from 'train'."),
                    run_option: Optional[Path] = typer.Option(None, "--run", help="The same, as the other commands take it.")):
     """Print a run's training diagnostics again: findings, evidence, remedies (doctor.json)."""
-    from lstmkit.train.doctor import failed_since, format_report, read_report, updated_since
+    from lstmkit.train.doctor import format_report, read_report, unfinished_since, updated_since
     if run is not None and run_option is not None and run != run_option:
         raise LstmkitError(f"two runs given: {run} and --run {run_option}", "pass one run folder")
     if run is None and run_option is None:
         raise LstmkitError("no run given", "pass the run folder printed by 'train': lstmkit doctor --run runs/...")
     report = read_report(run or run_option)
-    notes = [note for note in (updated_since(run or run_option), failed_since(run or run_option)) if note]
+    notes = [note for note in (updated_since(run or run_option), unfinished_since(run or run_option)) if note]
     typer.echo("\n".join([format_report(report), *notes]))
 
 

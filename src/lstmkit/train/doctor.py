@@ -50,7 +50,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import read_json
 from lstmkit.train.findings import FINDINGS, judge, unjudged
 
-__all__ = ["Doctor", "format_report", "read_report", "updated_since", "failed_since", "DOCTOR_FILE", "FINDINGS"]
+__all__ = ["Doctor", "format_report", "read_report", "updated_since", "unfinished_since", "DOCTOR_FILE", "FINDINGS"]
 
 DOCTOR_FILE = "doctor.json"
 
@@ -373,17 +373,28 @@ def updated_since(run: str | Path) -> str | None:
             + ": this report judges them as training left them; lstmkit forecast evaluate measures them now")
 
 
-def failed_since(run: str | Path) -> str | None:
-    """The line under the report of a run whose fit failed after the doctor wrote it (its loss
-    diverged, or scoring or saving failed once every epoch was trained): what failed and what to do,
-    or None for a run that did not fail. The report alone read as a run that ended well."""
+def unfinished_since(run: str | Path) -> str | None:
+    """The line under the report of a run that did not finish after the doctor wrote it: what failed
+    and what to do (its loss diverged; scoring or saving failed once every epoch was trained), or, for a
+    run training again since (a resume), that it is, or that its process is gone (``kill -9``: the report
+    is of the try before); None for a finished or interrupted run. The report alone read as a run that
+    ended well."""
     from lstmkit.runs import read_meta, resume_call
+    from lstmkit.run_lock import process_gone
     from lstmkit.run_status import failure_fix, unfinished_state
     meta = read_meta(Path(run))
-    if meta.get("status") != "failed":
+    resume = resume_call(run, meta["task"], meta.get("kind"))
+    if meta.get("status") == "failed":
+        return f"  {unfinished_state(run, meta)} — {failure_fix(run, meta, resume)}"
+    if meta.get("status") != "training":
         return None
-    fix = failure_fix(run, meta, resume_call(run, meta["task"], meta.get("kind")))
-    return f"  {unfinished_state(run, meta)} — {fix}"
+    gone = process_gone(run, meta)
+    if gone is None:
+        return None
+    if gone:
+        return (f"  this report is of the training before its last resume, whose process is gone (killed, or its "
+                f"machine stopped) — continue it with {resume}")
+    return "  the run is being trained again (resumed): this report is of its training before"
 
 
 def _damage(report: dict[str, Any]) -> str | None:
