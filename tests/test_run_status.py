@@ -192,10 +192,12 @@ def test_a_training_run_records_its_process_and_a_run_whose_process_is_gone_says
     with pytest.raises(LstmkitError, match="the process that trained it is gone") as e:
         finished_meta(killed, "line")
     assert e.value.hint.startswith("its checkpoint holds 3 epochs; continue it with")
+    from lstmkit.run_status import unfinished_state
     lock = training_lock(killed)
     try:
         with pytest.raises(EnvironmentProblem, match="is being trained by another process right now"):
             finished_meta(killed, "line")
+        assert unfinished_state(killed, seen.meta) == f"still training (process {os.getpid()} on {socket.gethostname()})"
     finally:
         os.close(lock)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from lstmkit.errors import LstmkitError, TrainingDiverged, opt
 from lstmkit.files import now_stamp, read_json
-from lstmkit.run_lock import check_not_training, process_gone
+from lstmkit.run_lock import PROCESS_KEY, check_not_training, process_gone
 
 __all__ = ["STATUSES", "FAILURE_KEY", "failure_record", "failed_line", "checkpoint_epochs_said", "not_finished",
            "resume_verdict", "say_resuming_failed", "unfinished_state", "failure_fix"]
@@ -111,6 +111,9 @@ def unfinished_state(run: str | Path, meta: dict[str, Any]) -> str:
             return "its training process is gone (killed, or its machine stopped): nothing marked it finished"
         if gone is None:
             return "training, or its process is gone (this machine cannot tell)"
+        process = meta.get(PROCESS_KEY)
+        if isinstance(process, dict) and process.get("pid") is not None:
+            return f"still training (process {process['pid']} on {process.get('host')})"
         return "still training"
     return str(status)
 
