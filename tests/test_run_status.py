@@ -101,7 +101,9 @@ def test_a_diverged_loss_marks_the_run_failed_and_a_resume_is_refused(tmp_path, 
     assert failure["diverged"] is True and failure["error"] == "TrainingDiverged: the loss became inf at epoch 2"
     with pytest.raises(LstmkitError, match="would diverge the same way") as e:
         _Line().fit(run_dir=run, resume=True)
-    assert "lower learning rate" in e.value.hint and read_meta(run, "line")["status"] == "failed"
+    assert e.value.hint == ("train a new run with a lower learning rate (--lr 0.005, a tenth of this run's), gradient "
+                            "clipping kept on, and the data checked for NaN or extreme values")
+    assert read_meta(run, "line")["status"] == "failed"
     with pytest.raises(LstmkitError, match="failed in epoch 2: .* — train a new run with a lower learning rate"):
         finished_meta(run, "line")
 
@@ -275,10 +277,11 @@ def test_the_command_line_marks_a_diverged_run_failed_and_its_readers_say_so(div
     assert code == 2 and _meta(run)["status"] == "failed"
     code, out, err = run_cli(["doctor", run], capsys)
     assert code == 0 and "stopped: the loss became inf at epoch 2" in out
+    lr = _meta(run)["config"]["train"]["lr"]
     assert out.rstrip().splitlines()[-1] == ("  its training failed in epoch 2: TrainingDiverged: the loss became inf at "
-                                             "epoch 2 — train a new run with a lower learning rate (--lr), gradient "
-                                             "clipping on (--clip-norm 1.0), and the data checked for NaN or extreme "
-                                             "values")
+                                             f"epoch 2 — train a new run with a lower learning rate (--lr {lr / 10:g}, a "
+                                             "tenth of this run's), gradient clipping kept on, and the data checked for "
+                                             "NaN or extreme values")
     code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
     assert_user_error(code, err, f"{run} failed in epoch 2: TrainingDiverged: the loss became inf at epoch 2; a "
                                  "resume keeps its settings, data and seed, so it would diverge the same way", "--lr")

@@ -2,13 +2,13 @@
 
     STATUSES                          training, interrupted, failed, finished (``lstmkit.json``'s "status")
     failure_record(e, ...)            the ``failure`` block a fit that raised writes beside "failed"
-    failed_line(failure)              "in epoch 2: RuntimeError: out of memory", for messages
+    failed_line(failure)              " in epoch 2: RuntimeError: boom", to follow "failed" in messages
     checkpoint_epochs_said(run)       the epochs ``checkpoints/last.json`` says the checkpoint holds
     not_finished(run, meta, resume)   the error a reader that needs a finished run raises
     failure_fix(run, meta, resume)    what to do with a failed run: resume it from its checkpoint, or train anew
     resume_verdict(run, meta)         whether resuming a failed run makes sense: None, else the refusal
     say_resuming_failed(run, meta)    the warning a resume of a failed run gives: what failed, where it goes on
-    unfinished_state(run, meta)       one phrase of an unfinished run's state, for the doctor
+    unfinished_state(run, meta)       one phrase of an unfinished run's state, for the doctor and ``lstmkit list``
 
 A run is marked ``training`` when it starts (with ``process``: the id and host of the process that
 trains it), ``interrupted`` after Ctrl-C or SIGTERM, ``failed`` after any other exception in the fit
@@ -36,15 +36,12 @@ __all__ = ["STATUSES", "FAILURE_KEY", "failure_record", "failed_line", "checkpoi
 STATUSES = ("training", "interrupted", "failed", "finished")
 FAILURE_KEY = "failure"          # lstmkit.json of a failed run: what failed, where
 
-# where in a fit it failed: before the first epoch, in the loop, after it (scoring, plots, the save)
-_STAGES = ("setup", "training", "after training")
-
 
 def failure_record(e: BaseException, *, epoch: int | None, stage: str, checkpoint_epochs: int,
                    best_epoch: int | None = None) -> dict[str, Any]:
     """The ``failure`` block of a run whose fit raised ``e``: its one-line message (an lstmkit
-    error's message without the hint), the type's name, ``stage`` (one of setup, training, after
-    training), the ``epoch`` (from 1) it happened in, the epochs the checkpoint holds, the best
+    error's message without the hint), the type's name, ``stage`` (setup: before the first epoch of
+    this try; training: in the epoch loop; after training: scoring, plots, the save), the ``epoch`` (from 1) it happened in, the epochs the checkpoint holds, the best
     epoch among them, whether the loss diverged (a resume would diverge again), and when."""
     text = e.message if isinstance(e, LstmkitError) else str(e)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
@@ -163,10 +160,17 @@ def resume_verdict(run: str | Path, meta: dict[str, Any]) -> LstmkitError | None
     failure = _failure(meta)
     if meta.get("status") != "failed" or not failure.get("diverged"):
         return None
+    train = (meta.get("config") or {}).get("train") if isinstance(meta.get("config"), dict) else None
+    train = train if isinstance(train, dict) else {}
+    lr = train.get("lr")
+    rate = (f"{opt('lr', f'{lr / 10:g}')}, a tenth of this run's" if isinstance(lr, (int, float)) and lr > 0
+            else opt("lr"))
+    clip = (f"gradient clipping on ({opt('clip_norm', 1.0)})" if "clip_norm" in train and train["clip_norm"] is None
+            else "gradient clipping kept on")
     return LstmkitError(f"{run} failed{failed_line(failure)}; a resume keeps its settings, data and seed, "
                         "so it would diverge the same way",
-                        f"train a new run with a lower learning rate ({opt('lr')}), gradient clipping on "
-                        f"({opt('clip_norm', 1.0)}), and the data checked for NaN or extreme values")
+                        f"train a new run with a lower learning rate ({rate}), {clip}, and the data checked for "
+                        "NaN or extreme values")
 
 
 def say_resuming_failed(run: str | Path, meta: dict[str, Any]) -> None:
