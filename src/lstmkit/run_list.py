@@ -43,7 +43,8 @@ def _row(run: Path) -> dict[str, Any]:
         return {"run": str(run), "task": None, "status": None, "state": f"unreadable: {e.message}",
                 "epochs": None, "written": None}
     status = meta.get("status")
-    training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
+    training = meta.get("training")
+    training = training if isinstance(training, dict) else {}
     epochs = training.get("epochs_run") if status == "finished" else checkpoint_epochs_said(run)
     if status == "failed":
         failure = meta.get(FAILURE_KEY)

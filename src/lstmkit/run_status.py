@@ -24,6 +24,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from lstmkit.errors import LstmkitError, TrainingDiverged, opt
@@ -183,9 +184,11 @@ def say_resuming_failed(run: str | Path, meta: dict[str, Any]) -> None:
     held = checkpoint_epochs_said(run)
     start = (f"continuing from its checkpoint after epoch {held}" if held else
              "it failed before its first checkpoint: training starts from the beginning")
-    frame, level, last = sys._getframe(1), 2, None
+    frame: FrameType | None = sys._getframe(1)
+    level, last = 2, None
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
+        last = frame.f_code.co_filename
+        frame, level = frame.f_back, level + 1
     # under a command line's command, its own line: the CLI prints an lstmkit warning as one 'warning: ...'
     # line (the frame under it, typer's, printed as Python prints another package's, file and line first)
     if frame is not None and last is not None and os.path.basename(last).startswith("cli"):
