@@ -106,13 +106,21 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
 def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder from 'train'."),
                    run_option: Optional[Path] = typer.Option(None, "--run", help="The same, as the other commands take it.")):
     """Print a run's training diagnostics again: findings, evidence, remedies (doctor.json)."""
-    from lstmkit.train.doctor import format_report, read_report, updated_since
+    from lstmkit.train.doctor import format_report, read_report, unfinished_since, updated_since
     if run is not None and run_option is not None and run != run_option:
         raise LstmkitError(f"two runs given: {run} and --run {run_option}", "pass one run folder")
     if run is None and run_option is None:
         raise LstmkitError("no run given", "pass the run folder printed by 'train': lstmkit doctor --run runs/...")
-    report, updated = read_report(run or run_option), updated_since(run or run_option)
-    typer.echo(format_report(report) + (f"\n{updated}" if updated else ""))
+    report = read_report(run or run_option)
+    notes = [note for note in (updated_since(run or run_option), unfinished_since(run or run_option)) if note]
+    typer.echo("\n".join([format_report(report), *notes]))
+
+
+@app.command(name="list")
+def list_command(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (train's --out), or one run.")):
+    """List run folders: task, epochs, and how each ended (finished, interrupted, failed, or still training)."""
+    from lstmkit.run_list import format_runs, list_runs
+    typer.echo(format_runs(list_runs(folder)))
 
 
 @app.command(name="tune")
@@ -290,8 +298,9 @@ def _main(argv: list[str] | None) -> None:
         # stream that is strict about it (a pipe's, a test's) raised UnicodeEncodeError, a traceback
         print(f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
         sys.exit(e.exit_code)
-    except MemoryError:
-        print(f"error: out of memory — {_SMALLER}", file=sys.stderr)
+    except MemoryError as e:            # a fit's says where its run is and how it continues (_mark_failed)
+        print(f"error: out of memory — {_SMALLER}" + "".join(f"; {note}" for note in getattr(e, "__notes__", ())),
+              file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         interrupts_end_the_process()
@@ -308,7 +317,8 @@ def _main(argv: list[str] | None) -> None:
             return
         failed = _allocation_failed(e)
         if failed:
-            print(f"error: out of memory: {failed} — {_SMALLER}", file=sys.stderr)
+            print(f"error: out of memory: {failed} — {_SMALLER}" + "".join(f"; {note}" for note in
+                                                                          getattr(e, "__notes__", ())), file=sys.stderr)
             sys.exit(1)
         raise
 

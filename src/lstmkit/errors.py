@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
-           "optional_import", "TrainingInterrupted", "os_reason",
+           "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason",
            "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
            "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of", "percent"]
@@ -218,6 +218,12 @@ class EnvironmentProblem(LstmkitError):
     def __init__(self, message: str, hint: str | None = None, reason: str | None = None):
         super().__init__(message, hint)
         self.reason = reason          # the OS's words ("no space left on device"), when there are some
+
+
+class TrainingDiverged(LstmkitError):
+    """Training stopped because the loss or gradients became non-finite (NaN, inf) past what the
+    trainer's NaN guard retries. A resume keeps the run's settings, data and seed, so it would
+    diverge the same way: the run's ``lstmkit.json`` marks it ``failed`` and ``resume`` refuses it."""
 
 
 class MissingPackage(EnvironmentProblem):

@@ -2,22 +2,29 @@
 
     training_lock(run)               hold ``run`` while this process trains it (a descriptor to close)
     check_not_training(run, action)  an error when another process trains ``run`` right now
+    this_process()                   the process and host a run marked "training" records (``process``)
+    process_gone(run, meta)          whether the process a run marked "training" records has ended
     folder_lock(folder)              ``with``: hold a folder for the block, waiting for another holder
 
 The system releases the lock when the process ends, however it ends (Ctrl-C, ``kill -9``, a
 crash), so a run left "training" by a dead process is free to ``--resume``; one another process
 is training is not: two trainers would write one run's files in turn. Where there are no such
-locks (Windows, some network file systems) nothing is guarded, as before the lock existed.
+locks (Windows, some network file systems) nothing is guarded, as before the lock existed, and
+the process id and host a run records while it trains tell a dead trainer on this machine.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from pathlib import Path
+from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, worded
 
-__all__ = ["training_lock", "check_not_training", "folder_lock"]
+__all__ = ["training_lock", "check_not_training", "this_process", "process_gone", "folder_lock", "PROCESS_KEY"]
+
+PROCESS_KEY = "process"        # lstmkit.json of a run marked "training": {"pid": ..., "host": ...} of its trainer
 
 
 def training_lock(run: str | Path, busy: EnvironmentProblem | None = None) -> int | None:
@@ -61,6 +68,53 @@ def check_not_training(run: str | Path, action: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def this_process() -> dict[str, Any]:
+    """What a run marked "training" records of the process training it: its id and host name."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def process_gone(run: str | Path, meta: dict[str, Any]) -> bool | None:
+    """Whether the process that marked ``run`` "training" (``meta``: its ``lstmkit.json``) has ended
+    without a word (``kill -9``, a crash, the machine stopped): True when nothing holds the run's
+    training lock, or, where there are no such locks, when the process it records on this host is
+    not running; False when it is still training; None where neither tells (no locks, and the run
+    records no process or another host's)."""
+    held = _lock_held(run)
+    if held is not None:
+        return not held
+    process = meta.get(PROCESS_KEY)
+    if not isinstance(process, dict) or process.get("host") != socket.gethostname():
+        return None
+    pid = process.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:                  # another user's process (EPERM): it runs
+        return False
+    return False
+
+
+def _lock_held(run: str | Path) -> bool | None:
+    """Whether a process holds ``run``'s training lock (None where there are no such locks)."""
+    try:
+        import fcntl
+        fd = os.open(run, os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return False
 
 
 @contextlib.contextmanager

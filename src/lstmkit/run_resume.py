@@ -23,6 +23,7 @@ from lstmkit.config import flatten_config, start_record
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import check_writable, path_exists, to_json
 from lstmkit.run_lock import check_not_training
+from lstmkit.run_status import resume_verdict
 from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 from lstmkit.version import __version__
 
@@ -89,6 +90,9 @@ class ResumeChecks:
             raise LstmkitError(f"{run_dir} already finished training",
                                f"start a new run instead of {opt('resume', True)}")
         check_not_training(run_dir, worded("--resume", "resume"))
+        refused = resume_verdict(run_dir, meta)        # a loss that diverged would diverge again
+        if refused is not None:
+            raise refused
         # a run folder on a read-only mount (a container's image, another user's folder): said before any
         # work; TensorBoard's writer thread failed first, an OSError traceback after the data was read
         check_writable(run_dir, "the resumed run's checkpoints and history",

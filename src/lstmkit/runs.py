@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
                            path_exists, read_json, to_json)
-from lstmkit.run_lock import check_not_training
+from lstmkit.run_status import STATUSES, not_finished
 from lstmkit.version import __version__, newer_than_this, release_of
 
 if TYPE_CHECKING:
@@ -660,13 +660,12 @@ def finished_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     the SHA-256 it recorded; an unfinished run is refused, naming its resume."""
     meta = read_meta(run, task)
     status = meta.get("status")
-    if status not in ("finished", "training", "interrupted"):       # 'unfinished' sent a damaged file to --resume
-        raise LstmkitError(f"{Path(run) / META_FILE}: \"status\" is {status!r}, not finished, training or interrupted "
-                           "(the file was edited or damaged)", "restore the run folder or retrain the model")
-    if status != "finished":
-        check_not_training(run, "loading it")
-        raise LstmkitError(f"{run} holds an unfinished run (status: {status})",
-                           f"continue it with {resume_call(run, meta['task'], meta.get('kind'))}")
+    if status not in STATUSES:       # 'unfinished' sent a damaged file to --resume
+        raise LstmkitError(f"{Path(run) / META_FILE}: \"status\" is {status!r}, not {', '.join(STATUSES[:-1])} or "
+                           f"{STATUSES[-1]} (the file was edited or damaged)",
+                           "restore the run folder or retrain the model")
+    if status != "finished":         # failed, interrupted, or left 'training' by a process that is gone
+        raise not_finished(run, meta, resume_call(run, meta['task'], meta.get('kind')))
     for name in HASHED_FILES[1:]:                 # the state files the task reads beside the weights (a vocabulary)
         verify_weights(run, meta, name)
     return meta

@@ -82,10 +82,13 @@ def d(tmp_path_factory):
     meta["quantization"] = {"dtype": "qint8", "engine": "torch", "source_run": str(d / "lstm_run")}
     (int8 / "lstmkit.json").write_text(json.dumps(meta))
     (int8 / "doctor.json").unlink()
-    for name, status in (("training_run", "training"), ("interrupted_run", "interrupted")):
+    failure = {"error": "RuntimeError: boom", "type": "RuntimeError", "stage": "training", "epoch": 2,
+               "checkpoint_epochs": 1}
+    for name, status in (("training_run", "training"), ("interrupted_run", "interrupted"), ("failed_run", "failed")):
         run = d / name
         run.mkdir()
-        (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": status}))
+        (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": status,
+                                                      **({"failure": failure} if status == "failed" else {})}))
     _interrupted_comparisons(d)
     no_report = fake_run(d)
     corrupt = d / "corrupt_report_run"
@@ -209,7 +212,11 @@ CASES = [
     (["doctor", "{d}/a_file"], 2, "is a file"),
     (["doctor"], 2, "no run given"),
     (["doctor", "{d}/forecast_run"], 2, "has no doctor.json: it was trained with the doctor off"),
-    (["doctor", "{d}/training_run"], 2, "the run is still training"),
+    # a run left 'training' whose process is gone (kill -9: no process holds its lock) said 'still training'
+    (["doctor", "{d}/training_run"], 2, "has no doctor.json: its training process is gone (killed, or its machine stopped)"),
+    (["doctor", "{d}/failed_run"], 2, "has no doctor.json: its training failed in epoch 2: RuntimeError: boom"),
+    (["list", "{d}/nope"], 2, "runs folder not found"),
+    (["list", "{d}/a_file"], 2, "runs folder is a file, not a folder"),
     # an interrupted run without a report was "trained with the doctor off" (train again without --no-doctor)
     (["doctor", "{d}/interrupted_run"], 2, "its training was interrupted"),
     (["doctor", "{d}/int8_run"], 2, "is an int8 run"),

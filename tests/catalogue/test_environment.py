@@ -80,15 +80,16 @@ def test_disk_full_writing_a_plot_or_the_history_resumes_from_the_checkpoint(nam
                                                                              monkeypatch):
     """A write that failed after the last epoch (a plot, the weights) or in the loop (history.csv,
     epoch 2's) said 'run the command again', which trains anew, and left the run 'training'; the
-    checkpoint holds the epochs: the run is marked interrupted and the line names its --resume,
-    which saves what a whole run saves."""
+    checkpoint holds the epochs: the run is marked failed (it was marked interrupted, as Ctrl-C marks it),
+    with the error, and the line names its --resume, which saves what a whole run saves."""
     out = tmp_path / "runs"
     _fail_nth_replace(monkeypatch, name, nth)
     code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
     run = _run_folder(out)
     _one_env_line(code, err, "could not write", name, "no space left on device",
                   f"then continue with: lstmkit forecast train --resume {run}{note}")
-    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "failed" and "no space left on device" in meta["failure"]["error"]
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     monkeypatch.undo()
     code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
@@ -115,7 +116,7 @@ def test_a_file_size_limit_names_the_limit_not_free_space(tmp_path, csv):
     _one_env_line(proc.returncode, proc.stderr, "could not write checkpoint", "(file too large)",
                   f"raise the file size limit this command runs under ({limit} bytes; `ulimit -f`")
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
-    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "failed"
 
 
 def test_a_study_storage_past_the_file_size_limit_is_the_environment(tmp_path, csv):

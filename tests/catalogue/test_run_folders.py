@@ -243,6 +243,9 @@ CASES = [
     (meta_edit("lstmkit_version", 2), "lstmkit_version 2, not a version number"),
     (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
     (meta_edit("status", "training"), "lstmkit forecast train --resume"),
+    # left 'training' by a process that is gone (kill -9): was 'an unfinished run (status: training)', as one training
+    (meta_edit("status", "training"), "the process that trained it is gone (killed, or its machine stopped)"),
+    (meta_edit("status", "failed"), "holds a run whose training failed, with no record of why"),
     (meta_edit("status", _DELETE), '"status" is None'),                  # was 'an unfinished run: --resume it'
     (meta_edit("status", "done"), "\"status\" is 'done'"),
     (meta_edit(("weights_sha256", "model.safetensors"), "0" * 64), "model.safetensors"),

@@ -7,18 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 
 import pytest
-import torch
-from torch import nn
 
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import FORMAT_VERSION, META_FILE, read_meta, write_json
-from lstmkit.tasks._base import RunEstimator, load_run
+from lstmkit.tasks._base import load_run
 from lstmkit.train import TrainingInterrupted
 from lstmkit.train.callbacks import Callback
+from line_estimator import _Line, _LineConfig
 
 
 def _fake_run(folder, task):
@@ -40,50 +38,6 @@ def test_load_run_names_a_task_this_lstmkit_lacks(tmp_path):
 
 
 # -- the one training path -------------------------------------------------------------------
-def _quiet_train() -> TrainConfig:
-    return TrainConfig(max_epochs=3, batch_size=8, lr=0.05, progress="off", device="cpu", tensorboard=False)
-
-
-@dataclass
-class _LineConfig:
-    slope: float = 2.0              # the line to learn
-    train: TrainConfig = field(default_factory=_quiet_train)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        d = dict(d)
-        return cls(train=TrainConfig(**d.pop("train")), **d)
-
-
-class _Line(RunEstimator):
-    """The smallest estimator: y = slope * x with one Linear layer."""
-
-    TASK = "line"
-    CONFIG = _LineConfig
-
-    def fit(self, out=None, callbacks=(), run_dir=None, resume=False, **overrides):
-        cfg = self._resolve_config(self.config, overrides)
-        torch.manual_seed(0)
-        self.net_ = nn.Linear(1, 1)
-        x = torch.linspace(-1, 1, 32)[:, None]
-        batches = [(x[k:k + 8], cfg.slope * x[k:k + 8]) for k in range(0, 32, 8)]
-        self.plotted = []
-        self.config_, self.data_summary_ = cfg, {}
-        return self._train_and_save(cfg.train, batches, batches, out=out, run_dir=run_dir, resume=resume,
-                                    callbacks=callbacks,
-                                    metrics=lambda: {"weight": float(self.net_.weight.detach())},
-                                    plots=self.plotted.append)
-
-    def _build_net(self):
-        return nn.Linear(1, 1)
-
-    def _write_meta(self, run_dir, status):        # what every task writes (its own fields aside)
-        self._write_run_meta(run_dir, status, model={"class": "Linear"})
-
-
 class _CtrlC(Callback):
     def on_epoch_end(self, trainer, logs):
         raise KeyboardInterrupt

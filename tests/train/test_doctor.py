@@ -1,6 +1,7 @@
 """The doctor: each pathology, provoked on purpose, yields exactly its finding; padding is measured
 only where a batch declares its lengths; a forecaster that loses to naive is told so."""
 import json
+import os
 import math
 import time
 
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
+from lstmkit.run_lock import training_lock
 from lstmkit.data.batching import BucketBatches, Padded
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
@@ -241,11 +243,19 @@ def test_lstmkit_doctor_prints_the_report_again(tmp_path, capsys):
     (tmp_path / "doctor.json").unlink()
     code, _, err = _cli(["doctor", str(tmp_path)], capsys)
     assert code == 2 and "has no doctor.json: it was trained with the doctor off" in err and "without --no-doctor" in err
-    # a run still training has no report yet (it was 'trained with the doctor off')
+    # a run still training has no report yet (it was 'trained with the doctor off'): its trainer holds the lock
     (tmp_path / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "training"}))
-    code, _, err = _cli(["doctor", str(tmp_path)], capsys)
+    lock = training_lock(tmp_path)
+    try:
+        code, _, err = _cli(["doctor", str(tmp_path)], capsys)
+    finally:
+        os.close(lock)
     assert code == 2 and err.count("\n") == 1 and "no doctor.json yet: the run is still training" in err
     assert f"lstmkit forecast train --resume {tmp_path}" in err
+    # no process holds it: the one that trained it is gone (kill -9), and the run is not 'still training'
+    code, _, err = _cli(["doctor", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "its training process is gone (killed" in err
+    assert "still training" not in err and f"continue the run with lstmkit forecast train --resume {tmp_path}" in err
     with pytest.raises(LstmkitError, match="run folder not found"):
         read_report(tmp_path / "nope")
 

@@ -47,6 +47,10 @@ from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_K
                                     data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
+# how a fit's run says it is training (its process) or failed (what, where): run_status.py
+from lstmkit.run_lock import PROCESS_KEY, this_process
+from lstmkit.run_status import FAILURE_KEY, failure_fix, failure_record, say_resuming_failed
+from lstmkit.runs import read_meta
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -397,9 +401,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                       evidence, writes: bool) -> None:
         """Steps 3 to 6 of :meth:`_train_and_save`, while this process holds the run folder."""
         from lstmkit.train import Trainer
-        if writes and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
+        if writes:          # a resume too: a failure record of an earlier try no longer says what this run is doing
+            if not resume:
+                self._write_state(self.run_dir_)
+            else:
+                say_resuming_failed(self.run_dir_, read_meta(self.run_dir_))
+            self._write_meta_with(status="training", **{PROCESS_KEY: this_process()})
         t0 = time.perf_counter()
         trainer = None
         try:
@@ -407,6 +414,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                               task_config=getattr(self, "config_", None) or self.config)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
         except EnvironmentProblem as e:      # a checkpoint's says how to resume; history.csv's said 'run again'
+            self._mark_failed(e, trainer, writes)
             raise self._stopped_by(e, writes, "") from None
         except (TrainingInterrupted, KeyboardInterrupt) as e:
             # the model trained so far, kept (a notebook's interrupted cell goes on with it), answers as a
@@ -424,6 +432,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
                       else len(trainer.history) if trainer is not None else 0)
             raise TrainingInterrupted(self.run_dir_, epochs, self._after_interrupt()) from None
+        except Exception as e:               # a bug in the model or a callback, a diverged loss, out of memory
+            self._mark_failed(e, trainer, writes)
+            raise
         # this session's time, and a resumed run's epochs trained before it (the checkpoint's history holds their times)
         earlier = sum(h.get("seconds", 0.0) for h in self.result_.history[:trainer.start_epoch])
         self.train_seconds_ = earlier + time.perf_counter() - t0
@@ -439,7 +450,45 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 self._write_meta(self.run_dir_, status="interrupted")
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run, self._after_interrupt()) from None
         except EnvironmentProblem as e:     # a full disk, a file size limit: every epoch is in the checkpoint
+            self._mark_failed(e, trainer, writes, after=True)
             raise self._stopped_by(e, writes, " (its checkpoint holds every epoch)") from None
+        except Exception as e:              # scoring or plotting failed: the checkpoint holds every epoch
+            self._mark_failed(e, trainer, writes, after=True)
+            raise
+
+    def _write_meta_with(self, status: str, **fields: Any) -> None:
+        """``_write_meta(run_dir_, status)`` with ``fields`` added to ``lstmkit.json`` (a failed run's
+        ``failure``, a training run's ``process``)."""
+        self._meta_fields = fields
+        try:
+            self._write_meta(self.run_dir_, status=status)
+        finally:
+            del self._meta_fields
+
+    def _mark_failed(self, e: BaseException, trainer, writes: bool, after: bool = False) -> None:
+        """Mark the run ``failed`` after ``e`` ended its fit (``after``: once every epoch was trained),
+        with ``e``'s one-line message, the epoch it happened in and the epochs the checkpoint holds;
+        it said ``training`` with no process training it. A write that fails too (the same full disk)
+        leaves the run as it was: ``e`` is what the caller is told."""
+        if not writes:
+            return
+        from lstmkit.train.checkpoint import checkpoint_epochs
+        held = checkpoint_epochs(self.run_dir_ / "checkpoints")
+        epoch = getattr(trainer, "epoch_now", None)
+        stopper = getattr(trainer, "_parts", (None,) * 4)[3]
+        if after:
+            stage, epoch = "after training", held or None
+        else:
+            stage = "training" if epoch is not None else "setup"
+        record = failure_record(e, epoch=epoch, stage=stage, checkpoint_epochs=held,
+                                best_epoch=getattr(stopper, "best_epoch", None))
+        try:
+            self._write_meta_with(status="failed", **{FAILURE_KEY: record})
+        except Exception:                    # the same full disk, or memory still short: e is the error to tell
+            return
+        if not isinstance(e, LstmkitError):  # its own hint says what to do; a traceback's last line says it here
+            fix = failure_fix(self.run_dir_, {"status": "failed", FAILURE_KEY: record}, self._resume_call())
+            e.add_note(f"{self.run_dir_} is marked failed: {fix}")
 
     def _after_interrupt(self) -> str:
         """What a Python caller can do after Ctrl-C stopped a fit (the message said only 'training
@@ -450,16 +499,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return f"{kept}; {self._resume_call()} continues the run"
 
     def _stopped_by(self, e: EnvironmentProblem, writes: bool, note: str) -> EnvironmentProblem:
-        """After ``e`` in training or saving: the run marked ``interrupted`` (resumable), as Ctrl-C
-        marks it, where ``lstmkit.json`` can still be written (it said ``training`` with no process
-        training it), and ``e`` with a file's 'run the command again', which trains anew, made the
+        """After ``e`` in training or saving (the run marked ``failed`` by :meth:`_mark_failed`, which a
+        resume continues): ``e`` with a file's 'run the command again', which trains anew, made the
         run's ``--resume`` (``note`` added)."""
         if not writes:
             return e
-        try:
-            self._write_meta(self.run_dir_, status="interrupted")
-        except LstmkitError:                 # the same full disk: 'training' stays, as resumable
-            pass
         again = ", then run the command again"
         if not (e.hint or "").endswith(again):
             return e
@@ -773,6 +817,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             meta[CALL_KEY] = self._call_settings
         if getattr(self, "_started_version", None):         # resumed by this version, begun by another
             meta[STARTED_KEY] = self._started_version
+        meta.update(getattr(self, "_meta_fields", {}))     # a failed run's failure, a training run's process
         write_json(run_dir / META_FILE, meta)
 
     def _training_meta(self) -> dict[str, Any] | None:

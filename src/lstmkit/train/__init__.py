@@ -1,20 +1,20 @@
 """Task-agnostic training: the fit loop, callbacks, checkpoints, the doctor, DDP glue.
 
 ``Trainer`` and ``TrainResult`` (and so torch) are imported on first use; ``TrainingInterrupted``
-comes from :mod:`lstmkit.errors`, so catching it costs nothing.
+and ``TrainingDiverged`` come from :mod:`lstmkit.errors`, so catching them costs nothing.
 """
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
 
-from lstmkit.errors import TrainingInterrupted
+from lstmkit.errors import TrainingDiverged, TrainingInterrupted
 
 if TYPE_CHECKING:
     from lstmkit.train import distributed
     from lstmkit.train.trainer import Trainer, TrainResult
 
-__all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "distributed"]
+__all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "TrainingDiverged", "distributed"]
 
 _HOMES = {"Trainer": "lstmkit.train.trainer", "TrainResult": "lstmkit.train.trainer"}
 

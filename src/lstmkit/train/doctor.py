@@ -50,7 +50,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import read_json
 from lstmkit.train.findings import FINDINGS, judge, unjudged
 
-__all__ = ["Doctor", "format_report", "read_report", "updated_since", "DOCTOR_FILE", "FINDINGS"]
+__all__ = ["Doctor", "format_report", "read_report", "updated_since", "unfinished_since", "DOCTOR_FILE", "FINDINGS"]
 
 DOCTOR_FILE = "doctor.json"
 
@@ -321,15 +321,25 @@ def read_report(run: str | Path) -> dict[str, Any]:
     """``doctor.json`` of a run folder (a clear error if it has none)."""
     run = Path(run)
     from lstmkit.runs import read_meta, resume_call
+    from lstmkit.run_lock import process_gone
+    from lstmkit.run_status import failure_fix, unfinished_state
     meta = read_meta(run)
     path = run / DOCTOR_FILE
+    resume = resume_call(run, meta['task'], meta.get('kind'))
     if not path.is_file() and meta.get("status") == "training":     # the doctor writes when training stops
-        raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training (or was killed)",
-                           f"the report is written when training ends; continue a killed run with "
-                           f"{resume_call(run, meta['task'], meta.get('kind'))}")
+        gone = process_gone(run, meta)
+        if gone:
+            raise LstmkitError(f"{run} has no {DOCTOR_FILE}: {unfinished_state(run, meta)}",
+                               f"the report is written when training ends; continue the run with {resume}")
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training"
+                           + (" (or its process is gone: this machine cannot tell)" if gone is None else ""),
+                           f"the report is written when training ends; continue a killed run with {resume}")
+    if not path.is_file() and meta.get("status") == "failed":       # the doctor writes when training stops
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE}: {unfinished_state(run, meta)}",
+                           failure_fix(run, meta, resume))
     if not path.is_file() and meta.get("status") == "interrupted":   # it said "trained with the doctor off"
         raise LstmkitError(f"{run} has no {DOCTOR_FILE}: its training was interrupted, and the report is written "
-                           "when training ends", f"continue it with {resume_call(run, meta['task'], meta.get('kind'))}")
+                           "when training ends", f"continue it with {resume}")
     source = (meta.get("quantization") or {}).get("source_run")
     if not path.is_file() and isinstance(source, str):           # `export int8` trains nothing: no report of its own
         raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`); its training, and the doctor's report "
@@ -361,6 +371,30 @@ def updated_since(run: str | Path) -> str | None:
     return (f"  the weights were updated {times} since this training"
             + (f" ({'the newest ' if len(kept) > 1 else ''}{when})" if isinstance(when, str) else "")
             + ": this report judges them as training left them; lstmkit forecast evaluate measures them now")
+
+
+def unfinished_since(run: str | Path) -> str | None:
+    """The line under the report of a run that did not finish after the doctor wrote it: what failed
+    and what to do (its loss diverged; scoring or saving failed once every epoch was trained), or, for a
+    run training again since (a resume), that it is, or that its process is gone (``kill -9``: the report
+    is of the try before); None for a finished or interrupted run. The report alone read as a run that
+    ended well."""
+    from lstmkit.runs import read_meta, resume_call
+    from lstmkit.run_lock import process_gone
+    from lstmkit.run_status import failure_fix, unfinished_state
+    meta = read_meta(Path(run))
+    resume = resume_call(run, meta["task"], meta.get("kind"))
+    if meta.get("status") == "failed":
+        return f"  {unfinished_state(run, meta)} — {failure_fix(run, meta, resume)}"
+    if meta.get("status") != "training":
+        return None
+    gone = process_gone(run, meta)
+    if gone is None:
+        return None
+    if gone:
+        return (f"  this report is of the training before its last resume, whose process is gone (killed, or its "
+                f"machine stopped) — continue it with {resume}")
+    return "  the run is being trained again (resumed): this report is of its training before"
 
 
 def _damage(report: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
+from lstmkit.errors import LstmkitError, TrainingDiverged, TrainingInterrupted, opt
 from lstmkit.random_state import lent_random, set_rng_state
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
@@ -96,6 +96,7 @@ class Trainer(ResumeState):
         self.doctor = Doctor(task_config=task_config) if config.doctor else None
         self.history: list[dict[str, Any]] = []
         self.start_epoch = 0
+        self.epoch_now: int | None = None     # the epoch (from 1) the loop is in: where a failure happened
         self.lr = config.lr
         self.global_step = 0
 
@@ -170,6 +171,7 @@ class Trainer(ResumeState):
                     # Re-seeding per epoch makes shuffles and dropout masks a function of
                     # (seed, epoch); mid-epoch, the saved RNG state takes over after the skip.
                     torch.manual_seed(cfg.seed * 100_003 + epoch)
+                    self.epoch_now = epoch + 1
                     logs = self._train_epoch(step_model, model, optimizer, params, train_batches, epoch, resume_rng)
                     resume_rng = None
                     self._end_epoch(model, logs, val_batches)
@@ -182,6 +184,10 @@ class Trainer(ResumeState):
             # the epochs the checkpoint holds: Ctrl-C while it was written said one more than a resume continues from
             saved = self._saved_epochs if self.run_dir is not None and self.is_main else len(self.history)
             raise TrainingInterrupted(self.run_dir, saved) from None
+        except Exception as e:          # the run is marked failed by its estimator; this closes what training opened
+            self._close_after(e)
+            raise
+        self.epoch_now = None
         for cb in self.callbacks:
             cb.on_train_end(self)
         if self._best_state is not None and restore_best:
@@ -195,6 +201,20 @@ class Trainer(ResumeState):
                            stopped_early=w.stopped and not self._out_of_budget,
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
                            device=device_label(self.device), threads=torch.get_num_threads())
+
+    def _close_after(self, e: Exception) -> None:
+        """After ``e`` ended the epoch loop: each callback's end (the progress bar stopped, history.csv
+        and TensorBoard's events written out) and the doctor's report, saying what stopped training
+        (a diverged loss wrote its own). A failure of these is dropped: ``e`` is what the caller is told."""
+        for cb in self.callbacks:
+            with contextlib.suppress(Exception):
+                cb.on_train_end(self)
+        if isinstance(e, TrainingDiverged):
+            return
+        line = next((ln.strip() for ln in str(getattr(e, "message", e)).splitlines() if ln.strip()), "")
+        where = f"in epoch {self.epoch_now}" if self.epoch_now is not None else "before its first epoch"
+        with contextlib.suppress(Exception):
+            self._write_doctor(f"training failed {where}: {type(e).__name__}" + (f": {line}" if line else ""))
 
     def _train_epoch(self, step_model, model, optimizer, params, batches, epoch, resume_rng) -> dict[str, Any]:
         cfg, w, doc = self.config, self._where, self.doctor
@@ -280,7 +300,7 @@ class Trainer(ResumeState):
         monitor = logs["val_loss"] if not math.isnan(logs["val_loss"]) else logs["train_loss"]
         if not math.isfinite(monitor):
             self._write_doctor(f"the loss became {monitor} at epoch {logs['epoch']}")
-            raise LstmkitError(
+            raise TrainingDiverged(
                 f"the loss became {monitor} at epoch {logs['epoch']}",
                 f"check the data for NaN or extreme values, or lower the learning rate ({opt('lr')})")
         if self.config.lr_schedule == "plateau":
@@ -362,8 +382,8 @@ class Trainer(ResumeState):
             msg = (f"training stopped: the loss or gradients became non-finite {w.nan_used} times "
                    f"(last at epoch {epoch + 1}, step {w.global_step + 1}; nan_retries is {cfg.nan_retries})")
             self._write_doctor(msg)
-            raise LstmkitError(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the data "
-                                    "for NaN or extreme values")
+            raise TrainingDiverged(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the "
+                                        "data for NaN or extreme values")
 
     def _write_doctor(self, stopped: str | None, evidence: dict[str, Any] | None = None) -> dict[str, Any] | None:
         if self.doctor is None:
