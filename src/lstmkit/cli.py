@@ -181,13 +181,13 @@ def _std_streams() -> None:
         mode = "r" if fd == 0 else "w"
         try:
             os.fstat(fd)                  # the descriptor is open: a file opened since took it, leave it be
-            stream = open(os.devnull, mode)
+            stream = open(os.devnull, mode, encoding="utf-8")
         except OSError:
             null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-            stream = open(fd, mode, closefd=False)
+            stream = open(fd, mode, closefd=False, encoding="utf-8")
         setattr(sys, name, stream)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "temp_prefix", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+__all__ = ["atomic_write", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
 
@@ -172,7 +172,7 @@ def remove_left_temps(folder: str | Path) -> None:
 
 def _umask() -> int:
     try:
-        with open("/proc/self/status") as f:          # Linux: read it without changing it
+        with open("/proc/self/status", encoding="ascii") as f:          # Linux: read it without changing it
             return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
     except (OSError, StopIteration, ValueError, IndexError):
         umask = os.umask(0o022)
@@ -184,6 +184,16 @@ def new_file_mode() -> int:
     """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
     ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
     return 0o666 & ~_umask()
+
+
+def give_new_file_mode(fd: int, path: str | Path) -> None:
+    """Give the temporary file ``path``, open as ``fd``, :func:`new_file_mode`. By its descriptor where
+    the system can (``os.fchmod``), by its name elsewhere: Windows has no ``fchmod`` before Python 3.13
+    (every atomic write there raised AttributeError), and its ``chmod`` sets the read-only flag alone."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, new_file_mode())
+    else:
+        os.chmod(path, new_file_mode())
 
 
 def new_folder_mode() -> int:
@@ -213,7 +223,7 @@ def atomic_write(path: str | Path, write) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
         try:
-            os.fchmod(fd, new_file_mode())
+            give_new_file_mode(fd, tmp)
         finally:
             os.close(fd)
         write(tmp)

@@ -703,7 +703,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     text = (f"# best of {len(complete)} completed trials (trial {best.number}, val_loss {best.value:.6g})\n"
             f"# train with: lstmkit {task} train --config {out / 'best.yaml'}\n"
             + yaml.safe_dump(_plain(config), sort_keys=False))
-    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
+    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     written.append("best.yaml")
     return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
             "best_config": config, "completed": len(complete), "trials": len(frame), "out": out}

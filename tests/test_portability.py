@@ -1,0 +1,138 @@
+"""lstmkit beyond this Linux machine: Windows and macOS, simulated here by taking away what they lack
+(``os.register_at_fork``, ``os.fchmod``, ``os.sysconf``, the ``resource`` module) or by giving what
+they have (a Windows-1252 locale, ``\\r\\n`` as the line end)."""
+import ast
+import importlib.util
+import io
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import lstmkit
+from lstmkit import estimator_params, files, memory
+from lstmkit.config import read_settings
+
+SRC = Path(lstmkit.__file__).parent
+POSIX_ONLY = {"fcntl", "resource", "termios", "tty", "pty", "pwd", "grp", "posix", "crypt", "readline"}
+
+
+def _modules():
+    for path in sorted(SRC.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_no_module_imports_a_posix_only_module_at_its_top():
+    """Windows has no ``resource`` nor ``fcntl``: ``lstmkit.memory``'s ``import resource`` failed
+    there, and with it every fit and every load. Such an import belongs in a function, in a ``try``."""
+    found = [f"{path.relative_to(SRC)}:{node.lineno} imports {name}"
+             for path, tree in _modules() for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+             for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
+             if name.split(".")[0] in POSIX_ONLY]
+    assert not found
+
+
+def _text_call_without_encoding(node: ast.Call) -> bool:
+    fn = node.func
+    name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+    if name not in ("open", "read_text", "write_text", "fdopen", "TextIOWrapper"):
+        return False
+    if isinstance(fn, ast.Attribute) and name in ("open", "fdopen") and not (
+            isinstance(fn.value, ast.Name) and fn.value.id in ("io", "os") and not (name == "open" and fn.value.id == "os")):
+        return False                     # os.open's descriptors, a zip member's bytes, libc's fdopen
+    if any(k.arg == "encoding" for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+        return False
+    modes = [k.value for k in node.keywords if k.arg == "mode"] + node.args[1:2] * (name in ("open", "fdopen"))
+    return not (modes and isinstance(modes[0], ast.Constant) and "b" in str(modes[0].value))
+
+
+def test_every_text_file_lstmkit_reads_or_writes_names_its_encoding():
+    """Without ``encoding=`` Python takes the locale's: Windows-1252 on most Windows machines, ASCII
+    in a container without a locale. ``compare.md`` (its ``±``) and ``best.yaml`` (its folder's name)
+    were written in it, and lstmkit reads its own files as UTF-8."""
+    found = [f"{path.relative_to(SRC)}:{node.lineno}" for path, tree in _modules()
+             for node in ast.walk(tree) if isinstance(node, ast.Call) and _text_call_without_encoding(node)]
+    assert not found
+
+
+@pytest.fixture
+def windows_locale(monkeypatch):
+    """Text files opened without an encoding get Windows-1252, as on a Western European Windows."""
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, stacklevel=2: encoding or "cp1252")
+
+
+def test_tunes_best_config_under_a_windows_locale_is_utf8_that_train_config_reads(tmp_path, windows_locale):
+    """``lstmkit tune --out C:\\Users\\José\\tune``: best.yaml's comment names its folder; written in
+    Windows-1252 it was 'not UTF-8 text' to the ``--config`` it names."""
+    import optuna
+
+    from lstmkit.tune import _write_outputs
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(params={"lr": 0.01}, value=0.5,
+                                              distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 0.1)}))
+    out = tmp_path / "José"
+    out.mkdir()
+    _write_outputs(study, "forecast", {}, out, [])
+    assert "José" in (out / "best.yaml").read_bytes().decode("utf-8")
+    assert read_settings(out / "best.yaml")["train"]["lr"] == 0.01
+
+
+def test_public_methods_run_where_os_has_no_register_at_fork(monkeypatch):
+    """Windows has no fork, nor ``os.register_at_fork``: the hook every public method registers once
+    raised AttributeError there, so every fit, load and predict failed."""
+    monkeypatch.delattr(os, "register_at_fork")
+    monkeypatch.setattr(estimator_params, "_FORK_HOOK", [])
+    with estimator_params.public_call():
+        assert torch.get_default_dtype() == torch.float32
+
+
+def test_memory_module_imports_without_the_resource_module(monkeypatch):
+    monkeypatch.setitem(sys.modules, "resource", None)        # as on Windows: import resource fails
+    spec = importlib.util.spec_from_file_location("lstmkit_memory_on_windows", memory.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    total, _, _ = module.memory_limit(torch.device("cpu"))
+    assert total > 0
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_memory_limit_without_sysconf_or_resource_refuses_nothing_for_it(platform, monkeypatch):
+    """Without ``os.sysconf`` (Windows) the RAM's size was an AttributeError; unread, it limits nothing
+    (a container's cgroup limit, where there is one, still does)."""
+    monkeypatch.setitem(sys.modules, "resource", None)
+    monkeypatch.delattr(os, "sysconf")
+    monkeypatch.setattr(sys, "platform", platform)      # Windows: kernel32 is not there to ask here either
+    monkeypatch.setattr(memory, "_CGROUP_LIMITS", ())
+    total, free, where = memory.memory_limit(torch.device("cpu"))
+    assert total >= 2 ** 50 and where == "this machine's memory"
+    assert free is None or free > 0
+
+
+def test_memory_limit_reads_the_address_space_limit_where_there_is_one():
+    resource = pytest.importorskip("resource")
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    assert memory._address_space_limit() == (None if soft == resource.RLIM_INFINITY else soft)
+
+
+def test_atomic_writes_where_os_has_no_fchmod(tmp_path, monkeypatch):
+    """Windows has no ``os.fchmod`` before Python 3.13: every atomic write (a run's lstmkit.json, a
+    checkpoint, a prediction's ``--out``) raised AttributeError there."""
+    from lstmkit.train.checkpoint import _durable_write
+    monkeypatch.delattr(os, "fchmod")
+    files.atomic_write(tmp_path / "a.json", lambda tmp: Path(tmp).write_text("{}\n", encoding="utf-8"))
+    _durable_write(tmp_path / "b.bin", b"12", b"34")
+    assert (tmp_path / "a.json").read_text(encoding="utf-8") == "{}\n"
+    assert (tmp_path / "b.bin").read_bytes() == b"1234"
+    assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {files.new_file_mode()}
+
+
+def test_a_table_on_standard_output_ends_lines_as_the_stream_does(monkeypatch, capsys):
+    """pandas ends CSV lines with ``os.linesep``; Windows' standard output turns each ``\\n`` into
+    ``\\r\\n`` again: ``lstmkit forecast predict > out.csv`` wrote ``\\r\\r\\n``."""
+    from lstmkit.table_out import echo_or_write_table
+    monkeypatch.setattr(os, "linesep", "\r\n")
+    echo_or_write_table(pd.DataFrame({"id": ["a", "b"], "y": [1.5, 2.0]}), None)
+    assert capsys.readouterr().out == "id,y\na,1.5\nb,2.0\n"
