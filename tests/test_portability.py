@@ -136,3 +136,37 @@ def test_a_table_on_standard_output_ends_lines_as_the_stream_does(monkeypatch, c
     monkeypatch.setattr(os, "linesep", "\r\n")
     echo_or_write_table(pd.DataFrame({"id": ["a", "b"], "y": [1.5, 2.0]}), None)
     assert capsys.readouterr().out == "id,y\na,1.5\nb,2.0\n"
+
+
+def _replace_refused(times: int, monkeypatch):
+    """``os.replace`` refused ``times`` times as Windows refuses a file another program has open."""
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) <= times:
+            e = PermissionError(13, "The process cannot access the file because it is being used by another process", str(dst))
+            e.winerror = 32
+            raise e
+        real(src, dst)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(files, "_WINDOWS", True)
+    monkeypatch.setattr(files.time, "sleep", lambda s: None)
+    return calls
+
+
+def test_a_file_a_scanner_holds_for_a_moment_on_windows_is_replaced_once_it_lets_go(tmp_path, monkeypatch):
+    """A virus scanner or indexer opens a file just written; Windows refuses to replace it meanwhile."""
+    calls = _replace_refused(2, monkeypatch)
+    files.atomic_write(tmp_path / "out.csv", lambda tmp: Path(tmp).write_text("a\n1\n", encoding="utf-8"))
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "a\n1\n" and len(calls) == 3
+
+
+def test_a_file_open_in_another_program_on_windows_names_it_to_close(tmp_path, monkeypatch):
+    """``predict --out preds.csv`` while Excel shows preds.csv: the fix was 'free space or fix permissions'."""
+    (tmp_path / "preds.csv").write_text("old\n", encoding="utf-8")
+    _replace_refused(99, monkeypatch)
+    with pytest.raises(files.EnvironmentProblem) as e:
+        files.atomic_write(tmp_path / "preds.csv", lambda tmp: Path(tmp).write_text("new\n", encoding="utf-8"))
+    assert e.value.hint.startswith(f"close {tmp_path / 'preds.csv'} in the program that has it open")
+    assert (tmp_path / "preds.csv").read_text(encoding="utf-8") == "old\n" and len(list(tmp_path.iterdir())) == 1

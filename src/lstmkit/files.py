@@ -1,6 +1,7 @@
 """Files written whole or not at all, and JSON that is standard.
 
     atomic_write(path, write)   ``write(tmp)`` into a temporary file beside ``path``, then rename
+    replace_file(tmp, path)     the rename: on Windows, retried while another program briefly holds ``path``
     to_json(obj) / json_safe    standard JSON: numpy/torch values plain, non-finite numbers null
     path_exists(path)           ``exists()``, False for a name longer than the file system allows
     file_in_the_way(path)       the file that keeps a folder from being made at ``path``
@@ -27,12 +28,13 @@ import os
 import re
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+__all__ = ["atomic_write", "replace_file", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
 
@@ -186,6 +188,33 @@ def new_file_mode() -> int:
     return 0o666 & ~_umask()
 
 
+_WINDOWS = os.name == "nt"
+_HELD_OPEN = (5, 32)          # Windows' ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION: a file another program has open
+_REPLACE_WAITS = (0.05, 0.1, 0.2, 0.4)      # seconds between tries: a virus scanner's or indexer's look is brief
+
+
+def replace_file(tmp: str | Path, path: str | Path) -> None:
+    """``os.replace(tmp, path)``. On Windows a file another program has open cannot be replaced: a
+    virus scanner or the search indexer opens a file just written for a moment, so the rename is tried
+    again for up to ~1 s before it fails (POSIX replaces an open file at once)."""
+    for wait in (*_REPLACE_WAITS, None) if _WINDOWS else (None,):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if wait is None:
+                raise
+            time.sleep(wait)
+
+
+def _held_open_fix(e: BaseException, path: str | Path) -> str | None:
+    """The fix for a write that failed because another program has ``path`` open (Windows refuses
+    to replace such a file: a spreadsheet keeps the file it shows open), else None."""
+    if isinstance(e, PermissionError) and getattr(e, "winerror", None) in _HELD_OPEN and Path(path).is_file():
+        return f"close {path} in the program that has it open (on Windows a file open elsewhere, say in a spreadsheet, cannot be replaced)"
+    return None
+
+
 def give_new_file_mode(fd: int, path: str | Path) -> None:
     """Give the temporary file ``path``, open as ``fd``, :func:`new_file_mode`. By its descriptor where
     the system can (``os.fchmod``), by its name elsewhere: Windows has no ``fchmod`` before Python 3.13
@@ -227,14 +256,14 @@ def atomic_write(path: str | Path, write) -> None:
         finally:
             os.close(fd)
         write(tmp)
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException as e:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
             raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
-                                     f"{write_fix(e, path.parent)}, then run the command again",
+                                     f"{_held_open_fix(e, path) or write_fix(e, path.parent)}, then run the command again",
                                      reason=os_reason(e)) from None
         raise
 

@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.files import give_new_file_mode, temp_prefix, write_fix
+from lstmkit.files import give_new_file_mode, replace_file, temp_prefix, write_fix
 from lstmkit.runs import META_FILE, resume_call, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
@@ -275,7 +275,7 @@ def _durable_write(path: Path, *payload: bytes | memoryview) -> None:
                 f.write(part)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
