@@ -170,3 +170,21 @@ def test_a_file_open_in_another_program_on_windows_names_it_to_close(tmp_path, m
         files.atomic_write(tmp_path / "preds.csv", lambda tmp: Path(tmp).write_text("new\n", encoding="utf-8"))
     assert e.value.hint.startswith(f"close {tmp_path / 'preds.csv'} in the program that has it open")
     assert (tmp_path / "preds.csv").read_text(encoding="utf-8") == "old\n" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_studys_default_storage_on_windows_is_a_url_of_forward_slashes_naming_its_file():
+    """``C:\\Users\\José\\runs\\tune-forecast\\study.db`` was ``sqlite:///C%3A%5CUsers%5CJos%C3%A9...``
+    in every line naming the study, and 'free space ... on C%3A%5CUsers...' when its disk was full."""
+    from pathlib import PureWindowsPath
+
+    from sqlalchemy.engine import make_url
+
+    from lstmkit.tune import _sqlite_url, _storage_problem
+
+    class OnWindows:
+        def resolve(self):
+            return PureWindowsPath(r"C:\Users\José\runs\tune-forecast\study.db")
+    url = _sqlite_url(OnWindows())
+    assert url == "sqlite:///C%3A/Users/Jos%C3%A9/runs/tune-forecast/study.db"
+    assert make_url(url).database == "C:/Users/José/runs/tune-forecast/study.db"
+    assert "fix permissions on C:/Users/José/runs/tune-forecast," in _storage_problem(url, OSError("database or disk is full")).hint
