@@ -74,6 +74,29 @@ def test_serve_refuses_a_busy_port(run, capsys):
     assert code == 2 and "--port" in err
 
 
+def test_serve_on_windows_binds_its_port_for_itself_alone(run, capsys, monkeypatch):
+    """Windows' SO_REUSEADDR lets a second socket bind a port another listens on: a busy --port was
+    taken without a word there, and requests went to either service. It asks for exclusive use."""
+    pytest.importorskip("fastapi")
+    import socket
+
+    from lstmkit.deploy import server
+    options, real = [], socket.socket.setsockopt
+    monkeypatch.setattr(socket.socket, "setsockopt", lambda self, level, name, value: (options.append(name), real(self, level, name, value)))
+    monkeypatch.setattr(server, "_WINDOWS", True, raising=False)
+    monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", socket.SO_KEEPALIVE, raising=False)   # Windows' own: a stand-in here
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    options.clear()
+    try:
+        code, _, err = run_cli(["serve", "--run", run, "--port", s.getsockname()[1]], capsys)
+    finally:
+        s.close()
+    assert code == 2 and "--port" in err
+    assert options == [socket.SO_KEEPALIVE]
+
+
 @pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"])      # unresolvable; a documentation address, not ours
 def test_serve_names_host_not_port_for_an_address_it_cannot_listen_on(run, host, capsys):
     """A host that does not resolve, or that no interface of this machine has, told the user to
