@@ -188,3 +188,31 @@ def test_a_studys_default_storage_on_windows_is_a_url_of_forward_slashes_naming_
     assert url == "sqlite:///C%3A/Users/Jos%C3%A9/runs/tune-forecast/study.db"
     assert make_url(url).database == "C:/Users/José/runs/tune-forecast/study.db"
     assert "fix permissions on C:/Users/José/runs/tune-forecast," in _storage_problem(url, OSError("database or disk is full")).hint
+
+
+POSIX_ONLY_PACKAGES = {"uvloop", "gunicorn", "uwsgi", "pexpect", "ptyprocess"}      # no Windows build or use
+
+
+def test_no_dependency_that_installs_on_posix_alone_is_required_on_windows():
+    """``pip install 'lstmkit[serve]'`` on Windows: uvloop has no Windows build, and a requirement of
+    it without ``sys_platform != 'win32'`` made the whole install fail there."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    project = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    every = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    windows = {"sys_platform": "win32", "os_name": "nt", "platform_system": "Windows", "extra": ""}
+    required = [r for r in map(Requirement, every) if r.name in POSIX_ONLY_PACKAGES
+                and (r.marker is None or r.marker.evaluate(windows))]
+    assert not required
+
+
+def test_a_name_windows_takes_is_measured_as_ntfs_counts_it(tmp_path, monkeypatch):
+    """NTFS takes 255 UTF-16 units a name; counted in UTF-8 bytes, a folder named with 86 Chinese
+    characters was refused there as 'longer than the file system allows'."""
+    monkeypatch.setattr(files, "_WINDOWS", True, raising=False)
+    monkeypatch.delattr(os, "pathconf")                       # Windows has none: the usual limits
+    files.check_name_length(tmp_path / ("中" * 200) / "preds.csv", "--out")
+    assert files.temp_prefix(tmp_path / ("中" * 255)) == "." + "中" * 241 + "."
+    with pytest.raises(lstmkit.errors.LstmkitError, match="is 256 characters long; a file or folder name may have at most 255 characters"):
+        files.check_name_length(tmp_path / ("中" * 256))

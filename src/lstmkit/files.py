@@ -38,6 +38,8 @@ __all__ = ["atomic_write", "replace_file", "temp_prefix", "new_file_mode", "give
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
 
+_WINDOWS = os.name == "nt"
+
 # The largest JSON file lstmkit reads as one of its own (lstmkit.json, vocab.json, metrics.json, ...). A run's
 # largest are tens of MB (a forecaster of 100,000 series' scalers, a BPE vocabulary); a stranger's 2 GB file
 # (a zip of a few MB unpacks to it) was read whole and parsed, 4.4 GB of memory, before "not valid JSON".
@@ -70,15 +72,24 @@ def check_name_length(path: str | Path, what: str | None = None) -> None:
     path = Path(path)
     name_max, path_max = _name_limits(path)
     where, fix = (f"{what}: ", f" for {what}") if what else ("", "")
-    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    unit = "characters" if _WINDOWS else "bytes"
+    long = next((part for part in path.parts if _name_size(part) > name_max), None)
     if long is not None:
         shown = long if len(long) <= 40 else f"{long[:20]}…{long[-12:]}"
-        raise LstmkitError(f"{where}the name {shown!r} is {len(os.fsencode(long))} bytes long; a file or folder "
-                           f"name may have at most {name_max} bytes here", f"pass a shorter name{fix}")
-    size = len(os.fsencode(str(path.absolute())))
+        raise LstmkitError(f"{where}the name {shown!r} is {_name_size(long)} {unit} long; a file or folder "
+                           f"name may have at most {name_max} {unit} here", f"pass a shorter name{fix}")
+    size = _name_size(str(path.absolute()))
     if size >= path_max:
-        raise LstmkitError(f"{where}the path is {size} bytes long; the file system takes at most {path_max - 1}",
+        raise LstmkitError(f"{where}the path is {size} {unit} long; the file system takes at most {path_max - 1}",
                            f"pass a shorter path{fix}")
+
+
+def _name_size(name: str) -> int:
+    """``name``'s length as the file system counts it: bytes on POSIX (255 of them: 85 such as 中),
+    UTF-16 units on Windows (NTFS takes 255 中; counted in bytes, 86 were refused there)."""
+    if _WINDOWS:
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
 
 
 def _name_limits(path: Path) -> tuple[int, int]:
@@ -98,7 +109,7 @@ def temp_prefix(path: str | Path) -> str:
     'could not write … (file name too long) — free space or fix permissions'."""
     name = Path(path).name
     room = _name_limits(Path(path))[0] - len("..") - 8 - len(".tmp")
-    while len(os.fsencode(name)) > room:
+    while _name_size(name) > room:
         name = name[:-1]
     return f".{name}."
 
@@ -188,7 +199,6 @@ def new_file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-_WINDOWS = os.name == "nt"
 _HELD_OPEN = (5, 32)          # Windows' ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION: a file another program has open
 _REPLACE_WAITS = (0.05, 0.1, 0.2, 0.4)      # seconds between tries: a virus scanner's or indexer's look is brief
 
