@@ -216,3 +216,18 @@ def test_a_name_windows_takes_is_measured_as_ntfs_counts_it(tmp_path, monkeypatc
     assert files.temp_prefix(tmp_path / ("中" * 255)) == "." + "中" * 241 + "."
     with pytest.raises(lstmkit.errors.LstmkitError, match="is 256 characters long; a file or folder name may have at most 255 characters"):
         files.check_name_length(tmp_path / ("中" * 256))
+
+
+def test_windows_ctrl_break_stops_a_command_as_sigterm_does(monkeypatch):
+    """Ctrl-Break, and the CTRL_BREAK_EVENT a Windows supervisor sends a console program to stop it,
+    arrive as SIGBREAK, whose default ended Python at once: a training left without its interrupted
+    mark, an export's temporary folder behind. Here SIGUSR2 stands in for Windows' SIGBREAK."""
+    import signal
+
+    from lstmkit.errors import terminate_as_interrupt
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR2, raising=False)
+    assert signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL
+    with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
+        assert signal.getsignal(signal.SIGUSR2) is not signal.SIG_DFL     # else the signal below ends pytest
+        signal.raise_signal(signal.SIGUSR2)
+    assert signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL
