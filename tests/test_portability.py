@@ -231,3 +231,14 @@ def test_windows_ctrl_break_stops_a_command_as_sigterm_does(monkeypatch):
         assert signal.getsignal(signal.SIGUSR2) is not signal.SIG_DFL     # else the signal below ends pytest
         signal.raise_signal(signal.SIGUSR2)
     assert signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL
+
+
+def test_an_error_in_a_piped_table_on_windows_names_standard_input_not_its_copy(monkeypatch):
+    """``type data.csv | lstmkit ... --data -``: an error about a row of the copy lstmkit reads named
+    ``C:\\...\\Temp\\lstmkit-pipe-...\\stdin.csv`` (the names were matched after a '/' alone)."""
+    from lstmkit.data.tables import pipe_as_file
+    from lstmkit.errors import LstmkitError
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"time,y\n1,2\n")))
+    with pytest.raises(LstmkitError) as e, pipe_as_file(Path("-")) as copy:
+        raise LstmkitError(f"{copy.parent}\\{copy.name}, line 2: no number", f"fix line 2 of {copy.parent}\\{copy.name}")
+    assert (e.value.message, e.value.hint) == ("standard input, line 2: no number", "fix line 2 of standard input")
