@@ -242,3 +242,32 @@ def test_an_error_in_a_piped_table_on_windows_names_standard_input_not_its_copy(
     with pytest.raises(LstmkitError) as e, pipe_as_file(Path("-")) as copy:
         raise LstmkitError(f"{copy.parent}\\{copy.name}, line 2: no number", f"fix line 2 of {copy.parent}\\{copy.name}")
     assert (e.value.message, e.value.hint) == ("standard input, line 2: no number", "fix line 2 of standard input")
+
+
+class _PipeReaderGoneOnWindows(io.StringIO):
+    """Standard output piped to a reader that left, as Windows says it: EINVAL, not a broken pipe."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+
+    def write(self, text):
+        raise OSError(22, "Invalid argument")
+
+    def fileno(self):
+        return self.fd
+
+
+def test_a_reader_that_leaves_on_windows_does_not_stop_training(tmp_path, monkeypatch):
+    """``lstmkit forecast train ... | head -3`` in Git Bash: the write after the reader left raised
+    OSError EINVAL there, and training ended with its traceback (a broken pipe is caught elsewhere)."""
+    from lstmkit import cli_train
+    monkeypatch.setattr(cli_train, "_WINDOWS", True, raising=False)
+    with open(tmp_path / "out", "w", encoding="utf-8") as f:
+        stream = cli_train._ReaderMayLeave(_PipeReaderGoneOnWindows(f.fileno()))
+        assert stream.write("epoch 1/3\n") == len("epoch 1/3\n")
+        os.write(f.fileno(), b"to the null device now")
+    assert (tmp_path / "out").read_bytes() == b""
+    with pytest.raises(OSError):                          # elsewhere EINVAL is no reader gone
+        monkeypatch.setattr(cli_train, "_WINDOWS", False, raising=False)
+        cli_train._ReaderMayLeave(_PipeReaderGoneOnWindows(1)).write("x")
