@@ -271,3 +271,22 @@ def test_a_reader_that_leaves_on_windows_does_not_stop_training(tmp_path, monkey
     with pytest.raises(OSError):                          # elsewhere EINVAL is no reader gone
         monkeypatch.setattr(cli_train, "_WINDOWS", False, raising=False)
         cli_train._ReaderMayLeave(_PipeReaderGoneOnWindows(1)).write("x")
+
+
+@pytest.mark.parametrize("out, needle, fix", [
+    ("runs/2024-01-06T10:30", "the name '2024-01-06T10:30' holds ':', which Windows takes in no file or folder name",
+     "pass another name, e.g. 2024-01-06T10-30"),
+    ('preds "final".csv', "holds '\"'", 'e.g. preds -final-.csv'),
+    ("runs./x", "the name 'runs.' ends in a dot, which Windows drops", "pass runs or another name"),
+    ("NUL.csv", "'NUL' is a device's name on Windows, not a file's", "pass another name"),
+    ("out/com1", "'com1' is a device's name on Windows", "pass another name")])
+def test_an_output_name_windows_takes_as_no_files_is_refused_before_the_work(out, needle, fix, monkeypatch):
+    """``--out runs/10:30`` on Windows failed after the work ('the filename, directory name, or volume
+    label syntax is incorrect'), or on NTFS wrote a hidden stream of a file ``runs/10``."""
+    monkeypatch.setattr(files, "_WINDOWS", True, raising=False)
+    with pytest.raises(lstmkit.errors.LstmkitError) as e:
+        files.check_out_path(out)
+    assert needle in e.value.message and fix in e.value.hint
+    files.check_out_path("runs/2024-01-06T10-30/preds.final.csv")
+    monkeypatch.setattr(files, "_WINDOWS", False)
+    files.check_out_path(out)                                 # POSIX takes each of them

@@ -123,6 +123,32 @@ def check_out_path(path: str | Path, what: str = "--out") -> None:
     if first.startswith("~") and os.path.expanduser(first) != first and not Path(first).is_dir():
         raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: the shell expands '~' only "
                            "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
+    if _WINDOWS:
+        _check_windows_names(Path(path), what)
+
+
+_WINDOWS_REFUSES = re.compile(r'[<>:"|?*\x00-\x1f]')       # in a file or folder name
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{k}" for port in ("COM", "LPT") for k in range(1, 10))}
+
+
+def _check_windows_names(path: Path, what: str) -> None:
+    """One :class:`LstmkitError` for a part of the output ``path`` that Windows takes as no file's
+    name: a character it refuses (a time's ``:`` in ``--out runs/10:30``: 'the filename, directory
+    name, or volume label syntax is incorrect' after the work, or on NTFS ``a:b`` a hidden stream
+    of the file ``a``), a name ending in a dot or a space (dropped), or a device's (``NUL.csv``)."""
+    for part in path.parts:
+        if part in (path.anchor, ".", ".."):
+            continue
+        bad = _WINDOWS_REFUSES.search(part)
+        if bad is not None:
+            raise LstmkitError(f"{what} {path}: the name {part!r} holds {bad.group()!r}, which Windows takes in no "
+                               "file or folder name", f"pass another name, e.g. {_WINDOWS_REFUSES.sub('-', part)}")
+        if part[-1] in ". ":
+            raise LstmkitError(f"{what} {path}: the name {part!r} ends in {'a dot' if part[-1] == '.' else 'a space'}, "
+                               "which Windows drops from a file or folder name", f"pass {part.rstrip('. ')} or another name")
+        if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+            raise LstmkitError(f"{what} {path}: {part.split('.')[0]!r} is a device's name on Windows, not a file's",
+                               "pass another name")
 
 
 def check_writable(path: str | Path, what: str,

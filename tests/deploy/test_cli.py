@@ -74,6 +74,19 @@ def test_serve_refuses_a_busy_port(run, capsys):
     assert code == 2 and "--port" in err
 
 
+def test_predict_out_a_name_windows_refuses_is_one_line_before_any_work(run, tmp_path, capsys, monkeypatch):
+    """``--out preds-10:30.csv`` on Windows: a time's ':' is in no file name there (on NTFS a hidden
+    stream of a file 'preds-10')."""
+    from lstmkit import files
+    monkeypatch.setattr(files, "_WINDOWS", True, raising=False)
+    csv = tmp_path / "s.csv"
+    sine_frame(n=100).to_csv(csv, index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--out", tmp_path / "preds-10:30.csv"],
+                           capsys)
+    assert_user_error(code, err, "the name 'preds-10:30.csv' holds ':', which Windows takes in no file or folder name")
+    assert "e.g. preds-10-30.csv" in err and not (tmp_path / "preds-10:30.csv").exists()
+
+
 def test_serve_on_windows_binds_its_port_for_itself_alone(run, capsys, monkeypatch):
     """Windows' SO_REUSEADDR lets a second socket bind a port another listens on: a busy --port was
     taken without a word there, and requests went to either service. It asks for exclusive use."""
