@@ -87,6 +87,31 @@ def test_predict_out_a_name_windows_refuses_is_one_line_before_any_work(run, tmp
     assert "e.g. preds-10-30.csv" in err and not (tmp_path / "preds-10:30.csv").exists()
 
 
+class _ReaderGoneOnWindows:
+    """Standard output piped to a reader that left, as Windows says it: EINVAL, not a broken pipe."""
+    encoding, errors = "utf-8", "strict"
+
+    def write(self, text):
+        raise OSError(22, "Invalid argument")
+
+    flush = write
+
+    def isatty(self):
+        return False
+
+
+def test_predict_piped_to_a_reader_that_left_on_windows_ends_without_a_traceback(run, tmp_path, capsys, monkeypatch):
+    """``lstmkit forecast predict ... | head -1`` in Git Bash: the write after the reader left raised
+    OSError EINVAL, a traceback (click ends a broken pipe quietly, exit 1, as on POSIX)."""
+    from lstmkit import cli_train
+    monkeypatch.setattr(cli_train, "_WINDOWS", True, raising=False)
+    csv = tmp_path / "s.csv"
+    sine_frame(n=100).to_csv(csv, index=False)
+    monkeypatch.setattr("sys.stdout", _ReaderGoneOnWindows())
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
+    assert code == 1 and err == ""
+
+
 def test_serve_on_windows_binds_its_port_for_itself_alone(run, capsys, monkeypatch):
     """Windows' SO_REUSEADDR lets a second socket bind a port another listens on: a busy --port was
     taken without a word there, and requests went to either service. It asks for exclusive use."""
