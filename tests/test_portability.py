@@ -40,12 +40,20 @@ def _text_call_without_encoding(node: ast.Call) -> bool:
     name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
     if name not in ("open", "read_text", "write_text", "fdopen", "TextIOWrapper"):
         return False
-    if isinstance(fn, ast.Attribute) and name in ("open", "fdopen") and not (
-            isinstance(fn.value, ast.Name) and fn.value.id in ("io", "os") and not (name == "open" and fn.value.id == "os")):
-        return False                     # os.open's descriptors, a zip member's bytes, libc's fdopen
     if any(k.arg == "encoding" for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
         return False
-    modes = [k.value for k in node.keywords if k.arg == "mode"] + node.args[1:2] * (name in ("open", "fdopen"))
+    modes = [k.value for k in node.keywords if k.arg == "mode"]
+    if isinstance(fn, ast.Attribute) and name in ("open", "fdopen") and not (
+            isinstance(fn.value, ast.Name) and fn.value.id in ("io", "os")):
+        # a method: Path.open(mode) is text unless its mode says bytes; a zip member's open(name), libc's
+        # fdopen(fd, b"w") take no text mode
+        modes += node.args[:1]
+        if not modes:
+            return True                  # Path.open(): text
+        return isinstance(modes[0], ast.Constant) and isinstance(modes[0].value, str) and "b" not in modes[0].value
+    if name == "open" and isinstance(fn, ast.Attribute) and fn.value.id == "os":
+        return False                     # os.open: a descriptor
+    modes += node.args[1:2] * (name in ("open", "fdopen"))
     return not (modes and isinstance(modes[0], ast.Constant) and "b" in str(modes[0].value))
 
 
