@@ -298,3 +298,20 @@ def test_an_output_name_windows_takes_as_no_files_is_refused_before_the_work(out
     files.check_out_path("runs/2024-01-06T10-30/preds.final.csv")
     monkeypatch.setattr(files, "_WINDOWS", False)
     files.check_out_path(out)                                 # POSIX takes each of them
+
+
+def test_an_int8_run_folder_a_scanner_holds_for_a_moment_on_windows_is_moved_into_place(tmp_path, monkeypatch):
+    """``export int8`` makes its run folder whole beside its place and renames it there: on Windows a
+    virus scanner looking into a file just written in it refused the rename ('access is denied')."""
+    calls = _replace_refused(0, monkeypatch)
+    real, refused = os.rename, []
+
+    def rename(src, dst):
+        if len(refused) < 2:
+            refused.append(dst)
+            raise PermissionError(13, "Access is denied", str(src))
+        real(src, dst)
+    monkeypatch.setattr(os, "rename", rename)
+    (tmp_path / ".run-int8.x").mkdir()
+    files.rename_when_let_go(os.rename, tmp_path / ".run-int8.x", tmp_path / "run-int8")
+    assert (tmp_path / "run-int8").is_dir() and len(refused) == 2 and calls == []

@@ -30,11 +30,11 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "replace_file", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+__all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
 
@@ -233,9 +233,15 @@ def replace_file(tmp: str | Path, path: str | Path) -> None:
     """``os.replace(tmp, path)``. On Windows a file another program has open cannot be replaced: a
     virus scanner or the search indexer opens a file just written for a moment, so the rename is tried
     again for up to ~1 s before it fails (POSIX replaces an open file at once)."""
+    rename_when_let_go(os.replace, tmp, path)
+
+
+def rename_when_let_go(rename: Callable[[str | Path, str | Path], None], tmp: str | Path, path: str | Path) -> None:
+    """``rename(tmp, path)`` (``os.replace``, or ``os.rename`` for a folder made whole beside its place),
+    tried again on Windows for up to ~1 s while another program holds ``tmp`` or a file in it open."""
     for wait in (*_REPLACE_WAITS, None) if _WINDOWS else (None,):
         try:
-            os.replace(tmp, path)
+            rename(tmp, path)
             return
         except PermissionError:
             if wait is None:
