@@ -315,3 +315,26 @@ def test_an_int8_run_folder_a_scanner_holds_for_a_moment_on_windows_is_moved_int
     (tmp_path / ".run-int8.x").mkdir()
     files.rename_when_let_go(os.rename, tmp_path / ".run-int8.x", tmp_path / "run-int8")
     assert (tmp_path / "run-int8").is_dir() and len(refused) == 2 and calls == []
+
+
+def test_no_process_is_probed_with_signal_0():
+    """``os.kill(pid, 0)`` asks POSIX whether a process exists; on Windows signal 0 is CTRL_C_EVENT:
+    it sends Ctrl-C to the console process group ``pid`` (or fails with WinError 87), and says
+    nothing of whether the process runs. There, ask kernel32 (OpenProcess, GetExitCodeProcess) instead."""
+    found = [f"{path.relative_to(SRC)}:{node.lineno}" for path, tree in _modules() for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "kill"
+             and isinstance(node.func.value, ast.Name) and node.func.value.id == "os" and len(node.args) == 2
+             and isinstance(node.args[1], ast.Constant) and node.args[1].value == 0
+             and not _under_a_posix_check(tree, node)]
+    assert not found, f"os.kill(pid, 0) outside an `if os.name != 'nt'` (or sys.platform) branch: {found}"
+
+
+def _under_a_posix_check(tree: ast.AST, call: ast.Call) -> bool:
+    """Whether ``call`` sits in a branch of an ``if`` whose test reads ``os.name``, ``sys.platform`` or a
+    module's ``_WINDOWS``."""
+    def platform_test(n: ast.AST) -> bool:
+        return (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                and (n.value.id, n.attr) in (("os", "name"), ("sys", "platform"))) or \
+            (isinstance(n, (ast.Name, ast.Attribute)) and getattr(n, "id", getattr(n, "attr", "")) == "_WINDOWS")
+    return any(isinstance(node, ast.If) and any(call in ast.walk(b) for b in node.body + node.orelse)
+               and any(platform_test(n) for n in ast.walk(node.test)) for node in ast.walk(tree))
