@@ -147,20 +147,6 @@ def test_persistent_non_finite_loss_stops_after_nan_retries_with_a_clear_error(t
         Trainer(_cfg(nan_retries=0)).fit(_model(), Batches(x, y), None)
 
 
-def test_a_training_that_fails_lets_go_of_its_tensorboard_file(tmp_path):
-    """A diverged loss (or any error out of the loop) left TensorBoard's event file open and its
-    thread running: on Windows, where an open file cannot be removed, the next fit into the run
-    could not clear the old events. The callbacks end as after Ctrl-C."""
-    from lstmkit.train.callbacks import TensorBoardLogger
-    x, y = _data()
-    y[0] = float("nan")
-    trainer = Trainer(_cfg(nan_retries=0, tensorboard=True), run_dir=tmp_path)
-    with pytest.raises(LstmkitError, match="non-finite"):
-        trainer.fit(_model(), Batches(x, y), None)
-    board = next(cb for cb in trainer.callbacks if isinstance(cb, TensorBoardLogger))
-    assert board.writer.all_writers is None
-
-
 class _NanLossOnce:
     """MSE, except that training step ``at`` returns NaN (a transient numerical accident)."""
 

@@ -182,13 +182,6 @@ class Trainer(ResumeState):
             # the epochs the checkpoint holds: Ctrl-C while it was written said one more than a resume continues from
             saved = self._saved_epochs if self.run_dir is not None and self.is_main else len(self.history)
             raise TrainingInterrupted(self.run_dir, saved) from None
-        except BaseException:
-            # what the callbacks hold is let go as after Ctrl-C (a diverged loss, a full disk): TensorBoard's
-            # event file stayed open, and on Windows the next fit into the run could not remove it
-            for cb in self.callbacks:
-                with contextlib.suppress(Exception):
-                    cb.on_train_end(self)
-            raise
         for cb in self.callbacks:
             cb.on_train_end(self)
         if self._best_state is not None and restore_best:
