@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import importlib
 import os
 import re
@@ -24,6 +25,7 @@ from typing import Iterator, Optional
 import typer
 
 from lstmkit.cli_config import plain_help
+from lstmkit import cli_train
 from lstmkit.cli_train import reader_may_leave
 from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
 from lstmkit.files import path_exists
@@ -189,13 +191,13 @@ def _std_streams() -> None:
         mode = "r" if fd == 0 else "w"
         try:
             os.fstat(fd)                  # the descriptor is open: a file opened since took it, leave it be
-            stream = open(os.devnull, mode)
+            stream = open(os.devnull, mode, encoding="utf-8")
         except OSError:
             null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-            stream = open(fd, mode, closefd=False)
+            stream = open(fd, mode, closefd=False, encoding="utf-8")
         setattr(sys, name, stream)
 
 
@@ -253,11 +255,63 @@ def _stdout_writes_any_text() -> Iterator[None]:
                 pass
 
 
+class _PipeReaderGone:
+    """Standard output whose write or flush to a pipe the reader left raises BrokenPipeError, as on
+    POSIX (:func:`_reader_gone_as_broken_pipe`)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._as_broken_pipe(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._as_broken_pipe(self._stream.flush)
+
+    @staticmethod
+    def _as_broken_pipe(call, *args):
+        try:
+            return call(*args)
+        except OSError as e:
+            if isinstance(e, BrokenPipeError) or not cli_train._reader_left(e):
+                raise
+            raise BrokenPipeError(errno.EPIPE, "the reader of standard output has left") from e
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _reader_gone_as_broken_pipe() -> Iterator[None]:
+    """In the block, on Windows, standard output piped to a reader that left (``predict ... | head -1``
+    in Git Bash) raises BrokenPipeError, which click ends with exit 1 and no word, as on POSIX: there
+    the write raised OSError EINVAL, a traceback. A terminal's standard output is left as it is
+    (click writes to the Windows console through its own API)."""
+    stdout = sys.stdout
+    if not cli_train._WINDOWS or stdout is None or _on_a_terminal(stdout):
+        yield
+        return
+    sys.stdout = wrapped = _PipeReaderGone(stdout)
+    try:
+        yield
+    finally:
+        if sys.stdout is wrapped:
+            sys.stdout = stdout
+
+
+def _on_a_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):        # closed, or no such method
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     _std_streams()
     _SAID.clear()
     # hints name flags, in the estimators it calls too
-    with _stdout_writes_any_text(), warnings.catch_warnings(), caller_wording(python=False):
+    with _stdout_writes_any_text(), _reader_gone_as_broken_pipe(), warnings.catch_warnings(), \
+            caller_wording(python=False):
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
         # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's

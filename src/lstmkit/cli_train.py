@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import errno
 import importlib
 import inspect
 import os
@@ -138,13 +139,24 @@ class _ReaderMayLeave:
     def _guarded(self, call, *args):
         try:
             return call(*args)
-        except BrokenPipeError:
+        except OSError as e:
+            if not _reader_left(e):
+                raise
             null = os.open(os.devnull, os.O_WRONLY)       # the interpreter's last flush writes there too
             os.dup2(null, self._stream.fileno())
             os.close(null)
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+_WINDOWS = os.name == "nt"
+
+
+def _reader_left(e: OSError) -> bool:
+    """Whether a write failed because the pipe's reader left: a broken pipe; on Windows EINVAL, what
+    a write to a pipe whose reader closed raises there (training ended with its traceback)."""
+    return isinstance(e, BrokenPipeError) or (_WINDOWS and e.errno == errno.EINVAL)
 
 
 @contextlib.contextmanager

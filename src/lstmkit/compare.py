@@ -594,7 +594,7 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
               "in one training batch (parameters excluded).", ""]
-    atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
+    atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines), encoding="utf-8"))
     _plot(table, metrics, folder / "compare.png", higher_is_better)
     # the trials with what a resume read (plan, given), last: complete once every file is written
     write_json(folder / _PROGRESS, {**(record or {}), "state": "complete", "settings": settings,

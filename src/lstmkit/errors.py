@@ -321,28 +321,35 @@ class TrainingInterrupted(Exception):
 
 @contextlib.contextmanager
 def terminate_as_interrupt():
-    """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is Ctrl-C: a
-    KeyboardInterrupt, so a fit marks its run interrupted and says how to resume it, and any other
-    command undoes its half-made outputs and says ``interrupted`` (the default action ended Python
-    at once: no message, a run still marked 'training', an export's temporary folder left behind).
-    Only where SIGTERM has its default action: a handler the caller set (a service's graceful
-    shutdown) or an ignored SIGTERM stays as it is (a fit called from such a program raised
-    TrainingInterrupted, and the program's own handler never ran)."""
+    """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``; and Windows'
+    SIGBREAK, :func:`_stop_signals`) is Ctrl-C: a KeyboardInterrupt, so a fit marks its run
+    interrupted and says how to resume it, and any other command undoes its half-made outputs and
+    says ``interrupted`` (the default action ended Python at once: no message, a run still marked
+    'training', an export's temporary folder left behind). Only where the signal has its default
+    action: a handler the caller set (a service's graceful shutdown) or an ignored SIGTERM stays as
+    it is (a fit called from such a program raised TrainingInterrupted, and the program's own
+    handler never ran)."""
     if threading.current_thread() is not threading.main_thread():      # only the main thread may set handlers
-        yield
-        return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield
         return
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    taken = {number: signal.signal(number, stop) for number in _stop_signals()
+             if signal.getsignal(number) is signal.SIG_DFL}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for number, previous in taken.items():
+            signal.signal(number, previous if previous is not None else signal.SIG_DFL)
+
+
+def _stop_signals() -> list[int]:
+    """The signals that ask a process to stop: SIGTERM, and on Windows SIGBREAK (Ctrl-Break, and what
+    a supervisor sends a console program to stop it: ``CTRL_BREAK_EVENT``; ended there at once, a
+    training was left without its interrupted mark)."""
+    return [signal.SIGTERM, *([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else [])]
 
 
 _COMMAND: list[bool] = []      # [True] in the ``lstmkit`` command's own process (:func:`lstmkit.launch.main`)
@@ -362,5 +369,5 @@ def interrupts_end_the_process() -> None:
     and keeps its handlers (a notebook cell's interrupted ``lstmkit.cli.main([...])`` left SIGINT's
     default action: a second interrupt in that cell ended the kernel)."""
     if _COMMAND and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for number in (signal.SIGINT, *_stop_signals()):
+            signal.signal(number, signal.SIG_DFL)

@@ -1,6 +1,7 @@
 """Files written whole or not at all, and JSON that is standard.
 
     atomic_write(path, write)   ``write(tmp)`` into a temporary file beside ``path``, then rename
+    replace_file(tmp, path)     the rename: on Windows, retried while another program briefly holds ``path``
     to_json(obj) / json_safe    standard JSON: numpy/torch values plain, non-finite numbers null
     path_exists(path)           ``exists()``, False for a name longer than the file system allows
     file_in_the_way(path)       the file that keeps a folder from being made at ``path``
@@ -27,14 +28,17 @@ import os
 import re
 import stat
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "temp_prefix", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+__all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
            "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
            "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
+
+_WINDOWS = os.name == "nt"
 
 # The largest JSON file lstmkit reads as one of its own (lstmkit.json, vocab.json, metrics.json, ...). A run's
 # largest are tens of MB (a forecaster of 100,000 series' scalers, a BPE vocabulary); a stranger's 2 GB file
@@ -68,15 +72,24 @@ def check_name_length(path: str | Path, what: str | None = None) -> None:
     path = Path(path)
     name_max, path_max = _name_limits(path)
     where, fix = (f"{what}: ", f" for {what}") if what else ("", "")
-    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    unit = "characters" if _WINDOWS else "bytes"
+    long = next((part for part in path.parts if _name_size(part) > name_max), None)
     if long is not None:
         shown = long if len(long) <= 40 else f"{long[:20]}…{long[-12:]}"
-        raise LstmkitError(f"{where}the name {shown!r} is {len(os.fsencode(long))} bytes long; a file or folder "
-                           f"name may have at most {name_max} bytes here", f"pass a shorter name{fix}")
-    size = len(os.fsencode(str(path.absolute())))
+        raise LstmkitError(f"{where}the name {shown!r} is {_name_size(long)} {unit} long; a file or folder "
+                           f"name may have at most {name_max} {unit} here", f"pass a shorter name{fix}")
+    size = _name_size(str(path.absolute()))
     if size >= path_max:
-        raise LstmkitError(f"{where}the path is {size} bytes long; the file system takes at most {path_max - 1}",
+        raise LstmkitError(f"{where}the path is {size} {unit} long; the file system takes at most {path_max - 1}",
                            f"pass a shorter path{fix}")
+
+
+def _name_size(name: str) -> int:
+    """``name``'s length as the file system counts it: bytes on POSIX (255 of them: 85 such as 中),
+    UTF-16 units on Windows (NTFS takes 255 中; counted in bytes, 86 were refused there)."""
+    if _WINDOWS:
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
 
 
 def _name_limits(path: Path) -> tuple[int, int]:
@@ -96,7 +109,7 @@ def temp_prefix(path: str | Path) -> str:
     'could not write … (file name too long) — free space or fix permissions'."""
     name = Path(path).name
     room = _name_limits(Path(path))[0] - len("..") - 8 - len(".tmp")
-    while len(os.fsencode(name)) > room:
+    while _name_size(name) > room:
         name = name[:-1]
     return f".{name}."
 
@@ -110,6 +123,32 @@ def check_out_path(path: str | Path, what: str = "--out") -> None:
     if first.startswith("~") and os.path.expanduser(first) != first and not Path(first).is_dir():
         raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: the shell expands '~' only "
                            "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
+    if _WINDOWS:
+        _check_windows_names(Path(path), what)
+
+
+_WINDOWS_REFUSES = re.compile(r'[<>:"|?*\x00-\x1f]')       # in a file or folder name
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{k}" for port in ("COM", "LPT") for k in range(1, 10))}
+
+
+def _check_windows_names(path: Path, what: str) -> None:
+    """One :class:`LstmkitError` for a part of the output ``path`` that Windows takes as no file's
+    name: a character it refuses (a time's ``:`` in ``--out runs/10:30``: 'the filename, directory
+    name, or volume label syntax is incorrect' after the work, or on NTFS ``a:b`` a hidden stream
+    of the file ``a``), a name ending in a dot or a space (dropped), or a device's (``NUL.csv``)."""
+    for part in path.parts:
+        if part in (path.anchor, ".", ".."):
+            continue
+        bad = _WINDOWS_REFUSES.search(part)
+        if bad is not None:
+            raise LstmkitError(f"{what} {path}: the name {part!r} holds {bad.group()!r}, which Windows takes in no "
+                               "file or folder name", f"pass another name, e.g. {_WINDOWS_REFUSES.sub('-', part)}")
+        if part[-1] in ". ":
+            raise LstmkitError(f"{what} {path}: the name {part!r} ends in {'a dot' if part[-1] == '.' else 'a space'}, "
+                               "which Windows drops from a file or folder name", f"pass {part.rstrip('. ')} or another name")
+        if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+            raise LstmkitError(f"{what} {path}: {part.split('.')[0]!r} is a device's name on Windows, not a file's",
+                               "pass another name")
 
 
 def check_writable(path: str | Path, what: str,
@@ -172,7 +211,7 @@ def remove_left_temps(folder: str | Path) -> None:
 
 def _umask() -> int:
     try:
-        with open("/proc/self/status") as f:          # Linux: read it without changing it
+        with open("/proc/self/status", encoding="ascii") as f:          # Linux: read it without changing it
             return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
     except (OSError, StopIteration, ValueError, IndexError):
         umask = os.umask(0o022)
@@ -184,6 +223,48 @@ def new_file_mode() -> int:
     """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
     ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
     return 0o666 & ~_umask()
+
+
+_HELD_OPEN = (5, 32)          # Windows' ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION: a file another program has open
+_REPLACE_WAITS = (0.05, 0.1, 0.2, 0.4)      # seconds between tries: a virus scanner's or indexer's look is brief
+
+
+def replace_file(tmp: str | Path, path: str | Path) -> None:
+    """``os.replace(tmp, path)``. On Windows a file another program has open cannot be replaced: a
+    virus scanner or the search indexer opens a file just written for a moment, so the rename is tried
+    again for up to ~1 s before it fails (POSIX replaces an open file at once)."""
+    rename_when_let_go(os.replace, tmp, path)
+
+
+def rename_when_let_go(rename: Callable[[str | Path, str | Path], None], tmp: str | Path, path: str | Path) -> None:
+    """``rename(tmp, path)`` (``os.replace``, or ``os.rename`` for a folder made whole beside its place),
+    tried again on Windows for up to ~1 s while another program holds ``tmp`` or a file in it open."""
+    for wait in (*_REPLACE_WAITS, None) if _WINDOWS else (None,):
+        try:
+            rename(tmp, path)
+            return
+        except PermissionError:
+            if wait is None:
+                raise
+            time.sleep(wait)
+
+
+def _held_open_fix(e: BaseException, path: str | Path) -> str | None:
+    """The fix for a write that failed because another program has ``path`` open (Windows refuses
+    to replace such a file: a spreadsheet keeps the file it shows open), else None."""
+    if isinstance(e, PermissionError) and getattr(e, "winerror", None) in _HELD_OPEN and Path(path).is_file():
+        return f"close {path} in the program that has it open (on Windows a file open elsewhere, say in a spreadsheet, cannot be replaced)"
+    return None
+
+
+def give_new_file_mode(fd: int, path: str | Path) -> None:
+    """Give the temporary file ``path``, open as ``fd``, :func:`new_file_mode`. By its descriptor where
+    the system can (``os.fchmod``), by its name elsewhere: Windows has no ``fchmod`` before Python 3.13
+    (every atomic write there raised AttributeError), and its ``chmod`` sets the read-only flag alone."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, new_file_mode())
+    else:
+        os.chmod(path, new_file_mode())
 
 
 def new_folder_mode() -> int:
@@ -213,18 +294,18 @@ def atomic_write(path: str | Path, write) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
         try:
-            os.fchmod(fd, new_file_mode())
+            give_new_file_mode(fd, tmp)
         finally:
             os.close(fd)
         write(tmp)
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException as e:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
             raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
-                                     f"{write_fix(e, path.parent)}, then run the command again",
+                                     f"{_held_open_fix(e, path) or write_fix(e, path.parent)}, then run the command again",
                                      reason=os_reason(e)) from None
         raise
 

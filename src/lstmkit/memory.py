@@ -12,8 +12,9 @@ The checks that build and run networks to measure them are :mod:`lstmkit.train.m
 """
 from __future__ import annotations
 
+import ctypes
 import os
-import resource
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,7 @@ _DRAWS = frozenset({"normal_", "uniform_", "orthogonal_", "trunc_normal_", "kaim
                     "geometric_", "log_normal_", "cauchy_"})
 _DRAWN = {"randn": torch.zeros, "rand": torch.zeros, "randn_like": torch.zeros_like, "rand_like": torch.zeros_like}
 _UNITS = {"TiB": 4, "GiB": 3, "MiB": 2, "KiB": 1, "B": 0}
+_UNKNOWN = 2 ** 62      # the RAM's total where it cannot be read: no build exceeds it, so nothing is refused for it
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
@@ -49,17 +51,58 @@ def memory_limit(device: torch.device) -> tuple[int, int | None, str]:
     if device.type == "cuda":
         free, total = torch.cuda.mem_get_info(device)
         return int(total), int(free), f"the GPU's memory ({torch.cuda.get_device_name(device)})"
-    totals = [(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory")]
+    ram, free = _machine_memory()
+    totals = [(ram if ram is not None else _UNKNOWN, "this machine's memory")]
     for path in _CGROUP_LIMITS:
         value = _read_number(path)
         if value is not None:
             totals.append((value, f"the memory limit of this container ({path})"))
             break
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if soft != resource.RLIM_INFINITY:
+    soft = _address_space_limit()
+    if soft is not None:
         totals.append((soft, "the address-space limit (ulimit -v)"))
     total, where = min(totals)
-    return total, _available(), where
+    return total, free, where
+
+
+def _machine_memory() -> tuple[int | None, int | None]:
+    """``(total, available)`` bytes of RAM, each None where unknown. POSIX's ``sysconf`` (Linux,
+    macOS) and ``/proc/meminfo``'s MemAvailable (Linux); Windows has neither, and its kernel32 says
+    both (``import resource`` and ``os.sysconf`` failed there: every fit and load raised)."""
+    if sys.platform == "win32":
+        return _windows_memory()
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = None
+    return total, _available()
+
+
+def _windows_memory() -> tuple[int | None, int | None]:
+    class _Status(ctypes.Structure):        # MEMORYSTATUSEX
+        _fields_ = [("dwLength", ctypes.c_uint32), ("dwMemoryLoad", ctypes.c_uint32),
+                    ("ullTotalPhys", ctypes.c_uint64), ("ullAvailPhys", ctypes.c_uint64),
+                    ("ullTotalPageFile", ctypes.c_uint64), ("ullAvailPageFile", ctypes.c_uint64),
+                    ("ullTotalVirtual", ctypes.c_uint64), ("ullAvailVirtual", ctypes.c_uint64),
+                    ("ullAvailExtendedVirtual", ctypes.c_uint64)]
+    status = _Status(dwLength=ctypes.sizeof(_Status))
+    try:
+        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):      # type: ignore[attr-defined]
+            return int(status.ullTotalPhys), int(status.ullAvailPhys)
+    except (AttributeError, OSError):
+        pass
+    return None, None
+
+
+def _address_space_limit() -> int | None:
+    """The soft address-space limit (``ulimit -v``) in bytes, None where there is none (or no such
+    limit: Windows has no ``resource`` module)."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def built_on_meta(build: Callable[[], nn.Module]) -> nn.Module:
@@ -114,8 +157,8 @@ def size_text(n: int) -> str:
 
 def _read_number(path: str) -> int | None:
     try:
-        text = Path(path).read_text().strip()
-    except OSError:
+        text = Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
         return None
     return int(text) if text.isdigit() else None        # cgroup v2 says 'max' for no limit
 
@@ -123,10 +166,10 @@ def _read_number(path: str) -> int | None:
 def _available() -> int | None:
     """MemAvailable of /proc/meminfo in bytes (Linux), else None."""
     try:
-        with open("/proc/meminfo") as f:
+        with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError):       # UnicodeDecodeError is a ValueError
         pass
     return None

@@ -125,7 +125,7 @@ def write_json(path: str | Path, obj: Any) -> None:
         hashes = {name: file_sha256(path.parent / name) for name in HASHED_FILES if (path.parent / name).is_file()}
         obj = {**{k: v for k, v in obj.items() if k != HASHES_KEY}, **({HASHES_KEY: hashes} if hashes else {})}
     text = to_json(obj, indent=2) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def file_sha256(path: str | Path) -> str:

@@ -91,7 +91,7 @@ def echo_or_write_table(df, out: Path | None) -> None:
     """A command's table (a DataFrame): CSV on stdout, or written atomically to ``out`` in the
     type its name asks for (:data:`TABLE_WRITERS`)."""
     if out is None:
-        typer.echo(df.to_csv(index=False), nl=False)
+        typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)   # the stream ends lines as its platform does
         return
     from lstmkit.runs import atomic_write
     check_table_out(out)

@@ -568,7 +568,7 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
                             "run fewer workers on one SQLite file, or give them a server database "
                             "(--storage postgresql://...); the same command continues the study")
     if any(words in reason.lower() for words in _UNWRITABLE):     # SQLite's words for the disk, not the URL
-        where = (f"on {Path(storage.split(':///', 1)[1]).parent or '.'}" if storage.startswith("sqlite:///")
+        where = (f"on {Path(_sqlite_file(storage)).parent}" if storage.startswith("sqlite:///")
                  else "on the database's disk")
         return EnvironmentProblem(f"could not write the study storage {storage!r} ({reason}): a full disk, a file "
                                   "size limit (`ulimit -f`) or a folder that cannot be written",
@@ -703,7 +703,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     text = (f"# best of {len(complete)} completed trials (trial {best.number}, val_loss {best.value:.6g})\n"
             f"# train with: lstmkit {task} train --config {out / 'best.yaml'}\n"
             + yaml.safe_dump(_plain(config), sort_keys=False))
-    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
+    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     written.append("best.yaml")
     return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
             "best_config": config, "completed": len(complete), "trials": len(frame), "out": out}
@@ -807,9 +807,19 @@ def _check_run_leaves_some(run: Path, raw: dict[str, Any], space: dict[str, Any]
                            "\"config\" in its lstmkit.json), and --space the settings to search")
 
 
+def _sqlite_file(url: str) -> str:
+    """The file an ``sqlite:///`` URL names, its escapes read (``C%3A/Users/Jos%C3%A9`` is ``C:/Users/José``)."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).database or "."
+    except Exception:                 # sqlalchemy's ArgumentError: not a URL it reads
+        return url.split(":///", 1)[1] or "."
+
+
 def _sqlite_url(path: Path) -> str:
     """The SQLite URL of the file ``path``, its characters escaped: ``sqlite:///{path}`` read a folder
     named ``tune ?2`` as the file ``tune `` and a query, so the study went to another file, which a
-    second study's ``--out`` could share."""
+    second study's ``--out`` could share. With forward slashes, which SQLite takes on Windows too: its
+    backslashes were escaped, ``sqlite:///C%3A%5CUsers%5C...``, in every line naming the study."""
     from sqlalchemy.engine import URL              # optuna's own dependency: there whenever optuna is
-    return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)
+    return URL.create("sqlite", database=path.resolve().as_posix()).render_as_string(hide_password=False)

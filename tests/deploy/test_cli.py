@@ -74,6 +74,67 @@ def test_serve_refuses_a_busy_port(run, capsys):
     assert code == 2 and "--port" in err
 
 
+def test_predict_out_a_name_windows_refuses_is_one_line_before_any_work(run, tmp_path, capsys, monkeypatch):
+    """``--out preds-10:30.csv`` on Windows: a time's ':' is in no file name there (on NTFS a hidden
+    stream of a file 'preds-10')."""
+    from lstmkit import files
+    monkeypatch.setattr(files, "_WINDOWS", True, raising=False)
+    csv = tmp_path / "s.csv"
+    sine_frame(n=100).to_csv(csv, index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--out", tmp_path / "preds-10:30.csv"],
+                           capsys)
+    assert_user_error(code, err, "the name 'preds-10:30.csv' holds ':', which Windows takes in no file or folder name")
+    assert "e.g. preds-10-30.csv" in err and not (tmp_path / "preds-10:30.csv").exists()
+
+
+class _ReaderGoneOnWindows:
+    """Standard output piped to a reader that left, as Windows says it: EINVAL, not a broken pipe."""
+    encoding, errors = "utf-8", "strict"
+
+    def write(self, text):
+        raise OSError(22, "Invalid argument")
+
+    flush = write
+
+    def isatty(self):
+        return False
+
+
+def test_predict_piped_to_a_reader_that_left_on_windows_ends_without_a_traceback(run, tmp_path, capsys, monkeypatch):
+    """``lstmkit forecast predict ... | head -1`` in Git Bash: the write after the reader left raised
+    OSError EINVAL, a traceback (click ends a broken pipe quietly, exit 1, as on POSIX)."""
+    from lstmkit import cli_train
+    monkeypatch.setattr(cli_train, "_WINDOWS", True, raising=False)
+    csv = tmp_path / "s.csv"
+    sine_frame(n=100).to_csv(csv, index=False)
+    monkeypatch.setattr("sys.stdout", _ReaderGoneOnWindows())
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
+    assert code == 1 and err == ""
+
+
+def test_serve_on_windows_binds_its_port_for_itself_alone(run, capsys, monkeypatch):
+    """Windows' SO_REUSEADDR lets a second socket bind a port another listens on: a busy --port was
+    taken without a word there, and requests went to either service. It asks for exclusive use."""
+    pytest.importorskip("fastapi")
+    import socket
+
+    from lstmkit.deploy import server
+    options, real = [], socket.socket.setsockopt
+    monkeypatch.setattr(socket.socket, "setsockopt", lambda self, level, name, value: (options.append(name), real(self, level, name, value)))
+    monkeypatch.setattr(server, "_WINDOWS", True, raising=False)
+    monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", socket.SO_KEEPALIVE, raising=False)   # Windows' own: a stand-in here
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    options.clear()
+    try:
+        code, _, err = run_cli(["serve", "--run", run, "--port", s.getsockname()[1]], capsys)
+    finally:
+        s.close()
+    assert code == 2 and "--port" in err
+    assert options == [socket.SO_KEEPALIVE]
+
+
 @pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"])      # unresolvable; a documentation address, not ours
 def test_serve_names_host_not_port_for_an_address_it_cannot_listen_on(run, host, capsys):
     """A host that does not resolve, or that no interface of this machine has, told the user to

@@ -89,7 +89,8 @@ def pipe_as_file(path: Path):
     copy = Path(tmp) / ("stdin" if stdin else path.name)
     with (_stdin_bytes() if stdin else open(path, "rb")) as source, open(copy, "wb") as target:
         shutil.copyfileobj(source, target)
-    named = re.compile(re.escape(tmp) + r"/[^\s:;,()'\"]*")     # the copy under any of the names it takes
+    # the copy under any of the names it takes, after either separator (Windows' backslash too)
+    named = re.compile(re.escape(tmp) + r"[/\\][^\s:;,()'\"]*")
     try:
         if copy.stat().st_size == 0:
             raise LstmkitError(f"{shown} is empty: nothing was read from it",

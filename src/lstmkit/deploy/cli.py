@@ -26,7 +26,7 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
     path = export_onnx(run, out)
     report = report_path(run, out, path)
     if report.is_file():
-        r = json.loads(report.read_text())
+        r = json.loads(report.read_text(encoding="utf-8"))
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
             typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
                        f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
@@ -48,7 +48,7 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     target = export_int8(run, out, data=str(data) if data else None, backends=backends,
                          log=(lambda stage: typer.echo(stage, err=True)) if sys.stderr.isatty() else None)
     # the stages are progress: on a terminal; a script's standard error keeps one line for an error
-    r = json.loads((target / REPORT_FILE).read_text())
+    r = json.loads((target / REPORT_FILE).read_text(encoding="utf-8"))
     for name, c in r["candidates"].items():
         change = c.get("metric_change") or {}
         mark = "  <- kept as engine" if name == r["engine"] else ""

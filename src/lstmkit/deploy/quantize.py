@@ -49,7 +49,7 @@ from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_me
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason
-from lstmkit.files import check_writable, new_folder_mode, now_stamp, temp_prefix, write_fix
+from lstmkit.files import check_writable, new_folder_mode, now_stamp, rename_when_let_go, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 from lstmkit.stderr_lines import c_stderr_lines
@@ -206,7 +206,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         write_json(tmp / REPORT_FILE, report)
         write_json(tmp / META_FILE, meta)
         try:
-            os.rename(tmp, target)           # the folder appears complete or not at all
+            rename_when_let_go(os.rename, tmp, target)      # the folder appears complete or not at all
         except OSError as e:
             if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
                 raise

@@ -101,6 +101,7 @@ NO_WEBSOCKETS = ("this service cannot open WebSocket streams: the websockets pac
                  "runs — pip install 'lstmkit[serve]' there and start the service again")
 
 _log = logging.getLogger(__name__)
+_WINDOWS = sys.platform == "win32"
 
 
 def _require_serve():
@@ -533,7 +534,14 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
     app = create_app(named, engine, max_body, max_streams, cors_origins=origins, stream_idle=stream_idle)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if _WINDOWS:
+        # Windows' SO_REUSEADDR lets a socket bind a port another one listens on (the busy port was
+        # taken without a word, requests split between two services); its exclusive use refuses it
+        exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+        if exclusive is not None:
+            sock.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+    else:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # restart at once over a closing one's TIME_WAIT
     try:
         sock.bind((host, port))
     except OSError as e:

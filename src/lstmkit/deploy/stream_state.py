@@ -220,7 +220,7 @@ def read_state_file(path: str | Path) -> Any:
         raise LstmkitError(f"stream state file not found: {path}", "check the path")
     try:
         if path.suffix == ".json":
-            return json.loads(path.read_text())
+            return json.loads(path.read_text(encoding="utf-8"))
         from safetensors import safe_open
         with safe_open(str(path), framework="numpy") as f:
             state = json.loads((f.metadata() or {})["lstmkit_stream"])

@@ -191,7 +191,7 @@ class HistoryCSV(Callback):
         w = csv.DictWriter(buf, fieldnames=self.COLUMNS, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(history)
-        atomic_write(self.path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
+        atomic_write(self.path, lambda tmp: Path(tmp).write_text(buf.getvalue(), encoding="utf-8"))
 
 
 class TensorBoardLogger(Callback):

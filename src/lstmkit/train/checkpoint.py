@@ -24,8 +24,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.files import temp_prefix, write_fix
-from lstmkit.runs import META_FILE, new_file_mode, resume_call, safetensors_header, write_json
+from lstmkit.files import give_new_file_mode, replace_file, temp_prefix, write_fix
+from lstmkit.runs import META_FILE, resume_call, safetensors_header, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
            "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
@@ -120,7 +120,7 @@ def _previous_state(folder: Path) -> dict[str, Any] | None:
     try:
         if not (folder / CHECKPOINT_FILE).is_file():
             return None
-        state = json.loads((folder / "last.json").read_text())
+        state = json.loads((folder / "last.json").read_text(encoding="utf-8"))
         return state if isinstance(state, dict) else {}
     except (OSError, ValueError, RecursionError):
         return {}
@@ -130,7 +130,7 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
     """One line: what failed, which checkpoint is intact, how to continue (exit 1)."""
     run = folder.parent
     try:
-        meta = json.loads((run / META_FILE).read_text())
+        meta = json.loads((run / META_FILE).read_text(encoding="utf-8"))
         task, kind = meta["task"], meta.get("kind")
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         task, kind = run.name.split("-", 1)[0] or "<task>", None
@@ -267,12 +267,12 @@ def _durable_write(path: Path, *payload: bytes | memoryview) -> None:
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), new_file_mode())       # mkstemp's 0600 -> what the umask allows
+            give_new_file_mode(f.fileno(), tmp)          # mkstemp's 0600 -> what the umask allows
             for part in payload:
                 f.write(part)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
