@@ -217,6 +217,40 @@ def test_without_locks_the_recorded_process_tells_a_dead_trainer_on_this_host(tm
     assert process_gone(tmp_path, {}) is None
 
 
+def test_on_windows_the_recorded_process_is_asked_of_kernel32_not_sent_signal_0(tmp_path, monkeypatch):
+    """On Windows ``os.kill(pid, 0)`` sends CTRL_C_EVENT to a process group rather than asking whether
+    it runs: there OpenProcess and GetExitCodeProcess tell (259, STILL_ACTIVE, while it runs)."""
+    import lstmkit.run_lock as run_lock
+
+    class Kernel32:
+        def __init__(self, handle, code=0):
+            self.handle, self.code, self.closed = handle, code, []
+
+        def OpenProcess(self, access, inherit, pid):
+            return self.handle
+
+        def GetExitCodeProcess(self, handle, ref):
+            ref._obj.value = self.code
+            return 1
+
+        def CloseHandle(self, handle):
+            self.closed.append(handle)
+
+    running = Kernel32(handle=7, code=259)
+    assert run_lock._windows_process_gone(42, running, lambda: 0) is False and running.closed == [7]
+    assert run_lock._windows_process_gone(42, Kernel32(handle=7, code=1), lambda: 0) is True
+    assert run_lock._windows_process_gone(42, Kernel32(handle=0), lambda: 87) is True       # no such process
+    assert run_lock._windows_process_gone(42, Kernel32(handle=0), lambda: 5) is False       # another user's
+    # process_gone on Windows asks kernel32 and never signals
+    monkeypatch.setattr(run_lock, "_lock_held", lambda run: None)
+    monkeypatch.setattr(run_lock.os, "name", "nt")
+    monkeypatch.setattr(run_lock.os, "kill", lambda *a: pytest.fail("os.kill on Windows"))
+    monkeypatch.setattr(run_lock, "_windows_process_gone", lambda pid: pid == 42)
+    here = socket.gethostname()
+    assert run_lock.process_gone(tmp_path, {PROCESS_KEY: {"pid": 42, "host": here}}) is True
+    assert run_lock.process_gone(tmp_path, {PROCESS_KEY: {"pid": 43, "host": here}}) is False
+
+
 # -- the command line: train, doctor, resume, export ----------------------------------------------------------------
 _TRAIN = ["forecast", "train", "--hidden-size", "8", "--max-epochs", "3", "--progress", "off", "--no-tensorboard",
           "--seed", "0"]

@@ -90,6 +90,8 @@ def process_gone(run: str | Path, meta: dict[str, Any]) -> bool | None:
     pid = process.get("pid")
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return None
+    if os.name == "nt":              # there signal 0 is CTRL_C_EVENT: it would send Ctrl-C, not ask
+        return _windows_process_gone(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -97,6 +99,28 @@ def process_gone(run: str | Path, meta: dict[str, Any]) -> bool | None:
     except OSError:                  # another user's process (EPERM): it runs
         return False
     return False
+
+
+_STILL_ACTIVE, _NO_SUCH_PROCESS, _ACCESS_DENIED = 259, 87, 5
+
+
+def _windows_process_gone(pid: int, kernel32=None, last_error=None) -> bool | None:
+    """Whether process ``pid`` has ended, asked of Windows' kernel32 (``OpenProcess``: no such id is
+    ERROR_INVALID_PARAMETER, another user's process is ACCESS_DENIED; ``GetExitCodeProcess``:
+    STILL_ACTIVE while it runs); None when Windows does not say."""
+    import ctypes
+    if kernel32 is None:
+        kernel32, last_error = ctypes.WinDLL("kernel32", use_last_error=True), ctypes.get_last_error
+    handle = kernel32.OpenProcess(0x1000, False, pid)          # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return {_NO_SUCH_PROCESS: True, _ACCESS_DENIED: False}.get(last_error())
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return None
+        return code.value != _STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _lock_held(run: str | Path) -> bool | None:
