@@ -92,13 +92,14 @@ def process_gone(run: str | Path, meta: dict[str, Any]) -> bool | None:
         return None
     if os.name == "nt":              # there signal 0 is CTRL_C_EVENT: it would send Ctrl-C, not ask
         return _windows_process_gone(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:                  # another user's process (EPERM): it runs
+    else:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:              # another user's process (EPERM): it runs
+            return False
         return False
-    return False
 
 
 _STILL_ACTIVE, _NO_SUCH_PROCESS, _ACCESS_DENIED = 259, 87, 5
