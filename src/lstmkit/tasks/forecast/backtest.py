@@ -37,7 +37,7 @@ from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_fore
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.m4 import m4_settings
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, metric_rows, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics, quantile_column
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
@@ -476,32 +476,6 @@ def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int
         total = np.where(total <= ZERO_SCALE * level, 0.0, total)     # a part that repeats itself (mase_scale)
         out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
     return out
-
-
-def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each row ``y_true[i], y_pred[i]``
-    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``, over the points observed (an actual
-    value NaN, a ``--fill`` run's gap, is left out; a row with none is NaN, which the fold's mean leaves out)."""
-    seen = np.isfinite(y_true)                                               # [R, H, T]
-    err = np.where(seen, np.abs(y_true - y_pred), 0.0)
-    flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
-    points = seen.reshape(len(err), -1)
-    nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
-    ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
-    count = nonzero.sum(1)
-    denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
-    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=(denom != 0) & points)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n, steps = points.sum(1), seen.sum(1)                                # [R], [R, T]
-        scaled = err.sum(1) / steps / scale                                  # [R, T]
-        # over the targets with a scale (and a point observed), as forecast_metrics: a target held still made
-        # every one's inf
-        has = (scale > 0) & (steps > 0)
-        some = has.any(1) & ~has.all(1)
-        mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
-        return {"MAE": flat.sum(1) / n, "RMSE": np.sqrt((flat ** 2).sum(1) / n),
-                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
-                "sMAPE": 100.0 * smape.sum(1) / n, "MASE": mase}
 
 
 def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:

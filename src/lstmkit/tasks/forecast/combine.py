@@ -307,7 +307,7 @@ def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarr
                                                                             est._series_index(panel))
     network = est.output_.point(torch.from_numpy(params)).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
-    actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
+    actual = panel.actual(int(panel.starts[0]) + origins[:, None] + 1 + np.arange(cfg.horizon))   # [n, H, T], NaN: a gap
     history = ets_history(None, est.season_)
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
                                   ets_logs(cfg), bool(cfg.log), history) for kind in kinds}

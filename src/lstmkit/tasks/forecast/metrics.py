@@ -18,12 +18,10 @@ The target axis is always the last one: ``y_true`` of shape [n_origins, horizon,
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points",
-           "mase_scale", "say_zeros_left_out"]
+           "mase_scale", "metric_rows", "say_zeros_left_out"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -48,28 +46,36 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     true, pred, train = _as_target_columns(y_true, y_pred, y_train)  # [P, T], [P, T], [N, T]
     if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
         raise ValueError(f"Expected season to be a positive integer, got {season!r}")
+    rows = metric_rows(true[None], pred[None], mase_scale(train, season)[None])
+    return {k: float(v[0]) for k, v in rows.items()}
 
+
+def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`forecast_metrics` of each row ``y_true[i], y_pred[i]`` ``[R, H, T]`` with MASE scale
+    ``scale[i] [T]``: ``{metric: [R]}``, every row at once (a backtest's folds and series). The one rule
+    of what is scored: the points observed, an actual value NaN (a ``--fill`` run's gap) left out, each
+    target on its own (a row where one target is a gap still scores the others there); a row with none is NaN."""
     # forecasts that overflowed (inf, huge) give inf or NaN metrics, which the callers report once; numpy's
     # overflow and inf - inf warnings before that message were a screen of noise
-    with np.errstate(over="ignore", invalid="ignore"):
-        abs_err = np.abs(true - pred)  # [P, T]
-        mae = float(abs_err.mean())
-        rmse = float(np.sqrt(np.mean(abs_err**2)))
-
-        nonzero = mape_points(true, axis=0)
-        mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
-
-        denom = np.abs(true) + np.abs(pred)
-        smape_terms = np.divide(2.0 * abs_err, denom, out=np.zeros_like(abs_err), where=denom != 0)
-        smape = float(100.0 * smape_terms.mean())
-
-    scale = mase_scale(train, season)  # [T]
-    scaled = scale > 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mase = float(np.mean(abs_err.mean(axis=0)[scaled] / scale[scaled]) if scaled.any() and not scaled.all()
-                     else np.mean(abs_err.mean(axis=0) / scale))
-
-    return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        seen = np.isfinite(y_true)                                               # [R, H, T]
+        err = np.where(seen, np.abs(y_true - y_pred), 0.0)
+        flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
+        points = seen.reshape(len(err), -1)
+        nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
+        ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
+        count = nonzero.sum(1)
+        denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
+        smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=(denom != 0) & points)
+        n, steps = points.sum(1), seen.sum(1)                                # [R], [R, T]
+        scaled = err.sum(1) / steps / scale                                  # [R, T]: each target's own points
+        # over the targets with a scale (and a point observed): a target held still made every one's inf
+        has = (scale > 0) & (steps > 0)
+        some = has.any(1) & ~has.all(1)
+        mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
+        return {"MAE": flat.sum(1) / n, "RMSE": np.sqrt((flat ** 2).sum(1) / n),
+                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
+                "sMAPE": 100.0 * smape.sum(1) / n, "MASE": mase}
 
 
 ZERO_SCALE = 1e-9      # a MASE scale (or an actual value) below this share of the level is float rounding of 0
