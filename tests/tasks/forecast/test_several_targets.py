@@ -196,8 +196,8 @@ def test_a_fill_runs_test_metrics_score_each_target_on_every_observed_point(fill
     seen = np.isfinite(actual)
     err = np.abs(actual - pred)                                            # NaN at the gaps
     n_train = part_sizes(len(df), filled.config_)[0]
-    train = df[targets].ffill().to_numpy()[:n_train]                        # each target's history, filled
-    scale = np.abs(train[7:] - train[:-7]).mean(0)                          # season 7
+    train = df[targets].to_numpy()[:n_train]                                # each target's observed history
+    scale = np.nanmean(np.abs(train[7:] - train[:-7]), 0)                   # season 7, the pairs observed
     m = filled.metrics_
     assert m["test_points"] == int(seen.sum())
     assert m["target_points"] == {t: int(seen[..., j].sum()) for j, t in enumerate(targets)}
@@ -246,6 +246,26 @@ def test_a_fill_runs_probabilistic_metrics_score_each_target_on_every_observed_p
         assert m["per_target"][t]["lstm"]["coverage_80"] == pytest.approx(inside[..., j][seen[..., j]].mean())
         assert m["per_target"][t]["lstm"]["wQL"] == pytest.approx(np.mean(2 * loss.sum(0) / np.abs(y).sum()))
         assert m["per_target"][t]["lstm"]["CRPS"] == pytest.approx((2 * loss).mean())
+
+
+def test_a_fill_runs_mase_scale_reads_each_targets_observed_history():
+    """The MASE scale read the history filled: carried forward, a weekly series' tenth of gaps made its scale
+    1.5x (a filled day beside the one a week before), filled with zeros 6.6x, and MASE as much smaller, in the
+    test table and the backtest alike. It reads the differences of observed points, each target its own."""
+    from lstmkit.tasks.forecast.metrics import mase_scale
+    df = two_scales()
+    gaps = np.random.default_rng(1).random(len(df)) < 0.1
+    df.loc[gaps & (np.arange(len(df)) < 193), "sales"] = np.nan          # a tenth of sales' history
+    y = df[["sales", "returns"]].to_numpy()
+    np.testing.assert_allclose(mase_scale(y[:193], 7), np.nanmean(np.abs(y[7:193] - y[:186]), 0))
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "fill": "zero", "ets": False}).fit(
+        df, target=["sales", "returns"], time="date")
+    result = est.backtest(df, folds=2)
+    naive = {(r["fold"]): r for r in result["folds"] if r["model"] == "naive"}
+    # fold 2 forecasts rows 193..199 from row 192 (observed), scaled by the 193 points before it
+    mae = np.abs(y[193:200] - y[192]).mean(0)
+    scale = np.nanmean(np.abs(y[7:193] - y[:186]), 0)
+    assert naive[2]["MASE"] == pytest.approx(np.mean(mae / scale))
 
 
 def test_a_fill_run_of_one_target_scores_its_observed_points_only():

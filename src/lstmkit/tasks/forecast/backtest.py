@@ -346,9 +346,10 @@ def _wall_clock(times: pd.Series) -> np.ndarray:
 class _Series:
     """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]`` (NaN
     where a ``--fill`` run's data has no value: such a point is scored nowhere), and ``known``, those values
-    with each gap filled from the points before it (``fill`` zero: 0), which the baselines and the MASE
-    scale read, as a forecast from the history before a cutoff reads it filled (an empty cell anywhere before
-    a cutoff made every fold's MASE NaN, and naive's forecast from an empty origin NaN)."""
+    with each gap filled from the points before it (``fill`` zero: 0), which the baselines read, as a forecast
+    from the history before a cutoff reads it filled (naive's forecast from an empty origin was NaN). The MASE
+    scale reads the observed values, the differences a gap is in left out, as
+    :func:`~lstmkit.tasks.forecast.metrics.mase_scale` (an empty cell before a cutoff made every fold's MASE NaN)."""
 
     def __init__(self, frame: pd.DataFrame, targets: list[str], codes: np.ndarray, uniq, fill: str | None = None):
         self.sids = [str(s) for s in uniq.tolist()]                         # codes: contiguous, in order
@@ -370,16 +371,19 @@ class _Series:
         return np.arange(int(self.lengths.sum())) - np.repeat(self.starts, self.lengths)
 
     def running(self, lag: int) -> list[np.ndarray]:
-        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), counts
-        of its NaN and infinite terms, and sums of ``|y[t]|`` (the level; lag rows as 0): a part's
-        sum is the difference of two rows."""
+        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` over the observed pairs (a gap's NaN,
+        infinite terms as 0), counts of those pairs and of the infinite terms, and sums of ``|y[t]|`` over
+        the pairs (the level): a part's sum is the difference of two rows."""
         if lag not in self._running:
-            d, level = np.zeros_like(self.known), np.zeros_like(self.known)
-            d[lag:] = np.abs(self.known[lag:] - self.known[:-lag])
-            level[lag:] = np.abs(self.known[lag:])
-            nan, inf = np.isnan(d), np.isinf(d)
+            d, level = np.zeros_like(self.values), np.zeros_like(self.values)
+            with np.errstate(invalid="ignore"):
+                d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
+            level[lag:] = np.abs(self.values[lag:])
+            seen, inf = ~np.isnan(d), np.isinf(d)
+            seen[:lag] = False
+            ok = seen & ~inf
             self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
-                                  for a in (np.where(nan | inf, 0.0, d), nan, inf, np.where(nan | inf, 0.0, level))]
+                                  for a in (np.where(ok, d, 0.0), seen, inf, np.where(ok, level, 0.0))]
         return self._running[lag]
 
 
@@ -472,9 +476,10 @@ def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int
     for lag in np.unique(lags):
         pick = lags == lag
         a, b = starts[pick] + lag, starts[pick] + cuts[pick]
-        total, n_nan, n_inf, level = (s[b] - s[a] for s in ser.running(int(lag)))
+        total, n_seen, n_inf, level = (s[b] - s[a] for s in ser.running(int(lag)))
         total = np.where(total <= ZERO_SCALE * level, 0.0, total)     # a part that repeats itself (mase_scale)
-        out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[pick] = np.where(n_seen == 0, np.nan, np.where(n_inf > 0, np.inf, total / n_seen))
     return out
 
 

@@ -232,14 +232,15 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
         # own had not
         preds = {name: clip_values(p, limits.take(sel)) for name, p in preds.items()}
         actual, seen = y_true[sel].reshape(-1, T), observed[sel].reshape(-1, T)   # [k, T], NaN: a gap
+        train = panel.actual(np.arange(r.start, r.stop)[:max(n_train, 2)])       # the MASE scale's: observed
         divided = mape_points(np.where(seen, actual, 0.0), axis=0)                # the points MAPE divides by
         for name, p in preds.items():
-            m = forecast_metrics(actual, p.reshape(-1, T), vals[:max(n_train, 2)], season=est.season_)
+            m = forecast_metrics(actual, p.reshape(-1, T), train, season=est.season_)
             records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(seen.sum()),
                             "MAPE_points": int(divided.sum())})
             for j, target in enumerate(cfg.target if by_target is not None else ()):
                 by_target.append({"id": panel.ids[int(s)], "target": target, "model": name,
-                                  **forecast_metrics(actual[:, j], p.reshape(-1, T)[:, j], vals[:max(n_train, 2), j],
+                                  **forecast_metrics(actual[:, j], p.reshape(-1, T)[:, j], train[:, j],
                                                      season=est.season_),
                                   "points": int(seen[:, j].sum()), "MAPE_points": int(divided[:, j].sum())})
     # the probabilistic metrics pool the observed cells [c, 1], ``target`` naming each one's target

@@ -1,6 +1,7 @@
 """Point-forecast accuracy metrics, in original units.
 
-Every metric pools all origins, horizon steps and targets of the test set::
+Every metric pools all origins, horizon steps and targets of the test set, each target on its own observed
+points (an actual value NaN, a ``--fill`` run's gap, is left out: :func:`metric_rows`, the one rule)::
 
     MAE   = mean |y - ŷ|
     RMSE  = sqrt(mean (y - ŷ)²)
@@ -9,7 +10,8 @@ Every metric pools all origins, horizon steps and targets of the test set::
     sMAPE = 100 · mean 2|y - ŷ| / (|y| + |ŷ|)        (M4; a point with y = ŷ = 0 counts 0)
     MASE  = mean over targets j of MAE_j / scale_j,
             scale_j = mean |y_train[t, j] - y_train[t - m, j]|   (m = season, or 1 when the
-                                                                  training part is too short)
+                                                                  training part is too short;
+                                                                  over the pairs observed, not NaN)
             over the targets with a scale (not 0); inf when no target has one
 
 The target axis is always the last one: ``y_true`` of shape [n_origins, horizon, n_targets]
@@ -30,7 +32,8 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     """MAE, RMSE, MAPE (%), sMAPE (%) and MASE of ``y_pred`` against ``y_true``.
 
     Args:
-        y_true: actual values, [n_origins, horizon, n_targets] (or [n, n_targets], or 1-D).
+        y_true: actual values, [n_origins, horizon, n_targets] (or [n, n_targets], or 1-D); NaN where
+            not observed (left out, each target on its own points).
         y_pred: forecasts, same shape as ``y_true``.
         y_train: training part of the series, [n_train, n_targets] or [n_train] for one target;
             only used for the MASE scale.
@@ -105,16 +108,25 @@ def say_zeros_left_out(left: int, points: int, part: str, stacklevel: int, among
 def mase_scale(y_train, season: int = 1) -> np.ndarray:
     """Mean absolute seasonal difference of each column of ``y_train`` [n_train, T] -> [T].
 
-    Falls back to lag 1 when the training part has no more than ``season`` points.
+    Falls back to lag 1 when the training part has no more than ``season`` points. A NaN value (a gap
+    ``--fill`` filled: no observation) leaves out the differences it is in, so each target's scale reads its
+    own observed points (a filled history's made it 1.5x larger with a tenth of a weekly series carried
+    forward, 6.6x filled with zeros, and MASE as much smaller); NaN where no difference is left.
     """
     train = np.asarray(y_train, dtype=float)
     if train.ndim == 1:
         train = train[:, None]
     lag = season if train.shape[0] > season else 1
-    scale = np.mean(np.abs(train[lag:] - train[:-lag]), axis=0)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(train[lag:] - train[:-lag])
+    seen = ~np.isnan(diff)                                   # both points observed (inf stays: scale inf)
+    count = seen.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(count > 0, np.where(seen, diff, 0.0).sum(0) / count, np.nan)
+        level = np.where(seen, np.abs(train[lag:]), 0.0).sum(0) / count
     # a part that repeats itself exactly (constant, or a clean generated season) has scale 0, not the
     # float rounding of its differences (which made MASE 1e14)
-    return np.where(scale <= ZERO_SCALE * np.mean(np.abs(train[lag:]), axis=0), 0.0, scale)
+    return np.where(scale <= ZERO_SCALE * level, 0.0, scale)
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:

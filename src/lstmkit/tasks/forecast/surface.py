@@ -208,7 +208,7 @@ class DeploySurface:
             mine = (series == s).numpy()
             tgt = (rows.numpy()[mine] + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             r = panel.rows(s)
-            train = panel.values[r][:part_sizes(int(panel.lengths[s]), cfg)[0]]
+            train = panel.actual(np.arange(r.start, r.stop)[:part_sizes(int(panel.lengths[s]), cfg)[0]])
             if mine.any():
                 out.append((panel.actual(tgt), point[mine], train))       # NaN: a gap --fill filled, not scored
         return out
