@@ -164,6 +164,136 @@ def test_a_fill_runs_backtest_scores_each_target_on_its_observed_points(tmp_path
     assert rows[(2, "naive")]["RMSE"] == pytest.approx(np.sqrt(np.nansum(err ** 2) / 13))
 
 
+def with_gaps() -> pd.DataFrame:
+    """two_scales with each target's gaps at other times: sales at rows 100 (training), 185, 193 and 197, returns
+    at 180 and 190 (the test windows read rows 170..199)."""
+    df = two_scales()
+    df.loc[[100, 185, 193, 197], "sales"] = np.nan
+    df.loc[[180, 190], "returns"] = np.nan
+    return df
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    return Forecaster(**{**SETTINGS, "max_epochs": 1, "fill": "ffill", "quantiles": [0.1, 0.5, 0.9]}).fit(
+        with_gaps(), target=["sales", "returns"], time="date", out=tmp_path_factory.mktemp("filled"))
+
+
+def naive_by_hand(est, df: pd.DataFrame, targets: list[str]):
+    """Each test window's naive forecast (the filled value at its origin) and the actual values, NaN where
+    the data has none: ``[n, H, T]`` each."""
+    origins = est.test_forecasts(df)["origins"]
+    at = origins[:, None] + 1 + np.arange(est.config_.horizon)
+    return df[targets].ffill().to_numpy()[origins][:, None], df[targets].to_numpy()[at]
+
+
+def test_a_fill_runs_test_metrics_score_each_target_on_every_observed_point(filled):
+    """A row where one target was filled left out the other's observed value there too: metrics.json, evaluate,
+    the per-target tables and metrics_per_target.csv scored sales on fewer points than it has, and returns too."""
+    from lstmkit.tasks.forecast.windows import part_sizes
+    df, targets = with_gaps(), ["sales", "returns"]
+    pred, actual = naive_by_hand(filled, df, targets)
+    seen = np.isfinite(actual)
+    err = np.abs(actual - pred)                                            # NaN at the gaps
+    n_train = part_sizes(len(df), filled.config_)[0]
+    train = df[targets].to_numpy()[:n_train]                                # each target's observed history
+    scale = np.nanmean(np.abs(train[7:] - train[:-7]), 0)                   # season 7, the pairs observed
+    m = filled.metrics_
+    assert m["test_points"] == int(seen.sum())
+    assert m["target_points"] == {t: int(seen[..., j].sum()) for j, t in enumerate(targets)}
+    assert "each target is scored on its own observed points" in m["aggregate"]
+    assert m["metrics"]["naive"]["MAE"] == pytest.approx(np.nansum(err) / seen.sum())
+    mine = {t: np.nanmean(err[..., j]) for j, t in enumerate(targets)}
+    assert m["metrics"]["naive"]["MASE"] == pytest.approx(np.mean([mine[t] / scale[j] for j, t in enumerate(targets)]))
+    table = pd.read_csv(filled.run_dir_ / "metrics_per_target.csv").set_index(["target", "model"])
+    each = filled.evaluate(df, per_target=True)
+    for j, t in enumerate(targets):
+        assert m["per_target"][t]["naive"]["MAE"] == pytest.approx(mine[t])
+        assert m["per_target"][t]["naive"]["MASE"] == pytest.approx(mine[t] / scale[j])
+        assert m["per_target"][t]["naive"]["RMSE"] == pytest.approx(np.sqrt(np.nanmean(err[..., j] ** 2)))
+        assert each[t]["naive"]["MAE"] == pytest.approx(mine[t])
+        assert table.loc[(t, "naive"), "points"] == seen[..., j].sum()
+        assert table.loc[(t, "naive"), "MAE"] == pytest.approx(mine[t])
+    assert filled.evaluate(df)["naive"]["MAE"] == pytest.approx(m["metrics"]["naive"]["MAE"])
+
+
+def test_the_report_says_each_targets_points_where_they_differ(filled, capsys):
+    from lstmkit.tasks.forecast.cli import _say_per_target
+    _say_per_target(filled.metrics_)
+    points = filled.metrics_["target_points"]
+    out = capsys.readouterr().out
+    assert points["sales"] != points["returns"]
+    assert f"\nsales ({points['sales']:,} points):\nmodel" in out and f"\nreturns ({points['returns']:,} points):" in out
+
+
+def test_a_fill_runs_probabilistic_metrics_score_each_target_on_every_observed_point(filled):
+    """Coverage, wQL and CRPS pooled the rows every target was observed on, per target too; test_forecasts
+    gave the filled values as actuals, for a user's own metrics to score as observations."""
+    df, targets = with_gaps(), ["sales", "returns"]
+    got = filled.test_forecasts(df)
+    actual, q = got["actual"], got["quantiles"]                             # [n, H, T], [n, H, T, 3]
+    _, by_hand = naive_by_hand(filled, df, targets)
+    np.testing.assert_array_equal(actual, by_hand)                          # NaN at every gap, each target's own
+    seen = np.isfinite(actual)
+    inside = (actual >= q[..., 0]) & (actual <= q[..., 2])
+    m = filled.metrics_
+    assert m["metrics"]["lstm"]["coverage_80"] == pytest.approx(inside[seen].mean())
+    levels = np.array([0.1, 0.5, 0.9])
+    for j, t in enumerate(targets):
+        y, qj = actual[..., j][seen[..., j]], q[..., j, :][seen[..., j]]     # [k], [k, 3]
+        d = y[:, None] - qj
+        loss = np.maximum(levels * d, (levels - 1) * d)
+        assert m["per_target"][t]["lstm"]["coverage_80"] == pytest.approx(inside[..., j][seen[..., j]].mean())
+        assert m["per_target"][t]["lstm"]["wQL"] == pytest.approx(np.mean(2 * loss.sum(0) / np.abs(y).sum()))
+        assert m["per_target"][t]["lstm"]["CRPS"] == pytest.approx((2 * loss).mean())
+
+
+def test_a_fill_runs_mase_scale_reads_each_targets_observed_history():
+    """The MASE scale read the history filled: carried forward, a weekly series' tenth of gaps made its scale
+    1.5x (a filled day beside the one a week before), filled with zeros 6.6x, and MASE as much smaller, in the
+    test table and the backtest alike. It reads the differences of observed points, each target its own."""
+    from lstmkit.tasks.forecast.metrics import mase_scale
+    df = two_scales()
+    gaps = np.random.default_rng(1).random(len(df)) < 0.1
+    df.loc[gaps & (np.arange(len(df)) < 193), "sales"] = np.nan          # a tenth of sales' history
+    y = df[["sales", "returns"]].to_numpy()
+    np.testing.assert_allclose(mase_scale(y[:193], 7), np.nanmean(np.abs(y[7:193] - y[:186]), 0))
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "fill": "zero", "ets": False}).fit(
+        df, target=["sales", "returns"], time="date")
+    result = est.backtest(df, folds=2)
+    naive = {(r["fold"]): r for r in result["folds"] if r["model"] == "naive"}
+    # fold 2 forecasts rows 193..199 from row 192 (observed), scaled by the 193 points before it
+    mae = np.abs(y[193:200] - y[192]).mean(0)
+    scale = np.nanmean(np.abs(y[7:193] - y[:186]), 0)
+    assert naive[2]["MASE"] == pytest.approx(np.mean(mae / scale))
+
+
+def test_a_fill_run_of_one_target_scores_its_observed_points_only():
+    """One target with gaps in its test part: every point scored is one the data holds."""
+    df = with_gaps()[["date", "sales"]]
+    est = Forecaster(**{**SETTINGS, "max_epochs": 1, "fill": "ffill", "ets": False}).fit(df, target="sales",
+                                                                                        time="date")
+    pred, actual = naive_by_hand(est, df, ["sales"])
+    err = np.abs(actual - pred)
+    assert est.metrics_["test_points"] == int(np.isfinite(actual).sum())
+    assert est.metrics_["metrics"]["naive"]["MAE"] == pytest.approx(np.nanmean(err))
+
+
+def test_forecast_metrics_leave_out_each_targets_own_gaps():
+    """forecast_metrics, which evaluate scores each series with, and metric_rows, the backtest's, are one rule:
+    an actual value NaN is no point, and leaves the other targets' values beside it scored."""
+    from lstmkit.tasks.forecast.backtest import metric_rows
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    y = np.array([[1.0, 10.0], [2.0, np.nan], [np.nan, 30.0]])               # [P, T]
+    pred = y * 0 + np.array([2.0, 20.0])
+    train = np.array([[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]])                 # scales 1 and 10
+    m = forecast_metrics(y, pred, train)
+    assert m["MAE"] == pytest.approx((1 + 0 + 10 + 10) / 4)
+    assert m["MASE"] == pytest.approx((0.5 / 1 + 10 / 10) / 2)
+    rows = metric_rows(y[None], pred[None], np.array([[1.0, 10.0]]))
+    assert {k: float(v[0]) for k, v in rows.items()} == pytest.approx(m, nan_ok=True)
+
+
 def test_a_blend_of_several_targets_says_its_score_is_their_mean_and_its_weight_every_targets():
     """--combine with two targets: one weight, chosen on the mean of their MASEs, blends both, and the
     choice's words read as of one target's."""

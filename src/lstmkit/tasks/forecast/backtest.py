@@ -37,7 +37,7 @@ from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_fore
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.m4 import m4_settings
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, say_zeros_left_out
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points, metric_rows, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics, quantile_column
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
@@ -346,9 +346,10 @@ def _wall_clock(times: pd.Series) -> np.ndarray:
 class _Series:
     """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]`` (NaN
     where a ``--fill`` run's data has no value: such a point is scored nowhere), and ``known``, those values
-    with each gap filled from the points before it (``fill`` zero: 0), which the baselines and the MASE
-    scale read, as a forecast from the history before a cutoff reads it filled (an empty cell anywhere before
-    a cutoff made every fold's MASE NaN, and naive's forecast from an empty origin NaN)."""
+    with each gap filled from the points before it (``fill`` zero: 0), which the baselines read, as a forecast
+    from the history before a cutoff reads it filled (naive's forecast from an empty origin was NaN). The MASE
+    scale reads the observed values, the differences a gap is in left out, as
+    :func:`~lstmkit.tasks.forecast.metrics.mase_scale` (an empty cell before a cutoff made every fold's MASE NaN)."""
 
     def __init__(self, frame: pd.DataFrame, targets: list[str], codes: np.ndarray, uniq, fill: str | None = None):
         self.sids = [str(s) for s in uniq.tolist()]                         # codes: contiguous, in order
@@ -370,16 +371,19 @@ class _Series:
         return np.arange(int(self.lengths.sum())) - np.repeat(self.starts, self.lengths)
 
     def running(self, lag: int) -> list[np.ndarray]:
-        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), counts
-        of its NaN and infinite terms, and sums of ``|y[t]|`` (the level; lag rows as 0): a part's
-        sum is the difference of two rows."""
+        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` over the observed pairs (a gap's NaN,
+        infinite terms as 0), counts of those pairs and of the infinite terms, and sums of ``|y[t]|`` over
+        the pairs (the level): a part's sum is the difference of two rows."""
         if lag not in self._running:
-            d, level = np.zeros_like(self.known), np.zeros_like(self.known)
-            d[lag:] = np.abs(self.known[lag:] - self.known[:-lag])
-            level[lag:] = np.abs(self.known[lag:])
-            nan, inf = np.isnan(d), np.isinf(d)
+            d, level = np.zeros_like(self.values), np.zeros_like(self.values)
+            with np.errstate(invalid="ignore"):
+                d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
+            level[lag:] = np.abs(self.values[lag:])
+            seen, inf = ~np.isnan(d), np.isinf(d)
+            seen[:lag] = False
+            ok = seen & ~inf
             self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
-                                  for a in (np.where(nan | inf, 0.0, d), nan, inf, np.where(nan | inf, 0.0, level))]
+                                  for a in (np.where(ok, d, 0.0), seen, inf, np.where(ok, level, 0.0))]
         return self._running[lag]
 
 
@@ -472,36 +476,11 @@ def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int
     for lag in np.unique(lags):
         pick = lags == lag
         a, b = starts[pick] + lag, starts[pick] + cuts[pick]
-        total, n_nan, n_inf, level = (s[b] - s[a] for s in ser.running(int(lag)))
+        total, n_seen, n_inf, level = (s[b] - s[a] for s in ser.running(int(lag)))
         total = np.where(total <= ZERO_SCALE * level, 0.0, total)     # a part that repeats itself (mase_scale)
-        out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[pick] = np.where(n_seen == 0, np.nan, np.where(n_inf > 0, np.inf, total / n_seen))
     return out
-
-
-def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each row ``y_true[i], y_pred[i]``
-    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``, over the points observed (an actual
-    value NaN, a ``--fill`` run's gap, is left out; a row with none is NaN, which the fold's mean leaves out)."""
-    seen = np.isfinite(y_true)                                               # [R, H, T]
-    err = np.where(seen, np.abs(y_true - y_pred), 0.0)
-    flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
-    points = seen.reshape(len(err), -1)
-    nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
-    ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
-    count = nonzero.sum(1)
-    denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
-    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=(denom != 0) & points)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n, steps = points.sum(1), seen.sum(1)                                # [R], [R, T]
-        scaled = err.sum(1) / steps / scale                                  # [R, T]
-        # over the targets with a scale (and a point observed), as forecast_metrics: a target held still made
-        # every one's inf
-        has = (scale > 0) & (steps > 0)
-        some = has.any(1) & ~has.all(1)
-        mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
-        return {"MAE": flat.sum(1) / n, "RMSE": np.sqrt((flat ** 2).sum(1) / n),
-                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
-                "sMAPE": 100.0 * smape.sum(1) / n, "MASE": mase}
 
 
 def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:

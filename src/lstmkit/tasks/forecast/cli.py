@@ -117,8 +117,10 @@ def _say_per_target(m: dict) -> None:
              if unscaled and len(unscaled) < len(per_target) else "")
     typer.echo("the rows above pool the targets: MAE and RMSE in each one's own units (the largest outweighs "
                f"the others), MASE the mean of each one's{among}; each target's own metrics:")
+    points = m.get("target_points") or {}        # each target's own observed points: said where they differ (--fill)
+    points = points if len(set(points.values())) > 1 else {}
     for target, rows in per_target.items():
-        typer.echo(f"\n{target}:")
+        typer.echo(f"\n{target}" + (f" ({points[target]:,} points)" if target in points else "") + ":")
         typer.echo(format_table(rows))
         extra = {k: v for r in rows.values() for k, v in r.items() if k.startswith("coverage") or k in ("CRPS", "wQL")}
         if extra:

@@ -307,7 +307,7 @@ def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarr
                                                                             est._series_index(panel))
     network = est.output_.point(torch.from_numpy(params)).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
-    actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
+    actual = panel.actual(int(panel.starts[0]) + origins[:, None] + 1 + np.arange(cfg.horizon))   # [n, H, T], NaN: a gap
     history = ets_history(None, est.season_)
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
                                   ets_logs(cfg), bool(cfg.log), history) for kind in kinds}
@@ -315,7 +315,8 @@ def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarr
     # after it is made, so an ETS partner running below a floor at 0 costs the blend less than unclipped
     # scores said, and ETS alone is the clipped ETS the test table scores
     limits = est._window_limits(panel, series)
-    metric = lambda p, name: float(forecast_metrics(actual, clip_values(p, limits), vals[:max(n_train, 2)],
+    train = panel.actual(int(panel.starts[0]) + np.arange(max(n_train, 2)))    # the scale's: observed points
+    metric = lambda p, name: float(forecast_metrics(actual, clip_values(p, limits), train,
                                                     season=est.season_)[name])
     # MASE divides by the training part's seasonal naive error: on a training part that repeats
     # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the

@@ -314,7 +314,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def test_forecasts(self, data) -> dict[str, Any]:
         """Every test window's forecast in original units, for your own metrics.
 
-        Returns ``{"actual": [n, H, T], "forecast": [n, H, T], "origins": [n]`` (index of the last
+        Returns ``{"actual": [n, H, T]`` (NaN on a cell the data had no value for, which ``--fill`` filled:
+        no observation, which ``evaluate`` leaves out) ``, "forecast": [n, H, T], "origins": [n]`` (index of the last
         observed point within its series) ``, "ids": [n]`` (series of each window) ``, "targets": [T]}``
         (the target columns along the last axis, in order) and, for probabilistic runs,
         ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
@@ -330,7 +331,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             s = series.numpy()
             limits = self._window_limits(panel, s)
-            out = {"actual": panel.values[tgt], "forecast": self._point(params, limits),
+            out = {"actual": panel.actual(tgt), "forecast": self._point(params, limits),
                    "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
                    "ids": np.asarray(panel.ids, dtype=object)[s], "targets": list(cfg.target)}
             if self.output_.kind != "point":

@@ -47,7 +47,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     ets = _with_ets(cfg, panel)
     base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
     by_target = [] if len(cfg.target) > 1 else None
-    per_series, params, y_true, limits = _scores(est, panel, arrays, test, ets, kept, progress, by_target)
+    per_series, params, y_true, limits, target = _scores(est, panel, arrays, test, ets, kept, progress, by_target)
     compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
     agg, per_target = _means(compared), {}
     if by_target is not None:
@@ -56,7 +56,9 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
         if kept is not None:
             kept["per_target"] = each
         each = each[each["id"].isin(compared["id"].unique())]           # the series the means are over
-        per_target = {"per_target": {t: _means(each[each["target"] == t]) for t in cfg.target}}
+        per_target = {"per_target": {t: _means(each[each["target"] == t]) for t in cfg.target},
+                      "target_points": {t: int(each.loc[(each["target"] == t) & (each["model"] == cfg.model),
+                                                        "points"].sum()) for t in cfg.target}}
     _say_undefined(compared[compared["model"] == cfg.model])
     mine = compared[compared["model"] == cfg.model]
     scored = mine[mine["MAPE_points"] > 0]
@@ -68,11 +70,10 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
         base["aggregate"] += POOLED
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
             est.output_.kind, params, y_true, est.output_.levels, limits.low, limits.high))
-        for j, target in enumerate(per_target.get("per_target", {})):     # wQL weighs the largest target most
-            one = slice(j, j + 1)
-            per_target["per_target"][target][cfg.model].update(probabilistic_metrics(
-                est.output_.kind, params[:, one], y_true[:, one], est.output_.levels, limits.low[:, one],
-                limits.high[:, one]))
+        for j, name in enumerate(per_target.get("per_target", {})):       # wQL weighs the largest target most
+            one = target == j                                                # the target's own observed points
+            per_target["per_target"][name][cfg.model].update(probabilistic_metrics(
+                est.output_.kind, params[one], y_true[one], est.output_.levels, limits.low[one], limits.high[one]))
     points = int(compared.loc[compared["model"] == cfg.model, "points"].sum())
     worst = worst_series(compared, cfg.model) if len(panel.ids) > 1 else None
     return ({**base, "metrics": agg, **per_target, "test_points": points, **({"worst": worst} if worst else {})},
@@ -89,7 +90,8 @@ POOLED = ("; coverage, wQL and CRPS pool every test point of every series, not a
 SEVERAL_TARGETS = ("mean over series of each series' metric; of several targets MAE and RMSE pool every target's "
                    "points in its own units, so the target of the largest values outweighs the others, MAPE and sMAPE "
                    "pool every point, and MASE is the mean of each one's scaled error over the targets that have a scale: "
-                   "per_target holds each target's own metrics")
+                   "per_target holds each target's own metrics; each target is scored on its own observed points "
+                   "(target_points: a cell --fill filled is left out, the other targets' values in its row scored)")
 
 
 def _means(per_series: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -184,9 +186,10 @@ def _say_undefined(rows: pd.DataFrame) -> None:
 
 def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
             progress: str = "off", by_target: list | None = None,
-            forecasts: Callable[[], np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits]:
+            forecasts: Callable[[], np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Limits, np.ndarray]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
-    units; with the model's parameters, the actual values and the bounds at the observed points ``[k, T]``
+    units, each target on its own observed points; with the model's parameters, the actual values and the
+    bounds at the observed cells ``[c, 1]`` and each cell's target ``[c]``
     (``kept``: given every window's parameters, as ``kept["test_params"]``). The series scored show as
     ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute).
     ``by_target`` (a list) is given each target's own per-series rows too, its name under ``"target"``.
@@ -199,12 +202,12 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
         kept["test_params"] = params
     limits = est._window_limits(panel, series)
     point = est._point(params, limits)                                      # [n, H, T], within the bounds
-    H, L = cfg.horizon, cfg.lookback
+    H, L, T = cfg.horizon, cfg.lookback, len(cfg.target)
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
-    y_true = panel.values[tgt]                                              # [n, H, T]
-    # rows --fill inserted for missing dates, or whose target cells it filled, are no observations:
-    # scored points leave them out
-    observed = np.ones(tgt.shape, dtype=bool) if panel.unobserved is None else ~panel.unobserved[tgt]   # [n, H]
+    # NaN on the cells --fill filled or inserted (no observations): each target is scored on its own observed
+    # points (metric_rows); a row where one of several targets was filled left out every target's value there
+    y_true = panel.actual(tgt)                                              # [n, H, T]
+    observed = np.isfinite(y_true)
     s_all = series.numpy()
     records = []
     order = np.argsort(s_all, kind="stable")             # each series' windows in their order, found at once
@@ -228,19 +231,22 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
         # additive season ran below 0 on a count series dying out, a floor the model's row had and its
         # own had not
         preds = {name: clip_values(p, limits.take(sel)) for name, p in preds.items()}
-        keep = observed[sel]
-        actual = y_true[sel][keep]                                              # [k, T]
-        divided = int(mape_points(actual, axis=0).sum())                       # the points MAPE divides by
+        actual, seen = y_true[sel].reshape(-1, T), observed[sel].reshape(-1, T)   # [k, T], NaN: a gap
+        train = panel.actual(np.arange(r.start, r.stop)[:max(n_train, 2)])       # the MASE scale's: observed
+        divided = mape_points(np.where(seen, actual, 0.0), axis=0)                # the points MAPE divides by
         for name, p in preds.items():
-            m = forecast_metrics(actual, p[keep], vals[:max(n_train, 2)], season=est.season_)
-            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size),
-                            "MAPE_points": divided})
+            m = forecast_metrics(actual, p.reshape(-1, T), train, season=est.season_)
+            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(seen.sum()),
+                            "MAPE_points": int(divided.sum())})
             for j, target in enumerate(cfg.target if by_target is not None else ()):
                 by_target.append({"id": panel.ids[int(s)], "target": target, "model": name,
-                                  **forecast_metrics(actual[:, j], p[keep][:, j], vals[:max(n_train, 2), j],
-                                                     season=est.season_)})
-    within = [np.broadcast_to(b[:, None], y_true.shape)[observed] for b in limits]   # [k, T] each
-    return pd.DataFrame(records), params[observed], y_true[observed], Limits(*within)
+                                  **forecast_metrics(actual[:, j], p.reshape(-1, T)[:, j], train[:, j],
+                                                     season=est.season_),
+                                  "points": int(seen[:, j].sum()), "MAPE_points": int(divided[:, j].sum())})
+    # the probabilistic metrics pool the observed cells [c, 1], ``target`` naming each one's target
+    within = [np.broadcast_to(b[:, None], y_true.shape)[observed][:, None] for b in limits]
+    target = np.broadcast_to(np.arange(T), observed.shape)[observed]
+    return (pd.DataFrame(records), params[observed][:, None], y_true[observed][:, None], Limits(*within), target)
 
 
 def baseline_comparison(est, panel, arrays, val,
@@ -254,7 +260,7 @@ def baseline_comparison(est, panel, arrays, val,
     if len(val[0]) == 0:
         return None
     ets = _with_ets(est.config_, panel)
-    per_series, _, y_true, _ = _scores(est, panel, arrays, val, ets=ets, forecasts=forecasts)
+    per_series, _, y_true, _, _ = _scores(est, panel, arrays, val, ets=ets, forecasts=forecasts)
     per_series = finite_forecasts(per_series, est.config_.model, "validation", stacklevel=3)
     names = [est.config_.model, "naive", "seasonal_naive", *(["ets"] if ets else [])]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"

@@ -1,6 +1,7 @@
 """Point-forecast accuracy metrics, in original units.
 
-Every metric pools all origins, horizon steps and targets of the test set::
+Every metric pools all origins, horizon steps and targets of the test set, each target on its own observed
+points (an actual value NaN, a ``--fill`` run's gap, is left out: :func:`metric_rows`, the one rule)::
 
     MAE   = mean |y - ŷ|
     RMSE  = sqrt(mean (y - ŷ)²)
@@ -9,7 +10,8 @@ Every metric pools all origins, horizon steps and targets of the test set::
     sMAPE = 100 · mean 2|y - ŷ| / (|y| + |ŷ|)        (M4; a point with y = ŷ = 0 counts 0)
     MASE  = mean over targets j of MAE_j / scale_j,
             scale_j = mean |y_train[t, j] - y_train[t - m, j]|   (m = season, or 1 when the
-                                                                  training part is too short)
+                                                                  training part is too short;
+                                                                  over the pairs observed, not NaN)
             over the targets with a scale (not 0); inf when no target has one
 
 The target axis is always the last one: ``y_true`` of shape [n_origins, horizon, n_targets]
@@ -18,12 +20,10 @@ The target axis is always the last one: ``y_true`` of shape [n_origins, horizon,
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points",
-           "mase_scale", "say_zeros_left_out"]
+           "mase_scale", "metric_rows", "say_zeros_left_out"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -32,7 +32,8 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     """MAE, RMSE, MAPE (%), sMAPE (%) and MASE of ``y_pred`` against ``y_true``.
 
     Args:
-        y_true: actual values, [n_origins, horizon, n_targets] (or [n, n_targets], or 1-D).
+        y_true: actual values, [n_origins, horizon, n_targets] (or [n, n_targets], or 1-D); NaN where
+            not observed (left out, each target on its own points).
         y_pred: forecasts, same shape as ``y_true``.
         y_train: training part of the series, [n_train, n_targets] or [n_train] for one target;
             only used for the MASE scale.
@@ -48,28 +49,36 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     true, pred, train = _as_target_columns(y_true, y_pred, y_train)  # [P, T], [P, T], [N, T]
     if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
         raise ValueError(f"Expected season to be a positive integer, got {season!r}")
+    rows = metric_rows(true[None], pred[None], mase_scale(train, season)[None])
+    return {k: float(v[0]) for k, v in rows.items()}
 
+
+def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`forecast_metrics` of each row ``y_true[i], y_pred[i]`` ``[R, H, T]`` with MASE scale
+    ``scale[i] [T]``: ``{metric: [R]}``, every row at once (a backtest's folds and series). The one rule
+    of what is scored: the points observed, an actual value NaN (a ``--fill`` run's gap) left out, each
+    target on its own (a row where one target is a gap still scores the others there); a row with none is NaN."""
     # forecasts that overflowed (inf, huge) give inf or NaN metrics, which the callers report once; numpy's
     # overflow and inf - inf warnings before that message were a screen of noise
-    with np.errstate(over="ignore", invalid="ignore"):
-        abs_err = np.abs(true - pred)  # [P, T]
-        mae = float(abs_err.mean())
-        rmse = float(np.sqrt(np.mean(abs_err**2)))
-
-        nonzero = mape_points(true, axis=0)
-        mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
-
-        denom = np.abs(true) + np.abs(pred)
-        smape_terms = np.divide(2.0 * abs_err, denom, out=np.zeros_like(abs_err), where=denom != 0)
-        smape = float(100.0 * smape_terms.mean())
-
-    scale = mase_scale(train, season)  # [T]
-    scaled = scale > 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mase = float(np.mean(abs_err.mean(axis=0)[scaled] / scale[scaled]) if scaled.any() and not scaled.all()
-                     else np.mean(abs_err.mean(axis=0) / scale))
-
-    return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        seen = np.isfinite(y_true)                                               # [R, H, T]
+        err = np.where(seen, np.abs(y_true - y_pred), 0.0)
+        flat, true = err.reshape(len(err), -1), np.where(seen, y_true, 0.0).reshape(len(err), -1)
+        points = seen.reshape(len(err), -1)
+        nonzero = mape_points(true.reshape(y_true.shape), axis=1).reshape(len(err), -1)   # per row and target
+        ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
+        count = nonzero.sum(1)
+        denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
+        smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=(denom != 0) & points)
+        n, steps = points.sum(1), seen.sum(1)                                # [R], [R, T]
+        scaled = err.sum(1) / steps / scale                                  # [R, T]: each target's own points
+        # over the targets with a scale (and a point observed): a target held still made every one's inf
+        has = (scale > 0) & (steps > 0)
+        some = has.any(1) & ~has.all(1)
+        mase = np.where(some, np.where(has, scaled, 0.0).sum(1) / np.maximum(has.sum(1), 1), scaled.mean(1))
+        return {"MAE": flat.sum(1) / n, "RMSE": np.sqrt((flat ** 2).sum(1) / n),
+                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
+                "sMAPE": 100.0 * smape.sum(1) / n, "MASE": mase}
 
 
 ZERO_SCALE = 1e-9      # a MASE scale (or an actual value) below this share of the level is float rounding of 0
@@ -99,16 +108,25 @@ def say_zeros_left_out(left: int, points: int, part: str, stacklevel: int, among
 def mase_scale(y_train, season: int = 1) -> np.ndarray:
     """Mean absolute seasonal difference of each column of ``y_train`` [n_train, T] -> [T].
 
-    Falls back to lag 1 when the training part has no more than ``season`` points.
+    Falls back to lag 1 when the training part has no more than ``season`` points. A NaN value (a gap
+    ``--fill`` filled: no observation) leaves out the differences it is in, so each target's scale reads its
+    own observed points (a filled history's made it 1.5x larger with a tenth of a weekly series carried
+    forward, 6.6x filled with zeros, and MASE as much smaller); NaN where no difference is left.
     """
     train = np.asarray(y_train, dtype=float)
     if train.ndim == 1:
         train = train[:, None]
     lag = season if train.shape[0] > season else 1
-    scale = np.mean(np.abs(train[lag:] - train[:-lag]), axis=0)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(train[lag:] - train[:-lag])
+    seen = ~np.isnan(diff)                                   # both points observed (inf stays: scale inf)
+    count = seen.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(count > 0, np.where(seen, diff, 0.0).sum(0) / count, np.nan)
+        level = np.where(seen, np.abs(train[lag:]), 0.0).sum(0) / count
     # a part that repeats itself exactly (constant, or a clean generated season) has scale 0, not the
     # float rounding of its differences (which made MASE 1e14)
-    return np.where(scale <= ZERO_SCALE * np.mean(np.abs(train[lag:]), axis=0), 0.0, scale)
+    return np.where(scale <= ZERO_SCALE * level, 0.0, scale)
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:

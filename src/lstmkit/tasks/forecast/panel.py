@@ -71,9 +71,9 @@ class Panel:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
     n_inserted: int = 0        # rows inserted for dates missing from a series' regular grid (then filled)
-    unobserved: np.ndarray | None = None   # [N] True on rows whose targets were not observed: rows inserted
-                                           # for missing dates, rows with target cells --fill filled (None: none);
-                                           # metrics leave them out
+    unobserved: np.ndarray | None = None   # [N, T] True on the target cells not observed: every target of a row
+                                           # inserted for a missing date, each cell --fill filled (None: none);
+                                           # metrics leave them out, each target's own (actual())
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
     calendar_zone: str | None = None   # the zone whose local clock the calendar features follow (None: as held)
     whole_ids: bool = False    # the id column holds whole numbers (1, 2, 3): forecasts give the ids as numbers
@@ -86,6 +86,13 @@ class Panel:
         """The series' ids as the id column holds them: whole numbers as ``int`` (``1``, not the
         text ``"1"`` the panel keys its series by), else texts."""
         return [int(i) for i in self.ids] if self.whole_ids else list(self.ids)
+
+    def actual(self, at: np.ndarray) -> np.ndarray:
+        """``values[at]`` (``at``: frame rows of any shape -> ``[..., T]``) with NaN on the cells not
+        observed (a --fill run's gaps), which the metrics leave out, each target on its own points: a row
+        where one of several targets was filled left out every target's observed value there."""
+        vals = self.values[at]
+        return vals if self.unobserved is None else np.where(self.unobserved[at], np.nan, vals)
 
     def rows(self, s: int) -> slice:
         return slice(int(self.starts[s]), int(self.starts[s] + self.lengths[s]))
@@ -266,7 +273,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 ys_, ps_, fs_ = (_spread(v, at, len(grid)) for v in (ys_, ps_, fs_))
                 ts_ = grid
         if not clean or (grid is not None and cfg.fill is not None):
-            gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
+            gaps = ~np.isfinite(ys_)                              # rows inserted, or empty target cells [m, T]
             unobserved = gaps if gaps.any() else None
             # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
             parts = fitting if by_part is None else by_part
@@ -285,7 +292,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         lengths.append(m)
         pos += m
         parts_y.append(ys_), parts_p.append(ps_), parts_f.append(fs_)
-        parts_i.append(unobserved if unobserved is not None else np.zeros(m, dtype=bool))
+        parts_i.append(unobserved if unobserved is not None else np.zeros(ys_.shape, dtype=bool))
         if ts_ is not None:
             parts_t.append(ts_)
             dated = np.issubdtype(ts_.dtype, np.datetime64)

@@ -190,7 +190,7 @@ class DeploySurface:
         return self._panel_arrays(data if isinstance(data, Panel) else self.one_series(data))["inputs"].numpy()
 
     def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
-        """Per series: ``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of its
+        """Per series: ``(y_true [n, H, T] (NaN where not observed), point forecast [n, H, T], y_train [n_train, T])`` of its
         test part by ``net`` (any module reading windows ``[B, L, C]``, or ``net_``), in original
         units, as ``evaluate`` computes them; None when the run was trained on in-memory data and
         no ``data`` is given."""
@@ -208,9 +208,9 @@ class DeploySurface:
             mine = (series == s).numpy()
             tgt = (rows.numpy()[mine] + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             r = panel.rows(s)
-            train = panel.values[r][:part_sizes(int(panel.lengths[s]), cfg)[0]]
+            train = panel.actual(np.arange(r.start, r.stop)[:part_sizes(int(panel.lengths[s]), cfg)[0]])
             if mine.any():
-                out.append((panel.values[tgt], point[mine], train))
+                out.append((panel.actual(tgt), point[mine], train))       # NaN: a gap --fill filled, not scored
         return out
 
 
