@@ -429,6 +429,26 @@ def test_the_service_answers_json_audio(bi):
         client.close()
 
 
+def test_a_classifier_services_request_has_no_beam_and_refuses_one_by_name(digits):
+    # a spoken-word classifier's service took {"beam": 7} and answered without it (200), while its
+    # transcribe(beam=...) refuses a beam, and /docs offered a beam to it
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(digits))
+    try:
+        wave = tone_clip("ab").tolist()
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [wave], "beam": 7}).encode()))
+        detail = json.loads(body)["detail"][0]
+        assert status == 422 and detail["loc"] == ["body", "beam"], body
+        assert detail["msg"].endswith("leave beam out; this request takes: audio, sample_rate")
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [wave]}).encode()))
+        assert status == 200 and "label" in json.loads(body)["predictions"][0]
+        status, body = client.run(client.arequest("GET", "/openapi.json"))
+        request = next(v for k, v in json.loads(body)["components"]["schemas"].items() if k.endswith("Request"))
+        assert set(request["properties"]) == {"audio", "sample_rate"}
+    finally:
+        client.close()
+
+
 # -- LM fusion -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lm_run(tmp_path_factory, ctc):

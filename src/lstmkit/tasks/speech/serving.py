@@ -2,9 +2,9 @@
 
 ``POST /predict`` takes an audio file (:func:`answer_bytes`, ``Content-Type: audio/wav``, ``audio/flac``, ...) or JSON
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
-:func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
-{...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
-recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
+:func:`request_models`; a classify model's has no ``beam``, which it would not use) and answers
+``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording through the adapter's
+``predict``, with ``"warnings": [...]`` when a recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
 clipped (:func:`~lstmkit.tasks.speech.audio_files.level_notes`), or its seq2seq transcript was cut at the model's longest
 (``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
@@ -77,8 +77,11 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
                                                       f"(at most {max_seconds:g} s each)")
         sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
                                            description=f"their sample rate [{rate}]; others are resampled")
-        beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
-                                    description=f"beam width, 1 = greedy [{adapter.config.beam}]")
+
+    if adapter.mode != "classify":       # a classifier's one label per clip has no beam: a beam sent was ignored
+        class SpeechRequest(SpeechRequest):     # type: ignore[no-redef]
+            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
+                                        description=f"beam width, 1 = greedy [{adapter.config.beam}]")
 
     class Prediction(BaseModel):
         transcript: Optional[str] = None
