@@ -696,3 +696,31 @@ def test_evaluate_warns_of_references_longer_than_their_recordings_can_spell(ctc
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ctc_run.evaluate(corpus / "test.csv", beam=1)
+
+
+def test_spec_augment_of_unnormalised_features_masks_with_each_clips_mean_not_zero(corpus, tmp_path, monkeypatch):
+    """--spec-augment set masked values to 0, the mean of normalised features; under --normalize none a
+    log-mel's 0 lies some 6 nats above its silence, so each mask wrote a band louder than the speech."""
+    from lstmkit.data.batching import pad_batch
+    from lstmkit.tasks.speech import estimator as est_module
+    from lstmkit.tasks.speech.features import FeatureBatches
+    seen = []
+
+    class Recorded(FeatureBatches):
+        def _batch(self, idx):
+            x, target = super()._batch(idx)
+            if self.augment:
+                seen.append((pad_batch([self.feats[i] for i in idx]), x[0], x[1]))
+            return x, target
+    monkeypatch.setattr(est_module, "FeatureBatches", Recorded)
+    SpeechRecognizer(normalize="none", spec_augment=True, time_width=0.2, model="lstm", hidden_size=8, num_layers=1,
+                     channels=4, n_mels=8, freq_width=3, beam=1, max_epochs=1, batch_size=8, seed=0, progress="off",
+                     tensorboard=False, doctor=False).fit(corpus / "test.csv", out=tmp_path)
+    masked = 0
+    for (clean, lengths), x, _ in seen:
+        for b, n in enumerate(lengths.tolist()):
+            mean = clean[b, :n].mean(dim=0)                                  # [F]
+            hit = x[b, :n] != clean[b, :n]                                   # [n, F]
+            masked += int(hit.sum())
+            torch.testing.assert_close(x[b, :n][hit], mean.expand(n, -1)[hit])
+    assert masked > 0

@@ -238,7 +238,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 check_beam_before(self.net_, x_va, _EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
             self._check_batch_frames(x_tr, y_tr)
             augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
-                        "time_width": cfg.time_width} if cfg.spec_augment else None)
+                        "time_width": cfg.time_width, "fill_mean": cfg.normalize == "none"}   # 0 is no mean of raw log-mels
+                       if cfg.spec_augment else None)
             self._lm = lm
 
             scored: dict[str, Any] = {}         # the trained model's greedy validation scores, decoded once
