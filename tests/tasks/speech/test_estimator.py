@@ -724,3 +724,28 @@ def test_spec_augment_of_unnormalised_features_masks_with_each_clips_mean_not_ze
             masked += int(hit.sum())
             torch.testing.assert_close(x[b, :n][hit], mean.expand(n, -1)[hit])
     assert masked > 0
+
+
+@pytest.fixture(scope="module")
+def s2s_run(tmp_path_factory):
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    return tiny_run(tmp_path_factory.mktemp("s2s"), mode="seq2seq", n=24, max_epochs=2)
+
+
+def test_a_seq2seq_run_shows_its_decoders_attention_over_a_recording(s2s_run, ctc_run, tmp_path, capsys):
+    """A seq2seq run drew no attention (a translator draws plots/attention.png), had no attention(), and
+    'inspect attention --audio' said it had no self-attention layer: its decoder's attention was never shown."""
+    from cli_helpers import run_cli
+    assert (s2s_run / "plots" / "attention.png").is_file()
+    est = lstmkit.load(s2s_run)
+    wav = sorted((s2s_run.parent.parent / "wavs").glob("*.wav"))[0]
+    chars, weights = est.attention(wav)
+    written = [c for c in chars if c != "</s>"]
+    assert "".join(written) == est.transcribe([wav], beam=1)[0] and len(chars) - len(written) <= 1
+    assert weights.shape == (len(chars), est._out_frames(len(est.audio_inputs(wav))))
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    code, out, err = run_cli(["inspect", "attention", "--run", s2s_run, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert (tmp_path / "attention.png").is_file() and "decoder's attention" in out
+    with pytest.raises(LstmkitError, match="shows a seq2seq run's decoder attention; this is a ctc run"):
+        ctc_run.attention(wav)

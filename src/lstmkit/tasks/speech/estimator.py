@@ -42,8 +42,8 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
-from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_spectrogram,
-                                          recognition_metrics, word_scorer)
+from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_decoder_attention,
+                                          plot_spectrogram, recognition_metrics, word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
@@ -407,6 +407,47 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             report_notes(notes)
             return feats[0]
 
+    def attention(self, recording: str | Path | Any, beam: int = 1, *,
+                  sample_rate: int | None = None) -> tuple[list[str], np.ndarray]:
+        """seq2seq: ``(characters, weights [len(characters), T'])`` of one recording (a path, or its samples
+        at ``sample_rate`` Hz): where the decoder looked over the encoder's frames (one every ``hop_ms *
+        2 ** subsample`` ms) as it wrote each character of its transcript, the last row ``</s>``'s when it
+        ended. A model that has learned to listen reads the recording left to right: a diagonal band.
+        Training draws it for a validation clip (``plots/attention.png``), as ``inspect attention --audio``."""
+        with public_call():
+            self._check_fitted()
+            mode = self.config_.mode
+            if mode != "seq2seq":
+                raise LstmkitError(f"attention() shows a seq2seq run's decoder attention; this is a {mode} run",
+                                   "an lstm-attention or transformer encoder's self-attention: "
+                                   "lstmkit.inspect.attention(model, model.audio_inputs('clip.wav'))")
+            if self.net_.attn is None:
+                raise LstmkitError(f"this model was trained with {opt('attention', 'none')}",
+                                   "it has no attention to show")
+            paths = audio_sources(recording, sample_rate)
+            if len(paths) != 1:
+                raise LstmkitError(f"attention() shows one recording, got {len(paths)}",
+                                   "pass one file's path, or one clip's samples")
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            hyp = self._hypotheses(feats, self.net_, self._beam_width(beam))[0]
+            return self._written(hyp.ids), hyp.attention.numpy()
+
+    def write_attention(self, recording: str | Path | Any, path: str | Path, beam: int = 1, *,
+                        sample_rate: int | None = None) -> Path:
+        """Draw :meth:`attention` of one recording to ``path`` (``.png``, ``.svg``, ``.pdf``)."""
+        with public_call():
+            chars, weights = self.attention(recording, beam, sample_rate=sample_rate)
+            name = Path(recording).name if isinstance(recording, (str, Path)) else "the recording"
+            plot_decoder_attention(weights, chars, Path(path), f"attention of {name}",
+                                   self.config_.hop_ms * 2 ** self.config_.subsample)
+            return Path(path)
+
+    def _written(self, ids: Sequence[int]) -> list[str]:
+        """seq2seq: the character of each output id, ``</s>`` for the end."""
+        return [self.symbols_.tokens[t - _S2S_SPECIALS + 1] if t >= _S2S_SPECIALS else "</s>" if t == EOS_ID
+                else "<unk>" for t in ids]
+
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
@@ -745,6 +786,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             from lstmkit.inspect.confusion import plot_confusion
             conf = self.metrics_["val"]["confusion"]
             plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
+        if self.config_.mode == "seq2seq" and self.net_.attn is not None:
+            hyp = self._hypotheses([feats], self.net_, 1)[0]
+            plot_decoder_attention(hyp.attention.numpy(), self._written(hyp.ids), run_dir / "plots" / "attention.png",
+                                   f"attention of {name}", self.config_.hop_ms * 2 ** self.config_.subsample)
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         pre: dict[str, Any] = {"normalizer": self.normalizer_.to_dict() if hasattr(self, "normalizer_") else None,
