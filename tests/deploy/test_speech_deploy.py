@@ -816,6 +816,20 @@ def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):
         export_int8(run, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
 
 
+def test_int8_given_a_folder_named_by_label_says_what_export_int8_takes_instead(digits, tmp_path):
+    """A folder of recordings named by label needs --label-from-name, which export int8 lacks: its fix
+    said "give --data the columns the run was trained with (...: rename the file's columns)", a table's fix."""
+    (tmp_path / "clips").mkdir()
+    for k, wav in enumerate(_wavs(digits, 2)):
+        (tmp_path / "clips" / f"a_ann_{k}.wav").write_bytes(open(wav, "rb").read())
+    with pytest.raises(LstmkitError) as e:
+        export_int8(digits, tmp_path / "q", data=tmp_path / "clips", batch=8, min_seconds=0.01, backends=("torch",))
+    assert "no --label-from-name pattern was given" in e.value.message
+    assert e.value.hint == ("put each label's recordings in a folder of that name, or pass a manifest CSV (path,text) "
+                            "(export int8 has no --label-from-name); nothing was written")
+    assert not (tmp_path / "q").exists()
+
+
 def test_an_op_carrying_audio_is_refused_naming_it_and_a_restore_is_told_the_ops_words(ctc):
     """``{"op": "reset", "audio": [...]}`` reset the stream and dropped the audio; a restore of a malformed
     state was told "restore the object state_dict() returned", Python's words, over the WebSocket."""
