@@ -816,6 +816,20 @@ def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):
         export_int8(run, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
 
 
+def test_a_recording_over_the_limit_is_told_to_stream_only_by_a_model_that_streams(ctc, digits):
+    """A classifier's (a seq2seq or bidirectional model's) answer to a recording over a minute said 'or stream
+    it', which its /stream refuses."""
+    for run, streams in ((ctc, True), (digits, False)):
+        adapter = adapter_for(run)
+        long = np.zeros(int((adapter.max_seconds + 1) * RATE), np.float32)
+        for call in (lambda: adapter.answer(adapter.net, audio=[long]),
+                     lambda: adapter.answer_bytes(adapter.net, _wav_bytes(long), "audio/wav")):
+            with pytest.raises(BadRequest, match="the limit is 60 s") as e:
+                call()
+            assert e.value.hint.startswith("split it into shorter clips")
+            assert ("stream it" in e.value.hint) == streams, e.value.hint
+
+
 def test_int8_given_a_folder_named_by_label_says_what_export_int8_takes_instead(digits, tmp_path):
     """A folder of recordings named by label needs --label-from-name, which export int8 lacks: its fix
     said "give --data the columns the run was trained with (...: rename the file's columns)", a table's fix."""
