@@ -308,8 +308,8 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                                                 "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
     """Attention weights of an lstm-attention or transformer model for one window (--data), one
-    text (--text) or one recording (--audio; a seq2seq speech run's decoder attention): plots/attention.png
-    in the run folder, or attention.png in --out."""
+    text (--text) or one recording (--audio; a seq2seq speech run's decoder attention, a speech
+    classifier's attention pooling): plots/attention.png in the run folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     from lstmkit.inspect.gates import ensemble_members
     given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
@@ -333,9 +333,10 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
         est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)
         steps, axis, where = window_steps(w)
     layers = attention_layers(est)
-    if layers == 0 and audio is not None and getattr(est.config_, "mode", None) == "seq2seq":
+    if layers == 0 and audio is not None and getattr(est.config_, "mode", "ctc") != "ctc":
         path = est.write_attention(audio, _folders(run, out, "attention", json=False)[0] / "attention.png")
-        typer.echo(f"the decoder's attention over {where}'s frames, a row per character it wrote")
+        typer.echo(f"the decoder's attention over {where}'s frames, a row per character it wrote"
+                   if est.config_.mode == "seq2seq" else f"the attention pooling's weights over {where}'s frames")
         typer.echo(f"wrote {path}")
         return
     if layers == 0:

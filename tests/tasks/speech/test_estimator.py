@@ -747,5 +747,26 @@ def test_a_seq2seq_run_shows_its_decoders_attention_over_a_recording(s2s_run, ct
     code, out, err = run_cli(["inspect", "attention", "--run", s2s_run, "--audio", wav, "--out", tmp_path], capsys)
     assert code == 0, err
     assert (tmp_path / "attention.png").is_file() and "decoder's attention" in out
-    with pytest.raises(LstmkitError, match="shows a seq2seq run's decoder attention; this is a ctc run"):
+    with pytest.raises(LstmkitError, match="or a classify run's attention pooling; this is a ctc run"):
         ctc_run.attention(wav)
+
+
+def test_a_speech_classifier_shows_the_frames_its_attention_pooling_weighs(digits, tiny, tmp_path, capsys):
+    """--pooling attention (the README's advice for spoken words) had its weights shown for texts only."""
+    from cli_helpers import assert_user_error, run_cli
+    est = SpeechRecognizer(**{**tiny, "max_epochs": 2}, mode="classify", pooling="attention",
+                           label_from_name="{label}_{speaker}_{take}").fit(digits, out=tmp_path / "runs")
+    assert (est.run_dir_ / "plots" / "attention.png").is_file()
+    wav = sorted(digits.glob("*.wav"))[0]
+    rows, weights = est.attention(wav)
+    assert rows == est.transcribe([wav])
+    assert weights.shape == (1, est._out_frames(len(est.audio_inputs(wav))))
+    np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-5)
+    code, out, err = run_cli(["inspect", "attention", "--run", est.run_dir_, "--audio", wav, "--out", tmp_path],
+                             capsys)
+    assert code == 0 and "attention pooling's weights" in out and (tmp_path / "attention.png").is_file(), err
+    mean = SpeechRecognizer(**{**tiny, "max_epochs": 1}, mode="classify",
+                            label_from_name="{label}_{speaker}_{take}").fit(digits, out=tmp_path / "runs")
+    assert not (mean.run_dir_ / "plots" / "attention.png").exists()
+    assert_user_error(*run_cli(["inspect", "attention", "--run", mean.run_dir_, "--audio", wav], capsys)[::2],
+                      "pools with 'mean', so it has no attention-pooling weights", "--pooling attention")

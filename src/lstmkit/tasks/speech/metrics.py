@@ -126,9 +126,11 @@ def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path
     save_figure(fig, Path(path))
 
 
-def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path, title: str, frame_ms: float) -> None:
-    """A seq2seq model's attention ``weights [len(chars), T']``: a row per character it wrote (a space
-    shown as '␣'), its weights over the encoder's frames (one every ``frame_ms``) against time."""
+def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path, title: str, frame_ms: float,
+                           axis: str = "character written") -> None:
+    """Attention ``weights [len(chars), T']`` over the encoder's frames (one every ``frame_ms``) against time:
+    a seq2seq model's, a row per character it wrote (a space shown as '␣'), or a classifier's attention
+    pooling, one row (the label it answered); ``axis`` names the rows."""
     from lstmkit.inspect.plots import every_kth, save_figure, subplots
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(8, min(max(3, 0.3 * min(len(chars), 40) + 1.5), 16)))
@@ -137,6 +139,6 @@ def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path
     fig.colorbar(im, ax=ax, fraction=0.03)       # a weight spread over many frames: its largest at the top
     ax.set_yticks(*every_kth(["␣" if c == " " else c for c in chars], 40))
     ax.set_xlabel("seconds")
-    ax.set_ylabel("character written")
+    ax.set_ylabel(axis)
     ax.set_title(title)
     save_figure(fig, Path(path))
