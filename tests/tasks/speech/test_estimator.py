@@ -770,3 +770,18 @@ def test_a_speech_classifier_shows_the_frames_its_attention_pooling_weighs(digit
     assert not (mean.run_dir_ / "plots" / "attention.png").exists()
     assert_user_error(*run_cli(["inspect", "attention", "--run", mean.run_dir_, "--audio", wav], capsys)[::2],
                       "pools with 'mean', so it has no attention-pooling weights", "--pooling attention")
+
+
+def test_inspect_gates_of_a_seq2seq_recogniser_records_its_decoder_writing_the_transcript(s2s_run, tmp_path, capsys):
+    """decoder_gates takes a seq2seq speech run's model, but 'inspect gates --audio' recorded its encoder only
+    (a translator's adds the decoder's, plots/decoder_gates.png)."""
+    from cli_helpers import run_cli
+    est = lstmkit.load(s2s_run)
+    wav = sorted((s2s_run.parent.parent / "wavs").glob("*.wav"))[1]
+    chars, ids = est.output_chars(wav)
+    assert "".join(c for c in chars if c != "</s>") == est.transcribe([wav], beam=1)[0] and len(ids) == len(chars)
+    code, out, err = run_cli(["inspect", "gates", "--run", s2s_run, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert (tmp_path / "decoder_gates.png").is_file() and "decoder l0" in out
+    record = json.loads((tmp_path / "gates.json").read_text())
+    assert record["decoder"]["tokens"] == chars and record["frames"] > 0

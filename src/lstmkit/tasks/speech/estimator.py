@@ -432,6 +432,24 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             report_notes(notes)
             return self._attention(feats[0], 1 if beam is None else self._beam_width(beam))
 
+    def output_chars(self, recording: str | Path | Any, beam: int = 1, *,
+                     sample_rate: int | None = None) -> tuple[list[str], list[int]]:
+        """seq2seq: ``(characters, ids)`` the decoder writes for one recording (greedy at ``beam`` 1), ending
+        at ``</s>`` when it ended: the steps ``inspect gates --audio`` records the decoder's gates over."""
+        with public_call():
+            self._check_fitted()
+            if self.config_.mode != "seq2seq":
+                raise LstmkitError(f"output_chars() is a seq2seq run's decoder output; this is a {self.config_.mode} "
+                                   "run", "call transcribe for its text")
+            paths = audio_sources(recording, sample_rate)
+            if len(paths) != 1:
+                raise LstmkitError(f"output_chars() reads one recording, got {len(paths)}",
+                                   "pass one file's path, or one clip's samples")
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            ids = list(self._hypotheses(feats, self.net_.eval(), self._beam_width(beam))[0].ids)
+            return self._written(ids), ids
+
     def _no_attention(self) -> tuple[str, str] | None:
         """Why :meth:`attention` has nothing to show of this run (problem, fix), or None."""
         c = self.config_
