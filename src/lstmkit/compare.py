@@ -650,6 +650,7 @@ _TASK_OPTIONS = {                             # option -> (its flag, the built-i
     "test": ("--test", ("classify", "translate", "lm", "speech")), "text": ("--text", ("classify",)),
     "label": ("--label", ("classify",)), "series": ("--series", ("classify",)),
     "unequal_length": ("--unequal-length", ("classify",)),
+    "mode": ("--mode", ("speech",)), "label_from_name": ("--label-from-name", ("speech",)),
     **{k: (f"--{k.replace('_', '-')}", ("translate",))
        for k in ("src", "tgt", "src_file", "tgt_file", "test_src_file", "test_tgt_file")}}
 
@@ -674,7 +675,8 @@ def compare_command(
     data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV, Excel, JSON or Parquet; classify: "
                                         "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
                                         "translate: table with source and target columns; lm: text, one "
-                                        "sentence a line)."),
+                                        "sentence a line; speech: a manifest CSV (path,text) or an audio folder, as "
+                                        "'speech train' reads them)."),
     models: str = typer.Option(",".join(DEFAULT_MODELS), help="Comma-separated zoo models."),
     seeds: int = typer.Option(3, help="Seeds per model (mean ± std over them)."),
     epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
@@ -699,6 +701,10 @@ def compare_command(
     unequal_length: bool = typer.Option(False, "--unequal-length",
                                         help="classify --series: sequences of different lengths are allowed."),
     max_len: Optional[int] = typer.Option(None, help="classify, translate: longest sequence kept."),
+    mode: Optional[str] = typer.Option(None, help="speech: ctc, classify (one label per clip, scored by accuracy) "
+                                       "or seq2seq.  [default: ctc]"),
+    label_from_name: Optional[str] = typer.Option(None, help="speech: a folder of audio files whose names hold "
+                                                  "their labels, e.g. '{label}_{speaker}_{take}'."),
     src: Optional[str] = typer.Option(None, help="translate: source column.  [default: src]"),
     tgt: Optional[str] = typer.Option(None, help="translate: target column.  [default: tgt]"),
     src_file: Optional[Path] = typer.Option(None, help="translate: source sentences, one a line (with --tgt-file)."),
@@ -741,6 +747,7 @@ def compare_command(
                "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,
                "test": test, "text": text, "label": label, "series": series or None,
                "unequal_length": unequal_length or None, "max_len": max_len,
+               "mode": mode, "label_from_name": label_from_name,
                "src": src, "tgt": tgt, "src_file": src_file, "tgt_file": tgt_file,
                "test_src_file": test_src_file, "test_tgt_file": test_tgt_file}
     if data is None and task != "translate" and resume is None:

@@ -429,6 +429,26 @@ def test_the_service_answers_json_audio(bi):
         client.close()
 
 
+def test_a_classifier_services_request_has_no_beam_and_refuses_one_by_name(digits):
+    # a spoken-word classifier's service took {"beam": 7} and answered without it (200), while its
+    # transcribe(beam=...) refuses a beam, and /docs offered a beam to it
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(digits))
+    try:
+        wave = tone_clip("ab").tolist()
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [wave], "beam": 7}).encode()))
+        detail = json.loads(body)["detail"][0]
+        assert status == 422 and detail["loc"] == ["body", "beam"], body
+        assert detail["msg"].endswith("leave beam out; this request takes: audio, sample_rate")
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [wave]}).encode()))
+        assert status == 200 and "label" in json.loads(body)["predictions"][0]
+        status, body = client.run(client.arequest("GET", "/openapi.json"))
+        request = next(v for k, v in json.loads(body)["components"]["schemas"].items() if k.endswith("Request"))
+        assert set(request["properties"]) == {"audio", "sample_rate"}
+    finally:
+        client.close()
+
+
 # -- LM fusion -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lm_run(tmp_path_factory, ctc):
@@ -794,6 +814,34 @@ def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):
     manifest.rename(tmp_path / "moved.csv")
     with pytest.raises(LstmkitError, match="cannot check an int8 model .*no recordings with transcripts"):
         export_int8(run, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
+
+
+def test_a_recording_over_the_limit_is_told_to_stream_only_by_a_model_that_streams(ctc, digits):
+    """A classifier's (a seq2seq or bidirectional model's) answer to a recording over a minute said 'or stream
+    it', which its /stream refuses."""
+    for run, streams in ((ctc, True), (digits, False)):
+        adapter = adapter_for(run)
+        long = np.zeros(int((adapter.max_seconds + 1) * RATE), np.float32)
+        for call in (lambda: adapter.answer(adapter.net, audio=[long]),
+                     lambda: adapter.answer_bytes(adapter.net, _wav_bytes(long), "audio/wav")):
+            with pytest.raises(BadRequest, match="the limit is 60 s") as e:
+                call()
+            assert e.value.hint.startswith("split it into shorter clips")
+            assert ("stream it" in e.value.hint) == streams, e.value.hint
+
+
+def test_int8_given_a_folder_named_by_label_says_what_export_int8_takes_instead(digits, tmp_path):
+    """A folder of recordings named by label needs --label-from-name, which export int8 lacks: its fix
+    said "give --data the columns the run was trained with (...: rename the file's columns)", a table's fix."""
+    (tmp_path / "clips").mkdir()
+    for k, wav in enumerate(_wavs(digits, 2)):
+        (tmp_path / "clips" / f"a_ann_{k}.wav").write_bytes(open(wav, "rb").read())
+    with pytest.raises(LstmkitError) as e:
+        export_int8(digits, tmp_path / "q", data=tmp_path / "clips", batch=8, min_seconds=0.01, backends=("torch",))
+    assert "no --label-from-name pattern was given" in e.value.message
+    assert e.value.hint == ("put each label's recordings in a folder of that name, or pass a manifest CSV (path,text) "
+                            "(export int8 has no --label-from-name); nothing was written")
+    assert not (tmp_path / "q").exists()
 
 
 def test_an_op_carrying_audio_is_refused_naming_it_and_a_restore_is_told_the_ops_words(ctc):

@@ -22,6 +22,8 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
                           not become the engine), ``streams`` (False: no ``/stream``),
                           ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``),
+                          ``int8_data_fix`` (what ``export int8 --data`` takes where the task's
+                          reader named an option it lacks; default: the run's columns),
                           ``stream_graph()`` (a stateful torch graph for streaming when the
                           exported one carries no state), ``stream_key`` (the answer's name in
                           ``/stream`` messages, default ``forecast``), ``stream_extra(mode)``

@@ -234,7 +234,9 @@ def _own_test_metrics(adapter, fp32, data) -> dict | None:
         flags = sorted(set(re.findall(r"--(?!data\b)[a-z][a-z-]*", e.hint or "")))
         if data is None or not flags:
             raise
+        fix = getattr(adapter, "int8_data_fix", None)       # a task whose data are not a table's columns
         raise LstmkitError(e.message,
+                           f"{fix} (export int8 has no {', '.join(flags)}); nothing was written" if fix else
                            f"give --data the columns the run was trained with (export int8 has no "
                            f"{', '.join(flags)}: rename the file's columns); nothing was written") from None
 

@@ -251,8 +251,8 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
                                               "most active units."),
                   out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
     """Record i, f, g, o, c (a GRU's r, z, n, h) for one window (--data), one text (--text) or one
-    recording (--audio): plots/gates.png and gates.json in the run folder (a translator adds
-    plots/decoder_gates.png), or gates.png and gates.json in --out."""
+    recording (--audio): plots/gates.png and gates.json in the run folder (a translator and a seq2seq
+    speech run add plots/decoder_gates.png), or gates.png and gates.json in --out."""
     from lstmkit.inspect.gates import decoder_gates, gates, plot_gates
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
@@ -273,15 +273,20 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
     # gates.json is written last, as the mark of a whole inspection: a former one goes first, so that Ctrl-C
     # among the plots (a translator's decoder is a second pass) never leaves them beside another input's numbers
     (folder / "gates.json").unlink(missing_ok=True)
+    seq2seq = hasattr(est, "output_tokens") or getattr(est.config_, "mode", None) == "seq2seq"   # an encoder-decoder
     plot_gates(result, plots / "gates.png", top=top, steps=steps, axis=axis,
-               title=f"{name}: {'encoder ' if hasattr(est, 'output_tokens') else ''}gates{first} for {where}")
+               title=f"{name}: {'encoder ' if seq2seq else ''}gates{first} for {where}")
     decoder, written = None, [plots / "gates.png"]
-    if text is not None and hasattr(est, "output_tokens"):          # a translator: its decoder writing the output
-        out_tokens, out_ids = est.output_tokens(text)
+    out_tokens = (est.output_tokens(text) if text is not None and hasattr(est, "output_tokens")   # a translator
+                  else est.output_chars(audio) if audio is not None and seq2seq else None)  # a seq2seq recogniser
+    if out_tokens is not None and out_tokens[1]:                     # its decoder writing the output
+        out_tokens, out_ids = out_tokens
         decoder = decoder_gates(est, x, out_ids)
         written.append(plots / "decoder_gates.png")
-        plot_gates(decoder, written[-1], top=top, steps=out_tokens, axis="token written",
-                   title=f"decoder gates writing '{' '.join(out_tokens)[:60]}' for {where}")
+        joined = " ".join(out_tokens) if text is not None else "".join(t for t in out_tokens if t != "</s>")
+        plot_gates(decoder, written[-1], top=top, steps=[_visible(t) for t in out_tokens],
+                   axis="token written" if text is not None else "character written",
+                   title=f"decoder gates writing '{joined[:60]}' for {where}")
         decoder = {"tokens": out_tokens, **_summary(decoder)}
     write_json(folder / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
                                     **({"decoder": decoder} if decoder else {})})
@@ -308,8 +313,8 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                                                 "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
     """Attention weights of an lstm-attention or transformer model for one window (--data), one
-    text (--text) or one recording (--audio): plots/attention.png in the run folder, or
-    attention.png in --out."""
+    text (--text) or one recording (--audio; a seq2seq speech run's decoder attention, a speech
+    classifier's attention pooling): plots/attention.png in the run folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     from lstmkit.inspect.gates import ensemble_members
     given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
@@ -333,6 +338,12 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
         est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)
         steps, axis, where = window_steps(w)
     layers = attention_layers(est)
+    if layers == 0 and audio is not None and getattr(est.config_, "mode", "ctc") != "ctc":
+        path = est.write_attention(audio, _folders(run, out, "attention", json=False)[0] / "attention.png")
+        typer.echo(f"the decoder's attention over {where}'s frames, a row per character it wrote"
+                   if est.config_.mode == "seq2seq" else f"the attention pooling's weights over {where}'s frames")
+        typer.echo(f"wrote {path}")
+        return
     if layers == 0:
         pooled = getattr(getattr(est, "config_", None), "pooling", None) == "attention" and text is not None
         raise LstmkitError(f"the model ({est.config_.model}) has no self-attention layer",

@@ -1,6 +1,8 @@
 """The speech CLI, in-process: train / transcribe / evaluate, and every bad input of the issue
 (exit 2, one line, no run folder)."""
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +189,38 @@ def test_bad_files_at_transcribe_and_evaluate(ctc_run, tmp_path, capsys):
 
     code, _, err = cli(capsys, "speech", "transcribe", "--run", tmp_path, tmp_path / "x.wav")
     assert_user_error(code, err, "not an lstmkit run folder")
+
+
+def test_a_recording_piped_into_minus_is_transcribed_as_its_file(ctc_run, tmp_path, capsys, monkeypatch):
+    """``-`` was 'audio file not found: -', where every other task's ``-`` reads standard input."""
+    sf.write(tmp_path / "x.wav", np.repeat(say("ab cd", np.random.default_rng(3)), 2), 2 * RATE)
+    run = ctc_run.run_dir_
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", run, tmp_path / "x.wav")
+    assert code == 0, err
+    text = out.strip().split("\t")[1]
+    code, out, err = run_cli(["speech", "transcribe", "--run", run, "-", tmp_path / "x.wav"], capsys,
+                             stdin=(tmp_path / "x.wav").read_bytes(), monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert out.splitlines() == [f"-\t{text}", f"{tmp_path / 'x.wav'}\t{text}"]
+    assert "warning: stdin and 1 more: resampled from 16000 Hz to 8000 Hz" in err
+    code, _, err = run_cli(["speech", "transcribe", "--run", run, "-"], capsys, stdin=b"not audio at all",
+                           monkeypatch=monkeypatch)
+    assert_user_error(code, err, "standard input is not a WAV file")
+    assert "lstmkit-stdin-" not in err
+    code, _, err = run_cli(["speech", "transcribe", "--run", run, "-"], capsys, stdin=b"", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "standard input is empty")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_pipe_is_transcribed_as_the_file_piped_through_it(ctc_run, tmp_path):
+    """A pipe (a piped /dev/stdin, bash's <(sox …)) was 'audio file not found' of a path that was there."""
+    sf.write(tmp_path / "x.wav", say("ba dc", np.random.default_rng(4)), RATE)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes((tmp_path / "x.wav").read_bytes()), daemon=True)
+    writer.start()
+    assert ctc_run.transcribe([str(fifo)]) == ctc_run.transcribe([str(tmp_path / "x.wav")])
+    writer.join(5)
 
 
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, corpus, cfg, tmp_path):

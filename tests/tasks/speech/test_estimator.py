@@ -711,3 +711,92 @@ def test_evaluate_warns_of_references_longer_than_their_recordings_can_spell(ctc
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ctc_run.evaluate(corpus / "test.csv", beam=1)
+
+
+def test_spec_augment_of_unnormalised_features_masks_with_each_clips_mean_not_zero(corpus, tmp_path, monkeypatch):
+    """--spec-augment set masked values to 0, the mean of normalised features; under --normalize none a
+    log-mel's 0 lies some 6 nats above its silence, so each mask wrote a band louder than the speech."""
+    from lstmkit.data.batching import pad_batch
+    from lstmkit.tasks.speech import estimator as est_module
+    from lstmkit.tasks.speech.features import FeatureBatches
+    seen = []
+
+    class Recorded(FeatureBatches):
+        def _batch(self, idx):
+            x, target = super()._batch(idx)
+            if self.augment:
+                seen.append((pad_batch([self.feats[i] for i in idx]), x[0], x[1]))
+            return x, target
+    monkeypatch.setattr(est_module, "FeatureBatches", Recorded)
+    SpeechRecognizer(normalize="none", spec_augment=True, time_width=0.2, model="lstm", hidden_size=8, num_layers=1,
+                     channels=4, n_mels=8, freq_width=3, beam=1, max_epochs=1, batch_size=8, seed=0, progress="off",
+                     tensorboard=False, doctor=False).fit(corpus / "test.csv", out=tmp_path)
+    masked = 0
+    for (clean, lengths), x, _ in seen:
+        for b, n in enumerate(lengths.tolist()):
+            mean = clean[b, :n].mean(dim=0)                                  # [F]
+            hit = x[b, :n] != clean[b, :n]                                   # [n, F]
+            masked += int(hit.sum())
+            torch.testing.assert_close(x[b, :n][hit], mean.expand(n, -1)[hit])
+    assert masked > 0
+
+
+@pytest.fixture(scope="module")
+def s2s_run(tmp_path_factory):
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    return tiny_run(tmp_path_factory.mktemp("s2s"), mode="seq2seq", n=24, max_epochs=2)
+
+
+def test_a_seq2seq_run_shows_its_decoders_attention_over_a_recording(s2s_run, ctc_run, tmp_path, capsys):
+    """A seq2seq run drew no attention (a translator draws plots/attention.png), had no attention(), and
+    'inspect attention --audio' said it had no self-attention layer: its decoder's attention was never shown."""
+    from cli_helpers import run_cli
+    assert (s2s_run / "plots" / "attention.png").is_file()
+    est = lstmkit.load(s2s_run)
+    wav = sorted((s2s_run.parent.parent / "wavs").glob("*.wav"))[0]
+    chars, weights = est.attention(wav)
+    written = [c for c in chars if c != "</s>"]
+    assert "".join(written) == est.transcribe([wav], beam=1)[0] and len(chars) - len(written) <= 1
+    assert weights.shape == (len(chars), est._out_frames(len(est.audio_inputs(wav))))
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    code, out, err = run_cli(["inspect", "attention", "--run", s2s_run, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert (tmp_path / "attention.png").is_file() and "decoder's attention" in out
+    with pytest.raises(LstmkitError, match="or a classify run's attention pooling; this is a ctc run"):
+        ctc_run.attention(wav)
+
+
+def test_a_speech_classifier_shows_the_frames_its_attention_pooling_weighs(digits, tiny, tmp_path, capsys):
+    """--pooling attention (the README's advice for spoken words) had its weights shown for texts only."""
+    from cli_helpers import assert_user_error, run_cli
+    est = SpeechRecognizer(**{**tiny, "max_epochs": 2}, mode="classify", pooling="attention",
+                           label_from_name="{label}_{speaker}_{take}").fit(digits, out=tmp_path / "runs")
+    assert (est.run_dir_ / "plots" / "attention.png").is_file()
+    wav = sorted(digits.glob("*.wav"))[0]
+    rows, weights = est.attention(wav)
+    assert rows == est.transcribe([wav])
+    assert weights.shape == (1, est._out_frames(len(est.audio_inputs(wav))))
+    np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-5)
+    code, out, err = run_cli(["inspect", "attention", "--run", est.run_dir_, "--audio", wav, "--out", tmp_path],
+                             capsys)
+    assert code == 0 and "attention pooling's weights" in out and (tmp_path / "attention.png").is_file(), err
+    mean = SpeechRecognizer(**{**tiny, "max_epochs": 1}, mode="classify",
+                            label_from_name="{label}_{speaker}_{take}").fit(digits, out=tmp_path / "runs")
+    assert not (mean.run_dir_ / "plots" / "attention.png").exists()
+    assert_user_error(*run_cli(["inspect", "attention", "--run", mean.run_dir_, "--audio", wav], capsys)[::2],
+                      "pools with 'mean', so it has no attention-pooling weights", "--pooling attention")
+
+
+def test_inspect_gates_of_a_seq2seq_recogniser_records_its_decoder_writing_the_transcript(s2s_run, tmp_path, capsys):
+    """decoder_gates takes a seq2seq speech run's model, but 'inspect gates --audio' recorded its encoder only
+    (a translator's adds the decoder's, plots/decoder_gates.png)."""
+    from cli_helpers import run_cli
+    est = lstmkit.load(s2s_run)
+    wav = sorted((s2s_run.parent.parent / "wavs").glob("*.wav"))[1]
+    chars, ids = est.output_chars(wav)
+    assert "".join(c for c in chars if c != "</s>") == est.transcribe([wav], beam=1)[0] and len(ids) == len(chars)
+    code, out, err = run_cli(["inspect", "gates", "--run", s2s_run, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert (tmp_path / "decoder_gates.png").is_file() and "decoder l0" in out
+    record = json.loads((tmp_path / "gates.json").read_text())
+    assert record["decoder"]["tokens"] == chars and record["frames"] > 0

@@ -77,6 +77,18 @@ def test_spec_augment_masks_only_valid_frames():
     assert spec_augment(x, lengths, 0, 5, 0, 0.2) is x
 
 
+def test_spec_augment_fills_with_each_utterances_mean_over_its_own_frames_when_asked():
+    x = torch.randn(2, 60, 10, generator=torch.Generator().manual_seed(1)) - 6.0     # raw log-mels lie near -6
+    x[1, 30:] = 0.0                                                                   # padding
+    lengths = torch.tensor([60, 30])
+    y = spec_augment(x, lengths, 2, 4, 2, 0.3, generator=torch.Generator().manual_seed(0), fill_mean=True)
+    for b, n in enumerate(lengths.tolist()):
+        hit = y[b, :n] != x[b, :n]
+        assert hit.any()
+        torch.testing.assert_close(y[b, :n][hit], x[b, :n].mean(0).expand(n, -1)[hit])
+    assert (y[1, 30:] == 0).all()
+
+
 def test_speed_perturb_stretches_within_the_range_and_keeps_the_shape():
     from lstmkit.tasks.speech.features import speed_perturb
     x = torch.linspace(0, 1, 100)[:, None].repeat(1, 3)              # a ramp over 100 frames

@@ -51,6 +51,8 @@ def _phases(flow: str) -> dict:
         phases["the CTC posteriors plot"] = (f"{ESTIMATOR}:plot_ctc_posteriors", 1, None, 2)
     if mode == "classify":
         phases["the confusion plot"] = ("lstmkit.inspect.confusion:plot_confusion", 1, None, 2)
+    if mode == "seq2seq":
+        phases["the attention plot"] = (f"{ESTIMATOR}:plot_decoder_attention", 1, None, 2)
     return phases
 
 

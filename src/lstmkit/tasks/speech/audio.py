@@ -1,8 +1,10 @@
 """Audio that arrives in a request (an uploaded audio file, or samples in JSON), checked for the service.
 
-    upload_samples(body, content_type, rate, max_seconds) -> (mono float32 wave at ``rate``, loud peak or None, notes)
-    to_model_rate(wave, src, dst, loc)                     -> the wave resampled to ``dst`` Hz
-    warned(answer, name, peak, notes)                      -> the answer, with ``warnings`` for a loud peak or notes
+    upload_samples(body, content_type, rate, max_seconds, streams)
+                                           -> (mono float32 wave at ``rate``, loud peak or None, notes)
+    to_model_rate(wave, src, dst, loc)     -> the wave resampled to ``dst`` Hz
+    warned(answer, name, peak, notes)      -> the answer, with ``warnings`` for a loud peak or notes
+    too_long_fix(streams)                  -> the fix for a recording over the limit
 
 An upload is read as the CLI reads a file (:func:`~lstmkit.tasks.speech.audio_files.read_upload`): any
 format libsndfile reads (WAV, FLAC, OGG/Opus, MP3, AIFF, ...), told by its first bytes whatever its
@@ -23,7 +25,8 @@ from lstmkit.errors import LstmkitError, MissingPackage
 from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.audio_files import audio_format, loud_warning, read_upload, resample
 
-__all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_type", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
+__all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_type", "upload_samples", "to_model_rate", "warned", "MIN_RATE",
+           "too_long_fix"]
 
 # the content types an upload may come with: its format is told by its bytes, not by these
 AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/flac", "audio/x-flac", "audio/ogg",
@@ -52,8 +55,14 @@ def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray
     return resample(wave, src, dst)
 
 
-def upload_samples(body: bytes, content_type: str, rate: int,
-                   max_seconds: float) -> tuple[np.ndarray, float | None, list[str]]:
+def too_long_fix(streams: bool) -> str:
+    """The fix for a recording over the service's limit: shorter clips, or a stream where the model streams
+    (a classifier's, a seq2seq or bidirectional model's answer told it to stream what it refuses to)."""
+    return "split it into shorter clips" + (", or stream it chunk by chunk (/stream)" if streams else "")
+
+
+def upload_samples(body: bytes, content_type: str, rate: int, max_seconds: float,
+                   streams: bool = True) -> tuple[np.ndarray, float | None, list[str]]:
     """The mono samples ``[N]`` float32 of an uploaded audio file, at ``rate`` Hz, the peak of its
     float samples when they go beyond [-1, 1] (None otherwise) and what the client should be told
     besides (an MP3 read past damaged frames, channels that cancel out, silence, a header that counts less
@@ -76,7 +85,7 @@ def upload_samples(body: bytes, content_type: str, rate: int,
         raise BadRequest([], f"{UPLOAD_NAME} is {cut.what}", "send the complete file")
     if wave.size > max_seconds * rate:
         raise BadRequest([], f"the recording is {wave.size / rate:.1f} s long; the limit is {max_seconds:g} s",
-                         "split it into shorter clips, or stream it chunk by chunk")
+                         too_long_fix(streams))
     return wave, next((n.peak for n in notes if n.peak is not None), None), [n.what for n in notes if n.told]
 
 

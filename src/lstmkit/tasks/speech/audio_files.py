@@ -131,6 +131,8 @@ def read_audio(path: str | Path | MemoryClip, rate: int | None) -> tuple[np.ndar
     path = Path(path)
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
+    if path.is_fifo():           # a pipe (piped /dev/stdin, <(sox …)): its bytes, read once as an upload's are
+        return _read(path.read_bytes(), str(path), rate)     # (it was 'audio file not found' of a path that was there)
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
     return _read(path, str(path), rate)

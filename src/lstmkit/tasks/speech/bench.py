@@ -75,7 +75,9 @@ class SpeechBench(ZooBench):
                           "test_recordings": len(self.test.paths), **self.options}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        est = SpeechRecognizer(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs,
+        # the recordings were read with label_from_name: the estimator refuses it beside them (every trial failed)
+        options = {k: v for k, v in self.options.items() if k != "label_from_name"}
+        est = SpeechRecognizer(**{**options, "model": model, "seed": seed, "max_epochs": epochs,
                                   **trial_shown(self)})
         est.fit(self.train)
         m = est.evaluate(self.test, beam=None if self.mode == "classify" else 1, lm=False)

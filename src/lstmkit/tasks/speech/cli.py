@@ -1,6 +1,8 @@
 """``lstmkit speech train | transcribe | evaluate``."""
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 from typing import List, Optional
 
@@ -62,7 +64,7 @@ train = add_train_command(
 def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
                files: List[Path] = typer.Argument(..., help="Audio files (WAV, FLAC, ...), or folders: every audio "
                                                    "file in them and their sub-folders (a LibriSpeech folder: in its "
-                                                   "chapter folders)."),
+                                                   "chapter folders), or - for a recording piped into standard input."),
                beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
                lm: Optional[Path] = typer.Option(None, help="Language-model run folder.  [default: as trained]"),
                no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
@@ -72,10 +74,39 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     est = SpeechRecognizer.load(run).set_params(progress=progress)
     choice = _lm_choice(lm, no_lm)
-    paths = audio_paths([str(f) for f in files])        # a folder: its files, each printed by name
-    texts = est.transcribe(paths, beam=beam, lm=choice)
+    with tempfile.TemporaryDirectory(prefix="lstmkit-stdin-") as tmp:
+        piped = _stdin_recording(Path(tmp)) if "-" in map(str, files) else None
+        paths = audio_paths([piped if str(f) == "-" else str(f) for f in files])   # a folder: its files, each by name
+        try:
+            texts = est.transcribe(paths, beam=beam, lm=choice)
+        except LstmkitError as e:             # the copy of standard input is named as what it is
+            if piped is not None:
+                e.message, e.hint = (None if t is None else t.replace(piped, _STDIN) for t in (e.message, e.hint))
+                e.args = (e.message,)
+            raise
     for f, t in zip(paths, texts):
-        typer.echo(f"{f}\t{t}")
+        typer.echo(f"{'-' if f == piped else f}\t{t}")
+
+
+_STDIN = "standard input"
+
+
+def _stdin_recording(folder: Path) -> str:
+    """``-``: the recording piped into standard input, as a file in ``folder`` (read once, whatever its
+    format: it is told by its bytes), for ``transcribe`` to read as any other; it was 'audio file not
+    found: -', where every other task's ``-`` reads standard input."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or stream.closed or sys.stdin.isatty():
+        raise LstmkitError("'-' reads a recording from standard input, but nothing is piped into it",
+                           "pipe the audio in (sox in.flac -t wav - | lstmkit speech transcribe --run RUN -), or pass "
+                           "the file's path")
+    data = stream.read()
+    if not data:
+        raise LstmkitError(f"{_STDIN} is empty: no recording was piped into '-'", "pipe an audio file in, e.g. "
+                           "lstmkit speech transcribe --run RUN - < clip.wav")
+    path = folder / "stdin"
+    path.write_bytes(data)
+    return str(path)
 
 
 @app.command()

@@ -69,6 +69,8 @@ class SpeechAdapter(EstimatorAdapter):
     upload_type = staticmethod(upload_type)    # the type of an upload sent without one, by its first bytes
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
+    # a folder named by label needs a pattern export int8 has no flag for ('rename the file's columns' is a table's fix)
+    int8_data_fix = "put each label's recordings in a folder of that name, or pass a manifest CSV (path,text)"
     max_seconds = MAX_SECONDS
     speed_unit, speed_batch = "utterances", _BATCH     # int8's speed: 1-s utterances per second
     lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)

@@ -42,8 +42,8 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
-from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_spectrogram,
-                                          recognition_metrics, word_scorer)
+from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_decoder_attention,
+                                          plot_spectrogram, recognition_metrics, word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
@@ -238,7 +238,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 check_beam_before(self.net_, x_va, _EVAL_BATCH, cfg.beam, cfg.max_len_ratio, self.decode_steps())
             self._check_batch_frames(x_tr, y_tr)
             augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
-                        "time_width": cfg.time_width} if cfg.spec_augment else None)
+                        "time_width": cfg.time_width, "fill_mean": cfg.normalize == "none"}   # 0 is no mean of raw log-mels
+                       if cfg.spec_augment else None)
             self._lm = lm
 
             scored: dict[str, Any] = {}         # the trained model's greedy validation scores, decoded once
@@ -418,6 +419,95 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
             report_notes(notes)
             return feats[0]
+
+    def attention(self, recording: str | Path | Any, beam: int | None = None, *,
+                  sample_rate: int | None = None) -> tuple[list[str], np.ndarray]:
+        """``(rows, weights [len(rows), T'])`` of one recording (a path, or its samples at ``sample_rate`` Hz)
+        over the encoder's frames (one every ``hop_ms * 2 ** subsample`` ms). A seq2seq run: where its
+        decoder looked as it wrote each character (``beam``: 1 unless given), the last row ``</s>``'s
+        when it ended; a model that has learned to listen reads the recording left to right, a diagonal
+        band. A classify run with ``pooling='attention'``: one row, the label it answered, weighing the
+        frames its answer came from. Training draws it for a validation clip (``plots/attention.png``),
+        as ``inspect attention --audio`` does for any recording."""
+        with public_call():
+            self._check_fitted()
+            why = self._no_attention()
+            if why is not None:
+                raise LstmkitError(*why)
+            if beam is not None and self.config_.mode == "classify":
+                raise LstmkitError(f"{opt('beam')} applies to a seq2seq run, not to this classify run",
+                                   worded("drop --beam", "leave beam out"))
+            paths = audio_sources(recording, sample_rate)
+            if len(paths) != 1:
+                raise LstmkitError(f"attention() shows one recording, got {len(paths)}",
+                                   "pass one file's path, or one clip's samples")
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            return self._attention(feats[0], 1 if beam is None else self._beam_width(beam))
+
+    def output_chars(self, recording: str | Path | Any, beam: int = 1, *,
+                     sample_rate: int | None = None) -> tuple[list[str], list[int]]:
+        """seq2seq: ``(characters, ids)`` the decoder writes for one recording (greedy at ``beam`` 1), ending
+        at ``</s>`` when it ended: the steps ``inspect gates --audio`` records the decoder's gates over."""
+        with public_call():
+            self._check_fitted()
+            if self.config_.mode != "seq2seq":
+                raise LstmkitError(f"output_chars() is a seq2seq run's decoder output; this is a {self.config_.mode} "
+                                   "run", "call transcribe for its text")
+            paths = audio_sources(recording, sample_rate)
+            if len(paths) != 1:
+                raise LstmkitError(f"output_chars() reads one recording, got {len(paths)}",
+                                   "pass one file's path, or one clip's samples")
+            feats, _, notes = self._features(paths)
+            report_notes(notes)
+            ids = list(self._hypotheses(feats, self.net_.eval(), self._beam_width(beam))[0].ids)
+            return self._written(ids), ids
+
+    def _no_attention(self) -> tuple[str, str] | None:
+        """Why :meth:`attention` has nothing to show of this run (problem, fix), or None."""
+        c = self.config_
+        if c.mode == "ctc":
+            return (f"attention() shows a seq2seq run's decoder attention or a classify run's attention pooling; "
+                    f"this is a ctc run", "an lstm-attention or transformer encoder's self-attention: "
+                    "lstmkit.inspect.attention(model, model.audio_inputs('clip.wav'))")
+        if c.mode == "classify" and c.pooling != "attention":
+            return (f"this classify model pools with {c.pooling!r}, so it has no attention-pooling weights",
+                    f"train with {opt('pooling', 'attention')} to see the frames its label comes from")
+        if c.mode == "seq2seq" and self.net_.attn is None:
+            return f"this model was trained with {opt('attention', 'none')}", "it has no attention to show"
+        return None
+
+    @torch.no_grad()
+    def _attention(self, feats: torch.Tensor, beam: int = 1) -> tuple[list[str], np.ndarray]:
+        """:meth:`attention` of one recording's normalised features ``[T, F]``."""
+        net = self.net_.eval()
+        if self.config_.mode == "seq2seq":
+            hyp = self._hypotheses([feats], net, beam)[0]
+            return self._written(hyp.ids), hyp.attention.numpy()
+        h, lengths = net.subsample(feats[None], torch.tensor([len(feats)]))       # [1, T', C]
+        logits, weights = net.classifier.forward_with_weights(h[:, : int(lengths.max())], lengths)
+        label = self.class_names_[int(class_probabilities(logits)[0].argmax())]
+        return [label], weights.double().numpy()                                   # [1, T']
+
+    def write_attention(self, recording: str | Path | Any, path: str | Path, beam: int | None = None, *,
+                        sample_rate: int | None = None) -> Path:
+        """Draw :meth:`attention` of one recording to ``path`` (``.png``, ``.svg``, ``.pdf``)."""
+        with public_call():
+            rows, weights = self.attention(recording, beam, sample_rate=sample_rate)
+            name = Path(recording).name if isinstance(recording, (str, Path)) else "the recording"
+            self._draw_attention(rows, weights, Path(path), name)
+            return Path(path)
+
+    def _draw_attention(self, rows: list[str], weights: np.ndarray, path: Path, name: str) -> None:
+        c = self.config_
+        title, axis = ((f"attention of {name}", "character written") if c.mode == "seq2seq"
+                       else (f"attention pooling of {name}", "label answered"))
+        plot_decoder_attention(weights, rows, path, title, c.hop_ms * 2 ** c.subsample, axis)
+
+    def _written(self, ids: Sequence[int]) -> list[str]:
+        """seq2seq: the character of each output id, ``</s>`` for the end."""
+        return [self.symbols_.tokens[t - _S2S_SPECIALS + 1] if t >= _S2S_SPECIALS else "</s>" if t == EOS_ID
+                else "<unk>" for t in ids]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
@@ -760,6 +850,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             from lstmkit.inspect.confusion import plot_confusion
             conf = self.metrics_["val"]["confusion"]
             plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
+        if self.config_.mode != "ctc" and self._no_attention() is None:
+            self._draw_attention(*self._attention(feats), run_dir / "plots" / "attention.png", name)
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         pre: dict[str, Any] = {"normalizer": self.normalizer_.to_dict() if hasattr(self, "normalizer_") else None,

@@ -22,7 +22,7 @@ the values alone.
 
 SpecAugment (Park et al. 2019), training only: ``freq_masks`` bands of up to ``freq_width``
 features and ``time_masks`` spans of up to ``time_width`` of the frames are set to zero (the
-normalised mean).
+normalised mean), or to the utterance's own mean where the features are not normalised.
 """
 from __future__ import annotations
 
@@ -237,23 +237,28 @@ class Normalizer:
 
 
 def spec_augment(x: Tensor, lengths: Tensor, freq_masks: int = 2, freq_width: int = 8,
-                 time_masks: int = 2, time_width: float = 0.05, generator: torch.Generator | None = None) -> Tensor:
-    """A masked copy of a padded batch ``x [B, T, F]`` (valid lengths ``lengths [B]``)."""
+                 time_masks: int = 2, time_width: float = 0.05, generator: torch.Generator | None = None,
+                 fill_mean: bool = False) -> Tensor:
+    """A masked copy of a padded batch ``x [B, T, F]`` (valid lengths ``lengths [B]``): masked values are
+    0, the mean of normalised features, or with ``fill_mean`` each utterance's own mean per feature
+    (features left unnormalised, ``--normalize none``: a log-mel's 0 lies some 6 nats above its
+    silence, so a mask of zeros wrote a band louder than the speech instead of hiding one)."""
     if freq_masks == 0 and time_masks == 0:
         return x
-    x = x.clone()
+    source, x = x, x.clone()
     B, _, F = x.shape
     for b in range(B):
         n = int(lengths[b])
+        fill = source[b, :n].mean(dim=0) if fill_mean else torch.zeros(F, dtype=x.dtype)    # [F]
         for _ in range(freq_masks):
             w = int(torch.randint(0, freq_width + 1, (1,), generator=generator))
             f0 = int(torch.randint(0, max(F - w, 0) + 1, (1,), generator=generator))
-            x[b, :n, f0:f0 + w] = 0.0
+            x[b, :n, f0:f0 + w] = fill[f0:f0 + w]
         tw = int(time_width * n)
         for _ in range(time_masks):
             w = int(torch.randint(0, tw + 1, (1,), generator=generator))
             t0 = int(torch.randint(0, max(n - w, 0) + 1, (1,), generator=generator))
-            x[b, t0:t0 + w] = 0.0
+            x[b, t0:t0 + w] = fill
     return x
 
 

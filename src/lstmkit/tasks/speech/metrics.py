@@ -21,7 +21,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError, optional_import
 
 __all__ = ["word_scorer", "recognition_metrics", "one_space", "check_references", "format_recognition", "plot_spectrogram",
-           "plot_ctc_posteriors"]
+           "plot_ctc_posteriors", "plot_decoder_attention"]
 
 
 def one_space(text: str) -> str:
@@ -123,4 +123,22 @@ def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path
     ax.set_ylabel("P(symbol | frame)")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=6, loc="upper right")
+    save_figure(fig, Path(path))
+
+
+def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path, title: str, frame_ms: float,
+                           axis: str = "character written") -> None:
+    """Attention ``weights [len(chars), T']`` over the encoder's frames (one every ``frame_ms``) against time:
+    a seq2seq model's, a row per character it wrote (a space shown as '␣'), or a classifier's attention
+    pooling, one row (the label it answered); ``axis`` names the rows."""
+    from lstmkit.inspect.plots import every_kth, save_figure, subplots
+    w = np.asarray(weights, dtype=float)
+    fig, ax = subplots(figsize=(8, min(max(3, 0.3 * min(len(chars), 40) + 1.5), 16)))
+    im = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=max(float(w.max(initial=0.0)), 1e-6),
+                   interpolation="nearest", extent=(0, w.shape[1] * frame_ms / 1000, len(chars) - 0.5, -0.5))
+    fig.colorbar(im, ax=ax, fraction=0.03)       # a weight spread over many frames: its largest at the top
+    ax.set_yticks(*every_kth(["␣" if c == " " else c for c in chars], 40))
+    ax.set_xlabel("seconds")
+    ax.set_ylabel(axis)
+    ax.set_title(title)
     save_figure(fig, Path(path))

@@ -2,9 +2,9 @@
 
 ``POST /predict`` takes an audio file (:func:`answer_bytes`, ``Content-Type: audio/wav``, ``audio/flac``, ...) or JSON
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
-:func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
-{...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
-recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
+:func:`request_models`; a classify model's has no ``beam``, which it would not use) and answers
+``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording through the adapter's
+``predict``, with ``"warnings": [...]`` when a recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
 clipped (:func:`~lstmkit.tasks.speech.audio_files.level_notes`), or its seq2seq transcript was cut at the model's longest
 (``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
@@ -17,7 +17,7 @@ import numpy as np
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest
-from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, upload_samples, warned
+from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, too_long_fix, upload_samples, warned
 from lstmkit.tasks.speech.audio_files import level_notes
 
 __all__ = ["answer_bytes", "answer", "request_models"]
@@ -26,7 +26,7 @@ __all__ = ["answer_bytes", "answer", "request_models"]
 def answer_bytes(adapter, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
     """An uploaded audio file -> one answer (see the adapter's ``predict``); a bad upload is a
     :class:`BadRequest` naming the problem and the fix."""
-    wave, peak, notes = upload_samples(body, content_type, adapter.spec.rate, adapter.max_seconds)
+    wave, peak, notes = upload_samples(body, content_type, adapter.spec.rate, adapter.max_seconds, adapter.streams)
     answer = _checked(adapter.predict(net, [adapter.features(wave)], locs=[[]]), [[]])[0]
     return warned(answer, UPLOAD_NAME, peak, notes)
 
@@ -46,7 +46,7 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
         peaks.append(float(np.abs(wave).max()))
         if wave.size > adapter.max_seconds * rate:
             raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
-                             f"{adapter.max_seconds:g} s", "split it into shorter clips, or stream it")
+                             f"{adapter.max_seconds:g} s", too_long_fix(adapter.streams))
         feats.append(adapter.features(to_model_rate(wave, rate, adapter.spec.rate, ["sample_rate"]), ["audio", i]))
         notes.append(level_notes(wave, rate))       # of the samples sent, as a file's are of its own
     locs = [["audio", i] for i in range(len(feats))]
@@ -77,8 +77,11 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
                                                       f"(at most {max_seconds:g} s each)")
         sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
                                            description=f"their sample rate [{rate}]; others are resampled")
-        beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
-                                    description=f"beam width, 1 = greedy [{adapter.config.beam}]")
+
+    if adapter.mode != "classify":       # a classifier's one label per clip has no beam: a beam sent was ignored
+        class SpeechRequest(SpeechRequest):     # type: ignore[no-redef]
+            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
+                                        description=f"beam width, 1 = greedy [{adapter.config.beam}]")
 
     class Prediction(BaseModel):
         transcript: Optional[str] = None
