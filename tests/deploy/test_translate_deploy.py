@@ -140,6 +140,25 @@ def test_answer_many_equals_each_request_alone(adapter, run, engine):
     assert out[3]["translations"][-1] == ""
 
 
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_a_sentence_of_no_token_is_the_empty_translation_not_decoded(adapter, run, engine, monkeypatch):
+    """A sentence the tokenizer reads nothing of (a byte-order mark, a soft hyphen, a word joiner) is
+    the empty translation, as a blank one is: it was decoded from <eos> alone ('\ufeff' -> 'groß
+    groß.' where '' was ''), by either engine, the service too."""
+    net = adapter.onnx_net(run) if engine == "onnx" else adapter.net
+    encoded = []
+    encode = net.encode
+    monkeypatch.setattr(net, "encode", lambda src, src_len: encoded.append(src.shape[0]) or encode(src, src_len))
+    empty = ["\ufeff", "\u00ad\u2060", "", "  "]
+    for beam in (1, 3):
+        assert adapter.answer(net, empty, beam) == {"translations": ["", "", "", ""]}
+        assert encoded == []
+        mixed = adapter.answer(net, ["\ufeff", SENTENCES[0], "\u00ad"], beam)["translations"]
+        assert mixed == ["", adapter.answer(net, [SENTENCES[0]], beam)["translations"][0], ""]
+        encoded.clear()
+    assert Translator.load(run).translate(empty) == ["", "", "", ""]
+
+
 def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
     copy = tmp_path / "copy"
     shutil.copytree(run, copy)

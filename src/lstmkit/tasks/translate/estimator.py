@@ -30,7 +30,7 @@ from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, first_of, opt, worded
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
+from lstmkit.nn.seq2seq import Hypothesis, Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
@@ -488,18 +488,23 @@ class Translator(RunEstimator):
         cfg = self.config_
         beam, alpha = self._search(beam, alpha)
         net = (self.net_ if net is None else net).eval()
-        given = ([self.src_tokenizer_.encode(s) or [EOS_ID] for s in sentences] if ids is None
-                 else [x or [EOS_ID] for x in ids])
+        read = [self.src_tokenizer_.encode(s) for s in sentences] if ids is None else [list(x) for x in ids]
+        given = [x or [EOS_ID] for x in read]
         _warn(cut_sources(given, cfg.max_len))          # one warning for them all, each named by its place
         seqs = [torch.tensor(x[:cfg.max_len]) for x in given]
-        results: list[tuple[str, Any] | None] = [None] * len(seqs)
+        # a sentence of no token (blank, or only what the tokenizer drops: a byte-order mark, a soft hyphen,
+        # a word joiner) is the empty translation, not decoded: '\ufeff' came back as 'groß groß.' where ''
+        # was '', and the graphs run by hand need not learn what the network writes from <eos> alone
+        results: list[tuple[str, Any] | None] = [("", Hypothesis([], 0.0)) if not x else None for x in read]
+        said = [i for i, x in enumerate(read) if x]
         steps = self.decode_steps()
         _warn(longer_than_trained(given, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
         _warn(all_unknown(sentences, seqs))
-        work, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
+        work, decoded = decode_batches(net, [seqs[i] for i in said], batch_size, beam, alpha, cfg.max_len_ratio,
+                                       steps) if said else ([], iter(()))
         for idx, hyps in track(decoded, len(work), "translating", self._progress, work=work):
-            for i, h in zip(idx.tolist(), hyps):
-                results[i] = (self._written(sentences[i], h) if sentences[i].strip() else "", h)
+            for k, h in zip(idx.tolist(), hyps):
+                results[said[k]] = (self._written(sentences[said[k]], h), h)
         _warn(cut_short([h for _, h in results], steps))
         return results
 
