@@ -73,8 +73,10 @@ def test_translate_is_a_deploy_task_with_two_checked_graphs(run, adapter):
     assert "logits" in report["graphs"]["decoder"]["outputs"] and "attention" in report["graphs"]["decoder"]["outputs"]
     assert report["graphs"]["encoder"]["signature"]["inputs"][0] == {"name": "src", "dtype": "int64",
                                                                      "shape": ["batch", "steps"]}
-    ids, decoding = report["around_graph"]     # what a caller without lstmkit does around the graphs
-    assert "vocab.json's src.itos" in ids and decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam},")
+    ids, decoding, words = report["around_graph"]     # what a caller without lstmkit does around the graphs
+    assert "vocab.json's src.itos" in ids
+    assert decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam};")
+    assert "vocab.json's tgt.itos" in words and report["decoding"] == adapter.decoding
     assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
 
 
@@ -199,6 +201,11 @@ def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
     assert r["engine"] in held
     assert r["fp32"]["metrics"]["bleu"] - r["chosen"]["metrics"]["bleu"] <= BLEU_LIMIT + 1e-9
     assert (out / "encoder.onnx").is_file() and (out / "decoder.onnx").is_file() and (out / "vocab.json").is_file()
+    assert r["decoding"]["eos"] == 3 and len(r["around_graph"]) == 3    # what a caller does around the int8 graphs
+    import onnx
+    for name in ("encoder.onnx", "decoder.onnx"):
+        props = {p.key: p.value for p in onnx.load(str(out / name)).metadata_props}
+        assert props["lstmkit_around_graph"] == "; ".join(r["around_graph"])
     q = adapter_for(out)                                      # the int8 run loads with its engine ...
     assert q.preferred_engine == r["engine"]
     for engine in ("torch", "onnx"):                          # ... and translates with both
