@@ -220,6 +220,23 @@ def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
         client.close()
 
 
+def test_an_int8_run_of_onnx_graphs_translates_and_evaluates_with_them(tmp_path, run, folder, monkeypatch):
+    """Loaded, an int8 run whose export chose ONNX Runtime translates with its quantized graphs, as its
+    service does: 'translate run' and 'evaluate' of it answered with the float weights saved beside
+    them, and evaluate's BLEU was the float model's, not the int8 model's export_report.json gave."""
+    out = export_int8(run, tmp_path / "int8", data=str(folder / "test.csv"), backends=("onnx",), min_seconds=0.01)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "onnx"
+    steps = []
+    step = OnnxSeq2Seq.step
+    monkeypatch.setattr(OnnxSeq2Seq, "step", lambda self, *a: steps.append(1) or step(self, *a))
+    tr = Translator.load(out)
+    q = adapter_for(out)
+    assert tr.translate(SENTENCES, beam=2) == q.answer(engine_net(q, "onnx", out), SENTENCES, 2)["translations"]
+    assert steps                                               # the int8 graphs answered
+    assert tr.evaluate(str(folder / "test.csv"))["bleu"] == pytest.approx(r["chosen"]["metrics"]["bleu"])
+
+
 def test_int8_bleu_gate_refuses(monkeypatch, tmp_path, run):
     monkeypatch.setattr(TranslateAdapter, "quality_refusal",
                         lambda self, before, after: "BLEU fell 2.00 (limit 0.3)")
