@@ -77,6 +77,8 @@ def test_translate_is_a_deploy_task_with_two_checked_graphs(run, adapter):
     assert "vocab.json's src.itos" in ids
     assert decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam};")
     assert "vocab.json's tgt.itos" in words and report["decoding"] == adapter.decoding
+    # the two graphs driven together as translate drives them, greedy and with the run's beam (3)
+    assert report["decoding_check"] == {"sentences": 8, "beams": [1, 3], "searches": 16, "same_tokens": 16}
     assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
 
 
@@ -417,6 +419,7 @@ def test_cli_exports_onnx_and_int8(tmp_path, run, folder, capsys):
     code, out, err = run_cli(["export", "onnx", "--run", copy], capsys)
     assert code == 0, err
     assert "encoder: inputs src, src_len -> outputs memory" in out and "decoder: inputs y_prev" in out
+    assert "decoding: 8 random sources, beam 1 and 3: 16/16 searches wrote PyTorch's tokens" in out
     assert (copy / "encoder.onnx").is_file() and (copy / "decoder.onnx").is_file()
     code, out, err = run_cli(["export", "int8", "--run", copy, "--data", folder / "test.csv", "--backend", "onnx"],
                              capsys)

@@ -22,7 +22,9 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, StepGraph, export_graphs, onnx_seq2seq
+from lstmkit.deploy.onnx_engine import OnnxRunner
+from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, GRAPH_FILES, ORT_THREADS, OnnxSeq2Seq, StepGraph,
+                                    export_graphs, onnx_seq2seq, token_source)
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.seq2seq import BOS_ID, beam_search
 from lstmkit.tasks.translate.data import EOS_ID, PAD_ID, UNK_ID, Pairs, read_pairs, split_pairs
@@ -104,8 +106,25 @@ class TranslateAdapter(EstimatorAdapter):
                            "use export_graphs (lstmkit export onnx --run RUN)")
 
     def export_graphs(self, folder: Path, fingerprint: str, tolerance: float) -> dict[str, Any]:
-        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.deploy.seq2seq`)."""
-        return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task, around=self.around_graph)
+        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.deploy.seq2seq`), and
+        the two driven together as ``translate`` drives them (``decoding_check``)."""
+        report = export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task, around=self.around_graph)
+        return {**report, "decoding_check": self.decoding_check(Path(folder))}
+
+    def decoding_check(self, folder: Path, sentences: int = 8, steps: int = 9) -> dict[str, Any]:
+        """Each graph is checked alone against PyTorch on random state; this decodes ``sentences`` random
+        sources (up to ``steps`` ids) through both graphs written in ``folder``, greedy and with the run's
+        beam, as ``translate`` does: ``{"sentences", "beams", "searches", "same_tokens"}``, the last the
+        searches that wrote PyTorch's tokens (all of them, but where two tokens tie to float rounding)."""
+        onnx = OnnxSeq2Seq(OnnxRunner(folder / ENCODER_FILE, ORT_THREADS, quiet=True),
+                           OnnxRunner(folder / DECODER_FILE, ORT_THREADS, quiet=True))
+        src, lengths = token_source(self.est.src_tokenizer_.vocab_size)(sentences, steps, 4)
+        cfg, beams, same = self.est.config_, sorted({1, self.est.config_.beam}), 0
+        for beam in beams:
+            search = [beam_search(net, src, lengths, beam, cfg.length_penalty, cfg.max_len_ratio, self.est.decode_steps())
+                      for net in (self.net, onnx)]
+            same += sum(a.ids == b.ids for a, b in zip(*search))
+        return {"sentences": sentences, "beams": beams, "searches": sentences * len(beams), "same_tokens": same}
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The exported graphs as a module beam search drives (:data:`~lstmkit.deploy.seq2seq.ORT_THREADS`
