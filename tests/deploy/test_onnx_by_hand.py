@@ -161,3 +161,21 @@ def test_both_translation_graphs_say_what_is_around_them(translator):
         assert props["lstmkit_graph"] == name and props["lstmkit_around_graph"] == "; ".join(report["around_graph"])
         assert "Around the graph: ids: each sentence's words" in model.doc_string
         _graph_checks(run / f"{name}.onnx")
+
+
+def test_an_int8_translator_by_hand_equals_its_translate(translator, tmp_path, monkeypatch):
+    """An int8 run whose export chose ONNX Runtime: its export_report.json (around_graph, decoding) and
+    quantized graphs translate by hand as the loaded run does (which answers with those graphs)."""
+    import warnings
+    import pandas as pd
+    from lstmkit.deploy.quantize import export_int8
+    from lstmkit.tasks.translate.deploy import TranslateAdapter
+    from translate_data import make_pairs
+    monkeypatch.setattr(TranslateAdapter, "quality_refusal", lambda self, before, after: None)  # not the gate's test
+    test = pd.DataFrame(make_pairs(8, seed=9, max_len=5), columns=["src", "tgt"])
+    out = export_int8(translator.run_dir_, tmp_path / "int8", data=test, backends=("onnx",), min_seconds=0.01)
+    sentences = [s for s, _ in make_pairs(12, seed=4, max_len=8)] + ["zorro the dog runs ."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = lstmkit.load(out).translate(sentences, beam=3)
+    assert _example().translate(out, sentences, 3) == want
