@@ -74,10 +74,10 @@ class TranslateAdapter(EstimatorAdapter):
                else "")
         inputs = StepGraph(self.net).inputs
         fed = [n for n in inputs if n not in ("y_prev", "h", "c", "feed")]
-        back = ("h_next as h, c_next as c" + (", feed_next as feed (zeros at the first step)" if "feed" in inputs
-                                             else "")
-                + (f", and the encoder's {', '.join(fed[:-1]) + ' and ' + fed[-1] if len(fed) > 1 else fed[0]} "
-                   "as they are" if fed else ""))
+        back = ", ".join(["h_next as h", "c_next as c"]
+                         + ["feed_next as feed (zeros at the first step)"] * ("feed" in inputs))
+        if fed:
+            back += f", and the encoder's {_listed(fed)} as they are"
         unknown = (f"; each <unk> ({UNK_ID}) written is the source word that step's attention weighs most among "
                    "those the source vocabulary lacks too (among all when it knows every one)"
                    if src.kind == tgt.kind == "word" and self.net.attn is not None else "")
@@ -121,8 +121,8 @@ class TranslateAdapter(EstimatorAdapter):
         src, lengths = token_source(self.est.src_tokenizer_.vocab_size)(sentences, steps, 4)
         cfg, beams, same = self.est.config_, sorted({1, self.est.config_.beam}), 0
         for beam in beams:
-            search = [beam_search(net, src, lengths, beam, cfg.length_penalty, cfg.max_len_ratio, self.est.decode_steps())
-                      for net in (self.net, onnx)]
+            search = [beam_search(net, src, lengths, beam, cfg.length_penalty, cfg.max_len_ratio,
+                                  self.est.decode_steps()) for net in (self.net, onnx)]
             same += sum(a.ids == b.ids for a, b in zip(*search))
         return {"sentences": sentences, "beams": beams, "searches": sentences * len(beams), "same_tokens": same}
 
@@ -310,6 +310,11 @@ class TranslateAdapter(EstimatorAdapter):
                     beam: int) -> list[tuple[str, object]]:
         """``(translation, hypothesis)`` of each sentence (the hypotheses tell :meth:`notes` which were cut)."""
         return list(self.est._translate(sentences, beam, None, EVAL_BATCH, net=net, ids=ids))
+
+
+def _listed(names: list[str]) -> str:
+    """``memory, mask and keys``."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up
