@@ -18,13 +18,19 @@ Three cases are shown, each the same as lstmkit's own answer to float rounding:
 * :func:`classify_texts`: a word-level text classifier on plain ASCII text (other text: lstmkit's
   tokenizer also splits CJK scripts into characters, keeps emoji, drops HTML tags),
 * :func:`lm_log_prob`: a character-level language model's log-probability of a line of plain ASCII
-  text (``LanguageModel.perplexity([text])`` is ``exp(-log_prob / (len(text) + 1))``).
+  text (``LanguageModel.perplexity([text])`` is ``exp(-log_prob / (len(text) + 1))``),
+* :func:`translate`: a word-level translator's translations of plain ASCII sentences, greedy or by
+  beam search, over its two graphs (``encoder.onnx`` once per sentence, ``decoder.onnx`` once per
+  output token), as ``around_graph`` says and with ``decoding``'s numbers (other text: lstmkit's
+  tokenizer also joins a hyphen between letters as ``@-@`` and glues quotation marks back).
 
 Run ``python examples/onnx_by_hand.py RUN`` with a forecast run and the last values of a series as
-further arguments, a text classification run and texts, or a character-level language model run and a line.
+further arguments, a text classification run and texts, a character-level language model run and a
+line, or a translation run and sentences.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -146,6 +152,126 @@ def lm_log_prob(run: str | Path, text: str) -> float:
     return float(log_probs[np.arange(len(targets)), targets].sum())
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float32) - logits.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def translate(run: str | Path, sentences: list[str], beam: int | None = None) -> list[str]:
+    """The translations of plain ASCII ``sentences`` by a word-level translator (``beam``: the run's when
+    None; 1: greedy)."""
+    run = Path(run)
+    report, vocab = _report(run), _read(run, "vocab.json")
+    if vocab["src"]["kind"] != "word" or vocab["tgt"]["kind"] != "word":
+        raise SystemExit(f"{run}: not a word-level translator")
+    d = report["decoding"]                          # the special ids, the beam and the bounds
+    beam = d["beam"] if beam is None else beam
+    src_stoi = {t: i for i, t in enumerate(vocab["src"]["itos"])}
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    encoder = ort.InferenceSession(str(run / "encoder.onnx"), options, providers=["CPUExecutionProvider"])
+    decoder = ort.InferenceSession(str(run / "decoder.onnx"), options, providers=["CPUExecutionProvider"])
+    out = []
+    for sentence in sentences:
+        words = _words(html.unescape(sentence) if vocab["src"]["html"] else sentence, vocab["src"]["lowercase"])
+        ids = [src_stoi.get(w, d["unk"]) for w in words][:d["max_len"]]
+        if not ids:                                 # nothing to read: the empty translation
+            out.append("")
+            continue
+        enc = dict(zip([o.name for o in encoder.get_outputs()],
+                       encoder.run(None, {"src": np.asarray([ids], np.int64), "src_len": np.asarray([len(ids)])})))
+        limit = min(int(np.ceil(d["max_len_ratio"] * len(ids))) + 2, d["max_output_tokens"])
+        tokens, attention = _search(decoder, enc, beam, d, limit)
+        out.append(_written(tokens, attention, words[:len(ids)], ids, vocab["tgt"]["itos"], d))
+    return out
+
+
+def _words(sentence: str, lowercase: bool) -> list[str]:
+    """The words and marks of ``sentence`` (its character references decoded where vocab.json's ``html``
+    says): NFKC, soft hyphens, word joiners and byte-order marks dropped (``around_graph`` lists them)."""
+    text = re.sub("[\u00ad\u2060\ufeff]", "", unicodedata.normalize("NFKC", sentence))
+    return re.findall(r"\w+(?:'\w+)*|[^\w\s]", text.lower() if lowercase else text)
+
+
+def _step(decoder, rows: dict, y: np.ndarray) -> tuple[np.ndarray, dict, np.ndarray]:
+    """One decoder call over the rows' state: ``(log-probabilities, next state, attention)``."""
+    names = [i.name for i in decoder.get_inputs()]
+    got = dict(zip([o.name for o in decoder.get_outputs()],
+                   decoder.run(None, {n: y if n == "y_prev" else rows[n] for n in names})))
+    state = {**rows, "h": got["h_next"], "c": got["c_next"], **({"feed": got["feed_next"]} if "feed_next" in got
+                                                                 else {})}
+    return _log_softmax(got["logits"]), state, got.get("attention")
+
+
+def _search(decoder, enc: dict, beam: int, d: dict, limit: int):
+    """The best output ids of one sentence and each step's attention: every hypothesis that ends
+    (``<eos>``, or at ``limit`` tokens) is weighed by its summed log-probability / ((5 + tokens) / 6)
+    ** length_penalty, the best of them all kept; beams over 1 carry the greedy path in a row of its own."""
+    names = [i.name for i in decoder.get_inputs()]
+    feed = next((i for i in decoder.get_inputs() if i.name == "feed"), None)
+    first = {**enc, **({"feed": np.zeros((1, feed.shape[1]), np.float32)} if feed is not None else {})}
+    first = {n: v for n, v in first.items() if n in names}
+    R = beam + 1 if beam > 1 else 1                 # the beam's rows and the greedy one
+    rows = {n: np.repeat(v, R, axis=1 if n in ("h", "c") else 0) for n, v in first.items()}
+    hyps = [([], 0.0 if r in (0, beam) else -np.inf, False, []) for r in range(R)]   # ids, score, ended, attention
+    ended = []                                      # (normalised score, order, ids, attention)
+    penalty = lambda n: ((5.0 + n) / 6.0) ** d["length_penalty"]   # noqa: E731
+    y = np.full(R, d["bos"], np.int64)
+    for t in range(limit):
+        logp, rows, attn = _step(decoder, rows, y)
+        cand = []
+        for r, (ids, score, done, att) in enumerate(hyps[:beam]):
+            if done:
+                cand.append((score, r, d["pad"]))
+                continue
+            if beam > 1 and np.isfinite(score):    # its <eos> now, weighed even where the beam drops it
+                ended.append(((score + logp[r, d["eos"]]) / penalty(len(ids) + 1), (t, 1, r), ids + [d["eos"]],
+                              att + [attn[r]] if attn is not None else None))
+            cand += [(score + logp[r, v], r, v) for v in range(logp.shape[1])]
+        order = sorted(range(len(cand)), key=lambda k: (-cand[k][0], cand[k][1] * logp.shape[1] + cand[k][2]))
+        chosen = [cand[k] for k in order[:beam]]
+        if beam > 1:                                # the greedy row follows its best token
+            ids, score, done, att = hyps[beam]
+            v = d["pad"] if done else int(logp[beam].argmax())
+            chosen.append((score + (0.0 if done else logp[beam, v]), beam, v))
+        new = []
+        for k, (score, r, v) in enumerate(chosen):
+            ids, _, done, att = hyps[r]
+            if done:
+                new.append((ids, score, True, att))
+                continue
+            ids, att = ids + [v], att + [attn[r]] if attn is not None else att
+            finished = v == d["eos"] or len(ids) >= limit
+            if finished:
+                ended.append((score / penalty(len(ids)), (t, 0, k), ids, att))
+            new.append((ids, score, finished, att))
+        origin = np.asarray([r for _, r, _ in chosen])
+        rows = {n: v[:, origin] if n in ("h", "c") else v[origin] for n, v in rows.items()}
+        hyps, y = new, np.asarray([v for _, _, v in chosen], np.int64)
+        if all(done for _, _, done, _ in hyps):
+            break
+    if not ended:
+        return hyps[0][0], hyps[0][3]
+    best = max(ended, key=lambda e: (e[0], tuple(-x for x in e[1])))
+    return best[2], best[3]
+
+
+def _written(tokens: list[int], attention, words: list[str], src_ids: list[int], itos: list[str], d: dict) -> str:
+    """The output ids as text: up to ``<eos>``, each ``<unk>`` the source word attended to most among the
+    unknown ones (among all when every one is known), no space before a closing mark or after an opening one."""
+    if d["eos"] in tokens:
+        tokens = tokens[:tokens.index(d["eos"])]
+    unknown = [k for k, i in enumerate(src_ids) if i == d["unk"]] or list(range(len(src_ids)))
+    out = []
+    for t, i in enumerate(tokens):
+        if i == d["unk"] and attention is not None:
+            out.append(words[max(unknown, key=lambda k: attention[t][k])])
+        elif i not in (d["pad"], d["bos"]):
+            out.append(itos[i])
+    text = " ".join(out)
+    return re.sub(r"([(\[{$]) ", r"\1", re.sub(r" ([.,!?;:%)\]}])", r"\1", text))
+
+
 if __name__ == "__main__":
     run_dir = Path(sys.argv[1])
     task = _read(run_dir, "lstmkit.json")["task"]
@@ -153,5 +279,7 @@ if __name__ == "__main__":
         print(forecast(run_dir, np.asarray([float(v) for v in sys.argv[2:]])))
     elif task == "lm":
         print(lm_log_prob(run_dir, " ".join(sys.argv[2:])))
+    elif task == "translate":
+        print("\n".join(translate(run_dir, sys.argv[2:])))
     else:
         print(classify_texts(run_dir, sys.argv[2:]))

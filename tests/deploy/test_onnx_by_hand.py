@@ -106,3 +106,76 @@ def test_language_model_by_hand_equals_its_perplexity(tmp_path, model, state):
         got = _example().lm_log_prob(run, text)
         assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
     _graph_checks(run / "model.onnx")
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory):
+    """A word-level translator with Luong attention (input feeding: the decoder is fed back feed_next)
+    whose names, each seen once, are <unk> on both sides (it learns to write <unk> for them), exported."""
+    import torch
+    from translate_data import TINY, make_pairs
+    pairs = make_pairs(300, seed=1, max_len=5)
+    pairs += [(f"x{k}q {s}", f"x{k}q {t}") for k, (s, t) in enumerate(pairs[:120])]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        tr = lstmkit.Translator(**{**TINY, "attention": "general", "max_epochs": 8, "patience": 8, "max_len": 10,
+                                   "min_freq": 2}).fit([s for s, _ in pairs], [t for _, t in pairs],
+                                                       out=tmp_path_factory.mktemp("translate"))
+        tr.export("onnx")
+    finally:
+        torch.set_num_threads(threads)
+    return tr
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_translation_by_hand_equals_translate(translator, beam):
+    """onnx.json's around_graph and decoding, vocab.json and the two graphs are all a caller with
+    ONNX Runtime alone needs: its greedy and beam translations are translate's, word for word, for
+    sentences with an unknown name (copied by attention), longer than max_len, or of no token."""
+    import warnings
+    from translate_data import make_pairs
+    sentences = ([s for s, _ in make_pairs(12, seed=3, max_len=9)]
+                 + ["zorro the dog runs .", "y55 red cat sits .", "dog " * 12, "\ufeff", "", "the&nbsp;dog &amp; cat"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)          # longer than trained, unknown words: said, not checked
+        want = translator.translate(sentences, beam=beam)
+    assert want[12:14] == ["zorro der Hund rennt.", "y55 rot Katze sitzt."]     # the names copied from <unk>
+    assert _example().translate(translator.run_dir_, sentences, beam) == want
+
+
+def test_both_translation_graphs_say_what_is_around_them(translator):
+    run = translator.run_dir_
+    report = json.loads((run / "onnx.json").read_text())
+    ids, decoding, words = report["around_graph"]
+    assert "cut to its first 10" in ids and "is the empty translation, not run through the graphs" in ids
+    steps = translator.decode_steps()
+    assert f"at most min(ceil(2 x src_len) + 2, {steps}) tokens" in decoding and "feed_next as feed" in decoding
+    assert "the greedy path's among them" in decoding and "memory, mask and keys as they are" in decoding
+    assert "each <unk> (1) written is the source word" in words
+    assert report["decoding"] == {"pad": 0, "unk": 1, "bos": 2, "eos": 3, "beam": 3, "length_penalty": 1.0,
+                                  "max_len_ratio": 2.0, "max_len": 10, "max_output_tokens": steps}
+    for name in ("encoder", "decoder"):         # either file, taken alone, says how the two are driven
+        model = onnx.load(str(run / f"{name}.onnx"))
+        props = {p.key: p.value for p in model.metadata_props}
+        assert props["lstmkit_graph"] == name and props["lstmkit_around_graph"] == "; ".join(report["around_graph"])
+        assert "Around the graph: ids: each sentence's words" in model.doc_string
+        _graph_checks(run / f"{name}.onnx")
+
+
+def test_an_int8_translator_by_hand_equals_its_translate(translator, tmp_path, monkeypatch):
+    """An int8 run whose export chose ONNX Runtime: its export_report.json (around_graph, decoding) and
+    quantized graphs translate by hand as the loaded run does (which answers with those graphs)."""
+    import warnings
+    import pandas as pd
+    from lstmkit.deploy.quantize import export_int8
+    from lstmkit.tasks.translate.deploy import TranslateAdapter
+    from translate_data import make_pairs
+    monkeypatch.setattr(TranslateAdapter, "quality_refusal", lambda self, before, after: None)  # not the gate's test
+    test = pd.DataFrame(make_pairs(8, seed=9, max_len=5), columns=["src", "tgt"])
+    out = export_int8(translator.run_dir_, tmp_path / "int8", data=test, backends=("onnx",), min_seconds=0.01)
+    sentences = [s for s, _ in make_pairs(12, seed=4, max_len=8)] + ["zorro the dog runs ."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = lstmkit.load(out).translate(sentences, beam=3)
+    assert _example().translate(out, sentences, 3) == want

@@ -52,6 +52,10 @@ def test_exports_an_encoder_and_a_decoder_graph_checked_against_torch(run, adapt
     assert set(report["graphs"]) == {"encoder", "decoder"} and report["max_abs_diff"] <= 1e-4
     assert report["graphs"]["encoder"]["inputs"] == ["src", "src_len"]
     assert "attention" in report["graphs"]["decoder"]["outputs"]
+    import onnx
+    for name in GRAPH_FILES:                  # each graph says what lstmkit does around the two, as onnx.json does
+        props = {p.key: p.value for p in onnx.load(str(run / name)).metadata_props}
+        assert props["lstmkit_around_graph"] == "; ".join(report["around_graph"])
     assert graph_files(run) == GRAPH_FILES and adapter.onnx_files == GRAPH_FILES
     assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
     assert adapter.onnx_net(run).src_dtype.__name__ == "float32"                # features, not ids

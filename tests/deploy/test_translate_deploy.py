@@ -73,8 +73,12 @@ def test_translate_is_a_deploy_task_with_two_checked_graphs(run, adapter):
     assert "logits" in report["graphs"]["decoder"]["outputs"] and "attention" in report["graphs"]["decoder"]["outputs"]
     assert report["graphs"]["encoder"]["signature"]["inputs"][0] == {"name": "src", "dtype": "int64",
                                                                      "shape": ["batch", "steps"]}
-    ids, decoding = report["around_graph"]     # what a caller without lstmkit does around the graphs
-    assert "vocab.json's src.itos" in ids and decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam},")
+    ids, decoding, words = report["around_graph"]     # what a caller without lstmkit does around the graphs
+    assert "vocab.json's src.itos" in ids
+    assert decoding.startswith(f"decoding: beam search (beam {adapter.est.config_.beam};")
+    assert "vocab.json's tgt.itos" in words and report["decoding"] == adapter.decoding
+    # the two graphs driven together as translate drives them, greedy and with the run's beam (3)
+    assert report["decoding_check"] == {"sentences": 8, "beams": [1, 3], "searches": 16, "same_tokens": 16}
     assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
 
 
@@ -140,6 +144,25 @@ def test_answer_many_equals_each_request_alone(adapter, run, engine):
     assert out[3]["translations"][-1] == ""
 
 
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_a_sentence_of_no_token_is_the_empty_translation_not_decoded(adapter, run, engine, monkeypatch):
+    """A sentence the tokenizer reads nothing of (a byte-order mark, a soft hyphen, a word joiner) is
+    the empty translation, as a blank one is: it was decoded from <eos> alone ('\ufeff' -> 'groß
+    groß.' where '' was ''), by either engine, the service too."""
+    net = adapter.onnx_net(run) if engine == "onnx" else adapter.net
+    encoded = []
+    encode = net.encode
+    monkeypatch.setattr(net, "encode", lambda src, src_len: encoded.append(src.shape[0]) or encode(src, src_len))
+    empty = ["\ufeff", "\u00ad\u2060", "", "  "]
+    for beam in (1, 3):
+        assert adapter.answer(net, empty, beam) == {"translations": ["", "", "", ""]}
+        assert encoded == []
+        mixed = adapter.answer(net, ["\ufeff", SENTENCES[0], "\u00ad"], beam)["translations"]
+        assert mixed == ["", adapter.answer(net, [SENTENCES[0]], beam)["translations"][0], ""]
+        encoded.clear()
+    assert Translator.load(run).translate(empty) == ["", "", "", ""]
+
+
 def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
     copy = tmp_path / "copy"
     shutil.copytree(run, copy)
@@ -180,6 +203,11 @@ def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
     assert r["engine"] in held
     assert r["fp32"]["metrics"]["bleu"] - r["chosen"]["metrics"]["bleu"] <= BLEU_LIMIT + 1e-9
     assert (out / "encoder.onnx").is_file() and (out / "decoder.onnx").is_file() and (out / "vocab.json").is_file()
+    assert r["decoding"]["eos"] == 3 and len(r["around_graph"]) == 3    # what a caller does around the int8 graphs
+    import onnx
+    for name in ("encoder.onnx", "decoder.onnx"):
+        props = {p.key: p.value for p in onnx.load(str(out / name)).metadata_props}
+        assert props["lstmkit_around_graph"] == "; ".join(r["around_graph"])
     q = adapter_for(out)                                      # the int8 run loads with its engine ...
     assert q.preferred_engine == r["engine"]
     for engine in ("torch", "onnx"):                          # ... and translates with both
@@ -192,6 +220,23 @@ def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
         assert status == 200 and answer["engine"] == r["engine"] and len(answer["translations"]) == 3
     finally:
         client.close()
+
+
+def test_an_int8_run_of_onnx_graphs_translates_and_evaluates_with_them(tmp_path, run, folder, monkeypatch):
+    """Loaded, an int8 run whose export chose ONNX Runtime translates with its quantized graphs, as its
+    service does: 'translate run' and 'evaluate' of it answered with the float weights saved beside
+    them, and evaluate's BLEU was the float model's, not the int8 model's export_report.json gave."""
+    out = export_int8(run, tmp_path / "int8", data=str(folder / "test.csv"), backends=("onnx",), min_seconds=0.01)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "onnx"
+    steps = []
+    step = OnnxSeq2Seq.step
+    monkeypatch.setattr(OnnxSeq2Seq, "step", lambda self, *a: steps.append(1) or step(self, *a))
+    tr = Translator.load(out)
+    q = adapter_for(out)
+    assert tr.translate(SENTENCES, beam=2) == q.answer(engine_net(q, "onnx", out), SENTENCES, 2)["translations"]
+    assert steps                                               # the int8 graphs answered
+    assert tr.evaluate(str(folder / "test.csv"))["bleu"] == pytest.approx(r["chosen"]["metrics"]["bleu"])
 
 
 def test_int8_bleu_gate_refuses(monkeypatch, tmp_path, run):
@@ -374,6 +419,7 @@ def test_cli_exports_onnx_and_int8(tmp_path, run, folder, capsys):
     code, out, err = run_cli(["export", "onnx", "--run", copy], capsys)
     assert code == 0, err
     assert "encoder: inputs src, src_len -> outputs memory" in out and "decoder: inputs y_prev" in out
+    assert "decoding: 8 random sources, beam 1 and 3: 16/16 searches wrote PyTorch's tokens" in out
     assert (copy / "encoder.onnx").is_file() and (copy / "decoder.onnx").is_file()
     code, out, err = run_cli(["export", "int8", "--run", copy, "--data", folder / "test.csv", "--backend", "onnx"],
                              capsys)

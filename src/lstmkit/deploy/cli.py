@@ -30,6 +30,10 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
             typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
                        f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
+        check = r.get("decoding_check")         # a translator's two graphs driven together
+        if check:
+            typer.echo(f"decoding: {check['sentences']} random sources, beam {' and '.join(map(str, check['beams']))}: "
+                       f"{check['same_tokens']}/{check['searches']} searches wrote PyTorch's tokens")
     typer.echo(f"wrote {path}" + (f" (its report: {report})" if out is not None else ""))
 
 

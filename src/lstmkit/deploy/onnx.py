@@ -139,11 +139,14 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
                            "the graph goes into the run itself)")
 
 
-def around_graph(adapter) -> dict[str, list[str]]:
+def around_graph(adapter) -> dict[str, Any]:
     """``{"around_graph": [...]}``: what lstmkit applies around the adapter's graph (its
-    ``around_graph`` hook), which the graph run on its own gives none of; ``{}`` without the hook."""
+    ``around_graph`` hook), which the graph run on its own gives none of; ``{}`` without the hook.
+    An adapter whose graphs a search drives (a translator) adds its numbers as ``"decoding"`` (its
+    ``decoding`` hook: the special ids and the bounds), for a program to read rather than parse."""
     notes = getattr(adapter, "around_graph", None)
-    return {"around_graph": list(notes)} if notes else {}
+    decoding = getattr(adapter, "decoding", None)
+    return {**({"around_graph": list(notes)} if notes else {}), **({"decoding": dict(decoding)} if decoding else {})}
 
 
 def extra_inputs(adapter, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -166,7 +169,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
         t0 = time.perf_counter()
         _traced(lambda: _torch_export(graph if traced is None else traced, adapter, names, tmp))
         _checked(lambda: _settle_output_dims(tmp, adapter), tolerance)
-        notes = around_graph(adapter)
+        notes = {k: v for k, v in around_graph(adapter).items() if k == "around_graph"}
         set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
                            "lstmkit_state": ",".join(names),
                            **({"lstmkit_window": str(adapter.window)} if adapter.window else {}),
@@ -180,7 +183,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
         if traced is not None:
             report["traced"] = type(traced).__name__
-        report.update(notes)
+        report.update(around_graph(adapter))
 
     atomic_write(path, write)
     return report
@@ -188,12 +191,16 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 
 def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor],
                 outputs: Sequence[str], dynamic_axes: dict[str, dict[int, str]], metadata: dict[str, str],
-                tolerance: float = TOLERANCE) -> dict[str, Any]:
+                tolerance: float = TOLERANCE, around: Sequence[str] = ()) -> dict[str, Any]:
     """Export ``graph`` (called with ``example``'s values in order, named by its keys) to ``path``
     atomically, once ONNX Runtime reproduced every output on ``fresh`` inputs (other batch size
     and lengths) within ``tolerance``. ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
-    into the file. Returns the graph's report (file, inputs, outputs, max_abs_diff, ...)."""
+    into the file; ``around`` (the adapter's ``around_graph``) too, as ``lstmkit_around_graph`` and in
+    the ``doc_string``, as :func:`write_onnx` stamps a one-graph task's. Returns the graph's report
+    (file, inputs, outputs, max_abs_diff, ...)."""
     report: dict[str, Any] = {}
+    notes = {"around_graph": list(around)} if around else {}
+    metadata = {**metadata, **({"lstmkit_around_graph": "; ".join(around)} if around else {})}
 
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
@@ -201,7 +208,7 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
             _traced(lambda: torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
                                               output_names=list(outputs), dynamic_axes=dynamic_axes,
                                               opset_version=OPSET, dynamo=False))
-        set_metadata(tmp, metadata, doc=_doc(metadata.get("lstmkit_task", ""), None, {}))
+        set_metadata(tmp, metadata, doc=_doc(metadata.get("lstmkit_task", ""), None, notes))
         diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp, quiet=True), graph, fresh), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": list(example), "outputs": list(outputs), "signature": graph_signature(tmp),

@@ -22,7 +22,7 @@ ONNX Runtime, so :func:`~lstmkit.nn.seq2seq.beam_search` and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -127,14 +127,17 @@ def _step_inputs(step: StepGraph, encoder: EncoderGraph, src: Tensor, src_len: T
 
 
 def export_graphs(net: Seq2Seq, folder: Path, fingerprint: str, tolerance: float = TOLERANCE,
-                  task: str = "translate", source: Source | None = None, front: str | None = None) -> dict[str, Any]:
+                  task: str = "translate", source: Source | None = None, front: str | None = None,
+                  around: Sequence[str] = ()) -> dict[str, Any]:
     """Write ``encoder.onnx`` and ``decoder.onnx`` of ``net`` into ``folder``, each checked against
     PyTorch on fresh inputs (batch 3, 7 source steps, other lengths and state) before its atomic
     write and stamped with ``fingerprint``. Returns the report for ``onnx.json``.
 
     ``source(batch, steps, seed) -> (src, src_len)`` makes the example inputs (default: token ids,
     :func:`token_source`; speech: features); ``front`` names the sub-module of ``net`` that the
-    encoder graph runs before :meth:`Seq2Seq.encode` (see :class:`EncoderGraph`)."""
+    encoder graph runs before :meth:`Seq2Seq.encode` (see :class:`EncoderGraph`); ``around`` (the adapter's
+    ``around_graph``: what lstmkit does around the graphs) is stamped into both, as ``lstmkit_around_graph``
+    and in the ``doc_string``: either file, taken alone, says how the two are driven."""
     swapped = swap_recurrent(net).eval()          # torch's own LSTM/GRU: ONNX's fused LSTM op
     encoder = EncoderGraph(swapped, getattr(swapped, front) if front else None).eval()
     step = StepGraph(swapped).eval()
@@ -153,11 +156,11 @@ def export_graphs(net: Seq2Seq, folder: Path, fingerprint: str, tolerance: float
         "encoder": write_graph(encoder, folder / ENCODER_FILE, {"src": src, "src_len": src_len},
                                {"src": fresh_src, "src_len": fresh_len}, encoder.outputs,
                                {k: v for k, v in enc_axes.items() if k in ["src", "src_len", *encoder.outputs]},
-                               {**meta, "lstmkit_graph": "encoder"}, tolerance),
+                               {**meta, "lstmkit_graph": "encoder"}, tolerance, around),
         "decoder": write_graph(step, folder / DECODER_FILE, _step_inputs(step, encoder, src, src_len, 2),
                                _step_inputs(step, encoder, fresh_src, fresh_len, 3), step.outputs,
                                {k: v for k, v in step_axes.items() if k in step.inputs + step.outputs},
-                               {**meta, "lstmkit_graph": "decoder"}, tolerance)}
+                               {**meta, "lstmkit_graph": "decoder"}, tolerance, around)}
     return {"graphs": graphs, "files": list(GRAPH_FILES), "opset": OPSET, "dynamic_axes": ["batch", "steps"],
             "max_abs_diff": max(g["max_abs_diff"] for g in graphs.values()), "tolerance": tolerance,
             "fingerprint": fingerprint, "seconds": round(sum(g["seconds"] for g in graphs.values()), 3)}

@@ -149,7 +149,7 @@ class SpeechAdapter(EstimatorAdapter):
         """A seq2seq model's ``encoder.onnx`` and ``decoder.onnx`` into ``folder``, each checked
         against PyTorch (see :func:`lstmkit.deploy.seq2seq.export_graphs`)."""
         return export_graphs(self.est.net_, Path(folder), fingerprint, tolerance, self.task, self.example_source,
-                             front="subsample")
+                             front="subsample", around=self.around_graph)
 
     @property
     def onnx_net(self):

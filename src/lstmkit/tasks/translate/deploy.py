@@ -22,10 +22,12 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
+from lstmkit.deploy.onnx_engine import OnnxRunner
+from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, GRAPH_FILES, ORT_THREADS, OnnxSeq2Seq, StepGraph,
+                                    export_graphs, onnx_seq2seq, token_source)
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.seq2seq import BOS_ID, beam_search
-from lstmkit.tasks.translate.data import EOS_ID, Pairs, read_pairs, split_pairs
+from lstmkit.tasks.translate.data import EOS_ID, PAD_ID, UNK_ID, Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown, cut_short,
                                               longer_than_trained)
 from lstmkit.tasks.translate.metrics import corpus_scores
@@ -59,24 +61,70 @@ class TranslateAdapter(EstimatorAdapter):
 
     @property
     def around_graph(self) -> list[str]:
-        """What lstmkit applies around the two graphs (``onnx.json``): the words as ids before the
-        encoder, the beam search that drives the decoder one step a call."""
-        c, src, tgt = self.est.config_, self.est.src_tokenizer_, self.est.tgt_tokenizer_
+        """What lstmkit applies around the two graphs (``onnx.json``, and each graph's
+        ``lstmkit_around_graph``): the words as ids before the encoder, the search that drives the
+        decoder one step a call, the ids as words after it. All a caller with ONNX Runtime alone needs
+        to translate as ``translate`` does: which inputs the decoder is fed back, the bounds on both
+        sides, the search's ranking and what becomes of an empty sentence and of ``<unk>``."""
+        c, est = self.est.config_, self.est
+        src, tgt = est.src_tokenizer_, est.tgt_tokenizer_
         # each side's tokenizer in its own words: a BPE side's said 'vocab.json's src itos', which it has not
         state = f"{VOCAB_FILE}'s "
-        return [f"ids: each sentence's {src.reading(state + 'src.')}, padded with 0; src_len: each sentence's count",
-                f"decoding: beam search (beam {c.beam}, length penalty {c.length_penalty:g}, at most ceil("
-                f"{c.max_len_ratio:g} x source length) + 2 tokens) from y_prev = {BOS_ID} (<bos>) to {EOS_ID} (<eos>), "
-                "decoder.onnx fed back its h_next, c_next and the encoder's memory, mask and keys; the words: "
-                + tgt.writing(state + "tgt.")]
+        cut = (f", cut to its first {c.max_len} (the rest is left out of the translation)" if c.max_len is not None
+               else "")
+        inputs = StepGraph(self.net).inputs
+        fed = [n for n in inputs if n not in ("y_prev", "h", "c", "feed")]
+        back = ", ".join(["h_next as h", "c_next as c"]
+                         + ["feed_next as feed (zeros at the first step)"] * ("feed" in inputs))
+        if fed:
+            back += f", and the encoder's {_listed(fed)} as they are"
+        unknown = (f"; each <unk> ({UNK_ID}) written is the source word that step's attention weighs most among "
+                   "those the source vocabulary lacks too (among all when it knows every one)"
+                   if src.kind == tgt.kind == "word" and self.net.attn is not None else "")
+        return [f"ids: each sentence's {src.reading(state + 'src.')}{cut}, padded with {PAD_ID}; src_len: each "
+                "sentence's count; a sentence of no ids (blank, or only what the cleaning drops) is the empty "
+                "translation, not run through the graphs",
+                f"decoding: beam search (beam {c.beam}; beam 1: greedy, the most probable token each step) over "
+                f"log_softmax(logits), from y_prev = {BOS_ID} (<bos>) to {EOS_ID} (<eos>), at most min(ceil("
+                f"{c.max_len_ratio:g} x src_len) + 2, {est.decode_steps()}) tokens; the answer the best by sum of "
+                f"log-probabilities / ((5 + tokens) / 6) ** {c.length_penalty:g} of every hypothesis that ended "
+                "(<eos>, or its limit), the greedy path's among them; the first step reads the encoder's h and c, "
+                f"each next step {back}",
+                f"words: {tgt.writing(state + 'tgt.')}, up to the first <eos>{unknown}"]
+
+    @property
+    def decoding(self) -> dict[str, Any]:
+        """The numbers of :attr:`around_graph`'s search (``onnx.json``'s ``decoding``): the special ids,
+        the run's beam and length penalty, and the bounds on the source and the output."""
+        c = self.est.config_
+        return {"pad": PAD_ID, "unk": UNK_ID, "bos": BOS_ID, "eos": EOS_ID, "beam": c.beam,
+                "length_penalty": c.length_penalty, "max_len_ratio": c.max_len_ratio, "max_len": c.max_len,
+                "max_output_tokens": self.est.decode_steps()}
 
     def stateful(self) -> nn.Module:
         raise LstmkitError("a translator exports an encoder and a one-step decoder graph, not one stateful graph",
                            "use export_graphs (lstmkit export onnx --run RUN)")
 
     def export_graphs(self, folder: Path, fingerprint: str, tolerance: float) -> dict[str, Any]:
-        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.deploy.seq2seq`)."""
-        return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task)
+        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.deploy.seq2seq`), and
+        the two driven together as ``translate`` drives them (``decoding_check``)."""
+        report = export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task, around=self.around_graph)
+        return {**report, "decoding_check": self.decoding_check(Path(folder))}
+
+    def decoding_check(self, folder: Path, sentences: int = 8, steps: int = 9) -> dict[str, Any]:
+        """Each graph is checked alone against PyTorch on random state; this decodes ``sentences`` random
+        sources (up to ``steps`` ids) through both graphs written in ``folder``, greedy and with the run's
+        beam, as ``translate`` does: ``{"sentences", "beams", "searches", "same_tokens"}``, the last the
+        searches that wrote PyTorch's tokens (all of them, but where two tokens tie to float rounding)."""
+        onnx = OnnxSeq2Seq(OnnxRunner(folder / ENCODER_FILE, ORT_THREADS, quiet=True),
+                           OnnxRunner(folder / DECODER_FILE, ORT_THREADS, quiet=True))
+        src, lengths = token_source(self.est.src_tokenizer_.vocab_size)(sentences, steps, 4)
+        cfg, beams, same = self.est.config_, sorted({1, self.est.config_.beam}), 0
+        for beam in beams:
+            search = [beam_search(net, src, lengths, beam, cfg.length_penalty, cfg.max_len_ratio,
+                                  self.est.decode_steps()) for net in (self.net, onnx)]
+            same += sum(a.ids == b.ids for a, b in zip(*search))
+        return {"sentences": sentences, "beams": beams, "searches": sentences * len(beams), "same_tokens": same}
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The exported graphs as a module beam search drives (:data:`~lstmkit.deploy.seq2seq.ORT_THREADS`
@@ -262,6 +310,11 @@ class TranslateAdapter(EstimatorAdapter):
                     beam: int) -> list[tuple[str, object]]:
         """``(translation, hypothesis)`` of each sentence (the hypotheses tell :meth:`notes` which were cut)."""
         return list(self.est._translate(sentences, beam, None, EVAL_BATCH, net=net, ids=ids))
+
+
+def _listed(names: list[str]) -> str:
+    """``memory, mask and keys``."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up

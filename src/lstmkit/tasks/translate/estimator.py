@@ -13,6 +13,7 @@ import math
 import os
 import time as _time
 import warnings
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Sized, Unpack
 
@@ -29,12 +30,12 @@ from lstmkit.data.columns import texts_column, one_text
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, first_of, opt, worded
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, MissingPackage, first_of, opt, worded
+from lstmkit.nn.seq2seq import Hypothesis, Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
-from lstmkit.runs import atomic_write, path_exists, read_state_file
+from lstmkit.runs import atomic_write, path_exists, read_meta, read_state_file
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
@@ -487,21 +488,51 @@ class Translator(RunEstimator):
             return []
         cfg = self.config_
         beam, alpha = self._search(beam, alpha)
-        net = (self.net_ if net is None else net).eval()
-        given = ([self.src_tokenizer_.encode(s) or [EOS_ID] for s in sentences] if ids is None
-                 else [x or [EOS_ID] for x in ids])
+        net = (self._answering_net() if net is None else net).eval()
+        read = [self.src_tokenizer_.encode(s) for s in sentences] if ids is None else [list(x) for x in ids]
+        given = [x or [EOS_ID] for x in read]
         _warn(cut_sources(given, cfg.max_len))          # one warning for them all, each named by its place
         seqs = [torch.tensor(x[:cfg.max_len]) for x in given]
-        results: list[tuple[str, Any] | None] = [None] * len(seqs)
+        # a sentence of no token (blank, or only what the tokenizer drops: a byte-order mark, a soft hyphen,
+        # a word joiner) is the empty translation, not decoded: '\ufeff' came back as 'groß groß.' where ''
+        # was '', and the graphs run by hand need not learn what the network writes from <eos> alone
+        results: list[tuple[str, Any] | None] = [("", Hypothesis([], 0.0)) if not x else None for x in read]
+        said = [i for i, x in enumerate(read) if x]
         steps = self.decode_steps()
         _warn(longer_than_trained(given, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps))
         _warn(all_unknown(sentences, seqs))
-        work, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
+        work, decoded = decode_batches(net, [seqs[i] for i in said], batch_size, beam, alpha, cfg.max_len_ratio,
+                                       steps) if said else ([], iter(()))
         for idx, hyps in track(decoded, len(work), "translating", self._progress, work=work):
-            for i, h in zip(idx.tolist(), hyps):
-                results[i] = (self._written(sentences[i], h) if sentences[i].strip() else "", h)
+            for k, h in zip(idx.tolist(), hyps):
+                results[said[k]] = (self._written(sentences[said[k]], h), h)
         _warn(cut_short([h for _, h in results], steps))
         return results
+
+    def _answering_net(self):
+        """The network ``translate`` and ``evaluate`` answer with: ``net_``, or an int8 run's quantized
+        ONNX graphs where its export chose them (its ``quantization.engine`` onnx): the float weights
+        saved beside them are not the int8 model, and ``translate run`` / ``evaluate`` of the int8 run
+        answered with them without a word (its BLEU was the float model's). Resolved once per run
+        folder and fitted net."""
+        run, hit = getattr(self, "run_dir_", None), _ANSWERING.get(self)
+        if hit is not None and hit[0] is self.net_ and hit[1] == run:
+            return hit[2]
+        net = self.net_
+        try:
+            engine = (read_meta(run).get("quantization") or {}).get("engine") if run is not None else None
+        except (LstmkitError, OSError):        # a run folder moved or removed since: its net answers
+            engine = None
+        if engine == "onnx":
+            from lstmkit.deploy.seq2seq import onnx_seq2seq       # the engines layer, below this one
+            try:
+                net = onnx_seq2seq(run)
+            except MissingPackage as e:
+                warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graphs, and {e.message}: "
+                              "translating with the float weights saved beside them, not the int8 model; "
+                              f"{e.hint}", UserWarning, stacklevel=4)
+        _ANSWERING[self] = (self.net_, run, net)
+        return net
 
     def _written(self, sentence: str, hyp) -> str:
         """The text of ``hyp``, the translation of ``sentence``: each ``<unk>`` the decoder wrote is
@@ -602,6 +633,10 @@ class Translator(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
+
+
+# estimator -> (its net_, its run_dir_, the network translate answers with): _answering_net's
+_ANSWERING: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _warn(said: str | None, stacklevel: int = 3) -> None:
