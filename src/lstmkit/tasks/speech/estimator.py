@@ -467,8 +467,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         """Why :meth:`attention` has nothing to show of this run (problem, fix), or None."""
         c = self.config_
         if c.mode == "ctc":
-            return (f"attention() shows a seq2seq run's decoder attention or a classify run's attention pooling; "
-                    f"this is a ctc run", "an lstm-attention or transformer encoder's self-attention: "
+            return ("attention() shows a seq2seq run's decoder attention or a classify run's attention pooling; "
+                    "this is a ctc run", "an lstm-attention or transformer encoder's self-attention: "
                     "lstmkit.inspect.attention(model, model.audio_inputs('clip.wav'))")
         if c.mode == "classify" and c.pooling != "attention":
             return (f"this classify model pools with {c.pooling!r}, so it has no attention-pooling weights",
