@@ -29,7 +29,8 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
         r = json.loads(report.read_text(encoding="utf-8"))
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
             typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
-                       f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
+                       f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}"
+                       + (f" (limit {g['limit']:.1e})" if "limit" in g else ""))
         check = r.get("decoding_check")         # a translator's two graphs driven together
         if check:
             typer.echo(f"decoding: {check['sentences']} random sources, beam {' and '.join(map(str, check['beams']))}: "
