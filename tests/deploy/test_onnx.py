@@ -279,3 +279,11 @@ def test_the_check_is_relative_to_the_size_of_the_graphs_outputs(tmp_path):
     with torch.no_grad():
         want = est.net_(x).numpy()
     np.testing.assert_allclose(runner.run(x.numpy(), None)[0], want, rtol=1e-5, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("tolerance", ["1e-3", float("nan"), -1.0, True])
+def test_a_tolerance_that_is_no_number_is_refused_before_any_work(abs_forecaster, tmp_path, tolerance):
+    """tolerance='1e-3' was a TypeError from the check, NaN a refusal 'report this model configuration as a bug'."""
+    with pytest.raises(LstmkitError, match=r"tolerance must be a number >= 0 .*pass e.g. tolerance=0.0001"):
+        export_onnx(abs_forecaster.run_dir_, tmp_path / "m.onnx", tolerance=tolerance)
+    assert list(tmp_path.iterdir()) == []

@@ -70,6 +70,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is not None and not isinstance(out, (str, PathLike)):
         raise LstmkitError(f"out must be a path, got {type(out).__name__}",
                            "pass a file (or folder) path, e.g. out='exports/model.onnx'")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not tolerance >= 0:
+        raise LstmkitError(f"tolerance must be a number >= 0 (relative: times the graph's largest output, at least 1), "
+                           f"got {tolerance!r}", f"pass e.g. tolerance={TOLERANCE:g}, the default")
     _check_utf8(Path(out) if out is not None else run)
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
