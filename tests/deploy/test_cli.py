@@ -250,3 +250,13 @@ def test_sigterm_in_an_export_is_ctrl_c_one_line_and_no_half_made_folder(run):
                           text=True, timeout=300)
     assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
     assert sorted(p.name for p in run.parent.iterdir()) == ["run"]
+
+
+def test_the_int8_summary_says_a_forecasts_mae_change_as_a_share_too():
+    """'MAE +123.4' of sales in the millions, or '+4.9e-11' of prices near 1e-4, said nothing of
+    whether int8 mattered: the change is said as a share of the float run's MAE beside it."""
+    from lstmkit.deploy.cli import metric_words
+    assert metric_words({"MAE": 123.4}, {"MAE": 2.5e6}) == ", MAE +123.4 (+0.0049 % of 2.5e+06)"
+    assert metric_words({"MAE": 4.9e-11}, {"MAE": 7e-6}) == ", MAE +4.9e-11 (+0.0007 % of 7e-06)"
+    assert metric_words({"MAE": 0.0}, {"MAE": 0.0}) == ", MAE +0"                  # a perfect float run: no share
+    assert metric_words({"accuracy": -0.01}, {"accuracy": 0.9}) == ", accuracy -0.01"   # already a share

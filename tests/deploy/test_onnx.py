@@ -169,7 +169,7 @@ def test_window_only_encoders_export_without_state(tmp_path):
 
 def test_a_graph_that_fails_the_check_is_not_written(abs_forecaster, tmp_path, monkeypatch):
     import lstmkit.deploy.onnx as mod
-    monkeypatch.setattr(mod, "check_against_torch", lambda *a, **k: 1.0)
+    monkeypatch.setattr(mod, "_against_torch", lambda *a, **k: (1.0, 0.0))
     out = tmp_path / "bad.onnx"
     with pytest.raises(LstmkitError, match="differs from PyTorch"):
         export_onnx(abs_forecaster.run_dir_, out)
@@ -259,3 +259,31 @@ def test_a_last_step_classifiers_export_keeps_torchs_negative_index_note_to_itse
     assert "advanced indexing" not in err and "Warning" not in err, err
     report = json.loads((run / "onnx.json").read_text())
     assert report["max_abs_diff"] <= 1e-4
+
+
+def test_the_check_is_relative_to_the_size_of_the_graphs_outputs(tmp_path):
+    """float32 is exact to about 1e-7 of a value: a graph answering in the hundred thousands (a
+    forecaster without scaling, a target of large scaled values) differs from PyTorch by more than
+    1e-4 and is as right as one answering in units of 1; it was refused as a bug."""
+    from lstmkit.deploy.onnx import write_onnx
+    est = _tiny(tmp_path, "lstm", relative=False)
+    head = [m for m in est.net_.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():                              # the same net, answering 1e5 times larger
+        head.weight.mul_(1e5)
+        head.bias.mul_(1e5)
+    report = write_onnx(ForecastAdapter(est), tmp_path / "big.onnx", fingerprint="")
+    assert report["output_scale"] > 1e3 and report["limit"] == pytest.approx(1e-4 * report["output_scale"])
+    assert report["max_abs_diff"] <= report["limit"] and report["tolerance"] == 1e-4
+    runner = OnnxRunner(tmp_path / "big.onnx")
+    x = torch.rand(2, 12, 1)
+    with torch.no_grad():
+        want = est.net_(x).numpy()
+    np.testing.assert_allclose(runner.run(x.numpy(), None)[0], want, rtol=1e-5, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("tolerance", ["1e-3", float("nan"), -1.0, True])
+def test_a_tolerance_that_is_no_number_is_refused_before_any_work(abs_forecaster, tmp_path, tolerance):
+    """tolerance='1e-3' was a TypeError from the check, NaN a refusal 'report this model configuration as a bug'."""
+    with pytest.raises(LstmkitError, match=r"tolerance must be a number >= 0 .*pass e.g. tolerance=0.0001"):
+        export_onnx(abs_forecaster.run_dir_, tmp_path / "m.onnx", tolerance=tolerance)
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ without the optional extras installed.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -29,7 +30,8 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
         r = json.loads(report.read_text(encoding="utf-8"))
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
             typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
-                       f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
+                       f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}"
+                       + (f" (limit {g['limit']:.1e})" if "limit" in g else ""))
         check = r.get("decoding_check")         # a translator's two graphs driven together
         if check:
             typer.echo(f"decoding: {check['sentences']} random sources, beam {' and '.join(map(str, check['beams']))}: "
@@ -58,7 +60,7 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
         mark = "  <- kept as engine" if name == r["engine"] else ""
         typer.echo(f"{name:5s}: {size_change(c['size_ratio'])}, {c['speed_ratio_batch']:.2f}x batch speed, "
                    f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
-                   + "".join(f", {m} {change[m]:+.4g}" for m in ("MAE", "accuracy", "bleu", "perplexity", "wer") if m in change)
+                   + metric_words(change, r["fp32"].get("metrics"))
                    + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")
@@ -79,6 +81,20 @@ def slower_note(report: dict) -> str | None:
     return (f"note: the int8 engine ({report['engine']}) is slower than the float run on this machine ({batch:.2f}x "
             f"batch speed, {one:.2f}x batch-1 speed): serve the float run where speed matters; the int8 run is "
             f"{size_change(chosen['size_ratio'])}")
+
+
+def metric_words(change: dict, before: dict | None) -> str:
+    """The test metrics' changes int8 made, each after a comma. A forecaster's MAE is in the data's
+    units, so its change is said as a share of the float run's too: "MAE +123.4" of sales in the
+    millions (or "+4.9e-11" of prices near 1e-4) said nothing of whether it mattered."""
+    words = ""
+    for m in ("MAE", "accuracy", "bleu", "perplexity", "wer"):
+        if m in change:
+            words += f", {m} {change[m]:+.4g}"
+            base = (before or {}).get(m) if m == "MAE" else None
+            if isinstance(base, (int, float)) and math.isfinite(base) and base > 0:
+                words += f" ({100 * change[m] / base:+.2g} % of {base:.4g})"
+    return words
 
 
 def size_change(ratio: float) -> str:

@@ -48,15 +48,17 @@ __all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "write_onnx", "wr
 
 REPORT_FILE = "onnx.json"
 OPSET = 17
-TOLERANCE = 1e-4
+TOLERANCE = 1e-4     # relative: the limit is TOLERANCE x max(1, the largest |output| PyTorch gave on the check)
 
 
 def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float = TOLERANCE) -> Path:
     """Export a finished run's inference graph to ``RUN/model.onnx`` (or ``out``).
 
     The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new
-    batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
-    check and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
+    batch size, sequence length and state) within ``tolerance`` times the outputs' size (at least 1:
+    float32 differs by about 1e-7 of a value, so a graph answering 1e5 differs by ~1e-2 and is as
+    right as one answering 1 to 1e-7); ``RUN/onnx.json`` records the check (``max_abs_diff``, the
+    ``output_scale`` and ``limit`` it was judged against) and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
     path written. A task with several graphs (an adapter with ``export_graphs``) writes them into
     ``RUN`` (or the folder ``out``) and returns the folder.
     """
@@ -68,6 +70,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is not None and not isinstance(out, (str, PathLike)):
         raise LstmkitError(f"out must be a path, got {type(out).__name__}",
                            "pass a file (or folder) path, e.g. out='exports/model.onnx'")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not tolerance >= 0:
+        raise LstmkitError(f"tolerance must be a number >= 0 (relative: times the graph's largest output, at least 1), "
+                           f"got {tolerance!r}", f"pass e.g. tolerance={TOLERANCE:g}, the default")
     _check_utf8(Path(out) if out is not None else run)
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
@@ -175,11 +180,11 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
                            **({"lstmkit_window": str(adapter.window)} if adapter.window else {}),
                            **({"lstmkit_around_graph": "; ".join(notes["around_graph"])} if notes else {})},
                      doc=_doc(adapter.task, adapter.window, notes))
-        diff = _checked(lambda: check_against_torch(OnnxRunner(tmp, quiet=True), graph, adapter), tolerance)
+        check = _checked(lambda: _against_torch(OnnxRunner(tmp, quiet=True), graph, adapter), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
                        "dynamic_axes": ["batch", "steps"], **({"window": adapter.window} if adapter.window else {}),
-                       "signature": graph_signature(tmp), "max_abs_diff": diff, "tolerance": tolerance,
+                       "signature": graph_signature(tmp), **check, "tolerance": tolerance,
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
         if traced is not None:
             report["traced"] = type(traced).__name__
@@ -194,10 +199,10 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
                 tolerance: float = TOLERANCE, around: Sequence[str] = ()) -> dict[str, Any]:
     """Export ``graph`` (called with ``example``'s values in order, named by its keys) to ``path``
     atomically, once ONNX Runtime reproduced every output on ``fresh`` inputs (other batch size
-    and lengths) within ``tolerance``. ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
+    and lengths) within ``tolerance`` times the outputs' size (at least 1). ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
     into the file; ``around`` (the adapter's ``around_graph``) too, as ``lstmkit_around_graph`` and in
     the ``doc_string``, as :func:`write_onnx` stamps a one-graph task's. Returns the graph's report
-    (file, inputs, outputs, max_abs_diff, ...)."""
+    (file, inputs, outputs, max_abs_diff, output_scale, limit, ...)."""
     report: dict[str, Any] = {}
     notes = {"around_graph": list(around)} if around else {}
     metadata = {**metadata, **({"lstmkit_around_graph": "; ".join(around)} if around else {})}
@@ -209,11 +214,10 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
                                               output_names=list(outputs), dynamic_axes=dynamic_axes,
                                               opset_version=OPSET, dynamo=False))
         set_metadata(tmp, metadata, doc=_doc(metadata.get("lstmkit_task", ""), None, notes))
-        diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp, quiet=True), graph, fresh), tolerance)
+        check = _checked(lambda: _max_abs_diff(OnnxRunner(tmp, quiet=True), graph, fresh), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": list(example), "outputs": list(outputs), "signature": graph_signature(tmp),
-                       "max_abs_diff": diff,
-                       "tolerance": tolerance, "seconds": round(time.perf_counter() - t0, 3)})
+                       **check, "tolerance": tolerance, "seconds": round(time.perf_counter() - t0, 3)})
 
     atomic_write(path, write)
     return report
@@ -224,19 +228,25 @@ class ShapeRefusal(LstmkitError):
     :func:`export_onnx` names the run's model in it."""
 
 
-def _checked(check, tolerance: float) -> float:
-    """Run a graph check (ONNX Runtime vs PyTorch); its max abs difference, or one LstmkitError."""
+def _checked(check, tolerance: float) -> dict[str, float]:
+    """Run a graph check (ONNX Runtime vs PyTorch), which gives ``(max abs difference, largest |output|)``;
+    ``{"max_abs_diff", "output_scale", "limit"}``, or one LstmkitError. The limit is relative,
+    ``tolerance * max(1, output_scale)``: float32 is exact to about 1e-7 of a value, so a graph whose
+    outputs are in the thousands (a forecaster without scaling, a large-scaled target) differs from
+    PyTorch by more than 1e-4 while as exact as one answering in units of 1."""
     try:
-        diff = check()
+        diff, scale = check()
     except LstmkitError:
         raise
     except Exception:     # onnxruntime's own errors: the traced graph froze some shape
         raise ShapeRefusal("the ONNX graph fails on a new batch size or length",
                            "this encoder does not export with dynamic shapes yet; nothing was written") from None
-    if not diff <= tolerance:
-        raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
+    limit = tolerance * max(1.0, scale)
+    if not diff <= limit:
+        raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {limit:.2e}: {tolerance:g} x "
+                           f"max(1, its largest output {scale:.3g}))",
                            "report this model configuration as a bug; nothing was written")
-    return diff
+    return {"max_abs_diff": diff, "output_scale": scale, "limit": limit}
 
 
 def _refusal(e: ShapeRefusal, run: Path) -> LstmkitError:
@@ -261,8 +271,9 @@ def _traced(export) -> None:
                            "this encoder does not export yet; nothing was written") from None
 
 
-def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torch.Tensor]) -> float:
-    """Max abs difference of every output of ``graph`` and ``runner`` on the same named inputs."""
+def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """Max abs difference of every output of ``graph`` and ``runner`` on the same named inputs, and
+    the largest finite |value| PyTorch gave (:func:`_checked` judges the one against the other)."""
     with torch.no_grad():
         ref = graph(*inputs.values())
     ref = list(ref) if isinstance(ref, (tuple, list)) else [ref]
@@ -270,8 +281,14 @@ def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torc
     if len(got) != len(ref):
         raise LstmkitError(f"the ONNX graph has {len(got)} outputs, PyTorch's {len(ref)}",
                            "report this model configuration as a bug; nothing was written")
-    return max((float(np.abs(np.asarray(a, np.float64) - b.double().numpy()).max()) if b.numel() else 0.0)
-               for a, b in zip(got, ref))
+    return _compared(got, [b.double().numpy() for b in ref])
+
+
+def _compared(got: Sequence[np.ndarray], ref: Sequence[np.ndarray]) -> tuple[float, float]:
+    """``(max |got - ref|, largest finite |ref|)`` over every output (0.0 for empty ones)."""
+    diffs = [float(np.abs(np.asarray(a, np.float64) - b).max()) if b.size else 0.0 for a, b in zip(got, ref)]
+    finite = [np.abs(b[np.isfinite(b)]) for b in ref]
+    return max(diffs, default=0.0), max((float(f.max()) for f in finite if f.size), default=0.0)
 
 
 def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) -> None:
@@ -371,7 +388,7 @@ def _settle_output_dims(path: str, adapter) -> float:
     """Give the exporter's made-up output dimensions (``Gathery_dim_1``) their meaning: a size where
     the graph answers the same size for every batch and length (a forecast's horizon and targets),
     ``steps`` where it is the input's length, ``y_steps`` where it changes with it otherwise (a speech
-    graph's frames after subsampling). Run on two batch sizes and lengths; returns 0.0 (for :func:`_checked`)."""
+    graph's frames after subsampling). Run on two batch sizes and lengths; returns (0.0, 0.0) (for :func:`_checked`)."""
     import onnx
     runner = OnnxRunner(path, quiet=True)
     steps = adapter.example_inputs(1).shape[1]
@@ -391,11 +408,16 @@ def _settle_output_dims(path: str, adapter) -> float:
             else:                 # the input's length, or one that follows it (speech's frames after subsampling)
                 d.dim_param = "steps" if (shapes1[k][j], shapes2[k][j]) == (s1, s2) else f"{out.name}_steps"
     onnx.save(model, path)
-    return 0.0
+    return 0.0, 0.0
 
 
 def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> float:
     """Max abs difference of every output on fresh inputs: batch 3, window + 5 steps, random state."""
+    return _against_torch(runner, graph, adapter, seed)[0]
+
+
+def _against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> tuple[float, float]:
+    """:func:`check_against_torch`'s difference and PyTorch's largest |output| (:func:`_compared`)."""
     g = torch.Generator().manual_seed(seed)
     x = adapter.example_inputs(3, (adapter.window or 1) + 5, seed=seed)
     extras = extra_inputs(adapter, x, seed)
@@ -404,5 +426,4 @@ def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: i
         ref = graph(x, *extras.values(), *state)
     ref = list(ref) if isinstance(ref, tuple) else [ref]
     y, out_state = runner.run(x.numpy(), [s.numpy() for s in state], **{k: v.numpy() for k, v in extras.items()})
-    got = [y, *out_state]
-    return max(float(np.abs(a - b.numpy()).max()) for a, b in zip(got, ref))
+    return _compared([y, *out_state], [b.double().numpy() for b in ref])

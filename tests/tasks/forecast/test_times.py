@@ -445,3 +445,13 @@ def test_semi_monthly_dates_are_a_calendar_step_and_forecast_on_it(freq, after):
                    progress="off", tensorboard=False, doctor=False).fit(df)
     assert f.season_ == 24
     assert list(f.predict(df)["date"]) == list(pd.DatetimeIndex(after))
+
+
+@pytest.mark.parametrize("start, step, shown", [(1_700_000_000, 0.1, "0.1"), (1000, 0.01, "0.01")])
+def test_elapsed_times_are_told_their_step_at_any_magnitude(start, step, shown):
+    """Unix seconds in tenths, as a logger writes them (1700000000.1), are exact to ~2e-7 s: judged
+    to 1e-6 of a step, they were told 'holds numbers, not dates' without the step and the pandas
+    line that numbers them; 1000.00, 1000.01, ... were told steps of 0.00999999999999."""
+    col = pd.Series([float(f"{start + step * i:.2f}") for i in range(300)])
+    with pytest.raises(LstmkitError, match=rf"elapsed time in steps of {shown}\? .* / {shown}\)\.round\(\)"):
+        parse_time(col, "t")

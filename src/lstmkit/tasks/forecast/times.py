@@ -470,14 +470,23 @@ def _fractions(col: pd.Series, name: str) -> LstmkitError:
 
 def _one_step(col: pd.Series) -> float | None:
     """The step every value of a float column lies a whole number of from its least (0.0, 0.1,
-    0.2, ... written in floating point: 0.30000000000000004), or None."""
+    0.2, ... written in floating point: 0.30000000000000004), or None. Judged to the values' own
+    rounding: Unix seconds in tenths (1700000000.1) are exact to ~2e-7 s, 2e-6 of a step, and one
+    difference of two of them is no exact step (the whole span over its count of steps is)."""
     v = np.unique(col.to_numpy(dtype=np.float64))
     steps = np.diff(v)
     if len(steps) == 0 or not np.isfinite(v).all():
         return None
-    step = float(steps.min())
+    count = round((v[-1] - v[0]) / float(steps.min()))
+    step = float((v[-1] - v[0]) / count)
+    slack = 4 * float(np.spacing(np.abs(v).max())) / step      # a value's rounding, in steps
+    if slack > 0.01:                                           # steps too fine for the values' precision
+        return None
     k = (v - v[0]) / step
-    return step if np.allclose(k, k.round(), rtol=0, atol=1e-6) else None
+    if not np.allclose(k, k.round(), rtol=0, atol=1e-6 + slack):
+        return None
+    # said in the fewest digits that move no value by more than its rounding over the whole span (0.1, not 0.100000000319)
+    return next(r for d in range(1, 18) if abs((r := float(f"{step:.{d}g}")) - step) * count <= slack * step)
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
