@@ -9,6 +9,9 @@ What a run folder holds after ``lstmkit export onnx --run RUN``:
 * ``lstmkit.json`` -- the settings and what training fitted (scaling parameters, class names),
 * ``vocab.json`` -- a text model's vocabulary (``itos``: the token of each id).
 
+A folder written by ``lstmkit export onnx --run RUN --out DIR`` holds the same files (``onnx.json``'s
+``run_files`` names the copies of the run's), so ``DIR`` may be passed for ``RUN`` without the run.
+
 Three cases are shown, each the same as lstmkit's own answer to float rounding:
 
 * :func:`forecast`: a forecaster of one or more series, no logs, no seasonal indices and no blend
