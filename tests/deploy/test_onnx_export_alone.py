@@ -92,7 +92,7 @@ def test_a_run_exported_into_itself_names_its_own_files(forecaster):
     assert json.loads((run / "onnx.json").read_text())["run_files"] == {"lstmkit.json": "lstmkit.json"}
 
 
-def test_a_text_classifier_exported_to_a_folder_is_used_without_its_run(tmp_path):
+def test_a_text_classifier_exported_to_a_folder_is_used_without_its_run(forecaster, tmp_path, capsys):
     x, labels = labelled_texts()
     est = lstmkit.TextClassifier(**QUICK, min_freq=1).fit(x, labels)
     est.save(tmp_path / "c")
@@ -102,6 +102,11 @@ def test_a_text_classifier_exported_to_a_folder_is_used_without_its_run(tmp_path
     got_labels, got = _example().classify_texts(tmp_path / "deploy", texts)
     np.testing.assert_allclose(got, est.predict_proba(texts), atol=1e-5)
     assert got_labels == list(est.predict(texts))
+    # another run's graphs into it would leave this one's vocab.json beside them: refused, nothing changed
+    before = {p.name: _sha(p) for p in (tmp_path / "deploy").iterdir()}
+    code, _, err = run_cli(["export", "onnx", "--run", forecaster[0], "--out", tmp_path / "deploy"], capsys)
+    assert code == 2 and "holds the ONNX export of another run" in err, err
+    assert {p.name: _sha(p) for p in (tmp_path / "deploy").iterdir()} == before
 
 
 def test_a_language_model_exported_to_a_folder_is_used_without_its_run(tmp_path):

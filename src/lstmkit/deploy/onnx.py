@@ -41,7 +41,8 @@ from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, requi
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.files import check_out_path, check_writable
-from lstmkit.runs import META_FILE, SOURCE_KEY, WEIGHTS_FILE, atomic_write, file_in_the_way, file_sha256, read_meta, write_json
+from lstmkit.runs import (META_FILE, SOURCE_KEY, atomic_write, export_source, file_in_the_way, file_sha256, read_meta,
+                          write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
@@ -177,16 +178,17 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     out = Path(out)
     check_out_path(out)                   # a name too long: is_dir() below raised the OSError, a traceback
     folder = out if several or out.is_dir() else out.parent
-    if (folder / META_FILE).is_file() and folder.resolve() != run.resolve() and not _export_of(run, folder):
+    if not (folder / META_FILE).is_file() or folder.resolve() == run.resolve():
+        return
+    source = export_source(folder)
+    if source is None:
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
                            f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
                            "the graph goes into the run itself)")
-
-
-def _export_of(run: Path, folder: Path) -> bool:
-    """``folder`` holds an earlier export of ``run`` (no weights; its copy of ``lstmkit.json`` the same
-    bytes): exporting into it again replaces that export, not another run's graphs."""
-    return not (folder / WEIGHTS_FILE).exists() and file_sha256(folder / META_FILE) == file_sha256(run / META_FILE)
+    if source != str(run.resolve()) and file_sha256(folder / META_FILE) != file_sha256(run / META_FILE):
+        raise LstmkitError(f"--out {out}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
+                           "graphs and files would be mixed with what is left of it",
+                           f"pass a new folder (or remove {folder} first)")
 
 
 def around_graph(adapter) -> dict[str, Any]:
