@@ -77,13 +77,15 @@ def test_a_forecast_exported_to_a_folder_is_used_without_its_run(forecaster, tmp
 
 def test_a_graph_exported_as_a_file_names_its_own_copies(forecaster, tmp_path):
     """``--out FILE.onnx`` still writes FILE.onnx and FILE.onnx.json; the run's files go beside them under
-    FILE.onnx's name, so two graphs exported into one folder keep their own."""
-    run, _ = forecaster
+    FILE.onnx's name, so two graphs exported into one folder keep their own; the example reads them."""
+    run, y = forecaster
     report = _export_alone(run, tmp_path / "sales.onnx", tmp_path)
     assert report["run_files"] == {"lstmkit.json": "sales.onnx.lstmkit.json"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.onnx", "sales.onnx.json", "sales.onnx.lstmkit.json"]
     meta = json.loads((tmp_path / report["run_files"]["lstmkit.json"]).read_text())
     assert meta["preprocessing"]["panel_scaler"]["series"]
+    want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
+    np.testing.assert_allclose(_example().forecast(tmp_path / "sales.onnx", y)[:, 0], want, rtol=1e-5, atol=1e-5)
 
 
 def test_a_run_exported_into_itself_names_its_own_files(forecaster):
