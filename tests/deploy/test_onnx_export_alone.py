@@ -159,6 +159,18 @@ def test_a_speech_model_exported_to_a_folder_holds_its_feature_settings_and_symb
     assert y.shape[-1] == 1 + len(symbols["chars"]) and np.isfinite(y).all()
 
 
+def test_a_speech_models_language_model_is_said_to_be_a_run_of_its_own(tmp_path):
+    """It said 'with the run's language model', which an exported folder does not hold: it now says where
+    lstmkit.json names it and which settings weigh it."""
+    from dataclasses import replace
+    from lstmkit.deploy.registry import adapter_for
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    adapter = adapter_for(tiny_run(tmp_path / "s", mode="ctc", max_epochs=1))
+    adapter.config = replace(adapter.config, lm=str(tmp_path / "lm"))      # a run trained with --lm
+    assert adapter.around_graph[1].endswith("fused with the language model of lstmkit.json's data.lm_run (a run of its "
+                                            "own, exported on its own) by config.lm_weight and config.length_bonus")
+
+
 def test_a_graph_name_whose_copies_names_do_not_fit_is_refused_before_the_graph(forecaster, tmp_path, capsys):
     """'é' * 120 + '.onnx' (245 bytes) and its report (250) fit, its lstmkit.json copy (258) does not: said
     before the graph is traced, nothing written (not an OSError after the graph and before the report)."""
