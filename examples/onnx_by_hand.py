@@ -9,6 +9,10 @@ What a run folder holds after ``lstmkit export onnx --run RUN``:
 * ``lstmkit.json`` -- the settings and what training fitted (scaling parameters, class names),
 * ``vocab.json`` -- a text model's vocabulary (``itos``: the token of each id).
 
+A folder written by ``lstmkit export onnx --run RUN --out DIR`` holds the same files (``onnx.json``'s
+``run_files`` names the copies of the run's), so ``DIR`` may be passed for ``RUN`` without the run; so may
+a graph written by ``--out FILE.onnx`` (its report ``FILE.onnx.json`` and ``FILE.onnx.lstmkit.json`` beside it).
+
 Three cases are shown, each the same as lstmkit's own answer to float rounding:
 
 * :func:`forecast`: a forecaster of one or more series, no logs, no seasonal indices and no blend
@@ -45,13 +49,25 @@ ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 def _read(run: Path, name: str) -> dict:
+    """A JSON file of ``run``: a run folder, an ``--out`` folder, or a graph exported as ``FILE.onnx``,
+    whose report ``FILE.onnx.json`` names its copies of the run's files under ``run_files``."""
+    if run.suffix == ".onnx":
+        report = json.loads(Path(f"{run}.json").read_text(encoding="utf-8"))
+        if name == "onnx.json":
+            return report
+        run, name = run.parent, report["run_files"].get(name, name)
     return json.loads((run / name).read_text(encoding="utf-8"))
+
+
+def _graph(run: Path, report: dict) -> str:
+    """The graph file the report describes, beside it."""
+    return str((run.parent if run.suffix == ".onnx" else run) / report["file"])
 
 
 def _report(run: Path) -> dict:
     """The export's report: ``onnx.json`` (``lstmkit export onnx``), or an int8 run's ``export_report.json``
     (``lstmkit export int8``, its graph ``model.onnx``)."""
-    if (run / "onnx.json").is_file():
+    if run.suffix == ".onnx" or (run / "onnx.json").is_file():
         return _read(run, "onnx.json")
     return {"file": "model.onnx", **_read(run, "export_report.json")}
 
@@ -77,7 +93,7 @@ def forecast(run: str | Path, history: np.ndarray, series: str | None = None) ->
         out = np.zeros((cfg["horizon"], y.shape[1]))
     else:
         window = ((y[-cfg["lookback"]:] - loc) / scale).astype(np.float32)[None]   # [1, lookback, targets]
-        session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(_graph(run, report), providers=["CPUExecutionProvider"])
         out = session.run(["y"], {"x": window})[0][0] * scale + loc                 # [horizon, targets]
     bounds = pre.get("bounds")           # the floor at 0 of a target never below 0 in training, or --bounds LOW,HIGH
     if bounds:
@@ -119,7 +135,7 @@ def classify_texts(run: str | Path, texts: list[str]) -> tuple[list[str], np.nda
     for i, row in enumerate(ids):
         x[i, :len(row)] = row
     lengths = np.asarray([len(r) for r in ids], dtype=np.int64)
-    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(_graph(run, report), providers=["CPUExecutionProvider"])
     logits = session.run(["y"], {"x": x, "lengths": lengths})[0]
     if logits.ndim == 1:                                    # two classes: the logit of classes[1]
         p1 = 1 / (1 + np.exp(-logits.astype(np.float64)))
@@ -142,7 +158,7 @@ def lm_log_prob(run: str | Path, text: str) -> float:
     stoi = {t: i for i, t in enumerate(base["itos"])}
     text = unicodedata.normalize("NFKC", text)
     ids = [specials["bos"], *(stoi.get(ch, UNK_ID) for ch in (text.lower() if base["lowercase"] else text))]
-    session = ort.InferenceSession(str(run / report["file"]), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(_graph(run, report), providers=["CPUExecutionProvider"])
     state = {i.name: np.zeros((i.shape[0], 1, i.shape[2]), np.float32)       # h0 (and c0): zeros [L, 1, H]
              for i in session.get_inputs() if i.name != "x"}
     y = session.run(["y"], {"x": np.asarray([ids], np.int64), **state})[0][0].astype(np.float64)   # [T, V]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, read_meta
+from lstmkit.runs import META_FILE, export_source, read_meta
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
 
 __all__ = ["list_runs", "format_runs"]
@@ -51,6 +51,9 @@ def _row(run: Path) -> dict[str, Any]:
         state = "failed" + failed_line(failure if isinstance(failure, dict) else {})
     else:
         state = "finished" if status == "finished" else unfinished_state(run, meta)
+    source = export_source(run)
+    if source is not None:             # its lstmkit.json is the run's copy: the graphs are here, not the run
+        state = f"ONNX export of {source} (no weights)"
     return {"run": str(run), "task": meta.get("task"), "status": status, "state": state,
             "epochs": epochs if isinstance(epochs, int) else None, "written": meta.get("written")}
 

@@ -46,7 +46,7 @@ __all__ = [
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
     "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
-    "resume_call", "check_written_by", "declared_weights", "finished_meta", "read_weights",
+    "resume_call", "check_written_by", "declared_weights", "finished_meta", "read_weights", "export_source",
 ]
 
 FORMAT_VERSION = 1
@@ -62,6 +62,8 @@ RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "
                        "vocab.json", "val_translations.tsv", "gates.json", "onnx.json", "model.onnx", "encoder.onnx",
                        "decoder.onnx", "export_report.json", "update.json"})
 RUN_FOLDERS = ("checkpoints", "plots", "tb", "backtest")
+ONNX_REPORT = "onnx.json"
+SOURCE_KEY = "source_run"             # an ``export onnx --out`` report's: the run folder the graphs came from
 
 
 def new_run_dir(out: str | Path, task: str) -> Path:
@@ -362,8 +364,29 @@ def _check_not_special(path: Path) -> None:
 
 
 def _weights_missing(path: Path) -> LstmkitError:
+    source = export_source(path.parent)
+    if source is not None:         # the copied lstmkit.json made it read as a run that did not finish
+        return LstmkitError(f"{path.parent} is an ONNX export of the run {source} (export onnx with an out folder), "
+                            "not a run: it holds the graphs and the files they read, not the weights",
+                            "pass the run folder it was exported from, or run its graphs with onnxruntime "
+                            "(examples/onnx_by_hand.py)")
     return LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or "
                         + worded("use --resume", "resume it with resume(RUN)"))
+
+
+def export_source(folder: str | Path) -> str | None:
+    """The run folder an ``export onnx --out FOLDER`` came from (its ``onnx.json``'s ``source_run``), where
+    ``folder`` holds such an export and no weights: the run's ``lstmkit.json`` is copied there beside the
+    graphs, so the folder reads as a run. None for any other folder."""
+    folder = Path(folder)
+    if (folder / WEIGHTS_FILE).exists():
+        return None
+    try:
+        report = json.loads((folder / ONNX_REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    source = report.get(SOURCE_KEY) if isinstance(report, dict) else None
+    return source if isinstance(source, str) else None
 
 
 # safetensors' names of the dtypes lstmkit's weights can be read as, with their sizes (another is refused by name)

@@ -26,6 +26,7 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
     from lstmkit.deploy.onnx import export_onnx, report_path
     path = export_onnx(run, out)
     report = report_path(run, out, path)
+    r: dict = {}
     if report.is_file():
         r = json.loads(report.read_text(encoding="utf-8"))
         for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
@@ -36,7 +37,9 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
         if check:
             typer.echo(f"decoding: {check['sentences']} random sources, beam {' and '.join(map(str, check['beams']))}: "
                        f"{check['same_tokens']}/{check['searches']} searches wrote PyTorch's tokens")
-    typer.echo(f"wrote {path}" + (f" (its report: {report})" if out is not None else ""))
+    copies = ", ".join((r.get("run_files") or {}).values())      # what the graphs read, copied from the run
+    typer.echo(f"wrote {path}" + (f" (its report: {report}; the run's files it reads: {copies})" if out is not None
+                                  else ""))
 
 
 @export_app.command("int8")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import sys
 import time
 import warnings
@@ -40,10 +41,11 @@ from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, requi
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.files import check_out_path, check_writable
-from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
+from lstmkit.runs import (META_FILE, SOURCE_KEY, atomic_write, export_source, file_in_the_way, file_sha256, read_meta,
+                          write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
-__all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
+__all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
            "graph_signature", "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
@@ -60,7 +62,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     right as one answering 1 to 1e-7); ``RUN/onnx.json`` records the check (``max_abs_diff``, the
     ``output_scale`` and ``limit`` it was judged against) and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
     path written. A task with several graphs (an adapter with ``export_graphs``) writes them into
-    ``RUN`` (or the folder ``out``) and returns the folder.
+    ``RUN`` (or the folder ``out``) and returns the folder. A graph written to ``out`` travels alone:
+    the files its ``around_graph`` reads (``lstmkit.json``, a text model's ``vocab.json``) are copied
+    beside it first (:func:`side_files`), and the report names them under ``run_files``.
     """
     require_onnx()
     run = Path(run)
@@ -78,7 +82,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
     if out is not None and graphs is None and not Path(out).is_dir():      # its report's name, before any work
-        check_out_path(report_path(run, out, Path(out)))
+        report = report_path(run, out, Path(out))
+        for name in (report, *_copies(run, adapter, report).values()):     # and its copies of the run's files
+            check_out_path(name)
     if out is None:                 # a read-only run folder: said before the graph is traced and checked
         check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
                        "and run the command again")
@@ -105,18 +111,57 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
                                 traced=own() if own is not None else None)
     except ShapeRefusal as e:
         raise _refusal(e, run) from None
-    write_json(report_path(run, out, path), report)
+    target = report_path(run, out, path)
+    report["run_files"] = side_files(run, adapter, target)
+    if target.parent.resolve() != run.resolve():        # the folder reads as a run: say which one it is not
+        report[SOURCE_KEY] = str(run.resolve())
+    write_json(target, report)           # last: a report never names a file not yet there
     return path
 
 
+def side_files(run: Path, adapter, report: Path) -> dict[str, str]:
+    """Copy the run's files that the graph's ``around_graph`` reads (``lstmkit.json``: scaling, classes,
+    settings; the adapter's ``run_files``: a vocabulary) beside the export's ``report``, each
+    atomically and checked against its source's SHA-256, so the exported folder is used without the
+    run. Returns ``{run's name: copy's name beside the report}``: ``onnx.json`` in a folder gets the
+    same names, ``sales.onnx.json`` gets ``sales.onnx.lstmkit.json`` (two graphs exported into one
+    folder keep their own). A report inside the run names the run's own files."""
+    copies = _copies(run, adapter, report)
+    for name, copy in copies.items():
+        if copy.parent.resolve() == run.resolve():
+            continue                                 # the run's own file: nothing to copy
+        source = run / name
+        want = file_sha256(source)
+
+        def write(tmp: str, source=source, want=want) -> None:
+            shutil.copyfile(source, tmp)
+            if file_sha256(tmp) != want:
+                raise LstmkitError(f"the copy of {source} differs from it (it changed while it was copied, or the "
+                                   "disk did not keep it)", "export again; nothing of it was kept")
+
+        atomic_write(copy, write)
+    return {name: copy.name for name, copy in copies.items()}
+
+
+def _copies(run: Path, adapter, report: Path) -> dict[str, Path]:
+    """``{run's file name: where its copy goes}`` for an export whose report is ``report`` (see
+    :func:`side_files`); inside the run, the run's own files."""
+    names = (META_FILE, *getattr(adapter, "run_files", ()))
+    if report.parent.resolve() == run.resolve():
+        return {name: run / name for name in names}
+    prefix = "" if report.name == REPORT_FILE else report.name[: -len(".json")] + "."
+    return {name: report.parent / (prefix + name) for name in names}
+
+
 def report_path(run: str | Path, out: str | Path | None, path: Path) -> Path:
-    """Where :func:`export_onnx` writes its report of the graph(s) at ``path``: ``RUN/onnx.json``, a
-    folder of graphs' ``onnx.json``, else the graph's file name with ``.json`` added (``sales.onnx.json``:
-    two graphs exported into one folder keep a report each). A graph written to ``out`` had none,
-    while its ``doc_string`` sent its reader to the report beside it."""
+    """Where :func:`export_onnx` writes its report of the graph(s) at ``path``: ``RUN/onnx.json``, an
+    ``out`` folder's ``onnx.json`` (the folder then reads as the run does: ``examples/onnx_by_hand.py``
+    takes it), else the graph's file name with ``.json`` added (``sales.onnx.json``: two graphs
+    exported into one folder under their own names keep a report each). A graph written to ``out`` had
+    none, while its ``doc_string`` sent its reader to the report beside it."""
     if out is None:
         return Path(run) / REPORT_FILE
-    return path / REPORT_FILE if path.is_dir() else path.with_name(path.name + ".json")
+    return Path(out) / REPORT_FILE if Path(out).is_dir() else path.with_name(path.name + ".json")
 
 
 def _check_utf8(path: Path) -> None:
@@ -138,10 +183,17 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     out = Path(out)
     check_out_path(out)                   # a name too long: is_dir() below raised the OSError, a traceback
     folder = out if several or out.is_dir() else out.parent
-    if (folder / META_FILE).is_file() and folder.resolve() != run.resolve():
+    if not (folder / META_FILE).is_file() or folder.resolve() == run.resolve():
+        return
+    source = export_source(folder)
+    if source is None:
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
                            f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
                            "the graph goes into the run itself)")
+    if source != str(run.resolve()) and file_sha256(folder / META_FILE) != file_sha256(run / META_FILE):
+        raise LstmkitError(f"--out {out}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
+                           "graphs and files would be mixed with what is left of it",
+                           f"pass a new folder (or remove {folder} first)")
 
 
 def around_graph(adapter) -> dict[str, Any]:
@@ -362,8 +414,9 @@ def _doc(task: str, window: int | None, notes: dict[str, list[str]]) -> str:
     """The graph's ``doc_string``: what it is, and where its inputs' meaning is written down."""
     from lstmkit.version import __version__
     return (f"lstmkit {__version__} {task} graph. Inputs and outputs: onnx.json beside it (a graph exported "
-            "elsewhere: its file name + .json; int8: export_report.json); "
-            "scaling, vocabulary and labels: lstmkit.json and vocab.json."
+            "as a file of its own name: its file name + .json; int8: export_report.json); "
+            "scaling, vocabulary and labels: lstmkit.json and vocab.json (copied beside it; a graph exported as "
+            "a file: its file name + .lstmkit.json, .vocab.json)."
             + (f" x holds the last {window} steps." if window else "")
             + (" Around the graph: " + "; ".join(notes["around_graph"]) + "." if notes else ""))
 

@@ -579,7 +579,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         models are not all deployable overrides it. Every fitted model may by default."""
 
     def export(self, format: str = "onnx", out: str | Path | None = None, *, data=None) -> Path:
-        """Export the saved run: ``onnx`` (the graph beside the weights, or ``out``) or ``int8``
+        """Export the saved run: ``onnx`` (the graph beside the weights, or ``out``, with copies of the
+        run's ``lstmkit.json`` and ``vocab.json`` beside it: ``onnx.json``'s ``run_files``) or ``int8``
         (a new run folder, default ``RUN-int8``, with its measurements; ``data`` for the test
         metrics, as ``evaluate`` reads it; a classifier's may be ``(X, y)``). The same as ``lstmkit
         export onnx|int8 --run RUN``; returns the path written (the graph file; the folder holding the

@@ -103,8 +103,10 @@ class SpeechAdapter(EstimatorAdapter):
                     "|STFT|^2 uncentred, HTK-mel filters Slaney-normalised, log(mel + 1e-6)), normalised "
                     f"'{c.normalize}'; lengths: each clip's frames (at least {self.min_frames})")
         answer = {"ctc": f"decoding: CTC over y's per-frame log-probabilities (blank and chars: lstmkit.json's "
-                         f"preprocessing.symbols), prefix beam {c.beam}" + (" with the run's language model"
-                                                                             if c.lm else ""),
+                         f"preprocessing.symbols), prefix beam {c.beam}"
+                         # the language model is a run of its own: neither in this graph nor copied beside it
+                         + (" fused with the language model of lstmkit.json's data.lm_run (a run of its own, "
+                            "exported on its own) by config.lm_weight and config.length_bonus" if c.lm else ""),
                   "seq2seq": f"decoding: beam search ({c.beam}) over the encoder and one-step decoder graphs"}
         return [features, answer.get(self.mode, "labels: y scores the run's classes (lstmkit.json; "
                                                 "lstmkit.tasks.speech.labels)")]

@@ -1,0 +1,195 @@
+"""An export written with ``--out`` travels alone: the folder (or ``FILE.onnx`` and the files named after
+it) holds what its ``around_graph`` reads (lstmkit.json, a text model's vocab.json), so the graph is used
+with ONNX Runtime and numpy after the run folder is gone (examples/onnx_by_hand.py on the exported
+folder, or the graph fed directly)."""
+import hashlib
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import lstmkit  # noqa: E402
+from cli_helpers import run_cli  # noqa: E402
+from estimator_data import QUICK, labelled_texts  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "onnx_by_hand.py"
+
+
+def _example():
+    spec = importlib.util.spec_from_file_location("onnx_by_hand", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _export_alone(run: Path, out: Path, tmp: Path) -> dict:
+    """Export a copy of ``run`` with ``out`` (a name without ``.onnx``: a new folder), checking the copies
+    against the run's files, then remove the copy: what ``out`` holds is all there is. Returns the report."""
+    if out.suffix != ".onnx":
+        out.mkdir()
+    copy = tmp / "gone"
+    shutil.copytree(run, copy)
+    path = export_onnx(copy, out)
+    report = json.loads((out / "onnx.json" if out.is_dir() else Path(f"{path}.json")).read_text())
+    for name, beside in report["run_files"].items():
+        assert _sha((out if out.is_dir() else out.parent) / beside) == _sha(copy / name)
+    shutil.rmtree(copy)
+    return report
+
+
+@pytest.fixture(scope="module")
+def forecaster(tmp_path_factory):
+    d = tmp_path_factory.mktemp("alone_forecast")
+    y = np.sin(np.arange(80) / 4) * 3 + 5
+    est = lstmkit.Forecaster(**QUICK, horizon=3, lookback=12, combine="none", ensemble=1).fit(y)
+    est.save(d / "f")
+    est.export("onnx")                  # predict(engine="onnx") on the run: what the exported folder must give
+    return d / "f", y
+
+
+def test_a_forecast_exported_to_a_folder_is_used_without_its_run(forecaster, tmp_path, capsys):
+    run, y = forecaster
+    out = tmp_path / "deploy"
+    out.mkdir()
+    copy = tmp_path / "gone"
+    shutil.copytree(run, copy)
+    code, said, err = run_cli(["export", "onnx", "--run", copy, "--out", out], capsys)
+    assert code == 0, err
+    shutil.rmtree(copy)
+    assert sorted(p.name for p in out.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
+    assert json.loads((out / "onnx.json").read_text())["run_files"] == {"lstmkit.json": "lstmkit.json"}
+    want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
+    np.testing.assert_allclose(_example().forecast(out, y)[:, 0], want, rtol=1e-5, atol=1e-5)
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", out], capsys)   # the same run again: replaced
+    assert code == 0, err
+
+
+def test_a_graph_exported_as_a_file_names_its_own_copies(forecaster, tmp_path):
+    """``--out FILE.onnx`` still writes FILE.onnx and FILE.onnx.json; the run's files go beside them under
+    FILE.onnx's name, so two graphs exported into one folder keep their own; the example reads them."""
+    run, y = forecaster
+    report = _export_alone(run, tmp_path / "sales.onnx", tmp_path)
+    assert report["run_files"] == {"lstmkit.json": "sales.onnx.lstmkit.json"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.onnx", "sales.onnx.json", "sales.onnx.lstmkit.json"]
+    meta = json.loads((tmp_path / report["run_files"]["lstmkit.json"]).read_text())
+    assert meta["preprocessing"]["panel_scaler"]["series"]
+    want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
+    np.testing.assert_allclose(_example().forecast(tmp_path / "sales.onnx", y)[:, 0], want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_run_exported_into_itself_names_its_own_files(forecaster):
+    run, _ = forecaster
+    export_onnx(run)
+    assert json.loads((run / "onnx.json").read_text())["run_files"] == {"lstmkit.json": "lstmkit.json"}
+
+
+def test_a_text_classifier_exported_to_a_folder_is_used_without_its_run(forecaster, tmp_path, capsys):
+    x, labels = labelled_texts()
+    est = lstmkit.TextClassifier(**QUICK, min_freq=1).fit(x, labels)
+    est.save(tmp_path / "c")
+    report = _export_alone(tmp_path / "c", tmp_path / "deploy", tmp_path)
+    assert report["run_files"] == {"lstmkit.json": "lstmkit.json", "vocab.json": "vocab.json"}
+    texts = ["the film 3 was good", "The film was AWFUL!"]
+    got_labels, got = _example().classify_texts(tmp_path / "deploy", texts)
+    np.testing.assert_allclose(got, est.predict_proba(texts), atol=1e-5)
+    assert got_labels == list(est.predict(texts))
+    # another run's graphs into it would leave this one's vocab.json beside them: refused, nothing changed
+    before = {p.name: _sha(p) for p in (tmp_path / "deploy").iterdir()}
+    code, _, err = run_cli(["export", "onnx", "--run", forecaster[0], "--out", tmp_path / "deploy"], capsys)
+    assert code == 2 and "holds the ONNX export of another run" in err, err
+    assert {p.name: _sha(p) for p in (tmp_path / "deploy").iterdir()} == before
+
+
+def test_a_language_model_exported_to_a_folder_is_used_without_its_run(tmp_path):
+    lines = [f"the {a} dog {b}" for a in ("red", "big", "old") for b in ("runs", "sits", "sleeps")] * 8
+    (tmp_path / "t.txt").write_text("\n".join(lines) + "\n")
+    lm = lstmkit.LanguageModel(**QUICK, level="char", embed_dim=16).fit(str(tmp_path / "t.txt"), out=tmp_path / "runs")
+    _export_alone(lm.run_dir_, tmp_path / "deploy", tmp_path)
+    text = "the old dog sits"
+    got = _example().lm_log_prob(tmp_path / "deploy", text)
+    assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
+
+
+def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path):
+    import torch
+    from translate_data import TINY, make_pairs
+    pairs = make_pairs(120, seed=1, max_len=5)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        tr = lstmkit.Translator(**{**TINY, "max_epochs": 2, "patience": 2}).fit(
+            [s for s, _ in pairs], [t for _, t in pairs], out=tmp_path / "runs")
+        report = _export_alone(tr.run_dir_, tmp_path / "deploy", tmp_path)
+        assert report["run_files"] == {"lstmkit.json": "lstmkit.json", "vocab.json": "vocab.json"}
+        sentences = [s for s, _ in make_pairs(4, seed=3, max_len=5)]
+        assert _example().translate(tmp_path / "deploy", sentences, 1) == tr.translate(sentences, beam=1)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_a_speech_model_exported_to_a_folder_holds_its_feature_settings_and_symbols(tmp_path):
+    """No by-hand example computes speech features; the folder holds what around_graph names for them
+    (lstmkit.json's config) and for the CTC decoding (its preprocessing.symbols), and its graph runs."""
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    run = tiny_run(tmp_path / "s", mode="ctc", max_epochs=1)
+    report = _export_alone(run, tmp_path / "deploy", tmp_path)
+    features, decoding = report["around_graph"]
+    meta = json.loads((tmp_path / "deploy" / report["run_files"]["lstmkit.json"]).read_text())
+    c = meta["config"]
+    assert f"mono {c['sample_rate']} Hz" in features and f"hop {c['hop_ms']:g} ms" in features
+    symbols = meta["preprocessing"]["symbols"]
+    assert "lstmkit.json's preprocessing.symbols" in decoding and symbols["blank"] == 0
+    session = ort.InferenceSession(str(tmp_path / "deploy" / "model.onnx"), providers=["CPUExecutionProvider"])
+    x = np.zeros((1, 100, c["n_mels"]), np.float32)
+    feeds = {i.name: (x if i.name == "x" else np.asarray([100]) if i.name == "lengths"
+                      else np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32))
+             for i in session.get_inputs()}
+    y = session.run(None, feeds)[0]                         # [1, frames, blank + chars]
+    assert y.shape[-1] == 1 + len(symbols["chars"]) and np.isfinite(y).all()
+
+
+def test_a_speech_models_language_model_is_said_to_be_a_run_of_its_own(tmp_path):
+    """It said 'with the run's language model', which an exported folder does not hold: it now says where
+    lstmkit.json names it and which settings weigh it."""
+    from dataclasses import replace
+    from lstmkit.deploy.registry import adapter_for
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    adapter = adapter_for(tiny_run(tmp_path / "s", mode="ctc", max_epochs=1))
+    adapter.config = replace(adapter.config, lm=str(tmp_path / "lm"))      # a run trained with --lm
+    assert adapter.around_graph[1].endswith("fused with the language model of lstmkit.json's data.lm_run (a run of its "
+                                            "own, exported on its own) by config.lm_weight and config.length_bonus")
+
+
+def test_a_graph_name_whose_copies_names_do_not_fit_is_refused_before_the_graph(forecaster, tmp_path, capsys):
+    """'é' * 120 + '.onnx' (245 bytes) and its report (250) fit, its lstmkit.json copy (258) does not: said
+    before the graph is traced, nothing written (not an OSError after the graph and before the report)."""
+    run, _ = forecaster
+    out = tmp_path / "deploy"
+    out.mkdir()
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", out / f"{'é' * 120}.onnx"], capsys)
+    assert code == 2 and "258 bytes long; a file or folder name may have at most 255 bytes" in err, err
+    assert list(out.iterdir()) == []
+
+
+def test_an_exported_folder_is_not_taken_for_a_run_that_did_not_finish(forecaster, tmp_path, capsys):
+    """Its copied lstmkit.json made `lstmkit list` call it a finished run, and `predict` / `serve` said
+    'weights file missing — the run did not finish; retrain or use --resume'."""
+    run, _ = forecaster
+    out = tmp_path / "exports" / "deploy"
+    out.mkdir(parents=True)
+    export_onnx(run, out)
+    code, said, err = run_cli(["list", tmp_path / "exports"], capsys)
+    assert code == 0 and f"ONNX export of {run.resolve()} (no weights)" in said, err
+    code, _, err = run_cli(["forecast", "predict", "--run", out, "--data", tmp_path / "x.csv"], capsys)
+    assert code == 2 and f"{out} is an ONNX export of the run {run.resolve()}" in err and "--resume" not in err, err
