@@ -119,7 +119,8 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
 
 
 @app.command(name="list")
-def list_command(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (train's --out), or one run.")):
+def list_command(folder: Path = typer.Argument(Path("runs"),
+                                               help="A folder of run folders (train's --out), or one run.")):
     """List run folders: task, epochs, and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs
     typer.echo(format_runs(list_runs(folder)))

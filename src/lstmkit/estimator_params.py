@@ -158,7 +158,8 @@ class public_call:
         if not depth:
             if not _FORK_HOOK:
                 _FORK_HOOK.append(True)
-                if hasattr(os, "register_at_fork"):     # Windows has no fork (every public method raised AttributeError there)
+                # Windows has no fork (every public method raised AttributeError there)
+                if hasattr(os, "register_at_fork"):
                     os.register_at_fork(after_in_child=_one_torch_thread_after_fork)
             wording, pin = caller_wording(python=True), cpu_float32()
             wording.__enter__()

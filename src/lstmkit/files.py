@@ -34,9 +34,10 @@ from typing import Any, Callable
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
-           "check_name_length", "check_out_path", "check_writable", "new_folder_mode", "write_fix",
-           "remove_left_temps", "read_json", "JSON_LIMIT", "now_stamp"]
+__all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode",
+           "to_json", "json_safe", "path_exists", "file_in_the_way", "check_name_length", "check_out_path",
+           "check_writable", "new_folder_mode", "write_fix", "remove_left_temps", "read_json", "JSON_LIMIT",
+           "now_stamp"]
 
 _WINDOWS = os.name == "nt"
 
@@ -145,7 +146,8 @@ def _check_windows_names(path: Path, what: str) -> None:
                                "file or folder name", f"pass another name, e.g. {_WINDOWS_REFUSES.sub('-', part)}")
         if part[-1] in ". ":
             raise LstmkitError(f"{what} {path}: the name {part!r} ends in {'a dot' if part[-1] == '.' else 'a space'}, "
-                               "which Windows drops from a file or folder name", f"pass {part.rstrip('. ')} or another name")
+                               "which Windows drops from a file or folder name",
+                               f"pass {part.rstrip('. ')} or another name")
         if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
             raise LstmkitError(f"{what} {path}: {part.split('.')[0]!r} is a device's name on Windows, not a file's",
                                "pass another name")
@@ -253,7 +255,8 @@ def _held_open_fix(e: BaseException, path: str | Path) -> str | None:
     """The fix for a write that failed because another program has ``path`` open (Windows refuses
     to replace such a file: a spreadsheet keeps the file it shows open), else None."""
     if isinstance(e, PermissionError) and getattr(e, "winerror", None) in _HELD_OPEN and Path(path).is_file():
-        return f"close {path} in the program that has it open (on Windows a file open elsewhere, say in a spreadsheet, cannot be replaced)"
+        return (f"close {path} in the program that has it open (on Windows a file open elsewhere, say in a "
+                "spreadsheet, cannot be replaced)")
     return None
 
 
@@ -305,7 +308,8 @@ def atomic_write(path: str | Path, write) -> None:
         if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
             raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
-                                     f"{_held_open_fix(e, path) or write_fix(e, path.parent)}, then run the command again",
+                                     f"{_held_open_fix(e, path) or write_fix(e, path.parent)}, then run the command "
+                                     "again",
                                      reason=os_reason(e)) from None
         raise
 

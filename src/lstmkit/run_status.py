@@ -40,10 +40,11 @@ FAILURE_KEY = "failure"          # lstmkit.json of a failed run: what failed, wh
 
 def failure_record(e: BaseException, *, epoch: int | None, stage: str, checkpoint_epochs: int,
                    best_epoch: int | None = None) -> dict[str, Any]:
-    """The ``failure`` block of a run whose fit raised ``e``: its one-line message (an lstmkit
-    error's message without the hint), the type's name, ``stage`` (setup: before the first epoch of
-    this try; training: in the epoch loop; after training: scoring, plots, the save), the ``epoch`` (from 1) it happened in, the epochs the checkpoint holds, the best
-    epoch among them, whether the loss diverged (a resume would diverge again), and when."""
+    """The ``failure`` block of a run whose fit raised ``e``: its one-line message (an lstmkit error's message
+    without the hint), the type's name, ``stage`` (setup: before the first epoch of this try; training: in the
+    epoch loop; after training: scoring, plots, the save), the ``epoch`` (from 1) it happened in, the epochs
+    the checkpoint holds, the best epoch among them, whether the loss diverged (a resume would diverge again),
+    and when."""
     text = e.message if isinstance(e, LstmkitError) else str(e)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if len(line) > 500:

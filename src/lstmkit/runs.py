@@ -41,13 +41,12 @@ from lstmkit.version import __version__, newer_than_this, release_of
 if TYPE_CHECKING:
     import torch
 
-__all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
-    "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY",
-    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
-    "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file", "read_meta", "read_run",
-    "resume_call", "check_written_by", "declared_weights", "finished_meta", "read_weights", "export_source",
-]
+__all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
+           "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "write_json",
+           "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
+           "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
+           "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
+           "read_weights", "export_source"]
 
 FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
@@ -308,7 +307,7 @@ def read_state_file(run: str | Path, name: str) -> Any:
     _check_not_special(path)
     if not path.is_file():
         raise LstmkitError(f"{run} has no {name}: the run folder is incomplete (a file deleted, or the folder "
-                           "copied in part)", f"copy the whole run folder again, or retrain the model")
+                           "copied in part)", "copy the whole run folder again, or retrain the model")
     try:
         return read_json(path, "restore the run folder or retrain the model")
     except OSError as e:

@@ -33,24 +33,22 @@ from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, No
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
-from lstmkit.run_lock import check_not_training, training_lock
+from lstmkit.run_lock import PROCESS_KEY, check_not_training, this_process, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_files, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import HASHES_KEY as WEIGHT_HASHES_KEY
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, declared_weights, file_in_the_way,
-                          finished_meta, load_weights, new_run_dir, read_metrics, read_weights, resume_call, save_tensors,
-                          tensor_bytes, write_json)
+                          finished_meta, load_weights, new_run_dir, read_meta, read_metrics, read_weights, resume_call,
+                          save_tensors, tensor_bytes, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
+# how a fit's run says it failed (what, where): run_status.py
+from lstmkit.run_status import FAILURE_KEY, failure_fix, failure_record, say_resuming_failed
 from lstmkit.data.sample_weight import check_same_weights
 from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
                                     check_same_classes, check_same_data, check_same_kind, check_same_memory,
                                     data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
-# how a fit's run says it is training (its process) or failed (what, where): run_status.py
-from lstmkit.run_lock import PROCESS_KEY, this_process
-from lstmkit.run_status import FAILURE_KEY, failure_fix, failure_record, say_resuming_failed
-from lstmkit.runs import read_meta
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 

@@ -4,9 +4,10 @@
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
 :func:`request_models`; a classify model's has no ``beam``, which it would not use) and answers
 ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording through the adapter's
-``predict``, with ``"warnings": [...]`` when a recording's samples go beyond [-1, 1], are all 0 (or all but a click), nearly silent, off-centre (a DC offset) or
-clipped (:func:`~lstmkit.tasks.speech.audio_files.level_notes`), or its seq2seq transcript was cut at the model's longest
-(``max_transcript_chars`` of the metadata). Every bad request is a
+``predict``, with ``"warnings": [...]`` when a recording's samples go beyond [-1, 1], are all 0 (or all but a
+click), nearly silent, off-centre (a DC offset) or clipped
+(:func:`~lstmkit.tasks.speech.audio_files.level_notes`), or its seq2seq transcript was cut at the model's
+longest (``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
 """
 from __future__ import annotations

@@ -69,7 +69,8 @@ def tiny_run(folder: str | Path, mode: str = "ctc", n: int = 60, seed: int = 0, 
     manifest = write_corpus(folder, n, seed)
     if mode == "classify":
         lines = manifest.read_text(encoding="utf-8").splitlines()
-        manifest.write_text("\n".join([lines[0], *(ln.split(",")[0] + "," + ln.split(",")[1][0] for ln in lines[1:])]) + "\n", encoding="utf-8")
+        labelled = [ln.split(",")[0] + "," + ln.split(",")[1][0] for ln in lines[1:]]     # a transcript's first letter
+        manifest.write_text("\n".join([lines[0], *labelled]) + "\n", encoding="utf-8")
     params = dict(mode=mode, model="lstm", normalize="global", hidden_size=32, num_layers=1, channels=16, n_mels=16,
                   subsample=2, dropout=0.0, lr=0.01, max_epochs=15, patience=15, batch_size=16, seed=seed,
                   progress="off", tensorboard=False, doctor=False, **({} if mode == "classify" else {"beam": 1}))
