@@ -270,3 +270,22 @@ def test_the_old_layouts_report_goes_with_the_graph_it_described(forecaster, tmp
         export_onnx(run, folder)
     assert sorted(p.name for p in old.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
     assert json.loads((other / "model.onnx.json").read_text()) == {"mine": 1}
+
+
+def test_an_export_cut_short_by_an_older_version_is_completed_by_exporting_again(forecaster, tmp_path):
+    """A folder left with model.onnx and the run's lstmkit.json but no onnx.json (Ctrl-C before the report,
+    before exports were all or nothing) was refused as 'inside another run's folder': the export that would
+    finish it could not be run. The run's own lstmkit.json there is this run's export; another run's is not."""
+    run, _ = forecaster
+    half = tmp_path / "half"
+    half.mkdir()
+    shutil.copyfile(run / "lstmkit.json", half / "lstmkit.json")
+    (half / "model.onnx").write_bytes(b"cut short")
+    export_onnx(run, half)
+    assert sorted(p.name for p in half.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lstmkit.json").write_text(json.dumps({**json.loads((run / "lstmkit.json").read_text()), "x": 1}))
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="inside another run's folder"):
+        export_onnx(run, other)

@@ -44,8 +44,8 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import (check_out_path, check_writable, path_exists, replace_file, temp_prefix,
                            write_fix)
-from lstmkit.runs import (META_FILE, SOURCE_KEY, atomic_write, export_source, file_in_the_way, file_sha256, read_meta,
-                          write_json)
+from lstmkit.runs import (META_FILE, SOURCE_KEY, WEIGHTS_FILE, atomic_write, export_source, file_in_the_way,
+                          file_sha256, read_meta, write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
@@ -274,14 +274,21 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     if not (folder / META_FILE).is_file() or folder.resolve() == run.resolve():
         return
     source = export_source(folder)
+    if source is None and not path_exists(folder / WEIGHTS_FILE) and _same_meta(folder, run):
+        return                    # this run's export cut short before its report (older versions): completed now
     if source is None:
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
                            f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
                            "the graph goes into the run itself)")
-    if source != str(run.resolve()) and file_sha256(folder / META_FILE) != file_sha256(run / META_FILE):
+    if source != str(run.resolve()) and not _same_meta(folder, run):
         raise LstmkitError(f"--out {out}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
                            "graphs and files would be mixed with what is left of it",
                            f"pass a new folder (or remove {folder} first)")
+
+
+def _same_meta(folder: Path, run: Path) -> bool:
+    """Whether ``folder``'s ``lstmkit.json`` is the run's, byte for byte (a copy an export made)."""
+    return file_sha256(folder / META_FILE) == file_sha256(run / META_FILE)
 
 
 def _refuse_folder_of_runs(run: Path, out: Path) -> None:
