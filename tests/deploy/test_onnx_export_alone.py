@@ -5,6 +5,7 @@ folder, or the graph fed directly)."""
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -289,3 +290,27 @@ def test_an_export_cut_short_by_an_older_version_is_completed_by_exporting_again
     from lstmkit.errors import LstmkitError
     with pytest.raises(LstmkitError, match="inside another run's folder"):
         export_onnx(run, other)
+
+
+def test_ctrl_c_while_the_files_are_moved_into_place_puts_back_what_was_there(forecaster, tmp_path, monkeypatch):
+    """Stopped between one file moved into place and the next: the earlier export's files are back as they were,
+    the old layout's report too, and no hidden folder is left."""
+    run, _ = forecaster
+    import lstmkit.deploy.onnx as onnx_module
+    out = tmp_path / "kept"
+    out.mkdir()
+    export_onnx(run, out)
+    (out / "model.onnx.json").write_text(json.dumps({"file": "model.onnx", "opset": 17}))
+    before = _files(out)
+    moved = []
+
+    def stopped_second(tmp, path):
+        moved.append(path)
+        if len(moved) == 2:
+            raise KeyboardInterrupt
+        os.replace(tmp, path)
+
+    monkeypatch.setattr(onnx_module, "replace_file", stopped_second)
+    with pytest.raises(KeyboardInterrupt):
+        export_onnx(run, out)
+    assert _files(out) == before
