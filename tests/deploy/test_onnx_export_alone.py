@@ -5,6 +5,7 @@ folder, or the graph fed directly)."""
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -134,6 +135,9 @@ def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path):
         assert report["run_files"] == {"lstmkit.json": "lstmkit.json", "vocab.json": "vocab.json"}
         sentences = [s for s, _ in make_pairs(4, seed=3, max_len=5)]
         assert _example().translate(tmp_path / "deploy", sentences, 1) == tr.translate(sentences, beam=1)
+        export_onnx(tr.run_dir_, tmp_path / "new" / "deploy")          # a folder the export makes: the same
+        assert sorted(p.name for p in (tmp_path / "new" / "deploy").iterdir()) == sorted(
+            p.name for p in (tmp_path / "deploy").iterdir())
     finally:
         torch.set_num_threads(threads)
 
@@ -193,3 +197,120 @@ def test_an_exported_folder_is_not_taken_for_a_run_that_did_not_finish(forecaste
     assert code == 0 and f"ONNX export of {run.resolve()} (no weights)" in said, err
     code, _, err = run_cli(["forecast", "predict", "--run", out, "--data", tmp_path / "x.csv"], capsys)
     assert code == 2 and f"{out} is an ONNX export of the run {run.resolve()}" in err and "--resume" not in err, err
+
+
+def _files(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones too) with its SHA-256."""
+    return {str(p.relative_to(folder)): _sha(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_export_stopped_before_its_report_leaves_the_folder_as_it_was(forecaster, tmp_path, monkeypatch):
+    """Ctrl-C after the graph and the copies, in the report's write: the folder held model.onnx and
+    lstmkit.json without onnx.json, and read as a run that did not finish. Now nothing of it is left; an
+    earlier export of the run there is as it was, and a folder the export made is gone again."""
+    run, _ = forecaster
+    import lstmkit.deploy.onnx as onnx_module
+
+    def stopped(path, obj):
+        raise KeyboardInterrupt
+
+    fresh, kept = tmp_path / "fresh", tmp_path / "kept"
+    fresh.mkdir()
+    kept.mkdir()
+    export_onnx(run, kept)
+    before = _files(kept)
+    monkeypatch.setattr(onnx_module, "write_json", stopped)
+    for out in (fresh, kept, tmp_path / "made" / "sales.onnx"):
+        with pytest.raises(KeyboardInterrupt):
+            export_onnx(run, out)
+    assert list(fresh.iterdir()) == [] and _files(kept) == before
+    assert not (tmp_path / "made").exists()
+
+
+def test_a_full_disk_in_a_copy_leaves_nothing_of_the_export(forecaster, tmp_path, monkeypatch, capsys):
+    """ENOSPC while lstmkit.json was copied beside the graph: model.onnx was left in the folder, alone."""
+    import errno
+    run, _ = forecaster
+    out = tmp_path / "deploy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", out], capsys)
+    assert code != 0 and "no space left on device" in err.lower() and "nothing of the export was kept" in err, err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_of_runs_is_refused_for_an_export(forecaster, tmp_path, capsys):
+    """`--out runs/` put onnx.json and lstmkit.json into the runs folder: `lstmkit list runs` then showed
+    the folder as one ONNX export and none of its runs."""
+    run, _ = forecaster
+    runs = tmp_path / "runs"
+    shutil.copytree(run, runs / "f")
+    before = sorted(p.name for p in runs.iterdir())
+    code, _, err = run_cli(["export", "onnx", "--run", runs / "f", "--out", runs], capsys)
+    assert code == 2 and f"--out {runs} holds run folders (f)" in err and str(runs / "f-onnx") in err, err
+    assert sorted(p.name for p in runs.iterdir()) == before
+    code, said, err = run_cli(["list", runs], capsys)
+    assert code == 0 and "ONNX export" not in said and "finished" in said, err
+
+
+def test_the_old_layouts_report_goes_with_the_graph_it_described(forecaster, tmp_path):
+    """An `--out DIR` export before reports in folders were named onnx.json left DIR/model.onnx.json; a new
+    export beside it kept it, a report of a graph no longer there. It goes; a file of that name lstmkit
+    did not write stays."""
+    run, _ = forecaster
+    old, other = tmp_path / "old", tmp_path / "other"
+    for folder, report in ((old, {"file": "model.onnx", "opset": 17}), (other, {"mine": 1})):
+        folder.mkdir()
+        (folder / "model.onnx").write_bytes(b"an old graph")
+        (folder / "model.onnx.json").write_text(json.dumps(report))
+        export_onnx(run, folder)
+    assert sorted(p.name for p in old.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
+    assert json.loads((other / "model.onnx.json").read_text()) == {"mine": 1}
+
+
+def test_an_export_cut_short_by_an_older_version_is_completed_by_exporting_again(forecaster, tmp_path):
+    """A folder left with model.onnx and the run's lstmkit.json but no onnx.json (Ctrl-C before the report,
+    before exports were all or nothing) was refused as 'inside another run's folder': the export that would
+    finish it could not be run. The run's own lstmkit.json there is this run's export; another run's is not."""
+    run, _ = forecaster
+    half = tmp_path / "half"
+    half.mkdir()
+    shutil.copyfile(run / "lstmkit.json", half / "lstmkit.json")
+    (half / "model.onnx").write_bytes(b"cut short")
+    export_onnx(run, half)
+    assert sorted(p.name for p in half.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lstmkit.json").write_text(json.dumps({**json.loads((run / "lstmkit.json").read_text()), "x": 1}))
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="inside another run's folder"):
+        export_onnx(run, other)
+
+
+def test_ctrl_c_while_the_files_are_moved_into_place_puts_back_what_was_there(forecaster, tmp_path, monkeypatch):
+    """Stopped between one file moved into place and the next: the earlier export's files are back as they were,
+    the old layout's report too, and no hidden folder is left."""
+    run, _ = forecaster
+    import lstmkit.deploy.onnx as onnx_module
+    out = tmp_path / "kept"
+    out.mkdir()
+    export_onnx(run, out)
+    (out / "model.onnx.json").write_text(json.dumps({"file": "model.onnx", "opset": 17}))
+    before = _files(out)
+    moved = []
+
+    def stopped_second(tmp, path):
+        moved.append(path)
+        if len(moved) == 2:
+            raise KeyboardInterrupt
+        os.replace(tmp, path)
+
+    monkeypatch.setattr(onnx_module, "replace_file", stopped_second)
+    with pytest.raises(KeyboardInterrupt):
+        export_onnx(run, out)
+    assert _files(out) == before

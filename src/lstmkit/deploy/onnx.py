@@ -24,9 +24,11 @@ The sessions over the written graphs and the engine choice (:class:`OnnxRunner`,
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import sys
+import tempfile
 import time
 import warnings
 from os import PathLike
@@ -39,10 +41,11 @@ from torch import nn
 
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import LstmkitError
-from lstmkit.files import check_out_path, check_writable
-from lstmkit.runs import (META_FILE, SOURCE_KEY, atomic_write, export_source, file_in_the_way, file_sha256, read_meta,
-                          write_json)
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.files import (check_out_path, check_writable, path_exists, replace_file, temp_prefix,
+                           write_fix)
+from lstmkit.runs import (META_FILE, SOURCE_KEY, WEIGHTS_FILE, atomic_write, export_source, file_in_the_way,
+                          file_sha256, read_meta, write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
@@ -64,7 +67,8 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     path written. A task with several graphs (an adapter with ``export_graphs``) writes them into
     ``RUN`` (or the folder ``out``) and returns the folder. A graph written to ``out`` travels alone:
     the files its ``around_graph`` reads (``lstmkit.json``, a text model's ``vocab.json``) are copied
-    beside it first (:func:`side_files`), and the report names them under ``run_files``.
+    beside it first (:func:`side_files`), and the report names them under ``run_files``. Such an export
+    is all or nothing (:func:`_write_elsewhere`); an ``out`` folder that holds run folders is refused.
     """
     require_onnx()
     run = Path(run)
@@ -88,35 +92,117 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is None:                 # a read-only run folder: said before the graph is traced and checked
         check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
                        "and run the command again")
+    if graphs is not None:
+        path = Path(out) if out is not None else run
+        blocker = file_in_the_way(path)
+        if blocker is not None:
+            raise LstmkitError(f"--out {path}: {blocker} is a file, not a folder (this run exports "
+                               "several graphs into a folder)",
+                               "pass a folder for --out (it is created when missing)")
+    else:
+        path = Path(out) if out is not None else run / ONNX_FILE
+        if path.is_dir():                                # a folder: the graph goes in it, by its usual name
+            path = path / ONNX_FILE
+        elif path.suffix.lower() != ".onnx":             # a data file named by mistake was overwritten
+            raise LstmkitError(f"--out {path} is not a .onnx file name" + (" (the file exists; it is left as it "
+                               "is)" if path.exists() else ""), "name the graph's file e.g. model.onnx, or pass "
+                               "an existing folder (the graph goes in it as model.onnx)")
+    # a folder for several graphs is made by the export: its report goes in it all the same
+    target = path / REPORT_FILE if graphs is not None else report_path(run, out, path)
     try:
-        if graphs is not None:
-            path = Path(out) if out is not None else run
-            blocker = file_in_the_way(path)
-            if blocker is not None:
-                raise LstmkitError(f"--out {path}: {blocker} is a file, not a folder (this run exports "
-                                   "several graphs into a folder)",
-                                   "pass a folder for --out (it is created when missing)")
-            path.mkdir(parents=True, exist_ok=True)
-            report = {**graphs(path, weights_fingerprint(run), tolerance), **around_graph(adapter)}
+        if target.parent.resolve() == run.resolve():
+            _write_export(run, adapter, path, target, tolerance)
         else:
-            path = Path(out) if out is not None else run / ONNX_FILE
-            if path.is_dir():                                # a folder: the graph goes in it, by its usual name
-                path = path / ONNX_FILE
-            elif path.suffix.lower() != ".onnx":             # a data file named by mistake was overwritten
-                raise LstmkitError(f"--out {path} is not a .onnx file name" + (" (the file exists; it is left as it "
-                                   "is)" if path.exists() else ""), "name the graph's file e.g. model.onnx, or pass "
-                                   "an existing folder (the graph goes in it as model.onnx)")
-            own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
-            report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
-                                traced=own() if own is not None else None)
+            _write_elsewhere(run, adapter, path, target, tolerance)
     except ShapeRefusal as e:
         raise _refusal(e, run) from None
-    target = report_path(run, out, path)
-    report["run_files"] = side_files(run, adapter, target)
-    if target.parent.resolve() != run.resolve():        # the folder reads as a run: say which one it is not
-        report[SOURCE_KEY] = str(run.resolve())
-    write_json(target, report)           # last: a report never names a file not yet there
     return path
+
+
+def _write_export(run: Path, adapter, path: Path, target: Path, tolerance: float, source: str | None = None) -> None:
+    """Write the graph(s) at ``path`` (a task with ``export_graphs``: into the folder ``path``), the
+    run's files they read beside ``target`` (:func:`side_files`) and last the report ``target``."""
+    graphs = getattr(adapter, "export_graphs", None)
+    if graphs is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        report = {**graphs(path, weights_fingerprint(run), tolerance), **around_graph(adapter)}
+    else:
+        own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
+        report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
+                            traced=own() if own is not None else None)
+    report["run_files"] = side_files(run, adapter, target)
+    if source is not None:        # the folder reads as a run: say which one it is not
+        report[SOURCE_KEY] = source
+    write_json(target, report)           # last: a report never names a file not yet there
+
+
+def _write_elsewhere(run: Path, adapter, path: Path, target: Path, tolerance: float) -> None:
+    """:func:`_write_export` for an export outside the run, all or nothing: every file is written into a
+    hidden folder beside ``target`` and moved into place only once all are there, the report last; a
+    failure (a full disk, Ctrl-C) leaves the folder as it was (a file it replaced is put back), never a
+    graph and ``lstmkit.json`` without their report, which read as a run that did not finish. The report
+    of an earlier export of the same graph under the old name (``model.onnx.json`` beside ``onnx.json``)
+    goes with what it described."""
+    folder = target.parent
+    made = [p for p in (folder, *folder.parents) if not path_exists(p)]
+    stage = None
+    placed: list[tuple[Path, Path | None]] = []          # (file moved into place, the file it replaced)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=temp_prefix(target), dir=folder))
+        staged_path = stage / path.name if path != folder else stage
+        _write_export(run, adapter, staged_path, stage / target.name, tolerance, source=str(run.resolve()))
+        report = stage / target.name
+        names = sorted(p.name for p in stage.iterdir() if p != report) + [report.name]
+        kept = stage / ".replaced"
+        kept.mkdir()
+        stale = _old_report(folder, path)
+        for name in names:
+            if name == report.name and stale is not None:       # the old layout's report goes with its graph
+                stale.replace(kept / stale.name)
+                placed.append((stale, kept / stale.name))
+            old = folder / name
+            prior = None
+            if path_exists(old) and not old.is_file():     # moved aside, it went with the stage: refused
+                raise LstmkitError(f"cannot write {old}: it is not a file (a folder of that name?)",
+                                   f"pass a new folder for --out, or move {old} aside")
+            if path_exists(old):
+                prior = kept / name
+                old.replace(prior)
+            placed.append((old, prior))
+            replace_file(stage / name, old)
+    except BaseException as e:
+        for where, prior in reversed(placed):            # put back what was there, newest first
+            with contextlib.suppress(OSError):
+                if prior is None:
+                    where.unlink()
+                else:
+                    prior.replace(where)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        for empty in made:                               # the folders this export made, innermost first
+            with contextlib.suppress(OSError):
+                empty.rmdir()
+        if isinstance(e, OSError) or (isinstance(e, EnvironmentProblem) and stage is not None and str(stage) in str(e)):
+            raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); nothing of the export was kept",
+                                     f"{write_fix(e, folder)}, then run the command again",
+                                     reason=os_reason(e)) from None
+        raise
+    shutil.rmtree(stage, ignore_errors=True)             # what the export replaced
+
+
+def _old_report(folder: Path, path: Path) -> Path | None:
+    """``model.onnx.json`` in an ``--out`` folder: the report an earlier export into the folder wrote
+    there (its graph, now replaced, named in its ``file``), before reports in folders were named
+    ``onnx.json``; None for any other file of that name (left as it is)."""
+    old = folder / (ONNX_FILE + ".json")
+    if path.name != ONNX_FILE or not old.is_file():
+        return None
+    try:
+        report = json.loads(old.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return old if isinstance(report, dict) and report.get("file") == ONNX_FILE and "opset" in report else None
 
 
 def side_files(run: Path, adapter, report: Path) -> dict[str, str]:
@@ -183,17 +269,40 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     out = Path(out)
     check_out_path(out)                   # a name too long: is_dir() below raised the OSError, a traceback
     folder = out if several or out.is_dir() else out.parent
+    if (several or out.is_dir()) and folder.resolve() != run.resolve():
+        _refuse_folder_of_runs(run, out)
     if not (folder / META_FILE).is_file() or folder.resolve() == run.resolve():
         return
     source = export_source(folder)
+    if source is None and not path_exists(folder / WEIGHTS_FILE) and _same_meta(folder, run):
+        return                    # this run's export cut short before its report (older versions): completed now
     if source is None:
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
                            f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
                            "the graph goes into the run itself)")
-    if source != str(run.resolve()) and file_sha256(folder / META_FILE) != file_sha256(run / META_FILE):
+    if source != str(run.resolve()) and not _same_meta(folder, run):
         raise LstmkitError(f"--out {out}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
                            "graphs and files would be mixed with what is left of it",
                            f"pass a new folder (or remove {folder} first)")
+
+
+def _same_meta(folder: Path, run: Path) -> bool:
+    """Whether ``folder``'s ``lstmkit.json`` is the run's, byte for byte (a copy an export made)."""
+    return file_sha256(folder / META_FILE) == file_sha256(run / META_FILE)
+
+
+def _refuse_folder_of_runs(run: Path, out: Path) -> None:
+    """An ``out`` folder that holds run folders (``runs/``, or ``.`` where the runs are): the export's
+    ``lstmkit.json`` there made ``lstmkit list`` take the folder for one run, the export, and hide them."""
+    try:
+        held = sorted(p.name for p in out.iterdir() if p.is_dir() and (p / META_FILE).is_file())
+    except OSError:              # not a folder, or one that cannot be listed: said where it is written
+        return
+    if held:
+        shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        raise LstmkitError(f"--out {out} holds run folders ({shown}); the export's {META_FILE} there would make "
+                           f"'lstmkit list' read {out} as one run and hide them",
+                           f"pass a new folder for the export, e.g. --out {out / (run.name + '-onnx')}")
 
 
 def around_graph(adapter) -> dict[str, Any]:
