@@ -48,8 +48,8 @@ from lstmkit.runs import (META_FILE, SOURCE_KEY, WEIGHTS_FILE, atomic_write, exp
                           file_sha256, read_meta, write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
-__all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph", "extra_inputs", "around_graph", "set_metadata",
-           "graph_signature", "check_against_torch", "ShapeRefusal"]
+__all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph",
+           "extra_inputs", "around_graph", "set_metadata", "graph_signature", "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
 OPSET = 17
@@ -59,16 +59,16 @@ TOLERANCE = 1e-4     # relative: the limit is TOLERANCE x max(1, the largest |ou
 def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float = TOLERANCE) -> Path:
     """Export a finished run's inference graph to ``RUN/model.onnx`` (or ``out``).
 
-    The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new
-    batch size, sequence length and state) within ``tolerance`` times the outputs' size (at least 1:
-    float32 differs by about 1e-7 of a value, so a graph answering 1e5 differs by ~1e-2 and is as
-    right as one answering 1 to 1e-7); ``RUN/onnx.json`` records the check (``max_abs_diff``, the
-    ``output_scale`` and ``limit`` it was judged against) and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
-    path written. A task with several graphs (an adapter with ``export_graphs``) writes them into
-    ``RUN`` (or the folder ``out``) and returns the folder. A graph written to ``out`` travels alone:
-    the files its ``around_graph`` reads (``lstmkit.json``, a text model's ``vocab.json``) are copied
-    beside it first (:func:`side_files`), and the report names them under ``run_files``. Such an export
-    is all or nothing (:func:`_write_elsewhere`); an ``out`` folder that holds run folders is refused.
+    The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new batch size,
+    sequence length and state) within ``tolerance`` times the outputs' size (at least 1: float32 differs by
+    about 1e-7 of a value, so a graph answering 1e5 differs by ~1e-2 and is as right as one answering 1 to
+    1e-7); ``RUN/onnx.json`` records the check (``max_abs_diff``, the ``output_scale`` and ``limit`` it was
+    judged against) and the graph's signature (a graph written to ``out``: :func:`report_path`). Returns the
+    path written. A task with several graphs (an adapter with ``export_graphs``) writes them into ``RUN`` (or
+    the folder ``out``) and returns the folder. A graph written to ``out`` travels alone: the files its
+    ``around_graph`` reads (``lstmkit.json``, a text model's ``vocab.json``) are copied beside it first
+    (:func:`side_files`), and the report names them under ``run_files``. Such an export is all or nothing
+    (:func:`_write_elsewhere`); an ``out`` folder that holds run folders is refused.
     """
     require_onnx()
     run = Path(run)
@@ -358,12 +358,12 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor],
                 outputs: Sequence[str], dynamic_axes: dict[str, dict[int, str]], metadata: dict[str, str],
                 tolerance: float = TOLERANCE, around: Sequence[str] = ()) -> dict[str, Any]:
-    """Export ``graph`` (called with ``example``'s values in order, named by its keys) to ``path``
-    atomically, once ONNX Runtime reproduced every output on ``fresh`` inputs (other batch size
-    and lengths) within ``tolerance`` times the outputs' size (at least 1). ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
-    into the file; ``around`` (the adapter's ``around_graph``) too, as ``lstmkit_around_graph`` and in
-    the ``doc_string``, as :func:`write_onnx` stamps a one-graph task's. Returns the graph's report
-    (file, inputs, outputs, max_abs_diff, output_scale, limit, ...)."""
+    """Export ``graph`` (called with ``example``'s values in order, named by its keys) to ``path`` atomically,
+    once ONNX Runtime reproduced every output on ``fresh`` inputs (other batch size and lengths) within
+    ``tolerance`` times the outputs' size (at least 1). ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
+    into the file; ``around`` (the adapter's ``around_graph``) too, as ``lstmkit_around_graph`` and in the
+    ``doc_string``, as :func:`write_onnx` stamps a one-graph task's. Returns the graph's report (file, inputs,
+    outputs, max_abs_diff, output_scale, limit, ...)."""
     report: dict[str, Any] = {}
     notes = {"around_graph": list(around)} if around else {}
     metadata = {**metadata, **({"lstmkit_around_graph": "; ".join(around)} if around else {})}
