@@ -1,7 +1,6 @@
 """The exported graphs run without lstmkit: ONNX Runtime, numpy and the run's JSON files give
 ``predict``'s answer (examples/onnx_by_hand.py), and every graph passes ONNX's own checks and says
 its inputs' and outputs' shapes."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,16 +12,7 @@ pytest.importorskip("onnxruntime")
 
 import lstmkit
 from estimator_data import QUICK, labelled_texts
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "onnx_by_hand.py"
-
-
-def _example():
-    spec = importlib.util.spec_from_file_location("onnx_by_hand", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from onnx_example import by_hand
 
 def _graph_checks(path: Path) -> None:
     model = onnx.load(str(path))
@@ -45,12 +35,12 @@ def forecast_runs(tmp_path_factory):
 
 def test_forecast_by_hand_equals_predict(forecast_runs):
     run, int8, y = forecast_runs
-    by_hand = _example().forecast
+    forecast = by_hand().forecast
     want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
-    np.testing.assert_allclose(by_hand(run, y)[:, 0], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(forecast(run, y)[:, 0], want, rtol=1e-5, atol=1e-5)
     want8 = lstmkit.load(int8).predict(y, engine="onnx")["y"].to_numpy()
-    np.testing.assert_allclose(by_hand(int8, y)[:, 0], want8, rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(by_hand(run, np.zeros(20)), np.zeros((3, 1)))      # the all-zero rule
+    np.testing.assert_allclose(forecast(int8, y)[:, 0], want8, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(forecast(run, np.zeros(20)), np.zeros((3, 1)))      # the all-zero rule
 
 
 def test_forecast_graph_says_its_shapes_and_window(forecast_runs):
@@ -77,7 +67,7 @@ def test_text_classification_by_hand_equals_predict(tmp_path):
     est.export("onnx")
     texts = ["the film 3 was good", "The film was AWFUL!", "a word never seen", "good " * 500]
     model = lstmkit.load(tmp_path / "c")
-    got_labels, got = _example().classify_texts(tmp_path / "c", texts)
+    got_labels, got = by_hand().classify_texts(tmp_path / "c", texts)
     np.testing.assert_allclose(got, model.predict_proba(texts), atol=1e-5)
     assert got_labels == list(model.predict(texts))
     report = json.loads((tmp_path / "c" / "onnx.json").read_text())
@@ -103,7 +93,7 @@ def test_language_model_by_hand_equals_its_perplexity(tmp_path, model, state):
     assert "base.itos" in read and f"after <bos> ({specials['bos']}" in read and state in read
     assert answer.startswith("log-probabilities: log_softmax(y)") and f"</s> ({specials['eos']})" in answer
     for text in ("the old dog sits", "The Red Dog!"):            # '!' is unknown: <unk>
-        got = _example().lm_log_prob(run, text)
+        got = by_hand().lm_log_prob(run, text)
         assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
     _graph_checks(run / "model.onnx")
 
@@ -141,7 +131,7 @@ def test_translation_by_hand_equals_translate(translator, beam):
         warnings.simplefilter("ignore", UserWarning)          # longer than trained, unknown words: said, not checked
         want = translator.translate(sentences, beam=beam)
     assert want[12:14] == ["zorro der Hund rennt.", "y55 rot Katze sitzt."]     # the names copied from <unk>
-    assert _example().translate(translator.run_dir_, sentences, beam) == want
+    assert by_hand().translate(translator.run_dir_, sentences, beam) == want
 
 
 def test_both_translation_graphs_say_what_is_around_them(translator):
@@ -178,4 +168,4 @@ def test_an_int8_translator_by_hand_equals_its_translate(translator, tmp_path, m
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         want = lstmkit.load(out).translate(sentences, beam=3)
-    assert _example().translate(out, sentences, 3) == want
+    assert by_hand().translate(out, sentences, 3) == want

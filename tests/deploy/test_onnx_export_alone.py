@@ -3,7 +3,6 @@ it) holds what its ``around_graph`` reads (lstmkit.json, a text model's vocab.js
 with ONNX Runtime and numpy after the run folder is gone (examples/onnx_by_hand.py on the exported
 folder, or the graph fed directly)."""
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -18,17 +17,8 @@ ort = pytest.importorskip("onnxruntime")
 import lstmkit  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from estimator_data import QUICK, labelled_texts  # noqa: E402
+from onnx_example import by_hand  # noqa: E402
 from lstmkit.deploy.onnx import export_onnx  # noqa: E402
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "onnx_by_hand.py"
-
-
-def _example():
-    spec = importlib.util.spec_from_file_location("onnx_by_hand", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -71,7 +61,7 @@ def test_a_forecast_exported_to_a_folder_is_used_without_its_run(forecaster, tmp
     assert sorted(p.name for p in out.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
     assert json.loads((out / "onnx.json").read_text())["run_files"] == {"lstmkit.json": "lstmkit.json"}
     want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
-    np.testing.assert_allclose(_example().forecast(out, y)[:, 0], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(by_hand().forecast(out, y)[:, 0], want, rtol=1e-5, atol=1e-5)
     code, _, err = run_cli(["export", "onnx", "--run", run, "--out", out], capsys)   # the same run again: replaced
     assert code == 0, err
 
@@ -86,7 +76,7 @@ def test_a_graph_exported_as_a_file_names_its_own_copies(forecaster, tmp_path):
     meta = json.loads((tmp_path / report["run_files"]["lstmkit.json"]).read_text())
     assert meta["preprocessing"]["panel_scaler"]["series"]
     want = lstmkit.load(run).predict(y, engine="onnx")["y"].to_numpy()
-    np.testing.assert_allclose(_example().forecast(tmp_path / "sales.onnx", y)[:, 0], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(by_hand().forecast(tmp_path / "sales.onnx", y)[:, 0], want, rtol=1e-5, atol=1e-5)
 
 
 def test_a_run_exported_into_itself_names_its_own_files(forecaster):
@@ -102,7 +92,7 @@ def test_a_text_classifier_exported_to_a_folder_is_used_without_its_run(forecast
     report = _export_alone(tmp_path / "c", tmp_path / "deploy", tmp_path)
     assert report["run_files"] == {"lstmkit.json": "lstmkit.json", "vocab.json": "vocab.json"}
     texts = ["the film 3 was good", "The film was AWFUL!"]
-    got_labels, got = _example().classify_texts(tmp_path / "deploy", texts)
+    got_labels, got = by_hand().classify_texts(tmp_path / "deploy", texts)
     np.testing.assert_allclose(got, est.predict_proba(texts), atol=1e-5)
     assert got_labels == list(est.predict(texts))
     # another run's graphs into it would leave this one's vocab.json beside them: refused, nothing changed
@@ -118,7 +108,7 @@ def test_a_language_model_exported_to_a_folder_is_used_without_its_run(tmp_path)
     lm = lstmkit.LanguageModel(**QUICK, level="char", embed_dim=16).fit(str(tmp_path / "t.txt"), out=tmp_path / "runs")
     _export_alone(lm.run_dir_, tmp_path / "deploy", tmp_path)
     text = "the old dog sits"
-    got = _example().lm_log_prob(tmp_path / "deploy", text)
+    got = by_hand().lm_log_prob(tmp_path / "deploy", text)
     assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
 
 
@@ -134,7 +124,7 @@ def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path):
         report = _export_alone(tr.run_dir_, tmp_path / "deploy", tmp_path)
         assert report["run_files"] == {"lstmkit.json": "lstmkit.json", "vocab.json": "vocab.json"}
         sentences = [s for s, _ in make_pairs(4, seed=3, max_len=5)]
-        assert _example().translate(tmp_path / "deploy", sentences, 1) == tr.translate(sentences, beam=1)
+        assert by_hand().translate(tmp_path / "deploy", sentences, 1) == tr.translate(sentences, beam=1)
         export_onnx(tr.run_dir_, tmp_path / "new" / "deploy")          # a folder the export makes: the same
         assert sorted(p.name for p in (tmp_path / "new" / "deploy").iterdir()) == sorted(
             p.name for p in (tmp_path / "deploy").iterdir())

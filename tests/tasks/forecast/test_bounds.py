@@ -312,8 +312,7 @@ def test_bad_bounds_are_one_error_before_training(bounds, words):
 
 
 def test_the_onnx_engine_and_the_example_keep_the_bounds_through_save_load_and_export(tmp_path):
-    import importlib.util
-    from pathlib import Path
+    from onnx_example import by_hand
     est = pushed_up(Forecaster(**QUICK, bounds=(0, 100)).fit(percent()[["util"]], target="util"))
     path = est.save(tmp_path / "run")
     est.export("onnx")
@@ -323,11 +322,7 @@ def test_the_onnx_engine_and_the_example_keep_the_bounds_through_save_load_and_e
     torch_answer = loaded.predict(percent()[["util"]], engine="torch")["util"].to_numpy()
     assert (torch_answer == 100).all()
     np.testing.assert_allclose(loaded.predict(percent()[["util"]], engine="onnx")["util"], torch_answer)
-    spec = importlib.util.spec_from_file_location(
-        "onnx_by_hand", Path(__file__).resolve().parents[3] / "examples" / "onnx_by_hand.py")
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    np.testing.assert_allclose(example.forecast(path, percent()["util"].to_numpy())[:, 0], torch_answer)
+    np.testing.assert_allclose(by_hand().forecast(path, percent()["util"].to_numpy())[:, 0], torch_answer)
 
 
 def _loc_down_scale_up(est):

@@ -437,13 +437,18 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             if beam is not None and self.config_.mode == "classify":
                 raise LstmkitError(f"{opt('beam')} applies to a seq2seq run, not to this classify run",
                                    worded("drop --beam", "leave beam out"))
-            paths = audio_sources(recording, sample_rate)
-            if len(paths) != 1:
-                raise LstmkitError(f"attention() shows one recording, got {len(paths)}",
-                                   "pass one file's path, or one clip's samples")
-            feats, _, notes = self._features(paths)
-            report_notes(notes)
+            feats = self._one_recording(recording, sample_rate, "attention() shows")
             return self._attention(feats[0], 1 if beam is None else self._beam_width(beam))
+
+    def _one_recording(self, recording, sample_rate: int | None, does: str) -> list:
+        """The features of ``recording``, one file or one clip's samples (``does``: the method's words for
+        what it does with it, for the error naming more), its notes said."""
+        paths = audio_sources(recording, sample_rate)
+        if len(paths) != 1:
+            raise LstmkitError(f"{does} one recording, got {len(paths)}", "pass one file's path, or one clip's samples")
+        feats, _, notes = self._features(paths)
+        report_notes(notes)
+        return feats
 
     def output_chars(self, recording: str | Path | Any, beam: int = 1, *,
                      sample_rate: int | None = None) -> tuple[list[str], list[int]]:
@@ -454,12 +459,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             if self.config_.mode != "seq2seq":
                 raise LstmkitError(f"output_chars() is a seq2seq run's decoder output; this is a {self.config_.mode} "
                                    "run", "call transcribe for its text")
-            paths = audio_sources(recording, sample_rate)
-            if len(paths) != 1:
-                raise LstmkitError(f"output_chars() reads one recording, got {len(paths)}",
-                                   "pass one file's path, or one clip's samples")
-            feats, _, notes = self._features(paths)
-            report_notes(notes)
+            feats = self._one_recording(recording, sample_rate, "output_chars() reads")
             ids = list(self._hypotheses(feats, self.net_.eval(), self._beam_width(beam))[0].ids)
             return self._written(ids), ids
 
