@@ -311,3 +311,22 @@ def test_a_forecaster_without_a_test_part_is_judged_on_its_validation_part(tmp_p
         export_int8(tmp_path / "bad", tmp_path / "bad-int8", backends=("torch",), min_seconds=0.01, batch=64)
     r = json.loads((tmp_path / "bad" / REPORT_FILE).read_text())
     assert r["fp32"]["metrics"]["MASE"] > 0 and r["candidates"]["torch"]["metrics"]["MASE"] > r["fp32"]["metrics"]["MASE"]
+
+
+def test_a_forecaster_trained_in_memory_asks_for_its_series(tmp_path, capsys):
+    """A run fitted on a frame in memory has no test part to score: its int8 model became the engine
+    unjudged. It asks for --data before any work, as the other tasks' runs do."""
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import FAST, sine_frame
+    df = sine_frame(n=200)
+    est = Forecaster(**{**FAST, "max_epochs": 1}, relative=False).fit(df, target="y", time="time", features="temp",
+                                                                      out=tmp_path / "runs")
+    out = tmp_path / "int8"
+    code, _, err = run_cli(["export", "int8", "--run", est.run_dir_, "--out", out], capsys)
+    assert_user_error(code, err, f"cannot check an int8 model of {est.run_dir_.name}: no series to check the MASE on",
+                      "pass --data with the test examples")
+    assert not out.exists()
+    df.to_csv(tmp_path / "series.csv", index=False)
+    export_int8(est.run_dir_, out, data=str(tmp_path / "series.csv"), backends=("torch",), min_seconds=0.01, batch=64)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "torch" and r["fp32"]["metrics"]["MASE"] > 0
