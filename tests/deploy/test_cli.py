@@ -252,7 +252,7 @@ def test_sigterm_in_an_export_is_ctrl_c_one_line_and_no_half_made_folder(run):
     assert sorted(p.name for p in run.parent.iterdir()) == ["run"]
 
 
-def test_the_int8_summary_says_a_forecasts_mae_change_as_a_share_too():
+def test_the_int8_summary_says_a_forecasts_mae_and_mase_change_as_a_share_too():
     """'MAE +123.4' of sales in the millions, or '+4.9e-11' of prices near 1e-4, said nothing of
     whether int8 mattered: the change is said as a share of the float run's MAE beside it."""
     from lstmkit.deploy.cli import metric_words
@@ -260,3 +260,6 @@ def test_the_int8_summary_says_a_forecasts_mae_change_as_a_share_too():
     assert metric_words({"MAE": 4.9e-11}, {"MAE": 7e-6}) == ", MAE +4.9e-11 (+0.0007 % of 7e-06)"
     assert metric_words({"MAE": 0.0}, {"MAE": 0.0}) == ", MAE +0"                  # a perfect float run: no share
     assert metric_words({"accuracy": -0.01}, {"accuracy": 0.9}) == ", accuracy -0.01"   # already a share
+    # the MASE, which the forecaster's int8 gate judges as a share of the float run's, was left out
+    assert metric_words({"MAE": 0.5, "MASE": 0.2}, {"MAE": 10.0, "MASE": 8.0}) == (
+        ", MAE +0.5 (+5 % of 10), MASE +0.2 (+2.5 % of 8)")

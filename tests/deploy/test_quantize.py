@@ -241,3 +241,92 @@ def test_quantizing_hides_only_torchs_own_deprecation_notes(abs_forecaster, monk
     monkeypatch.setattr(int8_torch, "swap_recurrent", swap_warning)
     with pytest.raises(UserWarning, match="a layer left in float"):
         quantize_torch(abs_forecaster.net_)
+
+
+# -- the quality gate: a forecaster's int8 model may not forecast worse -------------------------
+def _badly_quantized(run, folder):
+    """The run's forecaster with an outlier int8 cannot carry: unit 0 of the first LSTM layer has its
+    output gate shut (its h is 0 at every step), and the weights that read that h are 1e4. The float
+    model forecasts exactly as before; int8's scale (per tensor or per row) is set by the outlier, so
+    every other weight of those rows rounds to 0."""
+    est = Forecaster.load(run)
+    rnn = est.net_.encoder
+    with torch.no_grad():
+        rnn.bias_ih_l0[3 * rnn.hidden_size] = -1e4         # PyTorch's gate order: i, f, g, o
+        rnn.weight_hh_l0[:, 0] = 1e4
+        if rnn.num_layers > 1:
+            rnn.weight_ih_l1[:, 0] = 1e4
+    est.save(folder)
+    return est
+
+
+def test_an_int8_forecaster_whose_mase_rises_is_refused(abs_forecaster, int8_run, tmp_path):
+    """A forecaster's int8 model became the run's engine whatever its MASE did: only a classifier's,
+    a speech or language model's, a translator's had a quality check."""
+    bad, target = tmp_path / "bad", tmp_path / "bad-int8"
+    _badly_quantized(abs_forecaster.run_dir_, bad)
+    # ONNX Runtime's scales are per row (torch's per tensor: refused in the test below)
+    with pytest.raises(LstmkitError, match=r"no int8 model keeps the quality of bad \(onnx: test MASE rose "
+                                           r"\d+\.\d\d % \(\d\S* -> \d\S*; limit 3 %\)\)") as e:
+        export_int8(bad, target, backends=("onnx",), min_seconds=0.01, batch=64)
+    assert "keep the float run; the measurements are in" in e.value.hint and not target.exists()
+    r = json.loads((bad / REPORT_FILE).read_text())
+    assert r["engine"] is None and "chosen" not in r
+    fp32 = r["fp32"]["metrics"]["MASE"]                    # the float model forecasts as the trained one (within
+    assert fp32 == pytest.approx(json.loads((int8_run / REPORT_FILE).read_text())["fp32"]["metrics"]["MASE"], rel=0.01)
+    # the LSTM kernel's rounding around the 1e4 weights): its int8 model is what got worse
+    for c in r["candidates"].values():                      # both numbers and the verdict
+        assert c["metrics"]["MASE"] > 1.03 * fp32
+        assert f"{fp32:.4g} -> {c['metrics']['MASE']:.4g}" in c["quality_refused"]
+
+
+def test_a_healthy_int8_forecaster_passes_the_gate(int8_run):
+    r = json.loads((int8_run / REPORT_FILE).read_text())
+    fp32 = r["fp32"]["metrics"]["MASE"]
+    for c in r["candidates"].values():
+        assert "quality_refused" not in c and c["metrics"]["MASE"] <= 1.03 * fp32
+
+
+def test_the_forecast_gate_judges_mase_relative_and_mae_where_mase_has_no_scale(abs_forecaster):
+    from lstmkit.tasks.forecast.deploy import ForecastAdapter
+    judge = ForecastAdapter(abs_forecaster).quality_refusal
+    assert judge({"MASE": 0.5, "MAE": 2.0}, {"MASE": 0.515, "MAE": 9.0}) is None        # +3 %: held
+    assert judge({"MASE": 0.5, "MAE": 2.0}, {"MASE": 0.52, "MAE": 2.0}) == (
+        "test MASE rose 4.00 % (0.5 -> 0.52; limit 3 %)")
+    assert judge({"MASE": 0.5}, {"MASE": float("nan")}).startswith("test MASE rose nan %")   # an overflowed forecast
+    # a series held still in its training part has no MASE scale (inf): its MAE is judged
+    assert judge({"MASE": float("inf"), "MAE": 2.0}, {"MASE": float("inf"), "MAE": 2.04}) is None
+    assert "MAE rose 10.00 %" in judge({"MASE": float("inf"), "MAE": 2.0}, {"MASE": float("inf"), "MAE": 2.2})
+    assert "pass --data" in judge(None, None)
+
+
+def test_a_forecaster_without_a_test_part_is_judged_on_its_validation_part(tmp_path):
+    """A run with test_frac=0 scored nothing (its metrics None), so no int8 model of it could be judged."""
+    from forecast_data import FAST, sine_frame
+    sine_frame().to_csv(tmp_path / "s.csv", index=False)
+    est = Forecaster(**{**FAST, "max_epochs": 1}, relative=False, horizon=3, test_frac=0.0).fit(
+        str(tmp_path / "s.csv"), target="y", time="time", features="temp", out=tmp_path / "run")
+    _badly_quantized(est.run_dir_, tmp_path / "bad")
+    with pytest.raises(LstmkitError, match=r"\(torch: validation MASE rose \d+\.\d\d % "):
+        export_int8(tmp_path / "bad", tmp_path / "bad-int8", backends=("torch",), min_seconds=0.01, batch=64)
+    r = json.loads((tmp_path / "bad" / REPORT_FILE).read_text())
+    assert r["fp32"]["metrics"]["MASE"] > 0 and r["candidates"]["torch"]["metrics"]["MASE"] > r["fp32"]["metrics"]["MASE"]
+
+
+def test_a_forecaster_trained_in_memory_asks_for_its_series(tmp_path, capsys):
+    """A run fitted on a frame in memory has no test part to score: its int8 model became the engine
+    unjudged. It asks for --data before any work, as the other tasks' runs do."""
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import FAST, sine_frame
+    df = sine_frame(n=200)
+    est = Forecaster(**{**FAST, "max_epochs": 1}, relative=False).fit(df, target="y", time="time", features="temp",
+                                                                      out=tmp_path / "runs")
+    out = tmp_path / "int8"
+    code, _, err = run_cli(["export", "int8", "--run", est.run_dir_, "--out", out], capsys)
+    assert_user_error(code, err, f"cannot check an int8 model of {est.run_dir_.name}: no series to check the MASE on",
+                      "pass --data with the test examples")
+    assert not out.exists()
+    df.to_csv(tmp_path / "series.csv", index=False)
+    export_int8(est.run_dir_, out, data=str(tmp_path / "series.csv"), backends=("torch",), min_seconds=0.01, batch=64)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "torch" and r["fp32"]["metrics"]["MASE"] > 0

@@ -134,6 +134,10 @@ def test_attention_encoders_quantise_and_serve_from_the_int8_run(tmp_path, task,
         data = tmp_path / "test.csv"
         data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in zip(TEXTS, ["pos"] * 3 + ["neg"] * 3)))
         data = str(data)
+    else:                              # the series for the MASE gate (the run was trained on a frame in memory)
+        data = tmp_path / "series.csv"
+        sine_frame(n=120).to_csv(data, index=False)
+        data = str(data)
     out = export_int8(run, tmp_path / "int8", data=data, batch=16, min_seconds=0.01)
     report = json.loads((out / "export_report.json").read_text())
     assert {"torch", "onnx"} <= set(report["candidates"])

@@ -89,12 +89,13 @@ def slower_note(report: dict) -> str | None:
 def metric_words(change: dict, before: dict | None) -> str:
     """The test metrics' changes int8 made, each after a comma. A forecaster's MAE is in the data's
     units, so its change is said as a share of the float run's too: "MAE +123.4" of sales in the
-    millions (or "+4.9e-11" of prices near 1e-4) said nothing of whether it mattered."""
+    millions (or "+4.9e-11" of prices near 1e-4) said nothing of whether it mattered; its MASE, which
+    the int8 gate judges as a share (at most +3 %), likewise (the line left it out)."""
     words = ""
-    for m in ("MAE", "accuracy", "bleu", "perplexity", "wer"):
+    for m in ("MAE", "MASE", "accuracy", "bleu", "perplexity", "wer"):
         if m in change:
             words += f", {m} {change[m]:+.4g}"
-            base = (before or {}).get(m) if m == "MAE" else None
+            base = (before or {}).get(m) if m in ("MAE", "MASE") else None
             if isinstance(base, (int, float)) and math.isfinite(base) and base > 0:
                 words += f" ({100 * change[m] / base:+.2g} % of {base:.4g})"
     return words

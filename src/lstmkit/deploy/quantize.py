@@ -19,6 +19,9 @@ engine (``"quantization": {"engine": ...}`` in ``lstmkit.json``):
   per-channel graph does not run (some LSTM nodes), one scale per tensor.
 
 ``export_report.json`` holds file sizes, speeds and the test metrics of fp32 and both int8 models.
+A backend whose test metrics fall too far from the float model's (the adapter's ``quality_refusal``:
+a forecaster's MASE more than 3 % higher, a classifier's accuracy 0.5 points lower, ...) is not made
+the engine, its reason in the report as ``quality_refused``; with none left nothing is written.
 
 A task whose model is not one ``net(x)`` call says how it runs with the adapter hook
 ``infer(net, x)`` (a translator: greedy decoding of a batch of source ids; its speed is in

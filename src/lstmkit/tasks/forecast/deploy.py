@@ -53,6 +53,8 @@ from lstmkit.tasks.forecast.times import time_text
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches
 from lstmkit.tasks.forecast.streams import SeriesStreams, ZeroHistory, needs_series_streams
 
+MASE_LIMIT = 0.03                # int8 may raise the test MASE (MAE) by at most 3 % to become the engine
+
 __all__ = ["Adapter", "ForecastAdapter"]
 
 
@@ -214,12 +216,31 @@ class ForecastAdapter:
 
     # -- data ------------------------------------------------------------------------------
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
-        """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
+        """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part (the
+        validation part of a run with none, ``test_size=0``: :attr:`scored_part` says which); None when
+        the run was trained on in-memory data and no ``data`` is given (the int8 check then asks for it)."""
         found = self.est.test_forecast(net, data)    # per series; None for in-memory training data
+        self.scored_part = "test"
+        if found == []:
+            found, self.scored_part = self.est.test_forecast(net, data, part="val"), "validation"
         if not found:
             return None
         each = [forecast_metrics(y_true, pred, y_train, season=self.est.season_) for y_true, pred, y_train in found]
         return {k: float(np.mean([m[k] for m in each])) for k in each[0]}   # many series: the mean over them
+
+    def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
+        """Why an int8 model may not become the engine (None: its MASE is at most 3 % above the float
+        model's; MAE where the MASE has no scale, a series held still in its training part). Relative:
+        MASE and MAE are in no common units across runs, and int8 error grows with the forecast's."""
+        part = getattr(self, "scored_part", "test")
+        if not before or not after:
+            return f"no series to check the MASE on (pass {opt('data')} with the series the run was trained on)"
+        key = "MASE" if np.isfinite(before.get("MASE", np.nan)) and before["MASE"] > 0 else "MAE"
+        b, a = before[key], after.get(key, np.nan)
+        rise = a / b - 1.0 if b > 0 else (0.0 if a == b else np.inf)
+        if not rise <= MASE_LIMIT + 1e-12:                  # NaN (an int8 forecast that overflowed) is refused too
+            return (f"{part} {key} rose {100 * rise:.2f} % ({b:.4g} -> {a:.4g}; limit {100 * MASE_LIMIT:.0f} %)")
+        return None
 
     # -- one observation at a time ---------------------------------------------------------
     def state_refusal(self) -> str | None:

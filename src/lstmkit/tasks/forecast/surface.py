@@ -189,18 +189,20 @@ class DeploySurface:
         ``id_embedding`` reads besides the rows, ``lstmkit.inspect.gates(..., series=...)``)."""
         return self._panel_arrays(data if isinstance(data, Panel) else self.one_series(data))["inputs"].numpy()
 
-    def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    def test_forecast(self, net, data=None, part: str = "test") -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
         """Per series: ``(y_true [n, H, T] (NaN where not observed), point forecast [n, H, T], y_train [n_train, T])`` of its
-        test part by ``net`` (any module reading windows ``[B, L, C]``, or ``net_``), in original
-        units, as ``evaluate`` computes them; None when the run was trained on in-memory data and
-        no ``data`` is given."""
+        test part (``part="val"``: its validation part) by ``net`` (any module reading windows ``[B, L, C]``, or
+        ``net_``), in original units, as ``evaluate`` computes them; None when the run was trained on in-memory
+        data and no ``data`` is given."""
         self._check_fitted()
         source = data if data is not None else (self.data_summary_ or {}).get("source")
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
             return None
         cfg = self.config_
         panel = self._read_for_use(source, need=min_points(cfg), split=True)
-        rows, series = split_panel(panel, cfg)["test"]
+        rows, series = split_panel(panel, cfg)[part]
+        if not len(rows):                                    # no such part (test_size=0): nothing to score
+            return []
         params = self._forecast_windows(self._panel_arrays(panel, split=True), rows, series, self._series_index(panel), net=net)
         point = self._point(params, self._window_limits(panel, series))
         out = []
