@@ -81,6 +81,21 @@ class settings_file:
         _SETTINGS_FILE.reset(self._token)
 
 
+def callers_level() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the function that calls this, naming the first
+    line outside lstmkit: the user's ``fit(...)`` or ``transcribe(...)``, from any depth of lstmkit's own
+    calls (level 2 named a line of lstmkit, whichever call of the user's it was). Under a command line's
+    command, the command's own line: the CLI prints an lstmkit warning as one 'warning: ...' line (the
+    frame under it, typer's, was printed as Python prints another package's, file and line first)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep      # .../lstmkit/, as its frames name their files
+    frame, level, last = sys._getframe(2), 2, None                     # the warning function's caller
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
+    if frame is None:
+        return 2
+    return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
+
+
 def set_in_file(name: str) -> str | None:
     """The settings file (as typed) that set ``name`` inside a :class:`settings_file` block, else None."""
     held = _SETTINGS_FILE.get()

@@ -20,14 +20,11 @@ crash, the machine stopped: nothing could be written) is told apart from one sti
 """
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from lstmkit.errors import LstmkitError, TrainingDiverged, opt
+from lstmkit.errors import LstmkitError, TrainingDiverged, callers_level, opt
 from lstmkit.files import now_stamp, read_json
 from lstmkit.run_lock import PROCESS_KEY, check_not_training, process_gone
 
@@ -178,23 +175,11 @@ def resume_verdict(run: str | Path, meta: dict[str, Any]) -> LstmkitError | None
 def say_resuming_failed(run: str | Path, meta: dict[str, Any]) -> None:
     """The one warning a resume of a failed run gives before it trains (``meta``: the run's
     ``lstmkit.json`` as the failure left it): what failed, and what the resume continues from. It
-    points at the caller's line, the first outside lstmkit (a command line's command, its own, as
-    ``tasks/speech/audio_files._callers_level`` does)."""
+    points at the caller's line, the first outside lstmkit (:func:`~lstmkit.errors.callers_level`)."""
     if meta.get("status") != "failed":
         return
     held = checkpoint_epochs_said(run)
     start = (f"continuing from its checkpoint after epoch {held}" if held else
              "it failed before its first checkpoint: training starts from the beginning")
-    frame: FrameType | None = sys._getframe(1)
-    level, last = 2, None
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        last = frame.f_code.co_filename
-        frame, level = frame.f_back, level + 1
-    # under a command line's command, its own line: the CLI prints an lstmkit warning as one 'warning: ...'
-    # line (the frame under it, typer's, printed as Python prints another package's, file and line first)
-    if frame is not None and last is not None and os.path.basename(last).startswith("cli"):
-        level -= 1
-    warnings.warn(f"{run} failed{failed_line(_failure(meta))}; {start}", UserWarning, stacklevel=level)
+    warnings.warn(f"{run} failed{failed_line(_failure(meta))}; {start}", UserWarning, stacklevel=callers_level())
 
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

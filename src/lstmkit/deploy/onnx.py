@@ -44,14 +44,14 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.files import (check_out_path, check_writable, path_exists, replace_file, temp_prefix,
                            write_fix)
-from lstmkit.runs import (META_FILE, SOURCE_KEY, WEIGHTS_FILE, atomic_write, export_source, file_in_the_way,
-                          file_sha256, read_meta, write_json)
+from lstmkit.runs import (META_FILE, ONNX_REPORT, SOURCE_KEY, WEIGHTS_FILE, atomic_write, export_source,
+                          file_in_the_way, file_sha256, read_meta, write_json)
 from lstmkit.stderr_lines import c_stderr_lines
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "report_path", "side_files", "write_onnx", "write_graph",
            "extra_inputs", "around_graph", "set_metadata", "graph_signature", "check_against_torch", "ShapeRefusal"]
 
-REPORT_FILE = "onnx.json"
+REPORT_FILE = ONNX_REPORT       # runs.export_source reads it too
 OPSET = 17
 TOLERANCE = 1e-4     # relative: the limit is TOLERANCE x max(1, the largest |output| PyTorch gave on the check)
 
@@ -335,7 +335,8 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
         t0 = time.perf_counter()
         _traced(lambda: _torch_export(graph if traced is None else traced, adapter, names, tmp))
         _checked(lambda: _settle_output_dims(tmp, adapter), tolerance)
-        notes = {k: v for k, v in around_graph(adapter).items() if k == "around_graph"}
+        around = around_graph(adapter)
+        notes = {k: v for k, v in around.items() if k == "around_graph"}
         set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
                            "lstmkit_state": ",".join(names),
                            **({"lstmkit_window": str(adapter.window)} if adapter.window else {}),
@@ -349,7 +350,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
         if traced is not None:
             report["traced"] = type(traced).__name__
-        report.update(around_graph(adapter))
+        report.update(around)
 
     atomic_write(path, write)
     return report
@@ -546,7 +547,7 @@ def graph_signature(path: str | Path) -> dict[str, list[dict[str, Any]]]:
     return {"inputs": [one(v) for v in graph.input if v.name not in stored], "outputs": [one(v) for v in graph.output]}
 
 
-def _settle_output_dims(path: str, adapter) -> float:
+def _settle_output_dims(path: str, adapter) -> tuple[float, float]:
     """Give the exporter's made-up output dimensions (``Gathery_dim_1``) their meaning: a size where
     the graph answers the same size for every batch and length (a forecast's horizon and targets),
     ``steps`` where it is the input's length, ``y_steps`` where it changes with it otherwise (a speech

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import sys
 import warnings
@@ -32,7 +31,7 @@ import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS
 from lstmkit.data.textfile import file_ext
-from lstmkit.errors import LstmkitError, optional_import, worded
+from lstmkit.errors import LstmkitError, callers_level, optional_import, worded
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.ogg import ogg_cut
@@ -548,7 +547,7 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
     every task's notes about its input: the CLI prints each as one ``warning:`` line); float audio
     beyond [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak,
     the fix), and truncated files another."""
-    level = _callers_level()
+    level = callers_level()
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=level)
@@ -564,18 +563,3 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         warnings.warn(f"{files[0]}{more}: {what}", UserWarning, stacklevel=level)
-
-
-def _callers_level() -> int:
-    """The ``stacklevel`` of :func:`report_notes`' warnings that names the first line outside lstmkit:
-    the caller's ``transcribe(...)`` or ``fit(...)``, from any method (level 2 named a line of
-    speech's estimator.py, whichever call of the caller's it was)."""
-    package = os.path.join(str(Path(__file__).parents[2]), "")      # .../lstmkit/, as its frames name their files
-    frame, level, last = sys._getframe(2), 2, None          # report_notes' caller
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
-    if frame is None:
-        return 2
-    # a command line's command: its own line, which the CLI prints as one 'warning: ...' (the frame under it,
-    # typer's, was printed as Python prints another package's warning, file and line first)
-    return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
