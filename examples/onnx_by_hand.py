@@ -204,8 +204,10 @@ def translate(run: str | Path, sentences: list[str], beam: int | None = None) ->
 
 def _words(sentence: str, lowercase: bool) -> list[str]:
     """The words and marks of ``sentence`` (its character references decoded where vocab.json's ``html``
-    says): NFKC, soft hyphens, word joiners and byte-order marks dropped (``around_graph`` lists them)."""
-    text = re.sub("[\u00ad\u2060\ufeff]", "", unicodedata.normalize("NFKC", sentence))
+    says): NFKC, the invisible format characters dropped (``around_graph`` lists them; lstmkit keeps a
+    zero-width joiner inside an emoji, which these words never hold)."""
+    text = re.sub("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]", "",
+                  unicodedata.normalize("NFKC", sentence))
     return re.findall(r"\w+(?:'\w+)*|[^\w\s]", text.lower() if lowercase else text)
 
 

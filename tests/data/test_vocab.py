@@ -367,3 +367,30 @@ def test_a_bpe_state_without_its_specials_at_their_ids_is_refused(edit, needle):
         tokenizer_from_dict(json.loads(json.dumps(damaged)))
     assert needle in e.value.message and "retrain the model" in e.value.hint
 
+
+
+# Each format character that shows nothing, inside a word: it cut the word in two ('co', 'operation') and
+# was a character token of its own, where a soft hyphen was dropped; a zero-width joiner is kept in an emoji
+INVISIBLES = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u2066", "\u2069", "\u2060", "\u00ad",
+              "\ufeff", "\u180e", "\u061c"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLES, ids=[f"U+{ord(c):04X}" for c in INVISIBLES])
+def test_every_invisible_format_character_is_dropped_by_every_tokenizer(mark):
+    from lstmkit.tasks.translate.data import SideTokenizer
+    text = f"the co{mark}operation {mark}works"
+    assert tokenize_words(text) == tokenize_many([text])[0] == ["the", "cooperation", "works"]
+    assert sorted(CharTokenizer().fit([text]).vocab.itos[2:]) == sorted(set("the cooperation works"))
+    words = SideTokenizer("word", min_freq=1).fit([text])
+    assert words.pieces(text) == ["the", "cooperation", "works"]
+    assert words.decode(words.encode(text)) == "the cooperation works"          # a translation's round trip
+    for bpe in (make_tokenizer("bpe", min_freq=1), SideTokenizer("bpe", min_freq=1)):
+        bpe.fit([text, "the cooperation works"] * 3)
+        assert bpe.pieces(text) == bpe.pieces("the cooperation works")
+        assert bpe.encode(text) == bpe.encode("the cooperation works")
+
+
+def test_a_zero_width_joiner_stays_inside_an_emoji_sequence_only():
+    family, heart = "👨\u200d👩\u200d👧", "❤\ufe0f\u200d🔥"
+    assert tokenize_words(f"{family} a\u200db {heart} \u200d👍") == [family, "ab", heart, "👍"]
+    assert "\u200d" in CharTokenizer().fit([family]).vocab.itos

@@ -112,7 +112,7 @@ def test_a_language_model_exported_to_a_folder_is_used_without_its_run(tmp_path)
     assert got == pytest.approx(-(len(text) + 1) * np.log(lm.perplexity([text])), rel=1e-5)
 
 
-def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path):
+def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path, monkeypatch):
     import torch
     from translate_data import TINY, make_pairs
     pairs = make_pairs(120, seed=1, max_len=5)
@@ -128,6 +128,21 @@ def test_a_translator_exported_to_a_folder_is_used_without_its_run(tmp_path):
         export_onnx(tr.run_dir_, tmp_path / "new" / "deploy")          # a folder the export makes: the same
         assert sorted(p.name for p in (tmp_path / "new" / "deploy").iterdir()) == sorted(
             p.name for p in (tmp_path / "deploy").iterdir())
+        # into the run: both graphs written and checked, then the decoding check refused: the encoder and
+        # decoder there were the new ones under the earlier report; now the run is as it was
+        for name in ("encoder.onnx", "decoder.onnx", "onnx.json"):
+            (tr.run_dir_ / name).write_text("earlier")
+        before = _files(tr.run_dir_)
+        from lstmkit.errors import LstmkitError
+        from lstmkit.tasks.translate.deploy import TranslateAdapter
+
+        def refused(self, folder):
+            raise LstmkitError("the decoding check failed", "report it")
+
+        monkeypatch.setattr(TranslateAdapter, "decoding_check", refused)
+        with pytest.raises(LstmkitError, match="decoding check"):
+            export_onnx(tr.run_dir_)
+        assert _files(tr.run_dir_) == before
     finally:
         torch.set_num_threads(threads)
 
@@ -223,7 +238,7 @@ def test_a_full_disk_in_a_copy_leaves_nothing_of_the_export(forecaster, tmp_path
     run, _ = forecaster
     out = tmp_path / "deploy"
     out.mkdir()
-    (out / "notes.txt").write_text("mine")
+    (out / ".notes").write_text("mine")
 
     def full(source, target):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -231,7 +246,7 @@ def test_a_full_disk_in_a_copy_leaves_nothing_of_the_export(forecaster, tmp_path
     monkeypatch.setattr(shutil, "copyfile", full)
     code, _, err = run_cli(["export", "onnx", "--run", run, "--out", out], capsys)
     assert code != 0 and "no space left on device" in err.lower() and "nothing of the export was kept" in err, err
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in out.iterdir()] == [".notes"]
 
 
 def test_a_folder_of_runs_is_refused_for_an_export(forecaster, tmp_path, capsys):
@@ -251,16 +266,20 @@ def test_a_folder_of_runs_is_refused_for_an_export(forecaster, tmp_path, capsys)
 def test_the_old_layouts_report_goes_with_the_graph_it_described(forecaster, tmp_path):
     """An `--out DIR` export before reports in folders were named onnx.json left DIR/model.onnx.json; a new
     export beside it kept it, a report of a graph no longer there. It goes; a file of that name lstmkit
-    did not write stays."""
+    did not write stays: a folder of such files is not an export, and refused."""
     run, _ = forecaster
     old, other = tmp_path / "old", tmp_path / "other"
     for folder, report in ((old, {"file": "model.onnx", "opset": 17}), (other, {"mine": 1})):
         folder.mkdir()
         (folder / "model.onnx").write_bytes(b"an old graph")
         (folder / "model.onnx.json").write_text(json.dumps(report))
-        export_onnx(run, folder)
+    export_onnx(run, old)
     assert sorted(p.name for p in old.iterdir()) == ["lstmkit.json", "model.onnx", "onnx.json"]
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="not an ONNX export"):
+        export_onnx(run, other)
     assert json.loads((other / "model.onnx.json").read_text()) == {"mine": 1}
+    assert (other / "model.onnx").read_bytes() == b"an old graph"
 
 
 def test_an_export_cut_short_by_an_older_version_is_completed_by_exporting_again(forecaster, tmp_path):
@@ -304,3 +323,54 @@ def test_ctrl_c_while_the_files_are_moved_into_place_puts_back_what_was_there(fo
     with pytest.raises(KeyboardInterrupt):
         export_onnx(run, out)
     assert _files(out) == before
+
+
+def test_an_export_into_the_run_that_fails_leaves_the_run_as_it_was(forecaster, tmp_path, monkeypatch):
+    """Without --out the graph replaced RUN/model.onnx as soon as it was checked: stopped before the report
+    (Ctrl-C, a full disk), the run held the new graph under the earlier export's onnx.json. Now the run's
+    files are as they were, no hidden folder is left, and an export that completes still names the run's
+    own files."""
+    run, _ = forecaster
+    import lstmkit.deploy.onnx as onnx_module
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    (copy / "model.onnx").write_bytes(b"an earlier graph")
+    (copy / "onnx.json").write_text(json.dumps({"file": "model.onnx", "earlier": True}))
+    before = _files(copy)
+
+    def stopped(path, obj):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(onnx_module, "write_json", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            export_onnx(copy)
+    assert _files(copy) == before
+    export_onnx(copy)
+    report = json.loads((copy / "onnx.json").read_text())
+    assert report["run_files"] == {"lstmkit.json": "lstmkit.json"} and "source_run" not in report
+    assert sorted(set(_files(copy)) - set(before)) == [] and _files(copy)["lstmkit.json"] == before["lstmkit.json"]
+
+
+def test_a_folder_of_other_files_is_refused_for_an_export(forecaster, tmp_path, capsys):
+    """`--out .` in a home folder wrote model.onnx, onnx.json and lstmkit.json among the user's files (and
+    replaced a model.onnx of theirs). Refused, naming a new folder and a file name; an empty folder (hidden
+    files aside), an earlier export's folder and a graph file name in the same folder are taken."""
+    run, _ = forecaster
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("notes.txt", "sales.csv", "model.onnx"):
+        (home / name).write_text("mine")
+    before = _files(home)
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", home], capsys)
+    assert code == 2 and f"--out {home} already holds files that are not an ONNX export (model.onnx, notes.txt, " \
+        "sales.csv)" in err and str(home / "f-onnx") in err and str(home / "f.onnx") in err, err
+    assert _files(home) == before
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", home / "f.onnx"], capsys)
+    assert code == 0, err
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / ".gitkeep").write_text("")
+    export_onnx(run, hidden)
+    export_onnx(run, hidden)                        # an earlier export there: replaced
+    assert sorted(p.name for p in hidden.iterdir()) == [".gitkeep", "lstmkit.json", "model.onnx", "onnx.json"]

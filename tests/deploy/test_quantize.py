@@ -287,6 +287,23 @@ def test_a_healthy_int8_forecaster_passes_the_gate(int8_run):
         assert "quality_refused" not in c and c["metrics"]["MASE"] <= 1.03 * fp32
 
 
+def test_the_report_says_which_windows_the_gate_scored(int8_run, abs_forecaster):
+    """export_report.json gave the MASE the gate judged but not what it was computed on (the test or the
+    validation part, of which data, cut where): a reader could not compute the number again. `scored_on`
+    names them, and the windows are those `test_forecasts` gives on the same data."""
+    from lstmkit.tasks.forecast.windows import part_sizes
+    r = json.loads((int8_run / REPORT_FILE).read_text())
+    source = abs_forecaster.data_summary_["source"]
+    cfg = abs_forecaster.config_
+    n_train, n_val, n_test = part_sizes(480, cfg)
+    assert r["scored_on"] == {"part": "test", "data": str(source), "split": {"val_frac": cfg.val_frac,
+                              "test_frac": cfg.test_frac}, "series": 1, "windows": n_test - cfg.horizon + 1,
+                              "horizon": cfg.horizon, "first_point": n_train + n_val}
+    windows = abs_forecaster.test_forecasts(source)
+    assert len(windows["origins"]) == r["scored_on"]["windows"]
+    assert windows["origins"][0] + 1 == r["scored_on"]["first_point"]
+
+
 def test_the_forecast_gate_judges_mase_relative_and_mae_where_mase_has_no_scale(abs_forecaster):
     from lstmkit.tasks.forecast.deploy import ForecastAdapter
     judge = ForecastAdapter(abs_forecaster).quality_refusal
@@ -303,6 +320,7 @@ def test_the_forecast_gate_judges_mase_relative_and_mae_where_mase_has_no_scale(
 def test_a_forecaster_without_a_test_part_is_judged_on_its_validation_part(tmp_path):
     """A run with test_frac=0 scored nothing (its metrics None), so no int8 model of it could be judged."""
     from forecast_data import FAST, sine_frame
+    from lstmkit.tasks.forecast.windows import part_sizes
     sine_frame().to_csv(tmp_path / "s.csv", index=False)
     est = Forecaster(**{**FAST, "max_epochs": 1}, relative=False, horizon=3, test_frac=0.0).fit(
         str(tmp_path / "s.csv"), target="y", time="time", features="temp", out=tmp_path / "run")
@@ -311,6 +329,9 @@ def test_a_forecaster_without_a_test_part_is_judged_on_its_validation_part(tmp_p
         export_int8(tmp_path / "bad", tmp_path / "bad-int8", backends=("torch",), min_seconds=0.01, batch=64)
     r = json.loads((tmp_path / "bad" / REPORT_FILE).read_text())
     assert r["fp32"]["metrics"]["MASE"] > 0 and r["candidates"]["torch"]["metrics"]["MASE"] > r["fp32"]["metrics"]["MASE"]
+    n_train, n_val, _ = part_sizes(480, est.config_)
+    assert r["scored_on"]["part"] == "validation" and r["scored_on"]["first_point"] == n_train
+    assert r["scored_on"]["windows"] == n_val - 3 + 1 and r["scored_on"]["split"]["test_frac"] == 0.0
 
 
 def test_a_forecaster_trained_in_memory_asks_for_its_series(tmp_path, capsys):

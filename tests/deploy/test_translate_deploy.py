@@ -237,6 +237,12 @@ def test_an_int8_run_of_onnx_graphs_translates_and_evaluates_with_them(tmp_path,
     assert tr.translate(SENTENCES, beam=2) == q.answer(engine_net(q, "onnx", out), SENTENCES, 2)["translations"]
     assert steps                                               # the int8 graphs answered
     assert tr.evaluate(str(folder / "test.csv"))["bleu"] == pytest.approx(r["chosen"]["metrics"]["bleu"])
+    # its attention and output pieces were the float weights' (saved beside the graphs), which need not be its
+    # translation's: they are the graphs' now
+    steps.clear()
+    _, pieces, weights = tr.attention(SENTENCES[0])
+    assert steps and weights.shape[0] == len(pieces)
+    assert tr.output_tokens(SENTENCES[0])[0] == pieces
 
 
 def test_int8_bleu_gate_refuses(monkeypatch, tmp_path, run):

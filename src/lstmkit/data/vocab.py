@@ -31,7 +31,7 @@ __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "normalize_text", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "import_tokenizers", "CJK", "SPACELESS", "HTML_INLINE", "mark_class", "symbol_class", "state_error", "checked_rules",
-    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading",
+    "checked_itos", "bpe_from_state", "specials_as_text", "read_as", "bpe_reading", "INVISIBLE", "INVISIBLE_READING",
     "one_spaced",
 ]
 
@@ -57,9 +57,14 @@ CJK = ("\u3040-\u30ff"            # hiragana, katakana
 # ... and every script written without spaces between words (Thai, Lao, Khmer, Myanmar too): a
 # "word" there is a whole clause, so each character (with its combining marks) is a token.
 SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
-# Characters that show nothing and join what is beside them (a soft hyphen, the word joiner, a
-# byte-order mark inside a text): left in, 'co\u00adoperation' was the words 'co' and 'operation'.
-_INVISIBLE = re.compile("[\u00ad\u2060\ufeff]")
+# The format characters that show nothing (Unicode's default-ignorable Cf): a soft hyphen, zero-width
+# space, zero-width non-joiner, the word joiner and invisible operators, direction marks, embeddings and
+# isolates, a byte-order mark inside a text, the Mongolian vowel separator. Left in, each cut a word in two
+# ('co\u00adoperation', 'co\u200boperation': 'co' and 'operation') and was a character token of its own;
+# dropped, the word reads as it shows. Not the variation selectors and tag characters, which complete an
+# emoji, and not the zero-width joiner, dropped only outside an emoji sequence (:data:`_LOOSE_ZWJ`).
+INVISIBLE = "\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # What completes an emoji after its first character: a skin tone, a variation selector, a keycap.
 _EMOJI_TAIL = "\U0001F3FB-\U0001F3FF\ufe0f\u20e3"
 _ZWJ = "\u200d"                                       # joins emoji into one ('👨‍👩‍👧')
@@ -130,11 +135,22 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
 
 
 def normalize_text(text: str, lowercase: bool = True) -> str:
-    """Unicode-normalise (NFKC), drop the characters that show nothing inside a word (soft
-    hyphens, word joiners, byte-order marks), optionally lower-case (a Turkish 'İ' as 'i':
-    Python's lower() gives 'i' and a combining dot, so 'İyi' and 'iyi' were two words)."""
+    """Unicode-normalise (NFKC), drop the format characters that show nothing (:data:`INVISIBLE`: soft
+    hyphens, zero-width spaces and non-joiners, word joiners, direction marks, byte-order marks; a
+    zero-width joiner outside an emoji sequence), optionally lower-case (a Turkish 'İ' as 'i': Python's
+    lower() gives 'i' and a combining dot, so 'İyi' and 'iyi' were two words). Every text task's
+    tokenizers (word, char, BPE) read text through it, so a text reads the same in each."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if _ZWJ in text:
+        text = _loose_zwj().sub("", text)
     return text.replace("İ", "i").lower() if lowercase else text
+
+
+@functools.cache
+def _loose_zwj() -> re.Pattern:
+    """A zero-width joiner not between two parts of an emoji ('👨\u200d👩': one emoji; 'a\u200db': 'ab')."""
+    emoji = f"{symbol_class()}{_EMOJI_TAIL}"
+    return re.compile(f"(?<![{emoji}]){_ZWJ}|{_ZWJ}(?![{symbol_class()}])")
 
 
 def clean_text(text: str, lowercase: bool = True, html: bool | int = False) -> str:
@@ -158,6 +174,10 @@ def one_spaced(text: str) -> str:
     return " ".join(text.split())
 
 
+INVISIBLE_READING = ("NFKC, invisible format characters (soft hyphens, zero-width spaces, non-joiners and joiners "
+                     "outside emoji, word joiners, direction marks, byte-order marks) dropped")
+
+
 def read_as(lowercase: bool, html: bool | int) -> str:
     """How :func:`clean_text` reads a text, in words, in the order it goes (a graph's ``around_graph``)."""
     steps = []
@@ -165,7 +185,7 @@ def read_as(lowercase: bool, html: bool | int) -> str:
         steps.append("inline tags (<i>, <b>, <em>, <strong>, <u>, <span …>, <spoiler>) dropped")
     steps.append("<br />, <p> and </p> spaces, character references decoded (html.unescape)" if html else
                  "<br /> a space")
-    steps.append("NFKC, soft hyphens, word joiners and byte-order marks dropped")
+    steps.append(INVISIBLE_READING)
     if lowercase:
         steps.append("lower-cased ('İ' as 'i')")
     return ", ".join(steps)

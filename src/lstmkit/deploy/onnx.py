@@ -67,8 +67,8 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     path written. A task with several graphs (an adapter with ``export_graphs``) writes them into ``RUN`` (or
     the folder ``out``) and returns the folder. A graph written to ``out`` travels alone: the files its
     ``around_graph`` reads (``lstmkit.json``, a text model's ``vocab.json``) are copied beside it first
-    (:func:`side_files`), and the report names them under ``run_files``. Such an export is all or nothing
-    (:func:`_write_elsewhere`); an ``out`` folder that holds run folders is refused.
+    (:func:`side_files`), and the report names them under ``run_files``. An export, into the run or
+    elsewhere, is all or nothing (:func:`_write_staged`); an ``out`` folder that holds run folders is refused.
     """
     require_onnx()
     run = Path(run)
@@ -110,18 +110,18 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     # a folder for several graphs is made by the export: its report goes in it all the same
     target = path / REPORT_FILE if graphs is not None else report_path(run, out, path)
     try:
-        if target.parent.resolve() == run.resolve():
-            _write_export(run, adapter, path, target, tolerance)
-        else:
-            _write_elsewhere(run, adapter, path, target, tolerance)
+        _write_staged(run, adapter, path, target, tolerance)
     except ShapeRefusal as e:
         raise _refusal(e, run) from None
     return path
 
 
-def _write_export(run: Path, adapter, path: Path, target: Path, tolerance: float, source: str | None = None) -> None:
+def _write_export(run: Path, adapter, path: Path, target: Path, tolerance: float, source: str | None = None,
+                  home: Path | None = None) -> None:
     """Write the graph(s) at ``path`` (a task with ``export_graphs``: into the folder ``path``), the
-    run's files they read beside ``target`` (:func:`side_files`) and last the report ``target``."""
+    run's files they read beside ``target`` (:func:`side_files`) and last the report ``target``.
+    ``home``: the folder the files are moved into once written (the run itself: its own files are
+    named, none copied)."""
     graphs = getattr(adapter, "export_graphs", None)
     if graphs is not None:
         path.mkdir(parents=True, exist_ok=True)
@@ -130,20 +130,23 @@ def _write_export(run: Path, adapter, path: Path, target: Path, tolerance: float
         own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
         report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
                             traced=own() if own is not None else None)
-    report["run_files"] = side_files(run, adapter, target)
+    report["run_files"] = side_files(run, adapter, target if home is None else home / target.name)
     if source is not None:        # the folder reads as a run: say which one it is not
         report[SOURCE_KEY] = source
     write_json(target, report)           # last: a report never names a file not yet there
 
 
-def _write_elsewhere(run: Path, adapter, path: Path, target: Path, tolerance: float) -> None:
-    """:func:`_write_export` for an export outside the run, all or nothing: every file is written into a
-    hidden folder beside ``target`` and moved into place only once all are there, the report last; a
-    failure (a full disk, Ctrl-C) leaves the folder as it was (a file it replaced is put back), never a
-    graph and ``lstmkit.json`` without their report, which read as a run that did not finish. The report
-    of an earlier export of the same graph under the old name (``model.onnx.json`` beside ``onnx.json``)
-    goes with what it described."""
+def _write_staged(run: Path, adapter, path: Path, target: Path, tolerance: float) -> None:
+    """:func:`_write_export`, all or nothing: every file is written into a hidden folder beside ``target``
+    and moved into place only once all are there, the report last; a failure (a full disk, Ctrl-C, a
+    translator's second graph or decoding check refused) leaves the folder as it was (a file it replaced
+    is put back). Outside the run that is never a graph and ``lstmkit.json`` without their report, which
+    read as a run that did not finish; inside it (no ``--out``), never a new ``model.onnx`` (or a
+    translator's new encoder beside its old decoder) under the earlier export's report. The report of an
+    earlier export of the same graph under the old name (``model.onnx.json`` beside ``onnx.json``) goes
+    with what it described."""
     folder = target.parent
+    inside = folder.resolve() == run.resolve()
     made = [p for p in (folder, *folder.parents) if not path_exists(p)]
     stage = None
     placed: list[tuple[Path, Path | None]] = []          # (file moved into place, the file it replaced)
@@ -151,7 +154,8 @@ def _write_elsewhere(run: Path, adapter, path: Path, target: Path, tolerance: fl
         folder.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=temp_prefix(target), dir=folder))
         staged_path = stage / path.name if path != folder else stage
-        _write_export(run, adapter, staged_path, stage / target.name, tolerance, source=str(run.resolve()))
+        _write_export(run, adapter, staged_path, stage / target.name, tolerance,
+                      source=None if inside else str(run.resolve()), home=folder if inside else None)
         report = stage / target.name
         names = sorted(p.name for p in stage.iterdir() if p != report) + [report.name]
         kept = stage / ".replaced"
@@ -271,6 +275,7 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     folder = out if several or out.is_dir() else out.parent
     if (several or out.is_dir()) and folder.resolve() != run.resolve():
         _refuse_folder_of_runs(run, out)
+        _refuse_folder_of_other_files(run, out)
     if not (folder / META_FILE).is_file() or folder.resolve() == run.resolve():
         return
     source = export_source(folder)
@@ -303,6 +308,35 @@ def _refuse_folder_of_runs(run: Path, out: Path) -> None:
         raise LstmkitError(f"--out {out} holds run folders ({shown}); the export's {META_FILE} there would make "
                            f"'lstmkit list' read {out} as one run and hide them",
                            f"pass a new folder for the export, e.g. --out {out / (run.name + '-onnx')}")
+
+
+def _refuse_folder_of_other_files(run: Path, out: Path) -> None:
+    """An ``out`` folder that holds files of its own and no earlier export (``--out .`` in a home or a
+    project folder): the graph, ``onnx.json`` and ``lstmkit.json`` went in among them, and an earlier file
+    of one of those names was replaced. An empty folder (hidden files aside), a folder holding an export's
+    report (``onnx.json``, ``NAME.onnx.json``) and one holding this run's ``lstmkit.json`` (an export cut
+    short) are taken; ``--out FILE.onnx`` names its files itself and is taken anywhere."""
+    try:
+        held = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    except OSError:              # not a folder, or one that cannot be listed: said where it is written
+        return
+    if not held or META_FILE in held or any(_is_graph_report(out / name) for name in held
+                                                    if name == REPORT_FILE or name.endswith(".onnx.json")):
+        return
+    shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    raise LstmkitError(f"--out {out} already holds files that are not an ONNX export ({shown}); the export's "
+                       f"graph, {REPORT_FILE} and {META_FILE} would be written among them",
+                       f"pass a new or empty folder, e.g. --out {out / (run.name + '-onnx')} (it is created), or a "
+                       f"graph file name, e.g. --out {out / (run.name + '.onnx')}")
+
+
+def _is_graph_report(path: Path) -> bool:
+    """Whether ``path`` is the report of an lstmkit ONNX export (any version: each names its ``opset``)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and "opset" in report
 
 
 def around_graph(adapter) -> dict[str, Any]:

@@ -18,7 +18,8 @@ engine (``"quantization": {"engine": ...}`` in ``lstmkit.json``):
   BLEU fell 1.7 with 7 bits and one scale per tensor and held with one per channel; where ORT's
   per-channel graph does not run (some LSTM nodes), one scale per tensor.
 
-``export_report.json`` holds file sizes, speeds and the test metrics of fp32 and both int8 models.
+``export_report.json`` holds file sizes, speeds and the test metrics of fp32 and both int8 models (and,
+where the task says, which examples they were computed on: ``scored_on``).
 A backend whose test metrics fall too far from the float model's (the adapter's ``quality_refusal``:
 a forecaster's MASE more than 3 % higher, a classifier's accuracy 0.5 points lower, ...) is not made
 the engine, its reason in the report as ``quality_refused``; with none left nothing is written.
@@ -140,7 +141,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         os.chmod(tmp, new_folder_mode())    # mkdtemp's 0700: a service run by another user could not read the run
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
                                   "speed_unit": getattr(adapter, "speed_unit", "windows"),
-                                  "threads": torch.get_num_threads(), **around_graph(adapter), "fp32": {}}
+                                  "threads": torch.get_num_threads(), **around_graph(adapter),
+                                  **_scored_on(adapter), "fp32": {}}
         log("float32: measuring speed")
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
                           **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
@@ -242,6 +244,14 @@ def _own_test_metrics(adapter, fp32, data) -> dict | None:
                            f"{fix} (export int8 has no {', '.join(flags)}); nothing was written" if fix else
                            f"give --data the columns the run was trained with (export int8 has no "
                            f"{', '.join(flags)}: rename the file's columns); nothing was written") from None
+
+
+def _scored_on(adapter) -> dict[str, Any]:
+    """``{"scored_on": {...}}``: which examples the test metrics (and so the quality gate) were computed on,
+    where the task says (its adapter's ``scored_on``, set by ``test_metrics``: a forecaster's part, data,
+    split, series and windows); ``{}`` otherwise."""
+    scored = getattr(adapter, "scored_on", None)
+    return {"scored_on": dict(scored)} if scored else {}
 
 
 def _quality(adapter, before: dict | None, candidates: dict[str, dict]) -> dict[str, dict]:

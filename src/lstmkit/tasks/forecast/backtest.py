@@ -345,9 +345,10 @@ def _wall_clock(times: pd.Series) -> np.ndarray:
 
 class _Series:
     """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]`` (NaN
-    where a ``--fill`` run's data has no value: such a point is scored nowhere), and ``known``, those values
-    with each gap filled from the points before it (``fill`` zero: 0), which the baselines read, as a forecast
-    from the history before a cutoff reads it filled (naive's forecast from an empty origin was NaN). The MASE
+    where a ``--fill`` run's data has no value: such a point is scored nowhere). The baselines read the
+    values :meth:`before_cut` gives, each fold's history filled as ``predict`` fills the model's (naive's
+    forecast from an empty origin was NaN; under ``interpolate`` a gap in the season before a cutoff was
+    carried forward for the baselines while the model read it interpolated). The MASE
     scale reads the observed values, the differences a gap is in left out, as
     :func:`~lstmkit.tasks.forecast.metrics.mase_scale` (an empty cell before a cutoff made every fold's MASE NaN)."""
 
@@ -356,15 +357,39 @@ class _Series:
         self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.values = frame[targets].to_numpy(dtype=np.float64)
-        self.known = self.values
-        if fill is not None and np.isnan(self.values).any():
-            gaps = pd.DataFrame(self.values)
-            if fill == "zero":
-                self.known = gaps.fillna(0.0).to_numpy()
-            else:                           # each target of each series from its own points before the gap; a
-                by = np.repeat(np.arange(len(self.lengths)), self.lengths)   # series' first empty cells from after
-                self.known = gaps.groupby(by).ffill().groupby(by).bfill().to_numpy()
+        self.fill = fill
+        seen, rows = np.isfinite(self.values), np.arange(len(self.values))[:, None]
+        # per cell, the nearest observed row of its column at or before it and at or after it (-1, N: none)
+        self._before = np.maximum.accumulate(np.where(seen, rows, -1), axis=0)
+        self._after = np.minimum.accumulate(np.where(seen, rows, len(rows))[::-1], axis=0)[::-1]
         self._running: dict[int, list[np.ndarray]] = {}
+
+    def before_cut(self, at: np.ndarray, first: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """``[R, M, T]``: the values at frame rows ``at [R, M]`` of the series whose rows run from ``first [R]``,
+        its gaps filled from its rows before ``end [R]`` alone (the cut) as ``--fill`` fills ``predict``'s
+        history: ``zero`` 0; ``ffill`` the value before (a series' first cells: the first after);
+        ``interpolate`` linear between the observed values around it, carried forward after the last one
+        before the cut (and back before the first), never drawn toward a value after the cut."""
+        at = np.maximum(at, first[:, None])
+        got = self.values[at]
+        if self.fill is None or not np.isnan(got).any():
+            return got
+        if self.fill == "zero":
+            return np.nan_to_num(got, nan=0.0)
+        last = len(self.values) - 1
+        before, after = self._before[at], self._after[at]                    # [R, M, T]
+        has_before = before >= first[:, None, None]
+        has_after = after < end[:, None, None]
+        cols = np.arange(got.shape[-1])
+        v_before = self.values[np.clip(before, 0, last), cols]
+        v_after = self.values[np.clip(after, 0, last), cols]
+        out = np.where(has_before, v_before, np.where(has_after, v_after, np.nan))
+        if self.fill == "interpolate":
+            span = has_before & has_after & (after > before)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = (at[..., None] - before) / (after - before)
+            out = np.where(span, v_before + (v_after - v_before) * share, out)
+        return out
 
     def positions(self) -> np.ndarray:
         """Per frame row: its place in its series."""
@@ -400,13 +425,16 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     c = cuts[f, s]
     origin = ser.starts[s] + c - 1                                        # last observed point, frame row
     actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T], NaN: not observed
-    naive = naive_forecast(ser.known, origin, H)
+    first, end = ser.starts[s], ser.starts[s] + c                        # each fold's history: rows [first, end)
+    naive = naive_forecast(ser.before_cut(origin[:, None], first, end)[:, 0], np.arange(len(f)), H)   # [R, H, T]
     seasonal, scale = naive.copy(), np.empty((len(f), ser.values.shape[1]))
     for season in np.unique(seasons[f]).tolist():
         pick = seasons[f] == season
         full = pick & (c - 1 >= season - 1)                               # one season observed: seasonal naive
         if full.any():
-            seasonal[full] = seasonal_naive_forecast(ser.known, origin[full], H, season)
+            cycle = origin[full, None] - season + 1 + np.arange(season)[None]     # [R', season]: the last one
+            last = ser.before_cut(cycle, first[full], end[full]).reshape(-1, ser.values.shape[1])
+            seasonal[full] = seasonal_naive_forecast(last, np.arange(int(full.sum())) * season + season - 1, H, season)
         scale[pick] = _mase_scales(ser, ser.starts[s[pick]], c[pick], season)
     model_fc = forecasts[f, s] if len(f) else naive
     seen = np.isfinite(actual)                                            # a --fill run's gaps: not points

@@ -50,7 +50,7 @@ from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.scalers import far_outside_note, seasonal_profile, trend_weights
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
 from lstmkit.tasks.forecast.times import time_text
-from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches
+from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, part_sizes, uses_fractions
 from lstmkit.tasks.forecast.streams import SeriesStreams, ZeroHistory, needs_series_streams
 
 MASE_LIMIT = 0.03                # int8 may raise the test MASE (MAE) by at most 3 % to become the engine
@@ -225,8 +225,25 @@ class ForecastAdapter:
             found, self.scored_part = self.est.test_forecast(net, data, part="val"), "validation"
         if not found:
             return None
-        each = [forecast_metrics(y_true, pred, y_train, season=self.est.season_) for y_true, pred, y_train in found]
+        self.scored_on = self._scored_on(found, data)
+        each = [forecast_metrics(y_true, pred, y_train, season=self.est.season_) for y_true, pred, y_train, _ in found]
         return {k: float(np.mean([m[k] for m in each])) for k in each[0]}   # many series: the mean over them
+
+    def _scored_on(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], data) -> dict[str, Any]:
+        """What :meth:`test_metrics` scored, for the int8 report's ``scored_on``: the part, the data, the
+        split rule that cut it, the series and windows, and ``first_point`` (each series' first scored
+        value, counted from its first point; ``[min, max]`` where the series differ), so the gate's
+        number can be computed again."""
+        cfg = self.est.config_
+        source = data if data is not None else (self.est.data_summary_ or {}).get("source")
+        n_val, n_test = part_sizes(0, cfg)[1:]
+        rule = ({"val_frac": cfg.val_frac, "test_frac": cfg.test_frac} if uses_fractions(cfg)
+                else {"val_size": n_val, "test_size": n_test})
+        firsts = sorted({first for *_, first in found})
+        return {"part": self.scored_part,
+                "data": str(source) if isinstance(source, (str, Path)) else "data passed to export",
+                "split": rule, "series": len(found), "windows": int(sum(len(y) for y, *_ in found)),
+                "horizon": cfg.horizon, "first_point": firsts[0] if len(firsts) == 1 else [firsts[0], firsts[-1]]}
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: its MASE is at most 3 % above the float

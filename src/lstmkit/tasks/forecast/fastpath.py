@@ -287,7 +287,7 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
-    finite and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
+    finite (no gap ``interpolate`` filled) and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
     points before the cut); otherwise None and the caller predicts fold by fold."""
     cfg = est.config_
     L = cfg.lookback
@@ -303,6 +303,8 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
         if list(panel.ids) != list(sids) or not np.array_equal(panel.lengths, lengths) or not (
                 np.isfinite(panel.values).all() and np.isfinite(panel.past).all()):
             return None
+        if cfg.fill == "interpolate" and panel.unobserved is not None and panel.unobserved.any():
+            return None       # the whole table's gaps were drawn toward values after a cut: predict fills each history
         arrays = est._panel_arrays(panel)
     except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
         return None

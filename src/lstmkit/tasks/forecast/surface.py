@@ -26,7 +26,8 @@ training cuts them, :mod:`lstmkit.tasks.forecast.deploy`).
 ``one_series(data)``           ``data`` read as ``predict`` reads it, one series (a Panel)
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
                                (or in the Panel ``one_series`` read)
-``test_forecast(net, data)``   ``(y_true, point forecast, y_train)`` of the test part by ``net``
+``test_forecast(net, data)``   ``(y_true, point forecast, y_train, first)`` of the test part
+                               by ``net``
 =============================  ==================================================================
 """
 from __future__ import annotations
@@ -189,11 +190,12 @@ class DeploySurface:
         ``id_embedding`` reads besides the rows, ``lstmkit.inspect.gates(..., series=...)``)."""
         return self._panel_arrays(data if isinstance(data, Panel) else self.one_series(data))["inputs"].numpy()
 
-    def test_forecast(self, net, data=None, part: str = "test") -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
-        """Per series: ``(y_true [n, H, T] (NaN where not observed), point forecast [n, H, T], y_train [n_train, T])`` of its
-        test part (``part="val"``: its validation part) by ``net`` (any module reading windows ``[B, L, C]``, or
-        ``net_``), in original units, as ``evaluate`` computes them; None when the run was trained on in-memory
-        data and no ``data`` is given."""
+    def test_forecast(self, net, data=None, part: str = "test") -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None:
+        """Per series: ``(y_true [n, H, T] (NaN where not observed), point forecast [n, H, T], y_train [n_train, T],
+        first)`` of its test part (``part="val"``: its validation part) by ``net`` (any module reading windows
+        ``[B, L, C]``, or ``net_``), in original units, as ``evaluate`` computes them, ``first`` the part's first
+        scored point (counted from the series' first); None when the run was trained on in-memory data and no
+        ``data`` is given."""
         self._check_fitted()
         source = data if data is not None else (self.data_summary_ or {}).get("source")
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
@@ -211,8 +213,8 @@ class DeploySurface:
             tgt = (rows.numpy()[mine] + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             r = panel.rows(s)
             train = panel.actual(np.arange(r.start, r.stop)[:part_sizes(int(panel.lengths[s]), cfg)[0]])
-            if mine.any():
-                out.append((panel.actual(tgt), point[mine], train))       # NaN: a gap --fill filled, not scored
+            if mine.any():                                               # NaN: a gap --fill filled, not scored
+                out.append((panel.actual(tgt), point[mine], train, int(tgt[0, 0]) - r.start))
         return out
 
 

@@ -41,7 +41,7 @@ from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pip
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
-from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
+from lstmkit.data.vocab import (INVISIBLE_READING, PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
                                 import_tokenizers, join_words, mark_class, normalize_text, one_spaced, specials_as_text,
                                 state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
@@ -712,7 +712,7 @@ class SideTokenizer:
     def reading(self, where: str) -> str:
         """How a sentence becomes ids, in words, the state under ``where`` (a graph's ``around_graph``)."""
         clean = ", ".join(["character references decoded (html.unescape)"] * bool(self.html)
-                          + ["NFKC, soft hyphens, word joiners and byte-order marks dropped"]
+                          + [INVISIBLE_READING]
                           + ["lower-cased ('İ' as 'i')"] * self.lowercase
                           + ["runs of white space one space, none at either end"] * self.spaces)
         if self.kind == "bpe":

@@ -351,7 +351,8 @@ class Translator(RunEstimator):
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence; a source word
         outside the vocabulary (a ``word`` tokenizer's) is named as written, marked ``' (<unk>)'``: the
-        model read ``<unk>`` there (``plots/attention.png`` labelled every such word ``<unk>``)."""
+        model read ``<unk>`` there (``plots/attention.png`` labelled every such word ``<unk>``). The weights are
+        those of the network ``translate`` answers with: an int8 run's quantized graphs where its export chose them."""
         with public_call():
             self._check_fitted()
             if self.net_.attn is None:
@@ -427,7 +428,9 @@ class Translator(RunEstimator):
         beam, alpha = self._search(beam, None)
         ids = self._src_ids(sentence)
         steps = self.decode_steps()
-        hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
+        # the network translate answers with: an int8 run's ONNX graphs drew the float weights' attention and
+        # pieces, which need not be its translation's
+        hyp = beam_search(self._answering_net().eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
                           alpha, self.config_.max_len_ratio, steps)[0]
         _warn(cut_short([hyp], steps))
         return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
