@@ -616,3 +616,29 @@ def test_the_command_line_names_the_same_exports_and_engines_in_flags(saved, cap
         assert code == 2 and err.strip().endswith(f" — {hint}"), (argv, err)
     code, _, err = run_cli(["export", "onnx", "--run", forecast, "--out", d / "x.csv"], capsys)
     assert code == 2 and err.startswith(f"error: --out {d / 'x.csv'} is not a .onnx file name — "), err
+
+
+def test_an_encoder_that_does_not_export_names_the_engine_in_the_callers_words(saved):
+    from lstmkit.deploy.onnx import ShapeRefusal, _refusal
+    run = saved["d"] / "forecast"
+    with caller_wording(python=True):
+        assert _refusal(ShapeRefusal("x"), run).hint == ("keep it on the torch engine (engine='torch'), or train an "
+                                                        "encoder that exports (model='lstm')")
+    assert _refusal(ShapeRefusal("x"), run).hint == ("keep it on the torch engine ('lstmkit serve --run RUN --engine "
+                                                    "torch'), or train an encoder that exports (--model lstm)")
+
+
+def test_a_language_models_validation_file_is_named_by_its_keyword_and_a_path_is_no_text(tmp_path, capsys):
+    """A fit given val_data= was told 'check the val= path' (val= is its older name); the command line was
+    told 'a text itself goes in as a list of lines, e.g. [text]', which no command takes."""
+    lines, missing = ["the red dog runs", "the big cat sits"] * 10, tmp_path / "missing.txt"
+    assert _hint(lambda: lstmkit.LanguageModel(**QUICK).fit(lines, val_data=str(missing))) == (
+        "check the val_data= path; a text itself goes in as a list of lines, e.g. [text]")
+    (tmp_path / "empty").mkdir()
+    assert _hint(lambda: lstmkit.LanguageModel(**QUICK).fit(lines, val_data=tmp_path / "empty")).endswith(
+        "or one text file with val_data=")
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    for flag, hint in (("--val", "check the --val path"), ("--data", "check the --data path")):
+        argv = ["--data", tmp_path / "train.txt", "--val", missing] if flag == "--val" else ["--data", missing]
+        code, _, err = run_cli(["lm", "train", *argv, *FIT, "--out", tmp_path / "runs"], capsys)
+        assert code == 2 and err.strip() == f"error: file not found: {missing} — {hint}", err

@@ -418,8 +418,9 @@ def _refusal(e: ShapeRefusal, run: Path) -> LstmkitError:
     what = f"the {meta.get('task')} model" + (f" {model}" if model else "")
     return LstmkitError(f"{what} of {run} does not export to ONNX with dynamic batch and length ({e.message}); "
                         "nothing was written",
-                        "keep it on the torch engine ('lstmkit serve --run RUN --engine torch'), or train an "
-                        "encoder that exports (--model lstm)")
+                        worded("keep it on the torch engine ('lstmkit serve --run RUN --engine torch')",
+                               f"keep it on the torch engine ({opt('engine', 'torch')})")
+                        + f", or train an encoder that exports ({opt('model', 'lstm')})")
 
 
 def _traced(export) -> None:
