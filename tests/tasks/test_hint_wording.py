@@ -642,3 +642,23 @@ def test_a_language_models_validation_file_is_named_by_its_keyword_and_a_path_is
         argv = ["--data", tmp_path / "train.txt", "--val", missing] if flag == "--val" else ["--data", missing]
         code, _, err = run_cli(["lm", "train", *argv, *FIT, "--out", tmp_path / "runs"], capsys)
         assert code == 2 and err.strip() == f"error: file not found: {missing} — {hint}", err
+
+
+def test_quantile_levels_are_written_as_the_caller_passes_them(tmp_path, capsys):
+    """From Python the fixes read 'pass levels such as 0.1,0.5,0.9', the command line's comma list."""
+    fits = [(lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.1, 1.5]).fit(SINE), "pass levels such as "
+             "quantiles=[0.1, 0.5, 0.9]"),
+            (lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.9, 0.1]).fit(SINE), "pass them as quantiles=[0.1, 0.9]"),
+            (lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.1, 0.102, 0.898, 0.9]).fit(SINE),
+             "pass one pair of levels per interval width, e.g. quantiles=[0.1, 0.5, 0.9]")]
+    for call, hint in fits:
+        assert _hint(call) == hint
+    data = tmp_path / "sine.csv"
+    pd.DataFrame({"y": SINE}).to_csv(data, index=False)
+    for levels, hint in (("0.1,1.5", "pass levels such as --quantiles 0.1,0.5,0.9"),
+                         ("0.9,0.1", "pass them as --quantiles 0.1,0.9"),
+                         ("0.1,0.102,0.898,0.9", "pass one pair of levels per interval width, e.g. --quantiles "
+                                               "0.1,0.5,0.9")):
+        code, _, err = run_cli(["forecast", "train", "--data", data, "--target", "y", "--quantiles", levels, *FIT,
+                                "--out", tmp_path / "runs"], capsys)
+        assert code == 2 and err.strip().endswith(f" — {hint}"), err
