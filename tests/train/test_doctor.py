@@ -236,7 +236,8 @@ def test_lstmkit_doctor_says_whose_words_the_remedies_are_in(python, tmp_path, c
     said = " ".join(r for f in report["findings"] for r in f["remedies"])
     assert ("lr=1" in said and "--" not in said) if python else ("--lr 1" in said), said
     code, out, _ = _cli(["doctor", str(tmp_path)], capsys)
-    note = "(the run was fitted from Python: its remedies name the estimator's keywords, e.g. lr=0.0001 for --lr 0.0001)"
+    note = ("(the run was fitted from Python: its remedies name the estimator's keywords, e.g. lr=0.0001 where the "
+            "flag is --lr 0.0001)")
     assert code == 0 and (note in out) == python, out
     with caller_wording(python=True):
         shown = format_report(report)

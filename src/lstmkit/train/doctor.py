@@ -330,7 +330,7 @@ def _other_callers_words(worded_for: Any) -> list[str]:
         return []
     if worded_for == "python":
         return ["  (the run was fitted from Python: its remedies name the estimator's keywords, "
-                "e.g. lr=0.0001 for --lr 0.0001)"]
+                "e.g. lr=0.0001 where the flag is --lr 0.0001)"]
     return ["  (the run was trained on the command line: its remedies name flags, e.g. --lr 0.0001 for lr=0.0001)"]
 
 
