@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
            "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason",
-           "missing_path_fix", "caller_wording", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
+           "missing_path_fix", "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
            "terminate_as_interrupt",
            "interrupts_end_the_process", "the_command_runs", "first_of", "percent"]
 
@@ -167,6 +167,12 @@ def percent(share: float) -> str:
     "0%"; 1 of 3 "33.3%", 3 of 3 "100%"."""
     p = 100 * share
     return f"{p:.2g}%" if p < 10 else f"{p:.3g}%"
+
+
+def python_caller() -> bool:
+    """Whether a hint raised now is read by a Python caller (:class:`caller_wording`): for a fix
+    whose whole shape differs, where :func:`worded`'s two phrasings would each be built in full."""
+    return bool(_PYTHON_CALLER.get())
 
 
 def worded(cli: str, python: str) -> str:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason, worded
 
 __all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode",
            "to_json", "json_safe", "path_exists", "file_in_the_way", "check_name_length", "check_out_path",
@@ -115,15 +115,19 @@ def temp_prefix(path: str | Path) -> str:
     return f".{name}."
 
 
-def check_out_path(path: str | Path, what: str = "--out") -> None:
+def check_out_path(path: str | Path, what: str | None = None) -> None:
     """:func:`check_name_length`, and one :class:`LstmkitError` for an output path that starts with a
     ``~`` the shell left as it is (quoted, or after ``=``) where no such folder exists: a folder
-    named ``~`` was made in the working folder and 'wrote … to ~/x.csv' read as the home folder."""
+    named ``~`` was made in the working folder and 'wrote … to ~/x.csv' read as the home folder.
+    ``what``: the option the path came from (default ``--out``, ``out=`` to a Python caller)."""
+    what = what or opt("out")
     check_name_length(path, what)
     first = Path(path).parts[0] if Path(path).parts else ""
     if first.startswith("~") and os.path.expanduser(first) != first and not Path(first).is_dir():
-        raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: the shell expands '~' only "
-                           "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
+        raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: " +
+                           worded("the shell expands '~' only outside quotes and not after '='",
+                                  "lstmkit reads '~' as a folder's name, as pathlib does"),
+                           f"pass {os.path.expanduser(str(path))}" + worded("", " (os.path.expanduser)"))
     if _WINDOWS:
         _check_windows_names(Path(path), what)
 
@@ -153,13 +157,13 @@ def _check_windows_names(path: Path, what: str) -> None:
                                "pass another name")
 
 
-def check_writable(path: str | Path, what: str,
-                   fix: str = "pass a writable --out folder (Python: out=FOLDER) and run the command again") -> None:
+def check_writable(path: str | Path, what: str, fix: str | None = None) -> None:
     """One :class:`EnvironmentProblem` when no file can be made in the folder ``path`` or, where it
     does not exist yet, in the nearest folder above it (where it would be made): a read-only file
     system or a folder without write permission, said before the work whose output it would hold
     (``what``, e.g. "the backtest") rather than after it, with ``fix``. A temporary file is made and
-    removed to find out: permission bits say nothing to root, nor of a read-only mount."""
+    removed to find out: permission bits say nothing to root, nor of a read-only mount. ``fix``
+    defaults to a writable ``--out`` folder (``out=`` to a Python caller)."""
     path = Path(path)
     here = next((p for p in (path, *path.parents) if p.is_dir()), None)
     if here is None:
@@ -170,8 +174,9 @@ def check_writable(path: str | Path, what: str,
         os.unlink(probe)
     except OSError as e:
         where = "" if here == path else f" (in {Path.cwd() if here == Path('.') else here})"
-        raise EnvironmentProblem(f"cannot write {what} to {path}{where}: {os_reason(e)}; nothing was written", fix,
-                                 reason=os_reason(e)) from None
+        raise EnvironmentProblem(f"cannot write {what} to {path}{where}: {os_reason(e)}; nothing was written",
+                                 fix or f"pass a writable {opt('out')} folder and "
+                                 + worded("run the command again", "call again"), reason=os_reason(e)) from None
 
 
 def write_fix(e: BaseException, folder: str | Path) -> str:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from lstmkit.deploy.step_stream import StepStream
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, caller_wording
 from lstmkit.runs import read_meta
 
 __all__ = ["Estimator", "load", "task_room"]
@@ -64,12 +64,13 @@ def load(run: str | Path) -> Estimator:
 
     Raises :class:`~lstmkit.errors.LstmkitError` when ``run`` is no run folder, is damaged, or was
     written by a task this version does not know."""
-    task = read_meta(run)["task"]
-    room = task_room(task)
-    if room is None or not callable(getattr(room, "load", None)):
-        raise LstmkitError(f"{run} is a {task!r} run, which this version of lstmkit cannot load",
-                           "upgrade lstmkit")
-    return room.load(run)
+    with caller_wording(python=True):         # its hints in keywords, as the estimators' load (the CLI's: flags)
+        task = read_meta(run)["task"]
+        room = task_room(task)
+        if room is None or not callable(getattr(room, "load", None)):
+            raise LstmkitError(f"{run} is a {task!r} run, which this version of lstmkit cannot load",
+                               "upgrade lstmkit")
+        return room.load(run)
 
 
 def task_room(task: str) -> ModuleType | None:

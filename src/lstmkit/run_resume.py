@@ -226,11 +226,11 @@ def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
     record = start_record(meta)
     want, was = record.get("fingerprint"), record.get("run") or named
     if not _is_run(place):
-        raise LstmkitError(f"--init-from {place} is not a run folder (no {META_FILE} and {WEIGHTS_FILE} there)",
+        raise LstmkitError(f"{opt('init_from', place)} is not a run folder (no {META_FILE} and {WEIGHTS_FILE} there)",
                            f"pass the folder the run {run_dir} started from ({was}) moved to")
     got = weights_fingerprint(place)
     if want is not None and got != want:
-        raise LstmkitError(f"--init-from {place} is not the run {run_dir} started from: it was at {was} with "
+        raise LstmkitError(f"{opt('init_from', place)} is not the run {run_dir} started from: it was at {was} with "
                            f"weights fingerprint {want}, {place} holds {got}", f"pass the folder that run moved to, "
                            f"or start a new run without {opt('resume', True)}")
     return str(Path(place).resolve())

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason, worded
+from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, opt, os_reason, worded
 from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
                            path_exists, read_json, to_json)
 from lstmkit.run_status import STATUSES, not_finished
@@ -70,7 +70,7 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     out = Path(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     check_out_path(out)
-    check_name_length(out / f"{task}-{stamp}-999", "--out")
+    check_name_length(out / f"{task}-{stamp}-999", opt("out"))
     for k in range(1000):
         path = out / (f"{task}-{stamp}" + (f"-{k}" if k else ""))
         try:
@@ -84,7 +84,8 @@ def new_run_dir(out: str | Path, task: str) -> Path:
             raise _not_a_folder(out) from None
         except OSError as e:
             raise EnvironmentProblem(f"could not create a run folder under {out} ({os_reason(e)}); nothing was written",
-                                     "pass a writable --out folder (or free space) and run the command again") from None
+                                     f"pass a writable {opt('out')} folder (or free space) and "
+                                     + worded("run the command again", "fit again")) from None
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
@@ -107,14 +108,14 @@ def check_out_file(out: str | Path) -> None:
                                            (path.parent.parent, path.parent.name in RUN_FOLDERS))
                 if own and (folder / META_FILE).is_file()), None)
     if run is not None:
-        raise LstmkitError(f"--out {out} is a file of the run folder {run}: writing it would replace the run's own "
+        raise LstmkitError(f"{opt('out', str(out))} is a file of the run folder {run}: writing it would replace the run's own "
                            f"{path.relative_to(run)}", "write the output outside the run folder, or under another name")
 
 
 def _not_a_folder(out: Path) -> LstmkitError:
     blocker = file_in_the_way(out) or out
-    return LstmkitError(f"--out {blocker} is a file, not a folder",
-                        "pass a folder for --out (it is created when missing)")
+    return LstmkitError(f"{opt('out', str(blocker))} is a file, not a folder",
+                        f"pass a folder for {opt('out')} (it is created when missing)")
 
 
 def write_json(path: str | Path, obj: Any) -> None:
@@ -502,6 +503,12 @@ def _out_of_memory(path: Path) -> EnvironmentProblem:
                               "free memory and run the command again", reason="out of memory")
 
 
+def _the_run_folder() -> str:
+    """The fix for a path that is no run folder, in the caller's words: a Python caller has no
+    'train' command's printout, its fit's ``run_dir_`` (``fit(out=...)`` makes the folder)."""
+    return worded("pass the folder printed by 'train'", "pass the run folder a fit wrote (its run_dir_)")
+
+
 def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     """Read and validate ``lstmkit.json`` of a run folder."""
     if not isinstance(run, (str, os.PathLike)) or not str(run).strip():       # Path("") is the working folder
@@ -512,13 +519,13 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         blocker = file_in_the_way(run)                  # a path into an archive: run.zip/forecast-2025...
         if blocker is not None and _archive_kind(blocker):
             raise _an_archive(blocker)
-        raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
+        raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, _the_run_folder()))
     if not run.is_dir():
         if run.name in RUN_FILES and (run.parent / META_FILE).is_file():      # a path copied from a file browser
             raise LstmkitError(f"{run} is a file of a run folder, not the folder", f"pass its folder: {run.parent}")
         if _archive_kind(run):                    # a run shipped as a zip or tar file: 'a file, not a run folder'
             raise _an_archive(run)
-        raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
+        raise LstmkitError(f"{run} is a file, not a run folder", _the_run_folder())
     _check_links(run)
     meta_path = run / META_FILE
     if not meta_path.is_file():
@@ -529,7 +536,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
             raise _a_study(run)
         raise LstmkitError(f"{run} is not an lstmkit run folder (no {META_FILE})" + (
             f"; it holds {len(inside)} {kind}run folder(s)" if inside else ""),
-            f"pass one of them, e.g. {inside[-1]}" if inside else "pass the folder printed by 'lstmkit ... train'")
+            f"pass one of them, e.g. {inside[-1]}" if inside else _the_run_folder())
     try:
         meta = read_json(meta_path, "retrain the model")
     except OSError as e:

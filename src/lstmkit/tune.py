@@ -49,7 +49,8 @@ import yaml
 
 from lstmkit.cli_config import config_file_path
 from lstmkit.config import TrainConfig, check_seed, config_source, flatten_config, load_yaml, merge
-from lstmkit.errors import EnvironmentProblem, LstmkitError, TrainingInterrupted, settings_file
+from lstmkit.errors import (EnvironmentProblem, LstmkitError, TrainingInterrupted, caller_wording, opt, settings_file,
+                            worded)
 from lstmkit.run_lock import folder_lock
 from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
@@ -156,6 +157,18 @@ def _keeps_optuna_verbosity(fn):
     return wrapper
 
 
+def _in_callers_words(fn):
+    """A call of ``tune`` from Python is told keywords (``pass trials=30``, ``study_name='NAME'``), as
+    an estimator's method is (:class:`~lstmkit.errors.caller_wording`); ``lstmkit tune``, which opened
+    the command line's wording first, keeps its flags. It said '--trials 30' to a Python caller."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with caller_wording(python=True):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_in_callers_words
 @_keeps_optuna_verbosity
 def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | str | None = None,
          space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
@@ -168,7 +181,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     if task not in TASKS:
         raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
+        raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", f"pass {opt('trials', 30)}, say")
     if seed is not None:
         check_seed(seed)
     timeout = _timeout_seconds(timeout)
@@ -260,10 +273,10 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         running = _taken(optuna, study) - held
         study_holds = f"the study {study.study_name!r} {{}}holds {held} trial{'s' if held != 1 else ''}"
         if held >= trials:                    # the old results again, and no word that nothing ran
-            log(f"{study_holds.format('already ')} (--trials {trials} counts the whole study): none run now; "
-                "pass a larger --trials to continue it")
+            log(f"{study_holds.format('already ')} ({opt('trials', trials)} counts the whole study): none run now; "
+                f"pass a larger {opt('trials')} to continue it")
         elif held + running >= trials:        # the last places are other workers' running trials
-            log(f"{study_holds.format('')} and other workers are running {running} (--trials {trials} counts "
+            log(f"{study_holds.format('')} and other workers are running {running} ({opt('trials', trials)} counts "
                 "the whole study): none run here")
         else:
             handlers = logging.getLogger("optuna").handlers
@@ -318,12 +331,14 @@ def _unfixed(space: dict[str, Any], fixed: dict[str, Any], own_space: bool, log)
         return space
     named = ", ".join(f"{k} ({_short(fixed[k])})" for k in both)
     if own_space:
-        raise LstmkitError(f"{named} {'is' if len(both) == 1 else 'are'} both fixed (--config, --epochs or --device) "
-                           "and searched (--space)", "remove it from one of them: fixed, or searched")
+        raise LstmkitError(f"{named} {'is' if len(both) == 1 else 'are'} both fixed "
+                           f"{worded('(--config, --epochs or --device)', '(base)')} and searched "
+                           f"{worded('(--space)', '(space=)')}", "remove it from one of them: fixed, or searched")
     left = {k: v for k, v in space.items() if k not in fixed}
     if not left:
         raise LstmkitError(f"the fixed settings set every setting the default search space draws: {named}",
-                           "remove some from --config, or pass --space with the settings to search")
+                           worded("remove some from --config, or pass --space with the settings to search",
+                                  "remove some from base, or pass space= with the settings to search"))
     log(f"not searched (fixed): {named}; searched: {', '.join(left)}")
     return left
 
@@ -338,8 +353,8 @@ def _check_comparable(space: dict[str, Any], shared: dict[str, str]) -> None:
         key = drawn[0]
         raise LstmkitError(f"search space: {key!r} changes {shared[key]}, so trials with other values have "
                            "validation losses that do not compare (the smallest would win, not the best model)",
-                           f"remove {key!r} from the search space and set it in --config; to choose it, run a "
-                           "study per value (--study NAME) and compare their best models by a validation metric "
+                           f"remove {key!r} from the search space and set it in {worded('--config', 'base')}; to "
+                           f"choose it, run a study per value ({_another_study('NAME', out=False)}) and compare their best models by a validation metric "
                            "that does not depend on it")
 
 
@@ -411,6 +426,16 @@ _DATA = "data_sha256"         # ... the SHA-256 of its data files, by setting (s
 # how a trial shows and where it runs, not what it learns: a worker may set them its own way
 _FREE = frozenset({"device", "progress", "tensorboard", "doctor"})
 _FLAGS = {"data": "--data", "max_epochs": "--epochs", "target": "--target", "time": "--time"}   # the rest: --config
+
+
+_SQLITE_EXAMPLE_URL = "sqlite:///runs/study.db"
+
+
+def _another_study(name: str = "NAME", out: bool = True) -> str:
+    """How the caller names another study (``--study NAME or another --out``; ``study_name='NAME'``
+    and ``out=`` in Python's :func:`tune`)."""
+    study = worded(f"--study {name}", f"study_name={name!r}")
+    return study + (f" or another {opt('out')}" if out else "")
 
 
 def _fixed(flat_base: dict[str, Any]) -> dict[str, Any]:
@@ -520,7 +545,8 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     if sqlite and _in_memory(storage):      # it ran, then said the same command continues a study nothing kept
         raise LstmkitError(f"the study storage {storage!r} is an in-memory database: the study is lost when the "
                            "command ends, so it can be neither continued nor shared by other workers",
-                           "keep it in a file: --storage sqlite:///runs/study.db (or leave --storage out: OUT/study.db)")
+                           f"keep it in a file: {opt('storage', _SQLITE_EXAMPLE_URL)} (or leave {opt('storage')} "
+                           "out: OUT/study.db)")
     for attempt in range(3):
         try:
             with warnings.catch_warnings():       # the heartbeat is 'experimental' since optuna 2.9
@@ -566,7 +592,8 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
         return LstmkitError(f"the study storage {storage!r} stayed locked by other workers for over "
                             f"{_SQLITE_TIMEOUT_S} s ({reason})",
                             "run fewer workers on one SQLite file, or give them a server database "
-                            "(--storage postgresql://...); the same command continues the study")
+                            f"({opt('storage', 'postgresql://...')}); the same "
+                            + worded("command", "call") + " continues the study")
     if any(words in reason.lower() for words in _UNWRITABLE):     # SQLite's words for the disk, not the URL
         where = (f"on {Path(_sqlite_file(storage)).parent}" if storage.startswith("sqlite:///")
                  else "on the database's disk")
@@ -575,8 +602,8 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
                                   f"free space or fix permissions {where}, then run the same command again (the "
                                   "study continues from its last trial)")
     return LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
-                        "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
-                        "(or leave --storage out: OUT/study.db)")
+                        f"pass an SQLAlchemy URL that can be opened, e.g. {opt('storage', _SQLITE_EXAMPLE_URL)} "
+                        f"(or leave {opt('storage')} out: OUT/study.db)")
 
 
 @contextlib.contextmanager
@@ -603,14 +630,15 @@ def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]],
     recorded = study.user_attrs.get("task")
     if recorded not in (None, task):
         raise LstmkitError(f"the study {study.study_name!r} in {storage} tunes {recorded}, not {task}",
-                           f"name another study for {task} (--study {task}) or pass another --out")
+                           f"name another study for {task} ({_another_study(task, out=False)}) or pass another "
+                           f"{opt('out')}")
     before = study.user_attrs.get(_FIXED)
     if isinstance(before, dict) and fixed is not None and before != fixed:
         key = next(k for k in sorted(set(before) | set(fixed)) if before.get(k) != fixed.get(k))
         raise LstmkitError(f"the study {study.study_name!r} in {storage} was run with {key}={before.get(key)!r}, "
                            f"not {fixed.get(key)!r}: its trials' losses compare only under the same fixed settings",
-                           f"continue it with the {_FLAGS.get(key, key + ' in --config')} it began with, or start a "
-                           "new study (--study NAME or another --out)")
+                           f"continue it with the {worded(_FLAGS.get(key, key + ' in --config'), f'{key!r} of base')} "
+                           f"it began with, or start a new study ({_another_study()})")
     if before is None and fixed is not None:
         study.set_user_attr(_FIXED, fixed)
     _check_same_data(study, storage, digests)
@@ -626,7 +654,7 @@ def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]],
                 raise LstmkitError(f"the study {study.study_name!r} in {storage} drew {key!r} from "
                                    f"{describe_range(drawn[key])}; this search space has {here}",
                                    "continue it with the search space it began with, or start a new study "
-                                   "(--study NAME or another --out)") from None
+                                   f"({_another_study()})") from None
     if recorded is None:
         study.set_user_attr("task", task)
 
@@ -660,12 +688,12 @@ def _check_same_data(study, storage: str, digests: dict[str, str] | None) -> Non
     changed = [k for k in sorted(set(before) & set(digests)) if before[k] != digests[k]]
     if changed:
         key = changed[0]
-        named = _FLAGS.get(key, f"{key} (--config)")
+        named = worded(_FLAGS.get(key, f"{key} (--config)"), key)
         raise LstmkitError(f"the {named} file of the study {study.study_name!r} in {storage} holds other contents "
                            f"than when the study began (SHA-256 {before[key][:12]}… then, {digests[key][:12]}… now): "
                            "its trials' losses do not compare with trials on this data",
-                           "restore the file to continue the study, or start a new one for this data (--study NAME "
-                           "or another --out)")
+                           f"restore the file to continue the study, or start a new one for this data "
+                           f"({_another_study()})")
 
 
 def _short(v: Any) -> str:

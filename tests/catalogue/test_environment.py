@@ -325,7 +325,7 @@ READ_ONLY_RUN = [
     (["export", "int8", "--run", "{run}", "--out", "{ro}/new/int8"], "cannot write the int8 run int8 to {ro}/new (in {ro})",
      "pass --out NEW_FOLDER"),
     (["export", "onnx", "--run", "{run}"], "cannot write the ONNX graph to {run}: ",
-     "pass --out (Python: out=) a file or folder you can write to"),
+     "pass --out a file or folder you can write to, and run the command again"),
     (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv"], "cannot write the gates files to {run}/plots",
      "pass --out FOLDER you can write to"),
     (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "{ro}/gates"],

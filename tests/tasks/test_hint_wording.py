@@ -317,24 +317,30 @@ def test_a_lookback_still_to_be_chosen_is_not_named_none(setting):
 FLAG_HINTS_LEFT = {
     # only the command line says these: `lstmkit bench`, `compare`, `tune`, `serve`, a train command's
     # --config handling, or the option checks of flags given on the command line
-    ("tasks/__init__.py", "pass --data"), ("tasks/classify/bench.py", "pass --data"),
-    ("tasks/forecast/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
+    ("tasks/classify/bench.py", "pass --data"),
+    ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
     ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
     ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
     ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
     ("compare.py", "with --resume"),
-    ("tune.py", "pass --space"), ("tune.py", "pass --trials"), ("tune.py", "pass --config"), ("tune.py", "pass --epochs"),
+    ("tune.py", "pass --config"), ("tune.py", "pass --epochs"), ("tune.py", "--epochs "), ("tune.py", "--config "),
+    ("compare.py", "--models "), ("compare.py", "--task "),
+    ("deploy/cors.py", "--cors-origin "),
+    ("data/tables.py", "--data "),                      # '--data -' reads standard input: a command's only
+    ("tasks/speech/deploy.py", "without --lm"),         # a service's language model
+    ("train/doctor.py", "without --no-doctor"),         # `lstmkit doctor RUN`
     ("deploy/cors.py", "pass --cors-origin"), ("deploy/cors.py", "with --cors-origin"),
     ("deploy/served.py", "pass --run"), ("deploy/server.py", "pass --host"),
-    # functions outside the estimators' methods (no caller's words to follow); onnx.py and quantize.py
-    # say the Python keyword beside the flag already
-    ("deploy/onnx.py", "pass --out"), ("deploy/quantize.py", "pass --out"),
+    # functions outside the estimators' methods (no caller's words to follow)
     ("inspect/attention.py", "train with --model"), ("inspect/gates.py", "with --mode"),
+    # the command line's branch of a fix whose Python one is built apart (errors.python_caller())
+    ("data/splits.py", "--data "),
 }
 # ... and a command that continues a run (`lstmkit TASK train --resume RUN`), which a Python caller reads as
 # ``Forecaster.resume('RUN')`` (:func:`lstmkit.runs.resume_call`)
-_FLAG_HINT = re.compile(r"\b(pass|use|drop|add|lower|raise|leave out|train with|train it with|name them|with)\s+"
-                        r"(e\.g\.\s+)?--[a-z][a-z-]*|\btrain --resume\b")
+# A message that opens on a flag and its value ("--out X is a file", "--deseason 48 needs ...") names it too.
+_FLAG_HINT = re.compile(r"\b(pass|use|drop|add|lower|raise|leave out|train with|train it with|name them|with|give|for|"
+                        r"without|leave)\s+(e\.g\.\s+)?--[a-z][a-z-]*|\btrain --resume\b|^--[a-z][a-z-]* ")
 
 
 def _flag_hints(path: Path) -> list[str]:
@@ -451,3 +457,208 @@ def test_the_doctors_remedies_name_keywords_to_python():
 def test_an_lm_scorer_names_keywords(tmp_path):
     lm = lstmkit.LanguageModel(**QUICK, level="bpe").fit(["the red dog runs", "the big cat sits"] * 15)
     assert _hint(lm.scorer) == "train the language model with level='char' or level='word'"
+
+
+# -- messages that named a flag to Python callers: paths, parts of a data set, exports, tune ------------------
+# From Python these said '--out /x is a file ... pass a folder for --out', '--highway 100 needs ...',
+# '--deseason 60 needs ...', '--val and --test are the same file', 'pass --data corpus/train (and score the test
+# part with lm evaluate --run RUN --data corpus/test)', 'pass --out NEW_FOLDER', 'export it first: lstmkit export
+# onnx --run RUN', 'pass the folder printed by 'train'' and, from lstmkit.tune.tune, 'pass --trials 30, say'.
+# Each case: (name, what a Python caller does, the message it reads, the command line's arguments, its message);
+# '{d}' is the working folder, where the command line's relative paths lie.
+def _parts(d: Path) -> None:
+    for part in ("train", "test"):
+        (d / "corpus" / part).mkdir(parents=True)
+        (d / "corpus" / part / "a.txt").write_text("the red dog runs\nthe big cat sits\n")
+    (d / "seq").mkdir()
+    for part in ("train", "test"):
+        pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0], "label": ["x", "y"]}).to_csv(d / "seq" / f"{part}.csv",
+                                                                                      index=False)
+
+
+def _tune(d: Path, task: str = "forecast", base: dict | None = None, **kw):
+    from lstmkit.tune import tune
+    return tune(task, {"data": str(d / "plain.csv"), "target": "y"} if base is None else base, out=d / "study", **kw)
+
+
+TRAIN_Y = ["forecast", "train", "--data", "plain.csv", "--target", "y", *FIT]
+IN_CALLERS_WORDS = [
+    ("out", lambda d: lstmkit.Forecaster(**QUICK).fit(SINE, out=d / "afile"),
+     "out='{d}/afile' is a file, not a folder — pass a folder for out= (it is created when missing)",
+     [*TRAIN_Y, "--out", "afile"], "--out afile is a file, not a folder — pass a folder for --out (it is created when "
+                                   "missing)"),
+    ("highway", lambda d: lstmkit.Forecaster(**QUICK, highway=100).fit(SINE),
+     "highway=100 needs a lookback of 100 steps, and the training part has 56 points — pass a smaller highway= (or 0 "
+     "to turn it off)",
+     [*TRAIN_Y, "--highway", "100"], "--highway 100 needs a lookback of 100 steps, and the training part has 56 "
+                                     "points — pass a smaller --highway (or 0 to turn it off)"),
+    ("deseason", lambda d: lstmkit.Forecaster(**QUICK, lookback=4, deseason=60).fit(SINE),
+     "deseason=60 needs 61 training points of a series to measure its seasonal indices, and the training part has "
+     "56: nothing would be adjusted — pass the season length of the data (or leave deseason= out to choose it from "
+     "the data)",
+     [*TRAIN_Y, "--lookback", "4", "--deseason", "60"],
+     "--deseason 60 needs 61 training points of a series to measure its seasonal indices, and the training part has "
+     "56: nothing would be adjusted — pass the season length of the data (or leave --deseason out to choose it "
+     "from the data)"),
+    ("val_data", lambda d: lstmkit.TextClassifier(**QUICK).fit("texts.csv", val_data="texts.csv", test_data="texts.csv"),
+     "val_data and test_data are the same file (texts.csv): early stopping would choose the weights on the test "
+     "set, and the test scores would flatter them — pass val_data= a file kept apart from the test file, or leave "
+     "val_data out to hold out val_frac of the data",
+     ["classify", "train", "--data", "texts.csv", "--val", "texts.csv", "--test", "texts.csv", *FIT],
+     "--val and --test are the same file (texts.csv): early stopping would choose the weights on the test set, and "
+     "the test scores would flatter them — pass --val a file kept apart from the test file, or leave --val out to "
+     "hold out --val-frac of --data"),
+    ("corpus", lambda d: lstmkit.LanguageModel(**QUICK).fit("corpus"),
+     "corpus holds a data set in parts (train, test): read as one corpus, its test part would be trained on — fit on "
+     "'corpus/train' (and score the test part with evaluate('corpus/test'))",
+     ["lm", "train", "--data", "corpus", *FIT],
+     "corpus holds a data set in parts (train, test): read as one corpus, its test part would be trained on — pass "
+     "--data corpus/train (and score the test part with lm evaluate --run RUN --data corpus/test)"),
+    ("seq", lambda d: lstmkit.SequenceClassifier(**QUICK).fit("seq"),
+     "seq is a folder of a data set in parts (train.csv, test.csv), not a table of sequences — fit on "
+     "'seq/train.csv' with test_data='seq/test.csv' (to evaluate a fitted model: evaluate('seq/test.csv'))",
+     ["classify", "train", "--series", "--data", "seq", *FIT],
+     "seq is a folder of a data set in parts (train.csv, test.csv), not a table of sequences — pass --data "
+     "seq/train.csv --test seq/test.csv (to evaluate a run: --data seq/test.csv)"),
+    ("trials", lambda d: _tune(d, trials=0), "`trials` must be a positive integer, got 0 — pass trials=30, say",
+     ["tune", "forecast", "--data", "plain.csv", "--target", "y", "--trials", "0"],
+     "`trials` must be a positive integer, got 0 — pass --trials 30, say"),
+    ("storage", lambda d: _tune(d, storage="sqlite://"),
+     "the study storage 'sqlite://' is an in-memory database: the study is lost when the command ends, so it can be "
+     "neither continued nor shared by other workers — keep it in a file: storage='sqlite:///runs/study.db' (or leave "
+     "storage= out: OUT/study.db)",
+     ["tune", "forecast", "--data", "plain.csv", "--target", "y", "--storage", "sqlite://", "--out", "study"],
+     "the study storage 'sqlite://' is an in-memory database: the study is lost when the command ends, so it can be "
+     "neither continued nor shared by other workers — keep it in a file: --storage sqlite:///runs/study.db (or "
+     "leave --storage out: OUT/study.db)"),
+    ("study_data", lambda d: _tune(d, base={"target": "y"}), "no data given — pass base={{'data': 'FILE.csv', ...}}",
+     ["tune", "forecast", "--target", "y", "--out", "study"],
+     "no data given — pass --data FILE.csv (or 'data:' in the --config file)"),
+    ("val_frac", lambda d: _tune(d, "classify", {"data": "texts.csv", "val_frac": 0}),
+     "val_frac=0 holds nothing out, so each trial would be ranked by its training loss (the largest, most "
+     "overfitted setting wins) — set base['val_frac'] = 0.2, or name a validation file (base['val_data'])",
+     ["tune", "classify", "--data", "texts.csv", "--config", "held.yaml", "--out", "study"],
+     "val_frac: 0 holds nothing out, so each trial would be ranked by its training loss (the largest, most "
+     "overfitted setting wins) — set val_frac: 0.2 in the --config file, or name a validation file (val_data: FILE)"),
+]
+
+
+@pytest.fixture
+def words_files(hint_files):
+    (hint_files / "afile").write_text("x")
+    (hint_files / "held.yaml").write_text("val_frac: 0\n")
+    pd.DataFrame({"text": labelled_texts()[0], "label": labelled_texts()[1]}).to_csv(hint_files / "texts.csv",
+                                                                                     index=False)
+    _parts(hint_files)
+    return hint_files
+
+
+@pytest.mark.parametrize("call, said", [c[1:3] for c in IN_CALLERS_WORDS], ids=[c[0] for c in IN_CALLERS_WORDS])
+def test_a_python_caller_reads_its_own_arguments_in_the_message_too(call, said, words_files):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        error = _error(lambda: call(words_files))
+    assert str(error) == said.format(d=words_files)
+    assert not re.search(r"(?<![\w-])--[a-z]", str(error)), error
+
+
+@pytest.mark.parametrize("argv, said", [c[3:] for c in IN_CALLERS_WORDS], ids=[c[0] for c in IN_CALLERS_WORDS])
+def test_the_command_line_reads_the_same_messages_in_flags(argv, said, words_files, capsys):
+    out = [] if "--out" in argv or argv[0] == "tune" else ["--out", "runs"]
+    code, _, err = run_cli([*argv, *out], capsys)
+    assert code == 2 and err.strip() == f"error: {said}", err
+    assert not re.search(r"\b[a-z_]+=[^=]", said), said
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A forecaster and a text classifier fitted into run folders, and files for their refusals."""
+    d = tmp_path_factory.mktemp("saved")
+    pd.DataFrame({"y": SINE}).to_csv(d / "plain.csv", index=False)
+    pd.DataFrame({"body": labelled_texts()[0], "label": labelled_texts()[1], "n": 1}).to_csv(d / "body.csv",
+                                                                                          index=False)
+    (d / "afile").write_text("x")
+    (d / "taken").mkdir()
+    return {"d": d, "forecast": lstmkit.Forecaster(**QUICK, lookback=4).fit(SINE, run_dir=d / "forecast"),
+            "classify": lstmkit.TextClassifier(**QUICK, min_freq=1).fit(TABLE, run_dir=d / "classify")}
+
+
+def test_a_fitted_models_exports_and_engines_name_its_methods(saved):
+    d, f, clf = saved["d"], saved["forecast"], saved["classify"]
+    assert _hint(lambda: f.export("int8", out=d / "taken")) == "pass out=NEW_FOLDER (runs are never overwritten)"
+    assert str(_error(lambda: f.export("onnx", out=d / "x.csv"))).startswith(
+        f"out={str(d / 'x.csv')!r} is not a .onnx file name — ")
+    assert _hint(lambda: f.predict(SINE, engine="onnx")) == "export it first: export('onnx') on the fitted model"
+    assert _hint(lambda: lstmkit.load(d / "afile")) == "pass the run folder a fit wrote (its run_dir_)"
+    # a file without the text column: evaluate and export take no text= (it said 'pass text= with one of: …')
+    for call in (lambda: clf.evaluate(d / "body.csv"), lambda: clf.export("int8", out=d / "c8", data=d / "body.csv")):
+        hint = _hint(call)
+        assert hint.startswith("the model reads column 'text' (as it was trained): rename the file's column to it"), hint
+        assert "text=" not in hint and "--" not in hint, hint
+
+
+def test_the_command_line_names_the_same_exports_and_engines_in_flags(saved, capsys):
+    d = saved["d"]
+    forecast, classify = d / "forecast", d / "classify"
+    cases = [(["export", "int8", "--run", forecast, "--out", d / "taken"], "pass --out NEW_FOLDER (runs are never "
+                                                                           "overwritten)"),
+             (["forecast", "predict", "--run", forecast, "--data", d / "plain.csv", "--engine", "onnx"],
+              f"export it first: lstmkit export onnx --run {forecast}"),
+             (["forecast", "predict", "--run", d / "afile", "--data", d / "plain.csv"],
+              "pass the folder printed by 'train'"),
+             (["classify", "evaluate", "--run", classify, "--data", d / "body.csv"], "pass --text with one of: body, label, n"),
+             (["export", "int8", "--run", classify, "--out", d / "c8", "--data", d / "body.csv"],
+              "give --data the columns the run was trained with (export int8 has no --text: rename the file's columns); "
+              "nothing was written")]
+    for argv, hint in cases:
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2 and err.strip().endswith(f" — {hint}"), (argv, err)
+    code, _, err = run_cli(["export", "onnx", "--run", forecast, "--out", d / "x.csv"], capsys)
+    assert code == 2 and err.startswith(f"error: --out {d / 'x.csv'} is not a .onnx file name — "), err
+
+
+def test_an_encoder_that_does_not_export_names_the_engine_in_the_callers_words(saved):
+    from lstmkit.deploy.onnx import ShapeRefusal, _refusal
+    run = saved["d"] / "forecast"
+    with caller_wording(python=True):
+        assert _refusal(ShapeRefusal("x"), run).hint == ("keep it on the torch engine (engine='torch'), or train an "
+                                                        "encoder that exports (model='lstm')")
+    assert _refusal(ShapeRefusal("x"), run).hint == ("keep it on the torch engine ('lstmkit serve --run RUN --engine "
+                                                    "torch'), or train an encoder that exports (--model lstm)")
+
+
+def test_a_language_models_validation_file_is_named_by_its_keyword_and_a_path_is_no_text(tmp_path, capsys):
+    """A fit given val_data= was told 'check the val= path' (val= is its older name); the command line was
+    told 'a text itself goes in as a list of lines, e.g. [text]', which no command takes."""
+    lines, missing = ["the red dog runs", "the big cat sits"] * 10, tmp_path / "missing.txt"
+    assert _hint(lambda: lstmkit.LanguageModel(**QUICK).fit(lines, val_data=str(missing))) == (
+        "check the val_data= path; a text itself goes in as a list of lines, e.g. [text]")
+    (tmp_path / "empty").mkdir()
+    assert _hint(lambda: lstmkit.LanguageModel(**QUICK).fit(lines, val_data=tmp_path / "empty")).endswith(
+        "or one text file with val_data=")
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    for flag, hint in (("--val", "check the --val path"), ("--data", "check the --data path")):
+        argv = ["--data", tmp_path / "train.txt", "--val", missing] if flag == "--val" else ["--data", missing]
+        code, _, err = run_cli(["lm", "train", *argv, *FIT, "--out", tmp_path / "runs"], capsys)
+        assert code == 2 and err.strip() == f"error: file not found: {missing} — {hint}", err
+
+
+def test_quantile_levels_are_written_as_the_caller_passes_them(tmp_path, capsys):
+    """From Python the fixes read 'pass levels such as 0.1,0.5,0.9', the command line's comma list."""
+    fits = [(lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.1, 1.5]).fit(SINE), "pass levels such as "
+             "quantiles=[0.1, 0.5, 0.9]"),
+            (lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.9, 0.1]).fit(SINE), "pass them as quantiles=[0.1, 0.9]"),
+            (lambda: lstmkit.Forecaster(**QUICK, quantiles=[0.1, 0.102, 0.898, 0.9]).fit(SINE),
+             "pass one pair of levels per interval width, e.g. quantiles=[0.1, 0.5, 0.9]")]
+    for call, hint in fits:
+        assert _hint(call) == hint
+    data = tmp_path / "sine.csv"
+    pd.DataFrame({"y": SINE}).to_csv(data, index=False)
+    for levels, hint in (("0.1,1.5", "pass levels such as --quantiles 0.1,0.5,0.9"),
+                         ("0.9,0.1", "pass them as --quantiles 0.1,0.9"),
+                         ("0.1,0.102,0.898,0.9", "pass one pair of levels per interval width, e.g. --quantiles "
+                                               "0.1,0.5,0.9")):
+        code, _, err = run_cli(["forecast", "train", "--data", data, "--target", "y", "--quantiles", levels, *FIT,
+                                "--out", tmp_path / "runs"], capsys)
+        assert code == 2 and err.strip().endswith(f" — {hint}"), err

@@ -223,6 +223,27 @@ def test_lstmkit_doctor_of_an_updated_run_says_its_report_is_of_the_weights_befo
         assert (said in out and "lstmkit forecast evaluate" in out) if said else "updated" not in out
 
 
+@pytest.mark.parametrize("python", [True, False], ids=["fitted from Python", "trained on the command line"])
+def test_lstmkit_doctor_says_whose_words_the_remedies_are_in(python, tmp_path, capsys):
+    """A run fitted from Python keeps remedies in keywords ('lr=0.001'), which `lstmkit doctor` printed
+    without a word; one trained on the command line, flags, which Python's format_report printed so too."""
+    from lstmkit.errors import caller_wording
+    with caller_wording(python=python):
+        Trainer(_cfg(lr=10.0), run_dir=tmp_path).fit(_mlp(), Batches(*_linear_data(), shuffle=True))
+    (tmp_path / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast"}))
+    report = read_report(tmp_path)
+    assert report["worded_for"] == ("python" if python else "command line")
+    said = " ".join(r for f in report["findings"] for r in f["remedies"])
+    assert ("lr=1" in said and "--" not in said) if python else ("--lr 1" in said), said
+    code, out, _ = _cli(["doctor", str(tmp_path)], capsys)
+    note = ("(the run was fitted from Python: its remedies name the estimator's keywords, e.g. lr=0.0001 where the "
+            "flag is --lr 0.0001)")
+    assert code == 0 and (note in out) == python, out
+    with caller_wording(python=True):
+        shown = format_report(report)
+    assert ("(the run was trained on the command line: its remedies name flags" in shown) != python, shown
+
+
 def test_doctor_off_writes_no_report(tmp_path):
     r = Trainer(_cfg(max_epochs=1, doctor=False), run_dir=tmp_path).fit(_mlp(), Batches(*_linear_data()))
     assert r.doctor is None and not (tmp_path / "doctor.json").exists()

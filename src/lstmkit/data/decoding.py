@@ -74,7 +74,7 @@ def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
         if how.startswith(f"rename it {name}") and not how.startswith(f"rename it {name}."):   # named so already
             raise LstmkitError(f"{path} is {found[0]}, where a text file is read",    # was 'rename it t.parquet'
                                "pass a text file (UTF-8: a CSV/TSV, or one item a line), or pass this one where a "
-                               "table is read (--data)")
+                               f"table is read ({opt('data')})")
         raise LstmkitError(f"{path} is not a text file: it is {found[0]}", how)
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "

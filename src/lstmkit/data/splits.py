@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt, python_caller, worded
 
 __all__ = ["split_parts", "parts_shown", "split_parts_fix", "parts_error", "check_not_saved_dataset"]
 
@@ -61,21 +61,28 @@ def split_parts_fix(parts: dict[str, list[Path]], val: str | None = "--val", tes
                     score: str = "") -> str:
     """How to pass ``parts`` (:func:`split_parts`): ``--data`` the training part, ``val`` / ``test``
     the flags for the others (None: the command has none; ``score``: the command that scores that
-    part instead, e.g. ``'lm evaluate --run RUN --data'``). A part in several files (shards) is named as such."""
+    part instead, e.g. ``'lm evaluate --run RUN --data'``). A part in several files (shards) is named as such.
+    A Python caller (:func:`~lstmkit.errors.caller_wording`) is told ``fit``'s keywords (``val_data=``,
+    ``test_data=``) and ``evaluate(PATH)`` for a part scored after: it read '--data corpus/train'."""
     if any(len(paths) > 1 for paths in parts.values()):
         shown = "; ".join(f"{p}: {', '.join(x.name for x in paths[:3])}{', …' if len(paths) > 3 else ''}"
                           for p, paths in parts.items())
-        return f"join each part's files into one ({shown}), then pass the training part as --data"
+        return f"join each part's files into one ({shown}), then pass the training part as {opt('data')}"
     one = {p: paths[0] for p, paths in parts.items()}
-    flags = [f"--data {one['train']}"]
+    python = python_caller()
+    flags = [f"{str(one['train'])!r}" if python else f"--data {one['train']}"]
     later = []
     for part, flag in (("val", val), ("test", test)):
         if part in one:
             if flag:
-                flags.append(f"{flag} {one[part]}")
+                flags.append(f"{part}_data={str(one[part])!r}" if python else f"{flag} {one[part]}")
             elif score:
-                later.append(f"the {'validation' if part == 'val' else part} part with {score} {one[part]}")
-    return f"pass {' '.join(flags)}" + (f" (and score {' and '.join(later)})" if later else "")
+                later.append(f"the {'validation' if part == 'val' else part} part with "
+                             + (f"evaluate({str(one[part])!r})" if python else f"{score} {one[part]}"))
+    scored = f" (and score {' and '.join(later)})" if later else ""
+    if python:
+        return f"fit on {flags[0]}" + (f" with {', '.join(flags[1:])}" if flags[1:] else "") + scored
+    return f"pass {' '.join(flags)}" + scored
 
 
 def parts_shown(folder: Path, parts: dict[str, list[Path]]) -> str:
@@ -87,7 +94,8 @@ def parts_error(folder: Path, parts: dict[str, list[Path]], not_what: str) -> Ls
     """The error for a classifier's ``--data`` that is a folder of ``parts`` (not ``not_what``): the
     flags of train, and the file a run is evaluated on."""
     test = parts.get("test", [])
-    after = f" (to evaluate a run: --data {test[0]})" if len(test) == 1 else ""
+    after = "" if len(test) != 1 else worded(f" (to evaluate a run: --data {test[0]})",
+                                             f" (to evaluate a fitted model: evaluate({str(test[0])!r}))")
     return LstmkitError(f"{folder} is a folder of a data set in parts ({parts_shown(folder, parts)}), not {not_what}",
                         split_parts_fix(parts) + after)
 
@@ -116,7 +124,7 @@ def check_not_saved_dataset(folder: Path, fix: Callable[[dict[str, list[Path]]],
     for n in splits:
         parts.setdefault(_part(n) or ("train" if len(splits) == 1 else n), []).append(Path(n + ".jsonl"))
     known = {p: paths for p, paths in parts.items() if p in _ORDER}
-    then = fix(known) if "train" in known else f"pass the part to train on as --data ({', '.join(n + '.jsonl' for n in splits)})"
+    then = fix(known) if "train" in known else f"pass the part to train on as {opt('data')} ({', '.join(n + '.jsonl' for n in splits)})"
     raise LstmkitError(f"{folder} is a Hugging Face data set saved with save_to_disk ({what}): its .arrow files are "
                        "a cache, not a table lstmkit reads", f"export it to JSON lines (Python: ds = datasets."
                        f"load_from_disk({str(folder)!r}); {export}; or to_csv for CSV), then {then}")

@@ -41,7 +41,7 @@ from torch import nn
 
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason, worded
 from lstmkit.files import (check_out_path, check_writable, path_exists, replace_file, temp_prefix,
                            write_fix)
 from lstmkit.runs import (META_FILE, ONNX_REPORT, SOURCE_KEY, WEIGHTS_FILE, atomic_write, export_source,
@@ -90,21 +90,21 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
         for name in (report, *_copies(run, adapter, report).values()):     # and its copies of the run's files
             check_out_path(name)
     if out is None:                 # a read-only run folder: said before the graph is traced and checked
-        check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
-                       "and run the command again")
+        check_writable(run, "the ONNX graph", f"pass {opt('out')} a file or folder you can write to, and "
+                       + worded("run the command again", "call export again"))
     if graphs is not None:
         path = Path(out) if out is not None else run
         blocker = file_in_the_way(path)
         if blocker is not None:
-            raise LstmkitError(f"--out {path}: {blocker} is a file, not a folder (this run exports "
+            raise LstmkitError(f"{opt('out', str(path))}: {blocker} is a file, not a folder (this run exports "
                                "several graphs into a folder)",
-                               "pass a folder for --out (it is created when missing)")
+                               f"pass a folder for {opt('out')} (it is created when missing)")
     else:
         path = Path(out) if out is not None else run / ONNX_FILE
         if path.is_dir():                                # a folder: the graph goes in it, by its usual name
             path = path / ONNX_FILE
         elif path.suffix.lower() != ".onnx":             # a data file named by mistake was overwritten
-            raise LstmkitError(f"--out {path} is not a .onnx file name" + (" (the file exists; it is left as it "
+            raise LstmkitError(f"{opt('out', str(path))} is not a .onnx file name" + (" (the file exists; it is left as it "
                                "is)" if path.exists() else ""), "name the graph's file e.g. model.onnx, or pass "
                                "an existing folder (the graph goes in it as model.onnx)")
     # a folder for several graphs is made by the export: its report goes in it all the same
@@ -169,7 +169,7 @@ def _write_staged(run: Path, adapter, path: Path, target: Path, tolerance: float
             prior = None
             if path_exists(old) and not old.is_file():     # moved aside, it went with the stage: refused
                 raise LstmkitError(f"cannot write {old}: it is not a file (a folder of that name?)",
-                                   f"pass a new folder for --out, or move {old} aside")
+                                   f"pass a new folder for {opt('out')}, or move {old} aside")
             if path_exists(old):
                 prior = kept / name
                 old.replace(prior)
@@ -261,7 +261,7 @@ def _check_utf8(path: Path) -> None:
         str(path.absolute()).encode("utf-8")
     except UnicodeEncodeError:
         raise LstmkitError(f"{path} has a name that is not UTF-8 text (its bytes are shown as \\u escapes); the ONNX "
-                           "exporter and ONNX Runtime take UTF-8 names only", "rename the folder (or pass --out "
+                           "exporter and ONNX Runtime take UTF-8 names only", f"rename the folder (or pass {opt('out')} "
                            "with a UTF-8 name) and export again") from None
 
 
@@ -282,11 +282,11 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     if source is None and not path_exists(folder / WEIGHTS_FILE) and _same_meta(folder, run):
         return                    # this run's export cut short before its report (older versions): completed now
     if source is None:
-        raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
-                           f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
+        raise LstmkitError(f"{opt('out', str(out))} is inside another run's folder ({folder}); its graphs would be "
+                           f"replaced by {run.name}'s", f"pass a folder outside any run (or leave {opt('out')} out: "
                            "the graph goes into the run itself)")
     if source != str(run.resolve()) and not _same_meta(folder, run):
-        raise LstmkitError(f"--out {out}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
+        raise LstmkitError(f"{opt('out', str(out))}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
                            "graphs and files would be mixed with what is left of it",
                            f"pass a new folder (or remove {folder} first)")
 
@@ -305,9 +305,9 @@ def _refuse_folder_of_runs(run: Path, out: Path) -> None:
         return
     if held:
         shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-        raise LstmkitError(f"--out {out} holds run folders ({shown}); the export's {META_FILE} there would make "
+        raise LstmkitError(f"{opt('out', str(out))} holds run folders ({shown}); the export's {META_FILE} there would make "
                            f"'lstmkit list' read {out} as one run and hide them",
-                           f"pass a new folder for the export, e.g. --out {out / (run.name + '-onnx')}")
+                           f"pass a new folder for the export, e.g. {opt('out', str(out / (run.name + '-onnx')))}")
 
 
 def _refuse_folder_of_other_files(run: Path, out: Path) -> None:
@@ -452,8 +452,9 @@ def _refusal(e: ShapeRefusal, run: Path) -> LstmkitError:
     what = f"the {meta.get('task')} model" + (f" {model}" if model else "")
     return LstmkitError(f"{what} of {run} does not export to ONNX with dynamic batch and length ({e.message}); "
                         "nothing was written",
-                        "keep it on the torch engine ('lstmkit serve --run RUN --engine torch'), or train an "
-                        "encoder that exports (--model lstm)")
+                        worded("keep it on the torch engine ('lstmkit serve --run RUN --engine torch')",
+                               f"keep it on the torch engine ({opt('engine', 'torch')})")
+                        + f", or train an encoder that exports ({opt('model', 'lstm')})")
 
 
 def _traced(export) -> None:

@@ -86,7 +86,7 @@ class OnnxRunner:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:     # onnxruntime raises its own exception types
             raise LstmkitError(f"could not load {path} ({str(e).splitlines()[0][:200]})",
-                               "re-export it with 'lstmkit export onnx --run RUN'") from None
+                               f"re-export it: {_export_call('RUN')}") from None
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.outputs = [o.name for o in self.session.get_outputs()]
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
@@ -235,16 +235,22 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
     run = Path(run)
     path = run / file
     if not path.is_file():
-        raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
+        raise LstmkitError(f"{run} has no {file}", f"export it first: {_export_call(run)}")
     import_onnxruntime(otherwise=f"answer with {opt('engine', 'torch')}")     # the same numbers, from the weights
     runner = OnnxRunner(path, threads, config=config)
     if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
         raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",
-                           f"export the run's own: lstmkit export onnx --run {run}")
+                           f"export the run's own: {_export_call(run)}")
     if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
         raise LstmkitError(f"{path} was exported from other weights than {run}'s",
-                           f"re-export it: lstmkit export onnx --run {run}")
+                           f"re-export it: {_export_call(run)}")
     return runner
+
+
+def _export_call(run: str | Path) -> str:
+    """How the caller exports a run's graph: the command on the command line, the model's method from
+    Python (a predict(engine='onnx') was told to run 'lstmkit export onnx --run RUN')."""
+    return worded(f"lstmkit export onnx --run {run}", "export('onnx') on the fitted model")
 
 
 def graph_files(run: str | Path) -> tuple[str, ...]:

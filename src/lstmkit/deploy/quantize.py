@@ -52,7 +52,7 @@ from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, loa
 from lstmkit.deploy.onnx import TOLERANCE, around_graph, graph_signature, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason, python_caller, worded
 from lstmkit.files import check_writable, new_folder_mode, now_stamp, rename_when_let_go, temp_prefix, write_fix
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
@@ -62,7 +62,6 @@ __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors
            "measure_speed", "load_estimator", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
-_WRITABLE_FIX = "pass --out NEW_FOLDER (Python: out=) in a folder you can write to, and run the command again"
 _ONNX_INT8 = "int8 quantization with ONNX Runtime"
 
 
@@ -112,9 +111,9 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     target = Path(out) if out is not None else run.parent / f"{run.name}-int8"
     check_out_folder(target)
     if target.exists():
-        raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
+        raise LstmkitError(f"{target} already exists", f"pass {_new_folder()} (runs are never overwritten)")
     # the default RUN-int8 beside a run on a read-only disk: said before the measurements, not after them
-    check_writable(target.parent, f"the int8 run {target.name}", _WRITABLE_FIX)
+    check_writable(target.parent, f"the int8 run {target.name}", _writable_fix())
     if "torch" not in backends:      # onnx alone: its packages before any work ("no int8 backend could ...")
         require_onnx(_ONNX_INT8)
     adapter = adapter_for(run)
@@ -136,7 +135,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(target), dir=target.parent))
     except OSError as e:
         raise EnvironmentProblem(f"could not create the int8 run {target} ({os_reason(e)}); nothing was written",
-                                 _WRITABLE_FIX, reason=os_reason(e)) from None
+                                 _writable_fix(), reason=os_reason(e)) from None
     try:
         os.chmod(tmp, new_folder_mode())    # mkdtemp's 0700: a service run by another user could not read the run
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
@@ -217,7 +216,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 raise
             raise LstmkitError(f"{target} was written by another command while this export ran (two exports of "
                                f"{run.name} at once?); it is left as it is and nothing else was written",
-                               "pass --out NEW_FOLDER (runs are never overwritten)") from None
+                               f"pass {_new_folder()} (runs are never overwritten)") from None
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError) or (isinstance(e, EnvironmentProblem) and str(tmp) in str(e)):   # named by the
@@ -229,6 +228,16 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     return target
 
 
+def _new_folder() -> str:
+    """``--out NEW_FOLDER`` in the caller's words (``out=NEW_FOLDER`` from Python's ``export``)."""
+    return opt("out", "NEW_FOLDER", written=True)
+
+
+def _writable_fix() -> str:
+    return f"pass {_new_folder()} in a folder you can write to, and " + worded("run the command again",
+                                                                              "call export again")
+
+
 def _own_test_metrics(adapter, fp32, data) -> dict | None:
     """The float model's test metrics; a ``data`` file the task cannot read is refused with a fix
     that applies here (the task's reader names its own column options, e.g. ``--text``, which
@@ -236,14 +245,17 @@ def _own_test_metrics(adapter, fp32, data) -> dict | None:
     try:
         return adapter.test_metrics(fp32, data)
     except LstmkitError as e:
-        flags = sorted(set(re.findall(r"--(?!data\b)[a-z][a-z-]*", e.hint or "")))
+        # the reader's options in the caller's words: --text on the command line, text= from Python
+        named = r"\bpass ((?!data=)[a-z][a-z_]*=)" if python_caller() else r"(--(?!data\b)[a-z][a-z-]*)"
+        flags = sorted(set(re.findall(named, e.hint or "")))
         if data is None or not flags:
             raise
         fix = getattr(adapter, "int8_data_fix", None)       # a task whose data are not a table's columns
+        lacks = worded("export int8 has no", "export('int8') takes no") + f" {', '.join(flags)}"
         raise LstmkitError(e.message,
-                           f"{fix} (export int8 has no {', '.join(flags)}); nothing was written" if fix else
-                           f"give --data the columns the run was trained with (export int8 has no "
-                           f"{', '.join(flags)}: rename the file's columns); nothing was written") from None
+                           f"{fix} ({lacks}); nothing was written" if fix else
+                           f"give {opt('data')} the columns the run was trained with ({lacks}: rename the "
+                           "file's columns); nothing was written") from None
 
 
 def _scored_on(adapter) -> dict[str, Any]:

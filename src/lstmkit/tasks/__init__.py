@@ -11,10 +11,17 @@ import importlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import read_meta
 
-__all__ = ["load_run", "RoomRegistry", "TuneHooks"]
+__all__ = ["load_run", "RoomRegistry", "TuneHooks", "no_study_data"]
+
+
+def no_study_data(file: str = "FILE") -> LstmkitError:
+    """The error for a study given no data: ``--data`` to ``lstmkit tune``, the ``'data'`` key of
+    :func:`lstmkit.tune.tune`'s ``base`` from Python (it read '--data', a flag tune() has not)."""
+    return LstmkitError("no data given", worded(f"pass --data {file} (or 'data:' in the --config file)",
+                                                f"pass base={{'data': {file!r}, ...}}"))
 
 
 def load_run(run: str | Path, task: str):
@@ -93,7 +100,7 @@ class TuneHooks:
         data = params.pop("data", None)
         files = {k: str(v) for k, v in ((k, params.pop(k, None)) for k in self.files) if v is not None}
         if data is None and all(files.get(k) is None for k in self.data_keys):
-            raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
+            raise no_study_data()
         cls = self.choose(params) if self.choose is not None else self.estimator
         return cls(**params), None if data is None else str(data), files
 
@@ -121,11 +128,12 @@ class TuneHooks:
         size = getattr(cfg, "val_size", None)
         if (size if size is not None else getattr(cfg, "val_frac", None)) != 0:
             return
-        what, fix = (("val_size: 0", "set val_size: N, the points each series holds out,") if size is not None
-                     else ("val_frac: 0", "set val_frac: 0.2"))
-        file = f", or name a validation file ({vals[0]}: FILE)" if vals else ""
-        raise LstmkitError(f"{what} holds nothing out, so each trial would be ranked by its training loss (the "
-                           "largest, most overfitted setting wins)", f"{fix} in the --config file{file}")
+        key, value, why = (("val_size", "N", ", the points each series holds out,") if size is not None
+                           else ("val_frac", "0.2", ""))
+        fix = worded(f"set {key}: {value}{why} in the --config file", f"set base[{key!r}] = {value}{why}")
+        file = f", or name a validation file ({worded(f'{vals[0]}: FILE', f'base[{vals[0]!r}]')})" if vals else ""
+        raise LstmkitError(f"{worded(f'{key}: 0', f'{key}=0')} holds nothing out, so each trial would be ranked by its training loss (the "
+                           "largest, most overfitted setting wins)", f"{fix}{file}")
 
     def trial(self, params: dict[str, Any], callback) -> float:
         """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 from lstmkit.config import TaskConfig, TrainConfig, check_plateau_given, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
-                             os_reason, set_in_file)
+                             os_reason, python_caller, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
 from lstmkit.random_state import held_random
@@ -233,9 +233,17 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         try:
             yield
         except ColumnNotFound as e:
-            if not (hasattr(data, "columns") and hasattr(data, "iloc")) or e.name is None:
+            if e.name is None:
                 raise
             columns = f" (its columns: {', '.join(e.columns) or 'none'})"
+            if not (hasattr(data, "columns") and hasattr(data, "iloc")):
+                if not python_caller() or not isinstance(data, (str, os.PathLike)):
+                    raise                # the command line's --text, --label name this file's columns
+                # a file from Python: the reader's 'pass text= with one of: …' named a keyword these methods lack
+                other = e.close or (e.columns[0] if len(e.columns) == 1 else "COLUMN")
+                raise LstmkitError(e.message, f"the model reads column {e.name!r} (as it was trained): rename the "
+                                   f"file's column to it, or pass the table as a DataFrame with it renamed, "
+                                   f"df.rename(columns={{{other!r}: {e.name!r}}})" + columns) from None
             if labels is not None and e.name == labels:
                 rename = f", or rename its {e.close!r} column to it, df.rename(columns={{{e.close!r}: {e.name!r}}})"
                 raise LstmkitError(e.message, f"pass the labels as y{rename if e.close else ''}" + columns) from None

@@ -46,7 +46,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import Padded
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, python_caller
 from lstmkit.files import read_json
 from lstmkit.train.findings import FINDINGS, judge, unjudged
 
@@ -263,6 +263,8 @@ class Doctor:
         whose error is not below the best baseline's (score not above) is a ``loses_to_baseline`` finding.
         """
         return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
+                        # whose words the remedies are in (opt(): lr=0.0001 or --lr 0.0001), for a reader of the other
+                        "worded_for": "python" if python_caller() else "command line",
                         "events": self.events,
                         "stopped": stopped_reason,
                         "model": {"parameters": getattr(self, "n_parameters", None),
@@ -305,6 +307,8 @@ def format_report(report: dict[str, Any]) -> str:
         if f["remedies"]:           # a task with no option for it (speech's padding) is offered none
             lines.append("    what to try, most likely first:")
         lines += [f"      {k}. {r}" for k, r in enumerate(f["remedies"], 1)]
+    if any(f["remedies"] for f in findings):
+        lines += _other_callers_words(report.get("worded_for"))
     cmp = report.get("evidence", {}).get("baselines")
     if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:
         scores = {k: v for k, v in cmp.get("scores", {}).items() if v is not None}
@@ -315,6 +319,19 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("stopped"):
         lines.append(f"  stopped: {report['stopped']}")
     return "\n".join(lines)
+
+
+def _other_callers_words(worded_for: Any) -> list[str]:
+    """A line for a report read by the other kind of caller than the one that trained the run: a run fitted
+    from Python, read by ``lstmkit doctor``, showed 'lr=0.0001' and 'scaler='standard'' without a word (the
+    remedies are worded when the training ends, :func:`~lstmkit.errors.opt`)."""
+    here = "python" if python_caller() else "command line"
+    if worded_for not in ("python", "command line") or worded_for == here:
+        return []
+    if worded_for == "python":
+        return ["  (the run was fitted from Python: its remedies name the estimator's keywords, "
+                "e.g. lr=0.0001 where the flag is --lr 0.0001)"]
+    return ["  (the run was trained on the command line: its remedies name flags, e.g. --lr 0.0001 for lr=0.0001)"]
 
 
 def read_report(run: str | Path) -> dict[str, Any]:

@@ -420,13 +420,14 @@ def test_a_fitted_runs_backtest_says_which_folds_forecast_points_it_trained_on()
 
 
 def test_a_season_longer_than_the_training_part_is_refused_and_short_series_are_named():
-    """--deseason 1000 on 200 rows measured no index and adjusted nothing, without a word."""
-    with pytest.raises(LstmkitError, match=r"--deseason 300 needs 301 training points .* the training part has "
+    """--deseason 1000 on 200 rows measured no index and adjusted nothing, without a word. A Python
+    caller is told its keyword (it read '--deseason 300 needs ...')."""
+    with pytest.raises(LstmkitError, match=r"^deseason=300 needs 301 training points .* the training part has "
                                            r"\d+: nothing would be adjusted"):
         _fit(frame=sine_frame(n=200), lookback=12, deseason=300)
     long, short = sine_frame(n=200).assign(s="long"), sine_frame(n=24).assign(s="short")
     with pytest.warns(UserWarning, match=r"1 of 2 series have fewer than 25 training points \(e.g. 'short': \d+\): "
-                                         r"--deseason 24 leaves them unadjusted"):
+                                         r"deseason=24 leaves them unadjusted"):
         _fit(frame=pd.concat([long, short]), id="s", lookback=6, deseason=24)
 
 

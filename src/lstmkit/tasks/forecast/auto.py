@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, opt
 from lstmkit.tasks.forecast.baselines import without_spikes
 
 __all__ = ["AUTO_FIELDS", "FIXED", "EPOCH_WINDOWS", "MANY_WINDOWS", "measure", "choose", "auto_defaults",
@@ -168,10 +168,11 @@ def _lookback(cfg, p: dict[str, Any], horizon: int, period: int, windows_room: i
         value = -(-value // s) * s
         why += f", a multiple of the segment {s}"
     if value > chosen and value >= windows_room:      # the user's highway or segment asks for more than there is
-        asked = [f"--highway {cfg.highway}"] * bool(cfg.highway and cfg.highway > chosen) + [f"--segment {s}"] * bool(s)
-        raise LstmkitError(f"{' and '.join(asked)} need{'s' * (len(asked) == 1)} a lookback of {value} steps, and "
+        asked = [name for name, on in (("highway", cfg.highway and cfg.highway > chosen), ("segment", s)) if on]
+        given = " and ".join(opt(name, getattr(cfg, name)) for name in asked)
+        raise LstmkitError(f"{given} need{'s' * (len(asked) == 1)} a lookback of {value} steps, and "
                            f"the training part has {p['length']} points",
-                           f"pass a smaller {' and '.join(a.split()[0] for a in asked)} (or 0 to turn it off)")
+                           f"pass a smaller {' and '.join(map(opt, asked))} (or 0 to turn it off)")
     return int(value), why
 
 

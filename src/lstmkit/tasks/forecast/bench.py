@@ -10,7 +10,7 @@ import torch
 from lstmkit.config import TrainConfig
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.errors import LstmkitError
+from lstmkit.tasks import no_study_data
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train.bench import (QUIET, VALIDATION_PART, Trial, ZooBench, choice, describe_source, float_range,
@@ -102,7 +102,7 @@ def tune_check(params: dict[str, Any]) -> None:
     params = dict(params)
     data = params.pop("data", None)
     if data is None:
-        raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
+        raise no_study_data("FILE.csv")
     Forecaster(**params).check(str(data))
 
 

@@ -54,10 +54,10 @@ def check_quantiles(qs) -> list[float]:
     bad = [q for q in qs if not 0.0 < q < 1.0]
     if bad:
         raise LstmkitError(f"quantiles must lie strictly between 0 and 1, got {bad[0]:g}",
-                           "pass levels such as 0.1,0.5,0.9")
+                           f"pass levels such as {opt('quantiles', [0.1, 0.5, 0.9])}")
     if any(b <= a for a, b in zip(qs, qs[1:])):
         raise LstmkitError(f"quantiles must be sorted ascending without repeats, got {','.join(f'{q:g}' for q in qs)}",
-                           f"pass them as {','.join(f'{q:g}' for q in sorted(set(qs)))}")
+                           f"pass them as {opt('quantiles', [float(f'{q:g}') for q in sorted(set(qs))])}")
     _check_names(qs)
     return qs
 
@@ -83,7 +83,7 @@ def _check_names(qs: list[float]) -> None:
             a, b = intervals[width], lo
             raise LstmkitError(f"the central intervals {a:g}-{1 - a:g} and {b:g}-{1 - b:g} would both be scored as "
                                f"coverage_{width} (intervals are named by their whole percent)",
-                               "pass one pair of levels per interval width, e.g. 0.1,0.5,0.9")
+                               f"pass one pair of levels per interval width, e.g. {opt('quantiles', [0.1, 0.5, 0.9])}")
         intervals[width] = lo
 
 

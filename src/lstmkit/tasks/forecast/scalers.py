@@ -259,10 +259,10 @@ def check_season_measured(train_sizes, ids, m: int) -> None:
     need, train = len(trend_weights(m)), np.asarray(train_sizes)
     short = train < need
     if short.all():
-        raise LstmkitError(f"--deseason {m} needs {need} training points of a series to measure its seasonal "
+        raise LstmkitError(f"{opt('deseason', m)} needs {need} training points of a series to measure its seasonal "
                            f"indices, and the training part has {int(train.max())}: nothing would be adjusted",
                            f"pass the season length of the data (or leave {opt('deseason')} out to choose it from the data)")
     if short.any():
         warnings.warn(f"{int(short.sum())} of {len(short)} series have fewer than {need} training points (e.g. "
-                      f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): --deseason {m} leaves them unadjusted",
+                      f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): {opt('deseason', m)} leaves them unadjusted",
                       UserWarning, stacklevel=5)

@@ -98,7 +98,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             text = str(data)                     # a text given as the path: its start; a path: whole
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {_option(what)} path" + (
-                "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
+                worded("", "; a text itself goes in as a list of lines, e.g. [text]") if isinstance(data, str)
+                else "")))            # a command's argument is a path, never a text
         if path.is_dir():                                        # a folder of .txt files: a row a file on resume
             lines, table = _folder_lines(path, encoding, what, text_column)
         else:
@@ -194,8 +195,11 @@ def _column_option(text_column: str) -> str:
 
 def _option(what: str) -> str:
     """``what`` (read_corpus's name of the data) in the caller's words: ``--data`` / ``--val`` are
-    ``data=`` / ``val=`` from Python (:meth:`LanguageModel.fit`'s keywords); anything else as it is."""
-    return opt(what[2:]) if what in ("--data", "--val") else what
+    ``data=`` / ``val_data=`` from Python (:meth:`LanguageModel.fit`'s keywords: ``val=`` is the older
+    name of ``val_data=``, which a fit given val_data= was told: 'check the val= path'); anything else as it is."""
+    if what == "--val":
+        return worded(opt("val"), opt("val_data"))
+    return opt("data") if what == "--data" else what
 
 
 def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column: str | None = None):

@@ -51,7 +51,7 @@ from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError, first_of, opt
+from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.tasks.lm.data import PAD_ID, UNK_ID, cap_tokens, read_corpus, split_corpus
 from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, logit_batches,
                                         trained_unk_rate, unknown_text, unknown_text_why)
@@ -192,10 +192,10 @@ class LMAdapter(EstimatorAdapter):
         if recorded and not Path(recorded).is_file():
             return None
         if d.get("val_source"):
-            return read_corpus(d["val_source"], cfg.encoding, "the run's --val file", cfg.text_column).lines
+            return read_corpus(d["val_source"], cfg.encoding, worded("the run's --val file", "the run's validation file"), cfg.text_column).lines
         if not d.get("source"):
             return None
-        full = cap_tokens(read_corpus(d["source"], cfg.encoding, "the run's --data file", cfg.text_column),
+        full = cap_tokens(read_corpus(d["source"], cfg.encoding, worded("the run's --data file", "the run's training file"), cfg.text_column),
                           cfg.max_tokens, cfg.train.seed)
         return split_corpus(full, cfg.val_frac, cfg.train.seed)[1].lines
 
