@@ -324,10 +324,11 @@ def _refuse_folder_of_other_files(run: Path, out: Path) -> None:
                                                     if name == REPORT_FILE or name.endswith(".onnx.json")):
         return
     shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-    raise LstmkitError(f"--out {out} already holds files that are not an ONNX export ({shown}); the export's "
-                       f"graph, {REPORT_FILE} and {META_FILE} would be written among them",
-                       f"pass a new or empty folder, e.g. --out {out / (run.name + '-onnx')} (it is created), or a "
-                       f"graph file name, e.g. --out {out / (run.name + '.onnx')}")
+    here = str(out)
+    raise LstmkitError(f"{opt('out', here)} already holds files that are not an ONNX export ({shown}); "
+                       f"the export's graph, {REPORT_FILE} and {META_FILE} would be written among them",
+                       f"pass a new or empty folder, e.g. {opt('out', str(out / (run.name + '-onnx')))} (it is "
+                       f"created), or a graph file name, e.g. {opt('out', str(out / (run.name + '.onnx')))}")
 
 
 def _is_graph_report(path: Path) -> bool:
