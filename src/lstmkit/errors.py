@@ -29,7 +29,7 @@ __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "Environ
            "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason",
            "missing_path_fix", "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
            "terminate_as_interrupt",
-           "interrupts_end_the_process", "the_command_runs", "first_of", "percent"]
+           "interrupts_end_the_process", "the_command_runs", "first_of", "percent", "warnings_caught"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -94,6 +94,22 @@ def callers_level() -> int:
     if frame is None:
         return 2
     return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
+
+
+_WARNING_FILTERS = threading.RLock()    # lstmkit's catch_warnings blocks, one thread's at a time
+
+
+@contextlib.contextmanager
+def warnings_caught(record: bool = False) -> Iterator[Any]:
+    """``warnings.catch_warnings(record=record)`` that waits for another thread's to end. The filters
+    and ``showwarning`` it saves and restores are the process's: two threads' blocks overlapping (two
+    predicts reading time stamps, two ``evaluate`` of a translator), the one leaving last put back what
+    the other had set on top, and ``simplefilter('ignore')`` silenced every warning of the process for
+    good. For short blocks only (a parse, a trace): a block that waits for other threads that enter
+    one would wait for ever."""
+    import warnings
+    with _WARNING_FILTERS, warnings.catch_warnings(record=record) as caught:
+        yield caught
 
 
 def set_in_file(name: str) -> str | None:

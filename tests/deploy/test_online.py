@@ -130,8 +130,8 @@ class _LinearAdapter:
     def update_data(self, new_data, holdout, batch_size):
         return UpdateData(train=self.batches, holdout=self.holdout, report={"rows": 99})
 
-    def updated(self):
-        self.was_updated = True
+    def updated(self, net):
+        self.net, self.was_updated = net, True
 
 
 def _linear_data(n=64, seed=0):
@@ -352,3 +352,39 @@ def test_an_updates_filled_gaps_read_no_held_out_point():
     assert got[0].report["val_windows"] == 19
     torch.testing.assert_close(got[0].train.inputs[:99], got[1].train.inputs[:99], rtol=0, atol=0)
     assert float(got[0].train.inputs[97, 0]) == float(got[0].train.inputs[96, 0])    # carried forward
+
+
+def test_threads_predicting_during_an_update_answer_as_before_it_and_leave_it_as_it_trains_alone(abs_forecaster):
+    """A web app predicts while a background thread updates the model. The update trained the
+    model's own network in place: a predict meanwhile answered with half-trained weights (and
+    dropout on), and its eval mode turned the update's dropout off. A copy trains now, and
+    replaces the network once the update is accepted."""
+    import threading
+    data, new = sine_frame(), _newer(sine_frame(n=200, seed=11, trend=0.002))
+    alone = Forecaster.load(abs_forecaster.run_dir_).update(new, epochs=2, lr=1e-2)
+    assert alone.last_update_["accepted"]
+    est = Forecaster.load(abs_forecaster.run_dir_)
+    before = est.predict(data, engine="torch")
+    inside, release, steps = threading.Event(), threading.Event(), []
+
+    def pause_mid_training(module, _args):   # the update's third training batch (the copy keeps the hook)
+        if module.training and torch.is_grad_enabled():
+            steps.append(1)
+            if len(steps) == 3:
+                inside.set()
+                assert release.wait(30)
+
+    est.net_.register_forward_pre_hook(pause_mid_training)
+    updating = threading.Thread(target=est.update, args=(new,), kwargs={"epochs": 2, "lr": 1e-2})
+    updating.start()
+    try:
+        assert inside.wait(30)
+        during = est.predict(data, engine="torch")
+    finally:
+        release.set()
+        updating.join()
+    pd.testing.assert_frame_equal(during, before, check_exact=True)
+    assert est.last_update_["accepted"] and not est.net_.training
+    for k, v in alone.net_.state_dict().items():
+        assert torch.equal(est.net_.state_dict()[k], v), k
+    pd.testing.assert_frame_equal(est.predict(data, engine="torch"), alone.predict(data, engine="torch"), check_exact=True)

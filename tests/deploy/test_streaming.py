@@ -294,3 +294,31 @@ def test_decimal_fraction_and_object_array_observations_stream_as_their_numbers(
         np.testing.assert_allclose(np.array(abs_forecaster.stream().run(given)), np.array(want), rtol=1e-6)
     with pytest.raises(LstmkitError, match="observation values must be numbers"):
         abs_forecaster.stream().step(np.array([1.0, "x"], dtype=object))
+
+
+def test_threads_opening_new_ids_at_once_open_no_more_than_max_streams():
+    """A new id was checked against max_streams before its step and entered after it: eight threads
+    stepping new ids at once each saw room, and a stream made with max_streams=2 held eight. The
+    check is repeated with the entry, under one lock: two open, the other six are refused."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    inside = threading.Barrier(8, timeout=10)
+
+    def window_mean(x, state):               # every thread is past the check before its step ends
+        inside.wait()
+        return x.mean(axis=1), state
+
+    s = Stream(window_mean, 1, mode="window", window=3, max_streams=2)
+
+    def one(k):
+        try:
+            s.step([float(k)], id=f"id{k}")
+            return "open"
+        except LstmkitError as e:
+            assert "too many open streams (2)" in e.message
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        said = list(pool.map(one, range(8)))
+    assert sorted(said) == ["open"] * 2 + ["refused"] * 6
+    assert len(s.ids) == 2 and all(s.steps(i) == 1 for i in s.ids)

@@ -528,6 +528,21 @@ def test_the_python_api_reads_a_forecasters_data_as_the_command_line_does(run_an
         lstmkit.inspect.gates(est, pd.read_csv(data).head(5))
 
 
+def test_the_python_api_reads_a_forecasters_plain_series_as_predict_does(run_and_data):
+    """gates(est, y) with the 1-D array predict(y) reads was torch's IndexError ('too many indices for
+    tensor of dimension 1') from the forecaster's head: it is the series' last window now, and a
+    series without the model's covariates is the reader's one-line error."""
+    from lstmkit.errors import LstmkitError
+    y = np.sin(np.arange(60) / 4.0)
+    est = Forecaster(lookback=8, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False).fit(y)
+    want = lstmkit.inspect.gates(est, est.model_inputs(pd.Series(y))[-8:])["gates"]
+    for given in (y, list(y), pd.Series(y)):
+        got = lstmkit.inspect.gates(est, given)["gates"]
+        assert all(torch.equal(got[g], want[g]) for g in want)
+    with pytest.raises(LstmkitError):
+        lstmkit.inspect.gates(Forecaster.load(run_and_data[0]), y)
+
+
 def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path, capsys):
     """inspect attention refused a transformer run ('has no self-attention layer'); it draws the
     last layer's weights, or --layer's, as lstmkit.inspect.attention(est, x, layer=) returns them."""

@@ -105,3 +105,46 @@ def test_conv1d_traces_as_a_2d_convolution_with_the_same_answer(stride, dilation
     torch.testing.assert_close(traced(x), eager, atol=1e-5, rtol=1e-5)
     other = torch.randn(3, 3, 25)
     torch.testing.assert_close(traced(other), conv1d(conv, other, bn), atol=1e-5, rtol=1e-5)
+
+
+def test_another_threads_onnx_export_leaves_this_threads_models_in_their_eager_form(tmp_path):
+    """torch's 'in ONNX export' flag is the process's: while one thread exported a model, every
+    other thread's transformer ran its export form (other numbers in the 8th digit) and its
+    attention recorded nothing. The tracing thread's own tracer state decides now."""
+    import threading
+
+    from lstmkit.nn.attention import SelfAttention
+    from lstmkit.nn.blocks import exporting
+    from lstmkit.nn.zoo import make_encoder
+
+    inside, release = threading.Event(), threading.Event()
+
+    class Holding(torch.nn.Module):          # an export that stays inside the tracer until released
+        def forward(self, x):
+            inside.set()
+            release.wait(10)
+            return x + 1
+
+    torch.manual_seed(0)
+    enc = make_encoder("transformer", 3, 16, 2, 0.0, causal=False).eval()
+    x, lengths = torch.randn(4, 9, 3), torch.tensor([9, 7, 5, 2])
+    with torch.no_grad():
+        alone = enc(x, lengths=lengths)[0]
+    attn = next(m for m in make_encoder("lstm-attention", 3, 8, 1, 0.0).eval().modules() if isinstance(m, SelfAttention))
+    t = threading.Thread(target=lambda: torch.onnx.export(Holding(), (torch.ones(1),), str(tmp_path / "h.onnx"),
+                                                          dynamo=False))
+    t.start()
+    try:
+        assert inside.wait(10)
+        flagged = exporting()
+        with torch.no_grad():
+            during = enc(x, lengths=lengths)[0]
+            attn.record = True
+            attn(torch.randn(4, 9, 8))
+        recorded = attn.last_weights
+    finally:
+        release.set()
+        t.join()
+    assert recorded is not None and recorded.shape == (4, attn.num_heads, 9, 9)
+    assert torch.equal(during, alone)
+    assert not flagged

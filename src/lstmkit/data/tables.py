@@ -45,7 +45,7 @@ from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
                                    check_row_widths, header_cells, header_separator, may_group_thousands, parse_table,
                                    read_text_file, renamed_columns, separator_line, unique_names, without_implicit_index)
-from lstmkit.errors import LstmkitError, MissingPackage, missing_path_fix
+from lstmkit.errors import LstmkitError, MissingPackage, missing_path_fix, warnings_caught
 from lstmkit.runs import path_exists
 
 __all__ = ["read_frame", "read_table", "is_table", "unknown_type", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
@@ -359,7 +359,7 @@ def _header_is_data(names) -> bool:
     whole number (a header of years, ``2019,2020``, stays a header)."""
     names = [str(n).strip() for n in names]
     numbers = pd.to_numeric(pd.Series(names), errors="coerce")
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")
         dates = pd.to_datetime(pd.Series(names), errors="coerce", format="mixed")
     dated = dates.notna() & pd.Series(names).str.contains(r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")

@@ -44,7 +44,7 @@ from lstmkit.data.columns import looks_like_data as _sentences
 from lstmkit.data.decoding import (bom_encoding, check_readable, check_text, decode_text, file_ext, read_stdin_text,
                                    read_text_file, text_lines)
 from lstmkit.data.quoting import check_run_on_quotes, tsv_quoting, unquoted_names
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, warnings_caught
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -337,7 +337,7 @@ def without_implicit_index(df: pd.DataFrame, reread, wide_rows) -> pd.DataFrame:
         return df.reset_index(drop=True)
     last = df.iloc[:, -1] if df.shape[1] else None
     if last is not None and (last.isna() | (last.astype(str).str.strip() == "")).all():
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)    # 'a loss of data': the empty cells
             return reread(index_col=False)
     wide_rows()

@@ -331,8 +331,9 @@ class EstimatorAdapter:
     def update_data(self, new_data, holdout: float, batch_size: int) -> UpdateData:
         self.check_updatable()
 
-    def updated(self) -> None:
+    def updated(self, net: nn.Module) -> None:
         self.est.run_dir_ = None
+        self.est.net_ = net
 
 
 @runtime_checkable
@@ -413,5 +414,6 @@ class DeployAdapter(Protocol):
         """Cut ``new_data`` into training batches and the newest ``holdout`` fraction (at least
         one example, none of it a training target); too little data is an LstmkitError."""
 
-    def updated(self) -> None:
-        """Called once an update was kept: the weights no longer match the run folder."""
+    def updated(self, net: nn.Module) -> None:
+        """Called once an update was kept: ``net``, the trained copy, becomes the model's network
+        (one assignment, after what it invalidates: the weights no longer match the run folder)."""

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.memory import built_without_draws
 
 __all__ = ["TorchRNN", "swap_recurrent", "quantize_torch", "quantized_tensors", "load_quantized"]
@@ -104,7 +104,7 @@ def quantize_torch(net: nn.Module) -> nn.Module:
     # the quantized layers quantize_dynamic builds draw first weights (torch.randn) that the net's replace: from
     # the process's generators, a script's torch.rand went on elsewhere after an export('int8') or the load of
     # an int8 run, and a fit in another thread drew other numbers
-    with warnings.catch_warnings():
+    with warnings_caught():
         # torch 2.13 deprecates torch.ao.quantization and its quantized tensors (both still work): its own
         # notes, for no caller to act on; any other warning of the block is the caller's to see
         warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)

@@ -32,11 +32,15 @@ __all__ = ["fine_tune", "fine_tune_config"]
 def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2,
               batch_size: int | None = None, seed: int | None = None,
               run_dir: str | Path | None = None) -> dict[str, Any]:
-    """Fine-tune ``adapter.net`` in place on ``new_data``; returns the update report.
+    """Fine-tune a copy of ``adapter.net`` on ``new_data``; returns the update report.
 
     ``holdout`` is the fraction of the newest examples (at least one) that judges the update.
-    The report says ``accepted`` (weights changed) or not (weights restored bit for bit); an
-    error while training (e.g. the NaN guard's retries used up) also restores them, then raises.
+    The report says ``accepted`` (the trained copy handed to ``adapter.updated``, which makes it
+    the model's network) or not (the model's network untouched); an error while training (e.g.
+    the NaN guard's retries used up) leaves it untouched too, then raises. The copy is trained
+    aside, so threads predicting with the model meanwhile answer with the weights it had, bit for
+    bit, until the accepted network replaces it in one assignment (trained in place, they answered
+    with half-trained weights and dropout on, and their eval mode turned the update's dropout off).
     ``run_dir`` (optional) receives the fit's history.csv and checkpoints.
     """
     adapter.check_updatable()
@@ -61,32 +65,26 @@ def _fine_tune(adapter, new_data, epochs: int, lr: float, holdout: float, batch_
                run_dir: str | Path | None, base: TrainConfig) -> dict[str, Any]:
     data = adapter.update_data(new_data, holdout, batch_size)
 
-    net = adapter.net
-    home = next(net.parameters()).device
+    live = adapter.net
+    home = next(live.parameters()).device
     trainer = Trainer(fine_tune_config(base, lr, epochs, seed), run_dir=run_dir,
                       loss_fn=getattr(adapter, "loss_fn", None))      # the task's own (a seed ensemble's, say)
-    before_state = copy.deepcopy(net.state_dict())
-    before = holdout_loss(net, trainer.loss_fn, data.holdout)
+    before = holdout_loss(live, trainer.loss_fn, data.holdout)
+    net = copy.deepcopy(live)           # trained aside: the model answers as it was until the verdict
     t0 = time.perf_counter()
-    try:                                # until the verdict, any failure (Ctrl-C while judging too) restores the weights
-        try:
-            with held_random():         # fits in other threads take turns; the caller's generators come back
-                result = trainer.fit(net, data.train, restore_best=False)
-        except TrainingInterrupted:
-            # Ctrl-C: an update has no run to resume (it said 'Continue with: lstmkit forecast train'); the weights
-            # are restored below, so it is a command interrupted, to be run again
-            raise KeyboardInterrupt from None
-        finally:
-            net.to(home).eval()
-        after = holdout_loss(net, trainer.loss_fn, data.holdout)
-        accepted = after < before
-        if accepted:
-            adapter.updated()
-    except BaseException:
-        net.load_state_dict(before_state)
-        raise
-    if not accepted:
-        net.load_state_dict(before_state)
+    try:
+        with held_random():             # fits in other threads take turns; the caller's generators come back
+            result = trainer.fit(net, data.train, restore_best=False)
+    except TrainingInterrupted:
+        # Ctrl-C: an update has no run to resume (it said 'Continue with: lstmkit forecast train'); the model's
+        # network is untouched, so it is a command interrupted, to be run again
+        raise KeyboardInterrupt from None
+    finally:
+        net.to(home).eval()
+    after = holdout_loss(net, trainer.loss_fn, data.holdout)
+    accepted = after < before
+    if accepted:
+        adapter.updated(net)
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
             "loss": getattr(adapter, "loss_name", base.loss), **data.report, "epochs": epochs, "lr": lr,
             "nan_skips": sum(h.get("nan_skips", 0) for h in result.history),

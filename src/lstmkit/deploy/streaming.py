@@ -42,6 +42,7 @@ What a stream keeps per id, and its saving and restoring (``state_dict`` / ``loa
 from __future__ import annotations
 
 import dataclasses
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -57,7 +58,7 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot, stream_id
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
+__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "keep_slot",
            "too_many_streams", "MODES"]
 
 MODES = ("auto", "state", "window")
@@ -233,7 +234,7 @@ class Stream(SavedStreams):
             y, live = fast.step(x, live if live is not None else fast.live(slot.state))
             y, mark = self._marked(x_t, slot, _check_finite_answer(y))
             slot.live, slot.mark, slot.steps = live, mark, slot.steps + 1
-            self._slots[id] = slot
+            keep_slot(self._slots, id, slot, self.max_streams)
             return y, self._notes(x.numpy())
         row = self.encode(x_t)                                   # [I]
         slot = self._open(id)
@@ -249,7 +250,7 @@ class Stream(SavedStreams):
             answer, mark = self._marked(x_t, slot, _check_finite_answer(self.decode(y[0])))
             slot.window = seen = w[-self.window:]
         slot.mark, slot.steps = mark, slot.steps + 1
-        self._slots[id] = slot
+        keep_slot(self._slots, id, slot, self.max_streams)
         return answer, self._notes(seen)
 
     def _marked(self, x_t: Any, slot: StreamSlot, answer: Any) -> tuple[Any, Any]:
@@ -279,7 +280,7 @@ class Stream(SavedStreams):
         slot.aux, slot.steps = aux, slot.steps + 1
         if self.mode == "state":
             slot.state = state
-        self._slots[id] = slot
+        keep_slot(self._slots, id, slot, self.max_streams)
         notes = getattr(self.extra, "notes", None)
         return answer, (notes(x, pending) if notes is not None else [])
 
@@ -339,6 +340,21 @@ class Stream(SavedStreams):
         """How many steps stream ``id`` has taken (0 for one not open)."""
         slot = self._slots.get(stream_id(id))
         return slot.steps if slot else 0
+
+
+_ROOM = threading.Lock()     # a new stream id's check against max_streams and its entry, as one step
+
+
+def keep_slot(slots: dict, id: str, slot: Any, max_streams: int | None) -> None:
+    """``slots[id] = slot`` once a step has succeeded; a new ``id`` only while fewer than ``max_streams``
+    are open. The check before the step refuses early; this one, with the entry under one lock, holds
+    the bound for threads stepping new ids at once (each saw room before the others' steps ended, and
+    eight threads opened eight streams of a stream made with ``max_streams=2``). One lock for every
+    stream: a lock of its own would stop a torch stream from being pickled or copied."""
+    with _ROOM:
+        if id not in slots and max_streams is not None and len(slots) >= max_streams:
+            raise too_many_streams(max_streams)
+        slots[id] = slot
 
 
 def too_many_streams(max_streams: int) -> LstmkitError:

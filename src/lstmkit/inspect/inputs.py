@@ -28,7 +28,7 @@ def network_input(model: Any, x: Any) -> Any:
     text = isinstance(x, str)
     if hasattr(model, "audio_inputs") and (text or isinstance(x, Path)):
         return model.audio_inputs(x)                                                # features [T, F]
-    if hasattr(model, "model_inputs") and (text or isinstance(x, Path) or _is_table(x)):
+    if hasattr(model, "model_inputs") and (text or isinstance(x, Path) or _is_table(x) or _one_series(x)):
         inputs = model.model_inputs(str(x) if text or isinstance(x, Path) else x)     # scaled [N, F]
         lookback = model.config_.lookback
         if len(inputs) < lookback:
@@ -94,6 +94,18 @@ def full_lengths(net: nn.Module, x: Tensor, lengths: Any) -> Any:
     if param is None or param.default is not inspect.Parameter.empty:
         return None
     return torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
+
+
+def _one_series(x: Any) -> bool:
+    """Whether ``x`` is a plain series of numbers (``[T]``), what a forecaster's ``predict`` reads as its
+    data: the network reads ``[T, F]``, and a forecaster's raised torch's IndexError from its head."""
+    if isinstance(x, Tensor) or not isinstance(x, (np.ndarray, list, tuple)):
+        return False
+    try:
+        numbers = np.asarray(x)
+    except (TypeError, ValueError):
+        return False
+    return numbers.ndim == 1 and numbers.dtype.kind in "biuf"
 
 
 def _is_table(x: Any) -> bool:

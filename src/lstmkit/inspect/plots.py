@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import BadValue, first_of
+from lstmkit.errors import BadValue, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
@@ -118,7 +118,7 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
     ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
     attention plot let one such line through before the warning)."""
     kind = figure_format(path)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings_caught(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         if tight:
             fig.tight_layout()

@@ -23,8 +23,12 @@ MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
 
 
 def exporting() -> bool:
-    """True while a module is traced for ONNX export (``torch.onnx.export(dynamo=False)``)."""
-    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+    """True while this thread traces a module for ONNX export (``torch.onnx.export(dynamo=False)``
+    traces it, so ``torch.jit.is_tracing()``, which is the calling thread's, says so). Not
+    ``torch.onnx.is_in_onnx_export()``: that flag is the process's, and while one thread exported
+    a model every other thread's transformer, attention or convolution ran its export form (other
+    numbers in the 8th digit; ``inspect.attention`` recorded nothing)."""
+    return torch.jit.is_tracing()
 
 
 @contextlib.contextmanager

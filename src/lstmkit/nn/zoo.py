@@ -29,7 +29,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.nn.attention import SelfAttention, attend, causal_mask, pick_heads
 from lstmkit.nn.blocks import (CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, exporting, valid_mask,
                                zero_padding)
@@ -167,7 +167,7 @@ class TransformerEncoder(nn.Module):
         self.positions = PositionalEncoding(hidden_size, dropout)
         layer = nn.TransformerEncoderLayer(hidden_size, heads, 4 * hidden_size, dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
-        with warnings.catch_warnings():   # "enable_nested_tensor is True, but norm_first ..." is moot: it is off
+        with warnings_caught():   # "enable_nested_tensor is True, but norm_first ..." is moot: it is off
             warnings.filterwarnings("ignore", message="enable_nested_tensor is True", category=UserWarning)
             self.layers = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(hidden_size),
                                                 enable_nested_tensor=False)

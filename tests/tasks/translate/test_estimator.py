@@ -629,3 +629,29 @@ def test_evaluate_takes_several_reference_files(fitted, pairs, tmp_path):
     one = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=[tmp_path / "a.de"], beam=1)
     alone = fitted.evaluate(src_file=tmp_path / "t.en", ref_file=tmp_path / "a.de", beam=1)
     assert one["bleu_signature"] == alone["bleu_signature"] and one["bleu"] == alone["bleu"] < m["bleu"]
+
+
+def test_evaluate_from_threads_leaves_the_process_warning_filters_and_says_its_notes(fitted, pairs):
+    """evaluate caught translate's notes with catch_warnings(record=True), which swaps the process's
+    filters: four threads evaluating at once left its 'always' filter behind for good. The notes are
+    kept per thread now, and a call still says them as its caller's."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    data = [(s + " x" * 12, t) for s, t in pairs(6, seed=3)]        # over max_len: a note of sources cut
+    with pytest.warns(UserWarning, match="max_len") as said:
+        alone = fitted.evaluate(data)["bleu"]
+    assert said[0].filename == __file__
+    filters, show = list(warnings.filters), warnings.showwarning
+    start = threading.Barrier(4)
+
+    def one(_):
+        start.wait(10)
+        return fitted.evaluate(data)["bleu"]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filters, show = list(warnings.filters), warnings.showwarning
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(one, range(8)))
+        assert warnings.filters == filters and warnings.showwarning is show
+    assert got == [alone] * 8

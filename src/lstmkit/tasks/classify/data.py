@@ -39,7 +39,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
-from lstmkit.errors import BadValue, LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
@@ -261,7 +261,7 @@ def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
     a plain .txt file of texts). Its warnings were said when the run read it."""
     if path.is_dir() or file_ext(path) in (".ts", ".arff"):
         return None
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")
         if _lines_file(path):
             read = fasttext_lines(read_text_file(path, encoding), f" in {path}")

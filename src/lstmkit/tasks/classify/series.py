@@ -27,7 +27,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import BadValue, LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -210,7 +210,7 @@ def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> p
     """The table :func:`read_series` reads from the file ``path``, as it reads it: a long or wide
     table, or a UCR / .ts / .arff file's labelled series as rows (:func:`rows_table`); None for a
     file it reads otherwise. Its warnings were said when the run read it."""
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")
         if _ext(path) in (".csv", ".tsv", ".txt"):
             text, first_line, table = _csv_table(path, encoding, label)
@@ -374,7 +374,7 @@ def _index_as_columns(df: pd.DataFrame, names: tuple[str, str], label: str) -> p
         # sktime's pd-multiindex (sample, step), its levels unnamed or named otherwise: the long table
         # when they lay one out (it was read as a wide table, a sample of one step each); else as it was
         flat = df.reset_index()
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore")        # said when the table is read
             found = _long_columns(flat, label, names, "")
         if found == tuple(str(c) for c in flat.columns[:2]):
@@ -425,7 +425,7 @@ def _time_orders(df: pd.DataFrame, col: pd.Series, name: str, where: str) -> lis
                            "write ISO dates such as 2024-01-31 (or 2024-01-31 12:00), which read one way only")
     orders = []
     for first in firsts if shaped.any() else [False]:
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore")          # dateutil's notes on guessing
             parts = [pd.to_datetime(text[cells], errors="coerce", utc=True, format="mixed", dayfirst=day_first)
                      for cells, day_first in ((~shaped, False), (shaped, first)) if cells.any()]   # ISO: year first

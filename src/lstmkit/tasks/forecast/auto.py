@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, warnings_caught
 from lstmkit.tasks.forecast.baselines import without_spikes
 
 __all__ = ["AUTO_FIELDS", "FIXED", "EPOCH_WINDOWS", "MANY_WINDOWS", "measure", "choose", "auto_defaults",
@@ -303,7 +303,7 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
         return cfg, {}
     from lstmkit.tasks.forecast.panel import read_panel
-    with warnings.catch_warnings():      # a look at the data: the fit reads it again, and says what it finds once
+    with warnings_caught():      # a look at the data: the fit reads it again, and says what it finds once
         warnings.simplefilter("ignore")
         panel = read_panel(data, cfg, need=None)
     if cfg.id is not None or cfg.format != "long":

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lstmkit.errors import warnings_caught
 from lstmkit.tasks.forecast.grid import infer_freq
 
 __all__ = [
@@ -238,7 +239,7 @@ def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, seaso
 def _quiet_fit():
     """The optimiser's convergence and overflow chatter says nothing the metrics won't."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         yield

@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstmkit.data.columns import unnamed_and_empty
 from lstmkit.data.textfile import blank_rows
-from lstmkit.errors import LstmkitError, in_file, opt
+from lstmkit.errors import LstmkitError, in_file, opt, warnings_caught
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import integer_dates, period_time
 from lstmkit.tasks.forecast.times import date_columns
@@ -187,7 +187,7 @@ def _check_total_column(df: pd.DataFrame, series: list) -> None:
     (a sheet's total of rounded values). It was trained, forecast and scored as a series of its own."""
     if len(series) < 3:
         return
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")          # formatted numbers were said when checked
         values = np.column_stack([numbers_or_none(df[c]).to_numpy(dtype=np.float64) for c in series])
     values = values[np.isfinite(values).all(axis=1)]

@@ -99,7 +99,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from lstmkit.errors import opt, percent
+from lstmkit.errors import opt, percent, warnings_caught
 from lstmkit.tasks.forecast.baselines import ets_forecast, newest_fit
 from lstmkit.tasks.forecast.bounds import clip_values
 from lstmkit.tasks.forecast.evaluation import snaive
@@ -143,7 +143,7 @@ def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: 
         return snaive(values, origins, horizon, season)
     values, origins, n_fit = newest_fit(values, origins, n_fit, history)
     logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")
         if logs:
             return np.exp(ets_forecast(np.log(values), origins, horizon, season, max(2, int(n_fit))))

@@ -29,7 +29,7 @@ from lstmkit.data.columns import SUMMARY_ROWS, summary_cell
 from lstmkit.data.tables import is_stdin, read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
-from lstmkit.errors import BadValue, LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
@@ -391,7 +391,7 @@ def _yes_no(text: pd.Series) -> pd.Series | None:
 def numbers_or_none(col: pd.Series, yes_no: bool = True) -> pd.Series | None:
     """``col`` read as :func:`numeric_column` reads it, quietly; None when it holds text."""
     try:
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore")
             return numeric_column(col, str(col.name), yes_no)
     except LstmkitError:

@@ -455,9 +455,10 @@ class ForecastAdapter:
             more = f" (and {len(notes) - 1} more series)" if len(notes) > 1 else ""
             warnings.warn(notes[0] + more, UserWarning, stacklevel=5)
 
-    def updated(self) -> None:
+    def updated(self, net: nn.Module) -> None:
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
         self.est.metrics_ = None     # nor its test metrics: the updated run writes no metrics.json of them
+        self.est.net_ = net          # last: a predict meanwhile answers with the old net, on torch
 
 
 def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:

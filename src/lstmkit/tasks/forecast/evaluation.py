@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import first_of, opt
+from lstmkit.errors import first_of, opt, warnings_caught
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
@@ -222,7 +222,7 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
                  "seasonal_naive": snaive(vals, origins, H, est.season_)}
         if ets:
             import warnings
-            with warnings.catch_warnings():
+            with warnings_caught():
                 warnings.simplefilter("ignore")
                 # fitted on the points before the first origin, at most training + validation: the
                 # validation windows' ETS (the doctor's) never reads a validation point into its fit

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.nn.threads import one_thread
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
@@ -241,7 +241,7 @@ def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
     if net.training:
         return net, small
     try:
-        with warnings.catch_warnings():
+        with warnings_caught():
             # the tracer's notes on checks fixed at this shape, and torch 2.13's deprecation of torch.jit.trace
             # (it still works): for no caller to act on, nor to send -W error down the slow path; others are said
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)

@@ -16,7 +16,7 @@ import numpy as np
 
 from lstmkit.data.ranges import far_outside, far_outside_words, reach, read_range
 from lstmkit.data.scaling import spread_or_size
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, warnings_caught
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
@@ -81,7 +81,7 @@ class PanelScaler:
             return None
         zmin, zmax = z.min(0), z.max(0)          # a few calls: it runs on predict's one-window lane too
         if np.isnan(zmin).any():                  # missing values: the others decide (none: NaN, no finding)
-            with warnings.catch_warnings():
+            with warnings_caught():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 zmin, zmax = np.nanmin(z, 0), np.nanmax(z, 0)
         return far_outside(r[0], r[1], zmin, zmax)
@@ -174,7 +174,7 @@ def covariates_far_outside_note(record, names: list[str], values: np.ndarray, wh
     if found_range is None or not len(values):
         return None
     lo, hi = found_range
-    with warnings.catch_warnings():                  # a column without values here: NaN, no finding
+    with warnings_caught():                  # a column without values here: NaN, no finding
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanmin(values, 0), np.nanmax(values, 0)
     found = far_outside(lo, hi, low, high)

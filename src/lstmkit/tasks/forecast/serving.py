@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import BadRequest
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
@@ -408,7 +408,7 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
     import warnings
     import pandas as pd
     try:
-        with warnings.catch_warnings(record=True) as said:   # pandas' note on parsing stamps one by one: not said
+        with warnings_caught(record=True) as said:   # pandas' note on parsing stamps one by one: not said
             warnings.simplefilter("always")
             t, info = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates,
                                   *reading_zone(adapter.cfg, _run(adapter)))              # dates or integer steps

@@ -49,7 +49,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.data.columns import SUBTOTAL_LABEL, SUMMARY_WORDS
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, time_text, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates, whole_floats
@@ -504,7 +504,7 @@ def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd
     shaped = dm[0].notna().to_numpy()
     parts = []
     try:
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore")          # dateutil's notes on guessing
             for cells, first in ((text[~shaped], False), (text[shaped], dayfirst)):   # ISO and the like: year first
                 if len(cells):
@@ -630,7 +630,7 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None,
         a, b = text[int(day_first.argmax())], text[int(month_first.argmax())]
         return LstmkitError(f"time column {name!r} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
                             _ISO_HINT)
-    with warnings.catch_warnings():
+    with warnings_caught():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
     bad = parsed.isna().to_numpy()
@@ -695,7 +695,7 @@ def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
             cells = pd.Series(col.dropna().astype(str).str.strip().unique()[:200])
             if not cells.str.contains(_DATE_LIKE).all():
                 continue
-            with warnings.catch_warnings():
+            with warnings_caught():
                 warnings.simplefilter("ignore")
                 if (calendar_labels(cells) is not None
                         or pd.to_datetime(cells, format="mixed", errors="coerce", utc=True).notna().all()):

@@ -50,7 +50,7 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words, make_tokenizer, state_error,
                                 tokenizer_from_dict)
-from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -160,7 +160,7 @@ def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = 
     if path.is_dir():
         return _folder_lines(path, encoding, text_column=text_column)[1]
     if text_column is None and is_class_index_csv(path):
-        with warnings.catch_warnings():
+        with warnings_caught():
             warnings.simplefilter("ignore")
             return texts_table(_class_index_lines(path, encoding))
     if is_table(path):

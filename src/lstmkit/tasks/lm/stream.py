@@ -37,7 +37,7 @@ import torch
 from lstmkit.data.decoding import whole_characters
 from lstmkit.deploy.adapter import shown
 from lstmkit.deploy.stream_state import unknown_field
-from lstmkit.deploy.streaming import Stream, stream_id, too_many_streams
+from lstmkit.deploy.streaming import Stream, keep_slot, stream_id, too_many_streams
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
@@ -196,7 +196,8 @@ class LMStream(Stream):
             if not ids and not hold and not slot.pending and not spaces:
                 raise _no_token(text)
         if not ids:                                             # held whole (or completing text of no token)
-            self._slots[id] = _Slot(slot.steps, slot.before, slot.last, slot.after, slot.logp, hold)
+            keep_slot(self._slots, id, _Slot(slot.steps, slot.before, slot.last, slot.after, slot.logp, hold),
+                      self.max_streams)
             return {"tokens": [], "logprob": 0.0, "next": top_tokens(tok, slot.logp, self.top_k),
                     **({"pending": hold} if hold else {})}
         logprob = float(slot.logp[ids[0]])
@@ -217,7 +218,7 @@ class LMStream(Stream):
         if not (np.isfinite(logprob) and np.isfinite(new.logp).all()):
             raise LstmkitError("the model's output is not finite for this text; the stream is as it was before it",
                                "reset the stream")
-        self._slots[id] = new
+        keep_slot(self._slots, id, new, self.max_streams)
         return {"tokens": [tok.itos[i] for i in ids], "logprob": logprob,
                 "next": top_tokens(tok, new.logp, self.top_k), **({"pending": hold} if hold else {})}
 

@@ -108,7 +108,9 @@ def read_validation(data: Any, label_from_name: str | None = None) -> Utterances
     """The utterances of data given to validate on (``--val``): a folder whose parts give a split
     (a top LibriSpeech folder's subsets, Speech Commands' lists) stands for its validation part
     (:meth:`Utterances.validation_part`), said in one warning in place of the folder's split."""
-    with warnings.catch_warnings():         # its 'to train on ... to test' would misdescribe --val
+    # a plain catch_warnings, not errors.warnings_caught: reading may open audio under stderr_lines' lock, and
+    # one lock is never taken inside the other; the filter is narrow, and a fit's (fits take turns)
+    with warnings.catch_warnings():  # its 'to train on ... to test' would misdescribe --val
         warnings.filterwarnings("ignore", message=".*: its subsets give the split")
         utts = read_utterances(data, label_from_name)
     val = utts.validation_part()

@@ -48,7 +48,7 @@ from lstmkit.deploy.adapter import BadRequest, shown
 from lstmkit.deploy.onnx_engine import load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import asked_ids, read_state_file, unknown_field
-from lstmkit.deploy.streaming import stream_id, too_many_streams
+from lstmkit.deploy.streaming import keep_slot, stream_id, too_many_streams
 from lstmkit.errors import LstmkitError, worded
 from lstmkit.runs import write_json
 from lstmkit.tasks.speech.audio import warned
@@ -152,7 +152,7 @@ class SpeechStream:
                                "it), then start again")
         if live is None:
             self._check_room()
-        self._live[id] = self._fresh(rate)
+        keep_slot(self._live, id, self._fresh(rate), self.max_streams)
         return {"rate": rate, "model_rate": self.spec.rate}
 
     def end(self, id: str = "default") -> dict[str, Any]:
@@ -201,7 +201,7 @@ class SpeechStream:
         live.seen += chunk.size
         peak = float(np.abs(chunk).max())
         first_loud, live.loud = peak > 1.0 and not live.loud, live.loud or peak > 1.0
-        self._live[id] = live
+        keep_slot(self._live, id, live, self.max_streams)
         answer = {"partial": self.adapter.est.symbols_.decode(live.ids), "seconds": round(live.seen / live.rate, 4)}
         return warned(answer, f"stream {id!r} chunk {live.steps}", peak if first_loud else None)
 

@@ -45,7 +45,7 @@ from lstmkit.data.vocab import (INVISIBLE_READING, PAD, SPACELESS, UNK, Vocab, b
                                 import_tokenizers, join_words, mark_class, normalize_text, one_spaced, specials_as_text,
                                 state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -241,7 +241,7 @@ def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "
     ``tgt`` asked for, as it reads it (a headerless tab-separated file: its pairs, in columns
     'src' and 'tgt'). A --src-file or --tgt-file is read as
     :func:`~lstmkit.data.table_changes.aligned_lines_table` instead."""
-    with warnings.catch_warnings():            # the read's own warnings were said when the run started
+    with warnings_caught():            # the read's own warnings were said when the run started
         warnings.simplefilter("ignore")
         return _pair_frame(path, src, tgt, encoding)[0]
 

@@ -25,7 +25,7 @@ from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx_engine import OnnxRunner
 from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, GRAPH_FILES, ORT_THREADS, OnnxSeq2Seq, StepGraph,
                                     export_graphs, onnx_seq2seq, token_source)
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, opt, warnings_caught
 from lstmkit.nn.seq2seq import BOS_ID, beam_search
 from lstmkit.tasks.translate.data import EOS_ID, PAD_ID, UNK_ID, Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import (EVAL_BATCH, VOCAB_FILE, Translator, all_unknown, cut_short,
@@ -163,7 +163,7 @@ class TranslateAdapter(EstimatorAdapter):
                  else self.validation_pairs())
         if pairs is None:
             return None
-        with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
+        with warnings_caught():                   # over-long sentences are truncated, as in evaluate
             warnings.simplefilter("ignore", UserWarning)
             hyps = self._translations(net, pairs.src, None, cfg.beam)
         scores = corpus_scores(hyps, self.est.references(pairs.tgt)[0], self.est.scored_lowercase())

@@ -8,9 +8,11 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import threading
 import time as _time
 import warnings
 import weakref
@@ -561,13 +563,11 @@ class Translator(RunEstimator):
         has warned that most training words are <unk> (:func:`mostly_unknown`), so the validation's share
         of unknown source words (:func:`all_unknown`) is not said again (sentences of no known word are)."""
         t0 = _time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:        # said as the caller's: sources cut, ...
-            warnings.simplefilter("always", UserWarning)
+        with _notes_kept() as notes:        # said as the caller's: sources cut, ...
             hyps = self.translate(pairs.src, beam=beam)
-        if said:
-            caught = [w for w in caught if MOSTLY_UNKNOWN not in str(w.message)]
-        for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=3)
+        for note in notes:
+            if not (said and MOSTLY_UNKNOWN in note):
+                warnings.warn(note, UserWarning, stacklevel=3)
         seconds = _time.perf_counter() - t0
         refs, unescaped, normalised = self.references(pairs.tgt)
         lowercase = self.scored_lowercase() if lowercase is None else lowercase
@@ -642,11 +642,33 @@ class Translator(RunEstimator):
 _ANSWERING: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+_KEPT = threading.local()        # this thread's list of notes kept instead of said (_notes_kept), if any
+
+
+@contextlib.contextmanager
+def _notes_kept() -> Iterator[list[str]]:
+    """What :func:`_warn` says in the block, kept in a list instead (the caller says them as its own,
+    or not). The calling thread's: ``warnings.catch_warnings(record=True)`` swaps the process's
+    filters and ``showwarning``, and two threads' ``evaluate`` overlapping left its ``'always'``
+    filter behind for good (or every later warning of the process in a finished call's list)."""
+    outer, kept = getattr(_KEPT, "notes", None), []
+    _KEPT.notes = kept
+    try:
+        yield kept
+    finally:
+        _KEPT.notes = outer
+
+
 def _warn(said: str | None, stacklevel: int = 3) -> None:
     """One warning of what a check (:func:`cut_short`, :func:`longer_than_trained`,
-    :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did."""
+    :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did;
+    kept instead inside :func:`_notes_kept`."""
     if said:
-        warnings.warn(said, UserWarning, stacklevel=stacklevel)
+        kept = getattr(_KEPT, "notes", None)
+        if kept is not None:
+            kept.append(said)
+        else:
+            warnings.warn(said, UserWarning, stacklevel=stacklevel)
 
 
 def lower_cased_references(hyps: Sequence[str], refs: Sequence[str]) -> str | None:
