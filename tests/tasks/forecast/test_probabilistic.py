@@ -21,6 +21,8 @@ def test_wql_crps_and_coverage_of_quantiles_by_hand():
     assert m["wQL"] == pytest.approx(np.mean([2 * s / 7.0 for s in per_level]))
     assert m["CRPS"] == pytest.approx(2 * sum(per_level) / 9)
     assert set(m) == {"wQL", "CRPS", "coverage_80"} and m["coverage_80"] == pytest.approx(2 / 3)
+    small = probabilistic_metrics("quantile", params / 100, np.array(ys).reshape(3, 1, 1) / 100, levels)
+    assert small["wQL"] == pytest.approx(m["wQL"])                         # scale-free: Σ |y| of 0.07 as of 7
 
 
 def test_a_coverage_is_reported_only_for_a_central_interval_whose_both_ends_are_levels():
