@@ -106,3 +106,37 @@ def test_constant_by_rounding_scales_by_its_size(kind):
     assert np.abs(z).max() < 1e-12
     flat = Scaler(kind).fit(np.full((5, 1), 2e-6))
     assert flat.transform(np.array([[4e-6]])).item() == pytest.approx(1.0)   # a step of its own size: 1
+
+
+def test_fit_refuses_anything_but_rows_of_columns_and_takes_a_single_row():
+    for bad in (np.arange(3.0), np.empty((0, 2))):                       # one series not as [N, 1]; no rows
+        with pytest.raises(LstmkitError, match=r"Expected a non-empty \[N, C\] array to fit the scaler"):
+            Scaler("minmax").fit(bad)
+    one = Scaler("standard").fit(np.array([[4.0, -2.0]]))                # one row: every column constant
+    np.testing.assert_allclose(one.transform(np.array([[8.0, 2.0]])), [[(8 - 4) / 4, (2 + 2) / 2]])
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard"])
+def test_an_all_zero_column_is_divided_by_one(kind):
+    s = Scaler(kind).fit(np.column_stack([np.zeros(4), np.arange(4.0)]))
+    z = s.transform(np.array([[3.0, 0.0]]))
+    assert z[0, 0] == 3.0 and np.isfinite(z).all()
+
+
+def test_one_row_of_columns_is_an_array_of_any_leading_shape():
+    """[..., C] takes no leading axis too: a single row of C values scales as the row of a [1, C] array."""
+    s = Scaler("minmax").fit(np.array([[0.0, -1.0], [10.0, 1.0]]))
+    np.testing.assert_allclose(s.transform(np.array([5.0, 0.0])), [0.5, 0.5])
+    np.testing.assert_allclose(s.inverse_transform(np.array([0.5, 0.5])), [5.0, 0.0])
+    assert repr(s) == "Scaler('minmax', n_columns=2)" and repr(Scaler("none")) == "Scaler('none')"
+
+
+def test_constant_columns_reads_a_column_as_spread_or_size_does():
+    from lstmkit.data.scaling import constant_columns, spread_or_size
+    rng = np.random.default_rng(0)
+    a = np.column_stack([np.full(5, 7.0), np.zeros(5), 1e30 + rng.normal(size=5) * 1e15,
+                         rng.normal(size=5) * 1e-16, np.arange(5.0)])
+    expected = [True, True, True, False, False]
+    assert constant_columns(a).tolist() == expected
+    spread, size = np.ptp(a, axis=0), np.abs(a).max(0)
+    assert (spread_or_size(spread, size) != spread).tolist() == [True, True, True, False, False]

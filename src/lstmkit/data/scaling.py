@@ -151,7 +151,7 @@ def spread_or_size(spread: np.ndarray, size: np.ndarray) -> np.ndarray:
     magnitude -- that magnitude (1 for an all-zero column): a flat 2e-6 then scales to 1 as a flat 7
     does, and a column of tiny values (1e-16 A) that does move keeps its own spread."""
     spread, size = np.asarray(spread, dtype=np.float64), np.asarray(size, dtype=np.float64)
-    constant = ~(np.isfinite(spread) & (spread > CONSTANT_SHARE * size) & (spread > 0))
+    constant = ~(np.isfinite(spread) & (spread > CONSTANT_SHARE * size))     # size >= 0: a spread of 0 is constant
     return np.where(constant, np.where(size > 0, size, 1.0), spread)
 
 

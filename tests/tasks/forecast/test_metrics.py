@@ -163,3 +163,74 @@ def test_the_mape_warning_says_which_points_it_counts_when_a_series_holds_only_z
                                          r"the \d+ are those of the 2 series' folds not 0 throughout, the other 2 "
                                          r"having no MAPE\)"):
         est.backtest(data, folds=2)
+
+
+def test_rmse_squares_each_error_before_the_mean():
+    """Errors of 1, 2 and 3 (not only 0 and 1, where an error and its square agree)."""
+    m = forecast_metrics([1.0, 2.0, 3.0], [2.0, 0.0, 6.0], y_train=[0.0, 1.0])
+    assert m["MAE"] == pytest.approx(2.0)
+    assert m["RMSE"] == pytest.approx(math.sqrt((1 + 4 + 9) / 3))
+
+
+def test_an_actual_value_not_observed_is_left_out_of_every_metric():
+    """A --fill run's gap (actual NaN) is no point: each metric is that of the observed points alone,
+    each target on its own points."""
+    y = np.array([[2.0, 1.0], [np.nan, 3.0], [4.0, np.nan], [5.0, 2.0]])
+    pred = np.array([[1.0, 2.0], [7.0, 3.5], [4.5, 9.0], [5.0, 4.0]])
+    train = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])               # scales 1.5 and 2
+    m = forecast_metrics(y, pred, train)
+    actual = np.array([2.0, 4.0, 5.0, 1.0, 3.0, 2.0])                     # target 0's three, target 1's three
+    forecast = np.array([1.0, 4.5, 5.0, 2.0, 3.5, 4.0])
+    err = np.abs(actual - forecast)
+    assert m["MAE"] == pytest.approx(err.mean())
+    assert m["RMSE"] == pytest.approx(np.sqrt(np.mean(err ** 2)))
+    assert m["MAPE"] == pytest.approx(100 * np.mean(err / actual))
+    assert m["sMAPE"] == pytest.approx(100 * np.mean(2 * err / (actual + forecast)))
+    assert m["MASE"] == pytest.approx((1.5 / 3 / 1.5 + 3.5 / 3 / 2) / 2)
+
+
+def test_mase_is_the_mean_over_the_targets_with_a_scale_and_an_observed_point():
+    """A target held still in training (scale 0) or never observed in the test part has no MASE of its own:
+    the mean is over the others (one such target made the MASE of all inf or NaN); one observed point counts."""
+    train = np.array([[5.0, 0.0, 0.0], [5.0, 1.0, 2.0], [5.0, 2.0, 4.0]])  # scales 0, 1, 2
+    y = np.array([[5.0, 1.0, 3.0], [5.0, 3.0, 5.0]])
+    pred = np.array([[6.0, 2.0, 3.0], [5.0, 4.0, 9.0]])                     # MAE per target: 0.5, 1, 2
+    assert mase_scale(train).shape == (3,)
+    assert forecast_metrics(y, pred, train)["MASE"] == pytest.approx((1 / 1 + 2 / 2) / 2)
+    y_gaps = np.array([[np.nan, 1.0, np.nan], [np.nan, 3.0, 5.0]])         # target 0 never seen, target 2 once
+    train_moving = train + np.array([[0.0], [3.0], [6.0]])                  # scales 3, 4, 5
+    assert forecast_metrics(y_gaps, pred, train_moving)["MASE"] == pytest.approx((1 / 4 + 4 / 5) / 2)
+
+
+def test_metric_rows_score_each_row_with_its_own_targets_that_have_a_scale():
+    """A backtest's rows (folds, series): which targets have a MASE scale differs from row to row."""
+    from lstmkit.tasks.forecast.metrics import metric_rows
+    y = np.zeros((3, 2, 2))                                                  # [R, H, T]
+    pred = np.repeat([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]], 2, axis=1)  # each row's MAE per target
+    scale = np.array([[0.0, 4.0], [1.0, 2.0], [5.0, 0.0]])
+    rows = metric_rows(y, pred, scale)
+    np.testing.assert_allclose(rows["MASE"], [2 / 4, (3 / 1 + 4 / 2) / 2, 5 / 5])
+    np.testing.assert_allclose(rows["MAE"], [1.5, 3.5, 5.5])
+
+
+def test_the_mase_scale_leaves_out_the_differences_a_gap_is_in_in_any_units():
+    y = np.array([1.0, 2.0, np.nan, 4.0, 6.0])                              # differences 1, -, -, 2
+    assert mase_scale(y)[0] == pytest.approx(1.5)
+    assert mase_scale(y * 1e-12)[0] == pytest.approx(1.5e-12)              # tiny units: a scale, not rounding
+    assert mase_scale(y * 1e12)[0] == pytest.approx(1.5e12)
+
+
+def test_a_training_part_still_within_rounding_of_its_level_has_no_scale_whatever_its_length():
+    """Below ZERO_SCALE (1e-9) of the level a change is float rounding; a change of 1e-6 of it is real."""
+    for n in (10, 1000):
+        wiggle = np.tile([0.0, 1.0], n // 2)
+        assert mase_scale(1000 + 1e-7 * wiggle)[0] == 0.0                    # 1e-10 of the level
+        assert mase_scale(1000 + 1e-3 * wiggle)[0] == pytest.approx(1e-3)   # 1e-6 of the level
+
+
+def test_mape_counts_an_actual_value_far_above_rounding_however_many_points_there_are():
+    """|y| <= 1e-9 · mean |y| is rounding of 0; 1e-8 of the mean, among a thousand points, is a value."""
+    y = np.append(np.ones(999), 1e-8)
+    pred = y + 1e-9
+    m = forecast_metrics(y, pred, y_train=[0.0, 1.0])
+    assert m["MAPE"] == pytest.approx(100 * (999 * 1e-9 + 0.1) / 1000)

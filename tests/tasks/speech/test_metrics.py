@@ -59,3 +59,15 @@ def test_check_references_warns_once_naming_the_unknown_characters_and_refuses_o
                                            r"\(they hold 'é'\): there is nothing to score") as e:
         check_references(chars, ["x.wav", "y.wav"], ["é é", "é"])          # a space alone is nothing to score
     assert "' ab'" in e.value.hint
+
+
+def test_the_warning_names_up_to_ten_unknown_characters_and_says_when_there_are_more():
+    from lstmkit.tasks.speech.metrics import check_references
+    ten, eleven = "ABCDEFGHIJ", "ABCDEFGHIJK"
+    with pytest.warns(UserWarning) as caught:
+        check_references([" ", "a"], ["x.wav"], ["a " + ten])
+    assert "'J'" in str(caught[0].message) and "..." not in str(caught[0].message)
+    with pytest.warns(UserWarning) as caught:
+        check_references([" ", "a"], ["x.wav"], ["a " + eleven])
+    said = str(caught[0].message)
+    assert sum(f"'{c}'" in said for c in eleven) == 10 and "..." in said
