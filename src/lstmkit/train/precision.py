@@ -21,12 +21,13 @@ from lstmkit.errors import callers_level, opt
 
 __all__ = ["SLOWER", "bf16_cost", "say_bf16_cost"]
 
-SLOWER = 1.25          # bf16 this many times fp32's step time or more is worth a warning
+SLOWER = 1.5           # bf16 this many times fp32's step time or more is worth a warning (a busy machine
+                       # moves one step's time by a fourth and more)
 _LONG = 0.5            # seconds a step beyond which one timing each suffices
 _said = False          # told once a process: a tuning study's trials, an ensemble's fits, repeat nothing
 
 
-def bf16_cost(model: nn.Module, step: Callable[[nn.Module], torch.Tensor], timed: int = 2) -> tuple[float, float]:
+def bf16_cost(model: nn.Module, step: Callable[[nn.Module], torch.Tensor], timed: int = 3) -> tuple[float, float]:
     """Seconds of one training step (``step(model)``: forward and loss; its backward here) in fp32
     and under CPU bf16 autocast: the fastest of ``timed`` each, taken in turn after one of each
     untimed (oneDNN builds its kernels at the first); one each where a step takes over half a
