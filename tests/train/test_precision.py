@@ -93,3 +93,37 @@ def test_a_measured_bf16_fit_trains_the_numbers_of_one_unmeasured(unsaid, monkey
         plain = _fit()
     for a, b in zip(measured.state_dict().values(), plain.state_dict().values()):
         assert torch.equal(a, b)
+
+
+class _KillAt:
+    """Ctrl-C at global step ``at``: a run interrupted mid-epoch."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_train_begin(self, t): ...
+    def on_epoch_end(self, t, logs): ...
+    def on_train_end(self, t): ...
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_bf16_run_measured_in_each_part_resumes_to_the_bits_of_one_never_interrupted(monkeypatch, tmp_path):
+    from lstmkit.train import TrainingInterrupted
+    cfg = TrainConfig(max_epochs=2, batch_size=16, lr=1e-2, progress="off", device="cpu", tensorboard=False,
+                      precision="bf16", doctor=False, checkpoint_every=2, patience=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setattr(precision, "_said", False)
+        whole = _Net()
+        Trainer(cfg).fit(whole, _batches())
+        monkeypatch.setattr(precision, "_said", False)
+        with pytest.raises(TrainingInterrupted):
+            Trainer(cfg, run_dir=tmp_path, callbacks=[_KillAt(5)]).fit(_Net(), _batches())
+        monkeypatch.setattr(precision, "_said", False)         # the resumed part measures at its first batch
+        resumed = _Net()
+        Trainer(cfg, run_dir=tmp_path).fit(resumed, _batches(), resume=True)
+    for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
