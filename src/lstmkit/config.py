@@ -65,7 +65,8 @@ class TrainConfig:
     progress: Literal["auto", "bar", "log", "off"] = "auto"  # auto (bar on a terminal, log lines otherwise) |
                                     # bar | log | off
     tensorboard: bool = True        # write tb/ events into the run folder
-    precision: Literal["fp32", "bf16"] = "fp32"  # fp32 | bf16 (autocast mixed precision, CPU and GPU)
+    precision: Literal["fp32", "bf16"] = "fp32"  # fp32 | bf16 (autocast mixed precision, CPU and GPU; on a
+                                    # CPU often slower than fp32: a warning says so, timed at the first batch)
     nan_retries: int = 3            # non-finite loss/gradient: skip, restore, halve lr; stop after this many
     checkpoint_every: int = 200     # steps between mid-epoch checkpoints (0: epoch ends only)
     doctor: bool = True             # training diagnostics -> doctor.json and a summary at the end

@@ -141,3 +141,15 @@ def test_max_mean_pooling_is_max_and_mean_side_by_side():
     for b, n in enumerate(lengths.tolist()):            # padding never enters either half
         torch.testing.assert_close(summary[b, :d], out[b, :n].amax(dim=0))
         torch.testing.assert_close(summary[b, d:], out[b, :n].mean(dim=0))
+
+
+def test_attention_pooling_weights_are_float32_under_cpu_bf16_autocast():
+    """CPU autocast leaves softmax in bf16 (CUDA's runs it in float32): the weights were 3 digits wide."""
+    torch.manual_seed(0)
+    pool, h = AttentionPooling(8), torch.randn(3, 50, 8)
+    mask = torch.arange(50) < torch.tensor([50, 20, 3])[:, None]
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        _, weights = pool(h, mask)
+    assert weights.dtype == torch.float32
+    torch.testing.assert_close(weights.sum(1), torch.ones(3), atol=1e-6, rtol=0)
+    assert bool((weights[~mask] == 0).all())

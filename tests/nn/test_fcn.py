@@ -144,3 +144,16 @@ def test_crop_rejects_bad_values():
         LSTMFCNNet(2, n_features=1, steps=5, crop=0.0)
     with pytest.raises(ValueError, match="crops"):
         LSTMFCNNet(2, n_features=1, steps=5, crop=0.9, crops=0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_mean_probability_logits_are_float32_from_bf16_logits(n_classes):
+    """Under bf16 autocast the members' logits are bf16: their mean probability, which the validation
+    loss reads, was computed and answered 3 digits wide."""
+    from lstmkit.nn.fcn import mean_probability_logits
+    torch.manual_seed(0)
+    logits = (torch.randn(5, 8) if n_classes == 2 else torch.randn(5, 8, n_classes)) * 4
+    rounded = logits.bfloat16()
+    got = mean_probability_logits(rounded, n_classes)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, mean_probability_logits(rounded.float(), n_classes), atol=1e-6, rtol=0)

@@ -460,3 +460,29 @@ def test_bf16_autocast_without_a_bf16_lstm_runs_the_lstm_in_float32(monkeypatch)
         torch.testing.assert_close(g, w, atol=0.02, rtol=0)             # the input was rounded to bf16 once
     with torch.autocast("cpu", dtype=torch.bfloat16):
         torch.testing.assert_close(lstm(x)[0], want[0], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("bf16_lstm", [True, False])
+def test_bf16_autocast_with_lengths_runs_the_fused_padded_kernel_in_float32(monkeypatch, bf16_lstm):
+    """Sequences of several lengths under CPU bf16 autocast took torch's packed LSTM, which runs step
+    by step (the padded kernel would turn bf16 there, the packed one keeps the input's dtype): speech
+    and text batches trained 3x slower in bf16 than in fp32. They run fp32's fused padded kernel in
+    float32 now, on every CPU, and answer what it answers."""
+    import lstmkit.nn.lstm_kernels as mod
+    monkeypatch.setattr(mod, "_cpu_runs_bf16_lstm", lambda: bf16_lstm)
+    torch.manual_seed(0)
+    lstm = LSTM(3, 5, num_layers=2, batch_first=True, bidirectional=True)
+    x, lengths = torch.randn(4, 7, 3), torch.tensor([7, 3, 5, 1])
+    want = lstm(x, lengths=lengths)[0]
+
+    def packed(*args, **kwargs):
+        raise AssertionError("the packed, step-by-step path")
+    monkeypatch.setattr(LSTM, "_forward_packed", packed)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = lstm(x, lengths=lengths)[0]
+        from_bf16 = lstm(x.bfloat16(), lengths=lengths)[0]              # a bf16 layer's output fed in
+    assert got.dtype == from_bf16.dtype == torch.float32
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    torch.testing.assert_close(from_bf16, want, atol=0.02, rtol=0)      # the input was rounded to bf16 once
+    got.sum().backward()                                                # it trains: gradients reach the weights
+    assert lstm.weight_ih_l0.grad is not None

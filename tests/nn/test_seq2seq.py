@@ -227,3 +227,19 @@ def test_a_hypothesis_that_ended_is_kept_after_live_ones_push_it_out_of_the_beam
         _, state, w = net.step(torch.tensor([y]), state, memory)
         rows.append(w[0])
     torch.testing.assert_close(b.attention, torch.stack(rows), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("make", [lambda: AdditiveAttention(8, 8, 8), lambda: LuongAttention(8, 8, "general")])
+def test_attention_weights_are_float32_under_cpu_bf16_autocast(make):
+    """CPU autocast leaves softmax in bf16 (CUDA's runs it in float32): the weights were 3 digits wide."""
+    torch.manual_seed(0)
+    att, keys, q = make(), torch.randn(4, 40, 8), torch.randn(4, 8)
+    mask = torch.arange(40) < torch.tensor([40, 31, 17, 5])[:, None]
+    with torch.no_grad():
+        _, plain = att(q, keys, att.prepare(keys), mask)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            _, weights = att(q, keys, att.prepare(keys), mask)
+    assert weights.dtype == torch.float32
+    torch.testing.assert_close(weights.sum(-1), torch.ones(4), atol=1e-6, rtol=0)
+    assert bool((weights[~mask] == 0).all())
+    torch.testing.assert_close(weights, plain, atol=0.05, rtol=0)       # the scores alone rounded to bf16

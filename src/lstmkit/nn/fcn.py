@@ -43,7 +43,9 @@ FCN_MODELS = ("lstm-fcn-ds",)     # classifier model names built by LSTMFCNNet
 
 def mean_probability_logits(logits: Tensor, n_classes: int) -> Tensor:
     """Logits ``[M, B]`` (two classes) or ``[M, B, C]`` of ``M`` answers -> the logits of their mean
-    probability, ``logit(mean σ(l_i))`` or ``log(mean softmax(l_i))``, shaped as one answer's."""
+    probability, ``logit(mean σ(l_i))`` or ``log(mean softmax(l_i))``, shaped as one answer's; in
+    float32 whatever the logits' dtype (bf16 autocast's validation loss read them 3 digits wide)."""
+    logits = logits.float()
     if n_classes == 2:                  # log mean σ(l) - log mean σ(-l), the log M cancelling; log σ(l) is
         # -softplus(-l), which ONNX keeps exact at saturation (its log(sigmoid) rounds σ near 1)
         return torch.logsumexp(-F.softplus(-logits), 0) - torch.logsumexp(-F.softplus(logits), 0)

@@ -197,7 +197,7 @@ class LSTM(FusedKernels, nn.Module):
         """``(out, (h_n, c_n))`` of the sequence ``x``, plus ``gates`` with ``record_gates=True``:
         shapes in the class docstring (Inputs, Outputs). Raises ``ValueError`` for an input or
         state of the wrong shape and for ``lengths`` outside [1, T]."""
-        if fp32_under_autocast(x):
+        if fp32_under_autocast(x, lengths):
             with torch.autocast("cpu", enabled=False):
                 return self.forward(x.float(), float_state(state), lengths, record_gates)
         self._check_input(x)

@@ -38,11 +38,16 @@ def _cpu_runs_bf16_lstm() -> bool:
     return True
 
 
-def fp32_under_autocast(x: Tensor) -> bool:
-    """CPU autocast in bf16 on a CPU without a bf16 LSTM: the LSTM runs in float32 there, as
-    torch's GRU always does under autocast; the layers around it keep bf16."""
+def fp32_under_autocast(x: Tensor, lengths: object = None) -> bool:
+    """CPU autocast in bf16 where the LSTM runs in float32 inside it, as torch's GRU always does
+    under autocast (the layers around it keep bf16): on a CPU without a bf16 LSTM, and for
+    sequences of several lengths (``lengths`` given) on every CPU. There the fused padded kernel
+    (:meth:`FusedKernels._forward_padded`) would turn bf16 under autocast where torch's packed LSTM
+    keeps the input's dtype, so autocast took the packed one, which runs step by step: a batch of
+    clips (speech) or texts trained 3x slower in bf16 than in fp32, whose kernel it now is."""
     return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
-            and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _cpu_runs_bf16_lstm())
+            and torch.get_autocast_dtype("cpu") == torch.bfloat16
+            and (lengths is not None or not _cpu_runs_bf16_lstm()))
 
 
 def float_state(state: State | None) -> State | None:

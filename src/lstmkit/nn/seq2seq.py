@@ -93,7 +93,9 @@ class LuongAttention(nn.Module):
 
 
 def _attend(scores: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)   # [B, S], 0 at padding
+    # in float32 under bf16 autocast too: CPU autocast leaves softmax in bf16 (CUDA's runs it in float32),
+    # weights 3 digits wide that summed to 1 +- 0.004
+    weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=-1)   # [B, S], 0 at padding
     return torch.bmm(weights[:, None], keys).squeeze(1), weights               # ctx [B, E]
 
 

@@ -38,6 +38,7 @@ from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
                                      TensorBoardLogger)
 from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
+from lstmkit.train.precision import say_bf16_cost
 from lstmkit.train.resume import Position, ResumeState, terminate_as_interrupt
 from lstmkit.train.settings import PRECISIONS, check_train_config, device_label, make_loss, resolve_device
 
@@ -146,6 +147,8 @@ class Trainer(ResumeState):
         self._best_state: dict[str, torch.Tensor] | None = None
         self._where = Position()
         self._first_on: dict[str, Any] | None = None    # where a resumed run's first part trained
+        # bf16 on the CPU is often slower than fp32: measured on the first batch, said when so
+        self._cost_due = cfg.precision == "bf16" and self.device.type == "cpu" and not dist.is_distributed()
         if self.doctor is not None:
             self.doctor.bind(model)
         resume_rng = self._restore() if resume else None
@@ -242,6 +245,9 @@ class Trainer(ResumeState):
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
             if w.pos == 0:
                 self._gate_sample = _head(xb)
+            if self._cost_due:
+                self._cost_due = False
+                say_bf16_cost(model, lambda m: self.loss_fn(_float(_call(m, xb)), yb))
             t_ready = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
             with autocast:

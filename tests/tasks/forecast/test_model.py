@@ -79,3 +79,19 @@ def test_a_tcn_shorter_than_its_window_is_warned_of(lookback, segment, num_layer
     net = ForecastNet(1, 1, horizon=1, encoder="tcn", hidden_size=8, num_layers=num_layers, dropout=0.0,
                       relative=False, segment=segment).double().eval()
     assert _oldest_step_moves_forecast(net, lookback) == (not short)
+
+
+@pytest.mark.parametrize("kind", ["quantile", "gaussian", "studentt"])
+def test_probabilistic_parameters_are_float32_from_bf16_outputs(kind):
+    """Under CPU bf16 autocast the network's raw outputs are bf16: softplus and the quantiles' cumulative
+    steps ran in bf16, where the 1e-4 gap between levels near 1 rounded away (0.1 and 0.5 answered alike)."""
+    from lstmkit.tasks.forecast.probabilistic import Output
+    out = Output(kind, [0.1, 0.5, 0.9] if kind == "quantile" else None)
+    raw = torch.full((2, 3, out.n_params), 1.0)
+    if kind == "quantile":
+        raw[..., 0] = raw[..., 2] = -30.0                      # increments of softplus(-30) + 1e-4 ≈ 1e-4
+    params = out.transform(raw.bfloat16())
+    assert params.dtype == torch.float32
+    torch.testing.assert_close(params, out.transform(raw.bfloat16().float()), atol=0, rtol=0)
+    if kind == "quantile":
+        assert bool((params[..., 1:] > params[..., :-1]).all())  # the levels keep apart

@@ -115,6 +115,9 @@ class Output(nn.Module):
     def transform(self, raw: torch.Tensor) -> torch.Tensor:
         if self.kind == "point":
             return raw[..., 0]
+        # in float32 under bf16 autocast too (CUDA's runs softplus and cumsum in float32, the CPU's did
+        # not): in bf16 the 1e-4 gap between quantiles near 1 rounded away, and a likelihood's scale with it
+        raw = raw.float()
         if self.kind == "quantile":
             a = self.anchor
             mid = raw[..., a:a + 1]
