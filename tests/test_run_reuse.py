@@ -11,7 +11,7 @@ from lstmkit.runs import META_FILE
 # every file training, export, inspect and backtest write, in one folder
 LSTMKIT_FILES = [META_FILE, "model.safetensors", "history.csv", "metrics.json", "doctor.json", "vocab.json",
                  "model.onnx", "onnx.json", "gates.json", "checkpoints/last.safetensors", "checkpoints/last.json",
-                 "plots/loss.png", "plots/confusion.png", "tb/events.out.tfevents.1700000000.host.1.0",
+                 "plots/loss.png", "plots/confusion.png", "plots/reliability.png", "tb/events.out.tfevents.1700000000.host.1.0",
                  "backtest/backtest.csv", "backtest/backtest.json", "backtest/plots/backtest.png"]
 USER_FILES = ["notes.txt", "plots/mine.png", "tb/README", "backtest/draft.csv"]
 

@@ -27,7 +27,7 @@ RUN_ID_KEY = "run_id"
 # what lstmkit writes inside a run's sub-folders (TensorBoard's event files aside): what clear_run deletes there
 _FOLDER_FILES = {"checkpoints": ("last.safetensors", "last.json"),
                  "plots": ("loss.png", "forecast.png", "confusion.png", "attention.png", "gates.png",
-                           "decoder_gates.png", "spectrogram.png", "ctc_posteriors.png"),
+                           "decoder_gates.png", "spectrogram.png", "ctc_posteriors.png", "reliability.png"),
                  "backtest": ("backtest.csv", "backtest.json", "plots/backtest.png", "plots")}
 _TB_EVENTS = "events.out.tfevents.*"
 

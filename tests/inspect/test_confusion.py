@@ -65,3 +65,14 @@ def test_long_class_names_that_differ_in_their_middle_are_told_apart(tmp_path, m
     shown = [t.get_text() for t in seen[0][0].get_xticklabels()]
     assert shown == ["…ope / billing / refunds / ti…", "…ope / shipping / refunds / t…", "sales"]
     assert all(len(s) <= 30 for s in shown) and [t.get_text() for t in seen[0][0].get_yticklabels()] == shown
+
+
+def test_reliability_diagram_of_the_metrics_bins(tmp_path):
+    """plots/reliability.png draws metrics.json's reliability bins: empty bins (null) are left out, not drawn at 0."""
+    from lstmkit.inspect.confusion import plot_reliability
+    from lstmkit.train.metrics import classification_metrics
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [1.0, 0.0], [0.55, 0.45]])
+    rel = classification_metrics([0, 0, 0, 1], proba, ["a", "b"])["reliability"]
+    assert rel["accuracy"].count(None) == 15 - 3            # 0.6 and 0.55 share (8/15, 9/15]
+    plot_reliability(rel, tmp_path / "plots" / "reliability.png", "validation set: accuracy 0.500, ECE 0.300")
+    assert (tmp_path / "plots" / "reliability.png").stat().st_size > 1000

@@ -48,7 +48,7 @@ def test_auc_nan_with_one_true_class_and_shape_check():
 def test_the_report_lines_up_wide_characters():
     """中 and 🙂 take two columns of a terminal: the numbers after them were one column off."""
     m = classification_metrics([0, 1, 2], np.eye(3), ["négatif 中", "positif 🙂", "neutre"])
-    lines = format_report(m).splitlines()[1:]
+    lines = format_report(m).splitlines()[2:]            # after the headline and calibration lines
     from rich.cells import cell_len
     ends = {cell_len(line[:line.index(f"{1.0:9.4f}")]) for line in lines[1:]}
     assert len(ends) == 1 and ends == {cell_len(lines[0][:lines[0].index("precision")])}
@@ -97,9 +97,89 @@ def test_many_classes_with_no_example_and_no_prediction_are_counted_not_listed()
     y = np.arange(0, 250, 5)                                  # 50 classes here, each predicted as itself
     m = classification_metrics(y, np.eye(250)[y], classes)
     lines = format_report(m).splitlines()
-    assert len(lines) == 2 + 50 + 1 and lines[-1] == ("(200 more classes with no example here and never predicted: "
+    assert len(lines) == 3 + 50 + 1 and lines[-1] == ("(200 more classes with no example here and never predicted: "
                                                      "not listed; the metrics' per_class, in metrics.json or --json, "
                                                      "has every class)")
-    assert [line.split()[0] for line in lines[2:-1]] == [classes[k] for k in y] and len(m["per_class"]) == 250
+    assert [line.split()[0] for line in lines[3:-1]] == [classes[k] for k in y] and len(m["per_class"]) == 250
     few = classification_metrics([0, 1], np.eye(7)[[0, 1]], [f"c{k}" for k in range(7)])      # 5 such rows: listed
-    assert len(format_report(few).splitlines()) == 2 + 7
+    assert len(format_report(few).splitlines()) == 3 + 7
+
+
+# -- calibration: nll, brier, ece beside accuracy, of the probabilities predict_proba returns ------------------
+
+def _ece_by_hand(y, proba, bins=15):
+    """The textbook definition, one bin at a time: (lo, hi] bins of the top probability."""
+    conf, hit, total = proba.max(axis=1), proba.argmax(axis=1) == np.asarray(y), 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = (conf > lo) & (conf <= hi) if b else (conf <= hi)
+        if inside.any():
+            total += inside.sum() / len(y) * abs(hit[inside].mean() - conf[inside].mean())
+    return total
+
+
+def test_calibration_binary_against_hand_computation():
+    y = [0, 0, 1, 1]
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])
+    m = classification_metrics(y, proba, ["neg", "pos"])
+    assert m["nll"] == pytest.approx(-(math.log(0.9) + math.log(0.4) + math.log(0.7) + math.log(0.2)) / 4)
+    assert m["brier"] == pytest.approx((0.1 ** 2 + 0.6 ** 2 + 0.3 ** 2 + 0.8 ** 2) / 4)   # P(pos) against 0/1
+    # confidences 0.9 (hit), 0.6 (miss), 0.7 (hit), 0.8 (miss): one per bin, each |hit - conf|
+    assert m["ece"] == pytest.approx((0.1 + 0.6 + 0.3 + 0.8) / 4)
+    rel = m["reliability"]
+    assert len(rel["edges"]) == 16 and sum(rel["count"]) == 4
+    assert rel["accuracy"][13] == 1.0 and rel["confidence"][13] == pytest.approx(0.9)       # (13/15, 14/15]
+    assert rel["accuracy"][0] is None and rel["confidence"][0] is None
+    text = format_report(m)
+    assert f"NLL {m['nll']:.4f}" in text and f"Brier {m['brier']:.4f}" in text and f"ECE {m['ece']:.4f}" in text
+
+
+def test_calibration_many_classes_sum_over_classes_brier():
+    rng = np.random.default_rng(0)
+    c, n = 12, 200
+    logits = rng.normal(size=(n, c)) * 3
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = rng.integers(0, c, size=n)
+    m = classification_metrics(y, proba, [f"c{k}" for k in range(c)])
+    onehot = np.eye(c)[y]
+    assert m["nll"] == pytest.approx(-np.log(proba[np.arange(n), y]).mean())
+    assert m["brier"] == pytest.approx(((proba - onehot) ** 2).sum(axis=1).mean())
+    assert m["ece"] == pytest.approx(_ece_by_hand(y, proba))
+    assert sum(m["reliability"]["count"]) == n
+
+
+def test_calibration_one_class_present_and_probabilities_of_zero_and_one():
+    """Every example of one class, the model certain: right is 0 loss, a certain miss a finite NLL."""
+    m = classification_metrics([1, 1], np.array([[0.0, 1.0], [0.0, 1.0]]), ["a", "b"])
+    assert m["nll"] == pytest.approx(0.0, abs=1e-12) and m["brier"] == 0.0 and m["ece"] == 0.0
+    assert m["reliability"]["count"][14] == 2        # a confidence of exactly 1 is the last bin's
+    m = classification_metrics([0, 0, 0], np.array([[1.0, 0, 0], [0, 1.0, 0], [0.5, 0.25, 0.25]]), ["a", "b", "c"])
+    eps = np.finfo(np.float64).eps
+    assert m["nll"] == pytest.approx((0 - math.log(eps) - math.log(0.5)) / 3)        # clipped, not inf
+    assert m["brier"] == pytest.approx((0 + 2 + (0.25 + 0.0625 + 0.0625)) / 3)
+    assert m["ece"] == pytest.approx(_ece_by_hand([0, 0, 0], np.array([[1.0, 0, 0], [0, 1.0, 0], [0.5, 0.25, 0.25]])))
+    assert m["ece"] == pytest.approx((2 * abs(0.5 - 1.0) + abs(1 - 0.5)) / 3)
+
+
+def test_calibration_confidence_on_a_bin_edge_and_weights():
+    # 0.6 = 9/15 closes bin 8 ((8/15, 9/15]); equal weights give the unweighted numbers, weight 2 counts twice
+    proba = np.array([[0.6, 0.4], [0.4, 0.6], [0.95, 0.05]])
+    y = [0, 0, 0]
+    m = classification_metrics(y, proba, ["a", "b"])
+    assert m["reliability"]["count"][8] == 2
+    assert m["ece"] == pytest.approx(_ece_by_hand(y, proba))
+    same = classification_metrics(y, proba, ["a", "b"], sample_weight=np.array([3.0, 3.0, 3.0]))
+    assert same["ece"] == pytest.approx(m["ece"]) and same["nll"] == pytest.approx(m["nll"])
+    twice = classification_metrics(y + [0], np.vstack([proba, proba[2:]]), ["a", "b"])
+    weighted = classification_metrics(y, proba, ["a", "b"], sample_weight=np.array([1.0, 1.0, 2.0]))
+    for key in ("nll", "brier", "ece"):
+        assert weighted[key] == pytest.approx(twice[key])
+
+
+
+def test_calibration_confidence_on_every_bin_edge_is_the_bin_it_closes():
+    edges = np.linspace(0, 1, 16)[8:]                 # confidences 8/15 .. 1: the larger of two classes
+    proba = np.stack([edges, 1 - edges], axis=1)
+    m = classification_metrics([0] * len(edges), proba, ["a", "b"])
+    assert m["reliability"]["count"] == [0] * 7 + [1] * 8
+    assert m["ece"] == pytest.approx(_ece_by_hand([0] * len(edges), proba))

@@ -1,4 +1,5 @@
-"""The confusion-matrix plot of a classifier's run folder (``plots/confusion.png``)."""
+"""The confusion-matrix and reliability plots of a classifier's run folder (``plots/confusion.png``,
+``plots/reliability.png``)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["plot_confusion"]
+__all__ = ["plot_confusion", "plot_reliability"]
 
 MAX_TICKS = 40          # class names on a side; more are every k-th class (the matrix is in metrics.json)
 MAX_NAME = 30           # characters of a class name on an axis; a longer one keeps its start and end
@@ -41,6 +42,33 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
                         color="white" if share[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
     save_figure(fig, Path(path))
+
+
+def plot_reliability(reliability: dict, path: Path, title: str) -> None:
+    """Reliability diagram from a metrics dict's ``reliability`` bins (:func:`lstmkit.train.metrics.calibration`):
+    per confidence bin, the share right (bars) against the diagonal a calibrated model keeps to, bars below it
+    over-confident; the examples per bin underneath."""
+    from lstmkit.inspect.plots import save_figure, subplots
+    edges = np.asarray(reliability["edges"], dtype=np.float64)
+    count = np.asarray(reliability["count"], dtype=np.float64)
+    acc = np.array([np.nan if a is None else a for a in reliability["accuracy"]], dtype=np.float64)
+    conf = np.array([np.nan if c is None else c for c in reliability["confidence"]], dtype=np.float64)
+    width, left = np.diff(edges), edges[:-1]
+    fig, (top, bottom) = subplots(2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    full = count > 0
+    top.bar(left[full], acc[full], width=width[full], align="edge", color="#4c72b0", edgecolor="white",
+            label="share right")
+    top.scatter(conf[full], acc[full], color="black", s=12, zorder=3, label="mean confidence")
+    top.plot([0, 1], [0, 1], "--", color="gray", label="calibrated")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_ylabel("accuracy")
+    top.legend(loc="upper left", fontsize=8)
+    top.set_title(title)
+    bottom.bar(left, count, width=width, align="edge", color="gray", edgecolor="white")
+    bottom.set_xlabel("confidence (largest class probability)")
+    bottom.set_ylabel("examples")
+    save_figure(fig, Path(path), tight=True)
 
 
 def _shorts(names: list[str]) -> list[str]:

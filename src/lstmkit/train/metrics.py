@@ -6,6 +6,18 @@
     P_c, R_c  = precision and recall of class c (0 when undefined; the text report shows "-")
     ROC-AUC   = area under the ROC curve of P(positive class), two classes only
     majority  = accuracy of always predicting the most frequent training class (the baseline)
+
+Calibration, of the same probabilities ``predict_proba`` returns (p_ic: example i, class c; y_i its class):
+
+    nll       = mean_i -log p_i,y_i (scikit-learn's ``log_loss``: a probability of 0 clipped to float64's
+                machine epsilon, so a confident miss costs 36.04 nats, not infinity)
+    brier     = scikit-learn's ``brier_score_loss``: two classes, mean_i (p_i,pos - [y_i = pos])^2 (0 to 1);
+                more, mean_i sum_c (p_ic - [y_i = c])^2 (0 to 2)
+    ece       = expected calibration error, 15 equal-width bins of confidence conf_i = max_c p_ic
+                ((0, 1/15], (1/15, 2/15], ... (14/15, 1]): sum_b |B_b|/N |acc(B_b) - conf(B_b)|, acc the
+                share of B_b's examples whose argmax is right, conf their mean confidence
+    reliability = those bins: ``edges`` [16], and per bin ``count``, ``confidence`` and ``accuracy``
+                (null in an empty bin), what ``plots/reliability.png`` draws
 """
 from __future__ import annotations
 
@@ -16,7 +28,9 @@ import numpy as np
 
 from lstmkit.errors import opt
 
-__all__ = ["classification_metrics", "format_report", "never_predicted"]
+__all__ = ["classification_metrics", "calibration", "format_report", "never_predicted", "ECE_BINS"]
+
+ECE_BINS = 15           # equal-width confidence bins of the expected calibration error (Guo et al., 2017)
 
 
 def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Sequence[str],
@@ -52,6 +66,7 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
     if len(classes) == 2:
         seen = y if w is None else y[w > 0]          # a class of weight 0 alone: no curve to draw
         out["roc_auc"] = float(roc_auc_score(y, proba[:, 1], sample_weight=w)) if len(set(seen.tolist())) == 2 else math.nan
+    out.update(calibration(y, proba, w))
     if majority is not None:
         out["majority_baseline_accuracy"] = float(np.average(y == majority, weights=w))
     out["per_class"] = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f1[k]),
@@ -59,6 +74,37 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
     out["confusion"] = {"labels": list(classes),
                         "matrix": confusion_matrix(y, pred, labels=labels).tolist()}   # rows: true
     return out
+
+
+def calibration(y: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None,
+                bins: int = ECE_BINS) -> dict[str, Any]:
+    """``nll``, ``brier``, ``ece`` and the ``reliability`` bins (the module's docstring defines them) of
+    ``proba [N, C]`` against class indices ``y [N]``; ``sample_weight [N]`` weighs each example in
+    every one (a bin's ``count`` stays a count of examples)."""
+    from sklearn.metrics import brier_score_loss, log_loss
+    y = np.asarray(y, dtype=np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    labels = np.arange(proba.shape[1])
+    w = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    conf = proba.max(axis=1)
+    hit = (proba.argmax(axis=1) == y).astype(np.float64)
+    # bin b holds (edges[b], edges[b+1]]: a confidence of exactly 1 is the last bin's, an edge the bin it closes
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, bins - 1)
+    weight = np.bincount(which, weights=w, minlength=bins)
+    conf_sum = np.bincount(which, weights=w * conf, minlength=bins)
+    hit_sum = np.bincount(which, weights=w * hit, minlength=bins)
+    full = weight > 0
+    gap = np.abs(hit_sum[full] - conf_sum[full]).sum()        # sum_b W_b |acc_b - conf_b|, acc_b = hits_b / W_b
+    mean = lambda sums: [float(s / t) if t > 0 else None for s, t in zip(sums, weight)]
+    return {
+        "nll": float(log_loss(y, proba, labels=labels, sample_weight=w)),
+        "brier": float(brier_score_loss(y, proba, labels=labels, sample_weight=w)),
+        "ece": float(gap / w.sum()) if w.sum() > 0 else math.nan,
+        "reliability": {"edges": edges.tolist(),
+                        "count": np.bincount(which, minlength=bins).tolist(),
+                        "confidence": mean(conf_sum), "accuracy": mean(hit_sum)},
+    }
 
 
 MAX_IDLE_ROWS = 5        # rows of classes with no example and no prediction a report lists; more are counted
@@ -73,6 +119,9 @@ def format_report(m: dict[str, Any]) -> str:
     if "majority_baseline_accuracy" in m:
         head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
     lines = [f"{m['n']} examples: " + "  ".join(head)]
+    if "ece" in m:                      # of the probabilities predict_proba returns: are they as sure as they are right?
+        lines.append(f"calibration: NLL {m['nll']:.4f}  Brier {m['brier']:.4f}  ECE {m['ece']:.4f} "
+                     f"({ECE_BINS} bins; lower is better)")
     from rich.cells import cell_len           # a terminal's columns: 中 and 🙂 take two, a combining accent none
     # a score with nothing to divide by is '-', not the 0 metrics.json keeps for it: a class whose one example went
     # to training read "precision 0.0000 recall 0.0000 f1 0.0000 support 0", a failure on examples never shown

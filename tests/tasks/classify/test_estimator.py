@@ -33,6 +33,22 @@ def test_text_classifier_learns_and_writes_a_run_folder(text_run, texts):
     assert set(json.loads((run / "metrics.json").read_text())["val"]) >= {"accuracy", "macro_f1", "roc_auc"}
 
 
+def test_evaluate_and_metrics_json_report_the_calibration_of_predict_proba(text_run, texts):
+    """Accuracy alone said nothing of whether P(neg) > 0.9 is right 9 times in 10: the metrics carry NLL,
+    Brier score and ECE of the very probabilities predict_proba returns, and the run a reliability diagram."""
+    from lstmkit.train.metrics import classification_metrics
+    x, y = texts(60, seed=7)
+    m = text_run.evaluate(pd_frame(x, y))
+    classes = list(text_run.classes_)
+    ref = classification_metrics([classes.index(v) for v in y], text_run.predict_proba(x), classes)
+    for key in ("nll", "brier", "ece"):
+        assert m[key] == pytest.approx(ref[key], abs=1e-9)
+    assert m["reliability"] == ref["reliability"]
+    saved = json.loads((text_run.run_dir_ / "metrics.json").read_text())["val"]
+    assert {"nll", "brier", "ece", "reliability"} <= set(saved) and 0 <= saved["ece"] <= 1
+    assert (text_run.run_dir_ / "plots" / "reliability.png").is_file()
+
+
 def pd_frame(texts, labels):
     import pandas as pd
     return pd.DataFrame({"text": texts, "label": labels})

@@ -287,6 +287,14 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     scored = loaded.evaluate([(f, est.classes_[loaded.majority_]) for f in files])
     assert scored["majority_baseline_accuracy"] == 1.0
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
+    # the calibration of the probabilities predict_proba gives: the metrics read one-hot labels, every miss 36 nats
+    from lstmkit.train.metrics import classification_metrics
+    truth = [os.path.basename(f).split("_")[0] for f in files]
+    m = loaded.evaluate(list(zip(files, truth)))
+    ref = classification_metrics([est.class_names_.index(t) for t in truth], proba, est.class_names_)
+    for key in ("nll", "brier", "ece"):
+        assert m[key] == pytest.approx(ref[key])
+    assert "ece" in est.metrics_["val"] and (est.run_dir_ / "plots" / "reliability.png").is_file()
 
 
 def test_a_classify_model_fits_and_scores_files_and_labels_as_scikit_learn_calls_it(digits, tiny):

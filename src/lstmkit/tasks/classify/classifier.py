@@ -510,7 +510,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                                       self.class_names_, majority=self.majority_, sample_weight=weights)
 
     def _plots(self, run_dir: Path) -> None:
-        from lstmkit.inspect.confusion import plot_confusion
+        from lstmkit.inspect.confusion import plot_confusion, plot_reliability
         from lstmkit.inspect.plots import plot_history
         plots = run_dir / "plots"
         plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch, "cross-entropy (nats)")
@@ -519,6 +519,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         name = {"test": "test", "val": "validation", "train": "training"}[part]
         plot_confusion(m["confusion"]["matrix"], self.class_names_, plots / "confusion.png",
                        title=f"{name} set: accuracy {m['accuracy']:.3f}")
+        if "reliability" in m:                  # metrics of a run saved before it have none
+            plot_reliability(m["reliability"], plots / "reliability.png",
+                             title=f"{name} set: accuracy {m['accuracy']:.3f}, ECE {m['ece']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.class_names_, label_type=getattr(self, "label_type_", None),

@@ -823,10 +823,13 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         """The metrics of ``feats`` against ``texts``; ``outs``: their :meth:`_outputs`, already read (``t0``
         then says when that began, for the real-time factor)."""
         t0 = _time.perf_counter() if t0 is None else t0
+        if self.config_.mode == "classify" and outs is None:       # the probabilities, for the calibration too
+            outs = self._outputs(feats)
         hyps = self._decode(feats, beam, lm, names=names, outs=outs)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":      # a validation part split off weighted data: weighted
-            m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None))
+            m = label_metrics(self.class_names_, texts, hyps, weights, getattr(self, "majority_", None),
+                              proba=np.stack(outs).astype(np.float64))
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam_width(beam), "lm": lm is not None})
@@ -847,9 +850,13 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             plot_ctc_posteriors(lp, self.symbols_.tokens, run_dir / "plots" / "ctc_posteriors.png",
                                 f"CTC posteriors of {name}", frame_ms)
         if self.config_.mode == "classify":
-            from lstmkit.inspect.confusion import plot_confusion
-            conf = self.metrics_["val"]["confusion"]
-            plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
+            from lstmkit.inspect.confusion import plot_confusion, plot_reliability
+            m = self.metrics_["val"]
+            plot_confusion(m["confusion"]["matrix"], m["confusion"]["labels"], run_dir / "plots" / "confusion.png",
+                           "validation")
+            if "reliability" in m:
+                plot_reliability(m["reliability"], run_dir / "plots" / "reliability.png",
+                                 f"validation: accuracy {m['accuracy']:.3f}, ECE {m['ece']:.3f}")
         if self.config_.mode != "ctc" and self._no_attention() is None:
             self._draw_attention(*self._attention(feats), run_dir / "plots" / "attention.png", name)
 

@@ -41,18 +41,26 @@ def class_indices(classes: Sequence[str], paths: Sequence[str], texts: Sequence[
 
 
 def label_metrics(classes: Sequence[str], texts: Sequence[str], hyps: Sequence[str],
-                  weights: np.ndarray | None = None, majority: int | None = None) -> dict[str, Any]:
+                  weights: np.ndarray | None = None, majority: int | None = None,
+                  proba: np.ndarray | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class scores and the confusion matrix of the predicted labels ``hyps``
-    against ``texts`` (one label each, no probabilities: no ROC-AUC); ``weights``: each recording's
+    against ``texts``, and with ``proba [N, C]`` (the class probabilities ``predict_proba`` gives, in
+    ``classes``' order; ``hyps`` their argmax) the calibration (NLL, Brier, ECE) and, of two classes,
+    ROC-AUC of a text classifier's metrics; without it, one label each: no ROC-AUC and no calibration
+    (a one-hot row read as certainty scored every miss 36 nats). ``weights``: each recording's
     sample weight (a validation part split off weighted data), which the scores weigh; ``majority``
     (a class index: the training data's commonest) adds the majority-class baseline's accuracy, as a
     text classifier's metrics have it (accuracy 0.9 reads differently beside a baseline of 0.9)."""
     index = {c: k for k, c in enumerate(classes)}
-    proba = np.zeros((len(hyps), len(classes)))
-    proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
+    given = proba is not None
+    if not given:
+        proba = np.zeros((len(hyps), len(classes)))
+        proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
     m = classification_metrics([index[t] for t in texts], proba, list(classes), majority=majority,
                                sample_weight=weights)
-    m.pop("roc_auc", None)
+    if not given:
+        for key in ("roc_auc", "nll", "brier", "ece", "reliability"):
+            m.pop(key, None)
     return m
 
 
