@@ -123,3 +123,19 @@ def test_batches_validate():
         WindowBatches(x, y, indices=torch.tensor([0.0, 1.0]))
     with pytest.raises(LstmkitError, match="`batch_size` must be a positive integer, got 0"):
         WindowBatches(x, y, batch_size=0)
+
+
+def test_a_negative_index_is_refused_like_one_past_the_end():
+    """Only the largest index was ever checked: a negative one would have drawn from the end."""
+    inputs, targets = _series(100)
+    x, y = make_windows(inputs, targets, 7, 2)
+    with pytest.raises(LstmkitError, match=r"must lie in \[0, 92\), got \[-1, 3\]"):
+        WindowBatches(x, y, indices=torch.tensor([3, -1]))
+    WindowBatches(x, y, indices=torch.tensor([0, 91]))          # both ends of the range are windows
+
+
+def test_a_shuffle_keeps_int32_indices_while_the_largest_fits():
+    from lstmkit.data.windows import _perm_dtype
+    top = torch.iinfo(torch.int32).max                          # 2**31 - 1: the largest index of 2**31 windows
+    assert _perm_dtype(1) == torch.int32 and _perm_dtype(top + 1) == torch.int32
+    assert _perm_dtype(top + 2) == torch.int64 and _perm_dtype(3**31) == torch.int64

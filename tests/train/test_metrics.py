@@ -10,7 +10,7 @@ def test_known_values_binary():
     y = [0, 0, 1, 1]
     proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])   # predicts 0, 1, 1, 0
     m = classification_metrics(y, proba, ["neg", "pos"], majority=0)
-    assert m["accuracy"] == 0.5
+    assert m["accuracy"] == pytest.approx(0.5)
     assert m["per_class"]["pos"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert m["macro_f1"] == 0.5
     assert m["roc_auc"] == pytest.approx(0.75)     # pairs (pos, neg) ranked right: 3 of 4
@@ -183,3 +183,30 @@ def test_calibration_confidence_on_every_bin_edge_is_the_bin_it_closes():
     m = classification_metrics([0] * len(edges), proba, ["a", "b"])
     assert m["reliability"]["count"] == [0] * 7 + [1] * 8
     assert m["ece"] == pytest.approx(_ece_by_hand([0] * len(edges), proba))
+
+
+def test_one_example_is_scored_and_none_is_an_error():
+    m = classification_metrics([1], np.array([[0.2, 0.8]]), ["a", "b"], majority=0)
+    assert m["accuracy"] == 1.0 and m["majority_baseline_accuracy"] == 0.0 and m["macro_f1"] == 1.0
+    assert math.isnan(m["roc_auc"]) and m["confusion"]["matrix"] == [[0, 0], [0, 1]]
+    with pytest.raises(ValueError, match="at least one example"):
+        classification_metrics([], np.zeros((0, 2)), ["a", "b"])
+
+
+def test_roc_auc_with_weights_below_one_and_no_warning_for_a_class_of_weight_zero():
+    """The same weight on every example changes no ranking: the AUC is the unweighted one, however
+    small the weight; a class whose every weight is 0 has no curve, said as NaN without the
+    UndefinedMetricWarning scikit-learn would print."""
+    import warnings
+    y = np.array([0, 0, 1, 1, 1, 0])
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.45, 0.55]])
+    pos = proba[:, 1]
+    pairs = [(i, j) for i in np.flatnonzero(y == 1) for j in np.flatnonzero(y == 0)]
+    by_hand = sum(pos[i] > pos[j] for i, j in pairs) / len(pairs)        # 7 of 9 pairs ranked right
+    for weight in (0.5, 0.01):
+        m = classification_metrics(y, proba, ["a", "b"], sample_weight=np.full(6, weight))
+        assert m["roc_auc"] == pytest.approx(by_hand) and m["accuracy"] == pytest.approx(0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = classification_metrics(y, proba, ["a", "b"], sample_weight=np.where(y == 1, 1.0, 0.0))
+    assert math.isnan(m["roc_auc"])

@@ -125,7 +125,7 @@ class WindowBatches:
         perm = None
         if self.shuffle:
             # int32 halves the permutation's memory; index_select takes it directly.
-            perm = torch.randperm(m, generator=self.generator, dtype=torch.int32 if m < 2**31 else torch.int64)
+            perm = torch.randperm(m, generator=self.generator, dtype=_perm_dtype(m))
         for start in range(0, min(len(self) * bs, m), bs):
             idx = self._batch_index(start, start + bs, perm)
             if idx is None:
@@ -145,3 +145,9 @@ class WindowBatches:
     def __repr__(self) -> str:
         return (f"WindowBatches(n_samples={self.n_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last})")
+
+
+def _perm_dtype(m: int) -> torch.dtype:
+    """The integer type of a permutation of ``m`` windows: int32 (half the memory) while its
+    largest index, ``m - 1``, fits in it."""
+    return torch.int32 if m - 1 <= torch.iinfo(torch.int32).max else torch.int64

@@ -885,6 +885,35 @@ def test_mase_scaler_measures_the_seasonal_naive_error_before_adjustment():
     assert back.lag == 4 and back.get("a") == s.get("a")
 
 
+
+def test_minmax_and_standard_scalers_are_per_target_column_as_scikit_learns():
+    """Only one-column series were checked, where a row's minimum and a column's could not be told apart."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from lstmkit.tasks.forecast.scalers import PanelScaler
+    y = np.array([[1.0, 10.0], [3.0, 40.0], [2.0, 20.0], [6.0, 30.0], [4.0, 50.0]])
+    loc, scale = PanelScaler("minmax").fit_one("a", y).get("a")
+    ref = MinMaxScaler().fit(y)
+    assert loc.shape == scale.shape == (2,)
+    assert np.allclose(loc, ref.data_min_) and np.allclose(scale, ref.data_range_)
+    loc, scale = PanelScaler("standard").fit_one("a", y).get("a")
+    ref = StandardScaler().fit(y)
+    assert loc.shape == scale.shape == (2,)
+    assert np.allclose(loc, ref.mean_) and np.allclose(scale, ref.scale_)
+
+
+def test_mase_scale_of_a_series_one_season_long_and_of_changes_partly_missing():
+    from lstmkit.tasks.forecast.scalers import PanelScaler
+    one_season = np.array([[1.0], [4.0], [2.0], [8.0]])                 # no value a season (4) before another
+    assert PanelScaler("mase", lag=4).fit_one("a", one_season).get("a")[1][0] == pytest.approx((3 + 2 + 6) / 3)
+    gap = np.array([[1.0], [2.0], [np.nan], [5.0], [9.0]])               # changes measured: |2 - 1|, |9 - 5|
+    assert PanelScaler("mase").fit_one("b", gap).get("b")[1][0] == pytest.approx((1 + 4) / 2)
+    unmeasured = np.array([[2.0], [np.nan], [-3.0], [np.nan]])         # no two neighbours: no change, its size
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                    # not numpy's 0 / 0 warning on the way
+        assert PanelScaler("mase").fit_one("c", unmeasured).get("c")[1][0] == 3.0
+
+
 # -- autoregressive highway ---------------------------------------------------------------------
 def _shapes_frame(n_series=4, period=24, n=24 * 14, seed=3):
     """Each series repeats its own random daily shape (not a sine) at its own level, with a little noise."""

@@ -76,3 +76,57 @@ def test_the_attention_plot_of_a_long_sentence_is_of_a_bounded_size_and_names_ev
     plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "a.png")
     assert [t.get_text() for t in seen[1].axes[0].get_xticklabels()] == ["x", "y"]
     assert tuple(seen[1].get_size_inches()) == (4, 3)
+
+
+def test_a_further_reference_set_of_another_length_is_named():
+    """Only a mismatch in every set was caught, and the message counted the first set: 2 and 2."""
+    with pytest.raises(LstmkitError, match="2 translations but 1 references in reference set 2"):
+        corpus_scores(["a b", "c d"], ["a b", "c d"], more_refs=[["a b"]])
+
+
+def test_case_counts_unless_lowercase_and_both_scores_keep_two_decimals():
+    import sacrebleu
+    hyps, refs = ["The cat sat on a mat today", "A dog barked"], ["the cat sat on the mat", "a big dog barked"]
+    m = corpus_scores(hyps, refs)
+    assert m["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+    assert m["chrf"] == round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
+    assert "lowercase" not in m and "case:mixed" in m["bleu_signature"]
+    lc = corpus_scores(hyps, refs, lowercase=True)
+    assert lc["lowercase"] is True and "case:lc" in lc["bleu_signature"]
+    assert lc["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs], lowercase=True).score, 2) > m["bleu"]
+    assert lc["chrf"] == round(sacrebleu.metrics.CHRF(lowercase=True).corpus_score(hyps, [refs]).score, 2) > m["chrf"]
+
+
+def test_sentence_bleu_keeps_case_two_decimals_and_the_tokenizer_asked_for():
+    import sacrebleu
+    from lstmkit.tasks.translate.metrics import sentence_bleu
+    hyps, refs = ["The cat sat on a mat today", "他们看猫和狗"], ["the cat sat on the mat", "他们看猫和鱼"]
+    want = [round(sacrebleu.sentence_bleu(h, [r], tokenize=t).score, 2) for h, r, t in zip(hyps, refs, ("13a", "zh"))]
+    assert sentence_bleu(hyps, refs) == want
+    assert sentence_bleu(hyps[:1], refs[:1], lowercase=True) == [round(sacrebleu.sentence_bleu(
+        hyps[0], [refs[0]], lowercase=True).score, 2)] != want[:1]
+    char = sentence_bleu(hyps[:1], refs[:1], tokenize="char")            # asked for: not the 13a refs imply
+    assert char == [round(sacrebleu.sentence_bleu(hyps[0], [refs[0]], tokenize="char").score, 2)] != want[:1]
+
+
+def test_japanese_references_some_of_kanji_alone_are_read_by_character():
+    from lstmkit.tasks.translate.metrics import bleu_tokenizer
+    assert bleu_tokenizer(["東京大学", "わたしはねこです"]) == "char"             # any kana: Japanese
+    assert bleu_tokenizer(["他们看猫", "东京大学"]) == "zh"
+
+
+def test_an_unknown_tokenizer_names_the_nearest_and_a_missing_extra_is_named(monkeypatch):
+    import sacrebleu
+
+    from lstmkit.errors import BadValue, MissingPackage
+    from lstmkit.tasks.translate.metrics import checked_tokenize
+    with pytest.raises(BadValue, match=r"unknown BLEU tokenizer 'flores20' \(did you mean 'flores200'\?\)"):
+        checked_tokenize("flores20")
+
+    def no_mecab(**kwargs):
+        raise ImportError("no MeCab")
+    monkeypatch.setattr(sacrebleu.metrics, "BLEU", no_mecab)
+    with pytest.raises(MissingPackage, match=r"ja-mecab tokenizer needs sacrebleu\[ja\]"):
+        corpus_scores(["a"], ["a"], tokenize="ja-mecab")
+    with pytest.raises(MissingPackage, match="13a tokenizer needs sacrebleu,"):
+        corpus_scores(["a"], ["a"], tokenize="13a")

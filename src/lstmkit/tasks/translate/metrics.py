@@ -63,9 +63,10 @@ def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = Fa
     capital of a cased reference was a miss; the signatures say ``case:lc``); ``tokenize``:
     sacrebleu's BLEU tokenizer (:data:`TOKENIZERS`), else :func:`bleu_tokenizer`'s choice;
     ``more_refs``: further references of each sentence, one list each (the signature's ``nrefs``)."""
-    if any(len(hyps) != len(r) for r in (refs, *more_refs)):
-        raise LstmkitError(f"{len(hyps)} translations but {len(refs)} references",
-                           "the reference file must have one line per source line")
+    for k, r in enumerate((refs, *more_refs), 1):
+        if len(r) != len(hyps):         # of a further set, its number: 'n translations but n references' named none
+            raise LstmkitError(f"{len(hyps)} translations but {len(r)} references" + (f" in reference set {k}" if k > 1 else ""),
+                               "the reference file must have one line per source line")
     sb = _sacrebleu()
     streams = [list(refs), *map(list, more_refs)]
     bleu = _bleu(sb, checked_tokenize(tokenize) or bleu_tokenizer([r for s in streams for r in s]),
