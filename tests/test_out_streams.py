@@ -63,3 +63,14 @@ def test_a_stream_redirected_to_a_file_with_append_keeps_what_it_held(tmp_path):
 def test_plain_files_and_folders_are_not_streams(tmp_path):
     (tmp_path / "a.csv").write_text("x\n")
     assert not is_stream(tmp_path / "a.csv") and not is_stream(tmp_path) and not is_stream(tmp_path / "new.csv")
+    assert is_stream("/dev/null") and is_stream("/dev/stdout")
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm")
+def test_a_file_in_dev_shm_is_replaced_whole_not_appended_to():
+    import tempfile
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        out = os.path.join(folder, "preds.csv")
+        for _ in range(2):
+            echo_or_write_table(pd.DataFrame({"y": [1]}), out)
+        assert not is_stream(out) and open(out).read() == "y\n1\n"

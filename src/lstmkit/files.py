@@ -285,9 +285,9 @@ def new_folder_mode() -> int:
 
 def is_stream(path: str | Path) -> bool:
     """Whether the output ``path`` names a stream rather than a file to replace: an existing pipe,
-    socket or device (``/dev/null``, a named pipe), or a path under ``/dev`` or ``/proc`` however it
-    resolves (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``: a link to the process's open
-    stream, a regular file when the shell redirected it to one)."""
+    socket or device (``/dev/null``, a named pipe), or a link to a process's open stream however it
+    resolves (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``: a regular file when the shell
+    redirected it to one). A file in ``/dev/shm`` is a file."""
     if _WINDOWS:
         return False
     try:
@@ -298,7 +298,8 @@ def is_stream(path: str | Path) -> bool:
         return not stat.S_ISDIR(info.st_mode)
     hop = os.path.abspath(path)
     for _ in range(40):                   # the links from the path on, as the kernel follows them
-        if Path(hop).parts[1:2] in (("dev",), ("proc",)):
+        parts = Path(hop).parts
+        if parts[1:2] == ("proc",) or parts[1:3] in (("dev", "fd"), ("dev", "stdout"), ("dev", "stderr")):
             return True
         if not os.path.islink(hop):
             return False
