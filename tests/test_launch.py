@@ -66,3 +66,16 @@ def test_the_console_script_is_the_guarded_entry_point():
     text = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert re.search(r'^lstmkit = "lstmkit\.launch:main"$', text, re.M)
     assert (Path(__file__).parents[1] / "src/lstmkit/__main__.py").read_text().startswith("from lstmkit.launch import")
+
+
+def test_an_unforeseen_error_prints_its_traceback_and_exits_3_not_the_environments_1(tmp_path):
+    """A bug's traceback ended the process with Python's 1, the code of a full disk or a missing extra:
+    a pipeline could not tell 'retry' from 'report it'."""
+    code = ("import sys\nimport lstmkit.train.doctor as doctor\n"
+            "def fail(run):\n    raise RuntimeError('a bug')\n"
+            "doctor.read_report = fail\nsys.argv = ['lstmkit', 'doctor', {run!r}]\n"
+            "from lstmkit.launch import main\nmain()\n").format(run=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3 and proc.stdout == "", proc.stderr[-2000:]
+    assert "Traceback" in proc.stderr and "RuntimeError: a bug" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("error: internal error in lstmkit (a bug")

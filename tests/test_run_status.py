@@ -374,3 +374,33 @@ def test_the_doctor_says_its_report_is_of_an_earlier_try_of_a_run_training_again
         os.close(lock)
     assert code == 0 and out.rstrip().splitlines()[-1] == ("  the run is being trained again (resumed): this report is "
                                                            "of its training before")
+
+
+def _strict_json(text: str):
+    """``text`` parsed as standard JSON: a NaN or Infinity token (which jq and JavaScript refuse) raises."""
+    def refuse(token):
+        raise AssertionError(f"{token} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_list_and_doctor_print_strict_json_for_scripts(diverged_cli_run, tmp_path, capsys):
+    """'lstmkit list' and 'lstmkit doctor' had no --json: a CI job picking the newest finished run, or
+    failing on the doctor's findings, parsed the aligned table or the report's prose."""
+    import shutil
+    _, failed = diverged_cli_run
+    folder = tmp_path / "runs"
+    shutil.copytree(failed, folder / "forecast-1-failed")
+    (folder / "forecast-2-broken").mkdir()
+    (folder / "forecast-2-broken" / META_FILE).write_text("{not json")
+    code, out, err = run_cli(["list", folder, "--json"], capsys)
+    assert code == 0, err
+    rows = _strict_json(out)
+    assert [(r["run"], r["task"], r["status"], r["epochs"]) for r in rows] == [
+        (f"{folder}/forecast-1-failed", "forecast", "failed", 1), (f"{folder}/forecast-2-broken", None, None, None)]
+    assert rows[0]["state"].startswith("failed in epoch 2: TrainingDiverged") and rows[1]["state"].startswith("unreadable")
+    code, out, err = run_cli(["doctor", folder / "forecast-1-failed", "--json"], capsys)
+    assert code == 0, err
+    report = _strict_json(out)
+    assert report["stopped"] == "the loss became inf at epoch 2" and report["epochs"][0]["epoch"] == 1
+    (note,) = report["notes"]         # the line under the report: the run failed after the doctor wrote
+    assert note.startswith("its training failed in epoch 2: TrainingDiverged") and "--lr" in note

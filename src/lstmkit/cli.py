@@ -106,7 +106,9 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
 
 @app.command(name="doctor")
 def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder from 'train'."),
-                   run_option: Optional[Path] = typer.Option(None, "--run", help="The same, as the other commands take it.")):
+                   run_option: Optional[Path] = typer.Option(None, "--run", help="The same, as the other commands take it."),
+                   as_json: bool = typer.Option(False, "--json", help="Print doctor.json (and 'notes': the lines "
+                                                "under the report) instead of the report.")):
     """Print a run's training diagnostics again: findings, evidence, remedies (doctor.json)."""
     from lstmkit.train.doctor import format_report, read_report, unfinished_since, updated_since
     if run is not None and run_option is not None and run != run_option:
@@ -115,15 +117,26 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
         raise LstmkitError("no run given", "pass the run folder printed by 'train': lstmkit doctor --run runs/...")
     report = read_report(run or run_option)
     notes = [note for note in (updated_since(run or run_option), unfinished_since(run or run_option)) if note]
-    typer.echo("\n".join([format_report(report), *notes]))
+    if as_json:
+        from lstmkit.runs import to_json
+        typer.echo(to_json({**report, "notes": [note.strip() for note in notes]}, indent=2))
+    else:
+        typer.echo("\n".join([format_report(report), *notes]))
 
 
 @app.command(name="list")
 def list_command(folder: Path = typer.Argument(Path("runs"),
-                                               help="A folder of run folders (train's --out), or one run.")):
+                                               help="A folder of run folders (train's --out), or one run."),
+                 as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a run (run, task, "
+                                              "status, state, epochs, written), instead of a table.")):
     """List run folders: task, epochs, and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs
-    typer.echo(format_runs(list_runs(folder)))
+    rows = list_runs(folder)
+    if as_json:
+        from lstmkit.runs import to_json
+        typer.echo(to_json(rows, indent=2))
+    else:
+        typer.echo(format_runs(rows))
 
 
 @app.command(name="tune")

@@ -1,6 +1,8 @@
 """Files written whole or not at all, and JSON that is standard.
 
     atomic_write(path, write)   ``write(tmp)`` into a temporary file beside ``path``, then rename
+                                (a stream's path, ``/dev/stdout``, a pipe: the bytes written into it)
+    is_stream(path)             ``path`` names a stream, not a file: ``/dev/stdout``, ``/dev/fd/N``, a pipe, a device
     replace_file(tmp, path)     the rename: on Windows, retried while another program briefly holds ``path``
     to_json(obj) / json_safe    standard JSON: numpy/torch values plain, non-finite numbers null
     path_exists(path)           ``exists()``, False for a name longer than the file system allows
@@ -34,7 +36,7 @@ from typing import Any, Callable
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason, worded
 
-__all__ = ["atomic_write", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode",
+__all__ = ["atomic_write", "is_stream", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode",
            "to_json", "json_safe", "path_exists", "file_in_the_way", "check_name_length", "check_out_path",
            "check_writable", "new_folder_mode", "write_fix", "remove_left_temps", "read_json", "JSON_LIMIT",
            "now_stamp"]
@@ -281,11 +283,66 @@ def new_folder_mode() -> int:
     return 0o777 & ~_umask()
 
 
+def is_stream(path: str | Path) -> bool:
+    """Whether the output ``path`` names a stream rather than a file to replace: an existing pipe,
+    socket or device (``/dev/null``, a named pipe), or a link to a process's open stream however it
+    resolves (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``: a regular file when the shell
+    redirected it to one). A file in ``/dev/shm`` is a file."""
+    if _WINDOWS:
+        return False
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return not stat.S_ISDIR(info.st_mode)
+    hop = os.path.abspath(path)
+    for _ in range(40):                   # the links from the path on, as the kernel follows them
+        parts = Path(hop).parts
+        if parts[1:2] == ("proc",) or parts[1:3] in (("dev", "fd"), ("dev", "stdout"), ("dev", "stderr")):
+            return True
+        if not os.path.islink(hop):
+            return False
+        hop = os.path.normpath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
+    return False
+
+
+def _write_stream(path: Path, write) -> None:
+    """``write(tmp)`` into a temporary file, then its bytes appended to the stream ``path`` (opened
+    to append: a standard output redirected with ``>>`` keeps what it held, one redirected with
+    ``>`` was emptied by the shell). Renaming a file onto ``/dev/stdout`` replaced the link itself
+    (as root, a CI container's usual user: every later ``/dev/stdout`` of the machine was that file),
+    and wrote nothing on the pipe."""
+    import shutil
+    import sys
+    fd, tmp = tempfile.mkstemp(prefix="lstmkit-", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        for stream in (sys.stdout, sys.stderr):       # what was printed before comes before the bytes
+            with contextlib.suppress(Exception):
+                stream.flush()
+        with open(tmp, "rb") as src, open(path, "ab") as dst:
+            shutil.copyfileobj(src, dst)
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):
+            raise
+        raise EnvironmentProblem(f"could not write {path} ({os_reason(e)})",
+                                 f"{write_fix(e, Path(tmp).parent)}, then run the command again",
+                                 reason=os_reason(e)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def atomic_write(path: str | Path, write) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
-    The file gets the mode a plain ``open()`` would give it (the umask decides)."""
+    The file gets the mode a plain ``open()`` would give it (the umask decides). A ``path`` that
+    :func:`is_stream` (``--out /dev/stdout``) gets the bytes written into it instead."""
     path = Path(path)
     tmp = None
+    if is_stream(path):
+        _write_stream(path, write)
+        return
     check_name_length(path)
     if path.is_dir():
         raise LstmkitError(f"cannot write {path}: it is a folder", f"name a file inside it, e.g. {path / 'out.csv'}"

@@ -14,6 +14,11 @@ command, not only while a model trains: an export, a backtest or a comparison ki
 ``interrupted`` (exit 130) and removed its half-made outputs, where they ended silently (status
 -15) and left an export's temporary folder behind.
 
+An error lstmkit did not foresee (a bug: no ``error: PROBLEM — FIX`` line of its own) prints its
+traceback and exits 3 (:data:`INTERNAL_ERROR`), apart from exit 1, the environment's (a full disk,
+a missing extra), which a pipeline may retry: Python's own exit for it was 1 too. ``lstmkit.cli.main``
+called in-process still raises it.
+
 Exit 130 is made sure at the very end: a KeyboardInterrupt that left code run by ``exec`` (a
 dataclass's generated ``__init__`` while a module is imported) marks the interpreter, which then
 ends itself by SIGINT after the exit code was set (status -2, not 130), however it was caught.
@@ -26,9 +31,10 @@ import sys
 
 from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
 
-__all__ = ["main"]
+__all__ = ["main", "INTERNAL_ERROR"]
 
 _EXIT_CODE = 130
+INTERNAL_ERROR = 3               # an exception no command turned into its error line: a bug to report
 _ending: list[bool] = []         # [True] once the command exits as interrupted
 
 
@@ -45,6 +51,12 @@ def main(argv: list[str] | None = None) -> None:
         if e.code == _EXIT_CODE:
             _ending.append(True)
         raise
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        print("error: internal error in lstmkit (a bug, not a problem with the input) — report it with the "
+              f"traceback above and the command; exit {INTERNAL_ERROR}", file=sys.stderr)
+        sys.exit(INTERNAL_ERROR)
 
 
 def interrupted() -> None:

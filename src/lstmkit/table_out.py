@@ -2,7 +2,8 @@
 
     TABLE_WRITERS            suffix -> ``write(df, path)`` (CSV, TSV, Parquet, JSON, JSON lines, xlsx)
     check_table_out(out)     refuse, before any work, a suffix no writer has or a run folder's own file
-    echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically
+    echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically (a stream's
+                                   path, ``/dev/stdout``: written into it, the note on standard error)
 
 An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
 atomic write's temporary file has none); a cell holding a control character a workbook cannot
@@ -93,7 +94,9 @@ def echo_or_write_table(df, out: Path | None) -> None:
     if out is None:
         typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)   # the stream ends lines as its platform does
         return
+    from lstmkit.files import is_stream
     from lstmkit.runs import atomic_write
     check_table_out(out)
     atomic_write(out, lambda tmp: TABLE_WRITERS[Path(out).suffix.lower()](df, tmp))
-    typer.echo(f"wrote {len(df)} rows to {out}")
+    # into a stream (--out /dev/stdout | jq): the note on standard error, not after the table
+    typer.echo(f"wrote {len(df)} rows to {out}", err=is_stream(out))

@@ -263,3 +263,11 @@ def test_the_int8_summary_says_a_forecasts_mae_and_mase_change_as_a_share_too():
     # the MASE, which the forecaster's int8 gate judges as a share of the float run's, was left out
     assert metric_words({"MAE": 0.5, "MASE": 0.2}, {"MAE": 10.0, "MASE": 8.0}) == (
         ", MAE +0.5 (+5 % of 10), MASE +0.2 (+2.5 % of 8)")
+
+
+def test_the_int8_summary_says_n_a_for_a_metric_change_with_no_value():
+    """A forecast of a series that repeats itself has no MASE (null in metrics.json and export_report.json):
+    'export int8' wrote its run, then its summary line was a TypeError traceback."""
+    from lstmkit.deploy.cli import metric_words
+    assert metric_words({"MAE": 0.0, "MASE": None}, {"MAE": 0.0, "MASE": None}) == ", MAE +0, MASE n/a"
+    assert metric_words({"MASE": float("nan")}, None) == ", MASE n/a"

@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -41,6 +42,10 @@ def test_macro_f1_leaves_out_a_class_neither_true_nor_predicted():
 def test_auc_nan_with_one_true_class_and_shape_check():
     m = classification_metrics([1, 1], np.array([[0.2, 0.8], [0.6, 0.4]]), ["a", "b"])
     assert math.isnan(m["roc_auc"])
+    # read back from metrics.json (or --json) the NaN is null: the report of it was a TypeError
+    from lstmkit.files import to_json
+    back = json.loads(to_json(m))
+    assert back["roc_auc"] is None and format_report(back) == format_report(m) and "ROC-AUC" not in format_report(m)
     with pytest.raises(ValueError):
         classification_metrics([0], np.ones((1, 3)), ["a", "b"])
 

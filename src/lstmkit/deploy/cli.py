@@ -90,10 +90,14 @@ def metric_words(change: dict, before: dict | None) -> str:
     """The test metrics' changes int8 made, each after a comma. A forecaster's MAE is in the data's
     units, so its change is said as a share of the float run's too: "MAE +123.4" of sales in the
     millions (or "+4.9e-11" of prices near 1e-4) said nothing of whether it mattered; its MASE, which
-    the int8 gate judges as a share (at most +3 %), likewise (the line left it out)."""
+    the int8 gate judges as a share (at most +3 %), likewise (the line left it out). A change with no
+    value (``null`` in export_report.json: the MASE of a series that repeats itself, n/a in train's
+    table) is ``n/a``: its format was a TypeError after the int8 run was written."""
     words = ""
     for m in ("MAE", "MASE", "accuracy", "bleu", "perplexity", "wer"):
-        if m in change:
+        if m in change and not (isinstance(change[m], (int, float)) and math.isfinite(change[m])):
+            words += f", {m} n/a"
+        elif m in change:
             words += f", {m} {change[m]:+.4g}"
             base = (before or {}).get(m) if m in ("MAE", "MASE") else None
             if isinstance(base, (int, float)) and math.isfinite(base) and base > 0:

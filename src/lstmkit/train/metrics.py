@@ -114,8 +114,9 @@ def format_report(m: dict[str, Any]) -> str:
     """Plain-text summary: headline numbers, then one line per class (more than :data:`MAX_IDLE_ROWS`
     classes with no example and no prediction, rows of dashes alone, counted in one line instead)."""
     head = [f"accuracy {m['accuracy']:.4f}", f"macro-F1 {m['macro_f1']:.4f}"]
-    if "roc_auc" in m and not math.isnan(m["roc_auc"]):
-        head.append(f"ROC-AUC {m['roc_auc']:.4f}")
+    auc = m.get("roc_auc")             # NaN in memory, null once read back from metrics.json
+    if isinstance(auc, (int, float)) and not math.isnan(auc):
+        head.append(f"ROC-AUC {auc:.4f}")
     if "majority_baseline_accuracy" in m:
         head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
     lines = [f"{m['n']} examples: " + "  ".join(head)]

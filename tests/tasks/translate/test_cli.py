@@ -352,7 +352,8 @@ def test_evaluate_scores_against_several_references_of_each_sentence(capsys, run
     code, out, err = cli(capsys, *args, "--ref-file", files / "test.de", "--ref-file", tmp_path / "other.de",
                          "--out", tmp_path / "s.tsv", "--json")
     assert code == 0, err
-    m = json.loads(out.split("\nwrote")[0])
+    m = json.loads(out)               # the JSON alone ('wrote s.tsv' after it broke '| jq'): the note on stderr
+    assert err.splitlines()[-1] == f"wrote {tmp_path / 's.tsv'}"
     assert "nrefs:2" in m["bleu_signature"] and "nrefs:2" in m["chrf_signature"]
     table = pd.read_csv(tmp_path / "s.tsv", sep="\t")
     hyps = table["translation"].fillna("").tolist()

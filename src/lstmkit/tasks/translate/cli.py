@@ -216,5 +216,5 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         print(f"warning: {message}", file=sys.stderr)
     from lstmkit.runs import to_json
     typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
-    if out is not None:
-        typer.echo(f"wrote {out}")
+    if out is not None:                # beside --json: on standard error, so that standard output is the JSON alone
+        typer.echo(f"wrote {out}", err=as_json)
