@@ -546,3 +546,23 @@ def test_a_callback_that_raises_leaves_no_tensorboard_writer_open(where, error, 
                  callbacks=[_Raises(where, error), after])
     assert threading.active_count() == threads
     assert after.ended == (3 if where == "end" else 0)      # the others end too; one never begun does not
+
+
+
+
+def test_a_callback_that_raises_at_the_start_leaves_no_progress_bar_running():
+    """The progress bar, started before a user's callback raised in on_train_begin, was never stopped:
+    its refresh thread ran on, redrawing a dead bar, one more after every such fit. (rich's stop asks
+    the thread to end without waiting for it: the threads counted are those not asked.)"""
+    import threading
+    from rich.live import _RefreshThread
+
+    def bars_running():
+        return sum(isinstance(t, _RefreshThread) and not t.done.is_set() for t in threading.enumerate())
+
+    for _ in range(3):
+        trainer = Trainer(_cfg(max_epochs=1, progress="bar"), callbacks=[_Raises("begin", RuntimeError("boom"))])
+        trainer.progress.stream = io.StringIO()
+        with pytest.raises(RuntimeError):
+            trainer.fit(_model(), Batches(*_data()))
+    assert bars_running() == 0
