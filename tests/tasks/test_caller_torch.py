@@ -333,3 +333,34 @@ def test_a_fitted_model_dropped_leaves_no_weights_alive(name, tmp_path):
     del est
     gc.collect()
     assert weight() is None
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["filters", "recording"])
+def test_overlapping_hushed_blocks_in_two_threads_leave_the_callers_warnings_as_they_were(record):
+    """lstmkit hushes a library's notes inside its calls with ``warnings.catch_warnings``, which saves
+    and restores the process's filters: two threads' blocks overlapping (predicts side by side in a
+    service) undid each other, and the first block's ``ignore`` (or its recording list) stayed for good:
+    every later warning of the process went unseen."""
+    import warnings
+    filters, show = list(warnings.filters), warnings.showwarning
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with cpu_float32(), warnings.catch_warnings(record=record):
+            warnings.simplefilter("ignore")
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    def second():
+        first_in.wait()
+        with cpu_float32(), warnings.catch_warnings(record=record):
+            second_in.set()
+            first_out.wait()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert warnings.filters == filters and warnings.showwarning is show
