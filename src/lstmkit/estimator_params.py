@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 else:                      # scikit-learn loads when asked for (get_type_hints reading an annotation too)
     metadata_routing = module_on_use("sklearn.utils.metadata_routing")
 
-__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call", "caller_warnings"]
 
 
 class _Float32Default:
@@ -113,6 +113,13 @@ class _CallerWarningFilters:
 
 
 _WARNING_FILTERS = _CallerWarningFilters()
+
+
+def caller_warnings() -> _CallerWarningFilters:
+    """A block that leaves the caller's warning filters as they were however other threads' blocks
+    overlap it (:class:`_CallerWarningFilters`): every public call has it (:class:`cpu_float32`), and
+    the service's request threads, which run a task's code outside them."""
+    return _WARNING_FILTERS
 
 
 class cpu_float32:
