@@ -709,3 +709,15 @@ def test_a_comparison_folder_of_nested_json_is_one_error(tmp_path):
     (tmp_path / "trials.json").write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(LstmkitError, match="cannot be read as JSON \\(nested deeper than any file lstmkit writes\\)"):
         resume_compare(tmp_path, log=None)
+
+
+def test_cli_threads_are_given_back_after_the_command(series_csv, tmp_path, capsys):
+    """``--threads`` set torch's thread count for the process for good: a notebook running the
+    command in-process (``lstmkit.cli.main``) trained and predicted on that count ever after, here
+    after a comparison that failed (its data missing) as after one that ran."""
+    import torch
+    before = torch.get_num_threads()
+    with pytest.raises(SystemExit):
+        main(["compare", "--target", "y", "--models", "gru", "--threads", str(before + 1),
+              "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path)])
+    assert torch.get_num_threads() == before

@@ -30,6 +30,7 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -38,7 +39,7 @@ import warnings
 from collections import Counter, abc
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 import typer
 
@@ -655,6 +656,22 @@ _TASK_OPTIONS = {                             # option -> (its flag, the built-i
        for k in ("src", "tgt", "src_file", "tgt_file", "test_src_file", "test_tgt_file")}}
 
 
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's thread count ``threads`` in the block, the process's given back after it: a program
+    running the command in-process (a notebook's ``lstmkit.cli.main([...])``) kept ``--threads``
+    for every torch call after it."""
+    import torch
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
 def _check_task_options(task: str, given: dict[str, Any]) -> None:
     """An option of another task is named as such: it failed as the estimator's parameter (`--series`
     with `--task lm`: "LanguageModel has no parameter 'series' — did you mean 'seed'?"), for forecast
@@ -736,11 +753,8 @@ def compare_command(
             name = given[0].opts[0]
             raise LstmkitError(f"{name} with --resume: a resumed comparison keeps the settings it began with",
                                f"leave {name} out (start a new comparison to change it)")
-    if threads is not None:
-        if threads < 1:
-            raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
-        import torch
-        torch.set_num_threads(threads)
+    if threads is not None and threads < 1:
+        raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
     options = {"target": target, "time": time_col, "features": features, "id": id_col, "format": data_format,
                "lookback": lookback,
                "horizon": horizon, "fill": fill, "ensemble": ensemble, "hidden_size": hidden_size, "num_layers": layers,
@@ -754,7 +768,7 @@ def compare_command(
         raise LstmkitError("no data given", "pass --data FILE")
     _check_task_options(task, {k: v for k, v in options.items() if v is not None})
     try:
-        with reader_may_leave():          # `| head -1` stopped it after the first model, nothing written
+        with reader_may_leave(), _torch_threads(threads):   # `| head -1` stopped it after the first model, nothing written
             if resume is not None:
                 resume_compare(resume, log=lambda line: typer.echo(line, err=True), show=typer.echo, progress=progress)
                 return

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 else:                      # scikit-learn loads when asked for (get_type_hints reading an annotation too)
     metadata_routing = module_on_use("sklearn.utils.metadata_routing")
 
-__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call", "caller_warnings"]
 
 
 class _Float32Default:
@@ -69,6 +69,59 @@ class _Float32Default:
 _FLOAT32 = _Float32Default()
 
 
+class _CallerWarningFilters:
+    """The caller's warning filters, as they were before the first of the blocks open in any thread.
+
+    ``warnings.catch_warnings`` (lstmkit's blocks that hush a library's notes) saves the process's
+    filters on entry and puts them back on exit, so two threads' blocks that overlap undo each other:
+    threads predicting side by side (a service's, a pool's) left lstmkit's ``ignore`` filters in place
+    for good (4 threads, 40 forecasts each: 3 filters more, one of them ``ignore`` for every warning of
+    the process); a recording block (``record=True``) left its list as where every later warning of the
+    process went, unseen. One count of the blocks open, under a lock: the first records the filters and
+    where warnings are shown, the last one out restores them where they differ."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0
+        self._caller: tuple | None = None    # (the filters list, its entries, the two show functions) at the first
+
+    def __enter__(self) -> None:
+        import warnings
+        with self._lock:
+            if self._open == 0:
+                self._caller = (warnings.filters, list(warnings.filters), warnings.showwarning,
+                                getattr(warnings, "_showwarnmsg_impl", None))
+            self._open += 1
+
+    def __exit__(self, *exc: object) -> None:
+        import warnings
+        with self._lock:
+            self._open -= 1
+            if self._open or self._caller is None:
+                return
+            filters, entries, show, show_msg = self._caller
+            self._caller = None
+            warnings.showwarning = show
+            if show_msg is not None:
+                warnings._showwarnmsg_impl = show_msg
+            if warnings.filters is not filters or filters != entries:
+                filters[:] = entries
+                warnings.filters = filters
+                mutated = getattr(warnings, "_filters_mutated", None)     # the registries' cache of what was said
+                if mutated is not None:
+                    mutated()
+
+
+_WARNING_FILTERS = _CallerWarningFilters()
+
+
+def caller_warnings() -> _CallerWarningFilters:
+    """A block that leaves the caller's warning filters as they were however other threads' blocks
+    overlap it (:class:`_CallerWarningFilters`): every public call has it (:class:`cpu_float32`), and
+    the service's request threads, which run a task's code outside them."""
+    return _WARNING_FILTERS
+
+
 class cpu_float32:
     """Run the block with torch's defaults pinned to what lstmkit builds and runs on: float32 tensors
     on the CPU, the caller's defaults restored afterwards (untouched where they are those already,
@@ -94,11 +147,13 @@ class cpu_float32:
 
     def __enter__(self) -> None:
         _FLOAT32.__enter__()
+        _WARNING_FILTERS.__enter__()
         try:
             self._device = _cpu_pin()
             if self._device is not None:
                 self._device.__enter__()
         except BaseException:
+            _WARNING_FILTERS.__exit__(None, None, None)
             _FLOAT32.__exit__(None, None, None)
             raise
 
@@ -107,7 +162,10 @@ class cpu_float32:
             if self._device is not None:
                 self._device.__exit__(None, None, None)
         finally:
-            _FLOAT32.__exit__(None, None, None)
+            try:
+                _WARNING_FILTERS.__exit__(None, None, None)
+            finally:
+                _FLOAT32.__exit__(None, None, None)
 
 
 def _cpu_pin():

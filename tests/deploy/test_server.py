@@ -369,3 +369,38 @@ def test_stream_never_sends_a_non_finite_forecast(client, monkeypatch):
         assert ws.receive_json()["step"] == 2                 # the refused step left the stream as it was
     finally:
         ws.close()
+
+
+def test_requests_answered_side_by_side_leave_the_services_warning_filters(abs_forecaster, monkeypatch):
+    """The service answers requests in threads, outside the estimators' public calls: two requests'
+    ``warnings.catch_warnings`` blocks overlapping (a forecast's time stamps are read in one) undid each
+    other, and the first one's ``ignore`` stayed: every later warning of the service went unseen."""
+    import threading
+    import warnings
+    from lstmkit.deploy.served import ServedModel
+    m = ServedModel("sales", abs_forecaster.run_dir_, "torch", {})
+    monkeypatch.setattr(m, "batcher", None)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def answer(net, first):
+        if first:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                first_in.set()
+                second_in.wait()
+            first_out.set()
+        else:
+            first_in.wait()
+            with warnings.catch_warnings():
+                second_in.set()
+                first_out.wait()
+        return {}
+
+    monkeypatch.setattr(m.adapter, "answer", answer)
+    filters = list(warnings.filters)
+    threads = [threading.Thread(target=m.answer, args=({"first": first},)) for first in (True, False)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert warnings.filters == filters

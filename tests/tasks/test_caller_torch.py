@@ -318,3 +318,49 @@ def test_a_process_forked_after_a_model_ran_on_two_threads_predicts_instead_of_h
         child.join()
     pd.testing.assert_frame_equal(got, want)
     assert threads == 1 and torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "LanguageModel"])
+def test_a_fitted_model_dropped_leaves_no_weights_alive(name, tmp_path):
+    """Each fit kept its network's weights (and a graph of its batch check) alive after the model was
+    dropped: a notebook's or a tuning loop's process grew by every model it trained. The batch check's
+    saved-tensor hook held oneDNN's LSTM outputs in their own node, a cycle the collector cannot see."""
+    import gc
+    import weakref
+    args, _ = fit_data(name, tmp_path)
+    est = getattr(lstmkit, name)(**QUICK, **EXTRA.get(name, {})).fit(*args)
+    weight = weakref.ref(next(est.net_.parameters()))
+    del est
+    gc.collect()
+    assert weight() is None
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["filters", "recording"])
+def test_overlapping_hushed_blocks_in_two_threads_leave_the_callers_warnings_as_they_were(record):
+    """lstmkit hushes a library's notes inside its calls with ``warnings.catch_warnings``, which saves
+    and restores the process's filters: two threads' blocks overlapping (predicts side by side in a
+    service) undid each other, and the first block's ``ignore`` (or its recording list) stayed for good:
+    every later warning of the process went unseen."""
+    import warnings
+    filters, show = list(warnings.filters), warnings.showwarning
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with cpu_float32(), warnings.catch_warnings(record=record):
+            warnings.simplefilter("ignore")
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    def second():
+        first_in.wait()
+        with cpu_float32(), warnings.catch_warnings(record=record):
+            second_in.set()
+            first_out.wait()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert warnings.filters == filters and warnings.showwarning is show

@@ -18,3 +18,21 @@ def test_make_trial_counts_parameters_and_speed():
     t = make_trial("lin", 7, net, history, 100, x[:1], x, x, {"acc": 1.0}, {"best_epoch": 2})
     assert (t.model, t.seed, t.params, t.epochs, t.train_s) == ("lin", 7, 8, 2, 2.0)
     assert t.windows_per_s == 100.0 and t.extra == {"best_epoch": 2} and t.act_mem_mb > 0
+
+
+def test_activation_bytes_leaves_no_graph_holding_the_network():
+    """Its saved-tensor hook returned each tensor as saved: oneDNN's LSTM saves its own outputs, a cycle
+    through C++ that the garbage collector cannot see, so every call (every fit checks its batch with
+    it) kept the graph and the network's weights alive for good in a long-lived process."""
+    import gc
+    import weakref
+    from lstmkit.nn.lstm import LSTM
+    weights = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        net = LSTM(4, 8, batch_first=True)
+        assert activation_bytes(net, torch.randn(1, 8, 4)) > 0
+        weights.append(weakref.ref(next(net.parameters())))
+        del net
+    gc.collect()
+    assert [w() for w in weights] == [None, None, None]

@@ -506,3 +506,63 @@ def test_an_epoch_resumed_from_a_checkpoint_before_weights_were_counted_keeps_it
     assert _epoch_loss(mid["loss"], mid["n"], mid["weighted"], mid["weight"], bool(mid.get("unweighed"))) == 8.0 / 3
     start = _epoch_so_far({"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0})
     assert start == {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0, "weighted": 0.0, "weight": 0.0}
+
+
+class _Raises(Callback):
+    """Raises ``error`` in the event ``where`` (a user's callback: a tuning loop's, a notebook's)."""
+
+    def __init__(self, where: str, error: BaseException):
+        self.where, self.error = where, error
+
+    def on_train_begin(self, trainer):
+        if self.where == "begin":
+            raise self.error
+
+    def on_train_end(self, trainer):
+        if self.where == "end":
+            raise self.error
+
+
+class _Ended(Callback):
+    def __init__(self):
+        self.ended = 0
+
+    def on_train_end(self, trainer):
+        self.ended += 1
+
+
+@pytest.mark.parametrize("where", ["begin", "end"])
+@pytest.mark.parametrize("error", [RuntimeError("the callback's own"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_callback_that_raises_leaves_no_tensorboard_writer_open(where, error, tmp_path):
+    """A user's callback raising in on_train_begin (before the loop's try) or on_train_end (before
+    TensorBoard's own end) left TensorBoard's writer open: one more thread and an open events file
+    after every such fit, in a process that fits again and again."""
+    import threading
+    threads = threading.active_count()
+    after = _Ended()
+    for k in range(3):
+        with pytest.raises((RuntimeError, KeyboardInterrupt, TrainingInterrupted)):
+            _fit(_cfg(max_epochs=1, tensorboard=True), run_dir=tmp_path / f"run{k}",
+                 callbacks=[_Raises(where, error), after])
+    assert threading.active_count() == threads
+    assert after.ended == (3 if where == "end" else 0)      # the others end too; one never begun does not
+
+
+
+
+def test_a_callback_that_raises_at_the_start_leaves_no_progress_bar_running():
+    """The progress bar, started before a user's callback raised in on_train_begin, was never stopped:
+    its refresh thread ran on, redrawing a dead bar, one more after every such fit. (rich's stop asks
+    the thread to end without waiting for it: the threads counted are those not asked.)"""
+    import threading
+    from rich.live import _RefreshThread
+
+    def bars_running():
+        return sum(isinstance(t, _RefreshThread) and not t.done.is_set() for t in threading.enumerate())
+
+    for _ in range(3):
+        trainer = Trainer(_cfg(max_epochs=1, progress="bar"), callbacks=[_Raises("begin", RuntimeError("boom"))])
+        trainer.progress.stream = io.StringIO()
+        with pytest.raises(RuntimeError):
+            trainer.fit(_model(), Batches(*_data()))
+    assert bars_running() == 0

@@ -31,6 +31,7 @@ from lstmkit.deploy.batching import RequestBatcher
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
+from lstmkit.estimator_params import caller_warnings
 from lstmkit.runs import read_meta
 
 __all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "json_problem", "UPLOAD_TYPES",
@@ -153,7 +154,8 @@ class ServedModel:
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         """A typed request (the task's ``request_models``) -> the task's answer; through the
         request-batching queue when the task answers several requests at once (``answer_many``)."""
-        out = self.batcher.submit(request) if self.batcher is not None else self.adapter.answer(self.net, **request)
+        with caller_warnings():     # requests side by side: their hushed notes must not stay hushed
+            out = self.batcher.submit(request) if self.batcher is not None else self.adapter.answer(self.net, **request)
         return {**out, "engine": self.engine}
 
     async def answer_async(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +168,8 @@ class ServedModel:
         """A raw upload of an accepted content type (a WAV file) -> the task's answer."""
         if not body:
             raise BadRequest([], "the upload is empty", f"send the file's bytes as the body ({content_type})")
-        return {**self.adapter.answer_bytes(self.net, body, content_type), "engine": self.engine}
+        with caller_warnings():
+            return {**self.adapter.answer_bytes(self.net, body, content_type), "engine": self.engine}
 
     # -- WebSocket /stream --------------------------------------------------------------------
     def stream_message(self, text: str, sid: str) -> dict[str, Any]:

@@ -133,16 +133,19 @@ def activation_bytes(net: nn.Module, x: torch.Tensor | tuple) -> int:
     params = {p.untyped_storage().data_ptr() for p in net.parameters()}
     seen: dict[int, int] = {}
 
-    def pack(t: torch.Tensor):
+    def pack(t: torch.Tensor) -> None:
+        # nothing kept: the graph is never run backward. Returning ``t`` saved a layer's own output in
+        # its node (oneDNN's LSTM saves its outputs): a cycle through C++ that Python's collector cannot
+        # see, so each call kept the graph and the network's parameters alive for good (every fit checks
+        # its batch with this: a notebook's or tuning loop's process grew by each model it trained)
         s = t.untyped_storage()
         if s.data_ptr() not in params:
             seen[s.data_ptr()] = s.nbytes()
-        return t
 
     was_training = net.training
     net.train()
     try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda _: None):
             net(*x) if isinstance(x, tuple) else net(x)
     finally:
         net.train(was_training)

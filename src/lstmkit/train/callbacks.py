@@ -199,7 +199,11 @@ class TensorBoardLogger(Callback):
 
     def __init__(self, logdir: Path):
         from torch.utils.tensorboard import SummaryWriter   # imported only when used
-        self.writer = SummaryWriter(log_dir=str(logdir))
+        self._writer_class, self.logdir = SummaryWriter, logdir
+        self.writer = None          # open from on_train_begin to on_train_end: a thread and a file
+
+    def on_train_begin(self, trainer) -> None:
+        self.writer = self._writer_class(log_dir=str(self.logdir))
 
     def on_epoch_end(self, trainer, logs) -> None:
         for key in ("train_loss", "val_loss", "lr", "grad_norm"):
@@ -209,4 +213,6 @@ class TensorBoardLogger(Callback):
         self.writer.flush()
 
     def on_train_end(self, trainer) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None

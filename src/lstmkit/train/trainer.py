@@ -163,11 +163,13 @@ class Trainer(ResumeState):
             if val_batches is not None:
                 val_batches = dist.ShardedBatches(val_batches, dist.rank(), dist.world_size(), skip_small=False)
 
-        for cb in self.callbacks:
-            cb.on_train_begin(self)
         w = self._where
+        begun: list[Callback] = []        # the callbacks whose begin ran: the ones whose end must run
         try:
             with terminate_as_interrupt():
+                for cb in self.callbacks:
+                    cb.on_train_begin(self)
+                    begun.append(cb)
                 for epoch in range(w.epoch, cfg.max_epochs):
                     if w.stopped:
                         break
@@ -181,18 +183,17 @@ class Trainer(ResumeState):
                     if w.stopped:
                         break
         except KeyboardInterrupt:
-            for cb in self.callbacks:
-                cb.on_train_end(self)
+            with contextlib.suppress(Exception):     # the interrupt is what the caller is told
+                _end_all(begun, self)
             self._write_doctor("interrupted")
             # the epochs the checkpoint holds: Ctrl-C while it was written said one more than a resume continues from
             saved = self._saved_epochs if self.run_dir is not None and self.is_main else len(self.history)
             raise TrainingInterrupted(self.run_dir, saved) from None
         except Exception as e:          # the run is marked failed by its estimator; this closes what training opened
-            self._close_after(e)
+            self._close_after(e, begun)
             raise
         self.epoch_now = None
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+        _end_all(begun, self)
         if self._best_state is not None and restore_best:
             model.load_state_dict(self._best_state)
         found = evidence(model) if evidence is not None and self.doctor is not None and self.is_main else None
@@ -205,13 +206,12 @@ class Trainer(ResumeState):
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
                            device=device_label(self.device), threads=torch.get_num_threads())
 
-    def _close_after(self, e: Exception) -> None:
-        """After ``e`` ended the epoch loop: each callback's end (the progress bar stopped, history.csv
-        and TensorBoard's events written out) and the doctor's report, saying what stopped training
+    def _close_after(self, e: Exception, begun: list[Callback]) -> None:
+        """After ``e`` ended the epoch loop: the end of each callback ``begun`` (the progress bar stopped,
+        history.csv and TensorBoard's events written out) and the doctor's report, saying what stopped training
         (a diverged loss wrote its own). A failure of these is dropped: ``e`` is what the caller is told."""
-        for cb in self.callbacks:
-            with contextlib.suppress(Exception):
-                cb.on_train_end(self)
+        with contextlib.suppress(Exception):
+            _end_all(begun, self)
         if isinstance(e, TrainingDiverged):
             return
         line = next((ln.strip() for ln in str(getattr(e, "message", e)).splitlines() if ln.strip()), "")
@@ -446,6 +446,20 @@ def _rows(y) -> int:
     if isinstance(y, (tuple, list)):
         return _rows(y[0])
     return int(y.shape[0]) if torch.is_tensor(y) and y.dim() > 0 else 1
+
+
+def _end_all(callbacks: list[Callback], trainer: Trainer) -> None:
+    """``on_train_end`` of every callback, then the first one's error: one that raised (a user's, or
+    Ctrl-C in it) left those after it open, TensorBoard's writer and its thread among them (one more
+    thread and open events file for every such fit of a notebook's or a tuning loop's process)."""
+    first: BaseException | None = None
+    for cb in callbacks:
+        try:
+            cb.on_train_end(trainer)
+        except BaseException as e:      # noqa: BLE001  (raised below, once the others have ended)
+            first = first or e
+    if first is not None:
+        raise first
 
 
 class _Lent(Callback):
