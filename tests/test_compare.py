@@ -701,6 +701,7 @@ def test_compare_classify_shows_calibration_and_the_majority_row_scores_the_clas
     out = capsys.readouterr().out
     assert "| nll | brier | ece |" in out, out
     folder = next((tmp_path / "runs").glob("compare-classify-*"))
+    assert "nll, brier, ece: calibration of the predicted probabilities" in (folder / "compare.md").read_text()
     csv = pd.read_csv(folder / "compare.csv").set_index("model")
     for m in ("nll", "brier", "ece"):
         assert csv.loc["gru", f"{m}_mean"] >= 0, m

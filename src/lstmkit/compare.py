@@ -595,7 +595,10 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
     lines += ["", to_markdown(table, metrics), "", *([note, ""] if note else []),
               "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
-              "in one training batch (parameters excluded).", ""]
+              "in one training batch (parameters excluded)."
+              + (" nll, brier, ece: calibration of the predicted probabilities (log loss, Brier score, expected "
+                 "calibration error), lower is better; the majority row's are those of the training class shares."
+                 if "ece" in metrics else ""), ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines), encoding="utf-8"))
     _plot(table, metrics, folder / "compare.png", higher_is_better)
     # the trials with what a resume read (plan, given), last: complete once every file is written
