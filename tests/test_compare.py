@@ -682,6 +682,51 @@ def test_compare_classify_majority_row_is_scored_as_the_models_are(tmp_path):
     assert majority["macro_f1_mean"] == pytest.approx(f1_score(test["label"], always, average="macro"))   # 0.375
 
 
+def test_compare_classify_shows_calibration_and_the_majority_row_scores_the_class_shares(tmp_path, capsys):
+    """compare.csv and the printed table held accuracy and macro-F1 alone: two models of one accuracy, one sure of
+    its misses, read alike. The majority row's probabilities are the training class shares (0.45 / 0.3 / 0.25),
+    scored by the same NLL, Brier and ECE as the models (not the one-hot answer, 36 nats a miss)."""
+    from sklearn.metrics import brier_score_loss, log_loss
+    rng = np.random.default_rng(0)
+    words = {"pos": "great", "neg": "awful", "mid": "fine"}
+
+    def texts(labels):
+        return pd.DataFrame({"text": [f"{words[y]} film {rng.integers(9)}" for y in labels], "label": labels})
+    texts(["pos"] * 18 + ["neg"] * 12 + ["mid"] * 10).to_csv(tmp_path / "train.csv", index=False)
+    test = texts(["pos"] * 6 + ["neg"] * 3 + ["mid"] * 1)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    main(["compare", "--task", "classify", "--data", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+          "--text", "text", "--label", "label", "--models", "gru", "--seeds", "1", "--epochs", "1",
+          "--hidden-size", "4", "--out", str(tmp_path / "runs")])
+    out = capsys.readouterr().out
+    assert "| nll | brier | ece |" in out, out
+    folder = next((tmp_path / "runs").glob("compare-classify-*"))
+    assert "nll, brier, ece: calibration of the predicted probabilities" in (folder / "compare.md").read_text()
+    csv = pd.read_csv(folder / "compare.csv").set_index("model")
+    for m in ("nll", "brier", "ece"):
+        assert csv.loc["gru", f"{m}_mean"] >= 0, m
+    shares = np.tile([10 / 40, 12 / 40, 18 / 40], (len(test), 1))          # mid, neg, pos
+    y = test["label"].map({"mid": 0, "neg": 1, "pos": 2})
+    majority = csv.loc["majority"]
+    assert majority["nll_mean"] == pytest.approx(log_loss(y, shares, labels=[0, 1, 2]))             # 1.06, not 14.4
+    assert majority["brier_mean"] == pytest.approx(brier_score_loss(y, shares, labels=[0, 1, 2]))
+    assert majority["ece_mean"] == pytest.approx(abs(0.6 - 18 / 40))       # one bin: confidence 0.45, 6 of 10 right
+    assert majority["accuracy_mean"] == pytest.approx(0.6)
+
+
+def test_a_comparison_kept_before_calibration_resumes_with_those_cells_empty():
+    """A trials.json written before compare scored a classifier's nll/brier/ece: its trials and its majority
+    reference row hold accuracy and macro-F1 alone, and the resumed table raised KeyError: 'nll'."""
+    metrics = ("accuracy", "macro_f1", "nll", "brier", "ece")
+    old = Trial("gru", 0, 10, {"accuracy": 0.8, "macro_f1": 0.7}, 1.0, 2, 100.0, 0.1, 1.0, 0.5)
+    new = Trial("gru", 1, 10, {"accuracy": 0.9, "macro_f1": 0.8, "nll": 0.3, "brier": 0.1, "ece": 0.05},
+                1.0, 2, 100.0, 0.1, 1.0, 0.5)
+    table = summarise([old, new], metrics, {"majority": {"accuracy": 0.5, "macro_f1": 0.33}})
+    assert table.loc[0, "accuracy_mean"] == pytest.approx(0.85) and np.isnan(table.loc[0, "nll_mean"])
+    assert table.loc[1, "model"] == "majority" and np.isnan(table.loc[1, "ece_mean"])
+    assert "| majority | — | 0.5 | 0.33 | nan | nan | nan |" in to_markdown(table, metrics)
+
+
 def test_a_resumed_comparison_refuses_a_data_folder_that_changed(tmp_path):
     """A folder of recordings was checked by its path alone: recordings added before the resume would
     have mixed two corpora in one table."""

@@ -13,7 +13,8 @@ and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a 
 * ``params``: trainable parameters;
 * test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines,
   classification the majority class as reference rows): forecast MASE/MAE/RMSE/sMAPE, classify
-  accuracy/macro-F1, translate BLEU/chrF of greedy decoding, lm perplexity and bits per token;
+  accuracy/macro-F1 and the calibration of its probabilities, nll/brier/ece (the majority row's are the
+  training class shares'), translate BLEU/chrF of greedy decoding, lm perplexity and bits per token;
 * ``train_s``: seconds in the training loop (epochs incl. validation, without data preparation
   or test evaluation), ``epochs``: epochs run before early stopping ended them,
   ``windows_per_s``: training windows (sequences, sentence pairs) processed per second;
@@ -489,13 +490,14 @@ def summarise(trials: list[Trial], metrics: tuple[str, ...],
         group = [t for t in trials if t.model == model]
         row: dict[str, Any] = {"model": model, "params": group[0].params, "seeds": len(group)}
         for m in metrics:
-            row[f"{m}_mean"], row[f"{m}_std"] = _mean_std([t.metrics[m] for t in group])
+            # a metric a trial kept before lstmkit scored it (a resumed comparison's) is NaN, not a KeyError
+            row[f"{m}_mean"], row[f"{m}_std"] = _mean_std([t.metrics.get(m, math.nan) for t in group])
         for col in ("train_s", "epochs", "windows_per_s", "latency_b1_ms", "latency_b256_ms", "act_mem_mb"):
             row[f"{col}_mean"], row[f"{col}_std"] = _mean_std([getattr(t, col) for t in group])
         rows.append(row)
     rows += [{"model": name, "failed": why} for name, why in (failed or {}).items()]
     for name, values in (references or {}).items():
-        rows.append({"model": name, **{f"{m}_mean": values[m] for m in metrics}})
+        rows.append({"model": name, **{f"{m}_mean": values.get(m, math.nan) for m in metrics}})
     table = pd.DataFrame(rows)
     # counts stay whole numbers beside the empty cells of failed and reference rows: compare.csv read 19050.0
     return table.astype({c: "Int64" for c in ("params", "seeds") if c in table})
@@ -594,7 +596,10 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
     lines += ["", to_markdown(table, metrics), "", *([note, ""] if note else []),
               "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
               "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
-              "in one training batch (parameters excluded).", ""]
+              "in one training batch (parameters excluded)."
+              + (" nll, brier, ece: calibration of the predicted probabilities (log loss, Brier score, expected "
+                 "calibration error), lower is better; the majority row's are those of the training class shares."
+                 if "ece" in metrics else ""), ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines), encoding="utf-8"))
     _plot(table, metrics, folder / "compare.png", higher_is_better)
     # the trials with what a resume read (plan, given), last: complete once every file is written

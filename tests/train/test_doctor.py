@@ -922,6 +922,11 @@ def test_the_class_prior_is_weighed_as_the_loss_weighs_rows():
     # balanced class weights: the best constant answer is 50/50; the rows weigh 2/3 and 2
     assert balanced["scores"]["class_prior"] == pytest.approx(np.log(2))
     assert balanced["model"] == pytest.approx(-(4 / 6 * np.log(0.9) + 2 * np.log(0.8)) / (4 / 6 + 2))
+    # named apart from metrics.json's unweighted nll, in the report's line too
+    assert cmp["metric"] == "log loss" and balanced["metric"] == "class-weighted log loss"
+    from lstmkit.train.doctor import format_report
+    line = format_report({"findings": [], "evidence": {"baselines": balanced}}).splitlines()[-1]
+    assert line.startswith("  validation class-weighted log loss: the model "), line
     weighted = prior_comparison(proba, y_val, np.array([1.0, 0.0]), y_train, np.array([1, 1, 1, 3.0]), None,
                                 ["a", "b"])
     assert weighted["scores"]["class_prior"] == pytest.approx(-np.log(0.5))        # only row 0 counts

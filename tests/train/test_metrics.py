@@ -1,5 +1,6 @@
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -164,6 +165,19 @@ def test_calibration_one_class_present_and_probabilities_of_zero_and_one():
     assert m["brier"] == pytest.approx((0 + 2 + (0.25 + 0.0625 + 0.0625)) / 3)
     assert m["ece"] == pytest.approx(_ece_by_hand([0, 0, 0], np.array([[1.0, 0, 0], [0, 1.0, 0], [0.5, 0.25, 0.25]])))
     assert m["ece"] == pytest.approx((2 * abs(0.5 - 1.0) + abs(1 - 0.5)) / 3)
+
+
+def test_calibration_of_a_float32_softmax_warns_nothing():
+    """A network's softmax in float32, widened to float64, sums to 1 within 1e-7, past scikit-learn's tolerance:
+    every fit and evaluate of three or more classes printed "The y_prob values do not sum to one" twice."""
+    import torch
+    proba = torch.softmax(torch.randn(64, 5, generator=torch.Generator().manual_seed(0)) * 4, dim=-1).double().numpy()
+    y = np.arange(64) % 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = classification_metrics(y, proba, list("abcde"))
+    exact = proba / proba.sum(axis=1, keepdims=True)
+    assert m["nll"] == pytest.approx(-np.log(exact[np.arange(64), y]).mean())
 
 
 def test_calibration_confidence_on_a_bin_edge_and_weights():

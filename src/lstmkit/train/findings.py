@@ -153,7 +153,7 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
     text, numeric sequences, speech in classify mode): the log loss on the validation rows ``y_val`` (class indices) of the model's probabilities ``proba``
     and of the class prior, the one answer for every row that fits the training labels best (their
     frequencies, weighed as the loss weighs them: sample and class weights), both weighed as the
-    training loss weighs a row. A model whose loss is not below the prior's learned nothing the class
+    training loss weighs a row (``metric`` then says "class-weighted log loss"). A model whose loss is not below the prior's learned nothing the class
     frequencies do not say (labels shuffled against the texts; a learning rate far too low), unless
     its accuracy is above the majority class's (``"ahead"``). None when the validation rows weigh
     nothing."""
@@ -184,7 +184,10 @@ def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarr
         remedies.append(f"weigh the classes: {opt('class_weight', 'balanced')} (the rarest, {classes[rarest]!r}, is "
                         f"{shares[rarest]:.1%} of the training {'rows' if train_weights is None else 'weight'}: "
                         "unweighted, its rows barely move the loss)")
-    return {**ahead, "part": "validation", "metric": "log loss", "unit": "rows", "points": len(y_val),
+    # under class weights it is not the unweighted nll of metrics.json and the report's calibration line: said so,
+    # "validation log loss: the model 0.41" beside "NLL 0.52" read as two numbers for one thing
+    metric = "log loss" if class_weights is None else "class-weighted log loss"
+    return {**ahead, "part": "validation", "metric": metric, "unit": "rows", "points": len(y_val),
             "model": log_loss(proba[np.arange(len(y_val)), y_val]), "scores": {"class_prior": log_loss(prior[y_val])},
             "remedies": remedies,
             "instead": {"class_prior": f"until the model wins, predict the majority class ({classes[top]!r}, "

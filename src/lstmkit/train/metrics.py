@@ -84,6 +84,10 @@ def calibration(y: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | No
     from sklearn.metrics import brier_score_loss, log_loss
     y = np.asarray(y, dtype=np.int64)
     proba = np.asarray(proba, dtype=np.float64)
+    # a float32 softmax sums to 1 within 1e-7, past scikit-learn's float64 tolerance: every fit and evaluate of three
+    # or more classes printed "UserWarning: The y_prob values do not sum to one" twice; rows are rescaled to sum to 1
+    total = proba.sum(axis=1, keepdims=True)
+    proba = np.divide(proba, total, out=proba.copy(), where=total > 0)
     labels = np.arange(proba.shape[1])
     w = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     conf = proba.max(axis=1)

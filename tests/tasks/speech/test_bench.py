@@ -51,6 +51,7 @@ def test_compare_speech_classifies_a_folder_named_by_label_from_name(digits):
                     mode="classify", label_from_name="{label}_{speaker}_{take}", **SMALL)
     assert table["model"].tolist() == ["gru"] and "failed" not in table
     assert 0 <= table.loc[0, "accuracy_mean"] <= 1
+    assert all(table.loc[0, f"{m}_mean"] >= 0 for m in ("nll", "brier", "ece"))    # calibration beside accuracy
     assert table.attrs["settings"]["mode"] == "classify"
 
 

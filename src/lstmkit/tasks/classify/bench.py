@@ -18,7 +18,7 @@ from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
                                  float_range, int_range, make_trial, trial_shown)
-from lstmkit.train.metrics import classification_metrics
+from lstmkit.train.metrics import calibration, classification_metrics
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -26,14 +26,15 @@ __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys",
 
 class ClassifyBench(ZooBench):
     """Text (``TextClassifier``) or numeric-sequence (``SequenceClassifier``, ``series=True``)
-    classification: accuracy and macro-F1 on the ``test`` data, or, without it, on a stratified
-    ``test_frac`` held out of ``data``; the majority class is the reference row.
+    classification: accuracy, macro-F1 and the calibration of ``predict_proba`` (NLL, Brier, ECE) on the
+    ``test`` data, or, without it, on a stratified ``test_frac`` held out of ``data``; the majority class is
+    the reference row, its probabilities the training data's class shares.
 
     ``options`` are the estimator's hyper-parameters (``text``, ``label``, ``max_len``, ...)."""
 
     name = "classify"
-    metrics = ("accuracy", "macro_f1")
-    higher_is_better = True
+    metrics = ("accuracy", "macro_f1", "nll", "brier", "ece")    # the first two higher, the rest lower is better
+    higher_is_better = True                                     # of the headline, accuracy
 
     def __init__(self, data, test=None, series: bool = False, test_frac: float = 0.2, **options: Any):
         if data is None:
@@ -64,10 +65,16 @@ class ClassifyBench(ZooBench):
         if not self._reference:      # scored as the model is: 2p / (1 + p) / c, over every class, was not the
             # model's macro-F1, whose mean is over the classes the test part holds or the model predicts
             index = {c: k for k, c in enumerate(est.class_names_)}
-            always = np.zeros((len(self.test.labels), len(est.class_names_)))
+            y = [index[v] for v in self.test.labels]
+            always = np.zeros((len(y), len(est.class_names_)))
             always[:, est.majority_] = 1.0
-            ref = classification_metrics([index[v] for v in self.test.labels], always, est.class_names_)
-            self._reference = {"majority": {"accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"]}}
+            ref = classification_metrics(y, always, est.class_names_)
+            # its probabilities are the training class shares (DummyClassifier's 'prior'), not the one-hot answer,
+            # whose every miss would cost 36 nats: the NLL a model has to beat to know more than the shares
+            shares = np.bincount([index[v] for v in self.train.labels], minlength=len(est.class_names_))
+            prior = calibration(y, np.tile(shares / shares.sum(), (len(y), 1)))
+            self._reference = {"majority": {"accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"],
+                                            **{k: prior[k] for k in ("nll", "brier", "ece")}}}
         net, cfg = est.net_.to("cpu").eval(), est.config_
         steps = max(1, round(est.data_summary_["train_length"]["mean"]))
         gen = torch.Generator().manual_seed(0)

@@ -67,7 +67,7 @@ class SpeechBench(ZooBench):
             n_test = min(max(1, round(test_frac * len(full))), len(full) - 2)
             self.train, self.test = full.subset(sorted(perm[n_test:])), full.subset(sorted(perm[:n_test]))
         self.mode = cfg.mode
-        self.metrics = ("accuracy", "macro_f1") if cfg.mode == "classify" else ("wer", "cer")
+        self.metrics = ("accuracy", "macro_f1", "nll", "brier", "ece") if cfg.mode == "classify" else ("wer", "cer")
         self.higher_is_better = cfg.mode == "classify"
         self.describe_ = {"data": describe_source(data), "recordings": len(full.paths), "mode": cfg.mode,
                           "test": describe_source(test) if test is not None else
