@@ -388,3 +388,20 @@ def test_threads_predicting_during_an_update_answer_as_before_it_and_leave_it_as
     for k, v in alone.net_.state_dict().items():
         assert torch.equal(est.net_.state_dict()[k], v), k
     pd.testing.assert_frame_equal(est.predict(data, engine="torch"), alone.predict(data, engine="torch"), check_exact=True)
+
+
+def test_a_stream_opened_before_an_accepted_update_goes_on_with_the_weights_it_opened_with(abs_forecaster):
+    """``update`` trains a copy and puts it in place once accepted: a stream opened before steps on with
+    the weights its carried state came from (a model never updated answers alike), one opened after
+    steps the updated weights."""
+    est, kept = Forecaster.load(abs_forecaster.run_dir_), Forecaster.load(abs_forecaster.run_dir_)
+    df = sine_frame(n=30, seed=7)
+    obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
+    before, alike = est.stream(engine="torch"), kept.stream(engine="torch")
+    before.run(obs[:10], id="a")
+    alike.run(obs[:10], id="a")
+    est.update(_newer(sine_frame(n=200, seed=11, trend=0.002)), epochs=5, lr=5e-3)
+    assert est.last_update_["accepted"]
+    np.testing.assert_array_equal(np.stack(before.run(obs[10:], id="a")), np.stack(alike.run(obs[10:], id="a")))
+    after, unchanged = est.stream(engine="torch"), kept.stream(engine="torch")
+    assert not np.allclose(np.stack(after.run(obs, id="b")), np.stack(unchanged.run(obs, id="b")))
