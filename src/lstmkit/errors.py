@@ -235,11 +235,12 @@ class ColumnNotFound(LstmkitError):
     the flags that name the columns apply to every file."""
 
     def __init__(self, message: str, hint: str | None = None, columns: list[str] | None = None,
-                 name: str | None = None, close: str | None = None):
+                 name: str | None = None, close: str | None = None, renames: dict[str, str] | None = None):
         super().__init__(message, hint)
         self.columns = columns or []          # the names the table has
         self.name = name                      # the name asked for
         self.close = close                    # the one of columns it most likely meant, if any
+        self.renames = renames                # several names missing: {a column it has: the name asked for}
 
 
 class EnvironmentProblem(LstmkitError):

@@ -58,8 +58,9 @@ def test_a_test_file_that_moved_with_the_run_asks_for_data(runs, tmp_path, capsy
     (run / "lstmkit.json").write_text(json.dumps(meta))
     out = tmp_path / "int8"
     code, _, err = run_cli(["export", "int8", "--run", run, "--out", out], capsys)
-    assert_user_error(code, err, "cannot check an int8 model of copied run: no test data to check the accuracy",
-                      "pass --data with the test examples")
+    assert_user_error(code, err, "cannot check an int8 model of copied run: no test data to check the accuracy — "
+                      "pass --data with labelled test examples; nothing was written")
+    assert err.count("--data") == 1
     assert not out.exists()
     code, text, err = run_cli(["export", "int8", "--run", run, "--data", runs["texts"], "--out", out,
                                "--backend", "torch"], capsys)

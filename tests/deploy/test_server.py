@@ -404,3 +404,47 @@ def test_requests_answered_side_by_side_leave_the_services_warning_filters(abs_f
     for t in threads:
         t.join()
     assert warnings.filters == filters
+
+
+def test_a_stream_step_beside_a_request_leaves_the_services_warning_filters(abs_forecaster, monkeypatch):
+    """A ``/stream`` message's step hushes notes too (scikit-learn's ``check_array`` opens a
+    ``warnings.catch_warnings`` in a window stream's scaling) but ran outside the caller-warnings count
+    that requests run in: a request's hushing block that it overlapped stayed in force once the step left,
+    and every later warning of the service went unseen."""
+    import threading
+    import warnings
+    from lstmkit.deploy.served import ServedModel
+    m = ServedModel("sales", abs_forecaster.run_dir_, "torch", {})
+    monkeypatch.setattr(m, "batcher", None)
+    request_in, step_in, request_out = threading.Event(), threading.Event(), threading.Event()
+
+    def answer(net, **request):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            request_in.set()
+            step_in.wait()
+        return {}
+
+    def step_noted(x_t, id="default"):
+        request_in.wait()
+        with warnings.catch_warnings():
+            step_in.set()
+            request_out.wait()
+        return np.zeros(3, np.float32), []
+
+    monkeypatch.setattr(m.adapter, "answer", answer)
+    monkeypatch.setattr(m.stream, "step_noted", step_noted)
+    monkeypatch.setattr(m.adapter, "stream_json", lambda y: {}, raising=False)
+    filters = list(warnings.filters)
+
+    def request():
+        m.answer({})
+        request_out.set()
+
+    threads = [threading.Thread(target=request),
+               threading.Thread(target=m.stream_message, args=(json.dumps({"y": 1.0, "temp": 0.5}), "s"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert warnings.filters == filters

@@ -175,8 +175,10 @@ def test_int8_without_data_says_why_not(tmp_path, ctc):
     src = SpeechRecognizer.load(ctc)
     utts = read_utterances(ctc.parent.parent / "manifest.csv")
     est = SpeechRecognizer(**{**src.config_.to_dict(), "max_epochs": 1}).fit(utts, out=tmp_path)   # in memory: no source
-    with pytest.raises(LstmkitError, match="cannot check an int8 model .*no recordings with transcripts"):
+    with pytest.raises(LstmkitError, match="cannot check an int8 model .*no recordings with transcripts") as e:
         export_int8(est.run_dir_, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
+    assert "MANIFEST.csv listing recordings and their transcripts" in e.value.hint    # the fix said once
+    assert "MANIFEST" not in e.value.message and "examples" not in str(e.value)
 
 
 # -- serving -------------------------------------------------------------------------------------

@@ -261,7 +261,8 @@ def test_quality_refusal_limits():
     judge = TranslateAdapter.quality_refusal
     assert judge(None, {"bleu": 30.0}, {"bleu": 29.71}) is None
     assert "BLEU fell 0.40" in judge(None, {"bleu": 30.0}, {"bleu": 29.6})
-    assert "no validation or test pairs" in judge(None, None, None)
+    assert judge(None, None, None) == "no validation or test pairs to check BLEU"      # the fix is said once, after it
+    assert "source and target sentence pairs" in TranslateAdapter.quality_data_fix(None)
 
 
 # -- the service ---------------------------------------------------------------------------

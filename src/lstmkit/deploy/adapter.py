@@ -20,7 +20,9 @@ HTTP (``server.py``)      ``metadata()``, ``columns``, the task's own request: `
                           (``answer_bytes``); ``/stream``: all of streaming, or ``streams = False``
 optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e.g. ``lengths``),
                           ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
-                          not become the engine), ``streams`` (False: no ``/stream``),
+                          not become the engine; ``(None, None)``: the run has nothing to score),
+                          ``quality_data_fix()`` (then what to pass, in the task's words: a
+                          forecaster's series, a translator's pairs), ``streams`` (False: no ``/stream``),
                           ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``),
                           ``int8_data_fix`` (what ``export int8 --data`` takes where the task's
                           reader named an option it lacks; default: the run's columns),

@@ -126,8 +126,10 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     before = _own_test_metrics(adapter, fp32, data)
     judge = getattr(adapter, "quality_refusal", None)
     if before is None and judge is not None:       # no int8 model could be judged: say so before any work
-        raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
-                           f"pass {opt('data')} with the test examples the quality is judged on; nothing was written")
+        # the fix once, in the task's words (a forecaster's windows, a translator's pairs): the judge says the problem
+        asks = getattr(adapter, "quality_data_fix", None)
+        fix = asks() if asks is not None else f"pass {opt('data')} with the examples the quality is judged on"
+        raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}", f"{fix}; nothing was written")
 
     check_out_folder(target.parent)
     try:

@@ -195,7 +195,8 @@ class ServedModel:
                    else "send finite JSON numbers within ±3.4e38 (fill or drop the missing values)")
             return {"error": f"message{where} {problem} — {fix}", "field": self._field_of(msg, path)}
         try:
-            with self._lock, json_wording():                  # a client's values shown as JSON (true, null)
+            # a step hushes notes too (scikit-learn's check_array in a window's scaling): in the count requests run in
+            with caller_warnings(), self._lock, json_wording():   # a client's values shown as JSON (true, null)
                 if isinstance(msg, dict) and "op" in msg:
                     return self._operation(msg, sid)
                 if self.task_stream:

@@ -236,13 +236,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if e.name is None:
                 raise
             columns = f" (its columns: {', '.join(e.columns) or 'none'})"
+            if e.renames:        # a translator's table without either column (the fix named the source's alone)
+                reads = " and ".join(repr(v) for v in e.renames.values())
+                rename = f"df.rename(columns={e.renames!r})"
+                if not python_caller():
+                    raise                # the command line's --src, --tgt name this file's columns
+                how = (f"the DataFrame's columns to them, e.g. {rename}" if hasattr(data, "iloc") else
+                       f"the {'file' if isinstance(data, (str, os.PathLike)) else 'table'}'s columns to them, or pass "
+                       f"the table as a DataFrame with them renamed, {rename}")
+                raise LstmkitError(e.message, f"the model reads columns {reads} (as it was trained): rename {how}"
+                                   + columns) from None
             if not (hasattr(data, "columns") and hasattr(data, "iloc")):
-                if not python_caller() or not isinstance(data, (str, os.PathLike)):
+                if not python_caller():
                     raise                # the command line's --text, --label name this file's columns
-                # a file from Python: the reader's 'pass text= with one of: …' named a keyword these methods lack
+                # a file (or a table other than a DataFrame: pyarrow's) from Python: the reader's 'pass text= with
+                # one of: …' (a translator's 'pass src= and tgt=') named a keyword these methods lack
+                whose = "file's" if isinstance(data, (str, os.PathLike)) else "table's"
                 other = e.close or (e.columns[0] if len(e.columns) == 1 else "COLUMN")
                 raise LstmkitError(e.message, f"the model reads column {e.name!r} (as it was trained): rename the "
-                                   f"file's column to it, or pass the table as a DataFrame with it renamed, "
+                                   f"{whose} column to it, or pass the table as a DataFrame with it renamed, "
                                    f"df.rename(columns={{{other!r}: {e.name!r}}})" + columns) from None
             if labels is not None and e.name == labels:
                 rename = f", or rename its {e.close!r} column to it, df.rename(columns={{{e.close!r}: {e.name!r}}})"

@@ -221,15 +221,36 @@ def test_fit_on_sentences_given_as_files_is_one_error_and_writes_no_run(tmp_path
 
 
 def test_evaluate_on_a_frame_without_the_models_columns_is_told_to_rename_them(fitted, pairs):
-    """evaluate takes no column names; its fix was the command line's 'pass --src with one of: en, de'."""
+    """evaluate takes no column names; its fix was the command line's 'pass --src with one of: en, de',
+    then a rename of the source column alone, the target's missing too."""
     import pandas as pd
     frame = pd.DataFrame(pairs(3, seed=4), columns=["en", "de"])
     with pytest.raises(LstmkitError, match=r"no source column 'src' nor target column 'tgt' in the DataFrame — the "
-                                           r"model reads column "
-                                           r"'src' \(as it was trained\): rename .*df.rename\(columns=\{'COLUMN': "
-                                           r"'src'\}\) \(its columns: en, de\)$"):
+                                           r"model reads columns 'src' and 'tgt' \(as it was trained\): rename the "
+                                           r"DataFrame's columns to them, e.g. df.rename\(columns=\{'en': 'src', "
+                                           r"'de': 'tgt'\}\) \(its columns: en, de\)$"):
         fitted.evaluate(frame)
     assert fitted.evaluate(frame.rename(columns={"en": "src", "de": "tgt"}))["bleu"] >= 0
+
+
+@pytest.mark.parametrize("given", ["file", "arrow"])
+def test_evaluate_on_a_file_or_arrow_table_without_the_models_columns_names_no_keyword_it_lacks(fitted, pairs,
+                                                                                                tmp_path, given):
+    """A pyarrow table was told 'pass src= and tgt= with two of its columns', keywords evaluate and
+    score do not take; a file (and the table) now name both columns to rename."""
+    import pandas as pd
+    frame = pd.DataFrame(pairs(3, seed=4), columns=["en", "de"])
+    if given == "file":
+        data = tmp_path / "pairs.csv"
+        frame.to_csv(data, index=False)
+    else:
+        pa = pytest.importorskip("pyarrow")
+        data = pa.Table.from_pandas(frame)
+    for method in (fitted.evaluate, fitted.score):
+        with pytest.raises(LstmkitError) as e:
+            method(data)
+        assert "src=" not in e.value.hint and f"rename the {given if given == 'file' else 'table'}'s columns" \
+            in e.value.hint and "df.rename(columns={'en': 'src', 'de': 'tgt'})" in e.value.hint
 
 
 @pytest.mark.parametrize("tokenizer", ["word", "bpe"])

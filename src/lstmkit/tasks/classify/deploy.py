@@ -172,10 +172,14 @@ class ClassifyAdapter(EstimatorAdapter):
         finally:
             self.est.net_ = own
 
+    def quality_data_fix(self) -> str:
+        """What the int8 check asks for when the run has no test data (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        return f"pass {opt('data')} with labelled test examples"
+
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: accuracy holds within 0.5 points)."""
         if not before or not after:
-            return f"no test data to check the accuracy (pass {opt('data')} with labelled examples)"
+            return "no test data to check the accuracy"
         drop = before["accuracy"] - after["accuracy"]
         if drop > ACCURACY_LIMIT + 1e-12:
             return (f"accuracy fell {100 * drop:.2f} points ({before['accuracy']:.4f} -> {after['accuracy']:.4f}; "

@@ -245,13 +245,17 @@ class ForecastAdapter:
                 "split": rule, "series": len(found), "windows": int(sum(len(y) for y, *_ in found)),
                 "horizon": cfg.horizon, "first_point": firsts[0] if len(firsts) == 1 else [firsts[0], firsts[-1]]}
 
+    def quality_data_fix(self) -> str:
+        """What the int8 check asks for when the run has no series to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        return f"pass {opt('data')} with the series the run was trained on (the MASE is judged on their test windows)"
+
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: its MASE is at most 3 % above the float
         model's; MAE where the MASE has no scale, a series held still in its training part). Relative:
         MASE and MAE are in no common units across runs, and int8 error grows with the forecast's."""
         part = getattr(self, "scored_part", "test")
         if not before or not after:
-            return f"no series to check the MASE on (pass {opt('data')} with the series the run was trained on)"
+            return "no series to check the MASE on"
         key = "MASE" if np.isfinite(before.get("MASE", np.nan)) and before["MASE"] > 0 else "MAE"
         b, a = before[key], after.get(key, np.nan)
         rise = a / b - 1.0 if b > 0 else (0.0 if a == b else np.inf)

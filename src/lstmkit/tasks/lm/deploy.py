@@ -199,10 +199,14 @@ class LMAdapter(EstimatorAdapter):
                           cfg.max_tokens, cfg.train.seed)
         return split_corpus(full, cfg.val_frac, cfg.train.seed)[1].lines
 
+    def quality_data_fix(self) -> str:
+        """What the int8 check asks for when the run has no text to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        return f"pass {opt('data')} with text to score"
+
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: perplexity within +1 %)."""
         if not before or not after:
-            return f"no validation text to check the perplexity (pass {opt('data')} with text)"
+            return "no validation text to check the perplexity"
         rise = after["perplexity"] / before["perplexity"] - 1.0
         if not rise <= PERPLEXITY_LIMIT + 1e-12:
             return (f"perplexity rose {100 * rise:.2f} % ({before['perplexity']:.4f} -> {after['perplexity']:.4f}; "

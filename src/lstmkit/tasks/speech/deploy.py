@@ -327,11 +327,15 @@ class SpeechAdapter(EstimatorAdapter):
         m = recognition_metrics(utts.texts, [a["transcript"] for a in answers])
         return {"wer": float(m["wer"]), "cer": float(m["cer"])}
 
+    def quality_data_fix(self) -> str:
+        """What the int8 check asks for when the run has no recordings to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        return f"pass {opt('data', 'MANIFEST.csv', written=True)} listing recordings and their transcripts"
+
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: WER rose at most 0.5 points, or
         accuracy fell at most 0.5 points)."""
         if not before or not after:
-            return f"no recordings with transcripts to check the quality (pass {opt('data', 'MANIFEST.csv', written=True)})"
+            return "no recordings with transcripts to check the quality"
         name, key, sign, limit = (("WER", "wer", 1, WER_LIMIT) if "wer" in before
                                   else ("accuracy", "accuracy", -1, ACCURACY_LIMIT))
         worse = sign * (after[key] - before[key])                    # points lost, as a share

@@ -203,7 +203,7 @@ def _pair_columns(df: pd.DataFrame, src: str, tgt: str, where: str) -> tuple[lis
         raise ColumnNotFound(f"no source column {src!r} nor target column {tgt!r}{where}",
                              f"pass {opt('src')} and {opt('tgt')} with two of its columns: {', '.join(names[:8])}"
                              f"{', …' if len(names) > 8 else ''} (e.g. {opt('src', names[0])} {opt('tgt', names[1])}: "
-                             f"{names[0]} to {names[1]})", names, src)
+                             f"{names[0]} to {names[1]})", names, src, renames={names[0]: src, names[1]: tgt})
     return (column_strings(table_column(df, src, "source", where, "src")),
             column_strings(table_column(df, tgt, "target", where, "tgt")))
 

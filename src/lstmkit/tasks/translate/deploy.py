@@ -185,10 +185,14 @@ class TranslateAdapter(EstimatorAdapter):
             return None
         return None
 
+    def quality_data_fix(self) -> str:
+        """What the int8 check asks for when the run has no pairs to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        return f"pass {opt('data')} with a table of source and target sentence pairs"
+
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: BLEU holds within 0.3)."""
         if not before or not after:
-            return f"no validation or test pairs to check BLEU (pass {opt('data')} with a table of source and target)"
+            return "no validation or test pairs to check BLEU"
         drop = before["bleu"] - after["bleu"]
         if drop > BLEU_LIMIT + 1e-9:
             return f"BLEU fell {drop:.2f} ({before['bleu']:.2f} -> {after['bleu']:.2f}; limit {BLEU_LIMIT})"
