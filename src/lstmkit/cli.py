@@ -106,7 +106,8 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
 
 @app.command(name="doctor")
 def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder from 'train'."),
-                   run_option: Optional[Path] = typer.Option(None, "--run", help="The same, as the other commands take it."),
+                   run_option: Optional[Path] = typer.Option(None, "--run",
+                                                             help="The same, as the other commands take it."),
                    as_json: bool = typer.Option(False, "--json", help="Print doctor.json (and 'notes': the lines "
                                                 "under the report) instead of the report.")):
     """Print a run's training diagnostics again: findings, evidence, remedies (doctor.json)."""

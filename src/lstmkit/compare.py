@@ -773,7 +773,8 @@ def compare_command(
         raise LstmkitError("no data given", "pass --data FILE")
     _check_task_options(task, {k: v for k, v in options.items() if v is not None})
     try:
-        with reader_may_leave(), _torch_threads(threads):   # `| head -1` stopped it after the first model, nothing written
+        # reader_may_leave: `| head -1` stopped it after the first model, nothing written
+        with reader_may_leave(), _torch_threads(threads):
             if resume is not None:
                 resume_compare(resume, log=lambda line: typer.echo(line, err=True), show=typer.echo, progress=progress)
                 return

@@ -26,10 +26,10 @@ from types import ModuleType
 from typing import Any, Iterator
 
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
-           "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason",
-           "missing_path_fix", "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
-           "terminate_as_interrupt",
-           "interrupts_end_the_process", "the_command_runs", "first_of", "percent", "warnings_caught"]
+           "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason", "missing_path_fix",
+           "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
+           "terminate_as_interrupt", "interrupts_end_the_process", "the_command_runs", "first_of", "percent",
+           "warnings_caught"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command

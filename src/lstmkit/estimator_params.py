@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 else:                      # scikit-learn loads when asked for (get_type_hints reading an annotation too)
     metadata_routing = module_on_use("sklearn.utils.metadata_routing")
 
-__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc", "cpu_float32", "public_call", "caller_warnings"]
+__all__ = ["EstimatorParams", "WeightRequests", "LogProba", "params_dict", "estimator_signature", "parameters_doc",
+           "cpu_float32", "public_call", "caller_warnings"]
 
 
 class _Float32Default:

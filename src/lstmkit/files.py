@@ -36,10 +36,10 @@ from typing import Any, Callable
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, opt, os_reason, worded
 
-__all__ = ["atomic_write", "is_stream", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode", "give_new_file_mode",
-           "to_json", "json_safe", "path_exists", "file_in_the_way", "check_name_length", "check_out_path",
-           "check_writable", "new_folder_mode", "write_fix", "remove_left_temps", "read_json", "JSON_LIMIT",
-           "now_stamp"]
+__all__ = ["atomic_write", "is_stream", "replace_file", "rename_when_let_go", "temp_prefix", "new_file_mode",
+           "give_new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way", "check_name_length",
+           "check_out_path", "check_writable", "new_folder_mode", "write_fix", "remove_left_temps", "read_json",
+           "JSON_LIMIT", "now_stamp"]
 
 _WINDOWS = os.name == "nt"
 

@@ -108,8 +108,9 @@ def check_out_file(out: str | Path) -> None:
                                            (path.parent.parent, path.parent.name in RUN_FOLDERS))
                 if own and (folder / META_FILE).is_file()), None)
     if run is not None:
-        raise LstmkitError(f"{opt('out', str(out))} is a file of the run folder {run}: writing it would replace the run's own "
-                           f"{path.relative_to(run)}", "write the output outside the run folder, or under another name")
+        raise LstmkitError(f"{opt('out', str(out))} is a file of the run folder {run}: writing it would replace "
+                           f"the run's own {path.relative_to(run)}",
+                           "write the output outside the run folder, or under another name")
 
 
 def _not_a_folder(out: Path) -> LstmkitError:

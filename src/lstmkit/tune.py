@@ -354,8 +354,8 @@ def _check_comparable(space: dict[str, Any], shared: dict[str, str]) -> None:
         raise LstmkitError(f"search space: {key!r} changes {shared[key]}, so trials with other values have "
                            "validation losses that do not compare (the smallest would win, not the best model)",
                            f"remove {key!r} from the search space and set it in {worded('--config', 'base')}; to "
-                           f"choose it, run a study per value ({_another_study('NAME', out=False)}) and compare their best models by a validation metric "
-                           "that does not depend on it")
+                           f"choose it, run a study per value ({_another_study('NAME', out=False)}) and compare their "
+                           "best models by a validation metric that does not depend on it")
 
 
 def _check_trainer(flat: dict[str, Any], space: dict[str, Any]) -> None:

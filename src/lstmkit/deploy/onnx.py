@@ -104,9 +104,10 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
         if path.is_dir():                                # a folder: the graph goes in it, by its usual name
             path = path / ONNX_FILE
         elif path.suffix.lower() != ".onnx":             # a data file named by mistake was overwritten
-            raise LstmkitError(f"{opt('out', str(path))} is not a .onnx file name" + (" (the file exists; it is left as it "
-                               "is)" if path.exists() else ""), "name the graph's file e.g. model.onnx, or pass "
-                               "an existing folder (the graph goes in it as model.onnx)")
+            raise LstmkitError(f"{opt('out', str(path))} is not a .onnx file name"
+                               + (" (the file exists; it is left as it is)" if path.exists() else ""),
+                               "name the graph's file e.g. model.onnx, or pass an existing folder (the graph goes "
+                               "in it as model.onnx)")
     # a folder for several graphs is made by the export: its report goes in it all the same
     target = path / REPORT_FILE if graphs is not None else report_path(run, out, path)
     try:
@@ -261,8 +262,8 @@ def _check_utf8(path: Path) -> None:
         str(path.absolute()).encode("utf-8")
     except UnicodeEncodeError:
         raise LstmkitError(f"{path} has a name that is not UTF-8 text (its bytes are shown as \\u escapes); the ONNX "
-                           "exporter and ONNX Runtime take UTF-8 names only", f"rename the folder (or pass {opt('out')} "
-                           "with a UTF-8 name) and export again") from None
+                           "exporter and ONNX Runtime take UTF-8 names only",
+                           f"rename the folder (or pass {opt('out')} with a UTF-8 name) and export again") from None
 
 
 def _refuse_other_run(run: Path, out, several: bool) -> None:
@@ -286,8 +287,8 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
                            f"replaced by {run.name}'s", f"pass a folder outside any run (or leave {opt('out')} out: "
                            "the graph goes into the run itself)")
     if source != str(run.resolve()) and not _same_meta(folder, run):
-        raise LstmkitError(f"{opt('out', str(out))}: {folder} holds the ONNX export of another run ({source}); {run.name}'s "
-                           "graphs and files would be mixed with what is left of it",
+        raise LstmkitError(f"{opt('out', str(out))}: {folder} holds the ONNX export of another run ({source}); "
+                           f"{run.name}'s graphs and files would be mixed with what is left of it",
                            f"pass a new folder (or remove {folder} first)")
 
 
@@ -305,8 +306,8 @@ def _refuse_folder_of_runs(run: Path, out: Path) -> None:
         return
     if held:
         shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-        raise LstmkitError(f"{opt('out', str(out))} holds run folders ({shown}); the export's {META_FILE} there would make "
-                           f"'lstmkit list' read {out} as one run and hide them",
+        raise LstmkitError(f"{opt('out', str(out))} holds run folders ({shown}); the export's {META_FILE} there "
+                           f"would make 'lstmkit list' read {out} as one run and hide them",
                            f"pass a new folder for the export, e.g. {opt('out', str(out / (run.name + '-onnx')))}")
 
 

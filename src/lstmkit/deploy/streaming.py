@@ -58,8 +58,8 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot, stream_id
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id", "keep_slot",
-           "too_many_streams", "MODES"]
+__all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
+           "keep_slot", "too_many_streams", "MODES"]
 
 MODES = ("auto", "state", "window")
 

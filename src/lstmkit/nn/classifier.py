@@ -45,7 +45,8 @@ class AttentionPooling(nn.Module):
 
     def forward(self, h: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)          # [B, T]
-        weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=1)    # float32 under bf16 autocast
+        # float32 under bf16 autocast, as CUDA's autocast takes a softmax
+        weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=1)
         return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights       # [B, D], [B, T]
 
 

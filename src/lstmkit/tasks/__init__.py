@@ -132,8 +132,8 @@ class TuneHooks:
                            else ("val_frac", "0.2", ""))
         fix = worded(f"set {key}: {value}{why} in the --config file", f"set base[{key!r}] = {value}{why}")
         file = f", or name a validation file ({worded(f'{vals[0]}: FILE', f'base[{vals[0]!r}]')})" if vals else ""
-        raise LstmkitError(f"{worded(f'{key}: 0', f'{key}=0')} holds nothing out, so each trial would be ranked by its training loss (the "
-                           "largest, most overfitted setting wins)", f"{fix}{file}")
+        raise LstmkitError(f"{worded(f'{key}: 0', f'{key}=0')} holds nothing out, so each trial would be ranked by "
+                           "its training loss (the largest, most overfitted setting wins)", f"{fix}{file}")
 
     def trial(self, params: dict[str, Any], callback) -> float:
         """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""

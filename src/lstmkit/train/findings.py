@@ -149,13 +149,13 @@ def scaling_evidence(what: str, largest: float | None = None) -> dict[str, str]:
 def prior_comparison(proba: np.ndarray, y_val: np.ndarray, val_weights: np.ndarray | None, y_train: np.ndarray,
                      train_weights: np.ndarray | None, class_weights: np.ndarray | None,
                      classes: Sequence[str]) -> dict[str, Any] | None:
-    """The doctor's baseline comparison of a classifier (:meth:`~lstmkit.train.doctor.Doctor.report`;
-    text, numeric sequences, speech in classify mode): the log loss on the validation rows ``y_val`` (class indices) of the model's probabilities ``proba``
-    and of the class prior, the one answer for every row that fits the training labels best (their
-    frequencies, weighed as the loss weighs them: sample and class weights), both weighed as the
-    training loss weighs a row (``metric`` then says "class-weighted log loss"). A model whose loss is not below the prior's learned nothing the class
-    frequencies do not say (labels shuffled against the texts; a learning rate far too low), unless
-    its accuracy is above the majority class's (``"ahead"``). None when the validation rows weigh
+    """The doctor's baseline comparison of a classifier (:meth:`~lstmkit.train.doctor.Doctor.report`; text, numeric
+    sequences, speech in classify mode): the log loss on the validation rows ``y_val`` (class indices) of the
+    model's probabilities ``proba`` and of the class prior, the one answer for every row that fits the training
+    labels best (their frequencies, weighed as the loss weighs them: sample and class weights), both weighed as the
+    training loss weighs a row (``metric`` then says "class-weighted log loss"). A model whose loss is not below the
+    prior's learned nothing the class frequencies do not say (labels shuffled against the texts; a learning rate far
+    too low), unless its accuracy is above the majority class's (``"ahead"``). None when the validation rows weigh
     nothing."""
     import numpy as np          # numpy loads where a task measures: the doctor's judges need none
     n = proba.shape[1]

@@ -124,7 +124,7 @@ def format_report(m: dict[str, Any]) -> str:
     if "majority_baseline_accuracy" in m:
         head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
     lines = [f"{m['n']} examples: " + "  ".join(head)]
-    if "ece" in m:                      # of the probabilities predict_proba returns: are they as sure as they are right?
+    if "ece" in m:          # of the probabilities predict_proba returns: are they as sure as they are right?
         lines.append(f"calibration: NLL {m['nll']:.4f}  Brier {m['brier']:.4f}  ECE {m['ece']:.4f} "
                      f"({ECE_BINS} bins; lower is better)")
     from rich.cells import cell_len           # a terminal's columns: 中 and 🙂 take two, a combining accent none

@@ -137,8 +137,9 @@ def check_val_is_not_test(val_data, test_data) -> None:
     word-score mix) would choose the weights on the test set, and the test scores would flatter them."""
     paths = [d for d in (val_data, test_data) if isinstance(d, (str, os.PathLike)) and path_exists(d)]
     if len(paths) == 2 and os.path.samefile(*paths):
-        raise LstmkitError(f"{worded('--val and --test', 'val_data and test_data')} are the same file ({val_data}): early stopping would choose the "
-                           "weights on the test set, and the test scores would flatter them",
+        raise LstmkitError(f"{worded('--val and --test', 'val_data and test_data')} are the same file ({val_data}): "
+                           "early stopping would choose the weights on the test set, and the test scores would "
+                           "flatter them",
                            worded("pass --val a file kept apart from the test file, or leave --val out to hold out "
                                   "--val-frac of --data", "pass val_data= a file kept apart from the test file, or "
                                   "leave val_data out to hold out val_frac of the data"))

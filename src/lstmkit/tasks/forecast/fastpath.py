@@ -287,8 +287,9 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
-    finite (no gap ``interpolate`` filled) and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
-    points before the cut); otherwise None and the caller predicts fold by fold."""
+    finite (no gap ``interpolate`` filled) and every cut at least one lookback into its series
+    (``cuts [K, S]``: per fold and series the points before the cut); otherwise None and the caller
+    predicts fold by fold."""
     cfg = est.config_
     L = cfg.lookback
     if active_combination(est) is not None:    # predict fits the baseline on each fold's own history

@@ -264,5 +264,6 @@ def check_season_measured(train_sizes, ids, m: int) -> None:
                            f"pass the season length of the data (or leave {opt('deseason')} out to choose it from the data)")
     if short.any():
         warnings.warn(f"{int(short.sum())} of {len(short)} series have fewer than {need} training points (e.g. "
-                      f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): {opt('deseason', m)} leaves them unadjusted",
+                      f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): {opt('deseason', m)} leaves them "
+                      "unadjusted",
                       UserWarning, stacklevel=5)

@@ -190,7 +190,8 @@ class DeploySurface:
         ``id_embedding`` reads besides the rows, ``lstmkit.inspect.gates(..., series=...)``)."""
         return self._panel_arrays(data if isinstance(data, Panel) else self.one_series(data))["inputs"].numpy()
 
-    def test_forecast(self, net, data=None, part: str = "test") -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None:
+    def test_forecast(self, net, data=None,
+                      part: str = "test") -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] | None:
         """Per series: ``(y_true [n, H, T] (NaN where not observed), point forecast [n, H, T], y_train [n_train, T],
         first)`` of its test part (``part="val"``: its validation part) by ``net`` (any module reading windows
         ``[B, L, C]``, or ``net_``), in original units, as ``evaluate`` computes them, ``first`` the part's first

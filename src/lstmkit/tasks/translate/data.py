@@ -41,9 +41,9 @@ from lstmkit.data.tables import FEATHER, PARQUET, SHEETS, is_pipe, is_stdin, pip
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, separator_name,
                                    table_column, text_lines, unseparated_line)
-from lstmkit.data.vocab import (INVISIBLE_READING, PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading, checked_itos, checked_rules,
-                                import_tokenizers, join_words, mark_class, normalize_text, one_spaced, specials_as_text,
-                                state_error)
+from lstmkit.data.vocab import (INVISIBLE_READING, PAD, SPACELESS, UNK, Vocab, bpe_from_state, bpe_reading,
+                                checked_itos, checked_rules, import_tokenizers, join_words, mark_class,
+                                normalize_text, one_spaced, specials_as_text, state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
 from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, warnings_caught, worded
 from lstmkit.runs import path_exists

@@ -65,7 +65,8 @@ def corpus_scores(hyps: Sequence[str], refs: Sequence[str], lowercase: bool = Fa
     ``more_refs``: further references of each sentence, one list each (the signature's ``nrefs``)."""
     for k, r in enumerate((refs, *more_refs), 1):
         if len(r) != len(hyps):         # of a further set, its number: 'n translations but n references' named none
-            raise LstmkitError(f"{len(hyps)} translations but {len(r)} references" + (f" in reference set {k}" if k > 1 else ""),
+            raise LstmkitError(f"{len(hyps)} translations but {len(r)} references"
+                               + (f" in reference set {k}" if k > 1 else ""),
                                "the reference file must have one line per source line")
     sb = _sacrebleu()
     streams = [list(refs), *map(list, more_refs)]
