@@ -11,7 +11,9 @@ from lstmkit.tasks.forecast.baselines import (
     infer_season,
     naive_forecast,
     seasonal_naive_forecast,
+    steps_per_day,
     without_spikes,
+    zero_histories,
 )
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 
@@ -278,3 +280,75 @@ def test_ets_finds_the_blas_libraries_once_and_fits_on_one_blas_thread(monkeypat
     for k in range(3):
         ets_forecast(_seasonal_trend_series(60 + k, 12), np.array([49]), horizon=4, season=12, n_fit=50)
     assert len(made) == 1 and threads == [{1}] * 3
+
+
+@pytest.mark.parametrize("freq, steps", [("h", 24), ("30min", 48), ("15min", 96), ("7min", 0), ("min", 1440),
+                                         ("s", 86_400), ("D", 0), ("2D", 0), ("MS", 0), ("W", 0)])
+def test_steps_per_day_counts_steps_shorter_than_a_day_that_divide_it(freq, steps):
+    got = steps_per_day(pd.date_range("2024-01-01", periods=10, freq=freq))
+    assert got == steps and isinstance(got, int)
+
+
+def test_steps_per_day_of_no_index_is_zero():
+    assert steps_per_day(None) == 0 and steps_per_day(pd.RangeIndex(10)) == 0
+
+
+def test_zero_histories_match_a_direct_check_of_each_window():
+    rng = np.random.default_rng(3)
+    values = rng.choice([0.0, 0.0, 0.0, 2.5, -1.0], size=(30, 3))
+    values[5:20, 1] = 0.0
+    starts = np.array([0, 5, 7, 12, 20, 9, 4])
+    ends = np.array([4, 20, 18, 12, 30, 10, 5])                 # 12:12 is empty: no history, not "all zero"
+    expected = np.array([[e > s and not values[s:e, j].any() for j in range(3)] for s, e in zip(starts, ends)])
+    assert expected[:, 1].sum() >= 2 and not expected[3].any()
+    np.testing.assert_array_equal(zero_histories(values, starts, ends), expected)
+
+
+def test_seasonal_naive_needs_one_full_cycle_before_the_first_origin():
+    series = np.arange(10.0)
+    out = seasonal_naive_forecast(series, np.array([2]), horizon=4, season=3)    # y[0], y[1], y[2] observed
+    np.testing.assert_array_equal(out[0, :, 0], [0, 1, 2, 0])
+    with pytest.raises(ValueError, match="origins >= season - 1 = 2"):
+        seasonal_naive_forecast(series, np.array([1, 5]), horizon=4, season=3)
+
+
+@pytest.mark.parametrize("n_fit", [0, 1, 41, 2.0, True])
+def test_ets_refuses_a_fit_part_outside_the_series(n_fit):
+    with pytest.raises(ValueError, match="n_fit to be an integer in \\[2, 40\\]"):
+        ets_forecast(_seasonal_trend_series(40, 4), np.array([39]), horizon=2, season=4, n_fit=n_fit)
+
+
+def test_ets_without_a_season_is_statsmodels_damped_holt():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = _seasonal_trend_series(60, season=5)
+    ours = ets_forecast(y, np.array([39]), horizon=5, season=1, n_fit=40)[0, :, 0]
+    fitted = ExponentialSmoothing(y[:40], trend="add", damped_trend=True, initialization_method="estimated").fit()
+    np.testing.assert_allclose(ours, fitted.forecast(5), atol=1e-8)
+
+
+def _damped_holt_winters(y, p, season, horizon):
+    """Additive damped Holt-Winters by its recursions (statsmodels' form, its fitted ``p``) and
+    Hyndman's forecast l_T + (φ + … + φ^h)·b_T + s_{T+h-m(⌊(h-1)/m⌋+1)}: the newest season at h = m."""
+    a, b_, g, phi = p["smoothing_level"], p["smoothing_trend"], p["smoothing_seasonal"], p["damping_trend"]
+    level, trend, seasons = p["initial_level"], p["initial_trend"], list(p["initial_seasons"])
+    for value in y:
+        s_old, before = seasons[-season], level + phi * trend
+        level = a * (value - s_old) + (1 - a) * before
+        trend = b_ * (level - (before - phi * trend)) + (1 - b_) * phi * trend
+        seasons.append(g * (value - before) + (1 - g) * s_old)
+    h = np.arange(1, horizon + 1)
+    return level + np.cumsum(phi ** h) * trend + np.array(seasons)[len(seasons) - 1 + h - season * ((h - 1) // season + 1)]
+
+
+def test_ets_fits_its_season_from_exactly_two_cycles():
+    """Fitted on two cycles its seasonal smoothing is 1: the newest season is the last cycle as seen,
+    which step m reads (statsmodels 0.15's own forecast read the cycle before there, its issue #9538)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = _seasonal_trend_series(40, season=6)
+    ours = ets_forecast(y, np.array([11]), horizon=13, season=6, n_fit=12)[0, :, 0]
+    p = dict(ExponentialSmoothing(y[:12], trend="add", damped_trend=True, seasonal="add", seasonal_periods=6,
+                                  initialization_method="estimated").fit().params)
+    assert p["smoothing_seasonal"] > 0.5                       # the newest season differs from the one before
+    np.testing.assert_allclose(ours, _damped_holt_winters(y[:12], p, 6, 13), atol=1e-8)
