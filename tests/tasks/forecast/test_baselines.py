@@ -352,3 +352,72 @@ def test_ets_fits_its_season_from_exactly_two_cycles():
                                   initialization_method="estimated").fit().params)
     assert p["smoothing_seasonal"] > 0.5                       # the newest season differs from the one before
     np.testing.assert_allclose(ours, _damped_holt_winters(y[:12], p, 6, 13), atol=1e-8)
+
+
+def test_spikes_are_cleaned_up_to_their_share_of_the_fit_part():
+    """SPIKE_SHARE of the judged values (those a centred season wide window fits in) may be spikes, and no more."""
+    from lstmkit.tasks.forecast.baselines import SPIKE_SHARE
+    y = _daily()
+    judged = int(round(1 / SPIKE_SHARE))                                     # 100 judged values: one spike allowed
+    n_fit = judged + 6                                                       # season 7: 3 each side are not judged
+    one = y.copy()
+    one[50] = 5000.0
+    assert np.flatnonzero(without_spikes(one, n_fit, 7) != one).tolist() == [50]
+    two = one.copy()
+    two[80] = 5000.0
+    assert without_spikes(two, n_fit, 7) is two
+
+
+def test_ets_fits_kept_are_the_last_used(monkeypatch):
+    """The cache keeps the _ETS_KEPT fit parts used last: one used again stays, the oldest goes."""
+    import collections
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from lstmkit.tasks.forecast import baselines
+    monkeypatch.setattr(baselines, "_ETS_FITS", collections.OrderedDict())
+    monkeypatch.setattr(baselines, "_ETS_KEPT", 2)
+    optimised, fit = [], ExponentialSmoothing.fit
+    monkeypatch.setattr(ExponentialSmoothing, "fit", lambda self, *a, **k: optimised.append(1) or fit(self, *a, **k))
+    a, b, c = (_seasonal_trend_series(30, 6, seed=s) for s in (1, 2, 3))
+
+    def fits(*parts):
+        before = len(optimised)
+        for part in parts:
+            baselines._ets_params(part, None)
+        return len(optimised) - before
+
+    assert fits(a, b, a) == 2                  # a used again: kept
+    assert fits(c) == 1                        # c in, b (the oldest used) out
+    assert fits(a, c) == 0 and fits(b) == 1
+
+
+def test_baselines_check_the_series_and_origins():
+    np.testing.assert_array_equal(naive_forecast(np.array([4.0]), np.array([0]), 2), [[[4.0], [4.0]]])   # one point
+    with pytest.raises(ValueError, match=r"Expected series of shape \[N, n_targets\], got \(0,\)"):
+        naive_forecast(np.array([]), np.array([0]), 2)
+    with pytest.raises(ValueError, match=r"Expected origins in \[0, 4\], got range \[1, 5\]"):
+        naive_forecast(np.arange(5.0), np.array([1, 5]), 2)
+    with pytest.raises(ValueError, match=r"Expected origins in \[0, 4\], got range \[-1, 2\]"):
+        naive_forecast(np.arange(5.0), np.array([-1, 2]), 2)
+
+
+def test_steps_per_day_of_an_index_without_its_freq_set_is_inferred_from_three_times():
+    times = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00"])
+    assert times.freq is None and steps_per_day(times) == 24 and steps_per_day(times[:2]) == 0
+
+
+@pytest.mark.parametrize("horizon", [0, -1, 2.0, True])
+def test_baselines_refuse_a_horizon_that_is_no_positive_integer(horizon):
+    with pytest.raises(ValueError, match="Expected horizon to be a positive integer"):
+        naive_forecast(np.arange(5.0), np.array([4]), horizon)
+
+
+def test_a_far_reading_within_the_spread_of_noisy_values_is_no_spike():
+    """Noise of sd 10: a reading 60 above is outside the far-out fences but within SPIKE_MADS robust
+    standard deviations of its moving median, so it is kept."""
+    y = 100 + np.random.default_rng(4).normal(0, 10, 300)
+    y[150] = 160.0
+    assert without_spikes(y, 300, 7) is y
+    y[150] = 400.0
+    assert np.flatnonzero(without_spikes(y, 300, 7) != y).tolist() == [150]
