@@ -279,3 +279,16 @@ def test_a_beam_that_holds_every_prefix_answers_the_best_length_normalised_hypot
         assert tuple(h.ids) == best and h.score == pytest.approx(every[best], abs=1e-5), alpha
         winners.add(best)
     assert winners == {(EOS_ID,), (A, A, EOS_ID)}
+
+
+def test_output_bounds_and_a_hypothesis_cut_by_max_steps():
+    """Each sentence may write ceil(ratio x length) + 2 tokens, at most max_steps; a hypothesis is cut
+    when it stopped at max_steps without <eos> where the ratio alone would have let it go on."""
+    from lstmkit.nn.seq2seq import _cut
+    assert max_lengths(torch.tensor([1, 3, 4]), 1.5).tolist() == [4, 7, 8]
+    assert max_lengths(torch.tensor([1, 3, 4]), 1.5, max_steps=7).tolist() == [4, 7, 7]
+    five = [4, 5, 6, 4, 5]
+    assert _cut(five, 2, 2.0, 5)                                  # its own limit 6: max_steps 5 cut it
+    assert not _cut(five[:4] + [EOS_ID], 2, 2.0, 5)               # it ended itself
+    assert not _cut(five, 2, 2.0, None) and not _cut(five[:4], 2, 2.0, 5)
+    assert not _cut(five, 2, 1.5, 5)                              # its own limit is 5 too: no cut
