@@ -354,3 +354,15 @@ def test_the_checks_budget_counts_the_longer_of_the_two_transcripts(monkeypatch)
     monkeypatch.setattr(dec, "CHECK_STATES", 5)
     monkeypatch.setattr(dec, "ctc_log_likelihood", lambda *a: pytest.fail("the check ran past its budget"))
     assert prefix_beam_search(lp, beam=2) == [1]
+
+
+def test_a_wide_beam_finds_the_best_transcript_of_repeated_symbols():
+    """One symbol and the blank: "a", "aa", "aaa" differ only in where blanks split the repeats, which a
+    prefix's blank-ending and symbol-ending probabilities keep apart; every frame path decides the best."""
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        T = int(rng.integers(3, 7))
+        x = rng.normal(size=(T, 2)) * 1.5
+        lp = x - np.logaddexp.reduce(x, axis=1, keepdims=True)
+        total = _every_transcript(lp)
+        assert total[tuple(prefix_beam_search(lp, beam=2 ** T, prune=math.inf))] == pytest.approx(max(total.values()))
