@@ -1,8 +1,8 @@
 """Folders of a data set's parts: which names name a part, and which folders are no split."""
 import pytest
 
-from lstmkit.data.splits import check_not_saved_dataset, split_parts, split_parts_fix
-from lstmkit.errors import LstmkitError
+from lstmkit.data.splits import check_not_saved_dataset, parts_error, split_parts, split_parts_fix
+from lstmkit.errors import LstmkitError, caller_wording
 
 
 def _folder(tmp_path, *names):
@@ -59,3 +59,48 @@ def test_a_hugging_face_save_to_disk_folder_is_named_with_the_export_to_do(tmp_p
     with pytest.raises(LstmkitError, match=r"train is a Hugging Face data set .*\(one Dataset\)") as e:
         check_not_saved_dataset(saved / "train")
     assert "ds.to_json('train.jsonl')" in e.value.hint and e.value.hint.endswith("then pass --data train.jsonl")
+
+
+def test_only_the_files_wanted_make_the_parts(tmp_path):
+    d = _folder(tmp_path, "train.csv", "test.csv", "README.train.md", "valid.md")
+    assert split_parts(d, lambda f: f.suffix == ".csv") == {"train": [d / "train.csv"], "test": [d / "test.csv"]}
+
+
+def test_a_python_caller_is_told_fits_keywords_and_the_part_scored_after(tmp_path):
+    d = _folder(tmp_path, "ptb.train.txt", "ptb.valid.txt", "ptb.test.txt")
+    parts = split_parts(d, lambda f: True)
+    train, val, test = (str(d / f"ptb.{p}.txt") for p in ("train", "valid", "test"))
+    with caller_wording(python=True):
+        assert split_parts_fix(parts, test=None, score="lm evaluate --run RUN --data") == (
+            f"fit on {train!r} with val_data={val!r} (and score the test part with evaluate({test!r}))")
+        assert split_parts_fix({"train": parts["train"]}) == f"fit on {train!r}"
+    assert split_parts_fix(parts, val=None, test=None, score="lm evaluate --run RUN --data") == (
+        f"pass --data {train} (and score the validation part with lm evaluate --run RUN --data {val} "
+        f"and the test part with lm evaluate --run RUN --data {test})")
+
+
+def test_a_classifiers_parts_error_names_the_one_test_file_to_evaluate_on(tmp_path):
+    d = _folder(tmp_path, "train.csv", "test.csv")
+    e = parts_error(d, split_parts(d, lambda f: True), "a table")
+    assert str(e).startswith(f"{d} is a folder of a data set in parts (train.csv, test.csv), not a table")
+    assert e.hint == f"pass --data {d / 'train.csv'} --test {d / 'test.csv'} (to evaluate a run: --data {d / 'test.csv'})"
+    d2 = _folder(tmp_path / "b", "train.csv", "valid.csv")
+    assert parts_error(d2, split_parts(d2, lambda f: True), "a table").hint == (
+        f"pass --data {d2 / 'train.csv'} --val {d2 / 'valid.csv'}")
+
+
+def test_a_saved_split_is_placed_by_its_part_and_a_lone_one_is_trained_on(tmp_path):
+    saved = tmp_path / "squad"
+    saved.mkdir()
+    (saved / "dataset_dict.json").write_text('{"splits": ["train", "validation"]}')
+    with pytest.raises(LstmkitError) as e:
+        check_not_saved_dataset(saved)
+    assert e.value.hint.endswith("then pass --data train.jsonl --val validation.jsonl")
+    one = tmp_path / "reviews"
+    one.mkdir()
+    (one / "state.json").write_text("{}")
+    check_not_saved_dataset(one)                                     # no .arrow file beside it: not one
+    (one / "data-00000-of-00001.arrow").write_bytes(bytes(64))
+    with pytest.raises(LstmkitError, match=r"reviews is a Hugging Face data set .*\(one Dataset\)") as e:
+        check_not_saved_dataset(one)
+    assert e.value.hint.endswith("then pass --data reviews.jsonl")

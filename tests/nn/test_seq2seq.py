@@ -243,3 +243,52 @@ def test_attention_weights_are_float32_under_cpu_bf16_autocast(make):
     torch.testing.assert_close(weights.sum(-1), torch.ones(4), atol=1e-6, rtol=0)
     assert bool((weights[~mask] == 0).all())
     torch.testing.assert_close(weights, plain, atol=0.05, rtol=0)       # the scores alone rounded to bf16
+
+
+def _every_ending(net, src, src_len, limit):
+    """Each hypothesis the search may answer, by brute force: every token sequence that ends at its
+    first <eos> or at ``limit`` tokens, with its log-probability (the decoder's own, step by step)."""
+    out = {}
+
+    def grow(ids, state, memory, y, total):
+        logp = torch.log_softmax(net.step(torch.tensor([y]), state, memory)[0][0].float(), -1)
+        new_state = net.step(torch.tensor([y]), state, memory)[1]
+        for tok in range(len(logp)):
+            seq, s = ids + [tok], total + float(logp[tok])
+            if tok == EOS_ID or len(seq) == limit:
+                out[tuple(seq)] = s
+            else:
+                grow(seq, new_state, memory, tok, s)
+
+    memory, state = net.encode(src, src_len)
+    grow([], state, memory, 2, 0.0)
+    return out
+
+
+def test_a_beam_that_holds_every_prefix_answers_the_best_length_normalised_hypothesis():
+    """Against every hypothesis of a 3-token table decoder: "<eos>" (-0.92) is the best sum, "a a <eos>"
+    (-1.21, three tokens) the best once the GNMT penalty ((5 + len) / 6) ** alpha divides it."""
+    from lstmkit.nn.seq2seq import length_penalty
+    table = {(): {EOS_ID: 0.4, A: 0.6}, (A,): {EOS_ID: 0.45, A: 0.55}, (A, A): {EOS_ID: 0.9, A: 0.1}}
+    net, src, src_len = _TableDecoder(table), torch.tensor([[4]]), torch.tensor([1])
+    every = _every_ending(net, src, src_len, limit=int(max_lengths(src_len, 1.0)[0]))
+    winners = set()
+    for alpha in (0.0, 0.6, 1.0, 2.0):
+        best = max(every, key=lambda ids: every[ids] / length_penalty(len(ids), alpha))
+        h = beam_search(net, src, src_len, beam=7 * 7, alpha=alpha, max_len_ratio=1.0)[0]
+        assert tuple(h.ids) == best and h.score == pytest.approx(every[best], abs=1e-5), alpha
+        winners.add(best)
+    assert winners == {(EOS_ID,), (A, A, EOS_ID)}
+
+
+def test_output_bounds_and_a_hypothesis_cut_by_max_steps():
+    """Each sentence may write ceil(ratio x length) + 2 tokens, at most max_steps; a hypothesis is cut
+    when it stopped at max_steps without <eos> where the ratio alone would have let it go on."""
+    from lstmkit.nn.seq2seq import _cut
+    assert max_lengths(torch.tensor([1, 3, 4]), 1.5).tolist() == [4, 7, 8]
+    assert max_lengths(torch.tensor([1, 3, 4]), 1.5, max_steps=7).tolist() == [4, 7, 7]
+    five = [4, 5, 6, 4, 5]
+    assert _cut(five, 2, 2.0, 5)                                  # its own limit 6: max_steps 5 cut it
+    assert not _cut(five[:4] + [EOS_ID], 2, 2.0, 5)               # it ended itself
+    assert not _cut(five, 2, 2.0, None) and not _cut(five[:4], 2, 2.0, 5)
+    assert not _cut(five, 2, 1.5, 5)                              # its own limit is 5 too: no cut

@@ -11,7 +11,9 @@ from lstmkit.tasks.forecast.baselines import (
     infer_season,
     naive_forecast,
     seasonal_naive_forecast,
+    steps_per_day,
     without_spikes,
+    zero_histories,
 )
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 
@@ -278,3 +280,144 @@ def test_ets_finds_the_blas_libraries_once_and_fits_on_one_blas_thread(monkeypat
     for k in range(3):
         ets_forecast(_seasonal_trend_series(60 + k, 12), np.array([49]), horizon=4, season=12, n_fit=50)
     assert len(made) == 1 and threads == [{1}] * 3
+
+
+@pytest.mark.parametrize("freq, steps", [("h", 24), ("30min", 48), ("15min", 96), ("7min", 0), ("min", 1440),
+                                         ("s", 86_400), ("D", 0), ("2D", 0), ("MS", 0), ("W", 0)])
+def test_steps_per_day_counts_steps_shorter_than_a_day_that_divide_it(freq, steps):
+    got = steps_per_day(pd.date_range("2024-01-01", periods=10, freq=freq))
+    assert got == steps and isinstance(got, int)
+
+
+def test_steps_per_day_of_no_index_is_zero():
+    assert steps_per_day(None) == 0 and steps_per_day(pd.RangeIndex(10)) == 0
+
+
+def test_zero_histories_match_a_direct_check_of_each_window():
+    rng = np.random.default_rng(3)
+    values = rng.choice([0.0, 0.0, 0.0, 2.5, -1.0], size=(30, 3))
+    values[5:20, 1] = 0.0
+    starts = np.array([0, 5, 7, 12, 20, 9, 4])
+    ends = np.array([4, 20, 18, 12, 30, 10, 5])                 # 12:12 is empty: no history, not "all zero"
+    expected = np.array([[e > s and not values[s:e, j].any() for j in range(3)] for s, e in zip(starts, ends)])
+    assert expected[:, 1].sum() >= 2 and not expected[3].any()
+    np.testing.assert_array_equal(zero_histories(values, starts, ends), expected)
+
+
+def test_seasonal_naive_needs_one_full_cycle_before_the_first_origin():
+    series = np.arange(10.0)
+    out = seasonal_naive_forecast(series, np.array([2]), horizon=4, season=3)    # y[0], y[1], y[2] observed
+    np.testing.assert_array_equal(out[0, :, 0], [0, 1, 2, 0])
+    with pytest.raises(ValueError, match="origins >= season - 1 = 2"):
+        seasonal_naive_forecast(series, np.array([1, 5]), horizon=4, season=3)
+
+
+@pytest.mark.parametrize("n_fit", [0, 1, 41, 2.0, True])
+def test_ets_refuses_a_fit_part_outside_the_series(n_fit):
+    with pytest.raises(ValueError, match="n_fit to be an integer in \\[2, 40\\]"):
+        ets_forecast(_seasonal_trend_series(40, 4), np.array([39]), horizon=2, season=4, n_fit=n_fit)
+
+
+def test_ets_without_a_season_is_statsmodels_damped_holt():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = _seasonal_trend_series(60, season=5)
+    ours = ets_forecast(y, np.array([39]), horizon=5, season=1, n_fit=40)[0, :, 0]
+    fitted = ExponentialSmoothing(y[:40], trend="add", damped_trend=True, initialization_method="estimated").fit()
+    np.testing.assert_allclose(ours, fitted.forecast(5), atol=1e-8)
+
+
+def _damped_holt_winters(y, p, season, horizon):
+    """Additive damped Holt-Winters by its recursions (statsmodels' form, its fitted ``p``) and
+    Hyndman's forecast l_T + (φ + … + φ^h)·b_T + s_{T+h-m(⌊(h-1)/m⌋+1)}: the newest season at h = m."""
+    a, b_, g, phi = p["smoothing_level"], p["smoothing_trend"], p["smoothing_seasonal"], p["damping_trend"]
+    level, trend, seasons = p["initial_level"], p["initial_trend"], list(p["initial_seasons"])
+    for value in y:
+        s_old, before = seasons[-season], level + phi * trend
+        level = a * (value - s_old) + (1 - a) * before
+        trend = b_ * (level - (before - phi * trend)) + (1 - b_) * phi * trend
+        seasons.append(g * (value - before) + (1 - g) * s_old)
+    h = np.arange(1, horizon + 1)
+    return level + np.cumsum(phi ** h) * trend + np.array(seasons)[len(seasons) - 1 + h - season * ((h - 1) // season + 1)]
+
+
+def test_ets_fits_its_season_from_exactly_two_cycles():
+    """Fitted on two cycles its seasonal smoothing is 1: the newest season is the last cycle as seen,
+    which step m reads (statsmodels 0.15's own forecast read the cycle before there, its issue #9538)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = _seasonal_trend_series(40, season=6)
+    ours = ets_forecast(y, np.array([11]), horizon=13, season=6, n_fit=12)[0, :, 0]
+    p = dict(ExponentialSmoothing(y[:12], trend="add", damped_trend=True, seasonal="add", seasonal_periods=6,
+                                  initialization_method="estimated").fit().params)
+    assert p["smoothing_seasonal"] > 0.5                       # the newest season differs from the one before
+    np.testing.assert_allclose(ours, _damped_holt_winters(y[:12], p, 6, 13), atol=1e-8)
+
+
+def test_spikes_are_cleaned_up_to_their_share_of_the_fit_part():
+    """SPIKE_SHARE of the judged values (those a centred season wide window fits in) may be spikes, and no more."""
+    from lstmkit.tasks.forecast.baselines import SPIKE_SHARE
+    y = _daily()
+    judged = int(round(1 / SPIKE_SHARE))                                     # 100 judged values: one spike allowed
+    n_fit = judged + 6                                                       # season 7: 3 each side are not judged
+    one = y.copy()
+    one[50] = 5000.0
+    assert np.flatnonzero(without_spikes(one, n_fit, 7) != one).tolist() == [50]
+    two = one.copy()
+    two[80] = 5000.0
+    assert without_spikes(two, n_fit, 7) is two
+
+
+def test_ets_fits_kept_are_the_last_used(monkeypatch):
+    """The cache keeps the _ETS_KEPT fit parts used last: one used again stays, the oldest goes."""
+    import collections
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from lstmkit.tasks.forecast import baselines
+    monkeypatch.setattr(baselines, "_ETS_FITS", collections.OrderedDict())
+    monkeypatch.setattr(baselines, "_ETS_KEPT", 2)
+    optimised, fit = [], ExponentialSmoothing.fit
+    monkeypatch.setattr(ExponentialSmoothing, "fit", lambda self, *a, **k: optimised.append(1) or fit(self, *a, **k))
+    a, b, c = (_seasonal_trend_series(30, 6, seed=s) for s in (1, 2, 3))
+
+    def fits(*parts):
+        before = len(optimised)
+        for part in parts:
+            baselines._ets_params(part, None)
+        return len(optimised) - before
+
+    assert fits(a, b, a) == 2                  # a used again: kept
+    assert fits(c) == 1                        # c in, b (the oldest used) out
+    assert fits(a, c) == 0 and fits(b) == 1
+
+
+def test_baselines_check_the_series_and_origins():
+    np.testing.assert_array_equal(naive_forecast(np.array([4.0]), np.array([0]), 2), [[[4.0], [4.0]]])   # one point
+    with pytest.raises(ValueError, match=r"Expected series of shape \[N, n_targets\], got \(0,\)"):
+        naive_forecast(np.array([]), np.array([0]), 2)
+    with pytest.raises(ValueError, match=r"Expected origins in \[0, 4\], got range \[1, 5\]"):
+        naive_forecast(np.arange(5.0), np.array([1, 5]), 2)
+    with pytest.raises(ValueError, match=r"Expected origins in \[0, 4\], got range \[-1, 2\]"):
+        naive_forecast(np.arange(5.0), np.array([-1, 2]), 2)
+
+
+def test_steps_per_day_of_an_index_without_its_freq_set_is_inferred_from_three_times():
+    times = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00"])
+    assert times.freq is None and steps_per_day(times) == 24 and steps_per_day(times[:2]) == 0
+
+
+@pytest.mark.parametrize("horizon", [0, -1, 2.0, True])
+def test_baselines_refuse_a_horizon_that_is_no_positive_integer(horizon):
+    with pytest.raises(ValueError, match="Expected horizon to be a positive integer"):
+        naive_forecast(np.arange(5.0), np.array([4]), horizon)
+
+
+def test_a_far_reading_within_the_spread_of_noisy_values_is_no_spike():
+    """Noise of sd 10: a reading 60 above is outside the far-out fences but within SPIKE_MADS robust
+    standard deviations of its moving median, so it is kept."""
+    y = 100 + np.random.default_rng(4).normal(0, 10, 300)
+    y[150] = 160.0
+    assert without_spikes(y, 300, 7) is y
+    y[150] = 400.0
+    assert np.flatnonzero(without_spikes(y, 300, 7) != y).tolist() == [150]

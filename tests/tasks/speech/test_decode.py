@@ -328,3 +328,41 @@ def test_one_long_recordings_beam_search_shows_its_frames(monkeypatch, capsys):
         ["decoding: 1/2 utterances", "decoding: 2/2 utterances"]
     decode_batch([lp], beam=1, progress="log")
     assert capsys.readouterr().err == ""
+
+
+def test_a_prefix_is_ranked_by_alpha_lm_log_probability_plus_beta_per_token_and_a_finished_word_is_not_rescored():
+    words = UnigramWords(["ab", "cd"])
+    fusion = LMFusion(words, CHARS, alpha=0.7, beta=0.5)
+    ctx = fusion.start()
+    for ch in "ab cd ":
+        ctx = fusion.extend(ctx, CHARS.index(ch) + 1)
+    assert ctx.tokens == 2 and ctx.word == ""
+    assert fusion.bonus(ctx) == pytest.approx(0.7 * 2 * math.log(0.45) + 0.5 * 2)
+    assert fusion.final(ctx) == pytest.approx(0.7 * (2 * math.log(0.45) + math.log(0.09)) + 0.5 * 2)   # </s> only
+
+
+def test_symbols_more_than_prune_below_a_frames_best_are_not_tried():
+    lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))                  # "a" holds 0.64 over its three paths
+    assert prefix_beam_search(lp, beam=2, prune=10.0) == [1]
+    assert prefix_beam_search(lp, beam=2, prune=0.0) == []           # only the blank tried at each frame
+
+
+def test_the_checks_budget_counts_the_longer_of_the_two_transcripts(monkeypatch):
+    """The beam's "a" against greedy's "" (two frames): 2 x (2 x 1 + 1) = 6 frame-states, over a budget of 5."""
+    import lstmkit.tasks.speech.decode as dec
+    lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
+    monkeypatch.setattr(dec, "CHECK_STATES", 5)
+    monkeypatch.setattr(dec, "ctc_log_likelihood", lambda *a: pytest.fail("the check ran past its budget"))
+    assert prefix_beam_search(lp, beam=2) == [1]
+
+
+def test_a_wide_beam_finds_the_best_transcript_of_repeated_symbols():
+    """One symbol and the blank: "a", "aa", "aaa" differ only in where blanks split the repeats, which a
+    prefix's blank-ending and symbol-ending probabilities keep apart; every frame path decides the best."""
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        T = int(rng.integers(3, 7))
+        x = rng.normal(size=(T, 2)) * 1.5
+        lp = x - np.logaddexp.reduce(x, axis=1, keepdims=True)
+        total = _every_transcript(lp)
+        assert total[tuple(prefix_beam_search(lp, beam=2 ** T, prune=math.inf))] == pytest.approx(max(total.values()))
