@@ -120,15 +120,8 @@ def test_csv_files_keep_csv_quoting(tmp_path):
     assert read_table(tmp_path / "q.csv")["sentence"].tolist() == ["great", "a, b"]
 
 
-def test_the_rule_costs_a_fraction_of_reading_the_file():
-    """A large TSV in which no cell begins with a quote mark (one sits inside a sentence): telling so
-    takes well under what pandas takes to read it (a regex search over the whole text took longer)."""
-    import io
-    import time
+def test_a_large_tsv_whose_only_quote_mark_sits_inside_a_sentence_reads_as_text():
+    """The rule's answer on the large file benchmarks/tsv_quoting.py times (its cost against pandas'
+    read is measured there, not here): no cell begins with a quote mark, so the marks are text."""
     text = "sentence\tlabel\n" + "".join(f"review {k} is fine\t{k % 2}\n" for k in range(200_000)) + 'it "is"\t1\n'
-    took = time.perf_counter()
     assert tsv_quoting(text, "x") is False
-    took = time.perf_counter() - took
-    read = time.perf_counter()
-    pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
-    assert took < 0.5 * (time.perf_counter() - read)
