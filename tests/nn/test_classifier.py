@@ -153,3 +153,15 @@ def test_attention_pooling_weights_are_float32_under_cpu_bf16_autocast():
     assert weights.dtype == torch.float32
     torch.testing.assert_close(weights.sum(1), torch.ones(3), atol=1e-6, rtol=0)
     assert bool((weights[~mask] == 0).all())
+
+
+def test_attention_pooling_of_a_float64_model_stays_float64():
+    """The float32 softmax that bf16 autocast needs made a float64 model's weights float32, and the
+    pooling's matrix product with its float64 states failed (expected scalar type Float but found Double)."""
+    torch.manual_seed(0)
+    pool, h = AttentionPooling(8).double(), torch.randn(2, 5, 8, dtype=torch.float64)
+    mask = torch.arange(5) < torch.tensor([5, 2])[:, None]
+    with torch.no_grad():
+        pooled, weights = pool(h, mask)
+    assert pooled.dtype == weights.dtype == torch.float64
+    torch.testing.assert_close(pooled, (weights[..., None] * h).sum(1))

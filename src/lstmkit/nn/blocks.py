@@ -15,11 +15,18 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["HEADS", "exporting", "evaluating", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
+__all__ = ["HEADS", "exporting", "evaluating", "widened", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
            "PositionalEncoding", "TemporalBlock", "make_head"]
 
 HEADS = ("linear", "mlp")
 MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
+
+
+def widened(t: Tensor) -> Tensor:
+    """``t`` in float32 where it is narrower (bf16 or fp16, under autocast): a softmax, a mean of
+    probabilities or a cumulative sum that CPU autocast left 3 digits wide. A float64 model's tensors
+    stay float64 (``.float()`` made them float32, and the next matrix product with a float64 one failed)."""
+    return t.float() if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64) else t
 
 
 def exporting() -> bool:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.blocks import valid_mask
+from lstmkit.nn.blocks import valid_mask, widened
 from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["POOLINGS", "PAIR_PRIME", "pair_rows", "ClassifierNet", "AttentionPooling", "ClassificationLoss",
@@ -46,7 +46,7 @@ class AttentionPooling(nn.Module):
     def forward(self, h: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)          # [B, T]
         # float32 under bf16 autocast, as CUDA's autocast takes a softmax
-        weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=1)
+        weights = torch.softmax(widened(scores).masked_fill(~mask, float("-inf")), dim=1)
         return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights       # [B, D], [B, T]
 
 

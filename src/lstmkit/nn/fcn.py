@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn.blocks import conv1d, valid_mask, zero_padding
+from lstmkit.nn.blocks import conv1d, valid_mask, widened, zero_padding
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet", "LSTMFCNEnsemble", "MemberLoss", "mean_probability_logits",
@@ -45,7 +45,7 @@ def mean_probability_logits(logits: Tensor, n_classes: int) -> Tensor:
     """Logits ``[M, B]`` (two classes) or ``[M, B, C]`` of ``M`` answers -> the logits of their mean
     probability, ``logit(mean σ(l_i))`` or ``log(mean softmax(l_i))``, shaped as one answer's; in
     float32 whatever the logits' dtype (bf16 autocast's validation loss read them 3 digits wide)."""
-    logits = logits.float()
+    logits = widened(logits)
     if n_classes == 2:                  # log mean σ(l) - log mean σ(-l), the log M cancelling; log σ(l) is
         # -softplus(-l), which ONNX keeps exact at saturation (its log(sigmoid) rounds σ near 1)
         return torch.logsumexp(-F.softplus(-logits), 0) - torch.logsumexp(-F.softplus(logits), 0)

@@ -47,6 +47,7 @@ from torch import Tensor, nn
 
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError, opt
+from lstmkit.nn.blocks import widened
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.threads import map_batches
 from lstmkit.nn.zoo import make_encoder
@@ -95,7 +96,7 @@ class LuongAttention(nn.Module):
 def _attend(scores: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     # in float32 under bf16 autocast too: CPU autocast leaves softmax in bf16 (CUDA's runs it in float32),
     # weights 3 digits wide that summed to 1 +- 0.004
-    weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=-1)   # [B, S], 0 at padding
+    weights = torch.softmax(widened(scores).masked_fill(~mask, float("-inf")), dim=-1)   # [B, S], 0 at padding
     return torch.bmm(weights[:, None], keys).squeeze(1), weights               # ctx [B, E]
 
 

@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lstmkit.errors import LstmkitError, opt
+from lstmkit.nn.blocks import widened
 
 __all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball", "quantile_column"]
 
@@ -117,7 +118,7 @@ class Output(nn.Module):
             return raw[..., 0]
         # in float32 under bf16 autocast too (CUDA's runs softplus and cumsum in float32, the CPU's did
         # not): in bf16 the 1e-4 gap between quantiles near 1 rounded away, and a likelihood's scale with it
-        raw = raw.float()
+        raw = widened(raw)
         if self.kind == "quantile":
             a = self.anchor
             mid = raw[..., a:a + 1]
