@@ -351,3 +351,28 @@ def test_a_forecaster_trained_in_memory_asks_for_its_series(tmp_path, capsys):
     export_int8(est.run_dir_, out, data=str(tmp_path / "series.csv"), backends=("torch",), min_seconds=0.01, batch=64)
     r = json.loads((out / REPORT_FILE).read_text())
     assert r["engine"] == "torch" and r["fp32"]["metrics"]["MASE"] > 0
+
+
+def test_the_float_models_reference_answers_are_computed_once_for_both_backends(abs_forecaster, tmp_path,
+                                                                                  monkeypatch):
+    """Each backend's answers to the first 64 example inputs are compared with the float model's:
+    those were computed again for every backend (a translator's greedy decoding of 64 sentences
+    ran once per backend), the same answers each time. Each net answers that batch once."""
+    from collections import Counter
+
+    from lstmkit.deploy import quantize
+    seen, inference = Counter(), quantize._inference
+
+    def counting(adapter):
+        infer = inference(adapter)
+
+        def counted(net, x):
+            if len(x) == 64:
+                seen[id(net)] += 1
+            return infer(net, x)
+        return counted
+    monkeypatch.setattr(quantize, "_inference", counting)
+    out = export_int8(abs_forecaster.run_dir_, tmp_path / "int8", min_seconds=0.01, batch=256)
+    candidates = json.loads((out / REPORT_FILE).read_text())["candidates"]
+    assert set(candidates) == {"torch", "onnx"} and all("max_abs_diff_scaled" in c for c in candidates.values())
+    assert len(seen) == 3 and set(seen.values()) == {1}, seen          # fp32, torch int8, onnx int8: once each

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import logging
 import os
 import re
@@ -121,6 +122,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     batch = batch or getattr(adapter, "speed_batch", 1024)
     infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
+    reference = _reference(infer, fp32, x_batch)
     refusals: dict[str, str] = {}
     log("float32: scoring the test data")
     before = _own_test_metrics(adapter, fp32, data)
@@ -157,7 +159,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 candidates["torch"] = {"bytes": os.path.getsize(tmp / WEIGHTS_FILE),
                                        "layers": sorted(_quantized_modules(q)),
                                        "quantized_engine": torch.backends.quantized.engine,
-                                       **_score(q, fp32, adapter, x_batch, x_one, data, min_seconds)}
+                                       **_score(q, reference, adapter, x_batch, x_one, data, min_seconds)}
             except EnvironmentProblem:
                 raise
             except LstmkitError as e:
@@ -169,7 +171,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
             try:
                 require_onnx(_ONNX_INT8)
                 log("int8 (onnx): exporting, quantizing, measuring speed and quality")
-                candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
+                candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, reference, x_batch, x_one, data,
                                                     min_seconds)
             except MissingPackage as e:     # beside torch's: a refusal, as the report and the CLI list it
                 refusals["onnx"] = str(e)
@@ -288,10 +290,23 @@ def _inference(adapter) -> Callable[[nn.Module, Any], Any]:
     return hook if hook is not None else (lambda net, x: net(x))
 
 
-def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+def _reference(infer, fp32, x_batch) -> Callable[[], Any]:
+    """The float model's answers to the first 64 example inputs, which each backend's are compared
+    with (``max_abs_diff_scaled`` / ``same_answers``): computed on the first call and kept, as they
+    are the same for every backend (a translator's greedy decoding of them ran once per backend)."""
+    @functools.cache
+    def answers():
+        with torch.inference_mode():
+            return infer(fp32, x_batch[:64])
+    return answers
+
+
+def _score(net, reference: Callable[[], Any], adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    """A backend's speed, agreement with the float model's answers (``reference()``) and test metrics."""
     infer = _inference(adapter)
     with torch.inference_mode():
-        got, want = infer(net, x_batch[:64]), infer(fp32, x_batch[:64])
+        got = infer(net, x_batch[:64])
+    want = reference()
     if isinstance(got, torch.Tensor):
         agreement = {"max_abs_diff_scaled": float((got - want).abs().max())}
     else:                                 # answers that are not numbers (e.g. token ids): the share equal
@@ -300,9 +315,10 @@ def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, A
             "metrics": adapter.test_metrics(net, data)}
 
 
-def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+def _quantize_onnx(adapter, tmp: Path, fingerprint: str, reference, x_batch, x_one, data,
+                   min_seconds) -> dict[str, Any]:
     """Quantize the run's graph (or each of the task's ``onnx_files``) into ``tmp``, stamped with
-    ``fingerprint`` (of the weights in ``tmp``), and score it."""
+    ``fingerprint`` (of the weights in ``tmp``), and score it (``reference``: as :func:`_score`)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     floats = tmp / ".float"
     floats.mkdir()
@@ -341,7 +357,7 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
         raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
     return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
             "per_channel": per_channel, "graphs": {name: graph_signature(tmp / name) for name in files},
-            **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
+            **_score(net, reference, adapter, x_batch, x_one, data, min_seconds)}
 
 
 @contextlib.contextmanager
