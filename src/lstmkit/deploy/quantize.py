@@ -27,7 +27,9 @@ the engine, its reason in the report as ``quality_refused``; with none left noth
 A task whose model is not one ``net(x)`` call says how it runs with the adapter hook
 ``infer(net, x)`` (a translator: greedy decoding of a batch of source ids; its speed is in
 ``speed_unit``, at ``speed_batch`` sentences); a task with several ONNX graphs
-(``export_graphs``, ``onnx_files``, ``onnx_net``) has each graph quantized.
+(``export_graphs``, ``onnx_files``, ``onnx_net``) has each graph quantized (written by ``graphs_alone``
+where the task has it: ``export_graphs`` without checks that drive the graphs together, as int8 scores its
+quantized graphs itself).
 """
 from __future__ import annotations
 
@@ -324,7 +326,8 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, reference, x_batch, x_o
     floats.mkdir()
     own = getattr(adapter, "onnx_net", None)         # how the task answers with its graphs (several, or sorted)
     try:
-        graphs = getattr(adapter, "export_graphs", None)
+        # the graphs each checked alone (a translator's decoding check drives both as export onnx reports)
+        graphs = getattr(adapter, "graphs_alone", None) or getattr(adapter, "export_graphs", None)
         if graphs is not None:
             graphs(floats, "", TOLERANCE)
             files = list(adapter.onnx_files)
