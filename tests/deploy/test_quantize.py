@@ -354,3 +354,46 @@ def test_a_forecaster_trained_in_memory_asks_for_its_series(tmp_path, capsys):
     export_int8(est.run_dir_, out, data=str(tmp_path / "series.csv"), backends=("torch",), min_seconds=0.01, batch=64)
     r = json.loads((out / REPORT_FILE).read_text())
     assert r["engine"] == "torch" and r["fp32"]["metrics"]["MASE"] > 0
+
+
+def test_the_float_models_reference_answers_are_computed_once_for_both_backends(abs_forecaster, tmp_path,
+                                                                                  monkeypatch):
+    """Each backend's answers to the first 64 example inputs are compared with the float model's:
+    those were computed again for every backend (a translator's greedy decoding of 64 sentences
+    ran once per backend), the same answers each time. Each net answers that batch once."""
+    seen = _count_64_row_calls(monkeypatch)
+    out = export_int8(abs_forecaster.run_dir_, tmp_path / "int8", min_seconds=0.01, batch=256)
+    candidates = json.loads((out / REPORT_FILE).read_text())["candidates"]
+    assert set(candidates) == {"torch", "onnx"} and all("max_abs_diff_scaled" in c for c in candidates.values())
+    assert len(seen) == 3 and set(seen.values()) == {1}, seen          # fp32, torch int8, onnx int8: once each
+
+
+def _count_64_row_calls(monkeypatch):
+    """How many times each net (by id) answers a batch of 64 rows in an export."""
+    from collections import Counter
+
+    from lstmkit.deploy import quantize
+    seen, inference = Counter(), quantize._inference
+
+    def counting(adapter):
+        infer = inference(adapter)
+
+        def counted(net, x):
+            if len(x) == 64:
+                seen[id(net)] += 1
+            return infer(net, x)
+        return counted
+    monkeypatch.setattr(quantize, "_inference", counting)
+    return seen
+
+
+def test_a_throughput_batch_the_answers_are_compared_on_is_not_run_again_to_warm_up(abs_forecaster, tmp_path,
+                                                                                      monkeypatch):
+    """A translator's throughput batch (64 sentences; speech's 32 utterances) is the batch each backend's
+    answers are compared with the float model's on: that call warms the net up, and the speed measure
+    ran the same batch again first (a greedy decoding of 64 sentences per engine). With min_seconds=0
+    the measure times 3 calls: each net answers the batch 4 times, not 5."""
+    seen = _count_64_row_calls(monkeypatch)
+    out = export_int8(abs_forecaster.run_dir_, tmp_path / "int8", min_seconds=0, batch=64)
+    assert set(json.loads((out / REPORT_FILE).read_text())["candidates"]) == {"torch", "onnx"}
+    assert len(seen) == 3 and set(seen.values()) == {4}, seen

@@ -245,6 +245,21 @@ def test_an_int8_run_of_onnx_graphs_translates_and_evaluates_with_them(tmp_path,
     assert tr.output_tokens(SENTENCES[0])[0] == pieces
 
 
+def test_int8_quantizes_graphs_checked_alone_without_export_onnxs_decoding_check(tmp_path, run, folder, monkeypatch):
+    """int8 exports the float graphs only to quantize them, and scores the quantized graphs on the test
+    pairs itself: export onnx's decoding check (beam searches of random sources through PyTorch and both
+    graphs) ran there too, 6 s of a tiny translator's export, its numbers dropped."""
+    checks = []
+    check = TranslateAdapter.decoding_check
+    monkeypatch.setattr(TranslateAdapter, "decoding_check", lambda self, *a: checks.append(1) or check(self, *a))
+    out = export_int8(run, tmp_path / "int8", data=str(folder / "test.csv"), backends=("onnx",), min_seconds=0.01)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "onnx" and set(r["candidates"]["onnx"]["graphs"]) == {"encoder.onnx", "decoder.onnx"}
+    assert checks == []
+    export_onnx(run, tmp_path / "float")                       # export onnx still drives the graphs together
+    assert checks == [1]
+
+
 def test_int8_bleu_gate_refuses(monkeypatch, tmp_path, run):
     monkeypatch.setattr(TranslateAdapter, "quality_refusal",
                         lambda self, before, after: "BLEU fell 2.00 (limit 0.3)")

@@ -43,7 +43,9 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the
-                          files of a run whose graphs depend on its settings); for int8,
+                          files of a run whose graphs depend on its settings), optionally
+                          ``graphs_alone`` (``export_graphs`` without the checks that drive
+                          the graphs together: the float graphs int8 quantizes); for int8,
                           ``infer(net, x)`` (one inference call, default ``net(x)``),
                           ``speed_unit``, ``speed_batch``
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,

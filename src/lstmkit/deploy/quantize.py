@@ -27,12 +27,15 @@ the engine, its reason in the report as ``quality_refused``; with none left noth
 A task whose model is not one ``net(x)`` call says how it runs with the adapter hook
 ``infer(net, x)`` (a translator: greedy decoding of a batch of source ids; its speed is in
 ``speed_unit``, at ``speed_batch`` sentences); a task with several ONNX graphs
-(``export_graphs``, ``onnx_files``, ``onnx_net``) has each graph quantized.
+(``export_graphs``, ``onnx_files``, ``onnx_net``) has each graph quantized (written by ``graphs_alone``
+where the task has it: ``export_graphs`` without checks that drive the graphs together, as int8 scores its
+quantized graphs itself).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import logging
 import os
 import re
@@ -62,6 +65,7 @@ __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors
            "measure_speed", "load_estimator", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
+_AGREEMENT = 64          # the example inputs each backend's answers are compared with the float model's on
 _ONNX_INT8 = "int8 quantization with ONNX Runtime"
 
 
@@ -76,10 +80,14 @@ def load_estimator(kind: type, run: str | Path):
 
 
 # -- measuring ---------------------------------------------------------------------------------
-def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float = 0.3) -> dict[str, float]:
-    """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (median of runs)."""
-    def per_call(x) -> float:
-        fn(x)                                               # warm-up
+def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float = 0.3, *,
+                  warm: bool = False) -> dict[str, float]:
+    """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (median of runs).
+    ``warm``: ``fn(x_batch)`` has just run (the caller needed its answer), so it is not run again as
+    the batch's warm-up."""
+    def per_call(x, warmed=False) -> float:
+        if not warmed:
+            fn(x)                                           # warm-up
         runs, t0 = [], time.perf_counter()
         while time.perf_counter() - t0 < min_seconds or len(runs) < 3:
             t = time.perf_counter()
@@ -87,7 +95,7 @@ def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float =
             runs.append(time.perf_counter() - t)
         return float(np.median(runs))
     with torch.inference_mode():
-        batch = per_call(x_batch)
+        batch = per_call(x_batch, warm)
         one = per_call(x_one)
     return {"windows_per_s": round(len(x_batch) / batch, 1), "latency_ms": round(one * 1e3, 4)}
 
@@ -121,6 +129,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     batch = batch or getattr(adapter, "speed_batch", 1024)
     infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
+    reference = _reference(infer, fp32, x_batch)
     refusals: dict[str, str] = {}
     log("float32: scoring the test data")
     before = _own_test_metrics(adapter, fp32, data)
@@ -145,8 +154,11 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                                   "threads": torch.get_num_threads(), **around_graph(adapter),
                                   **_scored_on(adapter), "fp32": {}}
         log("float32: measuring speed")
+        if len(x_batch) <= _AGREEMENT:       # the answers each backend's are compared with: the batch's warm-up
+            reference()
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
-                          **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
+                          **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds,
+                                          warm=len(x_batch) <= _AGREEMENT),
                           "metrics": before}
         candidates: dict[str, dict[str, Any]] = {}
 
@@ -159,7 +171,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 candidates["torch"] = {"bytes": os.path.getsize(tmp / WEIGHTS_FILE),
                                        "layers": sorted(_quantized_modules(q)),
                                        "quantized_engine": torch.backends.quantized.engine,
-                                       **_score(q, fp32, adapter, x_batch, x_one, data, min_seconds)}
+                                       **_score(q, reference, adapter, x_batch, x_one, data, min_seconds)}
             except EnvironmentProblem:
                 raise
             except LstmkitError as e:
@@ -171,7 +183,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
             try:
                 require_onnx(_ONNX_INT8)
                 log("int8 (onnx): exporting, quantizing, measuring speed and quality")
-                candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
+                candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, reference, x_batch, x_one, data,
                                                     min_seconds)
             except MissingPackage as e:     # beside torch's: a refusal, as the report and the CLI list it
                 refusals["onnx"] = str(e)
@@ -290,27 +302,43 @@ def _inference(adapter) -> Callable[[nn.Module, Any], Any]:
     return hook if hook is not None else (lambda net, x: net(x))
 
 
-def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+def _reference(infer, fp32, x_batch) -> Callable[[], Any]:
+    """The float model's answers to the first ``_AGREEMENT`` example inputs, which each backend's are compared
+    with (``max_abs_diff_scaled`` / ``same_answers``): computed on the first call and kept, as they
+    are the same for every backend (a translator's greedy decoding of them ran once per backend)."""
+    @functools.cache
+    def answers():
+        with torch.inference_mode():
+            return infer(fp32, x_batch[:_AGREEMENT])
+    return answers
+
+
+def _score(net, reference: Callable[[], Any], adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    """A backend's speed, agreement with the float model's answers (``reference()``) and test metrics."""
     infer = _inference(adapter)
     with torch.inference_mode():
-        got, want = infer(net, x_batch[:64]), infer(fp32, x_batch[:64])
+        got = infer(net, x_batch[:_AGREEMENT])
+    want = reference()
     if isinstance(got, torch.Tensor):
         agreement = {"max_abs_diff_scaled": float((got - want).abs().max())}
     else:                                 # answers that are not numbers (e.g. token ids): the share equal
         agreement = {"same_answers": sum(a == b for a, b in zip(got, want)) / max(len(want), 1)}
-    return {**measure_speed(lambda x: infer(net, x), x_batch, x_one, min_seconds), **agreement,
+    return {**measure_speed(lambda x: infer(net, x), x_batch, x_one, min_seconds,
+                            warm=len(x_batch) <= _AGREEMENT), **agreement,    # got: x_batch's own answers
             "metrics": adapter.test_metrics(net, data)}
 
 
-def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+def _quantize_onnx(adapter, tmp: Path, fingerprint: str, reference, x_batch, x_one, data,
+                   min_seconds) -> dict[str, Any]:
     """Quantize the run's graph (or each of the task's ``onnx_files``) into ``tmp``, stamped with
-    ``fingerprint`` (of the weights in ``tmp``), and score it."""
+    ``fingerprint`` (of the weights in ``tmp``), and score it (``reference``: as :func:`_score`)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     floats = tmp / ".float"
     floats.mkdir()
     own = getattr(adapter, "onnx_net", None)         # how the task answers with its graphs (several, or sorted)
     try:
-        graphs = getattr(adapter, "export_graphs", None)
+        # the graphs each checked alone (a translator's decoding check drives both as export onnx reports)
+        graphs = getattr(adapter, "graphs_alone", None) or getattr(adapter, "export_graphs", None)
         if graphs is not None:
             graphs(floats, "", TOLERANCE)
             files = list(adapter.onnx_files)
@@ -343,7 +371,7 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
         raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
     return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
             "per_channel": per_channel, "graphs": {name: graph_signature(tmp / name) for name in files},
-            **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
+            **_score(net, reference, adapter, x_batch, x_one, data, min_seconds)}
 
 
 @contextlib.contextmanager
