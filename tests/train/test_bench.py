@@ -11,6 +11,36 @@ def test_measurements():
     assert activation_bytes(net, torch.zeros(32, 4)) == 32 * (4 + 8) * 4
 
 
+def test_activation_bytes_counts_each_saved_storage_though_a_layer_frees_its_own():
+    """Storages saved for backward and then freed by the layers after them (an LSTM's per-layer states):
+    a hook that held nothing let them go, the next took the address, and the two counted as one (a
+    speech batch beyond memory passed the check). The count equals the graph's own, which holds every
+    saved tensor until the forward ends."""
+    from lstmkit.nn.lstm import LSTM
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = LSTM(8, 32, num_layers=2, batch_first=True), torch.nn.Linear(32, 4)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0]).log_softmax(-1)
+
+    torch.manual_seed(0)
+    net, x = Net(), torch.zeros(16, 50, 8)
+    params = {p.untyped_storage().data_ptr() for p in net.parameters()}
+    held: dict[int, int] = {}
+
+    def pack(t):
+        if t.untyped_storage().data_ptr() not in params:
+            held[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = net(x)
+    del out
+    assert activation_bytes(net, x) == sum(held.values())
+
+
 def test_make_trial_counts_parameters_and_speed():
     net = torch.nn.Linear(3, 2)
     history = [{"seconds": 0.5}, {"seconds": 1.5}]

@@ -132,15 +132,19 @@ def activation_bytes(net: nn.Module, x: torch.Tensor | tuple) -> int:
     of ``net`` on ``x`` (a tuple: spread over its arguments), parameters excluded."""
     params = {p.untyped_storage().data_ptr() for p in net.parameters()}
     seen: dict[int, int] = {}
+    alive: list[torch.Tensor] = []
 
     def pack(t: torch.Tensor) -> None:
-        # nothing kept: the graph is never run backward. Returning ``t`` saved a layer's own output in
-        # its node (oneDNN's LSTM saves its outputs): a cycle through C++ that Python's collector cannot
+        # nothing saved in the graph: it is never run backward. Returning ``t`` saved a layer's own output
+        # in its node (oneDNN's LSTM saves its outputs): a cycle through C++ that Python's collector cannot
         # see, so each call kept the graph and the network's parameters alive for good (every fit checks
-        # its batch with this: a notebook's or tuning loop's process grew by each model it trained)
+        # its batch with this: a notebook's or tuning loop's process grew by each model it trained). The
+        # tensors are held here until the forward ends, as the graph held them: a storage freed early was
+        # reused by the next one at its address, and the two counted once (a batch beyond memory passed)
         s = t.untyped_storage()
         if s.data_ptr() not in params:
             seen[s.data_ptr()] = s.nbytes()
+            alive.append(t)
 
     was_training = net.training
     net.train()
@@ -148,6 +152,7 @@ def activation_bytes(net: nn.Module, x: torch.Tensor | tuple) -> int:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda _: None):
             net(*x) if isinstance(x, tuple) else net(x)
     finally:
+        alive.clear()
         net.train(was_training)
     return sum(seen.values())
 
