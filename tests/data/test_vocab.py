@@ -49,7 +49,7 @@ def test_vocab_specials_order_min_freq_max_size():
     assert v.stoi["<pad>"] == PAD_ID
 
 
-@pytest.mark.parametrize("kw", [{"min_freq": 0}, {"max_size": 2}, {"min_freq": 1.5}])
+@pytest.mark.parametrize("kw", [{"min_freq": 0}, {"max_size": 2}, {"min_freq": 1.5}, {"max_size": 10.5}])
 def test_vocab_rejects_bad_settings(kw):
     with pytest.raises(LstmkitError):
         Vocab.build([["a"]], **kw)
@@ -83,6 +83,27 @@ def test_bpe_tokenizer_trains_and_round_trips():
 
 def _word_state():
     return WordTokenizer(min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
+
+
+def test_a_word_state_saved_before_html_decoding_as_false_loads_and_reads_references_as_words():
+    """``"html": false`` is what a state saved before decoding holds (clean_text's False): it loads, and
+    '&amp;' is the punctuation '&', ';' around the word 'amp', as tokenize_many reads it by default too."""
+    tok = tokenizer_from_dict({**_word_state(), "html": False})
+    assert tok.html is False
+    assert tok.tokens("rock &amp; roll") == ["rock", "amp", "roll"]
+    assert tokenize_many(["rock &amp; roll"]) == [tokenize_words("rock &amp; roll")] == [["rock", "amp", "roll"]]
+
+
+@pytest.mark.parametrize("max_size, added", [(None, ["c", "d"]), (5, ["c"]), (3, [])])
+def test_extend_tokenizer_appends_the_frequent_new_tokens_up_to_max_size(max_size, added):
+    """Counted on 'c c c d d a a e' with min_freq 2: c (3), a (2), d (2) are frequent, e (1) is not; a is known.
+    The known ids keep their meaning; what is new goes after them, as many as ``max_size`` has room for."""
+    from lstmkit.data.vocab import extend_tokenizer
+    tok = WordTokenizer(min_freq=1).fit(["a a b"])
+    assert tok.vocab.itos == ["<pad>", "<unk>", "a", "b"]
+    grown, n = extend_tokenizer(tok, ["c c c d d a a e"], min_freq=2, max_size=max_size)
+    assert grown.vocab.itos == ["<pad>", "<unk>", "a", "b", *added] and n == len(added)
+    assert tok.vocab.itos == ["<pad>", "<unk>", "a", "b"]                    # the tokenizer given is unchanged
 
 
 @pytest.mark.parametrize("edit, needle", [
@@ -169,6 +190,9 @@ def test_join_words_puts_no_space_beside_cjk():
     from lstmkit.data.vocab import join_words
     assert join_words(["我", "喜", "欢", "tea", "and", "茶"]) == "我喜欢tea and茶"
     assert join_words(["a", "b"]) == "a b" and join_words([]) == "" and join_words(["他们", "看"]) == "他们看"
+    # texts: what goes between two is decided by the last character of the first, not its first
+    assert join_words(["我喜欢tea", "and", "milk"]) == "我喜欢tea and milk"
+    assert join_words(["tea我", "b"]) == "tea我b"
 
 
 @pytest.mark.parametrize("kind", ["word", "char"])
