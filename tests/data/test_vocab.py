@@ -418,3 +418,33 @@ def test_a_zero_width_joiner_stays_inside_an_emoji_sequence_only():
     family, heart = "👨\u200d👩\u200d👧", "❤\ufe0f\u200d🔥"
     assert tokenize_words(f"{family} a\u200db {heart} \u200d👍") == [family, "ab", heart, "👍"]
     assert "\u200d" in CharTokenizer().fit([family]).vocab.itos
+
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt) takes every format character (Cf) except
+# the interlinear annotation characters U+FFF9..FFFB, the Egyptian hieroglyph format controls U+13430..1343F and
+# the prepended concatenation marks (which show: an Arabic number sign, a Syriac abbreviation mark, ...).
+_PREPENDED = {0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6DD, 0x70F, 0x890, 0x891, 0x8E2, 0x110BD, 0x110CD}
+_IGNORABLE_CF = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and c not in _PREPENDED
+                 and not 0xFFF9 <= c <= 0xFFFB and not 0x13430 <= c <= 0x1343F]
+
+
+def test_every_default_ignorable_format_character_but_the_emoji_ones_is_dropped():
+    """The zero-width joiner (kept inside an emoji sequence) and the tag characters (they complete a flag such
+    as England's) are the exceptions; the shorthand format controls and musical beam marks cut words in two."""
+    from lstmkit.data.vocab import normalize_text
+    tags = {0xE0001, *range(0xE0020, 0xE0080)}
+    kept = [f"U+{ord(c):04X}" for c in _IGNORABLE_CF if ord(c) not in tags and c != "\u200d"
+            and normalize_text(f"co{c}operation") != "cooperation"]
+    assert kept == []
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u200e", "\u200d", "\U0001d173"])
+def test_a_combining_mark_after_a_dropped_character_composes_with_the_letter_before(mark):
+    """'cafe' + a zero-width space + a combining acute shows as 'café'; with the space dropped after NFKC, the
+    'e' and the loose acute stayed two characters, a word other than the composed 'café' (U+00E9)."""
+    from lstmkit.data.vocab import normalize_text
+    text = f"cafe{mark}\u0301 ok"
+    assert normalize_text(text) == "caf\u00e9 ok" and unicodedata.is_normalized("NFKC", normalize_text(text))
+    assert tokenize_words(text) == tokenize_many([text])[0] == ["caf\u00e9", "ok"]
+    assert CharTokenizer().fit(["caf\u00e9 ok"]).encode(text) == CharTokenizer().fit(["caf\u00e9 ok"]).encode("caf\u00e9 ok")
+
