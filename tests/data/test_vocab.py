@@ -448,3 +448,13 @@ def test_a_combining_mark_after_a_dropped_character_composes_with_the_letter_bef
     assert tokenize_words(text) == tokenize_many([text])[0] == ["caf\u00e9", "ok"]
     assert CharTokenizer().fit(["caf\u00e9 ok"]).encode(text) == CharTokenizer().fit(["caf\u00e9 ok"]).encode("caf\u00e9 ok")
 
+
+def test_symbols_are_tokens_without_spaceless_too():
+    """``spaceless`` and ``symbols`` are two settings: with Thai read whole (``spaceless=False``) an emoji (a
+    symbol, category So, with its variation selector) was still dropped, leaving its selector as a 'word'."""
+    text = "หนังดีมาก ❤\ufe0f love 好看"
+    assert unicodedata.category("❤") == "So"
+    assert tokenize_words(text, spaceless=False) == ["หนังดีมาก", "❤\ufe0f", "love", "好", "看"]
+    assert WordTokenizer(spaceless=False).tokens(text) == tokenize_words(text, spaceless=False)
+    assert tokenize_words(text, spaceless=False, symbols=False) == ["หนังดีมาก", "\ufe0f", "love", "好", "看"]
+

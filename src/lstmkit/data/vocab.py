@@ -123,11 +123,11 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
     words: a sentence one token), and so is an emoji or other symbol with what completes it: skin
     tone, ZWJ sequence ('👨‍👩‍👧'), a flag's two letters (``symbols``; before, they were dropped)."""
     marks = mark_class()
-    if not spaceless:
-        word = rf"(?:[^\W_{CJK}]|[{marks}])+"
-        return re.compile(rf"[{CJK}]|{word}(?:['’]{word})*")
-    word = rf"(?:[^\W_{SPACELESS}]|[{marks}])+"
-    pattern = rf"[{SPACELESS}][{marks}]*|{word}(?:['’]{word})*"
+    # without ``spaceless`` (a state saved before it) a CJK character is a token without its marks, as then; the
+    # symbols were dropped too there, whatever ``symbols`` said (WordTokenizer(spaceless=False) lost every emoji)
+    one_by_one = rf"[{SPACELESS}][{marks}]*" if spaceless else f"[{CJK}]"
+    word = rf"(?:[^\W_{SPACELESS if spaceless else CJK}]|[{marks}])+"
+    pattern = rf"{one_by_one}|{word}(?:['’]{word})*"
     if symbols:
         one = rf"[{symbol_class()}][{_EMOJI_TAIL}{marks}]*"
         pattern = rf"{pattern}|{_REGIONAL.pattern}{{2}}|{one}(?:\u200d{one})*"      # words first: most tokens
