@@ -458,3 +458,26 @@ def test_symbols_are_tokens_without_spaceless_too():
     assert WordTokenizer(spaceless=False).tokens(text) == tokenize_words(text, spaceless=False)
     assert tokenize_words(text, spaceless=False, symbols=False) == ["หนังดีมาก", "\ufe0f", "love", "好", "看"]
 
+
+@pytest.mark.parametrize("html", [False, True, 2])
+def test_read_as_names_the_inline_tags_exactly_when_clean_text_drops_them(html):
+    from lstmkit.data.vocab import HTML_INLINE, clean_text, read_as
+    assert HTML_INLINE == 2
+    dropped = clean_text("<i>Alien</i>", html=html) == "alien"
+    assert dropped == (html == HTML_INLINE)
+    assert ("inline tags" in read_as(True, html)) == dropped
+
+
+def test_a_state_without_a_setting_reads_text_with_the_setting_lstmkit_had_before_it():
+    """Lower-casing is older than the state's ``lowercase``; ``spaces`` (one space for a run of white space) came
+    after BPE states were written, so one without it keeps a tab as it was counted. A tokenizer made now has both."""
+    old = tokenizer_from_dict({k: v for k, v in _word_state().items() if k != "lowercase"})
+    assert old.lowercase is True and old.tokens("The CAT") == ["the", "cat"]
+    assert make_tokenizer("word").fit(["The CAT"]).vocab.itos[2:] == ["cat", "the"]
+    pytest.importorskip("tokenizers")
+    bpe = make_tokenizer("bpe", min_freq=1, max_size=40)
+    assert bpe.clean("The\t cat ") == "the cat"
+    state = bpe.fit(["the cat sat"] * 3).to_dict()
+    before = tokenizer_from_dict({k: v for k, v in state.items() if k not in ("lowercase", "spaces")})
+    assert before.clean("The\t cat ") == "the\t cat "
+
