@@ -497,3 +497,18 @@ def test_the_utf8_read_as_bytes_warning_names_the_first_non_ascii_character():
 def test_mac_line_ends_become_line_feeds_only_when_every_line_end_is_a_lone_cr(text, want):
     from lstmkit.data.decoding import mac_line_ends
     assert mac_line_ends(text) == want
+
+
+def test_standard_input_is_decoded_as_a_file_is(monkeypatch):
+    import io
+    import sys
+    from lstmkit.data.decoding import read_stdin_text
+    monkeypatch.setattr(sys, "stdin", None)                 # closed before Python started
+    assert read_stdin_text() == ""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("as text"))          # no byte buffer: read as it is
+    assert read_stdin_text() == "as text"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("caf\u00e9\n".encode("utf-8")), encoding="ascii"))
+    assert read_stdin_text() == "caf\u00e9\n"                # the bytes in UTF-8, not the wrapper's encoding
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\n\xff"), encoding="latin-1"))
+    with pytest.raises(LstmkitError, match="standard input line 2"):
+        read_stdin_text()
