@@ -483,3 +483,32 @@ def test_utf8_cut_inside_its_last_character_is_told_as_cut_short(tmp_path):
         decode_text("ok\nquote”".encode()[:-1], "x.txt")          # two of ”'s three bytes, after plain ASCII
     with pytest.raises(LstmkitError, match=r"x.txt line 2 is not valid utf-8 \(byte 0xe9\) — pass --encoding cp1252"):
         decode_text("bon\ncafé".encode("cp1252"), "x.txt")
+
+
+def test_the_utf8_read_as_bytes_warning_names_the_first_non_ascii_character():
+    """DEL (U+007F) is ASCII (below 128): the warning shows the first character the encoding garbles, 'é'."""
+    assert "\x7f".isascii() and not "é".isascii()
+    with pytest.warns(UserWarning) as caught:
+        assert decode_text("a\x7fé".encode("utf-8"), "f.txt", "latin-1") == "a\x7fÃ©"
+    assert "('é' and every other non-ASCII character)" in str(caught[0].message)
+
+
+@pytest.mark.parametrize("text, want", [("a\rb\r", "a\nb\n"), ("a\r\nb", "a\r\nb"), ("a\nb\r", "a\nb\r"), ("ab", "ab")])
+def test_mac_line_ends_become_line_feeds_only_when_every_line_end_is_a_lone_cr(text, want):
+    from lstmkit.data.decoding import mac_line_ends
+    assert mac_line_ends(text) == want
+
+
+def test_standard_input_is_decoded_as_a_file_is(monkeypatch):
+    import io
+    import sys
+    from lstmkit.data.decoding import read_stdin_text
+    monkeypatch.setattr(sys, "stdin", None)                 # closed before Python started
+    assert read_stdin_text() == ""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("as text"))          # no byte buffer: read as it is
+    assert read_stdin_text() == "as text"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("caf\u00e9\n".encode("utf-8")), encoding="ascii"))
+    assert read_stdin_text() == "caf\u00e9\n"                # the bytes in UTF-8, not the wrapper's encoding
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\n\xff"), encoding="latin-1"))
+    with pytest.raises(LstmkitError, match="standard input line 2"):
+        read_stdin_text()

@@ -49,7 +49,7 @@ def test_vocab_specials_order_min_freq_max_size():
     assert v.stoi["<pad>"] == PAD_ID
 
 
-@pytest.mark.parametrize("kw", [{"min_freq": 0}, {"max_size": 2}, {"min_freq": 1.5}])
+@pytest.mark.parametrize("kw", [{"min_freq": 0}, {"max_size": 2}, {"min_freq": 1.5}, {"max_size": 10.5}])
 def test_vocab_rejects_bad_settings(kw):
     with pytest.raises(LstmkitError):
         Vocab.build([["a"]], **kw)
@@ -83,6 +83,27 @@ def test_bpe_tokenizer_trains_and_round_trips():
 
 def _word_state():
     return WordTokenizer(min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
+
+
+def test_a_word_state_saved_before_html_decoding_as_false_loads_and_reads_references_as_words():
+    """``"html": false`` is what a state saved before decoding holds (clean_text's False): it loads, and
+    '&amp;' is the punctuation '&', ';' around the word 'amp', as tokenize_many reads it by default too."""
+    tok = tokenizer_from_dict({**_word_state(), "html": False})
+    assert tok.html is False
+    assert tok.tokens("rock &amp; roll") == ["rock", "amp", "roll"]
+    assert tokenize_many(["rock &amp; roll"]) == [tokenize_words("rock &amp; roll")] == [["rock", "amp", "roll"]]
+
+
+@pytest.mark.parametrize("max_size, added", [(None, ["c", "d"]), (5, ["c"]), (3, [])])
+def test_extend_tokenizer_appends_the_frequent_new_tokens_up_to_max_size(max_size, added):
+    """Counted on 'c c c d d a a e' with min_freq 2: c (3), a (2), d (2) are frequent, e (1) is not; a is known.
+    The known ids keep their meaning; what is new goes after them, as many as ``max_size`` has room for."""
+    from lstmkit.data.vocab import extend_tokenizer
+    tok = WordTokenizer(min_freq=1).fit(["a a b"])
+    assert tok.vocab.itos == ["<pad>", "<unk>", "a", "b"]
+    grown, n = extend_tokenizer(tok, ["c c c d d a a e"], min_freq=2, max_size=max_size)
+    assert grown.vocab.itos == ["<pad>", "<unk>", "a", "b", *added] and n == len(added)
+    assert tok.vocab.itos == ["<pad>", "<unk>", "a", "b"]                    # the tokenizer given is unchanged
 
 
 @pytest.mark.parametrize("edit, needle", [
@@ -169,6 +190,9 @@ def test_join_words_puts_no_space_beside_cjk():
     from lstmkit.data.vocab import join_words
     assert join_words(["我", "喜", "欢", "tea", "and", "茶"]) == "我喜欢tea and茶"
     assert join_words(["a", "b"]) == "a b" and join_words([]) == "" and join_words(["他们", "看"]) == "他们看"
+    # texts: what goes between two is decided by the last character of the first, not its first
+    assert join_words(["我喜欢tea", "and", "milk"]) == "我喜欢tea and milk"
+    assert join_words(["tea我", "b"]) == "tea我b"
 
 
 @pytest.mark.parametrize("kind", ["word", "char"])
@@ -394,3 +418,66 @@ def test_a_zero_width_joiner_stays_inside_an_emoji_sequence_only():
     family, heart = "👨\u200d👩\u200d👧", "❤\ufe0f\u200d🔥"
     assert tokenize_words(f"{family} a\u200db {heart} \u200d👍") == [family, "ab", heart, "👍"]
     assert "\u200d" in CharTokenizer().fit([family]).vocab.itos
+
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt) takes every format character (Cf) except
+# the interlinear annotation characters U+FFF9..FFFB, the Egyptian hieroglyph format controls U+13430..1343F and
+# the prepended concatenation marks (which show: an Arabic number sign, a Syriac abbreviation mark, ...).
+_PREPENDED = {0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6DD, 0x70F, 0x890, 0x891, 0x8E2, 0x110BD, 0x110CD}
+_IGNORABLE_CF = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and c not in _PREPENDED
+                 and not 0xFFF9 <= c <= 0xFFFB and not 0x13430 <= c <= 0x1343F]
+
+
+def test_every_default_ignorable_format_character_but_the_emoji_ones_is_dropped():
+    """The zero-width joiner (kept inside an emoji sequence) and the tag characters (they complete a flag such
+    as England's) are the exceptions; the shorthand format controls and musical beam marks cut words in two."""
+    from lstmkit.data.vocab import normalize_text
+    tags = {0xE0001, *range(0xE0020, 0xE0080)}
+    kept = [f"U+{ord(c):04X}" for c in _IGNORABLE_CF if ord(c) not in tags and c != "\u200d"
+            and normalize_text(f"co{c}operation") != "cooperation"]
+    assert kept == []
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u200e", "\u200d", "\U0001d173"])
+def test_a_combining_mark_after_a_dropped_character_composes_with_the_letter_before(mark):
+    """'cafe' + a zero-width space + a combining acute shows as 'café'; with the space dropped after NFKC, the
+    'e' and the loose acute stayed two characters, a word other than the composed 'café' (U+00E9)."""
+    from lstmkit.data.vocab import normalize_text
+    text = f"cafe{mark}\u0301 ok"
+    assert normalize_text(text) == "caf\u00e9 ok" and unicodedata.is_normalized("NFKC", normalize_text(text))
+    assert tokenize_words(text) == tokenize_many([text])[0] == ["caf\u00e9", "ok"]
+    assert CharTokenizer().fit(["caf\u00e9 ok"]).encode(text) == CharTokenizer().fit(["caf\u00e9 ok"]).encode("caf\u00e9 ok")
+
+
+def test_symbols_are_tokens_without_spaceless_too():
+    """``spaceless`` and ``symbols`` are two settings: with Thai read whole (``spaceless=False``) an emoji (a
+    symbol, category So, with its variation selector) was still dropped, leaving its selector as a 'word'."""
+    text = "หนังดีมาก ❤\ufe0f love 好看"
+    assert unicodedata.category("❤") == "So"
+    assert tokenize_words(text, spaceless=False) == ["หนังดีมาก", "❤\ufe0f", "love", "好", "看"]
+    assert WordTokenizer(spaceless=False).tokens(text) == tokenize_words(text, spaceless=False)
+    assert tokenize_words(text, spaceless=False, symbols=False) == ["หนังดีมาก", "\ufe0f", "love", "好", "看"]
+
+
+@pytest.mark.parametrize("html", [False, True, 2])
+def test_read_as_names_the_inline_tags_exactly_when_clean_text_drops_them(html):
+    from lstmkit.data.vocab import HTML_INLINE, clean_text, read_as
+    assert HTML_INLINE == 2
+    dropped = clean_text("<i>Alien</i>", html=html) == "alien"
+    assert dropped == (html == HTML_INLINE)
+    assert ("inline tags" in read_as(True, html)) == dropped
+
+
+def test_a_state_without_a_setting_reads_text_with_the_setting_lstmkit_had_before_it():
+    """Lower-casing is older than the state's ``lowercase``; ``spaces`` (one space for a run of white space) came
+    after BPE states were written, so one without it keeps a tab as it was counted. A tokenizer made now has both."""
+    old = tokenizer_from_dict({k: v for k, v in _word_state().items() if k != "lowercase"})
+    assert old.lowercase is True and old.tokens("The CAT") == ["the", "cat"]
+    assert make_tokenizer("word").fit(["The CAT"]).vocab.itos[2:] == ["cat", "the"]
+    pytest.importorskip("tokenizers")
+    bpe = make_tokenizer("bpe", min_freq=1, max_size=40)
+    assert bpe.clean("The\t cat ") == "the cat"
+    state = bpe.fit(["the cat sat"] * 3).to_dict()
+    before = tokenizer_from_dict({k: v for k, v in state.items() if k not in ("lowercase", "spaces")})
+    assert before.clean("The\t cat ") == "the\t cat "
+

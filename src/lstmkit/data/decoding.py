@@ -116,7 +116,7 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
     if "16" not in encoding and "32" not in encoding:
         check_text(raw[:8192], path, f"pass {opt('encoding', 'utf-16')} if it is UTF-16 text")
-    elif not utf8 and bom_encoding(raw[:4]) is None:
+    elif bom_encoding(raw[:4]) is None:                # (a UTF-16 / UTF-32 encoding: never utf8 here)
         _check_wide(raw, path, encoding)
     if not utf8:
         _warn_utf8_read_as_bytes(raw, path, codec)

@@ -62,8 +62,10 @@ SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 # isolates, a byte-order mark inside a text, the Mongolian vowel separator. Left in, each cut a word in two
 # ('co\u00adoperation', 'co\u200boperation': 'co' and 'operation') and was a character token of its own;
 # dropped, the word reads as it shows. Not the variation selectors and tag characters, which complete an
-# emoji, and not the zero-width joiner, dropped only outside an emoji sequence (:data:`_LOOSE_ZWJ`).
-INVISIBLE = "\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# emoji, and not the zero-width joiner, dropped only outside an emoji sequence (:func:`_loose_zwj`). The
+# shorthand (Duployan) format controls and the musical beam, tie, slur and phrase marks are default-ignorable Cf too.
+INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+             "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # What completes an emoji after its first character: a skin tone, a variation selector, a keycap.
 _EMOJI_TAIL = "\U0001F3FB-\U0001F3FF\ufe0f\u20e3"
@@ -121,11 +123,11 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
     words: a sentence one token), and so is an emoji or other symbol with what completes it: skin
     tone, ZWJ sequence ('👨‍👩‍👧'), a flag's two letters (``symbols``; before, they were dropped)."""
     marks = mark_class()
-    if not spaceless:
-        word = rf"(?:[^\W_{CJK}]|[{marks}])+"
-        return re.compile(rf"[{CJK}]|{word}(?:['’]{word})*")
-    word = rf"(?:[^\W_{SPACELESS}]|[{marks}])+"
-    pattern = rf"[{SPACELESS}][{marks}]*|{word}(?:['’]{word})*"
+    # without ``spaceless`` (a state saved before it) a CJK character is a token without its marks, as then; the
+    # symbols were dropped too there, whatever ``symbols`` said (WordTokenizer(spaceless=False) lost every emoji)
+    one_by_one = rf"[{SPACELESS}][{marks}]*" if spaceless else f"[{CJK}]"
+    word = rf"(?:[^\W_{SPACELESS if spaceless else CJK}]|[{marks}])+"
+    pattern = rf"{one_by_one}|{word}(?:['’]{word})*"
     if symbols:
         one = rf"[{symbol_class()}][{_EMOJI_TAIL}{marks}]*"
         pattern = rf"{pattern}|{_REGIONAL.pattern}{{2}}|{one}(?:\u200d{one})*"      # words first: most tokens
@@ -140,9 +142,12 @@ def normalize_text(text: str, lowercase: bool = True) -> str:
     zero-width joiner outside an emoji sequence), optionally lower-case (a Turkish 'İ' as 'i': Python's
     lower() gives 'i' and a combining dot, so 'İyi' and 'iyi' were two words). Every text task's
     tokenizers (word, char, BPE) read text through it, so a text reads the same in each."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    normal = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", normal)
     if _ZWJ in text:
         text = _loose_zwj().sub("", text)
+    if len(text) != len(normal):        # a mark that followed what was dropped composes with the letter before
+        text = unicodedata.normalize("NFKC", text)
     return text.replace("İ", "i").lower() if lowercase else text
 
 

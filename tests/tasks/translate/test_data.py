@@ -550,3 +550,27 @@ def test_a_word_side_writes_quotation_marks_back_as_they_were(text):
     # 'I said' hi'', '“ yes ”', '„ ja “', '¿ Qué?': sacrebleu's 13a keeps a curly quote on its word, so each was a miss
     tok = SideTokenizer("word", min_freq=1).fit([text])
     assert tok.decode(tok.encode(text)) == text
+
+
+def test_decode_writes_the_given_word_for_each_unknown_and_drops_the_specials():
+    """``unknown`` maps a position of ``ids`` to the word written for the ``<unk>`` there (the source word the
+    decoder attended to); without it a ``<unk>`` is written as '<unk>'; ``<pad>``/``<bos>`` are dropped, and
+    nothing after ``<eos>`` is read."""
+    tok = SideTokenizer("word", min_freq=1).fit(["we like tea"])
+    we, tea = tok.vocab.stoi["we"], tok.vocab.stoi["tea"]
+    ids = [BOS_ID, we, UNK_ID, PAD_ID, tea, EOS_ID, UNK_ID]
+    assert tok.decode(ids, unknown={2: "coffee", 6: "never"}) == "we coffee tea"
+    assert tok.decode(ids, unknown={0: "x"}) == tok.decode(ids) == "we <unk> tea"
+
+
+def test_detokenize_writes_a_leading_joiner_as_its_mark_and_a_lone_single_quote_as_an_apostrophe():
+    # a joiner token first (a translation may start anywhere) is its mark, never '@-@'
+    assert detokenize(["@-@", "shirt"]) == "-shirt"
+    # one single quote with none after it closes onto the word before, as an apostrophe
+    assert detokenize(["rock", "'", "n", "roll"]) == "rock' n roll"
+
+
+def test_a_side_state_without_lowercase_keeps_case_as_a_side_tokenizer_always_did():
+    state = SideTokenizer("word", min_freq=1).fit(["The cat"]).to_dict()
+    old = SideTokenizer.from_dict({k: v for k, v in state.items() if k != "lowercase"})
+    assert old.lowercase is False and old.pieces("The cat") == ["The", "cat"]
