@@ -124,7 +124,8 @@ def check_not_saved_dataset(folder: Path, fix: Callable[[dict[str, list[Path]]],
     for n in splits:
         parts.setdefault(_part(n) or ("train" if len(splits) == 1 else n), []).append(Path(n + ".jsonl"))
     known = {p: paths for p, paths in parts.items() if p in _ORDER}
-    then = fix(known) if "train" in known else f"pass the part to train on as {opt('data')} ({', '.join(n + '.jsonl' for n in splits)})"
+    files = ", ".join(n + ".jsonl" for n in splits)
+    then = fix(known) if "train" in known else f"pass the part to train on as {opt('data')} ({files})"
     raise LstmkitError(f"{folder} is a Hugging Face data set saved with save_to_disk ({what}): its .arrow files are "
                        "a cache, not a table lstmkit reads", f"export it to JSON lines (Python: ds = datasets."
                        f"load_from_disk({str(folder)!r}); {export}; or to_csv for CSV), then {then}")

@@ -138,7 +138,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         # the fix once, in the task's words (a forecaster's windows, a translator's pairs): the judge says the problem
         asks = getattr(adapter, "quality_data_fix", None)
         fix = asks() if asks is not None else f"pass {opt('data')} with the examples the quality is judged on"
-        raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}", f"{fix}; nothing was written")
+        raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
+                           f"{fix}; nothing was written")
 
     check_out_folder(target.parent)
     try:

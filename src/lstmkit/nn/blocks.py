@@ -15,8 +15,8 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["HEADS", "exporting", "evaluating", "widened", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
-           "PositionalEncoding", "TemporalBlock", "make_head"]
+__all__ = ["HEADS", "exporting", "evaluating", "widened", "conv1d", "valid_mask", "zero_padding", "CausalConv1d",
+           "ConvFrontEnd", "PositionalEncoding", "TemporalBlock", "make_head"]
 
 HEADS = ("linear", "mlp")
 MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)

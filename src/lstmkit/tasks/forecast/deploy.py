@@ -246,7 +246,8 @@ class ForecastAdapter:
                 "horizon": cfg.horizon, "first_point": firsts[0] if len(firsts) == 1 else [firsts[0], firsts[-1]]}
 
     def quality_data_fix(self) -> str:
-        """What the int8 check asks for when the run has no series to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        """What the int8 check asks for when the run has no series to score
+        (:func:`~lstmkit.deploy.quantize.export_int8`)."""
         return f"pass {opt('data')} with the series the run was trained on (the MASE is judged on their test windows)"
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:

@@ -192,15 +192,18 @@ class LMAdapter(EstimatorAdapter):
         if recorded and not Path(recorded).is_file():
             return None
         if d.get("val_source"):
-            return read_corpus(d["val_source"], cfg.encoding, worded("the run's --val file", "the run's validation file"), cfg.text_column).lines
+            named = worded("the run's --val file", "the run's validation file")
+            return read_corpus(d["val_source"], cfg.encoding, named, cfg.text_column).lines
         if not d.get("source"):
             return None
-        full = cap_tokens(read_corpus(d["source"], cfg.encoding, worded("the run's --data file", "the run's training file"), cfg.text_column),
-                          cfg.max_tokens, cfg.train.seed)
+        training = read_corpus(d["source"], cfg.encoding, worded("the run's --data file", "the run's training file"),
+                               cfg.text_column)
+        full = cap_tokens(training, cfg.max_tokens, cfg.train.seed)
         return split_corpus(full, cfg.val_frac, cfg.train.seed)[1].lines
 
     def quality_data_fix(self) -> str:
-        """What the int8 check asks for when the run has no text to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        """What the int8 check asks for when the run has no text to score
+        (:func:`~lstmkit.deploy.quantize.export_int8`)."""
         return f"pass {opt('data')} with text to score"
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:

@@ -328,7 +328,8 @@ class SpeechAdapter(EstimatorAdapter):
         return {"wer": float(m["wer"]), "cer": float(m["cer"])}
 
     def quality_data_fix(self) -> str:
-        """What the int8 check asks for when the run has no recordings to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        """What the int8 check asks for when the run has no recordings to score
+        (:func:`~lstmkit.deploy.quantize.export_int8`)."""
         return f"pass {opt('data', 'MANIFEST.csv', written=True)} listing recordings and their transcripts"
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:

@@ -193,7 +193,8 @@ class TranslateAdapter(EstimatorAdapter):
         return None
 
     def quality_data_fix(self) -> str:
-        """What the int8 check asks for when the run has no pairs to score (:func:`~lstmkit.deploy.quantize.export_int8`)."""
+        """What the int8 check asks for when the run has no pairs to score
+        (:func:`~lstmkit.deploy.quantize.export_int8`)."""
         return f"pass {opt('data')} with a table of source and target sentence pairs"
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
