@@ -159,3 +159,19 @@ def assert_same_outputs(run, straight) -> None:
     assert got == want          # epochs run, the best epoch and its loss, why it stopped
     readable, state = json.loads((run / "checkpoints" / "last.json").read_text()), checkpoint_state(run)
     assert (readable["epoch"], readable["global_step"]) == (state["epoch"], state["global_step"])   # the copy is up to date
+
+
+class KillAt:
+    """A callback that presses Ctrl-C (raises KeyboardInterrupt) at global step ``at``: a run
+    interrupted mid-epoch."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_train_begin(self, t): ...
+    def on_epoch_end(self, t, logs): ...
+    def on_train_end(self, t): ...
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt

@@ -22,6 +22,7 @@ from lstmkit.train import checkpoint as ck
 
 from forecast_data import sine_frame
 from cli_helpers import run_cli as _cli
+from interrupt_helpers import KillAt
 
 
 def _model(hidden=8, seed=0):
@@ -56,28 +57,13 @@ def _weights(model):
     return [v.clone() for v in model.state_dict().values()]
 
 
-class _KillAt:
-    """Raise KeyboardInterrupt at global step ``at`` (a stand-in for a crash mid-epoch)."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def on_train_begin(self, t): ...
-    def on_epoch_end(self, t, logs): ...
-    def on_train_end(self, t): ...
-
-    def on_batch_end(self, trainer, batch, n_batches, loss):
-        if trainer.global_step == self.at:
-            raise KeyboardInterrupt
-
-
 @pytest.mark.parametrize("crash_step", [5, 9, 14])
 def test_mid_epoch_resume_is_bit_identical(tmp_path, crash_step):
     # 6 batches per epoch, a checkpoint every 4 steps: resumes start mid-epoch (steps 4, 8, 12)
     full = _model()
     ref = Trainer(_cfg()).fit(full, _batches(), _batches(48, seed=1))
     with pytest.raises(TrainingInterrupted):
-        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(crash_step)]).fit(_model(), _batches(), _batches(48, seed=1))
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(crash_step)]).fit(_model(), _batches(), _batches(48, seed=1))
     state = json.loads((tmp_path / "checkpoints" / "last.json").read_text())
     assert state["global_step"] == crash_step // 4 * 4 and state["pos"] == state["global_step"] % 6
     resumed = _model(seed=123)                       # the checkpoint, not the init, decides
@@ -163,11 +149,11 @@ def test_a_resume_on_another_thread_count_warns_once_naming_the_count_that_gives
     # torch's sums split over 2 threads round otherwise than over 1: such a resume went on silently,
     # where the run was promised to continue bit-identically
     with _Threads(1), pytest.raises(TrainingInterrupted):
-        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(9)]).fit(_model(), _batches())
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(9)]).fit(_model(), _batches())
     assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["trained_on"] == \
         {"device": "cpu", "threads": 1, "processes": 1}
     with _Threads(2), pytest.warns(UserWarning) as said, pytest.raises(TrainingInterrupted):
-        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(17)]).fit(_model(), _batches(), resume=True)
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(17)]).fit(_model(), _batches(), resume=True)
     [line] = [str(w.message) for w in said if "bit for bit" in str(w.message)]
     assert line == (f"{tmp_path} trained so far with threads 1 (here 2): the resumed run matches a run never "
                     "interrupted only to float rounding, not bit for bit — resume on 1 torch thread "
@@ -177,7 +163,7 @@ def test_a_resume_on_another_thread_count_warns_once_naming_the_count_that_gives
         Trainer(_cfg(), run_dir=tmp_path).fit(_model(), _batches(), resume=True)
     assert not [w for w in recwarn if "bit for bit" in str(w.message)]
     with _Threads(1), pytest.raises(TrainingInterrupted):      # the same count: nothing to say
-        Trainer(_cfg(), run_dir=tmp_path / "b", callbacks=[_KillAt(9)]).fit(_model(), _batches())
+        Trainer(_cfg(), run_dir=tmp_path / "b", callbacks=[KillAt(9)]).fit(_model(), _batches())
     recwarn.clear()
     with _Threads(1):
         res = Trainer(_cfg(), run_dir=tmp_path / "b").fit(_model(), _batches(), resume=True)
@@ -200,11 +186,11 @@ def test_a_checkpoint_saved_before_trained_on_was_recorded_resumes_bit_identical
         want = _weights(m)
         with monkeypatch.context() as p, pytest.raises(TrainingInterrupted):
             p.setattr(rs, "save_checkpoint", old_writer)
-            Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(9)]).fit(_model(), _batches())
+            Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(9)]).fit(_model(), _batches())
     assert "trained_on" not in json.loads((tmp_path / "checkpoints" / "last.json").read_text())
     recwarn.clear()
     with _Threads(1), pytest.raises(TrainingInterrupted):
-        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(17)]).fit(_model(), _batches(), resume=True)
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(17)]).fit(_model(), _batches(), resume=True)
     assert not [w for w in recwarn if "bit for bit" in str(w.message)]
     assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["trained_on"] == \
         {"device": "cpu", "threads": 1, "processes": 1}

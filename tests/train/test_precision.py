@@ -10,6 +10,8 @@ from lstmkit.nn.lstm import LSTM
 from lstmkit.train import Trainer
 from lstmkit.train import precision
 
+from interrupt_helpers import KillAt
+
 
 class _Net(nn.Module):
     """An LSTM with dropout and batch norm: draws from the random state and keeps buffers."""
@@ -95,21 +97,6 @@ def test_a_measured_bf16_fit_trains_the_numbers_of_one_unmeasured(unsaid, monkey
         assert torch.equal(a, b)
 
 
-class _KillAt:
-    """Ctrl-C at global step ``at``: a run interrupted mid-epoch."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def on_train_begin(self, t): ...
-    def on_epoch_end(self, t, logs): ...
-    def on_train_end(self, t): ...
-
-    def on_batch_end(self, trainer, batch, n_batches, loss):
-        if trainer.global_step == self.at:
-            raise KeyboardInterrupt
-
-
 def test_a_bf16_run_measured_in_each_part_resumes_to_the_bits_of_one_never_interrupted(monkeypatch, tmp_path):
     from lstmkit.train import TrainingInterrupted
     cfg = TrainConfig(max_epochs=2, batch_size=16, lr=1e-2, progress="off", device="cpu", tensorboard=False,
@@ -121,7 +108,7 @@ def test_a_bf16_run_measured_in_each_part_resumes_to_the_bits_of_one_never_inter
         Trainer(cfg).fit(whole, _batches())
         monkeypatch.setattr(precision, "_said", False)
         with pytest.raises(TrainingInterrupted):
-            Trainer(cfg, run_dir=tmp_path, callbacks=[_KillAt(5)]).fit(_Net(), _batches())
+            Trainer(cfg, run_dir=tmp_path, callbacks=[KillAt(5)]).fit(_Net(), _batches())
         monkeypatch.setattr(precision, "_said", False)         # the resumed part measures at its first batch
         resumed = _Net()
         Trainer(cfg, run_dir=tmp_path).fit(resumed, _batches(), resume=True)
