@@ -67,7 +67,7 @@ def check_references(chars: Sequence[str], paths: Sequence[str], texts: Sequence
     hold them; refused only when no reference holds a character the model writes (besides spaces):
     nothing would be left to score."""
     known = set(chars)
-    unknown = Counter(c for t in texts for c in set(t) - known)
+    unknown = Counter(c for t in texts for c in sorted(set(t) - known))   # ties named in one order every run
     if not unknown:
         return
     holding = [p for p, t in zip(paths, texts) if set(t) - known]
