@@ -14,3 +14,17 @@ def by_hand() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def exported_forecaster(folder: Path):
+    """The small forecaster both ONNX-by-hand test files start from: fitted on a sine series, saved to
+    ``folder / "f"`` and exported to ONNX. Returns ``(estimator, series)``."""
+    import numpy as np
+
+    import lstmkit
+    from estimator_data import QUICK
+    y = np.sin(np.arange(80) / 4) * 3 + 5
+    est = lstmkit.Forecaster(**QUICK, horizon=3, lookback=12, combine="none", ensemble=1).fit(y)
+    est.save(folder / "f")
+    est.export("onnx")                  # predict(engine="onnx") on the run: what an exported folder must give
+    return est, y

@@ -12,7 +12,7 @@ pytest.importorskip("onnxruntime")
 
 import lstmkit
 from estimator_data import QUICK, labelled_texts
-from onnx_example import by_hand
+from onnx_example import by_hand, exported_forecaster
 
 def _graph_checks(path: Path) -> None:
     model = onnx.load(str(path))
@@ -25,10 +25,7 @@ def _graph_checks(path: Path) -> None:
 def forecast_runs(tmp_path_factory):
     """A forecaster (default highway, no blend) exported to ONNX and to int8, and its history."""
     d = tmp_path_factory.mktemp("by_hand")
-    y = np.sin(np.arange(80) / 4) * 3 + 5
-    est = lstmkit.Forecaster(**QUICK, horizon=3, lookback=12, combine="none", ensemble=1).fit(y)
-    est.save(d / "f")
-    est.export("onnx")
+    est, y = exported_forecaster(d)
     int8 = est.export("int8", data=y)          # trained in memory: the series its MASE gate is judged on
     return d / "f", Path(int8), y
 

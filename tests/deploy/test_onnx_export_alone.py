@@ -17,7 +17,7 @@ ort = pytest.importorskip("onnxruntime")
 import lstmkit  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from estimator_data import QUICK, labelled_texts  # noqa: E402
-from onnx_example import by_hand  # noqa: E402
+from onnx_example import by_hand, exported_forecaster  # noqa: E402
 from lstmkit.deploy.onnx import export_onnx  # noqa: E402
 
 def _sha(path: Path) -> str:
@@ -42,10 +42,7 @@ def _export_alone(run: Path, out: Path, tmp: Path) -> dict:
 @pytest.fixture(scope="module")
 def forecaster(tmp_path_factory):
     d = tmp_path_factory.mktemp("alone_forecast")
-    y = np.sin(np.arange(80) / 4) * 3 + 5
-    est = lstmkit.Forecaster(**QUICK, horizon=3, lookback=12, combine="none", ensemble=1).fit(y)
-    est.save(d / "f")
-    est.export("onnx")                  # predict(engine="onnx") on the run: what the exported folder must give
+    _, y = exported_forecaster(d)
     return d / "f", y
 
 
