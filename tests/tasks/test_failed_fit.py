@@ -146,3 +146,20 @@ def test_a_fit_inside_no_grad_or_inference_mode_still_trains(name, context, tmp_
         if X is not None:
             est.predict(X)
     assert est.result_.epochs_run == 1
+
+
+def test_a_fit_that_fails_before_its_first_record_leaves_a_run_marked_failed(tmp_path, monkeypatch):
+    """A failure after the run folder was made but before its first lstmkit.json (a full disk while the
+    vocabulary was written) left an empty folder: 'lstmkit list' passed over it and nothing said why."""
+    from lstmkit.run_list import list_runs
+
+    def full_disk(self, run_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lstmkit.TextClassifier, "_write_state", full_disk)
+    x, y = labelled_texts()
+    with pytest.raises(OSError, match="No space left"):
+        lstmkit.TextClassifier(**QUICK, min_freq=1).fit(x, y, out=tmp_path)
+    [row] = list_runs(tmp_path)
+    assert row["status"] == "failed" and "OSError: [Errno 28] No space left on device" in row["state"]
+    assert "before its first epoch" in row["state"]

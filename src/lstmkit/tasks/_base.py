@@ -328,7 +328,6 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         epochs its checkpoint holds) and ``metrics_``; returns ``self``.
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
-        from lstmkit.train.resume import terminate_as_interrupt
         if not resume:                                       # a run that began so goes on as it began
             self._check_own_loss(train_config)
             self._check_changed_act(getattr(self, "config_", None))
@@ -336,6 +335,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         recorded = {}                                        # the resumed run's lstmkit.json
         self._started_version = None                         # set by a resume of a run another version began
         summary = getattr(self, "data_summary_", None)
+        hashes = prints = None
         if not isinstance(summary, dict) or (run_dir is None and out is None):
             summary = None                                   # no run folder keeps it
         else:
@@ -363,6 +363,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         writes = self.run_dir_ is not None and main
+        try:
+            self._start_and_train(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
+                                  plots, evidence, writes, summary, (hashes, prints, tables, data))
+        except Exception as e:
+            # before its first lstmkit.json (the data's records, the lock, the task's state files): the folder was
+            # left empty, which 'lstmkit list' passed over, and nothing said the run had failed, or why
+            if writes and not resume and not (self.run_dir_ / META_FILE).is_file():
+                self._mark_failed(e, None, writes)
+            raise
+        distributed.barrier()
+        return self
+
+    def _start_and_train(self, train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics, plots,
+                         evidence, writes: bool, summary, recorded_data) -> None:
+        """Steps 3 to 6 of :meth:`_train_and_save` once ``run_dir_`` is chosen: the data summary's records
+        (``recorded_data``: its file hashes, memory fingerprints, tables read and data arguments), the run
+        folder's lock, then :meth:`_train_locked`."""
+        from lstmkit.train.resume import terminate_as_interrupt
+        hashes, prints, tables, data = recorded_data
         if summary is not None:
             summary[HASHES_KEY], summary[MEMORY_KEY] = hashes, prints
             records = table_records({role: table for role, table in tables.items() if role in hashes})
@@ -381,8 +400,6 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         finally:
             if lock is not None:
                 os.close(lock)
-        distributed.barrier()
-        return self
 
     def _check_changed_act(self, cfg) -> None:
         """The settings of the fit's config ``cfg`` that the caller changed from the estimator's defaults

@@ -25,7 +25,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.train.progress import trial_settings
 
 __all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "trial_shown", "measure_latency_ms", "activation_bytes", "make_trial",
-           "check_zoo_models", "describe_source", "int_range", "float_range", "choice", "VALIDATION_PART",
+           "check_zoo_models", "describe_source", "majority_reference", "int_range", "float_range", "choice", "VALIDATION_PART",
            "SEEDED_SPLIT", "TOKENS"]
 
 QUIET = {"progress": "off", "tensorboard": False}      # what every bench run passes to its estimator
@@ -155,6 +155,28 @@ def activation_bytes(net: nn.Module, x: torch.Tensor | tuple) -> int:
         alive.clear()
         net.train(was_training)
     return sum(seen.values())
+
+
+def majority_reference(classes: list[str], test_labels: list[Any], train_labels: list[Any],
+                       majority: int) -> dict[str, dict[str, float]]:
+    """The majority-class reference row of a classification comparison: the accuracy and macro-F1 of
+    always answering ``majority`` (the fitted model's class index) on ``test_labels``, scored as a model
+    is (its macro-F1 averaged over the classes the test part holds or the answer names), and the
+    calibration (nll, brier, ece) of the training class shares as probabilities (scikit-learn's
+    DummyClassifier 'prior'): a one-hot answer would cost 36 nats a miss, and the shares are the NLL a
+    model has to beat to know more than them. ``classes``: the model's, in its order."""
+    import numpy as np
+
+    from lstmkit.train.metrics import calibration, classification_metrics
+    index = {c: k for k, c in enumerate(classes)}
+    y = [index[v] for v in test_labels]
+    always = np.zeros((len(y), len(classes)))
+    always[:, majority] = 1.0
+    ref = classification_metrics(y, always, classes)
+    shares = np.bincount([index[v] for v in train_labels], minlength=len(classes))
+    prior = calibration(y, np.tile(shares / shares.sum(), (len(y), 1)))
+    return {"majority": {"accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"],
+                         **{k: prior[k] for k in ("nll", "brier", "ece")}}}
 
 
 def make_trial(model: str, seed: int, net: nn.Module, history: list[dict[str, Any]], n_train: int,

@@ -49,10 +49,22 @@ def test_compare_speech_classifies_a_folder_named_by_label_from_name(digits):
     # which refuses a pattern beside recordings already read: every trial failed
     table = compare("speech", digits, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False,
                     mode="classify", label_from_name="{label}_{speaker}_{take}", **SMALL)
-    assert table["model"].tolist() == ["gru"] and "failed" not in table
+    assert table["model"].tolist() == ["gru", "majority"] and "failed" not in table
     assert 0 <= table.loc[0, "accuracy_mean"] <= 1
     assert all(table.loc[0, f"{m}_mean"] >= 0 for m in ("nll", "brier", "ece"))    # calibration beside accuracy
     assert table.attrs["settings"]["mode"] == "classify"
+
+
+def test_compare_speech_classify_has_the_majority_class_row(digits):
+    # text classification's table had the floor a model must rise above; a spoken-word one had none
+    import pandas as pd
+    bench = SpeechBench(digits, mode="classify", label_from_name="{label}_{speaker}_{take}", **SMALL)
+    table = compare("speech", digits, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False,
+                    mode="classify", label_from_name="{label}_{speaker}_{take}", **SMALL)
+    row = table[table["model"] == "majority"].iloc[0]
+    top = max(sorted(set(bench.train.texts)), key=bench.train.texts.count)   # the commonest (ties: the first class)
+    assert row["accuracy_mean"] == pytest.approx(sum(t == top for t in bench.test.texts) / len(bench.test.texts))
+    assert row["nll_mean"] > 0 and pd.isna(row["params"])        # a reference row: no parameters
 
 
 def test_compare_command_takes_the_speech_mode_and_label_pattern(digits, capsys, tmp_path):

@@ -254,3 +254,27 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, cor
     assert (run / "model.safetensors").read_bytes() == (full / "model.safetensors").read_bytes()
     code, _, err = cli(capsys, "speech", "train", "--resume", run)
     assert_user_error(code, err, "already finished")
+
+
+def test_transcribe_writes_each_part_of_a_folder_as_it_is_decoded(corpus, ctc_run, capsys, monkeypatch):
+    """A long folder was printed only at its end: Ctrl-C an hour in kept no line. Each part's lines are
+    written as it is decoded (as 'translate run' writes each line), the same as transcribe's answers."""
+    import lstmkit.tasks.speech.estimator as speech
+    wavs = sorted((corpus / "wavs").glob("test_*.wav"))[:10]
+    monkeypatch.setattr(speech, "_TRANSCRIBE_PART", 4, raising=False)
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, *wavs)
+    assert code == 0, err
+    assert out.splitlines() == [f"{w}\t{t}" for w, t in zip(wavs, ctc_run.transcribe(wavs))]
+
+    read, calls = speech.read_features, []
+
+    def ctrl_c_in_the_third_part(paths, *args):
+        calls.append(paths)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return read(paths, *args)
+
+    monkeypatch.setattr(speech, "read_features", ctrl_c_in_the_third_part)
+    code, kept, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, *wavs)
+    assert code == 130
+    assert kept.splitlines() == out.splitlines()[:8]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 
 from lstmkit.errors import LstmkitError
@@ -17,8 +16,7 @@ from lstmkit.tasks.classify.config import SERIES_ONLY
 from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench, choice, describe_source,
-                                 float_range, int_range, make_trial, trial_shown)
-from lstmkit.train.metrics import calibration, classification_metrics
+                                 float_range, int_range, majority_reference, make_trial, trial_shown)
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
            "tune_settings"]
@@ -62,19 +60,8 @@ class ClassifyBench(ZooBench):
         est.fit(tr.texts if est.kind == "text" else tr.seqs, y=tr.labels)
         check_known_labels(self.test.labels, est.class_names_)
         m = est._metrics(est._encode(self.test), self.test.labels)
-        if not self._reference:      # scored as the model is: 2p / (1 + p) / c, over every class, was not the
-            # model's macro-F1, whose mean is over the classes the test part holds or the model predicts
-            index = {c: k for k, c in enumerate(est.class_names_)}
-            y = [index[v] for v in self.test.labels]
-            always = np.zeros((len(y), len(est.class_names_)))
-            always[:, est.majority_] = 1.0
-            ref = classification_metrics(y, always, est.class_names_)
-            # its probabilities are the training class shares (DummyClassifier's 'prior'), not the one-hot answer,
-            # whose every miss would cost 36 nats: the NLL a model has to beat to know more than the shares
-            shares = np.bincount([index[v] for v in self.train.labels], minlength=len(est.class_names_))
-            prior = calibration(y, np.tile(shares / shares.sum(), (len(y), 1)))
-            self._reference = {"majority": {"accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"],
-                                            **{k: prior[k] for k in ("nll", "brier", "ece")}}}
+        if not self._reference:
+            self._reference = majority_reference(est.class_names_, self.test.labels, self.train.labels, est.majority_)
         net, cfg = est.net_.to("cpu").eval(), est.config_
         steps = max(1, round(est.data_summary_["train_length"]["mean"]))
         gen = torch.Generator().manual_seed(0)

@@ -69,7 +69,8 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
                lm: Optional[Path] = typer.Option(None, help="Language-model run folder.  [default: as trained]"),
                no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
                progress: str = progress_option()):
-    """Print one line per file: the file name, a tab, and its transcript (or label)."""
+    """Print one line per file: the file name, a tab, and its transcript (or label), written as they are
+    decoded (a part of the files at a time), so a long folder stopped with Ctrl-C keeps the lines written."""
     from lstmkit.tasks.speech.data import audio_paths
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     est = SpeechRecognizer.load(run).set_params(progress=progress)
@@ -77,15 +78,17 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
     with tempfile.TemporaryDirectory(prefix="lstmkit-stdin-") as tmp:
         piped = _stdin_recording(Path(tmp)) if "-" in map(str, files) else None
         paths = audio_paths([piped if str(f) == "-" else str(f) for f in files])   # a folder: its files, each by name
-        try:
-            texts = est.transcribe(paths, beam=beam, lm=choice)
+        done = 0
+        try:     # each part's lines as it is decoded, as 'translate run' writes each line: Ctrl-C keeps those written
+            for texts in est._transcribe_parts(paths, beam=beam, lm=choice):
+                for f, t in zip(paths[done:done + len(texts)], texts):
+                    typer.echo(f"{'-' if f == piped else f}\t{t}")      # flushed: a pipe or file gets it now
+                done += len(texts)
         except LstmkitError as e:             # the copy of standard input is named as what it is
             if piped is not None:
                 e.message, e.hint = (None if t is None else t.replace(piped, _STDIN) for t in (e.message, e.hint))
                 e.args = (e.message,)
             raise
-    for f, t in zip(paths, texts):
-        typer.echo(f"{'-' if f == piped else f}\t{t}")
 
 
 _STDIN = "standard input"

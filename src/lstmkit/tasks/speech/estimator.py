@@ -58,6 +58,7 @@ __all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECOD
 TASK = "speech"
 VAL_SPLIT = "val_split"       # the data summary's record of a validation part drawn by label
 _EVAL_BATCH = 32
+_TRANSCRIBE_PART = 2 * _EVAL_BATCH      # files 'speech transcribe' decodes before it writes their lines
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
 # seq2seq: a transcript has at most this many times the longest training transcript's characters,
 # plus 2, whatever the recording's length (decode_steps)
@@ -376,6 +377,36 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             feats, _, notes = self._features(paths)
             report_notes(notes)
             return self._decode(feats, beam, fusion, names=paths)
+
+    def _transcribe_parts(self, paths: Sequence[str], beam: int | None = None, lm: str | Path | None | bool = None,
+                          part: int | None = None) -> Iterator[list[str]]:
+        """:meth:`transcribe` of the audio files ``paths``, ``part`` files at a time: yields each part's answers
+        as it is decoded, so that ``lstmkit speech transcribe`` writes a folder's lines as they come (Ctrl-C an
+        hour into a long folder kept nothing: every line was printed at the end). Each recording is decoded
+        apart from the others in its batch, so the answers are :meth:`transcribe`'s; the warnings (audio
+        converted, clips over a minute, transcripts cut) are the whole's, once, after the last part.
+        ``part``: :data:`_TRANSCRIBE_PART` by default."""
+        with public_call():
+            self._check_fitted()
+            fusion = self._pick_lm(lm, beam)
+            self._beam_width(beam)              # a bad beam before any file is read
+        notes, durations, frames, cut = [], [], [], []
+        part = part or _TRANSCRIBE_PART
+        for start in range(0, len(paths), part):
+            chunk = list(paths[start:start + part])
+            with public_call():
+                raw, seconds, read_notes = read_features(chunk, self.spec_, self.min_frames_, self._progress)
+                texts, cut_here = self._recognise([torch.from_numpy(self.normalizer_(f)) for f in raw], beam, fusion)
+            notes += read_notes
+            durations += seconds
+            frames += [len(f) for f in raw]
+            cut += [chunk[i] for i in cut_here]
+            yield texts
+        with public_call():
+            warn_long_clips(list(paths), durations, frames)
+            report_notes(notes)
+            if cut:
+                warnings.warn(cut_warning(cut, self.decode_steps()), UserWarning, stacklevel=2)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
