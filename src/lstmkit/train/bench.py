@@ -24,9 +24,9 @@ from torch import nn
 from lstmkit.errors import LstmkitError
 from lstmkit.train.progress import trial_settings
 
-__all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "trial_shown", "measure_latency_ms", "activation_bytes", "make_trial",
-           "check_zoo_models", "describe_source", "majority_reference", "int_range", "float_range", "choice", "VALIDATION_PART",
-           "SEEDED_SPLIT", "TOKENS"]
+__all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "trial_shown", "measure_latency_ms", "activation_bytes",
+           "make_trial", "check_zoo_models", "describe_source", "majority_reference", "int_range", "float_range",
+           "choice", "VALIDATION_PART", "SEEDED_SPLIT", "TOKENS"]
 
 QUIET = {"progress": "off", "tensorboard": False}      # what every bench run passes to its estimator
 
