@@ -125,3 +125,20 @@ def test_a_large_tsv_whose_only_quote_mark_sits_inside_a_sentence_reads_as_text(
     read is measured there, not here): no cell begins with a quote mark, so the marks are text."""
     text = "sentence\tlabel\n" + "".join(f"review {k} is fine\t{k % 2}\n" for k in range(200_000)) + 'it "is"\t1\n'
     assert tsv_quoting(text, "x") is False
+
+
+def test_a_quoted_cell_with_a_tab_is_read_cell_by_cell_to_the_end_of_its_line():
+    """A cell that needs its quotes (it holds a tab) beside a plain one, and a column quoted in every
+    data cell ("c" needs none, but all of column 1 is quoted): a writer's quoting. Ended by the file's
+    end with no line break after the closing quote, too."""
+    assert tsv_quoting('text\tlabel\n"a\tb"\tpos\n"c"\tneg\n', "f.tsv")
+    assert tsv_quoting('label\ttext\npos\t"a\tb"', "f.tsv")
+
+
+def test_a_quote_closed_on_its_own_line_runs_over_nothing():
+    """'"Wow" said the critic': the quote opens and closes on line 2 (pandas reads the line as one
+    cell), so no field runs on; a quote that opens on line 2 and never closes runs to the end."""
+    from lstmkit.data.quoting import check_run_on_quotes
+    check_run_on_quotes('text,label\n"Wow" said the critic,pos\ngood,neg\n', "f.csv", ",", 1)
+    with pytest.raises(LstmkitError, match="f.csv line 2: a quote mark opens a field that runs on to the end of the file"):
+        check_run_on_quotes('text,label\n"Wow said the critic,pos\ngood,neg\n', "f.csv", ",", 1)

@@ -20,13 +20,20 @@ def test_reach_screens_exactly_the_values_that_may_be_far_outside():
     assert far_outside([0.0], [2.0], [-2.0], [4.0]) is None and far_outside([0.0], [2.0], [-2.01], [0.0])
 
 
+def test_reach_is_one_width_beyond_a_range_narrower_than_one_and_away_from_zero():
+    # 10 .. 10.5 has width 0.5 (a width, not a constant): one width below is 9.5, above 11.0
+    low, high = reach([10.0, -4.0], [10.5, -2.0])
+    assert low.tolist() == [9.5, -6.0] and high.tolist() == [11.0, 0.0]
+
+
 def test_a_range_goes_to_json_and_back_and_a_missing_or_damaged_one_reads_as_none():
     state = range_state(np.array([[1.0, -3.0], [2.0, 5.0], [0.5, 0.0]]))
     assert state == {"lo": [0.5, -3.0], "hi": [2.0, 5.0]}
     lo, hi = read_range(state, 2)
     assert lo.tolist() == [0.5, -3.0] and hi.tolist() == [2.0, 5.0]
     for bad in (None, {}, {"lo": [0.5], "hi": [2.0]}, {"lo": [0.5, "x"], "hi": [2.0, 5.0]},
-                {"lo": [0.5, None], "hi": [2.0, 5.0]}, {"lo": [True, 0.0], "hi": [2.0, 5.0]}):
+                {"lo": [0.5, None], "hi": [2.0, 5.0]}, {"lo": [True, 0.0], "hi": [2.0, 5.0]},
+                {"lo": [0.5, float("nan")], "hi": [2.0, 5.0]}, {"lo": [0.5, -3.0], "hi": [2.0, float("inf")]}):
         assert read_range(bad, 2) is None, bad
 
 

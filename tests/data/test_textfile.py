@@ -512,3 +512,80 @@ def test_standard_input_is_decoded_as_a_file_is(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\n\xff"), encoding="latin-1"))
     with pytest.raises(LstmkitError, match="standard input line 2"):
         read_stdin_text()
+
+
+def test_a_sheets_empty_first_rows_above_the_header_are_left_out(tmp_path):
+    """A sheet whose header sits on row 2 (row 1 empty) saved as CSV begins with ',,': that line was
+    read as the header ('target column 'y' not found — available columns: Unnamed: 0, Unnamed: 1,
+    Unnamed: 2'), as a workbook's empty rows are not. Messages still name the file's lines."""
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.data.textfile import row_place, separator_line
+    (tmp_path / "s.csv").write_text(",,\n,,\ndate,y,z\n2024-01-01,1,2\n2024-01-02,3,4\n")
+    for read in (read_frame, read_table):
+        df = read(tmp_path / "s.csv")
+        assert list(df.columns) == ["date", "y", "z"] and len(df) == 2, read
+        assert row_place(df, 1) == "line 5", read                # header on line 3, data on 4 and 5
+    assert separator_line(";;\ndate;y\n1;2\n") == ("date;y\n1;2\n", None, 2)
+    assert separator_line("\t\ndate\ty\n1\t2\n") == ("date\ty\n1\t2\n", None, 2)
+    assert separator_line("date,y\n,\n1,2\n")[2] == 1                  # an empty row under the header: data's
+
+
+def test_dot_groups_of_a_column_without_dots_or_with_a_late_decimal_point_is_none():
+    """A semicolon file's column of whole numbers with an empty cell is read as floats without a
+    dot in it: no dot to read two ways (either mark), whatever the other columns hold."""
+    import pandas as pd
+    from lstmkit.data.textfile import dot_groups
+    for commas in (False, True):
+        assert dot_groups(pd.Series(["976", "", "12"]), ";", commas) is None
+    # past the first 200 dotted cells (which may_group_thousands looks at), 12.5 is a decimal point: so are all
+    assert dot_groups(pd.Series(["976"] + ["1.032"] * 200 + ["12.5"]), ";", False) is None
+    assert dot_groups(pd.Series(["976"] + ["1.032"] * 201), ";", False) == (1, "1.032")
+
+
+def test_a_title_warning_names_the_callers_line(tmp_path):
+    """The title skipped above a header is warned about at the line that read the file (as pandas'
+    own warnings are), not inside lstmkit."""
+    from lstmkit.data.tables import read_frame, read_table
+    (tmp_path / "s.csv").write_text("Sales report 2024,\ndate,sales\n2024-01-01,5\n")
+    for read in (read_table, read_frame):
+        with pytest.warns(UserWarning, match="begins with a title") as caught:
+            read(tmp_path / "s.csv")
+        assert [w.filename for w in caught if "title" in str(w.message)] == [__file__], read
+
+
+def test_a_bare_title_line_over_a_header_of_names():
+    """'Monthly sales report' over 'month,sales' and one row: the title is above the header (a
+    one-row table is a table), which is read from line 2, indented or not. Over lines without a
+    separator, or a header with a cell unnamed, the first line is the header."""
+    from lstmkit.data.textfile import separator_line
+    assert separator_line("Monthly sales report\nmonth,sales\n2024-01,5\n") == ("month,sales\n2024-01,5\n", None, 2)
+    assert separator_line("Monthly sales report\n month,sales\n2024-01,5\n")[2] == 2
+    assert separator_line("review text\ngood film\nbad one\n")[2] == 1
+    assert separator_line("Monthly sales report\nmonth,,sales\n2024-01,5,6\n")[2] == 1
+
+
+def test_a_hash_line_with_other_than_the_headers_separators_is_a_comment():
+    """'#exported by tool, v2' (no space after the '#') over 'date,y,z': one comma where the header
+    has two, so a comment; '#,name' over rows with the header's count of commas is the header."""
+    from lstmkit.data.textfile import separator_line
+    assert separator_line("#exported by tool, v2\ndate,y,z\n2024-01-01,2,3\n") == ("date,y,z\n2024-01-01,2,3\n", None, 2)
+    assert separator_line("#,name\n1,a\n")[2] == 1
+
+
+def test_header_cells_read_a_quoted_name_whole_by_default():
+    from lstmkit.data.textfile import header_cells
+    assert header_cells('"price, eur",units\n1,2\n', ",") == ["price, eur", "units"]
+    assert header_cells('"price, eur",units\n', ",", quoting=False) == ['"price', ' eur"', "units"]
+
+
+def test_a_wide_row_is_named_by_its_own_line_not_the_first_data_line():
+    from lstmkit.data.textfile import check_row_widths
+    with pytest.raises(LstmkitError, match=r"f.csv line 3 has 3 cells, its header 2"):
+        check_row_widths("text,label\ngood,pos\nbad, really,neg\n", "f.csv", ",", True)
+
+
+def test_a_quoted_line_break_pushes_the_rows_below_it_down():
+    """Row 0 runs over lines 2 and 3 (a quoted cell with a line break): row 1 is on line 4."""
+    from lstmkit.data.textfile import parse_table, row_place
+    df = parse_table('text,label\n"one\ntwo",pos\nthree,neg\n', "f.csv", ",")
+    assert df["text"].tolist() == ["one\ntwo", "three"] and row_place(df, 1) == "line 4"

@@ -128,3 +128,35 @@ def test_a_blank_classes_txt_is_named_as_the_class_names(tmp_path):
             class_index_csv(path)
     (tmp_path / "ag" / "classes.txt").write_bytes(b"\xef\xbb\xbfWorld\r\nSports\r\n\r\n")
     assert class_index_csv(path).labels == ["World", "Sports"]
+
+
+def test_one_text_field_among_empty_or_number_fields_makes_a_class_index_csv(tmp_path):
+    """AG News rows with an empty title, a Yelp row whose first text field is a number: one field of
+    text in the first record is enough."""
+    (tmp_path / "empty_title.csv").write_text('"3","","Short-sellers are back"\n"1","Talks","no deal"\n')
+    (tmp_path / "number_first.csv").write_text('"2","5","great film"\n"1","1","dull"\n')
+    assert is_class_index_csv(tmp_path / "empty_title.csv") and is_class_index_csv(tmp_path / "number_first.csv")
+
+
+def test_a_record_of_empty_fields_is_passed_over_and_counted(tmp_path):
+    path = _zhang(tmp_path / "gap", [("1", "good"), ("", ""), ("2", "bad")], ["pos", "neg"])
+    read = class_index_csv(path)
+    assert read.texts == ["good", "bad"] and read.labels == ["pos", "neg"] and read.lines == [1, 3]
+
+
+@pytest.mark.parametrize("distinct, rows, ids", [(20, 20, False), (21, 42, False), (21, 41, True), (21, 21, True)])
+def test_row_ids_are_more_than_20_numbers_in_more_than_half_the_rows(tmp_path, distinct, rows, ids):
+    """The rule as its message says it: more than 20 different numbers, and more than half as many as the rows."""
+    path = _zhang(tmp_path / "n", [(str(k % distinct + 1), f"text {k}") for k in range(rows)])
+    if ids:
+        with pytest.raises(LstmkitError, match=f"{distinct} different numbers in {rows} rows: row ids"):
+            class_index_csv(path)
+    else:
+        with pytest.warns(UserWarning, match="no classes.txt"):
+            assert class_index_csv(path).labels[:2] == ["1", "2"]
+
+
+def test_a_repeated_class_name_is_named_by_its_second_line(tmp_path):
+    path = _zhang(tmp_path / "rep", [("1", "good")], ["World", "Sports", "World"])
+    with pytest.raises(LstmkitError, match=r"line 3 of .*classes.txt is a repeated name 'World'"):
+        class_index_csv(path)

@@ -163,19 +163,19 @@ def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None
     (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
     separator, so a header such as ``#,name,value`` stays one) and a sheet's title rows
     (:func:`_title_line`; a report's title line with no separator at all: :func:`_bare_title_line`),
-    with blank lines among them; and the file line the text now starts at
+    with blank lines above or among them (a sheet's empty first rows, ``,,``, as a workbook's are
+    passed over); and the file line the text now starts at
     (messages name the file's lines); ``(text, None, 1)`` when there are none. With ``path``, a
     title skipped is warned about, as a workbook's is."""
-    sep, first_line, above, titles = None, 1, False, []
+    sep, first_line, titles = None, 1, []
     for _ in range(_ABOVE_HEADER):
         first, newline, rest = text.partition("\n")
         named = re.fullmatch(r"\s*sep=(.)\s*", first) if first_line == 1 else None
         if named:
             sep = named.group(1)
-        elif newline and (_comment_line(first, rest) or (above and not first.strip(" \t\r,;"))):
-            above = True
+        elif newline and (_comment_line(first, rest) or not first.strip(" \t\r,;")):
+            pass                           # a comment, or a line of separators only (an empty sheet row)
         elif newline and (_title_line(first, rest) or _bare_title_line(first, rest)):
-            above = True
             titles.append(first.strip().rstrip(",;\t").strip('"'))
         else:
             break
