@@ -71,9 +71,12 @@ def test_offsets_that_change_with_daylight_saving_read_as_utc():
     times = parse_time(pd.Series(cells), "date")
     assert pd.DatetimeIndex(times).equals(local.tz_convert("UTC").tz_localize(None))
     assert times.attrs["utc_from"] == ["+01:00", "+02:00"]
-    values, info = time_values(pd.Series(cells), "date")
+    with pytest.warns(UserWarning, match=r"offsets that change \(\+01:00, \+02:00: daylight saving\), which name no "
+                                         "time zone"):
+        values, info = time_values(pd.Series(cells), "date")
     assert values.dtype == np.dtype("datetime64[ns]") and (np.diff(values) == np.timedelta64(1, "h")).all()
     assert "'date' read as UTC" in info["time_note"] and "+01:00, +02:00" in info["time_note"]
+    assert "time_zone" not in info                                                  # two offsets name no zone
     one = pd.date_range("2020-01-01", periods=5, freq="h", tz="+01:00")             # one offset: the same rule
     assert _read(t.isoformat() for t in one).equals(one.tz_convert("UTC").tz_localize(None))
     aware = parse_time(pd.Series(local), "date")                                    # a tz-aware column
@@ -96,6 +99,14 @@ def test_dates_at_one_clock_time_read_as_local_dates(freq, n, zone):
     utc = parse_time(pd.Series(moved), "date")                       # not every row at one clock time: UTC
     assert utc.attrs["utc_from"] and not utc.attrs.get("local_from")
     assert utc.iloc[0] == local[0].tz_convert("UTC").tz_localize(None)
+
+
+def test_one_row_with_an_offset_is_a_local_date_at_midnight_and_utc_otherwise():
+    # a request's one stamp: 00:00 in India (UTC+05:30) is that date, 09:15 there is 03:45 UTC
+    date = parse_time(pd.Series(["2024-03-31T00:00:00+05:30"]), "date")
+    assert str(date.iloc[0]) == "2024-03-31 00:00:00" and date.attrs["local_from"] == ["+05:30"]
+    hour = parse_time(pd.Series(["2024-03-31T09:15:00+05:30"]), "date")
+    assert str(hour.iloc[0]) == "2024-03-31 03:45:00" and hour.attrs["zone"] == "UTC+05:30"
 
 
 @pytest.mark.parametrize("freq, zone, clock", [("D", "Europe/Berlin", "local"), ("h", "Europe/Berlin", "utc"),
