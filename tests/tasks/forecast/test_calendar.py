@@ -55,7 +55,7 @@ def test_a_feature_still_at_the_datas_step_is_refused_from_the_times_alone():
     # hourly times: the hour moves, nothing to refuse; one time: nothing to judge
     hourly = pd.date_range("2024-03-01", periods=30, freq="h").to_numpy()
     check_calendar_varies(calendar_features(hourly, ["hour"]), [("hour", None)], hourly, None)
-    check_calendar_varies(calendar_features(times[:1], ["hour"]), [("hour", None)], times[:1], None)
+    check_calendar_varies(calendar_features(times[:1], ["hour"]), [("hour", None)], times[:1], "D")
 
 
 def test_a_month_feature_that_moves_on_one_of_its_two_axes_is_not_refused():
@@ -64,3 +64,25 @@ def test_a_month_feature_that_moves_on_one_of_its_two_axes_is_not_refused():
     f = calendar_features(times, ["month"])
     assert np.ptp(f[:, 0]) < 1e-9 < np.ptp(f[:, 1])
     check_calendar_varies(f, [("month", None)], times, "18MS")
+
+
+def test_steps_with_gaps_go_on_by_a_step_the_series_takes():
+    # 0, 5, 15: steps of 5 and 10, whose median is 7.5; the forecast went on at 22 and 29, steps it never took
+    assert future_times(np.int64(15), None, 2, np.array([0, 5, 15])).tolist() == [20, 25]
+    days = pd.DatetimeIndex(["2024-03-01", "2024-03-02", "2024-03-04"]).to_numpy()     # a day missing
+    assert _stamps(future_times(days[-1], None, 2, days)) == ["2024-03-05 00:00:00", "2024-03-06 00:00:00"]
+
+
+def test_monthly_figures_on_one_day_of_the_month_stay_on_it():
+    # pandas names no frequency for the 15th of each month: its typical step (31 days) went 15 April,
+    # 16 May, 16 June; a quarterly survey on the 10th at 08:00, one quarter missing, stays on the 10th
+    fifteenths = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)] + ["2024-01-15", "2024-02-15",
+                                                                                 "2024-03-15"]).to_numpy()
+    assert _stamps(future_times(fifteenths[-1], None, 3, fifteenths)) == [
+        "2024-04-15 00:00:00", "2024-05-15 00:00:00", "2024-06-15 00:00:00"]
+    tenths = pd.DatetimeIndex(["2023-01-10 08:00", "2023-04-10 08:00", "2023-10-10 08:00", "2024-01-10 08:00"])
+    assert _stamps(future_times(tenths[-1], None, 2, tenths.to_numpy())) == ["2024-04-10 08:00:00",
+                                                                             "2024-07-10 08:00:00"]
+    # the 15th at two clock times: no calendar step; the usual step, the lower of 31 d 6 h and 28 d 18 h
+    mixed = pd.DatetimeIndex(["2024-01-15 00:00", "2024-02-15 06:00", "2024-03-15 00:00"]).to_numpy()
+    assert _stamps(future_times(mixed[-1], None, 1, mixed)) == ["2024-04-12 18:00:00"]
