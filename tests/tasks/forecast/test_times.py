@@ -29,6 +29,13 @@ def test_dates_fitting_both_orders_take_the_one_with_regular_steps(fmt):
     assert _read(MONTHLY.strftime(fmt)).equals(MONTHLY)
 
 
+def test_three_dates_are_enough_to_tell_the_regular_order():
+    # month first: 1 December, 1 January, 1 February (monthly); day first: 12 January 2020, then
+    # 1 and 2 January 2021 (no step repeats): three rows, one regular reading
+    assert _read(["12/01/2020", "01/01/2021", "02/01/2021"]).equals(
+        pd.DatetimeIndex(["2020-12-01", "2021-01-01", "2021-02-01"]))
+
+
 def test_ambiguous_columns_are_an_error_asking_for_iso_dates():
     with pytest.raises(LstmkitError, match=r"ambiguous: '02/01/2020' reads as 01 February 2020 \(month first\) "
                                            r"or 02 January 2020 \(day first\).*both have regular steps.*ISO"):
