@@ -254,6 +254,18 @@ def test_period_labels_read_as_their_first_day(labels, first, freq):
     assert date_columns(pd.DataFrame({"when": labels, "y": 1.0})) == (["when"] if labels[0][0] != "N" else [])
 
 
+def test_excel_months_of_a_long_table_or_two_rows_read_as_months():
+    # three stores through the same four months: their repeats are no step (the column was refused,
+    # "could not be read as dates: found 'Jan-20'"); two months alone raised pandas' ValueError
+    months = ["Jan-20", "Feb-20", "Mar-20", "Apr-20"]
+    long = parse_time(pd.Series(months * 3), "month")
+    assert [str(t)[:10] for t in long[:4]] == ["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"]
+    assert long[4:8].tolist() == long[:4].tolist()
+    assert [str(t)[:10] for t in parse_time(pd.Series(["Dec-19", "Jan-20"]), "month")] == ["2019-12-01", "2020-01-01"]
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-20'"):
+        parse_time(pd.Series(["Jan-20", "Mar-20", "Apr-20"]), "month")           # a month missing: no run of months
+
+
 def test_month_day_labels_are_not_months():
     """``Jan-01, Jan-02, …`` (days without a year) would read as January 2001, 2002, …: not monthly
     steps, so not taken as Excel's months; the column stays an error asking for ISO dates."""
