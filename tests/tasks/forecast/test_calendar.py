@@ -84,5 +84,13 @@ def test_monthly_figures_on_one_day_of_the_month_stay_on_it():
     assert _stamps(future_times(tenths[-1], None, 2, tenths.to_numpy())) == ["2024-04-10 08:00:00",
                                                                              "2024-07-10 08:00:00"]
     # the 15th at two clock times: no calendar step; the usual step, the lower of 31 d 6 h and 28 d 18 h
+    three = pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]).to_numpy()    # three are enough
+    assert _stamps(future_times(three[-1], None, 1, three)) == ["2024-04-15 00:00:00"]
+    # the 15th of January, April, June and September: steps of 3, 2 and 3 months, no one month step; the
+    # usual step, the lower median of 90, 61 and 92 days, from 15 September
+    uneven = pd.DatetimeIndex(["2023-01-15", "2023-04-15", "2023-06-15", "2023-09-15"]).to_numpy()
+    assert _stamps(future_times(uneven[-1], None, 1, uneven)) == ["2023-12-14 00:00:00"]
+    stuck = pd.Timestamp("2024-03-31 12:00")                                  # one stamp repeated: a day
+    assert _stamps(future_times(stuck, None, 1, [stuck] * 3)) == ["2024-04-01 12:00:00"]
     mixed = pd.DatetimeIndex(["2024-01-15 00:00", "2024-02-15 06:00", "2024-03-15 00:00"]).to_numpy()
     assert _stamps(future_times(mixed[-1], None, 1, mixed)) == ["2024-04-12 18:00:00"]

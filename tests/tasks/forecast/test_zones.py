@@ -47,7 +47,8 @@ def test_in_zone_keeps_local_dates_on_the_calendar_and_utc_hours_an_hour_apart()
 def test_the_reading_zone_is_the_users_else_a_local_clock_runs_as_a_guess():
     assert reading_zone(SimpleNamespace(time_zone="UTC"), LOCAL_RUN) == ("UTC", False)
     assert reading_zone(SimpleNamespace(time_zone=None), LOCAL_RUN) == (BERLIN, True)
-    assert reading_zone(SimpleNamespace(time_zone=None), {"calendar_clock": "local", "time_zone": None}) == (None, False)
+    no_zone = {"calendar_clock": "local", "time_zone": None}
+    assert reading_zone(SimpleNamespace(time_zone=None), no_zone) == (None, False)
     assert reading_zone(SimpleNamespace(time_zone=None), {"time_zone": BERLIN}) == (None, False)    # an old run
     assert reading_zone(SimpleNamespace(time_zone=None), None) == (None, False)
 
