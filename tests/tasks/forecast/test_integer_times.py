@@ -28,6 +28,7 @@ def test_years_are_january_firsts_and_other_integers_in_their_range_are_steps():
 def test_yyyymm_months_are_the_first_of_each_month():
     assert _dates([202311, 202312, 202401, 202402]) == ["2023-11-01 00:00:00", "2023-12-01 00:00:00",
                                                         "2024-01-01 00:00:00", "2024-02-01 00:00:00"]
+    assert _dates([202312, 202401, 202402])[0] == "2023-12-01 00:00:00"     # across a year's end
     assert _dates([100001, 100002, 100003])[0] == "1000-01-01 00:00:00"
     assert _dates([299910, 299911, 299912])[-1] == "2999-12-01 00:00:00"
     assert _dates([202311, 202312, 202313]) is None                          # no month 13

@@ -676,8 +676,9 @@ def calendar_labels(text: pd.Series) -> pd.Series | None:
     if text.str.fullmatch(_MONTH_YY).all():
         out = pd.to_datetime(text, format="%b-%y", errors="coerce")
         # judged on the distinct months, so a long table's series, each through the same months, read
-        # as one does (its repeats are no step), and two months too (pandas infers no frequency of two)
-        months = np.unique(out.dt.year * 12 + out.dt.month) if out.notna().all() else []
+        # as one does (its repeats are no step), and two months too (pandas infers no frequency of two);
+        # a cell that is no month (NaT, NaN here) breaks the run
+        months = np.unique(out.dt.year * 12 + out.dt.month)
         if len(months) > 1 and (np.diff(months) == 1).all():
             return out
     return None
