@@ -264,6 +264,8 @@ def test_excel_months_of_a_long_table_or_two_rows_read_as_months():
     assert [str(t)[:10] for t in parse_time(pd.Series(["Dec-19", "Jan-20"]), "month")] == ["2019-12-01", "2020-01-01"]
     with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-20'"):
         parse_time(pd.Series(["Jan-20", "Mar-20", "Apr-20"]), "month")           # a month missing: no run of months
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-20'"):
+        parse_time(pd.Series(["Jan-20", "Jan-20"]), "month")                     # one month: no step, no run either
 
 
 def test_month_day_labels_are_not_months():
