@@ -123,7 +123,7 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
             ahead = [last + pd.DateOffset(months=months * k) for k in range(1, horizon + 1)]
         else:
             ns = _usual_step(pd.DatetimeIndex(history).as_unit("ns").asi8) if history is not None else None
-            step = pd.Timedelta(ns, "ns") if ns and ns > 0 else pd.Timedelta(1, "D")
+            step = pd.Timedelta(ns, "ns") if (ns or 0) > 0 else pd.Timedelta(1, "D")     # none, or a repeated stamp
             ahead = [last + step * k for k in range(1, horizon + 1)]
         return pd.DatetimeIndex(ahead).as_unit("ns").to_numpy()
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
