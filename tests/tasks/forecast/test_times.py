@@ -29,6 +29,13 @@ def test_dates_fitting_both_orders_take_the_one_with_regular_steps(fmt):
     assert _read(MONTHLY.strftime(fmt)).equals(MONTHLY)
 
 
+def test_three_dates_are_enough_to_tell_the_regular_order():
+    # month first: 1 December, 1 January, 1 February (monthly); day first: 12 January 2020, then
+    # 1 and 2 January 2021 (no step repeats): three rows, one regular reading
+    assert _read(["12/01/2020", "01/01/2021", "02/01/2021"]).equals(
+        pd.DatetimeIndex(["2020-12-01", "2021-01-01", "2021-02-01"]))
+
+
 def test_ambiguous_columns_are_an_error_asking_for_iso_dates():
     with pytest.raises(LstmkitError, match=r"ambiguous: '02/01/2020' reads as 01 February 2020 \(month first\) "
                                            r"or 02 January 2020 \(day first\).*both have regular steps.*ISO"):
@@ -71,9 +78,12 @@ def test_offsets_that_change_with_daylight_saving_read_as_utc():
     times = parse_time(pd.Series(cells), "date")
     assert pd.DatetimeIndex(times).equals(local.tz_convert("UTC").tz_localize(None))
     assert times.attrs["utc_from"] == ["+01:00", "+02:00"]
-    values, info = time_values(pd.Series(cells), "date")
+    with pytest.warns(UserWarning, match=r"offsets that change \(\+01:00, \+02:00: daylight saving\), which name no "
+                                         "time zone"):
+        values, info = time_values(pd.Series(cells), "date")
     assert values.dtype == np.dtype("datetime64[ns]") and (np.diff(values) == np.timedelta64(1, "h")).all()
     assert "'date' read as UTC" in info["time_note"] and "+01:00, +02:00" in info["time_note"]
+    assert "time_zone" not in info                                                  # two offsets name no zone
     one = pd.date_range("2020-01-01", periods=5, freq="h", tz="+01:00")             # one offset: the same rule
     assert _read(t.isoformat() for t in one).equals(one.tz_convert("UTC").tz_localize(None))
     aware = parse_time(pd.Series(local), "date")                                    # a tz-aware column
@@ -96,6 +106,14 @@ def test_dates_at_one_clock_time_read_as_local_dates(freq, n, zone):
     utc = parse_time(pd.Series(moved), "date")                       # not every row at one clock time: UTC
     assert utc.attrs["utc_from"] and not utc.attrs.get("local_from")
     assert utc.iloc[0] == local[0].tz_convert("UTC").tz_localize(None)
+
+
+def test_one_row_with_an_offset_is_a_local_date_at_midnight_and_utc_otherwise():
+    # a request's one stamp: 00:00 in India (UTC+05:30) is that date, 09:15 there is 03:45 UTC
+    date = parse_time(pd.Series(["2024-03-31T00:00:00+05:30"]), "date")
+    assert str(date.iloc[0]) == "2024-03-31 00:00:00" and date.attrs["local_from"] == ["+05:30"]
+    hour = parse_time(pd.Series(["2024-03-31T09:15:00+05:30"]), "date")
+    assert str(hour.iloc[0]) == "2024-03-31 03:45:00" and hour.attrs["zone"] == "UTC+05:30"
 
 
 @pytest.mark.parametrize("freq, zone, clock", [("D", "Europe/Berlin", "local"), ("h", "Europe/Berlin", "utc"),
@@ -234,6 +252,20 @@ def test_period_labels_read_as_their_first_day(labels, first, freq):
     assert str(times.iloc[0].date()) == first
     assert infer_freq(pd.DatetimeIndex(times)) == freq
     assert date_columns(pd.DataFrame({"when": labels, "y": 1.0})) == (["when"] if labels[0][0] != "N" else [])
+
+
+def test_excel_months_of_a_long_table_or_two_rows_read_as_months():
+    # three stores through the same four months: their repeats are no step (the column was refused,
+    # "could not be read as dates: found 'Jan-20'"); two months alone raised pandas' ValueError
+    months = ["Jan-20", "Feb-20", "Mar-20", "Apr-20"]
+    long = parse_time(pd.Series(months * 3), "month")
+    assert [str(t)[:10] for t in long[:4]] == ["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"]
+    assert long[4:8].tolist() == long[:4].tolist()
+    assert [str(t)[:10] for t in parse_time(pd.Series(["Dec-19", "Jan-20"]), "month")] == ["2019-12-01", "2020-01-01"]
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-20'"):
+        parse_time(pd.Series(["Jan-20", "Mar-20", "Apr-20"]), "month")           # a month missing: no run of months
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-20'"):
+        parse_time(pd.Series(["Jan-20", "Jan-20"]), "month")                     # one month: no step, no run either
 
 
 def test_month_day_labels_are_not_months():

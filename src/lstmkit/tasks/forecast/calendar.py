@@ -106,20 +106,48 @@ def check_calendar_varies(features: np.ndarray, calendar, times, freq: str | Non
 
 
 def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:
-    """The ``horizon`` time stamps after ``last`` (datetime: by ``freq`` or the typical step; int: by
-    the typical step of the integer ``history``, else 1: steps numbered 0, 7, 14 go on at 21, not 15)."""
+    """The ``horizon`` time stamps after ``last``. Datetime: by ``freq``; without one, by the calendar
+    months ``history`` steps by when every time falls on one day of the month (:func:`_month_step`),
+    else by its usual step, else a day. Int: by the usual step of the integer ``history``, else 1
+    (steps numbered 0, 7, 14 go on at 21, not 15). The usual step is one the history takes, its lower
+    median: 0, 5, 15 go on at 20 and 25 (the median of 5 and 10 is 7.5, and stamps 22, 29 were none of its steps)."""
     if isinstance(last, (np.integer, int)):
-        steps = np.diff(np.asarray(history, dtype=np.int64)) if history is not None and len(history) > 1 else []
-        step = max(int(np.median(steps)), 1) if len(steps) else 1
-        return np.arange(1, horizon + 1, dtype=np.int64) * step + int(last)
+        step = _usual_step(np.asarray(history, dtype=np.int64)) if history is not None else None
+        return np.arange(1, horizon + 1, dtype=np.int64) * max(step or 1, 1) + int(last)
     last = pd.Timestamp(last)
     try:
         if freq is not None:
             return pd.date_range(last, periods=horizon + 1, freq=freq)[1:].as_unit("ns").to_numpy()
-        step = pd.Series(pd.DatetimeIndex(history)).diff().median() if history is not None and len(history) > 1 \
-            else pd.Timedelta(1, "D")
-        return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
+        months = _month_step(history)
+        if months:
+            ahead = [last + pd.DateOffset(months=months * k) for k in range(1, horizon + 1)]
+        else:
+            ns = _usual_step(pd.DatetimeIndex(history).as_unit("ns").asi8) if history is not None else None
+            step = pd.Timedelta(ns, "ns") if (ns or 0) > 0 else pd.Timedelta(1, "D")     # none, or a repeated stamp
+            ahead = [last + step * k for k in range(1, horizon + 1)]
+        return pd.DatetimeIndex(ahead).as_unit("ns").to_numpy()
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
                            f"train with a smaller {opt('horizon')}, or read the rows as steps (drop the time column from the "
                            f"table, and {opt('time')})") from None
+
+
+def _usual_step(ticks: np.ndarray) -> int | None:
+    """The lower median of the steps between sorted ``ticks`` (int64): a step the series takes; None for under two."""
+    steps = np.sort(np.diff(ticks))
+    return int(steps[(len(steps) - 1) // 2]) if len(steps) else None
+
+
+def _month_step(history) -> int | None:
+    """The calendar months a dated ``history`` steps by when every time falls on one day of the month at
+    one clock time and every step is a whole number of that many months (figures on the 15th of each
+    month, a survey on the 10th of each quarter; one missing no matter). pandas names no frequency for
+    these, and their usual step in days (31) took the forecast off that day (15 April, 16 May, 16 June)."""
+    if history is None or len(history) < 3:
+        return None
+    index = pd.DatetimeIndex(history)
+    if index.day.nunique() != 1 or (index - index.normalize()).nunique() != 1:
+        return None
+    months = np.diff(index.year.to_numpy() * 12 + index.month.to_numpy())
+    step = int(months.min())
+    return step if step >= 1 and not (months % step).any() else None

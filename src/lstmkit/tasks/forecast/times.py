@@ -659,7 +659,8 @@ _MONTH_YY = r"[A-Za-z]{3}-\d{2}"
 def calendar_labels(text: pd.Series) -> pd.Series | None:
     """``text`` (stripped cells) read as the first day of the periods its cells label: quarters,
     ISO weeks (their Monday, or the day the label names), or Excel's ``Jan-20`` months (read as
-    month and year only when they step month by month); None when the cells are not all one kind."""
+    month and year only when their distinct months run one after another, a long table's repeats
+    alike); None when the cells are not all one kind."""
     first = text.iloc[0] if len(text) else ""
     if not any(re.fullmatch(p, first) for p in (_QUARTER, _ISO_WEEK, _MONTH_YY)):   # one cell, not every row
         return None
@@ -674,7 +675,11 @@ def calendar_labels(text: pd.Series) -> pd.Series | None:
         return out if out.notna().all() else None
     if text.str.fullmatch(_MONTH_YY).all():
         out = pd.to_datetime(text, format="%b-%y", errors="coerce")
-        if out.notna().all() and len(out) > 1 and infer_freq(pd.DatetimeIndex(out.sort_values())) == "MS":
+        # judged on the distinct months, so a long table's series, each through the same months, read
+        # as one does (its repeats are no step), and two months too (pandas infers no frequency of two);
+        # a cell that is no month (NaT, NaN here) breaks the run
+        months = np.unique(out.dt.year * 12 + out.dt.month)
+        if len(months) > 1 and (np.diff(months) == 1).all():
             return out
     return None
 
