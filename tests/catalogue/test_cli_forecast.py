@@ -258,6 +258,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "COLUMN)"),
     (_train("--combine", "ets", "--no-ets"), 2, "--combine ets blends the forecast with the ETS baseline, which --no-ets "
      "leaves out of the test metrics the blend is read against — pass --ets instead"),
+    # a named baseline beside quantiles was chosen and recorded, and every forecast was the network's alone
+    (_train("--combine", "ets", "--quantiles", "0.1,0.9"), 2, "--combine ets blends point forecasts with a baseline, "
+     "and --quantiles 0.1,0.9 forecasts a distribution, which the blend would leave as the network's alone — drop "
+     "--combine"),
     # --loss beside quantiles or a likelihood was accepted and ignored (recorded in the run all the same)
     (_train("--quantiles", "0.1,0.9", "--loss", "huber"), 2, "--loss huber does not apply with --quantiles 0.1,0.9: "
      "the forecaster trains on the pinball loss of its quantiles — drop --loss, or drop --quantiles 0.1,0.9"),

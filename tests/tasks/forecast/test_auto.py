@@ -255,6 +255,8 @@ def test_the_seed_ensemble_trains_every_member_and_forecasts_their_median():
     ens.train()
     out = ens(x)
     assert torch.isclose(loss(out, y), torch.stack([torch.nn.functional.mse_loss(m(x), y) for m in ens.members]).mean())
+    ens.eval()                                     # validation: the loss of the median forecast, targets as given
+    assert torch.isclose(loss(ens(x), y), torch.nn.functional.mse_loss(stacked.median(0).values, y))
     with pytest.raises(ValueError, match="at least 2"):
         SeedEnsemble([net])
 
@@ -344,3 +346,52 @@ def test_a_series_in_tiny_or_huge_units_forecasts_as_in_ordinary_ones(unit):
     base = Forecaster(**quick).fit(df, time="time", target="y").predict(df)
     moved = Forecaster(**quick).fit(df.assign(y=df.y * unit), time="time", target="y").predict(df.assign(y=df.y * unit))
     np.testing.assert_allclose(moved["y"].to_numpy() / unit, base["y"].to_numpy(), rtol=1e-5)
+
+
+def _profile(**kw):
+    """A measured training part (auto.measure's keys), every rule's input given by hand."""
+    return {"length": 240, "season": 12, "positive": True, "spread": 2.0, "strength": 0.2, "strength_log": 0.2,
+            "swing_level_corr": 0.0, "level_ratio": 1.0, **kw}
+
+
+def _chosen(windows=500, horizon=12, **kw):
+    from lstmkit.tasks.forecast.auto import choose
+    cfg = ForecastConfig(target=["y"], time="time", horizon=horizon)
+    return choose(cfg, _profile(**kw), lambda lookback: windows)[0]
+
+
+def test_each_rule_takes_its_documented_side_at_its_threshold():
+    """The module's rules at their edges, as the docstring states them: a season strength F >= 0.5 is
+    removed; logs for a span of more than a factor 20, or a swing-level correlation above 0.5 over a
+    level that moves by more than 20 %; one layer of 16 units up to 1,000 training windows; 15 seeds up
+    to 2,000."""
+    assert _chosen(strength=0.5, strength_log=0.5).deseason == 12
+    assert _chosen(strength=0.49, strength_log=0.49).deseason == 0
+    assert _chosen(spread=20.0).log is False and _chosen(spread=20.5).log is True
+    assert _chosen(swing_level_corr=0.9, level_ratio=1.2).log is False             # the level moved by 20 %, not more
+    assert _chosen(swing_level_corr=0.9, level_ratio=1.25).log is True
+    assert _chosen(swing_level_corr=0.5, level_ratio=2.0).log is False
+    assert _chosen(swing_level_corr=0.51, level_ratio=2.0).log is True
+    assert (_chosen(windows=1000).hidden_size, _chosen(windows=1000).num_layers) == (16, 1)
+    assert (_chosen(windows=1001).hidden_size, _chosen(windows=1001).num_layers) == (50, 2)
+    assert _chosen(windows=2000).ensemble == 15 and _chosen(windows=2001).ensemble == 1
+    # the reasons said with them: a swing growing with the level over a season of strength 0.5 is a
+    # multiplicative season, over a weaker one a swing only; a positive series without a season has no swing
+    from lstmkit.tasks.forecast.auto import choose
+    cfg = ForecastConfig(target=["y"], time="time", horizon=12)
+    why = lambda **kw: choose(cfg, _profile(**kw), lambda lookback: 500)[1]["log"]["why"]
+    assert why(swing_level_corr=0.9, level_ratio=2.0, strength=0.5).startswith("positive, multiplicative season")
+    assert "the season itself is weak" in why(swing_level_corr=0.9, level_ratio=2.0, strength=0.49, strength_log=0.49)
+    assert why(season=1) == "positive, spanning a factor 2.0 only"
+
+
+def test_the_lookback_is_three_seasons_or_four_horizons_within_half_the_room():
+    # 3 seasons of 12 when half of what the training part leaves after one horizon holds them, else fewer
+    assert _chosen(length=240).lookback == 36
+    assert _chosen(length=12 + 72).lookback == 36                  # half of 72 is 36: just room for 3 seasons
+    assert _chosen(length=12 + 70).lookback == 24                  # half of 70 is 35: 2 seasons
+    assert _chosen(length=12 + 30).lookback == 12
+    # no season: 4 horizons, at least 12, at most half the room
+    assert _chosen(season=1, horizon=5, length=400).lookback == 20
+    assert _chosen(season=1, horizon=2, length=400).lookback == 12
+    assert _chosen(season=1, horizon=10, length=10 + 60).lookback == 30

@@ -429,3 +429,62 @@ def test_a_blended_runs_forecast_plot_names_its_line_the_blend(combined):
     est.combination_ = None
     assert combine.blend_name(est) == "lstm"
     est.combination_ = c
+
+
+def test_a_candidate_exactly_the_tolerance_below_the_even_blend_does_not_overrule_it():
+    # the rule: the even blend unless another candidate scores MORE than the tolerance lower; 2 x 1.5 == 3
+    # exactly in floating point, so the boundary is met, not crossed
+    scores = {"network": (2.0, "none", 1.0), "0.5 network + 0.5 ets": (3.0, "ets", 0.5), "ets": (4.0, "ets", 0.0)}
+    assert pick(scores, 0.5) == (3.0, "ets", 0.5)
+    assert pick(scores, 0.25) == (2.0, "none", 1.0)                      # 2 x 1.25 = 2.5 < 3: crossed
+    # a perfect network beside a perfect even blend (a tie at 0): nothing is lower, the even blend stays
+    assert pick({"network": (0.0, "none", 1.0), "0.5 network + 0.5 ets": (0.0, "ets", 0.5)}, 0.1)[2] == 0.5
+
+
+def test_a_shrunk_blend_keeps_only_the_baselines_with_a_share():
+    # on a million windows the even blend's part, 0.5 / (1e6 + 0.5) x 0.5 ~ 2.5e-7, rounds to 0: ETS has no
+    # share, so it is not in the blend (it would be fitted, and need its two seasons of history, for nothing)
+    far = shrink("seasonal_naive", 0.75, 1e6, "ets")
+    assert set(far) == {"network", "seasonal_naive"} and far["seasonal_naive"] == pytest.approx(0.25, abs=1e-6)
+    assert set(shrink("seasonal_naive", 0.75, 1.0, "ets")) == {"network", "seasonal_naive", "ets"}
+
+
+def test_only_a_weight_below_one_on_point_forecasts_is_a_blend_in_force():
+    est = SimpleNamespace(output_=SimpleNamespace(kind="point"),
+                          combination_={"baseline": "ets", "weight": 0.5, "shares": {"ets": 0.5}})
+    assert combine.active_combination(est) is est.combination_
+    est.combination_ = {"baseline": "ets", "weight": 1.0, "shares": {"ets": 0.0}}   # all network: no baseline read
+    assert combine.active_combination(est) is None
+    est.combination_, est.output_.kind = {"baseline": "ets", "weight": 0.5}, "quantile"
+    assert combine.active_combination(est) is None                     # a distribution is not blended
+
+
+def test_the_why_line_says_the_tolerance_only_when_a_candidate_overruled_the_even_blend():
+    est, panel, val = _stub(np.full(120, 5.0), network_error=0.5)    # exact baselines: ETS alone, over the even blend
+    _, record = choose_combination(est, panel, {}, val)
+    assert record["picked"][1] == 0.0 and "below the even blend: 3 independent windows)" in record["why"]
+    est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)  # a near tie: the even blend
+    _, record = choose_combination(est, panel, {}, val)
+    assert record["picked"][1] == 0.5 and "below the even blend" not in record["why"]
+
+
+@pytest.mark.parametrize("kw, said", [(dict(quantiles=[0.1, 0.5, 0.9]), "quantiles=[0.1, 0.5, 0.9]"),
+                                      (dict(likelihood="gaussian", log=False), "likelihood='gaussian'")])
+def test_a_named_baseline_beside_probabilistic_output_is_refused(kw, said, tmp_path):
+    # the blend was chosen on validation and recorded ("0 x network + 1 x ETS") while every forecast was the
+    # network's distribution alone
+    with pytest.raises(LstmkitError, match=re.escape(f"combine='ets' blends point forecasts with a baseline, and {said}")):
+        Forecaster(combine="ets", **kw).fit(tmp_path / "not_read.csv", target="y", time="time", out=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_named_baseline_on_several_series_is_refused_before_training(tmp_path):
+    # the blend is weighed on one series' windows: the other series' were read as its own, and the fit ended,
+    # after training, on "ValueError: Expected origins in [0, 119], got range [107, 227]"
+    one = _monthly(_seasonal())
+    df = pd.concat([one.assign(id="a"), one.assign(id="b", y=2 * one["y"])])
+    with pytest.raises(LstmkitError, match="combine='seasonal_naive' blends one series' forecast with a baseline, "
+                                           "weighed on its validation windows, and the data has 2 series") as e:
+        Forecaster(combine="seasonal_naive", horizon=6, max_epochs=1, progress="off", tensorboard=False,
+                   device="cpu").fit(df, target="y", time="time", id="id", out=tmp_path)
+    assert e.value.hint.startswith("drop combine")

@@ -13,7 +13,7 @@ from lstmkit.tasks.forecast.bounds import check_bounds
 from lstmkit.tasks.forecast.model import STRATEGIES
 from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 
-__all__ = ["check_config", "check_part_sizes", "check_loss", "check_blend", "SCALERS", "RECURRENT", "FILL_MODES"]
+__all__ = ["check_config", "check_part_sizes", "check_loss", "check_blend", "check_blend_series", "SCALERS", "RECURRENT", "FILL_MODES"]
 
 SCALERS = ("minmax", "standard", "mase", "none")
 FILL_MODES = ("ffill", "interpolate", "zero")
@@ -111,6 +111,26 @@ def check_blend(cfg) -> None:
                            "out of the test metrics the blend is read against",
                            f"pass {on} instead (the blend is then scored beside ETS alone), or "
                            f"{opt('combine', 'seasonal_naive')}")
+    own = (opt("likelihood", cfg.likelihood) if cfg.likelihood is not None
+           else opt("quantiles", cfg.quantiles) if cfg.quantiles else None)
+    if cfg.combine in ("ets", "seasonal_naive") and own is not None:
+        # the blend was chosen on validation and recorded ("on validation 0 x network + 1 x ETS"), and every
+        # forecast was the network's distribution all the same: a blend weighs point forecasts only
+        raise LstmkitError(f"{opt('combine', cfg.combine)} blends point forecasts with a baseline, and {own} "
+                           "forecasts a distribution, which the blend would leave as the network's alone",
+                           f"drop {opt('combine')} (a probabilistic run forecasts with its network), or drop "
+                           f"{own} for point forecasts blended with the baseline")
+
+
+def check_blend_series(cfg, n_series: int) -> None:
+    """``--combine ets`` (or ``seasonal_naive``) on a table of several series: the blend is weighed on
+    one series' validation windows (and a panel's own choice is the network alone), so a fit read the
+    other series' windows as that one's and stopped after training on a bare ValueError."""
+    if cfg.combine in ("ets", "seasonal_naive") and n_series > 1:
+        raise LstmkitError(f"{opt('combine', cfg.combine)} blends one series' forecast with a baseline, weighed on "
+                           f"its validation windows, and the data has {n_series} series",
+                           f"drop {opt('combine')} (several series forecast with the network alone), or train "
+                           "one run per series to blend each")
 
 
 def check_loss(cfg) -> None:

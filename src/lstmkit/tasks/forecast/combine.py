@@ -283,7 +283,8 @@ def shrink(kind: str, weight: float, windows: float, toward: str) -> dict[str, f
     out = {"network": keep * weight + (1 - keep) * 0.5, kind: 0.0, toward: 0.0}
     out[kind] += keep * (1 - weight)
     out[toward] += (1 - keep) * 0.5
-    return {k: round(v, 6) for k, v in out.items() if k == "network" or v > 0}
+    rounded = {k: round(v, 6) for k, v in out.items()}     # filtered after rounding: a share of 2.5e-7 kept as 0.0
+    return {k: v for k, v in rounded.items() if k == "network" or v > 0}
 
 
 def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarray] | None = None

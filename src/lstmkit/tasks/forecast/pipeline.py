@@ -24,6 +24,7 @@ from lstmkit.errors import LstmkitError, first_of, opt, worded
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
+from lstmkit.tasks.forecast.checks import check_blend_series
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, blend_name, choose_combination, combine_windows
@@ -196,6 +197,7 @@ class PanelPipeline(AheadForecast):
             panel = read_panel(data, cfg, need=min_points(cfg), run=legacy, bounds=cfg.bounds)  # a --target renamed: told so
         if not resume:                            # a run that began so goes on as it began
             _check_id_embedding(cfg, panel)
+        check_blend_series(cfg, len(panel.ids))        # before training: the blend is weighed on one series
         check_date_system(cfg.dates, panel.time_info.get("dates"))     # a workbook's serial days, the other system
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
