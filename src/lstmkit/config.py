@@ -58,7 +58,7 @@ class TrainConfig:
     lr_patience: int = 10           # epochs without val improvement that ReduceLROnPlateau lets pass: it lowers the
                                     # rate at the next one (so only below patience - 1 does a lowered rate train)
     patience: int = 7               # early stopping patience in epochs; the best weights are restored
-    min_delta: float = 0.0          # an improvement smaller than this does not reset patience, nor the plateau
+    min_delta: float = 0.0          # an improvement of this much or less does not reset patience, nor the plateau
                                     # schedule's (the lowest loss's weights are still the ones kept)
     seed: int = 42                  # same seed, same data, same machine -> same metrics
     device: str = "auto"            # auto (CUDA when present) | cpu | cuda | cuda:N

@@ -57,17 +57,19 @@ def _weights(model):
     return [v.clone() for v in model.state_dict().values()]
 
 
-@pytest.mark.parametrize("crash_step", [5, 9, 14])
-def test_mid_epoch_resume_is_bit_identical(tmp_path, crash_step):
-    # 6 batches per epoch, a checkpoint every 4 steps: resumes start mid-epoch (steps 4, 8, 12)
+@pytest.mark.parametrize("crash_step, rows", [(5, 96), (9, 96), (14, 96), (9, 90)])
+def test_mid_epoch_resume_is_bit_identical(tmp_path, crash_step, rows):
+    # 6 batches per epoch, a checkpoint every 4 steps: resumes start mid-epoch (steps 4, 8, 12); 90 rows end
+    # each epoch with a batch of 10, which train_loss weighs by its rows across the resume as without one
     full = _model()
-    ref = Trainer(_cfg()).fit(full, _batches(), _batches(48, seed=1))
+    ref = Trainer(_cfg()).fit(full, _batches(rows), _batches(48, seed=1))
     with pytest.raises(TrainingInterrupted):
-        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(crash_step)]).fit(_model(), _batches(), _batches(48, seed=1))
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[KillAt(crash_step)]).fit(_model(), _batches(rows),
+                                                                             _batches(48, seed=1))
     state = json.loads((tmp_path / "checkpoints" / "last.json").read_text())
     assert state["global_step"] == crash_step // 4 * 4 and state["pos"] == state["global_step"] % 6
     resumed = _model(seed=123)                       # the checkpoint, not the init, decides
-    res = Trainer(_cfg(), run_dir=tmp_path).fit(resumed, _batches(), _batches(48, seed=1), resume=True)
+    res = Trainer(_cfg(), run_dir=tmp_path).fit(resumed, _batches(rows), _batches(48, seed=1), resume=True)
     assert all(torch.equal(a, b) for a, b in zip(_weights(full), _weights(resumed)))
     assert [(h["train_loss"], h["val_loss"], h["lr"]) for h in res.history] == \
         [(h["train_loss"], h["val_loss"], h["lr"]) for h in ref.history]
@@ -341,6 +343,15 @@ def test_a_tampered_state_json_is_detected(tmp_path, edit):
         Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), resume=True)
 
 
+def test_a_checkpoint_of_format_0_is_refused(tmp_path):
+    # formats count from 1 (CHECKPOINT_VERSION's first): 0 is no format lstmkit wrote
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    path = tmp_path / "checkpoints" / "last.safetensors"
+    zero = _repack(path.read_bytes(), lambda s: s.update(version=0), drop=("state_sha256",))
+    with pytest.raises(LstmkitError, match="'version' is 0, not a format number"):
+        ck.load_checkpoint(zero, path)
+
+
 def test_a_checkpoint_without_the_state_hash_still_loads(tmp_path):
     Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
     path = tmp_path / "checkpoints" / "last.safetensors"
@@ -364,7 +375,11 @@ def test_the_epochs_a_checkpoint_holds_are_read_from_its_header(tmp_path):
     assert ck.checkpoint_epochs(folder) == 0
     Trainer(_cfg(max_epochs=3), run_dir=tmp_path).fit(_model(), _batches(), _batches(48, seed=1))
     assert ck.checkpoint_epochs(folder) == 3
-    (folder / ck.CHECKPOINT_FILE).write_bytes((folder / ck.CHECKPOINT_FILE).read_bytes()[:40])
+    payload = (folder / ck.CHECKPOINT_FILE).read_bytes()
+    for epoch in (-3, "3", True):                   # a state no lstmkit wrote: no count of epochs
+        (folder / ck.CHECKPOINT_FILE).write_bytes(_repack(payload, lambda s: s.update(epoch=epoch)))
+        assert ck.checkpoint_epochs(folder) == 0, epoch
+    (folder / ck.CHECKPOINT_FILE).write_bytes(payload[:40])
     assert ck.checkpoint_epochs(folder) == 0
 
 

@@ -566,3 +566,35 @@ def test_a_callback_that_raises_at_the_start_leaves_no_progress_bar_running():
         with pytest.raises(RuntimeError):
             trainer.fit(_model(), Batches(*_data()))
     assert bars_running() == 0
+
+
+@pytest.mark.parametrize("clip_norm", [1.0, None])
+def test_grad_norm_is_the_mean_of_each_steps_norm_before_clipping(clip_norm):
+    # loss = sum(pred * y) with pred = w x: dloss/dw = x y whatever w is, so the two steps' norms are 3 and 4
+    # (clipped to 1 before the step, but recorded as they were) and the epoch's grad_norm their mean, 3.5
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    batches = [(torch.tensor([[3.0]]), torch.tensor([[1.0]])), (torch.tensor([[2.0]]), torch.tensor([[2.0]]))]
+    r = Trainer(_cfg(max_epochs=2, clip_norm=clip_norm, doctor=False),
+                loss_fn=lambda pred, y: (pred * y).sum()).fit(model, batches)
+    assert [h["grad_norm"] for h in r.history] == [pytest.approx(3.5)] * 2
+
+
+def test_a_resumed_runs_doctor_report_covers_the_whole_run(tmp_path):
+    """The doctor's state is part of the checkpoint: a resumed run's report holds every epoch, as the
+    uninterrupted run's does, not only those after the resume."""
+    def stats(result):          # the doctor's per-epoch record less its clock readings
+        return [{k: v for k, v in e.items() if not k.endswith("_seconds")} for e in result.doctor["epochs"]]
+    _, full = _fit(_cfg(max_epochs=4, patience=100))
+    _fit(_cfg(max_epochs=2, patience=100), run_dir=tmp_path)
+    _, resumed = _fit(_cfg(max_epochs=4, patience=100), run_dir=tmp_path, resume=True)
+    assert [e["epoch"] for e in resumed.doctor["epochs"]] == [1, 2, 3, 4]
+    assert stats(resumed) == stats(full)
+
+
+def test_a_validation_batch_of_one_row_counts_as_one_row():
+    # an identity model under MSE: the 1-row batch misses by 2 (loss 4), the 3-row batch by 0; over 4 rows, 1.0
+    trainer = Trainer(_cfg())
+    one = (torch.tensor([[3.0]]), torch.tensor([[1.0]]))
+    three = (torch.ones(3, 1), torch.ones(3, 1))
+    assert trainer._evaluate(nn.Identity(), [one, three]) == pytest.approx(1.0)

@@ -34,8 +34,10 @@ class EarlyStopping:
     (``improved`` is True), and restores them at the end. ``min_delta`` governs patience alone: a
     loss lower than every one before it by less than ``min_delta`` is kept as the best (the weights
     restored are those of the lowest loss, the epoch ``history.csv`` shows it at) but does not reset
-    patience, which counts from the last loss that beat the one before it by ``min_delta`` or more
-    (``counted``). (The best and the patience's mark were one number: with ``min_delta`` a lower
+    patience, which counts from the last loss that beat the one before it by more than ``min_delta``
+    (``counted``; a fall of exactly ``min_delta`` is none, as torch's ``ReduceLROnPlateau`` counts it
+    with ``threshold_mode="abs"``, the plateau schedule beside it). A loss equal to the best is no
+    improvement: the first epoch to reach it stays the best. (The best and the patience's mark were one number: with ``min_delta`` a lower
     loss was not kept, and the run restored an epoch its own history showed beaten.)
     """
 
@@ -45,7 +47,7 @@ class EarlyStopping:
         self.patience, self.min_delta = patience, min_delta
         self.best = math.inf
         self.best_epoch = -1
-        self.counted = math.inf          # the loss an improvement must beat by min_delta to reset patience
+        self.counted = math.inf          # the loss an improvement must beat by more than min_delta to reset patience
         self.wait = 0
         self.improved = False
 
