@@ -37,8 +37,9 @@ class EarlyStopping:
     patience, which counts from the last loss that beat the one before it by more than ``min_delta``
     (``counted``; a fall of exactly ``min_delta`` is none, as torch's ``ReduceLROnPlateau`` counts it
     with ``threshold_mode="abs"``, the plateau schedule beside it). A loss equal to the best is no
-    improvement: the first epoch to reach it stays the best. (The best and the patience's mark were one number: with ``min_delta`` a lower
-    loss was not kept, and the run restored an epoch its own history showed beaten.)
+    improvement: the first epoch to reach it stays the best. (The best and the patience's mark were
+    one number: with ``min_delta`` a lower loss was not kept, and the run restored an epoch its own
+    history showed beaten.)
     """
 
     def __init__(self, patience: int = 7, min_delta: float = 0.0):
