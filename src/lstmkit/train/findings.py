@@ -43,7 +43,7 @@ OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this m
 OVERFIT_MARGIN = 0.05
 DATA_SHARE = 0.5             # waiting for data more than half of the step time ...
 DATA_SECONDS = 1.0           # ... and a second in all: less is a scheduler's hiccup on a busy machine, not a cure's worth
-TINY_BATCH = 8
+TINY_BATCH = 8               # batches under 8 samples, as the batch size asked (not a data set smaller than it)
 PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
 LOW_LR = 1e-4               # a rate this far below Adam's usual (10x) whose loss does not move is too low to learn
@@ -246,7 +246,9 @@ def _exploding(d: Doctor, cfg, given: dict[str, Any] | None = None) -> dict[str,
     if not evidence:
         return None
     unscaled = (given or {}).get("unscaled")
-    tighter = 0.5 if cfg.clip_norm is not None and cfg.clip_norm <= 1.0 else 1.0
+    # clipped at 1 or less already: half of it (a run clipped at 0.5 was told "tighten gradient clipping:
+    # --clip-norm 0.5 (now 0.5)", one at 0.2 to loosen it to 0.5)
+    tighter = 1.0 if cfg.clip_norm is None or cfg.clip_norm > 1.0 else float(f"{cfg.clip_norm / 2:.3g}")
     remedies = [*([unscaled] if unscaled else []),
                 f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): {opt('lr', f'{cfg.lr / 10:g}', written=True)}",
                 f"turn gradient clipping on: {opt('clip_norm', 1.0)} (it is off in this run)" if cfg.clip_norm is None else
@@ -509,7 +511,9 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
         remedies += ["prepare the data once as tensors in memory (lstmkit's WindowBatches / BucketBatches do)",
                      "load in background workers: DataLoader(num_workers=4, pin_memory=True, persistent_workers=True)"]
     mean_batch = sum(e["mean_batch"] * e["steps"] for e in d.epochs) / steps if steps else 0
-    if steps >= 20 and 0 < mean_batch < TINY_BATCH:
+    # batches tiny as asked (--batch-size 4), not ones the data leaves short of a larger size (6 samples in all
+    # at --batch-size 32 were told "raise the batch size (now 32; try 32-128)", which changes nothing)
+    if steps >= 20 and 0 < mean_batch < TINY_BATCH and cfg.batch_size < TINY_BATCH:
         evidence.append(f"batches are tiny ({mean_batch:.1f} samples on average): per-step overhead dominates")
         numbers["mean_batch"] = mean_batch
         remedies.append(f"raise the batch size (now {cfg.batch_size}; try 32-128) and scale the learning rate with it")
