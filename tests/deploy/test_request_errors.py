@@ -169,3 +169,47 @@ def test_a_number_too_large_for_json_or_a_float_is_named_so():
     with pytest.raises(HTTPException) as e:
         validated(Item, b'{"id": "a", "y": [1' + b"0" * 4999 + b"]}")
     assert "more than 4300 digits" in e.value.detail[0]["msg"], e.value.detail
+
+
+def _through_body_limit(limit, chunks, content_length=None):
+    """``(status, body bytes the app read)`` of one POST through :class:`BodyLimit` whose body comes in
+    ``chunks``; the app behind it reads the whole body and answers 200."""
+    import asyncio
+    from lstmkit.deploy.request_errors import BodyLimit
+    read, sent = [], []
+
+    async def app(scope, receive, send):
+        more = True
+        while more:
+            message = await receive()
+            read.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    messages = [{"type": "http.request", "body": c, "more_body": k < len(chunks) - 1} for k, c in enumerate(chunks)]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
+    scope = {"type": "http", "method": "POST", "path": "/predict", "headers": headers}
+    asyncio.run(BodyLimit(app, limit)(scope, receive, send))
+    return sent[0]["status"], b"".join(read)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_a_413(declared):
+    """"Over ``limit`` bytes" is a 413: a body of ``limit`` bytes reaches the app whole, one of
+    ``limit + 1`` does not, whether its Content-Length says so up front or it streams in chunks."""
+    for chunks, status in (([b"a" * 6, b"b" * 4], 200), ([b"a" * 6, b"b" * 5], 413)):
+        size = sum(map(len, chunks))
+        got, read = _through_body_limit(10, chunks, size if declared else None)
+        assert got == status, (size, declared)
+        if status == 200:
+            assert read == b"".join(chunks)
+        elif declared:
+            assert read == b""                     # refused before the app read a byte
