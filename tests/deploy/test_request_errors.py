@@ -169,6 +169,9 @@ def test_a_number_too_large_for_json_or_a_float_is_named_so():
     with pytest.raises(HTTPException) as e:
         validated(Item, b'{"id": "a", "y": [1' + b"0" * 4999 + b"]}")
     assert "more than 4300 digits" in e.value.detail[0]["msg"], e.value.detail
+    with pytest.raises(HTTPException) as e:            # JSON nested deeper than Python reads: a 400, not a 422
+        validated(Item, b"[" * 100_000 + b"]" * 100_000)
+    assert e.value.status_code == 400 and "nested too deeply" in e.value.detail, e.value.detail
 
 
 def _through_body_limit(limit, chunks, content_length=None):
