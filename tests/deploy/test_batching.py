@@ -148,3 +148,23 @@ def test_coroutines_are_answered_together_on_their_event_loop():
 
 async def _one(batcher, x):
     return await batcher.submit_async({"x": x})
+
+
+def test_the_worker_is_one_daemon_thread_started_on_first_use():
+    """The worker must not keep the interpreter alive: a script or service that made a batcher exits
+    when its main thread does (a non-daemon worker blocked forever in ``queue.get``)."""
+    batcher = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], window_s=0.0)
+    assert batcher._worker is None
+    batcher.submit({})
+    worker = batcher._worker
+    assert worker.daemon and worker.is_alive() and worker.name == "lstmkit-batcher"
+    batcher.submit({})
+    assert batcher._worker is worker
+
+
+@pytest.mark.parametrize("settings", [{"max_requests": 0}, {"window_s": -0.001}])
+def test_settings_just_outside_their_range_are_refused_and_the_edges_taken(settings):
+    with pytest.raises(ValueError, match="max_requests must be >= 1 and window_s >= 0"):
+        RequestBatcher(lambda r: r, **settings)
+    edge = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], max_requests=1, window_s=0.0)
+    assert edge.submit({}) == {"n": 1}
