@@ -4,10 +4,11 @@ import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import torch
 from torch import nn
 
-from lstmkit.deploy.stateful import StatefulNet
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.nn.zoo import make_encoder
 
 
@@ -95,3 +96,13 @@ def test_a_bidirectional_encoder_reading_one_row_answers_as_the_plain_net():
     x = torch.randn(1, 1, 2, generator=torch.Generator().manual_seed(4))
     with torch.inference_mode():
         torch.testing.assert_close(StatefulNet(net, ()).eval()(x), net(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("encoder, names", [("lstm", ("h", "c")), ("gru", ("h",)), ("bilstm", ()), ("bigru", ()),
+                                            ("lstm-attention", ()), ("tcn", ())])
+def test_only_a_one_directional_lstm_or_gru_has_state_to_carry(encoder, names):
+    """A bidirectional encoder's answer after step t reads the steps after t too: carrying its
+    ``(h, c)`` forward cannot give it, so it has no state to carry (a stream of it reads a window);
+    nor has an encoder that is no plain LSTM/GRU, or a net without an encoder."""
+    assert recurrent_state_names(_AnyNet(encoder)) == names
+    assert recurrent_state_names(nn.Linear(2, 1)) == ()
