@@ -437,3 +437,16 @@ def test_an_update_that_leaves_the_held_out_loss_as_it_was_is_not_kept():
     report = fine_tune(adapter, "new data", epochs=2, lr=1e-2)
     assert report["val_loss_before"] == report["val_loss_after"] == 1.0
     assert not report["accepted"] and not adapter.was_updated and adapter.net is live
+
+
+@pytest.mark.parametrize("settings, word", [({"holdout": 0.0}, "`holdout` must be a fraction in (0, 1), got 0.0"),
+                                            ({"holdout": 1.0}, "`holdout` must be a fraction in (0, 1), got 1.0"),
+                                            ({"holdout": True}, "`holdout` must be a fraction in (0, 1), got True"),
+                                            ({"lr": True}, "`lr` must be a positive number, got True"),
+                                            ({"epochs": True}, "`epochs` must be a positive integer, got True")])
+def test_an_updates_settings_at_and_beyond_their_edges_are_refused(settings, word):
+    """``holdout`` is an open interval: 0 holds nothing out to judge by, 1 trains on nothing; a boolean
+    is no number (``lr=True`` was a learning rate of 1)."""
+    x, y = _linear_data()
+    with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
+        fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
