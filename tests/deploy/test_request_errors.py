@@ -216,3 +216,23 @@ def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_a_413(declared
             assert read == b"".join(chunks)
         elif declared:
             assert read == b""                     # refused before the app read a byte
+
+
+class Sampling(BaseModel):
+    """Bounds of a field's own that are floats, and exclusive on the upper side."""
+    top_p: Optional[float] = Field(None, gt=0.0, le=1.0)
+    window: Optional[int] = Field(None, ge=1, lt=10)
+
+
+@pytest.mark.parametrize("body, want", [
+    ({"top_p": 1.5}, "Input should be less than or equal to 1 — send a top_p greater than 0 and of at most 1"),
+    ({"top_p": 0.0}, "Input should be greater than 0 — send a top_p greater than 0 and of at most 1"),
+    ({"window": 10}, "Input should be less than 10 — send a window of at least 1 and less than 10"),
+])
+def test_a_fields_own_float_or_exclusive_bound_is_named_as_its_own(body, want):
+    """Only the float32 range's ±3.4e38 is "the float32 range": a field's own float bound (``le=1.0``)
+    is its own limit, and ``lt=10`` is an upper bound that excludes 10."""
+    with pytest.raises(ValidationError) as e:
+        Sampling.model_validate(body)
+    [d] = validation_detail(e.value.errors(), Sampling)
+    assert d["msg"] == want, d
