@@ -151,3 +151,16 @@ def test_a_window_streams_saved_steps_without_its_rows_are_refused():
     with pytest.raises(LstmkitError, match="no window rows after 2 steps"):
         Stream(window_sum, 1, mode="window", window=3).load_state_dict(
             {**Stream(window_sum, 1, mode="window", window=3).state_dict(), "streams": {"a": {"steps": 2}}})
+
+
+@pytest.mark.parametrize("rows", [[[1, 2, 3], [4, 5, 6]], [1, 2, 3, 4, 5, 6], [[[1, 2], [3, 4], [5, 6]]]])
+def test_a_saved_window_whose_rows_are_not_the_streams_width_is_refused_not_recut(rows):
+    """A window of 2 observations of 3 values restored into a stream reading 2 values per observation
+    was re-cut into 3 rows of 2 (and a flat list into rows) without a word; state mode refuses an array
+    of another shape, and so does window mode now."""
+    s = Stream(window_sum, 2, mode="window", window=3)
+    with pytest.raises(LstmkitError, match=r"window of shape .*, expected rows of 2 values"):
+        s.load_state_dict({**s.state_dict(), "streams": {"a": {"steps": 3, "window": rows}}})
+    assert s.ids == []
+    s.load_state_dict({**s.state_dict(), "streams": {"a": {"steps": 3, "window": [[1, 2], [3, 4], [5, 6]]}}})
+    assert s.step([7, 8], id="a").tolist() == [3 + 5 + 7, 4 + 6 + 8]      # the last 3 rows, column by column
