@@ -450,3 +450,21 @@ def test_an_updates_settings_at_and_beyond_their_edges_are_refused(settings, wor
     x, y = _linear_data()
     with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
         fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
+
+
+def test_an_update_is_judged_on_its_last_epochs_weights_not_its_best_training_epochs(tmp_path):
+    """``epochs`` epochs, and the weights they end with: a fit's usual return to its best epoch (by
+    training loss, with no validation data) would hand back the first epoch's weights of an update
+    whose training loss then rose, and judge those. A net at the optimum of near-zero targets, moved
+    by Adam at lr 1, overshoots: epoch 2's loss is above epoch 1's, yet the two-epoch update's weights
+    are not the one-epoch update's."""
+    x, y = _linear_data()
+
+    def update(epochs, run_dir=None):
+        a = _zero_net_adapter(_batches(x, 1e-3 * y), [_linear_data(16, seed=1)])
+        return fine_tune(a, "new data", epochs=epochs, lr=1.0, seed=0, run_dir=run_dir)
+    two = update(2, tmp_path / "two")
+    with open(tmp_path / "two" / "history.csv") as f:
+        losses = [float(h["train_loss"]) for h in csv.DictReader(f)]
+    assert losses[1] > losses[0]                          # the first epoch is the best by training loss
+    assert two["val_loss_after"] != update(1)["val_loss_after"]
