@@ -164,3 +164,11 @@ def test_a_saved_window_whose_rows_are_not_the_streams_width_is_refused_not_recu
     assert s.ids == []
     s.load_state_dict({**s.state_dict(), "streams": {"a": {"steps": 3, "window": [[1, 2], [3, 4], [5, 6]]}}})
     assert s.step([7, 8], id="a").tolist() == [3 + 5 + 7, 4 + 6 + 8]      # the last 3 rows, column by column
+
+
+@pytest.mark.parametrize("core, shape", [(window_sum, (1, 1)), (RunningSum(), None), (window_sum, None)])
+def test_state_mode_needs_a_core_with_state_and_its_shape(core, shape):
+    """A core that names no state arrays (or a stream told no state shape) has nothing to carry."""
+    with pytest.raises(LstmkitError, match="this model has no recurrent state to carry") as e:
+        Stream(core, 1, mode="state", state_shape=shape)
+    assert e.value.hint == "use mode='window'"
