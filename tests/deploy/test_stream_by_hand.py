@@ -172,3 +172,38 @@ def test_state_mode_needs_a_core_with_state_and_its_shape(core, shape):
     with pytest.raises(LstmkitError, match="this model has no recurrent state to carry") as e:
         Stream(core, 1, mode="state", state_shape=shape)
     assert e.value.hint == "use mode='window'"
+
+
+class CountingExtra:
+    """A :class:`~lstmkit.deploy.streaming.StreamExtra` that passes each observation of 2 values to the
+    network as it is and keeps how many it has seen (``aux``)."""
+
+    keys = ()
+
+    def header(self):
+        return {"kind": "counting"}
+
+    def begin(self, x_t, id, aux, steps):
+        return np.asarray(x_t, dtype=np.float32), {}, (aux or 0) + 1
+
+    def finish(self, y, pending):
+        return float(np.asarray(y).sum()), pending
+
+    def arrays(self, aux):
+        return {}
+
+    def fields(self, aux):
+        return {}
+
+    def restore(self, rec, steps):
+        return steps
+
+
+@pytest.mark.parametrize("mode, want", [("state", [3, 10, 21]), ("window", [3, 7, 11])])
+def test_a_stream_extras_observations_of_several_values_reach_the_network_whole(mode, want):
+    """Through a StreamExtra, state mode carries the running sum over every value so far
+    (3, 3+7, 10+11); in window mode the network reads the rows the extra gives (here the newest alone)."""
+    s = Stream(RunningSum() if mode == "state" else window_sum, 2, mode=mode, window=2,
+               state_shape=(1, 1) if mode == "state" else None, extra=CountingExtra())
+    assert [s.step(x) for x in ([1, 2], [3, 4], [5, 6])] == want
+    assert s.steps() == 3 and s._slots["default"].aux == 3
