@@ -148,3 +148,62 @@ def test_coroutines_are_answered_together_on_their_event_loop():
 
 async def _one(batcher, x):
     return await batcher.submit_async({"x": x})
+
+
+def test_the_worker_is_one_daemon_thread_started_on_first_use():
+    """The worker must not keep the interpreter alive: a script or service that made a batcher exits
+    when its main thread does (a non-daemon worker blocked forever in ``queue.get``)."""
+    batcher = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], window_s=0.0)
+    assert batcher._worker is None
+    batcher.submit({})
+    worker = batcher._worker
+    assert worker.daemon and worker.is_alive() and worker.name == "lstmkit-batcher"
+    batcher.submit({})
+    assert batcher._worker is worker
+
+
+@pytest.mark.parametrize("settings", [{"max_requests": 0}, {"window_s": -0.001}])
+def test_settings_just_outside_their_range_are_refused_and_the_edges_taken(settings):
+    with pytest.raises(ValueError, match="max_requests must be >= 1 and window_s >= 0"):
+        RequestBatcher(lambda r: r, **settings)
+    edge = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], max_requests=1, window_s=0.0)
+    assert edge.submit({}) == {"n": 1}
+
+
+def test_only_a_bug_in_company_is_answered_again_alone():
+    """After ``answer_many`` raised, the requests are answered one by one only where there were several
+    and it was a bug (an Exception): a lone request is not run a second time, and a BaseException
+    (Ctrl-C, SystemExit) over a batch reaches every request of it without running each again."""
+    calls = []
+
+    def bug(requests):
+        calls.append(len(requests))
+        raise ValueError("a bug")
+    with pytest.raises(ValueError, match="a bug"):
+        RequestBatcher(bug, window_s=0.0).submit({})
+    assert calls == [1]
+
+    class Stop(BaseException):
+        pass
+
+    stops = []
+
+    def stop(requests):
+        stops.append(len(requests))
+        time.sleep(0.02)
+        raise Stop
+    batcher, out = RequestBatcher(stop, window_s=0.05), [None] * 3
+    start = threading.Barrier(3)
+
+    def one(i):
+        start.wait()
+        try:
+            batcher.submit({"i": i})
+        except Stop as e:
+            out[i] = e
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert all(isinstance(o, Stop) for o in out) and sum(stops) == 3, stops

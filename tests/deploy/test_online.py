@@ -405,3 +405,66 @@ def test_a_stream_opened_before_an_accepted_update_goes_on_with_the_weights_it_o
     np.testing.assert_array_equal(np.stack(before.run(obs[10:], id="a")), np.stack(alike.run(obs[10:], id="a")))
     after, unchanged = est.stream(engine="torch"), kept.stream(engine="torch")
     assert not np.allclose(np.stack(after.run(obs, id="b")), np.stack(unchanged.run(obs, id="b")))
+
+
+def _zero_net_adapter(train, holdout):
+    """:class:`_LinearAdapter` whose net answers 0 for every input (weights and bias zero)."""
+    adapter = _LinearAdapter(train, holdout)
+    with torch.no_grad():
+        adapter.net.weight.zero_()
+        adapter.net.bias.zero_()
+    return adapter
+
+
+def test_the_held_out_loss_is_the_mean_over_every_held_out_row():
+    """The verdict's loss is the MSE over the held-out rows, each row counted once whatever batch it
+    came in: a net answering 0 on targets 1, 1, 1 (one batch) and 3 (another) has (1+1+1+9)/4 = 3,
+    not the batches' mean (1+9)/2 = 5. No training batch moves it (their targets are its answers)."""
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    holdout = [(x[:3], torch.ones(3, 1)), (x[3:], torch.full((1, 1), 3.0))]
+    adapter = _zero_net_adapter([(x, torch.zeros(4, 1))], holdout)
+    report = fine_tune(adapter, "new data", epochs=1, lr=1e-2)
+    assert report["val_loss_before"] == report["val_loss_after"] == 3.0
+
+
+def test_an_update_that_leaves_the_held_out_loss_as_it_was_is_not_kept():
+    """Weights are kept "only if the loss on the held-out newest examples went down": a fit with
+    nothing to learn (the training targets are the net's own answers, so every gradient is 0) leaves
+    the held-out loss equal, and the model's network is not replaced."""
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
+    adapter = _zero_net_adapter([(x, torch.zeros(8, 1))], [(x, torch.ones(8, 1))])
+    live = adapter.net
+    report = fine_tune(adapter, "new data", epochs=2, lr=1e-2)
+    assert report["val_loss_before"] == report["val_loss_after"] == 1.0
+    assert not report["accepted"] and not adapter.was_updated and adapter.net is live
+
+
+@pytest.mark.parametrize("settings, word", [({"holdout": 0.0}, "`holdout` must be a fraction in (0, 1), got 0.0"),
+                                            ({"holdout": 1.0}, "`holdout` must be a fraction in (0, 1), got 1.0"),
+                                            ({"holdout": True}, "`holdout` must be a fraction in (0, 1), got True"),
+                                            ({"lr": True}, "`lr` must be a positive number, got True"),
+                                            ({"epochs": True}, "`epochs` must be a positive integer, got True")])
+def test_an_updates_settings_at_and_beyond_their_edges_are_refused(settings, word):
+    """``holdout`` is an open interval: 0 holds nothing out to judge by, 1 trains on nothing; a boolean
+    is no number (``lr=True`` was a learning rate of 1)."""
+    x, y = _linear_data()
+    with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
+        fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)
+
+
+def test_an_update_is_judged_on_its_last_epochs_weights_not_its_best_training_epochs(tmp_path):
+    """``epochs`` epochs, and the weights they end with: a fit's usual return to its best epoch (by
+    training loss, with no validation data) would hand back the first epoch's weights of an update
+    whose training loss then rose, and judge those. A net at the optimum of near-zero targets, moved
+    by Adam at lr 1, overshoots: epoch 2's loss is above epoch 1's, yet the two-epoch update's weights
+    are not the one-epoch update's."""
+    x, y = _linear_data()
+
+    def update(epochs, run_dir=None):
+        a = _zero_net_adapter(_batches(x, 1e-3 * y), [_linear_data(16, seed=1)])
+        return fine_tune(a, "new data", epochs=epochs, lr=1.0, seed=0, run_dir=run_dir)
+    two = update(2, tmp_path / "two")
+    with open(tmp_path / "two" / "history.csv") as f:
+        losses = [float(h["train_loss"]) for h in csv.DictReader(f)]
+    assert losses[1] > losses[0]                          # the first epoch is the best by training loss
+    assert two["val_loss_after"] != update(1)["val_loss_after"]

@@ -169,3 +169,81 @@ def test_a_number_too_large_for_json_or_a_float_is_named_so():
     with pytest.raises(HTTPException) as e:
         validated(Item, b'{"id": "a", "y": [1' + b"0" * 4999 + b"]}")
     assert "more than 4300 digits" in e.value.detail[0]["msg"], e.value.detail
+    with pytest.raises(HTTPException) as e:            # JSON nested deeper than Python reads: a 400, not a 422
+        validated(Item, b"[" * 100_000 + b"]" * 100_000)
+    assert e.value.status_code == 400 and "nested too deeply" in e.value.detail, e.value.detail
+
+
+def _through_body_limit(limit, chunks, content_length=None, respond_first=False):
+    """``(status, body bytes the app read)`` of one POST through :class:`BodyLimit` whose body comes in
+    ``chunks``; the app behind it reads the whole body and answers 200."""
+    import asyncio
+    from lstmkit.deploy.request_errors import BodyLimit
+    read, sent = [], []
+
+    async def app(scope, receive, send):
+        if respond_first:                          # a streaming answer begun before the body is read
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+        more = True
+        while more:
+            message = await receive()
+            read.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        if not respond_first:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    messages = [{"type": "http.request", "body": c, "more_body": k < len(chunks) - 1} for k, c in enumerate(chunks)]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
+    scope = {"type": "http", "method": "POST", "path": "/predict", "headers": headers}
+    asyncio.run(BodyLimit(app, limit)(scope, receive, send))
+    starts = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert len(starts) == 1, sent                  # one answer, never a second start
+    return starts[0], b"".join(read)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_a_413(declared):
+    """"Over ``limit`` bytes" is a 413: a body of ``limit`` bytes reaches the app whole, one of
+    ``limit + 1`` does not, whether its Content-Length says so up front or it streams in chunks."""
+    for chunks, status in (([b"a" * 6, b"b" * 4], 200), ([b"a" * 6, b"b" * 5], 413)):
+        size = sum(map(len, chunks))
+        got, read = _through_body_limit(10, chunks, size if declared else None)
+        assert got == status, (size, declared)
+        if status == 200:
+            assert read == b"".join(chunks)
+        elif declared:
+            assert read == b""                     # refused before the app read a byte
+
+
+class Sampling(BaseModel):
+    """Bounds of a field's own that are floats, and exclusive on the upper side."""
+    top_p: Optional[float] = Field(None, gt=0.0, le=1.0)
+    window: Optional[int] = Field(None, ge=1, lt=10)
+
+
+@pytest.mark.parametrize("body, want", [
+    ({"top_p": 1.5}, "Input should be less than or equal to 1 — send a top_p greater than 0 and of at most 1"),
+    ({"top_p": 0.0}, "Input should be greater than 0 — send a top_p greater than 0 and of at most 1"),
+    ({"window": 10}, "Input should be less than 10 — send a window of at least 1 and less than 10"),
+])
+def test_a_fields_own_float_or_exclusive_bound_is_named_as_its_own(body, want):
+    """Only the float32 range's ±3.4e38 is "the float32 range": a field's own float bound (``le=1.0``)
+    is its own limit, and ``lt=10`` is an upper bound that excludes 10."""
+    with pytest.raises(ValidationError) as e:
+        Sampling.model_validate(body)
+    [d] = validation_detail(e.value.errors(), Sampling)
+    assert d["msg"] == want, d
+
+
+def test_a_body_over_the_limit_after_the_answer_began_ends_it_without_a_second_answer():
+    """An app that began its answer before reading the body cannot be given a 413 over it (ASGI
+    allows one response start): the body over the limit stops the app, the 200 already sent stands."""
+    assert _through_body_limit(10, [b"a" * 6, b"b" * 5], respond_first=True)[0] == 200

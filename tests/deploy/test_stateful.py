@@ -4,10 +4,11 @@ import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import torch
 from torch import nn
 
-from lstmkit.deploy.stateful import StatefulNet
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.nn.zoo import make_encoder
 
 
@@ -64,3 +65,44 @@ def test_the_graph_still_copies_and_pickles_after_a_call():
             got = copied(x, *_state(1))
         for a, b in zip(got, want):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+class _AnyNet(_Net):
+    def __init__(self, encoder):
+        nn.Module.__init__(self)
+        self.encoder = make_encoder(encoder, input_size=2, hidden_size=4, num_layers=2, dropout=0.0)
+        self.head = nn.Linear(self.encoder.output_size, 1)
+
+
+def test_stepping_one_row_at_a_time_carrying_h_c_equals_the_plain_nets_whole_sequence_forward():
+    """The single-step cell path is the fused kernel's equations: after each step t the graph's answer
+    is the plain net's (its own forward, no tap) over rows 0..t from a zero state."""
+    torch.manual_seed(0)
+    net = _AnyNet("lstm").eval()
+    graph = StatefulNet(net, ("h", "c")).eval()
+    x = torch.randn(1, 6, 2, generator=torch.Generator().manual_seed(3))
+    state = ()
+    with torch.inference_mode():
+        for t in range(6):
+            y, *state = graph(x[:, t:t + 1], *state)
+            torch.testing.assert_close(y, net(x[:, :t + 1]), rtol=1e-5, atol=1e-6)
+
+
+def test_a_bidirectional_encoder_reading_one_row_answers_as_the_plain_net():
+    """One row through a bidirectional LSTM (a window-mode stream's first step) is the fused forward
+    of both directions: the one-direction cell shortcut does not apply to it."""
+    torch.manual_seed(0)
+    net = _AnyNet("bilstm").eval()
+    x = torch.randn(1, 1, 2, generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        torch.testing.assert_close(StatefulNet(net, ()).eval()(x), net(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("encoder, names", [("lstm", ("h", "c")), ("gru", ("h",)), ("bilstm", ()), ("bigru", ()),
+                                            ("lstm-attention", ()), ("tcn", ())])
+def test_only_a_one_directional_lstm_or_gru_has_state_to_carry(encoder, names):
+    """A bidirectional encoder's answer after step t reads the steps after t too: carrying its
+    ``(h, c)`` forward cannot give it, so it has no state to carry (a stream of it reads a window);
+    nor has an encoder that is no plain LSTM/GRU, or a net without an encoder."""
+    assert recurrent_state_names(_AnyNet(encoder)) == names
+    assert recurrent_state_names(nn.Linear(2, 1)) == ()

@@ -160,7 +160,12 @@ class SavedStreams:
             arrays = slot.state
         elif "window" in rec and self.extra is None:
             with np.errstate(over="ignore"):
-                window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
+                window = np.asarray(rec["window"], dtype=np.float32)
+            window = window.reshape(0, self.input_size) if window.size == 0 else window
+            # rows of another width were re-cut silently (2 rows of 3 values read as 3 rows of 2), as
+            # state mode refuses an array of another shape
+            if window.ndim != 2 or window.shape[1] != self.input_size:
+                raise ValueError(f"window of shape {window.shape}, expected rows of {self.input_size} values")
             if len(window) != min(steps, self.window):
                 raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
             slot.window, arrays = window, [window]
