@@ -1,0 +1,170 @@
+"""A run folder's life told from its files alone: run folders built by hand (``lstmkit.json`` with the fields
+the readers read, ``checkpoints/last.json``), and what ``lstmkit list``, the failure messages and the
+resume checks say of each, worked out from what the folder holds. No training: each test is milliseconds."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lstmkit.errors import LstmkitError, TrainingDiverged
+from lstmkit.run_list import format_runs, list_runs
+from lstmkit.run_lock import training_lock
+from lstmkit.run_status import checkpoint_epochs_said, failed_line, failure_record, resume_verdict, unfinished_state
+from lstmkit.runs import FORMAT_VERSION, META_FILE
+from lstmkit.version import __version__
+
+
+def _run(folder: Path, checkpoint_epochs: int | None = None, **meta) -> Path:
+    """A run folder holding ``lstmkit.json`` (``meta`` over the fields every run has) and, given
+    ``checkpoint_epochs``, the checkpoint's readable copy that says how many epochs it holds."""
+    folder.mkdir(parents=True)
+    record = {"format_version": FORMAT_VERSION, "task": "forecast", "lstmkit_version": __version__, **meta}
+    (folder / META_FILE).write_text(json.dumps(record))
+    if checkpoint_epochs is not None:
+        (folder / "checkpoints").mkdir()
+        (folder / "checkpoints" / "last.json").write_text(json.dumps({"epoch": checkpoint_epochs}))
+    return folder
+
+
+# -- failure_record: what a failed run's lstmkit.json keeps of the error -------------------------------------------
+def test_a_failure_message_is_kept_whole_up_to_500_characters_and_cut_to_500_past_them():
+    whole = failure_record(RuntimeError("x" * 500), epoch=1, stage="training", checkpoint_epochs=0)
+    assert whole["error"] == "RuntimeError: " + "x" * 500
+    cut = failure_record(RuntimeError("y" * 501), epoch=1, stage="training", checkpoint_epochs=0)
+    assert cut["error"] == "RuntimeError: " + "y" * 497 + "..."          # 500 characters of the message in all
+    assert len(cut["error"]) - len("RuntimeError: ") == 500
+
+
+@pytest.mark.parametrize("best, held, kept", [(1, 3, True), (3, 3, True), (4, 3, False), (0, 3, False),
+                                              (None, 3, False), (1, 0, False)])
+def test_the_best_epoch_is_recorded_only_where_the_checkpoint_holds_it(best, held, kept):
+    """Epochs count from 1; the checkpoint holds epochs 1 .. held: a best epoch outside them is no epoch to name."""
+    record = failure_record(RuntimeError("boom"), epoch=held + 1, stage="training", checkpoint_epochs=held,
+                            best_epoch=best)
+    assert ("best_epoch" in record) is kept
+    if kept:
+        assert record["best_epoch"] == best
+
+
+def test_only_a_diverged_loss_is_recorded_as_diverged():
+    assert failure_record(TrainingDiverged("the loss became nan at epoch 2"), epoch=2, stage="training",
+                          checkpoint_epochs=1)["diverged"] is True
+    assert "diverged" not in failure_record(RuntimeError("boom"), epoch=2, stage="training", checkpoint_epochs=1)
+
+
+# -- failed_line: where a run failed, in words -----------------------------------------------------------------------
+@pytest.mark.parametrize("failure, said", [
+    ({"error": "E: x", "stage": "training", "epoch": 2}, " in epoch 2: E: x"),
+    ({"error": "E: x", "stage": "training", "epoch": None, "checkpoint_epochs": 0}, " before its first epoch: E: x"),
+    ({"error": "E: x", "stage": "after training", "epoch": 3},
+     " after its last epoch (3), while scoring or saving: E: x"),
+    ({"error": "E: x", "stage": "after training"}, " after its last epoch, while scoring or saving: E: x"),
+    ({"error": "E: x", "stage": "setup", "epoch": None, "checkpoint_epochs": 2},
+     " while a resume set up training after epoch 2: E: x"),
+    ({"error": "E: x", "stage": "setup", "epoch": None, "checkpoint_epochs": 1},
+     " while a resume set up training after epoch 1: E: x"),
+    ({"error": "E: x", "stage": "setup", "epoch": None, "checkpoint_epochs": 0}, " before its first epoch: E: x"),
+    ({"stage": "training", "epoch": 2}, ", with no record of why"),
+    ({}, ", with no record of why"),
+])
+def test_a_failed_line_names_where_the_run_failed(failure, said):
+    assert failed_line(failure) == said
+
+
+# -- checkpoints/last.json: the epochs a checkpoint holds -----------------------------------------------------------
+@pytest.mark.parametrize("epoch, said", [(0, 0), (1, 1), (5, 5), (-1, None), (True, None), (2.0, None), ("3", None)])
+def test_the_checkpoint_says_its_epochs_only_as_a_count(tmp_path, epoch, said):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.json").write_text(json.dumps({"epoch": epoch}))
+    assert checkpoint_epochs_said(tmp_path) == said
+
+
+# -- resume_verdict: a diverged run is not resumed -------------------------------------------------------------------
+def test_only_a_failed_run_whose_loss_diverged_is_refused_a_resume(tmp_path):
+    diverged = {"error": "TrainingDiverged: the loss became inf", "stage": "training", "epoch": 2, "diverged": True}
+    refused = resume_verdict(tmp_path, {"status": "failed", "failure": diverged, "config": {"train": {"lr": 0.01}}})
+    assert isinstance(refused, LstmkitError) and "would diverge the same way" in refused.message
+    assert "0.001" in refused.hint and "a tenth of this run's" in refused.hint     # 0.01 / 10
+    assert resume_verdict(tmp_path, {"status": "failed", "failure": {**diverged, "diverged": False}}) is None
+    assert resume_verdict(tmp_path, {"status": "interrupted", "failure": diverged}) is None
+    # no positive learning rate recorded: no tenth of it to suggest
+    for lr in (0, -1.0, None):
+        hint = resume_verdict(tmp_path, {"status": "failed", "failure": diverged, "config": {"train": {"lr": lr}}}).hint
+        assert "a tenth" not in hint
+    # clipping turned off (clip_norm None) is the setting to turn on; a run that clipped keeps it
+    off = resume_verdict(tmp_path, {"status": "failed", "failure": diverged, "config": {"train": {"clip_norm": None}}})
+    kept = resume_verdict(tmp_path, {"status": "failed", "failure": diverged, "config": {"train": {"clip_norm": 1.0}}})
+    assert "gradient clipping on" in off.hint and "gradient clipping kept on" in kept.hint
+
+
+# -- lstmkit list: each run's state from its own files ---------------------------------------------------------------
+def test_a_run_folder_a_kill_minus_9_left_before_its_first_record_is_listed_not_passed_over(tmp_path, monkeypatch):
+    """A train command makes ``<task>-<stamp>`` and writes lstmkit.json once it has set up: a process killed in
+    between (kill -9, the machine stopped) left an empty folder that 'lstmkit list' left out without a word,
+    and a folder holding only such runs was 'holds no run folder'."""
+    runs = tmp_path / "runs"
+    (runs / "forecast-20260101-120000").mkdir(parents=True)
+    (runs / "lm-20260101-130000-2").mkdir()
+    (runs / "notes").mkdir()                             # not a run's name: not a run
+    (runs / "backtest-20260101-140000").mkdir()          # backtest is no task: its folder is not a run
+    rows = list_runs(runs)
+    assert [(Path(r["run"]).name, r["task"], r["status"], r["epochs"]) for r in rows] == [
+        ("forecast-20260101-120000", "forecast", None, None), ("lm-20260101-130000-2", "lm", None, None)]
+    assert rows[0]["state"] == "no record: stopped before its first record (killed, or its machine stopped)"
+    # one whose process holds it is still setting up, not stopped
+    lock = training_lock(runs / "lm-20260101-130000-2")
+    try:
+        assert list_runs(runs)[1]["state"] == "no record yet: its process is setting up"
+    finally:
+        os.close(lock)
+    lines = format_runs(list_runs(runs)).splitlines()
+    assert lines[1].split()[1:3] == ["forecast", "no"]         # task, then the state: no epochs
+    # where the file system has no locks, nothing tells a killed process from one setting up
+    import lstmkit.run_lock as run_lock
+    monkeypatch.setattr(run_lock, "_lock_held", lambda run: None)
+    assert list_runs(runs)[0]["state"] == ("no record: stopped before its first record, or still setting up "
+                                           "(this machine cannot tell)")
+
+
+def test_lstmkit_list_tells_each_hand_built_run_by_its_own_record(tmp_path):
+    runs = tmp_path / "runs"
+    _run(runs / "forecast-20260101-000001", 2, status="finished", training={"epochs_run": 7})
+    _run(runs / "forecast-20260101-000002", 2, status="interrupted")
+    _run(runs / "forecast-20260101-000003", 3, status="failed",
+         failure={"error": "RuntimeError: boom", "stage": "training", "epoch": 4})
+    _run(runs / "forecast-20260101-000004", status="failed", failure="not a record")
+    rows = list_runs(runs)
+    assert [(r["status"], r["epochs"], r["state"]) for r in rows] == [
+        ("finished", 7, "finished"),                                   # a finished run: the epochs it ran
+        ("interrupted", 2, "interrupted"),                             # else the epochs its checkpoint holds
+        ("failed", 3, "failed in epoch 4: RuntimeError: boom"),
+        ("failed", None, "failed, with no record of why")]
+    # one run folder given is listed alone, not its sub-folders
+    (one,) = list_runs(runs / "forecast-20260101-000002")
+    assert one["state"] == "interrupted"
+
+
+def test_format_runs_aligns_the_columns_to_the_longest_cell():
+    rows = [{"run": "a", "task": "forecast", "epochs": 12, "state": "finished"},
+            {"run": "runs/longer", "task": None, "epochs": None, "state": "unreadable: x"}]
+    assert format_runs(rows).splitlines() == [
+        "run          task      epochs  state",
+        "a            forecast  12      finished",
+        "runs/longer  ?                 unreadable: x"]
+
+
+# -- unfinished_state: a run marked training ---------------------------------------------------------------------------
+def test_a_run_marked_training_that_no_process_holds_is_told_gone_and_one_held_still_training(tmp_path):
+    meta = {"status": "training", "process": {"pid": 12345, "host": "elsewhere"}}
+    assert unfinished_state(tmp_path, meta).startswith("its training process is gone")
+    lock = training_lock(tmp_path)
+    try:
+        assert unfinished_state(tmp_path, meta) == "still training (process 12345 on elsewhere)"
+        assert unfinished_state(tmp_path, {"status": "training"}) == "still training"
+        assert unfinished_state(tmp_path, {"status": "training", "process": {"host": "h"}}) == "still training"
+    finally:
+        os.close(lock)
+    assert unfinished_state(tmp_path, {"status": "interrupted"}) == "interrupted"
+    failed = {"status": "failed", "failure": {"error": "E: x", "stage": "training", "epoch": 1}}
+    assert unfinished_state(tmp_path, failed) == "its training failed in epoch 1: E: x"
