@@ -10,7 +10,8 @@ import pytest
 from lstmkit.errors import LstmkitError, TrainingDiverged
 from lstmkit.run_list import format_runs, list_runs
 from lstmkit.run_lock import training_lock
-from lstmkit.run_status import checkpoint_epochs_said, failed_line, failure_record, resume_verdict, unfinished_state
+from lstmkit.run_status import (checkpoint_epochs_said, failed_line, failure_fix, failure_record, not_finished,
+                                resume_verdict, unfinished_state)
 from lstmkit.runs import FORMAT_VERSION, META_FILE
 from lstmkit.version import __version__
 
@@ -168,3 +169,36 @@ def test_a_run_marked_training_that_no_process_holds_is_told_gone_and_one_held_s
     assert unfinished_state(tmp_path, {"status": "interrupted"}) == "interrupted"
     failed = {"status": "failed", "failure": {"error": "E: x", "stage": "training", "epoch": 1}}
     assert unfinished_state(tmp_path, failed) == "its training failed in epoch 1: E: x"
+
+
+# -- not_finished: what a reader that needs a finished run says ------------------------------------------------------
+def test_a_reader_names_a_gone_trainer_only_for_a_run_marked_training(tmp_path):
+    """No process holds any of these folders: a run marked 'training' was left by a process that is gone; one
+    'interrupted' (Ctrl-C, SIGTERM) was marked so by its own process, and is said as such."""
+    gone = _run(tmp_path / "gone", 2, status="training")
+    error = not_finished(gone, {"status": "training"}, "RESUME")
+    assert "the process that trained it is gone" in error.message
+    assert error.hint == "its checkpoint holds 2 epochs; continue it with RESUME"
+    one = _run(tmp_path / "one", 1, status="training")
+    assert not_finished(one, {"status": "training"}, "R").hint == "its checkpoint holds 1 epoch; continue it with R"
+    none = _run(tmp_path / "none", status="training")
+    assert not_finished(none, {"status": "training"}, "RESUME").hint == "continue it with RESUME"
+    stopped = _run(tmp_path / "stopped", 2, status="interrupted")
+    error = not_finished(stopped, {"status": "interrupted"}, "RESUME")
+    assert (error.message, error.hint) == (f"{stopped} holds an unfinished run (status: interrupted)",
+                                           "continue it with RESUME")
+
+
+@pytest.mark.parametrize("stage, held, best, hint", [
+    ("after training", 3, None, "its checkpoint holds every epoch (3): fix the cause, then R scores and saves the "
+                                "model without training again"),
+    ("after training", None, None, "it failed before its first checkpoint, so nothing was trained to keep: fix the "
+                                   "cause, then R trains it from the beginning"),
+    ("training", 2, 1, "its checkpoint holds 2 epochs (the best so far is epoch 1's weights, kept in it): fix the "
+                       "cause, then continue it with R"),
+    ("training", 1, None, "its checkpoint holds 1 epoch: fix the cause, then continue it with R"),
+])
+def test_a_failed_runs_fix_follows_what_its_checkpoint_holds(tmp_path, stage, held, best, hint):
+    failure = {"error": "E: x", "stage": stage, "epoch": 3, **({"best_epoch": best} if best else {})}
+    run = _run(tmp_path / "run", held, status="failed", failure=failure)
+    assert failure_fix(run, {"status": "failed", "failure": failure}, "R") == hint
