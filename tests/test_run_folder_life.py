@@ -3,6 +3,7 @@ the readers read, ``checkpoints/last.json``), and what ``lstmkit list``, the fai
 resume checks say of each, worked out from what the folder holds. No training: each test is milliseconds."""
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from lstmkit.errors import LstmkitError, TrainingDiverged
 from lstmkit.run_list import format_runs, list_runs
 from lstmkit.run_lock import training_lock
+from lstmkit.run_reuse import is_own_run
 from lstmkit.run_status import (checkpoint_epochs_said, failed_line, failure_fix, failure_record, not_finished,
                                 resume_verdict, unfinished_state)
 from lstmkit.runs import FORMAT_VERSION, META_FILE
@@ -202,3 +204,87 @@ def test_a_failed_runs_fix_follows_what_its_checkpoint_holds(tmp_path, stage, he
     failure = {"error": "E: x", "stage": stage, "epoch": 3, **({"best_epoch": best} if best else {})}
     run = _run(tmp_path / "run", held, status="failed", failure=failure)
     assert failure_fix(run, {"status": "failed", "failure": failure}, "R") == hint
+
+
+# -- run_reuse: whose run a folder holds --------------------------------------------------------------------------
+def test_a_run_without_a_name_is_not_the_models_when_its_training_folder_is_gone(tmp_path):
+    """A run written before runs had a name is the model's only where the model was trained into (or loaded
+    from) that very folder: with that folder deleted or moved nothing says so, and the run in the folder
+    saved into is another's (saved over, its history and checkpoints would describe a model not there)."""
+    folder = _run(tmp_path / "theirs", status="finished")
+    assert is_own_run({"task": "forecast"}, "forecast", "mine", folder, folder)
+    assert not is_own_run({"task": "forecast"}, "forecast", "mine", tmp_path / "deleted", folder)
+
+
+# -- process_gone without locks: the process a run records ------------------------------------------------------------
+@pytest.fixture
+def no_locks(monkeypatch):
+    """A file system without locks (some network mounts): the recorded process id and host are all that tell."""
+    import lstmkit.run_lock as run_lock
+    monkeypatch.setattr(run_lock, "_lock_held", lambda run: None)
+    return run_lock
+
+
+@pytest.mark.parametrize("pid", [0, -5, True, "123", 2.0, None])
+def test_a_recorded_process_id_that_is_no_process_id_tells_nothing(tmp_path, no_locks, pid):
+    """Process ids are positive integers: os.kill(0, 0) asks of this process group and kill(-5, 0) of group 5,
+    which run, so 0 and negatives said a trainer 'still running'; True is no id (it is 1 to os.kill)."""
+    assert no_locks.process_gone(tmp_path, {"process": {"pid": pid, "host": socket.gethostname()}}) is None
+
+
+def test_a_recorded_process_this_user_may_not_signal_is_running(tmp_path, no_locks, monkeypatch):
+    """EPERM: the process exists, another user's; ESRCH: there is none."""
+    here = socket.gethostname()
+
+    def kill(pid, sig, error=PermissionError):
+        raise error(1, "Operation not permitted")
+    monkeypatch.setattr(no_locks.os, "kill", kill)
+    assert no_locks.process_gone(tmp_path, {"process": {"pid": 1, "host": here}}) is False
+    monkeypatch.setattr(no_locks.os, "kill", lambda pid, sig: kill(pid, sig, ProcessLookupError))
+    assert no_locks.process_gone(tmp_path, {"process": {"pid": 1, "host": here}}) is True
+    monkeypatch.setattr(no_locks.os, "kill", lambda pid, sig: None)
+    assert no_locks.process_gone(tmp_path, {"process": {"pid": 1, "host": here}}) is False
+
+
+def test_an_empty_folder_of_the_run_that_cannot_be_deleted_is_an_error_and_one_holding_a_file_is_kept(
+        tmp_path, monkeypatch):
+    """clear_files deletes a folder once it is empty: one still holding the user's file is kept without a word
+    (rmdir's 'not empty'), but an empty one that could not be deleted (no permission) is said, not passed over."""
+    from lstmkit.errors import EnvironmentProblem
+    from lstmkit.run_reuse import clear_files
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.png").write_text("x")
+    real = Path.rmdir
+
+    def rmdir(self):
+        if self.name == "plots":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+    monkeypatch.setattr(Path, "rmdir", rmdir)
+    clear_files(tmp_path, ("kept",))
+    assert (tmp_path / "kept" / "mine.png").is_file()
+    with pytest.raises(EnvironmentProblem, match=r"could not delete .*plots \(permission denied\)"):
+        clear_files(tmp_path, ("plots",))
+
+
+# -- run_resume: which run a resume continues, and with what ----------------------------------------------------------
+def test_a_resume_continues_only_an_unfinished_run_with_its_own_settings(tmp_path):
+    """A resume continues the checkpoint's training: another setting (the line's slope) would be taken silently
+    while lstmkit.json recorded settings the run never trained with. How the run shows (progress) may change;
+    a finished run has nothing to continue."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from line_estimator import _Line
+    run = tmp_path / "run"
+    _Line().fit(run_dir=run)
+    with pytest.raises(LstmkitError, match="already finished training"):
+        _Line().fit(run_dir=run, resume=True)
+    meta = json.loads((run / META_FILE).read_text())
+    (run / META_FILE).write_text(json.dumps({**meta, "status": "interrupted"}))
+    with pytest.raises(LstmkitError, match=r"was trained with slope=2\.0, not 3\.0; a resumed run must keep its "):
+        _Line().fit(run_dir=run, resume=True, slope=3.0)
+    with pytest.raises(LstmkitError, match="resume=True needs run_dir"):
+        _Line().fit(resume=True)
+    resumed = _Line().fit(run_dir=run, resume=True, progress="log")
+    assert json.loads((run / META_FILE).read_text())["status"] == "finished" and resumed.result_.epochs_run == 3
