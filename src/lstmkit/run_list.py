@@ -6,15 +6,19 @@
 
 A run's state is :mod:`lstmkit.run_status`'s: ``finished``, ``interrupted``, ``failed in epoch 2:
 RuntimeError: ...``, ``still training``, or ``its training process is gone``; a folder whose
-``lstmkit.json`` cannot be read is listed with the reason, not skipped.
+``lstmkit.json`` cannot be read is listed with the reason, not skipped, and so is a folder named as a
+train command names a run's (``<task>-<stamp>``) with no ``lstmkit.json``: its process was killed
+before its first record (``no record: stopped before its first record``), or is still setting up.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, export_source, read_meta
+from lstmkit.runs import META_FILE, export_source, known_task, read_meta
+from lstmkit.run_lock import process_gone
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
 
 __all__ = ["list_runs", "format_runs"]
@@ -29,14 +33,34 @@ def list_runs(folder: str | Path) -> list[dict[str, Any]]:
         raise LstmkitError(f"runs folder {what}: {folder}", "pass the folder a train command's --out wrote into "
                            "(runs/ by default)")
     runs = [folder] if (folder / META_FILE).is_file() else sorted(
-        p for p in folder.iterdir() if p.is_dir() and (p / META_FILE).is_file())
+        p for p in folder.iterdir() if p.is_dir() and ((p / META_FILE).is_file() or _named_task(p) is not None))
     if not runs:
         raise LstmkitError(f"{folder} holds no run folder (none of its folders has a {META_FILE})",
                            "pass the folder a train command's --out wrote into (runs/ by default)")
     return [_row(run) for run in runs]
 
 
+# what new_run_dir names a run's folder: <task>-<YYYYmmdd>-<HHMMSS>, a suffix -1 ... -999 where that name was taken
+_RUN_NAME = re.compile(r"([a-z][a-z0-9_]*)-\d{8}-\d{6}(?:-\d{1,3})?")
+
+
+def _named_task(folder: Path) -> str | None:
+    """The task of a folder named as a train command names a run's (``forecast-20260101-120000``), with no
+    ``lstmkit.json`` (else None): made before its first record, which a ``kill -9`` then never wrote."""
+    named = _RUN_NAME.fullmatch(folder.name)
+    if named is None or not known_task(named.group(1)) or (folder / META_FILE).exists():
+        return None
+    return named.group(1)
+
+
 def _row(run: Path) -> dict[str, Any]:
+    task = _named_task(run)
+    if task is not None:                  # left empty by a process killed while it set up: listed, not passed over
+        gone = process_gone(run, {})      # the training lock: held from before the first record
+        state = ("no record yet: its process is setting up" if gone is False else
+                 "no record: stopped before its first record (killed, or its machine stopped)" if gone else
+                 "no record: stopped before its first record, or still setting up (this machine cannot tell)")
+        return {"run": str(run), "task": task, "status": None, "state": state, "epochs": None, "written": None}
     try:
         meta = read_meta(run)
     except LstmkitError as e:             # a damaged or newer run is listed with why, not left out

@@ -46,7 +46,7 @@ __all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_
            "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
            "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
            "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
-           "read_weights", "export_source"]
+           "read_weights", "export_source", "known_task"]
 
 FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
@@ -553,7 +553,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not isinstance(meta["task"], str):
         raise LstmkitError(f"{meta_path}: \"task\" is {meta['task']!r}, not a task name (the file was edited or "
                            "damaged)", "restore the run folder or retrain the model")
-    if task is not None and meta["task"] != task and not _known_task(meta["task"]):
+    if task is not None and meta["task"] != task and not known_task(meta["task"]):
         # a stranger's run: "use 'lstmkit weather ...'" named a command that does not exist, and a name
         # with a line break or a terminal escape in it was printed as it was
         raise LstmkitError(f"{run} is a {meta['task']!r} run, a task this version of lstmkit does not know "
@@ -642,7 +642,7 @@ def _an_archive(path: Path) -> LstmkitError:
                         f"DIR{inside}, the folder that holds {META_FILE}")
 
 
-def _known_task(name: str) -> bool:
+def known_task(name: str) -> bool:
     """Whether this lstmkit has the task ``name``: a room ``lstmkit/tasks/<name>/`` (looked up on
     disk; nothing is imported)."""
     return bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and (Path(__file__).parent / "tasks" / name).is_dir()
