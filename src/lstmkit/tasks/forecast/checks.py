@@ -13,8 +13,8 @@ from lstmkit.tasks.forecast.bounds import check_bounds
 from lstmkit.tasks.forecast.model import STRATEGIES
 from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 
-__all__ = ["check_config", "check_part_sizes", "check_loss", "check_blend", "check_blend_series", "SCALERS", "RECURRENT",
-           "FILL_MODES"]
+__all__ = ["check_config", "check_part_sizes", "check_loss", "check_blend", "check_blend_series", "SCALERS",
+           "RECURRENT", "FILL_MODES"]
 
 SCALERS = ("minmax", "standard", "mase", "none")
 FILL_MODES = ("ffill", "interpolate", "zero")
