@@ -207,3 +207,25 @@ def test_a_stream_extras_observations_of_several_values_reach_the_network_whole(
                state_shape=(1, 1) if mode == "state" else None, extra=CountingExtra())
     assert [s.step(x) for x in ([1, 2], [3, 4], [5, 6])] == want
     assert s.steps() == 3 and s._slots["default"].aux == 3
+
+
+@pytest.mark.parametrize("version, words", [(2, "written by a newer lstmkit (stream state version 2)"),
+                                            (0, "not a positive whole number"), ("1", "not a positive whole number"),
+                                            (True, "not a positive whole number")])
+def test_a_state_of_another_layout_version_is_refused_not_read_as_this_ones(version, words):
+    s = _state_stream()
+    s.run([1, 2])
+    saved = {**s.state_dict(), "version": version}
+    t = _state_stream()
+    with pytest.raises(LstmkitError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        t.load_state_dict(saved)
+    assert t.steps() == 0                           # nothing restored
+
+
+def test_a_state_saved_without_a_version_restores_as_this_layout():
+    s = _state_stream()
+    s.run([1, 2])
+    saved = {k: v for k, v in s.state_dict().items() if k != "version"}
+    t = _state_stream()
+    t.load_state_dict(saved)
+    assert float(t.step([3])[0]) == 6

@@ -27,6 +27,7 @@ from lstmkit.runs import atomic_write, write_json
 __all__ = ["StreamSlot", "SavedStreams", "read_state_file", "unknown_field", "stream_id", "asked_ids"]
 
 _FORMAT = "lstmkit-stream"
+_VERSION = 1                 # the stream-state layout this lstmkit writes and reads (older ones, when there are)
 
 
 def stream_id(id: Any) -> str:
@@ -71,7 +72,7 @@ class SavedStreams:
         return f"{type(self).__name__}(mode={self.mode!r}{shown_window}, streams={len(self._slots)}{bound})"
 
     def _header(self) -> dict[str, Any]:
-        return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
+        return {"format": _FORMAT, "version": _VERSION, "mode": self.mode, "fingerprint": self.fingerprint,
                 "input_size": self.input_size, "state": list(self.state_names), "window": self.window,
                 **({"extra": self.extra.header()} if self.extra is not None else {})}
 
@@ -107,6 +108,16 @@ class SavedStreams:
         """Restore streams from :meth:`state_dict` output (others are left as they are)."""
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise LstmkitError("not an lstmkit stream state", "pass what Stream.state_dict() or save() wrote")
+        # a newer lstmkit's layout was read as this one's (its "version" was written and never read back)
+        version = state.get("version", _VERSION)
+        if type(version) is not int or version < 1:
+            raise LstmkitError(f"stream state has version {shown(version)}, not a positive whole number (damaged)",
+                               "take the state again with state_dict() or save()")
+        if version > _VERSION:
+            from lstmkit.version import __version__
+            raise LstmkitError(f"this stream state was written by a newer lstmkit (stream state version {version}); "
+                               f"this is lstmkit {__version__}, which restores version {_VERSION}",
+                               "upgrade lstmkit (pip install -U lstmkit) to restore it, or start the streams afresh")
         header = self._header()
         for key in ("mode", "input_size", "state", "window", "extra"):
             if state.get(key) != header.get(key):
