@@ -98,3 +98,12 @@ def test_a_bound_that_is_no_finite_number_is_refused_before_any_trial(low, high)
     for kind in ("float", "int"):
         with pytest.raises(LstmkitError, match="^search space: bounds of 'lr' must be finite numbers, got "):
             parse_space({"lr": {"type": kind, "low": low, "high": high}}, KNOWN)
+
+
+def test_a_step_key_is_told_to_list_its_values_and_a_misspelt_one_to_be_corrected():
+    with pytest.raises(LstmkitError) as step:
+        parse_space({"lr": {"type": "float", "low": 0.1, "high": 1, "step": 0.1}}, KNOWN)
+    assert step.value.hint.startswith("remove it; for steps, list the values instead")
+    with pytest.raises(LstmkitError) as typo:
+        parse_space({"lr": {"type": "float", "low": 0.1, "high": 1, "lg": True}}, KNOWN)
+    assert typo.value.hint == "remove it or correct its spelling"
