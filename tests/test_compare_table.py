@@ -71,6 +71,8 @@ def test_within_seed_noise_is_at_most_two_standard_errors_of_the_difference():
     # the rival's spread counts as much as the best's, each over its own number of seeds
     swapped = seed_noise(_table({"best": (1.0 - d, 1.0 + d), "rival": (1.0 + 1.9 * d, 1.0 + 1.9 * d)}), ("MASE",))
     assert "within seed noise of it" in swapped and "rival (" in swapped
+    apart = seed_noise(_table({"best": (1.0 - d, 1.0 + d), "rival": (1.0 + 2.5 * d, 1.0 + 2.5 * d)}), ("MASE",))
+    assert "rival (" not in apart
     three = seed_noise(_table({"best": (1.0, 1.0, 1.0), "rival": (1.9, 2.1, 2.6)}), ("MASE",))
     # rival: mean 2.2, std sqrt(0.13) ~ 0.3606, standard error over 3 seeds 0.2082: 2 se 0.416 < 1.2
     assert "rival (" not in three
@@ -113,8 +115,9 @@ def test_the_headline_is_the_first_metric_a_model_has_a_number_for():
 def test_the_markdown_table_shows_spreads_and_the_measured_columns_of_each_trained_row():
     trials = [_trial("gru", s, {"MAE": v}, params=1234, train_s=t, epochs=e, wps=w, b1=1.25, b256=20.0, mem=2.5)
               for s, v, t, e, w in ((1, 1.0, 10.0, 3, 1000.0), (2, 3.0, 20.0, 4, 3000.0))]
-    md = to_markdown(summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}}), ("MAE",))
-    head, rule, gru, naive = md.splitlines()
+    md = to_markdown(summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}}, {"tcn": "diverged"}), ("MAE",))
+    head, rule, gru, tcn, naive = md.splitlines()
+    assert tcn == "| tcn | — | failed: diverged | — | — | — | — | — | — |"        # as many cells as the header
     assert head == ("| model | params | MAE | epochs | train s | windows/s | latency b1 ms | latency b256 ms "
                     "| act. mem MB |")
     assert rule == "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -140,12 +143,23 @@ def test_a_trial_fails_only_when_every_test_metric_is_not_finite():
 
 def test_the_trial_count_is_every_seed_but_a_failed_models_kept_ones(tmp_path):
     plan = {"task": "forecast", "models": ["lstm", "gru", "tcn"], "seeds": 3, "epochs": 1, "seed": 0}
-    record = {"trials": [vars(_trial("lstm", 0, {"MASE": 1.0})), vars(_trial("gru", 0, {"MASE": 1.0}))],
-              "failed": {"gru": "diverged"}}
+    record = {"trials": [vars(_trial("lstm", 0, {"MASE": 1.0})), vars(_trial("lstm", 1, {"MASE": 1.0})),
+                         vars(_trial("gru", 0, {"MASE": 1.0}))],
+              "failed": {"gru": "diverged"}}          # gru failed at its second seed: its first is kept
     progress = _Progress(plan, {}, folder=tmp_path, record=record)
     assert progress.total() == 3 + 1 + 3 and progress.resumed == 1
-    assert progress.lost().startswith("after 2 of 7 trials; the 2 finished are kept in")
+    assert progress.lost().startswith("after 3 of 7 trials; the 3 finished are kept in")
     one = _Progress(plan, {}, folder=tmp_path, record={"trials": record["trials"][:1]})
     assert one.lost().startswith("after 1 of 9 trials; the 1 finished is kept in")
     fresh = _Progress(plan, {}, out=tmp_path)
     assert fresh.resumed == 0 and fresh.lost().startswith("after 0 of 9 trials; the table is written")
+
+
+def test_the_last_seed_trained_may_be_the_largest_seed_and_no_more():
+    """``seeds`` seeds from ``seed`` train seed .. seed + seeds - 1: that last one must be a seed."""
+    from lstmkit.compare import _check_seeds
+    from lstmkit.config import MAX_SEED
+    _check_seeds(MAX_SEED - 2, 3)                    # trains MAX_SEED - 2, MAX_SEED - 1, MAX_SEED
+    _check_seeds(MAX_SEED, 1)
+    with pytest.raises(LstmkitError, match=f"trains up to seed {MAX_SEED + 1}, past the largest one"):
+        _check_seeds(MAX_SEED - 1, 3)
