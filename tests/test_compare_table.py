@@ -125,7 +125,8 @@ def test_the_markdown_table_shows_spreads_and_the_measured_columns_of_each_train
     assert naive == "| naive | — | 2.5 | — | — | — | — | — | — |"
 
 
-@pytest.mark.parametrize("value, shown", [(999.0, "999"), (1000.0, "1,000"), (1500.0, "1,500"),
+@pytest.mark.parametrize("value, shown", [(999.0, "999"), (999.4, "999"), (999.7, "1,000"), (-999.7, "-1,000"),
+                                          (1000.0, "1,000"), (1500.0, "1,500"),
                                           (-2500.0, "-2,500"), (999_999_999.0, "999,999,999"), (1e9, "1e+09"),
                                           (0.000123, "0.000123"), (None, "nan"), (math.nan, "nan")])
 def test_numbers_read_plainly_between_a_thousand_and_a_billion(value, shown):
