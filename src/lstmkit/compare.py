@@ -584,7 +584,8 @@ def _fmt(v: float) -> str:
     if v is None or pd.isna(v):
         return "nan"
     # past a billion in powers of ten: an overflowed model's MAE ran to 130 digits across the table
-    return f"{v:.3g}" if abs(v) < 1000 or abs(v) >= 1e9 else f"{v:,.0f}"
+    # from 999.5 three digits round up to '1e+03' (an MAE of 999.7 read so beside 1,001): whole numbers
+    return f"{v:.3g}" if abs(v) < 999.5 or abs(v) >= 1e9 else f"{v:,.0f}"
 
 
 def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tuple[str, ...],

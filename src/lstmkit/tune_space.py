@@ -7,6 +7,7 @@ from by an optuna trial::
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lstmkit.errors import LstmkitError
@@ -54,6 +55,11 @@ def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any
             low, high = spec["low"], spec["high"]
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
                 raise LstmkitError(f"search space: bounds of {key!r} must be numbers, got {low!r} and {high!r}",
+                                   "write numbers such as 1e-4")
+            if not all(math.isfinite(v) for v in (low, high)):
+                # YAML's .nan or .inf (or 1e999) passed every check here, then each trial was optuna's
+                # OverflowError "Range exceeds valid bounds"
+                raise LstmkitError(f"search space: bounds of {key!r} must be finite numbers, got {low!r} and {high!r}",
                                    "write numbers such as 1e-4")
             if low > high:
                 raise LstmkitError(f"search space: {key!r} has an empty range (low {low} > high {high})",
