@@ -246,3 +246,30 @@ def test_a_frames_level_is_the_log_of_its_mean_mel_energy():
     logmel = np.array([[0.0, np.log(3.0), -1.0, 2.0]])
     mfcc = logmel @ features._dct_matrix(4, 4).numpy()
     np.testing.assert_allclose(Normalizer(mfcc_bands=4).level(mfcc), [np.log(np.exp(logmel).mean())], rtol=1e-5)
+
+
+def test_a_clip_of_exactly_the_receptive_fields_frames_is_read_and_one_sample_less_is_refused(tmp_path):
+    """At 8 kHz (n_fft 256, hop 80) three frames take 256 + 2 · 80 = 416 samples, 52 ms: a clip of 416
+    gives them and is read; 415 give two and are refused, naming the clip and the 52 ms."""
+    import soundfile as sf
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.speech.features import read_features
+    spec = FeatureSpec(8000, n_mels=20)
+    tone = (0.3 * np.sin(np.arange(416) * 0.3)).astype(np.float32)
+    sf.write(tmp_path / "ok.wav", tone, 8000, subtype="FLOAT")
+    sf.write(tmp_path / "short.wav", tone[:415], 8000, subtype="FLOAT")
+    feats, seconds, _ = read_features([str(tmp_path / "ok.wav")], spec, 3, "off")
+    assert feats[0].shape == (3, 20) and seconds == [416 / 8000]
+    with pytest.raises(LstmkitError, match=r"short.wav is too short: .*needs at least 52 ms \(3 frames\)"):
+        read_features([str(tmp_path / "short.wav")], spec, 3, "off")
+
+
+def test_a_loud_float_wave_on_one_side_of_zero_is_computed_without_overflow():
+    """The float64 spectrum is chosen by the larger of the wave's two swings: samples up to 1e25 that
+    never go below 0 (a DC-coupled recorder's) overflowed float32 as surely as symmetric ones."""
+    wave = np.random.default_rng(1).uniform(0.0, 0.5, 4000).astype(np.float32)
+    for sign in (1, -1):
+        spec = FeatureSpec(8000, n_mels=20)
+        quiet, loud = log_mel(sign * wave, spec), log_mel(sign * wave * np.float32(1e25), spec)
+        assert np.isfinite(loud).all()
+        np.testing.assert_allclose(loud - quiet, 50 * np.log(10), rtol=1e-4)
