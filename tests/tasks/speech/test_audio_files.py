@@ -383,3 +383,53 @@ def test_a_wav_holding_more_audio_than_its_header_counts_is_read_as_far_as_it_co
     for tail in (bytes(4000), _INFO + _CUE, b"\0"):      # padding, whole chunks, a stray byte: nothing left out
         (tmp_path / "ok.wav").write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16)) + tail)
         assert read_audio(tmp_path / "ok.wav", RATE)[2] == []
+
+
+def test_a_stereo_click_is_timed_by_each_channels_samples_not_all_of_them():
+    """The sounding time of a stereo clip is its samples other than 0 of one channel (the channels'
+    mean count): a 7.5 ms burst (60 samples at 8 kHz) in both channels of half a second of silence is
+    a click, under the 10 ms of one (not 15 ms, the 120 samples of both channels); 12.5 ms (100
+    samples) in both is not."""
+    from lstmkit.tasks.speech.audio_files import CLICK
+    mixed = "2 channels mixed down to mono"
+
+    def notes(*bursts):
+        block = np.zeros((4000, 2), dtype=np.float32)
+        for channel, start, n in bursts:
+            block[start:start + n, channel] = 0.5 * np.sin(np.arange(1, n + 1))
+        return _what(read_audio(MemoryClip("clip", block, RATE), RATE)[2])
+
+    assert notes((0, 1000, 60), (1, 1000, 60)) == [mixed, CLICK]
+    assert notes((0, 1000, 100), (1, 1000, 100)) == [mixed]
+
+
+def test_of_channels_that_cancel_out_the_first_at_least_half_as_loud_as_the_loudest_is_read():
+    """Three channels summing to silence: 0.8x, -x, 0.2x (powers 0.64, 1, 0.04 of the loudest's): the
+    first is at least half as loud, so channel 1 is read; of 0.6x, -x, 0.4x (0.36, 1, 0.16) only the
+    second is, and channel 2 is read."""
+    x = _tone()
+    for gains, kept in (((0.8, -1.0, 0.2), 0), ((0.6, -1.0, 0.4), 1)):
+        block = np.stack([g * x for g in gains], 1).astype(np.float32)
+        got, _, notes = read_audio(MemoryClip("clip", block, RATE), RATE)
+        np.testing.assert_array_equal(got, block[:, kept])
+        assert f"read channel {kept + 1} alone" in _what(notes)[0]
+
+
+def test_a_float_recording_cut_flat_at_exactly_full_scale_is_clipped():
+    """Float samples of exactly ±1.0 sit at the rail (within [0.99, 1]): a float file clipped there is
+    told clipped as a 16-bit one is (a tone cut flat, nearly all its samples at ±1.0); samples beyond 1
+    are loud, not at the rail."""
+    from lstmkit.tasks.speech.audio_files import CLIPPED
+    block = np.clip(1000 * _tone(seconds=0.5), -1.0, 1.0).astype(np.float32)[:, None]
+    assert (np.abs(block) == 1.0).mean() > 0.9
+    assert _what(read_audio(MemoryClip("clip", block, RATE), RATE)[2]) == [CLIPPED]
+
+
+def test_a_click_is_under_ten_ms_of_samples_as_its_note_says():
+    """Half a second of zeros with 79 samples (9.9 ms at 8 kHz) other than 0 is a click; with 80
+    (10 ms), not 'under 10 ms', it is not."""
+    from lstmkit.tasks.speech.audio_files import CLICK
+    for n, told in ((79, [CLICK]), (80, [])):
+        wave = np.zeros(4000, dtype=np.float32)
+        wave[1000:1000 + n] = 0.5
+        assert _what(read_audio(MemoryClip("clip", wave[:, None], RATE), RATE)[2]) == told, n

@@ -188,3 +188,88 @@ def test_a_run_saved_before_voiced_normalisation_normalises_as_it_did():
     old = Normalizer.from_dict({"kind": "utterance", "mean": None, "std": None})
     np.testing.assert_array_equal(old(f), ((f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-5)).astype(np.float32))
     assert Normalizer.from_dict(Normalizer("voiced", mfcc_bands=40).to_dict()).mfcc_bands == 40
+
+
+def test_the_fft_is_the_next_power_of_two_at_or_above_the_window_and_a_clip_of_one_fft_is_one_frame():
+    """``n_fft`` holds the window: a window of 256 samples (16 ms at 16 kHz) is one FFT of 256, not
+    512; a clip of exactly ``n_fft`` samples is one frame, and each ``hop`` more samples one more."""
+    assert FeatureSpec(16000, win_ms=16.0).n_fft == 256
+    assert FeatureSpec(16000, win_ms=16.0625).n_fft == 512              # 257 samples
+    spec = FeatureSpec(8000)                                           # win 200, hop 80, n_fft 256
+    counts = [frame_count(n, spec) for n in (0, 255, 256, 256 + 79, 256 + 80, 256 + 800)]
+    assert counts == [0, 0, 1, 1, 2, 11]
+    assert log_mel(np.ones(256, dtype=np.float32), spec).shape == (1, 40)
+    assert log_mel(np.ones(255, dtype=np.float32), spec).shape == (0, 40)
+
+
+def test_frame_k_hears_the_samples_its_window_covers():
+    """Frame k covers samples [k·hop, k·hop + n_fft), the 200-sample Hann window centred in the 256
+    (28 samples either side): a click at sample 1000 lies under the window of frames 10, 11 and 12
+    (offsets 172, 92 and 12 into it) and no other frame hears it; the others are the log's floor."""
+    spec = FeatureSpec(8000, n_mels=20)
+    wave = np.zeros(2000, dtype=np.float32)
+    wave[1000] = 1.0
+    f = log_mel(wave, spec)
+    heard = np.flatnonzero((f > np.log(1e-6) + 1e-3).any(axis=1))
+    expected = [k for k in range(len(f)) if 1 <= 1000 - 80 * k - 28 <= 199]     # periodic Hann: w[0] = 0
+    assert expected == [10, 11, 12]
+    assert heard.tolist() == expected
+
+
+def test_digital_silence_is_never_voiced_even_around_a_clip_recorded_near_the_floor():
+    """A whisper-quiet clip whose loudest frame lies 2 nats (under the 30 dB range) above the log's
+    floor: the range alone would reach below the floor, so the frames of zeros around it must be
+    left out by the floor itself, and the clip's 20 frames alone are voiced."""
+    floor = np.log(1e-6)
+    level = np.full(70, floor)
+    level[25:45] = floor + 2.0
+    voiced = features.voiced_frames(level)
+    assert voiced.sum() == 20 and voiced[25:45].all()
+    assert features.voiced_frames(np.full(30, floor)).all()     # zeros only: fewer than MIN_VOICED, all count
+
+
+def test_exactly_min_voiced_loud_frames_are_the_statistics_alone():
+    """``MIN_VOICED`` voiced frames are enough: fewer, and every frame counts (the docstring's rule)."""
+    floor, n = np.log(1e-6), features.MIN_VOICED
+    level = np.full(100, floor + 1.0)                    # quiet frames, 8 nats below the loudest
+    level[40:40 + n] = floor + 9.0
+    assert features.voiced_frames(level).tolist() == [40 <= k < 40 + n for k in range(100)]
+    level[40] = floor + 1.0                              # one fewer: all frames
+    assert features.voiced_frames(level).all()
+
+
+def test_a_frames_level_is_the_log_of_its_mean_mel_energy():
+    """Bands of energy 1 and 3 (log-mel 0 and log 3): mean energy 2, level log 2; of energies
+    e^-20 and e^-20: level -20. An MFCC frame's level is that of the log-mel it came from."""
+    f = np.array([[0.0, np.log(3.0)], [-20.0, -20.0]], dtype=np.float32)
+    np.testing.assert_allclose(Normalizer().level(f), [np.log(2.0), -20.0], rtol=1e-6)
+    logmel = np.array([[0.0, np.log(3.0), -1.0, 2.0]])
+    mfcc = logmel @ features._dct_matrix(4, 4).numpy()
+    np.testing.assert_allclose(Normalizer(mfcc_bands=4).level(mfcc), [np.log(np.exp(logmel).mean())], rtol=1e-5)
+
+
+def test_a_clip_of_exactly_the_receptive_fields_frames_is_read_and_one_sample_less_is_refused(tmp_path):
+    """At 8 kHz (n_fft 256, hop 80) three frames take 256 + 2 · 80 = 416 samples, 52 ms: a clip of 416
+    gives them and is read; 415 give two and are refused, naming the clip and the 52 ms."""
+    import soundfile as sf
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.speech.features import read_features
+    spec = FeatureSpec(8000, n_mels=20)
+    tone = (0.3 * np.sin(np.arange(416) * 0.3)).astype(np.float32)
+    sf.write(tmp_path / "ok.wav", tone, 8000, subtype="FLOAT")
+    sf.write(tmp_path / "short.wav", tone[:415], 8000, subtype="FLOAT")
+    feats, seconds, _ = read_features([str(tmp_path / "ok.wav")], spec, 3, "off")
+    assert feats[0].shape == (3, 20) and seconds == [416 / 8000]
+    with pytest.raises(LstmkitError, match=r"short.wav is too short: .*needs at least 52 ms \(3 frames\)"):
+        read_features([str(tmp_path / "short.wav")], spec, 3, "off")
+
+
+def test_a_loud_float_wave_on_one_side_of_zero_is_computed_without_overflow():
+    """The float64 spectrum is chosen by the larger of the wave's two swings: samples up to 1e25 that
+    never go below 0 (a DC-coupled recorder's) overflowed float32 as surely as symmetric ones."""
+    wave = np.random.default_rng(1).uniform(0.0, 0.5, 4000).astype(np.float32)
+    for sign in (1, -1):
+        spec = FeatureSpec(8000, n_mels=20)
+        quiet, loud = log_mel(sign * wave, spec), log_mel(sign * wave * np.float32(1e25), spec)
+        assert np.isfinite(loud).all()
+        np.testing.assert_allclose(loud - quiet, 50 * np.log(10), rtol=1e-4)

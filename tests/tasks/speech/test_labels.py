@@ -17,6 +17,8 @@ def test_one_class_or_one_recording_per_class_is_refused():
         fit_classes(["yes", "yes"])
     with pytest.raises(LstmkitError, match="every one of the 3 recordings has a label of its own"):
         fit_classes(["a", "b", "c"])
+    assert fit_classes(["yes", "no", "no", "yes"]) == ["no", "yes"]      # two classes, two of each: a yes/no model
+    assert fit_classes(["b", "a", "a"]) == ["a", "b"]                    # one class of one recording is no refusal
 
 
 def test_indices_name_an_unknown_label():

@@ -72,3 +72,15 @@ def test_the_warning_names_up_to_ten_unknown_characters_and_says_when_there_are_
     said = str(caught[0].message).split("cannot write: ")[1].split(";")[0]     # the list, not the case note
     assert sum(f"'{c}'" in said for c in eleven) == 10 and "..." in said
     assert said == "'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', ..."   # ties in one order every run
+
+
+def test_reference_words_are_the_wers_n_and_exact_means_scored_without_an_error():
+    """'two<TAB>words' is one word to the WER (words are split at spaces, as the model writes them):
+    the model's 'two words' is one substitution and one insertion over 3 reference words (2/3), so
+    the counts say 3 reference words and only 'a b' (1 of 2) is exact."""
+    m = recognition_metrics(["two\twords", "a b"], ["two words", "a b"])
+    assert m["wer"] == pytest.approx(2 / 3)
+    assert m["word_errors"] == {"substitutions": 1, "deletions": 0, "insertions": 1, "reference_words": 3}
+    assert m["sentence_accuracy"] == 0.5
+    e = m["word_errors"]
+    assert m["wer"] == pytest.approx((e["substitutions"] + e["deletions"] + e["insertions"]) / e["reference_words"])

@@ -43,7 +43,11 @@ def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, A
 
     References and hypotheses are scored with their words one space apart (:func:`one_space`), as
     the model writes them: a reference's double space ('two  words', as transcripts typed by hand
-    hold) was a character error the model could never avoid (CER 0.1 for an exact 'two words')."""
+    hold) was a character error the model could never avoid (CER 0.1 for an exact 'two words').
+    ``reference_words`` is the N of the WER (jiwer's words, split at spaces) and an utterance is exact
+    when it is scored without an error: a tab between a reference's words (``str.split``'s word break,
+    not jiwer's) counted 4 reference words beside a WER over 3, and 'exact' for a transcript the WER
+    counted two errors in."""
     jiwer = word_scorer()
     if len(refs) != len(hyps):
         raise ValueError(f"Expected as many hypotheses as references, got {len(hyps)} and {len(refs)}")
@@ -56,8 +60,8 @@ def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, A
     return {"n": len(refs), "wer": float(words.wer), "cer": float(chars.cer),
             "word_errors": {"substitutions": words.substitutions, "deletions": words.deletions,
                             "insertions": words.insertions,
-                            "reference_words": int(sum(len(r.split()) for r in refs))},
-            "sentence_accuracy": float(np.mean([r.split() == h.split() for r, h in zip(refs, hyps)]))}
+                            "reference_words": int(words.hits + words.substitutions + words.deletions)},
+            "sentence_accuracy": float(np.mean([r == h for r, h in zip(refs, hyps)]))}
 
 
 def check_references(chars: Sequence[str], paths: Sequence[str], texts: Sequence[str]) -> None:
