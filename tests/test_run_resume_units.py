@@ -44,6 +44,25 @@ def test_a_recorded_file_that_is_gone_names_the_option_for_its_new_place(resumin
     assert ("start a new run without --resume" in e.value.hint) is resuming
 
 
+def test_a_file_gone_for_a_command_that_is_not_a_resume_names_only_its_new_place(tmp_path):
+    """forecast backtest without --data reads the file its run recorded: no resume to speak of."""
+    with pytest.raises(LstmkitError) as e:
+        recorded_file({"source": str(tmp_path / "gone.csv")}, "source", "RUN", "--data")
+    assert e.value.hint == "pass its new place with --data"
+
+
+def test_a_resume_given_no_file_reads_the_one_recorded(tmp_path):
+    data = tmp_path / "sine.csv"
+    data.write_text("y\n1\n")
+    meta = {"data": {"source": str(data), "files": {"src_file": str(tmp_path / "gone.en")}}}
+    assert ResumeChecks._resume_file(meta, "RUN", "source", None, "--data") == str(data)
+    assert ResumeChecks._resume_file({}, "RUN", "source", None, "--data") is None       # no data summary
+    with pytest.raises(LstmkitError) as e:
+        ResumeChecks._resume_file(meta, "RUN", "files.src_file", None, "--src-file")
+    assert e.value.hint == ("pass its new place with --src-file (--resume checks it holds the same data), or start a "
+                            "new run without --resume")
+
+
 @pytest.mark.parametrize("pipe, said", [("standard input", "data piped to standard input"),
                                         ("/dev/fd/63", "the pipe /dev/fd/63")])
 def test_data_read_from_a_pipe_cannot_be_read_again(pipe, said):
@@ -79,7 +98,7 @@ def test_a_file_given_where_the_run_started_without_one_is_refused():
     with pytest.raises(LstmkitError) as e:
         ResumeChecks._resume_file({"data": {"source": "a.csv"}}, "RUN", "val_source", "/new/val.csv", "--val")
     assert e.value.message == "--val does not apply with --resume: RUN started without it"
-    assert e.value.hint.startswith("drop --val to resume")
+    assert e.value.hint == "drop --val to resume, or start a new run without --resume"
 
 
 def test_data_given_in_memory_or_for_a_piped_role_or_as_the_training_data_is_taken():
@@ -106,7 +125,8 @@ def test_a_file_for_data_the_run_was_given_in_memory_says_so(memory, said, role)
         ResumeChecks._resume_file({"data": {"memory_sha256": memory}}, "RUN", key, "/x.csv", "--val")
     assert e.value.message == (f"--val does not apply with --resume: RUN was started with its {said} data given in "
                             "memory (to fit() in Python), not as a file")
-    assert e.value.hint.startswith(f"resume in Python with the same data: resume(RUN, ..., {role}=THAT_DATA)")
+    assert e.value.hint == (f"resume in Python with the same data: resume(RUN, ..., {role}=THAT_DATA); or start a new "
+                            "run without --resume")
 
 
 # ---- the version a run began with ------------------------------------------------------------------
@@ -147,10 +167,12 @@ def _finetuning(start, at=None, fingerprint=True):
 
 def test_a_run_that_did_not_fine_tune_resumes_with_its_config():
     meta = {"config": {"init_from": None, "hidden_size": 4}}
-    assert ResumeChecks._resume_init_from(meta, "RUN") == meta["config"]
-    for config in (meta["config"], {"init_from": ""}, {}):
-        with pytest.raises(LstmkitError, match="^--init-from does not apply with --resume: RUN did not start"):
+    for config in (meta["config"], {"init_from": ""}, {"init_from": 3}, {}):
+        assert ResumeChecks._resume_init_from({"config": config}, "RUN") == config
+        with pytest.raises(LstmkitError) as e:
             ResumeChecks._resume_init_from({"config": config}, "RUN", "/some/run")
+        assert e.value.message == "--init-from does not apply with --resume: RUN did not start from another run"
+        assert e.value.hint == "drop --init-from to resume, or start a new run without --resume"
 
 
 def test_a_finetuning_resumes_from_its_start_where_it_was_recorded(tmp_path):
@@ -170,8 +192,10 @@ def test_a_start_half_there_is_not_a_run(tmp_path):
     start = _run(tmp_path / "start")
     meta = _finetuning(start)
     (start / WEIGHTS_FILE).unlink()                           # its lstmkit.json alone
-    with pytest.raises(LstmkitError, match=f"fine-tunes the language model at {start}, which is not there any more"):
+    with pytest.raises(LstmkitError, match=f"fine-tunes the language model at {start}, which is not there any more") as e:
         ResumeChecks._resume_init_from(meta, "RUN")
+    assert e.value.hint == (f"pass its new place with --init-from (--resume checks it holds the same weights), put it "
+                            f"back at {start}, or start a new run without --resume")
     (start / WEIGHTS_FILE).write_bytes(b"weights one")
     (start / META_FILE).unlink()                              # its weights alone
     with pytest.raises(LstmkitError, match="which is not there any more"):
@@ -185,7 +209,8 @@ def test_another_run_in_the_starts_place_is_refused(tmp_path):
     with pytest.raises(LstmkitError) as e:
         ResumeChecks._resume_init_from(meta, "RUN")
     assert e.value.message == f"RUN fine-tunes the language model that was at {start}; {start} holds other weights"
-    assert e.value.hint.startswith(f"put that run back at {start} (or pass its new place with --init-from)")
+    assert e.value.hint == (f"put that run back at {start} (or pass its new place with --init-from) to resume, or "
+                            "start a new run without --resume")
 
 
 def test_a_start_that_recorded_no_fingerprint_is_any_run_there(tmp_path):
@@ -206,6 +231,7 @@ def test_a_start_given_at_its_new_place_is_checked_by_its_weights(tmp_path):
     assert str(e.value).startswith(f"--init-from {other} is not the run RUN started from: it was at {tmp_path / 'gone'}"
                                    f" with weights fingerprint {weights_fingerprint(start)}, {other} holds "
                                    f"{weights_fingerprint(other)}")
+    assert e.value.hint == "pass the folder that run moved to, or start a new run without --resume"
     assert _given_start(_finetuning(start, fingerprint=False), "RUN", str(other), "start") == str(other.resolve())
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -247,6 +273,14 @@ def test_fit_resume_needs_the_run_folder():
         _Fit()._check_resumable(None)
 
 
+def test_fit_resume_of_a_finished_run_is_refused(tmp_path):
+    run = _run(tmp_path / "run", status="finished", config={})
+    with pytest.raises(LstmkitError) as e:
+        _Fit()._check_resumable(run)
+    assert (e.value.message, e.value.hint) == (f"{run} already finished training",
+                                               "start a new run instead of --resume")
+
+
 def test_fit_resume_keeps_the_runs_settings_and_may_change_how_it_shows(tmp_path):
     run = _run(tmp_path / "run", config={"hidden_size": 4, "train": {"lr": 0.01, "progress": "bar"}})
     fit = _Fit(hidden_size=4, train={"lr": 0.01, "progress": "off", "newer": 1})
@@ -274,3 +308,19 @@ def test_fit_resume_of_another_versions_run_records_the_version_it_began_with(tm
     with pytest.warns(UserWarning, match="trained so far by lstmkit 0.0.1"):
         fit._check_resumable(run)
     assert fit._started_version == "0.0.1"
+
+
+class _Shown(ResumeChecks):
+    def set_params(self, **given):
+        self.given = given
+        return self
+
+
+def test_resume_may_change_how_a_run_shows_and_nothing_else():
+    est = _Shown()
+    assert est._shown({"progress": "off", "tensorboard": None, "doctor": False}) is est
+    assert est.given == {"progress": "off", "doctor": False}           # None: as the run recorded
+    fresh = _Shown()
+    assert fresh._shown({"device": None}) is fresh and not hasattr(fresh, "given")
+    with pytest.raises(TypeError, match="^_Shown.resume\\(\\) got an unexpected keyword argument 'lr'$"):
+        _Shown()._shown({"progress": "off", "lr": 0.5})
