@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from lstmkit.config import flatten_config, start_record
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 from lstmkit.files import check_writable, path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.run_status import resume_verdict
@@ -211,7 +211,7 @@ def _started_version(meta: dict[str, Any], run_dir) -> str | None:
     if isinstance(last, str) and last != __version__:
         warnings.warn(f"{run_dir} was trained so far by lstmkit {last}; this is {__version__}, which continues it: "
                       f"the run may differ from one trained whole by either version (its lstmkit.json will say "
-                      f"{STARTED_KEY} {first or last})", UserWarning, stacklevel=3)
+                      f"{STARTED_KEY} {first or last})", UserWarning, stacklevel=callers_level())
     first = first or last
     return first if isinstance(first, str) and first != __version__ else None
 

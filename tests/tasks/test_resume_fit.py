@@ -66,6 +66,21 @@ def test_resume_changes_how_the_run_shows_not_what_it_learns(name, tmp_path):
     assert {**after["config"], "train": {**after["config"]["train"], "progress": "off", "doctor": False}} == before
 
 
+def test_a_run_begun_by_another_version_warns_at_the_callers_line(tmp_path):
+    """The warning that another version began the run named a line of lstmkit's own (stacklevel 3
+    from deep inside fit), not the user's fit() or resume() that continued it."""
+    import json
+    run = _interrupted("Forecaster", tmp_path)
+    (y,), _ = DATA["Forecaster"]
+    meta = json.loads((run / "lstmkit.json").read_text())
+    (run / "lstmkit.json").write_text(json.dumps({**meta, "lstmkit_version": "0.0.1"}))
+    with pytest.warns(UserWarning, match="trained so far by lstmkit 0.0.1") as said:
+        lstmkit.Forecaster(**QUICK).fit(y, run_dir=run, resume=True)
+    (said,) = [w for w in said if "trained so far" in str(w.message)]
+    assert said.filename == __file__
+    assert read_meta(run)["started_lstmkit_version"] == "0.0.1"
+
+
 def test_resume_needs_the_folder_of_the_run(tmp_path):
     """Without run_dir it was a ValueError; with out= a new empty folder, then 'not an lstmkit run folder'."""
     (y,), _ = DATA["Forecaster"]
