@@ -297,6 +297,7 @@ def test_the_report_line_is_left_out_where_no_series_comes_near_0():
 
 @pytest.mark.parametrize("bounds, words", [
     ((100, 0), "the low bound must lie below the high one, got 100,0 — pass bounds=(0, 100)"),
+    ((50, 50), "the low bound must lie below the high one, got 50,50 — pass two different numbers"),   # no room
     ((0, float("inf")), "bounds must be finite numbers, got inf — pass None for no bound on that side"),
     ((None, None), "bounds with neither side bound nothing — pass bounds='none'"),
     ("0-100", "bounds must be LOW,HIGH, auto or none, got '0-100' — pass bounds=(low, high)"),
