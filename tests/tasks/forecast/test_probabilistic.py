@@ -85,3 +85,12 @@ def test_a_likelihood_beyond_its_bound_is_a_point_mass_at_the_bound_in_every_sco
     m = probabilistic_metrics("gaussian", params, y, [0.1, 0.5, 0.9], lo, hi)
     assert m["coverage_80"] == 0.5
     assert m["CRPS"] == pytest.approx(crps, abs=1e-5)
+
+
+def test_a_gaussian_of_scale_0_is_a_point_mass_whose_crps_is_the_absolute_error():
+    """CRPS(δ_x, y) = |y - x| by definition; censored, the mass sits at the clipped location: loc 2 against
+    5 scores 3, loc -1 floored at 0 against 2 scores 2, loc 7 capped at 4 against 1 scores 3."""
+    from lstmkit.tasks.forecast.probabilistic import censored_normal_crps
+    got = censored_normal_crps(np.array([5.0, 2.0, 1.0]), np.array([2.0, -1.0, 7.0]), np.zeros(3),
+                               np.array([-np.inf, 0.0, -np.inf]), np.array([np.inf, np.inf, 4.0]))
+    assert got.tolist() == [3.0, 2.0, 3.0]

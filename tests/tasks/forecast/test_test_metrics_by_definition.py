@@ -52,3 +52,30 @@ def test_the_worst_series_are_listed_worst_first_and_a_series_without_a_scale_is
     assert worst_series(no_scale, "lstm", k=1) == {"metric": "MAE", "series": [{"id": "d", "value": 4.0}]}
     assert finite_mean(np.array([1.0, np.nan, 3.0, np.inf])) == 2.0
     assert np.isnan(finite_mean(np.array([np.nan])))
+
+
+def test_finite_forecasts_leave_every_series_in_without_a_word_when_every_forecast_is_finite():
+    import warnings
+    from lstmkit.tasks.forecast.evaluation import finite_forecasts
+    per = pd.DataFrame({"id": ["a", "b", "a", "b"], "model": ["lstm", "lstm", "naive", "naive"],
+                        "MAE": [1.0, 2.0, 3.0, 4.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert finite_forecasts(per, "lstm", "test", 1) is per
+    with pytest.warns(UserWarning, match="1 of 2 series are not finite"):
+        assert finite_forecasts(per.assign(MAE=[np.nan, 2.0, 3.0, 4.0]), "lstm", "test", 1)["id"].tolist() == ["b", "b"]
+
+
+def test_ets_is_scored_for_up_to_20_series_and_the_undefined_metrics_warn_only_where_some_series_lack_them():
+    import warnings
+    from types import SimpleNamespace
+    from lstmkit.tasks.forecast.evaluation import ETS_AUTO_MAX, _say_undefined, _with_ets
+    assert ETS_AUTO_MAX == 20
+    assert _with_ets(SimpleNamespace(ets=None), SimpleNamespace(ids=list(range(20))))
+    assert not _with_ets(SimpleNamespace(ets=None), SimpleNamespace(ids=list(range(21))))
+    rows = pd.DataFrame({"id": ["a", "b"], "MASE": [1.0, 2.0], "MAPE": [5.0, 6.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _say_undefined(rows)                                           # every series has both: nothing to say
+    with pytest.warns(UserWarning, match=r"MASE is undefined for 1 of 2 series \(e.g. 'b'"):
+        _say_undefined(rows.assign(MASE=[1.0, np.inf]))
