@@ -79,3 +79,14 @@ def test_ets_is_scored_for_up_to_20_series_and_the_undefined_metrics_warn_only_w
         _say_undefined(rows)                                           # every series has both: nothing to say
     with pytest.warns(UserWarning, match=r"MASE is undefined for 1 of 2 series \(e.g. 'b'"):
         _say_undefined(rows.assign(MASE=[1.0, np.inf]))
+
+
+def test_a_date_fill_inserted_is_no_point_scored_nor_one_mape_divides_by(tmp_path):
+    """Day 37 missing from the test part (days 34 .. 39), filled: of the 4 origins' 12 target cells the 3
+    that fall on it are left out, of the points and of MAPE's."""
+    data = trend().drop(index=37)
+    with pytest.warns(UserWarning, match="skips 1 step of its regular grid"):
+        est = Forecaster(**QUICK, fill="ffill").fit(data, target="y", time="time")
+    assert est.metrics_["test_points"] == 9
+    per = pd.read_csv(est.save(tmp_path / "run") / "metrics_per_series.csv")
+    assert set(per["points"]) == {9} and set(per["MAPE_points"]) == {9}
