@@ -289,6 +289,9 @@ def test_the_report_line_is_left_out_where_no_series_comes_near_0():
     assert report_note(record, 1) is None
     near = np.array([[3.0], [40.0], [12.0], [0.0]])                     # 2 .. 40 would be near too
     assert report_note(bounds_record(near, [0], [4], ["a"], ["y"]), 1).startswith("forecasts floored at 0")
+    edge = np.array([[10.0], [20.0], [15.0], [12.0]])                   # 10 .. 20: one width (10) above 0 is within it
+    assert bounds_record(edge, [0], [4], ["a"], ["y"])["targets"]["y"]["near_zero"] == 1
+    assert bounds_record(edge + 0.5, [0], [4], ["a"], ["y"])["targets"]["y"]["near_zero"] == 0
     both = np.concatenate([far, near])                                  # one series near 0 of two: said
     assert "1 of 2 series" not in report_note(bounds_record(both, [0, 4], [4, 8], ["a", "b"], ["y"]), 2)
     saved_before = {**record, "targets": {"co2": {"unbounded": []}}}     # a run saved before the count: said
@@ -297,6 +300,7 @@ def test_the_report_line_is_left_out_where_no_series_comes_near_0():
 
 @pytest.mark.parametrize("bounds, words", [
     ((100, 0), "the low bound must lie below the high one, got 100,0 — pass bounds=(0, 100)"),
+    ((50, 50), "the low bound must lie below the high one, got 50,50 — pass two different numbers"),   # no room
     ((0, float("inf")), "bounds must be finite numbers, got inf — pass None for no bound on that side"),
     ((None, None), "bounds with neither side bound nothing — pass bounds='none'"),
     ("0-100", "bounds must be LOW,HIGH, auto or none, got '0-100' — pass bounds=(low, high)"),

@@ -476,12 +476,13 @@ def test_quantile_output_never_crosses():
 
 
 @pytest.mark.parametrize("levels, median", [([0.1, 0.9], [5.0]), ([0.25, 0.75], [5.0]), ([0.1, 0.3, 0.9], [5.0]),
-                                            ([0.1, 0.5, 0.9], [3.0]), ([0.8, 0.9], [1.0])])
+                                            ([0.1, 0.5, 0.9], [3.0]), ([0.8, 0.9], [1.0]),
+                                            ([0.25, 0.5], [9.0]), ([0.5], [1.0])])          # 0.5 the top or only level
 def test_the_point_forecast_of_quantiles_is_their_median(levels, median):
     """Of levels 0.1, 0.9 the point forecast (predict's target column, the MAE's, a recursive roll-out's
     next input) was the 0.1 quantile, the level nearest 0.5 taken first; it is the median, interpolated at
     0.5 between the levels either side of it (levels all above 0.5: the nearest stands in)."""
-    q = torch.tensor({2: [[1.0, 9.0]], 3: [[1.0, 3.0, 9.0]]}[len(levels)], dtype=torch.float64)
+    q = torch.tensor({1: [[1.0]], 2: [[1.0, 9.0]], 3: [[1.0, 3.0, 9.0]]}[len(levels)], dtype=torch.float64)
     assert Output("quantile", levels).point(q).tolist() == pytest.approx(median)
 
 
@@ -580,7 +581,7 @@ def test_probabilistic_models_report_calibrated_intervals(kw, tmp_path):
 
 
 @pytest.mark.parametrize("qs, words", [("0.1,1.5", "strictly between 0 and 1, got 1.5"),
-                                       ("0,0.5", "got 0"),
+                                       ("0.5,1", r"strictly between 0 and 1, got 1\b"), ("0,0.5", "got 0"),
                                        ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats"),
                                        # levels that print alike shared one column (one forecast overwrote the other)
                                        ("0.1,0.10000001,0.9", r"^quantile levels are named by 6 significant digits: "

@@ -51,3 +51,46 @@ def test_the_student_t_crps_is_the_integral_of_its_squared_cdf_error(df):
     exact_gauss = np.mean([_crps_by_integration(y, lambda x: stats.norm.cdf(x, 2.0, 3.0)) for y in ys])
     assert probabilistic_metrics("gaussian", gauss, ys.reshape(4, 1, 1), [0.1, 0.9])["CRPS"] == pytest.approx(
         exact_gauss, rel=1e-6)
+
+
+def test_wql_is_nan_where_every_actual_is_0_and_the_crps_still_scores_the_quantiles():
+    """wQL divides by Σ |y|: nothing to divide by when every actual is 0 (NaN, not inf); the CRPS,
+    2 · mean ρ, is ρ_0.1(0, -1) = 0.1, ρ_0.5(0, 0) = 0, ρ_0.9(0, 1) = 0.1 averaged, doubled."""
+    params = np.broadcast_to([-1.0, 0.0, 1.0], (2, 1, 1, 3)).copy()
+    m = probabilistic_metrics("quantile", params, np.zeros((2, 1, 1)), [0.1, 0.5, 0.9])
+    assert np.isnan(m["wQL"]) and m["CRPS"] == pytest.approx(2 * 0.2 / 3)
+
+
+def test_a_gaussians_interval_is_loc_plus_or_minus_its_scaled_normal_quantile():
+    """N(10, 2)'s 80 % interval is 10 ± 2 · 1.28155 = [7.437, 12.563], both ends in: of 7.5, 12.5 and 10
+    inside and 7.3, 12.7 outside, coverage 3 / 5."""
+    ys = np.array([7.5, 12.5, 10.0, 7.3, 12.7]).reshape(5, 1, 1)
+    params = np.broadcast_to([10.0, 2.0], (5, 1, 1, 2)).copy()
+    assert probabilistic_metrics("gaussian", params, ys, [0.1, 0.9])["coverage_80"] == pytest.approx(0.6)
+    t = np.broadcast_to([10.0, 2.0, 1e6], (5, 1, 1, 3)).copy()                     # a Student-t of df 1e6: the same
+    assert probabilistic_metrics("studentt", t, ys, [0.1, 0.9])["coverage_80"] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("loc, low, high, ys, crps", [
+    (-5.0, 0.0, np.inf, [0.0, 0.5], 0.25),        # floored at 0: (almost) all its mass at 0, CRPS |y - 0|
+    (105.0, -np.inf, 100.0, [100.0, 99.0], 0.5),  # capped at 100: all at 100, CRPS |y - 100|
+])
+def test_a_likelihood_beyond_its_bound_is_a_point_mass_at_the_bound_in_every_score(loc, low, high, ys, crps):
+    """Censored, N(loc, 1) five scales beyond a bound puts all but 3e-7 of its mass at the bound: both ends
+    of its 80 % interval are the bound (an actual at it covered, one off it not) and its CRPS is
+    |y - bound|, the score of that point."""
+    y = np.array(ys).reshape(2, 1, 1)
+    lo, hi = np.full(y.shape, low), np.full(y.shape, high)
+    params = np.broadcast_to([loc, 1.0], (2, 1, 1, 2)).copy()
+    m = probabilistic_metrics("gaussian", params, y, [0.1, 0.5, 0.9], lo, hi)
+    assert m["coverage_80"] == 0.5
+    assert m["CRPS"] == pytest.approx(crps, abs=1e-5)
+
+
+def test_a_gaussian_of_scale_0_is_a_point_mass_whose_crps_is_the_absolute_error():
+    """CRPS(δ_x, y) = |y - x| by definition; censored, the mass sits at the clipped location: loc 2 against
+    5 scores 3, loc -1 floored at 0 against 2 scores 2, loc 7 capped at 4 against 1 scores 3."""
+    from lstmkit.tasks.forecast.probabilistic import censored_normal_crps
+    got = censored_normal_crps(np.array([5.0, 2.0, 1.0]), np.array([2.0, -1.0, 7.0]), np.zeros(3),
+                               np.array([-np.inf, 0.0, -np.inf]), np.array([np.inf, np.inf, 4.0]))
+    assert got.tolist() == [3.0, 2.0, 3.0]
