@@ -635,6 +635,7 @@ def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):
     TextClassifier(max_epochs=1, **tiny).fit(x, y, test_data=(x[:5] + ["a new text"], y[:6]))
     (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
     assert str(w.message).startswith("5 of the 6 texts of the test data occur in the training data too")
+    assert w.filename == __file__                               # the caller's fit, not a line of lstmkit
     recwarn.clear()
     TextClassifier(max_epochs=1, **tiny).fit(x * 2, y * 2)
     (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
@@ -873,8 +874,9 @@ def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series
     x, y = [*x, "dup text", " dup text", "dup again", "dup again"], [*y, "pos", "neg", "neg", "pos"]
     with pytest.warns(UserWarning, match=r"^2 text\(s\) occur in the training data with different labels \(first: "
                                          r"'dup text' as 'neg' and 'pos'\): no model can tell them apart; check those "
-                                         r"labels, or keep one label for each$"):
+                                         r"labels, or keep one label for each$") as caught:
         TextClassifier(max_epochs=1, **tiny).fit(x, y)
+    assert [w.filename for w in caught if "different labels" in str(w.message)] == [__file__]   # the caller's line
     seqs, labels = series(30, unequal=False)
     seqs, labels = [*seqs, seqs[3]], [*labels, "down" if labels[3] == "up" else "up"]
     with pytest.warns(UserWarning, match=r"^1 series occur in the training data with different labels \(first: "

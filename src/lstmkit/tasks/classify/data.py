@@ -39,7 +39,7 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
-from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
@@ -468,7 +468,7 @@ def warn_repeated(train: Sequence[Hashable], part: Sequence[Hashable], what: str
     if repeated:
         warnings.warn(f"{repeated} of the {len(part)} {noun} of {what} occur in the training data too "
                       f"(duplicate rows): its scores flatter the model on them; drop the repeated {noun} from one "
-                      f"side (pandas: drop_duplicates) before training", UserWarning, stacklevel=4)
+                      f"side (pandas: drop_duplicates) before training", UserWarning, stacklevel=callers_level())
 
 
 def warn_conflicting_labels(keys: Sequence[Hashable], labels: Sequence | None, noun: str,
@@ -491,5 +491,5 @@ def warn_conflicting_labels(keys: Sequence[Hashable], labels: Sequence | None, n
     classes = " and ".join(repr(c) for c in sorted(map(str, seen[key]))[:3])
     warnings.warn(f"{len(conflicting)} {noun} occur in the training data with different labels (first: {example}"
                   f"{classes}): no model can tell them apart; check those labels, or keep one label for each",
-                  UserWarning, stacklevel=4)
+                  UserWarning, stacklevel=callers_level())
 
