@@ -1029,3 +1029,17 @@ def test_the_index_to_csv_writes_is_no_series(tmp_path, frame):
     assert panel.ids == ["sales"]
     frame[["date", "sales"]].set_axis([3, 1, 2, 4, 5, 6]).to_csv(tmp_path / "ids.csv")
     assert list(load_table(tmp_path / "ids.csv").columns) == ["Unnamed: 0", "date", "sales"]
+
+
+def test_missing_steps_finds_a_missing_month_on_one_day_of_the_month():
+    # figures on the 15th of each month: pandas names no frequency, yet one month left out is a gap
+    months = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)]).as_unit("ns").to_numpy()
+    assert missing_steps(months) is None                                     # 28-31 days apart: none missing
+    np.testing.assert_array_equal(missing_steps(np.delete(months, [4])), months)   # May left out
+    np.testing.assert_array_equal(missing_steps(np.delete(months, [1, 2])), months)   # February and March
+    quarters = pd.DatetimeIndex([f"{y}-{m:02d}-10 09:30" for y in (2022, 2023) for m in (1, 4, 7, 10)]).as_unit("ns")
+    assert missing_steps(quarters.to_numpy()) is None
+    np.testing.assert_array_equal(missing_steps(quarters.delete(3).to_numpy()), quarters.to_numpy())
+    # days of the month that differ (the 15th, then the 20th) keep no monthly grid
+    assert missing_steps(pd.DatetimeIndex(["2023-01-15", "2023-02-15", "2023-04-20", "2023-05-15"]).as_unit("ns")
+                         .to_numpy()) is None
