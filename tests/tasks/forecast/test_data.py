@@ -13,6 +13,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.data import formatted_numbers, load_table, numeric_column
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.grid import skipped_ahead
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.times import missing_steps
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
@@ -1043,3 +1044,30 @@ def test_missing_steps_finds_a_missing_month_on_one_day_of_the_month():
     # days of the month that differ (the 15th, then the 20th) keep no monthly grid
     assert missing_steps(pd.DatetimeIndex(["2023-01-15", "2023-02-15", "2023-04-20", "2023-05-15"]).as_unit("ns")
                          .to_numpy()) is None
+    # read as a table: the month is named, and with --fill interpolate its row is inserted halfway
+    df = pd.DataFrame({"t": np.delete(months, [4]), "y": np.delete(np.arange(12.0), [4])})
+    with pytest.warns(UserWarning, match="skips 1 step of its regular grid, the first 2023-05-15"):
+        panel = read_panel(df, ForecastConfig(target="y", time="t", fill="interpolate"))
+    np.testing.assert_array_equal(panel.times, months)
+    np.testing.assert_allclose(panel.values.ravel(), np.arange(12.0))
+
+
+def test_missing_steps_of_short_series_unit_steps_and_repeated_times():
+    assert missing_steps(np.array([5])) is None and missing_steps(np.array([], dtype=np.int64)) is None   # no steps
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 3])), [0, 1, 2, 3])     # three times: 2 is missing
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 2, 4, 5])), np.arange(6))   # steps of one
+    assert missing_steps(np.array([0, 0, 0, 1])) is None                    # repeated times step by nothing
+    # the docstring's bound: a grid up to twice as long as the series has holes, a longer one is sparse data
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 2, 7])), np.arange(8))     # 8 steps for 4 times
+    assert missing_steps(np.array([0, 1, 2, 8])) is None                    # 9 steps for 4 times
+
+
+def test_skipped_ahead_names_the_steps_the_future_rows_leave_out():
+    days = pd.date_range("2024-01-01", periods=14, freq="D").as_unit("ns").to_numpy()
+    history = days[:10]
+    assert skipped_ahead(history, days[10:13]) is None                       # the next three days
+    np.testing.assert_array_equal(skipped_ahead(history, days[[10, 11, 13]]), days[[12]])   # the 13th left out
+    np.testing.assert_array_equal(skipped_ahead(history, days[11:14]), days[[10]])         # starting a day late
+    assert skipped_ahead(history[:0], days[10:13]) is None and skipped_ahead(history, days[:0]) is None
+    months = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)]).as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(skipped_ahead(months[:8], months[[8, 10, 11]]), months[[9]])   # 15 October
