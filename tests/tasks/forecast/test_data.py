@@ -516,6 +516,9 @@ def test_missing_steps_finds_the_grid():
     year = pd.bdate_range("2024-01-01", "2024-12-31")                        # 262 weekdays
     assert missing_steps(year.delete(np.arange(5, 262, 24)).to_numpy()) is None   # 11 holidays: a trading calendar
     assert len(missing_steps(year.delete(np.arange(5, 262, 12)).to_numpy())) == 262   # 22 missing: gaps
+    days = pd.bdate_range("2024-01-01", periods=200)                         # up to 4.5 % of them: 9 of 200
+    assert missing_steps(days.delete(np.arange(10, 190, 20)).to_numpy()) is None          # 9 holidays
+    assert len(missing_steps(days.delete(np.arange(10, 200, 19)).to_numpy())) == 200      # 10 missing: gaps
     for freq in ("MS", "ME", "QS", "YE"):                                    # steps of unequal length
         grid = pd.date_range("2001-01-01", periods=24, freq=freq).as_unit("ns").to_numpy()
         assert missing_steps(grid) is None
@@ -523,6 +526,13 @@ def test_missing_steps_finds_the_grid():
     np.testing.assert_array_equal(missing_steps(np.array([0, 2, 4, 8, 10])), [0, 2, 4, 6, 8, 10])
     assert missing_steps(np.array([1, 2, 3, 50])) is None                    # sparse: not a series with holes
     assert missing_steps(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:30"]).to_numpy()) is None
+    # a shop open Monday to Saturday: the Wednesday it has no row for is missing, whatever its Sundays are
+    shop = pd.date_range("2024-03-04", periods=21, freq="D")
+    shop = shop[shop.day_of_week < 6]
+    assert pd.Timestamp("2024-03-13") in pd.DatetimeIndex(missing_steps(shop.delete(8).as_unit("ns").to_numpy()))
+    # month starts but for 20 March: no calendar grid holds every time, so none is offered
+    assert missing_steps(pd.DatetimeIndex(["2024-01-01", "2024-02-01", "2024-03-20", "2024-05-01", "2024-06-01"])
+                         .as_unit("ns").to_numpy()) is None
 
 
 def test_missing_dates_filled_with_fill_and_named_without():
@@ -1041,6 +1051,10 @@ def test_missing_steps_finds_a_missing_month_on_one_day_of_the_month():
     quarters = pd.DatetimeIndex([f"{y}-{m:02d}-10 09:30" for y in (2022, 2023) for m in (1, 4, 7, 10)]).as_unit("ns")
     assert missing_steps(quarters.to_numpy()) is None
     np.testing.assert_array_equal(missing_steps(quarters.delete(3).to_numpy()), quarters.to_numpy())
+    over_new_year = pd.DatetimeIndex(["2022-12-15"] + [f"2023-{m:02d}-15" for m in range(1, 7)]).as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(missing_steps(np.delete(over_new_year, [3])), over_new_year)   # March left out
+    years = pd.DatetimeIndex([f"{y}-06-15" for y in range(2020, 2025)]).as_unit("ns").to_numpy()   # no YS or YE
+    np.testing.assert_array_equal(missing_steps(np.delete(years, [2])), years)   # 2022 left out
     # days of the month that differ (the 15th, then the 20th) keep no monthly grid
     assert missing_steps(pd.DatetimeIndex(["2023-01-15", "2023-02-15", "2023-04-20", "2023-05-15"]).as_unit("ns")
                          .to_numpy()) is None

@@ -217,7 +217,7 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
         index = pd.DatetimeIndex(times)
         for freq in _CALENDAR_GRIDS:
             candidate = pd.date_range(index[0], index[-1], freq=freq)
-            if len(candidate) >= n and candidate[0] == index[0] and index.isin(candidate).all():
+            if len(candidate) >= n and index.isin(candidate).all():   # holding the first time, it starts there
                 grid = candidate.as_unit("ns").to_numpy()
                 break
         else:                   # one day of each month (the 15th), or of every few months: no anchor pandas names
