@@ -1082,6 +1082,10 @@ def test_skipped_ahead_names_the_steps_the_future_rows_leave_out():
     assert skipped_ahead(history, days[10:13]) is None                       # the next three days
     np.testing.assert_array_equal(skipped_ahead(history, days[[10, 11, 13]]), days[[12]])   # the 13th left out
     np.testing.assert_array_equal(skipped_ahead(history, days[11:14]), days[[10]])         # starting a day late
-    assert skipped_ahead(history[:0], days[10:13]) is None and skipped_ahead(history, days[:0]) is None
+    assert skipped_ahead(history[:0], days[[9, 10, 11, 13]]) is None and skipped_ahead(history, days[:0]) is None
+    np.testing.assert_array_equal(skipped_ahead(history, days[[11]]), days[[10]])        # one row, a day late
+    # weekly rows, then daily ones: the future rows keep the grid of the last rows, the days
+    weekly = pd.date_range("2023-09-04", periods=17, freq="7D").as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(skipped_ahead(np.r_[weekly, history], days[[10, 11, 13]]), days[[12]])
     months = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)]).as_unit("ns").to_numpy()
     np.testing.assert_array_equal(skipped_ahead(months[:8], months[[8, 10, 11]]), months[[9]])   # 15 October
