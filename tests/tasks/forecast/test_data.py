@@ -13,6 +13,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.data import formatted_numbers, load_table, numeric_column
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.grid import skipped_ahead
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.times import missing_steps
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
@@ -515,6 +516,9 @@ def test_missing_steps_finds_the_grid():
     year = pd.bdate_range("2024-01-01", "2024-12-31")                        # 262 weekdays
     assert missing_steps(year.delete(np.arange(5, 262, 24)).to_numpy()) is None   # 11 holidays: a trading calendar
     assert len(missing_steps(year.delete(np.arange(5, 262, 12)).to_numpy())) == 262   # 22 missing: gaps
+    days = pd.bdate_range("2024-01-01", periods=200)                         # up to 4.5 % of them: 9 of 200
+    assert missing_steps(days.delete(np.arange(10, 190, 20)).to_numpy()) is None          # 9 holidays
+    assert len(missing_steps(days.delete(np.arange(10, 200, 19)).to_numpy())) == 200      # 10 missing: gaps
     for freq in ("MS", "ME", "QS", "YE"):                                    # steps of unequal length
         grid = pd.date_range("2001-01-01", periods=24, freq=freq).as_unit("ns").to_numpy()
         assert missing_steps(grid) is None
@@ -522,6 +526,13 @@ def test_missing_steps_finds_the_grid():
     np.testing.assert_array_equal(missing_steps(np.array([0, 2, 4, 8, 10])), [0, 2, 4, 6, 8, 10])
     assert missing_steps(np.array([1, 2, 3, 50])) is None                    # sparse: not a series with holes
     assert missing_steps(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:30"]).to_numpy()) is None
+    # a shop open Monday to Saturday: the Wednesday it has no row for is missing, whatever its Sundays are
+    shop = pd.date_range("2024-03-04", periods=21, freq="D")
+    shop = shop[shop.day_of_week < 6]
+    assert pd.Timestamp("2024-03-13") in pd.DatetimeIndex(missing_steps(shop.delete(8).as_unit("ns").to_numpy()))
+    # month starts but for 20 March: no calendar grid holds every time, so none is offered
+    assert missing_steps(pd.DatetimeIndex(["2024-01-01", "2024-02-01", "2024-03-20", "2024-05-01", "2024-06-01"])
+                         .as_unit("ns").to_numpy()) is None
 
 
 def test_missing_dates_filled_with_fill_and_named_without():
@@ -1029,3 +1040,52 @@ def test_the_index_to_csv_writes_is_no_series(tmp_path, frame):
     assert panel.ids == ["sales"]
     frame[["date", "sales"]].set_axis([3, 1, 2, 4, 5, 6]).to_csv(tmp_path / "ids.csv")
     assert list(load_table(tmp_path / "ids.csv").columns) == ["Unnamed: 0", "date", "sales"]
+
+
+def test_missing_steps_finds_a_missing_month_on_one_day_of_the_month():
+    # figures on the 15th of each month: pandas names no frequency, yet one month left out is a gap
+    months = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)]).as_unit("ns").to_numpy()
+    assert missing_steps(months) is None                                     # 28-31 days apart: none missing
+    np.testing.assert_array_equal(missing_steps(np.delete(months, [4])), months)   # May left out
+    np.testing.assert_array_equal(missing_steps(np.delete(months, [1, 2])), months)   # February and March
+    quarters = pd.DatetimeIndex([f"{y}-{m:02d}-10 09:30" for y in (2022, 2023) for m in (1, 4, 7, 10)]).as_unit("ns")
+    assert missing_steps(quarters.to_numpy()) is None
+    np.testing.assert_array_equal(missing_steps(quarters.delete(3).to_numpy()), quarters.to_numpy())
+    over_new_year = pd.DatetimeIndex(["2022-12-15"] + [f"2023-{m:02d}-15" for m in range(1, 7)]).as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(missing_steps(np.delete(over_new_year, [3])), over_new_year)   # March left out
+    years = pd.DatetimeIndex([f"{y}-06-15" for y in range(2020, 2025)]).as_unit("ns").to_numpy()   # no YS or YE
+    np.testing.assert_array_equal(missing_steps(np.delete(years, [2])), years)   # 2022 left out
+    # days of the month that differ (the 15th, then the 20th) keep no monthly grid
+    assert missing_steps(pd.DatetimeIndex(["2023-01-15", "2023-02-15", "2023-04-20", "2023-05-15"]).as_unit("ns")
+                         .to_numpy()) is None
+    # read as a table: the month is named, and with --fill interpolate its row is inserted halfway
+    df = pd.DataFrame({"t": np.delete(months, [4]), "y": np.delete(np.arange(12.0), [4])})
+    with pytest.warns(UserWarning, match="skips 1 step of its regular grid, the first 2023-05-15"):
+        panel = read_panel(df, ForecastConfig(target="y", time="t", fill="interpolate"))
+    np.testing.assert_array_equal(panel.times, months)
+    np.testing.assert_allclose(panel.values.ravel(), np.arange(12.0))
+
+
+def test_missing_steps_of_short_series_unit_steps_and_repeated_times():
+    assert missing_steps(np.array([5])) is None and missing_steps(np.array([], dtype=np.int64)) is None   # no steps
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 3])), [0, 1, 2, 3])     # three times: 2 is missing
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 2, 4, 5])), np.arange(6))   # steps of one
+    assert missing_steps(np.array([0, 0, 0, 1])) is None                    # repeated times step by nothing
+    # the docstring's bound: a grid up to twice as long as the series has holes, a longer one is sparse data
+    np.testing.assert_array_equal(missing_steps(np.array([0, 1, 2, 7])), np.arange(8))     # 8 steps for 4 times
+    assert missing_steps(np.array([0, 1, 2, 8])) is None                    # 9 steps for 4 times
+
+
+def test_skipped_ahead_names_the_steps_the_future_rows_leave_out():
+    days = pd.date_range("2024-01-01", periods=14, freq="D").as_unit("ns").to_numpy()
+    history = days[:10]
+    assert skipped_ahead(history, days[10:13]) is None                       # the next three days
+    np.testing.assert_array_equal(skipped_ahead(history, days[[10, 11, 13]]), days[[12]])   # the 13th left out
+    np.testing.assert_array_equal(skipped_ahead(history, days[11:14]), days[[10]])         # starting a day late
+    assert skipped_ahead(history[:0], days[[9, 10, 11, 13]]) is None and skipped_ahead(history, days[:0]) is None
+    np.testing.assert_array_equal(skipped_ahead(history, days[[11]]), days[[10]])        # one row, a day late
+    # weekly rows, then daily ones: the future rows keep the grid of the last rows, the days
+    weekly = pd.date_range("2023-09-04", periods=17, freq="7D").as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(skipped_ahead(np.r_[weekly, history], days[[10, 11, 13]]), days[[12]])
+    months = pd.DatetimeIndex([f"2023-{m:02d}-15" for m in range(1, 13)]).as_unit("ns").to_numpy()
+    np.testing.assert_array_equal(skipped_ahead(months[:8], months[[8, 10, 11]]), months[[9]])   # 15 October

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError, flag, opt, worded
+from lstmkit.tasks.forecast.grid import _mean_step, _month_step
 
 __all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "check_calendar_varies", "future_times"]
 
@@ -82,7 +83,6 @@ def check_calendar_varies(features: np.ndarray, calendar, times, freq: str | Non
     if features.shape[0] < 2:
         return
     if freq:
-        from lstmkit.tasks.forecast.grid import _mean_step
         days = _mean_step(freq)
     else:
         steps = np.diff(np.asarray(times, dtype="datetime64[ns]").astype(np.int64))
@@ -136,18 +136,3 @@ def _usual_step(ticks: np.ndarray) -> int | None:
     """The lower median of the steps between sorted ``ticks`` (int64): a step the series takes; None for under two."""
     steps = np.sort(np.diff(ticks))
     return int(steps[(len(steps) - 1) // 2]) if len(steps) else None
-
-
-def _month_step(history) -> int | None:
-    """The calendar months a dated ``history`` steps by when every time falls on one day of the month at
-    one clock time and every step is a whole number of that many months (figures on the 15th of each
-    month, a survey on the 10th of each quarter; one missing no matter). pandas names no frequency for
-    these, and their usual step in days (31) took the forecast off that day (15 April, 16 May, 16 June)."""
-    if history is None or len(history) < 3:
-        return None
-    index = pd.DatetimeIndex(history)
-    if index.day.nunique() != 1 or (index - index.normalize()).nunique() != 1:
-        return None
-    months = np.diff(index.year.to_numpy() * 12 + index.month.to_numpy())
-    step = int(months.min())
-    return step if step >= 1 and not (months % step).any() else None

@@ -190,7 +190,8 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     when every step is a whole number of it; days that never fall on a weekend are a grid of
     business days (a Friday to Monday step is no gap; up to 4.5 % of them missing are a calendar's
     holidays, as an exchange's trading days have, and no gap either). Otherwise the coarsest calendar grid (year,
-    quarter or month starts or ends) that holds every time. A grid more than twice as long as the series
+    quarter or month starts or ends) that holds every time, else calendar months from the first time when
+    every time falls on one day of the month (the 15th; :func:`_month_step`). A grid more than twice as long as the series
     is not a series with holes but sparse data, and is not offered."""
     n = len(times)
     if n < 3:
@@ -216,12 +217,33 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
         index = pd.DatetimeIndex(times)
         for freq in _CALENDAR_GRIDS:
             candidate = pd.date_range(index[0], index[-1], freq=freq)
-            if len(candidate) >= n and candidate[0] == index[0] and index.isin(candidate).all():
+            if len(candidate) >= n and index.isin(candidate).all():   # holding the first time, it starts there
                 grid = candidate.as_unit("ns").to_numpy()
                 break
+        else:                   # one day of each month (the 15th), or of every few months: no anchor pandas names
+            months = _month_step(index)
+            if months:
+                span = (index[-1].year - index[0].year) * 12 + index[-1].month - index[0].month
+                grid = pd.DatetimeIndex([index[0] + pd.DateOffset(months=k)
+                                         for k in range(0, span + 1, months)]).as_unit("ns").to_numpy()
     if grid is None or len(grid) == n or len(grid) > 2 * n:
         return None
     return grid
+
+
+def _month_step(history) -> int | None:
+    """The calendar months a dated ``history`` steps by when every time falls on one day of the month at
+    one clock time and every step is a whole number of that many months (figures on the 15th of each
+    month, a survey on the 10th of each quarter; one missing no matter). pandas names no frequency for
+    these, and their usual step in days (31) took the forecast off that day (15 April, 16 May, 16 June)."""
+    if history is None or len(history) < 3:
+        return None
+    index = pd.DatetimeIndex(history)
+    if index.day.nunique() != 1 or (index - index.normalize()).nunique() != 1:
+        return None
+    months = np.diff(index.year.to_numpy() * 12 + index.month.to_numpy())
+    step = int(months.min())
+    return step if step >= 1 and not (months % step).any() else None
 
 
 def skipped_ahead(history: np.ndarray, ahead: np.ndarray) -> np.ndarray | None:
