@@ -191,8 +191,8 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     business days (a Friday to Monday step is no gap; up to 4.5 % of them missing are a calendar's
     holidays, as an exchange's trading days have, and no gap either). Otherwise the coarsest calendar grid (year,
     quarter or month starts or ends) that holds every time, else calendar months from the first time when
-    every time falls on one day of the month (the 15th; :func:`_month_step`). A grid more than twice as long as the series
-    is not a series with holes but sparse data, and is not offered."""
+    every time falls on one day of the month (the 15th; :func:`_month_step`). A grid more than twice as
+    long as the series is not a series with holes but sparse data, and is not offered."""
     n = len(times)
     if n < 3:
         return None
