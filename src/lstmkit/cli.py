@@ -116,8 +116,9 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
         raise LstmkitError(f"two runs given: {run} and --run {run_option}", "pass one run folder")
     if run is None and run_option is None:
         raise LstmkitError("no run given", "pass the run folder printed by 'train': lstmkit doctor --run runs/...")
-    report = read_report(run or run_option)
-    notes = [note for note in (updated_since(run or run_option), unfinished_since(run or run_option)) if note]
+    run = run or run_option
+    report = read_report(run)
+    notes = [note for note in (updated_since(run), unfinished_since(run)) if note]
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json({**report, "notes": [note.strip() for note in notes]}, indent=2))
