@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings
-from lstmkit.errors import BadValue, LstmkitError, missing_path_fix, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample, MemoryClip)
@@ -259,7 +259,7 @@ def warn_long_clips(paths: Sequence[str], durations: Sequence[float], frames: Se
                   + f"{more}: it is read as one sequence of {frames[k]:,} frames, and memory and time grow with its "
                   "length" + ("; training pads the clips batched with it to its length" if padded else "")
                   + "; split long recordings into clips of one utterance (under 30 s, as speech corpora hold them)",
-                  UserWarning, stacklevel=4)
+                  UserWarning, stacklevel=callers_level())
 
 
 def audio_paths(files) -> list[str]:

@@ -23,7 +23,7 @@ from lstmkit.data.batching import BucketBatches, Padded, decoder_targets
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, check_scored_labels, label_dtype, label_type, typed_labels
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
-from lstmkit.errors import LstmkitError, first_of, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights, weights_record
 from lstmkit.data.stratify import warn_missing_classes
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
@@ -373,10 +373,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
         with public_call():
             self._check_fitted()
-            paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
-            feats, _, notes = self._features(paths)
-            report_notes(notes)
-            return self._decode(feats, beam, fusion, names=paths)
+            paths = audio_sources(files, sample_rate)
+            return [text for part in self._transcribe_parts(paths, beam, lm, part=max(len(paths), 1)) for text in part]
 
     def _transcribe_parts(self, paths: Sequence[str], beam: int | None = None, lm: str | Path | None | bool = None,
                           part: int | None = None) -> Iterator[list[str]]:
@@ -384,8 +382,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         as it is decoded, so that ``lstmkit speech transcribe`` writes a folder's lines as they come (Ctrl-C an
         hour into a long folder kept nothing: every line was printed at the end). Each recording is decoded
         apart from the others in its batch, so the answers are :meth:`transcribe`'s; the warnings (audio
-        converted, clips over a minute, transcripts cut) are the whole's, once, after the last part.
-        ``part``: :data:`_TRANSCRIBE_PART` by default."""
+        converted, clips over a minute, transcripts cut) are the whole's, once, after the last part, each
+        naming the caller's line. ``part``: :data:`_TRANSCRIBE_PART` by default (:meth:`transcribe`: one
+        part, every file)."""
         with public_call():
             self._check_fitted()
             fusion = self._pick_lm(lm, beam)
@@ -406,7 +405,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             warn_long_clips(list(paths), durations, frames)
             report_notes(notes)
             if cut:
-                warnings.warn(cut_warning(cut, self.decode_steps()), UserWarning, stacklevel=2)
+                warnings.warn(cut_warning(cut, self.decode_steps()), UserWarning, stacklevel=callers_level())
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
