@@ -9,3 +9,5 @@ def _ctrl_c_handler_kept():
     before = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, before)
+
+from warning_lines import *  # noqa: E402,F401,F403  (every lstmkit warning a Python caller gets names the caller's line)

@@ -39,7 +39,7 @@ from typing import Any, Callable, Literal, Optional
 import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, callers_level
 from lstmkit.files import path_exists
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "plain_help",
@@ -282,7 +282,8 @@ def config_file_path(value: Any, config: Path | None, key: str = "data") -> str:
         return text                     # from the working folder: found there, or its 'not found'
     if path_exists(text) and not os.path.samefile(text, beside):
         warnings.warn(f"{config} names {text!r}: read beside it ({beside}), not the {text} in the working "
-                      "folder, as a settings file's relative paths are read beside the file", stacklevel=2)
+                      "folder, as a settings file's relative paths are read beside the file",
+                      stacklevel=callers_level())
     return str(beside)
 
 

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 import typer
 
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, TrainingInterrupted, opt
+from lstmkit.errors import LstmkitError, TrainingInterrupted, callers_level, opt
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
@@ -114,7 +114,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     repeated = [m for m, n in Counter(models).items() if n > 1]
     if repeated:
         warnings.warn(f"{', '.join(repeated)} named more than once in --models: each model is trained once",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=callers_level())
         models = list(dict.fromkeys(models))
     if out is not None:
         check_out_folder(out)

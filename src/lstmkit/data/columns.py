@@ -22,7 +22,7 @@ import math
 import numbers
 from typing import TYPE_CHECKING
 
-from lstmkit.errors import ColumnNotFound, LstmkitError, opt
+from lstmkit.errors import ColumnNotFound, LstmkitError, callers_level, opt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,13 +72,12 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, option: str
     return df[lookup[name]]
 
 
-def texts_column(df: pd.DataFrame, name: str, role: str, stacklevel: int = 3) -> pd.Series:
+def texts_column(df: pd.DataFrame, name: str, role: str) -> pd.Series:
     """The texts of a DataFrame handed over as ``X`` (``df[["text"]]``, as scikit-learn's
     ColumnTransformer hands a column on; a polars or pyarrow table's frame): its column ``name``
     (the model's ``role`` column), else its one column, with a warning naming it, as a text
     classifier reads one; a frame of several columns without ``name`` is an error naming them and
-    the column to pass. ``stacklevel``: the warning's, counted from here (3: the caller of the function
-    that calls this one), so that it names the user's line."""
+    the column to pass. The warning names the user's line (:func:`~lstmkit.errors.callers_level`)."""
     import warnings
     check_flat_columns(df, " of the DataFrame")
     names = [str(c) for c in df.columns]
@@ -86,7 +85,7 @@ def texts_column(df: pd.DataFrame, name: str, role: str, stacklevel: int = 3) ->
         return table_column(df, name, role, " of the DataFrame")
     if len(names) == 1:
         warnings.warn(f"no column {name!r} in the DataFrame (the model's {role} column): reading its one column "
-                      f"{names[0]!r} as the texts", UserWarning, stacklevel=stacklevel)
+                      f"{names[0]!r} as the texts", UserWarning, stacklevel=callers_level())
         return df.iloc[:, 0]
     shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "") if names else "none"
     close = closest_name(name, names)

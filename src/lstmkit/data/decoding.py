@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from lstmkit.data.compressed import data_name, read_data
-from lstmkit.errors import LstmkitError, missing_path_fix, opt
+from lstmkit.errors import LstmkitError, callers_level, missing_path_fix, opt
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "check_not_cut", "magic_suffix", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
@@ -186,7 +186,7 @@ def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> Non
     warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and "
                   f"{opt('encoding', encoding)} reads each of them as two or three characters ({garbled!r}); pass "
                   f"{opt('encoding', 'utf-8')} "
-                  "(the default) unless the file really is in that encoding", UserWarning, stacklevel=4)
+                  "(the default) unless the file really is in that encoding", UserWarning, stacklevel=callers_level())
 
 
 _ONE_BYTE = {"iso8859-1", "cp1252", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp437", "cp850"}
@@ -303,5 +303,6 @@ def whole_characters(texts: list[str], what: str = "texts") -> list[str]:
              f"{len(bad)} of the {len(texts)} {what} hold{'s' if len(bad) == 1 else ''}")
     warnings.warn(f"{which} half of a UTF-16 surrogate pair (first: item {bad[0]}, {texts[bad[0]][:30]!r}; an emoji cut in two, as JSON's '\\ud83d' escapes one): a lone half is read "
                   "as U+FFFD, a pair as its character; clean the texts first to silence this (Python: "
-                  "t.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace'))", UserWarning, stacklevel=3)
+                  "t.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace'))",
+                  UserWarning, stacklevel=callers_level())
     return out

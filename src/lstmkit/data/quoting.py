@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, callers_level
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,8 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
     if short is None:
         warnings.warn(f"{where} line {start}: its quote mark is read as text and each line as one row (read as a "
                       f"quoted cell it would run on to line {end}, making lines {start}-{end} one row); if the file "
-                      f"quotes that cell, quote every cell of column {first.column + 1}", UserWarning, stacklevel=4)
+                      f"quotes that cell, quote every cell of column {first.column + 1}",
+                      UserWarning, stacklevel=callers_level())
         return False
     if not any(c.tab for c in spanning):
         return True

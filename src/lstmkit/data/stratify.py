@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
 __all__ = ["stratified_split", "warn_missing_classes"]
 
@@ -46,7 +46,8 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
                       f"on average) would hold out {would} of {labels.size} rows, not the "
                       f"{opt('val_frac', f'{val_frac:g}', written=True)} asked for: {asked} are held out, so {left} "
                       f"class{'es have' if left > 1 else ' has'} no validation example; pass "
-                      f"{worded('a --val file', 'val_data')} to validate on every class", UserWarning, stacklevel=2)
+                      f"{worded('a --val file', 'val_data')} to validate on every class",
+                      UserWarning, stacklevel=callers_level())
     val = []
     for c, k in take.items():
         if k:
@@ -55,7 +56,7 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
         shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
         warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
                       f"training, none left to validate on; add examples of {'them' if len(alone) > 1 else 'it'} "
-                      f"or merge {'them' if len(alone) > 1 else 'it'} into another class", stacklevel=2)
+                      f"or merge {'them' if len(alone) > 1 else 'it'} into another class", stacklevel=callers_level())
     val_idx = np.sort(np.asarray(val, dtype=np.int64))
     train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
     return train_idx, val_idx
@@ -94,5 +95,6 @@ def warn_missing_classes(labels: Sequence[str], train_labels: Sequence[str], wha
     shown = ", ".join(f"{c!r} ({counts[c]} training {unit}{'s' if counts[c] > 1 else ''})" for c in missing[:5])
     more = f", and {len(missing) - 5} more" if len(missing) > 5 else ""
     warnings.warn(f"{what} hold no example of {len(missing)} of the {len(counts)} classes: {shown}{more}; its "
-                  f"scores say nothing of {'them' if len(missing) > 1 else 'it'}: {fix}", UserWarning, stacklevel=3)
+                  f"scores say nothing of {'them' if len(missing) > 1 else 'it'}: {fix}",
+                  UserWarning, stacklevel=callers_level())
 

@@ -45,7 +45,7 @@ from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
                                    check_row_widths, header_cells, header_separator, may_group_thousands, parse_table,
                                    read_text_file, renamed_columns, separator_line, unique_names, without_implicit_index)
-from lstmkit.errors import LstmkitError, MissingPackage, missing_path_fix, warnings_caught
+from lstmkit.errors import LstmkitError, MissingPackage, callers_level, missing_path_fix, warnings_caught
 from lstmkit.runs import path_exists
 
 __all__ = ["read_frame", "read_table", "is_table", "unknown_type", "pipe_as_file", "is_pipe", "is_stdin", "SHEETS", "PARQUET", "FEATHER"]
@@ -282,7 +282,8 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
             encoding = "cp1252"     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
             df = read(encoding)
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
-                          f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
+                          f"(Western European); if its column names look wrong, save it as UTF-8",
+                          stacklevel=callers_level())
         if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
@@ -297,7 +298,7 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
             df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
                           f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
-                          f"add a header line to name them", UserWarning, stacklevel=2)
+                          f"add a header line to name them", UserWarning, stacklevel=callers_level())
         commas = False
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
             numbers = comma_decimals(df[c], sep)
@@ -393,7 +394,7 @@ def _read_excel(path: Path, cells_as_written: bool = False) -> pd.DataFrame:
         which, later = ("the first" if sheet == names[0] else "the first with cells"), names[names.index(sheet) + 1:]
         nots = f" (not {', '.join(map(repr, later[:3]))}{', …' if len(later) > 3 else ''})" if later else ""
         warnings.warn(f"{path.name} has {len(names)} sheets: read {which}, {sheet!r}{nots}; move the data "
-                      f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
+                      f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=callers_level())
     df = df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
     df.attrs.update(first_line=top + 2, row_unit="sheet row",     # as the sheet shows it: the header is row top + 1
                     date1904=date1904)     # the date system of numbers read as serial days (forecast --dates excel)
@@ -418,7 +419,7 @@ def _data_sheet(book, names: list[str], path: Path) -> tuple[str, int]:
         if filled[:top].any():
             title = " ".join(str(v) for v in head.iloc[:top].to_numpy().ravel() if pd.notna(v))
             warnings.warn(f"{path.name}: sheet {name!r} begins with a title ({title[:60]!r}): its header is read "
-                          f"from sheet row {top + 1}", UserWarning, stacklevel=4)
+                          f"from sheet row {top + 1}", UserWarning, stacklevel=callers_level())
         return name, top
     return names[0], 0
 

@@ -44,7 +44,7 @@ from lstmkit.data.columns import looks_like_data as _sentences
 from lstmkit.data.decoding import (bom_encoding, check_readable, check_text, decode_text, file_ext, read_stdin_text,
                                    read_text_file, text_lines)
 from lstmkit.data.quoting import check_run_on_quotes, tsv_quoting, unquoted_names
-from lstmkit.errors import LstmkitError, warnings_caught
+from lstmkit.errors import LstmkitError, callers_level, warnings_caught
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,7 +182,7 @@ def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None
         text, first_line = rest, first_line + 1
     if titles and path is not None:
         warnings.warn(f"{Path(path).name} begins with a title ({' '.join(titles)[:60]!r}): its header is read from "
-                      f"line {first_line}", UserWarning, stacklevel=3)
+                      f"line {first_line}", UserWarning, stacklevel=callers_level())
     return text, sep, first_line
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from lstmkit.data.columns import is_number
 from lstmkit.data.compressed import open_data
 from lstmkit.data.decoding import file_ext, read_text_file, text_lines
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, callers_level, opt
 
 __all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "starts_with_label", "is_class_index_csv",
            "class_index_csv", "class_names"]
@@ -168,7 +168,8 @@ def class_index_csv(path: Path, encoding: str = "utf-8", labels: bool = True) ->
     if width and width > 2:
         warnings.warn(f"{path} is a headerless CSV of a class index{' (ignored)' * (not labels)} and {width - 1} text "
                       f"fields (Zhang et al. 2015's layout: AG News, DBpedia, Yahoo Answers, Yelp, Amazon): each row's "
-                      f"{width - 1} text fields are joined with a space into its text", UserWarning, stacklevel=3)
+                      f"{width - 1} text fields are joined with a space into its text",
+                      UserWarning, stacklevel=callers_level())
     return LabelledLines(texts, classes, numbers)
 
 
@@ -185,7 +186,7 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
         shown = ", ".join(map(str, distinct[:4])) + (", …" if len(distinct) > 4 else "")
         warnings.warn(f"no {CLASSES_FILE} beside {path}: its class indices ({shown}) are the labels; put the "
                       f"set's {CLASSES_FILE} (one class name a line, the first for index 1) beside it to name them",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
         return [str(i) for i in indices]
     names = class_names(names_file)
     if not names:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.registry import adapter_class, weights_fingerprint
-from lstmkit.errors import LstmkitError, MissingPackage, opt, optional_import, worded
+from lstmkit.errors import LstmkitError, MissingPackage, callers_level, opt, optional_import, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import read_meta
 
@@ -281,7 +281,7 @@ def _has_fresh_onnx(run: Path) -> bool:
     except LstmkitError as e:
         if any((run / file).is_file() for file in files):
             warnings.warn(f"engine auto answers with torch: {e.message} — {e.hint} (or pass "
-                          f"{opt('engine', 'torch')} to say so)", UserWarning, stacklevel=3)
+                          f"{opt('engine', 'torch')} to say so)", UserWarning, stacklevel=callers_level())
         return False
 
 

@@ -56,7 +56,7 @@ from lstmkit.deploy.step_stream import StepStream
 from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot, stream_id
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, callers_level
 
 __all__ = ["Stream", "StepStream", "StreamExtra", "StreamMark", "TorchCore", "make_stream", "stream_for", "stream_id",
            "keep_slot", "too_many_streams", "MODES"]
@@ -210,7 +210,7 @@ class Stream(SavedStreams):
             self._warned.add(key)
             for note in notes:
                 warnings.warn(f"{note} (stream {key!r} warns of this once, until it is reset; step_noted() "
-                              "returns every step's warnings)", UserWarning, stacklevel=2)
+                              "returns every step's warnings)", UserWarning, stacklevel=callers_level())
         return answer
 
     def step_noted(self, x_t: Any, id: str = "default") -> tuple[Any, list[str]]:

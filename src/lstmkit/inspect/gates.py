@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, callers_level
 from lstmkit.inspect.inputs import network_batch
 from lstmkit.nn.blocks import evaluating, valid_mask
 from lstmkit.nn.gru_gates import find_gru, gru_gates
@@ -187,7 +187,7 @@ def series_index(model: Any, series, batch: int) -> Tensor | None:
             shown = ", ".join(repr(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
             warnings.warn(f"series {series!r} is not one this forecaster was trained on ({shown}): its window is "
                           "read with the embedding of a series it has not seen, as predict reads such a series",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=callers_level())
     else:
         index = int(series)
     return torch.full((batch,), index, dtype=torch.long)

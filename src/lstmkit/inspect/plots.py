@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import BadValue, first_of, warnings_caught
+from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
@@ -59,7 +59,7 @@ def _matplotlib():
         except ValueError:
             warnings.warn(f"MPLBACKEND={backend!r} names no backend matplotlib knows: lstmkit's plots, drawn off "
                           "screen, do without one; correct or unset it for matplotlib's own windows "
-                          "(e.g. MPLBACKEND=Agg)", UserWarning, stacklevel=3)
+                          "(e.g. MPLBACKEND=Agg)", UserWarning, stacklevel=callers_level())
     return matplotlib
 
 
@@ -133,7 +133,7 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
     if missing:
         warnings.warn(f"{path}: the plot's font has no {' '.join(missing)}, drawn as empty boxes; install a font "
                       "that has them (e.g. Noto Sans CJK, Noto Color Emoji) for readable plots; nothing else is "
-                      "affected", UserWarning, stacklevel=2)
+                      "affected", UserWarning, stacklevel=callers_level())
 
 
 _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
+from lstmkit.errors import callers_level
 from lstmkit.nn.checks import check_bool, check_dropout, check_lengths, check_pair, check_positive_int, check_state
 from lstmkit.nn.lstm_cell import GATE_NAMES, LSTMCell, State, init_uniform, lstm_cell_step
 from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
@@ -80,7 +81,7 @@ class LSTM(FusedKernels, nn.Module):
             warnings.warn(
                 "LSTM: dropout is applied between layers only, so dropout="
                 f"{dropout} has no effect with num_layers=1",
-                stacklevel=2,
+                stacklevel=callers_level(),
             )
         self.input_size = input_size
         self.hidden_size = hidden_size

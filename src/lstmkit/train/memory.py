@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from lstmkit.errors import LstmkitError, flag, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, flag, opt, worded
 from lstmkit.memory import built_on_meta, memory_limit, size_text, training_bytes
 
 __all__ = ["batch_fix", "built_within_memory", "check_batch_fits", "check_sequence_batch"]
@@ -42,7 +42,8 @@ def built_within_memory(build: Callable[[], nn.Module], device: str | torch.devi
                            f"lower {named}" if named else "choose a smaller model")
     if free is not None and need > free:
         warnings.warn(f"training this model needs about {size_text(need)} of memory and only {size_text(free)} of {where} "
-                      "is free now: it may swap or be stopped for lack of memory", UserWarning, stacklevel=3)
+                      "is free now: it may swap or be stopped for lack of memory",
+                      UserWarning, stacklevel=callers_level())
     return build()
 
 

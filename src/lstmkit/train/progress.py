@@ -29,6 +29,8 @@ import time
 import warnings
 from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
+from lstmkit.errors import callers_level
+
 __all__ = ["track", "shows_a_bar", "chosen_mode", "trial_display", "trial_settings", "TRIAL_DISPLAYS", "LOG_EVERY_S"]
 
 T = TypeVar("T")
@@ -90,7 +92,8 @@ def chosen_mode(mode: str, stream) -> str:
             return "log"
         _TOLD_NO_WIDGETS.append(True)        # once a session: each fit and predict said it again
         warnings.warn("progress='bar' in a Jupyter notebook needs ipywidgets, which is not installed: progress is "
-                      "shown as log lines instead — pip install ipywidgets for a live bar", UserWarning, stacklevel=3)
+                      "shown as log lines instead — pip install ipywidgets for a live bar",
+                      UserWarning, stacklevel=callers_level())
         return "log"
     return mode
 

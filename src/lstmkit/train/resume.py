@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.errors import LstmkitError, terminate_as_interrupt
+from lstmkit.errors import LstmkitError, callers_level, terminate_as_interrupt
 from lstmkit.random_state import py_rng_state, torch_rng_tensors
 from lstmkit.train import distributed as dist
 from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
@@ -134,7 +134,8 @@ def _say_other_arithmetic(run_dir: Path, was: dict[str, Any], now: dict[str, Any
     what = ", ".join(f"{k} {was[k]} (here {now[k]})" for k in changed)
     fix = " and ".join(fixes[k](was[k]) for k in changed)
     warnings.warn(f"{run_dir} trained so far with {what}: the resumed run matches a run never interrupted only to "
-                  f"float rounding, not bit for bit — resume on {fix} for the same bits", UserWarning, stacklevel=2)
+                  f"float rounding, not bit for bit — resume on {fix} for the same bits",
+                  UserWarning, stacklevel=callers_level())
 
 
 def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:

@@ -61,9 +61,9 @@ def test_finite_forecasts_leave_every_series_in_without_a_word_when_every_foreca
                         "MAE": [1.0, 2.0, 3.0, 4.0]})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert finite_forecasts(per, "lstm", "test", 1) is per
+        assert finite_forecasts(per, "lstm", "test") is per
     with pytest.warns(UserWarning, match="1 of 2 series are not finite"):
-        assert finite_forecasts(per.assign(MAE=[np.nan, 2.0, 3.0, 4.0]), "lstm", "test", 1)["id"].tolist() == ["b", "b"]
+        assert finite_forecasts(per.assign(MAE=[np.nan, 2.0, 3.0, 4.0]), "lstm", "test")["id"].tolist() == ["b", "b"]
 
 
 def test_ets_is_scored_for_up_to_20_series_and_the_undefined_metrics_warn_only_where_some_series_lack_them():

@@ -20,7 +20,7 @@ from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights,
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, opt, worded
+from lstmkit.errors import ColumnNotFound, LstmkitError, callers_level, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
@@ -187,7 +187,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                         warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(val_idx)} of "
                                       f"{len(full)} rows "
                                       f"for validation and trains on {len(train_idx)}: the model learns from the "
-                                      f"smaller part; pass {opt('val_frac', 0.1)} to 0.2", UserWarning, stacklevel=2)
+                                      f"smaller part; pass {opt('val_frac', 0.1)} to 0.2",
+                                      UserWarning, stacklevel=callers_level())
                 test = None
                 if test_data is not None:
                     test = self._read_part(test_data, cfg, "test_data")
@@ -595,7 +596,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         """Warn when ``max_len`` cut sequences to predict or evaluate (``seqs``: them encoded)."""
         note = self.cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
         if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as

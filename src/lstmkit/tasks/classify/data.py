@@ -100,7 +100,7 @@ def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
         n = len(inside)
         warnings.warn(f"{n} blank line{'s' * (n != 1)}{where} between the data rows skipped (line "
                       f"{', '.join(map(str, inside[:3]))}{', …' if n > 3 else ''}): the answers are one per data "
-                      "row, in order, and a blank line gets none", UserWarning, stacklevel=4)
+                      "row, in order, and a blank line gets none", UserWarning, stacklevel=callers_level())
 
 
 # -- texts --------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def lines_of_text(text: str, where: str) -> list[str]:
         n = len(inside)
         warnings.warn(f"{n} blank line{'s' * (n != 1)}{where} between the texts skipped (line "
                       f"{', '.join(map(str, inside[:3]))}{', …' if n > 3 else ''}): the answers are one per text, in "
-                      "order, and a blank line gets none", UserWarning, stacklevel=3)
+                      "order, and a blank line gets none", UserWarning, stacklevel=callers_level())
     return texts
 
 
@@ -198,7 +198,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         names = [str(c) for c in df.columns]
         if (not require_label or y is not None) and len(names) == 1 and text not in names:   # texts alone (X, y)
             warnings.warn(f"no column {text!r}{where} (the model's text column): reading its one column "
-                          f"{names[0]!r} as the texts", UserWarning, stacklevel=3)
+                          f"{names[0]!r} as the texts", UserWarning, stacklevel=callers_level())
             text = names[0]
         if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
                                                                    for c in names):    # a repeated name: "0.5.1"
@@ -246,7 +246,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         warnings.warn(f"{len(empty)} of {len(texts)} rows{where or ' of the data'} dropped for empty or whitespace-only "
                       f"text (first: {place((rows or range(len(texts)))[empty[0]])}), as {opt('drop_empty', True)} asks: "
                       "they are "
-                      "neither trained on nor scored", UserWarning, stacklevel=3)
+                      "neither trained on nor scored", UserWarning, stacklevel=callers_level())
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
     texts = whole_characters(texts)                   # a lone surrogate: U+FFFD, as UTF-8 and BPE take it
@@ -304,7 +304,8 @@ def _first_line_as_data(df: pd.DataFrame, path: Path, text: str, label: str | No
     out.attrs = {**df.attrs, "first_line": df.attrs.get("first_line", 2) - 1}
     shown = " and ".join(f"column {k + 1} the {'texts' if c == text else 'labels'}" for k, c in enumerate(columns))
     warnings.warn(f"{path} has no header line (its first line, {', '.join(names)[:50]!r}, is {said}): read as data, "
-                  f"{shown}; add a header line ({','.join(columns)}) to name them", UserWarning, stacklevel=4)
+                  f"{shown}; add a header line ({','.join(columns)}) to name them",
+                  UserWarning, stacklevel=callers_level())
     return out
 
 
@@ -367,7 +368,7 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
         return None                                      # not a column of classes: say which column is missing
     warnings.warn(f"no {'text' if text != 'text' else 'label'} column{where}: reading column {text!r} as the texts "
                   f"and {label!r} as the labels ({why}); pass {opt('text')} and {opt('label')} to choose", UserWarning,
-                  stacklevel=3)
+                  stacklevel=callers_level())
     return text, label
 
 

@@ -27,7 +27,7 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError, opt, percent, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, percent, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
@@ -139,7 +139,7 @@ class TextClassifier(Classifier):
                     cfg.truncate, f"its first {head} and its last {cfg.max_len - head}, side by side")
                 warnings.warn(f"the text has {len(whole):,} tokens, more than the run's max_len={cfg.max_len}: the "
                               f"network reads {part} (truncate={cfg.truncate!r}), and what is shown of it is of those",
-                              UserWarning, stacklevel=3)
+                              UserWarning, stacklevel=callers_level())
             return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
@@ -230,7 +230,7 @@ class TextClassifier(Classifier):
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
                       f"frequent word is seen {top} times): the model sees little of the texts; lower "
                       f"{opt('min_freq')}",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
@@ -279,7 +279,7 @@ class TextClassifier(Classifier):
 
     def _say_unknown(self, d: TextData, seqs: Ragged) -> None:
         for note in self.reading_notes(d.texts, seqs):
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def reading_notes(self, texts: list[str], seqs: Ragged,
                       name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
@@ -420,4 +420,5 @@ def _warn_table_size(vocab_size: int, pairs: int, n_classes: int) -> None:
         fits = 1 << (room.bit_length() - 1) if room > 0 else 0
         warnings.warn(f"the word-score table takes {size / 2**20:,.0f} MB ({vocab_size + pairs:,} word and word-pair "
                       f"rows x {columns} classes), in memory and in model.safetensors; pass {opt('score_pairs', fits)} "
-                      f"(or 0: words only) for one within {LARGE_TABLE // 2**20} MB", UserWarning, stacklevel=4)
+                      f"(or 0: words only) for one within {LARGE_TABLE // 2**20} MB",
+                      UserWarning, stacklevel=callers_level())

@@ -15,7 +15,7 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import piped, source_path, text_folders
-from lstmkit.errors import LstmkitError, opt, percent, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, percent, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.files import path_exists
@@ -59,7 +59,7 @@ def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: Cla
     class, on training and test data alike, without a word)."""
     note = None if m is None else never_predicted(m, counts, cfg.class_weight is not None, part)
     if note is not None:
-        warnings.warn(note, stacklevel=3)
+        warnings.warn(note, stacklevel=callers_level())
 
 
 def kept_part(max_len: int, keep: str) -> str:
@@ -77,7 +77,7 @@ def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
     warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({percent(cut['count'] / cut['of'])}) are longer than "
                   f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
-                  f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=3)
+                  f"pass {opt('max_len')} with a larger number (or none) to read more", stacklevel=callers_level())
 
 
 def warn_short_reach(lengths: torch.Tensor, cfg: ClassifyConfig, kind: str) -> None:
@@ -95,7 +95,7 @@ def warn_short_reach(lengths: torch.Tensor, cfg: ClassifyConfig, kind: str) -> N
                   f"{reach} {unit} the tcn's last step reads (its receptive field; the longest {longest}), and "
                   f"{opt('pooling', 'last')} answers from that step alone: their earlier {unit} never reach the answer; "
                   f"pass {opt('num_layers', tcn_blocks_for(longest))}, or {opt('pooling', 'mean')} (or max)",
-                  stacklevel=3)
+                  stacklevel=callers_level())
 
 
 def cut_note(before: torch.Tensor, cfg: ClassifyConfig, kind: str, name) -> str | None:

@@ -32,7 +32,7 @@ from lstmkit.data.columns import SUMMARY_ROWS, blank_rows, missing_value, summar
 from lstmkit.data.label_types import label_objects, one_float_each, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
 __all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
            "check_known_labels", "warn_missing_classes",
@@ -93,7 +93,7 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
     first = f"y[{missing[0]}]" if df is None else row_place(df, missing[0] if rows is None else rows[missing[0]])
     warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({words}; "
                   f"first: {first}{note}): left out; fill in {'their labels' if plural else 'its label'} "
-                  f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
+                  f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=callers_level())
     return keep
 
 
@@ -187,7 +187,7 @@ def _warn_spaces(given: list, labels: list[str | None]) -> None:
         warnings.warn(f"{n} of {len(given)} labels of y {'have' if n > 1 else 'has'} spaces around "
                       f"{'them' if n > 1 else 'it'} (first: y[{i}] {given[i]!r}): read as {labels[i]!r}, as a table's "
                       "label cells are, and predict answers so; strip them to compare predictions with y "
-                      "(pandas: y.str.strip())", UserWarning, stacklevel=4)
+                      "(pandas: y.str.strip())", UserWarning, stacklevel=callers_level())
 
 
 def given_y(y: Any) -> Any:
@@ -224,7 +224,7 @@ def warn_label_spellings(labels: Sequence[str]) -> None:
                       for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
     warnings.warn(f"labels that differ only in case, invisible characters or in how a number is written: {shown}; "
                   "each is trained as a class of its own: write each class one way if they are one class",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=callers_level())
 
 
 
@@ -240,7 +240,7 @@ def warn_lone_classes(labels: Sequence[str]) -> None:
     first = lone[0] if len(lone[0]) <= 40 else lone[0][:39] + "…"
     warnings.warn(f"{len(lone)} of the {len(labels)} rows are the only example of their class (first: {first!r}): "
                   f"a class is learnt from several examples; check the label column ({opt('label')}: does it hold "
-                  "the texts, or ids?)", UserWarning, stacklevel=3)
+                  "the texts, or ids?)", UserWarning, stacklevel=callers_level())
 
 
 def _spelling_key(label: str) -> Any:

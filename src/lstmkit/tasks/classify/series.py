@@ -27,7 +27,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -181,7 +181,7 @@ def _headerless_lines(lines: list[str], where: str, first_line: int, require_lab
         if seqs and all(len(s) == steps for s in seqs):
             warnings.warn(f"{where.strip()} has no header and each of its {len(seqs)} lines holds {steps} numbers, the "
                           f"model's {steps} steps: read as series without a label (a UCR file's lines start with "
-                          f"their label, {steps + 1} numbers)", stacklevel=2)
+                          f"their label, {steps + 1} numbers)", stacklevel=callers_level())
             return seqs, None
     seqs, labels = parse_series_lines(lines, True, where, first_line)
     fraction = next((v for v in labels or [] if _is_fraction(v)), None)
@@ -192,7 +192,7 @@ def _headerless_lines(lines: list[str], where: str, first_line: int, require_lab
     if require_label:
         raise LstmkitError(f"{said}: the file holds no labels", "give it a header line naming its columns, with a "
                            f"label column ({opt('label')} NAME), or put each series' class first")
-    warnings.warn(f"{said}: its lines are read as series without a label", stacklevel=2)
+    warnings.warn(f"{said}: its lines are read as series without a label", stacklevel=callers_level())
     return parse_series_lines(lines, False, where, first_line)
 
 
@@ -347,7 +347,7 @@ def _long_columns(df: pd.DataFrame, label: str, asked: tuple[str, str], where: s
                               f"column {str(s)!r} naming the samples and {str(t)!r} numbering their steps "
                               f"({blocks} samples of {_span(lengths)} steps; pandas' to_csv writes a frame indexed "
                               f"by sample and step so); pass {_named_opt('sample', s)} and {_named_opt('time', t)} "
-                              "to choose the columns yourself", UserWarning, stacklevel=4)
+                              "to choose the columns yourself", UserWarning, stacklevel=callers_level())
                 return str(s), str(t)
     return None
 
@@ -564,7 +564,7 @@ def _say_id_as_step(names: list, values: np.ndarray, where: str) -> None:
     warnings.warn(f"column {str(names[0])!r}{where} is read as the first step of every series, before "
                   f"{str(names[1])!r}: its {len(first)} values are distinct whole numbers and its name is unlike "
                   f"the steps' ({str(names[1])}, {str(names[2])}, …); if it names the rows, pass "
-                  f"{_named_opt('sample', names[0])}", stacklevel=2)
+                  f"{_named_opt('sample', names[0])}", stacklevel=callers_level())
 
 
 def _by_sample_id(y: Any, ids: list[str] | None) -> Any:
@@ -607,7 +607,8 @@ def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
             warnings.warn(f"the array of shape {data.shape} is read as [N, T, F]: {n} sequences of {t} "
                           f"step{'s' * (t != 1)} with {f} features each, fewer steps than features; aeon's and "
                           f"sktime's 3-D arrays (numpy3D) are [N, channels, T], {f} steps of {t} channel"
-                          f"{'s' * (t != 1)}: if yours is, pass X.transpose(0, 2, 1)", UserWarning, stacklevel=4)
+                          f"{'s' * (t != 1)}: if yours is, pass X.transpose(0, 2, 1)",
+                          UserWarning, stacklevel=callers_level())
         seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
         if len(data) and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step

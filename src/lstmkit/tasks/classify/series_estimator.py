@@ -20,7 +20,7 @@ from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler, constant_columns
-from lstmkit.errors import LstmkitError, first_of, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
@@ -199,7 +199,7 @@ class SequenceClassifier(Classifier):
                           f"the training sequences were (lengths {lengths.min()}-{lengths.max()}): the model's LSTM "
                           f"reads their first {self.steps_} steps, zero-padded when shorter, so its answers on them "
                           "may be off; train with sequences of the lengths you will classify "
-                          f"({opt('unequal_length', True)} when they differ)", UserWarning, stacklevel=3)
+                          f"({opt('unequal_length', True)} when they differ)", UserWarning, stacklevel=callers_level())
         return d
 
     def _warn_overlap(self, train: SeriesData, part: SeriesData, what: str) -> None:
@@ -212,7 +212,7 @@ class SequenceClassifier(Classifier):
     def _say_far_outside(self, d: SeriesData) -> None:
         name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")
         for note in self.far_outside_notes(d.seqs, name):
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def _say_unknown(self, d: SeriesData, seqs) -> None:
         """Series far longer than any trained on (:meth:`long_note`: another sampling rate?); an LSTM-FCN
@@ -221,7 +221,7 @@ class SequenceClassifier(Classifier):
             return
         note = self.long_note(seqs, (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1}"))
         if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
                           every: bool = False) -> list[str]:
@@ -262,7 +262,7 @@ class SequenceClassifier(Classifier):
             warnings.warn(f"{opt('crop', f'{cfg.crop:g}', written=True)} reads windows of {max(width, 1)} "
                           f"step{'s' * (width > 1)} of the "
                           f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
-                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=3)
+                          f"{MIN_WINDOW}); pass {opt('crop', 0.8)} to 0.9", UserWarning, stacklevel=callers_level())
 
     def _doctor_evidence(self) -> Callable[[Any], dict[str, Any]] | None:
         """Features read unscaled (``scaler`` none), with the largest of them, for the doctor."""
@@ -345,7 +345,8 @@ def _training_steps(d: SeriesData, trained: list[str] | None, what: str) -> Seri
     if extra:
         warnings.warn(f"{what}: {len(extra)} column{'s' if len(extra) > 1 else ''} besides the {len(trained)} step "
                       f"columns the model was trained on ({', '.join(map(repr, extra[:3]))}"
-                      f"{', …' if len(extra) > 3 else ''}) left out, not read as more steps", stacklevel=3)
+                      f"{', …' if len(extra) > 3 else ''}) left out, not read as more steps",
+                      stacklevel=callers_level())
     order = [d.step_names.index(n) for n in trained]
     seqs = []
     for k, s in enumerate(d.seqs):
@@ -392,4 +393,4 @@ def _warn_constant_features(values: np.ndarray, names: list[str]) -> None:
            "last digits (1e30 + 1e15 * x) subtract their common offset first")
     warnings.warn(f"{subject} {named} {'is' if one else 'are'} constant throughout the training data (one value, or "
                   f"values within 1e-12 of {'its' if one else 'their'} size): the model learns nothing from "
-                  f"{'it' if one else 'them'} — {fix}", UserWarning, stacklevel=4)
+                  f"{'it' if one else 'them'} — {fix}", UserWarning, stacklevel=callers_level())

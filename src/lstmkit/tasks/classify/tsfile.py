@@ -35,7 +35,7 @@ import numpy as np
 from lstmkit.data.columns import parses_as_float
 from lstmkit.data.tagged import header_tags
 from lstmkit.data.textfile import read_text_file, text_lines
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, callers_level, opt
 
 __all__ = ["read_ts", "parse_ts", "trim_padding"]
 
@@ -97,7 +97,7 @@ def _warn_padding(lines: list[int], where: str) -> None:
     warnings.warn(f"{where.strip()}: {n} series end{'s' * (n == 1)} in missing values ('?' or NaN) after "
                   f"{'its' if n == 1 else 'their'} last number (line{'s' * (n > 1)} {shown}): read as "
                   "padding, each series ending at its last value (aeon and sktime keep them as missing values); "
-                  "if a measurement is missing there, fill it in", UserWarning, stacklevel=4)
+                  "if a measurement is missing there, fill it in", UserWarning, stacklevel=callers_level())
 
 
 def _shown(classes: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.errors import LstmkitError, first_of
+from lstmkit.errors import LstmkitError, callers_level, first_of
 from lstmkit.tasks.forecast.baselines import zero_histories
 from lstmkit.tasks.forecast.bounds import Limits, bound_params, clip_values, limits_of
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
@@ -176,7 +176,7 @@ class AheadForecast:
                 who = (f"target{'s' * (len(cols) > 1)} {first_of([targets[c] for c in cols], show=repr)} "
                        f"{'have' if len(cols) > 1 else 'has'} only zeros in {where}")
             warnings.warn(f"{who}: forecast 0, as naive forecasts it, not the network's offset from 0",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=callers_level())
         return out
 
     def _limits(self, ids) -> Limits:

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError, TrainingInterrupted, first_of, opt, worded
+from lstmkit.errors import LstmkitError, TrainingInterrupted, callers_level, first_of, opt, worded
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.files import check_writable, to_json
 from lstmkit.runs import atomic_write, write_json
@@ -333,7 +333,7 @@ def _say_folds_before_test(in_training: list[int], folds: int, run: dict, update
                   f"points before the run's test part{start}{read}, which its model trained or early-stopped on: "
                   f"{'its scores flatter' if n == 1 else 'their scores flatter'} the model — backtest with "
                   f"{worded('--refit', 'refit=True')}, or fewer {opt('folds')} or a smaller {opt('step')}, so "
-                  "that every fold forecasts the test part", UserWarning, stacklevel=4)
+                  "that every fold forecasts the test part", UserWarning, stacklevel=callers_level())
 
 
 def _wall_clock(times: pd.Series) -> np.ndarray:
@@ -443,7 +443,7 @@ def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.nda
     windows = int(defined.any((1, 2)).sum())
     among = (f"those of the {windows:,} series' folds not 0 throughout, the other {len(defined) - windows:,} having no MAPE"
              if windows < len(defined) else "")
-    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", 4, among)
+    say_zeros_left_out(int((defined & ~nonzero).sum()), int(defined.sum()), "backtest", among)
     forecasts = ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))
 
     def fold_means(cols: slice) -> dict[str, np.ndarray]:
@@ -551,7 +551,8 @@ class _Kept:
             self.folds = record["folds"]
         else:
             warnings.warn(f"{self.path} holds the folds of another backtest (other settings, data, folds or step): "
-                          "they are not reused, and this backtest's folds replace them", UserWarning, stacklevel=4)
+                          "they are not reused, and this backtest's folds replace them",
+                          UserWarning, stacklevel=callers_level())
 
     def restore(self, k: int, forecasts: np.ndarray, present: np.ndarray, seasons: np.ndarray) -> bool:
         """Fold ``k``'s kept results into the arrays; False when it is not kept (or not readable)."""

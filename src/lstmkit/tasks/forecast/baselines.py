@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import warnings_caught
+from lstmkit.errors import callers_level, warnings_caught
 from lstmkit.tasks.forecast.grid import infer_freq
 
 __all__ = [
@@ -165,13 +165,14 @@ def ets_forecast(series, origins, horizon: int, season: int, n_fit: int) -> np.n
             column = y[: last + 1, j]
             if np.ptp(column[:n_fit]) == 0:
                 warnings.warn(f"ETS baseline: target {j} is constant on the fit part; using the naive forecast",
-                              stacklevel=2)
+                              stacklevel=callers_level())
                 out[:, :, j] = column[t][:, None]
                 continue
             try:
                 out[:, :, j] = _ets_one_target(column, t, horizon, season, n_fit)
             except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
-                warnings.warn(f"ETS baseline: fit failed for target {j} ({err}); using the naive forecast", stacklevel=2)
+                warnings.warn(f"ETS baseline: fit failed for target {j} ({err}); using the naive forecast",
+                              stacklevel=callers_level())
                 out[:, :, j] = column[t][:, None]
     return out
 

@@ -155,7 +155,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.tasks.forecast.metrics import format_table
     est = Forecaster.load(run).set_params(progress=progress)
     with public_call():
-        scored = est._evaluated(str(data), stacklevel=2)       # a warning names this line: printed as one
+        scored = est._evaluated(str(data))       # a warning names this line (callers_level): printed as one
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(scored["metrics"], indent=2))

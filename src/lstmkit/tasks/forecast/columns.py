@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstmkit.data.columns import unnamed_and_empty
 from lstmkit.data.textfile import blank_rows
-from lstmkit.errors import LstmkitError, in_file, opt, warnings_caught
+from lstmkit.errors import LstmkitError, callers_level, in_file, opt, warnings_caught
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import integer_dates, period_time
 from lstmkit.tasks.forecast.times import date_columns
@@ -232,5 +232,5 @@ def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     inside = int(blank[: len(blank) - int(np.argmin(blank[::-1]))].sum()) if not blank.all() else 0
     if inside:
         warnings.warn(f"{inside} empty row{'s' * (inside != 1)} between the data rows skipped", UserWarning,
-                      stacklevel=3)
+                      stacklevel=callers_level())
     return df.iloc[np.flatnonzero(~blank)]

@@ -29,7 +29,7 @@ from lstmkit.data.columns import SUMMARY_ROWS, summary_cell
 from lstmkit.data.tables import is_stdin, read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
-from lstmkit.errors import BadValue, LstmkitError, opt, warnings_caught, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
@@ -200,7 +200,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     if pd.api.types.is_bool_dtype(col):        # True / False cells (a CSV's, a workbook's): as yes / no text
         if not yes_no:
             raise LstmkitError(f"column {name!r} holds True/False, not numbers", "choose a column of numbers")
-        warnings.warn(f"column {name!r} holds True/False: read as 1 and 0", UserWarning, stacklevel=2)
+        warnings.warn(f"column {name!r} holds True/False: read as 1 and 0", UserWarning, stacklevel=callers_level())
         out = col.astype(np.float64)
     elif pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
@@ -222,7 +222,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         flags = _yes_no(text) if bad.any() and yes_no else None
         if flags is not None:                  # yes / no, true / false, y / n: 1 and 0
             warnings.warn(f"column {name!r} holds {'/'.join(sorted(set(text.dropna().str.lower()), reverse=True))}: "
-                          f"read as 1 and 0", UserWarning, stacklevel=2)
+                          f"read as 1 and 0", UserWarning, stacklevel=callers_level())
             out, bad = flags, bad & False
         if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
             formatted = formatted_numbers(text[bad], sep)
@@ -232,7 +232,8 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                 _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
                 warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
-                              f"without currency signs, thousands separators and % signs", UserWarning, stacklevel=2)
+                              f"without currency signs, thousands separators and % signs",
+                              UserWarning, stacklevel=callers_level())
                 out[bad], bad[:] = formatted, False
         if bad.any():                          # a meter's export: 12.5 kWh, 21 °C
             measured = _unit_numbers(text, bad, sep, name, col)
@@ -240,7 +241,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                 values, unit = measured
                 cell = str(text[values.index[0]])
                 warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:g}, "
-                              f"in {unit}; forecasts are in {unit} too", UserWarning, stacklevel=2)
+                              f"in {unit}; forecasts are in {unit} too", UserWarning, stacklevel=callers_level())
                 out[values.index], bad[values.index] = values, False
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])

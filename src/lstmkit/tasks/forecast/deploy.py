@@ -38,7 +38,7 @@ from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
-from lstmkit.errors import LstmkitError, first_of, opt
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.combine import active_combination
@@ -414,7 +414,7 @@ class ForecastAdapter:
         if short:
             warnings.warn(f"{len(short)} series have too few rows for an update (e.g. {panel.ids[short[0]]!r}: "
                           f"{int(panel.lengths[short[0]])}) and are left out of it; pass more rows of them",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=callers_level())
             index = {s: k for s, k in index.items() if s not in short}
         first_held = {s: int(panel.lengths[s]) - H + 1 - cuts[s][0] for s in index}   # its first held-out point
         arrays = est._panel_arrays(panel, _update_profiles(est, panel, first_held))
@@ -458,7 +458,7 @@ class ForecastAdapter:
                 notes.append(note)
         if notes:
             more = f" (and {len(notes) - 1} more series)" if len(notes) > 1 else ""
-            warnings.warn(notes[0] + more, UserWarning, stacklevel=5)
+            warnings.warn(notes[0] + more, UserWarning, stacklevel=callers_level())
 
     def updated(self, net: nn.Module) -> None:
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
@@ -482,7 +482,7 @@ def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:
     if new:
         warnings.warn(f"{len(new)} series of the update data are new to the model ({first_of(new, 3, repr)}): left out of the "
                       "update (predict still forecasts them from their own history); train a new model to learn them",
-                      UserWarning, stacklevel=5)
+                      UserWarning, stacklevel=callers_level())
     return index, new
 
 
@@ -591,7 +591,7 @@ def _check_newer(panel, first_held: dict[int, int],
         warnings.warn(f"the update's {which}held-out points start {shown(times[s][first_held[s]])}, not after "
                       f"{shown(last)}, the newest point the model has read of it ({where}): the verdict reads "
                       "points it has read already; pass more rows newer than it, or a smaller holdout",
-                      UserWarning, stacklevel=5)
+                      UserWarning, stacklevel=callers_level())
     return record
 
 

@@ -282,17 +282,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 return record["metrics"]
             return record.get("per_target") or {self.config_.target[0]: record["metrics"]}
 
-    def _evaluated(self, data, stacklevel: int = 3) -> dict[str, Any]:
+    def _evaluated(self, data) -> dict[str, Any]:
         """:meth:`evaluate`'s whole record, as ``metrics.json`` keeps it: the metrics and what they
         were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says.
-        ``stacklevel``: the frame a warning names, counted from this one (the caller's caller: the user's
-        line under :meth:`evaluate`; 2 for the CLI, whose own line prints it as ``warning: ...``)."""
+        Its warnings name the user's line (the CLI's own, which prints them as ``warning: ...``)."""
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_), split=True)
         # series the run never learned, scored in the means: said, as predict says them
-        say_rough(panel, self.config_.lookback, self.series_ids_, stacklevel=stacklevel + 1)
+        say_rough(panel, self.config_.lookback, self.series_ids_)
         test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel, split=True)
-        self._say_windows_far_outside(arrays, *test, stacklevel=stacklevel + 1)
+        self._say_windows_far_outside(arrays, *test)
         return panel_metrics(self, panel, arrays, test, progress=self._progress)[0]
 
     def score(self, data, y=None) -> float:
@@ -326,7 +325,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             panel = self._read_for_use(data, need=min_points(cfg), split=True)
             arrays = self._panel_arrays(panel, split=True)
             rows, series = split_panel(panel, cfg)["test"]
-            self._say_windows_far_outside(arrays, rows, series, stacklevel=3)
+            self._say_windows_far_outside(arrays, rows, series)
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
             tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
             s = series.numpy()

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import first_of, opt, warnings_caught
+from lstmkit.errors import callers_level, first_of, opt, warnings_caught
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
@@ -48,7 +48,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     base["baselines"] = baseline_rows(est.season_, ets, getattr(est, "bounds_", None), len(panel.ids))
     by_target = [] if len(cfg.target) > 1 else None
     per_series, params, y_true, limits, target = _scores(est, panel, arrays, test, ets, kept, progress, by_target)
-    compared = finite_forecasts(per_series, cfg.model, "test", stacklevel=3)
+    compared = finite_forecasts(per_series, cfg.model, "test")
     agg, per_target = _means(compared), {}
     if by_target is not None:
         base["aggregate"] = SEVERAL_TARGETS
@@ -64,8 +64,7 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     scored = mine[mine["MAPE_points"] > 0]
     among = (f"those of the {len(scored):,} series not 0 throughout, the other {len(mine) - len(scored):,} having no MAPE"
              if len(scored) < len(mine) else "")
-    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", 3,
-                       among)
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", among)
     if est.output_.kind != "point":
         base["aggregate"] += POOLED
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
@@ -149,7 +148,7 @@ def _with_ets(cfg, panel) -> bool:
     return cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
 
 
-def finite_forecasts(per_series: pd.DataFrame, model: str, part: str, stacklevel: int) -> pd.DataFrame:
+def finite_forecasts(per_series: pd.DataFrame, model: str, part: str) -> pd.DataFrame:
     """The rows of ``per_series`` (every model's per-series metrics) of the series whose forecast by
     ``model`` is finite, with one warning naming those left out; all of them when none or every one is
     (the table then says the model's row is n/a, :func:`~lstmkit.tasks.forecast.metrics.format_table`).
@@ -165,7 +164,7 @@ def finite_forecasts(per_series: pd.DataFrame, model: str, part: str, stacklevel
                   f"({first_of(broken, show=lambda i: repr(str(i)))}: the network's outputs overflowed or are NaN); "
                   f"every row of the {part} metrics is the mean over the other {len(mine) - len(broken)} series: "
                   "check those series' values, or train again with a lower learning rate", UserWarning,
-                  stacklevel=stacklevel + 1)
+                  stacklevel=callers_level())
     return per_series[~per_series["id"].isin(broken)]
 
 
@@ -181,7 +180,7 @@ def _say_undefined(rows: pd.DataFrame) -> None:
         if 0 < bad.sum() < len(rows):
             warnings.warn(f"{metric} is undefined for {int(bad.sum())} of {len(rows)} series (e.g. "
                           f"{rows['id'].iloc[int(np.argmax(bad))]!r}: {why}); its mean is over the other series",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=callers_level())
 
 
 def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
@@ -261,7 +260,7 @@ def baseline_comparison(est, panel, arrays, val,
         return None
     ets = _with_ets(est.config_, panel)
     per_series, _, y_true, _, _ = _scores(est, panel, arrays, val, ets=ets, forecasts=forecasts)
-    per_series = finite_forecasts(per_series, est.config_.model, "validation", stacklevel=3)
+    per_series = finite_forecasts(per_series, est.config_.model, "validation")
     names = [est.config_.model, "naive", "seasonal_naive", *(["ets"] if ets else [])]
     metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}

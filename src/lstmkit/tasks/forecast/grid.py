@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
 __all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
            "check_one_step", "warn_missing_steps"]
@@ -91,7 +91,7 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) ->
     where = f"time column {name!r}" if name else "the time index"
     if u.gaps:
         warnings.warn(f"{where} has {u.gaps} irregular gaps (steps longer than the typical {u.typical_name()}); "
-                      "windows will span them", UserWarning, stacklevel=3)
+                      "windows will span them", UserWarning, stacklevel=callers_level())
     else:
         column = name or "time"
         grid = (f"df.set_index({column!r}).resample({_offset(u.lo)!r}).mean()" if u.dated else
@@ -101,7 +101,7 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) ->
                       f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — resample "
                       f"to a regular grid (pandas: {grid}) and train with {opt('fill', 'interpolate')}, or pass "
                       f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
-                      stacklevel=3)
+                      stacklevel=callers_level())
     return None, u.gaps
 
 
@@ -133,7 +133,7 @@ def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str
                   "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
                   f"time — resample every series to a regular grid (pandas: {grid}) and train with "
                   f"{opt('fill', 'interpolate')}, or pass {worded('--time none', 'time=None')} to read the rows as equal steps "
-                  "knowingly", UserWarning, stacklevel=3)
+                  "knowingly", UserWarning, stacklevel=callers_level())
 
 
 _NAMED = 3          # series a table's uneven-step warning names; the rest are counted
@@ -394,8 +394,9 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
                  f"UTC offset skip none, and so do local times read with the zone they were written in, "
                  f"{worded(f'--time-zone {zone} (Python: time_zone={zone!r})', opt('time_zone', zone))}, say)")
     if fill is not None:
-        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
+        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})",
+                      UserWarning, stacklevel=callers_level())
     else:
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
                       f"missing steps with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "
-                      f"nothing happened)", UserWarning, stacklevel=3)
+                      f"nothing happened)", UserWarning, stacklevel=callers_level())

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
 __all__ = ["M4_SEASON", "M4_HORIZON", "m4_frequency", "m4_settings", "read_m4_wide", "read_m4_test", "smape", "mase",
            "mase_scale", "seasonality_test", "seasonal_indices", "naive2", "m4_scores"]
@@ -74,12 +74,12 @@ def m4_settings(cfg, data) -> dict[str, dict[str, Any]]:
         found["horizon"] = {"value": horizon, "why": f"the M4 {freq} file {name}: the competition's horizon"}
         warnings.warn(f"horizon {horizon}: the M4 competition's for the {freq} file {name}; pass "
                       f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast another number of steps",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
     elif cfg.horizon != horizon:
         warnings.warn(f"horizon {cfg.horizon} differs from the M4 competition's {horizon} for the {freq} file "
                       f"{name}: scores will not compare with the competition's; drop "
                       f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast {horizon} steps",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
     return found
 
 

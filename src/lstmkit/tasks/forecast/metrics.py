@@ -91,18 +91,20 @@ def mape_points(y_true: np.ndarray, axis: int) -> np.ndarray:
     return a > ZERO_SCALE * a.mean(axis=axis, keepdims=True)
 
 
-def say_zeros_left_out(left: int, points: int, part: str, stacklevel: int, among: str = "") -> None:
+def say_zeros_left_out(left: int, points: int, part: str, among: str = "") -> None:
     """A warning when MAPE left out ``left`` of ``points`` points (of the series it is defined on,
     which ``among`` names where there are others: the count differed from the table's points with
     no word of why) whose actual value is 0 -- intermittent demand: most of them --, as a number in a
     table alone reads as the percentage error of every point."""
     if left:
         import warnings
+
+        from lstmkit.errors import callers_level
         said = f"; the {points:,} are {among}" if among else ""
         warnings.warn(f"MAPE leaves out the {left:,} of {points:,} {part} points whose actual value is 0 (a percentage "
                       f"of 0 is undefined{said}): it is the mean over the other {points - left:,}; compare MAE or MASE (sMAPE "
                       f"scores each of those points 200 unless its forecast is exactly 0)", UserWarning,
-                      stacklevel=stacklevel + 1)
+                      stacklevel=callers_level())
 
 
 def mase_scale(y_train, season: int = 1) -> np.ndarray:

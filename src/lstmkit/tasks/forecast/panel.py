@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, first_of, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.tasks.forecast.bounds import check_inside
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, check_calendar_varies, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
@@ -344,7 +344,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if calendar and zone is not None and run is not None and not run.get("time_zone"):
         warnings.warn(f"the run was trained on times without a zone, and these are in {zone}: its calendar features "
                       f"read them on {zone}'s clock, as they read the training times on the clock those showed; if "
-                      "those were UTC, give these in UTC too", UserWarning, stacklevel=3)
+                      "those were UTC, give these in UTC too", UserWarning, stacklevel=callers_level())
     if calendar:
         features = calendar_features(tt, calendar, zone)
         if run is None:                          # a fit's: a run trained so before still reads its data

@@ -20,7 +20,7 @@ from lstmkit.data.arrays import plain_array
 from lstmkit.data.ranges import range_state
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError, first_of, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
@@ -87,7 +87,7 @@ def _say_short_reach(cfg) -> None:
         warnings.warn(f"{opt('model', 'tcn')} with {opt('lookback', cfg.lookback)}: the forecast reads only the "
                       f"newest {reach} of the window's {steps} {unit} (the receptive field of its dilated "
                       f"convolutions); pass {opt('num_layers', tcn_blocks_for(steps))} to read the whole window",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
 
 
 def _say_flat_training(panel: Panel, cfg) -> None:
@@ -115,14 +115,14 @@ def _say_flat_training(panel: Panel, cfg) -> None:
                       + (f" (and {first_of(still[1:], show=repr)} too)" if len(still) > 1 else "")
                       + ": the network learns nothing of it, and its forecasts are the network's offset from that "
                       "value, not the value -- forecast it on its own, or train on history in which it moves",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
         return
     n = len(train)
     which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
     warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
                   f"launch: from the launch on), or give the training part more of it with a smaller {opt('val_frac')} "
-                  f"and {opt('test_frac')}", UserWarning, stacklevel=4)
+                  f"and {opt('test_frac')}", UserWarning, stacklevel=callers_level())
 
 
 def _say_flat_covariates(train: np.ndarray, names: list[str], n_past: int, cfg) -> None:
@@ -139,7 +139,7 @@ def _say_flat_covariates(train: np.ndarray, names: list[str], n_past: int, cfg) 
     more = f" (and {first_of([names[k] for k in flat[1:]], 3, repr)})" if len(flat) > 1 else ""
     warnings.warn(f"covariate {names[j]!r}{more} is {train[0, j]:g} in every training row: the model cannot learn what "
                   "it does, and reads any other value of it, given to predict, as one it never saw — drop it from "
-                  f"{opt(role)}, or train on history in which it varies", UserWarning, stacklevel=5)
+                  f"{opt(role)}, or train on history in which it varies", UserWarning, stacklevel=callers_level())
 
 
 def _largest_trained(panel: Panel, cfg) -> float | None:
@@ -248,7 +248,7 @@ class PanelPipeline(AheadForecast):
             import warnings
             warnings.warn(f"{len(panel.skipped)} series skipped (fewer than {min_points(cfg)} points), "
                           f"e.g. {panel.skipped[0]['id']!r}; listed in the data summary and metrics.json",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=callers_level())
         _say_flat_training(panel, cfg)
         _say_short_reach(cfg)
         torch.manual_seed(cfg.train.seed)
@@ -452,12 +452,11 @@ class PanelPipeline(AheadForecast):
         """The bounds of the windows of series ``series`` (indices into ``panel``)."""
         return self._limits([panel.ids[k] for k in np.asarray(series)])
 
-    def _say_windows_far_outside(self, arrays, rows: torch.Tensor, series: torch.Tensor, stacklevel: int) -> None:
+    def _say_windows_far_outside(self, arrays, rows: torch.Tensor, series: torch.Tensor) -> None:
         """One warning, as ``predict`` gives of its window, when the values the windows starting at ``rows``
         read (``evaluate``'s test windows: their targets, and covariates over the horizon too) lie far
         outside a series' training range: a test file in other units (thousands for units, cents for a
-        price) was scored without a word, its metrics those of a network extrapolating. ``stacklevel``: the
-        caller's frame as ``warnings.warn`` counts it from the frame that called this method."""
+        price) was scored without a word, its metrics those of a network extrapolating."""
         cfg, panel = self.config_, arrays["panel"]
         r, s = rows.numpy(), series.numpy()
         order = np.argsort(s, kind="stable")                  # each series' first and last window: one pass
@@ -465,18 +464,18 @@ class PanelPipeline(AheadForecast):
         lo, hi = (np.minimum.reduceat(r[order], first), np.maximum.reduceat(r[order], first)) if len(r) else ([], [])
         spans = [(int(k), int(a), int(b) + cfg.lookback) for k, a, b in zip(keys, lo, hi)]   # the rows they read
         ids = [panel.ids[k] for k, _, _ in spans]
-        answer, level = "its test forecasts and the metrics scored on them", stacklevel + 1
+        answer = "its test forecasts and the metrics scored on them"
         say_far_outside(self.panel_scaler_, ids, [arrays["targets"][a:b].numpy() for _, a, b in spans],
                         [panel.values[a:b] for _, a, b in spans], self._original_units, bool(cfg.deseason),
                         subject=lambda k: f"the {spans[k][2] - spans[k][1]} values the test windows read",
-                        answer=answer, stacklevel=level)
+                        answer=answer)
         n_user = len(cfg.future_covariates)
         if self.n_past_ + n_user:
             T = len(cfg.target)
             cov = np.concatenate([panel.past, panel.future[:, :n_user]], 1)
             say_covariates_far_outside(getattr(self, "covariate_range_", None),
                                        [*self.input_names_[T:T + self.n_past_], *cfg.future_covariates], ids,
-                                       [cov[a:b + cfg.horizon] for _, a, b in spans], answer, stacklevel=level)
+                                       [cov[a:b + cfg.horizon] for _, a, b in spans], answer)
 
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as

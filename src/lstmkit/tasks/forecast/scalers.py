@@ -16,7 +16,7 @@ import numpy as np
 
 from lstmkit.data.ranges import far_outside, far_outside_words, reach, read_range
 from lstmkit.data.scaling import spread_or_size
-from lstmkit.errors import LstmkitError, opt, warnings_caught
+from lstmkit.errors import LstmkitError, callers_level, opt, warnings_caught
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
@@ -113,7 +113,7 @@ class PanelScaler:
 
 
 def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool,
-                    subject=None, answer: str = "the forecast", stacklevel: int = 4) -> None:
+                    subject=None, answer: str = "the forecast") -> None:
     """A warning for the first series ``ids[k]`` whose scaled window ``z[k] [L, T]`` lies
     :meth:`PanelScaler.far_outside` its train range: a forecast from values the network never saw
     (other units, a level far beyond training) is finite, and may be far off. ``raw [S, L, T]``:
@@ -125,7 +125,7 @@ def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to
              if (note := far_outside_note(scaler, sid, z[k], raw[k], to_original, adjusted,
                                           None if subject is None else subject(k), answer)) is not None]
     if notes:
-        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=stacklevel)
+        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=callers_level())
 
 
 def _more(n: int) -> str:
@@ -152,15 +152,15 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
                              f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", answer)
 
 
-def say_covariates_far_outside(record, names: list[str], ids, values: list[np.ndarray], answer: str = "the forecast",
-                               stacklevel: int = 4) -> None:
+def say_covariates_far_outside(record, names: list[str], ids, values: list[np.ndarray],
+                               answer: str = "the forecast") -> None:
     """A warning for the first series ``ids[k]`` whose covariate values ``values[k]`` lie far outside
     their training range (:func:`covariates_far_outside_note`), and how many more series are so. A price
     given in cents to a model trained on prices in units is forecast from without a word otherwise."""
     notes = [note for sid, v in zip(ids, values)
              if (note := covariates_far_outside_note(record, names, v, f"of series {sid!r}", answer)) is not None]
     if notes:
-        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=stacklevel)
+        warnings.warn(notes[0] + _more(len(notes) - 1), UserWarning, stacklevel=callers_level())
 
 
 def covariates_far_outside_note(record, names: list[str], values: np.ndarray, whose: str,
@@ -266,4 +266,4 @@ def check_season_measured(train_sizes, ids, m: int) -> None:
         warnings.warn(f"{int(short.sum())} of {len(short)} series have fewer than {need} training points (e.g. "
                       f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): {opt('deseason', m)} leaves them "
                       "unadjusted",
-                      UserWarning, stacklevel=5)
+                      UserWarning, stacklevel=callers_level())

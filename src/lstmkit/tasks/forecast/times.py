@@ -49,7 +49,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.data.columns import SUBTOTAL_LABEL, SUMMARY_WORDS
 from lstmkit.data.textfile import row_place
-from lstmkit.errors import LstmkitError, opt, warnings_caught, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, time_text, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates, whole_floats
@@ -278,7 +278,8 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
         hint = _serial_hint(col, "dates")
         if hint and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
             warnings.warn(f"time column {name!r} holds whole numbers ({lo} … {hi}): read as step numbers, not dates; "
-                          f"{hint}, or format the column as dates before saving", UserWarning, stacklevel=3)
+                          f"{hint}, or format the column as dates before saving",
+                          UserWarning, stacklevel=callers_level())
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
@@ -286,7 +287,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
         info["time_note"] = (f"time column {name!r} read as Unix times ({UNIT_NAMES[times.attrs['unix']]} "
                              f"since 1970); forecast times are {'in ' + zone if zone else 'UTC'}")
         warnings.warn(f"{info['time_note']}; if they are step numbers, not times, number them from 0",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=callers_level())
     if times.attrs.get("local_from"):
         zones = times.attrs["local_from"]
         info["time_note"] = (f"time column {name!r} read as local dates (every row shows the same local clock time; "
@@ -302,13 +303,13 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     if times.attrs.get("localized") and guessed and not times.attrs.get("local_from"):
         warnings.warn(f"time column {name!r} has times without a UTC offset, and the run was trained on times in "
                       f"{zone}: read as {zone} local time (forecasts in it); write the times with their offset, or "
-                      "in UTC ending Z, to read them otherwise", UserWarning, stacklevel=3)
+                      "in UTC ending Z, to read them otherwise", UserWarning, stacklevel=callers_level())
     if times.attrs.get("offsets_change") and utc_from:
         warnings.warn(f"time column {name!r} writes UTC offsets that change ({', '.join(utc_from[:5])}: daylight "
                       "saving), which name no time zone, so forecast times and calendar features are in UTC; "
                       + worded("pass --time-zone with the zone they were written in (e.g. Europe/Berlin; time_zone= in Python)",
                                "pass time_zone= with the zone they were written in (e.g. 'Europe/Berlin')")
-                      + " to have them on its local clock", UserWarning, stacklevel=3)
+                      + " to have them on its local clock", UserWarning, stacklevel=callers_level())
     if times.attrs.get("dates"):
         info["dates"] = times.attrs["dates"]
     if zone:                              # forecasts are given in it (in_zone); the run remembers it

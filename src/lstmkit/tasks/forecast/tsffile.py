@@ -48,7 +48,7 @@ import pandas as pd
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import check_text, file_ext, text_lines
 from lstmkit.data.tagged import header_tags
-from lstmkit.errors import LstmkitError, missing_path_fix, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, missing_path_fix, opt, worded
 from lstmkit.runs import path_exists
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.tsf_times import frequency_step, point_times
@@ -165,7 +165,8 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
             head[tag] = (values[0].lower() == "true", lineno)
         elif tag != "relation":
             warnings.warn(f"{where}line {lineno}: unknown header tag @{tag} ignored (a .tsf header has @relation, "
-                          "@attribute, @frequency, @horizon, @missing, @equallength)", UserWarning, stacklevel=5)
+                          "@attribute, @frequency, @horizon, @missing, @equallength)",
+                          UserWarning, stacklevel=callers_level())
     return head
 
 
@@ -304,7 +305,7 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
         id_name = _free("series", head, where)
         columns[id_name] = np.repeat(np.array([f"T{k}" for k in range(1, len(series) + 1)], dtype=object), lengths)
         warnings.warn(f"{where}names no series (no string attribute): they are called T1 … T{len(series)} in file "
-                      "order", UserWarning, stacklevel=4)
+                      "order", UserWarning, stacklevel=callers_level())
     for j, name in enumerate(names):
         if j != date_at:
             columns[name] = np.repeat(np.array([r[j] for r in rows], dtype=object if j in strings else None), lengths)
@@ -312,13 +313,13 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
     if date_at is not None and frequency is None:
         warnings.warn(f"{where}gives start times ({names[date_at]}) but no @frequency: its series are read without "
                       "time stamps; add '@frequency monthly' (or the series' own) to the header to read them",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())
     elif date_at is not None:
         times = point_times([r[date_at] for r in rows], lengths, frequency[1])
         if times is None:
             warnings.warn(f"{where.strip()}: time stamps from {names[date_at]} stepped by @frequency {frequency[0]} "
                           "fall outside the years 1678-2261 that pandas holds: the series are read without them",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=callers_level())
         else:
             time_name = _free("time", head, where)
             columns[time_name] = times
@@ -351,7 +352,7 @@ def _free(name: str, head: dict[str, Any], where: str) -> str:
     warnings.warn(f"{where}line {lines[name]}: attribute {name!r} has the name of the column of {role}: that column "
                   f"is {free!r}, and {name!r} is the attribute (pass --{flag} {free} "
                   f"where you name it); rename the attribute in the header to keep {name!r} for {role}",
-                  UserWarning, stacklevel=5)
+                  UserWarning, stacklevel=callers_level())
     return free
 
 
@@ -385,12 +386,13 @@ def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
         found["horizon"] = {"value": cfg.horizon, "why": f"the .tsf file's @horizon (line {line})"}
         warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass "
                       f"{worded('--horizon (horizon=)', opt('horizon'))} to "
-                      "forecast another number of steps", UserWarning, stacklevel=4)
+                      "forecast another number of steps", UserWarning, stacklevel=callers_level())
     elif info["horizon"] is not None and cfg.horizon != info["horizon"][0]:
         value, line = info["horizon"]
         warnings.warn(f"horizon {cfg.horizon} differs from {name}'s @horizon {value} (line {line}), the horizon the "
                       f"archive's benchmarks score at: scores will not compare with theirs; drop "
-                      f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast {value} steps", UserWarning, stacklevel=4)
+                      f"{worded('--horizon (horizon=)', opt('horizon'))} to forecast {value} steps",
+                      UserWarning, stacklevel=callers_level())
     if cfg.season is None and cfg.time is None and info["season"] > 1:
         cfg.season = info["season"]
         found["season"] = {"value": cfg.season, "why": f"the .tsf file's @frequency {info['frequency'][0]} "

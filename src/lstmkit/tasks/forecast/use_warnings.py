@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from lstmkit.errors import callers_level
 from lstmkit.tasks.forecast.grid import time_text
 from lstmkit.tasks.forecast.panel import Panel
 
@@ -33,19 +34,18 @@ def say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
     s = skipped[0]
     why = "no target value" if s["reason"] == "no target values" else f"{s['length']} points, fewer than the {need} needed"
     warnings.warn(f"{len(skipped)} series left out (e.g. {s['id']!r}: {why}); the result covers the other "
-                  f"series", UserWarning, stacklevel=4)
+                  f"series", UserWarning, stacklevel=callers_level())
 
 
-def say_rough(panel: Panel, lookback: int, trained: list[str], stacklevel: int = 4) -> None:
+def say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
     """A warning for each kind of many-series forecast made on less than the run knows: series
     shorter than the lookback (their window starts with their first value repeated) and series
-    the run was not trained on (scaled from their own history, without learned settings).
-    ``stacklevel``: the frame the warnings name, counted from this one (predict's caller)."""
+    the run was not trained on (scaled from their own history, without learned settings)."""
     short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < lookback]
     if short:
         warnings.warn(f"{len(short)} series shorter than the lookback of {lookback} (e.g. {short[0][0]!r}: "
                       f"{short[0][1]} rows): their windows start with their first value repeated, so their "
-                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=stacklevel)
+                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=callers_level())
     known = set(trained)
     unseen = [sid for sid in panel.ids if sid not in known]
     if unseen and len(trained) > 1:
@@ -55,7 +55,7 @@ def say_rough(panel: Panel, lookback: int, trained: list[str], stacklevel: int =
                 "of them") if alike else ""
         warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
                       f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
-                      f"their own history's scaling{also}", UserWarning, stacklevel=stacklevel)
+                      f"their own history's scaling{also}", UserWarning, stacklevel=callers_level())
 
 
 def say_stale(ids: list, last, ahead: list) -> None:
@@ -78,7 +78,7 @@ def say_stale(ids: list, last, ahead: list) -> None:
                   f"to {_shown(last[newest])}): {'its forecast is' if one else 'their forecasts are'} the "
                   f"{len(ahead[first])} steps after {'its' if one else 'their'} own end, all at or before "
                   f"{_shown(last[newest])}; send {'its' if one else 'their'} recent rows, or leave "
-                  f"{'it' if one else 'them'} out of the data", UserWarning, stacklevel=4)
+                  f"{'it' if one else 'them'} out of the data", UserWarning, stacklevel=callers_level())
 
 
 def _shown(t) -> str | int:

@@ -50,7 +50,8 @@ from lstmkit.data.textfile import check_readable, column_strings, decode_text, t
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, join_words, make_tokenizer, state_error,
                                 tokenizer_from_dict)
-from lstmkit.errors import BadValue, LstmkitError, caller_wording, missing_path_fix, opt, warnings_caught, worded
+from lstmkit.errors import (BadValue, LstmkitError, caller_wording, callers_level, missing_path_fix, opt,
+                            warnings_caught, worded)
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
@@ -457,4 +458,4 @@ def warn_shared_lines(train: Sequence[str], held: Sequence[str], what: str, fix:
     shared = sum(line in seen for line in held)
     if shared > len(held) / 2:
         warnings.warn(f"{shared} of the {len(held)} {what} lines are training lines too: the {what} perplexity "
-                      f"flatters the model{fix}", UserWarning, stacklevel=3)
+                      f"flatters the model{fix}", UserWarning, stacklevel=callers_level())

@@ -30,7 +30,7 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.same_data import piped, source_path, text_folders
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import LstmkitError, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, opt, worded
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write, read_state_file
@@ -295,7 +295,7 @@ class LanguageModel(RunEstimator):
             if isinstance(texts, str):
                 texts = [texts]
             elif isinstance(texts, pd.DataFrame):   # its column of texts (the one trained on), or its one column
-                texts = texts_column(texts, self.config_.text_column or "text", "text", stacklevel=3)
+                texts = texts_column(texts, self.config_.text_column or "text", "text")
             elif isinstance(texts, (bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
                 raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                    "pass e.g. ['the old dog sleeps']")
@@ -410,7 +410,7 @@ class LanguageModel(RunEstimator):
             shown = ", ".join(repr(p) for p in unknown[:8]) + (", ..." if len(unknown) > 8 else "")
             warnings.warn(f"the prefix holds {len(unknown)} {self.config_.level} token(s) never seen in training "
                           f"({shown}); the model reads each as <unk>, so the sample continues from less than "
-                          f"the prefix says", UserWarning, stacklevel=3)
+                          f"the prefix says", UserWarning, stacklevel=callers_level())
 
     def _build_net(self) -> LanguageModelNet:
         cfg, tok = self.config_, self.tokenizer_
@@ -498,7 +498,7 @@ def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
         warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than "
                       f"{opt('min_freq', cfg.resolved_min_freq())}): "
                       f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=callers_level())
 
 
 def _warn_unknown_text(rate: float, trained: Any, level: str) -> None:
@@ -510,7 +510,7 @@ def _warn_unknown_text(rate: float, trained: Any, level: str) -> None:
     if unknown_text(rate, trained):
         warnings.warn(f"{rate:.0%} of the text's {level} tokens are <unk> (of the training text's "
                       f"{trained_unk_rate(trained):.0%}): {unknown_text_why(level)}; pass text like the training text",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=callers_level())
 
 
 def trained_unk_rate(trained: Any) -> float:

@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, callers_level, opt
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, pattern_option
 
 __all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA", "MLS_TRANSCRIPTS"]
@@ -190,7 +190,8 @@ def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
         line.append(f"{said['test']} to test (kept out of training; 'speech evaluate' on this folder scores them)")
     else:                           # evaluate would score every subset, the trained-on ones too
         line.append("no test-* subset: to score recordings never trained on, evaluate a dev-* subset's folder")
-    warnings.warn(f"{root}: its subsets give the split, not a random draw: {', '.join(line)}", UserWarning, stacklevel=4)
+    warnings.warn(f"{root}: its subsets give the split, not a random draw: {', '.join(line)}",
+                  UserWarning, stacklevel=callers_level())
     return kind
 
 
@@ -361,4 +362,4 @@ def _say_unnamed(files: list[Path], root: Path, named_by: str) -> None:
     if files:
         warnings.warn(f"{root}: {len(files)} audio file(s) have no transcript line and are left out "
                       f"(first: {files[0].relative_to(root)}); each needs {named_by} to be trained on or scored",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=callers_level())

@@ -116,7 +116,8 @@ def read_validation(data: Any, label_from_name: str | None = None) -> Utterances
     val = utts.validation_part()
     if len(val) < len(utts):
         warnings.warn(f"{utts.source}: validated on its {len(val)} recordings held out for validation (dev-* subsets, "
-                      f"validation_list.txt); its {len(utts) - len(val)} others are left out", UserWarning, stacklevel=3)
+                      f"validation_list.txt); its {len(utts) - len(val)} others are left out",
+                      UserWarning, stacklevel=callers_level())
     return val
 
 
@@ -179,7 +180,7 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
                       f"({', '.join(map(repr, unseen[:5]))}): the model cannot learn them and scores 0 on them; "
                       f"give each label several recordings (or pass {worded('--val', 'val_data=')} with labels of the training "
                       "data)",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=callers_level())
 
 
 def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
@@ -191,7 +192,7 @@ def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
         shown = ", ".join(map(repr, unseen[:8])) + (", ..." if len(unseen) > 8 else "")
         warnings.warn(f"{len(unseen)} character(s) of the validation transcripts occur in no training transcript "
                       f"({shown}): the model cannot learn them and each counts as an error; write both parts alike "
-                      "(same case, same punctuation)", UserWarning, stacklevel=3)
+                      "(same case, same punctuation)", UserWarning, stacklevel=callers_level())
 
 
 def check_no_shared_utterances(train: Utterances, val: Utterances) -> None:
@@ -224,7 +225,7 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
                       f"them; pass {worded('--val', 'val_data=')} with recordings kept out of training", UserWarning,
-                      stacklevel=3)
+                      stacklevel=callers_level())
 
 
 def warn_tested_on_training(train: Utterances, test: Utterances) -> None:
@@ -234,7 +235,7 @@ def warn_tested_on_training(train: Utterances, test: Utterances) -> None:
     if shared:
         warnings.warn(f"{len(shared)} of the {len(test)} test recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the test scores flatter the model; pass --test recordings kept "
-                      "out of --data", UserWarning, stacklevel=3)
+                      "out of --data", UserWarning, stacklevel=callers_level())
 
 
 LONG_SECONDS = 60.0      # a recording longer is one unsegmented sequence: warned of (the service refuses it)

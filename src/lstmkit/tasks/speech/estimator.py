@@ -277,7 +277,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                     note = never_predicted(m["val"], dict(zip(self.class_names_, counts.tolist())),
                                            self.class_weights_ is not None, "the validation part")
                     if note is not None:
-                        warnings.warn(note, UserWarning, stacklevel=2)
+                        warnings.warn(note, UserWarning, stacklevel=callers_level())
                 if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
                     m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
                 m["train_seconds"] = round(self.train_seconds_, 2)
@@ -585,7 +585,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             warnings.warn(f"{len(short)} of {len(utts)} reference transcripts are longer than their recordings can "
                           f"spell (first: {path}, {have} output frames for {need} symbols): the model cannot write "
                           "them, and they are scored as errors — check that each transcript belongs to its recording",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=callers_level())
 
     def score(self, data=None, y=None, *, sample_rate: int | None = None, sample_weight=None, X=None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
@@ -845,7 +845,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         names; None: no warning, as validation during training) whose transcript was cut."""
         texts, cut = self._recognise(feats, beam, lm, net, outs)
         if cut and names is not None:
-            warnings.warn(cut_warning([names[i] for i in cut], self.decode_steps()), UserWarning, stacklevel=3)
+            warnings.warn(cut_warning([names[i] for i in cut], self.decode_steps()),
+                          UserWarning, stacklevel=callers_level())
         return texts
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,

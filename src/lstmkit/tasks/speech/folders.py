@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstmkit.errors import LstmkitError, opt
+from lstmkit.errors import LstmkitError, callers_level, opt
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, drop_pattern, name_pattern, pattern_option
 
 __all__ = ["read_folder", "folder_recordings", "LIST_FILES"]
@@ -129,16 +129,17 @@ def _say_left_out(layout: _Layout) -> None:
     if layout.skipped:
         names = _shown([f"{d}/" for d in layout.skipped])
         warnings.warn(f"{layout.root}: {names} skipped: a folder whose name starts with '_' holds no class "
-                      "(Speech Commands' _background_noise_/ holds noise clips)", UserWarning, stacklevel=3)
+                      "(Speech Commands' _background_noise_/ holds noise clips)",
+                      UserWarning, stacklevel=callers_level())
     if layout.empty and (layout.classes or layout.files):
         warnings.warn(f"{layout.root}: {len(layout.empty)} folder(s) hold no audio files and are left out "
-                      f"({_shown([f'{d}/' for d in layout.empty])})", UserWarning, stacklevel=3)
+                      f"({_shown([f'{d}/' for d in layout.empty])})", UserWarning, stacklevel=callers_level())
     if layout.deeper and (layout.classes or layout.files):
         where = _shown([f"{d}: {n}" for d, n in layout.deeper.items()], 3)
         warnings.warn(f"{layout.root}: {sum(layout.deeper.values())} audio file(s) in folders inside its folders "
                       f"were not read ({where}): only the files directly in {layout.root} or in one of its folders "
                       "are; move them up into their class folder, or list the recordings in a manifest CSV "
-                      "(path,text) and pass that", UserWarning, stacklevel=3)
+                      "(path,text) and pass that", UserWarning, stacklevel=callers_level())
 
 
 def read_folder(folder: str | Path, pattern: str | None = None, as_trained: str | None = None) -> Utterances:
@@ -185,7 +186,7 @@ def _class_utterances(layout: _Layout) -> Utterances:
     parts, said = _listed_parts(layout.root, names)       # its errors come before any warning
     _say_left_out(layout)
     if said:
-        warnings.warn(said, UserWarning, stacklevel=3)
+        warnings.warn(said, UserWarning, stacklevel=callers_level())
     return Utterances(paths, texts, [], str(layout.root.resolve()), parts)
 
 

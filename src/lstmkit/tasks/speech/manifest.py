@@ -27,7 +27,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.stratify import stratified_split
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
-from lstmkit.errors import BadValue, LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, worded
 
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern",
            "drop_pattern", "pattern_option"]
@@ -201,7 +201,7 @@ def _each_recording_once(paths: list[str], texts: list[str], where: str) -> list
             repeated.append(p)
     if repeated:
         warnings.warn(f"{where} lists {len(repeated)} recording(s) more than once (first: "
-                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
+                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=callers_level())
     return keep
 
 

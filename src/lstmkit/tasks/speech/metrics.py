@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.errors import LstmkitError, optional_import
+from lstmkit.errors import LstmkitError, callers_level, optional_import
 
 __all__ = ["word_scorer", "recognition_metrics", "one_space", "check_references", "format_recognition", "plot_spectrogram",
            "plot_ctc_posteriors", "plot_decoder_attention"]
@@ -86,7 +86,7 @@ def check_references(chars: Sequence[str], paths: Sequence[str], texts: Sequence
             "of its training transcripts" if cased else "")
     warnings.warn(f"{len(holding)} of {len(texts)} reference transcripts (first: {holding[0]}) hold characters the "
                   f"model cannot write: {shown}; they are scored as written, each one an error — {alphabet}{case}",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=callers_level())
 
 
 def format_recognition(m: dict[str, Any]) -> str:

@@ -45,7 +45,8 @@ from lstmkit.data.vocab import (INVISIBLE_READING, PAD, SPACELESS, UNK, Vocab, b
                                 checked_itos, checked_rules, import_tokenizers, join_words, mark_class,
                                 normalize_text, one_spaced, specials_as_text, state_error)
 from lstmkit.data.splits import check_not_saved_dataset, parts_shown, split_parts, split_parts_fix
-from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, missing_path_fix, opt, warnings_caught, worded
+from lstmkit.errors import (BadValue, ColumnNotFound, LstmkitError, callers_level, missing_path_fix, opt,
+                            warnings_caught, worded)
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -290,7 +291,7 @@ def _headerless_csv_pairs(path: Path, text: str, first_line: int) -> tuple[pd.Da
     'tgt'. Said in one warning. (Its first pair was read as column names: 'pass --src a dog --tgt un chien'.)"""
     warnings.warn(f"{path} has no src,tgt header: read as pairs without a header, the first column the source "
                   f"and the second the target; name the columns of a header line with {opt('src')} and "
-                  f"{opt('tgt')}", UserWarning, stacklevel=3)
+                  f"{opt('tgt')}", UserWarning, stacklevel=callers_level())
     df = parse_table("src,tgt\n" + text, path, ",", first_line=first_line - 1)
     return df, partial(row_place, df)
 
@@ -365,12 +366,13 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     if _numbered(fields):           # Tatoeba's sentence-pair export: id, sentence, id, sentence
         warnings.warn(f"{path} has no src/tgt header and its first and third fields are numbers (Tatoeba's "
                       f"id<TAB>sentence<TAB>id<TAB>sentence export): the second field of each line is read as the "
-                      f"source and the fourth as the target", UserWarning, stacklevel=2)
+                      f"source and the fourth as the target", UserWarning, stacklevel=callers_level())
         fields = [f if len(f) == 4 else [""] * 4 for f in fields]          # a blank line: an empty pair
         return [f[1] for f in fields], [f[3] for f in fields]
     warnings.warn(f"{path} has no src/tgt header: read as pairs without a header, the first field of each "
                   f"line the source and the second the target" + (f" ({extra} more field(s) left out)" if extra else "")
-                  + f"; name the columns of a header line with {opt('src')} and {opt('tgt')}", UserWarning, stacklevel=2)
+                  + f"; name the columns of a header line with {opt('src')} and {opt('tgt')}",
+                  UserWarning, stacklevel=callers_level())
     return [f[0] for f in fields], [f[1] for f in fields]
 
 
@@ -491,7 +493,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
                       f"copy; to translate, give the source and the target language (the same file twice, or the same "
-                      f"column?)", UserWarning, stacklevel=2)
+                      f"column?)", UserWarning, stacklevel=callers_level())
     return pairs
 
 
@@ -531,7 +533,7 @@ def warn_repeated_pairs(train: Pairs, part: Pairs, what: str) -> None:
     if repeated:
         warnings.warn(f"{repeated} of the {len(part)} pairs of {what} occur in the training data too (duplicate pairs): "
                       f"its BLEU and chrF flatter the model on them; drop the repeated pairs from one side (pandas: "
-                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
+                      f"drop_duplicates) before training", UserWarning, stacklevel=callers_level())
 
 
 def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

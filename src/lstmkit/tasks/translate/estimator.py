@@ -32,7 +32,7 @@ from lstmkit.data.columns import texts_column, one_text
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, MissingPackage, first_of, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, MissingPackage, callers_level, first_of, opt, worded
 from lstmkit.nn.seq2seq import Hypothesis, Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
@@ -169,7 +169,7 @@ class Translator(RunEstimator):
                     warnings.warn(f"{opt('val_frac', f'{cfg.val_frac:g}', written=True)} holds out {len(va_idx)} of "
                                   f"{len(full)} pairs for "
                                   f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
-                                  f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=2)
+                                  f"pass {opt('val_frac', 0.05)} to 0.1", UserWarning, stacklevel=callers_level())
 
             self.config_ = cfg
             vocab_said: str | None = None     # the training words' share of <unk>, when said (validation's is not said again)
@@ -459,7 +459,7 @@ class Translator(RunEstimator):
     def _src_ids(self, sentence: str, warn: bool = True) -> list[int]:
         ids = self.src_tokenizer_.encode(sentence) or [EOS_ID]
         if warn and (note := cut_sources([ids], self.config_.max_len)):
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=callers_level())
         return ids[:self.config_.max_len]
 
     def _token_ids(self, pairs: Pairs, progress: str = "off") -> tuple[list[list[int]], list[list[int]]]:
@@ -535,7 +535,7 @@ class Translator(RunEstimator):
             except MissingPackage as e:
                 warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graphs, and {e.message}: "
                               "translating with the float weights saved beside them, not the int8 model; "
-                              f"{e.hint}", UserWarning, stacklevel=4)
+                              f"{e.hint}", UserWarning, stacklevel=callers_level())
         _ANSWERING[self] = (self.net_, run, net)
         return net
 
@@ -567,12 +567,12 @@ class Translator(RunEstimator):
             hyps = self.translate(pairs.src, beam=beam)
         for note in notes:
             if not (said and MOSTLY_UNKNOWN in note):
-                warnings.warn(note, UserWarning, stacklevel=3)
+                warnings.warn(note, UserWarning, stacklevel=callers_level())
         seconds = _time.perf_counter() - t0
         refs, unescaped, normalised = self.references(pairs.tgt)
         lowercase = self.scored_lowercase() if lowercase is None else lowercase
         if not lowercase:
-            _warn(lower_cased_references(hyps, refs), stacklevel=4)        # evaluate's caller
+            _warn(lower_cased_references(hyps, refs))
         more = [self.references(r)[0] for r in more_refs]
         scores = corpus_scores(hyps, refs, lowercase, tokenize, more)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
@@ -659,7 +659,7 @@ def _notes_kept() -> Iterator[list[str]]:
         _KEPT.notes = outer
 
 
-def _warn(said: str | None, stacklevel: int = 3) -> None:
+def _warn(said: str | None) -> None:
     """One warning of what a check (:func:`cut_short`, :func:`longer_than_trained`,
     :func:`all_unknown`; the service puts the same lines in its answers' ``warnings``) said, if it did;
     kept instead inside :func:`_notes_kept`."""
@@ -668,7 +668,7 @@ def _warn(said: str | None, stacklevel: int = 3) -> None:
         if kept is not None:
             kept.append(said)
         else:
-            warnings.warn(said, UserWarning, stacklevel=stacklevel)
+            warnings.warn(said, UserWarning, stacklevel=callers_level())
 
 
 def lower_cased_references(hyps: Sequence[str], refs: Sequence[str]) -> str | None:
@@ -803,7 +803,7 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
     sentences = arrow_as_frame(sentences)    # a pyarrow Table, a polars frame: their pandas DataFrame
     if hasattr(sentences, "columns") and hasattr(sentences, "iloc"):        # a pandas DataFrame
         # its caller's caller's caller: _translate's, whose callers translate and predict are the user's
-        sentences = texts_column(sentences, column, "source", stacklevel=5)
+        sentences = texts_column(sentences, column, "source")
     if (sentences is None or isinstance(sentences, (bytes, int, float, dict, set, frozenset))
             or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
