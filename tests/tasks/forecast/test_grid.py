@@ -16,6 +16,7 @@ def test_under_three_times_are_not_judged_and_three_are():
     for few in (None, np.array([5]), np.array([0, 1])):
         assert uneven_steps(few) is None
         assert regularity(few, "t") == (None, 0)
+    assert regularity(pd.date_range("2024-01-01", periods=2, freq="D").to_numpy(), "t") == (None, 0)
     u = uneven_steps(np.array([0, 1, 3]))                          # steps 1 and 2: twice apart
     assert (u.lo, u.hi, u.typical, u.gaps, u.differ, u.n, u.first, u.last) == (1, 2, 1.5, 0, 2, 2, 0, 3)
 
@@ -45,11 +46,12 @@ def test_regularity_returns_the_frequency_and_the_gaps_it_warns_of():
         assert regularity(np.array([0, 1, 3, 5, 8]), "t") == (None, 0)
 
 
-def test_one_series_uneven_steps_warning_names_the_readers_caller():
-    ticks = np.array([0, 1, 3, 5, 8, 9, 11, 13, 16, 17])
-    with pytest.warns(UserWarning, match="steps vary") as caught:
+@pytest.mark.parametrize("ticks, said", [([0, 1, 3, 5, 8, 9, 11, 13, 16, 17], "steps vary"),
+                                         ([0, 2, 4, 6, 8, 18, 20, 22, 24, 26], "irregular gaps")])
+def test_one_series_uneven_steps_warning_names_the_readers_caller(ticks, said):
+    with pytest.warns(UserWarning, match=said) as caught:
         read_panel(pd.DataFrame({"t": ticks, "y": np.arange(10.0)}), ForecastConfig(target=["y"], time="t", horizon=1))
-    assert [w.filename for w in caught if "steps vary" in str(w.message)] == [__file__]
+    assert [w.filename for w in caught if said in str(w.message)] == [__file__]
 
 
 def test_three_semi_monthly_dates_are_enough_for_their_calendar_step():
@@ -69,6 +71,7 @@ HOURS = pd.date_range("2024-01-01", periods=30, freq="h")
 def test_series_of_under_three_times_are_not_judged_and_of_three_are():
     _check(DAYS[:2], HOURS[:2])                                     # nothing to judge
     _check(DAYS, HOURS[:2])                                         # two hourly rows: not judged
+    _check(DAYS, DAYS, HOURS[:2])
     _check(DAYS, DAYS[:1], DAYS)                                    # one row between two series
     with pytest.raises(LstmkitError, match="series 's1' by 1 hour, series 's0' by 1 day"):
         _check(DAYS[:3], HOURS[:3])
