@@ -507,6 +507,9 @@ def test_the_serial_date_hint_covers_1950_to_2099_and_no_day_beyond():
     sheet = pd.Series([18263.0 - 1462, 18300.0 - 1462])
     sheet.attrs["date1904"] = True
     assert _serial_hint(sheet, "dates") == ""
+    sheet = pd.Series([70000.0 - 1462, 73051.0 - 1462])                # 2100-01-01 in the 1904 system
+    sheet.attrs["date1904"] = True
+    assert _serial_hint(sheet, "dates") == ""
 
 
 def test_a_twelve_is_a_month_either_way_round():
@@ -525,5 +528,18 @@ def test_notes_under_the_dates_are_named_as_such_from_two_rows_up_to_a_quarter_o
     with pytest.raises(LstmkitError, match=r"its last 3 rows \(from data row 10\) hold 'Source: ONS', 'Note 2', …, "
                                            r"every row above them a date"):
         parse_time(pd.Series([*days, "Source: ONS", "Note 1", "Note 2"]), "date")     # 3 of 12: a quarter
+    with pytest.raises(LstmkitError, match=r"its last 2 rows \(from data row 4\) hold 'Source: ONS', 'Note 1', every "
+                                           r"row above them a date"):
+        parse_time(pd.Series([*days[:3], "Source: ONS", "Note 1"]), "date")          # two rows: always named
     with pytest.raises(LstmkitError, match=r"could not be read as dates: found 'Source: ONS' in data row 7"):
         parse_time(pd.Series([*days[:6], "Source: ONS", "Note 1", "Note 2"]), "date")   # 3 of 9: over a quarter
+
+
+def test_a_cell_that_reads_neither_way_round_names_both_numbers():
+    with pytest.raises(LstmkitError, match=r"holds '32/13/2024', which is no date: neither 32 nor 13 is a month"):
+        parse_time(pd.Series(["01/02/2024", "32/13/2024"]), "date")
+
+
+def test_day_first_dates_beside_a_cell_that_is_no_date_name_that_cell_not_a_mix():
+    with pytest.raises(LstmkitError, match=r"could not be read as dates: found 'soon' in data row 2"):
+        parse_time(pd.Series(["31/01/2020", "soon", "05/02/2020"]), "date")
