@@ -101,6 +101,13 @@ def test_a_file_given_where_the_run_started_without_one_is_refused():
     assert e.value.hint == "drop --val to resume, or start a new run without --resume"
 
 
+def test_a_file_given_where_the_run_recorded_no_piped_roles_as_null_is_refused_as_with_none():
+    """Was: TypeError (argument of type 'NoneType' is not iterable) for ``"piped": null``."""
+    with pytest.raises(LstmkitError, match="--val does not apply with --resume: RUN started without it"):
+        ResumeChecks._resume_file({"data": {"source": "a.csv", "piped": None}}, "RUN", "val_source", "/new/val.csv",
+                                  "--val")
+
+
 def test_data_given_in_memory_or_for_a_piped_role_or_as_the_training_data_is_taken():
     meta = {"data": {"piped": {"val_source": "standard input"}}}
     assert ResumeChecks._resume_file(meta, "RUN", "val_source", "/new/val.csv", "--val") == "/new/val.csv"

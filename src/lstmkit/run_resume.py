@@ -131,7 +131,7 @@ class ResumeChecks:
             recorded: Any = _recorded(meta.get("data") or {}, key)
             # None recorded: not given, or given in memory ("source" None: in memory), which
             # check_same_memory compares when training starts
-            if (recorded is None and key != "source" and key not in (meta.get("data") or {}).get(PIPED_KEY, {})
+            if (recorded is None and key != "source" and key not in ((meta.get("data") or {}).get(PIPED_KEY) or {})
                     and isinstance(given, (str, os.PathLike))):
                 _refuse_file_for(meta, run_dir, key, flag, named)
             return given

@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -401,3 +402,43 @@ def test_ctrl_c_before_the_readable_copy_counts_the_checkpoint_written_and_a_res
     assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["epoch"] == 1
     Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), _batches(48, seed=1), resume=True)
     assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["epoch"] == 2
+
+
+def test_a_durable_write_is_whole_on_disk_before_its_rename_and_the_folder_synced_after(tmp_path, monkeypatch):
+    """Temp file, fsync, rename, then the folder's fsync: at the file's fsync its every byte has left
+    Python's buffer, and the old file is still there; the folder is synced once the new name is in it."""
+    path = tmp_path / "a" / "b" / "last.safetensors"           # folders made as needed
+    events = []
+    real_fsync, real_replace = ck.os.fsync, ck.replace_file
+
+    def fsync(fd):
+        st = os.fstat(fd)
+        events.append(("dir fsync",) if stat.S_ISDIR(st.st_mode) else ("file fsync", st.st_size, path.exists()))
+        real_fsync(fd)
+
+    def replace(tmp, dest):
+        events.append(("rename",))
+        real_replace(tmp, dest)
+
+    monkeypatch.setattr(ck.os, "fsync", fsync)
+    monkeypatch.setattr(ck, "replace_file", replace)
+    folder_synced = [] if os.name == "nt" else [("dir fsync",)]     # Windows opens no folder to sync
+    ck._durable_write(path, b"abc", memoryview(b"defg"))
+    assert events == [("file fsync", 7, False), ("rename",), *folder_synced]
+    events.clear()
+    ck._durable_write(path, b"xy")                              # the folders already there
+    assert events == [("file fsync", 2, True), ("rename",), *folder_synced]
+    assert path.read_bytes() == b"xy" and sorted(p.name for p in path.parent.iterdir()) == ["last.safetensors"]
+
+
+def test_a_durable_write_that_fails_at_its_rename_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "last.safetensors"
+    path.write_bytes(b"old")
+
+    def refuse(tmp, dest):
+        raise PermissionError(13, "Permission denied", str(dest))
+
+    monkeypatch.setattr(ck, "replace_file", refuse)
+    with pytest.raises(PermissionError):
+        ck._durable_write(path, b"new")
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["last.safetensors"]

@@ -149,3 +149,22 @@ def test_a_bar_in_a_notebook_without_ipywidgets_is_log_lines_with_one_warning(mo
     assert ProgressDisplay("auto", stream=out).mode == "log"              # auto: log lines, as before, no warning
     monkeypatch.setattr(rich.console, "_is_jupyter", lambda: False)
     assert ProgressDisplay("bar", stream=out).mode == "bar"               # elsewhere the bar is the bar
+
+
+def test_log_lines_come_once_every_interval_has_passed_and_count_from_the_start(monkeypatch):
+    """Items of 1 s each, a line every 2 s, the clock starting at 100: lines at 2, 4 and 6 s, each with
+    the time since the start and the items left at the pace since the first (1 s each)."""
+    now = [100.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: now[0])
+    out = io.StringIO()
+    for _ in track(range(6), 6, "decoding", stream=out, every=2.0):
+        now[0] += 1.0
+    assert out.getvalue().splitlines() == ["decoding: 2/6 batches, 2s, ETA 4s", "decoding: 4/6 batches, 4s, ETA 2s",
+                                           "decoding: 6/6 batches, 6s, ETA 0s"]
+
+
+def test_the_work_done_is_each_items_share_of_the_whole_or_none_when_it_cannot_weigh_them():
+    assert progress._work_done([0.25, 0.25, 0.5], 3) == [0.25, 0.5, 1.0]     # work summing under 1 weighs too
+    assert progress._work_done([2, 2, 4], 3) == [0.25, 0.5, 1.0]
+    for work, total in (([0, 0, 0], 3), ([1, 2], 3), ([1, 2, 3], None), (None, 3)):
+        assert progress._work_done(work, total) is None

@@ -15,6 +15,7 @@ from lstmkit.tasks.forecast.baselines import ets_forecast
 from lstmkit.tasks.forecast import baselines, combine
 from lstmkit.tasks.forecast.combine import (ETS_HISTORY, SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS,
                                             baseline_history, baseline_point, choose_combination, combine_history,
+                                            combine_windows,
                                             ets_history, ets_logs, pick, shares, shrink, tolerance)
 from lstmkit.tasks.forecast.bounds import Limits
 from lstmkit.tasks.forecast.config import ForecastConfig
@@ -488,3 +489,52 @@ def test_a_named_baseline_on_several_series_is_refused_before_training(tmp_path)
         Forecaster(combine="seasonal_naive", horizon=6, max_epochs=1, progress="off", tensorboard=False,
                    device="cpu").fit(df, target="y", time="time", id="id", out=tmp_path)
     assert e.value.hint.startswith("drop combine")
+
+
+def test_windows_are_blended_with_ets_fitted_per_series_on_the_points_up_to_its_first_origin():
+    """Two series, 96 and 60 months (a horizon of 6 for validation and test each: training parts 84 and
+    48): the windows of each from its first validation origin (83, 47) on are blended with ETS fitted on
+    that series' own points up to the first origin, 84 and 48 of them (not its validation part too), one
+    window as several."""
+    ya, yb = _seasonal(96), _seasonal(60, seed=1) + 20
+    df = pd.concat([_monthly(ya).assign(id="a"), _monthly(yb).assign(id="b")], ignore_index=True)
+    cfg = ForecastConfig(target=["y"], time="time", id="id", horizon=6, lookback=12, log=False, deseason=0)
+    panel = read_panel(df, cfg)
+    assert [part_sizes(n, cfg) for n in (96, 60)] == [(84, 6, 6), (48, 6, 6)]
+    est = SimpleNamespace(config_=cfg, season_=12, output_=SimpleNamespace(kind="point"),
+                          combination_={"baseline": "ets", "weight": 0.5, "shares": {"ets": 0.5}})
+    a, b = panel.ids.index("a"), panel.ids.index("b")
+    origins = {a: np.array([83, 86]), b: np.array([47, 50])}
+    rows = np.r_[[panel.rows(s).start + o - 12 + 1 for s in (a, b) for o in origins[s]]]
+    series = np.repeat([a, b], 2)
+    params = np.full((4, 6, 1), 7.0)
+    got = combine_windows(est, params, panel, torch.as_tensor(rows), torch.as_tensor(series))
+    expected = 0.5 * 7.0 + 0.5 * np.concatenate([ets_forecast(ya[:, None], origins[a], 6, 12, 84),
+                                                 ets_forecast(yb[:, None], origins[b], 6, 12, 48)])
+    np.testing.assert_allclose(got, expected)
+    np.testing.assert_allclose(combine_windows(est, params[2:3], panel, torch.as_tensor(rows[2:3]),
+                                               torch.as_tensor(series[2:3])), expected[2:3])
+    assert combine_windows(est, params, None, torch.as_tensor(rows), torch.as_tensor(series)) is params
+
+
+def test_ets_is_fitted_in_logs_only_when_every_value_up_to_the_last_origin_is_positive():
+    y = (_seasonal(60) / 100)[:, None]                               # 0.4 to 0.6: positive, under 1
+    origins = np.array([47, 53])
+    in_logs = np.exp(ets_forecast(np.log(y), origins, 6, 12, 48))
+    np.testing.assert_allclose(baseline_point("ets", y, origins, 6, 12, 48, log=True), in_logs)
+    zero_after = y.copy()
+    zero_after[54] = 0.0                                             # after the last origin: a target, not history
+    np.testing.assert_allclose(baseline_point("ets", zero_after, origins, 6, 12, 48, log=True)[0], in_logs[0])
+    zero_at = y.copy()
+    zero_at[53] = 0.0                                                # at the last origin: no logs
+    np.testing.assert_allclose(baseline_point("ets", zero_at, origins, 6, 12, 48, log=True),
+                               ets_forecast(zero_at, origins, 6, 12, 48))
+
+
+@pytest.mark.parametrize("baseline, shares_", [("ets", {"ets": 0.5}), ("seasonal_naive", {"seasonal_naive": 0.5})])
+def test_a_blend_without_a_season_needs_two_values_whichever_its_baseline(baseline, shares_):
+    est = SimpleNamespace(config_=SimpleNamespace(horizon=6, log=False, deseason=0), season_=1,
+                          output_=SimpleNamespace(kind="point"),
+                          combination_={"baseline": baseline, "weight": 0.5, "shares": shares_})
+    name = {"ets": "ETS", "seasonal_naive": "seasonal naive"}[baseline]
+    assert baseline_history(est) == (2, f"two values for the {name} baseline it blends with")

@@ -435,3 +435,17 @@ def test_a_loaded_forecaster_has_the_settings_of_the_fitted_one_horizon_left_uns
     shown = lambda est: {k: v for k, v in est.get_params().items() if k != "progress"}   # noqa: E731 (a session's)
     assert shown(loaded) == shown(fitted) and shown(clone(loaded)) == shown(fitted)
     assert repr(loaded) == repr(fitted.set_params(progress="auto"))
+
+
+def test_the_doctors_ets_is_fitted_on_the_training_part_and_the_tests_on_training_and_validation(monkeypatch, tmp_path):
+    """480 rows split 336 / 72 / 72: the validation windows' first origin is the training part's last
+    point (335), so the doctor's ETS fits on the 336 training points and reads no validation point; the
+    test windows' ETS on the 408 before the first test origin."""
+    import lstmkit.tasks.forecast.evaluation as evaluation
+    seen = []
+    real = evaluation.ets_forecast
+    monkeypatch.setattr(evaluation, "ets_forecast", lambda vals, origins, H, m, n_fit: seen.append(
+        (int(origins.min()), n_fit)) or real(vals, origins, H, m, n_fit))
+    Forecaster(horizon=3, **{**FAST, "max_epochs": 1}).fit(sine_frame(), target="y", time="time",
+                                                               out=tmp_path / "run")
+    assert seen == [(335, 336), (407, 408)]

@@ -487,3 +487,59 @@ def test_elapsed_times_are_told_their_step_at_any_magnitude(start, step, shown):
     col = pd.Series([float(f"{start + step * i:.2f}") for i in range(300)])
     with pytest.raises(LstmkitError, match=rf"elapsed time in steps of {shown}\? .* / {shown}\)\.round\(\)"):
         parse_time(col, "t")
+
+
+def _serial(n: float) -> str:
+    """Serial day ``n`` of the 1900 date system (days since 1899-12-30 from 1900-03-01 on), by its definition."""
+    return f"{pd.Timestamp('1899-12-30') + pd.Timedelta(days=n):%Y-%m-%d}"
+
+
+def test_the_serial_date_hint_covers_1950_to_2099_and_no_day_beyond():
+    from lstmkit.tasks.forecast.times import _serial_hint
+    assert _serial(18264) == "1950-01-01" and _serial(73050) == "2099-12-31"
+    assert "(18264 is 1950-01-01), pass --dates excel" in _serial_hint(pd.Series([18264.0, 18300.0]), "dates")
+    assert _serial_hint(pd.Series([18263.0, 18300.0]), "dates") == ""                  # 1949-12-31
+    assert f"(73000 is {_serial(73000)})" in _serial_hint(pd.Series([73000.0, 73050.5]), "dates")   # noon, 2099-12-31
+    assert _serial_hint(pd.Series([73000.0, 73051.0]), "dates") == ""                  # 2100-01-01
+    sheet = pd.Series([18264.0 - 1462, 18300.0 - 1462])                # a 1904 workbook: 1462 days fewer
+    sheet.attrs["date1904"] = True
+    assert "(16802 is 1950-01-01), pass --dates excel1904" in _serial_hint(sheet, "dates")
+    sheet = pd.Series([18263.0 - 1462, 18300.0 - 1462])
+    sheet.attrs["date1904"] = True
+    assert _serial_hint(sheet, "dates") == ""
+    sheet = pd.Series([70000.0 - 1462, 73051.0 - 1462])                # 2100-01-01 in the 1904 system
+    sheet.attrs["date1904"] = True
+    assert _serial_hint(sheet, "dates") == ""
+
+
+def test_a_twelve_is_a_month_either_way_round():
+    # 12/13/2024 reads month-first only, 13/12/2024 day-first only: a mix, not a cell that is no date
+    with pytest.raises(LstmkitError, match=r"mixes day-first dates \('13/12/2024'\) and month-first dates "
+                                           r"\('12/13/2024'\)"):
+        parse_time(pd.Series(["12/13/2024", "13/12/2024"]), "date")
+
+
+def test_notes_under_the_dates_are_named_as_such_from_two_rows_up_to_a_quarter_of_the_column():
+    days = pd.date_range("2024-01-01", periods=9, freq="D").strftime("%Y-%m-%d").tolist()
+    with pytest.raises(LstmkitError, match=r"its last row \(data row 3\) holds 'Total', every other row a date"):
+        parse_time(pd.Series([*days[:2], "Total"]), "date")                        # three rows are enough
+    with pytest.raises(LstmkitError, match=r"its first row \(data row 1\) holds 'Date', every other row a date"):
+        parse_time(pd.Series(["Date", *days[:2]]), "date")                         # a header read again
+    with pytest.raises(LstmkitError, match=r"its last 3 rows \(from data row 10\) hold 'Source: ONS', 'Note 2', …, "
+                                           r"every row above them a date"):
+        parse_time(pd.Series([*days, "Source: ONS", "Note 1", "Note 2"]), "date")     # 3 of 12: a quarter
+    with pytest.raises(LstmkitError, match=r"its last 2 rows \(from data row 4\) hold 'Source: ONS', 'Note 1', every "
+                                           r"row above them a date"):
+        parse_time(pd.Series([*days[:3], "Source: ONS", "Note 1"]), "date")          # two rows: always named
+    with pytest.raises(LstmkitError, match=r"could not be read as dates: found 'Source: ONS' in data row 7"):
+        parse_time(pd.Series([*days[:6], "Source: ONS", "Note 1", "Note 2"]), "date")   # 3 of 9: over a quarter
+
+
+def test_a_cell_that_reads_neither_way_round_names_both_numbers():
+    with pytest.raises(LstmkitError, match=r"holds '32/13/2024', which is no date: neither 32 nor 13 is a month"):
+        parse_time(pd.Series(["01/02/2024", "32/13/2024"]), "date")
+
+
+def test_day_first_dates_beside_a_cell_that_is_no_date_name_that_cell_not_a_mix():
+    with pytest.raises(LstmkitError, match=r"could not be read as dates: found 'soon' in data row 2"):
+        parse_time(pd.Series(["31/01/2020", "soon", "05/02/2020"]), "date")

@@ -273,3 +273,21 @@ def test_a_loud_float_wave_on_one_side_of_zero_is_computed_without_overflow():
         quiet, loud = log_mel(sign * wave, spec), log_mel(sign * wave * np.float32(1e25), spec)
         assert np.isfinite(loud).all()
         np.testing.assert_allclose(loud - quiet, 50 * np.log(10), rtol=1e-4)
+
+
+def test_a_frame_is_the_mel_power_of_its_samples_under_a_periodic_hann_window():
+    """librosa's stft windows by scipy's ``get_window("hann", win)`` (fftbins=True: periodic, the
+    DFT-even Hann), centred in ``n_fft``; torchaudio's ``torch.hann_window`` is periodic too. One frame
+    of 256 random samples, worked with numpy: log(mel bank @ |rfft(x * window)|^2 + 1e-6)."""
+    from scipy.signal import get_window
+    spec = FeatureSpec(8000, n_mels=20)                                # win 200 in n_fft 256: 28 either side
+    wave = np.random.default_rng(0).uniform(-1, 1, 256).astype(np.float32)
+
+    def by_hand(window):
+        padded = np.zeros(256)
+        padded[28:228] = window
+        power = np.abs(np.fft.rfft(wave.astype(np.float64) * padded)) ** 2
+        return np.log(mel_filterbank(8000, 256, 20).astype(np.float64) @ power + 1e-6)
+
+    np.testing.assert_allclose(log_mel(wave, spec)[0], by_hand(get_window("hann", 200)), rtol=1e-4, atol=1e-4)
+    assert np.abs(log_mel(wave, spec)[0] - by_hand(np.hanning(200))).max() > 1e-3   # the symmetric one differs

@@ -244,7 +244,7 @@ def baseline_history(est) -> tuple[int, str] | None:
     if m <= 1:                                                      # no season: ETS needs two values
         return 2, f"two values for the {NAMES[c['baseline']]} baseline it blends with"
     if "ets" in shares(c):
-        return max(2, 2 * m), f"two seasons of {m} to fit the ETS baseline it blends with"
+        return 2 * m, f"two seasons of {m} to fit the ETS baseline it blends with"
     return m, f"a season of {m} for the seasonal naive baseline it blends with"
 
 

@@ -333,8 +333,9 @@ def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name:
     steps, end to end,
     ``lengths`` each) step by other frequencies: one model reads every row as one step, and the run
     keeps one frequency, so an hourly series beside daily ones got daily seasons and forecasts dated
-    a day apart. Each series' usual step is its median one (gaps and 28-31 day months are no
-    change); series of under 3 times are not judged."""
+    a day apart. Each series' usual step is its (lower) median one (gaps and 28-31 day months are no
+    change), and two series whose usual steps are 1.5x apart or more step differently; series of
+    under 3 times are not judged."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(lengths) < 2 or (lengths >= 3).sum() < 2:
         return
@@ -346,8 +347,9 @@ def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name:
     judged = lengths >= 3
     usual[judged] = ordered[(np.cumsum(per) - per + (per - 1) // 2)[judged]]
     first = int(np.flatnonzero(judged)[0])
-    ratio = usual / usual[first]
-    other = np.flatnonzero(judged & ((ratio > 1.5) | (ratio < 2 / 3)))
+    # 1.5x apart or more is another step, as :func:`uneven_steps` judges one series' steps (2 hours beside 3)
+    lo, hi = np.minimum(usual, usual[first]), np.maximum(usual, usual[first])
+    other = np.flatnonzero(judged & (hi >= 1.5 * lo))
     if len(other):
         k = int(other[0])
         what = f"time column {name!r}" if name else "the time index"

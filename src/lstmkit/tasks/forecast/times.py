@@ -434,7 +434,7 @@ def _serial_hint(col: pd.Series, what: str, at: float | None = None) -> str:
     "" elsewhere. ``at``: the number shown (the least, else), with its time of day when it has one."""
     system = _serial_system(col, "excel")
     lo, hi = col.min(), col.max()
-    if not (_EXCEL_DAYS[0] - _SHIFT[system] <= lo and hi <= _EXCEL_DAYS[1] - _SHIFT[system] + 1):
+    if not (_EXCEL_DAYS[0] - _SHIFT[system] <= lo and hi < _EXCEL_DAYS[1] - _SHIFT[system] + 1):    # 2099 and no later
         return ""
     at = lo if at is None else at
     when = pd.Timestamp(_serial_days(pd.Series([at], dtype=np.float64), "", system).iloc[0])

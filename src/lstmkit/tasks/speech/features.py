@@ -1,6 +1,6 @@
 """Waveform -> log-mel (or MFCC) frames, normalisation and SpecAugment.
 
-    frames       window ``win_ms`` (Hann), hop ``hop_ms``; ``n_fft`` = the next power of two
+    frames       window ``win_ms`` (periodic Hann, as librosa), hop ``hop_ms``; ``n_fft`` = the next power of two
     power        |STFT|^2 (``torch.stft``, ``center=False``: frame k covers samples
                  [k·hop, k·hop + n_fft), the window centred in it)
     mel          triangular filters equally spaced on the HTK mel scale

@@ -1,0 +1,102 @@
+"""Time grids' boundaries, worked by hand: how many times are judged, where steps 1.5x apart
+start to count as uneven or as another frequency, and what each function returns."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.grid import check_one_step, check_same_step, infer_freq, regularity, uneven_steps
+from lstmkit.tasks.forecast.panel import read_panel
+
+
+def test_under_three_times_are_not_judged_and_three_are():
+    for few in (None, np.array([5]), np.array([0, 1])):
+        assert uneven_steps(few) is None
+        assert regularity(few, "t") == (None, 0)
+    assert regularity(pd.date_range("2024-01-01", periods=2, freq="D").to_numpy(), "t") == (None, 0)
+    u = uneven_steps(np.array([0, 1, 3]))                          # steps 1 and 2: twice apart
+    assert (u.lo, u.hi, u.typical, u.gaps, u.differ, u.n, u.first, u.last) == (1, 2, 1.5, 0, 2, 2, 0, 3)
+
+
+def test_steps_exactly_one_and_a_half_apart_are_uneven_and_just_under_are_not():
+    u = uneven_steps(np.array([0, 2, 5, 7]))                       # steps 2, 3, 2: median 2, 3 is no gap (> 3)
+    assert (u.lo, u.hi, u.typical, u.gaps, u.differ) == (2, 3, 2.0, 0, 1)
+    assert uneven_steps(np.array([0, 20, 49, 69])) is None         # 29 < 1.5 x 20
+
+
+def test_the_uneven_counts_are_the_steps_that_differ_and_the_gaps_over_one_and_a_half_medians():
+    u = uneven_steps(np.array([0, 1, 3, 5, 8]))                    # steps 1, 2, 2, 3
+    assert (u.typical, u.differ, u.n, u.gaps) == (2.0, 2, 4, 0)
+    u = uneven_steps(np.array([0, 2, 4, 6, 8, 18]))                # steps 2, 2, 2, 2, 10
+    assert (u.lo, u.hi, u.typical, u.differ, u.gaps) == (2, 10, 2.0, 1, 1)
+
+
+def test_regularity_returns_the_frequency_and_the_gaps_it_warns_of():
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert regularity(days.to_numpy(), "t") == ("D", 0)
+        assert regularity(np.array([0, 7, 14, 21]), "t") == (None, 0)       # even integer steps
+    with pytest.warns(UserWarning, match=r"time column 't' has 1 irregular gaps"):
+        assert regularity(np.array([0, 1, 5]), "t") == (None, 1)           # steps 1 and 4: median 2.5, 4 > 3.75
+    with pytest.warns(UserWarning, match=r"steps vary from 1 to 3 \(median 2; 2 of 4 steps differ from it\)"):
+        assert regularity(np.array([0, 1, 3, 5, 8]), "t") == (None, 0)
+
+
+@pytest.mark.parametrize("ticks, said", [([0, 1, 3, 5, 8, 9, 11, 13, 16, 17], "steps vary"),
+                                         ([0, 2, 4, 6, 8, 15, 17, 19, 21, 23], "irregular gaps")])   # 7: no grid
+def test_one_series_uneven_steps_warning_names_the_readers_caller(ticks, said):
+    with pytest.warns(UserWarning, match=said) as caught:
+        read_panel(pd.DataFrame({"t": ticks, "y": np.arange(10.0)}), ForecastConfig(target=["y"], time="t", horizon=1))
+    assert [w.filename for w in caught if said in str(w.message)] == [__file__]
+
+
+def test_three_semi_monthly_dates_are_enough_for_their_calendar_step():
+    assert infer_freq(pd.DatetimeIndex(["2024-01-01", "2024-01-15", "2024-02-01"])) == "SMS"
+    assert infer_freq(pd.DatetimeIndex(["2024-01-15", "2024-01-31", "2024-02-15"])) == "SME"
+
+
+def _check(*indexes):
+    times = np.concatenate([pd.DatetimeIndex(i).as_unit("ns").to_numpy() for i in indexes])
+    check_one_step(times, np.array([len(i) for i in indexes]), [f"s{k}" for k in range(len(indexes))], "time")
+
+
+DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
+HOURS = pd.date_range("2024-01-01", periods=30, freq="h")
+
+
+def test_series_of_under_three_times_are_not_judged_and_of_three_are():
+    _check(DAYS[:2], HOURS[:2])                                     # nothing to judge
+    _check(DAYS, HOURS[:2])                                         # two hourly rows: not judged
+    _check(DAYS, DAYS, HOURS[:2])
+    _check(DAYS, DAYS[:1], DAYS)                                    # one row between two series
+    with pytest.raises(LstmkitError, match="series 's1' by 1 hour, series 's0' by 1 day"):
+        _check(DAYS[:3], HOURS[:3])
+
+
+def test_short_series_over_the_same_days_step_alike_and_a_missing_day_is_no_change():
+    _check(DAYS[:3], DAYS[:3])                                      # the step between series is none of theirs
+    _check(DAYS[:3], DAYS[[0, 1, 3]])                               # steps 1 and 2 days: the median is 1 day
+
+
+@pytest.mark.parametrize("first, second, said", [
+    ("2h", "h", "series 's1' by 1 hour, series 's0' by 2 hours"),
+    ("h", "2h", "series 's1' by 2 hours, series 's0' by 1 hour"),
+    ("2h", "3h", "series 's1' by 3 hours, series 's0' by 2 hours"),      # 1.5x: uneven_steps' own rule
+])
+def test_series_stepping_one_and_a_half_times_apart_or_more_differ(first, second, said):
+    with pytest.raises(LstmkitError, match=said):
+        _check(pd.date_range("2024-01-01", periods=20, freq=first), pd.date_range("2024-01-01", periods=20, freq=second))
+
+
+def test_integer_steps_one_and_a_half_apart_differ():
+    with pytest.raises(LstmkitError, match="series 's1' by 3, series 's0' by 2"):
+        check_one_step(np.r_[np.arange(0, 20, 2), np.arange(0, 30, 3)], np.array([10, 10]), ["s0", "s1"], "t")
+
+
+def test_rows_of_fifty_five_minutes_are_not_an_hourly_runs_steps():
+    with pytest.raises(LstmkitError, match="steps by '55min' but the run was trained on 'h' steps"):
+        check_same_step("55min", "h")
