@@ -1,6 +1,8 @@
 """LSTM and LSTMCell against torch.nn.LSTM / torch.nn.LSTMCell, in float64 with copied weights."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -316,6 +318,15 @@ def test_cell_constructor_validation():
 def test_dropout_with_one_layer_warns():
     with pytest.warns(UserWarning, match="num_layers=1"):
         LSTM(3, 4, dropout=0.5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "dropout": 0.5}, {"num_layers": 1, "dropout": 0.0}])
+def test_dropout_that_acts_or_no_dropout_does_not_warn(kwargs):
+    # torch.nn.LSTM warns only for dropout > 0 with one layer: a plain one-layer LSTM, or
+    # dropout between two layers, builds silently
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSTM(3, 4, **kwargs)
 
 
 def test_forward_shape_errors():
