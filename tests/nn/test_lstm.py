@@ -209,8 +209,12 @@ def test_recorded_gates_reproduce_outputs(layers, bi, lengths):
         torch.testing.assert_close(c_n[-dirs, b], gates["c"][-dirs, b, t], atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("cell_loop", [True, False], ids=["cpu-cell-loop", "sequence-kernel"])
 @pytest.mark.parametrize("layers", [1, 3])
-def test_step_over_sequence_equals_forward(layers):
+def test_step_over_sequence_equals_forward(layers, cell_loop, monkeypatch):
+    # off the CPU (cell_loop False) a step runs the sequence kernel over one time-major step
+    if not cell_loop:
+        monkeypatch.setattr(LSTM, "_cell_loop_applies", lambda self, x: False)
     ours, _ = _pair(3, 4, num_layers=layers)
     x = torch.randn(2, 6, 3, dtype=torch.float64)
     h0 = torch.randn(layers, 2, 4, dtype=torch.float64)
