@@ -133,6 +133,23 @@ def test_gru_gates_follow_the_equations_and_give_torchs_outputs(bidirectional):
     assert (g["r"][:, 1, 2:] == 0).all() and (g["h"][:, 1, 2:] == 0).all()
 
 
+def test_a_time_major_grus_gates_and_outputs_are_torchs_in_its_layout():
+    """A torch.nn.GRU with batch_first=False (a user's own module) reads x [T, B, I] and answers its
+    outputs [T, B, D*H] as the module does, from a given initial state; the gates stay [L*D, B, T, H]."""
+    from lstmkit.nn.gru_gates import gru_gates
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True).eval()     # batch_first=False
+    x, h0 = torch.randn(5, 2, 3), torch.randn(4, 2, 4)                    # T=5, B=2
+    with torch.no_grad():
+        expected, h_n = gru(x, h0)
+        out, h_last, g = gru_gates(gru, x, h0)
+    assert out.shape == (5, 2, 8)
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(h_last, h_n)
+    assert g["h"].shape == (4, 2, 5, 4)
+    torch.testing.assert_close(g["h"][2].transpose(0, 1), expected[..., :4])   # layer 1, forward
+
+
 def test_a_gru_models_gates_are_recorded_summarised_and_drawn(tmp_path):
     """A GRU (the zoo's gru, bigru) was refused ('has no LSTM layer'); its r, z, n are heatmaps,
     h the state's trajectories, and the statistics read n as the tanh candidate."""

@@ -9,6 +9,8 @@ from lstmkit.nn.attention import SelfAttention, causal_mask, pick_heads
 def test_causal_mask_and_heads():
     assert causal_mask(3).tolist() == [[False, True, True], [False, False, True], [False, False, False]]
     assert pick_heads(50) == 2 and pick_heads(64) == 8 and pick_heads(7) == 1
+    # the most preferred heads of at least 8 units each: 16 -> 2 x 8 (not 4 x 4), 24 -> 2 x 12, 32 -> 4 x 8
+    assert pick_heads(16) == 2 and pick_heads(24) == 2 and pick_heads(32) == 4
 
 
 def test_recorded_weights_respect_causality_and_padding():

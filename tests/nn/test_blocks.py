@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.blocks import CausalConv1d, conv1d, PositionalEncoding, TemporalBlock, make_head, valid_mask, zero_padding
+from lstmkit.nn.blocks import CausalConv1d, ConvFrontEnd, conv1d, PositionalEncoding, TemporalBlock, make_head, valid_mask, zero_padding
 
 
 def test_valid_mask_and_zero_padding():
@@ -40,6 +40,34 @@ def test_same_padding_when_not_causal():
     changed[:, 4] += 1
     assert not torch.allclose(conv(changed)[:, 3], conv(x)[:, 3])      # sees one step ahead
     torch.testing.assert_close(conv(changed)[:, :3], conv(x)[:, :3])
+
+
+@pytest.mark.parametrize("kernel_size,dilation", [(3, 1), (4, 1), (4, 2)])
+def test_same_padding_keeps_the_length_and_splits_the_reach(kernel_size, dilation):
+    # "same" padding: (k-1)·d steps in all, half before (the extra one of an even reach after), so
+    # the output at t reads t - floor(r/2) .. t + ceil(r/2), r = (k-1)·d, and has as many steps as x
+    torch.manual_seed(0)
+    conv = CausalConv1d(1, 1, kernel_size=kernel_size, dilation=dilation, causal=False)
+    x = torch.randn(1, 9, 1)
+    y = conv(x)
+    assert y.shape == (1, 9, 1)
+    reach = (kernel_size - 1) * dilation
+    for step in (4 - reach // 2, 4 + reach - reach // 2):       # the first and last steps out[4] reads
+        changed = x.clone()
+        changed[:, step] += 1
+        assert not torch.allclose(conv(changed)[:, 4], y[:, 4])
+
+
+def test_conv_front_end_reads_the_two_steps_before_by_default():
+    # kernel 3, causal: out[t] reads x[t-2 .. t]
+    front = ConvFrontEnd(1, 4)
+    with torch.no_grad():
+        front.conv.weight.fill_(1.0)
+        front.conv.bias.fill_(0.0)
+    x = torch.zeros(1, 8, 1)
+    x[0, 2] = 1.0
+    out = front(x)[0, :, 0]
+    assert out.tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
 
 
 def test_positional_encoding_values():

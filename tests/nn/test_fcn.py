@@ -157,3 +157,24 @@ def test_mean_probability_logits_are_float32_from_bf16_logits(n_classes):
     got = mean_probability_logits(rounded, n_classes)
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, mean_probability_logits(rounded.float(), n_classes), atol=1e-6, rtol=0)
+
+
+def test_fcn_branch_answers_its_last_blocks_filters():
+    # the summary is the global average of the last block's channels: filters[-1] wide, whatever the first
+    torch.manual_seed(0)
+    fcn = FCNBranch(3, filters=(8, 16, 4), kernels=(3, 3, 3))
+    assert fcn.output_size == 4 and fcn(torch.randn(2, 5, 3)).shape == (2, 4)
+    net = LSTMFCNNet(3, n_features=3, steps=5, hidden_size=4, filters=(8, 16, 4), kernels=(3, 3, 3))
+    assert net(torch.randn(2, 5, 3)).shape == (2, 3)
+
+
+def test_crop_width_rounds_half_up_and_one_window_sits_midway():
+    # the LSTM branch's width is round(crop·steps), halves up: 2.5 -> 3, 1.5 -> 2
+    assert LSTMFCNNet(2, n_features=1, steps=5, crop=0.5).width == 3
+    assert LSTMFCNNet(2, n_features=1, steps=10, crop=0.25).width == 3
+    assert LSTMFCNNet(2, n_features=1, steps=2, crop=0.75).width == 2
+    # crops=1 answers with the middle window: 4 steps of 8, room 4 -> start 2
+    torch.manual_seed(3)
+    net = LSTMFCNNet(2, n_features=2, steps=8, hidden_size=4, filters=(8, 16, 8), crop=0.5, crops=1).eval()
+    x = torch.randn(2, 8, 2)
+    torch.testing.assert_close(net(x), net._logits(x[:, 2:6], torch.tensor([4, 4])), atol=1e-5, rtol=1e-5)

@@ -1,6 +1,8 @@
 """LSTM and LSTMCell against torch.nn.LSTM / torch.nn.LSTMCell, in float64 with copied weights."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -207,8 +209,12 @@ def test_recorded_gates_reproduce_outputs(layers, bi, lengths):
         torch.testing.assert_close(c_n[-dirs, b], gates["c"][-dirs, b, t], atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("cell_loop", [True, False], ids=["cpu-cell-loop", "sequence-kernel"])
 @pytest.mark.parametrize("layers", [1, 3])
-def test_step_over_sequence_equals_forward(layers):
+def test_step_over_sequence_equals_forward(layers, cell_loop, monkeypatch):
+    # off the CPU (cell_loop False) a step runs the sequence kernel over one time-major step
+    if not cell_loop:
+        monkeypatch.setattr(LSTM, "_cell_loop_applies", lambda self, x: False)
     ours, _ = _pair(3, 4, num_layers=layers)
     x = torch.randn(2, 6, 3, dtype=torch.float64)
     h0 = torch.randn(layers, 2, 4, dtype=torch.float64)
@@ -316,6 +322,15 @@ def test_cell_constructor_validation():
 def test_dropout_with_one_layer_warns():
     with pytest.warns(UserWarning, match="num_layers=1"):
         LSTM(3, 4, dropout=0.5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "dropout": 0.5}, {"num_layers": 1, "dropout": 0.0}])
+def test_dropout_that_acts_or_no_dropout_does_not_warn(kwargs):
+    # torch.nn.LSTM warns only for dropout > 0 with one layer: a plain one-layer LSTM, or
+    # dropout between two layers, builds silently
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSTM(3, 4, **kwargs)
 
 
 def test_forward_shape_errors():

@@ -6,7 +6,8 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
-from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder, tcn_blocks_for, tcn_reach
+from lstmkit.nn.zoo import (CNNLSTM, ENCODERS, LSTMFCN, TCN, LSTMAttention, TransformerEncoder, count_parameters,
+                            find_lstm, make_encoder, tcn_blocks_for, tcn_reach)
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 NAMES = list(ENCODERS)
@@ -193,3 +194,31 @@ def test_the_transformer_hides_only_torchs_nested_tensor_note(monkeypatch):
     monkeypatch.setattr(torch.nn, "TransformerEncoder", lambda *a, **k: noted(*a, note="another note", **k))
     with pytest.raises(UserWarning, match="another note"):
         TransformerEncoder(3, 8)
+
+
+def test_built_directly_the_zoo_models_take_their_documented_defaults():
+    # CNNLSTM, LSTMAttention and TransformerEncoder are causal unless told otherwise: out[:, :t] never reads x[:, t:];
+    # LSTMFCN (Karim et al. 2018): filters 128-256-128, kernels 8-5-3, "same" (non-causal) padding
+    torch.manual_seed(0)
+    cnn = CNNLSTM(2, 4).double().eval()
+    x = _x(b=2, t=8, i=2)
+    later = x.clone()
+    later[:, 5:] += 1.0
+    torch.testing.assert_close(cnn(later)[0][:, :5], cnn(x)[0][:, :5])
+    assert cnn.causal and cnn.conv.conv.kernel_size == (3,)
+    attention = LSTMAttention(2, 16).double().eval()
+    torch.testing.assert_close(attention(later)[0][:, :5], attention(x)[0][:, :5])
+    assert attention.causal
+    transformer = TransformerEncoder(2, 16).double().eval()
+    torch.testing.assert_close(transformer(later)[0][:, :5], transformer(x)[0][:, :5])
+    assert transformer.causal
+    fcn = LSTMFCN(2, 4)
+    assert [(c.out_channels, c.kernel_size[0], c.causal) for c in fcn.convs] == [
+        (128, 8, False), (256, 5, False), (128, 3, False)]
+    assert fcn.output_size == 4 + 128
+
+
+@pytest.mark.parametrize("num_layers", [1, 6])
+def test_tcn_reach_with_its_defaults_is_the_zoos_tcn(num_layers):
+    # the forecaster and the classifier call tcn_reach(num_layers) for the zoo's "tcn": kernel 3, 64 steps of context
+    assert tcn_reach(num_layers) == make_encoder("tcn", 1, 8, num_layers, 0.0).receptive_field
