@@ -178,6 +178,21 @@ def test_ucr_tsv_and_ragged_rows(tmp_path):
         read_series(p)
 
 
+def test_ucr_lines_with_spaces_beside_their_commas_and_tabs(tmp_path):
+    """'1, 0.5, 0.7' (a comma and a space, as people and many tools write a CSV) is the label 1 and
+    the series 0.5, 0.7: the space was split off as a cell of its own, and every such line was
+    'a missing value at position 1'. Two commas or tabs in a row still hold an empty cell."""
+    (tmp_path / "spaced.csv").write_text("1, 0.5, 0.7, 0.9\n2 ,0.1 , 0.2,0.4\n")
+    (tmp_path / "spaced.tsv").write_text("1\t 0.5 \t0.7\t0.9\n2\t0.1\t0.2\t0.4\n")
+    for name in ("spaced.csv", "spaced.tsv"):
+        d = read_series(tmp_path / name)
+        assert d.labels == ["1", "2"], name
+        assert [s[:, 0].tolist() for s in d.seqs] == [[0.5, 0.7, 0.9], [0.1, 0.2, 0.4]], name
+    (tmp_path / "gap.csv").write_text("1, 0.5,, 0.9\n")
+    with pytest.raises(LstmkitError, match="line 1 has a missing value at position 2"):
+        read_series(tmp_path / "gap.csv")
+
+
 def test_long_csv_sorted_by_time_with_constant_labels(tmp_path):
     df = pd.DataFrame({"sample": [7, 7, 3, 3, 3], "t": [1, 0, 0, 2, 1], "a": [1.0, 0.0, 5, 7, 6],
                        "b": [0, 0, 0, 0, 0], "label": ["x", "x", "y", "y", "y"]})
