@@ -194,6 +194,19 @@ def test_ucr_lines_with_spaces_beside_their_commas_and_tabs(tmp_path):
         read_series(tmp_path / "gap.csv")
 
 
+def test_a_first_line_of_a_name_then_the_steps_numbered_from_0_or_1_is_a_header():
+    """'series,0,1,2' and 'series,1,2,3' (a frame's columns, numbered from 0 or from 1) name columns
+    when no later line starts with 'series'; a first cell that later lines start with is a UCR label,
+    and numbers rising from 2 are a series."""
+    from lstmkit.tasks.classify.ucrfile import is_table_header
+
+    later = {"a", "b"}
+    assert is_table_header("series,0,1,2", ",", "label", later)
+    assert is_table_header("series,1,2,3", ",", "label", later)
+    assert not is_table_header("a,1,2,3", ",", "label", later)
+    assert not is_table_header("series,2,3,4", ",", "label", later)
+
+
 def test_long_csv_sorted_by_time_with_constant_labels(tmp_path):
     df = pd.DataFrame({"sample": [7, 7, 3, 3, 3], "t": [1, 0, 0, 2, 1], "a": [1.0, 0.0, 5, 7, 6],
                        "b": [0, 0, 0, 0, 0], "label": ["x", "x", "y", "y", "y"]})
