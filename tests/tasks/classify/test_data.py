@@ -169,13 +169,42 @@ def test_ucr_tsv_and_ragged_rows(tmp_path):
     d = read_series(p)
     assert d.labels == ["1", "2"] and d.seqs[1].shape == (3, 1) and d.seqs[1][:, 0].tolist() == [1, 2, 3]
     p.write_text("1\t0.1\t0.2\t0.3\n2\t1\t2\tNaN\n2\t5\n")
-    with pytest.raises(LstmkitError, match=r"different lengths.*--unequal-length"):
+    with pytest.raises(LstmkitError, match=r"different lengths.*--unequal-length") as e:
         read_series(p)
+    assert "padding" not in str(e.value)            # the note on an array's NaN padding: no array here
     d = read_series(p, unequal_length=True)
     assert [len(s) for s in d.seqs] == [3, 2, 1]
     p.write_text("1\t0.1\tx\n")
     with pytest.raises(LstmkitError, match="line 1: value 2 is not a number"):
         read_series(p)
+
+
+def test_ucr_lines_with_spaces_beside_their_commas_and_tabs(tmp_path):
+    """'1, 0.5, 0.7' (a comma and a space, as people and many tools write a CSV) is the label 1 and
+    the series 0.5, 0.7: the space was split off as a cell of its own, and every such line was
+    'a missing value at position 1'. Two commas or tabs in a row still hold an empty cell."""
+    (tmp_path / "spaced.csv").write_text("1, 0.5, 0.7, 0.9\n2 ,0.1 , 0.2,0.4\n")
+    (tmp_path / "spaced.tsv").write_text("1\t 0.5 \t0.7\t0.9\n2\t0.1\t0.2\t0.4\n")
+    for name in ("spaced.csv", "spaced.tsv"):
+        d = read_series(tmp_path / name)
+        assert d.labels == ["1", "2"], name
+        assert [s[:, 0].tolist() for s in d.seqs] == [[0.5, 0.7, 0.9], [0.1, 0.2, 0.4]], name
+    (tmp_path / "gap.csv").write_text("1, 0.5,, 0.9\n")
+    with pytest.raises(LstmkitError, match="line 1 has a missing value at position 2"):
+        read_series(tmp_path / "gap.csv")
+
+
+def test_a_first_line_of_a_name_then_the_steps_numbered_from_0_or_1_is_a_header():
+    """'series,0,1,2' and 'series,1,2,3' (a frame's columns, numbered from 0 or from 1) name columns
+    when no later line starts with 'series'; a first cell that later lines start with is a UCR label,
+    and numbers rising from 2 are a series."""
+    from lstmkit.tasks.classify.ucrfile import is_table_header
+
+    later = {"a", "b"}
+    assert is_table_header("series,0,1,2", ",", "label", later)
+    assert is_table_header("series,1,2,3", ",", "label", later)
+    assert not is_table_header("a,1,2,3", ",", "label", later)
+    assert not is_table_header("series,2,3,4", ",", "label", later)
 
 
 def test_long_csv_sorted_by_time_with_constant_labels(tmp_path):

@@ -245,6 +245,19 @@ def test_a_series_longer_than_max_len_is_said_in_predict_and_the_service(tiny_se
         c.close()
 
 
+def test_an_lstm_fcn_cut_by_max_len_says_the_cut_not_other_lengths_on_its_training_series(tiny_series, tmp_path):
+    """LSTM-FCN at max_len=6 on series of 10 steps: predict on the training series also said '20 of 20
+    sequences are not 6 steps long as the training sequences were (lengths 10-10)': they were 10 long,
+    and the network reads them as in training. Only max_len's cut is said; a shorter series still is."""
+    seqs = [(1 if k % 2 else -1) * np.linspace(0, 2, 10)[:, None] for k in range(20)]
+    clf = SequenceClassifier(**tiny_series, max_epochs=1, max_len=6).fit(
+        seqs, ["up" if k % 2 else "down" for k in range(20)], out=tmp_path)
+    assert clf.steps_ == 6
+    _quiet(clf.predict, seqs, but=r"20 of 20 series \(100%\) are longer than the model's max_len=6 steps")
+    with pytest.warns(UserWarning, match=r"1 of 1 sequences are not 6 steps long .*\(lengths 4-4\)"):
+        clf.predict([seqs[0][:4]])
+
+
 def test_predict_beside_one_very_long_text_pads_no_batch_past_the_bound(tiny, texts, monkeypatch):
     """With max_len none, a 5,000-word text was batched with the 255 next-longest, all padded to its
     length: 2.9 GB resident where they alone took 0.35 GB (a 50,000-word one: ~26 GB). Batches now

@@ -200,6 +200,10 @@ def test_day_first_dates_order_the_steps_and_dates_that_read_two_ways_are_refuse
     rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["28/01/2024", "01/29/2024"]))
     with pytest.raises(LstmkitError, match=r"mixes day-first dates \('28/01/2024'\) and month-first dates \('01/29/2024'\)"):
         read_series(_write(tmp_path, "mixed.csv", LONG + rows))
+    # 13 is past any month and 14 too: day first the one, month first the other (each named, days of 13-24 too)
+    rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["13/01/2024", "01/14/2024"]))
+    with pytest.raises(LstmkitError, match=r"mixes day-first dates \('13/01/2024'\) and month-first dates \('01/14/2024'\)"):
+        read_series(_write(tmp_path, "teens.csv", LONG + rows))
     rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["01/01/2024 10:00", "01/01/2024 11:00"]))
     assert read_series(_write(tmp_path, "hours.csv", LONG + rows)).seqs[0][:, 0].tolist() == [0, 1]   # one order: fine
 
@@ -479,6 +483,8 @@ def test_y_indexed_by_a_long_tables_sample_ids_labels_those_samples():
     assert read_series(df, y=pd.Series(["one", "two", "three"])).labels == ["one", "two", "three"]
     named = pd.Series(["a", "b", "c"], index=[7, 8, 9])                  # not the sample ids: positional
     assert read_series(df, y=named).labels == ["a", "b", "c"]
+    zero_based = df.assign(sample=df["sample"] - 1)                       # ids 2, 0, 1: y's default index is no id
+    assert read_series(zero_based, y=pd.Series(["a", "b", "c"])).labels == ["a", "b", "c"]
 
 
 def test_a_numpy_matrix_reads_as_its_array_and_one_row_or_column_of_labels_as_labels(tiny_series, series):
@@ -696,6 +702,9 @@ def test_a_wide_tables_first_column_of_distinct_whole_numbers_named_unlike_the_s
         assert d.ids == ["7", "3", "9", "1", "4", "2"] and d.seqs[0].shape == (5, 1)
         read_series(wide.assign(patient=np.linspace(0.5, 3, 6)))           # a step of fractions: no id
         read_series(wide.rename(columns={"patient": "t9"}))                # named as a step
+        read_series(wide.iloc[:1])                                         # one row: no ids to tell apart
+    with pytest.warns(UserWarning, match=r"column 'patient' is read as the first step .*: its 2 values are distinct"):
+        read_series(wide.iloc[:2])                                         # two samples, two patients
 
 
 def test_a_column_besides_the_training_step_columns_is_left_out_with_a_warning(tiny_series, tmp_path):

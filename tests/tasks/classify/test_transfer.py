@@ -112,6 +112,9 @@ def test_unfreezing_schedule_and_discriminative_groups_directly():
     assert [g[0].requires_grad for g in groups] == [False, False, False, True, True]
     rates = [g["lr"] for g in discriminative_groups(net, 1.0, 2.0)]
     assert rates == [1.0, 0.5, 0.25, 0.125, 0.0625]
+    net.embedding.weight.requires_grad_(False)        # frozen before: a trainer without param_groups would leave it
+    GradualUnfreezing(net, epochs=2)                    # out of its optimizer, and unfreezing could never train it
+    assert all(p.requires_grad for p in net.parameters())
 
 
 def test_concat_pooling_is_last_max_and_mean():

@@ -147,3 +147,19 @@ def test_a_ts_file_whose_header_says_equal_length_false_trains_without_the_flag(
         warnings.simplefilter("error")          # the training lengths differed: no 'not 20 steps long' warning
         assert len(clf.predict(declared)) == 12
     assert type(clf).load(clf.run_dir_).config_.unequal_length
+
+
+def test_one_declared_class_reads_and_an_undeclared_one_is_named_beside_at_most_eight():
+    """'@classLabel true a' declares one class: a test file of one class reads (two were required).
+    The error for an undeclared class lists the declared ones, eight at most, '…' only when there
+    are more."""
+    from lstmkit.tasks.classify.tsfile import parse_ts
+
+    seqs, labels, _ = parse_ts(["@classLabel true a", "@data", "1,2:a", "3,4:a"])
+    assert labels == ["a", "a"] and [s[:, 0].tolist() for s in seqs] == [[1, 2], [3, 4]]
+    eight = " ".join(f"c{k}" for k in range(8))
+    with pytest.raises(LstmkitError, match=r"class 'x' is not declared by @classLabel \(c0, c1, c2, c3, c4, c5, c6, "
+                                           r"c7\) —"):
+        parse_ts([f"@classLabel true {eight}", "@data", "1,2:x"])
+    with pytest.raises(LstmkitError, match=r"\(c0, c1, c2, c3, c4, c5, c6, c7, …\) —"):
+        parse_ts([f"@classLabel true {eight} c8", "@data", "1,2:x"])

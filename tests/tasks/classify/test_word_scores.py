@@ -17,7 +17,7 @@ from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.data.batching import Ragged
 from lstmkit.data.vocab import UNK_ID
 from lstmkit.tasks.classify import wordscores
-from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, texts_holding, word_scores
+from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, fit_biases, texts_holding, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 
@@ -199,6 +199,13 @@ def test_the_bias_is_the_prior_the_loss_asks_for():
     assert fit_bias(torch.zeros(100, 1), y, torch.tensor([100 / 160, 100 / 40])).item() == pytest.approx(0, abs=1e-4)
     three = fit_bias(torch.zeros(10, 3), torch.tensor([0] * 6 + [1] * 3 + [2]))
     assert torch.softmax(three, 0).tolist() == pytest.approx([0.6, 0.3, 0.1], abs=1e-4)
+
+
+def test_the_bias_takes_newton_steps():
+    """One step from zero is Newton's: the log loss's gradient over its curvature. Logits 0 (p = 0.5)
+    on 20 positives of 100: gradient 0.5 - 0.2, curvature 0.5 * 0.5, step -(0.3 / 0.25) = -1.2."""
+    y = torch.tensor([1] * 20 + [0] * 80)
+    assert fit_biases(torch.zeros(1, 100, 1), y, steps=1).item() == pytest.approx(-1.2, abs=1e-6)
 
 
 def _skewed(n: int, share: float, seed: int) -> tuple[list[str], list[str]]:

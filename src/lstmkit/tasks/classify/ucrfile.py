@@ -1,5 +1,6 @@
 """UCR's own text layout, as the 2018 archive ships it (``<Name>_TRAIN.tsv``): one series a line,
-its label first, then its values split on tabs, commas or spaces; a shorter series padded at its
+its label first, then its values split on tabs, commas or spaces (spaces beside a tab or comma
+are part of it: ``1, 0.5, 0.7``); a shorter series padded at its
 end with empty or NaN cells. A ``.csv`` with no header is read so too.
 
     parse_series_lines(lines, labelled, where)   each series as [T_i, 1] and its label
@@ -20,6 +21,11 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["parse_series_lines", "is_table_header"]
 
+# A tab, a comma, or a run of spaces; spaces beside a tab or comma ("1, 0.5, 0.7") belong to it, not to
+# a cell of their own: split apart, each ", " made an empty cell, "a missing value at position 1".
+# Two tabs or commas in a row keep the empty cell between them (padding at a series' end).
+_SEPARATOR = re.compile(r"[^\S\t]*[\t,][^\S\t]*|[^\S\t]+")
+
 
 def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
                        first_line: int = 1) -> tuple[list[np.ndarray], list[str] | None]:
@@ -30,7 +36,7 @@ def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
     for lineno, line in enumerate(lines, first_line):
         if not line.strip():
             continue
-        cells = re.split(r"\t|,|\s+", line.strip())
+        cells = _SEPARATOR.split(line.strip())
         if labelled:
             labels.append(cells[0].strip())
             cells = cells[1:]
