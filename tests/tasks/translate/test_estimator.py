@@ -702,3 +702,10 @@ def test_a_length_penalty_of_zero_ranks_by_the_sum_of_log_probabilities(fitted):
         want = beam_search(fitted.net_, torch.tensor([ids]), torch.tensor([len(ids)]), 3, float(alpha),
                            fitted.config_.max_len_ratio, fitted.decode_steps())[0]
         assert hyp == fitted._written("the dog runs .", want)
+
+
+def test_an_unknown_word_without_attention_weights_to_copy_by_stays_unknown(fitted):
+    """A hypothesis without attention rows (``attention='none'``) gives no source word to copy for its
+    <unk>: the translation says <unk> rather than failing."""
+    from lstmkit.nn.seq2seq import EOS_ID, Hypothesis
+    assert fitted._written("the dog runs .", Hypothesis([UNK_ID, EOS_ID], 0.0, None)) == "<unk>"
