@@ -292,3 +292,105 @@ def test_output_bounds_and_a_hypothesis_cut_by_max_steps():
     assert not _cut(five[:4] + [EOS_ID], 2, 2.0, 5)               # it ended itself
     assert not _cut(five, 2, 2.0, None) and not _cut(five[:4], 2, 2.0, 5)
     assert not _cut(five, 2, 1.5, 5)                              # its own limit is 5 too: no cut
+
+
+def test_an_encoder_without_a_final_state_hands_the_decoder_the_mean_of_its_valid_outputs():
+    """The transformer encoder has no (h, c): the bridge reads the mean of the memory over each
+    sentence's own positions (padding left out), h0 = tanh(W_h mean + b_h), c0 = W_c mean + b_c."""
+    torch.manual_seed(0)
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=8, num_layers=2, encoder="transformer", dropout=0.0).eval()
+    src, src_len, _ = _batch()
+    with torch.no_grad():
+        memory, (h0, c0, _) = net.encode(src, src_len)
+        for b, n in enumerate(src_len.tolist()):
+            mean = memory.out[b, :n].sum(0) / n                 # [E], the n valid positions alone
+            for layer in range(2):
+                torch.testing.assert_close(h0[layer, b], torch.tanh(net.bridge_h(mean)), atol=1e-5, rtol=0)
+                torch.testing.assert_close(c0[layer, b], net.bridge_c(mean), atol=1e-5, rtol=0)
+
+
+def _fed_by_hand(net, src, src_len, tgt_in, own: bool):
+    """The decoder's logits step by step, fed the target (``own`` False) or its own argmax at every
+    target position that is not padding (``own`` True; padding is fed as padding)."""
+    memory, state = net.encode(src, src_len)
+    y, outs, fed = tgt_in[:, 0], [], [tgt_in[:, 0]]
+    for t in range(tgt_in.shape[1]):
+        logits, state, _ = net.step(y, state, memory)
+        outs.append(logits)
+        if t + 1 < tgt_in.shape[1]:
+            nxt = tgt_in[:, t + 1]
+            y = torch.where(nxt != 0, logits.argmax(-1), nxt) if own else nxt
+            fed.append(y)
+    return torch.stack(outs, 1), torch.stack(fed, 1)
+
+
+def test_teacher_forcing_zero_feeds_the_models_own_tokens_in_training_and_the_target_in_eval():
+    """``teacher_forcing`` is the share of training steps fed the target: at 0 every step reads the
+    argmax of the step before (padding stays padding); out of training (validation loss) every step is
+    fed the target whatever the share."""
+    torch.manual_seed(3)
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=8, dropout=0.0, teacher_forcing=0.0)
+    src, src_len, _ = _batch()
+    tgt_in = torch.tensor([[2, 4, 5, 6, 7], [2, 6, 8, 0, 0]])
+    with torch.no_grad():
+        want, fed = _fed_by_hand(net, src, src_len, tgt_in, own=True)
+        assert not torch.equal(fed, tgt_in)                     # the model's own tokens differ from the target
+        assert (fed[1, 3:] == 0).all()
+        torch.testing.assert_close(net.train()(src, src_len, tgt_in), want, atol=1e-5, rtol=0)
+        forced, _ = _fed_by_hand(net, src, src_len, tgt_in, own=False)
+        torch.testing.assert_close(net.eval()(src, src_len, tgt_in), forced, atol=1e-5, rtol=0)
+
+
+def test_the_gnmt_length_penalty_by_hand():
+    """Wu et al. 2016: lp(Y) = (5 + |Y|)^alpha / (5 + 1)^alpha, so one token is never penalised."""
+    from lstmkit.nn.seq2seq import length_penalty
+    for alpha in (0.0, 0.6, 1.0, 2.0):
+        assert length_penalty(1, alpha) == pytest.approx(1.0)
+    assert length_penalty(7, 1.0) == pytest.approx(2.0)                 # 12 / 6
+    assert length_penalty(13, 0.5) == pytest.approx(math.sqrt(3.0))     # (18 / 6) ** 0.5
+    assert length_penalty(4, 0.0) == 1.0
+
+
+def test_batches_weighed_by_their_target_tokens_give_the_mean_over_every_token():
+    """``batch_weight`` is a batch's target tokens (padding not counted): the trainer's validation loss,
+    each batch's mean weighed so, is the mean over every held-out token, however they are batched."""
+    torch.manual_seed(0)
+    loss = sequence_loss()
+    long_ones, short_ones = torch.tensor([[4, 5, 6, 3], [7, 8, 3, 0]]), torch.tensor([[5, 3, 0, 0], [3, 0, 0, 0]])
+    assert (loss.batch_weight(long_ones), loss.batch_weight(short_ones)) == (7.0, 3.0)
+    a, b = torch.randn(2, 4, 10), torch.randn(2, 4, 10)
+    weighed = (loss(a, long_ones) * 7.0 + loss(b, short_ones) * 3.0) / 10.0
+    logp = torch.log_softmax(torch.cat([a, b]), -1)
+    target = torch.cat([long_ones, short_ones])
+    real = target != 0
+    every = -logp[real].gather(1, target[real][:, None]).mean()            # the 10 tokens' mean
+    torch.testing.assert_close(weighed, every)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_a_greedy_prefix_the_beam_drops_before_it_ends_still_competes(alpha):
+    """At beam 2, "b a" and "b c" (.35 x .5 = .175 each) push greedy's "a a" (.4 x .36 = .144) out of the
+    beam at step 2, before it ends; "a a <eos>" (.144 x .9 = .1296, log -2.04) then beats every ending the
+    beam kept or cut: "a <eos>" (.4 x .3 = .12, log -2.12) and "b a <eos>" (.175 x .25, log -3.13), by the
+    sum and by the GNMT penalty (-2.04 / (8/6) = -1.53 against -2.12 / (7/6) = -1.82). The greedy row
+    carries it to the end, so beam 2 answers greedy's translation, not "a <eos>"."""
+    table = {(): {A: 0.4, B: 0.35, C: 0.25}, (A,): {A: 0.36, C: 0.34, EOS_ID: 0.3}, (B,): {A: 0.5, C: 0.5},
+             (A, A): {EOS_ID: 0.9, A: 0.1}}
+    net, src, src_len = _TableDecoder(table), torch.tensor([[4]]), torch.tensor([1])
+    g = greedy_search(net, src, src_len)[0]
+    assert g.ids == [A, A, EOS_ID] and g.score == pytest.approx(math.log(0.4 * 0.36 * 0.9), abs=1e-6)
+    b = beam_search(net, src, src_len, beam=2, alpha=alpha)[0]
+    assert b.ids == [A, A, EOS_ID] and b.score == pytest.approx(g.score, abs=1e-6)
+
+
+def test_the_end_the_beam_cuts_from_its_best_row_can_win():
+    """At beam 2, step 2 keeps "b a" (.4 x .9 = .36) and "a a" (.6 x .5 = .3) and cuts "a <eos>" (.6 x .2 =
+    .12), the ending of the beam's first row; every later ending is worse ("b a x" .108, "a a x" .09 at
+    the limit of 3 tokens, "b <eos>" .04), so by the sum "a <eos>" is the answer."""
+    rest = {EOS_ID: 0.1, A: 0.3, B: 0.3, C: 0.3}
+    table = {(): {A: 0.6, B: 0.4}, (A,): {A: 0.5, C: 0.3, EOS_ID: 0.2}, (B,): {A: 0.9, EOS_ID: 0.1},
+             (A, A): rest, (B, A): rest}
+    net, src, src_len = _TableDecoder(table), torch.tensor([[4]]), torch.tensor([1])
+    b = beam_search(net, src, src_len, beam=2, alpha=0.0, max_len_ratio=1.0)[0]
+    assert b.ids == [A, EOS_ID] and b.score == pytest.approx(math.log(0.6 * 0.2), abs=1e-5)
+    assert b.attention.shape == (2, 1)

@@ -45,10 +45,28 @@ def test_clean_pairs_filters_length_and_reports_duplicates():
     assert clean_pairs(p, lens, [1, 1, 1, 4], max_len=3, dedup=False)[1] == [0, 1]     # a long target drops its pair
 
 
+def test_clean_pairs_keeps_a_side_of_exactly_max_len_tokens():
+    """``max_len`` is the most tokens a side may have: a side of exactly ``max_len`` is kept, one more is
+    dropped, on either side of the pair."""
+    p = read_pairs([("a b c", "x"), ("a", "x y z"), ("a b c d", "x"), ("a", "w x y z")])
+    out, kept = clean_pairs(p, [3, 1, 4, 1], [1, 3, 1, 4], max_len=3, dedup=False)
+    assert kept == [0, 1] and out.report["too_long"] == 2 and out.report["kept"] == 2
+
+
 def test_split_is_seeded_and_disjoint():
     tr, va = split_pairs(100, 0.1, seed=3)
     assert len(va) == 10 and set(tr).isdisjoint(va) and len(tr) + len(va) == 100
     assert (split_pairs(100, 0.1, seed=3)[1] == va).all()
+
+
+def test_split_holds_out_at_least_one_pair_and_leaves_at_least_one_for_training():
+    """Two pairs are enough, one a side; a share that rounds to every pair (or to none) still leaves
+    one pair on the other side; one pair is refused."""
+    assert [len(part) for part in split_pairs(2, 0.1, seed=0)] == [1, 1]
+    assert [len(part) for part in split_pairs(5, 0.99, seed=0)] == [1, 4]       # round(4.95) = 5 of 5
+    assert [len(part) for part in split_pairs(5, 0.01, seed=0)] == [4, 1]       # round(0.05) = 0
+    with pytest.raises(LstmkitError, match="1 sentence pair is too few"):
+        split_pairs(1, 0.5, seed=0)
 
 
 @pytest.mark.parametrize("kind", ["word", "bpe"])
@@ -62,6 +80,20 @@ def test_tokenizer_round_trip_and_specials(kind):
     again = SideTokenizer.from_dict(tok.to_dict())
     assert again.encode(texts[0]) == tok.encode(texts[0])
     assert (PAD_ID, UNK_ID) == (0, 1)
+
+
+@pytest.mark.parametrize("min_freq, max_size, words", [
+    (1, 6, ["the", "cat"]),                 # 4 specials + the 2 commonest words
+    (1, 7, ["the", "cat", "a"]),            # 'a' and 'dog' once each: the tie goes by spelling
+    (2, None, ["the", "cat"]),              # words seen at least twice, no cap
+    (3, None, ["the"]),
+])
+def test_a_word_vocabulary_keeps_the_commonest_words_up_to_max_size_specials_included(min_freq, max_size, words):
+    """``max_size`` caps the vocabulary with the 4 specials counted; ``min_freq`` keeps the words seen
+    at least that often; the commonest first."""
+    tok = SideTokenizer("word", min_freq=min_freq, max_size=max_size).fit(["the cat", "the dog", "the cat a"])
+    assert tok.vocab.itos == ["<pad>", "<unk>", "<bos>", "<eos>", *words]
+    assert tok.vocab_size == 4 + len(words)
 
 
 def test_empty_vocabulary_is_an_error():
@@ -218,6 +250,20 @@ def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
     assert p.src == ["Let's try something.", "I have to go to sleep.", "Today is June 18th."]
     assert p.tgt == ["Essayons quelque chose !", "Je dois aller dormir.", "Nous sommes le 18 juin."]
     assert p.report["empty"] == 1
+
+
+def test_four_fields_are_tatoebas_numbered_export_only_where_every_line_is_number_text_number_text(tmp_path):
+    """Lines of four fields whose first and third are not numbers (attribution fields), or a file where
+    only some lines are numbered, are pairs in their first two fields, the rest left out and said."""
+    attributed = tmp_path / "attributed.txt"
+    attributed.write_text("Go.\tVa !\tCC-BY 2.0\t#1\nRun.\tCours !\tCC-BY 2.0\t#3\n")
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("1\tGo.\t2\tVa !\nRun.\tCours !\tCC-BY 2.0\t#3\n")
+    for f, src, tgt in ((attributed, ["Go.", "Run."], ["Va !", "Cours !"]),
+                        (mixed, ["1", "Run."], ["Go.", "Cours !"])):
+        with pytest.warns(UserWarning, match="no src/tgt header.*2 more field") as said:
+            p = read_pairs(f)
+        assert (p.src, p.tgt) == (src, tgt) and not any("Tatoeba" in str(w.message) for w in said)
 
 
 def test_scripts_without_spaces_are_cut_into_characters_and_joined_back():
@@ -574,3 +620,22 @@ def test_a_side_state_without_lowercase_keeps_case_as_a_side_tokenizer_always_di
     state = SideTokenizer("word", min_freq=1).fit(["The cat"]).to_dict()
     old = SideTokenizer.from_dict({k: v for k, v in state.items() if k != "lowercase"})
     assert old.lowercase is False and old.pieces("The cat") == ["The", "cat"]
+
+
+def test_sentences_with_a_tab_or_commas_are_read_as_sentences_and_a_table_of_pairs_is_refused():
+    """``translate run --data`` reads one sentence a line: a file is refused as a table of pairs when every
+    line holds a tab, or when it is a ``.csv`` under a header of two or more one-word names over rows
+    of as many cells (two lines are enough); a tab in some lines, or a first line of more than names,
+    is text."""
+    from pathlib import Path
+
+    from lstmkit.tasks.translate.data import check_sources
+    check_sources(Path("some.txt"), ["a dog\truns", "a cat sleeps"])             # one line of two has a tab
+    check_sources(Path("answers.csv"), ["Yes, I do", "No, he did not"])         # 'I do' is no column name
+    check_sources(Path("one.csv"), ["en,de"])                                    # a header alone: no rows
+    check_sources(Path("notes.csv"), ["Yes,no", "I said yes, then no, then yes", "maybe, later"])   # rows of 3 and 2
+    with pytest.raises(LstmkitError, match=r"pairs.tsv is a table of source<TAB>target pairs \(line 2: 'a\\tb'\)"):
+        check_sources(Path("pairs.tsv"), ["", "a\tb", "c\td"])
+    for lines in (["en,de", "a dog,ein Hund"], ["id,en,de", "1,a,b", "2,c,d"]):
+        with pytest.raises(LstmkitError, match=r"pairs.csv is a CSV table \(its header, line 1"):
+            check_sources(Path("pairs.csv"), lines)

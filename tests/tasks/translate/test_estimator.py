@@ -676,3 +676,36 @@ def test_evaluate_from_threads_leaves_the_process_warning_filters_and_says_its_n
             got = list(pool.map(one, range(8)))
         assert warnings.filters == filters and warnings.showwarning is show
     assert got == [alone] * 8
+
+
+def test_a_source_of_exactly_max_len_or_of_the_longest_trained_length_is_not_said():
+    """A source of ``max_len`` tokens is translated whole, and one as long as the longest training
+    source is within what the model learned: neither is told; one token more is."""
+    from lstmkit.tasks.translate.estimator import cut_sources, longer_than_trained
+    assert cut_sources([[5] * 8], 8) is None and cut_sources([[5] * 8, [6] * 3], 8) is None
+    assert cut_sources([[5] * 9], 8).startswith("the source sentence has 9 tokens, more than the model's max_len=8")
+    assert cut_sources([[5] * 9], None) is None                         # --max-len none: nothing is cut
+    assert longer_than_trained([[5] * 7, [6] * 2], 7, 16) is None
+    assert longer_than_trained([[5] * 8, [6] * 7], 7, 16).startswith("1 source sentence(s) longer than any the model "
+                                                                    "was trained on (8 tokens; the longest training "
+                                                                    "source 7)")
+    assert longer_than_trained([[5] * 80], None, 16) is None             # a run that recorded none
+
+
+def test_a_length_penalty_of_zero_ranks_by_the_sum_of_log_probabilities(fitted):
+    """``alpha`` 0 is the plain sum (a length penalty of 1 whatever the length), accepted like any
+    number >= 0: the translation is the search's own at alpha 0."""
+    from lstmkit.nn.seq2seq import beam_search
+    for alpha in (0, 0.0, 0.5):
+        hyp = fitted.translate(["the dog runs ."], beam=3, alpha=alpha)[0]
+        ids = fitted.src_tokenizer_.encode("the dog runs .")
+        want = beam_search(fitted.net_, torch.tensor([ids]), torch.tensor([len(ids)]), 3, float(alpha),
+                           fitted.config_.max_len_ratio, fitted.decode_steps())[0]
+        assert hyp == fitted._written("the dog runs .", want)
+
+
+def test_an_unknown_word_without_attention_weights_to_copy_by_stays_unknown(fitted):
+    """A hypothesis without attention rows (``attention='none'``) gives no source word to copy for its
+    <unk>: the translation says <unk> rather than failing."""
+    from lstmkit.nn.seq2seq import EOS_ID, Hypothesis
+    assert fitted._written("the dog runs .", Hypothesis([UNK_ID, EOS_ID], 0.0, None)) == "<unk>"

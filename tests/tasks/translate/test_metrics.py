@@ -19,8 +19,9 @@ def test_known_bleu_value():
 
 
 def test_count_mismatch():
-    with pytest.raises(LstmkitError, match="2 translations but 1 references"):
+    with pytest.raises(LstmkitError, match="2 translations but 1 references") as e:
         corpus_scores(["a", "b"], ["a"])
+    assert e.value.message == "2 translations but 1 references"          # the one set: no set number
 
 
 def test_sentence_file_and_plot(tmp_path):
@@ -130,3 +131,20 @@ def test_an_unknown_tokenizer_names_the_nearest_and_a_missing_extra_is_named(mon
         corpus_scores(["a"], ["a"], tokenize="ja-mecab")
     with pytest.raises(MissingPackage, match="13a tokenizer needs sacrebleu,"):
         corpus_scores(["a"], ["a"], tokenize="13a")
+
+
+def test_the_sentence_file_is_written_in_the_type_its_name_asks_for(tmp_path):
+    """``.csv`` is comma-separated, ``.jsonl`` one JSON record a line; a name without a table suffix (none,
+    ``.txt``, anything else) is tab-separated."""
+    import json
+
+    import pandas as pd
+    args = (["x, y"], ["a b"], ["a b"])
+    csv = pd.read_csv(write_sentences(tmp_path / "s.csv", *args))
+    assert list(csv.columns) == ["line", "bleu", "source", "reference", "translation"]
+    assert csv.iloc[0].tolist() == [1, 100.0, "x, y", "a b", "a b"]
+    rows = [json.loads(ln) for ln in write_sentences(tmp_path / "s.jsonl", *args).read_text().splitlines()]
+    assert rows == [{"line": 1, "bleu": 100.0, "source": "x, y", "reference": "a b", "translation": "a b"}]
+    for name in ("s", "s.txt", "s.out"):
+        lines = write_sentences(tmp_path / name, *args).read_text().splitlines()
+        assert lines == ["line\tbleu\tsource\treference\ttranslation", "1\t100.0\tx, y\ta b\ta b"], name
