@@ -126,3 +126,16 @@ def test_a_bpe_prefix_ending_in_a_space_is_continued_by_a_token_that_begins_a_wo
         lm.net_.out.bias[tok.itos.index("▁dog")] = 10.0
     assert lm.sample(1, prefix="the big ", temperature=0) == "the big dog"
     assert lm.sample(1, prefix="the big", temperature=0) != "the big dog"      # no space: the piece goes on
+
+
+def test_a_stream_message_of_exactly_max_piece_characters_is_read(fixed_lm):
+    """``MAX_PIECE`` is the most a message may hold: that many characters are read (each 'a' 1/2),
+    one more is refused, the stream as it was."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.lm.stream import MAX_PIECE
+    s = fixed_lm.stream(engine="torch")
+    out = s.step("a" * MAX_PIECE)
+    assert len(out["tokens"]) == MAX_PIECE
+    assert out["logprob"] == pytest.approx(MAX_PIECE * math.log(1 / 2), rel=1e-6)
+    with pytest.raises(LstmkitError, match=f"at most {MAX_PIECE}"):
+        s.step("a" * (MAX_PIECE + 1), id="other")
