@@ -139,3 +139,14 @@ def test_a_stream_message_of_exactly_max_piece_characters_is_read(fixed_lm):
     assert out["logprob"] == pytest.approx(MAX_PIECE * math.log(1 / 2), rel=1e-6)
     with pytest.raises(LstmkitError, match=f"at most {MAX_PIECE}"):
         s.step("a" * (MAX_PIECE + 1), id="other")
+
+
+def test_evaluate_counts_the_unk_share_and_warns_only_above_30_percent(fixed_lm):
+    """'zzzaaaaaaa' is 3 unknown characters of 10 (</s> not counted): 30%, not above the warning's
+    bound; 'zzzzaaaaaa' is 40%, warned of (the training text had none unknown)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fixed_lm.evaluate(["zzzaaaaaaa"])["unk_rate"] == pytest.approx(0.3)
+    with pytest.warns(UserWarning, match=r"^40% of the text's char tokens are <unk> \(of the training text's 0%\)"):
+        assert fixed_lm.evaluate(["zzzza", "aaaaa"])["unk_rate"] == pytest.approx(0.4)
