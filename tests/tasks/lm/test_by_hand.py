@@ -150,3 +150,14 @@ def test_evaluate_counts_the_unk_share_and_warns_only_above_30_percent(fixed_lm)
         assert fixed_lm.evaluate(["zzzaaaaaaa"])["unk_rate"] == pytest.approx(0.3)
     with pytest.warns(UserWarning, match=r"^40% of the text's char tokens are <unk> \(of the training text's 0%\)"):
         assert fixed_lm.evaluate(["zzzza", "aaaaa"])["unk_rate"] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("chunk", [3, 4, 10])
+def test_a_line_scored_in_pieces_counts_each_token_once(fixed_lm, monkeypatch, chunk):
+    """A line of ``_EVAL_CHUNK`` tokens or more is scored in pieces: 'a' * 10 is ten tokens of 1/2
+    and </s> of 1/8, 13 ln 2 over 11 tokens, and 'ab' (shorter: scored whole) 6 ln 2 over 3,
+    whatever the pieces' size (10: </s> the target of a piece of its own)."""
+    import lstmkit.tasks.lm.estimator as est
+    monkeypatch.setattr(est, "_EVAL_CHUNK", chunk)
+    assert fixed_lm.perplexity(["a" * 10, "ab"]) == pytest.approx(2 ** (19 / 14), rel=1e-6)
+    assert fixed_lm.predict(["a" * 10])["logprobs"] == pytest.approx([-13 * LN2], rel=1e-6)
