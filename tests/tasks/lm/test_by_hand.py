@@ -161,3 +161,18 @@ def test_a_line_scored_in_pieces_counts_each_token_once(fixed_lm, monkeypatch, c
     monkeypatch.setattr(est, "_EVAL_CHUNK", chunk)
     assert fixed_lm.perplexity(["a" * 10, "ab"]) == pytest.approx(2 ** (19 / 14), rel=1e-6)
     assert fixed_lm.predict(["a" * 10])["logprobs"] == pytest.approx([-13 * LN2], rel=1e-6)
+
+
+def test_a_stream_step_whose_next_token_distribution_is_not_finite_is_refused(fixed_lm):
+    """'b''s embedding NaN: its own log-probability (1/4, read before it) is finite, the
+    distribution after it is not; the step is refused and the stream left as it was."""
+    import copy
+    from lstmkit.errors import LstmkitError
+    lm = copy.deepcopy(fixed_lm)
+    with torch.no_grad():
+        lm.net_.embedding.weight[lm.tokenizer_.token_id("b")] = float("nan")
+    s = lm.stream(engine="torch")
+    s.step("a")
+    with pytest.raises(LstmkitError, match="not finite"):
+        s.step("b")
+    assert s.steps() == 1 and s.step("a")["logprob"] == pytest.approx(math.log(1 / 2), rel=1e-6)
