@@ -176,3 +176,20 @@ def test_a_stream_step_whose_next_token_distribution_is_not_finite_is_refused(fi
     with pytest.raises(LstmkitError, match="not finite"):
         s.step("b")
     assert s.steps() == 1 and s.step("a")["logprob"] == pytest.approx(math.log(1 / 2), rel=1e-6)
+
+
+def test_a_model_without_state_reads_at_most_a_piece_of_context_before_each_piece(tiny, monkeypatch):
+    """Pieces of ``_EVAL_CHUNK`` tokens, each after ``min(max_len, _EVAL_CHUNK)`` tokens of context: with
+    max_len 100 and pieces of 30, no call reads more than 60 tokens (max_len alone would be 130, and a
+    max_len past a transformer's 10,000 positions a ValueError)."""
+    import lstmkit.tasks.lm.estimator as est
+    tcn = LanguageModel(level="char", **{**tiny, "max_epochs": 1, "hidden_size": 8, "embed_dim": 8, "model": "tcn",
+                                         "max_len": 100}).fit(["abcdefghij"] * 8)
+    monkeypatch.setattr(est, "_EVAL_CHUNK", 30)
+    read = []
+    hook = tcn.net_.encoder.register_forward_hook(lambda _m, args, _out: read.append(args[0].shape[1]))
+    try:
+        tcn.perplexity(["abcdefghij" * 20])
+    finally:
+        hook.remove()
+    assert len(read) == 7 and max(read) == 60, read               # 201 inputs (<bos> and 200): 7 pieces
