@@ -84,6 +84,10 @@ def test_split_lines():
     assert split_lines(20, 0.1, seed=0)[1].tolist() == va.tolist()
     with pytest.raises(LstmkitError, match="1 line.*--val"):
         split_lines(1, 0.1, seed=0)
+    # at least one line each side: 2 lines are one and one, whatever the share asked for
+    for n, frac, held in ((2, 0.1, 1), (2, 0.9, 1), (10, 0.01, 1), (10, 0.95, 9), (10, 0.25, 2)):
+        tr, va = split_lines(n, frac, seed=0)
+        assert (len(tr), len(va)) == (n - held, held) and sorted([*tr, *va]) == list(range(n))
 
 
 def test_read_corpus_takes_the_text_column_of_a_gzipped_table(tmp_path):
@@ -118,6 +122,7 @@ def test_cap_tokens_keeps_a_seeded_share_of_about_that_many_words():
     assert len(kept.lines) == 20 and kept.report["kept"] == 20
     assert kept.lines == sorted(kept.lines, key=corpus.lines.index)                  # original order
     assert kept.lines == cap_tokens(corpus, 205, 0).lines != cap_tokens(corpus, 205, 1).lines
+    assert len(cap_tokens(corpus, 3, 0).lines) == 2          # fewer words than one line: 2 lines, to hold one out
 
 
 def test_a_one_line_corpus_holds_out_its_end():
