@@ -310,3 +310,13 @@ def test_the_check_compares_every_output_and_scales_by_the_largest_finite_one():
     for diff, scale in ((1.0 + 2 ** -10, 4.0), (0.25 + 2 ** -10, 0.5), (float("nan"), 1.0)):
         with pytest.raises(LstmkitError, match="differs from PyTorch"):
             _checked(lambda: (diff, scale), 0.25)
+
+
+def test_a_tolerance_of_zero_is_a_number_the_check_takes(abs_forecaster, tmp_path, monkeypatch):
+    """'a number >= 0': zero asks for a graph exactly as PyTorch answers, and is taken as given."""
+    import lstmkit.deploy.onnx as mod
+    given = []
+    monkeypatch.setattr(mod, "_write_staged", lambda run, adapter, path, target, tolerance: given.append(tolerance))
+    for tolerance in (0, 0.0):
+        export_onnx(abs_forecaster.run_dir_, tmp_path / "m.onnx", tolerance=tolerance)
+    assert given == [0, 0.0]
