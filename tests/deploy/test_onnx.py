@@ -19,6 +19,10 @@ def test_export_has_state_io_and_matches_torch_on_new_shapes(onnx_run, abs_forec
     report = json.loads((onnx_run / "onnx.json").read_text())
     assert report["inputs"] == ["x", "h0", "c0"] and report["outputs"] == ["y", "hn", "cn"]
     assert report["max_abs_diff"] < 1e-4
+    # every output dimension is a size, or batch where it follows the batch: none keeps the exporter's made-up name
+    shapes = {o["name"]: o["shape"] for o in report["signature"]["outputs"]}
+    assert shapes["hn"] == shapes["cn"] == [2, "batch", 16] and shapes["y"][0] == "batch"
+    assert all(isinstance(d, int) for d in shapes["y"][1:]) and 3 in shapes["y"][1:]          # horizon 3
     runner = load_runner(onnx_run)
     adapter = ForecastAdapter(abs_forecaster)
     graph = adapter.stateful()
