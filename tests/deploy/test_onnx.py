@@ -19,6 +19,10 @@ def test_export_has_state_io_and_matches_torch_on_new_shapes(onnx_run, abs_forec
     report = json.loads((onnx_run / "onnx.json").read_text())
     assert report["inputs"] == ["x", "h0", "c0"] and report["outputs"] == ["y", "hn", "cn"]
     assert report["max_abs_diff"] < 1e-4
+    # every output dimension is a size, or batch where it follows the batch: none keeps the exporter's made-up name
+    shapes = {o["name"]: o["shape"] for o in report["signature"]["outputs"]}
+    assert shapes["hn"] == shapes["cn"] == [2, "batch", 16] and shapes["y"][0] == "batch"
+    assert all(isinstance(d, int) for d in shapes["y"][1:]) and 3 in shapes["y"][1:]          # horizon 3
     runner = load_runner(onnx_run)
     adapter = ForecastAdapter(abs_forecaster)
     graph = adapter.stateful()
@@ -287,3 +291,36 @@ def test_a_tolerance_that_is_no_number_is_refused_before_any_work(abs_forecaster
     with pytest.raises(LstmkitError, match=r"tolerance must be a number >= 0 .*pass e.g. tolerance=0.0001"):
         export_onnx(abs_forecaster.run_dir_, tmp_path / "m.onnx", tolerance=tolerance)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_check_compares_every_output_and_scales_by_the_largest_finite_one():
+    """The check's numbers by hand: the difference is the largest over every output (a graph whose
+    state outputs drift while y agrees is not exact), the scale the largest finite |value| PyTorch
+    gave over every output (an infinite one has no size to be relative to), an empty output adds
+    nothing; the limit is tolerance x max(1, scale) and a difference over it is refused."""
+    from lstmkit.deploy.onnx import _checked, _compared
+    ref = [np.array([[1.0, -2.0]]), np.array([[[0.5, -300.0, np.inf]]]), np.zeros((0, 3))]
+    got = [np.array([[1.0, -2.01]], np.float32), np.array([[[0.5, -299.75, np.inf]]], np.float32), np.zeros((0, 3))]
+    diff, scale = _compared(got, ref)
+    assert diff == pytest.approx(0.25) and scale == 300.0
+    assert _compared([np.array([0.3])], [np.array([0.1])]) == pytest.approx((0.2, 0.1))
+    # a value both give (an infinity, NaN) agrees, wherever its output comes; one only one side gives does not
+    got, ref = [np.array([np.inf, np.nan, 1.0]), np.array([2.0])], [np.array([np.inf, np.nan, 1.5]), np.array([2.0])]
+    for order in (1, -1):
+        assert _compared(got[::order], ref[::order]) == (0.5, 2.0)
+        assert _compared([np.array([np.nan]), *got][::order], [np.array([3.0]), *ref][::order])[0] == np.inf
+    assert _checked(lambda: (1.0, 4.0), 0.25) == {"max_abs_diff": 1.0, "output_scale": 4.0, "limit": 1.0}
+    assert _checked(lambda: (0.25, 0.5), 0.25)["limit"] == 0.25          # outputs under 1: x 1; at the limit: kept
+    for diff, scale in ((1.0 + 2 ** -10, 4.0), (0.25 + 2 ** -10, 0.5), (float("nan"), 1.0)):
+        with pytest.raises(LstmkitError, match="differs from PyTorch"):
+            _checked(lambda: (diff, scale), 0.25)
+
+
+def test_a_tolerance_of_zero_is_a_number_the_check_takes(abs_forecaster, tmp_path, monkeypatch):
+    """'a number >= 0': zero asks for a graph exactly as PyTorch answers, and is taken as given."""
+    import lstmkit.deploy.onnx as mod
+    given = []
+    monkeypatch.setattr(mod, "_write_staged", lambda run, adapter, path, target, tolerance: given.append(tolerance))
+    for tolerance in (0, 0.0):
+        export_onnx(abs_forecaster.run_dir_, tmp_path / "m.onnx", tolerance=tolerance)
+    assert given == [0, 0.0]

@@ -90,6 +90,8 @@ def test_token_ids_default_source_and_metadata(tmp_path):
                   dropout=0.0).eval()
     report = export_graphs(net, tmp_path, "a" * 16)
     assert report["files"] == [ENCODER_FILE, DECODER_FILE] and report["fingerprint"] == "a" * 16
+    diffs = [report["graphs"][g]["max_abs_diff"] for g in ("encoder", "decoder")]
+    assert diffs[0] != diffs[1] and report["max_abs_diff"] == max(diffs)      # the check of the worse graph
     meta = {p.key: p.value for p in onnx.load(tmp_path / ENCODER_FILE).metadata_props}
     assert meta["lstmkit_fingerprint"] == "a" * 16 and meta["lstmkit_task"] == "translate"
     engine = _open(tmp_path)
@@ -105,3 +107,12 @@ def test_a_graph_that_differs_from_torch_is_not_written(tmp_path):
     with pytest.raises(LstmkitError, match="differs from PyTorch"):
         export_graphs(net, tmp_path, "", tolerance=-1.0, task="speech", source=_features(2), front="subsample")
     assert not list(tmp_path.iterdir())                                        # no half-written graph
+
+
+def test_the_example_source_is_the_vocabularys_ordinary_ids_padded_past_each_length():
+    """A translator's example inputs: every id but the reserved ones (0-3: pad, unk, bos, eos) of the
+    vocabulary, lengths in [1, steps] with the first row full, padding (0) past each length."""
+    src, lengths = token_source(20)(64, 9, seed=0)
+    inside = torch.arange(9)[None] < lengths[:, None]
+    assert set(src[inside].tolist()) == set(range(4, 20)) and (src[~inside] == 0).all()
+    assert int(lengths[0]) == 9 and 1 <= int(lengths.min()) < 9 and int(lengths.max()) == 9

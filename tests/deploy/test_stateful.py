@@ -106,3 +106,40 @@ def test_only_a_one_directional_lstm_or_gru_has_state_to_carry(encoder, names):
     nor has an encoder that is no plain LSTM/GRU, or a net without an encoder."""
     assert recurrent_state_names(_AnyNet(encoder)) == names
     assert recurrent_state_names(nn.Linear(2, 1)) == ()
+
+
+@pytest.mark.parametrize("encoder, torch_rnn", [("lstm", nn.LSTM), ("gru", nn.GRU)])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_whole_sequence_from_a_given_state_is_torchs_own_layer_from_that_state(batch, encoder, torch_rnn):
+    """Several rows in one call (a stream's warm-up history, a batch of windows) run the whole
+    sequence from the state passed: the answer and the final state are torch's own ``nn.LSTM`` /
+    ``nn.GRU`` (the same weights) run from that state, for one sequence as for several; one row from
+    the zero state too. The LSTM's one-step cell shortcut is for one row only: taken for a longer
+    input it read its first row alone."""
+    torch.manual_seed(0)
+    net = _AnyNet(encoder).eval()
+    names = recurrent_state_names(net)
+    graph = StatefulNet(net, names).eval()
+    ref = torch_rnn(2, 4, num_layers=2, batch_first=True).eval()
+    ref.load_state_dict(net.encoder.state_dict())
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(batch, 5, 2, generator=g)
+    state = [torch.randn(2, batch, 4, generator=g) for _ in names]
+    with torch.inference_mode():
+        y, *state_out = graph(x, *state)
+        out, want_state = ref(x, tuple(state) if len(state) == 2 else state[0])
+        pairs = [(y, net.head(out[:, -1])), *zip(state_out, want_state if len(state) == 2 else [want_state])]
+        pairs.append((graph(x)[0], net.head(ref(x)[0][:, -1])))                 # from the zero state
+        pairs.append((graph(x[:, :1])[0], net.head(ref(x[:, :1])[0][:, -1])))   # one row from the zero state
+    for got, want in pairs:
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("encoder, names", [("lstm", ("h", "c")), ("gru", ("h",)), ("bilstm", ()), ("bigru", ())])
+def test_an_encoder_swapped_for_torchs_own_layer_carries_the_same_state(encoder, names):
+    """An int8 net's encoder is torch's own layer behind lstmkit's call (``TorchRNN``, which dynamic
+    quantization keeps around the quantized LSTM / GRU): its state is the layer's own, ``(h, c)``
+    for an LSTM, ``h`` for a GRU, none for a bidirectional one."""
+    from lstmkit.deploy.int8_torch import TorchRNN, quantize_torch
+    net = quantize_torch(_AnyNet(encoder))
+    assert isinstance(net.encoder, TorchRNN) and recurrent_state_names(net) == names

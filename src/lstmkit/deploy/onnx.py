@@ -484,8 +484,16 @@ def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torc
 
 
 def _compared(got: Sequence[np.ndarray], ref: Sequence[np.ndarray]) -> tuple[float, float]:
-    """``(max |got - ref|, largest finite |ref|)`` over every output (0.0 for empty ones)."""
-    diffs = [float(np.abs(np.asarray(a, np.float64) - b).max()) if b.size else 0.0 for a, b in zip(got, ref)]
+    """``(max |got - ref|, largest finite |ref|)`` over every output (0.0 for empty ones). Values that are
+    the same (an infinity, NaN in both) agree; one that is not (NaN beside a number, an infinity beside
+    another value) is an infinite difference: a NaN taken as a difference was passed over by ``max``
+    where another output came before it, and refused where it came first."""
+    def diff(a, b) -> float:
+        a = np.asarray(a, np.float64)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        with np.errstate(invalid="ignore"):              # inf - inf: NaN, where the two agree
+            return float(np.nan_to_num(np.where(same, 0.0, np.abs(a - b)), nan=np.inf).max())
+    diffs = [diff(a, b) if b.size else 0.0 for a, b in zip(got, ref)]
     finite = [np.abs(b[np.isfinite(b)]) for b in ref]
     return max(diffs, default=0.0), max((float(f.max()) for f in finite if f.size), default=0.0)
 
