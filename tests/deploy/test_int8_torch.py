@@ -76,3 +76,17 @@ def test_a_net_with_no_layer_int8_covers_is_refused():
     net = nn.Sequential(nn.Conv1d(3, 4, 2), nn.ReLU())
     with pytest.raises(LstmkitError, match="no layer that dynamic int8 quantization covers"):
         quantize_torch(net)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_bare_lstm_swapped_says_the_width_and_causality_of_what_it_returns(bidirectional):
+    """lstmkit's own LSTM used as it is (not through ``make_encoder``) carries no ``output_size``:
+    its swapped copy works it out, as wide as the output it returns."""
+    from lstmkit.deploy.int8_torch import swap_recurrent
+    from lstmkit.nn.lstm import LSTM
+    layer = LSTM(3, 5, num_layers=1, batch_first=True, bidirectional=bidirectional)
+    assert not hasattr(layer, "output_size")
+    swapped = swap_recurrent(nn.Sequential(layer))[0]
+    out, _ = swapped(X)
+    assert swapped.output_size == out.shape[-1] == (10 if bidirectional else 5)
+    assert swapped.causal is (not bidirectional)
