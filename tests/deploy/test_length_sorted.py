@@ -75,3 +75,12 @@ def test_one_row_and_no_lengths_run_as_they_are():
     assert graph.calls[-1][0] == 6
     x, _ = _batch([6, 6], steps=6)
     np.testing.assert_allclose(net(x).numpy(), x.sum(1).numpy(), rtol=1e-6)
+
+
+def test_a_batch_padded_to_its_longest_row_is_still_grouped():
+    """The usual batch: padded to its longest row, so that row's length is the padded width."""
+    graph = _Graph()
+    x, n = _batch([2, 6, 2, 2, 1, 6], steps=6)
+    got = LengthSortedOnnxNet(graph, rows=2)(x, n).numpy()
+    np.testing.assert_allclose(got, _want(x, n), rtol=1e-6, atol=1e-6)
+    assert [s for s, _ in graph.calls] == [2, 6]
