@@ -105,7 +105,14 @@ def test_a_graph_that_raises_does_not_run_and_its_stderr_lines_are_kept_from_the
                 raise RuntimeError("InvalidArgument")
             return net(x)
 
+    class _Quiet:
+        @staticmethod
+        def infer(net, x):
+            return net(x)
+
     assert quantize._runs(lambda x: x, _Task(fails=True), torch.zeros(1)) is False
     assert "Input W" not in capfd.readouterr().err
     assert quantize._runs(lambda x: x, _Task(fails=False), torch.zeros(1)) is True
     assert "a note of a graph that runs" in capfd.readouterr().err
+    assert quantize._runs(lambda x: x, _Quiet(), torch.zeros(1)) is True
+    assert capfd.readouterr().err == ""                       # a graph that says nothing: nothing printed

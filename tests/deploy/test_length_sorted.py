@@ -84,3 +84,11 @@ def test_a_batch_padded_to_its_longest_row_is_still_grouped():
     got = LengthSortedOnnxNet(graph, rows=2)(x, n).numpy()
     np.testing.assert_allclose(got, _want(x, n), rtol=1e-6, atol=1e-6)
     assert [s for s, _ in graph.calls] == [2, 6]
+
+
+def test_rows_fewer_than_a_call_holds_are_still_grouped_when_their_lengths_differ():
+    graph = _Graph()
+    x, n = _batch([5, 1, 2], steps=5)
+    got = LengthSortedOnnxNet(graph, rows=2)(x, n).numpy()           # at most 4 rows a call: all 3 could go in one
+    np.testing.assert_allclose(got, _want(x, n), rtol=1e-6, atol=1e-6)
+    assert [s for s, _ in graph.calls] == [2, 5]
