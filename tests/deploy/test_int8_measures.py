@@ -77,3 +77,42 @@ def test_the_gate_keeps_the_candidates_its_judge_passes_and_says_why_of_the_othe
     assert list(held) == ["torch"] and "quality_refused" not in held["torch"]
     assert candidates["onnx"]["quality_refused"] == "MAE rose"
     assert quantize._quality(_Adapter({}), {"MAE": 1.0}, candidates) is candidates      # no judge: every one
+
+
+def test_the_engine_is_the_faster_at_the_batch_and_of_two_as_fast_the_quicker_alone():
+    fast_batch = {"torch": {"windows_per_s": 200.0, "latency_ms": 9.0}, "onnx": {"windows_per_s": 100.0, "latency_ms": 1.0}}
+    assert quantize._faster(fast_batch) == "torch"
+    assert quantize._faster({**fast_batch, "torch": {"windows_per_s": 50.0, "latency_ms": 9.0}}) == "onnx"
+    tie = {"torch": {"windows_per_s": 100.0, "latency_ms": 2.0}, "onnx": {"windows_per_s": 100.0, "latency_ms": 1.0}}
+    assert quantize._faster(tie) == "onnx"
+    assert quantize._faster({**tie, "onnx": {"windows_per_s": 100.0, "latency_ms": 3.0}}) == "torch"
+    assert quantize._faster({"onnx": tie["onnx"]}) == "onnx"
+
+
+def test_a_graph_that_raises_does_not_run_and_its_stderr_lines_are_kept_from_the_terminal(capfd):
+    """``_runs`` decides whether the per-channel graph is kept: False when the graph raises (ONNX
+    Runtime's line on standard error hidden, the per-tensor graph is tried next), True when it
+    answers (its lines printed as ever)."""
+    import os
+
+    class _Task:
+        def __init__(self, fails):
+            self.fails = fails
+
+        def infer(self, net, x):
+            os.write(2, b"[E:onnxruntime] Input W must have shape\n" if self.fails else b"a note of a graph that runs\n")
+            if self.fails:
+                raise RuntimeError("InvalidArgument")
+            return net(x)
+
+    class _Quiet:
+        @staticmethod
+        def infer(net, x):
+            return net(x)
+
+    assert quantize._runs(lambda x: x, _Task(fails=True), torch.zeros(1)) is False
+    assert "Input W" not in capfd.readouterr().err
+    assert quantize._runs(lambda x: x, _Task(fails=False), torch.zeros(1)) is True
+    assert "a note of a graph that runs" in capfd.readouterr().err
+    assert quantize._runs(lambda x: x, _Quiet(), torch.zeros(1)) is True
+    assert capfd.readouterr().err == ""                       # a graph that says nothing: nothing printed
