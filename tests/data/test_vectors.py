@@ -63,20 +63,21 @@ def test_compressed_vectors_read_as_the_plain_file(tmp_path, suffix):
 def test_a_word_s_own_line_wins_over_its_capitalised_line_wherever_each_stands(tmp_path):
     """'Bad' before 'bad' gave the vocabulary's 'bad' the vector of 'Bad' (matched lower-cased first,
     then the exact line skipped as found); the docstring says words match as given, then lower-cased."""
-    vocab = Vocab(["<pad>", "<unk>", "good", "bad"])
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
     f = tmp_path / "v.txt"
-    f.write_text("Bad 9 9\ngood 1 2\nbad 4 5\nGood 7 7\n")
+    f.write_text("Bad 9 9\ngood 1 2\nMeh 3 3\nbad 4 5\nGood 7 7\nMEH 8 8\ngood 6 6\n")
     w, n = load_vectors(f, vocab)
-    assert n == 2 and w[3].tolist() == [4.0, 5.0] and w[2].tolist() == [1.0, 2.0]
+    assert n == 3 and w[3].tolist() == [4.0, 5.0] and w[2].tolist() == [1.0, 2.0]
+    assert w[4].tolist() == [3.0, 3.0]           # of two lines matched alike, the first (the more frequent)
 
 
 def test_one_dimensional_vectors_and_blank_lines(tmp_path):
     """A first line of a word and one value is a vector, not word2vec's 'N D' header; blank lines are skipped."""
     vocab = Vocab(["<pad>", "<unk>", "good", "bad"])
     f = tmp_path / "v.txt"
-    f.write_text("good 0.5\n\nbad 0.25\n")
+    f.write_text("good 2\n\nbad 0.25\n")
     w, n = load_vectors(f, vocab)
-    assert n == 2 and w[2:].tolist() == [[0.5], [0.25]]
+    assert n == 2 and w[2:].tolist() == [[2.0], [0.25]]
     f.write_text("\ngood 1 2 3\n\nbad 4 5 6\n")
     w, n = load_vectors(f, vocab)
     assert n == 2 and w[3].tolist() == [4.0, 5.0, 6.0]
