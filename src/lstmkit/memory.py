@@ -150,9 +150,11 @@ class _ZeroDraws(TorchFunctionMode):
 
 
 def size_text(n: int) -> str:
-    """``n`` bytes in the largest binary unit below it, to 3 figures: ``'8.94 TiB'``."""
+    """``n`` bytes in the largest binary unit below it, to 3 figures: ``'8.94 TiB'``; whole from 1,000 of a
+    unit (``'1023 KiB'``: '.3g' wrote it '1.02e+03 KiB')."""
     unit = next(u for u in ("TiB", "GiB", "MiB", "KiB", "B") if n >= 2 ** (10 * _UNITS[u]) or u == "B")
-    return f"{n / 2 ** (10 * _UNITS[unit]):.3g} {unit}"
+    value = n / 2 ** (10 * _UNITS[unit])
+    return f"{value:.3g} {unit}" if value < 999.5 else f"{value:.0f} {unit}"
 
 
 def _read_number(path: str) -> int | None:

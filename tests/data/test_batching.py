@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.data.batching import BucketBatches, Ragged, pad_batch, sorted_batches, truncate
+from lstmkit.data.batching import BucketBatches, Padded, Ragged, pad_batch, sorted_batches, truncate
 from lstmkit.errors import LstmkitError
 
 
@@ -156,3 +156,45 @@ def test_padded_steps_are_each_served_batchs_rows_times_its_longest():
     seqs = [torch.zeros(n, dtype=torch.long) for n in (5, 2, 9, 1, 4)]
     batches = BucketBatches(seqs, None, 2)
     assert batches.padded_steps() == [len(L) * int(L.max()) for _, _, L in batches.iter_indexed()] == [4, 10, 9]
+
+
+def test_truncate_returns_the_sequence_itself_when_it_is_no_longer_than_max_len():
+    """The docstring's promise: ``seq`` itself when it is not longer than ``max_len`` (not a copy)."""
+    s = [1, 2, 3, 4, 5]
+    assert all(truncate(s, 5, keep) is s for keep in ("head", "tail", "both"))
+
+
+def test_pad_batch_refuses_an_empty_sequence_as_ragged_pad_does():
+    with pytest.raises(LstmkitError, match="length 0"):
+        pad_batch([torch.tensor([1, 2]), torch.tensor([], dtype=torch.long)])
+    with pytest.raises(LstmkitError, match="empty batch"):
+        pad_batch([])
+
+
+def test_an_empty_ragged_truncates_to_itself():
+    empty = Ragged(torch.tensor([], dtype=torch.long), torch.tensor([], dtype=torch.long))
+    assert empty.truncate(3, "both") is empty and len(empty) == 0
+
+
+def test_padding_share_is_the_padded_part_of_the_rows_times_steps():
+    """Rows of 4 and 2 steps padded to 4: 2 of the 8 positions are padding."""
+    x, lengths = pad_batch([torch.tensor([1, 2, 3, 4]), torch.tensor([5, 6])])
+    assert Padded((x, lengths)).padding_share() == 0.25
+    assert Padded((torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))).padding_share() == 0.0
+
+
+def test_a_batch_of_exactly_max_steps_padded_steps_is_kept_whole():
+    """'at most max_steps': 2 rows of 2 steps are 4 padded steps, within max_steps=4."""
+    assert sorted_batches([2, 2, 2], 8, max_steps=4) == [[0, 1], [2]]
+    assert sorted_batches([2, 2, 2], 8, max_steps=3) == [[0], [1], [2]]
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, 0, -1, "8"])
+def test_batch_size_must_be_a_positive_integer(bad):
+    with pytest.raises(LstmkitError, match="positive integer"):
+        BucketBatches(_seqs(3), batch_size=bad)
+
+
+def test_a_batch_size_of_one_serves_one_sequence_a_batch():
+    batches = BucketBatches(_seqs(3), batch_size=1)
+    assert len(batches) == 3 and [len(idx) for idx in batches.batch_indices()] == [1, 1, 1]

@@ -110,3 +110,39 @@ def test_row_labels_no_reader_reads_are_left_out_and_a_date_index_is_data():
              cells.set_axis(pd.date_range("2024-01-01", periods=2))]
     prints = [fingerprint(d) for d in other]
     assert len(set(prints)) == len(other) and not {fingerprint(kept), fingerprint(df), fingerprint(cells)} & set(prints)
+
+
+class _ArrayLike:
+    """An object that is no ndarray but hands numpy its buffer (as a PIL image or an Arrow buffer does)."""
+    def __init__(self, a):
+        self.a = a
+
+    @property
+    def __array_interface__(self):
+        return self.a.__array_interface__
+
+
+def test_an_object_numpy_reads_through_its_array_interface_is_fingerprinted_as_its_array():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert fingerprint(_ArrayLike(a)) == fingerprint(a) is not None
+    b = a.copy()
+    b[2, 3] = 11.5
+    assert fingerprint(_ArrayLike(b)) != fingerprint(_ArrayLike(a))
+
+
+def test_tiny_floats_and_zero_hash_apart_while_minus_zero_is_zero():
+    """A changed byte changes the fingerprint: 1e-30 is no 0 (whatever makes -0.0 into 0.0 must not round it away)."""
+    for dtype in (np.float32, np.float64):
+        zero, tiny = np.zeros(3, dtype=dtype), np.array([0.0, 1e-30, 0.0], dtype=dtype)
+        assert fingerprint(tiny) != fingerprint(zero) == fingerprint(-zero)
+
+
+def test_a_frame_with_a_column_read_cell_by_cell_leaves_its_row_labels_out_too():
+    """Row labels no reader reads are left out of every frame's fingerprint, a frame with a column of
+    lists (hashed cell by cell) as well: the same rows under other labels resume; another value does not."""
+    frame = pd.DataFrame({"tokens": [[1, 2], [3], [4, 5, 6]], "label": [0, 1, 0]})
+    relabelled = frame.set_axis([10, 20, 30])
+    assert fingerprint(relabelled) == fingerprint(frame)
+    other = frame.copy()
+    other.loc[2, "label"] = 1
+    assert fingerprint(other) != fingerprint(frame)

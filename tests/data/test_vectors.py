@@ -58,3 +58,39 @@ def test_compressed_vectors_read_as_the_plain_file(tmp_path, suffix):
     packed.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])          # cut short
     with pytest.raises(LstmkitError, match="cut short"):
         load_vectors(packed, vocab)
+
+
+def test_a_word_s_own_line_wins_over_its_capitalised_line_wherever_each_stands(tmp_path):
+    """'Bad' before 'bad' gave the vocabulary's 'bad' the vector of 'Bad' (matched lower-cased first,
+    then the exact line skipped as found); the docstring says words match as given, then lower-cased."""
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
+    f = tmp_path / "v.txt"
+    f.write_text("Bad 9 9\ngood 1 2\nMeh 3 3\nbad 4 5\nGood 7 7\nMEH 8 8\ngood 6 6\n")
+    w, n = load_vectors(f, vocab)
+    assert n == 3 and w[3].tolist() == [4.0, 5.0] and w[2].tolist() == [1.0, 2.0]
+    assert w[4].tolist() == [3.0, 3.0]           # of two lines matched alike, the first (the more frequent)
+
+
+def test_one_dimensional_vectors_and_blank_lines(tmp_path):
+    """A first line of a word and one value is a vector, not word2vec's 'N D' header; blank lines are skipped."""
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad"])
+    f = tmp_path / "v.txt"
+    f.write_text("good 2\n\nbad 0.25\n")
+    w, n = load_vectors(f, vocab)
+    assert n == 2 and w[2:].tolist() == [[2.0], [0.25]]
+    f.write_text("\ngood 1 2 3\n\nbad 4 5 6\n")
+    w, n = load_vectors(f, vocab)
+    assert n == 2 and w[3].tolist() == [4.0, 5.0, 6.0]
+
+
+def test_words_without_a_vector_are_drawn_with_the_found_vectors_spread(tmp_path):
+    """Found values ±100 (standard deviation 100): an unfound word's 400 draws have about that spread,
+    not 1; found vectors all alike (deviation 0) draw with deviation 1."""
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
+    f = tmp_path / "v.txt"
+    f.write_text("good " + " ".join(["100", "-100"] * 200) + "\nbad " + " ".join(["-100", "100"] * 200) + "\n")
+    w, _ = load_vectors(f, vocab)
+    assert 80 < float(w[4].std()) < 120
+    f.write_text("good 3 3\n")
+    w, _ = load_vectors(f, vocab)
+    assert 0.3 < float(w[3:].std()) < 3

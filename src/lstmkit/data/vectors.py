@@ -24,7 +24,8 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     ``.gz``, ``.bz2``, ``.xz`` and a ``.zip`` of one file, as fastText's ``.vec.zip``, are read
     directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
     their vector, others random normal values with the found vectors' standard deviation,
-    ``<pad>`` zeros. Words are matched as given, then lower-cased.
+    ``<pad>`` zeros. Words are matched as given, then lower-cased: a word's own line wins over a
+    line of it capitalised, wherever each is in the file (fastText's crawl vectors hold both).
     """
     path = Path(path)
     if path.is_dir():           # it said 'vectors file not found' of a folder that is there
@@ -33,6 +34,7 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     if not path.is_file():
         raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, f"check the {opt('vectors')} path"))
     found: dict[int, np.ndarray] = {}
+    as_given: set[int] = set()      # ids found by the word as given: a lower-cased match never replaces them
     dim = None
     try:
         with open_data(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as f:
@@ -48,10 +50,13 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
                     raise LstmkitError(f"{path} line {lineno} has {len(parts) - 1} values, earlier lines {dim}",
                                        "pass a GloVe/word2vec text file with one vector per line")
                 idx = vocab.stoi.get(parts[0])
+                exact = idx is not None
                 if idx is None:
                     idx = vocab.stoi.get(parts[0].lower())
-                if idx is None or idx in found or idx == PAD_ID:
+                if idx is None or idx == PAD_ID or (idx in found and (idx in as_given or not exact)):
                     continue
+                if exact:
+                    as_given.add(idx)
                 try:
                     found[idx] = np.asarray(parts[1:], dtype=np.float32)
                 except ValueError:
