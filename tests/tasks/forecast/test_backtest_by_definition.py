@@ -1,0 +1,143 @@
+"""The rolling-origin backtest on series whose folds are known by definition: of K folds with horizon H and
+step s, fold k cuts a series of n points at n - H - s·(K - 1 - k) and scores the H points after the cut. On
+clean trends y = a + b·t a forecaster that extends the history's last value by b a step is exact exactly when
+it reads the history up to the cut and is scored on the points right after it; the naive forecast misses step
+h by b·h, the seasonal naive one (season 4) by 4b, and the MASE scale (seasonal differences before the cut) is 4b.
+The model's forecasts come from a stand-in predict that records what each fold showed it."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit import Forecaster
+from lstmkit.tasks.forecast import backtest as backtest_module
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+
+QUICK = dict(lookback=4, horizon=2, season=4, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
+             progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=1,
+             samples_per_epoch=32, seed=0, combine="none", ets=False, val_size=2, test_size=2)
+SLOPES = {"a": (10.0, 2.0, 20), "b": (100.0, 3.0, 23)}        # id: (start, slope, length)
+K, H, STEP = 3, 2, 3
+
+
+def trends() -> pd.DataFrame:
+    parts = [pd.DataFrame({"store": sid, "time": pd.date_range("2021-01-01", periods=n, freq="D"),
+                           "y": a + b * np.arange(n)}) for sid, (a, b, n) in SLOPES.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def cuts_of(n: int) -> list[int]:
+    return [n - H - STEP * (K - 1 - k) for k in range(K)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Forecaster(**QUICK).fit(trends(), target="y", time="time", id="store")
+
+
+def drift(seen: list):
+    """A predict that extends each series' last observed value by its slope, recording the rows it was given."""
+    def predict(history: pd.DataFrame) -> pd.DataFrame:
+        seen.append(history.copy())
+        out = []
+        for sid, g in history.groupby("store", sort=False):
+            y = g["y"].dropna().to_numpy()
+            out.append(pd.DataFrame({"store": sid, "step": np.arange(1, H + 1),
+                                     "y": y[-1] + SLOPES[sid][1] * np.arange(1, H + 1)}))
+        return pd.concat(out, ignore_index=True)
+    return predict
+
+
+def naive_rows(k: int) -> dict[str, float]:
+    """Fold k's naive MAE, MAPE and MASE, the means over the two series, from the definition."""
+    mae, mape, mase = [], [], []
+    for a, b, n in SLOPES.values():
+        c = cuts_of(n)[k]
+        actual = a + b * (c + np.arange(H))
+        err = b * np.arange(1, H + 1)
+        mae.append(err.mean())
+        mape.append(100 * np.mean(err / actual))
+        mase.append(err.mean() / (4 * b))
+    return {"MAE": np.mean(mae), "MAPE": np.mean(mape), "MASE": np.mean(mase)}
+
+
+def check_result(res, seen):
+    rows = {(r["fold"], r["model"]): r for r in res["folds"]}
+    assert sorted({r["fold"] for r in res["folds"]}) == [1, 2, 3]
+    for k in range(K):
+        assert rows[(k + 1, "lstm")]["MAE"] == 0.0 and rows[(k + 1, "lstm")]["RMSE"] == 0.0
+        assert rows[(k + 1, "lstm")]["series"] == 2
+        want = naive_rows(k)
+        for metric, value in want.items():
+            assert rows[(k + 1, "naive")][metric] == pytest.approx(value), (k, metric)
+        assert rows[(k + 1, "seasonal_naive")]["MAE"] == pytest.approx(4 * 2.5)   # 4 steps of the slope
+        assert rows[(k + 1, "seasonal_naive")]["MASE"] == pytest.approx(1.0)
+        assert rows[(k + 1, "seasonal_naive")]["RMSE"] == pytest.approx(4 * 2.5)  # of each series its MAE
+    # fold k's history of each series: its points before the cut, then H rows with the target blanked
+    assert len(seen) == K
+    for k, history in enumerate(seen):
+        for sid, (a, b, n) in SLOPES.items():
+            g = history[history["store"] == sid]
+            c = cuts_of(n)[k]
+            assert len(g) == c + H and g["y"].iloc[c:].isna().all()
+            np.testing.assert_array_equal(g["y"].iloc[:c].to_numpy(), a + b * np.arange(c))
+    assert res["aggregate"]["naive"]["MAE"] == pytest.approx(np.mean([naive_rows(k)["MAE"] for k in range(K)]))
+    assert res["aggregate"]["naive"]["MAPE"] == pytest.approx(np.mean([naive_rows(k)["MAPE"] for k in range(K)]))
+
+
+def test_a_fixed_models_folds_cut_each_series_at_its_own_end_and_score_the_points_after(fitted, monkeypatch):
+    seen = []
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)     # fold by fold, through predict
+    monkeypatch.setattr(fitted, "predict", drift(seen))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                     # the run trained on points inside the folds
+        res = fitted.backtest(trends(), folds=K, step=STEP)
+    check_result(res, seen)
+    assert res["settings"]["model"] == "the given run (fixed)"
+
+
+def test_each_refit_fold_model_trains_on_the_history_before_its_cut_alone(fitted, monkeypatch):
+    seen, trained = [], []
+    monkeypatch.setattr(fitted, "predict", drift(seen))
+    monkeypatch.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: trained.append(history) or fitted)
+    res = Forecaster(**QUICK, target="y", time="time", id="store").backtest(trends(), folds=K, step=STEP, refit=True)
+    check_result(res, seen)
+    assert len(trained) == K
+    for k, history in enumerate(trained):
+        assert history["y"].notna().all()                  # no blanked rows: every training point is observed
+        for sid, (a, b, n) in SLOPES.items():
+            assert len(history[history["store"] == sid]) == cuts_of(n)[k]
+
+
+def test_an_unfitted_fixed_backtest_trains_once_on_the_history_before_the_first_cut(fitted, monkeypatch):
+    seen, trained = [], []
+    monkeypatch.setattr(fitted, "predict", drift(seen))
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)
+    monkeypatch.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: trained.append(history) or fitted)
+    res = Forecaster(**QUICK, target="y", time="time", id="store").backtest(trends(), folds=K, step=STEP)
+    check_result(res, seen)
+    assert len(trained) == 1
+    for sid, (a, b, n) in SLOPES.items():
+        assert len(trained[0][trained[0]["store"] == sid]) == cuts_of(n)[0]
+
+
+@pytest.mark.parametrize("n, kept", [(10, True), (9, False)])
+def test_a_series_of_exactly_the_points_the_folds_need_is_backtested(fitted, n, kept, monkeypatch):
+    """3 folds of horizon 2 and step 3 need 2 + 3·2 + 2 = 10 points: the first fold's history is then 2 points
+    (the least a naive forecast and a MASE scale are read from); 9 leave the series out by name."""
+    seen = []
+    monkeypatch.setattr(fitted, "predict", drift(seen))
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)
+    df = trends()
+    df = df[(df["store"] == "b") | (df.groupby("store").cumcount() < n)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fitted.backtest(df, folds=K, step=STEP)
+    assert res["skipped"] == ([] if kept else [{"id": "a", "length": 9, "need": 10, "reason": "shorter than needed"}])
+    assert [r["series"] for r in res["folds"] if r["model"] == "lstm"] == [2 if kept else 1] * K
+    if kept:        # the first fold reads a's 2 points: naive misses by 2 and 4 of 10 + 2·2 and 10 + 2·3
+        g = seen[0][seen[0]["store"] == "a"]
+        assert g["y"].tolist()[:2] == [10.0, 12.0] and g["y"].iloc[2:].isna().all()
