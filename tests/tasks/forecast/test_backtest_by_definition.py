@@ -17,7 +17,7 @@ from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch 
 QUICK = dict(lookback=4, horizon=2, season=4, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
              progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=1,
              samples_per_epoch=32, seed=0, combine="none", ets=False, val_size=2, test_size=2)
-SLOPES = {"a": (10.0, 2.0, 20), "b": (100.0, 3.0, 23)}        # id: (start, slope, length)
+SLOPES = {"b": (100.0, 3.0, 23), "a": (10.0, 2.0, 20)}        # id: (start, slope, length); not in sorted order
 K, H, STEP = 3, 2, 3
 
 
@@ -38,7 +38,7 @@ def fitted():
         return Forecaster(**QUICK).fit(trends(), target="y", time="time", id="store")
 
 
-def drift(seen: list):
+def drift(seen: list, H: int = H):
     """A predict that extends each series' last observed value by its slope, recording the rows it was given."""
     def predict(history: pd.DataFrame) -> pd.DataFrame:
         seen.append(history.copy())
@@ -80,6 +80,7 @@ def check_result(res, seen):
     assert len(seen) == K
     for k, history in enumerate(seen):
         for sid, (a, b, n) in SLOPES.items():
+            assert list(history.columns) == ["store", "time", "y"]        # the table's columns, no others
             g = history[history["store"] == sid]
             c = cuts_of(n)[k]
             assert len(g) == c + H and g["y"].iloc[c:].isna().all()
@@ -141,3 +142,44 @@ def test_a_series_of_exactly_the_points_the_folds_need_is_backtested(fitted, n, 
     if kept:        # the first fold reads a's 2 points: naive misses by 2 and 4 of 10 + 2·2 and 10 + 2·3
         g = seen[0][seen[0]["store"] == "a"]
         assert g["y"].tolist()[:2] == [10.0, 12.0] and g["y"].iloc[2:].isna().all()
+
+
+def test_a_short_series_left_out_leaves_the_others_scored_as_they_are(fitted, monkeypatch):
+    """A short series first in the table, the others after it in no sorted order of ids: they are still
+    each cut at its own end and scored on its own points."""
+    seen = []
+    monkeypatch.setattr(fitted, "predict", drift(seen))
+    monkeypatch.setattr(backtest_module, "fold_forecasts", lambda *args: None)
+    short = pd.DataFrame({"store": "c", "time": pd.date_range("2021-01-01", periods=5, freq="D"), "y": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fitted.backtest(pd.concat([short, trends()], ignore_index=True), folds=K, step=STEP)
+    assert [s["id"] for s in res["skipped"]] == ["c"]
+    check_result(res, seen)
+
+
+def test_a_backtest_without_a_horizon_forecasts_one_step(monkeypatch):
+    """Settings with no horizon (fit's default: 1) backtest folds of one step each."""
+    from types import SimpleNamespace
+    seen = []
+    monkeypatch.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: SimpleNamespace(
+        predict=drift(seen, H=1), config_=cfg, season_=4))
+    settings = {k: v for k, v in QUICK.items() if k != "horizon"}
+    res = Forecaster(**settings, target="y", time="time", id="store").backtest(trends(), folds=K, refit=True)
+    assert res["settings"]["horizon"] == 1 and res["settings"]["step"] == 1
+    for k, history in enumerate(seen):
+        for sid, (a, b, n) in SLOPES.items():
+            assert len(history[history["store"] == sid]) == n - 1 - (K - 1 - k) + 1
+    naive = [r["MAE"] for r in res["folds"] if r["model"] == "naive"]
+    assert naive == pytest.approx([np.mean([b for a, b, n in SLOPES.values()])] * K)   # one step: the slope
+
+
+def test_a_folds_mean_over_series_is_of_the_finite_values_and_undefined_without_any():
+    """Fold means of a metric over its series: of the finite values alone, NaN for a fold with none (a MAPE
+    of series that are 0 throughout), never 0."""
+    from lstmkit.tasks.forecast.backtest import _group_mean, _mean
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # no numpy 'invalid value' of the empty folds either
+        got = _group_mean(np.array([1.0, np.nan, 3.0, np.inf, 5.0]), np.array([0, 1, 0, 2, 2]), 4)
+    np.testing.assert_array_equal(got, [2.0, np.nan, 5.0, np.nan])
+    assert _mean([1.0, np.nan, 2.0]) == 1.5 and np.isnan(_mean([np.nan, np.inf]))
