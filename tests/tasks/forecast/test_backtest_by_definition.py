@@ -183,3 +183,60 @@ def test_a_folds_mean_over_series_is_of_the_finite_values_and_undefined_without_
         got = _group_mean(np.array([1.0, np.nan, 3.0, np.inf, 5.0]), np.array([0, 1, 0, 2, 2]), 4)
     np.testing.assert_array_equal(got, [2.0, np.nan, 5.0, np.nan])
     assert _mean([1.0, np.nan, 2.0]) == 1.5 and np.isnan(_mean([np.nan, np.inf]))
+
+
+@pytest.mark.parametrize("cut", range(2, 11))
+def test_a_folds_mase_scale_is_the_seasonal_difference_before_its_cut_and_lag_1_up_to_one_season(cut):
+    """y = t²: its lag-1 differences are 2t - 1, its lag-4 ones 8t - 16; a history of no more than one season
+    (4 points) is scaled by the lag-1 differences, a longer one by the seasonal ones."""
+    from lstmkit.tasks.forecast.backtest import _mase_scales, _Series
+    t = np.arange(12.0)
+    ser = _Series(pd.DataFrame({"y": t ** 2}), ["y"], np.zeros(12, dtype=np.intp), pd.Index(["s"]))
+    want = np.mean(2 * t[1:cut] - 1) if cut <= 4 else np.mean(8 * t[4:cut] - 16)
+    assert _mase_scales(ser, np.array([0]), np.array([cut]), 4)[0, 0] == pytest.approx(want)
+
+
+def score(values_by_series: list, cuts: list, season: int = 4, h: int = 2):
+    """_score of one fold of the given series, each cut at ``cuts[s]``, the model forecasting 0."""
+    from lstmkit.tasks.forecast.backtest import _score, _Series
+    values = np.concatenate(values_by_series)
+    codes = np.repeat(np.arange(len(values_by_series)), [len(v) for v in values_by_series])
+    ser = _Series(pd.DataFrame({"y": values}), ["y"], codes, pd.Index([f"s{i}" for i in range(len(codes))][:len(
+        values_by_series)]))
+    S = len(values_by_series)
+    return _score(ser, np.array([cuts]), np.zeros((1, S, h, 1)), np.ones((1, S), bool), np.array([season]), h, "m")
+
+
+def test_the_seasonal_naive_forecast_needs_one_season_before_the_cut_and_falls_back_to_naive_series_by_series():
+    """y = 10 + 2t cut after 4 points (season 4) forecasts y[0], y[1]: misses 8 and 8; cut after 3 it is the
+    naive forecast y[2], missing 2 and 4. In one fold the two series are each forecast their own way."""
+    from lstmkit.tasks.forecast.metrics import METRIC_NAMES
+    y = 10 + 2 * np.arange(8.0)
+    mae = METRIC_NAMES.index("MAE")
+    means, count, _ = score([y, y], [4, 3])
+    assert count.tolist() == [2]
+    assert means["naive"][0, mae] == pytest.approx(3.0)
+    assert means["seasonal_naive"][0, mae] == pytest.approx((8.0 + 3.0) / 2)
+    assert score([y], [4])[0]["seasonal_naive"][0, mae] == pytest.approx(8.0)
+    assert score([y], [3])[0]["seasonal_naive"][0, mae] == pytest.approx(3.0)
+
+
+def test_the_zero_warning_names_other_folds_only_when_some_have_no_mape():
+    """A fold whose actual values after the cut are 10 and 0: MAPE leaves out the 0, and every series' fold has
+    a MAPE, so the warning names no others."""
+    y = np.array([10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 0.0])
+    with pytest.warns(UserWarning, match=r"^MAPE leaves out the 1 of 2 backtest points whose actual value is 0 "
+                                         r"\(a percentage of 0 is undefined\): it is the mean over the other 1"):
+        score([y], [5])
+    with pytest.warns(UserWarning, match=r"the 2 are those of the 1 series' folds not 0 throughout, the other 1 "
+                                         r"having no MAPE\)"):
+        score([y, np.zeros(7)], [5, 5])
+
+
+def test_an_infinite_value_before_the_cut_makes_the_scale_infinite_and_no_observed_difference_nan():
+    from lstmkit.tasks.forecast.backtest import _mase_scales, _Series
+    y = np.array([1.0, 2.0, 4.0, np.inf, 5.0, np.nan, 7.0, np.nan, 9.0])
+    ser = _Series(pd.DataFrame({"y": y}), ["y"], np.zeros(len(y), dtype=np.intp), pd.Index(["s"]))
+    assert _mase_scales(ser, np.array([0]), np.array([4]), 1)[0, 0] == np.inf       # one pair with inf: inf
+    assert _mase_scales(ser, np.array([0]), np.array([3]), 1)[0, 0] == 1.5          # |2 - 1|, |4 - 2|
+    assert np.isnan(_mase_scales(ser, np.array([5]), np.array([3]), 1)[0, 0])    # nan, 7, nan: no pair seen
