@@ -240,3 +240,12 @@ def test_an_infinite_value_before_the_cut_makes_the_scale_infinite_and_no_observ
     assert _mase_scales(ser, np.array([0]), np.array([4]), 1)[0, 0] == np.inf       # one pair with inf: inf
     assert _mase_scales(ser, np.array([0]), np.array([3]), 1)[0, 0] == 1.5          # |2 - 1|, |4 - 2|
     assert np.isnan(_mase_scales(ser, np.array([5]), np.array([3]), 1)[0, 0])    # nan, 7, nan: no pair seen
+
+
+def test_small_actual_values_beside_a_large_series_are_not_zeros_of_the_mape():
+    """A series of values 1e-9 in the fold of a series of 1e6: each series' points are read beside its own
+    scale, as the MAPE reads them; none is left out as a zero, and no warning says so."""
+    small, large = np.full(7, 1e-9), np.full(7, 1e6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score([small, large], [5, 5])
