@@ -249,3 +249,23 @@ def test_small_actual_values_beside_a_large_series_are_not_zeros_of_the_mape():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         score([small, large], [5, 5])
+
+
+@pytest.mark.parametrize("fill, a, b_cut, b_whole", [
+    ("ffill", [2, 2, 2, 8, 8], [5, 5, 5], [5, 5, 5, 9, 9]),
+    ("interpolate", [2, 4, 6, 8, 8], [5, 5, 5], [5, 5, 7, 9, 9]),
+    ("zero", [2, 0, 0, 8, 0], [0, 5, 0], [0, 5, 0, 9, 0]),
+])
+def test_a_folds_history_is_filled_from_its_own_points_before_the_cut(fill, a, b_cut, b_whole):
+    """Series a = 2, ·, ·, 8, ·, 14, 16, · cut after 5 points; b = ·, 5, ·, 9, · cut after 3, and whole. A gap
+    reads the points of its own series before the cut alone: never a's 16 before b's first point, nor b's 9
+    after its cut (ffill: the value before, a first cell the first after; interpolate: linear between, carried
+    forward after the last one before the cut and back before the first)."""
+    from lstmkit.tasks.forecast.backtest import _Series
+    nan = np.nan
+    y = np.array([2, nan, nan, 8, nan, 14, 16, nan, nan, 5, nan, 9, nan])
+    ser = _Series(pd.DataFrame({"y": y}), ["y"], np.repeat([0, 1], [8, 5]), pd.Index(["a", "b"]), fill)
+    got = lambda at, first, end: ser.before_cut(np.array([at]), np.array([first]), np.array([end]))[0, :, 0].tolist()
+    assert got(list(range(5)), 0, 5) == a
+    assert got([8, 9, 10], 8, 11) == b_cut
+    assert got(list(range(8, 13)), 8, 13) == b_whole
