@@ -1,4 +1,6 @@
 """The fast lanes of the public inference paths give the numbers of the general path."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -291,6 +293,24 @@ def test_backtest_of_many_series_and_its_fold_by_fold_fallback(tmp_path):
     gap.loc[3, "y"] = np.nan                              # not a plain table: fold by fold, with its error
     with pytest.raises(LstmkitError, match="empty or non-finite cells"):
         est.backtest(gap, folds=2)
+
+
+def test_a_backtest_where_one_series_starts_a_fold_short_of_the_lookback_is_the_fold_by_fold_backtest():
+    """Series c cut to 30 points: its first fold has 30 - 2 - 2·4 = 20 points before its cut, fewer than the
+    lookback (24), while a's and b's folds have a whole window each. Every fold's forecast is still predict's of
+    that fold's history (c's short history padded as predict pads it), never a window reaching into the series
+    before it."""
+    rng = np.random.default_rng(3)
+    t = np.arange(90)
+    df = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 90),
+                       "y": np.concatenate([5 + 3 * k + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(90)
+                                            for k in range(3)])})
+    est = Forecaster(**TINY, horizon=2, id="store", season=12).fit(df, target="y")
+    short = df[(df["store"] != "c") | (df.groupby("store").cumcount() < 30)].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # the folds inside the run's training part
+        res = est.backtest(short, folds=5, step=2)
+        _assert_same_rows(res, _fold_by_fold(est, short, 5, 2, "store"))
 
 
 def test_predict_over_many_series_is_each_series_predicted_alone():
