@@ -5,6 +5,7 @@ it reads the history up to the cut and is scored on the points right after it; t
 h by b·h, the seasonal naive one (season 4) by 4b, and the MASE scale (seasonal differences before the cut) is 4b.
 The model's forecasts come from a stand-in predict that records what each fold showed it."""
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def naive_rows(k: int) -> dict[str, float]:
     return {"MAE": np.mean(mae), "MAPE": np.mean(mape), "MASE": np.mean(mase)}
 
 
-def check_result(res, seen):
+def check_result(res, seen, columns=("store", "time", "y")):
     rows = {(r["fold"], r["model"]): r for r in res["folds"]}
     assert sorted({r["fold"] for r in res["folds"]}) == [1, 2, 3]
     for k in range(K):
@@ -80,7 +81,7 @@ def check_result(res, seen):
     assert len(seen) == K
     for k, history in enumerate(seen):
         for sid, (a, b, n) in SLOPES.items():
-            assert list(history.columns) == ["store", "time", "y"]        # the table's columns, no others
+            assert list(history.columns) == list(columns)               # the table's columns, no others
             g = history[history["store"] == sid]
             c = cuts_of(n)[k]
             assert len(g) == c + H and g["y"].iloc[c:].isna().all()
@@ -156,11 +157,20 @@ def test_a_short_series_left_out_leaves_the_others_scored_as_they_are(fitted, mo
         res = fitted.backtest(pd.concat([short, trends()], ignore_index=True), folds=K, step=STEP)
     assert [s["id"] for s in res["skipped"]] == ["c"]
     check_result(res, seen)
+    # without a time column the series stay in the table's order (b before a), each read as itself
+    seen.clear()
+    monkeypatch.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: SimpleNamespace(
+        predict=drift(seen), config_=cfg, season_=4))
+    untimed = pd.concat([short, trends()], ignore_index=True).drop(columns="time")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = Forecaster(**QUICK, target="y", id="store").backtest(untimed, folds=K, step=STEP, refit=True)
+    assert [s["id"] for s in res["skipped"]] == ["c"]
+    check_result(res, seen, columns=("store", "y"))
 
 
 def test_a_backtest_without_a_horizon_forecasts_one_step(monkeypatch):
     """Settings with no horizon (fit's default: 1) backtest folds of one step each."""
-    from types import SimpleNamespace
     seen = []
     monkeypatch.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: SimpleNamespace(
         predict=drift(seen, H=1), config_=cfg, season_=4))
@@ -269,3 +279,17 @@ def test_a_folds_history_is_filled_from_its_own_points_before_the_cut(fill, a, b
     assert got(list(range(5)), 0, 5) == a
     assert got([8, 9, 10], 8, 11) == b_cut
     assert got(list(range(8, 13)), 8, 13) == b_whole
+
+
+def test_differences_within_a_billionth_of_the_level_are_a_scale_of_zero():
+    """A series at 1e6 whose one point is 1e-4 off: its mean difference 5e-5 is 5e-11 of its level, float
+    rounding of 0 by the metric's definition (ZERO_SCALE 1e-9 of the level): scale 0, as mase_scale gives it."""
+    from lstmkit.tasks.forecast.backtest import _mase_scales, _Series
+    from lstmkit.tasks.forecast.metrics import mase_scale
+    y = np.full(5, 1e6)
+    y[2] += 1e-4
+    ser = _Series(pd.DataFrame({"y": y}), ["y"], np.zeros(5, dtype=np.intp), pd.Index(["s"]))
+    assert _mase_scales(ser, np.array([0]), np.array([5]), 1)[0, 0] == 0.0 == mase_scale(y, 1)[0]
+    y[2] += 1.0                                            # 1 off: 4e-7 of the level, a scale
+    ser = _Series(pd.DataFrame({"y": y}), ["y"], np.zeros(5, dtype=np.intp), pd.Index(["s"]))
+    assert _mase_scales(ser, np.array([0]), np.array([5]), 1)[0, 0] == pytest.approx((2 * (1 + 1e-4)) / 4)
