@@ -253,12 +253,21 @@ def test_an_infinite_value_before_the_cut_makes_the_scale_infinite_and_no_observ
 
 
 def test_small_actual_values_beside_a_large_series_are_not_zeros_of_the_mape():
-    """A series of values 1e-9 in the fold of a series of 1e6: each series' points are read beside its own
-    scale, as the MAPE reads them; none is left out as a zero, and no warning says so."""
-    small, large = np.full(7, 1e-9), np.full(7, 1e6)
+    """A series of values 1e-9 whose fold scores 1e-9 and 0, in the fold of a series of 1e6: each series' points
+    are read beside its own scale, as the MAPE reads them; of the 4 points only the 0 is left out. A fold whose
+    one observed actual value is 0 (the other a gap) has no MAPE, and leaves out no point."""
+    small, large = np.array([1e-9] * 6 + [0.0]), np.full(7, 1e6)
+    with pytest.warns(UserWarning, match=r"^MAPE leaves out the 1 of 4 backtest points whose actual value is 0 "
+                                         r"\(a percentage of 0 is undefined\): it is the mean over the other 3"):
+        score([small, large], [5, 5])
+    gap = np.array([1.0] * 5 + [0.0, np.nan])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        score([small, large], [5, 5])
+        score([gap], [5])
+    # a fold with a gap is still a fold with a MAPE when an observed point of it is not 0
+    with pytest.warns(UserWarning, match=r"^MAPE leaves out the 1 of 3 backtest points whose actual value is 0 "
+                                         r"\(a percentage of 0 is undefined\): it is the mean over the other 2"):
+        score([np.array([1.0] * 5 + [5.0, np.nan]), np.array([1.0] * 5 + [5.0, 0.0])], [5, 5])
 
 
 @pytest.mark.parametrize("fill, a, b_cut, b_whole", [
@@ -293,3 +302,29 @@ def test_differences_within_a_billionth_of_the_level_are_a_scale_of_zero():
     y[2] += 1.0                                            # 1 off: 4e-7 of the level, a scale
     ser = _Series(pd.DataFrame({"y": y}), ["y"], np.zeros(5, dtype=np.intp), pd.Index(["s"]))
     assert _mase_scales(ser, np.array([0]), np.array([5]), 1)[0, 0] == pytest.approx((2 * (1 + 1e-4)) / 4)
+
+
+def test_a_backtest_of_two_targets_scores_each_in_its_own_units():
+    """Targets y and z = 3y: the naive forecast misses step h by b·h and 3b·h, so each target's naive MAE is
+    its mean over series of 1.5b (3.75) and 4.5b (11.25); the pooled aggregate is their mean."""
+    seen = []
+
+    def predict(history):
+        seen.append(history)
+        out = []
+        for sid, g in history.groupby("store", sort=False):
+            b, last = SLOPES[sid][1], g[["y", "z"]].dropna().to_numpy()[-1]
+            step = np.arange(1, H + 1)
+            out.append(pd.DataFrame({"store": sid, "step": step, "y": last[0] + b * step, "z": last[1] + 3 * b * step}))
+        return pd.concat(out, ignore_index=True)
+    data = trends().assign(z=lambda d: 3 * d["y"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backtest_module, "_train", lambda cls, cfg, history, *a: SimpleNamespace(
+            predict=predict, config_=cfg, season_=4))
+        res = Forecaster(**QUICK, target=["y", "z"], time="time", id="store").backtest(
+            data, folds=K, step=STEP, refit=True)
+    mean_b = np.mean([b for a, b, n in SLOPES.values()])
+    assert res["per_target"]["y"]["naive"]["MAE"] == pytest.approx(1.5 * mean_b)
+    assert res["per_target"]["z"]["naive"]["MAE"] == pytest.approx(4.5 * mean_b)
+    assert res["per_target"]["z"]["lstm"]["MAE"] == 0.0
+    assert res["aggregate"]["naive"]["MAE"] == pytest.approx(3 * mean_b)
