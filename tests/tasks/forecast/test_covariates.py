@@ -141,6 +141,18 @@ def test_covariates_far_outside_their_training_range_are_warned_of_at_predict(pl
         est.predict(table)
 
 
+def test_a_past_covariate_far_outside_is_warned_of_beside_as_many_future_ones():
+    """One past covariate (temp) and one future covariate (price): the window's covariates are read for the
+    warning as with any other count of them."""
+    df = sales_frame()
+    est = Forecaster(**TINY, future_covariates=["price"], past_covariates=["temp"]).fit(
+        df, target="sales", time="date", id="store")
+    table = with_future(df)
+    with pytest.warns(UserWarning, match=r"covariate 'temp' of series 'north' \(\S+ \.\. \S+\) lies \d+ times the "
+                                         r"width of its training range"):
+        est.predict(table.assign(temp=100 * table["temp"] + 1000))
+
+
 def test_evaluate_warns_of_a_test_file_far_outside_the_training_range_as_predict_does(planner, tmp_path, capsys):
     """Sales in thousands, or prices in cents, handed to evaluate: predict warned of the same file, evaluate
     printed metrics of a network extrapolating (MAPE 498 % on a run whose own test MAPE was 2.4 %) without a word.

@@ -1,4 +1,6 @@
 """The fast lanes of the public inference paths give the numbers of the general path."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -291,6 +293,46 @@ def test_backtest_of_many_series_and_its_fold_by_fold_fallback(tmp_path):
     gap.loc[3, "y"] = np.nan                              # not a plain table: fold by fold, with its error
     with pytest.raises(LstmkitError, match="empty or non-finite cells"):
         est.backtest(gap, folds=2)
+
+
+@pytest.fixture(scope="module")
+def stores():
+    rng = np.random.default_rng(3)
+    t = np.arange(90)
+    df = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 90),
+                       "y": np.concatenate([5 + 3 * k + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(90)
+                                            for k in range(3)])})
+    return Forecaster(**TINY, horizon=2, id="store", season=12).fit(df, target="y"), df
+
+
+def test_a_backtest_where_one_series_starts_a_fold_short_of_the_lookback_is_the_fold_by_fold_backtest(stores):
+    """Series c cut to 30 points: its first fold has 30 - 2 - 2·4 = 20 points before its cut, fewer than the
+    lookback (24), while a's and b's folds have a whole window each. Every fold's forecast is still predict's of
+    that fold's history (c's short history padded as predict pads it), never a window reaching into the series
+    before it."""
+    est, df = stores
+    short = df[(df["store"] != "c") | (df.groupby("store").cumcount() < 30)].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # the folds inside the run's training part
+        res = est.backtest(short, folds=5, step=2)
+        _assert_same_rows(res, _fold_by_fold(est, short, 5, 2, "store"))
+
+
+def test_a_forecast_not_finite_in_one_fold_of_one_series_stops_the_one_pass_backtest_naming_it(stores, monkeypatch):
+    """The lane forecasts every fold at once: one network output that is not finite (series b's second step in
+    fold 3) is the error predict gives of that fold, naming b, not a NaN scored or another fold's error."""
+    est, df = stores
+    real = type(est)._forecast_windows
+
+    def overflow_b_in_fold_3(self, *args, **kwargs):
+        params = real(self, *args, **kwargs).copy()
+        params[2 * 3 + 1, 1] = np.inf                     # fold-major rows: fold 3 (index 2), series b (index 1)
+        return params
+    monkeypatch.setattr(type(est), "_forecast_windows", overflow_b_in_fold_3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(LstmkitError, match=r"^the forecast of series 'b' is not finite \(1 of 3 series\)"):
+            est.backtest(df, folds=3, step=2)
 
 
 def test_predict_over_many_series_is_each_series_predicted_alone():
