@@ -193,7 +193,7 @@ class SequenceClassifier(Classifier):
                                "pass data with the training features" + (f" ({', '.join(self.feature_names_[:8])})"
                                                                          if self.feature_names_ else ""))
         lengths = np.array([len(s) for s in d.seqs])
-        cut = self.config_.max_len                     # max_len's cut reads the training series so too (cut_note says it)
+        cut = self.config_.max_len        # max_len's cut reads the training series so too (cut_note says it)
         off = (np.minimum(lengths, cut) if cut else lengths) != self.steps_
         if self.steps_ and not self.config_.unequal_length and self.config_.model in FCN_MODELS and off.any():
             warnings.warn(f"{what}: {int(off.sum())} of {len(lengths)} sequences are not {self.steps_} steps long as "

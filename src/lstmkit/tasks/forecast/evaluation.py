@@ -64,7 +64,8 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     scored = mine[mine["MAPE_points"] > 0]
     among = (f"those of the {len(scored):,} series not 0 throughout, the other {len(mine) - len(scored):,} having no MAPE"
              if len(scored) < len(mine) else "")
-    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test", among)
+    say_zeros_left_out(int((scored["points"] - scored["MAPE_points"]).sum()), int(scored["points"].sum()), "test",
+                       among)
     if est.output_.kind != "point":
         base["aggregate"] += POOLED
         agg[cfg.model].update(probabilistic_metrics(            # of what predict shows: within the bounds
