@@ -808,3 +808,33 @@ def test_inspect_gates_of_a_seq2seq_recogniser_records_its_decoder_writing_the_t
     assert (tmp_path / "decoder_gates.png").is_file() and "decoder l0" in out
     record = json.loads((tmp_path / "gates.json").read_text())
     assert record["decoder"]["tokens"] == chars and record["frames"] > 0
+
+
+def test_a_classify_fit_folds_its_validation_temperature_into_the_saved_weights(digits, tiny, tmp_path):
+    """An over-confident speech classifier is softened: its validation logits divided by the temperature
+    fit_temperature gives (here fixed at 2), in the head's weights, so predict_proba, the saved run and
+    lstmkit.json agree, and the answers do not change."""
+    from unittest import mock
+    from lstmkit.tasks.speech import estimator as speech_estimator
+    files = sorted(digits.glob("*.wav"))
+    val = tmp_path / "val"
+    val.mkdir()
+    for f in files[::4]:
+        shutil.copy(f, val / f.name)
+    train = [str(f) for k, f in enumerate(files) if k % 4]
+    seen = {}
+
+    def fixed(logits, y, weights=None, rows=None):
+        seen["logits"], seen["y"] = logits.clone(), y.clone()
+        return 2.0
+    settings = {**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}", "max_epochs": 2}
+    with mock.patch.object(speech_estimator, "fit_temperature", side_effect=fixed):
+        est = SpeechRecognizer(**settings).fit(train, [os.path.basename(f).split("_")[0] for f in train],
+                                               val_data=val, out=tmp_path / "runs")
+    val_files = sorted(str(p) for p in val.glob("*.wav"))
+    assert [est.class_names_[i] for i in seen["y"]] == [os.path.basename(f).split("_")[0] for f in val_files]
+    proba = est.predict_proba(val_files)
+    assert np.allclose(proba, torch.softmax(seen["logits"].double() / 2.0, -1).numpy(), atol=1e-5)
+    assert (proba.argmax(1) == seen["logits"].argmax(1).numpy()).all()
+    assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["temperature"] == 2.0
+    assert np.allclose(SpeechRecognizer.load(est.run_dir_).predict_proba(val_files), proba)

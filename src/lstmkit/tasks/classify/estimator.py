@@ -33,7 +33,8 @@ from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
 from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
-from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
+from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, word_scores
+from lstmkit.train.calibration import log_losses
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
 from lstmkit.train.memory import built_within_memory
@@ -268,7 +269,7 @@ class TextClassifier(Classifier):
             z = part[:, 0, None, None] * logits.double() + part[:, 1, None, None] * scores.double()
             b = fit_biases(z, y, weights, rows=rows)
             biases.append(b)
-            losses.append(mix_losses(z + b[:, None, :], y, weights, rows=rows))
+            losses.append(log_losses(z + b[:, None, :], y, weights, rows=rows))
         k = int(torch.cat(losses).argmin())
         best, bias = MIX_WEIGHTS[k], torch.cat(biases)[k].float()
         with torch.no_grad():

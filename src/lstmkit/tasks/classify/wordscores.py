@@ -4,7 +4,6 @@
     texts_holding(ids, y, ...)     its counts: the texts of each class that hold each word and word pair
     MIX_WEIGHTS                    the (LSTM logits, word-score sum) weight pairs tried on the validation part
     fit_biases(z, y, weights)      each pair's best class bias (the table carries no class prior)
-    mix_losses(z, y, weights)      each pair's (class-weighted) validation log loss
 
 ``TextClassifier._after_training`` keeps the pair, with its bias, of the lowest loss.
 """
@@ -16,35 +15,14 @@ import torch
 from lstmkit.data.batching import Ragged
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.nn.classifier import pair_rows
+from lstmkit.train.calibration import example_weights, log_losses
 
-__all__ = ["word_scores", "MIX_WEIGHTS", "fit_biases", "fit_bias", "mix_losses", "texts_holding"]
+__all__ = ["word_scores", "MIX_WEIGHTS", "fit_biases", "fit_bias", "texts_holding"]
 
 BLOCK_IDS = 1 << 20      # ids counted at a time (whole texts): the keys held stay under ~100 MB
 
 # the (recurrent logits, word-score sum) weights tried after training
 MIX_WEIGHTS = tuple((round(0.1 * a, 1), round(0.05 * w, 2)) for a in range(1, 11) for w in range(41))
-
-
-def mix_losses(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None,
-               rows: torch.Tensor | None = None) -> torch.Tensor:
-    """``[G]``: the mean cross-entropy of each of ``G`` sets of logits ``z [G, N, 1 or C]`` on labels
-    ``y [N]``, each example weighted by its class's weight and its own (``rows [N]``; normalised by
-    the weights' sum, as training's loss is)."""
-    if z.shape[-1] == 1:
-        t = y.to(z.dtype).expand(z.shape[0], -1)
-        per = torch.nn.functional.binary_cross_entropy_with_logits(z[..., 0], t, reduction="none")
-    else:
-        per = -torch.log_softmax(z, -1).gather(-1, y.expand(z.shape[0], -1)[..., None])[..., 0]
-    w = _example_weights(z, y, weights, rows)
-    return (per * w).sum(-1) / w.sum()
-
-
-def _example_weights(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None,
-                     rows: torch.Tensor | None) -> torch.Tensor:
-    """``[N]``: each example's class weight (``weights [C]``) times its own (``rows [N]``, scaled to a
-    mean of 1, so Newton's steps see weights of the size they see without), 1 where none."""
-    w = torch.ones(len(y), dtype=z.dtype) if weights is None else weights.to(z.dtype)[y]
-    return w if rows is None else w * (rows / rows.mean()).to(z.dtype)
 
 
 def fit_biases(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None, steps: int = 30,
@@ -54,7 +32,7 @@ def fit_biases(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = 
     steps from zero (at most ``steps``), all sets at once; kept within +-20. ``rows [N]``: each
     example's own weight (the validation part's sample weights), times its class's."""
     G, _, K = z.shape
-    w = _example_weights(z, y, weights, rows) / len(y)
+    w = example_weights(z, y, weights, rows) / len(y)
     bias = torch.zeros(G, K, dtype=z.dtype)
     target = (y.to(z.dtype)[:, None] if K == 1 else torch.nn.functional.one_hot(y, K).to(z.dtype))   # [N, K]
     for _ in range(steps):

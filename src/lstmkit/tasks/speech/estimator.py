@@ -45,6 +45,7 @@ from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_
 from lstmkit.tasks.speech.metrics import (check_references, one_space, plot_ctc_posteriors, plot_decoder_attention,
                                           plot_spectrogram, recognition_metrics, word_scorer)
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
+from lstmkit.train.calibration import fit_temperature
 from lstmkit.train.progress import track
 from lstmkit.train.findings import prior_comparison
 from lstmkit.train.metrics import never_predicted
@@ -250,6 +251,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 # the doctor's comparison with the class prior and the metrics read the same model on the same
                 # recordings: one pass over the validation part (they made two, each as long as an epoch's validation)
                 if "outs" not in read:
+                    if cfg.mode == "classify":      # before any probability is read: metrics, doctor, saved weights
+                        self._soften(x_va, classes_va, val_weights)
                     t0 = _time.perf_counter()
                     read["outs"] = self._outputs(x_va)
                     read["seconds"] = _time.perf_counter() - t0
@@ -791,6 +794,26 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
         return out
+
+    def _soften(self, feats: list[torch.Tensor], classes: Sequence[int], weights: np.ndarray | None) -> None:
+        """classify: the trained net's logits divided by the temperature (>= 1) of the lowest validation
+        log loss (:func:`~lstmkit.train.calibration.fit_temperature`, weighted as early stopping's loss
+        is), folded into the head's weights, so predict_proba, the saved weights and every export give the
+        softened probabilities and the same answers. ``lstmkit.json`` records it (``temperature``)."""
+        net = self.net_.eval()
+        logits, order = [], []
+        with torch.inference_mode():
+            for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
+                logits.append(net(x, lengths))
+                order.append(idx)
+        z = torch.cat(logits)[torch.argsort(torch.cat(order))]          # back in the validation part's order
+        t = fit_temperature(z, torch.as_tensor(classes, dtype=torch.long),
+                            None if self.class_weights_ is None else torch.tensor(self.class_weights_),
+                            None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float64)))
+        with torch.no_grad():
+            net.classifier.head.weight.div_(t)
+            net.classifier.head.bias.div_(t)
+        self.data_summary_["temperature"] = round(t, 4)
 
     def _hypotheses(self, feats: list[torch.Tensor], net, beam: int) -> list[Any]:
         """seq2seq: each utterance's beam search hypothesis, a batch at a time, or several batches
