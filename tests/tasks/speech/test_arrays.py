@@ -1,6 +1,8 @@
 """Recordings in memory: predict / predict_proba / evaluate / score take numpy arrays and torch
 tensors with sample_rate=, and answer what the same audio written to a WAV file answers (they took
 file paths only: an array was 'transcribe takes audio file paths, got ndarray')."""
+import io
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -8,6 +10,7 @@ import torch
 
 from lstmkit import SpeechRecognizer
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.arrays import MAX_CHANNELS, batch_rows, memory_clip
 from speech_data import RATE, say
 
 TEXTS = ["ab", "cab d", "dc", "bad"]
@@ -411,3 +414,52 @@ def test_a_notes_warning_names_the_callers_line(ctc_run, waves):
         ctc_run.transcribe(silent, sample_rate=RATE)
         ctc_run.predict([waves[0], silent], sample_rate=RATE)
     assert [w.filename for w in said if "silence" in str(w.message)] == [__file__] * 2
+
+
+# -- memory_clip / batch_rows: a clip holds what soundfile reads of it written to a WAV file --------------
+def _wav_read(a: np.ndarray, subtype: str) -> np.ndarray:
+    buf = io.BytesIO()
+    sf.write(buf, a, 8000, format="WAV", subtype=subtype)
+    buf.seek(0)
+    return sf.read(buf, dtype="float32", always_2d=True)[0]
+
+
+@pytest.mark.parametrize("dtype, subtype, values", [
+    (np.int16, "PCM_16", [-32768, -1, 0, 1, 16384, 32767]),
+    (np.int32, "PCM_32", [-2 ** 31, -1, 0, 1, 2 ** 30, 2 ** 31 - 1]),
+])
+def test_integer_pcm_reads_as_its_wav_file_reads(dtype, subtype, values):
+    """WAV's full scale: int16 / 32768, int32 / 2**31 (so the most negative value is -1.0)."""
+    a = np.array(values, dtype=dtype)
+    clip = memory_clip(a, 8000, "clip")
+    assert clip.rate == 8000 and clip.block.dtype == np.float32 and not clip.floats
+    np.testing.assert_array_equal(clip.block, _wav_read(a, subtype))
+    assert clip.block[0, 0] == -1.0 and clip.block[2, 0] == 0.0
+
+
+def test_eight_bit_pcm_reads_at_its_full_scale():
+    """int8 / 128; uint8 (WAV's 8-bit) is unsigned around 128: (x - 128) / 128."""
+    np.testing.assert_array_equal(memory_clip(np.array([-128, 0, 64], np.int8), 8000, "c").block[:, 0], [-1, 0, 0.5])
+    np.testing.assert_array_equal(memory_clip(np.array([0, 64, 128, 255], np.uint8), 8000, "c").block[:, 0],
+                                  [-1, -0.5, 0, 127 / 128])
+
+
+def test_channels_are_the_shorter_side_up_to_max_channels():
+    x = np.arange(20, dtype=np.float32).reshape(2, 10) / 20
+    assert memory_clip(x, 8000, "c").block.shape == (10, 2)                 # (channels, samples)
+    assert memory_clip(x.T, 8000, "c").block.shape == (10, 2)               # (samples, channels)
+    wide = np.zeros((MAX_CHANNELS, 100), np.float32)
+    assert memory_clip(wide, 8000, "c").block.shape == (100, MAX_CHANNELS)
+    for ambiguous in (np.zeros((MAX_CHANNELS + 1, 100), np.float32), np.zeros((5, 5), np.float32)):
+        with pytest.raises(LstmkitError, match="ambiguous"):
+            memory_clip(ambiguous, 8000, "c")
+
+
+def test_a_batch_is_one_clip_per_row_and_a_tall_few_column_array_is_refused():
+    assert len(batch_rows(np.zeros((3, 100), np.float32))) == 3
+    assert len(batch_rows(np.zeros((MAX_CHANNELS + 1, MAX_CHANNELS + 1), np.float32))) == MAX_CHANNELS + 1
+    assert len(batch_rows(np.zeros((4, 4), np.float32))) == 4                 # square: not tall
+    for channels in (2, MAX_CHANNELS):
+        with pytest.raises(LstmkitError, match=f"{channels} samples each"):
+            batch_rows(np.zeros((100, channels), np.float32))
+    assert batch_rows(np.zeros(100, np.float32)) is None

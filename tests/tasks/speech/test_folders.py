@@ -215,3 +215,16 @@ def test_a_folder_of_any_container_soundfile_reads_is_read(tmp_path, suffix, kin
     assert audio_paths([tmp_path]) == sorted(utts.paths)
     read, rate, _ = read_audio(utts.paths[0], RATE)
     assert rate == RATE and np.allclose(read, wave, atol=0.02)         # mu-law's step at 0.3 is under 0.02
+
+
+def test_a_warning_lists_four_folders_whole_and_shortens_only_more(tmp_path):
+    """Folders named in a warning: up to four all of them, no '…' (which says some are left unnamed)."""
+    (tmp_path / "yes").mkdir()
+    _wav(tmp_path / "yes" / "a.wav")
+    for name in ("b", "c", "d", "e"):
+        (tmp_path / name).mkdir()
+    said = _read(str(tmp_path))[1]
+    assert [w.split("left out ")[1] for w in said if "hold no audio" in w] == ["(b/, c/, d/, e/)"]
+    (tmp_path / "f").mkdir()
+    said = _read(str(tmp_path))[1]
+    assert [w.split("left out ")[1] for w in said if "hold no audio" in w] == ["(b/, c/, d/, e/, …)"]
