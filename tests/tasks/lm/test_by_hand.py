@@ -125,7 +125,12 @@ def test_a_bpe_prefix_ending_in_a_space_is_continued_by_a_token_that_begins_a_wo
         lm.net_.out.bias[inner] = 30.0
         lm.net_.out.bias[tok.itos.index("▁dog")] = 10.0
     assert lm.sample(1, prefix="the big ", temperature=0) == "the big dog"
-    assert lm.sample(1, prefix="the big", temperature=0) != "the big dog"      # no space: the piece goes on
+    assert lm.sample(1, prefix="The big ", temperature=0) == "The big dog"    # the prefix as typed, not as read
+    inner_text = lm.sample(1, prefix="the big", temperature=0)[len("the big"):]
+    assert inner_text and not inner_text[0].isspace()                  # an inner piece goes on inside "big"
+    with torch.no_grad():
+        lm.net_.out.bias[tok.itos.index("▁dog")] = 40.0
+    assert lm.sample(1, prefix="the big", temperature=0) == "the big dog"     # a word's piece after a word: one space
 
 
 def test_a_stream_message_of_exactly_max_piece_characters_is_read(fixed_lm):
@@ -193,3 +198,51 @@ def test_a_model_without_state_reads_at_most_a_piece_of_context_before_each_piec
     finally:
         hook.remove()
     assert len(read) == 7 and max(read) == 60, read               # 201 inputs (<bos> and 200): 7 pieces
+
+
+def test_a_text_is_called_unknown_only_above_twice_the_training_text_s_unk_share(fixed_lm):
+    """The bound is max(30%, twice the training text's share): trained at 25%, a text at 50% is not
+    warned of and one at 60% is; a share recorded as no number (a bool) counts as 0%."""
+    import copy
+    import warnings
+    lm = copy.deepcopy(fixed_lm)
+    lm.data_summary_ = {**(lm.data_summary_ or {}), "unk_rate_train": 0.25}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lm.evaluate(["zzzzzaaaaa"])["unk_rate"] == pytest.approx(0.5)
+    with pytest.warns(UserWarning, match=r"^60% of the text's char tokens are <unk> \(of the training text's 25%\)"):
+        lm.evaluate(["zzzzzzaaaa"])
+    lm.data_summary_["unk_rate_train"] = True
+    with pytest.warns(UserWarning, match=r"^40% .* \(of the training text's 0%\)"):
+        lm.evaluate(["zzzzaaaaaa"])
+
+
+def test_a_sample_continues_its_prefix_as_typed(fixed_lm):
+    """Greedy draws are 'a' after any token: a char prefix is followed by them directly; the lines
+    before the last are kept as given, the draws continue the last."""
+    assert fixed_lm.sample(3, prefix="ba", temperature=0) == "baaaa"
+    assert fixed_lm.sample(2, prefix="bb\nb", temperature=0) == "bb\nbaa"
+    with pytest.warns(UserWarning, match=r"1 char token\(s\) never seen in training \('z'\)"):
+        assert fixed_lm.sample(2, prefix="zb", temperature=0) == "zbaa"        # 'z' read as <unk>, kept as typed
+
+
+def test_a_word_sample_after_a_prefix_ending_in_a_space_adds_no_second_space(tiny, sentences):
+    """Every weight zero, the output bias favouring 'dog': greedy draws are 'dog'. After "the big " the
+    word follows the space the prefix ends in; after "the big" one space is put between them."""
+    lm = LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(sentences(40))
+    with torch.no_grad():
+        for p in lm.net_.parameters():
+            p.zero_()
+        lm.net_.out.bias[lm.tokenizer_.token_id("dog")] = 10.0
+    assert lm.sample(1, prefix="the big ", temperature=0) == "the big dog"
+    assert lm.sample(1, prefix="the big", temperature=0) == "the big dog"
+    assert lm.sample(2, prefix="", temperature=0) == "dog dog"
+
+
+def test_a_prefix_s_unseen_tokens_are_named_up_to_eight(fixed_lm):
+    """Eight unseen characters are all named; a ninth is counted, and the list ends in '...'."""
+    eight = "'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'"
+    with pytest.warns(UserWarning, match=rf"^the prefix holds 8 char token\(s\) never seen in training \({eight}\);"):
+        fixed_lm.sample(1, prefix="cdefghij", temperature=0)
+    with pytest.warns(UserWarning, match=rf"^the prefix holds 9 char token\(s\) never seen in training \({eight}, \.\.\.\);"):
+        fixed_lm.sample(1, prefix="cdefghijk", temperature=0)

@@ -107,3 +107,16 @@ def test_cli_init_from(start, tmp_path, capsys):
     code, _, err = run_cli(["lm", "train", "--data", corpus, "--init-from", start.run_dir_, "--embed-dim", "32",
                             "--out", tmp_path / "runs"], capsys)
     assert_user_error(code, err, "--embed-dim 32 does not fit")
+
+
+@pytest.mark.parametrize("sizes, tensor", [(dict(embed_dim=10), r"embedding\.weight \[\d+, 8\], this one \[\d+, 10\]"),
+                                           (dict(hidden_size=16), r"encoder\.weight_ih_l0 \[48, 8\], this one \[64, 8\]")])
+def test_a_tensor_of_another_shape_is_refused_by_name(start, sizes, tensor):
+    """A net of another embedding or hidden size cannot take the start's weights: one error naming
+    the first tensor that differs and both shapes, vocabulary-sized or not."""
+    from lstmkit.tasks.lm.model import LanguageModelNet
+    tok, _ = extended_tokenizer(start.tokenizer_, new_text(40), 1, None)
+    shape = {**dict(embed_dim=8, hidden_size=12), **sizes}
+    net = LanguageModelNet(tok.vocab_size, shape["embed_dim"], shape["hidden_size"], 2, tie_weights=True)
+    with pytest.raises(LstmkitError, match=rf"the language model to start from has {tensor}"):
+        copy_start(net, start.net_, start.tokenizer_, tok)
