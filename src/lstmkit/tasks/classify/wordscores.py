@@ -15,7 +15,7 @@ import torch
 from lstmkit.data.batching import Ragged
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.nn.classifier import pair_rows
-from lstmkit.train.calibration import example_weights, log_losses
+from lstmkit.train.calibration import example_weights
 
 __all__ = ["word_scores", "MIX_WEIGHTS", "fit_biases", "fit_bias", "texts_holding"]
 
