@@ -250,11 +250,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             def val_outputs() -> list[np.ndarray]:
                 # the doctor's comparison with the class prior and the metrics read the same model on the same
                 # recordings: one pass over the validation part (they made two, each as long as an epoch's validation)
-                if "outs" not in read:
-                    if cfg.mode == "classify":      # before any probability is read: metrics, doctor, saved weights
-                        self._soften(x_va, classes_va, val_weights)
+                if "outs" not in read:              # classify alone reads them: softened before any is read
                     t0 = _time.perf_counter()
-                    read["outs"] = self._outputs(x_va)
+                    read["outs"] = self._soften(self._outputs(x_va, logits=True), classes_va, val_weights)
                     read["seconds"] = _time.perf_counter() - t0
                 return read["outs"]
 
@@ -773,10 +771,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                     self.config_.lm)
 
     @torch.no_grad()
-    def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1):
-        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids
-        (``beam``). ``net`` stands in for ``net_`` (seq2seq: any module with its ``encode`` /
-        ``step``, e.g. the ONNX graphs)."""
+    def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1, logits: bool = False):
+        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities (``logits``: the net's
+        logits, ``[C]`` or one for two classes), or s2s token ids (``beam``). ``net`` stands in for
+        ``net_`` (seq2seq: any module with its ``encode`` / ``step``, e.g. the ONNX graphs)."""
         net = (self.net_ if net is None else net).eval()
         if self.config_.mode == "seq2seq":
             return self._hypotheses(feats, net, beam)
@@ -790,30 +788,27 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 for k, i in enumerate(idx):
                     out[i] = lp[k, : int(lens[k])].numpy()
             else:
-                probs = class_probabilities(net(x, lengths))
+                probs = net(x, lengths) if logits else class_probabilities(net(x, lengths))
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
         return out
 
-    def _soften(self, feats: list[torch.Tensor], classes: Sequence[int], weights: np.ndarray | None) -> None:
-        """classify: the trained net's logits divided by the temperature (>= 1) of the lowest validation
-        log loss (:func:`~lstmkit.train.calibration.fit_temperature`, weighted as early stopping's loss
-        is), folded into the head's weights, so predict_proba, the saved weights and every export give the
-        softened probabilities and the same answers. ``lstmkit.json`` records it (``temperature``)."""
-        net = self.net_.eval()
-        logits, order = [], []
-        with torch.inference_mode():
-            for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
-                logits.append(net(x, lengths))
-                order.append(idx)
-        z = torch.cat(logits)[torch.argsort(torch.cat(order))]          # back in the validation part's order
+    def _soften(self, logits: list[np.ndarray], classes: Sequence[int], weights: np.ndarray | None) -> list[np.ndarray]:
+        """classify: the validation part's ``logits`` (:meth:`_outputs`) divided by the temperature (>= 1) of
+        their lowest log loss (:func:`~lstmkit.train.calibration.fit_temperature`, weighted as early
+        stopping's loss is), which is folded into the head's weights, so predict_proba, the saved weights and
+        every export give the softened probabilities and the same answers; returns the part's probabilities
+        (one pass over it). ``lstmkit.json`` records the temperature (``temperature``)."""
+        z = torch.from_numpy(np.stack(logits))
         t = fit_temperature(z, torch.as_tensor(classes, dtype=torch.long),
                             None if self.class_weights_ is None else torch.tensor(self.class_weights_),
                             None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float64)))
+        head = self.net_.classifier.head
         with torch.no_grad():
-            net.classifier.head.weight.div_(t)
-            net.classifier.head.bias.div_(t)
+            head.weight.div_(t)
+            head.bias.div_(t)
         self.data_summary_["temperature"] = round(t, 4)
+        return list(class_probabilities(z / t).numpy())
 
     def _hypotheses(self, feats: list[torch.Tensor], net, beam: int) -> list[Any]:
         """seq2seq: each utterance's beam search hypothesis, a batch at a time, or several batches
