@@ -190,10 +190,13 @@ def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
-                  title: str, ylabel: str | list[str], history: str = "history") -> None:
+                  title: str, ylabel: str | list[str], history: str = "history",
+                  bands: Sequence[tuple[np.ndarray, np.ndarray, str]] = ()) -> None:
     """History (the points before the test ones shown, named ``history``), test actuals and
     one-step-ahead-of-origin forecasts of each model. Several targets (``ylabel`` a list of their
-    names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale."""
+    names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale.
+    ``bands``: ``(low, high, label)`` of the first model's intervals, shaded in its colour (a quantile
+    run's plot drew its median alone: the intervals it was trained for were nowhere to be seen)."""
     names = [ylabel] if isinstance(ylabel, str) else list(ylabel)
     column = (lambda a, j: np.asarray(a)) if isinstance(ylabel, str) else (lambda a, j: np.asarray(a)[:, j])
     fig, axes = subplots(len(names), 1, figsize=(10, 4.5 if len(names) == 1 else 3.2 * len(names)),
@@ -202,6 +205,8 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
     for j, (ax, name) in enumerate(zip(axes[:, 0], names)):
         ax.plot(x_hist, column(y_hist, j), color="0.55", lw=1, label=history)
         ax.plot(x_test, column(y_test, j), color="black", lw=1.4, label="actual (test)")
+        for low, high, label in bands:
+            ax.fill_between(x_test, column(low, j), column(high, j), color="C0", alpha=0.2, lw=0, label=label)
         for k, (model, yhat) in enumerate(forecasts.items()):
             ax.plot(x_test, column(yhat, j), label=model, **styles.get(k, {}))
         ax.set_ylabel(name)

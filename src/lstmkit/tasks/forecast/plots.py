@@ -9,7 +9,7 @@ import torch
 from lstmkit.inspect.plots import save_figure, subplots
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
-__all__ = ["plot_panel_forecast", "plot_backtest"]
+__all__ = ["plot_panel_forecast", "plot_backtest", "band_levels"]
 
 NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend (matplotlib's 10 colours)
 
@@ -24,15 +24,20 @@ def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
     if output.kind == "point":
         return point, []
     q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, target]     # [H, Q]
-    lv = output.levels
+    return point, [(q[:, i], q[:, j], label) for i, j, label in band_levels(output.levels)]
+
+
+def band_levels(levels) -> list[tuple[int, int, str]]:
+    """``(i, j, label)`` of each band the quantile ``levels`` make, from the outside in: the indices of its
+    lower and upper level and its legend ('80% interval', or '0.1–0.25 quantiles' for a pair not central)."""
     bands = []
-    for k in range(len(lv) // 2):
-        lo, hi = lv[k], lv[len(lv) - 1 - k]
+    for k in range(len(levels) // 2):
+        lo, hi = levels[k], levels[len(levels) - 1 - k]
         if lo < 0.5:
             central = abs(lo + hi - 1) < 1e-9
-            bands.append((q[:, k], q[:, len(lv) - 1 - k],
+            bands.append((k, len(levels) - 1 - k,
                           f"{100 * (hi - lo):.0f}% interval" if central else f"{lo:g}–{hi:g} quantiles"))
-    return point, bands
+    return bands
 
 
 def _point_name(output) -> str:
