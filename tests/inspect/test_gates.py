@@ -358,9 +358,46 @@ def test_the_steps_of_a_long_window_are_named_every_kth(tmp_path, monkeypatch):
     plot_gates(gates(LSTM(2, 3), torch.randn(50, 2)), tmp_path / "g.png", steps=names, axis="time")
     plot_attention(torch.softmax(torch.randn(1, 1, 50, 50), -1), tmp_path / "a.png", steps=names, axis="time")
     heat, attention = figures[0].axes[0], figures[1].axes[0]
-    for labels in (heat.get_xticklabels(), attention.get_xticklabels(), attention.get_yticklabels()):
-        assert [t.get_text() for t in labels] == names[::2]
-    assert [t for t in heat.get_xticks()] == list(range(0, 50, 2)) and heat.get_xlabel() == "time"
+    for labels, ticks in ((heat.get_xticklabels(), heat.get_xticks()), (attention.get_xticklabels(),
+                          attention.get_xticks()), (attention.get_yticklabels(), attention.get_yticks())):
+        k = int(ticks[1] - ticks[0])
+        assert k > 1 and [t.get_text() for t in labels] == names[::k] and list(ticks) == list(range(0, 50, k))
+    assert heat.get_xlabel() == "time"
+
+
+def _overlapping(labels, renderer, along: str) -> list[tuple[str, str]]:
+    """Neighbouring tick labels whose drawn boxes overlap along the axis."""
+    boxes = sorted(((t.get_window_extent(renderer), t.get_text()) for t in labels if t.get_text()),
+                   key=lambda b: b[0].x0 if along == "x" else b[0].y0)
+    lo, hi = ("x0", "x1") if along == "x" else ("y0", "y1")
+    return [(a[1], b[1]) for a, b in zip(boxes, boxes[1:]) if getattr(a[0], hi) > getattr(b[0], lo)]
+
+
+def test_the_named_steps_of_a_heatmap_are_as_many_as_its_axis_has_room_for(tmp_path, monkeypatch):
+    """36 monthly dates under a gate heatmap 2.3 inches wide were all named, drawn over one another: a
+    grey block in which no date could be read (and 40 tokens down an attention map's side likewise);
+    the colour bars beside the heatmaps said nothing of what their colours were."""
+    import pandas as pd
+    from lstmkit.inspect.attention import plot_attention
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    months = list(pd.date_range("1958-01-01", periods=36, freq="MS").strftime("%Y-%m-%d"))
+    plot_gates(gates(LSTM(2, 16), torch.randn(36, 2)), tmp_path / "g.png", steps=months, axis="time")
+    words = [f"word{k}" for k in range(40)]
+    plot_attention(torch.softmax(torch.randn(1, 2, 40, 40), -1), tmp_path / "a.png", steps=words, axis="token")
+    gate_fig, attention_fig = figures
+    renderer = gate_fig.canvas.get_renderer()
+    heat = gate_fig.axes[0]
+    shown = [t.get_text() for t in heat.get_xticklabels()]
+    assert 4 <= len(shown) < 36 and shown == months[::int(heat.get_xticks()[1])]
+    assert _overlapping(heat.get_xticklabels(), renderer, "x") == []
+    bars = [ax.get_ylabel() for ax in gate_fig.axes if not ax.get_title()]      # each heatmap's colour bar says what it shows
+    assert bars == ["gate (sigmoid, 0 to 1)", "gate (sigmoid, 0 to 1)", "candidate (tanh, -1 to 1)", "gate (sigmoid, 0 to 1)"]
+    att = attention_fig.axes[0]
+    renderer = attention_fig.canvas.get_renderer()
+    assert 4 <= len(att.get_yticklabels()) < 40
+    assert _overlapping(att.get_yticklabels(), renderer, "y") == []
+    assert _overlapping(att.get_xticklabels(), renderer, "x") == []
 
 
 def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():

@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "FORMATS"]
+           "names_that_fit", "FORMATS"]
 
 
 @functools.cache
@@ -89,6 +89,20 @@ def every_kth(names: Sequence[str], most: int) -> tuple[range, list[str]]:
     ticks of an axis of many classes or tokens (all of them were drawn over one another, none readable)."""
     step = max(1, -(-len(names) // most))
     return range(0, len(names), step), list(names)[::step]
+
+
+def names_that_fit(ax, names: Sequence[str], along: str = "x", fontsize: float = 7.0,
+                   most: int | None = None) -> tuple[range, list[str]]:
+    """:func:`every_kth` of ``names``, as many as the ``along`` axis of ``ax`` has room for side by side at
+    ``fontsize`` (a line of text each, with a little space between; ``most`` at most): 36 monthly dates
+    under a gate heatmap 2.3 inches wide were drawn over one another, a grey block no date could be read in."""
+    fig, box = ax.get_figure(), ax.get_position()
+    inches = box.width * fig.get_figwidth() if along == "x" else box.height * fig.get_figheight()
+    room = max(1, int(inches * 72 // (TICK_SPACING * fontsize)))
+    return every_kth(names, room if most is None else min(room, most))
+
+
+TICK_SPACING = 1.5          # the room a name on an axis takes, in its font's size (a line and the space between)
 
 
 def colormap(name: str):
