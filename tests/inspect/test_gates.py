@@ -12,6 +12,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.inspect.gates import gate_statistics, gates, most_active_units, plot_gates
 from lstmkit.nn.lstm import LSTM
 from lstmkit.tasks.forecast.model import ForecastNet
+from plot_checks import overlapping_labels
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 
@@ -365,14 +366,6 @@ def test_the_steps_of_a_long_window_are_named_every_kth(tmp_path, monkeypatch):
     assert heat.get_xlabel() == "time"
 
 
-def _overlapping(labels, renderer, along: str) -> list[tuple[str, str]]:
-    """Neighbouring tick labels whose drawn boxes overlap along the axis."""
-    boxes = sorted(((t.get_window_extent(renderer), t.get_text()) for t in labels if t.get_text()),
-                   key=lambda b: b[0].x0 if along == "x" else b[0].y0)
-    lo, hi = ("x0", "x1") if along == "x" else ("y0", "y1")
-    return [(a[1], b[1]) for a, b in zip(boxes, boxes[1:]) if getattr(a[0], hi) > getattr(b[0], lo)]
-
-
 def test_the_named_steps_of_a_heatmap_are_as_many_as_its_axis_has_room_for(tmp_path, monkeypatch):
     """36 monthly dates under a gate heatmap 2.3 inches wide were all named, drawn over one another: a
     grey block in which no date could be read (and 40 tokens down an attention map's side likewise);
@@ -390,14 +383,14 @@ def test_the_named_steps_of_a_heatmap_are_as_many_as_its_axis_has_room_for(tmp_p
     heat = gate_fig.axes[0]
     shown = [t.get_text() for t in heat.get_xticklabels()]
     assert 4 <= len(shown) < 36 and shown == months[::int(heat.get_xticks()[1])]
-    assert _overlapping(heat.get_xticklabels(), renderer, "x") == []
+    assert overlapping_labels(heat.get_xticklabels(), renderer, "x") == []
     bars = [ax.get_ylabel() for ax in gate_fig.axes if not ax.get_title()]      # each heatmap's colour bar says what it shows
     assert bars == ["gate (sigmoid, 0 to 1)", "gate (sigmoid, 0 to 1)", "candidate (tanh, -1 to 1)", "gate (sigmoid, 0 to 1)"]
     att = attention_fig.axes[0]
     renderer = attention_fig.canvas.get_renderer()
     assert 4 <= len(att.get_yticklabels()) < 40
-    assert _overlapping(att.get_yticklabels(), renderer, "y") == []
-    assert _overlapping(att.get_xticklabels(), renderer, "x") == []
+    assert overlapping_labels(att.get_yticklabels(), renderer, "y") == []
+    assert overlapping_labels(att.get_xticklabels(), renderer, "x") == []
 
 
 def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():
