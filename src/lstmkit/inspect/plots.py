@@ -174,7 +174,13 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
     shown = np.asarray(train + val, dtype=float)
     shown = shown[np.isfinite(shown)]
-    ax.set_yscale("log" if shown.size and (shown > 0).all() else "linear")
+    log = shown.size and (shown > 0).all()
+    ax.set_yscale("log" if log else "linear")
+    if log and shown.max() < 10 * shown.min():
+        # within a decade matplotlib names the minor ticks '2.6×10⁻²', '2.4×10⁻²' …: plain numbers read better
+        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
     if len(epochs) <= MARKED_EPOCHS:
         ax.set_xticks(epochs)
     else:
@@ -218,7 +224,12 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
     for j, (ax, name) in enumerate(zip(axes[:, 0], names)):
         ax.plot(x_hist, column(y_hist, j), color="0.55", lw=1, label=history)
-        ax.plot(x_test, column(y_test, j), color="black", lw=1.4, label="actual (test)")
+        # from the last point before the test part on: the two lines ended a step apart, a gap in the series
+        # that read as a missing value
+        joined = len(x_hist) > 0
+        ax.plot(np.concatenate([np.asarray(x_hist)[-1:], np.asarray(x_test)]) if joined else x_test,
+                np.concatenate([column(y_hist, j)[-1:], column(y_test, j)]) if joined else column(y_test, j),
+                color="black", lw=1.4, label="actual (test)")
         for low, high, label in bands:
             ax.fill_between(x_test, column(low, j), column(high, j), color="C0", alpha=0.2, lw=0, label=label)
         for k, (model, yhat) in enumerate(forecasts.items()):
