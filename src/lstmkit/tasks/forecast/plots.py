@@ -12,6 +12,7 @@ from lstmkit.tasks.forecast.bounds import Limits, clip_values
 __all__ = ["plot_panel_forecast", "plot_backtest", "band_levels"]
 
 NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend (matplotlib's 10 colours)
+MARKED_STEPS = 12           # a fold's forecast of up to this many steps has a dot on each
 
 
 def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
@@ -102,7 +103,10 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
             label = (f"fold {f['fold']}" if named else None if k else
                      f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
-            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
+            # a dot a point up to MARKED_STEPS: a 1-step forecast's line of one point was drawn as nothing, the
+            # folds' legend over a plot with none of their forecasts in it
+            dots = dict(marker="o", ms=4) if len(fc) <= MARKED_STEPS else {}
+            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label, **dots)
         if several:
             ax.set_ylabel(targets[j])
         ax.grid(alpha=0.3)
