@@ -68,7 +68,8 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
             x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
             start = max(0, o + 1 - 4 * horizon)
             ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
-            ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
+            # from the origin on: the history ended a step before the actuals began, a gap read as a missing value
+            ax.plot(x[o:o + 1 + horizon], v[o:o + 1 + horizon], color="black", lw=1.4, label="actual")
             point, bands = _intervals(output, item["params"], item["limits"], j)
             xf = x[o + 1:o + 1 + horizon]
             for lo, hi, label in bands:
