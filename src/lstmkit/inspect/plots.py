@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "FORMATS"]
 
 
 @functools.cache
@@ -176,11 +176,8 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     shown = shown[np.isfinite(shown)]
     log = shown.size and (shown > 0).all()
     ax.set_yscale("log" if log else "linear")
-    if log and shown.max() < 10 * shown.min():
-        # within a decade matplotlib names the minor ticks '2.6×10⁻²', '2.4×10⁻²' …: plain numbers read better
-        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+    if log:
+        plain_log_labels(ax, shown)
     if len(epochs) <= MARKED_EPOCHS:
         ax.set_xticks(epochs)
     else:
@@ -195,6 +192,16 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
+
+
+def plain_log_labels(ax, values) -> None:
+    """Plain numbers (0.026, 0.024 …) on the log-scaled y axis of ``ax`` when ``values`` span less than a
+    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side."""
+    values = np.asarray(values, dtype=float)
+    if values.size and values.min() > 0 and values.max() < 10 * values.min():
+        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
 
 
 MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
