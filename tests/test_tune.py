@@ -529,6 +529,24 @@ def test_a_one_trial_studys_history_numbers_its_trial_zero(tmp_path, monkeypatch
     assert [t for t in ax.get_xticks() if low <= t <= high] == [0]
 
 
+def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """Validation losses from 0.31 to 0.52 on a log axis were labelled '3×10⁻¹', '4×10⁻¹' … down the side."""
+    import optuna
+
+    import lstmkit.inspect.plots as plots
+    from lstmkit import tune as tune_module
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
+    study = optuna.create_study(study_name="near")
+    for v in (0.52, 0.44, 0.31, 0.37):
+        study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
+    tune_module._plot_history(study, tmp_path / "history.png")
+    ax = seen[0]
+    ax.figure.canvas.draw()
+    texts = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
+    assert ax.get_yscale() == "log" and len(texts) >= 2 and all(float(t) for t in texts), texts
+
+
 @pytest.mark.parametrize("task, space, needle", [
     ("forecast", "scaler: [standard, minmax]\n", "'scaler' changes the units the validation loss is measured in"),
     ("forecast", "horizon: [1, 6]\n", "'horizon' changes how many steps each validation window is scored over"),

@@ -751,7 +751,7 @@ def _plain(obj):
 def _plot_history(study, path: Path) -> None:
     import optuna
 
-    from lstmkit.inspect.plots import save_figure, subplots
+    from lstmkit.inspect.plots import plain_log_labels, save_figure, subplots
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = subplots(figsize=(7, 4))
@@ -768,6 +768,7 @@ def _plot_history(study, path: Path) -> None:
                    marker="x", color="0.5", s=18, label="pruned (last epoch reported)")
     if done and all(t.value > 0 for t in done):
         ax.set_yscale("log")
+        plain_log_labels(ax, [t.value for t in done] + [t.intermediate_values[max(t.intermediate_values)] for t in pruned])
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04
     ax.set_xlabel("trial")

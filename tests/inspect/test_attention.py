@@ -143,3 +143,19 @@ def test_an_encoder_decoders_attention_is_its_encoders_over_the_source(encoder):
     with torch.no_grad():
         want = attention(net.encoder, net.src_embed(src[None]), lengths=torch.tensor([5]))
     assert got.shape[::2] == (1, 5) and torch.equal(got, want)
+
+
+def test_many_heads_are_laid_out_in_rows_each_colour_bar_naming_attention_weights(tmp_path, monkeypatch):
+    """8 heads were drawn side by side, a picture 37 inches wide whose maps were slivers on a screen, and
+    no colour bar said what its colours were."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.attention import HEADS_A_ROW, plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
+    plot_attention(torch.softmax(torch.randn(1, 8, 5, 5), -1), tmp_path / "attention.png")
+    fig = seen[0]
+    maps = [ax for ax in fig.axes if ax.get_images() and ax.get_title().startswith("head")]
+    bars = [ax for ax in fig.axes if ax not in maps and ax.get_visible() and ax.axison]
+    assert [ax.get_title() for ax in maps] == [f"head {h}" for h in range(8)]
+    assert fig.get_figwidth() <= 4.6 * HEADS_A_ROW + 1 and len({ax.get_position().y0 for ax in maps}) == 2
+    assert len(bars) == 8 and {ax.get_ylabel() for ax in bars} == {"attention weight (each row sums to 1)"}

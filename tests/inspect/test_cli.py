@@ -309,8 +309,10 @@ def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys, monkeypatc
     assert _flat(info["stats"]) == pytest.approx(_flat(direct["stats"])) and info["hidden_size"] == 6
     heat = figures[0].axes[0]
     assert heat.get_xlabel() == "seconds (a frame every 20 ms)"
-    every = -(-info["frames"] // 40)                                   # of more than 40 frames, every k-th named
-    assert [t.get_text() for t in heat.get_xticklabels()] == [f"{j * 0.02:.2f}" for j in range(0, info["frames"], every)]
+    ticks = [int(t) for t in heat.get_xticks()]                     # of more frames than fit, every k-th named
+    every = ticks[1] - ticks[0]
+    assert ticks == list(range(0, info["frames"], every))
+    assert [t.get_text() for t in heat.get_xticklabels()] == [f"{j * 0.02:.2f}" for j in ticks]
 
 
 def test_gates_of_translate_and_speech_runs_refuse_bad_input_in_one_line(seq2seq_runs, tmp_path, capsys):
@@ -656,3 +658,22 @@ def test_ctrl_c_among_the_gates_files_leaves_no_json_of_another_input(run_and_da
         main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "5", "--out", str(out)])
     assert e.value.code == 130 and "interrupted" in capsys.readouterr().err
     assert (out / "gates.png").is_file() and not (out / "gates.json").exists()
+
+
+def test_a_long_texts_plot_says_it_goes_on(tmp_path, capsys, monkeypatch):
+    """A 60-word sentence's gate plot was titled "gates for 'the film , which runs for well over two '",
+    as if the text stopped there."""
+    from cli_helpers import run_cli
+    import lstmkit.inspect.plots as plots
+    from lstmkit import TextClassifier
+    from lstmkit.inspect.cli import _quoted
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: figures.append(fig))
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off", tensorboard=False).fit(
+        pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}), run_dir=tmp_path / "clf")
+    long = " ".join(["good film number", "bad"] * 15)                       # 60 words
+    code, _, err = run_cli(["inspect", "gates", "--run", tmp_path / "clf", "--text", long], capsys)
+    assert code == 0, err
+    assert figures[-1].get_suptitle().endswith(f"gates for '{long[:40].rstrip()}…'")
+    assert _quoted("good  film") == "'good film'" and _quoted("x" * 41) == f"'{'x' * 40}…'"

@@ -76,3 +76,17 @@ def test_reliability_diagram_of_the_metrics_bins(tmp_path):
     assert rel["accuracy"].count(None) == 15 - 3            # 0.6 and 0.55 share (8/15, 9/15]
     plot_reliability(rel, tmp_path / "plots" / "reliability.png", "validation set: accuracy 0.500, ECE 0.300")
     assert (tmp_path / "plots" / "reliability.png").stat().st_size > 1000
+
+
+def test_a_bin_all_right_has_its_dot_drawn_whole_at_the_top_edge(tmp_path, monkeypatch):
+    """A bin whose examples were all right sits at accuracy 1, the plot's top edge: its dot was cut in half."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.confusion import plot_reliability
+    from lstmkit.train.metrics import classification_metrics
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    proba = np.array([[0.95, 0.05], [0.97, 0.03], [0.6, 0.4], [0.4, 0.6]])
+    plot_reliability(classification_metrics([0, 0, 1, 1], proba, ["a", "b"])["reliability"], tmp_path / "r.png", "t")
+    top = seen[0].axes[0]
+    dots = [c for c in top.collections if c.get_label() == "mean confidence"][0]
+    assert 1.0 in dots.get_offsets()[:, 1] and top.get_ylim()[1] == 1.0 and not dots.get_clip_on()

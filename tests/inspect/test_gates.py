@@ -12,6 +12,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.inspect.gates import gate_statistics, gates, most_active_units, plot_gates
 from lstmkit.nn.lstm import LSTM
 from lstmkit.tasks.forecast.model import ForecastNet
+from plot_checks import overlapping_labels
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 
@@ -358,9 +359,38 @@ def test_the_steps_of_a_long_window_are_named_every_kth(tmp_path, monkeypatch):
     plot_gates(gates(LSTM(2, 3), torch.randn(50, 2)), tmp_path / "g.png", steps=names, axis="time")
     plot_attention(torch.softmax(torch.randn(1, 1, 50, 50), -1), tmp_path / "a.png", steps=names, axis="time")
     heat, attention = figures[0].axes[0], figures[1].axes[0]
-    for labels in (heat.get_xticklabels(), attention.get_xticklabels(), attention.get_yticklabels()):
-        assert [t.get_text() for t in labels] == names[::2]
-    assert [t for t in heat.get_xticks()] == list(range(0, 50, 2)) and heat.get_xlabel() == "time"
+    for labels, ticks in ((heat.get_xticklabels(), heat.get_xticks()), (attention.get_xticklabels(),
+                          attention.get_xticks()), (attention.get_yticklabels(), attention.get_yticks())):
+        k = int(ticks[1] - ticks[0])
+        assert k > 1 and [t.get_text() for t in labels] == names[::k] and list(ticks) == list(range(0, 50, k))
+    assert heat.get_xlabel() == "time"
+
+
+def test_the_named_steps_of_a_heatmap_are_as_many_as_its_axis_has_room_for(tmp_path, monkeypatch):
+    """36 monthly dates under a gate heatmap 2.3 inches wide were all named, drawn over one another: a
+    grey block in which no date could be read (and 40 tokens down an attention map's side likewise);
+    the colour bars beside the heatmaps said nothing of what their colours were."""
+    import pandas as pd
+    from lstmkit.inspect.attention import plot_attention
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    months = list(pd.date_range("1958-01-01", periods=36, freq="MS").strftime("%Y-%m-%d"))
+    plot_gates(gates(LSTM(2, 16), torch.randn(36, 2)), tmp_path / "g.png", steps=months, axis="time")
+    words = [f"word{k}" for k in range(40)]
+    plot_attention(torch.softmax(torch.randn(1, 2, 40, 40), -1), tmp_path / "a.png", steps=words, axis="token")
+    gate_fig, attention_fig = figures
+    renderer = gate_fig.canvas.get_renderer()
+    heat = gate_fig.axes[0]
+    shown = [t.get_text() for t in heat.get_xticklabels()]
+    assert 4 <= len(shown) < 36 and shown == months[::int(heat.get_xticks()[1])]
+    assert overlapping_labels(heat.get_xticklabels(), renderer, "x") == []
+    bars = [ax.get_ylabel() for ax in gate_fig.axes if not ax.get_title()]      # each heatmap's colour bar says what it shows
+    assert bars == ["gate (sigmoid, 0 to 1)", "gate (sigmoid, 0 to 1)", "candidate (tanh, -1 to 1)", "gate (sigmoid, 0 to 1)"]
+    att = attention_fig.axes[0]
+    renderer = attention_fig.canvas.get_renderer()
+    assert 4 <= len(att.get_yticklabels()) < 40
+    assert overlapping_labels(att.get_yticklabels(), renderer, "y") == []
+    assert overlapping_labels(att.get_xticklabels(), renderer, "x") == []
 
 
 def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():

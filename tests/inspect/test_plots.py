@@ -162,3 +162,30 @@ def test_an_mplbackend_matplotlib_does_not_know_is_one_warning_and_the_plot_is_d
         assert done.stdout.split() == ["None", "nonsense"]           # matplotlib's own choice; the variable kept
         assert "MPLBACKEND='nonsense' names no backend matplotlib knows" in done.stderr
         assert done.stderr.count("UserWarning") == 1 and "Traceback" not in done.stderr
+
+
+def test_a_loss_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """Losses from 0.013 to 0.026 on a log axis were labelled '2.6×10⁻²', '2.4×10⁻²', … down the side."""
+    ax = _drawn_history([{"epoch": k, "train_loss": 0.026 / k ** 0.5, "val_loss": 0.016 + k / 1000} for k in range(1, 6)],
+                        tmp_path, monkeypatch)
+    ax.figure.canvas.draw()
+    texts = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
+    assert len(texts) >= 3 and all("10" not in t and "$" not in t for t in texts), texts
+    assert "0.02" in texts and all(float(t) for t in texts)
+
+
+def test_the_test_parts_actual_values_go_on_from_the_last_point_before_it(tmp_path, monkeypatch):
+    """The history line ended at February and the test part's began at March: a month's gap in the
+    series, read as a missing value."""
+    import numpy as np
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    x = np.arange(10)
+    y = np.arange(10.0) * 3 - 40
+    plots.plot_forecast(x[:6], y[:6], x[6:], y[6:], {"lstm": y[6:] + 1}, tmp_path / "f.png", "t", "y (kg)")
+    ax = seen[0].axes[0]
+    actual = next(line for line in ax.get_lines() if line.get_label() == "actual (test)")
+    assert list(actual.get_xdata()) == [5, 6, 7, 8, 9] and list(actual.get_ydata()) == [-25, -22, -19, -16, -13]
+    model = next(line for line in ax.get_lines() if line.get_label() == "lstm")
+    assert list(model.get_xdata()) == [6, 7, 8, 9] and ax.get_ylabel() == "y (kg)"

@@ -122,28 +122,37 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
                    steps: list[str] | None = None, axis: str = "step") -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key), steps
     numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …), or named by ``steps``
-    (a window's time stamps; of more than 40 every k-th); ``axis`` says what a step is."""
+    (a window's time stamps; of more than fit the axis every k-th); ``axis`` says what a step is. The
+    heads are laid out :data:`HEADS_A_ROW` to a row (8 heads side by side made a picture 37 inches wide,
+    each map a sliver of it on a screen); each colour bar says its colours are attention weights."""
     from lstmkit.inspect.gates import NAMED_STEPS
-    from lstmkit.inspect.plots import every_kth, figure_format, save_figure, subplots
+    from lstmkit.inspect.plots import figure_format, names_that_fit, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads, n = weights.shape[1], weights.shape[-1]
     named = steps is not None and len(steps) == n
-    fig, axes = subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2 + (1.2 if named else 0)), squeeze=False)
+    cols = min(heads, HEADS_A_ROW)
+    rows = -(-heads // cols)
+    fig, axes = subplots(rows, cols, figsize=(4.6 * cols + 0.6, (4.2 + (1.2 if named else 0)) * rows), squeeze=False)
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
+    for ax in axes.flat[heads:]:                       # a row's places no head fills
+        ax.set_axis_off()
     for h in range(heads):
-        ax = axes[0, h]
+        ax = axes.flat[h]
         im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")
         ax.set_title(f"head {h}")
         ax.set_xlabel(f"key {axis} (attended to)")
         ax.set_ylabel(f"query {axis}")
         if named:
-            ax.set_xticks(*every_kth(steps, NAMED_STEPS), rotation=90, fontsize=7)
-            ax.set_yticks(*every_kth(steps, NAMED_STEPS), fontsize=7)
+            ax.set_xticks(*names_that_fit(ax, steps, "x", 7, NAMED_STEPS), rotation=90, fontsize=7)
+            ax.set_yticks(*names_that_fit(ax, steps, "y", 7, NAMED_STEPS), fontsize=7)
         else:
             for a in (ax.xaxis, ax.yaxis):
                 a.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
-        fig.colorbar(im, ax=ax, fraction=0.046)
+        fig.colorbar(im, ax=ax, fraction=0.046, label="attention weight (each row sums to 1)")
     if title:
         fig.suptitle(title)
     save_figure(fig, Path(path), tight=True)
+
+
+HEADS_A_ROW = 4             # attention heads drawn side by side; more start a new row

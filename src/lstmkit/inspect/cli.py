@@ -196,7 +196,7 @@ def _inputs(run: Path, data, text, audio, window: int):
         unknown = [k for k, (t, i) in enumerate(zip(tokens, ids)) if i == UNK_ID and t != "<unk>"]
         steps = [f"{_visible(t)} (<unk>)" if k in unknown else _visible(t)                # what the network read
                  for k, t in enumerate(tokens)]
-        return (est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", steps, "token",
+        return (est, torch.tensor([ids]), torch.tensor([len(ids)]), _quoted(text), steps, "token",
                 {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
         est, x = audio_features(run, audio)
@@ -210,6 +210,13 @@ def _inputs(run: Path, data, text, audio, window: int):
     return w.est, w.x, None, where, steps, axis, {"window_start": w.start, "lookback": len(w.x),
                                            **({"series": w.series} if _of_panel(w) else {}),
                                            **({"window_times": [w.times[0], w.times[-1]]} if w.times else {})}
+
+
+def _quoted(text: str, most: int = 40) -> str:
+    """``text`` in quotes for a plot's title, its first ``most`` characters and '…' when it goes on (a title
+    that stopped at 'which runs for well over two' read as if the text did)."""
+    text = " ".join(text.split())
+    return f"'{text}'" if len(text) <= most else f"'{text[:most].rstrip()}…'"
 
 
 _WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥"}
@@ -286,7 +293,7 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
         joined = " ".join(out_tokens) if text is not None else "".join(t for t in out_tokens if t != "</s>")
         plot_gates(decoder, written[-1], top=top, steps=[_visible(t) for t in out_tokens],
                    axis="token written" if text is not None else "character written",
-                   title=f"decoder gates writing '{joined[:60]}' for {where}")
+                   title=f"decoder gates writing {_quoted(joined, 60)} for {where}")
         decoder = {"tokens": out_tokens, **_summary(decoder)}
     write_json(folder / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
                                     **({"decoder": decoder} if decoder else {})})
@@ -332,7 +339,7 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
         if hasattr(est, "output_tokens"):                  # a translator: its attention is the decoder's
             raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is "
                                f"{_what_run(run, est)}", _other_way(run, est, "attention"))
-        x, steps, axis, where = np.asarray(ids, dtype=np.int64), list(tokens), "token", f"'{text[:40]}'"
+        x, steps, axis, where = np.asarray(ids, dtype=np.int64), list(tokens), "token", _quoted(text)
     else:
         w = run_window(run, data, window, "attention")
         est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)

@@ -58,7 +58,8 @@ def plot_reliability(reliability: dict, path: Path, title: str) -> None:
     full = count > 0
     top.bar(left[full], acc[full], width=width[full], align="edge", color="#4c72b0", edgecolor="white",
             label="share right")
-    top.scatter(conf[full], acc[full], color="black", s=12, zorder=3, label="mean confidence")
+    # unclipped: a bin all right (accuracy 1) had its dot cut in half by the plot's top edge
+    top.scatter(conf[full], acc[full], color="black", s=12, zorder=3, label="mean confidence", clip_on=False)
     top.plot([0, 1], [0, 1], "--", color="gray", label="calibrated")
     top.set_xlim(0, 1)
     top.set_ylim(0, 1)

@@ -292,7 +292,8 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             _name_steps(axes[k, j], steps, n_valid, axis)
             axes[k, j].set_ylabel("unit")
             axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-            fig.colorbar(im, ax=axes[k, j], fraction=0.046)
+            fig.colorbar(im, ax=axes[k, j], fraction=0.046,
+                         label="candidate (tanh, -1 to 1)" if name in _TANH else "gate (sigmoid, 0 to 1)")
         c = rec[state][k, sample, :n_valid]                                    # [T, H]
         ax = axes[k, cols - 1]
         dots = dict(marker="o", ms=2.5) if n_valid <= NAMED_STEPS else {}
@@ -315,8 +316,8 @@ NAMED_STEPS = 40            # up to this many steps each is named on the axis (o
 
 def _name_steps(ax, steps: list[str] | None, n: int, axis: str | None = None) -> None:
     if steps is not None and n > 0:
-        from lstmkit.inspect.plots import every_kth
-        ax.set_xticks(*every_kth(steps[:n], NAMED_STEPS), rotation=90, fontsize=7)
+        from lstmkit.inspect.plots import names_that_fit
+        ax.set_xticks(*names_that_fit(ax, steps[:n], "x", 7, NAMED_STEPS), rotation=90, fontsize=7)
         ax.set_xlabel(axis or "token")
     else:
         from matplotlib.ticker import MaxNLocator

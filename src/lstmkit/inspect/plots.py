@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "FORMATS"]
+           "names_that_fit", "plain_log_labels", "FORMATS"]
 
 
 @functools.cache
@@ -89,6 +89,20 @@ def every_kth(names: Sequence[str], most: int) -> tuple[range, list[str]]:
     ticks of an axis of many classes or tokens (all of them were drawn over one another, none readable)."""
     step = max(1, -(-len(names) // most))
     return range(0, len(names), step), list(names)[::step]
+
+
+def names_that_fit(ax, names: Sequence[str], along: str = "x", fontsize: float = 7.0,
+                   most: int | None = None) -> tuple[range, list[str]]:
+    """:func:`every_kth` of ``names``, as many as the ``along`` axis of ``ax`` has room for side by side at
+    ``fontsize`` (a line of text each, with a little space between; ``most`` at most): 36 monthly dates
+    under a gate heatmap 2.3 inches wide were drawn over one another, a grey block no date could be read in."""
+    fig, box = ax.get_figure(), ax.get_position()
+    inches = box.width * fig.get_figwidth() if along == "x" else box.height * fig.get_figheight()
+    room = max(1, int(inches * 72 // (TICK_SPACING * fontsize)))
+    return every_kth(names, room if most is None else min(room, most))
+
+
+TICK_SPACING = 1.5          # the room a name on an axis takes, in its font's size (a line and the space between)
 
 
 def colormap(name: str):
@@ -160,7 +174,10 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
     shown = np.asarray(train + val, dtype=float)
     shown = shown[np.isfinite(shown)]
-    ax.set_yscale("log" if shown.size and (shown > 0).all() else "linear")
+    log = shown.size and (shown > 0).all()
+    ax.set_yscale("log" if log else "linear")
+    if log:
+        plain_log_labels(ax, shown)
     if len(epochs) <= MARKED_EPOCHS:
         ax.set_xticks(epochs)
     else:
@@ -177,6 +194,16 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     save_figure(fig, path)
 
 
+def plain_log_labels(ax, values) -> None:
+    """Plain numbers (0.026, 0.024 …) on the log-scaled y axis of ``ax`` when ``values`` span less than a
+    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side."""
+    values = np.asarray(values, dtype=float)
+    if values.size and values.min() > 0 and values.max() < 10 * values.min():
+        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+
+
 MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
 
 
@@ -190,10 +217,13 @@ def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
-                  title: str, ylabel: str | list[str], history: str = "history") -> None:
+                  title: str, ylabel: str | list[str], history: str = "history",
+                  bands: Sequence[tuple[np.ndarray, np.ndarray, str]] = ()) -> None:
     """History (the points before the test ones shown, named ``history``), test actuals and
     one-step-ahead-of-origin forecasts of each model. Several targets (``ylabel`` a list of their
-    names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale."""
+    names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale.
+    ``bands``: ``(low, high, label)`` of the first model's intervals, shaded in its colour (a quantile
+    run's plot drew its median alone: the intervals it was trained for were nowhere to be seen)."""
     names = [ylabel] if isinstance(ylabel, str) else list(ylabel)
     column = (lambda a, j: np.asarray(a)) if isinstance(ylabel, str) else (lambda a, j: np.asarray(a)[:, j])
     fig, axes = subplots(len(names), 1, figsize=(10, 4.5 if len(names) == 1 else 3.2 * len(names)),
@@ -201,7 +231,14 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
     for j, (ax, name) in enumerate(zip(axes[:, 0], names)):
         ax.plot(x_hist, column(y_hist, j), color="0.55", lw=1, label=history)
-        ax.plot(x_test, column(y_test, j), color="black", lw=1.4, label="actual (test)")
+        # from the last point before the test part on: the two lines ended a step apart, a gap in the series
+        # that read as a missing value
+        joined = len(x_hist) > 0
+        ax.plot(np.concatenate([np.asarray(x_hist)[-1:], np.asarray(x_test)]) if joined else x_test,
+                np.concatenate([column(y_hist, j)[-1:], column(y_test, j)]) if joined else column(y_test, j),
+                color="black", lw=1.4, label="actual (test)")
+        for low, high, label in bands:
+            ax.fill_between(x_test, column(low, j), column(high, j), color="C0", alpha=0.2, lw=0, label=label)
         for k, (model, yhat) in enumerate(forecasts.items()):
             ax.plot(x_test, column(yhat, j), label=model, **styles.get(k, {}))
         ax.set_ylabel(name)

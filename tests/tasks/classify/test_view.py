@@ -25,3 +25,25 @@ def test_the_view_is_a_vector_plot_for_svg_and_pdf_and_other_names_are_refused_n
     assert write_attention(["a", "b"], [0.5, 0.5], tmp_path / "v.pdf").read_bytes().startswith(b"%PDF")
     with pytest.raises(LstmkitError, match=r"view\.png \(\.svg, \.pdf\)"):
         write_attention(["a"], [1.0], tmp_path / "v.txt")
+
+
+def test_a_row_of_long_words_wraps_at_the_figures_edge(tmp_path, monkeypatch):
+    """14 long words a row ran half as wide again as the figure; each row now ends inside it."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.classify.view import plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    tokens = ("an extraordinarily overwrought melodramatic characterisation , notwithstanding "
+              "incomprehensible screenwriting decisions , nevertheless").split() * 3
+    plot_attention(tokens, [float(k % 5) for k in range(len(tokens))], tmp_path / "v.png", "t")
+    ax = seen[0].axes[0]
+    renderer = seen[0].canvas.get_renderer()
+    texts = [t for t in ax.texts if t.get_text()]
+    assert [t.get_text() for t in texts] == tokens
+    right = max(t.get_window_extent(renderer).x1 for t in texts)
+    assert right <= ax.get_window_extent(renderer).x1
+    rows = sorted({t.get_position()[1] for t in texts})
+    assert len(rows) > 3 and ax.get_ylim()[0] == rows[-1] + 1
+    short = [str(k) for k in range(30)]                                   # short tokens: 14 a row as before
+    plot_attention(short, [1.0] * 30, tmp_path / "v.png", "t")
+    assert sorted({t.get_position()[1] for t in seen[1].axes[0].texts}) == [0, 1, 2]

@@ -31,6 +31,20 @@ def test_a_backtest_of_many_folds_has_a_legend_that_fits(count, tmp_path, monkey
     assert (tmp_path / "backtest.png").stat().st_size > 0
 
 
+def test_a_one_step_backtests_forecasts_are_drawn_as_dots(tmp_path, monkeypatch):
+    """Horizon 1: each fold's forecast, a line of one point, was drawn as nothing: the legend named four
+    folds over a plot with none of their forecasts in it."""
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    seen = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    values = np.arange(40.0) * 10 + 300
+    folds = [{"fold": k + 1, "origin": 30 + 2 * k, "forecast": np.array([values[31 + 2 * k] + 5])} for k in range(4)]
+    plot_backtest(values, None, folds, tmp_path / "backtest.png", "y: backtest")
+    lines = {line.get_label(): line for line in seen[0].axes[0].get_lines()}
+    for k, f in enumerate(folds, 1):
+        assert lines[f"fold {k}"].get_marker() == "o" and list(lines[f"fold {k}"].get_ydata()) == list(f["forecast"])
+
+
 
 def _items(never: str, sold: str, n=60):
     """Daily sales of three items (ids ``never``, ``sold``, ``late``; read in the order of their ids):

@@ -1,5 +1,6 @@
 """One series is a panel of one: every forecasting option works on it as on many series."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -746,3 +747,23 @@ def test_a_fit_forecasts_its_validation_windows_once_for_the_doctor_and_the_blen
     assert doctor["metric"] == "MASE" and est.auto_["combine"]["validation_mase"]["network"] == float(
         f"{doctor['model']:.4g}")
 
+
+
+def test_the_plot_of_a_quantile_run_shades_its_intervals_in_the_datas_units(tmp_path, monkeypatch):
+    """forecast.png of a run trained with quantiles drew its median alone: the 80% interval it was
+    trained for (and scored on: coverage_80) was nowhere in the plot."""
+    from lstmkit.inspect import plots
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: figures.append((fig, Path(path).name)))
+    frame = sine_frame()
+    frame["y"] = frame["y"] * 100 - 500                              # 400 to 600: far from the scaled units
+    est, df = _fit(tmp_path, frame=frame, quantiles=(0.1, 0.5, 0.9), test_size=30)
+    fig = next(f for f, name in figures if name == "forecast.png")
+    ax = fig.axes[0]
+    band = [c for c in ax.collections if c.get_label() == "80% interval"]
+    assert len(band) == 1 and "80% interval" in [t.get_text() for t in ax.get_legend().get_texts()]
+    q = est.test_forecasts(df)
+    ys = band[0].get_paths()[0].vertices[:, 1]
+    lo, hi = q["quantiles"][:, 0, 0, 0], q["quantiles"][:, 0, 0, -1]
+    assert ys.min() == pytest.approx(lo.min(), rel=1e-4) and ys.max() == pytest.approx(hi.max(), rel=1e-4)
+    assert 200 < ys.min() < ys.max() < 1000                           # the data's own units (400-600)

@@ -104,6 +104,8 @@ def test_the_forecast_plot_of_many_series_has_a_column_per_target(monkeypatch, t
     assert [ax.get_title() for ax in axes] == ["a: sales", "a: returns"]
     line = [ln for ln in axes[1].get_lines() if ln.get_label() == "forecast"][0]
     assert line.get_ydata().tolist() == [0.5] * 3
+    actual = [ln for ln in axes[0].get_lines() if ln.get_label() == "actual"][0]      # joined to the history
+    assert actual.get_xdata().tolist() == [16, 17, 18, 19] and actual.get_ydata().tolist() == [1600, 1700, 1800, 1900]
 
 
 def test_mase_of_several_targets_is_over_those_with_a_scale():

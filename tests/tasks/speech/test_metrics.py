@@ -84,3 +84,16 @@ def test_reference_words_are_the_wers_n_and_exact_means_scored_without_an_error(
     assert m["sentence_accuracy"] == 0.5
     e = m["word_errors"]
     assert m["wer"] == pytest.approx((e["substitutions"] + e["deletions"] + e["insertions"]) / e["reference_words"])
+
+
+def test_each_colour_bar_says_what_its_colours_are(tmp_path, monkeypatch):
+    """spectrogram.png's and attention.png's colour bars were bare scales: colours of what?"""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.speech.metrics import plot_decoder_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    rng = np.random.default_rng(0)
+    plot_spectrogram(rng.standard_normal((50, 20)), tmp_path / "s.png", "x", 10.0)
+    plot_spectrogram(rng.standard_normal((50, 13)), tmp_path / "m.png", "x", 10.0, kind="mfcc")
+    plot_decoder_attention(rng.dirichlet(np.ones(30), 4), list("ab c"), tmp_path / "a.png", "x", 40.0)
+    assert [fig.axes[1].get_ylabel() for fig in seen] == ["log mel energy", "coefficient", "attention weight"]

@@ -77,6 +77,7 @@ def test_the_attention_plot_of_a_long_sentence_is_of_a_bounded_size_and_names_ev
     plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "a.png")
     assert [t.get_text() for t in seen[1].axes[0].get_xticklabels()] == ["x", "y"]
     assert tuple(seen[1].get_size_inches()) == (4, 3)
+    assert [a.get_ylabel() for a in seen[1].axes] == ["translation", "attention weight (each row sums to 1)"]
 
 
 def test_a_further_reference_set_of_another_length_is_named():

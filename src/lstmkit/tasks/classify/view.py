@@ -41,25 +41,28 @@ def attention_html(tokens: Sequence[str], weights: Sequence[float], title: str =
 
 def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, title: str = "",
                    per_line: int = 14) -> None:
-    """The coloured-token view as a PNG, ``per_line`` tokens a row."""
+    """The coloured-token view as a PNG, ``per_line`` tokens a row at most, fewer where they would run past
+    the right edge (14 long words made a row half as wide again as the figure)."""
     from lstmkit.inspect.plots import colormap, save_figure, subplots
     shades = _shades(weights)
-    rows = max(1, -(-len(tokens) // per_line))
-    fig, ax = subplots(figsize=(12, 0.9 + 0.42 * rows))
+    fig, ax = subplots(figsize=(12, 1.0))
     ax.set_xlim(0, 1)
-    ax.set_ylim(rows, -0.4)
     ax.axis("off")
     cmap = colormap("Reds")
     renderer = fig.canvas.get_renderer()
-    x, row = 0.0, 0
-    for k, (tok, s) in enumerate(zip(tokens, shades)):
-        if k and k % per_line == 0:
-            x, row = 0.0, row + 1
+    x, row, in_row = 0.0, 0, 0
+    for tok, s in zip(tokens, shades):
         t = ax.text(x, row, tok, fontsize=10, va="center",
                     bbox=dict(boxstyle="round,pad=0.15", fc=cmap(0.85 * s), ec="none"),
                     color="white" if s > 0.6 else "black")
         box = t.get_window_extent(renderer).transformed(ax.transData.inverted())
-        x = box.x1 + 0.01
+        if in_row and (in_row == per_line or box.x1 > 1):          # the next row
+            x, row, in_row = 0.0, row + 1, 0
+            t.set_position((x, row))
+            box = t.get_window_extent(renderer).transformed(ax.transData.inverted())
+        x, in_row = box.x1 + 0.01, in_row + 1
+    fig.set_size_inches(12, 0.9 + 0.42 * (row + 1))
+    ax.set_ylim(row + 1, -0.4)
     ax.set_title(title, loc="left", fontsize=10)
     save_figure(fig, Path(path))
 

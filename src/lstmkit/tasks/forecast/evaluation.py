@@ -385,11 +385,16 @@ def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray |
             else f"the last {len(shown):,} of {len(origins):,} test points")
     # of several targets each in a panel of its own (the plot drew the first alone, titled by it)
     cols = slice(None) if len(cfg.target) > 1 else 0
+    bands = []
+    if est.output_.kind != "point":                                      # the first step's intervals
+        from lstmkit.tasks.forecast.plots import band_levels
+        q = est._quantiles(params[keep], est._window_limits(panel, series[keep]))[:, 0]      # [n, T, Q]
+        bands = [(q[:, cols, i], q[:, cols, j], label) for i, j, label in band_levels(est.output_.levels)]
     plot_forecast(x[hist_from:first], vals[hist_from:first, cols], x[shown + 1], vals[shown + 1, cols],
                   {k: v[keep, 0, cols] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
                   title=f"{', '.join(cfg.target)}: one step ahead on {part}",
                   ylabel=list(cfg.target) if len(cfg.target) > 1 else cfg.target[0],
-                  history="history" if len(shown) == len(origins) else "earlier points")
+                  history="history" if len(shown) == len(origins) else "earlier points", bands=bands)
 
 
 PLOTTED_POINTS = 1000       # test points a one-series forecast plot shows at most (the last ones)

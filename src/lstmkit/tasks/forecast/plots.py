@@ -9,9 +9,10 @@ import torch
 from lstmkit.inspect.plots import save_figure, subplots
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
-__all__ = ["plot_panel_forecast", "plot_backtest"]
+__all__ = ["plot_panel_forecast", "plot_backtest", "band_levels"]
 
 NAMED_FOLDS = 10            # folds named one by one in a backtest plot's legend (matplotlib's 10 colours)
+MARKED_STEPS = 12           # a fold's forecast of up to this many steps has a dot on each
 
 
 def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
@@ -24,15 +25,20 @@ def _intervals(output, params: np.ndarray, limits: Limits, target: int = 0):
     if output.kind == "point":
         return point, []
     q = clip_values(quantiles_of(output.kind, params, output.levels)[None], limits)[0, :, target]     # [H, Q]
-    lv = output.levels
+    return point, [(q[:, i], q[:, j], label) for i, j, label in band_levels(output.levels)]
+
+
+def band_levels(levels) -> list[tuple[int, int, str]]:
+    """``(i, j, label)`` of each band the quantile ``levels`` make, from the outside in: the indices of its
+    lower and upper level and its legend ('80% interval', or '0.1–0.25 quantiles' for a pair not central)."""
     bands = []
-    for k in range(len(lv) // 2):
-        lo, hi = lv[k], lv[len(lv) - 1 - k]
+    for k in range(len(levels) // 2):
+        lo, hi = levels[k], levels[len(levels) - 1 - k]
         if lo < 0.5:
             central = abs(lo + hi - 1) < 1e-9
-            bands.append((q[:, k], q[:, len(lv) - 1 - k],
+            bands.append((k, len(levels) - 1 - k,
                           f"{100 * (hi - lo):.0f}% interval" if central else f"{lo:g}–{hi:g} quantiles"))
-    return point, bands
+    return bands
 
 
 def _point_name(output) -> str:
@@ -62,7 +68,8 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
             x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
             start = max(0, o + 1 - 4 * horizon)
             ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
-            ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
+            # from the origin on: the history ended a step before the actuals began, a gap read as a missing value
+            ax.plot(x[o:o + 1 + horizon], v[o:o + 1 + horizon], color="black", lw=1.4, label="actual")
             point, bands = _intervals(output, item["params"], item["limits"], j)
             xf = x[o + 1:o + 1 + horizon]
             for lo, hi, label in bands:
@@ -97,7 +104,10 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
             label = (f"fold {f['fold']}" if named else None if k else
                      f"folds {folds[0]['fold']}–{folds[-1]['fold']}: forecasts after each cutoff (dashed)")
-            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label)
+            # a dot a point up to MARKED_STEPS: a 1-step forecast's line of one point was drawn as nothing, the
+            # folds' legend over a plot with none of their forecasts in it
+            dots = dict(marker="o", ms=4) if len(fc) <= MARKED_STEPS else {}
+            ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label, **dots)
         if several:
             ax.set_ylabel(targets[j])
         ax.grid(alpha=0.3)

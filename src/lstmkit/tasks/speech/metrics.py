@@ -106,7 +106,7 @@ def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float, k
     ax.set_xlabel("seconds")
     ax.set_ylabel("MFCC coefficient" if kind == "mfcc" else "mel band")
     ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.colorbar(im, ax=ax, fraction=0.03, label="coefficient" if kind == "mfcc" else "log mel energy")
     save_figure(fig, Path(path))
 
 
@@ -140,7 +140,8 @@ def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path
     fig, ax = subplots(figsize=(8, min(max(3, 0.3 * min(len(chars), 40) + 1.5), 16)))
     im = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=max(float(w.max(initial=0.0)), 1e-6),
                    interpolation="nearest", extent=(0, w.shape[1] * frame_ms / 1000, len(chars) - 0.5, -0.5))
-    fig.colorbar(im, ax=ax, fraction=0.03)       # a weight spread over many frames: its largest at the top
+    fig.colorbar(im, ax=ax, fraction=0.03,      # a weight spread over many frames: its largest at the top
+                 label="attention weight")
     ax.set_yticks(*every_kth(["␣" if c == " " else c for c in chars], 40))
     ax.set_xlabel("seconds")
     ax.set_ylabel(axis)

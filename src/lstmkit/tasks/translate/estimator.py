@@ -613,7 +613,8 @@ class Translator(RunEstimator):
         if self.net_.attn is not None:
             sentence = val.src[0]
             src, out, w = self.attention(sentence)
-            plot_attention(src, out, w, run_dir / "plots" / "attention.png", title=sentence[:80])
+            plot_attention(src, out, w, run_dir / "plots" / "attention.png",
+                           title=sentence if len(sentence) <= 80 else sentence[:79].rstrip() + "…")
 
     def _build_net(self) -> Seq2Seq:
         cfg = self.config_

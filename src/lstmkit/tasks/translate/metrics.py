@@ -139,7 +139,8 @@ def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(min(max(4, 0.45 * min(len(src_tokens), NAMED_TOKENS) + 2), 20),
                                 min(max(3, 0.4 * min(len(tgt_tokens), NAMED_TOKENS) + 1.5), 16)))
-    ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
+    image = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="attention weight (each row sums to 1)")   # was no scale at all
     ax.set_xticks(*every_kth(src_tokens, NAMED_TOKENS), rotation=60, ha="right")
     ax.set_yticks(*every_kth(tgt_tokens, NAMED_TOKENS))
     ax.set_xlabel("source")
