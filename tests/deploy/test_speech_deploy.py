@@ -1028,7 +1028,8 @@ def test_a_state_saved_before_streams_had_a_rate_restores_and_a_broken_resampler
 
 def test_a_restored_state_whose_log_probabilities_are_no_table_of_them_is_refused(ctc):
     """The log-probabilities a state keeps for end() are a [T', V] table of numbers <= 0 (logs of
-    probabilities): one positive, one NaN, or a flat list is a malformed state, the streams as they were."""
+    probabilities): one positive, one NaN, or a flat list is a malformed state, as is a symbol id
+    past the V symbols; the streams as they were."""
     adapter = adapter_for(ctc)
     wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
     stream = adapter.open_stream("torch", ctc)
@@ -1039,13 +1040,17 @@ def test_a_restored_state_whose_log_probabilities_are_no_table_of_them_is_refuse
     again = adapter.open_stream("torch", ctc)
     again.load_state_dict(saved)                                      # as saved: restored
     assert again.steps("s") == 4
+    certain = json.loads(json.dumps(saved))                           # log(1) = 0: a symbol it is sure of
+    certain["streams"]["s"]["log_probs"][0] = [0.0] + [-30.0] * (len(table[0]) - 1)
+    again.load_state_dict(certain)
     positive = [row[:] for row in table]
     positive[0][0] = 0.5
     nan = [row[:] for row in table]
     nan[-1][-1] = float("nan")
-    for bad in [positive, nan, table[0]]:
+    for key, bad in [("log_probs", positive), ("log_probs", nan), ("log_probs", table[0]),
+                     ("ids", [len(adapter.est.symbols_)]), ("last", len(adapter.est.symbols_))]:   # ids 0..V-1
         tampered = json.loads(json.dumps(saved))
-        tampered["streams"]["s"]["log_probs"] = bad
+        tampered["streams"]["s"][key] = bad
         fresh = adapter.open_stream("torch", ctc)
         with pytest.raises(LstmkitError, match="a stream state is malformed"):
             fresh.load_state_dict(tampered)
@@ -1110,3 +1115,21 @@ def test_a_stream_may_start_at_the_lowest_and_highest_rate_and_not_beyond(ctc):
         tampered["streams"][str(MIN_RATE)][key] = -1
         with pytest.raises(LstmkitError, match="a stream state is malformed"):
             again.load_state_dict(tampered)
+
+
+def test_a_resampled_stream_restored_mid_utterance_goes_on_as_the_unbroken_one(ctc):
+    """A state saved and restored between two chunks changes nothing: the restored resampler settles each
+    chunk's samples at once as the stream's own did, so both hold the same state after the same chunks."""
+    from lstmkit.tasks.speech.resampling import resample
+    adapter = adapter_for(ctc)
+    wave = resample(sf.read(_wavs(ctc, 1)[0], dtype="float32")[0], RATE, 16000)
+    unbroken, first = adapter.open_stream("torch", ctc), adapter.open_stream("torch", ctc)
+    for stream in (unbroken, first):
+        stream.start(16000, "s")
+    half = 5 * 701
+    _stream_through(first, wave[:half], 701)
+    again = adapter.open_stream("torch", ctc)
+    again.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    want = _stream_through(unbroken, wave, 701)[5:]
+    assert _stream_through(again, wave[half:], 701) == want
+    assert again.state_dict() == unbroken.state_dict()
