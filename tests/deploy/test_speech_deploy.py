@@ -1024,3 +1024,112 @@ def test_a_state_saved_before_streams_had_a_rate_restores_and_a_broken_resampler
     assert again.steps("r") == 0
     again.load_state_dict(good)
     assert again.state_dict(["r"]) == stream.state_dict(["r"])
+
+
+def test_a_restored_state_whose_log_probabilities_are_no_table_of_them_is_refused(ctc):
+    """The log-probabilities a state keeps for end() are a [T', V] table of numbers <= 0 (logs of
+    probabilities): one positive, one NaN, or a flat list is a malformed state, as is a symbol id
+    past the V symbols; the streams as they were."""
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    stream = adapter.open_stream("torch", ctc)
+    _stream_through(stream, wave[:1600], 400)
+    saved = json.loads(json.dumps(stream.state_dict(["s"])))
+    table = saved["streams"]["s"]["log_probs"]
+    assert len(table) and all(v <= 0 for row in table for v in row)
+    again = adapter.open_stream("torch", ctc)
+    again.load_state_dict(saved)                                      # as saved: restored
+    assert again.steps("s") == 4
+    certain = json.loads(json.dumps(saved))                           # log(1) = 0: a symbol it is sure of
+    certain["streams"]["s"]["log_probs"][0] = [0.0] + [-30.0] * (len(table[0]) - 1)
+    again.load_state_dict(certain)
+    positive = [row[:] for row in table]
+    positive[0][0] = 0.5
+    nan = [row[:] for row in table]
+    nan[-1][-1] = float("nan")
+    for key, bad in [("log_probs", positive), ("log_probs", nan), ("log_probs", table[0]),
+                     ("ids", [len(adapter.est.symbols_)]), ("last", len(adapter.est.symbols_))]:   # ids 0..V-1
+        tampered = json.loads(json.dumps(saved))
+        tampered["streams"]["s"][key] = bad
+        fresh = adapter.open_stream("torch", ctc)
+        with pytest.raises(LstmkitError, match="a stream state is malformed"):
+            fresh.load_state_dict(tampered)
+        assert fresh.steps("s") == 0
+
+
+def test_a_streams_first_symbol_is_kept_whatever_its_id(ctc):
+    """Greedy CTC merges a frame's symbol with the same symbol in the frame before; a stream's first frame
+    has none before it (only the blank, id 0, is dropped), so a first frame of symbol 1 is heard."""
+    adapter = adapter_for(ctc)
+    symbols = adapter.est.symbols_
+    assert len(symbols) > 2
+    stream = adapter.open_stream("torch", ctc)
+
+    def ones(x, state):                               # every frame symbol 1: one symbol 1 in all
+        log_probs = np.full((1, 2, len(symbols)), -20.0, np.float32)
+        log_probs[..., 1] = 0.0
+        return log_probs, state
+    stream._run = ones
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    _stream_through(stream, wave, 400)
+    saved = stream.state_dict("s")["streams"]["s"]
+    assert saved["ids"] == [1] and saved["last"] == 1 and saved["steps"] > 1
+
+
+def test_a_saved_stream_that_heard_nothing_restores_and_an_old_state_without_loud_still_warns(ctc):
+    """state_dict saves a stream id that heard nothing as {"steps": 0}: it restores as a fresh stream. A state
+    saved before "loud" was kept has not warned of a loud chunk yet: the first one after the restore warns."""
+    adapter = adapter_for(ctc)
+    stream = adapter.open_stream("torch", ctc)
+    _stream_through(stream, np.zeros(800, np.float32), 400)
+    saved = json.loads(json.dumps(stream.state_dict(["s", "t"])))
+    assert saved["streams"]["t"] == {"steps": 0}
+    again = adapter.open_stream("torch", ctc)
+    again.load_state_dict(saved)
+    assert again.steps("t") == 0 and again.steps("s") == 2
+    assert again.step([0.1] * 400, "t")["seconds"] == round(400 / RATE, 4)
+    del saved["streams"]["s"]["loud"]
+    old = adapter.open_stream("torch", ctc)
+    old.load_state_dict(saved)
+    assert "warnings" in old.step([1.5] + [0.0] * 399, "s")
+
+
+def test_a_stream_may_start_at_the_lowest_and_highest_rate_and_not_beyond(ctc):
+    """start(rate) takes a whole number of Hz from MIN_RATE to MAX_RATE, both ends included; a stream started
+    and saved before its first chunk restores at its rate."""
+    from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
+    stream = adapter_for(ctc).open_stream("torch", ctc)
+    for rate in (MIN_RATE, MAX_RATE):
+        assert stream.start(rate, str(rate)) == {"rate": rate, "model_rate": RATE}
+    for rate in (MIN_RATE - 1, MAX_RATE + 1, RATE + 0.5):
+        with pytest.raises(LstmkitError, match=f"from {MIN_RATE} to {MAX_RATE}, got {rate:g}"):
+            stream.start(rate, "x")
+    assert stream.steps("x") == 0
+    saved = json.loads(json.dumps(stream.state_dict()))          # started, no chunk yet: saved whole, rate and all
+    assert saved["streams"][str(MIN_RATE)]["steps"] == 0 and saved["streams"][str(MAX_RATE)]["rate"] == MAX_RATE
+    again = adapter_for(ctc).open_stream("torch", ctc)
+    again.load_state_dict(saved)
+    assert again.state_dict() == saved
+    for key in ("steps", "seen"):                                  # a count below 0 is no count
+        tampered = json.loads(json.dumps(saved))
+        tampered["streams"][str(MIN_RATE)][key] = -1
+        with pytest.raises(LstmkitError, match="a stream state is malformed"):
+            again.load_state_dict(tampered)
+
+
+def test_a_resampled_stream_restored_mid_utterance_goes_on_as_the_unbroken_one(ctc):
+    """A state saved and restored between two chunks changes nothing: the restored resampler settles each
+    chunk's samples at once as the stream's own did, so both hold the same state after the same chunks."""
+    from lstmkit.tasks.speech.resampling import resample
+    adapter = adapter_for(ctc)
+    wave = resample(sf.read(_wavs(ctc, 1)[0], dtype="float32")[0], RATE, 16000)
+    unbroken, first = adapter.open_stream("torch", ctc), adapter.open_stream("torch", ctc)
+    for stream in (unbroken, first):
+        stream.start(16000, "s")
+    half = 5 * 701
+    _stream_through(first, wave[:half], 701)
+    again = adapter.open_stream("torch", ctc)
+    again.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    want = _stream_through(unbroken, wave, 701)[5:]
+    assert _stream_through(again, wave[half:], 701) == want
+    assert again.state_dict() == unbroken.state_dict()

@@ -494,3 +494,50 @@ def test_a_manifest_path_that_differs_from_the_file_in_case_only_names_the_file(
     (tmp_path / "m.csv").write_text("path,text\nc.wav,ab\nb.wav,c\n")
     with pytest.raises(LstmkitError, match=r"audio file not found: .*/c.wav — check the path"):
         read_utterances(tmp_path / "m.csv")
+
+
+def test_a_windows_manifests_accented_path_resolves_and_a_missing_one_is_named_as_written(tmp_path):
+    """wavs\\café.wav in a manifest written on Windows is wavs/café.wav; the name's other Unicode form is
+    taken only where a file of that name is there: a missing recording keeps the path the manifest gives."""
+    import unicodedata
+
+    from lstmkit.tasks.speech.manifest import read_manifest
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "wavs" / "café.wav").write_bytes(b"")
+    (tmp_path / "m.csv").write_text("path,text\r\nwavs\\café.wav,a\r\ngone.wav,b\r\nné.wav,c\r\n", encoding="utf-8")
+    paths = read_manifest(tmp_path / "m.csv").paths
+    assert paths == [str(tmp_path / "wavs" / "café.wav"), str(tmp_path / "gone.wav"), str(tmp_path / "né.wav")]
+    assert unicodedata.is_normalized("NFC", paths[2])
+
+
+def test_a_manifest_with_a_path_column_but_no_transcripts_is_refused(tmp_path):
+    """A path column alone (or with a label column) gives no transcripts: empty ones would train on nothing."""
+    from lstmkit.tasks.speech.manifest import read_manifest
+    for header in ("path,label", "file,text"):
+        (tmp_path / "m.csv").write_text(f"{header}\na.wav,yes\n")
+        with pytest.raises(LstmkitError, match=f"needs the columns path,text \\(found: {header.replace(',', ', ')}\\)"):
+            read_manifest(tmp_path / "m.csv")
+
+
+def test_a_random_split_holds_out_at_least_one_recording_and_trains_on_at_least_one():
+    """Without list files, split holds out round(val_frac * n) recordings, at least one and at most n - 1:
+    two recordings are one for each part, and one alone is refused."""
+    from lstmkit.tasks.speech.manifest import Utterances
+    names = [f"{k}.wav" for k in range(5)]
+    for n, frac, held in [(2, 0.1, 1), (2, 0.9, 1), (3, 0.9, 2), (5, 0.4, 2), (5, 0.5, 2)]:   # round(2.5) is 2
+        train, val = Utterances(names[:n], list("abcde")[:n]).split(frac, seed=3)
+        assert (len(train), len(val)) == (n - held, held)
+        assert sorted(train.paths + val.paths) == names[:n] and train.paths == sorted(train.paths)
+        assert train.texts == [list("abcde")[names.index(p)] for p in train.paths]
+    with pytest.raises(LstmkitError, match="only 1 recording given"):
+        Utterances(names[:1], ["a"]).split(0.5, seed=0)
+
+
+def test_a_utf32_manifest_and_a_tsv_header_with_a_comma_read(tmp_path):
+    """A byte-order mark names UTF-32 (4 bytes, whose first two are UTF-16's mark) as it names UTF-16; a .tsv
+    manifest is split at its tabs even where a column's name holds a comma."""
+    from lstmkit.tasks.speech.manifest import read_manifest
+    (tmp_path / "m.csv").write_bytes("path,text\na.wav,café\n".encode("utf-32"))
+    assert read_manifest(tmp_path / "m.csv").texts == ["café"]
+    (tmp_path / "m.tsv").write_text("path\ttext\tspeaker, age\na.wav\tab\ts1, 30\n")
+    assert read_manifest(tmp_path / "m.tsv").texts == ["ab"]

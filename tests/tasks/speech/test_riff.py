@@ -85,3 +85,30 @@ def test_more_than_a_mebibyte_after_the_data_is_audio_unless_it_starts_as_a_chun
 def _wav_before(before: bytes, samples: bytes, after: bytes) -> io.BytesIO:
     return io.BytesIO(b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + _FMT + before + b"data"
                       + struct.pack("<I", 0xFFFFFFFF) + samples + after)
+
+
+def test_chunks_after_an_odd_data_chunk_without_its_pad_byte_are_no_audio_left_out(tmp_path):
+    """RIFF pads an odd chunk with one byte; Python's wave module writes none, and libsndfile and scipy
+    read a chunk that follows at once as a chunk: it is no audio past the header's count."""
+    import wave
+
+    from lstmkit.tasks.speech.audio_files import UNHEADED, read_audio
+    fmt8 = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)           # 8-bit mono: 1 byte a frame
+    mono8 = bytes(range(1, 100))                                                    # 99 bytes
+    info = b"INFOISFT" + struct.pack("<I", 100) + bytes(range(30, 130))            # a 108-byte LIST chunk
+    listed = b"LIST" + struct.pack("<I", len(info)) + info
+    assert unheaded_frames(_stale(mono8 + listed, 99, fmt=fmt8)) == 0              # the pad byte left out
+    assert unheaded_frames(_stale(mono8 + b"\0" + listed, 99, fmt=fmt8)) == 0      # and written
+    assert unheaded_frames(_stale(mono8 + b"\x80" + listed, 99, fmt=fmt8)) == 0    # a pad byte that is not zero
+    # bytes in no chunk are still audio left out (the first, in the pad byte's place, taken for it)
+    assert unheaded_frames(_stale(mono8 + bytes(range(1, 121)), 99, fmt=fmt8)) == 119
+    path = tmp_path / "odd.wav"
+    samples = np.random.default_rng(0).integers(96, 160, 8001, dtype=np.uint8)   # 8001 frames at 8 kHz
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(1), w.setframerate(8000)
+        w.writeframes(samples.tobytes())
+    data = path.read_bytes() + listed                                              # a LIST chunk appended
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+    wave_, rate, notes = read_audio(path, None)
+    assert rate == 8000 and np.allclose(wave_, (samples.astype(np.float32) - 128) / 128)
+    assert UNHEADED not in [n.what for n in notes]

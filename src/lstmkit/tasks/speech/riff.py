@@ -53,7 +53,8 @@ def streamed_frames(f: BinaryIO) -> int | None:
 def unheaded_frames(f: BinaryIO) -> int:
     """The frames that follow the data chunk of the RIFF WAV in ``f`` outside any chunk: audio its
     header's data size leaves out. 0 for any other file: not a RIFF WAV, a streamed placeholder size,
-    nothing after the data, whole chunks to the end of the file, or zero bytes only (padding)."""
+    nothing after the data, whole chunks to the end of the file (after an odd data chunk's pad byte,
+    or without it), or zero bytes only (padding)."""
     found = _data_chunk(f)
     if found is None:
         return 0
@@ -61,11 +62,15 @@ def unheaded_frames(f: BinaryIO) -> int:
     after = start + size + (size & 1)
     if size >= STREAMED_SIZE or after >= end or not align:
         return 0
-    f.seek(after)
-    tail = f.read(_TAIL)
-    if end - after <= _TAIL and (_chunks_reach_the_end(tail, 0) or not tail.strip(b"\0")):
+    pad = size & 1
+    f.seek(after - pad)
+    tail = f.read(_TAIL + pad)
+    # an odd data chunk's next chunk starts after its pad byte, or at once where the writer left the pad out
+    # (Python's wave module writes none): a chunk that starts there was 'more audio than its header counts'
+    firsts = (pad, 0) if pad else (0,)
+    if end - after <= _TAIL and (any(_chunks_reach_the_end(tail, i) for i in firsts) or not tail[pad:].strip(b"\0")):
         return 0
-    if end - after > _TAIL and _TAG.fullmatch(tail[:4]):      # too long to walk here: a chunk, as it starts as one
+    if end - after > _TAIL and any(_TAG.fullmatch(tail[i:i + 4]) for i in firsts):   # too long to walk: a chunk
         return 0
     return (end - after) // align
 
