@@ -153,3 +153,15 @@ def test_segments_are_read_as_consecutive_steps_side_by_side():
     assert seen[0][0, 1].tolist() == [6.0, 7.0, 8.0, 9.0, 10.0, 11.0]     # steps 3, 4, 5 of series 0
     with_embedding = _net(n_inputs=2, n_targets=1, horizon=1, segment=3, id_embedding=4, n_series=2)
     assert with_embedding.encoder.input_size == (2 + 4) * 3
+
+
+def test_past_only_covariates_are_read_by_the_direct_and_seq2seq_strategies_not_the_recursive_one():
+    """A recursive roll-out has no value of a past-only covariate to feed at the steps it forecasts."""
+    for strategy in ("direct", "seq2seq"):
+        net = _net(n_inputs=3, n_targets=1, horizon=2, n_past=2, strategy=strategy)
+        assert net(_x(2, 4, 3)).shape == (2, 2, 1)
+    with pytest.raises(ValueError, match="past-only covariates"):
+        _net(n_inputs=3, n_targets=1, horizon=2, n_past=2, strategy="recursive")
+    with pytest.raises(ValueError, match="recurrent encoder"):
+        _net(n_inputs=1, n_targets=1, horizon=2, strategy="seq2seq", encoder="tcn")
+    assert _net(n_inputs=1, n_targets=1, horizon=2, strategy="seq2seq", encoder="gru").decoder.input_size == 8

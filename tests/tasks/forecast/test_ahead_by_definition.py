@@ -1,0 +1,111 @@
+"""The forecast after each series' end (``AheadForecast``) held to its definitions, with the
+trained network replaced by one that answers a known value: what is left is the pipeline around
+it -- the seasonal indices over the horizon measured on the whole history given, the inverse of
+the scaling in the series' own units, and the frame's rows."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from lstmkit import Forecaster
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.scalers import seasonal_profile
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+
+QUICK = dict(hidden_size=4, num_layers=1, dropout=0.0, batch_size=64, progress="off", tensorboard=False,
+             device="cpu", doctor=False, ensemble=1, max_epochs=1, ets=False, combine="none", bounds="none")
+
+
+class _Answers(nn.Module):
+    """A stand-in network: every window's scaled forecast is ``value`` at every step and target, or
+    ``answer(x, future)`` (``[B, H, T]``) of its scaled window and covariates over the horizon."""
+
+    def __init__(self, horizon: int, targets: int, value: float = 0.0, answer=None):
+        super().__init__()
+        self.shape, self.value, self.answer = (horizon, targets), value, answer
+
+    def forward(self, x, future=None, series=None):
+        if self.answer is not None:
+            return self.answer(x, future)
+        return torch.full((x.shape[0], *self.shape), self.value)
+
+
+@pytest.fixture(scope="module")
+def deseasoned():
+    """One series, seasonal indices of period 2 removed, standard scaling, forecast by a stand-in of 0."""
+    y = 10.0 + np.tile([1.0, -1.0], 20) + 0.1 * np.arange(40)
+    f = Forecaster(lookback=4, horizon=3, deseason=2, scaler="standard", relative=False, **QUICK).fit(
+        pd.DataFrame({"y": y}), target="y")
+    f.net_ = _Answers(3, 1)
+    return f
+
+
+def test_seasonal_indices_over_the_horizon_are_those_of_the_whole_history_in_phase(deseasoned):
+    """A forecast of 0 in scaled, deseasoned units is the series' level (its scaler's location) plus the
+    seasonal index of each future step's phase -- measured on the whole history given, whose season has
+    grown since training: a history of 31 points ends at phase 0, so steps 1..3 are phases 1, 0, 1."""
+    y = 10.0 + np.tile([1.0, -1.0], 16)[:31] * np.r_[np.ones(20), np.full(11, 4.0)]
+    profile = seasonal_profile(y[:, None], 2)[:, 0]
+    assert abs(profile[0] - profile[1]) > 3          # the later, larger season dominates the whole history's indices
+    loc, scale = deseasoned.panel_scaler_.get(deseasoned.series_ids_[0])
+    got = deseasoned.predict(pd.DataFrame({"y": y}), engine="torch")["y"].to_numpy()
+    np.testing.assert_allclose(got, loc[0] + profile[[1, 0, 1]], rtol=1e-6)
+
+
+def test_a_log_run_answers_in_the_series_units():
+    """--log with standard scaling: a scaled forecast v is exp(mean + v * std) of the logs of the training part."""
+    y = np.exp(np.linspace(1.0, 3.0, 40)) * (1 + 0.05 * np.tile([1.0, -1.0], 20))
+    f = Forecaster(lookback=4, horizon=2, log=True, scaler="standard", relative=False, **QUICK).fit(
+        pd.DataFrame({"y": y}), target="y")
+    f.net_ = _Answers(2, 1, value=0.5)
+    logs = np.log(y[:f.data_summary_["split"]["train"]])
+    expected = np.exp(logs.mean() + 0.5 * logs.std())
+    np.testing.assert_allclose(f.predict(pd.DataFrame({"y": y}), engine="torch")["y"], [expected] * 2, rtol=1e-6)
+    # the window is the last lookback (4) rows: 4 are enough, 3 are not
+    assert np.isfinite(f.predict(pd.DataFrame({"y": y[-4:]}), engine="torch")["y"]).all()
+    with pytest.raises(LstmkitError, match="need at least 4 rows"):
+        f.predict(pd.DataFrame({"y": y[-3:]}), engine="torch")
+
+
+def _two_series(lengths=(30, 36)):
+    rng = np.random.default_rng(3)
+    return pd.concat([pd.DataFrame({"id": sid, "t": np.arange(n), "y": 50.0 * (k + 1) + rng.standard_normal(n).cumsum(),
+                                    "c": rng.uniform(0, 10, n)})
+                      for k, (sid, n) in enumerate(zip("ab", lengths))], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def planned():
+    """Two series of different lengths, a covariate known ahead, no scaling: scaled units are the data's."""
+    f = Forecaster(lookback=5, horizon=3, scaler="none", relative=False, future_covariates=["c"], **QUICK).fit(
+        _two_series(), id="id", time="t", target="y")
+    return f
+
+
+def test_step_k_of_the_forecast_reads_the_covariate_of_the_kth_row_after_its_series_end(planned):
+    """A network that forecasts each step's covariate: the forecast is the future rows' covariates, step by
+    step, each series its own rows."""
+    history = _two_series()
+    future = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 3, "t": [30, 31, 32, 36, 37, 38], "y": np.nan,
+                           "c": [7.0, 8.0, 9.0, 1.0, 2.0, 3.0]})
+    planned.net_ = _Answers(3, 1, answer=lambda x, future: future[..., :1])
+    got = planned.predict(pd.concat([history, future], ignore_index=True), engine="torch")
+    assert got["id"].tolist() == ["a"] * 3 + ["b"] * 3
+    assert got["t"].tolist() == [30, 31, 32, 36, 37, 38] and got["step"].tolist() == [1, 2, 3] * 2
+    np.testing.assert_allclose(got["y"], [7.0, 8.0, 9.0, 1.0, 2.0, 3.0], rtol=1e-6)
+
+
+def test_the_window_is_each_series_last_rows_up_to_its_own_end(planned):
+    """A network that forecasts the window's newest value (naive) and one its oldest: each series' last value,
+    and its value lookback - 1 steps before its end, whatever the other series' length."""
+    history = _two_series()
+    future = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 3, "t": [30, 31, 32, 36, 37, 38], "y": np.nan, "c": 1.0})
+    data = pd.concat([history, future], ignore_index=True)
+    y = {sid: g["y"].to_numpy() for sid, g in history.groupby("id")}
+    for at, back in ((-1, 1), (0, 5)):
+        planned.net_ = _Answers(3, 1, answer=lambda x, future: x[:, at, :1, None].expand(-1, 3, 1))
+        got = planned.predict(data, engine="torch")
+        np.testing.assert_allclose(got["y"], np.repeat([y["a"][-back], y["b"][-back]], 3), rtol=1e-6)
