@@ -36,11 +36,21 @@ class _Answers(nn.Module):
 @pytest.fixture(scope="module")
 def deseasoned():
     """One series, seasonal indices of period 2 removed, standard scaling, forecast by a stand-in of 0."""
-    y = 10.0 + np.tile([1.0, -1.0], 20) + 0.1 * np.arange(40)
+    y = 10.0 + np.tile([1.0, -1.0], 20) * (1 + 0.1 * np.arange(40)) + 0.1 * np.arange(40)
     f = Forecaster(lookback=4, horizon=3, deseason=2, scaler="standard", relative=False, **QUICK).fit(
         pd.DataFrame({"y": y}), target="y")
     f.net_ = _Answers(3, 1)
-    return f
+    return f, y
+
+
+def test_a_deseasoned_series_is_scaled_by_its_training_part_with_that_parts_own_seasonal_indices(deseasoned):
+    """Fitting: the indices are measured on the training part (the later parts are not read), removed, and the
+    scaler fitted on what is left: its location and spread are those of the training part less its indices."""
+    f, y = deseasoned
+    train = y[:f.data_summary_["split"]["train"]]
+    adjusted = train - seasonal_profile(train[:, None], 2)[np.arange(len(train)) % 2, 0]
+    loc, scale = f.panel_scaler_.get(f.series_ids_[0])
+    np.testing.assert_allclose([loc[0], scale[0]], [adjusted.mean(), adjusted.std()], rtol=1e-9)
 
 
 def test_seasonal_indices_over_the_horizon_are_those_of_the_whole_history_in_phase(deseasoned):
@@ -50,8 +60,9 @@ def test_seasonal_indices_over_the_horizon_are_those_of_the_whole_history_in_pha
     y = 10.0 + np.tile([1.0, -1.0], 16)[:31] * np.r_[np.ones(20), np.full(11, 4.0)]
     profile = seasonal_profile(y[:, None], 2)[:, 0]
     assert abs(profile[0] - profile[1]) > 3          # the later, larger season dominates the whole history's indices
-    loc, scale = deseasoned.panel_scaler_.get(deseasoned.series_ids_[0])
-    got = deseasoned.predict(pd.DataFrame({"y": y}), engine="torch")["y"].to_numpy()
+    f, _ = deseasoned
+    loc, scale = f.panel_scaler_.get(f.series_ids_[0])
+    got = f.predict(pd.DataFrame({"y": y}), engine="torch")["y"].to_numpy()
     np.testing.assert_allclose(got, loc[0] + profile[[1, 0, 1]], rtol=1e-6)
 
 
@@ -68,6 +79,15 @@ def test_a_log_run_answers_in_the_series_units():
     assert np.isfinite(f.predict(pd.DataFrame({"y": y[-4:]}), engine="torch")["y"]).all()
     with pytest.raises(LstmkitError, match="need at least 4 rows"):
         f.predict(pd.DataFrame({"y": y[-3:]}), engine="torch")
+    # logs need positive values: a 0 in the history is refused by its row, not read as log(0) = -inf
+    zero = y.copy()
+    zero[-2] = 0.0
+    with pytest.raises(LstmkitError, match="column .y. holds 0 in data row 39: the run models log values"):
+        f.predict(pd.DataFrame({"y": zero}), engine="torch")
+    # a scaled forecast whose exp overflows is an error naming the series, never inf in the frame
+    f.net_ = _Answers(2, 1, value=1e6)
+    with pytest.raises(LstmkitError, match="the forecast of series .* is not finite"):
+        f.predict(pd.DataFrame({"y": y}), engine="torch")
 
 
 def _two_series(lengths=(30, 36)):
