@@ -84,8 +84,8 @@ def test_a_log_run_answers_in_the_series_units():
     zero[-2] = 0.0
     with pytest.raises(LstmkitError, match="column .y. holds 0 in data row 39: the run models log values"):
         f.predict(pd.DataFrame({"y": zero}), engine="torch")
-    # a scaled forecast whose exp overflows is an error naming the series, never inf in the frame
-    f.net_ = _Answers(2, 1, value=1e6)
+    # a scaled forecast whose exp overflows, at one step of the two, is an error naming the series, never inf
+    f.net_ = _Answers(2, 1, answer=lambda x, future: torch.tensor([0.0, 1e6]).expand(len(x), 2)[..., None])
     with pytest.raises(LstmkitError, match="the forecast of series .* is not finite"):
         f.predict(pd.DataFrame({"y": y}), engine="torch")
 
@@ -129,3 +129,22 @@ def test_the_window_is_each_series_last_rows_up_to_its_own_end(planned):
         planned.net_ = _Answers(3, 1, answer=lambda x, future: x[:, at, :1, None].expand(-1, 3, 1))
         got = planned.predict(data, engine="torch")
         np.testing.assert_allclose(got["y"], np.repeat([y["a"][-back], y["b"][-back]], 3), rtol=1e-6)
+
+
+def test_a_student_t_series_that_never_left_zero_forecasts_zero_at_every_level_keeping_its_degrees_of_freedom():
+    """A target 0 throughout its history forecasts 0, as naive does: a likelihood's location and scale 0, so
+    every quantile is 0 too; the degrees of freedom are left as they are (0 of them is no distribution)."""
+    moving = 5.0 + np.sin(np.arange(40))
+    data = pd.DataFrame({"id": ["flat"] * 40 + ["moving"] * 40, "t": np.r_[np.arange(40), np.arange(40)],
+                         "y": np.r_[np.zeros(40), moving]})
+    f = Forecaster(lookback=4, horizon=2, likelihood="studentt", scaler="standard", relative=False,
+                   **QUICK).fit(data, id="id", time="t", target="y")
+    params = torch.tensor([0.3, 1.0, 5.0])                  # loc, scale, degrees of freedom in scaled units
+    f.net_ = _Answers(2, 1, answer=lambda x, future: params.expand(len(x), 2, 1, 3))
+    with pytest.warns(UserWarning, match="series 'flat' has only zeros in its history: forecast 0"):
+        got = f.predict(data, engine="torch").set_index("id")
+    levels = [c for c in got.columns if c.startswith("y_q")]
+    assert len(levels) == 3
+    assert (got.loc["flat", ["y", *levels]].to_numpy() == 0).all()
+    moved = got.loc["moving", ["y", *levels]].to_numpy()
+    assert np.isfinite(moved).all() and (moved[:, 1] < moved[:, 3]).all()       # q0.1 < q0.9 where it moves
