@@ -148,3 +148,16 @@ def test_a_student_t_series_that_never_left_zero_forecasts_zero_at_every_level_k
     assert (got.loc["flat", ["y", *levels]].to_numpy() == 0).all()
     moved = got.loc["moving", ["y", *levels]].to_numpy()
     assert np.isfinite(moved).all() and (moved[:, 1] < moved[:, 3]).all()       # q0.1 < q0.9 where it moves
+
+
+def test_a_test_windows_forecast_adds_the_training_parts_seasonal_index_at_each_targets_phase(deseasoned):
+    """The test windows (what the metrics score) are forecast as the end is: a scaled 0 is the level plus the
+    index of each target's own phase -- phase 0 the series' first point -- measured on the training part."""
+    f, y = deseasoned
+    train = y[:f.data_summary_["split"]["train"]]
+    profile = seasonal_profile(train[:, None], 2)[:, 0]
+    loc, _ = f.panel_scaler_.get(f.series_ids_[0])
+    got = f.test_forecasts(pd.DataFrame({"y": y}))
+    targets = got["origins"][:, None] + 1 + np.arange(3)                   # positions of each window's targets
+    assert len(targets) and targets[-1, -1] == len(y) - 1
+    np.testing.assert_allclose(got["forecast"][:, :, 0], loc[0] + profile[targets % 2], rtol=1e-9)
