@@ -4,6 +4,8 @@ it -- the seasonal indices over the horizon measured on the whole history given,
 the scaling in the series' own units, and the frame's rows."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,22 @@ def test_a_test_windows_forecast_adds_the_training_parts_seasonal_index_at_each_
     targets = got["origins"][:, None] + 1 + np.arange(3)                   # positions of each window's targets
     assert len(targets) and targets[-1, -1] == len(y) - 1
     np.testing.assert_allclose(got["forecast"][:, :, 0], loc[0] + profile[targets % 2], rtol=1e-9)
+
+
+def test_a_test_window_forecasts_zero_only_while_its_series_was_zero_up_to_its_origin():
+    """A window whose series was 0 from its start up to the window's origin forecasts 0, as naive does; from
+    the first window whose history holds a nonzero value on, the network's forecast (here a scaled 0.5)."""
+    y = np.zeros(40)
+    y[35] = 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                       # a training part that never moves: said, not tested here
+        f = Forecaster(lookback=4, horizon=3, scaler="standard", relative=False, **QUICK).fit(
+            pd.DataFrame({"y": y}), target="y")
+    f.net_ = _Answers(3, 1, value=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = f.test_forecasts(pd.DataFrame({"y": y}))
+    origins = got["origins"]
+    assert (origins < 35).any() and (origins >= 35).any()
+    expected = np.where(origins >= 35, 0.5, 0.0)                 # an all-zero training part is scaled by 1
+    np.testing.assert_allclose(got["forecast"][:, :, 0], np.repeat(expected[:, None], 3, 1))
