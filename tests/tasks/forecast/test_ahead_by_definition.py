@@ -182,3 +182,18 @@ def test_a_test_window_forecasts_zero_only_while_its_series_was_zero_up_to_its_o
     assert (origins < 35).any() and (origins >= 35).any()
     expected = np.where(origins >= 35, 0.5, 0.0)                 # an all-zero training part is scaled by 1
     np.testing.assert_allclose(got["forecast"][:, :, 0], np.repeat(expected[:, None], 3, 1))
+
+
+def test_rows_after_the_end_that_start_late_are_refused_not_taken_as_the_forecasts_times():
+    """Without covariates, rows after the last target (target empty) name the forecast's steps: rows that began
+    two days late labelled step 1 (the day after the end) with the third day, without a word."""
+    n = 30
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D"), "y": 5.0 + np.sin(np.arange(n))})
+    f = Forecaster(lookback=4, horizon=3, relative=False, **QUICK).fit(df, time="date", target="y")
+    rows = lambda start: pd.DataFrame({"date": pd.date_range("2024-01-30", periods=3, freq="D") + pd.Timedelta(days=start),
+                                       "y": np.nan})
+    on_time = f.predict(pd.concat([df, rows(1)], ignore_index=True))
+    assert on_time["date"].tolist() == list(pd.date_range("2024-01-31", periods=3, freq="D"))
+    with pytest.raises(LstmkitError, match=r"leave out 2 steps of the horizon after its last target value "
+                                           r"\(2024-01-30T00:00:00\): no row for 2024-01-31T00:00:00"):
+        f.predict(pd.concat([df, rows(3)], ignore_index=True))
