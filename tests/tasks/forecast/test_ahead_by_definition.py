@@ -197,3 +197,20 @@ def test_rows_after_the_end_that_start_late_are_refused_not_taken_as_the_forecas
     with pytest.raises(LstmkitError, match=r"leave out 2 steps of the horizon after its last target value "
                                            r"\(2024-01-30T00:00:00\): no row for 2024-01-31T00:00:00"):
         f.predict(pd.concat([df, rows(3)], ignore_index=True))
+
+
+def test_a_series_the_run_never_learned_is_scored_scaled_by_its_own_training_part():
+    """test_forecasts of a series new to the run: scaled as a fit scales a series, by the mean and spread of its
+    training part (of a table with an id column: all but a horizon each for validation and test)."""
+    data = _two_series().drop(columns="c")
+    f = Forecaster(lookback=5, horizon=3, scaler="standard", relative=False, **QUICK).fit(
+        data, id="id", time="t", target="y")
+    f.net_ = _Answers(3, 1, value=0.5)
+    new = data[data["id"] == "b"].assign(id="new", y=lambda d: d["y"] * 3 + 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # the series the run does not know: said, not tested here
+        got = f.test_forecasts(pd.concat([data[data["id"] == "a"], new], ignore_index=True))
+    train = new["y"].to_numpy()[:len(new) - 2 * 3]
+    forecast = got["forecast"][got["ids"] == "new"]
+    assert len(forecast)
+    np.testing.assert_allclose(forecast, train.mean() + 0.5 * train.std(), rtol=1e-9)
