@@ -69,8 +69,13 @@ class AheadForecast:
                 self._check_ahead(sid, ahead[:H, :n_user], t_hist, ahead_t)
                 raw_ahead[s] = np.concatenate([np.full((H, P), np.nan), ahead[:H, :n_user]], 1)
             if t_hist is not None:
-                t_out[s] = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
-                    future_times(t_hist[-1], panel.freq, H, t_hist)
+                given = ahead_t is not None and len(ahead_t) >= H     # the rows after the end name the steps
+                if given and not n_user:              # (with covariates, _check_ahead has checked them)
+                    self._check_skipped(sid, t_hist, ahead_t[:H], "the forecast's steps would be named by "
+                                        "later times than their own", "add the missing rows (one per step after the "
+                                        "last target value, target empty), or leave the rows out: the forecast's "
+                                        "times then follow the series' step")
+                t_out[s] = ahead_t[:H] if given else future_times(t_hist[-1], panel.freq, H, t_hist)
             if self.n_future_:
                 f = np.zeros((H, self.n_future_))
                 if n_user:
@@ -116,12 +121,10 @@ class AheadForecast:
             raise LstmkitError(f"future covariates {', '.join(names)} of series {sid!r} cover {len(ahead)} of the "
                                f"{H} horizon steps after its last target value{when}",
                                f"add {H} rows after each series' last target (target empty, covariates filled)")
-        if ahead_t is not None and t_hist is not None and (gone := skipped_ahead(t_hist, ahead_t[:H])) is not None:
-            raise LstmkitError(
-                f"the future rows of series {sid!r} leave out {len(gone)} step{'s' * (len(gone) > 1)} of the horizon "
-                f"after its last target value ({time_text(t_hist[-1])}): no row for {time_text(gone[0])}; each row is "
-                "read as the next step, so their covariates would be fed at the wrong steps",
-                "add the missing rows: one per step after the last target value, target empty, covariates filled")
+        if ahead_t is not None and t_hist is not None:
+            self._check_skipped(sid, t_hist, ahead_t[:H], "their covariates would be fed at the wrong steps",
+                                "add the missing rows: one per step after the last target value, target empty, "
+                                "covariates filled")
         empty = ~np.isfinite(ahead)
         if empty.any():
             k, j = np.argwhere(empty)[0]
@@ -130,6 +133,18 @@ class AheadForecast:
                 f"future covariate {names[j]!r} of series {sid!r} is empty at horizon step {k + 1} of {H}{when}; "
                 f"{int(empty.any(1).sum())} of the {H} steps lack a covariate value",
                 "fill every future covariate over the horizon: the forecast reads them at each step")
+
+    @staticmethod
+    def _check_skipped(sid, t_hist, ahead_t, harm: str, fix: str) -> None:
+        """Refuse the future rows of series ``sid`` (times ``ahead_t``, the horizon's) that skip a step of its
+        grid after its history ``t_hist``: row k is read as horizon step k; ``harm``: what that would do."""
+        gone = skipped_ahead(t_hist, ahead_t)
+        if gone is None:
+            return
+        raise LstmkitError(
+            f"the future rows of series {sid!r} leave out {len(gone)} step{'s' * (len(gone) > 1)} of the horizon "
+            f"after its last target value ({time_text(t_hist[-1])}): no row for {time_text(gone[0])}; each row is "
+            f"read as the next step, so {harm}", fix)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
