@@ -304,3 +304,18 @@ def test_a_bpe_line_reads_a_tab_or_line_break_as_the_space_it_stands_for():
         assert tok.encode(text) == want, tok.pieces(text)
     assert LMTokenizer.from_dict(tok.to_dict()).encode("the dog\tsits") == want
     assert tok.decode(want) == "the dog sits"
+
+
+@pytest.mark.parametrize("held, shared", [(["a", "b", "x"], 2), (["a", "b", "c"], 3), (["a", "x", "y", "z"], None),
+                                          (["a", "b", "x", "y"], None), (["x"], None)])
+def test_a_warning_only_when_more_than_half_the_held_out_lines_are_training_lines(held, shared):
+    """2 of 3 and 3 of 3 are most of them; 1 of 4 is not, nor 2 of 4 (half, not more)."""
+    import warnings
+    from lstmkit.tasks.lm.data import warn_shared_lines
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_shared_lines(["a", "b", "c"], held, "validation", "")
+    said = [str(w.message) for w in caught]
+    assert said == ([] if shared is None else
+                    [f"{shared} of the {len(held)} validation lines are training lines too: the validation "
+                     "perplexity flatters the model"])
