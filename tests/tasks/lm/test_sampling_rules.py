@@ -102,3 +102,17 @@ def test_sample_takes_each_setting_at_the_ends_of_its_range(lm, monkeypatch):
     assert seen == [(1, 1.0, None, None), (1_000_000, 1.0, None, None), (None, 0, None, None),
                     (None, 1e308, None, None), (None, 1.0, 1, None), (None, 1.0, None, 0),
                     (None, 1.0, None, 2**63 - 1)]
+
+
+def test_top_k_keeps_the_k_likeliest_of_a_large_vocabulary():
+    """1,500 words whose probabilities together far outweigh the three likeliest (w7, w8, w9:
+    6% of the mass): top_k=3 draws those three alone. numpy sorts a small array whole when it
+    partitions it, so only a vocabulary this large shows that the cut is at the k-th largest."""
+    words = [f"w{i}" for i in range(1500)]
+    tok = LMTokenizer("word").fit([" ".join(words)])
+    weights = dict(zip(words, np.random.default_rng(0).uniform(0.5, 1.5, len(words))))
+    weights.update({"w7": 40.0, "w8": 30.0, "w9": 20.0})
+    total = sum(weights.values())
+    sc = fixed_scorer(tok, {w: v / total for w, v in weights.items()})
+    drawn = {sample_text(sc, 1, "", 1.0, 3, seed)[0] for seed in range(300)}
+    assert drawn == {"w7", "w8", "w9"}
