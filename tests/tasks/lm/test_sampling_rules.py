@@ -77,7 +77,7 @@ def lm(tiny):
 
 
 @pytest.mark.parametrize("kwargs, word", [
-    ({"n_tokens": True}, "n_tokens"), ({"n_tokens": 2.0}, "n_tokens"), ({"n_tokens": -3}, "n_tokens"),
+    ({"n_tokens": True}, "n_tokens"), ({"n_tokens": 0}, "n_tokens"), ({"n_tokens": 2.0}, "n_tokens"), ({"n_tokens": -3}, "n_tokens"),
     ({"n_tokens": 1_000_001}, "`n_tokens` must be at most 1000000, got 1000001"),
     ({"temperature": float("nan")}, "temperature"), ({"temperature": float("inf")}, "temperature"),
     ({"temperature": -1e-9}, "temperature"), ({"temperature": "0.5"}, "temperature"),

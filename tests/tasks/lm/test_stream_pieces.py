@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lstmkit.tasks.lm.data import LMTokenizer
-from lstmkit.tasks.lm.stream import MAX_HELD, held_from, text_ids, top_tokens
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.lm.stream import MAX_HELD, encode_piece, held_from, text_ids, top_tokens
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,25 @@ def test_a_char_stream_holds_only_what_may_still_become_a_reference(char, text, 
     """A reference's start (a name of at most 41 characters after '&') is held; a complete
     reference, or an '&' with a space after it, is read."""
     assert text[held_from(char, text):] == held
+
+
+def test_a_model_that_reads_references_as_written_holds_nothing(char):
+    """A tokenizer state from before references were decoded (no ``html``) reads '&am' as the
+    characters it is: nothing to wait for."""
+    state = char.to_dict()
+    del state["base"]["html"]
+    old = LMTokenizer.from_dict(state)
+    assert held_from(old, "ab &am") == len("ab &am") and held_from(old, "&") == 1
+    assert held_from(char, "ab &am") == 3 and held_from(char, "ab") == 2
+
+
+def test_a_message_is_its_tokens_or_the_line_end_and_one_of_no_token_is_refused(char, word):
+    a, b, sp = (char.token_id(t) for t in "ab ")
+    assert encode_piece(char, "ab") == [a, b] and encode_piece(char, {"text": "a b"}) == [a, sp, b]
+    assert encode_piece(char, "</s>") == encode_piece(char, " </s>\n") == [char.eos_id]
+    assert encode_piece(word, "</s>") == [word.eos_id] and encode_piece(word, "cd") == [word.token_id("cd")]
+    with pytest.raises(LstmkitError, match="holds no token"):
+        encode_piece(word, "!!!")
 
 
 def test_a_word_stream_holds_the_word_a_reference_starts_in_up_to_max_held_characters(word):
