@@ -80,3 +80,10 @@ def test_the_next_tokens_listed_are_the_k_likeliest_never_pad_or_bos(char):
     assert [t["token"] for t in every] == ["b", "a", "c", "<unk>", " ", "&", "d", "</s>"]
     assert [t["p"] for t in every] == pytest.approx([0.2, 0.1, 0.05] + [0.01] * 5)
     assert math.isclose(top_tokens(char, logp, 1)[0]["p"], 0.2)
+
+
+@pytest.mark.parametrize("message", [{"text": "ab", "id": "u1"}, {"txt": "ab"}, {}])
+def test_a_message_object_takes_text_alone(char, message):
+    """{"text": ...} and nothing else: another key beside it, or none, is named, not ignored."""
+    with pytest.raises(LstmkitError, match=r"a stream message object takes only 'text', got \[.*\]"):
+        encode_piece(char, message)
