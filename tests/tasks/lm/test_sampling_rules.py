@@ -81,7 +81,7 @@ def lm(tiny):
     ({"n_tokens": 1_000_001}, "`n_tokens` must be at most 1000000, got 1000001"),
     ({"temperature": float("nan")}, "temperature"), ({"temperature": float("inf")}, "temperature"),
     ({"temperature": -1e-9}, "temperature"), ({"temperature": "0.5"}, "temperature"),
-    ({"top_k": True}, "top_k"), ({"top_k": 2.0}, "top_k"), ({"top_k": -1}, "top_k"),
+    ({"top_k": True}, "top_k"), ({"top_k": 0}, "top_k"), ({"top_k": 2.0}, "top_k"), ({"top_k": -1}, "top_k"),
     ({"seed": -1}, "seed"), ({"seed": 2**63}, "seed"), ({"seed": True}, "seed")])
 def test_sample_refuses_each_setting_outside_its_documented_range(lm, kwargs, word):
     """n_tokens: a positive integer, at most 1,000,000; temperature: a finite number, 0 or above;
