@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -53,6 +55,20 @@ def test_token_id_lowercases_and_maps_unknown_to_unk():
 def test_word_vocabulary_can_be_empty():
     with pytest.raises(LstmkitError, match="vocabulary is empty.*--min-freq"):
         LMTokenizer("word", min_freq=2).fit(["one two three"])
+
+
+@pytest.mark.parametrize("level, lines, min_freq, said", [
+    ("word", ["!!!", "?? ..."], 1, "the text holds no word (letters, digits or emoji): punctuation only"),
+    # some words, each below min_freq, beside a line of punctuation: words there are, too rare
+    ("word", ["one two", "!!!"], 3, "the vocabulary is empty: no word occurs at least 3 times"),
+    ("char", ["ab", "cd"], 2, "the vocabulary is empty: no character occurs at least 2 times"),
+    ("char", ["!!", "?"], 3, "the vocabulary is empty: no character occurs at least 3 times")])
+def test_an_empty_vocabulary_says_whether_the_text_has_no_word_or_only_rare_ones(level, lines, min_freq, said):
+    """Punctuation alone is no word at word level (the fix: char or bpe); anything else without a
+    token kept has its tokens below ``min_freq`` (the fix: lower it). A char-level text of
+    punctuation has characters, only rare ones."""
+    with pytest.raises(LstmkitError, match=re.escape(said)):
+        LMTokenizer(level, min_freq=min_freq).fit(lines)
 
 
 def test_line_pieces_predict_every_token_once():
@@ -288,3 +304,18 @@ def test_a_bpe_line_reads_a_tab_or_line_break_as_the_space_it_stands_for():
         assert tok.encode(text) == want, tok.pieces(text)
     assert LMTokenizer.from_dict(tok.to_dict()).encode("the dog\tsits") == want
     assert tok.decode(want) == "the dog sits"
+
+
+@pytest.mark.parametrize("held, shared", [(["a", "b", "x"], 2), (["a", "b", "c"], 3), (["a", "x", "y", "z"], None),
+                                          (["a", "b", "x", "y"], None), (["x"], None)])
+def test_a_warning_only_when_more_than_half_the_held_out_lines_are_training_lines(held, shared):
+    """2 of 3 and 3 of 3 are most of them; 1 of 4 is not, nor 2 of 4 (half, not more)."""
+    import warnings
+    from lstmkit.tasks.lm.data import warn_shared_lines
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_shared_lines(["a", "b", "c"], held, "validation", "")
+    said = [str(w.message) for w in caught]
+    assert said == ([] if shared is None else
+                    [f"{shared} of the {len(held)} validation lines are training lines too: the validation "
+                     "perplexity flatters the model"])
