@@ -1,0 +1,55 @@
+"""lstmkit.files: durable writes and the checks around them, by hand-worked cases."""
+import os
+
+import pytest
+
+from lstmkit.errors import EnvironmentProblem, LstmkitError
+from lstmkit.files import atomic_write, check_name_length, check_out_path, check_writable, file_in_the_way
+
+
+def test_a_write_below_a_file_names_that_file_not_the_missing_folder_under_it(tmp_path):
+    (tmp_path / "afile").write_text("kept")
+    target = tmp_path / "afile" / "sub" / "out.csv"
+    assert file_in_the_way(target.parent) == tmp_path / "afile"         # afile/sub does not exist: afile blocks it
+    assert file_in_the_way(tmp_path / "free" / "sub") is None            # nothing there, nothing in the way
+    with pytest.raises(LstmkitError) as e:
+        atomic_write(target, lambda tmp: open(tmp, "w").close())
+    assert str(e.value).startswith(f"cannot write {target}: {tmp_path / 'afile'} is a file, not a folder")
+    assert (tmp_path / "afile").read_text() == "kept"
+
+
+def test_a_name_too_long_is_shown_cut_to_its_first_20_and_last_12_characters(tmp_path):
+    name = "\N{GRINNING FACE}" * 70 + ".csv"            # 74 characters, 284 bytes: past the 255 bytes of a name
+    with pytest.raises(LstmkitError) as e:
+        check_name_length(tmp_path / name, "--out")
+    shown = "\N{GRINNING FACE}" * 20 + "…" + "\N{GRINNING FACE}" * 8 + ".csv"
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")                          # 255 on the usual file systems
+    assert str(e.value).startswith(f"--out: the name {shown!r} is 284 bytes long; a file or folder name may have "
+                                   f"at most {limit} bytes here")
+
+
+def test_an_out_starting_with_a_tilde_the_shell_left_is_refused_unless_it_names_no_user_or_a_folder_here(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LstmkitError, match="--out ~/x.csv would make a folder named '~' here"):
+        check_out_path("~/x.csv", "--out")
+    check_out_path("~no-such-user-mut50f/x.csv", "--out")      # expanduser leaves it as it is: a plain name
+    (tmp_path / "~").mkdir()                                      # a folder of that name is there: it is meant
+    check_out_path("~/x.csv", "--out")
+
+
+def test_check_writable_probes_the_folder_the_file_would_be_made_in(tmp_path, monkeypatch):
+    from catalogue_helpers import read_only_mount
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    with read_only_mount(ro, monkeypatch):
+        with pytest.raises(EnvironmentProblem) as e:
+            check_writable(ro / "new" / "bt", "the backtest")          # not there yet: made inside ro
+        assert e.value.message == f"cannot write the backtest to {ro / 'new' / 'bt'} (in {ro}): read-only file " \
+                                  "system; nothing was written"
+        with pytest.raises(EnvironmentProblem) as e:
+            check_writable(ro, "the backtest", "pass another folder")   # there: no "(in ...)"
+        assert str(e.value) == f"cannot write the backtest to {ro}: read-only file system; nothing was written " \
+                               "— pass another folder"
+    check_writable(ro / "new" / "bt", "the backtest")                   # writable: no error, and nothing left
+    assert list(ro.iterdir()) == []
