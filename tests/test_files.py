@@ -53,3 +53,34 @@ def test_check_writable_probes_the_folder_the_file_would_be_made_in(tmp_path, mo
                                "— pass another folder"
     check_writable(ro / "new" / "bt", "the backtest")                   # writable: no error, and nothing left
     assert list(ro.iterdir()) == []
+
+
+@pytest.mark.parametrize("winerror, held", [(5, True), (32, True), (None, False), (2, False)])
+def test_only_windows_access_denied_or_sharing_violation_on_a_file_there_is_a_file_held_open(tmp_path, winerror,
+                                                                                                 held):
+    """Windows refuses to replace a file another program has open with ERROR_ACCESS_DENIED (5) or
+    ERROR_SHARING_VIOLATION (32); a POSIX PermissionError (no winerror) is the folder's permissions."""
+    from lstmkit.files import _held_open_fix
+    (tmp_path / "out.csv").write_text("open in a spreadsheet")
+    e = PermissionError(13, "Permission denied")
+    if winerror is not None:
+        e.winerror = winerror
+    fix = _held_open_fix(e, tmp_path / "out.csv")
+    assert (fix is not None) == held
+    if held:
+        assert fix.startswith(f"close {tmp_path / 'out.csv'} in the program that has it open")
+        assert _held_open_fix(e, tmp_path / "missing.csv") is None           # no such file: nothing holds it
+        assert _held_open_fix(OSError(28, "No space left on device"), tmp_path / "out.csv") is None
+
+
+def test_a_file_too_large_names_the_process_limit_only_when_there_is_one(tmp_path, monkeypatch):
+    import errno
+    from lstmkit.files import write_fix
+    resource = pytest.importorskip("resource")                      # POSIX: Windows has no file size limit
+    e = OSError(errno.EFBIG, "File too large")
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (1_000_000, resource.RLIM_INFINITY))
+    assert write_fix(e, tmp_path) == ("raise the file size limit this command runs under (1000000 bytes; `ulimit -f` "
+                                      "in the shell, the job's file size limit in a scheduler)")
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert write_fix(e, tmp_path) == f"write {tmp_path} on another file system: this one takes no file this large"
+    assert write_fix(OSError(errno.ENOSPC, "No space left"), tmp_path) == f"free space or fix permissions on {tmp_path}"
