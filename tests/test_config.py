@@ -182,3 +182,11 @@ def test_one_item_where_a_list_goes_is_shown_as_the_list_of_it():
 def test_progress_takes_a_bool_as_verbose_does():
     """``progress=False`` (scikit-learn's ``verbose=False``) was 'unknown progress False'."""
     assert (TrainConfig(progress=False).progress, TrainConfig(progress=True).progress) == ("off", "auto")
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, float("inf"), float("nan"), True, "5"])
+def test_a_time_budget_is_a_finite_number_of_minutes_above_0(budget):
+    with pytest.raises(LstmkitError, match=f"`max_minutes` must be a number > 0, got {budget!r}"):
+        TrainConfig(max_minutes=budget)
+    assert TrainConfig(max_minutes=0.5).max_minutes == 0.5 and TrainConfig(max_minutes=2).max_minutes == 2
+    assert TrainConfig(max_minutes=None).max_minutes is None                # no budget
