@@ -84,3 +84,16 @@ def test_a_file_too_large_names_the_process_limit_only_when_there_is_one(tmp_pat
     monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     assert write_fix(e, tmp_path) == f"write {tmp_path} on another file system: this one takes no file this large"
     assert write_fix(OSError(errno.ENOSPC, "No space left"), tmp_path) == f"free space or fix permissions on {tmp_path}"
+
+
+def test_a_descriptors_path_is_a_stream_though_it_resolves_to_a_regular_file(tmp_path):
+    """``--out /dev/fd/3`` where the shell opened 3 on a file (``3>out.csv``): written into, not
+    replaced by a rename (which would put a file where the process's descriptor link is)."""
+    from lstmkit.files import is_stream
+    if not os.path.isdir("/dev/fd") or not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no /dev/fd and /proc here")
+    target = tmp_path / "out.csv"
+    with open(target, "w") as f:
+        assert is_stream(f"/dev/fd/{f.fileno()}") and is_stream(f"/proc/self/fd/{f.fileno()}")
+        assert not is_stream(target) and not is_stream(tmp_path)          # the file itself, and a folder
+    assert not is_stream(tmp_path / "missing.csv")
