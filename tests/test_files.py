@@ -97,3 +97,16 @@ def test_a_descriptors_path_is_a_stream_though_it_resolves_to_a_regular_file(tmp
         assert is_stream(f"/dev/fd/{f.fileno()}") and is_stream(f"/proc/self/fd/{f.fileno()}")
         assert not is_stream(target) and not is_stream(tmp_path)          # the file itself, and a folder
     assert not is_stream(tmp_path / "missing.csv")
+
+
+def test_a_write_onto_a_folder_is_refused_with_a_file_inside_it_or_a_move_as_the_fix(tmp_path):
+    (tmp_path / "preds").mkdir()
+    (tmp_path / "preds.csv").mkdir()                                  # a folder named like a file
+    with pytest.raises(LstmkitError) as e:
+        atomic_write(tmp_path / "preds", lambda tmp: None)
+    assert str(e.value) == f"cannot write {tmp_path / 'preds'}: it is a folder — name a file inside it, e.g. " \
+                           f"{tmp_path / 'preds' / 'out.csv'}"
+    with pytest.raises(LstmkitError) as e:
+        atomic_write(tmp_path / "preds.csv", lambda tmp: None)
+    assert str(e.value).endswith(f"name a file that is not a folder, or move {tmp_path / 'preds.csv'} aside")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preds", "preds.csv"]      # and nothing else was written
