@@ -1,5 +1,6 @@
 """The config dataclasses: checks in __post_init__, the YAML round trip, shared choice sets."""
 import dataclasses
+import re
 import typing
 
 import pytest
@@ -190,3 +191,17 @@ def test_a_time_budget_is_a_finite_number_of_minutes_above_0(budget):
         TrainConfig(max_minutes=budget)
     assert TrainConfig(max_minutes=0.5).max_minutes == 0.5 and TrainConfig(max_minutes=2).max_minutes == 2
     assert TrainConfig(max_minutes=None).max_minutes is None                # no budget
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, True, 4.0, "42"])
+def test_a_seed_is_a_whole_number_from_0_to_2_to_the_32_minus_1(seed):
+    """numpy's and torch's generators both take 0 .. 2**32 - 1; a bool is no seed."""
+    from lstmkit.config import check_seed
+    with pytest.raises(LstmkitError, match=f"`seed` must be a whole number from 0 to 4294967295, got "
+                                           f"{re.escape(repr(seed))}"):
+        check_seed(seed)
+    check_seed(0)
+    check_seed(2**32 - 1)
+    check_seed(7, "fold_seed", most=7)
+    with pytest.raises(LstmkitError, match="`fold_seed` must be a whole number from 0 to 7, got 8"):
+        check_seed(8, "fold_seed", most=7)

@@ -110,3 +110,20 @@ def test_a_write_onto_a_folder_is_refused_with_a_file_inside_it_or_a_move_as_the
         atomic_write(tmp_path / "preds.csv", lambda tmp: None)
     assert str(e.value).endswith(f"name a file that is not a folder, or move {tmp_path / 'preds.csv'} aside")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preds", "preds.csv"]      # and nothing else was written
+
+
+def test_a_write_whose_folders_cannot_be_made_names_the_reason_and_leaves_nothing(tmp_path, monkeypatch):
+    """A read-only mount: as the kernel does, making a folder whose parent is missing is ENOENT, and
+    one whose parent is there EROFS; the error names the read-only file system, not a missing folder."""
+    import errno
+
+    def mkdir(path, mode=0o777, *, dir_fd=None):
+        if not os.path.isdir(os.path.dirname(os.fspath(path))):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+    target = tmp_path / "new" / "deeper" / "out.csv"
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    with pytest.raises(EnvironmentProblem) as e:
+        atomic_write(target, lambda tmp: open(tmp, "w").close())
+    assert e.value.message == f"could not write {target} (read-only file system); {target} was not created"
+    assert list(tmp_path.iterdir()) == []
