@@ -205,3 +205,25 @@ def test_a_seed_is_a_whole_number_from_0_to_2_to_the_32_minus_1(seed):
     check_seed(7, "fold_seed", most=7)
     with pytest.raises(LstmkitError, match="`fold_seed` must be a whole number from 0 to 7, got 8"):
         check_seed(8, "fold_seed", most=7)
+
+
+def test_config_source_reads_a_settings_file_or_the_settings_a_run_recorded(tmp_path):
+    import json
+    from lstmkit.config import config_source
+    from lstmkit.runs import FORMAT_VERSION
+    (tmp_path / "c.yaml").write_text("lookback: 12\n")
+    assert config_source(tmp_path / "c.yaml") == ({"lookback": 12}, None)
+    with pytest.raises(LstmkitError, match="config file not found: .*missing.yaml"):
+        config_source(tmp_path / "missing.yaml")
+    with pytest.raises(LstmkitError, match="is a folder, not a config file nor a run folder"):
+        config_source(tmp_path)
+    start, run = tmp_path / "start", tmp_path / "tuned"
+    for folder in (start, run):
+        folder.mkdir()
+    (start / "lstmkit.json").write_text(json.dumps({"format_version": FORMAT_VERSION, "task": "lm", "config": {}}))
+    (run / "lstmkit.json").write_text(json.dumps({
+        "format_version": FORMAT_VERSION, "task": "lm", "config": {"init_from": "runs/start", "hidden_size": 8},
+        "data": {"init_from": {"run": str(start)}}}))
+    # init_from as typed was relative to where that run trained: the absolute place it recorded replaces it
+    assert config_source(run) == ({"init_from": str(start), "hidden_size": 8}, "lm")
+    assert config_source(run / "lstmkit.json") == config_source(run)
