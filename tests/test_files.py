@@ -127,3 +127,17 @@ def test_a_write_whose_folders_cannot_be_made_names_the_reason_and_leaves_nothin
         atomic_write(target, lambda tmp: open(tmp, "w").close())
     assert e.value.message == f"could not write {target} (read-only file system); {target} was not created"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_json_takes_a_file_of_the_limit_and_refuses_one_byte_more(tmp_path, monkeypatch):
+    import lstmkit.files
+    from lstmkit.files import read_json
+    monkeypatch.setattr(lstmkit.files, "JSON_LIMIT", 10)
+    (tmp_path / "at.json").write_text('[1,2,3,44]')                      # 10 bytes
+    (tmp_path / "past.json").write_text('[1,2,3,444]')                   # 11 bytes
+    assert read_json(tmp_path / "at.json", "restore it") == [1, 2, 3, 44]
+    with pytest.raises(LstmkitError, match="past.json is 0 MiB, larger than any JSON file lstmkit writes"):
+        read_json(tmp_path / "past.json", "restore it")
+    (tmp_path / "bad.json").write_text('[1,')
+    with pytest.raises(LstmkitError, match=r"bad.json is corrupt \(not valid JSON\) — restore it"):
+        read_json(tmp_path / "bad.json", "restore it")
