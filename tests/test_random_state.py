@@ -113,3 +113,20 @@ def test_a_state_saved_with_cuda_generators_is_set_on_a_machine_without_cuda(mon
     expected = torch.rand(3)
     set_rng_state(saved)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_lent_block_in_a_thread_that_never_held_the_generators_changes_nothing():
+    """``lent_random`` in a fresh thread (a service's request thread calling a callback's code)."""
+    from lstmkit.random_state import lent_random
+    seen = []
+
+    def run():
+        torch.manual_seed(4)
+        with lent_random():
+            seen.append(torch.rand(1))
+        seen.append(torch.rand(1))
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    torch.manual_seed(4)
+    assert len(seen) == 2 and torch.equal(torch.cat(seen), torch.rand(2))     # no error, nothing set back
