@@ -144,8 +144,10 @@ def test_read_json_takes_a_file_of_the_limit_and_refuses_one_byte_more(tmp_path,
         read_json(tmp_path / "bad.json", "restore it")
 
 
-@pytest.mark.parametrize("name, refused", [("COM1.csv", "'COM1' is a device's name"), ("lpt9", "'lpt9' is a device's name"),
-                                           ("NUL .txt", "'NUL ' is a device's name"), ("COM10.csv", None), ("CONSOLE.csv", None), ("10:30", "holds ':'"),
+@pytest.mark.parametrize("name, refused", [("COM1.csv", "'COM1' is a device's name"),
+                                           ("lpt9", "'lpt9' is a device's name"),
+                                           ("NUL .txt", "'NUL ' is a device's name"), ("COM10.csv", None),
+                                           ("CONSOLE.csv", None), ("10:30", "holds ':'"),
                                            ("out.", "ends in a dot"), ("out ", "ends in a space")])
 def test_windows_names_refused_are_its_devices_its_reserved_characters_and_trailing_dots(name, refused):
     """Windows' reserved device names are CON, PRN, AUX, NUL, COM1-COM9 and LPT1-LPT9, with any

@@ -134,7 +134,8 @@ def test_load_hands_the_run_to_its_tasks_room_and_refuses_a_room_without_load(tm
     import types
     room = types.ModuleType("lstmkit.tasks.handmade")                # a task's room, found by the run's task name
     monkeypatch.setitem(sys.modules, "lstmkit.tasks.handmade", room)
-    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "handmade", "status": "finished"})
+    write_json(tmp_path / "lstmkit.json",
+               {"format_version": FORMAT_VERSION, "task": "handmade", "status": "finished"})
     with pytest.raises(LstmkitError, match="is a 'handmade' run, which this version of lstmkit cannot load"):
         lstmkit.load(tmp_path)                                         # the room has no load()
     room.load = lambda run: ("loaded by its room", run)
