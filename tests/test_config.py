@@ -193,6 +193,15 @@ def test_a_time_budget_is_a_finite_number_of_minutes_above_0(budget):
     assert TrainConfig(max_minutes=None).max_minutes is None                # no budget
 
 
+def test_a_refused_time_budget_shows_a_budget_in_the_callers_words():
+    """It said 'pass max_minutes= with a positive number of minutes' to a Python caller."""
+    from lstmkit.errors import caller_wording
+    with pytest.raises(LstmkitError, match="— pass --max-minutes 30, say \\(minutes\\), or leave it out$"):
+        TrainConfig(max_minutes=0)
+    with caller_wording(python=True), pytest.raises(LstmkitError, match="— pass max_minutes=30, say"):
+        TrainConfig(max_minutes=0)
+
+
 @pytest.mark.parametrize("seed", [-1, 2**32, True, 4.0, "42"])
 def test_a_seed_is_a_whole_number_from_0_to_2_to_the_32_minus_1(seed):
     """numpy's and torch's generators both take 0 .. 2**32 - 1; a bool is no seed."""
