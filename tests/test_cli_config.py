@@ -21,6 +21,7 @@ import yaml
 from cli_helpers import run_cli
 from lstmkit.cli_config import ALIASES, field_help, option_specs
 from lstmkit.config import TrainConfig, field_types
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.lm.config import LMConfig
@@ -514,3 +515,37 @@ def test_tune_reads_a_settings_files_data_beside_it(monkeypatch, capsys, tmp_pat
     with pytest.raises(Stop):
         run_cli(["tune", "forecast", "--config", "../configs/t.yaml"], capsys)
     assert seen == [str(Path("../configs/sales.csv"))]
+
+
+def test_flags_win_over_the_settings_file_key_by_key_and_none_typed_replaces_its_value(tmp_path):
+    """``resolve_params``: a flag given replaces the file's key (``--scaler none`` too), a ``train:``
+    block is merged key by key, and trainer keys at the file's top level join its ``train:`` block
+    (over it: flat keys win, as :func:`lstmkit.config.split_train_params` says)."""
+    from lstmkit.cli_config import resolve_params
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("lookback: 12\nhorizon: 2\nscaler: minmax\nlr: 0.5\ntrain:\n  lr: 0.01\n  max_epochs: 9\n")
+    flags = {"lookback": 24, "scaler": None, "train": {"max_epochs": 3}}
+    assert resolve_params(cfg, flags) == {"lookback": 24, "horizon": 2, "scaler": None,
+                                          "train": {"lr": 0.5, "max_epochs": 3}}
+    assert resolve_params(None, flags) == flags                               # no file: the flags alone
+    assert resolve_params(cfg, {}) == {"lookback": 12, "horizon": 2, "scaler": "minmax",
+                                       "train": {"lr": 0.5, "max_epochs": 9}}
+
+
+def test_a_settings_files_data_path_is_read_beside_it_unless_only_the_working_folder_has_it(tmp_path, monkeypatch):
+    from lstmkit.cli_config import config_file_path
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "work").mkdir()
+    cfg = tmp_path / "conf" / "c.yaml"
+    monkeypatch.chdir(tmp_path / "work")
+    (tmp_path / "work" / "here.csv").write_text("y\n1\n")
+    assert config_file_path("here.csv", cfg) == "here.csv"                    # only the working folder has it
+    (tmp_path / "conf" / "beside.csv").write_text("y\n1\n")
+    assert config_file_path("beside.csv", cfg) == str(tmp_path / "conf" / "beside.csv")
+    assert config_file_path("beside.csv", None) == "beside.csv"               # a flag: from the working folder
+    assert config_file_path(str(tmp_path / "work" / "here.csv"), cfg) == str(tmp_path / "work" / "here.csv")
+    (tmp_path / "conf" / "here.csv").write_text("y\n2\n")                     # both: beside the file, with a word
+    with pytest.warns(UserWarning, match="read beside it"):
+        assert config_file_path("here.csv", cfg) == str(tmp_path / "conf" / "here.csv")
+    with pytest.raises(LstmkitError, match="'data:' in .* must be one file's path, got"):
+        config_file_path(["a.csv", "b.csv"], cfg)

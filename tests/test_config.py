@@ -1,5 +1,6 @@
 """The config dataclasses: checks in __post_init__, the YAML round trip, shared choice sets."""
 import dataclasses
+import re
 import typing
 
 import pytest
@@ -182,3 +183,56 @@ def test_one_item_where_a_list_goes_is_shown_as_the_list_of_it():
 def test_progress_takes_a_bool_as_verbose_does():
     """``progress=False`` (scikit-learn's ``verbose=False``) was 'unknown progress False'."""
     assert (TrainConfig(progress=False).progress, TrainConfig(progress=True).progress) == ("off", "auto")
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, float("inf"), float("nan"), True, "5"])
+def test_a_time_budget_is_a_finite_number_of_minutes_above_0(budget):
+    with pytest.raises(LstmkitError, match=f"`max_minutes` must be a number > 0, got {budget!r}"):
+        TrainConfig(max_minutes=budget)
+    assert TrainConfig(max_minutes=0.5).max_minutes == 0.5 and TrainConfig(max_minutes=2).max_minutes == 2
+    assert TrainConfig(max_minutes=None).max_minutes is None                # no budget
+
+
+def test_a_refused_time_budget_shows_a_budget_in_the_callers_words():
+    """It said 'pass max_minutes= with a positive number of minutes' to a Python caller."""
+    from lstmkit.errors import caller_wording
+    with pytest.raises(LstmkitError, match="— pass --max-minutes 30, say \\(minutes\\), or leave it out$"):
+        TrainConfig(max_minutes=0)
+    with caller_wording(python=True), pytest.raises(LstmkitError, match="— pass max_minutes=30, say"):
+        TrainConfig(max_minutes=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, True, 4.0, "42"])
+def test_a_seed_is_a_whole_number_from_0_to_2_to_the_32_minus_1(seed):
+    """numpy's and torch's generators both take 0 .. 2**32 - 1; a bool is no seed."""
+    from lstmkit.config import check_seed
+    with pytest.raises(LstmkitError, match=f"`seed` must be a whole number from 0 to 4294967295, got "
+                                           f"{re.escape(repr(seed))}"):
+        check_seed(seed)
+    check_seed(0)
+    check_seed(2**32 - 1)
+    check_seed(7, "fold_seed", most=7)
+    with pytest.raises(LstmkitError, match="`fold_seed` must be a whole number from 0 to 7, got 8"):
+        check_seed(8, "fold_seed", most=7)
+
+
+def test_config_source_reads_a_settings_file_or_the_settings_a_run_recorded(tmp_path):
+    import json
+    from lstmkit.config import config_source
+    from lstmkit.runs import FORMAT_VERSION
+    (tmp_path / "c.yaml").write_text("lookback: 12\n")
+    assert config_source(tmp_path / "c.yaml") == ({"lookback": 12}, None)
+    with pytest.raises(LstmkitError, match="config file not found: .*missing.yaml"):
+        config_source(tmp_path / "missing.yaml")
+    with pytest.raises(LstmkitError, match="is a folder, not a config file nor a run folder"):
+        config_source(tmp_path)
+    start, run = tmp_path / "start", tmp_path / "tuned"
+    for folder in (start, run):
+        folder.mkdir()
+    (start / "lstmkit.json").write_text(json.dumps({"format_version": FORMAT_VERSION, "task": "lm", "config": {}}))
+    (run / "lstmkit.json").write_text(json.dumps({
+        "format_version": FORMAT_VERSION, "task": "lm", "config": {"init_from": "runs/start", "hidden_size": 8},
+        "data": {"init_from": {"run": str(start)}}}))
+    # init_from as typed was relative to where that run trained: the absolute place it recorded replaces it
+    assert config_source(run) == ({"init_from": str(start), "hidden_size": 8}, "lm")
+    assert config_source(run / "lstmkit.json") == config_source(run)

@@ -127,3 +127,16 @@ def test_a_load_while_another_thread_fits_draws_nothing_from_the_fits_generators
     finally:
         done.set()
         other.join()
+
+
+def test_load_hands_the_run_to_its_tasks_room_and_refuses_a_room_without_load(tmp_path, monkeypatch):
+    import sys
+    import types
+    room = types.ModuleType("lstmkit.tasks.handmade")                # a task's room, found by the run's task name
+    monkeypatch.setitem(sys.modules, "lstmkit.tasks.handmade", room)
+    write_json(tmp_path / "lstmkit.json",
+               {"format_version": FORMAT_VERSION, "task": "handmade", "status": "finished"})
+    with pytest.raises(LstmkitError, match="is a 'handmade' run, which this version of lstmkit cannot load"):
+        lstmkit.load(tmp_path)                                         # the room has no load()
+    room.load = lambda run: ("loaded by its room", run)
+    assert lstmkit.load(tmp_path) == ("loaded by its room", tmp_path)

@@ -1,6 +1,7 @@
 """random_state.held_random: the process's random generators held by a block, the caller's given back."""
 import threading
 
+import pytest
 import torch
 
 from lstmkit.random_state import held_random
@@ -97,3 +98,35 @@ def test_a_lent_block_outside_a_held_one_changes_nothing():
         got = torch.rand(1)
     torch.manual_seed(4)
     assert torch.equal(got, torch.rand(1))
+
+
+def test_a_state_saved_with_cuda_generators_is_set_on_a_machine_without_cuda(monkeypatch):
+    """A checkpoint written on a GPU machine holds ``rng.cuda.N`` states; resumed where there is no
+    CUDA, torch's CPU state is set and the CUDA ones are left (setting them raised there)."""
+    import torch
+    from lstmkit.random_state import py_rng_state, set_rng_state
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: pytest.fail("set CUDA states without CUDA"))
+    torch.manual_seed(3)
+    saved = {"tensors": {"rng.torch": torch.get_rng_state(), "rng.cuda.0": torch.get_rng_state()},
+             "python": py_rng_state()}
+    expected = torch.rand(3)
+    set_rng_state(saved)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_lent_block_in_a_thread_that_never_held_the_generators_changes_nothing():
+    """``lent_random`` in a fresh thread (a service's request thread calling a callback's code)."""
+    from lstmkit.random_state import lent_random
+    seen = []
+
+    def run():
+        torch.manual_seed(4)
+        with lent_random():
+            seen.append(torch.rand(1))
+        seen.append(torch.rand(1))
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    torch.manual_seed(4)
+    assert len(seen) == 2 and torch.equal(torch.cat(seen), torch.rand(2))     # no error, nothing set back

@@ -80,7 +80,7 @@ class TrainConfig:
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                    or not math.isfinite(budget) or budget <= 0):
             raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
-                               f"pass {opt('max_minutes')} with a positive number of minutes, or leave it out")
+                               f"pass {opt('max_minutes', 30)}, say (minutes), or leave it out")
         check_types(self)
         check_seed(self.seed)
         check_range(self, "lr", 0, math.inf, "1e-3", low_open=True)

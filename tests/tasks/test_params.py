@@ -80,6 +80,9 @@ def test_set_params_checks_as_the_constructor_and_returns_the_estimator(name):
         est.set_params(hiden_size=8)
     with pytest.raises(LstmkitError, match="hidden_size"):
         est.set_params(hidden_size=16.5)
+    # the fix in a Python caller's words, not --batch-size
+    with pytest.raises(LstmkitError, match=r"`batch_size` must be a positive integer, got 0 — pass batch_size=1 or more$"):
+        est.set_params(batch_size=0)
     assert est.config.hidden_size == 24                          # a refused change leaves the settings
 
 

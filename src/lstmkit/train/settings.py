@@ -88,7 +88,7 @@ def check_train_config(cfg: TrainConfig) -> None:
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                or not math.isfinite(budget) or budget <= 0):
         raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
-                           f"pass {opt('max_minutes')} with a positive number of minutes, or leave it out")
+                           f"pass {opt('max_minutes', 30)}, say (minutes), or leave it out")
     for name in ("nan_retries", "checkpoint_every"):
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

@@ -1,0 +1,60 @@
+"""lstmkit.table_out: a command's table, written in the type its file name asks for."""
+import json
+
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.table_out import check_table_out, echo_or_write_table
+
+
+@pytest.fixture(scope="module")
+def zoned():
+    """Two hours of Paris time on 2024-03-01: 00:00+01:00 is 23:00 UTC the day before."""
+    return pd.DataFrame({"time": pd.date_range("2024-03-01", periods=2, freq="h", tz="Europe/Paris"),
+                         "y": [1.5, 2.0]})
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.txt", "t.TSV", "t.json", "t.jsonl", "t.parquet", "t.pq", "t.xlsx", "t"])
+def test_each_suffix_is_written_as_its_type_and_reads_back(tmp_path, capsys, name):
+    df = pd.DataFrame({"id": ["a", "b"], "y": [1.5, 2.0]}, index=[5, 7])    # rows kept of a larger table
+    echo_or_write_table(df, tmp_path / name)
+    path, kind = tmp_path / name, name.rsplit(".", 1)[-1].lower() if "." in name else "csv"
+    read_csv, read_parquet = (lambda: pd.read_csv(path)), (lambda: pd.read_parquet(path))
+    back = {"csv": read_csv, "txt": read_csv, "tsv": lambda: pd.read_csv(path, sep="\t"),
+            "json": lambda: pd.DataFrame(json.loads(path.read_text())),
+            "jsonl": lambda: pd.read_json(path, lines=True), "parquet": read_parquet, "pq": read_parquet,
+            "xlsx": lambda: pd.read_excel(path)}[kind]()
+    pd.testing.assert_frame_equal(back, df.reset_index(drop=True))        # the columns alone, not the index
+    assert capsys.readouterr().out == f"wrote 2 rows to {path}\n"
+
+
+def test_no_out_is_csv_on_standard_output(capsys):
+    echo_or_write_table(pd.DataFrame({"id": ["a"], "y": [1]}), None)
+    assert capsys.readouterr().out == "id,y\na,1\n"
+
+
+@pytest.mark.parametrize("out", ["t.xls", "t.csv.gz", "t.feather"])
+def test_a_suffix_no_writer_has_is_refused_before_any_work(tmp_path, out):
+    with pytest.raises(LstmkitError, match=r"cannot write a table as '\.\w+'"):
+        check_table_out(tmp_path / out)
+    check_table_out(None)
+    check_table_out(tmp_path / "t.Parquet")
+
+
+def test_zoned_times_are_written_on_their_own_clock(tmp_path, zoned, capsys):
+    echo_or_write_table(zoned, tmp_path / "t.json")
+    assert [r["time"] for r in json.loads((tmp_path / "t.json").read_text())] == \
+        ["2024-03-01T00:00:00+01:00", "2024-03-01T01:00:00+01:00"]
+    echo_or_write_table(zoned, tmp_path / "t.jsonl")
+    assert json.loads((tmp_path / "t.jsonl").read_text().splitlines()[1])["time"] == "2024-03-01T01:00:00+01:00"
+    echo_or_write_table(zoned, tmp_path / "t.xlsx")                  # a workbook's cells hold no zone: the local clock
+    assert list(pd.read_excel(tmp_path / "t.xlsx")["time"]) == [pd.Timestamp("2024-03-01 00:00"),
+                                                                 pd.Timestamp("2024-03-01 01:00")]
+
+
+def test_a_cell_a_workbook_cannot_hold_is_named_by_row_and_column(tmp_path):
+    df = pd.DataFrame({"id": ["a", "b"], "text": ["fine", "page\x0cbreak"]})
+    with pytest.raises(LstmkitError, match=r"row 2 of column 'text' holds a control character \('\\x0c'\)"):
+        echo_or_write_table(df, tmp_path / "t.xlsx")
+    assert list(tmp_path.iterdir()) == []
