@@ -83,6 +83,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["lm", "sample", "--run", "{d}/run", "--temperature", "-0.5"], 2, "temperature"),
     (["lm", "sample", "--run", "{d}/run", "--temperature", "nan"], 2, "temperature"),
     (["lm", "sample", "--run", "{d}/run", "--top-k", "0"], 2, "top"),
+    (["lm", "sample", "--run", "{d}/run", "--top-p", "0"], 2, "`top_p` must be a number above 0 and at most 1"),
+    (["lm", "sample", "--run", "{d}/run", "--top-p", "1.5"], 2, "--top-p 0.9"),
     (["lm", "sample", "--run", "{d}/run", "--seed", "-1"], 2, "seed"),
     (["lm", "sample", "--run", "{d}/run", "--n", "100000000000"], 2, "at most 1000000"),
     (["lm", "sample", "--run", "{d}/run", "--temperature", "inf"], 2, "temperature"),

@@ -46,6 +46,9 @@ CASES = [
     ("temperature-a-bool", '{"prefix": "a", "temperature": true}', ("body", "temperature")),
     ("temperature-a-string", '{"prefix": "a", "temperature": "1"}', ("body", "temperature")),
     ("top-k-zero", '{"prefix": "a", "top_k": 0}', ("body", "top_k")),
+    ("top-p-zero", '{"prefix": "a", "top_p": 0}', ("body", "top_p")),
+    ("top-p-above-one", '{"prefix": "a", "top_p": 1.5}', ("body", "top_p")),
+    ("top-p-a-string", '{"prefix": "a", "top_p": "0.9"}', ("body", "top_p")),
     # read one step at a time, each state keeping its prefix: 99,000 characters held the service for
     # minutes and tens of GB, so a prefix is bounded as a scored text is
     ("prefix-too-many-tokens", json.dumps({"prefix": "a" * 4097}), ("body", "prefix")),

@@ -240,6 +240,12 @@ def test_sample_equals_the_estimators_and_is_repeatable(char_lm):
     greedy = adapter.answer(torch_net, prefix="the ", seed=0, max_tokens=1000, temperature=0)
     assert greedy["text"] == char_lm.sample(prefix="the ", seed=1, temperature=0)
     assert adapter.answer(onnx_net, prefix="the ", seed=2, max_tokens=1000, temperature=0) == greedy
+    # nucleus sampling as Python's, on either engine; a nucleus of a hair's mass is the likeliest token alone
+    a = adapter.answer(torch_net, prefix="the ", seed=4, max_tokens=1000, temperature=0.8, top_p=0.9)
+    assert a["text"] == char_lm.sample(prefix="the ", seed=4, temperature=0.8, top_p=0.9)
+    assert adapter.answer(onnx_net, prefix="the ", seed=4, max_tokens=1000, temperature=0.8, top_p=0.9) == a
+    for net in (torch_net, onnx_net):
+        assert adapter.answer(net, prefix="the ", seed=5, max_tokens=1000, top_p=1e-9) == greedy
     short = adapter.answer(torch_net, prefix="", seed=0, max_tokens=2, temperature=50.0)
     assert short["drawn"] <= 2 and (short["drawn"] == 2 or short["finished"])
 
@@ -286,6 +292,11 @@ def test_a_sample_s_prefix_is_bounded_by_its_last_line_the_one_the_model_reads(c
     ({"prefix": "a", "temperature": float("inf")}, ["temperature"]),
     ({"prefix": "a", "temperature": "1"}, ["temperature"]),
     ({"prefix": "a", "top_k": 0}, ["top_k"]),
+    ({"prefix": "a", "top_p": 0}, ["top_p"]),
+    ({"prefix": "a", "top_p": 1.5}, ["top_p"]),
+    ({"prefix": "a", "top_p": float("nan")}, ["top_p"]),
+    ({"prefix": "a", "top_p": True}, ["top_p"]),
+    ({"texts": ["a"], "top_p": 0.9}, ["top_p"]),
     ({"prefix": "a", "seed": -1}, ["seed"]),
 ], ids=lambda v: json.dumps(v) if isinstance(v, dict) else None)
 def test_bad_requests_name_their_field(char_lm, request_, loc):

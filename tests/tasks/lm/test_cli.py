@@ -163,6 +163,9 @@ def test_sample_at_temperature_0_is_greedy(capsys, run):
         texts.add(out)
     code, out, _ = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--top-k", "1", "--seed", "3")
     assert texts == {out}
+    # a nucleus of a hair's mass holds the likeliest token alone
+    code, out, _ = cli(capsys, "lm", "sample", "--run", run, "--n", "20", "--top-p", "1e-9", "--seed", "4")
+    assert code == 0 and texts == {out}
 
 
 def test_resume_continues_an_interrupted_run(capsys, cfg, corpus, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import LMTokenizer
-from lstmkit.tasks.lm.scorer import GraphScorer, sample_text
+from lstmkit.tasks.lm.scorer import GraphScorer, nucleus, sample_text
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,45 @@ def test_top_k_draws_from_exactly_the_k_likeliest_renormalised(tok):
     assert set(got) == {"a", "b"} and got["a"] == pytest.approx(16 / 25, abs=0.03)
 
 
+def test_nucleus_keeps_the_fewest_likeliest_tokens_reaching_top_p_renormalised():
+    """Holtzman et al.'s nucleus of (0.5, 0.3, 0.15, 0.05): at p = 0.8 the first two reach it
+    exactly (5/8, 3/8); just above 0.8 the third joins (0.5, 0.3, 0.15 over 0.95); at p = 0.3 the
+    likeliest alone; at 1 every token. A token tied with the last one kept is kept too: (0.4, 0.3,
+    0.3) at p = 0.5 keeps all three."""
+    p = np.array([0.15, 0.5, 0.05, 0.3])
+    assert nucleus(p, 0.8) == pytest.approx([0, 5 / 8, 0, 3 / 8])
+    assert nucleus(p, 0.81) == pytest.approx([0.15 / 0.95, 0.5 / 0.95, 0, 0.3 / 0.95])
+    assert nucleus(p, 0.3) == pytest.approx([0, 1, 0, 0])
+    assert nucleus(p, 1.0) == pytest.approx(p)
+    assert nucleus(np.array([0.3, 0.4, 0.3]), 0.5) == pytest.approx([0.3, 0.4, 0.3])
+    # probabilities read back from logs sum a hair off: 0.8 is still reached by the first two
+    q = np.exp(np.log(p))
+    assert nucleus(q / q.sum(), 0.8) == pytest.approx([0, 5 / 8, 0, 3 / 8])
+
+
+def test_top_p_draws_from_the_nucleus_of_the_tempered_distribution(tok):
+    """a 0.4, b 0.3, c 0.2, </s> 0.1; a line's first token excludes </s>: a 4/9, b 3/9, c 2/9.
+    top_p = 0.7 keeps a and b (7/9 >= 0.7), drawn 4/7 and 3/7; top_p = 0.4 keeps a alone (4/9).
+    The nucleus is taken after the temperature: at T = 0.5 the squares 16, 9, 4 (of 29) put a at
+    0.55, so top_p = 0.5 keeps a alone, where untempered it would keep a and b (4/9 < 0.5)."""
+    sc = fixed_scorer(tok, {"a": 0.4, "b": 0.3, "c": 0.2, "</s>": 0.1})
+
+    def shares(top_p, temperature=1.0):
+        drawn = [sample_text(sc, 1, "", temperature, None, seed, top_p=top_p)[0] for seed in range(3000)]
+        return {t: drawn.count(t) / len(drawn) for t in set(drawn)}
+
+    got = shares(0.7)
+    assert set(got) == {"a", "b"} and got["a"] == pytest.approx(4 / 7, abs=0.03)
+    assert set(shares(0.4)) == {"a"}
+    assert set(shares(0.5)) == {"a", "b"}
+    assert set(shares(0.5, 0.5)) == {"a"}
+    got = shares(1.0)
+    assert set(got) == {"a", "b", "c"} and got["c"] == pytest.approx(2 / 9, abs=0.03)
+    # top_p = 1 is no cut: the same draws, seed for seed, as no top_p at all
+    assert [sample_text(sc, 5, "", 1.0, None, s, top_p=1.0) for s in range(20)] == \
+        [sample_text(sc, 5, "", 1.0, None, s) for s in range(20)]
+
+
 @pytest.fixture(scope="module")
 def lm(tiny):
     from lstmkit import LanguageModel
@@ -82,10 +121,12 @@ def lm(tiny):
     ({"temperature": float("nan")}, "temperature"), ({"temperature": float("inf")}, "temperature"),
     ({"temperature": -1e-9}, "temperature"), ({"temperature": "0.5"}, "temperature"),
     ({"top_k": True}, "top_k"), ({"top_k": 0}, "top_k"), ({"top_k": 2.0}, "top_k"), ({"top_k": -1}, "top_k"),
+    ({"top_p": 0}, "top_p"), ({"top_p": 1.0000001}, "top_p"), ({"top_p": float("nan")}, "top_p"),
+    ({"top_p": True}, "top_p"), ({"top_p": "0.9"}, "top_p"), ({"top_p": -0.5}, "top_p"),
     ({"seed": -1}, "seed"), ({"seed": 2**63}, "seed"), ({"seed": True}, "seed")])
 def test_sample_refuses_each_setting_outside_its_documented_range(lm, kwargs, word):
     """n_tokens: a positive integer, at most 1,000,000; temperature: a finite number, 0 or above;
-    top_k: a positive integer; seed: a whole number from 0 to 2**63 - 1. Booleans are no numbers."""
+    top_k: a positive integer; top_p: a number above 0, at most 1; seed: a whole number from 0 to 2**63 - 1. Booleans are no numbers."""
     with pytest.raises(LstmkitError, match=word):
         lm.sample(**kwargs)
 
@@ -95,13 +136,14 @@ def test_sample_takes_each_setting_at_the_ends_of_its_range(lm, monkeypatch):
     (the sampler stubbed: a million tokens take minutes)."""
     import lstmkit.tasks.lm.estimator as est
     seen = []
-    monkeypatch.setattr(est, "sample_text", lambda sc, n, prefix, t, k, seed, **kw: seen.append((n, t, k, seed)) or ("", {}))
+    monkeypatch.setattr(est, "sample_text", lambda sc, n, prefix, t, k, seed, top_p=None, **kw:
+                        seen.append((n, t, k, seed, top_p)) or ("", {}))
     for kwargs in ({"n_tokens": 1}, {"n_tokens": 1_000_000}, {"temperature": 0}, {"temperature": 1e308},
-                   {"top_k": 1}, {"seed": 0}, {"seed": 2**63 - 1}):
+                   {"top_k": 1}, {"seed": 0}, {"seed": 2**63 - 1}, {"top_p": 1e-300}, {"top_p": 1}):
         lm.sample(**kwargs)
-    assert seen == [(1, 1.0, None, None), (1_000_000, 1.0, None, None), (None, 0, None, None),
-                    (None, 1e308, None, None), (None, 1.0, 1, None), (None, 1.0, None, 0),
-                    (None, 1.0, None, 2**63 - 1)]
+    assert seen == [(1, 1.0, None, None, None), (1_000_000, 1.0, None, None, None), (None, 0, None, None, None),
+                    (None, 1e308, None, None, None), (None, 1.0, 1, None, None), (None, 1.0, None, 0, None),
+                    (None, 1.0, None, 2**63 - 1, None), (None, 1.0, None, None, 1e-300), (None, 1.0, None, None, 1)]
 
 
 def test_top_k_keeps_the_k_likeliest_of_a_large_vocabulary():

@@ -59,12 +59,15 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
                                       "the service's field, --n-tokens as Python's argument."),
            temperature: float = typer.Option(0.8, help="Below 1 more conservative, above 1 more varied; 0 draws the likeliest token each step (greedy)."),
            top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens (and any tied with the k-th)."),
+           top_p: Optional[float] = typer.Option(None, help="Nucleus sampling: draw only from the likeliest tokens "
+                                                 "whose probabilities sum to p (above 0, at most 1), after "
+                                                 "--temperature and --top-k."),
            seed: Optional[int] = typer.Option(None, help="Random seed (same seed, same text)."),
            progress: str = progress_option()):
     """Generate text from a trained language model."""
     from lstmkit.tasks.lm.estimator import LanguageModel
     est = LanguageModel.load(run).set_params(progress=progress)
-    typer.echo(est.sample(n, prefix=prefix, temperature=temperature, top_k=top_k, seed=seed))
+    typer.echo(est.sample(n, prefix=prefix, temperature=temperature, top_k=top_k, seed=seed, top_p=top_p))
 
 
 @app.command()

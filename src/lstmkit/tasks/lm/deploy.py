@@ -26,12 +26,13 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
                                             "perplexity": [per-token perplexity per line],
                                             "warnings": [texts mostly of tokens never seen in
                                                          training, as evaluate warns; absent: none]}
-    {"prefix": "the ", "max_tokens": 50, "temperature": 1.0, "top_k": null, "seed": 0}
+    {"prefix": "the ", "max_tokens": 50, "temperature": 1.0, "top_k": null, "top_p": null, "seed": 0}
                                         -> {"text": prefix + sample, "drawn": n, "finished": bool}
 
 A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
 ``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``top_k`` keeps the k
-likeliest tokens (and any tied with the k-th); ``seed`` (default none) makes it repeatable. A prefix of several
+likeliest tokens (and any tied with the k-th); ``top_p`` (above 0, at most 1) then the likeliest whose
+probabilities, after the temperature, sum to it (nucleus sampling); ``seed`` (default none) makes it repeatable. A prefix of several
 lines is continued on its last line, which the model reads alone (one ending in a line break: a new line). Token streams (one text piece per message, ``(h, c)`` per stream id) are
 :class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
 """
@@ -320,6 +321,8 @@ class LMAdapter(EstimatorAdapter):
             max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
             temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
             top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
+            top_p: Optional[Annotated[Finite, Field(gt=0, le=1)]] = Field(
+                None, description="sampling: draw from the likeliest tokens holding this share of the probability")
             seed: Optional[Int] = Field(None, ge=0, le=MAX_SAMPLE_SEED, description="sampling: repeatable draws")
 
         class LMResponse(BaseModel):
@@ -337,7 +340,7 @@ class LMAdapter(EstimatorAdapter):
 
     def answer(self, net: nn.Module, texts: list[str] | None = None, prefix: str | None = None,
                max_tokens: int | None = None, temperature: float | None = None, top_k: int | None = None,
-               seed: int | None = None) -> dict[str, Any]:
+               seed: int | None = None, top_p: float | None = None) -> dict[str, Any]:
         """A service request -> a score or a sample (see the module docstring); bad input is a
         :class:`BadRequest` naming its field."""
         if texts is not None and prefix is not None:
@@ -348,7 +351,7 @@ class LMAdapter(EstimatorAdapter):
                              'send {"texts": [...]} to score lines or {"prefix": "..."} to sample')
         if texts is not None:
             for name, value in (("max_tokens", max_tokens), ("temperature", temperature), ("top_k", top_k),
-                                ("seed", seed)):
+                                ("top_p", top_p), ("seed", seed)):
                 if value is not None:
                     raise BadRequest([name], f"'{name}' belongs to sampling (with 'prefix'); scoring takes "
                                      "'texts' only",
@@ -356,7 +359,7 @@ class LMAdapter(EstimatorAdapter):
             return self.score(net, texts)
         return self.sample(net, prefix, _count("max_tokens", max_tokens, 50, 1, MAX_TOKENS),
                            _temperature(temperature), _count("top_k", top_k, None, 1, None),
-                           _count("seed", seed, None, 0, MAX_SAMPLE_SEED))
+                           _count("seed", seed, None, 0, MAX_SAMPLE_SEED), _top_p(top_p))
 
     def score(self, net: nn.Module, texts: list[str]) -> dict[str, Any]:
         """``{"logprobs", "tokens", "perplexity"}`` of each text, one line each."""
@@ -396,7 +399,7 @@ class LMAdapter(EstimatorAdapter):
                              f"{train:.0%}): {unknown_text_why(level)}; send text like the training text"]}
 
     def sample(self, net: nn.Module, prefix: str, max_tokens: int = 50, temperature: float = 1.0,
-               top_k: int | None = None, seed: int | None = None) -> dict[str, Any]:
+               top_k: int | None = None, seed: int | None = None, top_p: float | None = None) -> dict[str, Any]:
         """``{"text", "drawn", "finished"}``: up to ``max_tokens`` tokens after ``prefix``, ending at
         ``</s>``, drawn with ``net``'s engine (an ONNX net steps its graph, carrying the state)."""
         if not isinstance(prefix, str):
@@ -414,7 +417,7 @@ class LMAdapter(EstimatorAdapter):
             scorer = GraphScorer(net.runner, self.tokenizer, net.runner.zero_state(1))
         else:
             scorer = LMScorer(net, self.tokenizer)
-        text, info = sample_text(scorer, max_tokens, prefix, temperature, top_k, seed, stop_at_end=True)
+        text, info = sample_text(scorer, max_tokens, prefix, temperature, top_k, seed, stop_at_end=True, top_p=top_p)
         return {"text": text, "drawn": info["tokens"], "finished": info["finished"]}
 
 
@@ -437,6 +440,16 @@ def _temperature(value: Any) -> float:
         raise BadRequest(["temperature"], f"`temperature` must be a finite number, 0 or above, got {value!r}",
                          "send a temperature of 0 or above (1.0 samples as trained, 0 the likeliest token each "
                          "step), or leave it out")
+    return float(value)
+
+
+def _top_p(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:     # NaN fails both
+        raise BadRequest(["top_p"], f"`top_p` must be a number above 0 and at most 1, got {value!r}",
+                         "send a top_p such as 0.9 (the likeliest tokens holding 90 % of the probability), "
+                         "or leave it out")
     return float(value)
 
 

@@ -359,14 +359,16 @@ class LanguageModel(RunEstimator):
             return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
-               top_k: int | None = None, seed: int | None = None) -> str:
+               top_k: int | None = None, seed: int | None = None, top_p: float | None = None) -> str:
         """Generate text after ``prefix``.
 
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits (0: the likeliest token
         each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens (and
-        any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        any tied with the k-th); ``top_p`` (0 to 1, nucleus sampling) then keeps the likeliest tokens
+        whose probabilities, after the temperature, sum to ``top_p`` (and any tied with the last of
+        them), as Holtzman et al. (2020) and Hugging Face's ``generate`` do; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
         has no empty line). A ``prefix`` of several lines is continued on its last line, which the
         model reads alone (each line starts afresh; a prefix ending in a line break starts a new
         one); one ending in a space goes on with a new word (at BPE level, the first token drawn
@@ -375,8 +377,8 @@ class LanguageModel(RunEstimator):
         """
         with public_call():
             self._check_fitted()
-            n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
-                {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()
+            n_tokens, temperature, top_k, seed, top_p = python_values(      # numpy's numbers, as the constructor reads them
+                {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed, "top_p": top_p}).values()
             if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
                 raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}",
                                    worded("pass --n 200, say", "pass n_tokens=200, say"))
@@ -390,6 +392,11 @@ class LanguageModel(RunEstimator):
                                    "likeliest token each step)")
             if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
                 raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", f"pass {opt('top_k', 10)}, say")
+            if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float))
+                                      or not 0 < top_p <= 1):        # NaN fails both comparisons
+                raise LstmkitError(f"`top_p` must be a number above 0 and at most 1, got {top_p!r}",
+                                   f"pass {opt('top_p', 0.9)}, say (the likeliest tokens holding 90 % of the "
+                                   "probability; 1 keeps every token)")
             if seed is not None:
                 check_seed(seed, most=MAX_SAMPLE_SEED)       # the service's seeds too
             if not isinstance(prefix, str):
@@ -398,7 +405,7 @@ class LanguageModel(RunEstimator):
             prefix = whole_characters([prefix], "prefix")[0]
             self._warn_unknown(last_line(prefix)[1])        # the line the model reads
             text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
-                                  progress=self._progress)
+                                  progress=self._progress, top_p=top_p)
             return text
 
     # -- internals -------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def _check_state(state: Any) -> None:
 # -- sampling ------------------------------------------------------------------------------------
 def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
                 top_k: int | None = None, seed: int | None = None, stop_at_end: bool | None = None,
-                progress: str = "off") -> tuple[str, dict]:
+                progress: str = "off", top_p: float | None = None) -> tuple[str, dict]:
     """Text drawn from ``scorer``'s model after ``prefix`` (arguments checked by the caller), and
     ``{"tokens": drawn, "finished": drew </s>}``.
 
@@ -242,7 +242,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
     starts afresh. ``temperature`` divides the logits (0: the likeliest token, greedy); ``top_k``
-    keeps the k most likely tokens (and any tied with the k-th); ``<unk>`` is never drawn, nor ``</s>``
+    keeps the k most likely tokens (and any tied with the k-th); ``top_p`` then keeps the nucleus
+    of the distribution so tempered (:func:`nucleus`); ``<unk>`` is never drawn, nor ``</s>``
     as a line's first token (training skips blank lines). A ``prefix`` of several lines is continued
     on its last line, which the model reads alone (a prefix ending in a line break: a new line);
     one ending in a space goes on with a new word (at BPE level, the first token drawn begins one).
@@ -289,7 +290,10 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
             if temperature > 0:            # divided once at or below 0: 1e-310 took every logit to -inf, then NaN
                 with np.errstate(over="ignore"):
                     p = np.exp((logits - logits.max()) / temperature)
-                k = int(rng.choice(len(p), p=p / p.sum()))
+                p = p / p.sum()
+                if top_p is not None and top_p < 1:
+                    p = nucleus(p, top_p)
+                k = int(rng.choice(len(p), p=p))
             else:                          # greedy: the first of the likeliest (no draw, so no seed)
                 k = int(np.argmax(logits))
             if k == end:
@@ -306,6 +310,18 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     text = "\n".join(_join(tok, prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
                      for j, ids in enumerate(lines))
     return earlier + text, {"tokens": drawn, "finished": finished}
+
+
+def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
+    """Nucleus (top-p) sampling's distribution (Holtzman et al. 2020, "The curious case of neural
+    text degeneration"): of probabilities ``p`` (summing to 1), the smallest set of the likeliest
+    whose sum reaches ``top_p`` (and any tied with the last of them) keeps its probabilities,
+    renormalised; the rest are 0. ``top_p`` 0.8 of (0.5, 0.3, 0.15, 0.05): (5/8, 3/8, 0, 0)."""
+    ordered = np.sort(p)[::-1]
+    # the sum read to within rounding: 0.5 + 0.3 of exp(log p) may fall a hair short of 0.8
+    n = min(int(np.searchsorted(np.cumsum(ordered), top_p - 1e-9)), len(p) - 1)
+    kept = np.where(p >= ordered[n], p, 0.0)
+    return kept / kept.sum()
 
 
 def last_line(prefix: str) -> tuple[str, str]:
