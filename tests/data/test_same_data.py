@@ -554,3 +554,76 @@ def test_the_class_names_compared_tell_each_change(tmp_path):
     with pytest.raises(LstmkitError, match=r"names other classes than when .* started \(their SHA-256 differ\)"):
         check_same_classes(many, {"source": str(data)}, tmp_path / "run")
     assert classes_records({"source": str(tmp_path / "none.csv"), "val_source": [("pos", "x")]}) == {}
+
+
+def test_only_the_roles_that_name_data_files_are_hashed(tmp_path):
+    """``source``, ``*_source``, ``target`` (translate's target file) and ``files.*`` name data; any
+    other text in the summary (a column name, a run folder that happens to be a file) is no data."""
+    for name in ("src.txt", "tgt.txt", "notes.txt"):
+        (tmp_path / name).write_text(name)
+    summary = {"source": str(tmp_path / "src.txt"), "target": str(tmp_path / "tgt.txt"),
+               "readme": str(tmp_path / "notes.txt"), "format": "long"}
+    hashes = data_hashes(summary)
+    assert set(hashes) == {"source", "target"} and hashes["source"] != hashes["target"]
+
+
+def test_what_a_summary_records_of_data_given_as_a_path_a_pipe_or_in_memory(tmp_path, monkeypatch):
+    """A file is recorded by its absolute path; standard input (``-``) and a named pipe by nothing
+    there (no later command can read them again) and by their name under ``piped``; data in memory
+    by nothing at all; a folder's role is listed under ``text_folders``."""
+    import os
+    import pandas as pd
+    from lstmkit.data.same_data import PIPED_KEY, TEXT_FOLDERS_KEY, piped, source_path, text_folders
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("x\n1\n")
+    (tmp_path / "texts").mkdir()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    frame = pd.DataFrame({"x": [1]})
+    assert source_path("d.csv") == str(tmp_path / "d.csv")
+    assert source_path(tmp_path / "d.csv") == str(tmp_path / "d.csv")
+    assert source_path(frame) is None and source_path(None) is None
+    assert source_path("-") is None and source_path(str(fifo)) is None
+    assert piped(source="d.csv", val_source=None, test_source=frame) == {}
+    assert piped(source="-", val_source=str(fifo), test_source="d.csv") == {
+        PIPED_KEY: {"source": "standard input", "val_source": str(fifo)}}
+    assert text_folders(source="texts", val_source=None, test_source="d.csv", extra=frame) == {
+        TEXT_FOLDERS_KEY: ["source"]}
+
+
+def test_a_resume_that_swaps_data_in_memory_for_a_file_or_back_resumes_only_on_the_same_table(tmp_path):
+    """check_same_kind by hand: a run started on a frame, resumed on a file whose table is that frame,
+    resumes, and on another table is refused; started on a file, resumed on a frame: the same, compared
+    with the table the run recorded of its file; lines read from a file are no table a frame could be."""
+    import pandas as pd
+    from lstmkit.data.fingerprint import fingerprint
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_same_kind
+    from lstmkit.data.table_changes import lines_table, table_records
+    frame = pd.DataFrame({"t": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    other = frame.assign(y=[1.0, 2.0, 4.0])
+    path, run = str(tmp_path / "d.csv"), tmp_path / "run"
+    summary = {"source": path}
+    # memory then, a file now
+    was = {MEMORY_KEY: {"data": fingerprint(frame)}, LAYOUT_KEY: {"data": {"columns": ["t", "y"]}}}
+    check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": frame.copy()}, summary, run)
+    with pytest.raises(LstmkitError, match=r"started on a DataFrame given in memory as data \(to fit\(\) in Python\); "
+                                           r"this resume reads the file .*d\.csv instead, whose table is not that data"):
+        check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": other}, summary, run)
+    with pytest.raises(LstmkitError, match=r"started on data given in memory as data .* which cannot be compared"):
+        check_same_kind({MEMORY_KEY: was[MEMORY_KEY]}, {"source": "f" * 64}, {}, {"data": path}, {}, summary, run)
+    lines = lines_table(["a b", "c d"])
+    with pytest.raises(LstmkitError, match=r"instead, which cannot be compared with that data"):
+        check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": lines}, summary, run)
+    # a file then, memory now: the same table given resumes (by its fingerprint, or compared as a table)
+    started = {HASHES_KEY: {"source": "f" * 64}, TABLES_KEY: table_records({"source": frame}), **summary}
+    check_same_kind(started, {}, {"data": fingerprint(frame)}, {"data": frame}, {}, {}, run)
+    check_same_kind(started, {}, {"data": "0" * 16}, {"data": frame}, {"source": frame.copy()}, {}, run)
+    with pytest.raises(LstmkitError, match=r"started on the file .*d\.csv; this resume gives a DataFrame in memory as "
+                                           r"data instead, which is not the table read from that file"):
+        check_same_kind(started, {}, {"data": fingerprint(other)}, {"data": other}, {"source": other}, {}, run)
+    with pytest.raises(LstmkitError, match=r"which cannot be compared with that file \(the run recorded no table"):
+        check_same_kind({HASHES_KEY: started[HASHES_KEY], **summary}, {}, {"data": fingerprint(frame)},
+                        {"data": frame}, {}, {}, run)
+    # a file then and a file now, or memory then and memory now: not this check's to compare
+    check_same_kind(started, {"source": "e" * 64}, {}, {"data": path}, {"source": other}, summary, run)
+    check_same_kind(was, {}, {"data": fingerprint(other)}, {"data": other}, {}, {}, run)
