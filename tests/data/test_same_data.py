@@ -627,3 +627,50 @@ def test_a_resume_that_swaps_data_in_memory_for_a_file_or_back_resumes_only_on_t
     # a file then and a file now, or memory then and memory now: not this check's to compare
     check_same_kind(started, {"source": "e" * 64}, {}, {"data": path}, {"source": other}, summary, run)
     check_same_kind(was, {}, {"data": fingerprint(other)}, {"data": other}, {}, {}, run)
+
+
+def test_the_fit_argument_that_gives_each_file_roles_data_in_memory():
+    """``source`` is given in memory as ``data``; ``val_source`` as ``val_data`` or ``val``; a role
+    that names no ``*_source`` (a translate file) has none, nor a role whose argument is not given."""
+    from lstmkit.data.same_data import _argument_of
+    assert _argument_of("source", ["val_data", "data"]) == "data"
+    assert _argument_of("val_source", ["data", "val_data"]) == "val_data"
+    assert _argument_of("val_source", ["data", "val"]) == "val"
+    assert _argument_of("test_source", ["data", "val_data"]) is None
+    assert _argument_of("files.src_file", ["data"]) is None and _argument_of("target", ["data"]) is None
+    assert _argument_of("val_source", ["validation"]) is None          # not 'val' nor 'val_…'
+
+
+def test_a_frames_layout_is_recorded_up_to_a_thousand_columns():
+    """memory_layouts records the columns and dtypes of frames given in memory, of at most 1,000
+    columns (lstmkit.json stays small); paths, arrays and wider frames are left out."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.same_data import memory_layouts
+    small = pd.DataFrame({"t": [1], "y": [0.5]})
+    wide = pd.DataFrame(np.zeros((1, 1000)))
+    assert memory_layouts({"data": small, "val_data": None, "test_data": "t.csv", "x": np.zeros(3)}) == {
+        "data": {"columns": ["t", "y"], "dtypes": ["int64", "float64"]}}
+    assert memory_layouts({"data": wide})["data"]["columns"] == [str(k) for k in range(1000)]
+    assert memory_layouts({"data": pd.DataFrame(np.zeros((1, 1001)))}) == {}
+
+
+def test_a_resume_in_memory_needs_the_same_frames_and_its_validation_frame_again():
+    """check_same_memory by hand: the same frames resume; another frame is refused; validation data
+    given at the start and left out now is refused (the holdout would be split from the data
+    instead), test data may be left out, and an argument this fit does not take is not asked for."""
+    from pathlib import Path
+    import pandas as pd
+    from lstmkit.data.same_data import MEMORY_KEY, check_same_memory, memory_hashes
+    data, val, test = (pd.DataFrame({"y": [float(k), k + 1.0, k + 2.0]}) for k in (0, 10, 20))
+    started = {"data": data, "val_data": val, "test_data": test}
+    recorded, run = {MEMORY_KEY: memory_hashes(started)}, Path("run")
+    check_same_memory(recorded, started, memory_hashes(started), run)
+    left = {"data": data.copy(), "val_data": val.copy(), "test_data": None}
+    check_same_memory(recorded, left, memory_hashes(left), run)
+    check_same_memory(recorded, {"data": data}, memory_hashes({"data": data}), run)
+    with pytest.raises(LstmkitError, match=r"started with val_data given in memory; this resume gives none"):
+        check_same_memory(recorded, {**left, "val_data": None}, memory_hashes({**left, "val_data": None}), run)
+    other = {**left, "data": data + 1}
+    with pytest.raises(LstmkitError, match=r"the DataFrame given as data is not the one it trained on"):
+        check_same_memory(recorded, other, memory_hashes(other), run)
