@@ -661,7 +661,7 @@ def test_a_resume_in_memory_needs_the_same_frames_and_its_validation_frame_again
     instead), test data may be left out, and an argument this fit does not take is not asked for."""
     from pathlib import Path
     import pandas as pd
-    from lstmkit.data.same_data import MEMORY_KEY, check_same_memory, memory_hashes
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, check_same_memory, memory_hashes, memory_layouts
     data, val, test = (pd.DataFrame({"y": [float(k), k + 1.0, k + 2.0]}) for k in (0, 10, 20))
     started = {"data": data, "val_data": val, "test_data": test}
     recorded, run = {MEMORY_KEY: memory_hashes(started)}, Path("run")
@@ -671,6 +671,37 @@ def test_a_resume_in_memory_needs_the_same_frames_and_its_validation_frame_again
     check_same_memory(recorded, {"data": data}, memory_hashes({"data": data}), run)
     with pytest.raises(LstmkitError, match=r"started with val_data given in memory; this resume gives none"):
         check_same_memory(recorded, {**left, "val_data": None}, memory_hashes({**left, "val_data": None}), run)
-    other = {**left, "data": data + 1}
+    recorded[LAYOUT_KEY] = memory_layouts(started)
+    for changed in (data + 1, data.rename(columns={"y": "z"}), data.assign(z=1.0)):     # other values, names, columns
+        other = {**left, "data": changed}
+        with pytest.raises(LstmkitError, match=r"the DataFrame given as data is not the one it trained on"):
+            check_same_memory(recorded, other, memory_hashes(other), run)
+
+
+def test_columns_retyped_are_the_same_values_only_when_every_changed_column_keeps_its_values():
+    """Two integer columns given back as floats: 1.0, 2.0 and 6.0, 7.0 are the run's values in
+    another type (told so); 1.0, 2.0 and 6.5, 7.0 are not (6.5 is no integer the run trained on),
+    though casting them back to int would give the run's data."""
+    from pathlib import Path
+    import pandas as pd
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, check_same_memory, memory_hashes, memory_layouts
+    started = {"data": pd.DataFrame({"a": [1, 2], "b": [6, 7]})}
+    recorded = {MEMORY_KEY: memory_hashes(started), LAYOUT_KEY: memory_layouts(started)}
+    same = {"data": pd.DataFrame({"a": [1.0, 2.0], "b": [6.0, 7.0]})}
+    with pytest.raises(LstmkitError, match=r"holds the same values with columns of another type: 'a' is float64, "
+                                           r"was int64, 'b' is float64, was int64"):
+        check_same_memory(recorded, same, memory_hashes(same), Path("run"))
+    other = {"data": pd.DataFrame({"a": [1.0, 2.0], "b": [6.5, 7.0]})}
     with pytest.raises(LstmkitError, match=r"the DataFrame given as data is not the one it trained on"):
-        check_same_memory(recorded, other, memory_hashes(other), run)
+        check_same_memory(recorded, other, memory_hashes(other), Path("run"))
+
+
+def test_a_thousand_class_names_are_recorded_by_name_and_more_by_their_digest(tmp_path):
+    from lstmkit.data.same_data import CLASSES_KEY, classes_records
+    from table_data import labelled_texts, write_texts
+    data, names = tmp_path / "agnews.csv", tmp_path / "classes.txt"
+    write_texts(data, labelled_texts(4))
+    names.write_text("".join(f"c{k}\n" for k in range(1000)))
+    assert classes_records({"source": str(data)})[CLASSES_KEY]["source"]["names"] == [f"c{k}" for k in range(1000)]
+    names.write_text("".join(f"c{k}\n" for k in range(1001)))
+    assert set(classes_records({"source": str(data)})[CLASSES_KEY]["source"]) == {"file", "sha256"}
