@@ -554,3 +554,154 @@ def test_the_class_names_compared_tell_each_change(tmp_path):
     with pytest.raises(LstmkitError, match=r"names other classes than when .* started \(their SHA-256 differ\)"):
         check_same_classes(many, {"source": str(data)}, tmp_path / "run")
     assert classes_records({"source": str(tmp_path / "none.csv"), "val_source": [("pos", "x")]}) == {}
+
+
+def test_only_the_roles_that_name_data_files_are_hashed(tmp_path):
+    """``source``, ``*_source``, ``target`` (translate's target file) and ``files.*`` name data; any
+    other text in the summary (a column name, a run folder that happens to be a file) is no data."""
+    for name in ("src.txt", "tgt.txt", "notes.txt"):
+        (tmp_path / name).write_text(name)
+    summary = {"source": str(tmp_path / "src.txt"), "target": str(tmp_path / "tgt.txt"),
+               "readme": str(tmp_path / "notes.txt"), "format": "long"}
+    hashes = data_hashes(summary)
+    assert set(hashes) == {"source", "target"} and hashes["source"] != hashes["target"]
+
+
+def test_what_a_summary_records_of_data_given_as_a_path_a_pipe_or_in_memory(tmp_path, monkeypatch):
+    """A file is recorded by its absolute path; standard input (``-``) and a named pipe by nothing
+    there (no later command can read them again) and by their name under ``piped``; data in memory
+    by nothing at all; a folder's role is listed under ``text_folders``."""
+    import os
+    import pandas as pd
+    from lstmkit.data.same_data import PIPED_KEY, TEXT_FOLDERS_KEY, piped, source_path, text_folders
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("x\n1\n")
+    (tmp_path / "texts").mkdir()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    frame = pd.DataFrame({"x": [1]})
+    assert source_path("d.csv") == str(tmp_path / "d.csv")
+    assert source_path(tmp_path / "d.csv") == str(tmp_path / "d.csv")
+    assert source_path(frame) is None and source_path(None) is None
+    assert source_path("-") is None and source_path(str(fifo)) is None
+    assert piped(source="d.csv", val_source=None, test_source=frame) == {}
+    assert piped(source="-", val_source=str(fifo), test_source="d.csv") == {
+        PIPED_KEY: {"source": "standard input", "val_source": str(fifo)}}
+    assert text_folders(source="texts", val_source=None, test_source="d.csv", extra=frame) == {
+        TEXT_FOLDERS_KEY: ["source"]}
+
+
+def test_a_resume_that_swaps_data_in_memory_for_a_file_or_back_resumes_only_on_the_same_table(tmp_path):
+    """check_same_kind by hand: a run started on a frame, resumed on a file whose table is that frame,
+    resumes, and on another table is refused; started on a file, resumed on a frame: the same, compared
+    with the table the run recorded of its file; lines read from a file are no table a frame could be."""
+    import pandas as pd
+    from lstmkit.data.fingerprint import fingerprint
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_same_kind
+    from lstmkit.data.table_changes import lines_table, table_records
+    frame = pd.DataFrame({"t": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    other = frame.assign(y=[1.0, 2.0, 4.0])
+    path, run = str(tmp_path / "d.csv"), tmp_path / "run"
+    summary = {"source": path}
+    # memory then, a file now
+    was = {MEMORY_KEY: {"data": fingerprint(frame)}, LAYOUT_KEY: {"data": {"columns": ["t", "y"]}}}
+    check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": frame.copy()}, summary, run)
+    with pytest.raises(LstmkitError, match=r"started on a DataFrame given in memory as data \(to fit\(\) in Python\); "
+                                           r"this resume reads the file .*d\.csv instead, whose table is not that data"):
+        check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": other}, summary, run)
+    with pytest.raises(LstmkitError, match=r"started on data given in memory as data .* which cannot be compared"):
+        check_same_kind({MEMORY_KEY: was[MEMORY_KEY]}, {"source": "f" * 64}, {}, {"data": path}, {}, summary, run)
+    lines = lines_table(["a b", "c d"])
+    with pytest.raises(LstmkitError, match=r"instead, which cannot be compared with that data"):
+        check_same_kind(was, {"source": "f" * 64}, {}, {"data": path}, {"source": lines}, summary, run)
+    # a file then, memory now: the same table given resumes (by its fingerprint, or compared as a table)
+    started = {HASHES_KEY: {"source": "f" * 64}, TABLES_KEY: table_records({"source": frame}), **summary}
+    check_same_kind(started, {}, {"data": fingerprint(frame)}, {"data": frame}, {}, {}, run)
+    check_same_kind(started, {}, {"data": "0" * 16}, {"data": frame}, {"source": frame.copy()}, {}, run)
+    with pytest.raises(LstmkitError, match=r"started on the file .*d\.csv; this resume gives a DataFrame in memory as "
+                                           r"data instead, which is not the table read from that file"):
+        check_same_kind(started, {}, {"data": fingerprint(other)}, {"data": other}, {"source": other}, {}, run)
+    with pytest.raises(LstmkitError, match=r"which cannot be compared with that file \(the run recorded no table"):
+        check_same_kind({HASHES_KEY: started[HASHES_KEY], **summary}, {}, {"data": fingerprint(frame)},
+                        {"data": frame}, {}, {}, run)
+    # a file then and a file now, or memory then and memory now: not this check's to compare
+    check_same_kind(started, {"source": "e" * 64}, {}, {"data": path}, {"source": other}, summary, run)
+    check_same_kind(was, {}, {"data": fingerprint(other)}, {"data": other}, {}, {}, run)
+
+
+def test_the_fit_argument_that_gives_each_file_roles_data_in_memory():
+    """``source`` is given in memory as ``data``; ``val_source`` as ``val_data`` or ``val``; a role
+    that names no ``*_source`` (a translate file) has none, nor a role whose argument is not given."""
+    from lstmkit.data.same_data import _argument_of
+    assert _argument_of("source", ["val_data", "data"]) == "data"
+    assert _argument_of("val_source", ["data", "val_data"]) == "val_data"
+    assert _argument_of("val_source", ["data", "val"]) == "val"
+    assert _argument_of("test_source", ["data", "val_data"]) is None
+    assert _argument_of("files.src_file", ["data"]) is None and _argument_of("target", ["data"]) is None
+    assert _argument_of("val_source", ["validation"]) is None          # not 'val' nor 'val_…'
+
+
+def test_a_frames_layout_is_recorded_up_to_a_thousand_columns():
+    """memory_layouts records the columns and dtypes of frames given in memory, of at most 1,000
+    columns (lstmkit.json stays small); paths, arrays and wider frames are left out."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.same_data import memory_layouts
+    small = pd.DataFrame({"t": [1], "y": [0.5]})
+    wide = pd.DataFrame(np.zeros((1, 1000)))
+    assert memory_layouts({"data": small, "val_data": None, "test_data": "t.csv", "x": np.zeros(3)}) == {
+        "data": {"columns": ["t", "y"], "dtypes": ["int64", "float64"]}}
+    assert memory_layouts({"data": wide})["data"]["columns"] == [str(k) for k in range(1000)]
+    assert memory_layouts({"data": pd.DataFrame(np.zeros((1, 1001)))}) == {}
+
+
+def test_a_resume_in_memory_needs_the_same_frames_and_its_validation_frame_again():
+    """check_same_memory by hand: the same frames resume; another frame is refused; validation data
+    given at the start and left out now is refused (the holdout would be split from the data
+    instead), test data may be left out, and an argument this fit does not take is not asked for."""
+    from pathlib import Path
+    import pandas as pd
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, check_same_memory, memory_hashes, memory_layouts
+    data, val, test = (pd.DataFrame({"y": [float(k), k + 1.0, k + 2.0]}) for k in (0, 10, 20))
+    started = {"data": data, "val_data": val, "test_data": test}
+    recorded, run = {MEMORY_KEY: memory_hashes(started)}, Path("run")
+    check_same_memory(recorded, started, memory_hashes(started), run)
+    left = {"data": data.copy(), "val_data": val.copy(), "test_data": None}
+    check_same_memory(recorded, left, memory_hashes(left), run)
+    check_same_memory(recorded, {"data": data}, memory_hashes({"data": data}), run)
+    with pytest.raises(LstmkitError, match=r"started with val_data given in memory; this resume gives none"):
+        check_same_memory(recorded, {**left, "val_data": None}, memory_hashes({**left, "val_data": None}), run)
+    recorded[LAYOUT_KEY] = memory_layouts(started)
+    for changed in (data + 1, data.rename(columns={"y": "z"}), data.assign(z=1.0)):     # other values, names, columns
+        other = {**left, "data": changed}
+        with pytest.raises(LstmkitError, match=r"the DataFrame given as data is not the one it trained on"):
+            check_same_memory(recorded, other, memory_hashes(other), run)
+
+
+def test_columns_retyped_are_the_same_values_only_when_every_changed_column_keeps_its_values():
+    """Two integer columns given back as floats: 1.0, 2.0 and 6.0, 7.0 are the run's values in
+    another type (told so); 1.0, 2.0 and 6.5, 7.0 are not (6.5 is no integer the run trained on),
+    though casting them back to int would give the run's data."""
+    from pathlib import Path
+    import pandas as pd
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, check_same_memory, memory_hashes, memory_layouts
+    started = {"data": pd.DataFrame({"a": [1, 2], "b": [6, 7]})}
+    recorded = {MEMORY_KEY: memory_hashes(started), LAYOUT_KEY: memory_layouts(started)}
+    same = {"data": pd.DataFrame({"a": [1.0, 2.0], "b": [6.0, 7.0]})}
+    with pytest.raises(LstmkitError, match=r"holds the same values with columns of another type: 'a' is float64, "
+                                           r"was int64, 'b' is float64, was int64"):
+        check_same_memory(recorded, same, memory_hashes(same), Path("run"))
+    other = {"data": pd.DataFrame({"a": [1.0, 2.0], "b": [6.5, 7.0]})}
+    with pytest.raises(LstmkitError, match=r"the DataFrame given as data is not the one it trained on"):
+        check_same_memory(recorded, other, memory_hashes(other), Path("run"))
+
+
+def test_a_thousand_class_names_are_recorded_by_name_and_more_by_their_digest(tmp_path):
+    from lstmkit.data.same_data import CLASSES_KEY, classes_records
+    from table_data import labelled_texts, write_texts
+    data, names = tmp_path / "agnews.csv", tmp_path / "classes.txt"
+    write_texts(data, labelled_texts(4))
+    names.write_text("".join(f"c{k}\n" for k in range(1000)))
+    assert classes_records({"source": str(data)})[CLASSES_KEY]["source"]["names"] == [f"c{k}" for k in range(1000)]
+    names.write_text("".join(f"c{k}\n" for k in range(1001)))
+    assert set(classes_records({"source": str(data)})[CLASSES_KEY]["source"]) == {"file", "sha256"}

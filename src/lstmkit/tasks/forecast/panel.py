@@ -280,8 +280,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             ends = parts(len(ys_)) if callable(parts) else _part_ends(len(ys_), cfg) if parts else ()
             ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide",
                             ends=ends)
-            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False, ends=ends)
-            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False, ends=ends)
+            ps_, k2 = _fill(ps_, cfg.fill, sid, past, ends=ends)
+            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, ends=ends)
             n_filled += k1 + k2 + k3
         m = len(ys_)                                               # observed rows (with any inserted)
         if need is not None and m < need:
@@ -464,8 +464,8 @@ def _part_ends(n: int, cfg) -> tuple[int, ...]:
     return tuple(e for e in (n_train, n_train + n_val) if 0 < e < n)
 
 
-def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True,
-          wide: bool = False, ends: tuple[int, ...] = ()):
+def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], wide: bool = False,
+          ends: tuple[int, ...] = ()):
     """``a`` with its gaps filled by ``fill``, and how many cells were filled. ``ends``: the rows where
     a fit's training and validation parts end. The rows before each end are filled first from
     themselves alone, so a gap at the end of the training part is carried forward from the
