@@ -159,6 +159,22 @@ def test_engine_auto_passing_over_a_graph_it_cannot_use_says_why(onnx_run, tmp_p
             assert resolve_engine(run, "auto") == "torch"
 
 
+def test_engine_auto_with_one_of_a_runs_two_graphs_missing_says_which(onnx_run, tmp_path, monkeypatch):
+    """A task of two graphs (a seq2seq model's encoder and decoder) whose run holds only one, say after a
+    copy: ``auto`` answers with torch and says which graph is missing, as it does for one stale graph."""
+    import shutil
+    import warnings
+
+    import lstmkit.deploy.onnx_engine as engine
+    run = shutil.copytree(onnx_run, tmp_path / "run")
+    monkeypatch.setattr(engine, "graph_files", lambda run: (ONNX_FILE, "decoder.onnx"))
+    with pytest.warns(UserWarning, match="engine auto answers with torch: .*has no decoder.onnx"):
+        assert engine.resolve_engine(run, "auto") == "torch"
+    (run / ONNX_FILE).unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert engine.resolve_engine(run, "auto") == "torch"        # none exported: torch, without a word
+
 def test_window_only_encoders_export_without_state(tmp_path):
     est = Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off", tensorboard=False,
                      device="cpu", model="tcn", deseason=0, log=False, highway=0, ensemble=1).fit(sine_frame(n=200), target="y", time="time",

@@ -165,3 +165,18 @@ def test_attention_pooling_of_a_float64_model_stays_float64():
         pooled, weights = pool(h, mask)
     assert pooled.dtype == weights.dtype == torch.float64
     torch.testing.assert_close(pooled, (weights[..., None] * h).sum(1))
+
+
+@pytest.mark.parametrize("encoder", ["lstm-attention", "cnn-lstm", "transformer"])
+def test_the_encoder_of_a_whole_sequence_label_reads_later_steps_too(encoder):
+    # one label for the whole sequence: the classifier builds its encoder non-causal, so attention and
+    # the convolution read later steps at every step (a causal one would waste them on early positions)
+    torch.manual_seed(0)
+    net = ClassifierNet(3, n_features=2, embed_dim=8, encoder=encoder, hidden_size=8, dropout=0.0).eval()
+    assert not net.encoder.causal
+    x = torch.randn(2, 6, 2)
+    later = x.clone()
+    later[:, 4:] += 1.0
+    with torch.no_grad():
+        moved = net.encoder(net.embedding(later))[0][:, :4] - net.encoder(net.embedding(x))[0][:, :4]
+    assert moved.abs().max() > 1e-6

@@ -178,3 +178,42 @@ def test_crop_width_rounds_half_up_and_one_window_sits_midway():
     net = LSTMFCNNet(2, n_features=2, steps=8, hidden_size=4, filters=(8, 16, 8), crop=0.5, crops=1).eval()
     x = torch.randn(2, 8, 2)
     torch.testing.assert_close(net(x), net._logits(x[:, 2:6], torch.tensor([4, 4])), atol=1e-5, rtol=1e-5)
+
+
+def test_the_default_net_is_the_papers_lstm_fcn():
+    # the series classifier passes no filters or kernels: LSTM-FCN (Karim et al. 2017) over the FCN of
+    # Wang et al. 2017, Conv1d 128-256-128 with kernels 8-5-3, "same" padding (Keras': the extra step of
+    # the even kernel on the right), 8 LSTM cells, dropout 0.8 after the LSTM
+    for fcn in (FCNBranch(2), LSTMFCNNet(3, n_features=2, steps=12).fcn):
+        assert [(c.in_channels, c.out_channels, c.kernel_size[0]) for c in fcn.convs] == [
+            (2, 128, 8), (128, 256, 5), (256, 128, 3)]
+        assert fcn.pads == ((3, 4), (2, 2), (1, 1))
+        assert [n.num_features for n in fcn.norms] == [128, 256, 128] and fcn.output_size == 128
+    net = LSTMFCNNet(3, n_features=2, steps=12)
+    assert (net.lstm.input_size, net.lstm.hidden_size, net.lstm_dropout.p) == (12, 8, 0.8)
+
+
+def test_the_lstm_branch_answers_with_its_last_state_after_reading_every_feature():
+    # the "dimension shuffle": F steps of `steps` values; the summary beside the FCN's is h after the last
+    torch.manual_seed(6)
+    net = LSTMFCNNet(3, n_features=4, steps=6, hidden_size=5, filters=(8, 16, 8)).eval()
+    x = torch.randn(2, 6, 4)
+    seen = []
+    net.head.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    net(x)
+    _, (h, _) = net.lstm(x.transpose(1, 2))                                  # [layers, B, H]
+    torch.testing.assert_close(seen[0][:, :5], h[-1])
+
+
+def test_a_series_of_one_step_is_a_net_of_width_one():
+    net = LSTMFCNNet(2, n_features=3, steps=1, hidden_size=4, filters=(8, 16, 8)).eval()
+    assert net.lstm.input_size == 1 and net(torch.randn(5, 1, 3)).shape == (5,)
+
+
+def test_each_rows_window_is_its_length_times_crop_rounded_half_up():
+    # crop 0.5 of a row of 5 steps: 2.5 -> a window of 3; crops=1 sits midway: room 2 -> start 1
+    torch.manual_seed(7)
+    net = LSTMFCNNet(2, n_features=2, steps=10, hidden_size=4, filters=(8, 16, 8), crop=0.5, crops=1).eval()
+    x = torch.randn(1, 10, 2)                  # two classes: one window's mean probability is its own logit
+    torch.testing.assert_close(net(x, torch.tensor([5])), net._logits(x[:, 1:4], torch.tensor([3])),
+                               atol=1e-6, rtol=1e-6)

@@ -1,10 +1,13 @@
 """Every zoo encoder: the shared signature, lengths, causality, and that it learns."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.attention import causal_mask
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.zoo import (CNNLSTM, ENCODERS, LSTMFCN, TCN, LSTMAttention, TransformerEncoder, count_parameters,
                             find_lstm, make_encoder, tcn_blocks_for, tcn_reach)
@@ -222,3 +225,70 @@ def test_built_directly_the_zoo_models_take_their_documented_defaults():
 def test_tcn_reach_with_its_defaults_is_the_zoos_tcn(num_layers):
     # the forecaster and the classifier call tcn_reach(num_layers) for the zoo's "tcn": kernel 3, 64 steps of context
     assert tcn_reach(num_layers) == make_encoder("tcn", 1, 8, num_layers, 0.0).receptive_field
+
+
+@pytest.mark.parametrize("name", ["lstm-attention", "cnn-lstm", "transformer"])
+def test_make_encoder_is_causal_unless_told_otherwise(name):
+    # the forecaster builds its encoder without `causal`: make_encoder's documented default is True,
+    # so out[:, :t] never reads x[:, t:]
+    torch.manual_seed(0)
+    enc = make_encoder(name, 3, 16, 1, 0.0).double().eval()
+    assert enc.causal
+    x = _x()
+    later = x.clone()
+    later[:, 6:] += 1.0
+    torch.testing.assert_close(enc(later)[0][:, :6], enc(x)[0][:, :6], atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "bilstm", "bigru", "lstm-attention", "cnn-lstm", "lstm-fcn"])
+def test_recurrent_dropout_sits_between_stacked_layers_only(name):
+    """A recurrent layer's dropout acts on its output before the next layer reads it, so one layer has
+    nowhere to put it: the zoo passes 0 there (no 'has no effect' warning from torch's GRU or lstmkit's
+    LSTM for the caller's dropout=0.3) and keeps it with two layers."""
+    def recurrent(enc):
+        return next(m for m in enc.modules() if isinstance(m, (LSTM, torch.nn.GRU)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = make_encoder(name, 3, 8, 1, 0.3)
+    assert recurrent(one).dropout == 0.0
+    assert recurrent(make_encoder(name, 3, 8, 2, 0.3)).dropout == 0.3
+
+
+@pytest.mark.parametrize("kernel_size,table", [
+    # R(L) = 1 + 2(k-1)(2^L - 1), two convolutions of dilation 2^b in block b: k=3 -> 5, 13, 29, 61, 125
+    (3, [(1, 1), (5, 1), (6, 2), (13, 2), (14, 3), (29, 3), (30, 4), (61, 4), (62, 5), (64, 5), (125, 5)]),
+    (2, [(1, 1), (3, 1), (4, 2), (7, 2), (8, 3)]),     # k=2 -> 3, 7, 15
+])
+def test_tcn_blocks_for_is_the_fewest_blocks_whose_receptive_field_covers_the_steps(kernel_size, table):
+    assert [tcn_blocks_for(steps, kernel_size) for steps, _ in table] == [blocks for _, blocks in table]
+    assert tcn_reach(1) == 125 and tcn_reach(6) == 1 + 2 * 2 * 63       # the zoo's tcn: 64 steps of context
+
+
+def test_the_transformers_layers_are_pre_norm_with_a_feed_forward_of_four_times_the_width():
+    # Vaswani et al. 2017: d_ff = 4 d_model (2048 for 512); the class docstring says so too
+    enc = TransformerEncoder(3, 16, num_layers=2)
+    for layer in enc.layers.layers:
+        assert (layer.linear1.in_features, layer.linear1.out_features, layer.linear2.out_features) == (16, 64, 16)
+        assert layer.norm_first
+
+
+def test_each_layers_attention_weights_are_what_that_layer_attends_with():
+    """``attention_weights`` follows each layer's input through the one before (residual, feed-forward);
+    layer l's weights are softmax(QK^T/sqrt(d)) of the very queries that layer reads in the forward
+    pass, caught here at its attention module."""
+    torch.manual_seed(0)
+    enc = TransformerEncoder(3, 8, num_layers=3, causal=True).double().eval()
+    x = _x(b=2, t=6)
+    seen = {}
+    hooks = [layer.self_attn.register_forward_pre_hook(lambda m, args, k=k: seen.__setitem__(k, args[0].detach()))
+             for k, layer in enumerate(enc.layers.layers)]
+    enc.layers(enc.positions(enc.proj(x)), mask=causal_mask(6))      # torch's own pass, grad on: no fused path
+    for hook in hooks:
+        hook.remove()
+    with torch.no_grad():
+        got = enc.attention_weights(x)
+    assert got.shape == (3, 2, enc.num_heads, 6, 6)
+    for k, layer in enumerate(enc.layers.layers):
+        q = seen[k]
+        want = layer.self_attn(q, q, q, attn_mask=causal_mask(6), need_weights=True, average_attn_weights=False)[1]
+        torch.testing.assert_close(got[k], want, atol=1e-10, rtol=0)
