@@ -63,6 +63,22 @@ class caller_wording:
             _PYTHON_CALLER.reset(self._token)
 
 
+class parameter_check(caller_wording):
+    """The constructor's and ``set_params``'s block: hints worded for Python (:class:`caller_wording`),
+    and a plain :class:`LstmkitError` raised inside (an unknown name, a value out of range) leaves as
+    :class:`BadParameter`, with the same message and hint."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(python=True)
+
+    def __exit__(self, kind: object, error: object, tb: Any) -> None:
+        super().__exit__(kind, error, tb)
+        if type(error) is LstmkitError:
+            raise BadParameter(error.message, error.hint).with_traceback(tb) from None
+
+
 class settings_file:
     """Inside the block, the settings ``keys`` (flat: a ``train:`` block's too) are the settings file
     ``path``'s, and hints name them there: ``'beam: 5' in settings.yaml`` (:func:`opt`), not
@@ -220,6 +236,13 @@ class BadValue(LstmkitError, ValueError):
     negative or all 0), or data with no rows given to ``fit``, ``predict``, ``predict_proba`` or
     ``score``: a ``ValueError`` too, as scikit-learn's meta-estimators and its estimator checks
     expect of an argument's bad value (``check_array``'s 'Found array with 0 sample(s)')."""
+
+
+class BadParameter(LstmkitError, ValueError):
+    """A hyper-parameter the constructor or ``set_params`` refuses: a name the estimator does not
+    have, or a value out of its range. A ``ValueError`` too, as scikit-learn's ``set_params`` raises
+    for an unknown name and its parameter validation (``InvalidParameterError``) for a bad value:
+    a search that catches ``ValueError`` around ``set_params(**candidate)`` catches lstmkit's."""
 
 
 class NotThisTask(LstmkitError, AttributeError):

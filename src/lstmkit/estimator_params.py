@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Self
 import numpy as np
 
 from lstmkit.config import TrainConfig, field_types, flatten_config
-from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording
+from lstmkit.errors import BadValue, TrainingInterrupted, caller_wording, parameter_check
 from lstmkit.lazy import module_on_use
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ class EstimatorParams:
             """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
             error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
             and the settings it learned with in ``config_``, until the next ``fit``."""
-            with caller_wording(python=True):
+            with parameter_check():
                 self.config = self._resolve_config(self.config, params)
             return self
 

@@ -87,6 +87,25 @@ def test_set_params_checks_as_the_constructor_and_returns_the_estimator(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_a_refused_parameter_is_a_value_error_as_scikit_learns(name):
+    """scikit-learn's set_params raises ValueError for a name the estimator lacks, and its parameter
+    validation (InvalidParameterError) a ValueError for a value out of range: a search that catches
+    ValueError around set_params(**candidate) let lstmkit's plain LstmkitError through. The
+    constructor refuses the same way; the message and hint are unchanged."""
+    cls = getattr(lstmkit, name)
+    est = cls()
+    for bad in ({"hiden_size": 8}, {"hidden_size": 16.5}, {"batch_size": 0}, {"dropout": 2.0}):
+        with pytest.raises(ValueError) as caught:
+            est.set_params(**bad)
+        assert isinstance(caught.value, LstmkitError) and caught.value.exit_code == 2
+        with pytest.raises(ValueError) as again:
+            cls(**bad)
+        assert str(again.value) == str(caught.value)
+    with pytest.raises(ValueError, match=f"{name} has no parameter 'hiden_size' — did you mean 'hidden_size'"):
+        est.set_params(hiden_size=8)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_sklearn_clone_is_an_unfitted_copy_of_the_settings(name):
     cls = getattr(lstmkit, name)
     est = cls(hidden_size=16, max_epochs=3)

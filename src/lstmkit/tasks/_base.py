@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Self
 
 from lstmkit.config import TaskConfig, TrainConfig, check_plateau_given, flatten_config, split_train_params
 from lstmkit.deploy.step_stream import StepStream
-from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, caller_wording, opt,
+from lstmkit.errors import (ColumnNotFound, EnvironmentProblem, LstmkitError, NotThisTask, opt, parameter_check,
                              os_reason, python_caller, set_in_file)
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc, params_dict, public_call
 from lstmkit.files import atomic_write, now_stamp, path_exists, remove_left_temps
@@ -100,7 +100,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
 
     def __init__(self, config: TaskConfig | None = None, **overrides: Any) -> None:
-        with caller_wording(python=True):          # a bad setting's hint names the keyword, not the CLI's flag
+        with parameter_check():          # a bad setting's hint names the keyword, not the CLI's flag; a ValueError
             self.config = self._resolve_config(config, overrides)
 
     if TYPE_CHECKING:
