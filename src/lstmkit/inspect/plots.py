@@ -199,9 +199,29 @@ def plain_log_labels(ax, values) -> None:
     decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side."""
     values = np.asarray(values, dtype=float)
     if values.size and values.min() > 0 and values.max() < 10 * values.min():
-        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        ax.yaxis.set_minor_formatter(_plain_formatter())
+        ax.yaxis.set_major_formatter(_plain_formatter())
+
+
+def _plain_formatter():
+    """Tick labels with as few significant digits (2 or more) as keep every tick shown, major and minor,
+    apart: a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side at two."""
+    from matplotlib.ticker import Formatter              # after subplots(), which imports matplotlib quietly
+
+    class PlainDistinct(Formatter):
+        digits = 2
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            lo, hi = sorted(self.axis.get_view_interval())
+            shown = {float(v) for v in (*self.axis.get_majorticklocs(), *self.axis.get_minorticklocs())
+                     if lo <= v <= hi}
+            self.digits = next((d for d in range(2, 7) if len({f"{v:.{d}g}" for v in shown}) == len(shown)), 7)
+
+        def __call__(self, value, pos=None):
+            return f"{value:.{self.digits}g}"
+
+    return PlainDistinct()
 
 
 MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
