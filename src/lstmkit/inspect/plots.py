@@ -154,13 +154,16 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None,
-                 loss: str = "loss") -> None:
+                 loss: str = "loss", title: str = "Training curves", right: tuple | None = None) -> None:
     """Train and validation loss per epoch, the y axis named ``loss`` (each task says which: a
     classifier's was labelled 'loss (scaled units)', a forecaster's, of its cross-entropy) (log scale; linear when a loss is 0 or below, as on a
     constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked.
     Up to :data:`MARKED_EPOCHS` epochs each is a dot (a 1-epoch run's line of one point was drawn as
     nothing, an empty plot) and named on the axis (0.96, 0.98, 1.00 … for one epoch); epochs whose loss
-    is not finite, which the line skips, are named in the title."""
+    is not finite, which the line skips, are named in the title. ``title``: the run and model it is of (every
+    run's plot was titled 'Training curves', a row of them open side by side alike); ``right``: ``(label,
+    forward, inverse)``, a second y axis on the right reading the loss in the task's own measure (a language
+    model's perplexity: the run printed 69.7, the plot had only nats)."""
     epochs = [h["epoch"] for h in history]
     fig, ax = subplots(figsize=(7, 4))
     marker = dict(marker="o", ms=3) if len(epochs) <= MARKED_EPOCHS else {}
@@ -188,7 +191,13 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     gaps = [f"{name} loss not finite at {_epochs_named(epochs, losses)}"
             for name, losses in (("train", train), ("validation", val if has_val else []))
             if not np.isfinite(np.asarray(losses, dtype=float)).all()]
-    ax.set_title("Training curves" + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
+    if right is not None:
+        label, forward, inverse = right
+        second = ax.secondary_yaxis("right", functions=(forward, inverse))
+        second.set_ylabel(label)
+        if log:
+            plain_log_labels(second, forward(shown))
+    ax.set_title(title + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
@@ -218,8 +227,9 @@ def _plain_formatter():
                      if lo <= v <= hi}
             self.digits = next((d for d in range(2, 7) if len({f"{v:.{d}g}" for v in shown}) == len(shown)), 7)
 
-        def __call__(self, value, pos=None):
-            return f"{value:.{self.digits}g}"
+        def __call__(self, value, pos=None):       # 300 whole: '3e+02' at 2 digits
+            whole = int(np.log10(abs(value))) + 1 if abs(value) >= 1 else 0
+            return f"{value:.{max(self.digits, whole)}g}"
 
     return PlainDistinct()
 

@@ -838,3 +838,27 @@ def test_a_classify_fit_folds_its_validation_temperature_into_the_saved_weights(
     assert (proba.argmax(1) == seen["logits"].argmax(1).numpy()).all()
     assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["temperature"] == 2.0
     assert np.allclose(SpeechRecognizer.load(est.run_dir_).predict_proba(val_files), proba)
+
+
+def test_the_runs_plots_name_the_run_and_a_blank_only_model_says_so(ctc_run, corpus, tmp_path, monkeypatch):
+    """loss.png was titled 'Training curves' whatever the run; ctc_posteriors.png of an undertrained
+    model drew the blank's line alone, its key on top of it, nothing saying that no symbol was written."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.speech.metrics import plot_ctc_posteriors
+    seen = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.update({path.name: fig}))
+    wav = sorted((corpus / "wavs").glob("test_*.wav"))[0]
+    feats, _, _ = ctc_run._features([str(wav)])
+    ctc_run._plots(tmp_path / "speech-1", feats[0], feats[0].numpy(), wav.name)
+    assert seen["loss.png"].axes[0].get_title() == f"speech-1: {ctc_run.config_.model} speech model, ctc"
+    trained = seen["ctc_posteriors.png"].axes[0]
+    assert "writes nothing" not in trained.get_title()
+    assert [line.get_label() for line in trained.get_lines()][0] == "blank" and len(trained.get_lines()) > 1
+    blank = np.log(np.full((20, 5), 0.01))
+    blank[:, 0] = np.log(0.96)
+    plot_ctc_posteriors(blank, ["", "a", "b", "c", "d"], tmp_path / "p.png", "CTC posteriors of x.wav", 10.0)
+    ax = seen["p.png"].axes[0]
+    assert ax.get_title().startswith("CTC posteriors of x.wav\n(no symbol but the blank reaches 0.1")
+    seen["p.png"].canvas.draw()
+    key = ax.get_legend().get_window_extent()
+    assert key.x0 >= ax.get_window_extent().x1                     # beside the plot, not over the blank's line

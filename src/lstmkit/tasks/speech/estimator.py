@@ -890,7 +890,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         from lstmkit.inspect.plots import plot_history
         loss = {"ctc": "CTC loss", "classify": "cross-entropy (nats)"}.get(self.config_.mode, "cross-entropy per token (nats"
                                                                          + (", label-smoothed)" if self.config_.label_smoothing else ")"))
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss)
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss,
+                     f"{run_dir.name}: {self.config_.model} speech model, {self.config_.mode}")
         plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
                          self.config_.hop_ms, self.config_.features)
         if self.config_.mode == "ctc":
