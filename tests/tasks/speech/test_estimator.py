@@ -226,7 +226,11 @@ def test_a_run_recorded_before_voiced_normalisation_loads_and_normalises_as_it_d
     assert not np.allclose(ctc_run.audio_inputs(path).numpy(), expected)     # a new run's differ
 
 
-def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
+def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path, monkeypatch):
+    import lstmkit.inspect.plots as plots
+    drawn, save = {}, plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (drawn.update({path.name: fig}),
+                                                                      save(fig, path, **kw)))
     val = write_digits(tmp_path / "val", takes=2, seed=3)
     est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",
                               "max_epochs": 15}).fit(digits, val_data=val, out=tmp_path / "runs")
@@ -234,6 +238,9 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     assert m["accuracy"] >= 0.9 and len(m["confusion"]["matrix"]) == 4
     assert est.transcribe(sorted(str(p) for p in val.glob("2_*.wav")))[:2] == ["2", "2"]
     assert (est.run_dir_ / "plots" / "confusion.png").is_file()
+    # titled 'validation' alone, where a text classifier's names its accuracy
+    val_m = est.metrics_["val"]
+    assert drawn["confusion.png"].axes[0].get_title() == f"validation: accuracy {val_m['accuracy']:.3f} ({val_m['n']} clips)"
     (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
     with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
         est.evaluate(tmp_path / "odd.csv")

@@ -903,7 +903,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             from lstmkit.inspect.confusion import plot_confusion, plot_reliability
             m = self.metrics_["val"]
             plot_confusion(m["confusion"]["matrix"], m["confusion"]["labels"], run_dir / "plots" / "confusion.png",
-                           "validation")
+                           f"validation: accuracy {m['accuracy']:.3f} ({m['n']} clips)")
             if "reliability" in m:
                 plot_reliability(m["reliability"], run_dir / "plots" / "reliability.png",
                                  f"validation: accuracy {m['accuracy']:.3f}, ECE {m['ece']:.3f}")
