@@ -204,3 +204,16 @@ def test_a_narrow_loss_range_is_labelled_with_distinct_numbers(tmp_path, monkeyp
     texts = [t.get_text() for t in ticks]
     assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
+
+
+def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, monkeypatch):
+    """A translation's cross-entropy from 4.93 to 6.45: its log axis was labelled '5' and '6' alone."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 6.45, "val_loss": 5.50}, {"epoch": 2, "train_loss": 5.38,
+                         "val_loss": 4.93}], tmp_path, monkeypatch, best_epoch=2)
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+             if t.get_text() and lo <= t.get_position()[1] <= hi]
+    texts = [t.get_text() for t in ticks]
+    assert len(texts) >= 4 and len(set(texts)) == len(texts), texts
+    assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts

@@ -205,9 +205,17 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
 
 def plain_log_labels(ax, values) -> None:
     """Plain numbers (0.026, 0.024 …) on the log-scaled y axis of ``ax`` when ``values`` span less than a
-    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side."""
+    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side; where fewer than
+    four of its 1-9×10ᵏ ticks fall among them (a loss from 4.9 to 6.5 read '5' and '6' alone), about five
+    evenly spaced ones instead."""
     values = np.asarray(values, dtype=float)
     if values.size and values.min() > 0 and values.max() < 10 * values.min():
+        from matplotlib.ticker import MaxNLocator           # after subplots(), which imports matplotlib quietly
+        low, high = values.min(), values.max()
+        scale = 10.0 ** np.floor(np.log10(low))
+        own = [d * s for s in (scale, 10 * scale) for d in range(1, 10) if low <= d * s <= high]
+        if len(own) < 4:                                  # the log axis's own: 5 and 6 of 4.9 … 6.5
+            ax.yaxis.set_minor_locator(MaxNLocator(nbins=5))
         ax.yaxis.set_minor_formatter(_plain_formatter())
         ax.yaxis.set_major_formatter(_plain_formatter())
 
