@@ -858,6 +858,7 @@ def test_the_runs_plots_name_the_run_and_a_blank_only_model_says_so(ctc_run, cor
     feats, _, _ = ctc_run._features([str(wav)])
     ctc_run._plots(tmp_path / "speech-1", feats[0], feats[0].numpy(), wav.name)
     assert seen["loss.png"].axes[0].get_title() == f"speech-1: {ctc_run.config_.model} speech model, ctc"
+    assert seen["loss.png"].axes[0].get_ylabel() == "CTC loss per character (nats)"     # 'CTC loss': of what?
     trained = seen["ctc_posteriors.png"].axes[0]
     assert "writes nothing" not in trained.get_title()
     assert [line.get_label() for line in trained.get_lines()][0] == "blank" and len(trained.get_lines()) > 1
