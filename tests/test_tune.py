@@ -697,3 +697,29 @@ def test_each_trial_line_says_how_many_of_the_trials_are_done_and_the_eta(tmp_pa
     code, stdout, err = run_cli([*_search(files, out), "--trials", "3"], capsys)
     assert code == 0, err
     assert [line for line in err.splitlines() if line.startswith("trial ")][0].endswith("  [3/3]"), err
+
+
+def test_the_history_names_the_loss_in_the_tasks_units_and_an_lms_perplexity(tmp_path, monkeypatch):
+    """history.png's axis read 'validation loss' for every task: nats of a cross-entropy, scaled units of a
+    forecaster; a language model's trials, printed as perplexities by its runs, had no perplexity on it."""
+    import numpy as np
+    import optuna
+
+    import lstmkit.inspect.plots as plots
+    from lstmkit import tune as tune_module
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
+    study = optuna.create_study(study_name="lm")
+    for v in (5.54, 4.90, 6.21):
+        study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
+    tune_module._plot_history(study, tmp_path / "history.png", "lm")
+    tune_module._plot_history(study, tmp_path / "history.png", "forecast")
+    lm, forecast = seen
+    assert lm.get_ylabel() == "validation cross-entropy per token (nats)"
+    assert forecast.get_ylabel() == "validation loss (scaled units)" and not forecast.child_axes
+    right = next(a for a in lm.child_axes if a.get_ylabel() == "perplexity")
+    lm.figure.canvas.draw()
+    low, high = lm.get_ylim()
+    assert right.get_ylim() == pytest.approx((np.exp(low), np.exp(high)))
+    texts = [t.get_text() for t in right.get_yticklabels() + right.get_yticklabels(minor=True) if t.get_text()]
+    assert texts and all("e" not in t and "$" not in t for t in texts), texts

@@ -712,7 +712,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    _plot_history(study, out / "history.png")
+    _plot_history(study, out / "history.png", task)
     written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
@@ -748,7 +748,14 @@ def _plain(obj):
     return obj.item() if hasattr(obj, "item") else obj
 
 
-def _plot_history(study, path: Path) -> None:
+_LOSS_NAMES = {"lm": "cross-entropy per token (nats)", "translate": "cross-entropy per token (nats)",
+               "classify": "cross-entropy (nats)", "speech": "loss (nats)", "forecast": "loss (scaled units)"}
+
+
+def _plot_history(study, path: Path, task: str | None = None) -> None:
+    """Each trial's validation loss and the best so far, the axis named in ``task``'s units (it read
+    'validation loss' alone); a language model's with its perplexity on the right, as its runs print it."""
+    import numpy as np
     import optuna
 
     from lstmkit.inspect.plots import plain_log_labels, save_figure, subplots
@@ -772,7 +779,14 @@ def _plot_history(study, path: Path) -> None:
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04
     ax.set_xlabel("trial")
-    ax.set_ylabel("validation loss")
+    ax.set_ylabel(f"validation {_LOSS_NAMES.get(task, 'loss')}")
+    if task == "lm" and done:
+        shown = np.array([t.value for t in done])
+        right = ax.secondary_yaxis("right", functions=(lambda v: np.exp(np.minimum(v, 700.0)),
+                                                       lambda p: np.log(np.maximum(p, np.finfo(float).tiny))))
+        right.set_ylabel("perplexity")
+        if ax.get_yscale() == "log":
+            plain_log_labels(right, np.exp(shown))
     ax.set_title(f"Optimisation history: {study.study_name}")
     ax.grid(alpha=0.3)
     if done or pruned:

@@ -90,3 +90,24 @@ def test_a_bin_all_right_has_its_dot_drawn_whole_at_the_top_edge(tmp_path, monke
     top = seen[0].axes[0]
     dots = [c for c in top.collections if c.get_label() == "mean confidence"][0]
     assert 1.0 in dots.get_offsets()[:, 1] and top.get_ylim()[1] == 1.0 and not dots.get_clip_on()
+
+
+def test_the_reliability_key_keeps_off_the_bars(tmp_path, monkeypatch):
+    """A 10-class speech classifier after 3 epochs: every confidence under 0.35, the bin at 0.3 all right;
+    the key, pinned to the upper left, covered that bar's top and its dot."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.confusion import plot_reliability
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    edges = list(np.linspace(0, 1, 16))
+    count, accuracy, confidence = [0] * 15, [None] * 15, [None] * 15
+    for k, n, a, c in ((1, 24, 0.25, 0.11), (2, 4, 0.0, 0.14), (4, 2, 1.0, 0.30)):
+        count[k], accuracy[k], confidence[k] = n, a, c
+    plot_reliability({"edges": edges, "count": count, "accuracy": accuracy, "confidence": confidence},
+                     tmp_path / "r.png", "t")
+    fig = seen[0]
+    fig.canvas.draw()
+    top = fig.axes[0]
+    key = top.get_legend().get_window_extent()
+    bars = [p.get_window_extent() for p in top.patches]
+    assert bars and not any(key.overlaps(b) for b in bars)

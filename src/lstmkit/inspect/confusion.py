@@ -64,7 +64,7 @@ def plot_reliability(reliability: dict, path: Path, title: str) -> None:
     top.set_xlim(0, 1)
     top.set_ylim(0, 1)
     top.set_ylabel("accuracy")
-    top.legend(loc="upper left", fontsize=8)
+    top.legend(loc="best", fontsize=8)          # upper left hid the tall low-confidence bars of an untrained model
     top.set_title(title)
     bottom.bar(left, count, width=width, align="edge", color="gray", edgecolor="white")
     bottom.set_xlabel("confidence (largest class probability)")

@@ -154,13 +154,16 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None,
-                 loss: str = "loss") -> None:
+                 loss: str = "loss", title: str = "Training curves", right: tuple | None = None) -> None:
     """Train and validation loss per epoch, the y axis named ``loss`` (each task says which: a
     classifier's was labelled 'loss (scaled units)', a forecaster's, of its cross-entropy) (log scale; linear when a loss is 0 or below, as on a
     constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked.
     Up to :data:`MARKED_EPOCHS` epochs each is a dot (a 1-epoch run's line of one point was drawn as
     nothing, an empty plot) and named on the axis (0.96, 0.98, 1.00 … for one epoch); epochs whose loss
-    is not finite, which the line skips, are named in the title."""
+    is not finite, which the line skips, are named in the title. ``title``: the run and model it is of (every
+    run's plot was titled 'Training curves', a row of them open side by side alike); ``right``: ``(label,
+    forward, inverse)``, a second y axis on the right reading the loss in the task's own measure (a language
+    model's perplexity: the run printed 69.7, the plot had only nats)."""
     epochs = [h["epoch"] for h in history]
     fig, ax = subplots(figsize=(7, 4))
     marker = dict(marker="o", ms=3) if len(epochs) <= MARKED_EPOCHS else {}
@@ -188,7 +191,13 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     gaps = [f"{name} loss not finite at {_epochs_named(epochs, losses)}"
             for name, losses in (("train", train), ("validation", val if has_val else []))
             if not np.isfinite(np.asarray(losses, dtype=float)).all()]
-    ax.set_title("Training curves" + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
+    if right is not None:
+        label, forward, inverse = right
+        second = ax.secondary_yaxis("right", functions=(forward, inverse))
+        second.set_ylabel(label)
+        if log:
+            plain_log_labels(second, forward(shown))
+    ax.set_title(title + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
@@ -196,12 +205,41 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
 
 def plain_log_labels(ax, values) -> None:
     """Plain numbers (0.026, 0.024 …) on the log-scaled y axis of ``ax`` when ``values`` span less than a
-    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side."""
+    decade: matplotlib then names its minor ticks '2.6×10⁻²', '2.4×10⁻²' … down the side; where fewer than
+    four of its 1-9×10ᵏ ticks fall among them (a loss from 4.9 to 6.5 read '5' and '6' alone), about five
+    evenly spaced ones instead."""
     values = np.asarray(values, dtype=float)
     if values.size and values.min() > 0 and values.max() < 10 * values.min():
-        from matplotlib.ticker import FuncFormatter      # after subplots(), which imports matplotlib quietly
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        from matplotlib.ticker import MaxNLocator           # after subplots(), which imports matplotlib quietly
+        low, high = values.min(), values.max()
+        scale = 10.0 ** np.floor(np.log10(low))
+        own = [d * s for s in (scale, 10 * scale) for d in range(1, 10) if low <= d * s <= high]
+        if len(own) < 4:                                  # the log axis's own: 5 and 6 of 4.9 … 6.5
+            ax.yaxis.set_minor_locator(MaxNLocator(nbins=5))
+        ax.yaxis.set_minor_formatter(_plain_formatter())
+        ax.yaxis.set_major_formatter(_plain_formatter())
+
+
+def _plain_formatter():
+    """Tick labels with as few significant digits (2 or more) as keep every tick shown, major and minor,
+    apart: a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side at two."""
+    from matplotlib.ticker import Formatter              # after subplots(), which imports matplotlib quietly
+
+    class PlainDistinct(Formatter):
+        digits = 2
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            lo, hi = sorted(self.axis.get_view_interval())
+            shown = {float(v) for v in (*self.axis.get_majorticklocs(), *self.axis.get_minorticklocs())
+                     if lo <= v <= hi}
+            self.digits = next((d for d in range(2, 7) if len({f"{v:.{d}g}" for v in shown}) == len(shown)), 7)
+
+        def __call__(self, value, pos=None):       # 300 whole: '3e+02' at 2 digits
+            whole = int(np.log10(abs(value))) + 1 if abs(value) >= 1 else 0
+            return f"{value:.{max(self.digits, whole)}g}"
+
+    return PlainDistinct()
 
 
 MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each

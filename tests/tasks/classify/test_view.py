@@ -47,3 +47,20 @@ def test_a_row_of_long_words_wraps_at_the_figures_edge(tmp_path, monkeypatch):
     short = [str(k) for k in range(30)]                                   # short tokens: 14 a row as before
     plot_attention(short, [1.0] * 30, tmp_path / "v.png", "t")
     assert sorted({t.get_position()[1] for t in seen[1].axes[0].texts}) == [0, 1, 2]
+
+
+def test_the_png_view_has_a_key_from_zero_to_the_largest_weight(tmp_path, monkeypatch):
+    """`classify attention --out view.png` shaded tokens in reds with no key: a dark red could be weight 1
+    or, in a long text, 0.12 (the shades are scaled to the text's largest weight)."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    write_attention(["a", "fine", "film"], [0.2, 0.12, 0.68], tmp_path / "v.png", "predicted 1")
+    fig = seen[0]
+    text_ax = fig.axes[0]
+    bar = next(a for a in fig.axes + text_ax.child_axes if a is not text_ax)
+    assert bar.get_xlabel() == "attention weight (darkest: this text's largest)"
+    assert bar.get_xlim() == pytest.approx((0.0, 0.68))
+    fig.canvas.draw()
+    tokens = [t.get_window_extent() for t in text_ax.texts]
+    assert bar.get_window_extent().y1 < min(t.y0 for t in tokens)          # under the text, not over it

@@ -514,3 +514,22 @@ def test_a_long_sample_shows_its_tokens_and_the_same_text(pattern_lm, monkeypatc
     assert [line.split(",")[0] for line in err] == [f"sampling: {k}/5 tokens" for k in (1, 2, 3, 4, 5)]
     pattern_lm.sample(seed=0)
     assert capsys.readouterr().err == ""
+
+
+def test_the_loss_plot_reads_perplexity_and_names_the_run(tiny, sentences, tmp_path, monkeypatch):
+    """loss.png, titled 'Training curves', showed nats alone while the run printed its perplexity (69.7):
+    the number the user compares was nowhere on the plot, nor which run and model it was of."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    lm = LanguageModel(level="word", **{**tiny, "max_epochs": 2}).fit(sentences(60), out=tmp_path / "runs")
+    ax = seen[0].axes[0]
+    assert ax.get_title().startswith(f"{lm.run_dir_.name}: lstm language model, word level")
+    right = next(a for a in seen[0].axes[0].child_axes if a.get_ylabel() == "perplexity")
+    seen[0].canvas.draw()
+    nats = ax.get_lines()[1].get_ydata()[-1]                      # the validation loss at the last epoch
+    assert nats == pytest.approx(np.log(lm.metrics_["val"]["perplexity"]), rel=0.05)
+    lo, hi = ax.get_ylim()
+    assert right.get_ylim() == pytest.approx((np.exp(lo), np.exp(hi)))
+    texts = [t.get_text() for t in right.get_yticklabels() + right.get_yticklabels(minor=True) if t.get_text()]
+    assert texts and all(float(t) > 0 and "e" not in t and "$" not in t for t in texts), texts

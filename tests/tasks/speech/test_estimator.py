@@ -226,7 +226,11 @@ def test_a_run_recorded_before_voiced_normalisation_loads_and_normalises_as_it_d
     assert not np.allclose(ctc_run.audio_inputs(path).numpy(), expected)     # a new run's differ
 
 
-def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
+def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path, monkeypatch):
+    import lstmkit.inspect.plots as plots
+    drawn, save = {}, plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (drawn.update({path.name: fig}),
+                                                                      save(fig, path, **kw)))
     val = write_digits(tmp_path / "val", takes=2, seed=3)
     est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",
                               "max_epochs": 15}).fit(digits, val_data=val, out=tmp_path / "runs")
@@ -234,6 +238,9 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     assert m["accuracy"] >= 0.9 and len(m["confusion"]["matrix"]) == 4
     assert est.transcribe(sorted(str(p) for p in val.glob("2_*.wav")))[:2] == ["2", "2"]
     assert (est.run_dir_ / "plots" / "confusion.png").is_file()
+    # titled 'validation' alone, where a text classifier's names its accuracy
+    val_m = est.metrics_["val"]
+    assert drawn["confusion.png"].axes[0].get_title() == f"validation: accuracy {val_m['accuracy']:.3f} ({val_m['n']} clips)"
     (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
     with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
         est.evaluate(tmp_path / "odd.csv")
@@ -838,3 +845,28 @@ def test_a_classify_fit_folds_its_validation_temperature_into_the_saved_weights(
     assert (proba.argmax(1) == seen["logits"].argmax(1).numpy()).all()
     assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["data"]["temperature"] == 2.0
     assert np.allclose(SpeechRecognizer.load(est.run_dir_).predict_proba(val_files), proba)
+
+
+def test_the_runs_plots_name_the_run_and_a_blank_only_model_says_so(ctc_run, corpus, tmp_path, monkeypatch):
+    """loss.png was titled 'Training curves' whatever the run; ctc_posteriors.png of an undertrained
+    model drew the blank's line alone, its key on top of it, nothing saying that no symbol was written."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.speech.metrics import plot_ctc_posteriors
+    seen = {}
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.update({path.name: fig}))
+    wav = sorted((corpus / "wavs").glob("test_*.wav"))[0]
+    feats, _, _ = ctc_run._features([str(wav)])
+    ctc_run._plots(tmp_path / "speech-1", feats[0], feats[0].numpy(), wav.name)
+    assert seen["loss.png"].axes[0].get_title() == f"speech-1: {ctc_run.config_.model} speech model, ctc"
+    assert seen["loss.png"].axes[0].get_ylabel() == "CTC loss per character (nats)"     # 'CTC loss': of what?
+    trained = seen["ctc_posteriors.png"].axes[0]
+    assert "writes nothing" not in trained.get_title()
+    assert [line.get_label() for line in trained.get_lines()][0] == "blank" and len(trained.get_lines()) > 1
+    blank = np.log(np.full((20, 5), 0.01))
+    blank[:, 0] = np.log(0.96)
+    plot_ctc_posteriors(blank, ["", "a", "b", "c", "d"], tmp_path / "p.png", "CTC posteriors of x.wav", 10.0)
+    ax = seen["p.png"].axes[0]
+    assert ax.get_title().startswith("CTC posteriors of x.wav\n(no symbol but the blank reaches 0.1")
+    seen["p.png"].canvas.draw()
+    key = ax.get_legend().get_window_extent()
+    assert key.x0 >= ax.get_window_extent().x1                     # beside the plot, not over the blank's line

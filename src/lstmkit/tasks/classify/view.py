@@ -64,7 +64,21 @@ def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, 
     fig.set_size_inches(12, 0.9 + 0.42 * (row + 1))
     ax.set_ylim(row + 1, -0.4)
     ax.set_title(title, loc="left", fontsize=10)
+    _key(fig, ax, cmap, float(np.max(weights, initial=0.0)), row + 1)
     save_figure(fig, Path(path))
+
+
+def _key(fig, ax, cmap, largest: float, rows: int) -> None:
+    """A colour bar under the tokens, right-aligned, from weight 0 to the text's ``largest``: the shades are
+    scaled to the largest weight, and the view had no key saying what a red meant."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+    shades = ListedColormap(cmap(np.linspace(0.0, 0.85, 256)))
+    height = 0.12 / (0.42 * rows * fig.subplotpars.top - 0.42 * rows * fig.subplotpars.bottom + 0.6)
+    cax = ax.inset_axes((0.7, -0.02 - height, 0.3, height))
+    bar = fig.colorbar(ScalarMappable(Normalize(0.0, max(largest, 1e-12)), shades), cax=cax, orientation="horizontal")
+    bar.set_label("attention weight (darkest: this text's largest)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
 
 
 def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str | Path, title: str = "") -> Path:

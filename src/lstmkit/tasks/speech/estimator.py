@@ -888,9 +888,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def _plots(self, run_dir: Path, feats: torch.Tensor, raw: np.ndarray, name: str) -> None:
         from lstmkit.inspect.plots import plot_history
-        loss = {"ctc": "CTC loss", "classify": "cross-entropy (nats)"}.get(self.config_.mode, "cross-entropy per token (nats"
+        loss = {"ctc": "CTC loss per character (nats)", "classify": "cross-entropy (nats)"}.get(self.config_.mode, "cross-entropy per token (nats"
                                                                          + (", label-smoothed)" if self.config_.label_smoothing else ")"))
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss)
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss,
+                     f"{run_dir.name}: {self.config_.model} speech model, {self.config_.mode}")
         plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
                          self.config_.hop_ms, self.config_.features)
         if self.config_.mode == "ctc":
@@ -902,7 +903,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             from lstmkit.inspect.confusion import plot_confusion, plot_reliability
             m = self.metrics_["val"]
             plot_confusion(m["confusion"]["matrix"], m["confusion"]["labels"], run_dir / "plots" / "confusion.png",
-                           "validation")
+                           f"validation: accuracy {m['accuracy']:.3f} ({m['n']} clips)")
             if "reliability" in m:
                 plot_reliability(m["reliability"], run_dir / "plots" / "reliability.png",
                                  f"validation: accuracy {m['accuracy']:.3f}, ECE {m['ece']:.3f}")

@@ -112,21 +112,24 @@ def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float, k
 
 def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path, title: str,
                         frame_ms: float) -> None:
-    """Per-frame posteriors ``exp(log_probs [T, V])``: one line per symbol that ever exceeds 0.1."""
+    """Per-frame posteriors ``exp(log_probs [T, V])``: one line per symbol that ever exceeds 0.1, the key
+    beside the plot (inside, it covered the blank's line, near 1 on most frames); a model that writes
+    nothing yet, the blank's line alone, says so in the title (it looked like a symbol left out)."""
     from lstmkit.inspect.plots import save_figure, subplots
     probs = np.exp(log_probs)
     t = np.arange(probs.shape[0]) * frame_ms / 1000
     fig, ax = subplots(figsize=(8, 3))
-    for k in range(probs.shape[1]):
-        if probs[:, k].max() < 0.1:
-            continue
+    shown = [k for k in range(probs.shape[1]) if probs[:, k].max() >= 0.1]
+    for k in shown:
         name = "blank" if k == 0 else repr(tokens[k])
         ax.plot(t, probs[:, k], lw=1.2, ls=":" if k == 0 else "-", label=name)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("seconds")
     ax.set_ylabel("P(symbol | frame)")
-    ax.set_title(title)
-    ax.legend(fontsize=7, ncol=6, loc="upper right")
+    if not [k for k in shown if k != 0]:
+        title += "\n(no symbol but the blank reaches 0.1 on any frame: the model writes nothing yet)"
+    ax.set_title(title, fontsize=None if "\n" not in title else 10)
+    ax.legend(fontsize=7, ncol=1 + len(shown) // 16, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, Path(path))
 
 
