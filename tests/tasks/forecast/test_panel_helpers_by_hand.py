@@ -1,6 +1,8 @@
 """The small helpers of read_panel called directly on tiny inputs, each answer worked out by hand:
 where a series' parts end, which id columns hold whole numbers, how --fill fills each part, which
 covariate columns are categories, where inserted rows go, which column holds times of day."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.panel import (_categories, _clock_column, _covariate_numbers, _fill, _part_ends,
-                                          _positive_targets, _spread, _whole_numbers)
+                                          _positive_targets, _spread, _whole_numbers, read_panel)
 
 NAN = np.nan
 
@@ -65,10 +67,26 @@ def test_fill_leaves_a_whole_series_alone_and_refuses_gaps_without_a_fill():
     a = _col(1, 2, 3)
     out, k = _fill(a, None, "s", ["v"])
     assert out is a and k == 0
-    with pytest.raises(LstmkitError, match=r"'w'"):       # the column with the gap, not the first one
-        _fill(np.array([[1.0, 1.0], [2.0, NAN]]), None, "s", ["v", "w"])
+    # the column with the gap (not the first column, nor the column of the row number), and its series
+    with pytest.raises(LstmkitError, match=r"column 'w' of series 's' \(1 of 3 rows\) —"):
+        _fill(np.array([[1.0, NAN], [2.0, 2.0], [3.0, 3.0]]), None, "s", ["v", "w"])
     with pytest.raises(LstmkitError, match=r"'w' has no values"):
         _fill(np.array([[1.0, NAN], [NAN, NAN]]), "ffill", "s", ["v", "w"])
+
+
+def test_fill_without_a_fill_names_the_first_columns_with_gaps_and_counts_the_rest():
+    a = np.ones((3, 6))
+    a[0, 1:] = NAN                                         # columns b-f: a gap each; b: two
+    a[1, 1] = NAN
+    names = list("abcdef")
+    with pytest.raises(LstmkitError, match=r"column 'b' of series 's' \(2 of 3 rows\); "
+                                           r"also in 'c' \(1\), 'd' \(1\), 'e' \(1\) and 1 more columns"):
+        _fill(a, None, "s", names)
+    with pytest.raises(LstmkitError, match=r"column 'b' of series 's' \(2 of 3 rows\); "
+                                           r"also in 'c' \(1\), 'd' \(1\), 'e' \(1\) —"):
+        _fill(a[:, :5], None, "s", names)                   # four columns with gaps: none more to count
+    with pytest.raises(LstmkitError, match=r"column 'b' \(2 of 3 rows\); also in 'c' \(1\) —"):
+        _fill(a[:, :3], None, "b", names, wide=True)       # a wide table's series is its column
 
 
 def test_fill_zero_ffill_and_interpolate_without_parts():
@@ -125,8 +143,9 @@ def test_categories_of_a_numeric_column_are_none():
 
 def test_covariate_numbers_read_numbers_and_refuse_labels_by_what_makes_them():
     np.testing.assert_array_equal(_covariate_numbers(pd.Series(["1", "2.5"]), "x", "features"), [1.0, 2.5])
-    with pytest.raises(LstmkitError, match=r"--calendar weekday"):
-        _covariate_numbers(pd.Series(["Mon", "Tue", "Mon", "Tue"]), "day", "features")
+    for days in (["Mon", "Tue"], ["mo", "tu"], ["Monday", "tuesday"]):
+        with pytest.raises(LstmkitError, match=r"--calendar weekday"):
+            _covariate_numbers(pd.Series(days * 2), "day", "features")
     with pytest.raises(LstmkitError, match=r"--calendar month"):
         _covariate_numbers(pd.Series(["Jan.", "Feb", "Jan.", "Feb"]), "m", "features")
     with pytest.raises(LstmkitError, match=r"get_dummies"):
@@ -149,6 +168,9 @@ def test_positive_targets_refuse_a_value_at_or_below_zero_only():
         df = pd.DataFrame({"v": [1.0, low]})
         with pytest.raises(LstmkitError, match=r"holds -?[01]"):
             _positive_targets(df, {"v": "v"}, {"v": df["v"].to_numpy()}, ["v"], None)
+    df = pd.DataFrame({"v": [0.0, 3.0]})                     # a single 0: a cell to fix, not counts
+    with pytest.raises(LstmkitError, match=r"fix that cell"):
+        _positive_targets(df, {"v": "v"}, {"v": df["v"].to_numpy()}, ["v"], None)
     # many 0s and nothing below: counts, whose fix is no log; one negative among them: cells to fix
     df = pd.DataFrame({"v": [0.0, 0.0, 3.0]})
     with pytest.raises(LstmkitError, match=r"2 of its 3 values are 0"):
@@ -156,3 +178,82 @@ def test_positive_targets_refuse_a_value_at_or_below_zero_only():
     df = pd.DataFrame({"v": [0.0, -2.0, 3.0]})
     with pytest.raises(LstmkitError, match=r"fix those cells"):
         _positive_targets(df, {"v": "v"}, {"v": df["v"].to_numpy()}, ["v"], None)
+
+
+# -- read_panel: the series loop on tiny long tables ---------------------------------------------
+DAYS = pd.date_range("2024-01-01", periods=4, freq="D")
+
+
+def _table(rows: dict) -> pd.DataFrame:
+    """A long table of ``{id: [row dicts]}``, each series from 2024-01-01 a day apart."""
+    return pd.DataFrame([{"id": sid, "time": DAYS[k], **r} for sid, rs in rows.items() for k, r in enumerate(rs)])
+
+
+def test_read_panel_fills_a_gap_in_a_covariate_alone_and_keeps_each_covariate_its_column():
+    # b's promo is empty on day 2: its targets are whole, yet the covariate's gap is a gap
+    rows = _table({"a": [{"value": 1.0, "promo": 0.0, "price": 5.0}, {"value": 2.0, "promo": 1.0, "price": 6.0}],
+                   "b": [{"value": 3.0, "promo": 1.0, "price": 7.0}, {"value": 4.0, "promo": NAN, "price": 8.0}]})
+    cfg = dict(target=["value"], time="time", id="id", past_covariates=["promo"], future_covariates=["price"])
+    with pytest.raises(LstmkitError, match=r"column 'promo' of series 'b' \(1 of 2 rows\)"):
+        read_panel(rows, ForecastConfig(**cfg), fitting=False)
+    panel = read_panel(rows, ForecastConfig(**cfg, fill="ffill"), fitting=False)
+    assert panel.past.shape == (4, 1) and panel.future.shape == (4, 1)
+    np.testing.assert_array_equal(panel.past[:, 0], [0, 1, 1, 1])       # b's day 2 carried from day 1
+    np.testing.assert_array_equal(panel.future[:, 0], [5, 6, 7, 8])
+    assert panel.n_filled == 1 and panel.unobserved is None            # only target cells are unobserved
+
+
+def test_read_panel_a_row_missing_one_of_two_targets_is_a_gap_and_a_series_without_targets_is_skipped():
+    rows = _table({"a": [{"y": 1.0, "z": 10.0}, {"y": 2.0, "z": 20.0}, {"y": 3.0, "z": NAN}],
+                   "b": [{"y": NAN, "z": NAN}, {"y": NAN, "z": NAN}],
+                   "c": [{"y": 5.0, "z": 50.0}]})
+    cfg = ForecastConfig(target=["y", "z"], time="time", id="id", fill="ffill")
+    panel = read_panel(rows, cfg, fitting=False)
+    # a's day 3 holds y: its history runs to day 3 (z carried from day 2), not to day 2
+    assert panel.ids == ["a", "c"] and panel.lengths.tolist() == [3, 1]
+    np.testing.assert_array_equal(panel.values, [[1, 10], [2, 20], [3, 20], [5, 50]])
+    np.testing.assert_array_equal(panel.unobserved, [[0, 0], [0, 0], [0, 1], [0, 0]])
+    assert panel.skipped == [{"id": "b", "length": 0, "reason": "no target values"}]
+    assert panel.n_filled == 1
+
+
+def test_read_panel_keeps_a_series_of_exactly_the_points_needed_and_takes_freq_from_one_of_three_rows():
+    rows = _table({"a": [{"value": 1.0}] * 2, "b": [{"value": 2.0}] * 3, "c": [{"value": 3.0}] * 2})
+    panel = read_panel(rows, ForecastConfig(target=["value"], time="time", id="id"), need=3, fitting=False)
+    assert panel.ids == ["b"] and panel.lengths.tolist() == [3]
+    assert panel.skipped == [{"id": "a", "length": 2, "need": 3, "reason": "shorter than needed"},
+                             {"id": "c", "length": 2, "reason": "shorter than needed", "need": 3}]
+    # pandas infers a frequency from 3 dates or more: b's, though a (2 rows) comes first and c after it
+    panel = read_panel(rows, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
+    assert panel.lengths.tolist() == [2, 3, 2] and panel.freq == "D"
+
+
+def test_read_panel_fill_by_part_keeps_the_training_part_from_reading_the_parts_after_it():
+    # 8 daily rows, horizon 2: training rows 0-3, validation 4-5, test 6-7; row 3 (the training part's
+    # last) is empty: a fit carries 3 forward; predict's history (fitting False) interpolates to 4
+    rows = _table({"a": [{"value": v} for v in (1.0, 2.0, 3.0, NAN)]})
+    rows = pd.concat([rows, rows.assign(time=rows["time"] + pd.Timedelta(days=4), value=[5.0, 6.0, 7.0, 8.0])],
+                     ignore_index=True)
+    cfg = ForecastConfig(target=["value"], time="time", id="id", horizon=2, fill="interpolate")
+    assert read_panel(rows, cfg).values[3, 0] == 3.0
+    assert read_panel(rows, cfg, fitting=False).values[3, 0] == 4.0
+    assert read_panel(rows, cfg, by_part=lambda n: ()).values[3, 0] == 4.0        # the given ends rule
+    assert read_panel(rows, cfg, fitting=False, by_part=True).values[3, 0] == 3.0
+
+
+HOURS = [pd.Timestamp("2024-01-01") + pd.Timedelta(hours=x) for x in (0, 1, 2, 3, 4)]
+ODD = [pd.Timestamp("2024-01-01") + pd.Timedelta(hours=x) for x in (0, 1, 2.5, 3.5, 4.5)]
+
+
+def test_read_panel_warns_once_of_uneven_steps_naming_the_uneven_series_alone():
+    df = pd.DataFrame({"id": ["a"] * 5 + ["b"] * 5, "time": HOURS + ODD, "value": np.arange(10.0)})
+    with pytest.warns(UserWarning) as got:
+        read_panel(df, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
+    assert len(got) == 1 and "steps unevenly in 1 of 2 series ('b': 1 hour to 1.5 hours" in str(got[0].message)
+    with pytest.warns(UserWarning) as got:                 # one series, no id: where its steps vary
+        read_panel(df.iloc[5:].drop(columns="id"), ForecastConfig(target=["value"], time="time"), fitting=False)
+    assert len(got) == 1 and "steps vary from 1 hour to 1.5 hours" in str(got[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # even steps: nothing to say
+        read_panel(df.iloc[:5], ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
+        read_panel(df.iloc[:5].drop(columns="id"), ForecastConfig(target=["value"], time="time"), fitting=False)
