@@ -257,3 +257,51 @@ def test_read_panel_warns_once_of_uneven_steps_naming_the_uneven_series_alone():
         warnings.simplefilter("error")                     # even steps: nothing to say
         read_panel(df.iloc[:5], ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
         read_panel(df.iloc[:5].drop(columns="id"), ForecastConfig(target=["value"], time="time"), fitting=False)
+
+
+def test_read_panel_a_single_empty_cell_of_one_target_or_of_a_future_covariate_is_a_gap():
+    rows = _table({"a": [{"y": 1.0, "z": 10.0, "price": 5.0}, {"y": 2.0, "z": NAN, "price": NAN},
+                         {"y": 3.0, "z": 30.0, "price": 7.0}]})
+    with pytest.raises(LstmkitError, match=r"column 'z' of series 'a' \(1 of 3 rows\)"):
+        read_panel(rows, ForecastConfig(target=["y", "z"], time="time", id="id"), fitting=False)
+    with pytest.raises(LstmkitError, match=r"column 'price' of series 'a' \(1 of 3 rows\)"):
+        read_panel(rows.drop(columns="z"), ForecastConfig(target=["y"], time="time", id="id",
+                                                          future_covariates=["price"]), fitting=False)
+    panel = read_panel(rows, ForecastConfig(target=["y", "z"], time="time", id="id", future_covariates=["price"],
+                                            fill="ffill"), fitting=False)
+    np.testing.assert_array_equal(panel.values[:, 1], [10, 10, 30])
+    np.testing.assert_array_equal(panel.future[:, 0], [5, 5, 7])
+    assert panel.n_filled == 2                              # z's cell and price's
+
+
+def test_read_panel_rows_after_the_last_target_are_future_rows_with_their_times():
+    rows = _table({"a": [{"value": 1.0, "price": 5.0}, {"value": 2.0, "price": 6.0}, {"value": NAN, "price": 7.0}],
+                   "b": [{"value": 3.0, "price": 8.0}]})
+    panel = read_panel(rows, ForecastConfig(target=["value"], time="time", id="id", future_covariates=["price"]),
+                       fitting=False)
+    assert panel.lengths.tolist() == [2, 1]
+    np.testing.assert_array_equal(panel.ahead_future[0], [[7.0]])
+    assert panel.ahead_future[1].shape == (0, 1)
+    assert list(panel.ahead_times[0]) == [DAYS[2]] and len(panel.ahead_times[1]) == 0
+
+
+def test_read_panel_refusals_when_no_series_is_left():
+    rows = _table({"a": [{"y": NAN}] * 2, "b": [{"y": 1.0}] * 2})
+    cfg = ForecastConfig(target=["y"], time="time", id="id")
+    with pytest.raises(LstmkitError, match=r"the target column 'y' has no values"):
+        read_panel(rows.assign(y=NAN), cfg, fitting=False)
+    # one series without values, one too short: no series is long enough (not 'y has no values')
+    with pytest.raises(LstmkitError, match=r"no series has the 3 points needed .* series 'a' has 0"):
+        read_panel(rows, cfg, need=3, fitting=False)
+    strict = ForecastConfig(target=["y"], time="time", id="id", strict=True)
+    both = _table({"a": [{"y": 1.0}] * 2, "b": [{"y": 1.0}] * 1, "c": [{"y": 1.0}] * 3})
+    with pytest.raises(LstmkitError, match=r"series 'a' has 2 points, fewer than the 3 needed .* 2 series too short"):
+        read_panel(both, strict, need=3, fitting=False)
+    assert read_panel(both, strict, fitting=False).lengths.tolist() == [2, 1, 3]     # predict: nothing is short
+
+
+def test_read_panel_warns_once_for_a_table_whose_every_series_steps_unevenly():
+    df = pd.DataFrame({"id": ["a"] * 5 + ["b"] * 5, "time": ODD + ODD, "value": np.arange(10.0)})
+    with pytest.warns(UserWarning) as got:
+        read_panel(df, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
+    assert len(got) == 1 and "steps unevenly in each of the 2 series" in str(got[0].message)
