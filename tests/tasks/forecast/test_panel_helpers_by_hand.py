@@ -305,3 +305,20 @@ def test_read_panel_warns_once_for_a_table_whose_every_series_steps_unevenly():
     with pytest.warns(UserWarning) as got:
         read_panel(df, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
     assert len(got) == 1 and "steps unevenly in each of the 2 series" in str(got[0].message)
+
+
+def test_read_panel_one_series_too_short_says_its_length_the_need_and_the_split():
+    rows = _table({"a": [{"value": 1.0}] * 4}).drop(columns="id")
+    cfg = ForecastConfig(target=["value"], time="time", lookback=3, horizon=2)
+    # the default split: 1 - 0.15 - 0.15 = 70% training, 15% validation, 15% test
+    with pytest.raises(LstmkitError, match=r"series too short: 4 rows, need at least 9 for lookback 3 \+ horizon 2 "
+                                           r"with 70/15/15 splits — shorten --lookback \(or --horizon\)"):
+        read_panel(rows, cfg, need=9)
+    sized = ForecastConfig(target=["value"], time="time", lookback=3, horizon=2, val_size=2, test_size=2)
+    with pytest.raises(LstmkitError, match=r"need at least 9 for lookback 3 \+ horizon 2 with its val/test parts"):
+        read_panel(rows, sized, need=9)
+    with pytest.raises(LstmkitError, match=r"series too short: 4 rows.* — the run's own fix$"):
+        read_panel(rows, cfg, need=9, short_fix="the run's own fix")
+    strict = ForecastConfig(target=["value"], time="time", id="id", strict=True)
+    with pytest.raises(LstmkitError, match=r"series 'a' has 4 points.* — the run's own fix$"):
+        read_panel(_table({"a": [{"value": 1.0}] * 4}), strict, need=9, short_fix="the run's own fix")
