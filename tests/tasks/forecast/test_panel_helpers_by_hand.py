@@ -159,6 +159,7 @@ def test_clock_column_is_the_other_text_column_of_times_of_day():
     assert _clock_column(df, "at") == "date"
     assert _clock_column(df.assign(at=["13:05", "noon"]), "date") is None
     assert _clock_column(df.iloc[:0], "x") is None
+    assert _clock_column(df.assign(at=["13:05", None]), "date") is None      # an empty cell is no time of day
 
 
 def test_positive_targets_refuse_a_value_at_or_below_zero_only():
@@ -223,6 +224,8 @@ def test_read_panel_keeps_a_series_of_exactly_the_points_needed_and_takes_freq_f
     assert panel.ids == ["b"] and panel.lengths.tolist() == [3]
     assert panel.skipped == [{"id": "a", "length": 2, "need": 3, "reason": "shorter than needed"},
                              {"id": "c", "length": 2, "reason": "shorter than needed", "need": 3}]
+    one_short = read_panel(rows[rows["id"] != "c"], ForecastConfig(target=["value"], time="time", id="id"), need=3)
+    assert one_short.ids == ["b"] and [s["id"] for s in one_short.skipped] == ["a"]
     # pandas infers a frequency from 3 dates or more: b's, though a (2 rows) comes first and c after it
     panel = read_panel(rows, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
     assert panel.lengths.tolist() == [2, 3, 2] and panel.freq == "D"
@@ -309,11 +312,14 @@ def test_read_panel_warns_once_for_a_table_whose_every_series_steps_unevenly():
 
 def test_read_panel_one_series_too_short_says_its_length_the_need_and_the_split():
     rows = _table({"a": [{"value": 1.0}] * 4}).drop(columns="id")
-    cfg = ForecastConfig(target=["value"], time="time", lookback=3, horizon=2)
+    cfg = ForecastConfig(target=["value"], time="time", lookback=3, horizon=1)   # a lookback to shorten
     # the default split: 1 - 0.15 - 0.15 = 70% training, 15% validation, 15% test
-    with pytest.raises(LstmkitError, match=r"series too short: 4 rows, need at least 9 for lookback 3 \+ horizon 2 "
+    with pytest.raises(LstmkitError, match=r"series too short: 4 rows, need at least 9 for lookback 3 \+ horizon 1 "
                                            r"with 70/15/15 splits — shorten --lookback \(or --horizon\)"):
         read_panel(rows, cfg, need=9)
+    ones = ForecastConfig(target=["value"], time="time", lookback=1, horizon=1)    # nothing to shorten
+    with pytest.raises(LstmkitError, match=r"series too short: 4 rows, need at least 9 .* — supply at least 9 rows$"):
+        read_panel(rows, ones, need=9)
     sized = ForecastConfig(target=["value"], time="time", lookback=3, horizon=2, val_size=2, test_size=2)
     with pytest.raises(LstmkitError, match=r"need at least 9 for lookback 3 \+ horizon 2 with its val/test parts"):
         read_panel(rows, sized, need=9)
