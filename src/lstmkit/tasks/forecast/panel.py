@@ -237,7 +237,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 "aggregate the duplicates first (e.g. groupby(time).mean())")
     for c in num:
         num[c] = num[c][order]
-    y = np.stack([num[c] for c in targets], 1) if targets else np.zeros((n, 0))
+    y = np.stack([num[c] for c in targets], 1)                  # targets are required: never none
     pst = np.stack([num[c] for c in past], 1) if past else np.zeros((n, 0))
     fu = np.stack([num[c] for c in fut], 1) if fut else np.zeros((n, 0))
 
@@ -310,9 +310,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if uneven:
         warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide")
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
-        empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
-        raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
-                           f"no row has a value in every target column ({', '.join(map(repr, targets))})",
+        # every row of every series without a target value: every target column is empty
+        raise LstmkitError(f"the target column {targets[0]!r} has no values",
                            f"choose {opt('target')} columns that hold numbers")
     if skipped and cfg.strict and need is not None:
         s = skipped[0]
