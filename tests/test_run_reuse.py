@@ -67,3 +67,11 @@ def test_a_folders_run_is_the_models_by_its_name_or_else_by_its_folder(tmp_path)
     assert not is_own_run(old, "classify", None, run, run)
     assert other_run_named(meta) == "another 'lm' run (written 2026-01-01T00:00:00+0000)"
     assert other_run_named({}) == "another run"
+
+
+def test_a_run_without_a_name_is_not_the_models_when_the_folder_it_came_from_is_gone(tmp_path):
+    """Written before runs had a name, the folder decides: one the model came from that no longer exists
+    (moved, deleted) is no folder the same as this one."""
+    run = tmp_path / "run"
+    run.mkdir()
+    assert not is_own_run({"task": "lm"}, "lm", None, tmp_path / "gone", run)
