@@ -107,3 +107,24 @@ def test_a_resume_takes_its_own_out_and_leaves_a_missing_run_to_the_resume(capsy
     code, _, err = run_cli(["forecast", "train", "--resume", tmp_path / "nothere", "--out", tmp_path / "elsewhere"],
                            capsys)
     assert_user_error(code, err, f"run folder not found: {tmp_path / 'nothere'}")
+
+
+def test_val_frac_alone_is_taken_and_the_data_file_is_looked_for(capsys, tmp_path):
+    """Without a validation file --val-frac is the validation share: the checks pass and the fit looks for --data."""
+    missing = tmp_path / "nothere.txt"
+    code, _, err = run_cli(["lm", "train", "--data", missing, "--val-frac", "0.2", "--out", tmp_path], capsys)
+    assert_user_error(code, err, f"file not found: {missing}", "--data")
+
+
+def test_a_setting_the_config_file_gave_is_refused_naming_the_file(capsys, tmp_path):
+    (tmp_path / "a.txt").write_text("the cat sat\n")
+    (tmp_path / "c.yaml").write_text("hidden_size: -1\n")
+    code, _, err = run_cli(["lm", "train", "--config", tmp_path / "c.yaml", "--data", tmp_path / "a.txt",
+                            "--out", tmp_path], capsys)
+    assert_user_error(code, err, "`hidden_size` must be a positive integer, got -1", f"in {tmp_path / 'c.yaml'}")
+    assert "--hidden-size" not in err
+    (tmp_path / "d.yaml").write_text("hidden_size: 8\n")                  # the flag given over the file's: the flag
+    code, _, err = run_cli(["lm", "train", "--config", tmp_path / "d.yaml", "--hidden-size", "-1", "--data",
+                            tmp_path / "a.txt", "--out", tmp_path], capsys)
+    assert_user_error(code, err, "`hidden_size` must be a positive integer, got -1", "--hidden-size")
+    assert "d.yaml" not in err
