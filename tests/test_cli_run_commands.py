@@ -120,6 +120,7 @@ def test_a_command_that_succeeds_returns_to_a_caller_in_process(runs, capsys):
     """``main([...])`` in a notebook or a script: a command that ends well returns, no SystemExit to catch."""
     assert cli.main(["list", str(runs)]) is None
     assert "forecast-20260101-000000" in capsys.readouterr().out
+    assert cli.main(["--version"]) is None and capsys.readouterr().out.startswith("lstmkit ")
 
 
 def test_end_of_input_in_a_command_is_exit_130_without_a_traceback(runs, capsys, monkeypatch):
