@@ -13,7 +13,7 @@ from lstmkit.run_list import format_runs, list_runs
 from lstmkit.run_lock import training_lock
 from lstmkit.run_reuse import is_own_run
 from lstmkit.run_status import (checkpoint_epochs_said, failed_line, failure_fix, failure_record, not_finished,
-                                resume_verdict, unfinished_state)
+                                resume_verdict, say_resuming_failed, unfinished_state)
 from lstmkit.runs import FORMAT_VERSION, META_FILE
 from lstmkit.version import __version__
 
@@ -288,3 +288,17 @@ def test_a_resume_continues_only_an_unfinished_run_with_its_own_settings(tmp_pat
         _Line().fit(resume=True)
     resumed = _Line().fit(run_dir=run, resume=True, progress="log")
     assert json.loads((run / META_FILE).read_text())["status"] == "finished" and resumed.result_.epochs_run == 3
+
+
+# -- say_resuming_failed: the one warning a resume of a failed run gives ----------------------------------------------
+def test_a_resume_warns_once_of_a_failed_run_and_of_no_other(tmp_path, recwarn):
+    failure = {"error": "RuntimeError: boom", "stage": "training", "epoch": 2}
+    held = _run(tmp_path / "held", 1, status="failed", failure=failure)
+    say_resuming_failed(held, {"status": "failed", "failure": failure})
+    none = _run(tmp_path / "none", status="failed", failure=failure)
+    say_resuming_failed(none, {"status": "failed", "failure": failure})
+    say_resuming_failed(held, {"status": "interrupted"})          # not failed: resumed without a word
+    assert [str(w.message) for w in recwarn] == [
+        f"{held} failed in epoch 2: RuntimeError: boom; continuing from its checkpoint after epoch 1",
+        f"{none} failed in epoch 2: RuntimeError: boom; it failed before its first checkpoint: training starts "
+        "from the beginning"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lstmkit.errors import EnvironmentProblem
-from lstmkit.run_reuse import clear_run, is_own_run, new_run_id, other_run_named, run_here
+from lstmkit.run_reuse import clear_files, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import META_FILE
 
 # every file training, export, inspect and backtest write, in one folder
@@ -67,3 +67,18 @@ def test_a_folders_run_is_the_models_by_its_name_or_else_by_its_folder(tmp_path)
     assert not is_own_run(old, "classify", None, run, run)
     assert other_run_named(meta) == "another 'lm' run (written 2026-01-01T00:00:00+0000)"
     assert other_run_named({}) == "another run"
+
+
+def test_a_run_without_a_name_is_not_the_models_when_the_folder_it_came_from_is_gone(tmp_path):
+    """Written before runs had a name, the folder decides: one the model came from that no longer exists
+    (moved, deleted) is no folder the same as this one."""
+    run = tmp_path / "run"
+    run.mkdir()
+    assert not is_own_run({"task": "lm"}, "lm", None, tmp_path / "gone", run)
+
+
+def test_clear_files_deletes_the_names_given_and_a_folder_once_empty(tmp_path):
+    run = _folder(tmp_path / "run", ["metrics.json", "plots/forecast.png", "backtest/backtest.csv", "backtest/mine.csv"])
+    clear_files(run, ("metrics.json", "plots/forecast.png", "plots", "backtest/backtest.csv", "backtest", "gone.json"))
+    left = sorted(str(p.relative_to(run)) for p in run.rglob("*"))
+    assert left == ["backtest", "backtest/mine.csv"]                 # a folder holding another file is kept

@@ -36,3 +36,32 @@ def test_where_the_stream_cannot_be_set_descriptor_2_is_caught(capfd, monkeypatc
     assert lines == ["Note: caught"] and capfd.readouterr().err == ""
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"
+
+
+def test_under_glibc_the_c_stream_is_found_settable():
+    """glibc's ``stderr`` is a variable (the docstring's case for the stream alone): found, not left to descriptor 2."""
+    if not os.sys.platform.startswith("linux") or not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc "):
+        pytest.skip("not the GNU C library")
+    libc, var = stdio
+    assert isinstance(var, ctypes.c_void_p) and var.value
+
+
+def test_a_c_library_that_cannot_be_opened_falls_back_to_descriptor_2(capfd, monkeypatch):
+    def no_libc(*a, **k):
+        raise OSError("no libc")
+    monkeypatch.setattr(stderr_lines, "_stdio", None)
+    monkeypatch.setattr(stderr_lines.ctypes, "CDLL", no_libc)
+    assert stderr_lines._c_stderr() is None and stderr_lines._c_stderr() is None     # looked for once, kept as none
+    with c_stderr_lines() as lines:
+        os.write(2, b"Note: caught\n")
+    assert lines == ["Note: caught"] and capfd.readouterr().err == ""
+
+
+def test_descriptor_2_is_caught_where_python_has_no_sys_stderr(capfd, monkeypatch):
+    """pythonw, a service started without one: ``sys.stderr`` is None, and nothing is to be flushed first."""
+    monkeypatch.setattr(os.sys, "stderr", None)
+    with c_stderr_lines(descriptor=True) as lines:
+        os.write(2, b"std::cerr line\n")
+    assert lines == ["std::cerr line"]
+    monkeypatch.undo()
+    assert capfd.readouterr().err == ""
