@@ -1,0 +1,69 @@
+"""The forecast service's history rules (``serving.history_rule``, ``serving._rows``) held to their
+definitions on stand-in runs: the values one request needs per column, the boundary values taken
+and refused, and the rows read (the newest ``lookback``, or the whole history a forecast reads)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.tasks.forecast import serving
+
+
+def _est(lookback=10, deseason=0, combination=None, season=1, kind="point"):
+    return SimpleNamespace(config_=SimpleNamespace(lookback=lookback, deseason=deseason), combination_=combination,
+                           season_=season, output_=SimpleNamespace(kind=kind))
+
+
+@pytest.mark.parametrize("deseason, need, why", [
+    (0, 10, "the lookback"), (4, 10, "the lookback"), (5, 10, "the lookback"),       # two seasons of 5: 10, not more
+    (6, 12, "the lookback and two seasons of 6")])
+def test_a_request_needs_the_lookback_or_two_seasons_whichever_is_more(deseason, need, why):
+    assert serving.history_rule(_est(deseason=deseason)) == (need, why)
+    assert serving.min_history(_est(deseason=deseason)) == need
+
+
+def test_a_blended_run_needs_its_baselines_history_when_that_is_more_than_the_lookback():
+    """ETS at season 12 fits on two seasons, 24 values; seasonal naive on one, 12 -- less than a lookback of 16."""
+    ets = {"baseline": "ets", "weight": 0.5}
+    need, why = serving.history_rule(_est(lookback=16, combination=ets, season=12))
+    assert need == 24 and why.startswith("the lookback and two seasons of 12")
+    naive = {"baseline": "seasonal_naive", "weight": 0.5}
+    assert serving.history_rule(_est(lookback=16, combination=naive, season=12)) == (16, "the lookback")
+    assert serving.history_rule(_est(lookback=16, combination={**ets, "weight": 1.0}, season=12)) == (16, "the lookback")
+
+
+def _adapter(lookback=3, log=False, deseason=0, columns=("y", "x")):
+    cfg = SimpleNamespace(target=["y"], lookback=lookback, log=log, deseason=deseason, calendar=None)
+    return SimpleNamespace(cfg=cfg, columns=list(columns), est=_est(lookback=lookback, deseason=deseason))
+
+
+def test_the_rows_are_the_newest_lookback_values_of_each_column_in_order():
+    rows = serving._rows(_adapter(), 0, {"y": [1.0, 2.0, 3.0, 4.0], "x": [5.0, 6.0, 7.0, 8.0]})
+    np.testing.assert_array_equal(rows, [[2.0, 6.0], [3.0, 7.0], [4.0, 8.0]])
+
+
+def test_exactly_the_values_needed_are_taken_and_one_fewer_is_refused_naming_the_column():
+    assert serving._rows(_adapter(), 0, {"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 3.0]}).shape == (3, 2)
+    with pytest.raises(BadRequest) as e:
+        serving._rows(_adapter(), 2, {"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0]})
+    assert "need at least 3 values (the lookback), got 2" in str(e.value)
+    assert e.value.loc == ["instances", 2, "x"]
+
+
+def test_a_seasonal_run_reads_the_whole_history_every_column_the_same_length():
+    """With --deseason 2 the seasonal indices are estimated on the whole history sent: all of it is read."""
+    adapter = _adapter(deseason=2)
+    rows = serving._rows(adapter, 0, {"y": [1.0, 2.0, 3.0, 4.0, 5.0], "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert rows.shape == (5, 2)
+    with pytest.raises(BadRequest, match="has 4 values and y has 5"):
+        serving._rows(adapter, 0, {"y": [1.0, 2.0, 3.0, 4.0, 5.0], "x": [1.0, 2.0, 3.0, 4.0]})
+
+
+def test_a_log_run_refuses_a_zero_and_takes_the_smallest_positive_value():
+    adapter = _adapter(log=True)
+    assert serving._rows(adapter, 0, {"y": [1e-9, 2.0, 3.0], "x": [-1.0, 0.0, 1.0]})[0, 0] == 1e-9   # covariates: any sign
+    with pytest.raises(BadRequest, match=r"needs positive values \(the model reads their logs\), got 0"):
+        serving._rows(adapter, 0, {"y": [1.0, 0.0, 3.0], "x": [1.0, 2.0, 3.0]})
