@@ -67,3 +67,38 @@ def test_a_log_run_refuses_a_zero_and_takes_the_smallest_positive_value():
     assert serving._rows(adapter, 0, {"y": [1e-9, 2.0, 3.0], "x": [-1.0, 0.0, 1.0]})[0, 0] == 1e-9   # covariates: any sign
     with pytest.raises(BadRequest, match=r"needs positive values \(the model reads their logs\), got 0"):
         serving._rows(adapter, 0, {"y": [1.0, 0.0, 3.0], "x": [1.0, 2.0, 3.0]})
+
+
+def _timed(freq="D", calendar=None):
+    cfg = SimpleNamespace(calendar=calendar, dates=None, time_zone=None, time="t", horizon=2)
+    return SimpleNamespace(cfg=cfg, est=SimpleNamespace(data_summary_={"freq": freq} if freq else {}))
+
+
+def _days(*days):
+    return [f"2024-01-{d:02d}" for d in days]
+
+
+def test_the_stamps_read_are_the_newest_n_and_exactly_n_are_enough():
+    t, _ = serving._times(_timed(), 0, {"time": _days(1, 2, 3, 4)}, 3, [])
+    assert t.tolist() == np.array(_days(2, 3, 4), dtype="datetime64[ns]").tolist()
+    assert len(serving._times(_timed(), 0, {"time": _days(2, 3, 4)}, 3, [])[0]) == 3
+    with pytest.raises(BadRequest, match=r"need at least 3 time stamps \(one per history value used\), got 2"):
+        serving._times(_timed(), 0, {"time": _days(3, 4)}, 3, [])
+    assert serving._times(_timed(), 0, {"y": [1.0]}, 3, []) == (None, {})      # none sent: none read
+
+
+def test_stamps_must_increase_and_step_by_the_runs_frequency_without_gaps():
+    with pytest.raises(BadRequest, match="time stamps must increase, newest last"):
+        serving._times(_timed(), 0, {"time": _days(1, 2, 2)}, 3, [])
+    with pytest.raises(BadRequest, match=r"after 2024-01-02 00:00:00 comes 2024-01-04 00:00:00, expected 2024-01-03"):
+        serving._times(_timed(), 0, {"time": _days(1, 2, 4)}, 3, [])
+    assert len(serving._times(_timed(freq=None), 0, {"time": _days(1, 2, 4)}, 3, [])[0]) == 3   # no step known
+
+
+def test_the_forecasts_stamps_continue_the_history_at_its_step():
+    t, info = serving._times(_timed(), 0, {"time": _days(1, 2, 3)}, 3, [])
+    assert serving._forecast_times(_timed(), t, info) == ["2024-01-04T00:00:00", "2024-01-05T00:00:00"]
+    weekly = np.array(_days(1, 8, 15), dtype="datetime64[ns]")                  # no run step: the history's, a week
+    assert serving._forecast_times(_timed(freq=None), weekly, {}) == ["2024-01-22T00:00:00", "2024-01-29T00:00:00"]
+    assert serving._forecast_times(_timed(freq=None), np.array([0, 7, 14]), {}) == [21, 28]
+    assert serving._forecast_times(_timed(), None, {}) is None
