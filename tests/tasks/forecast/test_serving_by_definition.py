@@ -102,3 +102,18 @@ def test_the_forecasts_stamps_continue_the_history_at_its_step():
     assert serving._forecast_times(_timed(freq=None), weekly, {}) == ["2024-01-22T00:00:00", "2024-01-29T00:00:00"]
     assert serving._forecast_times(_timed(freq=None), np.array([0, 7, 14]), {}) == [21, 28]
     assert serving._forecast_times(_timed(), None, {}) is None
+
+
+def test_the_future_covariates_are_each_named_one_exactly_horizon_long_in_the_runs_order():
+    adapter = SimpleNamespace(cfg=SimpleNamespace(future_covariates=["a", "b"], horizon=2))
+    got = serving._future(adapter, 0, {"future": {"b": [3.0, 4.0], "a": [1.0, 2.0]}})
+    np.testing.assert_array_equal(got, [[1.0, 3.0], [2.0, 4.0]])
+    for future, loc, problem in [({"a": [1.0, 2.0], "b": [1.0, 2.0], "c": [1.0, 2.0]}, "c", "unknown future covariate"),
+                                 ({"a": [1.0, 2.0]}, "b", "field required"),
+                                 ({"a": [1.0, 2.0], "b": [1.0, 2.0, 3.0]}, "b", "need exactly 2 values")]:
+        with pytest.raises(BadRequest, match=problem) as e:
+            serving._future(adapter, 1, {"future": future})
+        assert e.value.loc == ["instances", 1, "future", loc]
+    with pytest.raises(BadRequest, match="field required: the future covariates") as e:
+        serving._future(adapter, 1, {})
+    assert serving._future(SimpleNamespace(cfg=SimpleNamespace(future_covariates=[], horizon=2)), 0, {}) is None
