@@ -101,6 +101,8 @@ def test_the_forecasts_stamps_continue_the_history_at_its_step():
     weekly = np.array(_days(1, 8, 15), dtype="datetime64[ns]")                  # no run step: the history's, a week
     assert serving._forecast_times(_timed(freq=None), weekly, {}) == ["2024-01-22T00:00:00", "2024-01-29T00:00:00"]
     assert serving._forecast_times(_timed(freq=None), np.array([0, 7, 14]), {}) == [21, 28]
+    weekdays = np.array(_days(3, 4, 5, 8, 9, 10, 11, 12), dtype="datetime64[ns]")     # Wednesday to Friday, business days
+    assert serving._forecast_times(_timed(freq=None), weekdays, {}) == ["2024-01-15T00:00:00", "2024-01-16T00:00:00"]
     assert serving._forecast_times(_timed(), None, {}) is None
 
 
