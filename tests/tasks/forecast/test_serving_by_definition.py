@@ -33,6 +33,7 @@ def test_a_blended_run_needs_its_baselines_history_when_that_is_more_than_the_lo
     naive = {"baseline": "seasonal_naive", "weight": 0.5}
     assert serving.history_rule(_est(lookback=16, combination=naive, season=12)) == (16, "the lookback")
     assert serving.history_rule(_est(lookback=16, combination={**ets, "weight": 1.0}, season=12)) == (16, "the lookback")
+    assert serving.history_rule(_est(lookback=16, combination=ets, season=8)) == (16, "the lookback")   # 16: no more
 
 
 def _adapter(lookback=3, log=False, deseason=0, columns=("y", "x")):
@@ -119,3 +120,9 @@ def test_the_future_covariates_are_each_named_one_exactly_horizon_long_in_the_ru
     with pytest.raises(BadRequest, match="field required: the future covariates") as e:
         serving._future(adapter, 1, {})
     assert serving._future(SimpleNamespace(cfg=SimpleNamespace(future_covariates=[], horizon=2)), 0, {}) is None
+
+
+def test_calendar_features_refuse_step_numbers_for_stamps():
+    with pytest.raises(BadRequest, match="the calendar features need dates, not step numbers"):
+        serving._times(_timed(freq=None, calendar=["hour"]), 0, {"time": [1, 2, 3]}, 3, [])
+    assert serving._times(_timed(freq=None), 0, {"time": [0, 7, 14]}, 3, [])[0].tolist() == [0, 7, 14]   # no calendar
