@@ -214,3 +214,120 @@ def test_a_series_the_run_never_learned_is_scored_scaled_by_its_own_training_par
     forecast = got["forecast"][got["ids"] == "new"]
     assert len(forecast)
     np.testing.assert_allclose(forecast, train.mean() + 0.5 * train.std(), rtol=1e-9)
+
+
+def test_a_business_day_runs_forecast_after_a_history_with_a_gap_steps_by_business_days():
+    """A history with a gap has no step of its own (pandas infers none): its forecast was named by its usual
+    step, a day, so one ending on a Friday forecast Saturday and Sunday; it steps by the run's business days,
+    Monday and Tuesday, as the service names them."""
+    n = 40
+    df = pd.DataFrame({"date": pd.bdate_range("2024-01-01", periods=n), "y": 5.0 + np.sin(np.arange(n))})
+    f = Forecaster(lookback=4, horizon=2, relative=False, **QUICK).fit(df, time="date", target="y")
+    assert f.data_summary_["freq"] == "B"
+    history = df.tail(6).copy()
+    history.loc[history.index[-1], "date"] = pd.Timestamp("2024-03-08")      # a Friday, a week after the row before
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # the gap: said, not tested here
+        got = f.predict(history)
+    assert got["date"].tolist() == [pd.Timestamp("2024-03-11"), pd.Timestamp("2024-03-12")]
+
+
+def _zeroing(kind: str, targets: list[str]):
+    """A stand-in for the estimator ``_zero_histories`` reads: its output kind and its targets."""
+    from types import SimpleNamespace
+    return SimpleNamespace(output_=SimpleNamespace(kind=kind), config_=SimpleNamespace(target=targets))
+
+
+def _zero_histories(kind, targets, params, zero, ids=None):
+    from lstmkit.tasks.forecast.ahead import AheadForecast
+    return AheadForecast._zero_histories(_zeroing(kind, targets), params, zero, ids)
+
+
+def test_only_the_targets_zero_throughout_their_history_forecast_zero_each_named_once():
+    """Of 3 series with 2 targets, series s1's first target and both of s3's were 0 throughout: those forecast 0
+    at every step, the rest as the network answered; one warning names the targets and counts the series."""
+    params = np.arange(1.0, 1 + 3 * 2 * 2).reshape(3, 2, 2)          # [series, horizon, target], none 0
+    zero = np.array([[True, False], [False, False], [True, True]])
+    with pytest.warns(UserWarning) as said:
+        got = _zero_histories("point", ["a", "b"], params, zero, ["s1", "s2", "s3"])
+    expected = params.copy()
+    expected[0, :, 0] = expected[2] = 0.0
+    np.testing.assert_array_equal(got, expected)
+    assert params[0, 0, 0] == 1.0                         # the network's answer itself is left as it was
+    assert [str(w.message) for w in said] == ["targets 'a', 'b' have only zeros in the history of 2 series (e.g. "
+                                              "'s1'): forecast 0, as naive forecasts it, not the network's offset from 0"]
+    with pytest.warns(UserWarning, match=r"^target 'b' has only zeros in the history of series 's2': forecast 0"):
+        _zero_histories("point", ["a", "b"], params, np.array([[False, False], [False, True], [False, False]]),
+                        ["s1", "s2", "s3"])
+
+
+def test_a_zero_history_warning_counts_the_series_of_one_target_and_is_silent_without_ids():
+    params = np.ones((3, 2, 1))
+    with pytest.warns(UserWarning, match=r"^2 series have only zeros in their history \(e\.g\. 's2'\): forecast 0"):
+        got = _zero_histories("point", ["y"], params, np.array([[False], [True], [True]]), ["s1", "s2", "s3"])
+    np.testing.assert_array_equal(got[:, :, 0], [[1, 1], [0, 0], [0, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # the evaluation's windows: no warning
+        got = _zero_histories("point", ["y"], params, np.array([[False], [True], [False]]))
+    np.testing.assert_array_equal(got[:, :, 0], [[1, 1], [0, 0], [1, 1]])
+    with pytest.warns(UserWarning, match=r"^the series has only zeros in its history: forecast 0"):   # one series
+        _zero_histories("point", ["y"], params[:1], np.array([[True]]), ["s1"])
+    with pytest.warns(UserWarning, match=r"^target 'b' has only zeros in the series' history: forecast 0"):
+        _zero_histories("point", ["a", "b"], np.ones((1, 2, 2)), np.array([[False, True]]), ["s1"])
+    untouched = _zero_histories("point", ["y"], params, np.zeros((3, 1), dtype=bool), ["s1", "s2", "s3"])
+    np.testing.assert_array_equal(untouched, params)
+
+
+def test_a_gaussian_zero_history_has_location_and_scale_zero_and_a_quantiles_every_level_zero():
+    """A likelihood's parameters ``[n, H, T, P]``: loc and scale (the first two) set to 0; quantiles ``[n, H, T, Q]``
+    are all 0."""
+    params = np.ones((2, 2, 1, 2))
+    got = _zero_histories("gaussian", ["y"], params, np.array([[True], [False]]))
+    np.testing.assert_array_equal(got[0], 0.0)
+    np.testing.assert_array_equal(got[1], 1.0)
+    q = np.ones((2, 2, 1, 3))
+    got = _zero_histories("quantile", ["y"], q, np.array([[False], [True]]))
+    np.testing.assert_array_equal(got[1], 0.0)
+    np.testing.assert_array_equal(got[0], 1.0)
+
+
+def _frame(ids, params, times, target=("y",), id=None, time=None, fmt=None, kind="point", levels=()):
+    """``_forecast_frame`` of a stand-in estimator whose point forecast is ``params`` itself and whose
+    quantiles are ``params`` plus each level."""
+    from types import SimpleNamespace
+    from lstmkit.tasks.forecast.ahead import AheadForecast
+    est = SimpleNamespace(
+        config_=SimpleNamespace(id=id, time=time, format=fmt, target=list(target), horizon=params.shape[1]),
+        output_=SimpleNamespace(kind=kind, levels=list(levels)),
+        _point=lambda p, limits: p, _quantiles=lambda p, limits: p[..., None] + np.asarray(levels))
+    return AheadForecast._forecast_frame(est, ids, params, times, None)
+
+
+def test_the_forecast_frame_has_one_row_per_series_and_step_under_the_tables_own_column_names():
+    """Series 7 and 9 (an id column of numbers: numbers), two steps each, under the id and time columns' names;
+    of a time read from Year and Month, those two columns; a target named "step" keeps its name."""
+    params = np.array([[[1.0], [2.0]], [[3.0], [4.0]]])
+    times = [pd.DatetimeIndex(["2024-01-01", "2024-02-01"]), pd.DatetimeIndex(["2024-03-01", "2024-04-01"])]
+    got = _frame([7, 9], params, times, id="shop", time="when")
+    assert list(got.columns) == ["shop", "when", "step", "y"]
+    assert got["shop"].tolist() == [7, 7, 9, 9] and got["shop"].dtype == np.int64
+    assert got["when"].tolist() == [pd.Timestamp(d) for d in ("2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01")]
+    assert got["step"].tolist() == [1, 2, 1, 2] and got["y"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    parts = _frame(["a", "b"], params, times, id="shop", time="Year,Month")
+    assert list(parts.columns) == ["shop", "Year", "Month", "step", "y"]
+    assert parts["Year"].tolist() == [2024] * 4 and parts["Month"].tolist() == [1, 2, 3, 4]
+    assert parts["shop"].tolist() == ["a", "a", "b", "b"]
+    assert _frame([7, "x"], params, times, id="shop")["shop"].tolist() == [7, 7, "x", "x"]   # not all numbers: as given
+    named = _frame(["a"], params[:1], [None], target=("step",))
+    assert list(named.columns) == ["horizon_step", "step"] and named["horizon_step"].tolist() == [1, 2]
+    m4 = _frame(["T1"], params[:1], [np.array([10, 11])], fmt="m4")
+    assert list(m4.columns) == ["id", "t", "step", "y"] and m4["t"].tolist() == [10, 11]
+
+
+def test_the_forecast_frame_writes_each_targets_quantiles_beside_its_point():
+    params = np.array([[[1.0, 10.0], [2.0, 20.0]]])                 # one series, 2 steps, targets a and b
+    got = _frame(["s"], params, [None], target=("a", "b"), kind="quantile", levels=(0.1, 0.9))
+    from lstmkit.tasks.forecast.probabilistic import quantile_column
+    assert got[quantile_column("a", 0.1)].tolist() == [1.1, 2.1]
+    assert got[quantile_column("b", 0.9)].tolist() == [10.9, 20.9]
+    assert got["b"].tolist() == [10.0, 20.0] and "id" not in got

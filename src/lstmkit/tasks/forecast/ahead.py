@@ -57,6 +57,10 @@ class AheadForecast:
         ahead_season = np.zeros((S, H, len(cfg.target)))
         fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
         P = self.n_past_
+        run_info = getattr(self, "data_summary_", None) or {}
+        # the steps after the end: by the data's step, else the run's (a history with a gap has none of its own;
+        # its usual step, a day, would name a business-day run's steps Saturday and Sunday), as the service does
+        freq = panel.freq or (run_info.get("freq") if panel.is_datetime else None)
         raw_ahead = [np.full((H, P + n_user), np.nan)] * S      # the user's covariates over the horizon, as given
         for s in range(S) if self.n_future_ or panel.times is not None or profiles else ():
             sid, r = panel.ids[s], panel.rows(s)
@@ -75,7 +79,7 @@ class AheadForecast:
                                         "later times than their own", "add the missing rows (one per step after the "
                                         "last target value, target empty), or leave the rows out: the forecast's "
                                         "times then follow the series' step")
-                t_out[s] = ahead_t[:H] if given else future_times(t_hist[-1], panel.freq, H, t_hist)
+                t_out[s] = ahead_t[:H] if given else future_times(t_hist[-1], freq, H, t_hist)
             if self.n_future_:
                 f = np.zeros((H, self.n_future_))
                 if n_user:
@@ -84,7 +88,7 @@ class AheadForecast:
                     f[:, n_user:] = calendar_features(t_out[s], calendar, panel.calendar_zone)
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
-        zone = forecast_zone(panel.time_info, getattr(self, "data_summary_", None) or {})
+        zone = forecast_zone(panel.time_info, run_info)
         t_out = [in_zone(t, panel.time_info, zone) if t is not None else None for t in t_out]
         say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
         if panel.is_datetime:        # step numbers may count each series from its own start (M4's): not compared
