@@ -1,0 +1,143 @@
+"""The inspect layer's computations worked by hand on tiny inputs: gate statistics at their
+thresholds, the most active units, ensemble members, attention layers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.inspect.gates import gate_statistics, gates, most_active_units
+from lstmkit.nn.lstm import LSTM
+from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
+
+
+def test_statistics_of_values_worked_by_hand_with_values_on_the_thresholds():
+    """A gate's saturated shares are of values strictly above 0.9 and strictly below 0.1 (a value
+    of exactly 0.9 is not 'above'); the tanh candidate also counts |g|; the cell state gets its
+    largest |c|; std is the population's; one direction unless told, padding left out."""
+    rec = {"i": torch.tensor([0.95, 0.9, 0.1, 0.05], dtype=torch.float64),
+           "g": torch.tensor([-0.95, 0.9, -0.05, 0.5], dtype=torch.float64),
+           "c": torch.tensor([-2.0, 1.0, 0.5, 0.0], dtype=torch.float64)}
+    rec = {k: v.reshape(1, 1, 4, 1) for k, v in rec.items()}                  # [L*D, B, T, H]
+    stats = gate_statistics(rec, 1)
+    assert set(stats) == {"l0"}
+    i, g, c = stats["l0"]["i"], stats["l0"]["g"], stats["l0"]["c"]
+    assert i["mean"] == pytest.approx(0.5)
+    assert i["std"] == pytest.approx(math.sqrt((0.45 ** 2 + 0.4 ** 2 + 0.4 ** 2 + 0.45 ** 2) / 4))
+    assert i["frac_above_0.9"] == 0.25 and i["frac_below_0.1"] == 0.25
+    assert "frac_abs_above_0.9" not in i and "abs_max" not in i
+    assert g["frac_above_0.9"] == 0.0 and g["frac_below_0.1"] == 0.5          # -0.95, -0.05
+    assert g["frac_abs_above_0.9"] == 0.25 and g["frac_abs_below_0.1"] == 0.25
+    assert c == {"mean": pytest.approx(-0.125), "std": pytest.approx(math.sqrt((1.875 ** 2 + 1.125 ** 2
+                                                                               + 0.625 ** 2 + 0.125 ** 2) / 4)),
+                 "abs_max": 2.0}
+    first_two = gate_statistics(rec, 1, valid=torch.tensor([[True, True, False, False]]))["l0"]
+    assert first_two["i"]["mean"] == pytest.approx(0.925) and first_two["i"]["frac_above_0.9"] == 0.5
+    assert first_two["c"]["abs_max"] == 2.0 and first_two["c"]["mean"] == pytest.approx(-0.5)
+
+
+def test_the_most_active_units_of_one_step_are_those_of_largest_magnitude():
+    """Of one step every std is 0: the units are ranked by |c| (largest first), a negative one too;
+    asking for more units than there are gives them all."""
+    c = torch.tensor([[0.1, -0.7, 0.3]])
+    assert most_active_units(c, 2) == [1, 2]
+    assert most_active_units(c, 5) == [1, 2, 0]
+    two = torch.tensor([[0.0, 5.0, 1.0], [0.0, 5.0, -1.0]])                # unit 1 large but still, unit 2 moves
+    assert most_active_units(two, 1) == [2]
+
+
+def test_one_network_is_one_member_and_an_ensemble_says_how_many():
+    from lstmkit.inspect.gates import ensemble_members
+    lstm = LSTM(1, 2)
+    assert gates(lstm, torch.zeros(3, 1))["members"] == 1
+    assert ensemble_members(lstm) == 1
+    seeds = torch.nn.Module()
+    seeds.members = torch.nn.ModuleList([LSTM(1, 2) for _ in range(3)])
+    assert ensemble_members(seeds) == 3
+    side_by_side = torch.nn.Module()
+    side_by_side.members = 2
+    assert ensemble_members(side_by_side) == 2
+
+
+def test_attention_layers_count_a_transformers_layers_one_for_lstm_attention_none_without():
+    from lstmkit.inspect.attention import attention, attention_layers
+    from lstmkit.nn.zoo import make_encoder
+    torch.manual_seed(0)
+    three = make_encoder("transformer", 3, 8, num_layers=3, dropout=0.0).eval()
+    assert attention_layers(three) == 3
+    assert attention_layers(type("Fitted", (), {"net_": three})()) == 3            # an estimator's network
+    assert attention_layers(make_encoder("lstm-attention", 3, 8, num_layers=2, dropout=0.0)) == 1
+    assert attention_layers(make_encoder("lstm", 3, 8, num_layers=2, dropout=0.0)) == 0
+    x = torch.randn(1, 4, 3)
+    # -3 is the first of three layers, as a list's index; -4 and 3 name none; a bool is not an index
+    assert torch.equal(attention(three, x, layer=-3), attention(three, x, layer=0))
+    assert torch.equal(attention(three, x, layer=-1), attention(three, x, layer=2))
+    for bad in (-4, 3, True):
+        with pytest.raises(LstmkitError, match="`layer` must be"):
+            attention(three, x, layer=bad)
+
+
+class _Forecaster:
+    """What network_input reads of a forecaster: its scaled rows (here row k is [k, 10 k]) and its lookback."""
+    config_ = type("Config", (), {"lookback": 3})()
+
+    def model_inputs(self, data):
+        n = len(data)
+        return np.stack([np.arange(n), 10 * np.arange(n)], 1).astype(np.float32)
+
+
+class _TextModel:
+    kind = "text"
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def token_inputs(self, text):
+        return text.split(), self.ids
+
+
+def test_a_forecasters_data_is_its_last_lookback_rows_and_fewer_rows_are_refused():
+    from lstmkit.inspect.inputs import network_input
+    model = _Forecaster()
+    np.testing.assert_array_equal(network_input(model, [5.0, 6.0, 7.0, 8.0]), [[1, 10], [2, 20], [3, 30]])
+    np.testing.assert_array_equal(network_input(model, [5.0, 6.0, 7.0]), [[0, 0], [1, 10], [2, 20]])   # exactly
+    with pytest.raises(LstmkitError, match=r"has 2 rows, fewer than the model's lookback \(3\)"):
+        network_input(model, [5.0, 6.0])
+    steps = np.ones((2, 4), dtype=np.float32)                         # already the network's [T, F]: as given
+    assert network_input(model, steps) is steps
+
+
+def test_a_texts_ids_are_read_from_zero_to_the_last_vocabulary_id_and_no_further():
+    from torch import nn
+
+    from lstmkit.inspect.inputs import network_batch
+    net = nn.Sequential(nn.Embedding(5, 2))                            # ids 0..4
+    x, lengths = network_batch(_TextModel([0, 4, 2]), net, "a b c", None, torch.float32)
+    assert x.dtype == torch.int64 and x.tolist() == [[0, 4, 2]] and lengths is None
+    for ids, bad in (([1, 5], 5), ([-1, 2], -1)):
+        with pytest.raises(LstmkitError, match=f"token id {bad}, outside the model's vocabulary of 5 ids"):
+            network_batch(_TextModel(ids), net, "a b", None, torch.float32)
+
+
+def test_a_network_that_must_be_told_its_lengths_is_told_each_sequence_is_whole():
+    from torch import nn
+
+    from lstmkit.inspect.inputs import full_lengths
+
+    class Told(nn.Module):
+        def forward(self, x, lengths):
+            return x
+
+    class Optional(nn.Module):
+        def forward(self, x, lengths=None):
+            return x
+
+    x = torch.zeros(3, 7, 2)
+    assert full_lengths(Told(), x, None).tolist() == [7, 7, 7]
+    assert full_lengths(Optional(), x, None) is None
+    assert full_lengths(LSTM(2, 2), x, None) is None
+    given = torch.tensor([7, 5, 1])
+    assert full_lengths(Told(), x, given) is given
