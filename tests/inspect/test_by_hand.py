@@ -141,3 +141,24 @@ def test_a_network_that_must_be_told_its_lengths_is_told_each_sequence_is_whole(
     assert full_lengths(LSTM(2, 2), x, None) is None
     given = torch.tensor([7, 5, 1])
     assert full_lengths(Told(), x, given) is given
+
+
+def _panel(ids, id_embedding):
+    return type("Panel", (), {"series_ids_": list(ids),
+                              "config_": type("Config", (), {"id_embedding": id_embedding})()})()
+
+
+def test_the_series_index_is_the_series_position_among_those_trained_on_or_the_slot_after_them():
+    from lstmkit.inspect.gates import series_index
+    four = _panel("abcd", 4)
+    assert series_index(four, "c", 2).tolist() == [2, 2]
+    with pytest.warns(UserWarning, match=r"series 'z' is not one .* \('a', 'b', 'c', …\)"):
+        assert series_index(four, "z", 1).tolist() == [4]                     # predict's slot for a new series
+    with pytest.raises(LstmkitError, match=r"each of its 4 series .*one of series_ids_ \('a', 'b', 'c', …\)"):
+        series_index(four, None, 1)
+    with pytest.raises(LstmkitError, match=r"one of series_ids_ \('a', 'b', 'c'\)$"):
+        series_index(_panel("abc", 4), None, 1)
+    assert series_index(_panel("a", 4), None, 1) is None                      # one series: nothing to tell apart
+    assert series_index(_panel("abcd", 0), None, 1) is None                   # no embedding: the series is not read
+    assert series_index(torch.nn.Module(), None, 3) is None
+    assert series_index(torch.nn.Module(), 2, 3).tolist() == [2, 2, 2]        # a module's series index as given
