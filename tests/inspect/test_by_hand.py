@@ -162,3 +162,19 @@ def test_the_series_index_is_the_series_position_among_those_trained_on_or_the_s
     assert series_index(_panel("abcd", 0), None, 1) is None                   # no embedding: the series is not read
     assert series_index(torch.nn.Module(), None, 3) is None
     assert series_index(torch.nn.Module(), 2, 3).tolist() == [2, 2, 2]        # a module's series index as given
+
+
+def test_an_lstm_attention_models_padded_sequence_gets_what_it_gets_alone_its_rows_summing_to_one():
+    """With ``lengths`` the model is told them: a 3-step sequence padded to 5 has the weights it has alone
+    in its first 3 rows and columns, zero past them; a valid row is a softmax (sums to 1), the first
+    query, causal, reads the first step alone (weight 1)."""
+    from lstmkit.inspect.attention import attention
+    from lstmkit.nn.zoo import make_encoder
+    torch.manual_seed(0)
+    enc = make_encoder("lstm-attention", 3, 8, num_layers=1, dropout=0.0).eval()
+    x = torch.randn(2, 5, 3)
+    w = attention(enc, x, lengths=torch.tensor([5, 3]))
+    torch.testing.assert_close(w[1, :, :3, :3], attention(enc, x[1:, :3])[0])
+    assert not w[1, :, 3:].any() and not w[1, :, :, 3:].any()
+    torch.testing.assert_close(w.sum(-1), torch.tensor([[[1.0] * 5], [[1.0] * 3 + [0.0] * 2]]))
+    torch.testing.assert_close(w[:, :, 0, 0], torch.ones(2, w.shape[1]))
