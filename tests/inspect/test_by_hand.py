@@ -3,6 +3,7 @@ thresholds, the most active units, ensemble members, attention layers."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -85,7 +86,7 @@ class _Forecaster:
     config_ = type("Config", (), {"lookback": 3})()
 
     def model_inputs(self, data):
-        n = len(data)
+        n = 8 if isinstance(data, str) else len(data)                         # a file: 8 rows
         return np.stack([np.arange(n), 10 * np.arange(n)], 1).astype(np.float32)
 
 
@@ -104,6 +105,12 @@ def test_a_forecasters_data_is_its_last_lookback_rows_and_fewer_rows_are_refused
     model = _Forecaster()
     np.testing.assert_array_equal(network_input(model, [5.0, 6.0, 7.0, 8.0]), [[1, 10], [2, 20], [3, 30]])
     np.testing.assert_array_equal(network_input(model, [5.0, 6.0, 7.0]), [[0, 0], [1, 10], [2, 20]])   # exactly
+    import pandas as pd
+    from pathlib import Path
+    for data in ("data.csv", Path("data.csv")):                                # a file: read as 8 rows
+        np.testing.assert_array_equal(network_input(model, data), [[5, 50], [6, 60], [7, 70]])
+    table = pd.DataFrame({"y": [5.0, 6.0, 7.0, 8.0]})
+    np.testing.assert_array_equal(network_input(model, table), [[1, 10], [2, 20], [3, 30]])
     with pytest.raises(LstmkitError, match=r"has 2 rows, fewer than the model's lookback \(3\)"):
         network_input(model, [5.0, 6.0])
     steps = np.ones((2, 4), dtype=np.float32)                         # already the network's [T, F]: as given
@@ -151,11 +158,16 @@ def _panel(ids, id_embedding):
 def test_the_series_index_is_the_series_position_among_those_trained_on_or_the_slot_after_them():
     from lstmkit.inspect.gates import series_index
     four = _panel("abcd", 4)
-    assert series_index(four, "c", 2).tolist() == [2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                          # a series trained on: said nothing
+        assert series_index(four, "c", 2).tolist() == [2, 2]
+        assert series_index(_panel("abcd", 0), "z", 1).tolist() == [4]        # no embedding: nothing read amiss
     with pytest.warns(UserWarning, match=r"series 'z' is not one .* \('a', 'b', 'c', …\)"):
         assert series_index(four, "z", 1).tolist() == [4]                     # predict's slot for a new series
     with pytest.raises(LstmkitError, match=r"each of its 4 series .*one of series_ids_ \('a', 'b', 'c', …\)"):
         series_index(four, None, 1)
+    with pytest.warns(UserWarning, match=r"\('a', 'b', 'c'\): its window"):
+        series_index(_panel("abc", 4), "z", 1)
     with pytest.raises(LstmkitError, match=r"one of series_ids_ \('a', 'b', 'c'\)$"):
         series_index(_panel("abc", 4), None, 1)
     assert series_index(_panel("a", 4), None, 1) is None                      # one series: nothing to tell apart
@@ -178,3 +190,16 @@ def test_an_lstm_attention_models_padded_sequence_gets_what_it_gets_alone_its_ro
     assert not w[1, :, 3:].any() and not w[1, :, :, 3:].any()
     torch.testing.assert_close(w.sum(-1), torch.tensor([[[1.0] * 5], [[1.0] * 3 + [0.0] * 2]]))
     torch.testing.assert_close(w[:, :, 0, 0], torch.ones(2, w.shape[1]))
+
+
+def test_a_speech_models_recording_is_read_as_its_features_by_name_or_path():
+    from pathlib import Path
+
+    from lstmkit.inspect.inputs import network_input
+    read = []
+    speech = type("Speech", (), {"audio_inputs": lambda self, path: read.append(path) or np.ones((4, 2))})()
+    assert network_input(speech, "clip.wav").shape == (4, 2)
+    assert network_input(speech, Path("clip.wav")).shape == (4, 2)
+    assert read == ["clip.wav", Path("clip.wav")]
+    features = np.zeros((3, 2))
+    assert network_input(speech, features) is features and len(read) == 2      # features: as given, nothing read
