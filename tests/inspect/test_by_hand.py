@@ -61,6 +61,9 @@ def test_one_network_is_one_member_and_an_ensemble_says_how_many():
     side_by_side = torch.nn.Module()
     side_by_side.members = 2
     assert ensemble_members(side_by_side) == 2
+    named = torch.nn.Module()
+    named.members = ["ann", "bob"]                                  # an attribute of another meaning: one network
+    assert ensemble_members(named) == 1
 
 
 def test_attention_layers_count_a_transformers_layers_one_for_lstm_attention_none_without():
@@ -172,6 +175,8 @@ def test_the_series_index_is_the_series_position_among_those_trained_on_or_the_s
         series_index(_panel("abc", 4), None, 1)
     assert series_index(_panel("a", 4), None, 1) is None                      # one series: nothing to tell apart
     assert series_index(_panel("abcd", 0), None, 1) is None                   # no embedding: the series is not read
+    unsaid = type("Old", (), {"series_ids_": ["a", "b"], "config_": type("Config", (), {})()})()
+    assert series_index(unsaid, None, 1) is None                               # a config without id_embedding: none
     assert series_index(torch.nn.Module(), None, 3) is None
     assert series_index(torch.nn.Module(), 2, 3).tolist() == [2, 2, 2]        # a module's series index as given
 
