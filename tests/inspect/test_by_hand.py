@@ -20,7 +20,7 @@ def test_statistics_of_values_worked_by_hand_with_values_on_the_thresholds():
     of exactly 0.9 is not 'above'); the tanh candidate also counts |g|; the cell state gets its
     largest |c|; std is the population's; one direction unless told, padding left out."""
     rec = {"i": torch.tensor([0.95, 0.9, 0.1, 0.05], dtype=torch.float64),
-           "g": torch.tensor([-0.95, 0.9, -0.05, 0.5], dtype=torch.float64),
+           "g": torch.tensor([-0.95, 0.9, -0.05, -0.1], dtype=torch.float64),
            "c": torch.tensor([-2.0, 1.0, 0.5, 0.0], dtype=torch.float64)}
     rec = {k: v.reshape(1, 1, 4, 1) for k, v in rec.items()}                  # [L*D, B, T, H]
     stats = gate_statistics(rec, 1)
@@ -30,7 +30,7 @@ def test_statistics_of_values_worked_by_hand_with_values_on_the_thresholds():
     assert i["std"] == pytest.approx(math.sqrt((0.45 ** 2 + 0.4 ** 2 + 0.4 ** 2 + 0.45 ** 2) / 4))
     assert i["frac_above_0.9"] == 0.25 and i["frac_below_0.1"] == 0.25
     assert "frac_abs_above_0.9" not in i and "abs_max" not in i
-    assert g["frac_above_0.9"] == 0.0 and g["frac_below_0.1"] == 0.5          # -0.95, -0.05
+    assert g["frac_above_0.9"] == 0.0 and g["frac_below_0.1"] == 0.75         # every negative value
     assert g["frac_abs_above_0.9"] == 0.25 and g["frac_abs_below_0.1"] == 0.25
     assert c == {"mean": pytest.approx(-0.125), "std": pytest.approx(math.sqrt((1.875 ** 2 + 1.125 ** 2
                                                                                + 0.625 ** 2 + 0.125 ** 2) / 4)),
@@ -46,6 +46,8 @@ def test_the_most_active_units_of_one_step_are_those_of_largest_magnitude():
     c = torch.tensor([[0.1, -0.7, 0.3]])
     assert most_active_units(c, 2) == [1, 2]
     assert most_active_units(c, 5) == [1, 2, 0]
+    seven = torch.arange(7.0)[None] - 3                                       # |c| = 3 2 1 0 1 2 3
+    assert most_active_units(seven)[:2] in ([0, 6], [6, 0]) and len(most_active_units(seven)) == 5   # five by default
     two = torch.tensor([[0.0, 5.0, 1.0], [0.0, 5.0, -1.0]])                # unit 1 large but still, unit 2 moves
     assert most_active_units(two, 1) == [2]
 
