@@ -118,6 +118,10 @@ def test_a_forecasters_data_is_its_last_lookback_rows_and_fewer_rows_are_refused
     np.testing.assert_array_equal(network_input(model, table), [[1, 10], [2, 20], [3, 30]])
     with pytest.raises(LstmkitError, match=r"has 2 rows, fewer than the model's lookback \(3\)"):
         network_input(model, [5.0, 6.0])
+    for other in ({"y": [5.0, 6.0, 7.0]}, [[5.0, 6.0], [7.0]]):        # neither data nor numbers: one error
+        with pytest.raises(LstmkitError, match=r"`x` must be the numbers the network reads .* pass the data as "
+                                               r"predict takes it"):
+            network_input(model, other)
     steps = np.ones((2, 4), dtype=np.float32)                         # already the network's [T, F]: as given
     assert network_input(model, steps) is steps
 
