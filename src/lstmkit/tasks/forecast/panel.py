@@ -299,7 +299,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             if freq is None and m >= 3 and (dated or id_col is None):
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
-                    regularity(ts_, time_col)                            # or vary (integer steps too)
+                    regularity(ts_, time_col, cfg.fill)                  # or vary (integer steps too)
             if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
                 uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
@@ -308,7 +308,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if missing:
         warn_missing_steps(missing, time_col, id_col, cfg.fill)
     if uneven:
-        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide")
+        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide",
+                          fill=cfg.fill)
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
         raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
