@@ -320,8 +320,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         raise LstmkitError(
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
-            short_fix or f"drop {opt('strict', True)} to skip short series with a report, or shorten "
-                         f"{opt('lookback')} / {opt('horizon')}")
+            short_fix or "; or ".join(([f"drop {opt('strict', True)} to skip short series with a report"]
+                                        if out_ids else []) + [_longer_series(cfg, need, "/")]))
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
         split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
@@ -333,7 +333,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
-                           short_fix or f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
+                           short_fix or _longer_series(cfg, need, "or"))
 
     cal_names = calendar_names(calendar)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
@@ -365,6 +365,15 @@ _WEEKDAYS = {d[:k] for d in ("monday", "tuesday", "wednesday", "thursday", "frid
              for k in (2, 3, len(d))}
 _MONTHS = {m[:k] for m in ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                            "october", "november", "december") for k in (3, len(m))}
+
+
+def _longer_series(cfg, need: int, sep: str) -> str:
+    """What gives a table's series the ``need`` points their windows take: a shorter lookback or
+    horizon while one of them is above 1 (at 1 and 1 'shorten --lookback or --horizon' named what
+    cannot be shortened), else longer series."""
+    if max(cfg.lookback, cfg.horizon) > 1:
+        return f"shorten {opt('lookback')} {sep} {opt('horizon')}, or supply longer series"
+    return f"supply series of at least {need} points (lookback and horizon are 1 already)"
 
 
 def _covariate_numbers(col: pd.Series, name: str, role: str) -> np.ndarray:
