@@ -371,7 +371,7 @@ def _longer_series(cfg, need: int, sep: str) -> str:
     """What gives a table's series the ``need`` points their windows take: a shorter lookback or
     horizon while one of them is above 1 (at 1 and 1 'shorten --lookback or --horizon' named what
     cannot be shortened), else longer series."""
-    if max(cfg.lookback, cfg.horizon) > 1:
+    if cfg.lookback is None or cfg.horizon is None or max(cfg.lookback, cfg.horizon) > 1:    # None: still to choose
         return f"shorten {opt('lookback')} {sep} {opt('horizon')}, or supply longer series"
     return f"supply series of at least {need} points (lookback and horizon are 1 already)"
 
