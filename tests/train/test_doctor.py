@@ -818,11 +818,26 @@ def test_the_padding_remedy_names_only_the_run_s_own_task_s_options():
             e["padding_share"] = 0.6
         return d.report(TrainConfig())
     remedies = lambda task_config: report(task_config)["findings"][0]["remedies"]    # noqa: E731
-    assert remedies(ClassifyConfig()) == ["bucket sequences by length (--bucket) or cap their length (--max-len)"]
+    assert remedies(ClassifyConfig(bucket=False)) == ["bucket sequences by length (--bucket) or cap their length "
+                                                      "(--max-len)"]
     assert remedies(LMConfig()) == ["cap their length (--max-len)"]
     assert remedies(SpeechConfig()) == []
     assert "what to try" not in format_report(report(SpeechConfig()))       # no empty list announced
     assert remedies(None) == ["bucket sequences by length (--bucket) or cap them (--max-len)"]    # no task
+
+
+def test_a_bucketed_run_mostly_padding_is_told_smaller_batches_not_bucket():
+    """A classifier (bucket=True, its default) at --batch-size 256 was 78% padding and told "bucket
+    sequences by length (--bucket)", which it did: its batches mix lengths because they are large."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+    d = _epochs_from([1.0, 0.9, 0.8], [1.0, 0.9, 0.85])
+    d.task_config = ClassifyConfig()
+    for e in d.epochs:
+        e["padding_share"] = 0.78
+    remedies = d.report(TrainConfig(batch_size=256))["findings"][0]["remedies"]
+    assert remedies == ["smaller batches, each of lengths closer together (--batch-size 64, now 256: bucketing is on, "
+                        "and a batch still mixes short and long sequences) or cap their length (--max-len)"]
+    assert d.report(TrainConfig(batch_size=8))["findings"][0]["remedies"] == ["cap their length (--max-len)"]
 
 
 def test_a_loss_near_zero_still_creeping_down_at_the_limit_is_not_undertrained():

@@ -355,14 +355,22 @@ def _smaller_model(d: Doctor) -> str:
     return "use a smaller model (fewer hidden units or layers) or more training data"
 
 
-def _less_padding(d: Doctor) -> list[str]:
+def _less_padding(d: Doctor, cfg) -> list[str]:
     """Bucketing by length and capping the length, with the options the run's task has of them
-    (``bucket``, its ``LENGTH_OPTION``); none of a task that has neither."""
+    (``bucket``, its ``LENGTH_OPTION``); none of a task that has neither. A run that bucketed
+    already (a classifier's default) was told '--bucket' all the same: its padding is of batches
+    too large to hold one length, so smaller batches are what it is told."""
     task = getattr(d, "task_config", None)
     if task is None:                                    # a model trained outside a task: BucketBatches' words
         return [f"bucket sequences by length ({opt('bucket', True)}) or cap them ({opt('max_len')})"]
     length = _task_value(d, "LENGTH_OPTION")
-    ways = [*([f"bucket sequences by length ({opt('bucket', True)})"] if hasattr(task, "bucket") else []),
+    bucketed = getattr(task, "bucket", None) is True
+    smaller = max(8, cfg.batch_size // 4)
+    ways = [*([f"bucket sequences by length ({opt('bucket', True)})"] if hasattr(task, "bucket") and not bucketed
+              else []),
+            *([f"smaller batches, each of lengths closer together ({opt('batch_size', smaller)}, now "
+               f"{cfg.batch_size}: bucketing is on, and a batch still mixes short and long sequences)"]
+              if bucketed and smaller < cfg.batch_size else []),
             *([f"cap their length ({opt(length)})"] if length else [])]
     return [" or ".join(ways)] if ways else []
 
@@ -521,7 +529,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
     if pads and statistics.median(pads) > PADDING_SHARE:
         evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
         numbers["padding_share"] = statistics.median(pads)
-        remedies += _less_padding(d)
+        remedies += _less_padding(d, cfg)
     if not evidence:
         return None
     if share > DATA_SHARE:

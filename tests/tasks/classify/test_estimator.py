@@ -746,6 +746,17 @@ def test_a_vocabulary_that_misses_most_words_is_said(tiny):
         TextClassifier(max_epochs=1, **{**tiny, "min_freq": 2}).fit(x, y)
 
 
+def test_a_full_vocabulary_cap_at_min_freq_one_says_to_raise_it_not_to_lower_min_freq(tiny):
+    """At min_freq=1 a max_size of 6 left 90% of the words unknown, and the warning said 'lower
+    min_freq=', the lowest value, given: the cap had left them out."""
+    x = [" ".join(f"w{k}x{j}" for j in range(10)) + " common" for k in range(100)]
+    y = ["a", "b"] * 50
+    with pytest.warns(UserWarning, match=r"words are unknown to the vocabulary \(min_freq=1, max_size=6;.*"
+                                         r"raise max_size= \(the vocabulary is full\)$") as caught:
+        TextClassifier(max_epochs=1, **{**tiny, "min_freq": 1, "max_size": 6}).fit(x, y)
+    assert not [w for w in caught if "lower min_freq" in str(w.message)]
+
+
 def test_the_text_column_as_label_is_refused(tmp_path, tiny):
     import pandas as pd
     path = tmp_path / "t.csv"

@@ -100,3 +100,34 @@ def test_integer_steps_one_and_a_half_apart_differ():
 def test_rows_of_fifty_five_minutes_are_not_an_hourly_runs_steps():
     with pytest.raises(LstmkitError, match="steps by '55min' but the run was trained on 'h' steps"):
         check_same_step("55min", "h")
+
+
+def test_uneven_steps_read_with_a_fill_say_why_it_inserted_nothing_not_to_train_with_it():
+    """Three daily rows, one day missing, read with fill='interpolate': the median of their two steps
+    (1.5 days) is no grid, so no row is inserted; the warning told the user to train with the fill
+    they had passed. It says the rows are too few to tell the step, and what would help."""
+    three = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-04"]).as_unit("ns").to_numpy()
+    with pytest.warns(UserWarning) as caught:
+        regularity(three, "date", "interpolate")
+    said = str(caught[0].message)
+    assert "train with" not in said
+    assert "inserted no rows: 3 rows are too few to tell the step" in said
+    assert "supply more rows (where 1 day is the usual step" in said and "resample('1D')" in said
+    with pytest.warns(UserWarning) as caught:                        # steps 1, 2, 2, 3: no whole-step grid
+        regularity(np.array([0, 1, 3, 5, 8]), "t", "zero")
+    said = str(caught[0].message)
+    assert "train with" not in said and "too few" not in said
+    assert "inserted no rows, as it does only for steps missing from a grid of the median" in said
+    with pytest.warns(UserWarning, match=r"and train with "):    # no fill: the advice stands
+        regularity(three, "date")
+
+
+def test_a_tables_uneven_steps_read_with_a_fill_do_not_ask_for_it_again():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"] * 2)
+    df = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 3, "t": days, "y": np.arange(6.0)})
+    with pytest.warns(UserWarning, match="steps unevenly") as caught:
+        read_panel(df, ForecastConfig(target=["y"], time="t", id="id", horizon=1, fill="interpolate"))
+    said = next(str(w.message) for w in caught if "steps unevenly" in str(w.message))
+    assert "train with" not in said
+    assert "inserted no rows: 3 rows are too few to tell the step" in said
+    assert "resample every series to a regular grid yourself" in said

@@ -1,5 +1,6 @@
 """One series is a panel of one: every forecasting option works on it as on many series."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -767,3 +768,29 @@ def test_the_plot_of_a_quantile_run_shades_its_intervals_in_the_datas_units(tmp_
     lo, hi = q["quantiles"][:, 0, 0, 0], q["quantiles"][:, 0, 0, -1]
     assert ys.min() == pytest.approx(lo.min(), rel=1e-4) and ys.max() == pytest.approx(hi.max(), rel=1e-4)
     assert 200 < ys.min() < ys.max() < 1000                           # the data's own units (400-600)
+
+
+def test_a_flat_training_part_of_a_table_with_ids_names_the_sizes_that_split_it():
+    """A table of series (an id column) flat up to its last 2 points, split one horizon each for
+    validation and test: the warning said 'a smaller val_frac and test_frac', which split one series
+    only. It names val_size and test_size, and the points they hold; of one series, the fractions."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.pipeline import _say_flat_training
+    flat = np.r_[np.full(22, 5.0), 6.0, 7.0]
+    cfg = ForecastConfig(target=["y"], id="s", horizon=1, lookback=2)
+    panel = read_panel(pd.DataFrame({"s": ["a"] * 24 + ["b"] * 24, "y": np.r_[flat, flat]}), cfg)
+    with pytest.warns(UserWarning, match="throughout") as caught:
+        _say_flat_training(panel, cfg)
+    said = str(caught[0].message)
+    assert not re.search("val.frac|test.frac", said)
+    assert re.search(r"a smaller (--val-size|val_size=) and (--test-size|test_size=) \(now 1 and 1 point per series\)$",
+                     said)
+    one = ForecastConfig(target=["y"], horizon=1, lookback=2, val_frac=0.05, test_frac=0.05)
+    with pytest.warns(UserWarning, match=r"a smaller (--val-frac|val_frac=) and (--test-frac|test_frac=) "
+                                         r"\(now 2 and 2 points\)$"):
+        _say_flat_training(read_panel(pd.DataFrame({"y": np.r_[np.full(36, 5.0), 6.0, 7.0]}), one), one)
+    none = ForecastConfig(target=["y"], id="s", horizon=1, lookback=2, val_size=0, test_size=0)
+    with pytest.warns(UserWarning, match="throughout") as caught:    # no part to shrink: not offered
+        _say_flat_training(read_panel(pd.DataFrame({"s": ["a"] * 24, "y": np.full(24, 5.0)}), none), none)
+    assert "smaller" not in str(caught[0].message)

@@ -1368,3 +1368,22 @@ def test_evaluating_many_series_shows_them_and_names_the_unknown_ones_at_the_cal
                               "--progress", "off"], capsys)
     assert code == 0, err
     assert err.startswith("warning: 1 series not in the training data (e.g. 'new'") and "typer" not in err
+
+
+def test_series_too_short_at_lookback_and_horizon_one_do_not_ask_to_shorten_them():
+    """Every series of 3 points at lookback 1 and horizon 1: the error said 'shorten lookback= or
+    horizon=', neither of which goes below 1; and with strict=True 'drop strict=' when no series
+    would be left to train on without it either."""
+    df = pd.DataFrame({"id": list("aaabbb"), "y": [1.0, 2, 4, 1, 2, 3]})
+    for strict in (False, True):
+        with pytest.raises(LstmkitError, match="3") as e:
+            Forecaster(id="id", lookback=1, horizon=1, max_epochs=1, strict=strict).fit(df)
+        assert "shorten" not in e.value.hint and "strict" not in e.value.hint
+        assert "supply series of at least 4 points (lookback and horizon are 1 already)" in e.value.hint
+    one_long = pd.concat([df, pd.DataFrame({"id": ["c"] * 12, "y": np.arange(12.0)})])
+    with pytest.raises(LstmkitError) as e:          # a series left to train on: dropping strict= would help
+        Forecaster(id="id", lookback=1, horizon=1, max_epochs=1, strict=True).fit(one_long)
+    assert "to skip short series with a report" in e.value.hint and "shorten" not in e.value.hint
+    with pytest.raises(LstmkitError) as e:          # lookback 2: shortening it would help
+        Forecaster(id="id", lookback=2, horizon=1, max_epochs=1).fit(df)
+    assert "shorten lookback=" in e.value.hint

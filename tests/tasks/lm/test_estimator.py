@@ -420,6 +420,17 @@ def test_training_text_mostly_below_min_freq_is_warned_of(tiny, sentences, recwa
     assert not [w for w in recwarn if "<unk>" in str(w.message)]            # a corpus of repeated words: none
 
 
+def test_unknown_tokens_made_by_a_full_vocabulary_cap_name_the_cap_not_min_freq(tiny):
+    """At min_freq=1 a vocabulary capped at 8 ids made most tokens <unk>, and the warning said
+    'rarer than min_freq=1 ... lower min_freq= (1 keeps every token)': the value already given."""
+    lines = [f"w{k} w{k + 1} w{k + 2} w{k + 3}" for k in range(40)]
+    with pytest.warns(UserWarning, match="training tokens are <unk>") as caught:
+        LanguageModel(level="word", min_freq=1, max_size=8, **{**tiny, "max_epochs": 1}).fit(lines)
+    said = next(str(w.message) for w in caught if "<unk>" in str(w.message))
+    assert "min_freq" not in said
+    assert "(past the vocabulary cap, max_size=8)" in said and "raise max_size= (it is full)" in said
+
+
 def test_validation_text_that_is_the_training_text_is_warned_of(tiny, sentences, recwarn):
     """--val given the training file trained without a word, its perplexity the training text's."""
     lines = sentences(40)

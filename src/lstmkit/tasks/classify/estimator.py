@@ -228,9 +228,12 @@ class TextClassifier(Classifier):
                                f"frequent is seen {top} times): every text would read as unknown words",
                                f"pass {opt('min_freq', min(2, max(top, 1)))} (rarer words become unknown)")
         what = opt("min_freq", cfg.min_freq) + (f", {opt('max_size', cfg.max_size)}" if cfg.max_size else "")
+        # at min_freq 1 the fix was 'lower --min-freq', the value given: a full max_size had left the words out
+        fixes = [f"lower {opt('min_freq')}"] if cfg.min_freq > 1 else []
+        fixes += [f"raise {opt('max_size')} (the vocabulary is full)"] if cfg.max_size and len(vocab) >= cfg.max_size else []
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
-                      f"frequent word is seen {top} times): the model sees little of the texts; lower "
-                      f"{opt('min_freq')}",
+                      f"frequent word is seen {top} times): the model sees little of the texts; "
+                      f"{' or '.join(fixes or ['supply more text'])}",
                       UserWarning, stacklevel=callers_level())
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor, weights: np.ndarray | None = None) -> None:

@@ -42,6 +42,7 @@ class Uneven:
     first: int
     last: int
     dated: bool
+    on_lo: bool = False     # every step a whole number of the smallest: a grid of it holds every time
 
     def say(self, v: float) -> str:
         return _step_name(v) if self.dated else f"{v:g}"
@@ -71,14 +72,16 @@ def uneven_steps(times: pd.DatetimeIndex | np.ndarray | None) -> Uneven | None:
     typical = float(np.median(steps))
     return Uneven(gaps=int((steps > 1.5 * typical).sum()), lo=lo, hi=hi, typical=typical,
                   differ=int((steps != typical).sum()), n=len(steps), first=int(ticks[0]), last=int(ticks[-1]),
-                  dated=dated)
+                  dated=dated, on_lo=bool(lo > 0 and not (steps % lo).any()))
 
 
-def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) -> tuple[str | None, int]:
+def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None,
+               fill: str | None = None) -> tuple[str | None, int]:
     """Inferred frequency (None when irregular, or for integer steps) and the number of gaps in
     ``times`` (dates, or int64 time steps), with one warning when the steps are not equal
     (:func:`uneven_steps`) -- the model reads each row as one step either way, and dates the
-    forecast one median step after the last time."""
+    forecast one median step after the last time. ``fill``: the fill the series was read with,
+    which inserted no rows here (no grid of its median step holds every time)."""
     if times is None or len(times) < 3:
         return None, 0
     if np.issubdtype(np.asarray(times).dtype, np.datetime64):
@@ -98,20 +101,21 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None) ->
                 f"df.set_index({column!r}).reindex(range({u.first}, {u.last + 1}, {u.lo})).rename_axis({column!r})")
         warnings.warn(f"{where} steps vary from {u.say(u.lo)} to {u.say(u.hi)} (median {u.say(u.typical)}; "
                       f"{u.differ} of {u.n} steps differ from it): the model treats rows "
-                      f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — resample "
-                      f"to a regular grid (pandas: {grid}) and train with {opt('fill', 'interpolate')}, or pass "
+                      f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — "
+                      f"{_regrid_fix(grid, fill, [u], one=True)}, or pass "
                       f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
                       stacklevel=callers_level())
     return None, u.gaps
 
 
 def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str | None, id_col: str,
-                      shared_times: bool = False) -> None:
+                      shared_times: bool = False, fill: str | None = None) -> None:
     """One warning for the series of a table whose steps are uneven (``(series, Uneven)`` each, of
     ``n_series`` series read), naming a few of them and how many more: the model reads each row as
     one step, so windows span gaps and vary in length of time, and dates each forecast one median
     step after its series' last time. ``shared_times``: every series steps by one time column (a
-    wide table), resampled as one."""
+    wide table), resampled as one. ``fill``: the fill the table was read with, which inserted no
+    rows in these series (no grid of a series' median step holds its every time)."""
     where = f"time column {name!r}" if name else "the time index"
     column = name or "time"
     named = [f"{sid!r}: {_uneven_words(u)}" for sid, u in uneven[:_NAMED]]
@@ -131,9 +135,30 @@ def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str
                 f"g.index[-1] + 1, {lo}))).reset_index()")
     warnings.warn(f"{where} steps unevenly in {share} ({'; '.join(named + more)}): the model treats rows as equal "
                   "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
-                  f"time — resample every series to a regular grid (pandas: {grid}) and train with "
-                  f"{opt('fill', 'interpolate')}, or pass {worded('--time none', 'time=None')} to read the rows as equal steps "
-                  "knowingly", UserWarning, stacklevel=callers_level())
+                  f"time — {_regrid_fix(grid, fill, [u for _, u in uneven], one=False)}, or pass "
+                  f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
+                  stacklevel=callers_level())
+
+
+def _regrid_fix(grid: str, fill: str | None, uneven: list[Uneven], one: bool) -> str:
+    """The fix an uneven-step warning offers: resample (pandas ``grid``) and train with a fill; when
+    the data was read with ``fill`` already, why it inserted no rows -- too few steps to tell the
+    step (of 3 rows, steps of 1 and 2 days: a median of 1.5 days no step is a whole number of), or a
+    median step that does not divide every step -- and what would: more rows, or resampling first."""
+    every = "" if one else " every series"
+    if fill is None:
+        return f"resample{every} to a regular grid (pandas: {grid}) and train with {opt('fill', 'interpolate')}"
+    few = [u for u in uneven if u.on_lo and u.n < 4]
+    said = opt('fill', fill)
+    if few:
+        u = few[0]
+        return (f"{said} inserted no rows: {u.n + 1} rows are too few to tell the step (the median of {u.n} "
+                f"steps, {u.say(u.typical)}, is no step of the grid), so supply more rows (where {u.say(u.lo)} is "
+                f"the usual step the missing ones are inserted and filled) or resample{every} to a regular grid "
+                f"yourself (pandas: {grid}), which {said} then fills")
+    return (f"{said} inserted no rows, as it does only for steps missing from a grid of the median step, and "
+            f"not every step is a whole number of it: resample{every} to a regular grid yourself (pandas: {grid}), "
+            f"which {said} then fills")
 
 
 _NAMED = 3          # series a table's uneven-step warning names; the rest are counted

@@ -299,7 +299,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             if freq is None and m >= 3 and (dated or id_col is None):
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
-                    regularity(ts_, time_col)                            # or vary (integer steps too)
+                    regularity(ts_, time_col, cfg.fill)                  # or vary (integer steps too)
             if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
                 uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
@@ -308,7 +308,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if missing:
         warn_missing_steps(missing, time_col, id_col, cfg.fill)
     if uneven:
-        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide")
+        warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide",
+                          fill=cfg.fill)
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         # every row of every series without a target value: every target column is empty
         raise LstmkitError(f"the target column {targets[0]!r} has no values",
@@ -318,8 +319,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         raise LstmkitError(
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
-            short_fix or f"drop {opt('strict', True)} to skip short series with a report, or shorten "
-                         f"{opt('lookback')} / {opt('horizon')}")
+            short_fix or "; or ".join(([f"drop {opt('strict', True)} to skip short series with a report"]
+                                        if out_ids else []) + [_longer_series(cfg, need, "/")]))
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
         split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
@@ -331,7 +332,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
-                           short_fix or f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
+                           short_fix or _longer_series(cfg, need, "or"))
 
     cal_names = calendar_names(calendar)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
@@ -363,6 +364,15 @@ _WEEKDAYS = {d[:k] for d in ("monday", "tuesday", "wednesday", "thursday", "frid
              for k in (2, 3, len(d))}
 _MONTHS = {m[:k] for m in ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                            "october", "november", "december") for k in (3, len(m))}
+
+
+def _longer_series(cfg, need: int, sep: str) -> str:
+    """What gives a table's series the ``need`` points their windows take: a shorter lookback or
+    horizon while one of them is above 1 (at 1 and 1 'shorten --lookback or --horizon' named what
+    cannot be shortened), else longer series."""
+    if cfg.lookback is None or cfg.horizon is None or max(cfg.lookback, cfg.horizon) > 1:    # None: still to choose
+        return f"shorten {opt('lookback')} {sep} {opt('horizon')}, or supply longer series"
+    return f"supply series of at least {need} points (lookback and horizon are 1 already)"
 
 
 def _covariate_numbers(col: pd.Series, name: str, role: str) -> np.ndarray:

@@ -40,7 +40,7 @@ from lstmkit.tasks.forecast.times import check_date_system, check_same_step, mis
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
 from lstmkit.train.memory import built_within_memory, check_batch_fits
-from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
+from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel, uses_fractions
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season", "panel_week"]
 
@@ -119,10 +119,17 @@ def _say_flat_training(panel: Panel, cfg) -> None:
         return
     n = len(train)
     which = "the training part" if len(panel.ids) == 1 else f"every series' training part (e.g. {panel.ids[s]!r}'s)"
+    # the parts that hold what the training part lacks, by the options that size them: a table with ids
+    # was told 'a smaller --val-frac and --test-frac', which split one series only
+    n_val, n_test = part_sizes(int(panel.lengths[s]), cfg)[1:]
+    keys = ("val_frac", "test_frac") if uses_fractions(cfg) else ("val_size", "test_size")
+    tail = [(opt(k), n_part) for k, n_part in zip(keys, (n_val, n_test)) if n_part]
+    more = (f", or give the training part more of it with a smaller {' and '.join(k for k, _ in tail)} (now "
+            f"{' and '.join(str(v) for _, v in tail)} point{'s' * (tail[-1][1] != 1)}"
+            f"{'' if uses_fractions(cfg) else ' per series'})") if tail else ""
     warnings.warn(f"{which} is {value:g} throughout its {n} points: every training window is the same, so the "
                   f"network has nothing to learn from it — train on history in which the series moves (a product "
-                  f"launch: from the launch on), or give the training part more of it with a smaller {opt('val_frac')} "
-                  f"and {opt('test_frac')}", UserWarning, stacklevel=callers_level())
+                  f"launch: from the launch on){more}", UserWarning, stacklevel=callers_level())
 
 
 def _say_flat_covariates(train: np.ndarray, names: list[str], n_past: int, cfg) -> None:

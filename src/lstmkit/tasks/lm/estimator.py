@@ -210,7 +210,7 @@ class LanguageModel(RunEstimator):
                 **text_folders(source=data, val_source=val),
                 "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
-            _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
+            _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg, tok.vocab_size)
             torch.manual_seed(cfg.train.seed)
             self.net_ = built_within_memory(self._build_net, cfg.train.device, cfg,
                                             ("hidden_size", "num_layers", "embed_dim", "max_size"))
@@ -498,14 +498,22 @@ class LanguageModel(RunEstimator):
 _UNK_WARN = 0.3      # share of <unk> among the training tokens that makes the model mostly a <unk> predictor
 
 
-def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
+def _warn_unknown_share(rate: float, cfg: LMConfig, vocab_size: int | None = None) -> None:
     """One warning when most training tokens fell below ``min_freq`` (a small corpus at word level,
-    a column of numbers): the model would learn to predict ``<unk>`` and its perplexity flatter it."""
+    a column of numbers) or past the vocabulary cap ``max_size`` (full at ``vocab_size``): the model
+    would learn to predict ``<unk>`` and its perplexity flatter it. The fix names only what would
+    change it: at ``min_freq`` 1 it was 'lower --min-freq (1 keeps every token)' when a
+    ``--max-size 20`` had made the <unk>."""
     if rate > _UNK_WARN:
-        fix = f"lower {opt('min_freq')} (1 keeps every token)" + (f", or train with {opt('level', 'char')}"
-                                                                  if cfg.level != "char" else "")
-        warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than "
-                      f"{opt('min_freq', cfg.resolved_min_freq())}): "
+        low, cap = cfg.resolved_min_freq(), cfg.resolved_max_size()
+        capped = cap is not None and vocab_size is not None and vocab_size >= cap
+        why = [f"rarer than {opt('min_freq', low)}"] if low > 1 or not capped else []
+        why += [f"past the vocabulary cap, {opt('max_size', cap)}"] if capped else []
+        fixes = [f"lower {opt('min_freq')} (1 keeps every token)"] if low > 1 else []
+        fixes += [f"raise {opt('max_size')} (it is full)"] if capped else []
+        fixes += [f"train with {opt('level', 'char')}"] if cfg.level != "char" else []
+        fix = ", or ".join(fixes or ["supply more text"])
+        warnings.warn(f"{rate:.0%} of the training tokens are <unk> ({'; '.join(why)}): "
                       f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
                       UserWarning, stacklevel=callers_level())
 
