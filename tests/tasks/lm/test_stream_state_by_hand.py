@@ -174,3 +174,14 @@ def test_white_space_is_one_space_and_none_at_a_line_start_or_after_a_space(tok)
         assert sum((a["tokens"] for a in got), []) == ["a", " ", "b", "</s>"], pieces
         assert sum(a["logprob"] for a in got) == pytest.approx(-10 * LN2, rel=1e-9)
         assert s.steps() == 4
+
+
+def test_a_message_of_no_token_is_refused_and_changes_nothing(tok):
+    """A zero-width space is dropped as the tokenizer cleans text: the message holds no token (it
+    is not white space either), so it is refused at a line start and mid-line alike."""
+    s = make(tok)
+    for _ in range(2):
+        with pytest.raises(LstmkitError, match="holds no token"):
+            s.step("\u200b\ufeff")
+        s.step("a")
+    assert s.steps() == 2 and s.step("a")["logprob"] == pytest.approx(-LN2, rel=1e-9)     # two a's: even
