@@ -185,3 +185,20 @@ def test_a_message_of_no_token_is_refused_and_changes_nothing(tok):
             s.step("\u200b\ufeff")
         s.step("a")
     assert s.steps() == 2 and s.step("a")["logprob"] == pytest.approx(-LN2, rel=1e-9)     # two a's: even
+
+
+def test_a_step_after_which_one_next_token_is_not_finite_is_refused(tok):
+    """After 'b' this graph's logit for <pad> is -inf (its log-probability too, every other one
+    finite): one entry not finite is enough to refuse the step, the stream left as it was."""
+    class BrokenAfterB(CountingGraph):
+        def __call__(self, x, state):
+            logits, after = super().__call__(x, state)
+            logits[0, np.asarray(x)[0] == tok.token_id("b"), tok.token_id("<pad>")] = -np.inf
+            return logits, after
+
+    zero = [np.zeros((1, 1, 1), np.float32)] * 2
+    s = LMStream(BrokenAfterB(tok), tok, zero, ("h", "c"))
+    s.step("a")
+    with pytest.raises(LstmkitError, match="not finite"):
+        s.step("b")
+    assert s.steps() == 1 and s.step("a")["logprob"] == pytest.approx(math.log(1 / 4), rel=1e-9)
