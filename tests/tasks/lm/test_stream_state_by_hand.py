@@ -202,3 +202,16 @@ def test_a_step_after_which_one_next_token_is_not_finite_is_refused(tok):
     with pytest.raises(LstmkitError, match="not finite"):
         s.step("b")
     assert s.steps() == 1 and s.step("a")["logprob"] == pytest.approx(math.log(1 / 4), rel=1e-9)
+
+
+def test_what_is_not_a_stream_state_or_not_a_count_of_steps_is_refused(tok):
+    s = make(tok)
+    s.step("a")
+    saved = s.state_dict()
+    for bad in ([], "state", {**saved, "format": "lstmkit-lm"}):
+        with pytest.raises(LstmkitError, match="not an lstmkit stream state"):
+            s.load_state_dict(bad)
+    for steps in (-1, True, 1.0):
+        with pytest.raises(LstmkitError, match="malformed"):
+            s.load_state_dict({**saved, "streams": {"default": {**saved["streams"]["default"], "steps": steps}}})
+    assert s.steps() == 1
