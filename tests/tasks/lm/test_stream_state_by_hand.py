@@ -215,3 +215,22 @@ def test_what_is_not_a_stream_state_or_not_a_count_of_steps_is_refused(tok):
         with pytest.raises(LstmkitError, match="malformed"):
             s.load_state_dict({**saved, "streams": {"default": {**saved["streams"]["default"], "steps": steps}}})
     assert s.steps() == 1
+
+
+def test_a_word_held_of_exactly_max_held_characters_is_saved_and_restored(tok):
+    """A word model holds the word a reference starts in, up to MAX_HELD characters: a stream
+    holding exactly that many restores (one more is not held at all)."""
+    from lstmkit.tasks.lm.stream import MAX_HELD
+    words = LMTokenizer("word").fit(["ab cd"])
+
+    def uniform(x, state):
+        return np.zeros((1, np.asarray(x).shape[1], words.vocab_size)), [np.array(s) for s in state]
+
+    zero = [np.zeros((1, 1, 1), np.float32)] * 2
+    word = "x" * (MAX_HELD - 5) + "&eacu"
+    s = LMStream(uniform, words, zero, ("h", "c"))
+    assert s.step("ab " + word)["pending"] == word and len(word) == MAX_HELD
+    t = LMStream(uniform, words, zero, ("h", "c"))
+    t.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    assert t.state_dict() == s.state_dict() and t.step("te; cd") == s.step("te; cd")
+    assert "pending" not in LMStream(uniform, words, zero, ("h", "c")).step("ab x" + word)
