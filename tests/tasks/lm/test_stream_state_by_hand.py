@@ -234,3 +234,23 @@ def test_a_word_held_of_exactly_max_held_characters_is_saved_and_restored(tok):
     t.load_state_dict(json.loads(json.dumps(s.state_dict())))
     assert t.state_dict() == s.state_dict() and t.step("te; cd") == s.step("te; cd")
     assert "pending" not in LMStream(uniform, words, zero, ("h", "c")).step("ab x" + word)
+
+
+def test_a_saved_state_with_one_array_wrong_is_refused(tok):
+    """Each state array is checked on its own: h of the wrong shape or not finite beside a good c,
+    and a last token of two ids, are malformed."""
+    s = make(tok)
+    s.step("a")
+    saved = s.state_dict()
+    rec = saved["streams"]["default"]
+    for change in ({"h": [[[0.0, 0.0]]]}, {"h": [[[float("nan")]]]}, {"c": [[[float("inf")]]]},
+                   {"last": [tok.token_id("a"), tok.token_id("b")]}):
+        with pytest.raises(LstmkitError, match="malformed"):
+            s.load_state_dict({**saved, "streams": {"default": {**rec, **change}}})
+    assert s.steps() == 1 and s.step("a")["logprob"] == pytest.approx(math.log(1 / 4), rel=1e-9)
+    wide = LMStream(CountingGraph(tok), tok, [np.zeros((1, 1, 2), np.float32)] * 2, ("h", "c"))
+    wide.step("a")
+    saved = wide.state_dict()
+    with pytest.raises(LstmkitError, match="malformed"):                 # one value of two not finite
+        wide.load_state_dict({**saved, "streams": {"default": {**saved["streams"]["default"],
+                                                               "h": [[[1.0, float("nan")]]]}}})
