@@ -246,3 +246,18 @@ def test_a_prefix_s_unseen_tokens_are_named_up_to_eight(fixed_lm):
         fixed_lm.sample(1, prefix="cdefghij", temperature=0)
     with pytest.warns(UserWarning, match=rf"^the prefix holds 9 char token\(s\) never seen in training \({eight}, \.\.\.\);"):
         fixed_lm.sample(1, prefix="cdefghijk", temperature=0)
+
+
+def test_the_service_s_scores_are_the_definitions_worked_by_hand(fixed_lm, tmp_path):
+    """POST /predict {"texts"}: 'ab' is 6 ln 2 over 3 tokens (perplexity 4), 'aab' 7 ln 2 over 4,
+    'b' 5 ln 2 over 2 (perplexity 2 ** 2.5): scored in one padded batch, each line alone.
+    The int8 check's perplexity of a file is the pooled one, 18 ln 2 over 9 tokens (2 ln 2 each: 4)."""
+    from lstmkit.tasks.lm.deploy import LMAdapter
+    adapter = LMAdapter(fixed_lm)
+    out = adapter.score(adapter.net, ["ab", "aab", "b"])
+    assert out["tokens"] == [3, 4, 2]
+    assert out["logprobs"] == pytest.approx([-6 * LN2, -7 * LN2, -5 * LN2], rel=1e-6)
+    assert out["perplexity"] == pytest.approx([4.0, 2 ** (7 / 4), 2 ** (5 / 2)], rel=1e-6)
+    (tmp_path / "val.txt").write_text("ab\naab\nb\n")
+    m = adapter.test_metrics(adapter.net, str(tmp_path / "val.txt"))
+    assert m["perplexity"] == pytest.approx(4.0, rel=1e-6) and m["cross_entropy"] == pytest.approx(2 * LN2, rel=1e-6)
