@@ -26,7 +26,8 @@ __all__ = ["list_runs", "format_runs"]
 
 def list_runs(folder: str | Path) -> list[dict[str, Any]]:
     """The runs in ``folder`` (a folder of run folders, as ``--out`` makes, or one run folder), in order
-    of name: grouped by task, each task's oldest first (``<task>-<YYYYmmdd>-<HHMMSS>``). A missing folder, or one that holds no run, is an :class:`LstmkitError`."""
+    of name: grouped by task, each task's oldest first (``<task>-<YYYYmmdd>-<HHMMSS>``). A missing
+    folder, or one that holds no run, is an :class:`LstmkitError`."""
     folder = Path(folder)
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "not found"

@@ -775,7 +775,8 @@ def _plot_history(study, path: Path, task: str | None = None) -> None:
                    marker="x", color="0.5", s=18, label="pruned (last epoch reported)")
     if done and all(t.value > 0 for t in done):
         ax.set_yscale("log")
-        plain_log_labels(ax, [t.value for t in done] + [t.intermediate_values[max(t.intermediate_values)] for t in pruned])
+        last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]     # a pruned trial's last report
+        plain_log_labels(ax, [t.value for t in done] + last)
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04
     ax.set_xlabel("trial")

@@ -230,7 +230,8 @@ class TextClassifier(Classifier):
         what = opt("min_freq", cfg.min_freq) + (f", {opt('max_size', cfg.max_size)}" if cfg.max_size else "")
         # at min_freq 1 the fix was 'lower --min-freq', the value given: a full max_size had left the words out
         fixes = [f"lower {opt('min_freq')}"] if cfg.min_freq > 1 else []
-        fixes += [f"raise {opt('max_size')} (the vocabulary is full)"] if cfg.max_size and len(vocab) >= cfg.max_size else []
+        if cfg.max_size and len(vocab) >= cfg.max_size:
+            fixes.append(f"raise {opt('max_size')} (the vocabulary is full)")
         warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
                       f"frequent word is seen {top} times): the model sees little of the texts; "
                       f"{' or '.join(fixes or ['supply more text'])}",

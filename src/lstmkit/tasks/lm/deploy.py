@@ -32,8 +32,9 @@ field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts
 A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
 ``temperature`` (default 1) must be finite, 0 or above (0: the likeliest token each step); ``top_k`` keeps the k
 likeliest tokens (and any tied with the k-th); ``top_p`` (above 0, at most 1) then the likeliest whose
-probabilities, after the temperature, sum to it (nucleus sampling); ``seed`` (default none) makes it repeatable. A prefix of several
-lines is continued on its last line, which the model reads alone (one ending in a line break: a new line). Token streams (one text piece per message, ``(h, c)`` per stream id) are
+probabilities, after the temperature, sum to it (nucleus sampling); ``seed`` (default none) makes it
+repeatable. A prefix of several lines is continued on its last line, which the model reads alone (one
+ending in a line break: a new line). Token streams (one text piece per message, ``(h, c)`` per stream id) are
 :class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
 """
 from __future__ import annotations

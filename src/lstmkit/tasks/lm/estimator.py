@@ -368,17 +368,19 @@ class LanguageModel(RunEstimator):
         each step, the same text whatever the seed); ``top_k`` keeps the k most likely tokens (and
         any tied with the k-th); ``top_p`` (0 to 1, nucleus sampling) then keeps the likeliest tokens
         whose probabilities, after the temperature, sum to ``top_p`` (and any tied with the last of
-        them), as Holtzman et al. (2020) and Hugging Face's ``generate`` do; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
-        has no empty line). A ``prefix`` of several lines is continued on its last line, which the
-        model reads alone (each line starts afresh; a prefix ending in a line break starts a new
-        one); one ending in a space goes on with a new word (at BPE level, the first token drawn
-        begins one). The same ``seed`` (0 to 2**63 - 1, as the service takes) gives the same text. The ``n_tokens`` drawn show on
+        them), as Holtzman et al. (2020) and Hugging Face's ``generate`` do; ``<unk>`` is never
+        drawn, nor ``</s>`` as a line's first token (training has no empty line). A ``prefix`` of
+        several lines is continued on its last line, which the model reads alone (each line starts
+        afresh; a prefix ending in a line break starts a new one); one ending in a space goes on
+        with a new word (at BPE level, the first token drawn begins one). The same ``seed`` (0 to
+        2**63 - 1, as the service takes) gives the same text. The ``n_tokens`` drawn show on
         standard error as ``progress`` says (``set_params(progress=...)``), as ``evaluate``'s batches do.
         """
         with public_call():
             self._check_fitted()
-            n_tokens, temperature, top_k, seed, top_p = python_values(      # numpy's numbers, as the constructor reads them
-                {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed, "top_p": top_p}).values()
+            n_tokens, temperature, top_k, seed, top_p = python_values(      # numpy's numbers, as the constructor reads
+                {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed,
+                 "top_p": top_p}).values()
             if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
                 raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}",
                                    worded("pass --n 200, say", "pass n_tokens=200, say"))
