@@ -191,17 +191,22 @@ def test_the_test_parts_actual_values_go_on_from_the_last_point_before_it(tmp_pa
     assert list(model.get_xdata()) == [6, 7, 8, 9] and ax.get_ylabel() == "y (kg)"
 
 
+def _labelled_y_ticks(ax):
+    """The y ticks drawn with a label inside the axis's range (major and minor), and their texts."""
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+             if t.get_text() and lo <= t.get_position()[1] <= hi]
+    return ticks, [t.get_text() for t in ticks]
+
+
 def test_a_narrow_loss_range_is_labelled_with_distinct_numbers(tmp_path, monkeypatch):
     """A speech classifier's cross-entropy from 2.19 to 2.32 over 3 epochs: its log axis read
     '2.3, 2.3, 2.3, 2.3, 2.2, 2.2, 2.2' from top to bottom, seven ticks, two numbers."""
     losses = [(2.3236, 2.2901), (2.3000, 2.2538), (2.2515, 2.1911)]
     ax = _drawn_history([{"epoch": k + 1, "train_loss": t, "val_loss": v} for k, (t, v) in enumerate(losses)],
                         tmp_path, monkeypatch, best_epoch=3)
-    ax.figure.canvas.draw()
-    lo, hi = ax.get_ylim()
-    ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
-             if t.get_text() and lo <= t.get_position()[1] <= hi]
-    texts = [t.get_text() for t in ticks]
+    ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
 
@@ -210,10 +215,6 @@ def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, mo
     """A translation's cross-entropy from 4.93 to 6.45: its log axis was labelled '5' and '6' alone."""
     ax = _drawn_history([{"epoch": 1, "train_loss": 6.45, "val_loss": 5.50}, {"epoch": 2, "train_loss": 5.38,
                          "val_loss": 4.93}], tmp_path, monkeypatch, best_epoch=2)
-    ax.figure.canvas.draw()
-    lo, hi = ax.get_ylim()
-    ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
-             if t.get_text() and lo <= t.get_position()[1] <= hi]
-    texts = [t.get_text() for t in ticks]
+    ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 4 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
