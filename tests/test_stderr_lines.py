@@ -2,6 +2,7 @@
 library's stderr stream can be set; elsewhere, or asked to (torch's C++ warnings), file descriptor 2 as a whole."""
 import ctypes
 import os
+import sys
 
 import pytest
 
@@ -38,12 +39,19 @@ def test_where_the_stream_cannot_be_set_descriptor_2_is_caught(capfd, monkeypatc
     assert capfd.readouterr().err == "after\n"
 
 
-def test_under_glibc_the_c_stream_is_found_settable():
-    """glibc's ``stderr`` is a variable (the docstring's case for the stream alone): found, not left to descriptor 2."""
-    if not os.sys.platform.startswith("linux") or not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc "):
-        pytest.skip("not the GNU C library")
-    libc, var = stdio
-    assert isinstance(var, ctypes.c_void_p) and var.value
+def test_the_c_stream_is_found_under_glibc_and_macos_and_left_to_descriptor_2_under_another_c_library(monkeypatch):
+    """glibc's ``stderr`` and macOS's ``__stderrp`` are variables (the docstring's case for the stream
+    alone): found, not left to descriptor 2. musl's ``stderr`` is a constant: none, whatever this
+    machine's C library is (the name read is made musl's)."""
+    glibc = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc ")
+    assert (stdio is not None) == (glibc or sys.platform == "darwin")
+    if stdio is not None:
+        libc, var = stdio
+        assert isinstance(var, ctypes.c_void_p) and var.value
+    monkeypatch.setattr(stderr_lines, "_stdio", None)
+    monkeypatch.setattr(stderr_lines.sys, "platform", "linux")
+    monkeypatch.setattr(stderr_lines, "_libc_name", lambda: "musl")
+    assert stderr_lines._c_stderr() is None
 
 
 def test_a_c_library_that_cannot_be_opened_falls_back_to_descriptor_2(capfd, monkeypatch):
