@@ -755,10 +755,9 @@ _LOSS_NAMES = {"lm": "cross-entropy per token (nats)", "translate": "cross-entro
 def _plot_history(study, path: Path, task: str | None = None) -> None:
     """Each trial's validation loss and the best so far, the axis named in ``task``'s units (it read
     'validation loss' alone); a language model's with its perplexity on the right, as its runs print it."""
-    import numpy as np
     import optuna
 
-    from lstmkit.inspect.plots import plain_log_labels, save_figure, subplots
+    from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, save_figure, second_axis, subplots
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = subplots(figsize=(7, 4))
@@ -782,12 +781,7 @@ def _plot_history(study, path: Path, task: str | None = None) -> None:
     ax.set_xlabel("trial")
     ax.set_ylabel(f"validation {_LOSS_NAMES.get(task, 'loss')}")
     if task == "lm" and done:
-        shown = np.array([t.value for t in done])
-        right = ax.secondary_yaxis("right", functions=(lambda v: np.exp(np.minimum(v, 700.0)),
-                                                       lambda p: np.log(np.maximum(p, np.finfo(float).tiny))))
-        right.set_ylabel("perplexity")
-        if ax.get_yscale() == "log":
-            plain_log_labels(right, np.exp(shown))
+        second_axis(ax, PERPLEXITY, [t.value for t in done], ax.get_yscale() == "log")
     ax.set_title(f"Optimisation history: {study.study_name}")
     ax.grid(alpha=0.3)
     if done or pruned:

@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "second_axis", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -192,15 +192,35 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
             for name, losses in (("train", train), ("validation", val if has_val else []))
             if not np.isfinite(np.asarray(losses, dtype=float)).all()]
     if right is not None:
-        label, forward, inverse = right
-        second = ax.secondary_yaxis("right", functions=(forward, inverse))
-        second.set_ylabel(label)
-        if log:
-            plain_log_labels(second, forward(shown))
+        second_axis(ax, right, shown, log)
     ax.set_title(title + "".join(f"\n({gap})" for gap in gaps), fontsize=None if not gaps else 10)
     ax.legend()
     ax.grid(alpha=0.3)
     save_figure(fig, path)
+
+
+def second_axis(ax, right: tuple, shown, log: bool) -> None:
+    """A y axis on the right of ``ax`` reading its values through ``right``, ``(label, forward,
+    inverse)`` (:data:`PERPLEXITY`: a loss in nats as perplexity); on a ``log`` axis labelled in plain
+    numbers over ``shown``, the values drawn."""
+    label, forward, inverse = right
+    second = ax.secondary_yaxis("right", functions=(forward, inverse))
+    second.set_ylabel(label)
+    if log:
+        plain_log_labels(second, forward(np.asarray(shown, dtype=float)))
+
+
+def _perplexity(nats):
+    """``exp(nats)``; capped short of overflow (matplotlib also maps the axis's far edges through it)."""
+    return np.exp(np.minimum(nats, 700.0))
+
+
+def _nats(perplexity):
+    """``log(perplexity)``, :func:`_perplexity` undone; 0 (an axis edge matplotlib tries) kept finite."""
+    return np.log(np.maximum(perplexity, np.finfo(float).tiny))
+
+
+PERPLEXITY = ("perplexity", _perplexity, _nats)     # a cross-entropy in nats read as perplexity (lm, its studies)
 
 
 def plain_log_labels(ax, values) -> None:

@@ -475,11 +475,11 @@ class LanguageModel(RunEstimator):
         return m
 
     def _plots(self, run_dir: Path) -> None:
-        from lstmkit.inspect.plots import plot_history
+        from lstmkit.inspect.plots import PERPLEXITY, plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
                      "cross-entropy per token (nats)",
                      f"{run_dir.name}: {self.config_.model} language model, {self.config_.level} level",
-                     right=("perplexity", _perplexity, _nats))
+                     right=PERPLEXITY)
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         self.tokenizer_ = LMTokenizer.from_dict(read_state_file(run_dir, VOCAB_FILE))
@@ -560,14 +560,3 @@ def _one_validation(val, val_data, method: str):
         raise LstmkitError(f"{method}() got both val and val_data, two names of the same validation text",
                            "pass it once, as val_data= (val= is its older name)")
     return val if val_data is None else val_data
-
-
-def _perplexity(nats):
-    """``exp(nats)``, the loss plot's right-hand axis; capped short of overflow (matplotlib also maps the
-    axis's far edges through it)."""
-    return np.exp(np.minimum(nats, 700.0))
-
-
-def _nats(perplexity):
-    """``log(perplexity)``, :func:`_perplexity` undone; 0 (an axis edge matplotlib tries) kept finite."""
-    return np.log(np.maximum(perplexity, np.finfo(float).tiny))
