@@ -149,10 +149,18 @@ def test_read_json_takes_a_file_of_the_limit_and_refuses_one_byte_more(tmp_path,
                                            ("lpt9", "'lpt9' is a device's name"),
                                            ("NUL .txt", "'NUL ' is a device's name"), ("COM10.csv", None),
                                            ("CONSOLE.csv", None), ("10:30", "holds ':'"),
-                                           ("out.", "ends in a dot"), ("out ", "ends in a space")])
+                                           ("COM0.csv", "'COM0' is a device's name"),
+                                           ("lpt0", "'lpt0' is a device's name"),
+                                           ("COM\u00b2.csv", "'COM\u00b2' is a device's name"),
+                                           ("lpt\u00b3", "'lpt\u00b3' is a device's name"),
+                                           ("CONIN$.txt", "'CONIN$' is a device's name"),
+                                           ("conout$", "'conout$' is a device's name"), ("COM\u2074", None),
+                                           ("CONIN", None), ("out.", "ends in a dot"), ("out ", "ends in a space")])
 def test_windows_names_refused_are_its_devices_its_reserved_characters_and_trailing_dots(name, refused):
-    """Windows' reserved device names are CON, PRN, AUX, NUL, COM1-COM9 and LPT1-LPT9, with any
-    extension (Microsoft's 'Naming Files, Paths, and Namespaces'); COM10 and CONSOLE are plain names."""
+    """Windows' reserved device names are CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9 and the COM and LPT
+    with a superscript 1, 2 or 3 (Latin-1's, which Windows reads as digits), with any extension
+    (Microsoft's 'Naming Files, Paths, and Namespaces'), and the console's CONIN$ and CONOUT$;
+    COM10, CONSOLE, CONIN and COM with a superscript 4 (not in Latin-1) are plain names."""
     from pathlib import Path
 
     from lstmkit.files import _check_windows_names

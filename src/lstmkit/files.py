@@ -135,7 +135,10 @@ def check_out_path(path: str | Path, what: str | None = None) -> None:
 
 
 _WINDOWS_REFUSES = re.compile(r'[<>:"|?*\x00-\x1f]')       # in a file or folder name
-_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{k}" for port in ("COM", "LPT") for k in range(1, 10))}
+# Microsoft's 'Naming Files, Paths, and Namespaces' lists COM0-COM9 and LPT0-LPT9, and the same with the
+# Latin-1 superscripts ¹ ² ³ (read as digits); CONIN$ and CONOUT$ are the console's (os.path.isreserved, 3.13)
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                    *(f"{port}{k}" for port in ("COM", "LPT") for k in "0123456789\u00b9\u00b2\u00b3")}
 
 
 def _check_windows_names(path: Path, what: str) -> None:
