@@ -9,6 +9,8 @@
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
     warn_missing_steps(...)   one warning for the steps the series skip (filled, or read as they are)
+    off_grid(times, freq)            the first time that is no step of ``freq`` after the one before it
+    run_step(freq, trained, series)  the frequency a history steps by as the run reads it (its own when on its grid)
     check_same_step(freq, trained)   data at another frequency than the run's training data: an error
     check_one_step(times, lengths, ids, name)   series of one table at other frequencies: an error
 """
@@ -23,7 +25,8 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
-__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "off_grid", "run_step",
+           "check_same_step",
            "check_one_step", "warn_missing_steps"]
 
 
@@ -326,6 +329,31 @@ def _zone_refusing(t: np.datetime64, **how: str) -> str | None:
         except ValueError:
             return zone
     return None
+
+
+def off_grid(times: np.ndarray, freq: str) -> int | None:
+    """The index of the first of sorted dated ``times`` that is not one step of ``freq`` after the one
+    before it (0: the first is on no step of ``freq``, a Saturday for business days), or None when
+    they step by ``freq`` without a gap: the one rule by which ``predict`` and the service take a
+    history as steps of the run's frequency."""
+    grid = pd.date_range(times[0], periods=len(times), freq=freq).as_unit("ns").to_numpy()
+    off = np.flatnonzero(grid != np.asarray(times, dtype="datetime64[ns]"))
+    return int(off[0]) if len(off) else None
+
+
+def run_step(freq: str | None, trained: str | None, series: list[np.ndarray]) -> str | None:
+    """The frequency dated ``series`` (each one's sorted times) step by as the run reads them: the
+    run's ``trained`` one when every series of three or more times lies on its grid
+    (:func:`off_grid`) -- Wednesday, Thursday, Friday, which pandas infers as ``'D'``, are three
+    steps of a business-day run, and its forecast goes on Monday -- else the inferred ``freq``."""
+    if not freq or not trained or freq == trained:
+        return freq
+    judged = [t for t in series if len(t) >= 3]
+    try:
+        on = bool(judged) and all(off_grid(t, trained) is None for t in judged)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):   # a frequency pandas cannot lay
+        on = False
+    return trained if on else freq
 
 
 def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
