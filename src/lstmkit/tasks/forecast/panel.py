@@ -299,17 +299,18 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             if freq is None and m >= 3 and (dated or id_col is None):
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
-                    regularity(ts_, time_col, cfg.fill)                  # or vary (integer steps too)
+                    regularity(ts_, time_col, cfg.fill, use=not fitting,  # or vary (integer steps too)
+                               run_freq=(run or {}).get("freq"))
             if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
                 uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
-        warn_missing_steps(missing, time_col, id_col, cfg.fill)
+        warn_missing_steps(missing, time_col, id_col, cfg.fill, use=not fitting, run_freq=(run or {}).get("freq"))
     if uneven:
         warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide",
-                          fill=cfg.fill)
+                          fill=cfg.fill, use=not fitting, run_freq=(run or {}).get("freq"))
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         # every row of every series without a target value: every target column is empty
         raise LstmkitError(f"the target column {targets[0]!r} has no values",
