@@ -538,12 +538,26 @@ def test_a_seed_whose_test_outputs_are_not_finite_fails_its_model_row(series_csv
     assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
     why = table.set_index("model").loc["gru", "failed"]
     assert why.startswith("seed 42: every test metric is NaN or infinite (MASE nan, MAE nan, RMSE nan, sMAPE nan)")
-    assert why.endswith("the training diverged) — lower the learning rate, e.g. --lr 1e-4")
+    assert why.endswith("the training diverged) — lower the learning rate from 0.001 to 0.0001 (--lr 0.0001)")
     assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
     md = (table.attrs["out"] / "compare.md").read_text()
     assert "| gru | — | failed: seed 42: every test metric is NaN" in md and "nan ± nan" not in md
     csv = pd.read_csv(table.attrs["out"] / "compare.csv")
     assert csv.set_index("model").loc["gru", "failed"] == why
+
+
+def test_a_seed_not_finite_is_told_to_lower_its_own_learning_rate():
+    """'lower the learning rate, e.g. --lr 1e-4' read no rate: a trial at 1e-5 was told to raise it. The fix names
+    the trial's rate (its bench records it) and a tenth of it; a trial recorded before, the option alone."""
+    from lstmkit.compare import _check_finite
+    nan = {"MASE": float("nan"), "MAE": float("nan")}
+    for lr, said in ((0.003, "lower the learning rate from 0.003 to 0.0003 (--lr 0.0003)"),
+                     (1e-5, "lower the learning rate from 1e-05 to 1e-06 (--lr 1e-06)"),
+                     (None, "lower the learning rate (--lr)")):
+        trial = Trial("lstm", 0, 10, dict(nan), 1.0, 1, 1.0, 1.0, 1.0, 1.0, extra={"lr": lr} if lr else {})
+        with pytest.raises(LstmkitError) as e:
+            _check_finite(trial, ("MASE", "MAE"))
+        assert e.value.hint == said
 
 
 def test_a_metric_undefined_for_the_data_alone_is_no_failure():

@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 import typer
 
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, TrainingInterrupted, callers_level, opt
+from lstmkit.config import lower_lr
+from lstmkit.errors import LstmkitError, TrainingInterrupted, callers_level
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
@@ -464,14 +465,15 @@ def _read_progress(folder: Path) -> dict[str, Any]:
 def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
     """A trial whose every test metric is NaN or infinite failed: its outputs on the test part were not
     finite (weights that overflowed). Its row read `nan ± nan`, hiding the other seeds, and not failed,
-    where a loss that diverged in training is."""
+    where a loss that diverged in training is. The fix lowers the trial's learning rate (its bench's
+    ``extra["lr"]``), which 'e.g. --lr 1e-4' did not read."""
     values = [trial.metrics.get(m) for m in metrics]
     if not all(v is None or not math.isfinite(v) for v in values):
         return
     shown = ", ".join(f"{m} {v}" for m, v in zip(metrics, values))
     raise LstmkitError(f"seed {trial.seed}: every test metric is NaN or infinite ({shown}): its outputs on the "
                        "test part are not finite (the training diverged)",
-                       f"lower the learning rate, e.g. {opt('lr', '1e-4', written=True)}")
+                       lower_lr(trial.extra.get("lr")))
 
 
 def _reason(error: BaseException) -> str:

@@ -71,7 +71,7 @@ class ClassifyBench(ZooBench):
             make = lambda b: torch.rand(b, steps, est.scaler_.n_columns_, generator=gen)  # noqa: E731
         return make_trial(model, seed, net, est.result_.history, est.data_summary_["split"]["train"],
                            make(1), make(256), make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                           {"best_epoch": est.result_.best_epoch})
+                           {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return self._reference

@@ -67,7 +67,7 @@ class ForecastBench(ZooBench):
                           make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
                           # chosen per fit on validation, so per model and seed: which rows are the network
                           # alone and which a blend with a baseline (trials.json named neither)
-                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine})
+                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}

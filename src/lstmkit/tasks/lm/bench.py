@@ -62,7 +62,7 @@ class LanguageModelBench(ZooBench):
         make = lambda b: torch.randint(1, vocab, (b, steps), generator=gen)  # noqa: E731
         return make_trial(model, seed, est.net_.eval(), est.result_.history, summary["train_sequences"], make(1),
                           make(256), make(est.config_.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          {"best_epoch": est.result_.best_epoch, "lr": est.config_.train.lr})
 
 
 BENCH = LanguageModelBench

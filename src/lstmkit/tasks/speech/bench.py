@@ -95,7 +95,7 @@ class SpeechBench(ZooBench):
         forward = _Frames(est.net_.eval(), max(1, steps // 8) if s2s else None, vocab)
         return make_trial(model, seed, forward, est.result_.history, n_train, make(1), make(256),
                           make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return self._reference

@@ -92,7 +92,7 @@ class TranslateBench(ZooBench):
         return make_trial(model, seed, forward, est.result_.history, est.data_summary_["split"]["train"],
                            make(1), make(256), make(cfg.train.batch_size),
                            {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
-                           {"best_epoch": est.result_.best_epoch}, latency_net=_Decode(net, cfg))
+                           {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr}, latency_net=_Decode(net, cfg))
 
 
 
