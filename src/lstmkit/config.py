@@ -163,6 +163,11 @@ class TaskConfig:
     # None: the task trains on ``train.loss``. A fit given another loss than ``auto`` is refused
     OWN_LOSS: ClassVar[str | None] = None
 
+    def loss_label(self) -> str:
+        """The loss this config trains on as an axis names it, with its unit: the run's ``loss.png``
+        and a study's ``history.png`` (``validation ...``) read it here, one place per task."""
+        return "loss"
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -19,7 +19,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench,
                                  float_range, int_range, majority_reference, make_trial, trial_shown)
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class ClassifyBench(ZooBench):
@@ -93,3 +93,4 @@ _TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series", *SE
                   choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label

@@ -19,7 +19,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, Z
                                  choice, describe_source, float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class LanguageModelBench(ZooBench):
@@ -78,3 +78,4 @@ TUNE_SHARED = {**dict.fromkeys(("level", "lowercase", "min_freq", "max_size"), T
 _TUNE = TuneHooks(LanguageModel, files=("val",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label

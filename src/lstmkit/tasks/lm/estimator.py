@@ -489,7 +489,7 @@ class LanguageModel(RunEstimator):
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import PERPLEXITY, plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
-                     "cross-entropy per token (nats)",
+                     self.config_.loss_label(),
                      f"{run_dir.name}: {self.config_.model} language model, {self.config_.level} level",
                      right=PERPLEXITY)
 

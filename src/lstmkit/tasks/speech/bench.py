@@ -22,7 +22,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench,
                                  float_range, int_range, majority_reference, make_trial, trial_shown)
 
 __all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class _Frames(nn.Module):
@@ -116,3 +116,4 @@ TUNE_SHARED = {"mode": "what is predicted (and the loss)", "label_from_name": "w
 _TUNE = TuneHooks(SpeechRecognizer, files=("val_data",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label
