@@ -219,7 +219,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"local time shows that hour twice when clocks go back (as in {zone})",
-                    f"name the zone they were written in, "
+                    f"{'' if fitting else 'retrain the run '}name the zone they were written in, "
                     f"{worded(f'--time-zone {zone} (Python: time_zone={zone!r})', opt('time_zone', zone))}, say: its "
                     f"clock's repeated hour is read in file order; or write the times with their UTC offset "
                     f"({when}+01:00, say) or in UTC, which read once each")
@@ -228,13 +228,16 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"it holds the dates, column {clock!r} the times of day",
-                    "pass both as the time, " + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
+                    ("pass both as the time, " if fitting else "retrain the run with both as the time, ") + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
                                                         opt("time", [time_col, clock])) + ": "
                     "they are read as one time stamp")
+            several = (f"if the table holds several series, name the column that tells them apart with {opt('id')}"
+                       if fitting else        # predict, evaluate, update take no --id: the run's one series
+                       "the run was trained on one series: if the table holds several, pass the rows of the one "
+                       f"to forecast, or train a run with {opt('id')} naming the column that tells them apart")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
-                f"if the table holds several series, name the column that tells them apart with {opt('id')}; else "
-                "aggregate the duplicates first (e.g. groupby(time).mean())")
+                f"{several}; else aggregate the duplicates first (e.g. groupby(time).mean())")
     for c in num:
         num[c] = num[c][order]
     y = np.stack([num[c] for c in targets], 1)                  # targets are required: never none
