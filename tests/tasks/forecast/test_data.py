@@ -834,10 +834,11 @@ def test_dates_and_times_of_day_in_two_columns_are_named():
         read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
 
 
-def test_a_fitted_runs_duplicate_times_name_what_predict_can_do_not_its_training_flags():
+def test_a_fitted_runs_refusals_of_its_data_name_what_predict_can_do_not_its_training_flags():
     """Two stores' rows given to a one-series run's predict were told to 'name the column that tells them apart
     with --id', a flag predict does not take (the run models one series); Date and Time columns to 'pass both as
-    the time, --time Date,Time'. A fitted run reading the data says to pass one series or train another run."""
+    the time, --time Date,Time'; an empty target column to 'choose --target columns'. A fitted run reading the data
+    says to pass one series (with its values) or train another run."""
     days = pd.date_range("2024-01-01", periods=6, freq="D")
     two = pd.DataFrame({"date": list(days) * 2, "store": ["a"] * 6 + ["b"] * 6, "y": np.arange(12.0)})
     cfg = ForecastConfig(target=["y"], time="date")
@@ -852,6 +853,12 @@ def test_a_fitted_runs_duplicate_times_name_what_predict_can_do_not_its_training
     frame = pd.DataFrame({"Date": stamps.strftime("%d.%m.%Y"), "Time": stamps.strftime("%I:%M %p"), "y": range(48)})
     with pytest.raises(LstmkitError, match=r"— retrain the run with both as the time, --time Date,Time"):
         read_panel(frame, ForecastConfig(target=["y"], time="Date"), fitting=False, run={})
+    empty = two.assign(y=np.nan).iloc[:6]                # predict takes no --target: the run's column is named
+    with pytest.raises(LstmkitError, match=r"'y' has no values — pass the history with its values in 'y', the column "
+                                           r"the run forecasts$"):
+        read_panel(empty, cfg, fitting=False, run={"freq": "D"})
+    with pytest.raises(LstmkitError, match=r"'y' has no values — choose --target columns that hold numbers"):
+        read_panel(empty, cfg)
 
 
 def test_swiss_thousands_and_a_minus_after_the_number_read():

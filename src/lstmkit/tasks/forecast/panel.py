@@ -317,7 +317,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         # every row of every series without a target value: every target column is empty
         raise LstmkitError(f"the target column {targets[0]!r} has no values",
-                           f"choose {opt('target')} columns that hold numbers")
+                           f"choose {opt('target')} columns that hold numbers" if fitting else     # the run's target
+                           f"pass the history with its values in {targets[0]!r}, the column the run forecasts")
     if skipped and cfg.strict and need is not None:
         s = skipped[0]
         raise LstmkitError(
