@@ -25,9 +25,8 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
-__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "off_grid", "run_step",
-           "check_same_step",
-           "check_one_step", "warn_missing_steps"]
+__all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+           "check_one_step", "warn_missing_steps", "off_grid", "run_step"]
 
 
 @dataclass(frozen=True)
