@@ -149,8 +149,24 @@ def test_an_out_folder_a_file_blocks_fails_before_training(series_csv, tmp_path,
         compare("forecast", series_csv, models="lstm", out=tmp_path / "taken" / "runs", log=None, **TINY)
 
 
+def test_a_python_call_is_told_its_own_arguments_and_the_command_its_flags(series_csv, capsys):
+    """compare(seeds=0) from Python was told to 'pass --seeds 3, say', compare(models='lstm,,gru') to write
+    '--models lstm,gru,tcn': flags a Python caller cannot pass. The command keeps its flags."""
+    from cli_helpers import run_cli
+    for given, hint in (({"seeds": 0}, "pass seeds=3, say"), ({"epochs": 0}, "pass epochs=30, say"),
+                        ({"models": "lstm,,gru"}, "write one model between each two commas: models='lstm,gru,tcn'"),
+                        ({"models": " "}, "pass models=['lstm', 'gru', ...]")):
+        with pytest.raises(LstmkitError) as e:
+            compare("forecast", series_csv, out=None, log=None, **{**TINY, **given})
+        assert e.value.hint == hint
+    code, _, err = run_cli(["compare", "--data", str(series_csv), "--seeds", "0"], capsys)
+    assert code == 2 and err.strip().endswith("— pass --seeds 3, say"), err
+    code, _, err = run_cli(["compare", "--data", str(series_csv), "--models", "lstm,,gru"], capsys)
+    assert code == 2 and err.strip().endswith("— write one model between each two commas: --models lstm,gru,tcn"), err
+
+
 def test_a_model_named_twice_is_trained_once(series_csv):
-    with pytest.warns(UserWarning, match="lstm named more than once in --models: each model is trained once"):
+    with pytest.warns(UserWarning, match="lstm named more than once in `models`: each model is trained once"):
         table = compare("forecast", series_csv, models="lstm,gru,lstm", seeds=1, epochs=1, out=None, log=None,
                         warmup=False, **TINY)
     trained = table[table["params"].notna()]
