@@ -149,8 +149,24 @@ def test_an_out_folder_a_file_blocks_fails_before_training(series_csv, tmp_path,
         compare("forecast", series_csv, models="lstm", out=tmp_path / "taken" / "runs", log=None, **TINY)
 
 
+def test_a_python_call_is_told_its_own_arguments_and_the_command_its_flags(series_csv, capsys):
+    """compare(seeds=0) from Python was told to 'pass --seeds 3, say', compare(models='lstm,,gru') to write
+    '--models lstm,gru,tcn': flags a Python caller cannot pass. The command keeps its flags."""
+    from cli_helpers import run_cli
+    for given, hint in (({"seeds": 0}, "pass seeds=3, say"), ({"epochs": 0}, "pass epochs=30, say"),
+                        ({"models": "lstm,,gru"}, "write one model between each two commas: models='lstm,gru,tcn'"),
+                        ({"models": " "}, "pass models=['lstm', 'gru', ...]")):
+        with pytest.raises(LstmkitError) as e:
+            compare("forecast", series_csv, out=None, log=None, **{**TINY, **given})
+        assert e.value.hint == hint
+    code, _, err = run_cli(["compare", "--data", str(series_csv), "--seeds", "0"], capsys)
+    assert code == 2 and err.strip().endswith("— pass --seeds 3, say"), err
+    code, _, err = run_cli(["compare", "--data", str(series_csv), "--models", "lstm,,gru"], capsys)
+    assert code == 2 and err.strip().endswith("— write one model between each two commas: --models lstm,gru,tcn"), err
+
+
 def test_a_model_named_twice_is_trained_once(series_csv):
-    with pytest.warns(UserWarning, match="lstm named more than once in --models: each model is trained once"):
+    with pytest.warns(UserWarning, match="lstm named more than once in `models`: each model is trained once"):
         table = compare("forecast", series_csv, models="lstm,gru,lstm", seeds=1, epochs=1, out=None, log=None,
                         warmup=False, **TINY)
     trained = table[table["params"].notna()]
@@ -538,12 +554,26 @@ def test_a_seed_whose_test_outputs_are_not_finite_fails_its_model_row(series_csv
     assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
     why = table.set_index("model").loc["gru", "failed"]
     assert why.startswith("seed 42: every test metric is NaN or infinite (MASE nan, MAE nan, RMSE nan, sMAPE nan)")
-    assert why.endswith("the training diverged) — lower the learning rate, e.g. --lr 1e-4")
+    assert why.endswith("the training diverged) — lower the learning rate from 0.001 to 0.0001 (--lr 0.0001)")
     assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
     md = (table.attrs["out"] / "compare.md").read_text()
     assert "| gru | — | failed: seed 42: every test metric is NaN" in md and "nan ± nan" not in md
     csv = pd.read_csv(table.attrs["out"] / "compare.csv")
     assert csv.set_index("model").loc["gru", "failed"] == why
+
+
+def test_a_seed_not_finite_is_told_to_lower_its_own_learning_rate():
+    """'lower the learning rate, e.g. --lr 1e-4' read no rate: a trial at 1e-5 was told to raise it. The fix names
+    the trial's rate (its bench records it) and a tenth of it; a trial recorded before, the option alone."""
+    from lstmkit.compare import _check_finite
+    nan = {"MASE": float("nan"), "MAE": float("nan")}
+    for lr, said in ((0.003, "lower the learning rate from 0.003 to 0.0003 (--lr 0.0003)"),
+                     (1e-5, "lower the learning rate from 1e-05 to 1e-06 (--lr 1e-06)"),
+                     (None, "lower the learning rate (--lr)")):
+        trial = Trial("lstm", 0, 10, dict(nan), 1.0, 1, 1.0, 1.0, 1.0, 1.0, extra={"lr": lr} if lr else {})
+        with pytest.raises(LstmkitError) as e:
+            _check_finite(trial, ("MASE", "MAE"))
+        assert e.value.hint == said
 
 
 def test_a_metric_undefined_for_the_data_alone_is_no_failure():

@@ -93,8 +93,10 @@ def test_a_diverged_loss_marks_the_run_failed_and_a_resume_is_refused(tmp_path, 
     evaluate = Trainer._evaluate
     monkeypatch.setattr(Trainer, "_evaluate", lambda self, model, batches: (
         float("inf") if len(self.history) == 1 else evaluate(self, model, batches)))
-    with pytest.raises(TrainingDiverged, match="the loss became inf at epoch 2"):
+    with pytest.raises(TrainingDiverged, match="the loss became inf at epoch 2") as diverged:
         _Line().fit(out=tmp_path)
+    assert diverged.value.hint == ("check the data for NaN or extreme values, or lower the learning rate from 0.05 "
+                                   "to 0.005 (--lr 0.005)")
     monkeypatch.undo()
     (run,) = tmp_path.iterdir()
     failure = read_meta(run, "line")["failure"]

@@ -712,8 +712,8 @@ def test_the_history_names_the_loss_in_the_tasks_units_and_an_lms_perplexity(tmp
     study = optuna.create_study(study_name="lm")
     for v in (5.54, 4.90, 6.21):
         study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
-    tune_module._plot_history(study, tmp_path / "history.png", "lm")
-    tune_module._plot_history(study, tmp_path / "history.png", "forecast")
+    tune_module._plot_history(study, tmp_path / "history.png", "lm", tune_module._loss_label("lm", {}))
+    tune_module._plot_history(study, tmp_path / "history.png", "forecast", tune_module._loss_label("forecast", {}))
     lm, forecast = seen
     assert lm.get_ylabel() == "validation cross-entropy per token (nats)"
     assert forecast.get_ylabel() == "validation loss (scaled units)" and not forecast.child_axes
@@ -723,3 +723,23 @@ def test_the_history_names_the_loss_in_the_tasks_units_and_an_lms_perplexity(tmp
     assert right.get_ylim() == pytest.approx((np.exp(low), np.exp(high)))
     texts = [t.get_text() for t in right.get_yticklabels() + right.get_yticklabels(minor=True) if t.get_text()]
     assert texts and all("e" not in t and "$" not in t for t in texts), texts
+
+
+def test_a_studys_loss_is_named_by_its_tasks_config_as_its_runs_name_it():
+    """tune kept its own table of the tasks' loss words: a speech study read 'loss (nats)' in every mode, and a
+    translation study trained label-smoothed was not said to be. The study reads the name where each run's
+    loss.png does (the task's config, for the study's settings)."""
+    from lstmkit import tune as tune_module
+    from lstmkit.tasks.speech.config import SpeechConfig
+    from lstmkit.tasks.translate.config import TranslateConfig
+    assert not hasattr(tune_module, "_LOSS_NAMES")
+    assert tune_module._loss_label("speech", {}) == "CTC loss per character (nats)" == SpeechConfig().loss_label()
+    assert tune_module._loss_label("speech", {"mode": "classify"}) == "cross-entropy (nats)"
+    assert tune_module._loss_label("speech", {"mode": "seq2seq"}) == "cross-entropy per token (nats, label-smoothed)"
+    assert tune_module._loss_label("translate", {"label_smoothing": 0.1}) == TranslateConfig(
+        label_smoothing=0.1).loss_label() == "cross-entropy per token (nats, label-smoothed)"
+    assert tune_module._loss_label("translate", {"label_smoothing": 0.0, "train": {"lr": 0.01}}) == (
+        "cross-entropy per token (nats)")
+    assert tune_module._loss_label("classify", {"series": True}) == "cross-entropy (nats)"
+    assert tune_module._loss_label("lm", {"level": "word"}) == "cross-entropy per token (nats)"
+    assert tune_module._loss_label("forecast", {"target": "y"}) == "loss (scaled units)"

@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 import typer
 
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, TrainingInterrupted, callers_level, opt
+from lstmkit.config import lower_lr
+from lstmkit.errors import LstmkitError, TrainingInterrupted, caller_wording, callers_level, opt, worded
 from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
@@ -92,30 +93,8 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     standard output). ``progress``: each trial's training display on standard error: ``auto``, a bar
     on a terminal and nothing between the trial lines elsewhere; ``bar``, ``log`` (a line every 10 s)
     or ``off``."""
-    if task not in TASKS:
-        raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
-    names = models.split(",") if isinstance(models, str) else list(models) if isinstance(models, abc.Iterable) else None
-    if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
-        raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
-                           "pass models=['lstm', 'gru'] or models='lstm,gru'")
-    items = {m.strip() for m in names} if isinstance(models, str) else set()
-    if "" in items and items != {""}:
-        # 'lstm,,gru' trained lstm and gru without a word: a model typed as a second comma went missing
-        raise LstmkitError(f"--models {models!r} has an empty item (two commas in a row, or one at an end)",
-                           "write one model between each two commas: --models lstm,gru,tcn")
-    models = [m.strip() for m in names if m.strip()]
-    if not models:
-        raise LstmkitError("no models given", "pass --models lstm,gru,...")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", "pass --seeds 3, say")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 30, say")
+    models = _plan_models(task, models, seeds, epochs)
     _check_seeds(seed, seeds)
-    repeated = [m for m, n in Counter(models).items() if n > 1]
-    if repeated:
-        warnings.warn(f"{', '.join(repeated)} named more than once in --models: each model is trained once",
-                      UserWarning, stacklevel=callers_level())
-        models = list(dict.fromkeys(models))
     if out is not None:
         check_out_folder(out)
         check_writable(out, "the comparison")     # before the models train, not after
@@ -128,11 +107,41 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     return _run(bench, progress, log, show, display)
 
 
+def _plan_models(task: str, models: Any, seeds: Any, epochs: Any) -> list[str]:
+    """``compare``'s task, models, seeds and epochs checked, the models as a list (each once). Its fixes are
+    worded for the caller (:class:`~lstmkit.errors.caller_wording`): a Python call of compare() was
+    told to 'pass --seeds 3', a flag it cannot pass; the command's ``main`` keeps its flags."""
+    with caller_wording(python=True):
+        if task not in TASKS:
+            raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
+        names = models.split(",") if isinstance(models, str) else list(models) if isinstance(models, abc.Iterable) else None
+        if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
+            raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
+                               "pass models=['lstm', 'gru'] or models='lstm,gru'")
+        items = {m.strip() for m in names} if isinstance(models, str) else set()
+        if "" in items and items != {""}:
+            # 'lstm,,gru' trained lstm and gru without a word: a model typed as a second comma went missing
+            raise LstmkitError(f"{worded('--models', '`models`')} {models!r} has an empty item (two commas in a row, or "
+                               "one at an end)", "write one model between each two commas: " +
+                               worded("--models lstm,gru,tcn", "models='lstm,gru,tcn'"))
+        models = [m.strip() for m in names if m.strip()]
+        if not models:
+            raise LstmkitError("no models given", "pass " + worded("--models lstm,gru,...", "models=['lstm', 'gru', ...]"))
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", f"pass {opt('seeds', 3)}, say")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", f"pass {opt('epochs', 30)}, say")
+        repeated = [m for m, n in Counter(models).items() if n > 1]
+        if repeated:
+            warnings.warn(f"{', '.join(repeated)} named more than once in {worded('--models', '`models`')}: each "
+                          "model is trained once", UserWarning, stacklevel=callers_level())
+    return list(dict.fromkeys(models))
+
+
 def _check_seeds(seed: Any, seeds: int) -> None:
     """``seed`` and the last seed a comparison trains (``seed + seeds - 1``) must be seeds: a ``seed='7'``
     was a bare TypeError, a negative one failed every model's trial in turn, each with the same error."""
     from lstmkit.config import MAX_SEED, check_seed
-    from lstmkit.errors import caller_wording
     with caller_wording(python=True):        # compare() alone takes a seed: the command has no --seed
         check_seed(seed)
     if seed + seeds - 1 > MAX_SEED:
@@ -464,14 +473,15 @@ def _read_progress(folder: Path) -> dict[str, Any]:
 def _check_finite(trial: Trial, metrics: tuple[str, ...]) -> None:
     """A trial whose every test metric is NaN or infinite failed: its outputs on the test part were not
     finite (weights that overflowed). Its row read `nan ± nan`, hiding the other seeds, and not failed,
-    where a loss that diverged in training is."""
+    where a loss that diverged in training is. The fix lowers the trial's learning rate (its bench's
+    ``extra["lr"]``), which 'e.g. --lr 1e-4' did not read."""
     values = [trial.metrics.get(m) for m in metrics]
     if not all(v is None or not math.isfinite(v) for v in values):
         return
     shown = ", ".join(f"{m} {v}" for m, v in zip(metrics, values))
     raise LstmkitError(f"seed {trial.seed}: every test metric is NaN or infinite ({shown}): its outputs on the "
                        "test part are not finite (the training diverged)",
-                       f"lower the learning rate, e.g. {opt('lr', '1e-4', written=True)}")
+                       lower_lr(trial.extra.get("lr")))
 
 
 def _reason(error: BaseException) -> str:

@@ -28,13 +28,24 @@ from lstmkit.runs import META_FILE, check_written_by
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
-           "python_values", "check_plateau_given", "PLATEAU_ONLY"]
+           "python_values", "check_plateau_given", "PLATEAU_ONLY", "lower_lr"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
 Encoder = Literal["lstm", "gru", "bilstm", "bigru", "lstm-attention", "cnn-lstm", "lstm-fcn", "transformer", "tcn"]
 Pooling = Literal["last", "max", "mean", "max-mean", "concat", "attention"]
 Attention = Literal["bahdanau", "dot", "general", "none"]
+
+
+def lower_lr(lr: float | None) -> str:
+    """How to lower the learning rate from the run's ``lr`` after its training diverged, in the
+    caller's words: to a tenth of it, as the doctor's exploding-gradients remedy and a diverged run's
+    resume refusal say (0.003 -> 0.0003). A fixed 'e.g. --lr 1e-4' told a run at 1e-5 to raise it, and
+    '(--lr)' did not say from what; None (not recorded): the option alone."""
+    if lr is None or not math.isfinite(lr) or lr <= 0:
+        return f"lower the learning rate ({opt('lr')})"
+    lower = f"{lr / 10:g}"
+    return f"lower the learning rate from {lr:g} to {lower} ({opt('lr', lower, written=True)})"
 
 
 @dataclass
@@ -151,6 +162,11 @@ class TaskConfig:
     # the loss the task trains on whatever ``train.loss`` says (its own: cross-entropy, CTC), in words;
     # None: the task trains on ``train.loss``. A fit given another loss than ``auto`` is refused
     OWN_LOSS: ClassVar[str | None] = None
+
+    def loss_label(self) -> str:
+        """The loss this config trains on as an axis names it, with its unit: the run's ``loss.png``
+        and a study's ``history.png`` (``validation ...``) read it here, one place per task."""
+        return "loss"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -75,7 +75,8 @@ class TaskTuning:
     ``epoch_callback`` (a trainer Callback) each epoch; return the validation loss to minimise.
     ``shared``: the settings every trial of a study must share, each with what it changes in the
     validation loss (its units, the loss itself, the examples it is a mean over): a search space
-    drawing one is refused (:func:`_check_comparable`).
+    drawing one is refused (:func:`_check_comparable`). ``loss_label(params)``: that loss as the
+    task's config names it (:meth:`~lstmkit.config.TaskConfig.loss_label`), history.png's axis.
     """
     default_space: dict[str, Any]
     config_keys: Callable[[], set[str]]
@@ -83,13 +84,15 @@ class TaskTuning:
     settings: Callable[[dict[str, Any]], None]
     run_trial: Callable[[dict[str, Any], Callback], float]
     shared: dict[str, str] = dataclasses.field(default_factory=dict)
+    loss_label: Callable[[dict[str, Any]], str] | None = None   # the validation loss's name and unit (history.png)
 
 
 TASKS = RoomRegistry("bench", lambda room: TaskTuning(room.SEARCH_SPACE, room.tune_keys, room.tune_check,
                                                       room.tune_settings, room.tune_trial,
-                                                      {**_SHARED, **getattr(room, "TUNE_SHARED", {})}))
+                                                      {**_SHARED, **getattr(room, "TUNE_SHARED", {})},
+                                                      getattr(room, "tune_loss_label", None)))
 """Task -> :class:`TaskTuning`, from ``SEARCH_SPACE``, ``tune_keys``, ``tune_check``,
-``tune_settings``, ``tune_trial`` and ``TUNE_SHARED`` in ``tasks/<task>/bench.py``."""
+``tune_settings``, ``tune_trial``, ``TUNE_SHARED`` and ``tune_loss_label`` in ``tasks/<task>/bench.py``."""
 
 # what every task's validation loss rests on (a room's TUNE_SHARED adds its own)
 _SHARED = {"loss": "the loss the validation loss is"}
@@ -712,7 +715,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    _plot_history(study, out / "history.png", task)
+    _plot_history(study, out / "history.png", task, _loss_label(task, base))
     written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
@@ -748,13 +751,25 @@ def _plain(obj):
     return obj.item() if hasattr(obj, "item") else obj
 
 
-_LOSS_NAMES = {"lm": "cross-entropy per token (nats)", "translate": "cross-entropy per token (nats)",
-               "classify": "cross-entropy (nats)", "speech": "loss (nats)", "forecast": "loss (scaled units)"}
+def _loss_label(task: str, base: dict[str, Any]) -> str:
+    """The validation loss a study's trials report, as the task's config names it for the ``base``
+    settings (a speech study's in its mode: CTC loss per character, or cross-entropy), the words each
+    run's loss.png uses; 'loss' for a task that names none. A table in tune.py repeated the tasks' words
+    (a speech study's read 'loss (nats)' whatever its mode)."""
+    named = TASKS[task].loss_label
+    if named is None:
+        return "loss"
+    flat = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
+    try:
+        return named(flat)
+    except LstmkitError:                 # settings the study's own checks refused first
+        return "loss"
 
 
-def _plot_history(study, path: Path, task: str | None = None) -> None:
-    """Each trial's validation loss and the best so far, the axis named in ``task``'s units (it read
-    'validation loss' alone); a language model's with its perplexity on the right, as its runs print it."""
+def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss") -> None:
+    """Each trial's validation loss and the best so far, the axis named ``validation <loss>`` in the
+    task's units (:func:`_loss_label`; it read 'validation loss' alone); a language model's with its
+    perplexity on the right, as its runs print it."""
     import optuna
 
     from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, save_figure, second_axis, subplots
@@ -779,7 +794,7 @@ def _plot_history(study, path: Path, task: str | None = None) -> None:
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04
     ax.set_xlabel("trial")
-    ax.set_ylabel(f"validation {_LOSS_NAMES.get(task, 'loss')}")
+    ax.set_ylabel(f"validation {loss}")
     if task == "lm" and done:
         second_axis(ax, PERPLEXITY, [t.value for t in done], ax.get_yscale() == "log")
     ax.set_title(f"Optimisation history: {study.study_name}")

@@ -320,11 +320,10 @@ FLAG_HINTS_LEFT = {
     ("tasks/classify/bench.py", "pass --data"),
     ("tasks/lm/bench.py", "pass --data"), ("tasks/lm/bench.py", "pass --test"),
     ("tasks/speech/bench.py", "pass --data"), ("tasks/speech/data.py", "pass --test"),
-    ("compare.py", "pass --data"), ("compare.py", "pass --epochs"), ("compare.py", "pass --models"),
-    ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
+    ("compare.py", "pass --data"), ("compare.py", "pass --seeds"), ("compare.py", "pass --threads"), ("compare.py", "with --tgt-file"),
     ("compare.py", "with --resume"),
     ("tune.py", "pass --config"), ("tune.py", "pass --epochs"), ("tune.py", "--epochs "), ("tune.py", "--config "),
-    ("compare.py", "--models "), ("compare.py", "--task "),
+    ("compare.py", "--task "),
     ("deploy/cors.py", "--cors-origin "),
     ("data/tables.py", "--data "),                      # '--data -' reads standard input: a command's only
     ("tasks/speech/deploy.py", "without --lm"),         # a service's language model

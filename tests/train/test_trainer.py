@@ -139,6 +139,7 @@ def test_persistent_non_finite_loss_stops_after_nan_retries_with_a_clear_error(t
     with pytest.raises(LstmkitError, match="non-finite 4 times") as info:
         Trainer(_cfg(nan_retries=3), run_dir=tmp_path).fit(_model(), Batches(x, y), None)
     assert "check the data" in str(info.value)
+    assert info.value.hint.startswith("lower the learning rate from 0.01 to 0.001 (--lr 0.001), keep clipping on")
     report = json.loads((tmp_path / "doctor.json").read_text())
     assert len(report["events"]) == 4 and report["stopped"].startswith("training stopped")
     lrs = [e["lr_after"] for e in report["events"]]

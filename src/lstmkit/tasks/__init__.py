@@ -111,6 +111,13 @@ class TuneHooks:
         cls = self.choose(params) if self.choose is not None else self.estimator
         cls(**params)
 
+    def loss_label(self, params: dict[str, Any]) -> str:
+        """The validation loss the trials of ``params`` report, as the task's config names it
+        (:meth:`~lstmkit.config.TaskConfig.loss_label`): a study's history axis."""
+        params = {k: v for k, v in params.items() if k != "data" and k not in self.files}
+        cls = self.choose(params) if self.choose is not None else self.estimator
+        return cls(**params).config.loss_label()
+
     def check(self, params: dict[str, Any]) -> None:
         """Fail before the first trial on settings or data no trial could use."""
         est, data, files = self._split(params)

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable
 import torch
 from torch import nn
 
-from lstmkit.config import TrainConfig
+from lstmkit.config import TrainConfig, lower_lr
 from lstmkit.errors import LstmkitError, TrainingDiverged, TrainingInterrupted, opt
 from lstmkit.random_state import lent_random, set_rng_state
 from lstmkit.runs import write_json
@@ -308,7 +308,7 @@ class Trainer(ResumeState):
             self._write_doctor(f"the loss became {monitor} at epoch {logs['epoch']}")
             raise TrainingDiverged(
                 f"the loss became {monitor} at epoch {logs['epoch']}",
-                f"check the data for NaN or extreme values, or lower the learning rate ({opt('lr')})")
+                f"check the data for NaN or extreme values, or {lower_lr(self.config.lr)}")
         if self.config.lr_schedule == "plateau":
             scheduler.step(monitor)
         else:
@@ -388,7 +388,7 @@ class Trainer(ResumeState):
             msg = (f"training stopped: the loss or gradients became non-finite {w.nan_used} times "
                    f"(last at epoch {epoch + 1}, step {w.global_step + 1}; nan_retries is {cfg.nan_retries})")
             self._write_doctor(msg)
-            raise TrainingDiverged(msg, f"lower the learning rate ({opt('lr')}), keep clipping on, and check the "
+            raise TrainingDiverged(msg, f"{lower_lr(cfg.lr)}, keep clipping on, and check the "
                                         "data for NaN or extreme values")
 
     def _write_doctor(self, stopped: str | None, evidence: dict[str, Any] | None = None) -> dict[str, Any] | None:

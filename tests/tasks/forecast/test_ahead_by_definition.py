@@ -232,6 +232,22 @@ def test_a_business_day_runs_forecast_after_a_history_with_a_gap_steps_by_busine
     assert got["date"].tolist() == [pd.Timestamp("2024-03-11"), pd.Timestamp("2024-03-12")]
 
 
+def test_three_weekdays_in_a_row_are_a_business_day_history_predict_reads_as_the_service_does():
+    """Wednesday, Thursday, Friday: pandas infers 'D' of them, and predict refused them ('steps by 'D' but the
+    run was trained on 'B'') where the service answered; they lie on the run's grid, so predict reads them and
+    dates the forecast Monday and Tuesday. Seven days in a row (a Saturday among them) are still refused."""
+    n = 40
+    df = pd.DataFrame({"date": pd.bdate_range("2024-01-01", periods=n), "y": 5.0 + np.sin(np.arange(n))})
+    f = Forecaster(lookback=3, horizon=2, relative=False, **QUICK).fit(df, time="date", target="y")
+    assert f.data_summary_["freq"] == "B"
+    history = df[df["date"].between("2024-02-14", "2024-02-16")]          # Wednesday to Friday
+    got = f.predict(history)
+    assert got["date"].tolist() == [pd.Timestamp("2024-02-19"), pd.Timestamp("2024-02-20")]
+    days = pd.DataFrame({"date": pd.date_range("2024-02-12", periods=7), "y": 5.0})
+    with pytest.raises(LstmkitError, match="steps by 'D' but the run was trained on 'B'"):
+        f.predict(days)
+
+
 def _zeroing(kind: str, targets: list[str]):
     """A stand-in for the estimator ``_zero_histories`` reads: its output kind and its targets."""
     from types import SimpleNamespace

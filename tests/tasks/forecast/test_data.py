@@ -834,6 +834,33 @@ def test_dates_and_times_of_day_in_two_columns_are_named():
         read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
 
 
+def test_a_fitted_runs_refusals_of_its_data_name_what_predict_can_do_not_its_training_flags():
+    """Two stores' rows given to a one-series run's predict were told to 'name the column that tells them apart
+    with --id', a flag predict does not take (the run models one series); Date and Time columns to 'pass both as
+    the time, --time Date,Time'; an empty target column to 'choose --target columns'. A fitted run reading the data
+    says to pass one series (with its values) or train another run."""
+    days = pd.date_range("2024-01-01", periods=6, freq="D")
+    two = pd.DataFrame({"date": list(days) * 2, "store": ["a"] * 6 + ["b"] * 6, "y": np.arange(12.0)})
+    cfg = ForecastConfig(target=["y"], time="date")
+    with pytest.raises(LstmkitError) as e:
+        read_panel(two, cfg, fitting=False, run={"freq": "D"})
+    assert e.value.hint == ("the run was trained on one series: if the table holds several, pass the rows of the one "
+                            "to forecast, or train a run with --id naming the column that tells them apart; else "
+                            "aggregate the duplicates first (e.g. groupby(time).mean())")
+    with pytest.raises(LstmkitError, match=r"name the column that tells them apart with --id; else"):
+        read_panel(two, cfg)                                                     # a fit takes --id
+    stamps = pd.date_range("2024-01-01", periods=48, freq="30min")
+    frame = pd.DataFrame({"Date": stamps.strftime("%d.%m.%Y"), "Time": stamps.strftime("%I:%M %p"), "y": range(48)})
+    with pytest.raises(LstmkitError, match=r"— retrain the run with both as the time, --time Date,Time"):
+        read_panel(frame, ForecastConfig(target=["y"], time="Date"), fitting=False, run={})
+    empty = two.assign(y=np.nan).iloc[:6]                # predict takes no --target: the run's column is named
+    with pytest.raises(LstmkitError, match=r"'y' has no values — pass the history with its values in 'y', the column "
+                                           r"the run forecasts$"):
+        read_panel(empty, cfg, fitting=False, run={"freq": "D"})
+    with pytest.raises(LstmkitError, match=r"'y' has no values — choose --target columns that hold numbers"):
+        read_panel(empty, cfg)
+
+
 def test_swiss_thousands_and_a_minus_after_the_number_read():
     """1'234.50 (Swiss) and 120- / 1.234,50- (SAP's negative amounts) were 'not numeric'."""
     assert formatted_numbers(pd.Series(["1'234.50", "12’345", "120-", "(5)", "7"])).tolist() == [

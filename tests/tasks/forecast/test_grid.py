@@ -131,3 +131,38 @@ def test_a_tables_uneven_steps_read_with_a_fill_do_not_ask_for_it_again():
     assert "train with" not in said
     assert "inserted no rows: 3 rows are too few to tell the step" in said
     assert "resample every series to a regular grid yourself" in said
+
+
+def _said(df, cfg, **how) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_panel(df, cfg, **how)
+    return [str(w.message) for w in caught]
+
+
+def test_a_fitted_runs_step_warnings_name_what_predict_can_do_not_its_training_flags():
+    """predict, evaluate and update take neither --time nor --fill: the uneven-step warning ended 'or pass
+    --time none' and the missing-step one 'insert the missing steps with --fill interpolate' there. A fitted run
+    reading the data says to resample (to the run's step) and fill the rows, or to retrain with those flags,
+    and dates the forecast by the run's step, as predict does; a fit's words are as they were."""
+    cfg = ForecastConfig(target=["y"], time="t", horizon=1)
+    uneven = pd.DataFrame({"t": pd.Timestamp("2024-05-01") + pd.to_timedelta(np.cumsum([2, 3] * 6), unit="D"),
+                           "y": np.arange(12.0)})
+    use = {"fitting": False, "run": {"freq": "D"}}
+    [said] = [m for m in _said(uneven, cfg, **use) if "steps vary" in m]
+    assert "or pass --time none" not in said and "train with --fill" not in said
+    assert "dates its forecasts by the run's step 'D'" in said
+    assert "resample to the run's step 'D' (pandas: df.set_index('t').resample('D').mean()), then fill" in said
+    assert said.endswith("or retrain the run with --time none to read the rows as equal steps knowingly")
+    [fitting] = [m for m in _said(uneven, cfg) if "steps vary" in m]
+    assert fitting.endswith("and train with --fill interpolate, or pass --time none to read the rows as equal "
+                            "steps knowingly")
+    gapped = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=12).delete([4, 7]), "y": np.arange(10.0)})
+    [said] = [m for m in _said(gapped, cfg, **use) if "skips" in m]
+    assert "insert the missing steps with" not in said
+    assert ".resample('D').mean().interpolate()), or retrain the run with --fill interpolate" in said
+    table = pd.concat([uneven.assign(id="a"), uneven.assign(id="b")])
+    [said] = [m for m in _said(table, ForecastConfig(target=["y"], time="t", id="id", horizon=1, fill="zero"), **use)
+              if "steps unevenly" in m]
+    assert "or pass --time none" not in said and "by the run's step 'D'" in said
+    assert "which the run's fill (zero) then fills; or retrain the run with --time none" in said

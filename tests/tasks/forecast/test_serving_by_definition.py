@@ -94,6 +94,9 @@ def test_stamps_must_increase_and_step_by_the_runs_frequency_without_gaps():
     with pytest.raises(BadRequest, match=r"after 2024-01-02 00:00:00 comes 2024-01-04 00:00:00, expected 2024-01-03"):
         serving._times(_timed(), 0, {"time": _days(1, 2, 4)}, 3, [])
     assert len(serving._times(_timed(freq=None), 0, {"time": _days(1, 2, 4)}, 3, [])[0]) == 3   # no step known
+    assert len(serving._times(_timed(freq="B"), 0, {"time": _days(3, 4, 5)}, 3, [])[0]) == 3   # Wed-Fri: business days
+    with pytest.raises(BadRequest, match=r"its first stamp 2024-01-06 00:00:00 is no step of it"):    # a Saturday
+        serving._times(_timed(freq="B"), 0, {"time": _days(6, 8, 9)}, 3, [])
 
 
 def test_the_forecasts_stamps_continue_the_history_at_its_step():

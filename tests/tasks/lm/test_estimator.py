@@ -477,7 +477,21 @@ def test_the_doctor_compares_the_model_with_the_unigram(tiny, sentences):
     (lost,) = [f for f in stuck.result_.doctor["findings"] if f["kind"] == "loses_to_baseline"]
     assert lost["title"] == "the model does not beat the best baseline (unigram)"
     assert lost["remedies"][0].startswith("raise the learning rate (now 1e-06")
-    assert lost["remedies"][1].startswith("model characters: level='char' (now word")
+    assert lost["remedies"][1].startswith("model characters instead of words: level='char' (now level='word'); a "
+                                          "word-level model picks each next token from ")
+
+
+def test_the_doctors_remedy_names_a_bpe_runs_level_as_subwords_not_words():
+    """At --level bpe the remedy read 'model characters: --level char (now bpe; a word-level model needs far
+    more text ...)': the run was called word-level and the sentence did not say what to change from what."""
+    from lstmkit.tasks.lm.estimator import unigram_comparison
+    (said,) = unigram_comparison(5.0, [[3, 4]], [[3]], vocab_size=1200, eos_id=2, level="bpe")["remedies"]
+    assert said == ("model characters instead of BPE subwords: --level char (now --level bpe); a subword-level "
+                    "model picks each next token from 1,200, and needs far more text than a character-level one "
+                    "to learn which subword follows which")
+    assert " a word-level" not in said
+    (said,) = unigram_comparison(5.0, [[3, 4]], [[3]], vocab_size=9, eos_id=2, level="char")["remedies"]
+    assert said.startswith("train on more text")
 
 
 def test_the_unigram_baseline_counts_line_ends_and_smooths_unseen_tokens():

@@ -19,7 +19,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench,
                                  float_range, int_range, majority_reference, make_trial, trial_shown)
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class ClassifyBench(ZooBench):
@@ -71,7 +71,7 @@ class ClassifyBench(ZooBench):
             make = lambda b: torch.rand(b, steps, est.scaler_.n_columns_, generator=gen)  # noqa: E731
         return make_trial(model, seed, net, est.result_.history, est.data_summary_["split"]["train"],
                            make(1), make(256), make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                           {"best_epoch": est.result_.best_epoch})
+                           {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return self._reference
@@ -93,3 +93,4 @@ _TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series", *SE
                   choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label

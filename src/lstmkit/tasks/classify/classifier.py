@@ -514,7 +514,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         from lstmkit.inspect.confusion import plot_confusion, plot_reliability
         from lstmkit.inspect.plots import plot_history
         plots = run_dir / "plots"
-        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch, "cross-entropy (nats)",
+        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch, self.config_.loss_label(),
                      f"{run_dir.name}: {self.config_.model} classifier")
         part = next(p for p in ("test", "val", "train") if p in self.metrics_)
         m = self.metrics_[part]

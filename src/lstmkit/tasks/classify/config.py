@@ -24,6 +24,9 @@ class ClassifyConfig(TaskConfig):
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
     OWN_LOSS = "cross-entropy over the classes"
 
+    def loss_label(self) -> str:
+        return "cross-entropy (nats)"
+
     series: bool = False            # numeric sequences (linear front-end) instead of text
     text: str = "text"              # text column (CSV / TSV / JSONL); a two-column table with no 'text':
                                     # the column of longer cells (said in a warning)

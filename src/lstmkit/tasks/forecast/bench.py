@@ -18,7 +18,7 @@ from lstmkit.train.bench import (QUIET, VALIDATION_PART, Trial, ZooBench, choice
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class ForecastBench(ZooBench):
@@ -67,7 +67,7 @@ class ForecastBench(ZooBench):
                           make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
                           # chosen per fit on validation, so per model and seed: which rows are the network
                           # alone and which a blend with a baseline (trials.json named neither)
-                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine})
+                          {"best_epoch": est.result_.best_epoch, "combine": cfg.combine, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
@@ -112,6 +112,11 @@ def tune_settings(params: dict[str, Any]) -> None:
     cfg = Forecaster(**{k: v for k, v in params.items() if k != "data"}).config
     if cfg.format == "long" and cfg.target:
         check_config(cfg)
+
+
+def tune_loss_label(params: dict[str, Any]) -> str:
+    """The validation loss the trials of ``params`` report, as the config names it (history.png's axis)."""
+    return Forecaster(**{k: v for k, v in params.items() if k != "data"}).config.loss_label()
 
 
 def tune_trial(params: dict[str, Any], callback: Callback) -> float:

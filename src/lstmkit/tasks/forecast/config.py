@@ -114,6 +114,9 @@ class ForecastConfig(TaskConfig):
 
     LENGTH_OPTION = "lookback"          # the doctor's "shorten the sequences" remedy
 
+    def loss_label(self) -> str:
+        return "loss (scaled units)"        # of the network's scaled, adjusted target
+
 
 class ForecastFitParams(TrainParams, total=False):
     """The settings ``Forecaster.fit`` takes for one fit (``**overrides``): :class:`ForecastParams` but the

@@ -332,7 +332,7 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     line in a one-series plot (default the model; a blended run's, ``combine.blend_name``)."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
-    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, "loss (scaled units)")
+    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, est.config_.loss_label())
     rows, series = test
     if len(rows) == 0:
         return

@@ -9,6 +9,8 @@
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
     warn_missing_steps(...)   one warning for the steps the series skip (filled, or read as they are)
+    off_grid(times, freq)            the first time that is no step of ``freq`` after the one before it
+    run_step(freq, trained, series)  the frequency a history steps by as the run reads it (its own when on its grid)
     check_same_step(freq, trained)   data at another frequency than the run's training data: an error
     check_one_step(times, lengths, ids, name)   series of one table at other frequencies: an error
 """
@@ -24,7 +26,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError, callers_level, opt, worded
 
 __all__ = ["time_text", "regularity", "uneven_steps", "Uneven", "warn_uneven_steps", "infer_freq", "missing_steps", "skipped_ahead", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
-           "check_one_step", "warn_missing_steps"]
+           "check_one_step", "warn_missing_steps", "off_grid", "run_step"]
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,14 @@ def uneven_steps(times: pd.DatetimeIndex | np.ndarray | None) -> Uneven | None:
 
 
 def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None,
-               fill: str | None = None) -> tuple[str | None, int]:
+               fill: str | None = None, use: bool = False, run_freq: str | None = None) -> tuple[str | None, int]:
     """Inferred frequency (None when irregular, or for integer steps) and the number of gaps in
     ``times`` (dates, or int64 time steps), with one warning when the steps are not equal
     (:func:`uneven_steps`) -- the model reads each row as one step either way, and dates the
     forecast one median step after the last time. ``fill``: the fill the series was read with,
-    which inserted no rows here (no grid of its median step holds every time)."""
+    which inserted no rows here (no grid of its median step holds every time). ``use``: a fitted
+    run reads the data (predict, evaluate, update), whose ``--time`` and ``--fill`` are the run's, and
+    which dates the forecast by its own step ``run_freq`` (:func:`_use_fix`)."""
     if times is None or len(times) < 3:
         return None, 0
     if np.issubdtype(np.asarray(times).dtype, np.datetime64):
@@ -97,25 +101,30 @@ def regularity(times: pd.DatetimeIndex | np.ndarray | None, name: str | None,
                       "windows will span them", UserWarning, stacklevel=callers_level())
     else:
         column = name or "time"
-        grid = (f"df.set_index({column!r}).resample({_offset(u.lo)!r}).mean()" if u.dated else
+        step = run_freq if use and run_freq and u.dated else _offset(u.lo) if u.dated else None
+        grid = (f"df.set_index({column!r}).resample({step!r}).mean()" if u.dated else
                 f"df.set_index({column!r}).reindex(range({u.first}, {u.last + 1}, {u.lo})).rename_axis({column!r})")
+        apart = (f"by the run's step {run_freq!r}" if use and run_freq and u.dated else f"{u.say(u.typical)} apart")
+        fix = (_use_fix(grid, fill, "", run_freq if u.dated else None) if use else
+               f"{_regrid_fix(grid, fill, [u], one=True)}, or pass {worded('--time none', 'time=None')} to read the "
+               "rows as equal steps knowingly")
         warnings.warn(f"{where} steps vary from {u.say(u.lo)} to {u.say(u.hi)} (median {u.say(u.typical)}; "
                       f"{u.differ} of {u.n} steps differ from it): the model treats rows "
-                      f"as equal steps and dates its forecasts {u.say(u.typical)} apart from the last time — "
-                      f"{_regrid_fix(grid, fill, [u], one=True)}, or pass "
-                      f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
+                      f"as equal steps and dates its forecasts {apart} from the last time — {fix}", UserWarning,
                       stacklevel=callers_level())
     return None, u.gaps
 
 
 def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str | None, id_col: str,
-                      shared_times: bool = False, fill: str | None = None) -> None:
+                      shared_times: bool = False, fill: str | None = None, use: bool = False,
+                      run_freq: str | None = None) -> None:
     """One warning for the series of a table whose steps are uneven (``(series, Uneven)`` each, of
     ``n_series`` series read), naming a few of them and how many more: the model reads each row as
     one step, so windows span gaps and vary in length of time, and dates each forecast one median
     step after its series' last time. ``shared_times``: every series steps by one time column (a
     wide table), resampled as one. ``fill``: the fill the table was read with, which inserted no
-    rows in these series (no grid of a series' median step holds its every time)."""
+    rows in these series (no grid of a series' median step holds its every time). ``use``,
+    ``run_freq``: a fitted run reads the table, as :func:`regularity`'s."""
     where = f"time column {name!r}" if name else "the time index"
     column = name or "time"
     named = [f"{sid!r}: {_uneven_words(u)}" for sid, u in uneven[:_NAMED]]
@@ -124,20 +133,36 @@ def warn_uneven_steps(uneven: list[tuple[str, Uneven]], n_series: int, name: str
         f"{len(uneven)} of {n_series} series" if n_series > 1 else "its one series"
     lo = min(u.lo for _, u in uneven)
     dated = uneven[0][1].dated
+    step = run_freq if use and run_freq and dated else _offset(lo) if dated else None
     if shared_times:
-        grid = (f"df.set_index({column!r}).resample({_offset(lo)!r}).mean()" if dated else
+        grid = (f"df.set_index({column!r}).resample({step!r}).mean()" if dated else
                 f"df.set_index({column!r}).reindex(range({min(u.first for _, u in uneven)}, "
                 f"{max(u.last for _, u in uneven) + 1}, {lo})).rename_axis({column!r})")
     else:
-        grid = (f"df.set_index({column!r}).groupby({id_col!r}).resample({_offset(lo)!r}).mean().reset_index()"
+        grid = (f"df.set_index({column!r}).groupby({id_col!r}).resample({step!r}).mean().reset_index()"
                 if dated else
                 f"df.set_index({column!r}).groupby({id_col!r}).apply(lambda g: g.reindex(range(g.index[0], "
                 f"g.index[-1] + 1, {lo}))).reset_index()")
+    apart = f"by the run's step {run_freq!r}" if use and run_freq and dated else "one median step apart"
+    fix = (_use_fix(grid, fill, " every series", run_freq if dated else None) if use else
+           f"{_regrid_fix(grid, fill, [u for _, u in uneven], one=False)}, or pass "
+           f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly")
     warnings.warn(f"{where} steps unevenly in {share} ({'; '.join(named + more)}): the model treats rows as equal "
-                  "steps (windows span the gaps) and dates each series' forecasts one median step apart from its last "
-                  f"time — {_regrid_fix(grid, fill, [u for _, u in uneven], one=False)}, or pass "
-                  f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly", UserWarning,
-                  stacklevel=callers_level())
+                  f"steps (windows span the gaps) and dates each series' forecasts {apart} from its last "
+                  f"time — {fix}", UserWarning, stacklevel=callers_level())
+
+
+def _use_fix(grid: str, fill: str | None, every: str, run_freq: str | None) -> str:
+    """The fix an uneven-step warning offers where a fitted run reads the data (predict, evaluate,
+    update): its ``--time`` and ``--fill`` were set when it was trained, and these commands take
+    neither, so the data is resampled (pandas ``grid``) -- to the run's step ``run_freq`` where it has
+    one -- and filled by the run's ``fill``, else by the user; or a run is retrained reading the rows
+    as equal steps."""
+    to = f"the run's step {run_freq!r}" if run_freq else "a regular grid"
+    then = (f"which the run's fill ({fill}) then fills" if fill else
+            "then fill the rows it adds (pandas: .interpolate()), as the run was trained with no fill")
+    return (f"resample{every} to {to} (pandas: {grid}), {then}; or retrain the run with "
+            f"{worded('--time none', 'time=None')} to read the rows as equal steps knowingly")
 
 
 def _regrid_fix(grid: str, fill: str | None, uneven: list[Uneven], one: bool) -> str:
@@ -328,6 +353,31 @@ def _zone_refusing(t: np.datetime64, **how: str) -> str | None:
     return None
 
 
+def off_grid(times: np.ndarray, freq: str) -> int | None:
+    """The index of the first of sorted dated ``times`` that is not one step of ``freq`` after the one
+    before it (0: the first is on no step of ``freq``, a Saturday for business days), or None when
+    they step by ``freq`` without a gap: the one rule by which ``predict`` and the service take a
+    history as steps of the run's frequency."""
+    grid = pd.date_range(times[0], periods=len(times), freq=freq).as_unit("ns").to_numpy()
+    off = np.flatnonzero(grid != np.asarray(times, dtype="datetime64[ns]"))
+    return int(off[0]) if len(off) else None
+
+
+def run_step(freq: str | None, trained: str | None, series: list[np.ndarray]) -> str | None:
+    """The frequency dated ``series`` (each one's sorted times) step by as the run reads them: the
+    run's ``trained`` one when every series of three or more times lies on its grid
+    (:func:`off_grid`) -- Wednesday, Thursday, Friday, which pandas infers as ``'D'``, are three
+    steps of a business-day run, and its forecast goes on Monday -- else the inferred ``freq``."""
+    if not freq or not trained or freq == trained:
+        return freq
+    judged = [t for t in series if len(t) >= 3]
+    try:
+        on = bool(judged) and all(off_grid(t, trained) is None for t in judged)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):   # a frequency pandas cannot lay
+        on = False
+    return trained if on else freq
+
+
 def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
     """An :class:`LstmkitError` when ``what`` steps by another frequency than the run was trained
     on (a daily model read weekly rows as days: its seasons and lags would mean other spans).
@@ -406,9 +456,12 @@ def time_text(t) -> str | int:
 
 
 def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
-                       fill: str | None) -> None:
+                       fill: str | None, use: bool = False, run_freq: str | None = None) -> None:
     """One warning for every series with steps missing from its regular grid: filled (``fill``),
-    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
+    or read as they are -- windows then span the gaps, so lags and seasons read out of phase.
+    ``use``: a fitted run reads the data (predict, evaluate, update), whose ``--fill`` is the run's
+    and which these commands do not take: the rows are filled in the data (resampled to the run's
+    step ``run_freq`` where it has one), or the run retrained."""
     sid, k, first = missing[0]
     total = sum(k for _, k, _ in missing)
     where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
@@ -423,6 +476,12 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     if fill is not None:
         warnings.warn(f"{head}; rows were inserted for them and filled ({fill})",
                       UserWarning, stacklevel=callers_level())
+    elif use:
+        step = repr(run_freq) if run_freq else "STEP"
+        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; add a row for each "
+                      f"missing step, its values filled (pandas: .resample({step}).mean().interpolate()), or retrain the "
+                      f"run with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "
+                      f"nothing happened), which inserts and fills them itself", UserWarning, stacklevel=callers_level())
     else:
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
                       f"missing steps with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "

@@ -219,7 +219,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"local time shows that hour twice when clocks go back (as in {zone})",
-                    f"name the zone they were written in, "
+                    f"{'' if fitting else 'retrain the run '}name the zone they were written in, "
                     f"{worded(f'--time-zone {zone} (Python: time_zone={zone!r})', opt('time_zone', zone))}, say: its "
                     f"clock's repeated hour is read in file order; or write the times with their UTC offset "
                     f"({when}+01:00, say) or in UTC, which read once each")
@@ -228,13 +228,16 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"it holds the dates, column {clock!r} the times of day",
-                    "pass both as the time, " + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
+                    ("pass both as the time, " if fitting else "retrain the run with both as the time, ") + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
                                                         opt("time", [time_col, clock])) + ": "
                     "they are read as one time stamp")
+            several = (f"if the table holds several series, name the column that tells them apart with {opt('id')}"
+                       if fitting else        # predict, evaluate, update take no --id: the run's one series
+                       "the run was trained on one series: if the table holds several, pass the rows of the one "
+                       f"to forecast, or train a run with {opt('id')} naming the column that tells them apart")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
-                f"if the table holds several series, name the column that tells them apart with {opt('id')}; else "
-                "aggregate the duplicates first (e.g. groupby(time).mean())")
+                f"{several}; else aggregate the duplicates first (e.g. groupby(time).mean())")
     for c in num:
         num[c] = num[c][order]
     y = np.stack([num[c] for c in targets], 1)                  # targets are required: never none
@@ -299,21 +302,23 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             if freq is None and m >= 3 and (dated or id_col is None):
                 freq = _infer_freq(pd.DatetimeIndex(ts_)) if dated else None
                 if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
-                    regularity(ts_, time_col, cfg.fill)                  # or vary (integer steps too)
+                    regularity(ts_, time_col, cfg.fill, use=not fitting,  # or vary (integer steps too)
+                               run_freq=(run or {}).get("freq"))
             if id_col is not None and grid is None and (u := uneven_steps(ts_)) is not None:
                 uneven.append((sid, u))                                  # many: one warning for the table
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
-        warn_missing_steps(missing, time_col, id_col, cfg.fill)
+        warn_missing_steps(missing, time_col, id_col, cfg.fill, use=not fitting, run_freq=(run or {}).get("freq"))
     if uneven:
         warn_uneven_steps(uneven, len(out_ids), time_col, id_col, shared_times=cfg.format == "wide",
-                          fill=cfg.fill)
+                          fill=cfg.fill, use=not fitting, run_freq=(run or {}).get("freq"))
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         # every row of every series without a target value: every target column is empty
         raise LstmkitError(f"the target column {targets[0]!r} has no values",
-                           f"choose {opt('target')} columns that hold numbers")
+                           f"choose {opt('target')} columns that hold numbers" if fitting else     # the run's target
+                           f"pass the history with its values in {targets[0]!r}, the column the run forecasts")
     if skipped and cfg.strict and need is not None:
         s = skipped[0]
         raise LstmkitError(

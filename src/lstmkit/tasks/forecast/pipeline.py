@@ -36,7 +36,7 @@ from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import (PanelScaler, check_season_measured, say_covariates_far_outside,
                                             say_far_outside, seasonal_profile)
-from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, time_text
+from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, run_step, time_text
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
 from lstmkit.train.memory import built_within_memory, check_batch_fits
@@ -567,7 +567,10 @@ class PanelPipeline(AheadForecast):
                            run=getattr(self, "data_summary_", None) or {},
                            bounds=recorded_bounds(getattr(self, "bounds_", None)) if bounded else "auto",
                            fitting=False, by_part=split)
-        check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
+        trained = (getattr(self, "data_summary_", None) or {}).get("freq")
+        if panel.is_datetime:            # three weekdays in a row (pandas' 'D') are steps of a 'B' run, as the service reads them
+            panel.freq = run_step(panel.freq, trained, [panel.times[panel.rows(s)] for s in range(len(panel.ids))])
+        check_same_step(panel.freq, trained)
         say_left_out(panel.skipped, need)
         return panel
 

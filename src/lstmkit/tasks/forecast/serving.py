@@ -43,8 +43,8 @@ from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
-                                          time_values)
+from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, off_grid,
+                                          reading_zone, time_values)
 from lstmkit.tasks.forecast.scalers import covariates_far_outside_note, far_outside_note
 from lstmkit.tasks.forecast.use_warnings import unknown_series
 
@@ -430,12 +430,15 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
                          "send dates such as 2024-01-31 12:00")
     freq = (getattr(adapter.est, "data_summary_", None) or {}).get("freq")
     if freq and np.issubdtype(t.dtype, np.datetime64):       # the run's step (its training data's), with no gap
-        grid = pd.date_range(t[0], periods=len(t), freq=freq).as_unit("ns").to_numpy()
-        off = np.flatnonzero(grid != t)
-        if len(off):
+        k = off_grid(t, freq)                                 # the rule predict reads a history by (run_step)
+        if k == 0:
+            raise BadRequest(["instances", i, "time"], f"the history must step by the run's frequency {freq!r}; its "
+                             f"first stamp {pd.Timestamp(t[0])} is no step of it", "send stamps of the run's steps")
+        if k is not None:
+            expected = pd.date_range(t[k - 1], periods=2, freq=freq)[1]
             raise BadRequest(["instances", i, "time"], f"the history must step by the run's frequency {freq!r} "
-                             f"without gaps; after {pd.Timestamp(t[off[0] - 1])} comes {pd.Timestamp(t[off[0]])}, "
-                             f"expected {pd.Timestamp(grid[off[0]])}", "fill the missing steps")
+                             f"without gaps; after {pd.Timestamp(t[k - 1])} comes {pd.Timestamp(t[k])}, "
+                             f"expected {expected}", "fill the missing steps")
     return t, info
 
 

@@ -51,7 +51,8 @@ from lstmkit.data.columns import SUBTOTAL_LABEL, SUMMARY_WORDS
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, callers_level, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
-                                         infer_freq, missing_steps, regularity, time_text, warn_missing_steps)
+                                         infer_freq, missing_steps, off_grid, regularity, run_step, time_text,
+                                         warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates, whole_floats
 from lstmkit.tasks.forecast.zones import (TwiceInSeries, check_zone, clock_zone, forecast_zone, in_zone, localized,
                                           reading_zone, zone_name)
@@ -59,7 +60,8 @@ from lstmkit.tasks.forecast.zones import (TwiceInSeries, check_zone, clock_zone,
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
            "daylight_saving_gap", "warn_missing_steps", "in_zone", "clock_zone", "check_zone",
-           "reading_zone", "forecast_zone", "SERIAL_DATES", "check_date_system", "time_text"]
+           "reading_zone", "forecast_zone", "SERIAL_DATES", "check_date_system", "time_text", "off_grid",
+           "run_step"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"

@@ -19,7 +19,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, Z
                                  choice, describe_source, float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class LanguageModelBench(ZooBench):
@@ -62,7 +62,7 @@ class LanguageModelBench(ZooBench):
         make = lambda b: torch.randint(1, vocab, (b, steps), generator=gen)  # noqa: E731
         return make_trial(model, seed, est.net_.eval(), est.result_.history, summary["train_sequences"], make(1),
                           make(256), make(est.config_.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          {"best_epoch": est.result_.best_epoch, "lr": est.config_.train.lr})
 
 
 BENCH = LanguageModelBench
@@ -78,3 +78,4 @@ TUNE_SHARED = {**dict.fromkeys(("level", "lowercase", "min_freq", "max_size"), T
 _TUNE = TuneHooks(LanguageModel, files=("val",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label

@@ -28,6 +28,9 @@ class LMConfig(TaskConfig):
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
     OWN_LOSS = "cross-entropy of the next token"
 
+    def loss_label(self) -> str:
+        return "cross-entropy per token (nats)"
+
     level: Level = "char"           # char | word | bpe (tokenizers from lstmkit.data.vocab)
     lowercase: bool = True          # as the tokenizers clean text: NFKC, <br /> dropped, lower-cased
     min_freq: int | None = None     # rarer tokens become <unk>; none: 1 for char, 2 for word / bpe

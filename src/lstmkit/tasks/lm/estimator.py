@@ -103,11 +103,23 @@ def unigram_comparison(model: float, train_ids: list[list[int]], val_ids: list[l
     unigram = float(-(held * np.log(p)).sum() / held.sum())
     return {"part": "validation", "metric": "cross-entropy per token (nats)", "unit": "tokens", "points": int(held.sum()),
             "model": model, "scores": {"unigram": unigram},
-            "remedies": [f"model characters: {opt('level', 'char')} (now {level}; a word-level model needs far more "
-                         "text than a character-level one to learn which word follows which)"]
-            if level != "char" else ["train on more text: the model has not learned which token follows which"],
+            "remedies": [_finer_level(level, vocab_size)] if level != "char" else
+            ["train on more text: the model has not learned which token follows which"],
             "instead": {"unigram": "until the model wins, its samples are no better than tokens drawn by their "
                                    "frequency: it has learned nothing of their order"}}
+
+
+_LEVEL_WORDS = {"word": ("words", "word"), "bpe": ("BPE subwords", "subword")}
+
+
+def _finer_level(level: str, vocab_size: int) -> str:
+    """The doctor's remedy for a word or BPE model the unigram beats: model characters, saying what
+    the run models now (its ``--level``) and why characters learn from less text. It read 'now bpe; a
+    word-level model needs ...' of a BPE run."""
+    units, unit = _LEVEL_WORDS.get(level, (f"{level} tokens", f"{level}"))
+    return (f"model characters instead of {units}: {opt('level', 'char')} (now {opt('level', level)}); a "
+            f"{unit}-level model picks each next token from {vocab_size:,}, and needs far more text than a "
+            f"character-level one to learn which {unit} follows which")
 
 
 class LanguageModel(RunEstimator):
@@ -477,7 +489,7 @@ class LanguageModel(RunEstimator):
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import PERPLEXITY, plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
-                     "cross-entropy per token (nats)",
+                     self.config_.loss_label(),
                      f"{run_dir.name}: {self.config_.model} language model, {self.config_.level} level",
                      right=PERPLEXITY)
 

@@ -22,7 +22,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, VALIDATION_PART, Trial, ZooBench,
                                  float_range, int_range, majority_reference, make_trial, trial_shown)
 
 __all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings"]
+           "tune_settings", "tune_loss_label"]
 
 
 class _Frames(nn.Module):
@@ -95,7 +95,7 @@ class SpeechBench(ZooBench):
         forward = _Frames(est.net_.eval(), max(1, steps // 8) if s2s else None, vocab)
         return make_trial(model, seed, forward, est.result_.history, n_train, make(1), make(256),
                           make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
-                          {"best_epoch": est.result_.best_epoch})
+                          {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return self._reference
@@ -116,3 +116,4 @@ TUNE_SHARED = {"mode": "what is predicted (and the loss)", "label_from_name": "w
 _TUNE = TuneHooks(SpeechRecognizer, files=("val_data",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label

@@ -34,6 +34,11 @@ class SpeechConfig(TaskConfig):
     """Everything that defines a speech run: recognition (CTC, seq2seq) or spoken-word classification."""
     OWN_LOSS = "its mode's own loss (CTC, or cross-entropy)"
 
+    def loss_label(self) -> str:
+        smoothed = ", label-smoothed" if self.label_smoothing else ""
+        return {"ctc": "CTC loss per character (nats)", "classify": "cross-entropy (nats)"}.get(
+            self.mode, f"cross-entropy per token (nats{smoothed})")
+
     mode: Mode = "ctc"              # ctc (characters) | classify (one label per clip) | seq2seq (attention)
     label_from_name: str | None = None   # folder data: '{label}_{speaker}_{take}' names the text in file names
     sample_rate: int | None = None  # model rate; none: the training files' most common rate

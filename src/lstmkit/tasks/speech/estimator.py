@@ -888,10 +888,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def _plots(self, run_dir: Path, feats: torch.Tensor, raw: np.ndarray, name: str) -> None:
         from lstmkit.inspect.plots import plot_history
-        smoothed = ", label-smoothed" if self.config_.label_smoothing else ""
-        loss = {"ctc": "CTC loss per character (nats)", "classify": "cross-entropy (nats)"}.get(
-            self.config_.mode, f"cross-entropy per token (nats{smoothed})")
-        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch, loss,
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
+                     self.config_.loss_label(),
                      f"{run_dir.name}: {self.config_.model} speech model, {self.config_.mode}")
         plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
                          self.config_.hop_ms, self.config_.features)

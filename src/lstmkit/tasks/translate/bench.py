@@ -19,7 +19,7 @@ from lstmkit.train.bench import (SEEDED_SPLIT, TOKENS, VALIDATION_PART, Trial, Z
                                  describe_source, float_range, int_range, make_trial, trial_shown)
 
 __all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "TUNE_SHARED", "tune_keys", "tune_check", "tune_trial",
-           "tune_settings", "deploy_speed"]
+           "tune_settings", "tune_loss_label", "deploy_speed"]
 
 
 class _Decode(nn.Module):
@@ -92,7 +92,7 @@ class TranslateBench(ZooBench):
         return make_trial(model, seed, forward, est.result_.history, est.data_summary_["split"]["train"],
                            make(1), make(256), make(cfg.train.batch_size),
                            {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
-                           {"best_epoch": est.result_.best_epoch}, latency_net=_Decode(net, cfg))
+                           {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr}, latency_net=_Decode(net, cfg))
 
 
 
@@ -114,6 +114,7 @@ _TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_sr
                   check_files=("src_file", "tgt_file"), data_keys=("src_file",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
 tune_settings = _TUNE.settings
+tune_loss_label = _TUNE.loss_label
 
 
 # -- the deployed engines' speed ----------------------------------------------------------------

@@ -21,6 +21,9 @@ class TranslateConfig(TaskConfig):
     LENGTH_OPTION = "max_len"          # the doctor's "shorten the sequences" remedy
     OWN_LOSS = "cross-entropy of each target token"
 
+    def loss_label(self) -> str:
+        return "cross-entropy per token (nats" + (", label-smoothed)" if self.label_smoothing else ")")
+
     src: str = "src"                # source column of a CSV/TSV (e.g. en)
     tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
     tokenizer: Literal["word", "bpe"] = "word"  # word (punctuation kept; Chinese, Thai…: characters) | bpe, per side

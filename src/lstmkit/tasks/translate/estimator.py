@@ -607,7 +607,7 @@ class Translator(RunEstimator):
     def _plots(self, run_dir: Path, val: Pairs) -> None:
         from lstmkit.inspect.plots import plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch,
-                     "cross-entropy per token (nats" + (", label-smoothed)" if self.config_.label_smoothing else ")"),
+                     self.config_.loss_label(),
                      f"{run_dir.name}: {self.config_.model} translation model")
         write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1),
                         self.references(val.tgt)[0], self.scored_lowercase())
