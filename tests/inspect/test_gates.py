@@ -407,3 +407,16 @@ def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():
                       (np.array([4.0, 5.0]), "float64 values, where the model reads token ids \\(integers\\)")):
         with pytest.raises(LstmkitError, match=f"`x` holds {said} — pass one text as a string"):
             gates(est, ids)
+
+
+def test_the_cell_state_key_sits_beside_the_lines_not_over_their_ends(tmp_path, monkeypatch):
+    """The key, placed inside at matplotlib's 'best', covered the ends of the most active units' lines."""
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    plot_gates(gates(LSTM(2, 6), torch.randn(12, 2)), tmp_path / "g.png", top=5)
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    cell = next(ax for ax in fig.axes if "cell state" in ax.get_title())
+    key = cell.get_legend().get_window_extent(renderer)
+    assert key.x0 >= cell.get_window_extent(renderer).x1
+    assert [t.get_text() for t in cell.get_legend().get_texts()] == [line.get_label() for line in cell.get_lines()]

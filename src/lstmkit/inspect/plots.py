@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "second_axis", "PERPLEXITY", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "second_axis", "key_beside", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -103,6 +103,15 @@ def names_that_fit(ax, names: Sequence[str], along: str = "x", fontsize: float =
 
 
 TICK_SPACING = 1.5          # the room a name on an axis takes, in its font's size (a line and the space between)
+
+
+def key_beside(ax, **kwargs: Any):
+    """The legend of ``ax`` outside it, to its right and level with its top (``kwargs``: ``fontsize``,
+    ``ncol``, …), where it covers none of what is drawn: inside, matplotlib's 'best' place, which weighs a
+    bar it covers no more than a line it crosses, put a comparison's baseline key over the first bar's
+    foot, and a cell-state plot's key over the ends of its lines. ``save_figure`` (tight, or a
+    constrained layout) makes room for it."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def colormap(name: str):
