@@ -26,7 +26,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "second_axis", "key_beside", "PERPLEXITY", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "second_axis", "key_beside", "weight_scale", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -112,6 +112,18 @@ def key_beside(ax, **kwargs: Any):
     foot, and a cell-state plot's key over the ends of its lines. ``save_figure`` (tight, or a
     constrained layout) makes room for it."""
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def weight_scale(weights) -> tuple[dict[str, float], str]:
+    """``(imshow's vmin and vmax, the colour bar's words for them)`` of attention ``weights``: 0 to the
+    largest drawn, so that weak attention spread over many steps shows where it goes (on a fixed 0-1 scale
+    a translation's weights of 0.1-0.2 were one pale colour, on matplotlib's own, least to largest, three
+    equal weights of 0.3331-0.3335 looked as far apart as 0 and 1), said on the bar as a text's attention
+    view says it."""
+    w = np.asarray(weights, dtype=float)
+    top = float(np.nanmax(w)) if w.size and np.isfinite(w).any() else 0.0
+    top = max(top, 1e-6)                        # all zeros (a sequence's padding): a scale matplotlib can draw
+    return {"vmin": 0.0, "vmax": top}, f"brightest: the largest here, {top:.2g}"
 
 
 def colormap(name: str):
