@@ -211,6 +211,17 @@ def test_a_narrow_loss_range_is_labelled_with_distinct_numbers(tmp_path, monkeyp
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
 
 
+def test_each_tick_label_reads_the_value_its_tick_stands_at(tmp_path, monkeypatch):
+    """A study's losses from 0.0225 to 0.0284: ticks at 0.0225, 0.0255 and 0.0285 read '0.023', '0.026' and
+    '0.029' (distinct at two digits, but not their values), a loss of 0.02552 drawn at the '0.026' line."""
+    losses = [(0.02844, 0.02844), (0.02552, 0.02552), (0.02511, 0.02511), (0.02248, 0.02248)]
+    ax = _drawn_history([{"epoch": k + 1, "train_loss": t, "val_loss": v} for k, (t, v) in enumerate(losses)],
+                        tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert len(texts) >= 3 and "0.0255" in texts, texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1], rel=1e-9) for t in ticks), texts
+
+
 def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, monkeypatch):
     """A translation's cross-entropy from 4.93 to 6.45: its log axis was labelled '5' and '6' alone."""
     ax = _drawn_history([{"epoch": 1, "train_loss": 6.45, "val_loss": 5.50}, {"epoch": 2, "train_loss": 5.38,

@@ -13,6 +13,7 @@ towards its 'More than 20 figures' warning).
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import sys
@@ -262,8 +263,10 @@ def plain_log_labels(ax, values) -> None:
 
 
 def _plain_formatter():
-    """Tick labels with as few significant digits (2 or more) as keep every tick shown, major and minor,
-    apart: a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side at two."""
+    """Tick labels with as few significant digits (2 or more) as name every tick shown, major and minor,
+    as it is: at two a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side, and
+    ticks at 0.0225, 0.0255 and 0.0285 read '0.023', '0.026' and '0.029' (a trial of 0.02552 drawn on the
+    '0.026' line)."""
     from matplotlib.ticker import Formatter              # after subplots(), which imports matplotlib quietly
 
     class PlainDistinct(Formatter):
@@ -274,7 +277,8 @@ def _plain_formatter():
             lo, hi = sorted(self.axis.get_view_interval())
             shown = {float(v) for v in (*self.axis.get_majorticklocs(), *self.axis.get_minorticklocs())
                      if lo <= v <= hi}
-            self.digits = next((d for d in range(2, 7) if len({f"{v:.{d}g}" for v in shown}) == len(shown)), 7)
+            self.digits = next((d for d in range(2, 7) if all(math.isclose(float(f"{v:.{d}g}"), v, rel_tol=1e-9)
+                                                              for v in shown)), 7)
 
         def __call__(self, value, pos=None):       # 300 whole: '3e+02' at 2 digits
             whole = int(np.log10(abs(value))) + 1 if abs(value) >= 1 else 0
