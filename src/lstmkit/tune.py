@@ -712,7 +712,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    _plot_history(study, out / "history.png", task)
+    _plot_history(study, out / "history.png", task, base.get("data"))
     written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
@@ -752,9 +752,10 @@ _LOSS_NAMES = {"lm": "cross-entropy per token (nats)", "translate": "cross-entro
                "classify": "cross-entropy (nats)", "speech": "loss (nats)", "forecast": "loss (scaled units)"}
 
 
-def _plot_history(study, path: Path, task: str | None = None) -> None:
+def _plot_history(study, path: Path, task: str | None = None, data: Any = None) -> None:
     """Each trial's validation loss and the best so far, the axis named in ``task``'s units (it read
-    'validation loss' alone); a language model's with its perplexity on the right, as its runs print it."""
+    'validation loss' alone); a language model's with its perplexity on the right, as its runs print it;
+    titled by :func:`_history_title`."""
     import optuna
 
     from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, save_figure, second_axis, subplots
@@ -782,11 +783,25 @@ def _plot_history(study, path: Path, task: str | None = None) -> None:
     ax.set_ylabel(f"validation {_LOSS_NAMES.get(task, 'loss')}")
     if task == "lm" and done:
         second_axis(ax, PERPLEXITY, [t.value for t in done], ax.get_yscale() == "log")
-    ax.set_title(f"Optimisation history: {study.study_name}")
+    ax.set_title(_history_title(study, path, task, data), fontsize=10)
     ax.grid(alpha=0.3)
     if done or pruned:
         ax.legend()
     save_figure(fig, path, tight=True)
+
+
+def _history_title(study, path: Path, task: str | None, data: Any = None, most: int = 40) -> str:
+    """What the user ran: the tune folder, the task and the data file tuned on (its first ``most``
+    characters), and the study's name where it is not the task's own (every study's read 'Optimisation
+    history: forecast', two folders' plots open side by side alike)."""
+    folder = Path(path).resolve().parent.name
+    title = f"{folder}: " + (f"{task} tuning" if task else "tuning")
+    if isinstance(data, (str, os.PathLike)):
+        name = Path(data).name
+        title += f" on {name if len(name) <= most else name[:most - 1] + '…'}"
+    if study.study_name != task:
+        title += f", study {study.study_name!r}"
+    return title
 
 
 # -- the command ------------------------------------------------------------------------------
