@@ -768,7 +768,7 @@ def test_cli_threads_are_given_back_after_the_command(series_csv, tmp_path, caps
     assert torch.get_num_threads() == before
 
 
-def test_the_keys_of_compare_png_cover_no_bar(tmp_path, monkeypatch):
+def test_the_keys_of_compare_png_cover_no_bar_and_latencies_read_as_numbers(tmp_path, monkeypatch):
     """The baseline key, inside the headline panel at matplotlib's 'best', sat over the first bar's foot
     (three baseline lines across the panel left no place free of them, and a bar counted no more)."""
     import lstmkit.inspect.plots as plots
@@ -789,3 +789,8 @@ def test_the_keys_of_compare_png_cover_no_bar(tmp_path, monkeypatch):
         key = ax.get_legend().get_window_extent(renderer)
         assert key.x0 >= ax.get_window_extent(renderer).x1
         assert not any(key.overlaps(bar.get_window_extent(renderer)) for bar in ax.patches)
+    fig.canvas.draw()                           # latencies of 0.2-2 ms were labelled '2×10⁻¹' … '2×10⁰'
+    low, high = latency.get_ylim()
+    named = [(t.get_position()[1], t.get_text()) for t in latency.get_yticklabels() + latency.get_yticklabels(minor=True)
+             if t.get_text() and low <= t.get_position()[1] <= high]
+    assert len(named) >= 3 and all(float(text) == pytest.approx(at) for at, text in named), named

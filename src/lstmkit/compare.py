@@ -611,7 +611,7 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
 def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
     import numpy as np
 
-    from lstmkit.inspect.plots import key_beside, save_figure, subplots
+    from lstmkit.inspect.plots import key_beside, plain_log_ticks, save_figure, subplots
 
     trained = table[table["params"].notna()]
     # the first metric any model has a number for: MASE of a series that never changes is NaN for every
@@ -640,6 +640,7 @@ def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_b
     ax.bar(pos - 0.2, trained["latency_b1_ms_mean"], 0.4, label="batch 1")
     ax.bar(pos + 0.2, trained["latency_b256_ms_mean"], 0.4, label="batch 256")
     ax.set_yscale("log")
+    plain_log_ticks(ax)                                 # 0.6 and 2 ms read '6×10⁻¹' and '2×10⁰'
     ax.set_title("inference latency, ms (CPU, log scale)")
     key_beside(ax, fontsize=7)
     for ax in axes.flat:

@@ -27,7 +27,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "second_axis", "key_beside", "weight_scale", "PERPLEXITY", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -260,6 +260,20 @@ def plain_log_labels(ax, values) -> None:
             ax.yaxis.set_minor_locator(MaxNLocator(nbins=5))
         ax.yaxis.set_minor_formatter(_plain_formatter())
         ax.yaxis.set_major_formatter(_plain_formatter())
+
+
+def plain_log_ticks(ax) -> None:
+    """The ticks matplotlib names on the log-scaled y axis of ``ax`` (which of them it chooses, by the
+    axis's span), in plain numbers: 0.6 and 2 read '6×10⁻¹' and '2×10⁰' (an ``e`` form, '6e-01', from
+    matplotlib's own plain ``LogFormatter``)."""
+    from matplotlib.ticker import LogFormatter           # after subplots(), which imports matplotlib quietly
+
+    class Plain(LogFormatter):
+        def __call__(self, value, pos=None):
+            return f"{value:g}" if super().__call__(value, pos) else ""
+
+    ax.yaxis.set_major_formatter(Plain())
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False))
 
 
 def _plain_formatter():
