@@ -191,6 +191,21 @@ def test_the_test_parts_actual_values_go_on_from_the_last_point_before_it(tmp_pa
     assert list(model.get_xdata()) == [6, 7, 8, 9] and ax.get_ylabel() == "y (kg)"
 
 
+def test_the_forecast_plots_key_sits_beside_the_series(tmp_path, monkeypatch):
+    """At matplotlib's 'best' the key lay over the history's peaks (a monthly series' upper left)."""
+    import numpy as np
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    x = np.arange(48)
+    y = 300 + 100 * np.sin(2 * np.pi * x / 12) + 3 * x
+    plots.plot_forecast(x[:36], y[:36], x[36:], y[36:], {"lstm": y[36:] + 5, "naive": y[35:-1]}, tmp_path / "f.png",
+                        "y: one step ahead", "y")
+    ax, renderer = seen[0].axes[0], seen[0].canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["history", "actual (test)", "lstm", "naive"]
+
+
 def _labelled_y_ticks(ax):
     """The y ticks drawn with a label inside the axis's range (major and minor), and their texts."""
     ax.figure.canvas.draw()

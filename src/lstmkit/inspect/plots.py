@@ -341,6 +341,6 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
-    axes[0, 0].legend(loc="best", fontsize=8)
+    key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the history's peaks
     fig.autofmt_xdate()
     save_figure(fig, path)
