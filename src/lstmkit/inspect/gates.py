@@ -301,10 +301,13 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}", **dots)
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
         kind = "cell" if state == "c" else "hidden"
-        ax.set_title(f"{label}: {kind} state {state}, " + (f"{shown} most active units" if shown < c.shape[1]
-                                                           else f"all {shown} unit{'s' if shown > 1 else ''}"))
+        # titled as the heatmaps are, the units named over their key: 'layer 0 (reverse): cell state c, 5 most
+        # active units' ran past the panel on both sides, over the next panel's colour bar
+        ax.set_title(f"{label}: {state}")
+        ax.set_ylabel(f"{kind} state {state}")
         _name_steps(ax, steps, n_valid, axis)
-        key_beside(ax, fontsize=7)
+        key_beside(ax, fontsize=7, title_fontsize=7, title=f"{shown} most active units" if shown < c.shape[1]
+                   else f"all {shown} unit{'s' if shown > 1 else ''}")
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
