@@ -796,3 +796,31 @@ def test_cli_threads_are_given_back_after_the_command(series_csv, tmp_path, caps
         main(["compare", "--target", "y", "--models", "gru", "--threads", str(before + 1),
               "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path)])
     assert torch.get_num_threads() == before
+
+
+def test_the_keys_of_compare_png_cover_no_bar_and_latencies_read_as_numbers(tmp_path, monkeypatch):
+    """The baseline key, inside the headline panel at matplotlib's 'best', sat over the first bar's foot
+    (three baseline lines across the panel left no place free of them, and a bar counted no more)."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.compare import _plot
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, p, **_: seen.append(fig))
+    rows = [dict(model=m, params=p, MASE_mean=v, MASE_std=0.05, train_s_mean=3.0, train_s_std=0.1, act_mem_mb_mean=1.0,
+                 act_mem_mb_std=0.0, latency_b1_ms_mean=0.2, latency_b256_ms_mean=b)
+            for m, p, v, b in (("lstm", 1864, 1.3, 0.7), ("gru", 1560, 1.2, 2.0), ("tcn", 900, 2.4, 0.4))]
+    rows += [dict(model=m, params=None, MASE_mean=v) for m, v in (("naive", 2.6), ("seasonal_naive", 1.8),
+                                                                   ("ets", 0.8))]
+    _plot(pd.DataFrame(rows), ("MASE",), tmp_path / "compare.png")
+    fig = seen[0]
+    renderer = fig.canvas.get_renderer()
+    headline, latency = fig.axes[0], fig.axes[2]
+    assert [t.get_text() for t in headline.get_legend().get_texts()] == ["naive 2.6", "seasonal_naive 1.8", "ets 0.8"]
+    for ax in (headline, latency):
+        key = ax.get_legend().get_window_extent(renderer)
+        assert key.x0 >= ax.get_window_extent(renderer).x1
+        assert not any(key.overlaps(bar.get_window_extent(renderer)) for bar in ax.patches)
+    fig.canvas.draw()                           # latencies of 0.2-2 ms were labelled '2×10⁻¹' … '2×10⁰'
+    low, high = latency.get_ylim()
+    named = [(t.get_position()[1], t.get_text()) for t in latency.get_yticklabels() + latency.get_yticklabels(minor=True)
+             if t.get_text() and low <= t.get_position()[1] <= high]
+    assert len(named) >= 3 and all(float(text) == pytest.approx(at) for at, text in named), named

@@ -529,6 +529,24 @@ def test_a_one_trial_studys_history_numbers_its_trial_zero(tmp_path, monkeypatch
     assert [t for t in ax.get_xticks() if low <= t <= high] == [0]
 
 
+def test_the_history_is_titled_by_the_tune_folder_its_task_data_and_study(tmp_path, monkeypatch):
+    """Every history.png read 'Optimisation history: forecast' (the study's default name, the task): two
+    tune folders' plots, open side by side, could not be told apart."""
+    import optuna
+
+    import lstmkit.inspect.plots as plots
+    from lstmkit import tune as tune_module
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0].get_title()))
+    for name in ("forecast", "airline-v2"):
+        study = optuna.create_study(study_name=name)
+        study.add_trial(optuna.trial.create_trial(value=0.5, params={}, distributions={}))
+        tune_module._plot_history(study, tmp_path / "tune-air" / "history.png", "forecast", data="data/airline.csv")
+    tune_module._plot_history(study, tmp_path / "tune-air" / "history.png", "forecast", data="x" * 60 + ".csv")
+    assert seen == ["tune-air: forecast tuning on airline.csv", "tune-air: forecast tuning on airline.csv, study "
+                    "'airline-v2'", f"tune-air: forecast tuning on {'x' * 39}…, study 'airline-v2'"]
+
+
 def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
     """Validation losses from 0.31 to 0.52 on a log axis were labelled '3×10⁻¹', '4×10⁻¹' … down the side."""
     import optuna

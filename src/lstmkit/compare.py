@@ -621,7 +621,7 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
 def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
     import numpy as np
 
-    from lstmkit.inspect.plots import save_figure, subplots
+    from lstmkit.inspect.plots import key_beside, plain_log_ticks, save_figure, subplots
 
     trained = table[table["params"].notna()]
     # the first metric any model has a number for: MASE of a series that never changes is NaN for every
@@ -638,7 +638,7 @@ def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_b
         ax.axhline(r[f"{headline}_mean"], ls=["--", ":", "-."][k % 3], color="0.4", lw=1,
                    label=f"{r['model']} {r[f'{headline}_mean']:.3g}")
     if len(refs):
-        ax.legend(fontsize=7)
+        key_beside(ax, fontsize=7, title="baseline", title_fontsize=7)
     ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better"
                  f"{undefined})", fontsize=10 if undefined else None)
     panels = [(axes[0, 1], "train_s", "training time, s"),
@@ -650,8 +650,9 @@ def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_b
     ax.bar(pos - 0.2, trained["latency_b1_ms_mean"], 0.4, label="batch 1")
     ax.bar(pos + 0.2, trained["latency_b256_ms_mean"], 0.4, label="batch 256")
     ax.set_yscale("log")
+    plain_log_ticks(ax)                                 # 0.6 and 2 ms read '6×10⁻¹' and '2×10⁰'
     ax.set_title("inference latency, ms (CPU, log scale)")
-    ax.legend(fontsize=8)
+    key_beside(ax, fontsize=7)
     for ax in axes.flat:
         ax.set_xticks(pos, names, rotation=20, fontsize=8)
         ax.grid(alpha=0.3, axis="y")

@@ -715,7 +715,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    _plot_history(study, out / "history.png", task, _loss_label(task, base))
+    _plot_history(study, out / "history.png", task, _loss_label(task, base), base.get("data"))
     written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
@@ -766,10 +766,10 @@ def _loss_label(task: str, base: dict[str, Any]) -> str:
         return "loss"
 
 
-def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss") -> None:
+def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss", data: Any = None) -> None:
     """Each trial's validation loss and the best so far, the axis named ``validation <loss>`` in the
     task's units (:func:`_loss_label`; it read 'validation loss' alone); a language model's with its
-    perplexity on the right, as its runs print it."""
+    perplexity on the right, as its runs print it; titled by :func:`_history_title`."""
     import optuna
 
     from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, save_figure, second_axis, subplots
@@ -797,11 +797,25 @@ def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss"
     ax.set_ylabel(f"validation {loss}")
     if task == "lm" and done:
         second_axis(ax, PERPLEXITY, [t.value for t in done], ax.get_yscale() == "log")
-    ax.set_title(f"Optimisation history: {study.study_name}")
+    ax.set_title(_history_title(study, path, task, data), fontsize=10)
     ax.grid(alpha=0.3)
     if done or pruned:
         ax.legend()
     save_figure(fig, path, tight=True)
+
+
+def _history_title(study, path: Path, task: str | None, data: Any = None, most: int = 40) -> str:
+    """What the user ran: the tune folder, the task and the data file tuned on (its first ``most``
+    characters), and the study's name where it is not the task's own (every study's read 'Optimisation
+    history: forecast', two folders' plots open side by side alike)."""
+    folder = Path(path).resolve().parent.name
+    title = f"{folder}: " + (f"{task} tuning" if task else "tuning")
+    if isinstance(data, (str, os.PathLike)):
+        name = Path(data).name
+        title += f" on {name if len(name) <= most else name[:most - 1] + '…'}"
+    if study.study_name != task:
+        title += f", study {study.study_name!r}"
+    return title
 
 
 # -- the command ------------------------------------------------------------------------------

@@ -158,4 +158,20 @@ def test_many_heads_are_laid_out_in_rows_each_colour_bar_naming_attention_weight
     bars = [ax for ax in fig.axes if ax not in maps and ax.get_visible() and ax.axison]
     assert [ax.get_title() for ax in maps] == [f"head {h}" for h in range(8)]
     assert fig.get_figwidth() <= 4.6 * HEADS_A_ROW + 1 and len({ax.get_position().y0 for ax in maps}) == 2
-    assert len(bars) == 8 and {ax.get_ylabel() for ax in bars} == {"attention weight (each row sums to 1)"}
+    assert len(bars) == 8 and all(ax.get_ylabel().startswith("attention weight (rows sum to 1)\nbrightest: the "
+                                                             "largest here, ") for ax in bars)
+
+
+def test_each_heads_colours_run_from_0_to_its_largest_weight(tmp_path, monkeypatch):
+    """matplotlib's own scale, least to largest, drew three equal weights of 0.3331-0.3335 (an untrained
+    model's) as far apart as black and white: uniform attention looked sharply placed."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.attention import plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
+    near_uniform = torch.tensor([[0.3331, 0.3334, 0.3335], [0.3333, 0.3332, 0.3335], [0.3334, 0.3331, 0.3335]])
+    plot_attention(torch.stack([near_uniform, torch.eye(3)])[None], tmp_path / "attention.png")
+    maps = [ax for ax in seen[0].axes if ax.get_title().startswith("head")]
+    assert [ax.images[0].get_clim() for ax in maps] == [(0.0, pytest.approx(0.3335)), (0.0, 1.0)]
+    assert [ax.images[0].colorbar.ax.get_ylabel().split("\n")[1] for ax in maps] == [
+        "brightest: the largest here, 0.33", "brightest: the largest here, 1"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -596,10 +597,13 @@ def test_a_text_models_attention_reads_a_text(tmp_path, capsys):
                       "pass either --data", "--text", "or --audio")
 
 
-def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys):
+def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys, monkeypatch):
     """lstmkit.inspect.gates(est, est.audio_inputs(clip)) was a TypeError (the acoustic model's
     forward takes the lengths); the clip's path does as --audio does now, and `inspect attention
-    --audio` draws an lstm-attention speech model's attention (it took --data alone)."""
+    --audio` draws an lstm-attention speech model's attention (it took --data alone), over the model's
+    own frames, each named by the second it starts at (its axes read 'step' 0, 1, 2 …, no time, and
+    said nothing of the subsampling between feature frames and the frames attended over)."""
+    import lstmkit.inspect.plots as plots
     from cli_helpers import assert_user_error, run_cli
     from lstmkit import SpeechRecognizer
     from speech_data import write_manifest
@@ -617,9 +621,19 @@ def test_a_speech_models_gates_and_attention_read_a_recording(tmp_path, capsys):
     weights = lstmkit.inspect.attention(est, clip)
     assert torch.equal(weights, lstmkit.inspect.attention(est, feats, frames))
     assert weights.shape[2] == weights.shape[3] == want["i"].shape[2]
+    figures, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
     code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--audio", clip], capsys)
     assert code == 0, err
-    assert (tmp_path / "run" / "plots" / "attention.png").is_file() and "the last step attends most to" in out
+    assert (tmp_path / "run" / "plots" / "attention.png").is_file() and "the last frame attends most to frames" in out
+    n = weights.shape[-1]                       # the model's frames: 20 ms apart after --subsample 1 of 10 ms hops
+    named = re.findall(r"(\d+) \((\d+\.\d\d) s, 0\.\d\d\)", out.split("attends most to frames")[1])
+    assert n < len(feats) and named and all(s == f"{int(k) * 0.02:.2f}" for k, s in named)
+    head = figures[0].axes[0]
+    assert head.get_xlabel() == "key frame (s) (attended to)" and head.get_ylabel() == "query frame (s)"
+    for labels, ticks in ((head.get_xticklabels(), head.get_xticks()), (head.get_yticklabels(), head.get_yticks())):
+        assert [t.get_text() for t in labels] == [f"{int(j) * 0.02:.2f}" for j in ticks] and max(ticks) < n
+    assert f"({n} frames 20 ms apart, of {len(feats)} feature frames)" in figures[0].get_suptitle()
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "ab"], capsys)[::2],
                       "this is a speech run", "pass --audio instead: lstmkit inspect attention --run")
 

@@ -260,14 +260,29 @@ def test_the_cell_state_panel_names_as_many_units_as_it_draws(tmp_path, monkeypa
     """A 3-unit layer's panel said '5 most active units' (the --top asked for), drawing 3."""
     import lstmkit.inspect.plots as plots
     from lstmkit.inspect.gates import plot_gates
-    titles = []
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: titles.extend(ax.get_title() for ax in fig.axes))
+    named = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: named.extend(
+        (ax.get_title(), ax.get_legend().get_title().get_text()) for ax in fig.axes if ax.get_legend()))
     torch.manual_seed(0)
     result = gates(LSTM(2, 3), torch.randn(6, 2))
     plot_gates(result, tmp_path / "g.png", top=5)
     plot_gates(result, tmp_path / "g.png", top=2)
-    assert [t for t in titles if "cell state" in t] == ["layer 0: cell state c, all 3 units",
-                                                        "layer 0: cell state c, 2 most active units"]
+    assert named == [("layer 0: c", "all 3 units"), ("layer 0: c", "2 most active units")]
+
+
+def test_the_cell_state_panels_title_fits_over_its_panel(tmp_path, monkeypatch):
+    """A bilstm's 'layer 0 (reverse): cell state c, 5 most active units' ran past its panel on both sides,
+    over the colour bar of the panel beside it."""
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    plot_gates(gates(LSTM(2, 8, bidirectional=True), torch.randn(10, 2)), tmp_path / "g.png", top=5)
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.get_ylabel() == "cell state c"]
+    assert [ax.get_title() for ax in panels] == ["layer 0: c", "layer 0 (reverse): c"]
+    for ax in panels:
+        title, box = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.x0 <= title.x0 and title.x1 <= box.x1, ax.get_title()
 
 
 def test_a_thread_calling_the_model_while_another_records_its_gates_runs_on_and_is_not_recorded():
@@ -328,7 +343,7 @@ def test_a_one_step_inputs_gates_are_drawn_on_whole_numbered_axes_and_its_cell_s
     with torch.no_grad():
         lstm.bias_ih_l0[8:12] = torch.tensor([0.0, 0.0, 3.0, -3.0])      # g: units 2 and 3 hold the largest |c|
     plot_gates(gates(lstm, torch.zeros(1, 2)), tmp_path / "g.png", top=2)
-    cell = next(ax for ax in figures[0].axes if "cell state" in ax.get_title())
+    cell = next(ax for ax in figures[0].axes if ax.get_ylabel() == "cell state c")
     assert [line.get_marker() for line in cell.get_lines()] == ["o", "o"]
     assert sorted(line.get_label() for line in cell.get_lines()) == ["unit 2", "unit 3"]
     plot_gates(gates(LSTM(2, 1), torch.randn(1, 2)), tmp_path / "g.png")
@@ -407,3 +422,16 @@ def test_a_text_models_ids_outside_its_vocabulary_or_not_ids_are_one_error():
                       (np.array([4.0, 5.0]), "float64 values, where the model reads token ids \\(integers\\)")):
         with pytest.raises(LstmkitError, match=f"`x` holds {said} — pass one text as a string"):
             gates(est, ids)
+
+
+def test_the_cell_state_key_sits_beside_the_lines_not_over_their_ends(tmp_path, monkeypatch):
+    """The key, placed inside at matplotlib's 'best', covered the ends of the most active units' lines."""
+    figures = _drawn(monkeypatch)
+    torch.manual_seed(0)
+    plot_gates(gates(LSTM(2, 6), torch.randn(12, 2)), tmp_path / "g.png", top=5)
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    cell = next(ax for ax in fig.axes if ax.get_ylabel() == "cell state c")
+    key = cell.get_legend().get_window_extent(renderer)
+    assert key.x0 >= cell.get_window_extent(renderer).x1
+    assert [t.get_text() for t in cell.get_legend().get_texts()] == [line.get_label() for line in cell.get_lines()]

@@ -191,6 +191,21 @@ def test_the_test_parts_actual_values_go_on_from_the_last_point_before_it(tmp_pa
     assert list(model.get_xdata()) == [6, 7, 8, 9] and ax.get_ylabel() == "y (kg)"
 
 
+def test_the_forecast_plots_key_sits_beside_the_series(tmp_path, monkeypatch):
+    """At matplotlib's 'best' the key lay over the history's peaks (a monthly series' upper left)."""
+    import numpy as np
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    x = np.arange(48)
+    y = 300 + 100 * np.sin(2 * np.pi * x / 12) + 3 * x
+    plots.plot_forecast(x[:36], y[:36], x[36:], y[36:], {"lstm": y[36:] + 5, "naive": y[35:-1]}, tmp_path / "f.png",
+                        "y: one step ahead", "y")
+    ax, renderer = seen[0].axes[0], seen[0].canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["history", "actual (test)", "lstm", "naive"]
+
+
 def _labelled_y_ticks(ax):
     """The y ticks drawn with a label inside the axis's range (major and minor), and their texts."""
     ax.figure.canvas.draw()
@@ -209,6 +224,17 @@ def test_a_narrow_loss_range_is_labelled_with_distinct_numbers(tmp_path, monkeyp
     ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
+
+
+def test_each_tick_label_reads_the_value_its_tick_stands_at(tmp_path, monkeypatch):
+    """A study's losses from 0.0225 to 0.0284: ticks at 0.0225, 0.0255 and 0.0285 read '0.023', '0.026' and
+    '0.029' (distinct at two digits, but not their values), a loss of 0.02552 drawn at the '0.026' line."""
+    losses = [(0.02844, 0.02844), (0.02552, 0.02552), (0.02511, 0.02511), (0.02248, 0.02248)]
+    ax = _drawn_history([{"epoch": k + 1, "train_loss": t, "val_loss": v} for k, (t, v) in enumerate(losses)],
+                        tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert len(texts) >= 3 and "0.0255" in texts, texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1], rel=1e-9) for t in ticks), texts
 
 
 def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, monkeypatch):

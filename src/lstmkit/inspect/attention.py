@@ -124,9 +124,10 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
     numbered in whole numbers (a 1-step window's axes read -0.4, -0.2, 0.0 …), or named by ``steps``
     (a window's time stamps; of more than fit the axis every k-th); ``axis`` says what a step is. The
     heads are laid out :data:`HEADS_A_ROW` to a row (8 heads side by side made a picture 37 inches wide,
-    each map a sliver of it on a screen); each colour bar says its colours are attention weights."""
+    each map a sliver of it on a screen); each colour bar says its colours are attention weights, from 0 to
+    the head's largest (:func:`~lstmkit.inspect.plots.weight_scale`)."""
     from lstmkit.inspect.gates import NAMED_STEPS
-    from lstmkit.inspect.plots import figure_format, names_that_fit, save_figure, subplots
+    from lstmkit.inspect.plots import figure_format, names_that_fit, save_figure, subplots, weight_scale
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads, n = weights.shape[1], weights.shape[-1]
@@ -139,7 +140,8 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         ax.set_axis_off()
     for h in range(heads):
         ax = axes.flat[h]
-        im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")
+        scale, scale_words = weight_scale(weights[sample, h].numpy())
+        im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest", **scale)
         ax.set_title(f"head {h}")
         ax.set_xlabel(f"key {axis} (attended to)")
         ax.set_ylabel(f"query {axis}")
@@ -149,7 +151,7 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         else:
             for a in (ax.xaxis, ax.yaxis):
                 a.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
-        fig.colorbar(im, ax=ax, fraction=0.046, label="attention weight (each row sums to 1)")
+        fig.colorbar(im, ax=ax, fraction=0.046, label=f"attention weight (rows sum to 1)\n{scale_words}")
     if title:
         fig.suptitle(title)
     save_figure(fig, Path(path), tight=True)

@@ -124,6 +124,13 @@ def audio_features(run: Path, audio: Path, command: str = "gates"):
     return est, est.audio_inputs(audio)
 
 
+def model_frames(est, count: int) -> tuple[list[str], float]:
+    """``(the second each of ``count`` frames of a speech model starts at, the ms between frames)``: a frame
+    after the model's subsampling spans 2^subsample feature hops (40 ms of 10 ms hops at the default 2)."""
+    ms = est.config_.hop_ms * 2 ** est.config_.subsample
+    return [f"{k * ms / 1000:.2f}" for k in range(count)], ms
+
+
 def _load(run: Path, command: str):
     """The run's estimator; an int8 run (`lstmkit export int8`) is sent to its float run, whose
     LSTM records gates (the quantized one said "the model (lstm) has no LSTM layer")."""
@@ -200,9 +207,7 @@ def _inputs(run: Path, data, text, audio, window: int):
                 {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
         est, x = audio_features(run, audio)
-        # a frame after subsampling spans 2^subsample feature hops: each named by the second it starts at
-        ms = est.config_.hop_ms * 2 ** est.config_.subsample
-        seconds = [f"{k * ms / 1000:.2f}" for k in range(len(x))]
+        seconds, ms = model_frames(est, len(x))
         return (est, x, torch.tensor([len(x)]), audio.name, seconds, f"seconds (a frame every {ms:g} ms)",
                 {"audio": str(audio), "feature_frames": len(x)})
     w = run_window(run, data, window)
@@ -362,6 +367,9 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                            "attention layer(s)", f"use 0..{layers - 1} or -1..-{layers}")
     path = _folders(run, out, "attention", json=False)[0] / "attention.png"
     weights = attention(est, x, series=series, layer=layer)
+    if audio is not None:       # the attention is over the model's frames, after subsampling: named by their second
+        steps, ms = model_frames(est, weights.shape[-1])
+        axis, where = "frame (s)", f"{where} ({weights.shape[-1]} frames {ms:g} ms apart, of {len(x)} feature frames)"
     shown = f" (layer {layer % layers + 1} of {layers})" if layers > 1 else ""
     members = ensemble_members(est.net_)        # the first member's weights: said, as gates says it of its gates
     first = f" of the first of {members} ensemble members" if members > 1 else ""
@@ -371,6 +379,9 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
         typer.echo(f"attention{first} (the others differ by their initial weights)")
     last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
     top = np.argsort(last)[::-1][:5]
-    shown_step = (lambda t: f"{steps[t]!r}, ") if text is not None else (lambda t: f"{steps[t]}, " if steps else "")
-    typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({shown_step(t)}{last[t]:.2f})" for t in top))
+    shown_step = ((lambda t: f"{steps[t]!r}, ") if text is not None else (lambda t: f"{steps[t]} s, ") if audio
+                  else (lambda t: f"{steps[t]}, " if steps else ""))
+    kind = "frame" if audio is not None else "step"
+    typer.echo(f"the last {kind} attends most to {kind}s " + ", ".join(f"{t} ({shown_step(t)}{last[t]:.2f})"
+                                                                      for t in top))
     typer.echo(f"wrote {path}")

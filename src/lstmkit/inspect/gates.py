@@ -271,7 +271,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     whole numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each
     point of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as
     nothing)."""
-    from lstmkit.inspect.plots import figure_format, save_figure, subplots
+    from lstmkit.inspect.plots import figure_format, key_beside, save_figure, subplots
 
     figure_format(path)                         # a suffix no plot can have: said before a large plot is drawn
     rec, D = result["gates"], result["directions"]
@@ -301,10 +301,13 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}", **dots)
         shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
         kind = "cell" if state == "c" else "hidden"
-        ax.set_title(f"{label}: {kind} state {state}, " + (f"{shown} most active units" if shown < c.shape[1]
-                                                           else f"all {shown} unit{'s' if shown > 1 else ''}"))
+        # titled as the heatmaps are, the units named over their key: 'layer 0 (reverse): cell state c, 5 most
+        # active units' ran past the panel on both sides, over the next panel's colour bar
+        ax.set_title(f"{label}: {state}")
+        ax.set_ylabel(f"{kind} state {state}")
         _name_steps(ax, steps, n_valid, axis)
-        ax.legend(fontsize=7)
+        key_beside(ax, fontsize=7, title_fontsize=7, title=f"{shown} most active units" if shown < c.shape[1]
+                   else f"all {shown} unit{'s' if shown > 1 else ''}")
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -13,6 +13,7 @@ towards its 'More than 20 figures' warning).
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import sys
@@ -26,7 +27,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "second_axis", "PERPLEXITY", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -103,6 +104,27 @@ def names_that_fit(ax, names: Sequence[str], along: str = "x", fontsize: float =
 
 
 TICK_SPACING = 1.5          # the room a name on an axis takes, in its font's size (a line and the space between)
+
+
+def key_beside(ax, **kwargs: Any):
+    """The legend of ``ax`` outside it, to its right and level with its top (``kwargs``: ``fontsize``,
+    ``ncol``, …), where it covers none of what is drawn: inside, matplotlib's 'best' place, which weighs a
+    bar it covers no more than a line it crosses, put a comparison's baseline key over the first bar's
+    foot, and a cell-state plot's key over the ends of its lines. ``save_figure`` (tight, or a
+    constrained layout) makes room for it."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def weight_scale(weights) -> tuple[dict[str, float], str]:
+    """``(imshow's vmin and vmax, the colour bar's words for them)`` of attention ``weights``: 0 to the
+    largest drawn, so that weak attention spread over many steps shows where it goes (on a fixed 0-1 scale
+    a translation's weights of 0.1-0.2 were one pale colour, on matplotlib's own, least to largest, three
+    equal weights of 0.3331-0.3335 looked as far apart as 0 and 1), said on the bar as a text's attention
+    view says it."""
+    w = np.asarray(weights, dtype=float)
+    top = float(np.nanmax(w)) if w.size and np.isfinite(w).any() else 0.0
+    top = max(top, 1e-6)                        # all zeros (a sequence's padding): a scale matplotlib can draw
+    return {"vmin": 0.0, "vmax": top}, f"brightest: the largest here, {top:.2g}"
 
 
 def colormap(name: str):
@@ -240,9 +262,25 @@ def plain_log_labels(ax, values) -> None:
         ax.yaxis.set_major_formatter(_plain_formatter())
 
 
+def plain_log_ticks(ax) -> None:
+    """The ticks matplotlib names on the log-scaled y axis of ``ax`` (which of them it chooses, by the
+    axis's span), in plain numbers: 0.6 and 2 read '6×10⁻¹' and '2×10⁰' (an ``e`` form, '6e-01', from
+    matplotlib's own plain ``LogFormatter``)."""
+    from matplotlib.ticker import LogFormatter           # after subplots(), which imports matplotlib quietly
+
+    class Plain(LogFormatter):
+        def __call__(self, value, pos=None):
+            return f"{value:g}" if super().__call__(value, pos) else ""
+
+    ax.yaxis.set_major_formatter(Plain())
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False))
+
+
 def _plain_formatter():
-    """Tick labels with as few significant digits (2 or more) as keep every tick shown, major and minor,
-    apart: a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side at two."""
+    """Tick labels with as few significant digits (2 or more) as name every tick shown, major and minor,
+    as it is: at two a loss from 2.17 to 2.32 was labelled '2.2, 2.2, 2.2, 2.2, 2.3, 2.3 …' up the side, and
+    ticks at 0.0225, 0.0255 and 0.0285 read '0.023', '0.026' and '0.029' (a trial of 0.02552 drawn on the
+    '0.026' line)."""
     from matplotlib.ticker import Formatter              # after subplots(), which imports matplotlib quietly
 
     class PlainDistinct(Formatter):
@@ -253,7 +291,8 @@ def _plain_formatter():
             lo, hi = sorted(self.axis.get_view_interval())
             shown = {float(v) for v in (*self.axis.get_majorticklocs(), *self.axis.get_minorticklocs())
                      if lo <= v <= hi}
-            self.digits = next((d for d in range(2, 7) if len({f"{v:.{d}g}" for v in shown}) == len(shown)), 7)
+            self.digits = next((d for d in range(2, 7) if all(math.isclose(float(f"{v:.{d}g}"), v, rel_tol=1e-9)
+                                                              for v in shown)), 7)
 
         def __call__(self, value, pos=None):       # 300 whole: '3e+02' at 2 digits
             whole = int(np.log10(abs(value))) + 1 if abs(value) >= 1 else 0
@@ -302,6 +341,6 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
-    axes[0, 0].legend(loc="best", fontsize=8)
+    key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the history's peaks
     fig.autofmt_xdate()
     save_figure(fig, path)

@@ -96,4 +96,6 @@ def test_each_colour_bar_says_what_its_colours_are(tmp_path, monkeypatch):
     plot_spectrogram(rng.standard_normal((50, 20)), tmp_path / "s.png", "x", 10.0)
     plot_spectrogram(rng.standard_normal((50, 13)), tmp_path / "m.png", "x", 10.0, kind="mfcc")
     plot_decoder_attention(rng.dirichlet(np.ones(30), 4), list("ab c"), tmp_path / "a.png", "x", 40.0)
-    assert [fig.axes[1].get_ylabel() for fig in seen] == ["log mel energy", "coefficient", "attention weight"]
+    top = f"{seen[2].axes[0].images[0].get_clim()[1]:.2g}"
+    assert [fig.axes[1].get_ylabel() for fig in seen] == ["log mel energy", "coefficient",
+                                                          f"attention weight\nbrightest: the largest here, {top}"]

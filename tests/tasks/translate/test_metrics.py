@@ -77,7 +77,21 @@ def test_the_attention_plot_of_a_long_sentence_is_of_a_bounded_size_and_names_ev
     plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "a.png")
     assert [t.get_text() for t in seen[1].axes[0].get_xticklabels()] == ["x", "y"]
     assert tuple(seen[1].get_size_inches()) == (4, 3)
-    assert [a.get_ylabel() for a in seen[1].axes] == ["translation", "attention weight (each row sums to 1)"]
+    assert [a.get_ylabel() for a in seen[1].axes] == ["translation",
+                                                      "attention weight (rows sum to 1)\nbrightest: the largest here, 0.9"]
+
+
+def test_the_attention_plot_colours_weak_spread_attention_from_0_to_its_largest(tmp_path, monkeypatch):
+    """On a fixed 0-1 scale weights of 0.1-0.15 over eight words (a young model's) were one pale colour,
+    where the attention went unseen."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
+    w = np.array([[0.10, 0.11, 0.12, 0.15, 0.15, 0.12, 0.13, 0.12], [0.15, 0.15, 0.14, 0.12, 0.11, 0.11, 0.11, 0.11]])
+    plot_attention(list("abcdefgh"), ["x", "<eos>"], w, tmp_path / "attention.png")
+    ax, bar = seen[0].axes
+    assert ax.images[0].get_clim() == (0.0, 0.15)
+    assert bar.get_ylabel() == "attention weight (rows sum to 1)\nbrightest: the largest here, 0.15"
 
 
 def test_a_further_reference_set_of_another_length_is_named():

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstmkit.inspect.plots import save_figure, subplots
+from lstmkit.inspect.plots import key_beside, save_figure, subplots
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
 __all__ = ["plot_panel_forecast", "plot_backtest", "band_levels"]
@@ -112,5 +112,5 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             ax.set_ylabel(targets[j])
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
-    axes[0, 0].legend(loc="best", fontsize=8)
+    key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the series or a fold's forecast
     save_figure(fig, path, tight=True)

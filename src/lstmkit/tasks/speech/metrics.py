@@ -138,13 +138,13 @@ def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path
     """Attention ``weights [len(chars), T']`` over the encoder's frames (one every ``frame_ms``) against time:
     a seq2seq model's, a row per character it wrote (a space shown as '␣'), or a classifier's attention
     pooling, one row (the label it answered); ``axis`` names the rows."""
-    from lstmkit.inspect.plots import every_kth, save_figure, subplots
+    from lstmkit.inspect.plots import every_kth, save_figure, subplots, weight_scale
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(8, min(max(3, 0.3 * min(len(chars), 40) + 1.5), 16)))
-    im = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=max(float(w.max(initial=0.0)), 1e-6),
-                   interpolation="nearest", extent=(0, w.shape[1] * frame_ms / 1000, len(chars) - 0.5, -0.5))
-    fig.colorbar(im, ax=ax, fraction=0.03,      # a weight spread over many frames: its largest at the top
-                 label="attention weight")
+    scale, scale_words = weight_scale(w)        # a weight spread over many frames: its largest at the top
+    im = ax.imshow(w, cmap="viridis", aspect="auto", interpolation="nearest",
+                   extent=(0, w.shape[1] * frame_ms / 1000, len(chars) - 0.5, -0.5), **scale)
+    fig.colorbar(im, ax=ax, fraction=0.03, label=f"attention weight\n{scale_words}")
     ax.set_yticks(*every_kth(["␣" if c == " " else c for c in chars], 40))
     ax.set_xlabel("seconds")
     ax.set_ylabel(axis)

@@ -131,16 +131,18 @@ NAMED_TOKENS = 40           # tokens named on a side of the attention plot; of m
 
 def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights, path: str | Path,
                    title: str = "") -> Path:
-    """Heat map of ``weights [len(tgt_tokens), len(src_tokens)]``: target rows, source columns; up to
+    """Heat map of ``weights [len(tgt_tokens), len(src_tokens)]``: target rows, source columns, coloured
+    from 0 to the largest weight (:func:`~lstmkit.inspect.plots.weight_scale`, said on the colour bar); up to
     :data:`NAMED_TOKENS` tokens a side each is named, of more every k-th, in a figure of at most
     20 × 16 inches (a 300-token sentence's was 137 × 121 inches: 15,059 × 13,353 pixels, 2 minutes
     and 10 GB of memory to draw at the end of a training)."""
-    from lstmkit.inspect.plots import every_kth, save_figure, subplots
+    from lstmkit.inspect.plots import every_kth, save_figure, subplots, weight_scale
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(min(max(4, 0.45 * min(len(src_tokens), NAMED_TOKENS) + 2), 20),
                                 min(max(3, 0.4 * min(len(tgt_tokens), NAMED_TOKENS) + 1.5), 16)))
-    image = ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=ax, fraction=0.046, label="attention weight (each row sums to 1)")   # was no scale at all
+    scale, scale_words = weight_scale(w)        # 0 to the largest: a fixed 0-1 showed weak, spread attention as one pale colour
+    image = ax.imshow(w, cmap="viridis", aspect="auto", **scale)
+    fig.colorbar(image, ax=ax, fraction=0.046, label=f"attention weight (rows sum to 1)\n{scale_words}")
     ax.set_xticks(*every_kth(src_tokens, NAMED_TOKENS), rotation=60, ha="right")
     ax.set_yticks(*every_kth(tgt_tokens, NAMED_TOKENS))
     ax.set_xlabel("source")
