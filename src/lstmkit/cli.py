@@ -474,7 +474,7 @@ def _command_of_the_kind(e: typer.TyperException, ctx) -> str | None:
         (verb,) = kind & {"predict", "evaluate", "train"}
         return (f" — name the task first: lstmkit {tasks[0]} {verb} … (tasks: {', '.join(tasks)}); see "
                 "'lstmkit TASK --help'")
-    found = [c for c in commands if c in kind and c != name[1]]
+    found = [c for c in commands if c in kind]
     if len(found) != 1:
         return None
     command = ctx.command.get_command(ctx, found[0])
