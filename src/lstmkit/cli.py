@@ -227,7 +227,12 @@ def _escape_unwritable(e: UnicodeError) -> tuple[str | bytes, int]:
     escape (``\\u2014``), said once on standard error."""
     if not isinstance(e, UnicodeEncodeError):
         raise e
-    if all("\udc80" <= c <= "\udcff" for c in e.object[e.start:e.end]):
+    # the characters alike from the start: the codec calls again for the rest ('caf\udce9…' in ascii wrote the
+    # byte as '\udce9', and warned that the encoding lacked it)
+    held = ["\udc80" <= c <= "\udcff" for c in e.object[e.start:e.end]]
+    alike = next((k for k, h in enumerate(held) if h != held[0]), len(held))
+    e = UnicodeEncodeError(e.encoding, e.object, e.start, e.start + alike, e.reason)
+    if held[0]:
         return codecs.lookup_error("surrogateescape")(e)
     if not _ESCAPED:
         char = e.object[e.start]
@@ -469,7 +474,7 @@ def _command_of_the_kind(e: typer.TyperException, ctx) -> str | None:
         (verb,) = kind & {"predict", "evaluate", "train"}
         return (f" — name the task first: lstmkit {tasks[0]} {verb} … (tasks: {', '.join(tasks)}); see "
                 "'lstmkit TASK --help'")
-    found = [c for c in commands if c in kind and c != name[1]]
+    found = [c for c in commands if c in kind]
     if len(found) != 1:
         return None
     command = ctx.command.get_command(ctx, found[0])
