@@ -197,6 +197,39 @@ def test_quality_refusal_is_one_percent_of_perplexity(char_lm):
     assert "no validation text" in judge(None, None)
 
 
+def test_quality_refusal_without_either_perplexity_says_there_is_no_validation_text(char_lm):
+    """One side unscored (None or empty) is no comparison: refused with the reason, not a KeyError/TypeError."""
+    judge = LMAdapter(char_lm).quality_refusal
+    for before, after in (({"perplexity": 10.0}, None), (None, {"perplexity": 10.0}), ({}, {"perplexity": 10.0})):
+        assert "no validation text" in judge(before, after)
+
+
+def test_test_metrics_is_exp_of_the_mean_negative_log_likelihood_per_token(char_lm):
+    """A net whose logits ignore the context (``w`` at every step) gives each target token ``t`` the
+    log-probability ``w[t] - logsumexp(w)``; the targets of a line are its ids and ``</s>``. Perplexity
+    is exp of the mean negative log-likelihood over all targets, cross-entropy that mean (nats)."""
+    adapter = LMAdapter(char_lm)
+    tok = char_lm.tokenizer_
+    w = np.linspace(-2.0, 3.0, tok.vocab_size)
+    net = lambda x: torch.tensor(w, dtype=torch.float32).expand(*x.shape, -1)   # noqa: E731  [B, T, V]
+    lines = ["the cat", "a big dog runs", "b"]
+    logp = w - math.log(np.exp(w).sum())
+    targets = [t for ln in lines for t in [*tok.encode(ln), tok.eos_id]]
+    mean_nll = -sum(logp[t] for t in targets) / len(targets)
+    m = adapter.test_metrics(net, lines)
+    assert m["cross_entropy"] == pytest.approx(mean_nll, rel=1e-6)
+    assert m["perplexity"] == pytest.approx(math.exp(mean_nll), rel=1e-6)
+
+
+def test_a_rise_of_exactly_one_percent_is_within_the_gate(char_lm):
+    """README: int8 may raise the perplexity by at most 1 %: 1.00 -> 1.01 is a rise of 1 % (in floats
+    1.01 / 1.0 - 1 is 0.010000000000000009, above 0.01: the gate allows for rounding)."""
+    judge = LMAdapter(char_lm).quality_refusal
+    assert judge({"perplexity": 1.0}, {"perplexity": 1.01}) is None
+    assert judge({"perplexity": 200.0}, {"perplexity": 202.0}) is None
+    assert "perplexity rose 1.01 %" in judge({"perplexity": 200.0}, {"perplexity": 202.02})
+
+
 def test_a_model_fitted_on_lines_in_memory_has_no_test_metrics_unless_given_data(tmp_path):
     lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1}).fit(sentences(30))
     adapter = LMAdapter(lm)

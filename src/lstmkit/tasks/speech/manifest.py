@@ -305,17 +305,12 @@ def audio_sample(path) -> str:
     start is what the sample saves). Empty for what is not a readable file."""
     import hashlib
     try:
-        if isinstance(path, (bytes, bytearray)):
-            data = bytes(path)
-            middle = max(0, len(data) // 2 - _SAMPLE // 2)
-            blocks = [data[:_SAMPLE], data[middle:middle + _SAMPLE], data[-_SAMPLE:]]
-        else:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                blocks = []
-                for at in (0, max(0, size // 2 - _SAMPLE // 2), max(0, size - _SAMPLE)):
-                    f.seek(at)
-                    blocks.append(f.read(_SAMPLE))
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            blocks = []
+            for at in (0, max(0, size // 2 - _SAMPLE // 2), max(0, size - _SAMPLE)):
+                f.seek(at)
+                blocks.append(f.read(_SAMPLE))
     except (OSError, TypeError, ValueError):
         return ""
     return hashlib.sha256(b"".join(blocks)).hexdigest()[:16]
