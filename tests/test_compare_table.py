@@ -83,6 +83,12 @@ def test_a_one_seed_model_is_named_as_having_no_spread_whichever_is_best():
     assert note.startswith("a has the best MASE, but a model trained with one seed has no spread")
 
 
+def test_the_one_seed_note_ends_its_sentence_before_the_better_baseline():
+    """'... pass --seeds 3 or more The baseline ets (0.557) is better ...' ran the two sentences together."""
+    note = seed_noise(_table({"a": (0.5,), "b": (0.9,)}, refs={"ets": {"MASE": 0.1}}), ("MASE",))
+    assert note.endswith("pass --seeds 3 or more. The baseline ets (0.1) is better than every model trained.")
+
+
 @pytest.mark.parametrize("higher, refs, named", [
     (False, {"naive": 0.2, "ets": 0.9}, ["naive (0.2)"]),           # lower than the best mean 0.35
     (True, {"naive": 0.2, "ets": 0.9}, ["ets (0.9)"]),              # higher than the best mean 0.55
