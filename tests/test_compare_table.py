@@ -162,6 +162,18 @@ def test_the_trial_count_is_every_seed_but_a_failed_models_kept_ones(tmp_path):
     assert fresh.resumed == 0 and fresh.lost().startswith("after 0 of 9 trials; the table is written")
 
 
+def test_a_translation_trial_recorded_as_bleu_and_chrf_resumes_under_metrics_json_names(tmp_path):
+    """compare's translate columns are metrics.json's bleu and chrf (they read BLEU and chrF); a comparison
+    interrupted before keeps its finished trials' numbers, not a column of NaN."""
+    from lstmkit.tasks.translate.bench import TranslateBench
+    plan = {"task": "translate", "models": ["lstm", "gru"], "seeds": 1, "epochs": 1, "seed": 0}
+    record = {"trials": [vars(_trial("lstm", 0, {"BLEU": 12.5, "chrF": 40.0}))]}
+    progress = _Progress(plan, {}, folder=tmp_path, record=record)
+    assert TranslateBench.metrics == ("bleu", "chrf")
+    row = summarise(progress.trials, TranslateBench.metrics).iloc[0]
+    assert (row["bleu_mean"], row["chrf_mean"]) == (12.5, 40.0)
+
+
 def test_the_last_seed_trained_may_be_the_largest_seed_and_no_more():
     """``seeds`` seeds from ``seed`` train seed .. seed + seeds - 1: that last one must be a seed."""
     from lstmkit.compare import _check_seeds

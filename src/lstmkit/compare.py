@@ -267,6 +267,16 @@ _PROGRESS = "trials.json"      # a comparison's trials, written as each ends: wh
 _PATH_KEYS = frozenset({"data", "test", "val", "src_file", "tgt_file", "test_src_file", "test_tgt_file"})
 
 
+# translate's metrics as its trials.json named them before they took metrics.json's names
+_OLD_NAMES = {"BLEU": "bleu", "chrF": "chrf"}
+
+
+def _renamed(metrics: dict[str, float]) -> dict[str, float]:
+    """A recorded trial's metrics under today's names: a comparison interrupted before the renaming resumes
+    with its finished trials' numbers (a column of NaN otherwise)."""
+    return {_OLD_NAMES.get(k, k): v for k, v in metrics.items()} if isinstance(metrics, dict) else metrics
+
+
 class _Progress:
     """The trials of one comparison, kept in its folder's trials.json as each ends (state
     ``running``), so an interrupted comparison can be resumed; the folder is made when the first
@@ -277,7 +287,7 @@ class _Progress:
         from lstmkit.train.bench import Trial
         self.plan, self.given, self.out, self.folder = plan, given, out, folder
         record = record or {}
-        self.trials = [Trial(**t) for t in record.get("trials", [])]
+        self.trials = [Trial(**{**t, "metrics": _renamed(t["metrics"])}) for t in record.get("trials", [])]
         self.failed: dict[str, str] = dict(record.get("failed") or {})
         self.references: dict[str, dict[str, float]] = record.get("references") or {}
         self.described: dict[str, Any] = record.get("described") or {}
