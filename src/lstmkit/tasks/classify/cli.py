@@ -33,11 +33,30 @@ def _report(est) -> None:
     names = {"test": "Test", "val": "Validation", "train": "Training"}
     for part, m in est.metrics_.items():
         typer.echo(f"\n{names.get(part, part)} metrics, {format_report(m)}")
+        mixed = _mix_note(est) if part == "val" else None
+        if mixed:
+            typer.echo(mixed)
         if part == "train":          # a --test file's scores follow: no advice to pass one
             typer.echo("(scored on the data it trained on, none held out: they flatter the model"
                        + ("; the test metrics below are on unseen data)" if "test" in est.metrics_ else
                           "; pass --test FILE (or --val FILE) for scores on unseen data)"))
     echo_run_end(est, lead="\n")
+
+
+def _mix_note(est) -> str | None:
+    """Under the validation metrics of a text model whose word scores were mixed in after training: its
+    NLL is the mix's, and history.csv's val_loss (the epoch lines, plots/loss.png) the network's alone,
+    both of one validation part (0.6514 beside a best val_loss of 0.6926, with no word of why). None
+    without a mix (word_scores off, nothing held out, or a weight of 0 on the scores)."""
+    mix = (getattr(est, "data_summary_", None) or {}).get("word_score_mix")
+    r = est.result_
+    best = next((h.get("val_loss") for h in r.history if h.get("epoch") == r.best_epoch), None)
+    if not mix or not mix[1] or r.monitored != "val_loss" or best is None:
+        return None
+    weighted = ", weighted by the class weights" if getattr(est, "class_weights_", None) is not None else ""
+    return (f"(the NLL above is of the answers as they are: the network's logits mixed after training with the word "
+            f"scores, {mix[0]:g} x network + {mix[1]:g} x word scores (lstmkit.json's data.word_score_mix); "
+            f"history.csv's val_loss, {best:.4f} at the best epoch, is the network's alone{weighted})")
 
 
 train = add_train_command(
