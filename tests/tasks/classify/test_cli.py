@@ -459,3 +459,26 @@ def test_train_says_its_validation_nll_is_the_word_score_mix_and_val_loss_the_ne
     _, val = stratified_split(frame["sentiment"].tolist(), clf.config_.val_frac, clf.config_.train.seed)
     proba = clf.predict_proba(frame["review"].iloc[val].tolist())
     assert log_loss(frame["sentiment"].iloc[val], proba, labels=list(clf.classes_)) == pytest.approx(nll, abs=1e-6)
+
+
+def test_predict_probabilities_give_evaluates_metrics_again(text_run, text_csv, tmp_path, capsys):
+    """predict wrote the predicted label's probability alone: evaluate's nll, brier and roc_auc could not be
+    computed again from its file (a wrong row's true-class probability is not there). --probabilities adds
+    a p_<class> column per class, and scikit-learn on that file gives evaluate's numbers."""
+    from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, roc_auc_score
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", text_csv, "--json")
+    assert code == 0, err
+    m = json.loads(out)
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", text_csv, "--probabilities",
+                         "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    p, y = pd.read_csv(tmp_path / "p.csv"), pd.read_csv(text_csv)["sentiment"]
+    classes = [c[2:] for c in p.columns if c.startswith("p_")]
+    assert list(p.columns[:2]) == ["label", "probability"] and sorted(classes) == sorted(set(y))
+    proba = p[[f"p_{c}" for c in classes]].to_numpy()
+    assert np.allclose(proba.max(axis=1), p["probability"]) and (p["label"] == np.array(classes)[proba.argmax(1)]).all()
+    assert accuracy_score(y, p["label"]) == pytest.approx(m["accuracy"])
+    assert f1_score(y, p["label"], average="macro") == pytest.approx(m["macro_f1"])
+    assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], abs=1e-5)
+    assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], abs=1e-5)
+    assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], abs=1e-5)
