@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.cli import main
-from lstmkit.compare import TASKS, compare, summarise, to_markdown
+from lstmkit.compare import TASKS, _fmt, compare, summarise, to_markdown
 from lstmkit.train.bench import Trial
 from lstmkit.errors import LstmkitError
 from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
@@ -270,8 +270,9 @@ def test_compare_translate_copy_task(tmp_path):
                     warmup=False, embed_dim=8, hidden_size=8, num_layers=1, min_freq=1, batch_size=8,
                     val_frac=0.2)
     csv = pd.read_csv(table.attrs["out"] / "compare.csv")
-    assert csv["model"].tolist() == ["lstm"] and "BLEU_mean" in csv and "chrF_mean" in csv
-    assert csv.loc[0, "BLEU_mean"] >= 0 and csv.loc[0, "latency_b256_ms_mean"] > 0
+    # the names metrics.json and evaluate --json give them (it read BLEU_mean, chrF_mean)
+    assert csv["model"].tolist() == ["lstm"] and "bleu_mean" in csv and "chrf_mean" in csv
+    assert csv.loc[0, "bleu_mean"] >= 0 and csv.loc[0, "latency_b256_ms_mean"] > 0
 
 
 def test_cli_classify(texts_csv, tmp_path, capsys):
@@ -301,6 +302,21 @@ def test_each_trial_line_counts_the_trials_and_says_what_is_left(series_csv):
     trial_lines = [line for line in lines if line.startswith("[")]
     assert [line.split("]")[0] + "]" for line in trial_lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
     assert all("; ETA " in line for line in trial_lines[:3]) and "ETA" not in trial_lines[3]
+
+
+def test_a_one_seed_trial_line_shows_its_metric_as_the_table_does(series_csv, tmp_path):
+    """One seed: the row's mean is the trial's number, and both read alike (the line said MASE 0.9204 where
+    the table said 0.92); both are the number trials.json holds."""
+    lines = []
+    table = compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path, log=lines.append,
+                    warmup=False, **TINY)
+    md = (table.attrs["out"] / "compare.md").read_text()
+    trials = json.loads((table.attrs["out"] / "trials.json").read_text())["trials"]
+    for t in trials:
+        shown = next(line for line in lines if f"{t['model']} seed {t['seed']}: MASE " in line)
+        number = shown.split(": MASE ")[1].split(",")[0]
+        assert number == _fmt(t["metrics"]["MASE"])
+        assert f"| {t['model']} | {t['params']:,} | {number} |" in md
 
 
 def test_a_model_that_fails_is_a_row_saying_why_and_the_others_are_compared(series_csv, tmp_path, monkeypatch):

@@ -83,6 +83,12 @@ def test_a_one_seed_model_is_named_as_having_no_spread_whichever_is_best():
     assert note.startswith("a has the best MASE, but a model trained with one seed has no spread")
 
 
+def test_the_one_seed_note_ends_its_sentence_before_the_better_baseline():
+    """'... pass --seeds 3 or more The baseline ets (0.557) is better ...' ran the two sentences together."""
+    note = seed_noise(_table({"a": (0.5,), "b": (0.9,)}, refs={"ets": {"MASE": 0.1}}), ("MASE",))
+    assert note.endswith("pass --seeds 3 or more. The baseline ets (0.1) is better than every model trained.")
+
+
 @pytest.mark.parametrize("higher, refs, named", [
     (False, {"naive": 0.2, "ets": 0.9}, ["naive (0.2)"]),           # lower than the best mean 0.35
     (True, {"naive": 0.2, "ets": 0.9}, ["ets (0.9)"]),              # higher than the best mean 0.55
@@ -154,6 +160,18 @@ def test_the_trial_count_is_every_seed_but_a_failed_models_kept_ones(tmp_path):
     assert one.lost().startswith("after 1 of 9 trials; the 1 finished is kept in")
     fresh = _Progress(plan, {}, out=tmp_path)
     assert fresh.resumed == 0 and fresh.lost().startswith("after 0 of 9 trials; the table is written")
+
+
+def test_a_translation_trial_recorded_as_bleu_and_chrf_resumes_under_metrics_json_names(tmp_path):
+    """compare's translate columns are metrics.json's bleu and chrf (they read BLEU and chrF); a comparison
+    interrupted before keeps its finished trials' numbers, not a column of NaN."""
+    from lstmkit.tasks.translate.bench import TranslateBench
+    plan = {"task": "translate", "models": ["lstm", "gru"], "seeds": 1, "epochs": 1, "seed": 0}
+    record = {"trials": [vars(_trial("lstm", 0, {"BLEU": 12.5, "chrF": 40.0}))]}
+    progress = _Progress(plan, {}, folder=tmp_path, record=record)
+    assert TranslateBench.metrics == ("bleu", "chrf")
+    row = summarise(progress.trials, TranslateBench.metrics).iloc[0]
+    assert (row["bleu_mean"], row["chrf_mean"]) == (12.5, 40.0)
 
 
 def test_the_last_seed_trained_may_be_the_largest_seed_and_no_more():

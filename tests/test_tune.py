@@ -712,6 +712,9 @@ def test_each_trial_line_says_how_many_of_the_trials_are_done_and_the_eta(tmp_pa
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("trial ")]
     assert re.search(r"  \[1/2; ETA \d+ s\]$", lines[0]) and lines[1].endswith("  [2/2]"), lines
+    # the best trial's line and the 'best val_loss' line give one number alike (trial 1: 0.69256, best 0.692562)
+    best = re.search(r"best val_loss (\S+) \(trial (\d+) ", stdout)
+    assert best and f"trial {best.group(2)}: val_loss {best.group(1)}  " in err, (stdout, err)
     code, stdout, err = run_cli([*_search(files, out), "--trials", "3"], capsys)
     assert code == 0, err
     assert [line for line in err.splitlines() if line.startswith("trial ")][0].endswith("  [3/3]"), err

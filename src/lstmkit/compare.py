@@ -262,7 +262,8 @@ def _run_trials(bench: TaskBench, progress: _Progress, todo: list[tuple[str, int
         if log:
             head, count = bench.metrics[0], len(trials)
             left = (time.perf_counter() - started) / ran * (total - count)     # the mean trial run so far
-            log(f"[{count}/{total}] {model:>15s} seed {s}: {head} {trial.metrics[head]:.4g}, "
+            # the table's rounding: one seed's MASE read 0.9204 on its line and 0.92 in the table
+            log(f"[{count}/{total}] {model:>15s} seed {s}: {head} {_fmt(trial.metrics[head])}, "
                 f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
                 f"with testing and timing" + (f"; ETA {left:.0f} s" if count < total else ""))
     return first_error
@@ -275,6 +276,16 @@ _PROGRESS = "trials.json"      # a comparison's trials, written as each ends: wh
 _PATH_KEYS = frozenset({"data", "test", "val", "src_file", "tgt_file", "test_src_file", "test_tgt_file"})
 
 
+# translate's metrics as its trials.json named them before they took metrics.json's names
+_OLD_NAMES = {"BLEU": "bleu", "chrF": "chrf"}
+
+
+def _renamed(metrics: dict[str, float]) -> dict[str, float]:
+    """A recorded trial's metrics under today's names: a comparison interrupted before the renaming resumes
+    with its finished trials' numbers (a column of NaN otherwise)."""
+    return {_OLD_NAMES.get(k, k): v for k, v in metrics.items()} if isinstance(metrics, dict) else metrics
+
+
 class _Progress:
     """The trials of one comparison, kept in its folder's trials.json as each ends (state
     ``running``), so an interrupted comparison can be resumed; the folder is made when the first
@@ -285,7 +296,7 @@ class _Progress:
         from lstmkit.train.bench import Trial
         self.plan, self.given, self.out, self.folder = plan, given, out, folder
         record = record or {}
-        self.trials = [Trial(**t) for t in record.get("trials", [])]
+        self.trials = [Trial(**{**t, "metrics": _renamed(t["metrics"])}) for t in record.get("trials", [])]
         self.failed: dict[str, str] = dict(record.get("failed") or {})
         self.references: dict[str, dict[str, float]] = record.get("references") or {}
         self.described: dict[str, Any] = record.get("described") or {}
@@ -566,7 +577,7 @@ def seed_noise(table: pd.DataFrame, metrics: tuple[str, ...], higher_is_better: 
     baseline = _better_baselines(table, head, best[f"{head}_mean"], higher_is_better)
     if (rows["seeds"] < 2).any():
         return (f"{best['model']} has the best {head}, but a model trained with one seed has no spread to tell its "
-                "difference from seed noise: pass --seeds 3 or more" + baseline)
+                "difference from seed noise: pass --seeds 3 or more." + baseline)
     within = [r for _, r in rows.iterrows() if r["model"] != best["model"]
               and abs(r[f"{head}_mean"] - best[f"{head}_mean"])       # a tie (1 ± 0 beside 1 ± 0) is one
               <= 2 * np.sqrt(best[f"{head}_std"] ** 2 / best["seeds"] + r[f"{head}_std"] ** 2 / r["seeds"])]

@@ -257,7 +257,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         pace["ran"] += 1
         where = _how_far(optuna, study_, trials, (time.perf_counter() - pace["since"]) / pace["ran"])
         if frozen.state == optuna.trial.TrialState.COMPLETE:
-            log(f"trial {frozen.number}: val_loss {frozen.value:.5g}  ({shown}){where}")
+            log(f"trial {frozen.number}: val_loss {frozen.value:.6g}  ({shown}){where}")   # as the best line says it
         elif frozen.state == optuna.trial.TrialState.PRUNED:
             log(f"trial {frozen.number}: pruned after epoch {frozen.last_step}  ({shown}){where}")
         else:

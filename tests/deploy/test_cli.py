@@ -259,10 +259,27 @@ def test_the_int8_summary_says_a_forecasts_mae_and_mase_change_as_a_share_too():
     assert metric_words({"MAE": 123.4}, {"MAE": 2.5e6}) == ", MAE +123.4 (+0.0049 % of 2.5e+06)"
     assert metric_words({"MAE": 4.9e-11}, {"MAE": 7e-6}) == ", MAE +4.9e-11 (+0.0007 % of 7e-06)"
     assert metric_words({"MAE": 0.0}, {"MAE": 0.0}) == ", MAE +0"                  # a perfect float run: no share
-    assert metric_words({"accuracy": -0.01}, {"accuracy": 0.9}) == ", accuracy -0.01"   # already a share
+    assert metric_words({"accuracy": -0.01}, {"accuracy": 0.9}) == ", accuracy -1.00 points"   # a share: points
     # the MASE, which the forecaster's int8 gate judges as a share of the float run's, was left out
     assert metric_words({"MAE": 0.5, "MASE": 0.2}, {"MAE": 10.0, "MASE": 8.0}) == (
         ", MAE +0.5 (+5 % of 10), MASE +0.2 (+2.5 % of 8)")
+
+
+def test_the_int8_summary_says_accuracy_and_wer_in_the_points_its_refusal_says():
+    """One candidate's line read "accuracy -0.006667 (not the engine: accuracy fell 0.67 points (0.6700 ->
+    0.6633; limit 0.5))": one change in two units. Accuracy and WER are said in points, as the gates say
+    them; a perplexity's change, judged as a share (at most +1 %), as a share of the float run's too."""
+    from lstmkit.deploy.cli import metric_words
+    from lstmkit.tasks.classify.deploy import ClassifyAdapter
+    from lstmkit.tasks.speech.deploy import SpeechAdapter
+    before, after = {"accuracy": 0.67}, {"accuracy": 0.67 - 2 / 300}
+    refusal = ClassifyAdapter.quality_refusal(None, before, after)
+    assert "accuracy fell 0.67 points" in refusal
+    assert metric_words({"accuracy": after["accuracy"] - before["accuracy"]}, before) == ", accuracy -0.67 points"
+    wer_before, wer_after = {"wer": 0.25}, {"wer": 0.25 + 1 / 60}
+    assert "WER rose 1.67 points" in SpeechAdapter.quality_refusal(None, wer_before, wer_after)
+    assert metric_words({"wer": wer_after["wer"] - wer_before["wer"]}, wer_before) == ", wer +1.67 points"
+    assert metric_words({"perplexity": 1.5}, {"perplexity": 100.0}) == ", perplexity +1.5 (+1.5 % of 100)"
 
 
 def test_the_int8_summary_says_n_a_for_a_metric_change_with_no_value():

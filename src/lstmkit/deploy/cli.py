@@ -86,20 +86,28 @@ def slower_note(report: dict) -> str | None:
             f"{size_change(chosen['size_ratio'])}")
 
 
+_POINTS = ("accuracy", "wer")    # shares of 1 in export_report.json, said in points (x 100) as the int8 gates say them
+
+
 def metric_words(change: dict, before: dict | None) -> str:
     """The test metrics' changes int8 made, each after a comma. A forecaster's MAE is in the data's
     units, so its change is said as a share of the float run's too: "MAE +123.4" of sales in the
     millions (or "+4.9e-11" of prices near 1e-4) said nothing of whether it mattered; its MASE, which
     the int8 gate judges as a share (at most +3 %), likewise (the line left it out). A change with no
     value (``null`` in export_report.json: the MASE of a series that repeats itself, n/a in train's
-    table) is ``n/a``: its format was a TypeError after the int8 run was written."""
+    table) is ``n/a``: its format was a TypeError after the int8 run was written. Accuracy and WER, shares
+    in the JSON, are said in points as the int8 gate and its refusal say them: one line read "accuracy
+    -0.006667 (not the engine: accuracy fell 0.67 points ...)" of one change; perplexity, which the gate
+    judges as a share (at most +1 %), as a share of the float run's too."""
     words = ""
     for m in ("MAE", "MASE", "accuracy", "bleu", "perplexity", "wer"):
         if m in change and not (isinstance(change[m], (int, float)) and math.isfinite(change[m])):
             words += f", {m} n/a"
+        elif m in change and m in _POINTS:
+            words += f", {m} {100 * change[m]:+.2f} points"
         elif m in change:
             words += f", {m} {change[m]:+.4g}"
-            base = (before or {}).get(m) if m in ("MAE", "MASE") else None
+            base = (before or {}).get(m) if m in ("MAE", "MASE", "perplexity") else None
             if isinstance(base, (int, float)) and math.isfinite(base) and base > 0:
                 words += f" ({100 * change[m] / base:+.2g} % of {base:.4g})"
     return words

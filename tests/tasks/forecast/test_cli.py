@@ -226,3 +226,31 @@ def test_ctrl_c_checkpoints_and_resume_matches_an_uninterrupted_run(tmp_path):
     assert straight.returncode == 0, straight.stderr
     other = next((tmp_path / "b").iterdir())
     assert (run / "model.safetensors").read_bytes() == (other / "model.safetensors").read_bytes()
+
+
+def test_evaluate_prints_the_probabilistic_scores_train_printed_and_they_are_the_written_quantiles(csv, tmp_path,
+                                                                                                   capsys):
+    """A quantile run's train printed "probabilistic: wQL …, CRPS …, coverage_80 …" under its table; evaluate of
+    the same run on the same data left that line out, though its --json held the numbers. Both now print it,
+    and the numbers are those of the test quantiles recomputed from their definitions."""
+    import json
+
+    from lstmkit import load
+    code, trained, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time",
+                                  "--horizon", "3", "--quantiles", "0.1,0.5,0.9", *FAST_FLAGS,
+                                  "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    code, evaluated, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv], capsys)
+    assert code == 0, err
+    line = lambda text: [s for s in text.splitlines() if s.startswith("probabilistic: ")]  # noqa: E731
+    assert len(line(trained)) == 1 and line(evaluated) == line(trained)
+    written = json.loads((run / "metrics.json").read_text())["metrics"]["lstm"]
+    t = load(run).test_forecasts(pd.read_csv(csv))
+    y, q, levels = t["actual"][..., 0].ravel(), t["quantiles"][..., 0, :].reshape(-1, 3), t["levels"]
+    rho = [np.sum(np.where(y >= q[:, k], tau * (y - q[:, k]), (1 - tau) * (q[:, k] - y))) for k, tau in enumerate(levels)]
+    assert written["coverage_80"] == pytest.approx(np.mean((y >= q[:, 0]) & (y <= q[:, 2])))
+    assert written["wQL"] == pytest.approx(np.mean([2 * r / np.abs(y).sum() for r in rho]))
+    assert written["CRPS"] == pytest.approx(2 * np.sum(rho) / (len(y) * len(levels)))
+    assert line(evaluated) == [f"probabilistic: wQL {written['wQL']:.4g}, CRPS {written['CRPS']:.4g}, "
+                               f"coverage_80 {written['coverage_80']:.4g}"]

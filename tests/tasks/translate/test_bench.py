@@ -35,6 +35,7 @@ def test_translate_bench_scores_pairs_neither_trained_on_nor_early_stopped_on(tm
     trial = bench.run("lstm", 0, 1)
     est = Translator(**{**tiny, "model": "lstm", "seed": 0, "max_epochs": 1})
     est.fit(list(zip(bench.train.src, bench.train.tgt)), val_data=list(zip(bench.val.src, bench.val.tgt)))
-    assert trial.metrics["BLEU"] == pytest.approx(float(est._score(bench.test, bench.options["beam"])["bleu"]))
+    scores = est._score(bench.test, bench.options["beam"])
+    assert trial.metrics == pytest.approx({"bleu": scores["bleu"], "chrf": scores["chrf"]})   # metrics.json's names
     with pytest.warns(UserWarning, match="60 of the 60 pairs of the test data occur in the training data too"):
         TranslateBench(data, test=data, **tiny)

@@ -33,11 +33,30 @@ def _report(est) -> None:
     names = {"test": "Test", "val": "Validation", "train": "Training"}
     for part, m in est.metrics_.items():
         typer.echo(f"\n{names.get(part, part)} metrics, {format_report(m)}")
+        mixed = _mix_note(est) if part == "val" else None
+        if mixed:
+            typer.echo(mixed)
         if part == "train":          # a --test file's scores follow: no advice to pass one
             typer.echo("(scored on the data it trained on, none held out: they flatter the model"
                        + ("; the test metrics below are on unseen data)" if "test" in est.metrics_ else
                           "; pass --test FILE (or --val FILE) for scores on unseen data)"))
     echo_run_end(est, lead="\n")
+
+
+def _mix_note(est) -> str | None:
+    """Under the validation metrics of a text model whose word scores were mixed in after training: its
+    NLL is the mix's, and history.csv's val_loss (the epoch lines, plots/loss.png) the network's alone,
+    both of one validation part (0.6514 beside a best val_loss of 0.6926, with no word of why). None
+    without a mix (word_scores off, nothing held out, or a weight of 0 on the scores)."""
+    mix = (getattr(est, "data_summary_", None) or {}).get("word_score_mix")
+    r = est.result_
+    best = next((h.get("val_loss") for h in r.history if h.get("epoch") == r.best_epoch), None)
+    if not mix or not mix[1] or r.monitored != "val_loss" or best is None:
+        return None
+    weighted = ", weighted by the class weights" if getattr(est, "class_weights_", None) is not None else ""
+    return (f"(the NLL above is of the answers as they are: the network's logits mixed after training with the word "
+            f"scores, {mix[0]:g} x network + {mix[1]:g} x word scores (lstmkit.json's data.word_score_mix); "
+            f"history.csv's val_loss, {best:.4f} at the best epoch, is the network's alone{weighted})")
 
 
 train = add_train_command(
@@ -111,6 +130,9 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx)."),
+            probabilities: bool = typer.Option(False, "--probabilities", help="Add each class's probability as a "
+                                               "column p_<class>, from which evaluate's nll, brier and roc_auc "
+                                               "can be computed again."),
             progress: str = progress_option()):
     """Label and probability of the predicted label, one row per input row (a long table: per
     sample, after a column of its ids)."""
@@ -125,6 +147,9 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     names = [est.class_names_[k] for k in est.class_order()]         # predict_proba's columns
     df = pd.DataFrame({"label": [names[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
+    if probabilities:       # the predicted label's alone scores no log loss of a row it got wrong (of 3+ classes)
+        for k, name in enumerate(names):
+            df[f"p_{name}"] = proba[:, k].round(6)
     if getattr(given, "ids", None) is not None:
         df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)
     echo_or_write_table(df, out)

@@ -21,7 +21,6 @@ app = task_app("Time-series forecasting: train, predict, evaluate.")
 
 def report(est) -> None:
     """Print a trained forecaster's test metrics, epochs and run folder (rank 0 only)."""
-    from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     from lstmkit.train import distributed
     if not distributed.is_main():        # under torchrun, rank 0 speaks for all
         return
@@ -39,15 +38,8 @@ def report(est) -> None:
     if floor:
         typer.echo(floor)
     m = est.metrics_
-    typer.echo(f"\n{_scored_on(m)}")
-    typer.echo(format_table(m["metrics"]))
-    _say_blend(est, m["metrics"])
-    _say_per_target(m)
-    extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
-             if k.startswith("coverage") or k in ("CRPS", "wQL")}
-    if extra:
-        typer.echo(format_probabilistic(extra))
-    _say_worst(m, "each series' metrics in metrics_per_series.csv")
+    typer.echo("")
+    say_test_metrics(est, m, "each series' metrics in metrics_per_series.csv")
     if m.get("skipped"):
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
@@ -101,6 +93,23 @@ def covariates_line(est) -> str | None:
     return "inputs besides the target: " + "; ".join(parts) + how
 
 
+def say_test_metrics(est, m: dict, worst_more: str | None = None) -> None:
+    """The test metrics as ``train`` and ``evaluate`` print them, from one record (``metrics.json``'s, or
+    ``evaluate``'s): what they were scored on, the table, the blend, each target's table, the model's
+    probabilistic scores and the worst series. ``evaluate`` of a quantile run left out the
+    "probabilistic: wQL ..., CRPS ..., coverage_80 ..." line that ``train`` printed and ``--json`` holds."""
+    from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
+    typer.echo(_scored_on(m))     # how many points the numbers rest on (a short file's test part: 1 point)
+    typer.echo(format_table(m["metrics"]))
+    _say_blend(est, m["metrics"])
+    _say_per_target(m)
+    extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
+             if k.startswith("coverage") or k in ("CRPS", "wQL")}
+    if extra:
+        typer.echo(format_probabilistic(extra))
+    _say_worst(m, worst_more)
+
+
 def _say_per_target(m: dict) -> None:
     """Under the table of several targets: a line on what its rows pool, then each target's own table
     (``metrics.json``'s ``per_target``): sales in thousands beside returns in thousandths made the MAE
@@ -152,19 +161,14 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
-    from lstmkit.tasks.forecast.metrics import format_table
     est = Forecaster.load(run).set_params(progress=progress)
     with public_call():
         scored = est._evaluated(str(data))       # a warning names this line (callers_level): printed as one
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(scored["metrics"], indent=2))
-    else:   # how many points the numbers rest on, as train's table says (a short file's test part: 1 point)
-        typer.echo(_scored_on(scored))
-        typer.echo(format_table(scored["metrics"]))
-        _say_blend(est, scored["metrics"])
-        _say_per_target(scored)
-        _say_worst(scored)
+    else:
+        say_test_metrics(est, scored)
 
 
 def _say_blend(est, metrics: dict) -> None:

@@ -56,7 +56,7 @@ class TranslateBench(ZooBench):
     ``options`` are Translator hyper-parameters (``beam`` is 1 unless given: greedy)."""
 
     name = "translate"
-    metrics = ("BLEU", "chrF")
+    metrics = ("bleu", "chrf")        # metrics.json's and evaluate --json's names (compare.csv said BLEU, chrF)
     higher_is_better = True
 
     def __init__(self, data=None, src_file=None, tgt_file=None, test=None, test_src_file=None, test_tgt_file=None,
@@ -91,7 +91,7 @@ class TranslateBench(ZooBench):
         forward = _TeacherForced(net, tgt_len, est.tgt_tokenizer_.vocab_size)
         return make_trial(model, seed, forward, est.result_.history, est.data_summary_["split"]["train"],
                            make(1), make(256), make(cfg.train.batch_size),
-                           {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
+                           {k: float(scores[k]) for k in self.metrics},
                            {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr}, latency_net=_Decode(net, cfg))
 
 
