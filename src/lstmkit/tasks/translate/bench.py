@@ -95,7 +95,6 @@ class TranslateBench(ZooBench):
                            {"best_epoch": est.result_.best_epoch, "lr": cfg.train.lr}, latency_net=_Decode(net, cfg))
 
 
-
 BENCH = TranslateBench
 
 # -- tune ---------------------------------------------------------------------------------------
