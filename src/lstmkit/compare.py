@@ -114,19 +114,21 @@ def _plan_models(task: str, models: Any, seeds: Any, epochs: Any) -> list[str]:
     with caller_wording(python=True):
         if task not in TASKS:
             raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
-        names = models.split(",") if isinstance(models, str) else list(models) if isinstance(models, abc.Iterable) else None
-        if names is None or not all(isinstance(m, str) for m in names):      # [1] was an AttributeError, None a TypeError
+        names = (models.split(",") if isinstance(models, str) else
+                 list(models) if isinstance(models, abc.Iterable) else None)
+        if names is None or not all(isinstance(m, str) for m in names):   # [1] was an AttributeError, None a TypeError
             raise LstmkitError(f"`models` must be zoo model names, a list or text with commas, got {models!r}"[:200],
                                "pass models=['lstm', 'gru'] or models='lstm,gru'")
         items = {m.strip() for m in names} if isinstance(models, str) else set()
         if "" in items and items != {""}:
             # 'lstm,,gru' trained lstm and gru without a word: a model typed as a second comma went missing
-            raise LstmkitError(f"{worded('--models', '`models`')} {models!r} has an empty item (two commas in a row, or "
-                               "one at an end)", "write one model between each two commas: " +
+            raise LstmkitError(f"{worded('--models', '`models`')} {models!r} has an empty item (two commas in "
+                               "a row, or one at an end)", "write one model between each two commas: " +
                                worded("--models lstm,gru,tcn", "models='lstm,gru,tcn'"))
         models = [m.strip() for m in names if m.strip()]
         if not models:
-            raise LstmkitError("no models given", "pass " + worded("--models lstm,gru,...", "models=['lstm', 'gru', ...]"))
+            raise LstmkitError("no models given",
+                               "pass " + worded("--models lstm,gru,...", "models=['lstm', 'gru', ...]"))
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
             raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", f"pass {opt('seeds', 3)}, say")
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:

@@ -27,7 +27,8 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale", "PERPLEXITY", "FORMATS"]
+           "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale",
+           "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache

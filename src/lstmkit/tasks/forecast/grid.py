@@ -479,9 +479,10 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     elif use:
         step = repr(run_freq) if run_freq else "STEP"
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; add a row for each "
-                      f"missing step, its values filled (pandas: .resample({step}).mean().interpolate()), or retrain the "
-                      f"run with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "
-                      f"nothing happened), which inserts and fills them itself", UserWarning, stacklevel=callers_level())
+                      f"missing step, its values filled (pandas: .resample({step}).mean().interpolate()), or "
+                      f"retrain the run with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing "
+                      "row means nothing happened), which inserts and fills them itself", UserWarning,
+                      stacklevel=callers_level())
     else:
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
                       f"missing steps with {opt('fill', 'interpolate')} (or {opt('fill', 'zero')} where a missing row means "

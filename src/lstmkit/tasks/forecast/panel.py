@@ -228,8 +228,9 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"it holds the dates, column {clock!r} the times of day",
-                    ("pass both as the time, " if fitting else "retrain the run with both as the time, ") + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
-                                                        opt("time", [time_col, clock])) + ": "
+                    ("pass both as the time, " if fitting else "retrain the run with both as the time, ")
+                    + worded(f"--time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}])",
+                             opt("time", [time_col, clock])) + ": "
                     "they are read as one time stamp")
             several = (f"if the table holds several series, name the column that tells them apart with {opt('id')}"
                        if fitting else        # predict, evaluate, update take no --id: the run's one series

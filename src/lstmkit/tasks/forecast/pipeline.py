@@ -568,7 +568,8 @@ class PanelPipeline(AheadForecast):
                            bounds=recorded_bounds(getattr(self, "bounds_", None)) if bounded else "auto",
                            fitting=False, by_part=split)
         trained = (getattr(self, "data_summary_", None) or {}).get("freq")
-        if panel.is_datetime:            # three weekdays in a row (pandas' 'D') are steps of a 'B' run, as the service reads them
+        # three weekdays in a row (pandas' 'D') are steps of a 'B' run, as the service reads them
+        if panel.is_datetime:
             panel.freq = run_step(panel.freq, trained, [panel.times[panel.rows(s)] for s in range(len(panel.ids))])
         check_same_step(panel.freq, trained)
         say_left_out(panel.skipped, need)

@@ -140,7 +140,7 @@ def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(min(max(4, 0.45 * min(len(src_tokens), NAMED_TOKENS) + 2), 20),
                                 min(max(3, 0.4 * min(len(tgt_tokens), NAMED_TOKENS) + 1.5), 16)))
-    scale, scale_words = weight_scale(w)        # 0 to the largest: a fixed 0-1 showed weak, spread attention as one pale colour
+    scale, scale_words = weight_scale(w)    # 0 to the largest: a fixed 0-1 drew weak, spread attention one pale colour
     image = ax.imshow(w, cmap="viridis", aspect="auto", **scale)
     fig.colorbar(image, ax=ax, fraction=0.046, label=f"attention weight (rows sum to 1)\n{scale_words}")
     ax.set_xticks(*every_kth(src_tokens, NAMED_TOKENS), rotation=60, ha="right")
