@@ -103,3 +103,12 @@ def test_one_series_records_its_points_per_part_its_end_and_where_its_test_part_
     assert "ends" not in summary
     # 28 training points: 20 windows; the 6-point parts: windows whose 3 targets lie in them, 4 each
     assert summary["windows"] == {"train": 20, "val": 4, "test": 4}
+
+
+def test_series_without_a_test_part_give_no_point_where_one_begins():
+    # test_size 0: nothing is scored, so there is no earliest test point (the row after each series' last
+    # one is the next series' first, or past the table)
+    f = Forecaster(**TINY, test_size=0).fit(_frame(), target="y", time="time", id="id")
+    assert "test_from" not in f.data_summary_
+    assert f.data_summary_["end"] == "2024-02-09T00:00:00"
+    assert f.data_summary_["windows"]["test"] == 0
