@@ -105,10 +105,12 @@ def test_one_series_records_its_points_per_part_its_end_and_where_its_test_part_
     assert summary["windows"] == {"train": 20, "val": 4, "test": 4}
 
 
-def test_series_without_a_test_part_give_no_point_where_one_begins():
+@pytest.mark.parametrize("horizon, test_size, test_from", [(3, 0, None), (1, None, "2024-01-30T00:00:00")])
+def test_the_test_part_begins_where_a_series_holds_one_point_at_least(horizon, test_size, test_from):
     # test_size 0: nothing is scored, so there is no earliest test point (the row after each series' last
-    # one is the next series' first, or past the table)
-    f = Forecaster(**TINY, test_size=0).fit(_frame(), target="y", time="time", id="id")
-    assert "test_from" not in f.data_summary_
+    # one is the next series' first, or past the table); horizon 1: a one-point test part, each series'
+    # last point: a Feb 9, b Feb 9, c Jan 30 (the earliest)
+    f = Forecaster(**{**TINY, "horizon": horizon}, test_size=test_size).fit(_frame(), target="y", time="time", id="id")
+    assert f.data_summary_.get("test_from") == test_from
     assert f.data_summary_["end"] == "2024-02-09T00:00:00"
-    assert f.data_summary_["windows"]["test"] == 0
+    assert f.data_summary_["windows"]["test"] == (0 if test_size == 0 else 3)
