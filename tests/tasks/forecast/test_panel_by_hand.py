@@ -61,3 +61,54 @@ def test_a_gap_in_one_series_of_two_is_filled_and_left_out_of_the_scores_alone()
                                   [1.0, np.nan, 3.0, np.nan, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0])
     whole = read_panel(_long({"a": [1.0, 2.0], "b": [3.0, 4.0]}), cfg, fitting=False)
     assert whole.unobserved is None and whole.n_filled == 0 and whole.n_inserted == 0
+
+
+@pytest.mark.parametrize("role", ["target", "id"])
+def test_a_target_or_id_that_names_no_column_is_refused_naming_the_columns(role):
+    # "," names no column at all (a flag given an empty list): refused with the table's columns, not a
+    # crash on an empty list of names
+    cfg = ForecastConfig(**{"target": ["value"], "time": "time", "id": "id", role: ","})
+    with pytest.raises(LstmkitError, match=f"^no {role} column given — name one of: id, time, value$"):
+        read_panel(_long({"a": [1, 2, 3]}), cfg)
+
+
+@pytest.mark.parametrize("time", [None, "step"])
+def test_calendar_features_need_dates_whether_the_time_column_is_missing_or_holds_step_numbers(time):
+    rows = _long({"a": [1, 2, 3]}).assign(step=[1, 2, 3])
+    cfg = ForecastConfig(target=["value"], time=time, calendar=["weekday"])
+    with pytest.raises(LstmkitError, match=r"--calendar needs dates in the time column"):
+        read_panel(rows.drop(columns="id"), cfg)
+
+
+@pytest.mark.parametrize("columns", [dict(time="time"), dict(id="id")])
+def test_a_last_value_that_sums_the_ones_before_is_a_step_when_rows_have_times_or_ids(columns):
+    # 1, 2, 3, 6: read in file order with neither a time nor an id column, the 6 looks like a spreadsheet's
+    # total row and is refused; a time stamp (or a series id) on the row makes it one more step of a series
+    rows = _long({"a": [1, 2, 3, 6]})
+    cfg = ForecastConfig(target=["value"], **columns)
+    panel = read_panel(rows[["value", *columns.values()]], cfg)
+    assert panel.values[:, 0].tolist() == [1.0, 2.0, 3.0, 6.0]
+    with pytest.raises(LstmkitError, match=r"the last row \(.*\) looks like a total \(value 6"):
+        read_panel(rows[["value"]], ForecastConfig(target=["value"]))
+
+
+def _quarter_hours(n: int, extra: bool) -> pd.DataFrame:
+    """``n`` quarter hours of Europe/Berlin local time written without an offset, ending 3 hours after
+    clocks went back on 2024-10-27 (02:00 - 02:45 twice: 4 repeated times), ``extra``: one more row
+    repeating the last time (05:00)."""
+    stamps = pd.date_range(end="2024-10-27 05:00", periods=n, freq="15min", tz="Europe/Berlin").tz_localize(None)
+    text = stamps.strftime("%Y-%m-%d %H:%M").tolist()
+    text += text[-1:] if extra else []
+    return pd.DataFrame({"t": text, "y": np.arange(len(text), dtype=float)})
+
+
+@pytest.mark.parametrize("n, extra, clocks", [(40, False, True), (40, True, False), (9000, True, True)])
+def test_the_hour_clocks_go_back_is_told_apart_from_other_repeated_times_by_its_count(n, extra, clocks):
+    # one hour a year shown twice: 4 repeated quarter hours in a table of up to 8000 rows, 4 more for each
+    # 8000 rows after; a fifth repeat in 40 rows is more than the clocks going back explain
+    cfg = ForecastConfig(target=["y"], time="t")
+    with pytest.raises(LstmkitError) as e:
+        read_panel(_quarter_hours(n, extra), cfg)
+    assert e.value.message.startswith(f"time 2024-10-27T02:00:00 appears more than once in column 't' "
+                                      f"({4 + extra} duplicated rows)")
+    assert ("local time shows that hour twice when clocks go back (as in Europe/Berlin)" in e.value.message) == clocks

@@ -192,10 +192,9 @@ class PanelPipeline(AheadForecast):
     the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
 
     # -- fitting ----------------------------------------------------------------------------
-    def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=(), source=None):
-        """Fit on ``data``; ``source`` (default ``data``) is what the data summary names: the file
-        that ``data``, its table read once, came from."""
-        source = data if source is None else source
+    def _fit_panel(self, data, cfg, *, source, out=None, run_dir=None, resume: bool = False, callbacks=()):
+        """Fit on ``data``; ``source`` is what the data summary names: the file that ``data``, its
+        table read once, came from (or ``data`` itself, given in memory)."""
         # a run started before calendar features read the local clock (no calendar_clock in the data it
         # recorded) resumes on the clock its checkpoint was trained on: UTC
         started = getattr(self, "_resumed_data_", None) if resume else None
@@ -224,10 +223,7 @@ class PanelPipeline(AheadForecast):
             check_season_measured([part_sizes(int(n), cfg)[0] for n in panel.lengths], panel.ids, cfg.deseason)
         self._fit_scalers(panel, cfg, profiles)
         arrays = self._panel_arrays(panel, profiles)
-        splits = split_panel(panel, cfg)
-        if len(splits["train"][0]) == 0:
-            raise LstmkitError("no training windows",
-                               f"shorten {opt('lookback')} or {opt('horizon')}, or supply longer series")
+        splits = split_panel(panel, cfg)       # each series kept has min_points: one training window at least
         self.data_summary_ = {**panel.summary(), "source": source_path(source), **piped(source=source),
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
