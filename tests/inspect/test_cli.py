@@ -492,6 +492,8 @@ def test_window_time_stamps_are_written_as_short_as_they_can_be_told_apart():
     assert _stamps(pd.date_range("2024-03-30", periods=3, freq="500ms")) == [
         "2024-03-30 00:00:00", "2024-03-30 00:00:00.5", "2024-03-30 00:00:01"]
     assert _stamps(np.array([1990, 1991])) == ["1990", "1991"]
+    assert _stamps(pd.date_range("2024-03-30 23:59:50", periods=2, freq="10s")) == [
+        "2024-03-30 23:59:50", "2024-03-31 00:00:00"]
 
 
 def test_a_text_longer_than_max_len_says_which_part_the_gates_read(tmp_path, capsys):
@@ -557,13 +559,18 @@ def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path
     window = est.model_inputs(str(data))[-10:]
     first, last = (lstmkit.inspect.attention(est, window, layer=k) for k in (0, -1))
     assert first.shape == last.shape and first.shape[::2] == (1, 10) and not torch.equal(first, last)
+    said = {}
     for layer, weights in (("0", first), ("-1", last)):
-        code, out, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data,
-                                  "--layer", layer, "--out", tmp_path / f"a{layer}"], capsys)
+        code, said[layer], err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data,
+                                          "--layer", layer, "--out", tmp_path / f"a{layer}"], capsys)
         assert code == 0, err
         assert (tmp_path / f"a{layer}" / "attention.png").is_file()
         top = int(weights[0, :, -1].mean(0).argmax())
-        assert f"the last step attends most to steps {top} (" in out
+        assert f"the last step attends most to steps {top} (" in said[layer]
+    code, by_default, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--out",
+                                     tmp_path / "a"], capsys)       # without --layer: the last layer's
+    assert code == 0 and said["0"] != said["-1"], err
+    assert by_default.replace(str(tmp_path / "a"), "OUT") == said["-1"].replace(str(tmp_path / "a-1"), "OUT")
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "2",
                                 "--out", tmp_path / "a2"], capsys)[::2], "--layer 2 is out of range", "0..1")
 
@@ -691,3 +698,84 @@ def test_a_long_texts_plot_says_it_goes_on(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert figures[-1].get_suptitle().endswith(f"gates for '{long[:40].rstrip()}…'")
     assert _quoted("good  film") == "'good film'" and _quoted("x" * 41) == f"'{'x' * 40}…'"
+
+
+def test_a_window_is_any_of_the_datas_counted_from_either_end(run_and_data, tmp_path, capsys, monkeypatch):
+    """120 rows, lookback 10: 111 windows, 0..110 from the start and -1..-111 from the end; one past
+    either end is refused in one line (exit 2), as is data shorter than one window, while data of
+    exactly one window is read; without --window the gates are of the last window."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit.inspect.cli import run_window
+    run, data = run_and_data
+    assert [run_window(run, data, w).start for w in (110, -111, -1, 0)] == [110, 0, 110, 0]
+    for window in ("111", "-112"):
+        assert_user_error(*run_cli(["inspect", "gates", "--run", run, "--data", data, "--window", window],
+                                   capsys)[::2], f"--window {window} is out of range for 111 windows",
+                          "use 0..110 or -1..-111")
+    for rows in (10, 9):
+        pd.DataFrame({"y": np.arange(rows, dtype=float), "x": np.ones(rows)}).to_csv(tmp_path / f"{rows}.csv",
+                                                                                   index=False)
+    assert run_window(run, tmp_path / "10.csv", -1).x.shape == (10, 2)
+    assert_user_error(*run_cli(["inspect", "gates", "--run", run, "--data", tmp_path / "9.csv"], capsys)[::2],
+                      "the data has 9 rows, fewer than the lookback (10)", "pass more rows")
+    import lstmkit.inspect.plots as plots
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: figures.append(fig))
+    code, out, err = run_cli(["inspect", "gates", "--run", run, "--data", data, "--top", "1", "--out",
+                              tmp_path / "g"], capsys)
+    assert code == 0, err
+    title = figures[-1].get_suptitle()                  # the run's model, the window's rows
+    assert title.startswith("lstm-attention: gates") and title.endswith("for the window of rows 110–119"), title
+    info = json.loads((tmp_path / "g" / "gates.json").read_text())
+    assert info["window_start"] == 110 and "series" not in info          # one series: none named
+
+
+@pytest.mark.parametrize("command", ["gates", "attention"])
+def test_two_or_three_inputs_are_refused_naming_them(run_and_data, tmp_path, capsys, command):
+    """One input a command: --data with --text (or all three) is refused before the run is read."""
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    base = ["inspect", command, "--run", tmp_path / "no-run", "--data", data, "--text", "a film"]
+    assert_user_error(*run_cli(base, capsys)[::2], "pass one of --data and --text, not both")
+    assert_user_error(*run_cli([*base, "--audio", tmp_path / "a.wav"], capsys)[::2],
+                      "pass one of --data, --text and --audio, not all three")
+
+
+def test_titles_quote_a_text_of_40_characters_whole_and_name_white_space_tokens():
+    from lstmkit.inspect.cli import _quoted, _visible
+    assert _quoted("x" * 40) == f"'{'x' * 40}'" and _quoted("x" * 39 + " y") == f"'{'x' * 39}…'"
+    assert [_visible(t) for t in (" ", "\n", "\t\t", "  ", "a b", "\r")] == ["␣", "↵", "⇥⇥", "␣␣", "a b", "␣"]
+
+
+def test_a_language_models_text_of_unknown_characters_only_is_refused(tmp_path):
+    """A language model's tokens start with <s>, which it knows: a text whose every character is outside
+    its vocabulary is refused as a classifier's is (its gates would be those of <unk> at every step), a
+    text with one known character is read."""
+    from lstmkit import LanguageModel
+    from lstmkit.errors import LstmkitError
+    from lstmkit.inspect.cli import text_tokens
+    LanguageModel(level="char", max_epochs=1, hidden_size=4, num_layers=1, progress="off", tensorboard=False,
+                  doctor=False).fit(["a cat sat", "a bat sat"] * 4, run_dir=tmp_path / "lm")
+    with pytest.raises(LstmkitError, match=r"none of the tokens of --text is in the run's vocabulary \('z', 'q'\)"):
+        text_tokens(tmp_path / "lm", "zqz")
+    assert text_tokens(tmp_path / "lm", "za")[1] == ["<s>", "z", "a"]
+
+
+def test_a_windows_steps_are_named_by_their_time_stamps_a_segment_by_its_first_rows():
+    """Rows 5-7 of a series: each step named by its stamp; with segment 2 the network reads 2 rows a step,
+    each named by its first row's; without stamps, the steps are rows of the window; a series is named
+    only when the run was trained on several."""
+    from types import SimpleNamespace
+
+    from lstmkit.inspect.cli import Window, window_steps
+    one = SimpleNamespace(config_=SimpleNamespace(segment=None))
+    stamps = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert window_steps(Window(one, np.zeros((3, 1)), 5, "s1", stamps)) == (
+        stamps, "time", "the window 2024-01-01 to 2024-01-03 (rows 5–7)")
+    assert window_steps(Window(one, np.zeros((3, 1)), 5, None, None)) == (
+        None, "time step (row of the window)", "the window of rows 5–7")
+    panel = SimpleNamespace(config_=SimpleNamespace(segment=2), series_ids_=["s1", "s2"])
+    assert window_steps(Window(panel, np.zeros((3, 1)), 5, "s1", stamps)) == (
+        ["2024-01-01", "2024-01-03"], "segment of 2 rows (its first row's time)",
+        "the window 2024-01-01 to 2024-01-03 (rows 5–7 of series 's1')")
+    assert window_steps(Window(panel, np.zeros((3, 1)), 0, "s1", None))[:2] == (None, "segment of 2 rows")

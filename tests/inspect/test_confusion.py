@@ -1,5 +1,6 @@
 """The confusion-matrix plot."""
 import numpy as np
+import pytest
 
 from lstmkit.inspect.confusion import plot_confusion
 
@@ -111,3 +112,73 @@ def test_the_reliability_key_keeps_off_the_bars(tmp_path, monkeypatch):
     key = top.get_legend().get_window_extent()
     bars = [p.get_window_extent() for p in top.patches]
     assert bars and not any(key.overlaps(b) for b in bars)
+
+
+def test_cells_are_coloured_by_their_rows_share_and_a_row_without_samples_is_empty(tmp_path, monkeypatch):
+    """The colours are each true class's shares of its samples (rows sum to 1), on a fixed 0..1 scale; a
+    class with no samples in the data (a row of 0) is drawn as 0s, not NaN; a count is written white on a
+    cell over half its row, black otherwise."""
+    seen = _axes(monkeypatch)
+    plot_confusion([[3, 1, 0], [1, 1, 0], [0, 0, 0]], ["a", "b", "c"], tmp_path / "confusion.png", "t")
+    ax = seen[0][0]
+    image = ax.images[0]
+    np.testing.assert_allclose(np.asarray(image.get_array()), [[0.75, 0.25, 0], [0.5, 0.5, 0], [0, 0, 0]])
+    assert image.get_clim() == (0, 1)
+    cells = {(t.get_position(), t.get_text(), t.get_color()) for t in ax.texts}
+    assert cells == {((0, 0), "3", "white"), ((1, 0), "1", "black"), ((2, 0), "0", "black"),
+                     ((0, 1), "1", "black"), ((1, 1), "1", "black"), ((2, 1), "0", "black"),
+                     ((0, 2), "0", "black"), ((1, 2), "0", "black"), ((2, 2), "0", "black")}
+
+
+def test_names_stay_level_for_four_short_names_at_most(tmp_path, monkeypatch):
+    """Level names (4 classes or fewer, none over 8 characters) fit side by side; a fifth class or a
+    ninth character and they are slanted."""
+    seen = _axes(monkeypatch)
+    for names in (["abcdefgh", "bcdefghi", "cdefghij", "d"], ["a", "b", "c", "d", "e"], ["abcdefghi", "b"]):
+        plot_confusion(np.eye(len(names), dtype=int), names, tmp_path / "confusion.png", "t")
+    assert [{t.get_rotation() for t in axes[0].get_xticklabels()} for axes in seen] == [{0}, {45}, {45}]
+
+
+def test_the_figure_grows_with_the_classes_up_to_a_limit(tmp_path, monkeypatch):
+    """2 + 0.7 inches a class wide, 1.6 + 0.6 high, at most 14 by 12 (300 classes were not a 212-inch figure)."""
+    import lstmkit.inspect.plots as plots
+    sizes = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: sizes.append(tuple(fig.get_size_inches())))
+    for n in (2, 300):
+        plot_confusion(np.eye(n, dtype=int), [f"c{k}" for k in range(n)], tmp_path / "confusion.png", "t")
+    assert sizes == [pytest.approx((3.4, 2.8)), (14, 12)]
+
+
+def test_a_name_of_30_characters_is_kept_and_one_of_31_is_shortened():
+    from lstmkit.inspect.confusion import _short
+    assert _short("abcdefghijklmnopqrstuvwxyz0123") == "abcdefghijklmnopqrstuvwxyz0123"
+    assert _short("abcdefghijklmnopqrstuvwxyz01234") == "abcdefghijklmnopqrs…vwxyz01234"     # 19, '…', the last 10
+
+
+def test_names_told_apart_end_in_an_ellipsis_only_where_they_go_on():
+    """From 6 characters before where they differ, 28 characters: '…' after them only when the name goes on."""
+    from lstmkit.inspect.confusion import _shorts
+    fits = ["p" * 20 + x + "s" * 21 for x in "AB"]              # 42 characters: from 14 on, exactly 28
+    assert _shorts(fits) == ["…" + "p" * 6 + x + "s" * 21 for x in "AB"]
+    longer = [name + "t" for name in fits]
+    assert _shorts(longer) == ["…" + "p" * 6 + x + "s" * 21 + "…" for x in "AB"]
+
+
+def test_the_reliability_diagram_draws_a_bar_for_each_bin_with_examples_only(tmp_path, monkeypatch):
+    """Bars of share right for the bins with examples (one example is enough), none for empty bins (no
+    accuracy, drawn at 0 they would read as all wrong); the examples of every bin underneath; the diagonal
+    from (0, 0) to (1, 1) on axes 0..1."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.confusion import plot_reliability
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    edges = [0, 0.25, 0.5, 0.75, 1.0]
+    plot_reliability({"edges": edges, "count": [0, 0, 1, 3], "accuracy": [None, None, 1.0, 2 / 3],
+                      "confidence": [None, None, 0.6, 0.9]}, tmp_path / "r.png", "t")
+    top, bottom = seen[0].axes
+    assert [(p.get_x(), p.get_width(), p.get_height()) for p in top.patches] == [
+        (0.5, 0.25, 1.0), (0.75, 0.25, pytest.approx(2 / 3))]
+    assert [p.get_height() for p in bottom.patches] == [0, 0, 1, 3]
+    diagonal = [line for line in top.lines if line.get_label() == "calibrated"][0]
+    assert np.asarray(diagonal.get_xydata()).tolist() == [[0, 0], [1, 1]]
+    assert top.get_xlim() == (0, 1) and top.get_ylim() == (0, 1)

@@ -75,9 +75,8 @@ def _stamps(times) -> list[str]:
         return list(times.strftime("%Y-%m-%d"))
     if ((times.second == 0) & (times.microsecond == 0)).all():
         return list(times.strftime("%Y-%m-%d %H:%M"))
-    if (times.microsecond == 0).all():
-        return list(times.strftime("%Y-%m-%d %H:%M:%S"))
-    return [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]     # 0.5 s steps: 00:00:00.5
+    # whole seconds drop '.000000' (00:00:10), 0.5 s steps keep their fraction (00:00:00.5)
+    return [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]
 
 
 def _of_panel(w: Window) -> bool:
@@ -255,6 +254,18 @@ def _echo_stats(stats: dict, part: str = "") -> None:
                f"its shares of |{candidate}|)")
 
 
+def _one_input(data, text, audio, texts: str, example: str) -> None:
+    """Refuse no input or more than one: 'pass one of --data, --text and --audio, not all three' (it
+    was '--data and --text and --audio')."""
+    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
+    if not given:
+        raise LstmkitError(f"pass either --data (a forecast run's window), --text ({texts}) or --audio (a speech "
+                           "run's recording)", example)
+    if len(given) > 1:
+        raise LstmkitError(f"pass one of {', '.join(given[:-1])} and {given[-1]}, not "
+                           f"{'both' if len(given) == 2 else 'all three'}", example)
+
+
 @app.command("gates")
 def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
                   text: Optional[str] = typer.Option(None, help=_TEXT_HELP),
@@ -268,13 +279,8 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
     from lstmkit.inspect.gates import decoder_gates, gates, plot_gates
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
-    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
-    if len(given) != 1:
-        several = "both" if len(given) == 2 else "all three"
-        raise LstmkitError("pass either --data (a forecast run's window), --text (a text classifier's, a language "
-                           "model's or a translator's tokens) or --audio (a speech run's recording)" if not given
-                           else f"pass one of {' and '.join(given)}, not {several}",
-                           f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
+    _one_input(data, text, audio, "a text classifier's, a language model's or a translator's tokens",
+               f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
     est, x, lengths, where, steps, axis, record = _inputs(run, data, text, audio, window)
     plots, folder = _folders(run, out, "gates")
     result = gates(est, x, lengths, series=record.get("series"))          # a panel run's window: its series
@@ -329,12 +335,8 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
     classifier's attention pooling): plots/attention.png in the run folder, or attention.png in --out."""
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     from lstmkit.inspect.gates import ensemble_members
-    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
-    if len(given) != 1:
-        raise LstmkitError("pass either --data (a forecast run's window), --text (a text classifier's or a language "
-                           "model's tokens) or --audio (a speech run's recording)" if not given
-                           else f"pass one of {' and '.join(given)}, not {'both' if len(given) == 2 else 'all three'}",
-                           f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
+    _one_input(data, text, audio, "a text classifier's or a language model's tokens",
+               f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
     steps, axis, series = None, "step", None
     if audio is not None:
         est, x = audio_features(run, audio, "attention")
