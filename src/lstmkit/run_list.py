@@ -2,9 +2,8 @@
 metric and state.
 
     list_runs(folder)   one dict a run: run, task, status, state (a failed run's failure, a run whose
-                        training process is gone, ...), epochs, written, metric (the headline metric of a
-                        finished run: name, value, part, higher_is_better,
-                        shown; else None)
+                        training process is gone, ...), epochs, written, metric (a finished run's headline
+                        metric: name, value, part, higher_is_better, shown; else None)
     sort_by_metric(rows) each task's runs best first by their metric, those without one after them
     format_runs(rows)   the lines the command prints
 
@@ -90,7 +89,7 @@ def _row(run: Path) -> dict[str, Any]:
     source = export_source(run)
     if source is not None:             # its lstmkit.json is the run's copy: the graphs are here, not the run
         state = f"ONNX export of {source} (no weights)"
-    # an unfinished run's metrics.json, if any, is a former fit's (a retrain into its folder): not this run's
+    # a metrics.json beside an unfinished run's files (one that failed while it saved): of no weights it finished with
     metric = headline_of(run, meta) if status == "finished" else None
     return {"run": str(run), "task": meta.get("task"), "status": status, "state": state,
             "epochs": epochs if isinstance(epochs, int) else None, "written": meta.get("written"),

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lstmkit.errors import LstmkitError, opt, worded
-from lstmkit.config import (Encoder, flag, Headline, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, flag, Headline, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive,
+                            check_range, check_types, train_field)
 
 __all__ = ["ClassifyConfig", "ClassifyParams", "TextClassifierParams", "SequenceClassifierParams", "Model", "SERIES_ONLY",
            "TEXT_ONLY", "NEEDS", "check_given", "headline_metric"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lstmkit.config import (Encoder, Headline, TaskConfig, TrainConfig, TrainParams, check_non_negative, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, Headline, TaskConfig, TrainConfig, TrainParams, check_non_negative,
+                            check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["ForecastConfig", "ForecastParams", "check_given", "headline_metric"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from lstmkit.config import (Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams, check_positive,
+                            check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt
 
 __all__ = ["LMConfig", "LMParams", "LEVELS", "headline_metric"]

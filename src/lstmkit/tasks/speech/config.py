@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from lstmkit.config import (Attention, flag, Encoder, Headline, Pooling, TaskConfig, TrainConfig, TrainParams, check_non_negative,
-                            check_positive, check_range, check_types, train_field)
+from lstmkit.config import (Attention, flag, Encoder, Headline, Pooling, TaskConfig, TrainConfig, TrainParams,
+                            check_non_negative, check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["SpeechConfig", "SpeechParams", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given",

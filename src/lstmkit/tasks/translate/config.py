@@ -5,8 +5,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lstmkit.config import (Attention, Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams, check_positive,
-                            check_range, check_types, train_field)
+from lstmkit.config import (Attention, Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams,
+                            check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["TranslateConfig", "TranslateParams", "check_given", "headline_metric"]
