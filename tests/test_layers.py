@@ -32,6 +32,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
 LAYERS = [
     ("base", ["lstmkit.errors", "lstmkit.config", "lstmkit.cli_config", "lstmkit.cli_train", "lstmkit.table_out", "lstmkit.runs",
               "lstmkit.run_lock", "lstmkit.run_reuse", "lstmkit.run_resume", "lstmkit.run_status", "lstmkit.run_list",
+              "lstmkit.run_metric",
               "lstmkit.files", "lstmkit.version",
               "lstmkit.lazy", "lstmkit.estimator_params", "lstmkit.not_fitted", "lstmkit.random_state", "lstmkit.memory", "lstmkit.stderr_lines"]),
     ("blocks", ["lstmkit.nn", "lstmkit.data"]),

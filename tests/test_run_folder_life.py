@@ -152,9 +152,9 @@ def test_format_runs_aligns_the_columns_to_the_longest_cell():
     rows = [{"run": "a", "task": "forecast", "epochs": 12, "state": "finished"},
             {"run": "runs/longer", "task": None, "epochs": None, "state": "unreadable: x"}]
     assert format_runs(rows).splitlines() == [
-        "run          task      epochs  state",
-        "a            forecast  12      finished",
-        "runs/longer  ?                 unreadable: x"]
+        "run          task      epochs  metric  state",
+        "a            forecast  12              finished",
+        "runs/longer  ?                         unreadable: x"]
 
 
 # -- unfinished_state: a run marked training ---------------------------------------------------------------------------

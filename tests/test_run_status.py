@@ -344,13 +344,14 @@ def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_pat
     code, out, err = run_cli(["list", folder], capsys)
     assert code == 0, err
     assert out.splitlines() == [
-        "run".ljust(len(f"{folder}/forecast-1-failed")) + "  task      epochs  state",
-        f"{folder}/forecast-1-failed  forecast  1       failed in epoch 2: TrainingDiverged: the loss became inf at epoch 2",
-        f"{folder}/forecast-2-killed  forecast  1       its training process is gone (killed, or its machine stopped): "
-        "nothing marked it finished",
-        f"{folder}/forecast-3-done    forecast  3       finished",
-        f"{folder}/forecast-4-broken  ?                 unreadable: {folder}/forecast-4-broken/lstmkit.json is corrupt "
-        "(not valid JSON)"]
+        "run".ljust(len(f"{folder}/forecast-1-failed")) + "  task      epochs  metric  state",
+        f"{folder}/forecast-1-failed  forecast  1               failed in epoch 2: TrainingDiverged: the loss became "
+        "inf at epoch 2",
+        f"{folder}/forecast-2-killed  forecast  1               its training process is gone (killed, or its machine "
+        "stopped): nothing marked it finished",
+        f"{folder}/forecast-3-done    forecast  3               finished",      # a failed run's copy: no metrics.json
+        f"{folder}/forecast-4-broken  ?                         unreadable: {folder}/forecast-4-broken/lstmkit.json is "
+        "corrupt (not valid JSON)"]
     code, _, err = run_cli(["list", tmp_path / "nothere"], capsys)
     assert_user_error(code, err, "runs folder not found", "--out")
     code, _, err = run_cli(["list", folder / "notes"], capsys)

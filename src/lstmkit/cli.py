@@ -130,10 +130,16 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
 def list_command(folder: Path = typer.Argument(Path("runs"),
                                                help="A folder of run folders (train's --out), or one run."),
                  as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a run (run, task, "
-                                              "status, state, epochs, written), instead of a table.")):
-    """List run folders: task, epochs, and how each ended (finished, interrupted, failed, or still training)."""
-    from lstmkit.run_list import format_runs, list_runs
+                                              "status, state, epochs, written, metric), instead of a table."),
+                 sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: each "
+                                          "task's runs best first by their metric (runs without one last).")):
+    """List run folders: task, epochs, headline metric (forecast MASE, classify accuracy, translate BLEU, speech
+    WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
+    from lstmkit.run_list import format_runs, list_runs, sort_by_metric
+    if sort not in ("name", "metric"):
+        raise LstmkitError(f"--sort must be name or metric, got {sort!r}", "pass --sort metric (best first) or --sort name")
     rows = list_runs(folder)
+    rows = sort_by_metric(rows) if sort == "metric" else rows
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(rows, indent=2))

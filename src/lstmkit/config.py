@@ -28,7 +28,7 @@ from lstmkit.runs import META_FILE, check_written_by
 __all__ = ["TrainConfig", "TrainParams", "EncoderParams", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "config_source", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
-           "python_values", "check_plateau_given", "PLATEAU_ONLY", "lower_lr"]
+           "python_values", "check_plateau_given", "PLATEAU_ONLY", "lower_lr", "Headline", "HEADLINE_FUNCTION"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
@@ -148,6 +148,47 @@ def train_field(**defaults: Any) -> Any:
     """The ``train`` field of a task config, with the task's own trainer defaults:
     ``train: TrainConfig = train_field(max_epochs=10, loss="auto")``."""
     return dataclasses.field(default_factory=functools.partial(TrainConfig, **defaults))
+
+
+# the function each room's config.py defines, ``headline_metric(metrics, config) -> Headline | None``: the
+# task's headline metric read from a run's metrics.json (``config``: its lstmkit.json's config), one place per task
+HEADLINE_FUNCTION = "headline_metric"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A run's headline metric, as its room's ``headline_metric`` reads it from ``metrics.json``: the
+    number ``lstmkit list`` shows in its metric column (and sorts by) and the service's ``/models`` names."""
+
+    name: str                   # as the run's own report names it: MASE, accuracy, BLEU, WER, perplexity
+    value: float | None         # None: undefined for this run (a forecast's MASE of a series repeating itself)
+    spec: str                   # the report's rounding, a format spec: ".4f"
+    part: str                   # the metrics.json record it was read from: test, val, val_beam, train
+    higher_is_better: bool
+
+    @property
+    def text(self) -> str:
+        """``MASE 0.8123`` as the run's report rounds it; ``MASE n/a`` where it is undefined; ``accuracy 1.0000
+        (train)`` scored on the data it trained on (nothing held out), which flatters it."""
+        shown = f"{self.name} " + ("n/a" if self.value is None else format(self.value, self.spec))
+        return shown + " (train)" if self.part == "train" else shown
+
+    def to_dict(self) -> dict[str, Any]:
+        """As ``lstmkit list --json`` and ``/models`` give it: ``shown`` is :attr:`text`."""
+        return {"name": self.name, "value": self.value, "part": self.part, "higher_is_better": self.higher_is_better,
+                "shown": self.text}
+
+    @classmethod
+    def read(cls, record: Any, key: str, name: str, spec: str, part: str, higher_is_better: bool) -> Headline | None:
+        """``record[key]`` of a metrics.json record as the headline; None where ``record`` is no mapping or
+        has no number under ``key`` (a file of another kind). A null (NaN as JSON writes it) is undefined."""
+        if not isinstance(record, dict) or key not in record:
+            return None
+        value = record[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return None
+        value = None if value is None or not math.isfinite(value) else float(value)
+        return cls(name, value, spec, part, higher_is_better)
 
 
 class TaskConfig:

@@ -1,8 +1,16 @@
-"""``lstmkit list [FOLDER]``: the run folders in a folder, one line each with its task, its state and epochs.
+"""``lstmkit list [FOLDER]``: the run folders in a folder, one line each with its task, epochs, headline
+metric and state.
 
     list_runs(folder)   one dict a run: run, task, status, state (a failed run's failure, a run whose
-                        training process is gone, ...), epochs, written
+                        training process is gone, ...), epochs, written, metric (a finished run's headline
+                        metric: name, value, part, higher_is_better, shown; else None)
+    sort_by_metric(rows) each task's runs best first by their metric, those without one after them
     format_runs(rows)   the lines the command prints
+
+A run's metric is the one its room's ``config.headline_metric`` reads from ``metrics.json``
+(:mod:`lstmkit.run_metric`): a forecast's test MASE, a classifier's accuracy, a translator's BLEU, a
+recogniser's WER (a spoken-word classifier's accuracy), a language model's perplexity, shown as the run's
+report rounds it; blank for a run that did not finish or whose ``metrics.json`` is missing or unreadable.
 
 A run's state is :mod:`lstmkit.run_status`'s: ``finished``, ``interrupted``, ``failed in epoch 2:
 RuntimeError: ...``, ``still training``, or ``its training process is gone``; a folder whose
@@ -19,9 +27,10 @@ from typing import Any
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, export_source, known_task, read_meta
 from lstmkit.run_lock import process_gone
+from lstmkit.run_metric import headline_of
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
 
-__all__ = ["list_runs", "format_runs"]
+__all__ = ["list_runs", "format_runs", "sort_by_metric"]
 
 
 def list_runs(folder: str | Path) -> list[dict[str, Any]]:
@@ -61,12 +70,13 @@ def _row(run: Path) -> dict[str, Any]:
         state = ("no record yet: its process is setting up" if gone is False else
                  "no record: stopped before its first record (killed, or its machine stopped)" if gone else
                  "no record: stopped before its first record, or still setting up (this machine cannot tell)")
-        return {"run": str(run), "task": task, "status": None, "state": state, "epochs": None, "written": None}
+        return {"run": str(run), "task": task, "status": None, "state": state, "epochs": None, "written": None,
+                "metric": None}
     try:
         meta = read_meta(run)
     except LstmkitError as e:             # a damaged or newer run is listed with why, not left out
         return {"run": str(run), "task": None, "status": None, "state": f"unreadable: {e.message}",
-                "epochs": None, "written": None}
+                "epochs": None, "written": None, "metric": None}
     status = meta.get("status")
     training = meta.get("training")
     training = training if isinstance(training, dict) else {}
@@ -79,14 +89,40 @@ def _row(run: Path) -> dict[str, Any]:
     source = export_source(run)
     if source is not None:             # its lstmkit.json is the run's copy: the graphs are here, not the run
         state = f"ONNX export of {source} (no weights)"
+    # a metrics.json beside an unfinished run's files (one that failed while it saved): of no weights it finished with
+    metric = headline_of(run, meta) if status == "finished" else None
     return {"run": str(run), "task": meta.get("task"), "status": status, "state": state,
-            "epochs": epochs if isinstance(epochs, int) else None, "written": meta.get("written")}
+            "epochs": epochs if isinstance(epochs, int) else None, "written": meta.get("written"),
+            "metric": None if metric is None else metric.to_dict()}
+
+
+def sort_by_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of :func:`list_runs` with each task's runs best first by their metric (lower first for
+    MASE, WER and perplexity, higher first for accuracy and BLEU), a speech task's WER runs apart from its
+    accuracy ones; then those scored on their training data, then the runs without a number in their order.
+    The tasks keep their order."""
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    names: dict[Any, list[str]] = {}      # each task's metric names, in the order its runs first show them
+    for r in rows:
+        if r.get("metric") and r["metric"]["name"] not in names.setdefault(r["task"], []):
+            names[r["task"]].append(r["metric"]["name"])
+
+    def key(row: dict[str, Any]) -> tuple:
+        m = row.get("metric")
+        if not m or m["value"] is None:
+            return (tasks.index(row["task"]), 2, 0, 0.0)
+        value = -m["value"] if m["higher_is_better"] else m["value"]
+        # scored on its training data (nothing held out): flattered, so after the runs scored on held-out data
+        return (tasks.index(row["task"]), int(m["part"] == "train"), names[row["task"]].index(m["name"]), value)
+    return sorted(rows, key=key)          # stable: runs of one key keep their order (oldest first)
 
 
 def format_runs(rows: list[dict[str, Any]]) -> str:
-    """The rows of :func:`list_runs` as aligned columns: run, task, epochs, state."""
-    table = [("run", "task", "epochs", "state")] + [
-        (r["run"], r["task"] or "?", "" if r["epochs"] is None else str(r["epochs"]), r["state"]) for r in rows]
-    widths = [max(len(line[k]) for line in table) for k in range(3)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(line[:3], widths)), line[3]]).rstrip()
+    """The rows of :func:`list_runs` as aligned columns: run, task, epochs, metric (its name and value as the
+    run's report rounds it: ``MASE 0.8123``; blank where the run has none), state."""
+    table = [("run", "task", "epochs", "metric", "state")] + [
+        (r["run"], r["task"] or "?", "" if r["epochs"] is None else str(r["epochs"]),
+         r["metric"]["shown"] if r.get("metric") else "", r["state"]) for r in rows]
+    widths = [max(len(line[k]) for line in table) for k in range(4)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(line[:4], widths)), line[4]]).rstrip()
                      for line in table)

@@ -51,7 +51,8 @@ class Client:
         return self._call("GET", "/health")
 
     def models(self) -> list[dict[str, Any]]:
-        """What each served model is: ``name``, ``task``, ``engine``, its columns or classes, ..."""
+        """What each served model is: ``name``, ``task``, ``engine``, its columns or classes, its headline
+        metric from metrics.json (``metric``: ``{name, value, part, higher_is_better, shown}``, or None), ..."""
         answer = self._call("GET", "/models")
         if not isinstance(answer.get("models"), list):
             raise LstmkitError(f"GET {self.url}/models answered {_snippet(answer)}, no list of models", _NOT_LSTMKIT)

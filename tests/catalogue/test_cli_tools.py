@@ -217,6 +217,7 @@ CASES = [
     (["doctor", "{d}/failed_run"], 2, "has no doctor.json: its training failed in epoch 2: RuntimeError: boom"),
     (["list", "{d}/nope"], 2, "runs folder not found"),
     (["list", "{d}/a_file"], 2, "runs folder is a file, not a folder"),
+    (["list", "{d}", "--sort", "best"], 2, "--sort must be name or metric, got 'best'"),
     # an interrupted run without a report was "trained with the doctor off" (train again without --no-doctor)
     (["doctor", "{d}/interrupted_run"], 2, "its training was interrupted"),
     (["doctor", "{d}/int8_run"], 2, "is an int8 run"),

@@ -32,6 +32,7 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
 from lstmkit.estimator_params import caller_warnings
+from lstmkit.run_metric import headline_of
 from lstmkit.runs import read_meta
 
 __all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "json_problem", "UPLOAD_TYPES",
@@ -84,6 +85,13 @@ def _named(run) -> tuple[str, Path]:
     return (path.name or path.resolve().name), path
 
 
+def _metric(run: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's headline metric from its ``metrics.json`` (:mod:`lstmkit.run_metric`: name, value, part,
+    higher_is_better, shown), for ``/models`` and ``/model``; None where it has none (an export's folder)."""
+    headline = headline_of(run, meta)
+    return None if headline is None else headline.to_dict()
+
+
 class ServedModel:
     """A run served under ``name``: what ``/models/{name}/...`` answers with."""
 
@@ -111,7 +119,8 @@ class ServedModel:
         # concurrent requests answered together (translate: one batched beam search); an int8 run's each
         # alone: dynamic int8 scales a batch's activations together, so one client's answer moved with what
         # another sent beside it (a forecast by 0.2%, a probability by 1e-3)
-        quantization = read_meta(self.run).get("quantization")
+        meta = read_meta(self.run)
+        quantization = meta.get("quantization")
         self.batcher = (RequestBatcher(lambda requests: adapter.answer_many(self.net, requests))
                         if self.typed and hasattr(adapter, "answer_many") and not quantization else None)
         self.upload_types = (tuple(getattr(adapter, "upload_types", UPLOAD_TYPES))
@@ -123,7 +132,7 @@ class ServedModel:
                      "stream_mode": getattr(stream, "mode", None) if stream is not None else None,
                      "quantization": quantization,
                      "fingerprint": getattr(stream, "fingerprint", None) or weights_fingerprint(self.run),
-                     "lstmkit_version": __version__, "limits": limits}
+                     "lstmkit_version": __version__, "limits": limits, "metric": _metric(self.run, meta)}
         if self.upload_types:
             self.info["upload_types"] = list(self.upload_types)
 

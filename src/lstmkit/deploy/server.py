@@ -27,7 +27,9 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
                                  ``{"step": n, ...}``; state
                                  lives as long as the connection; ``{"op": "reset"}``,
                                  ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
-``GET /models/{name}``           what the run is: task, columns, engine, limits, ...
+``GET /models/{name}``           what the run is: task, columns, engine, limits, its headline
+                                 metric from metrics.json (``metric``: name, value, part,
+                                 higher_is_better, shown; null without one), ...
 ``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``
 ``GET /health``                  ``{"status": "ok"}``
 ``GET /docs``                    OpenAPI documentation (``/openapi.json``)

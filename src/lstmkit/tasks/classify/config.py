@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from lstmkit.errors import LstmkitError, opt, worded
-from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, flag, Headline, Pooling, TaskConfig, TrainConfig, TrainParams, check_positive,
+                            check_range, check_types, train_field)
 
 __all__ = ["ClassifyConfig", "ClassifyParams", "TextClassifierParams", "SequenceClassifierParams", "Model", "SERIES_ONLY",
-           "TEXT_ONLY", "NEEDS", "check_given"]
+           "TEXT_ONLY", "NEEDS", "check_given", "headline_metric"]
 
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
@@ -202,3 +202,11 @@ def check_given(given: dict[str, typing.Any], series: bool, settings: dict[str, 
             shown = worded(flag(name), opt(name, given[name]))
             raise LstmkitError(f"{shown} applies with {worded(flag(partner), opt(partner))} only",
                                f"drop {shown} (or add {worded(flag(partner), opt(partner))})")
+
+
+def headline_metric(metrics: dict[str, Any], config: dict[str, Any]) -> Headline | None:
+    """The accuracy of the part the run's report scores last and best: test, else validation, else training
+    (a run with nothing held out), rounded as its report rounds it (``.4f``): ``lstmkit list``'s and ``/models``'."""
+    part = next((p for p in ("test", "val", "train") if p in metrics), None)
+    return None if part is None else Headline.read(metrics[part], "accuracy", "accuracy", ".4f", part,
+                                                   higher_is_better=True)

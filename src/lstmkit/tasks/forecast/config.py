@@ -7,13 +7,13 @@ fields at once stay with the estimator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from lstmkit.config import (Encoder, TaskConfig, TrainConfig, TrainParams, check_non_negative, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, Headline, TaskConfig, TrainConfig, TrainParams, check_non_negative,
+                            check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["ForecastConfig", "ForecastParams", "check_given"]
+__all__ = ["ForecastConfig", "ForecastParams", "check_given", "headline_metric"]
 
 
 @dataclass
@@ -194,3 +194,11 @@ def check_given(given: dict, settings: dict) -> None:
         raise LstmkitError(f"{opt(frac, given[frac])} does not apply beside {many}: the fractions split one series; "
                            "many series have a validation and a test part of one horizon each",
                            f"drop {opt(frac)}, or give {opt('val_size')} / {opt('test_size')} in points per series")
+
+
+def headline_metric(metrics: dict[str, Any], config: dict[str, Any]) -> Headline | None:
+    """The model's test MASE (its row of ``metrics``, named by the config's ``model``), rounded as the metrics
+    table rounds it (``.4g``): what ``lstmkit list`` shows and the service's ``/models`` names."""
+    rows = metrics.get("metrics")
+    row = rows.get(config.get("model")) if isinstance(rows, dict) and isinstance(config.get("model"), str) else None
+    return Headline.read(row, "MASE", "MASE", ".4g", "test", higher_is_better=False)

@@ -8,13 +8,13 @@ comment as its ``--flag``'s help.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from lstmkit.config import (Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive, check_range,
-                            check_types, train_field)
+from lstmkit.config import (Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams, check_positive,
+                            check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt
 
-__all__ = ["LMConfig", "LMParams", "LEVELS"]
+__all__ = ["LMConfig", "LMParams", "LEVELS", "headline_metric"]
 
 Level = Literal["char", "word", "bpe"]
 LEVELS = get_args(Level)
@@ -90,3 +90,9 @@ class LMParams(TrainParams, EncoderParams, total=False):
     text_column: str | None
     init_from: str | None
     max_tokens: int | None
+
+
+def headline_metric(metrics: dict[str, Any], config: dict[str, Any]) -> Headline | None:
+    """The validation perplexity per token, rounded as the run's report rounds it (``.3f``): ``lstmkit list``'s
+    metric column and ``/models``'."""
+    return Headline.read(metrics.get("val"), "perplexity", "perplexity", ".3f", "val", higher_is_better=False)

@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, TrainParams, check_non_negative,
-                            check_positive, check_range, check_types, train_field)
+from lstmkit.config import (Attention, flag, Encoder, Headline, Pooling, TaskConfig, TrainConfig, TrainParams,
+                            check_non_negative, check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt, worded
 
 __all__ = ["SpeechConfig", "SpeechParams", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given",
-           "check_hop"]
+           "check_hop", "headline_metric"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
@@ -172,3 +172,13 @@ def check_given(given: dict, settings: dict) -> None:
             shown = worded(flag(name), opt(name, given[name]))
             needed = worded(flag(partner), opt(partner)) if value is None else opt(partner, value)
             raise LstmkitError(f"{shown} applies with {needed} only", f"drop {shown} (or add {needed})")
+
+
+def headline_metric(metrics: dict[str, Any], config: dict[str, Any]) -> Headline | None:
+    """The validation WER of a recogniser (ctc, seq2seq), the accuracy of a classifier (``classify``), of the
+    decoding the model transcribes with (``val_beam`` where ``beam`` is above 1, else ``val``), rounded as
+    the run's report rounds them (``.4f``)."""
+    part = "val_beam" if "val_beam" in metrics else "val"
+    if config.get("mode") == "classify":
+        return Headline.read(metrics.get(part), "accuracy", "accuracy", ".4f", part, higher_is_better=True)
+    return Headline.read(metrics.get(part), "wer", "WER", ".4f", part, higher_is_better=False)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from lstmkit.config import (Attention, Encoder, EncoderParams, TaskConfig, TrainConfig, TrainParams, check_positive,
-                            check_range, check_types, train_field)
+from lstmkit.config import (Attention, Encoder, EncoderParams, Headline, TaskConfig, TrainConfig, TrainParams,
+                            check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["TranslateConfig", "TranslateParams", "check_given"]
+__all__ = ["TranslateConfig", "TranslateParams", "check_given", "headline_metric"]
 
 _SMALLEST_VOCAB = 5           # a side's vocabulary: <pad> <unk> <bos> <eos> and one token
 
@@ -112,3 +112,10 @@ def check_given(given: dict, settings: dict) -> None:
         raise LstmkitError(f"{shown} applies to {which}, not {worded(attention, opt('attention', attention))}: "
                            f"{FEED_FIXED[attention]}",
                            f"drop {shown} (or use {opt('attention', 'general')})")
+
+
+def headline_metric(metrics: dict[str, Any], config: dict[str, Any]) -> Headline | None:
+    """The validation BLEU of the decoding the model translates with: the beam search's (``val_beam``) where
+    ``beam`` is above 1, else greedy's (``val``), rounded as the run's report rounds it (``.2f``)."""
+    part = "val_beam" if "val_beam" in metrics else "val"
+    return Headline.read(metrics.get(part), "bleu", "BLEU", ".2f", part, higher_is_better=True)

@@ -1,0 +1,210 @@
+"""Each run's headline metric, read from its metrics.json by its room's ``config.headline_metric``: the metric
+column of ``lstmkit list`` (and ``--sort metric``), its ``--json`` and the service's ``/models`` and ``/model``.
+Runs of every task written by hand (metrics.json as each task writes it), one real tiny classifier run, an
+interrupted one and runs whose metrics.json is missing, corrupt or another program's."""
+import json
+import math
+import warnings
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+from lstmkit.run_list import format_runs, list_runs, sort_by_metric
+from lstmkit.run_metric import headline_of
+from lstmkit.runs import FORMAT_VERSION, META_FILE
+from lstmkit.version import __version__
+from serve_helpers import tiny_text_classifier
+
+
+def _forecast(mase):
+    row = {"MAE": 0.5, "RMSE": 0.7, "MAPE": 3.0, "sMAPE": 2.9, "MASE": mase}
+    return {"horizon": 4, "metrics": {"lstm": row, "naive": {**row, "MASE": 1.0}, "seasonal_naive": row}}
+
+
+def _speech_ctc(wer, beam_wer=None):
+    val = {"n": 8, "wer": wer, "cer": wer / 3, "sentence_accuracy": 0.25, "beam": 1}
+    return {"val": val, **({"val_beam": {**val, "wer": beam_wer, "beam": 4}} if beam_wer is not None else {})}
+
+
+def _translate(bleu, beam_bleu):
+    val = {"bleu": bleu, "chrf": 40.0, "sentences": 10, "sentences_per_second": 50.0, "beam": 1,
+           "bleu_signature": "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.4.0",
+           "chrf_signature": "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.4.0"}
+    return {"val": val, "val_beam": {**val, "bleu": beam_bleu, "beam": 5}}
+
+
+def _run(folder: Path, task: str, status: str = "finished", metrics=None, config=None, epochs: int = 3) -> Path:
+    """A run folder: lstmkit.json with the fields the readers read, and ``metrics`` as metrics.json (a str: the
+    file's text as it is)."""
+    folder.mkdir(parents=True)
+    meta = {"format_version": FORMAT_VERSION, "task": task, "lstmkit_version": __version__, "status": status,
+            "config": {"model": "lstm", **(config or {})}, "training": {"epochs_run": epochs}}
+    (folder / META_FILE).write_text(json.dumps(meta))
+    if metrics is not None:
+        (folder / "metrics.json").write_text(metrics if isinstance(metrics, str) else json.dumps(metrics))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("metric") / "runs"
+    with warnings.catch_warnings():                  # its validation texts are training texts too: said, and known
+        warnings.simplefilter("ignore", UserWarning)
+        real = tiny_text_classifier(root).run_dir_                      # classify-<stamp>: a real, tiny run
+    _run(root / "classify-20260101-000000", "classify", metrics={"val": {"accuracy": 0.25, "n": 4},
+                                                                 "test": {"accuracy": 0.875, "n": 8}})
+    _run(root / "classify-20260101-000001", "classify", metrics={"train": {"accuracy": 1.0, "n": 8}})  # none held out
+    _run(root / "forecast-20260101-000001", "forecast", metrics=_forecast(0.93214))
+    _run(root / "forecast-20260101-000002", "forecast", metrics=_forecast(0.51237))
+    _run(root / "forecast-20260101-000003", "forecast", metrics=_forecast(None))      # MASE NaN, written null
+    # interrupted while a former fit's metrics.json was still in its folder: not this run's metric
+    _run(root / "forecast-20260101-000004", "forecast", status="interrupted", metrics=_forecast(0.1))
+    _run(root / "forecast-20260101-000005", "forecast")                                 # finished, no metrics.json
+    _run(root / "forecast-20260101-000006", "forecast", metrics="{not json")           # corrupt
+    _run(root / "forecast-20260101-000007", "forecast", metrics={"score": 0.2})        # another program's
+    _run(root / "forecast-20260101-000008", "forecast", metrics=[1, 2])                # not a JSON object
+    _run(root / "lm-20260101-000000", "lm", metrics={"val": {"perplexity": 10.3628985, "cross_entropy": 2.338,
+                                                              "tokens": 11, "lines": 1, "unk_rate": 0.0, "level": "char"}})
+    _run(root / "speech-20260101-000000", "speech", metrics=_speech_ctc(0.41234, beam_wer=0.35551))
+    _run(root / "speech-20260101-000001", "speech", metrics={"val": {"accuracy": 0.8, "n": 10}},
+         config={"mode": "classify"})
+    _run(root / "speech-20260101-000002", "speech", metrics=_speech_ctc(0.30001))
+    _run(root / "translate-20260101-000000", "translate", metrics=_translate(12.3456, 14.5678))
+    return root, real
+
+
+def _rows(root):
+    return {Path(r["run"]).name: r for r in list_runs(root)}
+
+
+def test_each_finished_run_shows_its_tasks_headline_metric_from_its_metrics_json(runs):
+    root, real = runs
+    rows = _rows(root)
+    said = json.loads((real / "metrics.json").read_text())["val"]["accuracy"]
+    assert rows[real.name]["metric"] == {"name": "accuracy", "value": said, "part": "val", "higher_is_better": True,
+                                         "shown": f"accuracy {said:.4f}"}
+    assert rows["classify-20260101-000000"]["metric"]["value"] == 0.875          # the test part, not validation
+    # nothing held out: the accuracy on the data it trained on, said so
+    assert rows["classify-20260101-000001"]["metric"]["shown"] == "accuracy 1.0000 (train)"
+    assert [(n, rows[n]["metric"]["shown"], rows[n]["metric"]["part"]) for n in (
+        "forecast-20260101-000001", "forecast-20260101-000003", "lm-20260101-000000", "speech-20260101-000000",
+        "speech-20260101-000001", "translate-20260101-000000")] == [
+        ("forecast-20260101-000001", "MASE 0.9321", "test"),
+        ("forecast-20260101-000003", "MASE n/a", "test"),             # undefined: as the metrics table says it
+        ("lm-20260101-000000", "perplexity 10.363", "val"),
+        ("speech-20260101-000000", "WER 0.3555", "val_beam"),         # the beam search the model transcribes with
+        ("speech-20260101-000001", "accuracy 0.8000", "val"),         # a spoken-word classifier
+        ("translate-20260101-000000", "BLEU 14.57", "val_beam")]
+    assert rows["forecast-20260101-000003"]["metric"]["value"] is None
+    assert [rows[n]["metric"]["higher_is_better"] for n in ("forecast-20260101-000001", "lm-20260101-000000",
+                                                            "speech-20260101-000000", "translate-20260101-000000")] \
+        == [False, False, False, True]
+
+
+def test_the_value_shown_is_the_one_the_runs_own_report_prints(runs):
+    from lstmkit.tasks.forecast.metrics import format_table
+    from lstmkit.tasks.lm.cli import _format as lm_report
+    from lstmkit.tasks.speech.metrics import format_recognition
+    from lstmkit.tasks.translate.cli import _format as translate_report
+    from lstmkit.train.metrics import format_report
+    root, real = runs
+    rows = _rows(root)
+
+    def number(name):
+        return rows[name]["metric"]["shown"].split()[-1]
+
+    def metrics(name):
+        return json.loads((root / name / "metrics.json").read_text())
+
+    assert f"accuracy {number(real.name)}" in format_report(metrics(real.name)["val"])
+    table = format_table(metrics("forecast-20260101-000001")["metrics"]).splitlines()
+    assert table[1].split()[0] == "lstm" and table[1].split()[-1] == number("forecast-20260101-000001")
+    assert f"perplexity {number('lm-20260101-000000')} " in lm_report("validation", metrics("lm-20260101-000000")["val"])
+    assert f"WER {number('speech-20260101-000000')} " in format_recognition(metrics("speech-20260101-000000")["val_beam"])
+    assert f"BLEU {number('translate-20260101-000000')} " in translate_report(
+        "validation", metrics("translate-20260101-000000")["val_beam"])
+
+
+@pytest.mark.parametrize("name", ["forecast-20260101-000004", "forecast-20260101-000005", "forecast-20260101-000006",
+                                  "forecast-20260101-000007", "forecast-20260101-000008"],
+                         ids=["interrupted", "none", "corrupt", "foreign", "not-an-object"])
+def test_a_run_without_metrics_of_its_own_shows_a_blank_not_a_zero_nor_an_error(runs, name):
+    root, _ = runs
+    row = _rows(root)[name]
+    assert row["metric"] is None and row["state"] in ("finished", "interrupted")
+    line = next(line for line in format_runs(list_runs(root)).splitlines() if line.startswith(str(root / name)))
+    epochs = ["3"] if row["state"] == "finished" else []            # an interrupted run without a checkpoint: none
+    assert line.split()[1:] == ["forecast", *epochs, row["state"]]
+
+
+def test_the_table_has_a_metric_column_and_fits_80_columns_for_runs_named_as_train_names_them(runs, monkeypatch):
+    root, real = runs
+    monkeypatch.chdir(root.parent)
+    lines = format_runs(list_runs(Path("runs"))).splitlines()
+    assert lines[0].split() == ["run", "task", "epochs", "metric", "state"]
+    start = lines[0].index("metric")
+    line = next(line for line in lines if line.startswith("runs/translate-"))
+    assert line[start:].split("  ")[0] == "BLEU 14.57"
+    # a finished run of each task, the longest task name beside the longest metric (perplexity 10.363): within 80
+    # (a classifier scored on its training data, "accuracy 1.0000 (train)", widens the column by 4)
+    held_out = [r for r in list_runs(Path("runs")) if not (r["metric"] and r["metric"]["part"] == "train")]
+    lines = format_runs(held_out).splitlines()
+    assert max(len(line) for line in lines if line.endswith("finished")) <= 80, "\n".join(lines)
+
+
+def test_sort_by_metric_puts_each_tasks_best_run_first_and_the_runs_without_one_last(runs):
+    root, real = runs
+    names = [Path(r["run"]).name for r in sort_by_metric(list_runs(root))]
+    real_accuracy = json.loads((real / "metrics.json").read_text())["val"]["accuracy"]
+    classify = [n for _, n in sorted([(-0.875, "classify-20260101-000000"), (-real_accuracy, real.name)])]
+    assert names == [
+        *classify,                                                        # higher accuracy first
+        "classify-20260101-000001",                                       # then one scored on its training data
+        "forecast-20260101-000002", "forecast-20260101-000001",          # lower MASE first
+        "forecast-20260101-000003", "forecast-20260101-000004", "forecast-20260101-000005",   # then the rest, in
+        "forecast-20260101-000006", "forecast-20260101-000007", "forecast-20260101-000008",   # their order
+        "lm-20260101-000000",
+        "speech-20260101-000002", "speech-20260101-000000",              # WER lower first: 0.3000, 0.3555
+        "speech-20260101-000001",                                         # its spoken-word classifier apart
+        "translate-20260101-000000"]
+
+
+def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(runs, capsys):
+    root, _ = runs
+    code, out, err = run_cli(["list", root, "--sort", "metric", "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert all(set(r) == {"run", "task", "status", "state", "epochs", "written", "metric"} for r in rows)
+    forecasts = [(Path(r["run"]).name, r["metric"] and r["metric"]["value"]) for r in rows if r["task"] == "forecast"]
+    assert forecasts[:2] == [("forecast-20260101-000002", 0.51237), ("forecast-20260101-000001", 0.93214)]
+    code, out, err = run_cli(["list", root, "--sort", "metric"], capsys)
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == [r["run"] for r in rows]
+    code, _, err = run_cli(["list", root, "--sort", "mase"], capsys)
+    assert_user_error(code, err, "--sort must be name or metric, got 'mase'", "--sort metric")
+
+
+def test_headline_of_reads_a_run_folder_alone(runs):
+    root, real = runs
+    assert headline_of(real).text.startswith("accuracy ")
+    assert headline_of(root / "forecast-20260101-000006") is None      # corrupt metrics.json: no error
+    assert headline_of(root / "nowhere") is None
+
+
+def test_models_and_model_name_each_runs_headline_metric(runs):
+    pytest.importorskip("fastapi")
+    from asgi_client import Client, strict_json
+    from lstmkit.deploy.server import create_app
+    _, real = runs
+    want = headline_of(real).to_dict()
+    assert not math.isnan(want["value"])
+    client = Client(create_app({"reviews": real}, engine="torch"))
+    try:
+        status, raw = client.request("GET", "/models")
+        assert status == 200 and [(m["name"], m["metric"]) for m in strict_json(raw)["models"]] == [("reviews", want)]
+        status, raw = client.request("GET", "/model")
+        assert status == 200 and strict_json(raw)["metric"] == want
+        status, raw = client.request("GET", "/models/reviews")
+        assert status == 200 and strict_json(raw)["metric"] == want
+    finally:
+        client.close()
