@@ -53,8 +53,9 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
-# the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
-METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
+# the tables beside metrics.json (a forecast's rows per series and per target, and the test forecasts they were
+# scored from), written by every save that writes it
+METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv", "test_forecasts.csv")
 # the tables metrics.json was scored from, which a save elsewhere carries over from the run the model was fitted
 # into or loaded from: the forecast's and a translator's validation sentences (line, bleu, source, reference, translation)
 BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
