@@ -763,7 +763,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if kept is not None:
             for name in METRIC_TABLES:
                 if kept.get(name) is not None:
-                    atomic_write(path / name, partial(kept[name].to_csv, index=False))
+                    atomic_write(path / name, partial(self._write_table, name, kept[name]))
                 else:                                        # a table an earlier fit into this folder wrote
                     (path / name).unlink(missing_ok=True)
             return
@@ -771,6 +771,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         for name in BESIDE_METRICS if source is not None else ():
             if (source / name).is_file() and (source / name).resolve() != (path / name).resolve():
                 atomic_write(path / name, partial(shutil.copyfile, source / name))
+
+    def _write_table(self, name: str, table, tmp) -> None:
+        """Write the table ``name`` of :data:`METRIC_TABLES` (a DataFrame) to the temporary file ``tmp``."""
+        table.to_csv(tmp, index=False)
 
     @classmethod
     def load(cls, path: str | Path) -> Self:

@@ -165,3 +165,23 @@ def test_a_run_saved_elsewhere_keeps_its_test_forecasts(single, tmp_path):
     _, run, _ = single
     copy = Forecaster.load(run).save(tmp_path / "copy")
     assert (copy / "test_forecasts.csv").read_bytes() == (run / "test_forecasts.csv").read_bytes()
+
+
+@pytest.mark.parametrize("change", [{}, {"id": ["a,b", 'say "x"', "c"]}, {"id": [1, 2, 3]},
+                                    {"origin": pd.date_range("2024-03-30 22:00", periods=3, freq="h", tz="Europe/Berlin")},
+                                    {"date": pd.to_datetime(["2024-01-01 00:00:00.5"] * 3)},
+                                    {"actual": [1e-05, np.nan, -0.0]}],
+                         ids=["plain", "quoted", "numbers", "zoned", "fractions", "floats"])
+def test_the_file_is_written_as_pandas_writes_it(change, tmp_path):
+    """pyarrow's writer (ten times pandas' speed on a million rows) reads back as pandas' to_csv, its
+    dates and hours spelled alike."""
+    from lstmkit.tasks.forecast.forecast_table import write_csv
+    table = pd.DataFrame({"id": ["s0", "s0", "s1"], "origin": pd.date_range("2024-01-01 09:00", periods=3, freq="h"),
+                          "step": [1, 2, 1], "date": pd.date_range("2024-01-02", periods=3, freq="D"),
+                          "actual": [1.5, 0.30000000000000004, 2e20]}).assign(**change)
+    write_csv(table, tmp_path / "fast.csv")
+    table.to_csv(tmp_path / "pandas.csv", index=False)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "fast.csv"), pd.read_csv(tmp_path / "pandas.csv"))
+    # the same text, up to a small float's spelling (0.00001) and quotes around every text of a column that needs them
+    if "actual" not in change and "a,b" not in change.get("id", []):
+        assert (tmp_path / "fast.csv").read_text() == (tmp_path / "pandas.csv").read_text()

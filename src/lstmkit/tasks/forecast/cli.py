@@ -197,7 +197,9 @@ def _write_forecasts(table, out: Path) -> None:
         return
     from lstmkit.files import atomic_write
     from lstmkit.table_out import TABLE_WRITERS
-    atomic_write(out, lambda tmp: TABLE_WRITERS[out.suffix.lower()](table, tmp))
+    from lstmkit.tasks.forecast.forecast_table import write_csv
+    write = write_csv if out.suffix.lower() == ".csv" else TABLE_WRITERS[out.suffix.lower()]   # as train's file
+    atomic_write(out, lambda tmp: write(table, tmp))
     typer.echo(f"wrote {len(table):,} test forecasts to {out}", err=True)
 
 
