@@ -168,7 +168,8 @@ def test_a_run_saved_elsewhere_keeps_its_test_forecasts(single, tmp_path):
 
 
 @pytest.mark.parametrize("change", [{}, {"id": ["a,b", 'say "x"', "c"]}, {"id": [1, 2, 3]},
-                                    {"origin": pd.date_range("2024-03-30 22:00", periods=3, freq="h", tz="Europe/Berlin")},
+                                    {"origin": pd.date_range("2024-03-30 22:00", periods=3, freq="h",
+                                                             tz="Europe/Berlin")},
                                     {"date": pd.to_datetime(["2024-01-01 00:00:00.5"] * 3)},
                                     {"actual": [1e-05, np.nan, -0.0]}],
                          ids=["plain", "quoted", "numbers", "zoned", "fractions", "floats"])
