@@ -57,9 +57,10 @@ VOCAB_FILE = "vocab.json"             # the text tasks' vocabularies (classify, 
 HASHED_FILES = (WEIGHTS_FILE, VOCAB_FILE)     # recorded in lstmkit.json whenever it is written
 # the files training, export and inspect keep in a run folder, and its sub-folders: a command's
 # --out never replaces them
-RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv", "doctor.json",
-                       "vocab.json", "val_translations.tsv", "gates.json", "onnx.json", "model.onnx", "encoder.onnx",
-                       "decoder.onnx", "export_report.json", "update.json"})
+RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv",
+                       "metrics_per_target.csv", "test_forecasts.csv", "doctor.json", "vocab.json",
+                       "val_translations.tsv", "gates.json", "onnx.json", "model.onnx", "encoder.onnx", "decoder.onnx",
+                       "export_report.json", "update.json"})
 RUN_FOLDERS = ("checkpoints", "plots", "tb", "backtest")
 ONNX_REPORT = "onnx.json"
 SOURCE_KEY = "source_run"             # an ``export onnx --out`` report's: the run folder the graphs came from

@@ -490,6 +490,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "predict", "--data", "{d}/sine.csv"], 2, "missing option"),
     (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
     (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
+    # evaluate --out: the test forecasts' file, refused before any work where it cannot be written
+    (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/sine.csv", "--out", "{d}/run"], 2, "it is a folder"),
+    (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/sine.csv", "--out", "{d}/run/test_forecasts.csv"], 2,
+     "would replace the run's own test_forecasts.csv"),
+    (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/sine.csv", "--out", "{d}/f.pdf"], 2,
+     "cannot write a table as '.pdf'"),
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     # backtest --config: its values' refusals said '— pass --lookback 1 or more', a flag backtest does not have,
     # and an unknown key 'Forecaster has no parameter', naming no file

@@ -53,8 +53,9 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
-# the tables beside metrics.json (a forecast's rows per series and per target), written by every save that writes it
-METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv")
+# the tables beside metrics.json (a forecast's rows per series and per target, and the test forecasts they were
+# scored from), written by every save that writes it
+METRIC_TABLES = ("metrics_per_series.csv", "metrics_per_target.csv", "test_forecasts.csv")
 # the tables metrics.json was scored from, which a save elsewhere carries over from the run the model was fitted
 # into or loaded from: the forecast's and a translator's validation sentences (line, bleu, source, reference, translation)
 BESIDE_METRICS = (*METRIC_TABLES, "val_translations.tsv")
@@ -762,7 +763,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if kept is not None:
             for name in METRIC_TABLES:
                 if kept.get(name) is not None:
-                    atomic_write(path / name, partial(kept[name].to_csv, index=False))
+                    atomic_write(path / name, partial(self._write_table, name, kept[name]))
                 else:                                        # a table an earlier fit into this folder wrote
                     (path / name).unlink(missing_ok=True)
             return
@@ -770,6 +771,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         for name in BESIDE_METRICS if source is not None else ():
             if (source / name).is_file() and (source / name).resolve() != (path / name).resolve():
                 atomic_write(path / name, partial(shutil.copyfile, source / name))
+
+    def _write_table(self, name: str, table, tmp) -> None:
+        """Write the table ``name`` of :data:`METRIC_TABLES` (a DataFrame) to the temporary file ``tmp``."""
+        table.to_csv(tmp, index=False)
 
     @classmethod
     def load(cls, path: str | Path) -> Self:

@@ -157,18 +157,50 @@ def _scored_on(m: dict) -> str:
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Series to evaluate on (its test part; any file train reads)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+             out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
+                                                           "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
+                                                           "or .xlsx)."),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
+    from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS
+    _check_file_out(out)
     est = Forecaster.load(run).set_params(progress=progress)
+    kept = {TEST_FORECASTS: None} if out is not None else None
     with public_call():
-        scored = est._evaluated(str(data))       # a warning names this line (callers_level): printed as one
+        scored = est._evaluated(str(data), kept)     # a warning names this line (callers_level): printed as one
+    if out is not None:
+        _write_forecasts(kept[TEST_FORECASTS], out)
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(scored["metrics"], indent=2))
     else:
         say_test_metrics(est, scored)
+
+
+def _check_file_out(out: Path | None) -> None:
+    """Before any work: an ``--out`` a table cannot be written as, a run's own file, or a folder (the
+    table computed and then refused at the rename)."""
+    check_table_out(out)
+    from lstmkit.files import is_stream
+    if out is not None and not is_stream(out) and out.is_dir():
+        raise LstmkitError(f"cannot write {out}: it is a folder", f"name a file that is not a folder, e.g. "
+                           f"{out / 'test_forecasts.csv'}, or move {out} aside")
+
+
+def _write_forecasts(table, out: Path) -> None:
+    """``evaluate --out``: the test forecasts' table written atomically (temp file, then rename), said on
+    standard error (standard output holds the metrics, JSON with --json)."""
+    if table is None:
+        typer.echo(f"no test windows (test_size 0): nothing written to {out}", err=True)
+        return
+    from lstmkit.files import atomic_write
+    from lstmkit.table_out import TABLE_WRITERS
+    from lstmkit.tasks.forecast.forecast_table import write_csv
+    write = write_csv if out.suffix.lower() == ".csv" else TABLE_WRITERS[out.suffix.lower()]   # as train's file
+    atomic_write(out, lambda tmp: write(table, tmp))
+    typer.echo(f"wrote {len(table):,} test forecasts to {out}", err=True)
 
 
 def _say_blend(est, metrics: dict) -> None:

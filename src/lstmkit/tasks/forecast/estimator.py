@@ -282,17 +282,18 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 return record["metrics"]
             return record.get("per_target") or {self.config_.target[0]: record["metrics"]}
 
-    def _evaluated(self, data) -> dict[str, Any]:
+    def _evaluated(self, data, kept: dict | None = None) -> dict[str, Any]:
         """:meth:`evaluate`'s whole record, as ``metrics.json`` keeps it: the metrics and what they
         were scored on (``test_points``, ``series``, ``horizon``, ``season``), which the CLI's table says.
-        Its warnings name the user's line (the CLI's own, which prints them as ``warning: ...``)."""
+        Its warnings name the user's line (the CLI's own, which prints them as ``warning: ...``). ``kept``:
+        :func:`~lstmkit.tasks.forecast.evaluation.panel_metrics`' (``evaluate --out``: the test forecasts' table)."""
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_), split=True)
         # series the run never learned, scored in the means: said, as predict says them
         say_rough(panel, self.config_.lookback, self.series_ids_)
         test, arrays = split_panel(panel, self.config_)["test"], self._panel_arrays(panel, split=True)
         self._say_windows_far_outside(arrays, *test)
-        return panel_metrics(self, panel, arrays, test, progress=self._progress)[0]
+        return panel_metrics(self, panel, arrays, test, kept=kept, progress=self._progress)[0]
 
     def score(self, data, y=None) -> float:
         """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of

@@ -20,7 +20,8 @@ import pandas as pd
 from lstmkit.errors import callers_level, first_of, opt, warnings_caught
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, say_zeros_left_out
+from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, forecast_table
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics, mape_points, mase_scale, say_zeros_left_out
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 from lstmkit.train.progress import track
@@ -35,7 +36,8 @@ def panel_metrics(est, panel, arrays, test, kept: dict | None = None,
     """``(metrics.json's record, the per-series table)`` of the test windows ``test`` (rows, series);
     ``kept`` (a dict) is given the windows' forecasts (``kept["test_params"]``) for :func:`panel_plots`
     and, of several targets, each series' metrics of each target (``kept["per_target"]``, the run's
-    ``metrics_per_target.csv``);
+    ``metrics_per_target.csv``); a ``kept`` holding the key :data:`TEST_FORECASTS` is given there the table of
+    every forecast the rows were scored from (:func:`~lstmkit.tasks.forecast.forecast_table.forecast_table`);
     the series scored show as ``progress`` says."""
     cfg = est.config_
     rows, series = test
@@ -190,7 +192,9 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
     units, each target on its own observed points; with the model's parameters, the actual values and the
     bounds at the observed cells ``[c, 1]`` and each cell's target ``[c]``
-    (``kept``: given every window's parameters, as ``kept["test_params"]``). The series scored show as
+    (``kept``: given every window's parameters, as ``kept["test_params"]``, and where it holds the key
+    :data:`TEST_FORECASTS` the table of every forecast scored, made here from what the scoring made, no
+    second pass over the model). The series scored show as
     ``progress`` says (:func:`lstmkit.train.progress.track`: 30,000 series are half a minute).
     ``by_target`` (a list) is given each target's own per-series rows too, its name under ``"target"``.
     ``forecasts()``: the parameters of ``windows`` (:meth:`_forecast_windows`'), when a fit makes them once."""
@@ -201,6 +205,7 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
     if kept is not None:
         kept["test_params"] = params
     limits = est._window_limits(panel, series)
+    table = kept is not None and TEST_FORECASTS in kept     # the forecasts' file asked for: every row's kept
     point = est._point(params, limits)                                      # [n, H, T], within the bounds
     H, L, T = cfg.horizon, cfg.lookback, len(cfg.target)
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
@@ -210,6 +215,8 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
     observed = np.isfinite(y_true)
     s_all = series.numpy()
     records = []
+    made: dict[str, np.ndarray] = {}                      # each model's forecasts of every window, for the file
+    scales = np.full((len(panel.ids), T), np.nan)        # each series' MASE scale, for the file
     order = np.argsort(s_all, kind="stable")             # each series' windows in their order, found at once
     scored, firsts = np.unique(s_all[order], return_index=True)
     for s, sel in track(zip(scored, np.split(order, firsts[1:])), len(scored), "scoring", progress, unit="series"):
@@ -233,6 +240,10 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
         preds = {name: clip_values(p, limits.take(sel)) for name, p in preds.items()}
         actual, seen = y_true[sel].reshape(-1, T), observed[sel].reshape(-1, T)   # [k, T], NaN: a gap
         train = panel.actual(np.arange(r.start, r.stop)[:max(n_train, 2)])       # the MASE scale's: observed
+        if table:
+            for name, p in preds.items():
+                made.setdefault(name, np.full(point.shape, np.nan))[sel] = p
+            scales[s] = mase_scale(train, est.season_)
         divided = mape_points(np.where(seen, actual, 0.0), axis=0)                # the points MAPE divides by
         for name, p in preds.items():
             m = forecast_metrics(actual, p.reshape(-1, T), train, season=est.season_)
@@ -243,6 +254,10 @@ def _scores(est, panel, arrays, windows, ets: bool, kept: dict | None = None,
                                   **forecast_metrics(actual[:, j], p.reshape(-1, T)[:, j], train[:, j],
                                                      season=est.season_),
                                   "points": int(seen[:, j].sum()), "MAPE_points": int(divided[:, j].sum())})
+    if table:
+        kept[TEST_FORECASTS] = forecast_table(est, panel, rows.numpy(), s_all, y_true, made,
+                                              None if est.output_.kind == "point" else est._quantiles(params, limits),
+                                              scales)
     # the probabilistic metrics pool the observed cells [c, 1], ``target`` naming each one's target
     within = [np.broadcast_to(b[:, None], y_true.shape)[observed][:, None] for b in limits]
     target = np.broadcast_to(np.arange(T), observed.shape)[observed]
