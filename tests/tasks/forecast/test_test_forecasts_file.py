@@ -167,6 +167,26 @@ def test_a_run_saved_elsewhere_keeps_its_test_forecasts(single, tmp_path):
     assert (copy / "test_forecasts.csv").read_bytes() == (run / "test_forecasts.csv").read_bytes()
 
 
+def test_test_forecasts_past_the_most_rows_are_left_out_with_a_warning_naming_how_to_write_them(single, tmp_path,
+                                                                                                  monkeypatch):
+    """A fit keeps the table only up to MOST_ROWS rows (windows x steps x targets): at most, as many as
+    the one-series run wrote, it is written; one fewer, it is not, and the warning names the rows and
+    the command that writes them."""
+    import lstmkit.tasks.forecast.forecast_table as forecast_table
+    _, run, data = single
+    rows = len(pd.read_csv(run / "test_forecasts.csv"))
+    assert rows == (5 - 3 + 1) * 3          # test_size 5, horizon 3: three windows of three steps
+    monkeypatch.setattr(forecast_table, "MOST_ROWS", rows)
+    at_most = Forecaster(**QUICK).fit(str(data), target="y", time="date", out=tmp_path / "at")
+    assert len(pd.read_csv(at_most.run_dir_ / "test_forecasts.csv")) == rows
+    monkeypatch.setattr(forecast_table, "MOST_ROWS", rows - 1)
+    with pytest.warns(UserWarning, match=r"the test part's forecasts are 9 rows \(3 windows x 3 steps x 1 target\), "
+                                         r"over the 8 the run folder's test_forecasts.csv holds: it is not written — "
+                                         r"Forecaster.test_forecasts\(data\) gives them"):
+        over = Forecaster(**QUICK).fit(str(data), target="y", time="date", out=tmp_path / "over")
+    assert not (over.run_dir_ / "test_forecasts.csv").exists() and (over.run_dir_ / "metrics.json").exists()
+
+
 @pytest.mark.parametrize("change", [{}, {"id": ["a,b", 'say "x"', "c"]}, {"id": [1, 2, 3]},
                                     {"origin": pd.date_range("2024-03-30 22:00", periods=3, freq="h",
                                                              tz="Europe/Berlin")},

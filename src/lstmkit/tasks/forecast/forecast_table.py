@@ -24,15 +24,34 @@ coverage is the share of actual values between two quantile columns, over every 
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
+from lstmkit.errors import callers_level, worded
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone
 
-__all__ = ["forecast_table", "write_csv", "TEST_FORECASTS"]
+__all__ = ["forecast_table", "write_csv", "TEST_FORECASTS", "MOST_ROWS", "keeps_table"]
 
 TEST_FORECASTS = "test_forecasts.csv"       # the run folder's file of the test forecasts
+MOST_ROWS = 2_000_000                       # rows a run folder's test_forecasts.csv holds at most
+
+
+def keeps_table(windows: int, horizon: int, targets: int) -> bool:
+    """Whether a fit keeps the table of its ``windows`` test windows (``horizon`` steps, ``targets``
+    targets) for its run folder: at most :data:`MOST_ROWS` rows, else one warning saying how to write
+    them. A long series cut by fractions forecast 720 steps ahead has some 14 million (seven targets),
+    which held over a gigabyte of memory in the fit and wrote as much CSV, on every training."""
+    rows = windows * horizon * targets
+    if rows <= MOST_ROWS:
+        return True
+    warnings.warn(f"the test part's forecasts are {rows:,} rows ({windows:,} windows x {horizon} steps x "
+                  f"{targets} target{'s' if targets > 1 else ''}), over the {MOST_ROWS:,} the run folder's "
+                  f"{TEST_FORECASTS} holds: it is not written — "
+                  + worded("lstmkit forecast evaluate --run RUN --data DATA --out forecasts.parquet writes them",
+                           "Forecaster.test_forecasts(data) gives them"), UserWarning, stacklevel=callers_level())
+    return False
 
 
 def forecast_table(est, panel, rows: np.ndarray, series: np.ndarray, actual: np.ndarray,

@@ -31,7 +31,7 @@ from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, blend_name, 
 from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
-from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, write_csv
+from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
@@ -268,7 +268,9 @@ class PanelPipeline(AheadForecast):
                          min(cfg.train.batch_size, train.n_samples), cfg.train.device,
                          lambda most: f"pass {opt('batch_size', most)} or less, or a shorter {opt('lookback')} "
                                       f"({cfg.lookback})")
-        tables = {TEST_FORECASTS: None}          # panel_metrics puts the test forecasts' table there
+        tables = {}
+        if keeps_table(len(splits["test"][0]), cfg.horizon, len(cfg.target)):
+            tables[TEST_FORECASTS] = None        # panel_metrics puts the test forecasts' table there
         made: dict[str, np.ndarray] = {}
 
         def val_forecasts() -> np.ndarray:
