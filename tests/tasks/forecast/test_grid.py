@@ -8,7 +8,8 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.grid import check_one_step, check_same_step, infer_freq, regularity, uneven_steps
+from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, infer_freq, off_grid, regularity, run_step,
+                                         uneven_steps)
 from lstmkit.tasks.forecast.panel import read_panel
 
 
@@ -166,3 +167,36 @@ def test_a_fitted_runs_step_warnings_name_what_predict_can_do_not_its_training_f
               if "steps unevenly" in m]
     assert "or pass --time none" not in said and "by the run's step 'D'" in said
     assert "which the run's fill (zero) then fills; or retrain the run with --time none" in said
+
+
+def _dates(*days: str) -> np.ndarray:
+    return pd.DatetimeIndex(list(days)).as_unit("ns").to_numpy()
+
+
+WED_FRI = _dates("2024-02-14", "2024-02-15", "2024-02-16")         # Wednesday, Thursday, Friday
+FRI_SUN = _dates("2024-02-16", "2024-02-17", "2024-02-18")         # Friday, Saturday, Sunday
+
+
+def test_off_grid_is_the_first_time_that_is_not_one_step_after_the_one_before():
+    """Business days: Friday then Monday is one step; a Saturday, or Monday after Thursday, is not."""
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-16", "2024-02-19"), "B") is None
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-16", "2024-02-17"), "B") == 3     # the Saturday
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-19"), "B") == 2                  # Friday skipped
+    assert off_grid(_dates("2024-02-17", "2024-02-19", "2024-02-20"), "B") == 0                  # starts on Saturday
+    assert off_grid(FRI_SUN, "D") is None
+    assert off_grid(pd.DatetimeIndex(["2024-02-14", "2024-02-15"]).to_numpy().astype("datetime64[D]"), "B") is None
+
+
+def test_a_history_is_read_at_the_runs_step_only_when_every_judged_series_lies_on_its_grid():
+    """run_step(freq, trained, series): pandas infers 'D' of Wednesday-Friday, three steps of a business-day
+    run; Friday-Sunday is no business-day history. Series of under three times are not judged, and with none
+    judged (or no run frequency, or one pandas cannot lay out) the history keeps its own frequency."""
+    assert run_step("D", "B", [WED_FRI]) == "B"
+    assert run_step("D", "B", [FRI_SUN]) == "D"
+    assert run_step("D", "B", [WED_FRI, FRI_SUN]) == "D"                       # one series off the grid
+    assert run_step("D", "B", [WED_FRI, FRI_SUN[1:]]) == "B"                   # Saturday, Sunday: two times
+    assert run_step("D", "B", [FRI_SUN[1:]]) == "D"                            # none judged
+    assert run_step("D", None, [WED_FRI]) == "D"                               # a run without a frequency
+    assert run_step(None, None, [WED_FRI]) is None
+    assert run_step("D", "no such frequency", [WED_FRI]) == "D"
+    assert run_step("B", "B", [FRI_SUN]) == "B"
