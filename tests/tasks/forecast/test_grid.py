@@ -200,3 +200,41 @@ def test_a_history_is_read_at_the_runs_step_only_when_every_judged_series_lies_o
     assert run_step(None, None, [WED_FRI]) is None
     assert run_step("D", "no such frequency", [WED_FRI]) == "D"
     assert run_step("B", "B", [FRI_SUN]) == "B"
+
+
+def test_a_run_without_a_frequency_reading_uneven_dates_is_told_its_median_step_and_a_grid_of_its_least():
+    """Steps alternating 3 and 2 days (six of 3, five of 2: the median is 3 days): a run trained without a
+    frequency dates its forecasts 3 days apart (a table's series one median step apart), as a fit is told, and
+    the grid to resample to is one of the least step, 2 days, not a run's step it has not got."""
+    uneven = pd.DataFrame({"t": pd.Timestamp("2024-05-01") + pd.to_timedelta(np.cumsum([2, 3] * 6), unit="D"),
+                           "y": np.arange(12.0)})
+    cfg = ForecastConfig(target=["y"], time="t", horizon=1)
+    for how in ({}, {"fitting": False, "run": {"freq": None}}):
+        [said] = [m for m in _said(uneven, cfg, **how) if "steps vary" in m]
+        assert "(median 3 days; 5 of 11 steps differ from it)" in said
+        assert "dates its forecasts 3 days apart from the last time" in said and "run's step" not in said
+        assert "resample to a regular grid (pandas: df.set_index('t').resample('2D').mean())" in said
+    table = pd.concat([uneven.assign(id="a"), uneven.assign(id="b")])
+    for how in ({}, {"fitting": False, "run": {"freq": None}}):
+        [said] = [m for m in _said(table, ForecastConfig(target=["y"], time="t", id="id", horizon=1), **how)
+                  if "steps unevenly" in m]
+        assert "dates each series' forecasts one median step apart from its last time" in said
+        assert "resample every series to a regular grid (pandas: df.set_index('t').groupby('id').resample('2D')" in said
+        assert "run's step" not in said
+
+
+def test_a_fitted_run_reading_missing_steps_is_told_them_in_full():
+    """Days 1-12 of January without the 5th and the 8th: two steps skipped, the first the 5th, and no clock's
+    skipped hour (that note is for one missing local hour alone)."""
+    gapped = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=12).delete([4, 7]), "y": np.arange(10.0)})
+    [said] = [m for m in _said(gapped, ForecastConfig(target=["y"], time="t", horizon=1), fitting=False,
+                               run={"freq": "D"}) if "skips" in m]
+    assert said == ("time column 't' skips 2 steps of its regular grid, the first 2024-01-05T00:00:00: windows span "
+                    "the gaps, so lags and seasons read out of phase; add a row for each missing step, its values "
+                    "filled (pandas: .resample('D').mean().interpolate()), or retrain the run with --fill interpolate "
+                    "(or --fill zero where a missing row means nothing happened), which inserts and fills them itself")
+    local = pd.date_range("2024-03-31", periods=12, freq="h").delete([2, 6])      # 02:00, Berlin's skipped hour
+    [said] = [m for m in _said(pd.DataFrame({"t": local, "y": np.arange(10.0)}),
+                               ForecastConfig(target=["y"], time="t", horizon=1)) if "skips" in m]
+    assert said.startswith("time column 't' skips 2 steps of its regular grid, the first 2024-03-31T02:00:00: ")
+    assert "clocks" not in said
