@@ -177,7 +177,8 @@ def test_the_plan_refuses_what_is_no_count_of_seeds_or_epochs_or_no_list_of_name
         _plan_models("forecast", ["lstm", 1], 1, 1)
     with pytest.raises(LstmkitError) as e:
         _plan_models("forecast", [0] * 200, 1, 1)
-    assert e.value.message == ("`models` must be zoo model names, a list or text with commas, got " + repr([0] * 200))[:200]
+    said = "`models` must be zoo model names, a list or text with commas, got " + repr([0] * 200)
+    assert e.value.message == said[:200]
     with pytest.warns(UserWarning, match="gru named more than once"):
         assert _plan_models("forecast", " gru, lstm ,gru", 1, 1) == ["gru", "lstm"]
 

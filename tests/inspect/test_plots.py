@@ -244,3 +244,34 @@ def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, mo
     ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 4 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
+
+
+def _formatted(ticks, view):
+    """The labels ``_plain_formatter`` gives ``ticks`` (a linear axis's major ticks, none minor) in ``view``."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    from lstmkit.inspect.plots import _plain_formatter
+    fig, ax = subplots()
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(*view)
+    f = _plain_formatter()
+    ax.yaxis.set_major_formatter(f)
+    return f.format_ticks(ticks)
+
+
+def test_plain_numbers_take_the_digits_every_tick_in_view_needs_and_a_whole_numbers_own():
+    """Two digits name 0.024 and 0.026 but not 0.0225 at the view's bottom edge, nor 0.0285 at its top: three
+    then, for every tick; 300 at two digits is '3e+02', so a whole number keeps its digits; 0 is '0'."""
+    assert _formatted([0.0225, 0.024, 0.026], (0.0225, 0.026)) == ["0.0225", "0.024", "0.026"]
+    assert _formatted([0.024, 0.026, 0.0285], (0.024, 0.0285)) == ["0.024", "0.026", "0.0285"]
+    assert _formatted([100.0, 200.0, 300.0], (100.0, 300.0)) == ["100", "200", "300"]
+    assert _formatted([0.0, 0.5, 1.0], (0.0, 1.0)) == ["0", "0.5", "1"]
+
+
+def test_losses_alike_to_seven_digits_get_tick_labels_that_read_their_ticks():
+    """A study whose trials all reached ln 2 (0.6931472) to seven digits: ticks 0.00000001 apart, from
+    0.69314717 to 0.69314723, each read '0.6931472' (the digits stopped at seven). Eight name each one."""
+    ticks = [0.69314717, 0.69314718, 0.69314719, 0.6931472, 0.69314721, 0.69314722, 0.69314723]
+    assert _formatted(ticks, (ticks[0], ticks[-1])) == [
+        "0.69314717", "0.69314718", "0.69314719", "0.6931472", "0.69314721", "0.69314722", "0.69314723"]
