@@ -691,3 +691,17 @@ def test_a_long_texts_plot_says_it_goes_on(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert figures[-1].get_suptitle().endswith(f"gates for '{long[:40].rstrip()}…'")
     assert _quoted("good  film") == "'good film'" and _quoted("x" * 41) == f"'{'x' * 40}…'"
+
+
+@pytest.mark.parametrize("hop_ms, subsample, ms, names", [(10, 0, 10, ["0.00", "0.01", "0.02"]),
+                                                          (10, 1, 20, ["0.00", "0.02", "0.04"]),
+                                                          (10, 3, 80, ["0.00", "0.08", "0.16"]),
+                                                          (12.5, 4, 200, ["0.00", "0.20", "0.40"])])
+def test_a_speech_models_frame_spans_two_to_the_subsample_feature_hops(hop_ms, subsample, ms, names):
+    """Each stride-2 conv layer halves the frames: after 3 of them a frame spans 2³ = 8 hops of 10 ms, 80 ms
+    (2 x 3 would be 60), after none one hop; frame k starts at k x that, named in seconds."""
+    from types import SimpleNamespace
+
+    from lstmkit.inspect.cli import model_frames
+    est = SimpleNamespace(config_=SimpleNamespace(hop_ms=hop_ms, subsample=subsample))
+    assert model_frames(est, 3) == (names, ms)
