@@ -9,7 +9,7 @@ import pytest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, infer_freq, off_grid, regularity, run_step,
-                                         uneven_steps)
+                                         uneven_steps, warn_uneven_steps)
 from lstmkit.tasks.forecast.panel import read_panel
 
 
@@ -238,3 +238,28 @@ def test_a_fitted_run_reading_missing_steps_is_told_them_in_full():
                                ForecastConfig(target=["y"], time="t", horizon=1)) if "skips" in m]
     assert said.startswith("time column 't' skips 2 steps of its regular grid, the first 2024-03-31T02:00:00: ")
     assert "clocks" not in said
+
+
+def _uneven_said(uneven, n_series, **how) -> str:
+    with pytest.warns(UserWarning) as caught:
+        warn_uneven_steps(uneven, n_series, "t", "id", **how)
+    [said] = [str(w.message) for w in caught]
+    return said
+
+
+def test_a_tables_uneven_step_warning_counts_its_series_and_regrids_by_the_least_step():
+    """Steps 1, 2, 1, 2 from 0 to 6 (median 1.5) and 2, 3, 2, 3 from 2 to 12 (median 2.5): a grid of step 1,
+    the least, from 0 to 12 holds both; three series are named, a fourth counted; one series is 'its one'."""
+    a, b = uneven_steps(np.array([0, 1, 3, 4, 6])), uneven_steps(np.array([2, 4, 7, 9, 12]))
+    said = _uneven_said([("a", a), ("b", b)], 2, shared_times=True)
+    assert said.startswith("time column 't' steps unevenly in each of the 2 series ('a': 1 to 2, median 1.5; 'b': 2 to "
+                           "3, median 2.5):")
+    assert "df.set_index('t').reindex(range(0, 13, 1)).rename_axis('t')" in said
+    said = _uneven_said([("b", b), ("a", a)], 2)
+    assert "df.set_index('t').groupby('id').apply(lambda g: g.reindex(range(g.index[0], g.index[-1] + 1, 1)))" in said
+    assert "steps unevenly in its one series ('a': 1 to 2, median 1.5):" in _uneven_said([("a", a)], 1)
+    three = [("a", a), ("b", b), ("c", a)]
+    assert "in each of the 3 series ('a': 1 to 2, median 1.5; 'b': 2 to 3, median 2.5; 'c': 1 to 2, median 1.5):" \
+        in _uneven_said(three, 3)
+    assert "in 4 of 5 series ('a': 1 to 2, median 1.5; 'b': 2 to 3, median 2.5; 'c': 1 to 2, median 1.5; and 1 " \
+           "more):" in _uneven_said(three + [("d", b)], 5)
