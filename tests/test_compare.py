@@ -165,6 +165,24 @@ def test_a_python_call_is_told_its_own_arguments_and_the_command_its_flags(serie
     assert code == 2 and err.strip().endswith("— write one model between each two commas: --models lstm,gru,tcn"), err
 
 
+def test_the_plan_refuses_what_is_no_count_of_seeds_or_epochs_or_no_list_of_names():
+    """True is an int to Python but no count of seeds or epochs; a list with one name in it is not names; a
+    value too long to show whole is shown by its first 200 characters of the message. 'lstm, gru' is two
+    names (spaces stripped), a name given twice is kept once, in the order first given."""
+    from lstmkit.compare import _plan_models
+    for seeds, epochs, name in ((True, 2, "seeds"), (2, True, "epochs")):
+        with pytest.raises(LstmkitError, match=rf"^`{name}` must be a positive integer, got True — "):
+            _plan_models("forecast", "lstm", seeds, epochs)
+    with pytest.raises(LstmkitError, match=r"must be zoo model names, a list or text with commas, got \['lstm', 1\]"):
+        _plan_models("forecast", ["lstm", 1], 1, 1)
+    with pytest.raises(LstmkitError) as e:
+        _plan_models("forecast", [0] * 200, 1, 1)
+    said = "`models` must be zoo model names, a list or text with commas, got " + repr([0] * 200)
+    assert e.value.message == said[:200]
+    with pytest.warns(UserWarning, match="gru named more than once"):
+        assert _plan_models("forecast", " gru, lstm ,gru", 1, 1) == ["gru", "lstm"]
+
+
 def test_a_model_named_twice_is_trained_once(series_csv):
     with pytest.warns(UserWarning, match="lstm named more than once in `models`: each model is trained once"):
         table = compare("forecast", series_csv, models="lstm,gru,lstm", seeds=1, epochs=1, out=None, log=None,

@@ -5,8 +5,8 @@ import typing
 
 import pytest
 
-from lstmkit.config import Attention, Encoder, Pooling, TrainConfig, flatten_config, merge, split_train_params
-from lstmkit.errors import LstmkitError
+from lstmkit.config import Attention, Encoder, Pooling, TrainConfig, flatten_config, lower_lr, merge, split_train_params
+from lstmkit.errors import LstmkitError, caller_wording
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.lm.config import LMConfig
@@ -236,3 +236,13 @@ def test_config_source_reads_a_settings_file_or_the_settings_a_run_recorded(tmp_
     # init_from as typed was relative to where that run trained: the absolute place it recorded replaces it
     assert config_source(run) == ({"init_from": str(start), "hidden_size": 8}, "lm")
     assert config_source(run / "lstmkit.json") == config_source(run)
+
+
+def test_lower_lr_is_a_tenth_of_a_rate_that_is_one_and_the_option_alone_otherwise():
+    """A tenth of 0.003 is 0.0003, written as given in a Python call too (not as the text '0.0003'); a rate of
+    0, or not finite, has no tenth to go to: the option alone, as for a rate not recorded."""
+    assert lower_lr(0.003) == "lower the learning rate from 0.003 to 0.0003 (--lr 0.0003)"
+    with caller_wording(python=True):
+        assert lower_lr(0.003) == "lower the learning rate from 0.003 to 0.0003 (lr=0.0003)"
+    for lr in (None, 0.0, -0.01, float("inf"), float("nan")):
+        assert lower_lr(lr) == "lower the learning rate (--lr)", lr

@@ -547,6 +547,20 @@ def test_the_history_is_titled_by_the_tune_folder_its_task_data_and_study(tmp_pa
                     "'airline-v2'", f"tune-air: forecast tuning on {'x' * 39}…, study 'airline-v2'"]
 
 
+def test_the_history_title_names_a_data_file_of_up_to_40_characters_whole():
+    """A file name of 40 characters is named whole; of 41, by its first 39 and '…' (40 in all); a study without
+    a task is 'tuning' alone, and a study named as its task is not named again."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from lstmkit.tune import _history_title
+    study = SimpleNamespace(study_name="forecast")
+    at, past = "a" * 36 + ".csv", "b" * 37 + ".csv"
+    assert _history_title(study, Path("t/history.png"), "forecast", at) == f"t: forecast tuning on {at}"
+    assert _history_title(study, Path("t/history.png"), "forecast", past) == f"t: forecast tuning on {'b' * 37}.c…"
+    assert _history_title(study, Path("t/history.png"), None) == "t: tuning, study 'forecast'"
+
+
 def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
     """Validation losses from 0.31 to 0.52 on a log axis were labelled '3×10⁻¹', '4×10⁻¹' … down the side."""
     import optuna

@@ -779,3 +779,17 @@ def test_a_windows_steps_are_named_by_their_time_stamps_a_segment_by_its_first_r
         ["2024-01-01", "2024-01-03"], "segment of 2 rows (its first row's time)",
         "the window 2024-01-01 to 2024-01-03 (rows 5–7 of series 's1')")
     assert window_steps(Window(panel, np.zeros((3, 1)), 0, "s1", None))[:2] == (None, "segment of 2 rows")
+
+
+@pytest.mark.parametrize("hop_ms, subsample, ms, names", [(10, 0, 10, ["0.00", "0.01", "0.02"]),
+                                                          (10, 1, 20, ["0.00", "0.02", "0.04"]),
+                                                          (10, 3, 80, ["0.00", "0.08", "0.16"]),
+                                                          (12.5, 4, 200, ["0.00", "0.20", "0.40"])])
+def test_a_speech_models_frame_spans_two_to_the_subsample_feature_hops(hop_ms, subsample, ms, names):
+    """Each stride-2 conv layer halves the frames: after 3 of them a frame spans 2³ = 8 hops of 10 ms, 80 ms
+    (2 x 3 would be 60), after none one hop; frame k starts at k x that, named in seconds."""
+    from types import SimpleNamespace
+
+    from lstmkit.inspect.cli import model_frames
+    est = SimpleNamespace(config_=SimpleNamespace(hop_ms=hop_ms, subsample=subsample))
+    assert model_frames(est, 3) == (names, ms)

@@ -244,3 +244,72 @@ def test_a_loss_between_two_whole_numbers_gets_more_than_two_labels(tmp_path, mo
     ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 4 and len(set(texts)) == len(texts), texts
     assert all(abs(float(t.get_text()) - t.get_position()[1]) < 0.01 for t in ticks), texts
+
+
+def _formatted(ticks, view):
+    """The labels ``_plain_formatter`` gives ``ticks`` (a linear axis's major ticks, none minor) in ``view``."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    from lstmkit.inspect.plots import _plain_formatter
+    fig, ax = subplots()
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(*view)
+    f = _plain_formatter()
+    ax.yaxis.set_major_formatter(f)
+    return f.format_ticks(ticks)
+
+
+def test_plain_numbers_take_the_digits_every_tick_in_view_needs_and_a_whole_numbers_own():
+    """Two digits name 0.024 and 0.026 but not 0.0225 at the view's bottom edge, nor 0.0285 at its top: three
+    then, for every tick; 300 at two digits is '3e+02', so a whole number keeps its digits; 0 is '0'."""
+    assert _formatted([0.0225, 0.024, 0.026], (0.0225, 0.026)) == ["0.0225", "0.024", "0.026"]
+    assert _formatted([0.024, 0.026, 0.0285], (0.024, 0.0285)) == ["0.024", "0.026", "0.0285"]
+    assert _formatted([100.0, 200.0, 300.0], (100.0, 300.0)) == ["100", "200", "300"]
+    assert _formatted([0.0, 0.5, 1.0], (0.0, 1.0)) == ["0", "0.5", "1"]
+
+
+def test_losses_alike_to_seven_digits_get_tick_labels_that_read_their_ticks():
+    """A study whose trials all reached ln 2 (0.6931472) to seven digits: ticks 0.00000001 apart, from
+    0.69314717 to 0.69314723, each read '0.6931472' (the digits stopped at seven). Eight name each one."""
+    ticks = [0.69314717, 0.69314718, 0.69314719, 0.6931472, 0.69314721, 0.69314722, 0.69314723]
+    assert _formatted(ticks, (ticks[0], ticks[-1])) == [
+        "0.69314717", "0.69314718", "0.69314719", "0.6931472", "0.69314721", "0.69314722", "0.69314723"]
+
+
+def test_the_key_beside_starts_just_right_of_the_axes_level_with_their_top():
+    """loc 'upper left' anchored at (1.01, 1.0) of the axes with no pad: the key's left edge a hundredth of the
+    axes' width past their right edge, its top at theirs, overlapping nothing drawn in them."""
+    from lstmkit.inspect.plots import key_beside
+    fig, ax = subplots()
+    ax.bar([0, 1], [3, 1], label="bars")
+    key = key_beside(ax)
+    fig.canvas.draw()
+    box, axes = key.get_window_extent(), ax.get_window_extent()
+    assert box.x0 == pytest.approx(axes.x0 + 1.01 * axes.width)
+    assert box.y1 == pytest.approx(axes.y1)
+
+
+def test_the_weight_scale_runs_from_0_to_the_largest_weight():
+    """0 to the largest finite weight (0.2 of 0.1, 0.2, 0.15, NaN); no weight to show, or only zeros or NaN,
+    is 0 to 1e-6, a scale matplotlib can draw."""
+    from lstmkit.inspect.plots import weight_scale
+    nan = float("nan")
+    assert weight_scale([[0.1, 0.2], [0.15, nan]]) == ({"vmin": 0.0, "vmax": 0.2}, "brightest: the largest here, 0.2")
+    for none in ([], [[0.0, 0.0]], [[nan, nan]]):
+        assert weight_scale(none) == ({"vmin": 0.0, "vmax": 1e-6}, "brightest: the largest here, 1e-06"), none
+
+
+def test_plain_log_ticks_name_the_minor_ticks_matplotlib_labels_in_plain_numbers():
+    """A latency axis from 0.5 to 3 ms, under a decade: matplotlib labels some minor ticks (0.6, 2, …) as well as
+    1; each reads its value as a plain number, not '6×10⁻¹'."""
+    from lstmkit.inspect.plots import plain_log_ticks
+    fig, ax = subplots()
+    ax.set_yscale("log")
+    ax.set_ylim(0.5, 3)
+    plain_log_ticks(ax)
+    fig.canvas.draw()
+    shown = {minor: [(t.get_position()[1], t.get_text()) for t in ax.get_yticklabels(minor=minor)
+                     if t.get_text() and 0.5 <= t.get_position()[1] <= 3] for minor in (False, True)}
+    assert shown[False] == [(1.0, "1")]
+    assert len(shown[True]) >= 2 and all(text == f"{v:g}" for v, text in shown[True]), shown

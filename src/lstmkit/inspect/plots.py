@@ -292,8 +292,9 @@ def _plain_formatter():
             lo, hi = sorted(self.axis.get_view_interval())
             shown = {float(v) for v in (*self.axis.get_majorticklocs(), *self.axis.get_minorticklocs())
                      if lo <= v <= hi}
-            self.digits = next((d for d in range(2, 7) if all(math.isclose(float(f"{v:.{d}g}"), v, rel_tol=1e-9)
-                                                              for v in shown)), 7)
+            # up to 17, at which every float reads back as itself: at most 7, ticks 1e-8 apart all read '0.6931472'
+            self.digits = next((d for d in range(2, 17) if all(math.isclose(float(f"{v:.{d}g}"), v, rel_tol=1e-9)
+                                                               for v in shown)), 17)
 
         def __call__(self, value, pos=None):       # 300 whole: '3e+02' at 2 digits
             whole = int(np.log10(abs(value))) + 1 if abs(value) >= 1 else 0

@@ -8,7 +8,8 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.grid import check_one_step, check_same_step, infer_freq, regularity, uneven_steps
+from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, infer_freq, off_grid, regularity, run_step,
+                                         uneven_steps, warn_uneven_steps)
 from lstmkit.tasks.forecast.panel import read_panel
 
 
@@ -166,3 +167,99 @@ def test_a_fitted_runs_step_warnings_name_what_predict_can_do_not_its_training_f
               if "steps unevenly" in m]
     assert "or pass --time none" not in said and "by the run's step 'D'" in said
     assert "which the run's fill (zero) then fills; or retrain the run with --time none" in said
+
+
+def _dates(*days: str) -> np.ndarray:
+    return pd.DatetimeIndex(list(days)).as_unit("ns").to_numpy()
+
+
+WED_FRI = _dates("2024-02-14", "2024-02-15", "2024-02-16")         # Wednesday, Thursday, Friday
+FRI_SUN = _dates("2024-02-16", "2024-02-17", "2024-02-18")         # Friday, Saturday, Sunday
+
+
+def test_off_grid_is_the_first_time_that_is_not_one_step_after_the_one_before():
+    """Business days: Friday then Monday is one step; a Saturday, or Monday after Thursday, is not."""
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-16", "2024-02-19"), "B") is None
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-16", "2024-02-17"), "B") == 3     # the Saturday
+    assert off_grid(_dates("2024-02-14", "2024-02-15", "2024-02-19"), "B") == 2                  # Friday skipped
+    assert off_grid(_dates("2024-02-17", "2024-02-19", "2024-02-20"), "B") == 0                  # starts on Saturday
+    assert off_grid(FRI_SUN, "D") is None
+    assert off_grid(pd.DatetimeIndex(["2024-02-14", "2024-02-15"]).to_numpy().astype("datetime64[D]"), "B") is None
+
+
+def test_a_history_is_read_at_the_runs_step_only_when_every_judged_series_lies_on_its_grid():
+    """run_step(freq, trained, series): pandas infers 'D' of Wednesday-Friday, three steps of a business-day
+    run; Friday-Sunday is no business-day history. Series of under three times are not judged, and with none
+    judged (or no run frequency, or one pandas cannot lay out) the history keeps its own frequency."""
+    assert run_step("D", "B", [WED_FRI]) == "B"
+    assert run_step("D", "B", [FRI_SUN]) == "D"
+    assert run_step("D", "B", [WED_FRI, FRI_SUN]) == "D"                       # one series off the grid
+    assert run_step("D", "B", [WED_FRI, FRI_SUN[1:]]) == "B"                   # Saturday, Sunday: two times
+    assert run_step("D", "B", [FRI_SUN[1:]]) == "D"                            # none judged
+    assert run_step("D", None, [WED_FRI]) == "D"                               # a run without a frequency
+    assert run_step(None, None, [WED_FRI]) is None
+    assert run_step("D", "no such frequency", [WED_FRI]) == "D"
+    assert run_step("B", "B", [FRI_SUN]) == "B"
+
+
+def test_a_run_without_a_frequency_reading_uneven_dates_is_told_its_median_step_and_a_grid_of_its_least():
+    """Steps alternating 3 and 2 days (six of 3, five of 2: the median is 3 days): a run trained without a
+    frequency dates its forecasts 3 days apart (a table's series one median step apart), as a fit is told, and
+    the grid to resample to is one of the least step, 2 days, not a run's step it has not got."""
+    uneven = pd.DataFrame({"t": pd.Timestamp("2024-05-01") + pd.to_timedelta(np.cumsum([2, 3] * 6), unit="D"),
+                           "y": np.arange(12.0)})
+    cfg = ForecastConfig(target=["y"], time="t", horizon=1)
+    for how in ({}, {"fitting": False, "run": {"freq": None}}):
+        [said] = [m for m in _said(uneven, cfg, **how) if "steps vary" in m]
+        assert "(median 3 days; 5 of 11 steps differ from it)" in said
+        assert "dates its forecasts 3 days apart from the last time" in said and "run's step" not in said
+        assert "resample to a regular grid (pandas: df.set_index('t').resample('2D').mean())" in said
+    table = pd.concat([uneven.assign(id="a"), uneven.assign(id="b")])
+    for how in ({}, {"fitting": False, "run": {"freq": None}}):
+        [said] = [m for m in _said(table, ForecastConfig(target=["y"], time="t", id="id", horizon=1), **how)
+                  if "steps unevenly" in m]
+        assert "dates each series' forecasts one median step apart from its last time" in said
+        assert "resample every series to a regular grid (pandas: df.set_index('t').groupby('id').resample('2D')" in said
+        assert "run's step" not in said
+
+
+def test_a_fitted_run_reading_missing_steps_is_told_them_in_full():
+    """Days 1-12 of January without the 5th and the 8th: two steps skipped, the first the 5th, and no clock's
+    skipped hour (that note is for one missing local hour alone)."""
+    gapped = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=12).delete([4, 7]), "y": np.arange(10.0)})
+    [said] = [m for m in _said(gapped, ForecastConfig(target=["y"], time="t", horizon=1), fitting=False,
+                               run={"freq": "D"}) if "skips" in m]
+    assert said == ("time column 't' skips 2 steps of its regular grid, the first 2024-01-05T00:00:00: windows span "
+                    "the gaps, so lags and seasons read out of phase; add a row for each missing step, its values "
+                    "filled (pandas: .resample('D').mean().interpolate()), or retrain the run with --fill interpolate "
+                    "(or --fill zero where a missing row means nothing happened), which inserts and fills them itself")
+    local = pd.date_range("2024-03-31", periods=12, freq="h").delete([2, 6])      # 02:00, Berlin's skipped hour
+    [said] = [m for m in _said(pd.DataFrame({"t": local, "y": np.arange(10.0)}),
+                               ForecastConfig(target=["y"], time="t", horizon=1)) if "skips" in m]
+    assert said.startswith("time column 't' skips 2 steps of its regular grid, the first 2024-03-31T02:00:00: ")
+    assert "clocks" not in said
+
+
+def _uneven_said(uneven, n_series, **how) -> str:
+    with pytest.warns(UserWarning) as caught:
+        warn_uneven_steps(uneven, n_series, "t", "id", **how)
+    [said] = [str(w.message) for w in caught]
+    return said
+
+
+def test_a_tables_uneven_step_warning_counts_its_series_and_regrids_by_the_least_step():
+    """Steps 1, 2, 1, 2 from 0 to 6 (median 1.5) and 2, 3, 2, 3 from 2 to 12 (median 2.5): a grid of step 1,
+    the least, from 0 to 12 holds both; three series are named, a fourth counted; one series is 'its one'."""
+    a, b = uneven_steps(np.array([0, 1, 3, 4, 6])), uneven_steps(np.array([2, 4, 7, 9, 12]))
+    said = _uneven_said([("a", a), ("b", b)], 2, shared_times=True)
+    assert said.startswith("time column 't' steps unevenly in each of the 2 series ('a': 1 to 2, median 1.5; 'b': 2 to "
+                           "3, median 2.5):")
+    assert "df.set_index('t').reindex(range(0, 13, 1)).rename_axis('t')" in said
+    said = _uneven_said([("b", b), ("a", a)], 2)
+    assert "df.set_index('t').groupby('id').apply(lambda g: g.reindex(range(g.index[0], g.index[-1] + 1, 1)))" in said
+    assert "steps unevenly in its one series ('a': 1 to 2, median 1.5):" in _uneven_said([("a", a)], 1)
+    three = [("a", a), ("b", b), ("c", a)]
+    assert "in each of the 3 series ('a': 1 to 2, median 1.5; 'b': 2 to 3, median 2.5; 'c': 1 to 2, median 1.5):" \
+        in _uneven_said(three, 3)
+    assert "in 4 of 5 series ('a': 1 to 2, median 1.5; 'b': 2 to 3, median 2.5; 'c': 1 to 2, median 1.5; and 1 " \
+           "more):" in _uneven_said(three + [("d", b)], 5)
