@@ -117,3 +117,15 @@ def test_backtest_of_a_run_uses_three_fixed_folds_writes_into_the_run_and_prints
     assert result["settings"]["refit"] is False
     assert (run / "backtest" / "backtest.json").is_file() and (run / "backtest" / "backtest.csv").is_file()
     assert json.loads((run / "backtest" / "backtest.json").read_text())["aggregate"] == result["aggregate"]
+
+
+def test_update_refuses_an_out_file_in_the_way_before_fine_tuning(trained, capsys, monkeypatch):
+    """`--out FILE` was refused after the epochs of fine-tuning had run, the work thrown away."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    d, run, _ = trained
+    (d / "taken").write_text("")
+    monkeypatch.setattr(Forecaster, "update", lambda *a, **k: pytest.fail("fine-tuned before the refusal"))
+    code, out, err = run_cli(["forecast", "update", "--run", run, "--data", d / "newer.csv", "--out", d / "taken"],
+                             capsys)
+    assert_user_error(code, err, "--out", "is a file, not a folder")
+    assert out == ""

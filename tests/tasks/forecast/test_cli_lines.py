@@ -136,3 +136,14 @@ def test_a_backtests_json_is_its_record_alone(capsys, tmp_path):
     _echo_backtest(result, 2, tmp_path, True)
     out = capsys.readouterr().out
     assert json.loads(out) == result and "written to" not in out
+
+
+def test_an_updates_series_line_counts_those_left_out_by_why():
+    from lstmkit.tasks.forecast.cli import _series_line
+    report = {"series": 2, "model_series": 5, "left_out": {"new": ["a", "b", "c", "d"], "too_short": ["s1"]}}
+    # 5 of the model's series: 2 updated, 1 too short, so 2 had no rows; the 4 new ones are none of the model's
+    assert _series_line(report) == ("2 of the model's 5 series updated; left out: 4 new to the model ('a', 'b', 'c' "
+                                    "and 1 more), 1 with too few rows ('s1'), 2 without rows in the data")
+    assert _series_line({"series": 3, "model_series": 3, "left_out": {}}) == "3 of the model's 3 series updated"
+    assert _series_line({"series": 1, "model_series": 3}) == ("1 of the model's 3 series updated; left out: "
+                                                             "2 without rows in the data")
