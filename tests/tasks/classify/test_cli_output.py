@@ -105,3 +105,45 @@ def test_train_notes_scores_of_the_training_data_under_them_alone(capsys):
     out = capsys.readouterr().out
     assert "flatter" not in out and "Validation metrics, 12 examples" in out
     assert out.splitlines()[-2:] == ["epochs 3, best epoch 2", "run folder: RUN"]
+
+
+def test_predict_reads_piped_fasttext_lines_as_their_texts_whatever_their_labels(attention_run, capsys, monkeypatch):
+    """Labels are not predict's business: a line with two labels, or an empty one, is a text to classify,
+    each answered as its text alone."""
+    piped = "__label__pos __label__meh great wonderful film\n__label__ awful boring plot\n"
+    code, out, err = run_cli(["classify", "predict", "--run", attention_run, "--data", "-"], capsys, stdin=piped,
+                             monkeypatch=monkeypatch)
+    assert code == 0, err
+    bare = "great wonderful film\nawful boring plot\n"
+    code, alone, err = run_cli(["classify", "predict", "--run", attention_run, "--data", "-"], capsys, stdin=bare,
+                               monkeypatch=monkeypatch)
+    assert code == 0 and len(out.strip().splitlines()) == 3 and out == alone, err
+
+
+@pytest.fixture(scope="module")
+def ucr_run(tmp_path_factory, series):
+    """A numeric model of 12 steps, trained on a UCR file (label, then 12 values, a line)."""
+    seqs, labels = series(12, unequal=False)
+    ucr = "".join(f"{1 if lab == 'up' else 2}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n"
+                  for s, lab in zip(seqs, labels))
+    d = tmp_path_factory.mktemp("ucr")
+    (d / "S_TRAIN.tsv").write_text(ucr)
+    try:
+        main(["classify", "train", "--series", "--data", str(d / "S_TRAIN.tsv"), "--epochs", "1", "--hidden-size", "4",
+              "--progress", "off", "--out", str(d / "runs")])
+    except SystemExit as e:
+        pytest.fail(f"train exited {e.code}")
+    (run,) = (d / "runs").iterdir()
+    return run, ucr
+
+
+def test_one_line_of_13_values_among_lines_of_12_is_no_labelled_ucr_file(ucr_run, capsys, monkeypatch):
+    """Only when every piped line has one value more than the model's steps is the first a label; one
+    long line among right ones is a ragged input, and the refusal names the lengths, not labels."""
+    run, ucr = ucr_run
+    lines = ucr.splitlines(keepends=True)
+    mixed = lines[0] + "".join(line.split("\t", 1)[1] for line in lines[1:])
+    code, out, err = run_cli(["classify", "predict", "--run", run, "--data", "-"], capsys, stdin=mixed,
+                             monkeypatch=monkeypatch)
+    assert code == 2 and out == "", err
+    assert "different lengths" in err and "is the first a label" not in err
