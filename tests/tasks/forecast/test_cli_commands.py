@@ -129,3 +129,34 @@ def test_update_refuses_an_out_file_in_the_way_before_fine_tuning(trained, capsy
                              capsys)
     assert_user_error(code, err, "--out", "is a file, not a folder")
     assert out == ""
+
+
+def test_backtest_of_a_run_on_other_data_backtests_that_data(trained, capsys):
+    """--data beside --run is the series to backtest, not the run's recorded file: 60 rows more move each
+    fold's cutoff 60 hours later."""
+    d, run, _ = trained
+    pd.concat([pd.read_csv(d / "train.csv"), pd.read_csv(d / "newer.csv")]).to_csv(d / "all.csv", index=False)
+    cutoffs = []
+    for data in (["--data", d / "train.csv"], ["--data", d / "all.csv"], []):     # none: the run's own file
+        code, out, err = run_cli(["forecast", "backtest", "--run", run, *data, "--json",
+                                  "--out", d / f"bt-{data[-1].name if data else 'own'}"], capsys)
+        assert code == 0, err
+        folds = json.loads(out)["folds"]
+        cutoffs.append([pd.Timestamp(f["cutoff"]) for f in folds if f["model"] == "lstm"])
+    assert len(cutoffs[1]) == 3 and [b - a for a, b in zip(*cutoffs[:2])] == [pd.Timedelta(hours=60)] * 3
+    assert cutoffs[2] == cutoffs[0]
+    assert (d / "bt-all.csv" / "backtest.json").is_file()                # --out: where the files go
+
+
+def test_backtest_of_settings_trains_on_the_data_flag_and_logs_on_stderr(trained, capsys):
+    """--config C --data F: F is backtested (C names none); the fold model's training lines go to standard
+    error, standard output carries the JSON alone."""
+    d, _, _ = trained
+    (d / "tiny.yaml").write_text("target: y\ntime: time\nlookback: 12\nhorizon: 4\nhidden_size: 4\nnum_layers: 1\n"
+                                 "ensemble: 1\ntrain:\n  max_epochs: 1\n  progress: 'off'\n")
+    code, out, err = run_cli(["forecast", "backtest", "--config", d / "tiny.yaml", "--data", d / "train.csv",
+                              "--folds", "2", "--json", "--out", d / "bt-cfg"], capsys)
+    assert code == 0, err
+    assert sorted({f["fold"] for f in json.loads(out)["folds"]}) == [1, 2]
+    assert "training one model" in err
+    assert (d / "bt-cfg" / "backtest.json").is_file()
