@@ -160,3 +160,22 @@ def test_backtest_of_settings_trains_on_the_data_flag_and_logs_on_stderr(trained
     assert sorted({f["fold"] for f in json.loads(out)["folds"]}) == [1, 2]
     assert "training one model" in err
     assert (d / "bt-cfg" / "backtest.json").is_file()
+
+
+def test_evaluate_prints_one_heading_and_the_table_of_the_model_and_its_baselines(trained, capsys):
+    d, run, _ = trained
+    code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", d / "train.csv"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Test metrics, original units (") and lines[0].endswith("horizon 4, season 24):")
+    assert lines[1].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
+    assert [line.split()[0] for line in lines[2:]] == ["lstm", "naive", "seasonal_naive", "ets"]   # nothing more
+
+
+def test_backtest_prints_its_tables_unless_json_is_asked(trained, capsys):
+    d, run, _ = trained
+    code, out, err = run_cli(["forecast", "backtest", "--run", run, "--out", d / "bt-table"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("fold ")] == ["fold 1", "fold 2", "fold 3"]
+    assert "mean over 3 folds:" in lines and lines[-1] == f"written to {d / 'bt-table'}"
