@@ -295,8 +295,10 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
     """Fine-tune on recent data into a NEW run folder; rolled back if the newest points get worse."""
     import shutil
 
-    from lstmkit.runs import new_run_dir, write_json
+    from lstmkit.runs import check_out_folder, new_run_dir, write_json
     from lstmkit.tasks.forecast.estimator import Forecaster
+    if out is not None:
+        check_out_folder(out)                  # a file in the way: before the fine-tuning, not after it
     est = Forecaster.load(run).update(str(data), epochs=epochs, lr=lr, holdout=holdout)
     new = new_run_dir(out if out is not None else run.parent, "forecast")
     try:
