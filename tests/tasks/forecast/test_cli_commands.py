@@ -163,13 +163,14 @@ def test_backtest_of_settings_trains_on_the_data_flag_and_logs_on_stderr(trained
 
 
 def test_evaluate_prints_one_heading_and_the_table_of_the_model_and_its_baselines(trained, capsys):
+    """As train prints them: the heading, the four rows, and this probabilistic run's line (nothing more)."""
     d, run, _ = trained
     code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", d / "train.csv"], capsys)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("Test metrics, original units (") and lines[0].endswith("horizon 4, season 24):")
     assert lines[1].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
-    assert [line.split()[0] for line in lines[2:]] == ["lstm", "naive", "seasonal_naive", "ets"]   # nothing more
+    assert [line.split()[0] for line in lines[2:]] == ["lstm", "naive", "seasonal_naive", "ets", "probabilistic:"]
 
 
 def test_backtest_prints_its_tables_unless_json_is_asked(trained, capsys):

@@ -49,9 +49,11 @@ def _mix_note(est) -> str | None:
     both of one validation part (0.6514 beside a best val_loss of 0.6926, with no word of why). None
     without a mix (word_scores off, nothing held out, or a weight of 0 on the scores)."""
     mix = (getattr(est, "data_summary_", None) or {}).get("word_score_mix")
+    if not mix or not mix[1]:
+        return None
     r = est.result_
     best = next((h.get("val_loss") for h in r.history if h.get("epoch") == r.best_epoch), None)
-    if not mix or not mix[1] or r.monitored != "val_loss" or best is None:
+    if r.monitored != "val_loss" or best is None:
         return None
     weighted = ", weighted by the class weights" if getattr(est, "class_weights_", None) is not None else ""
     return (f"(the NLL above is of the answers as they are: the network's logits mixed after training with the word "
