@@ -137,7 +137,8 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
     WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs, sort_by_metric
     if sort not in ("name", "metric"):
-        raise LstmkitError(f"--sort must be name or metric, got {sort!r}", "pass --sort metric (best first) or --sort name")
+        raise LstmkitError(f"--sort must be name or metric, got {sort!r}",
+                           "pass --sort metric (best first) or --sort name")
     rows = list_runs(folder)
     rows = sort_by_metric(rows) if sort == "metric" else rows
     if as_json:
