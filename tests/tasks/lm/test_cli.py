@@ -70,6 +70,20 @@ def test_train_says_every_line_was_cut_as_100_percent(capsys, cfg, tmp_path):
     assert re.search(r"^36 of 36 training lines \(100%\) are longer than --max-len 16 tokens", out, re.M), out
 
 
+@pytest.mark.parametrize("lines, long, said", [(12, 1, "1 of 12 training lines (8.3%)"),
+                                                (15, 2, "2 of 15 training lines (13.3%)")])
+def test_train_says_the_share_of_lines_cut_in_two_digits_below_10_percent_and_three_above(capsys, cfg, tmp_path,
+                                                                                          lines, long, said):
+    """1 of 12 is 8.33...% (two significant digits: 8.3), 2 of 15 is 13.33...% (three: 13.3); a
+    validation file keeps every line of --data a training line."""
+    (tmp_path / "c.txt").write_text("".join(f"{PATTERN * (6 if k < long else 1)}\n" for k in range(lines)))
+    (tmp_path / "v.txt").write_text("jihgfedcba\n")
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "c.txt", "--val", tmp_path / "v.txt",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1", "--max-len", "32")
+    assert code == 0, err
+    assert f"{said} are longer than --max-len 32 tokens" in out, out
+
+
 def test_sample_is_reproducible(capsys, run):
     code, out, err = cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")
     assert code == 0, err
