@@ -36,7 +36,7 @@ def _report(est) -> None:
 def _format(title: str, m: dict) -> str:
     bpc = f", {m['bits_per_char']:.3f} bits per character" if "bits_per_char" in m else ""
     return (f"{title}: perplexity {m['perplexity']:.3f} per {m['level']} token{bpc} "
-            f"({m['tokens']} tokens in {m['lines']} lines, <unk> {100 * m['unk_rate']:.2f}%)")
+            f"({m['tokens']} tokens in {m['lines']} line{'s' * (m['lines'] != 1)}, <unk> {100 * m['unk_rate']:.2f}%)")
 
 
 train = add_train_command(
