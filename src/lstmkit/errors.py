@@ -196,9 +196,10 @@ def first_of(items, n: int = 5, show=str) -> str:
 
 def percent(share: float) -> str:
     """``share`` as a percentage for a message, never rounded to nothing: 3 of 1,359 is "0.22%", not
-    "0%"; 1 of 3 "33.3%", 3 of 3 "100%"."""
+    "0%"; 1 of 3 "33.3%", 3 of 3 "100%"; 1 of 2,000,000 "0.00005%" (``.2g`` wrote it "5e-05%")."""
+    from decimal import Decimal
     p = 100 * share
-    return f"{p:.2g}%" if p < 10 else f"{p:.3g}%"
+    return format(Decimal(f"{p:.2g}" if p < 10 else f"{p:.3g}"), "f") + "%"
 
 
 def python_caller() -> bool:

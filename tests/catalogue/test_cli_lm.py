@@ -152,3 +152,17 @@ def test_a_batch_whose_tokens_exceed_memory_is_refused(d, tmp_path, capsys, monk
     line = check(_train(), 2, "one training batch of 352 tokens is too large to train here", tmp_path, capsys, d)
     assert re.search(r"B a token\), more than the 64 KiB of this machine's memory — pass --max-len \d+ or less, "
                      r"or a smaller --batch-size \(32\)$", line), line
+
+
+def test_sample_draws_its_documented_defaults(d, capsys):
+    """Without --n and --temperature a sample is 200 tokens at temperature 0.8, as --help says: the
+    same text as those given, and not the text of another temperature (this barely trained model's
+    next-token distribution is broad, so the temperature shows)."""
+    from cli_helpers import run_cli
+    sample = ["lm", "sample", "--run", d / "run", "--seed", "5"]
+    code, plain, err = run_cli(sample, capsys)
+    assert code == 0, err
+    assert len(plain.replace("\n", "")) == 200                      # char level: one character a token
+    assert run_cli([*sample, "--n", "200", "--temperature", "0.8"], capsys)[1] == plain
+    assert run_cli([*sample, "--n", "200", "--temperature", "1.6"], capsys)[1] != plain
+    assert run_cli([*sample, "--n", "200", "--temperature", "0.4"], capsys)[1] != plain

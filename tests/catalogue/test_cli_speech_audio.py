@@ -112,3 +112,23 @@ CASES = [
 @pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
 def test_speech_audio_bad_input(argv, needle, d, tmp_path, capsys):
     check(argv, 2, needle, tmp_path, capsys, d)
+
+
+@pytest.mark.parametrize("stdin, needle", [
+    ("terminal", "'-' reads a recording from standard input, but nothing is piped into it — pipe the audio in"),
+    ("closed", "'-' reads a recording from standard input, but nothing is piped into it — pipe the audio in"),
+    ("none", "standard input is empty: no recording was piped into '-'")])
+def test_minus_without_a_recording_piped_in_is_refused_not_waited_on(d, stdin, needle, tmp_path, capsys, monkeypatch):
+    """``-`` at a terminal (nothing piped in) or on a closed standard input: one line, not a wait for
+    typing nor a traceback; with none at all (the shell's ``<&-``) it reads as an empty one."""
+    import io
+    import sys
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self):
+            return True
+    closed = io.TextIOWrapper(io.BytesIO(b"RIFF"))
+    closed.close()
+    monkeypatch.setattr(sys, "stdin", {"terminal": Terminal(io.BytesIO(b"RIFF")), "closed": closed,
+                                       "none": None}[stdin])
+    check(TRANSCRIBE + ["-"], 2, needle, tmp_path, capsys, d)

@@ -138,6 +138,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "sentence per line"),
     (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
      "run folder not found"),
+    # each half of the pair of files, or none, named as what is missing (before the run is read)
+    (["translate", "evaluate", "--run", "{d}/nope", "--ref-file", "{d}/a.de"], 2,
+     "nothing to evaluate on: --ref-file without --src-file — pass --src-file and --ref-file"),
+    (["translate", "evaluate", "--run", "{d}/nope"], 2, "nothing to evaluate on: no data given — pass --src-file and "
+     "--ref-file (line-aligned files), or --data TABLE"),
     # a table of pairs where sources are read: each TSV line was translated whole (source and target as one
     # sentence); a Parquet file was 'not a text file: it is a Parquet file — rename it pairs.parquet'
     (["translate", "run", "--run", "{d}/nope", "--data", "{d}/pairs.tsv"], 2, "pairs.tsv is a table of "
@@ -165,7 +170,8 @@ def tiny_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("stdin, needle", [("", "no input on standard input — "),
-                                           ("\n \n\n", "no input on standard input (3 empty lines, no sentence)")])
+                                           ("\n \n\n", "no input on standard input (3 empty lines, no sentence)"),
+                                           ("\n", "no input on standard input (1 empty line, no sentence)")])
 def test_run_on_standard_input_without_a_sentence(tiny_run, stdin, needle, tmp_path, capsys, monkeypatch):
     """Nothing, or only empty lines, to translate: it wrote empty lines and exited 0."""
     check(["translate", "run", "--run", tiny_run], 2, needle, tmp_path, capsys, stdin=stdin, monkeypatch=monkeypatch)

@@ -618,6 +618,17 @@ def test_a_small_share_of_texts_cut_is_no_zero_percent():
         warn_truncated({"count": 3, "of": 1359, "longest": 44974}, ClassifyConfig(), "text")
 
 
+def test_a_tiny_share_of_texts_cut_is_written_as_a_plain_percentage():
+    """1 of 2,000,000 training texts (a Wikipedia-sized corpus with one long line) is 0.00005%: it
+    was written "(5e-05%)", as ``.2g`` turns to an exponent below 0.0001."""
+    from lstmkit.tasks.classify.config import ClassifyConfig
+    from lstmkit.tasks.classify.fit_checks import warn_truncated
+    with pytest.warns(UserWarning, match=r"^1 of 2000000 training texts \(0\.00005%\) are longer than"):
+        warn_truncated({"count": 1, "of": 2_000_000, "longest": 900}, ClassifyConfig(), "text")
+    with pytest.warns(UserWarning, match=r"^3 of 20000000 training texts \(0\.000015%\) are longer than"):
+        warn_truncated({"count": 3, "of": 20_000_000, "longest": 900}, ClassifyConfig(), "text")
+
+
 def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
     """'Pos ' and 'pos' were two classes without a word (the model split one class in two)."""
     x, y = texts(40)

@@ -70,6 +70,20 @@ def test_train_says_every_line_was_cut_as_100_percent(capsys, cfg, tmp_path):
     assert re.search(r"^36 of 36 training lines \(100%\) are longer than --max-len 16 tokens", out, re.M), out
 
 
+@pytest.mark.parametrize("lines, long, said", [(12, 1, "1 of 12 training lines (8.3%)"),
+                                                (15, 2, "2 of 15 training lines (13.3%)")])
+def test_train_says_the_share_of_lines_cut_in_two_digits_below_10_percent_and_three_above(capsys, cfg, tmp_path,
+                                                                                          lines, long, said):
+    """1 of 12 is 8.33...% (two significant digits: 8.3), 2 of 15 is 13.33...% (three: 13.3); a
+    validation file keeps every line of --data a training line."""
+    (tmp_path / "c.txt").write_text("".join(f"{PATTERN * (6 if k < long else 1)}\n" for k in range(lines)))
+    (tmp_path / "v.txt").write_text("jihgfedcba\n")
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "c.txt", "--val", tmp_path / "v.txt",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1", "--max-len", "32")
+    assert code == 0, err
+    assert f"{said} are longer than --max-len 32 tokens" in out, out
+
+
 def test_sample_is_reproducible(capsys, run):
     code, out, err = cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")
     assert code == 0, err
@@ -201,3 +215,17 @@ def test_train_on_a_table_column_with_a_token_cap(tmp_path, cfg, capsys):
                          "--out", tmp_path / "runs2")
     assert_user_error(code, err, "text column 'text' not found", "--text-column")
     assert not (tmp_path / "runs2").exists()
+
+
+def test_evaluate_reports_the_share_of_unknown_tokens_in_percent(capsys, run, tmp_path):
+    """The model knows the letters a-j: <unk> is the share of the text's own tokens it does not know
+    (line ends, always known, not counted; the token count holds them). 'abcdefghiz': 1 of 10, 10.00%;
+    'abcdezzzzz' beside 'abcdefghij': 5 of 20, 25.00%. One line is '1 line' (it said '1 lines')."""
+    (tmp_path / "z.txt").write_text("abcdefghiz\n")
+    code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", tmp_path / "z.txt")
+    assert code == 0, err
+    assert "(11 tokens in 1 line, <unk> 10.00%)" in out, out
+    (tmp_path / "zz.txt").write_text("abcdezzzzz\nabcdefghij\n")
+    code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", tmp_path / "zz.txt")
+    assert code == 0, err
+    assert "(22 tokens in 2 lines, <unk> 25.00%)" in out, out

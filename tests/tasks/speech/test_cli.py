@@ -278,3 +278,17 @@ def test_transcribe_writes_each_part_of_a_folder_as_it_is_decoded(corpus, ctc_ru
     code, kept, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, *wavs)
     assert code == 130
     assert kept.splitlines() == out.splitlines()[:8]
+
+
+def test_train_says_the_minutes_of_training_audio(cfg, tmp_path, capsys):
+    """The report's 'N min of training audio' is the training recordings' length summed, in minutes
+    (with --val, every recording of --data is a training one)."""
+    from speech_data import write_manifest
+    train = write_manifest(tmp_path, 14, seed=4, name="train.csv")
+    val = write_manifest(tmp_path, 3, seed=5, name="val.csv")
+    seconds = sum(sf.info(w).duration for w in (tmp_path / "wavs").glob("train_*.wav"))
+    assert seconds > 6                                    # 0.1 min or more: a wrong unit shows
+    code, out, err = cli(capsys, "speech", "train", "--data", train, "--val", val, "--config", cfg, "--epochs", "1",
+                         "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert f"utterances 17 (train 14, val 3 from --val), {seconds / 60:.1f} min of training audio at " in out, out

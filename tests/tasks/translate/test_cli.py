@@ -97,10 +97,11 @@ def test_run_reads_a_file_line_by_line_whatever_ends_its_lines(capsys, monkeypat
 
 def test_run_reads_standard_input_with_a_byte_order_mark_as_a_file(capsys, monkeypatch, run):
     """PowerShell and Notepad write a byte-order mark: UTF-8's was read into the first sentence
-    (another translation), UTF-16's was 'not valid utf-8'; a file's was always dropped."""
+    (another translation), UTF-16's was 'not valid utf-8'; a file's was always dropped. UTF-32's mark
+    (FF FE 00 00) begins with UTF-16's (FF FE): its four bytes tell them apart."""
     lines = "the dog runs.\na small cat sits.\n"
     plain = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=lines, monkeypatch=monkeypatch)[1]
-    for raw in (b"\xef\xbb\xbf" + lines.encode(), lines.encode("utf-16")):
+    for raw in (b"\xef\xbb\xbf" + lines.encode(), lines.encode("utf-16"), lines.encode("utf-32")):
         code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=raw, monkeypatch=monkeypatch)
         assert code == 0 and out == plain, err
 

@@ -8,7 +8,7 @@ import typer
 
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, echo_run_end, task_app
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, percent
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
@@ -24,9 +24,8 @@ def _report(est) -> None:
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
     if d.get("lines_cut"):             # trained in pieces: said with the share, as classify says its texts cut
         n, train = est.config_.max_len, d["split"]["train"]
-        share = 100 * d["lines_cut"] / train         # 0.22%, 33.3%, 100% (.2g wrote every line cut as 1e+02%)
-        share = f"{share:.2g}" if share < 10 else f"{share:.3g}"
-        typer.echo(f"{d['lines_cut']} of {train} training lines ({share}%) are longer than "
+        share = percent(d["lines_cut"] / train)     # 0.22%, 33.3%, 100% (.2g wrote every line cut as 1e+02%)
+        typer.echo(f"{d['lines_cut']} of {train} training lines ({share}) are longer than "
                    f"--max-len {n} tokens: trained in pieces of {n}, each from a fresh state (evaluation reads them whole)")
     if d.get("val_is_tail"):
         typer.echo(f"the corpus is one line: its last {est.config_.val_frac:.0%} is the validation text")
@@ -37,7 +36,7 @@ def _report(est) -> None:
 def _format(title: str, m: dict) -> str:
     bpc = f", {m['bits_per_char']:.3f} bits per character" if "bits_per_char" in m else ""
     return (f"{title}: perplexity {m['perplexity']:.3f} per {m['level']} token{bpc} "
-            f"({m['tokens']} tokens in {m['lines']} lines, <unk> {100 * m['unk_rate']:.2f}%)")
+            f"({m['tokens']} tokens in {m['lines']} line{'s' * (m['lines'] != 1)}, <unk> {100 * m['unk_rate']:.2f}%)")
 
 
 train = add_train_command(

@@ -19,9 +19,12 @@ app = task_app("Speech: CTC / seq2seq recognition or spoken-word classification:
 
 
 def _report(est) -> None:
-    d = est.data_summary_
-    test = f", test {d['split']['test']} kept out" if "test" in d["split"] else ""
-    typer.echo(f"utterances {d['utterances']} (train {d['split']['train']}, val {d['split']['val']}{test}), "
+    d, split = est.data_summary_, est.data_summary_["split"]
+    test = f", test {split['test']} kept out" if "test" in split else ""
+    # --val's recordings are no part of --data's count: 'utterances 14 (train 14, val 3)' did not add up
+    from_file = split["train"] + split.get("test", 0) == d["utterances"]
+    typer.echo(f"utterances {d['utterances'] + split['val'] * from_file} (train {split['train']}, val {split['val']}"
+               f"{' from --val' * from_file}{test}), "
                f"{d['hours']['train'] * 60:.1f} min of training audio at {d['sample_rate']} Hz")
     _print_metrics(est, est.metrics_["val"], "validation")
     if "val_beam" in est.metrics_:

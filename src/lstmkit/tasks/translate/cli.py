@@ -163,11 +163,8 @@ class _LineReads(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
-    def read1(self, size: int = -1) -> bytes:
+    def read1(self, size: int = -1) -> bytes:       # a text wrapper reads its lines through read1 alone
         return self._raw.readline()
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._raw.read() if size is None or size < 0 else self._raw.readline(size)
 
 
 @app.command()
