@@ -509,3 +509,26 @@ def test_the_mix_note_names_the_mix_and_the_best_epochs_val_loss_and_is_left_out
     est = _mixed([0.75, 0.25])
     est.data_summary_ = None                     # a run of numeric sequences: no text, no word scores
     assert _mix_note(est) is None
+
+
+def test_predict_probabilities_are_each_classs_to_a_millionth_and_sum_to_1(text_run, tmp_path, capsys, monkeypatch):
+    """p_<class> is the model's probability of that class (a column per class, in predict_proba's order), to a
+    millionth: enough for evaluate's nll and brier computed again from the file. A tiny model's answers near 0 and
+    1 hid a rounding to 3 places; these are answers given by hand, 0.1234567 of the first class and so on."""
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    given = np.array([[0.1234567, 0.8765433], [2 / 3, 1 / 3], [0.25, 0.75]])
+    monkeypatch.setattr(TextClassifier, "predict_proba", lambda self, x: given[:len(x)])
+    data = tmp_path / "three.csv"
+    pd.DataFrame({"review": ["one text", "another text", "a third"]}).to_csv(data, index=False)
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, "--probabilities",
+                       "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    p = pd.read_csv(tmp_path / "p.csv")
+    from lstmkit import load
+    clf = load(text_run)
+    names = [clf.class_names_[k] for k in clf.class_order()]
+    proba = p[[f"p_{name}" for name in names]].to_numpy()
+    assert np.abs(proba - given).max() <= 5e-7                     # 0.123457 of 0.1234567, 0.666667 of 2/3
+    assert np.abs(proba.sum(axis=1) - 1).max() <= 1e-6
+    assert p["label"].tolist() == [names[1], names[0], names[1]]
+    assert np.abs(p["probability"].to_numpy() - [0.8765433, 2 / 3, 0.75]).max() <= 5e-7
