@@ -187,9 +187,11 @@ def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(ru
     assert_user_error(code, err, "--sort must be name or metric, got 'mase'", "--sort metric")
 
 
-def test_headline_of_reads_a_run_folder_alone(runs):
+def test_headline_of_reads_a_run_folder_alone(runs, tmp_path):
     root, real = runs
     assert headline_of(real).text.startswith("accuracy ")
+    past = _run(tmp_path / "classify-20260101-000000", "classify", metrics='{"val": {"accuracy": 1%s}}' % ("0" * 400))
+    assert headline_of(past) is None and list_runs(tmp_path)[0]["metric"] is None
     assert headline_of(root / "forecast-20260101-000006") is None      # corrupt metrics.json: no error
     assert headline_of(root / "nowhere") is None
 
@@ -213,11 +215,12 @@ def test_models_and_model_name_each_runs_headline_metric(runs):
         client.close()
 
 
-@pytest.mark.parametrize("value", [True, False, "0.9", [0.9], {"mean": 0.9}], ids=["true", "false", "text", "list",
-                                                                                   "mapping"])
+@pytest.mark.parametrize("value", [True, False, "0.9", [0.9], {"mean": 0.9}, 10 ** 400],
+                         ids=["true", "false", "text", "list", "mapping", "past-a-float"])
 def test_a_value_that_is_no_number_is_no_headline_not_a_one_nor_an_error(value):
-    """JSON's true is no accuracy of 1.0 (Python's bool is an int), and "0.9" no number to round: another
-    program's metrics.json, read as no metric at all."""
+    """JSON's true is no accuracy of 1.0 (Python's bool is an int), "0.9" no number to round, and an int of 401
+    digits none a float holds (an OverflowError traceback from lstmkit list): another program's metrics.json,
+    read as no metric at all."""
     from lstmkit.config import Headline
     assert Headline.read({"accuracy": value}, "accuracy", "accuracy", ".4f", "val", higher_is_better=True) is None
     # an int is a number: WER 0 of a perfect recogniser, as a float
