@@ -858,3 +858,17 @@ def test_the_keys_of_compare_png_cover_no_bar_and_latencies_read_as_numbers(tmp_
     named = [(t.get_position()[1], t.get_text()) for t in latency.get_yticklabels() + latency.get_yticklabels(minor=True)
              if t.get_text() and low <= t.get_position()[1] <= high]
     assert len(named) >= 3 and all(float(text) == pytest.approx(at) for at, text in named), named
+
+
+def test_a_comparison_kept_before_translates_columns_were_renamed_resumes_with_their_numbers():
+    """trials.json of a translate comparison interrupted before its columns became bleu and chrf (as metrics.json
+    names them) holds BLEU and chrF: the resumed table read a column of NaN for its finished trials."""
+    from lstmkit.compare import _Progress
+    old = {"model": "lstm", "seed": 0, "params": 10, "metrics": {"BLEU": 12.5, "chrF": 40.25, "loss": 1.5},
+           "train_s": 1.0, "epochs": 2, "windows_per_s": 100.0, "latency_b1_ms": 0.1, "latency_b256_ms": 1.0,
+           "act_mem_mb": 0.5}
+    progress = _Progress({"task": "translate"}, {}, record={"trials": [old], "resumed": 0})
+    assert progress.trials[0].metrics == {"bleu": 12.5, "chrf": 40.25, "loss": 1.5}
+    assert progress.trials[0].model == "lstm" and progress.resumed == 1
+    table = summarise(progress.trials, ("bleu", "chrf"), {})
+    assert table.loc[0, "bleu_mean"] == 12.5 and table.loc[0, "chrf_mean"] == 40.25

@@ -97,9 +97,12 @@ def test_each_finished_run_shows_its_tasks_headline_metric_from_its_metrics_json
         ("speech-20260101-000001", "accuracy 0.8000", "val"),         # a spoken-word classifier
         ("translate-20260101-000000", "BLEU 14.57", "val_beam")]
     assert rows["forecast-20260101-000003"]["metric"]["value"] is None
+    # lower is better for MASE, perplexity and WER; higher for BLEU and accuracy (a spoken-word classifier's too)
     assert [rows[n]["metric"]["higher_is_better"] for n in ("forecast-20260101-000001", "lm-20260101-000000",
-                                                            "speech-20260101-000000", "translate-20260101-000000")] \
-        == [False, False, False, True]
+                                                            "speech-20260101-000000", "translate-20260101-000000",
+                                                            "speech-20260101-000001", "classify-20260101-000000",
+                                                            "classify-20260101-000001")] \
+        == [False, False, False, True, True, True, True]
 
 
 def test_the_value_shown_is_the_one_the_runs_own_report_prints(runs):
@@ -184,9 +187,11 @@ def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(ru
     assert_user_error(code, err, "--sort must be name or metric, got 'mase'", "--sort metric")
 
 
-def test_headline_of_reads_a_run_folder_alone(runs):
+def test_headline_of_reads_a_run_folder_alone(runs, tmp_path):
     root, real = runs
     assert headline_of(real).text.startswith("accuracy ")
+    past = _run(tmp_path / "classify-20260101-000000", "classify", metrics='{"val": {"accuracy": 1%s}}' % ("0" * 400))
+    assert headline_of(past) is None and list_runs(tmp_path)[0]["metric"] is None
     assert headline_of(root / "forecast-20260101-000006") is None      # corrupt metrics.json: no error
     assert headline_of(root / "nowhere") is None
 
@@ -208,3 +213,35 @@ def test_models_and_model_name_each_runs_headline_metric(runs):
         assert status == 200 and strict_json(raw)["metric"] == want
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("value", [True, False, "0.9", [0.9], {"mean": 0.9}, 10 ** 400],
+                         ids=["true", "false", "text", "list", "mapping", "past-a-float"])
+def test_a_value_that_is_no_number_is_no_headline_not_a_one_nor_an_error(value):
+    """JSON's true is no accuracy of 1.0 (Python's bool is an int), "0.9" no number to round, and an int of 401
+    digits none a float holds (an OverflowError traceback from lstmkit list): another program's metrics.json,
+    read as no metric at all."""
+    from lstmkit.config import Headline
+    assert Headline.read({"accuracy": value}, "accuracy", "accuracy", ".4f", "val", higher_is_better=True) is None
+    # an int is a number: WER 0 of a perfect recogniser, as a float
+    zero = Headline.read({"wer": 0}, "wer", "WER", ".4f", "val", higher_is_better=False)
+    assert zero.value == 0.0 and isinstance(zero.value, float) and zero.text == "WER 0.0000"
+
+
+@pytest.mark.parametrize("task", [7, None, ["forecast"], "Forecast", "_base", ""])
+def test_a_record_whose_task_is_no_task_of_this_lstmkit_has_no_headline(tmp_path, task):
+    """A hand-edited or foreign lstmkit.json ("task": 7, or a name no room has) is listed without a metric,
+    never a TypeError from the task lookup."""
+    (tmp_path / "metrics.json").write_text(json.dumps({"val": {"accuracy": 0.5}, "test": {"accuracy": 0.5}}))
+    assert headline_of(tmp_path, {"task": task, "config": {}}) is None
+    assert headline_of(tmp_path, {"task": "classify", "config": {}}).text == "accuracy 0.5000"     # the file reads
+
+
+def test_a_run_scored_on_its_training_data_sorts_before_one_without_a_number_even_at_accuracy_0(tmp_path):
+    """Best first, then the runs scored on the data they trained on, then those with no number: a classifier
+    with nothing held out that got every training example wrong (accuracy 0, the key's number -0.0) still has
+    a number, and comes before a finished run without metrics.json whatever their names' order."""
+    _run(tmp_path / "classify-20260101-000000", "classify")                                  # no metrics.json
+    _run(tmp_path / "classify-20260101-000001", "classify", metrics={"train": {"accuracy": 0.0, "n": 8}})
+    _run(tmp_path / "classify-20260101-000002", "classify", metrics={"val": {"accuracy": 0.5, "n": 8}})
+    assert [Path(r["run"]).name[-6:] for r in sort_by_metric(list_runs(tmp_path))] == ["000002", "000001", "000000"]

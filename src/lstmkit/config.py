@@ -181,13 +181,17 @@ class Headline:
     @classmethod
     def read(cls, record: Any, key: str, name: str, spec: str, part: str, higher_is_better: bool) -> Headline | None:
         """``record[key]`` of a metrics.json record as the headline; None where ``record`` is no mapping or
-        has no number under ``key`` (a file of another kind). A null (NaN as JSON writes it) is undefined."""
+        has no number under ``key`` (a file of another kind: text, true, an int past a float's range). A null
+        (NaN as JSON writes it) is undefined."""
         if not isinstance(record, dict) or key not in record:
             return None
         value = record[key]
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return None
-        value = None if value is None or not math.isfinite(value) else float(value)
+        try:
+            value = None if value is None or not math.isfinite(value) else float(value)
+        except OverflowError:           # an int no float holds (1 and 400 zeros): no number of a run's report
+            return None
         return cls(name, value, spec, part, higher_is_better)
 
 

@@ -482,3 +482,53 @@ def test_predict_probabilities_give_evaluates_metrics_again(text_run, text_csv, 
     assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], abs=1e-5)
     assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], abs=1e-5)
     assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], abs=1e-5)
+
+
+def _mixed(mix, monitored="val_loss", best_epoch=2, class_weights=None):
+    """What _mix_note reads of a fitted text classifier: its data summary's mix, its history and best epoch."""
+    from types import SimpleNamespace
+    history = [{"epoch": 1, "val_loss": 0.91234}, {"epoch": 2, "val_loss": 0.69264}, {"epoch": 3, "val_loss": 0.7}]
+    result = SimpleNamespace(history=history, best_epoch=best_epoch, monitored=monitored)
+    return SimpleNamespace(data_summary_={"word_score_mix": mix}, result_=result, class_weights_=class_weights)
+
+
+def test_the_mix_note_names_the_mix_and_the_best_epochs_val_loss_and_is_left_out_without_a_mix():
+    """The note under the validation metrics gives the mix's weights and history.csv's val_loss of the best epoch
+    (0.6926 at epoch 2, not the first's 0.9123 nor the last's); nothing where there is no mix to tell apart: word
+    scores off, a weight of 0 on them, nothing held out (training loss monitored) or no val_loss at the best epoch."""
+    from lstmkit.tasks.classify.cli import _mix_note
+    note = _mix_note(_mixed([0.75, 0.25]))
+    assert "0.75 x network + 0.25 x word scores" in note and "val_loss, 0.6926 at the best epoch" in note
+    assert note.endswith("is the network's alone)")
+    assert _mix_note(_mixed([0.75, 0.25], class_weights=[1.0, 3.0])).endswith(
+        "is the network's alone, weighted by the class weights)")
+    assert "val_loss, 0.9123 at the best epoch" in _mix_note(_mixed([0.5, 0.5], best_epoch=1))
+    for est in (_mixed(None), _mixed([1.0, 0.0]), _mixed([0.75, 0.25], monitored="loss"),
+                _mixed([0.75, 0.25], best_epoch=9)):
+        assert _mix_note(est) is None
+    est = _mixed([0.75, 0.25])
+    est.data_summary_ = None                     # a run of numeric sequences: no text, no word scores
+    assert _mix_note(est) is None
+
+
+def test_predict_probabilities_are_each_classs_to_a_millionth_and_sum_to_1(text_run, tmp_path, capsys, monkeypatch):
+    """p_<class> is the model's probability of that class (a column per class, in predict_proba's order), to a
+    millionth: enough for evaluate's nll and brier computed again from the file. A tiny model's answers near 0 and
+    1 hid a rounding to 3 places; these are answers given by hand, 0.1234567 of the first class and so on."""
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    given = np.array([[0.1234567, 0.8765433], [2 / 3, 1 / 3], [0.25, 0.75]])
+    monkeypatch.setattr(TextClassifier, "predict_proba", lambda self, x: given[:len(x)])
+    data = tmp_path / "three.csv"
+    pd.DataFrame({"review": ["one text", "another text", "a third"]}).to_csv(data, index=False)
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, "--probabilities",
+                       "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    p = pd.read_csv(tmp_path / "p.csv")
+    from lstmkit import load
+    clf = load(text_run)
+    names = [clf.class_names_[k] for k in clf.class_order()]
+    proba = p[[f"p_{name}" for name in names]].to_numpy()
+    assert np.abs(proba - given).max() <= 5e-7                     # 0.123457 of 0.1234567, 0.666667 of 2/3
+    assert np.abs(proba.sum(axis=1) - 1).max() <= 1e-6
+    assert p["label"].tolist() == [names[1], names[0], names[1]]
+    assert np.abs(p["probability"].to_numpy() - [0.8765433, 2 / 3, 0.75]).max() <= 5e-7
