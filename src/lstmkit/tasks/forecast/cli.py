@@ -97,16 +97,18 @@ def say_test_metrics(est, m: dict, worst_more: str | None = None) -> None:
     """The test metrics as ``train`` and ``evaluate`` print them, from one record (``metrics.json``'s, or
     ``evaluate``'s): what they were scored on, the table, the blend, each target's table, the model's
     probabilistic scores and the worst series. ``evaluate`` of a quantile run left out the
-    "probabilistic: wQL ..., CRPS ..., coverage_80 ..." line that ``train`` printed and ``--json`` holds."""
+    "probabilistic: wQL ..., CRPS ..., coverage_80 ..." line that ``train`` printed and ``--json`` holds.
+    Of several targets the pooled scores' line is under the pooled table: printed after the last target's
+    table, it read as a second line of that target's own scores."""
     from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     typer.echo(_scored_on(m))     # how many points the numbers rest on (a short file's test part: 1 point)
     typer.echo(format_table(m["metrics"]))
     _say_blend(est, m["metrics"])
-    _say_per_target(m)
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
         typer.echo(format_probabilistic(extra))
+    _say_per_target(m)
     _say_worst(m, worst_more)
 
 
