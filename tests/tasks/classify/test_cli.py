@@ -479,6 +479,11 @@ def test_predict_probabilities_give_evaluates_metrics_again(text_run, text_csv, 
     assert np.allclose(proba.max(axis=1), p["probability"]) and (p["label"] == np.array(classes)[proba.argmax(1)]).all()
     assert accuracy_score(y, p["label"]) == pytest.approx(m["accuracy"])
     assert f1_score(y, p["label"], average="macro") == pytest.approx(m["macro_f1"])
-    assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], abs=1e-5)
-    assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], abs=1e-5)
-    assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], abs=1e-5)
+    assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], rel=1e-12)
+    assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], rel=1e-12)
+    assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], rel=1e-12)
+    # predict_proba's numbers as they are: rounded to 6 decimals, a confident miss's 1e-9 read 0
+    from lstmkit.tasks.classify.estimator import load_classifier
+    clf = load_classifier(text_run)
+    given = clf.predict_proba(pd.read_csv(text_csv)["review"].tolist())
+    np.testing.assert_array_equal(proba, given[:, [list(clf.classes_).index(c) for c in classes]])
