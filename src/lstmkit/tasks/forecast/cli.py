@@ -161,7 +161,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
              out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
                                                            "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
-                                                           "or .xlsx)."),
+                                                           "or .xlsx); /dev/stdout: the metrics go to standard error."),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
@@ -174,11 +174,25 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         scored = est._evaluated(str(data), kept)     # a warning names this line (callers_level): printed as one
     if out is not None:
         _write_forecasts(kept[TEST_FORECASTS], out)
-    if as_json:
-        from lstmkit.runs import to_json
-        typer.echo(to_json(scored["metrics"], indent=2))
-    else:
-        say_test_metrics(est, scored)
+    import contextlib
+    import sys
+    # --out /dev/stdout (| duckdb, > file): the table alone there, the metrics on standard error
+    with contextlib.redirect_stdout(sys.stderr) if _standard_output(out) else contextlib.nullcontext():
+        if as_json:
+            from lstmkit.runs import to_json
+            typer.echo(to_json(scored["metrics"], indent=2))
+        else:
+            say_test_metrics(est, scored)
+
+
+def _standard_output(out: Path | None) -> bool:
+    """Whether ``out`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``, however the shell
+    redirected it): the metrics printed after the table went into the same stream, CSV then JSON."""
+    import os
+    try:
+        return out is not None and os.path.samestat(os.stat(out), os.fstat(1))
+    except (OSError, ValueError):
+        return False
 
 
 def _check_file_out(out: Path | None) -> None:
