@@ -1,6 +1,7 @@
 """lstmkit.table_out: a command's table, written in the type its file name asks for."""
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -58,3 +59,15 @@ def test_a_cell_a_workbook_cannot_hold_is_named_by_row_and_column(tmp_path):
     with pytest.raises(LstmkitError, match=r"row 2 of column 'text' holds a control character \('\\x0c'\)"):
         echo_or_write_table(df, tmp_path / "t.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_table_larger_than_a_worksheet_is_refused_before_writing(tmp_path):
+    # openpyxl's ValueError came as a traceback after it had written a million rows (12 s); refused at once
+    echo_or_write_table(pd.DataFrame({"a": range(3)}), tmp_path / "fits.xlsx")
+    assert pd.read_excel(tmp_path / "fits.xlsx")["a"].tolist() == [0, 1, 2]
+    for frame, size in ((pd.DataFrame({"a": np.zeros(1_048_576, dtype=np.int8)}), "1,048,576 rows x 1 columns"),
+                        (pd.DataFrame(np.zeros((1, 16_385), dtype=np.int8)), "1 rows x 16,385 columns")):
+        with pytest.raises(LstmkitError, match=f"the table is {size}, more than an .xlsx worksheet holds") as e:
+            echo_or_write_table(frame, tmp_path / "big.xlsx")
+        assert e.value.hint == "write it as .parquet, .csv, .tsv or .jsonl"
+        assert not (tmp_path / "big.xlsx").exists()

@@ -7,7 +7,8 @@
 
 An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
 atomic write's temporary file has none); a cell holding a control character a workbook cannot
-hold is one error naming its row and column. A workbook's cells hold no time zone: times with one
+hold is one error naming its row and column, and so is a table larger than a worksheet (a long
+series' test forecasts: 1,048,575 rows under the header at most). A workbook's cells hold no time zone: times with one
 (forecasts of data in a zone) are written as their local clock shows them; JSON writes them as ISO
 text with their offset.
 """
@@ -34,6 +35,9 @@ TABLE_WRITERS = {
 }
 
 
+XLSX_ROWS, XLSX_COLUMNS = 1_048_576, 16_384          # a worksheet's size: rows (the header one of them), columns
+
+
 def _zoned(df) -> list:
     """The columns of ``df`` holding times with a zone."""
     return [name for name in df.columns if getattr(getattr(df[name], "dt", None), "tz", None) is not None]
@@ -51,6 +55,11 @@ def _xlsx_bytes(df) -> bytes:
     """``df`` as an Excel workbook (made in memory: pandas names the format by the file's suffix,
     and the temporary file of an atomic write has none)."""
     from openpyxl.utils.exceptions import IllegalCharacterError
+    rows, columns = len(df) + 1, len(df.columns)            # the header is a row
+    if rows > XLSX_ROWS or columns > XLSX_COLUMNS:           # openpyxl's ValueError came after writing the rest
+        raise LstmkitError(f"the table is {rows - 1:,} rows x {columns:,} columns, more than an .xlsx worksheet "
+                           f"holds ({XLSX_ROWS - 1:,} rows under its header, {XLSX_COLUMNS:,} columns)",
+                           "write it as .parquet, .csv, .tsv or .jsonl")
     buf = io.BytesIO()
     zoned = _zoned(df)
     if zoned:                                    # openpyxl refuses them; the local clock is what the zone shows

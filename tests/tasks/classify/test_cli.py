@@ -479,9 +479,14 @@ def test_predict_probabilities_give_evaluates_metrics_again(text_run, text_csv, 
     assert np.allclose(proba.max(axis=1), p["probability"]) and (p["label"] == np.array(classes)[proba.argmax(1)]).all()
     assert accuracy_score(y, p["label"]) == pytest.approx(m["accuracy"])
     assert f1_score(y, p["label"], average="macro") == pytest.approx(m["macro_f1"])
-    assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], abs=1e-5)
-    assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], abs=1e-5)
-    assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], abs=1e-5)
+    assert log_loss(y, proba, labels=classes) == pytest.approx(m["nll"], rel=1e-12)
+    assert brier_score_loss(y, proba, labels=classes) == pytest.approx(m["brier"], rel=1e-12)
+    assert roc_auc_score(y == classes[1], proba[:, 1]) == pytest.approx(m["roc_auc"], rel=1e-12)
+    # predict_proba's numbers as they are: rounded to 6 decimals, a confident miss's 1e-9 read 0
+    from lstmkit.tasks.classify.estimator import load_classifier
+    clf = load_classifier(text_run)
+    given = clf.predict_proba(pd.read_csv(text_csv)["review"].tolist())
+    np.testing.assert_array_equal(proba, given[:, [list(clf.classes_).index(c) for c in classes]])
 
 
 def _mixed(mix, monitored="val_loss", best_epoch=2, class_weights=None):
@@ -511,10 +516,10 @@ def test_the_mix_note_names_the_mix_and_the_best_epochs_val_loss_and_is_left_out
     assert _mix_note(est) is None
 
 
-def test_predict_probabilities_are_each_classs_to_a_millionth_and_sum_to_1(text_run, tmp_path, capsys, monkeypatch):
-    """p_<class> is the model's probability of that class (a column per class, in predict_proba's order), to a
-    millionth: enough for evaluate's nll and brier computed again from the file. A tiny model's answers near 0 and
-    1 hid a rounding to 3 places; these are answers given by hand, 0.1234567 of the first class and so on."""
+def test_predict_probabilities_are_each_classs_unrounded_and_sum_to_1(text_run, tmp_path, capsys, monkeypatch):
+    """p_<class> is the model's probability of that class (a column per class, in predict_proba's order), as it
+    is: evaluate's nll and brier computed again from the file. A tiny model's answers near 0 and 1 hid a rounding
+    to 3 places; these are answers given by hand, 0.1234567 of the first class and so on."""
     from lstmkit.tasks.classify.estimator import TextClassifier
     given = np.array([[0.1234567, 0.8765433], [2 / 3, 1 / 3], [0.25, 0.75]])
     monkeypatch.setattr(TextClassifier, "predict_proba", lambda self, x: given[:len(x)])
@@ -528,7 +533,7 @@ def test_predict_probabilities_are_each_classs_to_a_millionth_and_sum_to_1(text_
     clf = load(text_run)
     names = [clf.class_names_[k] for k in clf.class_order()]
     proba = p[[f"p_{name}" for name in names]].to_numpy()
-    assert np.abs(proba - given).max() <= 5e-7                     # 0.123457 of 0.1234567, 0.666667 of 2/3
-    assert np.abs(proba.sum(axis=1) - 1).max() <= 1e-6
+    assert np.abs(proba - given).max() <= 1e-15                    # 0.1234567 and 2/3 as they are, not 0.666667
+    assert np.abs(proba.sum(axis=1) - 1).max() <= 1e-15
     assert p["label"].tolist() == [names[1], names[0], names[1]]
-    assert np.abs(p["probability"].to_numpy() - [0.8765433, 2 / 3, 0.75]).max() <= 5e-7
+    assert np.abs(p["probability"].to_numpy() - [0.8765433, 2 / 3, 0.75]).max() <= 5e-7   # shown to 6 places

@@ -35,6 +35,23 @@ def test_dated_steps_go_on_by_the_frequency_on_the_calendar():
     assert _stamps(future_times(one, None, 1)) == ["2024-04-01 12:00:00"]
 
 
+def test_trading_days_go_on_on_weekdays():
+    # an exchange's days: weekdays, Thanksgiving 2016-11-24 closed, so pandas infers no frequency; the
+    # usual step, a day, dated Friday's forecast Saturday and Sunday
+    days = pd.bdate_range("2016-11-15", "2016-12-02").drop(pd.Timestamp("2016-11-24")).to_numpy()
+    assert _stamps(future_times(days[-1], None, 3, days)) == ["2016-12-05 00:00:00", "2016-12-06 00:00:00",
+                                                              "2016-12-07 00:00:00"]
+    # Monday to Thursday of one week cross no weekend: a day apart, as read
+    week = pd.bdate_range("2016-11-14", periods=4).to_numpy()
+    assert _stamps(future_times(week[-1], None, 2, week)) == ["2016-11-18 00:00:00", "2016-11-19 00:00:00"]
+    # Mondays with a week missing step by a week, not a business day
+    mondays = pd.DatetimeIndex(["2016-11-07", "2016-11-14", "2016-11-28", "2016-12-05"]).to_numpy()
+    assert _stamps(future_times(mondays[-1], None, 1, mondays)) == ["2016-12-12 00:00:00"]
+    # a trading day's open, stamped 09:30, Thursday to the next Friday: Monday at the open
+    opens = (pd.bdate_range("2016-11-10", periods=7) + pd.Timedelta("9h30min")).to_numpy()
+    assert _stamps(future_times(opens[-1], None, 1, opens)) == ["2016-11-21 09:30:00"]
+
+
 def test_month_and_weekday_features_are_on_their_circles():
     # month m is (m - 1) twelfths of a turn; weekday d (Monday 0) is d sevenths
     times = pd.DatetimeIndex(["2024-01-15", "2024-07-15", "2024-12-15"])

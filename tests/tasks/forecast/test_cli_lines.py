@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from lstmkit.tasks.forecast.cli import _echo_backtest, _say_per_target, _say_worst, _scored_on, covariates_line
+from lstmkit.tasks.forecast.cli import (_echo_backtest, _say_per_target, _say_worst, _scored_on, covariates_line,
+                                        say_test_metrics)
 
 ROW = {"MAE": 1.0, "RMSE": 2.0, "MAPE": 3.0, "sMAPE": 4.0, "MASE": 0.5}
 
@@ -71,6 +72,22 @@ def test_each_targets_probabilistic_scores_follow_its_table_and_only_its_own(cap
     out = capsys.readouterr().out
     assert out.count("probabilistic: ") == 1
     assert "probabilistic: coverage_80 0.75, CRPS 0.5, wQL 0.25\n\nb:" in out
+
+
+def test_the_pooled_probabilistic_scores_are_under_the_pooled_table_not_the_last_targets(capsys):
+    # printed after each target's table, the pooled line read as a second line of the last target's scores
+    pooled = {"lstm": {**ROW, "coverage_80": 0.9, "CRPS": 1.5, "wQL": 0.05}, "naive": ROW}
+    own = {t: {"lstm": {**ROW, "coverage_80": c, "CRPS": 1.0, "wQL": 0.1}, "naive": ROW}
+           for t, c in (("a", 0.8), ("b", 1.0))}
+    est = SimpleNamespace(config_=SimpleNamespace(model="lstm"), combination_=None)
+    say_test_metrics(est, {"test_points": 8, "horizon": 2, "season": 1, "metrics": pooled, "per_target": own})
+    lines = capsys.readouterr().out.splitlines()
+    scores = [k for k, line in enumerate(lines) if line.startswith("probabilistic: ")]
+    assert [lines[k] for k in scores] == ["probabilistic: coverage_80 0.9, CRPS 1.5, wQL 0.05",
+                                          "probabilistic: coverage_80 0.8, CRPS 1, wQL 0.1",
+                                          "probabilistic: coverage_80 1, CRPS 1, wQL 0.1"]
+    assert lines[scores[0] - 1].split()[0] == "naive" and lines[scores[0] + 1].startswith("the rows above pool")
+    assert lines[scores[2] - 4] == "b:"                         # b:, its heading, two rows, its scores
 
 
 def _est(target=("y",), inputs=("y",), n_past=0, future=(), calendar=None, scaler=None, horizon=6):

@@ -513,6 +513,12 @@ def test_missing_steps_finds_the_grid():
     weekdays = pd.bdate_range("2024-01-01", periods=30).to_numpy()
     assert missing_steps(weekdays) is None                                   # Friday -> Monday is no gap
     np.testing.assert_array_equal(missing_steps(np.delete(weekdays, [7, 8])), weekdays)
+    # one holiday of any span: three weeks of an exchange's days across Thanksgiving (1 of 16, over 4.5 %)
+    fall = pd.bdate_range("2016-11-15", "2016-12-06")
+    assert missing_steps(fall.drop(pd.Timestamp("2016-11-24")).to_numpy()) is None
+    np.testing.assert_array_equal(missing_steps(fall.delete([3, 7]).to_numpy()), fall)   # two of 16: gaps
+    week = pd.bdate_range("2016-11-14", periods=5).as_unit("ns")             # no weekend crossed: a gap
+    np.testing.assert_array_equal(missing_steps(week.delete(2).to_numpy()), week.to_numpy())
     year = pd.bdate_range("2024-01-01", "2024-12-31")                        # 262 weekdays
     assert missing_steps(year.delete(np.arange(5, 262, 24)).to_numpy()) is None   # 11 holidays: a trading calendar
     assert len(missing_steps(year.delete(np.arange(5, 262, 12)).to_numpy())) == 262   # 22 missing: gaps

@@ -150,6 +150,17 @@ def test_evaluate_out_of_one_series_with_json_keeps_standard_output_json(single,
                                   pd.read_csv(run / "test_forecasts.csv"), check_dtype=False)
 
 
+def test_evaluate_out_to_standard_output_keeps_the_metrics_off_it(single, capfd):
+    # --out /dev/stdout --json wrote the CSV and then the metrics' JSON into one stream: neither could be read
+    _, run, data = single
+    code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", data, "--json",
+                              "--out", "/dev/stdout"], capfd)         # captured at file descriptor 1
+    assert code == 0, err
+    import io
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), pd.read_csv(run / "test_forecasts.csv"))
+    assert json.loads(err[err.index("{"):]) == json.loads((run / "metrics.json").read_text())["metrics"]
+
+
 def test_evaluate_out_refuses_a_folder_and_a_run_file_before_any_work(single, tmp_path, capsys):
     _, run, data = single
     (tmp_path / "d.csv").mkdir()

@@ -133,8 +133,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx)."),
             probabilities: bool = typer.Option(False, "--probabilities", help="Add each class's probability as a "
-                                               "column p_<class>, from which evaluate's nll, brier and roc_auc "
-                                               "can be computed again."),
+                                               "column p_<class>, unrounded, from which evaluate's nll, brier and "
+                                               "roc_auc can be computed again."),
             progress: str = progress_option()):
     """Label and probability of the predicted label, one row per input row (a long table: per
     sample, after a column of its ids)."""
@@ -150,8 +150,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     df = pd.DataFrame({"label": [names[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
     if probabilities:       # the predicted label's alone scores no log loss of a row it got wrong (of 3+ classes)
-        for k, name in enumerate(names):
-            df[f"p_{name}"] = proba[:, k].round(6)
+        for k, name in enumerate(names):    # as predict_proba gives them: rounded to 6 decimals, a confident
+            df[f"p_{name}"] = proba[:, k]   # miss's 1e-9 read 0 (log loss 36, not 21) and near-1 ones tied (ROC-AUC)
     if getattr(given, "ids", None) is not None:
         df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)
     echo_or_write_table(df, out)

@@ -108,7 +108,9 @@ def check_calendar_varies(features: np.ndarray, calendar, times, freq: str | Non
 def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:
     """The ``horizon`` time stamps after ``last``. Datetime: by ``freq``; without one, by the calendar
     months ``history`` steps by when every time falls on one day of the month (:func:`_month_step`),
-    else by its usual step, else a day. Int: by the usual step of the integer ``history``, else 1
+    else by business days where it is days closed at weekends (:func:`_closed_weekends`: a trading
+    calendar, whose holidays leave pandas no frequency), else by its usual step, else a day. Int: by the
+    usual step of the integer ``history``, else 1
     (steps numbered 0, 7, 14 go on at 21, not 15). The usual step is one the history takes, its lower
     median: 0, 5, 15 go on at 20 and 25 (the median of 5 and 10 is 7.5, and stamps 22, 29 were none of its steps)."""
     if isinstance(last, (np.integer, int)):
@@ -121,6 +123,8 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
         months = _month_step(history)
         if months:
             ahead = [last + pd.DateOffset(months=months * k) for k in range(1, horizon + 1)]
+        elif _closed_weekends(history):
+            return pd.date_range(last, periods=horizon + 1, freq="B")[1:].as_unit("ns").to_numpy()
         else:
             ns = _usual_step(pd.DatetimeIndex(history).as_unit("ns").asi8) if history is not None else None
             step = pd.Timedelta(ns, "ns") if (ns or 0) > 0 else pd.Timedelta(1, "D")     # none, or a repeated stamp
@@ -130,6 +134,22 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
         raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
                            f"train with a smaller {opt('horizon')}, or read the rows as steps (drop the time column from the "
                            f"table, and {opt('time')})") from None
+
+
+def _closed_weekends(history) -> bool:
+    """Whether dated ``history`` is days closed at weekends: weekdays only, a day apart as a rule (a
+    trading day's one stamp: its date, its open or close), across at least one weekend. An exchange's
+    trading days with their holidays infer no frequency, and their usual step, a day, dated a Friday's
+    forecast Saturday and Sunday."""
+    if history is None or len(history) < 3:
+        return False
+    index = pd.DatetimeIndex(history).as_unit("ns")
+    if not (index.day_of_week < 5).all() or _usual_step(index.asi8) != _DAY_NS:
+        return False
+    return (index[-1] - index[0]).days + 1 > len(pd.bdate_range(index[0], index[-1]))
+
+
+_DAY_NS = 86_400 * 10**9
 
 
 def _usual_step(ticks: np.ndarray) -> int | None:

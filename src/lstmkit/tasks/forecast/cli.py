@@ -97,16 +97,18 @@ def say_test_metrics(est, m: dict, worst_more: str | None = None) -> None:
     """The test metrics as ``train`` and ``evaluate`` print them, from one record (``metrics.json``'s, or
     ``evaluate``'s): what they were scored on, the table, the blend, each target's table, the model's
     probabilistic scores and the worst series. ``evaluate`` of a quantile run left out the
-    "probabilistic: wQL ..., CRPS ..., coverage_80 ..." line that ``train`` printed and ``--json`` holds."""
+    "probabilistic: wQL ..., CRPS ..., coverage_80 ..." line that ``train`` printed and ``--json`` holds.
+    Of several targets the pooled scores' line is under the pooled table: printed after the last target's
+    table, it read as a second line of that target's own scores."""
     from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     typer.echo(_scored_on(m))     # how many points the numbers rest on (a short file's test part: 1 point)
     typer.echo(format_table(m["metrics"]))
     _say_blend(est, m["metrics"])
-    _say_per_target(m)
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
         typer.echo(format_probabilistic(extra))
+    _say_per_target(m)
     _say_worst(m, worst_more)
 
 
@@ -159,7 +161,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
              out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
                                                            "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
-                                                           "or .xlsx)."),
+                                                           "or .xlsx); /dev/stdout: the metrics go to standard error."),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
@@ -172,11 +174,25 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         scored = est._evaluated(str(data), kept)     # a warning names this line (callers_level): printed as one
     if out is not None:
         _write_forecasts(kept[TEST_FORECASTS], out)
-    if as_json:
-        from lstmkit.runs import to_json
-        typer.echo(to_json(scored["metrics"], indent=2))
-    else:
-        say_test_metrics(est, scored)
+    import contextlib
+    import sys
+    # --out /dev/stdout (| duckdb, > file): the table alone there, the metrics on standard error
+    with contextlib.redirect_stdout(sys.stderr) if _standard_output(out) else contextlib.nullcontext():
+        if as_json:
+            from lstmkit.runs import to_json
+            typer.echo(to_json(scored["metrics"], indent=2))
+        else:
+            say_test_metrics(est, scored)
+
+
+def _standard_output(out: Path | None) -> bool:
+    """Whether ``out`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``, however the shell
+    redirected it): the metrics printed after the table went into the same stream, CSV then JSON."""
+    import os
+    try:
+        return out is not None and os.path.samestat(os.stat(out), os.fstat(1))
+    except (OSError, ValueError):
+        return False
 
 
 def _check_file_out(out: Path | None) -> None:

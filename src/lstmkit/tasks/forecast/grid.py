@@ -318,11 +318,14 @@ def _weekdays(index: pd.DatetimeIndex) -> bool:
 
 def _trading_days(index: pd.DatetimeIndex) -> bool:
     """Whether ``index`` is a trading calendar: weekdays (midnight) with at most 4.5 % of the
-    business days between its first and last missing, as an exchange's holidays."""
+    business days between its first and last missing, as an exchange's holidays, and one of any
+    span across a weekend (days closed at weekends): predict's few weeks of history across
+    Thanksgiving (1 of 16 days) were said to skip a step, to be filled or retrained with --fill."""
     if not len(index) or not _weekdays(index):
         return False
     days = len(pd.bdate_range(index[0], index[-1]))
-    return days - len(index) <= _HOLIDAYS * days
+    weekend = (index[-1] - index[0]).days + 1 > days
+    return days - len(index) <= max(_HOLIDAYS * days, int(weekend))
 
 
 # zones of the common daylight-saving rules (EU, UK, US, Australia): a local time one of them shows twice
