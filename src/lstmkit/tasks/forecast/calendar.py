@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError, flag, opt, worded
-from lstmkit.tasks.forecast.grid import _mean_step, _month_step
+from lstmkit.tasks.forecast.grid import _DAY, _business_days, _mean_step, _month_step
 
 __all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "check_calendar_varies", "future_times"]
 
@@ -144,12 +144,9 @@ def _closed_weekends(history) -> bool:
     if history is None or len(history) < 3:
         return False
     index = pd.DatetimeIndex(history).as_unit("ns")
-    if not (index.day_of_week < 5).all() or _usual_step(index.asi8) != _DAY_NS:
+    if not (index.day_of_week < 5).all() or _usual_step(index.asi8) != _DAY:
         return False
-    return (index[-1] - index[0]).days + 1 > len(pd.bdate_range(index[0], index[-1]))
-
-
-_DAY_NS = 86_400 * 10**9
+    return _business_days(index)[1]
 
 
 def _usual_step(ticks: np.ndarray) -> int | None:

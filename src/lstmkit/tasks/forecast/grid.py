@@ -323,9 +323,15 @@ def _trading_days(index: pd.DatetimeIndex) -> bool:
     Thanksgiving (1 of 16 days) were said to skip a step, to be filled or retrained with --fill."""
     if not len(index) or not _weekdays(index):
         return False
-    days = len(pd.bdate_range(index[0], index[-1]))
-    weekend = (index[-1] - index[0]).days + 1 > days
+    days, weekend = _business_days(index)
     return days - len(index) <= max(_HOLIDAYS * days, int(weekend))
+
+
+def _business_days(index: pd.DatetimeIndex) -> tuple[int, bool]:
+    """The business days from the first time of sorted ``index`` to its last, and whether that span
+    crosses a weekend (it holds more days than business days)."""
+    days = len(pd.bdate_range(index[0], index[-1]))
+    return days, (index[-1] - index[0]).days + 1 > days
 
 
 # zones of the common daylight-saving rules (EU, UK, US, Australia): a local time one of them shows twice
