@@ -26,10 +26,11 @@ def runs(tmp_path_factory):
     return folder
 
 
-def test_list_prints_one_aligned_line_a_run_oldest_first(runs, capsys):
-    code, out, err = run_cli(["list", runs], capsys)
+def test_list_prints_one_aligned_line_a_run_oldest_first(runs, capsys, monkeypatch):
+    monkeypatch.chdir(runs.parent)                  # paths that fit 80 columns whole
+    code, out, err = run_cli(["list", runs.name], capsys)
     assert code == 0 and err == ""
-    first, second = f"{runs}/forecast-20260101-000000", f"{runs}/lm-20260102-000000"
+    first, second = f"{runs.name}/forecast-20260101-000000", f"{runs.name}/lm-20260102-000000"
     width = len(first)
     assert out.splitlines() == ["run".ljust(width) + "  task      epochs  metric  state",
                                 first + "  forecast  12              finished",
