@@ -88,7 +88,7 @@ def test_each_finished_run_shows_its_tasks_headline_metric_from_its_metrics_json
     rows = _rows(root)
     said = json.loads((real / "metrics.json").read_text())["val"]["accuracy"]
     assert rows[real.name]["metric"] == {"name": "accuracy", "value": said, "part": "val", "split": "validation",
-                                         "higher_is_better": True, "shown": f"accuracy {said:.4f} (val)"}
+                                         "higher_is_better": True, "shown": f"accuracy {said:.4f} (val)", "int8": False}
     # the test part, not validation, and said so: a classifier's accuracy is of either, not to be compared alike
     assert rows["classify-20260101-000000"]["metric"]["value"] == 0.875
     assert rows["classify-20260101-000000"]["metric"]["shown"] == "accuracy 0.8750 (test)"
@@ -299,3 +299,47 @@ def test_a_run_scored_on_its_training_data_sorts_before_one_without_a_number_eve
     _run(tmp_path / "classify-20260101-000001", "classify", metrics={"train": {"accuracy": 0.0, "n": 8}})
     _run(tmp_path / "classify-20260101-000002", "classify", metrics={"val": {"accuracy": 0.5, "n": 8}})
     assert [Path(r["run"]).name[-6:] for r in sort_by_metric(list_runs(tmp_path))] == ["000002", "000001", "000000"]
+
+
+def _int8(folder: Path, source: Path, task: str, fp32: dict, chosen: dict, config=None) -> Path:
+    """An int8 run as ``lstmkit export int8`` writes it: lstmkit.json with its ``quantization`` record (no
+    metrics.json) and export_report.json with the float model's and the engine's test metrics."""
+    run = _run(folder, task, config=config)
+    meta = json.loads((run / META_FILE).read_text())
+    meta["quantization"] = {"dtype": "qint8", "engine": "torch", "source_run": str(source.resolve())}
+    (run / META_FILE).write_text(json.dumps(meta))
+    (run / "export_report.json").write_text(json.dumps({"fp32": {"metrics": fp32}, "engine": "torch",
+                                                         "chosen": {"metrics": chosen}}))
+    return run
+
+
+def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_of_the_same_data(tmp_path):
+    """An int8 run's metric was blank though export_report.json scores it: shown, marked int8, where the report's
+    float32 number is the source run's own (the same metric of the same examples); blank where the export scored
+    other data (--data), or its source run is gone."""
+    root = tmp_path / "runs"
+    source = _run(root / "forecast-20260101-000000", "forecast", metrics=_forecast(0.93214))
+    row = _forecast(0.93214)["metrics"]["lstm"]
+    _int8(root / "forecast-20260101-000000-int8", source, "forecast", fp32=row, chosen={**row, "MASE": 0.93871})
+    # --data other.csv: the float model's MASE there is another number, and so the int8 one is of other data
+    _int8(root / "forecast-20260101-000000-int8-other", source, "forecast", fp32={**row, "MASE": 1.2},
+          chosen={**row, "MASE": 1.21})
+    classify = _run(root / "classify-20260101-000000", "classify", metrics={"val": {"accuracy": 0.9},
+                                                                            "test": {"accuracy": 0.875, "n": 8}})
+    _int8(root / "classify-20260101-000000-int8", classify, "classify", fp32={"accuracy": 0.875, "macro_f1": 0.8},
+          chosen={"accuracy": 0.8625, "macro_f1": 0.79})
+    gone = _run(tmp_path / "elsewhere" / "classify-20260101-000001", "classify", metrics={"test": {"accuracy": 0.5}})
+    _int8(root / "classify-20260101-000001-int8", gone, "classify", fp32={"accuracy": 0.5}, chosen={"accuracy": 0.5})
+    import shutil
+    shutil.rmtree(gone)
+    rows = _rows(root)
+    got = rows["forecast-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["shown"], got["int8"], got["split"]) == (0.93871, "MASE 0.9387 (int8)", True, "test")
+    assert rows["forecast-20260101-000000"]["metric"]["int8"] is False
+    assert rows["forecast-20260101-000000-int8-other"]["metric"] is None
+    got = rows["classify-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["shown"]) == (0.8625, "accuracy 0.8625 (test, int8)")
+    assert rows["classify-20260101-000001-int8"]["metric"] is None
+    lines = format_runs(list_runs(root)).splitlines()
+    assert max(map(len, lines)) <= 80 and any(line.split()[-4:] == ["MASE", "0.9387", "(int8)", "finished"]
+                                              for line in lines)

@@ -7,13 +7,18 @@ read it, and every task's ``evaluate --json`` (:func:`evaluated_keys`) names the
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from pathlib import Path
 from typing import Any
 
 from lstmkit.config import HEADLINE_FUNCTION, Headline
 from lstmkit.errors import LstmkitError
+from lstmkit.files import read_json
 from lstmkit.runs import known_task, read_meta, read_metrics
+
+REPORT_FILE = "export_report.json"      # an int8 run's (lstmkit.deploy.quantize's, a layer above: named here too)
 
 __all__ = ["headline_of", "evaluated_keys", "EVALUATED_KEYS"]
 
@@ -34,9 +39,40 @@ def headline_of(run: str | Path, meta: dict[str, Any] | None = None) -> Headline
     except (LstmkitError, OSError):
         return None
     task, config = meta.get("task"), meta.get("config")
+    if isinstance(meta.get("quantization"), dict) and metrics is None:
+        return _int8_headline(run, meta)
     if not isinstance(metrics, dict) or not isinstance(task, str) or not known_task(task):
         return None
     return _read_headline(task, metrics, config)
+
+
+def _int8_headline(run: str | Path, meta: dict[str, Any]) -> Headline | None:
+    """An int8 run's headline (it has no ``metrics.json``): its engine's score in ``export_report.json``, marked
+    int8, where it is the float run's headline metric of the same examples: the report's float32 score equals the
+    source run's ``metrics.json`` number. None where it does not (``export int8 --data`` scored other data; lm
+    scores its held-out text in pieces of a fresh state, speech decodes greedily, a blended forecast scores
+    its network alone: other numbers of the same name), where the source run is no longer where the export
+    recorded it, or the report lacks the metric."""
+    try:
+        report = read_json(Path(run) / REPORT_FILE, "")
+        source = Path(meta["quantization"]["source_run"])
+        source_meta = read_meta(source)
+        kept = headline_of(source, source_meta) if "quantization" not in source_meta else None
+    except (LstmkitError, OSError, KeyError, TypeError):
+        return None
+    if kept is None or kept.value is None or not isinstance(report, dict):
+        return None
+    fp32 = (report.get("fp32") or {}).get("metrics") if isinstance(report.get("fp32"), dict) else None
+    chosen = (report.get("chosen") or {}).get("metrics") if isinstance(report.get("chosen"), dict) else None
+    if not isinstance(fp32, dict) or not isinstance(chosen, dict):
+        return None
+    key = next((k for k in (kept.name, kept.name.lower()) if k in fp32 and k in chosen), None)
+    said = None if key is None else Headline.read(fp32, key, kept.name, kept.spec, kept.part, kept.higher_is_better)
+    if said is None or said.value is None or not math.isclose(said.value, kept.value, rel_tol=1e-9, abs_tol=1e-12):
+        return None
+    engine = Headline.read(chosen, key, kept.name, kept.spec, kept.part, kept.higher_is_better,
+                           split_shown=kept.split_shown)
+    return None if engine is None else dataclasses.replace(engine, int8=True)
 
 
 def _read_headline(task: str, metrics: dict[str, Any], config: Any) -> Headline | None:
