@@ -103,7 +103,8 @@ def test_doctor_prints_the_report_of_the_run_given_either_way(doctored, how, cap
 def test_doctor_json_is_the_report_with_its_notes(doctored, capsys):
     code, out, err = run_cli(["doctor", doctored, "--json"], capsys)
     assert code == 0, err
-    assert json.loads(out) == {"findings": [], "epochs": [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}], "notes": []}
+    assert json.loads(out) == {"findings": [], "epochs": [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}], "notes": [],
+                               "run": str(doctored), "task": "forecast"}     # named as list's and evaluate's JSON
 
 
 @pytest.mark.parametrize("epochs, said", [(0, "--epochs must be a positive integer, got 0"), (1, "demo ran: 1")])
