@@ -142,7 +142,8 @@ def format_runs(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
     run's report rounds it: ``MASE 0.8123``; blank where the run has none), state. No line is wider than
     ``width``: a run's path too long for it is cut at its start (``…/forecast-20261128-101500``, whose end
     names the run; ``--json`` gives it whole), and a state too long for the rest of the line (a failure's
-    message) goes on in lines of its own under it, indented, cut at spaces: nothing of it is left out."""
+    message) goes on in lines of its own under it, indented, cut at spaces: nothing of it is left out (a path in
+    it longer than a line, whole on a line of its own, is the one line past ``width``)."""
     table = [("run", "task", "epochs", "metric", "state")] + [
         (r["run"], r["task"] or "?", "" if r["epochs"] is None else str(r["epochs"]),
          r["metric"]["shown"] if r.get("metric") else "", r["state"]) for r in rows]
@@ -168,11 +169,11 @@ def format_runs(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
         if len(start) + 2 + len(line[4]) <= width:
             lines.append(f"{start}  {line[4]}".rstrip())
             continue
-        # the state's first words on its run's line where a few fit, whole (a path is not broken there), the rest
-        # under it, a word longer than a line (a long path) broken
+        # the state's first words on its run's line where a few fit, the rest under it; a word longer than a line
+        # (a path) is left whole, on a line of its own, to be copied
         room, words = width - len(start) - 2 if width - len(start) - 2 >= _STATE_FIRST else 0, line[4].split(" ")
         taken = next((k for k in range(len(words), 0, -1) if len(" ".join(words[:k])) <= room), 0)
         lines.append(f"{start}  {' '.join(words[:taken])}".rstrip())
         lines += textwrap.wrap(" ".join(words[taken:]), width, initial_indent=_UNDER, subsequent_indent=_UNDER,
-                               break_on_hyphens=False)
+                               break_on_hyphens=False, break_long_words=False)
     return "\n".join(lines)
