@@ -1,5 +1,6 @@
 """Running the ``lstmkit`` command in-process, for CLI tests."""
 import io
+from pathlib import Path
 
 from lstmkit.cli import main
 
@@ -25,3 +26,11 @@ def assert_user_error(code, err, *words):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
     for w in words:
         assert w in lines[0], (w, lines[0])
+
+
+def assert_evaluated_keys(said: dict, run, task: str, name: str, value) -> None:
+    """An ``evaluate --json`` answer holds the keys every task's holds (README, "--json"): the run folder, the task,
+    the data it scored and its headline metric ``name`` of ``value`` (the task's own key's number)."""
+    assert said["run"] == str(Path(run)) and said["task"] == task and isinstance(said["data"], str) and said["data"]
+    assert said["metric"]["name"] == name and said["metric"]["value"] == value, said["metric"]
+    assert isinstance(said["metric"]["higher_is_better"], bool)

@@ -26,10 +26,11 @@ def runs(tmp_path_factory):
     return folder
 
 
-def test_list_prints_one_aligned_line_a_run_oldest_first(runs, capsys):
-    code, out, err = run_cli(["list", runs], capsys)
+def test_list_prints_one_aligned_line_a_run_oldest_first(runs, capsys, monkeypatch):
+    monkeypatch.chdir(runs.parent)                  # paths that fit 80 columns whole
+    code, out, err = run_cli(["list", runs.name], capsys)
     assert code == 0 and err == ""
-    first, second = f"{runs}/forecast-20260101-000000", f"{runs}/lm-20260102-000000"
+    first, second = f"{runs.name}/forecast-20260101-000000", f"{runs.name}/lm-20260102-000000"
     width = len(first)
     assert out.splitlines() == ["run".ljust(width) + "  task      epochs  metric  state",
                                 first + "  forecast  12              finished",
@@ -102,7 +103,8 @@ def test_doctor_prints_the_report_of_the_run_given_either_way(doctored, how, cap
 def test_doctor_json_is_the_report_with_its_notes(doctored, capsys):
     code, out, err = run_cli(["doctor", doctored, "--json"], capsys)
     assert code == 0, err
-    assert json.loads(out) == {"findings": [], "epochs": [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}], "notes": []}
+    assert json.loads(out) == {"findings": [], "epochs": [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}], "notes": [],
+                               "run": str(doctored), "task": "forecast"}     # named as list's and evaluate's JSON
 
 
 @pytest.mark.parametrize("epochs, said", [(0, "--epochs must be a positive integer, got 0"), (1, "demo ran: 1")])

@@ -74,6 +74,11 @@ def runs(tmp_path_factory):
     return root, real
 
 
+def _names(cell: str, run: str) -> bool:
+    """Whether a run column's ``cell`` is the path ``run``: whole, or its end after "…" (cut to 80 columns)."""
+    return cell == run or cell.startswith("…") and len(cell) > 20 and run.endswith(cell[1:])
+
+
 def _rows(root):
     return {Path(r["run"]).name: r for r in list_runs(root)}
 
@@ -82,9 +87,12 @@ def test_each_finished_run_shows_its_tasks_headline_metric_from_its_metrics_json
     root, real = runs
     rows = _rows(root)
     said = json.loads((real / "metrics.json").read_text())["val"]["accuracy"]
-    assert rows[real.name]["metric"] == {"name": "accuracy", "value": said, "part": "val", "higher_is_better": True,
-                                         "shown": f"accuracy {said:.4f}"}
-    assert rows["classify-20260101-000000"]["metric"]["value"] == 0.875          # the test part, not validation
+    assert rows[real.name]["metric"] == {"name": "accuracy", "value": said, "part": "val", "split": "validation",
+                                         "higher_is_better": True, "shown": f"accuracy {said:.4f} (val)", "int8": False}
+    # the test part, not validation, and said so: a classifier's accuracy is of either, not to be compared alike
+    assert rows["classify-20260101-000000"]["metric"]["value"] == 0.875
+    assert rows["classify-20260101-000000"]["metric"]["shown"] == "accuracy 0.8750 (test)"
+    assert rows["classify-20260101-000000"]["metric"]["split"] == "test"
     # nothing held out: the accuracy on the data it trained on, said so
     assert rows["classify-20260101-000001"]["metric"]["shown"] == "accuracy 1.0000 (train)"
     assert [(n, rows[n]["metric"]["shown"], rows[n]["metric"]["part"]) for n in (
@@ -96,6 +104,10 @@ def test_each_finished_run_shows_its_tasks_headline_metric_from_its_metrics_json
         ("speech-20260101-000000", "WER 0.3555", "val_beam"),         # the beam search the model transcribes with
         ("speech-20260101-000001", "accuracy 0.8000", "val"),         # a spoken-word classifier
         ("translate-20260101-000000", "BLEU 14.57", "val_beam")]
+    # every task's split in one word a script reads alike: validation for val and val_beam
+    assert [rows[n]["metric"]["split"] for n in ("forecast-20260101-000001", "lm-20260101-000000",
+                                                 "speech-20260101-000000", "classify-20260101-000001")] \
+        == ["test", "validation", "validation", "train"]
     assert rows["forecast-20260101-000003"]["metric"]["value"] is None
     # lower is better for MASE, perplexity and WER; higher for BLEU and accuracy (a spoken-word classifier's too)
     assert [rows[n]["metric"]["higher_is_better"] for n in ("forecast-20260101-000001", "lm-20260101-000000",
@@ -120,7 +132,7 @@ def test_the_value_shown_is_the_one_the_runs_own_report_prints(runs):
     def metrics(name):
         return json.loads((root / name / "metrics.json").read_text())
 
-    assert f"accuracy {number(real.name)}" in format_report(metrics(real.name)["val"])
+    assert f"accuracy {rows[real.name]['metric']['shown'].split()[1]}" in format_report(metrics(real.name)["val"])
     table = format_table(metrics("forecast-20260101-000001")["metrics"]).splitlines()
     assert table[1].split()[0] == "lstm" and table[1].split()[-1] == number("forecast-20260101-000001")
     assert f"perplexity {number('lm-20260101-000000')} " in lm_report("validation", metrics("lm-20260101-000000")["val"])
@@ -132,11 +144,13 @@ def test_the_value_shown_is_the_one_the_runs_own_report_prints(runs):
 @pytest.mark.parametrize("name", ["forecast-20260101-000004", "forecast-20260101-000005", "forecast-20260101-000006",
                                   "forecast-20260101-000007", "forecast-20260101-000008"],
                          ids=["interrupted", "none", "corrupt", "foreign", "not-an-object"])
-def test_a_run_without_metrics_of_its_own_shows_a_blank_not_a_zero_nor_an_error(runs, name):
+def test_a_run_without_metrics_of_its_own_shows_a_blank_not_a_zero_nor_an_error(runs, name, monkeypatch):
     root, _ = runs
     row = _rows(root)[name]
     assert row["metric"] is None and row["state"] in ("finished", "interrupted")
-    line = next(line for line in format_runs(list_runs(root)).splitlines() if line.startswith(str(root / name)))
+    monkeypatch.chdir(root.parent)
+    line = next(line for line in format_runs(list_runs(Path("runs"))).splitlines()
+                if _names(line.split()[0], f"runs/{name}"))
     epochs = ["3"] if row["state"] == "finished" else []            # an interrupted run without a checkpoint: none
     assert line.split()[1:] == ["forecast", *epochs, row["state"]]
 
@@ -147,22 +161,60 @@ def test_the_table_has_a_metric_column_and_fits_80_columns_for_runs_named_as_tra
     lines = format_runs(list_runs(Path("runs"))).splitlines()
     assert lines[0].split() == ["run", "task", "epochs", "metric", "state"]
     start = lines[0].index("metric")
-    line = next(line for line in lines if line.startswith("runs/translate-"))
+    line = next(line for line in lines if _names(line.split()[0], "runs/translate-20260101-000000"))
     assert line[start:].split("  ")[0] == "BLEU 14.57"
-    # a finished run of each task, the longest task name beside the longest metric (perplexity 10.363): within 80
-    # (a classifier scored on its training data, "accuracy 1.0000 (train)", widens the column by 4)
-    held_out = [r for r in list_runs(Path("runs")) if not (r["metric"] and r["metric"]["part"] == "train")]
-    lines = format_runs(held_out).splitlines()
-    assert max(len(line) for line in lines if line.endswith("finished")) <= 80, "\n".join(lines)
+    # every task's runs, a classifier's "accuracy 1.0000 (train)" and "(test)" beside "translate" and "interrupted":
+    # within 80, the runs' paths cut at their start where they must be (the name whole)
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    assert all(_names(line.split()[0], r["run"]) for line, r in zip(lines[1:], list_runs("runs")))
+    assert len(lines) == len(list_runs("runs")) + 1                    # one line a run: each state fits beside it
+
+
+def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_path, monkeypatch, capsys):
+    """An interrupted language model in a long folder beside a finished one, perplexity 10.363: the row was 81
+    columns and more. Its path is cut at its start (its name whole where it fits), the --json path whole."""
+    folder = tmp_path / "experiments-december-2026-with-a-long-name" / "runs"
+    lm = {"val": {"perplexity": 10.3628985, "tokens": 11}}
+    _run(folder / "lm-20260101-000000", "lm", metrics=lm)
+    _run(folder / "lm-20260101-000001", "lm", status="interrupted")
+    long = _run(folder / "lm-wikitext-2-char-level-three-layers-dropout-0.3-20260101", "lm", metrics=lm)
+    code, out, err = run_cli(["list", folder], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80 and len(lines) == 4, out
+    assert lines[1].split()[0] in ("…/runs/lm-20260101-000000", "…/lm-20260101-000000")      # its leading folders
+    assert lines[1].split()[-2:] == ["10.363", "finished"]
+    assert lines[2].split()[0].endswith("/lm-20260101-000001") and lines[2].split()[1:] == ["lm", "interrupted"]
+    cell = lines[3].split()[0]                                       # a name longer than the column: its end
+    assert cell.startswith("…") and long.name.endswith(cell[1:]) and len(cell) >= 20
+    code, out, err = run_cli(["list", folder, "--json"], capsys)
+    assert [r["run"] for r in json.loads(out)] == [str(folder / n) for n in (
+        "lm-20260101-000000", "lm-20260101-000001", long.name)]
+
+
+def test_a_state_too_long_for_the_line_goes_on_under_it_whole():
+    """A failure's message (or a killed run's state) is not cut: it goes on in indented lines under its run's."""
+    state = ("failed in epoch 2: TrainingDiverged: the loss became inf at epoch 2, and a longer message after it "
+             "than one line holds")
+    rows = [{"run": "runs/classify-20260101-000000", "task": "classify", "epochs": 2, "state": state,
+             "metric": None},
+            {"run": "runs/classify-20260101-000001", "task": "classify", "epochs": 3, "state": "finished",
+             "metric": {"shown": "accuracy 0.8750 (test)"}}]
+    lines = format_runs(rows).splitlines()
+    assert max(map(len, lines)) <= 80, "\n".join(lines)
+    first = next(k for k, line in enumerate(lines) if "classify-20260101-000000" in line)
+    under = [line for line in lines[first + 1:] if line.startswith("    ")]
+    said = " ".join([lines[first].split("classify  2")[1].strip(), *(line.strip() for line in under)]).strip()
+    assert said == state and under and lines[-1].endswith("finished")
 
 
 def test_sort_by_metric_puts_each_tasks_best_run_first_and_the_runs_without_one_last(runs):
     root, real = runs
     names = [Path(r["run"]).name for r in sort_by_metric(list_runs(root))]
-    real_accuracy = json.loads((real / "metrics.json").read_text())["val"]["accuracy"]
-    classify = [n for _, n in sorted([(-0.875, "classify-20260101-000000"), (-real_accuracy, real.name)])]
+    assert json.loads((real / "metrics.json").read_text())["val"]["accuracy"] > 0.875      # 1.0: its texts repeat
     assert names == [
-        *classify,                                                        # higher accuracy first
+        "classify-20260101-000000",                                       # scored on its test file: first,
+        real.name,                                                        # then one on validation (a higher number)
         "classify-20260101-000001",                                       # then one scored on its training data
         "forecast-20260101-000002", "forecast-20260101-000001",          # lower MASE first
         "forecast-20260101-000003", "forecast-20260101-000004", "forecast-20260101-000005",   # then the rest, in
@@ -173,16 +225,18 @@ def test_sort_by_metric_puts_each_tasks_best_run_first_and_the_runs_without_one_
         "translate-20260101-000000"]
 
 
-def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(runs, capsys):
+def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(runs, capsys, monkeypatch):
     root, _ = runs
-    code, out, err = run_cli(["list", root, "--sort", "metric", "--json"], capsys)
+    monkeypatch.chdir(root.parent)
+    code, out, err = run_cli(["list", "runs", "--sort", "metric", "--json"], capsys)
     assert code == 0, err
     rows = json.loads(out)
     assert all(set(r) == {"run", "task", "status", "state", "epochs", "written", "metric"} for r in rows)
     forecasts = [(Path(r["run"]).name, r["metric"] and r["metric"]["value"]) for r in rows if r["task"] == "forecast"]
     assert forecasts[:2] == [("forecast-20260101-000002", 0.51237), ("forecast-20260101-000001", 0.93214)]
-    code, out, err = run_cli(["list", root, "--sort", "metric"], capsys)
-    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == [r["run"] for r in rows]
+    code, out, err = run_cli(["list", "runs", "--sort", "metric"], capsys)
+    assert code == 0 and len(out.splitlines()) == len(rows) + 1
+    assert all(_names(line.split()[0], r["run"]) for line, r in zip(out.splitlines()[1:], rows))
     code, _, err = run_cli(["list", root, "--sort", "mase"], capsys)
     assert_user_error(code, err, "--sort must be name or metric, got 'mase'", "--sort metric")
 
@@ -234,7 +288,7 @@ def test_a_record_whose_task_is_no_task_of_this_lstmkit_has_no_headline(tmp_path
     never a TypeError from the task lookup."""
     (tmp_path / "metrics.json").write_text(json.dumps({"val": {"accuracy": 0.5}, "test": {"accuracy": 0.5}}))
     assert headline_of(tmp_path, {"task": task, "config": {}}) is None
-    assert headline_of(tmp_path, {"task": "classify", "config": {}}).text == "accuracy 0.5000"     # the file reads
+    assert headline_of(tmp_path, {"task": "classify", "config": {}}).text == "accuracy 0.5000 (test)"  # it reads
 
 
 def test_a_run_scored_on_its_training_data_sorts_before_one_without_a_number_even_at_accuracy_0(tmp_path):
@@ -245,3 +299,47 @@ def test_a_run_scored_on_its_training_data_sorts_before_one_without_a_number_eve
     _run(tmp_path / "classify-20260101-000001", "classify", metrics={"train": {"accuracy": 0.0, "n": 8}})
     _run(tmp_path / "classify-20260101-000002", "classify", metrics={"val": {"accuracy": 0.5, "n": 8}})
     assert [Path(r["run"]).name[-6:] for r in sort_by_metric(list_runs(tmp_path))] == ["000002", "000001", "000000"]
+
+
+def _int8(folder: Path, source: Path, task: str, fp32: dict, chosen: dict, config=None) -> Path:
+    """An int8 run as ``lstmkit export int8`` writes it: lstmkit.json with its ``quantization`` record (no
+    metrics.json) and export_report.json with the float model's and the engine's test metrics."""
+    run = _run(folder, task, config=config)
+    meta = json.loads((run / META_FILE).read_text())
+    meta["quantization"] = {"dtype": "qint8", "engine": "torch", "source_run": str(source.resolve())}
+    (run / META_FILE).write_text(json.dumps(meta))
+    (run / "export_report.json").write_text(json.dumps({"fp32": {"metrics": fp32}, "engine": "torch",
+                                                         "chosen": {"metrics": chosen}}))
+    return run
+
+
+def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_of_the_same_data(tmp_path):
+    """An int8 run's metric was blank though export_report.json scores it: shown, marked int8, where the report's
+    float32 number is the source run's own (the same metric of the same examples); blank where the export scored
+    other data (--data), or its source run is gone."""
+    root = tmp_path / "runs"
+    source = _run(root / "forecast-20260101-000000", "forecast", metrics=_forecast(0.93214))
+    row = _forecast(0.93214)["metrics"]["lstm"]
+    _int8(root / "forecast-20260101-000000-int8", source, "forecast", fp32=row, chosen={**row, "MASE": 0.93871})
+    # --data other.csv: the float model's MASE there is another number, and so the int8 one is of other data
+    _int8(root / "forecast-20260101-000000-int8-other", source, "forecast", fp32={**row, "MASE": 1.2},
+          chosen={**row, "MASE": 1.21})
+    classify = _run(root / "classify-20260101-000000", "classify", metrics={"val": {"accuracy": 0.9},
+                                                                            "test": {"accuracy": 0.875, "n": 8}})
+    _int8(root / "classify-20260101-000000-int8", classify, "classify", fp32={"accuracy": 0.875, "macro_f1": 0.8},
+          chosen={"accuracy": 0.8625, "macro_f1": 0.79})
+    gone = _run(tmp_path / "elsewhere" / "classify-20260101-000001", "classify", metrics={"test": {"accuracy": 0.5}})
+    _int8(root / "classify-20260101-000001-int8", gone, "classify", fp32={"accuracy": 0.5}, chosen={"accuracy": 0.5})
+    import shutil
+    shutil.rmtree(gone)
+    rows = _rows(root)
+    got = rows["forecast-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["shown"], got["int8"], got["split"]) == (0.93871, "MASE 0.9387 (int8)", True, "test")
+    assert rows["forecast-20260101-000000"]["metric"]["int8"] is False
+    assert rows["forecast-20260101-000000-int8-other"]["metric"] is None
+    got = rows["classify-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["shown"]) == (0.8625, "accuracy 0.8625 (test, int8)")
+    assert rows["classify-20260101-000001-int8"]["metric"] is None
+    lines = format_runs(list_runs(root)).splitlines()
+    assert max(map(len, lines)) <= 80 and any(line.split()[-4:] == ["MASE", "0.9387", "(int8)", "finished"]
+                                              for line in lines)

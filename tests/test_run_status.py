@@ -326,7 +326,7 @@ def test_the_command_line_marks_a_diverged_run_failed_and_its_readers_say_so(div
         assert_user_error(code, err, f"{run} holds a run whose training failed in epoch 2")
 
 
-def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_path, capsys):
+def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_path, capsys, monkeypatch):
     """No command listed a folder's runs: which had finished, failed (and why), or were left by a killed process."""
     import shutil
     _, failed = diverged_cli_run
@@ -341,17 +341,19 @@ def test_lstmkit_list_shows_each_run_with_how_it_ended(diverged_cli_run, tmp_pat
     (folder / "forecast-4-broken").mkdir()
     (folder / "forecast-4-broken" / META_FILE).write_text("{not json")
     (folder / "notes").mkdir()
-    code, out, err = run_cli(["list", folder], capsys)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["list", "runs"], capsys)
     assert code == 0, err
+    # within 80 columns: a state too long for its run's line goes on under it, whole
     assert out.splitlines() == [
-        "run".ljust(len(f"{folder}/forecast-1-failed")) + "  task      epochs  metric  state",
-        f"{folder}/forecast-1-failed  forecast  1               failed in epoch 2: TrainingDiverged: the loss became "
-        "inf at epoch 2",
-        f"{folder}/forecast-2-killed  forecast  1               its training process is gone (killed, or its machine "
-        "stopped): nothing marked it finished",
-        f"{folder}/forecast-3-done    forecast  3               finished",      # a failed run's copy: no metrics.json
-        f"{folder}/forecast-4-broken  ?                         unreadable: {folder}/forecast-4-broken/lstmkit.json is "
-        "corrupt (not valid JSON)"]
+        "run                     task      epochs  metric  state",
+        "runs/forecast-1-failed  forecast  1               failed in epoch 2:",
+        "    TrainingDiverged: the loss became inf at epoch 2",
+        "runs/forecast-2-killed  forecast  1               its training process is gone",
+        "    (killed, or its machine stopped): nothing marked it finished",
+        "runs/forecast-3-done    forecast  3               finished",      # a failed run's copy: no metrics.json
+        "runs/forecast-4-broken  ?                         unreadable:",
+        "    runs/forecast-4-broken/lstmkit.json is corrupt (not valid JSON)"]
     code, _, err = run_cli(["list", tmp_path / "nothere"], capsys)
     assert_user_error(code, err, "runs folder not found", "--out")
     code, _, err = run_cli(["list", folder / "notes"], capsys)

@@ -120,8 +120,15 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
     report = read_report(run)
     notes = [note for note in (updated_since(run), unfinished_since(run)) if note]
     if as_json:
-        from lstmkit.runs import to_json
-        typer.echo(to_json({**report, "notes": [note.strip() for note in notes]}, indent=2))
+        from lstmkit.runs import read_meta, to_json
+        try:
+            task = read_meta(run).get("task")
+        except LstmkitError:              # a report beside a record this lstmkit cannot read: the report still
+            task = None
+        # the run and its task, as list's and every evaluate's JSON names them: a script reading several runs' reports
+        said = {**report, "notes": [note.strip() for note in notes]}
+        typer.echo(to_json({**said, **{k: v for k, v in (("run", str(run)), ("task", task)) if k not in said}},
+                           indent=2))
     else:
         typer.echo("\n".join([format_report(report), *notes]))
 
@@ -132,7 +139,8 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
                  as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a run (run, task, "
                                               "status, state, epochs, written, metric), instead of a table."),
                  sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: each "
-                                          "task's runs best first by their metric (runs without one last).")):
+                                          "task's runs best first by their metric, those scored on test data before those scored on "
+                                          "validation, then on training data (runs without one last).")):
     """List run folders: task, epochs, headline metric (forecast MASE, classify accuracy, translate BLEU, speech
     WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs, sort_by_metric

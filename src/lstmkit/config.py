@@ -165,21 +165,37 @@ class Headline:
     spec: str                   # the report's rounding, a format spec: ".4f"
     part: str                   # the metrics.json record it was read from: test, val, val_beam, train
     higher_is_better: bool
+    # the split said in the text too: a task whose runs score one metric on different splits (a classifier's
+    # accuracy of its test file, else of its validation part), whose numbers are not to be compared as alike
+    split_shown: bool = False
+    # an int8 run's number: its engine's score in export_report.json, where that is the float run's metric of the
+    # same data (lstmkit.run_metric), said beside it
+    int8: bool = False
+
+    @property
+    def split(self) -> str:
+        """The split the number scored: ``test``, ``validation`` (``val``, ``val_beam``) or ``train``."""
+        return {"val": "validation", "val_beam": "validation"}.get(self.part, self.part)
 
     @property
     def text(self) -> str:
         """``MASE 0.8123`` as the run's report rounds it; ``MASE n/a`` where it is undefined; ``accuracy 1.0000
-        (train)`` scored on the data it trained on (nothing held out), which flatters it."""
+        (train)`` scored on the data it trained on (nothing held out), which flatters it; ``accuracy 0.8750
+        (test)`` and ``accuracy 0.9000 (val)`` where the task's runs score on either (:attr:`split_shown`);
+        ``MASE 0.3107 (int8)``, ``accuracy 0.8700 (test, int8)`` of an int8 run's engine."""
         shown = f"{self.name} " + ("n/a" if self.value is None else format(self.value, self.spec))
-        return shown + " (train)" if self.part == "train" else shown
+        said = [*([("val" if self.split == "validation" else self.split)] if self.part == "train" or self.split_shown
+                  else []), *(["int8"] if self.int8 else [])]
+        return shown + f" ({', '.join(said)})" if said else shown
 
     def to_dict(self) -> dict[str, Any]:
-        """As ``lstmkit list --json`` and ``/models`` give it: ``shown`` is :attr:`text`."""
-        return {"name": self.name, "value": self.value, "part": self.part, "higher_is_better": self.higher_is_better,
-                "shown": self.text}
+        """As ``lstmkit list --json`` and ``/models`` give it: ``shown`` is :attr:`text`, ``split`` :attr:`split`."""
+        return {"name": self.name, "value": self.value, "part": self.part, "split": self.split,
+                "higher_is_better": self.higher_is_better, "shown": self.text, "int8": self.int8}
 
     @classmethod
-    def read(cls, record: Any, key: str, name: str, spec: str, part: str, higher_is_better: bool) -> Headline | None:
+    def read(cls, record: Any, key: str, name: str, spec: str, part: str, higher_is_better: bool, *,
+             split_shown: bool = False) -> Headline | None:
         """``record[key]`` of a metrics.json record as the headline; None where ``record`` is no mapping or
         has no number under ``key`` (a file of another kind: text, true, an int past a float's range). A null
         (NaN as JSON writes it) is undefined."""
@@ -192,7 +208,7 @@ class Headline:
             value = None if value is None or not math.isfinite(value) else float(value)
         except OverflowError:           # an int no float holds (1 and 400 zeros): no number of a run's report
             return None
-        return cls(name, value, spec, part, higher_is_better)
+        return cls(name, value, spec, part, higher_is_better, split_shown)
 
 
 class TaskConfig:

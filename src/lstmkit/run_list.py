@@ -3,7 +3,7 @@ metric and state.
 
     list_runs(folder)   one dict a run: run, task, status, state (a failed run's failure, a run whose
                         training process is gone, ...), epochs, written, metric (a finished run's headline
-                        metric: name, value, part, higher_is_better, shown; else None)
+                        metric: name, value, part, split, higher_is_better, shown; else None)
     sort_by_metric(rows) each task's runs best first by their metric, those without one after them
     format_runs(rows)   the lines the command prints
 
@@ -20,7 +20,9 @@ before its first record (``no record: stopped before its first record``), or is 
 """
 from __future__ import annotations
 
+import os
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from lstmkit.run_lock import process_gone
 from lstmkit.run_metric import headline_of
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
 
-__all__ = ["list_runs", "format_runs", "sort_by_metric"]
+__all__ = ["list_runs", "format_runs", "sort_by_metric", "WIDTH"]
 
 
 def list_runs(folder: str | Path) -> list[dict[str, Any]]:
@@ -98,9 +100,14 @@ def _row(run: Path) -> dict[str, Any]:
 
 def sort_by_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` of :func:`list_runs` with each task's runs best first by their metric (lower first for
-    MASE, WER and perplexity, higher first for accuracy and BLEU), a speech task's WER runs apart from its
-    accuracy ones; then those scored on their training data, then the runs without a number in their order.
-    The tasks keep their order."""
+    MASE, WER and perplexity, higher first for accuracy and BLEU), in groups by the split that scored them:
+    those scored on a test part first, then those scored on validation, then those scored on their training
+    data; a speech task's WER runs apart from its accuracy ones; then the runs without a number in their
+    order. The tasks keep their order.
+
+    A classifier's accuracy is of its test file where it has one, else of its validation part: two numbers
+    of different examples, so one run's validation accuracy of 0.95 is not ranked above another's test
+    accuracy of 0.90 (validation chose the weights and flatters them); each split is ranked on its own."""
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     names: dict[Any, list[str]] = {}      # each task's metric names, in the order its runs first show them
     for r in rows:
@@ -110,19 +117,63 @@ def sort_by_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def key(row: dict[str, Any]) -> tuple:
         m = row.get("metric")
         if not m or m["value"] is None:
-            return (tasks.index(row["task"]), 2, 0, 0.0)
+            return (tasks.index(row["task"]), len(_SPLITS), 0, 0.0)
         value = -m["value"] if m["higher_is_better"] else m["value"]
-        # scored on its training data (nothing held out): flattered, so after the runs scored on held-out data
-        return (tasks.index(row["task"]), int(m["part"] == "train"), names[row["task"]].index(m["name"]), value)
+        split = m.get("split", m["part"])
+        return (tasks.index(row["task"]), _SPLITS.index(split) if split in _SPLITS else len(_SPLITS) - 1,
+                names[row["task"]].index(m["name"]), value)
     return sorted(rows, key=key)          # stable: runs of one key keep their order (oldest first)
 
 
-def format_runs(rows: list[dict[str, Any]]) -> str:
+# the order of --sort metric's groups: held out and never chosen on, held out and chosen on (the best epoch's
+# weights, a tuned setting), trained on (flattered most)
+_SPLITS = ("test", "validation", "train")
+
+WIDTH = 80                                # a terminal's: the widest line format_runs prints
+_RUN_SHORTEST = 20                        # "…" and a run's stamp with the end of its task: "…ast-20260101-120000"
+_STATE_KEPT = 16                          # the longest state the path is cut for: "still training"
+_STATE_FIRST = 16                         # the fewest characters of a state begun on its run's line
+_SEPARATORS = "/" + os.sep                # where a path is cut: before a folder's name
+_UNDER = "    "                           # the indent of a state's lines that go on under its run's
+
+
+def format_runs(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
     """The rows of :func:`list_runs` as aligned columns: run, task, epochs, metric (its name and value as the
-    run's report rounds it: ``MASE 0.8123``; blank where the run has none), state."""
+    run's report rounds it: ``MASE 0.8123``; blank where the run has none), state. No line is wider than
+    ``width``: a run's path too long for it is cut at its start (``…/forecast-20261128-101500``, whose end
+    names the run; ``--json`` gives it whole), and a state too long for the rest of the line (a failure's
+    message) goes on in lines of its own under it, indented, cut at spaces: nothing of it is left out (a path in
+    it longer than a line, whole on a line of its own, is the one line past ``width``)."""
     table = [("run", "task", "epochs", "metric", "state")] + [
         (r["run"], r["task"] or "?", "" if r["epochs"] is None else str(r["epochs"]),
          r["metric"]["shown"] if r.get("metric") else "", r["state"]) for r in rows]
     widths = [max(len(line[k]) for line in table) for k in range(4)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(line[:4], widths)), line[4]]).rstrip()
-                     for line in table)
+    rest = sum(widths[1:]) + 2 * 4                               # the columns after the run's and their gaps
+    # the path is cut for the states that fit a line (finished, interrupted, still training); a longer one goes on
+    # under its run's line whatever the path's width
+    states = max(len(line[4]) if len(line[4]) <= _STATE_KEPT else 0 for line in table)
+    widths[0] = max(min(widths[0], width - rest - states), min(widths[0], _RUN_SHORTEST))
+
+    def cut(path: str) -> str:
+        """``path`` within the column: its leading folders left out (``…/runs/lm-20261128-101500``), else the
+        start of its name (a long one: ``…sales-weekly-20261128-101500``)."""
+        if len(path) <= widths[0]:
+            return path
+        seps = [k for k, c in enumerate(path) if c in _SEPARATORS]
+        tail = next((path[k:] for k in seps if len(path) - k + 1 <= widths[0]), None)
+        return "…" + (tail if tail is not None else path[len(path) - widths[0] + 1:])
+
+    lines = []
+    for line in table:
+        start = "  ".join([cut(line[0]).ljust(widths[0]), *(c.ljust(w) for c, w in zip(line[1:4], widths[1:]))])
+        if len(start) + 2 + len(line[4]) <= width:
+            lines.append(f"{start}  {line[4]}".rstrip())
+            continue
+        # the state's first words on its run's line where a few fit, the rest under it; a word longer than a line
+        # (a path) is left whole, on a line of its own, to be copied
+        room, words = width - len(start) - 2 if width - len(start) - 2 >= _STATE_FIRST else 0, line[4].split(" ")
+        taken = next((k for k in range(len(words), 0, -1) if len(" ".join(words[:k])) <= room), 0)
+        lines.append(f"{start}  {' '.join(words[:taken])}".rstrip())
+        lines += textwrap.wrap(" ".join(words[taken:]), width, initial_indent=_UNDER, subsequent_indent=_UNDER,
+                               break_on_hyphens=False, break_long_words=False)
+    return "\n".join(lines)

@@ -3,21 +3,30 @@ accuracy, a translator's BLEU, a recogniser's WER, a language model's perplexity
 ``metrics.json`` by the function its room's ``config.py`` names it with (``headline_metric``): one place
 per task. The room is looked up by the task's name, never imported here (the import layers stay one way),
 as :mod:`lstmkit.deploy.registry` finds a room's adapter. ``lstmkit list`` and the service's ``/models``
-read it.
+read it, and every task's ``evaluate --json`` (:func:`evaluated_keys`) names the same metric of what it scored.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from pathlib import Path
 from typing import Any
 
 from lstmkit.config import HEADLINE_FUNCTION, Headline
 from lstmkit.errors import LstmkitError
+from lstmkit.files import read_json
 from lstmkit.runs import known_task, read_meta, read_metrics
 
-__all__ = ["headline_of"]
+REPORT_FILE = "export_report.json"      # an int8 run's (lstmkit.deploy.quantize's, a layer above: named here too)
+
+__all__ = ["headline_of", "evaluated_keys", "EVALUATED_KEYS"]
 
 _TASKS_PACKAGE = "lstmkit.tasks"        # a name to look up, never an import of this module
+
+
+# the keys every task's ``evaluate --json`` holds, read alike of each task's
+EVALUATED_KEYS = ("run", "task", "data", "metric")
 
 
 def headline_of(run: str | Path, meta: dict[str, Any] | None = None) -> Headline | None:
@@ -30,11 +39,61 @@ def headline_of(run: str | Path, meta: dict[str, Any] | None = None) -> Headline
     except (LstmkitError, OSError):
         return None
     task, config = meta.get("task"), meta.get("config")
+    if isinstance(meta.get("quantization"), dict) and metrics is None:
+        return _int8_headline(run, meta)
     if not isinstance(metrics, dict) or not isinstance(task, str) or not known_task(task):
         return None
+    return _read_headline(task, metrics, config)
+
+
+def _int8_headline(run: str | Path, meta: dict[str, Any]) -> Headline | None:
+    """An int8 run's headline (it has no ``metrics.json``): its engine's score in ``export_report.json``, marked
+    int8, where it is the float run's headline metric of the same examples: the report's float32 score equals the
+    source run's ``metrics.json`` number. None where it does not (``export int8 --data`` scored other data; lm
+    scores its held-out text in pieces of a fresh state, speech decodes greedily, a blended forecast scores
+    its network alone: other numbers of the same name), where the source run is no longer where the export
+    recorded it, or the report lacks the metric."""
+    try:
+        report = read_json(Path(run) / REPORT_FILE, "")
+        source = Path(meta["quantization"]["source_run"])
+        source_meta = read_meta(source)
+        kept = headline_of(source, source_meta) if "quantization" not in source_meta else None
+    except (LstmkitError, OSError, KeyError, TypeError):
+        return None
+    if kept is None or kept.value is None or not isinstance(report, dict):
+        return None
+    fp32 = (report.get("fp32") or {}).get("metrics") if isinstance(report.get("fp32"), dict) else None
+    chosen = (report.get("chosen") or {}).get("metrics") if isinstance(report.get("chosen"), dict) else None
+    if not isinstance(fp32, dict) or not isinstance(chosen, dict):
+        return None
+    key = next((k for k in (kept.name, kept.name.lower()) if k in fp32 and k in chosen), None)
+    said = None if key is None else Headline.read(fp32, key, kept.name, kept.spec, kept.part, kept.higher_is_better)
+    if said is None or said.value is None or not math.isclose(said.value, kept.value, rel_tol=1e-9, abs_tol=1e-12):
+        return None
+    engine = Headline.read(chosen, key, kept.name, kept.spec, kept.part, kept.higher_is_better,
+                           split_shown=kept.split_shown)
+    return None if engine is None else dataclasses.replace(engine, int8=True)
+
+
+def _read_headline(task: str, metrics: dict[str, Any], config: Any) -> Headline | None:
     try:
         room = importlib.import_module(f"{_TASKS_PACKAGE}.{task}.config")
     except ModuleNotFoundError:
         return None
     read = getattr(room, HEADLINE_FUNCTION, None)
     return None if read is None else read(metrics, config if isinstance(config, dict) else {})
+
+
+def evaluated_keys(run: str | Path, data: Any, shaped: dict[str, Any]) -> dict[str, Any]:
+    """The keys every task's ``evaluate --json`` adds to its own (:data:`EVALUATED_KEYS`), so that a script reads
+    each task's alike: ``run`` (the run folder evaluated), ``task``, ``data`` (what it scored, as given) and
+    ``metric``, the task's headline metric of that data as ``lstmkit list`` names it: ``{name, value,
+    higher_is_better}`` (``null`` where there is none, a forecast's MASE of a series repeating itself has a null
+    value). ``shaped``: the evaluation's numbers in the shape of the run's ``metrics.json`` (a classifier's under
+    ``test``, a forecaster's model rows under ``metrics``), which the room's ``headline_metric`` reads."""
+    meta = read_meta(run)
+    task = meta.get("task")
+    headline = _read_headline(task, shaped, meta.get("config")) if isinstance(task, str) and known_task(task) else None
+    return {"run": str(run), "task": task, "data": data,
+            "metric": None if headline is None else {"name": headline.name, "value": headline.value,
+                                                     "higher_is_better": headline.higher_is_better}}

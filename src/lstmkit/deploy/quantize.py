@@ -57,6 +57,7 @@ from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import EnvironmentProblem, LstmkitError, MissingPackage, opt, os_reason, python_caller, worded
 from lstmkit.files import check_writable, new_folder_mode, now_stamp, rename_when_let_go, temp_prefix, write_fix
+from lstmkit import run_metric
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 from lstmkit.stderr_lines import c_stderr_lines
@@ -64,7 +65,7 @@ from lstmkit.stderr_lines import c_stderr_lines
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
            "measure_speed", "load_estimator", "REPORT_FILE"]
 
-REPORT_FILE = "export_report.json"
+REPORT_FILE = run_metric.REPORT_FILE      # where an int8 run's headline is read from (lstmkit list)
 _AGREEMENT = 64          # the example inputs each backend's answers are compared with the float model's on
 _ONNX_INT8 = "int8 quantization with ONNX Runtime"
 

@@ -86,8 +86,9 @@ def _named(run) -> tuple[str, Path]:
 
 
 def _metric(run: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
-    """The run's headline metric from its ``metrics.json`` (:mod:`lstmkit.run_metric`: name, value, part,
-    higher_is_better, shown), for ``/models`` and ``/model``; None where it has none (an export's folder)."""
+    """The run's headline metric from its ``metrics.json`` (an int8 run's: its ``export_report.json``, where it is
+    the same metric of the same data) (:mod:`lstmkit.run_metric`: name, value, part, split, higher_is_better,
+    shown, int8), for ``/models`` and ``/model``; None where it has none (an export's folder)."""
     headline = headline_of(run, meta)
     return None if headline is None else headline.to_dict()
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from cli_helpers import assert_evaluated_keys, assert_user_error, run_cli
 from lstmkit.cli import main
 from lstmkit.tasks.classify.series import read_series
 
@@ -54,6 +54,7 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", text_csv, "--json")
     assert code == 0, err
     assert json.loads(out)["accuracy"] > 0.8
+    assert_evaluated_keys(json.loads(out), text_run, "classify", "accuracy", json.loads(out)["accuracy"])
     code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-",   # texts, no labels
                          stdin="Great, I loved it\n", monkeypatch=monkeypatch)
     assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'

@@ -95,6 +95,31 @@ def test_fill_repairs_the_gaps(tmp_path, capsys, csv):
     assert "seasonal_naive" in out and "run folder:" in out
 
 
+def test_evaluate_json_holds_what_the_report_prints_each_target_and_the_points(tmp_path, capsys):
+    """evaluate --json printed the pooled model rows alone: not each target's table nor the points the numbers
+    rest on, which the printed report and metrics.json have. Evaluated on the data it trained on, its record is
+    metrics.json's, with every task's run, task, data and metric beside it; the model rows stay under their names."""
+    import json
+    frame = sine_frame(n=150)
+    frame["returns"] = frame["temp"] + 5
+    frame.drop(columns="temp").to_csv(tmp_path / "two.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "two.csv", "--target", "y,returns", "--time",
+                              "time", "--horizon", "3", "--no-ets", "--out", tmp_path / "runs", *FAST_FLAGS,
+                              "--epochs", "1", "--lookback", "12", "--no-doctor", "--no-tensorboard"], capsys)
+    assert code == 0, err
+    run = Path(out.strip().splitlines()[-1].split("run folder: ")[1])
+    code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", tmp_path / "two.csv", "--json"], capsys)
+    assert code == 0, err
+    said, saved = json.loads(out), json.loads((run / "metrics.json").read_text())
+    for key in ("metrics", "per_target", "target_points", "test_points", "horizon", "season", "series"):
+        assert said[key] == saved[key], key
+    assert set(said["per_target"]) == {"y", "returns"} and said["test_points"] == sum(said["target_points"].values())
+    assert all(said[model] == row for model, row in saved["metrics"].items())        # as before: each model's row
+    from cli_helpers import assert_evaluated_keys
+    assert_evaluated_keys(said, run, "forecast", "MASE", saved["metrics"]["lstm"]["MASE"])
+    assert said["data"] == str((tmp_path / "two.csv").resolve())
+
+
 def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     code, out, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time",
                               "--horizon", "4", "--out", tmp_path / "runs", *FAST_FLAGS], capsys)
@@ -119,7 +144,8 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv, "--json"], capsys)
     import json
     metrics = json.loads(out)
-    assert set(metrics) == {"lstm", "naive", "seasonal_naive", "ets"}
+    models = {"lstm", "naive", "seasonal_naive", "ets"}
+    assert set(metrics["metrics"]) == models and {m: metrics[m] for m in models} == metrics["metrics"]
     # the table says what its numbers rest on, as train's does (it printed the rows alone: a short file's test
     # part of a point or two read as a measurement)
     code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv], capsys)

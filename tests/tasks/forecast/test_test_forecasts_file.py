@@ -158,7 +158,7 @@ def test_evaluate_out_to_standard_output_keeps_the_metrics_off_it(single, capfd)
     assert code == 0, err
     import io
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), pd.read_csv(run / "test_forecasts.csv"))
-    assert json.loads(err[err.index("{"):]) == json.loads((run / "metrics.json").read_text())["metrics"]
+    assert json.loads(err[err.index("{"):])["metrics"] == json.loads((run / "metrics.json").read_text())["metrics"]
 
 
 def test_evaluate_out_refuses_a_folder_and_a_run_file_before_any_work(single, tmp_path, capsys):

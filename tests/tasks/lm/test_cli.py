@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cli_helpers import assert_user_error, run_cli
+from cli_helpers import assert_evaluated_keys, assert_user_error, run_cli
 
 PATTERN = "abcdefghij"
 
@@ -100,6 +100,7 @@ def test_evaluate_matches_the_python_api(capsys, run, corpus):
     from lstmkit import LanguageModel
     assert m["perplexity"] == pytest.approx(LanguageModel.load(run).perplexity([PATTERN] * 10))
     assert m["perplexity"] < 1.1 and m["lines"] == 10 and m["tokens"] == 110
+    assert_evaluated_keys(m, run, "lm", "perplexity", m["perplexity"])
     code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", corpus / "test.txt",
                          "--out", corpus / "m.json")
     assert code == 0 and "test.txt: perplexity" in out and "bits per character" in out

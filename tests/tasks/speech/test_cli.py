@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cli_helpers import assert_user_error, run_cli
+from cli_helpers import assert_evaluated_keys, assert_user_error, run_cli
 from lstmkit import SpeechRecognizer
 from speech_data import RATE, say, write_commands
 
@@ -53,6 +53,8 @@ def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
                          "--json")
     assert code == 0, err
     assert json.loads(out)["wer"] == ctc_run.evaluate(corpus / "test.csv")["wer"]
+    # the keys every task's evaluate --json holds: a recogniser's metric its WER
+    assert_evaluated_keys(json.loads(out), ctc_run.run_dir_, "speech", "WER", json.loads(out)["wer"])
 
 
 def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys, monkeypatch):
@@ -99,6 +101,7 @@ def test_class_folders_train_transcribe_and_evaluate(cls_cfg, tmp_path, capsys):
     code, out, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", data, "--json")
     assert code == 0, err
     assert np.sum(json.loads(out)["confusion"]["matrix"]) == 3          # the testing list's recordings only
+    assert_evaluated_keys(json.loads(out), run, "speech", "accuracy", json.loads(out)["accuracy"])   # a classifier's
 
     sf.write(data / "yes_extra.wav", say("ab", np.random.default_rng(0)), RATE)
     code, _, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cls_cfg,

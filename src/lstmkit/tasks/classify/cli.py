@@ -170,8 +170,11 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.train.metrics import format_report
     est = load_classifier(run).set_params(progress=progress)
     metrics = est.evaluate(_read_input(est, str(data), encoding, text, label))
+    from lstmkit.run_metric import evaluated_keys
     from lstmkit.runs import to_json
-    typer.echo(to_json(metrics, indent=2) if as_json else format_report(metrics))
+    keys = evaluated_keys(run, str(data.resolve()), {"test": metrics})     # scored as its test file is
+    said = {**metrics, **{k: v for k, v in keys.items() if k not in metrics}}
+    typer.echo(to_json(said, indent=2) if as_json else format_report(metrics))
 
 
 @app.command()

@@ -180,9 +180,20 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     with contextlib.redirect_stdout(sys.stderr) if _standard_output(out) else contextlib.nullcontext():
         if as_json:
             from lstmkit.runs import to_json
-            typer.echo(to_json(scored["metrics"], indent=2))
+            typer.echo(to_json(evaluated_json(run, data, scored), indent=2))
         else:
             say_test_metrics(est, scored)
+
+
+def evaluated_json(run: Path, data: Path, scored: dict) -> dict:
+    """``evaluate --json``: each model's row under its name, as before, then the record ``metrics.json`` holds
+    (the same rows under ``metrics``, ``test_points``, ``horizon``, ``season``, ``series``, of several targets
+    ``per_target`` and ``target_points``, of many series ``worst``: what the printed report says, which the rows
+    alone left out), then every task's ``run``, ``task``, ``data`` and ``metric`` (the model's MASE)."""
+    from lstmkit.run_metric import evaluated_keys
+    said = {**scored["metrics"], **{k: v for k, v in scored.items() if k not in scored["metrics"]}}
+    keys = evaluated_keys(run, str(Path(data).resolve()), scored)
+    return {**said, **{k: v for k, v in keys.items() if k not in said}}
 
 
 def _standard_output(out: Path | None) -> bool:

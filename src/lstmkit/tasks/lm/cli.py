@@ -96,8 +96,10 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
          "data": "standard input" if piped else str(data.resolve())}
     if out is not None:
         write_json(out, m)
+    from lstmkit.run_metric import evaluated_keys
     from lstmkit.runs import to_json
-    typer.echo(to_json(m, indent=2) if as_json else _format("standard input" if piped else data.name, m))
+    said = {**m, **{k: v for k, v in evaluated_keys(run, m["data"], {"val": m}).items() if k not in m}}
+    typer.echo(to_json(said, indent=2) if as_json else _format("standard input" if piped else data.name, m))
 
 
 def _stdin_lines(encoding: str) -> list[str]:

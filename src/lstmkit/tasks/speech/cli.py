@@ -132,7 +132,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     est = SpeechRecognizer.load(run).set_params(progress=progress)
     m = est.evaluate(data, label_from_name=label_from_name, beam=beam, lm=_lm_choice(lm, no_lm))
     if as_json:
+        from lstmkit.run_metric import evaluated_keys
         from lstmkit.runs import to_json
-        typer.echo(to_json(m, indent=2))
+        keys = evaluated_keys(run, str(data.resolve()), {"val": m})      # the decoding it was asked for
+        typer.echo(to_json({**m, **{k: v for k, v in keys.items() if k not in m}}, indent=2))
     else:
         _print_metrics(est, m, data.name)

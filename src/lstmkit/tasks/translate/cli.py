@@ -211,7 +211,10 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
                          tokenize=tokenize)
     for message in dict.fromkeys(str(w.message) for w in caught):    # reading's notes and the truncation count
         print(f"warning: {message}", file=sys.stderr)
+    from lstmkit.run_metric import evaluated_keys
     from lstmkit.runs import to_json
-    typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
+    keys = evaluated_keys(run, str((data or src_file).resolve()), {"val": m})     # the beam it was asked for
+    said = {**m, **{k: v for k, v in keys.items() if k not in m}}
+    typer.echo(to_json(said, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:                # beside --json: on standard error, so that standard output is the JSON alone
         typer.echo(f"wrote {out}", err=as_json)
