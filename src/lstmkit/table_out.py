@@ -103,7 +103,7 @@ def _fractions(col) -> bool:
 
 def _missing(v) -> bool:
     import pandas as pd
-    return v is None or (not isinstance(v, (str, bytes, list, dict, tuple)) and bool(pd.isna(v)))
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
 
 
 def _xlsx_bytes(df) -> bytes:
