@@ -66,6 +66,7 @@ def test_dash_is_standard_output_and_writes_no_file_named_dash(runs, name, tmp_p
         assert "Test metrics" in err
     if name == "translate evaluate":
         assert list(table.columns) == ["line", "bleu", "source", "reference", "translation"] and "BLEU" in err
+        assert "wrote the sentences to standard output" in err
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -216,4 +216,5 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     with off_standard_output(out):     # --out - or /dev/stdout: the table alone there
         typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:                # beside --json: on standard error, so that standard output is the JSON alone
-        typer.echo(f"wrote {'standard output' if str(out) == '-' else out}", err=as_json or is_standard_output(out))
+        typer.echo(f"wrote {'the sentences to standard output' if str(out) == '-' else out}",
+                   err=as_json or is_standard_output(out))
