@@ -141,11 +141,14 @@ def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
                         "write the table as .csv, .tsv, .parquet or .json")
 
 
-def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str = "table.csv") -> None:
+def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str = "table.csv",
+                    inputs: dict | None = None) -> None:
     """Before any work: an ``--out`` whose file type no table writer has (``suffixes``; None: any name),
     that is a run folder's own file, a folder, or a path under a file is an error (each was found at the
-    rename, after the training or the predictions). ``-`` (standard output) is always fine; ``example``
-    is the file name the folder's fix offers."""
+    rename, after the training or the predictions), and so is one that is a file the command reads
+    (``inputs``: option name -> path or paths, ``{"data": path}``): ``predict --data sales.csv --out
+    sales.csv`` replaced the data by its forecast. ``-`` (standard output) is always fine; ``example``
+    is the file name the fixes offer."""
     if out is None or str(out) == STANDARD_OUTPUT:
         return
     out = Path(out)
@@ -161,10 +164,29 @@ def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str
     if out.is_dir():
         raise LstmkitError(f"cannot write {out}: it is a folder",
                            f"name a file, e.g. {out / example}, or move {out} aside")
+    read = _input_at(out, inputs or {})
+    if read is not None:
+        from lstmkit.errors import opt
+        raise LstmkitError(f"cannot write {out}: it is the file read as {opt(read)}, which the table would replace",
+                           f"write the table under another name, e.g. {out.parent / example}")
     blocker = file_in_the_way(out.parent)
     if blocker is not None:
         raise LstmkitError(f"cannot write {out}: {blocker} is a file, not a folder",
                            "pass a path inside a folder (missing folders are created)")
+
+
+def _input_at(out: Path, inputs: dict) -> str | None:
+    """The name of the option in ``inputs`` (name -> path, or a list of paths) whose file ``out`` is."""
+    import os
+    for name, given in inputs.items():
+        for path in given if isinstance(given, (list, tuple)) else [given]:
+            if isinstance(path, (str, os.PathLike)) and str(path) != STANDARD_OUTPUT:
+                try:
+                    if os.path.samefile(out, path):
+                        return name
+                except (OSError, ValueError):
+                    continue
+    return None
 
 
 def is_standard_output(out: Path | str | None) -> bool:

@@ -103,3 +103,26 @@ def test_translate_evaluate_from_python_writes_dash_to_standard_output(runs, tmp
     Translator.load(runs["translate"]).evaluate(str(runs["d"] / "pairs.csv"), out_file="-")
     assert not (tmp_path / "-").exists()
     assert len(pd.read_csv(io.StringIO(capsys.readouterr().out))) == 20
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_data_file_itself_is_refused_as_out(runs, name, tmp_path, capsys):
+    """``forecast predict --data sales.csv --out sales.csv`` replaced the data by its forecast, exit 0."""
+    import shutil
+    file = COMMANDS[name][1]
+    data = tmp_path / (file.split(".")[0] if name == "lm evaluate" else file)     # lm's --out: JSON or no suffix
+    shutil.copy(runs["d"] / file, data)
+    before = data.read_bytes()
+    command = COMMANDS[name][0]
+    line = check([*command, "--run", runs[command[0]], "--data", data, "--out", data], 2,
+                 f"cannot write {data}: it is the file read as --data", tmp_path, capsys)
+    assert "write the table under another name" in line and data.read_bytes() == before
+
+
+def test_translate_reference_file_is_refused_as_out(runs, tmp_path, capsys):
+    (tmp_path / "src.txt").write_text("the cat\n")
+    (tmp_path / "ref.txt").write_text("die katze\n")
+    check(["translate", "evaluate", "--run", runs["translate"], "--src-file", tmp_path / "src.txt",
+           "--ref-file", tmp_path / "ref.txt", "--out", tmp_path / "ref.txt"], 2,
+          "it is the file read as --ref-file", tmp_path, capsys)
+    assert (tmp_path / "ref.txt").read_text() == "die katze\n"

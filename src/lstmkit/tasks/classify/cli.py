@@ -140,7 +140,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     sample, after a column of its ids)."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import load_classifier
-    check_table_out(out, example="predictions.csv")
+    check_table_out(out, example="predictions.csv", inputs={"data": data})
     est = load_classifier(run).set_params(progress=progress)
     given = _read_input(est, data, encoding, text)
     if est.kind == "series" and data != "-":

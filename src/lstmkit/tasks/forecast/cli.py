@@ -66,7 +66,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster
-    check_table_out(out, example="forecast.csv")
+    check_table_out(out, example="forecast.csv", inputs={"data": data})
     est = Forecaster.load(run)
     df = est.predict(str(data), engine=engine)
     echo_or_write_table(df, out)
@@ -168,7 +168,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
     from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS
-    check_table_out(out, example=TEST_FORECASTS)
+    check_table_out(out, example=TEST_FORECASTS, inputs={"data": data})
     est = Forecaster.load(run).set_params(progress=progress)
     kept = {TEST_FORECASTS: None} if out is not None else None
     with public_call():

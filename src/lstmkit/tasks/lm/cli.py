@@ -86,7 +86,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
         raise LstmkitError(f"--out {out} names a {out.suffix} file, but lm evaluate writes its metrics as JSON",
                            f"name it {out.stem}.json")
     from lstmkit.table_out import STANDARD_OUTPUT, check_table_out, off_standard_output
-    check_table_out(out, suffixes=None, example="metrics.json")
+    check_table_out(out, suffixes=None, example="metrics.json", inputs={"data": data})
     est = LanguageModel.load(run).set_params(progress=progress)
     piped = str(data) == "-"                # was 'file not found: -', its fix a Python list ([text])
     if piped and text_column is not None:

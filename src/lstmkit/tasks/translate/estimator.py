@@ -314,7 +314,8 @@ class Translator(RunEstimator):
                                "pass lowercase=True to score case-insensitively")
             checked_tokenize(tokenize)          # before the translations, which take the time
             from lstmkit.table_out import check_table_out
-            check_table_out(out_file, suffixes=None, example="sentences.tsv")   # a folder: found after them
+            check_table_out(out_file, suffixes=None, example="sentences.tsv",   # a folder: found after them
+                            inputs={"data": data, "src_file": src_file, "ref_file": [ref_file, *more_files]})
             beam = self._search(beam, None)[0]   # the metrics' beam a Python int, as JSON writes it
             data = _with_targets(data, y, "references")
             if data is None and (src_file is None or ref_file is None):
