@@ -2,10 +2,11 @@
 
     TABLE_WRITERS            suffix -> ``write(df, path)`` (CSV, TSV, Parquet, JSON, JSON lines, xlsx)
     check_table_out(out)     refuse, before any work, a suffix no writer has, a run folder's own file,
-                             a folder, or a path under a file
+                             a folder, a path under a file, or a file the command reads
     write_table(df, out)     ``out`` written atomically, or ``-``: CSV on standard output
     echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically (a stream's
                                    path, ``/dev/stdout``: written into it, the note on standard error)
+    is_standard_output(out)  whether ``out`` is ``-`` or a path to this process's standard output
     off_standard_output(out) where a command prints its report when its table took standard output
 
 ``--out -`` is standard output, as Unix tools read it, for every command that writes a table (a
