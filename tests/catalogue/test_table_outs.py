@@ -126,3 +126,14 @@ def test_translate_reference_file_is_refused_as_out(runs, tmp_path, capsys):
            "--ref-file", tmp_path / "ref.txt", "--out", tmp_path / "ref.txt"], 2,
           "it is the file read as --ref-file", tmp_path, capsys)
     assert (tmp_path / "ref.txt").read_text() == "die katze\n"
+
+
+@pytest.mark.parametrize("name", ["translate evaluate", "lm evaluate"])
+def test_dev_stdout_keeps_the_report_off_it(runs, name, capfd):
+    """--out /dev/stdout wrote the table (lm: the metrics' JSON) and then the report into one stream."""
+    code, out, err = run_cli([*_argv(runs, name), "--out", "/dev/stdout"], capfd)     # captured at descriptor 1
+    assert code == 0, err
+    if name == "lm evaluate":
+        assert json.loads(out)["perplexity"] > 0 and "perplexity" in err
+    else:
+        assert len(pd.read_csv(io.StringIO(out), sep="\t")) == 20 and "BLEU" in err
