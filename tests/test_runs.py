@@ -203,7 +203,7 @@ def test_a_file_written_onto_a_folder_is_one_line_exit_2(tmp_path, capsys):
     run = next((tmp_path / "runs").iterdir())
     code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv", "--out",
                             tmp_path / "preds"], capsys)
-    assert_user_error(code, err, "it is a folder", "out.csv")
+    assert_user_error(code, err, "it is a folder", "preds/forecast.csv")   # refused before the forecast
 
 
 def test_out_naming_an_existing_file_is_one_line_exit_2(tmp_path, capsys):

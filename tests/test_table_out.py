@@ -71,3 +71,37 @@ def test_a_table_larger_than_a_worksheet_is_refused_before_writing(tmp_path):
             echo_or_write_table(frame, tmp_path / "big.xlsx")
         assert e.value.hint == "write it as .parquet, .csv, .tsv or .jsonl"
         assert not (tmp_path / "big.xlsx").exists()
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl"])
+def test_a_float_written_as_json_reads_back_as_the_same_float(tmp_path, capsys, name):
+    # pandas' to_json kept 10 significant digits: 0.1 + 0.2 read back as 0.3, 1/3 as 0.3333333333
+    floats = [0.1 + 0.2, 1 / 3, 2.5e-20, 123456789.12345679, -0.0, np.nan]
+    df = pd.DataFrame({"step": range(6), "y": floats, "time": pd.date_range("2024-01-01", periods=6, freq="D")})
+    echo_or_write_table(df, tmp_path / name)
+    text = (tmp_path / name).read_text()
+    records = [json.loads(line) for line in text.splitlines()] if name.endswith("l") else json.loads(text)
+    back = [r["y"] for r in records]
+    assert back[:5] == floats[:5] and back[5] is None                # NaN: null, never a NaN token
+    echo_or_write_table(df, tmp_path / "t.parquet")
+    assert back[:5] == pd.read_parquet(tmp_path / "t.parquet")["y"].tolist()[:5]
+    assert [r["time"] for r in records][:2] == ["2024-01-01T00:00:00", "2024-01-02T00:00:00"]
+
+
+def test_dash_is_csv_on_standard_output_and_no_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    check_table_out("-")
+    echo_or_write_table(pd.DataFrame({"id": ["a"], "y": [1.5]}), "-")
+    out, err = capsys.readouterr()
+    assert out == "id,y\na,1.5\n" and err == "wrote 1 rows to standard output\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_or_a_path_under_a_file_is_refused_before_any_work(tmp_path):
+    with pytest.raises(LstmkitError, match="it is a folder") as e:
+        check_table_out(tmp_path, example="forecast.csv")
+    assert e.value.hint == f"name a file, e.g. {tmp_path / 'forecast.csv'}, or move {tmp_path} aside"
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(LstmkitError, match=r"f is a file, not a folder"):
+        check_table_out(tmp_path / "f" / "t.csv")
+    check_table_out(tmp_path / "new" / "t.csv")                     # a missing folder is made when written

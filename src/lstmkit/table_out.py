@@ -1,9 +1,19 @@
 """A command's output table, written in the type its file name asks for.
 
     TABLE_WRITERS            suffix -> ``write(df, path)`` (CSV, TSV, Parquet, JSON, JSON lines, xlsx)
-    check_table_out(out)     refuse, before any work, a suffix no writer has or a run folder's own file
+    check_table_out(out)     refuse, before any work, a suffix no writer has, a run folder's own file,
+                             a folder, a path under a file, or a file the command reads
+    write_table(df, out)     ``out`` written atomically, or ``-``: CSV on standard output
     echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically (a stream's
                                    path, ``/dev/stdout``: written into it, the note on standard error)
+    is_standard_output(out)  whether ``out`` is ``-`` or a path to this process's standard output
+    off_standard_output(out) where a command prints its report when its table took standard output
+
+``--out -`` is standard output, as Unix tools read it, for every command that writes a table (a
+file named ``-`` was written before): the table as CSV, there being no name to ask for another type.
+A Parquet file or workbook is not written to standard output (name a file: ``--out t.parquet``).
+A float in a JSON table is written as Python's ``repr`` writes it, the shortest text that reads back
+as the same float (pandas' JSON kept 10 significant digits: ``0.8132661844`` of 0.81326618442...).
 
 An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
 atomic write's temporary file has none); a cell holding a control character a workbook cannot
@@ -14,14 +24,19 @@ text with their offset.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import math
+import sys
 from pathlib import Path
 
 import typer
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TABLE_WRITERS", "check_table_out", "echo_or_write_table"]
+__all__ = ["TABLE_WRITERS", "STANDARD_OUTPUT", "check_table_out", "write_table", "echo_or_write_table",
+           "is_standard_output", "off_standard_output"]
 
 
 # a command's table, written in the type its file name asks for (a name without one: CSV)
@@ -29,11 +44,12 @@ TABLE_WRITERS = {
     ".csv": lambda df, f: df.to_csv(f, index=False), "": lambda df, f: df.to_csv(f, index=False),
     ".txt": lambda df, f: df.to_csv(f, index=False), ".tsv": lambda df, f: df.to_csv(f, sep="\t", index=False),
     ".parquet": lambda df, f: df.to_parquet(f, index=False), ".pq": lambda df, f: df.to_parquet(f, index=False),
-    ".json": lambda df, f: _zoned_as_text(df).to_json(f, orient="records", date_format="iso", indent=1),
-    ".jsonl": lambda df, f: _zoned_as_text(df).to_json(f, orient="records", date_format="iso", lines=True),
+    ".json": lambda df, f: _write_json(df, f, lines=False), ".jsonl": lambda df, f: _write_json(df, f, lines=True),
     ".xlsx": lambda df, f: Path(f).write_bytes(_xlsx_bytes(df)),
 }
 
+
+STANDARD_OUTPUT = "-"          # --out -: the table on standard output, as CSV
 
 XLSX_ROWS, XLSX_COLUMNS = 1_048_576, 16_384          # a worksheet's size: rows (the header one of them), columns
 
@@ -43,12 +59,52 @@ def _zoned(df) -> list:
     return [name for name in df.columns if getattr(getattr(df[name], "dt", None), "tz", None) is not None]
 
 
-def _zoned_as_text(df):
-    """``df`` with its zoned times as ISO text with their offset (``2024-03-01T00:00:00+01:00``):
-    pandas' JSON would write them in UTC (``2024-02-29T23:00:00.000Z``), off the data's clock."""
-    zoned = _zoned(df)
-    return df.assign(**{name: df[name].map(lambda t: t.isoformat(), na_action="ignore") for name in zoned}) \
-        if zoned else df
+def _write_json(df, path, lines: bool) -> None:
+    """``df`` as JSON records (``lines``: one a line), each float as ``repr`` writes it, which reads back
+    as the same float: pandas' ``to_json`` kept 10 significant digits (15 at most), so a forecast read
+    from the JSON differed from the same table's CSV or Parquet in its 11th digit. Times are ISO text,
+    a zoned one with its offset (``2024-03-01T00:00:00+01:00``: pandas wrote it in UTC, off the data's
+    clock); a missing value or a float that is not finite is ``null``."""
+    names = [str(name) for name in df.columns]
+    columns = [_json_column(df.iloc[:, k]) for k in range(df.shape[1])]
+    # a record a line (json's indent= takes its Python encoder, seven times slower than its C one)
+    lines_of = (json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False) for row in zip(*columns))
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        if lines:
+            f.writelines(line + "\n" for line in lines_of)
+            return
+        f.write("[")
+        for k, line in enumerate(lines_of):
+            f.write(("\n " if k == 0 else ",\n ") + line)
+        f.write("\n]\n" if names and len(df) else "]\n")
+
+
+def _json_column(col) -> list:
+    """A column's values as JSON writes them: floats as they are (None where not finite), times as ISO
+    text, a missing value None, a numpy scalar its Python value."""
+    import numpy as np
+    import pandas as pd
+    if pd.api.types.is_float_dtype(col.dtype):
+        return [v if math.isfinite(v) else None for v in col.astype("float64").tolist()]
+    if pd.api.types.is_datetime64_dtype(col.dtype):                 # naive: numpy's ISO text, as isoformat's
+        text = np.datetime_as_string(col.to_numpy(), unit="auto" if _fractions(col) else "s")
+        return [None if t == "NaT" else t for t in text.tolist()]
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return [None if pd.isna(t) else t.isoformat() for t in col]
+    from lstmkit.files import json_safe
+    return [None if _missing(v) else json_safe(v) for v in col.tolist()]
+
+
+def _fractions(col) -> bool:
+    """Whether a naive time of ``col`` holds a fraction of a second."""
+    import numpy as np
+    values = col.to_numpy()
+    return bool((values.astype("datetime64[s]") != values)[~np.isnat(values)].any())
+
+
+def _missing(v) -> bool:
+    import pandas as pd
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
 
 
 def _xlsx_bytes(df) -> bytes:
@@ -86,26 +142,95 @@ def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
                         "write the table as .csv, .tsv, .parquet or .json")
 
 
-def check_table_out(out: Path | None) -> None:
-    """An ``--out`` whose file type no table writer has, or that is a run folder's own file, is an
-    error (before any work is done)."""
-    if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
-        raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
-                           "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
-    if out is not None:
-        from lstmkit.runs import check_out_file
-        check_out_file(out)
+def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str = "table.csv",
+                    inputs: dict | None = None) -> None:
+    """Before any work: an ``--out`` whose file type no table writer has (``suffixes``; None: any name),
+    that is a run folder's own file, a folder, or a path under a file is an error (each was found at the
+    rename, after the training or the predictions), and so is one that is a file the command reads
+    (``inputs``: option name -> path or paths, ``{"data": path}``): ``predict --data sales.csv --out
+    sales.csv`` replaced the data by its forecast. ``-`` (standard output) is always fine; ``example``
+    is the file name the fixes offer."""
+    if out is None or str(out) == STANDARD_OUTPUT:
+        return
+    out = Path(out)
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise LstmkitError(f"cannot write a table as {out.suffix!r}: {out}",
+                           "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx, or - for CSV on "
+                           "standard output")
+    from lstmkit.files import file_in_the_way, is_stream
+    from lstmkit.runs import check_out_file
+    check_out_file(out)
+    if is_stream(out):
+        return
+    if out.is_dir():
+        raise LstmkitError(f"cannot write {out}: it is a folder",
+                           f"name a file, e.g. {out / example}, or move {out} aside")
+    read = _input_at(out, inputs or {})
+    if read is not None:
+        from lstmkit.errors import opt
+        raise LstmkitError(f"cannot write {out}: it is the file read as {opt(read)}, which the table would replace",
+                           f"write the table under another name, e.g. {out.parent / example}")
+    blocker = file_in_the_way(out.parent)
+    if blocker is not None:
+        raise LstmkitError(f"cannot write {out}: {blocker} is a file, not a folder",
+                           "pass a path inside a folder (missing folders are created)")
 
 
-def echo_or_write_table(df, out: Path | None) -> None:
+def _input_at(out: Path, inputs: dict) -> str | None:
+    """The name of the option in ``inputs`` (name -> path, or a list of paths) whose file ``out`` is."""
+    import os
+    for name, given in inputs.items():
+        for path in given if isinstance(given, (list, tuple)) else [given]:
+            if isinstance(path, (str, os.PathLike)) and str(path) != STANDARD_OUTPUT:
+                try:
+                    if os.path.samefile(out, path):
+                        return name
+                except (OSError, ValueError):
+                    continue
+    return None
+
+
+def is_standard_output(out: Path | str | None) -> bool:
+    """Whether ``out`` is this process's standard output: ``-``, or a path to it (``/dev/stdout``,
+    ``/dev/fd/1``, however the shell redirected it)."""
+    import os
+    if out is None:
+        return False
+    if str(out) == STANDARD_OUTPUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(out), os.fstat(1))
+    except (OSError, ValueError):
+        return False
+
+
+def off_standard_output(out: Path | str | None):
+    """Around a command's report: on standard error when its table ``out`` took standard output (the
+    report printed after the table went into the same stream, CSV then JSON, neither readable)."""
+    return contextlib.redirect_stdout(sys.stderr) if is_standard_output(out) else contextlib.nullcontext()
+
+
+def write_table(df, out: Path | str, write=None) -> str:
+    """``df`` written to ``out`` by ``write(df, path)`` (default: the writer of its suffix,
+    :data:`TABLE_WRITERS`), atomically; ``-``: as CSV on standard output. Returns where it went, as a
+    note names it (``standard output``, or the path)."""
+    if str(out) == STANDARD_OUTPUT:
+        typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)
+        return "standard output"
+    from lstmkit.runs import atomic_write
+    write = write or TABLE_WRITERS[Path(out).suffix.lower()]
+    atomic_write(out, lambda tmp: write(df, tmp))
+    return str(out)
+
+
+def echo_or_write_table(df, out: Path | str | None) -> None:
     """A command's table (a DataFrame): CSV on stdout, or written atomically to ``out`` in the
-    type its name asks for (:data:`TABLE_WRITERS`)."""
+    type its name asks for (:data:`TABLE_WRITERS`); ``-``: CSV on stdout."""
     if out is None:
         typer.echo(df.to_csv(index=False, lineterminator="\n"), nl=False)   # the stream ends lines as its platform does
         return
     from lstmkit.files import is_stream
-    from lstmkit.runs import atomic_write
     check_table_out(out)
-    atomic_write(out, lambda tmp: TABLE_WRITERS[Path(out).suffix.lower()](df, tmp))
-    # into a stream (--out /dev/stdout | jq): the note on standard error, not after the table
-    typer.echo(f"wrote {len(df)} rows to {out}", err=is_stream(out))
+    where = write_table(df, out)
+    # into a stream (--out /dev/stdout | jq, --out -): the note on standard error, not after the table
+    typer.echo(f"wrote {len(df)} rows to {where}", err=is_standard_output(out) or is_stream(out))

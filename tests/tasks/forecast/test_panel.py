@@ -725,6 +725,9 @@ def test_cli_m4_format(tmp_path, capsys):
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", path], capsys)
     assert code == 0 and len(out.splitlines()) == 1 + 3 * 4, err
     assert "before the newest data" not in err             # each series' steps count from its own start
+    # the run's test forecasts name the series' step numbers as predict does ('time' there, 't' here, before)
+    assert out.splitlines()[0] == "id,t,step,value"
+    assert list(pd.read_csv(run / "test_forecasts.csv").columns[:5]) == ["id", "origin", "step", "t", "actual"]
 
 
 def _m4_file(path, lengths, season=12):

@@ -150,6 +150,18 @@ def test_evaluate_out_of_one_series_with_json_keeps_standard_output_json(single,
                                   pd.read_csv(run / "test_forecasts.csv"), check_dtype=False)
 
 
+def test_evaluate_out_as_json_holds_the_floats_parquet_holds(single, tmp_path, capsys):
+    # JSON kept 10 significant digits: a forecast read from it was not the one the CSV and Parquet hold
+    _, run, data = single
+    for name in ("ev.json", "ev.parquet"):
+        code, _, err = run_cli(["forecast", "evaluate", "--run", run, "--data", data, "--out", tmp_path / name], capsys)
+        assert code == 0, err
+    records = pd.DataFrame(json.loads((tmp_path / "ev.json").read_text()))
+    stored = pd.read_parquet(tmp_path / "ev.parquet")
+    for column in ("actual", "lstm", *BASELINES, "mase_scale"):
+        assert records[column].tolist() == stored[column].tolist(), column
+
+
 def test_evaluate_out_to_standard_output_keeps_the_metrics_off_it(single, capfd):
     # --out /dev/stdout --json wrote the CSV and then the metrics' JSON into one stream: neither could be read
     _, run, data = single

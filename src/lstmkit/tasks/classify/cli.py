@@ -131,7 +131,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as in training]"),
             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
-                                                               ".parquet, .json, .jsonl or .xlsx)."),
+                                                               ".parquet, .json, .jsonl or .xlsx; - for CSV on stdout)."),
             probabilities: bool = typer.Option(False, "--probabilities", help="Add each class's probability as a "
                                                "column p_<class>, unrounded, from which evaluate's nll, brier and "
                                                "roc_auc can be computed again."),
@@ -140,7 +140,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     sample, after a column of its ids)."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import load_classifier
-    check_table_out(out)
+    check_table_out(out, example="predictions.csv", inputs={"data": data})
     est = load_classifier(run).set_params(progress=progress)
     given = _read_input(est, data, encoding, text)
     if est.kind == "series" and data != "-":

@@ -11,7 +11,7 @@ import typer
 from lstmkit.cli_config import config_file_path, progress_option
 from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_end, file_settings, reader_may_leave,
                                task_app)
-from lstmkit.table_out import check_table_out, echo_or_write_table
+from lstmkit.table_out import check_table_out, echo_or_write_table, off_standard_output, write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError, first_of
 from lstmkit.tasks.forecast.config import ForecastConfig, check_given
@@ -62,11 +62,11 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history; "
                                                 "any file train reads)."),
             out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, .tsv, "
-                                                               ".parquet, .json, .jsonl or .xlsx)."),
+                                                               ".parquet, .json, .jsonl or .xlsx; - for CSV on stdout)."),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster
-    check_table_out(out)
+    check_table_out(out, example="forecast.csv", inputs={"data": data})
     est = Forecaster.load(run)
     df = est.predict(str(data), engine=engine)
     echo_or_write_table(df, out)
@@ -161,23 +161,22 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
              out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
                                                            "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
-                                                           "or .xlsx); /dev/stdout: the metrics go to standard error."),
+                                                           "or .xlsx); - (CSV) or /dev/stdout: the metrics go to "
+                                                           "standard error."),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
     from lstmkit.tasks.forecast.estimator import Forecaster
     from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS
-    _check_file_out(out)
+    check_table_out(out, example=TEST_FORECASTS, inputs={"data": data})
     est = Forecaster.load(run).set_params(progress=progress)
     kept = {TEST_FORECASTS: None} if out is not None else None
     with public_call():
         scored = est._evaluated(str(data), kept)     # a warning names this line (callers_level): printed as one
     if out is not None:
         _write_forecasts(kept[TEST_FORECASTS], out)
-    import contextlib
-    import sys
-    # --out /dev/stdout (| duckdb, > file): the table alone there, the metrics on standard error
-    with contextlib.redirect_stdout(sys.stderr) if _standard_output(out) else contextlib.nullcontext():
+    # --out - or /dev/stdout (| duckdb, > file): the table alone there, the metrics on standard error
+    with off_standard_output(out):
         if as_json:
             from lstmkit.runs import to_json
             typer.echo(to_json(evaluated_json(run, data, scored), indent=2))
@@ -196,38 +195,16 @@ def evaluated_json(run: Path, data: Path, scored: dict) -> dict:
     return {**said, **{k: v for k, v in keys.items() if k not in said}}
 
 
-def _standard_output(out: Path | None) -> bool:
-    """Whether ``out`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``, however the shell
-    redirected it): the metrics printed after the table went into the same stream, CSV then JSON."""
-    import os
-    try:
-        return out is not None and os.path.samestat(os.stat(out), os.fstat(1))
-    except (OSError, ValueError):
-        return False
-
-
-def _check_file_out(out: Path | None) -> None:
-    """Before any work: an ``--out`` a table cannot be written as, a run's own file, or a folder (the
-    table computed and then refused at the rename)."""
-    check_table_out(out)
-    from lstmkit.files import is_stream
-    if out is not None and not is_stream(out) and out.is_dir():
-        raise LstmkitError(f"cannot write {out}: it is a folder", f"name a file that is not a folder, e.g. "
-                           f"{out / 'test_forecasts.csv'}, or move {out} aside")
-
-
 def _write_forecasts(table, out: Path) -> None:
     """``evaluate --out``: the test forecasts' table written atomically (temp file, then rename), said on
     standard error (standard output holds the metrics, JSON with --json)."""
     if table is None:
-        typer.echo(f"no test windows (test_size 0): nothing written to {out}", err=True)
+        typer.echo(f"no test windows (test_size 0): nothing written to "
+                   f"{'standard output' if str(out) == '-' else out}", err=True)
         return
-    from lstmkit.files import atomic_write
-    from lstmkit.table_out import TABLE_WRITERS
     from lstmkit.tasks.forecast.forecast_table import write_csv
-    write = write_csv if out.suffix.lower() == ".csv" else TABLE_WRITERS[out.suffix.lower()]   # as train's file
-    atomic_write(out, lambda tmp: write(table, tmp))
-    typer.echo(f"wrote {len(table):,} test forecasts to {out}", err=True)
+    where = write_table(table, out, write_csv if out.suffix.lower() == ".csv" else None)   # as train's file
+    typer.echo(f"wrote {len(table):,} test forecasts to {where}", err=True)
 
 
 def _say_blend(est, metrics: dict) -> None:

@@ -7,7 +7,8 @@ One row per series, target, origin and horizon step, ordered so::
     origin    the last point each forecast reads: its time (the data's dates or step numbers), or
               without a time column its row number within the series (0 first)
     step      1 .. horizon
-    time      the forecast point's time, as ``origin`` (named as the data's time column where it is one)
+    time      the forecast point's time, as ``origin`` (named as the data's time column where it is one,
+              and as ``predict`` names it: ``t`` of an M4 file)
     actual    the value observed there; empty where ``--fill`` filled the cell (no observation,
               which the metrics leave out)
     <model>   the model's forecast in original units (the metrics table's row of that name: ``lstm``, ...)
@@ -89,7 +90,8 @@ def forecast_table(est, panel, rows: np.ndarray, series: np.ndarray, actual: np.
     frame["origin"] = origin_time
     frame["step"] = step
     plain_time = cfg.time if isinstance(cfg.time, str) and "," not in cfg.time else None
-    frame[_free(plain_time, "time")] = forecast_time
+    # predict's name for the time (AheadForecast._forecast_frame): an M4 file's step numbers are 't'
+    frame[_free(plain_time, "t" if cfg.format == "m4" else "time")] = forecast_time
     frame["actual"] = cell(actual)
     names = list(forecasts)
     frame[names[0]] = cell(forecasts[names[0]])

@@ -75,17 +75,18 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
                                                  "files as in training; - for standard input's lines."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table.  [default: as trained, text]"),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as trained, utf-8]"),
-             out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
+             out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file (- for "
+                                                           "standard output, the report on stderr)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """Perplexity of a text under the model (per token; bits per character at char level)."""
-    from lstmkit.runs import check_out_file, write_json
+    from lstmkit.runs import write_json
     from lstmkit.tasks.lm.estimator import LanguageModel
     if out is not None and out.suffix.lower() not in ("", ".json"):      # JSON under an .xlsx name, without a word
         raise LstmkitError(f"--out {out} names a {out.suffix} file, but lm evaluate writes its metrics as JSON",
                            f"name it {out.stem}.json")
-    if out is not None:
-        check_out_file(out)
+    from lstmkit.table_out import STANDARD_OUTPUT, check_table_out, off_standard_output
+    check_table_out(out, suffixes=None, example="metrics.json", inputs={"data": data})
     est = LanguageModel.load(run).set_params(progress=progress)
     piped = str(data) == "-"                # was 'file not found: -', its fix a Python list ([text])
     if piped and text_column is not None:
@@ -94,12 +95,15 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
     given = _stdin_lines(encoding or est.config_.encoding) if piped else str(data)
     m = {**est.evaluate(given, encoding=encoding, text_column=text_column),
          "data": "standard input" if piped else str(data.resolve())}
-    if out is not None:
-        write_json(out, m)
     from lstmkit.run_metric import evaluated_keys
     from lstmkit.runs import to_json
+    if out is not None and str(out) == STANDARD_OUTPUT:
+        typer.echo(to_json(m, indent=2))
+    elif out is not None:
+        write_json(out, m)
     said = {**m, **{k: v for k, v in evaluated_keys(run, m["data"], {"val": m}).items() if k not in m}}
-    typer.echo(to_json(said, indent=2) if as_json else _format("standard input" if piped else data.name, m))
+    with off_standard_output(out):      # --out - or /dev/stdout: the JSON alone there, the report on stderr
+        typer.echo(to_json(said, indent=2) if as_json else _format("standard input" if piped else data.name, m))
 
 
 def _stdin_lines(encoding: str) -> list[str]:

@@ -178,7 +178,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              tgt: Optional[str] = typer.Option(None, help="Reference column of --data.  [default: as in training]"),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the files.  [default: as in training]"),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
-             out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
+             out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, "
+                                                           ".csv, .xlsx, .parquet, .json or .jsonl (another name: "
+                                                           "TSV); - for CSV on stdout, the report on stderr."),
              lowercase: Optional[bool] = typer.Option(None, "--lowercase/--cased", help="Score case-insensitively "
                                                       "(sacrebleu -lc) or not.  [default: case-insensitive only for a "
                                                       "model trained with --lowercase]"),
@@ -194,9 +196,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
                            "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
-    if out is not None:
-        from lstmkit.runs import check_out_file
-        check_out_file(out)
+    from lstmkit.table_out import check_table_out, is_standard_output, off_standard_output
+    check_table_out(out, suffixes=None, example="sentences.tsv",      # any other name: TSV
+                    inputs={"data": data, "src_file": src_file, "ref_file": ref_file})
     est = Translator.load(run).set_params(progress=progress)
     columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}
     if data is None:
@@ -215,6 +217,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.runs import to_json
     keys = evaluated_keys(run, str((data or src_file).resolve()), {"val": m})     # the beam it was asked for
     said = {**m, **{k: v for k, v in keys.items() if k not in m}}
-    typer.echo(to_json(said, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
+    with off_standard_output(out):     # --out - or /dev/stdout: the table alone there
+        typer.echo(to_json(said, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:                # beside --json: on standard error, so that standard output is the JSON alone
-        typer.echo(f"wrote {out}", err=as_json)
+        typer.echo(f"wrote {'the sentences to standard output' if str(out) == '-' else out}",
+                   err=as_json or is_standard_output(out))

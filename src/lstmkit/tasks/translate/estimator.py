@@ -301,7 +301,9 @@ class Translator(RunEstimator):
         ``char``, ``ja-mecab``, ``ko-mecab``, ``flores200``, …; None: ``13a``, or ``zh`` / ``char`` for
         references written without spaces), both said in the signature. ``ref_file`` may be a list of
         files, each line-aligned with ``src_file``: several acceptable translations of each sentence,
-        scored as sacrebleu scores several references (``nrefs`` in the signature)."""
+        scored as sacrebleu scores several references (``nrefs`` in the signature). ``out_file``: the
+        per-sentence table (:func:`~lstmkit.tasks.translate.metrics.write_sentences`; ``"-"``: CSV on
+        standard output)."""
         with public_call():
             self._check_fitted()
             more_files: list = []
@@ -311,6 +313,9 @@ class Translator(RunEstimator):
                 raise BadValue(f"lowercase must be True, False or None, got {lowercase!r}",
                                "pass lowercase=True to score case-insensitively")
             checked_tokenize(tokenize)          # before the translations, which take the time
+            from lstmkit.table_out import check_table_out
+            check_table_out(out_file, suffixes=None, example="sentences.tsv",   # a folder: found after them
+                            inputs={"data": data, "src_file": src_file, "ref_file": [ref_file, *more_files]})
             beam = self._search(beam, None)[0]   # the metrics' beam a Python int, as JSON writes it
             data = _with_targets(data, y, "references")
             if data is None and (src_file is None or ref_file is None):

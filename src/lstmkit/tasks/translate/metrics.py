@@ -111,18 +111,17 @@ def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], 
     """A table of line, sentence BLEU (``lowercase``, ``tokenize``, ``more_refs``: as :func:`corpus_scores`;
     each further reference a column ``reference 2``, … after ``reference``), source, reference,
     translation (one row per sentence), in the type its name asks for (``.csv``, ``.xlsx``,
-    ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV)."""
+    ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV); ``-``: CSV on standard output."""
     import pandas as pd
 
-    from lstmkit.table_out import TABLE_WRITERS
-    from lstmkit.runs import atomic_write
+    from lstmkit.table_out import TABLE_WRITERS, write_table
     df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1),
                        "bleu": sentence_bleu(hyps, refs, lowercase, tokenize, more_refs),
                        "source": list(srcs), "reference": list(refs),
                        **{f"reference {k}": list(r) for k, r in enumerate(more_refs, 2)}, "translation": list(hyps)})
     suffix = Path(path).suffix.lower()
     write = TABLE_WRITERS[suffix] if suffix not in ("", ".txt") and suffix in TABLE_WRITERS else TABLE_WRITERS[".tsv"]
-    atomic_write(path, lambda tmp: write(df, tmp))
+    write_table(df, path, write)
     return Path(path)
 
 
