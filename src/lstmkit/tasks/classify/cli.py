@@ -130,8 +130,9 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: str = typer.Option(..., help="File as in training (labels optional), or - for stdin lines."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as in training]"),
             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
-            out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
-                                                               ".parquet, .json, .jsonl or .xlsx; - for CSV on stdout)."),
+            out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, "
+                                                               ".tsv, .parquet, .json, .jsonl or .xlsx; - for CSV on "
+                                                               "stdout)."),
             probabilities: bool = typer.Option(False, "--probabilities", help="Add each class's probability as a "
                                                "column p_<class>, unrounded, from which evaluate's nll, brier and "
                                                "roc_auc can be computed again."),

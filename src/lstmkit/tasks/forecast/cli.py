@@ -61,8 +61,9 @@ train = add_train_command(
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history; "
                                                 "any file train reads)."),
-            out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, .tsv, "
-                                                               ".parquet, .json, .jsonl or .xlsx; - for CSV on stdout)."),
+            out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, "
+                                                               ".tsv, .parquet, .json, .jsonl or .xlsx; - for CSV on "
+                                                               "stdout)."),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster

@@ -178,9 +178,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              tgt: Optional[str] = typer.Option(None, help="Reference column of --data.  [default: as in training]"),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the files.  [default: as in training]"),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
-             out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, "
-                                                           ".csv, .xlsx, .parquet, .json or .jsonl (another name: "
-                                                           "TSV); - for CSV on stdout, the report on stderr."),
+             out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): "
+                                                           ".tsv, .csv, .xlsx, .parquet, .json or .jsonl (another "
+                                                           "name: TSV); - for CSV on stdout, the report on stderr."),
              lowercase: Optional[bool] = typer.Option(None, "--lowercase/--cased", help="Score case-insensitively "
                                                       "(sacrebleu -lc) or not.  [default: case-insensitive only for a "
                                                       "model trained with --lowercase]"),
