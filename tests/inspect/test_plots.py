@@ -313,3 +313,23 @@ def test_plain_log_ticks_name_the_minor_ticks_matplotlib_labels_in_plain_numbers
                      if t.get_text() and 0.5 <= t.get_position()[1] <= 3] for minor in (False, True)}
     assert shown[False] == [(1.0, "1")]
     assert len(shown[True]) >= 2 and all(text == f"{v:g}" for v, text in shown[True]), shown
+
+
+@pytest.mark.parametrize("tokens", [1, 2, 3, 12])
+def test_a_colour_bars_label_stays_within_its_bar_for_any_number_of_tokens(tokens, tmp_path, monkeypatch):
+    """A translation's 2-token map has a bar 1.7 inches tall; its label, 'attention weight (rows sum to 1)'
+    over 'brightest: …', was 2.4 inches long and ran past both ends of it."""
+    import numpy as np
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.translate.metrics import plot_attention
+    seen, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (save(fig, path, **kw), seen.append(fig)))
+    src, tgt = [f"w{k}" for k in range(tokens + 1)], [f"t{k}" for k in range(tokens)]
+    plot_attention(src, tgt, np.full((tokens, tokens + 1), 1 / (tokens + 1)), tmp_path / "a.png", title="t")
+    fig = seen[0]
+    renderer = fig.canvas.get_renderer()
+    bar = fig.axes[1]
+    label, box = bar.yaxis.label.get_window_extent(renderer), bar.get_window_extent(renderer)
+    assert box.y0 - 1 <= label.y0 and label.y1 <= box.y1 + 1
+    assert bar.get_ylabel().replace("\n", " ") == ("attention weight (rows sum to 1) brightest: the largest here, "
+                                                   f"{1 / (tokens + 1):.2g}")
