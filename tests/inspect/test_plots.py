@@ -333,3 +333,14 @@ def test_a_colour_bars_label_stays_within_its_bar_for_any_number_of_tokens(token
     assert box.y0 - 1 <= label.y0 and label.y1 <= box.y1 + 1
     assert bar.get_ylabel().replace("\n", " ") == ("attention weight (rows sum to 1) brightest: the largest here, "
                                                    f"{1 / (tokens + 1):.2g}")
+
+
+def test_a_loss_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """A forecaster's losses from 0.018 to 0.3 read '3×10⁻¹', '2×10⁻¹', '6×10⁻²' … down the side."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.30, "val_loss": 0.018},
+                         {"epoch": 2, "train_loss": 0.17, "val_loss": 0.019},
+                         {"epoch": 3, "train_loss": 0.14, "val_loss": 0.020}], tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert "0.1" in texts and "0.2" in texts, texts
+    assert all("10" not in t and "$" not in t for t in texts), texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts

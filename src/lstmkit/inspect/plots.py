@@ -269,6 +269,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     log = shown.size and (shown > 0).all()
     ax.set_yscale("log" if log else "linear")
     if log:
+        plain_log_ticks(ax)                     # over more than a decade: '3×10⁻¹', '6×10⁻²' down the side
         plain_log_labels(ax, shown)
     if len(epochs) <= MARKED_EPOCHS:
         ax.set_xticks(epochs)
