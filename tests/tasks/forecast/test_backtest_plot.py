@@ -48,6 +48,17 @@ def test_a_one_step_backtests_forecasts_are_drawn_as_dots(tmp_path, monkeypatch)
         assert lines[f"fold {k}"].get_marker() == "o" and list(lines[f"fold {k}"].get_ydata()) == list(f["forecast"])
 
 
+def test_a_one_target_backtests_axis_is_named_by_its_target(tmp_path, monkeypatch):
+    """Of one target the y axis had no name (its numbers' units unsaid); of several each panel had its target's."""
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    seen = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    values = np.arange(40.0) * 10 + 300
+    folds = [{"fold": k + 1, "origin": 30 + 2 * k, "forecast": values[31 + 2 * k:33 + 2 * k]} for k in range(3)]
+    plot_backtest(values, None, folds, tmp_path / "backtest.png", "Passengers: backtest", targets=["Passengers"])
+    assert seen[0].axes[0].get_ylabel() == "Passengers"
+
+
 
 def _items(never: str, sold: str, n=60):
     """Daily sales of three items (ids ``never``, ``sold``, ``late``; read in the order of their ids):

@@ -108,7 +108,7 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             # folds' legend over a plot with none of their forecasts in it
             dots = dict(marker="o", ms=4) if len(fc) <= MARKED_STEPS else {}
             ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label, **dots)
-        if several:
+        if targets:                             # one target's too: its axis had no name, its units unsaid
             ax.set_ylabel(targets[j])
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
