@@ -344,3 +344,13 @@ def test_a_loss_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, m
     assert "0.1" in texts and "0.2" in texts, texts
     assert all("10" not in t and "$" not in t for t in texts), texts
     assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts
+
+
+def test_a_loss_over_a_decade_and_a_bit_is_labelled_between_its_decades(tmp_path, monkeypatch):
+    """Losses from 0.011 to 0.16 read '0.1' and '0.01' alone: nothing to read a validation loss of 0.04 by."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.16, "val_loss": 0.042},
+                         {"epoch": 2, "train_loss": 0.07, "val_loss": 0.0115},
+                         {"epoch": 3, "train_loss": 0.043, "val_loss": 0.011}], tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert len(texts) >= 4 and {"0.01", "0.1"} < set(texts), texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts
