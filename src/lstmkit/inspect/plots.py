@@ -197,11 +197,10 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
 def fit_bar_labels(fig) -> bool:
-    """Each colour bar's label of ``fig`` within the length of its bar, as laid out now: rewrapped at its
-    words on more lines, in a smaller font (down to 6 points) where a word alone is longer (a translation's
-    two-token map is a bar 1.7 inches tall, its two-line label 2.4 inches long, past both ends). True where
-    a label changed (the layout then wants making again)."""
-    import textwrap
+    """Each colour bar's label of ``fig`` within the length of its bar, as laid out now: a point or two
+    smaller, rewrapped at its words on more lines, smaller still (down to 6 points) where a word alone is
+    longer (a translation's two-token map is a bar 1.7 inches tall, its two-line label 2.4 inches long, past
+    both ends). True where a label changed (the layout then wants making again)."""
     if fig.get_layout_engine() is not None:            # a constrained layout: the bars where they will be drawn
         fig.get_layout_engine().execute(fig)
     renderer = fig.canvas.get_renderer()
@@ -224,14 +223,32 @@ def fit_bar_labels(fig) -> bool:
         if length() <= room:
             continue
         size = label.get_fontsize()
-        for width in range(max(map(len, text.split("\n"))), 0, -1):    # fewest lines that fit, words whole
-            label.set_text("\n".join(textwrap.fill(line, width, break_long_words=False) for line in text.split("\n")))
-            if length() <= room:
-                break
-        while length() > room and label.get_fontsize() > 6:
-            label.set_fontsize(label.get_fontsize() - 1)
+        if not _fit_label(label, text, size, length, room):
+            while length() > room and label.get_fontsize() > 6:
+                label.set_fontsize(label.get_fontsize() - 1)
         changed = changed or label.get_text() != text or label.get_fontsize() != size
     return changed
+
+
+def _fit_label(label, text: str, size: float, length, room: float) -> bool:
+    """``label`` set to ``text`` on the fewest lines, words whole, at ``size`` or up to 2 points less, whose
+    ``length()`` is ``room`` or less (a point smaller rather than 'candidate (tanh, -1' over 'to 1'); False,
+    left on one word a line at ``size``, where none is."""
+    import textwrap
+    lines = text.split("\n")
+    tried = set()
+    for width in range(max(map(len, lines)), 0, -1):
+        wrapped = "\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines)
+        if wrapped.count("\n") in tried:
+            continue
+        tried.add(wrapped.count("\n"))
+        label.set_text(wrapped)
+        for smaller in (size, size - 1, size - 2):
+            label.set_fontsize(smaller)
+            if length() <= room:
+                return True
+        label.set_fontsize(size)
+    return False
 
 
 def _all_axes(fig) -> list:
@@ -332,8 +349,8 @@ def plain_log_labels(ax, values) -> None:
 
 def plain_log_ticks(ax) -> None:
     """The ticks matplotlib names on the log-scaled y axis of ``ax`` (which of them it chooses, by the
-    axis's span; some between the decades up to two decades), in plain numbers: 0.6 and 2 read '6×10⁻¹' and '2×10⁰' (an ``e`` form, '6e-01', from
-    matplotlib's own plain ``LogFormatter``)."""
+    axis's span; some between the decades up to two decades), in plain numbers: 0.6 and 2 read '6×10⁻¹' and
+    '2×10⁰' (an ``e`` form, '6e-01', from matplotlib's own plain ``LogFormatter``)."""
     from matplotlib.ticker import LogFormatter           # after subplots(), which imports matplotlib quietly
 
     class Plain(LogFormatter):
