@@ -354,3 +354,20 @@ def test_a_loss_over_a_decade_and_a_bit_is_labelled_between_its_decades(tmp_path
     ticks, texts = _labelled_y_ticks(ax)
     assert len(texts) >= 4 and {"0.01", "0.1"} < set(texts), texts
     assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts
+
+
+def test_a_bar_label_a_little_too_long_is_set_smaller_on_its_one_line():
+    """A gate plot's 'candidate (tanh, -1 to 1)', a little longer than its bar, was rewrapped as
+    'candidate (tanh, -1' over 'to 1'; a point or two smaller it fits on one line."""
+    import numpy as np
+    from lstmkit.inspect.plots import fit_bar_labels
+    fig, ax = subplots(figsize=(3, 2.0))
+    bar = fig.colorbar(ax.imshow(np.arange(16.0).reshape(4, 4)), ax=ax, label="candidate (tanh, -1 to 1)")
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    room = bar.ax.get_window_extent(renderer).height
+    assert bar.ax.yaxis.label.get_window_extent(renderer).height > room          # too long as it is
+    assert fit_bar_labels(fig)
+    assert bar.ax.get_ylabel() == "candidate (tanh, -1 to 1)" and 8 <= bar.ax.yaxis.label.get_fontsize() < 10
+    assert bar.ax.yaxis.label.get_window_extent(renderer).height <= room
+    assert not fit_bar_labels(fig)                                               # fitted: left as it is
