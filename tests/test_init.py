@@ -147,3 +147,12 @@ def test_help_shows_an_estimators_description_unindented(name):
     body = doc.split("\n\n")[1]
     assert not body.startswith(" "), body[:80]
     assert "\nParameters (fields of" in doc
+
+
+def test_lstmkit_inspect_is_reached_from_import_lstmkit_alone():
+    """The README's and the CLI's hint, 'lstmkit.inspect.gates(m, …)', after `import lstmkit` alone was
+    'AttributeError: module lstmkit has no attribute inspect'."""
+    loaded = _modules_loaded_by("import lstmkit\n"
+                                "assert callable(lstmkit.inspect.gates) and callable(lstmkit.inspect.attention)")
+    assert "lstmkit.inspect" in loaded
+    assert not {m for m in _modules_loaded_by("import lstmkit") if m.startswith("lstmkit.inspect")}

@@ -579,6 +579,27 @@ def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkey
     assert ax.get_yscale() == "log" and len(texts) >= 2 and all(float(t) for t in texts), texts
 
 
+def test_a_history_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """Validation losses from 0.011 to 0.3 read '3×10⁻¹', '10⁻¹', '2×10⁻²' … down the side."""
+    import optuna
+
+    import lstmkit.inspect.plots as plots
+    from lstmkit import tune as tune_module
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
+    study = optuna.create_study(study_name="wide")
+    for v in (0.3, 0.042, 0.011, 0.07):
+        study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
+    tune_module._plot_history(study, tmp_path / "history.png")
+    ax = seen[0]
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+             if t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert {"0.1", "0.01"} <= {t.get_text() for t in ticks}
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks)
+
+
 @pytest.mark.parametrize("task, space, needle", [
     ("forecast", "scaler: [standard, minmax]\n", "'scaler' changes the units the validation loss is measured in"),
     ("forecast", "horizon: [1, 6]\n", "'horizon' changes how many steps each validation window is scored over"),

@@ -39,7 +39,7 @@ _HOMES = {
 }
 
 
-_SUBMODULES = {"serve"}            # lstmkit.serve (the service's client), imported on first use
+_SUBMODULES = {"serve", "inspect"}     # lstmkit.serve (the service's client), lstmkit.inspect (gates, attention): on first use
 
 
 # hidden from type checkers, which read the imports above: a misspelt name is their error, as it is

@@ -772,7 +772,7 @@ def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss"
     perplexity on the right, as its runs print it; titled by :func:`_history_title`."""
     import optuna
 
-    from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, save_figure, second_axis, subplots
+    from lstmkit.inspect.plots import PERPLEXITY, plain_log_labels, plain_log_ticks, save_figure, second_axis, subplots
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = subplots(figsize=(7, 4))
@@ -790,6 +790,7 @@ def _plot_history(study, path: Path, task: str | None = None, loss: str = "loss"
     if done and all(t.value > 0 for t in done):
         ax.set_yscale("log")
         last = [t.intermediate_values[max(t.intermediate_values)] for t in pruned]     # a pruned trial's last report
+        plain_log_ticks(ax)                 # over more than a decade: '3×10⁻¹', '6×10⁻²', as loss.png read
         plain_log_labels(ax, [t.value for t in done] + last)
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))    # a 1-trial study's read -0.04 … 0.04

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -170,8 +171,27 @@ def test_each_heads_colours_run_from_0_to_its_largest_weight(tmp_path, monkeypat
     seen = []
     monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
     near_uniform = torch.tensor([[0.3331, 0.3334, 0.3335], [0.3333, 0.3332, 0.3335], [0.3334, 0.3331, 0.3335]])
-    plot_attention(torch.stack([near_uniform, torch.eye(3)])[None], tmp_path / "attention.png")
+    # the second head sharp and not causal (a causal one is coloured row by row)
+    plot_attention(torch.stack([near_uniform, torch.eye(3).flip(0)])[None], tmp_path / "attention.png")
     maps = [ax for ax in seen[0].axes if ax.get_title().startswith("head")]
     assert [ax.images[0].get_clim() for ax in maps] == [(0.0, pytest.approx(0.3335)), (0.0, 1.0)]
     assert [ax.images[0].colorbar.ax.get_ylabel().split("\n")[1] for ax in maps] == [
         "brightest: the largest here, 0.33", "brightest: the largest here, 1"]
+
+
+def test_a_causal_heads_rows_are_each_coloured_from_0_to_their_own_largest(tmp_path, monkeypatch):
+    """A causal map's first row, one key of weight 1, set the scale of every row: the rows of a 36-step
+    window, weights near 1/36, were all drawn black, where each query looked unseen."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.attention import plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig))
+    w = torch.tril(torch.rand(12, 12) + 0.5)
+    w = w / w.sum(-1, keepdim=True)                              # rows sum to 1 over steps 0..t
+    plot_attention(w[None, None], tmp_path / "attention.png")
+    image = next(ax for ax in seen[0].axes if ax.get_title() == "head 0").images[0]
+    drawn = np.asarray(image.get_array())
+    assert image.get_clim() == (0.0, 1.0)
+    assert drawn == pytest.approx((w / w.max(-1, keepdim=True).values).numpy(), abs=1e-6)
+    assert drawn[1:].max(axis=1) == pytest.approx(1.0)           # every row reaches the top of the scale
+    assert image.colorbar.ax.get_ylabel().startswith("attention weight ÷ its row's largest\n(causal")

@@ -313,3 +313,61 @@ def test_plain_log_ticks_name_the_minor_ticks_matplotlib_labels_in_plain_numbers
                      if t.get_text() and 0.5 <= t.get_position()[1] <= 3] for minor in (False, True)}
     assert shown[False] == [(1.0, "1")]
     assert len(shown[True]) >= 2 and all(text == f"{v:g}" for v, text in shown[True]), shown
+
+
+@pytest.mark.parametrize("tokens", [1, 2, 3, 12])
+def test_a_colour_bars_label_stays_within_its_bar_for_any_number_of_tokens(tokens, tmp_path, monkeypatch):
+    """A translation's 2-token map has a bar 1.7 inches tall; its label, 'attention weight (rows sum to 1)'
+    over 'brightest: …', was 2.4 inches long and ran past both ends of it."""
+    import numpy as np
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.translate.metrics import plot_attention
+    seen, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (save(fig, path, **kw), seen.append(fig)))
+    src, tgt = [f"w{k}" for k in range(tokens + 1)], [f"t{k}" for k in range(tokens)]
+    plot_attention(src, tgt, np.full((tokens, tokens + 1), 1 / (tokens + 1)), tmp_path / "a.png", title="t")
+    fig = seen[0]
+    renderer = fig.canvas.get_renderer()
+    bar = fig.axes[1]
+    label, box = bar.yaxis.label.get_window_extent(renderer), bar.get_window_extent(renderer)
+    assert box.y0 - 1 <= label.y0 and label.y1 <= box.y1 + 1
+    assert bar.get_ylabel().replace("\n", " ") == ("attention weight (rows sum to 1) brightest: the largest here, "
+                                                   f"{1 / (tokens + 1):.2g}")
+
+
+def test_a_loss_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """A forecaster's losses from 0.018 to 0.3 read '3×10⁻¹', '2×10⁻¹', '6×10⁻²' … down the side."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.30, "val_loss": 0.018},
+                         {"epoch": 2, "train_loss": 0.17, "val_loss": 0.019},
+                         {"epoch": 3, "train_loss": 0.14, "val_loss": 0.020}], tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert "0.1" in texts and "0.2" in texts, texts
+    assert all("10" not in t and "$" not in t for t in texts), texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts
+
+
+def test_a_loss_over_a_decade_and_a_bit_is_labelled_between_its_decades(tmp_path, monkeypatch):
+    """Losses from 0.011 to 0.16 read '0.1' and '0.01' alone: nothing to read a validation loss of 0.04 by."""
+    ax = _drawn_history([{"epoch": 1, "train_loss": 0.16, "val_loss": 0.042},
+                         {"epoch": 2, "train_loss": 0.07, "val_loss": 0.0115},
+                         {"epoch": 3, "train_loss": 0.043, "val_loss": 0.011}], tmp_path, monkeypatch)
+    ticks, texts = _labelled_y_ticks(ax)
+    assert len(texts) >= 4 and {"0.01", "0.1"} < set(texts), texts
+    assert all(float(t.get_text()) == pytest.approx(t.get_position()[1]) for t in ticks), texts
+
+
+def test_a_bar_label_a_little_too_long_is_set_smaller_on_its_one_line():
+    """A gate plot's 'candidate (tanh, -1 to 1)', a little longer than its bar, was rewrapped as
+    'candidate (tanh, -1' over 'to 1'; a point or two smaller it fits on one line."""
+    import numpy as np
+    from lstmkit.inspect.plots import fit_bar_labels
+    fig, ax = subplots(figsize=(3, 2.0))
+    bar = fig.colorbar(ax.imshow(np.arange(16.0).reshape(4, 4)), ax=ax, label="candidate (tanh, -1 to 1)")
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    room = bar.ax.get_window_extent(renderer).height
+    assert bar.ax.yaxis.label.get_window_extent(renderer).height > room          # too long as it is
+    assert fit_bar_labels(fig)
+    assert bar.ax.get_ylabel() == "candidate (tanh, -1 to 1)" and 8 <= bar.ax.yaxis.label.get_fontsize() < 10
+    assert bar.ax.yaxis.label.get_window_extent(renderer).height <= room
+    assert not fit_bar_labels(fig)                                               # fitted: left as it is

@@ -125,9 +125,10 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
     (a window's time stamps; of more than fit the axis every k-th); ``axis`` says what a step is. The
     heads are laid out :data:`HEADS_A_ROW` to a row (8 heads side by side made a picture 37 inches wide,
     each map a sliver of it on a screen); each colour bar says its colours are attention weights, from 0 to
-    the head's largest (:func:`~lstmkit.inspect.plots.weight_scale`)."""
+    the head's largest (:func:`~lstmkit.inspect.plots.weight_scale`), or, of a causal head, each row from 0 to
+    its own largest (:func:`~lstmkit.inspect.plots.row_scale`: its first row's one weight of 1 drew the rest black)."""
     from lstmkit.inspect.gates import NAMED_STEPS
-    from lstmkit.inspect.plots import figure_format, names_that_fit, save_figure, subplots, weight_scale
+    from lstmkit.inspect.plots import figure_format, names_that_fit, row_scale, save_figure, subplots, weight_scale
 
     figure_format(path)                         # a suffix no plot can have: said before the plot is drawn
     heads, n = weights.shape[1], weights.shape[-1]
@@ -140,8 +141,15 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         ax.set_axis_off()
     for h in range(heads):
         ax = axes.flat[h]
-        scale, scale_words = weight_scale(weights[sample, h].numpy())
-        im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest", **scale)
+        drawn = weights[sample, h].numpy()
+        by_row = row_scale(drawn)
+        if by_row is None:
+            scale, scale_words = weight_scale(drawn)
+            label = f"attention weight (rows sum to 1)\n{scale_words}"
+        else:
+            drawn, scale, scale_words = by_row
+            label = f"attention weight ÷ its row's largest\n{scale_words}"
+        im = ax.imshow(drawn, aspect="auto", cmap="magma", interpolation="nearest", **scale)
         ax.set_title(f"head {h}")
         ax.set_xlabel(f"key {axis} (attended to)")
         ax.set_ylabel(f"query {axis}")
@@ -151,7 +159,7 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         else:
             for a in (ax.xaxis, ax.yaxis):
                 a.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
-        fig.colorbar(im, ax=ax, fraction=0.046, label=f"attention weight (rows sum to 1)\n{scale_words}")
+        fig.colorbar(im, ax=ax, fraction=0.046, label=label)
     if title:
         fig.suptitle(title)
     save_figure(fig, Path(path), tight=True)

@@ -28,7 +28,7 @@ from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
            "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale",
-           "PERPLEXITY", "FORMATS"]
+           "row_scale", "fit_bar_labels", "PERPLEXITY", "FORMATS"]
 
 
 @functools.cache
@@ -128,6 +128,21 @@ def weight_scale(weights) -> tuple[dict[str, float], str]:
     return {"vmin": 0.0, "vmax": top}, f"brightest: the largest here, {top:.2g}"
 
 
+def row_scale(weights) -> tuple[np.ndarray, dict[str, float], str] | None:
+    """``(weights drawn, imshow's vmin and vmax, the colour bar's words)``, each row of a causal map
+    ``weights [T, T]`` (nothing above its diagonal: query step t sees steps 0..t) divided by its own
+    largest; ``None`` for any other map, which :func:`weight_scale` colours. A causal row t shares 1 among
+    t + 1 steps: the first row's one weight of 1 set the scale of every row, and a 36-step window's rows,
+    of weights near 1/36, were all drawn black. A row of zeros (padding) stays 0."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] < 2 or not np.isfinite(w).all() \
+            or np.triu(w, 1).any():
+        return None
+    largest = w.max(axis=1, keepdims=True)
+    drawn = np.divide(w, largest, out=np.zeros_like(w), where=largest > 0)
+    return drawn, {"vmin": 0.0, "vmax": 1.0}, "(causal: row t shares 1 among steps 0..t)"
+
+
 def colormap(name: str):
     """matplotlib's colormap ``name`` (``plt.get_cmap`` without pyplot)."""
     return _matplotlib().colormaps[name]
@@ -153,11 +168,16 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
     (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
     ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each.
     ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
-    attention plot let one such line through before the warning)."""
+    attention plot let one such line through before the warning). Each colour bar's label is fitted to its
+    bar (:func:`fit_bar_labels`)."""
     kind = figure_format(path)
     with warnings_caught(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         if tight:
+            fig.tight_layout()
+        for _ in range(3):                      # a bar's length follows its width, which a rewrapped label moves
+            if not (fit_bar_labels(fig) and tight):
+                break
             fig.tight_layout()
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=110, bbox_inches="tight"))
     missing = []
@@ -174,6 +194,69 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
 
 
 _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
+
+
+def fit_bar_labels(fig) -> bool:
+    """Each colour bar's label of ``fig`` within the length of its bar, as laid out now: a point or two
+    smaller, rewrapped at its words on more lines, smaller still (down to 6 points) where a word alone is
+    longer (a translation's two-token map is a bar 1.7 inches tall, its two-line label 2.4 inches long, past
+    both ends). True where a label changed (the layout then wants making again)."""
+    if fig.get_layout_engine() is not None:            # a constrained layout: the bars where they will be drawn
+        fig.get_layout_engine().execute(fig)
+    renderer = fig.canvas.get_renderer()
+    changed = False
+    for cax in _all_axes(fig):
+        bar = getattr(cax, "_colorbar", None)            # set by matplotlib on each colour bar's axes
+        if bar is None:
+            continue
+        along = cax.yaxis if bar.orientation == "vertical" else cax.xaxis
+        label, text = along.label, along.label.get_text()
+        if not text:
+            continue
+        box = cax.get_window_extent(renderer)
+        room = box.height if bar.orientation == "vertical" else box.width
+
+        def length():
+            extent = label.get_window_extent(renderer)
+            return extent.height if bar.orientation == "vertical" else extent.width
+
+        if length() <= room:
+            continue
+        size = label.get_fontsize()
+        if not _fit_label(label, text, size, length, room):
+            while length() > room and label.get_fontsize() > 6:
+                label.set_fontsize(label.get_fontsize() - 1)
+        changed = changed or label.get_text() != text or label.get_fontsize() != size
+    return changed
+
+
+def _fit_label(label, text: str, size: float, length, room: float) -> bool:
+    """``label`` set to ``text`` on the fewest lines, words whole, at ``size`` or up to 2 points less, whose
+    ``length()`` is ``room`` or less (a point smaller rather than 'candidate (tanh, -1' over 'to 1'); False,
+    left on one word a line at ``size``, where none is."""
+    import textwrap
+    lines = text.split("\n")
+    tried = set()
+    for width in range(max(map(len, lines)), 0, -1):
+        wrapped = "\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines)
+        if wrapped.count("\n") in tried:
+            continue
+        tried.add(wrapped.count("\n"))
+        label.set_text(wrapped)
+        for smaller in (size, size - 1, size - 2):
+            label.set_fontsize(smaller)
+            if length() <= room:
+                return True
+        label.set_fontsize(size)
+    return False
+
+
+def _all_axes(fig) -> list:
+    """The axes of ``fig`` and those inset in them (a colour bar drawn with ``inset_axes``)."""
+    found = []
+    for ax in fig.axes:
+        found += [ax, *(a for a in ax.child_axes if a not in fig.axes)]
+    return found
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None,
@@ -203,6 +286,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     log = shown.size and (shown > 0).all()
     ax.set_yscale("log" if log else "linear")
     if log:
+        plain_log_ticks(ax)                     # over more than a decade: '3×10⁻¹', '6×10⁻²' down the side
         plain_log_labels(ax, shown)
     if len(epochs) <= MARKED_EPOCHS:
         ax.set_xticks(epochs)
@@ -265,8 +349,8 @@ def plain_log_labels(ax, values) -> None:
 
 def plain_log_ticks(ax) -> None:
     """The ticks matplotlib names on the log-scaled y axis of ``ax`` (which of them it chooses, by the
-    axis's span), in plain numbers: 0.6 and 2 read '6×10⁻¹' and '2×10⁰' (an ``e`` form, '6e-01', from
-    matplotlib's own plain ``LogFormatter``)."""
+    axis's span; some between the decades up to two decades), in plain numbers: 0.6 and 2 read '6×10⁻¹' and
+    '2×10⁰' (an ``e`` form, '6e-01', from matplotlib's own plain ``LogFormatter``)."""
     from matplotlib.ticker import LogFormatter           # after subplots(), which imports matplotlib quietly
 
     class Plain(LogFormatter):
@@ -274,7 +358,9 @@ def plain_log_ticks(ax) -> None:
             return f"{value:g}" if super().__call__(value, pos) else ""
 
     ax.yaxis.set_major_formatter(Plain())
-    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False))
+    # some of the 2-9s labelled up to two decades (matplotlib's own: up to one): losses from 0.011 to 0.16 read
+    # '0.1' and '0.01' alone, nothing to read 0.04 by
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
 def _plain_formatter():

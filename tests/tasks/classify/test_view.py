@@ -43,7 +43,7 @@ def test_a_row_of_long_words_wraps_at_the_figures_edge(tmp_path, monkeypatch):
     right = max(t.get_window_extent(renderer).x1 for t in texts)
     assert right <= ax.get_window_extent(renderer).x1
     rows = sorted({t.get_position()[1] for t in texts})
-    assert len(rows) > 3 and ax.get_ylim()[0] == rows[-1] + 1
+    assert len(rows) > 3 and ax.get_ylim()[0] == rows[-1] + 0.5
     short = [str(k) for k in range(30)]                                   # short tokens: 14 a row as before
     plot_attention(short, [1.0] * 30, tmp_path / "v.png", "t")
     assert sorted({t.get_position()[1] for t in seen[1].axes[0].texts}) == [0, 1, 2]
@@ -64,3 +64,25 @@ def test_the_png_view_has_a_key_from_zero_to_the_largest_weight(tmp_path, monkey
     fig.canvas.draw()
     tokens = [t.get_window_extent() for t in text_ax.texts]
     assert bar.get_window_extent().y1 < min(t.y0 for t in tokens)          # under the text, not over it
+
+
+def test_a_short_texts_view_is_as_wide_as_its_words_and_its_key_just_under_them(tmp_path, monkeypatch):
+    """A 7-word text's view was 12 inches wide: its words at the left, the key under the far right end and
+    a blank row's height below the words, most of the picture empty."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    write_attention("a wonderful film with a silly plot".split(), [0.2, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1],
+                    tmp_path / "v.png", "predicted 1")
+    fig = seen[0]
+    text_ax = fig.axes[0]
+    bar = next(a for a in fig.axes + text_ax.child_axes if a is not text_ax)
+    fig.canvas.draw()
+    words = [t.get_window_extent() for t in text_ax.texts]
+    key = bar.get_window_extent()
+    inch = fig.dpi
+    content = max(max(w.x1 for w in words), key.x1) - min(min(w.x0 for w in words), key.x0)
+    assert fig.get_figwidth() * inch <= content + 0.1 * inch           # no empty width beside them
+    assert abs(key.x0 - min(w.x0 for w in words)) <= 0.05 * inch        # the key from the words' left edge
+    assert 0 < min(w.y0 for w in words) - key.y1 <= 0.2 * inch          # just under the words
+    assert fig.get_figheight() * inch <= max(w.y1 for w in words) - min(w.y0 for w in words) + 0.2 * inch

@@ -48,6 +48,17 @@ def test_a_one_step_backtests_forecasts_are_drawn_as_dots(tmp_path, monkeypatch)
         assert lines[f"fold {k}"].get_marker() == "o" and list(lines[f"fold {k}"].get_ydata()) == list(f["forecast"])
 
 
+def test_a_one_target_backtests_axis_is_named_by_its_target(tmp_path, monkeypatch):
+    """Of one target the y axis had no name (its numbers' units unsaid); of several each panel had its target's."""
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    seen = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    values = np.arange(40.0) * 10 + 300
+    folds = [{"fold": k + 1, "origin": 30 + 2 * k, "forecast": values[31 + 2 * k:33 + 2 * k]} for k in range(3)]
+    plot_backtest(values, None, folds, tmp_path / "backtest.png", "Passengers: backtest", targets=["Passengers"])
+    assert seen[0].axes[0].get_ylabel() == "Passengers"
+
+
 
 def _items(never: str, sold: str, n=60):
     """Daily sales of three items (ids ``never``, ``sold``, ``late``; read in the order of their ids):
@@ -112,3 +123,34 @@ def test_the_forecast_plot_names_its_bands_and_line_by_their_levels(levels, lege
     assert [t.get_text() for t in seen[0].axes[0].get_legend().get_texts()] == legend
     line = next(ln for ln in seen[0].axes[0].get_lines() if ln.get_label().startswith("forecast"))
     assert line.get_ydata() == pytest.approx(out.point(torch.from_numpy(params)).numpy()[:, 0])
+
+
+def _overlapping_tick_labels(fig):
+    """Pairs of x tick labels drawn over one another, in any axes of ``fig`` (drawn, tight)."""
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    pairs = []
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        pairs += [(a, b) for a, b in zip(boxes, boxes[1:]) if a.overlaps(b)]
+    return pairs
+
+
+def test_the_panel_forecasts_hourly_dates_are_named_without_overlapping(tmp_path, monkeypatch):
+    """An hourly panel of two targets: each 6-inch panel's dates read '01-19 18', '01-19 21', '01-20 00' …
+    drawn over one another, no hour readable."""
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    from lstmkit.tasks.forecast.bounds import Limits
+    from lstmkit.tasks.forecast.probabilistic import Output
+    figures = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: figures.append(fig))
+    times = pd.date_range("2024-01-18", periods=60, freq="h").to_numpy()
+    values = np.stack([np.arange(60.0), np.arange(60.0) / 10], axis=1)
+    items = [{"id": sid, "values": values, "origin": 53, "times": times, "params": np.ones((6, 2)),
+              "limits": Limits(np.full((1, 2), -np.inf), np.full((1, 2), np.inf))} for sid in ("north", "south")]
+    forecast_plots.plot_panel_forecast(items, Output("point"), 6, tmp_path / "f.png", "t", targets=["load_kw", "temp_c"])
+    assert all(len([t for t in ax.get_xticklabels() if t.get_text()]) >= 3 for ax in figures[0].axes)
+    assert _overlapping_tick_labels(figures[0]) == []
+    folds = [{"fold": k + 1, "origin": 30 + 6 * k, "forecast": values[31 + 6 * k:37 + 6 * k]} for k in range(3)]
+    forecast_plots.plot_backtest(values, times, folds, tmp_path / "b.png", "t", targets=["load_kw", "temp_c"])
+    assert _overlapping_tick_labels(figures[1]) == []

@@ -85,6 +85,8 @@ def test_the_forecast_plot_of_one_series_draws_every_target(fitted, monkeypatch)
     panel_plots(fitted, fitted.run_dir_, panel, fitted._panel_arrays(panel), split_panel(panel, fitted.config_)["test"])
     fig = figures[-1]
     assert [ax.get_ylabel() for ax in fig.axes] == ["sales", "returns"]
+    # the loss plot names its run and model, as the other tasks' do (it read 'Training curves')
+    assert figures[0].axes[0].get_title() == f"{fitted.run_dir_.name}: {fitted.config_.model} forecaster"
     actual = [ln for ln in fig.axes[1].get_lines() if ln.get_label() == "actual (test)"][0]
     assert np.nanmax(actual.get_ydata()) < 0.01          # the returns' own values, not the sales'
 

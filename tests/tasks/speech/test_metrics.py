@@ -99,3 +99,19 @@ def test_each_colour_bar_says_what_its_colours_are(tmp_path, monkeypatch):
     top = f"{seen[2].axes[0].images[0].get_clim()[1]:.2g}"
     assert [fig.axes[1].get_ylabel() for fig in seen] == ["log mel energy", "coefficient",
                                                           f"attention weight\nbrightest: the largest here, {top}"]
+
+
+def test_a_seq2seq_model_that_wrote_only_the_end_says_so_in_its_attention_plots_title(tmp_path, monkeypatch):
+    """An untrained model's attention.png was one row named '</s>', titled 'attention of 0_george_10.wav':
+    it read as a transcript, not as a model that writes nothing yet."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.speech.metrics import plot_decoder_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    plot_decoder_attention(np.full((1, 17), 1 / 17), ["</s>"], tmp_path / "a.png", "attention of a.wav", 40.0)
+    plot_decoder_attention(np.full((2, 17), 1 / 17), ["7", "</s>"], tmp_path / "a.png", "attention of a.wav", 40.0)
+    plot_decoder_attention(np.full((1, 17), 1 / 17), ["</s>"], tmp_path / "a.png", "pooling of a.wav", 40.0,
+                           axis="label answered")
+    assert [fig.axes[0].get_title() for fig in seen] == [
+        "attention of a.wav\n(the model wrote no character, only the end '</s>': it writes nothing yet)",
+        "attention of a.wav", "pooling of a.wav"]

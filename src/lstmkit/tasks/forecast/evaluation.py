@@ -347,7 +347,9 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
     line in a one-series plot (default the model; a blended run's, ``combine.blend_name``)."""
     from lstmkit.inspect.plots import plot_history
     from lstmkit.tasks.forecast.plots import plot_panel_forecast
-    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, est.config_.loss_label())
+    # titled by run and model as the other tasks' are: a forecaster's read 'Training curves', whatever the run
+    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch, est.config_.loss_label(),
+                 f"{run_dir.name}: {est.config_.model} forecaster")
     rows, series = test
     if len(rows) == 0:
         return

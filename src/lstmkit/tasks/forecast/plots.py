@@ -53,6 +53,17 @@ def _point_name(output) -> str:
     return "forecast" if abs(lv[i] - 0.5) < 1e-9 else f"forecast (the {lv[i]:g} quantile)"
 
 
+def _concise_dates(ax, x) -> None:
+    """Dates on the x axis of ``ax`` (``x``: the points drawn) as matplotlib's concise dates, a few ticks that
+    name what changes ('06:00', '12:00', 'Jan 20'), the rest once at the axis's end: the default labels of
+    an hourly series, '01-19 18', '01-19 21' …, were drawn over one another in a 6-inch panel."""
+    if len(x) and np.issubdtype(np.asarray(x).dtype, np.datetime64):
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+        locator = AutoDateLocator(minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str,
                         targets: list[str] | None = None) -> None:
     """One panel per series: history, actuals and the forecast from one origin, intervals shaded. Of
@@ -76,6 +87,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
                 ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=label)
             ax.plot(xf, point, color="C0", lw=1.6, label=_point_name(output))
             ax.set_title(f"{item['id']}" + (f": {target}" if several else ""), fontsize=9)
+            _concise_dates(ax, x)
             ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
@@ -108,8 +120,9 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             # folds' legend over a plot with none of their forecasts in it
             dots = dict(marker="o", ms=4) if len(fc) <= MARKED_STEPS else {}
             ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label, **dots)
-        if several:
+        if targets:                             # one target's too: its axis had no name, its units unsaid
             ax.set_ylabel(targets[j])
+        _concise_dates(ax, x)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
     key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the series or a fold's forecast

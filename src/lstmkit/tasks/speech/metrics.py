@@ -137,7 +137,9 @@ def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path
                            axis: str = "character written") -> None:
     """Attention ``weights [len(chars), T']`` over the encoder's frames (one every ``frame_ms``) against time:
     a seq2seq model's, a row per character it wrote (a space shown as '␣'), or a classifier's attention
-    pooling, one row (the label it answered); ``axis`` names the rows."""
+    pooling, one row (the label it answered); ``axis`` names the rows. A seq2seq model that wrote only the
+    end, ``</s>``, says so in the title, as the CTC posteriors of a model writing nothing do (its one row
+    looked like a transcript's character)."""
     from lstmkit.inspect.plots import every_kth, save_figure, subplots, weight_scale
     w = np.asarray(weights, dtype=float)
     fig, ax = subplots(figsize=(8, min(max(3, 0.3 * min(len(chars), 40) + 1.5), 16)))
@@ -148,5 +150,7 @@ def plot_decoder_attention(weights: np.ndarray, chars: Sequence[str], path: Path
     ax.set_yticks(*every_kth(["␣" if c == " " else c for c in chars], 40))
     ax.set_xlabel("seconds")
     ax.set_ylabel(axis)
-    ax.set_title(title)
+    if axis == "character written" and list(chars) == ["</s>"]:
+        title += "\n(the model wrote no character, only the end '</s>': it writes nothing yet)"
+    ax.set_title(title, fontsize=None if "\n" not in title else 10)
     save_figure(fig, Path(path))
