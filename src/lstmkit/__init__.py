@@ -39,7 +39,8 @@ _HOMES = {
 }
 
 
-_SUBMODULES = {"serve", "inspect"}     # lstmkit.serve (the service's client), lstmkit.inspect (gates, attention): on first use
+# imported on first use: lstmkit.serve (the service's client), lstmkit.inspect (gates, attention)
+_SUBMODULES = {"serve", "inspect"}
 
 
 # hidden from type checkers, which read the imports above: a misspelt name is their error, as it is
