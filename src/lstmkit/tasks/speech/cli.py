@@ -110,7 +110,7 @@ def _stdin_recording(folder: Path) -> str:
     if not data:
         raise LstmkitError(f"{_STDIN} is empty: no recording was piped into '-'", "pipe an audio file in, e.g. "
                            "lstmkit speech transcribe --run RUN - < clip.wav")
-    path = folder / "stdin"
+    path = folder / _STDIN        # its notes name a file by its name alone: "standard input and 1 more: resampled ..."
     path.write_bytes(data)
     return str(path)
 
