@@ -212,6 +212,19 @@ def test_a_recording_piped_into_minus_is_transcribed_as_its_file(ctc_run, tmp_pa
     assert_user_error(code, err, "standard input is empty")
 
 
+def test_a_warning_naming_the_piped_recording_by_its_path_names_standard_input(ctc_run, tmp_path, capsys,
+                                                                               monkeypatch):
+    """A warning that names a clip by its path (a seq2seq transcript cut at the longest the model writes,
+    here every first clip's) named the temporary copy of standard input: '/tmp/lstmkit-stdin-…/stdin'."""
+    sf.write(tmp_path / "x.wav", say("ab", np.random.default_rng(3)), RATE)
+    real = SpeechRecognizer._recognise
+    monkeypatch.setattr(SpeechRecognizer, "_recognise", lambda self, *a, **k: (real(self, *a, **k)[0], [0]))
+    code, _, err = run_cli(["speech", "transcribe", "--run", ctc_run.run_dir_, "-"], capsys,
+                           stdin=(tmp_path / "x.wav").read_bytes(), monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "were cut there: standard input;" in err and "lstmkit-stdin-" not in err, err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
 def test_a_pipe_is_transcribed_as_the_file_piped_through_it(ctc_run, tmp_path):
     """A pipe (a piped /dev/stdin, bash's <(sox …)) was 'audio file not found' of a path that was there."""
