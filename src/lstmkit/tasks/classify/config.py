@@ -87,7 +87,7 @@ class ClassifyConfig(TaskConfig):
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
                                     # out (early stopping on the training loss)
-    budget: float | None = None     # numeric series (--series default 8): cap the epochs at this many
+    budget: float | None = None     # numeric series: cap the epochs at this many
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
     ensemble: int = 1               # lstm-fcn-ds: train this many seeded nets side by side, each on its own
                                     # loss, sharing the budget, and average their probabilities
