@@ -303,7 +303,8 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
 
 @app.command()
 def update(run: Path = typer.Option(..., help="Run folder to start from (left untouched)."),
-           data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + horizon rows."),
+           data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + 2 x horizon rows "
+                                               "(more with a larger --holdout: the newest windows it holds out)."),
            out: Optional[Path] = typer.Option(None, help="Folder that receives the new run.  [default: beside RUN]"),
            epochs: int = typer.Option(5, help="Fine-tuning epochs over the new windows."),
            lr: Optional[float] = typer.Option(None, help="Learning rate.  [default: a tenth of the training one]"),
