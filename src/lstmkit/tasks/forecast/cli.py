@@ -230,7 +230,8 @@ def _say_blend(est, metrics: dict) -> None:
 @app.command()
 def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose model is backtested."),
              config: Optional[Path] = typer.Option(None, help="YAML settings to train with (instead of --run)."),
-             data: Optional[Path] = typer.Option(None, help="Series to backtest on.  [default: the run's data]"),
+             data: Optional[Path] = typer.Option(None, help="Series to backtest on.  [default: the run's data, or "
+                                                 "'data:' in --config]"),
              folds: int = typer.Option(3, help="Number of rolling origins."),
              step: Optional[int] = typer.Option(None, help="Points between origins.  [default: the horizon]"),
              refit: bool = typer.Option(False, "--refit/--fixed", help="Retrain per fold, or keep one fixed model."),
