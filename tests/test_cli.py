@@ -137,6 +137,9 @@ def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, caps
 @pytest.mark.parametrize("argv, shown", [
     (["export", "int8", "--help"], "[default: the run's own test part]"),
     (["translate", "run", "--help"], "[default: as trained, 5]"),
+    (["translate", "run", "--help"], "[default: as trained (--length-penalty), 1.0]"),   # said 1.0 of every run
+    (["forecast", "update", "--help"], "at least lookback + 2 x horizon rows"),     # said lookback + horizon
+    (["forecast", "backtest", "--help"], "[default: the run's data, or 'data:' in --config]"),
     (["classify", "predict", "--help"], "[default: as in training]"),
     (["tune", "--help"], "[default: the task's, in tasks/<task>/bench.py]"),
 ])

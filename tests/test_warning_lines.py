@@ -4,7 +4,11 @@ names a line of lstmkit against the test that got it."""
 from __future__ import annotations
 
 import ast
+import importlib.machinery
+import importlib.util
+import inspect
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -103,3 +107,46 @@ def test_the_guard_holds_only_user_warnings(category):
     scope: dict = {}
     exec(code, scope)
     assert _held_by_the_guard(scope["warner"]) == []
+
+
+_IMPORTED = ("import warnings\nfrom lstmkit.errors import callers_level\n\n\n"
+             "def _note():\n    warnings.warn('probe', UserWarning, stacklevel=callers_level())\n\n\n_note()\n")
+
+
+class _ProbeModule(importlib.machinery.SourceFileLoader):
+    """A module of the lstmkit package (its code a file there) that warns as it is imported: its text
+    is ``_IMPORTED``, never written to disk."""
+
+    def get_data(self, path):
+        return _IMPORTED.encode()
+
+    def path_stats(self, path):
+        raise OSError("no file: nothing cached")
+
+
+@pytest.mark.parametrize("how", ["statement", "import_module"])
+def test_a_warning_given_as_a_module_of_lstmkit_is_imported_names_the_importing_line(how, monkeypatch):
+    """callers_level stopped at the import system's first frame: the warning named
+    '<frozen importlib._bootstrap>' (or importlib/__init__.py, warnings.warn stepping over the frozen
+    frames uncounted) instead of the line that imported the module."""
+    name, path = "lstmkit.tasks._fresh_probe", str(PACKAGE / "tasks" / "_fresh_probe.py")
+
+    class Finder:
+        @staticmethod
+        def find_spec(fullname, target_path=None, target=None):
+            return (importlib.util.spec_from_file_location(name, path, loader=_ProbeModule(name, path))
+                    if fullname == name else None)
+
+    monkeypatch.setattr(sys, "meta_path", [Finder, *sys.meta_path])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        if how == "statement":
+            import lstmkit.tasks._fresh_probe  # noqa: F401
+            line = inspect.currentframe().f_lineno - 1
+        else:
+            importlib.import_module(name)
+            line = inspect.currentframe().f_lineno - 1
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    assert [(w.filename, w.lineno) for w in got] == [(__file__, line)]

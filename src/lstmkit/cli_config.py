@@ -87,20 +87,32 @@ class OptionSpec:
     parameter: inspect.Parameter
 
 
-def option_specs(config_cls: type) -> list[OptionSpec]:
-    """One :class:`OptionSpec` per field of ``config_cls`` and of its ``train`` block."""
-    defaults = config_cls()
-    specs = [_spec(config_cls, f, getattr(defaults, f.name), "")
+def option_specs(config_cls: type, own: dict[str, Any] | None = None,
+                 other: tuple[str, dict[str, Any]] | None = None) -> list[OptionSpec]:
+    """One :class:`OptionSpec` per field of ``config_cls`` and of its ``train`` block. ``own``: the
+    task's defaults over the config's (flat keys: a classifier's ``TextClassifier._defaults``), the
+    defaults its help shows; ``other`` = (a flag, its defaults): those that flag brings where they
+    differ, shown beside them (``[default: 64; --series: 8]``)."""
+    defaults, own = config_cls(), own or {}
+    label, theirs = other or ("", {})
+
+    def spec(cls: type, f: dataclasses.Field, config_default: Any, section: str) -> OptionSpec:
+        default = own.get(f.name, config_default)
+        also = (label, theirs[f.name]) if f.name in theirs and theirs[f.name] != default else None
+        return _spec(cls, f, default, section, also)
+
+    specs = [spec(config_cls, f, getattr(defaults, f.name), "")
              for f in dataclasses.fields(config_cls) if f.name != "train"]
     names = {s.name for s in specs}
     for f in dataclasses.fields(TrainConfig):
         if f.name in names:
             raise TypeError(f"{config_cls.__name__}.{f.name} shadows the train setting of the same name")
-        specs.append(_spec(TrainConfig, f, getattr(defaults.train, f.name), "train"))
+        specs.append(spec(TrainConfig, f, getattr(defaults.train, f.name), "train"))
     return specs
 
 
-def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> OptionSpec:
+def _spec(cls: type, f: dataclasses.Field, default: Any, section: str,
+          also: tuple[str, Any] | None = None) -> OptionSpec:
     tp = field_types(cls)[f.name]
     optional = type(None) in typing.get_args(tp)
     if optional:
@@ -110,7 +122,9 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> Option
     help_text = field_help(cls)[f.name]
     if tp is bool:
         decls = [f"{flag(f.name)}/--no-{f.name.replace('_', '-')}", *ALIASES.get(f.name, ())]
-        shown = None if default is None else flag(f.name if default else f"no_{f.name}")[2:]
+        def shown_bool(value: Any) -> str | None:
+            return None if value is None else flag(f.name if value else f"no_{f.name}")[2:]
+        shown = _beside(shown_bool(default), also and (also[0], shown_bool(also[1])))
         option = typer.Option(None, *decls, help=_with_default(help_text, shown), show_default=False)
         annotation: Any = Optional[bool]
     else:
@@ -121,8 +135,9 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> Option
             choices = typing.get_args(tp)
             if not any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", help_text) for c in choices):
                 help_text += f" ({' | '.join(choices)})"      # a comment that names some names the valid ones
-        option = typer.Option(None, *decls, help=_with_default(help_text, _shown_default(tp, optional, default)),
-                              show_default=False, parser=parse, metavar=metavar)
+        shown = _beside(_shown_default(tp, optional, default), also and (also[0], _shown_default(tp, optional, also[1])))
+        option = typer.Option(None, *decls, help=_with_default(help_text, shown), show_default=False,
+                              parser=parse, metavar=metavar)
         annotation = Optional[Any]
     return OptionSpec(f.name, section, inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
                                                          default=option, annotation=annotation))
@@ -136,6 +151,13 @@ def _shown_default(tp: Any, optional: bool, default: Any) -> str | None:
     if default is None:
         return "none" if optional and not (typing.get_origin(tp) is Literal and "none" in typing.get_args(tp)) else None
     return str(default)
+
+
+def _beside(shown: str | None, also: tuple[str, str | None] | None) -> str | None:
+    """The default ``shown`` and another kind's (``also``: its flag and its default), ``64; --series: 8``."""
+    if not also or also[1] is None or shown is None:
+        return shown
+    return f"{shown}; {also[0]}: {also[1]}"
 
 
 def _with_default(help_text: str, shown: str | None) -> str:
@@ -204,14 +226,16 @@ def progress_option() -> Any:
                                      "10 s), bar, log or off.")
 
 
-def config_options(config_cls: type, run_options: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def config_options(config_cls: type, run_options: bool = False, own: dict[str, Any] | None = None,
+                   other: tuple[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for a typer command: add an option for every key of ``config_cls``.
 
     The decorated function takes its own options (``--data``, ...) as usual and a keyword
     ``flags``: the config keys given on the command line, as a nested dict. With ``run_options``
     (a ``train`` command) it also gets the shared ``--config FILE``, ``--out`` and ``--resume RUN``
-    options as the keywords ``config``, ``out`` and ``resume``, which it declares without defaults."""
-    specs = option_specs(config_cls)
+    options as the keywords ``config``, ``out`` and ``resume``, which it declares without defaults.
+    ``own`` and ``other``: the defaults the help shows (:func:`option_specs`)."""
+    specs = option_specs(config_cls, own, other)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)

@@ -42,6 +42,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                       resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
                       check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
                       schedule: Callable[[dict[str, Any]], str] | None = None,
+                      defaults: dict[str, Any] | None = None, other: tuple[str, dict[str, Any]] | None = None,
                       ) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
@@ -59,7 +60,9 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there.
     ``schedule(settings)`` (optional) is the learning-rate schedule a run of those settings uses when
     they name none (classify ``--series``: cosine); without it the config's trainer default. A
-    ``--lr-factor`` or ``--lr-patience`` flag under the cosine schedule is refused (:func:`check_schedule_flags`)."""
+    ``--lr-factor`` or ``--lr-patience`` flag under the cosine schedule is refused (:func:`check_schedule_flags`).
+    ``defaults``: the estimator's own defaults over the config's, which its help shows (a text
+    classifier's); ``other`` = (a flag, the defaults it brings), shown beside them (``--series``)."""
     names = keywords or {}
     own_schedule = config_cls.__dataclass_fields__["train"].default_factory().lr_schedule
 
@@ -117,7 +120,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     train.__signature__ = inspect.Signature(params)       # the typer options: one per data file
     train.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
     train.__doc__ = doc
-    command = config_options(config_cls, run_options=True)(train)
+    command = config_options(config_cls, run_options=True, own=defaults, other=other)(train)
     app.command()(command)
     return command
 

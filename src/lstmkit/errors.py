@@ -105,11 +105,31 @@ def callers_level() -> int:
     frame under it, typer's, was printed as Python prints another package's, file and line first)."""
     package = os.path.dirname(os.path.abspath(__file__)) + os.sep      # .../lstmkit/, as its frames name their files
     frame, level, last = sys._getframe(2), 2, None                     # the warning function's caller
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level, last = frame.f_back, level + 1, frame.f_code.co_filename
+    while frame is not None and (frame.f_code.co_filename.startswith(package) or _importing(frame)):
+        if not _importing(frame):
+            last = frame.f_code.co_filename
+        frame = frame.f_back
+        level += frame is not None and not _bootstrap(frame)           # warnings.warn counts no such frame
     if frame is None:
         return 2
     return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
+
+
+_IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
+
+
+def _bootstrap(frame) -> bool:
+    """A frame of the import system's core (``<frozen importlib._bootstrap>``), which
+    ``warnings.warn`` steps over without counting it in ``stacklevel`` (its test, as CPython's)."""
+    name = frame.f_code.co_filename
+    return "importlib" in name and "_bootstrap" in name
+
+
+def _importing(frame) -> bool:
+    """A frame of the import system (its core, or ``importlib.import_module``): a warning given while
+    a module of lstmkit is imported (a lazily imported task) names the line that imported it, not
+    ``<frozen importlib._bootstrap>`` or importlib's own file."""
+    return _bootstrap(frame) or os.path.abspath(frame.f_code.co_filename).startswith(_IMPORTLIB)
 
 
 _WARNING_FILTERS = threading.RLock()    # lstmkit's catch_warnings blocks, one thread's at a time

@@ -69,7 +69,7 @@ def test_each_task_answers_as_its_estimator(client, runs):
     out = client.predict(model="chars", texts=["the cat sat"])
     assert len(out["logprobs"]) == 1 and out["perplexity"][0] > 1 and "warnings" not in out
     out = client.predict(model="chars", texts=["the cat sat", "жжжж"])       # characters it never saw
-    assert out["warnings"][0].startswith("texts[1] 100% of their char tokens are <unk>"), out
+    assert out["warnings"][0].startswith("texts[1] 80% of their char tokens are <unk>"), out
 
 
 def test_speech_takes_a_wav_upload_and_streams_audio(client, runs, tmp_path):

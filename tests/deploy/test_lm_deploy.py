@@ -257,7 +257,7 @@ def test_score_names_texts_mostly_of_unknown_tokens_as_evaluate_warns(word_lm):
     assert "warnings" not in adapter.answer(adapter.net, texts=["the red dog runs", "the cat sits"])
     out = adapter.answer(adapter.net, texts=["the cat sits", "der Hund runs", "ein cat"])
     assert out["warnings"] == [
-        "texts[1] 67%, texts[2] 50% of their word tokens are <unk> (of the training text's 0%): "
+        "texts[1] 50%, texts[2] 33% of their word tokens are <unk> (of the training text's 0%): "
         "text in another language, script or domain? The perplexity counts each unknown word as the one token "
         "<unk>, so it flatters the model and compares with no other text's; send text like the training text"]
     assert len(out["perplexity"]) == 3

@@ -793,3 +793,14 @@ def test_a_speech_models_frame_spans_two_to_the_subsample_feature_hops(hop_ms, s
     from lstmkit.inspect.cli import model_frames
     est = SimpleNamespace(config_=SimpleNamespace(hop_ms=hop_ms, subsample=subsample))
     assert model_frames(est, 3) == (names, ms)
+
+
+@pytest.mark.parametrize("command", ["gates", "attention"])
+@pytest.mark.parametrize("given", [["--text", "a good film"], ["--audio", "clip.wav"]])
+def test_a_window_beside_a_text_or_a_recording_is_refused_before_the_run_is_read(command, given, tmp_path, capsys):
+    """--window picks a window of --data; beside --text it was ignored, the whole text's gates written as if
+    the third window had been read."""
+    from cli_helpers import assert_user_error, run_cli
+    code, _, err = run_cli(["inspect", command, "--run", tmp_path / "no-run", *given, "--window", "3"], capsys)
+    assert_user_error(code, err, f"--window 3 picks a window of --data (a forecast run's); {given[0]} is one input",
+                      "drop --window")

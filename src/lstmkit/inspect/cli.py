@@ -28,7 +28,8 @@ _DATA = typer.Option(..., help="Data to take the input window from (same columns
 _TEXT_HELP = ("A text classifier's, language model's or translator's run: the text whose tokens the gates read "
               "(quote it; a translator's source sentence).")
 _AUDIO_HELP = "A speech run: the audio file (WAV) whose frames the gates read."
-_WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
+_WINDOW = typer.Option(None, help="Which input window of --data: 0 = the first `lookback` rows, -1 = the last.  "
+                                   "[default: -1]")
 _OUT_HELP = "Folder that receives the files instead of the run folder (created when missing)."
 
 
@@ -254,10 +255,14 @@ def _echo_stats(stats: dict, part: str = "") -> None:
                f"its shares of |{candidate}|)")
 
 
-def _one_input(data, text, audio, texts: str, example: str) -> None:
+def _one_input(data, text, audio, texts: str, example: str, window: int | None = None) -> None:
     """Refuse no input or more than one: 'pass one of --data, --text and --audio, not all three' (it
-    was '--data and --text and --audio')."""
+    was '--data and --text and --audio'); and a ``--window`` beside a text or a recording, one input
+    of no windows (``--window 3`` was ignored: the gates of the text, as if it had been read)."""
     given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
+    if window is not None and given and data is None:
+        raise LstmkitError(f"--window {window} picks a window of --data (a forecast run's); {given[0]} is one input, "
+                           "read whole", "drop --window")
     if not given:
         raise LstmkitError(f"pass either --data (a forecast run's window), --text ({texts}) or --audio (a speech "
                            "run's recording)", example)
@@ -269,7 +274,7 @@ def _one_input(data, text, audio, texts: str, example: str) -> None:
 @app.command("gates")
 def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
                   text: Optional[str] = typer.Option(None, help=_TEXT_HELP),
-                  audio: Optional[Path] = typer.Option(None, help=_AUDIO_HELP), window: int = _WINDOW,
+                  audio: Optional[Path] = typer.Option(None, help=_AUDIO_HELP), window: Optional[int] = _WINDOW,
                   top: int = typer.Option(5, help="Cell-state (a GRU's hidden-state) trajectories of this many "
                                               "most active units."),
                   out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
@@ -280,8 +285,8 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
     _one_input(data, text, audio, "a text classifier's, a language model's or a translator's tokens",
-               f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
-    est, x, lengths, where, steps, axis, record = _inputs(run, data, text, audio, window)
+               f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'", window)
+    est, x, lengths, where, steps, axis, record = _inputs(run, data, text, audio, -1 if window is None else window)
     plots, folder = _folders(run, out, "gates")
     result = gates(est, x, lengths, series=record.get("series"))          # a panel run's window: its series
     if audio is not None:
@@ -326,7 +331,7 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                                                          "the text whose tokens the attention reads (quote it)."),
                       audio: Optional[Path] = typer.Option(None, help="A speech run: the audio file whose frames "
                                                            "the attention reads."),
-                      window: int = _WINDOW,
+                      window: Optional[int] = _WINDOW,
                       layer: int = typer.Option(-1, help="A transformer's attention layer: 0 = the first, "
                                                 "-1 = the last."),
                       out: Optional[Path] = typer.Option(None, help=_OUT_HELP)):
@@ -336,7 +341,7 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
     from lstmkit.inspect.attention import attention, attention_layers, plot_attention
     from lstmkit.inspect.gates import ensemble_members
     _one_input(data, text, audio, "a text classifier's or a language model's tokens",
-               f"e.g. lstmkit inspect attention --run {run} --data sales.csv")
+               f"e.g. lstmkit inspect attention --run {run} --data sales.csv", window)
     steps, axis, series = None, "step", None
     if audio is not None:
         est, x = audio_features(run, audio, "attention")
@@ -348,7 +353,7 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                                f"{_what_run(run, est)}", _other_way(run, est, "attention"))
         x, steps, axis, where = np.asarray(ids, dtype=np.int64), list(tokens), "token", _quoted(text)
     else:
-        w = run_window(run, data, window, "attention")
+        w = run_window(run, data, -1 if window is None else window, "attention")
         est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)
         steps, axis, where = window_steps(w)
     layers = attention_layers(est)

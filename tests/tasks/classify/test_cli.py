@@ -538,3 +538,39 @@ def test_predict_probabilities_are_each_classs_unrounded_and_sum_to_1(text_run, 
     assert np.abs(proba.sum(axis=1) - 1).max() <= 1e-15
     assert p["label"].tolist() == [names[1], names[0], names[1]]
     assert np.abs(p["probability"].to_numpy() - [0.8765433, 2 / 3, 0.75]).max() <= 5e-7   # shown to 6 places
+
+
+def _help_defaults(command) -> dict[str, str]:
+    """Each generated option's ``[default: ...]`` as ``train --help`` prints it, by its config key."""
+    import re
+    import typer.main
+    from lstmkit.tasks.classify.cli import app
+    train = typer.main.get_command(app).commands[command]
+    return {p.name: m.group(1) for p in train.params if (m := re.search(r"\[default: (.*)\]$", getattr(p, "help", "") or ""))}
+
+
+def _typed(key: str, value) -> str:
+    """``value`` as the help writes a default: a switch by its flag, None as none."""
+    if isinstance(value, bool):
+        return key.replace("_", "-") if value else "no-" + key.replace("_", "-")
+    return "none" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def test_train_help_shows_the_defaults_each_kind_trains_with():
+    """The help showed ClassifyConfig's defaults, which neither kind trains with: 'hidden units per layer
+    [default: 128]', '--no-word-scores', 10 epochs, where a text run trains 64 units, word scores on, up to
+    30 epochs; and '--augment [default: none]' of an option for numeric series, whose default is scale-warp."""
+    from lstmkit.config import flatten_config
+    from lstmkit.tasks.classify.config import SERIES_DEFAULTS
+    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
+    text = flatten_config(TextClassifier.default_config().to_dict())
+    series = flatten_config(SequenceClassifier.default_config().to_dict())
+    shown = _help_defaults("train")
+    assert shown["hidden_size"] == "64; --series: 8" and shown["word_scores"] == "word-scores"
+    assert shown["augment"] == "none; --series: scale-warp"
+    for key, said in shown.items():
+        mine, _, theirs = said.partition("; --series: ")
+        assert mine == _typed(key, text[key]), key
+        assert theirs == (_typed(key, series[key]) if "; --series: " in said else ""), key
+    differ = {k for k in shown if k in SERIES_DEFAULTS and series[k] != text[k]}
+    assert differ == {k for k, said in shown.items() if "; --series: " in said}

@@ -180,3 +180,14 @@ def test_backtest_prints_its_tables_unless_json_is_asked(trained, capsys):
     lines = out.splitlines()
     assert [line.split(" (")[0] for line in lines if line.startswith("fold ")] == ["fold 1", "fold 2", "fold 3"]
     assert "mean over 3 folds:" in lines and lines[-1] == f"written to {d / 'bt-table'}"
+
+
+@pytest.mark.parametrize("lookback, horizon", [(1, 1), (10, 1), (60, 12), (24, 48)])
+def test_an_update_needs_the_rows_its_help_names(lookback, horizon):
+    """'forecast update --help': at least lookback + 2 x horizon rows (it said lookback + horizon, which
+    is refused: one window to hold out and, horizon - 1 points before it, one to train on)."""
+    from lstmkit.tasks.forecast.deploy import _update_split
+    least = lookback + 2 * horizon
+    assert _update_split(least, lookback, horizon, 0.01)[1] == 1
+    assert _update_split(least - 1, lookback, horizon, 0.01)[1] < 1
+    assert _update_split(least - 1, lookback, horizon, 0.5)[1] < 1

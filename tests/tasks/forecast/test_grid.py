@@ -198,6 +198,7 @@ def test_a_history_is_read_at_the_runs_step_only_when_every_judged_series_lies_o
     assert run_step("D", "B", [FRI_SUN[1:]]) == "D"                            # none judged
     assert run_step("D", None, [WED_FRI]) == "D"                               # a run without a frequency
     assert run_step(None, None, [WED_FRI]) is None
+    assert run_step(None, "B", [WED_FRI]) is None        # no step of its own: the caller takes the run's
     assert run_step("D", "no such frequency", [WED_FRI]) == "D"
     assert run_step("B", "B", [FRI_SUN]) == "B"
 

@@ -323,8 +323,12 @@ def test_dates_at_the_edges_of_nanoseconds_still_read():
 def test_forecast_times_past_nanoseconds_are_one_error():
     from lstmkit.tasks.forecast.calendar import future_times
     assert str(future_times(pd.Timestamp("2261-01-01"), "MS", 3)[-1])[:10] == "2261-04-01"
-    with pytest.raises(LstmkitError, match=r"the 6 steps after 2262-01-01 00:00:00 run past 2262-04-11"):
+    with pytest.raises(LstmkitError, match=r"the 6 steps after 2262-01-01 00:00:00 run past 2262-04-11") as e:
         future_times(pd.Timestamp("2262-01-01"), "MS", 6)
+    # met at predict (or serve), which takes no --time: it named '--time' as if that could be passed there
+    assert e.value.hint.startswith("the run's horizon (6 steps) is fixed when it is trained: train it again with a "
+                                   "smaller --horizon, or with the rows read as steps (the table without its time "
+                                   "column, and no --time)"), e.value.hint
 
 
 @pytest.mark.parametrize("dtype", ["date32[pyarrow]", "date64[pyarrow]"])

@@ -147,14 +147,16 @@ def test_a_stream_message_of_exactly_max_piece_characters_is_read(fixed_lm):
 
 
 def test_evaluate_counts_the_unk_share_and_warns_only_above_30_percent(fixed_lm):
-    """'zzzaaaaaaa' is 3 unknown characters of 10 (</s> not counted): 30%, not above the warning's
-    bound; 'zzzzaaaaaa' is 40%, warned of (the training text had none unknown)."""
+    """The share is of the tokens the perplexity is over, each line's </s> counted (it left them out, a
+    share of another count than the report's tokens): 'zzzaaaaaa' is 3 unknown of 10 tokens, 30%, not
+    above the warning's bound; 'zzzza', 'aaaaa' 4 of 12, warned of (the training text had none unknown)."""
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert fixed_lm.evaluate(["zzzaaaaaaa"])["unk_rate"] == pytest.approx(0.3)
-    with pytest.warns(UserWarning, match=r"^40% of the text's char tokens are <unk> \(of the training text's 0%\)"):
-        assert fixed_lm.evaluate(["zzzza", "aaaaa"])["unk_rate"] == pytest.approx(0.4)
+        m = fixed_lm.evaluate(["zzzaaaaaa"])
+        assert m["unk_rate"] == pytest.approx(0.3) and m["tokens"] == 10
+    with pytest.warns(UserWarning, match=r"^33% of the text's char tokens are <unk> \(of the training text's 0%\)"):
+        assert fixed_lm.evaluate(["zzzza", "aaaaa"])["unk_rate"] == pytest.approx(4 / 12)
 
 
 @pytest.mark.parametrize("chunk", [3, 4, 10])
@@ -209,12 +211,12 @@ def test_a_text_is_called_unknown_only_above_twice_the_training_text_s_unk_share
     lm.data_summary_ = {**(lm.data_summary_ or {}), "unk_rate_train": 0.25}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert lm.evaluate(["zzzzzaaaaa"])["unk_rate"] == pytest.approx(0.5)
+        assert lm.evaluate(["zzzzzaaaa"])["unk_rate"] == pytest.approx(0.5)
     with pytest.warns(UserWarning, match=r"^60% of the text's char tokens are <unk> \(of the training text's 25%\)"):
-        lm.evaluate(["zzzzzzaaaa"])
+        lm.evaluate(["zzzzzzaaa"])
     lm.data_summary_["unk_rate_train"] = True
     with pytest.warns(UserWarning, match=r"^40% .* \(of the training text's 0%\)"):
-        lm.evaluate(["zzzzaaaaaa"])
+        lm.evaluate(["zzzzaaaaa"])
 
 
 def test_a_sample_continues_its_prefix_as_typed(fixed_lm):

@@ -219,14 +219,15 @@ def test_train_on_a_table_column_with_a_token_cap(tmp_path, cfg, capsys):
 
 
 def test_evaluate_reports_the_share_of_unknown_tokens_in_percent(capsys, run, tmp_path):
-    """The model knows the letters a-j: <unk> is the share of the text's own tokens it does not know
-    (line ends, always known, not counted; the token count holds them). 'abcdefghiz': 1 of 10, 10.00%;
-    'abcdezzzzz' beside 'abcdefghij': 5 of 20, 25.00%. One line is '1 line' (it said '1 lines')."""
+    """The model knows the letters a-j: <unk> is the share it does not know of the tokens the perplexity
+    is over, the count beside it, line ends included (it left them out: a share of another count).
+    'abcdefghiz': 1 of 11, 9.09%; 'abcdezzzzz' beside 'abcdefghij': 5 of 22, 22.73%. One line is
+    '1 line' (it said '1 lines')."""
     (tmp_path / "z.txt").write_text("abcdefghiz\n")
     code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", tmp_path / "z.txt")
     assert code == 0, err
-    assert "(11 tokens in 1 line, <unk> 10.00%)" in out, out
+    assert "(11 tokens in 1 line, <unk> 9.09%)" in out, out
     (tmp_path / "zz.txt").write_text("abcdezzzzz\nabcdefghij\n")
     code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", tmp_path / "zz.txt")
     assert code == 0, err
-    assert "(22 tokens in 2 lines, <unk> 25.00%)" in out, out
+    assert "(22 tokens in 2 lines, <unk> 22.73%)" in out, out

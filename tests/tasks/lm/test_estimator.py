@@ -412,8 +412,8 @@ def test_a_model_that_favours_the_line_end_still_draws_the_tokens_asked_for(patt
 def test_training_text_mostly_below_min_freq_is_warned_of(tiny, sentences, recwarn):
     """A column of numbers or a small word corpus trained a model of <unk> without a word: the
     report showed only the validation <unk> share, and perplexity counted each <unk> as right."""
-    lines = [f"n{k} n{k + 1000} the" for k in range(40)]             # two of three words seen once
-    with pytest.warns(UserWarning, match=r"67% of the training tokens are <unk> \(rarer than min_freq=2\).*"
+    lines = [f"n{k} n{k + 1000} the" for k in range(40)]     # two of three words seen once: 2 of 4 tokens with </s>
+    with pytest.warns(UserWarning, match=r"50% of the training tokens are <unk> \(rarer than min_freq=2\).*"
                                          r"lower min_freq= .*level='char'"):
         LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(lines, val=["the n1"])
     LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(sentences(40))
@@ -513,16 +513,16 @@ def test_a_text_mostly_of_tokens_the_model_never_saw_is_warned_of_at_evaluate(pa
         warnings.simplefilter("error")
         pattern_lm.evaluate([PATTERN, PATTERN[:5]])
     other = ["абвгдежзик", "абвгд"]                                      # characters the model never saw
-    with pytest.warns(UserWarning, match=r"^100% of the text's char tokens are <unk> \(of the training text's 0%\): "
+    with pytest.warns(UserWarning, match=r"^88% of the text's char tokens are <unk> \(of the training text's 0%\): "
                                          r"text in another language, script or domain\? The perplexity counts each "
                                          r"unknown char as the one token <unk>, so it flatters the model") as got:
         m = pattern_lm.evaluate(other)
-    assert m["unk_rate"] == 1.0 and got[0].filename == __file__
+    assert m["unk_rate"] == pytest.approx(15 / 17) and got[0].filename == __file__
     (tmp_path / "other.txt").write_text("\n".join(other) + "\n", encoding="utf-8")
     pattern_lm.save(tmp_path / "run")
     code, out, err = run_cli(["lm", "evaluate", "--run", tmp_path / "run", "--data", tmp_path / "other.txt"], capsys)
     assert code == 0 and "perplexity" in out, err
-    assert err.startswith("warning: 100% of the text's char tokens are <unk>") and err.count("\n") == 1, err
+    assert err.startswith("warning: 88% of the text's char tokens are <unk>") and err.count("\n") == 1, err
 
 
 def test_a_long_sample_shows_its_tokens_and_the_same_text(pattern_lm, monkeypatch, capsys):

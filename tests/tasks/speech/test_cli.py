@@ -205,13 +205,27 @@ def test_a_recording_piped_into_minus_is_transcribed_as_its_file(ctc_run, tmp_pa
                              stdin=(tmp_path / "x.wav").read_bytes(), monkeypatch=monkeypatch)
     assert code == 0, err
     assert out.splitlines() == [f"-\t{text}", f"{tmp_path / 'x.wav'}\t{text}"]
-    assert "warning: stdin and 1 more: resampled from 16000 Hz to 8000 Hz" in err
+    assert "warning: standard input and 1 more: resampled from 16000 Hz to 8000 Hz" in err     # not its copy's name
+    assert "stdin" not in err
     code, _, err = run_cli(["speech", "transcribe", "--run", run, "-"], capsys, stdin=b"not audio at all",
                            monkeypatch=monkeypatch)
     assert_user_error(code, err, "standard input is not a WAV file")
     assert "lstmkit-stdin-" not in err
     code, _, err = run_cli(["speech", "transcribe", "--run", run, "-"], capsys, stdin=b"", monkeypatch=monkeypatch)
     assert_user_error(code, err, "standard input is empty")
+
+
+def test_a_warning_naming_the_piped_recording_by_its_path_names_standard_input(ctc_run, tmp_path, capsys,
+                                                                               monkeypatch):
+    """A warning that names a clip by its path (a seq2seq transcript cut at the longest the model writes,
+    here every first clip's) named the temporary copy of standard input: '/tmp/lstmkit-stdin-…/stdin'."""
+    sf.write(tmp_path / "x.wav", say("ab", np.random.default_rng(3)), RATE)
+    real = SpeechRecognizer._recognise
+    monkeypatch.setattr(SpeechRecognizer, "_recognise", lambda self, *a, **k: (real(self, *a, **k)[0], [0]))
+    code, _, err = run_cli(["speech", "transcribe", "--run", ctc_run.run_dir_, "-"], capsys,
+                           stdin=(tmp_path / "x.wav").read_bytes(), monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "were cut there: standard input;" in err and "lstmkit-stdin-" not in err, err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")

@@ -10,7 +10,7 @@ from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.table_out import check_table_out, echo_or_write_table
-from lstmkit.tasks.classify.config import ClassifyConfig, check_given
+from lstmkit.tasks.classify.config import SERIES_DEFAULTS, TEXT_DEFAULTS, ClassifyConfig, check_given
 
 __all__ = ["app", "attention"]
 
@@ -73,7 +73,8 @@ train = add_train_command(
     fit=_fit, resume=lambda cls, run, files, flags: cls.resume(
         run, data=files["data"], val_data=files["val"], test_data=files["test"], **check_resume_flags(run, flags)),
     check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings),
-    schedule=lambda settings: _schedule(settings))
+    schedule=lambda settings: _schedule(settings),
+    defaults=TEXT_DEFAULTS, other=("--series", SERIES_DEFAULTS))   # the estimators' defaults, not the config's
 
 
 def _schedule(settings: dict) -> str:

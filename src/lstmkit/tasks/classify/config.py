@@ -11,10 +11,26 @@ from lstmkit.config import (Encoder, flag, Headline, Pooling, TaskConfig, TrainC
                             check_range, check_types, train_field)
 
 __all__ = ["ClassifyConfig", "ClassifyParams", "TextClassifierParams", "SequenceClassifierParams", "Model", "SERIES_ONLY",
-           "TEXT_ONLY", "NEEDS", "check_given", "headline_metric"]
+           "TEXT_ONLY", "NEEDS", "check_given", "headline_metric", "TEXT_DEFAULTS", "SERIES_DEFAULTS", "SERIES_BUDGET"]
 
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
+
+# Each kind's own defaults over ClassifyConfig's, for the settings a caller leaves out (TextClassifier's and
+# SequenceClassifier's ``_defaults``; ``classify train --help`` shows them). Here, beside the config, so the
+# command line's help reads them without importing the estimators.
+# Text, chosen on MR's validation cut (benchmarks/mr.py; short texts, 10k sentences): a small network,
+# whole-token dropout and longer training with patience beat the generic settings by ~2 points;
+# naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
+TEXT_DEFAULTS = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
+                 "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
+SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
+# Numeric series: LSTM-FCN as published, with its UCR protocol but for the schedule (SequenceClassifier's docstring)
+SERIES_DEFAULTS = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
+                   "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
+                   "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
+                   "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
+                   "augment": "scale-warp"}
 
 
 @dataclass
@@ -71,7 +87,7 @@ class ClassifyConfig(TaskConfig):
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
                                     # out (early stopping on the training loss)
-    budget: float | None = None     # numeric series (--series default 8): cap the epochs at this many
+    budget: float | None = None     # numeric series: cap the epochs at this many
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
     ensemble: int = 1               # lstm-fcn-ds: train this many seeded nets side by side, each on its own
                                     # loss, sharing the budget, and average their probabilities

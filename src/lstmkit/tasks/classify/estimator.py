@@ -29,7 +29,7 @@ from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_di
 from lstmkit.estimator_params import public_call
 from lstmkit.errors import LstmkitError, callers_level, opt, percent, worded
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
-from lstmkit.tasks.classify.config import ClassifyConfig, TextClassifierParams
+from lstmkit.tasks.classify.config import TEXT_DEFAULTS, ClassifyConfig, TextClassifierParams
 from lstmkit.runs import atomic_write, read_meta, read_state_file
 from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
@@ -77,11 +77,7 @@ class TextClassifier(Classifier):
     kind = "text"
     _ANSWERS = "predict(texts), their labels, and predict_proba(texts), their probabilities"
     _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # X: texts, one per row
-    # Chosen on MR's validation cut (benchmarks/mr.py; short texts, 10k sentences): a small network,
-    # whole-token dropout and longer training with patience beat the generic settings by ~2 points;
-    # naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
-    _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
-                 "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
+    _defaults = TEXT_DEFAULTS           # chosen on MR's validation cut (classify.config says how)
 
     def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[TextClassifierParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)

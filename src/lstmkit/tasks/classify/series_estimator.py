@@ -24,7 +24,7 @@ from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
-from lstmkit.tasks.classify.config import ClassifyConfig, SequenceClassifierParams
+from lstmkit.tasks.classify.config import SERIES_BUDGET, SERIES_DEFAULTS, ClassifyConfig, SequenceClassifierParams
 from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
@@ -32,7 +32,6 @@ from lstmkit.train.findings import scaling_evidence
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
 
-SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
                     "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
@@ -89,11 +88,7 @@ class SequenceClassifier(Classifier):
     _REPR_LEADS = ("model",)                # LSTM-FCN or a zoo encoder: each family has its own defaults
     _ANSWERS = "predict(X), the sequences' labels, and predict_proba(X), their probabilities"
     _INPUT_TAGS = {"three_d_array": True}   # X: [N, T] or [N, T, F]
-    _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
-                 "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
-                 "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
-                 "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
-                 "augment": "scale-warp"}
+    _defaults = SERIES_DEFAULTS         # LSTM-FCN's, as the docstring tells
 
     def __init__(self, config: ClassifyConfig | None = None, **params: Unpack[SequenceClassifierParams]) -> None:
         super().__init__(config, **params)     # here to type the parameters (RunEstimator's docstring)

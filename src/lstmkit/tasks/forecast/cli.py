@@ -219,7 +219,8 @@ def _say_blend(est, metrics: dict) -> None:
 @app.command()
 def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose model is backtested."),
              config: Optional[Path] = typer.Option(None, help="YAML settings to train with (instead of --run)."),
-             data: Optional[Path] = typer.Option(None, help="Series to backtest on.  [default: the run's data]"),
+             data: Optional[Path] = typer.Option(None, help="Series to backtest on.  [default: the run's data, or "
+                                                 "'data:' in --config]"),
              folds: int = typer.Option(3, help="Number of rolling origins."),
              step: Optional[int] = typer.Option(None, help="Points between origins.  [default: the horizon]"),
              refit: bool = typer.Option(False, "--refit/--fixed", help="Retrain per fold, or keep one fixed model."),
@@ -292,7 +293,8 @@ def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
 
 @app.command()
 def update(run: Path = typer.Option(..., help="Run folder to start from (left untouched)."),
-           data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + horizon rows."),
+           data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + 2 x horizon rows "
+                                               "(more with a larger --holdout: the newest windows it holds out)."),
            out: Optional[Path] = typer.Option(None, help="Folder that receives the new run.  [default: beside RUN]"),
            epochs: int = typer.Option(5, help="Fine-tuning epochs over the new windows."),
            lr: Optional[float] = typer.Option(None, help="Learning rate.  [default: a tenth of the training one]"),

@@ -376,7 +376,10 @@ def run_step(freq: str | None, trained: str | None, series: list[np.ndarray]) ->
     """The frequency dated ``series`` (each one's sorted times) step by as the run reads them: the
     run's ``trained`` one when every series of three or more times lies on its grid
     (:func:`off_grid`) -- Wednesday, Thursday, Friday, which pandas infers as ``'D'``, are three
-    steps of a business-day run, and its forecast goes on Monday -- else the inferred ``freq``."""
+    steps of a business-day run, and its forecast goes on Monday -- else the inferred ``freq``. A
+    ``freq`` of None (the data have no regular step of their own: a gap, too few times) stays None, not
+    the run's: the caller names the steps after the end by the run's frequency itself
+    (``_forecast_ahead`` in ahead.py), and :func:`check_same_step` judges no None."""
     if not freq or not trained or freq == trained:
         return freq
     judged = [t for t in series if len(t) >= 3]

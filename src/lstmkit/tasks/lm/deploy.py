@@ -390,7 +390,7 @@ class LMAdapter(EstimatorAdapter):
         """``{"warnings": [...]}`` naming the texts mostly of ``<unk>``, as ``evaluate`` warns of a text
         (``{}``: none): each such text's perplexity flatters the model."""
         trained = (getattr(self.est, "data_summary_", None) or {}).get("unk_rate_train")
-        rates = [sum(i == UNK_ID for i in ids) / len(ids) for ids in id_lines]
+        rates = [sum(i == UNK_ID for i in ids) / (len(ids) + 1) for ids in id_lines]   # of its "tokens", </s> too
         far = [i for i, r in enumerate(rates) if unknown_text(r, trained)]
         if not far:
             return {}

@@ -561,7 +561,9 @@ def unknown_text_why(level: str) -> str:
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:
-    n = sum(len(ids) for ids in id_lines)
+    """The share of ``<unk>`` among the tokens the perplexity is over: each line's tokens and its ``</s>``
+    (:meth:`LanguageModel._nll`'s count, the ``tokens`` a report prints beside the share)."""
+    n = sum(len(ids) + 1 for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
 
 

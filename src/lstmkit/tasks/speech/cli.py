@@ -1,8 +1,10 @@
 """``lstmkit speech train | transcribe | evaluate``."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import List, Optional
 
@@ -83,10 +85,11 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
         paths = audio_paths([piped if str(f) == "-" else str(f) for f in files])   # a folder: its files, each by name
         done = 0
         try:     # each part's lines as it is decoded, as 'translate run' writes each line: Ctrl-C keeps those written
-            for texts in est._transcribe_parts(paths, beam=beam, lm=choice):
-                for f, t in zip(paths[done:done + len(texts)], texts):
-                    typer.echo(f"{'-' if f == piped else f}\t{t}")      # flushed: a pipe or file gets it now
-                done += len(texts)
+            with _warned_as_stdin(piped):
+                for texts in est._transcribe_parts(paths, beam=beam, lm=choice):
+                    for f, t in zip(paths[done:done + len(texts)], texts):
+                        typer.echo(f"{'-' if f == piped else f}\t{t}")      # flushed: a pipe or file gets it now
+                    done += len(texts)
         except LstmkitError as e:             # the copy of standard input is named as what it is
             if piped is not None:
                 e.message, e.hint = (None if t is None else t.replace(piped, _STDIN) for t in (e.message, e.hint))
@@ -95,6 +98,29 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
 
 
 _STDIN = "standard input"
+
+
+@contextlib.contextmanager
+def _warned_as_stdin(piped: str | None):
+    """The warnings given meanwhile with the copy of standard input (``piped``) named as what it is: one
+    naming a file by its path (a seq2seq transcript cut at the longest the model writes) named the
+    temporary folder's copy, '/tmp/lstmkit-stdin-…/standard input'."""
+    if piped is None:
+        yield
+        return
+    show = warnings.showwarning
+
+    def renamed(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        if piped in text:
+            message = text.replace(piped, _STDIN)
+        show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = renamed
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
 
 
 def _stdin_recording(folder: Path) -> str:
@@ -110,7 +136,7 @@ def _stdin_recording(folder: Path) -> str:
     if not data:
         raise LstmkitError(f"{_STDIN} is empty: no recording was piped into '-'", "pipe an audio file in, e.g. "
                            "lstmkit speech transcribe --run RUN - < clip.wav")
-    path = folder / "stdin"
+    path = folder / _STDIN        # its notes name a file by its name alone: "standard input and 1 more: resampled ..."
     path.write_bytes(data)
     return str(path)
 

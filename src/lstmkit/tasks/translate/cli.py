@@ -86,7 +86,8 @@ train = add_train_command(
 @app.command()
 def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained, 5]"),
-        alpha: Optional[float] = typer.Option(None, help="Length penalty alpha.  [default: 1.0]"),
+        alpha: Optional[float] = typer.Option(None, help="Length penalty alpha (0 ranks by the sum of "
+                                                  "log-probabilities).  [default: as trained (--length-penalty), 1.0]"),
         data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line.  [default: standard input]"),
         encoding: str = typer.Option("utf-8", help="Encoding of the input.")):
     """Translate standard input (or --data FILE): one translation per input line, written as each line arrives
