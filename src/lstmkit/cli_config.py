@@ -135,7 +135,8 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str,
             choices = typing.get_args(tp)
             if not any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", help_text) for c in choices):
                 help_text += f" ({' | '.join(choices)})"      # a comment that names some names the valid ones
-        shown = _beside(_shown_default(tp, optional, default), also and (also[0], _shown_default(tp, optional, also[1])))
+        shown = _beside(_shown_default(tp, optional, default),
+                        also and (also[0], _shown_default(tp, optional, also[1])))
         option = typer.Option(None, *decls, help=_with_default(help_text, shown), show_default=False,
                               parser=parse, metavar=metavar)
         annotation = Optional[Any]
@@ -227,7 +228,8 @@ def progress_option() -> Any:
 
 
 def config_options(config_cls: type, run_options: bool = False, own: dict[str, Any] | None = None,
-                   other: tuple[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                   other: tuple[str, dict[str, Any]] | None = None
+                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for a typer command: add an option for every key of ``config_cls``.
 
     The decorated function takes its own options (``--data``, ...) as usual and a keyword
