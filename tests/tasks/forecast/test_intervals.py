@@ -175,3 +175,28 @@ def test_calibrating_a_point_forecast_is_refused_and_the_flag_turns_it_off(runs,
     meta = json.loads(next((tmp_path / "off").glob("*/lstmkit.json")).read_text())
     assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["why"] == "turned off (--no-calibrate-intervals)"
     assert "intervals calibrated" not in out
+
+
+def test_a_backtests_folds_answer_the_calibrated_quantiles_predict_shows(runs):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    data, r = runs
+    est = r["on"][0]
+    n = len(data)
+    folds = fold_forecasts(est, data, est.series_ids_, np.array([n]), np.array([[n - 6], [n - 4]]))     # [K, S, H, 1 + Q]
+    for k, cut in enumerate((n - 6, n - 4)):
+        want = est.predict(data.iloc[:cut])
+        np.testing.assert_allclose(folds[k, 0, :, 1:], want[["y_q0.1", "y_q0.5", "y_q0.9"]], rtol=1e-5)
+    assert est.backtest(data, folds=2)["aggregate"][est.config_.model]["coverage_80"] is not None
+
+
+def test_a_run_interrupted_after_its_calibration_resumes_and_fits_it_again(runs, tmp_path, monkeypatch):
+    from interrupt_helpers import ctrl_c_on_call
+    from lstmkit.train import TrainingInterrupted
+    data, r = runs
+    with monkeypatch.context() as m:
+        ctrl_c_on_call(m, "lstmkit.tasks.forecast.pipeline:panel_metrics")       # after the calibration was recorded
+        with pytest.raises(TrainingInterrupted):
+            Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).fit(data, target="y", run_dir=tmp_path / "run")
+    est = Forecaster.resume(tmp_path / "run", data=data)
+    assert est.intervals_ == r["on"][0].intervals_ and est.auto_["calibrate_intervals"]["value"] is True
+    pd.testing.assert_frame_equal(est.predict(data), r["on"][0].predict(data))

@@ -87,8 +87,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
-    # scoring recorded the choice, and its resume chooses again
-    _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine"}
+    # scoring recorded the choice, and its resume chooses again; the intervals are calibrated after
+    # training too, so a resume may turn that on or off
+    _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine", "calibrate_intervals"}
 
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
