@@ -19,7 +19,7 @@ from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch 
 
 QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
              progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=3,
-             samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3)
+             samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3, ets=False)
 
 
 def noise_grows(n=900, seed=0):
@@ -158,21 +158,31 @@ def test_a_run_saved_before_the_calibration_loads_and_answers_as_it_did(runs, tm
     pd.testing.assert_frame_equal(old.predict(data), r["off"][0].predict(data))       # the same weights, uncalibrated
 
 
-def test_calibrating_a_point_forecast_is_refused_and_the_flag_turns_it_off(runs, tmp_path, capsys):
-    data, _ = runs
+def test_calibrating_a_point_forecast_is_refused(runs):
     with pytest.raises(LstmkitError, match="calibrates a probabilistic forecast's intervals"):
-        Forecaster(**QUICK, calibrate_intervals=True).fit(data, target="y")
-    data.to_csv(tmp_path / "d.csv", index=False)
-    train = ["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--lookback", "12", "--horizon", "2",
-             "--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--quantiles", "0.1,0.5,0.9", "--no-tensorboard",
-             "--progress", "off", "--no-doctor", "--ensemble", "1", "--combine", "none"]
-    code, out, err = run_cli([*train, "--out", tmp_path / "on"], capsys)
+        Forecaster(**QUICK, calibrate_intervals=True).fit(runs[0], target="y")
+
+
+@pytest.fixture(scope="module")
+def cli_train(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "d.csv"
+    noise_grows(400).to_csv(path, index=False)
+    return ["forecast", "train", "--data", path, "--target", "y", "--lookback", "12", "--horizon", "2", "--epochs", "1",
+            "--hidden-size", "8", "--num-layers", "1", "--quantiles", "0.1,0.5,0.9", "--no-tensorboard",
+            "--progress", "off", "--no-doctor", "--ensemble", "1", "--combine", "none", "--no-ets"]
+
+
+def test_train_says_how_far_it_moved_the_intervals(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*cli_train, "--out", tmp_path], capsys)
     assert code == 0, err
-    assert "intervals calibrated on 134 validation windows: the 80 % interval's ends moved" in out
+    assert "intervals calibrated on 59 validation windows: the 80 % interval's ends moved" in out
     assert "--no-calibrate-intervals leaves them as the network answers" in out
-    code, out, err = run_cli([*train, "--no-calibrate-intervals", "--out", tmp_path / "off"], capsys)
+
+
+def test_no_calibrate_intervals_turns_it_off(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*cli_train, "--no-calibrate-intervals", "--out", tmp_path], capsys)
     assert code == 0, err
-    meta = json.loads(next((tmp_path / "off").glob("*/lstmkit.json")).read_text())
+    meta = json.loads(next(tmp_path.glob("*/lstmkit.json")).read_text())
     assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["why"] == "turned off (--no-calibrate-intervals)"
     assert "intervals calibrated" not in out
 
