@@ -86,6 +86,8 @@ def test_too_few_validation_points_fit_nothing_and_say_why():
     record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, np.zeros((5, 2, 1, 3)) + [-1, 0, 1], 5)
     assert record is None and "5 validation points" in why
     assert fit_record("quantile", [0.5, 0.9], y, np.zeros((5, 2, 1, 2)), 5)[0] is None
+    assert fit_record("gaussian", [0.1, 0.5, 0.9], y[:0], np.zeros((0, 2, 1, 3)), 0) == (
+        None, "no validation windows to fit the widths on")
 
 
 # -- a run ---------------------------------------------------------------------------------------------------

@@ -83,10 +83,11 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) ->
     central = pairs(levels)
     if not central:
         return None, "no central interval among the levels (a pair q, 1 - q) to calibrate"
-    counts = np.isfinite(y).sum(axis=(0, 2)) if y.size else np.zeros(1, np.int64)
-    if not len(y) or counts.min() < MIN_POINTS:
-        return None, (f"{int(counts.min()) if len(y) else 0} validation points at a horizon step, fewer than "
-                      f"{MIN_POINTS}: too few to fit the widths on")
+    if not len(y):
+        return None, "no validation windows to fit the widths on"
+    counts = np.isfinite(y).sum(axis=(0, 2))
+    if counts.min() < MIN_POINTS:
+        return None, f"{int(counts.min())} validation points at a horizon step, fewer than {MIN_POINTS}: too few to fit the widths on"
     lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
               for i, j in central}
