@@ -17,6 +17,7 @@ from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.tasks.forecast.deploy import ForecastAdapter  # noqa: E402
 from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
+from lstmkit.tasks.forecast.intervals import calibrated  # noqa: E402
 from lstmkit.tasks.forecast.probabilistic import quantiles_of  # noqa: E402
 from one_thread import one_thread_per_module  # noqa: E402,F401  (autouse: one torch thread, module fixtures too)
 
@@ -139,6 +140,7 @@ def test_quantile_state_steps_carry_the_whole_history(quantile_run, tmp_path):
         with torch.no_grad():
             y = est.net_(x[:, :t + 1]).numpy().astype(np.float64)          # [1, H, T, Q]
         params = est.original_params(y, np.broadcast_to(loc, (1, 4, 1)), sc[None])
+        params = calibrated("quantile", params, [0.1, 0.5, 0.9], est.intervals_)     # the run's interval calibration
         np.testing.assert_allclose(got[t]["quantiles"], quantiles_of("quantile", params, [0.1, 0.5, 0.9])[0],
                                    rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(got[t]["forecast"], got[t]["quantiles"][..., 1])    # the median

@@ -20,6 +20,7 @@ from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.grid import skipped_ahead, time_text
 from lstmkit.tasks.forecast.integer_times import period_parts
+from lstmkit.tasks.forecast.intervals import calibrated
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.probabilistic import quantile_column, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
@@ -110,7 +111,7 @@ class AheadForecast:
             self._check_finite(params, panel.ids)
         zero = zero_histories(panel.values, starts, ends)
         limits = self._limits(panel.ids)
-        params = bound_params(self.output_.kind, self._zero_histories(params, zero, panel.shown_ids()), limits)
+        params = self._bounded_params(self._zero_histories(params, zero, panel.shown_ids()), limits)
         return self._forecast_frame(panel.shown_ids(), params, t_out, limits)
 
     def _check_ahead(self, sid, ahead: np.ndarray, t_hist, ahead_t) -> None:
@@ -205,7 +206,14 @@ class AheadForecast:
     def _bounded(self, params: np.ndarray, ids) -> np.ndarray:
         """Original-unit ``params [n, H, T(, P)]`` of series ``ids`` within their bounds (a
         likelihood's as they are: its censored distribution is read by :meth:`_point`, :meth:`_quantiles`)."""
-        return bound_params(self.output_.kind, params, self._limits(ids))
+        return self._bounded_params(params, self._limits(ids))
+
+    def _bounded_params(self, params: np.ndarray, limits: Limits) -> np.ndarray:
+        """Original-unit ``params [n, H, T(, P)]`` with the run's interval calibration (a run fitted with one,
+        :mod:`~lstmkit.tasks.forecast.intervals`) applied, then within ``limits`` (as :meth:`_bounded`)."""
+        kind = self.output_.kind
+        return bound_params(kind, calibrated(kind, params, self.output_.levels, getattr(self, "intervals_", None)),
+                            limits)
 
     def _point(self, params: np.ndarray, limits: Limits) -> np.ndarray:
         """``[n, H, T]`` point forecasts of ``params`` within ``limits``: a likelihood's is its censored

@@ -185,6 +185,11 @@ def _check_output_and_strategy(cfg) -> None:
         raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
                            "in the future steps it feeds back)",
                            f"use {opt('strategy', 'direct')} or seq2seq, or pass them as {opt('future_covariates')}")
+    if cfg.calibrate_intervals and not (cfg.quantiles or cfg.likelihood):
+        raise LstmkitError(f"{opt('calibrate_intervals', True)} calibrates a probabilistic forecast's intervals, and "
+                           "this run forecasts points",
+                           f"pass {opt('quantiles', [0.1, 0.5, 0.9])} or {opt('likelihood', 'gaussian')} too, or drop "
+                           f"{opt('calibrate_intervals', True)}")
     e = cfg.ensemble
     if e is not None and not _whole(e, 1):
         raise LstmkitError(f"`ensemble` must be a positive whole number of seeds, got {e!r}",

@@ -37,6 +37,10 @@ def report(est) -> None:
     floor = report_note(getattr(est, "bounds_", None), len(est.series_ids_))
     if floor:
         typer.echo(floor)
+    from lstmkit.tasks.forecast.intervals import report_note as intervals_note
+    calibrated = intervals_note(getattr(est, "intervals_", None))
+    if calibrated:
+        typer.echo(calibrated)
     m = est.metrics_
     typer.echo("")
     say_test_metrics(est, m, "each series' metrics in metrics_per_series.csv")

@@ -71,6 +71,9 @@ class ForecastConfig(TaskConfig):
     strategy: Literal["direct", "recursive", "seq2seq"] = "direct"  # direct | recursive | seq2seq
     quantiles: list[float] = field(default_factory=list)  # e.g. 0.1,0.5,0.9: pinball loss (not given: point forecasts)
     likelihood: Literal["gaussian", "studentt"] | None = None  # none | gaussian | studentt (negative log-likelihood)
+    calibrate_intervals: bool | None = None  # widen or narrow each central interval per horizon step so that
+                                    # it covers its share of the validation windows (split-conformal, see
+                                    # tasks/forecast/intervals.py); not given: on for quantile and likelihood runs
     bounds: str = "auto"            # LOW,HIGH: every forecast, quantile and interval end of every target clipped
                                     # into them (a percentage: 0,100; either side may be empty: 0, or ,100); the
                                     # data fit reads must lie inside. auto: a floor at 0 for a series whose
@@ -145,6 +148,7 @@ class ForecastFitParams(TrainParams, total=False):
     strategy: Literal["direct", "recursive", "seq2seq"]
     quantiles: list[float] | str
     likelihood: Literal["gaussian", "studentt"] | None
+    calibrate_intervals: bool | None
     bounds: str | tuple[float | None, float | None] | list[float | None] | None
     strict: bool
     val_size: int | None

@@ -41,6 +41,7 @@ from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
+from lstmkit.tasks.forecast.intervals import around_note as intervals_note
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -149,6 +150,7 @@ class ForecastAdapter:
                    "given"] if (blend := active_combination(self.est)) else []),
                 *([] if c.log else ["a target 0 throughout the history given forecasts 0 (as naive), not the "
                                     "graph's answer"]),
+                *intervals_note(getattr(self.est, "intervals_", None)),
                 *around_note(getattr(self.est, "bounds_", None))]
 
     def _covariates_note(self) -> list[str]:

@@ -87,8 +87,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
-    # scoring recorded the choice, and its resume chooses again
-    _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine"}
+    # scoring recorded the choice, and its resume chooses again; the intervals are calibrated after
+    # training too, so a resume may turn that on or off
+    _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine", "calibrate_intervals"}
 
     if TYPE_CHECKING:   # for type checkers only: RunEstimator.stream runs, and gives this kind of stream here
         def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> Stream: ...
@@ -413,6 +414,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
         self.combination_ = meta.get("combination")
+        self.intervals_ = meta.get("intervals")           # a run saved before the calibration has none: as it was
         # the settings: the call that trained the run, as a fitted model keeps them (config_ holds the values
         # used): those chosen from the data left unset, so that clone, repr and a new fit match the fitted one's
         self.config = self._resolve_config(self.config, _chosen_from_data(meta))
@@ -424,6 +426,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             extra["auto"] = self.auto_
         if getattr(self, "combination_", None):           # the baseline blended in, and the network's weight
             extra["combination"] = self.combination_
+        if getattr(self, "intervals_", None):             # the interval calibration fitted on validation
+            extra["intervals"] = self.intervals_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
 
@@ -433,7 +437,8 @@ def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
     left them. A refit (resume, or a fit of a loaded model or its clone) chooses them again; a
     combination whose baseline the call named (its weight alone chosen) keeps that baseline."""
     auto = meta.get("auto") or {}
-    return {k: None for k, record in auto.items() if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")
+    return {k: None for k, record in auto.items()
+            if k in (*AUTO_FIELDS, "time", "id", "horizon", "season", "calibrate_intervals")
             and not (isinstance(record, dict) and record.get(GIVEN))}
 
 

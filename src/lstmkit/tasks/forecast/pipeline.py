@@ -32,9 +32,10 @@ from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
+from lstmkit.tasks.forecast.intervals import fit_record
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
-from lstmkit.tasks.forecast.probabilistic import make_output, unscale
+from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import (PanelScaler, check_season_measured, say_covariates_far_outside,
                                             say_far_outside, seasonal_profile)
 from lstmkit.tasks.forecast.times import check_date_system, check_same_step, missing_steps, run_step, time_text
@@ -210,6 +211,7 @@ class PanelPipeline(AheadForecast):
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg
         self.combination_ = None                  # chosen on validation once trained (combine.py)
+        self.intervals_ = None                    # fitted on validation once trained (intervals.py)
         self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
         # given bounds hold for all the data (read_panel); without them a target never below 0 in a series'
@@ -289,6 +291,7 @@ class PanelPipeline(AheadForecast):
 
         def metrics():
             self._choose_combination(panel, arrays, splits["val"], val_forecasts)
+            self._fit_intervals(panel, arrays, splits["val"])
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"], kept=tables)
             self._metric_tables = {"metrics_per_series.csv": tables["per_series"],      # written by save()
                                    "metrics_per_target.csv": tables.get("per_target"),
@@ -315,6 +318,31 @@ class PanelPipeline(AheadForecast):
         self.config_ = dataclasses.replace(self.config_, combine=record["value"])
         # a resume chooses again what the call left to validation, and keeps a baseline the call named
         self.auto_ = {**getattr(self, "auto_", {}), "combine": {**record, GIVEN: True} if given else record}
+
+    def _fit_intervals(self, panel: Panel, arrays, val) -> None:
+        """``intervals_`` (and ``config_.calibrate_intervals``, ``auto_["calibrate_intervals"]``): the split-conformal
+        calibration of a probabilistic run's central intervals on the validation windows (intervals.py), fitted
+        on the network's forecasts once training has stopped; None for point forecasts, or turned off."""
+        cfg = self.config_
+        self.intervals_ = None
+        if self.output_.kind == "point":
+            return
+        given = cfg.calibrate_intervals is not None
+        if cfg.calibrate_intervals is False:
+            record = {"value": False, "why": "turned off " + worded("(--no-calibrate-intervals)",
+                                                                   "(calibrate_intervals=False)")}
+        else:
+            rows, series = val
+            y = q = np.zeros((0, cfg.horizon, len(cfg.target)))
+            if len(rows):
+                params = self._forecast_windows(arrays, rows, series, self._series_index(panel), bounded=False)
+                y = panel.actual((rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None])
+                q = quantiles_of(self.output_.kind, params, self.output_.levels)
+            self.intervals_, why = fit_record(self.output_.kind, self.output_.levels, y, q, len(rows))
+            record = {"value": self.intervals_ is not None, "why": why}
+        self.config_ = dataclasses.replace(cfg, calibrate_intervals=record["value"])
+        # a resume fits it again, and keeps what the call said
+        self.auto_ = {**getattr(self, "auto_", {}), "calibrate_intervals": {**record, GIVEN: True} if given else record}
 
     def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
         """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the
@@ -484,9 +512,11 @@ class PanelPipeline(AheadForecast):
                                        [*self.input_names_[T:T + self.n_past_], *cfg.future_covariates], ids,
                                        [cov[a:b + cfg.horizon] for _, a, b in spans], answer)
 
-    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
+    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None,
+                          bounded: bool = True):
         """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
-        in :meth:`_forecast_ahead`."""
+        in :meth:`_forecast_ahead`. ``bounded`` False: the network's own, without the run's interval
+        calibration and bounds (what the calibration is fitted on)."""
         cfg = self.config_
         run = self._engine_run(net)
         batches = PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"], rows, series,
@@ -507,6 +537,8 @@ class PanelPipeline(AheadForecast):
             return params
         # a window whose series was 0 up to its origin forecasts 0, as after the series' end (ahead.py)
         params = self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
+        if not bounded:
+            return params
         return self._bounded(params, [panel.ids[k] for k in s])            # within the run's bounds (bounds.py)
 
     @property

@@ -40,7 +40,6 @@ import torch
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError, warnings_caught
-from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, off_grid,
@@ -240,7 +239,7 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
     # a target 0 throughout its history forecasts 0, as predict's does
     params = est._zero_histories(params, np.stack([(h == 0).all(0) & (len(h) > 0) for h in prepared["histories"]]))
     limits = est._limits(prepared["ids"])                                    # within the run's bounds
-    params = bound_params(est.output_.kind, params, limits)
+    params = est._bounded_params(params, limits)                              # calibrated intervals too
     out = est.output_
     point = est._point(params, limits)                                       # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}

@@ -53,7 +53,6 @@ import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row, shown
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.bounds import bound_params
 from lstmkit.tasks.forecast.combine import active_combination, combine_history, ets_history
 from lstmkit.tasks.forecast.scalers import centred_indices, trend_weights
 from lstmkit.tasks.forecast.use_warnings import unknown_series
@@ -185,7 +184,7 @@ class SeriesStreams:
         if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
             params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
         limits = self.est._limits([self.series[state.series]])                # within the run's bounds
-        params = bound_params(self.output.kind, params[None], limits)[0]
+        params = self.est._bounded_params(params[None], limits)[0]           # calibrated intervals too
         point = self.est._point(params[None], limits)[0]                       # [H, T]
         if self.output.kind == "point":
             return point, state

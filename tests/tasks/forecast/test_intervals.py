@@ -1,0 +1,214 @@
+"""Split-conformal calibration of the central intervals (:mod:`lstmkit.tasks.forecast.intervals`): the finite-sample
+width, coverage on data of a known noise scale, order kept, and a run's calibration in every place a quantile is
+answered, saved, loaded, and absent from a run saved before it."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cli_helpers import run_cli
+from lstmkit import Forecaster
+from lstmkit.deploy.registry import adapter_class
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.intervals import calibrated, fit_record, fit_widths, scores, widened
+from lstmkit.tasks.forecast.probabilistic import quantiles_of
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+
+QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
+             progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=3,
+             samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3, ets=False)
+
+
+def noise_grows(n=900, seed=0):
+    """A sine plus Gaussian noise of scale 0.1 in the training part (the first 40 %) and 1.0 after it: the
+    intervals the network learns are too narrow for the validation and test parts, which share one scale."""
+    rng = np.random.default_rng(seed)
+    sigma = np.where(np.arange(n) < 0.4 * n, 0.1, 1.0)
+    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / 12) + rng.normal(0, 1, n) * sigma})
+
+
+# -- the rule, on numbers ------------------------------------------------------------------------------------
+def test_the_width_is_the_finite_sample_quantile_of_the_scaled_scores():
+    rng = np.random.default_rng(0)
+    y, lo, hi = rng.normal(size=(30, 2, 1)), np.full((30, 2, 1), -0.5), np.full((30, 2, 1), 0.5)
+    e = scores(y, lo, hi)
+    np.testing.assert_allclose(e, np.maximum(-0.5 - y, y - 0.5) / 1.0)
+    k = math.ceil(31 * 0.8)                                            # the 25th smallest of 30
+    np.testing.assert_allclose(fit_widths(y, lo, hi, 0.8), np.sort(e[:, :, 0], axis=0)[k - 1])
+    assert fit_widths(y[:3], lo[:3], hi[:3], 0.8)[0] == np.max(e[:3, 0])     # ceil(4 * 0.8) > 3: the largest
+
+
+@pytest.mark.parametrize("half", [0.3, 3.0], ids=["too-narrow", "too-wide"])
+def test_an_interval_of_known_noise_covers_its_share_of_new_points_once_calibrated(half):
+    rng = np.random.default_rng(1)
+    fit, new = rng.normal(size=(500, 3, 1)), rng.normal(size=(20000, 3, 1))
+    covered = lambda y, lo, hi: float(((y >= lo) & (y <= hi)).mean())
+    lo, hi = np.full(fit.shape, -half), np.full(fit.shape, half)
+    before = covered(new, -half, half)
+    assert before < 0.3 if half < 1 else before > 0.99
+    w = fit_widths(fit, lo, hi, 0.8)
+    nlo, nhi = widened(np.full(new.shape, -half), np.full(new.shape, half), w)
+    assert 0.77 < covered(new, nlo, nhi) < 0.84
+    np.testing.assert_allclose(nhi[0, :, 0], stats.norm.ppf(0.9), atol=0.15)      # the true 80 % interval
+
+
+def test_calibrated_quantiles_stay_in_order_around_an_unmoved_median():
+    rng = np.random.default_rng(2)
+    levels = [0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 0.9, 0.95]              # 0.3 in no pair
+    q = np.sort(rng.normal(size=(50, 3, 2, len(levels))), -1)
+    record = {"widths": {"0.05": [-0.49, 0.0, 2.0], "0.1": [1.5, -0.45, 0.1], "0.25": [-0.4, 3.0, -0.2]}}
+    out = calibrated("quantile", q, levels, record)
+    assert (np.diff(out, axis=-1) >= 0).all()
+    np.testing.assert_array_equal(out[..., 4], q[..., 4])
+    assert not np.allclose(out, q)
+    np.testing.assert_array_equal(calibrated("quantile", q, levels, None), q)          # a run without one
+
+
+def test_a_likelihoods_scale_moves_its_interval_by_the_widths():
+    rng = np.random.default_rng(3)
+    params = np.stack([rng.normal(size=(40, 2, 1)), rng.uniform(0.5, 2, (40, 2, 1))], -1)
+    y = params[..., 0] + 1.7 * params[..., 1] * rng.normal(size=(40, 2, 1))          # wider than the model says
+    levels = [0.1, 0.5, 0.9]
+    record, _ = fit_record("gaussian", levels, y, quantiles_of("gaussian", params, levels), 40)
+    q = quantiles_of("gaussian", params, levels)
+    lo, hi = widened(q[..., 0], q[..., 2], np.array(record["widths"]["0.1"]))
+    got = quantiles_of("gaussian", calibrated("gaussian", params, levels, record), levels)
+    np.testing.assert_allclose(got[..., 0], lo, rtol=1e-5)
+    np.testing.assert_allclose(got[..., 2], hi, rtol=1e-5)
+    np.testing.assert_allclose(got[..., 1], q[..., 1])
+
+
+def test_too_few_validation_points_fit_nothing_and_say_why():
+    y = np.zeros((5, 2, 1))
+    record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, np.zeros((5, 2, 1, 3)) + [-1, 0, 1], 5)
+    assert record is None and "5 validation points" in why
+    assert fit_record("quantile", [0.5, 0.9], y, np.zeros((5, 2, 1, 2)), 5)[0] is None
+    assert fit_record("gaussian", [0.1, 0.5, 0.9], y[:0], np.zeros((0, 2, 1, 3)), 0) == (
+        None, "no validation windows to fit the widths on")
+
+
+# -- a run ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    data = noise_grows()
+    out = {}
+    for name, kw in (("on", {"quantiles": [0.1, 0.5, 0.9]}),
+                     ("off", {"quantiles": [0.1, 0.5, 0.9], "calibrate_intervals": False}),
+                     ("gaussian", {"likelihood": "gaussian"})):
+        est = Forecaster(**QUICK, **kw).fit(data, target="y")
+        out[name] = (est, est.save(tmp_path_factory.mktemp("intervals") / name))
+    return data, out
+
+
+def _coverage(est):
+    return est.metrics_["metrics"][est.config_.model]["coverage_80"]
+
+
+def test_a_run_whose_intervals_under_cover_covers_near_nominal_once_calibrated(runs):
+    _, r = runs
+    on, off, gaussian = r["on"][0], r["off"][0], r["gaussian"][0]
+    assert _coverage(off) < 0.7                                        # learned on noise of a tenth the scale
+    assert 0.72 < _coverage(on) < 0.92 and 0.72 < _coverage(gaussian) < 0.92
+    assert min(on.intervals_["widths"]["0.1"]) > 0                      # widened at every step
+    assert on.auto_["calibrate_intervals"]["value"] is True and "validation windows" in on.auto_["calibrate_intervals"]["why"]
+    assert off.intervals_ is None and off.auto_["calibrate_intervals"] == {
+        "value": False, "why": "turned off (calibrate_intervals=False)", "given": True}
+    assert "scale" in gaussian.intervals_
+
+
+def test_the_calibration_leaves_training_and_the_point_forecast_alone(runs):
+    data, r = runs
+    a, b = r["on"][0].predict(data), r["off"][0].predict(data)
+    np.testing.assert_array_equal(a["y"], b["y"])
+    np.testing.assert_array_equal(a["y_q0.5"], b["y_q0.5"])
+    assert ((a["y_q0.9"] - a["y_q0.1"]) > (b["y_q0.9"] - b["y_q0.1"])).all()
+    assert (np.diff(a[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy(), axis=1) >= 0).all()
+
+
+@pytest.mark.parametrize("name", ["on", "gaussian"])
+def test_a_saved_run_keeps_it_in_predict_evaluate_the_service_and_streams(runs, name):
+    data, r = runs
+    est, path = r[name]
+    meta = json.loads((path / "lstmkit.json").read_text())
+    assert meta["intervals"] == est.intervals_ and meta["auto"]["calibrate_intervals"]["value"] is True
+    loaded = Forecaster.load(path)
+    assert loaded.get_params()["calibrate_intervals"] is None          # chosen, as the call left it
+    want = est.predict(data)
+    pd.testing.assert_frame_equal(loaded.predict(data), want)
+    assert loaded.evaluate(data)[est.config_.model]["coverage_80"] == pytest.approx(_coverage(est))
+    answer = adapter_class("forecast")(loaded).answer(loaded.net_, [{"y": data["y"].tolist()[-30:]}])
+    np.testing.assert_allclose(answer["quantiles"][0]["0.9"]["y"], want["y_q0.9"], rtol=1e-5)
+    last = loaded.stream(engine="torch").run([{"y": v} for v in data["y"].tolist()[-30:]])[-1]
+    np.testing.assert_allclose(last["quantiles"][:, 0, -1], want["y_q0.9"], rtol=1e-5)
+    assert any("interval calibration" in note for note in adapter_class("forecast")(loaded).around_graph)
+
+
+def test_a_run_saved_before_the_calibration_loads_and_answers_as_it_did(runs, tmp_path):
+    data, r = runs
+    _, path = r["on"]
+    meta = json.loads((path / "lstmkit.json").read_text())
+    del meta["intervals"], meta["auto"]["calibrate_intervals"], meta["config"]["calibrate_intervals"]
+    for f in path.iterdir():
+        if f.is_file():
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "lstmkit.json").write_text(json.dumps(meta))
+    old = Forecaster.load(tmp_path)
+    assert old.intervals_ is None
+    pd.testing.assert_frame_equal(old.predict(data), r["off"][0].predict(data))       # the same weights, uncalibrated
+
+
+def test_calibrating_a_point_forecast_is_refused(runs):
+    with pytest.raises(LstmkitError, match="calibrates a probabilistic forecast's intervals"):
+        Forecaster(**QUICK, calibrate_intervals=True).fit(runs[0], target="y")
+
+
+@pytest.fixture(scope="module")
+def cli_train(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "d.csv"
+    noise_grows(400).to_csv(path, index=False)
+    return ["forecast", "train", "--data", path, "--target", "y", "--lookback", "12", "--horizon", "2", "--epochs", "1",
+            "--hidden-size", "8", "--num-layers", "1", "--quantiles", "0.1,0.5,0.9", "--no-tensorboard",
+            "--progress", "off", "--no-doctor", "--ensemble", "1", "--combine", "none", "--no-ets"]
+
+
+def test_train_says_how_far_it_moved_the_intervals(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*cli_train, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert "intervals calibrated on 59 validation windows: the 80 % interval's ends moved" in out
+    assert "--no-calibrate-intervals leaves them as the network answers" in out
+
+
+def test_no_calibrate_intervals_turns_it_off(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*cli_train, "--no-calibrate-intervals", "--out", tmp_path], capsys)
+    assert code == 0, err
+    meta = json.loads(next(tmp_path.glob("*/lstmkit.json")).read_text())
+    assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["why"] == "turned off (--no-calibrate-intervals)"
+    assert "intervals calibrated" not in out
+
+
+def test_a_backtests_folds_answer_the_calibrated_quantiles_predict_shows(runs):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    data, r = runs
+    est = r["on"][0]
+    n = len(data)
+    folds = fold_forecasts(est, data, est.series_ids_, np.array([n]), np.array([[n - 6], [n - 4]]))     # [K, S, H, 1 + Q]
+    for k, cut in enumerate((n - 6, n - 4)):
+        want = est.predict(data.iloc[:cut])
+        np.testing.assert_allclose(folds[k, 0, :, 1:], want[["y_q0.1", "y_q0.5", "y_q0.9"]], rtol=1e-5)
+    assert est.backtest(data, folds=2)["aggregate"][est.config_.model]["coverage_80"] is not None
+
+
+def test_a_run_interrupted_after_its_calibration_resumes_and_fits_it_again(runs, tmp_path, monkeypatch):
+    from interrupt_helpers import ctrl_c_on_call
+    from lstmkit.train import TrainingInterrupted
+    data, r = runs
+    with monkeypatch.context() as m:
+        ctrl_c_on_call(m, "lstmkit.tasks.forecast.pipeline:panel_metrics")       # after the calibration was recorded
+        with pytest.raises(TrainingInterrupted):
+            Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).fit(data, target="y", run_dir=tmp_path / "run")
+    est = Forecaster.resume(tmp_path / "run", data=data)
+    assert est.intervals_ == r["on"][0].intervals_ and est.auto_["calibrate_intervals"]["value"] is True
+    pd.testing.assert_frame_equal(est.predict(data), r["on"][0].predict(data))
