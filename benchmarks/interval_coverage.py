@@ -120,8 +120,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
     sets = _sets(args.epochs, args.data)
-    print(f"{'set':9} {'kind':9} {'val':>6} {'test':>6} {'early':>6} {'late raw':>9} {'late cal':>9} {'late auto':>9} {'late widen':>10} {'test cal':>8} "
-          f"{'val n':>6} {'sec':>5}")
+    print(f"{'set':9} {'kind':9} {'val':>6} {'test':>6} {'early':>6} {'late raw':>9} {'late cal':>9} "
+          f"{'late auto':>9} {'late widen':>10} {'test cal':>8} {'val n':>6} {'sec':>5}")
     for name in args.sets.split(","):
         make, columns, settings = sets[name]
         data = make()
@@ -141,8 +141,9 @@ def main() -> None:
             est._fit_intervals(*_val_of(est, data))               # as a run fits it: on every validation window
             test_cal = coverage(*part_intervals(est, data, "test")[:3])
             print(f"{name:9} {kind:9} {coverage(y, lo, hi):6.3f} {coverage(yt, lot, hit):6.3f} {early:6.3f} "
-                  f"{late:9.3f} {cal:9.3f} {auto:9.3f} {widen:10.3f} {test_cal:8.3f} {int(np.isfinite(y).sum()):6d} {time.time() - t0:5.0f}",
-                  flush=True)
+                  f"{late:9.3f} {cal:9.3f} {auto:9.3f} {widen:10.3f} {test_cal:8.3f} "
+                  f"{int(np.isfinite(y).sum()):6d} {time.time() - t0:5.0f}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -32,7 +32,8 @@ import numpy as np
 
 from lstmkit.errors import worded
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "calibrated", "around_note", "report_note"]
+__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "calibrated", "around_note",
+           "report_note"]
 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
@@ -87,7 +88,8 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) ->
         return None, "no validation windows to fit the widths on"
     counts = np.isfinite(y).sum(axis=(0, 2))
     if counts.min() < MIN_POINTS:
-        return None, f"{int(counts.min())} validation points at a horizon step, fewer than {MIN_POINTS}: too few to fit the widths on"
+        return None, (f"{int(counts.min())} validation points at a horizon step, fewer than {MIN_POINTS}: too few to "
+                      "fit the widths on")
     lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
               for i, j in central}
