@@ -114,3 +114,27 @@ def test_the_test_part_begins_where_a_series_holds_one_point_at_least(horizon, t
     assert f.data_summary_.get("test_from") == test_from
     assert f.data_summary_["end"] == "2024-02-09T00:00:00"
     assert f.data_summary_["windows"]["test"] == (0 if test_size == 0 else 3)
+
+
+def test_training_reads_its_windows_in_a_new_order_each_epoch(monkeypatch):
+    """Stochastic gradient descent takes its mini-batches at random: read in their stored order (series by
+    series, oldest first), each batch would hold one series' neighbouring windows, the same batches every epoch."""
+    import torch
+
+    from lstmkit.tasks.forecast.windows import PanelBatches
+    real, passes = PanelBatches.__iter__, []
+
+    def recorded(self):                  # the targets of each complete pass, in the order they were read
+        seen = []
+        for batch in real(self):
+            seen.append(batch[1])
+            yield batch
+        passes.append((self.batch_size, torch.cat(seen)))
+    monkeypatch.setattr(PanelBatches, "__iter__", recorded)
+    Forecaster(**{**TINY, "max_epochs": 2, "batch_size": 8}).fit(_frame(), target="y", time="time", id="id")
+    first, second = [y for size, y in passes if size == 8]        # the two epochs' (evaluation reads 1024 at once)
+    # the 26 + 22 + 16 training windows of a, b and c (n - 6 - lookback - horizon + 1 each), every one once a pass
+    assert len(first) == len(second) == 64
+    key = lambda ys: sorted(map(tuple, ys.flatten(1).tolist()))
+    assert key(first) == key(second)
+    assert not torch.equal(first, second)

@@ -184,6 +184,17 @@ def test_evaluate_out_refuses_a_folder_and_a_run_file_before_any_work(single, tm
     assert_user_error(code, err, "test_forecasts.csv")
 
 
+def test_no_test_windows_write_no_file_and_say_so_on_standard_error(tmp_path, capsys):
+    # standard output holds the metrics (JSON with --json): the note beside them made it no JSON
+    from lstmkit.table_out import is_standard_output
+    from lstmkit.tasks.forecast.cli import _write_forecasts
+    _write_forecasts(None, tmp_path / "ev.csv")
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("no test windows") and not (tmp_path / "ev.csv").exists()
+    # a file not there (none written): not standard output, so the metrics stay on it
+    assert is_standard_output(tmp_path / "ev.csv") is False and is_standard_output(None) is False
+
+
 def test_a_run_saved_elsewhere_keeps_its_test_forecasts(single, tmp_path):
     _, run, _ = single
     copy = Forecaster.load(run).save(tmp_path / "copy")
