@@ -11,7 +11,7 @@ import typer
 from lstmkit.cli_config import config_file_path, progress_option
 from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_end, file_settings, reader_may_leave,
                                task_app)
-from lstmkit.table_out import check_table_out, echo_or_write_table, off_standard_output, write_table
+from lstmkit.table_out import check_table_out, echo_or_write_table, off_standard_output, out_file, write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError, first_of
 from lstmkit.tasks.forecast.config import ForecastConfig, check_given
@@ -63,7 +63,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
                                                 "any file train reads)."),
             out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, "
                                                                ".tsv, .parquet, .json, .jsonl or .xlsx; - for CSV on "
-                                                               "stdout)."),
+                                                               "stdout).",
+                                            parser=out_file("forecast.csv"), metavar="<path>"),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster
@@ -163,7 +164,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
                                                            "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
                                                            "or .xlsx); - (CSV) or /dev/stdout: the metrics go to "
-                                                           "standard error."),
+                                                           "standard error.",
+                                         parser=out_file("test_forecasts.csv"), metavar="<path>"),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
