@@ -257,4 +257,6 @@ def echo_or_write_table(df, out: Path | str | None) -> None:
     check_table_out(out)
     where = write_table(df, out)
     # into a stream (--out /dev/stdout | jq, --out -): the note on standard error, not after the table
-    typer.echo(f"wrote {len(df)} rows to {where}", err=is_standard_output(out) or is_stream(out))
+    # counted as evaluate's counts are ('wrote 1234567 rows' beside '1,234,567 test forecasts'), one row a row
+    rows = f"{len(df):,} row" + ("" if len(df) == 1 else "s")
+    typer.echo(f"wrote {rows} to {where}", err=is_standard_output(out) or is_stream(out))
