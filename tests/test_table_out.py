@@ -93,7 +93,7 @@ def test_dash_is_csv_on_standard_output_and_no_file(tmp_path, capsys, monkeypatc
     check_table_out("-")
     echo_or_write_table(pd.DataFrame({"id": ["a"], "y": [1.5]}), "-")
     out, err = capsys.readouterr()
-    assert out == "id,y\na,1.5\n" and err == "wrote 1 rows to standard output\n"
+    assert out == "id,y\na,1.5\n" and err == "wrote 1 row to standard output\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -105,3 +105,9 @@ def test_a_folder_or_a_path_under_a_file_is_refused_before_any_work(tmp_path):
     with pytest.raises(LstmkitError, match=r"f is a file, not a folder"):
         check_table_out(tmp_path / "f" / "t.csv")
     check_table_out(tmp_path / "new" / "t.csv")                     # a missing folder is made when written
+
+
+def test_the_rows_written_are_counted_with_thousands_separators(tmp_path, capsys):
+    """'wrote 12345 rows' where evaluate says '12,345 test forecasts': one style of count."""
+    echo_or_write_table(pd.DataFrame({"y": range(12345)}), tmp_path / "t.csv")
+    assert capsys.readouterr().out == f"wrote 12,345 rows to {tmp_path / 't.csv'}\n"

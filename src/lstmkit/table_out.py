@@ -3,6 +3,7 @@
     TABLE_WRITERS            suffix -> ``write(df, path)`` (CSV, TSV, Parquet, JSON, JSON lines, xlsx)
     check_table_out(out)     refuse, before any work, a suffix no writer has, a run folder's own file,
                              a folder, a path under a file, or a file the command reads
+    out_file(example)        typer's parser of an --out naming a file: ``--out preds/`` refused (a Path drops the slash)
     write_table(df, out)     ``out`` written atomically, or ``-``: CSV on standard output
     echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically (a stream's
                                    path, ``/dev/stdout``: written into it, the note on standard error)
@@ -35,8 +36,8 @@ import typer
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TABLE_WRITERS", "STANDARD_OUTPUT", "check_table_out", "write_table", "echo_or_write_table",
-           "is_standard_output", "off_standard_output"]
+__all__ = ["TABLE_WRITERS", "STANDARD_OUTPUT", "check_table_out", "check_file_name", "out_file", "write_table",
+           "echo_or_write_table", "is_standard_output", "off_standard_output"]
 
 
 # a command's table, written in the type its file name asks for (a name without one: CSV)
@@ -152,6 +153,8 @@ def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str
     is the file name the fixes offer."""
     if out is None or str(out) == STANDARD_OUTPUT:
         return
+    if isinstance(out, str):
+        check_file_name(out, example)
     out = Path(out)
     if suffixes is not None and out.suffix.lower() not in suffixes:
         raise LstmkitError(f"cannot write a table as {out.suffix!r}: {out}",
@@ -167,13 +170,34 @@ def check_table_out(out: Path | str | None, suffixes=TABLE_WRITERS, example: str
                            f"name a file, e.g. {out / example}, or move {out} aside")
     read = _input_at(out, inputs or {})
     if read is not None:
-        from lstmkit.errors import opt
-        raise LstmkitError(f"cannot write {out}: it is the file read as {opt(read)}, which the table would replace",
+        from lstmkit.errors import opt, worded
+        raise LstmkitError(f"cannot write {out}: it is the file " + worded(f"read as {opt(read)}", f"given as {read}") +
+                           ", which the table would replace",
                            f"write the table under another name, e.g. {out.parent / example}")
     blocker = file_in_the_way(out.parent)
     if blocker is not None:
         raise LstmkitError(f"cannot write {out}: {blocker} is a file, not a folder",
                            "pass a path inside a folder (missing folders are created)")
+
+
+def check_file_name(text: str, example: str = "table.csv") -> None:
+    """An ``--out`` (``out=``) that ends in a slash names a folder, not the file a table is written to:
+    ``--out preds/`` where no ``preds`` folder was yet wrote a FILE named ``preds`` (a path drops the
+    slash), so the text as given is read, before any work."""
+    import os
+    if text != STANDARD_OUTPUT and text.endswith(tuple(filter(None, ("/", os.sep, os.altsep)))):
+        raise LstmkitError(f"cannot write {text}: it ends in a slash, naming a folder, where a file name is wanted",
+                           f"name the file, e.g. {Path(text) / example}")
+
+
+def out_file(example: str = "table.csv"):
+    """The typer ``parser`` of a command's ``--out`` that names a table's file: the text as typed,
+    refused where it ends in a slash (:func:`check_file_name`; typer's Path drops the slash), else
+    its Path."""
+    def parse(text: str) -> Path:
+        check_file_name(text, example)
+        return Path(text)
+    return parse
 
 
 def _input_at(out: Path, inputs: dict) -> str | None:
@@ -233,4 +257,6 @@ def echo_or_write_table(df, out: Path | str | None) -> None:
     check_table_out(out)
     where = write_table(df, out)
     # into a stream (--out /dev/stdout | jq, --out -): the note on standard error, not after the table
-    typer.echo(f"wrote {len(df)} rows to {where}", err=is_standard_output(out) or is_stream(out))
+    # counted as evaluate's counts are ('wrote 1234567 rows' beside '1,234,567 test forecasts'), one row a row
+    rows = f"{len(df):,} row" + ("" if len(df) == 1 else "s")
+    typer.echo(f"wrote {rows} to {where}", err=is_standard_output(out) or is_stream(out))

@@ -137,3 +137,42 @@ def test_dev_stdout_keeps_the_report_off_it(runs, name, capfd):
         assert json.loads(out)["perplexity"] > 0 and "perplexity" in err
     else:
         assert len(pd.read_csv(io.StringIO(out), sep="\t")) == 20 and "BLEU" in err
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_trailing_slash_is_refused_before_any_work(runs, name, tmp_path, capsys):
+    """``--out preds/`` where no folder ``preds`` was yet: the command got the path with its slash
+    dropped and wrote a FILE named ``preds``. The text as typed is read, before the data is."""
+    example = {"forecast predict": "forecast.csv", "forecast evaluate": "test_forecasts.csv",
+               "classify predict": "predictions.csv", "translate evaluate": "sentences.tsv",
+               "lm evaluate": "metrics.json"}[name]
+    line = check([*_argv(runs, name, "missing.csv"), "--out", f"{tmp_path / 'preds'}/"], 2,
+                 f"cannot write {tmp_path / 'preds'}/: it ends in a slash, naming a folder, where a file name is "
+                 "wanted", tmp_path, capsys)
+    assert line.endswith(f"— name the file, e.g. {tmp_path / 'preds' / example}"), line
+    assert not (tmp_path / "preds").exists()
+
+
+def test_translate_evaluate_from_python_refuses_a_trailing_slash(runs, tmp_path, monkeypatch):
+    from lstmkit import Translator
+    from lstmkit.errors import LstmkitError
+    est = Translator.load(runs["translate"])
+    monkeypatch.setattr(Translator, "translate", lambda *a, **k: pytest.fail("translated before the refusal"))
+    with pytest.raises(LstmkitError, match="ends in a slash, naming a folder, where a file name is wanted"):
+        est.evaluate(str(runs["d"] / "pairs.csv"), out_file=f"{tmp_path / 'sentences'}/")
+    assert not (tmp_path / "sentences").exists()
+
+
+def test_translate_evaluate_from_python_names_the_input_it_would_replace_in_python_words(runs, tmp_path):
+    """The file given as ``ref_file`` (it read 'the file read as ref_file=', the command line's words
+    turned half into Python's)."""
+    from lstmkit import Translator
+    from lstmkit.errors import LstmkitError
+    est = Translator.load(runs["translate"])
+    (tmp_path / "src.txt").write_text("the cat\n")
+    (tmp_path / "ref.txt").write_text("die katze\n")
+    with pytest.raises(LstmkitError) as caught:
+        est.evaluate(src_file=str(tmp_path / "src.txt"), ref_file=str(tmp_path / "ref.txt"),
+                     out_file=str(tmp_path / "ref.txt"))
+    assert f"cannot write {tmp_path / 'ref.txt'}: it is the file given as ref_file, which the table would " \
+           "replace" in str(caught.value), str(caught.value)

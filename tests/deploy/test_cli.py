@@ -224,6 +224,20 @@ def test_an_int8_engine_slower_than_float_is_said_so():
                                                          "size_ratio": 2.0}}) is None
 
 
+def test_an_int8_speed_ratio_is_said_with_digits_that_are_not_zero():
+    """A tiny classifier's export printed "0.00x batch-1 speed" (a ratio of 0.0013, '.2f'), as if int8
+    never answered; such a ratio, or one of thousands, is a timing that stalled, and a note says so."""
+    from lstmkit.deploy.cli import stalled_note, times
+    assert [times(r) for r in (1.075, 0.37, 0.0013, 0.04567, 15910.0, 123.4)] == \
+        ["1.07x", "0.37x", "0.0013x", "0.046x", "15,910x", "123x"]
+    report = {"candidates": {"torch": {"speed_ratio_batch": 1.3, "speed_ratio_latency": 0.0013},
+                             "onnx": {"speed_ratio_batch": 35.96, "speed_ratio_latency": 15910.0}}}
+    assert stalled_note(report) == ("note: torch batch-1 0.0013x, onnx batch-1 15,910x: a speed this far from the "
+                                    "float run's is most likely a timing that stalled (a busy machine); export "
+                                    "again on an idle one to measure it")
+    assert stalled_note({"candidates": {"onnx": {"speed_ratio_batch": 35.96, "speed_ratio_latency": 0.5}}}) is None
+
+
 # the child: SIGTERM to itself once int8 export has made its temporary folder and quantizes, then the CLI
 _SIGTERM_IN_INT8 = """
 import os, signal, sys

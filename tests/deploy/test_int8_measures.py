@@ -30,6 +30,20 @@ def test_speed_is_rows_per_second_of_the_median_call_and_latency_the_median_sing
     assert calls == [32] * 4 + [1] * 65                      # warm-ups; 3 calls of 0.5 s (3 at least); 64 of 1/64 s
 
 
+def test_a_fast_call_or_a_slow_batch_keeps_its_significant_digits(monkeypatch):
+    """A one-row call of 20 ns was rounded to 4 decimals of a millisecond (0.0 ms), and a batch of
+    1 row taking 40 s to one decimal of a row a second (0.0 rows/s): a ratio of 0, or a division
+    by it."""
+    clock = [0.0]
+    monkeypatch.setattr(quantize, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    def fn(x):
+        clock[0] += 40.0 if len(x) > 1 else 2e-8
+
+    got = quantize.measure_speed(fn, [0] * 2, [0], min_seconds=0.0)
+    assert got == {"windows_per_s": 0.05, "latency_ms": 2e-05}
+
+
 class _Adapter:
     """A task whose 'net' is a function and whose test metric is given."""
 

@@ -56,6 +56,17 @@ def test_a_matrix_without_counts_in_its_cells_has_a_colour_scale(tmp_path, monke
     assert seen[0][1].get_ylabel() == "share of the true class's samples"
 
 
+def test_a_matrix_with_counts_in_its_cells_says_its_colours_are_row_shares(tmp_path, monkeypatch):
+    """Up to 20 classes the cells hold counts and there is no colour bar: nothing said that a cell's
+    colour is its share of the row (a class of 10 samples with 9 right is as dark as one of 900)."""
+    seen = _axes(monkeypatch)
+    plot_confusion([[9, 1], [100, 800]], ["neg", "pos"], tmp_path / "confusion.png", "t")
+    fig = seen[0][0].figure
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert any("share of the true class's samples" in t for t in texts), texts
+    assert seen[0][0].get_ylabel() == "true" and seen[0][0].get_xlabel().startswith("predicted")
+
+
 def test_long_class_names_that_differ_in_their_middle_are_told_apart(tmp_path, monkeypatch):
     """Names shortened to their start and end read the same when they differ only in the middle
     (a path of categories): two rows and two columns of one name, which was which unknown."""

@@ -61,15 +61,15 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     for name, c in r["candidates"].items():
         change = c.get("metric_change") or {}
         mark = "  <- kept as engine" if name == r["engine"] else ""
-        typer.echo(f"{name:5s}: {size_change(c['size_ratio'])}, {c['speed_ratio_batch']:.2f}x batch speed, "
-                   f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
+        typer.echo(f"{name:5s}: {size_change(c['size_ratio'])}, {times(c['speed_ratio_batch'])} batch speed, "
+                   f"{times(c['speed_ratio_latency'])} batch-1 speed"
                    + metric_words(change, r["fp32"].get("metrics"))
                    + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")
-    note = slower_note(r)
-    if note:
-        typer.echo(note)
+    for note in (slower_note(r), stalled_note(r)):
+        if note:
+            typer.echo(note)
     typer.echo(f"wrote {target}")
 
 
@@ -81,8 +81,8 @@ def slower_note(report: dict) -> str | None:
     batch, one = chosen.get("speed_ratio_batch"), chosen.get("speed_ratio_latency")
     if batch is None or one is None or batch >= 1 or one >= 1:
         return None
-    return (f"note: the int8 engine ({report['engine']}) is slower than the float run on this machine ({batch:.2f}x "
-            f"batch speed, {one:.2f}x batch-1 speed): serve the float run where speed matters; the int8 run is "
+    return (f"note: the int8 engine ({report['engine']}) is slower than the float run on this machine ({times(batch)} "
+            f"batch speed, {times(one)} batch-1 speed): serve the float run where speed matters; the int8 run is "
             f"{size_change(chosen['size_ratio'])}")
 
 
@@ -111,6 +111,31 @@ def metric_words(change: dict, before: dict | None) -> str:
             if isinstance(base, (int, float)) and math.isfinite(base) and base > 0:
                 words += f" ({100 * change[m] / base:+.2g} % of {base:.4g})"
     return words
+
+
+def times(ratio: float) -> str:
+    """A speed ratio as the summary says it: '1.07x', '0.37x'; one under 0.1 with two significant
+    digits, '0.0013x' (``.2f`` printed '0.00x batch-1 speed', as if int8 never answered); one of 100
+    or more whole, '15,910x'."""
+    if ratio >= 100:
+        return f"{ratio:,.0f}x"
+    return f"{ratio:.2f}x" if ratio >= 0.1 or ratio == 0 else f"{ratio:.2g}x"
+
+
+_STALLED = 100          # a speed ratio this far from 1 (either way) is seldom the engines' own difference
+
+
+def stalled_note(report: dict) -> str | None:
+    """A line for a speed ratio of 100x or more, or 1/100 or less: int8 does not change a model's speed
+    that much, a timing that stalled (a busy machine, another process woken) does; the summary printed
+    such a ratio like any other. None when every ratio is nearer 1."""
+    far = [f"{name} {what} {times(c[key])}" for name, c in (report.get("candidates") or {}).items()
+           for key, what in (("speed_ratio_batch", "batch"), ("speed_ratio_latency", "batch-1"))
+           if isinstance(c.get(key), (int, float)) and c[key] > 0 and not 1 / _STALLED < c[key] < _STALLED]
+    if not far:
+        return None
+    return (f"note: {', '.join(far)}: a speed this far from the float run's is most likely a timing that stalled "
+            "(a busy machine); export again on an idle one to measure it")
 
 
 def size_change(ratio: float) -> str:

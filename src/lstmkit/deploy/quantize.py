@@ -98,7 +98,8 @@ def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float =
     with torch.inference_mode():
         batch = per_call(x_batch, warm)
         one = per_call(x_one)
-    return {"windows_per_s": round(len(x_batch) / batch, 1), "latency_ms": round(one * 1e3, 4)}
+    # to significant digits: decimals rounded a slow batch's rate, or a fast call's time, to 0
+    return {"windows_per_s": float(f"{len(x_batch) / batch:.6g}"), "latency_ms": float(f"{one * 1e3:.6g}")}
 
 
 # -- the export ------------------------------------------------------------------------------

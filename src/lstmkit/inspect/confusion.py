@@ -16,7 +16,8 @@ MAX_NAME = 30           # characters of a class name on an axis; a longer one ke
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted): row shares as colours, counts written
-    in the cells up to 20 classes (a colour bar beyond), long class names shortened (:func:`_shorts`)."""
+    in the cells up to 20 classes, the colours said under the axis (a colour bar beyond), long class
+    names shortened (:func:`_shorts`)."""
     from lstmkit.inspect.plots import every_kth, save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -35,7 +36,8 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
     ax.set_ylabel("true")
     if n > 20:                  # no counts in the cells: the colours' scale says what they are
         fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's samples")
-    else:
+    else:                       # counts in the cells; nothing said the colours are each row's shares
+        ax.set_xlabel("predicted\n(cell colour: share of the true class's samples)")
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",

@@ -117,6 +117,10 @@ def test_backtest_of_a_run_uses_three_fixed_folds_writes_into_the_run_and_prints
     assert result["settings"]["refit"] is False
     assert (run / "backtest" / "backtest.json").is_file() and (run / "backtest" / "backtest.csv").is_file()
     assert json.loads((run / "backtest" / "backtest.json").read_text())["aggregate"] == result["aggregate"]
+    # the keys every evaluate --json holds: the run, its task, the data, and the model's mean MASE over the folds
+    assert (result["run"], result["task"], result["data"]) == (str(run), "forecast", str((d / "train.csv").resolve()))
+    assert result["metric"] == {"name": "MASE", "value": result["aggregate"]["lstm"]["MASE"],
+                                "higher_is_better": False}
 
 
 def test_update_refuses_an_out_file_in_the_way_before_fine_tuning(trained, capsys, monkeypatch):
@@ -157,7 +161,11 @@ def test_backtest_of_settings_trains_on_the_data_flag_and_logs_on_stderr(trained
     code, out, err = run_cli(["forecast", "backtest", "--config", d / "tiny.yaml", "--data", d / "train.csv",
                               "--folds", "2", "--json", "--out", d / "bt-cfg"], capsys)
     assert code == 0, err
-    assert sorted({f["fold"] for f in json.loads(out)["folds"]}) == [1, 2]
+    said = json.loads(out)
+    assert sorted({f["fold"] for f in said["folds"]}) == [1, 2]
+    # no run: null, and the settings file the folds trained with named instead
+    assert (said["run"], said["config"], said["task"]) == (None, str(d / "tiny.yaml"), "forecast")
+    assert said["metric"]["name"] == "MASE" and said["metric"]["value"] > 0
     assert "training one model" in err
     assert (d / "bt-cfg" / "backtest.json").is_file()
 

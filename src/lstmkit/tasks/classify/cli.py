@@ -9,7 +9,7 @@ import typer
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, opt
-from lstmkit.table_out import check_table_out, echo_or_write_table
+from lstmkit.table_out import check_table_out, echo_or_write_table, out_file
 from lstmkit.tasks.classify.config import SERIES_DEFAULTS, TEXT_DEFAULTS, ClassifyConfig, check_given
 
 __all__ = ["app", "attention"]
@@ -133,7 +133,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, "
                                                                ".tsv, .parquet, .json, .jsonl or .xlsx; - for CSV on "
-                                                               "stdout)."),
+                                                               "stdout).",
+                                            parser=out_file("predictions.csv"), metavar="<path>"),
             probabilities: bool = typer.Option(False, "--probabilities", help="Add each class's probability as a "
                                                "column p_<class>, unrounded, from which evaluate's nll, brier and "
                                                "roc_auc can be computed again."),

@@ -6,7 +6,6 @@ LSTM-FCN by default; :mod:`lstmkit.tasks.classify.estimator` re-exports it besid
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import warnings
 from functools import partial
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from lstmkit.config import flatten_config, train_block
-from lstmkit.data.batching import Ragged, truncate
+from lstmkit.data.batching import Ragged
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler, constant_columns
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded

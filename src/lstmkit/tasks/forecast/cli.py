@@ -11,7 +11,7 @@ import typer
 from lstmkit.cli_config import config_file_path, progress_option
 from lstmkit.cli_train import (add_train_command, check_config_keys, echo_run_end, file_settings, reader_may_leave,
                                task_app)
-from lstmkit.table_out import check_table_out, echo_or_write_table, off_standard_output, write_table
+from lstmkit.table_out import check_table_out, echo_or_write_table, off_standard_output, out_file, write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError, first_of
 from lstmkit.tasks.forecast.config import ForecastConfig, check_given
@@ -67,7 +67,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
                                                 "any file train reads)."),
             out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, "
                                                                ".tsv, .parquet, .json, .jsonl or .xlsx; - for CSV on "
-                                                               "stdout)."),
+                                                               "stdout).",
+                                            parser=out_file("forecast.csv"), metavar="<path>"),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster
@@ -167,7 +168,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              out: Optional[Path] = typer.Option(None, help="Write every test forecast here, the columns of a run's "
                                                            "test_forecasts.csv (.csv, .tsv, .parquet, .json, .jsonl "
                                                            "or .xlsx); - (CSV) or /dev/stdout: the metrics go to "
-                                                           "standard error."),
+                                                           "standard error.",
+                                         parser=out_file("test_forecasts.csv"), metavar="<path>"),
              progress: str = progress_option()):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.estimator_params import public_call
@@ -267,11 +269,32 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         except KeyboardInterrupt as e:        # one line saying what was cut (typer would drop the message)
             print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
             sys.exit(130)
-        _echo_backtest(result, folds, out, as_json)
+        _echo_backtest(backtest_json(result, run, config, Path(source), est) if as_json else result, folds, out,
+                       as_json)
+
+
+def backtest_json(result: dict, run: Path | None, config: Path | None, data: Path, est) -> dict:
+    """``backtest --json``: the result (``backtest.json``'s), then the keys every ``evaluate --json`` holds
+    (:func:`~lstmkit.run_metric.evaluated_keys`): ``run``, ``task``, ``data`` and ``metric``, the model's
+    MASE (its mean over the folds). From ``--config`` there is no run: ``run`` is null and ``config`` names
+    the settings file the folds trained with."""
+    data_said = str(data.resolve())
+    if run is not None:
+        from lstmkit.run_metric import evaluated_keys
+        keys = evaluated_keys(run, data_said, {"metrics": result["aggregate"]})
+    else:
+        from lstmkit.tasks.forecast.config import headline_metric
+        model = est.get_params().get("model")
+        headline = headline_metric({"metrics": result["aggregate"]}, {"model": model})
+        keys = {"run": None, "config": str(config), "task": "forecast", "data": data_said,
+                "metric": None if headline is None else {"name": headline.name, "value": headline.value,
+                                                         "higher_is_better": headline.higher_is_better}}
+    return {**result, **{k: v for k, v in keys.items() if k not in result}}
 
 
 def _echo_backtest(result: dict, folds: int, out: Path, as_json: bool) -> None:
-    """``backtest``'s results on standard output: its JSON, or each fold's table and their mean."""
+    """``backtest``'s results on standard output: its JSON (with --json, :func:`backtest_json`'s), or each
+    fold's table and their mean."""
     from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     if as_json:
         from lstmkit.runs import to_json

@@ -9,6 +9,7 @@ import typer
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, percent
+from lstmkit.table_out import out_file
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
@@ -76,7 +77,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table.  [default: as trained, text]"),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as trained, utf-8]"),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file (- for "
-                                                           "standard output, the report on stderr)."),
+                                                           "standard output, the report on stderr).",
+                                         parser=out_file("metrics.json"), metavar="<path>"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """Perplexity of a text under the model (per token; bits per character at char level)."""

@@ -12,6 +12,7 @@ import typer
 from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.table_out import out_file
 from lstmkit.tasks.translate.config import TranslateConfig, check_given
 
 __all__ = ["app"]
@@ -181,7 +182,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy).  [default: as trained]"),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): "
                                                            ".tsv, .csv, .xlsx, .parquet, .json or .jsonl (another "
-                                                           "name: TSV); - for CSV on stdout, the report on stderr."),
+                                                           "name: TSV); - for CSV on stdout, the report on stderr.",
+                                         parser=out_file("sentences.tsv"), metavar="<path>"),
              lowercase: Optional[bool] = typer.Option(None, "--lowercase/--cased", help="Score case-insensitively "
                                                       "(sacrebleu -lc) or not.  [default: case-insensitive only for a "
                                                       "model trained with --lowercase]"),
