@@ -804,3 +804,38 @@ def test_a_window_beside_a_text_or_a_recording_is_refused_before_the_run_is_read
     code, _, err = run_cli(["inspect", command, "--run", tmp_path / "no-run", *given, "--window", "3"], capsys)
     assert_user_error(code, err, f"--window 3 picks a window of --data (a forecast run's); {given[0]} is one input",
                       "drop --window")
+
+
+@pytest.fixture(scope="module")
+def speech_attention_runs(tmp_path_factory):
+    """A one-epoch seq2seq recogniser and a one-epoch spoken-word classifier with attention pooling, on
+    generated clips (seconds), and a clip."""
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    root = tmp_path_factory.mktemp("speech_attention")
+    small = dict(n=8, max_epochs=1, hidden_size=6, channels=4, n_mels=16)
+    s2s = tiny_run(root / "s2s", mode="seq2seq", **small)
+    pooled = tiny_run(root / "pooled", mode="classify", pooling="attention", **small)
+    return s2s, pooled, sorted((root / "s2s").rglob("*.wav"))[0]
+
+
+def test_a_speech_runs_attention_without_self_attention_is_its_decoders_or_its_poolings(
+        speech_attention_runs, seq2seq_runs, tmp_path, capsys):
+    """inspect attention --audio of a seq2seq run draws its decoder's attention, of a classifier its attention
+    pooling's weights: RUN/plots/attention.png, or --out's attention.png (a read-only run's plots folder refused
+    before any work); a CTC run without self-attention has none to show."""
+    from cli_helpers import assert_user_error, run_cli
+    s2s, pooled, wav = speech_attention_runs
+    for run, said in ((s2s, f"the decoder's attention over {wav.name}'s frames, a row per character it wrote"),
+                      (pooled, f"the attention pooling's weights over {wav.name}'s frames")):
+        (run / "plots" / "attention.png").unlink(missing_ok=True)
+        code, out, err = run_cli(["inspect", "attention", "--run", run, "--audio", wav], capsys)
+        assert code == 0, err
+        assert out.splitlines() == [said, f"wrote {run / 'plots' / 'attention.png'}"]
+        assert (run / "plots" / "attention.png").is_file() and not (run / "attention.png").exists()
+        out_dir = tmp_path / run.name
+        code, out, err = run_cli(["inspect", "attention", "--run", run, "--audio", wav, "--out", out_dir], capsys)
+        assert code == 0 and out.splitlines()[-1] == f"wrote {out_dir / 'attention.png'}", err
+        assert [p.name for p in out_dir.iterdir()] == ["attention.png"]
+    _, ctc, _ = seq2seq_runs
+    assert_user_error(*run_cli(["inspect", "attention", "--run", ctc, "--audio", wav], capsys)[::2],
+                      "has no self-attention layer", "--model lstm-attention")
