@@ -839,3 +839,32 @@ def test_a_speech_runs_attention_without_self_attention_is_its_decoders_or_its_p
     _, ctc, _ = seq2seq_runs
     assert_user_error(*run_cli(["inspect", "attention", "--run", ctc, "--audio", wav], capsys)[::2],
                       "has no self-attention layer", "--model lstm-attention")
+
+
+def test_gates_of_a_seq2seq_recogniser_add_its_decoder_writing_the_characters(speech_attention_runs, tmp_path,
+                                                                              capsys, monkeypatch):
+    """inspect gates --audio of a seq2seq run: the encoder's gates over the frames and the decoder's over the
+    characters it writes (its </s> a step of the plot, not a character of the title's transcript)."""
+    import lstmkit.inspect.plots as plots
+    from cli_helpers import run_cli
+    s2s, pooled, wav = speech_attention_runs
+    chars, ids = lstmkit.load(s2s).output_chars(wav)
+    assert len(ids) == len(chars) > 0
+    figures, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
+    code, out, err = run_cli(["inspect", "gates", "--run", s2s, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-1] == (f"wrote {tmp_path / 'gates.png'}, {tmp_path / 'decoder_gates.png'} and "
+                                    f"{tmp_path / 'gates.json'}")
+    assert "encoder l0" in out and "decoder l0" in out
+    record = json.loads((tmp_path / "gates.json").read_text())
+    assert record["decoder"]["tokens"] == chars and record["audio"] == str(wav)
+    encoder, decoder = figures
+    assert ": encoder gates for " in encoder.get_suptitle()
+    written = "".join(c for c in chars if c != "</s>")
+    assert decoder.get_suptitle() == f"decoder gates writing '{written}' for {wav.name}"
+    assert decoder.axes[0].get_xlabel() == "character written"
+    figures.clear()
+    code, out, err = run_cli(["inspect", "gates", "--run", pooled, "--audio", wav, "--out", tmp_path / "c"], capsys)
+    assert code == 0 and len(figures) == 1 and "decoder" not in out, err      # a classifier has no decoder
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["gates.json", "gates.png"]
