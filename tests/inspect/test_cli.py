@@ -868,3 +868,51 @@ def test_gates_of_a_seq2seq_recogniser_add_its_decoder_writing_the_characters(sp
     code, out, err = run_cli(["inspect", "gates", "--run", pooled, "--audio", wav, "--out", tmp_path / "c"], capsys)
     assert code == 0 and len(figures) == 1 and "decoder" not in out, err      # a classifier has no decoder
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["gates.json", "gates.png"]
+
+
+def _run_top_read_only(run: Path, monkeypatch) -> None:
+    """The run folder itself cannot be written, its plots folder can (as inspect's write check finds them)."""
+    import lstmkit.inspect.cli as inspect_cli
+    from lstmkit.errors import EnvironmentProblem
+    real = inspect_cli.check_writable
+
+    def top_read_only(folder, what, fix=None):
+        if Path(folder) == run:
+            raise EnvironmentProblem(f"cannot write {what} to {folder}: read-only", fix)
+        real(folder, what, fix)
+
+    monkeypatch.setattr(inspect_cli, "check_writable", top_read_only)
+
+
+def test_attention_needs_only_its_plots_folder_writable_gates_the_run_folder_too(
+        run_and_data, speech_attention_runs, capsys, monkeypatch):
+    """attention writes RUN/plots/attention.png alone (a self-attention model's, a seq2seq recogniser's
+    decoder's): a run folder whose top cannot be written (its plots folder can) is no reason to refuse it;
+    gates writes RUN/gates.json too, and is refused before any work."""
+    from cli_helpers import run_cli
+    run, data = run_and_data
+    s2s, _, wav = speech_attention_runs
+    for folder, given in ((run, ["--data", data]), (s2s, ["--audio", wav])):
+        _run_top_read_only(folder, monkeypatch)
+        (folder / "plots" / "attention.png").unlink(missing_ok=True)
+        code, out, err = run_cli(["inspect", "attention", "--run", folder, *given], capsys)
+        assert code == 0 and (folder / "plots" / "attention.png").is_file(), err
+    before = (run / "gates.json").read_bytes() if (run / "gates.json").exists() else None
+    code, _, err = run_cli(["inspect", "gates", "--run", run, "--data", data, "--window", "0"], capsys)
+    assert code == 1 and err.startswith(f"error: cannot write the gates files to {run}:"), err
+    assert ((run / "gates.json").read_bytes() if (run / "gates.json").exists() else None) == before
+
+
+def test_attention_of_a_text_model_without_attention_pooling_asks_for_a_self_attention_model(tmp_path, capsys):
+    """Only a run with attention pooling is sent to 'classify attention'; an lstm that pools with max has
+    no attention of any kind: it is told to train a self-attention model."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    TextClassifier(model="lstm", pooling="max", max_epochs=1, hidden_size=4, embed_dim=4, progress="off",
+                   tensorboard=False, seed=0).fit(pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}),
+                                                  run_dir=tmp_path / "run")
+    code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "good film"], capsys)
+    assert_user_error(code, err, "the model (lstm) has no self-attention layer",
+                      "train with --model lstm-attention or --model transformer")
+    assert "classify attention" not in err
