@@ -804,3 +804,115 @@ def test_a_window_beside_a_text_or_a_recording_is_refused_before_the_run_is_read
     code, _, err = run_cli(["inspect", command, "--run", tmp_path / "no-run", *given, "--window", "3"], capsys)
     assert_user_error(code, err, f"--window 3 picks a window of --data (a forecast run's); {given[0]} is one input",
                       "drop --window")
+
+
+@pytest.fixture(scope="module")
+def speech_attention_runs(tmp_path_factory):
+    """A one-epoch seq2seq recogniser and a one-epoch spoken-word classifier with attention pooling, on
+    generated clips (seconds), and a clip."""
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    root = tmp_path_factory.mktemp("speech_attention")
+    small = dict(n=8, max_epochs=1, hidden_size=6, channels=4, n_mels=16)
+    s2s = tiny_run(root / "s2s", mode="seq2seq", **small)
+    pooled = tiny_run(root / "pooled", mode="classify", pooling="attention", **small)
+    return s2s, pooled, sorted((root / "s2s").rglob("*.wav"))[0]
+
+
+def test_a_speech_runs_attention_without_self_attention_is_its_decoders_or_its_poolings(
+        speech_attention_runs, seq2seq_runs, tmp_path, capsys):
+    """inspect attention --audio of a seq2seq run draws its decoder's attention, of a classifier its attention
+    pooling's weights: RUN/plots/attention.png, or --out's attention.png (a read-only run's plots folder refused
+    before any work); a CTC run without self-attention has none to show."""
+    from cli_helpers import assert_user_error, run_cli
+    s2s, pooled, wav = speech_attention_runs
+    for run, said in ((s2s, f"the decoder's attention over {wav.name}'s frames, a row per character it wrote"),
+                      (pooled, f"the attention pooling's weights over {wav.name}'s frames")):
+        (run / "plots" / "attention.png").unlink(missing_ok=True)
+        code, out, err = run_cli(["inspect", "attention", "--run", run, "--audio", wav], capsys)
+        assert code == 0, err
+        assert out.splitlines() == [said, f"wrote {run / 'plots' / 'attention.png'}"]
+        assert (run / "plots" / "attention.png").is_file() and not (run / "attention.png").exists()
+        out_dir = tmp_path / run.name
+        code, out, err = run_cli(["inspect", "attention", "--run", run, "--audio", wav, "--out", out_dir], capsys)
+        assert code == 0 and out.splitlines()[-1] == f"wrote {out_dir / 'attention.png'}", err
+        assert [p.name for p in out_dir.iterdir()] == ["attention.png"]
+    _, ctc, _ = seq2seq_runs
+    assert_user_error(*run_cli(["inspect", "attention", "--run", ctc, "--audio", wav], capsys)[::2],
+                      "has no self-attention layer", "--model lstm-attention")
+
+
+def test_gates_of_a_seq2seq_recogniser_add_its_decoder_writing_the_characters(speech_attention_runs, tmp_path,
+                                                                              capsys, monkeypatch):
+    """inspect gates --audio of a seq2seq run: the encoder's gates over the frames and the decoder's over the
+    characters it writes (its </s> a step of the plot, not a character of the title's transcript)."""
+    import lstmkit.inspect.plots as plots
+    from cli_helpers import run_cli
+    s2s, pooled, wav = speech_attention_runs
+    chars, ids = lstmkit.load(s2s).output_chars(wav)
+    assert len(ids) == len(chars) > 0
+    figures, save = [], plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: (figures.append(fig), save(fig, path, **kw)))
+    code, out, err = run_cli(["inspect", "gates", "--run", s2s, "--audio", wav, "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-1] == (f"wrote {tmp_path / 'gates.png'}, {tmp_path / 'decoder_gates.png'} and "
+                                    f"{tmp_path / 'gates.json'}")
+    assert "encoder l0" in out and "decoder l0" in out
+    record = json.loads((tmp_path / "gates.json").read_text())
+    assert record["decoder"]["tokens"] == chars and record["audio"] == str(wav)
+    encoder, decoder = figures
+    assert ": encoder gates for " in encoder.get_suptitle()
+    written = "".join(c for c in chars if c != "</s>")
+    assert decoder.get_suptitle() == f"decoder gates writing '{written}' for {wav.name}"
+    assert decoder.axes[0].get_xlabel() == "character written"
+    figures.clear()
+    code, out, err = run_cli(["inspect", "gates", "--run", pooled, "--audio", wav, "--out", tmp_path / "c"], capsys)
+    assert code == 0 and len(figures) == 1 and "decoder" not in out, err      # a classifier has no decoder
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["gates.json", "gates.png"]
+
+
+def _run_top_read_only(run: Path, monkeypatch) -> None:
+    """The run folder itself cannot be written, its plots folder can (as inspect's write check finds them)."""
+    import lstmkit.inspect.cli as inspect_cli
+    from lstmkit.errors import EnvironmentProblem
+    real = inspect_cli.check_writable
+
+    def top_read_only(folder, what, fix=None):
+        if Path(folder) == run:
+            raise EnvironmentProblem(f"cannot write {what} to {folder}: read-only", fix)
+        real(folder, what, fix)
+
+    monkeypatch.setattr(inspect_cli, "check_writable", top_read_only)
+
+
+def test_attention_needs_only_its_plots_folder_writable_gates_the_run_folder_too(
+        run_and_data, speech_attention_runs, capsys, monkeypatch):
+    """attention writes RUN/plots/attention.png alone (a self-attention model's, a seq2seq recogniser's
+    decoder's): a run folder whose top cannot be written (its plots folder can) is no reason to refuse it;
+    gates writes RUN/gates.json too, and is refused before any work."""
+    from cli_helpers import run_cli
+    run, data = run_and_data
+    s2s, _, wav = speech_attention_runs
+    for folder, given in ((run, ["--data", data]), (s2s, ["--audio", wav])):
+        _run_top_read_only(folder, monkeypatch)
+        (folder / "plots" / "attention.png").unlink(missing_ok=True)
+        code, out, err = run_cli(["inspect", "attention", "--run", folder, *given], capsys)
+        assert code == 0 and (folder / "plots" / "attention.png").is_file(), err
+    before = (run / "gates.json").read_bytes() if (run / "gates.json").exists() else None
+    code, _, err = run_cli(["inspect", "gates", "--run", run, "--data", data, "--window", "0"], capsys)
+    assert code == 1 and err.startswith(f"error: cannot write the gates files to {run}:"), err
+    assert ((run / "gates.json").read_bytes() if (run / "gates.json").exists() else None) == before
+
+
+def test_attention_of_a_text_model_without_attention_pooling_asks_for_a_self_attention_model(tmp_path, capsys):
+    """Only a run with attention pooling is sent to 'classify attention'; an lstm that pools with max has
+    no attention of any kind: it is told to train a self-attention model."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import TextClassifier
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    TextClassifier(model="lstm", pooling="max", max_epochs=1, hidden_size=4, embed_dim=4, progress="off",
+                   tensorboard=False, seed=0).fit(pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}),
+                                                  run_dir=tmp_path / "run")
+    code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--text", "good film"], capsys)
+    assert_user_error(code, err, "the model (lstm) has no self-attention layer",
+                      "train with --model lstm-attention or --model transformer")
+    assert "classify attention" not in err

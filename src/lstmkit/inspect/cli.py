@@ -161,9 +161,7 @@ def _other_way(run: Path, est, command: str) -> str:
         return f"pass --text '…' instead: lstmkit inspect {command} --run {run} --text 'a few words'"
     if hasattr(est, "audio_inputs"):
         return f"pass --audio instead: lstmkit inspect {command} --run {run} --audio clip.wav"
-    if _reads_text(est) and hasattr(est, "write_attention"):
-        return f"attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
-    if hasattr(est, "output_tokens") and hasattr(est, "attention"):
+    if hasattr(est, "output_tokens"):                # a translator (--text, above, for its gates)
         return (f"training drew the attention over a validation sentence: {run / 'plots' / 'attention.png'}; "
                 f"in Python: lstmkit.load('{run}').attention('a sentence')")
     shown = ("the command line shows forecast runs' gates and attention (--data), text runs' (--text) and "

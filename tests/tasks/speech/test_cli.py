@@ -309,3 +309,42 @@ def test_train_says_the_minutes_of_training_audio(cfg, tmp_path, capsys):
                          "--out", tmp_path / "runs")
     assert code == 0, err
     assert f"utterances 17 (train 14, val 3 from --val), {seconds / 60:.1f} min of training audio at " in out, out
+
+
+def _fitted(split: dict, utterances: int, metrics: dict):
+    """What ``_report`` reads of a fitted recogniser, without training one."""
+    from types import SimpleNamespace
+    return SimpleNamespace(
+        data_summary_={"utterances": utterances, "split": split, "hours": {"train": 0.01, "val": 0.002},
+                       "sample_rate": 16000},
+        metrics_=metrics, config_=SimpleNamespace(mode="ctc"), train_seconds_=1.0, run_dir_="RUN",
+        result_=SimpleNamespace(epochs_run=2, best_epoch=2, stopped_early=False))
+
+
+@pytest.mark.parametrize("split, utterances, said", [
+    # --val: 16 training and 4 test-* recordings of --data, 3 of --val: 23 in all
+    ({"train": 16, "val": 3, "test": 4}, 20, "utterances 23 (train 16, val 3 from --val, test 4 kept out)"),
+    # a split of --data: 13 + 3 + 4 of its 20
+    ({"train": 13, "val": 3, "test": 4}, 20, "utterances 20 (train 13, val 3, test 4 kept out)"),
+    ({"train": 14, "val": 3}, 14, "utterances 17 (train 14, val 3 from --val), "),
+    ({"train": 14, "val": 3}, 17, "utterances 17 (train 14, val 3), ")])
+def test_the_report_counts_the_test_recordings_kept_out_and_the_val_files(split, utterances, said, capsys):
+    """A LibriSpeech folder's test-* recordings are counted in --data's utterances, kept out of training:
+    with --val, --data's count is its training and test recordings, --val's are added to it."""
+    from lstmkit.tasks.speech.cli import _report
+    m = {"n": 3, "wer": 0.5, "cer": 0.25, "sentence_accuracy": 0.0, "beam": 1}
+    _report(_fitted(split, utterances, {"val": m, "val_beam": {**m, "beam": 4, "lm": True}}))
+    out = capsys.readouterr().out
+    assert said in out, out
+    assert "validation (beam 1): 3 utterances: WER 0.5000" in out and "validation (beam 4 + LM): " in out, out
+
+
+def test_lm_and_no_lm_choose_the_language_model_to_decode_with():
+    """No flag: the run's own (None); --lm RUN: that one; --no-lm: none (False); both: refused."""
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.speech.cli import _lm_choice
+    assert _lm_choice(None, False) is None
+    assert _lm_choice(Path("lm"), False) == Path("lm")
+    assert _lm_choice(None, True) is False
+    with pytest.raises(LstmkitError, match="--lm and --no-lm were both given"):
+        _lm_choice(Path("lm"), True)
