@@ -212,3 +212,38 @@ def test_a_run_interrupted_after_its_calibration_resumes_and_fits_it_again(runs,
     est = Forecaster.resume(tmp_path / "run", data=data)
     assert est.intervals_ == r["on"][0].intervals_ and est.auto_["calibrate_intervals"]["value"] is True
     pd.testing.assert_frame_equal(est.predict(data), r["on"][0].predict(data))
+
+
+# -- an update ----------------------------------------------------------------------------------------------
+def test_a_kept_update_refits_the_intervals_on_its_held_out_windows(runs):
+    import copy
+    data, r = runs
+    est = copy.deepcopy(r["on"][0])
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    report = est.last_update_
+    assert report["accepted"] and report["intervals"]["value"] is True
+    assert report["intervals"]["why"].startswith("refitted: fitted on 144 held-out windows")
+    assert est.intervals_["windows"] == report["val_windows"] == 144
+    assert est.intervals_["widths"] != r["on"][0].intervals_["widths"]          # the new weights' own widths
+    assert est.auto_["calibrate_intervals"] == {"value": True, "why": report["intervals"]["why"]}
+    raw = copy.deepcopy(est)
+    raw.intervals_ = None
+    q = raw.predict(data)[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()[None, :, None]            # [1, H, 1, Q]
+    want = calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, 0]
+    np.testing.assert_allclose(est.predict(data)[["y_q0.1", "y_q0.5", "y_q0.9"]], want, rtol=1e-6)
+
+
+def test_a_kept_update_with_too_few_held_out_points_drops_the_intervals_and_says_so(runs, tmp_path, capsys):
+    data, r = runs
+    data.iloc[-300:].to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_cli(["forecast", "update", "--run", r["on"][1], "--data", tmp_path / "new.csv", "--epochs", "3",
+                              "--holdout", "0.05", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "update kept" in out
+    assert ("intervals dropped: 14 held-out points at a horizon step, fewer than 20: too few to fit the widths on "
+            "(the forecast's intervals are the network's own)") in out
+    new = next((tmp_path / "runs").glob("*/lstmkit.json")).parent
+    assert json.loads((new / "update.json").read_text())["intervals"]["value"] is False
+    meta = json.loads((new / "lstmkit.json").read_text())
+    assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["value"] is False
+    assert Forecaster.load(new).intervals_ is None

@@ -324,6 +324,9 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
                f"{r['val_loss_before']:.4g} -> {r['val_loss_after']:.4g}")
     if "series" in r:                                    # many series: which took part
         typer.echo(_series_line(r))
+    if r.get("intervals"):                               # kept: the calibration refitted on the held-out windows
+        typer.echo(f"intervals {r['intervals']['why']}" + ("" if r["intervals"]["value"] else
+                                                          " (the forecast's intervals are the network's own)"))
     typer.echo(f"run folder: {new}")
 
 

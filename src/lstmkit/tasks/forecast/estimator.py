@@ -366,11 +366,17 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> Forecaster:
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
-        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
+        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved); a kept
+        update of a calibrated run refits its intervals on the held-out windows, or drops them when those
+        hold too few points (``last_update_["intervals"]`` says which)."""
         with public_call():
             from lstmkit.deploy.online import fine_tune
             from lstmkit.deploy.registry import adapter_class
-            self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
+            adapter = adapter_class(TASK)(self)
+            report = fine_tune(adapter, new_data, epochs=epochs, lr=lr, holdout=holdout)
+            # a kept update's interval calibration, refitted on its held-out windows or dropped (deploy.py)
+            note = getattr(adapter, "intervals_note", None)
+            self.last_update_ = {**report, "intervals": note} if note else report
             self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
             return self
 

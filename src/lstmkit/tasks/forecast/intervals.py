@@ -77,18 +77,20 @@ def widened(lo: np.ndarray, hi: np.ndarray, widths: np.ndarray) -> tuple[np.ndar
     return lo - d, hi + d
 
 
-def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) -> tuple[dict[str, Any] | None, str]:
+def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int,
+               part: str = "validation") -> tuple[dict[str, Any] | None, str]:
     """The calibration of a run of output ``kind`` and ``levels`` from its validation windows' actuals ``y [n, H, T]``
     and quantiles ``q [n, H, T, Q]`` (original units, not bounded), with the reason; None and why not when
-    there is no central interval or fewer than :data:`MIN_POINTS` points at some horizon step."""
+    there is no central interval or fewer than :data:`MIN_POINTS` points at some horizon step. ``part`` names
+    the windows in the reason (an update's are its ``held-out`` ones)."""
     central = pairs(levels)
     if not central:
         return None, "no central interval among the levels (a pair q, 1 - q) to calibrate"
     if not len(y):
-        return None, "no validation windows to fit the widths on"
+        return None, f"no {part} windows to fit the widths on"
     counts = np.isfinite(y).sum(axis=(0, 2))
     if counts.min() < MIN_POINTS:
-        return None, (f"{int(counts.min())} validation points at a horizon step, fewer than {MIN_POINTS}: too few to "
+        return None, (f"{int(counts.min())} {part} points at a horizon step, fewer than {MIN_POINTS}: too few to "
                       "fit the widths on")
     lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
@@ -98,7 +100,7 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) ->
     if kind != "quantile":
         i, _ = min(central, key=lambda p: abs(lv[p[1]] - lv[p[0]] - 0.8))
         record["scale"] = [round(max(1 + 2 * w, 1e-3), 6) for w in widths[f"{lv[i]:g}"]]
-    return record, f"fitted on {windows:,} validation windows ({int(counts.min()):,} points a horizon step)"
+    return record, f"fitted on {windows:,} {part} windows ({int(counts.min()):,} points a horizon step)"
 
 
 def calibrated(kind: str, params: np.ndarray, levels, record: dict[str, Any] | None) -> np.ndarray:
