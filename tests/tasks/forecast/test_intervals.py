@@ -247,3 +247,34 @@ def test_a_kept_update_with_too_few_held_out_points_drops_the_intervals_and_says
     meta = json.loads((new / "lstmkit.json").read_text())
     assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["value"] is False
     assert Forecaster.load(new).intervals_ is None
+
+
+# -- a record edited by hand ---------------------------------------------------------------------------------
+def _edited_copy(path, to, edit):
+    meta = json.loads((path / "lstmkit.json").read_text())
+    edit(meta["intervals"])
+    for f in path.iterdir():
+        if f.is_file():
+            (to / f.name).write_bytes(f.read_bytes())
+    (to / "lstmkit.json").write_text(json.dumps(meta))
+    return to
+
+
+@pytest.mark.parametrize("name, edit, says", [
+    ("on", lambda r: r["widths"].update({"0.1": [0.3]}), "intervals.widths['0.1'] = [0.3], not a list of 2 numbers"),
+    ("on", lambda r: r["widths"].update({"0.1": [0.3, 0.2, 0.1]}), "not a list of 2 numbers of at least -0.5"),
+    ("on", lambda r: r["widths"].update({"0.1": ["wide", 0.2]}), "intervals.widths['0.1'] = [\"wide\", 0.2]"),
+    ("on", lambda r: r["widths"].update({"0.2": r["widths"].pop("0.1")}), "intervals.widths['0.2'] for no central"),
+    ("on", lambda r: r.update(widths=None), "intervals.widths = null"),
+    ("gaussian", lambda r: r.update(scale=[-1.0, 1.2]), "intervals.scale = [-1.0, 1.2], not a list of 2 numbers above 0"),
+    ("gaussian", lambda r: r.pop("scale"), "intervals.scale = null"),
+], ids=["short", "long", "text", "other-level", "no-widths", "negative-scale", "no-scale"])
+def test_an_edited_record_that_does_not_fit_the_run_is_one_clear_error(runs, tmp_path, capsys, name, edit, says):
+    data, r = runs
+    run = _edited_copy(r[name][1], tmp_path, edit)
+    with pytest.raises(LstmkitError, match="the file was edited or damaged") as e:
+        Forecaster.load(run)
+    assert says in str(e.value) and "delete its `intervals` entry" in e.value.hint
+    data.to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv"], capsys)
+    assert code == 2 and says in err and "Traceback" not in err

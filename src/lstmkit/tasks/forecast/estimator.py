@@ -31,6 +31,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, For
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
+from lstmkit.tasks.forecast.intervals import checked_record
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.surface import DeploySurface
@@ -420,7 +421,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
         self.combination_ = meta.get("combination")
-        self.intervals_ = meta.get("intervals")           # a run saved before the calibration has none: as it was
+        # a run saved before the calibration has none: as it was; an edited one that does not fit the run: an error
+        self.intervals_ = checked_record(meta.get("intervals"), self.output_.kind, self.output_.levels,
+                                         self.config_.horizon, f"{run_dir}/{META_FILE}")
         # the settings: the call that trained the run, as a fitted model keeps them (config_ holds the values
         # used): those chosen from the data left unset, so that clone, repr and a new fit match the fitted one's
         self.config = self._resolve_config(self.config, _chosen_from_data(meta))

@@ -25,15 +25,16 @@ The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import numpy as np
 
-from lstmkit.errors import worded
+from lstmkit.errors import LstmkitError, worded
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "calibrated", "around_note",
-           "report_note"]
+__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "checked_record",
+           "calibrated", "around_note", "report_note"]
 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
@@ -101,6 +102,52 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int,
         i, _ = min(central, key=lambda p: abs(lv[p[1]] - lv[p[0]] - 0.8))
         record["scale"] = [round(max(1 + 2 * w, 1e-3), 6) for w in widths[f"{lv[i]:g}"]]
     return record, f"fitted on {windows:,} {part} windows ({int(counts.min()):,} points a horizon step)"
+
+
+def checked_record(record: Any, kind: str, levels, horizon: int, where: str) -> dict[str, Any] | None:
+    """A run's saved calibration ``record`` (``where``: the file it was read from) if it fits the run's output
+    ``kind``, ``levels`` and ``horizon``; one error naming the first field that does not (an edited file's width
+    list of another length, broadcast or cut to the horizon, or a text in it, answered other quantiles or a
+    bare numpy error; a negative scale, negative intervals)."""
+    if record is None:
+        return None
+    fix = "restore the run folder from a backup, or delete its `intervals` entry to answer the network's own intervals"
+
+    def bad(field: str, what: str) -> LstmkitError:
+        return LstmkitError(f"{where} has intervals{field} {what} (the file was edited or damaged)", fix)
+
+    def numbers(field: str, value: Any, low: float, strict: bool) -> None:
+        ok = isinstance(value, list) and len(value) == horizon and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and
+            (v > low if strict else v >= low) for v in value)
+        if not ok:
+            bound = f"above {low:g}" if strict else f"of at least {low:g}"
+            raise bad(field, f"= {_json_text(value)}, not a list of {horizon} numbers {bound} (one a horizon step)")
+
+    if not isinstance(record, dict):
+        raise bad("", f"= {_json_text(record)}, not the record of a calibration")
+    if kind == "point":
+        raise bad("", "on a run that forecasts points, which has no intervals to calibrate")
+    lv = [float(v) for v in levels]
+    central = {f"{lv[i]:g}" for i, _ in pairs(lv)}
+    widths = record.get("widths")
+    if not isinstance(widths, dict) or not widths:
+        raise bad(".widths", f"= {_json_text(widths)}, not a width list per central interval")
+    for key, w in widths.items():
+        if key not in central:
+            raise bad(f".widths[{key!r}]", f"for no central interval of the run's levels ({', '.join(sorted(central))})")
+        numbers(f".widths[{key!r}]", w, -0.5, strict=False)       # narrowed at most to the middle
+    if kind != "quantile":
+        numbers(".scale", record.get("scale"), 0.0, strict=True)
+    if not isinstance(record.get("windows", 0), int) or isinstance(record.get("windows"), bool):
+        raise bad(".windows", f"= {_json_text(record.get('windows'))}, not a number of windows")
+    return record
+
+
+def _json_text(value: Any) -> str:
+    """``value`` as the JSON file shows it, cut to 60 characters."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def calibrated(kind: str, params: np.ndarray, levels, record: dict[str, Any] | None) -> np.ndarray:
