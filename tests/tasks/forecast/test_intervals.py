@@ -278,3 +278,11 @@ def test_an_edited_record_that_does_not_fit_the_run_is_one_clear_error(runs, tmp
     data.to_csv(tmp_path / "d.csv", index=False)
     code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv"], capsys)
     assert code == 2 and says in err and "Traceback" not in err
+
+
+def test_train_says_why_the_intervals_were_not_calibrated(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*[a if a != "0.1,0.5,0.9" else "0.05,0.5,0.9" for a in cli_train], "--out", tmp_path],
+                             capsys)
+    assert code == 0, err
+    assert ("intervals not calibrated: no central interval among the levels (a pair q, 1 - q) to calibrate; they are "
+            "as the network answers") in out

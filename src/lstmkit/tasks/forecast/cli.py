@@ -39,8 +39,11 @@ def report(est) -> None:
         typer.echo(floor)
     from lstmkit.tasks.forecast.intervals import report_note as intervals_note
     calibrated = intervals_note(getattr(est, "intervals_", None))
+    chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals") or {}
     if calibrated:
         typer.echo(calibrated)
+    elif chosen.get("value") is False and not chosen["why"].startswith("turned off"):   # meant, not fitted: why
+        typer.echo(f"intervals not calibrated: {chosen['why']}; they are as the network answers")
     m = est.metrics_
     typer.echo("")
     say_test_metrics(est, m, "each series' metrics in metrics_per_series.csv")
