@@ -286,3 +286,17 @@ def test_train_says_why_the_intervals_were_not_calibrated(cli_train, tmp_path, c
     assert code == 0, err
     assert ("intervals not calibrated: no central interval among the levels (a pair q, 1 - q) to calibrate; they are "
             "as the network answers") in out
+
+
+def test_points_of_an_interval_of_no_width_do_not_count_towards_the_minimum():
+    rng = np.random.default_rng(4)
+    y = np.zeros((30, 2, 1))                                          # 30 windows: 25 of a series of zeros
+    q = np.zeros((30, 2, 1, 3))
+    y[:5], q[:5] = rng.normal(size=(5, 2, 1)), np.array([-1.0, 0.0, 1.0])
+    record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, q, 30)
+    assert record is None
+    assert why == ("5 validation points at a horizon step (25 more whose interval has no width), fewer than 20: too "
+                   "few to fit the widths on")
+    y[5:25], q[5:25] = rng.normal(size=(20, 2, 1)), np.array([-1.0, 0.0, 1.0])
+    record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, q, 30)
+    assert record["points_per_step"] == 25 and why == "fitted on 30 validation windows (25 points a horizon step)"

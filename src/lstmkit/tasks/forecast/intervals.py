@@ -89,10 +89,15 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int,
         return None, "no central interval among the levels (a pair q, 1 - q) to calibrate"
     if not len(y):
         return None, f"no {part} windows to fit the widths on"
-    counts = np.isfinite(y).sum(axis=(0, 2))
+    # the points a width is ranked on: observed, and of an interval of some width (a history of zeros forecasts
+    # 0 to 0, which says nothing of a width: counted, 19 series of zeros beside one fitted it on a twentieth)
+    counts = np.min([np.isfinite(scores(y, q[..., i], q[..., j])).sum(axis=(0, 2)) for i, j in central], axis=0)
     if counts.min() < MIN_POINTS:
-        return None, (f"{int(counts.min())} {part} points at a horizon step, fewer than {MIN_POINTS}: too few to "
-                      "fit the widths on")
+        h = int(np.argmin(counts))
+        flat = int(np.isfinite(y[:, h]).sum()) - int(counts[h])
+        return None, (f"{int(counts[h])} {part} points at a horizon step" +
+                      (f" ({flat} more whose interval has no width)" if flat else "") +
+                      f", fewer than {MIN_POINTS}: too few to fit the widths on")
     lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
               for i, j in central}
