@@ -300,3 +300,68 @@ def test_points_of_an_interval_of_no_width_do_not_count_towards_the_minimum():
     y[5:25], q[5:25] = rng.normal(size=(20, 2, 1)), np.array([-1.0, 0.0, 1.0])
     record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, q, 30)
     assert record["points_per_step"] == 25 and why == "fitted on 30 validation windows (25 points a horizon step)"
+
+
+# -- every path, on a run of several targets, logs, seasonal indices, a seed ensemble and a ceiling that clips ------
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    y = np.minimum(noise_grows(600)["y"].to_numpy(), 11.0)             # the ceiling reached: the upper ends clip
+    data = pd.DataFrame({"y": y, "z": y - 1})
+    est = Forecaster(**{**QUICK, "ensemble": 2}, quantiles=[0.1, 0.5, 0.9], log=True, deseason=12,
+                     bounds=",11").fit(data, target=["y", "z"])
+    return data, est, est.save(tmp_path_factory.mktemp("mixed") / "run")
+
+
+def _by_hand(est, data):
+    """The forecast's quantiles as the network answers them, with intervals.calibrated applied, then the ceiling."""
+    import copy
+    raw = copy.copy(est)
+    raw.intervals_, raw.bounds_ = None, None
+    frame = raw.predict(data)
+    cols = [[f"{t}_q{v:g}" for v in (0.1, 0.5, 0.9)] for t in ("y", "z")]
+    q = np.stack([frame[c].to_numpy() for c in cols], 1)[None]              # [1, H, T, Q]
+    return {t: np.minimum(calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, k], 11.0)
+            for k, t in enumerate(("y", "z"))}, cols
+
+
+@pytest.mark.filterwarnings("ignore:.*the network extrapolates")
+def test_predict_of_several_targets_logs_seasons_an_ensemble_and_a_ceiling_is_calibrated_then_clipped(mixed):
+    data, est, _ = mixed
+    assert est.intervals_ is not None and est.intervals_["points_per_step"] == 2 * est.intervals_["windows"]
+    want, cols = _by_hand(est, data)
+    got = est.predict(data)
+    for t, c in zip(("y", "z"), cols):
+        np.testing.assert_allclose(got[c].to_numpy(), want[t], rtol=1e-6)
+    assert (got["y_q0.9"] == 11.0).any()                                  # the ceiling clipped a calibrated end
+
+
+@pytest.mark.filterwarnings("ignore:.*the network extrapolates")
+def test_the_onnx_engine_answers_the_calibrated_quantiles(mixed):
+    from lstmkit.deploy.onnx import export_onnx
+    data, est, path = mixed
+    export_onnx(path)
+    want, cols = _by_hand(est, data)
+    got = Forecaster.load(path).predict(data, engine="onnx")
+    for t, c in zip(("y", "z"), cols):
+        np.testing.assert_allclose(got[c].to_numpy(), want[t], rtol=1e-4)
+    assert any("interval calibration" in n for n in json.loads((path / "onnx.json").read_text())["around_graph"])
+
+
+def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
+    import copy
+    from lstmkit.tasks.forecast import backtest as bt
+    models, train = [], bt._train
+    monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
+    answered, by_series = [], bt._forecast_by_series
+    monkeypatch.setattr(bt, "_forecast_by_series", lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
+    data = noise_grows(500)
+    Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).backtest(data, folds=2, refit=True)
+    assert len(models) == 2 and all(m.intervals_ for m in models)
+    assert models[0].intervals_["widths"] != models[1].intervals_["widths"]          # each fold's own fit
+    for m, pred in zip(models, answered):
+        raw = copy.copy(m)
+        raw.intervals_ = None
+        cut = len(data) - (2 - models.index(m)) * m.config_.horizon
+        q = raw.predict(data.iloc[:cut])[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()[None, :, None]
+        want = np.maximum(calibrated("quantile", q, [0.1, 0.5, 0.9], m.intervals_), 0)[0, :, 0]      # the floor at 0
+        np.testing.assert_allclose(pred[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy(), want, rtol=1e-6)
