@@ -365,3 +365,18 @@ def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkey
         q = raw.predict(data.iloc[:cut])[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()[None, :, None]
         want = np.maximum(calibrated("quantile", q, [0.1, 0.5, 0.9], m.intervals_), 0)[0, :, 0]      # the floor at 0
         np.testing.assert_allclose(pred[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy(), want, rtol=1e-6)
+
+
+def test_an_int8_export_keeps_the_calibration_and_answers_it(runs, tmp_path):
+    import copy
+    from lstmkit.deploy.quantize import export_int8
+    data, r = runs
+    est, path = r["on"]
+    int8 = Forecaster.load(export_int8(path, out=tmp_path / "int8", data=data.iloc[-200:], backends=("torch",)))
+    assert int8.quantization_ and int8.intervals_ == est.intervals_
+    raw = copy.copy(int8)
+    raw.intervals_ = None
+    cols = ["y_q0.1", "y_q0.5", "y_q0.9"]
+    q = raw.predict(data)[cols].to_numpy()[None, :, None]
+    want = calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, 0]
+    np.testing.assert_allclose(int8.predict(data)[cols].to_numpy(), want, rtol=1e-6)
