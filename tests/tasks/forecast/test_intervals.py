@@ -380,3 +380,12 @@ def test_an_int8_export_keeps_the_calibration_and_answers_it(runs, tmp_path):
     q = raw.predict(data)[cols].to_numpy()[None, :, None]
     want = calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, 0]
     np.testing.assert_allclose(int8.predict(data)[cols].to_numpy(), want, rtol=1e-6)
+
+
+def test_a_likelihood_reporting_levels_without_a_central_pair_is_calibrated_on_its_80_interval(runs, tmp_path):
+    data, r = runs
+    est = Forecaster(**QUICK, likelihood="gaussian", quantiles=[0.05, 0.5, 0.9]).fit(data, target="y")
+    assert est.auto_["calibrate_intervals"]["value"] is True and list(est.intervals_["widths"]) == ["0.1"]
+    assert est.intervals_["scale"] == r["gaussian"][0].intervals_["scale"]         # the same network, seed and windows
+    loaded = Forecaster.load(est.save(tmp_path / "run"))
+    pd.testing.assert_frame_equal(loaded.predict(data), est.predict(data))

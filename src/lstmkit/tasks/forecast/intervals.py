@@ -19,7 +19,8 @@ the network's own quantiles before the run's bounds clip them, and applied where
 streams, every engine. A quantile run's pairs of levels each move by their own widths (a level in no pair stays),
 then the levels are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
 distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 %
-(for a symmetric distribution exactly the interval's move), so its point forecast, CRPS and every quantile agree.
+(for a symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9
+one's), so its point forecast, CRPS and every quantile agree.
 
 The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without it is not calibrated.
 """
@@ -33,7 +34,7 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "checked_record",
+__all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record", "checked_record",
            "calibrated", "around_note", "report_note"]
 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
@@ -45,6 +46,14 @@ def pairs(levels) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)`` of the central intervals among sorted ``levels``: ``levels[i] + levels[j] == 1``."""
     lv = [float(v) for v in levels]
     return [(i, j) for i, a in enumerate(lv) if a < 0.5 for j, b in enumerate(lv) if abs(a + b - 1) < 1e-9]
+
+
+def fitted_levels(kind: str, levels) -> list[float]:
+    """The levels a run's calibration is fitted at: its own, or for a likelihood whose levels hold no central
+    interval (0.05, 0.5, 0.9 reported) its distribution's 0.1, 0.5, 0.9 (it has every interval; it was left
+    uncalibrated)."""
+    lv = [float(v) for v in levels]
+    return lv if kind == "quantile" or pairs(lv) else [0.1, 0.5, 0.9]
 
 
 def scores(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -133,7 +142,7 @@ def checked_record(record: Any, kind: str, levels, horizon: int, where: str) -> 
         raise bad("", f"= {_json_text(record)}, not the record of a calibration")
     if kind == "point":
         raise bad("", "on a run that forecasts points, which has no intervals to calibrate")
-    lv = [float(v) for v in levels]
+    lv = fitted_levels(kind, levels)
     central = {f"{lv[i]:g}" for i, _ in pairs(lv)}
     widths = record.get("widths")
     if not isinstance(widths, dict) or not widths:

@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
-from lstmkit.tasks.forecast.intervals import fit_record
+from lstmkit.tasks.forecast.intervals import fit_record, fitted_levels
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -343,13 +343,14 @@ class PanelPipeline(AheadForecast):
         """The interval calibration (intervals.py) fitted on the windows starting at ``rows`` of ``series``
         (indices into ``panel``) as ``net`` (default: the run's) forecasts them, with the reason; ``part``
         names those windows in it (the validation windows of a fit, an update's held-out ones)."""
-        cfg = self.config_
+        cfg, kind = self.config_, self.output_.kind
+        levels = fitted_levels(kind, self.output_.levels)
         y = q = np.zeros((0, cfg.horizon, len(cfg.target)))
         if len(rows):
             params = self._forecast_windows(arrays, rows, series, self._series_index(panel), net=net, bounded=False)
             y = panel.actual((rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None])
-            q = quantiles_of(self.output_.kind, params, self.output_.levels)
-        return fit_record(self.output_.kind, self.output_.levels, y, q, len(rows), part=part)
+            q = quantiles_of(kind, params, levels)
+        return fit_record(kind, levels, y, q, len(rows), part=part)
 
     def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
         """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the
