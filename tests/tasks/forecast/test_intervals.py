@@ -236,8 +236,8 @@ def test_a_kept_update_refits_the_intervals_on_its_held_out_windows(runs):
 def test_a_kept_update_with_too_few_held_out_points_drops_the_intervals_and_says_so(runs, tmp_path, capsys):
     data, r = runs
     data.iloc[-300:].to_csv(tmp_path / "new.csv", index=False)
-    code, out, err = run_cli(["forecast", "update", "--run", r["on"][1], "--data", tmp_path / "new.csv", "--epochs", "3",
-                              "--holdout", "0.05", "--out", tmp_path / "runs"], capsys)
+    code, out, err = run_cli(["forecast", "update", "--run", r["on"][1], "--data", tmp_path / "new.csv",
+                              "--epochs", "3", "--holdout", "0.05", "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     assert "update kept" in out
     assert ("intervals dropped: 14 held-out points at a horizon step, fewer than 20: too few to fit the widths on "
@@ -266,7 +266,8 @@ def _edited_copy(path, to, edit):
     ("on", lambda r: r["widths"].update({"0.1": ["wide", 0.2]}), "intervals.widths['0.1'] = [\"wide\", 0.2]"),
     ("on", lambda r: r["widths"].update({"0.2": r["widths"].pop("0.1")}), "intervals.widths['0.2'] for no central"),
     ("on", lambda r: r.update(widths=None), "intervals.widths = null"),
-    ("gaussian", lambda r: r.update(scale=[-1.0, 1.2]), "intervals.scale = [-1.0, 1.2], not a list of 2 numbers above 0"),
+    ("gaussian", lambda r: r.update(scale=[-1.0, 1.2]),
+     "intervals.scale = [-1.0, 1.2], not a list of 2 numbers above 0"),
     ("gaussian", lambda r: r.pop("scale"), "intervals.scale = null"),
 ], ids=["short", "long", "text", "other-level", "no-widths", "negative-scale", "no-scale"])
 def test_an_edited_record_that_does_not_fit_the_run_is_one_clear_error(runs, tmp_path, capsys, name, edit, says):
@@ -353,7 +354,8 @@ def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkey
     models, train = [], bt._train
     monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
     answered, by_series = [], bt._forecast_by_series
-    monkeypatch.setattr(bt, "_forecast_by_series", lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
+    monkeypatch.setattr(bt, "_forecast_by_series",
+                        lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
     data = noise_grows(500)
     Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).backtest(data, folds=2, refit=True)
     assert len(models) == 2 and all(m.intervals_ for m in models)

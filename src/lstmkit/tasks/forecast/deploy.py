@@ -439,7 +439,8 @@ class ForecastAdapter:
         end = _check_newer(panel, first_held, _newest_read(est), getattr(est, "data_summary_", None) or {},
                            many=len(est.series_ids_) > 1)
         self._say_far_outside(panel, arrays, index)
-        # the held-out windows by panel series (the batches' are the model's): a kept update refits the intervals on them
+        # the held-out windows by panel series (the batches' are the model's): a kept update refits the
+        # intervals on them
         held = torch.from_numpy(np.concatenate(parts["holdout"][0]).astype(np.int64))
         self._held_out = (panel, arrays, held, torch.from_numpy(np.concatenate(
             [np.full(cuts[s][0], s) for s in index]).astype(np.int64)))

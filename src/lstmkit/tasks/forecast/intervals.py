@@ -34,8 +34,8 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record", "checked_record",
-           "calibrated", "around_note", "report_note"]
+__all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
+           "checked_record", "calibrated", "around_note", "report_note"]
 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
@@ -149,7 +149,8 @@ def checked_record(record: Any, kind: str, levels, horizon: int, where: str) -> 
         raise bad(".widths", f"= {_json_text(widths)}, not a width list per central interval")
     for key, w in widths.items():
         if key not in central:
-            raise bad(f".widths[{key!r}]", f"for no central interval of the run's levels ({', '.join(sorted(central))})")
+            raise bad(f".widths[{key!r}]",
+                      f"for no central interval of the run's levels ({', '.join(sorted(central))})")
         numbers(f".widths[{key!r}]", w, -0.5, strict=False)       # narrowed at most to the middle
     if kind != "quantile":
         numbers(".scale", record.get("scale"), 0.0, strict=True)
