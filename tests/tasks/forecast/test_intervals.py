@@ -212,3 +212,182 @@ def test_a_run_interrupted_after_its_calibration_resumes_and_fits_it_again(runs,
     est = Forecaster.resume(tmp_path / "run", data=data)
     assert est.intervals_ == r["on"][0].intervals_ and est.auto_["calibrate_intervals"]["value"] is True
     pd.testing.assert_frame_equal(est.predict(data), r["on"][0].predict(data))
+
+
+# -- an update ----------------------------------------------------------------------------------------------
+def test_a_kept_update_refits_the_intervals_on_its_held_out_windows(runs):
+    import copy
+    data, r = runs
+    est = copy.deepcopy(r["on"][0])
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    report = est.last_update_
+    assert report["accepted"] and report["intervals"]["value"] is True
+    assert report["intervals"]["why"].startswith("refitted: fitted on 144 held-out windows")
+    assert est.intervals_["windows"] == report["val_windows"] == 144
+    assert est.intervals_["widths"] != r["on"][0].intervals_["widths"]          # the new weights' own widths
+    assert est.auto_["calibrate_intervals"] == {"value": True, "why": report["intervals"]["why"]}
+    raw = copy.deepcopy(est)
+    raw.intervals_ = None
+    q = raw.predict(data)[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()[None, :, None]            # [1, H, 1, Q]
+    want = calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, 0]
+    np.testing.assert_allclose(est.predict(data)[["y_q0.1", "y_q0.5", "y_q0.9"]], want, rtol=1e-6)
+
+
+def test_a_kept_update_with_too_few_held_out_points_drops_the_intervals_and_says_so(runs, tmp_path, capsys):
+    data, r = runs
+    data.iloc[-300:].to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_cli(["forecast", "update", "--run", r["on"][1], "--data", tmp_path / "new.csv",
+                              "--epochs", "3", "--holdout", "0.05", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "update kept" in out
+    assert ("intervals dropped: 14 held-out points at a horizon step, fewer than 20: too few to fit the widths on "
+            "(the forecast's intervals are the network's own)") in out
+    new = next((tmp_path / "runs").glob("*/lstmkit.json")).parent
+    assert json.loads((new / "update.json").read_text())["intervals"]["value"] is False
+    meta = json.loads((new / "lstmkit.json").read_text())
+    assert "intervals" not in meta and meta["auto"]["calibrate_intervals"]["value"] is False
+    assert Forecaster.load(new).intervals_ is None
+
+
+# -- a record edited by hand ---------------------------------------------------------------------------------
+def _edited_copy(path, to, edit):
+    meta = json.loads((path / "lstmkit.json").read_text())
+    edit(meta["intervals"])
+    for f in path.iterdir():
+        if f.is_file():
+            (to / f.name).write_bytes(f.read_bytes())
+    (to / "lstmkit.json").write_text(json.dumps(meta))
+    return to
+
+
+@pytest.mark.parametrize("name, edit, says", [
+    ("on", lambda r: r["widths"].update({"0.1": [0.3]}), "intervals.widths['0.1'] = [0.3], not a list of 2 numbers"),
+    ("on", lambda r: r["widths"].update({"0.1": [0.3, 0.2, 0.1]}), "not a list of 2 numbers of at least -0.5"),
+    ("on", lambda r: r["widths"].update({"0.1": ["wide", 0.2]}), "intervals.widths['0.1'] = [\"wide\", 0.2]"),
+    ("on", lambda r: r["widths"].update({"0.2": r["widths"].pop("0.1")}), "intervals.widths['0.2'] for no central"),
+    ("on", lambda r: r.update(widths=None), "intervals.widths = null"),
+    ("gaussian", lambda r: r.update(scale=[-1.0, 1.2]),
+     "intervals.scale = [-1.0, 1.2], not a list of 2 numbers above 0"),
+    ("gaussian", lambda r: r.pop("scale"), "intervals.scale = null"),
+], ids=["short", "long", "text", "other-level", "no-widths", "negative-scale", "no-scale"])
+def test_an_edited_record_that_does_not_fit_the_run_is_one_clear_error(runs, tmp_path, capsys, name, edit, says):
+    data, r = runs
+    run = _edited_copy(r[name][1], tmp_path, edit)
+    with pytest.raises(LstmkitError, match="the file was edited or damaged") as e:
+        Forecaster.load(run)
+    assert says in str(e.value) and "delete its `intervals` entry" in e.value.hint
+    data.to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv"], capsys)
+    assert code == 2 and says in err and "Traceback" not in err
+
+
+def test_train_says_why_the_intervals_were_not_calibrated(cli_train, tmp_path, capsys):
+    code, out, err = run_cli([*[a if a != "0.1,0.5,0.9" else "0.05,0.5,0.9" for a in cli_train], "--out", tmp_path],
+                             capsys)
+    assert code == 0, err
+    assert ("intervals not calibrated: no central interval among the levels (a pair q, 1 - q) to calibrate; they are "
+            "as the network answers") in out
+
+
+def test_points_of_an_interval_of_no_width_do_not_count_towards_the_minimum():
+    rng = np.random.default_rng(4)
+    y = np.zeros((30, 2, 1))                                          # 30 windows: 25 of a series of zeros
+    q = np.zeros((30, 2, 1, 3))
+    y[:5], q[:5] = rng.normal(size=(5, 2, 1)), np.array([-1.0, 0.0, 1.0])
+    record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, q, 30)
+    assert record is None
+    assert why == ("5 validation points at a horizon step (25 more whose interval has no width), fewer than 20: too "
+                   "few to fit the widths on")
+    y[5:25], q[5:25] = rng.normal(size=(20, 2, 1)), np.array([-1.0, 0.0, 1.0])
+    record, why = fit_record("quantile", [0.1, 0.5, 0.9], y, q, 30)
+    assert record["points_per_step"] == 25 and why == "fitted on 30 validation windows (25 points a horizon step)"
+
+
+# -- every path, on a run of several targets, logs, seasonal indices, a seed ensemble and a ceiling that clips ------
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    y = np.minimum(noise_grows(600)["y"].to_numpy(), 11.0)             # the ceiling reached: the upper ends clip
+    data = pd.DataFrame({"y": y, "z": y - 1})
+    est = Forecaster(**{**QUICK, "ensemble": 2}, quantiles=[0.1, 0.5, 0.9], log=True, deseason=12,
+                     bounds=",11").fit(data, target=["y", "z"])
+    return data, est, est.save(tmp_path_factory.mktemp("mixed") / "run")
+
+
+def _by_hand(est, data):
+    """The forecast's quantiles as the network answers them, with intervals.calibrated applied, then the ceiling."""
+    import copy
+    raw = copy.copy(est)
+    raw.intervals_, raw.bounds_ = None, None
+    frame = raw.predict(data)
+    cols = [[f"{t}_q{v:g}" for v in (0.1, 0.5, 0.9)] for t in ("y", "z")]
+    q = np.stack([frame[c].to_numpy() for c in cols], 1)[None]              # [1, H, T, Q]
+    return {t: np.minimum(calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, k], 11.0)
+            for k, t in enumerate(("y", "z"))}, cols
+
+
+@pytest.mark.filterwarnings("ignore:.*the network extrapolates")
+def test_predict_of_several_targets_logs_seasons_an_ensemble_and_a_ceiling_is_calibrated_then_clipped(mixed):
+    data, est, _ = mixed
+    assert est.intervals_ is not None and est.intervals_["points_per_step"] == 2 * est.intervals_["windows"]
+    want, cols = _by_hand(est, data)
+    got = est.predict(data)
+    for t, c in zip(("y", "z"), cols):
+        np.testing.assert_allclose(got[c].to_numpy(), want[t], rtol=1e-6)
+    assert (got["y_q0.9"] == 11.0).any()                                  # the ceiling clipped a calibrated end
+
+
+@pytest.mark.filterwarnings("ignore:.*the network extrapolates")
+def test_the_onnx_engine_answers_the_calibrated_quantiles(mixed):
+    from lstmkit.deploy.onnx import export_onnx
+    data, est, path = mixed
+    export_onnx(path)
+    want, cols = _by_hand(est, data)
+    got = Forecaster.load(path).predict(data, engine="onnx")
+    for t, c in zip(("y", "z"), cols):
+        np.testing.assert_allclose(got[c].to_numpy(), want[t], rtol=1e-4)
+    assert any("interval calibration" in n for n in json.loads((path / "onnx.json").read_text())["around_graph"])
+
+
+def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
+    import copy
+    from lstmkit.tasks.forecast import backtest as bt
+    models, train = [], bt._train
+    monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
+    answered, by_series = [], bt._forecast_by_series
+    monkeypatch.setattr(bt, "_forecast_by_series",
+                        lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
+    data = noise_grows(500)
+    Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).backtest(data, folds=2, refit=True)
+    assert len(models) == 2 and all(m.intervals_ for m in models)
+    assert models[0].intervals_["widths"] != models[1].intervals_["widths"]          # each fold's own fit
+    for m, pred in zip(models, answered):
+        raw = copy.copy(m)
+        raw.intervals_ = None
+        cut = len(data) - (2 - models.index(m)) * m.config_.horizon
+        q = raw.predict(data.iloc[:cut])[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy()[None, :, None]
+        want = np.maximum(calibrated("quantile", q, [0.1, 0.5, 0.9], m.intervals_), 0)[0, :, 0]      # the floor at 0
+        np.testing.assert_allclose(pred[["y_q0.1", "y_q0.5", "y_q0.9"]].to_numpy(), want, rtol=1e-6)
+
+
+def test_an_int8_export_keeps_the_calibration_and_answers_it(runs, tmp_path):
+    import copy
+    from lstmkit.deploy.quantize import export_int8
+    data, r = runs
+    est, path = r["on"]
+    int8 = Forecaster.load(export_int8(path, out=tmp_path / "int8", data=data.iloc[-200:], backends=("torch",)))
+    assert int8.quantization_ and int8.intervals_ == est.intervals_
+    raw = copy.copy(int8)
+    raw.intervals_ = None
+    cols = ["y_q0.1", "y_q0.5", "y_q0.9"]
+    q = raw.predict(data)[cols].to_numpy()[None, :, None]
+    want = calibrated("quantile", q, [0.1, 0.5, 0.9], est.intervals_)[0, :, 0]
+    np.testing.assert_allclose(int8.predict(data)[cols].to_numpy(), want, rtol=1e-6)
+
+
+def test_a_likelihood_reporting_levels_without_a_central_pair_is_calibrated_on_its_80_interval(runs, tmp_path):
+    data, r = runs
+    est = Forecaster(**QUICK, likelihood="gaussian", quantiles=[0.05, 0.5, 0.9]).fit(data, target="y")
+    assert est.auto_["calibrate_intervals"]["value"] is True and list(est.intervals_["widths"]) == ["0.1"]
+    assert est.intervals_["scale"] == r["gaussian"][0].intervals_["scale"]         # the same network, seed and windows
+    loaded = Forecaster.load(est.save(tmp_path / "run"))
+    pd.testing.assert_frame_equal(loaded.predict(data), est.predict(data))

@@ -39,8 +39,11 @@ def report(est) -> None:
         typer.echo(floor)
     from lstmkit.tasks.forecast.intervals import report_note as intervals_note
     calibrated = intervals_note(getattr(est, "intervals_", None))
+    chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals") or {}
     if calibrated:
         typer.echo(calibrated)
+    elif chosen.get("value") is False and not chosen["why"].startswith("turned off"):   # meant, not fitted: why
+        typer.echo(f"intervals not calibrated: {chosen['why']}; they are as the network answers")
     m = est.metrics_
     typer.echo("")
     say_test_metrics(est, m, "each series' metrics in metrics_per_series.csv")
@@ -347,6 +350,9 @@ def update(run: Path = typer.Option(..., help="Run folder to start from (left un
                f"{r['val_loss_before']:.4g} -> {r['val_loss_after']:.4g}")
     if "series" in r:                                    # many series: which took part
         typer.echo(_series_line(r))
+    if r.get("intervals"):                               # kept: the calibration refitted on the held-out windows
+        typer.echo(f"intervals {r['intervals']['why']}" + ("" if r["intervals"]["value"] else
+                                                          " (the forecast's intervals are the network's own)"))
     typer.echo(f"run folder: {new}")
 
 

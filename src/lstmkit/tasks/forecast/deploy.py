@@ -23,6 +23,7 @@ It is the one place where the deploy features touch the Forecaster's internals.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import warnings
@@ -42,7 +43,7 @@ from lstmkit.errors import LstmkitError, callers_level, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
 from lstmkit.tasks.forecast.intervals import around_note as intervals_note
-from lstmkit.tasks.forecast.combine import active_combination
+from lstmkit.tasks.forecast.combine import GIVEN, active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.export_graph import ForecastGraph, ForecastOnnxNet
@@ -438,6 +439,11 @@ class ForecastAdapter:
         end = _check_newer(panel, first_held, _newest_read(est), getattr(est, "data_summary_", None) or {},
                            many=len(est.series_ids_) > 1)
         self._say_far_outside(panel, arrays, index)
+        # the held-out windows by panel series (the batches' are the model's): a kept update refits the
+        # intervals on them
+        held = torch.from_numpy(np.concatenate(parts["holdout"][0]).astype(np.int64))
+        self._held_out = (panel, arrays, held, torch.from_numpy(np.concatenate(
+            [np.full(cuts[s][0], s) for s in index]).astype(np.int64)))
         return UpdateData(train=batches["train"], holdout=batches["holdout"],
                           report={"units": "scaled", "rows": int(sum(panel.lengths[s] for s in index)),
                                   **({"series": len(index), "model_series": len(est.series_ids_),
@@ -463,9 +469,27 @@ class ForecastAdapter:
             warnings.warn(notes[0] + more, UserWarning, stacklevel=callers_level())
 
     def updated(self, net: nn.Module) -> None:
+        self.intervals_note = self._refit_intervals(net)   # before the net: its widths fitted for these weights
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
         self.est.metrics_ = None     # nor its test metrics: the updated run writes no metrics.json of them
         self.est.net_ = net          # last: a predict meanwhile answers with the old net, on torch
+
+    def _refit_intervals(self, net: nn.Module) -> dict[str, Any] | None:
+        """The interval calibration of the kept ``net``, refitted on the update's held-out windows (those that
+        kept it), or dropped with the reason when they hold too few points: the widths fitted for the old
+        weights are not theirs. ``{"value", "why"}`` for the update's report; None when the run has no
+        calibration to refit (point forecasts, turned off, a run saved before it)."""
+        est = self.est
+        chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals")
+        if est.output_.kind == "point" or not isinstance(chosen, dict) or (
+                chosen.get(GIVEN) and chosen.get("value") is False):
+            return None
+        record, why = est._interval_record(*self._held_out, net=net, part="held-out")
+        note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}
+        est.intervals_ = record
+        est.config_ = dataclasses.replace(est.config_, calibrate_intervals=record is not None)
+        est.auto_ = {**est.auto_, "calibrate_intervals": {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}}
+        return note
 
 
 def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:

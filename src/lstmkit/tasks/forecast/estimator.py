@@ -31,6 +31,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, For
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
+from lstmkit.tasks.forecast.intervals import checked_record
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.surface import DeploySurface
@@ -366,11 +367,17 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> Forecaster:
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
-        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
+        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved); a kept
+        update of a calibrated run refits its intervals on the held-out windows, or drops them when those
+        hold too few points (``last_update_["intervals"]`` says which)."""
         with public_call():
             from lstmkit.deploy.online import fine_tune
             from lstmkit.deploy.registry import adapter_class
-            self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
+            adapter = adapter_class(TASK)(self)
+            report = fine_tune(adapter, new_data, epochs=epochs, lr=lr, holdout=holdout)
+            # a kept update's interval calibration, refitted on its held-out windows or dropped (deploy.py)
+            note = getattr(adapter, "intervals_note", None)
+            self.last_update_ = {**report, "intervals": note} if note else report
             self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
             return self
 
@@ -414,7 +421,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
         self.combination_ = meta.get("combination")
-        self.intervals_ = meta.get("intervals")           # a run saved before the calibration has none: as it was
+        # a run saved before the calibration has none: as it was; an edited one that does not fit the run: an error
+        self.intervals_ = checked_record(meta.get("intervals"), self.output_.kind, self.output_.levels,
+                                         self.config_.horizon, f"{run_dir}/{META_FILE}")
         # the settings: the call that trained the run, as a fitted model keeps them (config_ holds the values
         # used): those chosen from the data left unset, so that clone, repr and a new fit match the fitted one's
         self.config = self._resolve_config(self.config, _chosen_from_data(meta))

@@ -19,21 +19,23 @@ the network's own quantiles before the run's bounds clip them, and applied where
 streams, every engine. A quantile run's pairs of levels each move by their own widths (a level in no pair stays),
 then the levels are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
 distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 %
-(for a symmetric distribution exactly the interval's move), so its point forecast, CRPS and every quantile agree.
+(for a symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9
+one's), so its point forecast, CRPS and every quantile agree.
 
 The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without it is not calibrated.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import numpy as np
 
-from lstmkit.errors import worded
+from lstmkit.errors import LstmkitError, worded
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "scores", "fit_widths", "widened", "fit_record", "calibrated", "around_note",
-           "report_note"]
+__all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
+           "checked_record", "calibrated", "around_note", "report_note"]
 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
@@ -44,6 +46,14 @@ def pairs(levels) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)`` of the central intervals among sorted ``levels``: ``levels[i] + levels[j] == 1``."""
     lv = [float(v) for v in levels]
     return [(i, j) for i, a in enumerate(lv) if a < 0.5 for j, b in enumerate(lv) if abs(a + b - 1) < 1e-9]
+
+
+def fitted_levels(kind: str, levels) -> list[float]:
+    """The levels a run's calibration is fitted at: its own, or for a likelihood whose levels hold no central
+    interval (0.05, 0.5, 0.9 reported) its distribution's 0.1, 0.5, 0.9 (it has every interval; it was left
+    uncalibrated)."""
+    lv = [float(v) for v in levels]
+    return lv if kind == "quantile" or pairs(lv) else [0.1, 0.5, 0.9]
 
 
 def scores(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -77,19 +87,26 @@ def widened(lo: np.ndarray, hi: np.ndarray, widths: np.ndarray) -> tuple[np.ndar
     return lo - d, hi + d
 
 
-def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) -> tuple[dict[str, Any] | None, str]:
+def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int,
+               part: str = "validation") -> tuple[dict[str, Any] | None, str]:
     """The calibration of a run of output ``kind`` and ``levels`` from its validation windows' actuals ``y [n, H, T]``
     and quantiles ``q [n, H, T, Q]`` (original units, not bounded), with the reason; None and why not when
-    there is no central interval or fewer than :data:`MIN_POINTS` points at some horizon step."""
+    there is no central interval or fewer than :data:`MIN_POINTS` points at some horizon step. ``part`` names
+    the windows in the reason (an update's are its ``held-out`` ones)."""
     central = pairs(levels)
     if not central:
         return None, "no central interval among the levels (a pair q, 1 - q) to calibrate"
     if not len(y):
-        return None, "no validation windows to fit the widths on"
-    counts = np.isfinite(y).sum(axis=(0, 2))
+        return None, f"no {part} windows to fit the widths on"
+    # the points a width is ranked on: observed, and of an interval of some width (a history of zeros forecasts
+    # 0 to 0, which says nothing of a width: counted, 19 series of zeros beside one fitted it on a twentieth)
+    counts = np.min([np.isfinite(scores(y, q[..., i], q[..., j])).sum(axis=(0, 2)) for i, j in central], axis=0)
     if counts.min() < MIN_POINTS:
-        return None, (f"{int(counts.min())} validation points at a horizon step, fewer than {MIN_POINTS}: too few to "
-                      "fit the widths on")
+        h = int(np.argmin(counts))
+        flat = int(np.isfinite(y[:, h]).sum()) - int(counts[h])
+        return None, (f"{int(counts[h])} {part} points at a horizon step" +
+                      (f" ({flat} more whose interval has no width)" if flat else "") +
+                      f", fewer than {MIN_POINTS}: too few to fit the widths on")
     lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
               for i, j in central}
@@ -98,7 +115,54 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int) ->
     if kind != "quantile":
         i, _ = min(central, key=lambda p: abs(lv[p[1]] - lv[p[0]] - 0.8))
         record["scale"] = [round(max(1 + 2 * w, 1e-3), 6) for w in widths[f"{lv[i]:g}"]]
-    return record, f"fitted on {windows:,} validation windows ({int(counts.min()):,} points a horizon step)"
+    return record, f"fitted on {windows:,} {part} windows ({int(counts.min()):,} points a horizon step)"
+
+
+def checked_record(record: Any, kind: str, levels, horizon: int, where: str) -> dict[str, Any] | None:
+    """A run's saved calibration ``record`` (``where``: the file it was read from) if it fits the run's output
+    ``kind``, ``levels`` and ``horizon``; one error naming the first field that does not (an edited file's width
+    list of another length, broadcast or cut to the horizon, or a text in it, answered other quantiles or a
+    bare numpy error; a negative scale, negative intervals)."""
+    if record is None:
+        return None
+    fix = "restore the run folder from a backup, or delete its `intervals` entry to answer the network's own intervals"
+
+    def bad(field: str, what: str) -> LstmkitError:
+        return LstmkitError(f"{where} has intervals{field} {what} (the file was edited or damaged)", fix)
+
+    def numbers(field: str, value: Any, low: float, strict: bool) -> None:
+        ok = isinstance(value, list) and len(value) == horizon and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and
+            (v > low if strict else v >= low) for v in value)
+        if not ok:
+            bound = f"above {low:g}" if strict else f"of at least {low:g}"
+            raise bad(field, f"= {_json_text(value)}, not a list of {horizon} numbers {bound} (one a horizon step)")
+
+    if not isinstance(record, dict):
+        raise bad("", f"= {_json_text(record)}, not the record of a calibration")
+    if kind == "point":
+        raise bad("", "on a run that forecasts points, which has no intervals to calibrate")
+    lv = fitted_levels(kind, levels)
+    central = {f"{lv[i]:g}" for i, _ in pairs(lv)}
+    widths = record.get("widths")
+    if not isinstance(widths, dict) or not widths:
+        raise bad(".widths", f"= {_json_text(widths)}, not a width list per central interval")
+    for key, w in widths.items():
+        if key not in central:
+            raise bad(f".widths[{key!r}]",
+                      f"for no central interval of the run's levels ({', '.join(sorted(central))})")
+        numbers(f".widths[{key!r}]", w, -0.5, strict=False)       # narrowed at most to the middle
+    if kind != "quantile":
+        numbers(".scale", record.get("scale"), 0.0, strict=True)
+    if not isinstance(record.get("windows", 0), int) or isinstance(record.get("windows"), bool):
+        raise bad(".windows", f"= {_json_text(record.get('windows'))}, not a number of windows")
+    return record
+
+
+def _json_text(value: Any) -> str:
+    """``value`` as the JSON file shows it, cut to 60 characters."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def calibrated(kind: str, params: np.ndarray, levels, record: dict[str, Any] | None) -> np.ndarray:

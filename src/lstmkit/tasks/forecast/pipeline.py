@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
-from lstmkit.tasks.forecast.intervals import fit_record
+from lstmkit.tasks.forecast.intervals import fit_record, fitted_levels
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -332,17 +332,25 @@ class PanelPipeline(AheadForecast):
             record = {"value": False, "why": "turned off " + worded("(--no-calibrate-intervals)",
                                                                    "(calibrate_intervals=False)")}
         else:
-            rows, series = val
-            y = q = np.zeros((0, cfg.horizon, len(cfg.target)))
-            if len(rows):
-                params = self._forecast_windows(arrays, rows, series, self._series_index(panel), bounded=False)
-                y = panel.actual((rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None])
-                q = quantiles_of(self.output_.kind, params, self.output_.levels)
-            self.intervals_, why = fit_record(self.output_.kind, self.output_.levels, y, q, len(rows))
+            self.intervals_, why = self._interval_record(panel, arrays, *val)
             record = {"value": self.intervals_ is not None, "why": why}
         self.config_ = dataclasses.replace(cfg, calibrate_intervals=record["value"])
         # a resume fits it again, and keeps what the call said
         self.auto_ = {**getattr(self, "auto_", {}), "calibrate_intervals": {**record, GIVEN: True} if given else record}
+
+    def _interval_record(self, panel: Panel, arrays, rows: torch.Tensor, series: torch.Tensor, net=None,
+                         part: str = "validation") -> tuple[dict[str, Any] | None, str]:
+        """The interval calibration (intervals.py) fitted on the windows starting at ``rows`` of ``series``
+        (indices into ``panel``) as ``net`` (default: the run's) forecasts them, with the reason; ``part``
+        names those windows in it (the validation windows of a fit, an update's held-out ones)."""
+        cfg, kind = self.config_, self.output_.kind
+        levels = fitted_levels(kind, self.output_.levels)
+        y = q = np.zeros((0, cfg.horizon, len(cfg.target)))
+        if len(rows):
+            params = self._forecast_windows(arrays, rows, series, self._series_index(panel), net=net, bounded=False)
+            y = panel.actual((rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None])
+            q = quantiles_of(kind, params, levels)
+        return fit_record(kind, levels, y, q, len(rows), part=part)
 
     def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
         """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the
