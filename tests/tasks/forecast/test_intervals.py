@@ -391,3 +391,16 @@ def test_a_likelihood_reporting_levels_without_a_central_pair_is_calibrated_on_i
     assert est.intervals_["scale"] == r["gaussian"][0].intervals_["scale"]         # the same network, seed and windows
     loaded = Forecaster.load(est.save(tmp_path / "run"))
     pd.testing.assert_frame_equal(loaded.predict(data), est.predict(data))
+
+
+@pytest.mark.parametrize("widths, said", [
+    ([0.1, 0.1, 0.1], "the 80 % interval's ends moved out by 0.10 of its width"),
+    ([0.05, 0.2], "the 80 % interval's ends moved out by 0.05 .. 0.20 of its width"),
+    ([-0.2, -0.05], "the 80 % interval's ends moved in by 0.05 .. 0.20 of its width"),
+    ([-0.3, -0.3], "the 80 % interval's ends moved in by 0.30 of its width"),
+    ([-0.05, 0.1], "the 80 % interval's ends moved by -0.05 (in) .. +0.10 (out) of its width"),
+])
+def test_the_report_says_a_narrowed_interval_moved_in_not_out_by_a_negative(widths, said):
+    from lstmkit.tasks.forecast.intervals import report_note
+    note = report_note({"windows": 1200, "widths": {"0.1": widths}})
+    assert note.startswith(f"intervals calibrated on 1,200 validation windows: {said}, by horizon step; ")

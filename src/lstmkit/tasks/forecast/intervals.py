@@ -197,16 +197,24 @@ def around_note(record: dict[str, Any] | None) -> list[str]:
     return [f"the interval calibration on the validation windows: {what} (lstmkit.json), before the bounds"]
 
 
+def _moved(widths) -> str:
+    """How far one interval's ends moved, per side in its widths, over the horizon steps: ``moved out by 0.12``,
+    ``moved in by 0.05 .. 0.20`` (a narrowed one: 'out by -0.20' read as a double negative), ``moved by -0.05
+    (in) .. +0.10 (out)`` where some steps widen and others narrow."""
+    a, b = min(widths), max(widths)
+    if a >= 0 or b <= 0:
+        lo, hi = sorted((abs(a), abs(b)))
+        span = f"{hi:.2f}" if hi - lo < 0.005 else f"{lo:.2f} .. {hi:.2f}"
+        return f"moved {'out' if a >= 0 else 'in'} by {span} of its width"
+    return f"moved by {a:+.2f} (in) .. {b:+.2f} (out) of its width"
+
+
 def report_note(record: dict[str, Any] | None) -> str | None:
     """The training report's line on a calibrated run: how far each interval moved, and how to turn it off."""
     if not record:
         return None
-    moved = []
-    for low, w in record["widths"].items():
-        share = round(100 * (1 - 2 * float(low)))
-        a, b = min(w), max(w)
-        span = f"{a:+.2f}" if abs(a - b) < 0.005 else f"{a:+.2f} .. {b:+.2f}"
-        moved.append(f"the {share} % interval's ends moved out by {span} of its width")
+    moved = [f"the {round(100 * (1 - 2 * float(low)))} % interval's ends {_moved(w)}"
+             for low, w in record["widths"].items()]
     off = worded("--no-calibrate-intervals", "calibrate_intervals=False")
     return (f"intervals calibrated on {record['windows']:,} validation windows: {', '.join(moved)}, by horizon step; "
             f"{off} leaves them as the network answers")
