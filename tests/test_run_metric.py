@@ -343,3 +343,44 @@ def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_
     lines = format_runs(list_runs(root)).splitlines()
     assert max(map(len, lines)) <= 80 and any(line.split()[-4:] == ["MASE", "0.9387", "(int8)", "finished"]
                                               for line in lines)
+
+
+def test_an_int8_run_whose_source_has_no_number_or_whose_report_lacks_the_metric_has_none(tmp_path):
+    """No headline, and no error, where there is nothing to compare the report's float32 number with (the source
+    run has no metrics.json, or its MASE is undefined, null; the report's float32 metrics lack MASE) or the report
+    holds no engine's metrics."""
+    root = tmp_path / "runs"
+    row = _forecast(0.5)["metrics"]["lstm"]
+    bare = _run(root / "forecast-20260101-000000", "forecast")                            # no metrics.json
+    _int8(root / "bare-int8", bare, "forecast", fp32=row, chosen=row)
+    undefined = _run(root / "forecast-20260101-000001", "forecast", metrics=_forecast(None))
+    # export int8 --data other.csv: a MASE there, none of the source's own data to compare it with
+    _int8(root / "undefined-int8", undefined, "forecast", fp32=row, chosen=row)
+    scored = _run(root / "forecast-20260101-000002", "forecast", metrics=_forecast(0.5))
+    _int8(root / "no-mase-int8", scored, "forecast", fp32={"MAE": 0.5}, chosen={"MAE": 0.5})
+    lacking = _int8(root / "no-engine-int8", scored, "forecast", fp32=row, chosen=row)
+    (lacking / "export_report.json").write_text(json.dumps({"fp32": {"metrics": row}, "engine": "torch"}))
+    _int8(root / "kept-int8", scored, "forecast", fp32=row, chosen={**row, "MASE": 0.52})
+    rows = _rows(root)
+    assert [rows[name]["metric"] for name in ("bare-int8", "undefined-int8", "no-mase-int8", "no-engine-int8")] \
+        == [None] * 4
+    assert rows["kept-int8"]["metric"]["shown"] == "MASE 0.52 (int8)"                     # its report's number
+
+
+def test_evaluated_keys_name_the_tasks_headline_of_what_was_scored_and_null_for_an_unknown_task(tmp_path):
+    """``evaluate --json``'s shared keys, of run folders written by hand: a classifier's accuracy of the test file
+    it scored (higher is better), a forecaster's MASE (lower is better); no metric where the shaped numbers lack
+    it, nor for a task this lstmkit has not."""
+    from lstmkit.run_metric import EVALUATED_KEYS, evaluated_keys
+    classify = _run(tmp_path / "classify-20260101-000000", "classify")
+    said = evaluated_keys(classify, "test.csv", {"test": {"accuracy": 0.75, "n": 8}})
+    assert list(said) == list(EVALUATED_KEYS)
+    assert said == {"run": str(classify), "task": "classify", "data": "test.csv",
+                    "metric": {"name": "accuracy", "value": 0.75, "higher_is_better": True}}
+    forecast = _run(tmp_path / "forecast-20260101-000000", "forecast")
+    assert evaluated_keys(forecast, "s.csv", _forecast(0.5))["metric"] == {"name": "MASE", "value": 0.5,
+                                                                            "higher_is_better": False}
+    assert evaluated_keys(classify, "test.csv", {"score": 0.75})["metric"] is None
+    other = _run(tmp_path / "other-20260101-000000", "weather")
+    assert evaluated_keys(other, "w.csv", {"test": {"accuracy": 0.75}}) == {
+        "run": str(other), "task": "weather", "data": "w.csv", "metric": None}

@@ -111,3 +111,58 @@ def test_the_rows_written_are_counted_with_thousands_separators(tmp_path, capsys
     """'wrote 12345 rows' where evaluate says '12,345 test forecasts': one style of count."""
     echo_or_write_table(pd.DataFrame({"y": range(12345)}), tmp_path / "t.csv")
     assert capsys.readouterr().out == f"wrote 12,345 rows to {tmp_path / 't.csv'}\n"
+
+
+def test_a_time_column_with_some_fractions_of_a_second_is_written_at_one_precision(tmp_path, capsys):
+    """numpy's "auto" unit picked a precision a value: 00:00:00.5 as ``...T00:00:00.500`` but the next midnight as
+    ``2024-01-02``, a date alone. Half a second needs milliseconds: every time of the column has three decimals,
+    as the CSV writes them."""
+    df = pd.DataFrame({"time": pd.to_datetime(["2024-01-01 00:00:00.5", "2024-01-02 00:00:00", None],
+                                              format="ISO8601")})
+    echo_or_write_table(df, tmp_path / "t.json")
+    assert [r["time"] for r in json.loads((tmp_path / "t.json").read_text())] == [
+        "2024-01-01T00:00:00.500", "2024-01-02T00:00:00.000", None]
+    df = pd.DataFrame({"time": pd.to_datetime(["2024-01-01 00:00:00.000001", "2024-01-02"], format="ISO8601")})
+    echo_or_write_table(df, tmp_path / "t.jsonl")                       # a microsecond: six decimals each
+    assert [json.loads(line)["time"] for line in (tmp_path / "t.jsonl").read_text().splitlines()] == [
+        "2024-01-01T00:00:00.000001", "2024-01-02T00:00:00.000000"]
+
+
+def test_a_missing_value_of_a_nullable_column_is_null_and_text_is_written_as_itself(tmp_path, capsys):
+    """pandas' NA (a nullable integer's or string's missing cell) is null, as NaN is; "München" is written in
+    UTF-8 as it reads, not as ``\\u00fc``."""
+    df = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "city": pd.array(["München", None], dtype="string")})
+    echo_or_write_table(df, tmp_path / "t.json")
+    text = (tmp_path / "t.json").read_text(encoding="utf-8")
+    assert json.loads(text) == [{"n": 1, "city": "München"}, {"n": None, "city": None}] and "München" in text
+
+
+def test_an_out_that_is_a_file_the_command_reads_is_refused_however_it_is_spelt(tmp_path, monkeypatch):
+    """``predict --data sales.csv --out ./sales.csv`` would replace the data by its forecast; ``-`` among the inputs
+    (standard input) and a missing file are no file the table would replace."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sales.csv").write_text("t,y\n1,2\n")
+    (tmp_path / "holidays.csv").write_text("t\n1\n")
+    with pytest.raises(LstmkitError, match=r"it is the file read as --data, which the table would replace") as e:
+        check_table_out("./sales.csv", inputs={"data": tmp_path / "sales.csv"}, example="forecast.csv")
+    assert e.value.hint == "write the table under another name, e.g. forecast.csv"
+    with pytest.raises(LstmkitError, match=r"read as --holidays"):
+        check_table_out(tmp_path / "holidays.csv", inputs={"data": "-", "holidays": ["sales.csv", "holidays.csv"]})
+    check_table_out("forecast.csv", inputs={"data": "sales.csv", "holidays": None})
+    check_table_out("sales.csv", inputs={"data": "-"})
+
+
+def test_standard_output_is_a_dash_or_a_path_to_this_process_s_own_and_only_it_takes_the_report_off_it(tmp_path):
+    """/dev/stdout is descriptor 1's file, /dev/stderr (where it is another file) not; a file, a missing path and no --out are not standard output, and a report beside them stays on it."""
+    import os
+    import sys
+    from lstmkit.table_out import is_standard_output, off_standard_output
+    (tmp_path / "t.csv").write_text("x\n")
+    assert is_standard_output("-") and is_standard_output("/dev/stdout")
+    assert not any(is_standard_output(out) for out in (None, tmp_path / "t.csv", tmp_path / "new.csv"))
+    if not os.path.samestat(os.fstat(1), os.fstat(2)):                  # two files (not pytest -s at a terminal)
+        assert not is_standard_output("/dev/stderr")
+    with off_standard_output(tmp_path / "new.csv"):
+        assert sys.stdout is not sys.stderr
+    with off_standard_output("-"):
+        assert sys.stdout is sys.stderr

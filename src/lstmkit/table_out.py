@@ -88,7 +88,7 @@ def _json_column(col) -> list:
     if pd.api.types.is_float_dtype(col.dtype):
         return [v if math.isfinite(v) else None for v in col.astype("float64").tolist()]
     if pd.api.types.is_datetime64_dtype(col.dtype):                 # naive: numpy's ISO text, as isoformat's
-        text = np.datetime_as_string(col.to_numpy(), unit="auto" if _fractions(col) else "s")
+        text = np.datetime_as_string(col.to_numpy(), unit=_unit(col.to_numpy()))
         return [None if t == "NaT" else t for t in text.tolist()]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(t) else t.isoformat() for t in col]
@@ -96,11 +96,13 @@ def _json_column(col) -> list:
     return [None if _missing(v) else json_safe(v) for v in col.tolist()]
 
 
-def _fractions(col) -> bool:
-    """Whether a naive time of ``col`` holds a fraction of a second."""
+def _unit(values) -> str:
+    """The coarsest of seconds, milliseconds, microseconds and nanoseconds that holds every naive time of
+    ``values`` whole: one precision for the column, as its CSV has (numpy's ``auto`` picks one a value, and
+    wrote a midnight beside ``00:00:00.500`` as the date alone, ``2024-01-02``)."""
     import numpy as np
-    values = col.to_numpy()
-    return bool((values.astype("datetime64[s]") != values)[~np.isnat(values)].any())
+    times = values[~np.isnat(values)]
+    return next((unit for unit in ("s", "ms", "us") if (times.astype(f"datetime64[{unit}]") == times).all()), "ns")
 
 
 def _missing(v) -> bool:

@@ -240,3 +240,35 @@ def test_the_file_is_written_as_pandas_writes_it(change, tmp_path):
     # the same text, up to a small float's spelling (0.00001) and quotes around every text of a column that needs them
     if "actual" not in change and "a,b" not in change.get("id", []):
         assert (tmp_path / "fast.csv").read_text() == (tmp_path / "pandas.csv").read_text()
+
+
+def test_an_m4_files_test_forecasts_name_their_time_t_as_predict_does(tmp_path):
+    """An M4 file's times are step numbers that predict names ``t``; the test forecasts named them ``time``. Each
+    forecast point's ``t`` is its origin's plus its step."""
+    t = np.arange(40)
+    rows = [",".join([f'"M{k + 1}"', *(f'"{v:.2f}"' for v in 10 + 5 * k + 2 * np.sin(2 * np.pi * t / 4))])
+            for k in range(2)]
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join([",".join(f'"V{j}"' for j in range(1, 42)), *rows]) + "\n")
+    est = Forecaster(**QUICK, format="m4").fit(str(path), out=tmp_path / "runs")
+    table = pd.read_csv(est.run_dir_ / "test_forecasts.csv")
+    assert "t" in table.columns and "time" not in table.columns
+    assert (table["t"] == table["origin"] + table["step"]).all()
+    assert "t" in est.predict(str(path)).columns
+
+
+def test_evaluate_out_of_a_run_without_test_windows_says_so_on_standard_error_and_writes_nothing(tmp_path, capsys):
+    """test_size 0: no test forecast to write; the note goes to standard error, the --json answer alone to
+    standard output, and no file is made; with ``-`` (named standard output) nothing is written there, the
+    answer going to standard error as it does beside a table."""
+    one_series().to_csv(tmp_path / "one.csv", index=False)
+    est = Forecaster(**{**QUICK, "test_size": 0}).fit(str(tmp_path / "one.csv"), target="y", time="date",
+                                                     out=tmp_path / "runs")
+    argv = ["forecast", "evaluate", "--run", est.run_dir_, "--data", tmp_path / "one.csv", "--json", "--out"]
+    code, printed, err = run_cli([*argv, tmp_path / "ev.csv"], capsys)
+    assert code == 0, err
+    assert json.loads(printed)["test_points"] == 0 and not (tmp_path / "ev.csv").exists()
+    assert err.strip() == f"no test windows (test_size 0): nothing written to {tmp_path / 'ev.csv'}"
+    code, printed, err = run_cli([*argv, "-"], capsys)
+    assert code == 0 and printed == "", err
+    assert "no test windows (test_size 0): nothing written to standard output" in err
