@@ -105,3 +105,22 @@ def test_a_folder_or_a_path_under_a_file_is_refused_before_any_work(tmp_path):
     with pytest.raises(LstmkitError, match=r"f is a file, not a folder"):
         check_table_out(tmp_path / "f" / "t.csv")
     check_table_out(tmp_path / "new" / "t.csv")                     # a missing folder is made when written
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl"])
+def test_naive_times_in_json_hold_one_unit_for_the_column(tmp_path, capsys, name):
+    # numpy's 'auto' unit is each time's own: a midnight among half seconds read '2024-01-02', a date,
+    # and a whole second among them '...T00:00:01' beside '...T00:00:00.500'
+    times = pd.to_datetime(["2024-01-01 23:59:59.5", "2024-01-02 00:00:00", "2024-01-02 00:00:00.5", None],
+                           format="ISO8601")
+    echo_or_write_table(pd.DataFrame({"time": times, "y": [1.0, 2.0, 3.0, 4.0]}), tmp_path / name)
+    text = (tmp_path / name).read_text()
+    records = [json.loads(line) for line in text.splitlines()] if name.endswith("l") else json.loads(text)
+    assert [r["time"] for r in records] == ["2024-01-01T23:59:59.500", "2024-01-02T00:00:00.000",
+                                            "2024-01-02T00:00:00.500", None]
+    micro = pd.DataFrame({"time": pd.to_datetime(["2024-01-02 00:00:00", "2024-01-02 00:00:00.000001"],
+                                                 format="ISO8601")})
+    echo_or_write_table(micro, tmp_path / name)
+    text = (tmp_path / name).read_text()
+    records = [json.loads(line) for line in text.splitlines()] if name.endswith("l") else json.loads(text)
+    assert [r["time"] for r in records] == ["2024-01-02T00:00:00.000000", "2024-01-02T00:00:00.000001"]

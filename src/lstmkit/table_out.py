@@ -87,7 +87,7 @@ def _json_column(col) -> list:
     if pd.api.types.is_float_dtype(col.dtype):
         return [v if math.isfinite(v) else None for v in col.astype("float64").tolist()]
     if pd.api.types.is_datetime64_dtype(col.dtype):                 # naive: numpy's ISO text, as isoformat's
-        text = np.datetime_as_string(col.to_numpy(), unit="auto" if _fractions(col) else "s")
+        text = np.datetime_as_string(col.to_numpy(), unit=_time_unit(col))
         return [None if t == "NaT" else t for t in text.tolist()]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(t) else t.isoformat() for t in col]
@@ -95,11 +95,17 @@ def _json_column(col) -> list:
     return [None if _missing(v) else json_safe(v) for v in col.tolist()]
 
 
-def _fractions(col) -> bool:
-    """Whether a naive time of ``col`` holds a fraction of a second."""
+def _time_unit(col) -> str:
+    """The coarsest unit, from the second, that holds every naive time of ``col`` whole: one unit for
+    the column (numpy's ``auto`` unit is each time's own: a midnight among half seconds read
+    ``2024-01-01``, a date, beside ``2024-01-01T00:00:00.500``)."""
     import numpy as np
     values = col.to_numpy()
-    return bool((values.astype("datetime64[s]") != values)[~np.isnat(values)].any())
+    values = values[~np.isnat(values)]
+    for unit in ("s", "ms", "us"):
+        if bool((values.astype(f"datetime64[{unit}]") == values).all()):
+            return unit
+    return "ns"
 
 
 def _missing(v) -> bool:
