@@ -178,6 +178,7 @@ def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_
     _run(folder / "lm-20260101-000000", "lm", metrics=lm)
     _run(folder / "lm-20260101-000001", "lm", status="interrupted")
     long = _run(folder / "lm-wikitext-2-char-level-three-layers-dropout-0.3-20260101", "lm", metrics=lm)
+    monkeypatch.setenv("COLUMNS", "80")
     code, out, err = run_cli(["list", folder], capsys)
     assert code == 0, err
     lines = out.splitlines()
@@ -190,6 +191,14 @@ def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_
     code, out, err = run_cli(["list", folder, "--json"], capsys)
     assert [r["run"] for r in json.loads(out)] == [str(folder / n) for n in (
         "lm-20260101-000000", "lm-20260101-000001", long.name)]
+    monkeypatch.setenv("COLUMNS", "60")                             # narrower than 80: still 80 columns
+    assert run_cli(["list", folder], capsys)[1].splitlines() == lines
+    monkeypatch.setenv("COLUMNS", "200")                            # a wider terminal: every path whole
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["list", folder.relative_to(tmp_path)], capsys)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [str(folder.relative_to(tmp_path) / n) for n in (
+        "lm-20260101-000000", "lm-20260101-000001", long.name)]
+    assert max(map(len, out.splitlines())) <= 200
 
 
 def test_a_state_too_long_for_the_line_goes_on_under_it_whole():
