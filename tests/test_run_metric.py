@@ -352,3 +352,21 @@ def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_
     lines = format_runs(list_runs(root)).splitlines()
     assert max(map(len, lines)) <= 80 and any(line.split()[-4:] == ["MASE", "0.9387", "(int8)", "finished"]
                                               for line in lines)
+
+
+def test_an_int8_lm_shows_its_number_where_the_float_score_differs_only_in_float32_rounding(tmp_path):
+    """A char LM of short lines (no line read in pieces) exported: the report's float32 perplexity of its
+    held-out lines, 19.781985965..., was training's 19.781985927... but for float32 sums taken in another
+    order (2e-9 apart), and its int8 run's metric was blank; scored in pieces, 19.9, it stays blank."""
+    root = tmp_path / "runs"
+    val = {"perplexity": 19.781985927124072, "cross_entropy": 2.984771721919361, "tokens": 4753}
+    source = _run(root / "lm-20260101-000000", "lm", metrics={"val": val})
+    _int8(root / "lm-20260101-000000-int8", source, "lm",
+          fp32={"perplexity": 19.781985965327546, "cross_entropy": 2.9847717238505864},
+          chosen={"perplexity": 19.782382598306373, "cross_entropy": 2.9847917738598873})
+    _int8(root / "lm-20260101-000000-int8-pieces", source, "lm", fp32={"perplexity": 19.9, "cross_entropy": 2.99},
+          chosen={"perplexity": 19.91, "cross_entropy": 2.991})
+    rows = _rows(root)
+    got = rows["lm-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["int8"]) == (19.782382598306373, True) and got["shown"].endswith("(int8)")
+    assert rows["lm-20260101-000000-int8-pieces"]["metric"] is None
