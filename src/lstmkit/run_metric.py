@@ -52,10 +52,10 @@ _FLOAT32_SUMS = 1e-6      # how far apart two float32 scores of the same example
 def _int8_headline(run: str | Path, meta: dict[str, Any]) -> Headline | None:
     """An int8 run's headline (it has no ``metrics.json``): its engine's score in ``export_report.json``, marked
     int8, where it is the float run's headline metric of the same examples: the report's float32 score equals the
-    source run's ``metrics.json`` number (to a millionth: float32 sums in another order). None where it does not (``export int8 --data`` scored other data; lm
-    scores its held-out text in pieces of a fresh state, speech decodes greedily, a blended forecast scores
-    its network alone: other numbers of the same name), where the source run is no longer where the export
-    recorded it, or the report lacks the metric."""
+    source run's ``metrics.json`` number (to a millionth: float32 sums in another order). None where it does
+    not (``export int8 --data`` scored other data; lm scores its held-out text in pieces of a fresh state,
+    speech decodes greedily, a blended forecast scores its network alone: other numbers of the same name),
+    where the source run is no longer where the export recorded it, or the report lacks the metric."""
     try:
         report = read_json(Path(run) / REPORT_FILE, "")
         source = Path(meta["quantization"]["source_run"])
