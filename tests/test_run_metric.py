@@ -178,6 +178,7 @@ def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_
     _run(folder / "lm-20260101-000000", "lm", metrics=lm)
     _run(folder / "lm-20260101-000001", "lm", status="interrupted")
     long = _run(folder / "lm-wikitext-2-char-level-three-layers-dropout-0.3-20260101", "lm", metrics=lm)
+    monkeypatch.setenv("COLUMNS", "80")
     code, out, err = run_cli(["list", folder], capsys)
     assert code == 0, err
     lines = out.splitlines()
@@ -190,6 +191,14 @@ def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_
     code, out, err = run_cli(["list", folder, "--json"], capsys)
     assert [r["run"] for r in json.loads(out)] == [str(folder / n) for n in (
         "lm-20260101-000000", "lm-20260101-000001", long.name)]
+    monkeypatch.setenv("COLUMNS", "60")                             # narrower than 80: still 80 columns
+    assert run_cli(["list", folder], capsys)[1].splitlines() == lines
+    monkeypatch.setenv("COLUMNS", "200")                            # a wider terminal: every path whole
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["list", folder.relative_to(tmp_path)], capsys)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [str(folder.relative_to(tmp_path) / n) for n in (
+        "lm-20260101-000000", "lm-20260101-000001", long.name)]
+    assert max(map(len, out.splitlines())) <= 200
 
 
 def test_a_state_too_long_for_the_line_goes_on_under_it_whole():
@@ -384,3 +393,21 @@ def test_evaluated_keys_name_the_tasks_headline_of_what_was_scored_and_null_for_
     other = _run(tmp_path / "other-20260101-000000", "weather")
     assert evaluated_keys(other, "w.csv", {"test": {"accuracy": 0.75}}) == {
         "run": str(other), "task": "weather", "data": "w.csv", "metric": None}
+
+
+def test_an_int8_lm_shows_its_number_where_the_float_score_differs_only_in_float32_rounding(tmp_path):
+    """A char LM of short lines (no line read in pieces) exported: the report's float32 perplexity of its
+    held-out lines, 19.781985965..., was training's 19.781985927... but for float32 sums taken in another
+    order (2e-9 apart), and its int8 run's metric was blank; scored in pieces, 19.9, it stays blank."""
+    root = tmp_path / "runs"
+    val = {"perplexity": 19.781985927124072, "cross_entropy": 2.984771721919361, "tokens": 4753}
+    source = _run(root / "lm-20260101-000000", "lm", metrics={"val": val})
+    _int8(root / "lm-20260101-000000-int8", source, "lm",
+          fp32={"perplexity": 19.781985965327546, "cross_entropy": 2.9847717238505864},
+          chosen={"perplexity": 19.782382598306373, "cross_entropy": 2.9847917738598873})
+    _int8(root / "lm-20260101-000000-int8-pieces", source, "lm", fp32={"perplexity": 19.9, "cross_entropy": 2.99},
+          chosen={"perplexity": 19.91, "cross_entropy": 2.991})
+    rows = _rows(root)
+    got = rows["lm-20260101-000000-int8"]["metric"]
+    assert (got["value"], got["int8"]) == (19.782382598306373, True) and got["shown"].endswith("(int8)")
+    assert rows["lm-20260101-000000-int8-pieces"]["metric"] is None

@@ -153,7 +153,11 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
         from lstmkit.runs import to_json
         typer.echo(to_json(rows, indent=2))
     else:
-        typer.echo(format_runs(rows))
+        # a terminal wider than 80 columns (COLUMNS, or the terminal's own) keeps the runs' paths whole: cut to 80,
+        # 'runs/classify-20261207-031612' beside a metric and 'interrupted' read '…lassify-20261207-031612'
+        import shutil
+        from lstmkit.run_list import WIDTH
+        typer.echo(format_runs(rows, width=max(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)))
 
 
 @app.command(name="tune")

@@ -574,3 +574,26 @@ def test_train_help_shows_the_defaults_each_kind_trains_with():
         assert theirs == (_typed(key, series[key]) if "; --series: " in said else ""), key
     differ = {k for k in shown if k in SERIES_DEFAULTS and series[k] != text[k]}
     assert differ == {k for k, said in shown.items() if "; --series: " in said}
+
+
+def test_train_help_names_the_defaults_of_a_zoo_encoder_on_series():
+    """'--series --model lstm' trains 64 units at dropout 0.1 for up to 200 epochs (ENCODER_DEFAULTS),
+    where the help's '--series:' defaults (8 units, 0.8, 2000 epochs, a budget, scale-warp) are LSTM-FCN's
+    alone: the help's paragraph names each setting of theirs that differs, and the rest are LSTM-FCN's."""
+    import re
+    import typer.main
+    from lstmkit.config import flatten_config
+    from lstmkit.tasks.classify.cli import app
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    doc = " ".join(typer.main.get_command(app).commands["train"].help.split())
+    said = re.search(r"--series with a zoo encoder \(--model lstm, \.\.\.\) trains with (.*), and the rest as LSTM-FCN",
+                     doc)
+    assert said, doc
+    named = dict(part.split(" ", 1) for part in said.group(1).split(", "))
+    zoo = flatten_config(SequenceClassifier._resolve_config(None, {"model": "lstm"}).to_dict())
+    fcn = flatten_config(SequenceClassifier.default_config().to_dict())
+    expected = {"--hidden-size": "64", "--dropout": "0.1", "--max-epochs": "200", "--budget": "none"}
+    assert expected.items() <= named.items()
+    for key in zoo:
+        if key not in ("model", "series"):
+            assert named.get("--" + key.replace("_", "-"), _typed(key, fcn[key])) == _typed(key, zoo[key]), key

@@ -104,7 +104,9 @@ def test_evaluate_matches_the_python_api(capsys, run, corpus):
     code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", corpus / "test.txt",
                          "--out", corpus / "m.json")
     assert code == 0 and "test.txt: perplexity" in out and "bits per character" in out
-    assert json.loads((corpus / "m.json").read_text())["perplexity"] == m["perplexity"]
+    assert json.loads((corpus / "m.json").read_text()) == m      # run, task, metric as --json gives them
+    code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", corpus / "test.txt", "--out", "-")
+    assert code == 0 and json.loads(out) == m and "test.txt: perplexity" in err
 
 
 def _train(capsys, cfg, out, *args):

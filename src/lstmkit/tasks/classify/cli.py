@@ -10,7 +10,8 @@ from lstmkit.cli_config import progress_option
 from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.table_out import check_table_out, echo_or_write_table, out_file
-from lstmkit.tasks.classify.config import SERIES_DEFAULTS, TEXT_DEFAULTS, ClassifyConfig, check_given
+from lstmkit.tasks.classify.config import (ENCODER_DEFAULTS, SERIES_DEFAULTS, TEXT_DEFAULTS, ClassifyConfig,
+                                           check_given)
 
 __all__ = ["app", "attention"]
 
@@ -61,9 +62,24 @@ def _mix_note(est) -> str | None:
             f"history.csv's val_loss, {best:.4f} at the best epoch, is the network's alone{weighted})")
 
 
+def _zoo_series_defaults() -> str:
+    """The help's line on the defaults of --series with a zoo encoder (--model lstm, ...), which are
+    neither LSTM-FCN's ('--series: 8' beside --hidden-size) nor a text run's: ENCODER_DEFAULTS over
+    ClassifyConfig's, as SequenceClassifier trains with them."""
+    from lstmkit.config import flatten_config
+    from lstmkit.errors import flag
+    config = flatten_config(ClassifyConfig().to_dict())
+    fcn, zoo = {**config, **SERIES_DEFAULTS}, {**config, **ENCODER_DEFAULTS}
+    shown = ", ".join(f"{flag(key)} {'none' if zoo[key] is None else zoo[key]}" for key in zoo
+                      if key not in ("model", "series") and zoo[key] != fcn[key])
+    return (f"The '--series:' defaults are LSTM-FCN's ({flag('model')} {SERIES_DEFAULTS['model']}); --series with "
+            f"a zoo encoder ({flag('model')} lstm, ...) trains with {shown}, and the rest as LSTM-FCN.")
+
+
 train = add_train_command(
     app, ClassifyConfig, "lstmkit.tasks.classify.estimator:TextClassifier", _report,
-    doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
+    doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.\n\n"
+        + _zoo_series_defaults(),
     files={"data": "CSV/TSV/JSONL/XLSX/Parquet, a folder of class folders of .txt, a fastText .txt (__label__NAME "
                    "text), a headerless class-index CSV (AG News, Yelp: classes.txt beside it names the classes), or "
                    "for --series a UCR .tsv, .ts (sktime/aeon) or .arff (Weka) / long table.",

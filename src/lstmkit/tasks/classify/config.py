@@ -11,7 +11,8 @@ from lstmkit.config import (Encoder, flag, Headline, Pooling, TaskConfig, TrainC
                             check_range, check_types, train_field)
 
 __all__ = ["ClassifyConfig", "ClassifyParams", "TextClassifierParams", "SequenceClassifierParams", "Model", "SERIES_ONLY",
-           "TEXT_ONLY", "NEEDS", "check_given", "headline_metric", "TEXT_DEFAULTS", "SERIES_DEFAULTS", "SERIES_BUDGET"]
+           "TEXT_ONLY", "NEEDS", "check_given", "headline_metric", "TEXT_DEFAULTS", "SERIES_DEFAULTS", "SERIES_BUDGET",
+           "ENCODER_DEFAULTS"]
 
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
@@ -31,6 +32,10 @@ SERIES_DEFAULTS = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "d
                    "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
                    "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
                    "augment": "scale-warp"}
+# The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN: over ClassifyConfig's,
+# not over SERIES_DEFAULTS (SequenceClassifier._family_config); the help names those that differ from LSTM-FCN's.
+ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
+                    "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
 
 
 @dataclass

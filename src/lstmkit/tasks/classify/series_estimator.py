@@ -23,7 +23,8 @@ from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
-from lstmkit.tasks.classify.config import SERIES_BUDGET, SERIES_DEFAULTS, ClassifyConfig, SequenceClassifierParams
+from lstmkit.tasks.classify.config import (ENCODER_DEFAULTS, SERIES_BUDGET, SERIES_DEFAULTS, ClassifyConfig,
+                                          SequenceClassifierParams)
 from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
@@ -31,9 +32,6 @@ from lstmkit.train.findings import scaling_evidence
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
 
-# The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
-ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
-                    "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
 
 MIN_WINDOW = 8        # steps: the LSTM-FCN's first convolution kernel; a --crop window shorter is warned of
 

@@ -76,8 +76,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
                                                  "files as in training; - for standard input's lines."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table.  [default: as trained, text]"),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as trained, utf-8]"),
-             out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file (- for "
-                                                           "standard output, the report on stderr).",
+             out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file, as --json "
+                                                           "prints them (- for standard output, the report on "
+                                                           "stderr).",
                                          parser=out_file("metrics.json"), metavar="<path>"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
@@ -99,11 +100,13 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
          "data": "standard input" if piped else str(data.resolve())}
     from lstmkit.run_metric import evaluated_keys
     from lstmkit.runs import to_json
-    if out is not None and str(out) == STANDARD_OUTPUT:
-        typer.echo(to_json(m, indent=2))
-    elif out is not None:
-        write_json(out, m)
+    # --out holds what --json prints, run, task and metric with the numbers (a script reading the file
+    # found no 'run' or 'metric' where --json gave them)
     said = {**m, **{k: v for k, v in evaluated_keys(run, m["data"], {"val": m}).items() if k not in m}}
+    if out is not None and str(out) == STANDARD_OUTPUT:
+        typer.echo(to_json(said, indent=2))
+    elif out is not None:
+        write_json(out, said)
     with off_standard_output(out):      # --out - or /dev/stdout: the JSON alone there, the report on stderr
         typer.echo(to_json(said, indent=2) if as_json else _format("standard input" if piped else data.name, m))
 
