@@ -25,12 +25,14 @@ Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
 # naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
 TEXT_DEFAULTS = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
                  "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
-SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
+# million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
+SERIES_BUDGET = 8.0
 # Numeric series: LSTM-FCN as published, with its UCR protocol but for the schedule (SequenceClassifier's docstring)
 SERIES_DEFAULTS = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
                    "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
                    "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
-                   "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
+                   # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
+                   "clip_norm": None, "pooling": "mean",
                    "augment": "scale-warp"}
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN: over ClassifyConfig's,
 # not over SERIES_DEFAULTS (SequenceClassifier._family_config); the help names those that differ from LSTM-FCN's.

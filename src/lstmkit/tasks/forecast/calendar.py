@@ -134,7 +134,8 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
         raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
                            f"the run's horizon ({horizon} steps) is fixed when it is trained: train it again with a "
                            f"smaller {opt('horizon')}, or with the rows read as steps (the table without its time "
-                           f"column, and no {opt('time')}); a forecast of this run cannot leave out the dates") from None
+                           f"column, and no {opt('time')}); a forecast of this run cannot leave out the "
+                           "dates") from None
 
 
 def _closed_weekends(history) -> bool:
