@@ -549,3 +549,25 @@ def test_a_settings_files_data_path_is_read_beside_it_unless_only_the_working_fo
         assert config_file_path("here.csv", cfg) == str(tmp_path / "conf" / "here.csv")
     with pytest.raises(LstmkitError, match="'data:' in .* must be one file's path, got"):
         config_file_path(["a.csv", "b.csv"], cfg)
+
+
+@dataclasses.dataclass
+class _TwoKinds:
+    size: int = 3                       # units
+    both_ways: bool = False             # read the sequence both ways
+    mode: Literal["auto", "none"] | None = None    # auto or none (not given: chosen from the data)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+def test_the_help_shows_another_kinds_default_beside_where_it_differs():
+    """``own``: the defaults shown over the config's; ``other``: a flag's defaults beside them where they differ,
+    as typed (a switch by its flag's name); where the other kind leaves a setting unset (no value to type)
+    or has the same default, nothing is said beside it."""
+    specs = option_specs(_TwoKinds, own={"size": 64, "both_ways": True, "mode": "auto"},
+                         other=("--series", {"size": 8, "both_ways": False, "mode": None, "lr": 2e-3}))
+    shown = {s.name: re.search(r"\[default: (.*)\]$", s.parameter.default.help or "") for s in specs}
+    shown = {k: m and m.group(1) for k, m in shown.items()}
+    assert shown["size"] == "64; --series: 8"
+    assert shown["both_ways"] == "both-ways; --series: no-both-ways"
+    assert shown["mode"] == "auto"
+    assert shown["lr"] == f"{TrainConfig().lr}; --series: 0.002"

@@ -150,3 +150,20 @@ def test_a_warning_given_as_a_module_of_lstmkit_is_imported_names_the_importing_
             line = inspect.currentframe().f_lineno - 1
     monkeypatch.delitem(sys.modules, name, raising=False)
     assert [(w.filename, w.lineno) for w in got] == [(__file__, line)]
+
+
+def test_a_warning_under_a_command_names_the_commands_own_line():
+    """Under a command (a frame of one of lstmkit's ``cli*.py`` files, then lstmkit's own) callers_level
+    names the command's line, one frame short of the first outside lstmkit: the CLI prints it as one
+    'warning: ...' line, and typer's frame under it was printed file and line first."""
+    helper = compile("import warnings\nfrom lstmkit.errors import callers_level\n\n\ndef helper():\n"
+                     "    warnings.warn('probe', UserWarning, stacklevel=callers_level())\n",
+                     str(PACKAGE / "tasks" / "_probe.py"), "exec")
+    command = compile("def command(helper):\n    helper()\n", str(PACKAGE / "cli_probe.py"), "exec")
+    scope: dict = {}
+    exec(helper, scope)
+    exec(command, scope)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        scope["command"](scope["helper"])
+    assert [(w.filename, w.lineno) for w in got] == [(str(PACKAGE / "cli_probe.py"), 2)]

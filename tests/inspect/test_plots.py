@@ -371,3 +371,82 @@ def test_a_bar_label_a_little_too_long_is_set_smaller_on_its_one_line():
     assert bar.ax.get_ylabel() == "candidate (tanh, -1 to 1)" and 8 <= bar.ax.yaxis.label.get_fontsize() < 10
     assert bar.ax.yaxis.label.get_window_extent(renderer).height <= room
     assert not fit_bar_labels(fig)                                               # fitted: left as it is
+
+
+def test_row_scale_divides_each_row_of_a_causal_map_by_its_own_largest():
+    """Row t of a causal map shares 1 among steps 0..t: each row is drawn over its own largest (by hand:
+    0.25 and 0.75 are 1/3 and 1), a row of zeros (padding) stays 0, and any map that is not causal,
+    square and finite is left to weight_scale (None)."""
+    import numpy as np
+    from lstmkit.inspect.plots import row_scale
+    drawn, scale, words = row_scale([[1.0, 0.0, 0.0], [0.25, 0.75, 0.0], [0.0, 0.0, 0.0]])
+    assert drawn == pytest.approx(np.array([[1.0, 0.0, 0.0], [1 / 3, 1.0, 0.0], [0.0, 0.0, 0.0]]))
+    assert scale == {"vmin": 0.0, "vmax": 1.0} and words.startswith("(causal")
+    assert row_scale([[1.0, 0.0], [0.5, 0.5]])[0] == pytest.approx(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    for other in ([[0.5, 0.5], [0.5, 0.5]],                       # a later step read: not causal
+                  [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]],             # not square
+                  [[1.0, 0.0], [float("nan"), 0.5]],              # not finite
+                  [1.0, 0.0]):                                    # not a map
+        assert row_scale(other) is None, other
+
+
+def _bar_of(orientation: str, label: str, figsize):
+    import numpy as np
+    fig, ax = subplots(figsize=figsize)
+    bar = fig.colorbar(ax.imshow(np.arange(16.0).reshape(4, 4)), ax=ax, label=label, orientation=orientation)
+    fig.tight_layout()
+    return fig, bar
+
+
+def _label_and_room(fig, bar, vertical: bool):
+    renderer = fig.canvas.get_renderer()
+    label, box = bar.ax.yaxis.label if vertical else bar.ax.xaxis.label, bar.ax.get_window_extent(renderer)
+    extent = label.get_window_extent(renderer)
+    return (extent.height, box.height) if vertical else (extent.width, box.width)
+
+
+@pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
+def test_a_bar_label_far_too_long_for_one_line_is_rewrapped_at_its_words_near_its_size(orientation):
+    """A label twice its bar's length: on more lines, each word whole and in order, at its size or up to 2
+    points less (not shrunk to 6 points on one line), and within its bar, along a vertical bar or a
+    horizontal one."""
+    from lstmkit.inspect.plots import fit_bar_labels
+    text = "attention weight (rows sum to 1) brightest: the largest here, 0.33"
+    fig, bar = _bar_of(orientation, text, (3, 2.2) if orientation == "vertical" else (2.2, 3))
+    vertical = orientation == "vertical"
+    size = (bar.ax.yaxis.label if vertical else bar.ax.xaxis.label).get_fontsize()
+    length, room = _label_and_room(fig, bar, vertical)
+    assert length > 1.5 * room                                                   # far too long on one line
+    assert fit_bar_labels(fig)
+    label = bar.ax.yaxis.label if vertical else bar.ax.xaxis.label
+    assert "\n" in label.get_text() and label.get_text().replace("\n", " ") == text
+    assert size - 2 <= label.get_fontsize() <= size
+    length, room = _label_and_room(fig, bar, vertical)
+    assert length <= room
+
+
+def test_a_bar_label_of_one_word_too_long_for_its_bar_is_set_no_smaller_than_6_points():
+    """One word cannot be rewrapped: it is set smaller a point at a time, down to 6 points and no further,
+    though at 6 it still runs past a bar this short."""
+    from lstmkit.inspect.plots import fit_bar_labels
+    fig, bar = _bar_of("vertical", "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung", (3, 1.2))
+    assert fit_bar_labels(fig)
+    assert bar.ax.yaxis.label.get_fontsize() == 6
+    length, room = _label_and_room(fig, bar, True)
+    assert length > room                                                         # still too long at 6 points
+
+
+def test_save_figure_lays_out_only_a_figure_asked_to_be_tight_when_a_bar_label_is_fitted(tmp_path):
+    """Fitting a bar's label lays the figure out again only where ``tight`` asked for a layout: axes placed
+    by hand (the classification view's, filling its figure) stay where they were put."""
+    import numpy as np
+    fig, ax = subplots(figsize=(3, 2.2))
+    ax.set_position((0.1, 0.1, 0.6, 0.8))
+    cax = fig.add_axes((0.75, 0.1, 0.05, 0.8))
+    bar = fig.colorbar(ax.imshow(np.arange(16.0).reshape(4, 4)), cax=cax,
+                       label="attention weight (rows sum to 1) brightest: the largest here, 0.33")
+    save_figure(fig, tmp_path / "hand.png")
+    assert "\n" in bar.ax.get_ylabel()                                           # fitted
+    assert tuple(ax.get_position(original=True).bounds) == pytest.approx((0.1, 0.1, 0.6, 0.8))
+    assert tuple(cax.get_position(original=True).bounds) == pytest.approx((0.75, 0.1, 0.05, 0.8))
+

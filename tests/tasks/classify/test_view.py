@@ -86,3 +86,42 @@ def test_a_short_texts_view_is_as_wide_as_its_words_and_its_key_just_under_them(
     assert abs(key.x0 - min(w.x0 for w in words)) <= 0.05 * inch        # the key from the words' left edge
     assert 0 < min(w.y0 for w in words) - key.y1 <= 0.2 * inch          # just under the words
     assert fig.get_figheight() * inch <= max(w.y1 for w in words) - min(w.y0 for w in words) + 0.2 * inch
+
+
+@pytest.mark.parametrize("words", ["a fine film".split(),
+                                   ("an extraordinarily overwrought melodramatic characterisation , notwithstanding "
+                                    "incomprehensible screenwriting decisions , nevertheless").split() * 2])
+def test_every_word_and_the_key_are_drawn_inside_the_figure_a_row_pitch_apart(words, tmp_path, monkeypatch):
+    """The figure is as wide as its longest row or its key, and as tall as its rows: each word lies inside it,
+    row k's words centred (k + 1/2) row pitches from its top edge, and the key (hung under it, where the
+    saved picture's tight box takes it in) within its width."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.classify.view import ROW_PITCH
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    write_attention(words, [float(k % 4 + 1) for k in range(len(words))], tmp_path / "v.png", "predicted 0")
+    fig = seen[0]
+    text_ax = fig.axes[0]
+    bar = next(a for a in fig.axes + text_ax.child_axes if a is not text_ax)
+    fig.canvas.draw()
+    page, texts = fig.bbox, [t for t in text_ax.texts if t.get_text()]
+    for box in [t.get_window_extent() for t in texts]:
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1 and page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1
+    key = bar.get_window_extent()
+    assert page.x0 - 1 <= key.x0 and key.x1 <= page.x1 + 1
+    for t in texts:
+        box, row = t.get_window_extent(), t.get_position()[1]
+        assert page.y1 - (box.y0 + box.y1) / 2 == pytest.approx((row + 0.5) * ROW_PITCH * fig.dpi, abs=2)
+
+
+def test_each_row_holds_per_line_tokens_at_most_the_first_too(tmp_path, monkeypatch):
+    """``per_line`` tokens a row: 28 short tokens at 14 a row are two full rows, the first as full as the
+    second; at 10 a row, three rows of 10, 10 and 8."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.tasks.classify.view import plot_attention
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    for per_line, rows in ((14, [14, 14]), (10, [10, 10, 8])):
+        plot_attention([str(k) for k in range(28)], [1.0] * 28, tmp_path / "v.png", "t", per_line=per_line)
+        ys = [t.get_position()[1] for t in seen[-1].axes[0].texts if t.get_text()]
+        assert [ys.count(y) for y in sorted(set(ys))] == rows

@@ -154,3 +154,21 @@ def test_the_panel_forecasts_hourly_dates_are_named_without_overlapping(tmp_path
     folds = [{"fold": k + 1, "origin": 30 + 6 * k, "forecast": values[31 + 6 * k:37 + 6 * k]} for k in range(3)]
     forecast_plots.plot_backtest(values, times, folds, tmp_path / "b.png", "t", targets=["load_kw", "temp_c"])
     assert _overlapping_tick_labels(figures[1]) == []
+
+
+def test_a_backtest_over_steps_not_dates_keeps_its_step_numbers(tmp_path, monkeypatch):
+    """Only a date axis takes matplotlib's concise dates: a series with no times is drawn over steps
+    0..n-1, and its ticks read those steps (as dates they read '1970', step 0 being the epoch)."""
+    import lstmkit.tasks.forecast.plots as forecast_plots
+    from matplotlib.dates import ConciseDateFormatter
+    seen = []
+    monkeypatch.setattr(forecast_plots, "save_figure", lambda fig, path, **kw: seen.append(fig))
+    values = np.arange(40.0) * 10 + 300
+    folds = [{"fold": k + 1, "origin": 30 + 2 * k, "forecast": values[31 + 2 * k:33 + 2 * k]} for k in range(3)]
+    plot_backtest(values, None, folds, tmp_path / "backtest.png", "y: backtest")
+    ax = seen[0].axes[0]
+    assert not isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter)
+    seen[0].canvas.draw()
+    shown = [(t.get_position()[0], t.get_text().replace("\N{MINUS SIGN}", "-")) for t in ax.get_xticklabels()
+             if t.get_text()]
+    assert shown and all(float(text) == pytest.approx(x) for x, text in shown), shown

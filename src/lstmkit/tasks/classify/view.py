@@ -64,7 +64,7 @@ def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, 
             t.set_position((x, row))
             box = t.get_window_extent(renderer).transformed(ax.transData.inverted())
         x, in_row, right = box.x1 + 0.1, in_row + 1, max(right, box.x1)
-    width = max(right + 0.05, KEY_INCHES[0], 1.0)
+    width = max(right + 0.05, KEY_INCHES[0])
     fig.set_size_inches(width, ROW_PITCH * (row + 1))
     ax.set_xlim(0, width)
     ax.set_ylim(row + 0.5, -0.5)                   # the rows and no more
