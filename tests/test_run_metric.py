@@ -411,3 +411,12 @@ def test_an_int8_lm_shows_its_number_where_the_float_score_differs_only_in_float
     got = rows["lm-20260101-000000-int8"]["metric"]
     assert (got["value"], got["int8"]) == (19.782382598306373, True) and got["shown"].endswith("(int8)")
     assert rows["lm-20260101-000000-int8-pieces"]["metric"] is None
+
+
+def test_list_sort_help_says_runs_rank_within_a_task_not_a_dataset(capsys, monkeypatch):
+    # classifiers of different datasets were ranked against each other by accuracy, and neither the help nor the
+    # README said that the ranking does not know which data a run was scored on
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run_cli(["list", "--help"], capsys)
+    assert code == 0
+    assert "ranked within a task, not within a dataset" in " ".join(out.split())

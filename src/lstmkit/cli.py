@@ -141,7 +141,8 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
                  sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: each "
                                           "task's runs best first by their metric, those scored on test data before "
                                           "those scored on validation, then on training data (runs without one "
-                                          "last).")):
+                                          "last). Runs are ranked within a task, not within a dataset: compare runs "
+                                          "of one data set (list a folder of them alone).")):
     """List run folders: task, epochs, headline metric (forecast MASE, classify accuracy, translate BLEU, speech
     WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs, sort_by_metric

@@ -333,6 +333,11 @@ def test_a_colour_bars_label_stays_within_its_bar_for_any_number_of_tokens(token
     assert box.y0 - 1 <= label.y0 and label.y1 <= box.y1 + 1
     assert bar.get_ylabel().replace("\n", " ") == ("attention weight (rows sum to 1) brightest: the largest here, "
                                                    f"{1 / (tokens + 1):.2g}")
+    # and within the figure as drawn (an axis label is placed at draw time: measured before one, a rewrapped
+    # label read as 30 px past the figure's right edge, though the figure drawn holds it)
+    fig.canvas.draw()
+    label = bar.yaxis.label.get_window_extent(fig.canvas.get_renderer())
+    assert fig.bbox.x0 <= label.x0 and label.x1 <= fig.bbox.x1 and fig.bbox.y0 <= label.y0 and label.y1 <= fig.bbox.y1
 
 
 def test_a_loss_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):

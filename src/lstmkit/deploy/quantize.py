@@ -83,7 +83,9 @@ def load_estimator(kind: type, run: str | Path):
 # -- measuring ---------------------------------------------------------------------------------
 def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float = 0.3, *,
                   warm: bool = False) -> dict[str, float]:
-    """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (median of runs).
+    """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (the fastest of the timed runs,
+    after a warm-up: a stall of a busy machine only slows some runs, and the median of 3 runs, two of them
+    stalled, had reported int8 1/1000 or 332x the float model's speed).
     ``warm``: ``fn(x_batch)`` has just run (the caller needed its answer), so it is not run again as
     the batch's warm-up."""
     def per_call(x, warmed=False) -> float:
@@ -94,7 +96,7 @@ def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float =
             t = time.perf_counter()
             fn(x)
             runs.append(time.perf_counter() - t)
-        return float(np.median(runs))
+        return min(runs)
     with torch.inference_mode():
         batch = per_call(x_batch, warm)
         one = per_call(x_one)

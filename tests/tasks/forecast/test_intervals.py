@@ -233,6 +233,38 @@ def test_a_kept_update_refits_the_intervals_on_its_held_out_windows(runs):
     np.testing.assert_allclose(est.predict(data)[["y_q0.1", "y_q0.5", "y_q0.9"]], want, rtol=1e-6)
 
 
+def test_a_predict_racing_a_kept_update_answers_with_the_old_net_and_the_old_nets_widths(runs, monkeypatch):
+    # the update set the new widths before the new net, and predict read the widths after running the net: a
+    # predict that ran the old net while an update was kept answered its quantiles with the new net's widths
+    import copy
+    import threading
+    from lstmkit.tasks.forecast.model import ForecastNet
+    data, r = runs
+    est = copy.deepcopy(r["on"][0])
+    want = est.predict(data, engine="torch")
+    entered, go, forward = threading.Event(), threading.Event(), ForecastNet.forward
+
+    def held(self, *a, **k):                  # the racing predict's network call waits while the update is kept
+        if threading.current_thread().name == "racer" and not entered.is_set():
+            entered.set()
+            assert go.wait(60)
+        return forward(self, *a, **k)
+
+    monkeypatch.setattr(ForecastNet, "forward", held)
+    got = {}
+    racer = threading.Thread(target=lambda: got.update(frame=est.predict(data, engine="torch")), name="racer")
+    racer.start()
+    try:
+        assert entered.wait(60)
+        est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    finally:
+        go.set()
+        racer.join(60)
+    assert est.last_update_["accepted"] and est.intervals_["widths"] != r["on"][0].intervals_["widths"]
+    pd.testing.assert_frame_equal(got["frame"], want)
+    assert not est.predict(data, engine="torch").equals(want)          # the next predict: the new net and widths
+
+
 def test_a_kept_update_with_too_few_held_out_points_drops_the_intervals_and_says_so(runs, tmp_path, capsys):
     data, r = runs
     data.iloc[-300:].to_csv(tmp_path / "new.csv", index=False)

@@ -20,7 +20,7 @@ from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.grid import skipped_ahead, time_text
 from lstmkit.tasks.forecast.integer_times import period_parts
-from lstmkit.tasks.forecast.intervals import calibrated
+from lstmkit.tasks.forecast.intervals import OWN, SWAP, calibrated
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.probabilistic import quantile_column, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
@@ -35,11 +35,16 @@ class AheadForecast:
     """``_forecast_ahead(data)`` and the pieces the engines share with it (``_engine_run``,
     ``_ahead_params``, ``_forecast_frame``)."""
 
-    def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
+    def _forecast_ahead(self, data, net=None, widths=OWN) -> pd.DataFrame:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
-        windows only (deployable runs), instead of ``net_``."""
+        windows only (deployable runs), instead of ``net_``; ``widths``: the interval calibration
+        read with it (under ``SWAP``), else ``intervals_`` read with ``net_`` here."""
         cfg = self.config_
-        run = self._engine_run(net)
+        if widths is OWN:
+            with SWAP:                   # the net and its own widths, as one (a kept update swaps both)
+                run, widths = self._engine_run(net), getattr(self, "intervals_", None)
+        else:
+            run = self._engine_run(net)
         panel = self._read_for_use(data)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
@@ -111,7 +116,7 @@ class AheadForecast:
             self._check_finite(params, panel.ids)
         zero = zero_histories(panel.values, starts, ends)
         limits = self._limits(panel.ids)
-        params = self._bounded_params(self._zero_histories(params, zero, panel.shown_ids()), limits)
+        params = self._bounded_params(self._zero_histories(params, zero, panel.shown_ids()), limits, widths)
         return self._forecast_frame(panel.shown_ids(), params, t_out, limits)
 
     def _check_ahead(self, sid, ahead: np.ndarray, t_hist, ahead_t) -> None:
@@ -208,12 +213,13 @@ class AheadForecast:
         likelihood's as they are: its censored distribution is read by :meth:`_point`, :meth:`_quantiles`)."""
         return self._bounded_params(params, self._limits(ids))
 
-    def _bounded_params(self, params: np.ndarray, limits: Limits) -> np.ndarray:
+    def _bounded_params(self, params: np.ndarray, limits: Limits, widths=OWN) -> np.ndarray:
         """Original-unit ``params [n, H, T(, P)]`` with the run's interval calibration (a run fitted with one,
-        :mod:`~lstmkit.tasks.forecast.intervals`) applied, then within ``limits`` (as :meth:`_bounded`)."""
+        :mod:`~lstmkit.tasks.forecast.intervals`; ``widths``: the one read with the net that answered) applied,
+        then within ``limits`` (as :meth:`_bounded`)."""
         kind = self.output_.kind
-        return bound_params(kind, calibrated(kind, params, self.output_.levels, getattr(self, "intervals_", None)),
-                            limits)
+        widths = getattr(self, "intervals_", None) if widths is OWN else widths
+        return bound_params(kind, calibrated(kind, params, self.output_.levels, widths), limits)
 
     def _point(self, params: np.ndarray, limits: Limits) -> np.ndarray:
         """``[n, H, T]`` point forecasts of ``params`` within ``limits``: a likelihood's is its censored

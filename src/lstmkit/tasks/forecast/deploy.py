@@ -42,7 +42,7 @@ from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
-from lstmkit.tasks.forecast.intervals import around_note as intervals_note
+from lstmkit.tasks.forecast.intervals import SWAP, around_note as intervals_note
 from lstmkit.tasks.forecast.combine import GIVEN, active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -469,16 +469,19 @@ class ForecastAdapter:
             warnings.warn(notes[0] + more, UserWarning, stacklevel=callers_level())
 
     def updated(self, net: nn.Module) -> None:
-        self.intervals_note = self._refit_intervals(net)   # before the net: its widths fitted for these weights
+        self.intervals_note, fields = self._refit_intervals(net) or (None, {})   # fitted aside, set with the net
         self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx),
         self.est.metrics_ = None     # nor its test metrics: the updated run writes no metrics.json of them
-        self.est.net_ = net          # last: a predict meanwhile answers with the old net, on torch
+        with SWAP:                   # a predict meanwhile answers with the old net and the old net's widths
+            for name, value in fields.items():
+                setattr(self.est, name, value)
+            self.est.net_ = net
 
-    def _refit_intervals(self, net: nn.Module) -> dict[str, Any] | None:
+    def _refit_intervals(self, net: nn.Module) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The interval calibration of the kept ``net``, refitted on the update's held-out windows (those that
         kept it), or dropped with the reason when they hold too few points: the widths fitted for the old
-        weights are not theirs. ``{"value", "why"}`` for the update's report; None when the run has no
-        calibration to refit (point forecasts, turned off, a run saved before it)."""
+        weights are not theirs. ``({"value", "why"} for the update's report, the estimator's fields to set with the
+        net)``; None when the run has no calibration to refit (point forecasts, turned off, a run saved before it)."""
         est = self.est
         chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals")
         if est.output_.kind == "point" or not isinstance(chosen, dict) or (
@@ -486,10 +489,9 @@ class ForecastAdapter:
             return None
         record, why = est._interval_record(*self._held_out, net=net, part="held-out")
         note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}
-        est.intervals_ = record
-        est.config_ = dataclasses.replace(est.config_, calibrate_intervals=record is not None)
-        est.auto_ = {**est.auto_, "calibrate_intervals": {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}}
-        return note
+        return note, {"intervals_": record,
+                      "config_": dataclasses.replace(est.config_, calibrate_intervals=record is not None),
+                      "auto_": {**est.auto_, "calibrate_intervals": {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}}}
 
 
 def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:

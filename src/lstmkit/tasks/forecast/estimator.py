@@ -31,7 +31,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig, ForecastFitParams, For
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
-from lstmkit.tasks.forecast.intervals import checked_record
+from lstmkit.tasks.forecast.intervals import SWAP, checked_record
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.surface import DeploySurface
@@ -252,10 +252,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
                                        f"drop {opt('engine')} or pass {opt('engine', 'torch')}")
                 return self._forecast_ahead(data)
-            net = engine_net_cached(self, engine)
+            with SWAP:                                  # the net and its interval widths, as one (a kept update's)
+                net, widths = engine_net_cached(self, engine), getattr(self, "intervals_", None)
             self._check_array_width(data)               # before the one-window lane, which reads columns by name
             fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
-            return fast if fast is not None else self._forecast_ahead(data, net=net)
+            return fast if fast is not None else self._forecast_ahead(data, net=net, widths=widths)
 
     @overload
     def evaluate(self, data, y=None, *, per_target: Literal[False] = False) -> dict[str, dict[str, float]]: ...

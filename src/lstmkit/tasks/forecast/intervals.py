@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,12 @@ import numpy as np
 from lstmkit.errors import LstmkitError, worded
 
 __all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
-           "checked_record", "calibrated", "around_note", "report_note"]
+           "checked_record", "calibrated", "around_note", "report_note", "SWAP", "OWN"]
 
+# a kept update sets a net's widths and the net under it, and predict reads the pair under it: a predict running
+# meanwhile pairs the old net with the old widths (it had paired the old net with the new net's widths)
+SWAP = threading.Lock()
+OWN = object()           # ``widths=OWN``: the estimator's own ``intervals_``, read when asked for
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
         "per horizon step so that it covers its share of the validation windows")
