@@ -489,9 +489,10 @@ class ForecastAdapter:
             return None
         record, why = est._interval_record(*self._held_out, net=net, part="held-out")
         note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}
+        said = {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}
         return note, {"intervals_": record,
                       "config_": dataclasses.replace(est.config_, calibrate_intervals=record is not None),
-                      "auto_": {**est.auto_, "calibrate_intervals": {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}}}
+                      "auto_": {**est.auto_, "calibrate_intervals": said}}
 
 
 def _model_series(est, panel) -> tuple[dict[int, int], list[str]]:
