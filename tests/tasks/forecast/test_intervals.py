@@ -401,6 +401,8 @@ def test_a_likelihood_reporting_levels_without_a_central_pair_is_calibrated_on_i
     ([-0.05, 0.1], "the 80 % interval's ends moved by -0.05 (in) .. +0.10 (out) of its width"),
     ([0.0, 0.1], "the 80 % interval's ends moved out by 0.00 .. 0.10 of its width"),       # a step unmoved: none in
     ([-0.1, 0.0], "the 80 % interval's ends moved in by 0.00 .. 0.10 of its width"),
+    ([0.104, 0.108], "the 80 % interval's ends moved out by 0.10 .. 0.11 of its width"),    # as each shows
+    ([0.101, 0.104], "the 80 % interval's ends moved out by 0.10 of its width"),
 ])
 def test_the_report_says_a_narrowed_interval_moved_in_not_out_by_a_negative(widths, said):
     from lstmkit.tasks.forecast.intervals import report_note
@@ -421,6 +423,10 @@ def test_each_pair_is_ranked_at_its_own_share_and_a_likelihood_scales_by_its_80_
         assert record["widths"]["0.1"] == [pytest.approx(e80[math.ceil(41 * 0.8) - 1], abs=1e-6)]    # the 33rd
     # a symmetric distribution's 80 % interval moves by w widths a side when its scale is times 1 + 2 w
     assert record["scale"] == [pytest.approx(1 + 2 * e80[32], abs=1e-5)]
+    q = np.zeros((40, 1, 1, 5)) + [-1.0, -0.5, 0.0, 0.5, 1.0]            # 0.1, 0.25, 0.5, 0.75, 0.9: the 80 % is wider
+    record, _ = fit_record("gaussian", [0.1, 0.25, 0.5, 0.75, 0.9], y, q, 40)
+    assert record["scale"] == [pytest.approx(1 + 2 * record["widths"]["0.1"][0], abs=1e-5)]
+    assert record["widths"]["0.1"] != record["widths"]["0.25"]
 
 
 def test_the_fewest_points_of_any_pair_and_step_decide_and_twenty_are_enough():
