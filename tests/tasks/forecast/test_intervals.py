@@ -22,12 +22,12 @@ QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, b
              samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3, ets=False)
 
 
-def noise_grows(n=900, seed=0):
+def noise_grows(n=900, seed=0, period=12):
     """A sine plus Gaussian noise of scale 0.1 in the training part (the first 40 %) and 1.0 after it: the
     intervals the network learns are too narrow for the validation and test parts, which share one scale."""
     rng = np.random.default_rng(seed)
     sigma = np.where(np.arange(n) < 0.4 * n, 0.1, 1.0)
-    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / 12) + rng.normal(0, 1, n) * sigma})
+    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / period) + rng.normal(0, 1, n) * sigma})
 
 
 # -- the rule, on numbers ------------------------------------------------------------------------------------
@@ -494,3 +494,21 @@ def test_the_graph_note_names_what_was_calibrated():
     assert "a likelihood's scale multiplied" in around_note({"widths": {"0.1": [0.1]}, "scale": [1.2]})[0]
     assert "each central interval (q, 1 - q) moved out" in around_note({"widths": {"0.1": [0.1]}})[0]
     assert around_note(None) == []
+
+
+def test_the_widths_are_fitted_on_each_windows_own_actuals():
+    # a season of 7 against a lookback of 12: actuals taken from any other step than the forecast's own are a
+    # season out of phase, and their scores would widen the intervals far past 80 %
+    est = Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).fit(noise_grows(period=7), target="y")
+    assert 0.72 < _coverage(est) < 0.92
+
+
+def test_an_update_of_a_run_that_asked_for_the_calibration_refits_it_and_keeps_that_it_was_asked(runs):
+    data, _ = runs
+    est = Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9], calibrate_intervals=True).fit(data, target="y")
+    assert est.auto_["calibrate_intervals"]["given"] is True
+    before = est.intervals_
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
+    assert est.intervals_ is not None and est.intervals_ != before and est.config_.calibrate_intervals is True
+    assert est.auto_["calibrate_intervals"]["given"] is True                   # a resume keeps the call's choice
