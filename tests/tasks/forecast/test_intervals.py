@@ -512,3 +512,18 @@ def test_an_update_of_a_run_that_asked_for_the_calibration_refits_it_and_keeps_t
     assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
     assert est.intervals_ is not None and est.intervals_ != before and est.config_.calibrate_intervals is True
     assert est.auto_["calibrate_intervals"]["given"] is True                   # a resume keeps the call's choice
+
+
+def test_an_update_refits_a_calibration_the_call_asked_for_that_its_validation_windows_were_too_few_for(runs):
+    data, _ = runs
+    est = Forecaster(**{**QUICK, "val_frac": 0.015}, quantiles=[0.1, 0.5, 0.9], calibrate_intervals=True).fit(
+        data, target="y")
+    assert est.intervals_ is None and "fewer than 20" in est.auto_["calibrate_intervals"]["why"]
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
+    assert est.intervals_["windows"] == 144 and est.auto_["calibrate_intervals"]["given"] is True
+    import copy
+    off = copy.deepcopy(runs[1]["off"][0])                             # turned off by the call: stays off
+    off.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert off.last_update_["accepted"] and off.last_update_.get("intervals") is None and off.intervals_ is None
+    assert off.auto_["calibrate_intervals"]["why"] == "turned off (calibrate_intervals=False)"
