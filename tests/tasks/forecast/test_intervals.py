@@ -22,12 +22,12 @@ QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, b
              samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3, ets=False)
 
 
-def noise_grows(n=900, seed=0):
+def noise_grows(n=900, seed=0, period=12):
     """A sine plus Gaussian noise of scale 0.1 in the training part (the first 40 %) and 1.0 after it: the
     intervals the network learns are too narrow for the validation and test parts, which share one scale."""
     rng = np.random.default_rng(seed)
     sigma = np.where(np.arange(n) < 0.4 * n, 0.1, 1.0)
-    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / 12) + rng.normal(0, 1, n) * sigma})
+    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / period) + rng.normal(0, 1, n) * sigma})
 
 
 # -- the rule, on numbers ------------------------------------------------------------------------------------
@@ -431,8 +431,131 @@ def test_a_likelihood_reporting_levels_without_a_central_pair_is_calibrated_on_i
     ([-0.2, -0.05], "the 80 % interval's ends moved in by 0.05 .. 0.20 of its width"),
     ([-0.3, -0.3], "the 80 % interval's ends moved in by 0.30 of its width"),
     ([-0.05, 0.1], "the 80 % interval's ends moved by -0.05 (in) .. +0.10 (out) of its width"),
+    ([0.0, 0.1], "the 80 % interval's ends moved out by 0.00 .. 0.10 of its width"),       # a step unmoved: none in
+    ([-0.1, 0.0], "the 80 % interval's ends moved in by 0.00 .. 0.10 of its width"),
+    ([0.104, 0.108], "the 80 % interval's ends moved out by 0.10 .. 0.11 of its width"),    # as each shows
+    ([0.101, 0.104], "the 80 % interval's ends moved out by 0.10 of its width"),
 ])
 def test_the_report_says_a_narrowed_interval_moved_in_not_out_by_a_negative(widths, said):
     from lstmkit.tasks.forecast.intervals import report_note
     note = report_note({"windows": 1200, "widths": {"0.1": widths}})
     assert note.startswith(f"intervals calibrated on 1,200 validation windows: {said}, by horizon step; ")
+
+
+def test_each_pair_is_ranked_at_its_own_share_and_a_likelihood_scales_by_its_80_interval():
+    rng = np.random.default_rng(5)
+    levels = [0.05, 0.1, 0.5, 0.9, 0.95]
+    y = rng.normal(size=(40, 1, 1))
+    q = np.zeros((40, 1, 1, 5)) + [-2.0, -1.0, 0.0, 1.0, 2.0]
+    e90 = np.sort((np.maximum(-2 - y, y - 2) / 4).ravel())
+    e80 = np.sort((np.maximum(-1 - y, y - 1) / 2).ravel())
+    for kind in ("quantile", "gaussian"):
+        record, _ = fit_record(kind, levels, y, q, 40)
+        assert record["widths"]["0.05"] == [pytest.approx(e90[math.ceil(41 * 0.9) - 1], abs=1e-6)]   # the 37th of 40
+        assert record["widths"]["0.1"] == [pytest.approx(e80[math.ceil(41 * 0.8) - 1], abs=1e-6)]    # the 33rd
+    # a symmetric distribution's 80 % interval moves by w widths a side when its scale is times 1 + 2 w
+    assert record["scale"] == [pytest.approx(1 + 2 * e80[32], abs=1e-5)]
+    q = np.zeros((40, 1, 1, 5)) + [-1.0, -0.5, 0.0, 0.5, 1.0]            # 0.1, 0.25, 0.5, 0.75, 0.9: the 80 % is wider
+    record, _ = fit_record("gaussian", [0.1, 0.25, 0.5, 0.75, 0.9], y, q, 40)
+    assert record["scale"] == [pytest.approx(1 + 2 * record["widths"]["0.1"][0], abs=1e-5)]
+    assert record["widths"]["0.1"] != record["widths"]["0.25"]
+
+
+def test_the_fewest_points_of_any_pair_and_step_decide_and_twenty_are_enough():
+    levels = [0.1, 0.25, 0.5, 0.75, 0.9]
+    y = np.linspace(-3, 3, 30).reshape(30, 1, 1).repeat(2, 1)
+    q = np.zeros((30, 2, 1, 5)) + [-2.0, -1.0, 0.0, 1.0, 2.0]
+    q[:11, 1, 0] = [-2.0, 0.0, 0.0, 0.0, 2.0]                        # the 50 % interval of no width at step 2
+    record, why = fit_record("quantile", levels, y, q, 30)
+    assert record is None
+    assert why == ("19 validation points at a horizon step (11 more whose interval has no width), fewer than 20: too "
+                   "few to fit the widths on")
+    q[10, 1, 0] = [-2.0, -1.0, 0.0, 1.0, 2.0]                        # one more: 20, the minimum
+    record, why = fit_record("quantile", levels, y, q, 30)
+    assert record["points_per_step"] == 20 and why == "fitted on 30 validation windows (20 points a horizon step)"
+
+
+def test_a_likelihood_without_a_central_pair_is_fitted_at_its_distributions_80_interval():
+    from lstmkit.tasks.forecast.intervals import fitted_levels
+    assert fitted_levels("gaussian", [0.05, 0.5, 0.9]) == [0.1, 0.5, 0.9]
+    assert fitted_levels("gaussian", [0.2, 0.5, 0.8]) == [0.2, 0.5, 0.8]
+    assert fitted_levels("quantile", [0.05, 0.5, 0.9]) == [0.05, 0.5, 0.9]     # a quantile run has no others
+
+
+GOOD = {"windows": 30, "widths": {"0.1": [-0.5, 0.2]}, "scale": [1e-3, 1.4]}
+
+
+@pytest.mark.parametrize("edit, says", [
+    ({}, None),                                                                    # narrowed to the middle, at most
+    ({"windows": None}, None),                                                      # dropped below: not required
+    ({"widths": {"0.1": [-0.51, 0.2]}}, "intervals.widths['0.1'] = [-0.51, 0.2], not a list of 2 numbers of at least -0.5"),
+    ({"widths": {"0.1": [0.1, float("nan")]}}, "intervals.widths['0.1'] = [0.1, NaN]"),
+    ({"widths": {"0.1": [True, 0.2]}}, "intervals.widths['0.1'] = [true, 0.2]"),
+    ({"widths": "0.1"}, "intervals.widths = \"0.1\", not a width list"),
+    ({"widths": {}}, "intervals.widths = {}, not a width list"),
+    ({"scale": [0.0, 1.4]}, "intervals.scale = [0.0, 1.4], not a list of 2 numbers above 0"),
+    ({"scale": (1.0, 1.4)}, "intervals.scale = [1.0, 1.4], not a list"),
+    ({"windows": True}, "intervals.windows = true, not a number of windows"),
+    ({"windows": "30"}, "intervals.windows = \"30\", not a number of windows"),
+], ids=["edges", "no-windows", "past-the-middle", "nan", "bool", "text-widths", "empty-widths", "zero-scale",
+        "tuple-scale", "bool-windows", "text-windows"])
+def test_a_saved_record_is_checked_at_each_fields_bounds(edit, says):
+    from lstmkit.tasks.forecast.intervals import checked_record
+    record = {**GOOD, **edit}
+    record = {k: v for k, v in record.items() if v is not None}
+    if says is None:
+        assert checked_record(record, "gaussian", [0.1, 0.5, 0.9], 2, "x.json") is record
+        return
+    with pytest.raises(LstmkitError, match="the file was edited or damaged") as e:
+        checked_record(record, "gaussian", [0.1, 0.5, 0.9], 2, "x.json")
+    assert says in str(e.value)
+
+
+@pytest.mark.parametrize("widths, want", [
+    ({"0.1": [0.5], "0.25": [0.0]}, [-4.0, -1.0, 0.0, 1.0, 4.0]),      # 0.1 .. 0.9 out by half its width of 4 a side
+    ({"0.1": [-0.5], "0.25": [1.0]}, [-3.0, -3.0, 0.0, 3.0, 3.0]),     # 0.1 .. 0.9 narrowed inside 0.25 .. 0.75: held at it
+], ids=["out", "crossed"])
+def test_calibrated_quantiles_by_hand(widths, want):
+    q = np.array([-2.0, -1.0, 0.0, 1.0, 2.0]).reshape(1, 1, 1, 5)
+    out = calibrated("quantile", q, [0.1, 0.25, 0.5, 0.75, 0.9], {"widths": widths})
+    np.testing.assert_allclose(out[0, 0, 0], want)
+
+
+def test_the_graph_note_names_what_was_calibrated():
+    from lstmkit.tasks.forecast.intervals import around_note
+    assert "a likelihood's scale multiplied" in around_note({"widths": {"0.1": [0.1]}, "scale": [1.2]})[0]
+    assert "each central interval (q, 1 - q) moved out" in around_note({"widths": {"0.1": [0.1]}})[0]
+    assert around_note(None) == []
+
+
+def test_the_widths_are_fitted_on_each_windows_own_actuals():
+    # a season of 7 against a lookback of 12: actuals taken from any other step than the forecast's own are a
+    # season out of phase, and their scores would widen the intervals far past 80 %
+    est = Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).fit(noise_grows(period=7), target="y")
+    assert 0.72 < _coverage(est) < 0.92
+
+
+def test_an_update_of_a_run_that_asked_for_the_calibration_refits_it_and_keeps_that_it_was_asked(runs):
+    data, _ = runs
+    est = Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9], calibrate_intervals=True).fit(data, target="y")
+    assert est.auto_["calibrate_intervals"]["given"] is True
+    before = est.intervals_
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
+    assert est.intervals_ is not None and est.intervals_ != before and est.config_.calibrate_intervals is True
+    assert est.auto_["calibrate_intervals"]["given"] is True                   # a resume keeps the call's choice
+
+
+def test_an_update_refits_a_calibration_the_call_asked_for_that_its_validation_windows_were_too_few_for(runs):
+    data, _ = runs
+    est = Forecaster(**{**QUICK, "val_frac": 0.015}, quantiles=[0.1, 0.5, 0.9], calibrate_intervals=True).fit(
+        data, target="y")
+    assert est.intervals_ is None and "fewer than 20" in est.auto_["calibrate_intervals"]["why"]
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
+    assert est.intervals_["windows"] == 144 and est.auto_["calibrate_intervals"]["given"] is True
+    import copy
+    off = copy.deepcopy(runs[1]["off"][0])                             # turned off by the call: stays off
+    off.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert off.last_update_["accepted"] and off.last_update_.get("intervals") is None and off.intervals_ is None
+    assert off.auto_["calibrate_intervals"]["why"] == "turned off (calibrate_intervals=False)"

@@ -484,8 +484,10 @@ class ForecastAdapter:
         net)``; None when the run has no calibration to refit (point forecasts, turned off, a run saved before it)."""
         est = self.est
         chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals")
+        # None where turned off by the call (its record says so); one the call asked for that its validation
+        # windows were too few to fit is refitted like any other
         if est.output_.kind == "point" or not isinstance(chosen, dict) or (
-                chosen.get(GIVEN) and chosen.get("value") is False):
+                chosen.get(GIVEN) and chosen.get("value") is False and str(chosen.get("why")).startswith("turned off")):
             return None
         record, why = est._interval_record(*self._held_out, net=net, part="held-out")
         note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}

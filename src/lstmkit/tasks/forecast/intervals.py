@@ -208,8 +208,8 @@ def _moved(widths) -> str:
     (in) .. +0.10 (out)`` where some steps widen and others narrow."""
     a, b = min(widths), max(widths)
     if a >= 0 or b <= 0:
-        lo, hi = sorted((abs(a), abs(b)))
-        span = f"{hi:.2f}" if hi - lo < 0.005 else f"{lo:.2f} .. {hi:.2f}"
+        lo, hi = sorted((f"{abs(a):.2f}", f"{abs(b):.2f}"), key=float)
+        span = hi if lo == hi else f"{lo} .. {hi}"
         return f"moved {'out' if a >= 0 else 'in'} by {span} of its width"
     return f"moved by {a:+.2f} (in) .. {b:+.2f} (out) of its width"
 
