@@ -115,7 +115,7 @@ def test_a_run_whose_intervals_under_cover_covers_near_nominal_once_calibrated(r
     assert min(on.intervals_["widths"]["0.1"]) > 0                      # widened at every step
     assert on.auto_["calibrate_intervals"]["value"] is True and "validation windows" in on.auto_["calibrate_intervals"]["why"]
     assert off.intervals_ is None and off.auto_["calibrate_intervals"] == {
-        "value": False, "why": "turned off (calibrate_intervals=False)", "given": True}
+        "value": False, "off": True, "why": "turned off (calibrate_intervals=False)", "given": True}
     assert "scale" in gaussian.intervals_
 
 

@@ -37,12 +37,12 @@ def report(est) -> None:
     floor = report_note(getattr(est, "bounds_", None), len(est.series_ids_))
     if floor:
         typer.echo(floor)
-    from lstmkit.tasks.forecast.intervals import report_note as intervals_note
+    from lstmkit.tasks.forecast.intervals import report_note as intervals_note, turned_off
     calibrated = intervals_note(getattr(est, "intervals_", None))
     chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals") or {}
     if calibrated:
         typer.echo(calibrated)
-    elif chosen.get("value") is False and not chosen["why"].startswith("turned off"):   # meant, not fitted: why
+    elif chosen.get("value") is False and not turned_off(chosen):           # meant, not fitted: why
         typer.echo(f"intervals not calibrated: {chosen['why']}; they are as the network answers")
     m = est.metrics_
     typer.echo("")

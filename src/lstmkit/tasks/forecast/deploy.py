@@ -42,7 +42,7 @@ from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt
 from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.bounds import around_note
-from lstmkit.tasks.forecast.intervals import SWAP, around_note as intervals_note
+from lstmkit.tasks.forecast.intervals import SWAP, around_note as intervals_note, turned_off
 from lstmkit.tasks.forecast.combine import GIVEN, active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
@@ -486,8 +486,7 @@ class ForecastAdapter:
         chosen = (getattr(est, "auto_", None) or {}).get("calibrate_intervals")
         # None where turned off by the call (its record says so); one the call asked for that its validation
         # windows were too few to fit is refitted like any other
-        if est.output_.kind == "point" or not isinstance(chosen, dict) or (
-                chosen.get(GIVEN) and chosen.get("value") is False and str(chosen.get("why")).startswith("turned off")):
+        if est.output_.kind == "point" or not isinstance(chosen, dict) or turned_off(chosen):
             return None
         record, why = est._interval_record(*self._held_out, net=net, part="held-out")
         note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}

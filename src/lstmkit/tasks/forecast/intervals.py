@@ -36,12 +36,14 @@ import numpy as np
 from lstmkit.errors import LstmkitError, worded
 
 __all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
-           "checked_record", "calibrated", "around_note", "report_note", "SWAP", "OWN"]
+           "checked_record", "calibrated", "around_note", "report_note", "turned_off", "TURNED_OFF", "SWAP", "OWN"]
 
 # a kept update sets a net's widths and the net under it, and predict reads the pair under it: a predict running
 # meanwhile pairs the old net with the old widths (it had paired the old net with the new net's widths)
 SWAP = threading.Lock()
 OWN = object()           # ``widths=OWN``: the estimator's own ``intervals_``, read when asked for
+TURNED_OFF = "off"        # auto.calibrate_intervals' key marking a calibration the call turned off (not one too few
+                          # points left unfitted)
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
         "per horizon step so that it covers its share of the validation windows")
@@ -212,6 +214,12 @@ def _moved(widths) -> str:
         span = hi if lo == hi else f"{lo} .. {hi}"
         return f"moved {'out' if a >= 0 else 'in'} by {span} of its width"
     return f"moved by {a:+.2f} (in) .. {b:+.2f} (out) of its width"
+
+
+def turned_off(chosen: Any) -> bool:
+    """Whether ``chosen`` (``lstmkit.json``'s ``auto.calibrate_intervals``) records a calibration the call turned
+    off, as opposed to one it asked for (or left to the default) that had too few points to be fitted."""
+    return isinstance(chosen, dict) and chosen.get(TURNED_OFF) is True
 
 
 def report_note(record: dict[str, Any] | None) -> str | None:

@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
-from lstmkit.tasks.forecast.intervals import fit_record, fitted_levels
+from lstmkit.tasks.forecast.intervals import TURNED_OFF, fit_record, fitted_levels
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -329,8 +329,8 @@ class PanelPipeline(AheadForecast):
             return
         given = cfg.calibrate_intervals is not None
         if cfg.calibrate_intervals is False:
-            record = {"value": False, "why": "turned off " + worded("(--no-calibrate-intervals)",
-                                                                   "(calibrate_intervals=False)")}
+            record = {"value": False, TURNED_OFF: True,
+                      "why": "turned off " + worded("(--no-calibrate-intervals)", "(calibrate_intervals=False)")}
         else:
             self.intervals_, why = self._interval_record(panel, arrays, *val)
             record = {"value": self.intervals_ is not None, "why": why}
