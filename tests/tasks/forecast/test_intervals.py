@@ -559,3 +559,22 @@ def test_an_update_refits_a_calibration_the_call_asked_for_that_its_validation_w
     off.update(data.iloc[-300:], epochs=3, holdout=0.5)
     assert off.last_update_["accepted"] and off.last_update_.get("intervals") is None and off.intervals_ is None
     assert off.auto_["calibrate_intervals"]["why"] == "turned off (calibrate_intervals=False)"
+
+
+def test_a_calibration_asked_for_but_too_few_points_to_fit_resumes_as_asked_not_as_turned_off(runs, tmp_path,
+                                                                                                monkeypatch):
+    """The run keeps the call's ``calibrate_intervals=True`` though its validation windows were too few to fit the
+    widths: its config said False, which a resume read as the call's word, 'turned off (--no-calibrate-intervals)'."""
+    from interrupt_helpers import ctrl_c_on_call
+    from lstmkit.train import TrainingInterrupted
+    data, _ = runs
+    with monkeypatch.context() as m:
+        ctrl_c_on_call(m, "lstmkit.tasks.forecast.pipeline:panel_metrics")       # after the calibration was recorded
+        with pytest.raises(TrainingInterrupted):
+            Forecaster(**{**QUICK, "val_frac": 0.015}, quantiles=[0.1, 0.5, 0.9], calibrate_intervals=True).fit(
+                data, target="y", run_dir=tmp_path / "run")
+    est = Forecaster.resume(tmp_path / "run", data=data)
+    chosen = est.auto_["calibrate_intervals"]
+    assert est.intervals_ is None and est.config_.calibrate_intervals is True
+    assert chosen["value"] is False and "fewer than 20" in chosen["why"] and chosen["given"] is True
+    assert "off" not in chosen

@@ -492,7 +492,8 @@ class ForecastAdapter:
         note = {"value": record is not None, "why": ("refitted: " if record else "dropped: ") + why}
         said = {**note, **({GIVEN: True} if chosen.get(GIVEN) else {})}
         return note, {"intervals_": record,
-                      "config_": dataclasses.replace(est.config_, calibrate_intervals=record is not None),
+                      "config_": est.config_ if chosen.get(GIVEN) else      # the call's word kept, as at fit
+                      dataclasses.replace(est.config_, calibrate_intervals=record is not None),
                       "auto_": {**est.auto_, "calibrate_intervals": said}}
 
 

@@ -334,8 +334,11 @@ class PanelPipeline(AheadForecast):
         else:
             self.intervals_, why = self._interval_record(panel, arrays, *val)
             record = {"value": self.intervals_ is not None, "why": why}
-        self.config_ = dataclasses.replace(cfg, calibrate_intervals=record["value"])
-        # a resume fits it again, and keeps what the call said
+        # the call's word where it gave one (True kept though too few points were fitted: a resume read a False
+        # here as the call's, 'turned off'), else what was chosen; a resume fits it again, and keeps what the
+        # call said
+        kept = cfg.calibrate_intervals if given else record["value"]
+        self.config_ = dataclasses.replace(cfg, calibrate_intervals=kept)
         self.auto_ = {**getattr(self, "auto_", {}), "calibrate_intervals": {**record, GIVEN: True} if given else record}
 
     def _interval_record(self, panel: Panel, arrays, rows: torch.Tensor, series: torch.Tensor, net=None,
