@@ -940,3 +940,13 @@ def test_attention_of_a_text_model_without_attention_pooling_asks_for_a_self_att
     assert_user_error(code, err, "the model (lstm) has no self-attention layer",
                       "train with --model lstm-attention or --model transformer")
     assert "classify attention" not in err
+
+
+def test_attention_out_naming_a_file_says_only_its_plot_goes_in_the_folder(run_and_data, tmp_path, capsys):
+    """inspect attention writes attention.png alone (no JSON): --out a.png is refused naming that one file."""
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    assert_user_error(*run_cli(["inspect", "attention", "--run", run, "--data", data, "--out", tmp_path / "a.png"],
+                               capsys)[::2], "attention writes a folder: attention.png goes inside it",
+                      f"--out {tmp_path / 'a'}")
+    assert not (tmp_path / "a.png").exists()
