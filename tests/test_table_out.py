@@ -1,5 +1,6 @@
 """lstmkit.table_out: a command's table, written in the type its file name asks for."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,3 +167,28 @@ def test_standard_output_is_a_dash_or_a_path_to_this_process_s_own_and_only_it_t
         assert sys.stdout is not sys.stderr
     with off_standard_output("-"):
         assert sys.stdout is sys.stderr
+
+
+def test_an_out_beside_an_input_option_left_unset_is_checked_like_any_other(tmp_path, monkeypatch):
+    """``predict --data sales.csv --out forecast.csv`` again, over last time's forecast.csv, with --holidays not
+    given (None) or a count among the inputs: only paths are compared with the out file, and the run goes on."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sales.csv").write_text("t,y\n1,2\n")
+    (tmp_path / "forecast.csv").write_text("t,y\n2,3\n")
+    check_table_out("forecast.csv", inputs={"data": "sales.csv", "holidays": None, "lookback": 24})
+    check_table_out(tmp_path / "forecast.csv", inputs={"holidays": [None, "sales.csv"]})
+
+
+def test_an_out_ending_in_a_slash_is_refused_as_typed_and_dash_is_standard_output(tmp_path):
+    """``--out preds/`` names a folder (a Path drops the slash and a FILE named preds was written); ``-`` and a
+    file name pass, and the parser typer is given returns the name as a Path."""
+    from lstmkit.table_out import check_file_name, out_file
+    for text in (f"{tmp_path / 'preds'}/", "preds/"):
+        with pytest.raises(LstmkitError, match="ends in a slash, naming a folder, where a file name is wanted") as e:
+            out_file("forecast.csv")(text)
+        assert e.value.hint == f"name the file, e.g. {Path(text) / 'forecast.csv'}"
+        with pytest.raises(LstmkitError, match="ends in a slash"):
+            check_table_out(text)
+    for text in ("-", "preds", "preds.csv"):
+        check_file_name(text)
+    assert out_file()("preds.csv") == Path("preds.csv") and out_file()("-") == Path("-")

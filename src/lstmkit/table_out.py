@@ -187,7 +187,7 @@ def check_file_name(text: str, example: str = "table.csv") -> None:
     ``--out preds/`` where no ``preds`` folder was yet wrote a FILE named ``preds`` (a path drops the
     slash), so the text as given is read, before any work."""
     import os
-    if text != STANDARD_OUTPUT and text.endswith(tuple(filter(None, ("/", os.sep, os.altsep)))):
+    if text.endswith(tuple(filter(None, ("/", os.sep, os.altsep)))):
         raise LstmkitError(f"cannot write {text}: it ends in a slash, naming a folder, where a file name is wanted",
                            f"name the file, e.g. {Path(text) / example}")
 

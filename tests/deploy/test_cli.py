@@ -238,6 +238,24 @@ def test_an_int8_speed_ratio_is_said_with_digits_that_are_not_zero():
     assert stalled_note({"candidates": {"onnx": {"speed_ratio_batch": 35.96, "speed_ratio_latency": 0.5}}}) is None
 
 
+def test_int8_speed_words_at_their_bounds():
+    """A ratio of 100 or more is said whole, one under it with two decimals; from 0.1 up two decimals, under it two
+    significant digits (0.067, not '0.07'); a stalled timing is one of 100x or more or 1/100 or less, bounds
+    included, a ratio of 0 (nothing measured) none; the same speed (1.00x) one way is not 'slower', and a report
+    without both ratios says nothing of speed."""
+    from lstmkit.deploy.cli import slower_note, stalled_note, times
+    assert [times(r) for r in (100.0, 99.5, 75.3, 0.1, 0.067, 0.0)] == \
+        ["100x", "99.50x", "75.30x", "0.10x", "0.067x", "0.00x"]
+    both = {"candidates": {"torch": {"speed_ratio_batch": 100.0, "speed_ratio_latency": 0.01},
+                           "onnx": {"speed_ratio_batch": 99.9, "speed_ratio_latency": 0.0101}}}
+    assert stalled_note(both).startswith("note: torch batch 100x, torch batch-1 0.01x: a speed this far")
+    assert stalled_note({"candidates": {"torch": {"speed_ratio_batch": 0.0, "speed_ratio_latency": 1.0}}}) is None
+    for chosen in ({"speed_ratio_batch": 1.0, "speed_ratio_latency": 0.5},
+                   {"speed_ratio_batch": 0.5, "speed_ratio_latency": 1.0},
+                   {"speed_ratio_batch": 0.5}, {"speed_ratio_latency": 0.5}):
+        assert slower_note({"engine": "torch", "chosen": {**chosen, "size_ratio": 2.0}}) is None, chosen
+
+
 # the child: SIGTERM to itself once int8 export has made its temporary folder and quantizes, then the CLI
 _SIGTERM_IN_INT8 = """
 import os, signal, sys

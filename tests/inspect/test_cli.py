@@ -39,11 +39,22 @@ def test_inspect_gates_writes_plot_and_json(run_and_data, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_inspect_attention_writes_plot(run_and_data, capsys):
+def _titles(monkeypatch) -> list:
+    """The titles inspect attention gives its figures, each drawn as before."""
+    import importlib
+    drawn = importlib.import_module("lstmkit.inspect.attention")      # the module (the package's name is its function)
+    titles, plot = [], drawn.plot_attention
+    monkeypatch.setattr(drawn, "plot_attention", lambda w, path, **kw: (titles.append(kw["title"]), plot(w, path, **kw)))
+    return titles
+
+
+def test_inspect_attention_writes_plot(run_and_data, capsys, monkeypatch):
     run, data = run_and_data
+    titles = _titles(monkeypatch)
     main(["inspect", "attention", "--run", str(run), "--data", str(data)])
     assert (run / "plots" / "attention.png").is_file()
     assert "attends most to" in capsys.readouterr().out
+    assert titles[0].startswith("lstm-attention: attention") and "(layer" not in titles[0]   # one layer: no number
 
 
 def test_gates_and_attention_of_a_read_only_run_go_to_out(run_and_data, tmp_path, capsys, monkeypatch):
@@ -548,7 +559,7 @@ def test_the_python_api_reads_a_forecasters_plain_series_as_predict_does(run_and
         lstmkit.inspect.gates(Forecaster.load(run_and_data[0]), y)
 
 
-def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path, capsys):
+def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path, capsys, monkeypatch):
     """inspect attention refused a transformer run ('has no self-attention layer'); it draws the
     last layer's weights, or --layer's, as lstmkit.inspect.attention(est, x, layer=) returns them."""
     from cli_helpers import assert_user_error, run_cli
@@ -567,12 +578,25 @@ def test_a_transformers_attention_is_shown_layer_by_layer(run_and_data, tmp_path
         assert (tmp_path / f"a{layer}" / "attention.png").is_file()
         top = int(weights[0, :, -1].mean(0).argmax())
         assert f"the last step attends most to steps {top} (" in said[layer]
+        # the five steps the last step weighs most, heaviest first (of its 10), and one model: no ensemble named
+        row = weights[0, :, -1].mean(0)
+        listed = re.findall(r"(\d+) \(", said[layer].split("attends most to steps ")[1].splitlines()[0])
+        assert [int(t) for t in listed] == sorted(range(10), key=lambda t: -float(row[t]))[:5]
+        assert "ensemble members" not in said[layer]
+    titles = _titles(monkeypatch)
     code, by_default, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--out",
                                      tmp_path / "a"], capsys)       # without --layer: the last layer's
     assert code == 0 and said["0"] != said["-1"], err
     assert by_default.replace(str(tmp_path / "a"), "OUT") == said["-1"].replace(str(tmp_path / "a-1"), "OUT")
     assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "2",
                                 "--out", tmp_path / "a2"], capsys)[::2], "--layer 2 is out of range", "0..1")
+    # counted from the end as Python counts: -2 of 2 layers is the first, -3 is none
+    code, from_the_end, err = run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer",
+                                       "-2", "--out", tmp_path / "a0"], capsys)
+    assert code == 0 and from_the_end == said["0"], err
+    assert [t.split(":")[0] for t in titles] == ["transformer (layer 2 of 2)", "transformer (layer 1 of 2)"]
+    assert_user_error(*run_cli(["inspect", "attention", "--run", tmp_path / "run", "--data", data, "--layer", "-3",
+                                "--out", tmp_path / "a3"], capsys)[::2], "--layer -3 is out of range", "-1..-2")
 
 
 def test_a_text_models_attention_reads_a_text(tmp_path, capsys):
@@ -916,3 +940,13 @@ def test_attention_of_a_text_model_without_attention_pooling_asks_for_a_self_att
     assert_user_error(code, err, "the model (lstm) has no self-attention layer",
                       "train with --model lstm-attention or --model transformer")
     assert "classify attention" not in err
+
+
+def test_attention_out_naming_a_file_says_only_its_plot_goes_in_the_folder(run_and_data, tmp_path, capsys):
+    """inspect attention writes attention.png alone (no JSON): --out a.png is refused naming that one file."""
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    assert_user_error(*run_cli(["inspect", "attention", "--run", run, "--data", data, "--out", tmp_path / "a.png"],
+                               capsys)[::2], "attention writes a folder: attention.png goes inside it",
+                      f"--out {tmp_path / 'a'}")
+    assert not (tmp_path / "a.png").exists()

@@ -165,7 +165,9 @@ def test_backtest_of_settings_trains_on_the_data_flag_and_logs_on_stderr(trained
     assert sorted({f["fold"] for f in said["folds"]}) == [1, 2]
     # no run: null, and the settings file the folds trained with named instead
     assert (said["run"], said["config"], said["task"]) == (None, str(d / "tiny.yaml"), "forecast")
-    assert said["metric"]["name"] == "MASE" and said["metric"]["value"] > 0
+    # the model's mean MASE over the folds (the settings name no model: the default, lstm), lower better
+    assert said["metric"] == {"name": "MASE", "value": said["aggregate"]["lstm"]["MASE"], "higher_is_better": False}
+    assert said["data"] == str((d / "train.csv").resolve())
     assert "training one model" in err
     assert (d / "bt-cfg" / "backtest.json").is_file()
 
