@@ -1,6 +1,7 @@
 """Small series written as the files timeseriesclassification.com ships (sktime's .ts, Weka's
 .arff), for the classify readers' tests."""
 import json
+from pathlib import Path
 
 import numpy as np
 from cli_helpers import assert_user_error, run_cli
@@ -51,6 +52,8 @@ def scored_alike(tmp_path, capsys, train, test, twin):
         code, text, err = run_cli(["classify", "evaluate", "--run", run, "--data", data, "--json"], capsys)
         assert code == 0, err
         scores.append(json.loads(text))
+    # each names the file it scored (evaluate --json's common keys); the rest alike
+    assert [s.pop("data") for s in scores] == [str(Path(d).resolve()) for d in (test, twin)]
     assert scores[0] == scores[1] and scores[0]["n"] == 8
     code, text, err = run_cli(["classify", "predict", "--run", run, "--data", test], capsys)
     assert code == 0 and text.splitlines()[0] == "label,probability" and len(text.splitlines()) == 9, err
