@@ -561,38 +561,33 @@ def test_the_history_title_names_a_data_file_of_up_to_40_characters_whole():
     assert _history_title(study, Path("t/history.png"), None) == "t: tuning, study 'forecast'"
 
 
-def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
-    """Validation losses from 0.31 to 0.52 on a log axis were labelled '3×10⁻¹', '4×10⁻¹' … down the side."""
+def _history_axes(tmp_path, monkeypatch, name, values):
+    """The drawn axes of tune's history plot of a study whose trials scored ``values``."""
     import optuna
 
     import lstmkit.inspect.plots as plots
     from lstmkit import tune as tune_module
     seen = []
     monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
-    study = optuna.create_study(study_name="near")
-    for v in (0.52, 0.44, 0.31, 0.37):
+    study = optuna.create_study(study_name=name)
+    for v in values:
         study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
     tune_module._plot_history(study, tmp_path / "history.png")
     ax = seen[0]
     ax.figure.canvas.draw()
+    return ax
+
+
+def test_a_history_within_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
+    """Validation losses from 0.31 to 0.52 on a log axis were labelled '3×10⁻¹', '4×10⁻¹' … down the side."""
+    ax = _history_axes(tmp_path, monkeypatch, "near", (0.52, 0.44, 0.31, 0.37))
     texts = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
     assert ax.get_yscale() == "log" and len(texts) >= 2 and all(float(t) for t in texts), texts
 
 
 def test_a_history_over_more_than_a_decade_is_labelled_in_plain_numbers(tmp_path, monkeypatch):
     """Validation losses from 0.011 to 0.3 read '3×10⁻¹', '10⁻¹', '2×10⁻²' … down the side."""
-    import optuna
-
-    import lstmkit.inspect.plots as plots
-    from lstmkit import tune as tune_module
-    seen = []
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: seen.append(fig.axes[0]))
-    study = optuna.create_study(study_name="wide")
-    for v in (0.3, 0.042, 0.011, 0.07):
-        study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
-    tune_module._plot_history(study, tmp_path / "history.png")
-    ax = seen[0]
-    ax.figure.canvas.draw()
+    ax = _history_axes(tmp_path, monkeypatch, "wide", (0.3, 0.042, 0.011, 0.07))
     lo, hi = ax.get_ylim()
     ticks = [t for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
              if t.get_text() and lo <= t.get_position()[1] <= hi]
