@@ -275,12 +275,19 @@ class PanelPipeline(AheadForecast):
             tables[TEST_FORECASTS] = None        # panel_metrics puts the test forecasts' table there
         made: dict[str, np.ndarray] = {}
 
+        def val_raw() -> np.ndarray:
+            # the doctor's comparison with the baselines, the choice of a blend and the interval calibration read
+            # the trained network's forecasts of the same validation windows: made once (each pass is as long as
+            # an epoch's validation, of every member of a seed ensemble); the calibration fits on them as the
+            # network answers, the others read them within the run's bounds
+            if "raw" not in made:
+                made["raw"] = self._forecast_windows(arrays, *splits["val"], self._series_index(panel), bounded=False)
+            return made["raw"]
+
         def val_forecasts() -> np.ndarray:
-            # the doctor's comparison with the baselines and the choice of a blend read the trained network's
-            # forecasts of the same validation windows: made once (they were made twice, each pass as long as
-            # an epoch's validation, of every member of a seed ensemble)
             if "val" not in made:
-                made["val"] = self._forecast_windows(arrays, *splits["val"], self._series_index(panel))
+                raw = val_raw()
+                made["val"] = self._bounded(raw, [panel.ids[k] for k in splits["val"][1].numpy()]) if len(raw) else raw
             return made["val"]
 
         def evidence(net):       # for the doctor: does the model beat the baselines on validation? scaled targets?
@@ -291,7 +298,7 @@ class PanelPipeline(AheadForecast):
 
         def metrics():
             self._choose_combination(panel, arrays, splits["val"], val_forecasts)
-            self._fit_intervals(panel, arrays, splits["val"])
+            self._fit_intervals(panel, arrays, splits["val"], val_raw)
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"], kept=tables)
             self._metric_tables = {"metrics_per_series.csv": tables["per_series"],      # written by save()
                                    "metrics_per_target.csv": tables.get("per_target"),
@@ -319,10 +326,11 @@ class PanelPipeline(AheadForecast):
         # a resume chooses again what the call left to validation, and keeps a baseline the call named
         self.auto_ = {**getattr(self, "auto_", {}), "combine": {**record, GIVEN: True} if given else record}
 
-    def _fit_intervals(self, panel: Panel, arrays, val) -> None:
+    def _fit_intervals(self, panel: Panel, arrays, val, forecasts=None) -> None:
         """``intervals_`` (and ``config_.calibrate_intervals``, ``auto_["calibrate_intervals"]``): the split-conformal
         calibration of a probabilistic run's central intervals on the validation windows (intervals.py), fitted
-        on the network's forecasts once training has stopped; None for point forecasts, or turned off."""
+        on the network's forecasts once training has stopped; None for point forecasts, or turned off.
+        ``forecasts()``: the network's unbounded forecasts of ``val``, made once for the fit's other readers."""
         cfg = self.config_
         self.intervals_ = None
         if self.output_.kind == "point":
@@ -332,7 +340,7 @@ class PanelPipeline(AheadForecast):
             record = {"value": False, TURNED_OFF: True,
                       "why": "turned off " + worded("(--no-calibrate-intervals)", "(calibrate_intervals=False)")}
         else:
-            self.intervals_, why = self._interval_record(panel, arrays, *val)
+            self.intervals_, why = self._interval_record(panel, arrays, *val, params=forecasts and forecasts())
             record = {"value": self.intervals_ is not None, "why": why}
         # the call's word where it gave one (True kept though too few points were fitted: a resume read a False
         # here as the call's, 'turned off'), else what was chosen; a resume fits it again, and keeps what the
@@ -342,15 +350,18 @@ class PanelPipeline(AheadForecast):
         self.auto_ = {**getattr(self, "auto_", {}), "calibrate_intervals": {**record, GIVEN: True} if given else record}
 
     def _interval_record(self, panel: Panel, arrays, rows: torch.Tensor, series: torch.Tensor, net=None,
-                         part: str = "validation") -> tuple[dict[str, Any] | None, str]:
+                         part: str = "validation", params=None) -> tuple[dict[str, Any] | None, str]:
         """The interval calibration (intervals.py) fitted on the windows starting at ``rows`` of ``series``
-        (indices into ``panel``) as ``net`` (default: the run's) forecasts them, with the reason; ``part``
-        names those windows in it (the validation windows of a fit, an update's held-out ones)."""
+        (indices into ``panel``) as ``net`` (default: the run's) forecasts them (``params``: those forecasts,
+        unbounded, where made already), with the reason; ``part`` names those windows in it (the validation
+        windows of a fit, an update's held-out ones)."""
         cfg, kind = self.config_, self.output_.kind
         levels = fitted_levels(kind, self.output_.levels)
         y = q = np.zeros((0, cfg.horizon, len(cfg.target)))
         if len(rows):
-            params = self._forecast_windows(arrays, rows, series, self._series_index(panel), net=net, bounded=False)
+            if params is None:
+                params = self._forecast_windows(arrays, rows, series, self._series_index(panel), net=net,
+                                                bounded=False)
             y = panel.actual((rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None])
             q = quantiles_of(kind, params, levels)
         return fit_record(kind, levels, y, q, len(rows), part=part)
