@@ -13,11 +13,15 @@ rounds in this one process (the median round counts; the machine may be shared):
 ``onnx`` is the run's exported graph (time-major, the first layer's input projection a table:
 :mod:`lstmkit.tasks.lm.graph`); ``onnx-plain`` the stateful net traced as it is (the graph before
 that, and the one int8 quantizes), timed on the batch and the step. Prints one JSON line per
-engine, one ``profile`` line (ONNX Runtime's kernel time per op type on the batch: where the
-graph spends it), a summary line with the ratios (ONNX / PyTorch) and a ``ceiling`` line: the
-tokens/s of the batch's matrix products alone at this machine's measured product speed
-(:func:`ceiling`), what no fp32 engine can pass, and how far each engine is from it. Where torch
-already runs within 1.25x of it, no fp32 engine can be 1.25x torch.
+engine, one ``profile`` line (ONNX Runtime's kernel time per op type on the batch, and PyTorch's
+self CPU time per op on it: where each engine spends it), a summary line with the ratios
+(ONNX / PyTorch) and a ``ceiling`` line: the tokens/s of the batch's matrix products alone at this
+machine's measured product speed (:func:`ceiling`), what no fp32 engine can pass, and how far each
+engine is from it. Where torch already runs within 1.25x of it, no fp32 engine can be 1.25x
+torch. The line also gives ``graph_tokens_per_s``: the same sum with the exported graph's own
+first-layer product (one-hot rows ``[B*T, V] @ [V, 4H]``, where the ceiling counts a table
+lookup), what ONNX Runtime's ``LSTM`` ops would take were they nothing but their products
+(``onnx_share_of_graph_products``).
 
     python benchmarks/lm_inference.py [--rounds 3] [--seconds 0.5] [--threads 1] [--clock wall|cpu]
 
@@ -132,8 +136,26 @@ def profile(path: Path, x: np.ndarray, threads: int, calls: int = 20) -> dict[st
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             op = e.get("args", {}).get("op_name", "?")
             per_op[op] = per_op.get(op, 0.0) + e["dur"]
+    return _shares(per_op)
+
+
+def _shares(per_op: dict[str, float]) -> dict[str, float]:
+    """Each op's time as a share of the total, largest first, shares under 0.0005 left out."""
     total = sum(per_op.values()) or 1.0
-    return {op: round(t / total, 3) for op, t in sorted(per_op.items(), key=lambda kv: -kv[1])}
+    return {op: round(t / total, 3) for op, t in sorted(per_op.items(), key=lambda kv: -kv[1]) if t / total >= 5e-4}
+
+
+def torch_profile(net, x: torch.Tensor, calls: int = 10) -> dict[str, float]:
+    """PyTorch's self CPU time per op (``torch.profiler``) over ``calls`` runs of ``net`` on ``x``, as
+    shares of the total: the torch engine's side of :func:`profile`."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profiler
+    with torch.inference_mode():
+        net(x)
+        with torch_profiler(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(calls):
+                net(x)
+    return _shares({e.key: float(e.self_cpu_time_total) for e in prof.key_averages()})
 
 
 def _matmul_seconds(m: int, k: int, n: int, threads: int, seconds: float = 0.3) -> float:
@@ -173,7 +195,10 @@ def ceiling(run: Path, threads: int) -> dict[str, float]:
     seconds = sum(count * _matmul_seconds(-(-m // threads), k, n, 1) for count, (m, k, n) in products if count)
     macs = sum(count * m * k * n for count, (m, k, n) in products)
     peak_gflops = threads * 2 * 2048 ** 3 / _matmul_seconds(2048, 2048, 2048, 1) / 1e9
+    # the exported graph feeds the first layer one-hot rows (tasks/lm/graph.py): a product of V columns
+    graph = seconds + (_matmul_seconds(-(-B * T // threads), vocab, 4 * H, 1) if vocab < E else 0.0)
     return {"tokens_per_s": round(B * T / seconds, 1), "peak_tokens_per_s": round(B * T / (2 * macs / peak_gflops / 1e9), 1),
+            "graph_tokens_per_s": round(B * T / graph, 1),
             "gflop_per_call": round(2 * macs / 1e9, 3), "peak_gflops": round(peak_gflops, 1)}
 
 
@@ -195,11 +220,14 @@ def main() -> None:
         res = measure(run, a.rounds, a.seconds)
         x = np.random.default_rng(1).integers(4, 20, (BATCH, STEPS))
         shares = {name: profile(run / name, x, a.threads) for name in ("model.onnx", "plain.onnx")}
+        from lstmkit.deploy.registry import adapter_for
+        shares["torch"] = torch_profile(adapter_for(run).net, torch.from_numpy(x))
         top = ceiling(run, a.threads)
     for engine, m in res.items():
         print(json.dumps({"task": "lm", "engine": engine, "batch": BATCH, "steps": STEPS, "threads": a.threads,
                           "clock": a.clock, **m}))
-    print(json.dumps({"task": "lm", "profile": "share of ORT kernel time per op type, batch 64 x 64", **shares}))
+    print(json.dumps({"task": "lm", "profile": "share of ORT kernel time per op type (model.onnx, plain.onnx) and of "
+                      "torch's self CPU time per op (torch), batch 64 x 64", **shares}))
     print(json.dumps({"task": "lm", "summary": True,
                       "onnx_over_torch_throughput": round(res["onnx"]["tokens_per_s"] / res["torch"]["tokens_per_s"], 3),
                       "onnx_plain_over_torch_throughput": round(res["onnx-plain"]["tokens_per_s"]
@@ -212,7 +240,9 @@ def main() -> None:
                       **top, "torch_share_of_ceiling": round(torch_tps / top["tokens_per_s"], 3),
                       "ceiling_over_torch": round(top["tokens_per_s"] / torch_tps, 3),
                       "peak_over_torch": round(top["peak_tokens_per_s"] / torch_tps, 3),
-                      "onnx_share_of_ceiling": round(res["onnx"]["tokens_per_s"] / top["tokens_per_s"], 3)}))
+                      "onnx_share_of_ceiling": round(res["onnx"]["tokens_per_s"] / top["tokens_per_s"], 3),
+                      "onnx_share_of_graph_products": round(res["onnx"]["tokens_per_s"]
+                                                            / top["graph_tokens_per_s"], 3)}))
 
 
 if __name__ == "__main__":

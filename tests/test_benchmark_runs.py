@@ -41,3 +41,15 @@ def test_public_paths_panel_forecaster_saves_loads_and_forecasts(inference, tmp_
     out = again.predict(df)
     assert sorted(out["id"].unique()) == ["s0000", "s0001", "s0002"] and np.isfinite(out["y"]).all()
     assert np.allclose(out["y"].to_numpy(), est.predict(df)["y"].to_numpy())
+
+
+def test_lm_inference_profile_shares_of_both_engines(inference):
+    """The lm benchmark's profile line: each op's share of the total, largest first, the tiny ones left
+    out (by hand), and torch's side read from torch.profiler (a linear layer spends in addmm)."""
+    import torch
+    lm_inference = importlib.import_module("lm_inference")
+    assert lm_inference._shares({"b": 1.0, "a": 3.0, "c": 1e-4}) == {"a": 0.75, "b": 0.25}
+    assert list(lm_inference._shares({"x": 1.0, "y": 9.0})) == ["y", "x"]
+    shares = lm_inference.torch_profile(torch.nn.Linear(64, 32), torch.ones(256, 64), calls=3)
+    assert "aten::addmm" in shares and list(shares.values()) == sorted(shares.values(), reverse=True)
+    assert all(0 < v <= 1 for v in shares.values()) and sum(shares.values()) <= 1.001
