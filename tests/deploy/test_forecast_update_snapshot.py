@@ -1,10 +1,9 @@
 """A kept update swaps a forecaster's net and the interval widths fitted for it as one pair; the service (on a real
 loopback server), its ``/stream`` WebSocket and ``Forecaster.stream()`` answer from one pair, never the old net with
-the new widths. Each race is forced with events: the answering thread waits inside its network call (where the
+the new widths; evaluate and a fixed model's backtest score one pair too. Each race is forced with events: the answering thread waits inside its network call (where the
 widths used to be read after it) while the main thread keeps an update, and its answer is compared with the old and
 the new model's ``predict``, each computed on its own."""
 import contextlib
-import copy
 import json
 import socket
 import threading
@@ -226,3 +225,27 @@ def test_a_websocket_stream_step_racing_a_kept_update_answers_from_the_old_pair(
         answer = json.loads(ws.recv(timeout=60))
     assert answer["step"] == HISTORY
     np.testing.assert_allclose(_answered(answer["quantiles"]), want_old, rtol=1e-5)
+
+
+@pytest.mark.parametrize("use", ["evaluate", "backtest"])
+def test_an_evaluation_racing_a_kept_update_scores_one_pair(run, monkeypatch, use):
+    # evaluate and a fixed model's backtest read the net and its widths as one pair too: their interval metrics
+    # (wQL, CRPS, coverage) are the old model's, never the old net's quantiles moved by the new widths
+    data, path = run
+    part = data.iloc[-240:]
+    scored = {"evaluate": lambda est: est.evaluate(part)["lstm"],
+              "backtest": lambda est: est.backtest(part, folds=3)["aggregate"]["lstm"]}[use]
+    old, new = Forecaster.load(path), Forecaster.load(path)
+    _keep_update(new, data)
+    want_old, want_new = scored(old), scored(new)
+    assert abs(want_old["wQL"] - want_new["wQL"]) > 1e-4
+    est, got = Forecaster.load(path), {}
+    with held_in_network(monkeypatch) as (armed, entered, go):
+        armed.set()
+        scoring = threading.Thread(target=lambda: got.update(metrics=scored(est)))
+        scoring.start()
+        assert entered.wait(60)
+        _keep_update(est, data)                     # kept while the scoring is inside the old net
+        go.set()
+        scoring.join(60)
+    assert got["metrics"] == pytest.approx(want_old, rel=1e-6)
