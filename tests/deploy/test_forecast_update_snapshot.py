@@ -1,8 +1,8 @@
 """A kept update swaps a forecaster's net and the interval widths fitted for it as one pair; the service (on a real
 loopback server), its ``/stream`` WebSocket and ``Forecaster.stream()`` answer from one pair, never the old net with
-the new widths; evaluate and a fixed model's backtest score one pair too. Each race is forced with events: the answering thread waits inside its network call (where the
-widths used to be read after it) while the main thread keeps an update, and its answer is compared with the old and
-the new model's ``predict``, each computed on its own."""
+the new widths; evaluate and a fixed model's backtest score one pair too. Each race is forced with events: the
+answering thread waits inside its network call (where the widths used to be read after it) while the main thread
+keeps an update, and its answer is compared with the old and the new model's, each computed on a model of its own."""
 import contextlib
 import json
 import socket

@@ -18,11 +18,12 @@ the network's own quantiles before the run's bounds clip them, and applied where
 (:meth:`~lstmkit.tasks.forecast.ahead.AheadForecast._bounded_params`): predict, evaluate, backtest, the service,
 streams, every engine. The widths belong to the weights they were fitted for: a kept update swaps the net and
 its widths as one (:data:`SWAP`), and whatever answers reads them as one pair (predict per call; the service and a
-stream once, as they are made, answering from that pair until they are made again). A quantile run's pairs of levels each move by their own widths (a level in no pair stays),
-then the levels are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
-distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 %
-(for a symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9
-one's), so its point forecast, CRPS and every quantile agree.
+stream once, as they are made, answering from that pair until they are made again; evaluate and a backtest per
+call). A quantile run's pairs of levels each move by their own widths (a level in no pair stays), then the levels
+are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
+distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 % (for a
+symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9 one's), so its
+point forecast, CRPS and every quantile agree.
 
 The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without it is not calibrated.
 """
