@@ -40,11 +40,10 @@ class AheadForecast:
         windows only (deployable runs), instead of ``net_``; ``widths``: the interval calibration
         read with it (under ``SWAP``), else ``intervals_`` read with ``net_`` here."""
         cfg = self.config_
-        if widths is OWN:
-            with SWAP:                   # the net and its own widths, as one (a kept update swaps both)
-                run, widths = self._engine_run(net), getattr(self, "intervals_", None)
-        else:
-            run = self._engine_run(net)
+        if widths is OWN:                # the net and its own widths, as one pair (a kept update swaps both)
+            own, widths = self._answering()
+            net = own if net is None else net
+        run = self._engine_run(net)
         panel = self._read_for_use(data)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
@@ -155,6 +154,13 @@ class AheadForecast:
             f"the future rows of series {sid!r} leave out {len(gone)} step{'s' * (len(gone) > 1)} of the horizon "
             f"after its last target value ({time_text(t_hist[-1])}): no row for {time_text(gone[0])}; each row is "
             f"read as the next step, so {harm}", fix)
+
+    def _answering(self) -> tuple:
+        """``(net_, intervals_)`` read as one pair (under ``SWAP``): the net and the interval widths fitted for
+        it, which a kept update swaps together (the deploy adapter's ``updated``). Whatever answers takes them
+        so: predict per call, the deploy adapter once (the service and streams answer from its pair)."""
+        with SWAP:
+            return self.net_, getattr(self, "intervals_", None)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an

@@ -75,6 +75,10 @@ class ForecastAdapter:
         self.window = cfg.lookback                               # steps one forecast reads
         self.relative = cfg.relative                             # forecasts depend on the newest value
         self._reach: dict = {}                                   # series -> PanelScaler.reach, for streams
+        # the net and the interval widths fitted for it, taken as one pair: the service and the streams made from
+        # this adapter answer from it (a kept update swaps both on the estimator; took apart, an answer paired the
+        # old net with the new net's widths)
+        self._net, self.widths = est._answering()
 
     @classmethod
     def load(cls, run: str | Path) -> ForecastAdapter:
@@ -82,7 +86,9 @@ class ForecastAdapter:
 
     @property
     def net(self) -> nn.Module:
-        return self.est.net_
+        """The net this adapter answers with: the estimator's when the adapter was made (its pair with
+        :attr:`widths`), or the one an update through this adapter kept."""
+        return self._net
 
     @property
     def preferred_engine(self) -> str | None:
@@ -151,7 +157,7 @@ class ForecastAdapter:
                    "given"] if (blend := active_combination(self.est)) else []),
                 *([] if c.log else ["a target 0 throughout the history given forecasts 0 (as naive), not the "
                                     "graph's answer"]),
-                *intervals_note(getattr(self.est, "intervals_", None)),
+                *intervals_note(self.widths),
                 *around_note(getattr(self.est, "bounds_", None))]
 
     def _covariates_note(self) -> list[str]:
@@ -476,6 +482,7 @@ class ForecastAdapter:
             for name, value in fields.items():
                 setattr(self.est, name, value)
             self.est.net_ = net
+            self._net, self.widths = self.est._answering()      # this adapter answers with the pair kept
 
     def _refit_intervals(self, net: nn.Module) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The interval calibration of the kept ``net``, refitted on the update's held-out windows (those that

@@ -46,6 +46,7 @@ from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.nn.threads import one_thread
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
+from lstmkit.tasks.forecast.intervals import SWAP
 from lstmkit.tasks.forecast.scalers import say_covariates_far_outside, say_far_outside
 
 try:
@@ -309,10 +310,13 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
         arrays = est._panel_arrays(panel)
     except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
         return None
-    net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
+    with SWAP:                          # the net and its interval widths, as one (a kept update swaps both)
+        net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
+        widths = getattr(est, "intervals_", None)
     K, S = c.shape
     rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
-    params = est._forecast_windows(arrays, rows, torch.arange(S).repeat(K), est._series_index(panel), net=net)
+    params = est._forecast_windows(arrays, rows, torch.arange(S).repeat(K), est._series_index(panel), net=net,
+                                   widths=widths)
     params = params.reshape(K, S, *params.shape[1:])
     bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
     if bad.any():                                                        # the first such fold's error

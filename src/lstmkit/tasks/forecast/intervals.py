@@ -16,11 +16,14 @@ Points whose interval has no width (a history of zeros forecasts 0) say nothing 
 Fitted once training has stopped (:meth:`~lstmkit.tasks.forecast.pipeline.PanelPipeline._fit_intervals`), on
 the network's own quantiles before the run's bounds clip them, and applied where the bounds are
 (:meth:`~lstmkit.tasks.forecast.ahead.AheadForecast._bounded_params`): predict, evaluate, backtest, the service,
-streams, every engine. A quantile run's pairs of levels each move by their own widths (a level in no pair stays),
-then the levels are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
-distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 %
-(for a symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9
-one's), so its point forecast, CRPS and every quantile agree.
+streams, every engine. The widths belong to the weights they were fitted for: a kept update swaps the net and
+its widths as one (:data:`SWAP`), and whatever answers reads them as one pair (predict per call; the service and a
+stream once, as they are made, answering from that pair until they are made again; evaluate and a backtest per
+call). A quantile run's pairs of levels each move by their own widths (a level in no pair stays), then the levels
+are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
+distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 % (for a
+symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9 one's), so its
+point forecast, CRPS and every quantile agree.
 
 The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without it is not calibrated.
 """
@@ -38,9 +41,11 @@ from lstmkit.errors import LstmkitError, worded
 __all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
            "checked_record", "calibrated", "around_note", "report_note", "turned_off", "TURNED_OFF", "SWAP", "OWN"]
 
-# a kept update sets a net's widths and the net under it, and predict reads the pair under it: a predict running
-# meanwhile pairs the old net with the old widths (it had paired the old net with the new net's widths)
-SWAP = threading.Lock()
+# a kept update sets a net's widths and the net under it, and every reader takes the pair under it
+# (``AheadForecast._answering``): predict, the deploy adapter (the service and streams answer from the pair it took),
+# so none pairs the old net with the new net's widths. Re-entrant: predict resolves its engine's net under it, and
+# an adapter made there takes its pair too.
+SWAP = threading.RLock()
 OWN = object()           # ``widths=OWN``: the estimator's own ``intervals_``, read when asked for
 TURNED_OFF = "off"        # auto.calibrate_intervals' key marking a calibration the call turned off (not one too few
                           # points left unfitted)

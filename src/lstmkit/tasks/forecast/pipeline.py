@@ -32,7 +32,7 @@ from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
-from lstmkit.tasks.forecast.intervals import TURNED_OFF, fit_record, fitted_levels
+from lstmkit.tasks.forecast.intervals import OWN, TURNED_OFF, fit_record, fitted_levels
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -535,11 +535,13 @@ class PanelPipeline(AheadForecast):
                                        [cov[a:b + cfg.horizon] for _, a, b in spans], answer)
 
     def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None,
-                          bounded: bool = True):
-        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
-        in :meth:`_forecast_ahead`. ``bounded`` False: the network's own, without the run's interval
-        calibration and bounds (what the calibration is fitted on)."""
+                          bounded: bool = True, widths=OWN):
+        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` and ``widths`` as
+        in :meth:`_forecast_ahead` (no net: ``net_`` with its own widths, read as one pair). ``bounded`` False: the
+        network's own, without the run's interval calibration and bounds (what the calibration is fitted on)."""
         cfg = self.config_
+        if net is None and widths is OWN:          # evaluate racing a kept update: one model's net and widths
+            net, widths = self._answering()
         run = self._engine_run(net)
         batches = PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"], rows, series,
                                cfg.lookback, cfg.horizon, EVAL_BATCH)
@@ -561,7 +563,7 @@ class PanelPipeline(AheadForecast):
         params = self._zero_histories(params, zero_histories(panel.values, panel.starts[s], rows.numpy() + cfg.lookback))
         if not bounded:
             return params
-        return self._bounded(params, [panel.ids[k] for k in s])            # within the run's bounds (bounds.py)
+        return self._bounded_params(params, self._limits([panel.ids[k] for k in s]), widths)   # bounds.py
 
     @property
     def n_features_in_(self) -> int:

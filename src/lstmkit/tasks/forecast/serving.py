@@ -239,7 +239,7 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
     # a target 0 throughout its history forecasts 0, as predict's does
     params = est._zero_histories(params, np.stack([(h == 0).all(0) & (len(h) > 0) for h in prepared["histories"]]))
     limits = est._limits(prepared["ids"])                                    # within the run's bounds
-    params = est._bounded_params(params, limits)                              # calibrated intervals too
+    params = est._bounded_params(params, limits, adapter.widths)     # calibrated by the served net's own widths
     out = est.output_
     point = est._point(params, limits)                                       # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}

@@ -137,6 +137,7 @@ class SeriesStreams:
         self.weights = trend_weights(self.m) if self.m else None
         self.blend = active_combination(est)
         self.output = est.output_
+        self.widths = adapter.widths     # the interval widths of the net the stream runs (taken with it)
         self.series = {str(s): s for s in est.series_ids_}
         self._watch = adapter.far_outside_notes
         self._cov_affine = None          # state mode: the covariate scaler as one multiply-add per row
@@ -184,7 +185,7 @@ class SeriesStreams:
         if not state.nonzero.all():                       # a target 0 throughout: 0, as predict forecasts it
             params = self.est._zero_histories(params[None], ~state.nonzero[None])[0]
         limits = self.est._limits([self.series[state.series]])                # within the run's bounds
-        params = self.est._bounded_params(params[None], limits)[0]           # calibrated intervals too
+        params = self.est._bounded_params(params[None], limits, self.widths)[0]   # the stream net's own widths
         point = self.est._point(params[None], limits)[0]                       # [H, T]
         if self.output.kind == "point":
             return point, state
