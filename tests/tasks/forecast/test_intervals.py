@@ -395,16 +395,22 @@ def test_the_onnx_engine_answers_the_calibrated_quantiles(mixed):
     assert any("interval calibration" in n for n in json.loads((path / "onnx.json").read_text())["around_graph"])
 
 
-def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
-    import copy
+def _refit_folds(monkeypatch, data, quantiles):
+    """The models a refit backtest of 2 folds trained, and the frames each answered its fold with."""
     from lstmkit.tasks.forecast import backtest as bt
     models, train = [], bt._train
     monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
     answered, by_series = [], bt._forecast_by_series
     monkeypatch.setattr(bt, "_forecast_by_series",
                         lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
+    Forecaster(**QUICK, quantiles=quantiles).backtest(data, folds=2, refit=True)
+    return models, answered
+
+
+def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
+    import copy
     data = noise_grows(500)
-    Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).backtest(data, folds=2, refit=True)
+    models, answered = _refit_folds(monkeypatch, data, [0.1, 0.5, 0.9])
     assert len(models) == 2 and all(m.intervals_ for m in models)
     assert models[0].intervals_["widths"] != models[1].intervals_["widths"]          # each fold's own fit
     for m, pred in zip(models, answered):
@@ -750,7 +756,6 @@ def test_the_onnx_and_int8_engines_answer_the_ends_moved_by_hand(runs, tmp_path)
 
 
 def test_a_backtests_folds_and_refit_folds_answer_the_ends_moved_by_hand(runs, monkeypatch):
-    from lstmkit.tasks.forecast import backtest as bt
     from lstmkit.tasks.forecast.fastpath import fold_forecasts
     data, r = runs
     est = r["asym"][0]
@@ -759,13 +764,8 @@ def test_a_backtests_folds_and_refit_folds_answer_the_ends_moved_by_hand(runs, m
     for k, cut in enumerate((n - 6, n - 4)):
         np.testing.assert_allclose(folds[k, 0, :, 1:], _ends_by_hand(est, _uncalibrated(est).predict(data.iloc[:cut])),
                                    rtol=1e-5)
-    models, train = [], bt._train
-    monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
-    answered, by_series = [], bt._forecast_by_series
-    monkeypatch.setattr(bt, "_forecast_by_series",
-                        lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
     small = noise_grows(500)
-    Forecaster(**QUICK, quantiles=[0.05, 0.5, 0.9]).backtest(small, folds=2, refit=True)
+    models, answered = _refit_folds(monkeypatch, small, [0.05, 0.5, 0.9])
     assert len(models) == 2 and models[0].intervals_["tails"] != models[1].intervals_["tails"]     # each its own
     for k, (m, pred) in enumerate(zip(models, answered)):
         cut = len(small) - (2 - k) * m.config_.horizon
