@@ -647,6 +647,14 @@ def test_ends_calibrated_by_hand(levels, record, q, want):
     np.testing.assert_allclose(out[0, 0, 0], want)
 
 
+@pytest.mark.parametrize("levels, alone", [
+    ([0.05, 0.5, 0.9], [0, 2]), ([0.1, 0.25, 0.5, 0.9], [1]), ([0.05, 0.3, 0.8], [0]),   # 0.3, 0.8 read the median
+    ([0.6, 0.7, 0.9], [1, 2]), ([0.1, 0.2, 0.4], [0, 1]), ([0.3, 0.6], []), ([0.1, 0.5, 0.9], [])])
+def test_the_levels_moved_on_their_own_are_those_in_no_pair_that_the_median_is_not_read_from(levels, alone):
+    from lstmkit.tasks.forecast.intervals import tails
+    assert tails(levels) == alone
+
+
 TAILED = {"windows": 30, "widths": {}, "tails": {"0.05": [-1.0, 0.3], "0.9": [0.1, 2.0]}}
 
 
