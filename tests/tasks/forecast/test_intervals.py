@@ -13,7 +13,7 @@ from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.intervals import calibrated, fit_record, fit_widths, scores, widened
+from lstmkit.tasks.forecast.intervals import calibrated, fit_record, fit_tail, fit_widths, scores, widened
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
@@ -97,7 +97,8 @@ def runs(tmp_path_factory):
     out = {}
     for name, kw in (("on", {"quantiles": [0.1, 0.5, 0.9]}),
                      ("off", {"quantiles": [0.1, 0.5, 0.9], "calibrate_intervals": False}),
-                     ("gaussian", {"likelihood": "gaussian"})):
+                     ("gaussian", {"likelihood": "gaussian"}),
+                     ("asym", {"quantiles": [0.05, 0.5, 0.9]})):
         est = Forecaster(**QUICK, **kw).fit(data, target="y")
         out[name] = (est, est.save(tmp_path_factory.mktemp("intervals") / name))
     return data, out
@@ -146,16 +147,20 @@ def test_a_saved_run_keeps_it_in_predict_evaluate_the_service_and_streams(runs, 
     assert any("interval calibration" in note for note in adapter_class("forecast")(loaded).around_graph)
 
 
-def test_a_run_saved_before_the_calibration_loads_and_answers_as_it_did(runs, tmp_path):
-    data, r = runs
-    _, path = r["on"]
+def _saved_before(path, to):
+    """A copy in ``to`` of the run at ``path`` as a version before the calibration saved it."""
     meta = json.loads((path / "lstmkit.json").read_text())
     del meta["intervals"], meta["auto"]["calibrate_intervals"], meta["config"]["calibrate_intervals"]
     for f in path.iterdir():
         if f.is_file():
-            (tmp_path / f.name).write_bytes(f.read_bytes())
-    (tmp_path / "lstmkit.json").write_text(json.dumps(meta))
-    old = Forecaster.load(tmp_path)
+            (to / f.name).write_bytes(f.read_bytes())
+    (to / "lstmkit.json").write_text(json.dumps(meta))
+    return to
+
+
+def test_a_run_saved_before_the_calibration_loads_and_answers_as_it_did(runs, tmp_path):
+    data, r = runs
+    old = Forecaster.load(_saved_before(r["on"][1], tmp_path))
     assert old.intervals_ is None
     pd.testing.assert_frame_equal(old.predict(data), r["off"][0].predict(data))       # the same weights, uncalibrated
 
@@ -314,11 +319,21 @@ def test_an_edited_record_that_does_not_fit_the_run_is_one_clear_error(runs, tmp
 
 
 def test_train_says_why_the_intervals_were_not_calibrated(cli_train, tmp_path, capsys):
+    # 0.3 and 0.6: no pair, and the median is read between them, so neither moves
+    code, out, err = run_cli([*[a if a != "0.1,0.5,0.9" else "0.3,0.6" for a in cli_train], "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert ("intervals not calibrated: no level to calibrate (no pair q, 1 - q among the levels, and none beside the "
+            "median's); they are as the network answers") in out
+
+
+def test_train_says_how_far_each_end_without_a_pair_moved(cli_train, tmp_path, capsys):
     code, out, err = run_cli([*[a if a != "0.1,0.5,0.9" else "0.05,0.5,0.9" for a in cli_train], "--out", tmp_path],
                              capsys)
     assert code == 0, err
-    assert ("intervals not calibrated: no central interval among the levels (a pair q, 1 - q) to calibrate; they are "
-            "as the network answers") in out
+    assert "intervals calibrated on 59 validation windows: the 0.05 quantile moved " in out
+    assert ", the 0.9 quantile moved " in out and "of its distance from the median, by horizon step; " in out
+    meta = json.loads(next(tmp_path.glob("*/lstmkit.json")).read_text())
+    assert meta["intervals"]["widths"] == {} and list(meta["intervals"]["tails"]) == ["0.05", "0.9"]
 
 
 def test_points_of_an_interval_of_no_width_do_not_count_towards_the_minimum():
@@ -380,16 +395,22 @@ def test_the_onnx_engine_answers_the_calibrated_quantiles(mixed):
     assert any("interval calibration" in n for n in json.loads((path / "onnx.json").read_text())["around_graph"])
 
 
-def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
-    import copy
+def _refit_folds(monkeypatch, data, quantiles):
+    """The models a refit backtest of 2 folds trained, and the frames each answered its fold with."""
     from lstmkit.tasks.forecast import backtest as bt
     models, train = [], bt._train
     monkeypatch.setattr(bt, "_train", lambda *a, **k: models.append(train(*a, **k)) or models[-1])
     answered, by_series = [], bt._forecast_by_series
     monkeypatch.setattr(bt, "_forecast_by_series",
                         lambda pred, *a, **k: answered.append(pred) or by_series(pred, *a, **k))
+    Forecaster(**QUICK, quantiles=quantiles).backtest(data, folds=2, refit=True)
+    return models, answered
+
+
+def test_a_refit_backtests_folds_each_answer_their_own_models_calibration(monkeypatch):
+    import copy
     data = noise_grows(500)
-    Forecaster(**QUICK, quantiles=[0.1, 0.5, 0.9]).backtest(data, folds=2, refit=True)
+    models, answered = _refit_folds(monkeypatch, data, [0.1, 0.5, 0.9])
     assert len(models) == 2 and all(m.intervals_ for m in models)
     assert models[0].intervals_["widths"] != models[1].intervals_["widths"]          # each fold's own fit
     for m, pred in zip(models, answered):
@@ -578,3 +599,202 @@ def test_a_calibration_asked_for_but_too_few_points_to_fit_resumes_as_asked_not_
     assert est.intervals_ is None and est.config_.calibrate_intervals is True
     assert chosen["value"] is False and "fewer than 20" in chosen["why"] and chosen["given"] is True
     assert "off" not in chosen
+
+
+# -- each end on its own: levels in no pair (asymmetric conformalized quantile regression) -------------------------
+def test_an_end_is_ranked_at_its_own_level_in_distances_from_the_median():
+    rng = np.random.default_rng(6)
+    y = rng.normal(size=(40, 1, 1))
+    q = np.zeros((40, 1, 1, 3)) + [-1.0, 0.0, 2.0]                     # 0.05, 0.5, 0.9: no pair
+    record, why = fit_record("quantile", [0.05, 0.5, 0.9], y, q, 40)
+    up = np.sort(((y - 2) / 2).ravel())                                # (y - q) / |q - median|
+    down = np.sort(((y + 1) / 1).ravel())
+    assert record["widths"] == {} and why == "fitted on 40 validation windows (40 points a horizon step)"
+    assert record["tails"]["0.9"] == [pytest.approx(up[math.ceil(41 * 0.9) - 1], abs=1e-6)]       # the 37th of 40
+    assert record["tails"]["0.05"] == [pytest.approx(-down[math.floor(41 * 0.05) - 1], abs=1e-6)]  # the 2nd, outward
+    # (n + 1) level read to 1e-9: 10 * 0.7 ranks the 7th (a float's 7.000000000000001 ranked the 8th), 100 * 0.29
+    # the 29th (28.999999999999996 the 28th)
+    e = np.arange(9.0).reshape(9, 1, 1)
+    assert fit_tail(e, np.zeros((9, 1, 1)), np.full((9, 1, 1), -1.0), 0.7, True)[0] == 6.0
+    e = np.arange(99.0).reshape(99, 1, 1)
+    assert fit_tail(e, np.zeros((99, 1, 1)), np.full((99, 1, 1), 1000.0), 0.29, False)[0] == -0.028
+    # moved in at most onto the median
+    assert fit_tail(np.full((30, 1, 1), -5.0), np.ones((30, 1, 1)), np.zeros((30, 1, 1)), 0.9, True)[0] == -1.0
+
+
+@pytest.mark.parametrize("half", [0.3, 3.0], ids=["too-narrow", "too-wide"])
+def test_an_end_of_known_noise_has_its_share_of_new_points_below_it_once_calibrated(half):
+    rng = np.random.default_rng(7)
+    fit, new = rng.normal(size=(2000, 2, 1)), rng.normal(size=(20000, 2, 1))
+    q = lambda n: np.zeros((n, 2, 1, 3)) + [-half, 0.0, half]
+    record, _ = fit_record("quantile", [0.05, 0.5, 0.9], fit, q(len(fit)), len(fit))
+    out = calibrated("quantile", q(len(new)), [0.05, 0.5, 0.9], record)
+    assert 0.88 < (new <= out[..., 2]).mean() < 0.92 and 0.035 < (new < out[..., 0]).mean() < 0.065
+    np.testing.assert_allclose(out[0, :, 0, 2], stats.norm.ppf(0.9), atol=0.12)            # the true quantiles
+    np.testing.assert_allclose(out[0, :, 0, 0], stats.norm.ppf(0.05), atol=0.15)
+    np.testing.assert_array_equal(out[..., 1], 0.0)
+
+
+@pytest.mark.parametrize("levels, record, q, want", [
+    ([0.05, 0.1, 0.5, 0.9, 0.97], {"widths": {"0.1": [0.5]}, "tails": {"0.05": [1.0], "0.97": [-1.0]}},
+     [-2.0, -1.0, 0.0, 1.0, 3.0], [-4.0, -2.0, 0.0, 2.0, 2.0]),        # 0.97 moved onto the median: held at 0.9
+    ([0.05, 0.3, 0.8], {"widths": {}, "tails": {"0.05": [0.5]}},
+     [-1.0, 0.0, 1.0], [-1.7, 0.0, 1.0]),                               # the median 0.4, read between 0.3 and 0.8
+    ([0.1, 0.5, 0.9, 0.95], {"widths": {"0.1": [0.0]}}, [-1.0, 0.0, 1.0, 1.5], [-1.0, 0.0, 1.0, 1.5]),  # saved before
+], ids=["pairs-and-ends", "interpolated-median", "record-without-tails"])
+def test_ends_calibrated_by_hand(levels, record, q, want):
+    out = calibrated("quantile", np.array(q).reshape(1, 1, 1, -1), levels, record)
+    np.testing.assert_allclose(out[0, 0, 0], want)
+
+
+@pytest.mark.parametrize("levels, alone", [
+    ([0.05, 0.5, 0.9], [0, 2]), ([0.1, 0.25, 0.5, 0.9], [1]), ([0.05, 0.3, 0.8], [0]),   # 0.3, 0.8 read the median
+    ([0.6, 0.7, 0.9], [1, 2]), ([0.1, 0.2, 0.4], [0, 1]), ([0.3, 0.6], []), ([0.1, 0.5, 0.9], [])])
+def test_the_levels_moved_on_their_own_are_those_in_no_pair_that_the_median_is_not_read_from(levels, alone):
+    from lstmkit.tasks.forecast.intervals import tails
+    assert tails(levels) == alone
+
+
+TAILED = {"windows": 30, "widths": {}, "tails": {"0.05": [-1.0, 0.3], "0.9": [0.1, 2.0]}}
+
+
+@pytest.mark.parametrize("kind, edit, says", [
+    ("quantile", {}, None),
+    ("quantile", {"tails": {"0.05": [-1.01, 0.3]}}, "intervals.tails['0.05'] = [-1.01, 0.3], not a list of 2 numbers "
+                                                    "of at least -1"),
+    ("quantile", {"tails": {"0.5": [0.1, 0.1]}}, "intervals.tails['0.5'] for no level of the run calibrated on its "
+                                                "own (0.05, 0.9)"),
+    ("quantile", {"tails": {}}, "intervals.tails = {}, not a list of moves per level in no pair"),
+    ("quantile", {"tails": ["0.05"]}, "intervals.tails = [\"0.05\"], not a list of moves"),
+    ("quantile", {"tails": None}, "intervals.widths = {}, not a width list per central interval"),
+    ("gaussian", {"widths": {"0.1": [0.0, 0.0]}, "scale": [1.0, 1.0]},
+     "intervals.tails['0.05'] on a run with no level calibrated on its own"),
+], ids=["edges", "past-the-median", "the-median", "empty", "text", "no-tails-nor-widths", "likelihood"])
+def test_a_saved_records_ends_are_checked(kind, edit, says):
+    from lstmkit.tasks.forecast.intervals import checked_record
+    record = {k: v for k, v in {**TAILED, **edit}.items() if v is not None}
+    levels = [0.05, 0.5, 0.9] if kind == "quantile" else [0.1, 0.5, 0.9]
+    if says is None:
+        assert checked_record(record, kind, levels, 2, "x.json") is record
+        return
+    with pytest.raises(LstmkitError, match="the file was edited or damaged") as e:
+        checked_record(record, kind, levels, 2, "x.json")
+    assert says in str(e.value)
+
+
+ENDS = ["y_q0.05", "y_q0.5", "y_q0.9"]
+
+
+def _ends_by_hand(est, frame):
+    """``frame``'s (the network's own) 0.05, 0.5, 0.9 quantiles with ``est``'s tails applied by hand: each end moved
+    out by its move times its distance from the median, held at the median, then the floor at 0."""
+    q = frame[ENDS].to_numpy()
+    t = {k: np.asarray(v)[: len(q)] for k, v in est.intervals_["tails"].items()}
+    lo = np.minimum(q[:, 0] - t["0.05"] * np.abs(q[:, 0] - q[:, 1]), q[:, 1])
+    hi = np.maximum(q[:, 2] + t["0.9"] * np.abs(q[:, 2] - q[:, 1]), q[:, 1])
+    return np.maximum(np.stack([lo, q[:, 1], hi], 1), 0.0)
+
+
+def _uncalibrated(est):
+    import copy
+    raw = copy.copy(est)
+    raw.intervals_ = None
+    return raw
+
+
+def test_a_run_without_a_central_pair_has_its_share_below_each_end_once_calibrated(runs):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    data, r = runs
+    est = r["asym"][0]
+    assert est.intervals_["widths"] == {} and min(est.intervals_["tails"]["0.9"]) > 0     # out at every step
+    assert est.auto_["calibrate_intervals"]["value"] is True
+    n, y = len(data), data["y"].to_numpy()
+    cuts = np.arange(n - 270, n - 1, 2)                                    # the test part's windows
+    actual = np.stack([y[c:c + 2] for c in cuts])
+
+    def below(e):
+        f = fold_forecasts(e, data, e.series_ids_, np.array([n]), cuts[:, None])          # [K, S, H, 1 + Q]
+        return (actual <= f[:, 0, :, 3]).mean(), (actual < f[:, 0, :, 1]).mean()
+    (up, down), (raw_up, raw_down) = below(est), below(_uncalibrated(est))
+    assert raw_up < 0.8 and raw_down > 0.1                                 # learned on noise of a tenth the scale
+    assert 0.85 < up < 0.95 and down < 0.09
+
+
+def test_a_run_without_a_central_pair_answers_its_ends_moved_by_hand_everywhere(runs, tmp_path):
+    import shutil
+    data, r = runs
+    est, path = r["asym"]
+    raw = _uncalibrated(est).predict(data)
+    want = _ends_by_hand(est, raw)
+    got = est.predict(data)
+    np.testing.assert_allclose(got[ENDS].to_numpy(), want, rtol=1e-6)
+    np.testing.assert_array_equal(got["y"], raw["y"])                       # the median stays
+    assert not np.allclose(got[ENDS].to_numpy(), raw[ENDS].to_numpy())
+    assert json.loads((path / "lstmkit.json").read_text())["intervals"] == est.intervals_
+    run = shutil.copytree(path, tmp_path / "run")
+    loaded = Forecaster.load(run)
+    pd.testing.assert_frame_equal(loaded.predict(data), got)
+    scored = loaded.evaluate(data)[est.config_.model]
+    assert scored["wQL"] == pytest.approx(est.metrics_["metrics"][est.config_.model]["wQL"])     # the test metrics
+    assert scored["wQL"] != pytest.approx(_uncalibrated(loaded).evaluate(data)[est.config_.model]["wQL"])
+    answer = adapter_class("forecast")(loaded).answer(loaded.net_, [{"y": data["y"].tolist()[-30:]}])
+    for k, level in ((0, "0.05"), (2, "0.9")):
+        np.testing.assert_allclose(answer["quantiles"][0][level]["y"], want[:, k], rtol=1e-5)
+    last = loaded.stream(engine="torch").run([{"y": v} for v in data["y"].tolist()[-30:]])[-1]
+    np.testing.assert_allclose(last["quantiles"][:, 0, [0, 2]], want[:, [0, 2]], rtol=1e-5)
+    assert any("intervals.tails[q] times its distance from the median" in note
+               for note in adapter_class("forecast")(loaded).around_graph)
+
+
+def test_the_onnx_and_int8_engines_answer_the_ends_moved_by_hand(runs, tmp_path):
+    import shutil
+    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.quantize import export_int8
+    data, r = runs
+    est, path = r["asym"]
+    run = shutil.copytree(path, tmp_path / "run")
+    export_onnx(run)
+    loaded = Forecaster.load(run)
+    want = _ends_by_hand(est, _uncalibrated(loaded).predict(data, engine="onnx"))
+    np.testing.assert_allclose(loaded.predict(data, engine="onnx")[ENDS].to_numpy(), want, rtol=1e-5)
+    int8 = Forecaster.load(export_int8(path, out=tmp_path / "int8", data=data.iloc[-200:], backends=("torch",)))
+    assert int8.intervals_ == est.intervals_
+    want = _ends_by_hand(est, _uncalibrated(int8).predict(data))
+    np.testing.assert_allclose(int8.predict(data)[ENDS].to_numpy(), want, rtol=1e-6)
+
+
+def test_a_backtests_folds_and_refit_folds_answer_the_ends_moved_by_hand(runs, monkeypatch):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    data, r = runs
+    est = r["asym"][0]
+    n = len(data)
+    folds = fold_forecasts(est, data, est.series_ids_, np.array([n]), np.array([[n - 6], [n - 4]]))
+    for k, cut in enumerate((n - 6, n - 4)):
+        np.testing.assert_allclose(folds[k, 0, :, 1:], _ends_by_hand(est, _uncalibrated(est).predict(data.iloc[:cut])),
+                                   rtol=1e-5)
+    small = noise_grows(500)
+    models, answered = _refit_folds(monkeypatch, small, [0.05, 0.5, 0.9])
+    assert len(models) == 2 and models[0].intervals_["tails"] != models[1].intervals_["tails"]     # each its own
+    for k, (m, pred) in enumerate(zip(models, answered)):
+        cut = len(small) - (2 - k) * m.config_.horizon
+        want = _ends_by_hand(m, _uncalibrated(m).predict(small.iloc[:cut]))
+        np.testing.assert_allclose(pred[ENDS].to_numpy(), want, rtol=1e-6)
+
+
+def test_a_kept_update_refits_the_ends_on_its_held_out_windows(runs):
+    import copy
+    data, r = runs
+    est = copy.deepcopy(r["asym"][0])
+    est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+    assert est.last_update_["accepted"] and est.last_update_["intervals"]["value"] is True
+    assert est.intervals_["windows"] == 144 and est.intervals_["tails"] != r["asym"][0].intervals_["tails"]
+    want = _ends_by_hand(est, _uncalibrated(est).predict(data))
+    np.testing.assert_allclose(est.predict(data)[ENDS].to_numpy(), want, rtol=1e-6)
+
+
+def test_a_run_without_a_central_pair_saved_before_loads_and_answers_as_the_network_does(runs, tmp_path):
+    data, r = runs
+    est, path = r["asym"]
+    old = Forecaster.load(_saved_before(path, tmp_path))
+    assert old.intervals_ is None
+    pd.testing.assert_frame_equal(old.predict(data), _uncalibrated(est).predict(data))

@@ -13,19 +13,33 @@ with ``level`` the interval's nominal share (0.8 for the 0.1 .. 0.9 levels), fit
 every series and target. Under exchangeability the new interval covers at least ``level`` of new points.
 Points whose interval has no width (a history of zeros forecasts 0) say nothing of a width and are left out.
 
+A quantile run's level in no pair (0.05 and 0.9 of 0.05, 0.5, 0.9) is calibrated on its own, as the asymmetric
+form of the same paper corrects each end of an interval at its own level, scaled by its distance from the median
+``m`` (the point forecast, which stays):
+
+    score  E_i = (y_i - q_i) / |q_i - m_i|                             one per validation point
+    above the median (level a > 0.5)   c = the ceil((n + 1) a)-th smallest score (the largest past n),   t = c
+    below it                           c = the floor((n + 1) a)-th smallest (the smallest before 1),    t = -c
+    new    q + t |q - m| above the median, q - t |q - m| below          t < 0 moves it in, never past the median
+
+so that at least a share ``a`` of new points falls at or below an upper end, at most ``a`` below a lower one.
+The levels the median is read from (0.5, or without it the two either side) stay.
+
 Fitted once training has stopped (:meth:`~lstmkit.tasks.forecast.pipeline.PanelPipeline._fit_intervals`), on
 the network's own quantiles before the run's bounds clip them, and applied where the bounds are
 (:meth:`~lstmkit.tasks.forecast.ahead.AheadForecast._bounded_params`): predict, evaluate, backtest, the service,
 streams, every engine. The widths belong to the weights they were fitted for: a kept update swaps the net and
 its widths as one (:data:`SWAP`), and whatever answers reads them as one pair (predict per call; the service and a
 stream once, as they are made, answering from that pair until they are made again; evaluate and a backtest per
-call). A quantile run's pairs of levels each move by their own widths (a level in no pair stays), then the levels
-are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A likelihood keeps one
-distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its interval nearest 80 % (for a
-symmetric distribution exactly the interval's move; of levels without a central pair, its 0.1 .. 0.9 one's), so its
-point forecast, CRPS and every quantile agree.
+call). A quantile run's pairs of levels each move by their own widths, each other level by its own ``tails`` (the
+median's stay), then the levels are kept in order outward from the one nearest 0.5 (a narrowed end stops at it). A
+likelihood keeps one distribution: its scale is multiplied by ``1 + 2 w`` per step, ``w`` the widths of its
+interval nearest 80 % (for a symmetric distribution exactly the interval's move; of levels without a central pair,
+its 0.1 .. 0.9 one's), so its point forecast, CRPS and every quantile agree.
 
-The record (``lstmkit.json``'s ``intervals``) is plain JSON; a run saved without it is not calibrated.
+The record (``lstmkit.json``'s ``intervals``) is plain JSON: ``widths`` per central interval (keyed by its lower
+level), ``tails`` per level in no pair (where a quantile run has one), a likelihood's ``scale``. A run saved without
+it is not calibrated; one saved before ``tails`` moves its levels in no pair none.
 """
 from __future__ import annotations
 
@@ -37,8 +51,10 @@ from typing import Any
 import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
+from lstmkit.tasks.forecast.probabilistic import median_pair
 
-__all__ = ["MIN_POINTS", "RULE", "pairs", "fitted_levels", "scores", "fit_widths", "widened", "fit_record",
+__all__ = ["MIN_POINTS", "RULE", "pairs", "tails", "fitted_levels", "scores", "fit_widths", "widened", "tail_scores",
+           "fit_tail", "median_of", "fit_record",
            "checked_record", "calibrated", "around_note", "report_note", "turned_off", "TURNED_OFF", "SWAP", "OWN"]
 
 # a kept update sets a net's widths and the net under it, and every reader takes the pair under it
@@ -52,12 +68,29 @@ TURNED_OFF = "off"        # auto.calibrate_intervals' key marking a calibration 
 MIN_POINTS = 20          # validation points per horizon step below which no width is fitted (too few to rank)
 RULE = ("split-conformal (scaled conformalized quantile regression): each central interval widened or narrowed "
         "per horizon step so that it covers its share of the validation windows")
+TAILS_RULE = (" and each level in no pair moved per horizon step on its own (asymmetric) so that its share of the "
+              "validation points falls at or below it")
 
 
 def pairs(levels) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)`` of the central intervals among sorted ``levels``: ``levels[i] + levels[j] == 1``."""
     lv = [float(v) for v in levels]
     return [(i, j) for i, a in enumerate(lv) if a < 0.5 for j, b in enumerate(lv) if abs(a + b - 1) < 1e-9]
+
+
+def tails(levels) -> list[int]:
+    """Indices of the sorted ``levels`` calibrated each on its own: those in no pair ``q, 1 - q``, other than the
+    levels the median is read from (0.5, or without it the two either side of 0.5)."""
+    lv = [float(v) for v in levels]
+    paired = {k for p in pairs(lv) for k in p}
+    i, j, _ = median_pair(lv)
+    return [k for k in range(len(lv)) if k not in paired and k not in (i, j)]
+
+
+def median_of(q: np.ndarray, levels) -> np.ndarray:
+    """The median (the point forecast) of quantiles ``q [..., Q]`` at ``levels``."""
+    i, j, w = median_pair(levels)
+    return q[..., i] + w * (q[..., j] - q[..., i])
 
 
 def fitted_levels(kind: str, levels) -> list[float]:
@@ -81,15 +114,40 @@ def scores(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def fit_widths(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float) -> np.ndarray:
     """``[H]`` widths (in interval widths, per side) of ``y, lo, hi [n, H, T]``, pooled over windows and
     targets; 0 at a step with no usable point."""
-    e = scores(y, lo, hi)
+    return _per_step(scores(y, lo, hi), lambda s: s[min(math.ceil((s.size + 1) * level), s.size) - 1])
+
+
+def _per_step(e: np.ndarray, pick) -> np.ndarray:
+    """``[H]``: ``pick`` of each horizon step's usable scores of ``e [n, H, T]``, sorted; 0 at a step with none."""
     out = np.zeros(e.shape[1])
     for h in range(e.shape[1]):
         s = np.sort(e[:, h].ravel())
         s = s[np.isfinite(s)]
         if s.size:
-            k = min(math.ceil((s.size + 1) * level), s.size)
-            out[h] = s[k - 1]
+            out[h] = pick(s)
     return out
+
+
+def tail_scores(y: np.ndarray, q: np.ndarray, median: np.ndarray) -> np.ndarray:
+    """Scaled scores ``(y - q) / |q - median|`` of one level's quantiles ``q`` (shapes of ``y``); NaN where ``y`` is
+    missing or the level lies on the median."""
+    dist = np.abs(q - median)
+    ok = np.isfinite(y) & (dist > 0)
+    out = np.full(np.shape(y), np.nan)
+    out[ok] = (y[ok] - q[ok]) / dist[ok]
+    return out
+
+
+def fit_tail(y: np.ndarray, q: np.ndarray, median: np.ndarray, level: float, upper: bool) -> np.ndarray:
+    """``[H]`` outward moves (in distances from the median, at least -1: at most onto it) of one level's quantiles
+    ``q [n, H, T]`` at ``level``, above the median where ``upper``, pooled over windows and targets; 0 at a step
+    with no usable point. ``(n + 1) * level`` is read to 1e-9, so 10 * 0.7 ranks the 7th, not the 8th."""
+    def pick(s: np.ndarray) -> float:
+        at = (s.size + 1) * level
+        if upper:
+            return max(s[min(math.ceil(at - 1e-9), s.size) - 1], -1.0)
+        return max(-s[max(math.floor(at + 1e-9), 1) - 1], -1.0)
+    return _per_step(tail_scores(y, q, median), pick)
 
 
 def widened(lo: np.ndarray, hi: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,27 +161,34 @@ def fit_record(kind: str, levels, y: np.ndarray, q: np.ndarray, windows: int,
                part: str = "validation") -> tuple[dict[str, Any] | None, str]:
     """The calibration of a run of output ``kind`` and ``levels`` from its validation windows' actuals ``y [n, H, T]``
     and quantiles ``q [n, H, T, Q]`` (original units, not bounded), with the reason; None and why not when
-    there is no central interval or fewer than :data:`MIN_POINTS` points at some horizon step. ``part`` names
+    there is no level to calibrate (no central interval, and of a quantile run no level beside the median's) or
+    fewer than :data:`MIN_POINTS` points at some horizon step. ``part`` names
     the windows in the reason (an update's are its ``held-out`` ones)."""
-    central = pairs(levels)
-    if not central:
-        return None, "no central interval among the levels (a pair q, 1 - q) to calibrate"
+    central, lv = pairs(levels), [float(v) for v in levels]
+    ends = tails(lv) if kind == "quantile" else []
+    if not central and not ends:
+        return None, "no level to calibrate (no pair q, 1 - q among the levels, and none beside the median's)"
     if not len(y):
         return None, f"no {part} windows to fit the widths on"
     # the points a width is ranked on: observed, and of an interval of some width (a history of zeros forecasts
     # 0 to 0, which says nothing of a width: counted, 19 series of zeros beside one fitted it on a twentieth)
-    counts = np.min([np.isfinite(scores(y, q[..., i], q[..., j])).sum(axis=(0, 2)) for i, j in central], axis=0)
+    median = median_of(q, lv)
+    counts = np.min([np.isfinite(scores(y, q[..., i], q[..., j])).sum(axis=(0, 2)) for i, j in central] +
+                    [np.isfinite(tail_scores(y, q[..., k], median)).sum(axis=(0, 2)) for k in ends], axis=0)
     if counts.min() < MIN_POINTS:
         h = int(np.argmin(counts))
         flat = int(np.isfinite(y[:, h]).sum()) - int(counts[h])
         return None, (f"{int(counts[h])} {part} points at a horizon step" +
                       (f" ({flat} more whose interval has no width)" if flat else "") +
                       f", fewer than {MIN_POINTS}: too few to fit the widths on")
-    lv = [float(v) for v in levels]
     widths = {f"{lv[i]:g}": [round(float(w), 6) for w in fit_widths(y, q[..., i], q[..., j], lv[j] - lv[i])]
               for i, j in central}
-    record: dict[str, Any] = {"rule": RULE, "windows": int(windows), "points_per_step": int(counts.min()),
-                              "widths": widths}
+    record: dict[str, Any] = {"rule": RULE + (TAILS_RULE if ends else ""), "windows": int(windows),
+                              "points_per_step": int(counts.min()), "widths": widths}
+    if ends:
+        _, j, _ = median_pair(lv)
+        record["tails"] = {f"{lv[k]:g}": [round(float(t), 6) for t in fit_tail(y, q[..., k], median, lv[k], k > j)]
+                           for k in ends}
     if kind != "quantile":
         i, _ = min(central, key=lambda p: abs(lv[p[1]] - lv[p[0]] - 0.8))
         record["scale"] = [round(max(1 + 2 * w, 1e-3), 6) for w in widths[f"{lv[i]:g}"]]
@@ -156,14 +221,23 @@ def checked_record(record: Any, kind: str, levels, horizon: int, where: str) -> 
         raise bad("", "on a run that forecasts points, which has no intervals to calibrate")
     lv = fitted_levels(kind, levels)
     central = {f"{lv[i]:g}" for i, _ in pairs(lv)}
+    ends = record.get("tails", {})
+    if not isinstance(ends, dict) or "tails" in record and not ends:
+        raise bad(".tails", f"= {_json_text(ends)}, not a list of moves per level in no pair")
     widths = record.get("widths")
-    if not isinstance(widths, dict) or not widths:
+    if not isinstance(widths, dict) or not widths and not ends:
         raise bad(".widths", f"= {_json_text(widths)}, not a width list per central interval")
     for key, w in widths.items():
         if key not in central:
             raise bad(f".widths[{key!r}]",
                       f"for no central interval of the run's levels ({', '.join(sorted(central))})")
         numbers(f".widths[{key!r}]", w, -0.5, strict=False)       # narrowed at most to the middle
+    alone = {f"{lv[k]:g}" for k in tails(lv)} if kind == "quantile" else set()
+    for key, t in ends.items():
+        if key not in alone:
+            raise bad(f".tails[{key!r}]", f"for no level of the run calibrated on its own ({', '.join(sorted(alone))})"
+                      if alone else "on a run with no level calibrated on its own (each is in a pair or the median's)")
+        numbers(f".tails[{key!r}]", t, -1.0, strict=False)        # moved in at most onto the median
     if kind != "quantile":
         numbers(".scale", record.get("scale"), 0.0, strict=True)
     if not isinstance(record.get("windows", 0), int) or isinstance(record.get("windows"), bool):
@@ -193,6 +267,13 @@ def calibrated(kind: str, params: np.ndarray, levels, record: dict[str, Any] | N
         w = record["widths"].get(f"{lv[i]:g}")
         if w is not None:
             out[..., i], out[..., j] = widened(params[..., i], params[..., j], np.asarray(w[:H], np.float64))
+    if record.get("tails"):
+        median, (_, j, _) = median_of(params, lv), median_pair(lv)
+        for k in tails(lv):
+            t = record["tails"].get(f"{lv[k]:g}")
+            if t is not None:
+                t = np.asarray(t[:H], np.float64).reshape((1, -1) + (1,) * (params.ndim - 3))
+                out[..., k] = params[..., k] + (1 if k > j else -1) * t * np.abs(params[..., k] - median)
     anchor = int(np.argmin([abs(v - 0.5) for v in lv]))
     out[..., anchor + 1:] = np.maximum.accumulate(np.maximum(out[..., anchor + 1:], out[..., anchor:anchor + 1]), -1)
     below = np.minimum(out[..., :anchor], out[..., anchor:anchor + 1])[..., ::-1]
@@ -205,11 +286,14 @@ def around_note(record: dict[str, Any] | None) -> list[str]:
     if not record:
         return []
     what = ("a likelihood's scale multiplied per horizon step by intervals.scale" if "scale" in record else
-            "each central interval (q, 1 - q) moved out per horizon step by intervals.widths[q] times its width")
+            "; ".join(["each central interval (q, 1 - q) moved out per horizon step by intervals.widths[q] times its "
+                       "width"][:bool(record.get("widths"))] +
+                      ["each level q in no pair moved out per horizon step by intervals.tails[q] times its distance "
+                       "from the median"][:bool(record.get("tails"))]))
     return [f"the interval calibration on the validation windows: {what} (lstmkit.json), before the bounds"]
 
 
-def _moved(widths) -> str:
+def _moved(widths, unit: str = "its width") -> str:
     """How far one interval's ends moved, per side in its widths, over the horizon steps: ``moved out by 0.12``,
     ``moved in by 0.05 .. 0.20`` (a narrowed one: 'out by -0.20' read as a double negative), ``moved by -0.05
     (in) .. +0.10 (out)`` where some steps widen and others narrow."""
@@ -217,8 +301,8 @@ def _moved(widths) -> str:
     if a >= 0 or b <= 0:
         lo, hi = sorted((f"{abs(a):.2f}", f"{abs(b):.2f}"), key=float)
         span = hi if lo == hi else f"{lo} .. {hi}"
-        return f"moved {'out' if a >= 0 else 'in'} by {span} of its width"
-    return f"moved by {a:+.2f} (in) .. {b:+.2f} (out) of its width"
+        return f"moved {'out' if a >= 0 else 'in'} by {span} of {unit}"
+    return f"moved by {a:+.2f} (in) .. {b:+.2f} (out) of {unit}"
 
 
 def turned_off(chosen: Any) -> bool:
@@ -233,6 +317,8 @@ def report_note(record: dict[str, Any] | None) -> str | None:
         return None
     moved = [f"the {round(100 * (1 - 2 * float(low)))} % interval's ends {_moved(w)}"
              for low, w in record["widths"].items()]
+    moved += [f"the {level} quantile {_moved(t, 'its distance from the median')}"
+              for level, t in record.get("tails", {}).items()]
     off = worded("--no-calibrate-intervals", "calibrate_intervals=False")
     return (f"intervals calibrated on {record['windows']:,} validation windows: {', '.join(moved)}, by horizon step; "
             f"{off} leaves them as the network answers")

@@ -30,7 +30,8 @@ from torch.nn import functional as F
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.blocks import widened
 
-__all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball", "quantile_column"]
+__all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball",
+           "quantile_column", "median_pair"]
 
 LIKELIHOODS = ("gaussian", "studentt")
 _REPORT = (0.1, 0.5, 0.9)            # interval levels reported for a likelihood without --quantiles
@@ -164,6 +165,12 @@ class Output(nn.Module):
         if self.kind == "gaussian":
             return torch.distributions.Normal(loc, scale)
         return torch.distributions.StudentT(params[..., 2], loc, scale)
+
+
+def median_pair(levels) -> tuple[int, int, float]:
+    """``(i, j, w)`` of a quantile run's sorted ``levels``: its point forecast is ``q_i + w (q_j - q_i)``."""
+    lv = [float(v) for v in levels]
+    return _median_pair(lv, int(np.argmin([abs(q - 0.5) for q in lv])))
 
 
 def _median_pair(levels: list[float], anchor: int) -> tuple[int, int, float]:
