@@ -356,6 +356,31 @@ def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_
                                               for line in lines)
 
 
+def test_an_int8_run_shows_its_number_by_the_float_runs_headline_its_report_kept_without_the_float_run(tmp_path):
+    """The report keeps the float run's headline (source_headline): its int8 run's number shows after the float
+    run moved, compared with the kept number as with the float run's own (other data: blank); a report with no
+    such record (an older export) still reads the float run, and an edited record that is no headline is none."""
+    root = tmp_path / "runs"
+    gone = tmp_path / "moved-away"
+    kept = {"name": "accuracy", "value": 0.875, "spec": ".4f", "part": "test", "higher_is_better": True,
+            "split_shown": True}
+
+    def int8(name, fp32, chosen, record):
+        run = _int8(root / name, gone, "classify", fp32=fp32, chosen=chosen)
+        report = json.loads((run / "export_report.json").read_text())
+        (run / "export_report.json").write_text(json.dumps({**report, "source_headline": record}))
+    int8("kept-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, kept)
+    int8("other-data-int8", {"accuracy": 0.6}, {"accuracy": 0.61}, kept)
+    int8("none-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, None)                 # the float run had none
+    int8("edited-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, {**kept, "spec": "not a spec"})
+    int8("true-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, {**kept, "value": True})
+    rows = _rows(root)
+    got = rows["kept-int8"]["metric"]
+    assert (got["value"], got["shown"], got["split"], got["int8"]) == (0.8625, "accuracy 0.8625 (test, int8)",
+                                                                       "test", True)
+    assert [rows[n]["metric"] for n in ("other-data-int8", "none-int8", "edited-int8", "true-int8")] == [None] * 4
+
+
 def test_an_int8_run_whose_source_has_no_number_or_whose_report_lacks_the_metric_has_none(tmp_path):
     """No headline, and no error, where there is nothing to compare the report's float32 number with (the source
     run has no metrics.json, or its MASE is undefined, null; the report's float32 metrics lack MASE) or the report
