@@ -93,7 +93,8 @@ def test_a_float_written_as_json_reads_back_as_the_same_float(tmp_path, capsys, 
 def test_a_float32_column_written_as_json_is_its_shortest_text(tmp_path, capsys, name):
     # widened to float64 first, float32's 0.1 read 0.10000000149011612; numpy prints 0.1
     narrow = np.array([0.1, 1 / 3, 3.4028235e38, 1e-45, -0.0, np.nan, np.inf, 123456789.0], dtype=np.float32)
-    df = pd.DataFrame({"p": narrow, "wide": np.float64(narrow) + 0.1, "half": np.float16([0.1, 1 / 3, 0, 0, 0, 0, 0, 0]),
+    df = pd.DataFrame({"p": narrow, "wide": np.float64(narrow) + 0.1,
+                       "half": np.float16([0.1, 1 / 3, 0, 0, 0, 0, 0, 0]),
                        "nullable": pd.array([0.1, None, 0.7, 1, 2, 3, 4, 5], dtype="Float32")})
     echo_or_write_table(df, tmp_path / name)
     text = (tmp_path / name).read_text()

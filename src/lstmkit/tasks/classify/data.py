@@ -39,8 +39,8 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
-from lstmkit.errors import (BadValue, LstmkitError, callers_level, missing_path_fix, opt, python_caller, warnings_caught,
-                            worded)
+from lstmkit.errors import (BadValue, LstmkitError, callers_level, missing_path_fix, opt, python_caller,
+                            warnings_caught, worded)
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
