@@ -42,9 +42,9 @@ def test_list_json_is_one_object_a_run_with_null_where_unknown(runs, capsys):
     assert code == 0 and err == ""
     assert json.loads(out) == [
         {"run": f"{runs}/forecast-20260101-000000", "task": "forecast", "status": "finished", "state": "finished",
-         "epochs": 12, "written": "2026-01-01T00:00:00+0000", "metric": None},
+         "epochs": 12, "written": "2026-01-01T00:00:00+0000", "metric": None, "data": None},
         {"run": f"{runs}/lm-20260102-000000", "task": "lm", "status": "interrupted", "state": "interrupted",
-         "epochs": None, "written": "2026-01-02T00:00:00+0000", "metric": None}]
+         "epochs": None, "written": "2026-01-02T00:00:00+0000", "metric": None, "data": None}]
 
 
 def test_list_of_one_run_folder_lists_that_run(runs, capsys):

@@ -34,12 +34,14 @@ def _translate(bleu, beam_bleu):
     return {"val": val, "val_beam": {**val, "bleu": beam_bleu, "beam": 5}}
 
 
-def _run(folder: Path, task: str, status: str = "finished", metrics=None, config=None, epochs: int = 3) -> Path:
-    """A run folder: lstmkit.json with the fields the readers read, and ``metrics`` as metrics.json (a str: the
-    file's text as it is)."""
+def _run(folder: Path, task: str, status: str = "finished", metrics=None, config=None, epochs: int = 3,
+         data=None) -> Path:
+    """A run folder: lstmkit.json with the fields the readers read (``data``: its data summary), and ``metrics``
+    as metrics.json (a str: the file's text as it is)."""
     folder.mkdir(parents=True)
     meta = {"format_version": FORMAT_VERSION, "task": task, "lstmkit_version": __version__, "status": status,
-            "config": {"model": "lstm", **(config or {})}, "training": {"epochs_run": epochs}}
+            "config": {"model": "lstm", **(config or {})}, "training": {"epochs_run": epochs},
+            **({"data": data} if data is not None else {})}
     (folder / META_FILE).write_text(json.dumps(meta))
     if metrics is not None:
         (folder / "metrics.json").write_text(metrics if isinstance(metrics, str) else json.dumps(metrics))
@@ -223,8 +225,8 @@ def test_sort_by_metric_puts_each_tasks_best_run_first_and_the_runs_without_one_
     assert json.loads((real / "metrics.json").read_text())["val"]["accuracy"] > 0.875      # 1.0: its texts repeat
     assert names == [
         "classify-20260101-000000",                                       # scored on its test file: first,
-        real.name,                                                        # then one on validation (a higher number)
-        "classify-20260101-000001",                                       # then one scored on its training data
+        "classify-20260101-000001",                                       # then one scored on its training data;
+        real.name,                                                        # the real run's data is other data
         "forecast-20260101-000002", "forecast-20260101-000001",          # lower MASE first
         "forecast-20260101-000003", "forecast-20260101-000004", "forecast-20260101-000005",   # then the rest, in
         "forecast-20260101-000006", "forecast-20260101-000007", "forecast-20260101-000008",   # their order
@@ -240,7 +242,7 @@ def test_lstmkit_list_sort_metric_and_json_keep_their_keys_and_add_the_metric(ru
     code, out, err = run_cli(["list", "runs", "--sort", "metric", "--json"], capsys)
     assert code == 0, err
     rows = json.loads(out)
-    assert all(set(r) == {"run", "task", "status", "state", "epochs", "written", "metric"} for r in rows)
+    assert all(set(r) == {"run", "task", "status", "state", "epochs", "written", "metric", "data"} for r in rows)
     forecasts = [(Path(r["run"]).name, r["metric"] and r["metric"]["value"]) for r in rows if r["task"] == "forecast"]
     assert forecasts[:2] == [("forecast-20260101-000002", 0.51237), ("forecast-20260101-000001", 0.93214)]
     code, out, err = run_cli(["list", "runs", "--sort", "metric"], capsys)
@@ -354,6 +356,31 @@ def test_an_int8_run_shows_its_engines_number_where_it_is_the_float_runs_metric_
                                               for line in lines)
 
 
+def test_an_int8_run_shows_its_number_by_the_float_runs_headline_its_report_kept_without_the_float_run(tmp_path):
+    """The report keeps the float run's headline (source_headline): its int8 run's number shows after the float
+    run moved, compared with the kept number as with the float run's own (other data: blank); a report with no
+    such record (an older export) still reads the float run, and an edited record that is no headline is none."""
+    root = tmp_path / "runs"
+    gone = tmp_path / "moved-away"
+    kept = {"name": "accuracy", "value": 0.875, "spec": ".4f", "part": "test", "higher_is_better": True,
+            "split_shown": True}
+
+    def int8(name, fp32, chosen, record):
+        run = _int8(root / name, gone, "classify", fp32=fp32, chosen=chosen)
+        report = json.loads((run / "export_report.json").read_text())
+        (run / "export_report.json").write_text(json.dumps({**report, "source_headline": record}))
+    int8("kept-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, kept)
+    int8("other-data-int8", {"accuracy": 0.6}, {"accuracy": 0.61}, kept)
+    int8("none-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, None)                 # the float run had none
+    int8("edited-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, {**kept, "spec": "not a spec"})
+    int8("true-int8", {"accuracy": 0.875}, {"accuracy": 0.8625}, {**kept, "value": True})
+    rows = _rows(root)
+    got = rows["kept-int8"]["metric"]
+    assert (got["value"], got["shown"], got["split"], got["int8"]) == (0.8625, "accuracy 0.8625 (test, int8)",
+                                                                       "test", True)
+    assert [rows[n]["metric"] for n in ("other-data-int8", "none-int8", "edited-int8", "true-int8")] == [None] * 4
+
+
 def test_an_int8_run_whose_source_has_no_number_or_whose_report_lacks_the_metric_has_none(tmp_path):
     """No headline, and no error, where there is nothing to compare the report's float32 number with (the source
     run has no metrics.json, or its MASE is undefined, null; the report's float32 metrics lack MASE) or the report
@@ -413,10 +440,46 @@ def test_an_int8_lm_shows_its_number_where_the_float_score_differs_only_in_float
     assert rows["lm-20260101-000000-int8-pieces"]["metric"] is None
 
 
-def test_list_sort_help_says_runs_rank_within_a_task_not_a_dataset(capsys, monkeypatch):
-    # classifiers of different datasets were ranked against each other by accuracy, and neither the help nor the
-    # README said that the ranking does not know which data a run was scored on
+def test_list_sort_help_says_runs_rank_by_task_then_data_then_metric(capsys, monkeypatch):
+    # classifiers of different datasets were ranked against each other by accuracy
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = run_cli(["list", "--help"], capsys)
     assert code == 0
-    assert "ranked within a task, not within a dataset" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert "metric: by task, then by data (runs on the same data files, by content, rank together)" in said
+    assert "Runs on other data are never ranked against each other" in said
+
+
+def _digests(files=None, memory=None):
+    """A data summary's digests: ``files`` {role: SHA-256} of data files, ``memory`` {argument: fingerprint}."""
+    return {"source": "/somewhere/x.csv", "sha256": files or {}, "memory_sha256": memory or {}}
+
+
+def test_sort_by_metric_ranks_the_runs_of_one_data_together_never_against_other_data(tmp_path):
+    """Within a task, by data, then by metric: a classifier of an easy dataset (accuracy 0.99) was ranked above
+    every run of a hard one; now each dataset's runs are ranked among themselves, the datasets in the order of
+    their first runs, the runs that recorded no digest (piped data, older runs) a group of their own. The same
+    file's content read from another place is the same data."""
+    easy, hard = {"source": "a" * 64}, {"source": "b" * 64}
+    test = lambda acc: {"test": {"accuracy": acc, "n": 8}}                     # noqa: E731
+    _run(tmp_path / "classify-20260101-000000", "classify", metrics=test(0.6), data=_digests(hard))
+    _run(tmp_path / "classify-20260101-000001", "classify", metrics=test(0.99), data=_digests(easy))
+    _run(tmp_path / "classify-20260101-000002", "classify", metrics=test(0.9), data={"source": None})  # piped
+    moved = _digests(hard)
+    moved["source"] = "/elsewhere/copy-of-x.csv"                              # the same content from elsewhere
+    _run(tmp_path / "classify-20260101-000003", "classify", metrics=test(0.8), data=moved)
+    _run(tmp_path / "classify-20260101-000004", "classify", metrics=test(0.7), data=_digests(easy))
+    _run(tmp_path / "classify-20260101-000005", "classify", metrics=test(0.95), data=_digests(memory={"data": "c"}))
+    _run(tmp_path / "classify-20260101-000006", "classify", metrics=test(0.5), data=_digests(memory={"data": "c"}))
+    _run(tmp_path / "classify-20260101-000007", "classify", metrics=test(0.65), data=_digests(hard))
+    _run(tmp_path / "forecast-20260101-000000", "forecast", metrics=_forecast(0.9), data=_digests(hard))
+    rows = list_runs(tmp_path)
+    data = {Path(r["run"]).name[-6:] if r["task"] == "classify" else "f": r["data"] for r in rows}
+    assert data["000000"] == data["000003"] == data["000007"] != data["000001"] == data["000004"]
+    assert data["000002"] is None and len(data["000000"]) == 12 and data["000005"] == data["000006"]
+    assert [Path(r["run"]).name[-6:] for r in sort_by_metric(rows)] == [
+        "000003", "000007", "000000",            # the hard data (its first run is the oldest): 0.8, 0.65, 0.6
+        "000001", "000004",                      # the easy data: 0.99, 0.7
+        "000002",                                # no digest recorded
+        "000005", "000006",                      # data given in Python, the same fingerprint
+        "000000"]                                # the forecast task after the classify one, though of the hard data

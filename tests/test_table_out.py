@@ -89,6 +89,24 @@ def test_a_float_written_as_json_reads_back_as_the_same_float(tmp_path, capsys, 
     assert [r["time"] for r in records][:2] == ["2024-01-01T00:00:00", "2024-01-02T00:00:00"]
 
 
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl"])
+def test_a_float32_column_written_as_json_is_its_shortest_text(tmp_path, capsys, name):
+    # widened to float64 first, float32's 0.1 read 0.10000000149011612; numpy prints 0.1
+    narrow = np.array([0.1, 1 / 3, 3.4028235e38, 1e-45, -0.0, np.nan, np.inf, 123456789.0], dtype=np.float32)
+    df = pd.DataFrame({"p": narrow, "wide": np.float64(narrow) + 0.1,
+                       "half": np.float16([0.1, 1 / 3, 0, 0, 0, 0, 0, 0]),
+                       "nullable": pd.array([0.1, None, 0.7, 1, 2, 3, 4, 5], dtype="Float32")})
+    echo_or_write_table(df, tmp_path / name)
+    text = (tmp_path / name).read_text()
+    records = [json.loads(line) for line in text.splitlines()] if name.endswith("l") else json.loads(text)
+    assert [r["p"] for r in records] == [0.1, 0.33333334, 3.4028235e38, 1e-45, -0.0, None, None, 123456790.0]
+    assert '"p": 0.1,' in text and "0.10000000149011612" not in text.split('"wide"')[0]
+    assert np.array_equal(np.float32([r["p"] for r in records[:5]]), narrow[:5])      # the same float32s back
+    assert [r["wide"] for r in records][:2] == (np.float64(narrow) + 0.1).tolist()[:2]  # float64: exactly as before
+    assert [r["half"] for r in records][:2] == [0.1, 0.3333]
+    assert [r["nullable"] for r in records][:3] == [0.1, None, 0.7]
+
+
 def test_dash_is_csv_on_standard_output_and_no_file(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check_table_out("-")

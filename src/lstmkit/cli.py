@@ -137,12 +137,14 @@ def doctor_command(run: Optional[Path] = typer.Argument(None, help="Run folder f
 def list_command(folder: Path = typer.Argument(Path("runs"),
                                                help="A folder of run folders (train's --out), or one run."),
                  as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a run (run, task, "
-                                              "status, state, epochs, written, metric), instead of a table."),
-                 sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: each "
-                                          "task's runs best first by their metric, those scored on test data before "
-                                          "those scored on validation, then on training data (runs without one "
-                                          "last). Runs are ranked within a task, not within a dataset: compare runs "
-                                          "of one data set (list a folder of them alone).")):
+                                              "status, state, epochs, written, metric, data), instead of a "
+                                              "table."),
+                 sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: by "
+                                          "task, then by data (runs on the same data files, by content, rank "
+                                          "together), then best first by their metric, those scored on test data "
+                                          "before those scored on validation, then on training data (runs without "
+                                          "one last). Runs on other data are never ranked against each other; runs "
+                                          "that recorded no data (piped in, or older runs) rank together.")):
     """List run folders: task, epochs, headline metric (forecast MASE, classify accuracy, translate BLEU, speech
     WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs, sort_by_metric

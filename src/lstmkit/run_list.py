@@ -3,8 +3,10 @@ metric and state.
 
     list_runs(folder)   one dict a run: run, task, status, state (a failed run's failure, a run whose
                         training process is gone, ...), epochs, written, metric (a finished run's headline
-                        metric: name, value, part, split, higher_is_better, shown; else None)
-    sort_by_metric(rows) each task's runs best first by their metric, those without one after them
+                        metric: name, value, part, split, higher_is_better, shown; else None), data (what
+                        names the data it read: 12 hex digits of the SHA-256 of its recorded data digests)
+    sort_by_metric(rows) each task's runs by their data, those of one data best first by their metric,
+                        those without one after them
     format_runs(rows)   the lines the command prints
 
 A run's metric is the one its room's ``config.headline_metric`` reads from ``metrics.json``
@@ -27,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, export_source, known_task, read_meta
+from lstmkit.runs import MEMORY_KEY, META_FILE, export_source, known_task, read_meta
 from lstmkit.run_lock import process_gone
 from lstmkit.run_metric import headline_of
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
 
-__all__ = ["list_runs", "format_runs", "sort_by_metric", "WIDTH"]
+__all__ = ["list_runs", "format_runs", "sort_by_metric", "data_name", "WIDTH"]
 
 
 def list_runs(folder: str | Path) -> list[dict[str, Any]]:
@@ -73,12 +75,12 @@ def _row(run: Path) -> dict[str, Any]:
                  "no record: stopped before its first record (killed, or its machine stopped)" if gone else
                  "no record: stopped before its first record, or still setting up (this machine cannot tell)")
         return {"run": str(run), "task": task, "status": None, "state": state, "epochs": None, "written": None,
-                "metric": None}
+                "metric": None, "data": None}
     try:
         meta = read_meta(run)
     except LstmkitError as e:             # a damaged or newer run is listed with why, not left out
         return {"run": str(run), "task": None, "status": None, "state": f"unreadable: {e.message}",
-                "epochs": None, "written": None, "metric": None}
+                "epochs": None, "written": None, "metric": None, "data": None}
     status = meta.get("status")
     training = meta.get("training")
     training = training if isinstance(training, dict) else {}
@@ -95,20 +97,43 @@ def _row(run: Path) -> dict[str, Any]:
     metric = headline_of(run, meta) if status == "finished" else None
     return {"run": str(run), "task": meta.get("task"), "status": status, "state": state,
             "epochs": epochs if isinstance(epochs, int) else None, "written": meta.get("written"),
-            "metric": None if metric is None else metric.to_dict()}
+            "metric": None if metric is None else metric.to_dict(), "data": data_name(meta)}
+
+
+# a run's data summary: {role: SHA-256} of its data files, {fit argument: fingerprint} of data given in memory
+_DATA_DIGESTS = ("sha256", MEMORY_KEY)
+
+
+def data_name(meta: dict[str, Any]) -> str | None:
+    """What names the data a run read: the first 12 hex digits of the SHA-256 of the digests its data summary
+    recorded (each data file's SHA-256 by its role, each in-memory argument's fingerprint), the same for runs
+    of the same files wherever they lie (or of the same data given in Python); None where it recorded none
+    (data piped in, a run written before the digests were recorded)."""
+    import hashlib
+    import json
+    summary = meta.get("data")
+    digests = {key: summary.get(key) for key in _DATA_DIGESTS} if isinstance(summary, dict) else {}
+    digests = {key: value for key, value in digests.items() if isinstance(value, dict) and value}
+    if not digests:
+        return None
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 
 def sort_by_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` of :func:`list_runs` with each task's runs best first by their metric (lower first for
-    MASE, WER and perplexity, higher first for accuracy and BLEU), in groups by the split that scored them:
-    those scored on a test part first, then those scored on validation, then those scored on their training
-    data; a speech task's WER runs apart from its accuracy ones; then the runs without a number in their
-    order. The tasks keep their order.
+    """``rows`` of :func:`list_runs` with each task's runs grouped by their data (``data``: the same data
+    files, by content, or the same data given in memory; the runs that recorded none a group of their own),
+    each group's runs best first by their metric (lower first for MASE, WER and perplexity, higher first for
+    accuracy and BLEU), in groups by the split that scored them: those scored on a test part first, then those
+    scored on validation, then those scored on their training data; a speech task's WER runs apart from its
+    accuracy ones; then the runs without a number in their order. The tasks keep their order, and a task's
+    data groups the order of their first runs: a classifier of an easy dataset no longer ranks above one of
+    a hard dataset by their accuracies alone.
 
     A classifier's accuracy is of its test file where it has one, else of its validation part: two numbers
     of different examples, so one run's validation accuracy of 0.95 is not ranked above another's test
     accuracy of 0.90 (validation chose the weights and flatters them); each split is ranked on its own."""
     tasks = list(dict.fromkeys(r["task"] for r in rows))
+    datas = list(dict.fromkeys((r["task"], r.get("data")) for r in rows))
     names: dict[Any, list[str]] = {}      # each task's metric names, in the order its runs first show them
     for r in rows:
         if r.get("metric") and r["metric"]["name"] not in names.setdefault(r["task"], []):
@@ -116,11 +141,12 @@ def sort_by_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(row: dict[str, Any]) -> tuple:
         m = row.get("metric")
+        group = (tasks.index(row["task"]), datas.index((row["task"], row.get("data"))))
         if not m or m["value"] is None:
-            return (tasks.index(row["task"]), len(_SPLITS), 0, 0.0)
+            return (*group, len(_SPLITS), 0, 0.0)
         value = -m["value"] if m["higher_is_better"] else m["value"]
         split = m.get("split", m["part"])
-        return (tasks.index(row["task"]), _SPLITS.index(split) if split in _SPLITS else len(_SPLITS) - 1,
+        return (*group, _SPLITS.index(split) if split in _SPLITS else len(_SPLITS) - 1,
                 names[row["task"]].index(m["name"]), value)
     return sorted(rows, key=key)          # stable: runs of one key keep their order (oldest first)
 

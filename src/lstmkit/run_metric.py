@@ -20,7 +20,11 @@ from lstmkit.runs import known_task, read_meta, read_metrics
 
 REPORT_FILE = "export_report.json"      # an int8 run's (lstmkit.deploy.quantize's, a layer above: named here too)
 
-__all__ = ["headline_of", "evaluated_keys", "EVALUATED_KEYS"]
+# export_report.json's: the float run's headline as the export read it, so that the int8 run's shows where the float
+# run has moved (runs exported before it read the float run's metrics.json, where it was)
+SOURCE_HEADLINE = "source_headline"
+
+__all__ = ["headline_of", "headline_record", "evaluated_keys", "EVALUATED_KEYS", "SOURCE_HEADLINE"]
 
 _TASKS_PACKAGE = "lstmkit.tasks"        # a name to look up, never an import of this module
 
@@ -54,13 +58,17 @@ def _int8_headline(run: str | Path, meta: dict[str, Any]) -> Headline | None:
     int8, where it is the float run's headline metric of the same examples: the report's float32 score equals the
     source run's ``metrics.json`` number (to a millionth: float32 sums in another order). None where it does
     not (``export int8 --data`` scored other data; lm scores its held-out text in pieces of a fresh state,
-    speech decodes greedily, a blended forecast scores its network alone: other numbers of the same name),
-    where the source run is no longer where the export recorded it, or the report lacks the metric."""
+    speech decodes greedily, a blended forecast scores its network alone: other numbers of the same name), or
+    where the report lacks the metric. The float run's headline is the one the report recorded
+    (:data:`SOURCE_HEADLINE`), read without the float run: it may have moved since; a report written before it
+    was recorded reads the float run's where the export found it (none where it has moved)."""
     try:
         report = read_json(Path(run) / REPORT_FILE, "")
-        source = Path(meta["quantization"]["source_run"])
-        source_meta = read_meta(source)
-        kept = headline_of(source, source_meta) if "quantization" not in source_meta else None
+        kept = _recorded_headline(report)
+        if kept is None and not (isinstance(report, dict) and SOURCE_HEADLINE in report):
+            source = Path(meta["quantization"]["source_run"])
+            source_meta = read_meta(source)
+            kept = headline_of(source, source_meta) if "quantization" not in source_meta else None
     except (LstmkitError, OSError, KeyError, TypeError):
         return None
     if kept is None or kept.value is None or not isinstance(report, dict):
@@ -79,6 +87,33 @@ def _int8_headline(run: str | Path, meta: dict[str, Any]) -> Headline | None:
     engine = Headline.read(chosen, key, kept.name, kept.spec, kept.part, kept.higher_is_better,
                            split_shown=kept.split_shown)
     return None if engine is None else dataclasses.replace(engine, int8=True)
+
+
+def headline_record(run: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The float run ``run``'s headline as an int8 export records it in its report (:data:`SOURCE_HEADLINE`):
+    what :func:`_int8_headline` compares the report's float32 number with and rounds the int8 one as; None where
+    it has none (then the int8 run shows none, as where it is read from the float run)."""
+    kept = headline_of(run, meta)
+    if kept is None or kept.int8:
+        return None
+    return {field.name: getattr(kept, field.name) for field in dataclasses.fields(kept) if field.name != "int8"}
+
+
+def _recorded_headline(report: Any) -> Headline | None:
+    """The float run's headline an int8 export's report recorded (:func:`headline_record`); None where it
+    recorded none, or a record that is not one (an edited file)."""
+    record = report.get(SOURCE_HEADLINE) if isinstance(report, dict) else None
+    if not isinstance(record, dict):
+        return None
+    name, spec, part = (record.get(k) for k in ("name", "spec", "part"))
+    higher, shown = record.get("higher_is_better"), record.get("split_shown", False)
+    if not all(isinstance(v, str) for v in (name, spec, part)) or not all(isinstance(v, bool) for v in (higher, shown)):
+        return None
+    try:
+        format(0.0, spec)
+    except ValueError:
+        return None
+    return Headline.read(record, "value", name, spec, part, higher, split_shown=shown)
 
 
 def _read_headline(task: str, metrics: dict[str, Any], config: Any) -> Headline | None:

@@ -14,7 +14,9 @@
 file named ``-`` was written before): the table as CSV, there being no name to ask for another type.
 A Parquet file or workbook is not written to standard output (name a file: ``--out t.parquet``).
 A float in a JSON table is written as Python's ``repr`` writes it, the shortest text that reads back
-as the same float (pandas' JSON kept 10 significant digits: ``0.8132661844`` of 0.81326618442...).
+as the same float (pandas' JSON kept 10 significant digits: ``0.8132661844`` of 0.81326618442...); a
+float32 (or float16) column's as numpy prints it, the shortest text that reads back as the same float32
+(``0.1``; widened to a float64 first it read ``0.10000000149011612``).
 
 An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
 atomic write's temporary file has none); a cell holding a control character a workbook cannot
@@ -81,12 +83,17 @@ def _write_json(df, path, lines: bool) -> None:
 
 
 def _json_column(col) -> list:
-    """A column's values as JSON writes them: floats as they are (None where not finite), times as ISO
-    text, a missing value None, a numpy scalar its Python value."""
+    """A column's values as JSON writes them: floats as they are, a float32 one's by its own shortest
+    text (None where not finite), times as ISO text, a missing value None, a numpy scalar its Python value."""
     import numpy as np
     import pandas as pd
     if pd.api.types.is_float_dtype(col.dtype):
-        return [v if math.isfinite(v) else None for v in col.astype("float64").tolist()]
+        kind = np.dtype(getattr(col.dtype, "numpy_dtype", col.dtype))       # Float32's too
+        if kind.itemsize < 8:            # float32's shortest text, as numpy prints it: 0.1, not 0.10000000149011612
+            values = [float(str(v)) for v in col.to_numpy(dtype=kind, na_value=np.nan)]
+        else:
+            values = col.astype("float64").tolist()
+        return [v if math.isfinite(v) else None for v in values]
     if pd.api.types.is_datetime64_dtype(col.dtype):                 # naive: numpy's ISO text, as isoformat's
         text = np.datetime_as_string(col.to_numpy(), unit=_unit(col.to_numpy()))
         return [None if t == "NaT" else t for t in text.tolist()]

@@ -163,6 +163,16 @@ def test_translate_evaluate_from_python_refuses_a_trailing_slash(runs, tmp_path,
     assert not (tmp_path / "sentences").exists()
 
 
+def test_translate_evaluate_from_python_refuses_a_suffix_no_writer_has_before_translating(runs, tmp_path, monkeypatch):
+    from lstmkit import Translator
+    from lstmkit.errors import LstmkitError
+    est = Translator.load(runs["translate"])
+    monkeypatch.setattr(Translator, "translate", lambda *a, **k: pytest.fail("translated before the refusal"))
+    with pytest.raises(LstmkitError, match=r"cannot write a table as '\.weird'.* — name the file \.csv, \.tsv"):
+        est.evaluate(str(runs["d"] / "pairs.csv"), out_file=tmp_path / "sentences.weird")
+    assert not (tmp_path / "sentences.weird").exists()
+
+
 def test_translate_evaluate_from_python_names_the_input_it_would_replace_in_python_words(runs, tmp_path):
     """The file given as ``ref_file`` (it read 'the file read as ref_file=', the command line's words
     turned half into Python's)."""

@@ -80,6 +80,25 @@ def test_report_has_size_speed_and_metric_change(int8_run):
     assert r["chosen"] == best
 
 
+def test_the_int8_runs_metric_shows_after_its_source_run_has_moved(int8_run, abs_forecaster, tmp_path):
+    """lstmkit list's metric of an int8 run was blank once its float run had moved: the export keeps the float
+    run's headline in its report, and the int8 run's own number shows without the float run."""
+    import shutil
+    from lstmkit.run_list import list_runs
+    from lstmkit.run_metric import SOURCE_HEADLINE, headline_of
+    report = json.loads((int8_run / REPORT_FILE).read_text())
+    source = headline_of(abs_forecaster.run_dir_)
+    assert report[SOURCE_HEADLINE] == {"name": "MASE", "value": source.value, "spec": source.spec, "part": "test",
+                                       "higher_is_better": False, "split_shown": False}
+    shown = list_runs(int8_run)[0]["metric"]
+    assert shown["int8"] and shown["value"] == report["chosen"]["metrics"]["MASE"]
+    copy = shutil.copytree(int8_run, tmp_path / "forecast-int8")
+    meta = json.loads((copy / "lstmkit.json").read_text())
+    meta["quantization"]["source_run"] = str(tmp_path / "moved-away")                 # the float run is not there
+    (copy / "lstmkit.json").write_text(json.dumps(meta))
+    assert list_runs(copy)[0]["metric"] == shown
+
+
 def test_predict_through_the_int8_run(int8_run, abs_forecaster):
     from forecast_data import sine_frame
     df = sine_frame(n=100, seed=4)

@@ -220,7 +220,9 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
             c["speed_ratio_latency"] = _ratio(report["fp32"]["latency_ms"], c["latency_ms"])
             c["metric_change"] = _metric_change(report["fp32"]["metrics"], c["metrics"])
         report.update({"candidates": candidates, "refused": refusals, "engine": engine,
-                       "chosen": candidates[engine]})
+                       "chosen": candidates[engine],
+                       # the float run's headline, by which lstmkit list shows this run's where that run has moved
+                       run_metric.SOURCE_HEADLINE: run_metric.headline_record(run, meta)})
         meta = {**meta, "quantization": {"dtype": "qint8", "method": "dynamic", "engine": engine,
                                          "torch": "torch" in candidates, "onnx": "onnx" in candidates,
                                          "source_run": str(run.resolve()), "source_fingerprint": weights_fingerprint(run)},

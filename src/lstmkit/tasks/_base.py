@@ -848,7 +848,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             self.run_id_ = new_run_id()
         meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
                 RUN_ID_KEY: self.run_id_, "status": status, "written": now_stamp(),
-                "config": self.config_.to_dict(), **fields,
+                "config": self._config_record(), **fields,
                 "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}
         training = self._training_meta()
@@ -860,6 +860,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             meta[STARTED_KEY] = self._started_version
         meta.update(getattr(self, "_meta_fields", {}))     # a failed run's failure, a training run's process
         write_json(run_dir / META_FILE, meta)
+
+    def _config_record(self) -> dict[str, Any]:
+        """The ``config`` block of ``lstmkit.json``: the config's settings (a task leaves out those its run
+        does not read: a numeric-series classifier's text settings). A run loads its config from the block,
+        the settings left out at their defaults."""
+        return self.config_.to_dict()
 
     def _training_meta(self) -> dict[str, Any] | None:
         """The ``training`` block of ``lstmkit.json`` (None before training)."""

@@ -259,6 +259,22 @@ def test_numeric_ragged_rows_then_unequal_length(tmp_path, capsys, cfg, series):
     assert code == 0 and "accuracy" in text, err
 
 
+def test_data_errors_name_the_flags_a_command_line_user_types(text_run, text_csv, tmp_path, capsys, monkeypatch):
+    """A --data path that is not there was told Python's way ('a single string is read as a file's path — to label
+    texts pass a list of them, e.g. ['nosuch']'), and the label column named as the text column 'pass the column of
+    class names as label=' from Python: each in the caller's words."""
+    monkeypatch.chdir(tmp_path)
+    for command in (["train"], ["predict", "--run", text_run], ["evaluate", "--run", text_run]):
+        code, _, err = cli(capsys, "classify", *command, "--data", "nosuch")
+        assert_user_error(code, err, "file not found: nosuch — check the path")
+        assert "list" not in err and "single string" not in err
+    code, _, err = cli(capsys, "classify", "train", "--data", text_csv, "--text", "review", "--label", "review",
+                       "--out", tmp_path / "runs")
+    assert_user_error(code, err, "the text and the label column are the same column, 'review'",
+                      "— name the column of class names with --label NAME and the texts' with --text NAME")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_wrong_task_run_folder(tmp_path, capsys):
     run = tmp_path / "r"
     run.mkdir()

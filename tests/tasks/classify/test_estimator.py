@@ -772,8 +772,10 @@ def test_the_text_column_as_label_is_refused(tmp_path, tiny):
     import pandas as pd
     path = tmp_path / "t.csv"
     pd.DataFrame({"text": ["good film", "bad film"] * 10, "label": ["pos", "neg"] * 10}).to_csv(path, index=False)
-    with pytest.raises(LstmkitError, match="the text and the label column are the same column, 'text'"):
+    with pytest.raises(LstmkitError, match="the text and the label column are the same column, 'text'") as e:
         TextClassifier(max_epochs=1, **tiny).fit(str(path), label="text")
+    # in a Python caller's words (it said 'pass the column of class names as label=')
+    assert e.value.hint == "name the column of class names with label='NAME' and the texts' with text='NAME'"
 
 
 @pytest.mark.filterwarnings("ignore:.*occur in the training data with different labels")

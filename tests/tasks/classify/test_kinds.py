@@ -61,6 +61,27 @@ def test_saved_runs_load_whatever_the_other_kinds_keys_hold(tmp_path, texts, ser
     assert again.config_.min_freq == DEFAULTS.min_freq and again.config_.budget is None    # max_epochs was given
 
 
+def test_a_series_run_records_only_the_settings_it_reads_and_loads_as_it_was(tmp_path, texts, series, tiny_series):
+    """A numeric-series run's lstmkit.json recorded every text setting (word_dropout, tokenizer, min_freq, ...) and,
+    under LSTM-FCN, embed_dim and pooling, none of which it reads; now only what applies. It loads with the same
+    settings and answers as before; a zoo encoder's run keeps embed_dim and pooling, which it reads."""
+    s, lab = series(24, unequal=False)
+    for model in ("lstm-fcn-ds", "lstm"):
+        est = SequenceClassifier(**tiny_series, max_epochs=1, model=model).fit(s, lab, out=tmp_path / model)
+        config = json.loads((est.run_dir_ / "lstmkit.json").read_text())["config"]
+        assert not set(TEXT_ONLY) & set(config) and config["series"] is True and config["model"] == model
+        assert {"scaler", "budget", "crop", "augment", "max_len", "hidden_size", "num_layers"} <= set(config)
+        assert ({"embed_dim", "pooling"} <= set(config)) == (model == "lstm")
+        again = SequenceClassifier.load(est.run_dir_)
+        assert again.config_.word_dropout == DEFAULTS.word_dropout and again.config_.model == model
+        assert (again.config_.embed_dim == 8) == (model == "lstm")            # LSTM-FCN's is unread: the default
+        np.testing.assert_allclose(again.predict_proba(s), est.predict_proba(s))
+    x, y = texts(24)
+    text = TextClassifier(**tiny_series, min_freq=1, max_epochs=1).fit(x, y, out=tmp_path / "t")
+    config = json.loads((text.run_dir_ / "lstmkit.json").read_text())["config"]
+    assert set(TEXT_ONLY) <= set(config) and config["embed_dim"] == 8          # a text run's as before
+
+
 def test_cli_config_shared_by_both_kinds_trains_either(tmp_path, capsys, texts, series):
     """A --config YAML may hold both kinds' keys (flags of the other kind are refused): each kind
     takes its own."""
@@ -80,7 +101,10 @@ def test_cli_config_shared_by_both_kinds_trains_either(tmp_path, capsys, texts, 
         (run,) = out.iterdir()
         config = json.loads((run / "lstmkit.json").read_text())["config"]
         assert config[own] == {"min_freq": 1, "scaler": "minmax"}[own]
-        assert config[other] == getattr(DEFAULTS, other)
+        if kind:                                  # a numeric-series run records no text setting
+            assert other not in config
+        else:
+            assert config[other] == getattr(DEFAULTS, other)
 
 
 def test_each_class_lists_its_own_settings_and_a_search_may_name_either_kinds():

@@ -166,8 +166,12 @@ def test_a_long_dataframe_indexed_by_its_sample_or_time_column_reads_as_the_long
 
 
 def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
-    with pytest.raises(LstmkitError, match=r"'a wonderful film' is not a file, and a single string .*\['a wonderful film'\]"):
+    from lstmkit.errors import caller_wording
+    python = r"'a wonderful film' is not a file, and a single string .*\['a wonderful film'\]"
+    with pytest.raises(LstmkitError, match=python), caller_wording(python=True):
         read_texts("a wonderful film", require_label=False)      # was "unknown file type '(no extension)'"
+    with pytest.raises(LstmkitError, match=r"^file not found: a wonderful film — check the path$"):   # after --data
+        read_texts("a wonderful film", require_label=False)
     with pytest.raises(LstmkitError, match=r"file not found"):
         read_texts("missing.csv", require_label=False)
     assert read_texts(np.array(["good", "bad"]), require_label=False).texts == ["good", "bad"]   # was 'unsupported data type'

@@ -203,6 +203,20 @@ def test_evaluate_writes_the_sentences_in_the_type_out_names(capsys, run, files,
         assert code == 0, err
         df = read(tmp_path / name)
         assert list(df.columns) == ["line", "bleu", "source", "reference", "translation"] and len(df) == 10, name
+    for name in ("s", "s.txt"):                  # no suffix, or .txt: the sentences as TSV, translate's own default
+        code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
+                           "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / name)
+        assert code == 0 and len(pd.read_csv(tmp_path / name, sep="\t")) == 10, err
+
+
+def test_evaluate_refuses_a_suffix_no_table_writer_has_as_every_table_command_does(capsys, run, files, tmp_path):
+    """--out results.weird wrote TSV under that name, where every other command's --out refuses it naming the
+    suffixes it writes."""
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
+                       "--ref-file", files / "test.de", "--out", tmp_path / "results.weird")
+    assert_user_error(code, err, f"cannot write a table as '.weird': {tmp_path / 'results.weird'}",
+                      "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
+    assert not (tmp_path / "results.weird").exists()
 
 
 def test_evaluate_of_a_file_with_an_empty_line_names_a_fix_it_has(capsys, run, files, tmp_path):

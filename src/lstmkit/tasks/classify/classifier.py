@@ -22,6 +22,7 @@ from lstmkit.data.vocab import PAD_ID
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
 from lstmkit.errors import ColumnNotFound, LstmkitError, callers_level, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
+from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
@@ -46,6 +47,7 @@ EVAL_STEPS = EVAL_BATCH * 400   # padded steps a batch of a fitted model reads: 
 LONGER = 2           # sequences to predict over this many times the longest training one are warned of
 
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
+_FCN_UNREAD = ("embed_dim", "pooling")   # settings of the zoo encoders that LSTM-FCN (lstm-fcn-ds) has no use for
 
 
 def _other_kind_keys(kind: str) -> tuple[str, ...]:
@@ -73,9 +75,21 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     def _check_given(cls, given, settings) -> None:
         check_given(given, cls.kind == "series", settings)     # unfreeze_epochs without init_from, ...
 
+    def _config_record(self) -> dict[str, Any]:
+        """The settings ``lstmkit.json`` records: a numeric-series run's without the text settings
+        (:data:`TEXT_ONLY`: word_dropout, tokenizer, ...), and an LSTM-FCN's without ``embed_dim`` and
+        ``pooling`` too (its convolutions average; it has no front-end layer), which it never reads: they
+        said the run had a 128-wide embedding. Loaded, a setting left out takes its default."""
+        record = super()._config_record()
+        if self.kind == "series":
+            unread = (*TEXT_ONLY, *(_FCN_UNREAD if record.get("model") in FCN_MODELS else ()))
+            record = {k: v for k, v in record.items() if k not in unread}
+        return record
+
     @classmethod
     def _params_from_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """A saved run's settings, without the other kind's (both kinds record every key)."""
+        """A saved run's settings, without the other kind's (a text run records every key; runs before
+        :meth:`_config_record` of either kind too)."""
         return cls.own_settings(_flatten(config))
 
     @classmethod

@@ -39,7 +39,8 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
-from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
+from lstmkit.errors import (BadValue, LstmkitError, callers_level, missing_path_fix, opt, python_caller,
+                            warnings_caught, worded)
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
@@ -140,6 +141,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         out.source = None                  # nothing a later command could read again (same_data.piped records it)
         return out
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
+        if not python_caller():        # a path typed after --data: 'to label texts pass a list' is Python's way
+            raise LstmkitError(f"file not found: {data}", missing_path_fix(data, "check the path"))
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
                            "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
@@ -213,7 +216,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = _as_strings(_column(df, text, "text", where))
         if y is None and label is not None and label == text and require_label:
             raise LstmkitError(f"the text and the label column are the same column, {text!r}: each text would be "
-                               "its own class", f"pass the column of class names as {opt('label')} (and the texts' as {opt('text')})")
+                               "its own class", f"name the column of class names with {opt('label', 'NAME')} and "
+                               f"the texts' with {opt('text', 'NAME')}")
         if y is None and label is not None and (require_label or label in names):
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:

@@ -200,7 +200,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
                            "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
     from lstmkit.table_out import check_table_out, is_standard_output, off_standard_output
-    check_table_out(out, suffixes=None, example="sentences.tsv",      # any other name: TSV
+    check_table_out(out, example="sentences.tsv",      # a suffix no writer has refused, as every table command's
                     inputs={"data": data, "src_file": src_file, "ref_file": ref_file})
     est = Translator.load(run).set_params(progress=progress)
     columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}

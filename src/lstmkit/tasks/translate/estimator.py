@@ -303,7 +303,7 @@ class Translator(RunEstimator):
         files, each line-aligned with ``src_file``: several acceptable translations of each sentence,
         scored as sacrebleu scores several references (``nrefs`` in the signature). ``out_file``: the
         per-sentence table (:func:`~lstmkit.tasks.translate.metrics.write_sentences`; ``"-"``: CSV on
-        standard output)."""
+        standard output; a suffix no table writer has, ``.weird``, is refused before any translation)."""
         with public_call():
             self._check_fitted()
             more_files: list = []
@@ -314,7 +314,7 @@ class Translator(RunEstimator):
                                "pass lowercase=True to score case-insensitively")
             checked_tokenize(tokenize)          # before the translations, which take the time
             from lstmkit.table_out import check_table_out
-            check_table_out(out_file, suffixes=None, example="sentences.tsv",   # a folder: found after them
+            check_table_out(out_file, example="sentences.tsv",   # a folder, a suffix no writer has: before translating
                             inputs={"data": data, "src_file": src_file, "ref_file": [ref_file, *more_files]})
             beam = self._search(beam, None)[0]   # the metrics' beam a Python int, as JSON writes it
             data = _with_targets(data, y, "references")

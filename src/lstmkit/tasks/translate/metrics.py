@@ -111,7 +111,8 @@ def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], 
     """A table of line, sentence BLEU (``lowercase``, ``tokenize``, ``more_refs``: as :func:`corpus_scores`;
     each further reference a column ``reference 2``, … after ``reference``), source, reference,
     translation (one row per sentence), in the type its name asks for (``.csv``, ``.xlsx``,
-    ``.parquet``, ``.json``, ``.jsonl``; any other name: TSV); ``-``: CSV on standard output."""
+    ``.parquet``, ``.json``, ``.jsonl``; a name without a suffix, ``.txt`` or ``.tsv``: TSV); ``-``: CSV on
+    standard output. The commands refuse a suffix no writer has (``check_table_out``) before any work."""
     import pandas as pd
 
     from lstmkit.table_out import TABLE_WRITERS, write_table
