@@ -231,7 +231,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
                 _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
-                warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
+                warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:.15g}, "
                               f"without currency signs, thousands separators and % signs",
                               UserWarning, stacklevel=callers_level())
                 out[bad], bad[:] = formatted, False
@@ -240,7 +240,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             if measured is not None:
                 values, unit = measured
                 cell = str(text[values.index[0]])
-                warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:g}, "
+                warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:.15g}, "
                               f"in {unit}; forecasts are in {unit} too", UserWarning, stacklevel=callers_level())
                 out[values.index], bad[values.index] = values, False
         if bad.any():
