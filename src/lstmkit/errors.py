@@ -216,6 +216,15 @@ def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
     return f"{flag(name)} {','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}"
 
 
+def named_opt(name: str, column: Any) -> str:
+    """The option choosing ``column`` by its name, as the caller writes it (:func:`opt`), a name a shell would split
+    quoted on the command line (``--target 'Sunspots (count)'``: unquoted, the fix was a bash syntax error)."""
+    if _PYTHON_CALLER.get() or set_in_file(name) is not None:
+        return opt(name, str(column))
+    import shlex
+    return f"{flag(name)} {shlex.quote(str(column))}"
+
+
 def first_of(items, n: int = 5, show=str) -> str:
     """The first ``n`` of ``items``, each written by ``show``, and how many more: ``a, b, c and 2 more``
     (what a message names of a long list: clips, columns, epochs, series)."""
