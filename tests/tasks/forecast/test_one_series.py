@@ -223,6 +223,9 @@ def test_the_command_lines_named_target_is_quoted_for_a_shell(tmp_path, capsys):
     assert code == 2 and "name the series to forecast: --target 'Sunspots (count)' (several comma-separated" in err, err
     with pytest.raises(LstmkitError, match=re.escape("name the series to forecast: target='Sunspots (count)' (")):
         Forecaster(**TINY).fit(str(tmp_path / "s.csv"))
+    pd.DataFrame({"order date": days, "ship date": days, "y": np.arange(40.0)}).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and err.rstrip().endswith("name the one the series runs along: --time 'order date'"), err
 
 
 def test_a_units_row_under_the_header_is_named_when_no_target_is_given(tmp_path):

@@ -489,7 +489,8 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     found = date_columns(data, skip)
     if len(found) > 1:
         raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
-                           f"time column was named", f"name the one the series runs along: {opt('time', found[0])}")
+                           f"time column was named",
+                           f"name the one the series runs along: {named_opt('time', found[0])}")
     if not found:
         pair = period_columns([c for c in data.columns if c not in skip])
         if pair is None:
