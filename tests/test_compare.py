@@ -208,6 +208,17 @@ def test_cli_runs(series_csv, tmp_path, capsys):
     assert "[1/1]" in err and "[1/1]" not in out and "| gru |" not in err
 
 
+def test_a_trials_warning_is_one_line_as_every_commands(tmp_path, capsys):
+    """A warning of a trial's training (MAPE leaving out the zeros of a demand series) was printed as Python
+    prints another package's, under typer's file and line: compare's command is not in a cli.py."""
+    t = np.arange(160)
+    pd.DataFrame({"y": np.maximum(0.0, np.sin(t / 3.0) * 5).round(2)}).to_csv(tmp_path / "z.csv", index=False)
+    main(["compare", "--data", str(tmp_path / "z.csv"), "--models", "lstm", "--seeds", "1", "--epochs", "1",
+          "--lookback", "8", "--hidden-size", "4", "--layers", "1", "--ensemble", "1", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "warning: MAPE leaves out the " in err and "UserWarning" not in err and "typer" not in err, err
+
+
 def test_summarise_and_markdown():
     trials = [Trial("m", s, 10, {"MAE": v}, 1.0, 2, 100.0, 0.1, 1.0, 0.5) for s, v in ((1, 1.0), (2, 3.0))]
     table = summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}})

@@ -101,8 +101,9 @@ def callers_level() -> int:
     """The ``stacklevel`` for a ``warnings.warn`` made by the function that calls this, naming the first
     line outside lstmkit: the user's ``fit(...)`` or ``transcribe(...)``, from any depth of lstmkit's own
     calls (level 2 named a line of lstmkit, whichever call of the user's it was). Under a command line's
-    command, the command's own line: the CLI prints an lstmkit warning as one 'warning: ...' line (the
-    frame under it, typer's, was printed as Python prints another package's, file and line first)."""
+    command, the command's own line (in a ``cli*.py``, or the one typer or click calls): the CLI prints an lstmkit
+    warning as one 'warning: ...' line (the frame under it, typer's, was printed as Python prints another
+    package's, file and line first)."""
     package = os.path.dirname(os.path.abspath(__file__)) + os.sep      # .../lstmkit/, as its frames name their files
     frame, level, last = sys._getframe(2), 2, None                     # the warning function's caller
     while frame is not None and (frame.f_code.co_filename.startswith(package) or _importing(frame)):
@@ -112,7 +113,15 @@ def callers_level() -> int:
         level += frame is not None and not _bootstrap(frame)           # warnings.warn counts no such frame
     if frame is None:
         return 2
-    return level - 1 if last is not None and os.path.basename(last).startswith("cli") else level
+    command = last is not None and (os.path.basename(last).startswith("cli") or _command_runner(frame))
+    return level - 1 if command else level
+
+
+def _command_runner(frame) -> bool:
+    """A frame of typer or click, which run a command: the lstmkit frame under it is the command's, wherever
+    its module is (``compare``, ``tune``, ``serve``: a trial's warning was printed under typer's file and line)."""
+    parts = os.path.abspath(frame.f_code.co_filename).split(os.sep)
+    return "typer" in parts or "click" in parts
 
 
 _IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
@@ -205,6 +214,15 @@ def opt(name: str, value: Any = _SWITCH, *, written: bool = False) -> str:
     if value is _SWITCH or value is True:
         return flag(name)
     return f"{flag(name)} {','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}"
+
+
+def named_opt(name: str, column: Any) -> str:
+    """The option choosing ``column`` by its name, as the caller writes it (:func:`opt`), a name a shell would split
+    quoted on the command line (``--target 'Sunspots (count)'``: unquoted, the fix was a bash syntax error)."""
+    if _PYTHON_CALLER.get() or set_in_file(name) is not None:
+        return opt(name, str(column))
+    import shlex
+    return f"{flag(name)} {shlex.quote(str(column))}"
 
 
 def first_of(items, n: int = 5, show=str) -> str:

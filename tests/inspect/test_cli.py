@@ -950,3 +950,23 @@ def test_attention_out_naming_a_file_says_only_its_plot_goes_in_the_folder(run_a
                                capsys)[::2], "attention writes a folder: attention.png goes inside it",
                       f"--out {tmp_path / 'a'}")
     assert not (tmp_path / "a.png").exists()
+
+
+def test_a_zoned_runs_window_is_named_in_its_zone(tmp_path):
+    """A run trained on Europe/Berlin times named its window's steps in UTC without saying so: the window
+    ending at the file's last row, 2016-11-07T00:00:00+01:00, ended at '2016-11-06 23:00' in gates.json."""
+    from lstmkit.inspect.cli import _stamps
+    t = pd.date_range("2016-10-28 00:00", periods=240, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    path = tmp_path / "zoned.csv"
+    pd.DataFrame({"time": [s.isoformat() for s in t], "y": np.sin(np.arange(240) / 4.0)}).to_csv(path, index=False)
+    Forecaster(lookback=10, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, progress="off", tensorboard=False,
+               time_zone="Europe/Berlin").fit(str(path), target="y", time="time", run_dir=tmp_path / "run")
+    main(["inspect", "gates", "--run", str(tmp_path / "run"), "--data", str(path)])
+    info = json.loads((tmp_path / "run" / "gates.json").read_text())
+    assert info["window_times"] == ["2016-11-06 15:00", "2016-11-07 00:00"]
+    main(["inspect", "gates", "--run", str(tmp_path / "run"), "--data", str(path), "--window", "40"])
+    # across the clocks' change, the hour shown twice told apart by its offset
+    info = json.loads((tmp_path / "run" / "gates.json").read_text())
+    assert info["window_times"] == ["2016-10-29 18:00+02:00", "2016-10-30 02:00+01:00"]
+    assert _stamps(pd.date_range("2016-10-30 00:00", periods=3, freq="h", tz="UTC").tz_convert("Europe/Berlin")) == [
+        "2016-10-30 02:00+02:00", "2016-10-30 02:00+01:00", "2016-10-30 03:00+01:00"]

@@ -62,22 +62,27 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates") -> Wi
     if not -n <= window < n:
         raise LstmkitError(f"--window {window} is out of range for {n} windows", f"use 0..{n - 1} or -1..-{n}")
     start = window % n
-    times = None if series is None else series.series_time(0)
+    times = None if series is None else est.series_times(series)        # in the run's zone, as predict gives them
     return Window(est, inputs[start:start + lookback], start, None if series is None else series.ids[0],
                   None if times is None else _stamps(times[start:start + lookback]))
 
 
 def _stamps(times) -> list[str]:
-    """Time stamps as short as they can be written: dates alone at midnight, no seconds when there are none."""
+    """Time stamps as short as they can be written: dates alone at midnight, no seconds when there are none, a
+    zone's offset only where its clock shows an hour twice."""
     import pandas as pd
     if not isinstance(times, pd.DatetimeIndex):
         return [str(t) for t in times]
     if (times == times.normalize()).all():
-        return list(times.strftime("%Y-%m-%d"))
-    if ((times.second == 0) & (times.microsecond == 0)).all():
-        return list(times.strftime("%Y-%m-%d %H:%M"))
-    # whole seconds drop '.000000' (00:00:10), 0.5 s steps keep their fraction (00:00:00.5)
-    return [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]
+        shown = list(times.strftime("%Y-%m-%d"))
+    elif ((times.second == 0) & (times.microsecond == 0)).all():
+        shown = list(times.strftime("%Y-%m-%d %H:%M"))
+    else:       # whole seconds drop '.000000' (00:00:10), 0.5 s steps keep their fraction (00:00:00.5)
+        shown = [s.rstrip("0").rstrip(".") for s in times.strftime("%Y-%m-%d %H:%M:%S.%f")]
+    if times.tz is None or len(set(shown)) == len(shown):
+        return shown
+    # the hour a zone's clock shows twice when it goes back, told apart by each time's offset
+    return [s + o[:3] + ":" + o[3:] for s, o in zip(shown, times.strftime("%z"))]
 
 
 def _of_panel(w: Window) -> bool:

@@ -894,6 +894,11 @@ def test_numbers_with_a_unit_read_as_the_numbers_and_mixed_units_are_named(tmp_p
     with pytest.warns(UserWarning, match=r"column 'y' holds numbers with a unit \('10.5 kWh'\): read as 10.5, in kWh"):
         values = numeric_column(pd.Series(["10.5 kWh", "1,200 kWh", None, "-3kWh"]), "y")
     assert values.fillna(0).tolist() == [10.5, 1200, 0, -3]
+    # the warning shows the number read, not 6 digits of it: '420,000.5' said 'read as 420000' (read right)
+    with pytest.warns(UserWarning, match=r"\('420,000\.5'\): read as 420000\.5, without"):
+        assert numeric_column(pd.Series(["420,000.5", "1,234,567.25"]), "y").tolist() == [420000.5, 1234567.25]
+    with pytest.warns(UserWarning, match=r"\('1,234,567\.25 kWh'\): read as 1234567\.25, in kWh"):
+        assert numeric_column(pd.Series(["1,234,567.25 kWh", "2 kWh"]), "y").tolist() == [1234567.25, 2.0]
     for cells, read in ((["21 °C", "-4°C"], [21.0, -4.0]), (["80 km/h", "5 km/h"], [80.0, 5.0]),
                         (["1e3 m³", "2 m³"], [1000.0, 2.0])):
         with pytest.warns(UserWarning, match="with a unit"):

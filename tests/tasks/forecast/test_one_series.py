@@ -212,6 +212,22 @@ def test_data_of_several_columns_still_needs_a_named_target():
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
 
 
+def test_the_command_lines_named_target_is_quoted_for_a_shell(tmp_path, capsys):
+    """A column name with a space and parentheses was offered as '--target Sunspots (count)': pasted, a bash syntax
+    error. The command line's fix quotes it; Python's keeps its repr."""
+    from cli_helpers import run_cli
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    pd.DataFrame({"day": days, "Sunspots (count)": np.arange(40.0), "temp °C": np.ones(40)}).to_csv(
+        tmp_path / "s.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "s.csv", "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and "name the series to forecast: --target 'Sunspots (count)' (several comma-separated" in err, err
+    with pytest.raises(LstmkitError, match=re.escape("name the series to forecast: target='Sunspots (count)' (")):
+        Forecaster(**TINY).fit(str(tmp_path / "s.csv"))
+    pd.DataFrame({"order date": days, "ship date": days, "y": np.arange(40.0)}).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and err.rstrip().endswith("name the one the series runs along: --time 'order date'"), err
+
+
 def test_a_units_row_under_the_header_is_named_when_no_target_is_given(tmp_path):
     """A sheet's units under its names ('thousand shares' over 'volume'): was 'no target column
     given, and the table has 2 columns: 'date', 'volume' — name the series to forecast: --target date' (the

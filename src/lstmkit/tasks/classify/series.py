@@ -27,7 +27,7 @@ from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, named_opt, opt, warnings_caught
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
@@ -246,7 +246,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
                            f"long: one row per step, pass {opt('sample')} and {opt('time')} with two of its columns ({shown}); "
                            f"wide: one row per sample, its steps in numeric columns, pass {opt('label')} with its label "
-                           "column" + (f" ({_named_opt('label', named)}: its column {named!r}, as scikit-learn's "
+                           "column" + (f" ({named_opt('label', named)}: its column {named!r}, as scikit-learn's "
                                        "as_frame and UCR's CSVs name it)" if named else ""))
     df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
     s_col = _column(df, sample, "sample", where)
@@ -346,7 +346,7 @@ def _long_columns(df: pd.DataFrame, label: str, asked: tuple[str, str], where: s
                 warnings.warn(f"no {asked[0]!r} or {asked[1]!r} column{where}: read as a long table, one row per step, "
                               f"column {str(s)!r} naming the samples and {str(t)!r} numbering their steps "
                               f"({blocks} samples of {_span(lengths)} steps; pandas' to_csv writes a frame indexed "
-                              f"by sample and step so); pass {_named_opt('sample', s)} and {_named_opt('time', t)} "
+                              f"by sample and step so); pass {named_opt('sample', s)} and {named_opt('time', t)} "
                               "to choose the columns yourself", UserWarning, stacklevel=callers_level())
                 return str(s), str(t)
     return None
@@ -355,12 +355,6 @@ def _long_columns(df: pd.DataFrame, label: str, asked: tuple[str, str], where: s
 def _span(lengths: np.ndarray) -> str:
     lo, hi = int(lengths.min()), int(lengths.max())
     return str(lo) if lo == hi else f"{lo}-{hi}"
-
-
-def _named_opt(name: str, column: Any) -> str:
-    """The option choosing ``column`` by its name, as the caller writes it (a name with a space quoted for a shell)."""
-    import shlex
-    return worded(f"{opt(name)} {shlex.quote(str(column))}", opt(name, str(column)))
 
 
 def _index_as_columns(df: pd.DataFrame, names: tuple[str, str], label: str) -> pd.DataFrame:
@@ -564,7 +558,7 @@ def _say_id_as_step(names: list, values: np.ndarray, where: str) -> None:
     warnings.warn(f"column {str(names[0])!r}{where} is read as the first step of every series, before "
                   f"{str(names[1])!r}: its {len(first)} values are distinct whole numbers and its name is unlike "
                   f"the steps' ({str(names[1])}, {str(names[2])}, …); if it names the rows, pass "
-                  f"{_named_opt('sample', names[0])}", stacklevel=callers_level())
+                  f"{named_opt('sample', names[0])}", stacklevel=callers_level())
 
 
 def _by_sample_id(y: Any, ids: list[str] | None) -> Any:

@@ -29,7 +29,7 @@ from lstmkit.data.columns import SUMMARY_ROWS, summary_cell
 from lstmkit.data.tables import is_stdin, read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
-from lstmkit.errors import BadValue, LstmkitError, callers_level, opt, warnings_caught, worded
+from lstmkit.errors import BadValue, LstmkitError, callers_level, named_opt, opt, warnings_caught, worded
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
@@ -208,7 +208,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         out = _float_of_integers(col, name, col) if pd.api.types.is_integer_dtype(col) else col.astype(np.float64)
     elif pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.PeriodDtype):
         raise LstmkitError(f"column {name!r} holds dates, not numbers",
-                           f"pass it as the time column ({opt('time', name)}) instead")
+                           f"pass it as the time column ({named_opt('time', name)}) instead")
     else:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
@@ -231,7 +231,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
                 _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
-                warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
+                warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:.15g}, "
                               f"without currency signs, thousands separators and % signs",
                               UserWarning, stacklevel=callers_level())
                 out[bad], bad[:] = formatted, False
@@ -240,7 +240,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             if measured is not None:
                 values, unit = measured
                 cell = str(text[values.index[0]])
-                warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:g}, "
+                warnings.warn(f"column {name!r} holds numbers with a unit ({cell!r}): read as {values.iloc[0]:.15g}, "
                               f"in {unit}; forecasts are in {unit} too", UserWarning, stacklevel=callers_level())
                 out[values.index], bad[values.index] = values, False
         if bad.any():

@@ -20,7 +20,7 @@ import pandas as pd
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.data.textfile import row_place
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import BadValue, LstmkitError, opt, worded
+from lstmkit.errors import BadValue, LstmkitError, named_opt, opt, worded
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
@@ -489,7 +489,8 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     found = date_columns(data, skip)
     if len(found) > 1:
         raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
-                           f"time column was named", f"name the one the series runs along: {opt('time', found[0])}")
+                           f"time column was named",
+                           f"name the one the series runs along: {named_opt('time', found[0])}")
     if not found:
         pair = period_columns([c for c in data.columns if c not in skip])
         if pair is None:
@@ -538,17 +539,17 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
         raise LstmkitError(f"no target column given, and the table has {len(numeric)} numeric columns besides the "
                            f"time ({shown}), of which {ids!r} tells apart the series of a long table: each "
                            f"{cfg.time!r} comes once per {ids!r} value", f"name the series' column and the values to "
-                           f"forecast: {opt('id', ids)}{worded(' ', ', ')}{opt('target', values[0])}")
+                           f"forecast: {named_opt('id', ids)}{worded(' ', ', ')}{named_opt('target', values[0])}")
     counter = _row_counter(frame, numeric) if not cfg.time else None
     if counter is not None:              # its fix was --target period: the row numbers forecast
         values = [c for c in numeric if c != counter]
         raise LstmkitError(f"no target column given, and the table has {len(numeric)} numeric columns ({shown}), of "
                            f"which {counter!r} counts the rows ({', '.join(map(str, frame[counter].iloc[:3]))}, …): "
                            f"the steps, not a series", f"name it the time and the values to forecast: "
-                           f"{opt('time', counter)}{worded(' ', ', ')}{opt('target', values[0])}")
+                           f"{named_opt('time', counter)}{worded(' ', ', ')}{named_opt('target', values[0])}")
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
-                       f"name the series to forecast: {opt('target', (numeric or rest)[0])} "
+                       f"name the series to forecast: {named_opt('target', (numeric or rest)[0])} "
                        f"({worded('several comma-separated', 'several: a list')}; inputs that are not forecast go to "
                        f"{opt('features')})" + (
                            "; for many series side by side, one model over them all reads the table long: "

@@ -181,7 +181,7 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
     into one text; empty where either is empty, or blank (the time reader names such rows). Dates
     that carry a time of day of their own, the two columns named in the other order, a second column
     that holds other than times of day, and ``24:00`` are an :class:`~lstmkit.errors.LstmkitError`."""
-    from lstmkit.errors import LstmkitError, opt, worded
+    from lstmkit.errors import LstmkitError, named_opt, opt, worded
     date_name, clock_name = (s.strip() for s in spec.split(",", 1))
     if pd.api.types.is_datetime64_any_dtype(day):
         timed = day.notna() & (day != day.dt.normalize())
@@ -196,7 +196,7 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
                                + worded(f"--time {clock_name},{date_name} (time=[{clock_name!r}, {date_name!r}] in "
                                         "Python)", opt("time", [clock_name, date_name])))
         raise LstmkitError(f"time column {date_name!r} (of {spec!r}) holds times of day already "
-                           f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as {opt('time', date_name)}")
+                           f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as {named_opt('time', date_name)}")
     fractions = _day_fractions(clock)
     text = (clock.astype("string") if fractions is None else fractions).str.strip()
     text = text.mask(text == "")                                    # a blank cell is an empty one

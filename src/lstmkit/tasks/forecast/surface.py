@@ -42,7 +42,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
 from lstmkit.tasks.forecast.panel import Panel
-from lstmkit.tasks.forecast.times import infer_freq
+from lstmkit.tasks.forecast.times import forecast_zone, in_zone, infer_freq
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
@@ -183,6 +183,16 @@ class DeploySurface:
             raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
                                "pass the rows of one series")
         return panel
+
+    def series_times(self, panel: Panel, s: int = 0):
+        """Series ``s``'s times in ``panel`` (:meth:`one_series`) as ``predict`` gives them: in the run's zone
+        (tz-aware) where it has one; naive times, or step numbers, otherwise; None without a time column
+        (``inspect``'s window named its steps in naive UTC, an hour or two off a Berlin run's clock)."""
+        times = panel.series_time(s)
+        if times is None or not panel.is_datetime:
+            return times
+        zone = forecast_zone(panel.time_info, getattr(self, "data_summary_", None) or {})
+        return times if zone is None else pd.DatetimeIndex(in_zone(times.to_numpy(), panel.time_info, zone))
 
     def model_inputs(self, data) -> np.ndarray:
         """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series;
