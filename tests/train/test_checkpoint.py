@@ -290,7 +290,7 @@ def test_bad_resume_and_precision_are_one_line_exit_2(tmp_path, capsys):
     data = tmp_path / "s.csv"
     sine_frame(n=300).to_csv(data, index=False)
     flags = ["--data", data, "--target", "y", "--time", "time", "--lookback", "12", "--hidden-size", "8",
-             "--layers", "1", "--epochs", "1", "--progress", "off", "--device", "cpu"]
+             "--layers", "1", "--epochs", "1", "--ensemble", "1", "--progress", "off", "--device", "cpu"]
     code, out, err = _cli(["forecast", "train", *flags, "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
