@@ -270,7 +270,7 @@ def test_a_forecast_run_trained_again_from_its_folder_has_the_same_weights(capsy
     pd.DataFrame({"y": 5 + np.sin(t / 3) + np.random.default_rng(0).normal(0, 0.1, 120)}).to_csv(tmp_path / "s.csv",
                                                                                                  index=False)
     runs = []
-    for out, more in (("a", ["--horizon", "2", "--epochs", "2", "--hidden-size", "8"]), ("b", [])):
+    for out, more in (("a", ["--horizon", "2", "--epochs", "2", "--hidden-size", "8", "--ensemble", "1"]), ("b", [])):
         config = ["--config", runs[0]] if runs else []
         code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "s.csv", *more, *config, "--out",
                                 tmp_path / out, "--no-tensorboard", "--no-doctor", "--progress", "off"], capsys)

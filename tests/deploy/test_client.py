@@ -335,7 +335,7 @@ def test_a_404_from_what_is_not_the_service_is_not_told_to_check_the_model_name(
 @pytest.fixture
 def odd_stream_server():
     """A WebSocket server on a loopback port that answers as no lstmkit service does: its answer to a message
-    "slow" comes late (after 1 s), to "text" not JSON, to "list" a JSON list, to "error" a JSON string holding the
+    "slow" comes late (after 2 s), to "text" not JSON, to "list" a JSON list, to "error" a JSON string holding the
     word; any other message is answered {"echo": message} at once."""
     import threading
     import time
@@ -348,7 +348,7 @@ def odd_stream_server():
             for message in ws:
                 said = json.loads(message)
                 if said == "slow":
-                    time.sleep(1.0)
+                    time.sleep(2.0)
                 ws.send({"text": "hello", "list": "[1, 2]", "error": '"an error"'}.get(said, json.dumps({"echo": said})))
         except ConnectionClosed:                # the client left before the late answer
             pass
@@ -363,9 +363,9 @@ def test_a_stream_that_timed_out_is_closed_not_answered_with_the_late_answer(odd
     """A message not answered within ``timeout`` left its late answer waiting: the next message was answered
     with it ({"echo": "slow"} for "next"), every later answer one message behind. The stream is closed."""
     from lstmkit.serve import Client
-    with Client(odd_stream_server, timeout=0.3).stream() as s:
+    with Client(odd_stream_server, timeout=1.0).stream() as s:      # 0.3 s left "first" little room on a busy machine
         assert s.send("first") == {"echo": "first"}
-        with pytest.raises(LstmkitError, match=r"no answer from .* within 0.3 s.*closed") as e:
+        with pytest.raises(LstmkitError, match=r"no answer from .* within 1.0 s.*closed") as e:
             s.send("slow")
         assert "open a new stream" in e.value.hint
         with pytest.raises(LstmkitError, match="closed") as e:

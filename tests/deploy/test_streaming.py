@@ -237,8 +237,8 @@ def test_a_table_row_streams_as_its_columns_and_a_bad_one_is_named_on_one_line(a
         abs_forecaster.stream().step(df.head(30))                      # a whole table: named on one line, cut
     assert "\n" not in str(e.value) and len(str(e.value)) < 160
     panel = pd.concat([sine_frame(n=60, seed=s).assign(id=f"s{s}") for s in range(2)])
-    many = Forecaster(lookback=12, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, device="cpu").fit(
-        panel, target="y", time="time", features="temp", id="id", out=tmp_path / "run")
+    many = Forecaster(lookback=12, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, device="cpu",
+                      ensemble=1).fit(panel, target="y", time="time", features="temp", id="id", out=tmp_path / "run")
     row = panel.iloc[-1][["id", "y", "temp"]]                     # names its series, as {"id": ...} does
     np.testing.assert_array_equal(many.stream(mode="window").step(row),
                                   many.stream(mode="window").step(row.to_dict()))

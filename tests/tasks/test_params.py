@@ -119,7 +119,8 @@ def test_sklearn_clone_is_an_unfitted_copy_of_the_settings(name):
 
 def test_set_params_on_a_fitted_model_keeps_what_it_learned_until_the_next_fit():
     y = np.sin(np.arange(120) / 4)
-    f = lstmkit.Forecaster(lookback=8, horizon=2, hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    f = lstmkit.Forecaster(lookback=8, horizon=2, hidden_size=4, max_epochs=1, progress="off", tensorboard=False,
+                           ensemble=1)
     f.fit(y)
     before = f.predict(y)
     f.set_params(hidden_size=8)

@@ -28,7 +28,7 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path, capsys):
     sine_frame(n=600, period=24).to_csv(data, index=False)
     flags = ["forecast", "train", "--data", str(data), "--target", "y", "--time", "time", "--lookback", "24",
              "--hidden-size", "16", "--layers", "1", "--dropout", "0", "--epochs", "3", "--batch-size", "32",
-             "--progress", "log", "--device", "cpu"]
+             "--ensemble", "1", "--progress", "log", "--device", "cpu"]     # one network: 15 seeds trained 15x
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                            "-m", "lstmkit", *flags, "--out", str(tmp_path / "ddp")],

@@ -25,7 +25,7 @@ from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch 
 QUICK = dict(hidden_size=16, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2, progress="off",
              tensorboard=False, device="cpu", doctor=False, ensemble=1)
 CLI_QUICK = ["--hidden-size", "8", "--layers", "1", "--epochs", "2", "--progress", "off", "--device", "cpu",
-             "--no-doctor"]
+             "--no-doctor", "--ensemble", "1"]
 
 
 def panel_frame(lengths=(160, 200, 240), period=12, seed=0, noise=0.02):

@@ -1,0 +1,103 @@
+"""What the tests of several ``lstmkit tune`` workers on one study share: the command over a tiny
+series, workers started as real processes, and readings of the study and of the outputs."""
+import os
+import subprocess
+import sys
+
+import optuna
+import pandas as pd
+import yaml
+
+from forecast_data import sine_frame
+from interrupt_helpers import ctrl_c_reaches_the_child
+
+SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
+         "lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}\n"
+         "lookback: [12, 24]\n"
+         "batch_size: [32, 64]\n")
+
+# a worker that says on stderr when a trial ends an epoch: the test's cue to press Ctrl-C inside a trial
+MARKED_WORKER = """
+import sys
+import lstmkit.tune as tune
+from lstmkit.cli import main
+seen = tune._Pruning.on_epoch_end
+def marked(self, trainer, logs):
+    print(f"epoch {logs['epoch']} of trial {self.trial.number}", file=sys.stderr, flush=True)
+    seen(self, trainer, logs)
+tune._Pruning.on_epoch_end = marked
+main(sys.argv[1:])
+"""
+
+# a worker that stops between creating its trial and recording the trial's first heartbeat, and says
+# so on stderr: the test's cue to kill it there (kill -9)
+STALLED_WORKER = """
+import sys, time
+import optuna
+beat = optuna.storages.RDBStorage.record_heartbeat
+def stall(self, trial_id):
+    print(f"trial {trial_id} created", file=sys.stderr, flush=True)
+    time.sleep(600)
+optuna.storages.RDBStorage.record_heartbeat = stall
+from lstmkit.cli import main
+main(sys.argv[1:])
+"""
+
+
+def tune_command(tmp_path):
+    """``lstmkit tune forecast`` args over a tiny series (its --out: tmp_path/study), --trials left out."""
+    sine_frame(n=300).to_csv(tmp_path / "sine.csv", index=False)
+    (tmp_path / "space.yaml").write_text(SPACE)
+    # no ETS baseline: each trial scored it on the test part, and each worker process imported statsmodels for it
+    (tmp_path / "base.yaml").write_text("num_layers: 1\nensemble: 1\nets: false\n"
+                                        "train:\n  device: cpu\n  doctor: false\n")
+    return ["tune", "forecast", "--data", tmp_path / "sine.csv", "--target", "y", "--time", "time",
+            "--config", tmp_path / "base.yaml", "--space", tmp_path / "space.yaml", "--epochs", "2",
+            "--seed", "0", "--out", tmp_path / "study"]
+
+
+def start_worker(args, code=None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}          # two workers share 2 cores
+    start = ["-c", code] if code else ["-m", "lstmkit"]
+    return subprocess.Popen([sys.executable, *start, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=ctrl_c_reaches_the_child)
+
+
+def open_study(out):
+    return optuna.load_study(study_name="forecast", storage=f"sqlite:///{out / 'study.db'}")
+
+
+def counted_trials(study):
+    from lstmkit.tune import _counts
+    return [t for t in study.trials if _counts(t)]
+
+
+def announced_trials(stderr):
+    """The trials a worker's progress lines (on standard error) say it ran."""
+    return [int(line.split()[1].rstrip(":")) for line in stderr.splitlines() if line.startswith("trial ")]
+
+
+def not_progress_lines(stderr):
+    """Standard error's lines that are not the study's progress lines (trials, what is searched, the study's count)."""
+    return [line for line in stderr.splitlines() if not line.startswith(("trial ", "not searched", "the study "))]
+
+
+def check_outputs(out, study):
+    """trials.csv lists every trial of the study but the surplus ones, best.yaml names its best, and no
+    temp file is left."""
+    assert list(pd.read_csv(out / "trials.csv")["number"]) == [t.number for t in study.trials
+                                                               if not t.user_attrs.get("surplus")]
+    best = yaml.safe_load((out / "best.yaml").read_text())
+    header = (out / "best.yaml").read_text().splitlines()[0]
+    assert f"(trial {study.best_trial.number}, val_loss {study.best_value:.6g})" in header
+    assert best["hidden_size"] == study.best_params["hidden_size"]
+    assert best["train"]["lr"] == study.best_params["lr"]
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def check_lost(out, lost):
+    """trials.csv marks the trials numbered ``lost`` as its worker's loss, as the interrupted ones are
+    marked: a FAIL row with no reason read as a setting that failed."""
+    rows = pd.read_csv(out / "trials.csv")
+    assert rows["user_attrs_worker_lost"].eq(True).tolist() == [n in lost for n in rows["number"]]
+    assert set(rows.loc[rows["number"].isin(lost), "state"]) == {"FAIL"}
