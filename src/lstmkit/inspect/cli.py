@@ -102,7 +102,9 @@ def _data_input(run: Path, data: Path, window: int, command: str) -> Window | Sa
     """Window ``window`` of a forecast run's ``data`` (:func:`run_window`), or a sequence classifier's
     sequence ``window`` (:func:`run_sample`)."""
     est = _load(run, command)
-    return run_sample(est, data, window) if hasattr(est, "series_inputs") else run_window(run, data, window, command, est)
+    if hasattr(est, "series_inputs"):
+        return run_sample(est, data, window)
+    return run_window(run, data, window, command, est)
 
 
 def _stamps(times) -> list[str]:
