@@ -47,24 +47,21 @@ def test_long_class_names_keep_their_start_and_end_and_are_slanted(tmp_path, mon
     assert [(t.get_text(), t.get_rotation()) for t in seen[1][0].get_xticklabels()] == [("neg", 0), ("pos", 0)]
 
 
-def test_a_matrix_without_counts_in_its_cells_has_a_colour_scale(tmp_path, monkeypatch):
-    """Over 20 classes no count is written: the colours were the only reading, with no scale for them."""
+def test_every_matrix_reads_its_colours_on_one_bar_and_up_to_20_classes_has_counts_in_its_cells(
+        tmp_path, monkeypatch):
+    """The colours are each row's shares whatever the classes' count: up to 20 classes there was no bar, a
+    line under the axis naming the shares and no scale for them (9 of 10 right and 800 of 900 were shades no
+    share could be read from), over 20 a bar. Both have the bar now, and up to 20 the counts in the cells."""
     seen = _axes(monkeypatch)
     plot_confusion(np.eye(21, dtype=int), [f"c{k}" for k in range(21)], tmp_path / "confusion.png", "t")
     plot_confusion(np.eye(20, dtype=int), [f"c{k}" for k in range(20)], tmp_path / "confusion.png", "t")
-    assert [len(axes) for axes in seen] == [2, 1]
-    assert seen[0][1].get_ylabel() == "share of the true class's samples"
-
-
-def test_a_matrix_with_counts_in_its_cells_says_its_colours_are_row_shares(tmp_path, monkeypatch):
-    """Up to 20 classes the cells hold counts and there is no colour bar: nothing said that a cell's
-    colour is its share of the row (a class of 10 samples with 9 right is as dark as one of 900)."""
-    seen = _axes(monkeypatch)
     plot_confusion([[9, 1], [100, 800]], ["neg", "pos"], tmp_path / "confusion.png", "t")
-    fig = seen[0][0].figure
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    assert any("share of the true class's samples" in t for t in texts), texts
-    assert seen[0][0].get_ylabel() == "true" and seen[0][0].get_xlabel().startswith("predicted")
+    assert [len(axes) for axes in seen] == [2, 2, 2]
+    for ax, bar in seen:
+        assert bar.get_ylabel() == "share of the true class's samples" and bar.get_ylim() == (0.0, 1.0)
+        assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+    assert [len(ax.texts) for ax, _ in seen] == [0, 400, 4]
+    assert [t.get_text() for t in seen[2][0].texts] == ["9", "1", "100", "800"]
 
 
 def test_long_class_names_that_differ_in_their_middle_are_told_apart(tmp_path, monkeypatch):

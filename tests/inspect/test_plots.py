@@ -455,3 +455,27 @@ def test_save_figure_lays_out_only_a_figure_asked_to_be_tight_when_a_bar_label_i
     assert tuple(ax.get_position(original=True).bounds) == pytest.approx((0.1, 0.1, 0.6, 0.8))
     assert tuple(cax.get_position(original=True).bounds) == pytest.approx((0.75, 0.1, 0.05, 0.8))
 
+
+
+@pytest.mark.parametrize("layout", [None, "tight", "constrained"])
+def test_a_short_horizontal_bars_label_lies_within_its_ends_as_drawn(tmp_path, layout):
+    """A horizontal bar is as long as the image above it is wide, which an image of fixed aspect in a short
+    figure is less than the room it was given: the label, fitted to that room before the drawing, ran past
+    both ends of the bar (by 40-120 points), and rewrapped on more lines it took the image height, so width,
+    again (a label of 10 lines left a bar 5 points long). As written, each label lies within its bar's ends, the
+    bar no stub."""
+    import numpy as np
+    text = "attention weight (rows sum to 1) brightest: the largest here, 0.33"
+    for width, count in ((6.0, 1), (4.0, 2)):
+        fig, axes = subplots(1, count, figsize=(width, 1.6), squeeze=False,
+                             layout="constrained" if layout == "constrained" else None)
+        bars = [fig.colorbar(ax.imshow(np.arange(16.0).reshape(4, 4)), ax=ax, label=text, orientation="horizontal")
+                for ax in axes[0]]
+        save_figure(fig, tmp_path / "bar.png", tight=layout == "tight")
+        renderer = fig.canvas.get_renderer()
+        for bar in bars:
+            label, box = bar.ax.xaxis.label, bar.ax.get_window_extent(renderer)
+            extent = label.get_window_extent(renderer)
+            assert box.x0 - 0.5 <= extent.x0 and extent.x1 <= box.x1 + 0.5, (layout, width, extent, box)
+            assert box.width > 60 and label.get_fontsize() >= 6
+            assert " ".join(label.get_text().split()) == text

@@ -28,8 +28,8 @@ _DATA = typer.Option(..., help="Data to take the input window from (same columns
 _TEXT_HELP = ("A text classifier's, language model's or translator's run: the text whose tokens the gates read "
               "(quote it; a translator's source sentence).")
 _AUDIO_HELP = "A speech run: the audio file (WAV) whose frames the gates read."
-_WINDOW = typer.Option(None, help="Which input window of --data: 0 = the first `lookback` rows, -1 = the last.  "
-                                   "[default: -1]")
+_WINDOW = typer.Option(None, help="Which input window of --data: 0 = the first `lookback` rows, -1 = the last "
+                                   "(a sequence classifier's: its sequences, 0 = the first).  [default: -1]")
 _OUT_HELP = "Folder that receives the files instead of the run folder (created when missing)."
 
 
@@ -42,13 +42,14 @@ class Window(NamedTuple):
     times: list[str] | None     # [L] the rows' time stamps, None without a time column
 
 
-def run_window(run: Path, data: Path, window: int, command: str = "gates") -> Window:
-    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F].
+def run_window(run: Path, data: Path, window: int, command: str = "gates", est: Any = None) -> Window:
+    """Load the run's estimator (unless given, ``est``) and return it with input window ``window`` of
+    ``data`` [T, F].
 
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
     ``[N, F]`` sequence its network reads, cut here into windows of its ``config_.lookback``.
     """
-    est = _load(run, command)
+    est = _load(run, command) if est is None else est
     if not hasattr(est, "model_inputs"):
         raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
                            _other_way(run, est, command))
@@ -65,6 +66,45 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates") -> Wi
     times = None if series is None else est.series_times(series)        # in the run's zone, as predict gives them
     return Window(est, inputs[start:start + lookback], start, None if series is None else series.ids[0],
                   None if times is None else _stamps(times[start:start + lookback]))
+
+
+class Sample(NamedTuple):
+    """One sequence of a sequence classifier's data (:func:`run_sample`)."""
+    est: Any                    # the run's estimator
+    x: np.ndarray               # [T, F] the scaled steps the network reads (cut as predict cuts them)
+    index: int                  # its place among the data's sequences, from 0 (--window's)
+    count: int                  # the data's sequences
+    sample: str | None          # its id (a long table's sample column, a wide one's id column), else None
+    label: str | None           # its label, when the data has labels
+
+
+def run_sample(est, data: Path, window: int) -> Sample:
+    """Sequence ``window`` of ``data`` (0 = the first, -1 = the last) as a sequence classifier's
+    network reads it (``est.series_inputs``): ``inspect gates | attention --data`` of a ``classify train
+    --series`` run."""
+    seqs, d = est.series_inputs(str(data))
+    n = len(seqs)
+    if not -n <= window < n:
+        raise LstmkitError(f"--window {window} is out of range for the {n} sequences of {data}",
+                           f"use 0..{n - 1} or -1..-{n}")
+    k = window % n
+    return Sample(est, seqs[k], k, n, None if d.ids is None else str(d.ids[k]),
+                  None if d.labels is None else str(d.labels[k]))
+
+
+def sample_where(s: Sample) -> str:
+    """What a plot's title calls sequence ``s``: its sample id, else its place; and its label."""
+    where = f"sample {s.sample!r}" if s.sample is not None else f"sequence {s.index + 1} of {s.count}"
+    return where + (f" (labelled {s.label!r})" if s.label is not None else "")
+
+
+def _data_input(run: Path, data: Path, window: int, command: str) -> Window | Sample:
+    """Window ``window`` of a forecast run's ``data`` (:func:`run_window`), or a sequence classifier's
+    sequence ``window`` (:func:`run_sample`)."""
+    est = _load(run, command)
+    if hasattr(est, "series_inputs"):
+        return run_sample(est, data, window)
+    return run_window(run, data, window, command, est)
 
 
 def _stamps(times) -> list[str]:
@@ -102,6 +142,26 @@ def window_steps(w: Window) -> tuple[list[str] | None, str, str]:
     if segment > 1:
         return names, f"segment of {segment} rows" + (" (its first row's time)" if names else ""), where
     return names, "time" if names else "time step (row of the window)", where
+
+
+def _shuffled_steps(est, length: int, reads: int, where: str) -> tuple[list[str], str, str, dict]:
+    """``(step names, x axis label, where, gates.json's record)`` of an LSTM-FCN's gates (``lstm-fcn-ds``): it
+    reads a sequence with time and features swapped (the "dimension shuffle"), so its LSTM takes one step per
+    variable, each step reading the sequence's time points at once (their gates were drawn over 'time step' 0,
+    the one step of a univariate series, as if the LSTM had read its first time point alone)."""
+    first, count = est.net_.lstm_window(length)
+    names = [str(n) for n in est.feature_names_] or [f"feature {j}" for j in range(est.n_features_in_)]
+    crop, crops = getattr(est.config_, "crop", 1.0), getattr(est.config_, "crops", 1)
+    share = f"window of {crop * 100:g} % of the sequence"
+    window = ("" if crop == 1 else f" (the first {share} of the {crops} it averages)" if crops > 1
+              else f" (its one {share}, the middle)")
+    padded = f" and {reads - count} zeros" if count < reads else ""
+    points = f"time points {first}–{first + count - 1}" if count > 1 else f"time point {first}"
+    many = f"{len(names)} variables" if len(names) > 1 else "one variable"
+    where = (f"{where}\nits LSTM steps over the {many} (dimension shuffle), each step reading {points}{padded} at "
+             f"once{window}")
+    return (names, f"variable (each step reads\n{count} time points at once)", where,
+            {"steps_over": "variables", "time_points": [first, first + count - 1]})
 
 
 def text_tokens(run: Path, text: str, command: str = "gates"):
@@ -160,7 +220,7 @@ def _what_run(run: Path, est) -> str:
 def _other_way(run: Path, est, command: str) -> str:
     """What shows this run's insides instead (each way named once: a forecast run's --data and a
     text run's --text no longer send the other kinds of run from one to the other)."""
-    if hasattr(est, "model_inputs"):
+    if hasattr(est, "model_inputs") or hasattr(est, "series_inputs"):      # a forecaster's, a sequence classifier's
         return "pass --data with the run's data instead"
     if _reads_text(est) and (command == "gates" or not hasattr(est, "output_tokens")):   # a translator's: below
         return f"pass --text '…' instead: lstmkit inspect {command} --run {run} --text 'a few words'"
@@ -169,11 +229,8 @@ def _other_way(run: Path, est, command: str) -> str:
     if hasattr(est, "output_tokens"):                # a translator (--text, above, for its gates)
         return (f"training drew the attention over a validation sentence: {run / 'plots' / 'attention.png'}; "
                 f"in Python: lstmkit.load('{run}').attention('a sentence')")
-    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' (--text) and "
-             "speech runs' (--audio)")
-    if getattr(est, "kind", None) == "series":
-        return (f"{shown}; in Python: m = lstmkit.load('{run}'); lstmkit.inspect.{command}(m, "
-                "m.scaler_.transform(steps)), one sequence's steps [T, F] scaled as training scaled them")
+    shown = ("the command line shows forecast runs' and sequence classifiers' gates and attention (--data), text "
+             "runs' (--text) and speech runs' (--audio)")
     return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 
@@ -213,7 +270,11 @@ def _inputs(run: Path, data, text, audio, window: int):
         seconds, ms = model_frames(est, len(x))
         return (est, x, torch.tensor([len(x)]), audio.name, seconds, f"seconds (a frame every {ms:g} ms)",
                 {"audio": str(audio), "feature_frames": len(x)})
-    w = run_window(run, data, window)
+    w = _data_input(run, data, window, "gates")
+    if isinstance(w, Sample):
+        return (w.est, w.x, None, sample_where(w), None, "time step",
+                {"window": w.index, "sequences": w.count, **({"sample": w.sample} if w.sample is not None else {}),
+                 **({"label": w.label} if w.label is not None else {})})
     steps, axis, where = window_steps(w)
     return w.est, w.x, None, where, steps, axis, {"window_start": w.start, "lookback": len(w.x),
                                            **({"series": w.series} if _of_panel(w) else {}),
@@ -294,6 +355,9 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
     result = gates(est, x, lengths, series=record.get("series"))          # a panel run's window: its series
     if audio is not None:
         record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
+    if result.get("steps_over") == "variables":          # lstm-fcn-ds: its LSTM's steps are the variables
+        steps, axis, where, shuffled = _shuffled_steps(est, len(x), result["step_reads"], where)
+        record.update(shuffled)
     first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     name = getattr(est.config_, "model", None) or type(est).__name__
     # gates.json is written last, as the mark of a whole inspection: a former one goes first, so that Ctrl-C
@@ -356,9 +420,13 @@ def attention_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None
                                f"{_what_run(run, est)}", _other_way(run, est, "attention"))
         x, steps, axis, where = np.asarray(ids, dtype=np.int64), list(tokens), "token", _quoted(text)
     else:
-        w = run_window(run, data, -1 if window is None else window, "attention")
-        est, x, series = w.est, w.x, (w.series if _of_panel(w) else None)
-        steps, axis, where = window_steps(w)
+        w = _data_input(run, data, -1 if window is None else window, "attention")
+        est, x = w.est, w.x
+        if isinstance(w, Sample):                   # a sequence classifier's sequence
+            axis, where = "time step", sample_where(w)
+        else:
+            series = w.series if _of_panel(w) else None
+            steps, axis, where = window_steps(w)
     layers = attention_layers(est)
     if layers == 0 and audio is not None and getattr(est.config_, "mode", "ctc") != "ctc":
         path = est.write_attention(audio, _folders(run, out, "attention", json=False)[0] / "attention.png")

@@ -11,13 +11,16 @@ import numpy as np
 __all__ = ["plot_confusion", "plot_reliability"]
 
 MAX_TICKS = 40          # class names on a side; more are every k-th class (the matrix is in metrics.json)
+COUNTED = 20            # classes up to which each cell's count is written in it
 MAX_NAME = 30           # characters of a class name on an axis; a longer one keeps its start and end
 
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
-    """Confusion matrix (rows: true class, columns: predicted): row shares as colours, counts written
-    in the cells up to 20 classes, the colours said under the axis (a colour bar beyond), long class
-    names shortened (:func:`_shorts`)."""
+    """Confusion matrix (rows: true class, columns: predicted): row shares as colours, read on a colour
+    bar from 0 to 1 whatever the classes' count, counts written in the cells up to 20 classes, long class
+    names shortened (:func:`_shorts`). Up to 20 classes had no bar, a line under the axis saying the colours
+    were row shares and none how large: a class's 9 of 30 right and another's 19 of 24 were two shades of blue
+    no share could be read from; over 20 had the bar."""
     from lstmkit.inspect.plots import every_kth, save_figure, subplots
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -34,10 +37,8 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
     ax.set_yticks(ticks, labels=names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    if n > 20:                  # no counts in the cells: the colours' scale says what they are
-        fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's samples")
-    else:                       # counts in the cells; nothing said the colours are each row's shares
-        ax.set_xlabel("predicted\n(cell colour: share of the true class's samples)")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's samples")
+    if n <= COUNTED:            # counts in the cells, the bar reading their colours
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",

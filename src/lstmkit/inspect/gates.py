@@ -53,6 +53,10 @@ _TANH = ("g", "n")            # the candidates, in [-1, 1]
 _STATE = ("c", "h")           # the state each step leaves: drawn as trajectories, not a heatmap
 
 
+# how the zoo's encoders without gates read a sequence's steps (the refusal says why there are none)
+_GATELESS = {"transformer": "by self-attention, all at once", "tcn": "through dilated causal convolutions"}
+
+
 class _Captured(Exception):
     """Stops the model's forward once the LSTM's input is known."""
 
@@ -78,7 +82,10 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
         "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool, "members": M,
         "cell": "lstm"}``; a GRU's ``gates`` are ``"r", "z", "n", "h"`` and its ``cell`` ``"gru"``;
         an ensemble of M > 1 networks (a seed ensemble, LSTM-FCN's side-by-side nets) records its
-        first member's gates.
+        first member's gates. A classifier's LSTM-FCN (``lstm-fcn-ds``) reads the series with time
+        and features swapped (the "dimension shuffle"): its LSTM takes a step per feature, T is the
+        features' count, and each step reads ``step_reads`` time points at once; the result then has
+        ``"steps_over": "variables"`` and ``"step_reads"``.
     """
     net = _network(model)
     inner = net.encoder if isinstance(net, Seq2Seq) else net                # an encoder-decoder: the encoder's
@@ -86,9 +93,14 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
     if rnn is None:
         kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
         what = "encoder" if isinstance(net, Seq2Seq) else "model"
-        raise LstmkitError(f"the {what} ({kind or type(net).__name__}) has no LSTM or GRU layer, so there are no "
-                           "gates to record", "train a recurrent model to inspect gates: lstm, bilstm, "
-                           "lstm-attention, cnn-lstm, lstm-fcn, gru or bigru")
+        how = _GATELESS.get(kind)
+        series = getattr(model, "kind", None) == "series"           # a sequence classifier: its LSTM-FCN too
+        raise LstmkitError(f"the {what} ({kind or type(net).__name__}) has no LSTM or GRU layer"
+                           f"{f' (it reads the steps {how})' if how else ''}, so there are no gates to record",
+                           "train a recurrent model to inspect gates: lstm, bilstm, lstm-attention, cnn-lstm, "
+                           f"lstm-fcn, {'lstm-fcn-ds, ' if series else ''}gru or bigru"
+                           + ("; a transformer's attention weights: lstmkit inspect attention" if kind == "transformer"
+                              else ""))
     dtype = rnn.weight_ih_l0.dtype
     x, lengths = network_batch(model, net, x, lengths, dtype)
     with torch.no_grad(), evaluating(net):
@@ -97,7 +109,10 @@ def gates(model: Any, x, lengths=None, series=None) -> dict[str, Any]:
             _, _, recorded = rnn(rnn_in, state, lengths=rnn_lengths, record_gates=True)
         else:
             _, _, recorded = gru_gates(rnn, rnn_in, state, rnn_lengths)
-    return _result(recorded, rnn, rnn_lengths, ensemble_members(net))
+    result = _result(recorded, rnn, rnn_lengths, ensemble_members(net))
+    if getattr(net, "lstm_steps_over", None) == "variables":     # LSTM-FCN's dimension shuffle
+        result.update(steps_over="variables", step_reads=rnn.input_size)
+    return result
 
 
 def ensemble_members(net: nn.Module) -> int:
@@ -267,7 +282,8 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     for one sample, then the cell-state (a GRU's hidden-state) trajectories of the ``top`` most
     active units; ``steps`` names the time steps (a text's tokens, a window's time stamps) on the x
     axis, of more than 40 every k-th (a 168-hour window's axis read 0 … 160 under 'time'), ``axis``
-    says what a step is (default 'token' for named steps, else 'time step'). Units and steps are
+    says what a step is (default 'token' for named steps, else 'time step'; a dimension-shuffled LSTM's,
+    ``result["steps_over"]``, 'variable', each step reading all its time points at once). Units and steps are
     whole numbers on the axes (a 1-unit layer's read -0.4, -0.2, 0.0 …), and up to 40 steps each
     point of a trajectory is a dot (a 1-token text's trajectories, lines of one point, were drawn as
     nothing)."""
@@ -278,6 +294,8 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     n_valid = int(result["valid"][sample].sum())
     maps, state = [n for n in rec if n not in _STATE], next(n for n in rec if n in _STATE)
     rows, cols = rec[state].shape[0], len(maps) + 1
+    if axis is None and result.get("steps_over") == "variables":
+        axis = f"variable (one step each, reading {result['step_reads']} time points at once)"
     # constrained: tight_layout left the suptitle over the first row's titles from 3 rows (a 2-layer bilstm's) on
     fig, axes = subplots(rows, cols, figsize=(17, 2.8 * rows + 0.6), squeeze=False, layout="constrained")
     from matplotlib.ticker import MaxNLocator          # after subplots(), which imports matplotlib quietly

@@ -175,10 +175,7 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
         warnings.simplefilter("always", UserWarning)
         if tight:
             fig.tight_layout()
-        for _ in range(3):                      # a bar's length follows its width, which a rewrapped label moves
-            if not (fit_bar_labels(fig) and tight):
-                break
-            fig.tight_layout()
+        fit_bar_labels(fig, tight)
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=110, bbox_inches="tight"))
     missing = []
     for w in caught:
@@ -196,59 +193,80 @@ def save_figure(fig, path: Path, tight: bool = False) -> None:
 _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
-def fit_bar_labels(fig) -> bool:
-    """Each colour bar's label of ``fig`` within the length of its bar, as laid out now: a point or two
-    smaller, rewrapped at its words on more lines, smaller still (down to 6 points) where a word alone is
+def fit_bar_labels(fig, tight: bool = False) -> bool:
+    """Each colour bar's label of ``fig`` within the length of its bar, as the figure will be drawn: a point or
+    two smaller, rewrapped at its words on more lines, smaller still (down to 6 points) where a word alone is
     longer (a translation's two-token map is a bar 1.7 inches tall, its two-line label 2.4 inches long, past
-    both ends). True where a label changed (the layout then wants making again)."""
-    if fig.get_layout_engine() is not None:            # a constrained layout: the bars where they will be drawn
-        fig.get_layout_engine().execute(fig)
-    renderer = fig.canvas.get_renderer()
-    changed = False
+    both ends). The bars are measured drawn, their layout made (``tight``: by ``fig.tight_layout()``, made again
+    after a change) and each image's aspect applied, and measured again after each change, up to
+    :data:`FIT_ROUNDS` times: a horizontal bar under an image as long as the image is wide, and a label
+    rewrapped on more lines leaves the image less height, so a narrower bar (a bar measured before the drawing
+    was the room the image was given, wider than the image drawn in it: the label, fitted to that, ran past the
+    bar's ends). True where a label changed."""
+    labels = {}
     for cax in _all_axes(fig):
         bar = getattr(cax, "_colorbar", None)            # set by matplotlib on each colour bar's axes
-        if bar is None:
-            continue
-        along = cax.yaxis if bar.orientation == "vertical" else cax.xaxis
-        label, text = along.label, along.label.get_text()
-        if not text:
-            continue
-        box = cax.get_window_extent(renderer)
-        room = box.height if bar.orientation == "vertical" else box.width
+        if bar is not None:
+            label = (cax.yaxis if bar.orientation == "vertical" else cax.xaxis).label
+            if label.get_text():
+                labels[label] = (cax, bar.orientation == "vertical", label.get_text(), label.get_fontsize())
+    for _ in range(FIT_ROUNDS if labels else 0):
+        fig.draw_without_rendering()       # the layout made and each image's aspect applied, as savefig draws them
+        renderer = fig.canvas.get_renderer()
+        refitted = False
+        for label, (cax, vertical, text, size) in labels.items():
+            box = cax.get_window_extent(renderer)
+            room = box.height if vertical else box.width
 
-        def length():
-            extent = label.get_window_extent(renderer)
-            return extent.height if bar.orientation == "vertical" else extent.width
+            def length(label=label, vertical=vertical):
+                extent = label.get_window_extent(renderer)
+                return extent.height if vertical else extent.width
 
-        if length() <= room:
-            continue
-        size = label.get_fontsize()
-        if not _fit_label(label, text, size, length, room):
-            while length() > room and label.get_fontsize() > 6:
-                label.set_fontsize(label.get_fontsize() - 1)
-        changed = changed or label.get_text() != text or label.get_fontsize() != size
-    return changed
+            if length() <= room:
+                continue
+            refitted = True               # from its own words and size, for the room it has now
+            if not _fit_label(label, text, size, length, room):
+                while length() > room and label.get_fontsize() > 6:
+                    label.set_fontsize(label.get_fontsize() - 1)
+        if not refitted:
+            break
+        if tight:
+            fig.tight_layout()
+    return any(label.get_text() != text or label.get_fontsize() != size
+               for label, (_, _, text, size) in labels.items())
+
+
+FIT_ROUNDS = 4          # colour-bar labels fitted, the figure drawn again, at most this many times
 
 
 def _fit_label(label, text: str, size: float, length, room: float) -> bool:
-    """``label`` set to ``text`` on the fewest lines, words whole, at ``size`` or up to 2 points less, whose
-    ``length()`` is ``room`` or less (a point smaller rather than 'candidate (tanh, -1' over 'to 1'); False,
-    left on one word a line at ``size``, where none is."""
+    """``label`` set to ``text``, words whole, so that its ``length()`` is ``room`` or less: on the fewest lines
+    up to :data:`FEW_LINES` at ``size`` or up to 2 points less (a point smaller rather than 'candidate (tanh, -1'
+    over 'to 1'), else on as few smaller still (down to 6 points), else on more lines; False, left on one word
+    a line at ``size``, where none is. Lines are the last resort: a horizontal bar's label on more of them
+    leaves its image less height, and an image of fixed aspect, so its bar, less width (a label of 10 lines, a
+    word each, left a bar 5 points long under it)."""
     import textwrap
     lines = text.split("\n")
-    tried = set()
+    wrappings: dict[int, str] = {}              # the widest wrapping of each count of lines
     for width in range(max(map(len, lines)), 0, -1):
         wrapped = "\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines)
-        if wrapped.count("\n") in tried:
-            continue
-        tried.add(wrapped.count("\n"))
-        label.set_text(wrapped)
-        for smaller in (size, size - 1, size - 2):
-            label.set_fontsize(smaller)
-            if length() <= room:
-                return True
-        label.set_fontsize(size)
+        wrappings.setdefault(wrapped.count("\n") + 1, wrapped)
+    near = [size, size - 1, size - 2]
+    small = [size - k for k in range(3, int(size)) if size - k >= 6]
+    few = [w for count, w in sorted(wrappings.items()) if count <= max(FEW_LINES, len(lines))]
+    for choices, sizes in ((few, near), (few, small), ([w for _, w in sorted(wrappings.items())], near + small)):
+        for wrapped in choices:
+            label.set_text(wrapped)
+            for smaller in sizes:
+                label.set_fontsize(smaller)
+                if length() <= room:
+                    return True
+    label.set_fontsize(size)
     return False
+
+
+FEW_LINES = 4           # a colour bar's label on up to this many lines before it is set smaller than 2 points less
 
 
 def _all_axes(fig) -> list:

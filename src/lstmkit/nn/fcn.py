@@ -112,6 +112,7 @@ class LSTMFCNNet(nn.Module):
 
     bidirectional = False
     pooling = "fcn"
+    lstm_steps_over = "variables"       # the dimension shuffle: a step per feature (inspect.gates says so)
 
     def __init__(self, n_classes: int, *, n_features: int, steps: int, hidden_size: int = 8, num_layers: int = 1,
                  dropout: float = 0.8, filters: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (8, 5, 3),
@@ -148,6 +149,16 @@ class LSTMFCNNet(nn.Module):
         logits = torch.stack([self._logits(windows(x, lengths, size, w), size) for w in spots])
         return mean_probability_logits(logits, self.n_classes), None
 
+    def lstm_window(self, length: int) -> tuple[int, int]:
+        """``(first, count)``: the time points of a ``length``-step sequence that each step of the LSTM reads
+        (eval mode; the rest of its ``width`` inputs are zeros), in its first call: with ``crop < 1`` the
+        first of the ``crops`` windows it averages (the middle one of one)."""
+        if self.crop == 1:
+            return 0, min(length, self.width)
+        size = max(1, math.floor(length * self.crop + 0.5))
+        first = math.floor((length - size) * (0.0 if self.crops > 1 else 0.5) + 0.5)
+        return first, min(size, self.width)
+
     def _logits(self, x: Tensor, lengths: Tensor) -> Tensor:
         x = zero_padding(x, lengths)                                             # [B, T, F]
         fixed = torch.cat([x, x.new_zeros(x.shape[0], self.width, x.shape[2])], dim=1)[:, :self.width]
@@ -170,6 +181,7 @@ class LSTMFCNEnsemble(nn.Module):
 
     bidirectional = False
     pooling = "fcn"
+    lstm_steps_over = "variables"
 
     def __init__(self, n_classes: int, *, members: int, **shape):
         super().__init__()
@@ -180,6 +192,10 @@ class LSTMFCNEnsemble(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]
+
+    def lstm_window(self, length: int) -> tuple[int, int]:
+        """:meth:`LSTMFCNNet.lstm_window`, the same for every member."""
+        return self.nets[0].lstm_window(length)
 
     def forward_with_weights(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, None]:
         logits = torch.stack([net(x, lengths) for net in self.nets])            # [M, B] or [M, B, C]

@@ -20,6 +20,7 @@ from lstmkit.data.batching import Ragged
 from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler, constant_columns
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
+from lstmkit.estimator_params import public_call
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
@@ -169,6 +170,14 @@ class SequenceClassifier(Classifier):
             raise AttributeError(f"this {type(self).__name__} was not fitted on named feature columns, so it has "
                                  "no feature_names_in_")
         return np.asarray(names, dtype=object)
+
+    def series_inputs(self, data) -> tuple[list[np.ndarray], SeriesData]:
+        """``(the sequences [T_i, F] the network reads of data, scaled and cut as predict cuts them, the
+        data as read: its sample ids and labels, when it has them)``: what ``lstmkit inspect gates | attention
+        --data`` records of one of them (``--window K``, its K-th)."""
+        with public_call():
+            d = self._check_like_training(self.read(data), "the data")
+            return [s.numpy() for s in self._encode(d)], d
 
     def _table_reader(self, cfg) -> Callable[[Path], Any]:
         return partial(series_table, encoding=cfg.encoding, label=cfg.label)
