@@ -152,7 +152,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     means, count, by_target = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
     times = frame[time_col] if time_col is not None else None
-    values = {m: v.tolist() for m, v in means.items()}
+    n_metrics = len(METRIC_NAMES)          # one flat list a model: a list a fold (thousands kept to the end) woke
+    values = {m: v.ravel().tolist() for m, v in means.items()}     # the garbage collector, 100 ms a backtest
     shown, flat = _plotted_series(ser, cuts, forecasts, present, H) if out is not None else (0, 0)   # the plot's
     moments = times.to_numpy() if times is not None else None           # once, not a copy a fold
     dated = times is not None and pd.api.types.is_datetime64_any_dtype(times)
@@ -171,7 +172,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         fold = {"fold": k + 1, "cutoff": cut_when, "series": counts[k]}
         for m, v in values.items():                                      # a record per fold and model
             row = {**fold, "model": m}
-            row.update(zip(METRIC_NAMES, v[k]))
+            row.update(zip(METRIC_NAMES, v[k * n_metrics:(k + 1) * n_metrics]))
             if m == cfg.model and scores:
                 row.update(scores[k])
             rows.append(row)
