@@ -152,8 +152,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     means, count, by_target = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
     times = frame[time_col] if time_col is not None else None
-    n_metrics = len(METRIC_NAMES)          # one flat list a model: a list a fold (thousands kept to the end) woke
-    values = {m: v.ravel().tolist() for m, v in means.items()}     # the garbage collector, 100 ms a backtest
+    n_metrics = len(METRIC_NAMES)       # one flat list a model, not a list a fold: 1,024 folds' 3,072 lists
+    values = {m: v.ravel().tolist() for m, v in means.items()}     # took ~100 ms on a busy machine (cProfile)
     shown, flat = _plotted_series(ser, cuts, forecasts, present, H) if out is not None else (0, 0)   # the plot's
     moments = times.to_numpy() if times is not None else None           # once, not a copy a fold
     dated = times is not None and pd.api.types.is_datetime64_any_dtype(times)
