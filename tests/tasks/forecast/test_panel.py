@@ -108,6 +108,26 @@ def test_panel_windows_match_slices_of_each_series():
         assert int(row) - int(panel.starts[int(sid)]) + 13 <= n - 6
 
 
+
+def test_batches_gather_the_same_windows_by_numpy_and_by_torch():
+    """A CPU float tensor's windows are gathered by numpy's indexing, a bfloat16 one's (numpy has no such
+    type) by torch's: each batch holds the rows each window starts at, in the order asked, either way."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(50, 2)).round(2)
+    rows, series = torch.tensor([7, 0, 31, 12, 40]), torch.tensor([1, 0, 2, 1, 2])
+    future = torch.from_numpy(rng.normal(size=(50, 1)).astype(np.float32))
+    got = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        X = torch.from_numpy(values).to(dtype)
+        (x, fut, s), y = next(iter(PanelBatches(X, X[:, :1], future, rows, series, 6, 3, batch_size=8)))
+        assert x.dtype == dtype and x.shape == (5, 6, 2) and fut.shape == (5, 3, 1) and y.shape == (5, 3, 1)
+        for k, r in enumerate(rows.tolist()):
+            assert torch.equal(x[k], X[r:r + 6]) and torch.equal(y[k], X[r + 6:r + 9, :1])
+            assert torch.equal(fut[k], future[r + 6:r + 9])
+        assert torch.equal(s, series)
+        got[dtype] = x.float()
+    assert torch.allclose(got[torch.float32], got[torch.bfloat16], atol=0.02)
+
 def test_sampled_epochs_weigh_every_series_the_same():
     panel = read_panel(panel_frame(lengths=(60, 600)), Forecaster(lookback=5, horizon=2, id="store",
                                                                       time="time", target="y").config, need=10)

@@ -134,6 +134,16 @@ class PanelBatches:
         for start in range(0, m, self.batch_size):
             sel = perm[start:start + self.batch_size] if perm is not None else slice(start, start + self.batch_size)
             r, s = self.rows[sel], self.series[sel]
-            x = self.inputs[r[:, None] + self._ar_l]                      # [B, L, C]
-            tgt = r[:, None] + self._ar_h
-            yield (x, self.future[tgt], s), self.targets[tgt]             # future [B, H, F], y [B, H, T]
+            x, future = _gather(self.inputs, r, self._ar_l), _gather(self.future, r, self._ar_h)
+            yield (x, future, s), _gather(self.targets, r, self._ar_h)    # x [B, L, C], future [B, H, F], y [B, H, T]
+
+
+def _gather(a: torch.Tensor, rows: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """``a[rows[:, None] + offsets]`` (``[B, len(offsets), C]``), of a CPU tensor by numpy's indexing: torch's
+    indexing kernel took 10-60 ms for the 61,440 rows of 1,024 windows on a busy machine, numpy 2 ms."""
+    if a.device.type == "cpu" and rows.device.type == "cpu" and not a.requires_grad and a.dtype in _NUMPY_GATHERS:
+        return torch.from_numpy(a.numpy()[rows.numpy()[:, None] + offsets.numpy()])
+    return a[rows[:, None] + offsets]
+
+
+_NUMPY_GATHERS = (torch.float32, torch.float64, torch.int64)
