@@ -251,7 +251,7 @@ def test_an_evaluation_racing_a_kept_update_scores_one_pair(run, monkeypatch, us
     assert got["metrics"] == pytest.approx(want_old, rel=1e-6)
 
 
-def test_an_adapter_that_keeps_an_update_answers_and_updates_on_from_the_pair_it_kept(run):
+def test_an_adapter_that_keeps_an_update_answers_and_updates_on_from_the_pair_it_kept_fitted_for_it(run):
     # the service and streams answer from their adapter's pair, and a further update through the same adapter
     # fine-tunes its net: after a kept update, that is the kept net with the widths refitted for it
     from lstmkit.deploy.online import fine_tune
@@ -263,6 +263,10 @@ def test_an_adapter_that_keeps_an_update_answers_and_updates_on_from_the_pair_it
     assert fine_tune(adapter, data.iloc[-300:], epochs=3, holdout=0.5)["accepted"]
     assert est.net_ is not old_net and est.intervals_ != old_widths
     assert adapter.net is est.net_ and adapter.widths is est.intervals_
+    # the widths kept are the kept net's on the held-out windows, not the old net's there
+    held_out = adapter._held_out
+    assert est._interval_record(*held_out, net=est.net_, part="held-out")[0] == est.intervals_
+    assert est._interval_record(*held_out, net=old_net, part="held-out")[0] != est.intervals_
 
 
 def test_an_adapter_made_while_an_update_swaps_the_pair_takes_both_from_one_side_of_it(run):
