@@ -249,3 +249,49 @@ def test_an_evaluation_racing_a_kept_update_scores_one_pair(run, monkeypatch, us
         go.set()
         scoring.join(60)
     assert got["metrics"] == pytest.approx(want_old, rel=1e-6)
+
+
+def test_an_adapter_that_keeps_an_update_answers_and_updates_on_from_the_pair_it_kept_fitted_for_it(run):
+    # the service and streams answer from their adapter's pair, and a further update through the same adapter
+    # fine-tunes its net: after a kept update, that is the kept net with the widths refitted for it
+    from lstmkit.deploy.online import fine_tune
+    from lstmkit.tasks.forecast.deploy import ForecastAdapter
+    data, path = run
+    est = Forecaster.load(path)
+    adapter = ForecastAdapter(est)
+    old_net, old_widths = adapter.net, adapter.widths
+    assert fine_tune(adapter, data.iloc[-300:], epochs=3, holdout=0.5)["accepted"]
+    assert est.net_ is not old_net and est.intervals_ != old_widths
+    assert adapter.net is est.net_ and adapter.widths is est.intervals_
+    # the widths kept are the kept net's on the held-out windows, not the old net's there
+    held_out = adapter._held_out
+    assert est._interval_record(*held_out, net=est.net_, part="held-out")[0] == est.intervals_
+    assert est._interval_record(*held_out, net=old_net, part="held-out")[0] != est.intervals_
+
+
+def test_an_adapter_made_while_an_update_swaps_the_pair_takes_both_from_one_side_of_it(run):
+    # an update halfway through its swap (the new widths set, the net not yet) holds SWAP: an adapter made then
+    # waits for it and takes the new pair (untaken, it took the old net with the new net's widths)
+    from lstmkit.tasks.forecast.deploy import ForecastAdapter
+    from lstmkit.tasks.forecast.intervals import SWAP
+    data, path = run
+    est, new = Forecaster.load(path), Forecaster.load(path)
+    _keep_update(new, data)
+    inside, go = threading.Event(), threading.Event()
+
+    def swap():
+        with SWAP:
+            est.intervals_ = new.intervals_
+            inside.set()
+            go.wait(1.0)                      # the adapter below is made meanwhile (it waits for this)
+            est.net_ = new.net_
+
+    swapping = threading.Thread(target=swap)
+    swapping.start()
+    try:
+        assert inside.wait(60)
+        adapter = ForecastAdapter(est)
+    finally:
+        go.set()
+        swapping.join(60)
+    assert adapter.net is new.net_ and adapter.widths is new.intervals_

@@ -622,6 +622,73 @@ def test_an_end_is_ranked_at_its_own_level_in_distances_from_the_median():
     assert fit_tail(np.full((30, 1, 1), -5.0), np.ones((30, 1, 1)), np.zeros((30, 1, 1)), 0.9, True)[0] == -1.0
 
 
+def test_an_end_past_its_points_ranks_the_extreme_score():
+    # 30 points: 0.99 ranks ceil(31 * 0.99) = the 31st, past the 30th, so the largest score; 0.01 ranks
+    # floor(31 * 0.01) = the 0th, before the 1st, so the smallest (moved out by minus it)
+    y = np.arange(30.0).reshape(30, 1, 1)
+    assert fit_tail(y, np.zeros((30, 1, 1)), np.full((30, 1, 1), -1.0), 0.99, True)[0] == 29.0      # scores y
+    assert fit_tail(y - 5, np.zeros((30, 1, 1)), np.ones((30, 1, 1)), 0.01, False)[0] == 5.0       # scores y - 5
+
+
+def test_an_end_is_ranked_on_its_observed_points_alone_and_a_step_with_none_is_not_moved():
+    y = np.full((30, 2, 1), np.nan)
+    y[:25, 0, 0] = np.arange(25.0)                            # step 0: 25 observed of 30; step 1: none
+    q, median = np.zeros((30, 2, 1)), np.full((30, 2, 1), -1.0)   # scores y
+    # 0.9 of the 25 observed: ceil(26 * 0.9) = the 24th smallest (of 30, NaN counted, the 28th: a NaN)
+    np.testing.assert_array_equal(fit_tail(y, q, median, 0.9, True), [23.0, 0.0])
+
+
+def test_an_interpolated_median_is_what_an_end_is_ranked_from():
+    # 0.05, 0.3, 0.8: the median is read 0.4 of the way from 0.3 to 0.8 (0.4 here), so 0.05's distance is 1.4
+    y = np.random.default_rng(9).normal(size=(40, 1, 1))
+    q = np.zeros((40, 1, 1, 3)) + [-1.0, 0.0, 1.0]
+    record, _ = fit_record("quantile", [0.05, 0.3, 0.8], y, q, 40)
+    down = np.sort(((y + 1) / 1.4).ravel())
+    assert record["widths"] == {} and list(record["tails"]) == ["0.05"]
+    assert record["tails"]["0.05"] == [pytest.approx(-down[math.floor(41 * 0.05) - 1], abs=1e-6)]   # the 2nd
+
+
+def test_the_notes_name_the_widths_and_the_ends_each_where_the_record_has_them():
+    from lstmkit.tasks.forecast.intervals import around_note, report_note
+    both = {"windows": 10, "widths": {"0.1": [0.1]}, "tails": {"0.9": [-0.05, 0.1]}}
+    pair = ("each central interval (q, 1 - q) moved out per horizon step by intervals.widths[q] times its width")
+    end = "each level q in no pair moved out per horizon step by intervals.tails[q] times its distance from the median"
+    say = "the interval calibration on the validation windows: {} (lstmkit.json), before the bounds"
+    assert around_note(both) == [say.format(f"{pair}; {end}")]
+    assert around_note({**both, "widths": {}}) == [say.format(end)]
+    assert around_note({"widths": {"0.1": [0.1]}}) == [say.format(pair)]
+    assert report_note({**both, "widths": {}}).startswith(
+        "intervals calibrated on 10 validation windows: the 0.9 quantile moved by -0.05 (in) .. +0.10 (out) of its "
+        "distance from the median, by horizon step; ")
+
+
+def test_points_of_an_end_on_the_median_or_not_observed_have_no_score_and_do_not_count_towards_the_minimum():
+    import warnings
+    from lstmkit.tasks.forecast.intervals import tail_scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # an end on the median is no score, not a division by 0 warned of
+        e = tail_scores(np.array([3.0, np.nan, 2.0]), np.array([1.0, 1.0, 1.0]), np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(e, [2.0, np.nan, np.nan])
+    y, q = np.ones((30, 1, 1)), np.zeros((30, 1, 1, 3)) + [-1.0, 0.0, 1.0]      # 0.05, 0.5, 0.9
+    q[:12, :, :, 0] = 0.0                                                       # 12 windows' 0.05 on the median
+    y[12:15] = np.nan                                                           # 3 not observed
+    record, why = fit_record("quantile", [0.05, 0.5, 0.9], y, q, 30)
+    assert record is None and why == ("15 validation points at a horizon step (12 more whose interval has no width), "
+                                      "fewer than 20: too few to fit the widths on")
+
+
+def test_a_likelihoods_levels_in_no_pair_are_not_moved_on_their_own():
+    # its one distribution moves by its scale; a tails record on it would not load (checked_record refuses it)
+    from lstmkit.tasks.forecast.intervals import RULE, checked_record
+    y = np.random.default_rng(8).normal(size=(30, 1, 1))
+    q = np.zeros((30, 1, 1, 4)) + [-1.0, 0.0, 1.0, 1.5]
+    record, _ = fit_record("gaussian", [0.1, 0.5, 0.9, 0.95], y, q, 30)
+    assert "tails" not in record and record["rule"] == RULE
+    assert checked_record(record, "gaussian", [0.1, 0.5, 0.9, 0.95], 1, "x.json") is record
+    with pytest.raises(LstmkitError, match=r"intervals.tails\['0.95'\] on a run with no level calibrated on its own"):
+        checked_record({**record, "tails": {"0.95": [0.1]}}, "gaussian", [0.1, 0.5, 0.9, 0.95], 1, "x.json")
+
+
 @pytest.mark.parametrize("half", [0.3, 3.0], ids=["too-narrow", "too-wide"])
 def test_an_end_of_known_noise_has_its_share_of_new_points_below_it_once_calibrated(half):
     rng = np.random.default_rng(7)
