@@ -245,13 +245,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         column) and one column per target.
         """
         with public_call():
-            self._check_fitted()
-            problem = self.deploy_problem()
-            if problem is not None:
-                if engine not in ("auto", "torch"):
-                    raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
-                                       f"drop {opt('engine')} or pass {opt('engine', 'torch')}")
-                return self._forecast_ahead(data)
+            self._check_fitted()                        # every forecaster exports: each engine predicts
             with SWAP:                                  # the net and its interval widths, as one (a kept update's)
                 net, widths = engine_net_cached(self, engine), getattr(self, "intervals_", None)
             self._check_array_width(data)               # before the one-window lane, which reads columns by name

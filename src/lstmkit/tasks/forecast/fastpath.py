@@ -311,7 +311,7 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
         return None
     with SWAP:                          # the net and its interval widths, as one (a kept update swaps both)
-        net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
+        net = engine_net_cached(est, "auto")
         widths = getattr(est, "intervals_", None)
     K, S = c.shape
     rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
