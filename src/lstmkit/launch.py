@@ -6,9 +6,11 @@ imported and run under one Ctrl-C guard.
 first few hundred milliseconds printed Python's traceback of whatever module was being imported,
 and the process ended by the signal. Here Ctrl-C while the CLI imports, or in the command, is the
 same one line and exit 130 (the command's own handling comes first), and so is Ctrl-C or SIGTERM
-while this module imports what it needs. Not covered: Python's own start (before ``lstmkit.launch``
-is imported) and the interpreter's teardown after the command's last
-output, where no Python code runs: a Ctrl-C there ends the process by the signal, the work done.
+while this module imports what it needs. Not covered: Python's own start and ``import lstmkit``
+(its ``typing``: about 20 ms on an idle machine, before any code of this module runs), where a
+Ctrl-C prints Python's traceback, nothing yet done, and the interpreter's teardown after the
+command's last output, where no Python code runs: a Ctrl-C there ends the process by the signal,
+the work done.
 
 SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is taken as Ctrl-C for the whole
 command, not only while a model trains: an export, a backtest or a comparison killed so said
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
 
 
@@ -50,8 +51,10 @@ def _take_sigterm() -> bool:
 
 # lstmkit.errors' own imports (typing, contextvars, pathlib: tens of milliseconds) came before any guard:
 # Ctrl-C there printed Python's traceback of them (status -2), SIGTERM ended the process silently (-15)
-_TERM_TAKEN = _take_sigterm()
+_TERM_TAKEN = False
 try:
+    import signal           # enum, under it: a Ctrl-C lands here too
+    _TERM_TAKEN = _take_sigterm()
     from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
 except KeyboardInterrupt:
     try:
