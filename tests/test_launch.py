@@ -33,6 +33,7 @@ runpy.run_module("lstmkit", run_name="__main__", alter_sys=True)
 
 
 @pytest.mark.parametrize("module, argv", [
+    ("lstmkit.errors", ["--help"]),                         # while lstmkit.launch imports, before main()
     ("lstmkit.tasks.classify.config", ["--help"]),          # while lstmkit.cli imports the task CLIs
     ("torch", ["lm", "train", "--data", "{corpus}", "--epochs", "1", "--progress", "off", "--out", "{out}"]),
 ])
@@ -46,6 +47,16 @@ def test_ctrl_c_while_the_cli_imports_is_one_line_and_exit_130(module, argv, in_
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.parametrize("module", ["lstmkit.errors", "lstmkit.tasks.classify.config"])
+def test_sigterm_while_the_command_imports_is_one_line_and_exit_130(module):
+    """SIGTERM (a service manager's stop) while lstmkit.launch imported lstmkit.errors ended the process at
+    once, silently (status -15); later, while lstmkit.cli imports, it was already Ctrl-C."""
+    child = _CHILD.replace("getpid(), signal.SIGINT", "getpid(), signal.SIGTERM").format(
+        module=module, in_exec=False, argv=["--help"])
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
 
 
 def test_an_interrupted_exit_ends_with_130_after_every_other_exit_hook(tmp_path):

@@ -47,7 +47,7 @@ import typer
 from lstmkit.cli_train import reader_may_leave
 from lstmkit.config import lower_lr
 from lstmkit.errors import LstmkitError, TrainingInterrupted, caller_wording, callers_level, opt, worded
-from lstmkit.files import check_writable
+from lstmkit.files import check_writable, remove_left_temps
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.progress import trial_display
@@ -168,6 +168,7 @@ def resume_compare(folder: str | Path, data: Any = None, log: Callable[[str], No
                            f"available: {', '.join(TASKS)}")
     progress = _Progress(plan, record["given"], folder=folder, record=record)
     progress.hold()
+    remove_left_temps(folder)      # a kill -9 left them mid-write; held now: no write is in flight
     try:
         data, options = _given_again(record["given"], folder, data, options)
         bench = TASKS[plan["task"]](data, **options)

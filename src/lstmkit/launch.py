@@ -5,9 +5,12 @@ imported and run under one Ctrl-C guard.
 ``lstmkit.cli`` imports typer and every task's ``cli.py`` before that guard exists: Ctrl-C in the
 first few hundred milliseconds printed Python's traceback of whatever module was being imported,
 and the process ended by the signal. Here Ctrl-C while the CLI imports, or in the command, is the
-same one line and exit 130 (the command's own handling comes first). Not covered: Python's own
-start (before ``lstmkit`` is imported) and the interpreter's teardown after the command's last
-output, where no Python code runs: a Ctrl-C there ends the process by the signal, the work done.
+same one line and exit 130 (the command's own handling comes first), and so is Ctrl-C or SIGTERM
+while this module imports what it needs. Not covered: Python's own start and ``import lstmkit``
+(its ``typing``: about 20 ms on an idle machine, before any code of this module runs), where a
+Ctrl-C prints Python's traceback, nothing yet done, and the interpreter's teardown after the
+command's last output, where no Python code runs: a Ctrl-C there ends the process by the signal,
+the work done.
 
 SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) is taken as Ctrl-C for the whole
 command, not only while a model trains: an export, a backtest or a comparison killed so said
@@ -29,7 +32,39 @@ import atexit
 import os
 import sys
 
-from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
+
+def _stop_while_importing(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _take_sigterm() -> bool:
+    """SIGTERM as Ctrl-C while this module imports, where it has its default action (and this is the
+    main thread, the only one that may set a handler); whether it was taken."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+    try:
+        signal.signal(signal.SIGTERM, _stop_while_importing)
+    except ValueError:
+        return False
+    return True
+
+
+# lstmkit.errors' own imports (typing, contextvars, pathlib: tens of milliseconds) came before any guard:
+# Ctrl-C there printed Python's traceback of them (status -2), SIGTERM ended the process silently (-15)
+_TERM_TAKEN = False
+try:
+    import signal           # enum, under it: a Ctrl-C lands here too
+    _TERM_TAKEN = _take_sigterm()
+    from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
+except KeyboardInterrupt:
+    try:
+        print("interrupted", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):       # a reader gone, a stream closed or None
+        pass
+    os._exit(130)
+finally:
+    if _TERM_TAKEN:       # back to the default: terminate_as_interrupt takes only a signal left at it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 __all__ = ["main", "INTERNAL_ERROR"]
 

@@ -1206,6 +1206,44 @@ def test_cli_backtest_interrupted_in_a_fold_model_keeps_the_folds_before_and_con
     assert json.loads(out)["folds"] == json.loads(whole)["folds"]
 
 
+def test_cli_backtest_interrupted_after_its_last_fold_says_the_folds_are_kept(panel_csv, tmp_path, capsys,
+                                                                              monkeypatch):
+    """Ctrl-C (or SIGTERM) once every fold had trained, while the plot or the files were written, said
+    `interrupted` alone, though every fold's forecasts were kept in --out and the same command finishes from
+    them (a kill driver sent SIGTERM there). It names the file and the --out, and the same command trains
+    no fold again."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 4\nnum_layers: 1\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 1\n  progress: log\n  device: cpu\n  doctor: false\n"
+                   "  tensorboard: false\n")
+    argv = ["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2", "--refit"]
+    bt = tmp_path / "bt"
+    with monkeypatch.context() as m:
+        calls = ctrl_c_on_call(m, "lstmkit.tasks.forecast.plots:plot_backtest")
+        code, _, err = run_cli([*argv, "--out", bt], capsys)
+    assert calls and code == 130 and err.splitlines()[-1] == (
+        f"interrupted with the forecasts of the folds that ended kept in {bt / 'backtest.folds.json'} — "
+        f"run the same command with --out {bt} to finish the backtest from them"), err
+    assert not (bt / "backtest.json").exists()
+    code, _, err = run_cli([*argv, "--out", bt], capsys)
+    assert code == 0, err
+    assert "fold 2/2: its forecasts kept from the interrupted backtest" in err and "training" not in err
+    assert (bt / "backtest.json").is_file() and not (bt / "backtest.folds.json").exists()
+
+
+def test_backtest_interrupted_after_its_last_fold_in_python_names_the_call_again(panel_csv, tmp_path,
+                                                                                 monkeypatch):
+    settings = dict(target="y", id="store", time="time", lookback=12, horizon=3, hidden_size=4, num_layers=1,
+                    ensemble=1, max_epochs=1, progress="off", device="cpu", doctor=False, tensorboard=False)
+    ctrl_c_on_call(monkeypatch, "lstmkit.tasks.forecast.backtest:write_json",
+                   when=lambda path, obj: path.name == "backtest.json")
+    with pytest.raises(KeyboardInterrupt) as e:
+        Forecaster(**settings).backtest(str(panel_csv), folds=2, refit=True, out=tmp_path / "bt")
+    kept = tmp_path / "bt" / "backtest.folds.json"
+    assert str(e.value) == (f"with the forecasts of the folds that ended kept in {kept}"
+                            f" — backtest(..., out={str(tmp_path / 'bt')!r}) again finishes it from them")
+
+
 def test_a_backtest_with_other_settings_does_not_reuse_kept_folds(panel_csv, tmp_path):
     """Kept folds rest on the settings, the data, the folds and the step: another backtest into the same --out
     trains its own, with a warning."""

@@ -57,6 +57,23 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there. ``log`` is
     told before each model is trained (the fold models' epoch lines look alike).
     """
+    try:
+        return _backtest(model, data, folds, step, refit, out, log)
+    except KeyboardInterrupt as e:
+        # Ctrl-C after the last fold (scoring, the plot, the files) said `interrupted` alone, every fold
+        # kept: a fold's own interrupt names what is kept already
+        kept = Path(out) / KEPT_FOLDS if refit and out is not None else None
+        if str(e) or kept is None or not kept.is_file():
+            raise
+        raise KeyboardInterrupt(
+            f"with the forecasts of the folds that ended kept in {kept} — " +
+            worded(f"run the same command with --out {out} to finish the backtest from them",
+                   f"backtest(..., out={str(out)!r}) again finishes it from them")) from None
+
+
+def _backtest(model, data, folds: int, step: int | None, refit: bool, out: str | Path | None,
+              log: Callable[[str], None] | None) -> dict[str, Any]:
+    """:func:`backtest`, which says what is kept when Ctrl-C lands outside a fold."""
     log = log or (lambda message: None)
     folds, step = python_values({"folds": folds, "step": step}).values()     # a grid's np.int64 as an int
     require_positive_int("folds", folds)
