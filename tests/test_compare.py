@@ -905,3 +905,37 @@ def test_a_comparison_kept_before_translates_columns_were_renamed_resumes_with_t
     assert progress.trials[0].model == "lstm" and progress.resumed == 1
     table = summarise(progress.trials, ("bleu", "chrf"), {})
     assert table.loc[0, "bleu_mean"] == 12.5 and table.loc[0, "chrf_mean"] == 40.25
+
+
+def _berlin_offsets_csv(path):
+    """Hours across Berlin's spring clock change written with their offsets (+01:00, then +02:00), which name
+    no zone: the reader warns 'pass --time-zone'."""
+    times = pd.date_range("2024-03-27", periods=160, freq="h", tz="Europe/Berlin")
+    y = np.sin(2 * np.pi * np.arange(160) / 24) + 0.05 * np.random.default_rng(0).standard_normal(160)
+    pd.DataFrame({"time": [t.isoformat() for t in times], "y": y}).to_csv(path, index=False)
+    return path
+
+
+def test_compare_takes_the_time_zone_its_readers_warning_asks_for(tmp_path, capsys):
+    """The reader of forecast times whose offsets change told compare's user to 'pass --time-zone', a flag
+    compare refused ('No such option'): compare passes it to each trial, as train does, and records it."""
+    data = _berlin_offsets_csv(tmp_path / "berlin.csv")
+    common = ["compare", "--data", str(data), "--target", "y", "--time", "time", "--models", "lstm", "--seeds", "1",
+              "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--layers", "1", "--ensemble", "1"]
+    main([*common, "--out", str(tmp_path / "plain")])
+    err = capsys.readouterr().err
+    assert "warning: " in err and "pass --time-zone with the zone they were written in" in err, err
+    main([*common, "--time-zone", "Europe/Berlin", "--out", str(tmp_path / "zoned")])
+    err = capsys.readouterr().err
+    assert "--time-zone" not in err and "UTC offsets that change" not in err, err
+    (folder,) = (tmp_path / "zoned").iterdir()
+    assert json.loads((folder / "trials.json").read_text())["settings"]["time_zone"] == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("args, needle", [(["--task", "lm", "--time-zone", "UTC"], "--time-zone is an option of "
+                                           "--task forecast"),
+                                          (["--time-zone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'")])
+def test_compare_refuses_a_time_zone_it_cannot_use_before_training(series_csv, capsys, args, needle):
+    from cli_helpers import assert_user_error, run_cli
+    code, out, err = run_cli(["compare", "--data", str(series_csv), "--models", "lstm", "--seeds", "1", *args], capsys)
+    assert_user_error(code, err, needle)

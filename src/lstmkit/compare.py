@@ -678,7 +678,8 @@ _SERIES = ("forecast", "classify")            # classify --series reads a long t
 _TASK_OPTIONS = {                             # option -> (its flag, the built-in tasks that read it)
     "target": ("--target", ("forecast",)), "time": ("--time", _SERIES), "features": ("--features", _SERIES),
     "id": ("--id", ("forecast",)), "format": ("--format", ("forecast",)), "lookback": ("--lookback", ("forecast",)),
-    "horizon": ("--horizon", ("forecast",)), "fill": ("--fill", ("forecast",)), "ensemble": ("--ensemble", _SERIES),
+    "horizon": ("--horizon", ("forecast",)), "fill": ("--fill", ("forecast",)),
+    "time_zone": ("--time-zone", ("forecast",)), "ensemble": ("--ensemble", _SERIES),
     "test": ("--test", ("classify", "translate", "lm", "speech")), "text": ("--text", ("classify",)),
     "label": ("--label", ("classify",)), "series": ("--series", ("classify",)),
     "unequal_length": ("--unequal-length", ("classify",)),
@@ -730,6 +731,10 @@ def compare_command(
     epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
     target: Optional[str] = typer.Option(None, help="forecast: target column(s)."),
     time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column; classify --series: time-step column of a long CSV."),
+    time_zone: Optional[str] = typer.Option(None, "--time-zone", help="forecast: the IANA zone the times were "
+                                            "written in (Europe/Berlin): times without an offset read as its local "
+                                            "clock, times with offsets converted to it, as 'forecast train "
+                                            "--time-zone' reads them."),
     features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
     id_col: Optional[str] = typer.Option(None, "--id", help="forecast: series id column (many series, one model each run)."),
     data_format: Optional[str] = typer.Option(None, "--format", help="forecast: long, wide (a column per series) or m4.  [default: long]"),
@@ -786,7 +791,8 @@ def compare_command(
                                f"leave {name} out (start a new comparison to change it)")
     if threads is not None and threads < 1:
         raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
-    options = {"target": target, "time": time_col, "features": features, "id": id_col, "format": data_format,
+    options = {"target": target, "time": time_col, "time_zone": time_zone, "features": features,
+               "id": id_col, "format": data_format,
                "lookback": lookback,
                "horizon": horizon, "fill": fill, "ensemble": ensemble, "hidden_size": hidden_size, "num_layers": layers,
                "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,

@@ -27,7 +27,8 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale",
+           "names_that_fit", "zoned_times", "date_axis",
+           "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale",
            "row_scale", "fit_bar_labels", "PERPLEXITY", "FORMATS"]
 
 
@@ -410,6 +411,37 @@ def _plain_formatter():
 MARKED_EPOCHS = 30          # up to this many epochs: a dot and an axis tick each
 
 
+def zoned_times(times) -> tuple[np.ndarray, Any]:
+    """``(x, tz)``: the points of an axis of ``times`` as matplotlib draws them, and the zone whose clock
+    its labels read (:func:`date_axis`). Times with a zone (a run trained with ``--time-zone Europe/Berlin``)
+    are drawn at their instants (naive UTC) with ``tz`` their zone: drawn as the naive UTC times a run
+    holds, a Berlin run's forecast.png read an hour or two off its test_forecasts.csv, and drawn as the
+    local clock's naive times, a line went back an hour where the clock does. Other times (naive ones,
+    step numbers) as they are, ``tz`` None."""
+    import pandas as pd
+    if isinstance(times, (pd.Series, pd.Index)) and isinstance(times.dtype, pd.DatetimeTZDtype):
+        index = pd.DatetimeIndex(times)
+        return index.tz_convert("UTC").tz_localize(None).to_numpy(), index.tz
+    return np.asarray(times), None
+
+
+def date_axis(ax, x, tz=None, concise: bool = True, label: bool = True) -> None:
+    """Dates on the x axis of ``ax`` (``x``: the points drawn) with their labels on ``tz``'s clock
+    (:func:`zoned_times`; None: as drawn), the axis named by its zone ('time (Europe/Berlin)') where
+    ``label``. ``concise``: matplotlib's concise dates, a few ticks that name what changes ('06:00',
+    '12:00', 'Jan 20'), the rest once at the axis's end (the default labels of an hourly series,
+    '01-19 18', '01-19 21' …, were drawn over one another in a 6-inch panel); else matplotlib's own."""
+    if not len(x) or not np.issubdtype(np.asarray(x).dtype, np.datetime64):
+        return
+    from matplotlib.dates import AutoDateFormatter, AutoDateLocator, ConciseDateFormatter
+    locator = AutoDateLocator(minticks=3, maxticks=7, tz=tz) if concise else AutoDateLocator(tz=tz)
+    ax.xaxis.set_major_locator(locator)
+    formatter = ConciseDateFormatter(locator, tz=tz) if concise else AutoDateFormatter(locator, tz=tz)
+    ax.xaxis.set_major_formatter(formatter)
+    if tz is not None and label:
+        ax.set_xlabel(f"time ({tz})")
+
+
 def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
     """'epoch 3', 'epochs 3, 4' or 'all 3 epochs', at most five named, of the losses not finite."""
     bad = [e for e, v in zip(epochs, losses) if not np.isfinite(v)]
@@ -427,6 +459,7 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
     names; ``y_hist``, ``y_test`` and each forecast ``[n, T]``) get a panel each, on its own scale.
     ``bands``: ``(low, high, label)`` of the first model's intervals, shaded in its colour (a quantile
     run's plot drew its median alone: the intervals it was trained for were nowhere to be seen)."""
+    (x_hist, tz), (x_test, _) = zoned_times(x_hist), zoned_times(x_test)
     names = [ylabel] if isinstance(ylabel, str) else list(ylabel)
     column = (lambda a, j: np.asarray(a)) if isinstance(ylabel, str) else (lambda a, j: np.asarray(a)[:, j])
     fig, axes = subplots(len(names), 1, figsize=(10, 4.5 if len(names) == 1 else 3.2 * len(names)),
@@ -446,6 +479,8 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
             ax.plot(x_test, column(yhat, j), label=model, **styles.get(k, {}))
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
+    if tz is not None:                          # labels on the run's clock, as test_forecasts.csv's times
+        date_axis(axes[-1, 0], np.concatenate([x_hist, x_test]), tz, concise=False)
     axes[0, 0].set_title(title)
     key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the history's peaks
     fig.autofmt_xdate()

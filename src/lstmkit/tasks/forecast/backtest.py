@@ -221,7 +221,7 @@ def _backtest(model, data, folds: int, step: int | None, refit: bool, out: str |
         rows_shown = slice(int(ser.starts[shown]), int(ser.starts[shown] + ser.lengths[shown]))
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
-            times = _wall_clock(frame[time_col].iloc[rows_shown]) if time_col is not None else None
+            times = frame[time_col].iloc[rows_shown] if time_col is not None else None     # zoned: drawn on its clock
             several = len(targets) > 1                  # each target in a panel of its own: the first alone was drawn
             plot_backtest(ser.values[rows_shown] if several else ser.values[rows_shown, 0], times, plot_folds,
                           out / "plots" / "backtest.png", title=f"{', '.join(targets)}{_series_words(ser, shown, flat)}: "
@@ -358,13 +358,6 @@ def _say_folds_before_test(in_training: list[int], folds: int, run: dict, update
                   f"{'its scores flatter' if n == 1 else 'their scores flatter'} the model — backtest with "
                   f"{worded('--refit', 'refit=True')}, or fewer {opt('folds')} or a smaller {opt('step')}, so "
                   "that every fold forecasts the test part", UserWarning, stacklevel=callers_level())
-
-
-def _wall_clock(times: pd.Series) -> np.ndarray:
-    """``times`` as the clock on the wall shows them (a plot's axis): tz-aware ones local, naive."""
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        return times.dt.tz_localize(None).to_numpy()
-    return times.to_numpy()
 
 
 class _Series:

@@ -371,7 +371,8 @@ def panel_plots(est, run_dir: Path, panel, arrays, test, params: np.ndarray | No
         origin = int(rows[sel][0]) - r.start + cfg.lookback - 1
         shown.append({"id": panel.ids[int(s)], "values": panel.values[r] if several else panel.values[r][:, 0],
                       "origin": origin,
-                      "times": panel.series_time(int(s)), "params": last, "limits": est._window_limits(panel, [s])})
+                      "times": est.series_times(panel, int(s)),   # in the run's zone, as its tables
+                      "params": last, "limits": est._window_limits(panel, [s])})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{', '.join(cfg.target)}: last test forecast ({cfg.strategy})"
                         + (", " + which.format(len(shown), len(tested)) if len(tested) > len(shown) else ""),
@@ -390,7 +391,7 @@ def _one_step_plot(est, run_dir: Path, panel, arrays, test, params: np.ndarray |
     vals = panel.values
     preds = {model_name or cfg.model: est._point(params, est._window_limits(panel, series)),
              "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
-    times = panel.series_time(0)
+    times = est.series_times(panel, 0)          # in the run's zone, as test_forecasts.csv gives them
     x = times if times is not None else np.arange(len(vals))
     # the last PLOTTED_POINTS test points at most: 30,000 of them drew the lines over one another, one
     # colour's band where the model's line could not be told from the baselines'

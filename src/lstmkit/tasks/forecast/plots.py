@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstmkit.inspect.plots import key_beside, save_figure, subplots
+from lstmkit.inspect.plots import date_axis, key_beside, save_figure, subplots, zoned_times
 from lstmkit.tasks.forecast.bounds import Limits, clip_values
 
 __all__ = ["plot_panel_forecast", "plot_backtest", "band_levels"]
@@ -53,17 +53,6 @@ def _point_name(output) -> str:
     return "forecast" if abs(lv[i] - 0.5) < 1e-9 else f"forecast (the {lv[i]:g} quantile)"
 
 
-def _concise_dates(ax, x) -> None:
-    """Dates on the x axis of ``ax`` (``x``: the points drawn) as matplotlib's concise dates, a few ticks that
-    name what changes ('06:00', '12:00', 'Jan 20'), the rest once at the axis's end: the default labels of
-    an hourly series, '01-19 18', '01-19 21' …, were drawn over one another in a 6-inch panel."""
-    if len(x) and np.issubdtype(np.asarray(x).dtype, np.datetime64):
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-        locator = AutoDateLocator(minticks=3, maxticks=7)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-
-
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str,
                         targets: list[str] | None = None) -> None:
     """One panel per series: history, actuals and the forecast from one origin, intervals shaded. Of
@@ -76,7 +65,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
         for j, (ax, target) in enumerate(zip(row, columns)):
             v, o = np.asarray(item["values"]), item["origin"]
             v = v[:, j] if several else v
-            x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
+            x, tz = zoned_times(item["times"]) if item["times"] is not None else (np.arange(len(v)), None)
             start = max(0, o + 1 - 4 * horizon)
             ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
             # from the origin on: the history ended a step before the actuals began, a gap read as a missing value
@@ -87,7 +76,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
                 ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=label)
             ax.plot(xf, point, color="C0", lw=1.6, label=_point_name(output))
             ax.set_title(f"{item['id']}" + (f": {target}" if several else ""), fontsize=9)
-            _concise_dates(ax, x)
+            date_axis(ax, x, tz, label=item is shown[-1])
             ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
@@ -106,7 +95,7 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
     for j, ax in enumerate(axes[:, 0]):
         column = (lambda a: np.asarray(a)[:, j]) if several else np.asarray
         v = column(values)
-        x = np.asarray(times) if times is not None else np.arange(len(v))
+        x, tz = zoned_times(times) if times is not None else (np.arange(len(v)), None)
         first = min(f["origin"] for f in folds)
         start = max(0, first - 3 * len(folds[0]["forecast"]))
         ax.plot(x[start:], v[start:], color="black", lw=1, label="actual")
@@ -122,7 +111,7 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
             ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=label, **dots)
         if targets:                             # one target's too: its axis had no name, its units unsaid
             ax.set_ylabel(targets[j])
-        _concise_dates(ax, x)
+        date_axis(ax, x, tz, label=j == len(axes) - 1)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
     key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the series or a fold's forecast
