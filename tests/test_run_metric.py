@@ -483,3 +483,83 @@ def test_sort_by_metric_ranks_the_runs_of_one_data_together_never_against_other_
         "000002",                                # no digest recorded
         "000005", "000006",                      # data given in Python, the same fingerprint
         "000000"]                                # the forecast task after the classify one, though of the hard data
+
+
+def test_a_run_that_hashed_no_data_names_none_and_the_same_files_in_another_order_are_the_same_data(tmp_path):
+    """fit sets both digest maps, each empty where it hashed nothing (data piped in): such a run names no data
+    and ranks with the older runs that recorded no summary, not apart (as the sort's help says);
+    a summary that lists the same files' roles in another order is the same data."""
+    test = lambda acc: {"test": {"accuracy": acc, "n": 8}}                     # noqa: E731
+    piped = {"source": None, "sha256": {}, "memory_sha256": {}}
+    files = {"train": "a" * 64, "test": "b" * 64}
+    _run(tmp_path / "classify-20260101-000000", "classify", metrics=test(0.6), data=piped)
+    _run(tmp_path / "classify-20260101-000001", "classify", metrics=test(0.7))                  # older: no summary
+    _run(tmp_path / "classify-20260101-000003", "classify", metrics=test(0.5), data=_digests(files))
+    _run(tmp_path / "classify-20260101-000004", "classify", metrics=test(0.55),
+         data=_digests(dict(reversed(files.items()))))
+    _run(tmp_path / "classify-20260101-000005", "classify", metrics=test(0.9), data=piped)
+    rows = list_runs(tmp_path)
+    data = {Path(r["run"]).name[-6:]: r["data"] for r in rows}
+    assert [data[n] for n in ("000000", "000001", "000005")] == [None] * 3
+    assert data["000003"] == data["000004"] and len(data["000003"]) == 12
+    assert [Path(r["run"]).name[-6:] for r in sort_by_metric(rows)] == [
+        "000005", "000001", "000000",            # no data named: 0.9, 0.7, 0.6
+        "000004", "000003"]                      # the same two files: 0.55, 0.5
+
+
+def test_sort_by_metric_keeps_a_tasks_data_groups_together_however_the_tasks_runs_interleave():
+    """Rows of two tasks in any order: a task's runs stay together, each data group of them together with its
+    runs without a number last in that group (not after the task's other data), then the next task's."""
+    def row(run, task, data, value=None, name="accuracy"):
+        metric = None if value is None else {"name": name, "value": value, "part": "test", "split": "test",
+                                             "higher_is_better": name == "accuracy"}
+        return {"run": run, "task": task, "data": data, "metric": metric}
+    rows = [row("c1", "classify", "aaa", 0.5), row("f1", "forecast", "aaa", 0.9, "MASE"),
+            row("c2", "classify", "bbb", 0.9), row("c3", "classify", "aaa"), row("c4", "classify", "bbb", 0.4),
+            row("f2", "forecast", "aaa", 0.7, "MASE")]
+    assert [r["run"] for r in sort_by_metric(rows)] == ["c1", "c3", "c2", "c4", "f2", "f1"]
+
+
+def test_an_int8_runs_report_record_is_read_instead_of_the_float_run_even_where_that_run_is_still_there(tmp_path):
+    """A report whose record says the float run had no headline (null), or whose record was edited into no headline
+    (no map, a name or part that is no text, a
+    higher_is_better or split_shown that is no bool), shows none even with the float run still in place:
+    the record, not the float run (which may have been refit since), is what the export compared; a report without
+    the record (an older export) reads the float run; a record without split_shown reads as one that shows none."""
+    root = tmp_path / "runs"
+    source = _run(root / "classify-20260101-000000", "classify", metrics={"test": {"accuracy": 0.875, "n": 8}})
+    kept = {"name": "accuracy", "value": 0.875, "spec": ".4f", "part": "test", "higher_is_better": True,
+            "split_shown": True}
+
+    def int8(name, record):
+        run = _int8(root / name, source, "classify", fp32={"accuracy": 0.875}, chosen={"accuracy": 0.8625})
+        if record != ():
+            report = json.loads((run / "export_report.json").read_text())
+            (run / "export_report.json").write_text(json.dumps({**report, "source_headline": record}))
+    int8("older-int8", ())                                            # no record
+    int8("none-int8", None)
+    int8("text-int8", "not a record")
+    int8("no-name-int8", {**kept, "name": None})
+    int8("no-part-int8", {**kept, "part": None})
+    int8("shown-text-int8", {**kept, "split_shown": "yes"})
+    int8("no-higher-int8", {**kept, "higher_is_better": None})
+    int8("unshown-int8", {k: v for k, v in kept.items() if k != "split_shown"})
+    rows = _rows(root)
+    assert rows["older-int8"]["metric"]["shown"] == "accuracy 0.8625 (test, int8)"     # read from the float run
+    unread = ("none-int8", "text-int8", "no-name-int8", "no-part-int8", "shown-text-int8", "no-higher-int8")
+    assert [rows[n]["metric"] for n in unread] == [None] * 6
+    got = rows["unshown-int8"]["metric"]
+    assert (got["shown"], got["higher_is_better"]) == ("accuracy 0.8625 (int8)", True)
+
+
+def test_headline_record_is_the_float_runs_headline_without_its_int8_flag_and_none_where_it_has_none(tmp_path):
+    """What export int8 keeps in its report: the float run's headline fields as written by hand below; none for
+    a run without metrics.json, nor for an int8 run (whose headline is the engine's, not a float run's)."""
+    from lstmkit.run_metric import headline_record
+    source = _run(tmp_path / "classify-20260101-000000", "classify", metrics={"test": {"accuracy": 0.875, "n": 8}})
+    assert headline_record(source) == {"name": "accuracy", "value": 0.875, "spec": ".4f", "part": "test",
+                                       "higher_is_better": True, "split_shown": True}
+    assert headline_record(_run(tmp_path / "classify-20260101-000001", "classify")) is None
+    int8 = _int8(tmp_path / "classify-20260101-000000-int8", source, "classify", fp32={"accuracy": 0.875},
+                 chosen={"accuracy": 0.8625})
+    assert headline_of(int8).int8 and headline_record(int8) is None

@@ -1,5 +1,6 @@
 """The classify CLI, in-process: success paths and every bad input of the issue (exit 2, one line)."""
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -268,6 +269,10 @@ def test_data_errors_name_the_flags_a_command_line_user_types(text_run, text_csv
         code, _, err = cli(capsys, "classify", *command, "--data", "nosuch")
         assert_user_error(code, err, "file not found: nosuch — check the path")
         assert "list" not in err and "single string" not in err
+    # a quoted '~' the shell left alone: the path with the home folder, as every --data path is told
+    code, _, err = cli(capsys, "classify", "train", "--data", "~/nosuch-lstmkit-data")
+    assert_user_error(code, err, "file not found: ~/nosuch-lstmkit-data — the shell expands '~' only outside quotes",
+                      f"pass {os.path.expanduser('~/nosuch-lstmkit-data')}")
     code, _, err = cli(capsys, "classify", "train", "--data", text_csv, "--text", "review", "--label", "review",
                        "--out", tmp_path / "runs")
     assert_user_error(code, err, "the text and the label column are the same column, 'review'",
