@@ -114,7 +114,7 @@ def every_flag() -> set[str]:
 
 
 # flags of other tools the README's prose names: pytest's, curl's and the benchmark scripts'
-OTHER_TOOLS = {"--collect-only", "--data-binary", "--defaults", "--freq", "--part"}
+OTHER_TOOLS = {"--clock", "--collect-only", "--data-binary", "--defaults", "--freq", "--part"}
 
 
 def test_every_flag_the_readme_prose_names_exists():
