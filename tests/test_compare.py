@@ -510,11 +510,9 @@ def test_a_resumed_comparison_refuses_a_data_file_that_changed(series_csv, tmp_p
         resume_compare(folder, log=None)
 
 
-def test_a_resumed_comparison_removes_the_temporary_files_a_kill_9_left(series_csv, tmp_path, monkeypatch):
-    """A comparison killed at once (kill -9, the OOM killer) while it wrote compare.png left its atomic write's
-    temporary file, and `compare --resume` finished beside it: a stray `.compare.png.*.tmp` in the finished
-    folder (a kill driver found it). The resume removes such files, not another file that ends in .tmp."""
-    from lstmkit.compare import resume_compare
+def _cut_after_its_first_model(series_csv, tmp_path, monkeypatch, restore: bool = True):
+    """The folder of a forecast comparison of lstm and gru interrupted (Ctrl-C) as its gru trial began; its
+    trials run as before again where ``restore``."""
     from lstmkit.errors import TrainingInterrupted
     bench = TASKS["forecast"]
     real_run = bench.run
@@ -523,8 +521,18 @@ def test_a_resumed_comparison_removes_the_temporary_files_a_kill_9_left(series_c
     with pytest.raises(KeyboardInterrupt):
         compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
                 warmup=False, **TINY)
-    monkeypatch.setattr(bench, "run", real_run)
+    if restore:
+        monkeypatch.setattr(bench, "run", real_run)
     (folder,) = (tmp_path / "runs").iterdir()
+    return folder
+
+
+def test_a_resumed_comparison_removes_the_temporary_files_a_kill_9_left(series_csv, tmp_path, monkeypatch):
+    """A comparison killed at once (kill -9, the OOM killer) while it wrote compare.png left its atomic write's
+    temporary file, and `compare --resume` finished beside it: a stray `.compare.png.*.tmp` in the finished
+    folder (a kill driver found it). The resume removes such files, not another file that ends in .tmp."""
+    from lstmkit.compare import resume_compare
+    folder = _cut_after_its_first_model(series_csv, tmp_path, monkeypatch)
     left = folder / ".compare.png.k2x9_abq.tmp"           # atomic_write's name: ".NAME." + 8 characters + ".tmp"
     left.write_bytes(b"\x89PNG half")
     (folder / "notes.tmp").write_text("mine\n")
@@ -538,15 +546,8 @@ def test_a_comparison_running_in_another_process_is_not_resumed_beside_it(series
     import os
 
     from lstmkit.compare import resume_compare
-    from lstmkit.errors import EnvironmentProblem, TrainingInterrupted
-    bench = TASKS["forecast"]
-    real_run = bench.run
-    monkeypatch.setattr(bench, "run", lambda self, model, seed, epochs: real_run(self, model, seed, epochs)
-                        if model == "lstm" else (_ for _ in ()).throw(TrainingInterrupted(None, 1)))
-    with pytest.raises(KeyboardInterrupt):
-        compare("forecast", series_csv, models="lstm,gru", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
-                warmup=False, **TINY)
-    (folder,) = (tmp_path / "runs").iterdir()
+    from lstmkit.errors import EnvironmentProblem
+    folder = _cut_after_its_first_model(series_csv, tmp_path, monkeypatch, restore=False)
     fd = os.open(folder, os.O_RDONLY)          # the other process's hold (a lock of another open file)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
