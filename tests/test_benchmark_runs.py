@@ -52,4 +52,5 @@ def test_lm_inference_profile_shares_of_both_engines(inference):
     assert list(lm_inference._shares({"x": 1.0, "y": 9.0})) == ["y", "x"]
     shares = lm_inference.torch_profile(torch.nn.Linear(64, 32), torch.ones(256, 64), calls=3)
     assert "aten::addmm" in shares and list(shares.values()) == sorted(shares.values(), reverse=True)
-    assert all(0 < v <= 1 for v in shares.values()) and sum(shares.values()) <= 1.001
+    # each share is rounded to 3 places, so together they may pass 1 by half a thousandth each
+    assert all(0 < v <= 1 for v in shares.values()) and sum(shares.values()) <= 1 + 5e-4 * len(shares) + 1e-9
