@@ -253,11 +253,34 @@ def test_an_evaluation_racing_a_kept_update_scores_one_pair(run, monkeypatch, us
     assert got["metrics"] == pytest.approx(want_old, rel=1e-6)
 
 
+def _made_mid_swap(est, new, make, reached: threading.Event | None = None, wait: float = 1.0):
+    """``make()``, called while another thread is halfway through swapping ``new``'s pair into ``est`` under SWAP
+    (the new widths set, the net not yet), as a kept update swaps them; that thread ends the swap once ``reached``
+    is set (by what ``make`` reached, had it not waited for SWAP), after ``wait`` seconds, or once ``make`` is done."""
+    from lstmkit.tasks.forecast.intervals import SWAP
+    inside, reached = threading.Event(), reached or threading.Event()
+
+    def swap():
+        with SWAP:
+            est.intervals_ = new.intervals_
+            inside.set()
+            reached.wait(wait)
+            est.net_ = new.net_
+
+    swapping = threading.Thread(target=swap)
+    swapping.start()
+    try:
+        assert inside.wait(60)
+        return make()
+    finally:
+        reached.set()
+        swapping.join(60)
+
+
 def test_a_fixed_model_backtest_made_while_an_update_swaps_the_pair_scores_both_from_one_side_of_it(run, monkeypatch):
     # a backtest takes its net and the widths for it under SWAP (fastpath.fold_forecasts): one made while an update
     # is halfway through its swap (the new widths set, the net not yet) waits for it and scores the new pair; untaken,
     # it scored the old net's quantiles moved by the new widths (its engine's net cached from a backtest before)
-    from lstmkit.tasks.forecast.intervals import SWAP
     data, path = run
     part = data.iloc[-240:]
     scored = lambda est: est.backtest(part, folds=3)["aggregate"]["lstm"]     # noqa: E731
@@ -265,28 +288,15 @@ def test_a_fixed_model_backtest_made_while_an_update_swaps_the_pair_scores_both_
     _keep_update(new, data)
     want_old, want_new = scored(est), scored(new)          # est's engine net cached: read again without a lock
     assert abs(want_old["wQL"] - want_new["wQL"]) > 1e-4
-    inside, in_network, forward = threading.Event(), threading.Event(), ForecastNet.forward
+    in_network, forward = threading.Event(), ForecastNet.forward
 
     def marked(self, *a, **k):
-        if inside.is_set():
-            in_network.set()
+        in_network.set()
         return forward(self, *a, **k)
 
-    def swap():
-        with SWAP:
-            est.intervals_ = new.intervals_
-            inside.set()
-            in_network.wait(2.0)              # a backtest that did not wait for the swap reaches its net meanwhile
-            est.net_ = new.net_
-
     monkeypatch.setattr(ForecastNet, "forward", marked)
-    swapping = threading.Thread(target=swap)
-    swapping.start()
-    try:
-        assert inside.wait(60)
-        got = scored(est)
-    finally:
-        swapping.join(60)
+    # a backtest that did not wait for the swap reaches its net before the swap ends
+    got = _made_mid_swap(est, new, lambda: scored(est), reached=in_network, wait=2.0)
     assert got == pytest.approx(want_new, rel=1e-6)
 
 
@@ -312,25 +322,8 @@ def test_an_adapter_made_while_an_update_swaps_the_pair_takes_both_from_one_side
     # an update halfway through its swap (the new widths set, the net not yet) holds SWAP: an adapter made then
     # waits for it and takes the new pair (untaken, it took the old net with the new net's widths)
     from lstmkit.tasks.forecast.deploy import ForecastAdapter
-    from lstmkit.tasks.forecast.intervals import SWAP
     data, path = run
     est, new = Forecaster.load(path), Forecaster.load(path)
     _keep_update(new, data)
-    inside, go = threading.Event(), threading.Event()
-
-    def swap():
-        with SWAP:
-            est.intervals_ = new.intervals_
-            inside.set()
-            go.wait(1.0)                      # the adapter below is made meanwhile (it waits for this)
-            est.net_ = new.net_
-
-    swapping = threading.Thread(target=swap)
-    swapping.start()
-    try:
-        assert inside.wait(60)
-        adapter = ForecastAdapter(est)
-    finally:
-        go.set()
-        swapping.join(60)
+    adapter = _made_mid_swap(est, new, lambda: ForecastAdapter(est))
     assert adapter.net is new.net_ and adapter.widths is new.intervals_
