@@ -87,3 +87,11 @@ def test_several_targets_panels_share_one_readable_time_axis_at_the_foot(monkeyp
     assert not [t for t in top.get_xticklabels() if t.get_text() and t.get_visible()]
     _, texts = _readable(foot)
     assert texts[0] == "2020" and "Apr" in texts
+
+
+def test_dates_as_python_objects_are_left_to_matplotlib(monkeypatch):
+    # plot_forecast's own callers pass datetime64 or step numbers; a caller's datetime.date objects are matplotlib's
+    import datetime
+    x = np.array([datetime.date(2001, 1, 1) + datetime.timedelta(days=k) for k in range(30)], dtype=object)
+    ax = _drawn(x, monkeypatch).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()]

@@ -446,9 +446,12 @@ def date_axis(ax, x, tz=None, label: bool = True) -> bool:
 def step_axis(ax, x) -> None:
     """The step numbers ``x`` on the x axis of ``ax`` whole and as they are, as many as have room side by side:
     the last 50 points of a 100,050-step series read '0', '10' … beside a '+1e5' offset at the axis's end."""
+    x = np.asarray(x)
+    if not len(x) or not np.issubdtype(x.dtype, np.number):       # dates matplotlib reads itself (datetime.date)
+        return
     from matplotlib.font_manager import FontProperties      # after subplots(), which imports matplotlib quietly
     from matplotlib.ticker import MaxNLocator, ScalarFormatter
-    ends = np.asarray(x, dtype=float)[[0, -1]] if len(x) else np.zeros(1)
+    ends = x[[0, -1]].astype(float)
     digits = max(len(f"{v:.0f}") for v in ends)                   # the widest label's characters, about
     size = FontProperties(size=_matplotlib().rcParams["xtick.labelsize"]).get_size_in_points()
     inches = ax.get_position().width * ax.get_figure().get_figwidth()
