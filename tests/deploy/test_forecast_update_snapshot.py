@@ -116,22 +116,24 @@ def test_a_stream_step_racing_a_kept_update_answers_from_the_old_pair(run, monke
     np.testing.assert_allclose(est.stream(engine="torch").run(history)[-1]["quantiles"][:, 0], want_new, rtol=1e-5)
 
 
-def test_a_stream_made_while_an_update_is_kept_answers_from_one_pair(run, monkeypatch):
-    # the stream's net (its graph) and its widths are taken from the estimator at one moment: an update kept
-    # between the stream taking its net and its extra work around it leaves both the old model's
+@pytest.mark.parametrize("hold", ["stateful", "stream_extra"])
+def test_a_stream_made_while_an_update_is_kept_answers_from_one_pair(run, monkeypatch, hold):
+    # the stream's net (its graph) and its widths are taken from the estimator at one moment, the adapter's pair: an
+    # update kept while the stream is being made (held as it takes its graph, or before its work around the net,
+    # SeriesStreams, is made, which read est.intervals_ itself then) leaves both the old model's
     from lstmkit.tasks.forecast.deploy import ForecastAdapter
     data, path = run
     history = data["y"].tolist()[-HISTORY:]
     want_old, _ = _old_and_new(run, history)
     est = Forecaster.load(path)
-    entered, go, stateful = threading.Event(), threading.Event(), ForecastAdapter.stateful
+    entered, go, step = threading.Event(), threading.Event(), getattr(ForecastAdapter, hold)
 
-    def held(self):
+    def held(self, *args):
         entered.set()
         assert go.wait(60)
-        return stateful(self)
+        return step(self, *args)
 
-    monkeypatch.setattr(ForecastAdapter, "stateful", held)
+    monkeypatch.setattr(ForecastAdapter, hold, held)
     got = {}
     making = threading.Thread(target=lambda: got.update(stream=est.stream(engine="torch")))
     making.start()
@@ -251,6 +253,53 @@ def test_an_evaluation_racing_a_kept_update_scores_one_pair(run, monkeypatch, us
     assert got["metrics"] == pytest.approx(want_old, rel=1e-6)
 
 
+def _made_mid_swap(est, new, make, reached: threading.Event | None = None, wait: float = 1.0):
+    """``make()``, called while another thread is halfway through swapping ``new``'s pair into ``est`` under SWAP
+    (the new widths set, the net not yet), as a kept update swaps them; that thread ends the swap once ``reached``
+    is set (by what ``make`` reached, had it not waited for SWAP), after ``wait`` seconds, or once ``make`` is done."""
+    from lstmkit.tasks.forecast.intervals import SWAP
+    inside, reached = threading.Event(), reached or threading.Event()
+
+    def swap():
+        with SWAP:
+            est.intervals_ = new.intervals_
+            inside.set()
+            reached.wait(wait)
+            est.net_ = new.net_
+
+    swapping = threading.Thread(target=swap)
+    swapping.start()
+    try:
+        assert inside.wait(60)
+        return make()
+    finally:
+        reached.set()
+        swapping.join(60)
+
+
+def test_a_fixed_model_backtest_made_while_an_update_swaps_the_pair_scores_both_from_one_side_of_it(run, monkeypatch):
+    # a backtest takes its net and the widths for it under SWAP (fastpath.fold_forecasts): one made while an update
+    # is halfway through its swap (the new widths set, the net not yet) waits for it and scores the new pair; untaken,
+    # it scored the old net's quantiles moved by the new widths (its engine's net cached from a backtest before)
+    data, path = run
+    part = data.iloc[-240:]
+    scored = lambda est: est.backtest(part, folds=3)["aggregate"]["lstm"]     # noqa: E731
+    est, new = Forecaster.load(path), Forecaster.load(path)
+    _keep_update(new, data)
+    want_old, want_new = scored(est), scored(new)          # est's engine net cached: read again without a lock
+    assert abs(want_old["wQL"] - want_new["wQL"]) > 1e-4
+    in_network, forward = threading.Event(), ForecastNet.forward
+
+    def marked(self, *a, **k):
+        in_network.set()
+        return forward(self, *a, **k)
+
+    monkeypatch.setattr(ForecastNet, "forward", marked)
+    # a backtest that did not wait for the swap reaches its net before the swap ends
+    got = _made_mid_swap(est, new, lambda: scored(est), reached=in_network, wait=2.0)
+    assert got == pytest.approx(want_new, rel=1e-6)
+
+
 def test_an_adapter_that_keeps_an_update_answers_and_updates_on_from_the_pair_it_kept_fitted_for_it(run):
     # the service and streams answer from their adapter's pair, and a further update through the same adapter
     # fine-tunes its net: after a kept update, that is the kept net with the widths refitted for it
@@ -273,25 +322,8 @@ def test_an_adapter_made_while_an_update_swaps_the_pair_takes_both_from_one_side
     # an update halfway through its swap (the new widths set, the net not yet) holds SWAP: an adapter made then
     # waits for it and takes the new pair (untaken, it took the old net with the new net's widths)
     from lstmkit.tasks.forecast.deploy import ForecastAdapter
-    from lstmkit.tasks.forecast.intervals import SWAP
     data, path = run
     est, new = Forecaster.load(path), Forecaster.load(path)
     _keep_update(new, data)
-    inside, go = threading.Event(), threading.Event()
-
-    def swap():
-        with SWAP:
-            est.intervals_ = new.intervals_
-            inside.set()
-            go.wait(1.0)                      # the adapter below is made meanwhile (it waits for this)
-            est.net_ = new.net_
-
-    swapping = threading.Thread(target=swap)
-    swapping.start()
-    try:
-        assert inside.wait(60)
-        adapter = ForecastAdapter(est)
-    finally:
-        go.set()
-        swapping.join(60)
+    adapter = _made_mid_swap(est, new, lambda: ForecastAdapter(est))
     assert adapter.net is new.net_ and adapter.widths is new.intervals_

@@ -27,7 +27,7 @@ from lstmkit.errors import BadValue, callers_level, first_of, warnings_caught
 from lstmkit.runs import atomic_write
 
 __all__ = ["plot_history", "plot_forecast", "save_figure", "figure_format", "subplots", "colormap", "every_kth",
-           "names_that_fit", "zoned_times", "date_axis",
+           "names_that_fit", "zoned_times", "date_axis", "step_axis",
            "plain_log_labels", "plain_log_ticks", "second_axis", "key_beside", "weight_scale",
            "row_scale", "fit_bar_labels", "PERPLEXITY", "FORMATS"]
 
@@ -425,21 +425,46 @@ def zoned_times(times) -> tuple[np.ndarray, Any]:
     return np.asarray(times), None
 
 
-def date_axis(ax, x, tz=None, concise: bool = True, label: bool = True) -> None:
+def date_axis(ax, x, tz=None, label: bool = True) -> bool:
     """Dates on the x axis of ``ax`` (``x``: the points drawn) with their labels on ``tz``'s clock
     (:func:`zoned_times`; None: as drawn), the axis named by its zone ('time (Europe/Berlin)') where
-    ``label``. ``concise``: matplotlib's concise dates, a few ticks that name what changes ('06:00',
-    '12:00', 'Jan 20'), the rest once at the axis's end (the default labels of an hourly series,
-    '01-19 18', '01-19 21' …, were drawn over one another in a 6-inch panel); else matplotlib's own."""
+    ``label``: matplotlib's concise dates, a few ticks that name what changes ('06:00', '12:00', 'Jan-20'),
+    the rest once at the axis's end (the default labels of an hourly series, '01-19 18', '01-19 21' …, were
+    drawn over one another in a 6-inch panel, and named no year). False, the axis left as it is, where ``x``
+    are no dates (step numbers: :func:`step_axis`)."""
     if not len(x) or not np.issubdtype(np.asarray(x).dtype, np.datetime64):
-        return
-    from matplotlib.dates import AutoDateFormatter, AutoDateLocator, ConciseDateFormatter
-    locator = AutoDateLocator(minticks=3, maxticks=7, tz=tz) if concise else AutoDateLocator(tz=tz)
+        return False
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    locator = AutoDateLocator(minticks=3, maxticks=7, tz=tz)
     ax.xaxis.set_major_locator(locator)
-    formatter = ConciseDateFormatter(locator, tz=tz) if concise else AutoDateFormatter(locator, tz=tz)
-    ax.xaxis.set_major_formatter(formatter)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=tz))
     if tz is not None and label:
         ax.set_xlabel(f"time ({tz})")
+    return True
+
+
+def step_axis(ax, x) -> None:
+    """The step numbers ``x`` on the x axis of ``ax`` whole and as they are, as many as have room side by side:
+    the last 50 points of a 100,050-step series read '0', '10' … beside a '+1e5' offset at the axis's end."""
+    x = np.asarray(x)
+    if not len(x) or not np.issubdtype(x.dtype, np.number):       # dates matplotlib reads itself (datetime.date)
+        return
+    from matplotlib.font_manager import FontProperties      # after subplots(), which imports matplotlib quietly
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    ends = x[[0, -1]].astype(float)
+    digits = max(len(f"{v:.0f}") for v in ends)                   # the widest label's characters, about
+    size = FontProperties(size=_matplotlib().rcParams["xtick.labelsize"]).get_size_in_points()
+    inches = ax.get_position().width * ax.get_figure().get_figwidth()
+    # a digit is about 0.65 of the font's size wide, and a label wants two sizes' space beside it
+    room = int(inches * 72 // (size * (0.65 * digits + 2)))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(max(2, room), STEP_TICKS), steps=[1, 2, 5, 10], integer=True,
+                                           min_n_ticks=2))
+    plain = ScalarFormatter(useOffset=False)
+    plain.set_scientific(False)
+    ax.xaxis.set_major_formatter(plain)
+
+
+STEP_TICKS = 8              # step numbers named on an axis at most (as many dates as a concise date axis names)
 
 
 def _epochs_named(epochs: Sequence[int], losses: Sequence[float]) -> str:
@@ -479,9 +504,11 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
             ax.plot(x_test, column(yhat, j), label=model, **styles.get(k, {}))
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    if tz is not None:                          # labels on the run's clock, as test_forecasts.csv's times
-        date_axis(axes[-1, 0], np.concatenate([x_hist, x_test]), tz, concise=False)
+    # concise dates on the run's clock, as test_forecasts.csv's times (matplotlib's own, slanted, ran into one
+    # another on 20 weeks, and named no year on a day of hours); steps as whole numbers, no offset
+    shown = np.concatenate([x_hist, x_test])
+    if not date_axis(axes[-1, 0], shown, tz):
+        step_axis(axes[-1, 0], shown)
     axes[0, 0].set_title(title)
     key_beside(axes[0, 0], fontsize=8)          # at 'best' it lay over the history's peaks
-    fig.autofmt_xdate()
     save_figure(fig, path)

@@ -99,6 +99,7 @@ class ZeroHistory:
 
     def __init__(self, adapter):
         self.est, self.columns, self.T = adapter.est, list(adapter.columns), len(adapter.cfg.target)
+        self.widths = adapter.widths     # the pair's widths, as SeriesStreams keeps them (a point run's: none)
 
     def seen(self, x_t: Any, mark: list[bool] | None) -> list[bool]:
         if mark is not None and all(mark):                 # once nonzero, always: nothing to read
@@ -113,7 +114,8 @@ class ZeroHistory:
         out = np.asarray(answer)[None]
         if not all(mark):
             out = self.est._zero_histories(out, ~np.asarray(mark)[None])
-        return self.est._bounded(out, self.est.series_ids_[:1])[0]         # within the run's bounds (point runs)
+        # within the run's bounds (point runs), calibrated by the stream net's own widths
+        return self.est._bounded_params(out, self.est._limits(self.est.series_ids_[:1]), self.widths)[0]
 
     def fields(self, mark: list[bool]) -> dict[str, Any]:
         return {"nonzero": list(mark)}
