@@ -1,0 +1,261 @@
+"""``lstmkit serve`` notices a new model kept in a run folder it serves (a ``load(run).update(new).save(run)``, files
+copied over it, a link turned to another run) and swaps to it between requests, the old model answering until the
+new one has loaded; a torn or corrupt model, or one of another kind, never replaces a good one (the old one goes on,
+/health and /models say why); a stream opened before the swap keeps the model it opened with. A real loopback
+server (uvicorn in a thread of this process), two tiny absolute-mode forecasters trained once for the module."""
+import contextlib
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit import Forecaster
+from lstmkit.deploy import reload
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, weights_fingerprint
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+
+pytest.importorskip("uvicorn")
+
+QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
+             progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=3,
+             samples_per_epoch=0, seed=0, combine="none", val_frac=0.3, test_frac=0.3, ets=False, relative=False,
+             quantiles=[0.1, 0.5, 0.9], deseason=0, log=False, segment=0, highway=0)
+WATCH = 0.1                                    # seconds between looks at the folder: the tests wait for little
+
+
+def noise_grows(n=900, seed=0, period=12):
+    """A sine with noise ten times larger after its first 40 %: an update on the newest points is kept."""
+    rng = np.random.default_rng(seed)
+    sigma = np.where(np.arange(n) < 0.4 * n, 0.1, 1.0)
+    return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / period) + rng.normal(0, 1, n) * sigma})
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """``(data, old run, other run of the same kind, run of another kind)``: two state-carrying forecasters of
+    one series that answer apart (other seeds), and one that also reads a column ``temp``."""
+    data, root = noise_grows(), tmp_path_factory.mktemp("reload")
+    old = Forecaster(**QUICK).fit(data, target="y").save(root / "old")
+    other = Forecaster(**{**QUICK, "seed": 1}).fit(data, target="y").save(root / "other")
+    covariate = data.assign(temp=np.cos(np.arange(len(data)) / 5))
+    wider = Forecaster(**QUICK).fit(covariate, target="y", features="temp").save(root / "wider")
+    return data, old, other, wider
+
+
+@pytest.fixture(autouse=True)
+def _quick_settle(monkeypatch):
+    monkeypatch.setattr(reload, "SETTLE", 0.05)
+
+
+@contextlib.contextmanager
+def serving(path, watch=WATCH):
+    """``lstmkit serve`` of ``path`` (torch engine) by uvicorn on a free loopback port, in this process; yields
+    the port and the lines the service said of swaps and refusals."""
+    import uvicorn
+    from lstmkit.deploy.server import create_app
+    said: list[tuple[str, bool]] = []
+    app = create_app(path, engine="torch", watch=watch, say=lambda line, refused: said.append((line, refused)))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield port, said
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _call(port, method, path, body=None):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request(method, path, body=None if body is None else json.dumps(body),
+                 headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    out = json.loads(resp.read())
+    conn.close()
+    assert resp.status == 200, out
+    return out
+
+
+def _forecast(port, history) -> list[float]:
+    return _call(port, "POST", "/predict", {"instances": [{"y": history}]})["predictions"][0]["y"]
+
+
+def _until(what, deadline_s=30.0):
+    """Call ``what()`` until it is truthy (each call a request, which is what makes the service look)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        got = what()
+        if got:
+            return got
+        assert time.monotonic() < deadline, "the service never got there"
+        time.sleep(0.05)
+
+
+def _served_copy(run, folder):
+    shutil.copytree(run, folder)
+    return folder
+
+
+def _write_over(src, dst):
+    """Copy ``src``'s model over ``dst``'s as lstmkit's save writes it: each file by rename, the weights first,
+    ``lstmkit.json`` last."""
+    for name in (WEIGHTS_FILE, META_FILE):
+        tmp = dst / f".{name}.tmp"
+        shutil.copyfile(src / name, tmp)
+        os.replace(tmp, dst / name)
+
+
+def _history(data, n=30):
+    return data["y"].tolist()[-n:]
+
+
+def test_a_kept_update_saved_into_the_served_run_is_answered_after_the_next_look(runs, tmp_path):
+    data, old, _, _ = runs
+    path = _served_copy(old, tmp_path / "served")
+    history = _history(data)
+    with serving(path) as (port, said):
+        before = _forecast(port, history)
+        first = _call(port, "GET", "/model")
+        assert first["reload"]["reloads"] == 0 and first["fingerprint"] == weights_fingerprint(path)
+        est = Forecaster.load(path)
+        est.update(data.iloc[-300:], epochs=3, holdout=0.5)
+        assert est.last_update_["accepted"]
+        est.save(path)                                   # what `load(run).update(new).save(run)` writes
+        want = est.predict(pd.DataFrame({"y": history}))["y"].to_numpy()
+        assert np.abs(want - before).max() > 1e-3       # the two models answer apart
+        # every request meanwhile is answered (200: _call asserts it), by one model or the other
+        after = _until(lambda: (lambda y: y if np.abs(np.subtract(y, before)).max() > 1e-6 else None)(
+            _forecast(port, history)))
+        np.testing.assert_allclose(after, want, rtol=1e-5)
+        info = _call(port, "GET", "/model")
+        assert info["fingerprint"] == weights_fingerprint(path) != first["fingerprint"]
+        assert info["reload"]["reloads"] == 1 and info["reload"]["refused"] is None
+        assert info["written"] == json.loads((path / META_FILE).read_text())["written"]
+        assert _call(port, "GET", "/health") == {"status": "ok"}
+    assert len(said) == 1 and not said[0][1] and first["fingerprint"] in said[0][0] and info["fingerprint"] in said[0][0]
+
+
+@pytest.mark.parametrize("damage", ["truncated weights", "not a run"])
+def test_a_torn_or_corrupt_model_never_replaces_the_good_one(runs, tmp_path, damage):
+    data, old, other, _ = runs
+    path = _served_copy(old, tmp_path / "served")
+    history = _history(data)
+    with serving(path) as (port, said):
+        before = _forecast(port, history)
+        if damage == "truncated weights":       # the weights half written, lstmkit.json still the old one's
+            body = (other / WEIGHTS_FILE).read_bytes()
+            (path / WEIGHTS_FILE).write_bytes(body[: len(body) // 2])
+        else:                                   # a writer's lstmkit.json torn mid-way
+            text = (other / META_FILE).read_text()
+            (path / META_FILE).write_text(text[: len(text) // 2])
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "GET", "/health")))
+        assert health["status"] == "ok" and "'served'" in health["warnings"][0]
+        assert "still serving" in health["warnings"][0]
+        refused = _call(port, "GET", "/model")["reload"]["refused"]
+        assert refused["problem"] and refused["problem"] in health["warnings"][0]
+        assert _forecast(port, history) == before            # the old model answers on
+        assert len(said) == 1 and said[0][1] and "was not loaded" in said[0][0]
+        # it is looked at again once the folder changes: a whole model copied over it is served
+        _write_over(other, path)
+        _until(lambda: _forecast(port, history) != before)
+        info = _call(port, "GET", "/model")
+        assert info["fingerprint"] == weights_fingerprint(other) and info["reload"]["refused"] is None
+        assert _call(port, "GET", "/health") == {"status": "ok"}
+
+
+def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, tmp_path):
+    ws_client = pytest.importorskip("websockets.sync.client")
+    data, old, other, _ = runs
+    path = _served_copy(old, tmp_path / "served")
+    history = _history(data, 24)
+
+    def steps(ws, values):
+        out = []
+        for v in values:
+            ws.send(json.dumps({"y": v}))
+            answer = json.loads(ws.recv(timeout=30))
+            assert "forecast" in answer, answer
+            out.append(answer["forecast"]["y"])
+        return out
+
+    with serving(path) as (port, _), \
+            ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as across, \
+            ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as reference:
+        assert _call(port, "GET", "/model")["stream_mode"] == "state"       # its state comes from the network
+        want_old = steps(reference, history)                # the old model, all of it before the swap
+        got = steps(across, history[:12])
+        before = _forecast(port, history)
+        _write_over(other, path)
+        _until(lambda: _forecast(port, history) != before)  # swapped: /predict answers from the other model
+        assert _call(port, "GET", "/model")["open_streams"] == 2
+        got += steps(across, history[12:])                  # the stream opened before goes on with the old one
+        with ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as fresh:
+            want_new = steps(fresh, history)                # a stream opened after steps the new one
+    assert got == want_old
+    assert np.abs(np.subtract(want_new[-1], want_old[-1])).max() > 1e-4
+
+
+def test_a_link_turned_to_another_run_is_served(runs, tmp_path):
+    data, old, other, _ = runs
+    current = tmp_path / "current"
+    current.symlink_to(old, target_is_directory=True)
+    history = _history(data)
+    with serving(current) as (port, said):
+        before = _forecast(port, history)
+        turning = tmp_path / "turning"
+        turning.symlink_to(other, target_is_directory=True)
+        os.replace(turning, current)                        # ln -sfn: the link changes at once
+        _until(lambda: _forecast(port, history) != before)
+        assert _call(port, "GET", "/model")["fingerprint"] == weights_fingerprint(other)
+    assert len(said) == 1 and not said[0][1]
+
+
+def test_a_model_that_takes_other_requests_is_refused_until_a_restart(runs, tmp_path):
+    data, old, _, wider = runs
+    path = _served_copy(old, tmp_path / "served")
+    history = _history(data)
+    with serving(path) as (port, said):
+        before = _forecast(port, history)
+        _write_over(wider, path)                            # reads a column 'temp' the routes do not take
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "GET", "/health")))
+        assert "takes other requests" in health["warnings"][0] and "restart the service" in health["warnings"][0]
+        assert _forecast(port, history) == before
+    assert [refused for _, refused in said] == [True]
+
+
+def test_watch_0_serves_the_model_loaded_at_start_for_good(runs, tmp_path, monkeypatch):
+    data, old, other, _ = runs
+    path = _served_copy(old, tmp_path / "served")
+    looked = []
+    monkeypatch.setattr(reload, "run_stamp", lambda run: looked.append(run) or ("never",))
+    with serving(path, watch=0) as (port, _):
+        before = _forecast(port, _history(data))
+        _write_over(other, path)
+        for _ in range(3):
+            assert _forecast(port, _history(data)) == before
+            time.sleep(0.1)
+        assert _call(port, "GET", "/model")["reload"]["watch_s"] == 0
+    assert len(looked) == 1                                 # the stamp of the start, never a look after it
+
+
+@pytest.mark.parametrize("watch", [-1, float("nan"), True, "2"])
+def test_a_watch_that_is_no_count_of_seconds_is_refused_before_any_run_loads(tmp_path, watch):
+    from lstmkit.deploy.server import serve
+    with pytest.raises(LstmkitError, match="watch must be a number of seconds") as e:
+        serve(tmp_path / "no_such_run", watch=watch)
+    assert "watch" in e.value.hint
