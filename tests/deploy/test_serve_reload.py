@@ -215,14 +215,25 @@ def test_a_link_turned_to_another_run_is_served(runs, tmp_path):
     current = tmp_path / "current"
     current.symlink_to(old, target_is_directory=True)
     history = _history(data)
+    def turn(to):
+        turning = tmp_path / "turning"
+        turning.symlink_to(to, target_is_directory=True)
+        os.replace(turning, current)                        # ln -sfn: the link changes at once
+
     with serving(current) as (port, said):
         before = _forecast(port, history)
-        turning = tmp_path / "turning"
-        turning.symlink_to(other, target_is_directory=True)
-        os.replace(turning, current)                        # ln -sfn: the link changes at once
+        (tmp_path / "empty").mkdir()
+        turn(tmp_path / "empty")                            # a folder holding no run: refused, said
+        _until(lambda: "warnings" in _call(port, "GET", "/health"))
+        assert _forecast(port, history) == before
+        turn(old)                                           # turned back: the model served is the folder's again
+        _until(lambda: _call(port, "GET", "/health") == {"status": "ok"})
+        assert _call(port, "GET", "/model")["reload"]["reloads"] == 0
+        turn(other)
         _until(lambda: _forecast(port, history) != before)
-        assert _call(port, "GET", "/model")["fingerprint"] == weights_fingerprint(other)
-    assert len(said) == 1 and not said[0][1]
+        info = _call(port, "GET", "/model")
+        assert info["fingerprint"] == weights_fingerprint(other) and info["run"] == str(other.resolve())
+    assert [refused for _, refused in said] == [True, False]
 
 
 def test_a_model_that_takes_other_requests_is_refused_until_a_restart(runs, tmp_path):

@@ -93,7 +93,10 @@ class ServedRun:
             if self._loading:
                 return True
             stamp = run_stamp(self.run)
-            if stamp == self._stamp or stamp == self._refused_stamp:
+            if stamp == self._stamp:            # a refused model taken back (a link turned back): nothing to say
+                self._refused_stamp = self.refused = None
+                return False
+            if stamp == self._refused_stamp:
                 return False
             self._loading = True
         threading.Thread(target=self._reload, args=(stamp,), name=f"lstmkit-reload-{self.name}", daemon=True).start()

@@ -30,8 +30,10 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ``GET /models/{name}``           what the run is: task, columns, engine, limits, its headline
                                  metric from metrics.json (``metric``: name, value, part,
                                  higher_is_better, shown; null without one), ...
-``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``
-``GET /health``                  ``{"status": "ok"}``
+``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``; which model each
+                                 serves: ``fingerprint``, ``run_id``, ``written``, ``reload``
+``GET /health``                  ``{"status": "ok"}`` (with ``"warnings"`` while a run folder holds a
+                                 newer model that was not served: see below)
 ``GET /docs``                    OpenAPI documentation (``/openapi.json``)
 ===============================  ===================================================================
 
@@ -65,6 +67,10 @@ once. A new one when every place is taken takes the place of the stream idle lon
 for ``stream_idle`` seconds (it is told so, then closed with code 1001: a client that left without closing, or
 never sends, cannot hold a place for ever); otherwise the new one is told so, then closed with code 1013.
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
+
+A model kept in a served run folder later (an update saved over it, files copied over it, a link turned to another
+run) is served once it has loaded whole, the old one answering until then; one that does not load, or that takes
+other requests than the routes made at start, is not (``watch``, :mod:`lstmkit.deploy.reload`).
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
 # inside create_app at run time.
