@@ -7,7 +7,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -132,7 +135,7 @@ def test_a_kept_update_saved_into_the_served_run_is_answered_after_the_next_look
         before = _forecast(port, history)
         first = _call(port, "GET", "/model")
         assert first["reload"]["reloads"] == 0 and first["fingerprint"] == weights_fingerprint(path)
-        est = Forecaster.load(path)
+        est = Forecaster.load(path)                     # a model of its own: the service shares nothing with it
         est.update(data.iloc[-300:], epochs=3, holdout=0.5)
         assert est.last_update_["accepted"]
         est.save(path)                                   # what `load(run).update(new).save(run)` writes
@@ -270,3 +273,30 @@ def test_a_watch_that_is_no_count_of_seconds_is_refused_before_any_run_loads(tmp
     with pytest.raises(LstmkitError, match="watch must be a number of seconds") as e:
         serve(tmp_path / "no_such_run", watch=watch)
     assert "watch" in e.value.hint
+
+
+def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs, tmp_path):
+    # the command line's --watch, and the lines an operator reads on the service's standard error
+    data, old, other, _ = runs
+    path = _served_copy(old, tmp_path / "served")
+    history = _history(data)
+    proc = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", "--run", str(path), "--port", "0",
+                             "--engine", "torch", "--watch", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        line = proc.stdout.readline()                       # "serving RUN on http://127.0.0.1:PORT ..."
+        assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+        port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        before = _forecast(port, history)
+        (path / WEIGHTS_FILE).write_bytes(b"\0" * 100)      # not safetensors at all
+        _until(lambda: "warnings" in _call(port, "GET", "/health"))
+        _write_over(other, path)
+        _until(lambda: _forecast(port, history) != before)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    lines = err.splitlines()
+    assert proc.returncode == 0 and len(lines) == 2, err
+    assert lines[0].startswith("warning: model 'served': the run folder ") and "was not loaded" in lines[0]
+    assert lines[1].startswith("model 'served': serving the new model in ")
+    assert weights_fingerprint(other) in lines[1]
