@@ -8,10 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
@@ -23,6 +19,7 @@ from lstmkit.deploy import reload
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, weights_fingerprint
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+from serve_helpers import call_json, running_server, uvicorn_here
 
 pytest.importorskip("uvicorn")
 
@@ -38,6 +35,9 @@ def noise_grows(n=900, seed=0, period=12):
     rng = np.random.default_rng(seed)
     sigma = np.where(np.arange(n) < 0.4 * n, 0.1, 1.0)
     return pd.DataFrame({"y": 10 + 2 * np.sin(np.arange(n) * 2 * np.pi / period) + rng.normal(0, 1, n) * sigma})
+
+
+HISTORY = noise_grows()["y"].tolist()[-30:]     # what each /predict sends: the data's newest 30 values
 
 
 @pytest.fixture(scope="module")
@@ -59,43 +59,25 @@ def _quick_settle(monkeypatch):
 
 @contextlib.contextmanager
 def serving(path, watch=WATCH):
-    """``lstmkit serve`` of ``path`` (torch engine) by uvicorn on a free loopback port, in this process; yields
-    the port and the lines the service said of swaps and refusals."""
-    import uvicorn
+    """``lstmkit serve`` of ``path`` (torch engine) on a loopback port, in this process; yields the port and the
+    lines the service said of swaps and refusals."""
     from lstmkit.deploy.server import create_app
     said: list[tuple[str, bool]] = []
-    app = create_app(path, engine="torch", watch=watch, say=lambda line, refused: said.append((line, refused)))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
+    with uvicorn_here(create_app(path, engine="torch", watch=watch,
+                                 say=lambda line, refused: said.append((line, refused)))) as port:
         yield port, said
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
-def _call(port, method, path, body=None):
-    import http.client
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request(method, path, body=None if body is None else json.dumps(body),
-                 headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    out = json.loads(resp.read())
-    conn.close()
-    assert resp.status == 200, out
+def _call(port, path, body=None):
+    """``GET path`` (``POST`` with a body): its JSON answer, a 200."""
+    status, out = call_json(port, path, body)
+    assert status == 200, out
     return out
 
 
-def _forecast(port, history) -> list[float]:
-    return _call(port, "POST", "/predict", {"instances": [{"y": history}]})["predictions"][0]["y"]
+def _forecast(port, history=None) -> list[float]:
+    """The service's forecast after ``history`` (default: :data:`HISTORY`)."""
+    return _call(port, "/predict", {"instances": [{"y": history or HISTORY}]})["predictions"][0]["y"]
 
 
 def _until(what, deadline_s=30.0):
@@ -109,9 +91,17 @@ def _until(what, deadline_s=30.0):
         time.sleep(0.05)
 
 
-def _served_copy(run, folder):
-    shutil.copytree(run, folder)
-    return folder
+def _refused_then_served(port, path, other, before):
+    """Once /health says the folder's model was refused, ``other``'s model copied over ``path`` is served."""
+    _until(lambda: "warnings" in _call(port, "/health"))
+    _write_over(other, path)
+    _until(lambda: _forecast(port) != before)
+
+
+@pytest.fixture
+def path(runs, tmp_path):
+    """A copy of the old run, which a test serves and writes over."""
+    return shutil.copytree(runs[1], tmp_path / "served")
 
 
 def _write_over(src, dst):
@@ -123,69 +113,58 @@ def _write_over(src, dst):
         os.replace(tmp, dst / name)
 
 
-def _history(data, n=30):
-    return data["y"].tolist()[-n:]
-
-
-def test_a_kept_update_saved_into_the_served_run_is_answered_after_the_next_look(runs, tmp_path):
-    data, old, _, _ = runs
-    path = _served_copy(old, tmp_path / "served")
-    history = _history(data)
+def test_a_kept_update_saved_into_the_served_run_is_answered_after_the_next_look(runs, path):
+    data = runs[0]
     with serving(path) as (port, said):
-        before = _forecast(port, history)
-        first = _call(port, "GET", "/model")
+        before = _forecast(port)
+        first = _call(port, "/model")
         assert first["reload"]["reloads"] == 0 and first["fingerprint"] == weights_fingerprint(path)
         est = Forecaster.load(path)                     # a model of its own: the service shares nothing with it
         est.update(data.iloc[-300:], epochs=3, holdout=0.5)
         assert est.last_update_["accepted"]
         est.save(path)                                   # what `load(run).update(new).save(run)` writes
-        want = est.predict(pd.DataFrame({"y": history}))["y"].to_numpy()
+        want = est.predict(pd.DataFrame({"y": HISTORY}))["y"].to_numpy()
         assert np.abs(want - before).max() > 1e-3       # the two models answer apart
         # every request meanwhile is answered (200: _call asserts it), by one model or the other
         after = _until(lambda: (lambda y: y if np.abs(np.subtract(y, before)).max() > 1e-6 else None)(
-            _forecast(port, history)))
+            _forecast(port)))
         np.testing.assert_allclose(after, want, rtol=1e-5)
-        info = _call(port, "GET", "/model")
+        info = _call(port, "/model")
         assert info["fingerprint"] == weights_fingerprint(path) != first["fingerprint"]
         assert info["reload"]["reloads"] == 1 and info["reload"]["refused"] is None
         assert info["written"] == json.loads((path / META_FILE).read_text())["written"]
-        assert _call(port, "GET", "/health") == {"status": "ok"}
+        assert _call(port, "/health") == {"status": "ok"}
     assert len(said) == 1 and not said[0][1] and first["fingerprint"] in said[0][0] and info["fingerprint"] in said[0][0]
 
 
 @pytest.mark.parametrize("damage", ["truncated weights", "not a run"])
-def test_a_torn_or_corrupt_model_never_replaces_the_good_one(runs, tmp_path, damage):
-    data, old, other, _ = runs
-    path = _served_copy(old, tmp_path / "served")
-    history = _history(data)
+def test_a_torn_or_corrupt_model_never_replaces_the_good_one(runs, path, damage):
+    other = runs[2]
     with serving(path) as (port, said):
-        before = _forecast(port, history)
+        before = _forecast(port)
         if damage == "truncated weights":       # the weights half written, lstmkit.json still the old one's
             body = (other / WEIGHTS_FILE).read_bytes()
             (path / WEIGHTS_FILE).write_bytes(body[: len(body) // 2])
         else:                                   # a writer's lstmkit.json torn mid-way
             text = (other / META_FILE).read_text()
             (path / META_FILE).write_text(text[: len(text) // 2])
-        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "GET", "/health")))
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "/health")))
         assert health["status"] == "ok" and "'served'" in health["warnings"][0]
         assert "still serving" in health["warnings"][0]
-        refused = _call(port, "GET", "/model")["reload"]["refused"]
+        refused = _call(port, "/model")["reload"]["refused"]
         assert refused["problem"] and refused["problem"] in health["warnings"][0]
-        assert _forecast(port, history) == before            # the old model answers on
+        assert _forecast(port) == before            # the old model answers on
         assert len(said) == 1 and said[0][1] and "was not loaded" in said[0][0]
         # it is looked at again once the folder changes: a whole model copied over it is served
-        _write_over(other, path)
-        _until(lambda: _forecast(port, history) != before)
-        info = _call(port, "GET", "/model")
+        _refused_then_served(port, path, other, before)
+        info = _call(port, "/model")
         assert info["fingerprint"] == weights_fingerprint(other) and info["reload"]["refused"] is None
-        assert _call(port, "GET", "/health") == {"status": "ok"}
+        assert _call(port, "/health") == {"status": "ok"}
 
 
-def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, tmp_path):
+def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, path):
     ws_client = pytest.importorskip("websockets.sync.client")
-    data, old, other, _ = runs
-    path = _served_copy(old, tmp_path / "served")
-    history = _history(data, 24)
+    other, history = runs[2], HISTORY[-24:]
 
     def steps(ws, values):
         out = []
@@ -199,13 +178,13 @@ def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, tm
     with serving(path) as (port, _), \
             ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as across, \
             ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as reference:
-        assert _call(port, "GET", "/model")["stream_mode"] == "state"       # its state comes from the network
+        assert _call(port, "/model")["stream_mode"] == "state"       # its state comes from the network
         want_old = steps(reference, history)                # the old model, all of it before the swap
         got = steps(across, history[:12])
         before = _forecast(port, history)
         _write_over(other, path)
         _until(lambda: _forecast(port, history) != before)  # swapped: /predict answers from the other model
-        assert _call(port, "GET", "/model")["open_streams"] == 2
+        assert _call(port, "/model")["open_streams"] == 2
         got += steps(across, history[12:])                  # the stream opened before goes on with the old one
         with ws_client.connect(f"ws://127.0.0.1:{port}/stream", open_timeout=30) as fresh:
             want_new = steps(fresh, history)                # a stream opened after steps the new one
@@ -214,56 +193,52 @@ def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, tm
 
 
 def test_a_link_turned_to_another_run_is_served(runs, tmp_path):
-    data, old, other, _ = runs
+    _, old, other, _ = runs
     current = tmp_path / "current"
     current.symlink_to(old, target_is_directory=True)
-    history = _history(data)
     def turn(to):
         turning = tmp_path / "turning"
         turning.symlink_to(to, target_is_directory=True)
         os.replace(turning, current)                        # ln -sfn: the link changes at once
 
     with serving(current) as (port, said):
-        before = _forecast(port, history)
+        before = _forecast(port)
         (tmp_path / "empty").mkdir()
         turn(tmp_path / "empty")                            # a folder holding no run: refused, said
-        _until(lambda: "warnings" in _call(port, "GET", "/health"))
-        assert _forecast(port, history) == before
+        _until(lambda: "warnings" in _call(port, "/health"))
+        assert _forecast(port) == before
         turn(old)                                           # turned back: the model served is the folder's again
-        _until(lambda: _call(port, "GET", "/health") == {"status": "ok"})
-        assert _call(port, "GET", "/model")["reload"]["reloads"] == 0
+        _until(lambda: _call(port, "/health") == {"status": "ok"})
+        assert _call(port, "/model")["reload"]["reloads"] == 0
         turn(other)
-        _until(lambda: _forecast(port, history) != before)
-        info = _call(port, "GET", "/model")
+        _until(lambda: _forecast(port) != before)
+        info = _call(port, "/model")
         assert info["fingerprint"] == weights_fingerprint(other) and info["run"] == str(other.resolve())
     assert [refused for _, refused in said] == [True, False]
 
 
-def test_a_model_that_takes_other_requests_is_refused_until_a_restart(runs, tmp_path):
-    data, old, _, wider = runs
-    path = _served_copy(old, tmp_path / "served")
-    history = _history(data)
+def test_a_model_that_takes_other_requests_is_refused_until_a_restart(runs, path):
+    wider = runs[3]
     with serving(path) as (port, said):
-        before = _forecast(port, history)
+        before = _forecast(port)
         _write_over(wider, path)                            # reads a column 'temp' the routes do not take
-        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "GET", "/health")))
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "/health")))
         assert "takes other requests" in health["warnings"][0] and "restart the service" in health["warnings"][0]
-        assert _forecast(port, history) == before
+        assert _forecast(port) == before
     assert [refused for _, refused in said] == [True]
 
 
-def test_watch_0_serves_the_model_loaded_at_start_for_good(runs, tmp_path, monkeypatch):
-    data, old, other, _ = runs
-    path = _served_copy(old, tmp_path / "served")
+def test_watch_0_serves_the_model_loaded_at_start_for_good(runs, path, monkeypatch):
+    other = runs[2]
     looked = []
     monkeypatch.setattr(reload, "run_stamp", lambda run: looked.append(run) or ("never",))
     with serving(path, watch=0) as (port, _):
-        before = _forecast(port, _history(data))
+        before = _forecast(port)
         _write_over(other, path)
         for _ in range(3):
-            assert _forecast(port, _history(data)) == before
+            assert _forecast(port) == before
             time.sleep(0.1)
-        assert _call(port, "GET", "/model")["reload"]["watch_s"] == 0
+        assert _call(port, "/model")["reload"]["watch_s"] == 0
     assert len(looked) == 1                                 # the stamp of the start, never a look after it
 
 
@@ -275,24 +250,13 @@ def test_a_watch_that_is_no_count_of_seconds_is_refused_before_any_run_loads(tmp
     assert "watch" in e.value.hint
 
 
-def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs, tmp_path):
+def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs, path):
     # the command line's --watch, and the lines an operator reads on the service's standard error
-    data, old, other, _ = runs
-    path = _served_copy(old, tmp_path / "served")
-    history = _history(data)
-    proc = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", "--run", str(path), "--port", "0",
-                             "--engine", "torch", "--watch", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    try:
-        line = proc.stdout.readline()                       # "serving RUN on http://127.0.0.1:PORT ..."
-        assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
-        port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        before = _forecast(port, history)
-        (path / WEIGHTS_FILE).write_bytes(b"\0" * 100)      # not safetensors at all
-        _until(lambda: "warnings" in _call(port, "GET", "/health"))
-        _write_over(other, path)
-        _until(lambda: _forecast(port, history) != before)
-    finally:
+    other = runs[2]
+    with running_server("--run", path, "--engine", "torch", "--watch", "0.1") as (proc, port):
+        before = _forecast(port)
+        (path / WEIGHTS_FILE).write_bytes(b"\0" * 100)     # not safetensors at all
+        _refused_then_served(port, path, other, before)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     lines = err.splitlines()
