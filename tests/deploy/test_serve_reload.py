@@ -264,3 +264,61 @@ def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs,
     assert lines[0].startswith("warning: model 'served': the run folder ") and "was not loaded" in lines[0]
     assert lines[1].startswith("model 'served': serving the new model in ")
     assert weights_fingerprint(other) in lines[1]
+
+
+class _Fake:
+    """A stand-in for a served model: what ServedRun reads of one, and whether it was let go."""
+
+    def __init__(self, n):
+        self.info, self.closed = {"fingerprint": f"w{n}", "written": f"t{n}"}, False
+
+    def describe(self):
+        return dict(self.info)
+
+    def close(self):
+        self.closed = True
+
+
+def _fake_run(folder, load, conflict=lambda old, new: None):
+    folder.mkdir(exist_ok=True)
+    (folder / META_FILE).write_text("0")
+    return reload.ServedRun("m", folder, load, conflict, watch=0.01, say=lambda line, refused: None)
+
+
+def _loaded(served, deadline_s=10.0):
+    """Look now, and wait for what the look started."""
+    served.check()
+    deadline = time.monotonic() + deadline_s
+    while served._loading:
+        assert time.monotonic() < deadline, "the load never ended"
+        time.sleep(0.01)
+
+
+def test_a_folder_written_while_its_model_loads_is_loaded_again_not_refused(tmp_path):
+    # a save caught half way fails to load; the stamp moved meanwhile, so what is there once it holds still is loaded
+    made = []
+
+    def load():
+        made.append(_Fake(len(made)))
+        if len(made) == 2:                  # the first look: the writer goes on while it loads, and it fails
+            (tmp_path / "m" / WEIGHTS_FILE).write_text("the rest of the save")
+            raise LstmkitError("weights do not match lstmkit.json", "wait for the save")
+        return made[-1]
+
+    served = _fake_run(tmp_path / "m", load)
+    (tmp_path / "m" / META_FILE).write_text("1")
+    _loaded(served)
+    assert len(made) == 3 and served.model is made[2] and served.refused is None and served.reloads == 1
+    assert made[0].closed and not made[2].closed         # the replaced model let go (its batcher's thread)
+
+
+def test_a_model_for_other_routes_is_refused_and_let_go(tmp_path):
+    made = []
+    served = _fake_run(tmp_path / "m", lambda: made.append(_Fake(len(made))) or made[-1],
+                       conflict=lambda old, new: "it is a classify model")
+    (tmp_path / "m" / META_FILE).write_text("1")
+    _loaded(served)
+    assert served.model is made[0] and made[1].closed and not made[0].closed
+    assert served.refused["problem"] == "it is a classify model — restart the service to serve it"
+    _loaded(served)                                       # the same folder: not loaded again
+    assert len(made) == 2
