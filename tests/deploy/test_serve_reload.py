@@ -323,3 +323,18 @@ def test_a_model_for_other_routes_is_refused_and_let_go(tmp_path):
     assert served.refused["problem"] == "it is a classify model — restart the service to serve it"
     _loaded(served)                                       # the same folder: not loaded again
     assert len(made) == 2
+
+
+def test_of_several_runs_only_the_one_whose_folder_changed_is_swapped(runs, path, tmp_path):
+    from lstmkit.deploy.server import create_app
+    other = runs[2]
+    still = shutil.copytree(runs[1], tmp_path / "still")
+    body = {"instances": [{"y": HISTORY}]}
+    with uvicorn_here(create_app({"a": path, "b": still}, engine="torch", watch=WATCH)) as port:
+        before = {name: _call(port, f"/models/{name}/predict", body)["predictions"] for name in "ab"}
+        _write_over(other, path)
+        _until(lambda: _call(port, "/models/a/predict", body)["predictions"] != before["a"])
+        assert _call(port, "/models/b/predict", body)["predictions"] == before["b"]
+        listed = {m["name"]: m for m in _call(port, "/models")["models"]}
+    assert listed["a"]["reload"]["reloads"] == 1 and listed["a"]["fingerprint"] == weights_fingerprint(other)
+    assert listed["b"]["reload"]["reloads"] == 0 and listed["b"]["reload"]["refused"] is None
