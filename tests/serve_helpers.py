@@ -162,6 +162,32 @@ def running_server(*args: str):
         proc.wait(10)
 
 
+@contextlib.contextmanager
+def uvicorn_here(app):
+    """``app`` served by uvicorn on a free loopback port in a thread of this process (a test can hold its threads,
+    patch what it calls and read what it says): yields the port; stopped after."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
 def call_json(port: int, path: str, body=None, timeout: float = 30) -> tuple[int, object]:
     """``POST path`` with the JSON ``body`` (``GET`` without one) on a loopback server: ``(status, JSON answer)``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)

@@ -102,6 +102,8 @@ CLAIMS = [
      lambda: field_choices(ForecastConfig, "fill")),
     ("`--likelihood gaussian|studentt`", {"gaussian", "studentt"},
      lambda: field_choices(ForecastConfig, "likelihood")),
+    ("At most every `--watch` seconds (default 2;", (2, 2),
+     lambda: (cli_default("serve", "--watch"), importlib.import_module("lstmkit.deploy.reload").WATCH)),
 ]
 
 
@@ -141,6 +143,8 @@ PYTHON_NAMES = [
     ('`.upload("hello.wav", model="asr")`', "lstmkit.serve.Client.upload", "model"),
     ('`with c.stream(model="sales") as s:', "lstmkit.serve.Client.stream", "model"),
     ("`create_app(..., cors_origins=[...])`", "lstmkit.deploy.server.create_app", "cors_origins"),
+    ("`serve(watch=)`", "lstmkit.deploy.server.serve", "watch"),
+    ("`create_app(watch=)`", "lstmkit.deploy.server.create_app", "watch"),
     ("(`step_noted(x)` returns `(answer, warnings)`)", "lstmkit.deploy.streaming.Stream.step_noted", None),
     ("`f.test_forecasts(df)` returns every test window's actuals and forecasts", "lstmkit.Forecaster.test_forecasts", None),
     ("`lstmkit.tasks.forecast.config.ForecastParams`", "lstmkit.tasks.forecast.config.ForecastParams", None),

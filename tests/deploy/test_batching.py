@@ -207,3 +207,37 @@ def test_only_a_bug_in_company_is_answered_again_alone():
     for t in threads:
         t.join(10)
     assert all(isinstance(o, Stop) for o in out) and sum(stops) == 3, stops
+
+
+def test_a_closed_batcher_answers_what_waits_then_lets_its_worker_end():
+    # the service closes the batcher of a model it replaced: its worker held the model for good
+    calls = []
+    b = RequestBatcher(_doubler(calls), window_s=0.05)
+    assert _concurrently(b, [{"x": 1}, {"x": 2}]) == [{"y": 2}, {"y": 4}]
+    worker = b._worker
+    b.close()
+    worker.join(5)
+    assert not worker.is_alive() and b._worker is None
+    # a request that read the model just before the swap is still answered, by a worker that ends in turn
+    before = set(threading.enumerate())
+    assert b.submit({"x": 3}) == {"y": 6}
+    later = [t for t in threading.enumerate() if t not in before and t.name == "lstmkit-batcher"]
+    for t in later:
+        t.join(5)
+    assert not any(t.is_alive() for t in later) and b._worker is None
+
+
+def test_requests_waiting_when_the_batcher_closes_are_each_answered():
+    b = RequestBatcher(_doubler([]), window_s=0.05)
+    out = [None] * 6
+
+    def one(i):
+        out[i] = b.submit({"x": i})
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for i, t in enumerate(threads):
+        t.start()
+        if i == 2:
+            b.close()                   # the wake-up lands among the requests: none is lost, none taken for one
+    for t in threads:
+        t.join(10)
+    assert out == [{"y": 2 * i} for i in range(6)]

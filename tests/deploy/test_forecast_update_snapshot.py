@@ -5,9 +5,7 @@ answering thread waits inside its network call (where the widths used to be read
 keeps an update, and its answer is compared with the old and the new model's, each computed on a model of its own."""
 import contextlib
 import json
-import socket
 import threading
-import time
 
 import numpy as np
 import pandas as pd
@@ -16,6 +14,7 @@ import pytest
 from lstmkit import Forecaster
 from lstmkit.tasks.forecast.model import ForecastNet
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
+from serve_helpers import uvicorn_here
 
 QUICK = dict(lookback=12, horizon=2, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
              progress="off", tensorboard=False, device="cpu", doctor=False, ensemble=1, max_epochs=3,
@@ -150,27 +149,12 @@ def test_a_stream_made_while_an_update_is_kept_answers_from_one_pair(run, monkey
 def served_here(path, monkeypatch):
     """``lstmkit serve`` of ``path`` (torch engine) by uvicorn on a free loopback port, in this process (so a
     test can hold its threads); yields ``(port, the served adapter)``."""
-    import uvicorn
     from lstmkit.deploy import served
     from lstmkit.deploy.server import create_app
     made, adapter_for = [], served.adapter_for
     monkeypatch.setattr(served, "adapter_for", lambda r: made.append(adapter_for(r)) or made[-1])
-    app = create_app(path, engine="torch")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
+    with uvicorn_here(create_app(path, engine="torch")) as port:
         yield port, made[0]
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def _post(port: int, body) -> dict:

@@ -72,18 +72,19 @@ class RequestBatcher:
         if max_requests < 1 or window_s < 0:
             raise ValueError("max_requests must be >= 1 and window_s >= 0")
         self.answer_many, self.window_s, self.max_requests = answer_many, window_s, max_requests
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start = threading.Lock()
         self.batches = 0                    # answer_many calls so far (for tests and /model)
         self.largest = 0                    # the most requests answered together
         self._together = True               # the last batch had several requests (or none came yet)
+        self._closed = False                # closed: the worker ends once nothing waits (a model replaced)
 
     def submit(self, request: dict[str, Any]) -> Any:
         """Answer ``request`` together with whatever arrives beside it; blocks until answered."""
         pending = _Pending(request)
+        self._queue.put(pending)            # put, then a worker: a closed one ending meanwhile is started again
         self._ensure_worker()
-        self._queue.put(pending)
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
@@ -92,9 +93,16 @@ class RequestBatcher:
     async def submit_async(self, request: dict[str, Any]) -> Any:
         """:meth:`submit` for a coroutine: the event loop goes on while the worker answers."""
         pending = _Pending(request, asyncio.get_running_loop().create_future())
-        self._ensure_worker()
         self._queue.put(pending)
+        self._ensure_worker()
         return await pending.future
+
+    def close(self) -> None:
+        """Let the worker thread end once no request waits (the service replaced this model with a newer
+        one): it held the model for good. A request submitted after this is still answered, by a worker
+        started for it, which ends in turn."""
+        self._closed = True
+        self._queue.put(None)               # wakes the worker waiting for a request
 
     def _ensure_worker(self) -> None:
         if self._worker is None:
@@ -105,15 +113,25 @@ class RequestBatcher:
 
     def _work(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            if self._closed:
+                with self._start:            # a request put before this check is answered; one put after it,
+                    if self._queue.empty():  # by the worker its submit starts once this one is gone
+                        self._worker = None
+                        return
+            first = self._queue.get()
+            if first is None:                # close()'s wake-up
+                continue
+            batch = [first]
             # wait for company only while requests come together: a lone client pays no window
             deadline = time.monotonic() + (self.window_s if self._together else 0.0)
             while len(batch) < self.max_requests:
                 left = deadline - time.monotonic()
                 try:
-                    batch.append(self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait())
+                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is not None:
+                    batch.append(item)
             self._answer(batch)
 
     def _answer(self, batch: list[_Pending]) -> None:

@@ -155,9 +155,12 @@ def serve_command(run: List[str] = typer.Option(..., metavar="<run>", help="Run 
                                                   "had no message for this long (0: never)."),
                   cors_origin: List[str] = typer.Option([], metavar="<origin>", help="Let web pages of this origin "
                                                          "call the service (http://localhost:3000, or * for any); "
-                                                         "repeat for several.")):
+                                                         "repeat for several."),
+                  watch: float = typer.Option(2.0, metavar="<seconds>", help="Look at each run folder this often "
+                                              "(on the next request) and serve its new model once it is kept there "
+                                              "and loads whole; the old one answers meanwhile (0: never).")):
     """HTTP service: POST /models/NAME/predict, WebSocket /models/NAME/stream, GET /health, /models,
     /models/NAME, /docs (one run: POST /predict, WebSocket /stream, GET /model too)."""
     from lstmkit.deploy.server import serve
     serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams,
-          cors_origins=cors_origin, stream_idle=stream_idle)
+          cors_origins=cors_origin, stream_idle=stream_idle, watch=watch)

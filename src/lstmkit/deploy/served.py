@@ -126,25 +126,32 @@ class ServedModel:
                         if self.typed and hasattr(adapter, "answer_many") and not quantization else None)
         self.upload_types = (tuple(getattr(adapter, "upload_types", UPLOAD_TYPES))
                              if hasattr(adapter, "answer_bytes") else ())
-        self.open_streams = 0
         from lstmkit.version import __version__
         stream = self.stream
         self.info = {**adapter.metadata(), "run": str(self.run.resolve()), "engine": self.engine,
                      "stream_mode": getattr(stream, "mode", None) if stream is not None else None,
                      "quantization": quantization,
                      "fingerprint": getattr(stream, "fingerprint", None) or weights_fingerprint(self.run),
+                     "run_id": meta.get("run_id"), "written": meta.get("written"),    # which model: /models
                      "lstmkit_version": __version__, "limits": limits, "metric": _metric(self.run, meta)}
         if self.upload_types:
             self.info["upload_types"] = list(self.upload_types)
 
     def describe(self) -> dict[str, Any]:
-        """What ``/model`` and ``/models/{name}`` answer."""
-        out = {**self.info, "open_streams": self.open_streams}
+        """What ``/model`` and ``/models/{name}`` answer (the service adds ``open_streams`` and ``reload``:
+        :class:`~lstmkit.deploy.reload.ServedRun`)."""
+        out = dict(self.info)
         if self.batcher is not None:
             b = self.batcher
             out["batching"] = {"window_ms": b.window_s * 1e3, "max_requests": b.max_requests, "batches": b.batches,
                                "largest": b.largest}
         return out
+
+    def close(self) -> None:
+        """Let go of what outlives a request (the batcher's thread, which holds the network): the service
+        serves a newer model of the run. A request or stream still answered by this one goes on."""
+        if self.batcher is not None:
+            self.batcher.close()
 
     def upload_type_of(self, body: bytes) -> str | None:
         """The content type an upload sent without one (or with another) should have come with, told

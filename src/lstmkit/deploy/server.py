@@ -30,8 +30,10 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ``GET /models/{name}``           what the run is: task, columns, engine, limits, its headline
                                  metric from metrics.json (``metric``: name, value, part,
                                  higher_is_better, shown; null without one), ...
-``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``
-``GET /health``                  ``{"status": "ok"}``
+``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``; which model each
+                                 serves: ``fingerprint``, ``run_id``, ``written``, ``reload``
+``GET /health``                  ``{"status": "ok"}`` (with ``"warnings"`` while a run folder holds a
+                                 newer model that was not served: see below)
 ``GET /docs``                    OpenAPI documentation (``/openapi.json``)
 ===============================  ===================================================================
 
@@ -65,6 +67,10 @@ once. A new one when every place is taken takes the place of the stream idle lon
 for ``stream_idle`` seconds (it is told so, then closed with code 1001: a client that left without closing, or
 never sends, cannot hold a place for ever); otherwise the new one is told so, then closed with code 1013.
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
+
+A model kept in a served run folder later (an update saved over it, files copied over it, a link turned to another
+run) is served once it has loaded whole, the old one answering until then; one that does not load, or that takes
+other requests than the routes made at start, is not (``watch``, :mod:`lstmkit.deploy.reload`).
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
 # inside create_app at run time.
@@ -89,8 +95,9 @@ from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit,
                                            form_upload, json_only, json_type, looks_like_json, media_type, no_route,
                                            strict_json_route, unprocessable, unsupported_type, validated,
                                            validation_detail, wrong_method)
+from lstmkit.deploy.reload import WATCH, ServedRun
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
-from lstmkit.errors import LstmkitError, MissingPackage, optional_import
+from lstmkit.errors import LstmkitError, MissingPackage, flag, opt, optional_import
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "STREAM_IDLE", "MAX_INSTANCES"]
 
@@ -112,13 +119,16 @@ def _require_serve():
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
-               max_instances: int = MAX_INSTANCES, cors_origins=None, stream_idle: float = STREAM_IDLE):
+               max_instances: int = MAX_INSTANCES, cors_origins=None, stream_idle: float = STREAM_IDLE,
+               watch: float = WATCH, say=None):
     """The FastAPI app serving finished runs (see the module docstring for the endpoints).
 
     ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``;
     ``cors_origins``: the origins (``"http://localhost:3000"``, ``"*"``) whose web pages may call it;
     ``stream_idle``: seconds without a message after which a stream gives its place to a new one when
-    every place is taken (0: never)."""
+    every place is taken (0: never); ``watch``: seconds between looks at each run folder for a newer model,
+    swapped in once loaded (0: never; :mod:`lstmkit.deploy.reload`); ``say(line, refused)``: where a swap
+    or a refused model is told (default: the ``lstmkit.deploy.reload`` logger)."""
     origins = allowed_origins(cors_origins)
     _require_serve()
     from fastapi import FastAPI, HTTPException, WebSocket
@@ -132,9 +142,17 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 
     limits = {"max_body_bytes": max_body, "max_streams": max_streams, "stream_idle_s": stream_idle,
               "max_instances": max_instances}
-    models = {name: ServedModel(name, run, engine, limits) for name, run in named_runs(runs).items()}
-    only = next(iter(models.values())) if len(models) == 1 else None
     Finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-F32_MAX, le=F32_MAX)]
+    named = named_runs(runs)
+
+    def conflict(old: ServedModel, new: ServedModel) -> str | None:
+        """Why ``new`` cannot answer on the routes built for ``old`` (None: it can)."""
+        return _routes_conflict(old, new, lambda m: request_schemas(m, Finite, max_instances, len(named) > 1)[0])
+
+    served = {name: ServedRun(name, run, functools.partial(ServedModel, name, run, engine, limits), conflict,
+                              watch=_check_watch(watch), say=say) for name, run in named.items()}
+    models = {name: r.model for name, r in served.items()}      # as loaded at start: what the routes are built for
+    only = next(iter(models.values())) if len(models) == 1 else None
 
     if only is not None:
         what = f"{only.adapter.task} model from {only.run.name}: POST /predict" + (", WebSocket /stream" if only.stream else "")
@@ -196,16 +214,23 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         return await http_exception_handler(request, exc)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        # still answering ("ok"), from the model loaded before where a newer one was refused: said, not hidden
+        for r in served.values():
+            r.current()                       # a look at its folder, when due
+        said = [f"model {r.name!r}: the run folder holds a new model that was not loaded ({r.refused['problem']}); "
+                f"still serving the one loaded {r.loaded}" for r in served.values() if r.refused]
+        return {"status": "ok", **({"warnings": said} if said else {})}
 
     @app.get("/models")
     async def list_models() -> dict[str, Any]:
-        return {"models": [{"name": m.name, **m.describe()} for m in models.values()]}
+        for r in served.values():
+            r.current()
+        return {"models": [{"name": r.name, **r.describe()} for r in served.values()]}
 
     for m in models.values():                 # several models: their request schemas need their own names
-        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas,
-                              request_models)
+        routes = _ModelRoutes(app, served[m.name], request_schemas(m, Finite, max_instances, only is None),
+                              extra_schemas, request_models)
         routes.add(f"/models/{m.name}/predict", f"/models/{m.name}/stream", f"/models/{m.name}")
         if m is only:                         # one run: the plain routes answer for it, as they always did
             routes.add("/predict", "/stream", "/model")
@@ -219,7 +244,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
                                         "(GET /models lists them)")
 
     async def no_model_stream(ws: WebSocket, name: str):
-        if name in models:                    # served, but it answers whole inputs only
+        if name in served:                    # served, but it answers whole inputs only
             await _refuse_stream(ws, f"model {name!r} does not stream — send whole inputs to /models/{name}/predict")
         else:
             await _refuse_stream(ws, f"unknown model {name!r} — stream one this service serves: {names}")
@@ -259,12 +284,13 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 class _ModelRoutes:
     """Adds one :class:`~lstmkit.deploy.served.ServedModel`'s routes to the app."""
 
-    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list, request_models: dict):
-        self.app, self.m, self.schemas, self.extra_schemas = app, model, schemas, extra_schemas
+    def __init__(self, app, served: ServedRun, schemas: tuple, extra_schemas: list, request_models: dict):
+        self.app, self.served, self.schemas, self.extra_schemas = app, served, schemas, extra_schemas
         self.request_models = request_models
 
     def add(self, predict_path: str, stream_path: str, model_path: str) -> None:
-        m = self.m
+        m = self.served.model                 # as loaded at start: the routes are built for it (not kept: a
+        # newer model swapped in frees this one once its requests and streams are done)
         self.app.get(model_path, summary=f"What {m.name} is")(self._describe)
         Request, Response = self.schemas
         self.request_models[predict_path] = Request
@@ -284,28 +310,24 @@ class _ModelRoutes:
             self.app.websocket(stream_path)(self._stream_handler())
 
     async def _describe(self) -> dict[str, Any]:
-        return self.m.describe()
+        self.served.current()
+        return self.served.describe()
 
     def _predict_handler(self, Request):
         from fastapi.responses import JSONResponse
-        m = self.m
+        from starlette.concurrency import run_in_threadpool
+        served = self.served
 
         # The answer is built from plain floats already: documented by the Response model, returned
         # as JSONResponse to skip re-validating it on every request. A task that answers requests
-        # together awaits its batcher (the model runs on the batcher's thread); any other one is a
-        # sync handler, which FastAPI runs in its thread pool: the model never blocks the event loop.
-        if m.batcher is not None:
-            async def predict_together(req: Request) -> JSONResponse:
-                try:
-                    out = await m.answer_async(req.model_dump(exclude_none=True))
-                except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise _refused(e) from None
-                return JSONResponse(out)
-            return predict_together
-
-        def predict(req: Request) -> JSONResponse:
+        # together awaits its batcher (the model runs on the batcher's thread); any other one runs in
+        # the server's thread pool: the model never blocks the event loop. The model is read once: a
+        # newer one swapped in meanwhile answers the next request.
+        async def predict(req: Request) -> JSONResponse:
+            m, request = served.current(), req.model_dump(exclude_none=True)
             try:
-                out = m.answer(req.model_dump(exclude_none=True))
+                out = await m.answer_async(request) if m.batcher is not None else await run_in_threadpool(m.answer,
+                                                                                                          request)
             except LstmkitError as e:            # a BadRequest names its field (loc)
                 raise _refused(e) from None
             return JSONResponse(out)
@@ -315,11 +337,12 @@ class _ModelRoutes:
         from fastapi import HTTPException, Request as HttpRequest
         from fastapi.responses import JSONResponse
         from starlette.concurrency import run_in_threadpool
-        m = self.m
+        served = self.served
         Request = self.schemas[0]
-        accepted = m.accepted_types()
+        accepted = served.model.accepted_types()
 
         async def predict(request: HttpRequest) -> JSONResponse:
+            m = served.current()
             header = request.headers.get("content-type") or None
             kind, body = media_type(header), await request.body()
             try:
@@ -353,16 +376,18 @@ class _ModelRoutes:
     def _stream_handler(self):
         from fastapi import WebSocket
         from starlette.concurrency import run_in_threadpool
-        app, m = self.app, self.m
+        app, served = self.app, self.served
         client_left = _client_left()
 
-        def release(sid: str) -> None:
-            """Give back the place of stream ``sid`` (once: its handler's end and an eviction both call it)."""
-            if app.state.streams.pop(sid, None) is not None:
-                m.open_streams -= 1
-                m.end_stream(sid)
-
         async def stream_ws(ws: WebSocket):
+            m = served.current()              # the stream's model for as long as it lives: its state is that model's
+
+            def release(sid: str) -> None:
+                """Give back the place of stream ``sid`` (once: its handler's end and an eviction both call it)."""
+                if app.state.streams.pop(sid, None) is not None:
+                    served.open_streams -= 1
+                    m.end_stream(sid)
+
             await ws.accept()
             if len(app.state.streams) >= app.state.max_streams and not await _evict_idle(app):
                 # was "— close one, or try again later": a client cannot close another's
@@ -377,7 +402,7 @@ class _ModelRoutes:
                 return
             sid = f"ws-{next(app.state.stream_ids)}"
             here = app.state.streams[sid] = _OpenStream(ws, release, sid)
-            m.open_streams += 1
+            served.open_streams += 1
             try:
                 while True:
                     message = await ws.receive()
@@ -511,6 +536,31 @@ def _document_schemas(app, schemas: list) -> None:
     app.openapi = openapi
 
 
+def _routes_conflict(old: ServedModel, new: ServedModel, request_of) -> str | None:
+    """Why the routes a service built for ``old`` cannot take ``new`` (None: they can): another task, a
+    stream where there was none or none where there was one, other uploads, or another request (input columns,
+    a horizon's future values): their handlers, schemas and ``/docs`` were made at start."""
+    def told(m):
+        Request = request_of(m)
+        return {"task": m.adapter.task, "stream": m.stream is not None,
+                "uploads": m.upload_types, "request": Request.model_json_schema() if Request is not None else None}
+    was, now = told(old), told(new)
+    differs = [k for k in was if was[k] != now[k]]
+    if not differs:
+        return None
+    what = {"task": f"a {now['task']} model, where {old.name!r} served a {was['task']} one",
+            "stream": "a model that streams otherwise", "uploads": "a model that takes other uploads",
+            "request": "a model that takes other requests (other input columns or fields)"}[differs[0]]
+    return f"it is {what}"
+
+
+def _check_watch(watch) -> float:
+    if isinstance(watch, bool) or not isinstance(watch, (int, float)) or not 0 <= watch < float("inf"):
+        raise LstmkitError(f"{flag('watch')} must be a number of seconds of at least 0, got {watch!r}",
+                           f"pass {opt('watch', 2)} (or 0: serve the model loaded at start for good)")
+    return float(watch)
+
+
 def _check_limits(port: int, max_body: int, max_streams: int, stream_idle: int = STREAM_IDLE) -> None:
     """The service's port and limits, checked before any run is loaded."""
     for name, value, low, high, example in (("port", port, 0, 65535, "8000 (or 0 for any free port)"),
@@ -524,16 +574,19 @@ def _check_limits(port: int, max_body: int, max_streams: int, stream_idle: int =
 
 def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
           max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning",
-          cors_origins=None, stream_idle: int = STREAM_IDLE) -> None:
+          cors_origins=None, stream_idle: int = STREAM_IDLE, watch: float = WATCH) -> None:
     """Serve ``runs`` (one run folder, a list of them, each a path or ``NAME=PATH``, or a dict
-    ``{name: run}``) until SIGTERM / Ctrl-C, to web pages of ``cors_origins`` too (see
-    :func:`create_app`). Prints one line with the address once listening."""
+    ``{name: run}``) until SIGTERM / Ctrl-C, to web pages of ``cors_origins`` too, each run's newer model
+    once its folder holds one (``watch``; see :func:`create_app`). Prints one line with the address once
+    listening, and one on standard error for each model swapped in or refused."""
     _check_limits(port, max_body, max_streams, stream_idle)
+    _check_watch(watch)
     origins = allowed_origins(cors_origins)
     _require_serve()
     import uvicorn
     named = named_runs(runs)
-    app = create_app(named, engine, max_body, max_streams, cors_origins=origins, stream_idle=stream_idle)
+    app = create_app(named, engine, max_body, max_streams, cors_origins=origins, stream_idle=stream_idle,
+                     watch=watch, say=_say)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     if _WINDOWS:
@@ -590,6 +643,11 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
         if main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     print("stopped", flush=True)
+
+
+def _say(line: str, refused: bool) -> None:
+    """A model swapped in or refused, told on the service's standard error (as its other warnings are)."""
+    print(("warning: " if refused else "") + line, file=sys.stderr, flush=True)
 
 
 def _loop_running() -> bool:
