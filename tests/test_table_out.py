@@ -107,6 +107,65 @@ def test_a_float32_column_written_as_json_is_its_shortest_text(tmp_path, capsys,
     assert [r["nullable"] for r in records][:3] == [0.1, None, 0.7]
 
 
+def _json_records(path: Path) -> list[str]:
+    """The records of a .json or .jsonl table as the lines of text the writer wrote."""
+    lines = path.read_text().splitlines()
+    return lines if path.suffix == ".jsonl" else [line.lstrip(" ").rstrip(",") for line in lines[1:-1]]
+
+
+def _float32_sample() -> np.ndarray:
+    """Float32s of every kind: random bit patterns over all exponents (subnormals, NaNs of any payload, both
+    infinities among them), the largest and smallest, powers of two (whose gaps below are half those above)
+    and values whose two nearest shortest texts tie (2097152.25: 2097152.2 and 2097152.3 alike)."""
+    bits = np.random.default_rng(54).integers(0, 2 ** 32, 20_000, dtype=np.uint64).astype(np.uint32)
+    special = np.array([np.finfo(np.float32).max, np.finfo(np.float32).tiny, 1e-45, -0.0, 0.0, np.inf, -np.inf,
+                        np.nan, 0.1, 1 / 3, 1e16, 9.999999e15, 1e-5, 1e-4, 123456789.0], dtype=np.float32)
+    powers = np.ldexp(np.float32(1), np.arange(-149, 128)).astype(np.float32)
+    ties = np.array([2097152.25, 2097152.75, 2097151.875, 4194304.5, 1048576.125], dtype=np.float32)
+    assert (ties.astype(np.float64) == [2097152.25, 2097152.75, 2097151.875, 4194304.5, 1048576.125]).all()
+    return np.concatenate([bits.view(np.float32), special, powers, -powers, ties])
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl"])
+def test_a_float32_column_is_written_exactly_as_each_value_s_own_shortest_text_reads_back(tmp_path, capsys, name):
+    # the column is converted whole (pyarrow's casts); each value must read back as float(str(v)) did, numpy's
+    # shortest text of that float32, to the last byte of the file, the nullable Float32 and a float16 too
+    narrow = _float32_sample()
+    half = np.random.default_rng(5).integers(0, 2 ** 16, len(narrow), dtype=np.uint64).astype(np.uint16)
+    df = pd.DataFrame({"p": narrow, "n": pd.array(narrow, dtype="Float32"), "h": half.view(np.float16)})
+    df.loc[::7, "n"] = pd.NA
+    echo_or_write_table(df, tmp_path / name)
+    text = lambda v: "null" if not np.isfinite(v) else json.dumps(float(str(v)))    # noqa: E731  (as it was written)
+    expected = ['{"p": %s, "n": %s, "h": %s}' % (text(p), "null" if k % 7 == 0 else text(p), text(h))
+                for k, (p, h) in enumerate(zip(narrow, half.view(np.float16)))]
+    assert _json_records(tmp_path / name) == expected
+    written = (tmp_path / name).read_text()
+    assert '{"p": 2097152.2, ' in written and '{"p": 1e-45, ' in written and '{"p": 3.4028235e+38, ' in written
+
+
+def test_float64_integer_bool_and_text_columns_are_written_as_their_python_values(tmp_path, capsys):
+    # converted a column at a time (floats, numpy integers and bools whole): the text each value's own
+    # json.dumps gives, NaN and infinities null, a nullable integer's NA null
+    rng = np.random.default_rng(0)
+    wide = np.concatenate([rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
+                           [np.nan, np.inf, -np.inf, -0.0, 5e-324, np.finfo(float).max, 0.1 + 0.2]])
+    n = len(wide)
+    df = pd.DataFrame({"f": wide, "F": pd.array(wide, dtype="Float64"),
+                       "i": rng.integers(-2 ** 63, 2 ** 63 - 1, n, dtype=np.int64, endpoint=True),
+                       "u": np.full(n, 2 ** 64 - 1, dtype=np.uint64), "s8": np.arange(n).astype(np.int8),
+                       "b": np.arange(n) % 3 == 0, "I": pd.array([None if k % 5 == 0 else k for k in range(n)],
+                                                                   dtype="Int64"),
+                       "t": [f"é{k}\"" for k in range(n)]})
+    echo_or_write_table(df, tmp_path / "t.jsonl")
+    num = lambda v: json.dumps(float(v)) if np.isfinite(v) else "null"              # noqa: E731
+    expected = [json.dumps({"f": None, "F": None, "i": int(i), "u": 2 ** 64 - 1, "s8": int(s8), "b": bool(b),
+                            "I": None if k % 5 == 0 else k, "t": t}, ensure_ascii=False)
+                .replace('"f": null, "F": null', f'"f": {num(f)}, "F": {num(f)}')
+                for k, (f, i, s8, b, t) in enumerate(zip(wide, df["i"], df["s8"], df["b"], df["t"]))]
+    assert _json_records(tmp_path / "t.jsonl") == expected
+    assert expected[n - 1].startswith('{"f": 0.30000000000000004, ') and '"b": true, ' in expected[0]
+
+
 def test_dash_is_csv_on_standard_output_and_no_file(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check_table_out("-")

@@ -328,3 +328,29 @@ def test_a_backtest_of_two_targets_scores_each_in_its_own_units():
     assert res["per_target"]["z"]["naive"]["MAE"] == pytest.approx(4.5 * mean_b)
     assert res["per_target"]["z"]["lstm"]["MAE"] == 0.0
     assert res["aggregate"]["naive"]["MAE"] == pytest.approx(3 * mean_b)
+
+
+@pytest.mark.parametrize("kind", ["float64", "int64", "Float64"])
+def test_a_fold_s_history_is_the_rows_before_each_cut_and_the_horizon_s_rows_with_the_targets_blank(kind):
+    """What each fold's predict reads: per series the rows before its cut, then ``ahead`` rows whose targets are
+    blank (their covariates and times kept); a float64 target blanked an array at a time, another dtype by .loc
+    (integers become floats, a nullable column's blanks NA), every row renumbered from 0."""
+    from lstmkit.tasks.forecast.backtest import _history, _Series
+    lengths = [6, 4]
+    frame = pd.DataFrame({"t": np.r_[np.arange(6), np.arange(4)], "y": pd.array(np.arange(10) * 10, dtype=kind),
+                          "z": pd.array(np.arange(10) + 100, dtype=kind), "x": np.arange(10) / 2,
+                          "__id": np.repeat(["a", "b"], lengths)})
+    codes = np.repeat([0, 1], lengths)
+    ser = _Series(frame, ["y", "z"], codes, pd.Index(["a", "b"]))
+    got = _history(frame, ser, np.array([3, 1]), ["y", "z"], 2)
+    rows = [0, 1, 2, 3, 4, 6, 7, 8]                        # a: 3 before its cut, 2 ahead; b: 1 before, 2 ahead
+    blank = np.array([0, 0, 0, 1, 1, 0, 1, 1], dtype=bool)
+    expected = frame.drop(columns="__id").iloc[rows].reset_index(drop=True)
+    for t in ("y", "z"):
+        column = expected[t].astype("float64" if kind == "int64" else kind)
+        expected[t] = column.mask(blank)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["x"].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 3.5, 4.0] and got.index.tolist() == list(range(8))
+    assert frame["y"].notna().all()                        # the backtest's own frame untouched
+    pd.testing.assert_frame_equal(_history(frame, ser, np.array([3, 1]), ["y", "z"], 0),
+                                  frame.drop(columns="__id").iloc[[0, 1, 2, 6]].reset_index(drop=True))

@@ -958,6 +958,26 @@ def test_a_pivot_tables_subtotal_rows_are_named(tmp_path):
         read_panel(tmp_path / "pivot.csv", ForecastConfig(target=["Sales"], time="Month"))
 
 
+def test_a_summary_label_is_found_in_a_time_column_exactly_as_python_s_regex_finds_it():
+    """The labels are looked for only in rows with a character besides a written date's (one whole-column
+    match finds those): each row found as Python's case-insensitive regex finds it, Unicode's case folding
+    too (a long s is an s), and a summary row among ISO dates still named by its line."""
+    from lstmkit.data.columns import SUBTOTAL_LABEL, SUMMARY_WORDS
+    from lstmkit.tasks.forecast.times import _summary_labels
+    texts = ["2024-01-31", "2024-01-31T13:05:00+01:00", "2024-01-31 13:05Z", "1/2/2024", "20240131", "",
+             "Total", "TOTALS", "1991 Total", "Grand total", "Gesamtergebnis", "1991 Ergebnis", "avg.", "Max:",
+             "\u017fum", "mean", "Median", "T", "TZ", "Z", "2024 Total", "Jan 2024", "Total 1991", "sum of 2024",
+             "totalt", "Store A  Total", "2024-01-31 total", "\u212aelvin", "2024-01-31\tTotal", " "]
+    col = pd.Series(texts * 3, dtype="str")
+    regex = re.compile(f"{SUMMARY_WORDS}|{SUBTOTAL_LABEL}", re.IGNORECASE)
+    assert _summary_labels(col).tolist() == [regex.fullmatch(t) is not None for t in col]
+    assert _summary_labels(col)[[6, 7, 8, 14, 20, 26, 28]].all() and not _summary_labels(col)[:6].any()
+    times = pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    frame = pd.DataFrame({"date": times[:20] + ["Sum"] + times[20:], "sales": np.arange(41.0)})
+    with pytest.raises(LstmkitError, match=r"time column 'date' holds 'Sum' in data row 21 \(1 such row\): a summary row"):
+        read_panel(frame, ForecastConfig(target=["sales"], time="date"))
+
+
 def test_notes_under_the_data_are_named_with_their_lines(tmp_path):
     """A source line and a footnote under the data: was 'could not be read as dates: found
     'Source: …' — use ISO dates such as 2024-01-31 …, or fix that cell', naming no line."""

@@ -264,3 +264,23 @@ def test_a_tables_uneven_step_warning_counts_its_series_and_regrids_by_the_least
         in _uneven_said(three, 3)
     assert "in 4 of 5 series ('a': 1 to 2, median 1.5; 'b': 2 to 3, median 2.5; 'c': 1 to 2, median 1.5; and 1 " \
            "more):" in _uneven_said(three + [("d", b)], 5)
+
+
+def test_a_series_steps_are_judged_alike_as_nanosecond_times_other_units_and_a_date_index():
+    """read_panel's series (datetime64[ns] arrays) skip the DatetimeIndex made for every other kind of times:
+    the same gaps, spread and ends found; missing_steps says nothing of even steps, months and quarters."""
+    from lstmkit.tasks.forecast.grid import Uneven, missing_steps
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    gappy = days.delete([5, 6, 20])                                   # three days missing
+    random = pd.DatetimeIndex(pd.Timestamp("2024-01-01") + pd.to_timedelta(np.cumsum([1, 3, 1, 2, 3, 1, 1, 3]), "D"))
+    for times in (gappy, random):
+        judged = [uneven_steps(t) for t in (times.to_numpy(), times, times.to_numpy().astype("datetime64[s]"))]
+        assert isinstance(judged[0], Uneven) and judged[0] == judged[1] == judged[2]
+    assert uneven_steps(gappy.to_numpy()).gaps == 2 and uneven_steps(gappy.to_numpy()).first == gappy[0].value
+    assert uneven_steps(random.to_numpy()).gaps == 0 and uneven_steps(random.to_numpy()).hi == 3 * 86_400 * 10 ** 9
+    assert uneven_steps(days.to_numpy()) is None and uneven_steps(np.arange(0, 40, 2)) is None
+    assert uneven_steps(np.array([0, 1, 2, 5, 6])).gaps == 1
+    assert np.array_equal(missing_steps(gappy.to_numpy()), days.to_numpy())
+    for even in (days, pd.date_range("2020-01-31", periods=30, freq="ME"), pd.date_range("2020", periods=9, freq="QS")):
+        assert missing_steps(even.to_numpy()) is None
+    assert missing_steps(np.array([0, 2, 4, 8, 10])).tolist() == [0, 2, 4, 6, 8, 10]

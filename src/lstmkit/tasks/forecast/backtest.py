@@ -533,11 +533,17 @@ def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.D
     target blanked (they carry the future covariates and times of the horizon)."""
     pos, cut = ser.positions(), np.repeat(cuts, ser.lengths)
     keep = pos < cut + ahead
-    out = frame.loc[keep].drop(columns="__id").copy()
+    out = frame.loc[keep].drop(columns="__id").reset_index(drop=True)        # a new frame
     if ahead:
         blank = (pos >= cut)[keep]
-        out.loc[blank, targets] = np.nan
-    return out.reset_index(drop=True)
+        if all(out[t].dtype == np.float64 for t in targets):    # each column's array blanked: .loc's setitem was
+            for t in targets:                                   # a quarter of a single series' fixed backtest
+                values = out[t].to_numpy(copy=True)
+                values[blank] = np.nan
+                out[t] = values
+        else:                                                   # integers become floats, a nullable column's NA
+            out.loc[blank, targets] = np.nan
+    return out
 
 
 KEPT_FOLDS = "backtest.folds.json"     # a refit backtest's finished folds, kept as each ends

@@ -62,7 +62,10 @@ def uneven_steps(times: pd.DatetimeIndex | np.ndarray | None) -> Uneven | None:
     if times is None or len(times) < 3:
         return None
     dated = np.issubdtype(np.asarray(times).dtype, np.datetime64)
-    ticks = pd.DatetimeIndex(times).as_unit("ns").asi8 if dated else np.asarray(times, dtype=np.int64)
+    if isinstance(times, np.ndarray) and times.dtype == np.dtype("datetime64[ns]"):   # a panel's series, read_panel's:
+        ticks = times.view(np.int64)                                        # no DatetimeIndex made for each
+    else:
+        ticks = pd.DatetimeIndex(times).as_unit("ns").asi8 if dated else np.asarray(times, dtype=np.int64)
     steps = np.diff(ticks)
     lo, hi = int(steps.min()), int(steps.max())
     if hi < 1.5 * lo:
@@ -249,9 +252,11 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     dated = np.issubdtype(times.dtype, np.datetime64)
     ticks = times.astype("datetime64[ns]").astype(np.int64) if dated else times.astype(np.int64)
     steps = np.diff(ticks)
+    if steps.max() < 1.5 * steps.min():     # no step long enough to hold a missing one (months of 28-31 days,
+        return None                          # quarters, years included): before the median, a series at a time
     typical = int(np.median(steps))
-    if typical <= 0 or steps.max() < 1.5 * steps.min():     # no step long enough to hold a missing one
-        return None                                          # (months of 28-31 days, quarters, years included)
+    if typical <= 0:
+        return None
     grid: np.ndarray | None = None
     if (steps % typical == 0).all():
         if not dated:

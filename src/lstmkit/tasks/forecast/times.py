@@ -116,8 +116,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
-    summary = np.flatnonzero(text.str.fullmatch(f"{SUMMARY_WORDS}|{SUBTOTAL_LABEL}",     # a pivot table's
-                                                case=False).to_numpy())                # "1991 Total" too
+    summary = np.flatnonzero(_summary_labels(text))                  # a pivot table's "1991 Total" too
     if len(summary) > 1 or (len(summary) == 1 and 0 < summary[0] < len(text) - 1):    # one at an end: _unreadable
         raise LstmkitError(f"time column {name!r} holds {text[summary[0]]!r} in {row_place(col, int(summary[0]))} "
                            f"({len(summary)} such row{'s' * (len(summary) > 1)}): a summary row, not a step of the "
@@ -166,6 +165,23 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     else:
         out.attrs["offsets_change"] = True   # daylight saving, and no zone to name (time_values says so)
     return out
+
+
+_DATE_CHARACTERS = r"[0-9 :./,+TZ-]*"      # a text of these alone (2024-01-31T13:05:00+01:00) names no summary
+
+
+def _summary_labels(text: pd.Series) -> np.ndarray:
+    """Per row of ``text`` (a time column's stripped text), whether it reads as a summary row's label
+    (:data:`SUMMARY_WORDS`, or a pivot table's subtotal: "1991 Total"), by Python's case-insensitive regex.
+    Each label holds a letter other than T and Z, so a row of :data:`_DATE_CHARACTERS` alone (digits, ISO
+    dates, times and offsets), found by one whole-column match, is none: the regex runs on the others only
+    (a row at a time, it took 1.1 s of 150,000 ISO dates, a quarter of a panel backtest)."""
+    found = np.zeros(len(text), dtype=bool)
+    rest = np.flatnonzero(~text.str.fullmatch(_DATE_CHARACTERS).to_numpy(dtype=bool))
+    if len(rest):
+        labels = text.iloc[rest].str.fullmatch(f"{SUMMARY_WORDS}|{SUBTOTAL_LABEL}", case=False)
+        found[rest] = labels.to_numpy(dtype=bool)
+    return found
 
 
 def _in_zone_given(times: pd.Series, name: str, zone: str | None, groups=None) -> pd.Series:
