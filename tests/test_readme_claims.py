@@ -104,6 +104,18 @@ CLAIMS = [
      lambda: field_choices(ForecastConfig, "likelihood")),
     ("At most every `--watch` seconds (default 2;", (2, 2),
      lambda: (cli_default("serve", "--watch"), importlib.import_module("lstmkit.deploy.reload").WATCH)),
+    ("`--scaler minmax|standard|mase|none` (left unset, chosen from the training data)",
+     ({"minmax", "standard", "mase", "none"}, None),
+     lambda: (field_choices(ForecastConfig, "scaler"), ForecastConfig().scaler)),
+    ("`recursive` and `seq2seq` need `--model lstm|gru`", ("lstm", "gru"),
+     lambda: forecast_constant("checks", "RECURRENT")),
+    ("A stream without a message for `--stream-idle` seconds (default 300; 0: never)", (300, 300),
+     lambda: (cli_default("serve", "--stream-idle"), importlib.import_module("lstmkit.deploy.server").STREAM_IDLE)),
+    ("`lstmkit list [FOLDER]` (`runs/` by default)", "runs", lambda: str(cli_default("list", "folder"))),
+    ("(--tokenize: sacrebleu's 13a, intl, zh, char, ja-mecab, ko-mecab, flores101, flores200, none; default 13a",
+     ({"13a", "intl", "zh", "char", "ja-mecab", "ko-mecab", "flores101", "flores200", "none"}, "13a"),
+     lambda: (set(importlib.import_module("lstmkit.tasks.translate.metrics").TOKENIZERS),
+              importlib.import_module("lstmkit.tasks.translate.metrics").bleu_tokenizer(["a b"]))),
 ]
 
 
