@@ -849,7 +849,7 @@ def _with_targets(data, y, what: str = "target sentences"):
                            f"[{shown(y) if isinstance(y, str) else '…'}])")
     if data is None or isinstance(data, (str, os.PathLike)) or hasattr(data, "columns") or hasattr(data, "column_names"):
         raise LstmkitError(f"y (the {what}) given with {'no' if data is None else 'a table or a path as'} data",
-                           f"pass the source sentences as X with y (one each), or a table of pairs alone")
+                           "pass the source sentences as X with y (one each), or a table of pairs alone")
     sources, targets = text_items(data), text_items(y)
     if sources is None or targets is None:
         bad, name = (data, "X") if sources is None else (y, "y")
