@@ -118,6 +118,12 @@ CLAIMS = [
     ("a first try on a few dozen pairs warns when --min-freq 2 leaves over 30% of a side's training words <unk>",
      (2, 0.3), lambda: (TranslateConfig().min_freq,
                         importlib.import_module("lstmkit.tasks.translate.estimator").UNKNOWN_SHARE)),
+    ("rise 3 % (validation part without a test part;", 0.03,
+     lambda: importlib.import_module("lstmkit.tasks.forecast.deploy").MASE_LIMIT),
+    ("accuracy / WER 0.5 points, perplexity 1 %, BLEU 0.3", (0.005, 0.005, 0.005, 0.01, 0.3),
+     lambda: tuple(getattr(importlib.import_module(f"lstmkit.tasks.{room}.deploy"), name) for room, name in (
+         ("classify", "ACCURACY_LIMIT"), ("speech", "ACCURACY_LIMIT"), ("speech", "WER_LIMIT"),
+         ("lm", "PERPLEXITY_LIMIT"), ("translate", "BLEU_LIMIT")))),
     ("`lstmkit list [FOLDER]` (`runs/` by default)", "runs", lambda: str(cli_default("list", "folder"))),
     ("(--tokenize: sacrebleu's 13a, intl, zh, char, ja-mecab, ko-mecab, flores101, flores200, none; default 13a",
      ({"13a", "intl", "zh", "char", "ja-mecab", "ko-mecab", "flores101", "flores200", "none"}, "13a"),
