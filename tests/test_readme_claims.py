@@ -124,6 +124,9 @@ CLAIMS = [
      lambda: tuple(getattr(importlib.import_module(f"lstmkit.tasks.{room}.deploy"), name) for room, name in (
          ("classify", "ACCURACY_LIMIT"), ("speech", "ACCURACY_LIMIT"), ("speech", "WER_LIMIT"),
          ("lm", "PERPLEXITY_LIMIT"), ("translate", "BLEU_LIMIT")))),
+    ("a whole number of Hz from 1000 to 768000", (1000, 768_000),
+     lambda: (importlib.import_module("lstmkit.tasks.speech.config").MIN_RATE,
+              importlib.import_module("lstmkit.tasks.speech.config").MAX_RATE)),
     ("`lstmkit list [FOLDER]` (`runs/` by default)", "runs", lambda: str(cli_default("list", "folder"))),
     ("(--tokenize: sacrebleu's 13a, intl, zh, char, ja-mecab, ko-mecab, flores101, flores200, none; default 13a",
      ({"13a", "intl", "zh", "char", "ja-mecab", "ko-mecab", "flores101", "flores200", "none"}, "13a"),
