@@ -828,7 +828,8 @@ def test_tune_takes_the_time_zone_its_readers_warning_asks_for(tmp_path, capsys,
     (["classify", "--time-zone", "Europe/Berlin"], "--time-zone is an option of tune forecast; tune classify"),
     (["speech", "--target", "y"], "--target is an option of tune forecast; tune speech does not read it"),
     (["translate", "--time", "t"], "--time is an option of tune forecast and tune classify; tune translate"),
-    (["forecast", "--target", "y", "--time", "time", "--time-zone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+    (["forecast", "--target", "y", "--time", "time", "--time-zone", "Mars/Olympus"],
+     "unknown time zone 'Mars/Olympus'"),
 ])
 def test_tune_refuses_a_data_flag_it_cannot_use_before_any_trial(args, needle, tmp_path, capsys, files):
     """Another task's data flag failed as the estimator's parameter ("LanguageModel has no parameter 'target'");
