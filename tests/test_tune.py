@@ -820,6 +820,9 @@ def test_tune_takes_the_time_zone_its_readers_warning_asks_for(tmp_path, capsys,
     # without the flag, the same study warns as before (the advice the flag answers)
     code, _, err = run_cli([*common, "--out", tmp_path / "plain"], capsys)
     assert code == 0 and "pass --time-zone with the zone they were written in" in err, err
+    # once, as one 'warning:' line (a trial's was said again as Python prints optuna's, its file and line first)
+    (said,) = [line for line in err.splitlines() if "UTC offsets that change" in line]
+    assert said.startswith("warning: time column 'time' writes UTC offsets"), err
 
 
 @pytest.mark.parametrize("args, needle", [
