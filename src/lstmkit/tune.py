@@ -822,7 +822,7 @@ def _history_title(study, path: Path, task: str | None, data: Any = None, most: 
 # -- the command ------------------------------------------------------------------------------
 def tune_command(
     task: str,
-    data: Path | None = None, target: str | None = None, time: str | None = None,
+    data: Path | None = None, target: str | None = None, time: str | None = None, time_zone: str | None = None,
     config: Path | None = None, space: Path | None = None, trials: int = 30,
     timeout: str | None = None, epochs: int | None = None, out: Path | None = None,
     storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
@@ -831,11 +831,13 @@ def tune_command(
     if epochs is not None and epochs < 1:      # the trainer's check said 'pass --max-epochs', no flag of tune's
         raise LstmkitError(f"--epochs must be a positive integer, got {epochs}",
                            "pass --epochs 20, say, or leave it out for the task's own maximum")
+    _check_task_flags(task, {"target": target, "time": time, "time_zone": time_zone})
     raw, of_run = config_source(config) if config else ({}, None)
     if data is None and raw.get("data") is not None:      # read beside the file, as train reads it
         raw = {**raw, "data": config_file_path(raw["data"], config)}
-    flags = {"data": data, "target": target, "time": time, "max_epochs": epochs, "device": device}
-    base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time,
+    flags = {"data": data, "target": target, "time": time, "time_zone": time_zone, "max_epochs": epochs,
+             "device": device}
+    base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time, "time_zone": time_zone,
                        "train": {"max_epochs": epochs, "device": device}})
     # a refusal of a setting the file gave names the file and key ('--lookback' is no flag of tune's)
     named = (settings_file(config, [k for k in flatten_config(raw) if flags.get(k) is None and k != "data"])
@@ -860,6 +862,24 @@ def tune_command(
     print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
     print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
     sys.stdout.flush()
+
+
+# tune's data flags -> the built-in tasks that read them (a task registered from outside reads what it reads)
+_BUILT_IN = ("forecast", "classify", "translate", "lm", "speech")
+_TASK_FLAGS = {"target": ("--target", ("forecast",)), "time": ("--time", ("forecast", "classify")),
+               "time_zone": ("--time-zone", ("forecast",))}
+
+
+def _check_task_flags(task: str, given: dict[str, Any]) -> None:
+    """A data flag of another task is named as such, before anything is read: `tune lm --time-zone UTC`
+    failed as the estimator's parameter ("LanguageModel has no parameter 'time_zone'")."""
+    if task not in _BUILT_IN:
+        return
+    for key, value in given.items():
+        flag, tasks = _TASK_FLAGS[key]
+        if value is not None and task not in tasks:
+            raise LstmkitError(f"{flag} is an option of {' and '.join(f'tune {t}' for t in tasks)}; "
+                               f"tune {task} does not read it", f"leave {flag} out")
 
 
 def _check_run_leaves_some(run: Path, raw: dict[str, Any], space: dict[str, Any]) -> None:
