@@ -93,11 +93,12 @@ def test_connection_refused_names_the_url():
 @pytest.fixture
 def other_server():
     """A loopback HTTP server that is no lstmkit service: ``GET /models`` answers a JSON list, ``GET /x/models``
-    an object without ``models``, and ``POST`` answers after 3 s; yields its URL."""
+    an object without ``models``, and ``POST`` answers only once the test has ended; yields its URL."""
     import http.server
     import json
     import threading
-    import time
+
+    ended = threading.Event()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self, value):
@@ -112,7 +113,7 @@ def other_server():
             self._answer([1, 2] if self.path == "/models" else {"status": "ok"})
 
         def do_POST(self):
-            time.sleep(3)
+            ended.wait(60)                  # late, however long the client waited (a sleep's answer may beat it)
             self._answer({"ok": 1})
 
         def log_message(self, *args):
@@ -125,6 +126,7 @@ def other_server():
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    ended.set()
     server.shutdown()
     server.server_close()
 
@@ -133,14 +135,14 @@ def test_a_server_that_is_no_lstmkit_service_or_answers_late_is_one_error_saying
     """models() of another server was a TypeError or KeyError, and an answer later than the timeout
     was "cannot reach ... is the service running?" of a service that was reached."""
     from lstmkit.serve import Client
-    c = Client(other_server, timeout=1)
+    c = Client(other_server)            # the answers that come at once: a 1 s timeout failed them on a busy machine
     with pytest.raises(LstmkitError, match=r"GET .*/models answered \[1, 2\], not a JSON object") as e:
         c.models()
     assert "is this an lstmkit service?" in e.value.hint
     with pytest.raises(LstmkitError, match=r"/x/models answered \{\"status\": \"ok\"\}, no list of models"):
-        Client(other_server + "/x", timeout=1).models()
+        Client(other_server + "/x").models()
     with pytest.raises(LstmkitError, match=r"no answer from POST .*/predict within 1 s") as e:
-        c.predict(texts=["a"])
+        Client(other_server, timeout=1).predict(texts=["a"])
     assert "timeout=" in e.value.hint
 
 
