@@ -337,21 +337,27 @@ def test_a_404_from_what_is_not_the_service_is_not_told_to_check_the_model_name(
 @pytest.fixture
 def odd_stream_server():
     """A WebSocket server on a loopback port that answers as no lstmkit service does: its answer to a message
-    "slow" comes late (after 2 s), to "text" not JSON, to "list" a JSON list, to "error" a JSON string holding the
-    word; any other message is answered {"echo": message} at once."""
+    "slow" comes late (just before its answer to the next message, however long that takes), to "text" not JSON,
+    to "list" a JSON list, to "error" a JSON string holding the word; any other message is answered
+    {"echo": message} at once."""
     import threading
-    import time
     from websockets.sync.server import serve
 
     from websockets.exceptions import ConnectionClosed
 
     def handler(ws):
+        late = []
         try:
             for message in ws:
                 said = json.loads(message)
+                while late:
+                    ws.send(late.pop())
+                odd = {"text": "hello", "list": "[1, 2]", "error": '"an error"'}
+                answer = odd.get(said, json.dumps({"echo": said}))
                 if said == "slow":
-                    time.sleep(2.0)
-                ws.send({"text": "hello", "list": "[1, 2]", "error": '"an error"'}.get(said, json.dumps({"echo": said})))
+                    late.append(answer)
+                else:
+                    ws.send(answer)
         except ConnectionClosed:                # the client left before the late answer
             pass
 
@@ -365,8 +371,9 @@ def test_a_stream_that_timed_out_is_closed_not_answered_with_the_late_answer(odd
     """A message not answered within ``timeout`` left its late answer waiting: the next message was answered
     with it ({"echo": "slow"} for "next"), every later answer one message behind. The stream is closed."""
     from lstmkit.serve import Client
-    with Client(odd_stream_server, timeout=1.0).stream() as s:      # 0.3 s left "first" little room on a busy machine
+    with Client(odd_stream_server, timeout=30).stream() as s:       # 0.3 s left "first" little room on a busy machine
         assert s.send("first") == {"echo": "first"}
+        s.timeout = 1.0                 # "slow" is answered only with the next message: 1 s always runs out
         with pytest.raises(LstmkitError, match=r"no answer from .* within 1.0 s.*closed") as e:
             s.send("slow")
         assert "open a new stream" in e.value.hint
