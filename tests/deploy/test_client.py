@@ -77,15 +77,15 @@ def test_errors_name_the_url_and_the_field(service, tmp_path):
 
 def test_connection_refused_names_the_url():
     from lstmkit.serve import Client
-    with socket.socket() as s:                  # a port nobody listens on
+    with socket.socket() as s:                  # a port nobody listens on (bound, so no other program takes it)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    c = Client(f"http://127.0.0.1:{port}", timeout=5)
-    with pytest.raises(LstmkitError, match=f"cannot reach http://127.0.0.1:{port}/health") as e:
-        c.health()
-    assert "lstmkit serve" in e.value.hint
-    with pytest.raises(LstmkitError, match=f"cannot open a stream at ws://127.0.0.1:{port}/stream"):
-        c.stream()
+        c = Client(f"http://127.0.0.1:{port}", timeout=5)
+        with pytest.raises(LstmkitError, match=f"cannot reach http://127.0.0.1:{port}/health") as e:
+            c.health()
+        assert "lstmkit serve" in e.value.hint
+        with pytest.raises(LstmkitError, match=f"cannot open a stream at ws://127.0.0.1:{port}/stream"):
+            c.stream()
     with pytest.raises(LstmkitError, match="not a service URL"):
         Client("127.0.0.1:8000")
 
