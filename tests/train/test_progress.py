@@ -16,8 +16,11 @@ class Terminal(io.StringIO):
 
 @pytest.fixture(autouse=True)
 def _a_terminal_that_redraws(monkeypatch):
-    """A terminal here is one that can redraw a line, whatever TERM the tests run under (a CI's may be dumb)."""
+    """A terminal here is one that can redraw a line, whatever TERM the tests run under (a CI's may be dumb),
+    and 120 columns wide, whatever COLUMNS or the terminal pytest runs in says: rich fits a bar to the width,
+    and at 20 columns 'translating 5/5' was drawn 'translati… batc…'."""
     monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "120")
 
 
 def _live_threads() -> list:

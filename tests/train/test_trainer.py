@@ -212,7 +212,8 @@ def test_run_dir_gets_history_csv_and_tensorboard_events(tmp_path):
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
-def test_progress_log_lines_and_bar():
+def test_progress_log_lines_and_bar(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")     # rich fits the bar to the width: at 40 columns 'epoch 2/2' was 'epoch …'
     log = io.StringIO()
     assert ProgressDisplay("auto", stream=log).mode == "log"     # not a terminal
     t = Trainer(_cfg(max_epochs=2, progress="log"))
