@@ -10,9 +10,11 @@ workers started at the same moment past N is marked ``surplus`` and stopped befo
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
 whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
 to start a trial fails it once it has been silent :data:`_GRACE_S` seconds (one whose worker died
-before its first heartbeat, once it began that long ago: :mod:`lstmkit.tune_storage`). Each worker writes the
-outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
-last one to stop leaves them describing the whole study.
+before its first heartbeat, once it began that long ago; one whose worker ran on this host, as soon
+as that process has ended: :mod:`lstmkit.tune_storage`). With ``--seed``, the trial that takes a cut
+or lost one's place draws its settings (:func:`_proposal_index`), so a study continued ends as the one
+never interrupted. Each worker writes the outputs when it stops, holding a lock on ``<out>`` while it
+reads the study and writes them, so the last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing;
