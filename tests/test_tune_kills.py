@@ -5,10 +5,12 @@ of several: tests/test_tune.py and tests/test_tune_worker_loss.py.
 """
 import re
 import signal
+import threading
 
 import optuna
 import pandas as pd
 import pytest
+from optuna.storages._heartbeat import HeartbeatThread
 
 from cli_helpers import run_cli
 from interrupt_helpers import ctrl_c_on_call
@@ -44,21 +46,27 @@ def straight(tmp_path_factory):
     return args, where / "study"
 
 
-@pytest.mark.parametrize("where, nth", [
-    ("lstmkit.tasks.forecast.estimator:Forecaster.fit", 2),          # the second trial's training
-    ("optuna.study._optimize:_tell_with_warning", 2),                # optuna recording the second trial's end
+@pytest.mark.parametrize("where, after", [
+    ("lstmkit.tasks.forecast.estimator:Forecaster.fit", False),     # the second trial's training
+    ("optuna.study._optimize:_tell_with_warning", False),           # optuna recording the second trial's end
+    ("optuna.storages._heartbeat:HeartbeatThread.start", False),    # the second trial made, its objective not begun
+    ("optuna.storages._heartbeat:HeartbeatThread.start", True),     # ... its heartbeat beating
 ])
-def test_a_study_cut_and_continued_ends_as_the_one_never_interrupted(where, nth, straight, tmp_path, capsys,
+def test_a_study_cut_and_continued_ends_as_the_one_never_interrupted(where, after, straight, tmp_path, capsys,
                                                                     monkeypatch):
     """The trial after a cut one was seeded by its number: the cut trial's settings were never tried,
     and every later trial drew others (the best a worse one). Ctrl-C while optuna recorded a trial's
-    end was an UnboundLocalError traceback from inside optuna, exit 3, the trial left running."""
+    end was an UnboundLocalError traceback from inside optuna, exit 3, the trial left running; Ctrl-C
+    before a trial's objective began left the trial running (the same command run again said another
+    worker ran it, and ended a trial short), and one once its heartbeat had started left the heartbeat
+    beating: the command said 'interrupted', then waited for that thread for ever."""
     args, reference = straight
     out = tmp_path / "study"
     with monkeypatch.context() as m:
-        calls = ctrl_c_on_call(m, where, nth)
+        calls = ctrl_c_on_call(m, where, 2, after=after)
         code, _, err = run_cli([*args, out, "--trials", TRIALS], capsys)
-    assert len(calls) == nth and code == 130 and "Traceback" not in err, err
+    assert len(calls) == 2 and code == 130 and "Traceback" not in err, err
+    assert not [t for t in threading.enumerate() if getattr(t, "_target", None) is HeartbeatThread._record_heartbeat]
     assert not_progress_lines(err) == [f"interrupted; the study is saved in sqlite:///{out / 'study.db'} — run the "
                                        "same command again to continue"], err
     (cut,) = [t for t in open_study(out).trials if t.number == 1]

@@ -225,13 +225,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             out.rmdir()                       # nothing left behind by a study that never opened
         raise
     quiet_interrupt = _DropInterruptWarning()
-    from lstmkit.tune_storage import WORKER
-
-    ours: list = []                       # this worker's trials, the last one running (or cut) now
 
     def objective(trial):
-        ours.append(trial._trial_id)
-        study._storage.set_trial_system_attr(trial._trial_id, WORKER, this_process())   # dead: lost at once
         if _taken(optuna, study, below=trial.number) >= trials:   # another worker took the last place meanwhile
             trial.set_user_attr(_SURPLUS, True)
             quiet_interrupt.failed.add(trial.number)
@@ -306,8 +301,9 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             finally:
                 for h in handlers:
                     h.removeFilter(quiet_interrupt)
-            if interrupted and ours:
-                _cut_if_running(optuna, study, ours[-1])
+            if interrupted:
+                _cut_ours(optuna, study)
+                _stop_heartbeats(optuna, study)
         written: list[str] = []
         try:
             with folder_lock(out):              # read the study and write, one worker at a time: the last one
@@ -561,15 +557,34 @@ def _from_an_interrupt(error: BaseException) -> bool:
     return False
 
 
-def _cut_if_running(optuna, study, trial_id: int) -> None:
-    """This worker's last trial, when the interrupt left it running (Ctrl-C after its objective ended,
-    while optuna recorded the end or stopped its heartbeat): marked cut and failed, as a trial Ctrl-C
-    ends in training is. Left running, the same command run again counted it as another worker's, and
-    ended the study a trial short."""
-    storage = study._storage
-    if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
-        storage.set_trial_user_attr(trial_id, _CUT, True)
-        storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
+def _cut_ours(optuna, study) -> None:
+    """This worker's trials the interrupt left running (Ctrl-C after a trial's objective ended, while
+    optuna recorded the end or stopped its heartbeat; or after it created the trial, before the
+    objective began): marked cut and failed, as a trial Ctrl-C ends in training is. Left running, the
+    same command run again counted each as another worker's, and ended the study a trial short."""
+    from lstmkit.tune_storage import WORKER
+    me, storage = this_process(), study._storage
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if trial.system_attrs.get(WORKER) == me:
+            storage.set_trial_user_attr(trial._trial_id, _CUT, True)
+            storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def _stop_heartbeats(optuna, study) -> None:
+    """Stop the heartbeat threads an interrupt left beating for the study's finished trials: Ctrl-C
+    while optuna started one (in ``Thread.start``'s wait for it) or before it asked it to stop left it
+    beating for ever, and the process, having said ``interrupted``, waited for it at exit (not a daemon
+    thread): a hang."""
+    import threading
+
+    from optuna.storages._heartbeat import HeartbeatThread
+    running = {t._trial_id for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
+    for thread in threading.enumerate():
+        if getattr(thread, "_target", None) is HeartbeatThread._record_heartbeat:
+            trial_id, storage, stop = thread._args       # optuna's _record_heartbeat(trial_id, heartbeat, stop_event)
+            if storage is study._storage and trial_id not in running:
+                stop.set()
+                thread.join()
 
 
 class _DropInterruptWarning(logging.Filter):

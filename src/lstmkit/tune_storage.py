@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 import optuna
 import sqlalchemy
 from optuna.storages._rdb.models import TrialHeartbeatModel
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
-from lstmkit.run_lock import process_ended
+from lstmkit.run_lock import process_ended, this_process
 
 __all__ = ["HeartbeatStorage", "WORKER"]
 
@@ -36,6 +36,16 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
     """``optuna.storages.RDBStorage`` whose stale trials (those :func:`optuna.storages.fail_stale_trials`
     fails) are optuna's (a heartbeat silent past the grace period), the running trials with no
     heartbeat that began longer than the grace period ago, and those whose worker on this host has ended."""
+
+    def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
+        """A trial; one a worker asks for (optuna's ``study.ask``: no template) made recording this
+        process as its worker in the same transaction, before its first settings and heartbeat.
+        (Optuna's cache around the storage calls this, not ``create_new_trial``.)"""
+        if template_trial is None:
+            template_trial = FrozenTrial(number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
+                                         datetime_complete=None, params={}, distributions={}, user_attrs={},
+                                         system_attrs={WORKER: this_process()}, intermediate_values={}, trial_id=0)
+        return super()._create_new_trial(study_id, template_trial)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
