@@ -10,8 +10,8 @@ with no heartbeat at all, which optuna's stale-trial check passes over (it compa
 only): running for ever, and a study of N trials ended one short. Here such a trial is lost too,
 its start standing for its last heartbeat.
 
-A trial whose worker records itself (:data:`WORKER`, the process id and host
-:func:`lstmkit.run_lock.this_process` gives) is lost at once where that process ran on this host and
+A trial records its worker as it is made (:data:`WORKER`, the process id and host
+:func:`lstmkit.run_lock.this_process` gives), and is lost at once where that process ran on this host and
 has ended: the same command run again right after a ``kill -9`` waited the grace period out, counting
 the dead worker's trial as one another worker was running (``other workers are running 1``), and
 ended the study one trial short with exit 0.
