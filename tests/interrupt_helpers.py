@@ -33,10 +33,10 @@ def ctrl_c_in(monkeypatch, owner, name: str):
             yield e
 
 
-def ctrl_c_on_call(monkeypatch, target: str, nth: int = 1, when=None) -> list:
+def ctrl_c_on_call(monkeypatch, target: str, nth: int = 1, when=None, after: bool = False) -> list:
     """Ctrl-C at the ``nth`` call of ``target`` (``module:attr`` or ``module:Class.attr``) that
-    ``when(*args, **kwargs)`` accepts (every call without it); returns the calls counted (fewer
-    than ``nth``: Ctrl-C never landed)."""
+    ``when(*args, **kwargs)`` accepts (every call without it), before the call runs (``after``: once it
+    has returned); returns the calls counted (fewer than ``nth``: Ctrl-C never landed)."""
     module, _, rest = target.partition(":")
     owner = importlib.import_module(module)
     *path, name = rest.split(".")
@@ -48,6 +48,8 @@ def ctrl_c_on_call(monkeypatch, target: str, nth: int = 1, when=None) -> list:
         if when is None or when(*args, **kwargs):
             calls.append(1)
             if len(calls) == nth:
+                if after:
+                    real(*args, **kwargs)
                 raise KeyboardInterrupt
         return real(*args, **kwargs)
     monkeypatch.setattr(owner, name, cut)

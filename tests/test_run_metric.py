@@ -507,6 +507,38 @@ def test_a_run_that_hashed_no_data_names_none_and_the_same_files_in_another_orde
         "000004", "000003"]                      # the same two files: 0.55, 0.5
 
 
+def test_a_speech_runs_recordings_name_its_data_as_other_tasks_files_do(tmp_path):
+    """A speech corpus is a folder, which no file digest covers: its runs named no data (list --json's ``data``
+    null) and --sort metric ranked every speech run against every other. Its recordings' record (what its resume
+    compares) names it now: the same recordings read from another folder are the same data, other ones other data;
+    a manifest's run names its file and its recordings together."""
+    def recordings(sha, val=None):
+        rec = lambda digest: {"count": 24, "sha256": digest * 64, "audio": "first, middle and last 4 KiB"}  # noqa: E731
+        parts = {"data": rec(sha), **({"val_data": rec(val)} if val else {})}
+        return {"source": f"/corpora/{sha}", "recordings": parts, "sha256": {}, "memory_sha256": {}}
+
+    def speech(name, accuracy, data):
+        _run(tmp_path / f"speech-20260101-{name}", "speech", config={"mode": "classify"},
+             metrics={"val": {"accuracy": accuracy, "n": 3}}, data=data)
+
+    speech("000000", 0.5, recordings("a"))
+    speech("000001", 0.9, recordings("b"))
+    moved = recordings("a")
+    moved["source"] = "/elsewhere/digits"                                         # the same recordings, moved
+    speech("000002", 0.7, moved)
+    speech("000003", 0.6, recordings("a", val="c"))
+    manifest = {**recordings("a"), "sha256": {"source": "d" * 64}}
+    speech("000004", 0.8, manifest)
+    speech("000005", 0.95, {"recordings": {"data": {"count": 3}}})
+    rows = list_runs(tmp_path)
+    data = {Path(r["run"]).name[-6:]: r["data"] for r in rows}
+    assert data["000000"] == data["000002"] and len(data["000000"]) == 12
+    assert len({data[n] for n in ("000000", "000001", "000003", "000004")}) == 4
+    assert data["000005"] is None                                # a record without its digest names nothing
+    assert [Path(r["run"]).name[-6:] for r in sort_by_metric(rows)] == [
+        "000002", "000000", "000001", "000003", "000004", "000005"]
+
+
 def test_sort_by_metric_keeps_a_tasks_data_groups_together_however_the_tasks_runs_interleave():
     """Rows of two tasks in any order: a task's runs stay together, each data group of them together with its
     runs without a number last in that group (not after the task's other data), then the next task's."""

@@ -794,3 +794,52 @@ def test_a_studys_loss_is_named_by_its_tasks_config_as_its_runs_name_it():
     assert tune_module._loss_label("classify", {"series": True}) == "cross-entropy (nats)"
     assert tune_module._loss_label("lm", {"level": "word"}) == "cross-entropy per token (nats)"
     assert tune_module._loss_label("forecast", {"target": "y"}) == "loss (scaled units)"
+
+
+def _berlin_offsets_csv(path):
+    """Hours across Berlin's spring clock change written with their offsets (+01:00, then +02:00), which name
+    no zone: the reader warns 'pass --time-zone'."""
+    times = pd.date_range("2024-03-27", periods=160, freq="h", tz="Europe/Berlin")
+    frame = sine_frame(n=160)
+    pd.DataFrame({"time": [t.isoformat() for t in times], "y": frame["y"]}).to_csv(path, index=False)
+    return path
+
+
+def test_tune_takes_the_time_zone_its_readers_warning_asks_for(tmp_path, capsys, files):
+    """The reader of forecast times whose offsets change told tune's user to 'pass --time-zone', a flag tune
+    refused ('no such option'): tune passes it to each trial, as train and compare do, and best.yaml keeps it."""
+    _, space, base = files
+    data = _berlin_offsets_csv(tmp_path / "berlin.csv")
+    common = ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
+              "--space", space, "--epochs", "1", "--trials", "1", "--seed", "0"]
+    code, _, err = run_cli([*common, "--time-zone", "Europe/Berlin", "--out", tmp_path / "zoned"], capsys)
+    assert code == 0 and "--time-zone" not in err and "UTC offsets that change" not in err, err
+    # the study's trials ran on Berlin's clock: its best settings train a run that reads the times so
+    best = yaml.safe_load((tmp_path / "zoned" / "best.yaml").read_text())
+    assert best["time_zone"] == "Europe/Berlin"
+    # without the flag, the same study warns as before (the advice the flag answers)
+    code, _, err = run_cli([*common, "--out", tmp_path / "plain"], capsys)
+    assert code == 0 and "pass --time-zone with the zone they were written in" in err, err
+    # once, as one 'warning:' line (a trial's was said again as Python prints optuna's, its file and line first)
+    (said,) = [line for line in err.splitlines() if "UTC offsets that change" in line]
+    assert said.startswith("warning: time column 'time' writes UTC offsets"), err
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["lm", "--time-zone", "UTC"], "error: --time-zone is an option of tune forecast; tune lm does not read it — "
+                                   "leave --time-zone out"),
+    (["classify", "--time-zone", "Europe/Berlin"], "--time-zone is an option of tune forecast; tune classify"),
+    (["speech", "--target", "y"], "--target is an option of tune forecast; tune speech does not read it"),
+    (["translate", "--time", "t"], "--time is an option of tune forecast and tune classify; tune translate"),
+    (["forecast", "--target", "y", "--time", "time", "--time-zone", "Mars/Olympus"],
+     "unknown time zone 'Mars/Olympus'"),
+])
+def test_tune_refuses_a_data_flag_it_cannot_use_before_any_trial(args, needle, tmp_path, capsys, files):
+    """Another task's data flag failed as the estimator's parameter ("LanguageModel has no parameter 'target'");
+    an unknown zone is refused before the study opens (no folder is left)."""
+    from cli_helpers import assert_user_error
+    data, _, _ = files
+    out = tmp_path / "study"
+    code, _, err = run_cli(["tune", args[0], "--data", data, *args[1:], "--trials", "1", "--out", out], capsys)
+    assert_user_error(code, err, needle)
+    assert not out.exists()

@@ -141,10 +141,11 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
                                               "table."),
                  sort: str = typer.Option("name", "--sort", help="name: each task's runs oldest first; metric: by "
                                           "task, then by data (runs on the same data files, by content, rank "
-                                          "together), then best first by their metric, those scored on test data "
-                                          "before those scored on validation, then on training data (runs without "
-                                          "one last). Runs on other data are never ranked against each other; runs "
-                                          "that recorded no data (piped in, or older runs) rank together.")):
+                                          "together), a speech run's data its recordings, then best first by their "
+                                          "metric, those scored on test data before those scored on validation, "
+                                          "then on training data (runs without one last). Runs on other data are "
+                                          "never ranked against each other; runs that recorded no data (piped in, "
+                                          "or older runs) rank together.")):
     """List run folders: task, epochs, headline metric (forecast MASE, classify accuracy, translate BLEU, speech
     WER or accuracy, lm perplexity) and how each ended (finished, interrupted, failed, or still training)."""
     from lstmkit.run_list import format_runs, list_runs, sort_by_metric
@@ -170,6 +171,10 @@ def tune_cmd(
     data: Optional[Path] = typer.Option(None, help="Training data (or 'data:' in --config)."),
     target: Optional[str] = typer.Option(None, help="Target column(s) (forecast)."),
     time: Optional[str] = typer.Option(None, help="Time column (forecast)."),
+    time_zone: Optional[str] = typer.Option(None, "--time-zone", help="forecast: the IANA zone the times were "
+                                            "written in (Europe/Berlin): times without an offset read as its local "
+                                            "clock, times with offsets converted to it, as 'forecast train "
+                                            "--time-zone' reads them."),
     config: Optional[Path] = typer.Option(None, help="YAML with the fixed settings every trial shares."),
     space: Optional[Path] = typer.Option(None, help="YAML search space.  [default: the task's, in tasks/<task>/bench.py]"),
     trials: int = typer.Option(30, help="Trials in the whole study (all workers together)."),
@@ -187,8 +192,8 @@ def tune_cmd(
     """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
     from lstmkit.tune import tune_command
     with reader_may_leave():           # `| head -1` stopped the study at its second trial, without best.yaml
-        tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
-                     timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed,
+        tune_command(task, data=data, target=target, time=time, time_zone=time_zone, config=config, space=space,
+                     trials=trials, timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed,
                      device=device, progress=progress)
 
 

@@ -118,10 +118,12 @@ def callers_level() -> int:
 
 
 def _command_runner(frame) -> bool:
-    """A frame of typer or click, which run a command: the lstmkit frame under it is the command's, wherever
-    its module is (``compare``, ``tune``, ``serve``: a trial's warning was printed under typer's file and line)."""
+    """A frame of typer or click, which run a command, or of optuna, which runs a study's trials: the lstmkit
+    frame under it is the command's (or the study's), wherever its module is (``compare``, ``tune``, ``serve``: a
+    trial's warning was printed under typer's file and line; a tune trial's under optuna's, after the same
+    warning said once as one line)."""
     parts = os.path.abspath(frame.f_code.co_filename).split(os.sep)
-    return "typer" in parts or "click" in parts
+    return "typer" in parts or "click" in parts or "optuna" in parts
 
 
 _IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep

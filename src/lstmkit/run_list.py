@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import MEMORY_KEY, META_FILE, export_source, known_task, read_meta
+from lstmkit.runs import MEMORY_KEY, META_FILE, RECORDINGS_KEY, export_source, known_task, read_meta
 from lstmkit.run_lock import process_gone
 from lstmkit.run_metric import headline_of
 from lstmkit.run_status import FAILURE_KEY, checkpoint_epochs_said, failed_line, unfinished_state
@@ -106,13 +106,19 @@ _DATA_DIGESTS = ("sha256", MEMORY_KEY)
 
 def data_name(meta: dict[str, Any]) -> str | None:
     """What names the data a run read: the first 12 hex digits of the SHA-256 of the digests its data summary
-    recorded (each data file's SHA-256 by its role, each in-memory argument's fingerprint), the same for runs
-    of the same files wherever they lie (or of the same data given in Python); None where it recorded none
-    (data piped in, a run written before the digests were recorded)."""
+    recorded (each data file's SHA-256 by its role, each in-memory argument's fingerprint, a speech run's
+    recordings' SHA-256 by role: their paths inside the folder, transcripts, sizes and audio, as its resume
+    compares them), the same for runs of the same files wherever they lie (or of the same data given in
+    Python); None where it recorded none (data piped in, a run written before the digests were recorded)."""
     import hashlib
     import json
     summary = meta.get("data")
     digests = {key: summary.get(key) for key in _DATA_DIGESTS} if isinstance(summary, dict) else {}
+    # a speech corpus is a folder, which data_hashes hashes to none: its recordings' record names it
+    recordings = summary.get(RECORDINGS_KEY) if isinstance(summary, dict) else None
+    digests[RECORDINGS_KEY] = {role: record.get("sha256") for role, record in recordings.items()
+                               if isinstance(record, dict) and isinstance(record.get("sha256"), str)} \
+        if isinstance(recordings, dict) else None
     digests = {key: value for key, value in digests.items() if isinstance(value, dict) and value}
     if not digests:
         return None

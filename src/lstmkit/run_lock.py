@@ -4,6 +4,7 @@
     check_not_training(run, action)  an error when another process trains ``run`` right now
     this_process()                   the process and host a run marked "training" records (``process``)
     process_gone(run, meta)          whether the process a run marked "training" records has ended
+    process_ended(process)           whether the process a this_process() record names has ended (this host's)
     folder_lock(folder)              ``with``: hold a folder for the block, waiting for another holder
 
 The system releases the lock when the process ends, however it ends (Ctrl-C, ``kill -9``, a
@@ -22,7 +23,8 @@ from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, worded
 
-__all__ = ["training_lock", "check_not_training", "this_process", "process_gone", "folder_lock", "PROCESS_KEY"]
+__all__ = ["training_lock", "check_not_training", "this_process", "process_gone", "process_ended", "folder_lock",
+           "PROCESS_KEY"]
 
 PROCESS_KEY = "process"        # lstmkit.json of a run marked "training": {"pid": ..., "host": ...} of its trainer
 
@@ -84,7 +86,13 @@ def process_gone(run: str | Path, meta: dict[str, Any]) -> bool | None:
     held = _lock_held(run)
     if held is not None:
         return not held
-    process = meta.get(PROCESS_KEY)
+    return process_ended(meta.get(PROCESS_KEY))
+
+
+def process_ended(process: Any) -> bool | None:
+    """Whether the process ``process`` names (:func:`this_process`'s record) has ended: True when it
+    is on this host and no longer runs, False when it runs, None where this host cannot tell (another
+    host's process, or no record)."""
     if not isinstance(process, dict) or process.get("host") != socket.gethostname():
         return None
     pid = process.get("pid")

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
-           "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "write_json",
+           "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "RECORDINGS_KEY",
+           "write_json",
            "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
            "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
            "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
@@ -53,6 +54,7 @@ META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
 HASHES_KEY = "weights_sha256"
 MEMORY_KEY = "memory_sha256"          # in a run's data summary: {fit argument: fingerprint} of data given in memory
+RECORDINGS_KEY = "recordings"         # in a speech run's data summary: {role: {"count", "sha256", ...}} of its audio
 VOCAB_FILE = "vocab.json"             # the text tasks' vocabularies (classify, lm, translate)
 HASHED_FILES = (WEIGHTS_FILE, VOCAB_FILE)     # recorded in lstmkit.json whenever it is written
 # the files training, export and inspect keep in a run folder, and its sub-folders: a command's

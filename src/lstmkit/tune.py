@@ -10,9 +10,11 @@ workers started at the same moment past N is marked ``surplus`` and stopped befo
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
 whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
 to start a trial fails it once it has been silent :data:`_GRACE_S` seconds (one whose worker died
-before its first heartbeat, once it began that long ago: :mod:`lstmkit.tune_storage`). Each worker writes the
-outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
-last one to stop leaves them describing the whole study.
+before its first heartbeat, once it began that long ago; one whose worker ran on this host, as soon
+as that process has ended: :mod:`lstmkit.tune_storage`). With ``--seed``, the trial that takes a cut
+or lost one's place draws its settings (:func:`_proposal_index`), so a study continued ends as the one
+never interrupted. Each worker writes the outputs when it stops, holding a lock on ``<out>`` while it
+reads the study and writes them, so the last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing;
@@ -51,7 +53,7 @@ from lstmkit.cli_config import config_file_path
 from lstmkit.config import TrainConfig, check_seed, config_source, flatten_config, load_yaml, merge
 from lstmkit.errors import (EnvironmentProblem, LstmkitError, TrainingInterrupted, caller_wording, opt, settings_file,
                             worded)
-from lstmkit.run_lock import folder_lock
+from lstmkit.run_lock import folder_lock, this_process
 from lstmkit.files import check_writable, json_safe
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
@@ -230,7 +232,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             quiet_interrupt.failed.add(trial.number)
             study.stop()
             raise _Surplus(f"the study holds --trials {trials} already")
-        _seed_proposals(optuna, study, seed, trial.number)
+        _seed_proposals(optuna, study, seed, trial)
         params = {**flat_base, **suggest(trial, space), **quiet}
         try:
             value = plug.run_trial(params, _Pruning(trial))
@@ -292,9 +294,16 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
                                    callbacks=[enough, announce])
             except KeyboardInterrupt:
                 interrupted = True
+            except Exception as e:
+                if not _from_an_interrupt(e):
+                    raise
+                interrupted = True        # optuna's clean-up failed on Ctrl-C while it recorded a trial's end
             finally:
                 for h in handlers:
                     h.removeFilter(quiet_interrupt)
+            if interrupted:
+                _cut_ours(optuna, study)
+                _stop_heartbeats(optuna, study)
         written: list[str] = []
         try:
             with folder_lock(out):              # read the study and write, one worker at a time: the last one
@@ -424,6 +433,7 @@ def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
 _SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
 _LOST = "worker_lost"         # trials.csv's mark of a trial whose worker died (failed by the heartbeat)
+_INDEX = "proposal_index"     # system attribute of a trial: the index its sampler was seeded by (_proposal_index)
 _FIXED = "fixed"              # user attribute of a study: the settings every trial shares (see _fixed)
 _DATA = "data_sha256"         # ... the SHA-256 of its data files, by setting (see _data_digests)
 # how a trial shows and where it runs, not what it learns: a worker may set them its own way
@@ -507,13 +517,74 @@ def _taken(optuna, study, below: int | None = None) -> int:
                if below is None or t.number < below)
 
 
-def _seed_proposals(optuna, study, seed: int | None, number: int) -> None:
-    """With --seed, trial ``number`` draws from a sampler seeded with ``seed + number``: one sampler
-    seeded once proposed a continued study's first settings again (a study interrupted after 2
-    trials repeated those 2), and two workers started together with the same command proposed
-    the same settings, trial for trial."""
+def _seed_proposals(optuna, study, seed: int | None, trial) -> None:
+    """With --seed, ``trial`` draws from a sampler seeded with ``seed + i``, ``i`` its proposal index
+    (:func:`_proposal_index`, recorded as the trial's :data:`_INDEX`): one sampler seeded once proposed
+    a continued study's first settings again (a study interrupted after 2 trials repeated those 2),
+    and two workers started together with the same command proposed the same settings, trial for
+    trial."""
+    index = _proposal_index(study, trial.number)
+    study._storage.set_trial_system_attr(trial._trial_id, _INDEX, index)
     if seed is not None:
-        study.sampler = optuna.samplers.TPESampler(seed=(seed + number) % 2**32)
+        study.sampler = optuna.samplers.TPESampler(seed=(seed + index) % 2**32)
+
+
+def _proposal_index(study, number: int) -> int:
+    """The smallest index no other trial that counts or runs holds (a trial that recorded none holds
+    its number): trial ``number``'s seed. An uninterrupted study's trials hold their numbers; the
+    trial after a cut, lost or surplus one takes the index that one left, so with the same history of
+    finished trials it draws what the cut one drew, and the study resumed ends as the one never
+    interrupted does (seeded by its number, the cut trial's settings were never tried, and every
+    later trial drew others). Two workers starting trials in the same instant after a cut may take
+    one index: in TPE's random start they then draw the same settings."""
+    pending = ("RUNNING", "WAITING")
+    held = {t.system_attrs.get(_INDEX, t.number) for t in study.get_trials(deepcopy=False)
+            if t.number != number and (_counts(t) or t.state.name in pending)}
+    return next(i for i in range(len(held) + 1) if i not in held)
+
+
+def _from_an_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised while Ctrl-C (or SIGTERM) was being handled: optuna's
+    ``_run_trial`` reads a variable its tell never set when Ctrl-C lands in that tell, an
+    UnboundLocalError whose context is the KeyboardInterrupt (a traceback and exit 3, the trial left
+    running)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
+
+
+def _cut_ours(optuna, study) -> None:
+    """This worker's trials the interrupt left running (Ctrl-C after a trial's objective ended, while
+    optuna recorded the end or stopped its heartbeat; or after it created the trial, before the
+    objective began): marked cut and failed, as a trial Ctrl-C ends in training is. Left running, the
+    same command run again counted each as another worker's, and ended the study a trial short."""
+    from lstmkit.tune_storage import WORKER
+    me, storage = this_process(), study._storage
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if trial.system_attrs.get(WORKER) == me:
+            storage.set_trial_user_attr(trial._trial_id, _CUT, True)
+            storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def _stop_heartbeats(optuna, study) -> None:
+    """Stop the heartbeat threads an interrupt left beating for the study's finished trials: Ctrl-C
+    while optuna started one (in ``Thread.start``'s wait for it) or before it asked it to stop left it
+    beating for ever, and the process, having said ``interrupted``, waited for it at exit (not a daemon
+    thread): a hang."""
+    import threading
+
+    from optuna.storages._heartbeat import HeartbeatThread
+    running = {t._trial_id for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
+    for thread in threading.enumerate():
+        if getattr(thread, "_target", None) is HeartbeatThread._record_heartbeat:
+            trial_id, storage, stop = thread._args       # optuna's _record_heartbeat(trial_id, heartbeat, stop_event)
+            if storage is study._storage and trial_id not in running:
+                stop.set()
+                thread.join()
 
 
 class _DropInterruptWarning(logging.Filter):
@@ -822,7 +893,7 @@ def _history_title(study, path: Path, task: str | None, data: Any = None, most: 
 # -- the command ------------------------------------------------------------------------------
 def tune_command(
     task: str,
-    data: Path | None = None, target: str | None = None, time: str | None = None,
+    data: Path | None = None, target: str | None = None, time: str | None = None, time_zone: str | None = None,
     config: Path | None = None, space: Path | None = None, trials: int = 30,
     timeout: str | None = None, epochs: int | None = None, out: Path | None = None,
     storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
@@ -831,11 +902,13 @@ def tune_command(
     if epochs is not None and epochs < 1:      # the trainer's check said 'pass --max-epochs', no flag of tune's
         raise LstmkitError(f"--epochs must be a positive integer, got {epochs}",
                            "pass --epochs 20, say, or leave it out for the task's own maximum")
+    _check_task_flags(task, {"target": target, "time": time, "time_zone": time_zone})
     raw, of_run = config_source(config) if config else ({}, None)
     if data is None and raw.get("data") is not None:      # read beside the file, as train reads it
         raw = {**raw, "data": config_file_path(raw["data"], config)}
-    flags = {"data": data, "target": target, "time": time, "max_epochs": epochs, "device": device}
-    base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time,
+    flags = {"data": data, "target": target, "time": time, "time_zone": time_zone, "max_epochs": epochs,
+             "device": device}
+    base = merge(raw, {"data": str(data) if data else None, "target": target, "time": time, "time_zone": time_zone,
                        "train": {"max_epochs": epochs, "device": device}})
     # a refusal of a setting the file gave names the file and key ('--lookback' is no flag of tune's)
     named = (settings_file(config, [k for k in flatten_config(raw) if flags.get(k) is None and k != "data"])
@@ -860,6 +933,24 @@ def tune_command(
     print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
     print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
     sys.stdout.flush()
+
+
+# tune's data flags -> the built-in tasks that read them (a task registered from outside reads what it reads)
+_BUILT_IN = ("forecast", "classify", "translate", "lm", "speech")
+_TASK_FLAGS = {"target": ("--target", ("forecast",)), "time": ("--time", ("forecast", "classify")),
+               "time_zone": ("--time-zone", ("forecast",))}
+
+
+def _check_task_flags(task: str, given: dict[str, Any]) -> None:
+    """A data flag of another task is named as such, before anything is read: `tune lm --time-zone UTC`
+    failed as the estimator's parameter ("LanguageModel has no parameter 'time_zone'")."""
+    if task not in _BUILT_IN:
+        return
+    for key, value in given.items():
+        flag, tasks = _TASK_FLAGS[key]
+        if value is not None and task not in tasks:
+            raise LstmkitError(f"{flag} is an option of {' and '.join(f'tune {t}' for t in tasks)}; "
+                               f"tune {task} does not read it", f"leave {flag} out")
 
 
 def _check_run_leaves_some(run: Path, raw: dict[str, Any], space: dict[str, Any]) -> None:

@@ -9,6 +9,12 @@ settings, then starts the heartbeat thread. A worker killed in those millisecond
 with no heartbeat at all, which optuna's stale-trial check passes over (it compares heartbeats
 only): running for ever, and a study of N trials ended one short. Here such a trial is lost too,
 its start standing for its last heartbeat.
+
+A trial records its worker as it is made (:data:`WORKER`, the process id and host
+:func:`lstmkit.run_lock.this_process` gives), and is lost at once where that process ran on this host and
+has ended: the same command run again right after a ``kill -9`` waited the grace period out, counting
+the dead worker's trial as one another worker was running (``other workers are running 1``), and
+ended the study one trial short with exit 0.
 """
 from __future__ import annotations
 
@@ -17,15 +23,29 @@ from datetime import datetime, timedelta
 import optuna
 import sqlalchemy
 from optuna.storages._rdb.models import TrialHeartbeatModel
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["HeartbeatStorage"]
+from lstmkit.run_lock import process_ended, this_process
+
+__all__ = ["HeartbeatStorage", "WORKER"]
+
+WORKER = "lstmkit_worker"       # a trial's system attribute: {"pid": ..., "host": ...} of the worker running it
 
 
 class HeartbeatStorage(optuna.storages.RDBStorage):
     """``optuna.storages.RDBStorage`` whose stale trials (those :func:`optuna.storages.fail_stale_trials`
-    fails) are optuna's (a heartbeat silent past the grace period) and the running trials with no
-    heartbeat that began longer than the grace period ago."""
+    fails) are optuna's (a heartbeat silent past the grace period), the running trials with no
+    heartbeat that began longer than the grace period ago, and those whose worker on this host has ended."""
+
+    def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
+        """A trial; one a worker asks for (optuna's ``study.ask``: no template) made recording this
+        process as its worker in the same transaction, before its first settings and heartbeat.
+        (Optuna's cache around the storage calls this, not ``create_new_trial``.)"""
+        if template_trial is None:
+            template_trial = FrozenTrial(number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
+                                         datetime_complete=None, params={}, distributions={}, user_attrs={},
+                                         system_attrs={WORKER: this_process()}, intermediate_values={}, trial_id=0)
+        return super()._create_new_trial(study_id, template_trial)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
@@ -33,8 +53,10 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
         # the start is the creating worker's clock (optuna's own datetime_start), read against this
         # worker's: a trial without a heartbeat is one at most milliseconds old unless its worker died
         began_before = datetime.now() - timedelta(seconds=grace)
-        old = {t._trial_id for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
-               if t.datetime_start is not None and t.datetime_start < began_before}
+        running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        ended = [t._trial_id for t in running if t._trial_id not in stale and process_ended(t.system_attrs.get(WORKER))]
+        stale = stale + ended
+        old = {t._trial_id for t in running if t.datetime_start is not None and t.datetime_start < began_before}
         if not old:
             return stale
         with self.engine.connect() as connection:

@@ -156,10 +156,12 @@ def test_a_path_not_utf8_is_written_as_its_bytes_under_pythonioencoding_utf8(run
 
 
 @pytest.mark.parametrize("progress", ["log", "bar"])
-def test_training_progress_is_on_standard_error_and_the_report_on_standard_output(runs, tmp_path, capsys, progress):
+def test_training_progress_is_on_standard_error_and_the_report_on_standard_output(runs, tmp_path, capsys, progress,
+                                                                                  monkeypatch):
     """`train ... > out.txt` or `| jq` read the report alone: the epoch lines (or bar) and the doctor's
     summary were on standard output, between the results."""
     d, _, _ = runs
+    monkeypatch.setenv("COLUMNS", "120")     # rich fits the bar to the width: at 40 columns 'epoch 2/2' was 'epoch…'
     code, out, err = run_cli(["classify", "train", "--data", d / "reviews.csv", "--hidden-size", "4", "--embed-dim",
                               "4", "--min-freq", "1", "--epochs", "2", "--progress", progress, "--no-tensorboard",
                               "--device", "cpu", "--out", tmp_path / "runs"], capsys)

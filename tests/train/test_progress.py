@@ -16,17 +16,21 @@ class Terminal(io.StringIO):
 
 @pytest.fixture(autouse=True)
 def _a_terminal_that_redraws(monkeypatch):
-    """A terminal here is one that can redraw a line, whatever TERM the tests run under (a CI's may be dumb)."""
+    """A terminal here is one that can redraw a line, whatever TERM the tests run under (a CI's may be dumb),
+    and 120 columns wide, whatever COLUMNS or the terminal pytest runs in says: rich fits a bar to the width,
+    and at 20 columns 'translating 5/5' was drawn 'translati… batc…'."""
     monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "120")
 
 
 def _live_threads() -> list:
-    """rich's refresh threads still running a second after being told to stop (a bar never stopped
-    refreshes until the process ends)."""
+    """rich's refresh threads still running ten seconds after being told to stop (a bar never stopped
+    refreshes until the process ends). A stopped one ends when it next runs, which a busy machine may
+    put off: rich's ``Live.stop`` does not wait for it."""
     from rich.live import _RefreshThread
     threads = [t for t in threading.enumerate() if isinstance(t, _RefreshThread)]
     for t in threads:
-        t.join(1.0)
+        t.join(10.0)
     return [t for t in threads if t.is_alive()]
 
 

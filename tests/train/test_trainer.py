@@ -2,7 +2,6 @@ import io
 import json
 import math
 import re
-import time
 
 import pytest
 import torch
@@ -213,7 +212,8 @@ def test_run_dir_gets_history_csv_and_tensorboard_events(tmp_path):
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
-def test_progress_log_lines_and_bar():
+def test_progress_log_lines_and_bar(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")     # rich fits the bar to the width: at 40 columns 'epoch 2/2' was 'epoch …'
     log = io.StringIO()
     assert ProgressDisplay("auto", stream=log).mode == "log"     # not a terminal
     t = Trainer(_cfg(max_epochs=2, progress="log"))
@@ -309,23 +309,37 @@ def test_check_config_fails_like_the_constructor_and_returns_the_device():
         Trainer.check_config(_cfg(max_minutes=0))
 
 
-class _SlowBatches(Callback):
-    """Makes every batch take at least ``seconds``, so epochs have a known length."""
+class _Clock:
+    """The trainer's clock (its ``time`` module), moved by the batches alone."""
 
-    def __init__(self, seconds):
-        self.seconds = seconds
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class _SlowBatches(Callback):
+    """Makes every batch take ``seconds`` on ``clock``, so epochs have a known length."""
+
+    def __init__(self, seconds, clock):
+        self.seconds, self.clock = seconds, clock
 
     def on_batch_end(self, trainer, batch, n_batches, loss):
-        time.sleep(self.seconds)
+        self.clock.now += self.seconds
 
 
-def test_time_budget_starts_no_epoch_that_would_end_past_it():
-    # 6 batches of >= 0.2 s: epochs of ~1.2 s. With 3 s: after epoch 1, 1.2 + 1.2 fits; after
+def test_time_budget_starts_no_epoch_that_would_end_past_it(monkeypatch):
+    # 6 batches of 0.2 s: epochs of 1.2 s. With 3 s: after epoch 1, 1.2 + 1.2 fits; after
     # epoch 2, 2.4 + 1.2 does not, so training stops there, keeping the best weights.
-    model, r = _fit(_cfg(max_epochs=20, patience=100, max_minutes=3 / 60), callbacks=[_SlowBatches(0.2)])
+    # The seconds are the trainer's clock's, which only the batches move: with real sleeps of 0.2 s, a busy
+    # machine's first epoch took 1.57 s, and 1.57 + 1.57 > 3 stopped the run after one epoch.
+    clock = _Clock()
+    monkeypatch.setattr("lstmkit.train.trainer.time", clock)
+    model, r = _fit(_cfg(max_epochs=20, patience=100, max_minutes=3 / 60), callbacks=[_SlowBatches(0.2, clock)])
     assert r.epochs_run == 2
     assert r.out_of_time and not r.stopped_early           # the budget ended it, not early stopping
-    assert sum(h["seconds"] for h in r.history) < 3
+    assert [h["seconds"] for h in r.history] == pytest.approx([1.2, 1.2])
     short, _ = _fit(_cfg(max_epochs=r.best_epoch, patience=100))
     assert _same_weights(model, short)
     # without a budget the same run goes on

@@ -3,6 +3,7 @@ width, coverage on data of a known noise scale, order kept, and a run's calibrat
 answered, saved, loaded, and absent from a run saved before it."""
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -332,6 +333,9 @@ def test_train_says_how_far_each_end_without_a_pair_moved(cli_train, tmp_path, c
     assert code == 0, err
     assert "intervals calibrated on 59 validation windows: the 0.05 quantile moved " in out
     assert ", the 0.9 quantile moved " in out and "of its distance from the median, by horizon step; " in out
+    # each end is scored by the share of the test points at or below it, as a pair by its coverage (none was)
+    (line,) = [s for s in out.splitlines() if s.startswith("probabilistic: ")]
+    assert re.fullmatch(r"probabilistic: wQL \S+, CRPS \S+, coverage_q0.05 \S+, coverage_q0.9 \S+", line), line
     meta = json.loads(next(tmp_path.glob("*/lstmkit.json")).read_text())
     assert meta["intervals"]["widths"] == {} and list(meta["intervals"]["tails"]) == ["0.05", "0.9"]
 
@@ -785,6 +789,24 @@ def test_a_run_without_a_central_pair_has_its_share_below_each_end_once_calibrat
     (up, down), (raw_up, raw_down) = below(est), below(_uncalibrated(est))
     assert raw_up < 0.8 and raw_down > 0.1                                 # learned on noise of a tenth the scale
     assert 0.85 < up < 0.95 and down < 0.09
+
+
+def test_a_run_without_a_central_pair_reports_the_share_at_or_below_each_end(runs):
+    """Its test metrics held wQL and CRPS alone (no pair, no coverage_80): each end reports the share of the test
+    points at or below it, of the calibrated quantiles the user is shown, in metrics.json and evaluate alike."""
+    data, r = runs
+    est = r["asym"][0]
+    m = est.metrics_["metrics"][est.config_.model]
+    shown = est.test_forecasts(data)                                       # the quantiles the metrics scored
+    actual, q = shown["actual"], shown["quantiles"]
+    assert shown["levels"] == [0.05, 0.5, 0.9]
+    assert m["coverage_q0.05"] == pytest.approx((actual <= q[..., 0]).mean())
+    assert m["coverage_q0.9"] == pytest.approx((actual <= q[..., 2]).mean())
+    assert 0.85 < m["coverage_q0.9"] < 0.95 and m["coverage_q0.05"] < 0.09 and "coverage_80" not in m
+    said = est.evaluate(data)[est.config_.model]
+    assert (said["coverage_q0.05"], said["coverage_q0.9"]) == (m["coverage_q0.05"], m["coverage_q0.9"])
+    folds = est.backtest(data, folds=2)["aggregate"][est.config_.model]            # a backtest's folds as a pair's
+    assert 0 <= folds["coverage_q0.05"] <= folds["coverage_q0.9"] <= 1
 
 
 def test_a_run_without_a_central_pair_answers_its_ends_moved_by_hand_everywhere(runs, tmp_path):

@@ -28,8 +28,27 @@ def test_wql_crps_and_coverage_of_quantiles_by_hand():
 def test_a_coverage_is_reported_only_for_a_central_interval_whose_both_ends_are_levels():
     params = np.broadcast_to([1.0, 2.0, 3.0], (3, 1, 1, 3)).copy()
     y = np.array([1.0, 2.0, 4.0]).reshape(3, 1, 1)
-    assert set(probabilistic_metrics("quantile", params, y, [0.1, 0.5, 0.8])) == {"wQL", "CRPS"}
+    assert set(probabilistic_metrics("quantile", params, y, [0.1, 0.5, 0.8])) == {"wQL", "CRPS", "coverage_q0.1",
+                                                                                   "coverage_q0.8"}
     assert set(probabilistic_metrics("quantile", params, y, [0.2, 0.5, 0.8])) == {"wQL", "CRPS", "coverage_60"}
+
+
+@pytest.mark.parametrize("levels, want", [
+    ([0.05, 0.5, 0.9], {"coverage_q0.05": 1 / 5, "coverage_q0.9": 4 / 5}),
+    ([0.1, 0.5, 0.9, 0.95], {"coverage_80": 4 / 5, "coverage_q0.95": 5 / 5}),   # 0.95's share beside the pair's
+    ([0.3, 0.4, 0.55], {"coverage_q0.3": 1 / 5}),                                # 0.4 and 0.55 read the median
+])
+def test_a_level_in_no_pair_reports_the_share_of_actual_values_at_or_below_it(levels, want):
+    """A run of --quantiles 0.05,0.5,0.9 (calibrated each level on its own since `intervals.tails`) reported no
+    score of either end but wQL and CRPS: each such level now reports the share of actual values at or below it,
+    its own level when it is calibrated, beside the coverage of each central interval; the levels the median is
+    read from report none."""
+    qs = {0.05: 1.0, 0.1: 1.0, 0.3: 1.0, 0.4: 1.9, 0.5: 2.0, 0.55: 2.1, 0.9: 4.0, 0.95: 5.0}
+    params = np.broadcast_to([qs[v] for v in levels], (5, 1, 1, len(levels))).copy()
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0]).reshape(5, 1, 1)                    # at the level counts as below it
+    m = probabilistic_metrics("quantile", params, y, levels)
+    assert {k: v for k, v in m.items() if k.startswith("coverage")} == pytest.approx(want)
+    assert list(want) == [k for k in m if k.startswith("coverage")]
 
 
 def _crps_by_integration(y: float, cdf) -> float:

@@ -2,6 +2,7 @@
 (exit 2, one line, no run folder)."""
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def test_classify_from_a_folder(digits, cls_cfg, tmp_path, capsys, monkeypatch):
     est = SpeechRecognizer.load(run)
     assert (est.config_.features, est.config_.n_mfcc, est.spec_.dim) == ("mfcc", 12, 12)
     assert drawn["spectrogram.png"].axes[0].get_ylabel() == "MFCC coefficient"
+    # lstmkit list names its recordings as it names other tasks' data files (a folder hashes to no file digest)
+    code, out, err = cli(capsys, "list", tmp_path, "--json")
+    assert code == 0 and re.fullmatch(r"[0-9a-f]{12}", json.loads(out)[0]["data"] or ""), out
 
 
 def test_class_folders_train_transcribe_and_evaluate(cls_cfg, tmp_path, capsys):

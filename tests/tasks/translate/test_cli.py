@@ -85,6 +85,32 @@ def test_run_reads_a_file_as_it_reads_standard_input(capsys, monkeypatch, run, t
 
 
 
+def test_run_reads_new_files_in_the_encoding_the_run_was_trained_with(capsys, monkeypatch, files, cfg, pairs,
+                                                                      tmp_path):
+    """A run trained with --encoding latin-1 read its new files as UTF-8 in `translate run` ('not valid
+    utf-8'), where evaluate read them as trained: the run's encoding is the default, --encoding wins."""
+    data = [(f"{s} café", f"{t} Straße") for s, t in pairs(120, seed=1)]
+    for name, side in (("train.en", 0), ("train.de", 1)):
+        (tmp_path / name).write_text("\n".join(p[side] for p in data) + "\n", encoding="latin-1")
+    code, out, err = cli(capsys, "translate", "train", "--src-file", tmp_path / "train.en", "--tgt-file",
+                         tmp_path / "train.de", "--encoding", "latin-1", "--config", cfg, "--epochs", "1",
+                         "--out", tmp_path / "runs")
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    lines = "".join(f"{s}\n" for s, _ in data[:3])
+    (tmp_path / "new.en").write_text(lines, encoding="utf-8")
+    as_utf8 = cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "new.en", "--encoding", "utf-8")
+    assert as_utf8[0] == 0 and len(as_utf8[1].splitlines()) == 3, as_utf8[2]
+    (tmp_path / "new.en").write_text(lines, encoding="latin-1")
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "new.en")
+    assert code == 0 and out == as_utf8[1], err
+    piped = cli(capsys, "translate", "run", "--run", run, stdin=lines.encode("latin-1"), monkeypatch=monkeypatch)
+    assert piped[0] == 0 and piped[1] == as_utf8[1], piped[2]
+    # an explicit --encoding wins over the run's
+    assert_user_error(*cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "new.en",
+                           "--encoding", "utf-8")[::2], "new.en line 1 is not valid utf-8")
+
+
 def test_run_reads_a_file_line_by_line_whatever_ends_its_lines(capsys, monkeypatch, run, tmp_path):
     """A file of old Mac line ends (CR) was one line, and one translation, where standard input
     gave one per line; a form feed inside a sentence ends no line."""

@@ -20,7 +20,8 @@ One row per series, target, origin and horizon step, ordered so::
 so every row of the printed table is :mod:`~lstmkit.tasks.forecast.metrics`' definitions over these
 columns: per series (and target) ``MAE = mean |actual - forecast|``, ``MASE = MAE / mase_scale``
 (of several targets, the mean over the targets whose scale is not 0), then the mean over series; a
-coverage is the share of actual values between two quantile columns, over every row.
+coverage is the share of actual values between two quantile columns, over every row (``coverage_q0.9``: at or
+below one).
 """
 from __future__ import annotations
 

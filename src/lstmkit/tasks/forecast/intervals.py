@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.errors import LstmkitError, worded
-from lstmkit.tasks.forecast.probabilistic import median_pair
+from lstmkit.tasks.forecast.probabilistic import median_pair, unpaired_levels
 
 __all__ = ["MIN_POINTS", "RULE", "pairs", "tails", "fitted_levels", "scores", "fit_widths", "widened", "tail_scores",
            "fit_tail", "median_of", "fit_record",
@@ -81,10 +81,7 @@ def pairs(levels) -> list[tuple[int, int]]:
 def tails(levels) -> list[int]:
     """Indices of the sorted ``levels`` calibrated each on its own: those in no pair ``q, 1 - q``, other than the
     levels the median is read from (0.5, or without it the two either side of 0.5)."""
-    lv = [float(v) for v in levels]
-    paired = {k for p in pairs(lv) for k in p}
-    i, j, _ = median_pair(lv)
-    return [k for k in range(len(lv)) if k not in paired and k not in (i, j)]
+    return unpaired_levels(levels)
 
 
 def median_of(q: np.ndarray, levels) -> np.ndarray:

@@ -11,7 +11,9 @@ An :class:`Output` turns the network's raw numbers ``[..., P]`` into forecast pa
 * ``gaussian``  P = 2: loc, scale = softplus(r) + 1e-4; trained by negative log-likelihood.
 * ``studentt``  P = 3: loc, scale, df = 2 + softplus(r) (finite variance); NLL.
 
-Metrics (original units): coverage of each central interval (q, 1 - q), the weighted quantile
+Metrics (original units): coverage of each central interval (q, 1 - q) (``coverage_80``), of each level in
+no such pair (other than those the median is read from) the share of actual values at or below it
+(``coverage_q0.9``: 0.9 when it is calibrated, as ``intervals.tails`` moves it), the weighted quantile
 loss wQL = mean_q 2 Σ ρ_q(y, ŷ_q) / Σ |y| and the CRPS, exact for the Gaussian and otherwise
 approximated by 2 · mean_q ρ_q over a grid of 100 levels, the midpoints of equal steps of probability
 (CRPS = 2 ∫₀¹ ρ_τ(y, F⁻¹(τ)) dτ by the midpoint rule; for quantile models: over their levels).
@@ -31,7 +33,7 @@ from lstmkit.errors import LstmkitError, opt
 from lstmkit.nn.blocks import widened
 
 __all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball",
-           "quantile_column", "median_pair"]
+           "quantile_column", "median_pair", "unpaired_levels"]
 
 LIKELIHOODS = ("gaussian", "studentt")
 _REPORT = (0.1, 0.5, 0.9)            # interval levels reported for a likelihood without --quantiles
@@ -279,4 +281,19 @@ def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels, 
             j = int(np.argmin([abs(h - hi) for h in levels]))
             inside = (y >= q[..., k]) & (y <= q[..., j])
             out[f"coverage_{round(100 * (hi - lo)):d}"] = float(inside.mean())
+    # a level in no pair (both ends of 0.05, 0.5, 0.9) has no interval to cover: the share of actual values at or
+    # below it, its own level where it is calibrated (it was scored by nothing but wQL and CRPS)
+    for k in unpaired_levels(levels):
+        out[f"coverage_q{levels[k]:g}"] = float((y <= q[..., k]).mean())
     return out
+
+
+def unpaired_levels(levels) -> list[int]:
+    """Indices of the sorted ``levels`` in no pair ``q, 1 - q``, other than the levels the median is read from
+    (0.5, or without it the two either side of 0.5): those calibrated each on its own (``intervals.tails``) and
+    scored by the share of actual values at or below them."""
+    lv = [float(v) for v in levels]
+    paired = {k for i, a in enumerate(lv) if a < 0.5 for j, b in enumerate(lv) if abs(a + b - 1) < 1e-9
+              for k in (i, j)}
+    i, j, _ = median_pair(lv)
+    return [k for k in range(len(lv)) if k not in paired and k not in (i, j)]

@@ -28,7 +28,7 @@ from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights,
 from lstmkit.data.stratify import warn_missing_classes
 from lstmkit.nn.classifier import ClassificationLoss, weighted_targets
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, check_beam_before, decode_batches, sequence_loss
-from lstmkit.runs import META_FILE, read_meta
+from lstmkit.runs import META_FILE, RECORDINGS_KEY, read_meta
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import (audio_sources, batch_rows, given_labels, is_audio_dict, is_clip,
@@ -226,7 +226,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                 # the longest training transcript in characters: it bounds every seq2seq decode (decode_steps)
                 **({} if cfg.mode == "classify" else {"longest_transcript": max((len(y) for y in y_tr), default=0)}),
                 "source": None if isinstance(data, Utterances) else utts.source,
-                "recordings": recordings,
+                RECORDINGS_KEY: recordings,
                 "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None,
                 # config.lm is the path as typed; where it was, absolute, finds it from any other folder
                 **({"lm_run": str(Path(cfg.lm).resolve())} if lm is not None else {}),
@@ -320,7 +320,7 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         removed, renamed, re-recorded or given another transcript went into the resumed training.
         ``read``: the recordings per role (``Utterances``), ``now`` their records; ``given``: the
         fit's data arguments (a path, or what was given in memory)."""
-        before = (self._unfinished_meta(run_dir).get("data") or {}).get("recordings") or {}
+        before = (self._unfinished_meta(run_dir).get("data") or {}).get(RECORDINGS_KEY) or {}
         for role, record in now.items():
             was = before.get(role)
             if isinstance(was, dict) and "audio" not in was:    # a run from before the audio sample: as it was

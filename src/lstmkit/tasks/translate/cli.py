@@ -90,14 +90,16 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha (0 ranks by the sum of "
                                                   "log-probabilities).  [default: as trained (--length-penalty), 1.0]"),
         data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line.  [default: standard input]"),
-        encoding: str = typer.Option("utf-8", help="Encoding of the input.")):
+        encoding: Optional[str] = typer.Option(None, help="Text encoding of the input (--data or standard "
+                                               "input).  [default: as in training, utf-8]")):
     """Translate standard input (or --data FILE): one translation per input line, written as each line arrives
     (an empty line gives an empty line, so output lines stay aligned with input lines; input without any
     sentence is an error)."""
     import codecs
     from lstmkit.tasks.translate.estimator import Translator
     try:
-        codecs.lookup(encoding)
+        if encoding is not None:
+            codecs.lookup(encoding)
     except LookupError:
         raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
     source = None if data is None or str(data) == "-" else Path(data)
@@ -110,10 +112,12 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         check_not_markup(source)
         check_sources(source)
         check_readable(source, "pass a text file of source sentences, one a line")
+        encoding = encoding or _trained_encoding(run)     # a run trained on latin-1 files reads its new ones so
         lines = read_lines(source, encoding)         # a file is read whole: its encoding errors name their line
         check_sources(source, lines)
         stream = iter(lines)                         # its lines as standard input's; none with text refused
     est = Translator.load(run)
+    encoding = encoding or est.config_.encoding
     if source is None:
         stream = sys.stdin
         if hasattr(stream, "buffer"):
@@ -138,6 +142,14 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if not sentences:                    # standard input: a file without one was refused before the model loaded
         blank = f" ({lineno} empty line{'s' * (lineno > 1)}, no sentence)" if lineno else ""
         raise LstmkitError(f"no input on standard input{blank}", "pipe source sentences, one a line, or pass --data FILE")
+
+
+def _trained_encoding(run: Path) -> str:
+    """The text encoding ``run`` was trained with (``--encoding``), which its new files are read with
+    unless ``--encoding`` is given: ``translate run`` read them as UTF-8 whatever the run's, so a run
+    trained on latin-1 files refused the next one ('not valid utf-8'), as evaluate did not."""
+    from lstmkit.runs import read_meta
+    return read_meta(run, "translate")["config"].get("encoding") or "utf-8"
 
 
 def _with_its_encoding(raw, encoding: str):

@@ -1,0 +1,107 @@
+"""``lstmkit tune`` stopped at a bad moment and run again: the study it ends with is the one never
+interrupted (the same settings tried, the same best), whether Ctrl-C cut a trial's training or
+optuna's record of its end, or ``kill -9`` took the worker. Ctrl-C among the outputs, in one worker
+of several: tests/test_tune.py and tests/test_tune_worker_loss.py.
+"""
+import re
+import signal
+import threading
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.storages._heartbeat import HeartbeatThread
+
+from cli_helpers import run_cli
+from interrupt_helpers import ctrl_c_on_call
+from tune_worker_helpers import (MARKED_WORKER, check_lost, check_outputs, counted_trials, not_progress_lines,
+                                 open_study, start_worker, tune_command)
+
+TRIALS = 2
+
+
+def _tried(out):
+    """The settings and validation losses of a study's completed trials, in the order they ran."""
+    frame = pd.read_csv(out / "trials.csv")
+    done = frame[frame["state"] == "COMPLETE"]
+    return done[sorted(c for c in frame if c.startswith("params_")) + ["value"]].to_dict("records")
+
+
+def _best_settings(out):
+    """best.yaml less the best trial's number (a cut trial takes one) and the line naming the file itself."""
+    first, _, *settings = (out / "best.yaml").read_text().splitlines()
+    return [re.sub(r"\(trial \d+, ", "(trial N, ", first), *settings]
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """The command's args (--trials left out) and the --out of the study it runs never interrupted."""
+    where = tmp_path_factory.mktemp("straight")
+    args = tune_command(where)[:-1]
+    try:
+        from lstmkit.cli import main
+        main([str(a) for a in [*args, where / "study", "--trials", TRIALS]])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    return args, where / "study"
+
+
+@pytest.mark.parametrize("where, after", [
+    ("lstmkit.tasks.forecast.estimator:Forecaster.fit", False),     # the second trial's training
+    ("optuna.study._optimize:_tell_with_warning", False),           # optuna recording the second trial's end
+    ("optuna.storages._heartbeat:HeartbeatThread.start", False),    # the second trial made, its objective not begun
+    ("optuna.storages._heartbeat:HeartbeatThread.start", True),     # ... its heartbeat beating
+])
+def test_a_study_cut_and_continued_ends_as_the_one_never_interrupted(where, after, straight, tmp_path, capsys,
+                                                                    monkeypatch):
+    """The trial after a cut one was seeded by its number: the cut trial's settings were never tried,
+    and every later trial drew others (the best a worse one). Ctrl-C while optuna recorded a trial's
+    end was an UnboundLocalError traceback from inside optuna, exit 3, the trial left running; Ctrl-C
+    before a trial's objective began left the trial running (the same command run again said another
+    worker ran it, and ended a trial short), and one once its heartbeat had started left the heartbeat
+    beating: the command said 'interrupted', then waited for that thread for ever."""
+    args, reference = straight
+    out = tmp_path / "study"
+    with monkeypatch.context() as m:
+        calls = ctrl_c_on_call(m, where, 2, after=after)
+        code, _, err = run_cli([*args, out, "--trials", TRIALS], capsys)
+    assert len(calls) == 2 and code == 130 and "Traceback" not in err, err
+    assert not [t for t in threading.enumerate() if getattr(t, "_target", None) is HeartbeatThread._record_heartbeat]
+    assert not_progress_lines(err) == [f"interrupted; the study is saved in sqlite:///{out / 'study.db'} — run the "
+                                       "same command again to continue"], err
+    (cut,) = [t for t in open_study(out).trials if t.number == 1]
+    assert cut.state.name == "FAIL" and cut.user_attrs == {"interrupted": True}
+    code, _, err = run_cli([*args, out, "--trials", TRIALS], capsys)
+    assert code == 0 and not not_progress_lines(err), err
+    assert _tried(out) == _tried(reference)
+    assert _best_settings(out) == _best_settings(reference)
+    study = open_study(out)
+    assert [t.number for t in counted_trials(study)] == [0, 2]
+    check_outputs(out, study)
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_the_same_command_right_after_kill_9_loses_the_dead_workers_trial_at_once(straight, tmp_path, capsys):
+    """The trial of a worker killed outright held its place for the 60 s grace period: the same command
+    run again at once said 'other workers are running 1' of a worker that was dead, ran one trial
+    fewer and ended, exit 0, with a study a trial short, the killed trial still running."""
+    args, reference = straight
+    args = [*tune_command(tmp_path)[:-1], tmp_path / "study", "--trials", TRIALS]
+    killed = start_worker(args, MARKED_WORKER)
+    while "epoch 1 of trial 0" not in (line := killed.stderr.readline()):     # inside its first trial
+        assert line, killed.communicate()
+    killed.kill()
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert open_study(tmp_path / "study").trials[0].state == optuna.trial.TrialState.RUNNING
+    code, _, err = run_cli(args, capsys)
+    assert code == 0 and not not_progress_lines(err) and "other workers" not in err, err
+    study = open_study(tmp_path / "study")
+    assert [t.number for t in counted_trials(study)] == [1, 2]
+    check_lost(tmp_path / "study", [0])
+    check_outputs(tmp_path / "study", study)
+    # the same settings tried as in the study never interrupted (the losses too, to the threads' rounding)
+    tried, want = _tried(tmp_path / "study"), _tried(reference)
+    assert [{k: v for k, v in row.items() if k != "value"} for row in tried] == \
+           [{k: v for k, v in row.items() if k != "value"} for row in want]
+    assert [row["value"] for row in tried] == pytest.approx([row["value"] for row in want], rel=1e-4)
