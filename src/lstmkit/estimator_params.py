@@ -272,9 +272,9 @@ class EstimatorParams:
         def set_params(self, *args: Any, **params: Any) -> Self: ...
     else:
         def set_params(self, **params: Any) -> Self:
-            """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
-            error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
-            and the settings it learned with in ``config_``, until the next ``fit``."""
+            """Change the hyper-parameters named in ``**params``, checked as the constructor checks them
+            (an unknown name is an error suggesting the near one); returns ``self``. A fitted model keeps
+            what it learned, and the settings it learned with in ``config_``, until the next ``fit``."""
             with parameter_check():
                 self.config = self._resolve_config(self.config, params)
             return self
@@ -373,7 +373,7 @@ class WeightRequests:
         return self._request_weight("fit", sample_weight)
 
     def set_score_request(self, *, sample_weight: bool | str | None = _UNCHANGED) -> Self:
-        """As :meth:`set_fit_request`, for ``score``."""
+        """As :meth:`set_fit_request`, for ``score``'s ``sample_weight``."""
         return self._request_weight("score", sample_weight)
 
     def _request_weight(self, method: str, value: Any) -> Self:
@@ -391,7 +391,8 @@ class LogProba:
     ``cross_val_predict(method="predict_log_proba")`` raised AttributeError."""
 
     def predict_log_proba(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        """The log of :meth:`predict_proba` (same arguments), ``[N, C]``: a probability of 0 is ``-inf``."""
+        """The log of :meth:`predict_proba` (``*args`` and ``**kwargs`` passed on to it), ``[N, C]``: a probability of 0
+        is ``-inf``."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(*args, **kwargs))
 

@@ -28,31 +28,34 @@ class Estimator(Protocol):
     naming it, each with its own arguments to ``fit``, ``predict``, ``evaluate`` and ``score``."""
 
     def fit(self, *args: Any, **kwargs: Any) -> Self:
-        """Train on the data given; returns the estimator."""
+        """Train on the data given (``*args`` and ``**kwargs``: the task's own); returns the estimator."""
 
     def predict(self, *args: Any, **kwargs: Any) -> Any:
-        """The task's answers (forecasts, labels, translations, ...)."""
+        """The task's answers (forecasts, labels, translations, ...) to ``*args`` and ``**kwargs``, the task's own."""
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The task's metrics on labelled data."""
+        """The task's metrics on labelled data (``*args`` and ``**kwargs``: the task's own)."""
 
     def score(self, *args: Any, **kwargs: Any) -> float:
-        """scikit-learn's score: greater is better."""
+        """scikit-learn's score: greater is better (``*args`` and ``**kwargs``: the task's own)."""
 
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the fitted model as a run folder; returns its path."""
+        """Write the fitted model as the run folder ``path``; returns it. A folder holding another run is
+        refused unless ``overwrite``, which deletes that run's files first."""
 
     def export(self, format: str = "onnx", out: str | Path | None = None, *, data: Any = None) -> Path:
-        """An ONNX or int8 file of the fitted model; returns its path."""
+        """An ONNX or int8 file of the fitted model (``format``: ``onnx`` or ``int8``), into ``out`` (None:
+        beside the run's weights; int8: ``RUN-int8``) with ``data`` for int8's test metrics; returns its path."""
 
     def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None) -> StepStream:
-        """One step per call, a state per stream id (:mod:`lstmkit.deploy.streaming`)."""
+        """One step per call, a state per stream id (:mod:`lstmkit.deploy.streaming`); ``mode``, ``engine``
+        and ``max_streams`` as :meth:`lstmkit.tasks._base.RunEstimator.stream` takes them."""
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Every hyper-parameter with its value, as the constructor takes them."""
+        """Every hyper-parameter with its value, as the constructor takes them (``deep`` changes nothing)."""
 
     def set_params(self, *args: Any, **params: Any) -> Self:
-        """Change hyper-parameters (keyword arguments: each estimator types its own, which ``*args`` lets
+        """Change hyper-parameters (``**params``: each estimator types its own, which ``*args`` lets
         it do for type checkers); returns the estimator."""
 
 _TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")

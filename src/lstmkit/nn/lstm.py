@@ -111,7 +111,7 @@ class LSTM(FusedKernels, nn.Module):
         return [f"{kind}_l{layer}{suffix}" for kind in kinds]
 
     def layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
-        """``(w_ih [4H, in], w_hh [4H, H], b_ih [4H], b_hh [4H])`` of one layer and direction
+        """``(w_ih [4H, in], w_hh [4H, H], b_ih [4H], b_hh [4H])`` of layer ``layer`` and its direction
         (``direction`` 1: the reverse one), gates in torch's ``i, f, g, o`` order; the biases are
         None without ``bias``. The deploy engines step the cell with these."""
         weights = [getattr(self, name) for name in self._param_names(layer, direction)]
@@ -195,7 +195,8 @@ class LSTM(FusedKernels, nn.Module):
         lengths: Tensor | Sequence[int] | None = None,
         record_gates: bool = False,
     ) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]:
-        """``(out, (h_n, c_n))`` of the sequence ``x``, plus ``gates`` with ``record_gates=True``:
+        """``(out, (h_n, c_n))`` of the sequence ``x`` from ``state`` ``(h_0, c_0)`` (zeros if omitted), each
+        sequence ``lengths`` steps long where given, plus ``gates`` with ``record_gates=True``:
         shapes in the class docstring (Inputs, Outputs). Raises ``ValueError`` for an input or
         state of the wrong shape and for ``lengths`` outside [1, T]."""
         if fp32_under_autocast(x, lengths):

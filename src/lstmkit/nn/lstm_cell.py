@@ -121,7 +121,7 @@ class LSTMCell(nn.Module):
     def forward_with_gates(
         self, x_t: Tensor, state: State | None = None
     ) -> tuple[State, dict[str, Tensor]]:
-        """Like :meth:`forward`, through the gate equations; returns ``((h, c), gates)``."""
+        """Like :meth:`forward` (``x_t`` from ``state``), through the gate equations; returns ``((h, c), gates)``."""
         h, c = self._prepare(x_t, state)
         h, c, (i, f, g, o) = lstm_cell_step(
             x_t, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh

@@ -615,7 +615,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         models are not all deployable overrides it. Every fitted model may by default."""
 
     def export(self, format: str = "onnx", out: str | Path | None = None, *, data=None) -> Path:
-        """Export the saved run: ``onnx`` (the graph beside the weights, or ``out``, with copies of the
+        """Export the saved run as ``format``: ``onnx`` (the graph beside the weights, or ``out``, with copies of the
         run's ``lstmkit.json`` and ``vocab.json`` beside it: ``onnx.json``'s ``run_files``) or ``int8``
         (a new run folder, default ``RUN-int8``, with its measurements; ``data`` for the test
         metrics, as ``evaluate`` reads it; a classifier's may be ``(X, y)``). The same as ``lstmkit
@@ -647,7 +647,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback steps,
         exact for relative forecasters) or ``auto``. A task with its own kind of step (a language
         model: a token; a speech model: an audio chunk) gives its own stream object, whose ``step``
-        answers a dict. ``engine``: ``torch``, ``onnx`` or ``auto`` (as in ``predict``).
+        answers a dict. ``engine``: ``torch``, ``onnx`` or ``auto`` (as in ``predict``). ``max_streams``
+        bounds the stream ids open at once (a new id past it is refused; None: no bound).
         """
         from lstmkit.deploy.streaming import stream_for
         with public_call():           # a refusal's fix names predict(...), not the service's POST /predict
@@ -664,7 +665,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``.
+        """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json`` into
+        the folder ``path`` (created when missing); returns it.
 
         A folder holding this model's own run is saved over; one holding another run is refused (its
         history, plots, checkpoints and exports would stay beside these weights) unless ``overwrite``,
@@ -778,7 +780,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
+        """Load the finished run folder ``path``: weights from safetensors, the task's state from JSON (nothing
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 on the CPU whatever torch's default dtype and device, and its tensors are no inference
         tensors inside a ``torch.inference_mode()`` block: the model loaded there can be updated after it."""

@@ -151,7 +151,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
         sets too small to spare a validation part).
         ``test_data`` (optional) is scored once at the end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
-        ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
+        ``out/classify-<timestamp>`` is created, only after every input has passed its checks (``run_dir``
+        names the folder exactly instead; with ``resume=True`` the run there continues from its last checkpoint).
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
         y = given_y(y)                        # read twice below: as the labels, and for their type
@@ -348,8 +349,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         return sample_weights(sample_weight, n, what)
 
     def check(self, data, y=None, **overrides: Any) -> None:
-        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
-        calls this once before its trials)."""
+        """Check the settings (``overrides``) and read ``data`` (with labels ``y``, as :meth:`fit` takes them)
+        as :meth:`fit` would, without training (a search calls this once before its trials)."""
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             check_kind(cfg, self.kind)
@@ -357,7 +358,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     @staticmethod
     def class_for(meta: dict[str, Any], path) -> type:
-        """The classifier class that wrote a run, by the ``kind`` in its ``lstmkit.json``."""
+        """The classifier class that wrote the run at ``path``, by the ``kind`` in its ``lstmkit.json`` (``meta``,
+        as read)."""
         kinds = {sub.kind: sub for sub in Classifier.__subclasses__()}
         if meta.get("kind") not in kinds:
             raise LstmkitError(f"{path}/{META_FILE} names no classifier kind", "the file was damaged; retrain")
@@ -366,12 +368,13 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, test_data=None, init_from=None, *,
                y=None, sample_weight=None, **shown: Unpack[ResumeShown]) -> Classifier:
-        """Continue an interrupted run from its last checkpoint (same config, same data files; a file
-        given is checked to hold the data the run recorded: the run and its data moved; ``init_from``:
+        """Continue the interrupted run ``run_dir`` from its last checkpoint (same config, same data files
+        ``data``, ``val_data``, ``test_data``; a file given is checked to hold the data the run recorded:
+        the run and its data moved; ``init_from``:
         where the language model it started from is now, checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
         and its ``sample_weight``, checked to be the same. ``progress``, ``tensorboard``, ``doctor`` and
-        ``device`` may change how the run shows and runs (None: as recorded). Returns the fitted
+        ``device`` (``**shown``) may change how the run shows and runs (None: as recorded). Returns the fitted
         classifier of the class that wrote the run, as :func:`~lstmkit.tasks.classify.load_classifier` does."""
         with public_call():
             meta = cls._unfinished_meta(run_dir)
@@ -386,7 +389,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     # -- using a fitted model --------------------------------------------------------------
     def predict_proba(self, data) -> np.ndarray:
-        """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
+        """Class probabilities ``[N, C]`` of each sequence of ``data``, columns in the order of ``classes_``."""
         with public_call():
             self._check_fitted()
             with self._frame_columns(data, "the texts" if self.kind == "text" else None):
@@ -401,7 +404,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     def read(self, data, require_label: bool = False):
         """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
-        table's sample ids in ``ids``); ``predict`` and ``evaluate`` accept what this returns."""
+        table's sample ids in ``ids``); ``predict`` and ``evaluate`` accept what this returns. With
+        ``require_label`` data without a label column is refused, as evaluation refuses it (without it:
+        ``labels`` None)."""
         self._check_fitted()
         return self._read(data, self.config_, require_label=require_label)
 
@@ -426,7 +431,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         return sorted(range(len(names)), key=lambda k: read(names[k])) if read else list(range(len(names)))
 
     def predict(self, data) -> np.ndarray:
-        """The most probable label of each sequence ``[N]``: an item of ``classes_`` (the user's
+        """The most probable label of each sequence of ``data`` ``[N]``: an item of ``classes_`` (the user's
         labels, as strings, or as numbers or booleans when ``fit`` was given them so)."""
         self._check_fitted()
         return self.classes_[self.predict_proba(data).argmax(axis=1)]
@@ -445,7 +450,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             return self._metrics(seqs, d.labels)
 
     def score(self, data, y=None, sample_weight=None) -> float:
-        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
+        """Accuracy on ``data`` (labels as in :meth:`evaluate`, or in ``y``): scikit-learn's ``score``, which
         ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
         weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
         with public_call():

@@ -134,7 +134,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         passed every check (``run_dir`` names the folder exactly instead); it receives history,
         checkpoints and TensorBoard events while training, then model, metrics and plots.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after the last finished epoch
-        is checkpointed; ``Forecaster.resume(run_dir)`` continues from there. ``callbacks`` are
+        is checkpointed; ``Forecaster.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that ``run_dir``)
+        continues from there. ``callbacks`` are
         :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
         """
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
@@ -149,7 +150,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                                    source=data)
 
     def check(self, data, **overrides: Any) -> None:
-        """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
+        """Check the settings (``overrides``, as :meth:`fit` takes them) and read ``data`` as :meth:`fit`
+        would, without training (same errors)."""
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
             cfg, table, _ = self._with_auto(cfg, data)
@@ -200,7 +202,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> Forecaster:
-        """Continue an interrupted or killed run from its last checkpoint (same config, same data).
+        """Continue the interrupted or killed run ``run_dir`` from its last checkpoint (same config, same
+        data: the file it recorded, or ``data`` again, which data given in memory needs).
 
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
         ``tensorboard``, ``doctor``; any other setting that differs from the run's is an error.
@@ -309,7 +312,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return -float(mase)
 
     def test_forecasts(self, data) -> dict[str, Any]:
-        """Every test window's forecast in original units, for your own metrics.
+        """Every test window's forecast of ``data`` in original units, for your own metrics.
 
         Returns ``{"actual": [n, H, T]`` (NaN on a cell the data had no value for, which ``--fill`` filled:
         no observation, which ``evaluate`` leaves out) ``, "forecast": [n, H, T], "origins": [n]`` (index of the last
@@ -338,7 +341,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
                  out: str | Path | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-        """Rolling-origin evaluation (:mod:`lstmkit.tasks.forecast.backtest`): ``folds`` cutoffs
+        """Rolling-origin evaluation of ``data`` (:mod:`lstmkit.tasks.forecast.backtest`): ``folds`` cutoffs
         ``step`` points apart (default: the horizon) at the end of every series.
 
         A fitted Forecaster forecasts every fold with its weights unless ``refit``; an unfitted one
@@ -361,10 +364,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> Forecaster:
-        """Fine-tune on recent data with a small learning rate; rolled back if the error on the
-        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved); a kept
-        update of a calibrated run refits its intervals on the held-out windows, or drops them when those
-        hold too few points (``last_update_["intervals"]`` says which)."""
+        """Fine-tune on ``new_data`` for ``epochs`` epochs at ``lr`` (default: a tenth of the run's rate);
+        rolled back if the error on the newest points (the ``holdout`` fraction of the new examples, at least one)
+        gets worse. The report is ``last_update_`` (and ``lineage_`` once saved); a kept update of a calibrated run
+        refits its intervals on the held-out windows, or drops them when those hold too few points
+        (``last_update_["intervals"]`` says which).
+        """
         with public_call():
             from lstmkit.deploy.online import fine_tune
             from lstmkit.deploy.registry import adapter_class
@@ -378,8 +383,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     # -- persistence (the rest is RunEstimator's) --------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the run folder: ``model.safetensors``, ``metrics.json`` and ``lstmkit.json``; an
-        int8 model is written by ``lstmkit export int8`` only."""
+        """Write the run folder ``path``: ``model.safetensors``, ``metrics.json`` and ``lstmkit.json``; an
+        int8 model is written by ``lstmkit export int8`` only. A folder holding another run is refused
+        unless ``overwrite`` (as :meth:`RunEstimator.save`)."""
         if getattr(self, "quantization_", None):
             raise LstmkitError("an int8 model is written by 'lstmkit export int8', not saved",
                                "save the float model, then export it again")

@@ -169,7 +169,9 @@ class LanguageModel(RunEstimator):
             resume: bool = False, callbacks=(), **overrides: Unpack[LMParams]) -> LanguageModel:
         """Train on ``data`` (a text file or a list of lines). Without ``val_data`` (file or lines; ``val``,
         its older name, still works) a seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
-        ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
+        ``out/lm-<timestamp>`` is created, only after every input has passed its checks (``run_dir`` names
+        the folder exactly instead; with ``resume=True`` the run there continues from its last checkpoint);
+        ``overrides`` are settings for this fit, checked as the constructor checks them;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         val = _one_validation(val, val_data, "fit")
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
@@ -249,7 +251,7 @@ class LanguageModel(RunEstimator):
                                                 if part.table is not None})
 
     def check(self, data, **overrides: Any) -> None:
-        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
+        """Check the settings (``overrides``) and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
@@ -258,10 +260,11 @@ class LanguageModel(RunEstimator):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None, *, val_data=None,
                **shown: Unpack[ResumeShown]) -> LanguageModel:
-        """Continue an interrupted run from its last checkpoint (same config, same text files;
+        """Continue the interrupted run ``run_dir`` from its last checkpoint (same config, same text files,
+        ``data`` giving the training text's new place when it moved;
         ``val_data`` or its older name ``val``: the validation text's new place, when it moved).
         ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
-        hold the same weights). ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change
+        hold the same weights). ``progress``, ``tensorboard``, ``doctor`` and ``device`` (``**shown``) may change
         how the run shows and runs (None: as recorded)."""
         val = _one_validation(val, val_data, "resume")
         with public_call():
@@ -325,10 +328,11 @@ class LanguageModel(RunEstimator):
                     "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
 
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
-        """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
+        """Perplexity (per token) of ``data``: a text file, a list of lines or a DataFrame; bits per character
         at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
         trained on, else ``text``); a DataFrame without that column and ``text_column`` not given:
-        its one column, a warning naming it, as :meth:`predict` reads one."""
+        its one column, a warning naming it, as :meth:`predict` reads one. ``encoding``: the text's
+        encoding (None: the run's ``encoding`` setting)."""
         with public_call():
             self._check_fitted()
             data = arrow_as_frame(data)

@@ -126,7 +126,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         ``sample_weight`` (classify; one weight per recording of ``data``, in the order read: ``X``'s, a
         manifest's rows) weighs each training example's loss, as the text and sequence classifiers'
         ``fit`` does: the loss is their weighted mean, and so is the validation loss over a validation
-        part split off ``data`` (``val_data`` given apart is scored unweighted).
+        part split off ``data`` (``val_data`` given apart is scored unweighted). ``overrides`` are settings
+        for this fit, checked as the constructor checks them.
 
         A classify run's labels given as numbers, booleans or times -- in ``y``, or in ``(clip, label)``
         pairs, a ``{path: label}`` dict or a DataFrame's text column -- come back from ``classes_`` and
@@ -339,7 +340,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
                                f"run without {opt('resume', True)}")
 
     def check(self, data, **overrides: Any) -> None:
-        """Check the settings and read the manifest as :meth:`fit` would, without training (a
+        """Check the settings (``overrides``) and read the manifest ``data`` as :meth:`fit` would, without
+        training (a
         search calls this once before its trials)."""
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
@@ -350,10 +352,11 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None, *, y=None,
                sample_weight=None, **shown: Unpack[ResumeShown]) -> SpeechRecognizer:
-        """Continue an interrupted run from its last checkpoint (same config, same recordings; a run
-        fitted on audio files with their labels or transcripts in ``y`` is given both again, and its
-        ``sample_weight``, checked to be the same). ``progress``, ``tensorboard``, ``doctor`` and
-        ``device`` may change how the run shows and runs (None: as recorded)."""
+        """Continue the interrupted run ``run_dir`` from its last checkpoint (same config, same recordings,
+        ``data`` given again where the run was fitted on recordings in memory, ``val_data`` where its
+        validation file moved; a run fitted on audio files with their labels or transcripts in ``y`` is
+        given both again, and its ``sample_weight``, checked to be the same). ``progress``, ``tensorboard``,
+        ``doctor`` and ``device`` (``**shown``) may change how the run shows and runs (None: as recorded)."""
         with public_call():
             est, source, d = cls._resume_start(run_dir, data, "recordings given in memory",
                                                worded("pass them again with --data (in Python: resume(RUN, data=files, "
@@ -371,7 +374,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         (float in [-1, 1], or int16 PCM), a list of them (an item 2-D: its channels mixed down), or a
         2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
-        ``lm`` overrides the run's language model (a run folder, or False for none)."""
+        ``lm`` overrides the run's language model (a run folder, or False for none); ``beam``: the decoding
+        beam width (1: greedy; None: the run's ``beam``). ``files`` may be one path or recording, or a list."""
         with public_call():
             self._check_fitted()
             paths = audio_sources(files, sample_rate)
@@ -410,7 +414,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                 lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
-        """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
+        """:meth:`transcribe` of ``files`` (with ``beam``, ``lm`` and ``sample_rate`` as it takes them) as
+        scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
         the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
         classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
@@ -423,8 +428,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
             return self.classes_[[index[t] for t in texts]]
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
-        """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
-        :meth:`transcribe` reads them), columns in ``classes_``' order."""
+        """Class probabilities ``[N, C]`` of each audio file or recording in memory in ``files`` (classify; as
+        :meth:`transcribe` reads them, at ``sample_rate`` Hz), columns in ``classes_``' order."""
         with public_call():
             self._check_fitted()
             if self.config_.mode != "classify":
@@ -546,6 +551,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
         of a folder with a ``testing_list.txt``, its recordings only (the official test part).
         ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`).
+        ``data`` is read as :meth:`fit` reads it, a folder of audio files with ``label_from_name`` (None: the
+        pattern the run was trained with); ``beam`` and ``lm`` as :meth:`transcribe` takes them.
         A classify run refuses labels of another type than predict answers (``'1'`` for the class ``1``),
         in pairs, a dict or a DataFrame, as the text and sequence classifiers do."""
         with public_call():

@@ -133,10 +133,13 @@ class Translator(RunEstimator):
             val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
             callbacks=(), **overrides: Unpack[TranslateParams]) -> Translator:
         """Train on ``data`` (see the class) or, as scikit-learn's ``fit(X, y)``, on source sentences
-        ``data`` with their target sentences ``y``, one each. A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
+        ``data`` with their target sentences ``y``, one each, or on two line-aligned files ``src_file`` and
+        ``tgt_file``; ``overrides`` are settings for this fit (checked as the constructor checks them).
+        A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
-        ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
+        ``Translator.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that ``run_dir``, which names the
+        run folder exactly) continues from there. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         data = _with_targets(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
@@ -237,7 +240,8 @@ class Translator(RunEstimator):
                                         tables=_summary_tables(full, val if given_val else None))
 
     def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
-        """Check the settings and read the pairs as :meth:`fit` would, without training (a search
+        """Check the settings (``overrides``) and read the pairs (``data``, or ``src_file`` and ``tgt_file``)
+        as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         with public_call():
             cfg = self._resolve_config(self.config, overrides)
@@ -248,11 +252,11 @@ class Translator(RunEstimator):
                src_file: str | Path | None = None, tgt_file: str | Path | None = None,
                val_src_file: str | Path | None = None, val_tgt_file: str | Path | None = None,
                **shown: Unpack[ResumeShown]) -> Translator:
-        """Continue an interrupted run from its last checkpoint: same settings, same files, same
+        """Continue the interrupted run ``run_dir`` from its last checkpoint: same settings, same files, same
         vocabularies; the result equals an uninterrupted run's. A file given (``data``, ``src_file``,
         ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names its new place (the
         run and its data moved): it must hold the data the run recorded (their SHA-256 are compared).
-        ``progress``, ``tensorboard``, ``doctor`` and ``device`` may change how the run shows and runs
+        ``progress``, ``tensorboard``, ``doctor`` and ``device`` (``**shown``) may change how the run shows and runs
         (None: as recorded). ``data`` and ``val_data`` may be given first, as every task's ``resume`` takes them.
         A run fitted on pairs in memory is given them again as it was (``data``, with ``y`` where the targets
         came apart), checked to be the same; it refused them, 'cannot be resumed from the command line',
@@ -278,14 +282,17 @@ class Translator(RunEstimator):
     # -- using a fitted model --------------------------------------------------------------
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                   batch_size: int = EVAL_BATCH) -> list[str]:
-        """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
+        """Detokenised translations of ``sentences`` (one string each; empty input -> empty output).
+
+        ``beam``: the beam width (1: greedy; None: the run's ``beam``); ``alpha``: the length penalty
+        (None: the run's ``length_penalty``); ``batch_size``: sentences searched at once."""
         with public_call():
             return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
 
     def predict(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
                 batch_size: int = EVAL_BATCH) -> np.ndarray:
-        """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``),
-        as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
+        """:meth:`translate` of ``sentences`` under the name every estimator answers to (``fit / predict /
+        evaluate``), as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
         for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
         with public_call():
             # _translate itself (not translate): a warning's stacklevel reaches the caller from either
@@ -295,7 +302,8 @@ class Translator(RunEstimator):
                  out_file: str | Path | None = None, lowercase: bool | None = None,
                  tokenize: str | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
-        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``.
+        ``data`` (pairs, a table) or the files (``src_file``, ``ref_file``), or source sentences ``data``
+        with references ``y``, translated with ``beam`` (None: the run's).
         ``lowercase``: scored case-insensitively (None: when the model lower-cases,
         :meth:`scored_lowercase`); ``tokenize``: sacrebleu's BLEU tokenizer (``13a``, ``intl``, ``zh``,
         ``char``, ``ja-mecab``, ``ko-mecab``, ``flores200``, …; None: ``13a``, or ``zh`` / ``char`` for
@@ -346,7 +354,8 @@ class Translator(RunEstimator):
 
     def score(self, data=None, y=None, *, beam: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
-        100) on ``data``, or on source sentences ``data`` with their references ``y``."""
+        100) on ``data``, or on source sentences ``data`` with their references ``y``, with ``beam`` as
+        :meth:`evaluate` takes it."""
         with public_call():
             return float(self.evaluate(data, y, beam=beam)["bleu"])
 
@@ -840,7 +849,7 @@ def _with_targets(data, y, what: str = "target sentences"):
                            f"[{shown(y) if isinstance(y, str) else '…'}])")
     if data is None or isinstance(data, (str, os.PathLike)) or hasattr(data, "columns") or hasattr(data, "column_names"):
         raise LstmkitError(f"y (the {what}) given with {'no' if data is None else 'a table or a path as'} data",
-                           f"pass the source sentences as X with y (one each), or a table of pairs alone")
+                           "pass the source sentences as X with y (one each), or a table of pairs alone")
     sources, targets = text_items(data), text_items(y)
     if sources is None or targets is None:
         bad, name = (data, "X") if sources is None else (y, "y")
