@@ -619,10 +619,13 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
-        """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as
-        read; the first named by ``name(k)``, by default its place), or None when none is. (Beside
+        """What ``predict`` says of sequences longer than ``max_len``, or None when none is. (Beside
         :meth:`long_note` where both hold: this says how to read more of them, that the model never
-        read sequences this long.)"""
+        read sequences this long.)
+
+        ``before``: the sequences' lengths as read, before ``max_len`` cut them (a tensor ``[N]``);
+        ``name``: called with the place ``k`` (from 0) of the first sequence cut, the words naming it
+        in the note (the service's ``texts[k]``, ``series[k]``); None: ``text k+1`` (``sequence k+1``)."""
         what = "text" if self.kind == "text" else "sequence"
         return cut_note(before, self.config_, self.kind, name or (lambda k: f"{what} {k + 1}"))
 
@@ -635,10 +638,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
     def long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
         """What is said of the sequences ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
         :data:`LONGER` times as long as the longest the model was trained on (``lstmkit.json``'s
-        ``data.train_length.max``; a run without one is not checked), or None; the first is named by
-        ``name(k)``. A model trained on one-line sentences labelled whole reviews without a word (MR's 51
-        tokens at most, IMDB's 230 on average: most reviews called negative), one trained on sensor series
-        of 150 steps series sampled ten times as often."""
+        ``data.train_length.max``; a run without one is not checked), or None. ``name``: called with the
+        place ``k`` (from 0) of the first such sequence, the words naming it in the note (``sequence 3``,
+        ``sample 'a7'``, the service's ``texts[2]``). A model trained on one-line sentences labelled whole
+        reviews without a word (MR's 51 tokens at most, IMDB's 230 on average: most reviews called
+        negative), one trained on sensor series of 150 steps series sampled ten times as often."""
         longest = self._longest_trained()
         if longest is None or not len(seqs):
             return None

@@ -103,7 +103,9 @@ class TextClassifier(Classifier):
         return super()._check_sample_weight(sample_weight, n, cfg, what)
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
-        """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
+        """``(tokens, weights [T], label, probability)`` for one text ``text`` (a string): the tokens the
+        network reads (:meth:`token_inputs`), the attention-pooling weight of each, the label it answers
+        and that label's probability; needs attention pooling (``pooling="attention"``)."""
         with public_call():
             self._check_fitted()
             if self.config_.pooling != "attention":
@@ -286,7 +288,9 @@ class TextClassifier(Classifier):
                       name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
         """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
         the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
-        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`)."""
+        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`). ``name``: called with a text's
+        place ``k`` (from 0), the words naming it in a note; by default ``text k+1`` (the service's:
+        ``texts[k]``)."""
         return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
                 if n is not None]
 
@@ -294,7 +298,8 @@ class TextClassifier(Classifier):
                            name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
         """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
         the vocabulary knows (their labels come from nothing the model learned; the first named by
-        ``name(k)``; :data:`NONE_KNOWN` of the texts at least), or half their words or more unknown (new
+        ``name``, called with its place ``k`` from 0, by default ``text k+1``; :data:`NONE_KNOWN` of
+        the texts at least), or half their words or more unknown (new
         vocabulary, another language or domain: the model reads little of them). BPE splits every text
         into known pieces: nothing to tell."""
         if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
@@ -325,8 +330,9 @@ class TextClassifier(Classifier):
         return self.encode_texts(d.texts)
 
     def encode_texts(self, texts: list[str]) -> Ragged:
-        """The token ids of every text (truncated), end to end: batched without a tensor per text
-        (each text's ids are those of ``tokenizer_.encode``)."""
+        """The token ids of every text of ``texts`` (a list of strings), each cut to ``max_len`` as
+        ``truncate`` says, end to end: batched without a tensor per text (each text's ids are those of
+        ``tokenizer_.encode``; the lengths before the cut in ``cut_from``)."""
         return self._ragged(*self.tokenizer_.encode_many(texts))
 
     def _fit_and_encode(self, texts: list[str]) -> Ragged:
