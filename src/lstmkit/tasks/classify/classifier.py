@@ -149,10 +149,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
         ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
         restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
-        sets too small to spare a validation part).
-        ``test_data`` (optional) is scored once at the end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
-        ``out/classify-<timestamp>`` is created, only after every input has passed its checks (``run_dir``
-        names the folder exactly instead; with ``resume=True`` the run there continues from its last checkpoint).
+        sets too small to spare a validation part). ``test_data`` (optional) is scored once at the
+        end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
+        ``out/classify-<timestamp>`` is created, only after every input has passed its checks
+        (``run_dir`` names the folder exactly instead; with ``resume=True`` the run there continues
+        from its last checkpoint).
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
         y = given_y(y)                        # read twice below: as the labels, and for their type
@@ -370,8 +371,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                y=None, sample_weight=None, **shown: Unpack[ResumeShown]) -> Classifier:
         """Continue the interrupted run ``run_dir`` from its last checkpoint (same config, same data files
         ``data``, ``val_data``, ``test_data``; a file given is checked to hold the data the run recorded:
-        the run and its data moved; ``init_from``:
-        where the language model it started from is now, checked to hold the same weights). A run
+        the run and its data moved; ``init_from``: where the language model it started from is now,
+        checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
         and its ``sample_weight``, checked to be the same. ``progress``, ``tensorboard``, ``doctor`` and
         ``device`` (``**shown``) may change how the run shows and runs (None: as recorded). Returns the fitted

@@ -51,6 +51,11 @@ UNKNOWN_SHARE = 0.5      # texts to predict whose words are unknown at least thi
 NONE_KNOWN = 0.01
 
 
+def _text_place(k: int) -> str:
+    """How a note names the text at place ``k`` (from 0) when the caller names none: ``text k+1``."""
+    return f"text {k + 1}"
+
+
 class TextClassifier(Classifier):
     """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
 
@@ -69,9 +74,9 @@ class TextClassifier(Classifier):
     its vocabulary, its sizes and a one-directional LSTM, concat pooling, gradual unfreezing and
     per-layer learning rates; ``lstmkit.json`` records the LM's folder and weight fingerprint.
 
-    Fitted attributes: ``config_``, ``classes_`` (the labels in ``predict_proba``'s column order; ``class_names_``:
-    as strings), ``tokenizer_``, ``net_``,
-    ``result_`` (training history), ``metrics_`` (validation, and test when given), ``data_summary_``.
+    Fitted attributes: ``config_``, ``classes_`` (the labels in ``predict_proba``'s column order;
+    ``class_names_``: as strings), ``tokenizer_``, ``net_``, ``result_`` (training history),
+    ``metrics_`` (validation, and test when given), ``data_summary_``.
     """
 
     kind = "text"
@@ -142,7 +147,8 @@ class TextClassifier(Classifier):
             return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
-        """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
+        """Write the coloured-token view of ``text`` (:meth:`attention`) to ``path``, an ``.html`` page or a
+        ``.png``, ``.svg`` or ``.pdf`` picture by its suffix; returns ``path``."""
         from lstmkit.tasks.classify.view import write_attention
         with public_call():
             tokens, weights, label, p = self.attention(text)
@@ -284,24 +290,25 @@ class TextClassifier(Classifier):
         for note in self.reading_notes(d.texts, seqs):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def reading_notes(self, texts: list[str], seqs: Ragged,
-                      name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
+    def reading_notes(self, texts: list[str], seqs: Ragged, name: Callable[[int], str] | None = None) -> list[str]:
         """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
         the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
         (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`). ``name``: called with a text's
-        place ``k`` (from 0), the words naming it in a note; by default ``text k+1`` (the service's:
-        ``texts[k]``)."""
+        place ``k`` (from 0), the words naming it in a note (the service's: ``texts[k]``); None:
+        ``text k+1``."""
+        name = name or _text_place
         return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
                 if n is not None]
 
     def unknown_words_note(self, texts: list[str], seqs: Ragged,
-                           name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
+                           name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
         the vocabulary knows (their labels come from nothing the model learned; the first named by
-        ``name``, called with its place ``k`` from 0, by default ``text k+1``; :data:`NONE_KNOWN` of
-        the texts at least), or half their words or more unknown (new
-        vocabulary, another language or domain: the model reads little of them). BPE splits every text
-        into known pieces: nothing to tell."""
+        ``name``, called with its place ``k`` from 0; None: ``text k+1``; :data:`NONE_KNOWN` of the
+        texts at least), or half their words or more unknown (new vocabulary, another language or
+        domain: the model reads little of them). BPE splits every text into known pieces: nothing to
+        tell."""
+        name = name or _text_place
         if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
             return None
         unknown = seqs.values == UNK_ID

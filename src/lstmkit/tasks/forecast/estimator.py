@@ -64,8 +64,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     (``features`` / ``past_covariates``, ``future_covariates``, ``calendar``), probabilistic output
     (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies, the
     ``bounds`` forecasts keep to (``(0, 100)``, ``(0, None)``, ``"auto"``: a floor at 0 for a target never
-    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
-    ``val_frac`` / ``test_frac``; many: one horizon each, or ``val_size`` / ``test_size``).
+    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split
+    rule is in :mod:`lstmkit.tasks.forecast.windows` (one series: ``val_frac`` / ``test_frac``; many:
+    one horizon each, or ``val_size`` / ``test_size``).
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
     ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``, ``bounds_``,
@@ -134,9 +135,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         passed every check (``run_dir`` names the folder exactly instead); it receives history,
         checkpoints and TensorBoard events while training, then model, metrics and plots.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after the last finished epoch
-        is checkpointed; ``Forecaster.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that ``run_dir``)
-        continues from there. ``callbacks`` are
-        :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
+        is checkpointed; ``Forecaster.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that
+        ``run_dir``) continues from there. ``callbacks`` are :class:`~lstmkit.train.callbacks.Callback`
+        objects handed to the trainer (e.g. tuning's pruner).
         """
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             columns = {"target": target, "time": time, "features": features, "id": id}

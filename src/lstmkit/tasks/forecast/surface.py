@@ -36,11 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
-from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
 from lstmkit.tasks.forecast.panel import Panel
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, infer_freq
 from lstmkit.tasks.forecast.probabilistic import unscale
