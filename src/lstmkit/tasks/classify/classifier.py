@@ -615,13 +615,13 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     def _say_cut(self, seqs: Ragged | list) -> None:
         """Warn when ``max_len`` cut sequences to predict or evaluate (``seqs``: them encoded)."""
-        note = self.cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
+        note = self._cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
+    def _cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` says of sequences longer than ``max_len``, or None when none is. (Beside
-        :meth:`long_note` where both hold: this says how to read more of them, that the model never
+        :meth:`_long_note` where both hold: this says how to read more of them, that the model never
         read sequences this long.)
 
         ``before``: the sequences' lengths as read, before ``max_len`` cut them (a tensor ``[N]``);
@@ -636,7 +636,7 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         longest = ((getattr(self, "data_summary_", None) or {}).get("train_length") or {}).get("max")
         return longest if isinstance(longest, int) and not isinstance(longest, bool) and longest > 0 else None
 
-    def long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
+    def _long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
         """What is said of the sequences ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
         :data:`LONGER` times as long as the longest the model was trained on (``lstmkit.json``'s
         ``data.train_length.max``; a run without one is not checked), or None. ``name``: called with the

@@ -287,20 +287,20 @@ class TextClassifier(Classifier):
         self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
 
     def _say_unknown(self, d: TextData, seqs: Ragged) -> None:
-        for note in self.reading_notes(d.texts, seqs):
+        for note in self._reading_notes(d.texts, seqs):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def reading_notes(self, texts: list[str], seqs: Ragged, name: Callable[[int], str] | None = None) -> list[str]:
+    def _reading_notes(self, texts: list[str], seqs: Ragged, name: Callable[[int], str] | None = None) -> list[str]:
         """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
-        the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
-        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`). ``name``: called with a text's
+        the vocabulary lacks (:meth:`_unknown_words_note`), texts far longer than training's
+        (:meth:`~lstmkit.tasks.classify.classifier.Classifier._long_note`). ``name``: called with a text's
         place ``k`` (from 0), the words naming it in a note (the service's: ``texts[k]``); None:
         ``text k+1``."""
         name = name or _text_place
-        return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
+        return [n for n in (self._unknown_words_note(texts, seqs, name), self._long_note(seqs, name))
                 if n is not None]
 
-    def unknown_words_note(self, texts: list[str], seqs: Ragged,
+    def _unknown_words_note(self, texts: list[str], seqs: Ragged,
                            name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
         the vocabulary knows (their labels come from nothing the model learned; the first named by

@@ -217,19 +217,19 @@ class SequenceClassifier(Classifier):
 
     def _say_far_outside(self, d: SeriesData) -> None:
         name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")
-        for note in self.far_outside_notes(d.seqs, name):
+        for note in self._far_outside_notes(d.seqs, name):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def _say_unknown(self, d: SeriesData, seqs) -> None:
-        """Series far longer than any trained on (:meth:`long_note`: another sampling rate?); an LSTM-FCN
+        """Series far longer than any trained on (:meth:`_long_note`: another sampling rate?); an LSTM-FCN
         without ``unequal_length`` has said of every other length (:meth:`_check_like_training`)."""
         if not isinstance(seqs, Ragged) or self.config_.model in FCN_MODELS and not self.config_.unequal_length:
             return
-        note = self.long_note(seqs, (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1}"))
+        note = self._long_note(seqs, (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1}"))
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
+    def _far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
                           every: bool = False) -> list[str]:
         """What ``predict`` warns of sequences ``seqs`` (``[T_i, F]``; ``scaled``: as the network
         reads them) whose values lie far outside a feature's training range (the network
