@@ -315,11 +315,15 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def test_forecasts(self, data) -> dict[str, Any]:
         """Every test window's forecast of ``data`` in original units, for your own metrics.
 
-        Returns ``{"actual": [n, H, T]`` (NaN on a cell the data had no value for, which ``--fill`` filled:
-        no observation, which ``evaluate`` leaves out) ``, "forecast": [n, H, T], "origins": [n]`` (index of the last
-        observed point within its series) ``, "ids": [n]`` (series of each window) ``, "targets": [T]}``
-        (the target columns along the last axis, in order) and, for probabilistic runs,
-        ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
+        Returns a dict of ``n`` test windows, ``H`` steps ahead, ``T`` targets:
+
+        - ``"actual"`` ``[n, H, T]``: the observed values at those steps (NaN on a cell the data had no value for,
+          which ``--fill`` filled: no observation, which ``evaluate`` leaves out);
+        - ``"forecast"`` ``[n, H, T]``: the point forecasts;
+        - ``"origins"`` ``[n]``: each window's last observed point, its index within its series;
+        - ``"ids"`` ``[n]``: the series of each window;
+        - ``"targets"`` ``[T]``: the target columns along the last axis, in order;
+        - probabilistic runs also ``"quantiles"`` ``[n, H, T, Q]`` and their ``"levels"`` ``[Q]``.
         """
         with public_call():
             self._check_fitted()
