@@ -19,26 +19,7 @@ import lstmkit
 ESTIMATORS = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer"]
 
 # function (module.qualname) -> parameters its docstring does not name yet
-KNOWN_GAPS: dict[str, list[str]] = {
-    "lstmkit.tasks.classify.classifier.Classifier.cut_note": ['name'],
-    "lstmkit.tasks.classify.classifier.Classifier.long_note": ['name'],
-    "lstmkit.tasks.classify.estimator.TextClassifier.attention": ['text'],
-    "lstmkit.tasks.classify.estimator.TextClassifier.encode_texts": ['texts'],
-    "lstmkit.tasks.classify.estimator.TextClassifier.reading_notes": ['name'],
-    "lstmkit.tasks.classify.estimator.TextClassifier.unknown_words_note": ['name'],
-    "lstmkit.tasks.classify.series_estimator.SequenceClassifier.epochs_for": ['cfg', 'n_series', 'steps'],
-    "lstmkit.tasks.classify.series_estimator.SequenceClassifier.far_outside_notes": ['subject'],
-    "lstmkit.tasks.forecast.surface.DeploySurface.history_window": ['future', 'rows', 'times'],
-    "lstmkit.tasks.forecast.surface.DeploySurface.model_units_rows": ['rows'],
-    "lstmkit.tasks.forecast.surface.DeploySurface.original_params": ['loc', 'params', 'scale'],
-    "lstmkit.tasks.forecast.surface.DeploySurface.to_original": ['y'],
-    "lstmkit.tasks.speech.estimator.SpeechRecognizer.attention": ['recording'],
-    "lstmkit.tasks.speech.estimator.SpeechRecognizer.audio_inputs": ['path'],
-    "lstmkit.tasks.speech.estimator.SpeechRecognizer.output_chars": ['recording', 'sample_rate'],
-    "lstmkit.tasks.speech.estimator.SpeechRecognizer.write_attention": ['beam', 'recording', 'sample_rate'],
-    "lstmkit.tasks.translate.estimator.Translator.attention": ['beam', 'sentence'],
-    "lstmkit.tasks.translate.estimator.Translator.references": ['refs'],
-}
+KNOWN_GAPS: dict[str, list[str]] = {}
 
 
 def public_functions() -> dict[str, object]:

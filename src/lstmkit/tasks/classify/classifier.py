@@ -149,10 +149,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
         ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
         restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
-        sets too small to spare a validation part).
-        ``test_data`` (optional) is scored once at the end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
-        ``out/classify-<timestamp>`` is created, only after every input has passed its checks (``run_dir``
-        names the folder exactly instead; with ``resume=True`` the run there continues from its last checkpoint).
+        sets too small to spare a validation part). ``test_data`` (optional) is scored once at the
+        end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
+        ``out/classify-<timestamp>`` is created, only after every input has passed its checks
+        (``run_dir`` names the folder exactly instead; with ``resume=True`` the run there continues
+        from its last checkpoint).
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
         y = given_y(y)                        # read twice below: as the labels, and for their type
@@ -370,8 +371,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
                y=None, sample_weight=None, **shown: Unpack[ResumeShown]) -> Classifier:
         """Continue the interrupted run ``run_dir`` from its last checkpoint (same config, same data files
         ``data``, ``val_data``, ``test_data``; a file given is checked to hold the data the run recorded:
-        the run and its data moved; ``init_from``:
-        where the language model it started from is now, checked to hold the same weights). A run
+        the run and its data moved; ``init_from``: where the language model it started from is now,
+        checked to hold the same weights). A run
         fitted on sequences in memory is given them again as it was: ``data`` with its labels ``y``
         and its ``sample_weight``, checked to be the same. ``progress``, ``tensorboard``, ``doctor`` and
         ``device`` (``**shown``) may change how the run shows and runs (None: as recorded). Returns the fitted
@@ -614,15 +615,18 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
 
     def _say_cut(self, seqs: Ragged | list) -> None:
         """Warn when ``max_len`` cut sequences to predict or evaluate (``seqs``: them encoded)."""
-        note = self.cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
+        note = self._cut_note(seqs.cut_from) if isinstance(seqs, Ragged) else None
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
-        """What ``predict`` says of sequences longer than ``max_len`` (``before``: their lengths as
-        read; the first named by ``name(k)``, by default its place), or None when none is. (Beside
-        :meth:`long_note` where both hold: this says how to read more of them, that the model never
-        read sequences this long.)"""
+    def _cut_note(self, before: torch.Tensor, name: Callable[[int], str] | None = None) -> str | None:
+        """What ``predict`` says of sequences longer than ``max_len``, or None when none is. (Beside
+        :meth:`_long_note` where both hold: this says how to read more of them, that the model never
+        read sequences this long.)
+
+        ``before``: the sequences' lengths as read, before ``max_len`` cut them (a tensor ``[N]``);
+        ``name``: called with the place ``k`` (from 0) of the first sequence cut, the words naming it
+        in the note (the service's ``texts[k]``, ``series[k]``); None: ``text k+1`` (``sequence k+1``)."""
         what = "text" if self.kind == "text" else "sequence"
         return cut_note(before, self.config_, self.kind, name or (lambda k: f"{what} {k + 1}"))
 
@@ -632,13 +636,14 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         longest = ((getattr(self, "data_summary_", None) or {}).get("train_length") or {}).get("max")
         return longest if isinstance(longest, int) and not isinstance(longest, bool) and longest > 0 else None
 
-    def long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
+    def _long_note(self, seqs: Ragged, name: Callable[[int], str]) -> str | None:
         """What is said of the sequences ``seqs`` (encoded; their lengths before ``max_len`` cut them) over
         :data:`LONGER` times as long as the longest the model was trained on (``lstmkit.json``'s
-        ``data.train_length.max``; a run without one is not checked), or None; the first is named by
-        ``name(k)``. A model trained on one-line sentences labelled whole reviews without a word (MR's 51
-        tokens at most, IMDB's 230 on average: most reviews called negative), one trained on sensor series
-        of 150 steps series sampled ten times as often."""
+        ``data.train_length.max``; a run without one is not checked), or None. ``name``: called with the
+        place ``k`` (from 0) of the first such sequence, the words naming it in the note (``sequence 3``,
+        ``sample 'a7'``, the service's ``texts[2]``). A model trained on one-line sentences labelled whole
+        reviews without a word (MR's 51 tokens at most, IMDB's 230 on average: most reviews called
+        negative), one trained on sensor series of 150 steps series sampled ten times as often."""
         longest = self._longest_trained()
         if longest is None or not len(seqs):
             return None

@@ -370,17 +370,17 @@ class ClassifyAdapter(EstimatorAdapter):
         (``encoded``: their ids), those holding no word the model knows, and those far longer than any it
         was trained on."""
         if self.kind == "text":
-            notes = ([*self.est.reading_notes(texts, encoded, lambda k: f"texts[{k}]"),
-                      self.est.cut_note(encoded.cut_from, lambda k: f"texts[{k}]")]
+            notes = ([*self.est._reading_notes(texts, encoded, lambda k: f"texts[{k}]"),
+                      self.est._cut_note(encoded.cut_from, lambda k: f"texts[{k}]")]
                      if texts and isinstance(encoded, Ragged) else [])
             notes = [n for n in notes if n is not None]
             return {**answer, "warnings": notes} if notes else answer
         if series is None:
             return answer
         seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
-        notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
+        notes = self.est._far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
         lengths = torch.tensor([len(s) for s in seqs])
-        notes += [n for n in (self.est.cut_note(lengths, lambda k: f"series[{k}]"), self._long_note(lengths)) if n]
+        notes += [n for n in (self.est._cut_note(lengths, lambda k: f"series[{k}]"), self._long_note(lengths)) if n]
         return {**answer, "warnings": notes} if notes else answer
 
     def _long_note(self, lengths: torch.Tensor) -> str | None:
@@ -388,7 +388,7 @@ class ClassifyAdapter(EstimatorAdapter):
         LSTM-FCN of one length has refused every other length already."""
         if self.est.config_.model in FCN_MODELS and not self.est.config_.unequal_length:
             return None
-        return self.est.long_note(Ragged(torch.empty(int(lengths.sum()), 0), lengths), lambda k: f"series[{k}]")
+        return self.est._long_note(Ragged(torch.empty(int(lengths.sum()), 0), lengths), lambda k: f"series[{k}]")
 
     def far_outside_notes(self, seen: np.ndarray) -> list[str]:
         """A stream step's warnings (``[]``: none): ``predict``'s far-outside warning of the scaled
@@ -398,7 +398,7 @@ class ClassifyAdapter(EstimatorAdapter):
             self._reach = reach(*self.est.scaler_.transform(np.stack(r))) if r else (-np.inf, np.inf)
         if not ((seen < self._reach[0]) | (seen > self._reach[1])).any():
             return []
-        return self.est.far_outside_notes([np.asarray(seen, np.float64)], lambda k: "the step just streamed",
+        return self.est._far_outside_notes([np.asarray(seen, np.float64)], lambda k: "the step just streamed",
                                           scaled=True)
 
 

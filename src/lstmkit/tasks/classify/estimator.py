@@ -51,6 +51,11 @@ UNKNOWN_SHARE = 0.5      # texts to predict whose words are unknown at least thi
 NONE_KNOWN = 0.01
 
 
+def _text_place(k: int) -> str:
+    """How a note names the text at place ``k`` (from 0) when the caller names none: ``text k+1``."""
+    return f"text {k + 1}"
+
+
 class TextClassifier(Classifier):
     """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
 
@@ -69,9 +74,9 @@ class TextClassifier(Classifier):
     its vocabulary, its sizes and a one-directional LSTM, concat pooling, gradual unfreezing and
     per-layer learning rates; ``lstmkit.json`` records the LM's folder and weight fingerprint.
 
-    Fitted attributes: ``config_``, ``classes_`` (the labels in ``predict_proba``'s column order; ``class_names_``:
-    as strings), ``tokenizer_``, ``net_``,
-    ``result_`` (training history), ``metrics_`` (validation, and test when given), ``data_summary_``.
+    Fitted attributes: ``config_``, ``classes_`` (the labels in ``predict_proba``'s column order;
+    ``class_names_``: as strings), ``tokenizer_``, ``net_``, ``result_`` (training history),
+    ``metrics_`` (validation, and test when given), ``data_summary_``.
     """
 
     kind = "text"
@@ -103,7 +108,9 @@ class TextClassifier(Classifier):
         return super()._check_sample_weight(sample_weight, n, cfg, what)
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
-        """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
+        """``(tokens, weights [T], label, probability)`` for one text ``text`` (a string): the tokens the
+        network reads (:meth:`token_inputs`), the attention-pooling weight of each, the label it answers
+        and that label's probability; needs attention pooling (``pooling="attention"``)."""
         with public_call():
             self._check_fitted()
             if self.config_.pooling != "attention":
@@ -140,7 +147,8 @@ class TextClassifier(Classifier):
             return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
-        """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
+        """Write the coloured-token view of ``text`` (:meth:`attention`) to ``path``, an ``.html`` page or a
+        ``.png``, ``.svg`` or ``.pdf`` picture by its suffix; returns ``path``."""
         from lstmkit.tasks.classify.view import write_attention
         with public_call():
             tokens, weights, label, p = self.attention(text)
@@ -279,24 +287,28 @@ class TextClassifier(Classifier):
         self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
 
     def _say_unknown(self, d: TextData, seqs: Ragged) -> None:
-        for note in self.reading_notes(d.texts, seqs):
+        for note in self._reading_notes(d.texts, seqs):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def reading_notes(self, texts: list[str], seqs: Ragged,
-                      name: Callable[[int], str] = lambda k: f"text {k + 1}") -> list[str]:
+    def _reading_notes(self, texts: list[str], seqs: Ragged, name: Callable[[int], str] | None = None) -> list[str]:
         """What ``predict``, ``evaluate`` and the service warn of ``texts`` (``seqs``: them encoded): words
-        the vocabulary lacks (:meth:`unknown_words_note`), texts far longer than training's
-        (:meth:`~lstmkit.tasks.classify.classifier.Classifier.long_note`)."""
-        return [n for n in (self.unknown_words_note(texts, seqs, name), self.long_note(seqs, name))
+        the vocabulary lacks (:meth:`_unknown_words_note`), texts far longer than training's
+        (:meth:`~lstmkit.tasks.classify.classifier.Classifier._long_note`). ``name``: called with a text's
+        place ``k`` (from 0), the words naming it in a note (the service's: ``texts[k]``); None:
+        ``text k+1``."""
+        name = name or _text_place
+        return [n for n in (self._unknown_words_note(texts, seqs, name), self._long_note(seqs, name))
                 if n is not None]
 
-    def unknown_words_note(self, texts: list[str], seqs: Ragged,
-                           name: Callable[[int], str] = lambda k: f"text {k + 1}") -> str | None:
+    def _unknown_words_note(self, texts: list[str], seqs: Ragged,
+                           name: Callable[[int], str] | None = None) -> str | None:
         """What ``predict`` warns of ``texts`` (``seqs``: them encoded), or None: those holding no word
         the vocabulary knows (their labels come from nothing the model learned; the first named by
-        ``name(k)``; :data:`NONE_KNOWN` of the texts at least), or half their words or more unknown (new
-        vocabulary, another language or domain: the model reads little of them). BPE splits every text
-        into known pieces: nothing to tell."""
+        ``name``, called with its place ``k`` from 0; None: ``text k+1``; :data:`NONE_KNOWN` of the
+        texts at least), or half their words or more unknown (new vocabulary, another language or
+        domain: the model reads little of them). BPE splits every text into known pieces: nothing to
+        tell."""
+        name = name or _text_place
         if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
             return None
         unknown = seqs.values == UNK_ID
@@ -325,8 +337,9 @@ class TextClassifier(Classifier):
         return self.encode_texts(d.texts)
 
     def encode_texts(self, texts: list[str]) -> Ragged:
-        """The token ids of every text (truncated), end to end: batched without a tensor per text
-        (each text's ids are those of ``tokenizer_.encode``)."""
+        """The token ids of every text of ``texts`` (a list of strings), each cut to ``max_len`` as
+        ``truncate`` says, end to end: batched without a tensor per text (each text's ids are those of
+        ``tokenizer_.encode``; the lengths before the cut in ``cut_from``)."""
         return self._ragged(*self.tokenizer_.encode_many(texts))
 
     def _fit_and_encode(self, texts: list[str]) -> Ragged:

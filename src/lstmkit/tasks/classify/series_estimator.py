@@ -132,7 +132,11 @@ class SequenceClassifier(Classifier):
     def epochs_for(cfg, n_series: int, steps: int) -> int:
         """The epochs a fit runs: ``max_epochs``, capped at ``budget`` million series-steps shared
         by the ensemble's members (``budget·1e6 / (members × series × steps)``, at least 20) so
-        long data trains in minutes."""
+        long data trains in minutes; ``max_epochs`` alone when ``budget`` is None.
+
+        ``cfg``: the estimator's config (:attr:`config`; its ``budget``, ``ensemble`` and
+        ``train.max_epochs`` are read); ``n_series``: how many training series; ``steps``: the steps
+        of each, the longest training series' length cut to ``max_len`` (``steps_``)."""
         if cfg.budget is None:
             return cfg.train.max_epochs
         return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
@@ -213,25 +217,26 @@ class SequenceClassifier(Classifier):
 
     def _say_far_outside(self, d: SeriesData) -> None:
         name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")
-        for note in self.far_outside_notes(d.seqs, name):
+        for note in self._far_outside_notes(d.seqs, name):
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
     def _say_unknown(self, d: SeriesData, seqs) -> None:
-        """Series far longer than any trained on (:meth:`long_note`: another sampling rate?); an LSTM-FCN
+        """Series far longer than any trained on (:meth:`_long_note`: another sampling rate?); an LSTM-FCN
         without ``unequal_length`` has said of every other length (:meth:`_check_like_training`)."""
         if not isinstance(seqs, Ragged) or self.config_.model in FCN_MODELS and not self.config_.unequal_length:
             return
-        note = self.long_note(seqs, (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1}"))
+        note = self._long_note(seqs, (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1}"))
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=callers_level())
 
-    def far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
+    def _far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
                           every: bool = False) -> list[str]:
         """What ``predict`` warns of sequences ``seqs`` (``[T_i, F]``; ``scaled``: as the network
         reads them) whose values lie far outside a feature's training range (the network
-        extrapolates): the first, named by ``subject(k)``, and how many more; with ``every`` one note
-        per such sequence (the service's answer). ``[]`` when none does, or the run recorded no
-        range (saved before ranges were)."""
+        extrapolates): the first, and how many more; with ``every`` one note per such sequence (the
+        service's answer). ``[]`` when none does, or the run recorded no range (saved before ranges
+        were). ``subject``: called with a sequence's place ``k`` in ``seqs`` (from 0), the words naming
+        it in the note (``sample 'a7'``, ``sequence 3 of 10``, the service's ``series[2]``)."""
         r = read_range(getattr(self, "value_range_", None), self.scaler_.n_columns_)
         if r is None:
             return []

@@ -64,8 +64,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     (``features`` / ``past_covariates``, ``future_covariates``, ``calendar``), probabilistic output
     (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies, the
     ``bounds`` forecasts keep to (``(0, 100)``, ``(0, None)``, ``"auto"``: a floor at 0 for a target never
-    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
-    ``val_frac`` / ``test_frac``; many: one horizon each, or ``val_size`` / ``test_size``).
+    below 0, ``"none"``; :mod:`lstmkit.tasks.forecast.bounds`) -- works the same for both. The split
+    rule is in :mod:`lstmkit.tasks.forecast.windows` (one series: ``val_frac`` / ``test_frac``; many:
+    one horizon each, or ``val_size`` / ``test_size``).
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
     ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``, ``bounds_``,
@@ -134,9 +135,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         passed every check (``run_dir`` names the folder exactly instead); it receives history,
         checkpoints and TensorBoard events while training, then model, metrics and plots.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after the last finished epoch
-        is checkpointed; ``Forecaster.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that ``run_dir``)
-        continues from there. ``callbacks`` are
-        :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
+        is checkpointed; ``Forecaster.resume(run_dir)`` (or ``fit`` with ``resume=True`` and that
+        ``run_dir``) continues from there. ``callbacks`` are :class:`~lstmkit.train.callbacks.Callback`
+        objects handed to the trainer (e.g. tuning's pruner).
         """
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             columns = {"target": target, "time": time, "features": features, "id": id}
@@ -314,11 +315,15 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def test_forecasts(self, data) -> dict[str, Any]:
         """Every test window's forecast of ``data`` in original units, for your own metrics.
 
-        Returns ``{"actual": [n, H, T]`` (NaN on a cell the data had no value for, which ``--fill`` filled:
-        no observation, which ``evaluate`` leaves out) ``, "forecast": [n, H, T], "origins": [n]`` (index of the last
-        observed point within its series) ``, "ids": [n]`` (series of each window) ``, "targets": [T]}``
-        (the target columns along the last axis, in order) and, for probabilistic runs,
-        ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
+        Returns a dict of ``n`` test windows, ``H`` steps ahead, ``T`` targets:
+
+        - ``"actual"`` ``[n, H, T]``: the observed values at those steps (NaN on a cell the data had no value for,
+          which ``--fill`` filled: no observation, which ``evaluate`` leaves out);
+        - ``"forecast"`` ``[n, H, T]``: the point forecasts;
+        - ``"origins"`` ``[n]``: each window's last observed point, its index within its series;
+        - ``"ids"`` ``[n]``: the series of each window;
+        - ``"targets"`` ``[T]``: the target columns along the last axis, in order;
+        - probabilistic runs also ``"quantiles"`` ``[n, H, T, Q]`` and their ``"levels"`` ``[Q]``.
         """
         with public_call():
             self._check_fitted()

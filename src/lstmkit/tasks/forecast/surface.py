@@ -36,11 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
-from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
 from lstmkit.tasks.forecast.panel import Panel
 from lstmkit.tasks.forecast.times import forecast_zone, in_zone, infer_freq
 from lstmkit.tasks.forecast.probabilistic import unscale
@@ -94,8 +92,8 @@ class DeploySurface:
         return np.concatenate(scale), np.concatenate(offset)
 
     def model_units_rows(self, rows: np.ndarray) -> np.ndarray:
-        """Original rows ``[N, C]`` (columns as ``input_names_``) -> model units: with ``--log`` the
-        targets' logs (a target at or below zero is an LstmkitError naming it); float64."""
+        """``rows``: original rows ``[N, C]`` (columns as ``input_names_``) -> model units: with ``--log``
+        the targets' logs (a target at or below zero is an LstmkitError naming it); float64."""
         rows = np.asarray(rows, dtype=np.float64)
         if not self.config_.log:
             return rows
@@ -110,24 +108,26 @@ class DeploySurface:
         return out
 
     def to_original(self, y) -> np.ndarray:
-        """Scaled point forecasts ``[..., H, T]`` (network units) -> original units (float64); a run
-        with seasonal indices needs the forecast's position (:meth:`history_window`)."""
+        """``y``: scaled point forecasts ``[..., H, T]`` (network units, the network's output) -> original
+        units (float64), by the scaling of the run's one series; a run with seasonal indices needs the
+        forecast's position (:meth:`history_window`)."""
         self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         return self._original_units(np.asarray(y, dtype=np.float64) * sc + loc)
 
     def history_window(self, rows: np.ndarray, sid=None, future=None, times=None,
                        zone: str | None = None) -> dict[str, np.ndarray]:
-        """The whole history ``rows [N, C]`` of series ``sid`` (one of ``series_ids_``; default the
+        """The whole history ``rows`` (``[N, C]``) of series ``sid`` (one of ``series_ids_``; default the
         first; original units, columns as ``input_names_`` less the calendar features, finite,
         N >= lookback) -> ``{"x": [L, C'] float32, "loc": [H, T], "scale": [T], "series": index}``:
         the window the network reads, the affine map back from its scaled output
         (:meth:`original_params`) and the series' index (the embedding's input). A run that reads
         the horizon gets ``"future": [H, F] float32`` too, what the network reads over it: from
-        ``future [H, U]`` (the future covariates over the horizon, original units) and, with
-        calendar features, from ``times [N]`` (datetime64, the rows' stamps; the horizon's continue
-        at their step; ``zone``: the zone on whose local clock the features read them, naive UTC
-        times, as :func:`~lstmkit.tasks.forecast.times.clock_zone` says; None: as they are).
+        ``future`` (``[H, U]``: the future covariates over the horizon, original units; None: none) and,
+        with calendar features, from ``times`` (``[N]``: datetime64, the rows' stamps; the horizon's
+        continue at their step; None without calendar features; ``zone``: the zone on whose local
+        clock the features read them, naive UTC times, as
+        :func:`~lstmkit.tasks.forecast.times.clock_zone` says; None: as they are).
 
         What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
         ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
@@ -169,8 +169,10 @@ class DeploySurface:
         return calendar_features(t[-n:], calendar, zone), calendar_features(ahead, calendar, zone)
 
     def original_params(self, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        """Scaled network outputs ``[B, H, T(, P)]`` -> original-unit parameters, with ``loc [B, H, T]``
-        and ``scale [B, T]`` of :meth:`history_window` (not checked to be finite)."""
+        """``params``: scaled network outputs ``[B, H, T(, P)]`` (point forecasts, quantiles or a
+        distribution's ``P`` parameters) -> the same in original units, with ``loc`` (``[B, H, T]``) and
+        ``scale`` (``[B, T]``): each window's :meth:`history_window` ``"loc"`` and ``"scale"``, stacked
+        (not checked to be finite)."""
         return self._original_units(unscale(self.output_.kind, np.asarray(params, np.float64), loc,
                                             np.asarray(scale)[:, None]))
 

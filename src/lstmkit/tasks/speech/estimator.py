@@ -449,7 +449,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
         return typed_labels(self.class_names_, getattr(self, "label_type_", None), vars(self).get("label_dtype_"))
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
-        """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
+        """The normalised features ``[T, F]`` the network reads of one audio file, ``path`` (its path, read as
+        :meth:`transcribe` reads a file; not samples in memory): what ``inspect gates --audio`` runs the network on."""
         with public_call():
             self._check_fitted()       # one file: read_audio names a folder as one
             feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
@@ -458,8 +459,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def attention(self, recording: str | Path | Any, beam: int | None = None, *,
                   sample_rate: int | None = None) -> tuple[list[str], np.ndarray]:
-        """``(rows, weights [len(rows), T'])`` of one recording (a path, or its samples at ``sample_rate`` Hz)
-        over the encoder's frames (one every ``hop_ms * 2 ** subsample`` ms). A seq2seq run: where its
+        """``(rows, weights [len(rows), T'])`` of one recording, ``recording`` (an audio file's path, or its
+        samples in memory at ``sample_rate`` Hz, as :meth:`transcribe` reads them; ``sample_rate``: None
+        for a file) over the encoder's frames (one every ``hop_ms * 2 ** subsample`` ms). A seq2seq run: where its
         decoder looked as it wrote each character (``beam``: 1 unless given), the last row ``</s>``'s
         when it ended; a model that has learned to listen reads the recording left to right, a diagonal
         band. A classify run with ``pooling='attention'``: one row, the label it answered, weighing the
@@ -488,8 +490,10 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def output_chars(self, recording: str | Path | Any, beam: int = 1, *,
                      sample_rate: int | None = None) -> tuple[list[str], list[int]]:
-        """seq2seq: ``(characters, ids)`` the decoder writes for one recording (greedy at ``beam`` 1), ending
-        at ``</s>`` when it ended: the steps ``inspect gates --audio`` records the decoder's gates over."""
+        """seq2seq: ``(characters, ids)`` the decoder writes for one recording, ``recording`` (an audio file's
+        path, or its samples in memory at ``sample_rate`` Hz, as :meth:`transcribe` reads them;
+        ``sample_rate``: None for a file), ending at ``</s>`` when it ended: the steps ``inspect gates
+        --audio`` records the decoder's gates over. ``beam``: the beam width (1, the default: greedy)."""
         with public_call():
             self._check_fitted()
             if self.config_.mode != "seq2seq":
@@ -527,7 +531,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     def write_attention(self, recording: str | Path | Any, path: str | Path, beam: int | None = None, *,
                         sample_rate: int | None = None) -> Path:
-        """Draw :meth:`attention` of one recording to ``path`` (``.png``, ``.svg``, ``.pdf``)."""
+        """Draw :meth:`attention` of one recording, ``recording`` (an audio file's path, or its samples in
+        memory at ``sample_rate`` Hz; ``sample_rate``: None for a file), to ``path`` (``.png``, ``.svg``,
+        ``.pdf``) and return ``path``. ``beam``: a seq2seq run's beam width (None: 1, greedy)."""
         with public_call():
             rows, weights = self.attention(recording, beam, sample_rate=sample_rate)
             name = Path(recording).name if isinstance(recording, (str, Path)) else "the recording"

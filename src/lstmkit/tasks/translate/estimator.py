@@ -365,7 +365,8 @@ class Translator(RunEstimator):
         self._read_vocab(run_dir)
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
-        """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence; a source word
+        """``(source pieces, output pieces, weights [T_out, T_src])`` for one source sentence ``sentence`` (a
+        string), translated with the beam width ``beam`` (1, the default: greedy); a source word
         outside the vocabulary (a ``word`` tokenizer's) is named as written, marked ``' (<unk>)'``: the
         model read ``<unk>`` there (``plots/attention.png`` labelled every such word ``<unk>``). The weights are
         those of the network ``translate`` answers with: an int8 run's quantized graphs where its export chose them."""
@@ -600,7 +601,8 @@ class Translator(RunEstimator):
         return scores
 
     def references(self, refs: Sequence[str]) -> tuple[list[str], int, int]:
-        """``(refs as scored, how many were unescaped, how many more were normalised)``: in the form the
+        """``(refs as scored, how many were unescaped, how many more were normalised)`` of the reference
+        translations ``refs`` (one string each, in the target language): in the form the
         target tokenizer's translations take (:meth:`~lstmkit.tasks.translate.data.SideTokenizer.written`),
         so BLEU compares like with like. With a tokenizer that decodes HTML character references
         (``html``) the translations hold '&' where an escaped reference holds '&amp;' (a run saved before,
