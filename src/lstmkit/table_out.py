@@ -88,10 +88,11 @@ def _json_column(col) -> list:
     of 300,000 rows took 0.95 s, now 0.21 s; an integer one 0.6 s)."""
     import numpy as np
     import pandas as pd
+    from lstmkit.files import json_safe, shortest_floats
     if pd.api.types.is_float_dtype(col.dtype):
         kind = np.dtype(getattr(col.dtype, "numpy_dtype", col.dtype))       # Float32's too
         if kind.itemsize < 8:            # float32's shortest text, as numpy prints it: 0.1, not 0.10000000149011612
-            wide = _read_back_shortest(col.to_numpy(dtype=kind, na_value=np.nan))
+            wide = shortest_floats(col.to_numpy(dtype=kind, na_value=np.nan))
         else:
             wide = col.astype("float64").to_numpy(dtype=np.float64)
         values = wide.tolist()
@@ -105,22 +106,7 @@ def _json_column(col) -> list:
         return [None if t == "NaT" else t for t in text.tolist()]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(t) else t.isoformat() for t in col]
-    from lstmkit.files import json_safe
     return [None if _missing(v) else json_safe(v) for v in col.tolist()]
-
-
-def _read_back_shortest(narrow):
-    """The float64s that a float32 (or float16) array's shortest texts read back as: ``float(str(v))`` of
-    each value (``0.1``, not ``0.10000000149011612``), the same float64 bit for bit. A float32 array is
-    written and read by pyarrow's casts, its shortest text of a float32 and its correctly rounded reading,
-    at five times the speed of numpy's text a value (pyarrow writes a float16 widened, so it keeps numpy's)."""
-    import numpy as np
-    if narrow.dtype != np.float32:
-        return np.array([float(str(v)) for v in narrow], dtype=np.float64)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    text = pc.cast(pa.array(narrow), pa.string())
-    return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _unit(values) -> str:
