@@ -131,6 +131,33 @@ def test_write_json_writes_standard_json_non_finite_as_null(tmp_path):
                    "nested": [{"a": None, "b": [1, 2.5]}], "path": str(tmp_path), "ok": True, "n": 3}
 
 
+def test_a_float32_value_is_written_by_its_shortest_text_and_reads_back_as_the_same_float32(tmp_path):
+    # metrics.json, backtest.json, ...: a float32 scalar or array was widened first (0.1 as 0.10000000149011612)
+    # where a table's float32 column is written by its shortest text; float64 stays as it was
+    import numpy as np
+    narrow = np.concatenate([np.random.default_rng(54).integers(0, 2 ** 32, 2_000, dtype=np.uint64)
+                             .astype(np.uint32).view(np.float32),
+                             np.float32([0.1, 1 / 3, 3.4028235e38, 1e-45, -0.0, np.nan, np.inf, 2097152.25])])
+    half = np.float16([0.1, 65504, 6e-8, np.nan])
+    path = tmp_path / "metrics.json"
+    write_json(path, {"scalar": np.float32(0.1), "array": narrow, "grid": narrow[:6].reshape(2, 3),
+                      "half": half, "half_scalar": np.float16(0.1), "wide": np.float64(np.float32(0.1)),
+                      "wide_array": np.array([0.1, np.float32(0.1)]), "torch": torch.tensor([0.1, float("inf")]),
+                      "torch_scalar": torch.tensor(0.7, requires_grad=True),
+                      "bf16": torch.tensor(0.1, dtype=torch.bfloat16), "int": np.int32(7)})
+    text = path.read_text()
+    got = _strict(text)
+    shortest = lambda a: [float(str(v)) if np.isfinite(v) else None for v in a]          # noqa: E731
+    assert got["scalar"] == 0.1 and '"scalar": 0.1,' in text and "0.10000000149011612" in text   # the float64's alone
+    assert got["array"] == shortest(narrow) and got["grid"] == [shortest(narrow[:3]), shortest(narrow[3:6])]
+    finite = np.isfinite(narrow)
+    assert np.array_equal(np.float32([v for v in got["array"] if v is not None]), narrow[finite])  # the same float32s
+    assert got["half"] == [0.1, 65500.0, 6e-08, None] and got["half_scalar"] == 0.1     # 65500 reads as 65504
+    assert got["wide"] == got["wide_array"][1] == 0.10000000149011612 and got["wide_array"][0] == 0.1
+    assert got["torch"] == [0.1, None] and got["torch_scalar"] == 0.7
+    assert got["bf16"] == 0.10009765625 and got["int"] == 7                 # bfloat16: numpy has no type for it
+
+
 # -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
 def _hashed_run(tmp_path, weights=None):
     run = tmp_path / "hashed"

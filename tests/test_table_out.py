@@ -166,6 +166,44 @@ def test_float64_integer_bool_and_text_columns_are_written_as_their_python_value
     assert expected[n - 1].startswith('{"f": 0.30000000000000004, ') and '"b": true, ' in expected[0]
 
 
+def _records_as_json_dumped_them(df, lines: bool) -> str:
+    """A JSON table as the writer wrote it before it put records together from column texts: ``json.dumps``
+    of each row's dict (``ensure_ascii=False``), a record a line or inside ``[`` ``]``."""
+    from lstmkit.table_out import _json_column
+    names = [str(name) for name in df.columns]
+    columns = [_json_column(df.iloc[:, k]) for k in range(df.shape[1])]
+    records = [json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False) for row in zip(*columns)]
+    if lines:
+        return "".join(record + "\n" for record in records)
+    return "[" + "".join(("\n " if k == 0 else ",\n ") + r for k, r in enumerate(records)) + (
+        "\n]\n" if records else "]\n")
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl"])
+def test_a_json_table_is_written_byte_for_byte_as_json_dumps_of_each_row_s_dict(tmp_path, capsys, monkeypatch,
+                                                                                 name):
+    # records are put together from each column's texts, a few rows at a time: the bytes are those of a
+    # json.dumps a row, whatever the texts hold (", " and "}, {" inside them, quotes, %, control characters,
+    # non-ASCII), columns of one name (one key, the last's value), mixed and nested values, an empty table
+    import lstmkit.table_out as table_out
+    monkeypatch.setattr(table_out, "_JSON_ROWS", 3)                # several batches, the last one short
+    n = 8
+    odd = ["a, b", "}, {", '"q"', "%s %d", "tab\tnew\nline\x01", "é中😀", "", "\\"]
+    df = pd.DataFrame({"t": odd, "f": [0.1, np.nan, -0.0, 1e-300, np.inf, 2.5, 1e16, -3.0],
+                       "h": np.linspace(0, 1, n, dtype=np.float32), "i": np.arange(n) * 2 ** 40,
+                       "b": [k % 2 == 0 for k in range(n)], "I": pd.array([1, None] * 4, dtype="Int64"),
+                       "o": [1, "x", None, [1, "a, b"], {"k": [0.5, None]}, 2.5, True, "y"],
+                       "s": [None, "p", "q", None, "r", "s", None, "t"],
+                       "d": pd.date_range("2024-01-01", periods=n, freq="D"),
+                       'k "%" é': range(n)})
+    df.insert(2, "t", list(range(100, 100 + n)), allow_duplicates=True)     # a second column named t
+    for frame in (df, df.iloc[:0], df.iloc[:, :0], df.iloc[:4]):
+        echo_or_write_table(frame, tmp_path / name)
+        assert (tmp_path / name).read_text(encoding="utf-8") == _records_as_json_dumped_them(
+            frame, name.endswith("l"))
+    assert '{"t": 100, ' in _records_as_json_dumped_them(df, True)           # the first t's place, the last t's value
+
+
 def test_dash_is_csv_on_standard_output_and_no_file(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check_table_out("-")

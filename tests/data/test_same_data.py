@@ -52,6 +52,11 @@ def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
                             "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
+    # the folder's .txt files name its data in lstmkit list, as a data file's SHA-256 names a file's
+    from lstmkit.data.same_data import folder_sha256
+    from lstmkit.run_list import data_name, list_runs
+    named = data_name({"data": {HASHES_KEY: {"source": folder_sha256(root)}}})
+    assert [row["data"] for row in list_runs(tmp_path / "runs")] == [named] and len(named) == 12
     _interrupt(run)
     (root / "pos" / "12.txt").write_text("a new review\n")       # resumed onto it before
     code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
@@ -59,6 +64,7 @@ def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
     (root / "pos" / "12.txt").unlink()
     code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
     assert code == 0, err
+    assert [row["data"] for row in list_runs(tmp_path / "runs")] == [named]      # resumed on the same data
 
 
 def test_hashes_name_each_file_by_its_role_and_skip_what_is_no_file(tmp_path):

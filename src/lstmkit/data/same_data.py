@@ -55,9 +55,10 @@ def _is_file(path: str) -> bool:
 
 def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
     """``{role: sha256}`` of the data files ``summary`` names (in-memory data: none). A folder is
-    hashed only where the summary lists its role under :data:`TEXT_FOLDERS_KEY` (a language model's
-    corpus of ``.txt`` files): the SHA-256 of its text files' paths and SHA-256s (:func:`folder_sha256`);
-    other folders (a classifier's class folders, a speech corpus) none."""
+    hashed only where the summary lists its role under :data:`TEXT_FOLDERS_KEY` (a text classifier's
+    class folders, a language model's corpus of ``.txt`` files): the SHA-256 of its text files' paths and
+    SHA-256s (:func:`folder_sha256`); other folders none (a speech corpus: its run records its recordings,
+    ``runs.RECORDINGS_KEY``)."""
     digests: dict[str, str] = {}                   # by path: a file named in two roles is read once
     folders = set(summary.get(TEXT_FOLDERS_KEY) or ())
     for role, path in _named(summary).items():
