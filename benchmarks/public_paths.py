@@ -19,7 +19,10 @@ one window (a 60-row frame) <= 0.5 ms.
   ``word_scores=True`` sums inside the forward pass); the path adds reading, tokenising, looking
   up, truncating and padding the texts, and turning logits into labels.
 * translate -- ``Translator.translate`` of 256 sentences, greedy and beam 5 (a small model,
-  one epoch on generated pairs).
+  one epoch on generated pairs). Its line adds ``outside_search_share``: the share of a ``translate``
+  call spent outside its beam searches (tokenising, batching, checks, detokenising), timed inside
+  the same calls (:func:`outside_share`), so the load of a shared machine, which moves the two
+  sides' separate timings apart, hardly moves it.
 
 Prints one JSON line per path as soon as it is measured: ``windows_per_s`` (or ``items_per_s``),
 the network's, ``ratio`` and ``ok``; then ``predict_one_window`` (ms, the network's batch-1 ms,
@@ -52,6 +55,32 @@ from inference import BATCH, LOOKBACK, make_series, tutorial_run
 
 TARGET_RATIO, TARGET_MS = 0.8, 0.5
 N_PANEL, PANEL_LEN, N_TEXTS, N_SENTENCES = 1024, 200, 2048, 256
+
+
+def outside_share(path, module, name: str, calls: int = 3) -> float:
+    """The median share of one call of ``path`` spent outside ``module.name`` (the network's part,
+    e.g. :func:`lstmkit.nn.seq2seq.beam_search`, looked up there at each call): what the public path
+    adds, measured within the same calls, so a shared machine's load slows both sides alike."""
+    inner = getattr(module, name)
+    spent = [0.0]
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t
+    shares = []
+    setattr(module, name, timed)
+    try:
+        for _ in range(calls):
+            spent[0], t = 0.0, time.perf_counter()
+            path()
+            total = time.perf_counter() - t
+            shares.append(max(0.0, total - spent[0]) / total)
+    finally:
+        setattr(module, name, inner)
+    return statistics.median(shares)
 
 
 def _timed(fn, seconds: float, at_least: int = 3) -> float:
@@ -233,10 +262,14 @@ def main() -> None:
             ratio = statistics.median(p / q for p, q in r)
             ok_all &= ratio >= TARGET_RATIO
             unit = "windows_per_s" if name.startswith("forecast") else "items_per_s"
+            more = {}
+            if name.startswith("translate."):          # the search is the network's part: the rest is the path's
+                import lstmkit.nn.seq2seq as seq2seq
+                more["outside_search_share"] = round(outside_share(path, seq2seq, "beam_search"), 4)
             _line({"bench": "public_paths", "path": name, unit: round(statistics.median(p for p, _ in r), 1),
                    f"net_{unit}": round(statistics.median(q for _, q in r), 1), "items": n,
                    "ratio": round(ratio, 3), "target": TARGET_RATIO, "ok": ratio >= TARGET_RATIO,
-                   "threads": args.threads, "rounds": args.rounds})
+                   "threads": args.threads, "rounds": args.rounds, **more})
         for name, pair in one.items():                  # predict and its engine's batch-1 call alternate
             r = [(_timed(pair["path"], args.seconds, 50), _timed(pair["net"], args.seconds, 50))
                  for _ in range(args.rounds)]

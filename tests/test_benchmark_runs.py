@@ -54,3 +54,29 @@ def test_lm_inference_profile_shares_of_both_engines(inference):
     assert "aten::addmm" in shares and list(shares.values()) == sorted(shares.values(), reverse=True)
     # each share is rounded to 3 places, so together they may pass 1 by half a thousandth each
     assert all(0 < v <= 1 for v in shares.values()) and sum(shares.values()) <= 1 + 5e-4 * len(shares) + 1e-9
+
+
+def test_public_paths_outside_share_times_the_path_beside_its_inner_call(inference):
+    """translate's line: the share of a call spent outside the search, timed inside the same call,
+    and the inner function given back afterwards (a failing path too)."""
+    import time
+    import types
+    public_paths = importlib.import_module("public_paths")
+    module = types.SimpleNamespace()
+
+    def inner():
+        time.sleep(0.03)
+    module.search = inner
+
+    def path():
+        time.sleep(0.01)
+        module.search()
+    share = public_paths.outside_share(path, module, "search", calls=3)
+    assert 0.1 < share < 0.5 and module.search is inner          # 10 ms of 40 outside: 0.25, give or take the load
+
+    def broken():
+        module.search()
+        raise RuntimeError("path failed")
+    with pytest.raises(RuntimeError, match="path failed"):
+        public_paths.outside_share(broken, module, "search")
+    assert module.search is inner
