@@ -43,6 +43,28 @@ from lstmkit.cli import main
 main(sys.argv[1:])
 """
 
+# a worker whose first trial waits, at its first epoch's end, until every one of WORKERS workers is inside a trial
+# (each leaves a file named by its process id in FOLDER): no worker can run all the trials before another starts
+# (on a loaded machine one worker's imports can take longer than the other's whole study). After 300 s it goes
+# on, and the test sees which worker ran nothing.
+OVERLAPPING_WORKER = """
+import os, sys, time
+import lstmkit.tune as tune
+from lstmkit.cli import main
+folder, workers = sys.argv[1], int(sys.argv[2])
+seen = tune._Pruning.on_epoch_end
+def overlapped(self, trainer, logs):
+    mine = os.path.join(folder, str(os.getpid()))
+    if not os.path.exists(mine):
+        open(mine, "w").close()
+        deadline = time.monotonic() + 300
+        while len(os.listdir(folder)) < workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+    seen(self, trainer, logs)
+tune._Pruning.on_epoch_end = overlapped
+main(sys.argv[3:])
+"""
+
 
 def tune_command(tmp_path):
     """``lstmkit tune forecast`` args over a tiny series (its --out: tmp_path/study), --trials left out."""
