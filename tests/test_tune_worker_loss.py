@@ -9,8 +9,9 @@ import optuna
 import pytest
 
 from cli_helpers import run_cli
-from tune_worker_helpers import (MARKED_WORKER, STALLED_WORKER, announced_trials, check_lost, check_outputs,
-                                 counted_trials, not_progress_lines, open_study, start_worker, tune_command)
+from tune_worker_helpers import (MARKED_WORKER, OVERLAPPING_WORKER, STALLED_WORKER, announced_trials, check_lost,
+                                 check_outputs, counted_trials, not_progress_lines, open_study, start_worker,
+                                 tune_command)
 
 
 @pytest.fixture
@@ -19,9 +20,13 @@ def command(tmp_path):
 
 
 def test_ctrl_c_in_one_worker_leaves_the_other_running_and_the_study_continuable(tmp_path, command, capsys):
-    args = [*command, "--trials", "4"]
-    cut = start_worker(args, MARKED_WORKER)
-    other = start_worker(args)
+    """The other worker's first trial waits until the cut one is inside a trial (OVERLAPPING_WORKER): left to
+    chance, on a loaded machine the other could run all 4 trials while the cut one was still starting, which
+    then ran none and never reached its cue."""
+    args, inside = [*command, "--trials", "4"], tmp_path / "inside"
+    inside.mkdir()
+    cut = start_worker([inside, *args], MARKED_WORKER)
+    other = start_worker([inside, 2, *args], OVERLAPPING_WORKER)
     while "epoch 1 of trial" not in (line := cut.stderr.readline()):     # inside its first trial
         assert line, cut.communicate()
     cut.send_signal(signal.SIGINT)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from cli_helpers import run_cli
-from tune_worker_helpers import (announced_trials, check_outputs, counted_trials, not_progress_lines, open_study,
-                                 start_worker, tune_command)
+from tune_worker_helpers import (OVERLAPPING_WORKER, announced_trials, check_outputs, counted_trials,
+                                 not_progress_lines, open_study, start_worker, tune_command)
 
 
 @pytest.fixture
@@ -22,9 +22,13 @@ def command(tmp_path):
 
 def test_two_workers_started_together_fill_one_study_of_n_trials(tmp_path, command):
     """The second worker failed opening the new storage (UNIQUE constraint failed: alembic_version);
-    both now run, and the study ends with --trials counted trials, each numbered once."""
+    both now run, and the study ends with --trials counted trials, each numbered once. Each worker's first
+    trial waits until the other's has started (OVERLAPPING_WORKER): left to chance, one worker could run all 6
+    while the other was still starting on a loaded machine."""
+    (tmp_path / "inside").mkdir()
     started = time.monotonic()
-    workers = [start_worker([*command, "--trials", "6"]) for _ in range(2)]
+    workers = [start_worker([tmp_path / "inside", 2, *command, "--trials", "6"], OVERLAPPING_WORKER)
+               for _ in range(2)]
     results = [w.communicate(timeout=600) for w in workers]     # a hang's guard: 120 s ran out on a busy machine
     took = time.monotonic() - started
     for w, (stdout, stderr) in zip(workers, results):

@@ -16,17 +16,20 @@ SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
          "lookback: [12, 24]\n"
          "batch_size: [32, 64]\n")
 
-# a worker that says on stderr when a trial ends an epoch: the test's cue to press Ctrl-C inside a trial
+# a worker that says on stderr when a trial ends an epoch: the test's cue to press Ctrl-C inside a trial; it
+# leaves a file named by its process id in FOLDER (sys.argv[1]) first, for an OVERLAPPING_WORKER beside it
 MARKED_WORKER = """
-import sys
+import os, sys
 import lstmkit.tune as tune
 from lstmkit.cli import main
+folder = sys.argv[1]
 seen = tune._Pruning.on_epoch_end
 def marked(self, trainer, logs):
+    open(os.path.join(folder, str(os.getpid())), "w").close()
     print(f"epoch {logs['epoch']} of trial {self.trial.number}", file=sys.stderr, flush=True)
     seen(self, trainer, logs)
 tune._Pruning.on_epoch_end = marked
-main(sys.argv[1:])
+main(sys.argv[2:])
 """
 
 # a worker that stops between creating its trial and recording the trial's first heartbeat, and says
@@ -41,6 +44,28 @@ def stall(self, trial_id):
 optuna.storages.RDBStorage.record_heartbeat = stall
 from lstmkit.cli import main
 main(sys.argv[1:])
+"""
+
+# a worker whose first trial waits, at its first epoch's end, until every one of WORKERS workers is inside a trial
+# (each leaves a file named by its process id in FOLDER): no worker can run all the trials before another starts
+# (on a loaded machine one worker's imports can take longer than the other's whole study). After 300 s it goes
+# on, and the test sees which worker ran nothing.
+OVERLAPPING_WORKER = """
+import os, sys, time
+import lstmkit.tune as tune
+from lstmkit.cli import main
+folder, workers = sys.argv[1], int(sys.argv[2])
+seen = tune._Pruning.on_epoch_end
+def overlapped(self, trainer, logs):
+    mine = os.path.join(folder, str(os.getpid()))
+    if not os.path.exists(mine):
+        open(mine, "w").close()
+        deadline = time.monotonic() + 300
+        while len(os.listdir(folder)) < workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+    seen(self, trainer, logs)
+tune._Pruning.on_epoch_end = overlapped
+main(sys.argv[3:])
 """
 
 

@@ -34,8 +34,11 @@ def test_at_most_workers_batches_in_flight():
             most[0] = max(most[0], running[0])
             if running[0] == 3:
                 three.set()
-        three.wait(timeout=5)          # the first batches wait until three run at once (a busy machine may
-        time.sleep(0.005)              # start a thread late); the rest pass straight on
+        # the first batches wait until three run at once; the rest pass straight on. A busy machine may start a
+        # thread late: after 5 s the first two went on alone (most == 2, a failure), so the wait is 60 s, which
+        # only a pool that never runs three at once uses up (and fails all the same)
+        three.wait(timeout=60)
+        time.sleep(0.005)
         with lock:
             running[0] -= 1
         return k
