@@ -974,7 +974,8 @@ def test_a_summary_label_is_found_in_a_time_column_exactly_as_python_s_regex_fin
     assert _summary_labels(col)[[6, 7, 8, 14, 20, 26, 28]].all() and not _summary_labels(col)[:6].any()
     times = pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
     frame = pd.DataFrame({"date": times[:20] + ["Sum"] + times[20:], "sales": np.arange(41.0)})
-    with pytest.raises(LstmkitError, match=r"time column 'date' holds 'Sum' in data row 21 \(1 such row\): a summary row"):
+    said = r"time column 'date' holds 'Sum' in data row 21 \(1 such row\): a summary row"
+    with pytest.raises(LstmkitError, match=said):
         read_panel(frame, ForecastConfig(target=["sales"], time="date"))
 
 

@@ -11,9 +11,9 @@ and forecasts the next ``horizon`` points from the history before the cut, with
 Each fold is scored per series (MAE, RMSE, MAPE, sMAPE, MASE against the naive and seasonal-naive
 baselines from the same cutoff); fold rows are means over series and the aggregate is the mean
 over folds. A probabilistic run's fold rows add the scores ``evaluate`` gives of the quantiles
-``predict`` shows (coverage of each central interval, each unpaired level's share at or below it, wQL; CRPS
-of a quantile run), pooled over the fold's points as ``evaluate`` pools its test points. Written to ``backtest.csv`` / ``backtest.json``
-and ``plots/backtest.png``.
+``predict`` shows (coverage of each central interval, each unpaired level's share at or below it, wQL;
+CRPS of a quantile run), pooled over the fold's points as ``evaluate`` pools its test points. Written to
+``backtest.csv`` / ``backtest.json`` and ``plots/backtest.png``.
 """
 from __future__ import annotations
 
