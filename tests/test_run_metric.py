@@ -539,6 +539,19 @@ def test_a_speech_runs_recordings_name_its_data_as_other_tasks_files_do(tmp_path
         "000002", "000000", "000001", "000003", "000004", "000005"]
 
 
+
+def test_each_of_a_speech_runs_recording_sets_names_its_data_by_its_role():
+    """The training and validation recordings both name the data, each by its role: runs that share their
+    validation recordings but not their training ones (or the reverse, or the two sets swapped) are other data."""
+    from lstmkit.run_list import data_name
+
+    def meta(train, val):
+        return {"data": {"recordings": {"data": {"count": 24, "sha256": train * 64},
+                                        "val_data": {"count": 6, "sha256": val * 64}}}}
+
+    names = [data_name(meta(*pair)) for pair in (("a", "c"), ("b", "c"), ("a", "d"), ("c", "a"))]
+    assert len(set(names)) == 4 and data_name(meta("a", "c")) == names[0]
+
 def test_sort_by_metric_keeps_a_tasks_data_groups_together_however_the_tasks_runs_interleave():
     """Rows of two tasks in any order: a task's runs stay together, each data group of them together with its
     runs without a number last in that group (not after the task's other data), then the next task's."""

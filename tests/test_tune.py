@@ -829,6 +829,7 @@ def test_tune_takes_the_time_zone_its_readers_warning_asks_for(tmp_path, capsys,
     (["lm", "--time-zone", "UTC"], "error: --time-zone is an option of tune forecast; tune lm does not read it — "
                                    "leave --time-zone out"),
     (["classify", "--time-zone", "Europe/Berlin"], "--time-zone is an option of tune forecast; tune classify"),
+    (["lm", "--time", ""], "--time is an option of tune forecast and tune classify; tune lm"),   # given, if empty
     (["speech", "--target", "y"], "--target is an option of tune forecast; tune speech does not read it"),
     (["translate", "--time", "t"], "--time is an option of tune forecast and tune classify; tune translate"),
     (["forecast", "--target", "y", "--time", "time", "--time-zone", "Mars/Olympus"],

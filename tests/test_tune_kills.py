@@ -105,3 +105,50 @@ def test_the_same_command_right_after_kill_9_loses_the_dead_workers_trial_at_onc
     assert [{k: v for k, v in row.items() if k != "value"} for row in tried] == \
            [{k: v for k, v in row.items() if k != "value"} for row in want]
     assert [row["value"] for row in tried] == pytest.approx([row["value"] for row in want], rel=1e-4)
+
+
+def test_a_trial_takes_the_smallest_proposal_index_no_counted_or_running_trial_holds():
+    """An uninterrupted study's trials hold their numbers; the trial after a cut one takes the index the cut
+    one left, a trial running in another worker (or waiting) keeps its own, and one that recorded an index
+    holds that index: so a continued study draws what the uninterrupted one drew."""
+    from lstmkit.tune import _CUT, _INDEX, _proposal_index
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study()
+
+    def asked():                                                # a trial asked, its index recorded as tune does
+        trial = study.ask()
+        index = _proposal_index(study, trial.number)
+        study._storage.set_trial_system_attr(trial._trial_id, _INDEX, index)
+        return trial, index
+
+    first, index = asked()
+    assert index == 0
+    study.tell(first, 1.0)                                      # 0: completed, holds 0
+    cut, index = asked()
+    assert index == 1
+    study._storage.set_trial_user_attr(cut._trial_id, _CUT, True)
+    study.tell(cut, state=optuna.trial.TrialState.FAIL)         # 1: cut by Ctrl-C, holds nothing
+    running, index = asked()
+    assert index == 1                                           # 2: takes the cut one's index, and runs on
+    assert [asked()[1] for _ in range(2)] == [2, 3]             # 3, 4 (running too): not a running trial's
+    assert _proposal_index(study, 5) == 4
+
+@pytest.mark.parametrize("make, want", [
+    (lambda: KeyboardInterrupt(), True),
+    (lambda: ValueError("plain"), False),
+])
+def test_an_error_raised_while_ctrl_c_was_handled_is_told_from_any_other(make, want):
+    """optuna's UnboundLocalError, raised while a KeyboardInterrupt was being handled, reads as an interrupt
+    (its context is the KeyboardInterrupt); an error with no interrupt in its chain does not."""
+    from lstmkit.tune import _from_an_interrupt
+    try:
+        try:
+            raise make()
+        except BaseException:
+            raise UnboundLocalError("cannot access local variable 'frozen_trial'")
+    except UnboundLocalError as e:
+        error = e
+    assert _from_an_interrupt(error) is want
+    looped = ValueError("own context")
+    looped.__context__ = looped
+    assert _from_an_interrupt(looped) is False

@@ -354,3 +354,16 @@ def test_a_fold_s_history_is_the_rows_before_each_cut_and_the_horizon_s_rows_wit
     assert frame["y"].notna().all()                        # the backtest's own frame untouched
     pd.testing.assert_frame_equal(_history(frame, ser, np.array([3, 1]), ["y", "z"], 0),
                                   frame.drop(columns="__id").iloc[[0, 1, 2, 6]].reset_index(drop=True))
+
+
+def test_a_fold_s_history_blanks_targets_of_mixed_dtypes_each_as_its_own_kind():
+    """Targets of different dtypes (a float64 one beside an integer one) are blanked together by .loc: the
+    integer one becomes float64 and neither keeps a horizon value (the array path is for all-float64 targets)."""
+    from lstmkit.tasks.forecast.backtest import _history, _Series
+    frame = pd.DataFrame({"t": np.arange(5), "y": np.arange(5) * 1.5, "z": np.arange(5) + 100,
+                          "__id": ["a"] * 5})
+    ser = _Series(frame, ["y", "z"], np.zeros(5, dtype=int), pd.Index(["a"]))
+    got = _history(frame, ser, np.array([3]), ["y", "z"], 2)
+    assert got["y"].dtype == np.float64 and got["z"].dtype == np.float64
+    assert got["y"].tolist()[:3] == [0.0, 1.5, 3.0] and got["z"].tolist()[:3] == [100.0, 101.0, 102.0]
+    assert got[["y", "z"]].iloc[3:].isna().all().all() and got["t"].tolist() == [0, 1, 2, 3, 4]

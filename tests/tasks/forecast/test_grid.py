@@ -284,3 +284,13 @@ def test_a_series_steps_are_judged_alike_as_nanosecond_times_other_units_and_a_d
     for even in (days, pd.date_range("2020-01-31", periods=30, freq="ME"), pd.date_range("2020", periods=9, freq="QS")):
         assert missing_steps(even.to_numpy()) is None
     assert missing_steps(np.array([0, 2, 4, 8, 10])).tolist() == [0, 2, 4, 6, 8, 10]
+
+
+def test_times_that_repeat_so_often_their_usual_step_is_zero_have_no_grid():
+    """Sorted times that repeat (an untidy series: the median step 0) lie on no grid of missing steps: None,
+    not a grid stepping by zero (steps % 0, then np.arange with step 0: ZeroDivisionError)."""
+    from lstmkit.tasks.forecast.grid import missing_steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert missing_steps(np.array([0, 0, 0, 5], dtype=np.int64)) is None
+        assert missing_steps(np.array([0, 0, 0, 0, 7, 14], dtype="datetime64[D]")) is None
