@@ -1,6 +1,7 @@
 """ServedRun on its own, with stand-in loaders and a stand-in folder stamp (no server, no training): when it looks at
 the run folder, that one load at a time runs, what it loads once the folder holds still, what it lets go, what it
 says; and what makes a newer model unfit for the routes built at start. (``test_serve_reload.py`` serves real runs.)"""
+import contextlib
 import logging
 import os
 import threading
@@ -32,10 +33,13 @@ class _Folder:
     holds stamps, each look moves ``now`` to the next of them after answering (a writer going on between looks)."""
 
     def __init__(self, now="A"):
-        self.now, self.then, self.looks = now, [], 0
+        self.now, self.then, self.looks, self.meet = now, [], 0, None
 
     def __call__(self, run):
         self.looks += 1
+        if self.meet is not None:           # a look waits a little for a second one to come in beside it
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.meet.wait(0.3)
         out = ("folder", self.now)
         if self.then:
             self.now = self.then.pop(0)
@@ -110,6 +114,27 @@ def test_one_load_at_a_time_however_many_requests_look(folder):
     _settle(served)
     assert len(loads) == 2 and served.model is loads[1] and served.reloads == 1
     assert served.check() is False                      # nothing new since
+
+
+def test_two_requests_that_look_at_the_same_moment_start_one_load(folder):
+    made = []
+
+    def load():                                         # a model takes a while to load
+        made.append(_Fake(len(made)))
+        time.sleep(0.2 if len(made) > 1 else 0)
+        return made[-1]
+    served, _ = _served(load)
+    folder.now, folder.meet = "B", threading.Barrier(2)
+    lookers = [threading.Thread(target=served.check) for _ in range(2)]
+    for t in lookers:
+        t.start()
+    for t in lookers:
+        t.join(10)
+    folder.meet.abort()                                 # the loads' own looks do not wait
+    _settle(served)
+    time.sleep(0.1)
+    _settle(served)
+    assert len(made) == 2 and served.model is made[1] and served.reloads == 1
 
 
 def test_a_folder_changed_while_the_model_was_loading_at_start_is_loaded_again(folder):
@@ -219,17 +244,18 @@ def test_without_say_a_refusal_is_a_warning_and_a_swap_is_info(folder, caplog):
     assert "was not loaded: it is a classify model" in told[0][1] and "serving the new model" in told[1][1]
 
 
-def test_a_run_stamp_changes_with_each_file_written_by_rename_and_with_the_folder_a_link_names(tmp_path):
+def test_a_run_stamp_changes_with_each_file_rewritten_and_with_the_folder_a_link_names(tmp_path):
     from lstmkit.runs import META_FILE, WEIGHTS_FILE
     one, two = tmp_path / "one", tmp_path / "two"
-    for run in (one, two):
-        run.mkdir()
-        (run / META_FILE).write_text("{}")
-        (run / WEIGHTS_FILE).write_bytes(b"w")
+    one.mkdir(), two.mkdir()
+    (one / META_FILE).write_text("{}")
+    (one / WEIGHTS_FILE).write_bytes(b"w")
+    for name in (META_FILE, WEIGHTS_FILE):
+        os.link(one / name, two / name)                 # cp -al: the very same files, in another run folder
     link = tmp_path / "current"
     link.symlink_to(one, target_is_directory=True)
     before = reload.run_stamp(link)
-    assert before == reload.run_stamp(one) and before != reload.run_stamp(two)     # same files, other folder
+    assert before == reload.run_stamp(one) and before != reload.run_stamp(two)
     for name in (WEIGHTS_FILE, META_FILE, "vocab.json"):
         stamp = reload.run_stamp(one)
         tmp = one / f".{name}.tmp"
@@ -239,6 +265,10 @@ def test_a_run_stamp_changes_with_each_file_written_by_rename_and_with_the_folde
         if mtime is not None:
             os.utime(one / name, ns=(mtime, mtime))     # even within the clock's tick
         assert reload.run_stamp(one) != stamp, name
+    stamp, mtime = reload.run_stamp(one), (one / WEIGHTS_FILE).stat().st_mtime_ns
+    (one / WEIGHTS_FILE).write_bytes(b"other weights")  # written in place (cp -p), its time kept
+    os.utime(one / WEIGHTS_FILE, ns=(mtime, mtime))
+    assert reload.run_stamp(one) != stamp
 
 
 def _routes_conflict(old, new):
