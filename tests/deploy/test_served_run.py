@@ -11,21 +11,9 @@ import types
 import pytest
 
 from lstmkit.deploy import reload
+from serve_helpers import StandInModel as _Fake
 
 pytest.importorskip("fastapi")
-
-
-class _Fake:
-    """A stand-in for a served model: what ServedRun reads of one, and whether it was let go."""
-
-    def __init__(self, n):
-        self.info, self.closed = {"fingerprint": f"w{n}", "written": f"t{n}"}, False
-
-    def describe(self):
-        return dict(self.info)
-
-    def close(self):
-        self.closed = True
 
 
 class _Folder:
