@@ -19,6 +19,19 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 
 
+class StandInModel:
+    """A stand-in for a served model (the ``n``-th loaded): what ServedRun reads of one, and whether it was let go."""
+
+    def __init__(self, n: int):
+        self.info, self.closed = {"fingerprint": f"w{n}", "written": f"t{n}"}, False
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.info)
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def tiny_text_classifier(folder: Path):
     from lstmkit.tasks.classify.estimator import TextClassifier
     texts = ["a good film", "great acting", "loved it", "the plot was bad", "awful and boring", "hated it"] * 4

@@ -241,3 +241,46 @@ def test_requests_waiting_when_the_batcher_closes_are_each_answered():
     for t in threads:
         t.join(10)
     assert out == [{"y": 2 * i} for i in range(6)]
+
+
+class _HeldQueue:
+    """The batcher's queue, held where its closed worker has found it empty and is about to end: a request
+    submitted then (its put done, its worker looked for) is ``late``."""
+
+    def __init__(self, batcher):
+        self.inner, self.batcher, self.put_done, self.late, self.answered = batcher._queue, batcher, \
+            threading.Event(), None, []
+
+    def put(self, item):
+        self.inner.put(item)
+        if item is not None and self.late is not None:
+            self.put_done.set()
+
+    def get(self, *args, **kw):
+        return self.inner.get(*args, **kw)
+
+    def get_nowait(self):
+        return self.inner.get_nowait()
+
+    def empty(self):
+        was = self.inner.empty()
+        if was and self.late is None:
+            self.late = threading.Thread(target=lambda: self.answered.append(self.batcher.submit({"x": 5})),
+                                         daemon=True)
+            self.late.start()
+            assert self.put_done.wait(10)
+            time.sleep(0.1)                 # its submit looks for a worker meanwhile
+        return was
+
+
+def test_a_request_submitted_as_a_closed_worker_ends_is_answered():
+    # the closed worker decides to end holding the lock; a submit that saw it still there did not wait for it,
+    # so no worker was left for its request, which waited for ever
+    b = RequestBatcher(_doubler([]), window_s=0.0)
+    held = b._queue = _HeldQueue(b)
+    assert b.submit({"x": 1}) == {"y": 2}
+    b.close()
+    assert held.put_done.wait(10)
+    held.late.join(10)
+    assert held.answered == [{"y": 10}]
+    assert b.submit({"x": 2}) == {"y": 4}

@@ -19,7 +19,7 @@ from lstmkit.deploy import reload
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, weights_fingerprint
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
-from serve_helpers import call_json, running_server, uvicorn_here
+from serve_helpers import StandInModel as _Fake, call_json, running_server, uvicorn_here
 
 pytest.importorskip("uvicorn")
 
@@ -265,19 +265,6 @@ def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs,
     assert lines[0].startswith("warning: model 'served': the run folder ") and "was not loaded" in lines[0]
     assert lines[1].startswith("model 'served': serving the new model in ")
     assert weights_fingerprint(other) in lines[1]
-
-
-class _Fake:
-    """A stand-in for a served model: what ServedRun reads of one, and whether it was let go."""
-
-    def __init__(self, n):
-        self.info, self.closed = {"fingerprint": f"w{n}", "written": f"t{n}"}, False
-
-    def describe(self):
-        return dict(self.info)
-
-    def close(self):
-        self.closed = True
 
 
 def _fake_run(folder, load, conflict=lambda old, new: None):

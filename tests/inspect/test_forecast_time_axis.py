@@ -95,3 +95,14 @@ def test_dates_as_python_objects_are_left_to_matplotlib(monkeypatch):
     x = np.array([datetime.date(2001, 1, 1) + datetime.timedelta(days=k) for k in range(30)], dtype=object)
     ax = _drawn(x, monkeypatch).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_step_numbers_that_grow_a_digit_per_tick_are_spaced_for_the_widest():
+    # 0 … 1,000,000: the room per label is that of the last, widest number, not the first ('0')
+    fig, ax = plots.subplots(figsize=(4, 2))
+    x = np.array([0, 1_000_000])
+    ax.plot(x, [0.0, 1.0])
+    plots.step_axis(ax, x)
+    fig.canvas.draw()
+    where, texts = _readable(ax)
+    assert texts == [str(round(v)) for v in where]

@@ -105,7 +105,9 @@ class RequestBatcher:
         self._queue.put(None)               # wakes the worker waiting for a request
 
     def _ensure_worker(self) -> None:
-        if self._worker is None:
+        # closed: the worker may be ending, which it decides holding the lock (a request put meanwhile is either
+        # seen there, or sees the worker gone once it has the lock, and starts one)
+        if self._worker is None or self._closed:
             with self._start:
                 if self._worker is None:
                     self._worker = threading.Thread(target=self._work, name="lstmkit-batcher", daemon=True)

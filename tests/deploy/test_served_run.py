@@ -1,0 +1,297 @@
+"""ServedRun on its own, with stand-in loaders and a stand-in folder stamp (no server, no training): when it looks at
+the run folder, that one load at a time runs, what it loads once the folder holds still, what it lets go, what it
+says; and what makes a newer model unfit for the routes built at start. (``test_serve_reload.py`` serves real runs.)"""
+import contextlib
+import logging
+import os
+import threading
+import time
+import types
+
+import pytest
+
+from lstmkit.deploy import reload
+from serve_helpers import StandInModel as _Fake
+
+pytest.importorskip("fastapi")
+
+
+class _Folder:
+    """A run folder's stamp as the test sets it: ``run_stamp`` of any path answers ``now``; while ``then``
+    holds stamps, each look moves ``now`` to the next of them after answering (a writer going on between looks)."""
+
+    def __init__(self, now="A"):
+        self.now, self.then, self.looks, self.meet = now, [], 0, None
+
+    def __call__(self, run):
+        self.looks += 1
+        if self.meet is not None:           # a look waits a little for a second one to come in beside it
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.meet.wait(0.3)
+        out = ("folder", self.now)
+        if self.then:
+            self.now = self.then.pop(0)
+        return out
+
+
+@pytest.fixture
+def folder(monkeypatch):
+    f = _Folder()
+    monkeypatch.setattr(reload, "run_stamp", f)
+    monkeypatch.setattr(reload, "SETTLE", 0.02)
+    return f
+
+
+def _served(load=None, conflict=lambda old, new: None, watch=0.01, say=None):
+    made = []
+
+    def default_load():
+        made.append(_Fake(len(made)))
+        return made[-1]
+    served = reload.ServedRun("m", "/no/such/run", load or default_load, conflict, watch=watch,
+                              say=say or (lambda line, refused: None))
+    return served, made
+
+
+def _settle(served, deadline_s=10.0):
+    """Wait for the load a look started."""
+    deadline = time.monotonic() + deadline_s
+    while served._loading:
+        assert time.monotonic() < deadline, "the load never ended"
+        time.sleep(0.005)
+
+
+def test_the_folder_is_looked_at_once_per_watch_seconds_not_on_every_request(folder):
+    served, _ = _served(watch=0.5)
+    start = folder.looks                                # the stamp taken at start
+    for _ in range(5):
+        served.current()
+    assert folder.looks == start                        # not due yet
+    time.sleep(0.6)
+    served.current()
+    assert folder.looks == start + 1                    # due: one look
+    for _ in range(5):
+        served.current()
+    assert folder.looks == start + 1                    # the next one is watch seconds after it
+    _settle(served)
+
+
+def test_one_load_at_a_time_however_many_requests_look(folder):
+    go, loads = threading.Event(), []
+
+    def load():
+        loads.append(_Fake(len(loads)))
+        if len(loads) > 1:
+            assert go.wait(10)                          # the new model loads slowly
+        return loads[-1]
+    served, _ = _served(load)
+    folder.now = "B"
+    assert served.check() is True                       # a load started
+    barrier, said = threading.Barrier(8), []
+
+    def look():
+        barrier.wait()
+        said.append(served.check())
+    lookers = [threading.Thread(target=look) for _ in range(8)]
+    for t in lookers:
+        t.start()
+    for t in lookers:
+        t.join(10)
+    assert said == [True] * 8                           # each told a load is under way, none started another
+    go.set()
+    _settle(served)
+    assert len(loads) == 2 and served.model is loads[1] and served.reloads == 1
+    assert served.check() is False                      # nothing new since
+
+
+def test_two_requests_that_look_at_the_same_moment_start_one_load(folder):
+    made = []
+
+    def load():                                         # a model takes a while to load
+        made.append(_Fake(len(made)))
+        time.sleep(0.2 if len(made) > 1 else 0)
+        return made[-1]
+    served, _ = _served(load)
+    folder.now, folder.meet = "B", threading.Barrier(2)
+    lookers = [threading.Thread(target=served.check) for _ in range(2)]
+    for t in lookers:
+        t.start()
+    for t in lookers:
+        t.join(10)
+    folder.meet.abort()                                 # the loads' own looks do not wait
+    _settle(served)
+    time.sleep(0.1)
+    _settle(served)
+    assert len(made) == 2 and served.model is made[1] and served.reloads == 1
+
+
+def test_a_folder_changed_while_the_model_was_loading_at_start_is_loaded_again(folder):
+    made = []
+
+    def load():                                         # a save lands while the service starts
+        made.append(_Fake(len(made)))
+        if len(made) == 1:
+            folder.now = "B"
+        return made[-1]
+    served, _ = _served(load)
+    assert served.check() is True
+    _settle(served)
+    assert served.model is made[1] and served.reloads == 1
+
+
+def test_a_folder_that_changes_and_changes_back_before_it_settles_is_not_loaded(folder):
+    served, made = _served()
+    folder.now, folder.then = "B", ["A"]                # the look sees B; once settled it is A again
+    assert served.check() is True
+    _settle(served)
+    assert len(made) == 1 and served.model is made[0] and served.reloads == 0 and served.refused is None
+
+
+def test_a_load_waits_for_the_folder_to_hold_still_and_loads_what_is_there_then(folder, monkeypatch):
+    monkeypatch.setattr(reload, "SETTLE", 0.2)
+    served, made = _served()
+    folder.now, folder.then = "B", ["C"]                # the look sees B, the first look after it C: still written
+    began = time.monotonic()
+    served.check()
+    _settle(served)
+    assert time.monotonic() - began >= 2 * 0.2          # C held still for SETTLE before it was loaded
+    assert len(made) == 2 and served.model is made[1] and served.reloads == 1
+
+
+def test_a_model_loaded_while_the_folder_changed_again_is_let_go_and_the_newer_one_served(folder):
+    made = []
+
+    def load():
+        made.append(_Fake(len(made)))
+        if len(made) == 2:                              # written to again while this one loaded
+            folder.now = "C"
+        return made[-1]
+    served, _ = _served(load)
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert len(made) == 3 and served.model is made[2] and served.reloads == 1
+    assert made[1].closed and made[0].closed and not made[2].closed
+
+
+def test_a_conflict_check_that_fails_refuses_the_model_and_the_old_one_goes_on(folder):
+    def conflict(old, new):
+        raise RuntimeError("schemas went wrong")
+    served, made = _served(conflict=conflict)
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert served.model is made[0] and served.reloads == 0
+    assert served.refused["problem"] == "RuntimeError: schemas went wrong"
+    assert served.check() is False                      # the same folder is not loaded again
+
+
+def test_the_conflict_check_is_asked_of_the_served_model_then_the_new_one(folder):
+    asked = []
+    served, made = _served(conflict=lambda old, new: asked.append((old, new)))
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert asked == [(made[0], made[1])]
+
+
+def test_describe_says_when_the_served_model_was_loaded_and_when_a_newer_one_was_refused(folder, monkeypatch):
+    clock = iter(f"2026-12-07T09:0{k}:00+00:00" for k in range(10))
+    monkeypatch.setattr(reload, "now_stamp", lambda: next(clock))
+    refuse = [True]
+    served, made = _served(conflict=lambda old, new: "it is a classify model" if refuse[0] else None)
+    started = served.describe()["reload"]
+    assert started == {"watch_s": 0.01, "loaded": "2026-12-07T09:00:00+00:00", "reloads": 0, "refused": None}
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    refused = served.describe()["reload"]["refused"]
+    assert refused == {"problem": "it is a classify model — restart the service to serve it",
+                       "seen": "2026-12-07T09:01:00+00:00"}
+    refuse[0], folder.now = False, "C"
+    served.check()
+    _settle(served)
+    after = served.describe()
+    assert after["fingerprint"] == "w2" and after["reload"] == {
+        "watch_s": 0.01, "loaded": "2026-12-07T09:02:00+00:00", "reloads": 1, "refused": None}
+
+
+def test_without_say_a_refusal_is_a_warning_and_a_swap_is_info(folder, caplog):
+    refuse = [True]
+    served = reload.ServedRun("m", "/no/such/run", lambda: _Fake(0),
+                              lambda old, new: "it is a classify model" if refuse[0] else None, watch=0.01)
+    caplog.set_level(logging.INFO, logger="lstmkit.deploy.reload")
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    refuse[0], folder.now = False, "C"
+    served.check()
+    _settle(served)
+    told = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "lstmkit.deploy.reload"]
+    assert [level for level, _ in told] == [logging.WARNING, logging.INFO], told
+    assert "was not loaded: it is a classify model" in told[0][1] and "serving the new model" in told[1][1]
+
+
+def test_a_run_stamp_changes_with_each_file_rewritten_and_with_the_folder_a_link_names(tmp_path):
+    from lstmkit.runs import META_FILE, WEIGHTS_FILE
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    (one / META_FILE).write_text("{}")
+    (one / WEIGHTS_FILE).write_bytes(b"w")
+    for name in (META_FILE, WEIGHTS_FILE):
+        os.link(one / name, two / name)                 # cp -al: the very same files, in another run folder
+    link = tmp_path / "current"
+    link.symlink_to(one, target_is_directory=True)
+    before = reload.run_stamp(link)
+    assert before == reload.run_stamp(one) and before != reload.run_stamp(two)
+    for name in (WEIGHTS_FILE, META_FILE, "vocab.json"):
+        stamp = reload.run_stamp(one)
+        tmp = one / f".{name}.tmp"
+        tmp.write_bytes((one / name).read_bytes() if (one / name).exists() else b"v")
+        mtime = (one / name).stat().st_mtime_ns if (one / name).exists() else None
+        tmp.replace(one / name)                         # the same bytes, by rename: another inode
+        if mtime is not None:
+            os.utime(one / name, ns=(mtime, mtime))     # even within the clock's tick
+        assert reload.run_stamp(one) != stamp, name
+    stamp, mtime = reload.run_stamp(one), (one / WEIGHTS_FILE).stat().st_mtime_ns
+    (one / WEIGHTS_FILE).write_bytes(b"other weights")  # written in place (cp -p), its time kept
+    os.utime(one / WEIGHTS_FILE, ns=(mtime, mtime))
+    assert reload.run_stamp(one) != stamp
+
+
+def _routes_conflict(old, new):
+    from lstmkit.deploy.server import _routes_conflict
+    return _routes_conflict(old, new, lambda m: m.request)
+
+
+def _model(task="forecast", stream=True, uploads=(), columns=("y",)):
+    schema = {"properties": {c: {"type": "array"} for c in columns}}
+    return types.SimpleNamespace(name="m", adapter=types.SimpleNamespace(task=task),
+                                 stream=object() if stream else None, upload_types=uploads,
+                                 request=types.SimpleNamespace(model_json_schema=lambda: schema))
+
+
+@pytest.mark.parametrize("new, why", [
+    (_model(), None),
+    (_model(task="classify", stream=False, columns=("text",)),
+     "it is a classify model, where 'm' served a forecast one"),
+    (_model(stream=False), "it is a model that streams otherwise"),
+    (_model(uploads=("audio/wav",)), "it is a model that takes other uploads"),
+    (_model(columns=("y", "temp")), "it is a model that takes other requests (other input columns or fields)"),
+], ids=["same", "task", "stream", "uploads", "request"])
+def test_a_newer_model_for_other_routes_is_named_by_what_differs_first(new, why):
+    assert _routes_conflict(_model(), new) == why
+
+
+@pytest.mark.parametrize("watch", [float("inf"), -0.001, None])
+def test_a_watch_of_no_finite_count_of_seconds_is_refused(watch):
+    from lstmkit.deploy.server import _check_watch
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="watch must be a number of seconds"):
+        _check_watch(watch)
+
+
+@pytest.mark.parametrize("watch", [0, 0.25, 2])
+def test_a_watch_of_zero_or_more_seconds_is_taken(watch):
+    from lstmkit.deploy.server import _check_watch
+    assert _check_watch(watch) == float(watch) and type(_check_watch(watch)) is float
