@@ -147,9 +147,14 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
 def _trained_encoding(run: Path) -> str:
     """The text encoding ``run`` was trained with (``--encoding``), which its new files are read with
     unless ``--encoding`` is given: ``translate run`` read them as UTF-8 whatever the run's, so a run
-    trained on latin-1 files refused the next one ('not valid utf-8'), as evaluate did not."""
+    trained on latin-1 files refused the next one ('not valid utf-8'), as evaluate did not. A run that
+    cannot be read gives UTF-8 here: what is wrong with the input is said first, as before, and the run's
+    own fault when it loads."""
     from lstmkit.runs import read_meta
-    return read_meta(run, "translate")["config"].get("encoding") or "utf-8"
+    try:
+        return read_meta(run, "translate")["config"].get("encoding") or "utf-8"
+    except LstmkitError:
+        return "utf-8"
 
 
 def _with_its_encoding(raw, encoding: str):
