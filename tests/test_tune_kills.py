@@ -87,9 +87,13 @@ def test_the_same_command_right_after_kill_9_loses_the_dead_workers_trial_at_onc
     fewer and ended, exit 0, with a study a trial short, the killed trial still running."""
     args, reference = straight
     args = [*tune_command(tmp_path)[:-1], tmp_path / "study", "--trials", TRIALS]
-    killed = start_worker(args, MARKED_WORKER)
+    marks = tmp_path / "marks"                   # where MARKED_WORKER leaves its file (its first argument)
+    marks.mkdir()
+    killed = start_worker([marks, *args], MARKED_WORKER)
+    said = []
     while "epoch 1 of trial 0" not in (line := killed.stderr.readline()):     # inside its first trial
-        assert line, killed.communicate()
+        assert line, "".join(said) + killed.communicate()[1]
+        said.append(line)
     killed.kill()
     killed.communicate(timeout=60)
     assert killed.returncode == -signal.SIGKILL
