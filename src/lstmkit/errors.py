@@ -413,12 +413,13 @@ def os_reason(e: BaseException) -> str:
 
 class TrainingInterrupted(Exception):
     """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes.
-    ``then``: what the caller can do next, after the message (an estimator's fit says it)."""
+    ``then``: what the caller can do next, after the message (an estimator's fit says it); ``best_epoch``:
+    the epoch whose weights the model was given back (None: none ended, the model is as training left it)."""
 
-    def __init__(self, run_dir: Path | None, epoch: int, then: str = ""):
+    def __init__(self, run_dir: Path | None, epoch: int, then: str = "", best_epoch: int | None = None):
         super().__init__((f"training interrupted after epoch {epoch}" if epoch else
                           "training interrupted during the first epoch") + (f"; {then}" if then else ""))
-        self.run_dir, self.epoch = run_dir, epoch
+        self.run_dir, self.epoch, self.best_epoch = run_dir, epoch, best_epoch
 
 
 @contextlib.contextmanager

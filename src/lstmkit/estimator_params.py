@@ -288,7 +288,8 @@ class EstimatorParams:
         over old weights. The network is built in float32 on the CPU whatever torch's default
         dtype and device (:func:`cpu_float32`), with gradients on inside a caller's
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
-        trained so far: its run folder is marked interrupted, and ``resume`` continues it.
+        trained so far, its best epoch's weights, and drops what an earlier fit found once trained
+        (:meth:`_forget_earlier_results`): its run folder is marked interrupted, and ``resume`` continues it.
         The process's random generators are the fit's (:func:`~lstmkit.random_state.held_random`):
         fits in two threads take turns, and the caller's generator states come back afterwards.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
@@ -296,6 +297,7 @@ class EstimatorParams:
         from lstmkit.random_state import held_random
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
         vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
+        vars(self).pop("_history_so_far", None)    # an interrupted fit's epochs: history_ until a fit ends
         try:
             # a float32 CPU network under torch.set_default_dtype(torch.float64) or set_default_device('meta') too;
             # gradients inside the caller's torch.no_grad() or torch.inference_mode() too (torch's 'element 0 of
@@ -303,11 +305,21 @@ class EstimatorParams:
             with held_random(), public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
         except TrainingInterrupted:
+            self._forget_earlier_results(before)
             raise
         except BaseException:
             vars(self).clear()
             vars(self).update(before)
             raise
+
+    def _forget_earlier_results(self, before: dict[str, Any]) -> None:
+        """After Ctrl-C stopped a fit: drop what an earlier fit or load found once its model was trained
+        (:data:`_FOUND_ONCE_TRAINED`) where this fit did not get as far as finding its own. A notebook's
+        re-run cell, interrupted, kept the earlier fit's ``history_`` and ``metrics_`` beside the new
+        network, and ``save()`` wrote them, its training record and test tables as the new model's."""
+        for name in _FOUND_ONCE_TRAINED:
+            if name in before and vars(self).get(name) is before[name]:
+                del vars(self)[name]
 
     def __sklearn_clone__(self):
         """``sklearn.base.clone``: a new, unfitted estimator with a copy of these settings (and of the
@@ -347,6 +359,9 @@ class EstimatorParams:
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
+# an estimator's attributes found once its model is trained (a fit's result, test metrics and tables, time) or
+# read with a loaded run (its folder, which history_ and save() read, and its training record)
+_FOUND_ONCE_TRAINED = ("result_", "metrics_", "train_seconds_", "_metric_tables", "_loaded_from", "_training_record")
 _UNCHANGED = "$UNCHANGED$"                   # scikit-learn's own value for "leave this request as it is"
 
 

@@ -1,5 +1,6 @@
 """A fit that fails leaves the estimator as it was (scikit-learn's convention: fitted
 attributes change only when a fit succeeds)."""
+import json
 import sys
 from pathlib import Path
 
@@ -64,8 +65,8 @@ def test_ctrl_c_keeps_the_partly_trained_model_for_resume(tmp_path):
         est.fit(y, out=tmp_path, callbacks=[Stop()])
     assert hasattr(est, "net_") and est.run_dir_.is_dir()
     # a notebook shows the message alone: it said 'training interrupted after epoch 1', not what to do next
-    assert str(e.value) == (f"training interrupted after epoch 1; the model trained so far is kept (predict answers "
-                            f"with it); Forecaster.resume({str(est.run_dir_)!r}) continues the run")
+    assert str(e.value) == (f"training interrupted after epoch 1; the model of its best epoch so far, epoch 1, is kept "
+                            f"(predict answers with it); Forecaster.resume({str(est.run_dir_)!r}) continues the run")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -92,6 +93,69 @@ def test_ctrl_c_mid_epoch_leaves_a_model_that_predicts_as_a_fitted_one(name, tmp
         assert first.equals(again)
     else:
         np.testing.assert_array_equal(np.asarray(first, dtype=object), np.asarray(again, dtype=object))
+
+
+class SecondEpochCtrlC(Callback):
+    """Ctrl-C at the end of the second epoch's first step, keeping the weights the first epoch ended with
+    (its best, the only one ended) and those the step left."""
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        self.first = {k: v.detach().clone() for k, v in trainer._parts[0].state_dict().items()}
+
+    def on_batch_end(self, trainer, batch, n_batches, loss) -> None:
+        if trainer.epoch_now == 2:
+            self.stepped = {k: v.detach().clone() for k, v in trainer._parts[0].state_dict().items()}
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ctrl_c_mid_epoch_gives_back_the_best_epochs_model(name, tmp_path):
+    """A notebook's cell interrupted in epoch 2 went on with the weights of that epoch's last step, which
+    no epoch, checkpoint or resume held (a finished fit ends on its best epoch's): now the best epoch's,
+    which the message names, and history_ holds the epochs that ended (it said 'not fitted yet')."""
+    import torch
+
+    from lstmkit.train import TrainingInterrupted
+    est = getattr(lstmkit, name)(**{**QUICK, "max_epochs": 3}, **EXTRA.get(name, {}))
+    args, _ = fit_data(name, tmp_path)
+    stop = SecondEpochCtrlC()
+    with pytest.raises(TrainingInterrupted) as e:
+        est.fit(*args, callbacks=[stop])
+    assert e.value.best_epoch == 1 and "the model of its best epoch so far, epoch 1, is kept" in str(e.value)
+    now = est.net_.state_dict()
+    assert all(torch.equal(now[k], v) for k, v in stop.first.items())
+    assert not all(torch.equal(now[k], v) for k, v in stop.stepped.items())    # the step did move them
+    assert est.history_["epoch"].tolist() == [1]
+
+
+@pytest.mark.parametrize("loaded", [False, True], ids=["fitted", "loaded"])
+def test_an_interrupted_refit_keeps_nothing_of_the_model_before(loaded, tmp_path):
+    """A notebook's fit cell run again and interrupted kept the first fit's history_, metrics_ and training
+    record beside the new network, and save() wrote them, its metrics.json and test tables, as the new
+    model's (a loaded run's too: its files were copied beside the new weights)."""
+    from lstmkit.train import TrainingInterrupted
+
+    class Stop(Callback):
+        def on_epoch_end(self, trainer, logs) -> None:
+            if logs["epoch"] == 2:
+                raise KeyboardInterrupt
+
+    y = np.sin(np.arange(80) / 4)
+    est = lstmkit.Forecaster(**{**QUICK, "max_epochs": 3}).fit(y, out=tmp_path / "runs")
+    assert est.history_.shape[0] == 3 and (est.run_dir_ / "metrics.json").is_file()
+    if loaded:
+        est = lstmkit.Forecaster.load(est.run_dir_)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(y, callbacks=[Stop()])
+    assert est.history_["epoch"].tolist() == [1, 2]
+    assert not hasattr(est, "metrics_") and not hasattr(est, "result_")
+    est.save(tmp_path / "saved")
+    saved = sorted(p.name for p in (tmp_path / "saved").iterdir())
+    assert saved == ["history.csv", "lstmkit.json", "model.safetensors"]
+    assert lstmkit.Forecaster.load(tmp_path / "saved").history_["epoch"].tolist() == [1, 2]
+    assert "training" not in json.loads((tmp_path / "saved" / "lstmkit.json").read_text())
+    est.fit(y)                                       # the next fit ends as any fit does
+    assert est.history_["epoch"].tolist() == [1, 2, 3] and est.metrics_
 
 
 def test_a_warning_of_fit_still_points_at_the_callers_line():

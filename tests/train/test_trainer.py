@@ -419,6 +419,31 @@ class _ScriptedVal(Trainer):
         return self.losses[len(self.history)]
 
 
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_ctrl_c_gives_the_model_its_best_epochs_weights_as_a_finished_fit_does(restore_best):
+    """Ctrl-C in epoch 4 of a run whose best epoch was 2: the model held the weights of epoch 4's last step,
+    which no epoch or checkpoint held; now epoch 2's, as a finished fit ends, named by the exception
+    (restore_best=False, a fixed fine-tuning's: as training left it, as such a fit ends on its last step)."""
+    snaps, stepped = [], []
+
+    class SnapThenStop(_InterruptAt):
+        def on_epoch_end(self, trainer, logs):
+            snaps.append({k: v.clone() for k, v in trainer._parts[0].state_dict().items()})
+
+        def on_batch_end(self, trainer, batch, n_batches, loss):
+            stepped[:] = [{k: v.clone() for k, v in trainer._parts[0].state_dict().items()}]
+            super().on_batch_end(trainer, batch, n_batches, loss)
+
+    model = _model()
+    trainer = _ScriptedVal(_cfg(max_epochs=6, patience=100), [1.0, 0.5, 0.9, 0.8], callbacks=[SnapThenStop(4)])
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.fit(model, Batches(*_data()), Batches(*_data(48)), restore_best=restore_best)
+    assert info.value.epoch == 3 and info.value.best_epoch == (2 if restore_best else None)
+    kept = snaps[1] if restore_best else stepped[0]
+    assert all(torch.equal(v, kept[k]) for k, v in model.state_dict().items())
+    assert not all(torch.equal(v, stepped[0][k]) for k, v in snaps[1].items())     # the steps did move them
+
+
 def test_min_delta_counts_patience_but_the_lowest_validation_epoch_is_what_is_kept(tmp_path):
     """With min_delta an epoch better by less than it was not kept: the run restored the weights of an
     epoch whose validation loss history.csv showed beaten, and reported that epoch as the best."""

@@ -457,10 +457,13 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             # fitted one does: it was left in training mode (dropout on; a seed ensemble's predict failed
             # with pandas' 'All arrays must be of the same length') and on the training device
             self.net_.to("cpu").eval()
+            # its epochs, as history_ (the fit's result_ is never made: history_ said 'not fitted yet')
+            self._history_so_far = list(trainer.history) if trainer is not None else []
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             if isinstance(e, TrainingInterrupted):
-                raise TrainingInterrupted(e.run_dir, e.epoch, self._after_interrupt()) from None
+                raise TrainingInterrupted(e.run_dir, e.epoch, self._after_interrupt(e.best_epoch),
+                                          best_epoch=e.best_epoch) from None
             # outside the loop: the trainer's set-up (TensorBoard, the restore) or its close (the doctor's
             # evidence): the epochs the checkpoint holds, which a resume that has not read it yet does not
             # know (it said 'during the first epoch')
@@ -526,10 +529,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             fix = failure_fix(self.run_dir_, {"status": "failed", FAILURE_KEY: record}, self._resume_call())
             e.add_note(f"{self.run_dir_} is marked failed: {fix}")
 
-    def _after_interrupt(self) -> str:
+    def _after_interrupt(self, best_epoch: int | None = None) -> str:
         """What a Python caller can do after Ctrl-C stopped a fit (the message said only 'training
-        interrupted after epoch 3'; a notebook cell shows it as the last line of the traceback)."""
-        kept = "the model trained so far is kept (predict answers with it)"
+        interrupted after epoch 3'; a notebook cell shows it as the last line of the traceback), and which
+        model it holds: ``best_epoch``'s weights, given back by the trainer, else the model trained so far."""
+        kept = ("the model trained so far is kept (predict answers with it)" if best_epoch is None else
+                f"the model of its best epoch so far, epoch {best_epoch}, is kept (predict answers with it)")
         if self.run_dir_ is None:
             return f"{kept}; fit(..., out=FOLDER) keeps a checkpoint that a later resume continues from"
         return f"{kept}; {self._resume_call()} continues the run"
@@ -561,6 +566,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         result = vars(self).get("result_")
         if result is not None:               # as history.csv holds it: its columns, in its order
             return pd.DataFrame(result.history).reindex(columns=HistoryCSV.COLUMNS)
+        so_far = vars(self).get("_history_so_far")
+        if so_far is not None:               # an interrupted fit's epochs
+            return pd.DataFrame(so_far).reindex(columns=HistoryCSV.COLUMNS)
         # the loaded run's file, kept by name: an update() (the weights no longer the folder's) leaves run_dir_ unset
         loaded = vars(self).get("_loaded_from")
         if loaded is not None and (loaded / "history.csv").is_file():
@@ -749,6 +757,10 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             HistoryCSV(path / "history.csv").write(result.history)
             if result.doctor is not None:
                 write_json(path / DOCTOR_FILE, result.doctor)
+            return
+        so_far = vars(self).get("_history_so_far")
+        if so_far is not None:               # an interrupted fit's model: the epochs it was trained for
+            HistoryCSV(path / "history.csv").write(so_far)
             return
         loaded = vars(self).get("_loaded_from")
         for name in ("history.csv", DOCTOR_FILE) if loaded is not None else ():

@@ -188,7 +188,7 @@ class Trainer(ResumeState):
             self._write_doctor("interrupted")
             # the epochs the checkpoint holds: Ctrl-C while it was written said one more than a resume continues from
             saved = self._saved_epochs if self.run_dir is not None and self.is_main else len(self.history)
-            raise TrainingInterrupted(self.run_dir, saved) from None
+            raise TrainingInterrupted(self.run_dir, saved, best_epoch=self._keep_best(model, restore_best)) from None
         except Exception as e:          # the run is marked failed by its estimator; this closes what training opened
             self._close_after(e, begun)
             raise
@@ -205,6 +205,17 @@ class Trainer(ResumeState):
                            stopped_early=w.stopped and not self._out_of_budget,
                            out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
                            device=device_label(self.device), threads=torch.get_num_threads())
+
+    def _keep_best(self, model: nn.Module, restore_best: bool) -> int | None:
+        """After Ctrl-C: the best epoch's weights put back into ``model``, as a finished fit ends, and that
+        epoch (None where no epoch ended, or with ``restore_best=False``: the model is as training left it).
+        The weights were those of the interrupted epoch's last step, half an epoch past the checkpoint: a
+        notebook's interrupted cell went on predicting with a model that no epoch, run or resume held."""
+        best = self._best_state
+        if best is None or not restore_best:
+            return None
+        model.load_state_dict(best)
+        return self._parts[3].best_epoch
 
     def _close_after(self, e: Exception, begun: list[Callback]) -> None:
         """After ``e`` ended the epoch loop: the end of each callback ``begun`` (the progress bar stopped,
