@@ -11,9 +11,17 @@ still for :data:`SETTLE` seconds before a load (a save writes the weights, then 
 moved while loading is loaded again. Weights that do not match the checksum ``lstmkit.json`` recorded are most
 often a save between its two writes (the weights written, ``lstmkit.json`` not yet: hashing large weights takes
 a while): the folder is watched, quietly, for up to :data:`PATIENCE` more seconds, and what it holds once it moves
-is loaded; only weights that still do not match then are refused, with one warning. A new model that fails to load, or that would take other requests than the
-routes the service built at start (another task, other input columns), is not served: the old one goes on, one
-warning line says why, and ``/health`` and ``/models`` report it until the folder changes again.
+is loaded; only weights that still do not match then are refused, with one warning. A new model that fails to
+load, or that would take other requests than the routes the service built at start (another task, other input
+columns), is not served: the old one goes on, one warning line says why, and ``/health`` and ``/models`` report it
+until the folder changes again.
+
+Every route that answers from the model (``/predict``, a new ``/stream``, ``/model`` and ``/models/{name}``,
+``/models``, ``/health``) looks at the folder when a look is due (:meth:`ServedRun.current`), so what they say is of
+one model: the one served at that moment. The look starts the load and does not wait for it: the request that
+noticed a new model, and any until it has loaded, are answered by the old one. ``/docs`` (``/openapi.json``) was
+made at start and stays true, since a model that would take other requests is refused (its request schema,
+descriptions included, must equal the one the routes were built for).
 
 A request reads the model once and is answered by it whole; a WebSocket stream keeps the model it opened with for as
 long as it lives (its state came from that model's network), and a stream opened after the swap steps the new one.
