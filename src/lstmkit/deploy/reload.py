@@ -151,7 +151,7 @@ class ServedRun:
                     return
                 new, problem, saving = self._try_load()
                 after = run_stamp(self.run)
-                if saving and after == stamp:    # weights newer than lstmkit.json: the rest of a save may come
+                if saving and after == stamp:    # weights lstmkit.json does not match: the rest of a save may come
                     after = self._moved(stamp)
                     if after == stamp:
                         problem += f" (the folder held still {PATIENCE:g} s more: not a save under way)"
