@@ -104,6 +104,8 @@ CLAIMS = [
      lambda: field_choices(ForecastConfig, "likelihood")),
     ("At most every `--watch` seconds (default 2;", (2, 2),
      lambda: (cli_default("serve", "--watch"), importlib.import_module("lstmkit.deploy.reload").WATCH)),
+    ("weights that do not match are first waited for up to 30 s", 30,
+     lambda: importlib.import_module("lstmkit.deploy.reload").PATIENCE),
     ("`--scaler minmax|standard|mase|none` (left unset, chosen from the training data)",
      ({"minmax", "standard", "mase", "none"}, None),
      lambda: (field_choices(ForecastConfig, "scaler"), ForecastConfig().scaler)),

@@ -115,9 +115,12 @@ def test_a_trial_takes_the_smallest_proposal_index_no_counted_or_running_trial_h
     """An uninterrupted study's trials hold their numbers; the trial after a cut one takes the index the cut
     one left, a trial running in another worker (or waiting) keeps its own, and one that recorded an index
     holds that index: so a continued study draws what the uninterrupted one drew."""
-    from lstmkit.tune import _CUT, _INDEX, _proposal_index
+    from lstmkit.tune import _CUT, _INDEX, _index_among
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study()
+
+    def _proposal_index(study, number):
+        return _index_among(study.get_trials(deepcopy=False), number)
 
     def asked():                                                # a trial asked, its index recorded as tune does
         trial = study.ask()
@@ -156,3 +159,33 @@ def test_an_error_raised_while_ctrl_c_was_handled_is_told_from_any_other(make, w
     looped = ValueError("own context")
     looped.__context__ = looped
     assert _from_an_interrupt(looped) is False
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_two_workers_asking_at_one_instant_after_a_cut_take_two_proposal_indices(tmp_path):
+    """Each trial's index is taken in the transaction that makes it: two workers that ask for trials one right
+    after the other, before either drew a setting, see each other's index (each read the other's trial, still
+    holding no index, and both took the cut one's index 1, so both drew its settings)."""
+    from lstmkit.tune import _CUT, _INDEX, _open_study, _seed_proposals
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    one, two = (_open_study(optuna, url, "s", 7) for _ in range(2))     # two workers' storages, one study
+    first = one.ask()
+    one.tell(first, 1.0)                                                # 0: completed, holds 0
+    cut = one.ask()
+    one._storage.set_trial_user_attr(cut._trial_id, _CUT, True)
+    one.tell(cut, state=optuna.trial.TrialState.FAIL)                   # 1: cut: its index is free
+    a, b = one.ask(), two.ask()                                         # both made before either draws
+    meet = threading.Barrier(2)
+    for worker in (one, two):                   # a write of the trials' attributes waits for the other worker's
+        write = worker._storage.set_trial_system_attr   # reads: the two start their trials at one instant
+        worker._storage.set_trial_system_attr = lambda *args, write=write: (meet.wait(10), write(*args))
+    starts = [threading.Thread(target=_seed_proposals, args=(optuna, w, 7, t)) for w, t in ((one, a), (two, b))]
+    for t in starts:
+        t.start()
+    for t in starts:
+        t.join(30)
+    indices = [w._storage.get_trial_system_attrs(t._trial_id)[_INDEX] for w, t in ((one, a), (two, b))]
+    assert indices == [1, 2]
+    seen = {t.number: t.system_attrs[_INDEX] for t in two.get_trials()}  # what the database holds
+    assert seen == {0: 0, 1: 1, 2: 1, 3: 2}

@@ -45,6 +45,7 @@ __all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_
            "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "RECORDINGS_KEY",
            "write_json",
            "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
+           "WeightsMismatch",
            "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
            "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
            "read_weights", "export_source", "known_task"]
@@ -148,6 +149,12 @@ def weights_fingerprint(run: str | Path) -> str:
     return file_sha256(Path(run) / WEIGHTS_FILE)[:16]
 
 
+class WeightsMismatch(LstmkitError):
+    """A run's weights (or vocabulary) that do not match the SHA-256 its ``lstmkit.json`` recorded: a file
+    changed or damaged, or, in a folder being saved over, the new weights written and the new
+    ``lstmkit.json`` not yet (a served run waits for the rest of such a save: :mod:`lstmkit.deploy.reload`)."""
+
+
 def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE,
                    data: bytes | None = None) -> None:
     """Check ``run/name`` (or its bytes ``data``, already read) against the SHA-256 its
@@ -162,7 +169,7 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
     except OSError as e:
         raise _unreadable(path, e) from None
     if got != want:
-        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
+        raise WeightsMismatch(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
                            "damaged or copied from another run after training",
                            "restore the run's own file from a backup (or copy the whole run folder again); "
                            "else retrain the model")

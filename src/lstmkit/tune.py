@@ -12,7 +12,7 @@ whose worker was killed outright (kill -9, a power cut): its heartbeat stops, an
 to start a trial fails it once it has been silent :data:`_GRACE_S` seconds (one whose worker died
 before its first heartbeat, once it began that long ago; one whose worker ran on this host, as soon
 as that process has ended: :mod:`lstmkit.tune_storage`). With ``--seed``, the trial that takes a cut
-or lost one's place draws its settings (:func:`_proposal_index`), so a study continued ends as the one
+or lost one's place draws its settings (:func:`_index_among`), so a study continued ends as the one
 never interrupted. Each worker writes the outputs when it stops, holding a lock on ``<out>`` while it
 reads the study and writes them, so the last one to stop leaves them describing the whole study.
 
@@ -433,7 +433,7 @@ def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
 _SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
 _LOST = "worker_lost"         # trials.csv's mark of a trial whose worker died (failed by the heartbeat)
-_INDEX = "proposal_index"     # system attribute of a trial: the index its sampler was seeded by (_proposal_index)
+_INDEX = "proposal_index"     # system attribute of a trial: the index its sampler was seeded by (_index_among)
 _FIXED = "fixed"              # user attribute of a study: the settings every trial shares (see _fixed)
 _DATA = "data_sha256"         # ... the SHA-256 of its data files, by setting (see _data_digests)
 # how a trial shows and where it runs, not what it learns: a worker may set them its own way
@@ -519,28 +519,35 @@ def _taken(optuna, study, below: int | None = None) -> int:
 
 def _seed_proposals(optuna, study, seed: int | None, trial) -> None:
     """With --seed, ``trial`` draws from a sampler seeded with ``seed + i``, ``i`` its proposal index
-    (:func:`_proposal_index`, recorded as the trial's :data:`_INDEX`): one sampler seeded once proposed
+    (:func:`_index_among`, recorded as the trial's :data:`_INDEX`): one sampler seeded once proposed
     a continued study's first settings again (a study interrupted after 2 trials repeated those 2),
     and two workers started together with the same command proposed the same settings, trial for
     trial."""
-    index = _proposal_index(study, trial.number)
-    study._storage.set_trial_system_attr(trial._trial_id, _INDEX, index)
+    index = study._storage.get_trial_system_attrs(trial._trial_id)[_INDEX]   # recorded as the trial was made
     if seed is not None:
         study.sampler = optuna.samplers.TPESampler(seed=(seed + index) % 2**32)
 
 
-def _proposal_index(study, number: int) -> int:
-    """The smallest index no other trial that counts or runs holds (a trial that recorded none holds
-    its number): trial ``number``'s seed. An uninterrupted study's trials hold their numbers; the
+def _index_among(trials: list, number: int) -> int:
+    """The smallest index no other of ``trials`` that counts or runs holds (a trial that recorded none
+    holds its number): trial ``number``'s seed. An uninterrupted study's trials hold their numbers; the
     trial after a cut, lost or surplus one takes the index that one left, so with the same history of
     finished trials it draws what the cut one drew, and the study resumed ends as the one never
     interrupted does (seeded by its number, the cut trial's settings were never tried, and every
-    later trial drew others). Two workers starting trials in the same instant after a cut may take
-    one index: in TPE's random start they then draw the same settings."""
+    later trial drew others). Taken in the transaction that makes the trial
+    (:attr:`lstmkit.tune_storage.HeartbeatStorage.propose`), of the trials made before it with their
+    indices: two workers starting trials in the same instant after a cut took one index (each read
+    the other's trial before it recorded its index), and in TPE's random start drew the same settings."""
     pending = ("RUNNING", "WAITING")
-    held = {t.system_attrs.get(_INDEX, t.number) for t in study.get_trials(deepcopy=False)
+    held = {t.system_attrs.get(_INDEX, t.number) for t in trials
             if t.number != number and (_counts(t) or t.state.name in pending)}
     return next(i for i in range(len(held) + 1) if i not in held)
+
+
+def _propose(trials: list, number: int) -> dict[str, int]:
+    """What a trial records as it is made (:attr:`lstmkit.tune_storage.HeartbeatStorage.propose`): its
+    proposal index (:data:`_INDEX`)."""
+    return {_INDEX: _index_among(trials, number)}
 
 
 def _from_an_interrupt(error: BaseException) -> bool:
@@ -629,6 +636,7 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
                 rdb = HeartbeatStorage(
                     storage, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else None,
                     heartbeat_interval=_HEARTBEAT_S, grace_period=_GRACE_S)
+                rdb.propose = _propose
             return optuna.create_study(
                 study_name=name, storage=rdb, load_if_exists=True, direction="minimize",
                 sampler=optuna.samplers.TPESampler(seed=seed),

@@ -15,13 +15,20 @@ A trial records its worker as it is made (:data:`WORKER`, the process id and hos
 has ended: the same command run again right after a ``kill -9`` waited the grace period out, counting
 the dead worker's trial as one another worker was running (``other workers are running 1``), and
 ended the study one trial short with exit 0.
+
+A trial asked for is also given, in the transaction that makes it, the system attributes :attr:`HeartbeatStorage.
+propose` returns of the study's other trials (tune's seed index, ``lstmkit.tune._index_among``): the database
+makes one trial at a time (optuna locks the study's row for its trial numbers), so two workers asking in the same
+instant see each other's, where reading the trials after ``study.ask`` let both take one index.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Callable
 
 import optuna
 import sqlalchemy
+from optuna.storages._rdb import models
 from optuna.storages._rdb.models import TrialHeartbeatModel
 from optuna.trial import FrozenTrial, TrialState
 
@@ -37,6 +44,10 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
     fails) are optuna's (a heartbeat silent past the grace period), the running trials with no
     heartbeat that began longer than the grace period ago, and those whose worker on this host has ended."""
 
+    #: ``(the study's other trials, the new trial's number) -> {key: value}``: system attributes a trial a worker
+    #: asks for records as it is made, in the transaction that makes it (None: none)
+    propose: Callable[[list[FrozenTrial], int], dict[str, Any]] | None = None
+
     def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
         """A trial; one a worker asks for (optuna's ``study.ask``: no template) made recording this
         process as its worker in the same transaction, before its first settings and heartbeat.
@@ -46,6 +57,22 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
                                          datetime_complete=None, params={}, distributions={}, user_attrs={},
                                          system_attrs={WORKER: this_process()}, intermediate_values={}, trial_id=0)
         return super()._create_new_trial(study_id, template_trial)
+
+    def _get_prepared_new_trial(self, study_id: int, template_trial: FrozenTrial | None, session) -> Any:
+        """Optuna's new trial, in its transaction (the study's row locked); one a worker asked for
+        (:meth:`_create_new_trial`'s template) records :attr:`propose`'s attributes of the trials made before it."""
+        asked = template_trial is not None and WORKER in template_trial.system_attrs and self.propose is not None
+        trial = super()._get_prepared_new_trial(study_id, template_trial, session)
+        if not asked:
+            return trial
+        made = (session.query(models.TrialModel)
+                .filter(models.TrialModel.study_id == study_id, models.TrialModel.trial_id != trial.trial_id)
+                .order_by(models.TrialModel.trial_id).all())
+        others = [self._build_frozen_trial_from_trial_model(t) for t in made]
+        for key, value in self.propose(others, trial.number).items():
+            self._set_trial_attr_without_commit(session, models.TrialSystemAttributeModel, trial.trial_id, key, value)
+            template_trial.system_attrs[key] = value    # the trial optuna hands back (and caches) is copied from it
+        return trial
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)

@@ -55,6 +55,7 @@ def runs(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _quick_settle(monkeypatch):
     monkeypatch.setattr(reload, "SETTLE", 0.05)
+    monkeypatch.setattr(reload, "PATIENCE", 0.3)     # weights that do not match lstmkit.json: no save follows here
 
 
 @contextlib.contextmanager
@@ -163,6 +164,41 @@ def test_a_torn_or_corrupt_model_never_replaces_the_good_one(runs, path, damage)
         assert _call(port, "/health") == {"status": "ok"}
 
 
+def test_the_description_routes_look_at_the_folder_themselves_no_predict_needed(runs, path):
+    # GET /model (and /models/{name}, /models, /health) look when due, as /predict does: a client that only reads
+    # the description sees the new model once it loaded, without a predict in between
+    other = runs[2]
+    with serving(path) as (port, said):
+        first = _call(port, "/model")["fingerprint"]
+        _write_over(other, path)
+        info = _until(lambda: (lambda m: m if m["fingerprint"] != first else None)(_call(port, "/model")))
+        assert info["fingerprint"] == weights_fingerprint(other) and info["reload"]["reloads"] == 1
+        listed, = _call(port, "/models")["models"]
+        assert listed["fingerprint"] == info["fingerprint"] == _call(port, "/models/served")["fingerprint"]
+    assert [refused for _, refused in said] == [False]
+
+
+def test_a_save_that_pauses_between_its_weights_and_lstmkit_json_is_served_without_a_warning(runs, path,
+                                                                                               monkeypatch):
+    # the weights written, lstmkit.json 0.6 s later (12 x SETTLE here; hashing large weights): the weights alone
+    # do not match the old lstmkit.json's checksum, which is a save under way, not a corrupt model
+    monkeypatch.setattr(reload, "PATIENCE", 10.0)
+    other = runs[2]
+    with serving(path) as (port, said):
+        before = _forecast(port)
+        tmp = path / f".{WEIGHTS_FILE}.tmp"
+        shutil.copyfile(other / WEIGHTS_FILE, tmp)
+        os.replace(tmp, path / WEIGHTS_FILE)
+        deadline = time.monotonic() + 0.6
+        while time.monotonic() < deadline:             # requests meanwhile make the service look
+            assert _call(port, "/health") == {"status": "ok"} and _forecast(port) == before
+            time.sleep(0.05)
+        _write_over(other, path)
+        _until(lambda: _forecast(port) != before)
+        assert _call(port, "/model")["fingerprint"] == weights_fingerprint(other)
+    assert [refused for _, refused in said] == [False], said
+
+
 def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, path):
     ws_client = pytest.importorskip("websockets.sync.client")
     other, history = runs[2], HISTORY[-24:]
@@ -256,7 +292,8 @@ def test_lstmkit_serve_says_each_refused_and_each_served_model_in_one_line(runs,
     other = runs[2]
     with running_server("--run", path, "--engine", "torch", "--watch", "0.1") as (proc, port):
         before = _forecast(port)
-        (path / WEIGHTS_FILE).write_bytes(b"\0" * 100)     # not safetensors at all
+        (path / META_FILE).write_text("{")                  # torn (weights that do not match would be waited
+                                                            # for PATIENCE, 30 s in this process of its own)
         _refused_then_served(port, path, other, before)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)

@@ -295,3 +295,99 @@ def test_a_watch_of_no_finite_count_of_seconds_is_refused(watch):
 def test_a_watch_of_zero_or_more_seconds_is_taken(watch):
     from lstmkit.deploy.server import _check_watch
     assert _check_watch(watch) == float(watch) and type(_check_watch(watch)) is float
+
+
+def _mismatch():
+    from lstmkit.runs import WeightsMismatch
+    return WeightsMismatch("model.safetensors does not match the SHA-256 recorded in lstmkit.json", "wait")
+
+
+def test_weights_that_do_not_match_lstmkit_json_yet_are_a_save_under_way_waited_for_quietly(folder, monkeypatch):
+    # a save that pauses longer than SETTLE between its weights and its lstmkit.json (hashing large weights):
+    # the weights alone do not match; once lstmkit.json lands the model is served, with no refusal said
+    monkeypatch.setattr(reload, "PATIENCE", 10.0)
+    made, said = [], []
+
+    def load():
+        made.append(_Fake(len(made)))
+        if len(made) == 2:                              # the weights written, lstmkit.json still the old one's
+            threading.Timer(0.2, lambda: setattr(folder, "now", "C")).start()   # 10 x SETTLE later, the rest
+            raise _mismatch()
+        return made[-1]
+    served, _ = _served(load, say=lambda line, refused: said.append((line, refused)))
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert len(made) == 3 and served.model is made[2] and served.reloads == 1 and served.refused is None
+    assert [refused for _, refused in said] == [False]          # no transient warning: one line, the swap
+
+
+def test_weights_that_still_do_not_match_after_the_patience_are_refused_with_one_warning(folder, monkeypatch):
+    monkeypatch.setattr(reload, "PATIENCE", 0.3)
+    said, made = [], []
+
+    def load():
+        made.append(_Fake(len(made)))
+        if len(made) > 1:
+            raise _mismatch()
+        return made[-1]
+    served, _ = _served(load, say=lambda line, refused: said.append((line, refused)))
+    folder.now = "B"
+    began = time.monotonic()
+    served.check()
+    _settle(served)
+    assert time.monotonic() - began >= 0.3                      # waited for a save that never went on
+    assert len(made) == 2 and served.model is made[0] and served.reloads == 0
+    assert "does not match the SHA-256" in served.refused["problem"]
+    assert "held still 0.3 s more: not a save under way" in served.refused["problem"]
+    (line, refused), = said
+    assert refused and "held still 0.3 s more" in line
+    assert served.check() is False                              # the same folder is not loaded again
+
+
+def test_any_other_load_error_is_refused_at_once_not_waited_for(folder, monkeypatch):
+    from lstmkit.errors import LstmkitError
+    monkeypatch.setattr(reload, "PATIENCE", 30.0)
+    made = []
+
+    def load():
+        made.append(_Fake(len(made)))
+        if len(made) > 1:
+            raise LstmkitError("lstmkit.json is not JSON", "retrain")
+        return made[-1]
+    served, _ = _served(load)
+    folder.now = "B"
+    began = time.monotonic()
+    served.check()
+    _settle(served)
+    assert time.monotonic() - began < 5 and served.refused["problem"] == "lstmkit.json is not JSON — retrain"
+
+
+def test_a_description_taken_during_a_swap_is_of_one_model_whole(folder, monkeypatch):
+    # the reload block read beside the served model: never the new model's weights with the old model's count
+    seen = []
+    served, made = _served()
+    clock = iter(f"2026-12-07T09:0{k}:00+00:00" for k in range(10))
+
+    def stamp_and_look():
+        if len(made) > 1:                               # the swap asks the time: a request reads meanwhile
+            seen.append(served.describe())
+            seen.append(served.warning())
+        return next(clock)
+    monkeypatch.setattr(reload, "now_stamp", stamp_and_look)
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert served.describe()["fingerprint"] == "w1" and served.describe()["reload"]["reloads"] == 1
+    assert seen and all(d is None or d["fingerprint"] == "w0" and d["reload"]["reloads"] == 0 for d in seen)
+
+
+def test_warning_names_the_refused_model_and_the_one_served(folder):
+    served, _ = _served(conflict=lambda old, new: "it is a classify model")
+    assert served.warning() is None
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    line = served.warning()
+    assert line.startswith("model 'm': the run folder holds a new model that was not loaded (it is a classify model")
+    assert line.endswith(f"still serving the one loaded {served.loaded}")

@@ -8,9 +8,20 @@ inode), and loads the new model on a thread of its own while the old one answers
 replaces it: ``lstmkit.json`` records the SHA-256 of the weights (and of ``vocab.json``), checked on load, and every
 lstmkit writer replaces a file by rename, so a save caught half way is refused, never served. The stamp must hold
 still for :data:`SETTLE` seconds before a load (a save writes the weights, then ``lstmkit.json``), and a stamp that
-moved while loading is loaded again. A new model that fails to load, or that would take other requests than the
-routes the service built at start (another task, other input columns), is not served: the old one goes on, one
-warning line says why, and ``/health`` and ``/models`` report it until the folder changes again.
+moved while loading is loaded again. Weights that do not match the checksum ``lstmkit.json`` recorded are most
+often a save between its two writes (the weights written, ``lstmkit.json`` not yet: hashing large weights takes
+a while): the folder is watched, quietly, for up to :data:`PATIENCE` more seconds, and what it holds once it moves
+is loaded; only weights that still do not match then are refused, with one warning. A new model that fails to
+load, or that would take other requests than the routes the service built at start (another task, other input
+columns), is not served: the old one goes on, one warning line says why, and ``/health`` and ``/models`` report it
+until the folder changes again.
+
+Every route that answers from the model (``/predict``, a new ``/stream``, ``/model`` and ``/models/{name}``,
+``/models``, ``/health``) looks at the folder when a look is due (:meth:`ServedRun.current`), so what they say is of
+one model: the one served at that moment. The look starts the load and does not wait for it: the request that
+noticed a new model, and any until it has loaded, are answered by the old one. ``/docs`` (``/openapi.json``) was
+made at start and stays true, since a model that would take other requests is refused (its request schema,
+descriptions included, must equal the one the routes were built for).
 
 A request reads the model once and is answered by it whole; a WebSocket stream keeps the model it opened with for as
 long as it lives (its state came from that model's network), and a stream opened after the swap steps the new one.
@@ -22,16 +33,17 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from lstmkit.errors import LstmkitError
 from lstmkit.files import now_stamp
-from lstmkit.runs import META_FILE, WEIGHTS_FILE
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, WeightsMismatch
 
-__all__ = ["ServedRun", "run_stamp", "WATCH", "SETTLE", "MODEL_FILES"]
+__all__ = ["ServedRun", "run_stamp", "WATCH", "SETTLE", "PATIENCE", "MODEL_FILES"]
 
 WATCH = 2.0           # seconds between checks of a served run folder (0: never)
 SETTLE = 0.5          # seconds a changed folder must hold still before its model is loaded
+PATIENCE = 30.0       # seconds a folder whose weights do not match its lstmkit.json (a save under way) is waited for
 # the files that make the served model: the metadata and weights, a text model's vocabulary, the graphs of an export
 MODEL_FILES = (META_FILE, WEIGHTS_FILE, "vocab.json", "model.onnx", "encoder.onnx", "decoder.onnx", "onnx.json",
                "export_report.json")
@@ -55,6 +67,15 @@ def run_stamp(run: Path) -> tuple:
     return (folder, *files)
 
 
+class _Serving(NamedTuple):
+    """What a name serves, replaced in one assignment: a description never mixes two models' (the new model with
+    the old one's ``reloads``)."""
+    model: Any
+    loaded: str
+    reloads: int
+    refused: dict[str, str] | None      # the newer model not served, and why
+
+
 class ServedRun:
     """The model a service serves under one name, and its newer model once the run folder holds one.
 
@@ -68,16 +89,18 @@ class ServedRun:
         self.name, self.run, self._load, self._conflict = name, Path(run), load, conflict
         self.watch, self._say = watch, say
         stamp = run_stamp(self.run)
-        self.model = load()
+        self._serving = _Serving(load(), now_stamp(), 0, None)
         self._stamp = stamp                 # the served model's folder, as it was before its load
         self._refused_stamp: tuple | None = None
         self._next = time.monotonic() + watch
         self._loading = False
         self._lock = threading.Lock()
         self.open_streams = 0               # of every model this name served: a stream keeps the one it opened with
-        self.reloads = 0
-        self.loaded = now_stamp()
-        self.refused: dict[str, str] | None = None     # the newer model not served, and why
+
+    model = property(lambda self: self._serving.model, doc="the model served now")
+    loaded = property(lambda self: self._serving.loaded, doc="when it was loaded")
+    reloads = property(lambda self: self._serving.reloads, doc="how many times the model was replaced")
+    refused = property(lambda self: self._serving.refused, doc="the newer model not served, and why (None: none)")
 
     def current(self):
         """The model to answer with now; once every ``watch`` seconds, a look at the run folder first (a
@@ -94,7 +117,8 @@ class ServedRun:
                 return True
             stamp = run_stamp(self.run)
             if stamp == self._stamp:            # a refused model taken back (a link turned back): nothing to say
-                self._refused_stamp = self.refused = None
+                self._refused_stamp = None
+                self._serving = self._serving._replace(refused=None)
                 return False
             if stamp == self._refused_stamp:
                 return False
@@ -105,9 +129,19 @@ class ServedRun:
     def describe(self) -> dict[str, Any]:
         """What ``/models`` says of this name: the served model's description, its open streams, and the
         ``reload`` block (when it was loaded, how many times the model was replaced, a newer one refused)."""
-        return {**self.model.describe(), "open_streams": self.open_streams,
-                "reload": {"watch_s": self.watch, "loaded": self.loaded, "reloads": self.reloads,
-                           "refused": self.refused}}
+        now = self._serving                 # read once: a swap meanwhile is seen whole or not at all
+        return {**now.model.describe(), "open_streams": self.open_streams,
+                "reload": {"watch_s": self.watch, "loaded": now.loaded, "reloads": now.reloads,
+                           "refused": now.refused}}
+
+    def warning(self) -> str | None:
+        """What ``/health`` says of this name while its run folder holds a newer model that was not served
+        (None: it serves the folder's model)."""
+        now = self._serving                 # read once: a swap meanwhile clears ``refused``
+        if now.refused is None:
+            return None
+        return (f"model {self.name!r}: the run folder holds a new model that was not loaded "
+                f"({now.refused['problem']}); still serving the one loaded {now.loaded}")
 
     def _reload(self, stamp: tuple) -> None:
         try:
@@ -115,8 +149,12 @@ class ServedRun:
                 stamp = self._settled(stamp)
                 if stamp == self._stamp:        # changed and changed back (a copy over it of the same files)
                     return
-                new, problem = self._try_load()
+                new, problem, saving = self._try_load()
                 after = run_stamp(self.run)
+                if saving and after == stamp:    # weights lstmkit.json does not match: the rest of a save may come
+                    after = self._moved(stamp)
+                    if after == stamp:
+                        problem += f" (the folder held still {PATIENCE:g} s more: not a save under way)"
                 if after != stamp:               # written to while it loaded: load what is there now
                     if new is not None:
                         new.close()
@@ -142,26 +180,39 @@ class ServedRun:
                 return stamp
             stamp = now
 
-    def _try_load(self) -> tuple[Any, str | None]:
-        """``(the new model, None)``, or ``(None, why it is not served)``."""
+    def _moved(self, stamp: tuple) -> tuple:
+        """The folder's stamp once it moves from ``stamp``, looked at every :data:`SETTLE` seconds for up to
+        :data:`PATIENCE` seconds; ``stamp`` if it held still all that time."""
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return stamp
+            time.sleep(min(SETTLE, left))
+            now = run_stamp(self.run)
+            if now != stamp:
+                return now
+
+    def _try_load(self) -> tuple[Any, str | None, bool]:
+        """``(the new model, None, False)``, or ``(None, why it is not served, whether its weights do not match
+        lstmkit.json: maybe a save between its two writes)``."""
         try:
             new = self._load()
         except LstmkitError as e:               # not a run, an unfinished one, weights that do not match, ...
-            return None, str(e)
+            return None, str(e), isinstance(e, WeightsMismatch)
         except Exception as e:                  # a file torn by a writer other than lstmkit's, an OS error
-            return None, f"{type(e).__name__}: {e}"
+            return None, f"{type(e).__name__}: {e}", False
         problem = self._conflict(self.model, new)
         if problem is not None:
             new.close()
-            return None, problem + " — restart the service to serve it"
-        return new, None
+            return None, problem + " — restart the service to serve it", False
+        return new, None, False
 
     def _swap(self, new, stamp: tuple) -> None:
         old, before = self.model, self.model.info.get("fingerprint")
-        self.model = new                        # one assignment: a request reads one model or the other
-        self._stamp, self._refused_stamp, self.refused = stamp, None, None
-        self.reloads += 1
-        self.loaded = now_stamp()
+        # one assignment: a request reads one model or the other, a description the model and its reload block
+        self._serving = _Serving(new, now_stamp(), self.reloads + 1, None)
+        self._stamp, self._refused_stamp = stamp, None
         old.close()
         self._tell(f"model {self.name!r}: serving the new model in {self.run} (weights {before} -> "
                    f"{new.info.get('fingerprint')}, written {new.info.get('written')}); streams open before go on "
@@ -169,7 +220,7 @@ class ServedRun:
 
     def _refuse(self, problem: str, stamp: tuple) -> None:
         self._refused_stamp = stamp
-        self.refused = {"problem": problem, "seen": now_stamp()}
+        self._serving = self._serving._replace(refused={"problem": problem, "seen": now_stamp()})
         self._tell(f"model {self.name!r}: the run folder {self.run} changed, but its model was not loaded: {problem}; "
                    f"still serving the model loaded {self.loaded} (weights {self.model.info.get('fingerprint')}), "
                    "until the folder changes again", refused=True)

@@ -218,8 +218,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         # still answering ("ok"), from the model loaded before where a newer one was refused: said, not hidden
         for r in served.values():
             r.current()                       # a look at its folder, when due
-        said = [f"model {r.name!r}: the run folder holds a new model that was not loaded ({r.refused['problem']}); "
-                f"still serving the one loaded {r.loaded}" for r in served.values() if r.refused]
+        said = [line for line in (r.warning() for r in served.values()) if line is not None]
         return {"status": "ok", **({"warnings": said} if said else {})}
 
     @app.get("/models")
