@@ -219,6 +219,32 @@ def names_python_call(text: str | None) -> bool:
     return bool(text) and _PYTHON_CALL.search(text) is not None
 
 
+def whole_int(**bounds: Any):
+    """A request's integer field (pydantic, imported here: the serve extra): a JSON integer within ``bounds``
+    (``ge``, ``le``), written ``9`` or ``9.0`` (the same number in JSON, and an integer to the JSON Schema the
+    service publishes: ``9.0`` was refused, ``2.5``, ``"9"`` and ``true`` are)."""
+    from typing import Annotated
+    from pydantic import BeforeValidator, Field
+
+    def whole(value: Any) -> Any:
+        return int(value) if type(value) is float and value.is_integer() else value
+    return Annotated[int, Field(strict=True, **bounds), BeforeValidator(whole)]
+
+
+def one_of(branches: dict[str, list[str]]):
+    """A request model's ``json_schema_extra``: the request sends exactly one of ``branches``' fields (not
+    null), and with it none of the fields its list names (each absent or null), as the task's own checks
+    refuse the others; ``/openapi.json`` said every field was optional."""
+    def extra(schema: dict[str, Any]) -> None:
+        schema["oneOf"] = [{"required": [key], "properties": {key: {"not": {"type": "null"}},
+                                                               **{x: {"type": "null"} for x in without}}}
+                           for key, without in branches.items()]
+    return extra
+
+
+NOT_BLANK = {"pattern": r"\S"}       # a text field's json_schema_extra: a text of only spaces is refused
+
+
 class BadRequest(LstmkitError):
     """Bad input in a service request, with the field it is about (``loc``, e.g. ``["texts", 2]``):
     the HTTP service answers it as a 422 whose ``detail[].loc`` is ``["body", *loc]`` and whose

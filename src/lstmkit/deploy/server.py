@@ -293,7 +293,7 @@ class _ModelRoutes:
         self.app.get(model_path, summary=f"What {m.name} is")(self._describe)
         Request, Response = self.schemas
         self.request_models[predict_path] = Request
-        responses = {200: {"model": Response}} if Response is not None else None
+        responses = {**({200: {"model": Response}} if Response is not None else {}), **_refusals(m.upload_types)}
         if m.upload_types:
             content = {t: {"schema": {"type": "string", "format": "binary"}} for t in m.upload_types}
             if Request is not None:
@@ -467,6 +467,39 @@ async def _evict_idle(app) -> bool:
     except Exception:                         # the client had gone already: its place is free all the same
         pass
     return True
+
+
+def _refusals(uploads: tuple) -> dict[int, dict[str, Any]]:
+    """The refusals a ``POST .../predict`` answers besides its 422, declared in ``/openapi.json`` (it listed
+    200 and 422 only): each a ``{"detail": "problem — fix"}``."""
+    said = {400: "the body is not readable JSON (not UTF-8, nested too deeply, a number of too many digits)",
+            413: "the body is over the service's limit (GET /models: limits.max_body_bytes)",
+            415: "a Content-Type the route does not take, or none"}
+    out = {status: {"model": _problem(), "description": why} for status, why in said.items()}
+    if uploads:                               # read by hand: FastAPI declared no 422 for them
+        out[422] = {"model": _problem(invalid=True), "description": "an upload or a request the model cannot read"}
+        out[501] = {"model": _problem(), "description": "a package the upload needs is not installed where the "
+                                                       "service runs"}
+    return out
+
+
+@functools.cache
+def _problem(invalid: bool = False) -> type:
+    """``{"detail": str}``: the body of every refusal but a 422 (one schema, Problem, in ``/openapi.json``);
+    ``invalid``: a 422's, ``{"detail": [{"loc", "msg", "type"}, ...]}`` (Invalid)."""
+    from pydantic import BaseModel
+
+    class Problem(BaseModel):
+        detail: str
+
+    class Where(BaseModel):
+        loc: list[str | int]
+        msg: str
+        type: str
+
+    class Invalid(BaseModel):
+        detail: list[Where]
+    return Invalid if invalid else Problem
 
 
 def _refused(e: LstmkitError):

@@ -31,7 +31,7 @@ from torch import nn
 from lstmkit.data.batching import Ragged, pad_batch, truncate
 from lstmkit.data.ranges import reach, read_range
 from lstmkit.data.vocab import PAD_ID, UNK_ID
-from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
+from lstmkit.deploy.adapter import NOT_BLANK, BadRequest, EstimatorAdapter, observation_row, one_of
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import path_exists
@@ -292,14 +292,26 @@ class ClassifyAdapter(EstimatorAdapter):
         from typing import Annotated, Optional, Union
         from pydantic import BaseModel, ConfigDict, Field
 
-        Text = Annotated[str, Field(max_length=100_000)]
-        Step = Union[Finite, list[Finite]]
+        Text = Annotated[str, Field(max_length=100_000, json_schema_extra=NOT_BLANK)]
+        width = {"minItems": self.input_size, "maxItems": self.input_size} if self.kind != "text" else {}
+        Step = Union[Finite, Annotated[list[Finite], Field(json_schema_extra=width)]]
+        def steps_schema(schema: dict[str, Any]) -> None:
+            # a series is all numbers (one column) or all rows of input_size numbers, and at least one step:
+            # a mixed or empty one is refused
+            number, row = schema.pop("items")["anyOf"]
+            schema.pop("type")
+            schema["anyOf"] = [{"type": "array", "items": item, "minItems": 1}
+                               for item in ([number] if self.input_size == 1 else []) + [row]]
+
+        Steps = Annotated[list[Step], Field(json_schema_extra=steps_schema)]
+        want = "texts" if self.kind == "text" else "series"
 
         class ClassifyRequest(BaseModel):
-            model_config = ConfigDict(extra="forbid")
+            model_config = ConfigDict(extra="forbid", json_schema_extra=one_of({want: [{"texts": "series",
+                                                                                       "series": "texts"}[want]]}))
             texts: Optional[list[Text]] = Field(None, min_length=1, max_length=max_instances,
                                                 description="texts to classify (text classifiers)")
-            series: Optional[list[list[Step]]] = Field(
+            series: Optional[list[Steps]] = Field(
                 None, min_length=1, max_length=max_instances,
                 description=f"sequences of steps, each a number or {self.input_size} numbers ({', '.join(self.columns)})")
 

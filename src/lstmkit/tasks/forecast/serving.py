@@ -82,15 +82,29 @@ def _whole(est) -> bool:
 def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
     """The typed request and response (pydantic, imported here: the serve extra)."""
     from typing import Optional
-    from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+    from typing import Annotated
+    from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema, create_model, model_validator
     columns, need = history_columns(adapter), min_history(adapter.est)
     same = " (all the same length: the whole history)" if _whole(adapter.est) else ""
     what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
 
     pair = _time_pair(adapter)
 
+    def history_schema(schema: dict[str, Any]) -> None:
+        # every column is required, with at least `need` values: told in /docs as the service checks it
+        # (the columns are read as extra keys, so the schema pydantic makes listed none of them)
+        values = {**schema["additionalProperties"], "minItems": need}
+        schema.setdefault("properties", {}).update({c: values for c in columns})
+        schema["required"] = [*schema.get("required", []), *columns]
+        schema["additionalProperties"] = False      # another column is refused ("unknown column")
+        stamps = schema["properties"].get("time")
+        if stamps is not None:                      # the time stamps by the training data's name for them too
+            others = [*_time_names(adapter).choices[1:], *(pair or ())]
+            schema["properties"].update({name: {"type": "array"} if name in (pair or ()) else stamps
+                                         for name in others})
+
     class Columns(BaseModel):                        # {column: history, ...} beside the named fields
-        model_config = ConfigDict(extra="allow")
+        model_config = ConfigDict(extra="allow", json_schema_extra=history_schema)
         __pydantic_extra__: dict[str, list[Finite]]
 
         @model_validator(mode="before")
@@ -117,7 +131,12 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
             None, validation_alias=_time_names(adapter),
             description=f"the history's time stamps (the training data's {adapter.cfg.time!r} column), newest "
                         "last; optional, checked to increase"))
-    Instance = create_model("ForecastInstance", __base__=Columns, **fields) if fields else dict[str, list[Finite]]
+    if fields:
+        Instance = create_model("ForecastInstance", __base__=Columns, **fields)
+    else:
+        plain = {"type": "object", "additionalProperties": TypeAdapter(list[Finite]).json_schema()}
+        history_schema(plain)
+        Instance = Annotated[dict[str, list[Finite]], WithJsonSchema(plain)]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -49,7 +49,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
+from lstmkit.deploy.adapter import NOT_BLANK, BadRequest, EstimatorAdapter, one_of, whole_int
 from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
@@ -312,19 +312,22 @@ class LMAdapter(EstimatorAdapter):
         from pydantic import BaseModel, ConfigDict, Field
 
         Text = Annotated[str, Field(max_length=100_000)]
-        Int = Annotated[int, Field(strict=True)]
+        Line = Annotated[str, Field(max_length=100_000, json_schema_extra=NOT_BLANK)]     # a blank one scores nothing
+        sampling = ["max_tokens", "temperature", "top_k", "top_p", "seed"]
 
         class LMRequest(BaseModel):
-            model_config = ConfigDict(extra="forbid")
-            texts: Optional[list[Text]] = Field(None, min_length=1, max_length=max_instances,
+            model_config = ConfigDict(extra="forbid", json_schema_extra=one_of({"texts": ["prefix", *sampling],
+                                                                                "prefix": ["texts"]}))
+            texts: Optional[list[Line]] = Field(None, min_length=1, max_length=max_instances,
                                                 description="lines to score (log-probability, perplexity)")
             prefix: Optional[Text] = Field(None, description="text to continue ('' for a new line): sampling")
-            max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
+            max_tokens: Optional[whole_int(ge=1, le=MAX_TOKENS)] = Field(None, description="sampling: most tokens "
+                                                                                            "drawn [50]")
             temperature: Optional[Annotated[Finite, Field(ge=0)]] = Field(None, description="sampling: >= 0, 0 greedy [1.0]")
-            top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
+            top_k: Optional[whole_int(ge=1)] = Field(None, description="sampling: draw from the k most likely tokens")
             top_p: Optional[Annotated[Finite, Field(gt=0, le=1)]] = Field(
                 None, description="sampling: draw from the likeliest tokens holding this share of the probability")
-            seed: Optional[Int] = Field(None, ge=0, le=MAX_SAMPLE_SEED, description="sampling: repeatable draws")
+            seed: Optional[whole_int(ge=0, le=MAX_SAMPLE_SEED)] = Field(None, description="sampling: repeatable draws")
 
         class LMResponse(BaseModel):
             text: Optional[str] = None

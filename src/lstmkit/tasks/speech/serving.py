@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, whole_int
 from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, too_long_fix, upload_samples, warned
 from lstmkit.tasks.speech.audio_files import level_notes
 
@@ -76,13 +76,13 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
         audio: list[list[Finite]] = Field(min_length=1, max_length=max_instances,
                                           description=f"recordings, each a list of mono samples in [-1, 1] "
                                                       f"(at most {max_seconds:g} s each)")
-        sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
-                                           description=f"their sample rate [{rate}]; others are resampled")
+        sample_rate: Optional[whole_int(ge=1, le=384_000)] = Field(
+            None, description=f"their sample rate [{rate}]; others are resampled")
 
     if adapter.mode != "classify":       # a classifier's one label per clip has no beam: a beam sent was ignored
         class SpeechRequest(SpeechRequest):     # type: ignore[no-redef]
-            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
-                                        description=f"beam width, 1 = greedy [{adapter.config.beam}]")
+            beam: Optional[whole_int(ge=1, le=64)] = Field(
+                None, description=f"beam width, 1 = greedy [{adapter.config.beam}]")
 
     class Prediction(BaseModel):
         transcript: Optional[str] = None

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, whole_int
 from lstmkit.deploy.onnx_engine import OnnxRunner
 from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, GRAPH_FILES, ORT_THREADS, OnnxSeq2Seq, StepGraph,
                                     export_graphs, onnx_seq2seq, token_source)
@@ -225,8 +225,8 @@ class TranslateAdapter(EstimatorAdapter):
             model_config = ConfigDict(extra="forbid")
             sentences: list[Sentence] = Field(min_length=1, max_length=max_instances,
                                               description="source sentences (an empty one translates to '')")
-            beam: int = Field(default_beam, strict=True, ge=1, le=MAX_BEAM,
-                              description=f"beam width, 1 (greedy) to {MAX_BEAM} [the run's {default_beam}]")
+            beam: whole_int(ge=1, le=MAX_BEAM) = Field(
+                default_beam, description=f"beam width, 1 (greedy) to {MAX_BEAM} [the run's {default_beam}]")
 
         class TranslateResponse(BaseModel):
             translations: list[str]
