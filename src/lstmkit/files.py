@@ -429,9 +429,10 @@ def now_stamp() -> str:
 
 def json_safe(obj: Any) -> Any:
     """``obj`` with plain Python values only and non-finite floats replaced by None. A float32 (or float16)
-    value, a numpy or torch scalar or array or a pandas Series, is written by its own shortest text (``0.1``; widened to a
-    float64 first it read ``0.10000000149011612``), as a table's float32 column is (:func:`shortest_floats`):
-    read back and narrowed again, it is the same float32; float64 values are written as they are."""
+    value, a numpy or torch scalar or array or a pandas Series, is written by its own shortest text (``0.1``;
+    widened to a float64 first it read ``0.10000000149011612``), as a table's float32 column is
+    (:func:`shortest_floats`): read back and narrowed again, it is the same float32; float64 values are
+    written as they are."""
     if obj is None or isinstance(obj, (str, bool, int)):
         return obj
     if isinstance(obj, float):                    # np.float64 is one
