@@ -227,19 +227,23 @@ UNLABELLED_FOLDERS = frozenset({"unsup"})    # aclImdb's unlabelled reviews sit 
 
 def class_folders(root: Path) -> list[Path]:
     """The class folders of a folder of class folders, sorted: its sub-folders that hold ``.txt``
-    files (:func:`class_texts`), less the unlabelled ones (:data:`UNLABELLED_FOLDERS`)."""
+    files (:func:`class_texts`), less the unlabelled ones (:data:`UNLABELLED_FOLDERS`) and the hidden
+    ones and macOS's ``__MACOSX``: Jupyter's ``.ipynb_checkpoints/`` beside ``pos/`` was a class."""
     return sorted(p for p in root.iterdir()
-                  if p.is_dir() and p.name not in UNLABELLED_FOLDERS and class_texts(p))
+                  if p.is_dir() and p.name not in UNLABELLED_FOLDERS | {"__MACOSX"} and not p.name.startswith(".")
+                  and class_texts(p))
 
 
 def class_texts(folder: Path) -> list[Path]:
-    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given)."""
-    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
+    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given); not
+    hidden ones (macOS's ``._0_9.txt`` beside each file of a folder it copied, no text)."""
+    return sorted(f for f in folder.iterdir()
+                  if f.suffix.lower() == ".txt" and not f.name.startswith(".") and f.is_file())
 
 
 def class_folder_files(root: Path) -> list[Path]:
     """The files a text classifier reads of a folder of class folders: each class folder's ``.txt``
-    files, sorted by their path inside ``root``; not ``unsup/``, nor a file at the top or in a
+    files, sorted by their path inside ``root``; not ``unsup/`` or hidden ones, nor a file at the top or in a
     sub-folder of a class folder, which it never reads."""
     return sorted((f for folder in class_folders(root) for f in class_texts(folder)),
                   key=lambda f: f.relative_to(root).as_posix())
