@@ -158,6 +158,25 @@ def test_a_float32_value_is_written_by_its_shortest_text_and_reads_back_as_the_s
     assert got["bf16"] == 0.10009765625 and got["int"] == 7                 # bfloat16: numpy has no type for it
 
 
+def test_a_pandas_float32_column_is_written_by_its_shortest_text_as_a_numpy_array_is(tmp_path):
+    # a float32 Series (a frame's column, an Index) was written by its tolist, widened: 0.10000000149011612;
+    # a nullable Float32 column's NA was 'not JSON serialisable: NAType'
+    import numpy as np
+    import pandas as pd
+    values = np.float32([0.1, 1 / 3, np.nan, 2097152.25])
+    frame = pd.DataFrame({"x": values, "wide": values.astype(np.float64)})
+    path = tmp_path / "metrics.json"
+    write_json(path, {"series": pd.Series(values), "column": frame["x"], "index": pd.Index(values[:2]),
+                      "nullable": pd.Series([0.1, None], dtype="Float32"), "wide": frame["wide"],
+                      "array": values})
+    text = path.read_text()
+    got = _strict(text)
+    assert got["series"] == got["column"] == got["array"] == [0.1, 0.33333334, None, 2097152.2]
+    assert got["index"] == [0.1, 0.33333334] and got["nullable"] == [0.1, None]
+    assert got["wide"] == [0.10000000149011612, 0.3333333432674408, None, 2097152.25]   # float64 as it is
+    assert text.count("0.10000000149011612") == 1
+
+
 # -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
 def _hashed_run(tmp_path, weights=None):
     run = tmp_path / "hashed"

@@ -429,9 +429,10 @@ def now_stamp() -> str:
 
 def json_safe(obj: Any) -> Any:
     """``obj`` with plain Python values only and non-finite floats replaced by None. A float32 (or float16)
-    value, a numpy or torch scalar or array, is written by its own shortest text (``0.1``; widened to a
-    float64 first it read ``0.10000000149011612``), as a table's float32 column is (:func:`shortest_floats`):
-    read back and narrowed again, it is the same float32; float64 values are written as they are."""
+    value, a numpy or torch scalar or array or a pandas Series, is written by its own shortest text (``0.1``;
+    widened to a float64 first it read ``0.10000000149011612``), as a table's float32 column is
+    (:func:`shortest_floats`): read back and narrowed again, it is the same float32; float64 values are
+    written as they are."""
     if obj is None or isinstance(obj, (str, bool, int)):
         return obj
     if isinstance(obj, float):                    # np.float64 is one
@@ -440,7 +441,8 @@ def json_safe(obj: Any) -> Any:
         return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_safe(v) for v in obj]
-    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars
+    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars, pandas Series and Index
+        obj = _pandas_floats(obj)
         narrow = _narrow_floats(obj)
         if narrow is None:
             return json_safe(obj.tolist())
@@ -450,6 +452,18 @@ def json_safe(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):                 # datetime, date, pandas Timestamp
         return obj.isoformat()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _pandas_floats(obj: Any) -> Any:
+    """A pandas Series or Index of floats as its numpy array (NA, of a nullable ``Float32``, as NaN), which
+    :func:`_narrow_floats` then tells: its ``tolist`` widened a float32 column (``0.10000000149011612``)
+    and left NA, which no JSON writes; anything else as it is."""
+    module = type(obj).__module__
+    dtype = getattr(obj, "dtype", None)
+    if not (module == "pandas" or module.startswith("pandas.")) or getattr(dtype, "kind", None) != "f":
+        return obj
+    import numpy as np
+    return obj.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype), na_value=np.nan)
 
 
 def _narrow_floats(obj: Any) -> Any:

@@ -42,6 +42,37 @@ def test_a_folder_of_text_files_is_hashed_where_the_summary_lists_it(tmp_path):
     assert data_hashes({**summary, "source": str(moved)}) == before
 
 
+def test_a_class_folder_digest_covers_the_files_the_classifier_reads(tmp_path):
+    """Listed under class_folders (a classifier's data), a folder is hashed by the .txt files of its class
+    folders alone: aclImdb's unsup/ and urls_pos.txt, a file deeper in a class folder, are never read and
+    changed the digest (lstmkit list named other data; a resume was refused). Where nothing unread lies
+    there, the digest is the one recorded before (every .txt under the folder), and a run recorded so
+    resumes on the folder with unread files beside it, and is refused where a file it read changed."""
+    from lstmkit.data.same_data import CLASS_FOLDERS_KEY, TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    root = tmp_path / "train"
+    for label in ("pos", "neg"):
+        (root / label).mkdir(parents=True)
+        (root / label / "1.txt").write_text(f"{label} review\n")
+    summary = {"source": str(root), **class_folders(source=str(root), val_source=None)}
+    assert summary[TEXT_FOLDERS_KEY] == summary[CLASS_FOLDERS_KEY] == ["source"]
+    before = data_hashes(summary)
+    old = {"source": str(root), TEXT_FOLDERS_KEY: ["source"]}          # a run written before class_folders
+    assert before == data_hashes(old) == {"source": folder_sha256(root)}
+    (root / "unsup").mkdir()
+    (root / "unsup" / "0.txt").write_text("unlabelled\n")
+    (root / "urls_pos.txt").write_text("http://example.com\n")
+    (root / "pos" / "deeper").mkdir()
+    (root / "pos" / "deeper" / "2.txt").write_text("not read\n")
+    assert data_hashes(summary) == before != data_hashes(old)          # the language model's reading differs
+    was = {**old, HASHES_KEY: {"source": folder_sha256(root)}}         # recorded with the unread files there
+    check_same_data(was, data_hashes(summary), tmp_path, summary)
+    (root / "neg" / "1.txt").write_text("edited\n")
+    with pytest.raises(LstmkitError, match=r"train is not the folder it trained on"):
+        check_same_data(was, data_hashes(summary), tmp_path, summary)
+    with pytest.raises(LstmkitError, match=r"train is not the folder it trained on"):
+        check_same_data({**summary, HASHES_KEY: before}, data_hashes(summary), tmp_path, summary)
+
+
 def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
     root = tmp_path / "reviews"
     for label, words in (("pos", "good great"), ("neg", "bad awful")):
@@ -62,6 +93,11 @@ def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
     code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
     assert_user_error(code, err, "reviews is not the folder it trained on (a .txt file in it was added, removed")
     (root / "pos" / "12.txt").unlink()
+    # files the classifier never reads (aclImdb's unsup/ and urls_pos.txt, a sub-folder of a class folder): the
+    # data read is the same, and the resume was refused as if a review had been added
+    for unread in ("unsup/0.txt", "urls_pos.txt", "pos/more/0.txt"):
+        (root / unread).parent.mkdir(exist_ok=True)
+        (root / unread).write_text("not read\n")
     code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
     assert code == 0, err
     assert [row["data"] for row in list_runs(tmp_path / "runs")] == [named]      # resumed on the same data

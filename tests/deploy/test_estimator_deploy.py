@@ -30,9 +30,25 @@ def test_export_onnx_then_stream_on_it(forecast_run):
 
 def test_export_int8_writes_a_new_run(forecast_run, tmp_path):
     pytest.importorskip("onnxruntime")
-    target = lstmkit.load(forecast_run).export("int8", out=tmp_path / "sales-int8")
+    import json
+    from lstmkit.runs import weights_fingerprint
+    est = lstmkit.load(forecast_run)
+    target = est.export("int8", out=tmp_path / "sales-int8")
     assert target == tmp_path / "sales-int8" and (target / "export_report.json").is_file()
-    assert lstmkit.load(target).predict(sine_frame(n=30)).shape[0] == 3
+    int8 = lstmkit.load(target)                  # in the process that exported it: the engine its export chose
+    assert int8.predict(sine_frame(n=30)).shape[0] == 3
+    quantization = json.loads((target / "lstmkit.json").read_text())["quantization"]
+    report = json.loads((target / "export_report.json").read_text())
+    assert int8.engine_ == quantization["engine"] == report["engine"] and report["engine"] in report["candidates"]
+    assert quantization["source_fingerprint"] == weights_fingerprint(forecast_run)
+    assert report["source_run"] == quantization["source_run"] == str(forecast_run.resolve())
+    # the float model exported is still the float run's, and a second export is refused, never written over
+    assert est.engine_ is None and est.run_dir_ == forecast_run
+    with pytest.raises(LstmkitError, match="sales-int8 already exists") as e:
+        est.export("int8", out=target)
+    assert "out=NEW_FOLDER" in e.value.hint
+    with pytest.raises(LstmkitError, match="is already an int8 run"):
+        int8.export("int8")
 
 
 def test_export_refuses_bad_formats_and_unsaved_models(forecast_run, tmp_path):

@@ -106,3 +106,19 @@ def test_step_numbers_that_grow_a_digit_per_tick_are_spaced_for_the_widest():
     fig.canvas.draw()
     where, texts = _readable(ax)
     assert texts == [str(round(v)) for v in where]
+
+
+@pytest.mark.parametrize("inches", [0.8, 1.5, 2, 3])
+@pytest.mark.parametrize("start, n", [(100_000, 50), (123_456, 900_000), (999_000, 2_000), (1_000_000_000, 2_000)])
+def test_step_numbers_of_six_digits_and_more_never_overlap_on_a_narrow_axis(inches, start, n):
+    # their room was guessed from their digits: 999000, 1000000, 1001000 ran into one another on 2 inches
+    fig, ax = plots.subplots(figsize=(inches, 2))
+    x = np.array([start, start + n])
+    ax.plot(x, [0.0, 1.0])
+    plots.step_axis(ax, x)
+    fig.canvas.draw()
+    where, texts, boxes = _labels(ax)
+    assert 1 <= len(texts) <= plots.STEP_TICKS and texts == [str(round(v)) for v in where], texts
+    assert all(b.x0 - a.x1 >= 4 for a, b in zip(boxes, boxes[1:])), (texts, [(b.x0, b.x1) for b in boxes])
+    if inches >= 3:                                        # two fit there: the axis names more than one step
+        assert len(texts) >= 2, texts

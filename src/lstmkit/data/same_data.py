@@ -22,17 +22,20 @@ from lstmkit.data.fingerprint import fingerprint
 from lstmkit.data.tables import is_pipe, is_stdin
 from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
                                         table_records)
-from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
+from lstmkit.data.textsets import CLASSES_FILE, class_folder_files, class_names, is_class_index_csv
 from lstmkit.errors import LstmkitError, opt
 from lstmkit.run_resume import PIPED_KEY
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "CLASS_FOLDERS_KEY",
+           "class_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
+           "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
 TEXT_FOLDERS_KEY = "text_folders"  # in the run's data summary: the roles whose data is a folder of .txt files
+CLASS_FOLDERS_KEY = "class_folders"  # of those, the roles read as a classifier's class folders (of its files read)
 LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
 _MOST_COLUMNS = 1000           # a wider frame's layout is not recorded (lstmkit.json stays small)
 CLASSES_KEY = "classes_txt"    # in the run's data summary: {role: {"file", "names"}} of class-index CSVs' classes.txt
@@ -59,16 +62,17 @@ def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
     class folders, a language model's corpus of ``.txt`` files): the SHA-256 of its text files' paths and
     SHA-256s (:func:`folder_sha256`); other folders none (a speech corpus: its run records its recordings,
     ``runs.RECORDINGS_KEY``)."""
-    digests: dict[str, str] = {}                   # by path: a file named in two roles is read once
-    folders = set(summary.get(TEXT_FOLDERS_KEY) or ())
-    for role, path in _named(summary).items():
-        if path in digests:
+    digests: dict[str, str] = {}                   # by path and reader: a file named in two roles is read once
+    folders, classes = set(summary.get(TEXT_FOLDERS_KEY) or ()), set(summary.get(CLASS_FOLDERS_KEY) or ())
+    keys = {role: (path, role in classes) for role, path in _named(summary).items()}
+    for role, (path, read_as_classes) in keys.items():
+        if (path, read_as_classes) in digests:
             continue
         if _is_file(path):
-            digests[path] = file_sha256(path)
+            digests[path, read_as_classes] = file_sha256(path)
         elif role in folders and Path(path).is_dir():
-            digests[path] = folder_sha256(Path(path))
-    return {role: digests[path] for role, path in sorted(_named(summary).items()) if path in digests}
+            digests[path, read_as_classes] = folder_sha256(Path(path), read_as_classes)
+    return {role: digests[key] for role, key in sorted(keys.items()) if key in digests}
 
 
 def source_path(data: Any) -> str | None:
@@ -98,12 +102,25 @@ def text_folders(**given: Any) -> dict[str, list[str]]:
     return {TEXT_FOLDERS_KEY: [role for role, d in given.items() if isinstance(d, (str, Path)) and Path(d).is_dir()]}
 
 
-def folder_sha256(folder: Path) -> str:
-    """The SHA-256 of a folder of texts: each text file's path inside it and SHA-256, in order
-    (:func:`~lstmkit.data.decoding.folder_text_files`): a file added, removed, renamed or edited
-    changes it; the folder moved does not."""
+def class_folders(**given: Any) -> dict[str, list[str]]:
+    """:func:`text_folders` for a text classifier, whose folders are class folders: the roles listed
+    under :data:`CLASS_FOLDERS_KEY` too, which :func:`data_hashes` hashes by the files the classifier
+    reads (:func:`~lstmkit.data.textsets.class_folder_files`): aclImdb's ``unsup/`` and ``urls_pos.txt``,
+    never read, no longer change the digest."""
+    listed = text_folders(**given)
+    return {**listed, CLASS_FOLDERS_KEY: list(listed[TEXT_FOLDERS_KEY])}
+
+
+def folder_sha256(folder: Path, classes: bool = False) -> str:
+    """The SHA-256 of a folder of texts: each text file's path inside it and SHA-256, in order of
+    those paths: a file added, removed, renamed or edited changes it; the folder moved does not. The
+    files are those a language model reads (:func:`~lstmkit.data.decoding.folder_text_files`, every
+    ``.txt`` under it), or with ``classes`` those a classifier reads
+    (:func:`~lstmkit.data.textsets.class_folder_files`): the same digest where the two are the same
+    files, so a classifier's run recorded before the two differed keeps its digest where it read every
+    ``.txt`` file of its folder."""
     h = hashlib.sha256()
-    for f in folder_text_files(folder):
+    for f in class_folder_files(folder) if classes else folder_text_files(folder):
         h.update(f"{f.relative_to(folder).as_posix()}\0{file_sha256(f)}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
@@ -136,6 +153,8 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
                                       run_dir)
                 if change is not None:
                     raise LstmkitError(*change)
+            if _old_class_digest(recorded, summary or {}, role, given):
+                continue
             if role in (recorded.get(TEXT_FOLDERS_KEY) or ()):          # a folder of .txt files
                 what = f"{path} is not the folder" if given == path else f"{given} is not {path}, the folder"
                 raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on (a .txt file "
@@ -146,6 +165,16 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
                                f"that file, or start a new run without {opt('resume', True)}")
+
+
+def _old_class_digest(recorded: dict[str, Any], summary: dict[str, Any], role: str, given: str) -> bool:
+    """Whether ``role``'s recorded digest is that of a classifier's run written before the class folders'
+    digest covered only the files read (:data:`CLASS_FOLDERS_KEY`): the digest of every ``.txt`` file
+    under the folder ``given``, which now hashes differently only for the files it never read (``unsup/``)."""
+    was = (recorded.get(HASHES_KEY) or {}).get(role)
+    return (role in (summary.get(CLASS_FOLDERS_KEY) or ()) and role not in (recorded.get(CLASS_FOLDERS_KEY) or ())
+            and role in (recorded.get(TEXT_FOLDERS_KEY) or ()) and Path(given).is_dir()
+            and folder_sha256(Path(given)) == was)
 
 
 def check_changed_tables(recorded: dict[str, Any], files: dict[str, Any], read_table: Callable[[Path], Any],

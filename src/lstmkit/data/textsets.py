@@ -7,6 +7,8 @@
                                            class index, then text fields
     class_index_csv(path, encoding, labels)  such a file's texts (its text fields joined) and labels
                                            (named by a ``classes.txt`` beside it when there is one)
+    class_folders(root), class_folder_files(root)  a folder of class folders (aclImdb's ``train/``): its
+                                           class folders, and the ``.txt`` files a classifier reads of it
 
 **fastText** (Amazon reviews polarity ``train.ft.txt``, Yelp, the fastText tutorials'
 ``cooking.stackexchange.txt``): each line ``__label__pos great film``; the label is the name after
@@ -28,6 +30,10 @@ the indices are the labels (warned).
 
 Both readers are shared by the text classifier and the language model (which reads the texts
 only): every mistake is one :class:`LstmkitError` naming the file's line.
+
+**Class folders** (aclImdb, 20 Newsgroups as ``load_files`` reads it): one sub-folder a class, one
+``.txt`` file a text directly inside it; ``unsup/`` (unlabelled) and files elsewhere are not read.
+The classifier reads them, and a run's data digest (:mod:`lstmkit.data.same_data`) covers the same files.
 """
 from __future__ import annotations
 
@@ -44,7 +50,7 @@ from lstmkit.data.decoding import file_ext, read_text_file, text_lines
 from lstmkit.errors import LstmkitError, callers_level, opt
 
 __all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "starts_with_label", "is_class_index_csv",
-           "class_index_csv", "class_names"]
+           "class_index_csv", "class_names", "UNLABELLED_FOLDERS", "class_folders", "class_texts", "class_folder_files"]
 
 LABEL_PREFIX = "__label__"
 CLASSES_FILE = "classes.txt"
@@ -214,3 +220,30 @@ def class_names(names_file: Path) -> list[str]:
     while names and not names[-1].strip():
         names.pop()
     return [n.strip() for n in names]
+
+
+UNLABELLED_FOLDERS = frozenset({"unsup"})    # aclImdb's unlabelled reviews sit beside pos/ and neg/
+
+
+def class_folders(root: Path) -> list[Path]:
+    """The class folders of a folder of class folders, sorted: its sub-folders that hold ``.txt``
+    files (:func:`class_texts`), less the unlabelled ones (:data:`UNLABELLED_FOLDERS`) and the hidden
+    ones and macOS's ``__MACOSX``: Jupyter's ``.ipynb_checkpoints/`` beside ``pos/`` was a class."""
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and p.name not in UNLABELLED_FOLDERS | {"__MACOSX"} and not p.name.startswith(".")
+                  and class_texts(p))
+
+
+def class_texts(folder: Path) -> list[Path]:
+    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given); not
+    hidden ones (macOS's ``._0_9.txt`` beside each file of a folder it copied, no text)."""
+    return sorted(f for f in folder.iterdir()
+                  if f.suffix.lower() == ".txt" and not f.name.startswith(".") and f.is_file())
+
+
+def class_folder_files(root: Path) -> list[Path]:
+    """The files a text classifier reads of a folder of class folders: each class folder's ``.txt``
+    files, sorted by their path inside ``root``; not ``unsup/`` or hidden ones, nor a file at the top or in a
+    sub-folder of a class folder, which it never reads."""
+    return sorted((f for folder in class_folders(root) for f in class_texts(folder)),
+                  key=lambda f: f.relative_to(root).as_posix())

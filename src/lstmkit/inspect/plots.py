@@ -445,23 +445,55 @@ def date_axis(ax, x, tz=None, label: bool = True) -> bool:
 
 def step_axis(ax, x) -> None:
     """The step numbers ``x`` on the x axis of ``ax`` whole and as they are, as many as have room side by side:
-    the last 50 points of a 100,050-step series read '0', '10' … beside a '+1e5' offset at the axis's end."""
+    the last 50 points of a 100,050-step series read '0', '10' … beside a '+1e5' offset at the axis's end.
+    The room is measured when the axis is drawn (:func:`_step_locator`): labels of 6+ digits on an axis 3
+    inches wide or less ran into one another, where their width was guessed from their digits."""
     x = np.asarray(x)
     if not len(x) or not np.issubdtype(x.dtype, np.number):       # dates matplotlib reads itself (datetime.date)
         return
-    from matplotlib.font_manager import FontProperties      # after subplots(), which imports matplotlib quietly
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
-    ends = x[[0, -1]].astype(float)
-    digits = max(len(f"{v:.0f}") for v in ends)                   # the widest label's characters, about
-    size = FontProperties(size=_matplotlib().rcParams["xtick.labelsize"]).get_size_in_points()
-    inches = ax.get_position().width * ax.get_figure().get_figwidth()
-    # a digit is about 0.65 of the font's size wide, and a label wants two sizes' space beside it
-    room = int(inches * 72 // (size * (0.65 * digits + 2)))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(max(2, room), STEP_TICKS), steps=[1, 2, 5, 10], integer=True,
-                                           min_n_ticks=2))
+    from matplotlib.ticker import ScalarFormatter          # after subplots(), which imports matplotlib quietly
+    ax.xaxis.set_major_locator(_step_locator())
     plain = ScalarFormatter(useOffset=False)
     plain.set_scientific(False)
     ax.xaxis.set_major_formatter(plain)
+
+
+def _step_locator():
+    """A locator of round step numbers (1, 2 or 5 times a power of ten apart, at most :data:`STEP_TICKS`)
+    that, each time the axis is drawn, keeps as many as its labels leave a font size's space between
+    (each label measured as the axis's formatter writes it, at the axis's width then): one label alone,
+    the one nearest the middle, where two have no room."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
+
+    class StepLocator(MaxNLocator):
+        def __init__(self):
+            super().__init__(nbins=STEP_TICKS, steps=[1, 2, 5, 10], integer=True, min_n_ticks=2)
+
+        def __call__(self):
+            vmin, vmax = self.axis.get_view_interval()
+            axes = getattr(self.axis, "axes", None)
+            if axes is None or vmin == vmax:
+                return super().__call__()
+            lo, hi = sorted((float(vmin), float(vmax)))
+            width = axes.bbox.width * 72 / axes.get_figure().dpi           # the axis's length in points
+            font = FontProperties(size=_matplotlib().rcParams["xtick.labelsize"])
+            measure = RendererAgg(1, 1, 72)                                 # a text's width in points
+            gap = font.get_size_in_points()
+            for n in range(STEP_TICKS, 0, -1):
+                self.set_params(nbins=n)
+                ticks = super().tick_values(vmin, vmax)
+                shown = [t for t in ticks if lo <= t <= hi]
+                texts = self.axis.major.formatter.format_ticks(shown)
+                sizes = [measure.get_text_width_height_descent(t, font, ismath=False)[0] for t in texts]
+                at = [(t - lo) / (hi - lo) * width for t in shown]
+                if len(shown) > 1 and all(b - a >= (wa + wb) / 2 + gap
+                                          for a, b, wa, wb in zip(at, at[1:], sizes, sizes[1:])):
+                    return ticks
+            return [min(shown or ticks, key=lambda t: abs(t - (lo + hi) / 2))]
+
+    return StepLocator()
 
 
 STEP_TICKS = 8              # step numbers named on an axis at most (as many dates as a concise date axis names)

@@ -796,13 +796,20 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         is unpickled). A missing or malformed entry is one error naming the folder. The network is
         float32 on the CPU whatever torch's default dtype and device, and its tensors are no inference
         tensors inside a ``torch.inference_mode()`` block: the model loaded there can be updated after it."""
+        return cls._load_read(path, None)
+
+    @classmethod
+    def _load_read(cls, path: str | Path, meta: dict[str, Any] | None) -> Self:
+        """:meth:`load` of a run whose :func:`~lstmkit.runs.finished_meta` the caller has read already (None:
+        read here): ``translate run --data`` reads the run's encoding before its input, and read the run's
+        ``lstmkit.json`` (and hashed its vocabularies) a second time to load it."""
         import torch
         # the float32 CPU network that was saved, under a float64 or meta default too; it draws nothing from
         # the random generators (a fit in another thread may be drawing from them: runs.build_checked);
         # under inference mode its weights were inference tensors, and update() failed on them ('Inference
         # tensors cannot be saved for backward')
         with public_call(), held_random(wait=False), torch.inference_mode(False):
-            meta = finished_meta(path, cls.TASK)
+            meta = finished_meta(path, cls.TASK) if meta is None else meta
             declared = declared_weights(path)          # the weights' names, shapes and dtypes, none of them read
             path = Path(path)
             cls._check_run(meta, path)

@@ -29,6 +29,16 @@ def test_class_folders(tmp_path):
     assert sorted(zip(d.labels, d.texts)) == [("neg", "awful"), ("pos", "fine"), ("pos", "great")]
 
 
+def test_hidden_folders_and_files_beside_class_folders_are_no_class_and_no_text(tmp_path):
+    # Jupyter's .ipynb_checkpoints/ was read as a class of its own, macOS's ._0.txt files as texts
+    for cls in ("pos", "neg", ".ipynb_checkpoints", "__MACOSX"):
+        (tmp_path / cls).mkdir()
+        (tmp_path / cls / "0.txt").write_text(f"a {cls} text")
+    (tmp_path / "pos" / "._0.txt").write_bytes(b"\x00\x05\x16\x07")
+    d = read_texts(tmp_path)
+    assert sorted(zip(d.labels, d.texts)) == [("neg", "a neg text"), ("pos", "a pos text")]
+
+
 @pytest.mark.parametrize("parts, fix", [
     (("train", "test"), "pass --data {r}/train --test {r}/test to train and score on the test part (to evaluate a run: "
                         "--data {r}/test)"),

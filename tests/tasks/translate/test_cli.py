@@ -407,3 +407,29 @@ def test_evaluate_scores_against_several_references_of_each_sentence(capsys, run
     (tmp_path / "hole.de").write_text("\n".join(other[:3] + [""] + other[4:]) + "\n")
     code, out, err = cli(capsys, *args, "--ref-file", files / "test.de", "--ref-file", tmp_path / "hole.de")
     assert_user_error(code, err, "hole.de line 4 is empty")
+
+
+def test_run_with_data_reads_the_runs_json_once_and_says_the_inputs_fault_first(capsys, monkeypatch, run, tmp_path):
+    """``translate run --data`` read the run's lstmkit.json for its encoding, and again (its vocabularies hashed
+    again) to load it. Read once for both now; a run that does not load is told after the input's own fault."""
+    import shutil
+    import lstmkit.runs as runs
+    reads = []
+    real = runs.read_json
+    monkeypatch.setattr(runs, "read_json", lambda path, *a, **k: (reads.append(path), real(path, *a, **k))[1])
+    (tmp_path / "new.en").write_text("the dog runs.\n")
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "new.en", "--beam", "2")
+    assert code == 0 and len(out.splitlines()) == 1, err
+    # one read to load it (three before), one as it first translates, for the engine its export chose
+    # (read then: an int8 export into the run after it loaded answers with its graphs)
+    assert [p.name for p in reads].count("lstmkit.json") == 2, reads
+    monkeypatch.setattr(runs, "read_json", real)
+    failed = tmp_path / "failed"
+    shutil.copytree(run, failed)
+    meta = json.loads((failed / "lstmkit.json").read_text())
+    (failed / "lstmkit.json").write_text(json.dumps({**meta, "status": "failed"}))
+    (tmp_path / "bad.en").write_bytes(b"the dog \xff runs.\n")
+    assert_user_error(*cli(capsys, "translate", "run", "--run", failed, "--data", tmp_path / "bad.en")[::2],
+                      "bad.en line 1 is not valid utf-8")
+    code, _, err = cli(capsys, "translate", "run", "--run", failed, "--data", tmp_path / "new.en")
+    assert code == 2 and "failed" in err and "Traceback" not in err, err

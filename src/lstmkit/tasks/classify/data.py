@@ -38,7 +38,9 @@ from lstmkit.data.textfile import (decode_text, file_ext, is_number, read_text_f
                                    text_lines, unseparated_line)
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
-from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv, starts_with_label
+from lstmkit.data.textsets import (LABEL_PREFIX, UNLABELLED_FOLDERS as _UNSUP, class_folders as _class_folders,
+                                   class_index_csv, class_texts as _text_files, fasttext_lines, is_class_index_csv,
+                                   starts_with_label)
 from lstmkit.errors import (BadValue, LstmkitError, callers_level, missing_path_fix, opt, python_caller,
                             warnings_caught, worded)
 from lstmkit.runs import path_exists
@@ -46,9 +48,6 @@ from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_fro
 
 __all__ = ["TextData", "lines_of_text", "read_texts", "text_table", "read_text_file", "implied_columns",
            "warn_repeated_texts", "warn_repeated", "warn_conflicting_labels"]
-
-_UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
-
 
 @dataclass
 class TextData:
@@ -374,16 +373,6 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
                   f"and {label!r} as the labels ({why}); pass {opt('text')} and {opt('label')} to choose", UserWarning,
                   stacklevel=callers_level())
     return text, label
-
-
-def _class_folders(root: Path) -> list[Path]:
-    return sorted(p for p in root.iterdir()
-                  if p.is_dir() and p.name not in _UNSUP and _text_files(p))
-
-
-def _text_files(folder: Path) -> list[Path]:
-    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given)."""
-    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
 
 
 def _check_no_class_left_out(root: Path, classes: list[Path]) -> None:

@@ -103,6 +103,7 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     except LookupError:
         raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
     source = None if data is None or str(data) == "-" else Path(data)
+    meta = None                                  # the run's lstmkit.json, where read before the input
     if source is not None:
         from lstmkit.data.textfile import check_readable
         from lstmkit.tasks.translate.data import check_not_markup, check_sources, read_lines
@@ -112,11 +113,12 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         check_not_markup(source)
         check_sources(source)
         check_readable(source, "pass a text file of source sentences, one a line")
-        encoding = encoding or _trained_encoding(run)     # a run trained on latin-1 files reads its new ones so
+        meta = _finished(run)
+        encoding = encoding or _trained_encoding(run, meta)     # a run trained on latin-1 files reads its new ones so
         lines = read_lines(source, encoding)         # a file is read whole: its encoding errors name their line
         check_sources(source, lines)
         stream = iter(lines)                         # its lines as standard input's; none with text refused
-    est = Translator.load(run)
+    est = Translator._load_read(run, meta)           # a run that did not read: its error, after the input's
     encoding = encoding or est.config_.encoding
     if source is None:
         stream = sys.stdin
@@ -144,16 +146,27 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         raise LstmkitError(f"no input on standard input{blank}", "pipe source sentences, one a line, or pass --data FILE")
 
 
-def _trained_encoding(run: Path) -> str:
-    """The text encoding ``run`` was trained with (``--encoding``), which its new files are read with
-    unless ``--encoding`` is given: ``translate run`` read them as UTF-8 whatever the run's, so a run
-    trained on latin-1 files refused the next one ('not valid utf-8'), as evaluate did not. A run that
-    cannot be read gives UTF-8 here: what is wrong with the input is said first, as before, and the run's
-    own fault when it loads."""
+def _finished(run: Path) -> dict | None:
+    """The finished ``run``'s ``lstmkit.json``, read once for its encoding and its load; None where it
+    is not one (its load then says why, after the input's faults)."""
+    from lstmkit.runs import finished_meta
+    try:
+        return finished_meta(run, "translate")
+    except LstmkitError:
+        return None
+
+
+def _trained_encoding(run: Path, meta: dict | None) -> str:
+    """The text encoding ``run`` was trained with (``--encoding``; ``meta``: its finished ``lstmkit.json``,
+    None where it is not finished), which its new files are read with unless ``--encoding`` is given:
+    ``translate run`` read them as UTF-8 whatever the run's, so a run trained on latin-1 files refused the
+    next one ('not valid utf-8'), as evaluate did not. A run that cannot be read gives UTF-8 here: what is
+    wrong with the input is said first, as before, and the run's own fault when it loads."""
     from lstmkit.runs import read_meta
     try:
-        return read_meta(run, "translate")["config"].get("encoding") or "utf-8"
-    except LstmkitError:
+        meta = meta if meta is not None else read_meta(run, "translate")    # an unfinished run's: as before
+        return meta["config"].get("encoding") or "utf-8"
+    except (LstmkitError, KeyError, TypeError, AttributeError):
         return "utf-8"
 
 
