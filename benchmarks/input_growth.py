@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _memory import reset_peak, status_kib
 
 BASE = {"forecast_rows": 10_000, "forecast_panel": 100, "classify": 1_000, "translate": 1_000, "lm": 1_000,
         "speech": 100, "list_sort": 100, "write_json": 10_000, "write_csv": 10_000}
@@ -144,23 +145,6 @@ def _call(path: str, n: int, d: Path):
     raise SystemExit(f"unknown path {path!r}; known: {', '.join(BASE)}")
 
 
-def _kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), None)
-    except OSError:
-        return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def measure_one(path: str, n: int, d: Path, repeats: int) -> dict:
     """In this process: the fastest of ``repeats`` calls and the most resident memory one added (MB)."""
     import warnings
@@ -168,12 +152,12 @@ def measure_one(path: str, n: int, d: Path, repeats: int) -> dict:
     call = _call(path, n, d)
     best, peak = float("inf"), 0.0
     for _ in range(repeats):
-        proc = _reset_peak() and _kib("VmHWM") is not None
-        base = _kib("VmRSS") if proc else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        proc = reset_peak() and status_kib("VmHWM") is not None
+        base = status_kib("VmRSS") if proc else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         call()
         best = min(best, time.perf_counter() - t0)
-        top = _kib("VmHWM") if proc else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        top = status_kib("VmHWM") if proc else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak = max(peak, (top - base) / 1024)
     return {"seconds": best, "peak_mb": peak}
 
