@@ -18,30 +18,10 @@ import time
 
 import torch
 
+from _memory import reset_peak as _reset_peak, status_kib as _status_kib
 from lstmkit.data.windows import WindowBatches, make_windows
 
 N_POINTS, LOOKBACK, HORIZON, BATCH, N_BATCHES = 10_000_000, 60, 1, 256, 20
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux ≥ 4.0); False where that is not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:

@@ -195,6 +195,9 @@ def test_a_json_table_is_written_byte_for_byte_as_json_dumps_of_each_row_s_dict(
                        "o": [1, "x", None, [1, "a, b"], {"k": [0.5, None]}, 2.5, True, "y"],
                        "s": [None, "p", "q", None, "r", "s", None, "t"],
                        "d": pd.date_range("2024-01-01", periods=n, freq="D"),
+                       # whole seconds in the first batches, a half second in the last: the column's precision, ms,
+                       # in every batch (its CSV's), not each batch's own
+                       "ms": pd.date_range("2024-01-01", periods=n, freq="s") + pd.to_timedelta([0] * 7 + [500], "ms"),
                        'k "%" é': range(n)})
     df.insert(2, "t", list(range(100, 100 + n)), allow_duplicates=True)     # a second column named t
     for frame in (df, df.iloc[:0], df.iloc[:, :0], df.iloc[:4]):

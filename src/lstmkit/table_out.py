@@ -72,9 +72,14 @@ def _write_json(df, path, lines: bool) -> None:
     one name: one key, in the first's place, with the last's value), put together from each column's values'
     texts (:func:`_json_texts`), :data:`_JSON_ROWS` rows at a time: a ``json.dumps`` a row was 60 % of a
     300,000-row write, which takes about half the time now."""
+    import pandas as pd
     names = [str(name) for name in df.columns]
     last = {name: k for k, name in enumerate(names)}          # dict(zip(names, row))'s keys and values
-    columns = [_json_column(df.iloc[:, k]) for k in last.values()]
+    # each column's values made a batch at a time, beside its texts: made whole up front, a Python object a cell,
+    # they held 356 MB for a million rows of five columns (the CSV writer 16 MB); a naive time column's precision
+    # is the whole column's, as its CSV has it
+    units = {k: _unit(df.iloc[:, k].to_numpy()) if pd.api.types.is_datetime64_dtype(df.iloc[:, k].dtype) else None
+             for k in last.values()}
     # a record a line (json's indent= takes its Python encoder, seven times slower than its C one)
     keys = [json.dumps(name, ensure_ascii=False).replace("%", "%%") for name in last]
     record = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
@@ -82,7 +87,7 @@ def _write_json(df, path, lines: bool) -> None:
         if not lines:
             f.write("[")
         for start in range(0, len(df) if names else 0, _JSON_ROWS):
-            texts = [_json_texts(column[start:start + _JSON_ROWS]) for column in columns]
+            texts = [_json_texts(_json_column(df.iloc[start:start + _JSON_ROWS, k], units[k])) for k in last.values()]
             rows = [record % row for row in zip(*texts)]
             if lines:
                 f.write("\n".join(rows) + "\n")
@@ -107,11 +112,12 @@ def _json_texts(values: list) -> list[str]:
     return [json.dumps(v, ensure_ascii=False, allow_nan=False) for v in values]
 
 
-def _json_column(col) -> list:
+def _json_column(col, unit: str | None = None) -> list:
     """A column's values as JSON writes them: floats as they are, a float32 one's by its own shortest
     text (None where not finite), times as ISO text, a missing value None, a numpy scalar its Python value.
     A column of floats, numpy integers or bools is converted whole (a value at a time, a float32 column
-    of 300,000 rows took 0.95 s, now 0.21 s; an integer one 0.6 s)."""
+    of 300,000 rows took 0.95 s, now 0.21 s; an integer one 0.6 s). ``unit``: a naive time column's precision
+    (:func:`_unit`; default: this column's own), given where ``col`` is part of a longer column."""
     import numpy as np
     import pandas as pd
     from lstmkit.files import json_safe, shortest_floats
@@ -128,7 +134,7 @@ def _json_column(col) -> list:
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iub":   # numpy's integers and bools: none missing
         return col.tolist()
     if pd.api.types.is_datetime64_dtype(col.dtype):                 # naive: numpy's ISO text, as isoformat's
-        text = np.datetime_as_string(col.to_numpy(), unit=_unit(col.to_numpy()))
+        text = np.datetime_as_string(col.to_numpy(), unit=unit or _unit(col.to_numpy()))
         return [None if t == "NaT" else t for t in text.tolist()]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(t) else t.isoformat() for t in col]
