@@ -463,6 +463,7 @@ def test_an_old_mac_files_lone_cr_line_ends_read_as_lines(tmp_path):
 @pytest.mark.parametrize("body, said", [
     (b"time,y\n1,2\r3\n4,5,6\n", "line 4 has 3 cells, its header 2"),
     (b"time,y,z\nx\ry,1,2,3\n", "line 3 has 4 cells, its header 3"),
+    (b"sales by day\ntime,y\n1,2\r3\n4,5\n", r"line 2 has 2 cells, its header 1 \(sales by day\)"),   # a title?
 ])
 def test_a_lone_carriage_return_before_a_wide_row_is_a_line_end_in_its_error(tmp_path, read, body, said):
     """Found by coverage-guided fuzzing: a '\\r' alone (a classic Mac line end) above a row with more cells

@@ -223,7 +223,7 @@ def _bare_title_line(line: str, rest: str) -> bool:
     sep = header_separator(lines[0], None)
     if sep is None:
         return False
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1])), delimiter=sep))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1]), newline=""), delimiter=sep))
     names = [c.strip() for c in rows[0]]
     return (len(names) > 1 and all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
             and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
