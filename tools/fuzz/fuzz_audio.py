@@ -61,5 +61,6 @@ def one(data: bytes) -> None:
 
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
+    import scipy.signal  # noqa: F401  (the first resampling imports it: seconds on a busy machine, a false -timeout)
     seeded(sys.argv, seeds())
     fuzz(one, (LstmkitError,))
