@@ -422,3 +422,23 @@ def test_a_saved_run_and_an_update_record_their_times_in_rfc3339(tmp_path):
     for stamp in (written, f.last_update_["when"]):
         assert re.fullmatch(RFC3339, stamp), stamp          # '+0000' was the basic form's offset in an extended stamp
         assert datetime.datetime.fromisoformat(stamp).tzinfo is not None
+
+
+# -- a safetensors header of another shape (found by coverage-guided fuzzing) ---------------------------
+@pytest.mark.parametrize("entry", [
+    {"dtype": {}, "shape": [6], "data_offsets": [0, 24]},             # was TypeError: unhashable type: 'dict'
+    {"dtype": "F32", "shape": ["6"], "data_offsets": [0, 24]},         # was read as the number 6
+    {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 24]},         # was read as 2
+    {"dtype": "F32", "shape": [6], "data_offsets": ["0", 24]},         # was TypeError: unsupported operand type(s)
+    {"dtype": "F32", "shape": [0, 10 ** 30], "data_offsets": [0, 0]},   # was torch's overflow (TypeError)
+    {"dtype": "F32", "shape": [0, 2 ** 62, 2 ** 62], "data_offsets": [0, 0]},   # was 'Stride calculation overflowed'
+])
+def test_a_safetensors_header_entry_of_another_shape_is_one_clear_error(tmp_path, entry):
+    from lstmkit.runs import declared_weights
+    header = json.dumps({"w": entry}).encode()
+    body = bytes(entry["data_offsets"][1]) if isinstance(entry["data_offsets"][1], int) else b""
+    (tmp_path / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + body)
+    with pytest.raises(LstmkitError, match=r"model.safetensors in .* is corrupt or truncated \(its header's entry "
+                                           r"'w' is not a tensor's") as e:
+        declared_weights(tmp_path)
+    assert "\n" not in str(e.value)

@@ -447,18 +447,30 @@ def declared_weights(run: str | Path) -> dict[str, torch.Tensor]:
         if key == "__metadata__":
             continue
         try:
-            dtype, shape, (begin, stop) = entry["dtype"], [int(d) for d in entry["shape"]], entry["data_offsets"]
+            dtype, shape, (begin, stop) = entry["dtype"], list(entry["shape"]), entry["data_offsets"]
         except (TypeError, KeyError, ValueError):
             raise corrupt(f"its header's entry {key!r} is not a tensor's") from None
+        # whole numbers in int64's range only: '"shape": ["3"]', '[2.5]' and '"data_offsets": ["0", 8]' were read as
+        # numbers or ended in TypeError, a shape of no elements with huge sides ('[0, 1e30]', '[0, 2**62, 2**62]')
+        # in torch's overflow, '"dtype": {}' in 'unhashable type'
+        if (not isinstance(dtype, str) or not all(_whole(v) for v in (*shape, begin, stop))
+                or not _whole(math.prod(d for d in shape if d))):
+            raise corrupt(f"its header's entry {key!r} is not a tensor's (a dtype name, whole-number shape and "
+                          "offsets)")
         if dtype not in _DTYPES:
             raise LstmkitError(f"{path} holds {key} as {dtype} values, a type lstmkit never writes (the file was "
                                "edited or not written by lstmkit)", "restore the run folder or retrain the model")
-        if min(shape, default=0) < 0 or stop - begin != math.prod(shape) * _DTYPES[dtype][1]:
+        if min(shape, default=0) < 0 or begin < 0 or stop - begin != math.prod(shape) * _DTYPES[dtype][1]:
             raise corrupt(f"{key} is declared {shape} but given {stop - begin:,} bytes")
         declared[key], end = (shape, getattr(torch, _DTYPES[dtype][0])), max(end, stop)
     if 8 + n + end != size:
         raise corrupt(f"its tensors take {end:,} bytes, the file holds {size - 8 - n:,} after the header")
     return {k: torch.empty(shape, dtype=dtype, device="meta") for k, (shape, dtype) in declared.items()}
+
+
+def _whole(value: Any) -> bool:
+    """Whether a safetensors header's number (a dimension, an offset) is a whole number torch can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < 1 << 63
 
 
 def _check_fits(path: Path, size: int, model: int = 0) -> None:

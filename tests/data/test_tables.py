@@ -457,3 +457,18 @@ def test_an_old_mac_files_lone_cr_line_ends_read_as_lines(tmp_path):
     frame = read_frame(tmp_path / "sales.csv")
     assert list(frame.columns) == ["Monat", "Umsatz"] and frame["Umsatz"].tolist() == [266.5, 145.9, 183.1]
     assert row_place(frame, 2) == "line 4"
+
+
+@pytest.mark.parametrize("read", [read_frame, read_table])
+@pytest.mark.parametrize("body, said", [
+    (b"time,y\n1,2\r3\n4,5,6\n", "line 4 has 3 cells, its header 2"),
+    (b"time,y,z\nx\ry,1,2,3\n", "line 3 has 4 cells, its header 3"),
+    (b"sales by day\ntime,y\n1,2\r3\n4,5\n", r"line 2 has 2 cells, its header 1 \(sales by day\)"),   # a title?
+])
+def test_a_lone_carriage_return_before_a_wide_row_is_a_line_end_in_its_error(tmp_path, read, body, said):
+    """Found by coverage-guided fuzzing: a '\\r' alone (a classic Mac line end) above a row with more cells
+    than the header ended in _csv.Error's traceback ('new-line character seen in unquoted field') where
+    the row's error was due; the line is counted as pandas reads it, the '\\r' ending one."""
+    (tmp_path / "f.csv").write_bytes(body)
+    with pytest.raises(LstmkitError, match=said):
+        read(tmp_path / "f.csv")

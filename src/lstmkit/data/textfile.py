@@ -223,7 +223,7 @@ def _bare_title_line(line: str, rest: str) -> bool:
     sep = header_separator(lines[0], None)
     if sep is None:
         return False
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1])), delimiter=sep))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1]), newline=""), delimiter=sep))
     names = [c.strip() for c in rows[0]]
     return (len(names) > 1 and all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
             and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
@@ -268,7 +268,8 @@ def unique_names(names, where: str | Path) -> None:
 
 def header_cells(text: str, sep: str, quoting: bool = True) -> list[str]:
     """The cells of the header line that ``text`` (a table's) begins with, as written."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep,     # a lone \r ends a line, as in pandas
+                        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     return next(reader, [])
 
 
@@ -283,7 +284,8 @@ def check_row_widths(text: str, path: str | Path, sep: str, quoting: bool, first
     its own count ('Expected 2 fields in line 4, saw 3'), which misses the lines a quoted cell runs
     over; here the file's line, the cells and the fix (an unquoted separator inside a text, or decimal
     commas in a comma-separated file: :func:`_decimal_comma_split`)."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep,     # a lone \r ends a line, as in pandas
+                        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     header, start = None, 1
     for row in reader:
         if row and header is None:
@@ -444,7 +446,7 @@ def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool,
     """The file line on which data row ``row`` (from 0) of a CSV file starts, counted as pandas
     reads it: quoted line breaks inside a cell (unless ``quoting`` is off), blank lines skipped."""
     lines = read_text_file(Path(path), encoding).splitlines(keepends=True)[first_line - 1:]
-    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep,
+    reader = csv.reader(io.StringIO("".join(lines), newline=""), delimiter=sep,
                         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     left = row + header
     start = reader.line_num + 1

@@ -1,6 +1,7 @@
 """The floor at 0 (:mod:`lstmkit.tasks.forecast.bounds`): a target never below 0 in a series'
 data forecasts no less than 0, in predict, test windows, the service, streams and a loaded run."""
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,8 @@ import torch
 from cli_helpers import run_cli
 from lstmkit import Forecaster
 from lstmkit.deploy.registry import adapter_class
-from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of, report_note
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.bounds import bounds_record, clip_values, limits_of, loaded_record, report_note
 from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 QUICK = dict(lookback=8, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2,
@@ -308,7 +310,6 @@ def test_the_report_line_is_left_out_where_no_series_comes_near_0():
     ((0, 50), "and 79 more values outside bounds=(0.0, 50.0), which the data fit reads must lie within — fix those cells"),
 ])
 def test_bad_bounds_are_one_error_before_training(bounds, words):
-    from lstmkit.errors import LstmkitError
     for call in ("fit", "check"):                              # check: the errors fit would give, without training
         with pytest.raises(LstmkitError) as info:
             getattr(Forecaster(**QUICK, bounds=bounds), call)(percent(), target="util", time="time")
@@ -411,3 +412,40 @@ def test_an_update_refuses_data_outside_the_bounds_given_before_training_and_the
     assert floored.bounds_["floor"] == 0.0
     floored.update(_later(counts(seed=4, negative=True)), epochs=1)                  # below the floor: not refused
     assert "accepted" in floored.last_update_
+
+
+@pytest.mark.parametrize("record, said", [
+    (5, "preprocessing.bounds is a number (5)"),
+    ({"floor": 0.0, "ceiling": None, "rule": "x"}, "preprocessing.bounds is an object, not a bounds record"),
+    ({"floor": "0", "ceiling": None, "rule": "x", "targets": {}}, "preprocessing.bounds.floor is text"),
+    ({"floor": 0.0, "ceiling": float("nan"), "rule": "x", "targets": {}}, "preprocessing.bounds.ceiling is a number"),
+    ({"floor": 0.0, "ceiling": None, "targets": {}}, "preprocessing.bounds.rule is null"),
+    ({"floor": 0.0, "ceiling": None, "rule": "x", "targets": {"y": 4}}, "preprocessing.bounds.targets.y is a number"),
+    ({"floor": 0.0, "ceiling": None, "rule": "x", "targets": {"y": {"unbounded": [["a"]]}}},
+     "preprocessing.bounds.targets.y is an object"),
+])
+def test_a_bounds_record_of_another_shape_is_a_value_error_naming_its_key(record, said):
+    with pytest.raises(ValueError, match=re.escape(said)):
+        loaded_record(record)
+
+
+def test_a_bounds_record_as_written_and_none_load_as_they_are():
+    record = bounds_record(np.array([[1.0], [2.0]]), [0], [2], ["s"], ["y"])
+    assert loaded_record(record) is record
+    assert loaded_record(None) is None and loaded_record({}) is None
+
+
+def test_a_run_whose_bounds_were_edited_is_refused_at_load_not_at_the_first_forecast(run, tmp_path):
+    """Found by coverage-guided fuzzing: ``"bounds": 5`` loaded, and predict ended in AttributeError."""
+    est, path = run
+    meta = json.loads((path / "lstmkit.json").read_text())
+    meta["preprocessing"]["bounds"] = 5
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for f in path.iterdir():
+        if f.is_file():
+            (edited / f.name).write_bytes(f.read_bytes())
+    (edited / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError, match=r"edited has a missing or malformed lstmkit.json .*\(preprocessing.bounds "
+                                           r"is a number \(5\), not a bounds record"):
+        Forecaster.load(edited)

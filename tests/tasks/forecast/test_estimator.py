@@ -83,6 +83,20 @@ def test_a_format_1_single_series_run_fails_with_one_line_naming_its_format(fitt
         Forecaster.load(run)
 
 
+@pytest.mark.parametrize("fmt", [None, "2", 2.0, True])
+def test_a_forecast_format_that_is_no_whole_number_is_one_line_naming_it(fitted, tmp_path, fmt):
+    """Found by coverage-guided fuzzing: '"forecast_format": null' ended in TypeError ('>' not supported)."""
+    import shutil
+    run = tmp_path / "edited"
+    shutil.copytree(fitted.run_dir_, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["forecast_format"] = fmt
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError, match=r'lstmkit.json: "forecast_format" is .*, not a format number') as e:
+        Forecaster.load(run)
+    assert "\n" not in str(e.value) and "retrain" in e.value.hint
+
+
 def test_a_format_1_many_series_run_still_loads(fitted, tmp_path):
     import shutil
     run = tmp_path / "old-global"

@@ -44,6 +44,19 @@ def test_common_voices_tsv_keeps_the_quote_marks_of_its_sentences(tmp_path):
     assert read_utterances(tmp_path / "quoted.tsv").texts == ['say "hi" now', "plain"]
 
 
+def test_a_manifest_whose_lines_end_in_a_lone_carriage_return_reads(tmp_path):
+    """Found by coverage-guided fuzzing: a classic Mac file (lines ended by '\\r' alone), or one '\\r' inside
+    a row, ended in _csv.Error's traceback ('new-line character seen in unquoted field'); pandas, which
+    reads every other table, ends a line there too."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    _wav(tmp_path / "b.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_bytes(b"path,text\ra.wav,ab\rb.wav,c d\r")
+    u = read_utterances(tmp_path / "m.csv")
+    assert u.paths == [str(tmp_path / "a.wav"), str(tmp_path / "b.wav")] and u.texts == ["ab", "c d"]
+    (tmp_path / "cut.csv").write_bytes(b"path,text\na.wav,ab\rb.wav,c d\n")
+    assert read_utterances(tmp_path / "cut.csv").texts == ["ab", "c d"]
+
+
 def test_a_utf16_manifest_reads_and_a_cp1252_one_names_its_line(tmp_path):
     """A spreadsheet's 'Unicode Text' (UTF-16 with a byte-order mark) and a Windows-1252 CSV were both
     'not a UTF-8 text manifest — pass a CSV with columns path,text': it was one."""

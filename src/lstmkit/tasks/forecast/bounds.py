@@ -34,8 +34,8 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError, opt, worded
 
-__all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "recorded_bounds", "check_inside", "limits_of",
-           "clip_values", "bound_params", "around_note", "report_note"]
+__all__ = ["RULE", "Limits", "check_bounds", "given_bounds", "bounds_record", "recorded_bounds", "loaded_record",
+           "check_inside", "limits_of", "clip_values", "bound_params", "around_note", "report_note"]
 
 RULE = "a target never below 0 in the training part of a series forecasts no less than 0 for that series"
 
@@ -164,6 +164,40 @@ def recorded_bounds(record: dict[str, Any] | None) -> str:
     if not record or not str(record.get("rule", "")).startswith("given"):
         return "auto"
     return check_bounds((record.get("floor"), record.get("ceiling")))
+
+
+def loaded_record(record: Any) -> dict[str, Any] | None:
+    """A loaded run's ``preprocessing.bounds`` (:func:`bounds_record`) as it is, None for none; one of
+    another shape (an edited ``lstmkit.json``: ``"bounds": 5``, a target's entry a number, a floor given
+    as text) is a ValueError naming the key, which ``load`` reports as a malformed run. It loaded, and the
+    first forecast ended in AttributeError: 'int' object has no attribute 'get'."""
+    if record is None or record == {}:
+        return None
+    targets = record.get("targets") if isinstance(record, dict) else None
+    if not isinstance(targets, dict):
+        raise ValueError(f"preprocessing.bounds is {_json_kind(record)}, not a bounds record with its targets")
+    for key in ("floor", "ceiling"):
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or math.isnan(value)):
+            raise ValueError(f"preprocessing.bounds.{key} is {_json_kind(value)}, not a number or null")
+    if not isinstance(record.get("rule"), str):
+        raise ValueError(f"preprocessing.bounds.rule is {_json_kind(record.get('rule'))}, not text")
+    for name, entry in targets.items():
+        left = entry.get("unbounded") if isinstance(entry, dict) else None
+        if entry is not None and (not isinstance(left, list) or any(isinstance(i, (list, dict)) for i in left)):
+            raise ValueError(f"preprocessing.bounds.targets.{name} is {_json_kind(entry)}, not a target's record "
+                             "(its unbounded series, a list of ids)")
+    return record
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, for a message: 'null', 'a number (5)', 'a list', 'an object'."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return f"{'a boolean' if isinstance(value, bool) else 'a number'} ({value!r})"
+    return {str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def check_inside(columns: dict[str, np.ndarray], text: str, place, fitting: bool = True) -> None:

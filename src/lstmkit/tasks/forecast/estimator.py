@@ -399,6 +399,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     @classmethod
     def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
         fmt, cls_name = meta.get("forecast_format", 1), (meta.get("model") or {}).get("class")
+        if type(fmt) is not int:         # null or text ended in TypeError ('>' not supported ...)
+            raise LstmkitError(f"{path / META_FILE}: \"forecast_format\" is {fmt!r}, not a format number (the file "
+                               "was edited or damaged)", "restore the run folder or retrain the model")
         if fmt > RUN_FORMAT:
             raise LstmkitError(f"{path} is a forecast run of format {fmt}, newer than this lstmkit reads "
                                f"({RUN_FORMAT})", "upgrade lstmkit to load it")

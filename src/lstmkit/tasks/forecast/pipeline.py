@@ -23,7 +23,7 @@ from lstmkit.data.same_data import piped, source_path
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.tasks.forecast.ahead import AheadForecast
-from lstmkit.tasks.forecast.bounds import Limits, bounds_record, recorded_bounds
+from lstmkit.tasks.forecast.bounds import Limits, bounds_record, loaded_record, recorded_bounds
 from lstmkit.tasks.forecast.checks import check_blend_series
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
@@ -686,7 +686,7 @@ class PanelPipeline(AheadForecast):
         self.covariate_scaler_ = Scaler.from_dict(pre["covariate_scaler"]) if pre.get("covariate_scaler") else None
         self.covariate_range_ = pre.get("covariate_range")    # a run saved before it has none: not compared
         self.series_ids_ = list(pre["series_ids"])
-        self.bounds_ = pre.get("bounds")            # a run saved before the floor at 0 has none: not floored
+        self.bounds_ = loaded_record(pre.get("bounds"))      # a run saved before the floor at 0 has none
         self.n_past_, self.n_future_ = shapes["n_past"], shapes["n_future"]
         self.input_names_ = list(shapes.get("inputs") or cfg.target)
         self.season_ = meta["season"]

@@ -225,7 +225,7 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         header = unquoted_names(header)
     header = [h.strip() for h in header]
     unique_names(header, path)          # a dictionary reader keeps a repeated column's last cell
-    reader = csv.DictReader(io.StringIO(text), fieldnames=header or None, delimiter=sep, quoting=quoting)
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=header or None, delimiter=sep, quoting=quoting)
     if header:
         next(reader, None)              # the header line, its names read above
     rows = []
