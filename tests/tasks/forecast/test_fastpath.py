@@ -226,6 +226,110 @@ def test_one_window_through_the_onnx_graph_is_the_general_onnx_path(tmp_path):
         torch.set_num_threads(before)
 
 
+def _answer_and_notes(fn, window):
+    """``fn(window)``'s frame (or its error's text) and the warnings it gave, word for word."""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            out = fn(window)
+        except LstmkitError as e:
+            out = str(e)
+    return out, [str(x.message) for x in w]
+
+
+def _same_as_general(est, window, net=None):
+    net = est.net_ if net is None else net
+    fast, fast_notes = _answer_and_notes(lambda t: one_window(est, t, net), window)
+    general, notes = _answer_and_notes(lambda t: est._forecast_ahead(t, net=net), window)
+    assert not isinstance(fast, type(None))                                    # the lane was taken
+    if isinstance(general, str):
+        assert fast == general
+    else:
+        pd.testing.assert_frame_equal(fast, general, check_exact=True)
+    assert fast_notes == notes
+    return notes
+
+
+@pytest.fixture(scope="module")
+def two_targets(tmp_path_factory):
+    """A run of two targets (the second below 0 at times: one of them gets a floor at 0), no time column."""
+    df = sine_frame(seed=3).drop(columns="time")
+    df["y2"] = np.abs(df["temp"]) * 3 + 0.5
+    est = Forecaster(**TINY, horizon=2, relative=False).fit(df[["y", "y2"]], target=["y", "y2"],
+                                                            out=tmp_path_factory.mktemp("two"))
+    return est, df[["y", "y2"]]
+
+
+def test_one_window_warns_and_answers_as_the_general_path_on_awkward_windows(plain, two_targets):
+    """The lane's own unscaling, bounds and far-outside screen: the general path's frame, error and warnings,
+    word for word, on windows within, at the edge of, just past and far past the train range's reach, all-zero
+    histories, values the floor clips, and a network answering inf."""
+    for est, df in (plain, two_targets):
+        T = len(est.config_.target)
+        base = df.iloc[-40:].reset_index(drop=True)
+        loc, scale = est.panel_scaler_.get("series")
+        lo, hi = (np.asarray(v) for v in est.panel_scaler_.ranges["series"])
+        width = hi - lo
+        said = []
+        for k in (0.45, 0.55, 0.9999, 1.0001, 1.5, 30.0):              # widths beyond the top of the range
+            for j in range(T):
+                window = base.copy()
+                window.iloc[-3, j] = loc[j] + (hi[j] + k * width[j]) * scale[j]
+                said += _same_as_general(est, window)
+        assert sum("times the width" in n for n in said) >= 3 * T           # 1.0001, 1.5 and 30 widths said
+        low = base.copy()
+        low.iloc[-5:, :T] = loc + (lo - 5 * width) * scale                     # far below: the floor clips
+        assert any("times the width" in n for n in _same_as_general(est, low))
+        zero = base.copy()
+        zero.iloc[:, T - 1] = 0.0
+        assert any("only zeros" in n for n in _same_as_general(est, zero))
+        _same_as_general(est, base.astype(np.float32))
+
+    class Overflowing:
+        def one(self, x):
+            return np.full((1, est.config_.horizon, T), np.inf, np.float32)
+
+        def __call__(self, x, future=None, series=None):
+            return torch.from_numpy(self.one(x))
+
+    out = _same_as_general(est, base, Overflowing())
+    assert out == []
+    with pytest.raises(LstmkitError, match="is not finite"):
+        one_window(est, base, Overflowing())
+
+
+def test_the_lanes_far_outside_screen_never_hides_a_finding():
+    """fastpath._within_reach lets a window skip PanelScaler.far_outside only where the rule finds nothing:
+    ranges of every size against floats at and one step past the screen's bounds, the rule's own bound, and
+    ranges whose width is one unit in the last place (where rounding decides)."""
+    from lstmkit.tasks.forecast.fastpath import _half_reach, _within_reach
+    from lstmkit.tasks.forecast.scalers import PanelScaler
+    rng = np.random.default_rng(0)
+    ranges = [(-2.0, np.nextafter(-2.0, 0)), (1e20, np.nextafter(1e20, np.inf)), (0.0, 1.0), (3.0, 3.0),
+              (-1e-300, 1e-300), (1.0, 2.0 ** 53)]
+    ranges += [tuple(sorted(rng.normal(0, 10.0 ** rng.integers(-5, 15), 2))) for _ in range(200)]
+    skipped = found = 0
+    for lo, hi in ranges:
+        sc = PanelScaler("minmax")
+        sc.ranges["s"] = ([lo], [hi])
+        low, high = _half_reach((lo,), (hi,))
+        w = hi - lo
+        for v in (lo, hi, (lo + hi) / 2, low[0], high[0], np.nextafter(low[0], -np.inf),
+                  np.nextafter(high[0], np.inf), lo - w, hi + w, np.nextafter(lo - w, -np.inf),
+                  np.nextafter(hi + w, np.inf), hi + 2 * w, np.nan, np.inf):
+            z = np.array([[(lo + hi) / 2], [v]])
+            far = sc.far_outside("s", z)
+            found += far is not None
+            if _within_reach(sc, "s", z):
+                skipped += 1
+                assert far is None, (lo, hi, v)
+    assert skipped > 600 and found > 400                          # both sides were met
+    sc = PanelScaler("minmax")
+    assert not _within_reach(sc, "s", np.zeros((3, 1)))           # no range: the check (which says nothing) decides
+    sc.ranges["s"] = ([0.0, 0.0], [1.0, 1.0])
+    assert not _within_reach(sc, "s", np.zeros((3, 1)))           # a range of other targets: the check decides
+
+
 # -- backtest: every fold of a fixed model in one pass ------------------------------------------
 def _fold_by_fold(est, df, folds, step, id_col=None):
     """The backtest rows as the fold-by-fold definition gives them: predict on each fold's history,

@@ -593,6 +593,8 @@ class PanelPipeline(AheadForecast):
         (its columns ``y0``, ``y1``, ... are read by position): a third column was left out without a
         word, one fewer said only that column ``y1`` was missing. Runs saved before the width was
         recorded: fewer columns than the model's inputs are refused."""
+        if isinstance(data, pd.DataFrame):           # a table: its columns are found by name
+            return
         width = _array_width(data)
         names = list(self.input_names_)
         n = len(names)
