@@ -177,6 +177,24 @@ def test_a_pandas_float32_column_is_written_by_its_shortest_text_as_a_numpy_arra
     assert text.count("0.10000000149011612") == 1
 
 
+def test_json_keeps_numpy_integers_and_bools_as_they_are_and_writes_any_float16_by_its_shortest_text(tmp_path):
+    # integers and bools are no float32 to shorten (np.int32(7) stays 7, not 7.0); a float16 array of 16 values
+    # or more, and a torch float16 tensor, are each value's shortest text as a short one is (pyarrow writes a
+    # float16 widened: 0.0999755859375)
+    import numpy as np
+    half = np.float16(np.linspace(0, 1, 21))
+    path = tmp_path / "metrics.json"
+    write_json(path, {"int": np.int32(7), "ints": np.arange(3, dtype=np.int16), "bools": np.array([True, False]),
+                      "half": half, "torch_half": torch.tensor([0.1, 0.2], dtype=torch.float16),
+                      "torch_int": torch.tensor([3, 4], dtype=torch.int32)})
+    text = path.read_text()
+    got = _strict(text)
+    assert '"int": 7,' in text and got["ints"] == [0, 1, 2] and all(type(v) is int for v in got["ints"])
+    assert got["bools"] == [True, False] and [type(v) for v in got["torch_int"]] == [int, int]
+    assert got["half"] == [float(str(v)) for v in half] and got["half"][2] == 0.1 != float(half[2])
+    assert got["torch_half"] == [0.1, 0.2]
+
+
 # -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
 def _hashed_run(tmp_path, weights=None):
     run = tmp_path / "hashed"

@@ -184,7 +184,8 @@ def test_a_json_table_is_written_byte_for_byte_as_json_dumps_of_each_row_s_dict(
                                                                                  name):
     # records are put together from each column's texts, a few rows at a time: the bytes are those of a
     # json.dumps a row, whatever the texts hold (", " and "}, {" inside them, quotes, %, control characters,
-    # non-ASCII), columns of one name (one key, the last's value), mixed and nested values, an empty table
+    # non-ASCII), columns of one name (one key, the last's value), mixed and nested values (a column of lists
+    # alone, one of dicts alone: each value's text holds ', '), an empty table
     import lstmkit.table_out as table_out
     monkeypatch.setattr(table_out, "_JSON_ROWS", 3)                # several batches, the last one short
     n = 8
@@ -192,7 +193,8 @@ def test_a_json_table_is_written_byte_for_byte_as_json_dumps_of_each_row_s_dict(
     df = pd.DataFrame({"t": odd, "f": [0.1, np.nan, -0.0, 1e-300, np.inf, 2.5, 1e16, -3.0],
                        "h": np.linspace(0, 1, n, dtype=np.float32), "i": np.arange(n) * 2 ** 40,
                        "b": [k % 2 == 0 for k in range(n)], "I": pd.array([1, None] * 4, dtype="Int64"),
-                       "o": [1, "x", None, [1, "a, b"], {"k": [0.5, None]}, 2.5, True, "y"],
+                       "o": [1, "x", None, [1, "a, b"], {"k": [0.5, None]}, 2.5, True, "ÿ, é"],
+                       "l": [[k, 0.5] for k in range(n)], "m": [{"a": k, "b": [None, True]} for k in range(n)],
                        "s": [None, "p", "q", None, "r", "s", None, "t"],
                        "d": pd.date_range("2024-01-01", periods=n, freq="D"),
                        # whole seconds in the first batches, a half second in the last: the column's precision, ms,

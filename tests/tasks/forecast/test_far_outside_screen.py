@@ -65,3 +65,35 @@ def test_screen_keeps_every_series_that_is_far_and_few_windows_unscreened():
     assert 20 not in kept and 21 not in kept
     assert scalers._maybe_far(sc, ids[:3], z[:3]) == [0, 1, 2]              # below _SCREEN_FROM: all checked
     assert scalers._maybe_far(sc, ids, list(z)) == list(range(len(ids)))    # windows of several lengths: all
+
+
+def test_a_window_at_the_rounding_edge_of_reach_is_still_checked():
+    # a range of -0.1 .. 0.1: 0.1 + 0.2 is 0.30000000000000004, which the exact check finds 1.0000000000000002
+    # widths beyond the range (far), where 'hi + width' rounds to that value itself: the screen's margin of 1%
+    # of the width sends it (and its mirror below) to the check
+    rng = np.random.default_rng(3)
+    sc = PanelScaler("minmax")
+    sc.targets = ["y"]
+    ids = [f"s{k}" for k in range(20)]
+    for sid in ids:
+        sc.fit_one(sid, rng.normal(5, 2, (40, 1)))
+        sc.ranges[sid] = ([-0.1], [0.1])
+    z = rng.uniform(-0.1, 0.1, (20, 6, 1))
+    z[5, 2, 0], z[9, 1, 0] = 0.1 + (0.1 - -0.1), -0.1 - (0.1 - -0.1)
+    far = [k for k, sid in enumerate(ids) if sc.far_outside(sid, z[k]) is not None]
+    assert far == [5, 9] and set(far) <= set(scalers._maybe_far(sc, ids, z))
+    (said,) = _said(sc, ids, z, z * 3 + 1)
+    assert "series 's5'" in said and "(and 1 more series)" in said
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_screen_on_ranges_far_from_zero_warns_as_every_series_checked(seed, monkeypatch):
+    # every range and window moved up by 10: minmax's ranges of 0 .. 1 are the one place where hi + lo is
+    # the width hi - lo
+    sc, ids, z, raw = _panel(seed)
+    sc.ranges = {sid: ([v + 10 for v in lo], [v + 10 for v in hi]) for sid, (lo, hi) in sc.ranges.items()}
+    z = z + np.float32(10)
+    screened = _said(sc, ids, z, raw)
+    monkeypatch.setattr(scalers, "_maybe_far", lambda scaler, ids, z: list(range(len(ids))))
+    assert screened == _said(sc, ids, z, raw) and len(screened) == 1
+    assert f"(and {3 if seed % 2 else 2} more series)" in screened[0] and "series 's3'" in screened[0]
