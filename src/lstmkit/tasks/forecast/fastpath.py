@@ -59,12 +59,6 @@ try:
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
 except ImportError:                      # pandas 2
     _from_blocks = None
-try:                                     # what _from_blocks runs, less its checks of what _point_frame makes
-    from pandas._libs.internals import BlockPlacement as _Placement
-    from pandas.core.internals.blocks import new_block as _new_block
-    from pandas.core.internals.managers import BlockManager as _Manager
-except ImportError:                      # a pandas that moved them: _from_blocks
-    _Placement = None
 
 __all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts", "one_thread"]
 
@@ -335,13 +329,6 @@ def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
     H, T = point.shape
     names = _columns(("step", *targets))
     steps, values = np.arange(1, H + 1)[None], np.ascontiguousarray(point.T, dtype=np.float64)
-    if _Placement is not None:          # the blocks and their manager as they are: half _from_blocks' instructions
-        try:
-            mgr = _Manager((_new_block(steps, _slots(0, 1), ndim=2), _new_block(values, _slots(1, T + 1), ndim=2)),
-                           [names, _range(H)], verify_integrity=False)
-            return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
-        except (TypeError, AttributeError):                   # their signatures changed: the public way
-            pass
     if _from_blocks is not None:        # pandas >= 3: the frame's blocks as they are (half the constructor's time)
         return _from_blocks([(steps, _placement(0, 1)), (values, _placement(1, T + 1))], index=_range(H), columns=names)
     arrays = [np.arange(1, H + 1), *(np.ascontiguousarray(point[:, j]) for j in range(T))]
@@ -349,11 +336,6 @@ def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame._from_arrays(arrays, columns=names, index=_range(H), verify_integrity=False)
     except (AttributeError, TypeError):                       # a pandas without it
         return frame_of(dict(zip(names, arrays)))
-
-
-@functools.lru_cache(maxsize=64)
-def _slots(start: int, stop: int):
-    return _Placement(slice(start, stop))      # immutable: shared by every frame made here
 
 
 @functools.lru_cache(maxsize=64)
