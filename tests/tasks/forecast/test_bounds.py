@@ -106,16 +106,21 @@ def test_a_plain_one_series_stream_the_one_window_lane_and_the_onnx_engine_floor
     assert (onnx.predict(counts(), engine="onnx")["y"] == 0).all()
 
 
+def _copy_with_meta(path, dest, meta):
+    """A copy of the run folder ``path`` at ``dest`` whose lstmkit.json is ``meta``."""
+    dest.mkdir()
+    for f in path.iterdir():
+        if f.is_file():
+            (dest / f.name).write_bytes(f.read_bytes())
+    (dest / "lstmkit.json").write_text(json.dumps(meta))
+    return dest
+
+
 def test_a_run_saved_before_the_floor_answers_as_it_did(run, tmp_path):
     est, path = run
     meta = json.loads((path / "lstmkit.json").read_text())
     del meta["preprocessing"]["bounds"]
-    old = tmp_path / "old"
-    old.mkdir()
-    for f in path.iterdir():
-        if f.is_file():
-            (old / f.name).write_bytes(f.read_bytes())
-    (old / "lstmkit.json").write_text(json.dumps(meta))
+    old = _copy_with_meta(path, tmp_path / "old", meta)
     got = Forecaster.load(old).predict(panel())
     assert (got["y"] < 0).all()                                # the network's answer, unfloored
 
@@ -440,12 +445,7 @@ def test_a_run_whose_bounds_were_edited_is_refused_at_load_not_at_the_first_fore
     est, path = run
     meta = json.loads((path / "lstmkit.json").read_text())
     meta["preprocessing"]["bounds"] = 5
-    edited = tmp_path / "edited"
-    edited.mkdir()
-    for f in path.iterdir():
-        if f.is_file():
-            (edited / f.name).write_bytes(f.read_bytes())
-    (edited / "lstmkit.json").write_text(json.dumps(meta))
+    edited = _copy_with_meta(path, tmp_path / "edited", meta)
     with pytest.raises(LstmkitError, match=r"edited has a missing or malformed lstmkit.json .*\(preprocessing.bounds "
                                            r"is a number \(5\), not a bounds record"):
         Forecaster.load(edited)
