@@ -80,3 +80,14 @@ def test_public_paths_outside_share_times_the_path_beside_its_inner_call(inferen
     with pytest.raises(RuntimeError, match="path failed"):
         public_paths.outside_share(broken, module, "search")
     assert module.search is inner
+
+
+def test_benchmarks_doc_holds_the_forecast_defaults_account_as_written():
+    """forecast_defaults.py writes its account under the tables of docs/benchmarks.md; an account edited
+    without the doc (session 44's lr_patience 3 -> 5) left the doc saying 3 was kept beside the default 5."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    account = (BENCH / "forecast_defaults_account.md").read_text().rstrip("\n")
+    doc = (BENCH.parent / "docs" / "benchmarks.md").read_text()
+    section = doc.split("## Forecasting defaults\n", 1)[1].split("\n## ", 1)[0]
+    assert section.rstrip("\n").endswith(account)
+    assert f"`lr_patience` default 10 -> {ForecastConfig().train.lr_patience}." in account
