@@ -195,6 +195,17 @@ def test_json_keeps_numpy_integers_and_bools_as_they_are_and_writes_any_float16_
     assert got["torch_half"] == [0.1, 0.2]
 
 
+def test_a_pandas_float32_array_is_written_as_its_series_is():
+    # a column's .array (pandas.arrays, not pandas as a Series is): a nullable Float32 one's NA was 'not JSON
+    # serialisable: NAType' where only the pandas module itself was told a pandas object
+    import numpy as np
+    import pandas as pd
+    from lstmkit.files import json_safe
+    nullable = pd.array([0.1, None], dtype="Float32")
+    assert type(nullable).__module__ != "pandas" and json_safe(nullable) == [0.1, None]
+    assert json_safe(pd.Series(np.float32([0.1, 1 / 3])).array) == [0.1, 0.33333334]
+
+
 # -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
 def _hashed_run(tmp_path, weights=None):
     run = tmp_path / "hashed"

@@ -73,6 +73,21 @@ def test_a_class_folder_digest_covers_the_files_the_classifier_reads(tmp_path):
         check_same_data({**summary, HASHES_KEY: before}, data_hashes(summary), tmp_path, summary)
 
 
+def test_a_class_folder_digest_orders_its_files_as_the_old_digest_did(tmp_path):
+    """The class folders' files are hashed in the order of their paths written out (``neg-x/0.txt`` before
+    ``neg/0.txt``: '-' sorts before '/'), as every run's folder digest was: sorted as paths (``neg`` before
+    ``neg-x``), a run recorded before class_folders with such folders no longer resumed on the same files."""
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    from lstmkit.data.textsets import class_folder_files
+    root = tmp_path / "train"
+    for label in ("neg", "neg-x"):
+        (root / label).mkdir(parents=True)
+        (root / label / "0.txt").write_text(f"a {label} review\n")
+    assert [f.relative_to(root).as_posix() for f in class_folder_files(root)] == ["neg-x/0.txt", "neg/0.txt"]
+    summary = {"source": str(root), **class_folders(source=str(root))}
+    assert data_hashes(summary) == data_hashes({"source": str(root), TEXT_FOLDERS_KEY: ["source"]}) \
+        == {"source": folder_sha256(root)}
+
 def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
     root = tmp_path / "reviews"
     for label, words in (("pos", "good great"), ("neg", "bad awful")):

@@ -122,3 +122,22 @@ def test_step_numbers_of_six_digits_and_more_never_overlap_on_a_narrow_axis(inch
     assert all(b.x0 - a.x1 >= 4 for a, b in zip(boxes, boxes[1:])), (texts, [(b.x0, b.x1) for b in boxes])
     if inches >= 3:                                        # two fit there: the axis names more than one step
         assert len(texts) >= 2, texts
+
+
+def test_a_step_axis_with_room_for_one_label_names_the_step_nearest_its_middle():
+    # 10-digit step numbers on an axis under an inch wide: no two labels have room; the one kept is the round
+    # step nearest the middle (1000002000 of 1e9 .. 1e9 + 2600), not the other end's
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(1.2, 1))
+    try:
+        x = np.arange(1_000_000_000, 1_000_002_600)
+        ax.plot(x, np.zeros(len(x)))
+        plots.step_axis(ax, x)
+        fig.canvas.draw()
+        lo, hi = ax.get_xlim()
+        shown = [t.get_text() for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+        assert shown == ["1000002000"]
+    finally:
+        plt.close(fig)
