@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (FORMAT_VERSION, atomic_write, load_tensors, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, WeightsMismatch, atomic_write, load_tensors, new_run_dir, read_meta,
+                          read_run, save_tensors, write_json)
 
 
 def _run(tmp_path, **meta):
@@ -352,7 +352,12 @@ def test_a_vocabulary_from_another_run_is_refused(tmp_path):
     assert set(json.loads((run / "lstmkit.json").read_text())["weights_sha256"]) == {"model.safetensors", "vocab.json"}
     read_run(run, "classify")
     (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "bad", "good"]}))
-    with pytest.raises(LstmkitError, match=r"vocab.json does not match the SHA-256 recorded in lstmkit.json.*another run"):
+    # WeightsMismatch: what serve --watch waits for quietly, as a save caught between its two writes
+    with pytest.raises(WeightsMismatch, match=r"vocab.json does not match the SHA-256 recorded in lstmkit.json"):
+        read_run(run, "classify")
+    (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "good", "bad"]}))
+    save_tensors(run / "model.safetensors", {"w": torch.arange(6.0).view(3, 2)})
+    with pytest.raises(WeightsMismatch, match=r"model.safetensors does not match the SHA-256 recorded in lstmkit.json"):
         read_run(run, "classify")
 
 

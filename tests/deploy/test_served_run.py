@@ -345,22 +345,29 @@ def test_weights_that_still_do_not_match_after_the_patience_are_refused_with_one
     assert served.check() is False                              # the same folder is not loaded again
 
 
-def test_any_other_load_error_is_refused_at_once_not_waited_for(folder, monkeypatch):
+@pytest.mark.parametrize("fault, want", [
+    ("lstmkit", "lstmkit.json is not JSON — retrain"),
+    ("other", "OSError: [Errno 5] torn by another writer"),       # not lstmkit's error: a torn file, the OS
+    ("conflict", "it is a classify model — restart the service to serve it"),
+], ids=["lstmkit-error", "other-error", "conflict"])
+def test_any_other_load_error_is_refused_at_once_not_waited_for(folder, monkeypatch, fault, want):
     from lstmkit.errors import LstmkitError
     monkeypatch.setattr(reload, "PATIENCE", 30.0)
     made = []
 
     def load():
         made.append(_Fake(len(made)))
-        if len(made) > 1:
+        if len(made) > 1 and fault == "lstmkit":
             raise LstmkitError("lstmkit.json is not JSON", "retrain")
+        if len(made) > 1 and fault == "other":
+            raise OSError(5, "torn by another writer")
         return made[-1]
-    served, _ = _served(load)
+    served, _ = _served(load, conflict=lambda old, new: "it is a classify model" if fault == "conflict" else None)
     folder.now = "B"
     began = time.monotonic()
     served.check()
     _settle(served)
-    assert time.monotonic() - began < 5 and served.refused["problem"] == "lstmkit.json is not JSON — retrain"
+    assert time.monotonic() - began < 5 and served.refused["problem"] == want
 
 
 def test_a_description_taken_during_a_swap_is_of_one_model_whole(folder, monkeypatch):
@@ -391,3 +398,31 @@ def test_warning_names_the_refused_model_and_the_one_served(folder):
     line = served.warning()
     assert line.startswith("model 'm': the run folder holds a new model that was not loaded (it is a classify model")
     assert line.endswith(f"still serving the one loaded {served.loaded}")
+
+
+def test_a_description_read_while_the_model_is_swapped_keeps_the_reload_count_of_the_model_it_describes(folder):
+    # the swap lands while the served model describes itself (the loader's thread between two reads): the
+    # reload block is of the model read first, never the old model's weights with the new model's count
+    served, made = _served()
+    old_describe = made[0].describe
+
+    def describe_as_a_swap_lands():
+        served._swap(_Fake(1), ("folder", "B"))
+        return old_describe()
+    made[0].describe = describe_as_a_swap_lands
+    seen = served.describe()
+    assert seen["fingerprint"] == "w0" and seen["reload"]["reloads"] == 0
+    assert served.describe()["fingerprint"] == "w1" and served.describe()["reload"]["reloads"] == 1
+
+
+def test_a_refused_model_taken_back_is_no_longer_said_to_be_refused(folder):
+    # the folder turned back to the served model's (a link turned back): /health and /models stop warning
+    served, _ = _served(conflict=lambda old, new: "it is a classify model")
+    folder.now = "B"
+    served.check()
+    _settle(served)
+    assert served.refused is not None and served.warning() is not None
+    folder.now = "A"
+    assert served.check() is False
+    assert served.refused is None and served.warning() is None
+    assert served.describe()["reload"]["refused"] is None

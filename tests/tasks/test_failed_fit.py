@@ -145,10 +145,11 @@ def test_an_interrupted_refit_keeps_nothing_of_the_model_before(loaded, tmp_path
     assert est.history_.shape[0] == 3 and (est.run_dir_ / "metrics.json").is_file()
     if loaded:
         est = lstmkit.Forecaster.load(est.run_dir_)
+    columns = list(est.history_.columns)                # a finished fit's, as history.csv holds them
     with pytest.raises(TrainingInterrupted):
         est.fit(y, callbacks=[Stop()])
-    assert est.history_["epoch"].tolist() == [1, 2]
-    assert not hasattr(est, "metrics_") and not hasattr(est, "result_")
+    assert est.history_["epoch"].tolist() == [1, 2] and list(est.history_.columns) == columns
+    assert not hasattr(est, "metrics_") and not hasattr(est, "result_") and not hasattr(est, "train_seconds_")
     est.save(tmp_path / "saved")
     saved = sorted(p.name for p in (tmp_path / "saved").iterdir())
     assert saved == ["history.csv", "lstmkit.json", "model.safetensors"]
@@ -227,3 +228,20 @@ def test_a_fit_that_fails_before_its_first_record_leaves_a_run_marked_failed(tmp
     [row] = list_runs(tmp_path)
     assert row["status"] == "failed" and "OSError: [Errno 28] No space left on device" in row["state"]
     assert "before its first epoch" in row["state"]
+
+
+def test_ctrl_c_while_a_finished_fit_is_scored_keeps_that_fits_results(tmp_path, monkeypatch):
+    """Ctrl-C after the last epoch, while the fit scores or saves its model: what this fit found (result_,
+    history_, train_seconds_) is its own and stays; only what an earlier fit found is dropped."""
+    from lstmkit.train import TrainingInterrupted
+
+    def ctrl_c(self, path):
+        raise KeyboardInterrupt
+    y = np.sin(np.arange(80) / 4)
+    est = lstmkit.Forecaster(**{**QUICK, "max_epochs": 2}).fit(y)
+    first = est.result_
+    monkeypatch.setattr(lstmkit.Forecaster, "save", ctrl_c)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(y, out=tmp_path)
+    assert est.result_ is not first and est.result_.epochs_run == 2 and est.train_seconds_ > 0
+    assert est.history_["epoch"].tolist() == [1, 2]
