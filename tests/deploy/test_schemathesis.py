@@ -15,6 +15,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.config import SchemathesisConfig  # noqa: E402
 from schemathesis.specs.openapi.checks import (content_type_conformance, missing_required_header,  # noqa: E402
                                                negative_data_rejection, positive_data_acceptance,
                                                response_headers_conformance, response_schema_conformance,
@@ -57,10 +58,18 @@ def runs(tmp_path_factory, abs_forecaster):
 NOT_EVERY_VALID = {"forecast", "translate", "speech", "series"}
 
 
+# A request larger than the service's body limit is refused before it is read: 413, a refusal the schema declares,
+# which schemathesis's negative-data check does not count among its rejections by default (schemathesis 4.32's
+# list, with 413 added). A negative example can be that large: long sentences of characters sent as 6-byte escapes
+# (CI drew one, a schema-violating beam beside them, answered 413 and reported as accepted).
+REFUSED = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
+REJECTIONS = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REFUSED}}})
+
+
 def _fuzz(app, names) -> int:
     """Run every check over every operation of ``app``'s schema (serving ``names``), schema-valid requests and
     schema-invalid ones; the number of operations fuzzed (a failure raises, with the request to reproduce it)."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=REJECTIONS)
     operations = [result.ok() for result in schema.get_all_operations()]
     for op in operations:
         takes = op.definition.raw.get("requestBody") or op.definition.raw.get("parameters")
@@ -128,3 +137,4 @@ def test_an_integer_field_takes_a_whole_number_written_with_a_point(runs, task, 
             assert status == 422 and out["detail"][0]["loc"] == ["body", field], (bad, out)
     finally:
         client.close()
+
