@@ -207,22 +207,30 @@ def classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
     pooling: it streams) and the numeric default, LSTM-FCN (``lstm-fcn-ds``, LSTM(64) beside the
     128-256-128 conv branch), one epoch each on generated data; the text one with test data for
     the int8 quality gate (the numeric ones have none: their int8 lines say so)."""
-    import pandas as pd
-    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
     quiet = dict(max_epochs=1, progress="off", tensorboard=False, doctor=False, seed=SEED)
-    texts = toy_sentences(400)
-    labels = ["pos" if ("dog" in t) else "neg" for t in texts]
-    text = TextClassifier(embed_dim=64, hidden_size=128, min_freq=1, **quiet).fit(texts, labels, out=folder / "text")
     rng = np.random.default_rng(SEED)
     series = [rng.normal(size=(40, 3)) for _ in range(200)]
     kinds = ["up" if s[:, 0].mean() > 0 else "down" for s in series]
     num = SequenceClassifier(model="lstm", hidden_size=64, pooling="last", **quiet).fit(series, kinds,
                                                                                       out=folder / "series")
     fcn = SequenceClassifier(hidden_size=64, **quiet).fit(series, kinds, out=folder / "series-fcn")
+    return {**text_classify_runs(folder), "classify-series": (num.run_dir_, None),
+            "classify-series-fcn": (fcn.run_dir_, None)}
+
+
+def text_classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
+    """The text classifier of :func:`classify_runs` alone (embeddings 64, LSTM(128), one epoch on
+    generated sentences), with its test data: ``serve_latency.py --task text``."""
+    import pandas as pd
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    quiet = dict(max_epochs=1, progress="off", tensorboard=False, doctor=False, seed=SEED)
+    texts = toy_sentences(400)
+    labels = ["pos" if ("dog" in t) else "neg" for t in texts]
+    text = TextClassifier(embed_dim=64, hidden_size=128, min_freq=1, **quiet).fit(texts, labels, out=folder / "text")
     test = toy_sentences(200, seed=2)
     test_table = pd.DataFrame({"text": test, "label": ["pos" if ("dog" in t) else "neg" for t in test]})
-    return {"classify-text": (text.run_dir_, test_table), "classify-series": (num.run_dir_, None),
-            "classify-series-fcn": (fcn.run_dir_, None)}
+    return {"classify-text": (text.run_dir_, test_table)}
 
 
 def translate_runs(folder: Path) -> dict[str, tuple[Path, Any]]:

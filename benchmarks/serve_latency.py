@@ -14,7 +14,9 @@ classification p99 <= 30 ms and translation of one sentence with beam 5 p99 <= 1
 A service that answers concurrent requests together (forecast, classify, translate) adds its ``batching`` counts
 (``batches``, ``largest``: requests answered together at most) to its line.
 
-    python benchmarks/serve_latency.py [--task forecast|classify|translate|speech|lm|all]
+``--task text`` serves the text classifier of ``--task classify`` alone (its ``classify-text`` line).
+
+    python benchmarks/serve_latency.py [--task forecast|classify|text|translate|speech|lm|all]
                                        [--requests 2000] [--clients 16] [--engines onnx,torch]
 """
 from __future__ import annotations
@@ -34,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import LOOKBACK, TASKS, build_runs, make_series, requests_of, tutorial_run  # noqa: E402
+from inference import (LOOKBACK, TASKS, build_runs, make_series, requests_of, text_classify_runs,  # noqa: E402
+                       tutorial_run)
 
 P99_TARGET_MS = 25.0     # issue 17: p99 <= 25 ms for 2,000 requests from 16 clients, on a quiet machine
 P99_TARGETS_MS = {"forecast": P99_TARGET_MS, "classify-text": 30.0, "translate": 150.0}   # issue 18 adds these
@@ -149,7 +152,7 @@ def serve_run(label: str, run: Path, body: bytes, content_type: str, args, strea
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--task", default="forecast", choices=[*TASKS, "all"])
+    ap.add_argument("--task", default="forecast", choices=[*TASKS, "text", "all"])     # text: classify-text alone
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--stream-steps", type=int, default=500)
@@ -168,7 +171,8 @@ def main() -> None:
                 body = json.dumps({"instances": [{"y": series[-LOOKBACK:].tolist()}]}).encode()
                 serve_run("forecast", run, body, "application/json", args, stream_values=series[:1000].tolist())
                 continue
-            for label, (run, _) in build_runs(task, Path(tmp), "serve_predict").items():
+            runs = text_classify_runs(Path(tmp)) if task == "text" else build_runs(task, Path(tmp), "serve_predict")
+            for label, (run, _) in runs.items():
                 export_onnx(run)
                 serve_run(label, run, *request_body(label), args)
     print(json.dumps({"bench": "serve_note", "note": "client and server share one busy 2-core machine; "

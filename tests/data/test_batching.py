@@ -139,6 +139,24 @@ def test_ragged_pads_as_pad_batch_does_tokens_and_features():
         Ragged(torch.tensor([1, 2]), torch.tensor([2, 0])).pad(torch.tensor([0, 1]))
 
 
+def test_ragged_pads_one_sequence_as_pad_batch_does_into_a_copy_of_its_own():
+    # one sequence (a service request's text) takes a shorter path than a batch: the same tensor, never a view
+    tokens = _seqs(30)
+    features = [torch.randn(int(n), 3) for n in torch.randint(1, 20, (12,))]
+    for seqs, pad in ((tokens, 0), (features, -1.5)):
+        ragged = _ragged(seqs)
+        for i in (0, len(seqs) // 2, len(seqs) - 1):
+            for idx in (torch.tensor([i]), [i]):
+                x, lengths = ragged.pad(idx, pad)
+                want_x, want_lengths = pad_batch([seqs[i]], pad)
+                assert x.shape == want_x.shape and x.dtype == want_x.dtype and torch.equal(x, want_x)
+                assert torch.equal(lengths, want_lengths) and x.is_contiguous()
+                x.fill_(7)                      # the caller's to change: the ragged values stay as they were
+                assert torch.equal(ragged[i], seqs[i])
+    with pytest.raises(LstmkitError, match="length 0"):
+        Ragged(torch.tensor([1, 2]), torch.tensor([2, 0])).pad(torch.tensor([1]))
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_bucket_batches_of_a_ragged_are_those_of_its_list(shuffle):
     seqs = _seqs(300)

@@ -120,6 +120,9 @@ class Ragged(Sequence):
         lengths = self.lengths[idx]
         if int(lengths.min()) < 1:
             raise LstmkitError("a sequence of length 0 cannot be batched", "drop empty sequences first")
+        if len(lengths) == 1:                  # one sequence (a service request's text): its ids, nothing to pad
+            start = int(self.starts[idx][0])
+            return self.values[start:start + int(lengths[0])].unsqueeze(0).clone(), lengths
         steps = torch.arange(int(lengths.max()))
         inside = steps < lengths[:, None]                                             # [B, T]
         at = (self.starts[idx][:, None] + steps).clamp(max=len(self.values) - 1)

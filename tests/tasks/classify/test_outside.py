@@ -367,3 +367,37 @@ def test_a_few_texts_of_rare_words_in_the_training_file_itself_are_not_warned_of
     _quiet(clf.evaluate, x, y)
     with pytest.warns(UserWarning, match=r"^1 of 1 texts hold no word the model knows"):
         clf.predict(["Zork blah!"])
+
+
+def test_the_notes_of_long_cut_and_unknown_texts_begin_one_token_past_their_bounds(reviews):
+    """The notes answer a one-text request's usual case (nothing to say) by one reduction: at the bound itself
+    nothing is said, one token past it the note names the sequence, as the search over every text does."""
+    import torch
+    from types import SimpleNamespace
+    from lstmkit.data.batching import Ragged
+    from lstmkit.data.vocab import UNK_ID
+    from lstmkit.tasks.classify.classifier import LONGER
+    from lstmkit.tasks.classify.fit_checks import cut_note
+
+    name = lambda k: f"texts[{k}]"                                             # noqa: E731
+    cfg = SimpleNamespace(max_len=5, truncate="head")
+    assert cut_note(torch.tensor([3, 5]), cfg, "text", name) is None
+    assert cut_note(torch.tensor([], dtype=torch.long), cfg, "text", name) is None
+    assert cut_note(torch.tensor([3, 6, 7]), cfg, "text", name).startswith(
+        "2 of 3 texts (66.7%) are longer than the model's max_len=5 tokens (first: texts[1], 6 tokens; the longest 7)")
+    far = LONGER * reviews.data_summary_["train_length"]["max"]
+    known = int(reviews.tokenizer_.encode("the film was good")[0])
+    assert known != UNK_ID
+
+    def ragged(lengths, unknown=()):
+        values = torch.full((sum(lengths),), known)
+        values[list(unknown)] = UNK_ID
+        return Ragged(values, torch.tensor(lengths))
+    texts = ["a", "b"]
+    assert reviews._long_note(ragged([2, far]), name) is None
+    assert reviews._long_note(ragged([far + 1, 2]), name).startswith(
+        f"1 of 2 texts are over {LONGER} times as long as the longest the model was trained on (first: texts[0], "
+        f"{far + 1} tokens")
+    assert reviews._unknown_words_note(texts, ragged([2, 3]), name) is None
+    assert reviews._unknown_words_note(texts, ragged([2, 3], unknown=[0, 1]), name).startswith(
+        "1 of 2 texts hold no word the model knows (first: texts[0], 'a'; 40% of all their words are unknown")

@@ -648,6 +648,8 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         if longest is None or not len(seqs):
             return None
         before = getattr(seqs, "cut_from", seqs.lengths)
+        if int(before.max()) <= LONGER * longest:      # none is: one reduction, not a search (a service request's)
+            return None
         far = torch.nonzero(before > LONGER * longest).flatten().tolist()
         if not far:
             return None

@@ -312,6 +312,8 @@ class TextClassifier(Classifier):
         if not hasattr(self.tokenizer_, "tokens") or not len(seqs):
             return None
         unknown = seqs.values == UNK_ID
+        if not bool(unknown.any()) and bool((seqs.lengths > 0).all()):
+            return None              # every text holds a known word: nothing to tell (a service request's usual case)
         share = float(unknown.float().mean())
         counts = torch.zeros(len(seqs), dtype=torch.long).index_add_(
             0, torch.repeat_interleave(torch.arange(len(seqs)), seqs.lengths), unknown.long())

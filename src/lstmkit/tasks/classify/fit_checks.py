@@ -104,7 +104,9 @@ def cut_note(before: torch.Tensor, cfg: ClassifyConfig, kind: str, name) -> str 
     none: the answers read part of each, and training's warning was long gone (a 50,000-word text
     was classified by its first 200 and last 200 words without a word)."""
     n = cfg.max_len
-    cut = [] if n is None else torch.nonzero(before > n).flatten().tolist()
+    if n is None or not len(before) or int(before.max()) <= n:    # none was cut: one reduction, not a search
+        return None
+    cut = torch.nonzero(before > n).flatten().tolist()
     if not cut:
         return None
     what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
