@@ -48,12 +48,12 @@ def test_a_class_folder_digest_covers_the_files_the_classifier_reads(tmp_path):
     changed the digest (lstmkit list named other data; a resume was refused). Where nothing unread lies
     there, the digest is the one recorded before (every .txt under the folder), and a run recorded so
     resumes on the folder with unread files beside it, and is refused where a file it read changed."""
-    from lstmkit.data.same_data import CLASS_FOLDERS_KEY, TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    from lstmkit.data.same_data import CLASS_FOLDERS_KEY, TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
     root = tmp_path / "train"
     for label in ("pos", "neg"):
         (root / label).mkdir(parents=True)
         (root / label / "1.txt").write_text(f"{label} review\n")
-    summary = {"source": str(root), **class_folders(source=str(root), val_source=None)}
+    summary = {"source": str(root), **class_folder_roles(source=str(root), val_source=None)}
     assert summary[TEXT_FOLDERS_KEY] == summary[CLASS_FOLDERS_KEY] == ["source"]
     before = data_hashes(summary)
     old = {"source": str(root), TEXT_FOLDERS_KEY: ["source"]}          # a run written before class_folders
@@ -77,14 +77,14 @@ def test_a_class_folder_digest_orders_its_files_as_the_old_digest_did(tmp_path):
     """The class folders' files are hashed in the order of their paths written out (``neg-x/0.txt`` before
     ``neg/0.txt``: '-' sorts before '/'), as every run's folder digest was: sorted as paths (``neg`` before
     ``neg-x``), a run recorded before class_folders with such folders no longer resumed on the same files."""
-    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
     from lstmkit.data.textsets import class_folder_files
     root = tmp_path / "train"
     for label in ("neg", "neg-x"):
         (root / label).mkdir(parents=True)
         (root / label / "0.txt").write_text(f"a {label} review\n")
     assert [f.relative_to(root).as_posix() for f in class_folder_files(root)] == ["neg-x/0.txt", "neg/0.txt"]
-    summary = {"source": str(root), **class_folders(source=str(root))}
+    summary = {"source": str(root), **class_folder_roles(source=str(root))}
     assert data_hashes(summary) == data_hashes({"source": str(root), TEXT_FOLDERS_KEY: ["source"]}) \
         == {"source": folder_sha256(root)}
 

@@ -28,7 +28,7 @@ from lstmkit.run_resume import PIPED_KEY
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "CLASS_FOLDERS_KEY",
-           "class_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
+           "class_folder_roles", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
            "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
@@ -102,7 +102,7 @@ def text_folders(**given: Any) -> dict[str, list[str]]:
     return {TEXT_FOLDERS_KEY: [role for role, d in given.items() if isinstance(d, (str, Path)) and Path(d).is_dir()]}
 
 
-def class_folders(**given: Any) -> dict[str, list[str]]:
+def class_folder_roles(**given: Any) -> dict[str, list[str]]:
     """:func:`text_folders` for a text classifier, whose folders are class folders: the roles listed
     under :data:`CLASS_FOLDERS_KEY` too, which :func:`data_hashes` hashes by the files the classifier
     reads (:func:`~lstmkit.data.textsets.class_folder_files`): aclImdb's ``unsup/`` and ``urls_pos.txt``,
