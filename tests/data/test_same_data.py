@@ -48,12 +48,12 @@ def test_a_class_folder_digest_covers_the_files_the_classifier_reads(tmp_path):
     changed the digest (lstmkit list named other data; a resume was refused). Where nothing unread lies
     there, the digest is the one recorded before (every .txt under the folder), and a run recorded so
     resumes on the folder with unread files beside it, and is refused where a file it read changed."""
-    from lstmkit.data.same_data import CLASS_FOLDERS_KEY, TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    from lstmkit.data.same_data import CLASS_FOLDERS_KEY, TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
     root = tmp_path / "train"
     for label in ("pos", "neg"):
         (root / label).mkdir(parents=True)
         (root / label / "1.txt").write_text(f"{label} review\n")
-    summary = {"source": str(root), **class_folders(source=str(root), val_source=None)}
+    summary = {"source": str(root), **class_folder_roles(source=str(root), val_source=None)}
     assert summary[TEXT_FOLDERS_KEY] == summary[CLASS_FOLDERS_KEY] == ["source"]
     before = data_hashes(summary)
     old = {"source": str(root), TEXT_FOLDERS_KEY: ["source"]}          # a run written before class_folders
@@ -73,18 +73,51 @@ def test_a_class_folder_digest_covers_the_files_the_classifier_reads(tmp_path):
         check_same_data({**summary, HASHES_KEY: before}, data_hashes(summary), tmp_path, summary)
 
 
+def test_an_old_class_folder_digest_is_computed_once_per_folder(tmp_path, monkeypatch):
+    """A run recorded before class folders' own digest, resumed where unread files lie beside its folders, is checked
+    by hashing each folder the old way (every .txt under it) once per check, however many roles name it (its data
+    and its test data one folder: the folder was read twice), and not at all where the digest recorded is the new
+    one; the answers are the same: it resumes, and a file it read edited is refused."""
+    from lstmkit.data import same_data
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
+    root = tmp_path / "train"
+    for label in ("pos", "neg"):
+        (root / label).mkdir(parents=True)
+        (root / label / "1.txt").write_text(f"{label} review\n")
+    (root / "unsup").mkdir()
+    (root / "unsup" / "0.txt").write_text("unlabelled\n")           # unread: the new digest differs from the old
+    summary = {"source": str(root), "test_source": str(root),
+               **class_folder_roles(source=str(root), test_source=str(root))}
+    old = {"source": str(root), "test_source": str(root), TEXT_FOLDERS_KEY: ["source", "test_source"]}
+    was = {**old, HASHES_KEY: {"source": folder_sha256(root), "test_source": folder_sha256(root)}}
+    calls = []
+    monkeypatch.setattr(same_data, "folder_sha256", lambda folder, classes=False: calls.append((folder, classes))
+                        or folder_sha256(folder, classes))
+    now = data_hashes(summary)
+    assert calls == [(root, True)]                                   # one read of the folder, by path
+    calls.clear()
+    check_same_data(was, now, tmp_path, summary)                    # resumes: the files it read are as they were
+    assert calls == [(root, False)]
+    calls.clear()
+    check_same_data({**summary, HASHES_KEY: now}, now, tmp_path, summary)      # recorded the new way: no re-read
+    assert calls == []
+    (root / "neg" / "1.txt").write_text("edited\n")
+    with pytest.raises(LstmkitError, match=r"train is not the folder it trained on"):
+        check_same_data(was, data_hashes(summary), tmp_path, summary)
+
+
 def test_a_class_folder_digest_orders_its_files_as_the_old_digest_did(tmp_path):
     """The class folders' files are hashed in the order of their paths written out (``neg-x/0.txt`` before
     ``neg/0.txt``: '-' sorts before '/'), as every run's folder digest was: sorted as paths (``neg`` before
     ``neg-x``), a run recorded before class_folders with such folders no longer resumed on the same files."""
-    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folders, folder_sha256
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
     from lstmkit.data.textsets import class_folder_files
     root = tmp_path / "train"
     for label in ("neg", "neg-x"):
         (root / label).mkdir(parents=True)
         (root / label / "0.txt").write_text(f"a {label} review\n")
     assert [f.relative_to(root).as_posix() for f in class_folder_files(root)] == ["neg-x/0.txt", "neg/0.txt"]
-    summary = {"source": str(root), **class_folders(source=str(root))}
+    summary = {"source": str(root), **class_folder_roles(source=str(root))}
     assert data_hashes(summary) == data_hashes({"source": str(root), TEXT_FOLDERS_KEY: ["source"]}) \
         == {"source": folder_sha256(root)}
 

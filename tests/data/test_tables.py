@@ -459,6 +459,23 @@ def test_an_old_mac_files_lone_cr_line_ends_read_as_lines(tmp_path):
     assert row_place(frame, 2) == "line 4"
 
 
+
+def test_a_mac_file_whose_quoted_cell_holds_a_line_feed_names_its_rows_and_faults_by_line(tmp_path):
+    """Rows ended by a lone CR (classic Mac) beside a line feed inside a quoted cell (a cell's line break): the line
+    ends stay as they are, and are counted as pandas reads them, each ending a line. A quote mark never closed was
+    pandas' own 'EOF inside string starting at row 4' (the check split the file at line feeds alone), and a row
+    below a blank line was placed a line early (the blank line was not found)."""
+    rows = ["text,label", "good film,pos", '"two\nlines",neg', "", "ok film,pos", "x,neg"]
+    (tmp_path / "ok.csv").write_bytes("\r".join(rows).encode() + b"\r")
+    frame = read_table(tmp_path / "ok.csv")
+    assert frame["text"].tolist() == ["good film", "two\nlines", "ok film", "x"]
+    assert [row_place(frame, i) for i in range(4)] == ["line 2", "line 3", "line 6", "line 7"]
+    (tmp_path / "bad.csv").write_bytes("\r".join(rows[:5] + ['"never closed,pos', "x,neg"]).encode() + b"\r")
+    with pytest.raises(LstmkitError, match=r"bad\.csv line 7: a quote mark opens a field that runs on to the end of "
+                                           r"the file"):
+        read_table(tmp_path / "bad.csv")
+
+
 @pytest.mark.parametrize("read", [read_frame, read_table])
 @pytest.mark.parametrize("body, said", [
     (b"time,y\n1,2\r3\n4,5,6\n", "line 4 has 3 cells, its header 2"),

@@ -164,6 +164,24 @@ def test_a_torn_or_corrupt_model_never_replaces_the_good_one(runs, path, damage)
         assert _call(port, "/health") == {"status": "ok"}
 
 
+@pytest.mark.parametrize("damage", ["header past the end", "header not JSON"])
+def test_weights_whose_header_is_unreadable_are_refused_without_waiting_for_a_save(runs, path, monkeypatch, damage):
+    """Weights that do not match lstmkit.json's checksum are waited for (PATIENCE: the rest of a save may come, and
+    a save's new weights differ from damaged ones in no byte the service can tell apart), but a file whose
+    safetensors header cannot be read is no save under way (every lstmkit writer writes a file whole, by rename):
+    it is refused once the folder holds still, not PATIENCE later."""
+    monkeypatch.setattr(reload, "PATIENCE", 60.0)
+    with serving(path) as (port, said):
+        before = _forecast(port)
+        body = (path / WEIGHTS_FILE).read_bytes()
+        n = int.from_bytes(body[:8], "little")
+        (path / WEIGHTS_FILE).write_bytes(b"\xff" * 8 + body[8:] if damage == "header past the end"
+                                          else body[:8] + b"\xff" * n + body[8 + n:])
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "/health")), deadline_s=20.0)
+        assert "is corrupt or truncated" in health["warnings"][0] and "held still" not in health["warnings"][0]
+        assert _forecast(port) == before and len(said) == 1 and said[0][1]
+
+
 def test_the_description_routes_look_at_the_folder_themselves_no_predict_needed(runs, path):
     # GET /model (and /models/{name}, /models, /health) look when due, as /predict does: a client that only reads
     # the description sees the new model once it loaded, without a predict in between

@@ -353,6 +353,17 @@ def test_service_bad_requests_are_422(app, body, where):
     assert out["detail"][0]["loc"][:len(where)] == where
 
 
+def test_service_answers_a_blank_sentence_and_its_schema_says_it_may(app):
+    """A blank sentence ('' or spaces: a blank line of a document) is answered with the empty translation, and the
+    published schema takes it (no ``pattern``), where a text to classify or a line to score must hold a word and
+    says so: schema and service agree, and a client validating against /openapi.json sends it."""
+    status, out = app.post_json({"sentences": ["", "   ", "a dog runs ."]})
+    assert status == 200 and out["translations"][:2] == ["", ""] and out["translations"][2], out
+    schemas = json.loads(app.request("GET", "/openapi.json")[1])["components"]["schemas"]
+    sentence = schemas["TranslateRequest"]["properties"]["sentences"]["items"]
+    assert sentence == {"type": "string", "maxLength": 100_000}, sentence
+
+
 @pytest.fixture(scope="module")
 def call(run):
     """``POST /predict`` on one real ``lstmkit serve`` of ``run`` on a loopback port, shared by the

@@ -194,7 +194,9 @@ def check_run_on_quotes(text: str, path: str | Path, sep: str, first_line: int,
     looked at only when a cell holds a line break; a well-formed multi-line field passes."""
     if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
         return
-    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    # lines end as pandas ends them, at a lone \r too: a Mac file whose rows end so and whose quoted cell holds a
+    # \n (its line ends left as they are) was one line here, and its run-on quote pandas' 'EOF inside string'
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     start, end = first_line, None
     while end is None:
         try:

@@ -28,7 +28,7 @@ from lstmkit.run_resume import PIPED_KEY
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "CLASS_FOLDERS_KEY",
-           "class_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
+           "class_folder_roles", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
            "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
@@ -102,7 +102,7 @@ def text_folders(**given: Any) -> dict[str, list[str]]:
     return {TEXT_FOLDERS_KEY: [role for role, d in given.items() if isinstance(d, (str, Path)) and Path(d).is_dir()]}
 
 
-def class_folders(**given: Any) -> dict[str, list[str]]:
+def class_folder_roles(**given: Any) -> dict[str, list[str]]:
     """:func:`text_folders` for a text classifier, whose folders are class folders: the roles listed
     under :data:`CLASS_FOLDERS_KEY` too, which :func:`data_hashes` hashes by the files the classifier
     reads (:func:`~lstmkit.data.textsets.class_folder_files`): aclImdb's ``unsup/`` and ``urls_pos.txt``,
@@ -141,6 +141,7 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
     differ, as before."""
     before = recorded.get(HASHES_KEY) or {}
     records = recorded.get(TABLES_KEY) or {}
+    old_digests: dict[str, str] = {}            # by folder: two roles naming one folder read it once
     for role, digest in now.items():
         if role in before and before[role] != digest:
             path = _named(recorded).get(role, role)
@@ -153,7 +154,7 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
                                       run_dir)
                 if change is not None:
                     raise LstmkitError(*change)
-            if _old_class_digest(recorded, summary or {}, role, given):
+            if _old_class_digest(recorded, summary or {}, role, given, old_digests):
                 continue
             if role in (recorded.get(TEXT_FOLDERS_KEY) or ()):          # a folder of .txt files
                 what = f"{path} is not the folder" if given == path else f"{given} is not {path}, the folder"
@@ -167,14 +168,19 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
                                f"that file, or start a new run without {opt('resume', True)}")
 
 
-def _old_class_digest(recorded: dict[str, Any], summary: dict[str, Any], role: str, given: str) -> bool:
+def _old_class_digest(recorded: dict[str, Any], summary: dict[str, Any], role: str, given: str,
+                      old_digests: dict[str, str]) -> bool:
     """Whether ``role``'s recorded digest is that of a classifier's run written before the class folders'
     digest covered only the files read (:data:`CLASS_FOLDERS_KEY`): the digest of every ``.txt`` file
-    under the folder ``given``, which now hashes differently only for the files it never read (``unsup/``)."""
-    was = (recorded.get(HASHES_KEY) or {}).get(role)
-    return (role in (summary.get(CLASS_FOLDERS_KEY) or ()) and role not in (recorded.get(CLASS_FOLDERS_KEY) or ())
-            and role in (recorded.get(TEXT_FOLDERS_KEY) or ()) and Path(given).is_dir()
-            and folder_sha256(Path(given)) == was)
+    under the folder ``given``, which now hashes differently only for the files it never read (``unsup/``).
+    That digest is computed only for such a run, and kept in ``old_digests`` (by folder) for the other roles
+    naming the folder (its data and test data one folder)."""
+    if not (role in (summary.get(CLASS_FOLDERS_KEY) or ()) and role not in (recorded.get(CLASS_FOLDERS_KEY) or ())
+            and role in (recorded.get(TEXT_FOLDERS_KEY) or ()) and Path(given).is_dir()):
+        return False
+    if given not in old_digests:
+        old_digests[given] = folder_sha256(Path(given))
+    return old_digests[given] == (recorded.get(HASHES_KEY) or {}).get(role)
 
 
 def check_changed_tables(recorded: dict[str, Any], files: dict[str, Any], read_table: Callable[[Path], Any],

@@ -382,8 +382,9 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
         check_run_on_quotes(text, path, sep, first_line, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
     df.attrs["first_line"] = first_line + 1     # the file line of the first data row, for messages (row_place)
-    if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
-        df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), first_line) if not ln.strip("\r")]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")      # a lone \r ends a line too, as in pandas
+    if "\n\n" in lines:                   # blank lines, which pandas skips: where they are
+        df.attrs["blank_lines"] = [k for k, ln in enumerate(lines.split("\n"), first_line) if not ln]
     return df
 
 

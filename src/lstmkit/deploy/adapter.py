@@ -243,6 +243,18 @@ def one_of(branches: dict[str, list[str]]):
 
 
 NOT_BLANK = {"pattern": r"\S"}       # a text field's json_schema_extra: a text of only spaces is refused
+MAX_TEXT = 100_000                   # the longest text a request's field takes (characters)
+
+
+def text_field(blank: bool = False, max_length: int = MAX_TEXT):
+    """A request's text field (pydantic, imported here: the serve extra): a string of at most ``max_length``
+    characters; unless ``blank``, one of nothing but white space is refused, and the published schema says so
+    (``NOT_BLANK``), as the task refuses it (a text to classify or a line to score). A blank sentence to
+    translate is answered (its translation is empty): ``blank=True``."""
+    from typing import Annotated
+    from pydantic import Field
+
+    return Annotated[str, Field(max_length=max_length, json_schema_extra=None if blank else NOT_BLANK)]
 
 
 class BadRequest(LstmkitError):

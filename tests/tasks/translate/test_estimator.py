@@ -2,6 +2,7 @@
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +45,21 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
     for folder in (tmp_path / "copy", tmp_path / "copy2"):
         assert (folder / "val_translations.tsv").read_bytes() == (fitted.run_dir_ / "val_translations.tsv").read_bytes()
     assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
+
+
+def test_a_loaded_run_translates_reading_its_lstmkit_json_once(fitted, pairs, monkeypatch):
+    """Loading a run and translating with it (``translate run``) reads its lstmkit.json once: the engine an int8 run
+    chose is known from the read that loaded it (it was read again to choose the network); the translations are
+    the same."""
+    import lstmkit.runs
+    reads, read_json = [], lstmkit.runs.read_json
+    monkeypatch.setattr(lstmkit.runs, "read_json", lambda path, *a, **k: reads.append(Path(path).name) or
+                        read_json(path, *a, **k))
+    src = [s for s, _ in pairs(4, seed=7)]
+    loaded = Translator.load(fitted.run_dir_)
+    out = loaded.translate(src, beam=2)
+    assert reads.count("lstmkit.json") == 1, reads
+    assert out == fitted.translate(src, beam=2)
 
 
 def test_predict_is_translate_as_every_estimator_has_predict(fitted, pairs):

@@ -31,7 +31,7 @@ from torch import nn
 from lstmkit.data.batching import Ragged, pad_batch, truncate
 from lstmkit.data.ranges import reach, read_range
 from lstmkit.data.vocab import PAD_ID, UNK_ID
-from lstmkit.deploy.adapter import NOT_BLANK, BadRequest, EstimatorAdapter, observation_row, one_of
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row, one_of, text_field
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import path_exists
@@ -292,7 +292,7 @@ class ClassifyAdapter(EstimatorAdapter):
         from typing import Annotated, Optional, Union
         from pydantic import BaseModel, ConfigDict, Field
 
-        Text = Annotated[str, Field(max_length=100_000, json_schema_extra=NOT_BLANK)]
+        Text = text_field()
         width = {"minItems": self.input_size, "maxItems": self.input_size} if self.kind != "text" else {}
         Step = Union[Finite, Annotated[list[Finite], Field(json_schema_extra=width)]]
         def steps_schema(schema: dict[str, Any]) -> None:
@@ -304,11 +304,10 @@ class ClassifyAdapter(EstimatorAdapter):
                                for item in ([number] if self.input_size == 1 else []) + [row]]
 
         Steps = Annotated[list[Step], Field(json_schema_extra=steps_schema)]
-        want = "texts" if self.kind == "text" else "series"
+        want, other = ("texts", "series") if self.kind == "text" else ("series", "texts")
 
         class ClassifyRequest(BaseModel):
-            model_config = ConfigDict(extra="forbid", json_schema_extra=one_of({want: [{"texts": "series",
-                                                                                       "series": "texts"}[want]]}))
+            model_config = ConfigDict(extra="forbid", json_schema_extra=one_of({want: [other]}))
             texts: Optional[list[Text]] = Field(None, min_length=1, max_length=max_instances,
                                                 description="texts to classify (text classifiers)")
             series: Optional[list[Steps]] = Field(

@@ -14,7 +14,7 @@ import torch
 
 from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
-from lstmkit.data.same_data import class_folders, piped, source_path
+from lstmkit.data.same_data import class_folder_roles, piped, source_path
 from lstmkit.errors import LstmkitError, callers_level, opt, percent, worded
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
@@ -131,7 +131,7 @@ def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> 
             "source": source_path(data), "val_source": source_path(val_data), "test_source": source_path(test_data),
             **piped(source=data, val_source=val_data, test_source=test_data),
             # a folder of class folders of .txt files: a resume compares the SHA-256 of the .txt files it read
-            **class_folders(source=data, val_source=val_data, test_source=test_data)}
+            **class_folder_roles(source=data, val_source=val_data, test_source=test_data)}
 
 
 def check_val_is_not_test(val_data, test_data) -> None:

@@ -49,7 +49,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.deploy.adapter import NOT_BLANK, BadRequest, EstimatorAdapter, one_of, whole_int
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, one_of, text_field, whole_int
 from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, no_saved_graph, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
@@ -311,8 +311,8 @@ class LMAdapter(EstimatorAdapter):
         from typing import Annotated, Optional
         from pydantic import BaseModel, ConfigDict, Field
 
-        Text = Annotated[str, Field(max_length=100_000)]
-        Line = Annotated[str, Field(max_length=100_000, json_schema_extra=NOT_BLANK)]     # a blank one scores nothing
+        Text = text_field(blank=True)     # a prefix: '' starts a new line
+        Line = text_field()               # a blank one scores nothing
         sampling = ["max_tokens", "temperature", "top_k", "top_p", "seed"]
 
         class LMRequest(BaseModel):

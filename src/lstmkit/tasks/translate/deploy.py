@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, whole_int
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, text_field, whole_int
 from lstmkit.deploy.onnx_engine import OnnxRunner
 from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, GRAPH_FILES, ORT_THREADS, OnnxSeq2Seq, StepGraph,
                                     export_graphs, onnx_seq2seq, token_source)
@@ -215,10 +215,10 @@ class TranslateAdapter(EstimatorAdapter):
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
         """The service's typed request and response (pydantic, imported here: the serve extra)."""
-        from typing import Annotated, Optional
+        from typing import Optional
         from pydantic import BaseModel, ConfigDict, Field
 
-        Sentence = Annotated[str, Field(max_length=100_000)]
+        Sentence = text_field(blank=True)      # a blank one is answered: its translation is empty
         default_beam = self.est.config_.beam
 
         class TranslateRequest(BaseModel):

@@ -363,6 +363,8 @@ class Translator(RunEstimator):
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         self._read_vocab(run_dir)
+        # the engine the lstmkit.json just read names (an int8 run's): _answering_net needs it, and read it again
+        self._loaded_engine = (Path(run_dir), (meta.get("quantization") or {}).get("engine"))
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one source sentence ``sentence`` (a
@@ -534,15 +536,19 @@ class Translator(RunEstimator):
         ONNX graphs where its export chose them (its ``quantization.engine`` onnx): the float weights
         saved beside them are not the int8 model, and ``translate run`` / ``evaluate`` of the int8 run
         answered with them without a word (its BLEU was the float model's). Resolved once per run
-        folder and fitted net."""
+        folder and fitted net, from the ``lstmkit.json`` read when the run was loaded (``translate run``
+        read it twice) or, for a model fitted here, read then."""
         run, hit = getattr(self, "run_dir_", None), _ANSWERING.get(self)
         if hit is not None and hit[0] is self.net_ and hit[1] == run:
             return hit[2]
-        net = self.net_
-        try:
-            engine = (read_meta(run).get("quantization") or {}).get("engine") if run is not None else None
-        except (LstmkitError, OSError):        # a run folder moved or removed since: its net answers
-            engine = None
+        net, loaded = self.net_, getattr(self, "_loaded_engine", None)
+        if loaded is not None and loaded[0] == run:         # loaded from run: its lstmkit.json was read then
+            engine = loaded[1]
+        else:
+            try:
+                engine = (read_meta(run).get("quantization") or {}).get("engine") if run is not None else None
+            except (LstmkitError, OSError):        # a run folder moved or removed since: its net answers
+                engine = None
         if engine == "onnx":
             from lstmkit.deploy.seq2seq import onnx_seq2seq       # the engines layer, below this one
             try:
