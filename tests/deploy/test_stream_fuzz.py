@@ -30,6 +30,7 @@ from lstmkit.errors import LstmkitError  # noqa: E402
 from one_thread import one_thread_per_module  # noqa: E402,F401  (autouse: one torch thread)
 
 MAX_BODY = 30_000                   # bytes per message: a frame over it is cheap to draw
+HUGE_FRAME = "[" + ", ".join(["0.25"] * (MAX_BODY // 5)) + "]"
 QUICK = dict(hidden_size=4, max_epochs=1, seed=0, progress="off", tensorboard=False, doctor=False)
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -119,13 +120,13 @@ def fuzz(client: Client, messages) -> list[tuple[str, object, dict]]:
     return out
 
 
-def since_reset(sent, is_reset=lambda frame, answer: "reset" in answer):
+def since_reset(sent):
     """The answered valid steps after the last reset: ``[(frame, answer)]``."""
     kept = []
     for kind, frame, answer in sent:
         if "error" in answer:
             continue
-        if kind == "any" and is_reset(frame, answer):
+        if "reset" in answer:
             kept = []
         elif kind == "valid":
             kept.append((frame, answer))
@@ -137,10 +138,9 @@ def with_huge(messages_and_flag):
     return messages + [("huge", HUGE_FRAME)] if huge else messages
 
 
-HUGE_FRAME = "[" + ", ".join(["0.25"] * (MAX_BODY // 5)) + "]"
-
-
 def drawn(valid, invalid, extra=st.nothing()):
+    """Up to 10 messages: valid steps most often, refused ones, ops, ``extra``; one in six ends with a frame
+    over the limit."""
     one = st.one_of(valid, valid, COMMON_INVALID, BINARY, invalid, OPS, extra)
     return st.tuples(st.lists(one, min_size=1, max_size=10), st.integers(0, 5).map(lambda n: n == 0)).map(with_huge)
 
@@ -258,7 +258,8 @@ LM_INVALID = st.one_of(
                      '""', '{"text": ""}', '{"op": "start", "rate": 8000}', '{"op": "end"}', '{"y": 1.0}']
                     ).map(lambda t: ("invalid", t)),
     st.just(("invalid", text("a" * 10_001))))
-LM_ANY = st.sampled_from(['" "', '"\\ud83d"', '"&am"', '"p;"', '" \\t "', '"THE"', '"\\u00a0"']).map(lambda t: ("any", t))
+LM_ANY = st.sampled_from(['" "', '"\\ud83d"', '"&am"', '"p;"', '" \\t "', '"THE"', '"\\u00a0"']).map(
+    lambda t: ("any", t))
 
 
 def _lines(sent):
@@ -331,7 +332,8 @@ SPEECH_ANY = st.sampled_from(['{"op": "end"}', '{"op": "start", "rate": 8000}', 
 def test_a_speech_stream_refuses_cleanly_and_ends_as_transcribe(speech_client, speech_run, messages):
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     sent = fuzz(speech_client, messages)
-    est, model_rate = SpeechRecognizer.load(speech_run), json.loads(speech_client.request("GET", "/model")[1])["sample_rate"]
+    est = SpeechRecognizer.load(speech_run)
+    model_rate = json.loads(speech_client.request("GET", "/model")[1])["sample_rate"]
     heard, rate = [], None
     for kind, frame, answer in sent:
         if "error" in answer:
