@@ -219,16 +219,40 @@ def names_python_call(text: str | None) -> bool:
     return bool(text) and _PYTHON_CALL.search(text) is not None
 
 
+# integer bounds a float does not hold (a seed's 2**63 - 1): FastAPI's OpenAPI model reads every bound as a float,
+# so /openapi.json said 9.223372036854776e+18, which is 2**63, a seed the service refuses; exact_bounds writes them
+_EXACT_BOUNDS: dict[float, int] = {}
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
 def whole_int(**bounds: Any):
     """A request's integer field (pydantic, imported here: the serve extra): a JSON integer within ``bounds``
     (``ge``, ``le``), written ``9`` or ``9.0`` (the same number in JSON, and an integer to the JSON Schema the
     service publishes: ``9.0`` was refused, ``2.5``, ``"9"`` and ``true`` are)."""
     from typing import Annotated
     from pydantic import BeforeValidator, Field
+    _EXACT_BOUNDS.update({float(b): b for b in bounds.values() if isinstance(b, int) and float(b) != b})
 
     def whole(value: Any) -> Any:
         return int(value) if type(value) is float and value.is_integer() else value
     return Annotated[int, Field(strict=True, **bounds), BeforeValidator(whole)]
+
+
+def exact_bounds(schema: Any) -> Any:
+    """``schema`` (an OpenAPI document, changed in place) with each integer's bounds written as the integers
+    they are (FastAPI wrote ``1000.0`` and, for :func:`whole_int`'s ``2**63 - 1``, ``9.223372036854776e+18``)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "integer":
+            for key in _BOUNDS:
+                value = schema.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    schema[key] = _EXACT_BOUNDS.get(value, int(value))
+        for value in schema.values():
+            exact_bounds(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            exact_bounds(value)
+    return schema
 
 
 def one_of(branches: dict[str, list[str]]):

@@ -90,6 +90,7 @@ import threading
 import time
 from typing import Annotated, Any, Iterator
 
+from lstmkit.deploy.adapter import exact_bounds
 from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
 from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, PlainBodies, allow_header,
                                            form_upload, json_only, json_type, looks_like_json, media_type, no_route,
@@ -276,6 +277,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.websocket("/models/{name}/stream")(no_model_stream)
     app.websocket("/{path:path}")(no_stream_route)      # last: every other WebSocket path
     _document_schemas(app, extra_schemas)
+    _exact_integer_bounds(app)
     app = HeadAsGet(PlainBodies(BodyLimit(app, max_body) if max_body else app))
     return with_cors(app, origins) if origins else app
 
@@ -547,6 +549,19 @@ def _ws_read_limit(max_body: int) -> int:
     """uvicorn's WebSocket message limit: four times the service's own, which the stream handler
     enforces with a message that says why; uvicorn closes a larger one (1009) without a word."""
     return 4 * max_body + 65_536
+
+
+def _exact_integer_bounds(app) -> None:
+    """``/openapi.json`` with each integer field's bounds the integers the service checks (``adapter.exact_bounds``:
+    a seed's maximum was published as 2**63, one over the largest seed the service takes)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = exact_bounds(build())
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _document_schemas(app, schemas: list) -> None:

@@ -127,7 +127,9 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
             description="the history's time stamps (e.g. 2024-01-31 12:00), newest last, for the "
                         f"calendar features {list(adapter.cfg.calendar)}"))
     elif adapter.cfg.time is not None:            # optional: checked to increase (a history sent newest first)
-        fields["time"] = (Optional[list[str | int | float]] if serial else Optional[list[str | int]], Field(
+        # at least the history's stamps when sent: the schema allowed "time": [], which was answered a 422
+        stamps = Annotated[list[str | int | float] if serial else list[str | int], Field(min_length=need)]
+        fields["time"] = (Optional[stamps], Field(
             None, validation_alias=_time_names(adapter),
             description=f"the history's time stamps (the training data's {adapter.cfg.time!r} column), newest "
                         "last; optional, checked to increase"))
