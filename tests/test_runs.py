@@ -466,13 +466,31 @@ def test_a_saved_run_and_an_update_record_their_times_in_rfc3339(tmp_path):
     {"dtype": "F32", "shape": [6], "data_offsets": ["0", 24]},         # was TypeError: unsupported operand type(s)
     {"dtype": "F32", "shape": [0, 10 ** 30], "data_offsets": [0, 0]},   # was torch's overflow (TypeError)
     {"dtype": "F32", "shape": [0, 2 ** 62, 2 ** 62], "data_offsets": [0, 0]},   # was 'Stride calculation overflowed'
+    # mutants that took these for whole numbers survived: a JSON true is no 1, nor false an offset 0; a side of
+    # 2**63 or -2**64 is past int64 (a shape of no elements with a side of 2**63 went on to torch)
+    {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]},
+    {"dtype": "F32", "shape": [6], "data_offsets": [False, 24]},
+    {"dtype": "F32", "shape": [6], "data_offsets": [0, 24.0]},
+    {"dtype": "F32", "shape": [0, 2 ** 63], "data_offsets": [0, 0]},
+    {"dtype": "F32", "shape": [-(2 ** 64)], "data_offsets": [0, 0]},
 ])
 def test_a_safetensors_header_entry_of_another_shape_is_one_clear_error(tmp_path, entry):
     from lstmkit.runs import declared_weights
     header = json.dumps({"w": entry}).encode()
-    body = bytes(entry["data_offsets"][1]) if isinstance(entry["data_offsets"][1], int) else b""
+    stop = entry["data_offsets"][1]
+    body = bytes(int(stop)) if isinstance(stop, (int, float)) else b""
     (tmp_path / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + body)
     with pytest.raises(LstmkitError, match=r"model.safetensors in .* is corrupt or truncated \(its header's entry "
                                            r"'w' is not a tensor's") as e:
         declared_weights(tmp_path)
     assert "\n" not in str(e.value)
+
+
+def test_a_safetensors_tensor_that_begins_before_the_data_is_corrupt(tmp_path):
+    """'"data_offsets": [-24, 0]' spans 24 bytes, as a shape of 6 float32 needs, and ends where the data
+    begins: a negative offset is refused, not read as a tensor (a mutant without that check survived)."""
+    from lstmkit.runs import declared_weights
+    header = json.dumps({"w": {"dtype": "F32", "shape": [6], "data_offsets": [-24, 0]}}).encode()
+    (tmp_path / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header)
+    with pytest.raises(LstmkitError, match=r"model.safetensors in .* is corrupt or truncated \(w is declared \[6\]"):
+        declared_weights(tmp_path)

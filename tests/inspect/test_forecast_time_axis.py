@@ -141,3 +141,68 @@ def test_a_step_axis_with_room_for_one_label_names_the_step_nearest_its_middle()
         assert shown == ["1000002000"]
     finally:
         plt.close(fig)
+
+
+def _named(ax) -> list[str]:
+    """The texts of the labelled x ticks inside the view (either way round), left to right as drawn."""
+    lo, hi = sorted(ax.get_xlim())
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+
+
+def test_an_inverted_step_axis_names_the_steps_the_upright_one_does():
+    # ax.invert_xaxis(): the view runs from its high end to its low (a mutant reading it unsorted found no tick
+    # inside, kept one label alone and survived every test)
+    named = []
+    for inverted in (False, True):
+        fig, ax = plots.subplots(figsize=(4, 2))
+        x = np.array([0, 1_000])
+        ax.plot(x, [0.0, 1.0])
+        plots.step_axis(ax, x)
+        if inverted:
+            ax.invert_xaxis()
+        fig.canvas.draw()
+        named.append(sorted(_named(ax), key=int))
+    assert named[0] == named[1] and len(named[0]) >= 3, named
+
+
+def test_a_step_axis_with_room_for_its_two_ends_alone_names_both():
+    # 1e9 .. 1e9 + 2000 exactly, 10-digit labels, an axis of about 84 points: 1e9 + 1000 between them leaves no
+    # room, the two ends have it; the locator's last try (one bin) finds them (a mutant stopping at two bins
+    # named the middle step alone and survived)
+    fig, ax = plots.subplots(figsize=(1.5, 2))
+    x = np.array([1_000_000_000, 1_000_002_000])
+    ax.plot(x, [0.0, 1.0])
+    plots.step_axis(ax, x)
+    ax.set_xlim(x[0], x[-1])
+    fig.canvas.draw()
+    assert _named(ax) == ["1000000000", "1000002000"]
+
+
+def test_a_step_axis_asked_for_a_view_of_one_point_gives_the_plain_locators_ticks():
+    # matplotlib widens such a view before drawing (set_xlim(5, 5) warns and widens it); set_view_interval with
+    # ignore=True does not: no room is measured there (a mutant measuring it divided by 0, warned 'invalid value'
+    # and gave one tick, and survived)
+    import warnings
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plots.subplots(figsize=(4, 2))
+    ax.plot([0, 10], [0.0, 1.0])
+    plots.step_axis(ax, np.array([0, 10]))
+    ax.xaxis.set_view_interval(5, 5, ignore=True)
+    plain = MaxNLocator(nbins=plots.STEP_TICKS, steps=[1, 2, 5, 10], integer=True, min_n_ticks=2)
+    plain.set_axis(ax.xaxis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(ax.xaxis.get_major_locator()()) == list(plain())
+
+
+@pytest.mark.parametrize("inches, n, named", [(4, 1_000, ["0", "200", "400", "600", "800", "1000"]),
+                                              (2, 1_000_000, ["0", "500000", "1000000"])])
+def test_a_step_axis_names_as_many_steps_as_have_room(inches, n, named):
+    # the labels are measured in points, as the axis's length is (a mutant measuring them at 100 dpi found them
+    # 39 % wider and named 0, 500, 1000 on 4 inches, and survived: only overlaps were tested)
+    fig, ax = plots.subplots(figsize=(inches, 2))
+    x = np.array([0, n])
+    ax.plot(x, [0.0, 1.0])
+    plots.step_axis(ax, x)
+    fig.canvas.draw()
+    assert _named(ax) == named

@@ -449,3 +449,22 @@ def test_a_run_whose_bounds_were_edited_is_refused_at_load_not_at_the_first_fore
     with pytest.raises(LstmkitError, match=r"edited has a missing or malformed lstmkit.json .*\(preprocessing.bounds "
                                            r"is a number \(5\), not a bounds record"):
         Forecaster.load(edited)
+
+
+@pytest.mark.parametrize("record, said", [
+    ({"floor": True, "ceiling": None, "rule": "x", "targets": {}}, "preprocessing.bounds.floor is a boolean (True)"),
+    ({"floor": 0.0, "ceiling": False, "rule": "x", "targets": {}}, "preprocessing.bounds.ceiling is a boolean (False)"),
+    ({"floor": 0.0, "ceiling": None, "rule": "x", "targets": {"y": {"unbounded": ["a", {"id": "b"}]}}},
+     "preprocessing.bounds.targets.y is an object"),
+])
+def test_an_edited_floor_of_true_and_a_series_id_of_an_object_are_refused(record, said):
+    # mutants that let a JSON true through as the floor 1 (or ceiling 0), or an object as a series id, survived
+    with pytest.raises(ValueError, match=re.escape(said)):
+        loaded_record(record)
+
+
+def test_an_edited_bounds_record_of_whole_numbers_and_a_target_without_an_entry_loads_as_it_is():
+    # JSON's 0 and 100 are numbers as 0.0 is, a series id may be a number, a target of no entry is left open
+    # (limits_of): mutants refusing an int floor or a null entry survived
+    record = {"floor": 0, "ceiling": 100, "rule": "x", "targets": {"y": {"unbounded": ["a", 3]}, "z": None}}
+    assert loaded_record(record) is record
