@@ -81,6 +81,20 @@ def test_bpe_tokenizer_trains_and_round_trips():
     assert tok.vocab.itos[:2] == ["<pad>", "<unk>"]
 
 
+@pytest.mark.parametrize("kind", ["word", "char", "bpe"])
+def test_a_lone_surrogate_reads_as_u_fffd_and_a_pair_as_its_character(kind):
+    """Found by tools/fuzz/fuzz_tokenizers.py: a text holding half of a UTF-16 surrogate pair (JSON's
+    '\\ud83d', text decoded with surrogateescape) was a bare TypeError ('TextInputSequence must be str')
+    in the BPE tokenizer; every tokenizer now reads it as U+FFFD, as the tasks read their texts."""
+    if kind == "bpe":
+        pytest.importorskip("tokenizers")
+    tok = make_tokenizer(kind, min_freq=1).fit(["a cat \ufffd sat \U0001f600"] * 4)
+    assert tok.encode("a \ud83d cat") == tok.encode("a \ufffd cat")
+    assert tok.encode("a \udcff cat") == tok.encode("a \ufffd cat")
+    assert tok.encode("sat \ud83d\ude00") == tok.encode("sat \U0001f600")
+    assert len(tok.pieces("a \ud83d cat")) == len(tok.encode("a \ud83d cat"))
+
+
 def _word_state():
     return WordTokenizer(min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
 

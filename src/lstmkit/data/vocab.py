@@ -69,6 +69,7 @@ INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u20
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # What completes an emoji after its first character: a skin tone, a variation selector, a keycap.
 _EMOJI_TAIL = "\U0001F3FB-\U0001F3FF\ufe0f\u20e3"
+SURROGATE = re.compile("[\ud800-\udfff]")            # half of a UTF-16 pair: no character of its own
 _ZWJ = "\u200d"                                       # joins emoji into one ('👨‍👩‍👧')
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]")     # a flag is two of these letters
 
@@ -136,12 +137,23 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
     return re.compile(rf"(?=\S)(?:{pattern})")
 
 
+def whole_text(text: str) -> str:
+    """``text`` with each UTF-16 surrogate pair joined into its character and each lone half as U+FFFD,
+    as a decoder with ``errors="replace"`` reads a bad byte (JSON's ``"\\ud83d"``, an emoji cut in two;
+    text decoded with ``surrogateescape``)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def normalize_text(text: str, lowercase: bool = True) -> str:
     """Unicode-normalise (NFKC), drop the format characters that show nothing (:data:`INVISIBLE`: soft
     hyphens, zero-width spaces and non-joiners, word joiners, direction marks, byte-order marks; a
     zero-width joiner outside an emoji sequence), optionally lower-case (a Turkish 'İ' as 'i': Python's
     lower() gives 'i' and a combining dot, so 'İyi' and 'iyi' were two words). Every text task's
-    tokenizers (word, char, BPE) read text through it, so a text reads the same in each."""
+    tokenizers (word, char, BPE) read text through it, so a text reads the same in each. A lone surrogate
+    is U+FFFD (:func:`whole_text`), as the tasks read their texts: Hugging Face's BPE refused a string
+    holding one ('TextInputSequence must be str', a TypeError traceback)."""
+    if not text.isascii() and SURROGATE.search(text):
+        text = whole_text(text)
     normal = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", normal)
     if _ZWJ in text:
