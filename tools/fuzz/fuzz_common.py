@@ -115,8 +115,10 @@ def fuzz(one: Callable[[bytes], None], expected: tuple[type[BaseException], ...]
             one(data)
         except expected:
             pass
-        except Exception as e:            # noqa: BLE001 - every other exception is a finding
-            keep(data, e, folder)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:        # noqa: BLE001 - every other exception is a finding, a Rust panic
+            keep(data, e, folder)         # (pyo3's PanicException, no Exception) too
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     atheris.Setup(sys.argv, test_one_input)

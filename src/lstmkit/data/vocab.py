@@ -557,6 +557,11 @@ def checked_itos(itos: Any, specials: Sequence[str] = (PAD, UNK)) -> list[str]:
 # stranger's regex ran on every text (a backtracking one was a PanicException traceback, or a hang)
 _BPE_PARTS = {"model": ("BPE",), "pre_tokenizer": ("Whitespace", "Metaspace"), "decoder": (None, "Metaspace"),
               "normalizer": (None,), "post_processor": (None,)}
+# ... and the settings of its BPE model, each as ``BPE(unk_token='<unk>')`` leaves it (a state may lack one): a
+# ``continuing_subword_prefix`` longer than a merge's second part panicked in Rust (a PanicException, which
+# no ``except Exception`` catches), a ``dropout`` drew other subwords for the same text at every call
+_BPE_MODEL = {"unk_token": UNK, "dropout": None, "continuing_subword_prefix": None, "end_of_word_suffix": None,
+              "fuse_unk": False, "byte_fallback": False, "ignore_merges": False}
 
 
 def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
@@ -572,11 +577,19 @@ def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
         if kind not in kinds:
             raise state_error(f"has a BPE tokenizer whose {part} is {kind!r}, which lstmkit never writes "
                               f"({' or '.join(map(repr, kinds))})")
+    model = state["model"] if isinstance(state["model"], dict) else {}
+    odd = next((k for k, v in _BPE_MODEL.items() if k in model and model[k] != v), None)
+    if odd is not None:
+        raise state_error(f"has a BPE tokenizer whose model's {odd} is {model[odd]!r}, which lstmkit never "
+                          f"writes ({_BPE_MODEL[odd]!r})")
     tk = import_tokenizers()
     try:
         tok = tk.Tokenizer.from_str(json.dumps(state))
-    except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
-        raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
+    except BaseException as e:      # plain Exception for a state it cannot read; a Rust panic a PanicException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        first = (str(e).splitlines() or [type(e).__name__])[0][:120]
+        raise state_error(f"has a BPE tokenizer that does not load ({first})") from None
     ids = sorted(tok.get_vocab().values())
     if ids != list(range(len(ids))):
         raise state_error(f"has a BPE tokenizer whose {len(ids)} subwords' ids are not 0 to {len(ids) - 1}, each once")
