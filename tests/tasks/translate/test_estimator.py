@@ -276,6 +276,23 @@ def test_one_sentence_with_a_lone_surrogate_reads_as_u_fffd_in_the_inspect_metho
         assert str(got[:2]) == str(method("the red \ufffd dog")[:2])
 
 
+@pytest.mark.parametrize("side", ["src", "tgt"])
+def test_a_vocab_json_whose_side_is_not_an_object_is_one_error_at_load(fitted, tmp_path, side):
+    """Found by tools/fuzz/fuzz_text_runs.py: a vocab.json whose src (or tgt) was edited to a string was an
+    AttributeError traceback at load ('str' object has no attribute 'get')."""
+    import hashlib
+    import shutil
+    run = shutil.copytree(fitted.run_dir_, tmp_path / "run")
+    state = json.loads((run / "vocab.json").read_text())
+    (run / "vocab.json").write_bytes(raw := json.dumps({**state, side: "word"}).encode())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["vocab.json"] = hashlib.sha256(raw).hexdigest()        # the state itself is read
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError) as e:
+        load(run)
+    assert "has a side of str, not an object" in e.value.message and "retrain the model" in e.value.hint
+
+
 def test_fit_evaluate_and_score_take_sources_and_targets_as_x_and_y(fitted, pairs, tiny):
     """scikit-learn's fit(X, y) / score(X, y) were a bare TypeError ('takes from 1 to 2 positional
     arguments'), and Translator had no score for GridSearchCV or cross_val_score."""
