@@ -18,7 +18,7 @@ finding (no text is bad input to a tokenizer), and so is a promise broken:
 Run from the repository root:
 
     PYTHONPATH=src python tools/fuzz/fuzz_tokenizers.py /tmp/tok-corpus \
-        -max_total_time=600 -rss_limit_mb=2048 -timeout=30
+        -max_total_time=600 -max_len=4096 -len_control=0 -rss_limit_mb=2048 -timeout=30
 """
 from __future__ import annotations
 
