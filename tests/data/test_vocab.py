@@ -81,6 +81,36 @@ def test_bpe_tokenizer_trains_and_round_trips():
     assert tok.vocab.itos[:2] == ["<pad>", "<unk>"]
 
 
+@pytest.mark.parametrize("kind", ["word", "char", "bpe"])
+def test_a_lone_surrogate_reads_as_u_fffd_and_a_pair_as_its_character(kind):
+    """Found by tools/fuzz/fuzz_tokenizers.py: a text holding half of a UTF-16 surrogate pair (JSON's
+    '\\ud83d', text decoded with surrogateescape) was a bare TypeError ('TextInputSequence must be str')
+    in the BPE tokenizer; every tokenizer now reads it as U+FFFD, as the tasks read their texts."""
+    if kind == "bpe":
+        pytest.importorskip("tokenizers")
+    tok = make_tokenizer(kind, min_freq=1).fit(["a cat \ufffd sat \U0001f600"] * 4)
+    assert tok.encode("a \ud83d cat") == tok.encode("a \ufffd cat")
+    assert tok.encode("a \udcff cat") == tok.encode("a \ufffd cat")
+    assert tok.encode("sat \ud83d\ude00") == tok.encode("sat \U0001f600")
+    assert len(tok.pieces("a \ud83d cat")) == len(tok.encode("a \ud83d cat"))
+
+
+@pytest.mark.parametrize("setting, value", [("continuing_subword_prefix", "abcdefghijk"), ("end_of_word_suffix", "</w>"),
+                                            ("dropout", 0.5), ("byte_fallback", True), ("unk_token", "<pad>")])
+def test_a_bpe_state_whose_model_settings_lstmkit_never_writes_is_refused(tmp_path, setting, value):
+    """Found by tools/fuzz/fuzz_text_runs.py: a vocab.json whose BPE model's continuing_subword_prefix was
+    edited panicked in Hugging Face's Rust (a PanicException traceback, which no `except Exception` catches);
+    a dropout drew other subwords at every call. Each setting is refused in one line, naming it."""
+    pytest.importorskip("tokenizers")
+    state = make_tokenizer("bpe", min_freq=1, max_size=60).fit(["lower lowest newer newest"] * 10).to_dict()
+    state["tokenizer"]["model"][setting] = value
+    (tmp_path / "vocab.json").write_text(json.dumps(state))
+    with pytest.raises(LstmkitError) as e:
+        tokenizer_from_dict(json.loads((tmp_path / "vocab.json").read_text()))
+    assert f"model's {setting} is {value!r}, which lstmkit never writes" in str(e.value)
+    assert "retrain the model" in e.value.hint
+
+
 def _word_state():
     return WordTokenizer(min_freq=1).fit(["the cat sat", "the dog ran"]).to_dict()
 

@@ -10,6 +10,7 @@ written by libFuzzer itself.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -59,6 +60,50 @@ def seeded(argv: list[str], seeds: Iterable[tuple[str, bytes]]) -> None:
             (corpus / name).write_bytes(data)
 
 
+def paths(obj, at=()):
+    """Every key path into ``obj`` (dicts and lists), ``()`` first."""
+    yield at
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from paths(v, at + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from paths(v, at + (i,))
+
+
+def value(fdp):
+    """A value a JSON file may hold where another was: null, a boolean, huge, negative or non-finite numbers,
+    text, an empty list or object."""
+    k = fdp.ConsumeIntInRange(0, 11)
+    return [None, True, 0, -1, 10 ** fdp.ConsumeIntInRange(1, 40), -(10 ** 30), 1e308, float("nan"),
+            fdp.ConsumeUnicodeNoSurrogates(8), [], {}, fdp.ConsumeFloat()][k]
+
+
+def mutated(obj, ps, fdp, rounds, renames: bool = False):
+    """A copy of ``obj`` (JSON) with ``rounds`` of the entries at the key paths ``ps`` dropped or given a
+    :func:`value`; with ``renames`` also a dict's key renamed, or a list's item replaced, by fuzzed text
+    (a vocabulary's tokens: ``itos``, a BPE's subwords and merges)."""
+    obj = json.loads(json.dumps(obj))
+    for _ in range(rounds):
+        p = ps[fdp.ConsumeIntInRange(0, len(ps) - 1)]
+        parent = obj
+        try:
+            for k in p[:-1]:
+                parent = parent[k]
+            action = fdp.ConsumeIntInRange(0, 2 if renames else 1)
+            if action == 0:
+                del parent[p[-1]]
+            elif action == 1:
+                parent[p[-1]] = value(fdp)
+            elif isinstance(parent, dict):
+                parent[fdp.ConsumeUnicode(6)] = parent.pop(p[-1])
+            else:
+                parent[p[-1]] = fdp.ConsumeUnicode(6)
+        except (KeyError, IndexError, TypeError):
+            pass
+    return obj
+
+
 def fuzz(one: Callable[[bytes], None], expected: tuple[type[BaseException], ...]) -> None:
     """Run ``one`` under atheris: ``expected`` exceptions are answers, any other is kept (:func:`keep`)."""
     import atheris
@@ -70,8 +115,10 @@ def fuzz(one: Callable[[bytes], None], expected: tuple[type[BaseException], ...]
             one(data)
         except expected:
             pass
-        except Exception as e:            # noqa: BLE001 - every other exception is a finding
-            keep(data, e, folder)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:        # noqa: BLE001 - every other exception is a finding, a Rust panic
+            keep(data, e, folder)         # (pyo3's PanicException, no Exception) too
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     atheris.Setup(sys.argv, test_one_input)

@@ -24,7 +24,7 @@ from pathlib import Path
 import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzz_common import fuzz, seeded  # noqa: E402
+from fuzz_common import fuzz, mutated, paths, seeded  # noqa: E402
 
 with atheris.instrument_imports(include=["lstmkit"]):
     import lstmkit
@@ -46,40 +46,6 @@ def frame(n: int) -> pd.DataFrame:
 TMP = Path(tempfile.mkdtemp(prefix="lstmkit-fuzz-run-"))
 BASE, RUN = TMP / "base", TMP / "run"
 FRAME = frame(120)
-
-
-def paths(obj, at=()):
-    """Every key path into ``obj`` (dicts and lists), ``()`` first."""
-    yield at
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from paths(v, at + (k,))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from paths(v, at + (i,))
-
-
-def value(fdp):
-    k = fdp.ConsumeIntInRange(0, 11)
-    return [None, True, 0, -1, 10 ** fdp.ConsumeIntInRange(1, 40), -(10 ** 30), 1e308, float("nan"),
-            fdp.ConsumeUnicodeNoSurrogates(8), [], {}, fdp.ConsumeFloat()][k]
-
-
-def mutated(obj, ps, fdp, rounds):
-    obj = json.loads(json.dumps(obj))
-    for _ in range(rounds):
-        p = ps[fdp.ConsumeIntInRange(0, len(ps) - 1)]
-        parent = obj
-        try:
-            for k in p[:-1]:
-                parent = parent[k]
-            if fdp.ConsumeBool():
-                del parent[p[-1]]
-            else:
-                parent[p[-1]] = value(fdp)
-        except (KeyError, IndexError, TypeError):
-            pass
-    return obj
 
 
 def one(data: bytes) -> None:

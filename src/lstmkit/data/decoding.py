@@ -26,6 +26,7 @@ from pathlib import Path
 
 from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, callers_level, missing_path_fix, opt
+from lstmkit.data.vocab import SURROGATE, whole_text
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "check_not_cut", "magic_suffix", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
@@ -280,9 +281,6 @@ def file_ext(path: Path) -> str:
     return Path(data_name(path)).suffix.lower()
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def whole_characters(texts: list[str], what: str = "texts") -> list[str]:
     """``texts`` as they are when every character is one UTF-8 can write; else those holding a UTF-16
     surrogate (half of a pair: JSON's ``"\\ud83d"`` escape of an emoji cut in two, a tweet truncated,
@@ -295,10 +293,10 @@ def whole_characters(texts: list[str], what: str = "texts") -> list[str]:
         return texts                                    # the common case: one pass in C
     except UnicodeEncodeError:
         pass
-    bad = [i for i, t in enumerate(texts) if _SURROGATE.search(t)]
+    bad = [i for i, t in enumerate(texts) if SURROGATE.search(t)]
     out = list(texts)
     for i in bad:
-        out[i] = texts[i].encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        out[i] = whole_text(texts[i])
     which = (f"the {what} holds" if len(texts) == 1 else
              f"{len(bad)} of the {len(texts)} {what} hold{'s' if len(bad) == 1 else ''}")
     warnings.warn(f"{which} half of a UTF-16 surrogate pair (first: item {bad[0]}, {texts[bad[0]][:30]!r}; an emoji cut in two, as JSON's '\\ud83d' escapes one): a lone half is read "

@@ -69,6 +69,7 @@ INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u20
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # What completes an emoji after its first character: a skin tone, a variation selector, a keycap.
 _EMOJI_TAIL = "\U0001F3FB-\U0001F3FF\ufe0f\u20e3"
+SURROGATE = re.compile("[\ud800-\udfff]")            # half of a UTF-16 pair: no character of its own
 _ZWJ = "\u200d"                                       # joins emoji into one ('👨‍👩‍👧')
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]")     # a flag is two of these letters
 
@@ -136,12 +137,23 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
     return re.compile(rf"(?=\S)(?:{pattern})")
 
 
+def whole_text(text: str) -> str:
+    """``text`` with each UTF-16 surrogate pair joined into its character and each lone half as U+FFFD,
+    as a decoder with ``errors="replace"`` reads a bad byte (JSON's ``"\\ud83d"``, an emoji cut in two;
+    text decoded with ``surrogateescape``)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def normalize_text(text: str, lowercase: bool = True) -> str:
     """Unicode-normalise (NFKC), drop the format characters that show nothing (:data:`INVISIBLE`: soft
     hyphens, zero-width spaces and non-joiners, word joiners, direction marks, byte-order marks; a
     zero-width joiner outside an emoji sequence), optionally lower-case (a Turkish 'İ' as 'i': Python's
     lower() gives 'i' and a combining dot, so 'İyi' and 'iyi' were two words). Every text task's
-    tokenizers (word, char, BPE) read text through it, so a text reads the same in each."""
+    tokenizers (word, char, BPE) read text through it, so a text reads the same in each. A lone surrogate
+    is U+FFFD (:func:`whole_text`), as the tasks read their texts: Hugging Face's BPE refused a string
+    holding one ('TextInputSequence must be str', a TypeError traceback)."""
+    if not text.isascii() and SURROGATE.search(text):
+        text = whole_text(text)
     normal = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", normal)
     if _ZWJ in text:
@@ -545,6 +557,11 @@ def checked_itos(itos: Any, specials: Sequence[str] = (PAD, UNK)) -> list[str]:
 # stranger's regex ran on every text (a backtracking one was a PanicException traceback, or a hang)
 _BPE_PARTS = {"model": ("BPE",), "pre_tokenizer": ("Whitespace", "Metaspace"), "decoder": (None, "Metaspace"),
               "normalizer": (None,), "post_processor": (None,)}
+# ... and the settings of its BPE model, each as ``BPE(unk_token='<unk>')`` leaves it (a state may lack one): a
+# ``continuing_subword_prefix`` longer than a merge's second part panicked in Rust (a PanicException, which
+# no ``except Exception`` catches), a ``dropout`` drew other subwords for the same text at every call
+_BPE_MODEL = {"unk_token": UNK, "dropout": None, "continuing_subword_prefix": None, "end_of_word_suffix": None,
+              "fuse_unk": False, "byte_fallback": False, "ignore_merges": False}
 
 
 def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
@@ -560,11 +577,19 @@ def bpe_from_state(state: Any, specials: Sequence[str] = (PAD, UNK)):
         if kind not in kinds:
             raise state_error(f"has a BPE tokenizer whose {part} is {kind!r}, which lstmkit never writes "
                               f"({' or '.join(map(repr, kinds))})")
+    model = state["model"] if isinstance(state["model"], dict) else {}
+    odd = next((k for k, v in _BPE_MODEL.items() if k in model and model[k] != v), None)
+    if odd is not None:
+        raise state_error(f"has a BPE tokenizer whose model's {odd} is {model[odd]!r}, which lstmkit never "
+                          f"writes ({_BPE_MODEL[odd]!r})")
     tk = import_tokenizers()
     try:
         tok = tk.Tokenizer.from_str(json.dumps(state))
-    except Exception as e:         # tokenizers raises plain Exception for a state it cannot read
-        raise state_error(f"has a BPE tokenizer that does not load ({str(e).splitlines()[0][:120]})") from None
+    except BaseException as e:      # plain Exception for a state it cannot read; a Rust panic a PanicException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        first = (str(e).splitlines() or [type(e).__name__])[0][:120]
+        raise state_error(f"has a BPE tokenizer that does not load ({first})") from None
     ids = sorted(tok.get_vocab().values())
     if ids != list(range(len(ids))):
         raise state_error(f"has a BPE tokenizer whose {len(ids)} subwords' ids are not 0 to {len(ids) - 1}, each once")

@@ -162,6 +162,21 @@ def test_a_loaded_run_leaves_the_sample_rate_it_found_unset_so_a_clone_finds_it_
     assert again["call_settings"] == {"sample_rate": None}
 
 
+def test_a_run_whose_lstmkit_json_holds_no_sample_rate_is_one_error_at_load(tmp_path):
+    """Found by tools/fuzz/fuzz_text_runs.py: a run whose lstmkit.json had its config's sample_rate edited to
+    null loaded, and its first transcription was a TypeError traceback ('NoneType' and 'float')."""
+    manifest = write_manifest(tmp_path / "data", 6, seed=0)
+    run = SpeechRecognizer(hidden_size=8, n_mels=20, channels=8, max_epochs=1, progress="off", tensorboard=False,
+                           doctor=False, seed=0).fit(manifest, out=tmp_path / "run").run_dir_
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"]["sample_rate"] = None
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError) as e:
+        SpeechRecognizer.load(run).predict(tmp_path / "data" / "wavs" / "manifest_0.wav")
+    assert "sample_rate is null" in e.value.message and "lstmkit.json" in e.value.message
+    assert "retrain the model" in e.value.hint
+
+
 def test_score_is_minus_the_word_error_rate_of_a_ctc_run(ctc_run, corpus):
     """scikit-learn's ``score`` (greater is better) was missing: ``-wer`` of evaluate, on a
     manifest or on files with their transcripts ``y``."""

@@ -280,6 +280,35 @@ def test_pairs_with_a_lone_surrogate_train_save_and_translate(pairs, tiny, tmp_p
         assert list(load(tr.run_dir_).predict([s for s, _ in data[:3]])) == list(tr.predict([s for s, _ in data[:3]]))
 
 
+def test_one_sentence_with_a_lone_surrogate_reads_as_u_fffd_in_the_inspect_methods(pairs, tiny, tmp_path):
+    """Found by tools/fuzz/fuzz_tokenizers.py: token_inputs, attention and output_tokens of a BPE model
+    (inspect --text: the command line holds bytes that are not UTF-8 as surrogates) were a bare TypeError
+    ('TextInputSequence must be str'); they read a lone half as U+FFFD, said, as translate does."""
+    pytest.importorskip("tokenizers")
+    tr = Translator(**{**tiny, "max_epochs": 1, "beam": 1, "tokenizer": "bpe"}).fit(pairs(30), out=tmp_path)
+    for method in (tr.token_inputs, tr.attention, tr.output_tokens):
+        with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+            got = method("the red \ud83d dog")
+        assert str(got[:2]) == str(method("the red \ufffd dog")[:2])
+
+
+@pytest.mark.parametrize("side", ["src", "tgt"])
+def test_a_vocab_json_whose_side_is_not_an_object_is_one_error_at_load(fitted, tmp_path, side):
+    """Found by tools/fuzz/fuzz_text_runs.py: a vocab.json whose src (or tgt) was edited to a string was an
+    AttributeError traceback at load ('str' object has no attribute 'get')."""
+    import hashlib
+    import shutil
+    run = shutil.copytree(fitted.run_dir_, tmp_path / "run")
+    state = json.loads((run / "vocab.json").read_text())
+    (run / "vocab.json").write_bytes(raw := json.dumps({**state, side: "word"}).encode())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["vocab.json"] = hashlib.sha256(raw).hexdigest()        # the state itself is read
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError) as e:
+        load(run)
+    assert "has a side of str, not an object" in e.value.message and "retrain the model" in e.value.hint
+
+
 def test_fit_evaluate_and_score_take_sources_and_targets_as_x_and_y(fitted, pairs, tiny):
     """scikit-learn's fit(X, y) / score(X, y) were a bare TypeError ('takes from 1 to 2 positional
     arguments'), and Translator had no score for GridSearchCV or cross_val_score."""

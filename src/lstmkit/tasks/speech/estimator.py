@@ -640,6 +640,8 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        if self.config_.sample_rate is None:        # a fit records the rate it chose: null was a TypeError at predict
+            raise ValueError("its config's sample_rate is null, where a trained model records the rate it reads at")
         pre = meta["preprocessing"]
         self.normalizer_ = Normalizer.from_dict(pre["normalizer"])
         if self.config_.mode == "classify":

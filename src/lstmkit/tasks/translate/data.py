@@ -20,7 +20,6 @@ import html as _html
 import json
 import os
 import re
-import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -815,6 +814,8 @@ class SideTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SideTokenizer:
+        if not isinstance(d, dict):         # a string was an AttributeError traceback ('str' has no 'get')
+            raise state_error(f"has a side of {type(d).__name__}, not an object of the tokenizer's settings")
         checked_rules(d, ("lowercase", "char_split", "marks", "joined", "spaces"))
         if d.get("kind") not in ("word", "bpe"):           # 'unknown tokenizer … use word or bpe' asked the user to choose
             raise state_error(f"has kind {d.get('kind')!r}, not 'word' or 'bpe'")

@@ -376,6 +376,7 @@ class Translator(RunEstimator):
             self._check_fitted()
             if self.net_.attn is None:
                 raise LstmkitError(f"this model was trained with {opt('attention', 'none')}", "it has no attention to show")
+            sentence = _one_sentence(sentence)
             out, hyp = self._hypothesis(sentence, beam)
             ids = self._src_ids(sentence, warn=False)
             src = [f"{p} (<unk>)" if i == UNK_ID and p != "<unk>" else p
@@ -388,7 +389,7 @@ class Translator(RunEstimator):
         id ``<unk>``: ``inspect gates`` named every such word '<unk>' and so could not say which it was)."""
         with public_call():
             self._check_fitted()
-            text = one_text(text, worded("pass a source sentence with --text", "pass a source sentence"))
+            text = _one_sentence(text)
             ids = self._src_ids(text)
             return self._written_pieces(text, ids), ids
 
@@ -403,7 +404,7 @@ class Translator(RunEstimator):
         """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
         ending at ``<eos>`` when the search produced one."""
         with public_call():
-            pieces, hyp = self._hypothesis(text, beam)
+            pieces, hyp = self._hypothesis(_one_sentence(text), beam)
             return pieces, list(hyp.ids)
 
     def decode_steps(self) -> int:
@@ -814,6 +815,14 @@ def all_unknown(sentences: list[str], seqs: list[torch.Tensor], names: Sequence[
             f"guesses; {fix}")
 
 
+
+
+def _one_sentence(text) -> str:
+    """One source sentence of ``attention``, ``token_inputs`` or ``output_tokens`` (``inspect --text``), a
+    lone surrogate as U+FFFD, said (:func:`whole_characters`), as ``translate`` reads its sentences: the
+    command line holds bytes that are not UTF-8 so, and a BPE model's tokenizer refused it with a TypeError."""
+    text = one_text(text, worded("pass a source sentence with --text", "pass a source sentence"))
+    return whole_characters([text], "sentence")[0]
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
