@@ -195,3 +195,18 @@ def test_a_stream_is_on_a_terminal_only_when_it_says_so():
     closed = io.StringIO()
     closed.close()
     assert [cli._on_a_terminal(s) for s in (_Pipe(tty=True), _Pipe(), object(), closed)] == [True, False, False, False]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["forecast", "train", "--help"]])
+def test_a_reader_that_left_ends_a_printing_command_with_exit_1_and_no_word(args):
+    """`lstmkit … | true`, `| head -1` on a long output: a command whose work is its standard output stops
+    when the reader has left, exit 1 without a word, click's convention (README, exit codes): no
+    BrokenPipeError traceback, no 'Exception ignored' from Python's last flush."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "lstmkit", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, ""), proc.stderr
