@@ -195,3 +195,32 @@ def test_a_stream_is_on_a_terminal_only_when_it_says_so():
     closed = io.StringIO()
     closed.close()
     assert [cli._on_a_terminal(s) for s in (_Pipe(tty=True), _Pipe(), object(), closed)] == [True, False, False, False]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["forecast", "train", "--help"]])
+def test_a_reader_that_left_ends_a_printing_command_with_exit_1_and_no_word(args):
+    """`lstmkit … | true`, `| head -1` on a long output: a command whose work is its standard output stops
+    when the reader has left, exit 1 without a word, click's convention (README, exit codes): no
+    BrokenPipeError traceback, no 'Exception ignored' from Python's last flush."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "lstmkit", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, ""), proc.stderr
+
+
+@pytest.mark.parametrize("args", [["forecast", "predict", "--run", "no-such-run", "--data", "x.csv"], ["--bogus"]])
+def test_an_error_whose_reader_left_keeps_its_exit_code(args):
+    """`lstmkit … 2>&1 | grep -q x`: the error line found standard error's reader gone, and its
+    BrokenPipeError ended a bad input with exit 1, the environment's code (retry), not 2."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "lstmkit", *args], stdout=subprocess.PIPE, stderr=write_end,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stdout) == (2, b"")

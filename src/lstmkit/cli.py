@@ -399,7 +399,7 @@ def _main(argv: list[str] | None) -> None:
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         # a path of bytes that are not UTF-8 (held as surrogates) escaped, as a terminal's stderr does: a
         # stream that is strict about it (a pipe's, a test's) raised UnicodeEncodeError, a traceback
-        print(f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
+        _say(f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8"))
         sys.exit(e.exit_code)
     except MemoryError as e:            # a fit's says where its run is and how it continues (_mark_failed)
         print(f"error: out of memory — {_SMALLER}" + "".join(f"; {note}" for note in getattr(e, "__notes__", ())),
@@ -424,6 +424,15 @@ def _main(argv: list[str] | None) -> None:
                                                                           getattr(e, "__notes__", ())), file=sys.stderr)
             sys.exit(1)
         raise
+
+
+def _say(line: str) -> None:
+    """The error line ``line`` on standard error. A reader of it that has left (``2>&1 | grep -q x``, ``| true``)
+    changes no exit code: its BrokenPipeError ended the command with 1 (the environment's) for a bad input."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:                     # the reader gone (Windows: EINVAL); no one is left to read the line
+        pass
 
 
 _SMALLER = "use a smaller model (--hidden-size, --num-layers) or --batch-size, or free memory"
@@ -453,12 +462,12 @@ def _usage_error(e: typer.TyperException, argv: list[str]) -> None:
         where = f" — {path!r} is a file or folder here, read as options since it starts with '-': pass it as ./{path}"
     if type(e).__name__ == "NoArgsIsHelpError":         # `lstmkit forecast`: help, then the one line
         typer.echo(e.format_message())
-        print(f"error: missing command{where}", file=sys.stderr)
+        _say(f"error: missing command{where}")
         sys.exit(2)
     _name_the_value(e)
     message = " ".join(e.format_message().split()).rstrip(".")
     where = _command_of_the_kind(e, ctx) or where
-    print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
+    _say(f"error: {message[:1].lower()}{message[1:]}{where}")
     sys.exit(e.exit_code if e.exit_code != 1 else 2)
 
 

@@ -29,6 +29,8 @@ import inspect
 import io
 import os
 import re
+import shutil
+import sys
 import textwrap
 import tokenize
 import typing
@@ -313,6 +315,31 @@ def config_file_path(value: Any, config: Path | None, key: str = "data") -> str:
     return str(beside)
 
 
+@functools.cache
+def _fitted_help_context(context_class: type) -> type:
+    """``context_class`` (the click Context of the click typer runs on: typer 0.29 brings its own)
+    laying ``--help`` out to a terminal narrower than 80 columns (``COLUMNS=40``, a split pane, a
+    phone's SSH client). click laid help out 50 columns wide at the least, its help texts in a column
+    from column 32: at 40 columns 515 of the 553 lines of ``forecast train --help`` were wider than
+    the terminal, each wrapped into the next, 8 to 16 characters of help a line. Here the width is
+    the terminal's (20 at the least) and the options' column narrows with it; at 80 columns and
+    wider the layout is click's own."""
+    base = context_class.formatter_class
+    forced = sys.modules[base.__module__]            # its FORCED_WIDTH: click's tests' fixed width
+
+    class FittedHelp(base):
+        def __init__(self, indent_increment: int = 2, width: int | None = None,
+                     max_width: int | None = None) -> None:
+            if width is None and getattr(forced, "FORCED_WIDTH", None) is None:
+                width = max(min(shutil.get_terminal_size().columns, max_width or 80) - 2, 20)
+            super().__init__(indent_increment, width, max_width)
+
+        def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+            super().write_dl(rows, min(col_max, max(10, self.width * col_max // 78)), col_spacing)
+
+    return type("FittedHelpContext", (context_class,), {"formatter_class": FittedHelp})
+
+
 def plain_help(command: Any) -> Any:
     """``command`` (a click command built by typer) and every command under it, set to print
     ``--help`` and usage errors in click's plain layout instead of typer's rich panels. A rich
@@ -322,6 +349,7 @@ def plain_help(command: Any) -> Any:
     the help at column 30 (194 lines). Help texts are then also printed literally: a default
     written ``[as trained]`` is no rich style tag to vanish."""
     command.rich_markup_mode = None
+    command.context_class = _fitted_help_context(type(command).context_class)
     for sub in (getattr(command, "commands", None) or {}).values():
         if not sub.short_help and sub.help:      # a group lists each command's first paragraph, wrapped,
             sub.short_help = " ".join(sub.help.split("\n\n")[0].split())   # not cut to a line with "..."

@@ -75,20 +75,23 @@ def is_pipe(path: Path) -> bool:
 
 
 @contextmanager
-def pipe_as_file(path: Path):
+def pipe_as_file(path: Path, given: bytes | None = None, suffix: str = ""):
     """The pipe ``path`` (:func:`is_pipe`) as a temporary file of its bytes, read once, under its own
     name, or as ``.csv`` / ``.tsv`` / ``.parquet`` when it has no extension and its content is one.
     The readers open a file several times (its head, then the whole): a named pipe's second open
     waited for a writer for ever, and ``--data <(zcat f.csv.gz)`` (``/dev/fd/63``) was 'unknown file
     type'. An error raised while the copy is read names the pipe, not the copy. The copy stays until
-    the process ends: a message about a row reads its file again for the row's line."""
+    the process ends: a message about a row reads its file again for the row's line. ``given``: the
+    bytes of ``-`` when they were read already (``classify predict`` reads lines unless a header comes),
+    ``suffix`` the type they are known to be (a one-column CSV has no separator to tell it by)."""
     stdin = is_stdin(path)
     shown = "standard input" if stdin else str(path)
     tmp = tempfile.mkdtemp(prefix="lstmkit-pipe-")
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    copy = Path(tmp) / ("stdin" if stdin else path.name)
-    with (_stdin_bytes() if stdin else open(path, "rb")) as source, open(copy, "wb") as target:
-        shutil.copyfileobj(source, target)
+    copy = Path(tmp) / (("stdin" if stdin else path.name) + suffix)
+    source = io.BytesIO(given) if given is not None else _stdin_bytes() if stdin else open(path, "rb")
+    with source as stream, open(copy, "wb") as target:
+        shutil.copyfileobj(stream, target)
     # the copy under any of the names it takes, after either separator (Windows' backslash too)
     named = re.compile(re.escape(tmp) + r"[/\\][^\s:;,()'\"]*")
     try:

@@ -62,6 +62,27 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
 
 
 
+def test_a_table_piped_in_reads_as_its_file_does(text_run, capsys, monkeypatch):
+    """``cat test.csv | lstmkit classify predict --data -`` read each line as a text: the header was
+    predicted as one, and each row's label was read as a word of its text. A header line naming the
+    model's text column (CSV or TSV) makes it a table, as the file is; evaluate then finds the labels."""
+    for table in ("review,sentiment\n\"Great, I loved it\",pos\nAwful and boring,neg\n",
+                  "sentiment\treview\npos\tGreat, I loved it\nneg\tAwful and boring\n", "review\nGreat\nAwful\n"):
+        code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin=table,
+                             monkeypatch=monkeypatch)
+        assert code == 0, err
+        assert [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"], (table, out)
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-", "--json",
+                         stdin="review,sentiment\nGreat, I loved it,pos\n", monkeypatch=monkeypatch)
+    assert code == 2 and "line 2 has 3 cells" in err, err           # read as a table: its rows' cells are counted
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-", "--json",
+                         stdin="review,sentiment\nGreat and loved,pos\nAwful and boring,neg\n", monkeypatch=monkeypatch)
+    assert code == 0 and json.loads(out)["accuracy"] == 1.0, err
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin="review\n",
+                         monkeypatch=monkeypatch)          # one line alone: a text, as before
+    assert code == 0 and len(out.strip().splitlines()) == 2, err
+
+
 def test_predict_answers_each_line_once_whatever_is_inside_it(text_run, tmp_path, capsys, monkeypatch):
     """A form feed or U+2028 inside a text ended its line: a line of a .txt file or of standard
     input had two answers, and every answer after it was one line off."""

@@ -105,7 +105,8 @@ def _schedule(settings: dict) -> str:
 
 
 def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = None, label: Optional[str] = None):
-    """A path, or ``-``: one text (or one series of numbers) per line of standard input. ``text``
+    """A path, or ``-``: one text (or one series of numbers) per line of standard input, or a text
+    model's table there, read as its file would be when its header line names the text column. ``text``
     and ``label`` name this file's columns when they differ from the training file's."""
     if encoding:
         est.config_.encoding = encoding
@@ -128,6 +129,13 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     lines = lines_of_text(raw, " on standard input")
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
+    if est.kind == "text" and len(lines) > 1 and _names_column(lines[0], est.config_.text):
+        # a table piped in (cat test.csv |): its header was predicted as a text, and each row's label and
+        # other cells read as words of its text
+        from lstmkit.data.tables import pipe_as_file, read_table
+        suffix = ".tsv" if "\t" in lines[0] else ".csv"
+        with pipe_as_file(Path("-"), given=raw.encode("utf-8"), suffix=suffix) as copy:
+            return read_table(copy)
     if est.kind == "text":
         from lstmkit.data.textsets import fasttext_lines
         labelled = fasttext_lines(raw, " on standard input", labels=False)   # a fastText file piped: its texts
@@ -142,9 +150,17 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     return seqs
 
 
+def _names_column(line: str, name: str) -> bool:
+    """Whether ``line``, read as a CSV or TSV header (a tab in it: TSV), names the column ``name``."""
+    import csv
+    cells = next(csv.reader([line.lstrip("\ufeff")], delimiter="\t" if "\t" in line else ","), [])
+    return name in (cell.strip() for cell in cells)
+
+
 @app.command()
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
-            data: str = typer.Option(..., help="File as in training (labels optional), or - for stdin lines."),
+            data: str = typer.Option(..., help="File as in training (labels optional), or - for standard input: one "
+                                  "text a line, or a table whose header names the text column."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file.  [default: as in training]"),
             text: Optional[str] = typer.Option(None, help="Text column of this file.  [default: as in training]"),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, "
@@ -171,7 +187,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if probabilities:       # the predicted label's alone scores no log loss of a row it got wrong (of 3+ classes)
         for k, name in enumerate(names):    # as predict_proba gives them: rounded to 6 decimals, a confident
             df[f"p_{name}"] = proba[:, k]   # miss's 1e-9 read 0 (log loss 36, not 21) and near-1 ones tied (ROC-AUC)
-    if getattr(given, "ids", None) is not None:
+    if not isinstance(given, pd.DataFrame) and getattr(given, "ids", None) is not None:   # not a column 'ids'
         df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)
     echo_or_write_table(df, out)
 
