@@ -361,6 +361,25 @@ def test_a_vocabulary_from_another_run_is_refused(tmp_path):
         read_run(run, "classify")
 
 
+def test_weights_of_other_shapes_than_lstmkit_json_describes_are_a_weights_mismatch(tmp_path):
+    """A retrain with another hidden size saved into the run folder writes its weights, then lstmkit.json: between the
+    two, the weights do not fit the model the old lstmkit.json describes. WeightsMismatch (what serve --watch waits
+    for quietly), as weights of the recorded shapes but another checksum are; the message is the one it was."""
+    from lstmkit.runs import build_checked, load_weights
+    build = lambda: torch.nn.Linear(3, 2)                           # noqa: E731
+    with pytest.raises(WeightsMismatch, match=r"model.safetensors does not match the model in lstmkit.json \(weight: "
+                       r"the metadata asks for 2x3, the weights hold 4x3\) — the two files come from different runs"):
+        build_checked(build, {"weight": torch.empty(4, 3, device="meta"), "bias": torch.empty(2, device="meta")},
+                      tmp_path)
+    with pytest.raises(WeightsMismatch, match=r"the metadata asks for 10,100 numbers, the weights hold 100"):
+        build_checked(lambda: torch.nn.Linear(100, 100), {"bias": torch.empty(100, device="meta")}, tmp_path,
+                      exact=False)                                  # an int8 run's stored integers: at least half
+    with pytest.raises(WeightsMismatch, match=r"does not match the model in lstmkit.json \(Error\(s\) in loading"):
+        load_weights(build(), {"weight": torch.zeros(2, 3)}, tmp_path)
+    assert build_checked(build, {"weight": torch.empty(2, 3, device="meta"), "bias": torch.empty(2, device="meta")},
+                         tmp_path).weight.shape == (2, 3)
+
+
 def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
     """The OSError (File name too long) of writing it was a traceback from every command's --out."""
     with pytest.raises(LstmkitError, match="the name 'ééé.*' is 260 bytes long; .* at most 255 bytes") as e:

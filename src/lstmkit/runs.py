@@ -45,7 +45,7 @@ __all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_
            "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "RECORDINGS_KEY",
            "write_json",
            "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
-           "WeightsMismatch",
+           "WeightsMismatch", "not_the_model",
            "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
            "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
            "read_weights", "export_source", "known_task"]
@@ -150,9 +150,18 @@ def weights_fingerprint(run: str | Path) -> str:
 
 
 class WeightsMismatch(LstmkitError):
-    """A run's weights (or vocabulary) that do not match the SHA-256 its ``lstmkit.json`` recorded: a file
-    changed or damaged, or, in a folder being saved over, the new weights written and the new
-    ``lstmkit.json`` not yet (a served run waits for the rest of such a save: :mod:`lstmkit.deploy.reload`)."""
+    """A run's weights (or vocabulary) that do not match its ``lstmkit.json``: not the SHA-256 it recorded, or not
+    the shapes of the model it describes. A file changed or damaged, or, in a folder being saved over, one of the
+    two files new and the other not yet (a retrain with another hidden size: its weights are of other shapes; a
+    served run waits for the rest of such a save: :mod:`lstmkit.deploy.reload`)."""
+
+
+def not_the_model(run: str | Path, detail: str,
+                  hint: str = "the two files come from different runs, or one was edited; retrain the model"
+                  ) -> WeightsMismatch:
+    """The error for the weights of the run ``run`` that do not fit the model its ``lstmkit.json`` describes
+    (``detail``: what differs)."""
+    return WeightsMismatch(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({detail})", hint)
 
 
 def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE,
@@ -241,9 +250,8 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
     try:
         net.load_state_dict(weights, strict=True)
     except RuntimeError as e:
-        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
-                           f"({str(e).splitlines()[0]})",
-                           "the two files come from different runs; retrain the model") from None
+        raise not_the_model(run, str(e).splitlines()[0], "the two files come from different runs; retrain the model"
+                            ) from None
     net.eval()
 
 
@@ -261,17 +269,13 @@ def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exac
     if not exact:
         n_expected, n_got = sum(math.prod(v) for v in expected.values()), sum(math.prod(v) for v in got.values())
         if n_expected > 2 * n_got + 4096:
-            raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} (the metadata "
-                               f"asks for {n_expected:,} numbers, the weights hold {n_got:,})",
-                               "the two files come from different runs, or one was edited; retrain the model")
+            raise not_the_model(run, f"the metadata asks for {n_expected:,} numbers, the weights hold {n_got:,}")
         _check_fits_with(probe, run)
         return built_without_draws(build)
     if expected != got:
         key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
-        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
-                           f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
-                           f"{_shape(got.get(key))})",
-                           "the two files come from different runs, or one was edited; retrain the model")
+        raise not_the_model(run, f"{key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
+                                 f"{_shape(got.get(key))}")
     kinds = {k: v.dtype for k, v in probe.state_dict().items()}
     odd = next((k for k in sorted(kinds) if weights[k].dtype != kinds[k]), None)
     if odd is not None:          # bool or int8 numbers were cast to floats (silently wrong answers), 1e300 to inf

@@ -49,7 +49,8 @@ def runs(tmp_path_factory):
     other = Forecaster(**{**QUICK, "seed": 1}).fit(data, target="y").save(root / "other")
     covariate = data.assign(temp=np.cos(np.arange(len(data)) / 5))
     wider = Forecaster(**QUICK).fit(covariate, target="y", features="temp").save(root / "wider")
-    return data, old, other, wider
+    bigger = Forecaster(**{**QUICK, "hidden_size": 12, "max_epochs": 1}).fit(data, target="y").save(root / "bigger")
+    return data, old, other, wider, bigger
 
 
 @pytest.fixture(autouse=True)
@@ -109,9 +110,7 @@ def _write_over(src, dst):
     """Copy ``src``'s model over ``dst``'s as lstmkit's save writes it: each file by rename, the weights first,
     ``lstmkit.json`` last."""
     for name in (WEIGHTS_FILE, META_FILE):
-        tmp = dst / f".{name}.tmp"
-        shutil.copyfile(src / name, tmp)
-        os.replace(tmp, dst / name)
+        _replace(src, dst, name)
 
 
 def test_a_kept_update_saved_into_the_served_run_is_answered_after_the_next_look(runs, path):
@@ -196,25 +195,66 @@ def test_the_description_routes_look_at_the_folder_themselves_no_predict_needed(
     assert [refused for _, refused in said] == [False]
 
 
-def test_a_save_that_pauses_between_its_weights_and_lstmkit_json_is_served_without_a_warning(runs, path,
-                                                                                               monkeypatch):
-    # the weights written, lstmkit.json 0.6 s later (12 x SETTLE here; hashing large weights): the weights alone
-    # do not match the old lstmkit.json's checksum, which is a save under way, not a corrupt model
+def _replace(src, dst, name):
+    """``src``'s file ``name`` put in ``dst`` by rename, as lstmkit writes a file."""
+    tmp = dst / f".{name}.tmp"
+    shutil.copyfile(src / name, tmp)
+    os.replace(tmp, dst / name)
+
+
+def _remove(src, dst, name):
+    """``dst``'s file ``name`` gone for a while (a copy that deletes, then writes; ``src``: unused)."""
+    (dst / name).unlink()
+
+
+# a save that pauses 0.6 s (12 x SETTLE here) half way, as each writer can leave a folder, then goes on with the other
+# run's model (runs[2]: the same shapes, runs[4]: another hidden size): lstmkit's save writes the weights, then
+# lstmkit.json (hashing large weights takes a while), and the weights alone do not match the old lstmkit.json's
+# checksum, or, of a retrain with another hidden size, its shapes (checked before the checksum); a copy that writes
+# lstmkit.json first; a file deleted, then written. Each is a save under way, not a corrupt model
+HALF_SAVES = {
+    "weights first": (2, _replace, WEIGHTS_FILE),
+    "weights of other shapes first": (4, _replace, WEIGHTS_FILE),
+    "lstmkit.json of other shapes first": (4, _replace, META_FILE),
+    "weights missing a while": (4, _remove, WEIGHTS_FILE),
+    "lstmkit.json missing a while": (4, _remove, META_FILE),
+}
+
+
+@pytest.mark.parametrize("half", HALF_SAVES)
+def test_a_save_that_pauses_half_way_is_served_without_a_warning(runs, path, monkeypatch, half):
     monkeypatch.setattr(reload, "PATIENCE", 10.0)
-    other = runs[2]
+    source, write, name = HALF_SAVES[half]
+    other = runs[source]
     with serving(path) as (port, said):
         before = _forecast(port)
-        tmp = path / f".{WEIGHTS_FILE}.tmp"
-        shutil.copyfile(other / WEIGHTS_FILE, tmp)
-        os.replace(tmp, path / WEIGHTS_FILE)
+        write(other, path, name)
         deadline = time.monotonic() + 0.6
         while time.monotonic() < deadline:             # requests meanwhile make the service look
             assert _call(port, "/health") == {"status": "ok"} and _forecast(port) == before
             time.sleep(0.05)
         _write_over(other, path)
         _until(lambda: _forecast(port) != before)
-        assert _call(port, "/model")["fingerprint"] == weights_fingerprint(other)
+        info = _call(port, "/model")
+        assert info["fingerprint"] == weights_fingerprint(other) and info["reload"]["refused"] is None
     assert [refused for _, refused in said] == [False], said
+
+
+@pytest.mark.parametrize("half", ["weights of other shapes", "weights missing"])
+def test_a_folder_left_half_saved_past_the_patience_is_refused_with_one_warning(runs, path, half):
+    # PATIENCE 0.3 s here: the folder holds still that long with files that do not make one model, which is no save
+    bigger = runs[4]
+    with serving(path) as (port, said):
+        before = _forecast(port)
+        (_replace if half == "weights of other shapes" else _remove)(bigger, path, WEIGHTS_FILE)
+        health = _until(lambda: (lambda h: h if "warnings" in h else None)(_call(port, "/health")))
+        warning = health["warnings"][0]
+        assert "held still 0.3 s more" in warning and "still serving" in warning
+        assert ("does not match the model in lstmkit.json" if half == "weights of other shapes"
+                else "weights file missing") in warning
+        assert _forecast(port) == before and len(said) == 1 and said[0][1]
+        _refused_then_served(port, path, bigger, before)
+    assert [refused for _, refused in said] == [True, False]
 
 
 def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, path):
@@ -248,7 +288,7 @@ def test_a_stream_opened_before_the_swap_steps_the_model_it_opened_with(runs, pa
 
 
 def test_a_link_turned_to_another_run_is_served(runs, tmp_path):
-    _, old, other, _ = runs
+    _, old, other, *_ = runs
     current = tmp_path / "current"
     current.symlink_to(old, target_is_directory=True)
     def turn(to):
@@ -259,9 +299,9 @@ def test_a_link_turned_to_another_run_is_served(runs, tmp_path):
     with serving(current) as (port, said):
         before = _forecast(port)
         (tmp_path / "empty").mkdir()
-        turn(tmp_path / "empty")                            # a folder holding no run: refused, said
-        _until(lambda: "warnings" in _call(port, "/health"))
-        assert _forecast(port) == before
+        turn(tmp_path / "empty")                            # a folder holding no run: refused at once, said
+        warning = _until(lambda: _call(port, "/health").get("warnings"))[0]
+        assert _forecast(port) == before and "held still" not in warning      # no save under way: another folder
         turn(old)                                           # turned back: the model served is the folder's again
         _until(lambda: _call(port, "/health") == {"status": "ok"})
         assert _call(port, "/model")["reload"]["reloads"] == 0

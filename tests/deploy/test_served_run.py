@@ -17,8 +17,9 @@ pytest.importorskip("fastapi")
 
 
 class _Folder:
-    """A run folder's stamp as the test sets it: ``run_stamp`` of any path answers ``now``; while ``then``
-    holds stamps, each look moves ``now`` to the next of them after answering (a writer going on between looks)."""
+    """A run folder's stamp as the test sets it: ``run_stamp`` of any path answers ``now`` (as its lstmkit.json and
+    weights, no other file); while ``then`` holds stamps, each look moves ``now`` to the next of them after answering
+    (a writer going on between looks)."""
 
     def __init__(self, now="A"):
         self.now, self.then, self.looks, self.meet = now, [], 0, None
@@ -28,7 +29,7 @@ class _Folder:
         if self.meet is not None:           # a look waits a little for a second one to come in beside it
             with contextlib.suppress(threading.BrokenBarrierError):
                 self.meet.wait(0.3)
-        out = ("folder", self.now)
+        out = ("folder", self.now, self.now, *(None,) * (len(reload.MODEL_FILES) - 2))   # run_stamp's shape
         if self.then:
             self.now = self.then.pop(0)
         return out

@@ -11,7 +11,11 @@ still for :data:`SETTLE` seconds before a load (a save writes the weights, then 
 moved while loading is loaded again. Weights that do not match the checksum ``lstmkit.json`` recorded are most
 often a save between its two writes (the weights written, ``lstmkit.json`` not yet: hashing large weights takes
 a while): the folder is watched, quietly, for up to :data:`PATIENCE` more seconds, and what it holds once it moves
-is loaded; only weights that still do not match then are refused, with one warning. A new model that fails to
+is loaded; only weights that still do not match then are refused, with one warning. The same holds for the
+other ways a save (or a copy) looks half way: weights of other shapes than the model ``lstmkit.json`` describes
+(a retrain with another hidden size, its weights written and ``lstmkit.json`` not yet, or a copy that writes
+``lstmkit.json`` first), and ``lstmkit.json`` or the weights missing from the folder the served model was loaded from
+(a writer that deletes a file, then writes it). A new model that fails to
 load, or that would take other requests than the routes the service built at start (another task, other input
 columns), is not served: the old one goes on, one warning line says why, and ``/health`` and ``/models`` report it
 until the folder changes again.
@@ -43,10 +47,13 @@ __all__ = ["ServedRun", "run_stamp", "WATCH", "SETTLE", "PATIENCE", "MODEL_FILES
 
 WATCH = 2.0           # seconds between checks of a served run folder (0: never)
 SETTLE = 0.5          # seconds a changed folder must hold still before its model is loaded
-PATIENCE = 30.0       # seconds a folder whose weights do not match its lstmkit.json (a save under way) is waited for
+PATIENCE = 30.0       # seconds a folder caught half way through a save (weights not lstmkit.json's) is waited for
 # the files that make the served model: the metadata and weights, a text model's vocabulary, the graphs of an export
 MODEL_FILES = (META_FILE, WEIGHTS_FILE, "vocab.json", "model.onnx", "encoder.onnx", "decoder.onnx", "onnx.json",
                "export_report.json")
+
+# where lstmkit.json and the weights are in a run_stamp: the two files a save writes, one after the other
+_PAIR = (1 + MODEL_FILES.index(META_FILE), 1 + MODEL_FILES.index(WEIGHTS_FILE))
 
 _log = logging.getLogger(__name__)
 
@@ -150,8 +157,9 @@ class ServedRun:
                 if stamp == self._stamp:        # changed and changed back (a copy over it of the same files)
                     return
                 new, problem, saving = self._try_load()
+                saving = saving or (problem is not None and self._half_gone(stamp))
                 after = run_stamp(self.run)
-                if saving and after == stamp:    # weights lstmkit.json does not match: the rest of a save may come
+                if saving and after == stamp:    # a folder caught between a save's two writes: the rest may come
                     after = self._moved(stamp)
                     if after == stamp:
                         problem += f" (the folder held still {PATIENCE:g} s more: not a save under way)"
@@ -193,9 +201,15 @@ class ServedRun:
             if now != stamp:
                 return now
 
+    def _half_gone(self, stamp: tuple) -> bool:
+        """Whether the folder as ``stamp`` saw it lacks ``lstmkit.json`` or the weights that it held when the served
+        model was loaded from it: a writer that deletes a file before it writes the new one. (A link turned to a
+        folder without them is no save under way.)"""
+        return stamp[0] == self._stamp[0] and any(stamp[i] is None and self._stamp[i] is not None for i in _PAIR)
+
     def _try_load(self) -> tuple[Any, str | None, bool]:
         """``(the new model, None, False)``, or ``(None, why it is not served, whether its weights do not match
-        lstmkit.json: maybe a save between its two writes)``."""
+        lstmkit.json, its checksum or its shapes: maybe a save between its two writes)``."""
         try:
             new = self._load()
         except LstmkitError as e:               # not a run, an unfinished one, weights that do not match, ...
