@@ -130,3 +130,24 @@ def test_a_lent_block_in_a_thread_that_never_held_the_generators_changes_nothing
     thread.join()
     torch.manual_seed(4)
     assert len(seen) == 2 and torch.equal(torch.cat(seen), torch.rand(2))     # no error, nothing set back
+
+
+def test_two_fits_of_one_seed_write_the_same_checkpoint_whatever_numpys_and_pythons_generators_held(tmp_path):
+    """The checkpoint records numpy's and Python's global generators beside torch's: the trainer seeds them
+    each epoch, so the same seeded fit writes the same ``last.json`` after a script drew from either (they
+    were the process's: 1,240 numbers of it differed between two runs of one seed)."""
+    import json
+    import random
+
+    import numpy as np
+    from lstmkit import TextClassifier
+    texts, labels = ["good film", "bad film", "fine film", "dull film"] * 4, ["pos", "neg"] * 8
+    saved = []
+    for k in (1, 2):
+        np.random.seed(k)
+        random.seed(k)
+        TextClassifier(max_epochs=1, embed_dim=4, hidden_size=4, min_freq=1, seed=3, progress="off",
+                       tensorboard=False, doctor=False).fit(texts, labels, run_dir=tmp_path / f"run{k}")
+        saved.append(json.loads((tmp_path / f"run{k}" / "checkpoints" / "last.json").read_text())["rng"])
+    assert saved[0]["numpy"][1][:3] != [1, 2, 3]          # a state numpy drew, not a placeholder
+    assert saved[0] == saved[1]

@@ -106,6 +106,16 @@ def test_a_refused_parameter_is_a_value_error_as_scikit_learns(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_scikit_learns_random_state_is_told_the_seed(name):
+    """``random_state=`` (scikit-learn's seed, a grid's key) named no close parameter, and the fix listed
+    every one of them: the seed is ``seed=``, the constructor and set_params say so."""
+    cls = getattr(lstmkit, name)
+    for make in (lambda: cls(random_state=3), lambda: cls().set_params(random_state=3)):
+        with pytest.raises(ValueError, match=f"^{name} has no parameter 'random_state' — did you mean 'seed'\\?$"):
+            make()
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_sklearn_clone_is_an_unfitted_copy_of_the_settings(name):
     cls = getattr(lstmkit, name)
     est = cls(hidden_size=16, max_epochs=3)

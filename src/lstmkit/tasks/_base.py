@@ -170,7 +170,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                     # the command line's --val (and a LanguageModel's older val=): every fit names it val_data=
                     raise LstmkitError(f"{cls.__name__} has no parameter 'val'",
                                        "pass the validation data to fit() as val_data=")
-                close = difflib.get_close_matches(name, known, 1)
+                # scikit-learn's name for the seed: difflib finds nothing close to it, and the fix listed every name
+                close = ["seed"] if name == "random_state" else difflib.get_close_matches(name, known, 1)
                 where = set_in_file(name)      # a --config file's key (tune's): named there, as train names it
                 raise LstmkitError(f"{where}: unknown setting {name!r}" if where else
                                    f"{cls.__name__} has no parameter {name!r}",

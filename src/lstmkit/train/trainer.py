@@ -32,7 +32,7 @@ from torch import nn
 
 from lstmkit.config import TrainConfig, lower_lr
 from lstmkit.errors import LstmkitError, TrainingDiverged, TrainingInterrupted, opt
-from lstmkit.random_state import lent_random, set_rng_state
+from lstmkit.random_state import lent_random, seed_epoch, set_rng_state
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
@@ -175,7 +175,7 @@ class Trainer(ResumeState):
                         break
                     # Re-seeding per epoch makes shuffles and dropout masks a function of
                     # (seed, epoch); mid-epoch, the saved RNG state takes over after the skip.
-                    torch.manual_seed(cfg.seed * 100_003 + epoch)
+                    seed_epoch(cfg.seed * 100_003 + epoch)
                     self.epoch_now = epoch + 1
                     logs = self._train_epoch(step_model, model, optimizer, params, train_batches, epoch, resume_rng)
                     resume_rng = None
