@@ -106,6 +106,29 @@ def test_an_old_class_folder_digest_is_computed_once_per_folder(tmp_path, monkey
         check_same_data(was, data_hashes(summary), tmp_path, summary)
 
 
+def test_old_class_folder_digests_of_two_folders_are_each_their_own(tmp_path):
+    """A run recorded before class folders' own digest whose data and test data are two folders resumes: each role
+    is checked against its own folder's old digest (the digest kept per folder is that folder's, not the first
+    one computed), and an edit to the second folder is still refused by its role."""
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY, class_folder_roles, folder_sha256
+    roots = {role: tmp_path / name for role, name in (("source", "train"), ("test_source", "test"))}
+    for name, root in roots.items():
+        for label in ("pos", "neg"):
+            (root / label).mkdir(parents=True)
+            (root / label / "1.txt").write_text(f"{label} {name} review\n")
+        (root / "unsup").mkdir()
+        (root / "unsup" / "0.txt").write_text("unlabelled\n")        # unread: the new digest differs from the old
+    given = {role: str(root) for role, root in roots.items()}
+    summary = {**given, **class_folder_roles(**given)}
+    old = {**given, TEXT_FOLDERS_KEY: list(given)}
+    was = {**old, HASHES_KEY: {role: folder_sha256(root) for role, root in roots.items()}}
+    assert was[HASHES_KEY]["source"] != was[HASHES_KEY]["test_source"]
+    check_same_data(was, data_hashes(summary), tmp_path, summary)       # resumes: both folders as they were
+    (roots["test_source"] / "neg" / "1.txt").write_text("edited\n")
+    with pytest.raises(LstmkitError, match=r"test is not the folder"):
+        check_same_data(was, data_hashes(summary), tmp_path, summary)
+
+
 def test_a_class_folder_digest_orders_its_files_as_the_old_digest_did(tmp_path):
     """The class folders' files are hashed in the order of their paths written out (``neg-x/0.txt`` before
     ``neg/0.txt``: '-' sorts before '/'), as every run's folder digest was: sorted as paths (``neg`` before

@@ -420,3 +420,21 @@ def test_of_several_runs_only_the_one_whose_folder_changed_is_swapped(runs, path
         listed = {m["name"]: m for m in _call(port, "/models")["models"]}
     assert listed["a"]["reload"]["reloads"] == 1 and listed["a"]["fingerprint"] == weights_fingerprint(other)
     assert listed["b"]["reload"]["reloads"] == 0 and listed["b"]["reload"]["refused"] is None
+
+
+def test_a_load_failing_outside_lstmkit_is_no_save_under_way(tmp_path):
+    """A new model whose load fails with an error of its own (an OS error, a file torn by another writer) is no
+    save between lstmkit's two writes: it is refused as it is, not waited for; only WeightsMismatch is waited for."""
+    from lstmkit.runs import WeightsMismatch
+    outcomes = iter([object(), OSError("torn"), LstmkitError("not a run", "pass a run"),
+                     WeightsMismatch("weights differ", "wait")])
+
+    def load():
+        got = next(outcomes)
+        if isinstance(got, Exception):
+            raise got
+        return got
+    served = reload.ServedRun("m", tmp_path, load, lambda old, new: None, watch=0)
+    assert served._try_load() == (None, "OSError: torn", False)
+    assert served._try_load()[2] is False
+    assert served._try_load()[2] is True

@@ -385,6 +385,8 @@ def test_the_notes_of_long_cut_and_unknown_texts_begin_one_token_past_their_boun
     assert cut_note(torch.tensor([], dtype=torch.long), cfg, "text", name) is None
     assert cut_note(torch.tensor([3, 6, 7]), cfg, "text", name).startswith(
         "2 of 3 texts (66.7%) are longer than the model's max_len=5 tokens (first: texts[1], 6 tokens; the longest 7)")
+    assert cut_note(torch.tensor([5, 6]), cfg, "text", name).startswith(      # one token past: said
+        "1 of 2 texts (50%) are longer than the model's max_len=5 tokens (first: texts[1], 6 tokens")
     far = LONGER * reviews.data_summary_["train_length"]["max"]
     known = int(reviews.tokenizer_.encode("the film was good")[0])
     assert known != UNK_ID
@@ -401,3 +403,6 @@ def test_the_notes_of_long_cut_and_unknown_texts_begin_one_token_past_their_boun
     assert reviews._unknown_words_note(texts, ragged([2, 3]), name) is None
     assert reviews._unknown_words_note(texts, ragged([2, 3], unknown=[0, 1]), name).startswith(
         "1 of 2 texts hold no word the model knows (first: texts[0], 'a'; 40% of all their words are unknown")
+    # no unknown token, but a text that encodes to no token at all: it holds no word the model knows either
+    assert reviews._unknown_words_note(texts, ragged([0, 3]), name).startswith(
+        "1 of 2 texts hold no word the model knows (first: texts[0], 'a'; 0% of all their words are unknown")
