@@ -23,6 +23,7 @@ instant see each other's, where reading the trials after ``study.ask`` let both 
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -69,8 +70,9 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
                 .filter(models.TrialModel.study_id == study_id, models.TrialModel.trial_id != trial.trial_id)
                 .order_by(models.TrialModel.trial_id).all())
         others = [self._build_frozen_trial_from_trial_model(t) for t in made]
-        for key, value in self.propose(others, trial.number).items():
-            self._set_trial_attr_without_commit(session, models.TrialSystemAttributeModel, trial.trial_id, key, value)
+        for key, value in self.propose(others, trial.number).items():     # a new trial's rows, not an upsert: optuna
+            session.add(models.TrialSystemAttributeModel(                     # 4.1 renamed its own helper for these
+                trial_id=trial.trial_id, key=key, value_json=json.dumps(value)))
             template_trial.system_attrs[key] = value    # the trial optuna hands back (and caches) is copied from it
         return trial
 
