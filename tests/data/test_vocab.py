@@ -95,8 +95,9 @@ def test_a_lone_surrogate_reads_as_u_fffd_and_a_pair_as_its_character(kind):
     assert len(tok.pieces("a \ud83d cat")) == len(tok.encode("a \ud83d cat"))
 
 
-@pytest.mark.parametrize("setting, value", [("continuing_subword_prefix", "abcdefghijk"), ("end_of_word_suffix", "</w>"),
-                                            ("dropout", 0.5), ("byte_fallback", True), ("unk_token", "<pad>")])
+@pytest.mark.parametrize("setting, value", [("continuing_subword_prefix", "abcdefghijk"),
+                                            ("end_of_word_suffix", "</w>"), ("dropout", 0.5),
+                                            ("byte_fallback", True), ("unk_token", "<pad>")])
 def test_a_bpe_state_whose_model_settings_lstmkit_never_writes_is_refused(tmp_path, setting, value):
     """Found by tools/fuzz/fuzz_text_runs.py: a vocab.json whose BPE model's continuing_subword_prefix was
     edited panicked in Hugging Face's Rust (a PanicException traceback, which no `except Exception` catches);

@@ -28,8 +28,8 @@ from lstmkit.run_resume import PIPED_KEY
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "PIPED_KEY", "source_path", "piped", "text_folders", "CLASS_FOLDERS_KEY",
-           "class_folder_roles", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes",
-           "memory_layouts",
+           "class_folder_roles", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes",
+           "memory_hashes", "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
 

@@ -162,9 +162,9 @@ def test_a_fit_cut_mid_epoch_resumes_with_the_same_warps_crops_and_dropout_as_on
     from safetensors.torch import load_file
     from series_files import multivariate
     seqs, labels = multivariate(24, seed=1)
-    make = lambda: SequenceClassifier(max_epochs=2, hidden_size=6, augment="scale-warp", crop=0.9, dropout=0.3,  # noqa: E731
-                                      batch_size=3, checkpoint_every=3, unequal_length=True, progress="off",
-                                      tensorboard=False, doctor=False, seed=5)
+    make = lambda: SequenceClassifier(max_epochs=2, hidden_size=6, augment="scale-warp",  # noqa: E731
+                                      crop=0.9, dropout=0.3, batch_size=3, checkpoint_every=3, unequal_length=True,
+                                      progress="off", tensorboard=False, doctor=False, seed=5)
     make().fit(seqs, labels, run_dir=tmp_path / "whole")
     calls = ctrl_c_on_call(monkeypatch, "lstmkit.train.trainer:_call", 5)       # the 5th training step
     with pytest.raises(TrainingInterrupted):
