@@ -44,15 +44,32 @@ def test_a_line_exactly_as_wide_as_the_width_keeps_its_state_and_its_path_is_cut
 
 
 def test_a_path_is_cut_to_no_fewer_than_20_columns_and_a_name_too_long_keeps_its_end():
-    """width 40 leaves the run's column 40 - 35 - 8 < 20: it is 20, ``…`` and the name's last 19 characters; the
-    line (20 + 35 + 8 = 63) is past 40, so "finished" goes on under it (its run's line leaves no 16 columns)."""
-    lines = format_runs([_row(PATH, metric="perplexity 10.363")], width=40).splitlines()
+    """width 55 leaves the run's column 55 - 35 - 8 < 20: it is 20, ``…`` and the name's last 19 characters; the
+    line (20 + 35 + 8 = 63) is past 55, so "finished" goes on under it (its run's line leaves no 16 columns)."""
+    lines = format_runs([_row(PATH, metric="perplexity 10.363")], width=55).splitlines()
     assert lines == [f"{'run':<20}  task  epochs  metric", "    state",             # the header's state too
                      "…/lm-20260101-000000  lm    3       perplexity 10.363", "    finished"]
     # width 60, no metric (6): the run's column 60 - 24 - 8 = 28; this path of 50 cut after "runs/" is 47 wide,
     # so it is "…" and the name's last 27 characters
     name = "runs/lm-wikitext-2-char-level-dropout-0.3-20260101"
     assert format_runs([_row(name)], width=60).splitlines()[1] == f"…{name[-27:]}  lm    3               finished"
+
+
+def test_a_width_the_columns_do_not_fit_lists_one_block_a_run_each_line_within_it():
+    """width 52: the run's column at its 20 with the others (4, 6, 17) and three gaps is 53 columns, past 52 (at 40
+    the table's lines were 53 wide, each wrapped by the terminal): the run's path alone, cut to the width, then its
+    task, epochs and metric and its state under it, indented; a line too long for the width goes on under it."""
+    rows = [_row(PATH, metric="perplexity 10.363"), _row("r2", state="interrupted at epoch 2", epochs=None)]
+    assert format_runs(rows, width=53).splitlines()[0].split() == ["run", "task", "epochs", "metric"]   # fits: table
+    assert format_runs(rows, width=52).splitlines() == [
+        "/data/experiments/runs/lm-20260101-000000", "    lm, epochs 3, perplexity 10.363", "    finished",
+        "r2", "    lm", "    interrupted at epoch 2"]
+    lines = format_runs(rows, width=24).splitlines()
+    assert lines == ["…/lm-20260101-000000", "    lm, epochs 3,", "    perplexity 10.363", "    finished",
+                     "r2", "    lm", "    interrupted at epoch", "    2"]
+    assert max(map(len, lines)) <= 24
+    # 80 columns and wider never: the table, as it was, whatever its lines' width
+    assert format_runs(rows, width=80).splitlines()[0].split() == ["run", "task", "epochs", "metric", "state"]
 
 
 def test_a_long_state_starts_on_its_runs_line_where_16_columns_are_left_and_goes_on_under_it():

@@ -193,8 +193,23 @@ def test_a_long_folder_name_is_cut_at_its_start_and_the_json_keeps_it_whole(tmp_
     code, out, err = run_cli(["list", folder, "--json"], capsys)
     assert [r["run"] for r in json.loads(out)] == [str(folder / n) for n in (
         "lm-20260101-000000", "lm-20260101-000001", long.name)]
-    monkeypatch.setenv("COLUMNS", "60")                             # narrower than 80: still 80 columns
-    assert run_cli(["list", folder], capsys)[1].splitlines() == lines
+    # narrower than 80: lines within the terminal (they were 80 wide, each wrapped into the next), the runs in
+    # columns at 60, one block a run at 40 (its path, then its task and metric and its state under it)
+    monkeypatch.setenv("COLUMNS", "60")
+    narrow = run_cli(["list", folder], capsys)[1].splitlines()
+    assert max(map(len, narrow)) <= 60 and narrow[0].split()[:2] == ["run", "task"], narrow
+    assert [line.split()[0] for line in narrow if not line.startswith(" ")][1:] == [
+        "…/lm-20260101-000000", "…/lm-20260101-000001", "…ropout-0.3-20260101"]
+    assert "".join(narrow).split()[-1] == "finished" and "    interrupted" in narrow
+    monkeypatch.setenv("COLUMNS", "40")
+    code, out, err = run_cli(["list", folder], capsys)
+    blocks = out.splitlines()
+    assert code == 0 and max(map(len, blocks)) <= 40, out
+    said = ["    lm, epochs 3, perplexity 10.363", "    finished"]
+    assert blocks == ["…/runs/lm-20260101-000000", *said, "…/runs/lm-20260101-000001", "    lm", "    interrupted",
+                      "…" + long.name[-39:], *said]
+    monkeypatch.setenv("COLUMNS", "80")
+    assert run_cli(["list", folder], capsys)[1].splitlines() == lines         # 80 as it was
     monkeypatch.setenv("COLUMNS", "200")                            # a wider terminal: every path whole
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(["list", folder.relative_to(tmp_path)], capsys)

@@ -158,11 +158,12 @@ def list_command(folder: Path = typer.Argument(Path("runs"),
         from lstmkit.runs import to_json
         typer.echo(to_json(rows, indent=2))
     else:
-        # a terminal wider than 80 columns (COLUMNS, or the terminal's own) keeps the runs' paths whole: cut to 80,
-        # 'runs/classify-20261207-031612' beside a metric and 'interrupted' read '…lassify-20261207-031612'
+        # the terminal's width (COLUMNS, or the terminal's own; 80 piped): a wider one keeps the runs' paths whole
+        # (cut to 80, 'runs/classify-20261207-031612' beside a metric and 'interrupted' read
+        # '…lassify-20261207-031612'), a narrower one gets lines that fit it (they were 80 wide, each wrapped)
         import shutil
         from lstmkit.run_list import WIDTH
-        typer.echo(format_runs(rows, width=max(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)))
+        typer.echo(format_runs(rows, width=max(20, shutil.get_terminal_size((WIDTH, 24)).columns)))
 
 
 @app.command(name="tune")

@@ -185,29 +185,25 @@ def format_runs(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
     ``width``: a run's path too long for it is cut at its start (``…/forecast-20261128-101500``, whose end
     names the run; ``--json`` gives it whole), and a state too long for the rest of the line (a failure's
     message) goes on in lines of its own under it, indented, cut at spaces: nothing of it is left out (a path in
-    it longer than a line, whole on a line of its own, is the one line past ``width``)."""
+    it longer than a line, whole on a line of its own, is the one line past ``width``). A terminal narrower than
+    80 columns whose lines the columns do not fit (the run's cut to 20) gets one block a run instead
+    (:func:`_run_blocks`): at 40 columns the table's lines were 53 wide and more, each wrapped into the next."""
     table = [("run", "task", "epochs", "metric", "state")] + [
         (r["run"], r["task"] or "?", "" if r["epochs"] is None else str(r["epochs"]),
          r["metric"]["shown"] if r.get("metric") else "", r["state"]) for r in rows]
     widths = [max(len(line[k]) for line in table) for k in range(4)]
+    if width < WIDTH and min(widths[0], _RUN_SHORTEST) + sum(widths[1:]) + 2 * 3 > width:
+        return _run_blocks(table[1:], width)
     rest = sum(widths[1:]) + 2 * 4                               # the columns after the run's and their gaps
     # the path is cut for the states that fit a line (finished, interrupted, still training); a longer one goes on
     # under its run's line whatever the path's width
     states = max(len(line[4]) if len(line[4]) <= _STATE_KEPT else 0 for line in table)
     widths[0] = max(min(widths[0], width - rest - states), min(widths[0], _RUN_SHORTEST))
 
-    def cut(path: str) -> str:
-        """``path`` within the column: its leading folders left out (``…/runs/lm-20261128-101500``), else the
-        start of its name (a long one: ``…sales-weekly-20261128-101500``)."""
-        if len(path) <= widths[0]:
-            return path
-        seps = [k for k, c in enumerate(path) if c in _SEPARATORS]
-        tail = next((path[k:] for k in seps if len(path) - k + 1 <= widths[0]), None)
-        return "…" + (tail if tail is not None else path[len(path) - widths[0] + 1:])
-
     lines = []
     for line in table:
-        start = "  ".join([cut(line[0]).ljust(widths[0]), *(c.ljust(w) for c, w in zip(line[1:4], widths[1:]))])
+        start = "  ".join([_cut(line[0], widths[0]).ljust(widths[0]),
+                           *(c.ljust(w) for c, w in zip(line[1:4], widths[1:]))])
         if len(start) + 2 + len(line[4]) <= width:
             lines.append(f"{start}  {line[4]}".rstrip())
             continue
@@ -216,6 +212,35 @@ def format_runs(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
         room, words = width - len(start) - 2 if width - len(start) - 2 >= _STATE_FIRST else 0, line[4].split(" ")
         taken = next((k for k in range(len(words), 0, -1) if len(" ".join(words[:k])) <= room), 0)
         lines.append(f"{start}  {' '.join(words[:taken])}".rstrip())
-        lines += textwrap.wrap(" ".join(words[taken:]), width, initial_indent=_UNDER, subsequent_indent=_UNDER,
-                               break_on_hyphens=False, break_long_words=False)
+        lines += _under(" ".join(words[taken:]), width)
+    return "\n".join(lines)
+
+
+def _cut(path: str, room: int) -> str:
+    """``path`` within ``room`` columns: its leading folders left out (``…/runs/lm-20261128-101500``), else the
+    start of its name (a long one: ``…sales-weekly-20261128-101500``)."""
+    if len(path) <= room:
+        return path
+    seps = [k for k, c in enumerate(path) if c in _SEPARATORS]
+    tail = next((path[k:] for k in seps if len(path) - k + 1 <= room), None)
+    return "…" + (tail if tail is not None else path[len(path) - room + 1:])
+
+
+def _under(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns under a run's line, indented, cut at spaces (a word longer
+    than a line, a path, whole on a line of its own)."""
+    return textwrap.wrap(text, width, initial_indent=_UNDER, subsequent_indent=_UNDER, break_on_hyphens=False,
+                         break_long_words=False)
+
+
+def _run_blocks(table: list[tuple[str, ...]], width: int) -> str:
+    """:func:`format_runs`' rows (no header) one block a run, for a terminal too narrow for the columns: the run's
+    path on a line of its own (cut at its start to ``width``, 20 at the least), then under it, indented, its task,
+    epochs and metric (``lm, epochs 3, perplexity 10.363``) and its state."""
+    lines = []
+    for run, task, epochs, metric, state in table:
+        lines.append(_cut(run, max(width, _RUN_SHORTEST)))
+        lines += _under(", ".join([task, *([f"epochs {epochs}"] if epochs else []), *([metric] if metric else [])]),
+                        width)
+        lines += _under(state, width)
     return "\n".join(lines)

@@ -164,6 +164,12 @@ def not_the_model(run: str | Path, detail: str,
     return WeightsMismatch(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({detail})", hint)
 
 
+def weights_refused(run: str | Path, e: Exception) -> WeightsMismatch:
+    """:func:`not_the_model` for weights the network refused as they were put in (``e``: torch's strict
+    ``load_state_dict``, or an int8 run's rebuild from its stored integers), its first line the detail."""
+    return not_the_model(run, str(e).splitlines()[0], "the two files come from different runs; retrain the model")
+
+
 def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE,
                    data: bytes | None = None) -> None:
     """Check ``run/name`` (or its bytes ``data``, already read) against the SHA-256 its
@@ -250,8 +256,7 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
     try:
         net.load_state_dict(weights, strict=True)
     except RuntimeError as e:
-        raise not_the_model(run, str(e).splitlines()[0], "the two files come from different runs; retrain the model"
-                            ) from None
+        raise weights_refused(run, e) from None
     net.eval()
 
 

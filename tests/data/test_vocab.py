@@ -95,6 +95,16 @@ def test_a_lone_surrogate_reads_as_u_fffd_and_a_pair_as_its_character(kind):
     assert len(tok.pieces("a \ud83d cat")) == len(tok.encode("a \ud83d cat"))
 
 
+@pytest.mark.parametrize("text, held", [("plain", False), ("caf\u00e9 \U0001f600", False), ("\ud83d\ude00 x", True),
+                                        ("caf\u00e9 \udcff", True), ("\ud800", True), ("\ue000\uffff", False)])
+def test_holds_surrogate_finds_a_utf16_half_and_nothing_else(text, held):
+    """normalize_text's and whole_characters' check, one UTF-8 encode: the code points either side of the
+    surrogates (U+E000, U+FFFF) and a whole emoji are no surrogate; a pair kept as two halves is."""
+    from lstmkit.data.vocab import holds_surrogate, normalize_text
+    assert holds_surrogate(text) is held
+    assert ("\ufffd" in normalize_text("\ud800" + text) and holds_surrogate(normalize_text(text)) is False)
+
+
 @pytest.mark.parametrize("setting, value", [("continuing_subword_prefix", "abcdefghijk"),
                                             ("end_of_word_suffix", "</w>"), ("dropout", 0.5),
                                             ("byte_fallback", True), ("unk_token", "<pad>")])

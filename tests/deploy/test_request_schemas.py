@@ -129,3 +129,35 @@ def test_every_predict_route_declares_400_413_and_415_and_an_upload_route_422_an
         body = {"detail": [{"loc": ["body"], "msg": "m", "type": "t"}]} if status == 422 else {"detail": "why — fix"}
         assert _allows(said["model"], body), status
         assert not _allows(said["model"], {"detail": "why — fix"} if status == 422 else {"detail": []}), status
+
+
+def _service_of(top: int):
+    """A FastAPI app with one route whose body's ``n`` is a :func:`whole_int` of at most ``top``, its
+    ``/openapi.json`` built as the service's is (``server._exact_integer_bounds``)."""
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+    from lstmkit.deploy.server import _exact_integer_bounds
+
+    class Body(BaseModel):
+        n: whole_int(ge=1, le=top)
+        k: whole_int(ge=1, le=64) = 3
+
+    app = FastAPI()
+
+    @app.post("/n")
+    def take(body: Body) -> int:
+        return body.n
+    _exact_integer_bounds(app)
+    return app
+
+
+def test_two_services_built_in_one_process_each_publish_their_own_exact_bounds():
+    """Both tops are the float 2**63: each service publishes its own, whichever was built last (the bounds
+    were kept in one registry for the whole process, the last one built won), with no helper key left over."""
+    first, second = _service_of(2**63 - 1), _service_of(2**63 - 2)
+    for app, top in ((first, 2**63 - 1), (second, 2**63 - 2), (first, 2**63 - 1)):
+        app.openapi_schema = None
+        fields = app.openapi()["components"]["schemas"]["Body"]["properties"]
+        assert fields["n"] == {"type": "integer", "minimum": 1, "maximum": top, "title": "N"}
+        assert fields["k"] == {"type": "integer", "minimum": 1, "maximum": 64, "default": 3, "title": "K"}
+        assert type(fields["n"]["maximum"]) is int and type(fields["k"]["maximum"]) is int

@@ -11,6 +11,7 @@ import types
 import pytest
 
 from lstmkit.deploy import reload
+from lstmkit.runs import META_FILE, WEIGHTS_FILE
 from serve_helpers import StandInModel as _Fake
 
 pytest.importorskip("fastapi")
@@ -29,7 +30,8 @@ class _Folder:
         if self.meet is not None:           # a look waits a little for a second one to come in beside it
             with contextlib.suppress(threading.BrokenBarrierError):
                 self.meet.wait(0.3)
-        out = ("folder", self.now, self.now, *(None,) * (len(reload.MODEL_FILES) - 2))   # run_stamp's shape
+        out = reload.RunStamp("folder", {name: self.now if name in (META_FILE, WEIGHTS_FILE) else None
+                                         for name in reload.MODEL_FILES})      # run_stamp's shape
         if self.then:
             self.now = self.then.pop(0)
         return out
@@ -234,7 +236,6 @@ def test_without_say_a_refusal_is_a_warning_and_a_swap_is_info(folder, caplog):
 
 
 def test_a_run_stamp_changes_with_each_file_rewritten_and_with_the_folder_a_link_names(tmp_path):
-    from lstmkit.runs import META_FILE, WEIGHTS_FILE
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir(), two.mkdir()
     (one / META_FILE).write_text("{}")
@@ -408,7 +409,7 @@ def test_a_description_read_while_the_model_is_swapped_keeps_the_reload_count_of
     old_describe = made[0].describe
 
     def describe_as_a_swap_lands():
-        served._swap(_Fake(1), ("folder", "B"))
+        served._swap(_Fake(1), reload.RunStamp("folder", {META_FILE: "B", WEIGHTS_FILE: "B"}))
         return old_describe()
     made[0].describe = describe_as_a_swap_lands
     seen = served.describe()
@@ -427,3 +428,20 @@ def test_a_refused_model_taken_back_is_no_longer_said_to_be_refused(folder):
     assert served.check() is False
     assert served.refused is None and served.warning() is None
     assert served.describe()["reload"]["refused"] is None
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_a_folder_whose_weights_went_is_half_gone_whatever_the_order_of_model_files(tmp_path, monkeypatch, order):
+    """A run stamp names each file's part (it was a tuple read at MODEL_FILES' places, found by indices computed
+    once, which a reordered MODEL_FILES would have pointed at other files)."""
+    if order == "reversed":
+        monkeypatch.setattr(reload, "MODEL_FILES", reload.MODEL_FILES[::-1])
+    (tmp_path / META_FILE).write_text("{}")
+    (tmp_path / WEIGHTS_FILE).write_bytes(b"w")
+    (tmp_path / "export_report.json").write_text("{}")
+    served = types.SimpleNamespace(_stamp=reload.run_stamp(tmp_path))
+    assert served._stamp.files[WEIGHTS_FILE] is not None and served._stamp.files["vocab.json"] is None
+    (tmp_path / "export_report.json").unlink()
+    assert not reload.ServedRun._half_gone(served, reload.run_stamp(tmp_path))      # not one a save writes
+    (tmp_path / WEIGHTS_FILE).unlink()
+    assert reload.ServedRun._half_gone(served, reload.run_stamp(tmp_path))

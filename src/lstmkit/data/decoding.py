@@ -26,7 +26,7 @@ from pathlib import Path
 
 from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, callers_level, missing_path_fix, opt
-from lstmkit.data.vocab import SURROGATE, whole_text
+from lstmkit.data.vocab import holds_surrogate, whole_text
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "check_not_cut", "magic_suffix", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
@@ -288,12 +288,9 @@ def whole_characters(texts: list[str], what: str = "texts") -> list[str]:
     decoder with ``errors="replace"`` reads a bad byte, said in one warning naming how many and the
     first (its index in ``texts``). A lone half broke every writer of the run folder after training
     (its vocabulary, as UTF-8) and the BPE tokenizer, each with a bare UnicodeEncodeError or TypeError."""
-    try:
-        "".join(texts).encode("utf-8")
+    if not holds_surrogate("".join(texts)):
         return texts                                    # the common case: one pass in C
-    except UnicodeEncodeError:
-        pass
-    bad = [i for i, t in enumerate(texts) if SURROGATE.search(t)]
+    bad = [i for i, t in enumerate(texts) if holds_surrogate(t)]
     out = list(texts)
     for i in bad:
         out[i] = whole_text(texts[i])

@@ -69,7 +69,6 @@ INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u20
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # What completes an emoji after its first character: a skin tone, a variation selector, a keycap.
 _EMOJI_TAIL = "\U0001F3FB-\U0001F3FF\ufe0f\u20e3"
-SURROGATE = re.compile("[\ud800-\udfff]")            # half of a UTF-16 pair: no character of its own
 _ZWJ = "\u200d"                                       # joins emoji into one ('👨‍👩‍👧')
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]")     # a flag is two of these letters
 
@@ -144,6 +143,19 @@ def whole_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+def holds_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half of a UTF-16 surrogate pair (U+D800 to U+DFFF): one UTF-8 encode in C,
+    which refuses nothing else (a regex search of each non-ASCII text took twice as long; docs/benchmarks.md,
+    "Text normalisation"). :func:`normalize_text` and ``data/decoding.whole_characters`` ask it."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def normalize_text(text: str, lowercase: bool = True) -> str:
     """Unicode-normalise (NFKC), drop the format characters that show nothing (:data:`INVISIBLE`: soft
     hyphens, zero-width spaces and non-joiners, word joiners, direction marks, byte-order marks; a
@@ -152,7 +164,7 @@ def normalize_text(text: str, lowercase: bool = True) -> str:
     tokenizers (word, char, BPE) read text through it, so a text reads the same in each. A lone surrogate
     is U+FFFD (:func:`whole_text`), as the tasks read their texts: Hugging Face's BPE refused a string
     holding one ('TextInputSequence must be str', a TypeError traceback)."""
-    if not text.isascii() and SURROGATE.search(text):
+    if holds_surrogate(text):
         text = whole_text(text)
     normal = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", normal)

@@ -220,33 +220,41 @@ def names_python_call(text: str | None) -> bool:
 
 
 # integer bounds a float does not hold (a seed's 2**63 - 1): FastAPI's OpenAPI model reads every bound as a float,
-# so /openapi.json said 9.223372036854776e+18, which is 2**63, a seed the service refuses; exact_bounds writes them
-_EXACT_BOUNDS: dict[float, int] = {}
+# so /openapi.json said 9.223372036854776e+18, which is 2**63, a seed the service refuses. whole_int writes such
+# bounds into the field's own JSON schema under EXACT (a dict FastAPI keeps as it is), and exact_bounds puts them
+# back in place of the floats: no state outside the schema, so two services in one process publish their own.
+EXACT = "x-exact-bounds"
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_PYDANTIC_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
 
 
 def whole_int(**bounds: Any):
     """A request's integer field (pydantic, imported here: the serve extra): a JSON integer within ``bounds``
     (``ge``, ``le``), written ``9`` or ``9.0`` (the same number in JSON, and an integer to the JSON Schema the
-    service publishes: ``9.0`` was refused, ``2.5``, ``"9"`` and ``true`` are)."""
+    service publishes: ``9.0`` was refused, ``2.5``, ``"9"`` and ``true`` are). A bound a float does not hold
+    is also kept in the field's schema under ``EXACT``, for :func:`exact_bounds`."""
     from typing import Annotated
     from pydantic import BeforeValidator, Field
-    _EXACT_BOUNDS.update({float(b): b for b in bounds.values() if isinstance(b, int) and float(b) != b})
+    exact = {_PYDANTIC_BOUNDS[k]: b for k, b in bounds.items()
+             if k in _PYDANTIC_BOUNDS and isinstance(b, int) and float(b) != b}
 
     def whole(value: Any) -> Any:
         return int(value) if type(value) is float and value.is_integer() else value
-    return Annotated[int, Field(strict=True, **bounds), BeforeValidator(whole)]
+    return Annotated[int, Field(strict=True, json_schema_extra={EXACT: exact} if exact else None, **bounds),
+                     BeforeValidator(whole)]
 
 
 def exact_bounds(schema: Any) -> Any:
     """``schema`` (an OpenAPI document, changed in place) with each integer's bounds written as the integers
-    they are (FastAPI wrote ``1000.0`` and, for :func:`whole_int`'s ``2**63 - 1``, ``9.223372036854776e+18``)."""
+    they are (FastAPI wrote ``1000.0`` and, for :func:`whole_int`'s ``2**63 - 1``, ``9.223372036854776e+18``:
+    the exact one is read from the field's own ``EXACT``, which is then dropped)."""
     if isinstance(schema, dict):
         if schema.get("type") == "integer":
+            exact = schema.pop(EXACT, {})
             for key in _BOUNDS:
                 value = schema.get(key)
                 if isinstance(value, float) and value.is_integer():
-                    schema[key] = _EXACT_BOUNDS.get(value, int(value))
+                    schema[key] = exact.get(key, int(value))
         for value in schema.values():
             exact_bounds(value)
     elif isinstance(schema, list):

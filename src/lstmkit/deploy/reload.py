@@ -43,7 +43,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.files import now_stamp
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, WeightsMismatch
 
-__all__ = ["ServedRun", "run_stamp", "WATCH", "SETTLE", "PATIENCE", "MODEL_FILES"]
+__all__ = ["ServedRun", "RunStamp", "run_stamp", "WATCH", "SETTLE", "PATIENCE", "MODEL_FILES"]
 
 WATCH = 2.0           # seconds between checks of a served run folder (0: never)
 SETTLE = 0.5          # seconds a changed folder must hold still before its model is loaded
@@ -52,26 +52,34 @@ PATIENCE = 30.0       # seconds a folder caught half way through a save (weights
 MODEL_FILES = (META_FILE, WEIGHTS_FILE, "vocab.json", "model.onnx", "encoder.onnx", "decoder.onnx", "onnx.json",
                "export_report.json")
 
-# where lstmkit.json and the weights are in a run_stamp: the two files a save writes, one after the other
-_PAIR = (1 + MODEL_FILES.index(META_FILE), 1 + MODEL_FILES.index(WEIGHTS_FILE))
+# the two files a save writes, one after the other
+_PAIR = (META_FILE, WEIGHTS_FILE)
 
 _log = logging.getLogger(__name__)
 
 
-def run_stamp(run: Path) -> tuple:
+class RunStamp(NamedTuple):
+    """:func:`run_stamp`'s answer: ``folder``, the folder the run's path resolves to, and ``files``, each file's
+    ``(size, modification time, inode)`` or None by its name (a file's part found by name, not by its place
+    in :data:`MODEL_FILES`)."""
+    folder: str
+    files: dict[str, tuple[int, int, int] | None]
+
+
+def run_stamp(run: Path) -> RunStamp:
     """What changes when a run folder's model does: the folder ``run`` resolves to (a link turned to another
     run), and each of :data:`MODEL_FILES`' size, modification time and inode (a file replaced by rename has
     another inode even within the clock's tick); None for a file that is not there."""
     folder = os.path.realpath(run)
-    files = []
+    files: dict[str, tuple[int, int, int] | None] = {}
     for name in MODEL_FILES:
         try:
             st = os.stat(os.path.join(folder, name))
         except OSError:
-            files.append(None)
+            files[name] = None
         else:
-            files.append((st.st_size, st.st_mtime_ns, st.st_ino))
-    return (folder, *files)
+            files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return RunStamp(folder, files)
 
 
 class _Serving(NamedTuple):
@@ -98,7 +106,7 @@ class ServedRun:
         stamp = run_stamp(self.run)
         self._serving = _Serving(load(), now_stamp(), 0, None)
         self._stamp = stamp                 # the served model's folder, as it was before its load
-        self._refused_stamp: tuple | None = None
+        self._refused_stamp: RunStamp | None = None
         self._next = time.monotonic() + watch
         self._loading = False
         self._lock = threading.Lock()
@@ -150,7 +158,7 @@ class ServedRun:
         return (f"model {self.name!r}: the run folder holds a new model that was not loaded "
                 f"({now.refused['problem']}); still serving the one loaded {now.loaded}")
 
-    def _reload(self, stamp: tuple) -> None:
+    def _reload(self, stamp: RunStamp) -> None:
         try:
             while True:
                 stamp = self._settled(stamp)
@@ -179,7 +187,7 @@ class ServedRun:
         finally:
             self._loading = False
 
-    def _settled(self, stamp: tuple) -> tuple:
+    def _settled(self, stamp: RunStamp) -> RunStamp:
         """``stamp`` once the folder held still for :data:`SETTLE` seconds."""
         while True:
             time.sleep(SETTLE)
@@ -188,7 +196,7 @@ class ServedRun:
                 return stamp
             stamp = now
 
-    def _moved(self, stamp: tuple) -> tuple:
+    def _moved(self, stamp: RunStamp) -> RunStamp:
         """The folder's stamp once it moves from ``stamp``, looked at every :data:`SETTLE` seconds for up to
         :data:`PATIENCE` seconds; ``stamp`` if it held still all that time."""
         deadline = time.monotonic() + PATIENCE
@@ -201,11 +209,13 @@ class ServedRun:
             if now != stamp:
                 return now
 
-    def _half_gone(self, stamp: tuple) -> bool:
+    def _half_gone(self, stamp: RunStamp) -> bool:
         """Whether the folder as ``stamp`` saw it lacks ``lstmkit.json`` or the weights that it held when the served
         model was loaded from it: a writer that deletes a file before it writes the new one. (A link turned to a
         folder without them is no save under way.)"""
-        return stamp[0] == self._stamp[0] and any(stamp[i] is None and self._stamp[i] is not None for i in _PAIR)
+        was = self._stamp.files
+        return stamp.folder == self._stamp.folder and any(stamp.files.get(name) is None and was.get(name) is not None
+                                                          for name in _PAIR)
 
     def _try_load(self) -> tuple[Any, str | None, bool]:
         """``(the new model, None, False)``, or ``(None, why it is not served, whether its weights do not match
@@ -222,7 +232,7 @@ class ServedRun:
             return None, problem + " — restart the service to serve it", False
         return new, None, False
 
-    def _swap(self, new, stamp: tuple) -> None:
+    def _swap(self, new, stamp: RunStamp) -> None:
         old, before = self.model, self.model.info.get("fingerprint")
         # one assignment: a request reads one model or the other, a description the model and its reload block
         self._serving = _Serving(new, now_stamp(), self.reloads + 1, None)
@@ -232,7 +242,7 @@ class ServedRun:
                    f"{new.info.get('fingerprint')}, written {new.info.get('written')}); streams open before go on "
                    "with the model they opened with", refused=False)
 
-    def _refuse(self, problem: str, stamp: tuple) -> None:
+    def _refuse(self, problem: str, stamp: RunStamp) -> None:
         self._refused_stamp = stamp
         self._serving = self._serving._replace(refused={"problem": problem, "seen": now_stamp()})
         self._tell(f"model {self.name!r}: the run folder {self.run} changed, but its model was not loaded: {problem}; "

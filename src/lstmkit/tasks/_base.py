@@ -37,8 +37,8 @@ from lstmkit.run_lock import PROCESS_KEY, check_not_training, this_process, trai
 from lstmkit.run_reuse import RUN_ID_KEY, clear_files, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import HASHES_KEY as WEIGHT_HASHES_KEY
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, declared_weights, file_in_the_way,
-                          finished_meta, load_weights, new_run_dir, not_the_model, read_meta, read_metrics,
-                          read_weights, resume_call, save_tensors, tensor_bytes, write_json)
+                          finished_meta, load_weights, new_run_dir, read_meta, read_metrics,
+                          read_weights, resume_call, save_tensors, tensor_bytes, weights_refused, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 # how a fit's run says it failed (what, where): run_status.py
@@ -853,8 +853,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             try:
                 self.net_ = load_quantized(self.net_, weights).eval()
             except (RuntimeError, KeyError) as e:
-                raise not_the_model(path, str(e).splitlines()[0],
-                                    "the two files come from different runs; retrain the model") from None
+                raise weights_refused(path, e) from None
         self.run_dir_ = Path(path)
         self._loaded_from = Path(path)        # its history.csv and doctor.json: history_, and a later save's
         metrics = read_metrics(path)

@@ -62,6 +62,24 @@ def test_a_loaded_run_translates_reading_its_lstmkit_json_once(fitted, pairs, mo
     assert out == fitted.translate(src, beam=2)
 
 
+def test_a_loaded_translator_copied_after_translating_keeps_the_engine_it_read_and_translates_the_same(
+        fitted, pairs, monkeypatch):
+    """The network that answers is remembered beside the engine the load read (``_Answering``): a pickled or
+    deep-copied translator keeps that engine (lstmkit.json is not read again) and resolves its own network."""
+    import copy
+    import pickle
+    import lstmkit.runs
+    src = [s for s, _ in pairs(3, seed=8)]
+    loaded = Translator.load(fitted.run_dir_)
+    out = loaded.translate(src)
+    reads, read_json = [], lstmkit.runs.read_json
+    monkeypatch.setattr(lstmkit.runs, "read_json", lambda path, *a, **k: reads.append(Path(path).name) or
+                        read_json(path, *a, **k))
+    for twin in (pickle.loads(pickle.dumps(loaded)), copy.deepcopy(loaded)):
+        assert twin.translate(src) == out
+    assert loaded.translate(src) == out and reads.count("lstmkit.json") == 0, reads
+
+
 def test_predict_is_translate_as_every_estimator_has_predict(fitted, pairs):
     """README: every estimator has fit / predict / evaluate; Translator().predict was an AttributeError,
     then a list where every other estimator's predict gives a numpy array."""

@@ -15,7 +15,6 @@ import os
 import threading
 import time as _time
 import warnings
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Self, Sequence, Sized, Unpack
 
@@ -364,7 +363,7 @@ class Translator(RunEstimator):
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         self._read_vocab(run_dir)
         # the engine the lstmkit.json just read names (an int8 run's): _answering_net needs it, and read it again
-        self._loaded_engine = (Path(run_dir), (meta.get("quantization") or {}).get("engine"))
+        self._answering = _Answering(loaded=(Path(run_dir), (meta.get("quantization") or {}).get("engine")))
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one source sentence ``sentence`` (a
@@ -539,10 +538,11 @@ class Translator(RunEstimator):
         answered with them without a word (its BLEU was the float model's). Resolved once per run
         folder and fitted net, from the ``lstmkit.json`` read when the run was loaded (``translate run``
         read it twice) or, for a model fitted here, read then."""
-        run, hit = getattr(self, "run_dir_", None), _ANSWERING.get(self)
+        run, known = getattr(self, "run_dir_", None), vars(self).get("_answering") or _Answering()
+        hit = known.answer
         if hit is not None and hit[0] is self.net_ and hit[1] == run:
             return hit[2]
-        net, loaded = self.net_, getattr(self, "_loaded_engine", None)
+        net, loaded = self.net_, known.loaded
         if loaded is not None and loaded[0] == run:         # loaded from run: its lstmkit.json was read then
             engine = loaded[1]
         else:
@@ -558,7 +558,7 @@ class Translator(RunEstimator):
                 warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graphs, and {e.message}: "
                               "translating with the float weights saved beside them, not the int8 model; "
                               f"{e.hint}", UserWarning, stacklevel=callers_level())
-        _ANSWERING[self] = (self.net_, run, net)
+        self._answering = _Answering(loaded, (self.net_, run, net))
         return net
 
     def _written(self, sentence: str, hyp) -> str:
@@ -663,8 +663,20 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-# estimator -> (its net_, its run_dir_, the network translate answers with): _answering_net's
-_ANSWERING: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+class _Answering:
+    """What a translator knows of the network that answers (:meth:`Translator._answering_net`), in one place:
+    ``loaded``, ``(run folder, quantization engine)`` of the ``lstmkit.json`` read when the run was loaded (None
+    for a model fitted here), and ``answer``, ``(net_, run_dir_, the network translate answers with)`` once
+    resolved. A copy (pickle, deepcopy) keeps ``loaded`` and resolves its network again (an int8 run's ONNX
+    graphs are no object to copy)."""
+
+    __slots__ = ("loaded", "answer")
+
+    def __init__(self, loaded: tuple[Path, str | None] | None = None, answer: tuple | None = None):
+        self.loaded, self.answer = loaded, answer
+
+    def __reduce__(self):
+        return _Answering, (self.loaded,)
 
 
 _KEPT = threading.local()        # this thread's list of notes kept instead of said (_notes_kept), if any
