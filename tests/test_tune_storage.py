@@ -91,3 +91,23 @@ def test_ctrl_c_inside_a_storage_read_leaves_the_study_unlocked(tmp_path):
     storage.set_trial_user_attr(trial._trial_id, "interrupted", True)   # and this one marks its trial cut
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
     assert other.get_trial(trial._trial_id).state == optuna.trial.TrialState.FAIL
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_heartbeat_the_locked_storage_fails_is_skipped_not_a_thread_traceback(tmp_path):
+    """Locked past the busy timeout, optuna's heartbeat raised in its thread: a traceback on standard error
+    in the middle of the trial lines. The next heartbeat, an interval later, records it."""
+    import sqlite3
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = HeartbeatStorage(url, engine_kwargs={"connect_args": {"timeout": 0.2}}, heartbeat_interval=60)
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+    holder = sqlite3.connect(tmp_path / "study.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    storage.record_heartbeat(trial._trial_id)           # no error: skipped
+    holder.execute("ROLLBACK")
+    storage.record_heartbeat(trial._trial_id)
+    with storage.engine.connect() as connection:
+        beats = connection.exec_driver_sql("SELECT COUNT(*) FROM trial_heartbeats").scalar()
+    assert beats == 1
