@@ -555,13 +555,19 @@ def _from_an_interrupt(error: BaseException) -> bool:
     ``_run_trial`` reads a variable its tell never set when Ctrl-C lands in that tell, an
     UnboundLocalError whose context is the KeyboardInterrupt (a traceback and exit 3, the trial left
     running)."""
+    return _in_chain(error, KeyboardInterrupt) is not None
+
+
+def _in_chain(error: BaseException | None, kind) -> BaseException | None:
+    """The first of ``error`` and the errors it was raised from or while handling (``__cause__``, else
+    ``__context__``) that is a ``kind``; None when none is (a chain that loops back on itself included)."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
+        if isinstance(error, kind):
+            return error
         seen.add(id(error))
-        error = error.__context__
-    return False
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _cut_ours(optuna, study) -> None:
@@ -695,13 +701,7 @@ def _storage_cause(error: BaseException) -> BaseException | None:
     failed commit as its StorageInternalError from it, and a tell that failed so in ``_run_trial`` as an
     AssertionError ('Should not reach') while handling that."""
     from sqlalchemy.exc import SQLAlchemyError
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, SQLAlchemyError):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    return _in_chain(error, SQLAlchemyError)
 
 
 @contextlib.contextmanager
