@@ -50,3 +50,64 @@ def test_only_running_trials_whose_worker_on_this_host_has_ended_are_stale_at_on
     storage.set_trial_system_attr(done._trial_id, WORKER, {"pid": ended, "host": here})
     study.tell(done, 1.0)
     assert storage._get_stale_trial_ids(sid) == [ids["dead"]]
+
+
+def _interrupting_the_first_select(engine):
+    """A Ctrl-C that lands just after SQLite ran the first SELECT on ``engine`` (its first row read, the
+    statement still open), inside SQLAlchemy's execute: where a worker's pruning report is when the user
+    presses it."""
+    from sqlalchemy import event
+    hit = []
+
+    def interrupt(conn, cursor, statement, *args):
+        if not hit and statement.lstrip().upper().startswith("SELECT"):
+            hit.append(statement)
+            raise KeyboardInterrupt
+    event.listen(engine, "after_cursor_execute", interrupt)
+    return hit
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_ctrl_c_inside_a_storage_read_leaves_the_study_unlocked(tmp_path):
+    """The interrupted read's cursor, kept alive by the traceback (optuna's ``_run_trial`` keeps the
+    trial's error to the end), held SQLite's lock: SQLAlchemy closed the connection, which SQLite then keeps
+    as a zombie until the statement is finalized. Every other connection's commit, this worker's heartbeat
+    and tell too, waited out the busy timeout (120 s) and failed 'database is locked': the cut worker ended
+    with a traceback and exit 1, not 130. Here the busy timeout is 0.5 s."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    quick = {"connect_args": {"timeout": 0.5}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = HeartbeatStorage(url, engine_kwargs=quick, heartbeat_interval=60, grace_period=120)
+        other = HeartbeatStorage(url, engine_kwargs=quick, heartbeat_interval=60, grace_period=120)
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    storage.set_trial_intermediate_value(trial._trial_id, 0, 1.0)
+    hit = _interrupting_the_first_select(storage.engine)
+    with pytest.raises(KeyboardInterrupt) as cut:       # kept, as optuna keeps it while it tells the trial
+        storage.get_trial(trial._trial_id)
+    assert hit and cut.value.__traceback__ is not None
+    other.record_heartbeat(trial._trial_id)                        # another worker writes
+    storage.set_trial_user_attr(trial._trial_id, "interrupted", True)   # and this one marks its trial cut
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    assert other.get_trial(trial._trial_id).state == optuna.trial.TrialState.FAIL
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_heartbeat_the_locked_storage_fails_is_skipped_not_a_thread_traceback(tmp_path):
+    """Locked past the busy timeout, optuna's heartbeat raised in its thread: a traceback on standard error
+    in the middle of the trial lines. The next heartbeat, an interval later, records it."""
+    import sqlite3
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = HeartbeatStorage(url, engine_kwargs={"connect_args": {"timeout": 0.2}}, heartbeat_interval=60)
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+    holder = sqlite3.connect(tmp_path / "study.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    storage.record_heartbeat(trial._trial_id)           # no error: skipped
+    holder.execute("ROLLBACK")
+    storage.record_heartbeat(trial._trial_id)
+    with storage.engine.connect() as connection:
+        beats = connection.exec_driver_sql("SELECT COUNT(*) FROM trial_heartbeats").scalar()
+    assert beats == 1

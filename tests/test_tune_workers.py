@@ -74,6 +74,28 @@ def test_a_storage_locked_past_the_timeout_is_one_line(tmp_path, command, capsys
     assert "stayed locked by other workers for over 120 s" in err and "postgresql://" in err
 
 
+def test_a_tell_locked_past_the_timeout_is_one_line_not_optunas_assertion(tmp_path, command, capsys, monkeypatch):
+    """Optuna raises a failed commit as its StorageInternalError, and a tell failing so in its ``_run_trial``
+    as an AssertionError ('Should not reach'): both went out as a traceback, exit 1."""
+    import sqlite3
+    from sqlalchemy.exc import OperationalError
+
+    from lstmkit.tune_storage import HeartbeatStorage
+    real = HeartbeatStorage.set_trial_state_values
+
+    def locked(self, trial_id, state, values=None):
+        if not state.is_finished():
+            return real(self, trial_id, state, values)
+        try:
+            raise OperationalError("UPDATE trials", {}, sqlite3.OperationalError("database is locked"))
+        except OperationalError as e:       # as optuna's _create_scoped_session raises it
+            raise optuna.exceptions.StorageInternalError("An exception is raised during the commit.") from e
+    monkeypatch.setattr(HeartbeatStorage, "set_trial_state_values", locked)
+    code, out, err = run_cli([*command, "--trials", "1"], capsys)
+    assert code == 2 and len(not_progress_lines(err)) == 1 and "Traceback" not in err, err
+    assert "stayed locked by other workers for over 120 s (" in err and "database is locked" in err, err
+
+
 def test_a_trial_two_workers_start_past_n_is_surplus_and_not_run(tmp_path, command, capsys, monkeypatch):
     """Both workers found one place left and each started a trial: the later-numbered one stops unrun."""
     code, _, err = run_cli([*command, "--trials", "1"], capsys)      # makes the study, 1 trial

@@ -555,13 +555,19 @@ def _from_an_interrupt(error: BaseException) -> bool:
     ``_run_trial`` reads a variable its tell never set when Ctrl-C lands in that tell, an
     UnboundLocalError whose context is the KeyboardInterrupt (a traceback and exit 3, the trial left
     running)."""
+    return _in_chain(error, KeyboardInterrupt) is not None
+
+
+def _in_chain(error: BaseException | None, kind) -> BaseException | None:
+    """The first of ``error`` and the errors it was raised from or while handling (``__cause__``, else
+    ``__context__``) that is a ``kind``; None when none is (a chain that loops back on itself included)."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
+        if isinstance(error, kind):
+            return error
         seen.add(id(error))
-        error = error.__context__
-    return False
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _cut_ours(optuna, study) -> None:
@@ -668,7 +674,9 @@ _UNWRITABLE = ("disk i/o error", "database or disk is full", "readonly database"
 
 
 def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
-    """The one line for a storage that cannot be opened, or that failed under a search."""
+    """The one line for a storage that cannot be opened, or that failed under a search (the database's own
+    words, not optuna's wrapper around them: :func:`_storage_cause`)."""
+    e = _storage_cause(e) or e
     reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
     if "locked" in reason:
         return LstmkitError(f"the study storage {storage!r} stayed locked by other workers for over "
@@ -688,14 +696,25 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
                         f"(or leave {opt('storage')} out: OUT/study.db)")
 
 
+def _storage_cause(error: BaseException) -> BaseException | None:
+    """The SQLAlchemy error ``error`` is, or was raised from or while handling (None: none): optuna raises a
+    failed commit as its StorageInternalError from it, and a tell that failed so in ``_run_trial`` as an
+    AssertionError ('Should not reach') while handling that."""
+    from sqlalchemy.exc import SQLAlchemyError
+    return _in_chain(error, SQLAlchemyError)
+
+
 @contextlib.contextmanager
 def _storage_errors(storage: str):
-    """An SQLAlchemy error under a search (a database locked past the timeout, a server gone) as the
-    one line of :func:`_storage_problem`."""
-    from sqlalchemy.exc import SQLAlchemyError
+    """An error of the storage under a search (a database locked past the timeout, a server gone) as the
+    one line of :func:`_storage_problem`: SQLAlchemy's own, and those optuna raised from it (a commit's
+    StorageInternalError, which went out as a traceback, and the 'Should not reach' AssertionError of
+    optuna's ``_run_trial`` when its tell failed so: a traceback and exit 1)."""
     try:
         yield
-    except SQLAlchemyError as e:
+    except Exception as e:
+        if _storage_cause(e) is None:
+            raise
         raise _storage_problem(storage, e) from None
 
 

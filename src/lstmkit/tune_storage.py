@@ -20,10 +20,20 @@ A trial asked for is also given, in the transaction that makes it, the system at
 propose` returns of the study's other trials (tune's seed index, ``lstmkit.tune._index_among``): the database
 makes one trial at a time (optuna locks the study's row for its trial numbers), so two workers asking in the same
 instant see each other's, where reading the trials after ``study.ask`` let both take one index.
+
+A Ctrl-C that lands inside a statement on an SQLite study leaves no lock behind (:func:`_finish_interrupted`):
+SQLAlchemy closes the connection of a statement an interrupt cut, and SQLite keeps a closed connection whose
+statement is still open (a read that had read its first row) as a zombie, holding its shared lock, until the
+statement is finalized; the interrupt's traceback, which optuna keeps while it records the trial's end, kept the
+cursor alive. Every commit, this worker's heartbeat and tell and the other workers', waited out the busy timeout
+and failed 'database is locked' (the cut worker ended with a traceback, exit 1). A heartbeat that fails on the
+storage is skipped, not a traceback from its thread: the next one, an interval later, beats for it
+(:meth:`HeartbeatStorage.record_heartbeat`).
 """
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -39,6 +49,23 @@ __all__ = ["HeartbeatStorage", "WORKER"]
 
 WORKER = "lstmkit_worker"       # a trial's system attribute: {"pid": ..., "host": ...} of the worker running it
 
+_log = logging.getLogger(__name__)
+
+
+def _finish_interrupted(context) -> None:
+    """SQLAlchemy's ``handle_error`` hook: the cursor of a statement Ctrl-C (or SystemExit) cut is closed, so
+    SQLite finalizes its statement and drops its lock when SQLAlchemy closes the connection (left open, the
+    closed connection lived on as SQLite's zombie, locking the study for as long as the traceback lived)."""
+    if isinstance(context.original_exception, Exception):
+        return
+    # SQLAlchemy 2.1 declares the context's cursor but leaves it unset: the execution context's is the one
+    cursor = getattr(context, "cursor", None) or getattr(context.execution_context, "cursor", None)
+    if cursor is not None:
+        try:
+            cursor.close()
+        except Exception:             # a cursor the driver cannot close: SQLAlchemy closes the connection anyway
+            pass
+
 
 class HeartbeatStorage(optuna.storages.RDBStorage):
     """``optuna.storages.RDBStorage`` whose stale trials (those :func:`optuna.storages.fail_stale_trials`
@@ -48,6 +75,20 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
     #: ``(the study's other trials, the new trial's number) -> {key: value}``: system attributes a trial a worker
     #: asks for records as it is made, in the transaction that makes it (None: none)
     propose: Callable[[list[FrozenTrial], int], dict[str, Any]] | None = None
+
+    def __init__(self, url: str, *args, **kwargs) -> None:
+        super().__init__(url, *args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            sqlalchemy.event.listen(self.engine, "handle_error", _finish_interrupted)
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        """Optuna's heartbeat; one the storage fails (locked past its busy timeout, a server gone a moment) is
+        skipped with a log line, where it ended optuna's heartbeat thread with a traceback on standard error: the
+        next one beats an interval later, and a storage that stays failed fails the worker's own next call."""
+        try:
+            super().record_heartbeat(trial_id)
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as e:
+            _log.debug("heartbeat of trial %s skipped: %s", trial_id, e)
 
     def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
         """A trial; one a worker asks for (optuna's ``study.ask``: no template) made recording this
