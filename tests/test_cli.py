@@ -211,6 +211,16 @@ def test_help_reads_in_a_40_column_terminal(capsys, monkeypatch, args):
     assert "Options:" in out and not err, err
 
 
+def test_help_reads_in_a_30_column_terminal_too(capsys, monkeypatch):
+    """The width is the terminal's down to 20 columns, not click's 50 nor a 40-column floor: at COLUMNS=30
+    every line of ``forecast train --help`` fits, but an option's name too long for any column."""
+    monkeypatch.setenv("COLUMNS", "30")
+    code, out, err = run_cli(["forecast", "train", "--help"], capsys)
+    assert code == 0 and "Options:" in out and not err, err
+    over = [line for line in out.splitlines() if len(line) > 30]
+    assert all(re.fullmatch(r"  -\S+( \S+)*", line) for line in over), over
+
+
 @pytest.mark.parametrize("failure, said", [
     (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
                   "tried to allocate 160000000000 bytes. Error code 12 (Cannot allocate memory)"),

@@ -224,3 +224,16 @@ def test_an_error_whose_reader_left_keeps_its_exit_code(args):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stdout) == (2, b"")
+
+
+def test_a_command_group_alone_whose_error_reader_left_keeps_exit_2():
+    """`lstmkit forecast 2>&1 | grep -q x` (a group with no command: its help, then 'error: missing command' on
+    standard error): the error line found its reader gone, and its BrokenPipeError was exit 1, not 2."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "lstmkit", "forecast"], stdout=subprocess.PIPE, stderr=write_end,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 2 and b"Usage:" in proc.stdout

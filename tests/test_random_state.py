@@ -151,3 +151,41 @@ def test_two_fits_of_one_seed_write_the_same_checkpoint_whatever_numpys_and_pyth
         saved.append(json.loads((tmp_path / f"run{k}" / "checkpoints" / "last.json").read_text())["rng"])
     assert saved[0]["numpy"][1][:3] != [1, 2, 3]          # a state numpy drew, not a placeholder
     assert saved[0] == saved[1]
+
+
+def test_each_epoch_seeds_numpys_and_pythons_generators_from_the_fits_seed_and_the_epoch(tmp_path):
+    """``seed_epoch(seed * 100_003 + epoch)`` seeds all three generators at each epoch's start, so a checkpoint's
+    numpy and Python states are a function of (seed, epoch), as torch's are: after a 2-epoch fit of seed 3 they are
+    the states seeded for epoch 1 (lstmkit draws from torch's alone), not epoch 0's, nor one fixed seed's."""
+    import json
+    import random
+
+    import numpy as np
+    from lstmkit import TextClassifier
+    texts, labels = ["good film", "bad film", "fine film", "dull film"] * 4, ["pos", "neg"] * 8
+    TextClassifier(max_epochs=2, embed_dim=4, hidden_size=4, min_freq=1, seed=3, progress="off", tensorboard=False,
+                   doctor=False).fit(texts, labels, run_dir=tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "checkpoints" / "last.json").read_text())["rng"]
+    assert saved["numpy"][1] == np.random.RandomState(3 * 100_003 + 1).get_state()[1].tolist()
+    assert saved["python"][1] == list(random.Random(3 * 100_003 + 1).getstate()[1])
+
+
+def test_seed_epoch_seeds_torchs_numpys_and_pythons_generators_with_its_seed():
+    """Each of the three generators draws after ``seed_epoch(s)`` what it draws seeded with ``s`` alone (torch's
+    shuffles and dropout masks too: the trainer no longer seeds torch itself), and another seed draws otherwise."""
+    import random
+
+    import numpy as np
+    from lstmkit.random_state import seed_epoch
+
+    def draws(seed):
+        seed_epoch(seed)
+        return torch.rand(3).tolist(), np.random.random(3).tolist(), [random.random() for _ in range(3)]
+    with held_random():                         # the process's own generators come back after the block
+        got, again, other = draws(300_010), draws(300_010), draws(300_011)
+        torch.manual_seed(300_010)
+        alone = torch.rand(3).tolist()
+    python = random.Random(300_010)
+    assert got == again == (alone, np.random.RandomState(300_010).random_sample(3).tolist(),
+                            [python.random() for _ in range(3)])
+    assert all(a != b for a, b in zip(got, other))

@@ -107,7 +107,8 @@ def test_holds_surrogate_finds_a_utf16_half_and_nothing_else(text, held):
 
 @pytest.mark.parametrize("setting, value", [("continuing_subword_prefix", "abcdefghijk"),
                                             ("end_of_word_suffix", "</w>"), ("dropout", 0.5),
-                                            ("byte_fallback", True), ("unk_token", "<pad>")])
+                                            ("byte_fallback", True), ("unk_token", "<pad>"),
+                                            ("fuse_unk", True), ("ignore_merges", True)])
 def test_a_bpe_state_whose_model_settings_lstmkit_never_writes_is_refused(tmp_path, setting, value):
     """Found by tools/fuzz/fuzz_text_runs.py: a vocab.json whose BPE model's continuing_subword_prefix was
     edited panicked in Hugging Face's Rust (a PanicException traceback, which no `except Exception` catches);
@@ -120,6 +121,19 @@ def test_a_bpe_state_whose_model_settings_lstmkit_never_writes_is_refused(tmp_pa
         tokenizer_from_dict(json.loads((tmp_path / "vocab.json").read_text()))
     assert f"model's {setting} is {value!r}, which lstmkit never writes" in str(e.value)
     assert "retrain the model" in e.value.hint
+
+
+def test_a_bpe_state_without_the_model_settings_an_older_tokenizers_did_not_write_loads():
+    """A vocab.json saved with an older tokenizers lacks the BPE model settings added since (byte_fallback in
+    0.14, ignore_merges in 0.19): only a setting the state holds is compared, so such a run loads, and reads
+    every text as it did (a lookup of the missing key was a KeyError traceback)."""
+    pytest.importorskip("tokenizers")
+    tok = make_tokenizer("bpe", min_freq=1, max_size=60).fit(["lower lowest newer newest"] * 10)
+    state = tok.to_dict()
+    for setting in ("byte_fallback", "ignore_merges"):
+        del state["tokenizer"]["model"][setting]
+    older = tokenizer_from_dict(json.loads(json.dumps(state)))
+    assert older.encode("lowest newer wider") == tok.encode("lowest newer wider")
 
 
 def _word_state():

@@ -67,7 +67,8 @@ def test_a_table_piped_in_reads_as_its_file_does(text_run, capsys, monkeypatch):
     predicted as one, and each row's label was read as a word of its text. A header line naming the
     model's text column (CSV or TSV) makes it a table, as the file is; evaluate then finds the labels."""
     for table in ("review,sentiment\n\"Great, I loved it\",pos\nAwful and boring,neg\n",
-                  "sentiment\treview\npos\tGreat, I loved it\nneg\tAwful and boring\n", "review\nGreat\nAwful\n"):
+                  "sentiment\treview\npos\tGreat, I loved it\nneg\tAwful and boring\n", "review\nGreat\nAwful\n",
+                  "ids,review\n7,Great\n8,Awful\n"):          # a column 'ids' is a column, not the rows' ids
         code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin=table,
                              monkeypatch=monkeypatch)
         assert code == 0, err
@@ -78,6 +79,9 @@ def test_a_table_piped_in_reads_as_its_file_does(text_run, capsys, monkeypatch):
     code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-", "--json",
                          stdin="review,sentiment\nGreat and loved,pos\nAwful and boring,neg\n", monkeypatch=monkeypatch)
     assert code == 0 and json.loads(out)["accuracy"] == 1.0, err
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-",   # a space after each comma:
+                         stdin="sentiment, review\npos, Great\n", monkeypatch=monkeypatch)   # a table, as its file is
+    assert_user_error(code, err, "text column 'review' not found (did you mean ' review'?)")   # not 2 texts predicted
     code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin="review\n",
                          monkeypatch=monkeypatch)          # one line alone: a text, as before
     assert code == 0 and len(out.strip().splitlines()) == 2, err
