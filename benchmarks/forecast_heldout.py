@@ -39,6 +39,7 @@ from forecast_defaults import (DOC, _monthly, _quarterly, _sktime_csv, _table, _
                                test_points)
 
 SECTION = "## Forecasting defaults, held out"
+ACCOUNT = Path(__file__).with_name("forecast_heldout_account.md")   # what the table shows, written under it
 
 
 def load_wineind() -> pd.Series:
@@ -114,6 +115,12 @@ def _lstmkit(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
+def _ratio(a: float, b: float) -> float:
+    """``a / b``, rounded; a baseline that scored 0 (a test part it repeats exactly: pbs's zeros) is
+    beaten by nothing above 0 (inf) and tied by 0 (1)."""
+    return round(a / b, 3) if b else (float("inf") if a else 1.0)
+
+
 def run_series(name: str, workdir: Path) -> dict:
     """One series through ``lstmkit forecast train`` (defaults) and ``lstmkit doctor``: its JSON line."""
     loader, season, horizon, _ = HELDOUT[name]
@@ -138,14 +145,21 @@ def run_series(name: str, workdir: Path) -> dict:
     chosen_line = next((line for line in text.splitlines() if line.startswith("chosen from the training data")), "")
     doctor = _lstmkit("doctor", str(run))
     return {"series": name, "n": n, "season": metrics["season"], "season_implied": season, "horizon": horizon,
-            "test": n_test, "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
-            "vs_ets": round(mase["lstm"] / mase["ets"], 3),
+            "test": n_test, "MASE": mase, "vs_snaive": _ratio(mase["lstm"], mase["seasonal_naive"]),
+            "vs_ets": _ratio(mase["lstm"], mase["ets"]),
             "chosen": {k: v["value"] for k, v in record["auto"].items() if k != "measured"},
             "combination": record.get("combination"), "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "chosen_line": chosen_line, "doctor": (doctor.stdout + doctor.stderr).strip()}
 
 
-def write_doc(rows: list[dict], summary: dict, day: str) -> None:
+def _doctor_said(text: str) -> str:
+    """``lstmkit doctor``'s verdict in one line: its headline, first finding and first remedy."""
+    lines = [line.strip().rstrip(":") for line in text.splitlines() if line.strip()]
+    first_try = next((line for line in lines if line.startswith("1. ")), None)
+    return "; ".join(lines[:2] + ([f"first remedy: {first_try[3:]}"] if first_try else []))
+
+
+def write_doc(rows: list[dict], summary: dict, day: str, failed: list[dict] = ()) -> None:
     """The held-out section of ``docs/benchmarks.md``: the suite's table layout, then per series the
     season the time column implies when it differs from the one found, and what doctor said."""
     lines = [SECTION, "",
@@ -159,8 +173,10 @@ def write_doc(rows: list[dict], summary: dict, day: str) -> None:
     lines += [f"- {r['series']} ({HELDOUT[r['series']][3]}): "
               + (f"season found {r['season']}, the time column implies {r['season_implied']}; "
                  if r["season"] != r["season_implied"] else "")
-              + f"{r['seconds']:.0f} s wall; doctor: "
-              + "; ".join(line.strip() for line in r["doctor"].splitlines()[:2]) for r in rows]
+              + f"{r['seconds']:.0f} s wall; " + _doctor_said(r["doctor"]) for r in rows]
+    lines += [f"- {r['series']} ({HELDOUT[r['series']][3]}, {r['n']} points): no run, exit {r['failed']}: "
+              f"{r['output'].strip()}" for r in failed]
+    lines += [""] + ACCOUNT.read_text().rstrip("\n").splitlines()
     text = DOC.read_text()
     block = "\n".join(lines) + "\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -177,9 +193,10 @@ def main() -> None:
                     help="write docs/benchmarks.md from the JSON lines a full run printed (no training)")
     args = ap.parse_args()
     if args.from_lines:
-        rows = [r for r in map(json.loads, args.from_lines.read_text().splitlines()) if "MASE" in r]
-        day = next((r["day"] for r in map(json.loads, args.from_lines.read_text().splitlines()) if "day" in r), "")
-        write_doc(rows, summarize(rows), day)
+        saved = [json.loads(line) for line in args.from_lines.read_text().splitlines()]
+        rows = [r for r in saved if "MASE" in r]
+        write_doc(rows, summarize(rows), next((r["day"] for r in saved if "day" in r), ""),
+                  [r for r in saved if "failed" in r])
         return
     names = [s.strip() for s in args.series.split(",") if s.strip()]
     rows = []
@@ -190,11 +207,11 @@ def main() -> None:
             rows.append(run_series(name, workdir))
             print(json.dumps(rows[-1]), flush=True)
     done = [r for r in rows if "MASE" in r]
-    summary = summarize(done)
+    summary = summarize(done) if done else {}
     day = dt.datetime.now(dt.timezone.utc).date().isoformat()
     print(json.dumps({**summary, "day": day, "failed": [r["series"] for r in rows if "failed" in r]}), flush=True)
-    if not args.no_write and len(done) == len(HELDOUT):
-        write_doc(done, summary, day)
+    if not args.no_write and len(rows) == len(HELDOUT):
+        write_doc(done, summary, day, [r for r in rows if "failed" in r])
 
 
 if __name__ == "__main__":

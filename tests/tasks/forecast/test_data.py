@@ -635,7 +635,8 @@ def test_split_too_short_names_the_part_under_a_horizon_not_the_lookback():
     with pytest.raises(LstmkitError) as e:
         prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, need=min_points(_cfg(4, 10, test_frac=0.2)))
     assert "its validation part (15 % = 9 points) holds less than one horizon" in str(e.value)
-    assert e.value.hint.startswith("pass --val-frac 0.17 (at least 10 points each)") and "--lookback" not in e.value.hint
+    assert e.value.hint.startswith("pass --val-frac 0.17 (at least 10 points each)")
+    assert "--lookback" not in e.value.hint
     prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, val_frac=0.17,
             need=min_points(_cfg(4, 10, test_frac=0.2, val_frac=0.17)))         # the fix it names splits
     with pytest.raises(LstmkitError) as e:                                     # both parts short: both named
