@@ -132,16 +132,22 @@ def load_taylor() -> pd.Series:
     """Half-hourly electricity demand in England and Wales, Monday 2000-06-05 to Sunday 2000-08-27
     (Taylor 2003; 4,032 values in MW), as pmdarima's wheel ships it: the array literal in its
     ``datasets/taylor.py``, read with ``ast`` (pmdarima itself is never imported)."""
+    values = pmdarima_array("taylor")
+    return pd.Series(values, index=pd.date_range("2000-06-05", periods=len(values), freq="30min"))
+
+
+def pmdarima_array(module: str) -> np.ndarray:
+    """The first array literal of pmdarima's ``datasets/<module>.py``, read with ``ast``
+    (pmdarima itself is never imported)."""
     import ast
     import importlib.util
     spec = importlib.util.find_spec("pmdarima")
     if spec is None:
         raise SystemExit("pmdarima is not installed: pip install 'pmdarima==2.1.1' --no-deps (the bench extra)")
-    tree = ast.parse((Path(spec.submodule_search_locations[0]) / "datasets" / "taylor.py").read_text())
+    tree = ast.parse((Path(spec.submodule_search_locations[0]) / "datasets" / f"{module}.py").read_text())
     values = next(ast.literal_eval(node.args[0]) for node in ast.walk(tree)
                   if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "array")
-    return pd.Series(np.asarray(values, dtype=float),
-                     index=pd.date_range("2000-06-05", periods=len(values), freq="30min"))
+    return np.asarray(values, dtype=float)
 
 
 # name -> (loader, season, horizon); the season is the one the time column implies

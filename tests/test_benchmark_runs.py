@@ -82,6 +82,15 @@ def test_public_paths_outside_share_times_the_path_beside_its_inner_call(inferen
     assert module.search is inner
 
 
+def test_benchmarks_doc_holds_the_held_out_account_as_written():
+    """forecast_heldout.py writes its table, labelled held out, and its account into its own section."""
+    account = (BENCH / "forecast_heldout_account.md").read_text().rstrip("\n")
+    doc = (BENCH.parent / "docs" / "benchmarks.md").read_text()
+    section = doc.split("## Forecasting defaults, held out\n", 1)[1].split("\n## ", 1)[0]
+    assert "**Held out: never used to choose defaults.**" in section and "shared machine" in section
+    assert section.rstrip("\n").endswith(account)
+
+
 def test_benchmarks_doc_holds_the_forecast_defaults_account_as_written():
     """forecast_defaults.py writes its account under the tables of docs/benchmarks.md; an account edited
     without the doc (session 44's lr_patience 3 -> 5) left the doc saying 3 was kept beside the default 5."""

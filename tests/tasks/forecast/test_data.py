@@ -628,6 +628,26 @@ def test_split_sizes_values():
     assert part_sizes(100, _cfg(10, 4, id="store")) == (92, 4, 4)                  # many series: a horizon each
 
 
+def test_split_too_short_names_the_part_under_a_horizon_not_the_lookback():
+    # sktime's half-hourly solar series (289 points, --horizon 48): 15 % is 43 validation points, and the
+    # error told the user to shorten the lookback that the defaults had chosen
+    y = lambda n: pd.DataFrame({"y": np.sin(np.arange(float(n)))})
+    with pytest.raises(LstmkitError) as e:
+        prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, need=min_points(_cfg(4, 10, test_frac=0.2)))
+    assert "its validation part (15 % = 9 points) holds less than one horizon" in str(e.value)
+    assert e.value.hint.startswith("pass --val-frac 0.17 (at least 10 points each)")
+    assert "--lookback" not in e.value.hint
+    prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, val_frac=0.17,
+            need=min_points(_cfg(4, 10, test_frac=0.2, val_frac=0.17)))         # the fix it names splits
+    with pytest.raises(LstmkitError) as e:                                     # both parts short: both named
+        prepare(y(40), "y", lookback=4, horizon=7, need=min_points(_cfg(4, 7)))
+    assert ("validation part (15 % = 6 points) and test part (15 % = 6 points) hold less than one horizon"
+            in str(e.value))
+    assert e.value.hint.startswith("pass --val-frac 0.18 --test-frac 0.18")
+    prepare(y(40), "y", lookback=4, horizon=7, val_frac=0.18, test_frac=0.18,
+            need=min_points(_cfg(4, 7, val_frac=0.18, test_frac=0.18)))
+
+
 def test_split_sizes_too_short_gives_exact_minimum():
     y = lambda n: pd.DataFrame({"y": np.arange(float(n))})
     with pytest.raises(LstmkitError) as e:
