@@ -81,7 +81,12 @@ def test_a_table_piped_in_reads_as_its_file_does(text_run, capsys, monkeypatch):
     assert code == 0 and json.loads(out)["accuracy"] == 1.0, err
     code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-",   # a space after each comma:
                          stdin="sentiment, review\npos, Great\n", monkeypatch=monkeypatch)   # a table, as its file is
-    assert_user_error(code, err, "text column 'review' not found (did you mean ' review'?)")   # not 2 texts predicted
+    # not 2 texts predicted; the file's error and fix, where it told a DataFrame's ('rename the DataFrame's to it')
+    assert_user_error(code, err, "text column 'review' not found on standard input (did you mean ' review'?)",
+                      "--text with one of: sentiment,  review")
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", "--text", " review",
+                         stdin="sentiment, review\npos, Great\nneg, Awful and boring\n", monkeypatch=monkeypatch)
+    assert code == 0 and [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"], err
     code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin="review\n",
                          monkeypatch=monkeypatch)          # one line alone: a text, as before
     assert code == 0 and len(out.strip().splitlines()) == 2, err
@@ -158,7 +163,12 @@ def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_
     assert json.loads(out)["accuracy"] == 1.0
     code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", "--text", "body",
                        stdin="Great, I loved it\n", monkeypatch=monkeypatch)
-    assert_user_error(code, err, "--text names a column of a --data file; standard input has none", "drop --text")
+    assert_user_error(code, err, "--text names a column of a table; standard input holds lines of text, no header "
+                      "naming 'body'", "drop --text, or pipe a table whose first line names its columns")
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-", "--text", "body",
+                         "--label", "stars", "--json", stdin="body,stars\nGreat and loved,pos\nAwful and boring,neg\n",
+                         monkeypatch=monkeypatch)           # a piped table takes the flags its file takes
+    assert code == 0 and json.loads(out)["accuracy"] == 1.0, err
 
 
 def test_train_predict_evaluate_read_workbooks_and_parquet(text_run, text_csv, cfg, tmp_path, capsys):

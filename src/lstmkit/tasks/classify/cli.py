@@ -111,9 +111,6 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     if encoding:
         est.config_.encoding = encoding
     given = next((f"--{name}" for name, v in (("text", text), ("label", label)) if v is not None), None)
-    if given and data == "-":             # lines of standard input have no columns: the name would be ignored
-        raise LstmkitError(f"{given} names a column of a --data file; standard input has none",
-                           f"drop {given} (or pass the file with --data FILE)")
     if text is not None and est.kind != "text":
         raise LstmkitError("--text names the text column of a text model's data; this is a numeric-sequence model",
                            "drop --text")
@@ -132,10 +129,20 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     if est.kind == "text" and len(lines) > 1 and _names_column(lines[0], est.config_.text):
         # a table piped in (cat test.csv |): its header was predicted as a text, and each row's label and
         # other cells read as words of its text
+        from lstmkit.data.columns import table_column
         from lstmkit.data.tables import pipe_as_file, read_table
         suffix = ".tsv" if "\t" in lines[0] else ".csv"
         with pipe_as_file(Path("-"), given=raw.encode("utf-8"), suffix=suffix) as copy:
-            return read_table(copy)
+            table = read_table(copy)
+        # its text column named with a space (a header 'sentiment, review'): the file's error and fix, --text,
+        # where the DataFrame's was told (rename the DataFrame's column, df.rename(...))
+        table_column(table, est.config_.text, "text", " on standard input")
+        return table
+    if given:                             # lines of standard input have no columns: the name would be ignored
+        raise LstmkitError(f"{given} names a column of a table; standard input holds lines of text, no header "
+                           f"naming {est.config_.text if given == '--text' else est.config_.label!r}",
+                           f"drop {given}, or pipe a table whose first line names its columns (or pass the file "
+                           "with --data FILE)")
     if est.kind == "text":
         from lstmkit.data.textsets import fasttext_lines
         labelled = fasttext_lines(raw, " on standard input", labels=False)   # a fastText file piped: its texts
@@ -154,7 +161,7 @@ def _names_column(line: str, name: str) -> bool:
     """Whether ``line``, read as a CSV or TSV header (a tab in it: TSV), names the column ``name``."""
     import csv
     cells = next(csv.reader([line.lstrip("\ufeff")], delimiter="\t" if "\t" in line else ","), [])
-    return name in (cell.strip() for cell in cells)
+    return name.strip() in (cell.strip() for cell in cells)
 
 
 @app.command()
