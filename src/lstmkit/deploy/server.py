@@ -324,14 +324,19 @@ class _ModelRoutes:
         # together awaits its batcher (the model runs on the batcher's thread); any other one runs in
         # the server's thread pool: the model never blocks the event loop. The model is read once: a
         # newer one swapped in meanwhile answers the next request.
-        async def predict(req: Request) -> JSONResponse:
-            m, request = served.current(), req.model_dump(exclude_none=True)
+        async def answer(request: dict[str, Any]) -> JSONResponse:
+            m = served.current()
             try:
                 out = await m.answer_async(request) if m.batcher is not None else await run_in_threadpool(m.answer,
                                                                                                           request)
             except LstmkitError as e:            # a BadRequest names its field (loc)
                 raise _refused(e) from None
             return JSONResponse(out)
+
+        async def predict(req: Request) -> JSONResponse:
+            return await answer(req.model_dump(exclude_none=True))
+        # a JSON body that Request takes is read and answered by the route itself (strict_json_route)
+        predict.answers_json = (Request, answer)
         return predict
 
     def _upload_handler(self, path: str):
