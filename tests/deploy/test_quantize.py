@@ -306,6 +306,34 @@ def test_a_healthy_int8_forecaster_passes_the_gate(int8_run):
         assert "quality_refused" not in c and c["metrics"]["MASE"] <= 1.03 * fp32
 
 
+def test_the_report_and_the_run_agree_on_the_engine_its_ratios_and_its_source(int8_run, abs_forecaster):
+    """export_report.json is read by people and by ``lstmkit list``: the chosen record is the engine's own, the run's
+    engine is the report's, each ratio says how many times better int8 is (speed: int8 / fp32, latency and size:
+    fp32 / int8), the metric change is int8 minus fp32, and the source fingerprint is the float weights'.
+    A report that swapped any of these (mutation testing, session 57) passed every test."""
+    from lstmkit.runs import weights_fingerprint
+    r = json.loads((int8_run / REPORT_FILE).read_text())
+    q = read_meta(int8_run)["quantization"]
+    assert q["engine"] == r["engine"] and r["chosen"] == r["candidates"][r["engine"]]
+    fast = max(r["candidates"], key=lambda k: (r["candidates"][k]["windows_per_s"], -r["candidates"][k]["latency_ms"]))
+    assert r["engine"] == fast
+    f = r["fp32"]
+    for c in r["candidates"].values():
+        assert c["speed_ratio_batch"] == pytest.approx(c["windows_per_s"] / f["windows_per_s"], rel=1e-3)
+        assert c["speed_ratio_latency"] == pytest.approx(f["latency_ms"] / c["latency_ms"], rel=1e-3)
+        assert c["size_ratio"] == pytest.approx(f["bytes"] / c["bytes"], rel=1e-3)
+        assert c["metric_change"]["MASE"] == pytest.approx(c["metrics"]["MASE"] - f["metrics"]["MASE"])
+    assert q["source_fingerprint"] == weights_fingerprint(abs_forecaster.run_dir_)
+    # the int8 graph answers beside the int8 run's own weights (stamped with their fingerprint, not the float run's)
+    from lstmkit.deploy.onnx_engine import load_runner
+    assert load_runner(int8_run).metadata["lstmkit_fingerprint"] == weights_fingerprint(int8_run)
+    # per_channel says which graph was kept: per-channel weights have one scale per output row
+    import onnx
+    scales = [i for i in onnx.load(str(int8_run / "model.onnx")).graph.initializer if i.name.endswith("_scale")
+              and i.data_type == onnx.TensorProto.FLOAT and len(i.dims) == 1 and i.dims[0] > 1]
+    assert bool(scales) == r["candidates"]["onnx"]["per_channel"]
+
+
 def test_the_report_says_which_windows_the_gate_scored(int8_run, abs_forecaster):
     """export_report.json gave the MASE the gate judged but not what it was computed on (the test or the
     validation part, of which data, cut where): a reader could not compute the number again. `scored_on`
