@@ -384,8 +384,10 @@ class EstimatorAdapter:
 
     @property
     def run(self) -> Path | None:
-        """The run folder whose weights this model has (None for a model not saved as it is)."""
-        return getattr(self.est, "run_dir_", None)
+        """The run folder whose weights this model has (None for a model not saved as it is, or whose run
+        folder was saved over since: the estimator's ``_answering_run``)."""
+        answering = getattr(self.est, "_answering_run", None)
+        return answering() if answering is not None else getattr(self.est, "run_dir_", None)
 
     @property
     def state_shape(self) -> tuple[int, int]:

@@ -40,6 +40,7 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           finished_meta, load_weights, new_run_dir, read_meta, read_metrics,
                           read_weights, resume_call, save_tensors, tensor_bytes, weights_refused, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
+from lstmkit.tasks._tie import engine_run, loose, tie
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 # how a fit's run says it failed (what, where): run_status.py
 from lstmkit.run_status import FAILURE_KEY, failure_fix, failure_record, say_resuming_failed
@@ -364,6 +365,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if run_dir is None and out is not None:
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        loose(self, self.run_dir_)                           # its folder holds these weights once trained
         writes = self.run_dir_ is not None and main
         try:
             self._start_and_train(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
@@ -375,6 +377,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 self._mark_failed(e, None, writes)
             raise
         distributed.barrier()
+        if self.run_dir_ is not None and (self.run_dir_ / WEIGHTS_FILE).is_file():
+            tie(self, self.run_dir_)
         return self
 
     def _start_and_train(self, train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics, plots,
@@ -662,7 +666,13 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.deploy.streaming import stream_for
         with public_call():           # a refusal's fix names predict(...), not the service's POST /predict
             adapter = self._deploy_adapter("stream")
-            return stream_for(adapter, mode, engine, getattr(self, "run_dir_", None), max_streams)
+            run = getattr(self, "run_dir_", None) if engine == "torch" else self._answering_run()
+            return stream_for(adapter, mode, engine, run, max_streams)
+
+    def _answering_run(self) -> Path | None:
+        """The run folder whose exported engine may answer for this model (None: torch answers): ``run_dir_``
+        while its weights file and this model's network are the weights they were when tied (``tasks/_tie.py``)."""
+        return engine_run(self)
 
     def _deploy_adapter(self, what: str):
         """The room's deploy adapter around this model (the registry refuses a task without one)."""
@@ -728,6 +738,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             raise
         if getattr(self, "run_dir_", None) is None:     # a model fitted in memory now has a run folder: export's,
             self.run_dir_ = path                         # as the error before saving promises
+        if self.run_dir_ == path:                        # its folder holds these weights (saved over its own run)
+            tie(self, path)
         return path
 
     def _weights_metadata(self) -> dict[str, str]:
@@ -830,6 +842,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             weights = read_weights(path, meta)
             est._attach_weights(path, weights, quantized)
             est.run_id_ = meta.get(RUN_ID_KEY)
+            recorded = (meta.get(WEIGHT_HASHES_KEY) or {}).get(WEIGHTS_FILE)
+            tie(est, path, recorded[:16] if isinstance(recorded, str) else None)
             return est
 
     @classmethod

@@ -120,7 +120,8 @@ def engine_net_cached(est, engine: str):
         return hit[2]
     from lstmkit.deploy.onnx_engine import engine_net
     from lstmkit.deploy.registry import adapter_class
-    net = engine_net(adapter_class(est.TASK)(est), engine, run)
+    answering = run if engine == "torch" else est._answering_run()      # None: its run's weights moved
+    net = engine_net(adapter_class(est.TASK)(est), engine, answering)
     _ENGINES[est] = (key, est.net_, net)
     return net
 

@@ -543,7 +543,9 @@ class Translator(RunEstimator):
         if hit is not None and hit[0] is self.net_ and hit[1] == run:
             return hit[2]
         net, loaded = self.net_, known.loaded
-        if loaded is not None and loaded[0] == run:         # loaded from run: its lstmkit.json was read then
+        if run is not None and self._answering_run() is None:     # its folder saved over, or this net not its own
+            engine = None
+        elif loaded is not None and loaded[0] == run:         # loaded from run: its lstmkit.json was read then
             engine = loaded[1]
         else:
             try:

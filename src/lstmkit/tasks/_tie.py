@@ -1,0 +1,89 @@
+"""Which run folder's exported engine may answer for a fitted model: the weights tie.
+
+An exported graph (``model.onnx``, a translator's two, an int8 run's) is refused when its fingerprint is not that of
+the weights file beside it (:func:`lstmkit.deploy.onnx_engine.load_runner`). That check reads the folder, not the
+model in memory: a model loaded from a run whose folder another model was saved and exported over since (a retrain
+saved with ``overwrite=True``, a copy over it) answered through the newer graph, weights it never had; a fit that
+failed after building its network (a refusal of the data or batch size) left the old run folder named and its graph
+answering. ``tie(est, run)`` records, when the model's weights are that run's (loaded, saved, fitted into it), the
+run, its weights' fingerprint and the network that holds them; ``loose(est)`` says a fit is under way (the run it
+names does not hold its weights yet); :func:`engine_run` is the run folder whose engine may answer, or None (torch
+answers, with one warning saying why when a folder's weights or the network moved).
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+import weakref
+from pathlib import Path
+from typing import Any
+
+from lstmkit.errors import callers_level
+from lstmkit.runs import tensor_bytes, weights_fingerprint
+
+__all__ = ["tie", "loose", "engine_run"]
+
+_KEY = "_weights_tie"       # the estimator's (run, fingerprint): pickled with it
+# network -> the fingerprint of the weights it held when tied or last checked (an update or a refit builds a new one)
+_NETS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+
+
+def tie(est, run: str | Path, fingerprint: str | None = None) -> None:
+    """``est``'s network holds the weights of ``run``'s weights file now (``fingerprint``: theirs, when known)."""
+    fingerprint = fingerprint or weights_fingerprint(run)
+    setattr(est, _KEY, (Path(run), fingerprint))
+    net = vars(est).get("net_")
+    if net is not None:
+        _NETS[net] = fingerprint
+
+
+def loose(est, run: str | Path | None) -> None:
+    """A fit into ``run`` (or into no folder) is under way: its folder does not hold the network's weights yet."""
+    setattr(est, _KEY, (Path(run), None) if run is not None else None)
+
+
+def engine_run(est) -> Path | None:
+    """The run folder whose exported engine may answer for ``est``: its ``run_dir_`` while that folder's weights
+    file and ``est``'s network are still the weights it was tied to; None (torch answers) when either moved. A model
+    never tied (a run of an older session's pickle) keeps its ``run_dir_``, whose graphs the fingerprint check
+    still refuses when they are not of the folder's weights."""
+    run = getattr(est, "run_dir_", None)
+    record = vars(est).get(_KEY)
+    if run is None or record is None or record[0] != Path(run):
+        return run
+    if record[1] is None:           # a fit into it that has not finished
+        return None
+    try:
+        now = weights_fingerprint(run)
+    except OSError:
+        now = None
+    if now != record[1]:
+        _say(f"{run} holds other weights than this model's now (saved over since this model was loaded or saved)",
+             "load the run again to answer with its new weights")
+        return None
+    if _net_print(est) not in (record[1], None):
+        _say(f"this model's network is no longer the one saved in {run} (it was rebuilt or retrained since)",
+             "save it to a folder and export that to answer with a graph")
+        return None
+    return run
+
+
+def _net_print(est) -> str | None:
+    """The fingerprint of ``est``'s network's weights as its save would write them (None: not known, e.g. an int8
+    network, whose file holds its integers); kept per network, which lstmkit replaces rather than changes."""
+    net = vars(est).get("net_")
+    if net is None:
+        return None
+    known = _NETS.get(net)
+    if known is None and not getattr(est, "quantization_", None):
+        try:
+            data = tensor_bytes(net.state_dict(), metadata=est._weights_metadata())
+        except (TypeError, ValueError, RuntimeError):     # packed int8 weights: what its file holds is not known here
+            return None
+        known = _NETS[net] = hashlib.sha256(data).hexdigest()[:16]
+    return known
+
+
+def _say(why: str, fix: str) -> None:
+    warnings.warn(f"{why}: the run's exported graphs are not this model's weights, so it answers with torch — {fix}",
+                  UserWarning, stacklevel=callers_level())
