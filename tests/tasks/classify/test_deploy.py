@@ -262,6 +262,37 @@ def test_numeric_service_rejects_nan_and_wrong_shapes(series_run, series):
         client.close()
 
 
+def test_a_value_the_scaling_takes_beyond_float32_is_refused_not_answered_nan(series, tiny_series, tmp_path):
+    """3e38 is a float32, but to a model trained on values near 0.001 it is ~1e41 standard deviations: cast to
+    the model's float32 it was inf, and ``predict`` answered a label with NaN probabilities, the service and a
+    stream the same. Each now refuses it, naming the value; the stream answers on as before."""
+    from lstmkit.deploy.server import create_app
+    from lstmkit.deploy.streaming import make_stream
+    seqs, labels = series(40, seed=0)
+    clf = SequenceClassifier(**tiny_series, model="lstm", pooling="last", max_epochs=1, unequal_length=True)
+    clf.fit([s * 1e-3 for s in seqs], labels, out=tmp_path)
+    big = seqs[1][:6] * 1e-3
+    big[3] = 3e38
+    for method in (clf.predict, clf.predict_proba):
+        with pytest.warns(UserWarning, match="outside it"), pytest.raises(LstmkitError) as e:
+            method([seqs[0] * 1e-3, big])
+        assert "sequence 2 holds 3e+38" in str(e.value) and "beyond float32" in str(e.value)
+    app = Client(create_app(clf.run_dir_, engine="torch"))
+    try:
+        status, out = _post(app, {"series": [big[:, 0].tolist()]})
+        assert status == 422 and "beyond float32" in json.dumps(out), out
+    finally:
+        app.close()
+    stream = make_stream(adapter_for(clf.run_dir_))
+    first = stream.step(float(big[0, 0]), id="a")
+    with pytest.raises(LstmkitError, match="the step holds 3e\\+38"):
+        stream.step(3e38, id="a")
+    again = make_stream(adapter_for(clf.run_dir_))
+    again.step(float(big[0, 0]), id="a")
+    np.testing.assert_allclose(stream.step(float(big[1, 0]), id="a"), again.step(float(big[1, 0]), id="a"))
+    assert np.isfinite(first).all()
+
+
 def test_numeric_stream_equals_predict_on_each_prefix(series_run, series):
     from lstmkit.deploy.streaming import make_stream
     adapter = adapter_for(series_run)

@@ -219,7 +219,9 @@ class ClassifyAdapter(EstimatorAdapter):
 
     def encode_rows(self, rows: np.ndarray) -> np.ndarray:
         """Steps ``[N, F]`` in original units -> standardised float32 (numeric classifiers)."""
-        return self.est.scaler_.transform(np.asarray(rows, dtype=np.float64)).astype(np.float32)
+        from lstmkit.tasks.classify.series import scaled_as_float32
+        rows = np.asarray(rows, dtype=np.float64)
+        return scaled_as_float32(self.est.scaler_.transform(rows), rows, [len(rows)] if len(rows) > 1 else None)
 
     def encode_row(self, obs: Any) -> np.ndarray:
         """One step (number, list in column order, or ``{column: value}``) -> standardised ``[F]``."""

@@ -35,7 +35,7 @@ from lstmkit.tasks.classify.arfffile import read_arff
 from lstmkit.tasks.classify.tsfile import read_ts
 from lstmkit.tasks.classify.ucrfile import is_table_header, parse_series_lines
 
-__all__ = ["SeriesData", "read_series", "series_table"]
+__all__ = ["SeriesData", "read_series", "series_table", "scaled_as_float32"]
 
 
 @dataclass
@@ -679,6 +679,26 @@ def _check_finite(seqs: list[np.ndarray], where: str) -> None:
             value = s.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])]
             raise LstmkitError(f"sequence {k + 1} of {where} holds {value:g}, not a finite float32 number",
                                "fix or remove that value (and rescale the data if its values are that large)")
+
+
+def scaled_as_float32(scaled: np.ndarray, raw: np.ndarray, lengths: list[int] | None = None) -> np.ndarray:
+    """``scaled`` (rows of steps in the model's units, ``raw`` the same rows as given) as float32, the
+    model's input. A value within float32 that the training data's scaling takes beyond it (3e38 to a model
+    trained on values near 0.01) became inf: ``predict`` answered a label with NaN probabilities, and the
+    service the same. Refused, naming the sequence (``lengths``: the rows of each; None: one step)."""
+    with np.errstate(over="ignore"):
+        out = scaled.astype(np.float32)
+    bad = ~np.isfinite(out).all(axis=tuple(range(1, out.ndim)))
+    if not bad.any():
+        return out
+    row = int(np.flatnonzero(bad)[0])
+    cells = np.abs(np.asarray(raw, dtype=np.float64)[row]).reshape(-1)
+    value = np.asarray(raw, dtype=np.float64)[row].reshape(-1)[int(np.argmax(cells))]
+    k = int(np.searchsorted(np.cumsum(lengths), row, side="right")) if lengths is not None else None
+    where = f"sequence {k + 1} holds" if k is not None else "the step holds"
+    raise LstmkitError(f"{where} {value:g}, which this model's scaling (fitted on its training data) takes beyond "
+                       "float32: the model cannot read it", "check this data's units against the training data's "
+                       "(rescale it as they were), or fix or remove that value")
 
 
 def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> None:

@@ -28,7 +28,7 @@ from lstmkit.tasks.classify.config import (ENCODER_DEFAULTS, SERIES_BUDGET, SERI
                                           SequenceClassifierParams)
 from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
-from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
+from lstmkit.tasks.classify.series import SeriesData, read_series, scaled_as_float32, series_table
 from lstmkit.train.findings import scaling_evidence
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
@@ -284,9 +284,12 @@ class SequenceClassifier(Classifier):
         cfg = self.config_
         if not d.seqs:
             return []
-        scaled = self.scaler_.transform(np.concatenate(d.seqs, 0))          # one call: row by row, as per sequence
-        lengths = torch.tensor([len(s) for s in d.seqs], dtype=torch.long)
-        return Ragged(torch.from_numpy(scaled.astype(np.float32)), lengths).truncate(cfg.max_len, cfg.truncate)
+        rows = np.concatenate(d.seqs, 0)
+        scaled = self.scaler_.transform(rows)          # one call: row by row, as per sequence
+        sizes = [len(s) for s in d.seqs]
+        scaled = scaled_as_float32(scaled, rows, sizes)
+        return Ragged(torch.from_numpy(scaled), torch.tensor(sizes, dtype=torch.long)).truncate(cfg.max_len,
+                                                                                               cfg.truncate)
 
     def _net_shape(self) -> dict[str, int]:
         return {"n_features": self.scaler_.n_columns_}
