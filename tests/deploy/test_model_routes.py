@@ -1,0 +1,173 @@
+"""The routes the service builds for each model (``server._ModelRoutes`` and the wiring around it), in process
+and in milliseconds once the forecaster is trained: what a client sees of each rule. Mutants of these rules
+(session 57: the schema's minItems and required columns, the open-stream count, the close codes, the message
+limit, the 422's fix, the several-models schema names) survived every test of the service but this file."""
+import asyncio
+import json
+
+import jsonschema_rs
+import pytest
+
+pytest.importorskip("fastapi")
+
+from asgi_client import Client, strict_json  # noqa: E402
+from forecast_data import sine_frame  # noqa: E402
+
+
+def _instance(n=30, seed=0):
+    df = sine_frame(n=n, seed=seed)
+    return {"y": df["y"].tolist(), "temp": df["temp"].tolist()}
+
+
+def _app(run, **kw):
+    from lstmkit.deploy.server import create_app
+    return create_app(run, engine="torch", **kw)
+
+
+@pytest.fixture(scope="module")
+def client(abs_forecaster):
+    c = Client(_app(abs_forecaster.run_dir_, max_body=2_000, max_streams=2, stream_idle=0))
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def spec(client):
+    status, body = client.request("GET", "/openapi.json")
+    assert status == 200
+    return strict_json(body)
+
+
+def _valid(spec, name, body) -> bool:
+    """Whether ``spec``'s component schema ``name`` allows ``body`` (its references resolved in ``spec``)."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return jsonschema_rs.validator_for(schema).is_valid(body)
+
+
+def test_the_published_request_names_every_column_with_the_lookback_as_its_least_length(spec, abs_forecaster):
+    need = abs_forecaster.config_.lookback
+    inst = spec["components"]["schemas"]["ForecastInstance"]
+    assert set(inst["required"]) == {"y", "temp"} and inst["additionalProperties"] is False
+    assert inst["properties"]["y"]["minItems"] == inst["properties"]["temp"]["minItems"] == need
+    assert inst["properties"]["time"]["anyOf"][0]["minItems"] == need
+    ok = {"y": [0.5] * need, "temp": [0.5] * need}
+    assert _valid(spec, "PredictRequest", {"instances": [ok]})
+    for bad in ({"y": [0.5] * (need - 1), "temp": [0.5] * need},       # one value short
+                {"y": [0.5] * need},                                   # a column missing
+                {**ok, "rain": [0.5] * need},                          # a column the model does not read
+                {**ok, "time": list(range(need - 1))}):                # fewer stamps than values
+        assert not _valid(spec, "PredictRequest", {"instances": [bad]}), bad
+    assert not _valid(spec, "PredictRequest", {"instances": []})
+    assert not _valid(spec, "PredictRequest", {"instances": [ok], "engine": "onnx"})
+    assert spec["components"]["schemas"]["PredictRequest"]["properties"]["instances"]["maxItems"] == 1024
+
+
+def test_the_service_refuses_what_the_published_request_forbids(client, abs_forecaster):
+    need = abs_forecaster.config_.lookback
+    ok = {"y": [0.5] * need, "temp": [0.5] * need}
+    assert client.post_json({"instances": [ok]})[0] == 200
+    for body, loc in [({"instances": []}, ["body", "instances"]),
+                      ({"instances": [ok], "engine": "onnx"}, ["body", "engine"])]:
+        status, out = client.post_json(body)
+        assert status == 422 and out["detail"][0]["loc"] == loc, (body.keys(), out)
+    few = Client(_app(abs_forecaster.run_dir_, max_instances=3))
+    try:
+        assert few.post_json({"instances": [ok] * 3})[0] == 200
+        status, out = few.post_json({"instances": [ok] * 4})
+        assert status == 422 and "at most 3 items" in out["detail"][0]["msg"], out
+    finally:
+        few.close()
+
+
+def test_a_predict_route_publishes_its_answer_and_its_422_says_what_to_send(spec, client):
+    ok = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/PredictResponse"}
+    status, out = client.post_json({})
+    assert status == 422 and "for columns ['y', 'temp'], at least 24 values each" in out["detail"][0]["msg"], out
+
+
+def test_a_services_model_counts_its_open_streams(client):
+    def open_streams():
+        return strict_json(client.request("GET", "/model")[1])["open_streams"]
+    assert open_streams() == 0
+    ws = client.websocket("/stream")
+    assert open_streams() == 1
+    ws.close()
+    assert open_streams() == 0
+
+
+def test_a_stream_message_of_the_limit_is_read_and_one_byte_more_refused_with_1009(client):
+    step = json.dumps({"y": 0.5, "temp": 0.5})
+    ws = client.websocket("/stream")
+    ws.send_text(step + " " * (2_000 - len(step)))                 # exactly --max-body bytes
+    assert ws.receive_json()["step"] == 1
+    ws.send_bytes(step.encode())
+    assert "binary frame" in ws.receive_json()["error"]
+    ws.send_text(step + " " * (2_001 - len(step)))
+    err = ws.receive_json()
+    assert err["closed"] is True and "2,001 bytes" in err["error"], err
+    assert ws.receive() == {"type": "websocket.close", "code": 1009, "reason": ""}
+    ws.close()
+
+
+def test_a_stream_over_the_limit_is_closed_with_1013_and_a_failing_step_with_1011(client, monkeypatch):
+    a, b = client.websocket("/stream"), client.websocket("/stream")
+    c = client.websocket("/stream")                                # the third of max_streams 2, nothing evicted
+    assert "too many open streams" in c.receive_json()["error"]
+    assert c.receive()["code"] == 1013
+    from lstmkit.deploy.served import ServedModel
+
+    def fail(*args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(ServedModel, "stream_message", fail)
+    a.send_text(json.dumps({"y": 0.5, "temp": 0.5}))
+    assert a.receive_json() == {"error": "internal error; the stream was closed", "field": "server"}
+    assert a.receive()["code"] == 1011
+    for ws in (a, b, c):
+        ws.close()
+
+
+def test_an_evicted_stream_gives_back_its_place_once(abs_forecaster):
+    c = Client(_app(abs_forecaster.run_dir_, max_streams=1, stream_idle=0.01))
+    try:
+        old = c.websocket("/stream")
+        c.run(asyncio.sleep(0.05))
+        new = c.websocket("/stream")                               # takes the idle one's place
+        assert "closed for a new stream" in old.receive_json()["error"] and old.receive()["code"] == 1001
+        old.close()
+        assert strict_json(c.request("GET", "/model")[1])["open_streams"] == 1
+        new.close()
+        assert strict_json(c.request("GET", "/model")[1])["open_streams"] == 0
+    finally:
+        c.close()
+
+
+def test_stream_paths_refused_say_why(client):
+    status, out = client.post_json({}, path="/models/nope/predict")
+    assert status == 404 and "unknown model 'nope'" in out["detail"]
+    ws = client.websocket("/models/nope/stream")
+    assert ws.receive_json()["error"].startswith("unknown model 'nope' — stream one this service serves")
+    assert ws.receive()["code"] == 1008
+    status, body = client.request("GET", "/stream")
+    assert status == 426 and "WebSocket client" in strict_json(body)["detail"]
+    status, body = client.request("OPTIONS", "/health")
+    assert status == 204 and body == b""
+
+
+def test_several_models_publish_a_request_schema_each(abs_forecaster):
+    run = abs_forecaster.run_dir_
+    c = Client(_app({"a": run, "b": run}))
+    try:
+        schemas = strict_json(c.request("GET", "/openapi.json")[1])["components"]["schemas"]
+        assert {"a_PredictRequest", "b_PredictRequest", "a_PredictResponse", "b_PredictResponse"} <= set(schemas)
+        assert c.post_json({"instances": [_instance()]}, path="/models/b/predict")[0] == 200
+    finally:
+        c.close()
+
+
+def test_a_missing_package_on_the_server_is_a_501_not_the_clients_422():
+    from lstmkit.deploy.server import _refused
+    from lstmkit.errors import MissingPackage
+    e = _refused(MissingPackage("reading audio needs soundfile", "pip install soundfile", package="soundfile"))
+    assert e.status_code == 501 and e.detail == ("reading audio needs soundfile on the server — pip install soundfile "
+                                                 "where the service runs")
