@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client, strict_json  # noqa: E402
-from forecast_data import sine_frame  # noqa: E402
+from forecast_data import FAST, sine_frame  # noqa: E402
 
 
 def _instance(n=30, seed=0):
@@ -127,19 +127,48 @@ def test_a_stream_over_the_limit_is_closed_with_1013_and_a_failing_step_with_101
         ws.close()
 
 
-def test_an_evicted_stream_gives_back_its_place_once(abs_forecaster):
-    c = Client(_app(abs_forecaster.run_dir_, max_streams=1, stream_idle=0.01))
+def test_an_evicted_stream_is_the_one_idle_longest_and_gives_back_its_place_once(abs_forecaster):
+    c = Client(_app(abs_forecaster.run_dir_, max_streams=2, stream_idle=0.01))
     try:
-        old = c.websocket("/stream")
+        old, other = c.websocket("/stream"), c.websocket("/stream")
         c.run(asyncio.sleep(0.05))
-        new = c.websocket("/stream")                               # takes the idle one's place
+        old.send_text(json.dumps({"y": 0.5, "temp": 0.5}))       # a step: idle since, a while before `other`
+        assert old.receive_json()["step"] == 1
+        c.run(asyncio.sleep(0.05))
+        other.send_text(json.dumps({"y": 0.5, "temp": 0.5}))
+        assert other.receive_json()["step"] == 1
+        c.run(asyncio.sleep(0.05))
+        new = c.websocket("/stream")                               # takes the place of the one idle longest
         assert "closed for a new stream" in old.receive_json()["error"] and old.receive()["code"] == 1001
         old.close()
-        assert strict_json(c.request("GET", "/model")[1])["open_streams"] == 1
-        new.close()
+        assert strict_json(c.request("GET", "/model")[1])["open_streams"] == 2
+        for ws in (new, other):
+            ws.close()
         assert strict_json(c.request("GET", "/model")[1])["open_streams"] == 0
     finally:
         c.close()
+
+
+def test_each_stream_keeps_its_own_state_on_both_of_a_models_paths(client, abs_forecaster):
+    step = json.dumps({"y": 0.5, "temp": 0.5})
+    a, b = client.websocket("/stream"), client.websocket(f"/models/{abs_forecaster.run_dir_.name}/stream")
+    for k in (1, 2):
+        a.send_text(step)
+        assert a.receive_json()["step"] == k
+    b.send_text(step)
+    assert b.receive_json()["step"] == 1                         # a stream of its own, from nothing
+    for ws in (a, b):
+        ws.close()
+    status, body = client.request("GET", f"/models/{abs_forecaster.run_dir_.name}")
+    assert status == 200 and strict_json(body)["task"] == "forecast"
+
+
+def test_a_predict_route_takes_json_only_and_answers_the_models_refusal_as_a_422(client, abs_forecaster):
+    body = json.dumps({"instances": [_instance()]})
+    status, out = client.request("POST", "/predict", body, content_type=None)
+    assert status == 415 and "Content-Type: application/json" in strict_json(out)["detail"]
+    status, out = client.post_json({"instances": [{"y": [0.5] * 23, "temp": [0.5] * 23}]})    # the model's check
+    assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "y"], out
 
 
 def test_stream_paths_refused_say_why(client):
@@ -169,5 +198,37 @@ def test_a_missing_package_on_the_server_is_a_501_not_the_clients_422():
     from lstmkit.deploy.server import _refused
     from lstmkit.errors import MissingPackage
     e = _refused(MissingPackage("reading audio needs soundfile", "pip install soundfile", package="soundfile"))
-    assert e.status_code == 501 and e.detail == ("reading audio needs soundfile on the server — pip install soundfile "
-                                                 "where the service runs")
+    assert e.status_code == 501
+    assert e.detail == "reading audio needs soundfile on the server — pip install soundfile where the service runs"
+
+
+@pytest.fixture(scope="module")
+def calendar_run(tmp_path_factory):
+    """A forecaster with calendar features, its time column named ``when``."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    d = tmp_path_factory.mktemp("calendar")
+    sine_frame(n=240).rename(columns={"time": "when"}).to_csv(d / "series.csv", index=False)
+    return Forecaster(**{**FAST, "max_epochs": 1, "calendar": "hour"}).fit(
+        str(d / "series.csv"), target="y", time="when", out=d).run_dir_
+
+
+def test_a_calendar_runs_request_takes_its_stamps_by_either_name_at_least_a_lookback_of_them(calendar_run):
+    """The stamps by the training data's name were answered, yet the schema required "time" (session 57)."""
+    c = Client(_app(calendar_run))
+    try:
+        spec = strict_json(c.request("GET", "/openapi.json")[1])
+        inst = spec["components"]["schemas"]["ForecastInstance"]
+        assert inst["properties"]["when"] == inst["properties"]["time"] and inst["properties"]["time"]["minItems"] == 24
+        stamps = [str(t) for t in sine_frame(n=24)["time"]]
+        for name in ("time", "when"):
+            body = {"instances": [{"y": [10.0] * 24, name: stamps}]}
+            assert _valid(spec, "PredictRequest", body) and c.post_json(body)[0] == 200, name
+            short = {"instances": [{"y": [10.0] * 24, name: stamps[1:]}]}
+            assert not _valid(spec, "PredictRequest", short)
+            status, out = c.post_json(short)
+            assert status == 422 and "at least 24 items" in out["detail"][0]["msg"], out
+        for body in ({"y": [10.0] * 24}, {"y": [10.0] * 24, "time": stamps, "when": stamps}):   # none, or both
+            assert not _valid(spec, "PredictRequest", {"instances": [body]})
+            assert c.post_json({"instances": [body]})[0] == 422
+    finally:
+        c.close()
