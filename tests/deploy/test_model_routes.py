@@ -232,3 +232,26 @@ def test_a_calendar_runs_request_takes_its_stamps_by_either_name_at_least_a_look
             assert c.post_json({"instances": [body]})[0] == 422
     finally:
         c.close()
+
+
+def test_a_services_published_integer_bounds_are_the_integers_it_checks(abs_forecaster, monkeypatch):
+    """A request's integer field (an lm's seed) published with FastAPI's float bounds said 2**63, a seed refused."""
+    from typing import Optional
+    from pydantic import create_model
+    from lstmkit.deploy import server
+    from lstmkit.deploy.adapter import whole_int
+    real = server.request_schemas
+
+    def with_a_seed(*args):
+        Request, Response = real(*args)
+        return create_model(Request.__name__, __base__=Request,
+                            seed=(Optional[whole_int(ge=0, le=2**63 - 1)], None)), Response
+    monkeypatch.setattr(server, "request_schemas", with_a_seed)
+    c = Client(_app(abs_forecaster.run_dir_))
+    try:
+        spec = strict_json(c.request("GET", "/openapi.json")[1])
+        seed = spec["components"]["schemas"]["PredictRequest"]["properties"]["seed"]["anyOf"][0]
+        assert seed["maximum"] == 2**63 - 1 and type(seed["maximum"]) is int, seed
+        assert c.post_json({"instances": [_instance()], "seed": 2**63 - 1})[0] == 200
+    finally:
+        c.close()
