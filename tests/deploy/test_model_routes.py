@@ -255,3 +255,21 @@ def test_a_services_published_integer_bounds_are_the_integers_it_checks(abs_fore
         assert c.post_json({"instances": [_instance()], "seed": 2**63 - 1})[0] == 200
     finally:
         c.close()
+
+
+def test_a_run_without_time_publishes_its_columns_too(tmp_path_factory):
+    """A run whose instance has no named field (no time, future covariates or series id) is a plain mapping of
+    columns: its schema says each column is required with the lookback's values, as the typed instance's does."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    d = tmp_path_factory.mktemp("plain")
+    sine_frame(n=240).drop(columns="time").to_csv(d / "series.csv", index=False)
+    run = Forecaster(**{**FAST, "max_epochs": 1}).fit(str(d / "series.csv"), target="y", features="temp",
+                                                      out=d).run_dir_
+    c = Client(_app(run))
+    try:
+        spec = strict_json(c.request("GET", "/openapi.json")[1])
+        instance = spec["components"]["schemas"]["PredictRequest"]["properties"]["instances"]["items"]
+        assert instance["required"] == ["y", "temp"] and instance["additionalProperties"] is False
+        assert instance["properties"]["y"]["minItems"] == instance["properties"]["temp"]["minItems"] == 24
+    finally:
+        c.close()
