@@ -10,7 +10,7 @@ import jsonschema_rs
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from lstmkit.deploy.adapter import NOT_BLANK, one_of, whole_int
+from lstmkit.deploy.adapter import NOT_BLANK, exact_bounds, one_of, text_field, whole_int
 from lstmkit.deploy.server import _refusals
 from lstmkit.tasks.classify.deploy import ClassifyAdapter
 from lstmkit.tasks.lm.deploy import LMAdapter
@@ -41,6 +41,25 @@ def test_an_integer_field_refuses_a_fraction_text_a_boolean_and_a_number_out_of_
 def test_an_integer_field_is_published_as_a_json_schema_integer_with_its_bounds():
     assert TypeAdapter(whole_int(ge=1, le=64)).json_schema() == {"type": "integer", "minimum": 1, "maximum": 64}
     assert TypeAdapter(whole_int(ge=1, le=64)).validate_json(b"9.0") == 9
+
+
+def test_exact_bounds_writes_an_integer_fields_bounds_as_the_integers_the_service_checks():
+    whole_int(ge=0, le=2**63 - 1)                           # a seed's bounds, registered as FastAPI loses them
+    seed = {"type": "integer", "minimum": 0.0, "maximum": float(2**63 - 1)}    # what FastAPI's model wrote
+    spec = {"paths": {"/predict": [{"schema": {"properties": {"seed": seed, "top_p": {
+        "type": "number", "minimum": 0.0, "maximum": 1.0}, "odd": {"type": "integer", "maximum": 2.5}}}}]}}
+    exact_bounds(spec)
+    props = spec["paths"]["/predict"][0]["schema"]["properties"]
+    assert props["seed"] == {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}       # not 2**63
+    assert type(props["seed"]["minimum"]) is int and type(props["seed"]["maximum"]) is int
+    assert type(props["top_p"]["maximum"]) is float and props["odd"]["maximum"] == 2.5    # left as they are
+
+
+def test_a_text_field_refuses_a_blank_text_unless_blank_and_a_text_over_its_length():
+    assert TypeAdapter(text_field(max_length=5)).json_schema() == {"type": "string", "maxLength": 5, **NOT_BLANK}
+    assert TypeAdapter(text_field(blank=True)).json_schema() == {"type": "string", "maxLength": 100_000}
+    with pytest.raises(ValidationError):
+        TypeAdapter(text_field(max_length=5)).validate_python("a long text")
 
 
 def test_one_of_says_the_field_sent_is_not_null_and_the_ones_it_excludes_are():

@@ -102,6 +102,12 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
             others = [*_time_names(adapter).choices[1:], *(pair or ())]
             schema["properties"].update({name: {"type": "array"} if name in (pair or ()) else stamps
                                          for name in others})
+            if "time" in schema["required"]:        # calendar features: the stamps by one of their names
+                # (a body that sent them by the training data's name was answered, yet refused by the schema;
+                # one that sends them by two names is refused: the second is read as a value column)
+                schema["required"].remove("time")
+                schema["oneOf"] = [{"required": [name]} for name in _time_names(adapter).choices] + (
+                    [{"required": list(pair)}] if pair else [])
 
     class Columns(BaseModel):                        # {column: history, ...} beside the named fields
         model_config = ConfigDict(extra="allow", json_schema_extra=history_schema)
