@@ -1,7 +1,7 @@
 """A run's exported engine never answers for weights it was not exported from, after any way the torch weights
 change: a refit of a loaded model, a refit saved over its own folder, a model whose folder another model was saved
 and exported over, a failed refit, an int8 translator refit after load. Each test compares what the deployed engine
-answers with the torch answer of the weights the model holds now (``tasks/_tie.py``)."""
+answers with the torch answer of the weights the model holds now (``lstmkit/run_tie.py``)."""
 import warnings
 
 import numpy as np

@@ -40,7 +40,7 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           finished_meta, load_weights, new_run_dir, read_meta, read_metrics,
                           read_weights, resume_call, save_tensors, tensor_bytes, weights_refused, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
-from lstmkit.tasks._tie import engine_run, loose, tie
+from lstmkit.run_tie import engine_run, loose, tie
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 # how a fit's run says it failed (what, where): run_status.py
 from lstmkit.run_status import FAILURE_KEY, failure_fix, failure_record, say_resuming_failed
@@ -671,7 +671,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     def _answering_run(self) -> Path | None:
         """The run folder whose exported engine may answer for this model (None: torch answers): ``run_dir_``
-        while its weights file and this model's network are the weights they were when tied (``tasks/_tie.py``)."""
+        while its weights file and this model's network are the weights they were when tied (``run_tie.py``)."""
         return engine_run(self)
 
     def _deploy_adapter(self, what: str):
