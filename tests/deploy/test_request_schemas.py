@@ -10,7 +10,7 @@ import jsonschema_rs
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from lstmkit.deploy.adapter import NOT_BLANK, exact_bounds, one_of, text_field, whole_int
+from lstmkit.deploy.adapter import EXACT, NOT_BLANK, exact_bounds, one_of, text_field, whole_int
 from lstmkit.deploy.server import _refusals
 from lstmkit.tasks.classify.deploy import ClassifyAdapter
 from lstmkit.tasks.lm.deploy import LMAdapter
@@ -44,8 +44,9 @@ def test_an_integer_field_is_published_as_a_json_schema_integer_with_its_bounds(
 
 
 def test_exact_bounds_writes_an_integer_fields_bounds_as_the_integers_the_service_checks():
-    whole_int(ge=0, le=2**63 - 1)                           # a seed's bounds, registered as FastAPI loses them
-    seed = {"type": "integer", "minimum": 0.0, "maximum": float(2**63 - 1)}    # what FastAPI's model wrote
+    field = TypeAdapter(whole_int(ge=0, le=2**63 - 1)).json_schema()     # a seed's: its exact bound kept in it
+    assert field[EXACT] == {"maximum": 2**63 - 1}
+    seed = {**field, "minimum": 0.0, "maximum": float(2**63 - 1)}    # what FastAPI's OpenAPI model wrote of it
     spec = {"paths": {"/predict": [{"schema": {"properties": {"seed": seed, "top_p": {
         "type": "number", "minimum": 0.0, "maximum": 1.0}, "odd": {"type": "integer", "maximum": 2.5}}}}]}}
     exact_bounds(spec)
