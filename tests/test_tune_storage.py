@@ -1,14 +1,17 @@
 """lstmkit.tune_storage.HeartbeatStorage on a study in a temporary SQLite file: which running trials it
 names stale, and the worker each trial a worker asks for records (no training: trials made by hand)."""
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import warnings
 
 import optuna
 import pytest
 
+from lstmkit.errors import terminate_as_interrupt
 from lstmkit.run_lock import this_process
 from lstmkit.tune_storage import WORKER, HeartbeatStorage
 
@@ -111,3 +114,86 @@ def test_a_heartbeat_the_locked_storage_fails_is_skipped_not_a_thread_traceback(
     with storage.engine.connect() as connection:
         beats = connection.exec_driver_sql("SELECT COUNT(*) FROM trial_heartbeats").scalar()
     assert beats == 1
+
+
+def _signalling_in_the_first_select(engine, *numbers):
+    """Each of ``numbers`` sent to this process just after SQLite ran the first SELECT on ``engine``, the
+    statement still open (as a real Ctrl-C arrives: a signal, its handler run between two lines of Python)."""
+    from sqlalchemy import event
+    sent = []
+
+    def send(conn, cursor, statement, *args):
+        if not sent and statement.lstrip().upper().startswith("SELECT"):
+            sent.append(statement)
+            for number in numbers:
+                signal.raise_signal(number)
+    event.listen(engine, "after_cursor_execute", send)
+    return sent
+
+
+def _quick_pair(tmp_path):
+    url, quick = f"sqlite:///{tmp_path / 'study.db'}", {"connect_args": {"timeout": 0.5}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return [HeartbeatStorage(url, engine_kwargs=quick, heartbeat_interval=60, grace_period=120)
+                for _ in range(2)]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_inside_a_storage_call_acts_once_the_call_has_ended(tmp_path, number):
+    """Session 57's CI: a Ctrl-C cut a worker between a statement and its rows and left the study locked (the cut
+    worker's tell failed after the busy timeout, exit 2). The call now runs whole, its write made, and the
+    interrupt comes as it ends; the study is not locked; the handlers are the ones before. SIGTERM as the
+    command takes it (:func:`lstmkit.errors.terminate_as_interrupt`: one more Ctrl-C)."""
+    storage, other = _quick_pair(tmp_path)
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with terminate_as_interrupt():
+        sent = _signalling_in_the_first_select(storage.engine, number)
+        with pytest.raises(KeyboardInterrupt):
+            storage.set_trial_user_attr(trial._trial_id, "cut", True)      # reads the trial's state, then writes
+        assert sent
+        assert signal.getsignal(signal.SIGTERM) is not before[1]           # terminate_as_interrupt's, as it was
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert other.get_trial(trial._trial_id).user_attrs == {"cut": True}
+    other.record_heartbeat(trial._trial_id)                  # another worker writes, and this one tells
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    with other.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM trial_heartbeats").scalar() == 1
+    assert other.get_trial(trial._trial_id).state == optuna.trial.TrialState.FAIL
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_second_ctrl_c_inside_a_storage_call_acts_at_once(tmp_path):
+    """Pressed twice, Ctrl-C cuts the call where it is, as it did (the first alone waited, for up to the busy
+    timeout on a locked study); no lock is left, and Ctrl-C has its handler back."""
+    storage, other = _quick_pair(tmp_path)
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+    sent = _signalling_in_the_first_select(storage.engine, signal.SIGINT, signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        storage.set_trial_user_attr(trial._trial_id, "cut", True)
+    assert sent and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert other.get_trial(trial._trial_id).user_attrs == {}           # cut before its write
+    other.set_trial_user_attr(trial._trial_id, "other", 1)              # not locked
+    assert storage.get_trial(trial._trial_id).user_attrs == {"other": 1}
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_storage_call_from_another_thread_leaves_the_handlers_alone(tmp_path, storage):
+    """Optuna's heartbeat calls the storage from its own thread, where Python refuses to set a signal handler
+    (ValueError): there the call runs as it is (signals reach the main thread only)."""
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+    errors = []
+
+    def beat():
+        try:
+            storage.record_heartbeat(trial._trial_id)
+            storage.set_trial_user_attr(trial._trial_id, "from", "thread")
+        except BaseException as e:             # noqa: BLE001 (handed to the main thread's assert)
+            errors.append(e)
+    thread = threading.Thread(target=beat)
+    thread.start()
+    thread.join()
+    assert errors == [] and storage.get_trial(trial._trial_id).user_attrs == {"from": "thread"}

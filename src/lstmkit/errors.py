@@ -28,7 +28,7 @@ from typing import Any, Iterator
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
            "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason", "missing_path_fix",
            "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
-           "terminate_as_interrupt", "interrupts_end_the_process", "the_command_runs", "first_of", "percent",
+           "terminate_as_interrupt", "interrupts_after", "interrupts_end_the_process", "the_command_runs", "first_of", "percent",
            "warnings_caught"]
 
 
@@ -446,6 +446,49 @@ def terminate_as_interrupt():
     finally:
         for number, previous in taken.items():
             signal.signal(number, previous if previous is not None else signal.SIG_DFL)
+
+
+_AFTER: list[int] = []          # depth of the main thread's :func:`interrupts_after` blocks
+_HELD: list[int] = []           # the signals that arrived in the outermost one
+
+
+def _hold(signum, frame) -> None:
+    if _HELD:                   # a second one: at once, as one pressed twice expects
+        _HELD.clear()
+        raise KeyboardInterrupt
+    _HELD.append(signum)
+
+
+@contextlib.contextmanager
+def interrupts_after() -> Iterator[None]:
+    """In the block, Ctrl-C and SIGTERM (:func:`_stop_signals`) wait for its end, then act as they would have:
+    around a call that must not be cut halfway (a study's database statement: cut inside a read, SQLite kept the
+    closed connection's lock while the traceback lived, and every worker's next commit on the study failed
+    'database is locked' after the 120 s busy timeout). A second one in the block acts at once. Only in the main
+    thread (the only one signals reach) and where the signal has a handler or its default action (an ignored one
+    stays ignored); nested blocks are one."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or _AFTER:
+        if main:
+            _AFTER.append(0)
+        try:
+            yield
+        finally:
+            if main:
+                _AFTER.pop()
+        return
+    taken = {number: signal.signal(number, _hold) for number in (signal.SIGINT, *_stop_signals())
+             if signal.getsignal(number) not in (signal.SIG_IGN, None)}
+    _AFTER.append(0)
+    try:
+        yield
+    finally:
+        _AFTER.clear()
+        for number, previous in taken.items():
+            signal.signal(number, previous)
+        held, _HELD[:] = list(_HELD), []
+        for number in held:     # as it would have acted: the handler now in place (a KeyboardInterrupt, a stop)
+            signal.raise_signal(number)
 
 
 def _stop_signals() -> list[int]:

@@ -29,9 +29,16 @@ cursor alive. Every commit, this worker's heartbeat and tell and the other worke
 and failed 'database is locked' (the cut worker ended with a traceback, exit 1). A heartbeat that fails on the
 storage is skipped, not a traceback from its thread: the next one, an interval later, beats for it
 (:meth:`HeartbeatStorage.record_heartbeat`).
+
+That hook closed one way in: the same lock came back (session 57's CI) from a Ctrl-C landing between a
+statement and the fetch of its rows, where no statement error is raised for the hook to see. So a Ctrl-C or
+SIGTERM no longer lands inside a storage call at all: each of the storage's calls (:func:`_whole`) runs whole,
+and the interrupt acts as it ends (:func:`lstmkit.errors.interrupts_after`; a second Ctrl-C acts at once).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 from datetime import datetime, timedelta
@@ -43,6 +50,7 @@ from optuna.storages._rdb import models
 from optuna.storages._rdb.models import TrialHeartbeatModel
 from optuna.trial import FrozenTrial, TrialState
 
+from lstmkit.errors import interrupts_after
 from lstmkit.run_lock import process_ended, this_process
 
 __all__ = ["HeartbeatStorage", "WORKER"]
@@ -133,3 +141,18 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
             beating = set(connection.execute(sqlalchemy.select(TrialHeartbeatModel.trial_id)
                                              .where(TrialHeartbeatModel.trial_id.in_(old))).scalars())
         return stale + sorted(old - beating - set(stale))
+
+
+def _whole(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` with Ctrl-C and SIGTERM acting as it ends, not inside it (:func:`lstmkit.errors.interrupts_after`)."""
+    @functools.wraps(method)
+    def whole(*args, **kwargs):
+        with interrupts_after():
+            return method(*args, **kwargs)
+    return whole
+
+
+# every call optuna makes on the storage (its cache calls some private ones: ``_create_new_trial``, ``_get_trials``)
+for _name in sorted({name for klass in (optuna.storages.BaseStorage, optuna.storages.RDBStorage)
+                     for name, value in vars(klass).items() if inspect.isfunction(value) and not name.startswith("__")}):
+    setattr(HeartbeatStorage, _name, _whole(getattr(HeartbeatStorage, _name)))
