@@ -131,7 +131,8 @@ def test_a_batch_encoded_at_once_answers_as_its_requests_encoded_each_alone(cut)
     before), whatever stands beside them in the batch."""
     requests = [{"texts": ["good film"]}, {"texts": AWKWARD[:5]}, {"texts": [" "]}, {"texts": AWKWARD[5:12]},
                 {"series": [[1.0]]}, {"texts": ["zyzzyva qwxz", "good"]}, {"texts": AWKWARD[12:]},
-                {"texts": ["good", "bad film"]}, {"texts": ["good", ""]}, {"texts": AWKWARD[9:10]}]
+                {"texts": ["good", "bad film"]}, {"texts": ["good", ""]}, {"texts": AWKWARD[9:10]},
+                {"texts": ["bad", "good bad " * 300]}]                    # known words only, far longer than training's
     got, want = cut.answer_many(cut.net, requests), cut._answer_each(cut.net, requests)
     _same_answers(got, want)
     assert any("warnings" in a for a in want if isinstance(a, dict))      # the batch drew notes, in their requests
