@@ -125,6 +125,17 @@ def test_ragged_truncates_every_sequence_as_truncate_does(keep, max_len):
         _ragged(seqs).truncate(3, "middle")
 
 
+@pytest.mark.parametrize("start,stop", [(0, 50), (0, 1), (7, 8), (10, 31), (49, 50), (50, 50), (0, 0), (20, 20)])
+def test_ragged_rows_are_its_sequences_start_to_stop_with_their_lengths_before_the_cut(start, stop):
+    seqs = [torch.arange(100 * k, 100 * k + int(n)) for k, n in enumerate(torch.randint(1, 40, (50,)))]
+    cut = _ragged(seqs).truncate(9, "both")
+    part = cut.rows(start, stop)
+    assert len(part) == stop - start
+    assert all(torch.equal(a, b) for a, b in zip(part, list(cut)[start:stop]))
+    assert part.cut_from.tolist() == [len(s) for s in seqs[start:stop]]
+    assert part.lengths.tolist() == [min(len(s), 9) for s in seqs[start:stop]]
+
+
 def test_ragged_pads_as_pad_batch_does_tokens_and_features():
     tokens = _seqs(60)
     features = [torch.randn(int(n), 3) for n in torch.randint(1, 20, (40,))]

@@ -146,6 +146,33 @@ def test_coroutines_are_answered_together_on_their_event_loop():
     assert asyncio.run(_one(batcher, 7)) == {"y": 14}          # the worker goes on, on a new loop too
 
 
+def test_a_batch_wakes_its_event_loop_once_and_each_request_gets_its_own_answer_in_order():
+    """The worker hands a batch's answers to the event loop that awaits them in one ``call_soon_threadsafe``
+    (one wake-up of the loop a batch, not one a request); each request still gets its own answer or error,
+    and the futures are settled in the batch's order."""
+    import asyncio
+    calls, settled = [], []
+    batcher = RequestBatcher(_doubler(calls), window_s=0.05, max_requests=8)
+    xs = [10, 11, 12, 13, 14, 15]                  # 13 is the bad one
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        wakes = []
+        own = loop.call_soon_threadsafe
+        loop.call_soon_threadsafe = lambda *a, **k: (wakes.append(a), own(*a, **k))[1]
+        futures = [asyncio.ensure_future(batcher.submit_async({"x": x})) for x in xs]
+        for x, f in zip(xs, futures):
+            f.add_done_callback(lambda _, x=x: settled.append(x))
+        out = await asyncio.gather(*futures, return_exceptions=True)
+        return out, wakes
+
+    out, wakes = asyncio.run(main())
+    assert isinstance(out[3], BadRequest) and out[3].loc == ["x"]
+    assert [o for k, o in enumerate(out) if k != 3] == [{"y": 2 * x} for x in xs if x != 13]
+    assert calls == [6] and len(wakes) == 1 == batcher.batches
+    assert settled == xs
+
+
 async def _one(batcher, x):
     return await batcher.submit_async({"x": x})
 

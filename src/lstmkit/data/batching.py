@@ -100,6 +100,14 @@ class Ragged(Sequence):
     def __iter__(self) -> Iterator[Tensor]:
         return iter(self.values.split(self.lengths.tolist()))
 
+    def rows(self, start: int, stop: int) -> Ragged:
+        """The sequences ``start:stop`` as a Ragged of their own (views of ``values``), their ``cut_from`` with them."""
+        lengths = self.lengths[start:stop]
+        first = int(self.starts[start]) if start < len(self) else len(self.values)
+        out = Ragged(self.values[first:first + int(lengths.sum())], lengths)
+        out.cut_from = self.cut_from[start:stop]
+        return out
+
     def truncate(self, max_len: int | None, keep: str = "head") -> Ragged:
         """Every sequence as :func:`truncate` leaves it (``cut_from`` keeps the lengths before)."""
         _check_mode(keep)

@@ -40,15 +40,11 @@ class _Pending:
         self.result: Any = None
         self.error: BaseException | None = None
 
-    def settle(self) -> None:
-        """Wake whoever waits: a thread (``submit``) or an event loop (``submit_async``)."""
-        if self.future is None:
-            self.done.set()
-            return
-        try:
-            self.future.get_loop().call_soon_threadsafe(_settle, self.future, self.result, self.error)
-        except RuntimeError:                # the loop has closed (the server stopped): nobody waits
-            pass
+
+def _settle_all(pending: list[_Pending]) -> None:
+    """Hand each request its answer or error, on the event loop that awaits them (one call for a batch)."""
+    for p in pending:
+        _settle(p.future, p.result, p.error)
 
 
 def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
@@ -145,12 +141,21 @@ class RequestBatcher:
         self.batches += 1
         self.largest = max(self.largest, len(batch))
         self._together = len(batch) > 1
+        waiting: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         for p, r in zip(batch, results):
             if isinstance(r, BaseException):
                 p.error = r
             else:
                 p.result = r
-            p.settle()
+            if p.future is None:            # a thread waits (submit)
+                p.done.set()
+            else:                           # an event loop awaits (submit_async)
+                waiting.setdefault(p.future.get_loop(), []).append(p)
+        for loop, ps in waiting.items():    # one wake-up of each event loop for its requests of the batch, in order
+            try:
+                loop.call_soon_threadsafe(_settle_all, ps)
+            except RuntimeError:            # the loop has closed (the server stopped): nobody waits
+                pass
 
     def _results(self, requests: list[dict[str, Any]]) -> tuple[list[Any], BaseException | None]:
         """``(answers, None)`` from ``answer_many``, or ``([error] * n, error)`` when it raised (or

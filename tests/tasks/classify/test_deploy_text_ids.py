@@ -113,6 +113,43 @@ def test_answer_pads_the_ids_as_one_tensor_per_text_did(cut):
         assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-5)
 
 
+def _same_answers(got, want):
+    """Answers equal in every byte a client sees (a refusal by its place, message and fix)."""
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        if isinstance(b, BadRequest):
+            assert isinstance(a, BadRequest) and (a.loc, a.message, a.hint) == (b.loc, b.message, b.hint)
+        else:
+            assert a == b
+
+
+def test_a_batch_encoded_at_once_answers_as_its_requests_encoded_each_alone(cut):
+    """``answer_many`` of a text classifier encodes every request's texts in one call and looks for the
+    notes per request only where the batch could draw one: the answers, their warnings (a text of unknown
+    words, one cut by max_len, one far longer than training's, each named by its place in its own request)
+    and the refusals are those of each request's texts encoded on their own (``_answer_each``, the path
+    before), whatever stands beside them in the batch."""
+    requests = [{"texts": ["good film"]}, {"texts": AWKWARD[:5]}, {"texts": [" "]}, {"texts": AWKWARD[5:12]},
+                {"series": [[1.0]]}, {"texts": ["zyzzyva qwxz", "good"]}, {"texts": AWKWARD[12:]},
+                {"texts": ["good", "bad film"]}, {"texts": ["good", ""]}, {"texts": AWKWARD[9:10]},
+                {"texts": ["bad", "good bad " * 300]}]                    # known words only, far longer than training's
+    got, want = cut.answer_many(cut.net, requests), cut._answer_each(cut.net, requests)
+    _same_answers(got, want)
+    assert any("warnings" in a for a in want if isinstance(a, dict))      # the batch drew notes, in their requests
+    if cut.est.config_.max_len in (None, 400):                            # short known words: no note at all
+        quiet = [{"texts": ["good film"]}, {"texts": ["bad", "good bad"]}]
+        assert all("warnings" not in a for a in cut.answer_many(cut.net, quiet))
+    for k in range(len(requests)):                                        # and each request alone
+        _same_answers(cut.answer_many(cut.net, requests[k:k + 1]), cut._answer_each(cut.net, requests[k:k + 1]))
+
+
+def test_a_batch_of_only_refused_requests_is_answered_with_their_refusals(adapter):
+    requests = [{"texts": [" "]}, {"series": [[1.0]]}, {"texts": ["a"], "series": [[1.0]]}, {}]
+    got = adapter.answer_many(adapter.net, requests)
+    _same_answers(got, adapter._answer_each(adapter.net, requests))
+    assert [e.loc for e in got] == [["texts", 0], ["series"], ["texts"], ["texts"]]
+
+
 _PIECES = st.sampled_from(["good", "bad", "Don't", "'a'", "<br />", "café", "e\u0301", "好看", "ﬁ", "\x00", "\t",
                            " ", "\u3000", "!!", "zzz", "it’s", "😀", "Ünï"])
 _TEXT = st.lists(_PIECES | st.text(max_size=8), max_size=15).map("".join)

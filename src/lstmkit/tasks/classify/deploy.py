@@ -37,7 +37,7 @@ from lstmkit.errors import LstmkitError, opt, worded
 from lstmkit.files import path_exists
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.runs import read_meta
-from lstmkit.tasks.classify.classifier import Classifier
+from lstmkit.tasks.classify.classifier import LONGER, Classifier
 from lstmkit.tasks.classify.estimator import TASK, VOCAB_FILE
 from lstmkit.tasks.classify.fit_checks import kept_part
 
@@ -244,16 +244,10 @@ class ClassifyAdapter(EstimatorAdapter):
     def encode_request(self, texts: list[str] | None, series: list | None) -> Ragged | list[torch.Tensor]:
         """The sequences of a request, as the model reads them; bad input is a :class:`BadRequest`."""
         cfg = self.est.config_
-        if (texts is None) == (series is None):
-            want = "texts" if self.kind == "text" else "series"
-            raise BadRequest([want], "the request sends " + ("both 'texts' and 'series'" if texts is not None
-                                                             else "neither 'texts' nor 'series'"),
-                             f"send exactly one of them: this model takes {want!r}")
         if self.kind == "text":
-            if texts is None:
-                raise BadRequest(["series"], "this is a text classifier, it reads no 'series'",
-                                 "send {\"texts\": [...]}")
-            return self.encode_texts(texts)
+            self.check_texts(texts, series)
+            return self.est.encode_texts(texts)
+        self._one_field(texts, series)
         if series is None:
             raise BadRequest(["texts"], "this is a numeric sequence classifier, it reads no 'texts'",
                              "send {\"series\": [[...], ...]}")
@@ -280,13 +274,30 @@ class ClassifyAdapter(EstimatorAdapter):
             out.append(torch.from_numpy(np.ascontiguousarray(x)))
         return out
 
+    def _one_field(self, texts: list[str] | None, series: list | None) -> None:
+        """A :class:`BadRequest` for a request of both fields or neither."""
+        if (texts is None) == (series is None):
+            want = "texts" if self.kind == "text" else "series"
+            raise BadRequest([want], "the request sends " + ("both 'texts' and 'series'" if texts is not None
+                                                             else "neither 'texts' nor 'series'"),
+                             f"send exactly one of them: this model takes {want!r}")
+
+    def check_texts(self, texts: list[str] | None, series: list | None) -> None:
+        """A text classifier's request refused as :meth:`encode_request` refuses it (a :class:`BadRequest`),
+        before any text is encoded: both fields or neither, a series, a text of nothing but white space."""
+        self._one_field(texts, series)
+        if texts is None:
+            raise BadRequest(["series"], "this is a text classifier, it reads no 'series'",
+                             "send {\"texts\": [...]}")
+        for i, t in enumerate(texts):
+            if not t.strip():
+                raise BadRequest(["texts", i], "the text is empty (no tokens)", "send text with at least one word")
+
     def encode_texts(self, texts: list[str]) -> Ragged:
         """A request's texts -> their token ids (truncated) end to end, as ``predict`` encodes them
         (:meth:`TextClassifier.encode_texts`); a text of nothing but white space is a
         :class:`BadRequest` naming it."""
-        for i, t in enumerate(texts):
-            if not t.strip():
-                raise BadRequest(["texts", i], "the text is empty (no tokens)", "send text with at least one word")
+        self.check_texts(texts, None)
         return self.est.encode_texts(texts)
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
@@ -341,7 +352,14 @@ class ClassifyAdapter(EstimatorAdapter):
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sequences of
         every request go through the net as one padded batch (which answers as each sequence alone),
-        then are handed back per request; a refused request gets its own error in its place."""
+        then are handed back per request; a refused request gets its own error in its place. A text
+        classifier's texts are encoded in one call for the whole batch (:meth:`_answer_texts`)."""
+        if self.kind == "text":
+            return self._answer_texts(net, requests)
+        return self._answer_each(net, requests)
+
+    def _answer_each(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+        """:meth:`answer_many` with each request's sequences encoded on their own."""
         results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
         taken, seqs = [], []
         for i, request in enumerate(requests):
@@ -355,6 +373,47 @@ class ClassifyAdapter(EstimatorAdapter):
                 out, requests[i].get("series"), requests[i].get("texts"), encoded)
         return results
 
+    def _answer_texts(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+        """:meth:`answer_many` of a text classifier: the texts of every request it takes are encoded in
+        one call (the tokenizer's one pass over them all, one vocabulary lookup, one :class:`Ragged`; a
+        text's ids do not depend on the texts beside it) and read as one padded batch; the notes of
+        :meth:`_noted` are looked for per request only when the batch could draw one (:meth:`_noteless`).
+        A batch whose encoding refuses a text, or that holds a request of no texts, goes request by request
+        (:meth:`_answer_each`), as before."""
+        results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
+        taken = []
+        for i, request in enumerate(requests):
+            try:
+                self.check_texts(request.get("texts"), request.get("series"))
+                taken.append(i)
+            except LstmkitError as e:
+                results[i] = e
+        if not taken:
+            return results
+        counts = [len(requests[i]["texts"]) for i in taken]
+        if not all(counts):
+            return self._answer_each(net, requests)
+        try:
+            ids = self.est.encode_texts([t for i in taken for t in requests[i]["texts"]])
+        except LstmkitError:
+            return self._answer_each(net, requests)
+        quiet, start = self._noteless(ids), 0
+        for i, n, out in zip(taken, counts, self._answers(net, *ids.pad(torch.arange(len(ids)), PAD_ID), counts)):
+            results[i] = out if quiet or isinstance(out, LstmkitError) else self._noted(
+                out, None, requests[i]["texts"], ids.rows(start, start + n))
+            start += n
+        return results
+
+    def _noteless(self, ids: Ragged) -> bool:
+        """Whether no text of ``ids`` (a batch of requests' texts, encoded) can draw a note of :meth:`_noted`:
+        none holds an unknown word or no token, none was cut by ``max_len``, none is over ``LONGER`` times
+        the longest trained on (each note's own first test, over the whole batch at once: a request's usual
+        case, where no request's notes are then looked for one by one)."""
+        if not len(ids) or bool((ids.values == UNK_ID).any()) or int(ids.lengths.min()) < 1:
+            return False
+        most, n, longest = int(ids.cut_from.max()), self.est.config_.max_len, self.est._longest_trained()
+        return (n is None or most <= n) and (longest is None or most <= LONGER * longest)
+
     def _predictions(self, net: nn.Module,
                      requests: list[Ragged | list[torch.Tensor]]) -> list[dict[str, Any] | BadRequest]:
         """The answers to requests of encoded sequences, all in one forward pass."""
@@ -364,16 +423,24 @@ class ClassifyAdapter(EstimatorAdapter):
             x, lengths = ids.pad(torch.arange(len(ids)), PAD_ID)
         else:
             x, lengths = pad_batch([s for seqs in requests for s in seqs], 0.0)
+        return self._answers(net, x, lengths, [len(seqs) for seqs in requests])
+
+    def _answers(self, net: nn.Module, x: torch.Tensor, lengths: torch.Tensor,
+                 counts: list[int]) -> list[dict[str, Any] | BadRequest]:
+        """The answers to requests of ``counts`` sequences each, padded together in ``x`` (``lengths``), in one
+        forward pass."""
         with torch.inference_mode():
             p = self.decode(net(x, lengths).numpy())
+        # :meth:`to_json` of every row, the batch's checks, labels and floats each taken in one call
+        finite, labels, values = np.isfinite(p).all(axis=-1), p.argmax(axis=-1).tolist(), p.tolist()
         out, start = [], 0
-        for seqs in requests:
-            rows, start = p[start:start + len(seqs)], start + len(seqs)
-            bad = [i for i, row in enumerate(rows) if not np.isfinite(row).all()]
-            out.append(BadRequest(["texts" if self.kind == "text" else "series", bad[0]],
+        for n in counts:
+            bad, start = np.flatnonzero(~finite[start:start + n]), start + n
+            out.append(BadRequest(["texts" if self.kind == "text" else "series", int(bad[0])],
                                   "the model's output is not finite for this input",
-                                  "send values in the range of the training data (the same units)") if bad
-                       else {"predictions": [self.to_json(row) for row in rows]})
+                                  "send values in the range of the training data (the same units)") if len(bad)
+                       else {"predictions": [{"label": self.classes[k], "probabilities": dict(zip(self.classes, row))}
+                                             for k, row in zip(labels[start - n:start], values[start - n:start])]})
         return out
 
     def _noted(self, answer: dict[str, Any], series: list | None, texts: list[str] | None = None,
