@@ -48,16 +48,23 @@ class NetMarks:
     def __init__(self, net) -> None:
         tensors = _tensors(net)
         self.refs = [weakref.ref(t) for t in tensors]
-        self.marks = [(t.data_ptr(), t._version) for t in tensors]
+        self.marks = [_mark(t) for t in tensors]
 
     def holds(self, net) -> bool:
         tensors = _tensors(net)
         return len(tensors) == len(self.refs) and all(
-            r() is t and (t.data_ptr(), t._version) == m for r, t, m in zip(self.refs, tensors, self.marks))
+            r() is t and _mark(t) == m for r, t, m in zip(self.refs, tensors, self.marks))
 
 
 def _tensors(net) -> list:
     return [*net.parameters(), *net.buffers()]
+
+
+def _mark(t) -> tuple:
+    try:
+        return t.data_ptr(), t._version
+    except RuntimeError:            # an inference tensor (made under inference_mode) keeps no version counter
+        return t.data_ptr(), None
 
 
 def tie(est, run: str | Path, fingerprint: str | None = None) -> None:
