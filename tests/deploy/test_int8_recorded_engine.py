@@ -10,7 +10,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import lstmkit  # noqa: E402
-from estimator_data import EXTRA, QUICK, fit_data  # noqa: E402
+from estimator_data import fitted_per_name  # noqa: E402
 from lstmkit.deploy import quantize  # noqa: E402
 from lstmkit.deploy.onnx_engine import engine_net  # noqa: E402
 from lstmkit.deploy.registry import adapter_class  # noqa: E402
@@ -23,24 +23,17 @@ CLASSIFIERS = ["TextClassifier", "SequenceClassifier"]
 @pytest.fixture(scope="module")
 def int8_runs(tmp_path_factory):
     """name -> (an int8 run whose export chose onnx, with the int8 torch network kept beside it; predict input)."""
-    made = {}
-
-    def get(name):
-        if name not in made:
-            d = tmp_path_factory.mktemp(name)
-            args, x = fit_data(name, d)
-            est = getattr(lstmkit, name)(**{**QUICK, **EXTRA.get(name, {})}).fit(*args, out=d / "runs")
-            with pytest.MonkeyPatch.context() as mp:
-                # both backends kept, whichever is faster here: the graph chosen (a tiny model's int8 accuracy on
-                # 40 examples moves in steps of 2.5 points, past the gate's 0.5, so the gate is not what is tested)
-                mp.setattr(quantize, "_faster", lambda held: "onnx")
-                mp.setattr(ClassifyAdapter, "quality_refusal", lambda self, before, after: None)
-                q = est.export("int8", out=d / "int8", data=args)
-            meta = read_meta(q)["quantization"]
-            assert (meta["engine"], meta["torch"], meta["onnx"]) == ("onnx", True, True)
-            made[name] = (q, x)
-        return made[name]
-    return get
+    def finish(est, args, x, folder):
+        with pytest.MonkeyPatch.context() as mp:
+            # both backends kept, whichever is faster here: the graph chosen (a tiny model's int8 accuracy on
+            # 40 examples moves in steps of 2.5 points, past the gate's 0.5, so the gate is not what is tested)
+            mp.setattr(quantize, "_faster", lambda held: "onnx")
+            mp.setattr(ClassifyAdapter, "quality_refusal", lambda self, before, after: None)
+            q = est.export("int8", out=folder / "int8", data=args)
+        meta = read_meta(q)["quantization"]
+        assert (meta["engine"], meta["torch"], meta["onnx"]) == ("onnx", True, True)
+        return q, x
+    return fitted_per_name(tmp_path_factory, finish)
 
 
 def _graph_proba(run, x):

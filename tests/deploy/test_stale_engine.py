@@ -12,7 +12,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import lstmkit  # noqa: E402
-from estimator_data import EXTRA, NAMES, QUICK, fit_data  # noqa: E402
+from estimator_data import NAMES, fitted_per_name  # noqa: E402
 from lstmkit.deploy.onnx_engine import engine_net  # noqa: E402
 from lstmkit.deploy.registry import adapter_class  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
@@ -24,17 +24,10 @@ GRAPHS = ("model.onnx", "encoder.onnx", "decoder.onnx", "onnx.json", "export_rep
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """name -> (run folder exported to ONNX, fit arguments, predict input), fitted on first use."""
-    made = {}
-
-    def get(name):
-        if name not in made:
-            d = tmp_path_factory.mktemp(name)
-            args, x = fit_data(name, d)
-            est = getattr(lstmkit, name)(**{**QUICK, **EXTRA.get(name, {})}).fit(*args, out=d / "runs")
-            est.export("onnx")
-            made[name] = (est.run_dir_, args, x)
-        return made[name]
-    return get
+    def finish(est, args, x, folder):
+        est.export("onnx")
+        return est.run_dir_, args, x
+    return fitted_per_name(tmp_path_factory, finish)
 
 
 def _answers(est):

@@ -547,9 +547,9 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             return hit[2]
         if self._answering_run() is None:           # the folder's weights moved since: torch answers, as said
             return self.net_
-        from lstmkit.tasks.classify.deploy import ClassifyAdapter       # the engines, loaded once a graph answers
+        from lstmkit.deploy.registry import adapter_class       # the engines, loaded once a graph answers
         try:
-            net = ClassifyAdapter(self).onnx_net(Path(run))
+            net = adapter_class(self.TASK)(self).onnx_net(Path(run))
         except MissingPackage as e:
             warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graph, and {e.message}: "
                           f"answering with the int8 torch network saved beside it; {e.hint}", UserWarning,
