@@ -81,8 +81,9 @@ def test_int8_classifier_whose_weights_file_changed_answers_with_torch_and_says_
     other = copy / "other"
     other.write_bytes(bytes(data))
     other.replace(weights)
-    with pytest.warns(UserWarning, match="holds other weights than this model's now"):
+    with pytest.warns(UserWarning, match="holds other weights than this model's now") as said:
         got = est.predict_proba(x)
+    assert len([w for w in said if "holds other weights" in str(w.message)]) == 1      # said once a call
     assert np.array_equal(got, _torch_int8_proba(est, x))     # the network it holds, not the folder's graph
     assert np.allclose(before, _graph_proba(run, x), rtol=0, atol=1e-6)
 

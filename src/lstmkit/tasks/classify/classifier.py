@@ -542,11 +542,11 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
         loaded, run = vars(self).get("_loaded_engine"), getattr(self, "run_dir_", None)
         if loaded is None or loaded[1] != "onnx" or run is None or str(run) != loaded[0]:
             return self.net_
-        hit = _GRAPHS.get(self)
-        if hit is not None and hit[0] is self.net_ and hit[1] == str(run) and self._answering_run() is not None:
-            return hit[2]
         if self._answering_run() is None:           # the folder's weights moved since: torch answers, as said
             return self.net_
+        hit = _GRAPHS.get(self)
+        if hit is not None and hit[0] is self.net_ and hit[1] == str(run):
+            return hit[2]
         from lstmkit.deploy.registry import adapter_class       # the engines, loaded once a graph answers
         try:
             net = adapter_class(self.TASK)(self).onnx_net(Path(run))
