@@ -40,3 +40,19 @@ def fit_data(name: str, tmp_path: Path):
 
 NAMES = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer"]
 EXTRA = {"TextClassifier": {"min_freq": 1}, "SpeechRecognizer": {"n_mels": 20, "channels": 8}}
+
+
+def fitted_per_name(tmp_path_factory, finish):
+    """``get(name)``: ``finish(est, args, x, folder)`` of estimator ``name`` fitted (QUICK) into a fresh folder on
+    its first use, kept for the module (a module-scoped fixture's body)."""
+    import lstmkit
+    made = {}
+
+    def get(name):
+        if name not in made:
+            d = tmp_path_factory.mktemp(name)
+            args, x = fit_data(name, d)
+            est = getattr(lstmkit, name)(**{**QUICK, **EXTRA.get(name, {})}).fit(*args, out=d / "runs")
+            made[name] = finish(est, args, x, d)
+        return made[name]
+    return get

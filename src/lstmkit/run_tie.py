@@ -9,6 +9,15 @@ answering. ``tie(est, run)`` records, when the model's weights are that run's (l
 run, its weights' fingerprint and the network that holds them; ``loose(est)`` says a fit is under way (the run it
 names does not hold its weights yet); :func:`engine_run` is the run folder whose engine may answer, or None (torch
 answers, with one warning saying why when a folder's weights or the network moved).
+
+Both checks are kept cheap, as they run wherever an engine is resolved (each ``stream()``, a forecast ``predict`` whose
+cache missed): the folder's fingerprint is read again only when the weights file's ``(st_dev, st_ino, st_size,
+st_mtime_ns, st_ctime_ns)`` changed (a save writes a new file and renames it over: a new inode), not on every call
+(a full read of a 50 MB file); the network's is computed again only when one of its tensors is not the one it was, or
+was changed in place (its data pointer or torch's version counter moved): an optimizer's step on ``est.net_`` by
+hand, which lstmkit's own code never does (a refit or an update builds a new network), answered through the old
+graph without a word. What torch's counters do not see is not seen here: a write through ``p.data`` (``p.data.add_``,
+``p.data.copy_``) bypasses them; write through the parameter under ``torch.no_grad()`` instead.
 """
 from __future__ import annotations
 
@@ -19,13 +28,43 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.errors import callers_level
-from lstmkit.runs import tensor_bytes, weights_fingerprint
+from lstmkit.runs import tensor_bytes, weights_fingerprint, weights_fingerprint_kept
 
-__all__ = ["tie", "loose", "engine_run"]
+__all__ = ["tie", "loose", "engine_run", "NetMarks"]
 
 _KEY = "_weights_tie"       # the estimator's (run, fingerprint): pickled with it
-# network -> the fingerprint of the weights it held when tied or last checked (an update or a refit builds a new one)
-_NETS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+# network -> (its tensors' marks, the fingerprint of the weights they held then): when tied or last checked
+_NETS: "weakref.WeakKeyDictionary[Any, tuple[NetMarks, str]]" = weakref.WeakKeyDictionary()
+
+
+class NetMarks:
+    """What a network's tensors (parameters and buffers) are now, cheaply: each one's identity (held weakly), data
+    pointer and torch version counter, which every in-place write through the tensor moves (an optimizer's step, a
+    ``copy_`` or ``load_state_dict``, ``add_`` under ``no_grad``). :meth:`holds` is whether they are still so: the
+    same tensors, none written since. A write through ``tensor.data`` is not counted by torch, so not seen here."""
+
+    __slots__ = ("refs", "marks")
+
+    def __init__(self, net) -> None:
+        tensors = _tensors(net)
+        self.refs = [weakref.ref(t) for t in tensors]
+        self.marks = [_mark(t) for t in tensors]
+
+    def holds(self, net) -> bool:
+        tensors = _tensors(net)
+        return len(tensors) == len(self.refs) and all(
+            r() is t and _mark(t) == m for r, t, m in zip(self.refs, tensors, self.marks))
+
+
+def _tensors(net) -> list:
+    return [*net.parameters(), *net.buffers()]
+
+
+def _mark(t) -> tuple:
+    try:
+        return t.data_ptr(), t._version
+    except RuntimeError:            # an inference tensor (made under inference_mode) keeps no version counter
+        return t.data_ptr(), None
 
 
 def tie(est, run: str | Path, fingerprint: str | None = None) -> None:
@@ -34,7 +73,7 @@ def tie(est, run: str | Path, fingerprint: str | None = None) -> None:
     setattr(est, _KEY, (Path(run), fingerprint))
     net = vars(est).get("net_")
     if net is not None:
-        _NETS[net] = fingerprint
+        _NETS[net] = (NetMarks(net), fingerprint)
 
 
 def loose(est, run: str | Path | None) -> None:
@@ -54,7 +93,7 @@ def engine_run(est) -> Path | None:
     if record[1] is None:           # a fit into it that has not finished
         return None
     try:
-        now = weights_fingerprint(run)
+        now = weights_fingerprint_kept(run)
     except OSError:
         now = None
     if now != record[1]:
@@ -70,18 +109,24 @@ def engine_run(est) -> Path | None:
 
 def _net_print(est) -> str | None:
     """The fingerprint of ``est``'s network's weights as its save would write them (None: not known, e.g. an int8
-    network, whose file holds its integers); kept per network, which lstmkit replaces rather than changes."""
+    network, whose file holds its integers); kept per network and computed again when its tensors moved
+    (:class:`NetMarks`): a network trained in place by hand answered through the graph of its old weights."""
     net = vars(est).get("net_")
     if net is None:
         return None
     known = _NETS.get(net)
-    if known is None and not getattr(est, "quantization_", None):
-        try:
-            data = tensor_bytes(net.state_dict(), metadata=est._weights_metadata())
-        except (TypeError, ValueError, RuntimeError):     # packed int8 weights: what its file holds is not known here
-            return None
-        known = _NETS[net] = hashlib.sha256(data).hexdigest()[:16]
-    return known
+    if known is not None and known[0].holds(net):
+        return known[1]
+    if getattr(est, "quantization_", None):
+        return None
+    marks = NetMarks(net)
+    try:
+        data = tensor_bytes(net.state_dict(), metadata=est._weights_metadata())
+    except (TypeError, ValueError, RuntimeError):     # packed int8 weights: what its file holds is not known here
+        return None
+    fingerprint = hashlib.sha256(data).hexdigest()[:16]
+    _NETS[net] = (marks, fingerprint)
+    return fingerprint
 
 
 def _say(why: str, fix: str) -> None:

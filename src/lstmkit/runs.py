@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
            "path_exists", "file_in_the_way", "atomic_write", "new_file_mode", "MEMORY_KEY", "RECORDINGS_KEY",
            "write_json",
-           "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
+           "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint",
+           "weights_fingerprint_kept", "verify_weights",
            "WeightsMismatch", "not_the_model",
            "save_tensors", "tensor_bytes", "load_tensors", "load_weights", "read_metrics", "read_state_file",
            "read_meta", "read_run", "resume_call", "check_written_by", "declared_weights", "finished_meta",
@@ -147,6 +149,36 @@ def weights_fingerprint(run: str | Path) -> str:
     """sha256 (16 hex digits) of a run's weights file: ties exports, saved stream states and
     fine-tuned runs (their start) to it."""
     return file_sha256(Path(run) / WEIGHTS_FILE)[:16]
+
+
+# weights file's path -> (its stat key, its fingerprint): read again only when the file changed
+_FILES: dict[str, tuple[tuple, str]] = {}
+_FILES_LOCK = threading.Lock()
+_FILES_MOST = 256           # files remembered at once (a long-lived process going over many runs forgets the oldest)
+
+
+def weights_fingerprint_kept(run: str | Path) -> str:
+    """:func:`weights_fingerprint` of ``run``, read again only when its weights file's stat changed:
+    a save renames a new file over it (another inode, even within one tick of the clock, with the same size), a
+    write in place moves its size or times. OSError when the file is not there."""
+    path = os.path.join(os.fspath(run), WEIGHTS_FILE)
+    key = _stat_key(path)
+    hit = _FILES.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    fingerprint = weights_fingerprint(run)
+    if _stat_key(path) == key:            # not written while it was read: its fingerprint is that stat's
+        with _FILES_LOCK:
+            _FILES.pop(path, None)
+            while len(_FILES) >= _FILES_MOST:
+                del _FILES[next(iter(_FILES))]
+            _FILES[path] = (key, fingerprint)
+    return fingerprint
+
+
+def _stat_key(path: str) -> tuple:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class WeightsMismatch(LstmkitError):

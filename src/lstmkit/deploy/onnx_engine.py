@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.registry import adapter_class, weights_fingerprint
+from lstmkit.deploy.registry import adapter_class
 from lstmkit.errors import LstmkitError, MissingPackage, callers_level, opt, optional_import, worded
 from lstmkit.files import check_writable
-from lstmkit.runs import read_meta
+from lstmkit.runs import read_meta, weights_fingerprint_kept
 
 __all__ = ["ONNX_FILE", "ENGINES", "require_onnx", "import_onnxruntime", "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner",
            "no_saved_graph", "graph_files", "resolve_engine", "engine_net"]
@@ -241,7 +241,7 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
     if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
         raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",
                            f"export the run's own: {_export_call(run)}")
-    if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
+    if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint_kept(run):   # read again once changed
         raise LstmkitError(f"{path} was exported from other weights than {run}'s",
                            f"re-export it: {_export_call(run)}")
     return runner

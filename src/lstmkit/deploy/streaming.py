@@ -54,7 +54,7 @@ from lstmkit.config import python_values
 from lstmkit.deploy.adapter import FastStep
 from lstmkit.deploy.step_stream import StepStream
 from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
-from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.runs import weights_fingerprint_kept
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot, stream_id
 from lstmkit.errors import LstmkitError, callers_level
 
@@ -412,7 +412,7 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
     return Stream(core, adapter.input_size, encode=None if extra else adapter.encode_row,
                   decode=None if extra else adapter.decode, mode=mode, window=adapter.window,
                   state_shape=adapter.state_shape if mode == "state" else None,
-                  fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
+                  fingerprint=weights_fingerprint_kept(run) if run is not None else None, max_streams=max_streams,
                   fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)),
                   watch=None if extra else getattr(adapter, "far_outside_notes", None),
                   mark=None if extra or not hasattr(adapter, "stream_mark") else adapter.stream_mark(),

@@ -165,12 +165,13 @@ class ClassifyAdapter(EstimatorAdapter):
 
     @contextlib.contextmanager
     def _answering_with(self, net: nn.Module):
-        own = self.est.net_
-        self.est.net_ = net
+        """``net`` answers the estimator's calls (not the graph an int8 run's recorded engine names)."""
+        own, engine = self.est.net_, vars(self.est).get("_loaded_engine")
+        self.est.net_, self.est._loaded_engine = net, None
         try:
             yield
         finally:
-            self.est.net_ = own
+            self.est.net_, self.est._loaded_engine = own, engine
 
     def quality_data_fix(self) -> str:
         """What the int8 check asks for when the run has no test data (:func:`~lstmkit.deploy.quantize.export_int8`)."""

@@ -49,6 +49,7 @@ import torch
 from lstmkit.data.ranges import FAR_OUTSIDE
 from lstmkit.errors import LstmkitError, warnings_caught
 from lstmkit.nn.threads import one_thread
+from lstmkit.run_tie import NetMarks
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.intervals import SWAP
@@ -62,7 +63,7 @@ except ImportError:                      # pandas 2
 
 __all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts", "one_thread"]
 
-_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
+_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net_, net, marks)
 _TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # net -> (shape, slots, trace)
 # Nets with at most this many weights (a 2-layer LSTM of about 90 units) step on one thread at batch 1.
 ONE_THREAD_WEIGHTS = 1 << 17
@@ -112,17 +113,20 @@ def frame_of(columns: dict) -> pd.DataFrame:
 def engine_net_cached(est, engine: str):
     """:func:`lstmkit.deploy.onnx_engine.engine_net` for ``est``, resolved again only when the engine, the
     fitted net or the run's files change (an ONNX session and a weights hash per call cost far more
-    than the forecast of one window)."""
+    than the forecast of one window), or, where a graph answers, when the net's tensors were written in
+    place since (:class:`~lstmkit.run_tie.NetMarks`: a net trained by hand answers with torch, as said)."""
     run = getattr(est, "run_dir_", None)
     key = (engine, getattr(est, "engine_", None), _stamp(run, engine))
     hit = _ENGINES.get(est)
-    if hit is not None and hit[0] == key and hit[1] is est.net_:
+    if hit is not None and hit[0] == key and hit[1] is est.net_ and (hit[3] is None or hit[3].holds(hit[1])):
         return hit[2]
     from lstmkit.deploy.onnx_engine import engine_net
     from lstmkit.deploy.registry import adapter_class
+    own = est.net_
+    marks = NetMarks(own)                     # before the check: a write after it is seen at the next call
     answering = run if engine == "torch" else est._answering_run()      # None: its run's weights moved
     net = engine_net(adapter_class(est.TASK)(est), engine, answering)
-    _ENGINES[est] = (key, est.net_, net)
+    _ENGINES[est] = (key, own, net, None if net is own or engine == "torch" else marks)
     return net
 
 
