@@ -374,9 +374,9 @@ def _fake_run(folder, load, conflict=lambda old, new: None):
 
 
 def _saved_again(folder):
-    """A new lstmkit.json in ``folder``, by rename as lstmkit writes it. Written in place, the same size, within a
-    millisecond of the one before, it could keep its stamp: a kernel with coarse file times (ext4 before Linux 6.13)
-    gives both writes the clock tick's time, and the service rightly saw no change."""
+    """A new lstmkit.json in ``folder``, by rename as lstmkit writes it (another inode). Written in place, the same
+    size, within a millisecond of the one before, it could keep the file's whole stamp: a kernel with coarse file
+    times (most before Linux 6.13) gives both writes the clock tick's time, and no look can tell them apart."""
     tmp = folder / f".{META_FILE}.tmp"
     tmp.write_text("1")
     os.replace(tmp, folder / META_FILE)
