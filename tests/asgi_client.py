@@ -23,7 +23,7 @@ class Client:
     def close(self) -> None:
         self.loop.close()
 
-    def run(self, coro, timeout: float = 30):
+    def run(self, coro, timeout: float = 120):        # a guard against a hang: a loaded machine is slow
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
     async def arequest(self, method: str, path: str, body: bytes | None = None,
@@ -94,7 +94,7 @@ class Session:
     def send_bytes(self, data: bytes) -> None:
         self.inbox.put_nowait({"type": "websocket.receive", "bytes": data})
 
-    def receive(self, timeout: float = 10) -> dict[str, Any]:
+    def receive(self, timeout: float = 60) -> dict[str, Any]:
         async def next_event():
             get = asyncio.ensure_future(self.outbox.get())
             done, _ = await asyncio.wait({get, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -115,7 +115,7 @@ class Session:
     def close(self) -> None:
         self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
         if not self.task.done():
-            self.client.run(asyncio.wait({self.task}, timeout=10))
+            self.client.run(asyncio.wait({self.task}, timeout=60))
 
 
 def _no_constant(name):

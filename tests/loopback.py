@@ -23,7 +23,7 @@ def served(run) -> Iterator[Callable[[Any], tuple[int, Any]]]:
         port = int(line.split("http://127.0.0.1:")[1].split()[0])
 
         def post(body) -> tuple[int, Any]:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             conn.request("POST", "/predict", body=json.dumps(body), headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
             out = resp.status, json.loads(resp.read())
@@ -33,4 +33,4 @@ def served(run) -> Iterator[Callable[[Any], tuple[int, Any]]]:
         yield post
     finally:
         proc.send_signal(15)
-        assert proc.wait(20) == 0
+        assert proc.wait(60) == 0

@@ -191,7 +191,7 @@ def uvicorn_here(app):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120                  # a guard: a loaded machine starts it late
     try:
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
@@ -203,7 +203,7 @@ def uvicorn_here(app):
         listening.close()
 
 
-def call_json(port: int, path: str, body=None, timeout: float = 30) -> tuple[int, object]:
+def call_json(port: int, path: str, body=None, timeout: float = 120) -> tuple[int, object]:
     """``POST path`` with the JSON ``body`` (``GET`` without one) on a loopback server: ``(status, JSON answer)``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     if body is None:

@@ -56,23 +56,26 @@ def test_lm_inference_profile_shares_of_both_engines(inference):
     assert all(0 < v <= 1 for v in shares.values()) and sum(shares.values()) <= 1 + 5e-4 * len(shares) + 1e-9
 
 
-def test_public_paths_outside_share_times_the_path_beside_its_inner_call(inference):
+def test_public_paths_outside_share_times_the_path_beside_its_inner_call(inference, monkeypatch):
     """translate's line: the share of a call spent outside the search, timed inside the same call,
     and the inner function given back afterwards (a failing path too)."""
-    import time
     import types
     public_paths = importlib.import_module("public_paths")
+    # the script's clock, moved by the path and its inner call: sleeps of 10 and 30 ms were 0.25 give or take
+    # the load, and a busy machine that woke the first sleep 40 ms late made it 0.6
+    now = [0.0]
+    monkeypatch.setattr(public_paths, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
     module = types.SimpleNamespace()
 
     def inner():
-        time.sleep(0.03)
+        now[0] += 0.03
     module.search = inner
 
     def path():
-        time.sleep(0.01)
+        now[0] += 0.01
         module.search()
     share = public_paths.outside_share(path, module, "search", calls=3)
-    assert 0.1 < share < 0.5 and module.search is inner          # 10 ms of 40 outside: 0.25, give or take the load
+    assert share == pytest.approx(0.25) and module.search is inner          # 10 ms of 40 outside
 
     def broken():
         module.search()

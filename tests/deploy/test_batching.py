@@ -24,14 +24,29 @@ def _concurrently(batcher, requests):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(60)                      # a guard against a hang: a busy machine runs threads late
     assert not any(t.is_alive() for t in threads)
     return out
 
 
-def _doubler(calls):
+def _company(batcher, n):
+    """For a first ``answer_many`` call of ``answering`` requests: wait (a model call; others arrive meanwhile) until
+    ``n`` were submitted in all, its own and those queued behind it. A sleep's worth of waiting was a bet on the
+    scheduler: a busy machine ran each thread after the one before was answered, and nothing came together."""
+    def wait(answering):
+        deadline = time.monotonic() + 60
+        while answering + batcher._queue.qsize() < n:
+            assert time.monotonic() < deadline, "the other requests never arrived"
+            time.sleep(0.001)
+    return wait
+
+
+def _doubler(calls, company=None):
+    """``answer_many`` doubling each ``x`` (13 is refused); ``company``: what its first call waits for."""
     def answer_many(requests):
         calls.append(len(requests))
+        if company is not None and len(calls) == 1:
+            company(len(requests))
         time.sleep(0.02)                # a model call: others arrive meanwhile
         return [BadRequest(["x"], "x must not be 13") if r["x"] == 13 else {"y": 2 * r["x"]} for r in requests]
     return answer_many
@@ -39,7 +54,8 @@ def _doubler(calls):
 
 def test_concurrent_requests_are_answered_together_each_its_own():
     calls = []
-    batcher = RequestBatcher(_doubler(calls), window_s=0.01, max_requests=8)
+    batcher = RequestBatcher(_doubler(calls, lambda answering: _company(batcher, 20)(answering)), window_s=0.01,
+                             max_requests=8)
     xs = [*range(12), *range(20, 28)]               # 13 is the bad one
     out = _concurrently(batcher, [{"x": x} for x in xs])
     assert out == [{"y": 2 * x} for x in xs]
@@ -76,11 +92,14 @@ def test_a_bug_one_request_hits_fails_that_request_alone():
 
     def answer_many(requests):
         calls.append(len(requests))
+        if len(calls) == 1:
+            _company(batcher, 3)(len(requests))
         time.sleep(0.02)
         if any(r["x"] == 13 for r in requests):
             raise ValueError("a bug on 13")
         return [{"y": 2 * r["x"]} for r in requests]
-    out = _concurrently(RequestBatcher(answer_many, window_s=0.05), [{"x": 1}, {"x": 13}, {"x": 2}])
+    batcher = RequestBatcher(answer_many, window_s=0.05)
+    out = _concurrently(batcher, [{"x": 1}, {"x": 13}, {"x": 2}])
     assert out[0] == {"y": 2} and out[2] == {"y": 4}
     assert isinstance(out[1], ValueError) and "a bug on 13" in str(out[1])
     assert max(calls) > 1                    # they did come together first
@@ -127,7 +146,8 @@ def test_coroutines_are_answered_together_on_their_event_loop():
     thread waiting for them, and a request whose client went away (cancelled) leaves the rest whole."""
     import asyncio
     calls = []
-    batcher = RequestBatcher(_doubler(calls), window_s=0.01, max_requests=8)
+    batcher = RequestBatcher(_doubler(calls, lambda answering: _company(batcher, 13)(answering)), window_s=0.01,
+                             max_requests=8)
     xs = [*range(10, 16), *range(20, 26)]           # 13 is the bad one
 
     async def main():
@@ -152,7 +172,9 @@ def test_a_batch_wakes_its_event_loop_once_and_each_request_gets_its_own_answer_
     and the futures are settled in the batch's order."""
     import asyncio
     calls, settled = [], []
-    batcher = RequestBatcher(_doubler(calls), window_s=0.05, max_requests=8)
+    # the batch closes when its sixth request arrives, however late the loop's thread puts it (a 50 ms window
+    # split the six in two when the machine held that thread up 60 ms between two submits); the window only guards
+    batcher = RequestBatcher(_doubler(calls), window_s=60, max_requests=6)
     xs = [10, 11, 12, 13, 14, 15]                  # 13 is the bad one
 
     async def main():
@@ -232,7 +254,7 @@ def test_only_a_bug_in_company_is_answered_again_alone():
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(60)
     assert all(isinstance(o, Stop) for o in out) and sum(stops) == 3, stops
 
 
@@ -243,14 +265,14 @@ def test_a_closed_batcher_answers_what_waits_then_lets_its_worker_end():
     assert _concurrently(b, [{"x": 1}, {"x": 2}]) == [{"y": 2}, {"y": 4}]
     worker = b._worker
     b.close()
-    worker.join(5)
+    worker.join(60)
     assert not worker.is_alive() and b._worker is None
     # a request that read the model just before the swap is still answered, by a worker that ends in turn
     before = set(threading.enumerate())
     assert b.submit({"x": 3}) == {"y": 6}
     later = [t for t in threading.enumerate() if t not in before and t.name == "lstmkit-batcher"]
     for t in later:
-        t.join(5)
+        t.join(60)
     assert not any(t.is_alive() for t in later) and b._worker is None
 
 
@@ -266,7 +288,7 @@ def test_requests_waiting_when_the_batcher_closes_are_each_answered():
         if i == 2:
             b.close()                   # the wake-up lands among the requests: none is lost, none taken for one
     for t in threads:
-        t.join(10)
+        t.join(60)
     assert out == [{"y": 2 * i} for i in range(6)]
 
 
@@ -295,7 +317,7 @@ class _HeldQueue:
             self.late = threading.Thread(target=lambda: self.answered.append(self.batcher.submit({"x": 5})),
                                          daemon=True)
             self.late.start()
-            assert self.put_done.wait(10)
+            assert self.put_done.wait(60)
             time.sleep(0.1)                 # its submit looks for a worker meanwhile
         return was
 
@@ -307,7 +329,7 @@ def test_a_request_submitted_as_a_closed_worker_ends_is_answered():
     held = b._queue = _HeldQueue(b)
     assert b.submit({"x": 1}) == {"y": 2}
     b.close()
-    assert held.put_done.wait(10)
+    assert held.put_done.wait(60)
     held.late.join(10)
     assert held.answered == [{"y": 10}]
     assert b.submit({"x": 2}) == {"y": 4}

@@ -38,7 +38,7 @@ def plain_port(text_clf):
 
 def _call(port, method, path, headers=None, body=None):
     """``(status, headers with lower-case names, JSON answer or raw bytes)``."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request(method, path, body=body, headers=headers or {})
     resp = conn.getresponse()
     raw = resp.read()

@@ -183,7 +183,7 @@ def test_cli_refuses_duplicate_names_in_one_line(abs_forecaster, capsys):
 
 
 def _get(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request(method, path, body=json.dumps(body) if body is not None else None,
                  headers={"Content-Type": "application/json"})
     resp = conn.getresponse()

@@ -48,7 +48,7 @@ def _serve(forecaster, *flags):
 
 
 def _request(port, method, path, body=None, raw=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
     resp = conn.getresponse()
@@ -133,25 +133,25 @@ def test_stream_keeps_state_per_connection(server, abs_forecaster):
     obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
     want = abs_forecaster.stream().run(obs)
     url = f"ws://127.0.0.1:{port}/stream"
-    with ws_client.connect(url, open_timeout=10) as a, ws_client.connect(url, open_timeout=10) as b:
+    with ws_client.connect(url, open_timeout=60) as a, ws_client.connect(url, open_timeout=60) as b:
         for k, o in enumerate(obs):
             a.send(json.dumps(o))
-            got = json.loads(a.recv(timeout=10))
+            got = json.loads(a.recv(timeout=60))
             assert got["step"] == k + 1
             assert max(abs(x - y) for x, y in zip(got["forecast"]["y"], want[k][:, 0])) < 1e-5
         b.send(json.dumps(obs[0]))                          # a fresh connection starts from zero
-        assert json.loads(b.recv(timeout=10))["step"] == 1
+        assert json.loads(b.recv(timeout=60))["step"] == 1
         a.send(json.dumps({"op": "state"}))
-        state = json.loads(a.recv(timeout=10))["state"]
+        state = json.loads(a.recv(timeout=60))["state"]
         b.send(json.dumps({"op": "restore", "state": state}))
-        assert json.loads(b.recv(timeout=10)) == {"restored": True, "step": 12}
+        assert json.loads(b.recv(timeout=60)) == {"restored": True, "step": 12}
         b.send(json.dumps({"y": 1.0}))
-        err = json.loads(b.recv(timeout=10))
+        err = json.loads(b.recv(timeout=60))
         assert err["field"] == "temp"
         b.send("not json")
-        assert "error" in json.loads(b.recv(timeout=10))
-        with ws_client.connect(url, open_timeout=10) as c:   # over the bound of 2 open streams
-            assert "too many open streams" in json.loads(c.recv(timeout=10))["error"]
+        assert "error" in json.loads(b.recv(timeout=60))
+        with ws_client.connect(url, open_timeout=60) as c:   # over the bound of 2 open streams
+            assert "too many open streams" in json.loads(c.recv(timeout=60))["error"]
 
 
 def test_the_real_server_says_why_it_refuses(server):
@@ -161,15 +161,15 @@ def test_the_real_server_says_why_it_refuses(server):
     _, port = server
     base = f"ws://127.0.0.1:{port}"
     for path, message, code in [("/strem", None, 1008), ("/stream", " " * (MAX_BODY + 1), 1009)]:
-        with ws_client.connect(base + path, open_timeout=10) as ws:
+        with ws_client.connect(base + path, open_timeout=60) as ws:
             if message is not None:
                 ws.send(message)
-            err = json.loads(ws.recv(timeout=10))
+            err = json.loads(ws.recv(timeout=60))
             assert " — " in err["error"], err
             with pytest.raises(ConnectionClosed):
-                ws.recv(timeout=10)
+                ws.recv(timeout=60)
             assert ws.close_code == code, (path, ws.close_code)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request("HEAD", "/health")
     resp = conn.getresponse()
     assert resp.status == 200 and resp.read() == b"" and int(resp.getheader("content-length")) == 15
@@ -337,7 +337,7 @@ def test_predict_runs_off_the_event_loop(abs_forecaster, monkeypatch):
 
         def blocking(x):
             inside.set()
-            waited.append(release.wait(5))          # False: nobody released it (the loop was blocked)
+            waited.append(release.wait(60))         # False: nobody released it (the loop was blocked)
             return net(x)
         return blocking
 
@@ -348,12 +348,12 @@ def test_predict_runs_off_the_event_loop(abs_forecaster, monkeypatch):
         predict = asyncio.ensure_future(c.arequest("POST", "/predict", json.dumps({"instances": [_instance()]}).encode()))
         while not inside.is_set():
             await asyncio.sleep(0.01)
-        health = await asyncio.wait_for(c.arequest("GET", "/health"), 10)
+        health = await asyncio.wait_for(c.arequest("GET", "/health"), 60)
         release.set()
         return health, await predict
 
     try:
-        health, (status, _) = c.run(both(), 20)
+        health, (status, _) = c.run(both(), 120)
     finally:
         release.set()
         c.close()

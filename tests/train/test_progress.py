@@ -24,13 +24,13 @@ def _a_terminal_that_redraws(monkeypatch):
 
 
 def _live_threads() -> list:
-    """rich's refresh threads still running ten seconds after being told to stop (a bar never stopped
+    """rich's refresh threads still running a minute after being told to stop (a bar never stopped
     refreshes until the process ends). A stopped one ends when it next runs, which a busy machine may
     put off: rich's ``Live.stop`` does not wait for it."""
     from rich.live import _RefreshThread
     threads = [t for t in threading.enumerate() if isinstance(t, _RefreshThread)]
     for t in threads:
-        t.join(10.0)
+        t.join(60.0)
     return [t for t in threads if t.is_alive()]
 
 
