@@ -265,7 +265,10 @@ def join_words(words: Sequence[str], no_space: str = SPACELESS) -> str:
     ``no_space`` (a character class; by default the scripts :func:`tokenize_words` cuts one by one:
     ``["我", "喜", "欢", "tea"]`` -> ``"我喜欢tea"``), none before what completes the character
     before it (a combining mark, a skin tone, a zero-width joiner) nor after a zero-width joiner
-    (``["👍", "🏽"]`` -> ``"👍🏽"``, not a thumb and a loose skin tone)."""
+    (``["👍", "🏽"]`` -> ``"👍🏽"``, not a thumb and a loose skin tone). Words all ASCII, where
+    ``no_space`` holds no ASCII character: nothing attaches, so a space goes between every two."""
+    if _ascii_free(no_space) and "".join(words).isascii():
+        return " ".join(words)
     mark, attached, out = _one_of(no_space), _attached(), []
     for k, w in enumerate(words):
         before = words[k - 1][-1:] if k else ""
@@ -274,6 +277,14 @@ def join_words(words: Sequence[str], no_space: str = SPACELESS) -> str:
             out.append(" ")
         out.append(w)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _ascii_free(no_space: str) -> bool:
+    """Whether no ASCII character is one :func:`join_words` writes without a space beside it (of
+    ``no_space``, or one that completes the character before it, or a flag's letter)."""
+    mark, attached = _one_of(no_space), _attached()
+    return not any(p.match(chr(c)) for c in range(128) for p in (mark, attached, _REGIONAL))
 
 
 @functools.cache

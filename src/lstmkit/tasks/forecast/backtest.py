@@ -307,7 +307,10 @@ def _long_frame(data, cfg, run: dict | None = None
     # the rows after a series' last target value are its future rows (the table predict reads, future
     # covariates filled for the horizon): no fold can score them, as read_panel leaves them to predict
     known = np.where(df[targets].notna().any(axis=1).to_numpy(), np.arange(len(df)), -1)   # any: as read_panel
-    observed = np.arange(len(df)) <= pd.Series(known).groupby(codes).transform("max").to_numpy()
+    # each series' last row with a value, for its every row: codes run 0, 1, ... in contiguous blocks here
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(df) else np.zeros(0, np.intp)
+    newest = np.repeat(np.maximum.reduceat(known, first), np.diff(np.r_[first, len(df)])) if len(df) else known
+    observed = np.arange(len(df)) <= newest
     if len(df) and not (known >= 0).any():         # no series left to backtest ('argmax of an empty sequence')
         empty = next((t for t in targets if df[t].isna().all()), targets[0])
         raise LstmkitError(f"the target column {empty!r} has no values", f"choose {opt('target')} columns that hold numbers")

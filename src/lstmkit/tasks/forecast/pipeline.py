@@ -464,15 +464,15 @@ class PanelPipeline(AheadForecast):
         data whose test part is scored: from its training part, as a fit scales it, so no test value moves
         the forecasts scored against it)."""
         locs, scales = [], []
+        fitted = self.panel_scaler_.params
         for s, sid in enumerate(panel.ids):
-            if sid not in self.panel_scaler_.params:
+            if sid not in fitted:
                 own = panel.values[panel.rows(s)]
                 own = own[:part_sizes(len(own), self.config_)[0]] if split else own
-                tmp = PanelScaler(self.panel_scaler_.kind, self.panel_scaler_.lag).fit_one(
-                    sid, *self._scaler_input(own, panel, s, profiles))
-                loc, sc = tmp.get(sid)
+                loc, sc = PanelScaler(self.panel_scaler_.kind, self.panel_scaler_.lag).fit_one(
+                    sid, *self._scaler_input(own, panel, s, profiles)).params[sid]
             else:
-                loc, sc = self.panel_scaler_.get(sid)
+                loc, sc = fitted[sid]        # lists of floats: one array of them all, not an array a series
             locs.append(loc), scales.append(sc)
         return np.asarray(locs), np.asarray(scales)
 

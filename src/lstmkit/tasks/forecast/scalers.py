@@ -140,12 +140,13 @@ def _maybe_far(scaler: PanelScaler, ids, z) -> list[int]:
     T = z.shape[2]
     lo, hi = np.full((n, T), np.nan), np.full((n, T), np.nan)
     odd = np.zeros(n, bool)                            # a range not the targets' width: the check itself says
-    for k, sid in enumerate(ids):
-        r = scaler.ranges.get(sid)
-        if r is not None and len(r[0]) == len(r[1]) == T:
-            lo[k], hi[k] = r
-        elif r is not None:
-            odd[k] = True
+    ranges = [scaler.ranges.get(sid) for sid in ids]
+    fit = [k for k, r in enumerate(ranges) if r is not None and len(r[0]) == len(r[1]) == T]
+    odd[[k for k, r in enumerate(ranges) if r is not None]] = True
+    odd[fit] = False
+    if fit:                                           # one array of the lists, not a row assigned a series
+        lo[fit] = np.asarray([ranges[k][0] for k in fit], dtype=np.float64)
+        hi[fit] = np.asarray([ranges[k][1] for k in fit], dtype=np.float64)
     width = np.where(hi - lo > 0, hi - lo, np.inf)    # no width (or no range: NaN) never far outside
     zmin, zmax = z.min(1), z.max(1)                   # [S, T]; NaN where a value is missing
     with np.errstate(invalid="ignore"):

@@ -594,7 +594,19 @@ def detokenize(tokens: Sequence[str]) -> str:
     second closes; a single one opens where another follows and the word before does not end in
     's', else it is an apostrophe: ``dogs ' bones`` -> ``dogs' bones``), typographic ones (``“yes”``,
     ``‘yes’``, German ``„ja“`` and ``‚ja‘``: a ``“`` closes an open ``„``, else opens) and Spanish's
-    ``¿`` and ``¡`` (``“ yes ”``, ``I said' hi'`` and ``¿ Qué?`` were written so)."""
+    ``¿`` and ``¡`` (``“ yes ”``, ``I said' hi'`` and ``¿ Qué?`` were written so).
+
+    Tokens all ASCII, none empty, no quote and no joiner (most of a translation's): nothing is glued
+    by the rules above, so they are joined with spaces at once (the rules token by token were most
+    of the time ``translate`` spent outside its search); :func:`detokenize_each` is the whole path."""
+    text = "".join(tokens)
+    if text.isascii() and all(tokens) and "@" not in text and '"' not in text and "'" not in text:
+        return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", join_words(tokens, _NO_SPACE_AROUND)))
+    return detokenize_each(tokens)
+
+
+def detokenize_each(tokens: Sequence[str]) -> str:
+    """:func:`detokenize`, each token weighed by its rules (what any tokens take)."""
     glued: list[str] = []
     attach = False                          # the token before was a joiner or an opening mark: no space
     double = single = False                 # a straight double / single quotation is open
