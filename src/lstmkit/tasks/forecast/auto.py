@@ -334,6 +334,7 @@ def _fitting_parts(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
     A fraction the user gave (a value other than the default) is never changed: a part it leaves under a
     horizon is refused, as before (panel.py). Half-hourly solar generation (sktime's, 289 points) with
     ``--horizon 48``: the default 15 % is 43 validation points, and a new user's first run was refused."""
+    from lstmkit.tasks.forecast.panel import frac_for
     from lstmkit.tasks.forecast.windows import uses_fractions
     if not uses_fractions(cfg):
         return cfg, {}
@@ -343,10 +344,7 @@ def _fitting_parts(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
     for frac in ("val_frac", "test_frac"):
         value = getattr(cfg, frac)
         if value == defaults[frac] and 0 < value and round(n * value) < h:
-            k = int(np.ceil(100 * h / n))
-            while round(n * k / 100) < h:
-                k += 1
-            grown[frac] = k / 100
+            grown[frac] = float(frac_for(h, n))
     if not grown:
         return cfg, {}
     new = dataclasses.replace(cfg, **grown)
