@@ -251,6 +251,24 @@ def wider(row, val, test, c=0.4):
     return _mix(test, _as_weights(_picked(row, val, scale=c / 0.3)))
 
 
+def clear_margin(row, val, test, cap=0.25):
+    """Session 58 (issue 19), written down before any scoring: session 11's rule (``shrink0.5_blends``),
+    except where the best baseline alone beats the network alone on validation by the tolerance
+    (``baseline * (1 + tol) < network``, the margin the rule already asks of any candidate over the even
+    blend): there the network keeps at most ``cap`` -- the candidates are the blends with either
+    baseline at a network share of ``cap`` or 0, the best-scoring taken, with no anchor on the even
+    blend -- and the pick is shrunk toward the even ETS blend as before."""
+    scores = candidate_scores(val.net, {k: val.bases[k] for k in ("ets", "seasonal_naive")}, val.mase)
+    tol, windows = tolerance(row["n_val"], row["horizon"])
+    alone = min(scores[k][0] for k in ("ets", "seasonal_naive"))
+    if not alone * (1 + tol) < scores["network"][0]:
+        return shrink(row, val, test, 0.5, blends_only=True)
+    best = min(v for v in scores.values() if v[2] <= cap and v[1] != "none")
+    lam = windows / (windows + 0.5)
+    pw, even = _as_weights(best), {"network": 0.5, "ets": 0.5}
+    return _mix(test, {key: lam * pw.get(key, 0) + (1 - lam) * even.get(key, 0) for key in set(pw) | set(even)})
+
+
 def _each(fn, key: str, values) -> dict:
     return {f"{fn.__name__}{v:g}": (lambda v: lambda r, val, t: fn(r, val, t, **{key: v}))(v) for v in values}
 
@@ -272,6 +290,7 @@ RULES = {
     "ets_anchor": ets_anchor,
     "ets_aic_partner": ets_aic_partner,
     "naive_partner": naive_partner,
+    "clear_margin": clear_margin,
 }
 
 

@@ -395,3 +395,49 @@ def test_the_lookback_is_three_seasons_or_four_horizons_within_half_the_room():
     assert _chosen(season=1, horizon=5, length=400).lookback == 20
     assert _chosen(season=1, horizon=2, length=400).lookback == 12
     assert _chosen(season=1, horizon=10, length=10 + 60).lookback == 30
+
+
+# -- default fractions grown to a horizon (auto._fitting_parts) ------------------------------------
+def _half_hourly(n):
+    t = np.arange(n)
+    return pd.DataFrame({"time": pd.date_range("2020-01-01", periods=n, freq="30min"),
+                         "y": 5 * np.maximum(0.0, np.sin(2 * np.pi * t / 48)) + 0.01 * t})
+
+
+def test_default_validation_fraction_grows_to_one_horizon_and_says_so():
+    # sktime's solar shape: 289 half-hourly points, horizon 48, the test part 2 days: 15 % is 43 validation
+    # points, and the first run of a new user was refused
+    df = _half_hourly(289)
+    cfg = ForecastConfig(target=["y"], time="time", horizon=48, test_frac=96 / 289)
+    out, auto = auto_defaults(cfg, df)
+    assert out.val_frac == 0.17 and round(289 * out.val_frac) >= 48 and out.test_frac == cfg.test_frac
+    assert auto["val_frac"]["value"] == 0.17 and "test_frac" not in auto
+    line = summary_line(auto)
+    assert "val_frac 0.17 (the default 15 % of 289 points is 43, less than one horizon of 48: 17 % = 49" in line
+    Forecaster(horizon=48, test_frac=96 / 289).check(df)          # the fit reads it with that split
+
+
+def test_default_fractions_both_grow_and_a_given_one_is_refused_as_before():
+    df = _half_hourly(250)                                        # 15 % = 38 points, both parts under 48
+    out, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48), df)
+    assert (out.val_frac, out.test_frac) == (0.2, 0.2) and set(auto) >= {"val_frac", "test_frac"}
+    assert 250 - 2 * 50 >= out.lookback + 48                        # a training window of the chosen lookback
+    with pytest.raises(LstmkitError, match=r"validation part \(14 % = 35 points\) holds less than one horizon"):
+        Forecaster(horizon=48, val_frac=0.14).check(df)           # the user's own fraction: not changed
+    _, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, val_frac=0.14), df)
+    assert "val_frac" not in auto and "test_frac" in auto
+
+
+def test_default_fractions_not_grown_when_the_series_is_too_short_all_the_same():
+    df = _half_hourly(180)                                        # 3 horizons + 36: no room for a lookback of 48
+    out, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48), df)
+    assert (out.val_frac, out.test_frac) == (0.15, 0.15) and "val_frac" not in auto
+    with pytest.raises(LstmkitError, match="series too short"):
+        Forecaster(horizon=48).check(df)
+    solar = _half_hourly(289)            # grown parts of 49 + 49 leave 191 training points: a lookback of 100 fits,
+    with pytest.raises(LstmkitError, match="series too short"):       # one of 150 does not and is refused
+        Forecaster(horizon=48, lookback=150).check(solar)
+    _, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, lookback=150), solar)
+    assert "val_frac" not in auto
+    out, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, lookback=100), solar)
+    assert (out.val_frac, out.test_frac, out.lookback) == (0.17, 0.17, 100)

@@ -121,6 +121,23 @@ def test_the_baseline_alone_is_a_candidate_and_near_ties_go_to_the_even_blend():
     assert pick(scores) == (1.5, "ets", 0.5)
 
 
+def test_a_baseline_clearly_better_than_the_network_alone_takes_most_of_the_weight():
+    # issue 19: ETS alone 1.45 is within the tolerance of the even blend's 1.5, which pick() takes; but ETS alone
+    # beats the network alone (2.0) by far more than the tolerance, so the network keeps at most MARGIN_CAP
+    scores = {"network": (2.0, "none", 1.0), "0.75 network + 0.25 ets": (1.7, "ets", 0.75),
+              "0.5 network + 0.5 ets": (1.5, "ets", 0.5), "0.25 network + 0.75 ets": (1.44, "ets", 0.25),
+              "ets": (1.45, "ets", 0.0), "0.5 network + 0.5 seasonal_naive": (1.6, "seasonal_naive", 0.5),
+              "seasonal_naive": (1.9, "seasonal_naive", 0.0)}
+    assert pick(scores, 0.1) == (1.5, "ets", 0.5)
+    assert combine.MARGIN_CAP == 0.25 and combine.clear_margin(scores, 0.1) == (1.44, "ets", 0.25)
+    scores["ets"] = (1.3, "ets", 0.0)
+    assert combine.clear_margin(scores, 0.1) == (1.3, "ets", 0.0)
+    # the margin is the tolerance: at 1.85 x 1.1 > 2.0 it is not clear, nor where the network alone is not finite
+    assert combine.clear_margin({**scores, "ets": (1.85, "ets", 0.0), "seasonal_naive": (1.9, "seasonal_naive", 0.0)},
+                                0.1) is None
+    assert combine.clear_margin({**scores, "network": (np.nan, "none", 1.0)}, 0.1) is None
+
+
 def test_the_tolerance_grows_as_the_independent_validation_windows_shrink():
     assert tolerance(18, 6) == (TOLERANCE, 3.0)                      # the reference: 10 % at 3 windows
     for n_val in (6, 3):                                             # one horizon or less: 30 %
@@ -143,7 +160,11 @@ def test_choose_combination_weighs_validation_by_its_independent_windows(val_fra
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     label = "network" if combination is None else _label(*record["picked"][::-1])
-    assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
+    alone = min(scores[k] for k in ("ets", "seasonal_naive"))
+    if alone * (1 + record["tolerance"]) < scores["network"]:        # a baseline clearly better: capped share
+        assert scores[label] == min(v for k, v in scores.items() if k in ("ets", "seasonal_naive") or "0.25 n" in k)
+    else:
+        assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
     if combination is not None:                                      # the pick, shrunk toward the even ETS blend
         kind, w = record["picked"]
         mix = shrink(kind, w, windows, "ets")
@@ -463,7 +484,9 @@ def test_only_a_weight_below_one_on_point_forecasts_is_a_blend_in_force():
 def test_the_why_line_says_the_tolerance_only_when_a_candidate_overruled_the_even_blend():
     est, panel, val = _stub(np.full(120, 5.0), network_error=0.5)    # exact baselines: ETS alone, over the even blend
     _, record = choose_combination(est, panel, {}, val)
-    assert record["picked"][1] == 0.0 and "below the even blend: 3 independent windows)" in record["why"]
+    assert record["picked"][1] == 0.0 and "below the even blend" not in record["why"]
+    assert "(ETS alone over 10% below the network alone: 3 independent windows; the network keeps at most 0.25" \
+        in record["why"]
     est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)  # a near tie: the even blend
     _, record = choose_combination(est, panel, {}, val)
     assert record["picked"][1] == 0.5 and "below the even blend" not in record["why"]

@@ -37,8 +37,13 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
   windows; the even blend unless another candidate scores lower by a tolerance that grows as the
   validation part's independent windows shrink, recorded as ``tolerance`` and
   ``independent_windows``; a blend so picked is then shrunk toward the even ETS blend by the same
-  evidence, recorded as ``shares``); the network alone for probabilistic output or when the user
+  evidence, recorded as ``shares``; where a baseline alone beats the network alone by that tolerance, the
+  network keeps at most 0.25); the network alone for probabilistic output or when the user
   sized the network (``hidden_size``, ``num_layers`` and ``ensemble`` all given);
+* ``val_frac`` / ``test_frac`` at their defaults (15 %) that leave one series' validation or test part
+  under one horizon: that part grown to the least fraction in hundredths holding one, when the training
+  part then still holds a window (of the given lookback, or of one horizon when the lookback is chosen
+  here), said in the line of choices; a fraction the user gave is refused as before (:func:`_fitting_parts`);
 * ``samples_per_epoch``: 51,200 windows drawn per epoch (a series uniformly, then one of its
   windows) when the training part holds more than twice that (102,400), else left unset: every
   window each epoch, as before (0 asks for that explicitly). On M4 Weekly (332,900 windows with
@@ -312,11 +317,46 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     elif len(panel.ids) != 1 or len(cfg.target) != 1:
         out, auto = _fixed(cfg, "several series or targets: the fixed defaults; the choice from the data measures "
                                 "one target")
-    elif any(getattr(cfg, k) is None for k in AUTO_FIELDS if k != "samples_per_epoch"):
-        out, auto = _one_series(cfg, panel)
     else:
-        out, auto = cfg, {}
+        cfg, parts = _fitting_parts(cfg, panel)
+        out, auto = (_one_series(cfg, panel) if any(getattr(cfg, k) is None for k in AUTO_FIELDS
+                                                    if k != "samples_per_epoch") else (cfg, {}))
+        auto = {**parts, **auto}
     return _epoch_size(out, auto, panel)
+
+
+def _fitting_parts(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """One series split by the default fractions (``val_frac`` / ``test_frac`` at the config's defaults)
+    that leave its validation or test part under one horizon: each such part grown to the least fraction
+    (in hundredths) that holds one, when the training part then still holds a window -- of the given
+    lookback, or of a lookback of one horizon when the lookback is left to the data (so a series of a
+    lookback + 3 horizons always splits). Returns the config and the record of each fraction so chosen.
+    A fraction the user gave (a value other than the default) is never changed: a part it leaves under a
+    horizon is refused, as before (panel.py). Half-hourly solar generation (sktime's, 289 points) with
+    ``--horizon 48``: the default 15 % is 43 validation points, and a new user's first run was refused."""
+    from lstmkit.tasks.forecast.panel import frac_for
+    from lstmkit.tasks.forecast.windows import uses_fractions
+    if not uses_fractions(cfg):
+        return cfg, {}
+    n, h = int(panel.lengths[0]), cfg.horizon
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg) if f.name in ("val_frac", "test_frac")}
+    grown = {}
+    for frac in ("val_frac", "test_frac"):
+        value = getattr(cfg, frac)
+        if value == defaults[frac] and 0 < value and round(n * value) < h:
+            grown[frac] = float(frac_for(h, n))
+    if not grown:
+        return cfg, {}
+    new = dataclasses.replace(cfg, **grown)
+    n_train = n - sum(round(n * getattr(new, f)) for f in ("val_frac", "test_frac"))
+    if n_train < (cfg.lookback if cfg.lookback is not None else h) + h or new.val_frac + new.test_frac >= 1:
+        return cfg, {}                           # too short all the same: refused as before, naming the parts
+    part = {"val_frac": "validation", "test_frac": "test"}
+    return new, {frac: {"value": v, "why": f"the default {100 * getattr(cfg, frac):g} % of {n} points is "
+                                           f"{round(n * getattr(cfg, frac))}, less than one horizon of {h}: "
+                                           f"{100 * v:g} % = {round(n * v)} points, the least {part[frac]} part "
+                                           f"that holds one; {opt(frac)} chooses another"}
+                 for frac, v in grown.items()}
 
 
 def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -340,6 +380,7 @@ def summary_line(auto: dict[str, dict[str, Any]]) -> str:
     parts = [f"{key} column {auto[key]['value']!r} ({auto[key]['why']})" for key in ("time", "target", "id")
              if key in auto]
     parts += [f"season {auto['season']['value']} ({auto['season']['why']})"] if "season" in auto else []
+    parts += [f"{key} {auto[key]['value']:g} ({auto[key]['why']})" for key in ("val_frac", "test_frac") if key in auto]
     groups: dict[str, list[str]] = {}            # choices with one reason are said once (many series: all of them)
     for name in AUTO_FIELDS:
         if name in auto:

@@ -41,7 +41,7 @@ from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_s
                                            missing_steps, reading_zone, regularity, time_text, time_values,
                                            warn_missing_steps)
 
-__all__ = ["Panel", "read_panel"]
+__all__ = ["Panel", "read_panel", "frac_for"]
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             raise LstmkitError(f"series too short: {n} rows, need at least {need} for lookback {cfg.lookback} + "
                                f"horizon {cfg.horizon} with {split}: its {said} "
                                f"hold{'s' * (len(parts) == 1)} less than one horizon",
-                               "pass " + " ".join(f"{opt(frac)} {_frac_for(cfg.horizon, n)}" for _, _, frac in parts)
+                               "pass " + " ".join(f"{opt(frac)} {frac_for(cfg.horizon, n)}" for _, _, frac in parts)
                                + f" (at least {cfg.horizon} points each), a shorter {opt('horizon')}, or more data")
         raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
                            f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
@@ -551,7 +551,7 @@ def _parts_below_horizon(n: int, cfg) -> list[tuple[str, int, str]]:
             if getattr(cfg, frac) > 0 and sizes[frac] < cfg.horizon]
 
 
-def _frac_for(horizon: int, n: int) -> str:
+def frac_for(horizon: int, n: int) -> str:
     """The smallest fraction in hundredths whose part of ``n`` points holds ``horizon``."""
     k = int(np.ceil(100 * horizon / n))
     while round(n * k / 100) < horizon:
