@@ -532,18 +532,37 @@ def interrupts_after() -> Iterator[None]:
             if main:
                 _AFTER.pop()
         return
-    taken = {number: signal.signal(number, _hold) for number in (signal.SIGINT, *_stop_signals())
-             if signal.getsignal(number) not in (signal.SIG_IGN, None)}
+    taken: dict[int, Any] = {}
     _AFTER.append(0)
     try:
+        # a signal may come while the handlers change (signal.signal runs a pending one's handler first): the
+        # handlers taken so far are put back whatever it raises, where one stayed _hold, holding Ctrl-C for ever
+        for number in (signal.SIGINT, *_stop_signals()):
+            if (previous := signal.getsignal(number)) not in (signal.SIG_IGN, None):
+                taken[number] = previous
+                signal.signal(number, _hold)
         yield
     finally:
         _AFTER.clear()
-        for number, previous in taken.items():
-            signal.signal(number, previous)
+        cut = _put_back(taken)
         held, _HELD[:] = list(_HELD), []
+        if cut is not None:     # a signal while they were put back, under its own handler: it has acted
+            raise cut
         for number in held:     # as it would have acted: the handler now in place (a KeyboardInterrupt, a stop)
             signal.raise_signal(number)
+
+
+def _put_back(taken: dict[int, Any]) -> BaseException | None:
+    """The handlers ``taken`` put back, each of them, whatever a handler put back first raises meanwhile (a signal
+    that came then: ``signal.signal`` runs its handler before it changes one); that exception, to raise after."""
+    cut = None
+    for number, previous in taken.items():
+        while signal.getsignal(number) is not previous:
+            try:
+                signal.signal(number, previous)
+            except BaseException as e:      # KeyboardInterrupt, SystemExit: a handler's own
+                cut = cut or e
+    return cut
 
 
 def _stop_signals() -> list[int]:
