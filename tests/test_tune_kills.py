@@ -14,8 +14,8 @@ from optuna.storages._heartbeat import HeartbeatThread
 
 from cli_helpers import run_cli
 from interrupt_helpers import ctrl_c_on_call
-from tune_worker_helpers import (MARKED_WORKER, check_lost, check_outputs, counted_trials, not_progress_lines,
-                                 open_study, start_worker, tune_command)
+from tune_worker_helpers import (WAITING_WORKER, check_lost, check_outputs, counted_trials, ended_at_the_end,
+                                 not_progress_lines, open_study, start_worker, tune_command)
 
 TRIALS = 2
 
@@ -87,15 +87,16 @@ def test_the_same_command_right_after_kill_9_loses_the_dead_workers_trial_at_onc
     fewer and ended, exit 0, with a study a trial short, the killed trial still running."""
     args, reference = straight
     args = [*tune_command(tmp_path)[:-1], tmp_path / "study", "--trials", TRIALS]
-    marks = tmp_path / "marks"                   # where MARKED_WORKER leaves its file (its first argument)
+    marks = tmp_path / "marks"                   # where WAITING_WORKER leaves its file (its first argument)
     marks.mkdir()
-    killed = start_worker([marks, *args], MARKED_WORKER)
+    killed = start_worker([marks, *args], WAITING_WORKER)
     said = []
-    while "epoch 1 of trial 0" not in (line := killed.stderr.readline()):     # inside its first trial
-        assert line, "".join(said) + killed.communicate()[1]
-        said.append(line)
-    killed.kill()
-    killed.communicate(timeout=60)
+    with ended_at_the_end(killed):
+        while "epoch 1 of trial 0" not in (line := killed.stderr.readline()):     # inside its first trial, waiting
+            assert line, "".join(said) + killed.communicate()[1]
+            said.append(line)
+        killed.kill()
+        killed.communicate(timeout=60)
     assert killed.returncode == -signal.SIGKILL
     assert open_study(tmp_path / "study").trials[0].state == optuna.trial.TrialState.RUNNING
     code, _, err = run_cli(args, capsys)

@@ -9,9 +9,9 @@ import optuna
 import pytest
 
 from cli_helpers import run_cli
-from tune_worker_helpers import (MARKED_WORKER, OVERLAPPING_WORKER, STALLED_WORKER, announced_trials, check_lost,
-                                 check_outputs, counted_trials, not_progress_lines, open_study, start_worker,
-                                 tune_command)
+from tune_worker_helpers import (OVERLAPPING_WORKER, STALLED_WORKER, WAITING_WORKER, announced_trials,
+                                 check_lost, check_outputs, counted_trials, ended_at_the_end, not_progress_lines,
+                                 open_study, start_worker, tune_command)
 
 
 @pytest.fixture
@@ -22,16 +22,22 @@ def command(tmp_path):
 def test_ctrl_c_in_one_worker_leaves_the_other_running_and_the_study_continuable(tmp_path, command, capsys):
     """The other worker's first trial waits until the cut one is inside a trial (OVERLAPPING_WORKER): left to
     chance, on a loaded machine the other could run all 4 trials while the cut one was still starting, which
-    then ran none and never reached its cue."""
+    then ran none and never reached its cue. The cut one waits at its cue for the Ctrl-C (WAITING_WORKER): sent
+    as the test's process next ran, it landed wherever the worker had got to (between two trials: none cut).
+    The other's first trial waits for the cut one's end too: counting the cut trial as one of the 4 while it ran, the
+    other could end its last trial first and stop, the study a trial short. Ctrl-C at a random moment of a
+    worker's life: benchmarks/tune_interrupt_stress.py."""
     args, inside = [*command, "--trials", "4"], tmp_path / "inside"
     inside.mkdir()
-    cut = start_worker([inside, *args], MARKED_WORKER)
-    other = start_worker([inside, 2, *args], OVERLAPPING_WORKER)
-    while "epoch 1 of trial" not in (line := cut.stderr.readline()):     # inside its first trial
-        assert line, cut.communicate()
-    cut.send_signal(signal.SIGINT)
-    _, cut_err = cut.communicate(timeout=600)               # a hang's guard: 120 s ran out on a busy machine
-    stdout, stderr = other.communicate(timeout=600)
+    cut = start_worker([inside, *args], WAITING_WORKER)
+    other = start_worker([inside, 3, *args], OVERLAPPING_WORKER)      # 3: the two workers' files and 'cut-ended'
+    with ended_at_the_end(cut, other):
+        while "epoch 1 of trial" not in (line := cut.stderr.readline()):     # inside its first trial, waiting
+            assert line, cut.communicate()
+        cut.send_signal(signal.SIGINT)
+        _, cut_err = cut.communicate(timeout=600)           # a hang's guard: 120 s ran out on a busy machine
+        (inside / "cut-ended").touch()
+        stdout, stderr = other.communicate(timeout=600)
     assert cut.returncode == 130, cut_err
     assert [line for line in not_progress_lines(cut_err) if not line.startswith("epoch ")] == [
         f"interrupted; the study is saved in sqlite:///{tmp_path / 'study' / 'study.db'} — run the same command "

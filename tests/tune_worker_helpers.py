@@ -1,5 +1,6 @@
 """What the tests of several ``lstmkit tune`` workers on one study share: the command over a tiny
 series, workers started as real processes, and readings of the study and of the outputs."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,6 +32,15 @@ def marked(self, trainer, logs):
 tune._Pruning.on_epoch_end = marked
 main(sys.argv[2:])
 """
+
+# MARKED_WORKER that, once it has said 'epoch 1 of trial N', waits there (up to 300 s) for the signal the test sends
+# on that cue: it lands inside the trial. Left to run on, the worker was wherever it had got to by the time the
+# test's process ran again: on a loaded machine the trial's end, between two trials (no trial cut, the test's one
+# interrupted trial missing) or a storage call
+WAITING_WORKER = MARKED_WORKER.replace("import os, sys\n", "import os, sys, time\nwaited = []\n").replace(
+    "    seen(self, trainer, logs)\n",
+    "    if not waited:\n        waited.append(1)\n        time.sleep(300)\n    seen(self, trainer, logs)\n")
+assert WAITING_WORKER.count("time.sleep(300)") == 1 and "waited = []" in WAITING_WORKER
 
 # a worker that stops between creating its trial and recording the trial's first heartbeat, and says
 # so on stderr: the test's cue to kill it there (kill -9)
@@ -86,6 +96,19 @@ def start_worker(args, code=None):
     start = ["-c", code] if code else ["-m", "lstmkit"]
     return subprocess.Popen([sys.executable, *start, *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, preexec_fn=ctrl_c_reaches_the_child)
+
+
+@contextlib.contextmanager
+def ended_at_the_end(*workers):
+    """The block, then each of ``workers`` still running killed: a test that fails midway leaves none behind (a
+    WAITING_WORKER waits 300 s for its signal, an OVERLAPPING_WORKER up to 300 s for the other workers)."""
+    try:
+        yield
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
 
 
 def open_study(out):

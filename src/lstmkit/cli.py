@@ -27,7 +27,7 @@ import typer
 from lstmkit.cli_config import plain_help
 from lstmkit import cli_train
 from lstmkit.cli_train import reader_may_leave
-from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process
+from lstmkit.errors import LstmkitError, caller_wording, interrupts_end_the_process, interrupts_not_lost
 from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     _SAID.clear()
     # hints name flags, in the estimators it calls too
     with _stdout_writes_any_text(), _reader_gone_as_broken_pipe(), warnings.catch_warnings(), \
-            caller_wording(python=False):
+            caller_wording(python=False), interrupts_not_lost():      # a Ctrl-C a finalizer dropped acts
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
         # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's

@@ -12,6 +12,7 @@ permission denied, out of memory): one line too, saying what is intact and how t
 """
 from __future__ import annotations
 
+import _thread
 import contextlib
 import contextvars
 import errno
@@ -21,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
@@ -28,8 +30,8 @@ from typing import Any, Iterator
 __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "EnvironmentProblem", "MissingPackage",
            "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason", "missing_path_fix",
            "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
-           "terminate_as_interrupt", "interrupts_after", "interrupts_end_the_process", "the_command_runs", "first_of", "percent",
-           "warnings_caught"]
+           "terminate_as_interrupt", "interrupts_after", "interrupts_not_lost", "interrupts_end_the_process",
+           "the_command_runs", "first_of", "percent", "warnings_caught"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -442,10 +444,63 @@ def terminate_as_interrupt():
     taken = {number: signal.signal(number, stop) for number in _stop_signals()
              if signal.getsignal(number) is signal.SIG_DFL}
     try:
-        yield
+        with interrupts_not_lost():
+            yield
     finally:
         for number, previous in taken.items():
             signal.signal(number, previous if previous is not None else signal.SIG_DFL)
+
+
+_DROPPED: list[Any] = []        # the ``sys.unraisablehook`` :func:`interrupts_not_lost` stands in front of
+
+
+@contextlib.contextmanager
+def interrupts_not_lost() -> Iterator[None]:
+    """In the block, a Ctrl-C (or SIGTERM taken as one) whose KeyboardInterrupt Python had to drop is delivered
+    again. A signal's handler runs at the next line of Python the main thread runs, and that can be a finalizer
+    or a weakref callback the garbage collector runs in the middle of any line (SQLAlchemy's class registry has
+    some): an exception there cannot propagate, Python printed it ('Exception ignored in ...', a traceback) and
+    went on, as if no Ctrl-C came (a tune worker ran its study to the end, exit 0). Here it is the signal again,
+    its handler run at the next line outside the finalizer (an :func:`interrupts_after` block holds it as it
+    holds any). Only in the main thread; nested blocks are one; any other dropped error is printed as before."""
+    if threading.current_thread() is not threading.main_thread() or sys.unraisablehook is _deliver_again:
+        yield
+        return
+    _DROPPED.append(sys.unraisablehook)
+    sys.unraisablehook = _deliver_again
+    try:
+        yield
+    finally:
+        sys.unraisablehook = _DROPPED.pop()
+
+
+def _deliver_again(unraisable) -> None:
+    """:func:`interrupts_not_lost`'s ``sys.unraisablehook``: a dropped KeyboardInterrupt is the signal once more
+    (Ctrl-C's, else SIGTERM's where only that has a handler of Python's), sent once this hook has returned: sent
+    here, its handler ran at this hook's next line, and Python dropped it again ('Exception ignored in
+    sys.unraisablehook'). Anything else goes to the hook before."""
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        for number in (signal.SIGINT, *_stop_signals()):
+            if callable(signal.getsignal(number)):
+                try:
+                    threading.Thread(target=_send_once_out, args=(threading.get_ident(), number), daemon=True,
+                                     name="lstmkit-interrupt-again").start()
+                    return
+                except RuntimeError:        # no new thread while Python shuts down: said as before
+                    break
+    (_DROPPED[-1] if _DROPPED else sys.__unraisablehook__)(unraisable)
+
+
+def _send_once_out(thread: int, number: int) -> None:
+    """Signal ``number`` to the main thread once thread ``thread`` is out of :func:`_deliver_again`."""
+    def inside() -> bool:
+        frame = sys._current_frames().get(thread)
+        while frame is not None and frame.f_code is not _deliver_again.__code__:
+            frame = frame.f_back
+        return frame is not None
+    while inside():
+        time.sleep(0.001)
+    _thread.interrupt_main(number)
 
 
 _AFTER: list[int] = []          # depth of the main thread's :func:`interrupts_after` blocks
@@ -477,18 +532,37 @@ def interrupts_after() -> Iterator[None]:
             if main:
                 _AFTER.pop()
         return
-    taken = {number: signal.signal(number, _hold) for number in (signal.SIGINT, *_stop_signals())
-             if signal.getsignal(number) not in (signal.SIG_IGN, None)}
+    taken: dict[int, Any] = {}
     _AFTER.append(0)
     try:
+        # a signal may come while the handlers change (signal.signal runs a pending one's handler first): the
+        # handlers taken so far are put back whatever it raises, where one stayed _hold, holding Ctrl-C for ever
+        for number in (signal.SIGINT, *_stop_signals()):
+            if (previous := signal.getsignal(number)) not in (signal.SIG_IGN, None):
+                taken[number] = previous
+                signal.signal(number, _hold)
         yield
     finally:
         _AFTER.clear()
-        for number, previous in taken.items():
-            signal.signal(number, previous)
+        cut = _put_back(taken)
         held, _HELD[:] = list(_HELD), []
+        if cut is not None:     # a signal while they were put back, under its own handler: it has acted
+            raise cut
         for number in held:     # as it would have acted: the handler now in place (a KeyboardInterrupt, a stop)
             signal.raise_signal(number)
+
+
+def _put_back(taken: dict[int, Any]) -> BaseException | None:
+    """The handlers ``taken`` put back, each of them, whatever a handler put back first raises meanwhile (a signal
+    that came then: ``signal.signal`` runs its handler before it changes one); that exception, to raise after."""
+    cut = None
+    for number, previous in taken.items():
+        while signal.getsignal(number) is not previous:
+            try:
+                signal.signal(number, previous)
+            except BaseException as e:      # KeyboardInterrupt, SystemExit: a handler's own
+                cut = cut or e
+    return cut
 
 
 def _stop_signals() -> list[int]:
