@@ -197,3 +197,27 @@ def test_a_storage_call_from_another_thread_leaves_the_handlers_alone(tmp_path, 
     thread.start()
     thread.join()
     assert errors == [] and storage.get_trial(trial._trial_id).user_attrs == {"from": "thread"}
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_heartbeat_failed_by_the_database_itself_is_skipped_too(storage, monkeypatch, caplog):
+    """Optuna wraps a failed commit as its StorageInternalError, but an error of the database raised past that
+    wrapper (a server gone, its rollback failing as well) is SQLAlchemy's own: skipped the same, with its log
+    line; an error that is not the storage's is not swallowed."""
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+
+    def gone(self, trial_id):
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", gone)
+    with caplog.at_level(logging.DEBUG, logger="lstmkit.tune_storage"):
+        storage.record_heartbeat(trial._trial_id)
+    assert f"heartbeat of trial {trial._trial_id} skipped" in caplog.text and "server closed" in caplog.text
+
+    def broken(self, trial_id):
+        raise TypeError("a bug, not the storage")
+    monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        storage.record_heartbeat(trial._trial_id)

@@ -139,3 +139,49 @@ def test_a_storage_that_fails_while_the_outputs_are_read_is_one_line(tmp_path, c
     monkeypatch.setattr("lstmkit.tune._write_outputs", locked)
     code, out, err = run_cli([*command, "--trials", "1"], capsys)
     assert code == 2 and len(not_progress_lines(err)) == 1 and "Traceback" not in err and "stayed locked" in err, err
+
+
+def _raised(make):
+    try:
+        make()
+    except BaseException as e:      # noqa: BLE001 (the error, its chain as Python built it)
+        return e
+
+
+def test_a_storage_error_is_found_by_the_error_raised_from_before_the_one_being_handled():
+    """An error raised from a database error while another was being handled (optuna's commit failing in a
+    clean-up): the storage line is the database's own words from its cause; a chain with no database error in it
+    (a cause or a context, looping back on itself) is left as it is."""
+    import sqlite3
+    from sqlalchemy.exc import OperationalError
+
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tune import _storage_errors
+
+    locked = OperationalError("UPDATE trials", {}, sqlite3.OperationalError("database is locked"))
+
+    def commit_failed_in_a_clean_up():
+        try:
+            raise ValueError("a trial's own error")
+        except ValueError:
+            raise optuna.exceptions.StorageInternalError("An exception is raised during the commit.") from locked
+    error = _raised(commit_failed_in_a_clean_up)
+    assert isinstance(error.__context__, ValueError) and error.__cause__ is locked
+
+    def tell_failed_so():                   # optuna's _run_trial, its tell failed while handling that
+        try:
+            raise error
+        except optuna.exceptions.StorageInternalError:
+            raise AssertionError("Should not reach.")
+    for chain in (error, _raised(tell_failed_so)):
+        with pytest.raises(LstmkitError) as said:
+            with _storage_errors("sqlite:///study.db"):
+                raise chain
+        assert "stayed locked by other workers for over 120 s ((sqlite3.OperationalError) database is locked" in str(
+            said.value), said.value
+    looped = ValueError("its own context")
+    looped.__context__ = ValueError("and back")
+    looped.__context__.__cause__ = looped
+    with pytest.raises(ValueError, match="its own context"):
+        with _storage_errors("sqlite:///study.db"):
+            raise looped

@@ -56,6 +56,18 @@ def test_exact_bounds_writes_an_integer_fields_bounds_as_the_integers_the_servic
     assert type(props["top_p"]["maximum"]) is float and props["odd"]["maximum"] == 2.5    # left as they are
 
 
+def test_exclusive_integer_bounds_a_float_does_not_hold_are_published_exact():
+    """``gt`` and ``lt`` are JSON Schema's exclusiveMinimum and exclusiveMaximum: each kept exact under its own
+    name, and written back in place of the float FastAPI's model made of it (``ge=1`` is a float's: not kept)."""
+    top, bottom = 2**63 - 1, -(2**63 - 1)
+    field = TypeAdapter(whole_int(gt=bottom, lt=top, ge=1)).json_schema()
+    assert field[EXACT] == {"exclusiveMinimum": bottom, "exclusiveMaximum": top}
+    spec = {"n": {**field, "exclusiveMinimum": float(bottom), "exclusiveMaximum": float(top), "minimum": 1.0}}
+    exact_bounds(spec)
+    assert spec == {"n": {"type": "integer", "exclusiveMinimum": bottom, "exclusiveMaximum": top, "minimum": 1}}
+    assert all(type(v) is int for key, v in spec["n"].items() if key != "type")
+
+
 def test_a_text_field_refuses_a_blank_text_unless_blank_and_a_text_over_its_length():
     assert TypeAdapter(text_field(max_length=5)).json_schema() == {"type": "string", "maxLength": 5, **NOT_BLANK}
     assert TypeAdapter(text_field(blank=True)).json_schema() == {"type": "string", "maxLength": 100_000}

@@ -755,3 +755,22 @@ def test_a_long_files_trailing_separators_are_no_feature(tmp_path):
     assert read_series(pd.read_csv(tmp_path / "l.csv")).feature_names == ["x"]
     kept = pd.read_csv(tmp_path / "l.csv").fillna(1.0)
     assert read_series(kept).feature_names == ["x", "Unnamed: 4"]
+
+
+def test_a_value_scaled_beyond_float32_is_named_by_its_sequence_and_cell():
+    """``scaled_as_float32`` names the first sequence holding such a value, and the value itself: in a step of
+    several columns the one scaled out of range (its sign kept), also as a sequence's first step; numpy's overflow
+    warning is not shown beside the error. In range, the rows come back as float32."""
+    from lstmkit.tasks.classify.series import scaled_as_float32
+    lengths = [3, 2, 4]
+    raw = np.arange(18.0).reshape(9, 2) * 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # numpy's "overflow encountered in cast" too
+        ok = scaled_as_float32(raw * 1e3, raw, lengths)
+        assert ok.dtype == np.float32 and np.array_equal(ok, (raw * 1e3).astype(np.float32))
+        raw[3] = [0.5, -3e38]                           # the first step of sequence 2
+        raw[7, 1] = 3e38                                # and one in sequence 3
+        for length, said in ((lengths, "sequence 2 holds -3e+38"), (None, "the step holds -3e+38")):
+            with pytest.raises(LstmkitError) as e:
+                scaled_as_float32(raw * 1e3, raw, length)
+            assert str(e.value).startswith(said) and "beyond float32" in str(e.value), str(e.value)

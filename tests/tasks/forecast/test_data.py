@@ -635,17 +635,57 @@ def test_split_too_short_names_the_part_under_a_horizon_not_the_lookback():
     with pytest.raises(LstmkitError) as e:
         prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, need=min_points(_cfg(4, 10, test_frac=0.2)))
     assert "its validation part (15 % = 9 points) holds less than one horizon" in str(e.value)
-    assert e.value.hint.startswith("pass --val-frac 0.17 (at least 10 points each)")
+    assert e.value.hint.startswith("pass --val-frac 0.16 (at least 10 points each)")
     assert "--lookback" not in e.value.hint
-    prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, val_frac=0.17,
-            need=min_points(_cfg(4, 10, test_frac=0.2, val_frac=0.17)))         # the fix it names splits
+    prepare(y(60), "y", lookback=4, horizon=10, test_frac=0.2, val_frac=0.16,
+            need=min_points(_cfg(4, 10, test_frac=0.2, val_frac=0.16)))         # the fix it names splits
     with pytest.raises(LstmkitError) as e:                                     # both parts short: both named
         prepare(y(40), "y", lookback=4, horizon=7, need=min_points(_cfg(4, 7)))
     assert ("validation part (15 % = 6 points) and test part (15 % = 6 points) hold less than one horizon"
             in str(e.value))
-    assert e.value.hint.startswith("pass --val-frac 0.18 --test-frac 0.18")
-    prepare(y(40), "y", lookback=4, horizon=7, val_frac=0.18, test_frac=0.18,
-            need=min_points(_cfg(4, 7, val_frac=0.18, test_frac=0.18)))
+    assert e.value.hint.startswith("pass --val-frac 0.17 --test-frac 0.17")
+    prepare(y(40), "y", lookback=4, horizon=7, val_frac=0.17, test_frac=0.17,
+            need=min_points(_cfg(4, 7, val_frac=0.17, test_frac=0.17)))
+
+
+def test_a_part_is_named_under_a_horizon_only_where_the_training_part_holds_a_window_beside_it():
+    """``_parts_below_horizon``: a validation or test part its fraction makes shorter than one horizon, named when
+    the training part holds lookback + horizon with each such part grown to a horizon (exactly: 60 points, test
+    part 12, validation 9 grown to 10, lookback 28 + horizon 10 = 38); none where it does not (then more data is
+    the fix), none for a part of 0 %, none at exactly a horizon, sizes rounded as the split rounds them."""
+    from lstmkit.tasks.forecast.panel import _parts_below_horizon
+    assert _parts_below_horizon(60, _cfg(28, 10, test_frac=0.2)) == [("validation", 9, "val_frac")]
+    assert _parts_below_horizon(60, _cfg(29, 10, test_frac=0.2)) == []          # 60 - 10 - 12 < 39
+    assert _parts_below_horizon(60, _cfg(40, 10, val_frac=0.0, test_frac=0.1)) == [("test", 6, "test_frac")]
+    assert _parts_below_horizon(60, _cfg(4, 9, test_frac=0.1)) == [("test", 6, "test_frac")]    # 9: a horizon
+    assert _parts_below_horizon(65, _cfg(4, 10)) == []                          # 15 %: 9.75 points, split as 10
+    assert _parts_below_horizon(40, _cfg(30, 7)) == []                          # 40 - 7 - 7 < 37
+    y = pd.DataFrame({"y": np.sin(np.arange(60.0))})
+    c = Forecaster(target="y", lookback=4, horizon=10, test_frac=0.2).config
+    with pytest.raises(LstmkitError) as e:                   # predict's data: its fix is the caller's
+        read_panel(y, c, need=min_points(c), short_fix="supply more rows")
+    assert e.value.hint == "supply more rows" and "less than one horizon" not in str(e.value)
+    c = Forecaster(target="y", lookback=4, horizon=10, val_size=20, test_size=20).config
+    with pytest.raises(LstmkitError) as e:                   # parts given in points: no fraction to name
+        read_panel(y.head(40), c, need=min_points(c))
+    assert "its val/test parts" in str(e.value) and "less than one horizon" not in str(e.value)
+
+
+def test_the_fraction_a_short_part_is_told_to_take_is_the_smallest_that_holds_a_horizon():
+    """The fix names the smallest fraction in hundredths whose part, split as ``part_sizes`` splits it, holds
+    the horizon: 60 points, horizon 10 take 16 % (9.6 rounds to 10), where 17 % was said."""
+    from dataclasses import replace
+
+    from lstmkit.tasks.forecast.panel import frac_for
+    assert frac_for(10, 60) == "0.16" and frac_for(7, 40) == "0.17" and frac_for(48, 289) == "0.17"
+    cfg = _cfg(1, 1)
+    for n in range(8, 400, 7):
+        for horizon in range(1, n // 3):
+            f = frac_for(horizon, n)
+            assert re.fullmatch(r"0\.\d\d?", f), (n, horizon, f)
+            assert part_sizes(n, replace(cfg, val_frac=float(f)))[1] >= horizon, (n, horizon, f)
+            below = (round(100 * float(f)) - 1) / 100                  # the hundredth below it
+            assert part_sizes(n, replace(cfg, val_frac=below))[1] < horizon, (n, horizon, f)
 
 
 def test_split_sizes_too_short_gives_exact_minimum():
