@@ -20,7 +20,7 @@ from lstmkit.data.arrays import plain_array
 from lstmkit.data.ranges import range_state
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.same_data import piped, source_path
-from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
+from lstmkit.errors import LstmkitError, callers_level, first_of, opt, percent, worded
 from lstmkit.nn.zoo import tcn_blocks_for, tcn_reach
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.bounds import Limits, bounds_record, loaded_record, recorded_bounds
@@ -90,6 +90,28 @@ def _say_short_reach(cfg) -> None:
                       f"newest {reach} of the window's {steps} {unit} (the receptive field of its dilated "
                       f"convolutions); pass {opt('num_layers', tcn_blocks_for(steps))} to read the whole window",
                       UserWarning, stacklevel=callers_level())
+
+
+def _say_one_window_validation(panel: Panel, cfg) -> None:
+    """A warning when ``--test-size`` on one series (``--val-size`` not given) leaves the validation part
+    one horizon long, as the split rule makes the part not given, while the series holds the default
+    fraction's validation part too: early stopping and the blend's weights are then chosen on one window
+    (session 57, held out: woolyrnq 1.06 x seasonal naive instead of 0.99, ausbeer 1.09 x ETS instead of
+    0.95). Warned, not floored: the size the call gave is kept, and the rule that every run trained so
+    reads its parts by (a resume, an update, a backtest) stays one rule."""
+    if len(panel.ids) != 1 or cfg.id is not None or cfg.test_size is None or cfg.val_size is not None:
+        return
+    n = int(panel.lengths[0])
+    _, n_val, n_test = part_sizes(n, cfg)
+    wider = round(n * cfg.val_frac)         # the default fraction's part (a given one is refused beside a size)
+    if n_val != cfg.horizon or wider <= n_val or n - wider - n_test < cfg.lookback + cfg.horizon:
+        return
+    import warnings
+    warnings.warn(f"{opt('test_size', cfg.test_size)} on one series leaves its validation part one horizon, "
+                  f"{n_val} point{'s' * (n_val != 1)} (one window): early stopping and the blend's weights are "
+                  f"chosen on that one window; pass {opt('val_size', wider)} ({percent(cfg.val_frac)} of its {n} "
+                  "points, as the default split makes it) to choose them on more", UserWarning,
+                  stacklevel=callers_level())
 
 
 def _say_flat_training(panel: Panel, cfg) -> None:
@@ -257,6 +279,8 @@ class PanelPipeline(AheadForecast):
                           UserWarning, stacklevel=callers_level())
         _say_flat_training(panel, cfg)
         _say_short_reach(cfg)
+        if not resume:                            # said when the run began
+            _say_one_window_validation(panel, cfg)
         torch.manual_seed(cfg.train.seed)
         self.output_ = make_output(cfg)
         self.net_ = built_within_memory(lambda: self._build_net(cfg, len(panel.ids)), cfg.train.device, cfg,
