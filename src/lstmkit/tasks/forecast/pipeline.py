@@ -27,10 +27,11 @@ from lstmkit.tasks.forecast.bounds import Limits, bounds_record, loaded_record, 
 from lstmkit.tasks.forecast.checks import check_blend_series
 from lstmkit.tasks.forecast.baselines import infer_season, steps_per_day, zero_histories
 from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
-from lstmkit.tasks.forecast.combine import GIVEN, baseline_instead, blend_name, choose_combination, combine_windows
+from lstmkit.tasks.forecast.combine import (GIVEN, active_combination, baseline_instead, blend_instead, blend_name,
+                                            choose_combination, combine_windows, mix_words, shares)
 from lstmkit.tasks.forecast.data import load_table, plain_data
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
-from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
+from lstmkit.tasks.forecast.evaluation import answer_score, baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.forecast_table import TEST_FORECASTS, keeps_table, write_csv
 from lstmkit.tasks.forecast.intervals import OWN, TURNED_OFF, fit_record, fitted_levels
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -314,14 +315,27 @@ class PanelPipeline(AheadForecast):
                 made["val"] = self._bounded(raw, [panel.ids[k] for k in splits["val"][1].numpy()]) if len(raw) else raw
             return made["val"]
 
+        def combined() -> None:   # the blend the run answers with: chosen once, for the doctor or the metrics
+            if "blend" not in made:
+                self._choose_combination(panel, arrays, splits["val"], val_forecasts)
+                made["blend"] = np.zeros(0)
+
         def evidence(net):       # for the doctor: does the model beat the baselines on validation? scaled targets?
             net.to("cpu").eval()
             unscaled = {} if cfg.scaler != "none" else scaling_evidence("targets", _largest_trained(panel, cfg))
+            instead = baseline_instead(self, panel)      # in the call's words, before the blend is chosen
+            # the network's forecasts (val_forecasts, made before a blend is chosen) beside the baselines', and
+            # the blend's, where the run answers with one: ausbeer's 'does not beat ETS' (the network 0.851) was
+            # said of a run whose forecast was 0.97 x ETS (session 57)
+            combined()
             cmp = baseline_comparison(self, panel, arrays, splits["val"], val_forecasts)
-            return {"baselines": cmp and {**cmp, "instead": baseline_instead(self, panel)}, **unscaled}
+            if cmp:
+                cmp = {**cmp, "instead": {**instead, **blend_instead(self)},
+                       **self._answer_evidence(panel, arrays, splits["val"], val_forecasts, cmp["metric"])}
+            return {"baselines": cmp, **unscaled}
 
         def metrics():
-            self._choose_combination(panel, arrays, splits["val"], val_forecasts)
+            combined()
             self._fit_intervals(panel, arrays, splits["val"], val_raw)
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"], kept=tables)
             self._metric_tables = {"metrics_per_series.csv": tables["per_series"],      # written by save()
@@ -338,6 +352,18 @@ class PanelPipeline(AheadForecast):
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
                                     evidence=evidence, data={"data": source},
                                     tables={"source": data} if isinstance(data, pd.DataFrame) else None)
+
+    def _answer_evidence(self, panel: Panel, arrays, val, forecasts, metric: str) -> dict[str, Any]:
+        """``{"answer": {"name", "score", "network_share"}}`` for the doctor where the run answers with a blend
+        (:func:`~lstmkit.tasks.forecast.combine.active_combination`): the blend in words and its ``metric`` on the
+        validation windows ``val`` (``forecasts()``: the network's, made once); ``{}`` for the network alone."""
+        c = active_combination(self)
+        if c is None:
+            return {}
+        blended = combine_windows(self, forecasts(), panel, *val)
+        return {"answer": {"name": mix_words({"network": c["weight"], **shares(c)}),
+                           "score": answer_score(self, panel, arrays, val, blended, metric),
+                           "network_share": float(c["weight"])}}
 
     def _choose_combination(self, panel: Panel, arrays, val, forecasts=None) -> None:
         """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows
