@@ -416,7 +416,10 @@ def os_reason(e: BaseException) -> str:
 class TrainingInterrupted(Exception):
     """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes.
     ``then``: what the caller can do next, after the message (an estimator's fit says it); ``best_epoch``:
-    the epoch whose weights the model was given back (None: none ended, the model is as training left it)."""
+    the epoch whose weights the model was given back (None: none ended, the model is as training left it);
+    ``untrained``: set by an estimator's fit when no training step was taken (it then keeps nothing of the fit)."""
+
+    untrained = False
 
     def __init__(self, run_dir: Path | None, epoch: int, then: str = "", best_epoch: int | None = None):
         super().__init__((f"training interrupted after epoch {epoch}" if epoch else

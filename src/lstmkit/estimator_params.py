@@ -290,6 +290,8 @@ class EstimatorParams:
         ``torch.no_grad()`` or ``torch.inference_mode()`` (a fit trains wherever it is called). Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
         trained so far, its best epoch's weights, and drops what an earlier fit found once trained
         (:meth:`_forget_earlier_results`): its run folder is marked interrupted, and ``resume`` continues it.
+        Ctrl-C before the first training step (``untrained`` on the error) keeps nothing: the network
+        is as built, untrained, and a refit kept it beside the new scalers, predict answering from random weights.
         The process's random generators are the fit's (:func:`~lstmkit.random_state.held_random`):
         fits in two threads take turns, and the caller's generator states come back afterwards.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
@@ -304,8 +306,12 @@ class EstimatorParams:
             # tensors does not require grad')
             with held_random(), public_call(), torch.inference_mode(False), torch.enable_grad():
                 yield
-        except TrainingInterrupted:
-            self._forget_earlier_results(before)
+        except TrainingInterrupted as e:
+            if e.untrained:                          # no step taken: nothing of this fit to keep
+                vars(self).clear()
+                vars(self).update(before)
+            else:
+                self._forget_earlier_results(before)
             raise
         except BaseException:
             vars(self).clear()

@@ -245,3 +245,52 @@ def test_ctrl_c_while_a_finished_fit_is_scored_keeps_that_fits_results(tmp_path,
         est.fit(y, out=tmp_path)
     assert est.result_ is not first and est.result_.epochs_run == 2 and est.train_seconds_ > 0
     assert est.history_["epoch"].tolist() == [1, 2]
+
+
+class CtrlCAtTheStart(Callback):
+    """Ctrl-C once the network is built and the trainer set up, before its first step (TensorBoard's start,
+    a checkpoint's restore: the set-up's slow parts)."""
+
+    def on_train_begin(self, trainer) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def loaded_run(tmp_path_factory):
+    """A forecaster's run whose forecast is a blend with ETS (one series: chosen on validation)."""
+    y = 10 + np.sin(np.arange(120) / 4)
+    est = lstmkit.Forecaster(**{**QUICK, "max_epochs": 2}, combine="ets").fit(y, out=tmp_path_factory.mktemp("runs"))
+    return est.run_dir_, y
+
+
+@pytest.mark.parametrize("late", ["bad value", "Ctrl-C"])
+def test_a_loaded_forecasters_refit_that_fails_late_answers_exactly_as_before(late, loaded_run):
+    """A refit that fails after its network and scalers were built (a setting refused once the windows are
+    counted; Ctrl-C before the first training step) kept nothing of itself: after Ctrl-C the new, untrained
+    network stayed beside the new scalers ('the model trained so far is kept'), and predict answered from
+    random weights."""
+    from lstmkit.train import TrainingInterrupted
+    run, y = loaded_run
+    est = lstmkit.Forecaster.load(run)
+    before, net = est.predict(y[:100]), est.net_
+    assert est.combination_["weight"] < 1                 # the answer is a blend: its partner's history counts too
+    with pytest.raises(LstmkitError if late == "bad value" else TrainingInterrupted) as e:
+        if late == "bad value":
+            est.fit(y[:110] * 3, samples_per_epoch=10 ** 15)
+        else:
+            est.fit(y[:110] * 3, callbacks=[CtrlCAtTheStart()])
+    if late == "Ctrl-C":
+        assert "no training step was taken, so nothing of this fit is kept" in str(e.value)
+    assert est.net_ is net and est.run_dir_ == run
+    assert before.equals(est.predict(y[:100]))
+
+
+def test_ctrl_c_before_the_first_step_leaves_an_unfitted_forecaster_unfitted():
+    """Its untrained network was kept as 'the model trained so far', and predict answered from it."""
+    from lstmkit.train import TrainingInterrupted
+    est = lstmkit.Forecaster(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(np.sin(np.arange(80) / 4), callbacks=[CtrlCAtTheStart()])
+    assert not [k for k in vars(est) if k.endswith("_")]
+    with pytest.raises(LstmkitError, match="not fitted yet"):
+        est.predict(np.sin(np.arange(40) / 4))

@@ -1063,3 +1063,70 @@ def test_a_classifier_losing_to_the_prior_on_skewed_classes_is_told_to_weigh_the
     assert len(prior_comparison(flat, y_val, None, y_train, None, np.array([0.5, 10.0]), ["common", "rare"])["remedies"]) == 1
     even = np.array([0, 1] * 10)
     assert len(prior_comparison(flat, y_val, None, even, None, None, ["common", "rare"])["remedies"]) == 1
+
+
+def test_a_run_answering_with_a_blend_is_told_the_blends_score_beside_the_networks():
+    """The doctor judged the network alone: ausbeer's run was told 'the model does not beat ETS' (the network
+    0.851 on validation) while its forecast, a blend chosen on the same windows, was 0.97 x ETS (session 57).
+    The finding names the blend and its score beside the network's and the baseline's, and says how much of
+    the answer the network's remedies move."""
+    d = _epochs_from([1.0, 0.9], [1.0, 0.9])
+    cmp = {"metric": "MASE", "part": "validation", "model": 0.851, "scores": {"naive": 1.2, "ets": 0.78},
+           "remedies": ["a longer lookback"],
+           "answer": {"name": "0.26 x network + 0.74 x ETS", "score": 0.757, "network_share": 0.26}}
+    (lost,) = d.report(TrainConfig(), evidence={"baselines": cmp})["findings"]
+    assert lost["title"] == ("the network alone does not beat the best baseline (ets); the forecast answered, "
+                             "a blend, scores 0.757 to ets's 0.78")
+    assert lost["evidence"][:3] == [
+        "MASE on the validation data: the network 0.851, the best baseline (ets) 0.78 (lower is better; all "
+        "baselines: ets 0.78, naive 1.2)",
+        "the forecast answered is a blend, 0.26 x network + 0.74 x ETS, chosen on these same windows (so its score "
+        "flatters it): MASE 0.757, beside the network's 0.851 and ets's 0.78",
+        "the network is 26% of the forecast answered: the remedies below improve the network, which is less than "
+        "half of the answer (until a refit's validation gives it more weight)"]
+    assert lost["numbers"]["answer"] == 0.757 and lost["numbers"]["network_share"] == 0.26
+    even = {**cmp, "answer": {**cmp["answer"], "name": "0.5 x network + 0.5 x ETS", "network_share": 0.5}}
+    (lost,) = d.report(TrainConfig(), evidence={"baselines": even})["findings"]
+    assert lost["evidence"][2] == ("the network is 50% of the forecast answered: the remedies below improve the "
+                                   "network, and so that part of the answer")
+    healthy = {**cmp, "model": 0.7}         # the network wins: the report's last line names all three
+    report = d.report(TrainConfig(), evidence={"baselines": healthy})
+    assert not report["findings"]
+    assert format_report(report).splitlines()[-1] == ("  validation MASE: the network 0.7, the best baseline (ets) "
+                                                      "0.78, the forecast answered (0.26 x network + 0.74 x ETS) 0.757")
+
+
+def _seasonal_walk(n=240):
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.standard_normal(n))
+    return pd.DataFrame({"time": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+
+
+def test_doctor_of_a_blended_run_and_of_a_run_with_its_network_alone(tmp_path, capsys):
+    """`lstmkit doctor --run` on a run whose forecast is a blend with ETS names the blend, its validation MASE
+    and the network's share, and offers no 'blend with ETS' it already is; on a run answering with its network
+    alone, the report is as before."""
+    settings = {**FAST_FORECAST, "hidden_size": 8, "ets": True}
+    runs = {}
+    for name, combine in (("blend", "ets"), ("alone", "none")):
+        f = Forecaster(**settings, max_epochs=1, deseason=0, log=False, combine=combine).fit(
+            _seasonal_walk(), target="y", time="time", out=tmp_path / name)
+        runs[name] = f
+    blend = runs["blend"]
+    mix = blend.combination_
+    assert mix is not None and mix["weight"] < 0.5
+    code, out, _ = _cli(["doctor", "--run", str(blend.run_dir_)], capsys)
+    (lost,) = [x for x in read_report(blend.run_dir_)["findings"] if x["kind"] == "loses_to_baseline"]
+    share = lost["numbers"]["network_share"]
+    assert code == 0 and share == mix["weight"]
+    assert out.splitlines()[1].startswith("  the network alone does not beat the best baseline (ets); the forecast "
+                                          "answered, a blend, scores ")
+    assert f"x network + {mix['shares']['ets']:.3g} x ETS, chosen on these same windows" in out
+    assert "which is less than half of the answer" in out and "blend with ETS: combine='ets'" not in out
+    assert lost["remedies"][-1].startswith("keep the blend: the forecast answered already blends the network with ETS")
+    # the blend's score is that of the forecast answered: its validation windows scored as the run answers them
+    assert lost["numbers"]["answer"] < lost["numbers"]["model"]
+    code, out, _ = _cli(["doctor", "--run", str(runs["alone"].run_dir_)], capsys)
+    assert code == 0 and "the model does not beat the best baseline (ets):" in out
+    assert "forecast answered" not in out and "blend with ETS: combine='ets'" in out

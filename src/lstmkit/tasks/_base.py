@@ -466,16 +466,23 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             self._history_so_far = list(trainer.history) if trainer is not None else []
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
+            # no step taken (Ctrl-C in the trainer's set-up, or in the first step): the network is as it was
+            # built, untrained; a refit of a loaded forecaster kept it, with the new scalers, and predict
+            # answered from random weights. Nothing of this fit is kept then (_fit_or_unchanged)
+            untrained = trainer is None or trainer.global_step == 0
             if isinstance(e, TrainingInterrupted):
-                raise TrainingInterrupted(e.run_dir, e.epoch, self._after_interrupt(e.best_epoch),
-                                          best_epoch=e.best_epoch) from None
-            # outside the loop: the trainer's set-up (TensorBoard, the restore) or its close (the doctor's
-            # evidence): the epochs the checkpoint holds, which a resume that has not read it yet does not
-            # know (it said 'during the first epoch')
-            from lstmkit.train.checkpoint import checkpoint_epochs
-            epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
-                      else len(trainer.history) if trainer is not None else 0)
-            raise TrainingInterrupted(self.run_dir_, epochs, self._after_interrupt()) from None
+                stop = TrainingInterrupted(e.run_dir, e.epoch, self._after_interrupt(e.best_epoch, untrained),
+                                           best_epoch=e.best_epoch)
+            else:
+                # outside the loop: the trainer's set-up (TensorBoard, the restore) or its close (the doctor's
+                # evidence): the epochs the checkpoint holds, which a resume that has not read it yet does not
+                # know (it said 'during the first epoch')
+                from lstmkit.train.checkpoint import checkpoint_epochs
+                epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
+                          else len(trainer.history) if trainer is not None else 0)
+                stop = TrainingInterrupted(self.run_dir_, epochs, self._after_interrupt(untrained=untrained))
+            stop.untrained = untrained
+            raise stop from None
         except Exception as e:               # a bug in the model or a callback, a diverged loss, out of memory
             self._mark_failed(e, trainer, writes)
             raise
@@ -534,11 +541,14 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             fix = failure_fix(self.run_dir_, {"status": "failed", FAILURE_KEY: record}, self._resume_call())
             e.add_note(f"{self.run_dir_} is marked failed: {fix}")
 
-    def _after_interrupt(self, best_epoch: int | None = None) -> str:
+    def _after_interrupt(self, best_epoch: int | None = None, untrained: bool = False) -> str:
         """What a Python caller can do after Ctrl-C stopped a fit (the message said only 'training
         interrupted after epoch 3'; a notebook cell shows it as the last line of the traceback), and which
-        model it holds: ``best_epoch``'s weights, given back by the trainer, else the model trained so far."""
-        kept = ("the model trained so far is kept (predict answers with it)" if best_epoch is None else
+        model it holds: ``best_epoch``'s weights, given back by the trainer, else the model trained so far;
+        ``untrained`` (no step taken): none of this fit's, the estimator is as it was before the fit."""
+        kept = ("no training step was taken, so nothing of this fit is kept (the estimator is as it was before "
+                "it)" if untrained else
+                "the model trained so far is kept (predict answers with it)" if best_epoch is None else
                 f"the model of its best epoch so far, epoch {best_epoch}, is kept (predict answers with it)")
         if self.run_dir_ is None:
             return f"{kept}; fit(..., out=FOLDER) keeps a checkpoint that a later resume continues from"

@@ -314,8 +314,12 @@ def format_report(report: dict[str, Any]) -> str:
         scores = {k: v for k, v in cmp.get("scores", {}).items() if v is not None}
         if scores:
             best = (max if cmp.get("higher_is_better") else min)(scores, key=scores.get)
-            lines.append(f"  {cmp.get('part', 'held-out')} {cmp.get('metric', 'error')}: the model "
-                         f"{cmp['model']:.3g}, the best baseline ({best}) {scores[best]:.3g}")
+            answer = cmp.get("answer") or {}
+            blend = (f", the forecast answered ({answer['name']}) {answer['score']:.3g}"
+                     if answer.get("score") is not None else "")
+            lines.append(f"  {cmp.get('part', 'held-out')} {cmp.get('metric', 'error')}: the "
+                         f"{'network' if blend else 'model'} {cmp['model']:.3g}, the best baseline ({best}) "
+                         f"{scores[best]:.3g}{blend}")
     if report.get("stopped"):
         lines.append(f"  stopped: {report['stopped']}")
     return "\n".join(lines)

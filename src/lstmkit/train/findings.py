@@ -10,7 +10,7 @@ import math
 import statistics
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from lstmkit.errors import opt, worded
+from lstmkit.errors import opt, percent, worded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -557,14 +557,17 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
     others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: rank(kv[1])))
     lowest = min(scores, key=lambda k: rank(scores[k]))
     named = f"the best baseline ({best})" if best == lowest else best        # a tie scores lower: not "the best"
-    evidence = [f"{metric} on {where}: the model {_g(model)}, {named} {_g(scores[best])} "
+    answer, title = _answered(cmp.get("answer"), model, best, scores[best], metric)
+    who = "the network" if title else "the model"          # a run answering with a blend: which of the two
+    evidence = [f"{metric} on {where}: {who} {_g(model)}, {named} {_g(scores[best])} "
                 f"({'higher' if up else 'lower'} is better; all baselines: {others})"]
     if best != lowest:
         evidence.append(f"{lowest} scores {'higher' if up else 'lower'}, {_g(scores[lowest])}, but within "
-                        f"{BASELINE_TIE[lowest] - 1:.0%} of the model: a tie, not a loss")
+                        f"{BASELINE_TIE[lowest] - 1:.0%} of {who}: a tie, not a loss")
     if rank(model) < rank(scores[best]):            # a bar to clear by a margin, cleared by less
-        evidence.append(f"the model is within {1 - BASELINE_TIE[best]:.0%} of {best}: it learned next to nothing "
+        evidence.append(f"{who} is within {1 - BASELINE_TIE[best]:.0%} of {best}: it learned next to nothing "
                         "beyond it")
+    evidence += answer
     rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
     params = getattr(d, "n_parameters", None)
     if cmp.get("members") and cmp.get("member_parameters") and rows:     # a seed ensemble: each member sees every sample
@@ -594,6 +597,25 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None, longer: bool = 
         longer_ = []
     first, last = ([], longer_) if _only_epoch(d, cfg) else (longer_, [])      # after one epoch: the task's first
     remedies = [*slow, *first, *tiny, *task, *last, instead]
-    return {"kind": "loses_to_baseline", "title": f"the model does not beat {named}",
-            "evidence": evidence, "remedies": remedies,
-            "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
+    numbers = {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}
+    if title:
+        numbers.update(answer=float(cmp["answer"]["score"]), network_share=float(cmp["answer"]["network_share"]))
+    return {"kind": "loses_to_baseline", "title": f"the {'network alone' if title else 'model'} does not beat {named}"
+            + title, "evidence": evidence, "remedies": remedies, "numbers": numbers}
+
+
+def _answered(answer: dict[str, Any] | None, model: float, best: str, bar: float,
+              metric: str) -> tuple[list[str], str]:
+    """The evidence lines and the title's tail for a run that answers with a blend of the network and
+    baselines (the task's ``answer``: its ``name``, ``score`` on the same data and the network's share):
+    what the user gets, beside the network this finding judges, and how much of it the network's remedies
+    move. ``([], "")`` where the run answers with its model alone."""
+    if not answer or answer.get("score") is None or not math.isfinite(answer["score"]):
+        return [], ""
+    score, share = float(answer["score"]), float(answer["network_share"])
+    lines = [f"the forecast answered is a blend, {answer['name']}, chosen on these same windows (so its score "
+             f"flatters it): {metric} {_g(score)}, beside the network's {_g(model)} and {best}'s {_g(bar)}",
+             f"the network is {percent(share)} of the forecast answered: the remedies below improve the network, "
+             + ("and so that part of the answer" if share >= 0.5 else
+                "which is less than half of the answer (until a refit's validation gives it more weight)")]
+    return lines, f"; the forecast answered, a blend, scores {_g(score)} to {best}'s {_g(bar)}"

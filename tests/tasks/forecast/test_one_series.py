@@ -810,3 +810,28 @@ def test_a_flat_training_part_of_a_table_with_ids_names_the_sizes_that_split_it(
     with pytest.warns(UserWarning, match="throughout") as caught:    # no part to shrink: not offered
         _say_flat_training(read_panel(pd.DataFrame({"s": ["a"] * 24, "y": np.full(24, 5.0)}), none), none)
     assert "smaller" not in str(caught[0].message)
+
+
+def _one_window_warnings(**params):
+    """The warnings of fitting a sine of 240 hourly points with ``params`` (one epoch of a tiny network)."""
+    import warnings
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        Forecaster(**{**TINY, "max_epochs": 1, "lookback": 24, "horizon": 12, **params}).fit(
+            sine_frame(n=240), target="y", time="time")
+    return [w for w in got if "validation part one horizon" in str(w.message)]
+
+
+def test_test_size_alone_on_one_series_warns_that_validation_is_one_window():
+    """--test-size 24 alone made the validation part one horizon (the rule's part not given), so early
+    stopping and the blend were chosen on one window, without a word: session 57's held-out woolyrnq was
+    1.06 x seasonal naive so, 0.99 with the default 15 %. The warning names the sizes and the fix."""
+    (w,) = _one_window_warnings(test_size=24)
+    assert str(w.message) == ("test_size=24 on one series leaves its validation part one horizon, 12 points "
+                              "(one window): early stopping and the blend's weights are chosen on that one window; "
+                              "pass val_size=36 (15% of its 240 points, as the default split makes it) to choose "
+                              "them on more")
+    assert w.filename == __file__                       # at the caller's line
+    assert _one_window_warnings(test_size=24, val_size=36) == []        # the fix: no warning
+    assert _one_window_warnings(test_size=24, val_size=12) == []        # one horizon asked for: the call's choice
+    assert _one_window_warnings() == []                                 # the fractions: 36 points

@@ -10,7 +10,7 @@ import pytest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.panel import (_categories, _clock_column, _covariate_numbers, _fill, _part_ends,
-                                          _positive_targets, _spread, _whole_numbers, read_panel)
+                                          _positive_targets, _spread, _too_short, _whole_numbers, read_panel)
 
 NAN = np.nan
 
@@ -308,6 +308,22 @@ def test_read_panel_warns_once_for_a_table_whose_every_series_steps_unevenly():
     with pytest.warns(UserWarning) as got:
         read_panel(df, ForecastConfig(target=["value"], time="time", id="id"), fitting=False)
     assert len(got) == 1 and "steps unevenly in each of the 2 series" in str(got[0].message)
+
+
+def test_both_errors_of_one_series_too_short_open_with_the_one_sentence():
+    """The error naming a part under a horizon spelled the plain error's first sentence again
+    (session 57): both now open with :func:`_too_short`'s sentence, so they cannot say it two ways.
+    60 points, lookback 4, horizon 10, test 20 %: validation 15 % = 9 points, under a horizon."""
+    rows = pd.DataFrame({"value": np.sin(np.arange(60.0))})
+    cfg = ForecastConfig(target=["value"], lookback=4, horizon=10, test_frac=0.2)
+    opening = _too_short(60, 61, cfg)
+    assert opening == "series too short: 60 rows, need at least 61 for lookback 4 + horizon 10 with 65/15/20 splits"
+    with pytest.raises(LstmkitError) as part:
+        read_panel(rows, cfg, need=61)
+    with pytest.raises(LstmkitError) as plain:
+        read_panel(rows, cfg, need=61, short_fix="the run's own fix")     # a fitted run's: no part clause
+    assert part.value.message == opening + ": its validation part (15 % = 9 points) holds less than one horizon"
+    assert plain.value.message == opening
 
 
 def test_read_panel_one_series_too_short_says_its_length_the_need_and_the_split():

@@ -99,6 +99,7 @@ so far; an online update fine-tunes the network and keeps the blend as chosen.
     baseline_history(est)                           values a history needs for the baseline, and why
     ets_history(c, season)                          the newest values ETS is fitted on, at most
     baseline_instead(est, panel)                    the doctor's remedy when a baseline beats the network
+    blend_instead(est)                              ... for a baseline the run's blend holds already
 """
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ from lstmkit.tasks.forecast.windows import part_sizes
 __all__ = ["BASELINES", "GIVEN", "WEIGHTS", "TOLERANCE", "TOLERANCE_WINDOWS", "SHRINK", "NAMES", "choose_combination",
            "candidate_scores", "pick", "tolerance", "MARGIN_CAP", "clear_margin", "shrink", "shares",
            "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs",
-           "ETS_HISTORY", "ETS_SEASONS", "ets_history", "baseline_instead"]
+           "ETS_HISTORY", "ETS_SEASONS", "ets_history", "baseline_instead", "blend_instead", "mix_words"]
 
 BASELINES = ("ets", "seasonal_naive")
 WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the network's share; 1: the network alone, 0: the baseline alone
@@ -408,6 +409,18 @@ def blend_note(est) -> str | None:
     mix = {"network": c["weight"], **shares(c)}
     return (f"(the {est.config_.model} row is the blend chosen on validation, {mix_words(mix)}: lstmkit.json's "
             "auto.combine says why)")
+
+
+def blend_instead(est) -> dict[str, str]:
+    """What to use instead of each baseline the run's blend holds (:func:`baseline_instead` names a blend to
+    try): keep it, the forecast answered is that blend already; ``{}`` for the network alone."""
+    c = active_combination(est)
+    if c is None:
+        return {}
+    mix = mix_words({"network": c["weight"], **shares(c)})
+    return {kind: (f"keep the blend: the forecast answered already blends the network with {NAMES[kind]}, "
+                   f"{mix}, chosen on validation after training (lstmkit.json's auto.combine says why); its "
+                   "forecasts and test metrics are the blend's") for kind in shares(c)}
 
 
 def baseline_instead(est, panel) -> dict[str, str]:

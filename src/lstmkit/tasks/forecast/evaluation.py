@@ -26,7 +26,8 @@ from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 from lstmkit.train.progress import track
 
-__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "baseline_remedies", "panel_plots", "worst_series", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "finite_forecasts", "baseline_rows", "baseline_comparison", "answer_score",
+           "baseline_remedies", "panel_plots", "worst_series", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -286,6 +287,14 @@ def baseline_comparison(est, panel, arrays, val,
             "model": score[names[0]], "scores": {n: score[n] for n in names[1:]}, **sizes,
             "remedies": baseline_remedies(est, panel)}
 
+
+
+def answer_score(est, panel, arrays, val, blended: np.ndarray, metric: str) -> float:
+    """``metric`` (MASE, or MAE as :func:`baseline_comparison` chose) of the forecasts ``blended`` of the
+    validation windows ``val`` (a blend the run answers with), scored as the model's row there: mean over the
+    series that have one."""
+    per_series = _scores(est, panel, arrays, val, ets=False, forecasts=lambda: blended)[0]
+    return finite_mean(per_series.loc[per_series["model"] == est.config_.model, metric].to_numpy())
 
 
 def _parameters(net) -> int:

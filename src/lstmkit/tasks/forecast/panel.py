@@ -329,20 +329,16 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                                         if out_ids else []) + [_longer_series(cfg, need, "/")]))
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
-        split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
-                 + " splits") if uses_fractions(cfg) else "its val/test parts"
         parts = _parts_below_horizon(skipped[0]["length"], cfg) if uses_fractions(cfg) else []
+        n = skipped[0]["length"]
         if parts and not short_fix:                 # the lookback is not what is short: a part under a horizon is
-            n = skipped[0]["length"]
             said = " and ".join(f"{name} part ({100 * getattr(cfg, frac):g} % = {points} points)"
                                 for name, points, frac in parts)
-            raise LstmkitError(f"series too short: {n} rows, need at least {need} for lookback {cfg.lookback} + "
-                               f"horizon {cfg.horizon} with {split}: its {said} "
-                               f"hold{'s' * (len(parts) == 1)} less than one horizon",
+            raise LstmkitError(f"{_too_short(n, need, cfg)}: its {said} hold{'s' * (len(parts) == 1)} less than one "
+                               "horizon",
                                "pass " + " ".join(f"{opt(frac)} {frac_for(cfg.horizon, n)}" for _, _, frac in parts)
                                + f" (at least {cfg.horizon} points each), a shorter {opt('horizon')}, or more data")
-        raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
-                           f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
+        raise LstmkitError(_too_short(n, need, cfg),
                            short_fix or (f"shorten {opt('lookback')} (or {opt('horizon')}) or supply more data"
                                          if max(cfg.lookback, cfg.horizon) > 1 else f"supply at least {need} rows"))
     if not out_ids:
@@ -380,6 +376,18 @@ _WEEKDAYS = {d[:k] for d in ("monday", "tuesday", "wednesday", "thursday", "frid
              for k in (2, 3, len(d))}
 _MONTHS = {m[:k] for m in ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                            "october", "november", "december") for k in (3, len(m))}
+
+
+def _too_short(n: int, need: int, cfg) -> str:
+    """The sentence that opens every error of one series too short to split: its ``n`` rows, the
+    ``need`` its lookback, horizon and split take (``70/15/15 splits``, or its val/test parts when
+    they are sizes); a part under a horizon adds its own clause after it. Built here alone, so the
+    two errors that begin with it cannot say it two ways."""
+    from lstmkit.tasks.forecast.windows import uses_fractions
+    split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
+             + " splits") if uses_fractions(cfg) else "its val/test parts"
+    return (f"series too short: {n} rows, need at least {need} for lookback {cfg.lookback} + horizon {cfg.horizon} "
+            f"with {split}")
 
 
 def _longer_series(cfg, need: int, sep: str) -> str:
