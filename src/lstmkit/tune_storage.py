@@ -154,5 +154,6 @@ def _whole(method: Callable[..., Any]) -> Callable[..., Any]:
 
 # every call optuna makes on the storage (its cache calls some private ones: ``_create_new_trial``, ``_get_trials``)
 for _name in sorted({name for klass in (optuna.storages.BaseStorage, optuna.storages.RDBStorage)
-                     for name, value in vars(klass).items() if inspect.isfunction(value) and not name.startswith("__")}):
+                     for name, value in vars(klass).items()
+                     if inspect.isfunction(value) and not name.startswith("__")}):
     setattr(HeartbeatStorage, _name, _whole(getattr(HeartbeatStorage, _name)))
