@@ -14,6 +14,7 @@ from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.graphs import median_of
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.windows import part_sizes
 from lstmkit.train.callbacks import Callback
 
 
@@ -420,8 +421,10 @@ def test_default_validation_fraction_grows_to_one_horizon_and_says_so():
 def test_default_fractions_both_grow_and_a_given_one_is_refused_as_before():
     df = _half_hourly(250)                                        # 15 % = 38 points, both parts under 48
     out, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48), df)
-    assert (out.val_frac, out.test_frac) == (0.2, 0.2) and set(auto) >= {"val_frac", "test_frac"}
-    assert 250 - 2 * 50 >= out.lookback + 48                        # a training window of the chosen lookback
+    # the least fractions whose parts the split holds a horizon in: 19 % of 250 is 47.5, split as 48 (18 %: 45)
+    assert (out.val_frac, out.test_frac) == (0.19, 0.19) and set(auto) >= {"val_frac", "test_frac"}
+    n_train, n_val, n_test = part_sizes(250, out)
+    assert n_val == n_test == 48 and n_train >= out.lookback + 48      # a training window of the chosen lookback
     with pytest.raises(LstmkitError, match=r"validation part \(14 % = 35 points\) holds less than one horizon"):
         Forecaster(horizon=48, val_frac=0.14).check(df)           # the user's own fraction: not changed
     _, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, val_frac=0.14), df)
