@@ -12,6 +12,9 @@ import pytest
 from lstmkit import errors
 from lstmkit.errors import interrupts_after, terminate_as_interrupt
 
+# Ctrl-C with Python's own handler, as from a terminal (a background job ignores it: conftest.ctrl_c_handled)
+pytestmark = pytest.mark.usefixtures("ctrl_c_handled")
+
 
 def _signal_once_set(monkeypatch, number, handler, send):
     """``signal.signal`` that, the first time it sets ``handler`` for ``number``, has signal ``send`` come right
@@ -53,3 +56,14 @@ def test_a_signal_while_the_block_puts_the_handlers_back_leaves_them_as_they_wer
         assert sent and ran and (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
         with pytest.raises(KeyboardInterrupt):          # SIGTERM acts again, at once
             signal.raise_signal(signal.SIGTERM)
+
+
+def test_an_ignored_ctrl_c_stays_ignored_in_the_block():
+    """A job a shell started in the background runs with SIGINT ignored: the block leaves it so (a Ctrl-C there
+    does nothing, as without the block), and the call in it runs to its end."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with interrupts_after():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.raise_signal(signal.SIGINT)
+        ran = True
+    assert ran and signal.getsignal(signal.SIGINT) is signal.SIG_IGN

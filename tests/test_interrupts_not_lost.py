@@ -16,6 +16,9 @@ from cli_helpers import run_cli
 from lstmkit.errors import interrupts_not_lost, terminate_as_interrupt
 from tune_worker_helpers import counted_trials, not_progress_lines, open_study, tune_command
 
+# Ctrl-C with Python's own handler, as from a terminal (a background job ignores it: conftest.ctrl_c_handled)
+pytestmark = pytest.mark.usefixtures("ctrl_c_handled")
+
 
 class _Collected:
     pass

@@ -141,7 +141,7 @@ def _quick_pair(tmp_path):
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_or_sigterm_inside_a_storage_call_acts_once_the_call_has_ended(tmp_path, number):
+def test_ctrl_c_or_sigterm_inside_a_storage_call_acts_once_the_call_has_ended(tmp_path, number, ctrl_c_handled):
     """Session 57's CI: a Ctrl-C cut a worker between a statement and its rows and left the study locked (the cut
     worker's tell failed after the busy timeout, exit 2). The call now runs whole, its write made, and the
     interrupt comes as it ends; the study is not locked; the handlers are the ones before. SIGTERM as the
@@ -166,7 +166,7 @@ def test_ctrl_c_or_sigterm_inside_a_storage_call_acts_once_the_call_has_ended(tm
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")
-def test_a_second_ctrl_c_inside_a_storage_call_acts_at_once(tmp_path):
+def test_a_second_ctrl_c_inside_a_storage_call_acts_at_once(tmp_path, ctrl_c_handled):
     """Pressed twice, Ctrl-C cuts the call where it is, as it did (the first alone waited, for up to the busy
     timeout on a locked study); no lock is left, and Ctrl-C has its handler back."""
     storage, other = _quick_pair(tmp_path)
