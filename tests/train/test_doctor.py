@@ -1146,7 +1146,8 @@ def test_doctor_of_a_run_whose_network_share_is_capped_names_the_baseline_and_wh
     (lost,) = [x for x in read_report(f.run_dir_)["findings"] if x["kind"] == "loses_to_baseline"]
     assert lost["title"].startswith("the network alone does not beat the best baseline (ets)")
     assert lost["numbers"]["best_baseline"] == "ets" and lost["numbers"]["network_share"] <= MARGIN_CAP
-    assert [r.split(":")[0] for r in lost["remedies"][:3]] == ["seasonal adjustment", "log targets", "a longer lookback"]
+    first = [r.split(":")[0] for r in lost["remedies"][:3]]
+    assert first == ["seasonal adjustment", "log targets", "a longer lookback"]
     assert lost["remedies"][0].startswith("seasonal adjustment: deseason=12")
     assert lost["remedies"][1].startswith("log targets: log=True")
     assert lost["remedies"][2] == "a longer lookback: lookback=24 (now 12)"

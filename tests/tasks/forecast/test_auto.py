@@ -484,7 +484,7 @@ def test_fractions_left_unset_stay_unset_in_a_fitted_and_a_loaded_model(tmp_path
     longer = _half_hourly(600)                                    # 15 % = 90 points: a horizon, so not grown
     refit = clone(loaded).set_params(max_epochs=1).fit(longer)
     assert (refit.config_.val_frac, refit.config_.test_frac) == (0.15, 0.15) and "val_frac" not in refit.auto_
-    given = Forecaster(**QUICK, horizon=48, val_frac=0.3).fit(longer, run_dir=tmp_path / "given")
+    Forecaster(**QUICK, horizon=48, val_frac=0.3).fit(longer, run_dir=tmp_path / "given")
     assert Forecaster.load(tmp_path / "given").get_params()["val_frac"] == 0.3    # a given fraction stays given
 
 
