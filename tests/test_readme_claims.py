@@ -16,6 +16,7 @@ from test_readme import resolve
 from lstmkit.config import Encoder, TrainConfig
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.windows import fractions
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.speech.config import SpeechConfig
 from lstmkit.tasks.translate.config import TranslateConfig
@@ -60,7 +61,7 @@ CLAIMS = [
     ("CI installs the exact versions in `constraints.txt` (CPU build of torch 2.13.0)", "2.13.0",
      lambda: re.search(r"^torch==(\S+)", project_file("constraints.txt"), flags=re.M)[1]),
     ("splits the series in time (70/15/15 by default)", (0.15, 0.15),
-     lambda: (ForecastConfig().val_frac, ForecastConfig().test_frac)),
+     lambda: fractions(ForecastConfig())),
     ("`--strategy`): `direct` (default)", "direct", lambda: ForecastConfig().strategy),
     ("(`--bounds auto`, the default)", "auto", lambda: ForecastConfig().bounds),
     ("K rolling origins `step` points apart (default: the horizon)", None,

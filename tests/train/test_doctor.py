@@ -1130,3 +1130,27 @@ def test_doctor_of_a_blended_run_and_of_a_run_with_its_network_alone(tmp_path, c
     code, out, _ = _cli(["doctor", "--run", str(runs["alone"].run_dir_)], capsys)
     assert code == 0 and "the model does not beat the best baseline (ets):" in out
     assert "forecast answered" not in out and "blend with ETS: combine='ets'" in out
+
+
+def test_doctor_of_a_run_whose_network_share_is_capped_names_the_baseline_and_what_to_try(tmp_path, capsys):
+    """ETS alone beats the network alone by more than the tolerance (combine.clear_margin): the network keeps at
+    most MARGIN_CAP of the blend. The doctor's finding names ETS as the baseline it loses to and, first, what makes
+    the network worth more than that share: seasonal adjustment, log targets, a longer lookback (session 58's note)."""
+    from lstmkit.tasks.forecast.combine import MARGIN_CAP
+    # num_layers left to the data: the network's size not all given, so the blend is chosen on validation
+    settings = {**FAST_FORECAST, "lookback": 12, "hidden_size": 8, "num_layers": None, "ets": True}
+    f = Forecaster(**settings, max_epochs=1, deseason=0, log=False).fit(
+        _seasonal_walk(), target="y", time="time", out=tmp_path)
+    assert "the network keeps at most 0.25" in f.auto_["combine"]["why"]
+    assert f.combination_["baseline"] == "ets" and f.combination_["weight"] <= MARGIN_CAP
+    (lost,) = [x for x in read_report(f.run_dir_)["findings"] if x["kind"] == "loses_to_baseline"]
+    assert lost["title"].startswith("the network alone does not beat the best baseline (ets)")
+    assert lost["numbers"]["best_baseline"] == "ets" and lost["numbers"]["network_share"] <= MARGIN_CAP
+    first = [r.split(":")[0] for r in lost["remedies"][:3]]
+    assert first == ["seasonal adjustment", "log targets", "a longer lookback"]
+    assert lost["remedies"][0].startswith("seasonal adjustment: deseason=12")
+    assert lost["remedies"][1].startswith("log targets: log=True")
+    assert lost["remedies"][2] == "a longer lookback: lookback=24 (now 12)"
+    code, out, _ = _cli(["doctor", "--run", str(f.run_dir_)], capsys)
+    assert code == 0 and "does not beat the best baseline (ets)" in out
+    assert all(said in out for said in ("seasonal adjustment: ", "log targets: ", "a longer lookback: "))

@@ -1,4 +1,5 @@
 """Forecast defaults chosen from the training data (lstmkit.tasks.forecast.auto)."""
+import dataclasses
 import json
 import warnings
 
@@ -141,7 +142,8 @@ def test_explicit_values_are_untouched_and_nothing_is_read_when_all_are_set():
     assert cfg.highway == 60                                       # the given lookback, not a chosen one
     full = ForecastConfig(target=["y"], lookback=60, log=False, deseason=0, segment=0, highway=0, hidden_size=50,
                           num_layers=2, scaler="minmax", ensemble=1, combine="none", samples_per_epoch=0)
-    assert auto_defaults(full, "no such file.csv") == (full, {})
+    # the fractions left unset are settled at the default (nothing read: not grown), as the run records them
+    assert auto_defaults(full, "no such file.csv") == (dataclasses.replace(full, val_frac=0.15, test_frac=0.15), {})
 
 
 def test_a_given_segment_makes_the_chosen_lookback_a_multiple_of_it():
@@ -444,3 +446,64 @@ def test_default_fractions_not_grown_when_the_series_is_too_short_all_the_same()
     assert "val_frac" not in auto
     out, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, lookback=100), solar)
     assert (out.val_frac, out.test_frac, out.lookback) == (0.17, 0.17, 100)
+
+
+QUICK = dict(lookback=24, hidden_size=8, num_layers=1, ensemble=1, max_epochs=1, progress="off", tensorboard=False,
+             doctor=False, device="cpu")
+
+
+def test_a_fraction_given_at_the_default_value_is_not_grown_in_python():
+    """Session 58 told a fraction given from one left unset by its value: ``val_frac=0.15`` (the default's value)
+    was grown to 0.19 without a word, where any other value too small was refused. Given in the constructor, to
+    fit, or by set_params, it is now refused as any given fraction is, naming the one that fits."""
+    df = _half_hourly(250)                                        # 15 % = 38 points, under the horizon of 48
+    Forecaster(horizon=48).check(df)                              # left unset: grown, the split holds a horizon
+    refused = r"validation part \(15 % = 38 points\) holds less than one horizon.* pass val_frac= ?0.19"
+    with pytest.raises(LstmkitError, match=refused):
+        Forecaster(horizon=48, val_frac=0.15).check(df)
+    with pytest.raises(LstmkitError, match=refused):
+        Forecaster(horizon=48).set_params(val_frac=0.15).check(df)
+    with pytest.raises(LstmkitError, match=r"test part \(15 % = 38 points\) holds less than one horizon"):
+        Forecaster(**QUICK, horizon=48).fit(df, test_frac=0.15)
+    _, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=48, val_frac=0.15), df)
+    assert "val_frac" not in auto and auto["test_frac"]["value"] == 0.19     # only the one left unset grows
+    assert Forecaster().get_params()["val_frac"] is None and Forecaster(val_frac=0.15).get_params()["val_frac"] == 0.15
+
+
+def test_fractions_left_unset_stay_unset_in_a_fitted_and_a_loaded_model(tmp_path):
+    """The run records the fractions it split by (config_), and its settings (get_params, clone, a refit) leave
+    them unset as the call did, so a refit on other data grows them for that data, or not at all."""
+    from sklearn.base import clone
+    df = _half_hourly(250)
+    est = Forecaster(**QUICK, horizon=48).fit(df, run_dir=tmp_path / "run")
+    assert (est.config_.val_frac, est.config_.test_frac) == (0.19, 0.19)
+    assert (est.get_params()["val_frac"], est.get_params()["test_frac"]) == (None, None)
+    loaded = Forecaster.load(tmp_path / "run")
+    assert (loaded.config_.val_frac, loaded.get_params()["val_frac"], loaded.get_params()["test_frac"]) == (0.19, None,
+                                                                                                           None)
+    longer = _half_hourly(600)                                    # 15 % = 90 points: a horizon, so not grown
+    refit = clone(loaded).set_params(max_epochs=1).fit(longer)
+    assert (refit.config_.val_frac, refit.config_.test_frac) == (0.15, 0.15) and "val_frac" not in refit.auto_
+    Forecaster(**QUICK, horizon=48, val_frac=0.3).fit(longer, run_dir=tmp_path / "given")
+    assert Forecaster.load(tmp_path / "given").get_params()["val_frac"] == 0.3    # a given fraction stays given
+
+
+def test_a_fraction_given_at_the_default_value_is_not_grown_on_the_command_line(tmp_path, capsys):
+    """``--val-frac 0.15`` (or ``val_frac: 0.15`` in --config) typed by the user is theirs: refused where its part
+    is under a horizon, naming the fraction that fits; left out, the default grows and the report says so."""
+    from cli_helpers import assert_user_error, run_cli
+    data = tmp_path / "solar.csv"
+    _half_hourly(250).to_csv(data, index=False)
+    fast = ["--lookback", "24", "--hidden-size", "8", "--layers", "1", "--epochs", "1", "--ensemble", "1",
+            "--progress", "off", "--device", "cpu", "--no-doctor", "--no-tensorboard"]
+    base = ["forecast", "train", "--data", data, "--target", "y", "--time", "time", "--horizon", "48", *fast]
+    code, _, err = run_cli([*base, "--val-frac", "0.15", "--out", tmp_path / "flag"], capsys)
+    assert_user_error(code, err, "validation part (15 % = 38 points) holds less than one horizon", "--val-frac 0.19")
+    assert not (tmp_path / "flag").exists()
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("test_frac: 0.15\n")
+    code, _, err = run_cli([*base, "--config", settings, "--out", tmp_path / "yaml"], capsys)
+    assert_user_error(code, err, "test part (15 % = 38 points) holds less than one horizon", "'test_frac:' in", "0.19")
+    code, out, err = run_cli([*base, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "val_frac 0.19 (the default 15 % of 250 points is 38" in out and "test_frac 0.19 (" in out

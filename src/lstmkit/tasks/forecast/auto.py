@@ -40,10 +40,11 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
   evidence, recorded as ``shares``; where a baseline alone beats the network alone by that tolerance, the
   network keeps at most 0.25); the network alone for probabilistic output or when the user
   sized the network (``hidden_size``, ``num_layers`` and ``ensemble`` all given);
-* ``val_frac`` / ``test_frac`` at their defaults (15 %) that leave one series' validation or test part
+* ``val_frac`` / ``test_frac`` left unset (15 %) that leave one series' validation or test part
   under one horizon: that part grown to the least fraction in hundredths holding one, when the training
   part then still holds a window (of the given lookback, or of one horizon when the lookback is chosen
-  here), said in the line of choices; a fraction the user gave is refused as before (:func:`_fitting_parts`);
+  here), said in the line of choices; a fraction the user gave (not None, the default's value too) is refused
+  as before (:func:`_fitting_parts`);
 * ``samples_per_epoch``: 51,200 windows drawn per epoch (a series uniformly, then one of its
   windows) when the training part holds more than twice that (102,400), else left unset: every
   window each epoch, as before (0 asks for that explicitly). On M4 Weekly (332,900 windows with
@@ -306,7 +307,7 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     """``cfg`` with every auto field the user left unset (None) chosen from ``data``, and the
     record of the choices (empty when every field was set: nothing is read then)."""
     if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
-        return cfg, {}
+        return _settled_fractions(cfg), {}
     from lstmkit.tasks.forecast.panel import read_panel
     with warnings_caught():      # a look at the data: the fit reads it again, and says what it finds once
         warnings.simplefilter("ignore")
@@ -322,41 +323,53 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
         out, auto = (_one_series(cfg, panel) if any(getattr(cfg, k) is None for k in AUTO_FIELDS
                                                     if k != "samples_per_epoch") else (cfg, {}))
         auto = {**parts, **auto}
-    return _epoch_size(out, auto, panel)
+    return _epoch_size(_settled_fractions(out), auto, panel)
+
+
+def _settled_fractions(cfg):
+    """``cfg`` with ``val_frac`` / ``test_frac`` left unset (None) at their default where the fit splits by them
+    (:func:`~lstmkit.tasks.forecast.windows.fractions`), so the run records the value it used; left unset
+    where it splits by sizes (many series, ``val_size`` / ``test_size``), which the fractions do not split."""
+    from lstmkit.tasks.forecast.windows import fractions, uses_fractions
+    if (cfg.val_frac is not None and cfg.test_frac is not None) or not uses_fractions(cfg):
+        return cfg
+    return dataclasses.replace(cfg, **dict(zip(("val_frac", "test_frac"), fractions(cfg))))
 
 
 def _fitting_parts(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
-    """One series split by the default fractions (``val_frac`` / ``test_frac`` at the config's defaults)
-    that leave its validation or test part under one horizon: each such part grown to the least fraction
-    (in hundredths) that holds one, when the training part then still holds a window -- of the given
-    lookback, or of a lookback of one horizon when the lookback is left to the data (so a series of a
-    lookback + 3 horizons always splits). Returns the config and the record of each fraction so chosen.
-    A fraction the user gave (a value other than the default) is never changed: a part it leaves under a
-    horizon is refused, as before (panel.py). Half-hourly solar generation (sktime's, 289 points) with
-    ``--horizon 48``: the default 15 % is 43 validation points, and a new user's first run was refused."""
+    """One series split by the default fractions (``val_frac`` / ``test_frac`` left unset: None, read as
+    :data:`~lstmkit.tasks.forecast.windows.DEFAULT_FRAC`) that leave its validation or test part under one
+    horizon: each such part grown to the least fraction (in hundredths) that holds one, when the training
+    part then still holds a window -- of the given lookback, or of a lookback of one horizon when the
+    lookback is left to the data (so a series of a lookback + 3 horizons always splits). Returns the config
+    and the record of each fraction so chosen. A fraction the user gave (a flag, a YAML key, a keyword
+    argument: not None) is never changed, whatever its value: a part it leaves under a horizon is refused,
+    as before (panel.py), naming the fraction that would fit. Session 58 told "given" by the value, so an
+    explicit ``--val-frac 0.15`` (the default's value) was grown all the same. Half-hourly solar generation
+    (sktime's, 289 points) with ``--horizon 48``: the default 15 % is 43 validation points, and a new user's
+    first run was refused."""
     from lstmkit.tasks.forecast.panel import frac_for
-    from lstmkit.tasks.forecast.windows import uses_fractions
+    from lstmkit.tasks.forecast.windows import fractions, uses_fractions
     if not uses_fractions(cfg):
         return cfg, {}
     n, h = int(panel.lengths[0]), cfg.horizon
-    defaults = {f.name: f.default for f in dataclasses.fields(cfg) if f.name in ("val_frac", "test_frac")}
+    share = dict(zip(("val_frac", "test_frac"), fractions(cfg)))
     grown = {}
     for frac in ("val_frac", "test_frac"):
-        value = getattr(cfg, frac)
-        if value == defaults[frac] and 0 < value and round(n * value) < h:
+        if getattr(cfg, frac) is None and 0 < share[frac] and round(n * share[frac]) < h:
             grown[frac] = float(frac_for(h, n))
     if not grown:
         return cfg, {}
-    new = dataclasses.replace(cfg, **grown)
-    n_train = n - sum(round(n * getattr(new, f)) for f in ("val_frac", "test_frac"))
-    if n_train < (cfg.lookback if cfg.lookback is not None else h) + h or new.val_frac + new.test_frac >= 1:
+    new = {**share, **grown}
+    n_train = n - sum(round(n * v) for v in new.values())
+    if n_train < (cfg.lookback if cfg.lookback is not None else h) + h or sum(new.values()) >= 1:
         return cfg, {}                           # too short all the same: refused as before, naming the parts
     part = {"val_frac": "validation", "test_frac": "test"}
-    return new, {frac: {"value": v, "why": f"the default {100 * getattr(cfg, frac):g} % of {n} points is "
-                                           f"{round(n * getattr(cfg, frac))}, less than one horizon of {h}: "
-                                           f"{100 * v:g} % = {round(n * v)} points, the least {part[frac]} part "
-                                           f"that holds one; {opt(frac)} chooses another"}
-                 for frac, v in grown.items()}
+    return dataclasses.replace(cfg, **grown), {
+        frac: {"value": v, "why": f"the default {100 * share[frac]:g} % of {n} points is {round(n * share[frac])}, "
+                                  f"less than one horizon of {h}: {100 * v:g} % = {round(n * v)} points, the least "
+                                  f"{part[frac]} part that holds one; {opt(frac)} chooses another"}
+        for frac, v in grown.items()}
 
 
 def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:

@@ -74,12 +74,14 @@ def check_config(cfg) -> None:
 
 
 def _check_split(cfg) -> None:
+    from lstmkit.tasks.forecast.windows import fractions
     for name in ("val_frac", "test_frac"):
-        frac = getattr(cfg, name)
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
+        frac = getattr(cfg, name)            # None: the default, which the fit may grow (windows.fractions)
+        if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1):
             raise LstmkitError(f"`{name}` must be a fraction in [0, 1), got {frac!r}", f"pass {opt(name, 0.15)}, say")
-    if cfg.val_frac + cfg.test_frac >= 1:
-        raise LstmkitError(f"`val_frac` + `test_frac` must be below 1, got {cfg.val_frac} + {cfg.test_frac}",
+    val_frac, test_frac = fractions(cfg)
+    if val_frac + test_frac >= 1:
+        raise LstmkitError(f"`val_frac` + `test_frac` must be below 1, got {val_frac} + {test_frac}",
                            "leave room for training data, e.g. 0.15 + 0.15")
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)

@@ -22,7 +22,9 @@ class ForecastConfig(TaskConfig):
     fields that default to None (``lookback``, ``deseason``, ``log``, ``segment``, ``highway``,
     ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``, ``combine``, ``samples_per_epoch``) are
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
-    it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1."""
+    it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1. ``val_frac`` /
+    ``test_frac`` left unset are 0.15 (:data:`~lstmkit.tasks.forecast.windows.DEFAULT_FRAC`), grown where that
+    leaves one series' part under a horizon; a fraction given, 0.15 too, is used as given."""
 
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated; not given: the table's one
                                     # column of numbers besides time, id and the inputs named
@@ -44,8 +46,9 @@ class ForecastConfig(TaskConfig):
     relative: bool = True           # model the change from each window's last value (trends)
     scaler: Literal["minmax", "standard", "mase", "none"] | None = None  # minmax | standard | mase | none, per
                                     # series, on its training part only; not given: chosen (standard)
-    val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
-    test_frac: float = 0.15         # one series: the fraction of it for the test metrics
+    val_frac: float | None = None   # one series (no id, no val/test_size): the fraction of it for validation;
+                                    # none: 0.15, grown to the least that holds one horizon where 0.15 does not
+    test_frac: float | None = None  # one series: the fraction of it for the test metrics; none: as val_frac's
     season: int | None = None       # seasonal period for baselines and MASE; none: inferred
     fill: Literal["ffill", "interpolate", "zero"] | None = None  # none (NaN is an error) | ffill | interpolate
                                     # | zero: repairs empty cells, and rows for steps missing from a regular
@@ -134,8 +137,8 @@ class ForecastFitParams(TrainParams, total=False):
     dropout: float
     relative: bool
     scaler: Literal["minmax", "standard", "mase", "none"] | None
-    val_frac: float
-    test_frac: float
+    val_frac: float | None
+    test_frac: float | None
     season: int | None
     fill: Literal["ffill", "interpolate", "zero"] | None
     dates: Literal["day-first", "month-first", "excel", "excel1904"] | None

@@ -143,8 +143,13 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             columns = {"target": target, "time": time, "features": features, "id": id}
             given = {k: v for k, v in columns.items() if v is not None}
             cfg = self._resolve_config(self.config, {**given, **overrides})
+            # the fractions left unset (None) are the fit's to settle, and to grow to hold a horizon; a loaded
+            # model (its clone, a refit) leaves them unset again, as this call did: lstmkit.json's call settings
+            left = {k: None for k in ("val_frac", "test_frac") if getattr(cfg, k) is None}
             with self._reading_resumed(run_dir if resume else None, {"source": data}, load_table):
                 cfg, table, auto = self._with_auto(cfg, data)
+            if left:
+                self._chose_from_data(**left)
             if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
                 self.auto_ = auto
             return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
@@ -456,7 +461,7 @@ def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
     combination whose baseline the call named (its weight alone chosen) keeps that baseline."""
     auto = meta.get("auto") or {}
     return {k: None for k, record in auto.items()
-            if k in (*AUTO_FIELDS, "time", "id", "horizon", "season", "calibrate_intervals")
+            if k in (*AUTO_FIELDS, "time", "id", "horizon", "season", "calibrate_intervals", "val_frac", "test_frac")
             and not (isinstance(record, dict) and record.get(GIVEN))}
 
 

@@ -334,11 +334,11 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
             short_fix or "; or ".join(([f"drop {opt('strict', True)} to skip short series with a report"]
                                         if out_ids else []) + [_longer_series(cfg, need, "/")]))
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
-        from lstmkit.tasks.forecast.windows import uses_fractions
+        from lstmkit.tasks.forecast.windows import fractions, uses_fractions
         parts = _parts_below_horizon(skipped[0]["length"], cfg) if uses_fractions(cfg) else []
-        n = skipped[0]["length"]
+        n, share = skipped[0]["length"], dict(zip(("val_frac", "test_frac"), fractions(cfg)))
         if parts and not short_fix:                 # the lookback is not what is short: a part under a horizon is
-            said = " and ".join(f"{name} part ({100 * getattr(cfg, frac):g} % = {points} points)"
+            said = " and ".join(f"{name} part ({100 * share[frac]:g} % = {points} points)"
                                 for name, points, frac in parts)
             raise LstmkitError(f"{_too_short(n, need, cfg)}: its {said} hold{'s' * (len(parts) == 1)} less than one "
                                "horizon",
@@ -416,8 +416,9 @@ def _too_short(n: int, need: int, cfg) -> str:
     ``need`` its lookback, horizon and split take (``70/15/15 splits``, or its val/test parts when
     they are sizes); a part under a horizon adds its own clause after it. Built here alone, so the
     two errors that begin with it cannot say it two ways."""
-    from lstmkit.tasks.forecast.windows import uses_fractions
-    split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
+    from lstmkit.tasks.forecast.windows import fractions, uses_fractions
+    val_frac, test_frac = fractions(cfg)
+    split = ("/".join(f"{100 * f:g}" for f in (1 - val_frac - test_frac, val_frac, test_frac))
              + " splits") if uses_fractions(cfg) else "its val/test parts"
     return (f"series too short: {n} rows, need at least {need} for lookback {cfg.lookback} + horizon {cfg.horizon} "
             f"with {split}")
@@ -584,12 +585,14 @@ def _parts_below_horizon(n: int, cfg) -> list[tuple[str, int, str]]:
     with each such part grown to a horizon; [] otherwise (then more data is what it takes). Half-hourly
     solar generation (sktime's, 289 points) with ``--horizon 48``: 15 % is 43 validation points, and the
     error said to shorten the lookback that the defaults had chosen."""
-    sizes = {frac: round(n * getattr(cfg, frac)) for frac in ("val_frac", "test_frac")}
-    grown = sum(max(k, cfg.horizon) if getattr(cfg, frac) > 0 else 0 for frac, k in sizes.items())
+    from lstmkit.tasks.forecast.windows import fractions
+    fracs = dict(zip(("val_frac", "test_frac"), fractions(cfg)))
+    sizes = {frac: round(n * f) for frac, f in fracs.items()}
+    grown = sum(max(k, cfg.horizon) if fracs[frac] > 0 else 0 for frac, k in sizes.items())
     if n - grown < cfg.lookback + cfg.horizon:
         return []
     return [(name, sizes[frac], frac) for name, frac in (("validation", "val_frac"), ("test", "test_frac"))
-            if getattr(cfg, frac) > 0 and sizes[frac] < cfg.horizon]
+            if fracs[frac] > 0 and sizes[frac] < cfg.horizon]
 
 
 def frac_for(horizon: int, n: int) -> str:

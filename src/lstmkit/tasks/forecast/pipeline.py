@@ -43,7 +43,8 @@ from lstmkit.tasks.forecast.times import check_date_system, check_same_step, mis
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.train.findings import scaling_evidence
 from lstmkit.train.memory import built_within_memory, check_batch_fits
-from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel, uses_fractions
+from lstmkit.tasks.forecast.windows import (EVAL_BATCH, PanelBatches, fractions, min_points, part_sizes, split_panel,
+                                            uses_fractions)
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season", "panel_week"]
 
@@ -104,13 +105,14 @@ def _say_one_window_validation(panel: Panel, cfg) -> None:
         return
     n = int(panel.lengths[0])
     _, n_val, n_test = part_sizes(n, cfg)
-    wider = round(n * cfg.val_frac)         # the default fraction's part (a given one is refused beside a size)
+    share = fractions(cfg)[0]               # the default fraction (a given one is refused beside a size)
+    wider = round(n * share)
     if n_val != cfg.horizon or wider <= n_val or n - wider - n_test < cfg.lookback + cfg.horizon:
         return
     import warnings
     warnings.warn(f"{opt('test_size', cfg.test_size)} on one series leaves its validation part one horizon, "
                   f"{n_val} point{'s' * (n_val != 1)} (one window): early stopping and the blend's weights are "
-                  f"chosen on that one window; pass {opt('val_size', wider)} ({percent(cfg.val_frac)} of its {n} "
+                  f"chosen on that one window; pass {opt('val_size', wider)} ({percent(share)} of its {n} "
                   "points, as the default split makes it) to choose them on more", UserWarning,
                   stacklevel=callers_level())
 
@@ -731,7 +733,8 @@ class PanelPipeline(AheadForecast):
 
     def _load_pipeline(self, meta: dict[str, Any]) -> None:
         pre, shapes = meta["preprocessing"], meta["model"]
-        cfg = self.config
+        # the recorded config (load's _restored): the settings' fractions the call left unset are None, its own not
+        cfg = getattr(self, "config_", None) or self.config
         self.config_ = cfg
         self.panel_scaler_ = PanelScaler.from_dict(pre["panel_scaler"])
         self.panel_scaler_.targets = list(cfg.target)

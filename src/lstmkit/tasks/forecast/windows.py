@@ -22,9 +22,18 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["part_sizes", "min_points", "split_panel", "PanelBatches", "uses_fractions", "EVAL_BATCH"]
+__all__ = ["part_sizes", "min_points", "split_panel", "PanelBatches", "uses_fractions", "fractions", "DEFAULT_FRAC",
+           "EVAL_BATCH"]
 
 EVAL_BATCH = 1024          # windows a fitted model reads at once (validation, metrics, forecasts)
+DEFAULT_FRAC = 0.15        # val_frac / test_frac left unset (None): before auto.py grows it to hold a horizon
+
+
+def fractions(cfg) -> tuple[float, float]:
+    """``(val_frac, test_frac)`` of ``cfg``, each left unset (None) read as :data:`DEFAULT_FRAC`. A fit
+    settles them (:func:`~lstmkit.tasks.forecast.auto.auto_defaults`): None marks a fraction the caller
+    did not give, which the fit may grow, where a fraction given, 0.15 too, is kept."""
+    return tuple(DEFAULT_FRAC if f is None else f for f in (cfg.val_frac, cfg.test_frac))
 
 
 def uses_fractions(cfg) -> bool:
@@ -35,7 +44,7 @@ def uses_fractions(cfg) -> bool:
 def part_sizes(n: int, cfg) -> tuple[int, int, int]:
     """Per-series ``(n_train, n_val, n_test)`` by the split rule of this module."""
     if uses_fractions(cfg):
-        n_val, n_test = round(n * cfg.val_frac), round(n * cfg.test_frac)
+        n_val, n_test = (round(n * f) for f in fractions(cfg))
     else:
         n_val = cfg.horizon if cfg.val_size is None else int(cfg.val_size)
         n_test = cfg.horizon if cfg.test_size is None else int(cfg.test_size)
@@ -48,7 +57,7 @@ def min_points(cfg) -> int:
     if not uses_fractions(cfg):
         n_val, n_test = part_sizes(0, cfg)[1:]
         return cfg.lookback + cfg.horizon + n_val + n_test
-    return _min_length(cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
+    return _min_length(cfg.lookback, cfg.horizon, *fractions(cfg))
 
 
 def _split_ok(ns: np.ndarray, lookback: int, horizon: int, val_frac: float, test_frac: float) -> np.ndarray:
