@@ -170,3 +170,24 @@ def test_the_networks_weights_are_not_serialized_again_while_its_tensors_are_unc
     for _ in range(3):
         assert twin._answering_run() == run
     assert len(taken) <= 1, taken
+
+
+
+@pytest.fixture(scope="module")
+def int8_run(exported, tmp_path_factory):
+    """The forecaster's run exported as int8 (a new run folder)."""
+    run, args, _ = exported
+    return lstmkit.load(run).export("int8", out=tmp_path_factory.mktemp("q") / "int8", data=args[0])
+
+
+@pytest.mark.parametrize("how", ["loaded", "pickle"])
+def test_an_int8_run_keeps_its_engine_where_its_weights_cannot_be_fingerprinted_in_memory(int8_run, how):
+    """An int8 network's file holds its integers, which its packed weights in memory do not show: a copy of an
+    int8 model (whose network no tie has seen) answers from its run as the model it was copied from does."""
+    from lstmkit.deploy.quantize import load_estimator
+    est = load_estimator(lstmkit.Forecaster, int8_run)
+    if how == "pickle":
+        est = pickle.loads(pickle.dumps(est))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert est._answering_run() == int8_run
