@@ -64,6 +64,16 @@ def test_a_sigterm_taken_as_ctrl_c_is_delivered_as_itself_where_ctrl_c_is_ignore
     assert "Exception ignored" not in capsys.readouterr().err
 
 
+def test_a_dropped_ctrl_c_is_delivered_once_where_sigterm_has_a_handler_too():
+    """Ctrl-C's handler and SIGTERM's (taken as Ctrl-C) are both Python's: the dropped one is sent again once."""
+    with terminate_as_interrupt():
+        thing, ref = _signal_in_a_callback(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            del thing
+            _run_on()
+        _run_on(0.5)                                  # no second interrupt after it
+
+
 def test_any_other_dropped_error_goes_to_the_hook_before(monkeypatch):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: seen.append(unraisable.exc_type))
@@ -72,6 +82,33 @@ def test_any_other_dropped_error_goes_to_the_hook_before(monkeypatch):
         ref = weakref.ref(thing, lambda ref: 1 / 0)
         del thing
     assert ref() is None and seen == [ZeroDivisionError]
+
+
+def test_in_nested_blocks_another_dropped_error_goes_once_to_the_hook_before_them(monkeypatch):
+    seen = []
+    hook = lambda unraisable: seen.append(unraisable.exc_type)      # noqa: E731
+    monkeypatch.setattr(sys, "unraisablehook", hook)
+    with interrupts_not_lost():
+        with interrupts_not_lost():
+            thing = _Collected()
+            ref = weakref.ref(thing, lambda ref: 1 / 0)
+            del thing
+        assert sys.unraisablehook is not hook                     # the outer block's still
+    assert ref() is None and seen == [ZeroDivisionError] and sys.unraisablehook is hook
+
+
+def test_a_block_outside_the_main_thread_leaves_the_hook_alone():
+    """Signals reach the main thread alone: another thread's block sets no process-wide hook under it."""
+    import threading
+    before, inside = sys.unraisablehook, []
+
+    def work():
+        with interrupts_not_lost():
+            inside.append(sys.unraisablehook)
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert inside == [before] and sys.unraisablehook is before
 
 
 def test_a_tune_trial_whose_ctrl_c_a_callback_dropped_is_interrupted(tmp_path, capsys, monkeypatch):

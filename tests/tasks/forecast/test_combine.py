@@ -138,6 +138,19 @@ def test_a_baseline_clearly_better_than_the_network_alone_takes_most_of_the_weig
     assert combine.clear_margin({**scores, "network": (np.nan, "none", 1.0)}, 0.1) is None
 
 
+def test_a_clear_margin_is_strict_and_passes_over_scores_that_are_not_finite():
+    """``baseline x (1 + tolerance) < network``: a baseline exactly at the margin is no clear win; a baseline or
+    blend scored NaN (listed first, where ``min`` would keep it) is neither the baseline nor the blend taken; with
+    no baseline alone scored there is no margin."""
+    at = {"network": (2.0, "none", 1.0), "ets": (1.0, "ets", 0.0)}
+    assert combine.clear_margin(at, 1.0) is None                       # 1.0 x 2 == 2.0: not below it
+    assert combine.clear_margin(at, 0.99) == (1.0, "ets", 0.0)
+    nan_first = {"theta": (np.nan, "theta", 0.0), "0.25 network + 0.75 theta": (np.nan, "theta", 0.25), **at}
+    assert combine.clear_margin(nan_first, 0.5) == (1.0, "ets", 0.0)
+    assert combine.clear_margin({"network": (2.0, "none", 1.0), "0.25 network + 0.75 ets": (1.0, "ets", 0.25)},
+                                0.1) is None
+
+
 def test_the_tolerance_grows_as_the_independent_validation_windows_shrink():
     assert tolerance(18, 6) == (TOLERANCE, 3.0)                      # the reference: 10 % at 3 windows
     for n_val in (6, 3):                                             # one horizon or less: 30 %
