@@ -389,6 +389,12 @@ class EstimatorAdapter:
         answering = getattr(self.est, "_answering_run", None)
         return answering() if answering is not None else getattr(self.est, "run_dir_", None)
 
+    def answering_graph(self, run: Path) -> nn.Module:
+        """``run``'s graph(s) as a network with the calls of the estimator's ``net_``, which its own methods
+        answer with where the run is an int8 run whose export chose ONNX Runtime (the estimator's
+        ``_answering_net``): the room's ``onnx_net(run)`` (a classifier's length-sorted graph, a translator's two)."""
+        return self.onnx_net(run)
+
     @property
     def state_shape(self) -> tuple[int, int]:
         """``(layers, hidden)`` of the estimator's net's ``encoder`` state."""
