@@ -60,7 +60,8 @@ from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, 
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, GraphScorer, LMScorer, last_line, sample_text
 
-__all__ = ["Adapter", "LMAdapter", "StepGraphNet", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
+__all__ = ["Adapter", "LMAdapter", "StepGraphNet", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS",
+           "QUALITY_PIECE"]
 
 PERPLEXITY_LIMIT = 0.01          # int8 may raise the perplexity by at most 1 % to become the engine
 NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in deployed networks
