@@ -63,7 +63,9 @@ not an upload), ``scorer(engine)`` (lm: a
 one entry each: the service then answers concurrent requests together through
 :class:`~lstmkit.deploy.batching.RequestBatcher`; translate, classify), ``serve_check()`` (an
 LstmkitError when the service cannot answer whatever a request holds, raised as it starts; speech: a
-language model that can no longer be loaded).
+language model that can no longer be loaded), ``answering_graph(run)`` (an estimator adapter's: the run's graph(s)
+with the calls of the estimator's ``net_``, which a loaded int8 run whose export chose ONNX Runtime answers its
+Python calls with, :mod:`lstmkit.run_engine`; ``onnx_net(run)`` by default; lm and speech wrap their graph).
 
 Every task room has an adapter: forecast (direct-strategy runs: one or many series, logs, seasonal
 indices, seed ensembles, quantiles; the service's history request; state streaming), classify
