@@ -199,3 +199,56 @@ def test_int8_classifier_trained_in_place_predicts_with_torch_and_says_so(int8_r
     with ClassifyAdapter(est)._answering_with(est.net_):
         own = est.predict_proba(x)
     assert np.array_equal(got, own) and np.abs(got - graph).max() > 1e-6
+
+
+# -- speech (classify, seq2seq) --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def speech_int8(tmp_path_factory):
+    """mode -> (an int8 speech run of that mode whose export chose onnx, a few of its recordings)."""
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    made = {}
+
+    def get(mode):
+        if mode not in made:
+            folder = tmp_path_factory.mktemp(mode)
+            run = tiny_run(folder, mode=mode, n=16, max_epochs=1)
+            est = lstmkit.load(run)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(quantize, "_faster", lambda held: "onnx")
+                mp.setattr(adapter_class("speech"), "quality_refusal", lambda self, before, after: None)
+                q = est.export("int8", out=folder / "int8", data=str(folder / "manifest.csv"))
+            assert read_meta(q)["quantization"]["engine"] == "onnx"
+            made[mode] = q, sorted(str(p) for p in (folder / "wavs").glob("*.wav"))[:4]
+        return made[mode]
+    return get
+
+
+def test_int8_speech_classifier_answers_with_the_graph_its_export_chose(speech_int8):
+    run, paths = speech_int8("classify")
+    est = lstmkit.load(run)
+    served, graph = _served(run)
+    feats = est._features(paths)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = est.predict_proba(paths)
+        labels = est.transcribe(paths)
+    want = np.stack(served.outputs(graph, feats))
+    own = np.stack(served.outputs(served.net, feats))       # the int8 torch network's probabilities
+    assert np.allclose(got, want, rtol=0, atol=1e-6)
+    assert np.abs(own - want).max() > 1e-6
+    assert labels == [a["label"] for a in served.predict(graph, feats)]
+
+
+def test_int8_seq2seq_speech_model_decodes_over_the_graphs_its_export_chose(speech_int8, monkeypatch):
+    from lstmkit.deploy.seq2seq import OnnxSeq2Seq
+    from lstmkit.tasks.speech.estimator import SpeechRecognizer
+    run, paths = speech_int8("seq2seq")
+    est = lstmkit.load(run)
+    served, graphs = _served(run)
+    feats = est._features(paths)[0]
+    nets, decode = [], SpeechRecognizer._hypotheses
+    monkeypatch.setattr(SpeechRecognizer, "_hypotheses", lambda self, f, net, beam: nets.append(net) or
+                        decode(self, f, net, beam))
+    texts = est.transcribe(paths, beam=2)
+    assert [type(n) for n in nets] == [OnnxSeq2Seq]
+    assert texts == [a["transcript"] for a in served.predict(graphs, feats, beam=2)]
