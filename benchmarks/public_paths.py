@@ -33,7 +33,9 @@ called at ``--threads``; ``predict``'s one-window lane runs it as a trace on one
 (:mod:`lstmkit.tasks.forecast.fastpath`), so at 2 threads the path can take less than its network. ``--only one_window`` times just those.
 
     python benchmarks/public_paths.py [--rounds 3] [--seconds 1.0] [--threads 2]
-                                      [--only forecast|classify|translate|one_window]
+                                      [--only forecast|classify|translate|one_window] [--path NAME ...]
+
+``--path`` times only the paths so named (``forecast.predict_many_series``, ...; several may be given).
 """
 from __future__ import annotations
 
@@ -243,6 +245,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="per path and per network, per round")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", choices=["forecast", "classify", "translate", "one_window"], default=None)
+    ap.add_argument("--path", action="append", default=None, help="time only this path (repeatable)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
@@ -256,6 +259,12 @@ def main() -> None:
             cases.update(classify_cases(tmp))
         if args.only in (None, "translate"):
             cases.update(translate_cases(tmp))
+        if args.path:
+            unknown = sorted(set(args.path) - set(cases) - set(one))
+            if unknown:
+                ap.error(f"no path {unknown[0]!r} here; these are: {', '.join([*cases, *one])}")
+            cases = {k: v for k, v in cases.items() if k in args.path}
+            one = {k: v for k, v in one.items() if k in args.path}
         ok_all = True
         for name, (path, net, n) in cases.items():       # path and network alternate, round by round
             r = [(n / _timed(path, args.seconds), n / _timed(net, args.seconds)) for _ in range(args.rounds)]

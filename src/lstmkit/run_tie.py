@@ -58,7 +58,24 @@ class NetMarks:
 
 
 def _tensors(net) -> list:
-    return [*net.parameters(), *net.buffers()]
+    """``[*net.parameters(), *net.buffers()]`` (the same tensors, in the same order), read from the module tables
+    themselves: those two walk the tree through generators that build every module's name, most of a one-window
+    forecast's engine check. Depth first, each module and tensor once (a shared one where it is first reached)."""
+    modules, seen, stack = [], set(), [net]
+    while stack:
+        m = stack.pop()
+        if id(m) not in seen:
+            seen.add(id(m))
+            modules.append(m)
+            stack.extend(reversed([c for c in m._modules.values() if c is not None]))
+    out, kept = [], set()
+    for table in ("_parameters", "_buffers"):
+        for m in modules:
+            for t in getattr(m, table).values():
+                if t is not None and id(t) not in kept:
+                    kept.add(id(t))
+                    out.append(t)
+    return out
 
 
 def _mark(t) -> tuple:

@@ -285,13 +285,18 @@ def _long_frame(data, cfg, run: dict | None = None
     them as the same instants; ``run``: a fitted run's data summary); per row its series' number
     (0, 1, ... in frame order), the series ids by number, and each row's time as ``read_panel``
     reads it (what a run's data summary records; None without a time column)."""
-    from lstmkit.tasks.forecast.columns import frame_columns, series_labels
+    from lstmkit.tasks.forecast.columns import frame_columns, series_codes
     df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
         if c is not None and c not in df.columns:
             raise LstmkitError(f"column {c!r} not found", f"available columns: {', '.join(map(str, df.columns))}")
     df = df.copy()
-    df["__id"] = series_labels(df[id_col], id_col) if id_col is not None else "series"
+    codes = None
+    if id_col is not None:                 # each row's series name: series_labels, read a distinct id at a time
+        codes, uniq = series_codes(df[id_col], id_col)
+        df["__id"] = pd.Series(uniq.take(codes), index=df.index)
+    else:
+        df["__id"] = "series"
     if time_col is not None:
         values, time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None), *reading_zone(cfg, run),
                                         groups=df["__id"] if id_col is not None else None)   # as read_panel reads them
@@ -300,7 +305,8 @@ def _long_frame(data, cfg, run: dict | None = None
         df["__read_time"] = values
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
-    codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance
+    if codes is None or time_col is not None:      # (unsorted, the rows are numbered as series_codes numbered them)
+        codes, uniq = pd.factorize(df["__id"], sort=False)             # numbered in order of first appearance
     if (np.diff(codes) < 0).any():                                       # not yet contiguous
         order = np.argsort(codes, kind="stable")
         df, codes = df.iloc[order], codes[order]

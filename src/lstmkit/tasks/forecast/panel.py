@@ -33,7 +33,7 @@ from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.tasks.forecast.bounds import check_inside
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, check_calendar_varies, parse_calendar
-from lstmkit.tasks.forecast.columns import frame_columns, series_labels
+from lstmkit.tasks.forecast.columns import frame_columns, series_codes
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.grid import uneven_steps, warn_uneven_steps
 from lstmkit.tasks.forecast.integer_times import CLOCK_TIME
@@ -199,7 +199,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                  fitting=fitting)
 
     # group rows by series (first appearance order), then by time
-    codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None
+    codes, uniq = (series_codes(df[lookup[id_col]], id_col) if id_col is not None
                    else (np.zeros(n, dtype=np.intp), ["series"]))
     order = np.lexsort((times if times is not None else np.arange(n), codes)) if n else np.arange(0)
     codes, ids_sorted = codes[order], [str(u) for u in uniq]
@@ -254,7 +254,13 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     freq = None
     missing: list[tuple[str, int, Any]] = []      # (series, steps missing from its grid, the first one)
     uneven: list[tuple[str, Any]] = []             # (series, how its steps are uneven) of a table with ids
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    # nothing to fill, no times to check: each series is its rows, the series read as whole arrays
+    whole = _whole_series(bounds, [str(ids_sorted[c]) for c in codes[bounds[:-1]]], y, pst, fu, need) if (
+        clean and times is None) else None
+    if whole is not None:
+        out_ids, starts, lengths, parts_y, parts_p, parts_f, ahead_f, skipped = whole
+        parts_i, ahead_t = [None] * len(out_ids), [None] * len(out_ids)
+    for a, b in zip(bounds[:-1], bounds[1:]) if whole is None else ():
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
         ts = times[a:b] if times is not None else None
@@ -296,7 +302,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         lengths.append(m)
         pos += m
         parts_y.append(ys_), parts_p.append(ps_), parts_f.append(fs_)
-        parts_i.append(unobserved if unobserved is not None else np.zeros(ys_.shape, dtype=bool))
+        parts_i.append(unobserved)                                 # None: every row observed
         if ts_ is not None:
             parts_t.append(ts_)
             dated = np.issubdtype(ts_.dtype, np.datetime64)
@@ -369,7 +375,34 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                  skipped=skipped, n_filled=n_filled, time_info=time_info, calendar_zone=zone,
                  whole_ids=id_col is not None and _whole_numbers(df[lookup[id_col]]),
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
-                 unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+                 unobserved=_unobserved(parts_i, lengths, len(targets)))
+
+
+def _whole_series(bounds: np.ndarray, sids: list[str], y: np.ndarray, past: np.ndarray, fut: np.ndarray,
+                  need: int | None) -> tuple:
+    """:func:`read_panel`'s series loop for a table with no time column and no empty cell, as whole arrays:
+    series ``j`` is rows ``bounds[j]:bounds[j + 1]`` of ``y``, ``past``, ``fut`` (grouped), named ``sids[j]``;
+    one shorter than ``need`` is skipped. ``(ids, starts, lengths, [values], [past], [future], ahead, skipped)``,
+    as the loop leaves them (1,024 series took 1,024 turns of it, each slicing and listing its parts)."""
+    m = np.diff(bounds)
+    keep = m >= need if need is not None else np.ones(len(m), dtype=bool)
+    skipped = [{"id": sids[j], "length": int(m[j]), "need": need, "reason": "shorter than needed"}
+               for j in np.flatnonzero(~keep)]
+    lengths = m[keep].tolist()
+    starts = (np.cumsum(lengths) - lengths).tolist() if lengths else []
+    rows = np.repeat(keep, m)
+    ahead = [fut[e:e] for e in bounds[1:][keep].tolist()]          # no future rows: none after the last value
+    return ([sids[j] for j in np.flatnonzero(keep)], starts, lengths, [y[rows]], [past[rows]], [fut[rows]], ahead,
+            skipped)
+
+
+def _unobserved(parts: list, lengths: list[int], n_targets: int) -> np.ndarray | None:
+    """The panel's ``unobserved [rows, T]`` of each series' part (None: none of its ``m`` rows unobserved),
+    or None when no series has one: a panel of 1,024 whole series built and scanned 1,024 arrays of False."""
+    if all(u is None for u in parts):
+        return None
+    return np.concatenate([u if u is not None else np.zeros((m, n_targets), dtype=bool)
+                           for u, m in zip(parts, lengths)])
 
 
 _WEEKDAYS = {d[:k] for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
