@@ -7,8 +7,8 @@ it). The rules, with no exception list:
 
 (a) a module imports only its own layer and those below it (bottom to top):
     base (errors, config, cli_config, cli_train and table_out, runs, run_lock, run_reuse, run_resume, run_status,
-    run_tie, run_list and files, version, lazy, random_state, memory) -> blocks (nn, data) -> train -> engines (inspect,
-    deploy) -> tasks -> app (cli, compare, tune, loading, serve, __main__, the ``lstmkit`` package, and
+    run_tie, run_engine, run_list and files, version, lazy, random_state, memory) -> blocks (nn, data) -> train ->
+    engines (inspect, deploy) -> tasks -> app (cli, compare, tune, loading, serve, __main__, the ``lstmkit`` package, and
     the command modules ``inspect/cli.py``, ``deploy/cli.py`` that mount on the root app);
 (b) a task room (``tasks/<a>/``) imports no other room (``tasks/<b>/``); the task-neutral
     modules directly under ``tasks/`` (``_base.py``, ...) may be imported by every room and
@@ -32,7 +32,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
 LAYERS = [
     ("base", ["lstmkit.errors", "lstmkit.config", "lstmkit.cli_config", "lstmkit.cli_train", "lstmkit.table_out", "lstmkit.runs",
               "lstmkit.run_lock", "lstmkit.run_reuse", "lstmkit.run_resume", "lstmkit.run_status", "lstmkit.run_list",
-              "lstmkit.run_metric", "lstmkit.run_tie",
+              "lstmkit.run_metric", "lstmkit.run_tie", "lstmkit.run_engine",
               "lstmkit.files", "lstmkit.version",
               "lstmkit.lazy", "lstmkit.estimator_params", "lstmkit.not_fitted", "lstmkit.random_state", "lstmkit.memory", "lstmkit.stderr_lines"]),
     ("blocks", ["lstmkit.nn", "lstmkit.data"]),

@@ -33,6 +33,7 @@ from lstmkit.runs import tensor_bytes, weights_fingerprint, weights_fingerprint_
 __all__ = ["tie", "loose", "engine_run", "NetMarks"]
 
 _KEY = "_weights_tie"       # the estimator's (run, fingerprint): pickled with it
+MOVED = "moved"             # _net_print of a tied int8 network written in place since: no run's fingerprint
 # network -> (its tensors' marks, the fingerprint of the weights they held then): when tied or last checked
 _NETS: "weakref.WeakKeyDictionary[Any, tuple[NetMarks, str]]" = weakref.WeakKeyDictionary()
 
@@ -126,24 +127,36 @@ def engine_run(est) -> Path | None:
 
 def _net_print(est) -> str | None:
     """The fingerprint of ``est``'s network's weights as its save would write them (None: not known, e.g. an int8
-    network, whose file holds its integers); kept per network and computed again when its tensors moved
-    (:class:`NetMarks`): a network trained in place by hand answered through the graph of its old weights."""
+    network, whose file holds its integers; :data:`MOVED`: such a network tied to a run and written in place since);
+    kept per network and computed again when its tensors moved (:class:`NetMarks`): a network trained in place by
+    hand answered through the graph of its old weights."""
     net = vars(est).get("net_")
     if net is None:
         return None
     known = _NETS.get(net)
     if known is not None and known[0].holds(net):
         return known[1]
-    if getattr(est, "quantization_", None):
-        return None
     marks = NetMarks(net)
-    try:
-        data = tensor_bytes(net.state_dict(), metadata=est._weights_metadata())
-    except (TypeError, ValueError, RuntimeError):     # packed int8 weights: what its file holds is not known here
-        return None
-    fingerprint = hashlib.sha256(data).hexdigest()[:16]
+    fingerprint = None if getattr(est, "quantization_", None) else _state_print(est, net)
+    if fingerprint is None:
+        if known is None:           # never tied: nothing to tell it from
+            return None
+        # an int8 network (packed weights: what its file holds is not computed here) tied to a run and written in
+        # place since (an optimizer's step on its float embeddings): not that run's weights any more. Its engine
+        # answered, and the step raised AttributeError from the packed weights' state_dict, before
+        fingerprint = MOVED
     _NETS[net] = (marks, fingerprint)
     return fingerprint
+
+
+def _state_print(est, net) -> str | None:
+    """The fingerprint of ``net``'s weights as ``est``'s save would write them; None where they cannot be read
+    so (an int8 network's packed weights)."""
+    try:
+        data = tensor_bytes(net.state_dict(), metadata=est._weights_metadata())
+    except (TypeError, ValueError, RuntimeError, AttributeError):     # packed int8 weights (torch's script objects)
+        return None
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _say(why: str, fix: str) -> None:

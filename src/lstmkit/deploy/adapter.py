@@ -63,7 +63,9 @@ not an upload), ``scorer(engine)`` (lm: a
 one entry each: the service then answers concurrent requests together through
 :class:`~lstmkit.deploy.batching.RequestBatcher`; translate, classify), ``serve_check()`` (an
 LstmkitError when the service cannot answer whatever a request holds, raised as it starts; speech: a
-language model that can no longer be loaded).
+language model that can no longer be loaded), ``answering_graph(run)`` (an estimator adapter's: the run's graph(s)
+with the calls of the estimator's ``net_``, which a loaded int8 run whose export chose ONNX Runtime answers its
+Python calls with, :mod:`lstmkit.run_engine`; ``onnx_net(run)`` by default; lm and speech wrap their graph).
 
 Every task room has an adapter: forecast (direct-strategy runs: one or many series, logs, seasonal
 indices, seed ensembles, quantiles; the service's history request; state streaming), classify
@@ -388,6 +390,12 @@ class EstimatorAdapter:
         folder was saved over since: the estimator's ``_answering_run``)."""
         answering = getattr(self.est, "_answering_run", None)
         return answering() if answering is not None else getattr(self.est, "run_dir_", None)
+
+    def answering_graph(self, run: Path) -> nn.Module:
+        """``run``'s graph(s) as a network with the calls of the estimator's ``net_``, which its own methods
+        answer with where the run is an int8 run whose export chose ONNX Runtime (the estimator's
+        ``_answering_net``): the room's ``onnx_net(run)`` (a classifier's length-sorted graph, a translator's two)."""
+        return self.onnx_net(run)
 
     @property
     def state_shape(self) -> tuple[int, int]:

@@ -40,6 +40,7 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           finished_meta, load_weights, new_run_dir, read_meta, read_metrics,
                           read_weights, resume_call, save_tensors, tensor_bytes, weights_refused, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
+from lstmkit.run_engine import answering_net, note_loaded
 from lstmkit.run_tie import engine_run, loose, tie
 from lstmkit.run_resume import STARTED_KEY, ResumeChecks
 # how a fit's run says it failed (what, where): run_status.py
@@ -684,6 +685,23 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         while its weights file and this model's network are the weights they were when tied (``run_tie.py``)."""
         return engine_run(self)
 
+    def _answering_net(self):
+        """The network this model's own methods answer with (a classifier's ``predict_proba``, a translator's
+        ``translate``, a language model's scores and samples, a speech model's transcripts): ``net_``, or the
+        graph(s) of the int8 run it was loaded from where that run's export chose ONNX Runtime (``quantization.engine``
+        onnx), as ``serve`` answers. The weights file beside such graphs holds the int8 torch network measured with
+        them, or the float weights: another model than the one the run's report stands for, which answered here
+        whatever the export had chosen. Kept per network and run folder, and checked on every call, in the cache
+        every room shares (:func:`lstmkit.run_engine.answering_net`): a folder saved over since or a network trained
+        in place by hand answers with torch, as it says."""
+        return answering_net(self, self._answering_graph)
+
+    def _answering_graph(self, run: Path):
+        """The room's network over ``run``'s graph(s), with ``net_``'s calls (its deploy adapter's
+        ``answering_graph``)."""
+        from lstmkit.deploy.registry import adapter_class       # the engines, loaded once a graph answers
+        return adapter_class(self.TASK)(self).answering_graph(run)
+
     def _deploy_adapter(self, what: str):
         """The room's deploy adapter around this model (the registry refuses a task without one)."""
         from lstmkit.deploy.registry import adapter_class
@@ -851,6 +869,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                                    "the run folder was edited or damaged; retrain the model") from None
             weights = read_weights(path, meta)
             est._attach_weights(path, weights, quantized)
+            note_loaded(est, path, meta)           # an int8 run's recorded engine: what _answering_net answers with
             est.run_id_ = meta.get(RUN_ID_KEY)
             recorded = (meta.get(WEIGHT_HASHES_KEY) or {}).get(WEIGHTS_FILE)
             tie(est, path, recorded[:16] if isinstance(recorded, str) else None)

@@ -64,8 +64,9 @@ def test_a_loaded_run_translates_reading_its_lstmkit_json_once(fitted, pairs, mo
 
 def test_a_loaded_translator_copied_after_translating_keeps_the_engine_it_read_and_translates_the_same(
         fitted, pairs, monkeypatch):
-    """The network that answers is remembered beside the engine the load read (``_Answering``): a pickled or
-    deep-copied translator keeps that engine (lstmkit.json is not read again) and resolves its own network."""
+    """The engine the load read is kept on the translator (``run_engine.note_loaded``), the network that answers in
+    the rooms' shared cache: a pickled or deep-copied translator keeps that engine (lstmkit.json is not read again)
+    and resolves its own network."""
     import copy
     import pickle
     import lstmkit.runs

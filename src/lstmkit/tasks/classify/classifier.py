@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-import weakref
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Self, Unpack
@@ -21,12 +20,12 @@ from lstmkit.data.sample_weight import WEIGHTS_KEY, check_parts, sample_weights,
 from lstmkit.data.label_types import check_scored_labels, typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.estimator_params import LogProba, WeightRequests, public_call
-from lstmkit.errors import ColumnNotFound, LstmkitError, MissingPackage, callers_level, opt, worded
+from lstmkit.errors import ColumnNotFound, LstmkitError, callers_level, opt, worded
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet, weighted_targets
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.run_resume import ResumeShown
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import META_FILE, read_meta
+from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings, warn_lone_classes, warn_missing_classes)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
@@ -47,8 +46,6 @@ EVAL_BATCH = 256
 EVAL_STEPS = EVAL_BATCH * 400   # padded steps a batch of a fitted model reads: 256 texts of the default max_len
 LONGER = 2           # sequences to predict over this many times the longest training one are warned of
 
-# classifier -> (its net_, run folder, the net its int8 run's recorded engine answers with): not pickled (a session)
-_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
 _FCN_UNREAD = ("embed_dim", "pooling")   # settings of the zoo encoders that LSTM-FCN (lstm-fcn-ds) has no use for
 
@@ -525,38 +522,6 @@ class Classifier(LogProba, WeightRequests, RunEstimator, ABC):
             else:
                 out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
         return out
-
-    def _attach_weights(self, path: Path, weights, quantized: bool = False) -> None:
-        super()._attach_weights(path, weights, quantized)
-        # the engine an int8 run's export chose and recorded (None for any other run): _answering_net answers with it
-        self._loaded_engine = (str(path), (read_meta(path).get("quantization") or {}).get("engine"))
-
-    def _answering_net(self):
-        """The network ``predict_proba``, ``predict`` and ``evaluate`` answer with: ``net_``, or the run's int8 ONNX
-        graph where its export chose it (its ``quantization.engine`` onnx, as ``serve`` and a forecaster's predict
-        answer). The weights file of such a run holds the int8 torch network measured beside the graph (or the float
-        weights, where torch's was not kept), which answered here whatever the export had chosen: another model
-        than the one its report and the service stand for, and one the quality gate may have refused. The graph
-        answers while the run holds this model's weights (:func:`~lstmkit.run_tie.engine_run`); kept per network
-        and run folder."""
-        loaded, run = vars(self).get("_loaded_engine"), getattr(self, "run_dir_", None)
-        if loaded is None or loaded[1] != "onnx" or run is None or str(run) != loaded[0]:
-            return self.net_
-        if self._answering_run() is None:           # the folder's weights moved since: torch answers, as said
-            return self.net_
-        hit = _GRAPHS.get(self)
-        if hit is not None and hit[0] is self.net_ and hit[1] == str(run):
-            return hit[2]
-        from lstmkit.deploy.registry import adapter_class       # the engines, loaded once a graph answers
-        try:
-            net = adapter_class(self.TASK)(self).onnx_net(Path(run))
-        except MissingPackage as e:
-            warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graph, and {e.message}: "
-                          f"answering with the int8 torch network saved beside it; {e.hint}", UserWarning,
-                          stacklevel=callers_level())
-            net = self.net_
-        _GRAPHS[self] = (self.net_, str(run), net)
-        return net
 
     def _metrics(self, seqs: list[torch.Tensor], labels: list[str], weights: np.ndarray | None = None,
                  proba: np.ndarray | None = None) -> dict[str, Any]:

@@ -60,7 +60,8 @@ from lstmkit.tasks.lm.estimator import (LOGIT_CELLS, VOCAB_FILE, LanguageModel, 
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, GraphScorer, LMScorer, last_line, sample_text
 
-__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
+__all__ = ["Adapter", "LMAdapter", "StepGraphNet", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS",
+           "QUALITY_PIECE"]
 
 PERPLEXITY_LIMIT = 0.01          # int8 may raise the perplexity by at most 1 % to become the engine
 NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in deployed networks
@@ -77,6 +78,20 @@ def deployed_net(net: nn.Module) -> nn.Module:
     out = copy.copy(net)
     out._buffers = {**net._buffers, "never_mask": torch.where(torch.isinf(mask), NEVER_LOGIT, mask)}
     return out
+
+
+class StepGraphNet(OnnxNet):
+    """The run's step graph with the calls of the estimator's network (:meth:`LMAdapter.answering_graph`):
+    ``net(x, lengths)`` -> logits ``[B, T, V]`` (the graph reads left to right, so the right padding past a
+    line's length changes nothing before it: ``lengths`` is not needed) and ``run(x, state)`` ->
+    ``(logits, state)``, the state the graph's arrays (None: zeros), as a long line is read in pieces."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x)
+
+    def run(self, x: torch.Tensor, state=None) -> tuple[torch.Tensor, list[np.ndarray]]:
+        y, state = self.runner.run(np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.int64), state)
+        return torch.from_numpy(y), state
 
 
 class LMAdapter(EstimatorAdapter):
@@ -233,6 +248,12 @@ class LMAdapter(EstimatorAdapter):
                 lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
                 out[idx] = torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).numpy()   # [B]
         return out, counts
+
+    def answering_graph(self, run: Path) -> nn.Module:
+        """``run``'s step graph as the estimator's network answers (:class:`StepGraphNet`): what ``predict``,
+        ``perplexity``, ``evaluate``, ``sample`` and ``scorer`` answer with where the run is an int8 run whose export
+        chose ONNX Runtime."""
+        return StepGraphNet(load_runner(run))
 
     # -- the scorer other rooms fuse with --------------------------------------------------------
     def scorer(self, engine: str = "auto"):

@@ -39,7 +39,7 @@ from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens,
                                   read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, check_causal, token_loss
-from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, LMScorer, last_line, sample_text
+from lstmkit.tasks.lm.scorer import MAX_SAMPLE_SEED, GraphScorer, LMScorer, last_line, sample_text
 from lstmkit.train.progress import track
 from lstmkit.train.memory import built_within_memory, check_sequence_batch
 
@@ -364,7 +364,7 @@ class LanguageModel(RunEstimator):
             if self.config_.level not in ("char", "word"):
                 raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
                                    f"train the language model with {opt('level', 'char')} or {opt('level', 'word')}")
-            return LMScorer(self.net_, self.tokenizer_)
+            return self._answering_scorer()
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
@@ -422,11 +422,19 @@ class LanguageModel(RunEstimator):
                                    'pass prefix="the ", say ("" for none)')
             prefix = whole_characters([prefix], "prefix")[0]
             self._warn_unknown(last_line(prefix)[1])        # the line the model reads
-            text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed,
+            text, _ = sample_text(self._answering_scorer(), n_tokens, prefix, temperature, top_k, seed,
                                   progress=self._progress, top_p=top_p)
             return text
 
     # -- internals -------------------------------------------------------------------------
+    def _answering_scorer(self):
+        """A token scorer of the network this model answers with (:meth:`_answering_net`): the torch network's, or
+        an int8 run's step graph's where its export chose ONNX Runtime, as the service samples."""
+        net = self._answering_net()
+        if net is self.net_:
+            return LMScorer(net, self.tokenizer_)
+        return GraphScorer(net.runner, self.tokenizer_, net.runner.zero_state(1))
+
     def _warn_unknown(self, prefix: str) -> None:
         """One warning when the prefix holds tokens the vocabulary lacks: the model reads them as ``<unk>``."""
         tok = self.tokenizer_
@@ -453,9 +461,8 @@ class LanguageModel(RunEstimator):
     @torch.no_grad()
     def _line_nll(self, id_lines: list[list[int]]) -> list[float]:
         """Negative log-likelihood (nats) of each whole line, ``</s>`` included (``len(ids) + 1`` tokens)."""
-        net, tok = self.net_, self.tokenizer_
-        net.eval()
-        device = next(net.parameters()).device
+        net, tok = self._answering_net().eval(), self.tokenizer_      # an int8 run's step graph, where chosen
+        device = next(self.net_.parameters()).device
         nll, short = [0.0] * len(id_lines), list(range(len(id_lines)))
         # a line of _EVAL_CHUNK tokens or more (a one-line corpus' held-out end) in pieces: a 10-million-token
         # line would not fit whole. A recurrent model carries its state over (exact); the others read each

@@ -36,7 +36,7 @@ from torch import nn
 
 from lstmkit.data.batching import BucketBatches
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.onnx_engine import ONNX_FILE
+from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxNet, load_runner
 from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError, opt
@@ -50,12 +50,27 @@ from lstmkit.tasks.speech.data import LONG_SECONDS, read_utterances, read_valida
 from lstmkit.tasks.speech.features import frame_count, log_mel
 from lstmkit.tasks.speech.graph import AcousticGraph
 
-__all__ = ["Adapter", "SpeechAdapter", "AcousticGraph", "WER_LIMIT", "ACCURACY_LIMIT", "MAX_SECONDS", "ORT_THREADS"]
+__all__ = ["Adapter", "SpeechAdapter", "AcousticGraph", "CtcGraphNet", "WER_LIMIT", "ACCURACY_LIMIT", "MAX_SECONDS",
+           "ORT_THREADS"]
 
 WER_LIMIT = 0.005                # int8 may add at most 0.5 WER points to become the engine
 ACCURACY_LIMIT = 0.005           # ... or lose at most 0.5 accuracy points (classify mode)
 MAX_SECONDS = LONG_SECONDS       # the longest recording one request may hold (60 s; longer is warned of elsewhere)
 _BATCH = 32
+
+
+class CtcGraphNet(OnnxNet):
+    """A CTC run's graph with the calls of the estimator's network (:meth:`SpeechAdapter.answering_graph`):
+    ``net(x, lengths)`` -> ``(log-probabilities [B, T', V], each row's output frames [B])``; ``out_frames``
+    counts a row's frames after the subsampling (the graph's ``T'`` is the batch's longest, padding past a row's)."""
+
+    def __init__(self, runner, out_frames):
+        super().__init__(runner)
+        self.out_frames = out_frames
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+        lengths = torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths)
+        return super().forward(x, lengths), torch.tensor([self.out_frames(int(n)) for n in lengths])
 
 
 class SpeechAdapter(EstimatorAdapter):
@@ -159,6 +174,15 @@ class SpeechAdapter(EstimatorAdapter):
         missing or stale), on :data:`~lstmkit.deploy.seq2seq.ORT_THREADS` each, decoding torch's thread
         count of batches at once; None otherwise (the one graph answers through ``OnnxNet``)."""
         return onnx_seq2seq if self.mode == "seq2seq" else None
+
+    def answering_graph(self, run: Path) -> nn.Module:
+        """``run``'s graph(s) as the estimator's network answers: what ``transcribe``, ``predict``, ``predict_proba``
+        and ``evaluate`` answer with where the run is an int8 run whose export chose ONNX Runtime (CTC:
+        :class:`CtcGraphNet`; classify: the graph's logits; seq2seq: the two graphs beam search drives)."""
+        if self.mode == "seq2seq":
+            return onnx_seq2seq(run)
+        runner = load_runner(run)
+        return OnnxNet(runner) if self.mode == "classify" else CtcGraphNet(runner, self.est._out_frames)
 
     def example_source(self, batch: int, steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Example encoder inputs for the export check (a :data:`~lstmkit.deploy.seq2seq.Source`):

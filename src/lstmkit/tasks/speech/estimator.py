@@ -789,8 +789,9 @@ class SpeechRecognizer(LogProba, WeightRequests, RunEstimator):
     def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1, logits: bool = False):
         """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities (``logits``: the net's
         logits, ``[C]`` or one for two classes), or s2s token ids (``beam``). ``net`` stands in for
-        ``net_`` (seq2seq: any module with its ``encode`` / ``step``, e.g. the ONNX graphs)."""
-        net = (self.net_ if net is None else net).eval()
+        ``net_`` (seq2seq: any module with its ``encode`` / ``step``, e.g. the ONNX graphs); None: the network this
+        model answers with (:meth:`_answering_net`: an int8 run's graph(s) where its export chose them)."""
+        net = (self._answering_net() if net is None else net).eval()
         if self.config_.mode == "seq2seq":
             return self._hypotheses(feats, net, beam)
         out: list[Any] = [None] * len(feats)

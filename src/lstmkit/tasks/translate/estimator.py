@@ -31,12 +31,12 @@ from lstmkit.data.columns import texts_column, one_text
 from lstmkit.data.same_data import piped, source_path
 from lstmkit.data.textfile import check_strings
 from lstmkit.estimator_params import public_call
-from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, MissingPackage, callers_level, first_of, opt, worded
+from lstmkit.errors import BadValue, ColumnNotFound, LstmkitError, callers_level, first_of, opt, worded
 from lstmkit.nn.seq2seq import Hypothesis, Seq2Seq, beam_search, check_beam_before, decode_batches, sequence_loss
 from lstmkit.run_resume import PIPED_KEY, ResumeShown
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
-from lstmkit.runs import atomic_write, path_exists, read_meta, read_state_file
+from lstmkit.runs import atomic_write, path_exists, read_state_file
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
@@ -362,8 +362,6 @@ class Translator(RunEstimator):
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         self._read_vocab(run_dir)
-        # the engine the lstmkit.json just read names (an int8 run's): _answering_net needs it, and read it again
-        self._answering = _Answering(loaded=(Path(run_dir), (meta.get("quantization") or {}).get("engine")))
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one source sentence ``sentence`` (a
@@ -531,38 +529,6 @@ class Translator(RunEstimator):
         _warn(cut_short([h for _, h in results], steps))
         return results
 
-    def _answering_net(self):
-        """The network ``translate`` and ``evaluate`` answer with: ``net_``, or an int8 run's quantized
-        ONNX graphs where its export chose them (its ``quantization.engine`` onnx): the float weights
-        saved beside them are not the int8 model, and ``translate run`` / ``evaluate`` of the int8 run
-        answered with them without a word (its BLEU was the float model's). Resolved once per run
-        folder and fitted net, from the ``lstmkit.json`` read when the run was loaded (``translate run``
-        read it twice) or, for a model fitted here, read then."""
-        run, known = getattr(self, "run_dir_", None), vars(self).get("_answering") or _Answering()
-        hit = known.answer
-        if hit is not None and hit[0] is self.net_ and hit[1] == run:
-            return hit[2]
-        net, loaded = self.net_, known.loaded
-        if run is not None and self._answering_run() is None:     # its folder saved over, or this net not its own
-            engine = None
-        elif loaded is not None and loaded[0] == run:         # loaded from run: its lstmkit.json was read then
-            engine = loaded[1]
-        else:
-            try:
-                engine = (read_meta(run).get("quantization") or {}).get("engine") if run is not None else None
-            except (LstmkitError, OSError):        # a run folder moved or removed since: its net answers
-                engine = None
-        if engine == "onnx":
-            from lstmkit.deploy.seq2seq import onnx_seq2seq       # the engines layer, below this one
-            try:
-                net = onnx_seq2seq(run)
-            except MissingPackage as e:
-                warnings.warn(f"{Path(run).name} is an int8 run whose model is its ONNX graphs, and {e.message}: "
-                              "translating with the float weights saved beside them, not the int8 model; "
-                              f"{e.hint}", UserWarning, stacklevel=callers_level())
-        self._answering = _Answering(loaded, (self.net_, run, net))
-        return net
-
     def _written(self, sentence: str, hyp) -> str:
         """The text of ``hyp``, the translation of ``sentence``: each ``<unk>`` the decoder wrote is
         the source word it attended to most at that step among those the source vocabulary lacks
@@ -663,22 +629,6 @@ class Translator(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
-
-
-class _Answering:
-    """What a translator knows of the network that answers (:meth:`Translator._answering_net`), in one place:
-    ``loaded``, ``(run folder, quantization engine)`` of the ``lstmkit.json`` read when the run was loaded (None
-    for a model fitted here), and ``answer``, ``(net_, run_dir_, the network translate answers with)`` once
-    resolved. A copy (pickle, deepcopy) keeps ``loaded`` and resolves its network again (an int8 run's ONNX
-    graphs are no object to copy)."""
-
-    __slots__ = ("loaded", "answer")
-
-    def __init__(self, loaded: tuple[Path, str | None] | None = None, answer: tuple | None = None):
-        self.loaded, self.answer = loaded, answer
-
-    def __reduce__(self):
-        return _Answering, (self.loaded,)
 
 
 _KEPT = threading.local()        # this thread's list of notes kept instead of said (_notes_kept), if any
