@@ -160,9 +160,12 @@ def test_choose_combination_weighs_validation_by_its_independent_windows(val_fra
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     label = "network" if combination is None else _label(*record["picked"][::-1])
-    alone = min(scores[k] for k in ("ets", "seasonal_naive"))
-    if alone * (1 + record["tolerance"]) < scores["network"]:        # a baseline clearly better: capped share
-        assert scores[label] == min(v for k, v in scores.items() if k in ("ets", "seasonal_naive") or "0.25 n" in k)
+    clear = lambda s, tol: min(s[k] for k in ("ets", "seasonal_naive")) * (1 + tol) < s["network"]
+    pooled = record.get("pooled")         # the validation windows and the horizons before them: the clear margin
+    if clear(scores, record["tolerance"]) or (pooled and clear(pooled["validation_mase"], pooled["tolerance"])):
+        by = pooled["validation_mase"] if pooled else scores        # a baseline clearly better: capped share
+        assert by[label] == min(v for k, v in by.items() if k in ("ets", "seasonal_naive") or "0.25 n" in k)
+        windows = pooled["independent_windows"] if pooled else windows
     else:
         assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
     if combination is not None:                                      # the pick, shrunk toward the even ETS blend
