@@ -612,7 +612,7 @@ def test_a_network_tied_on_validation_but_losing_clearly_before_it_keeps_at_most
     assert "pooled" not in record and record["picked"][1] == 0.5
 
 
-def test_the_earlier_origins_never_give_the_network_weight(monkeypatch):
+def test_the_earlier_origins_leave_a_choice_no_baseline_wins_clearly_and_a_clear_loss_capped(monkeypatch):
     # a network exact before validation and losing clearly on it: capped as before (the earlier windows are
     # mostly its training targets); one tied on validation and exact before it: the even blend, as before
     y = _seasonal()

@@ -68,11 +68,13 @@ on the points before the first of them, and filtered on; seasonal naive repeats 
 the network forecasts them as it is, no retraining), every window weighing the same, at the tolerance of the
 pooled points. Where a baseline alone beats the network alone by that tolerance over the pooled windows -- or,
 as before, over the validation windows alone -- the network keeps at most :data:`MARGIN_CAP`, and the capped
-blend is the best-scoring one over the pooled windows, shrunk by their independent windows. Nothing else reads
-the pooled windows: the earlier windows' targets are (mostly) in the training part, so the network's score
-there flatters it, and they may only take weight from the network, never give it any (the even blend, the
-network alone and every other pick stay the validation windows' alone). (Session 59, issue 19: one validation
-part of a few horizons judged heartrate's 4.7 % and inflation's 1.5 % margin; the rule written down and
+blend is the best-scoring one over the pooled windows, shrunk by their independent windows. The pooled windows
+decide nothing else -- whether the cap applies, and which capped blend (a network share of 0.25 or 0, either
+baseline) is taken; the even blend, the network alone and every other pick stay the validation windows' -- since
+the earlier windows' targets are mostly training targets, where the network's score flatters it: they are never
+asked whether the network should keep more than a quarter (within the cap they can raise its share from 0 to
+0.25; the written rule said "never give it any", which the capped choice does not keep). (Session 59, issue 19:
+one validation part of a few horizons judged heartrate's 4.7 % and inflation's 1.5 % margin; the rule written down and
 committed before it was scored on any suite, see ``benchmarks/forecast_heldout_account.md``.)
 (Probe networks -- an inner validation, networks of the run's shape trained before the validation
 part and scored on windows new to them -- were tried in session 9: on the suite's validation cut
