@@ -387,6 +387,8 @@ def choose_combination(est, panel, arrays, val, forecasts: Callable[[], np.ndarr
         if margin is not None or clear_margin(pool_scores, pool_tol) is not None:
             margin, windows = capped(pool_scores), pool_windows       # the capped blend: the pooled windows' best
     score, kind, w = margin if margin is not None else pick(scores, tol)
+    if kind != "none":                 # the why line reads the validation windows' score, whichever windows picked
+        score = scores[kind if w == 0 else f"{w:g} network + {1 - w:g} {kind}"][0]
     alone = scores["network"][0]
     targets = (f"; each {name} the mean of the targets' ({', '.join(map(repr, cfg.target))}), one blend for every "
                "target") if len(cfg.target) > 1 else ""      # no target's own score chose it
